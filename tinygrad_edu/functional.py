@@ -1,0 +1,115 @@
+"""Differentiable functions on Values, imported as ``F`` (as in PyTorch): ``import tinygrad_edu.functional as F``.
+
+The element-wise ones are the activation functions of seed section 3.1; ``softmax``/``log_softmax`` turn the 10
+output activations of the digits example (section 4) into probabilities.  Each is one :class:`~tinygrad_edu.Op`
+from :mod:`tinygrad_edu.ops`, where its derivative stands beside it.
+
+    >>> import numpy as np
+    >>> import tinygrad_edu.functional as F
+    >>> from tinygrad_edu import Value
+    >>> F.softmax(Value([1000.0, 1000.0])).data   # no overflow
+    array([0.5, 0.5])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import ops
+from tinygrad_edu.engine import Value, apply
+
+__all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "identity",
+           "softmax", "log_softmax", "concatenate", "stack", "maximum", "where", "ACTIVATIONS"]
+
+
+def exp(x: Any) -> Value:
+    """eˣ"""
+    return apply(ops.exp, x)
+
+
+def log(x: Any) -> Value:
+    """ln x"""
+    return apply(ops.log, x)
+
+
+def sqrt(x: Any) -> Value:
+    """√x"""
+    return apply(ops.sqrt, x)
+
+
+def abs(x: Any) -> Value:
+    """|x|"""
+    return apply(ops.abs, x)
+
+
+def tanh(x: Any) -> Value:
+    """tanh x = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ), with derivative 1 − tanh² x."""
+    return apply(ops.tanh, x)
+
+
+def sigmoid(x: Any) -> Value:
+    """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)(1 − σ(x)); never overflows."""
+    return apply(ops.sigmoid, x)
+
+
+def relu(x: Any) -> Value:
+    """ReLU(x) = max(x, 0), with derivative 1 for x > 0 and 0 otherwise."""
+    return apply(ops.relu, x)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Value:
+    """x for x > 0, ``negative_slope``·x otherwise: ReLU that keeps a small gradient for negative inputs."""
+    return apply(ops.leaky_relu, x, negative_slope=negative_slope)
+
+
+def softplus(x: Any) -> Value:
+    """ln(1 + eˣ), a smooth ReLU whose derivative is σ(x); stable for large x."""
+    return apply(ops.softplus, x)
+
+
+def identity(x: Any) -> Value:
+    """x itself: the "no activation" of a linear output layer."""
+    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+
+
+def softmax(x: Any, axis: int = -1) -> Value:
+    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``axis``; stable for inputs of any size."""
+    return apply(ops.softmax, x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Value:
+    """ln softmax(x) along ``axis``, computed without overflow (x − max − ln Σ e^{x − max})."""
+    return apply(ops.log_softmax, x, axis=axis)
+
+
+def concatenate(values: Sequence[Any], axis: int = 0) -> Value:
+    """Join Values along an existing axis (``np.concatenate``)."""
+    if not len(values):
+        raise ValueError("concatenate: needs at least one Value")
+    return apply(ops.concatenate(len(values), axis), *values)
+
+
+def stack(values: Sequence[Any], axis: int = 0) -> Value:
+    """Join Values of one shape along a new axis (``np.stack``)."""
+    if not len(values):
+        raise ValueError("stack: needs at least one Value")
+    return apply(ops.stack(len(values), axis), *values)
+
+
+def maximum(a: Any, b: Any) -> Value:
+    """Element-wise max(a, b); at ties the gradient goes to ``a``."""
+    return apply(ops.maximum, a, b)
+
+
+def where(condition: Any, a: Any, b: Any) -> Value:
+    """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
+    condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
+    return apply(ops.where(condition), a, b)
+
+
+#: Activation functions by name, for ``Layer(..., activation="relu")``.
+ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "tanh": tanh, "leaky_relu": leaky_relu, "softplus": softplus,
+               "identity": identity}
