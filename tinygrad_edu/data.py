@@ -1,0 +1,413 @@
+"""Samples to train on: the seed's x² task, handwritten digits, MNIST, and the helpers around them.
+
+Everything here is plain numpy; nothing imports the engine.
+
+* :func:`xsquared` -- the seed's section 5 task, samples of ``f : [-1, 1] -> R, x -> x²``.
+* :func:`load_digits` -- the seed's section 4 example, images of handwritten digits, shipped with the package
+  (1,797 UCI 8x8 digits, CC BY 4.0, see ``datasets/ATTRIBUTION.txt``); no download needed.
+* :func:`load_mnist`, :func:`download_mnist`, :func:`read_idx` -- the 28x28 MNIST digits, from IDX files.
+* :func:`train_test_split`, :func:`one_hot`, :func:`batches` -- splitting samples, targets for the 10 output
+  neurons, and the batches of an episode (seed section 7).
+
+    >>> from tinygrad_edu.data import load_digits, train_test_split, one_hot
+    >>> train, test = train_test_split(*load_digits(), test_fraction=0.25, seed=0)
+    >>> train.inputs.shape, test.inputs.shape
+    ((1348, 64), (449, 64))
+    >>> one_hot(train.labels[:1]).shape
+    (1, 10)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import math
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Iterator, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "Dataset", "xsquared", "load_digits", "train_test_split", "one_hot", "batches",
+    "read_idx", "load_mnist", "download_mnist", "DownloadError",
+    "MNIST_FILES", "MNIST_MD5", "DEFAULT_MNIST_URL", "MNIST_URL_ENV",
+]
+
+Seed = int | np.random.Generator | None
+
+
+class Dataset(NamedTuple):
+    """Samples and their labels: ``inputs`` of shape ``(n, features)``, ``labels`` of shape ``(n,)``.
+
+    A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``.
+    """
+
+    inputs: np.ndarray
+    labels: np.ndarray
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _rng(func: str, seed: Seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise TypeError(f"{func}: seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
+
+
+def _paired(func: str, inputs: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
+    """Both as arrays with at least one dimension and the same number of samples (first axis)."""
+    x, y = np.asarray(inputs), np.asarray(targets)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"{func}: inputs and targets need a first axis of samples, "
+                         f"got shapes {x.shape} and {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"{func}: inputs and targets hold different numbers of samples, "
+                         f"shapes {x.shape} and {y.shape}")
+    return x, y
+
+
+# ------------------------------------------------------------------------------------------------- x squared
+
+def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples of the seed's ``f(x) = x²`` (section 5): ``x ~ Uniform[low, high)``, target ``x²``.
+
+    Returns ``(inputs, targets)``, both float64 of shape ``(n, 1)``. The seed defines ``f`` on ``[-1, 1]`` and
+    tests the network at ``x = -1``, so the default interval is the whole ``[-1, 1]`` (the companion code drew
+    from ``[0, 1)``, which makes ``x = -1`` an extrapolation). The same ``seed`` gives the same samples.
+
+        >>> x, y = xsquared(4, seed=1)
+        >>> bool((y == x ** 2).all()), x.shape
+        (True, (4, 1))
+    """
+    n = _check_int("xsquared: n", n, 1)
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise TypeError(f"xsquared: {name} must be a real number, got {type(value).__name__}")
+        if not np.isfinite(value):
+            raise ValueError(f"xsquared: {name} must be finite, got {value}")
+    if not low < high:
+        raise ValueError(f"xsquared: need low < high, got low={low}, high={high}")
+    x = _rng("xsquared", seed).uniform(float(low), float(high), size=(n, 1))
+    return x, x ** 2
+
+
+# ----------------------------------------------------------------------------------------------------- digits
+
+DIGITS_SAMPLES, DIGITS_PIXELS = 1797, 64
+
+
+def load_digits(path: str | os.PathLike | None = None) -> Dataset:
+    """The 1,797 UCI handwritten digits bundled with the package (the seed's section 4 example).
+
+    Returns ``Dataset(inputs, labels)``: ``inputs`` float64 of shape ``(1797, 64)``, each row an 8x8 image
+    read row by row with brightness in ``[0, 1]`` (the file's counts 0..16 divided by 16); ``labels`` int64
+    of shape ``(1797,)`` holding the digit 0..9. ``inputs[i].reshape(8, 8)`` is the picture.
+
+    Data: E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten Digits", UCI Machine Learning
+    Repository (1998), CC BY 4.0; see ``tinygrad_edu/datasets/ATTRIBUTION.txt``.
+    ``path`` reads another copy of the file in the same format instead. A damaged file raises ``ValueError``.
+    """
+    if path is None:
+        source = resources.files("tinygrad_edu") / "datasets" / "digits.csv.gz"
+        where = "the bundled digits file tinygrad_edu/datasets/digits.csv.gz"
+    else:
+        source, where = Path(path), f"digits file {os.fspath(path)!r}"
+    try:
+        with source.open("rb") as raw, gzip.open(raw, "rt", encoding="ascii") as text:
+            table = np.loadtxt(text, delimiter=",", ndmin=2)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"load_digits: {where} does not exist (reinstall the package?)") from None
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
+    if table.shape != (DIGITS_SAMPLES, DIGITS_PIXELS + 1):
+        raise ValueError(f"load_digits: {where} is damaged: expected a table of shape "
+                         f"({DIGITS_SAMPLES}, {DIGITS_PIXELS + 1}), found {table.shape}")
+    pixels, labels = table[:, :DIGITS_PIXELS], table[:, DIGITS_PIXELS]
+    if not (np.all(pixels == np.round(pixels)) and pixels.min() >= 0 and pixels.max() <= 16):
+        raise ValueError(f"load_digits: {where} is damaged: pixel values must be whole numbers 0..16")
+    if not (np.all(labels == np.round(labels)) and labels.min() >= 0 and labels.max() <= 9):
+        raise ValueError(f"load_digits: {where} is damaged: labels (last column) must be whole numbers 0..9")
+    return Dataset(pixels / 16.0, labels.astype(np.int64))
+
+
+# --------------------------------------------------------------------------------------------------- helpers
+
+def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: float = 0.2, seed: Seed = 0,
+                     stratify: bool = False) -> tuple[Dataset, Dataset]:
+    """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
+
+    The test part holds ``round(n * test_fraction)`` samples (at least 1, and at least 1 left for training).
+    ``labels`` may be class labels or any targets with one row per sample. With ``stratify=True`` (1-D labels)
+    each class is split separately, so both parts keep the class proportions; the test part then holds the
+    sum of each class's rounded share.
+    """
+    x, y = _paired("train_test_split", inputs, labels)
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float | np.number):
+        raise TypeError(f"train_test_split: test_fraction must be a number, "
+                        f"got {type(test_fraction).__name__}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"train_test_split: test_fraction must lie strictly between 0 and 1, "
+                         f"got {test_fraction}")
+    n, rng = len(x), _rng("train_test_split", seed)
+    if stratify:
+        if y.ndim != 1:
+            raise ValueError(f"train_test_split: stratify needs 1-D class labels, got shape {y.shape}")
+        test_parts = []
+        for cls in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == cls))
+            test_parts.append(members[:round(len(members) * test_fraction)])
+        test_idx = rng.permutation(np.concatenate(test_parts))
+    else:
+        test_idx = rng.permutation(n)[:round(n * test_fraction)]
+    if not 1 <= len(test_idx) <= n - 1:
+        raise ValueError(f"train_test_split: test_fraction={test_fraction} of {n} samples leaves "
+                         f"{len(test_idx)} test and {n - len(test_idx)} training samples; "
+                         f"each needs at least 1")
+    in_test = np.zeros(n, dtype=bool)
+    in_test[test_idx] = True
+    train_idx = rng.permutation(np.flatnonzero(~in_test))
+    return Dataset(x[train_idx], y[train_idx]), Dataset(x[test_idx], y[test_idx])
+
+
+def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
+    """Targets for the seed's output neurons: a 1.0 at the label's neuron, 0.0 at the others.
+
+    Shape ``labels.shape + (classes,)``, float64. For a 9 the 10th neuron is fully activated (seed section 4):
+
+        >>> one_hot([9])[0].tolist()
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    """
+    classes = _check_int("one_hot: classes", classes, 1)
+    y = np.asarray(labels)
+    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+    bad = y[(y < 0) | (y >= classes)]
+    if bad.size:
+        raise ValueError(f"one_hot: label {bad.flat[0]} is outside 0..{classes - 1} (classes={classes})")
+    return np.eye(classes)[y]
+
+
+def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool = True,
+            seed: Seed = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The batches of one episode (seed section 7): ``(inputs, targets)`` pairs of ``batch_size`` samples.
+
+    Every sample lands in exactly one batch; the last batch is smaller when ``batch_size`` does not divide the
+    number of samples. ``shuffle`` draws a new order from ``seed``: an int repeats the same order on every
+    call, a shared ``numpy.random.Generator`` gives a different order each episode, reproducibly.
+    Arguments are checked when ``batches`` is called, not when iteration starts.
+
+        >>> [len(x) for x, _ in batches(np.zeros((10, 2)), np.zeros(10), batch_size=4)]
+        [4, 4, 2]
+    """
+    x, y = _paired("batches", inputs, targets)
+    batch_size = _check_int("batches: batch_size", batch_size, 1)
+    order = _rng("batches", seed).permutation(len(x)) if shuffle else None
+
+    def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start in range(0, len(x), batch_size):
+            if order is None:
+                yield x[start:start + batch_size], y[start:start + batch_size]
+            else:
+                idx = order[start:start + batch_size]
+                yield x[idx], y[idx]
+
+    return generate()
+
+
+# ------------------------------------------------------------------------------------------------------- IDX
+
+_IDX_UBYTE = 0x08
+
+
+def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
+    """Read an IDX file (MNIST's format), plain or gzip-compressed (``.gz``), as a uint8 array.
+
+    Layout: two zero bytes, a data-type byte (only ``0x08``, unsigned byte, is supported), a byte with the
+    number of dimensions, each dimension as a big-endian uint32, then the values. MNIST's magic numbers are
+    ``0x00000803`` for images ``(n, rows, cols)`` and ``0x00000801`` for labels ``(n,)``; pass ``ndim`` to
+    require one. A file whose header is wrong or whose size does not match its header raises ``ValueError``.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"read_idx: {path}: cannot decompress/read the file ({error})") from None
+    if len(raw) < 4:
+        raise ValueError(f"read_idx: {path}: {len(raw)} bytes is too short for an IDX header")
+    magic = int.from_bytes(raw[:4], "big")
+    if raw[0] or raw[1]:
+        raise ValueError(f"read_idx: {path}: bad magic number 0x{magic:08x}, not an IDX file "
+                         f"(the first two bytes must be zero)")
+    if raw[2] != _IDX_UBYTE:
+        raise ValueError(f"read_idx: {path}: data type byte 0x{raw[2]:02x} is not supported "
+                         f"(expected 0x08, unsigned byte; magic number 0x{magic:08x})")
+    if ndim is not None and raw[3] != ndim:
+        raise ValueError(f"read_idx: {path}: magic number 0x{magic:08x} says {raw[3]} dimensions, expected "
+                         f"0x{0x800 + ndim:08x} ({ndim} dimensions)")
+    header = 4 + 4 * raw[3]
+    if raw[3] == 0 or len(raw) < header:
+        raise ValueError(f"read_idx: {path}: header for {raw[3]} dimensions is incomplete or empty")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(raw[3]))
+    expected = header + math.prod(shape)
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise ValueError(f"read_idx: {path}: file is {what}: dimensions {shape} need {expected} bytes, "
+                         f"found {len(raw)}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+# ----------------------------------------------------------------------------------------------------- MNIST
+
+DEFAULT_MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+"""A public mirror of the MNIST files; override with the ``url`` argument or ``$TINYGRAD_EDU_MNIST_URL``."""
+MNIST_URL_ENV = "TINYGRAD_EDU_MNIST_URL"
+
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+"""Base names (without ``.gz``) of the image and label files of each split."""
+
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+"""The published md5 checksums of the four standard compressed MNIST files."""
+
+
+class DownloadError(OSError):
+    """A file could not be fetched, or what arrived does not match its checksum."""
+
+
+def _digest(path: Path, expected: str) -> str:
+    """md5 (32 hex digits) or sha256 (64 hex digits) of a file, whichever ``expected`` is."""
+    h = hashlib.md5(usedforsecurity=False) if len(expected) == 32 else hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fetch(url: str, target: Path, checksum: str | None, timeout: float) -> None:
+    """Download ``url`` to a temporary file next to ``target``, check it, then rename it into place."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                for chunk in iter(lambda: response.read(1 << 20), b""):
+                    out.write(chunk)
+        except urllib.error.HTTPError as error:
+            error.close()
+            raise DownloadError(f"download_mnist: fetching {url} failed: "
+                                f"HTTP {error.code} {error.reason}") from None
+        except (OSError, http.client.HTTPException) as error:
+            raise DownloadError(f"download_mnist: fetching {url} failed: {error}") from None
+        if checksum is not None and (found := _digest(tmp, checksum)) != checksum:
+            raise DownloadError(f"download_mnist: {url} does not match its checksum: expected {checksum}, "
+                                f"got {found}; the download was deleted "
+                                f"(a wrong mirror or a broken transfer?)")
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None = None,
+                   checksums: Mapping[str, str | None] | None = None, timeout: float = 60.0) -> list[Path]:
+    """Fetch the compressed MNIST files into ``root`` (created if needed) and return their paths.
+
+    ``kind`` is ``"train"``, ``"test"`` or ``"all"`` (the four files). Files come from ``url`` (a base URL
+    the file names are appended to), else ``$TINYGRAD_EDU_MNIST_URL``, else :data:`DEFAULT_MNIST_URL`.
+    Each download goes to a temporary file that is renamed into place only after its checksum matched;
+    ``checksums`` maps file names to md5 or sha256 hex digests and overrides :data:`MNIST_MD5` (a ``None``
+    value skips the check). A file already present with the right checksum is not fetched again; one with a
+    wrong checksum is replaced. HTTP or network failure, or a checksum mismatch, raises
+    :class:`DownloadError` and leaves no partial file.
+    """
+    if kind not in ("train", "test", "all"):
+        raise ValueError(f"download_mnist: kind must be 'train', 'test' or 'all', got {kind!r}")
+    base = url if url is not None else os.environ.get(MNIST_URL_ENV) or DEFAULT_MNIST_URL
+    sums = {**MNIST_MD5, **(checksums or {})}
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    names = [f"{stem}.gz" for split in (("train", "test") if kind == "all" else (kind,))
+             for stem in MNIST_FILES[split]]
+    paths = []
+    for name in names:
+        target, checksum = root / name, sums.get(name)
+        if checksum is not None:
+            checksum = checksum.lower()
+            if len(checksum) not in (32, 64):
+                raise ValueError(f"download_mnist: checksum for {name} must be an md5 (32 hex digits) or "
+                                 f"sha256 (64 hex digits), got {checksum!r}")
+        cached = target.is_file() and (checksum is None or _digest(target, checksum) == checksum)
+        if not cached:
+            _fetch(base.rstrip("/") + "/" + name, target, checksum, timeout)
+        paths.append(target)
+    return paths
+
+
+def _find(root: Path, stem: str) -> Path:
+    for candidate in (root / f"{stem}.gz", root / stem):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"load_mnist: neither {stem}.gz nor {stem} is in {root}; "
+                            f"pass download=True to fetch them")
+
+
+def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = False, url: str | None = None,
+               checksums: Mapping[str, str | None] | None = None, flatten: bool = True,
+               dtype: type | np.dtype = np.float32) -> Dataset:
+    """One split of MNIST (``kind="train"``: 60,000 images, ``"test"``: 10,000) from IDX files in ``root``.
+
+    Returns ``Dataset(inputs, labels)``: ``inputs`` with brightness in ``[0, 1]`` (bytes divided by 255) of
+    shape ``(n, rows * cols)`` (``(n, 784)`` for MNIST), or ``(n, rows, cols)`` with ``flatten=False``;
+    ``dtype`` float32 by default (the 60,000 training images take 188 MB, twice that as float64); ``labels``
+    int64.
+    Files may be gzip-compressed (``train-images-idx3-ubyte.gz``, preferred) or plain. With ``download=True``
+    missing files of that split are fetched first, see :func:`download_mnist` for ``url`` and ``checksums``.
+    Bad files (wrong magic number, truncated, image and label counts that differ) raise ``ValueError``.
+    """
+    if kind not in MNIST_FILES:
+        raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
+    root = Path(root)
+    if download:
+        download_mnist(root, kind, url=url, checksums=checksums)
+    images_path, labels_path = (_find(root, stem) for stem in MNIST_FILES[kind])
+    images, labels = read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1)
+    if len(images) != len(labels):
+        raise ValueError(f"load_mnist: {images_path.name} holds {len(images)} images but {labels_path.name} "
+                         f"holds {len(labels)} labels")
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"load_mnist: {labels_path}: label {labels.max()} is not a digit 0..9")
+    inputs = images.reshape(len(images), -1) if flatten else images
+    return Dataset(inputs.astype(dtype) / np.asarray(255, dtype=dtype), labels.astype(np.int64))
