@@ -323,14 +323,19 @@ def _fetch(url: str, target: Path, checksum: str | None, timeout: float) -> None
     try:
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                received, announced = 0, response.headers.get("Content-Length")
                 for chunk in iter(lambda: response.read(1 << 20), b""):
                     out.write(chunk)
+                    received += len(chunk)
         except urllib.error.HTTPError as error:
             error.close()
             raise DownloadError(f"download_mnist: fetching {url} failed: "
                                 f"HTTP {error.code} {error.reason}") from None
         except (OSError, http.client.HTTPException) as error:
             raise DownloadError(f"download_mnist: fetching {url} failed: {error}") from None
+        if announced is not None and announced.isdigit() and received != int(announced):
+            raise DownloadError(f"download_mnist: fetching {url} stopped after {received} of "
+                                f"{announced} bytes; the partial file was deleted")
         if checksum is not None and (found := _digest(tmp, checksum)) != checksum:
             raise DownloadError(f"download_mnist: {url} does not match its checksum: expected {checksum}, "
                                 f"got {found}; the download was deleted "

@@ -1,0 +1,511 @@
+"""tinygrad_edu.data: x² samples, the bundled digits, splitting/one-hot/batches, the IDX reader and the
+MNIST download (served from a local HTTP server on 127.0.0.1; these tests never touch the internet)."""
+
+import gzip
+import hashlib
+import http.server
+import socket
+import threading
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_edu import data
+from tinygrad_edu.data import (
+    MNIST_FILES,
+    MNIST_URL_ENV,
+    Dataset,
+    DownloadError,
+    batches,
+    download_mnist,
+    load_digits,
+    load_mnist,
+    one_hot,
+    read_idx,
+    train_test_split,
+    xsquared,
+)
+
+# ------------------------------------------------------------------------------------------------- x squared
+
+
+def test_xsquared_shapes_range_and_targets():
+    x, y = xsquared()
+    assert x.shape == y.shape == (1000, 1) and x.dtype == y.dtype == np.float64
+    assert np.all((x >= -1.0) & (x <= 1.0))
+    assert np.array_equal(y, x * x)
+    # the whole interval of the seed's f : [-1, 1] -> R is covered, both signs and near the ends
+    assert x.min() < -0.95 and x.max() > 0.95 and (x < 0).mean() > 0.4
+
+
+def test_xsquared_custom_interval_and_reproducibility():
+    x, y = xsquared(50, low=2.0, high=3.0, seed=7)
+    assert np.all((x >= 2.0) & (x <= 3.0)) and np.array_equal(y, x ** 2)
+    again, _ = xsquared(50, low=2.0, high=3.0, seed=7)
+    other, _ = xsquared(50, low=2.0, high=3.0, seed=8)
+    assert np.array_equal(x, again) and not np.array_equal(x, other)
+    x_rng, _ = xsquared(50, low=2.0, high=3.0, seed=np.random.default_rng(7))
+    assert np.array_equal(x, x_rng)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"n": 0}, ValueError, "at least 1"),
+    ({"n": 2.5}, TypeError, "integer"),
+    ({"n": True}, TypeError, "integer"),
+    ({"low": 1.0, "high": 1.0}, ValueError, "low < high"),
+    ({"low": 1.0, "high": -1.0}, ValueError, "low < high"),
+    ({"high": float("nan")}, ValueError, "finite"),
+    ({"low": "a"}, TypeError, "real number"),
+    ({"seed": "x"}, TypeError, "seed"),
+])
+def test_xsquared_rejects_bad_arguments(kwargs, error, words):
+    with pytest.raises(error, match="xsquared") as info:
+        xsquared(**kwargs)
+    assert words in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------------- digits
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+def test_digits_shape_range_and_labels(digits):
+    assert isinstance(digits, Dataset)
+    x, labels = digits  # unpacks like a tuple
+    assert x.shape == (1797, 64) and x.dtype == np.float64
+    assert labels.shape == (1797,) and np.issubdtype(labels.dtype, np.integer)
+    assert x.min() == 0.0 and x.max() == 1.0
+    counts = np.bincount(labels, minlength=10)
+    assert len(counts) == 10 and counts.sum() == 1797
+    assert np.all((counts >= 170) & (counts <= 190))  # about 180 of each digit
+
+
+def test_digit_pixels_are_sixteenths(digits):
+    # each pixel counts the "on" pixels of a 4x4 block, 0..16, scaled by 1/16
+    assert np.array_equal(digits.inputs * 16, np.round(digits.inputs * 16))
+    # the border columns of the 8x8 images are mostly dark, the centre is not
+    images = digits.inputs.reshape(-1, 8, 8)
+    assert images[:, :, 0].mean() < images[:, 3:5, 3:5].mean()
+
+
+def test_digit_labels_belong_to_their_images(digits):
+    # nearest class mean on a held-out part: far above the 10 % of guessing only if images and labels agree
+    train, test = train_test_split(*digits, test_fraction=0.3, seed=1)
+    means = np.stack([train.inputs[train.labels == c].mean(axis=0) for c in range(10)])
+    distances = ((test.inputs[:, None, :] - means[None]) ** 2).sum(axis=2)
+    assert (distances.argmin(axis=1) == test.labels).mean() > 0.85
+
+
+def test_digits_equal_scikit_learns_copy(digits):
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    reference = sklearn_datasets.load_digits()
+    assert np.array_equal(digits.inputs * 16, reference.data)
+    assert np.array_equal(digits.labels, reference.target)
+
+
+def test_digits_come_with_attribution():
+    text = (resources.files("tinygrad_edu") / "datasets" / "ATTRIBUTION.txt").read_text(encoding="utf-8")
+    for fact in ("Alpaydin", "Kaynak", "CC BY 4.0", "archive.ics.uci.edu"):
+        assert fact in text
+
+
+def _write_gz(path, text):
+    with gzip.open(path, "wt", encoding="ascii") as f:
+        f.write(text)
+    return path
+
+
+def _digits_text(rows=1797, label=3, pixel=5, columns=65):
+    line = ",".join([str(pixel)] * (columns - 1) + [str(label)])
+    return "\n".join([line] * rows) + "\n"
+
+
+def test_load_digits_reads_a_valid_copy(tmp_path):
+    x, labels = load_digits(_write_gz(tmp_path / "d.csv.gz", _digits_text(pixel=4, label=7)))
+    assert np.all(x == 0.25) and np.all(labels == 7)
+
+
+@pytest.mark.parametrize("text, words", [
+    (_digits_text(rows=1796), "shape"),
+    (_digits_text(columns=64), "shape"),
+    (_digits_text(label=10), "labels"),
+    (_digits_text(pixel=17), "pixel"),
+    (_digits_text().replace("5,", "x,", 1), "cannot be read"),
+])
+def test_load_digits_rejects_damaged_files(tmp_path, text, words):
+    path = _write_gz(tmp_path / "d.csv.gz", text)
+    with pytest.raises(ValueError, match="load_digits.*damaged") as info:
+        load_digits(path)
+    assert words in str(info.value) and "d.csv.gz" in str(info.value)
+
+
+def test_load_digits_rejects_truncated_and_non_gzip_files(tmp_path):
+    good = _write_gz(tmp_path / "good.csv.gz", _digits_text()).read_bytes()
+    (tmp_path / "cut.csv.gz").write_bytes(good[: len(good) // 2])
+    (tmp_path / "plain.csv.gz").write_text(_digits_text())
+    for name in ("cut.csv.gz", "plain.csv.gz"):
+        with pytest.raises(ValueError, match="load_digits.*damaged"):
+            load_digits(tmp_path / name)
+    with pytest.raises(FileNotFoundError, match="load_digits"):
+        load_digits(tmp_path / "missing.csv.gz")
+
+
+# ------------------------------------------------------------------------------------ split, one-hot, batches
+
+
+def test_split_partitions_the_samples_and_keeps_pairs():
+    ids = np.arange(101)
+    inputs, labels = np.stack([ids, -ids], axis=1), ids % 3
+    train, test = train_test_split(inputs, labels, test_fraction=0.2, seed=3)
+    assert len(test.inputs) == 20 and len(train.inputs) == 81
+    seen = np.concatenate([train.inputs[:, 0], test.inputs[:, 0]])
+    assert np.array_equal(np.sort(seen), ids)  # each sample exactly once
+    for part in (train, test):
+        assert np.array_equal(part.inputs[:, 1], -part.inputs[:, 0])
+        assert np.array_equal(part.labels, part.inputs[:, 0] % 3)
+
+
+def test_split_is_reproducible():
+    x, y = np.arange(50.0)[:, None], np.arange(50)
+    first, second = train_test_split(x, y, seed=5), train_test_split(x, y, seed=5)
+    other = train_test_split(x, y, seed=6)
+    assert all(np.array_equal(a.inputs, b.inputs) for a, b in zip(first, second, strict=True))
+    assert not np.array_equal(first[1].inputs, other[1].inputs)
+
+
+def test_split_stratified_keeps_class_proportions(digits):
+    train, test = train_test_split(*digits, test_fraction=0.25, seed=0, stratify=True)
+    full = np.bincount(digits.labels, minlength=10)
+    assert np.array_equal(np.bincount(test.labels, minlength=10), np.round(full * 0.25).astype(int))
+    assert np.array_equal(np.bincount(train.labels, minlength=10) + np.bincount(test.labels, minlength=10),
+                          full)
+
+
+@pytest.mark.parametrize("args, kwargs, error, words", [
+    ((np.zeros((5, 2)), np.zeros(4)), {}, ValueError, "(5, 2) and (4,)"),
+    ((np.zeros((5, 2)), np.zeros(5)), {"test_fraction": 0.0}, ValueError, "between 0 and 1"),
+    ((np.zeros((5, 2)), np.zeros(5)), {"test_fraction": 1.0}, ValueError, "between 0 and 1"),
+    ((np.zeros((5, 2)), np.zeros(5)), {"test_fraction": "0.2"}, TypeError, "number"),
+    ((np.zeros((2, 2)), np.zeros(2)), {"test_fraction": 0.2}, ValueError, "at least 1"),
+    ((np.zeros((5, 2)), np.zeros((5, 2))), {"stratify": True}, ValueError, "1-D"),
+    ((np.float64(1.0), np.zeros(1)), {}, ValueError, "first axis"),
+])
+def test_split_rejects_bad_arguments(args, kwargs, error, words):
+    with pytest.raises(error, match="train_test_split") as info:
+        train_test_split(*args, **kwargs)
+    assert words in str(info.value)
+
+
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=30))
+def test_one_hot_activates_exactly_the_labels_neuron(labels):
+    targets = one_hot(np.array(labels))
+    assert targets.shape == (len(labels), 10)
+    assert np.array_equal(targets.sum(axis=1), np.ones(len(labels)))
+    assert np.array_equal(targets.argmax(axis=1), labels)
+    assert set(np.unique(targets)) <= {0.0, 1.0}
+
+
+def test_one_hot_nine_is_the_tenth_neuron_and_other_class_counts():
+    assert one_hot([9])[0, 9] == 1.0 and one_hot([9])[0, :9].sum() == 0.0
+    assert one_hot(np.array([[0, 2]]), classes=3).shape == (1, 2, 3)
+
+
+@pytest.mark.parametrize("labels, classes, error, words", [
+    ([0, 10], 10, ValueError, "label 10"),
+    ([-1], 10, ValueError, "label -1"),
+    ([2], 2, ValueError, "0..1"),
+    ([0.0, 1.0], 10, TypeError, "integers"),
+    ([True], 10, TypeError, "integers"),
+    ([0], 0, ValueError, "classes"),
+])
+def test_one_hot_rejects_bad_labels(labels, classes, error, words):
+    with pytest.raises(error, match="one_hot") as info:
+        one_hot(np.array(labels), classes=classes)
+    assert words in str(info.value)
+
+
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 50), shuffle=st.booleans(), seed=st.integers(0, 99))
+def test_batches_visit_every_sample_once_per_episode(n, batch_size, shuffle, seed):
+    x, y = np.arange(n)[:, None] * 1.0, np.arange(n) * 10
+    parts = list(batches(x, y, batch_size, shuffle=shuffle, seed=seed))
+    sizes = [len(bx) for bx, _ in parts]
+    assert sizes == [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    order = np.concatenate([bx[:, 0] for bx, _ in parts])
+    assert np.array_equal(np.sort(order), np.arange(n))
+    for bx, by in parts:
+        assert np.array_equal(by, bx[:, 0] * 10)  # pairs stay together
+    if not shuffle:
+        assert np.array_equal(order, np.arange(n))
+
+
+def test_batches_shuffle_reproducibly():
+    x = np.arange(30)[:, None]
+
+    def order(**kw):
+        return np.concatenate([bx[:, 0] for bx, _ in batches(x, x, 7, **kw)])
+
+    assert np.array_equal(order(seed=4), order(seed=4))
+    assert not np.array_equal(order(seed=4), order(seed=5))
+    # one Generator shared across episodes: a new order each episode, the same sequence from the same seed
+    rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
+    episodes_a = [order(seed=rng_a) for _ in range(3)]
+    episodes_b = [order(seed=rng_b) for _ in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(episodes_a, episodes_b, strict=True))
+    assert not np.array_equal(episodes_a[0], episodes_a[1])
+
+
+@pytest.mark.parametrize("args, kwargs, error, words", [
+    ((np.zeros((4, 1)), np.zeros(3), 2), {}, ValueError, "(4, 1) and (3,)"),
+    ((np.zeros((4, 1)), np.zeros(4), 0), {}, ValueError, "at least 1"),
+    ((np.zeros((4, 1)), np.zeros(4), 2.0), {}, TypeError, "integer"),
+    ((np.zeros((4, 1)), np.zeros(4), True), {}, TypeError, "integer"),
+    ((np.zeros((4, 1)), np.zeros(4), 2), {"seed": 1.5}, TypeError, "seed"),
+])
+def test_batches_reject_bad_arguments_when_called(args, kwargs, error, words):
+    with pytest.raises(error, match="batches") as info:
+        batches(*args, **kwargs)  # no iteration needed: checked at the call
+    assert words in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------------- IDX
+
+
+def idx_bytes(array, dtype_byte=0x08, ndim=None, zero=b"\x00\x00"):
+    """An IDX file written independently of the reader: header per the format, then the bytes."""
+    array = np.asarray(array, dtype=np.uint8)
+    ndim = array.ndim if ndim is None else ndim
+    header = zero + bytes([dtype_byte, ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
+
+
+def write_file(path, raw):
+    path = Path(path)
+    path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
+    return path
+
+
+def fake_mnist(n, seed, rows=28, cols=28):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(n, rows, cols), dtype=np.uint8)
+    return images, rng.integers(0, 10, size=n, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_read_idx_round_trip(tmp_path, suffix):
+    images, labels = fake_mnist(5, seed=0, rows=3, cols=4)
+    got_images = read_idx(write_file(tmp_path / f"i{suffix}", idx_bytes(images)), ndim=3)
+    got_labels = read_idx(write_file(tmp_path / f"l{suffix}", idx_bytes(labels)), ndim=1)
+    assert got_images.dtype == np.uint8 and np.array_equal(got_images, images)
+    assert np.array_equal(got_labels, labels)
+
+
+def test_read_idx_magic_numbers_are_mnists():
+    images, labels = fake_mnist(2, seed=0)
+    assert idx_bytes(images)[:4] == (0x00000803).to_bytes(4, "big")
+    assert idx_bytes(labels)[:4] == (0x00000801).to_bytes(4, "big")
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("make, words", [
+    (lambda im: idx_bytes(im, zero=b"\x1f\x8b"), "bad magic number 0x1f8b0803"),
+    (lambda im: idx_bytes(im, dtype_byte=0x0D), "data type byte 0x0d"),
+    (lambda im: idx_bytes(im.reshape(-1)), "expected 0x00000803"),
+    (lambda im: idx_bytes(im)[:-1], "truncated"),
+    (lambda im: idx_bytes(im)[:10], "header"),
+    (lambda im: idx_bytes(im)[:3], "too short"),
+    (lambda im: idx_bytes(im) + b"\x00", "longer than its header"),
+])
+def test_read_idx_rejects_bad_files(tmp_path, suffix, make, words):
+    images, _ = fake_mnist(3, seed=1, rows=4, cols=4)
+    path = write_file(tmp_path / f"bad-images{suffix}", make(images))
+    with pytest.raises(ValueError, match="read_idx") as info:
+        read_idx(path, ndim=3)
+    assert words in str(info.value) and "bad-images" in str(info.value)
+
+
+def test_read_idx_rejects_a_cut_gzip_stream(tmp_path):
+    images, _ = fake_mnist(3, seed=1)
+    raw = gzip.compress(idx_bytes(images))
+    path = tmp_path / "cut.gz"
+    path.write_bytes(raw[: len(raw) - 20])
+    with pytest.raises(ValueError, match="read_idx.*cut.gz"):
+        read_idx(path)
+
+
+def make_mnist_dir(root, n_train=6, n_test=4, suffix=".gz"):
+    root.mkdir(parents=True, exist_ok=True)
+    splits = {"train": fake_mnist(n_train, seed=2), "test": fake_mnist(n_test, seed=3)}
+    for kind, (images, labels) in splits.items():
+        image_name, label_name = MNIST_FILES[kind]
+        write_file(root / f"{image_name}{suffix}", idx_bytes(images))
+        write_file(root / f"{label_name}{suffix}", idx_bytes(labels))
+    return splits
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_load_mnist_reads_both_splits(tmp_path, suffix):
+    splits = make_mnist_dir(tmp_path, suffix=suffix)
+    for kind, (images, labels) in splits.items():
+        x, y = load_mnist(tmp_path, kind=kind)
+        assert x.shape == (len(images), 784) and x.dtype == np.float32
+        assert np.allclose(x, images.reshape(len(images), -1) / 255.0, rtol=0, atol=1e-7)
+        assert 0.0 <= x.min() and x.max() <= 1.0
+        assert np.array_equal(y, labels) and np.issubdtype(y.dtype, np.integer)
+    x3, _ = load_mnist(tmp_path, kind="test", flatten=False, dtype=np.float64)
+    assert x3.shape == (4, 28, 28) and x3.dtype == np.float64
+    assert np.array_equal(x3, splits["test"][0] / 255.0)
+
+
+def test_load_mnist_rejects_mismatched_and_bad_files(tmp_path):
+    make_mnist_dir(tmp_path)
+    images, labels = fake_mnist(5, seed=4)
+    write_file(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(labels[:4]))
+    write_file(tmp_path / "train-images-idx3-ubyte.gz", idx_bytes(images))
+    with pytest.raises(ValueError, match="5 images.*4 labels"):
+        load_mnist(tmp_path)
+    write_file(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(np.r_[labels[:4], 10]))
+    with pytest.raises(ValueError, match="label 10"):
+        load_mnist(tmp_path)
+    # the label file where the image file should be: its magic number says 1 dimension, not 3
+    write_file(tmp_path / "train-images-idx3-ubyte.gz", idx_bytes(labels))
+    with pytest.raises(ValueError, match="train-images.*0x00000801.*0x00000803"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_missing_files_and_bad_kind(tmp_path):
+    with pytest.raises(FileNotFoundError, match="download=True"):
+        load_mnist(tmp_path)
+    with pytest.raises(ValueError, match="kind"):
+        load_mnist(tmp_path, kind="validation")
+
+
+# -------------------------------------------------------------------------------------------------- download
+
+
+class _Server:
+    """Serves ``files`` (name -> bytes) from 127.0.0.1 on an ephemeral port and counts the requests."""
+
+    def __init__(self):
+        self.files, self.requests, self.short = {}, [], set()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the name http.server calls)
+                name = self.path.rsplit("/", 1)[-1]
+                server.requests.append(self.path)
+                if name not in server.files:
+                    self.send_error(404, "Not Found")
+                    return
+                body = server.files[name]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body) + (100 if name in server.short else 0)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/mnist/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A server holding four small MNIST-like .gz files, and their md5 checksums."""
+    srv = _Server()
+    source = tmp_path / "source"
+    srv.splits = make_mnist_dir(source, n_train=7, n_test=3)
+    srv.files = {p.name: p.read_bytes() for p in source.iterdir()}
+    srv.md5 = {name: hashlib.md5(body).hexdigest() for name, body in srv.files.items()}
+    yield srv
+    srv.close()
+
+
+def test_download_verifies_and_caches(tmp_path, server):
+    root = tmp_path / "cache"
+    paths = download_mnist(root, url=server.url, checksums=server.md5)
+    assert sorted(p.name for p in paths) == sorted(server.files)
+    assert all(p.read_bytes() == server.files[p.name] for p in paths)
+    assert len(server.requests) == 4 and all(r.startswith("/mnist/") for r in server.requests)
+    x, y = load_mnist(root, kind="train", download=True, url=server.url, checksums=server.md5)
+    assert len(server.requests) == 4  # cache hit: nothing fetched again
+    assert np.array_equal(y, server.splits["train"][1]) and x.shape == (7, 784)
+    assert sorted(p.name for p in root.iterdir()) == sorted(server.files)  # no temporary files left
+
+
+def test_download_one_split_from_the_environment_url(tmp_path, server, monkeypatch):
+    monkeypatch.setenv(MNIST_URL_ENV, server.url.rstrip("/"))
+    sha256 = {name: hashlib.sha256(body).hexdigest() for name, body in server.files.items()}
+    x, y = load_mnist(tmp_path / "cache", kind="test", download=True, checksums=sha256)
+    assert sorted(server.requests) == ["/mnist/t10k-images-idx3-ubyte.gz", "/mnist/t10k-labels-idx1-ubyte.gz"]
+    assert np.array_equal(y, server.splits["test"][1]) and x.shape == (3, 784)
+
+
+def test_download_replaces_a_corrupt_cached_file(tmp_path, server):
+    root = tmp_path / "cache"
+    download_mnist(root, kind="test", url=server.url, checksums=server.md5)
+    target = root / "t10k-labels-idx1-ubyte.gz"
+    target.write_bytes(b"garbage")
+    server.requests.clear()
+    download_mnist(root, kind="test", url=server.url, checksums=server.md5)
+    assert server.requests == ["/mnist/t10k-labels-idx1-ubyte.gz"]
+    assert target.read_bytes() == server.files[target.name]
+
+
+def test_checksum_mismatch_fails_clearly_and_leaves_no_file(tmp_path, server):
+    root = tmp_path / "cache"
+    wrong = {**server.md5, "train-images-idx3-ubyte.gz": "0" * 32}
+    with pytest.raises(DownloadError, match="train-images-idx3-ubyte.gz.*checksum.*0{32}"):
+        download_mnist(root, kind="train", url=server.url, checksums=wrong)
+    assert list(root.iterdir()) == []
+
+
+def test_default_checksums_are_the_published_ones(tmp_path, server):
+    # the served files are not the real MNIST, so the built-in md5s must reject them
+    with pytest.raises(DownloadError, match="checksum"):
+        download_mnist(tmp_path / "cache", kind="test", url=server.url)
+    assert list((tmp_path / "cache").iterdir()) == []
+    assert data.MNIST_MD5["train-images-idx3-ubyte.gz"] == "f68b3c2dcbeaaa9fbdd348bbdeb94873"
+
+
+def test_http_404_fails_clearly_and_leaves_no_file(tmp_path, server):
+    del server.files["t10k-images-idx3-ubyte.gz"]
+    with pytest.raises(DownloadError, match="t10k-images-idx3-ubyte.gz.*HTTP 404"):
+        download_mnist(tmp_path / "cache", kind="test", url=server.url, checksums=server.md5)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_cut_transfer_fails_even_without_a_checksum(tmp_path, server):
+    server.short.add("t10k-images-idx3-ubyte.gz")
+    unchecked = dict.fromkeys(server.files)
+    with pytest.raises(DownloadError, match="t10k-images-idx3-ubyte.gz.*stopped after"):
+        download_mnist(tmp_path / "cache", kind="test", url=server.url, checksums=unchecked)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_unreachable_server_and_bad_arguments(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DownloadError, match="fetching http://127.0.0.1"):
+        download_mnist(tmp_path, kind="test", url=f"http://127.0.0.1:{port}/", timeout=5)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="kind"):
+        download_mnist(tmp_path, kind="everything")
+    with pytest.raises(ValueError, match="md5.*sha256"):
+        download_mnist(tmp_path, kind="test", url="http://127.0.0.1:1/",
+                       checksums={"t10k-images-idx3-ubyte.gz": "abc"})
