@@ -156,9 +156,8 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
                      stratify: bool = False) -> tuple[Dataset, Dataset]:
     """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
 
-    Both parts come in random order.
-
-    The test part holds ``round(n * test_fraction)`` samples (at least 1, and at least 1 left for training).
+    The test part holds ``round(n * test_fraction)`` samples (at least 1, and at least 1 left for training);
+    both parts come in random order.
     ``labels`` may be class labels or any targets with one row per sample. With ``stratify=True`` (1-D labels)
     each class is split separately, so both parts keep the class proportions; the test part then holds the
     sum of each class's rounded share.
