@@ -1,0 +1,721 @@
+"""Pictures of the math: computation graphs, the backpropagation dependency tree and the network diagram.
+
+Every function here returns a :class:`graphviz.Digraph` built from your own objects.  In Jupyter the returned
+graph shows inline (it has ``_repr_mimebundle_``); anywhere else write it to a file with :func:`render`::
+
+    >>> from tinygrad_edu import Value
+    >>> from tinygrad_edu.viz import draw_graph
+    >>> w, x = Value(0.5, label="w"), Value(2.0, requires_grad=False, label="x")
+    >>> cost = (w * x - 1.0) ** 2
+    >>> cost.backward()
+    >>> graph = draw_graph(cost)          # render(graph, "cost.svg") writes the picture
+
+* :func:`draw_graph` — every Value an output depends on, with the operations between them (seed, section 3).
+* :func:`draw_dependency_tree` — the seed's section 6.3 tree ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` with the
+  local derivative on every edge, so that multiplying along a path gives ``∂C/∂w``.
+* :func:`draw_network` — the seed's Figure 1: neurons in layer columns, weights as coloured edges.
+
+All graph walks are iterative (no recursion), so graphs a million operations deep are fine.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from tinygrad_edu.engine import Value
+
+__all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
+           "draw_network", "render", "GraphvizNotFoundError", "COLORS"]
+
+#: Fill colours: parameters (leaves needing a gradient), constants and inputs, intermediate Values, the output.
+COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
+          "op": "#ffffff", "note": "#fff2cc"}
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
+_SUPERSCRIPT = str.maketrans("0123456789-()L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁽⁾ᴸ")
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+def _text(text: Any, limit: int = 60) -> str:
+    """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut."""
+    text = _CONTROL.sub(" ", str(text))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def _html(*lines: str) -> str:
+    """An HTML-like label of already escaped lines."""
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def _number(x: float, precision: int = 4) -> str:
+    return f"{x:.{precision}g}"
+
+
+def _summary(array: np.ndarray | None, precision: int = 4) -> str:
+    """A number for a single element, min/mean/max for a tensor."""
+    if array is None:
+        return "–"
+    array = np.asarray(array)
+    if array.size == 1:
+        return _number(float(array.reshape(())), precision)
+    if array.size == 0:
+        return "empty"
+    return (f"min {_number(float(array.min()), 3)} · mean {_number(float(array.mean()), 3)} · "
+            f"max {_number(float(array.max()), 3)}")
+
+
+def _pretty(label: str) -> str:
+    """``α^2`` → ``α²``: the seed's superscript layer indices."""
+    return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
+
+
+def _walk(root: Value, limit: int | None = None) -> tuple[list[Value], int]:
+    """Breadth-first from ``root`` over parents: the first ``limit`` Values (nearest the output) and the total
+    count.  Linear in the size of the graph; iterative.
+    """
+    seen = {id(root)}
+    queue = deque([root])
+    kept: list[Value] = []
+    total = 0
+    while queue:
+        node = queue.popleft()
+        total += 1
+        if limit is None or len(kept) < limit:
+            kept.append(node)
+        for parent in node._parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    return kept, total
+
+
+def _check_value(value: Any, function: str) -> None:
+    if not isinstance(value, Value):
+        raise TypeError(f"{function}: expected a Value (the output or cost to draw), "
+                        f"got {type(value).__name__}")
+
+
+# --- computation graphs -------------------------------------------------------------------------------------
+def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[tuple[str, list[Value]]]:
+    """Group the Values of each Layer: its weights and biases plus every operation result that is an ancestor
+    of the layer's output ``α^i`` but not of its input ``α^(i−1)``.  Layers are found by the labels
+    ``W^i, b^i, α^i`` (``W, b, α`` for a standalone Layer) or from ``model.layers``.
+    """
+    groups: dict[int | None, dict[str, list[Value]]] = {}
+    for node in kept:
+        match = _LAYER_LABEL.match(node.label) if isinstance(node.label, str) else None
+        if match:
+            index = int(match.group(2)) if match.group(2) else None
+            kind = match.group(1).upper() if match.group(1) in "Ww" else match.group(1)
+            groups.setdefault(index, {}).setdefault(kind, []).append(node)
+    layers: list[tuple[int | None, str, list[Value]]] = []  # (index, name, parameters)
+    if model is not None:
+        model_layers = list(getattr(model, "layers", [model]))
+        for position, layer in enumerate(model_layers, start=1):
+            index = getattr(layer, "index", None) or position
+            params = [p for p in (getattr(layer, "weights", None), getattr(layer, "biases", None))
+                      if isinstance(p, Value) and id(p) in kept_ids]
+            if index not in groups and len(model_layers) == 1:
+                index = None
+            name = getattr(layer, "name", None) or f"layer {index}"
+            layers.append((index, str(name), params))
+    else:
+        for index, kinds in groups.items():
+            if "α" in kinds or "W" in kinds:
+                layers.append((index, "layer" if index is None else f"layer {index}", kinds.get("W", []) +
+                               kinds.get("b", [])))
+    layers.sort(key=lambda item: -1 if item[0] is None else item[0])
+    done: set[int] = set()  # ancestors of the previous layer's output (and of its input α^0)
+    for node in groups.get(0, {}).get("α", []):
+        done |= {id(n) for n in _ancestors([node], kept_ids, set())}
+    clusters = []
+    taken: set[int] = set()
+    for index, name, params in layers:
+        outputs = groups.get(index, {}).get("α", [])
+        new = _ancestors(outputs, kept_ids, done)
+        done |= {id(n) for n in new}
+        members = [p for p in params if id(p) not in taken]
+        taken |= {id(n) for n in members}
+        members += [n for n in new if n._op is not None and id(n) not in taken]
+        taken |= {id(n) for n in members}
+        if members:
+            clusters.append((name, members))
+    return clusters
+
+
+def _ancestors(starts: Iterable[Value], allowed: set[int], stop: set[int]) -> list[Value]:
+    """``starts`` and everything they depend on within ``allowed``, not entering ids in ``stop``."""
+    found: list[Value] = []
+    seen: set[int] = set()
+    stack = [n for n in starts if id(n) in allowed and id(n) not in stop]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        for parent in node._parents:
+            key = id(parent)
+            if key in allowed and key not in stop and key not in seen:
+                stack.append(parent)
+    return found
+
+
+def _op_text(node: Value) -> str:
+    params = node._params or {}
+    shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None and (k != "keepdims" or v))
+    return _text(f"{node.op}({shown})" if shown else node.op, 40)
+
+
+def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, show_grad: bool = True,
+               names: Mapping[str, Any] | None = None, max_nodes: int = 500,
+               model: Any = None) -> graphviz.Digraph:
+    """Draw everything ``value`` depends on: one box per Value, one oval per operation between inputs and output.
+
+    Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``), its shape, its
+    data and its grad (the number for a single element; min/mean/max for a tensor).  Colours (:data:`COLORS`):
+    green for parameters (leaves with ``requires_grad``), grey for constants and inputs, blue for intermediate
+    Values, gold for the output.  The Values of each ``Layer`` (its ``W^i``, ``b^i`` and the operations that
+    make ``α^i`` from ``α^(i−1)``) sit in a box named after the layer; pass ``model`` to take the layers from a
+    Network.
+
+    At most ``max_nodes`` Values are drawn, the ones nearest the output (breadth-first); a note says how many
+    were left out.  Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.
+    """
+    _check_value(value, "draw_graph")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    kept, total = _walk(value, max_nodes)
+    kept_ids = {id(n) for n in kept}
+    number = {id(n): i for i, n in enumerate(kept)}
+    given_names: dict[int, str] = {}
+    for name, obj in (names or {}).items():
+        if isinstance(obj, Value) and not str(name).startswith("_"):
+            given_names.setdefault(id(obj), str(name))
+
+    graph = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir},
+                             node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                             edge_attr={"color": "#555555"})
+
+    def value_label(node: Value) -> str:
+        name = node.label if node.label is not None else given_names.get(id(node))
+        cells = []
+        if name is not None:
+            cells.append(f"<B>{_text(name)}</B>")
+        if node.ndim:
+            cells.append(_text(f"shape {node.shape}"))
+        if show_data:
+            cells.append("data " + _text(_summary(node.data)))
+        if show_grad:
+            cells.append("grad " + _text(_summary(node.grad)))
+        if not cells:
+            cells.append(" ")
+        row = "".join(f"<TD>{cell}</TD>" for cell in cells)
+        return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>{row}</TR></TABLE>>'
+
+    def kind(node: Value) -> str:
+        if node is value:
+            return "output"
+        if node._op is None:
+            return "parameter" if node.requires_grad else "constant"
+        return "intermediate"
+
+    def add_nodes(target: graphviz.Digraph, nodes: list[Value]) -> None:
+        for node in nodes:
+            i = number[id(node)]
+            target.node(f"v{i}", value_label(node), shape="plaintext", style="filled",
+                        fillcolor=COLORS[kind(node)])
+            if node._op is not None:
+                target.node(f"op{i}", _op_text(node), shape="oval", style="filled", fillcolor=COLORS["op"])
+
+    clustered: set[int] = set()
+    for position, (name, members) in enumerate(_layer_clusters(kept, kept_ids, model)):
+        with graph.subgraph(name=f"cluster_layer{position}") as cluster:
+            cluster.attr(label=_html("<B>" + _text(name) + "</B>"), style="rounded,dashed", color="#7f7f7f")
+            add_nodes(cluster, members)
+        clustered |= {id(n) for n in members}
+    add_nodes(graph, [n for n in kept if id(n) not in clustered])
+
+    cut_ops: list[int] = []
+    for node in kept:
+        if node._op is None:
+            continue
+        i = number[id(node)]
+        graph.edge(f"op{i}", f"v{i}")
+        cut = False
+        for parent in node._parents:
+            if id(parent) in kept_ids:
+                graph.edge(f"v{number[id(parent)]}", f"op{i}")
+            else:
+                cut = True
+        if cut:
+            cut_ops.append(i)
+    if total > len(kept):
+        left_out = total - len(kept)
+        graph.node("truncated", _html(_text(f"… {left_out:,} more Values left out"),
+                                      _text(f"(showing the {len(kept):,} nearest the output; "
+                                            f"raise max_nodes to see more)", 90)),
+                   shape="note", style="filled", fillcolor=COLORS["note"])
+        for i in cut_ops:
+            graph.edge("truncated", f"op{i}", style="dashed", color="#999999")
+    return graph
+
+
+# --- rendering ----------------------------------------------------------------------------------------------
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is not installed; the ``.dot`` source was written instead."""
+
+
+_INSTALL_HELP = """Graphviz's `dot` program was not found on PATH, so {target} could not be drawn.
+The graph's source was written to {dot} instead. Install Graphviz (the program, not only the Python package):
+  Debian/Ubuntu:  sudo apt-get install graphviz
+  macOS:          brew install graphviz
+  conda:          conda install -c conda-forge graphviz
+  Windows:        winget install graphviz   (then add its bin folder to PATH)
+and draw the saved file later with:
+  dot -T{fmt} {dot} -o {target}"""
+
+
+def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str | Path, *,
+           timeout: float | None = 300) -> Path:
+    """Write ``graph`` to ``path``: ``.svg``, ``.png`` or ``.pdf`` are drawn by Graphviz, ``.dot``/``.gv`` is
+    the source.  Returns the path written.
+
+    Without the ``dot`` program the source is written next to ``path`` (suffix ``.dot``) and
+    :class:`GraphvizNotFoundError` (a ``RuntimeError``) says how to install Graphviz and draw the file later.
+    """
+    if not hasattr(graph, "source"):
+        raise TypeError(f"render: expected a graphviz graph (from draw_graph, draw_dependency_tree or "
+                        f"draw_network), got {type(graph).__name__}")
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+        raise ValueError(f"render: cannot tell the format from the suffix of {str(path)!r}; "
+                         "use .svg, .png, .pdf or .dot")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = graph.source
+    if fmt in ("dot", "gv"):
+        path.write_text(source, encoding="utf-8")
+        return path
+    executable = shutil.which("dot")
+    dot_path = path.with_suffix(".dot")
+    if executable is None:
+        dot_path.write_text(source, encoding="utf-8")
+        raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt))
+    engine = getattr(graph, "engine", "dot") or "dot"
+    try:
+        result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}", "-o", str(path)],
+                                input=source.encode("utf-8"), capture_output=True, timeout=timeout,
+                                check=False)
+    except FileNotFoundError:
+        dot_path.write_text(source, encoding="utf-8")
+        raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt)) from None
+    except subprocess.TimeoutExpired:
+        dot_path.write_text(source, encoding="utf-8")
+        raise RuntimeError(f"render: Graphviz took more than {timeout} s to lay out {path.name}; the source is "
+                           f"in {dot_path}. Draw fewer nodes (draw_graph's max_nodes).") from None
+    if result.returncode != 0:
+        raise RuntimeError(f"render: Graphviz failed to draw {path} (exit status {result.returncode}): "
+                           f"{result.stderr.decode('utf-8', 'replace').strip()}")
+    return path
+
+
+# --- the dependency tree of section 6.3 ---------------------------------------------------------------------
+@dataclass
+class TreeNode:
+    """A node of the dependency tree: a labelled Value with its number and its gradient ∂C/∂(it)."""
+
+    name: str
+    value: Value
+    data: float
+    grad: float | None
+    kind: str  # "cost", "activation", "pre-activation", "weight", "bias", "input", "other"
+
+
+@dataclass
+class TreeEdge:
+    """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``)."""
+
+    parent: str
+    child: str
+    number: float
+    formula: str = ""
+
+    @property
+    def symbol(self) -> str:
+        return f"∂{_pretty(self.child)}/∂{_pretty(self.parent)}"
+
+
+@dataclass
+class DependencyTree:
+    """The seed's section 6.3 tree: nodes by name and the edges with their local derivatives."""
+
+    cost: str
+    nodes: dict[str, TreeNode] = field(default_factory=dict)
+    edges: list[TreeEdge] = field(default_factory=list)
+
+    def path(self, name: str) -> list[TreeEdge]:
+        """The edges from ``name`` up to the cost, e.g. ``w^L → z^L → α^L → C`` (the path must be unique)."""
+        if name not in self.nodes:
+            raise KeyError(f"DependencyTree.path: no node named {name!r}; nodes are {sorted(self.nodes)}")
+        path, current = [], name
+        while current != self.cost:
+            up = [e for e in self.edges if e.parent == current]
+            if len(up) != 1:
+                raise ValueError(f"DependencyTree.path: {current!r} feeds {len(up)} nodes; the path to the "
+                                 "cost is not unique (use chain_rule)")
+            path.append(up[0])
+            current = up[0].child
+        return path
+
+    def chain_rule(self, name: str) -> float:
+        """∂C/∂name as the chain rule computes it: the sum over all paths to the cost of the product of the
+        local derivatives on the path.  Equals ``.grad`` after ``cost.backward()``."""
+        if name not in self.nodes:
+            raise KeyError(f"DependencyTree.chain_rule: no node named {name!r}; "
+                           f"nodes are {sorted(self.nodes)}")
+        total: dict[str, float] = {self.cost: 1.0}
+        waiting = {n: 0 for n in self.nodes}  # edges to children not yet added in
+        for edge in self.edges:
+            waiting[edge.parent] += 1
+        ready = [self.cost]
+        while ready:  # children before parents (Kahn's order), so each total is complete when it is passed on
+            child = ready.pop()
+            for edge in self.edges:
+                if edge.child == child:
+                    total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * edge.number
+                    waiting[edge.parent] -= 1
+                    if not waiting[edge.parent]:
+                        ready.append(edge.parent)
+        return total.get(name, 0.0)
+
+
+_ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": "1 − tanh²({z})",
+                        "leaky_relu": "LeakyReLU′({z})", "softplus": "σ({z})", "exp": "e^{z}"}
+
+
+def _scalar(array: np.ndarray) -> float:
+    return float(np.asarray(array).reshape(-1)[0])
+
+
+def dependency_tree(cost: Value) -> DependencyTree:
+    """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
+
+    The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``,
+    the target ``y``...; an unlabeled input of the first layer is called ``α^0``).  Unlabeled operations
+    between them are folded into one edge whose local derivative is computed from the operations' own gradient rules
+    (their vjps with an upstream gradient of 1).  If ``cost`` has not been backpropagated yet, this calls
+    ``cost.backward()`` (which adds to the parameters' ``.grad``).
+    """
+    _check_value(cost, "dependency_tree")
+    if cost.size != 1:
+        raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
+    if not cost.requires_grad:
+        raise ValueError("dependency_tree: the cost does not depend on anything that needs a gradient")
+    if cost.grad is None:
+        cost.backward()
+    every, _ = _walk(cost)
+    labelled: dict[str, Value] = {}
+    for node in every:
+        if node is not cost and isinstance(node.label, str) and node.label:
+            other = labelled.setdefault(node.label, node)
+            if other is not node:
+                raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
+                                 "tree needs one forward pass of one sample (label each Value once)")
+    cost_name = cost.label or "C"
+    names: dict[int, str] = {id(cost): cost_name}
+    names.update({id(v): k for k, v in labelled.items()})
+    if len(names) == 1:
+        raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
+                         "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")
+    tree = DependencyTree(cost=cost_name)
+    extra = 0
+    queue = deque([cost])
+    queued = {id(cost)}
+    while queue:
+        key = queue.popleft()
+        name = names[id(key)]
+        if key.size != 1:
+            raise ValueError(f"dependency_tree: {name!r} has shape {key.shape}; the tree is for a chain "
+                             "network with one neuron per layer (every Value a single number)")
+        grad = None if key.grad is None else _scalar(key.grad)
+        tree.nodes[name] = TreeNode(name, key, _scalar(key.data), grad, _kind(name, key, cost))
+        if key._op is None:
+            continue
+        # the region: unlabeled operations between this node and the labelled nodes it depends on
+        region, boundary, order = _region(key, names)
+        shown: list[Value] = []
+        for leaf in boundary:
+            if id(leaf) in names:
+                shown.append(leaf)
+            elif leaf.requires_grad:
+                extra += 1
+                names[id(leaf)] = f"θ{extra}"
+                shown.append(leaf)
+            elif _is_first_layer_input(leaf, region, name):
+                names[id(leaf)] = "α^0"
+                shown.append(leaf)
+        rank = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
+        shown.sort(key=lambda n: rank.get(_kind(names[id(n)], n, cost), 4))
+        numbers = _local_derivatives(key, order, {id(n) for n in shown})
+        ops = {n.op for n in region}
+        for parent in shown:
+            formula = _formula(key, name, parent, region, ops, names)
+            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula))
+            if id(parent) not in queued:
+                queued.add(id(parent))
+                queue.append(parent)
+    return tree
+
+
+def _kind(name: str, node: Value, cost: Value) -> str:
+    if node is cost:
+        return "cost"
+    match = _LAYER_LABEL.match(name)
+    if match:
+        return {"W": "weight", "w": "weight", "b": "bias", "z": "pre-activation"}.get(
+            match.group(1), "input" if match.group(2) == "0" else "activation")
+    return "weight" if node._op is None and node.requires_grad else "input" if node._op is None else "other"
+
+
+def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value], list[Value]]:
+    """The unlabeled operations under ``key`` (with ``key``), the leaves/labelled Values at their border, and
+    the region in reverse topological order (``key`` first)."""
+    region: list[Value] = []
+    boundary: list[Value] = []
+    seen = {id(key)}
+    stack = [key]
+    while stack:
+        node = stack.pop()
+        region.append(node)
+        for parent in node._parents:
+            if id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if id(parent) in names or parent._op is None:
+                boundary.append(parent)
+            else:
+                stack.append(parent)
+    inside = {id(n) for n in region}
+    order: list[Value] = []
+    done: set[int] = set()
+    visit: list[tuple[Value, bool]] = [(key, False)]
+    while visit:
+        node, expanded = visit.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        visit.append((node, True))
+        visit.extend((p, False) for p in node._parents if id(p) in inside and id(p) not in done)
+    order.reverse()
+    return region, boundary, order
+
+
+def _is_first_layer_input(leaf: Value, region: list[Value], key_name: str) -> bool:
+    """An unlabeled constant multiplied by a weight under ``z^1`` (or ``z``): the network's input α^0."""
+    if key_name not in ("z^1", "z"):
+        return False
+    return any(n.op in ("mul", "matmul") and any(p is leaf for p in n._parents) for n in region)
+
+
+def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict[int, float]:
+    """∂key/∂(border Value) for every wanted border Value: a backward pass through the region alone, with the
+    operations' vjps and an upstream gradient of 1 (everything here is a single number)."""
+    pending: dict[int, np.ndarray] = {id(key): np.ones(key.shape, key.dtype)}
+    result: dict[int, float] = dict.fromkeys(wanted, 0.0)
+    inside = {id(n) for n in order}
+    for node in order:
+        g = pending.pop(id(node), None)
+        if g is None:
+            continue
+        inputs = [p.data for p in node._parents]
+        for parent, vjp in zip(node._parents, node._op.vjps, strict=True):
+            if id(parent) not in inside and id(parent) not in wanted:
+                continue  # a constant folded into the edge (an exponent, a target without a label)
+            if parent.size != 1:
+                raise ValueError(f"dependency_tree: {node.op} has an input of shape {parent.shape}; the tree "
+                                 "is for a chain network with one neuron per layer (every Value a single number)")
+            local = np.asarray(vjp(g, node.data, *inputs, **(node._params or {}))).sum().reshape(parent.shape)
+            if id(parent) in inside:
+                pending[id(parent)] = pending[id(parent)] + local if id(parent) in pending else local
+            else:
+                result[id(parent)] += float(local.reshape(()))
+    return result
+
+
+def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set[str | None],
+             names: dict[int, str]) -> str:
+    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual)."""
+    key_kind = _LAYER_LABEL.match(name)
+    parent_name = names[id(parent)]
+    if key_kind and key_kind.group(1) == "z" and ops <= {"mul", "matmul", "add"}:
+        for node in region:
+            if node.op in ("mul", "matmul") and any(p is parent for p in node._parents):
+                others = [p for p in node._parents if p is not parent]
+                if len(others) == 1 and id(others[0]) in names:
+                    return _pretty(names[id(others[0])])
+            if node.op == "add" and any(p is parent for p in node._parents):
+                return "1"
+        return ""
+    if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in _ACTIVATION_FORMULAS:
+        return _ACTIVATION_FORMULAS[key.op].format(z=_pretty(parent_name))
+    if ops <= {"sub", "pow", "sum", "mean"} and "sub" in ops and "pow" in ops:
+        squares = [n for n in region if n.op == "pow"]
+        subs = [n for n in region if n.op == "sub"]
+        if (len(squares) == 1 and len(subs) == 1 and float(squares[0]._parents[1].data) == 2.0
+                and squares[0]._parents[0] is subs[0] and subs[0]._parents[0] is parent):
+            target = subs[0]._parents[1]
+            target_name = _pretty(names[id(target)]) if id(target) in names else _number(_scalar(target.data))
+            return f"2({_pretty(parent_name)} − {target_name})"
+    return ""
+
+
+_TREE_COLORS = {"cost": COLORS["output"], "activation": COLORS["intermediate"], "pre-activation": "#ede7f6",
+                "weight": COLORS["parameter"], "bias": COLORS["parameter"], "input": COLORS["constant"],
+                "other": COLORS["constant"]}
+
+
+def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB") -> graphviz.Digraph:
+    """The seed's section 6.3 dependency tree of a chain network, from a real forward and backward pass.
+
+    ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: each node shows its value and its
+    gradient ∂C/∂(node); each edge its local derivative, e.g. ``∂z^L/∂w^L = α^(L−1)``, ``∂α^L/∂z^L = σ′(z^L)``,
+    ``∂C/∂α^L = 2(α^L − y)``, ``∂z^L/∂b^L = 1``, ``∂z^L/∂α^(L−1) = w^L``, with its number.  Multiplying the
+    numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
+    See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
+    """
+    tree = dependency_tree(cost)
+    graph = graphviz.Digraph("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
+                             node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box",
+                                        "style": "rounded,filled"},
+                             edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555",
+                                        "dir": "back"})
+    ids = {name: f"n{i}" for i, name in enumerate(tree.nodes)}
+    for name, node in tree.nodes.items():
+        lines = [f"<B>{_text(_pretty(name))}</B>", _text(f"= {_number(node.data, precision)}")]
+        if node.grad is not None:
+            lines.append(_text(f"∂C/∂{_pretty(name)} = {_number(node.grad, precision)}"))
+        if node.kind in ("weight", "bias") and name != tree.cost:
+            try:
+                path = tree.path(name)
+            except ValueError:
+                path = []
+            if path:
+                factors = " · ".join(f"({_number(e.number, precision)})" if e.number < 0 else
+                                     _number(e.number, precision) for e in path)
+                lines.append(_text(f"chain: {factors} = {_number(tree.chain_rule(name), precision)}", 120))
+        graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
+    for edge in tree.edges:
+        symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
+        graph.edge(ids[edge.child], ids[edge.parent],
+                   label=_html(_text(symbol), _text(f"= {_number(edge.number, precision)}")))
+    return graph
+
+
+# --- the network diagram of Figure 1 ------------------------------------------------------------------------
+def _shown_neurons(count: int, limit: int) -> list[int | None]:
+    """Indices to draw for a layer of ``count`` neurons: all, or the first and last few with None for "…"."""
+    if count <= limit:
+        return list(range(count))
+    head = (limit - 1) // 2 + (limit - 1) % 2
+    tail = limit - 1 - head
+    return list(range(head)) + [None] + list(range(count - tail, count))
+
+
+def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> graphviz.Digraph:
+    """The seed's Figure 1 for a Network/MLP (or one Layer): neurons as circles in layer columns, input α^0 on
+    the left, hidden layers, output on the right.  Edges are the weights: blue for positive, red for negative,
+    thicker for larger |w|.  Each neuron shows its bias.  A layer wider than ``max_neurons`` shows its first and last
+    neurons around a "…" that says how many were left out.
+    """
+    layers = list(getattr(model, "layers", None) or ([model] if hasattr(model, "weights") else []))
+    if not layers:
+        raise TypeError(f"draw_network: expected a Network/MLP with .layers or a Layer, "
+                        f"got {type(model).__name__}")
+    if max_neurons < 3:
+        raise ValueError(f"draw_network: max_neurons must be at least 3, got {max_neurons}")
+    weights = []
+    for i, layer in enumerate(layers, start=1):
+        w = np.asarray(getattr(layer.weights, "data", layer.weights), dtype=float)
+        b = np.asarray(getattr(layer.biases, "data", layer.biases), dtype=float).reshape(-1)
+        if w.ndim != 2 or b.shape != (w.shape[1],):
+            raise ValueError(f"draw_network: layer {i} has weights of shape {w.shape} and biases of shape "
+                             f"{b.shape}; expected (in_size, out_size) and (out_size,)")
+        if weights and weights[-1][0].shape[1] != w.shape[0]:
+            raise ValueError(f"draw_network: layer {i - 1} has {weights[-1][0].shape[1]} outputs but layer "
+                             f"{i} expects {w.shape[0]} inputs")
+        weights.append((w, b))
+    largest = max(float(np.abs(w).max()) if w.size else 0.0 for w, _ in weights) or 1.0
+    sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
+    shown = [_shown_neurons(n, max_neurons) for n in sizes]
+    # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order.
+    graph = graphviz.Digraph("network", engine="neato",
+                             graph_attr={"splines": "line", "outputorder": "edgesfirst", "pad": "0.3"},
+                             node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
+                                        "style": "filled", "fixedsize": "true", "width": "0.7"},
+                             edge_attr={"arrowhead": "none"})
+    column_gap, row_gap = 2.6, 0.85
+    tallest = max(len(neurons) for neurons in shown)
+    for column, (count, neurons) in enumerate(zip(sizes, shown, strict=True)):
+        if column == 0:
+            title = "input layer α⁰"
+        else:
+            activation = getattr(layers[column - 1], "activation_name", None)
+            where = "output layer" if column == len(sizes) - 1 else "hidden layer"
+            title = f"{where} α{str(column).translate(_SUPERSCRIPT)}"
+            title += f" ({activation})" if activation else ""
+        x = column * column_gap
+        top = (len(neurons) - 1) * row_gap / 2
+        graph.node(f"title{column}", _html(_text(title, 80), _text(f"{count} neuron{'s' * (count != 1)}")),
+                   shape="plaintext", style="", fixedsize="false", fontsize="11",
+                   pos=f"{x:.2f},{(tallest - 1) * row_gap / 2 + 0.9:.2f}!")
+        for row, j in enumerate(neurons):
+            pos = f"{x:.2f},{top - row * row_gap:.2f}!"
+            if j is None:
+                graph.node(f"L{column}_more", _html(_text(f"⋮ {count - len(neurons) + 1}"), "more"),
+                           shape="plaintext", style="", pos=pos)
+                continue
+            lines = [_text(f"α{str(column).translate(_SUPERSCRIPT)}{_subscript(j)}")]
+            color = COLORS["constant"]
+            if column:
+                lines.append(_text(f"b={_number(weights[column - 1][1][j], precision)}"))
+                color = COLORS["output"] if column == len(sizes) - 1 else COLORS["intermediate"]
+            graph.node(f"L{column}_{j}", _html(*lines), fillcolor=color, pos=pos)
+    for column in range(1, len(sizes)):
+        w = weights[column - 1][0]
+        for j in shown[column - 1]:
+            if j is None:
+                continue
+            for k in shown[column]:
+                if k is None:
+                    continue
+                value = w[j, k]
+                width = 0.3 + 3.0 * abs(value) / largest
+                graph.edge(f"L{column - 1}_{j}", f"L{column}_{k}",
+                           color="#2e75b6" if value >= 0 else "#c00000", penwidth=f"{width:.2f}",
+                           tooltip=f"w = {value:.4g}")
+    return graph
+
+
+def _subscript(j: int) -> str:
+    return str(j).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
