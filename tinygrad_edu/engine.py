@@ -17,6 +17,8 @@ to the weights, multiplying local derivatives by the chain rule.  The math of ea
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 from collections.abc import Iterator
 from numbers import Number
 from typing import Any
@@ -29,6 +31,10 @@ from tinygrad_edu.ops import Op
 __all__ = ["Value", "apply", "no_grad", "is_grad_enabled", "detect_anomaly"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Every Value gets the next (more negative) number of this count when it is made.  A Value is always made after
+#: the Values it is computed from, so the smallest number is the most recent: popping Values from a min-heap of
+#: these numbers visits every node after all the nodes that use it (a topological order, found without recursion).
+_creation = itertools.count(0, -1)
 
 
 class _Mode:
@@ -139,10 +145,10 @@ def _record(op: Op, values: tuple[Value, ...], params: dict) -> Value:
     if _Mode.detect_anomaly and not np.isfinite(out).all():
         raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})")
     node = _new_value(Value)
-    node.data, node.grad, node.label = out, None, None
+    node.data, node.grad, node.label, node._order = out, None, None, next(_creation)
     for v in values:
         if v.requires_grad and _Mode.grad_enabled:
-            node.requires_grad, node._parents, node._op, node._params = True, values, op, params
+            node.requires_grad, node._parents, node._op, node._params = True, values, op, params or None
             return node
     node.requires_grad, node._parents, node._op, node._params = False, (), None, None
     return node
@@ -181,29 +187,6 @@ def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op: Op) -> np.ndarray
     return grad
 
 
-def _topological_order(root: Value) -> list[Value]:
-    """Every Value that ``root`` depends on and that needs a gradient, each after all of its parents.
-
-    Iterative depth-first search (no recursion), so chains of a million operations are fine.
-    """
-    order: list[Value] = []
-    visited: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
-
-
 class Value:
     """A number or a numpy array that remembers how it was computed, so that it can backpropagate.
 
@@ -212,7 +195,7 @@ class Value:
     the derivative of the output with respect to it, of the same shape as ``.data``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_parents", "_op", "_params", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_parents", "_op", "_params", "_order", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Value's operators: np_array * value is a Value
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
@@ -223,6 +206,7 @@ class Value:
         self._parents: tuple[Value, ...] = ()
         self._op: Op | None = None
         self._params: dict | None = None
+        self._order: int = next(_creation)
 
     @classmethod
     def _constant(cls, data: Any, dtype: np.dtype | None = None) -> Value:
@@ -232,8 +216,8 @@ class Value:
             node.data = np.array(data, dtype)
         else:
             node.data = _to_array(data, dtype if isinstance(data, Number) else None)
-        node.grad, node.requires_grad, node.label, node._parents, node._op, node._params = (
-            None, False, None, (), None, None)
+        node.grad, node.requires_grad, node.label, node._parents, node._op, node._params, node._order = (
+            None, False, None, (), None, None, next(_creation))
         return node
 
     # --- introspection -------------------------------------------------------------------------------------------
@@ -303,11 +287,11 @@ class Value:
             if seed.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {seed.shape} but the output has shape {self.shape}")
         anomaly = _Mode.detect_anomaly
-        pending: dict[int, np.ndarray] = {id(self): seed}
-        for node in reversed(_topological_order(self)):
-            g = pending.pop(id(node), None)
-            if g is None:
-                continue
+        pending: dict[int, np.ndarray] = {id(self): seed}  # gradients summed so far, by node
+        waiting: list[tuple[int, Value]] = [(self._order, self)]  # nodes with a gradient, newest first
+        while waiting:
+            node = heapq.heappop(waiting)[1]
+            g = pending.pop(id(node))  # complete: every node that uses this one was made later, so came first
             op = node._op
             if op is None:  # a leaf: accumulate
                 node.grad = np.array(g, copy=True) if node.grad is None else node.grad + g
@@ -315,13 +299,14 @@ class Value:
             node.grad = g
             parents = node._parents
             inputs = [p.data for p in parents]
-            params = node._params or {}
+            params = node._params
             for parent, vjp in zip(parents, op.vjps):
                 if not parent.requires_grad:
                     continue
-                grad_in = vjp(g, node.data, *inputs, **params)
-                if not isinstance(grad_in, np.ndarray) or grad_in.shape != parent.data.shape:
-                    grad_in = _unbroadcast(np.asarray(grad_in), parent.data.shape, op)
+                grad_in = vjp(g, node.data, *inputs, **params) if params else vjp(g, node.data, *inputs)
+                shape = parent.data.shape
+                if grad_in.__class__ is not np.ndarray or grad_in.shape != shape:
+                    grad_in = _unbroadcast(np.asarray(grad_in), shape, op)
                 if grad_in.dtype != parent.data.dtype:
                     grad_in = grad_in.astype(parent.data.dtype)
                 if anomaly and not np.isfinite(grad_in).all():
@@ -329,7 +314,11 @@ class Value:
                                              f"(input shapes {_shapes(parents)})")
                 key = id(parent)
                 previous = pending.get(key)
-                pending[key] = grad_in if previous is None else previous + grad_in
+                if previous is None:
+                    pending[key] = grad_in
+                    heapq.heappush(waiting, (parent._order, parent))
+                else:
+                    pending[key] = previous + grad_in
 
     # --- arithmetic (numpy broadcasting, numbers and arrays on either side) ------------------------------------
     def __add__(self, other: Any) -> Value:

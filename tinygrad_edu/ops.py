@@ -133,8 +133,8 @@ tanh = Op("tanh", np.tanh, lambda g, out, x: _tanh_vjp(g, out, x))      # tanh' 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e⁻ˣ), written as (1 + tanh(x/2)) / 2: the same function, and no overflow for any x."""
-    y = x * 0.5
-    np.tanh(y, out=y)  # in place: on large batches, fresh temporaries cost more than the arithmetic
+    y = np.multiply(x, 0.5, out=np.empty_like(x))  # one fresh array (even for 0-d x), then all in place:
+    np.tanh(y, out=y)                               # on large batches temporaries cost more than arithmetic
     y += 1
     y *= 0.5
     return y
