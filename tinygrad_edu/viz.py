@@ -582,10 +582,10 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
         squares = [n for n in region if n.op == "pow"]
         subs = [n for n in region if n.op == "sub"]
         if (len(squares) == 1 and len(subs) == 1 and float(squares[0]._parents[1].data) == 2.0
-                and squares[0]._parents[0] is subs[0] and subs[0]._parents[0] is parent):
-            target = subs[0]._parents[1]
-            target_name = _pretty(names[id(target)]) if id(target) in names else _number(_scalar(target.data))
-            return f"2({_pretty(parent_name)} − {target_name})"
+                and squares[0]._parents[0] is subs[0] and any(p is parent for p in subs[0]._parents)):
+            first, second = (_pretty(names[id(p)]) if id(p) in names else _number(_scalar(p.data))
+                             for p in subs[0]._parents)
+            return f"{'' if subs[0]._parents[0] is parent else '−'}2({first} − {second})"
     return ""
 
 

@@ -1,0 +1,491 @@
+"""Plots of the seed's figures with matplotlib (the optional extra: ``pip install 'tinygrad-edu[plot]'``).
+
+Importing this module never needs matplotlib; calling a plot without it raises ImportError naming the extra.
+Every function returns a :class:`matplotlib.figure.Figure` (shown inline in Jupyter) and saves it when given
+``path`` (``.png``, ``.svg``, ``.pdf``, …).
+
+* :func:`plot_history` — the cost per episode of one or several training runs (seed, sections 5 and 7.3), and the
+  Armijo step sizes.
+* :func:`plot_activations` — the activation functions and their derivatives (seed, section 3.1), the derivatives
+  computed by the engine's own backward pass.
+* :func:`plot_descent` — the path gradient descent takes on the contour of a two-parameter cost (seed, 6.2).
+* :func:`plot_learning_rates` — the same start with a learning rate that overshoots, one that crawls, one that
+  fits, and Armijo's step size control (seed, section 7.2).
+* :func:`plot_armijo` — the Armijo condition on one step: φ(t) = f(x + t·d), the line f(x) + σ·t·∇f(x)ᵀd, the
+  trial steps α^l and the accepted one (seed, section 6.2).
+
+``f`` in the last three is any function of a Value of shape ``(n,)`` (``(2,)`` for the contour plots) that
+returns a single-number Value, e.g. ``lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_edu.engine import Value, no_grad
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_history", "plot_activations", "plot_descent", "plot_learning_rates", "plot_armijo",
+           "descent_path", "armijo_step"]
+
+Function = Callable[[Value], Value]
+
+
+def _figure(**kwargs: Any) -> Figure:
+    """A new Figure (not registered with pyplot, so nothing piles up in memory or pops up a window)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - exercised only without matplotlib
+        raise ImportError("tinygrad_edu.plots needs matplotlib, the 'plot' extra: "
+                          "pip install 'tinygrad-edu[plot]'") from None
+    return Figure(**kwargs)
+
+
+def _finish(fig: Figure, path: str | Path | None) -> Figure:
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
+    return fig
+
+
+def _metadata(path: Path) -> dict | None:
+    """No creation dates in the files, so regenerated pictures are byte-for-byte the same."""
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        return {"Date": None}
+    if suffix == ".pdf":
+        return {"CreationDate": None, "ModDate": None}
+    if suffix == ".png":
+        return {"Software": None}
+    return None
+
+
+# --- math on a user function: value, gradient, Armijo --------------------------------------------------------
+def _point(x: Any, function: str, dims: int | None = None) -> np.ndarray:
+    array = np.array(x.data if isinstance(x, Value) else x, dtype=np.float64)
+    if array.ndim > 1 or (dims is not None and array.shape != (dims,)):
+        want = f"shape ({dims},)" if dims else "a number or a vector"
+        raise ValueError(f"{function}: the point must have {want}, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{function}: the point holds NaN or inf: {array}")
+    return array
+
+
+def _value(f: Function, x: np.ndarray, function: str) -> float:
+    """f(x) as a float, without recording a graph."""
+    with no_grad():
+        out = f(Value(x, requires_grad=False))
+    return _scalar_output(out, function)
+
+
+def _scalar_output(out: Any, function: str) -> float:
+    if not isinstance(out, Value):
+        raise TypeError(f"{function}: f must return a Value (a single number), got {type(out).__name__}")
+    if out.size != 1:
+        raise ValueError(f"{function}: f must return a single number, got a Value of shape {out.shape}")
+    return float(out.item())
+
+
+def _value_and_grad(f: Function, x: np.ndarray, function: str) -> tuple[float, np.ndarray]:
+    """f(x) and ∇f(x), the gradient by the engine's backward pass."""
+    if not callable(f):
+        raise TypeError(f"{function}: f must be a function of a Value, got {type(f).__name__}")
+    point = Value(x)
+    out = f(point)
+    value = _scalar_output(out, function)
+    if not out.requires_grad:  # f does not depend on the point
+        return value, np.zeros_like(x)
+    out.backward()
+    grad = np.zeros_like(x) if point.grad is None else np.array(point.grad, dtype=np.float64)
+    return value, grad
+
+
+def armijo_step(f: Function, x: Any, *, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
+                max_backtracks: int = 50) -> tuple[float, list[tuple[float, float]], bool]:
+    """The Armijo step size control (seed, section 6.2) at ``x`` with direction d = −∇f(x).
+
+    Tries t = initial_step·α^l for l = 0, 1, 2, … and accepts the first (largest) with
+    ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd``.  Returns ``(t, trials, accepted)``: the step, every trial as
+    ``(t, f(x + t·d))``, and whether the condition held (False after ``max_backtracks`` halvings).
+    """
+    _check_constants(sigma, alpha, "armijo_step")
+    x = _point(x, "armijo_step")
+    fx, grad = _value_and_grad(f, x, "armijo_step")
+    d = -grad
+    slope = float(np.dot(grad.ravel(), d.ravel()))
+    trials = []
+    t = float(initial_step)
+    for _ in range(max_backtracks + 1):
+        ft = _value(f, x + t * d, "armijo_step")
+        trials.append((t, ft))
+        if ft <= fx + sigma * t * slope:
+            return t, trials, True
+        t *= alpha
+    return trials[-1][0], trials, False
+
+
+def _check_constants(sigma: float, alpha: float, function: str) -> None:
+    if not 0 < sigma < 1:
+        raise ValueError(f"{function}: sigma must lie in ]0, 1[, got {sigma}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"{function}: alpha must lie in ]0, 1[, got {alpha}")
+
+
+def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, steps: int = 25,
+                 sigma: float = 1e-4, alpha: float = 0.5) -> np.ndarray:
+    """The points of gradient descent x^(k+1) = x^k − t_k·∇f(x^k) from ``start``: ``steps + 1`` rows.
+
+    ``learning_rate`` is a fixed step t_k = η, or ``"armijo"`` for the Armijo step of :func:`armijo_step`.
+    Stops early where ∇f = 0 or the points stop being finite (a learning rate that diverges).
+    """
+    x = _point(start, "descent_path")
+    if isinstance(learning_rate, str):
+        if learning_rate.lower() != "armijo":
+            raise ValueError(f"descent_path: learning_rate must be a number or 'armijo', got {learning_rate!r}")
+    elif not (isinstance(learning_rate, (int, float, np.floating)) and learning_rate > 0):
+        raise ValueError(f"descent_path: learning_rate must be a positive number or 'armijo', "
+                         f"got {learning_rate!r}")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"descent_path: steps must be a non-negative int, got {steps!r}")
+    points = [x]
+    for _ in range(steps):
+        if isinstance(learning_rate, str):
+            t, _, _ = armijo_step(f, x, sigma=sigma, alpha=alpha)
+            _, grad = _value_and_grad(f, x, "descent_path")
+        else:
+            _, grad = _value_and_grad(f, x, "descent_path")
+            t = float(learning_rate)
+        if not np.any(grad):
+            break
+        x = x - t * grad
+        if not np.isfinite(x).all() or np.abs(x).max() > 1e12:
+            break
+        points.append(x)
+    return np.array(points)
+
+
+# --- training histories ------------------------------------------------------------------------------------------
+def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+    """(label, cost per episode, step size per episode or None) for each run given."""
+    if isinstance(histories, Mapping):
+        items = list(histories.items())
+    elif hasattr(histories, "cost"):
+        items = [(None, histories)]
+    elif isinstance(histories, Sequence) and histories and all(hasattr(h, "cost") for h in histories):
+        items = [(None, h) for h in histories]
+    elif isinstance(histories, Sequence) and histories and all(np.isscalar(c) for c in histories):
+        items = [(None, histories)]
+    else:
+        raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
+                        f"list of costs, got {type(histories).__name__}")
+    if labels is not None and len(labels) != len(items):
+        raise ValueError(f"plot_history: {len(labels)} labels for {len(items)} histories")
+    runs = []
+    for i, (key, run) in enumerate(items):
+        cost = np.asarray(getattr(run, "cost", run), dtype=float).ravel()
+        label = labels[i] if labels is not None else key or getattr(run, "label", "") or f"run {i + 1}"
+        steps = getattr(run, "step_size", None)
+        step_array = None
+        if steps is not None and len(steps):
+            step_array = np.array([np.nan if s is None else float(s) for s in steps], dtype=float)
+            if np.isnan(step_array).all():
+                step_array = None
+        runs.append((str(label), cost, step_array))
+    return runs
+
+
+def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] | None = None,
+                 step_sizes: bool | None = None, title: str | None = None,
+                 path: str | Path | None = None) -> Figure:
+    """The cost per episode (seed, sections 5 and 7.3); several runs overlaid with a legend.
+
+    ``history`` is a ``training.History`` (anything with ``.cost``), a list of them, a dict ``label → History``
+    or a plain list of costs.  Legends use ``labels``, the dict keys or each History's ``label``.  With
+    ``log_scale`` the cost axis is logarithmic (symlog when a cost is 0).  ``step_sizes`` adds a second panel
+    with the step size of every episode (Armijo's accepted steps, the learning rate of the other methods);
+    by default it appears when some run recorded step sizes.
+    """
+    runs = _runs(history, labels)
+    with_steps = [r for r in runs if r[2] is not None]
+    show_steps = bool(with_steps) if step_sizes is None else bool(step_sizes)
+    fig = _figure(figsize=(7.5, 6.5 if show_steps else 4.2), layout="constrained")
+    if show_steps:
+        ax, ax_steps = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
+    else:
+        ax, ax_steps = fig.subplots(), None
+    colors = {}
+    for label, cost, _ in runs:
+        line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=label, linewidth=1.6)
+        colors[label] = line.get_color()
+    ax.set_ylabel("cost C")
+    ax.set_title(title or "cost per episode")
+    if log_scale:
+        everything = np.concatenate([c for _, c, _ in runs]) if runs else np.array([1.0])
+        finite = everything[np.isfinite(everything)]
+        if finite.size and (finite <= 0).any():
+            positive = finite[finite > 0]
+            ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-12)
+        else:
+            ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    if ax_steps is not None:
+        for label, _, steps in with_steps:
+            ax_steps.plot(np.arange(1, len(steps) + 1), steps, ".-", markersize=3, linewidth=1,
+                          color=colors[label], label=label)
+        if with_steps and np.nanmin([np.nanmin(s) for _, _, s in with_steps]) > 0:
+            ax_steps.set_yscale("log")
+        ax_steps.set_ylabel("step size t (learning rate)")
+        ax_steps.set_xlabel("episode")
+        ax_steps.grid(True, which="both", alpha=0.3)
+        if with_steps:
+            ax_steps.legend(fontsize="small")
+    else:
+        ax.set_xlabel("episode")
+    return _finish(fig, path)
+
+
+# --- activation functions ----------------------------------------------------------------------------------
+def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float, float] = (-5.0, 5.0),
+                     negative_slope: float = 0.1, path: str | Path | None = None) -> Figure:
+    """The activation functions σ of seed section 3.1 and their derivatives σ′, one panel each.
+
+    The derivatives come from the engine's own backward pass (``σ(x).sum().backward()`` gives σ′(x) in
+    ``x.grad``), so the picture also shows the gradient rules the network uses.  ``names`` picks from sigmoid,
+    relu, tanh, leaky_relu and softplus (all by default); leaky ReLU uses ``negative_slope`` (0.1, so that the
+    slope is visible).
+    """
+    from tinygrad_edu import functional as F
+
+    available = {"sigmoid": ("sigmoid σ(x) = 1/(1+e⁻ˣ)", F.sigmoid),
+                 "relu": ("ReLU max(x, 0)", F.relu),
+                 "tanh": ("tanh x", F.tanh),
+                 "leaky_relu": (f"leaky ReLU (slope {negative_slope:g})",
+                                lambda v: F.leaky_relu(v, negative_slope=negative_slope)),
+                 "softplus": ("softplus ln(1+eˣ)", F.softplus)}
+    names = list(available) if names is None else list(names)
+    unknown = [n for n in names if n not in available]
+    if unknown or not names:
+        raise ValueError(f"plot_activations: unknown activation(s) {unknown}; choose from {', '.join(available)}")
+    low, high = x_range
+    if not low < high:
+        raise ValueError(f"plot_activations: x_range must be (low, high) with low < high, got {x_range}")
+    grid = np.linspace(low, high, 401)
+    fig = _figure(figsize=(3.2 * len(names), 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=False))
+    for ax, name in zip(axes, names, strict=True):
+        title, function = available[name]
+        x = Value(grid)
+        y = function(x)
+        y.sum().backward()  # ∂(Σ σ(x_i))/∂x_i = σ′(x_i)
+        ax.plot(grid, y.data, label="σ(x)", linewidth=2)
+        ax.plot(grid, x.grad, "--", label="σ′(x) (backward)", linewidth=1.6)
+        ax.axhline(0, color="#999999", linewidth=0.6)
+        ax.axvline(0, color="#999999", linewidth=0.6)
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("x")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    return _finish(fig, path)
+
+
+# --- descent on a two-parameter cost -----------------------------------------------------------------------
+def _bounds(paths: Sequence[np.ndarray], bounds: Any) -> tuple[float, float, float, float]:
+    if bounds is not None:
+        x0, x1, y0, y1 = (float(b) for b in bounds)
+        if not (x0 < x1 and y0 < y1):
+            raise ValueError(f"bounds must be (x_min, x_max, y_min, y_max) with min < max, got {bounds}")
+        return x0, x1, y0, y1
+    points = np.concatenate([p for p in paths if len(p)])
+    points = points[np.isfinite(points).all(axis=1)]
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = np.maximum(high - low, 0.5)
+    low, high = low - 0.25 * span, high + 0.25 * span
+    return float(low[0]), float(high[0]), float(low[1]), float(high[1])
+
+
+def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], levels: int, resolution: int,
+             function: str) -> Any:
+    xs = np.linspace(box[0], box[1], resolution)
+    ys = np.linspace(box[2], box[3], resolution)
+    grid = np.array([[_value(f, np.array([x, y]), function) for x in xs] for y in ys])
+    finite = grid[np.isfinite(grid)]
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
+        level_values = np.geomspace(finite.min(), finite.max(), levels)
+    else:
+        level_values = levels
+    filled = ax.contourf(xs, ys, grid, levels=level_values, cmap="viridis", alpha=0.85)
+    ax.contour(xs, ys, grid, levels=level_values, colors="white", linewidths=0.4, alpha=0.6)
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_xlabel("parameter 1")
+    ax.set_ylabel("parameter 2")
+    return filled
+
+
+def _draw_path(ax: Axes, points: np.ndarray, label: str, color: str = "#ff5050") -> None:
+    ax.plot(points[:, 0], points[:, 1], "o-", color=color, markersize=3.5, linewidth=1.4, label=label)
+    ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=7, label="start")
+    ax.plot(points[-1, 0], points[-1, 1], "*", color="gold", markeredgecolor="black", markersize=12,
+            label=f"after {len(points) - 1} steps")
+
+
+def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int = 25,
+                 sigma: float = 1e-4, alpha: float = 0.5, bounds: Sequence[float] | None = None, levels: int = 30,
+                 resolution: int = 60, title: str | None = None, path: str | Path | None = None) -> Figure:
+    """Contour lines of a two-parameter cost ``f`` and the path gradient descent takes from ``start`` (seed 6.2).
+
+    ``optimizer_or_steps`` is a fixed learning rate η (a number), ``"armijo"`` for the Armijo step size
+    control, or the points of a path you computed (an array of shape (k, 2)).  ``bounds`` =
+    (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
+    """
+    start = _point(start, "plot_descent", dims=2)
+    if isinstance(optimizer_or_steps, (str, int, float, np.floating)) and not isinstance(optimizer_or_steps, bool):
+        points = descent_path(f, start, optimizer_or_steps, steps=steps, sigma=sigma, alpha=alpha)
+        label = ("Armijo steps" if isinstance(optimizer_or_steps, str) else
+                 f"learning rate η = {optimizer_or_steps:g}")
+    else:
+        points = np.asarray(optimizer_or_steps, dtype=float)
+        if points.ndim != 2 or points.shape[1] != 2 or not len(points):
+            raise ValueError("plot_descent: optimizer_or_steps must be a learning rate, 'armijo' or points of shape "
+                             f"(k, 2); got an array of shape {points.shape}")
+        label = "path"
+    fig = _figure(figsize=(6.2, 5), layout="constrained")
+    ax = fig.subplots()
+    filled = _contour(ax, f, _bounds([points], bounds), levels, resolution, "plot_descent")
+    fig.colorbar(filled, ax=ax, label="cost")
+    _draw_path(ax, points, label)
+    final = _value(f, points[-1], "plot_descent")
+    ax.set_title(title or f"gradient descent: {label}, cost {final:.3g} after {len(points) - 1} steps",
+                 fontsize="medium")
+    ax.legend(fontsize="small", loc="best")
+    return _finish(fig, path)
+
+
+def _largest_curvature(f: Function, x: np.ndarray) -> float:
+    """The largest eigenvalue of the Hessian at ``x``, from central differences of engine gradients."""
+    n, h = x.size, 1e-4 * max(1.0, float(np.abs(x).max()))
+    hessian = np.empty((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        hessian[i] = (_value_and_grad(f, x + e, "plot_learning_rates")[1] -
+                      _value_and_grad(f, x - e, "plot_learning_rates")[1]) / (2 * h)
+    return float(np.linalg.eigvalsh((hessian + hessian.T) / 2).max())
+
+
+def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, float] | None = None, *,
+                        steps: int = 20, armijo: bool = True, sigma: float = 1e-4, alpha: float = 0.5,
+                        bounds: Sequence[float] | None = None, resolution: int = 50,
+                        path: str | Path | None = None) -> Figure:
+    """The seed's section 7.2: the same start, a learning rate that overshoots, one that crawls, one that fits,
+    and (``armijo``) Armijo's step size control; one contour panel each, and the cost per step of all of them.
+
+    By default the learning rates come from the largest curvature λ of ``f`` at ``start`` (Hessian by finite
+    differences of engine gradients): η = 1.9/λ overshoots (it jumps across the valley), η = 0.05/λ crawls and
+    η = 1/λ fits.  Give ``learning_rates`` as ``{"label": η}`` to choose your own.
+    """
+    start = _point(start, "plot_learning_rates", dims=2)
+    if learning_rates is None:
+        curvature = _largest_curvature(f, start)
+        if not np.isfinite(curvature) or curvature <= 1e-12:
+            raise ValueError("plot_learning_rates: f is not curved upwards at the start (largest Hessian eigenvalue "
+                             f"{curvature:.3g}); pass learning_rates={{'label': η, ...}}")
+        learning_rates = {"overshoots": 2.1 / curvature, "crawls": 0.05 / curvature, "fits": 1.0 / curvature}
+        framed = ["crawls", "fits"]  # the overshooting path runs out of the window: that is the point
+    else:
+        framed = list(learning_rates)
+    schedules: list[tuple[str, np.ndarray]] = []
+    for name, rate in learning_rates.items():
+        schedules.append((f"{name}: η = {rate:.3g}", descent_path(f, start, rate, steps=steps)))
+    if armijo:
+        schedules.append((f"Armijo (σ = {sigma:g}, α = {alpha:g})",
+                          descent_path(f, start, "armijo", steps=steps, sigma=sigma, alpha=alpha)))
+    if not schedules:
+        raise ValueError("plot_learning_rates: nothing to draw (no learning rates and armijo=False)")
+    framed_paths = [p for name, (_, p) in zip(learning_rates, schedules, strict=False) if name in framed]
+    framed_paths += [p for _, p in schedules[len(learning_rates):]] + [start[None, :]]
+    box = _bounds(framed_paths, bounds)
+    fig = _figure(figsize=(3.6 * (len(schedules) + 1), 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(schedules) + 1))
+    colors = ["#ff5050", "#ffa040", "#50d0ff", "#ff60ff", "#ffffff", "#a0ff60"]
+    for i, (ax, (label, points)) in enumerate(zip(axes[:-1], schedules, strict=True)):
+        _contour(ax, f, box, 25, resolution, "plot_learning_rates")
+        color = colors[i % len(colors)]
+        ax.plot(points[:, 0], points[:, 1], "o-", color=color, markersize=3, linewidth=1.3, label=label)
+        ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=6)
+        ax.set_title(label, fontsize="small")
+        costs = [_value(f, p, "plot_learning_rates") for p in points]
+        axes[-1].plot(np.arange(len(costs)), costs, "o-", markersize=2.5, color=color if color != "#ffffff" else
+                      "#333333", label=label)
+    cost_ax = axes[-1]
+    cost_ax.set_yscale("log")
+    cost_ax.set_xlabel("step k")
+    cost_ax.set_ylabel("cost f(x^k)")
+    cost_ax.set_title("cost per step", fontsize="small")
+    cost_ax.grid(True, which="both", alpha=0.3)
+    cost_ax.legend(fontsize="x-small")
+    return _finish(fig, path)
+
+
+# --- the Armijo picture ----------------------------------------------------------------------------------
+def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5, initial_step: float = 1.0,
+                max_backtracks: int = 50, t_max: float | None = None, path: str | Path | None = None) -> Figure:
+    """The Armijo condition at ``x`` (seed, section 6.2): along d = −∇f(x), φ(t) = f(x + t·d) against the line
+    f(x) + σ·t·∇f(x)ᵀd; the trial steps t = α^l (l = 0, 1, 2, …, times ``initial_step``) and the accepted one,
+    the largest with φ(t) below the line.
+
+    ``sigma`` defaults to 0.25 so that the line visibly slopes (the optimizer's default 1e-4 is almost flat);
+    any σ in ]0, 1[ works.
+    """
+    _check_constants(sigma, alpha, "plot_armijo")
+    x = _point(x, "plot_armijo")
+    fx, grad = _value_and_grad(f, x, "plot_armijo")
+    if not np.any(grad):
+        raise ValueError(f"plot_armijo: ∇f(x) = 0 at x = {x}; there is no descent direction to draw")
+    d = -grad
+    slope = float(np.dot(grad.ravel(), d.ravel()))
+    t, trials, accepted = armijo_step(f, x, sigma=sigma, alpha=alpha, initial_step=initial_step,
+                                      max_backtracks=max_backtracks)
+    end = t_max if t_max is not None else 1.15 * max(initial_step, max(tt for tt, _ in trials))
+    ts = np.linspace(0.0, end, 300)
+    phi = np.array([_value(f, x + s * d, "plot_armijo") for s in ts])
+    fig = _figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(ts, phi, linewidth=2, label="φ(t) = f(x + t·d)")
+    ax.plot(ts, fx + sigma * ts * slope, "--", linewidth=1.6, label=f"Armijo line f(x) + σ·t·∇f(x)ᵀd (σ = {sigma:g})")
+    ax.plot(ts, fx + ts * slope, ":", color="#777777", linewidth=1.2, label="tangent f(x) + t·∇f(x)ᵀd")
+    ax.fill_between(ts, np.minimum(phi, fx + sigma * ts * slope), fx + sigma * ts * slope,
+                    where=phi <= fx + sigma * ts * slope, color="#70c070", alpha=0.25, label="condition holds")
+    low = min(float(phi.min()), fx + sigma * end * slope)
+    top = fx + 1.5 * (fx - low) + 1e-12  # the interesting part: trials far above it are drawn at the top edge
+    rejected = trials[:-1] if accepted else trials
+    for level, (tt, v) in enumerate(trials):
+        name = f"$\\alpha^{{{level}}}$" if initial_step == 1.0 else f"$t_{{{level}}}$"
+        shown = min(v, top)
+        if level < len(rejected):
+            ax.plot([tt], [shown], "x" if v <= top else "^", color="#c00000", markersize=9, markeredgewidth=2,
+                    label="rejected trial steps α^l" if level == 0 else None, clip_on=False)
+            ax.annotate(name + ("" if v <= top else f"  (φ = {v:.3g})"), (tt, shown), textcoords="offset points",
+                        xytext=(4, -12 if v > top else 6), fontsize="small")
+        else:
+            ax.plot([tt], [v], "o", color="#2e9e2e", markersize=9,
+                    label=f"accepted step t = α^{level} = {tt:.4g}" if initial_step == 1.0 else
+                    f"accepted step t = {tt:.4g}")
+            ax.annotate(name, (tt, v), textcoords="offset points", xytext=(4, 6), fontsize="small")
+    ax.set_ylim(low - 0.1 * (top - low), top)
+    ax.set_xlabel("step size t")
+    ax.set_ylabel("cost")
+    ax.set_title(f"Armijo step size at x = {np.array2string(x, precision=3)}: "
+                 f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}", fontsize="medium")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return _finish(fig, path)
