@@ -1,0 +1,340 @@
+"""Properties of the engine: how backward keeps its books, what it never touches, and how it fails."""
+
+from __future__ import annotations
+
+import gc
+import re
+import warnings
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Op, Value, detect_anomaly, is_grad_enabled, no_grad
+from tinygrad_edu.testing import check_gradients
+from tinygrad_edu.testing.strategies import arrays
+
+
+def counting_op(name: str = "counted") -> tuple[Op, list[int]]:
+    """A custom Op computing 3x whose vjp counts its calls."""
+    calls = [0]
+
+    def vjp(g, out, x):
+        calls[0] += 1
+        return 3 * g
+
+    return Op(name, lambda x: 3 * x, vjp), calls
+
+
+# --- the chain rule's bookkeeping ---------------------------------------------------------------------------
+@given(arrays())
+def test_fan_out_adds_contributions(x):
+    """A Value used twice gets the sum of both contributions: d(a·a)/da = 2a."""
+    a = Value(x)
+    (a * a).sum().backward()
+    np.testing.assert_allclose(a.grad, 2 * x, rtol=1e-15)
+
+
+@given(arrays((3, 1)), arrays((4,)))
+def test_fan_out_through_different_paths(x, w):
+    """y = Σ a·b + a + eᵃ with a (3, 1), b (4,): ∂y/∂a_i = Σ_j (b_j + 1 + e^{a_i}), ∂y/∂b_j = Σ_i a_i."""
+    a, b = Value(x), Value(w)
+    (a * b + a + a.exp()).sum().backward()
+    np.testing.assert_allclose(a.grad, w.sum() + 4 * (1 + np.exp(x)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(b.grad, np.full(4, x.sum()), rtol=1e-12, atol=1e-12)
+
+
+def test_leaves_accumulate_until_zero_grad_and_intermediates_hold_the_latest_pass():
+    x = Value([1.0, 2.0])
+    h = x * 3.0
+    out = (h * h).sum()  # ∂out/∂h = 2h = 6x, ∂out/∂x = 18x
+    out.backward()
+    np.testing.assert_allclose(x.grad, [18.0, 36.0])
+    np.testing.assert_allclose(h.grad, [6.0, 12.0])
+    out.backward()
+    np.testing.assert_allclose(x.grad, [36.0, 72.0])  # leaf: accumulated
+    np.testing.assert_allclose(h.grad, [6.0, 12.0])  # intermediate: latest pass, not doubled
+    np.testing.assert_allclose(out.grad, 1.0)
+    x.zero_grad()
+    assert x.grad is None
+    out.backward()
+    np.testing.assert_allclose(x.grad, [18.0, 36.0])
+
+
+def test_a_leaf_shared_by_two_graphs_accumulates_both():
+    w = Value(2.0)
+    (w * 5.0).backward()
+    (w ** 2).backward()  # 5 + 2w
+    np.testing.assert_allclose(w.grad, 9.0)
+
+
+def test_backward_from_an_intermediate_uses_only_its_subgraph():
+    x = Value(2.0)
+    h = x.exp()
+    out = h * 10.0
+    h.backward()
+    np.testing.assert_allclose(x.grad, np.exp(2.0))
+    assert out.grad is None
+
+
+# --- what backward must not touch ---------------------------------------------------------------------------
+def test_data_and_upstream_grad_are_never_mutated():
+    raw = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    raw_copy = raw.copy()
+    x = Value(raw)
+    raw[0, 0] = 99.0  # the Value holds its own copy
+    assert x.data[0, 0] == 0.5
+    raw[0, 0] = 0.5
+    nodes = [x]
+    for step in (lambda v: v.sigmoid(), lambda v: v.tanh(), lambda v: v.exp(), lambda v: v * 2.0,
+                 lambda v: v.reshape(3, 2), lambda v: v.T, lambda v: v[0], lambda v: F.softmax(v)):
+        nodes.append(step(nodes[-1]))
+    before = [n.data.copy() for n in nodes]
+    upstream = np.array([1.0, -2.0, 0.5])
+    upstream_copy = upstream.copy()
+    nodes[-1].backward(upstream)
+    nodes[-1].backward(upstream)
+    x.grad += 1.0  # the user may change a grad in place: the upstream array must not follow
+    np.testing.assert_array_equal(upstream, upstream_copy)
+    np.testing.assert_array_equal(raw, raw_copy)
+    for node, data in zip(nodes, before, strict=True):
+        np.testing.assert_array_equal(node.data, data)
+
+
+def test_a_leaf_backpropagating_itself_copies_the_given_grad():
+    x = Value([1.0, 2.0])
+    g = np.array([3.0, 4.0])
+    x.backward(g)
+    x.backward(g)
+    np.testing.assert_array_equal(g, [3.0, 4.0])
+    np.testing.assert_array_equal(x.grad, [6.0, 8.0])
+
+
+# --- no_grad ------------------------------------------------------------------------------------------------
+def test_no_grad_as_context_manager_records_nothing():
+    x = Value([1.0, 2.0])
+    with no_grad():
+        assert not is_grad_enabled()
+        y = (x * 2.0).sigmoid().sum()
+    assert is_grad_enabled()
+    assert not y.requires_grad and y.parents == () and y.op is None
+    with pytest.raises(ValueError, match="does not require a gradient"):
+        y.backward()
+    assert x.grad is None
+
+
+def test_no_grad_as_decorator_and_restored_after_an_exception():
+    @no_grad()
+    def update(w):
+        return w - 0.1 * w
+
+    w = Value(1.0)
+    assert update(w).parents == ()
+    assert is_grad_enabled()
+    with pytest.raises(RuntimeError), no_grad():
+        raise RuntimeError("boom")
+    assert is_grad_enabled()
+    with no_grad(), no_grad():
+        pass
+    assert is_grad_enabled()
+    assert (w * 2.0).parents != ()
+
+
+def test_constants_only_give_no_graph():
+    c = Value([1.0, 2.0], requires_grad=False)
+    y = (c * 2.0 + np.ones(2)).exp()
+    assert not y.requires_grad and y.parents == ()
+
+
+# --- float32 ------------------------------------------------------------------------------------------------
+def test_float32_is_kept_end_to_end():
+    x = Value(np.array([[0.5, -1.0, 2.0]], dtype=np.float32))
+    w = Value(np.ones((3, 2), dtype=np.float32))
+    b = Value(np.zeros(2, dtype=np.float32))
+    h = (x @ w + b).sigmoid() * 0.5 + 1
+    out = (F.softmax(h.tanh().exp(), axis=-1) - 0.25).abs().mean() / 2.0
+    assert out.dtype == np.float32 and h.dtype == np.float32
+    out.backward()
+    for v in (x, w, b, h, out):
+        assert v.grad.dtype == np.float32, v
+    assert Value(np.arange(3)).dtype == np.float64
+    assert Value([True, False]).dtype == np.float64
+    assert Value(np.arange(3.0)).dtype == np.float64
+
+
+# --- scale and memory ---------------------------------------------------------------------------------------
+def test_a_million_op_chain_backpropagates_without_recursion_error():
+    """y = x·cⁿ with n = 1,000,000: dy/dx = cⁿ (micrograd's recursive walk fails at about 1,000)."""
+    c, n = 1.000001, 1_000_000
+    x = Value(1.0)
+    factor = Value(c, requires_grad=False)
+    y = x
+    for _ in range(n):
+        y = y * factor
+    y.backward()
+    np.testing.assert_allclose(x.grad, c ** n, rtol=1e-9)
+    del y  # freeing the chain must not overflow the C stack either
+
+
+def test_the_graph_is_freed_by_reference_counting_alone():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(np.arange(4.0))
+        h = x.exp()
+        out = (h * 2.0).sigmoid().sum()
+        ref = weakref.ref(h)
+        del h
+        out.backward()
+        assert ref() is not None  # kept alive by the graph while out lives
+        del out
+        assert ref() is None  # no reference cycles: dropped at once, without the cycle collector
+        assert x.grad is not None
+    finally:
+        gc.enable()
+
+
+# --- work only where a gradient is wanted -------------------------------------------------------------------
+def test_no_vjp_runs_for_constants():
+    counted, calls = counting_op()
+    x = Value(2.0)
+    constant = Value(5.0, requires_grad=False)
+    out = counted(constant) * x + counted(np.array(1.0))
+    out.backward()
+    assert calls[0] == 0
+    np.testing.assert_allclose(x.grad, 15.0)
+    counted(x).backward()
+    assert calls[0] == 1
+
+
+def test_only_the_vjps_of_inputs_that_need_a_gradient_run():
+    calls = {"a": 0, "b": 0}
+
+    def vjp_a(g, out, a, b):
+        calls["a"] += 1
+        return g * b
+
+    def vjp_b(g, out, a, b):
+        calls["b"] += 1
+        return g * a
+
+    times = Op("times", np.multiply, (vjp_a, vjp_b))
+    a = Value(3.0)
+    times(a, Value(4.0, requires_grad=False)).backward()
+    assert calls == {"a": 1, "b": 0}
+    np.testing.assert_allclose(a.grad, 4.0)
+
+
+# --- broadcasting -------------------------------------------------------------------------------------------
+def test_broadcasting_is_undone_in_the_backward_pass():
+    col, row, scalar = Value(np.arange(3.0).reshape(3, 1)), Value(np.arange(4.0)), Value(2.0)
+    (col * row * scalar).sum().backward()
+    # ∂/∂col_i = Σ_j row_j · s,  ∂/∂row_j = Σ_i col_i · s,  ∂/∂s = Σ_ij col_i row_j
+    np.testing.assert_allclose(col.grad, np.full((3, 1), 6.0 * 2.0))
+    np.testing.assert_allclose(row.grad, np.full(4, 3.0 * 2.0))
+    np.testing.assert_allclose(scalar.grad, 3.0 * 6.0)
+    assert col.grad.shape == (3, 1) and row.grad.shape == (4,) and scalar.grad.shape == ()
+
+
+def test_a_custom_op_takes_part_in_broadcasting_no_grad_and_gradient_checking():
+    axpy = Op("axpy", lambda a, b: a + 2 * b, (lambda g, out, a, b: g, lambda g, out, a, b: 2 * g))
+    a, b = Value(np.ones((3, 1))), Value(np.ones(4))
+    out = axpy(a, b)
+    assert out.shape == (3, 4) and out.op == "axpy" and out.parents == (a, b)
+    out.sum().backward()
+    np.testing.assert_allclose(a.grad, np.full((3, 1), 4.0))
+    np.testing.assert_allclose(b.grad, np.full(4, 6.0))
+    with pytest.raises(ValueError, match=re.escape("axpy: shapes (2, 3) and (4,) cannot be broadcast")):
+        axpy(Value(np.ones((2, 3))), Value(np.ones(4)))
+    with no_grad():
+        assert axpy(a, b).parents == ()
+    report = check_gradients(axpy, np.ones((3, 1)), np.arange(4.0))
+    assert report.elements == 7
+
+
+# --- bad input ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("data", ["a", None, 1 + 2j, np.array([1j]), np.array([object()]), object()])
+def test_value_rejects_non_real_data_with_type_error(data):
+    with pytest.raises(TypeError, match="Value"):
+        Value(data)
+
+
+def test_error_messages_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=re.escape("matmul: shapes (2, 3) and (4, 5) are not aligned (3 != 4)")):
+        Value(np.ones((2, 3))) @ Value(np.ones((4, 5)))
+    with pytest.raises(ValueError, match=r"add: .*\(2, 3\).*\(4, 5\)"):
+        Value(np.ones((2, 3))) + np.ones((4, 5))
+    with pytest.raises(ValueError, match=r"mul: .*\(3,\).*\(2,\)"):
+        Value(np.ones(3)) * Value(np.ones(2))
+    with pytest.raises(ValueError, match=r"backward: .*\(2, 3\).*grad"):
+        Value(np.ones((2, 3))).exp().backward()
+    with pytest.raises(ValueError, match=r"backward: grad has shape \(2,\) but the output has shape \(3,\)"):
+        Value(np.ones(3)).exp().backward(np.ones(2))
+
+
+def test_custom_op_vjp_of_a_wrong_shape_is_reported():
+    bad = Op("bad", lambda x: x * 2, lambda g, out, x: np.ones(7))
+    with pytest.raises(ValueError, match=r"bad: .*\(7,\).*\(3,\)"):
+        bad(Value(np.ones(3))).sum().backward()
+
+
+# --- detect_anomaly -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("data", [0.0, -1.0, [1.0, 0.0]])
+def test_detect_anomaly_names_the_op_of_a_bad_forward(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        x = Value(data)
+        with detect_anomaly(), pytest.raises(FloatingPointError, match="log: .*" + re.escape(str(x.shape))):
+            x.log()
+        assert not np.isfinite(x.log().data).all()  # outside: numpy's inf/nan, no error
+
+
+def test_detect_anomaly_names_the_op_of_a_bad_backward():
+    x = Value([0.0, 4.0])
+    y = x.sqrt().sum()  # finite forward, infinite slope at 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with detect_anomaly(), pytest.raises(FloatingPointError, match=r"sqrt: .*backward.*\(2,\)"):
+            y.backward()
+        y.backward()
+    assert np.isinf(x.grad[0]) and x.grad[1] == 0.25
+
+
+# --- numerics, comparisons, repr ----------------------------------------------------------------------------
+def test_softmax_and_log_softmax_do_not_overflow_at_1000():
+    x = Value(np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]]))
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        s = F.softmax(x, axis=-1)
+        ls = F.log_softmax(x, axis=-1)
+        (s * np.arange(6.0).reshape(2, 3)).sum().backward()
+        ls.sum().backward()
+    np.testing.assert_allclose(s.data, [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], atol=1e-300)
+    np.testing.assert_allclose(ls.data, [[0.0, -2000.0, -1000.0], [-2000.0, -2000.0, 0.0]])
+    assert np.isfinite(x.grad).all()
+
+
+def test_comparisons_return_plain_boolean_arrays():
+    a = Value([1.0, 2.0, 3.0])
+    for result, expected in [(a < 2, [True, False, False]), (a <= 2, [True, True, False]),
+                             (a > Value([0.0, 5.0, 1.0]), [True, False, True]), (a >= 3, [False, False, True]),
+                             (a == 2, [False, True, False]), (a != 2, [True, False, True])]:
+        assert type(result) is np.ndarray and result.dtype == bool
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_repr_shows_data_and_grad_briefly():
+    x = Value(2.0, label="w")
+    assert re.fullmatch(r"Value\(data=2(\.0*)?, grad=None, label='w'\)", repr(x))
+    (x * 3.0).backward()
+    assert "grad=3" in repr(x)
+    assert len(repr(Value(np.zeros((100, 100))))) < 120
+
+
+def test_graph_introspection():
+    a, b = Value(1.0, label="a"), Value(2.0)
+    c = a * b
+    assert c.op == "mul" and c.parents == (a, b) and a.op is None and a.parents == ()
+    assert (Value(np.ones((2, 2))) @ Value(np.ones(2))).op == "matmul" and a.sigmoid().op == "sigmoid"
+    assert F.softmax(a.reshape(1)).op == "softmax" and a[None].op == "index"
