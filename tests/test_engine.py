@@ -63,6 +63,14 @@ def test_leaves_accumulate_until_zero_grad_and_intermediates_hold_the_latest_pas
     np.testing.assert_allclose(x.grad, [18.0, 36.0])
 
 
+def test_integer_powers_at_zero_have_their_closed_form_slopes():
+    """d(xⁿ)/dx = n·xⁿ⁻¹ at x = 0: 0 for n = 0 (not 0·∞ = NaN), 1 for n = 1, 0 for n = 2."""
+    for n, slope in [(0, 0.0), (1, 1.0), (2, 0.0), (3, 0.0)]:
+        x = Value([0.0, 2.0])
+        (x ** n).sum().backward()
+        np.testing.assert_array_equal(x.grad, [slope, n * 2.0 ** (n - 1)])
+
+
 def test_a_leaf_shared_by_two_graphs_accumulates_both():
     w = Value(2.0)
     (w * 5.0).backward()

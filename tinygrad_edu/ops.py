@@ -98,8 +98,15 @@ def _power(a, b):
     return a ** (b.item() if b.ndim == 0 else b)
 
 
+def _pow_vjp_base(g, out, a, b):
+    """b·aᵇ⁻¹; a⁰ = 1 is constant, so its slope is 0 even at a = 0 (where b·aᵇ⁻¹ would be 0·∞ = NaN)."""
+    if b.ndim == 0 and b == 0:
+        return g * 0
+    return g * b * _power(a, b - 1)
+
+
 # d(a^b)/da = b·a^(b-1),  d(a^b)/db = a^b·ln a
-pow = Op("pow", _power, (lambda g, out, a, b: g * b * _power(a, b - 1),
+pow = Op("pow", _power, (_pow_vjp_base,
                          lambda g, out, a, b: g * out * np.log(a)))
 neg = Op("neg", np.negative, (lambda g, out, a: -g,))
 
