@@ -135,7 +135,7 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
             layers.append((index, str(name), params))
     else:
         for index, kinds in groups.items():
-            if "α" in kinds or "W" in kinds:
+            if "α" in kinds:  # a layer's output α^i: hand-made graphs labelled w, b only get no box
                 layers.append((index, "layer" if index is None else f"layer {index}", kinds.get("W", []) +
                                kinds.get("b", [])))
     layers.sort(key=lambda item: -1 if item[0] is None else item[0])
@@ -209,7 +209,7 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
         if isinstance(obj, Value) and not str(name).startswith("_"):
             given_names.setdefault(id(obj), str(name))
 
-    graph = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir},
+    graph = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
                              node_attr={"fontname": "Helvetica", "fontsize": "11"},
                              edge_attr={"color": "#555555"})
 

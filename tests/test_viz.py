@@ -1,0 +1,422 @@
+"""tinygrad_edu.viz: pictures rendered by the real Graphviz ``dot`` and read back from the SVG."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import graphviz
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn
+from tinygrad_edu.viz import (
+    COLORS,
+    GraphvizNotFoundError,
+    dependency_tree,
+    draw_dependency_tree,
+    draw_graph,
+    draw_network,
+    render,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+
+
+def _svg(graph: graphviz.Digraph, tmp_path, name: str = "graph.svg") -> ET.Element:
+    path = render(graph, tmp_path / name)
+    assert path == tmp_path / name
+    return ET.parse(path).getroot()  # parses only if the SVG is well-formed
+
+
+def _groups(root: ET.Element, kind: str) -> dict[str, list[str]]:
+    """title → the texts of each <g class=kind> (node, edge or cluster)."""
+    found = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == kind:
+            title = g.find(f"{SVG}title").text
+            found[title] = [t.text for t in g.iter(f"{SVG}text") if t.text is not None]
+    return found
+
+
+def _fill(root: ET.Element, title: str) -> str:
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "node" and g.find(f"{SVG}title").text == title:
+            return g.find(f"{SVG}polygon").get("fill")
+    raise AssertionError(f"no node {title}")
+
+
+def _node_by_name(nodes: dict[str, list[str]], name: str) -> tuple[str, list[str]]:
+    matches = [(title, texts) for title, texts in nodes.items() if texts and texts[0] == name]
+    assert len(matches) == 1, (name, nodes)
+    return matches[0]
+
+
+def _number_after(prefix: str, texts: list[str]) -> float:
+    for text in texts:
+        if text.startswith(prefix):
+            return float(text[len(prefix):].replace("−", "-"))
+    raise AssertionError(f"no text starting with {prefix!r} in {texts}")
+
+
+# --- draw_graph --------------------------------------------------------------------------------------------------
+@needs_dot
+def test_graph_svg_shows_labels_data_grads_and_colours(tmp_path):
+    w, b = Value(0.7, label="w"), Value(0.3, label="b")
+    x = Value(2.0, requires_grad=False, label="x")
+    cost = (w * x + b - 1.0) ** 2
+    cost.label = "C"
+    cost.backward()
+    root = _svg(draw_graph(cost), tmp_path)
+    nodes = _groups(root, "node")
+    residual = 0.7 * 2.0 + 0.3 - 1.0  # closed forms: C = r², ∂C/∂w = 2r·x, ∂C/∂b = 2r
+    title_w, texts_w = _node_by_name(nodes, "w")
+    assert _number_after("data ", texts_w) == pytest.approx(0.7)
+    assert _number_after("grad ", texts_w) == pytest.approx(2 * residual * 2.0, rel=1e-3)
+    title_b, texts_b = _node_by_name(nodes, "b")
+    assert _number_after("grad ", texts_b) == pytest.approx(2 * residual, rel=1e-3)
+    title_c, texts_c = _node_by_name(nodes, "C")
+    assert _number_after("data ", texts_c) == pytest.approx(residual**2, rel=1e-3)
+    title_x, texts_x = _node_by_name(nodes, "x")
+    assert "grad –" in texts_x  # constants get no gradient
+    assert _fill(root, title_w) == COLORS["parameter"]
+    assert _fill(root, title_x) == COLORS["constant"]
+    assert _fill(root, title_c) == COLORS["output"]
+    ops = sorted(texts[0] for texts in nodes.values() if texts and texts[0] in ("mul", "add", "sub", "pow"))
+    assert ops == ["add", "mul", "pow", "sub"]  # one node per operation
+    intermediate = [t for t, texts in nodes.items() if texts and texts[0].startswith("data ")]
+    assert intermediate and all(_fill(root, t) in (COLORS["intermediate"], COLORS["constant"])
+                                for t in intermediate)
+    assert not _groups(root, "cluster")  # no layer labels, no layer boxes
+
+
+def test_graph_names_label_unlabelled_values_and_tensors_are_summarised():
+    weights = Value(np.arange(6.0).reshape(2, 3))
+    hidden = weights * 2.0
+    out = hidden.sum()
+    out.backward()
+    source = draw_graph(out, names={"weights": weights, "hidden": hidden, "_private": out, "number": 3}).source
+    assert "<B>weights</B>" in source and "<B>hidden</B>" in source and "_private" not in source
+    assert "shape (2, 3)" in source
+    assert "min 0 · mean 2.5 · max 5" in source  # data of weights
+    assert "min 2 · mean 2 · max 2" in source  # its gradient: ∂(Σ 2w)/∂w = 2
+
+
+def test_show_data_and_grad_switches():
+    x = Value(1.25, label="x")
+    y = x * 3.0
+    y.backward()
+    source = draw_graph(y, show_data=False, show_grad=False).source
+    assert "data " not in source and "grad " not in source and "<B>x</B>" in source
+    assert "data 1.25" in draw_graph(y).source
+    assert draw_graph(y).source == draw_graph(y).source  # deterministic
+
+
+@needs_dot
+def test_hostile_labels_render(tmp_path):
+    hostile = 'a"b<c>|{d}\\e & f\n]\x01 \\l'
+    x = Value(1.0, label=hostile)
+    y = x * Value(2.0, label="<<>>{|}")
+    y.label = "'\"&amp;"
+    y.backward()
+    root = _svg(draw_graph(y), tmp_path)
+    texts = [" ".join(t.split()) for texts in _groups(root, "node").values() for t in texts]
+    assert 'a"b<c>|{d}\\e & f ] \\l' in texts  # control characters and newlines become spaces
+    assert "<<>>{|}" in texts and "'\"&amp;" in texts
+
+
+@needs_dot
+def test_layer_clusters_are_named_and_hold_their_values(tmp_path):
+    net = nn.MLP([2, 3, 1], rng=0)
+    x = Value(np.array([[0.5, -1.0]]), requires_grad=False, label="x")
+    cost = ((net(x) - 1.0) ** 2).mean()
+    cost.backward()
+    for model in (None, net):
+        root = _svg(draw_graph(cost, model=model), tmp_path)
+        clusters = {}
+        for g in root.iter(f"{SVG}g"):
+            if g.get("class") == "cluster":
+                title = g.find(f"{SVG}title").text
+                outline = next(e for e in g if e.tag in (f"{SVG}polygon", f"{SVG}path"))
+                numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", outline.get("points") or outline.get("d"))]
+                xs, ys = numbers[0::2], numbers[1::2]
+                texts = [t.text for t in g.iter(f"{SVG}text")]
+                clusters[texts[0]] = (title, min(xs), max(xs), min(ys), max(ys))
+        assert sorted(clusters) == ["layer 1", "layer 2"]
+        assert all(title.startswith("cluster_") for title, *_ in clusters.values())
+
+        def where(name, root=root):
+            for g in root.iter(f"{SVG}g"):
+                if g.get("class") == "node":
+                    text = g.find(f"{SVG}text")
+                    if text is not None and text.text == name:
+                        return float(text.get("x")), float(text.get("y"))
+            raise AssertionError(name)
+
+        def inside(name, layer, clusters=clusters, where=where):
+            px, py = where(name)
+            _, x0, x1, y0, y1 = clusters[layer]
+            return x0 <= px <= x1 and y0 <= py <= y1
+
+        for name, layer in [("W^1", "layer 1"), ("b^1", "layer 1"), ("z^1", "layer 1"), ("α^1", "layer 1"),
+                            ("W^2", "layer 2"), ("z^2", "layer 2"), ("α^2", "layer 2")]:
+            assert inside(name, layer), (name, layer)
+        assert not inside("α^1", "layer 2") and not inside("x", "layer 1") and not inside("x", "layer 2")
+
+
+def test_standalone_layer_gets_one_box():
+    layer = nn.Layer(3, 2, rng=1)
+    out = layer(np.ones(3)).sum()
+    source = draw_graph(out).source
+    assert source.count("subgraph cluster_") == 1 and "<B>layer</B>" in source
+
+
+def test_large_graph_is_truncated_with_a_note():
+    x = Value(1.0, label="x")
+    y = x
+    steps = 100_000
+    for _ in range(steps):
+        y = y + 1.0  # each step adds the result and a constant
+    graph = draw_graph(y, max_nodes=200)
+    total = 2 * steps + 1
+    assert f"… {total - 200:,} more Values left out" in graph.source
+    assert len(re.findall(r"^\s*v\d+ \[", graph.source, flags=re.M)) == 200
+    assert 'truncated -> op' in graph.source  # the cut inputs point at the note
+    y.backward()  # the engine agrees the chain is that long: dy/dx = 1
+    assert x.grad == 1.0
+
+
+def test_graph_bad_arguments():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="draw_graph: expected a Value"):
+        draw_graph(3.0)
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_graph(x, max_nodes=0)
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_graph(x, rankdir="sideways")
+
+
+# --- render ------------------------------------------------------------------------------------------------------
+def test_render_dot_source_and_bad_suffix(tmp_path):
+    graph = draw_graph(Value(2.0, label="two") * 3.0)
+    written = render(graph, tmp_path / "sub" / "g.dot")
+    assert written.read_text(encoding="utf-8") == graph.source
+    with pytest.raises(ValueError, match=r"render: .*\.svg, \.png, \.pdf or \.dot"):
+        render(graph, tmp_path / "g.jpeg2000")
+    with pytest.raises(TypeError, match="render"):
+        render("digraph {}", tmp_path / "g.svg")
+
+
+def test_missing_dot_writes_source_and_explains(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    graph = draw_graph(Value(2.0, label="two") * 3.0)
+    with pytest.raises(GraphvizNotFoundError) as info:
+        render(graph, tmp_path / "out" / "g.svg")
+    assert isinstance(info.value, RuntimeError)
+    message = str(info.value)
+    for hint in ("apt-get install graphviz", "brew install graphviz", "conda install -c conda-forge graphviz",
+                 f"dot -Tsvg {tmp_path / 'out' / 'g.dot'} -o {tmp_path / 'out' / 'g.svg'}"):
+        assert hint in message
+    assert (tmp_path / "out" / "g.dot").read_text(encoding="utf-8") == graph.source
+    assert not (tmp_path / "out" / "g.svg").exists()
+
+
+@needs_dot
+def test_render_png_and_pdf(tmp_path):
+    graph = draw_graph(Value(2.0, label="two") * 3.0)
+    assert render(graph, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert render(graph, tmp_path / "g.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+# --- the dependency tree -------------------------------------------------------------------------------------
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _chain_network(layers: int = 3, x: float = 0.8, target: float = 0.3):
+    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
+    y = Value(np.array([target]), requires_grad=False, label="y")
+    cost = ((net(np.array([x])) - y) ** 2).sum()
+    cost.label = "C"
+    return net, cost
+
+
+def _closed_form(net, x: float, target: float):
+    """Forward pass by hand (plain floats) and the seed's local derivatives, independent of the engine."""
+    alphas, zs = [x], []
+    for layer in net.layers:
+        zs.append(float(layer.weights.data[0, 0]) * alphas[-1] + float(layer.biases.data[0]))
+        alphas.append(_sigmoid(zs[-1]))
+    local = {("C", f"α^{len(net.layers)}"): 2 * (alphas[-1] - target)}
+    for i, layer in enumerate(net.layers, start=1):
+        s = alphas[i]
+        local[(f"α^{i}", f"z^{i}")] = s * (1 - s)  # σ'(z) = σ(z)(1 − σ(z))
+        local[(f"z^{i}", f"W^{i}")] = alphas[i - 1]
+        local[(f"z^{i}", f"b^{i}")] = 1.0
+        local[(f"z^{i}", f"α^{i - 1}")] = float(layer.weights.data[0, 0])
+    return alphas, local
+
+
+def test_tree_numbers_are_the_seeds_derivatives():
+    net, cost = _chain_network()
+    cost.backward()
+    tree = dependency_tree(cost)
+    alphas, local = _closed_form(net, 0.8, 0.3)
+    edges = {(e.child, e.parent): e for e in tree.edges}
+    for key, number in local.items():
+        assert edges[key].number == pytest.approx(number, rel=1e-12), key
+    assert edges[("C", "y")].number == pytest.approx(-2 * (alphas[-1] - 0.3), rel=1e-12)
+    assert edges[("C", "α^3")].formula == "2(α³ − y)"
+    assert edges[("α^3", "z^3")].formula == "σ′(z³)"
+    assert edges[("z^3", "W^3")].formula == "α²"
+    assert edges[("z^3", "b^3")].formula == "1"
+    assert edges[("z^3", "α^2")].formula == "W³"
+    assert tree.nodes["α^3"].data == pytest.approx(alphas[-1], rel=1e-12)
+    # ∂C/∂W³ = ∂z³/∂W³ · ∂α³/∂z³ · ∂C/∂α³, and the chain through every layer, equal the engine's .grad
+    assert [e.symbol for e in tree.path("W^3")] == ["∂z³/∂W³", "∂α³/∂z³", "∂C/∂α³"]
+    for layer in net.layers:
+        for p in (layer.weights, layer.biases):
+            product = math.prod(e.number for e in tree.path(p.label))
+            assert product == pytest.approx(float(p.grad.item()), rel=1e-12)
+            assert tree.chain_rule(p.label) == pytest.approx(product, rel=1e-12)
+
+
+def test_grad_of_the_tree_matches_finite_differences():
+    net, cost = _chain_network(layers=2, x=-0.4, target=0.9)
+    tree = dependency_tree(cost)  # calls backward itself
+    w = net.layers[0].weights
+    h = 1e-6
+
+    def cost_at(value):
+        saved = w.data.copy()
+        w.data = np.array([[value]])
+        c = float(((net(np.array([-0.4])) - 0.9) ** 2).sum().item())
+        w.data = saved
+        return c
+
+    centre = float(w.data[0, 0])
+    numeric = (cost_at(centre + h) - cost_at(centre - h)) / (2 * h)
+    assert tree.chain_rule("W^1") == pytest.approx(numeric, rel=1e-6)
+
+
+@needs_dot
+def test_tree_svg_edge_labels_equal_engine_numbers_and_multiply_to_grad(tmp_path):
+    net, cost = _chain_network()
+    cost.backward()
+    root = _svg(draw_dependency_tree(cost), tmp_path)
+    _, local = _closed_form(net, 0.8, 0.3)
+    nodes = _groups(root, "node")
+    names = {title: texts[0] for title, texts in nodes.items()}
+    shown = {}
+    for title, texts in _groups(root, "edge").items():
+        child, parent = (names[t] for t in title.split("->"))
+        pretty = {"C": "C"}
+        symbol, number = texts[0], texts[1]
+        assert number.startswith("= ")
+        shown[(child, parent)] = float(number[2:].replace("−", "-"))
+        pretty = symbol.split(" = ")[0]
+        assert pretty.startswith(f"∂{child}/∂{parent}")
+    superscript = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+    for (child, parent), number in local.items():
+        key = (child.replace("^", "").translate(superscript), parent.replace("^", "").translate(superscript))
+        assert shown[key] == pytest.approx(number, rel=5e-4), key  # 4 significant digits on the picture
+    path = shown[("C", "α³")] * shown[("α³", "z³")] * shown[("z³", "W³")]
+    grad = float(net.layers[2].weights.grad.item())
+    assert path == pytest.approx(grad, rel=2e-3)
+    _, texts = _node_by_name(nodes, "W³")
+    assert _number_after("∂C/∂W³ = ", texts) == pytest.approx(grad, rel=5e-4)
+    chain = [t for t in texts if t.startswith("chain: ")][0]
+    assert float(chain.rsplit("= ", 1)[1]) == pytest.approx(grad, rel=5e-4)
+
+
+def test_tree_of_a_hand_built_scalar_graph():
+    x = Value(0.5, requires_grad=False, label="α^0")
+    w1, b1 = Value(-1.2, label="w^1"), Value(0.4, label="b^1")
+    z1 = w1 * x + b1
+    z1.label = "z^1"
+    a1 = z1.tanh()
+    a1.label = "α^1"
+    cost = (a1 - 0.25) ** 2
+    cost.backward()
+    tree = dependency_tree(cost)
+    edges = {(e.child, e.parent): e for e in tree.edges}
+    a = math.tanh(-1.2 * 0.5 + 0.4)
+    assert edges[("C", "α^1")].number == pytest.approx(2 * (a - 0.25), rel=1e-12)
+    assert edges[("C", "α^1")].formula == "2(α¹ − 0.25)"
+    assert edges[("α^1", "z^1")].number == pytest.approx(1 - a * a, rel=1e-12)
+    assert edges[("α^1", "z^1")].formula == "1 − tanh²(z¹)"
+    assert edges[("z^1", "w^1")].number == pytest.approx(0.5) and edges[("z^1", "w^1")].formula == "α⁰"
+    assert edges[("z^1", "α^0")].number == pytest.approx(-1.2) and edges[("z^1", "α^0")].formula == "w¹"
+    assert tree.chain_rule("w^1") == pytest.approx(float(w1.grad), rel=1e-12)
+    assert "∂z¹/∂w¹ = α⁰" in draw_dependency_tree(cost).source
+
+
+def test_unlabelled_input_of_the_first_layer_is_alpha_0():
+    net, cost = _chain_network(layers=1)
+    tree = dependency_tree(cost)
+    assert tree.nodes["α^0"].data == pytest.approx(0.8) and tree.nodes["α^0"].kind == "input"
+    assert {e.parent for e in tree.edges if e.child == "z^1"} == {"W^1", "b^1", "α^0"}
+
+
+def test_tree_refuses_what_it_cannot_draw():
+    with pytest.raises(ValueError, match="one neuron per layer"):
+        net = nn.MLP([1, 3, 1], rng=0)
+        dependency_tree(((net(np.array([0.5])) - 1.0) ** 2).sum())
+    with pytest.raises(ValueError, match="no labelled Values"):
+        dependency_tree((Value(2.0) * 3.0) ** 2)
+    layer = nn.Layer(1, 1, rng=0)
+    twice = (layer(np.array([0.1])) + layer(np.array([0.2]))).sum()
+    with pytest.raises(ValueError, match="two different Values"):
+        dependency_tree(twice)
+    with pytest.raises(ValueError, match="single number"):
+        dependency_tree(Value([1.0, 2.0], label="v") * 2.0)
+    with pytest.raises(TypeError, match="expected a Value"):
+        dependency_tree(1.0)
+
+
+# --- the network diagram ---------------------------------------------------------------------------------------
+@needs_dot
+def test_network_diagram_columns_colours_widths_and_elision(tmp_path):
+    net = nn.MLP([2, 30, 3], init="xavier", rng=3)
+    root = _svg(draw_network(net, max_neurons=12), tmp_path)
+    nodes = _groups(root, "node")
+    neurons = [t for t in nodes if re.fullmatch(r"L\d+_\d+", t)]
+    assert len(neurons) == 2 + 11 + 3  # 30 neurons shown as 11 and "⋮ 19 more"
+    assert ["⋮ 19", "more"] == nodes["L1_more"]
+    hidden = nodes["L1_29"]  # the last neuron survives the elision, with its bias
+    assert hidden[0] == "α¹₂₉" and _number_after("b=", hidden) == pytest.approx(net.layers[0].biases.data[29],
+                                                                                 abs=5e-3)
+    texts = [t for texts in nodes.values() for t in texts]
+    assert "input layer α⁰" in texts and "hidden layer α¹ (sigmoid)" in texts and "output layer α² (sigmoid)" in texts
+    weights = [layer.weights.data for layer in net.layers]
+    largest = max(np.abs(w).max() for w in weights)
+    edges = 0
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") != "edge":
+            continue
+        edges += 1
+        source, target = g.find(f"{SVG}title").text.split("->")
+        column, j = map(int, source[1:].split("_"))
+        k = int(target.split("_")[1])
+        w = weights[column][j, k]
+        stroke = next(g.iter(f"{SVG}path"))
+        tooltip = next(g.iter(f"{SVG}a")).get("{http://www.w3.org/1999/xlink}title")
+        assert float(tooltip[4:]) == pytest.approx(w, abs=1e-4)
+        assert stroke.get("stroke") == ("#2e75b6" if w >= 0 else "#c00000")
+        assert float(stroke.get("stroke-width")) == pytest.approx(0.3 + 3 * abs(w) / largest, abs=0.01)
+    assert edges == 2 * 11 + 11 * 3
+
+
+def test_network_diagram_of_one_layer_and_bad_input():
+    layer = nn.Layer(3, 2, rng=0)
+    source = draw_network(layer).source
+    assert source.count("L0_") >= 3 and "L1_1" in source
+    with pytest.raises(TypeError, match="draw_network"):
+        draw_network(object())
+    with pytest.raises(ValueError, match="max_neurons"):
+        draw_network(layer, max_neurons=2)
