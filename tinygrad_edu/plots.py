@@ -175,14 +175,16 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
 # --- training histories ------------------------------------------------------------------------------------------
 def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     """(label, cost per episode, step size per episode or None) for each run given."""
+    sequence = isinstance(histories, (Sequence, np.ndarray)) and not isinstance(histories, (str, bytes))
     if isinstance(histories, Mapping):
         items = list(histories.items())
     elif hasattr(histories, "cost"):
         items = [(None, histories)]
-    elif isinstance(histories, Sequence) and histories and all(hasattr(h, "cost") for h in histories):
+    elif sequence and len(histories) and all(isinstance(c, (int, float, np.number)) for c in histories):
+        items = [(None, histories)]  # one run's costs
+    elif sequence and len(histories) and all(hasattr(h, "cost") or isinstance(h, (Sequence, np.ndarray))
+                                             for h in histories):
         items = [(None, h) for h in histories]
-    elif isinstance(histories, Sequence) and histories and all(np.isscalar(c) for c in histories):
-        items = [(None, histories)]
     else:
         raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
                         f"list of costs, got {type(histories).__name__}")
@@ -190,7 +192,10 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         raise ValueError(f"plot_history: {len(labels)} labels for {len(items)} histories")
     runs = []
     for i, (key, run) in enumerate(items):
-        cost = np.asarray(getattr(run, "cost", run), dtype=float).ravel()
+        try:
+            cost = np.asarray(getattr(run, "cost", run), dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
         label = labels[i] if labels is not None else key or getattr(run, "label", "") or f"run {i + 1}"
         steps = getattr(run, "step_size", None)
         step_array = None

@@ -1,0 +1,174 @@
+"""tinygrad_edu.plots under the Agg backend: each figure holds the lines, labels and legend entries it promises."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from tinygrad_edu import plots  # noqa: E402
+from tinygrad_edu.training import History  # noqa: E402
+
+
+def quadratic(p):
+    """f(p) = (p₀ − 1)² + 10·p₁²: ∇f = (2(p₀ − 1), 20·p₁), Hessian diag(2, 20)."""
+    return (p[0] - 1.0) ** 2 + 10.0 * p[1] ** 2
+
+
+def quadratic_np(p):
+    return (p[0] - 1.0) ** 2 + 10.0 * p[1] ** 2
+
+
+def quadratic_grad(p):
+    return np.array([2.0 * (p[0] - 1.0), 20.0 * p[1]])
+
+
+def _legend(ax) -> list[str]:
+    legend = ax.get_legend()
+    return [] if legend is None else [t.get_text() for t in legend.get_texts()]
+
+
+def test_import_needs_no_matplotlib_and_calls_name_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"tinygrad-edu\[plot\]"):
+        plots.plot_activations()
+    with pytest.raises(ImportError, match=r"tinygrad-edu\[plot\]"):
+        plots.plot_history([1.0, 0.5])
+
+
+def test_history_overlay_with_legend_log_scale_and_step_sizes(tmp_path):
+    random = History(cost=[1.0, 0.9, 0.9, 0.7], step_size=[None] * 4, label="random search")
+    gd = History(cost=[1.0, 0.5, 0.25, 0.125], step_size=[0.1] * 4, label="gradient descent")
+    armijo = History(cost=[1.0, 0.1, 0.01, 0.001], step_size=[1.0, 0.5, 0.5, 0.25], label="Armijo")
+    fig = plots.plot_history([random, gd, armijo], path=tmp_path / "history.png")
+    assert (tmp_path / "history.png").read_bytes()[:4] == b"\x89PNG"
+    cost_ax, step_ax = fig.axes
+    assert _legend(cost_ax) == ["random search", "gradient descent", "Armijo"]
+    assert cost_ax.get_yscale() == "log"
+    assert cost_ax.get_ylabel() == "cost C" and step_ax.get_xlabel() == "episode"
+    lines = {line.get_label(): line for line in cost_ax.get_lines()}
+    np.testing.assert_array_equal(lines["Armijo"].get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_array_equal(lines["Armijo"].get_ydata(), armijo.cost)
+    assert _legend(step_ax) == ["gradient descent", "Armijo"]  # random search has no step sizes
+    steps = {line.get_label(): line for line in step_ax.get_lines()}
+    np.testing.assert_array_equal(steps["Armijo"].get_ydata(), armijo.step_size)
+    assert steps["Armijo"].get_color() == lines["Armijo"].get_color()
+
+
+def test_history_from_a_dict_a_list_of_costs_and_zero_costs():
+    fig = plots.plot_history({"GD": [4.0, 1.0, 0.0]}, log_scale=True)
+    (ax,) = fig.axes  # no step sizes: one panel
+    assert _legend(ax) == ["GD"] and ax.get_yscale() == "symlog"  # a cost of 0 cannot sit on a log axis
+    fig = plots.plot_history([3.0, 2.0, 1.0], log_scale=False, labels=["costs"])
+    assert fig.axes[0].get_yscale() == "linear" and _legend(fig.axes[0]) == ["costs"]
+    with pytest.raises(TypeError, match="plot_history"):
+        plots.plot_history("cost")
+    with pytest.raises(ValueError, match="2 labels for 1 histories"):
+        plots.plot_history([[1.0, 2.0]], labels=["a", "b"])
+
+
+def test_activations_and_their_backward_derivatives():
+    fig = plots.plot_activations()
+    assert len(fig.axes) == 5
+    closed = {"sigmoid": lambda x: (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x))),
+              "tanh": lambda x: 1 - np.tanh(x) ** 2,
+              "softplus": lambda x: 1 / (1 + np.exp(-x)),
+              "relu": lambda x: (x > 0).astype(float),
+              "leaky_relu": lambda x: np.where(x > 0, 1.0, 0.1)}
+    titles = [ax.get_title() for ax in fig.axes]
+    order = ["sigmoid", "relu", "tanh", "leaky_relu", "softplus"]
+    assert titles[0].startswith("sigmoid") and titles[3].startswith("leaky ReLU (slope 0.1)")
+    for ax, name in zip(fig.axes, order, strict=True):
+        value, derivative = ax.get_lines()[:2]
+        assert _legend(ax) == ["σ(x)", "σ′(x) (backward)"]
+        x = np.asarray(derivative.get_xdata())
+        np.testing.assert_allclose(derivative.get_ydata(), closed[name](x), atol=1e-12)
+    one = plots.plot_activations(["tanh"], x_range=(-1, 1))
+    assert len(one.axes) == 1 and one.axes[0].get_lines()[0].get_xdata()[0] == -1
+    with pytest.raises(ValueError, match="unknown activation"):
+        plots.plot_activations(["swish"])
+
+
+def test_descent_path_is_gradient_descent():
+    start = np.array([-1.5, 0.8])
+    fig = plots.plot_descent(quadratic, start, 0.04, steps=15)
+    ax = fig.axes[0]
+    path = next(line for line in ax.get_lines() if line.get_label().startswith("learning rate"))
+    expected = [start]
+    for _ in range(15):
+        expected.append(expected[-1] - 0.04 * quadratic_grad(expected[-1]))
+    np.testing.assert_allclose(np.c_[path.get_xdata(), path.get_ydata()], expected, rtol=1e-12)
+    assert _legend(ax) == ["learning rate η = 0.04", "start", "after 15 steps"]
+    assert ax.get_xlabel() == "parameter 1" and "cost" in ax.get_title()
+    given = plots.plot_descent(quadratic, start, np.array(expected[:3]))
+    assert _legend(given.axes[0])[0] == "path"
+
+
+def test_armijo_descent_takes_the_largest_admissible_step():
+    x = np.array([-1.5, 0.8])
+    points = plots.descent_path(quadratic, x, "armijo", steps=6, sigma=1e-4, alpha=0.5)
+    for before, after in zip(points[:-1], points[1:], strict=True):
+        g = quadratic_grad(before)
+        t = float(np.linalg.norm(before - after) / np.linalg.norm(g))
+        condition = lambda s, before=before, g=g: quadratic_np(before - s * g) <= (
+            quadratic_np(before) - 1e-4 * s * g @ g)
+        assert condition(t) and not condition(2 * t) and np.log2(t) == round(np.log2(t))
+
+
+def test_armijo_step_trials():
+    t, trials, accepted = plots.armijo_step(lambda p: (p * p).sum(), [1.0], sigma=0.25, alpha=0.5)
+    # φ(t) = (1 − 2t)²: t = 1 gives 1 > 1 − 0.25·4·1 = 0; t = 0.5 gives 0 ≤ 0.5
+    assert accepted and t == 0.5 and trials == [(1.0, 1.0), (0.5, 0.0)]
+    with pytest.raises(ValueError, match="sigma"):
+        plots.armijo_step(quadratic, [0.0, 1.0], sigma=1.5)
+
+
+def test_armijo_picture(tmp_path):
+    fig = plots.plot_armijo(lambda p: (p * p).sum(), [1.0], sigma=0.25, alpha=0.5, path=tmp_path / "a.svg")
+    assert (tmp_path / "a.svg").read_text().lstrip().startswith("<?xml")
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    phi = lines["φ(t) = f(x + t·d)"]
+    t = np.asarray(phi.get_xdata())
+    np.testing.assert_allclose(phi.get_ydata(), (1 - 2 * t) ** 2, atol=1e-12)
+    armijo_line = lines["Armijo line f(x) + σ·t·∇f(x)ᵀd (σ = 0.25)"]
+    np.testing.assert_allclose(armijo_line.get_ydata(), 1 - t, atol=1e-12)  # 1 + 0.25·t·(2·(−2))
+    accepted = lines["accepted step t = α^1 = 0.5"]
+    assert list(accepted.get_xdata()) == [0.5] and list(accepted.get_ydata()) == [0.0]
+    rejected = lines["rejected trial steps α^l"]
+    assert list(rejected.get_xdata()) == [1.0] and list(rejected.get_ydata()) == [1.0]
+    assert "condition holds" in _legend(ax)
+    with pytest.raises(ValueError, match="∇f\\(x\\) = 0"):
+        plots.plot_armijo(lambda p: (p * p).sum(), [0.0])
+
+
+def test_learning_rates_overshoot_crawl_fit_and_armijo():
+    fig = plots.plot_learning_rates(quadratic, [-1.5, 0.8], steps=12, resolution=20)
+    assert len(fig.axes) == 5  # four contour panels and the cost panel
+    cost_ax = fig.axes[4]
+    labels = _legend(cost_ax)
+    # the largest curvature of f is 20 (Hessian diag(2, 20)): η = 2.1/20, 0.05/20, 1/20
+    assert labels[:3] == ["overshoots: η = 0.105", "crawls: η = 0.0025", "fits: η = 0.05"]
+    assert labels[3].startswith("Armijo")
+    costs = {line.get_label(): np.asarray(line.get_ydata()) for line in cost_ax.get_lines()}
+    assert costs[labels[0]][-1] > costs[labels[0]][0]  # overshooting: the cost grows
+    assert costs[labels[2]][-1] < 0.05 * costs[labels[2]][0]  # fits: it falls fast
+    assert 0.5 * costs[labels[1]][0] < costs[labels[1]][-1] < costs[labels[1]][0]  # crawls: it falls slowly
+    mine = plots.plot_learning_rates(quadratic, [-1.5, 0.8], {"mine": 0.01}, armijo=False, steps=3, resolution=10)
+    assert _legend(mine.axes[-1]) == ["mine: η = 0.01"]
+
+
+def test_bad_functions_and_points_are_named():
+    with pytest.raises(ValueError, match="plot_descent: the point must have shape \\(2,\\)"):
+        plots.plot_descent(quadratic, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="f must return a single number"):
+        plots.plot_descent(lambda p: p * 2.0, [1.0, 2.0])
+    with pytest.raises(TypeError, match="f must be a function"):
+        plots.plot_armijo("f", [1.0])
+    with pytest.raises(ValueError, match="learning_rate"):
+        plots.descent_path(quadratic, [1.0, 2.0], -0.1)
