@@ -1,0 +1,257 @@
+"""Tests of the gradient checker itself: numerical_gradient, check_gradients, the strategies and the example."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+
+from tinygrad_edu import Op, Value
+from tinygrad_edu.testing import GradientCheckError, GradientReport, check_gradients, numerical_gradient
+from tinygrad_edu.testing.strategies import (
+    arrays,
+    arrays_for,
+    broadcastable_shapes,
+    matmul_shapes,
+    shapes,
+    values,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_FOUND = settings(database=None, phases=[Phase.generate], derandomize=True)
+
+
+def half_square() -> Op:
+    """x² with a derivative that forgot the factor 2."""
+    return Op("half_square", lambda x: x * x, lambda g, out, x: g * x)
+
+
+# --- numerical_gradient ------------------------------------------------------------------------------------------
+@given(arrays())
+def test_numerical_gradient_matches_closed_forms(x):
+    """∂/∂x Σ u·w·sin x = u·w·cos x and ∂/∂x Σ x³ = 3x², for numpy functions and for Values alike."""
+    w = np.linspace(0.5, 2.0, x.size).reshape(x.shape)
+    upstream = np.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+    [grad] = numerical_gradient(lambda a: np.sin(a) * w, x, upstream=upstream)
+    np.testing.assert_allclose(grad, upstream * w * np.cos(x), rtol=1e-7, atol=1e-8)
+    [grad] = numerical_gradient(lambda v: (v ** 3).sum(), Value(x))
+    # a sum of up to 64 cubes ≤ 27 loses ~1e-16·|Σ|/ε ≈ 1e-8 to rounding in the difference of two sums
+    np.testing.assert_allclose(grad, 3 * x ** 2, rtol=1e-7, atol=1e-7)
+
+
+def test_numerical_gradient_of_several_inputs_with_an_upstream_gradient():
+    a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    upstream = np.array([0.5, 2.0])
+    grad_a, grad_b = numerical_gradient(lambda x, y: x * y, a, b, upstream=upstream)
+    np.testing.assert_allclose(grad_a, upstream * b, rtol=1e-9)
+    np.testing.assert_allclose(grad_b, upstream * a, rtol=1e-9)
+
+
+def test_numerical_gradient_is_float64_of_the_input_shapes_and_leaves_inputs_alone():
+    x32 = np.array([[1.0, 2.0]], dtype=np.float32)
+    n = 3
+    grads = numerical_gradient(lambda x, k: (x * k).sum(), x32, n)
+    assert [g.dtype for g in grads] == [np.float64, np.float64]
+    assert grads[0].shape == (1, 2) and grads[1].shape == ()
+    np.testing.assert_allclose(grads[0], [[3.0, 3.0]], rtol=1e-9)
+    np.testing.assert_allclose(grads[1], 3.0, rtol=1e-9)
+    np.testing.assert_array_equal(x32, [[1.0, 2.0]])
+
+
+def test_numerical_gradient_needs_an_upstream_gradient_of_the_output_shape():
+    with pytest.raises(ValueError, match=r"numerical_gradient: f returned shape \(2,\); give upstream"):
+        numerical_gradient(lambda x: x * 2, np.ones(2))
+    with pytest.raises(ValueError, match=r"upstream has shape \(3,\) but f returned shape \(2,\)"):
+        numerical_gradient(lambda x: x * 2, np.ones(2), upstream=np.ones(3))
+    with pytest.raises(TypeError, match="f must return a Value or an array"):
+        numerical_gradient(lambda x: "nope", np.ones(2))
+
+
+# --- check_gradients: passing ------------------------------------------------------------------------------------
+def test_check_gradients_returns_a_report_when_all_agree():
+    report = check_gradients(lambda w, a: (w @ a).tanh(), np.ones((2, 3)) * 0.1, np.arange(3.0))
+    assert isinstance(report, GradientReport) and report.ok
+    assert report.elements == 9 and len(report.max_abs_error) == 2
+    assert max(report.max_abs_error) < 1e-6 and max(report.max_rel_error) < 1e-5
+    assert repr(report).startswith("GradientReport(ok, 2 input(s), 9 element(s)")
+    np.testing.assert_allclose(report.analytic[1], report.numeric[1], rtol=1e-5)
+
+
+def test_inputs_the_gradient_never_reaches_count_as_zeros():
+    report = check_gradients(lambda a, b: (a * 2.0).sum(), np.ones(3), np.ones(2))
+    assert report.max_abs_error[1] == 0.0
+    np.testing.assert_array_equal(report.analytic[1], np.zeros(2))
+    report = check_gradients(lambda a: Value(3.0, requires_grad=False), np.ones(2))  # nothing reached at all
+    assert report.max_abs_error == (0.0,)
+
+
+def test_float32_inputs_warn_and_float64_ones_do_not():
+    with pytest.warns(UserWarning, match="input 1 is float32"):
+        check_gradients(lambda a, b: (a * b).sum(), np.ones(2), np.ones(2, dtype=np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_gradients(lambda a, b: (a * b).sum(), np.ones(2), Value(np.ones(2)))
+
+
+# --- check_gradients: failing ------------------------------------------------------------------------------------
+def test_a_wrong_derivative_raises_with_a_table_of_the_worst_elements():
+    x = np.array([0.5, -3.0, 1.0, 2.0])
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(lambda v: half_square()(v).sum(), Value(x, label="x"))
+    error = caught.value
+    assert isinstance(error, AssertionError)
+    lines = str(error).splitlines()
+    assert lines[0].startswith("check_gradients: 4 of 4 gradient elements disagree")
+    assert lines[1].split() == ["input", "index", "analytic", "numeric", "abs", "error", "rel", "error"]
+    worst = lines[3].split()  # analytic x vs numeric 2x: the largest |x| is worst
+    assert worst[:3] == ["0", "(x)", "(1,)"]
+    assert float(worst[3]) == -3.0 and float(worst[4]) == pytest.approx(-6.0, rel=1e-6)
+    assert float(worst[5]) == pytest.approx(3.0, rel=1e-6) and float(worst[6]) == pytest.approx(0.5, rel=1e-6)
+    np.testing.assert_allclose(error.analytic[0], x)
+    np.testing.assert_allclose(error.numeric[0], 2 * x, rtol=1e-6)
+
+
+def test_the_table_is_cut_to_the_given_rows():
+    with pytest.raises(GradientCheckError, match=r"\.\.\. and 9 more$"):
+        check_gradients(lambda v: half_square()(v).sum(), np.arange(1.0, 13.0), rows=3)
+
+
+def test_the_failing_input_is_named():
+    partial = Op("partial", np.multiply, (lambda g, out, a, b: g * b, lambda g, out, a, b: 0 * g))
+    with pytest.raises(GradientCheckError, match=r"\n\s+1\s+\(0,\)"):
+        check_gradients(lambda a, b: partial(a, b).sum(), np.array([2.0]), np.array([3.0]))
+
+
+def test_a_random_upstream_gradient_checks_every_output():
+    """Reversing the order of the outputs is invisible to Σ outputs, but not to a random upstream gradient."""
+    reverse = Op("reverse", lambda x: x[::-1].copy(), lambda g, out, x: g)  # forgot to reverse g back
+    check_gradients(lambda v: reverse(v).sum(), np.arange(4.0))
+    with pytest.raises(GradientCheckError):
+        check_gradients(reverse, np.arange(4.0))
+    with pytest.raises(GradientCheckError):
+        check_gradients(reverse, np.arange(4.0), seed=1)
+
+
+def test_nan_gradients_fail():
+    nan_op = Op("nan_op", lambda x: x * 1.0, lambda g, out, x: g * np.nan)
+    with pytest.raises(GradientCheckError, match="nan"):
+        check_gradients(lambda v: nan_op(v).sum(), np.ones(2))
+
+
+def test_tolerances_are_used():
+    tiny_error = Op("tiny_error", lambda x: x * 1.0, lambda g, out, x: g * (1 + 1e-4))
+    with pytest.raises(GradientCheckError):
+        check_gradients(lambda v: tiny_error(v).sum(), np.ones(3))
+    check_gradients(lambda v: tiny_error(v).sum(), np.ones(3), rtol=1e-3)
+    check_gradients(lambda v: tiny_error(v).sum(), np.ones(3), atol=1e-3)
+
+
+@pytest.mark.parametrize("result", [np.ones(2), 1.0, None])
+def test_f_must_return_a_value(result):
+    with pytest.raises(TypeError, match="check_gradients: f must return a Value, got"):
+        check_gradients(lambda a: result, np.ones(2))
+
+
+def test_bad_arguments_raise_type_errors():
+    with pytest.raises(TypeError, match="f must be callable"):
+        check_gradients(np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match="input 0 has dtype complex128"):
+        check_gradients(lambda a: a, np.ones(2, dtype=complex))
+
+
+# --- strategies --------------------------------------------------------------------------------------------------
+@given(arrays(min_value=-2.0, max_value=5.0, avoid=(0.0, 1.0), margin=0.1, max_dims=2, max_side=3))
+def test_arrays_are_bounded_float64_and_kept_off_kinks(x):
+    assert x.dtype == np.float64 and x.ndim <= 2 and all(1 <= n <= 3 for n in x.shape)
+    assert np.all((x >= -2.0) & (x <= 5.0))
+    assert np.all(np.abs(x) >= 0.1) and np.all(np.abs(x - 1.0) >= 0.1)
+
+
+@given(arrays((2, 3), min_gap=0.01))
+def test_arrays_with_a_min_gap_have_distinct_elements(x):
+    assert x.shape == (2, 3)
+    assert np.diff(np.sort(x, axis=None)).min() >= 0.01
+
+
+@given(arrays(st.sampled_from([(4,), (1, 2)]), avoid=(3.0,), margin=0.5))
+def test_arrays_take_a_strategy_of_shapes_and_a_kink_at_the_bound(x):
+    assert x.shape in {(4,), (1, 2)}
+    assert np.all(x <= 2.5)  # 3.0 ± 0.5: only the side below lies inside [-3, 3]
+
+
+def test_arrays_reject_impossible_requests():
+    with pytest.raises(ValueError, match="no room"):
+        arrays(min_value=-0.1, max_value=0.1, avoid=(0.0,), margin=0.5)
+    with pytest.raises(ValueError, match="min_value"):
+        arrays(min_value=1.0, max_value=0.0)
+    with pytest.raises(TypeError, match="only apply when the shape is drawn"):
+        arrays((2,), max_dims=3)
+
+
+@given(broadcastable_shapes(3), shapes(min_dims=1, max_dims=2))
+def test_broadcastable_shapes_broadcast(shape_tuple, shape):
+    assert len(shape_tuple) == 3
+    np.broadcast_shapes(*shape_tuple)
+    assert 1 <= len(shape) <= 2
+
+
+@given(arrays_for(matmul_shapes()))
+def test_matmul_shapes_multiply(pair):
+    a, b = pair
+    assert (a @ b).ndim <= max(a.ndim, b.ndim)
+
+
+def test_matmul_shapes_cover_vectors_matrices_and_batches():
+    for wanted in (lambda s: len(s[0]) == 1, lambda s: len(s[1]) == 1, lambda s: len(s[0]) == len(s[1]) == 2,
+                   lambda s: len(s[0]) == 3 or len(s[1]) == 3):
+        a_shape, b_shape = find(matmul_shapes(), wanted, settings=FIRST_FOUND)
+        np.matmul(np.ones(a_shape), np.ones(b_shape))
+
+
+@given(values((2,), min_value=0.5), values(requires_grad=False))
+def test_values_strategy(v, constant):
+    assert isinstance(v, Value) and v.shape == (2,) and v.requires_grad and np.all(v.data >= 0.5)
+    assert not constant.requires_grad
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_testing_works_without_hypothesis_and_strategies_name_the_extra():
+    result = run_python(
+        "import sys\n"
+        "sys.modules['hypothesis'] = None  # as if it were not installed\n"
+        "import numpy as np\n"
+        "from tinygrad_edu.testing import check_gradients\n"
+        "check_gradients(lambda v: v.exp().sum(), np.ones(2))\n"
+        "try:\n"
+        "    import tinygrad_edu.testing.strategies\n"
+        "except ImportError as error:\n"
+        "    print(error)\n")
+    assert result.returncode == 0, result.stderr
+    assert 'pip install "tinygrad-edu[testing]"' in result.stdout
+
+
+def test_importing_testing_does_not_import_hypothesis():
+    result = run_python("import sys, tinygrad_edu.testing; print('hypothesis' in sys.modules)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+# --- the example --------------------------------------------------------------------------------------------------
+def test_custom_op_example_catches_the_wrong_sigmoid_derivative_and_passes_the_right_one():
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "custom_op_gradient_check.py")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "caught the wrong derivative (GradientCheckError)" in out
+    assert "gradient elements disagree with finite differences" in out
+    assert "analytic" in out and "numeric" in out
+    assert "the right derivative passes: GradientReport(ok" in out
