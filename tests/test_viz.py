@@ -420,3 +420,17 @@ def test_network_diagram_of_one_layer_and_bad_input():
         draw_network(object())
     with pytest.raises(ValueError, match="max_neurons"):
         draw_network(layer, max_neurons=2)
+
+
+# --- the example -------------------------------------------------------------------------------------------------
+def test_example_prints_the_path_product_and_the_grad(tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+
+    example = runpy.run_path(str(Path(__file__).parent.parent / "examples" / "dependency_tree.py"))
+    assert example["main"]([str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    pairs = re.findall(r"product along the path = (\S+)\s+W\^\d\.grad = (\S+)", printed)
+    assert len(pairs) == 3 and all(float(a) == pytest.approx(float(b), rel=1e-9) for a, b in pairs)
+    written = tmp_path / ("dependency_tree.svg" if shutil.which("dot") else "dependency_tree.dot")
+    assert written.exists()

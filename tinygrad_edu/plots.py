@@ -247,7 +247,11 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
             ax_steps.plot(np.arange(1, len(steps) + 1), steps, ".-", markersize=3, linewidth=1,
                           color=colors[label], label=label)
         if with_steps and np.nanmin([np.nanmin(s) for _, _, s in with_steps]) > 0:
-            ax_steps.set_yscale("log")
+            from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+            ax_steps.set_yscale("log", base=2)  # Armijo's steps are powers of α = 1/2
+            ax_steps.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            ax_steps.yaxis.set_minor_formatter(NullFormatter())
         ax_steps.set_ylabel("step size t (learning rate)")
         ax_steps.set_xlabel("episode")
         ax_steps.grid(True, which="both", alpha=0.3)

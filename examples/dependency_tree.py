@@ -1,0 +1,72 @@
+"""The seed's backpropagation dependency tree (section 6.3), drawn from a real forward and backward pass.
+
+A chain network with one neuron per layer: α^0 = x, z^i = w^i·α^(i−1) + b^i, α^i = σ(z^i), cost
+C = (α^L − y)².  After ``cost.backward()`` every edge of the tree carries its local derivative, and the product
+along the path from a weight up to C is ∂C/∂w, the number backpropagation stored in ``w.grad``.
+
+    python examples/dependency_tree.py [output folder]     (default ./tinygrad-edu-output)
+
+Writes dependency_tree.svg (or dependency_tree.dot with instructions when Graphviz's ``dot`` is missing).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_edu import Value
+from tinygrad_edu.viz import GraphvizNotFoundError, dependency_tree, draw_dependency_tree, render
+
+
+def build(layers: int = 3, x: float = 0.5, target: float = 0.25) -> tuple[Value, list[Value]]:
+    """The cost of a chain network for one sample (x, y = x²) and its weights, after a backward pass."""
+    try:
+        from tinygrad_edu import nn
+
+        net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
+        y = Value(np.array([target]), requires_grad=False, label="y")
+        cost = ((net(np.array([x])) - y) ** 2).sum()
+        weights = [layer.weights for layer in net.layers]
+    except ImportError:  # the same network with plain Values
+        rng = np.random.default_rng(0)
+        alpha = Value(x, requires_grad=False, label="α^0")
+        weights = []
+        for i in range(1, layers + 1):
+            w, b = Value(rng.random(), label=f"w^{i}"), Value(rng.random(), label=f"b^{i}")
+            z = w * alpha + b
+            z.label = f"z^{i}"
+            alpha = z.sigmoid()
+            alpha.label = f"α^{i}"
+            weights.append(w)
+        cost = (alpha - Value(target, requires_grad=False, label="y")) ** 2
+    cost.label = "C"
+    cost.backward()
+    return cost, weights
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "tinygrad-edu-output")
+    cost, weights = build()
+    tree = dependency_tree(cost)
+    print(f"cost C = {cost.item():.6g}")
+    for w in weights:
+        path = tree.path(w.label)
+        product = math.prod(edge.number for edge in path)
+        factors = " · ".join(f"{edge.symbol} ({edge.number:.4g})" for edge in path)
+        print(f"∂C/∂{w.label}: {factors}")
+        print(f"    product along the path = {product:.10g}    {w.label}.grad = {w.grad.item():.10g}")
+    try:
+        written = render(draw_dependency_tree(cost), out / "dependency_tree.svg")
+    except GraphvizNotFoundError as error:
+        print(error)
+        return 0
+    print(f"wrote {written}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

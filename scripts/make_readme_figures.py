@@ -1,0 +1,70 @@
+"""Regenerate the README's pictures: docs/images/dependency_tree.svg and docs/images/cost_history.png.
+
+    python scripts/make_readme_figures.py [output folder]      (default docs/images)
+
+Deterministic: fixed seeds, no dates in the files; the same Graphviz and matplotlib versions give the same bytes.
+
+* dependency_tree.svg: the seed's section 6.3 tree for a 3-layer chain network (one sigmoid neuron per layer),
+  sample x = 0.5 with target y = x² = 0.25, after one forward and backward pass.
+* cost_history.png: the seed's comparison (sections 5 and 7.3) on x² over [−1, 1]: random search, gradient
+  descent with a fixed learning rate and gradient descent with Armijo steps, same network and start.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from tinygrad_edu import Value, nn, optim  # noqa: E402
+from tinygrad_edu.plots import plot_history  # noqa: E402
+from tinygrad_edu.training import fit  # noqa: E402
+from tinygrad_edu.viz import draw_dependency_tree, render  # noqa: E402
+
+EPISODES = 150
+
+
+def dependency_tree_figure(out: Path) -> Path:
+    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(3)])
+    y = Value(np.array([0.25]), requires_grad=False, label="y")
+    cost = ((net(np.array([0.5])) - y) ** 2).sum()
+    cost.label = "C"
+    cost.backward()
+    return render(draw_dependency_tree(cost), out / "dependency_tree.svg")
+
+
+def cost_history_figure(out: Path) -> Path:
+    x = np.linspace(-1.0, 1.0, 64).reshape(-1, 1)
+    y = x**2
+    runs = {}
+
+    def network() -> nn.MLP:  # the same starting weights for every method
+        return nn.MLP([1, 8, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+
+    for label, make in [("random search (scale 0.1)", lambda net: optim.RandomSearch(net, scale=0.1, rng=0)),
+                        ("gradient descent (η = 0.1)", lambda net: optim.GradientDescent(net, learning_rate=0.1)),
+                        ("gradient descent with Armijo steps", lambda net: optim.Armijo(net))]:
+        net = network()
+        history = fit(net, x, y, optimizer=make(net), episodes=EPISODES, progress=False)
+        history.label = label
+        runs[label] = history
+    path = out / "cost_history.png"
+    plot_history(list(runs.values()), title=f"learning x² on [−1, 1]: cost per episode ({len(x)} samples)",
+                 path=path)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0]) if argv else ROOT / "docs" / "images"
+    for path in (dependency_tree_figure(out), cost_history_figure(out)):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
