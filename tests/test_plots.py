@@ -105,6 +105,12 @@ def test_descent_path_is_gradient_descent():
     np.testing.assert_allclose(np.c_[path.get_xdata(), path.get_ydata()], expected, rtol=1e-12)
     assert _legend(ax) == ["learning rate η = 0.04", "start", "after 15 steps"]
     assert ax.get_xlabel() == "parameter 1" and "cost" in ax.get_title()
+    from tinygrad_edu import optim
+
+    fig = plots.plot_descent(quadratic, start, lambda params: optim.GradientDescent(params, learning_rate=0.04),
+                             steps=15)
+    path = next(line for line in fig.axes[0].get_lines() if line.get_label() == "GradientDescent")
+    np.testing.assert_allclose(np.c_[path.get_xdata(), path.get_ydata()], expected, rtol=1e-12)
     given = plots.plot_descent(quadratic, start, np.array(expected[:3]))
     assert _legend(given.axes[0])[0] == "path"
 

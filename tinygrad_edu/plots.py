@@ -347,13 +347,31 @@ def _draw_path(ax: Axes, points: np.ndarray, label: str, color: str = "#ff5050")
             label=f"after {len(points) - 1} steps")
 
 
+def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Value]], Any],
+                    steps: int) -> tuple[np.ndarray, str]:
+    """The points an optimizer from ``tinygrad_edu.optim`` visits: ``factory([x])`` must return it."""
+    point = Value(start.copy())
+    optimizer = factory([point])
+    if not hasattr(optimizer, "step"):
+        raise TypeError("plot_descent: optimizer_or_steps must be a learning rate, 'armijo', points, or a function "
+                        f"that makes an optimizer from [parameters]; it returned {type(optimizer).__name__}")
+    points = [start.copy()]
+    for _ in range(steps):
+        optimizer.step(lambda: f(point))
+        if not np.isfinite(point.data).all() or np.abs(point.data).max() > 1e12:
+            break
+        points.append(np.array(point.data, dtype=np.float64))
+    return np.array(points), type(optimizer).__name__
+
+
 def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int = 25,
                  sigma: float = 1e-4, alpha: float = 0.5, bounds: Sequence[float] | None = None, levels: int = 30,
                  resolution: int = 60, title: str | None = None, path: str | Path | None = None) -> Figure:
     """Contour lines of a two-parameter cost ``f`` and the path gradient descent takes from ``start`` (seed 6.2).
 
     ``optimizer_or_steps`` is a fixed learning rate η (a number), ``"armijo"`` for the Armijo step size
-    control, or the points of a path you computed (an array of shape (k, 2)).  ``bounds`` =
+    control, a function making an optimizer from a parameter list (``lambda p: optim.Adam(p, 0.1)``: it
+    takes ``steps`` steps), or the points of a path you computed (an array of shape (k, 2)).  ``bounds`` =
     (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
     """
     start = _point(start, "plot_descent", dims=2)
@@ -361,6 +379,8 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
         points = descent_path(f, start, optimizer_or_steps, steps=steps, sigma=sigma, alpha=alpha)
         label = ("Armijo steps" if isinstance(optimizer_or_steps, str) else
                  f"learning rate η = {optimizer_or_steps:g}")
+    elif callable(optimizer_or_steps):
+        points, label = _optimizer_path(f, start, optimizer_or_steps, steps)
     else:
         points = np.asarray(optimizer_or_steps, dtype=float)
         if points.ndim != 2 or points.shape[1] != 2 or not len(points):

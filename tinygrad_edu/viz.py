@@ -374,9 +374,12 @@ class DependencyTree:
         """The edges from ``name`` up to the cost, e.g. ``w^L → z^L → α^L → C`` (the path must be unique)."""
         if name not in self.nodes:
             raise KeyError(f"DependencyTree.path: no node named {name!r}; nodes are {sorted(self.nodes)}")
+        upward: dict[str, list[TreeEdge]] = {}
+        for edge in self.edges:
+            upward.setdefault(edge.parent, []).append(edge)
         path, current = [], name
         while current != self.cost:
-            up = [e for e in self.edges if e.parent == current]
+            up = upward.get(current, [])
             if len(up) != 1:
                 raise ValueError(f"DependencyTree.path: {current!r} feeds {len(up)} nodes; the path to the "
                                  "cost is not unique (use chain_rule)")
@@ -391,18 +394,19 @@ class DependencyTree:
             raise KeyError(f"DependencyTree.chain_rule: no node named {name!r}; "
                            f"nodes are {sorted(self.nodes)}")
         total: dict[str, float] = {self.cost: 1.0}
-        waiting = {n: 0 for n in self.nodes}  # edges to children not yet added in
+        waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
+        downward: dict[str, list[TreeEdge]] = {}
         for edge in self.edges:
             waiting[edge.parent] += 1
+            downward.setdefault(edge.child, []).append(edge)
         ready = [self.cost]
         while ready:  # children before parents (Kahn's order), so each total is complete when it is passed on
             child = ready.pop()
-            for edge in self.edges:
-                if edge.child == child:
-                    total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * edge.number
-                    waiting[edge.parent] -= 1
-                    if not waiting[edge.parent]:
-                        ready.append(edge.parent)
+            for edge in downward.get(child, []):
+                total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * edge.number
+                waiting[edge.parent] -= 1
+                if not waiting[edge.parent]:
+                    ready.append(edge.parent)
         return total.get(name, 0.0)
 
 
@@ -567,7 +571,7 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
     """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual)."""
     key_kind = _LAYER_LABEL.match(name)
     parent_name = names[id(parent)]
-    if key_kind and key_kind.group(1) == "z" and ops <= {"mul", "matmul", "add"}:
+    if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
         for node in region:
             if node.op in ("mul", "matmul") and any(p is parent for p in node._parents):
                 others = [p for p in node._parents if p is not parent]
