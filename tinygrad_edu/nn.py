@@ -169,9 +169,10 @@ def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
 def _read_npz(path: PathLike) -> dict[str, np.ndarray]:
     """Every entry of an ``.npz`` file, read eagerly without pickle; damage of any kind becomes ValueError."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                raise ValueError("it holds a single array, not a model")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not a set of named arrays")
+        with archive:
             return {key: archive[key] for key in archive.files}
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise

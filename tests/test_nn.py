@@ -1,0 +1,324 @@
+"""Layers and networks: the seed's forward propagation, labels, initialisation, save/load."""
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn
+
+try:
+    from tinygrad_edu.testing import check_gradients
+except ImportError:  # pragma: no cover - the testing helpers are optional here
+    check_gradients = None
+
+
+def _numpy_activation(name, z):
+    """The activations written out in numpy, independently of the package."""
+    return {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+            "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z), "softplus": lambda z: np.log1p(np.exp(z)),
+            "identity": lambda z: z}[name](z)
+
+
+def _loops(weights, biases, alpha, sigma):
+    """The seed's formula neuron by neuron: α_j = σ(Σ_k α_k · w_{k;j} + b_j)."""
+    out = []
+    for j in range(weights.shape[1]):
+        total = 0.0
+        for k in range(weights.shape[0]):
+            total += alpha[k] * weights[k, j]
+        out.append(sigma(total + biases[j]))
+    return np.array(out)
+
+
+# --- shapes and the formula -----------------------------------------------------------------------------------
+
+def test_layer_shapes():
+    layer = nn.Layer(3, 5, rng=0)
+    assert layer.weights.shape == (3, 5) and layer.biases.shape == (5,)
+    assert layer(np.ones(3)).shape == (5,)
+    assert layer(np.ones((7, 3))).shape == (7, 5)
+    assert layer(Value(np.ones((2, 3)))).shape == (2, 5)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh", "leaky_relu", "softplus", "identity"])
+def test_forward_matches_the_seeds_nested_loops(activation):
+    layer = nn.Layer(4, 3, activation=activation, init="xavier", rng=1)
+    layer.biases.data = np.array([0.3, -0.2, 0.1])
+    rng = np.random.default_rng(2)
+    batch = rng.normal(size=(6, 4))
+    out = layer(batch).data
+    for sample, row in zip(batch, out, strict=True):
+        expected = _loops(layer.weights.data, layer.biases.data, sample,
+                          lambda z: _numpy_activation(activation, z))
+        np.testing.assert_allclose(row, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer(sample).data, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_activation_may_be_any_function_of_values():
+    def square(v):
+        return v * v
+
+    layer = nn.Layer(2, 2, activation=square, rng=0)
+    x = np.array([0.5, -1.5])
+    expected = (x @ layer.weights.data + layer.biases.data) ** 2
+    np.testing.assert_allclose(layer(x).data, expected)
+    assert layer.activation_name == "square"
+    assert nn.Layer(2, 2, activation="tanh").activation_name == "tanh"
+
+
+def test_network_forward_is_layer_by_layer():
+    net = nn.MLP([2, 4, 3, 1], activation="tanh", output_activation="sigmoid", init="xavier", rng=3)
+    x = np.array([[0.2, -0.7], [1.0, 0.5]])
+    a = x
+    for layer, name in zip(net.layers, ["tanh", "tanh", "sigmoid"], strict=True):
+        a = _numpy_activation(name, a @ layer.weights.data + layer.biases.data)
+    np.testing.assert_allclose(net(x).data, a, rtol=1e-12)
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+def test_wrong_input_size_names_the_layer_and_both_sizes():
+    net = nn.MLP([3, 4, 2], rng=0)
+    with pytest.raises(ValueError, match=r"layer 1.*3 inputs.*\(5, 2\)"):
+        net(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"'hidden'|hidden"):
+        nn.Layer(3, 4, name="hidden")(np.ones(4))
+    with pytest.raises(ValueError, match="shape"):
+        nn.Layer(3, 4)(np.ones((2, 2, 3)))
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match="relu.*tanh"):
+        nn.Layer(1, 1, activation="swish")
+    with pytest.raises(ValueError, match="uniform.*xavier.*he"):
+        nn.Layer(1, 1, init="gauss")
+    with pytest.raises(ValueError, match="in_size"):
+        nn.Layer(0, 1)
+    with pytest.raises(TypeError, match="activation"):
+        nn.Layer(1, 1, activation=3)
+
+
+def test_network_checks_consecutive_sizes():
+    with pytest.raises(ValueError, match=r"layer 1 gives 3 outputs but layer 2 takes 4 inputs"):
+        nn.Network(nn.Layer(2, 3), nn.Layer(4, 1))
+    with pytest.raises(TypeError):
+        nn.Network(nn.Layer(2, 3), "not a layer")
+    with pytest.raises(ValueError):
+        nn.MLP([3])
+
+
+# --- initialisation -------------------------------------------------------------------------------------------
+
+def test_uniform_init_is_the_seeds_rand():
+    layer = nn.Layer(50, 40, init="uniform", rng=0)
+    for v in (layer.weights.data, layer.biases.data):
+        assert v.min() >= 0 and v.max() < 1
+    assert 0.45 < layer.weights.data.mean() < 0.55
+
+
+def test_xavier_and_he_scales():
+    xavier = nn.Layer(300, 200, init="xavier", rng=0)
+    limit = np.sqrt(6 / 500)
+    assert np.abs(xavier.weights.data).max() <= limit
+    assert np.abs(xavier.weights.data).max() > 0.95 * limit
+    he = nn.Layer(400, 300, init="he", rng=0)
+    assert abs(he.weights.data.std() / np.sqrt(2 / 400) - 1) < 0.02
+    assert not xavier.biases.data.any() and not he.biases.data.any()
+
+
+def test_init_is_reproducible_from_a_seed_or_a_generator():
+    a = nn.MLP([2, 5, 1], init="he", rng=7)
+    b = nn.MLP([2, 5, 1], init="he", rng=np.random.default_rng(7))
+    c = nn.MLP([2, 5, 1], init="he", rng=8)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert not np.array_equal(a.layers[0].weights.data, c.layers[0].weights.data)
+
+
+# --- parameters, names, labels ----------------------------------------------------------------------------
+
+def test_mlp_structure_names_and_repr():
+    net = nn.MLP([1, 12, 12, 1], activation="relu", output_activation="identity", rng=0)
+    assert net.sizes == [1, 12, 12, 1]
+    assert [layer.activation_name for layer in net.layers] == ["relu", "relu", "identity"]
+    assert net.num_parameters() == 193
+    assert [name for name, _ in net.named_parameters()] == [
+        f"layers.{i}.{kind}" for i in range(3) for kind in ("weights", "biases")]
+    text = repr(net)
+    assert "MLP(" in text and "12 → 1" in text and "193 parameters" in text
+
+
+def test_labels_follow_the_seeds_superscripts():
+    net = nn.MLP([2, 3, 1], rng=0)
+    x = np.ones((4, 2))
+    out = net(x)
+    first, second = net.layers
+    assert (first.index, second.index) == (1, 2) and second.name == "layer 2"
+    assert (first.weights.label, first.biases.label) == ("W^1", "b^1")
+    assert (second.weights.label, second.biases.label) == ("W^2", "b^2")
+    assert out.label == "α^2"
+    z2 = out.parents[0]
+    assert z2.label == "z^2"
+    alone = nn.Layer(2, 2)
+    y = alone(np.ones(2))
+    assert (alone.weights.label, alone.biases.label, y.label, y.parents[0].label) == ("W", "b", "α", "z")
+    assert alone.index is None
+
+
+def test_zero_grad_clears_every_parameter():
+    net = nn.MLP([2, 3, 1], rng=0)
+    net(np.ones((2, 2))).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def _cost_through(net, target):
+    """The squared error of a two-layer ``net`` as a function of its weights, biases and inputs."""
+    first, second = net.layers
+
+    def cost(w1, b1, w2, b2, x):
+        first.weights, first.biases, second.weights, second.biases = w1, b1, w2, b2
+        diff = net(x) - target
+        return (diff * diff).sum()
+
+    return cost
+
+
+def test_layer_gradients_match_finite_differences():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(5, 3))
+    target = rng.normal(size=(5, 2))
+    for hidden, out in [("sigmoid", "identity"), ("tanh", "softplus"), ("softplus", "sigmoid")]:
+        net = nn.MLP([3, 4, 2], activation=hidden, output_activation=out, init="xavier", rng=5)
+        first, second = net.layers
+        cost = _cost_through(net, target)
+        params = [first.weights.data, first.biases.data, second.weights.data, second.biases.data]
+        if check_gradients is not None:
+            check_gradients(cost, *params, x, atol=1e-6, rtol=1e-5)
+        else:  # pragma: no cover
+            values = [Value(p) for p in params] + [Value(x)]
+            cost(*values).backward()
+            for i, v in enumerate(values):
+                numeric = np.zeros_like(v.data)
+                for idx in np.ndindex(v.shape):
+                    plus = [u.data.copy() for u in values]
+                    minus = [u.data.copy() for u in values]
+                    plus[i][idx] += 1e-6
+                    minus[i][idx] -= 1e-6
+                    numeric[idx] = (cost(*map(Value, plus)).item() - cost(*map(Value, minus)).item()) / 2e-6
+                np.testing.assert_allclose(v.grad, numeric, atol=1e-6, rtol=1e-5)
+
+
+# --- state, save and load -------------------------------------------------------------------------------------
+
+def _state(model):
+    return {k: (v.copy(), v.dtype) for k, v in model.state_dict().items()}
+
+
+def _same(model, state):
+    now = model.state_dict()
+    return now.keys() == state.keys() and all(
+        np.array_equal(now[k], state[k][0]) and now[k].dtype == state[k][1] for k in now)
+
+
+def test_state_dict_round_trip_and_validation():
+    a, b = nn.MLP([2, 3, 1], rng=0), nn.MLP([2, 3, 1], rng=1)
+    b.load_state_dict(a.state_dict())
+    assert _same(b, _state(a))
+    before = _state(b)
+    state = a.state_dict()
+    del state["layers.1.biases"]
+    with pytest.raises(ValueError, match="missing layers.1.biases"):
+        b.load_state_dict(state)
+    state = {**a.state_dict(), "layers.2.weights": np.zeros((1, 1))}
+    with pytest.raises(ValueError, match="unexpected layers.2.weights"):
+        b.load_state_dict(state)
+    state = {**a.state_dict(), "layers.0.weights": np.zeros((3, 2))}
+    with pytest.raises(ValueError, match=r"layers.0.weights.*\(3, 2\).*\(2, 3\)"):
+        b.load_state_dict(state)
+    state = {**a.state_dict(), "layers.0.biases": np.zeros(3, dtype=int)}
+    with pytest.raises(ValueError, match="layers.0.biases.*dtype"):
+        b.load_state_dict(state)
+    assert _same(b, before)
+
+
+def test_save_and_load_restore_exactly(tmp_path):
+    a = nn.MLP([3, 5, 2], activation="tanh", output_activation="identity", init="he", rng=0)
+    a.layers[1].biases.data = np.array([np.pi, -1e-300], dtype=np.float32)  # dtype must survive too
+    path = tmp_path / "model.npz"
+    a.save(path)
+    b = nn.MLP([3, 5, 2], activation="tanh", output_activation="identity", rng=9).load(path)
+    assert _same(b, _state(a))
+    assert b.layers[1].biases.dtype == np.float32
+    rebuilt = nn.load(path)
+    assert _same(rebuilt, _state(a))
+    assert [layer.activation_name for layer in rebuilt.layers] == ["tanh", "identity"]
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_array_equal(rebuilt(x).data, a(x).data)
+    state = nn.load_state(path)
+    assert sorted(state) == sorted(a.state_dict())
+    assert not list(tmp_path.glob(".tmp-*"))  # the temporary file was renamed into place
+
+
+def test_a_file_without_architecture_needs_the_model(tmp_path):
+    net = nn.Network(nn.Layer(2, 2, activation=lambda v: v * 2.0))
+    net.save(tmp_path / "custom.npz")
+    with pytest.raises(ValueError, match="no architecture"):
+        nn.load(tmp_path / "custom.npz")
+    other = nn.Network(nn.Layer(2, 2, activation=lambda v: v * 2.0))
+    other.load(tmp_path / "custom.npz")
+    assert _same(other, _state(net))
+
+
+def _write_npz(path, **entries):
+    with open(path, "wb") as file:
+        np.savez(file, **entries)
+
+
+def _corrupt_files(tmp_path, good):
+    """(description, path, message pattern) for every kind of bad file."""
+    data = good.read_bytes()
+    cases = []
+
+    def add(name, content, pattern):
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            _write_npz(path, **content)
+        cases.append((name, path, pattern))
+
+    add("text.npz", b"weights: 1, 2, 3\n", "not a readable")
+    add("truncated.npz", data[: len(data) // 2], "not a readable")
+    add("tiny.npz", data[:10], "not a readable")
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0xFF
+    add("flipped.npz", bytes(flipped), "not a readable|not a tinygrad_edu|load_state")
+    state = dict(np.load(good))
+    add("no_marker.npz", {k: v for k, v in state.items() if k != "__format__"}, "format entry")
+    add("wrong_marker.npz", {**state, "__format__": np.array("someone.else/3")}, "someone.else/3")
+    add("missing.npz", {k: v for k, v in state.items() if k != "layers.0.biases"}, "missing layers.0.biases")
+    add("extra.npz", {**state, "layers.5.weights": np.zeros(2)}, "unexpected layers.5.weights")
+    add("misshaped.npz", {**state, "layers.1.weights": np.zeros((2, 2))}, r"layers.1.weights.*\(2, 2\)")
+    add("ints.npz", {**state, "layers.1.biases": np.zeros(1, dtype=np.int64)}, "dtype")
+    add("objects.npz", {**state, "layers.1.biases": np.array([None, 1], dtype=object)}, "not a readable")
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    cases.append(("single.npy", tmp_path / "single.npy", "single array|format"))
+    return cases
+
+
+def test_every_corrupt_file_fails_clearly_and_changes_nothing(tmp_path):
+    source = nn.MLP([2, 3, 1], rng=0)
+    good = tmp_path / "good.npz"
+    source.save(good)
+    model = nn.MLP([2, 3, 1], rng=1)
+    before = _state(model)
+    for name, path, pattern in _corrupt_files(tmp_path, good):
+        with pytest.raises(ValueError, match=pattern):
+            model.load(path)
+        assert _same(model, before), name
+    with pytest.raises(FileNotFoundError):
+        model.load(tmp_path / "absent.npz")
+    assert zipfile.is_zipfile(good)
