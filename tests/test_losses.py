@@ -1,0 +1,108 @@
+"""Costs: the seed's squared error, the mean squared error and cross entropy, against closed forms."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, losses
+
+try:
+    from tinygrad_edu.testing import check_gradients
+except ImportError:  # pragma: no cover
+    check_gradients = None
+
+
+def test_squared_error_of_one_sample_is_the_seeds_plain_sum():
+    y, target = Value([0.2, 0.9, -0.4]), np.array([0.0, 1.0, 0.5])
+    cost = losses.squared_error(y, target)
+    assert cost.item() == pytest.approx(0.2**2 + 0.1**2 + 0.9**2)
+    cost.backward()
+    np.testing.assert_allclose(y.grad, 2 * (y.data - target))
+
+
+def test_squared_error_of_a_batch_averages_the_per_sample_sums():
+    rng = np.random.default_rng(0)
+    y, target = rng.normal(size=(7, 3)), rng.normal(size=(7, 3))
+    per_sample = []
+    for s in range(7):
+        total = 0.0
+        for j in range(3):
+            total += (y[s, j] - target[s, j]) ** 2
+        per_sample.append(total)
+    prediction = Value(y)
+    cost = losses.squared_error(prediction, Value(target, requires_grad=False))
+    assert cost.item() == pytest.approx(np.mean(per_sample), rel=1e-12)
+    cost.backward()
+    np.testing.assert_allclose(prediction.grad, 2 * (y - target) / 7, rtol=1e-12)
+
+
+def test_mean_squared_error_averages_every_element():
+    y, target = np.arange(6.0).reshape(3, 2), np.ones((3, 2))
+    assert losses.mean_squared_error(Value(y), target).item() == pytest.approx(np.mean((y - 1) ** 2))
+    # with one output per sample the seed's cost and the MSE agree
+    assert losses.squared_error(Value(y[:, :1]), target[:, :1]).item() == pytest.approx(
+        losses.mean_squared_error(Value(y[:, :1]), target[:, :1]).item())
+
+
+@pytest.mark.parametrize("cost", [losses.squared_error, losses.mean_squared_error])
+def test_mismatched_shapes_name_both(cost):
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        cost(Value(np.zeros((4, 1))), np.zeros(4))
+
+
+def _closed_form_cross_entropy(logits, labels):
+    """−mean(z_label − log Σ e^z), the log-sum-exp written with the max subtracted, in numpy."""
+    top = logits.max(axis=1, keepdims=True)
+    log_sum = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+    return -np.mean(logits[np.arange(len(labels)), labels] - log_sum)
+
+
+def test_cross_entropy_equals_the_closed_form_for_indices_and_one_hot():
+    rng = np.random.default_rng(1)
+    logits, labels = rng.normal(size=(5, 4)) * 3, np.array([0, 3, 1, 1, 2])
+    expected = _closed_form_cross_entropy(logits, labels)
+    z = Value(logits)
+    cost = losses.cross_entropy(z, labels)
+    assert cost.item() == pytest.approx(expected, rel=1e-12)
+    cost.backward()
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(z.grad, (softmax - np.eye(4)[labels]) / 5, atol=1e-12)
+    assert losses.cross_entropy(Value(logits), np.eye(4)[labels]).item() == pytest.approx(expected, rel=1e-12)
+    single = losses.cross_entropy(Value(logits[1]), 3)
+    assert single.item() == pytest.approx(_closed_form_cross_entropy(logits[1:2], labels[1:2]), rel=1e-12)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    logits = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]])
+    labels = np.array([1, 2])
+    z = Value(logits)
+    cost = losses.cross_entropy(z, labels)
+    # sample 0: the true class is 2000 below the top; sample 1: 1 below, with 1000 vs 999 competing
+    expected = (2000.0 + np.log1p(np.exp(-1000.0) + np.exp(-2000.0)) + 1.0 + np.log1p(np.exp(-1.0))) / 2
+    assert np.isfinite(cost.item())
+    assert cost.item() == pytest.approx(expected, rel=1e-12)
+    assert cost.item() == pytest.approx(_closed_form_cross_entropy(logits, labels), rel=1e-12)
+    cost.backward()
+    assert np.all(np.isfinite(z.grad))
+    np.testing.assert_allclose(z.grad.sum(axis=1), 0.0, atol=1e-12)
+
+
+def test_cross_entropy_rejects_bad_labels():
+    logits = Value(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="0 … 3"):
+        losses.cross_entropy(logits, [0, 4, 1])
+    with pytest.raises(ValueError, match="integers"):
+        losses.cross_entropy(logits, [0.5, 1.0, 2.0])
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3, 4\)"):
+        losses.cross_entropy(logits, [0, 1])
+    assert losses.cross_entropy(logits, np.array([0.0, 1.0, 3.0])).item() == pytest.approx(np.log(4))
+
+
+def test_costs_backpropagate_like_finite_differences():
+    if check_gradients is None:  # pragma: no cover
+        pytest.skip("tinygrad_edu.testing is not available")
+    rng = np.random.default_rng(2)
+    target = rng.normal(size=(4, 3))
+    labels = np.array([2, 0, 1, 1])
+    check_gradients(lambda y: losses.squared_error(y, target), rng.normal(size=(4, 3)))
+    check_gradients(lambda y: losses.mean_squared_error(y, target), rng.normal(size=(4, 3)))
+    check_gradients(lambda z: losses.cross_entropy(z, labels), rng.normal(size=(4, 3)))
