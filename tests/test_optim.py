@@ -1,0 +1,285 @@
+"""Optimizers: each reduces a convex quadratic; Armijo's step obeys the seed's condition; random search
+never accepts a worse cost."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn, optim
+
+# f(x) = ½ xᵀAx − bᵀx with A symmetric positive definite: minimum at A⁻¹b, gradient Ax − b.
+A = np.array([[3.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.5]])
+B = np.array([1.0, -2.0, 0.5])
+X_STAR = np.linalg.solve(A, B)
+
+
+def quadratic(x):
+    return 0.5 * x @ A @ x - B @ x
+
+
+def closure_for(x):
+    return lambda: (x @ (A @ x)) * 0.5 - (x * B).sum()
+
+
+@pytest.mark.parametrize("make, steps", [
+    (lambda p: optim.GradientDescent(p, learning_rate=0.25), 200),
+    (lambda p: optim.SGD(p, learning_rate=0.1, momentum=0.8), 200),
+    (lambda p: optim.Adam(p, learning_rate=0.05), 1500),
+    (lambda p: optim.Armijo(p), 200),
+])
+def test_gradient_methods_reduce_a_convex_quadratic(make, steps):
+    x = Value(np.zeros(3))
+    opt = make([x])
+    start = quadratic(x.data)
+    for _ in range(steps):
+        cost = opt.step(closure_for(x))
+        assert isinstance(cost, Value)
+    assert quadratic(x.data) < start
+    np.testing.assert_allclose(x.data, X_STAR, atol=1e-3)
+
+
+def test_random_search_reduces_a_convex_quadratic():
+    x = Value(np.zeros(3))
+    opt = optim.RandomSearch([x], scale=0.1, rng=0)
+    start = quadratic(x.data)
+    for _ in range(500):
+        opt.step(closure_for(x))
+    assert quadratic(x.data) < start - 0.5 * (start - quadratic(X_STAR))
+    assert 0 < opt.accepted < opt.proposals == 500
+
+
+def test_gradient_descent_step_is_x_minus_eta_gradient():
+    x = Value(np.array([1.0, -1.0, 2.0]))
+    opt = optim.GradientDescent([x], learning_rate=0.1)
+    (x * x).sum().backward()  # gradient 2x
+    expected = x.data - 0.1 * 2 * x.data
+    data_before = x.data
+    assert opt.step() is None
+    np.testing.assert_allclose(x.data, expected)
+    assert x.data is data_before  # updated in place
+    assert opt.last_step_size == 0.1
+
+
+def test_step_with_a_closure_computes_the_gradient_itself():
+    x = Value(np.array([1.0, 2.0]))
+    opt = optim.GradientDescent([x], learning_rate=0.5)
+    x.grad = np.array([100.0, 100.0])  # stale: must be cleared, not added to
+    opt.step(lambda: (x * x).sum())
+    np.testing.assert_allclose(x.data, [0.0, 0.0])
+
+
+def test_sgd_momentum_and_adam_follow_their_formulas():
+    x = Value(np.array([1.0, -2.0]))
+    sgd = optim.SGD([x], learning_rate=0.1, momentum=0.9)
+    g1 = np.array([0.5, 1.0])
+    x.grad = g1.copy()
+    sgd.step()
+    x.grad = g1.copy()
+    sgd.step()  # v = 0.9·g + g
+    np.testing.assert_allclose(x.data, np.array([1.0, -2.0]) - 0.1 * g1 - 0.1 * 1.9 * g1)
+
+    y = Value(np.array([1.0, -2.0]))
+    adam = optim.Adam([y], learning_rate=0.01, eps=1e-8)
+    y.grad = np.array([0.3, -4.0])
+    adam.step()  # first step: m̂ = g, v̂ = g², so the step is η·g/(|g| + ε)
+    np.testing.assert_allclose(y.data, [1.0 - 0.01 * 0.3 / (0.3 + 1e-8), -2.0 + 0.01 * 4.0 / (4.0 + 1e-8)])
+
+
+def test_parameters_without_gradient_are_left_alone():
+    a, b = Value([1.0, 2.0]), Value([3.0])
+    for opt in (optim.GradientDescent([a, b], 0.1), optim.SGD([a, b], 0.1, momentum=0.5),
+                optim.Adam([a, b], 0.1)):
+        opt.zero_grad()
+        (a * a).sum().backward()
+        opt.step()
+        np.testing.assert_array_equal(b.data, [3.0])
+    armijo = optim.Armijo([a, b])
+    armijo.step(lambda: (a * a).sum())
+    np.testing.assert_array_equal(b.data, [3.0])
+
+
+def test_optimizers_accept_a_module_and_deduplicate():
+    net = nn.MLP([2, 3, 1], rng=0)
+    assert len(optim.GradientDescent(net, 0.1).params) == 4
+    assert len(optim.Adam(net.parameters() + net.parameters()).params) == 4
+    with pytest.raises(ValueError, match="no parameters"):
+        optim.GradientDescent([], 0.1)
+    with pytest.raises(TypeError, match="Value"):
+        optim.GradientDescent([np.zeros(2)], 0.1)
+
+
+@pytest.mark.parametrize("make, pattern", [
+    (lambda p: optim.Armijo(p, sigma=0.0), "sigma"),
+    (lambda p: optim.Armijo(p, sigma=1.0), "sigma"),
+    (lambda p: optim.Armijo(p, alpha=1.5), "alpha"),
+    (lambda p: optim.Armijo(p, alpha=0), "alpha"),
+    (lambda p: optim.Armijo(p, initial_step=0), "initial_step"),
+    (lambda p: optim.Armijo(p, max_backtracks=-1), "max_backtracks"),
+    (lambda p: optim.GradientDescent(p, learning_rate=-0.1), "learning_rate"),
+    (lambda p: optim.GradientDescent(p, learning_rate=float("nan")), "learning_rate"),
+    (lambda p: optim.SGD(p, learning_rate=0.1, momentum=1.0), "momentum"),
+    (lambda p: optim.Adam(p, betas=(0.9, 1.0)), "betas"),
+    (lambda p: optim.Adam(p, eps=0), "eps"),
+    (lambda p: optim.RandomSearch(p, scale=0), "scale"),
+])
+def test_invalid_hyperparameters_are_rejected_at_construction(make, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        make([Value([1.0])])
+
+
+# --- Armijo (seed 6.2.1, step (ii)) -------------------------------------------------------------------------
+
+def _stiff(x):
+    """f(x) = Σ c_i x_i² with large curvature, so that the full step t = 1 overshoots."""
+    return lambda: (x * x * np.array([40.0, 3.0])).sum()
+
+
+@pytest.mark.parametrize("sigma, alpha, initial_step", [(1e-4, 0.5, 1.0), (0.3, 0.8, 2.0), (0.5, 0.1, 1.0)])
+def test_armijo_accepts_the_first_step_that_satisfies_the_condition(sigma, alpha, initial_step):
+    x = Value(np.array([1.0, -2.0]))
+    opt = optim.Armijo([x], sigma=sigma, alpha=alpha, initial_step=initial_step)
+
+    def f(point):  # recomputed here, in numpy
+        return float(np.sum(point * point * np.array([40.0, 3.0])))
+
+    for _ in range(5):
+        x0 = x.data.copy()
+        grad = 2 * np.array([40.0, 3.0]) * x0
+        d = -grad
+        opt.step(_stiff(x))
+        t, tries = opt.last_step_size, opt.last_backtracks
+        assert t == pytest.approx(initial_step * alpha ** tries, rel=1e-15)
+        assert f(x0 + t * d) <= f(x0) + sigma * t * grad @ d  # the accepted step satisfies it
+        np.testing.assert_array_equal(x.data, x0 + t * d)
+        if tries > 0:  # ... and the step before it (t/α) did not
+            assert f(x0 + (t / alpha) * d) > f(x0) + sigma * (t / alpha) * grad @ d
+        assert [s for s, _ in opt.last_trials] == pytest.approx([initial_step * alpha ** k for k in range(tries + 1)])
+        assert opt.last_cost == pytest.approx(f(x0 + t * d))
+        assert opt.last_slope == pytest.approx(grad @ d)
+    assert opt.last_backtracks is not None
+
+
+def test_armijo_backtracks_on_a_stiff_function():
+    x = Value(np.array([1.0, -2.0]))
+    opt = optim.Armijo([x])
+    opt.step(_stiff(x))
+    assert opt.last_backtracks >= 5  # curvature 80 needs t ≤ 1/80 roughly
+
+
+def test_armijo_never_increases_the_cost_of_a_network():
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.uniform(-1, 1, (40, 2)), rng.uniform(0, 1, (40, 1))
+    net = nn.MLP([2, 6, 1], activation="sigmoid", init="uniform", rng=1)
+    opt = optim.Armijo(net, initial_step=8.0)
+
+    def cost():
+        diff = net(inputs) - targets
+        return (diff * diff).sum() * (1 / 40)
+
+    costs = [cost().item()]
+    for _ in range(60):
+        opt.step(cost)
+        costs.append(cost().item())
+        assert costs[-1] == opt.last_cost
+    assert all(after <= before for before, after in zip(costs, costs[1:], strict=False))
+    assert costs[-1] < costs[0]
+
+
+def test_armijo_without_a_good_step_changes_nothing_and_warns():
+    x = Value(np.array([1.0, -2.0]))
+    opt = optim.Armijo([x], initial_step=10.0, max_backtracks=2)
+    x0 = x.data.copy()
+    with pytest.warns(RuntimeWarning, match="unchanged"):
+        opt.step(_stiff(x))
+    np.testing.assert_array_equal(x.data, x0)
+    assert opt.last_failed and opt.last_step_size == 0.0 and len(opt.last_trials) == 3
+
+
+def test_armijo_at_a_stationary_point_stays():
+    x = Value(np.zeros(2))
+    opt = optim.Armijo([x])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step(_stiff(x))
+    assert opt.last_step_size == 0.0 and not opt.last_failed
+    np.testing.assert_array_equal(x.data, [0.0, 0.0])
+
+
+def test_armijo_uses_a_given_cost_and_its_gradients():
+    x = Value(np.array([1.0, 1.0]))
+    opt = optim.Armijo([x])
+    cost = (x * x).sum()
+    cost.backward()
+    calls = []
+
+    def closure():
+        calls.append(1)
+        return (x * x).sum()
+
+    opt.step(closure, cost=cost)
+    assert len(calls) == opt.last_backtracks + 1  # only the trial steps were evaluated
+    with pytest.raises(TypeError, match="closure"):
+        opt.step()
+
+
+def test_an_interrupt_during_a_trial_restores_the_parameters():
+    x = Value(np.array([1.0, -2.0]))
+    x0 = x.data.copy()
+    calls = []
+
+    def closure():
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return _stiff(x)()
+
+    for opt in (optim.Armijo([x]), optim.RandomSearch([x], rng=0)):
+        calls.clear()
+        with pytest.raises(KeyboardInterrupt):
+            for _ in range(3):
+                opt.step(closure)
+        if isinstance(opt, optim.Armijo):
+            np.testing.assert_array_equal(x.data, x0)
+
+
+# --- random search (seed section 5) ------------------------------------------------------------------------
+
+def test_random_search_never_accepts_a_worse_cost_and_restores_exactly():
+    rng = np.random.default_rng(3)
+    inputs = rng.uniform(-1, 1, (50, 1))
+    net = nn.MLP([1, 4, 1], activation="sigmoid", rng=0)
+    opt = optim.RandomSearch(net, scale=0.5, rng=1)
+
+    def cost():
+        diff = net(inputs) - inputs**2
+        return (diff * diff).sum() * (1 / 50)
+
+    rejected = 0
+    for _ in range(80):
+        before_params = [p.data.copy() for p in net.parameters()]
+        before = cost().item()
+        opt.step(cost)
+        after = cost().item()
+        assert after <= before
+        if opt.last_accepted:
+            assert after < before and opt.last_cost == after
+        else:
+            rejected += 1
+            for p, old in zip(net.parameters(), before_params, strict=True):
+                np.testing.assert_array_equal(p.data, old)
+    assert rejected > 0 and opt.accepted == 80 - rejected and opt.proposals == 80
+
+
+def test_random_search_changes_are_uniform_in_minus_scale_to_scale():
+    x = Value(np.zeros(2000))
+    opt = optim.RandomSearch([x], scale=0.3, rng=0)
+    opt.step(lambda: float(not np.any(x.data)))  # a cost of 1 at 0 and of 0 anywhere else: any change is kept
+    assert opt.last_accepted
+    assert -0.3 <= x.data.min() < -0.29 and 0.29 < x.data.max() < 0.3
+
+
+def test_gradient_norm_is_the_norm_of_all_gradients():
+    a, b, c = Value([3.0]), Value([[1.0, 2.0]]), Value([5.0])
+    a.grad, b.grad = np.array([3.0]), np.array([[4.0, 12.0]])
+    assert optim.gradient_norm([a, b, c]) == pytest.approx(13.0)

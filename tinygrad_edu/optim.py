@@ -1,0 +1,384 @@
+"""Optimizers: the ways of changing the weights and biases so that the cost gets smaller (seed, sections 5 to 7).
+
+- :class:`RandomSearch`: the seed's naive method (section 5): try a random change, keep it if the cost fell.
+- :class:`GradientDescent`: ``x ← x − η ∇C`` with a fixed learning rate ``η`` (sections 6.2, 7.1, 7.2).
+- :class:`Armijo`: gradient descent whose step size obeys the Armijo condition (algorithm of section 6.2.1).
+- :class:`SGD` (with momentum) and :class:`Adam`: the batch methods that section 7.4 points to.
+
+Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or Values), has ``zero_grad()`` and
+``step(closure=None, *, cost=None)``.  The **closure** recomputes the cost for the current parameters and returns
+it (forward only: it must not call ``backward``).  Who computes the gradient:
+
+- ``step()``: the gradient methods use the gradients the parameters hold now (you ran ``cost.backward()``);
+- ``step(closure)``: the optimizer clears the gradients, evaluates ``closure()`` and backpropagates itself;
+- ``step(closure, cost=c)``: ``c`` is the cost at the current parameters and the gradients are already those
+  of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice).
+
+``step`` returns the cost before the update (or None if it was not computed).  Updates run under ``no_grad``
+and change each parameter's ``data`` in place; parameters whose ``grad`` is None are left alone.
+
+    >>> from tinygrad_edu import Value, optim
+    >>> x = Value([3.0, -2.0])
+    >>> opt = optim.Armijo([x])
+    >>> for _ in range(20):
+    ...     _ = opt.step(lambda: (x * x).sum())      # f(x) = ‖x‖², minimum at 0
+    >>> bool(abs(x.data).max() < 1e-6)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.engine import Value, no_grad
+
+__all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "gradient_norm",
+           "OPTIMIZERS"]
+
+Closure = Callable[[], Any]
+
+
+def _parameters(params: Any, where: str) -> list[Value]:
+    """The distinct Values in ``params`` (a Module, or an iterable of Values)."""
+    if hasattr(params, "parameters") and callable(params.parameters):
+        params = params.parameters()
+    if isinstance(params, Value):
+        params = [params]
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(f"{where}: params must be a Module or an iterable of Values, "
+                        f"got {type(params).__name__}") from None
+    unique: dict[int, Value] = {}
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
+        unique.setdefault(id(p), p)
+    if not unique:
+        raise ValueError(f"{where}: got no parameters to optimize")
+    return list(unique.values())
+
+
+def gradient_norm(params: Any) -> float:
+    """``‖∇f‖``: the Euclidean norm of all parameters' gradients together (the stopping rule of step 1.2).
+
+    Parameters without a gradient count as 0.
+    """
+    total = 0.0
+    for p in _parameters(params, "gradient_norm"):
+        if p.grad is not None:
+            g = p.grad.ravel()
+            total += float(np.dot(g, g))
+    return math.sqrt(total)
+
+
+def _number(value: Any, name: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{where}: {name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {name} must be finite, got {value}")
+    return value
+
+
+def _positive(value: Any, name: str, where: str) -> float:
+    value = _number(value, name, where)
+    if value <= 0:
+        raise ValueError(f"{where}: {name} must be > 0, got {value}")
+    return value
+
+
+def _in_unit(value: Any, name: str, where: str, closed_left: bool = False) -> float:
+    value = _number(value, name, where)
+    if not ((0 <= value if closed_left else 0 < value) and value < 1):
+        interval = "[0, 1)" if closed_left else "(0, 1)"
+        raise ValueError(f"{where}: {name} must lie in {interval}, got {value}")
+    return value
+
+
+def _cost_value(cost: Any, where: str) -> float:
+    """The cost as a float; NaN/inf are reported, since no step can be judged against them."""
+    try:
+        value = float(cost)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: the closure must return the cost as a Value of size 1 or a number, "
+                        f"got {type(cost).__name__} {getattr(cost, 'shape', '')}") from None
+    if not math.isfinite(value):
+        raise FloatingPointError(f"{where}: the cost is {value}; try a smaller learning rate or step size")
+    return value
+
+
+class Optimizer:
+    """Base class: holds ``params`` and knows how to get the gradient (see the module docstring)."""
+
+    def __init__(self, params: Any) -> None:
+        self.params: list[Value] = _parameters(params, type(self).__name__)
+        #: The step size of the latest step (the learning rate, Armijo's accepted ``t``, None for random search).
+        self.last_step_size: float | None = None
+
+    def zero_grad(self) -> None:
+        """Forget all gradients (each ``grad`` becomes None), before computing new ones."""
+        for p in self.params:
+            p.grad = None
+
+    def _gradient(self, closure: Closure | None, cost: Any) -> Any:
+        """Make sure the parameters hold the gradient at the current point; returns the cost (or None)."""
+        if cost is not None or closure is None:
+            return cost
+        self.zero_grad()
+        cost = closure()
+        if not isinstance(cost, Value) or not cost.requires_grad:
+            raise TypeError(f"{type(self).__name__}.step: the closure must return the cost as a Value that "
+                            "depends on the parameters (computed outside no_grad)")
+        cost.backward()
+        return cost
+
+    def _gradients(self) -> list[tuple[Value, np.ndarray]]:
+        return [(p, p.grad) for p in self.params if p.grad is not None]
+
+    def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
+        """Change the parameters once; returns the cost before the change (None if not computed)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
+                             if k in self._settings)
+        return f"{type(self).__name__}({settings})"
+
+    _settings: tuple[str, ...] = ()
+
+
+class GradientDescent(Optimizer):
+    """``x ← x − η ∇C(x)`` with a fixed learning rate ``η`` (seed 7.1 and 7.2).
+
+    With the full training set as one batch this is the seed's learning algorithm: the gradient is the average
+    over all samples (the cost averages over them), then one update per episode.
+    """
+
+    _settings = ("learning_rate",)
+
+    def __init__(self, params: Any, learning_rate: float) -> None:
+        super().__init__(params)
+        self.learning_rate = _positive(learning_rate, "learning_rate", "GradientDescent")
+
+    def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
+        cost = self._gradient(closure, cost)
+        with no_grad():
+            for p, g in self._gradients():
+                p.data -= self.learning_rate * g
+        self.last_step_size = self.learning_rate
+        return cost
+
+
+class SGD(Optimizer):
+    """Gradient descent on batches, with momentum ``μ``: ``v ← μ v + ∇C``, ``x ← x − η v``.
+
+    ``momentum=0`` is plain gradient descent; feed it mini-batches (``fit(..., batch_size=32)``) for the
+    stochastic version that seed section 7.4 mentions.
+    """
+
+    _settings = ("learning_rate", "momentum")
+
+    def __init__(self, params: Any, learning_rate: float, momentum: float = 0.0) -> None:
+        super().__init__(params)
+        self.learning_rate = _positive(learning_rate, "learning_rate", "SGD")
+        self.momentum = _in_unit(momentum, "momentum", "SGD", closed_left=True)
+        self._velocity: dict[int, np.ndarray] = {}
+
+    def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
+        cost = self._gradient(closure, cost)
+        with no_grad():
+            for p, g in self._gradients():
+                if self.momentum:
+                    velocity = self._velocity.get(id(p))
+                    velocity = g.copy() if velocity is None else velocity * self.momentum + g
+                    self._velocity[id(p)] = velocity
+                    g = velocity
+                p.data -= self.learning_rate * g
+        self.last_step_size = self.learning_rate
+        return cost
+
+
+class Adam(Optimizer):
+    """Adam: steps by running averages of the gradient ``m`` and of its square ``v``, bias-corrected.
+
+    ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``, ``x ← x − η · m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β₁ᵏ)``,
+    ``v̂ = v/(1−β₂ᵏ)`` after ``k`` steps.
+    """
+
+    _settings = ("learning_rate", "betas", "eps")
+
+    def __init__(self, params: Any, learning_rate: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        super().__init__(params)
+        self.learning_rate = _positive(learning_rate, "learning_rate", "Adam")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (β₁, β₂), got {betas!r}")
+        self.betas = (_in_unit(betas[0], "betas[0]", "Adam", closed_left=True),
+                      _in_unit(betas[1], "betas[1]", "Adam", closed_left=True))
+        self.eps = _positive(eps, "eps", "Adam")
+        self.steps = 0
+        self._moments: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
+        cost = self._gradient(closure, cost)
+        beta1, beta2 = self.betas
+        self.steps += 1
+        correction1, correction2 = 1 - beta1 ** self.steps, 1 - beta2 ** self.steps
+        with no_grad():
+            for p, g in self._gradients():
+                m, v = self._moments.get(id(p), (np.zeros_like(g), np.zeros_like(g)))
+                m = beta1 * m + (1 - beta1) * g
+                v = beta2 * v + (1 - beta2) * (g * g)
+                self._moments[id(p)] = (m, v)
+                p.data -= self.learning_rate * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+        self.last_step_size = self.learning_rate
+        return cost
+
+
+class Armijo(Optimizer):
+    """Gradient descent with the Armijo step size (seed 6.2.1, step (ii)).
+
+    Direction ``d = −∇f(x)``; step ``t = initial_step · αˡ`` for the smallest ``l = 0, 1, 2, …`` with
+
+        ``f(x + t·d) ≤ f(x) + σ · t · ∇f(x)ᵀd``
+
+    then ``x ← x + t·d``.  With ``initial_step=1`` this is the seed's ``t = αˡ`` exactly.  ``step(closure)``
+    needs the closure (the cost for the current parameters, forward only) to try the steps; ``f(x)`` and
+    ``∇f(x)`` come from ``cost=`` with the gradients already in place, or else from the closure and a backward
+    pass (see the module docstring).  Trial costs are evaluated under ``no_grad``.
+
+    After each step: ``last_step_size`` (the accepted ``t``, 0 if none), ``last_backtracks`` (``l``),
+    ``last_trials`` (every ``(t, f(x + t·d))`` tried, for a plot), ``last_cost_before`` (``f(x)``),
+    ``last_slope`` (``∇f(x)ᵀd = −‖∇f(x)‖²``), ``last_cost`` (the cost after the step) and ``last_failed``.
+    If no ``l ≤ max_backtracks`` satisfies the condition, the parameters stay exactly as they were, a
+    ``RuntimeWarning`` says so and ``last_failed`` is True: the cost never increases.
+    """
+
+    _settings = ("sigma", "alpha", "initial_step", "max_backtracks")
+
+    def __init__(self, params: Any, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
+                 max_backtracks: int = 50) -> None:
+        super().__init__(params)
+        self.sigma = _in_unit(sigma, "sigma", "Armijo")
+        self.alpha = _in_unit(alpha, "alpha", "Armijo")
+        self.initial_step = _positive(initial_step, "initial_step", "Armijo")
+        if isinstance(max_backtracks, bool) or not isinstance(max_backtracks, (int, np.integer)) \
+                or max_backtracks < 0:
+            raise ValueError(f"Armijo: max_backtracks must be an int >= 0, got {max_backtracks!r}")
+        self.max_backtracks = int(max_backtracks)
+        self.last_backtracks: int | None = None
+        self.last_trials: list[tuple[float, float]] = []
+        self.last_cost_before: float | None = None
+        self.last_cost: float | None = None
+        self.last_slope: float | None = None
+        self.last_failed = False
+
+    def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
+        if closure is None:
+            raise TypeError("Armijo.step: needs a closure that returns the cost for the current parameters, "
+                            "to try step sizes")
+        cost = self._gradient(closure, cost)
+        f0 = _cost_value(cost, "Armijo.step")
+        gradients = self._gradients()
+        slope = -sum(float(np.dot(g.ravel(), g.ravel())) for _, g in gradients)  # ∇f(x)ᵀd with d = −∇f(x)
+        if not math.isfinite(slope):
+            raise FloatingPointError("Armijo.step: the gradient holds NaN or inf")
+        self.last_cost_before, self.last_slope, self.last_trials = f0, slope, []
+        self.last_failed = False
+        if slope == 0.0:  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do
+            self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0
+            return cost
+        start = [p.data.copy() for p, _ in gradients]
+        try:
+            for backtracks in range(self.max_backtracks + 1):
+                t = self.initial_step * self.alpha ** backtracks
+                for (p, g), x in zip(gradients, start, strict=True):
+                    np.multiply(g, -t, out=p.data)  # x + t·d, d = −∇f(x)
+                    p.data += x
+                with no_grad():
+                    trial = float(closure())
+                self.last_trials.append((t, trial))
+                if trial <= f0 + self.sigma * t * slope:  # False for NaN: then it backtracks
+                    self.last_step_size, self.last_backtracks, self.last_cost = t, backtracks, trial
+                    return cost
+        except BaseException:
+            _restore(gradients, start)
+            raise
+        _restore(gradients, start)
+        self.last_step_size, self.last_backtracks, self.last_cost = 0.0, self.max_backtracks, f0
+        self.last_failed = True
+        warnings.warn(f"Armijo.step: no step size down to {self.initial_step * self.alpha ** self.max_backtracks:.3g} "
+                      f"({self.max_backtracks} backtracks) decreased the cost enough; the parameters are unchanged",
+                      RuntimeWarning, stacklevel=2)
+        return cost
+
+
+def _restore(gradients: list[tuple[Value, np.ndarray]], start: list[np.ndarray]) -> None:
+    """Put the saved parameter values back, bit for bit."""
+    for (p, _), x in zip(gradients, start, strict=True):
+        np.copyto(p.data, x)
+
+
+class RandomSearch(Optimizer):
+    """The seed's naive method (section 5): change every parameter by a random amount, uniform in
+    ``[−scale, scale)``, and keep the change only if the cost got smaller; otherwise restore the parameters
+    exactly.
+
+    ``step(closure)`` evaluates the closure (under ``no_grad``) before and after the change; pass ``cost=`` to
+    reuse a known cost at the current parameters.  ``accepted`` and ``proposals`` count the changes kept and
+    tried; ``last_accepted`` and ``last_cost`` describe the latest step.
+    """
+
+    _settings = ("scale",)
+
+    def __init__(self, params: Any, scale: float = 0.1, rng: None | int | np.random.Generator = None) -> None:
+        super().__init__(params)
+        self.scale = _positive(scale, "scale", "RandomSearch")
+        if isinstance(rng, np.random.Generator):
+            self.rng = rng
+        elif rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+            self.rng = np.random.default_rng(rng)
+        else:
+            raise TypeError(f"RandomSearch: rng must be None, an int seed or a numpy Generator, "
+                            f"got {type(rng).__name__}")
+        self.accepted = 0
+        self.proposals = 0
+        self.last_accepted: bool | None = None
+        self.last_cost: float | None = None
+
+    def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
+        if closure is None:
+            raise TypeError("RandomSearch.step: needs a closure that returns the cost for the current parameters")
+        if cost is None:
+            with no_grad():
+                cost = closure()
+        before = _cost_value(cost, "RandomSearch.step")
+        pairs = [(p, None) for p in self.params]
+        start = [p.data.copy() for p in self.params]
+        try:
+            with no_grad():
+                for p in self.params:
+                    p.data += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
+                after = float(closure())
+        except BaseException:
+            _restore(pairs, start)
+            raise
+        self.proposals += 1
+        self.last_accepted = after < before  # False for NaN
+        if self.last_accepted:
+            self.accepted += 1
+            self.last_cost = after
+        else:
+            _restore(pairs, start)
+            self.last_cost = before
+        return cost
+
+
+#: Optimizers by name, for command lines.
+OPTIMIZERS = {"gd": GradientDescent, "armijo": Armijo, "random": RandomSearch, "sgd": SGD, "adam": Adam}
