@@ -1,0 +1,207 @@
+"""The training loop: the seed's averaged full-batch update, mini-batches, stopping rules, Ctrl-C, NaN."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, losses, nn, optim
+from tinygrad_edu.training import History, fit
+
+
+def _data(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, 1))
+    return x, x**2
+
+
+def _numpy_net(params, x):
+    """The tiny 2-3-1 sigmoid network of the test below, written out in numpy."""
+    w1, b1, w2, b2 = params
+    hidden = 1 / (1 + np.exp(-(x @ w1 + b1)))
+    return 1 / (1 + np.exp(-(hidden @ w2 + b2)))
+
+
+def test_full_batch_fit_is_the_seeds_averaged_update():
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.normal(size=(5, 2)), rng.uniform(size=(5, 1))
+    net = nn.MLP([2, 3, 1], activation="sigmoid", init="uniform", rng=1)
+    params = [p.data.copy() for p in net.parameters()]
+    eta = 0.7
+    for _ in range(2):  # two episodes, computed by hand: average the per-sample gradients, then update
+        average = [np.zeros_like(p) for p in params]
+        for x, y in zip(inputs, targets, strict=True):
+            for p, g in zip(params, average, strict=True):
+                for idx in np.ndindex(p.shape):
+                    old = p[idx]
+                    p[idx] = old + 1e-6
+                    up = np.sum((_numpy_net(params, x) - y) ** 2)
+                    p[idx] = old - 1e-6
+                    down = np.sum((_numpy_net(params, x) - y) ** 2)
+                    p[idx] = old
+                    g[idx] += (up - down) / 2e-6 / len(inputs)
+        params = [p - eta * g for p, g in zip(params, average, strict=True)]
+    history = fit(net, inputs, targets, optimizer=optim.GradientDescent(net, eta), episodes=2, progress=False)
+    for p, expected in zip(net.parameters(), params, strict=True):
+        np.testing.assert_allclose(p.data, expected, rtol=1e-7, atol=1e-9)
+    assert history.episodes == 2 and history.step_size == [eta, eta]
+    assert history.final_cost == pytest.approx(np.mean(np.sum((_numpy_net(params, inputs) - targets) ** 2, 1)))
+
+
+def test_history_records_every_episode():
+    x, y = _data()
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    history = fit(net, x, y, optimizer=optim.Armijo(net), episodes=25, progress=False)
+    assert isinstance(history, History)
+    assert history.episodes == 25 == len(history.gradient_norm) == len(history.step_size) == len(history.seconds)
+    assert history.label == "Armijo" and history.stopped == "episodes"
+    assert all(b >= a for a, b in zip(history.seconds, history.seconds[1:], strict=False))
+    assert all(after <= before for before, after in zip(history.cost, history.cost[1:], strict=False))
+    assert history.final_cost <= history.cost[-1]
+    assert history.final_cost == pytest.approx(losses.squared_error(net(x), y).item(), rel=1e-12)
+    assert all(0 < t <= 1 for t in history.step_size)
+    history.label = "Armijo, σ = 1e-4"
+    assert "Armijo, σ = 1e-4" in repr(history)
+
+
+def test_cost_and_gradient_norm_are_measured_before_each_update():
+    x, y = _data(10)
+    net = nn.MLP([1, 3, 1], activation="tanh", output_activation="identity", init="xavier", rng=2)
+    first_cost = losses.squared_error(net(x), y)
+    first_cost.backward()
+    first_norm = optim.gradient_norm(net)
+    history = fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=3, progress=False)
+    assert history.cost[0] == first_cost.item()
+    assert history.gradient_norm[0] == pytest.approx(first_norm, rel=1e-12)
+
+
+def test_random_search_in_fit_never_gets_worse():
+    x, y = _data()
+    net = nn.MLP([1, 5, 1], activation="sigmoid", rng=0)
+    opt = optim.RandomSearch(net, scale=0.1, rng=0)
+    history = fit(net, x, y, optimizer=opt, episodes=40, progress=False)
+    assert all(after <= before for before, after in zip(history.cost, history.cost[1:], strict=False))
+    assert history.step_size == [None] * 40 and opt.proposals == 40
+
+
+def test_early_stop_when_the_gradient_is_small():
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    line = nn.Network(nn.Layer(1, 1, activation="identity", rng=0))
+    history = fit(line, x, 2 * x + 1, optimizer=optim.Armijo(line), episodes=500, tol=1e-6, progress=False)
+    assert history.stopped == "tol" and history.episodes < 500
+    assert history.gradient_norm[-1] <= 1e-6 < min(history.gradient_norm[:-1])
+    assert history.step_size[-1] is None  # that episode only found ‖∇C‖ ≤ tol: no update
+    np.testing.assert_allclose(line.layers[0].weights.data, [[2.0]], atol=1e-5)
+
+
+class _CountingSGD(optim.SGD):
+    steps = 0
+
+    def step(self, closure=None, *, cost=None):
+        self.steps += 1
+        return super().step(closure, cost=cost)
+
+
+def test_mini_batches_are_reproducible_and_cover_every_sample():
+    x, y = _data(23)
+    results = []
+    for seed in (5, 5, 6):
+        net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+        opt = _CountingSGD(net, 0.1)
+        fit(net, x, y, optimizer=opt, episodes=3, batch_size=5, seed=seed, progress=False)
+        assert opt.steps == 3 * 5  # ⌈23 / 5⌉ updates per episode
+        results.append(np.concatenate([p.data.ravel() for p in net.parameters()]))
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not np.array_equal(results[0], results[2])
+
+
+def test_one_unshuffled_batch_of_everything_is_the_full_batch():
+    x, y = _data(12)
+    finals = []
+    for batch_size in (None, 12):
+        net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.2), episodes=4, batch_size=batch_size,
+            shuffle=False, progress=False)
+        finals.append([p.data.copy() for p in net.parameters()])
+    for a, b in zip(*finals, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_ctrl_c_returns_the_history_so_far_and_keeps_the_model():
+    x, y = _data()
+    calls = []
+
+    def interrupting_cost(prediction, target):
+        calls.append(1)
+        if len(calls) == 17:  # somewhere inside an Armijo line search
+            raise KeyboardInterrupt
+        return losses.squared_error(prediction, target)
+
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    history = fit(net, x, y, cost=interrupting_cost, optimizer=optim.Armijo(net), episodes=100, progress=False)
+    assert history.stopped == "interrupted" and 0 < history.episodes < 100
+    # the model is exactly where the completed episodes left it: replay them without interruption
+    replay = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    fit(replay, x, y, optimizer=optim.Armijo(replay), episodes=history.episodes, progress=False)
+    for p, q in zip(net.parameters(), replay.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert history.final_cost == pytest.approx(losses.squared_error(net(x), y).item())
+
+
+def test_a_nan_cost_names_the_episode_and_suggests_a_smaller_learning_rate():
+    x, y = _data()
+    net = nn.MLP([1, 8, 1], activation="relu", output_activation="identity", init="he", rng=0)
+    with pytest.raises(FloatingPointError, match=r"episode \d+ .*smaller learning rate") as caught:
+        with np.errstate(all="ignore"):
+            fit(net, x, y * 100, optimizer=optim.GradientDescent(net, 50.0), episodes=200, progress=False)
+    episode = int(str(caught.value).split("episode ")[1].split()[0])
+    assert caught.value.history.episodes == episode - 1 > 0
+    bad = x.copy()
+    bad[3] = np.nan
+    net = nn.MLP([1, 8, 1], activation="relu", output_activation="identity", init="he", rng=0)
+    with pytest.raises(FloatingPointError, match="episode 1 "):
+        fit(net, bad, y, optimizer=optim.GradientDescent(net, 0.1), episodes=5, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    ({"targets": np.zeros((29, 1))}, "30 samples.*29"),
+    ({"episodes": 0}, "episodes"),
+    ({"episodes": 2.5}, "episodes"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 1.5}, "batch_size"),
+    ({"tol": -1.0}, "tol"),
+])
+def test_bad_arguments_are_rejected(kwargs, pattern):
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    arguments = {"targets": y, "episodes": 3, **kwargs}
+    targets = arguments.pop("targets")
+    with pytest.raises(ValueError, match=pattern):
+        fit(net, x, targets, optimizer=optim.GradientDescent(net, 0.1), progress=False, **arguments)
+
+
+def test_cross_entropy_training_on_class_indices():
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(60, 2))
+    labels = (inputs[:, 0] + inputs[:, 1] > 0).astype(int)
+    net = nn.MLP([2, 2], activation="identity", init="xavier", rng=0)
+    history = fit(net, inputs, labels, cost=losses.cross_entropy, optimizer=optim.Adam(net, 0.1), episodes=60,
+                  batch_size=16, seed=0, progress=False)
+    accuracy = np.mean(net(inputs).data.argmax(axis=1) == labels)
+    assert history.final_cost < history.cost[0] and accuracy > 0.9
+
+
+def test_quiet_when_not_on_a_terminal(capsys):
+    x, y = _data(10)
+    net = nn.MLP([1, 2, 1], rng=0)
+    fit(net, x, Value(y, requires_grad=False), optimizer=optim.GradientDescent(net, 0.1), episodes=3)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_minibatch_indices_are_a_permutation_cut_in_pieces():
+    from tinygrad_edu.training import _minibatches
+
+    pieces = _minibatches(23, 5, np.random.default_rng(0))
+    assert [len(p) for p in pieces] == [5, 5, 5, 5, 3]
+    np.testing.assert_array_equal(np.sort(np.concatenate(pieces)), np.arange(23))
+    assert not np.array_equal(np.concatenate(pieces), np.arange(23))
+    np.testing.assert_array_equal(np.concatenate(_minibatches(23, 5, None)), np.arange(23))
