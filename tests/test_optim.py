@@ -27,7 +27,7 @@ def closure_for(x):
     (lambda p: optim.SGD(p, learning_rate=0.1, momentum=0.8), 200),
     (lambda p: optim.Adam(p, learning_rate=0.05), 1500),
     (lambda p: optim.Armijo(p), 200),
-])
+], ids=["GradientDescent", "SGD", "Adam", "Armijo"])
 def test_gradient_methods_reduce_a_convex_quadratic(make, steps):
     x = Value(np.zeros(3))
     opt = make([x])
@@ -122,7 +122,7 @@ def test_optimizers_accept_a_module_and_deduplicate():
     (lambda p: optim.Adam(p, betas=(0.9, 1.0)), "betas"),
     (lambda p: optim.Adam(p, eps=0), "eps"),
     (lambda p: optim.RandomSearch(p, scale=0), "scale"),
-])
+], ids=lambda case: case if isinstance(case, str) else "")
 def test_invalid_hyperparameters_are_rejected_at_construction(make, pattern):
     with pytest.raises(ValueError, match=pattern):
         make([Value([1.0])])
