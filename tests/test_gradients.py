@@ -151,6 +151,10 @@ def layer(draw) -> tuple:
             {"y": draw(arrays((batch, n_out), min_value=0, max_value=1))})
 
 
+#: numpy matmul semantics, each kind at least once: vector·vector, vector @ matrix, matrix @ vector, matrices,
+#: a batch @ a matrix, a vector @ a batch, and batches whose batch dimensions broadcast.
+MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)),
+                 ((3,), (2, 3, 4)), ((1, 2, 3), (4, 3, 2))]
 POSITIVE = {"min_value": 0.1, "max_value": 3.0}
 OFF_ZERO = {"avoid": (0.0,), "margin": 0.3}
 
@@ -172,6 +176,7 @@ CASES = [
     Case("number ** Value", lambda a: 2.0 ** a, one()),
     Case("neg", lambda a: -a, one()),
     Case("matmul", lambda a, b: a @ b, no_params(arrays_for(matmul_shapes()))),
+    Case("matmul 1-D, 2-D, batched", lambda a, b: a @ b, no_params(arrays_for(st.sampled_from(MATMUL_SHAPES)))),
     Case("array @ Value", lambda b, c: c @ b, arrays_for(matmul_shapes()).map(lambda d: ((d[1],), {"c": d[0]}))),
     Case("exp", lambda a: a.exp(), one()),
     Case("log", lambda a: a.log(), one(**POSITIVE)),
