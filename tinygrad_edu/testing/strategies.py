@@ -37,8 +37,7 @@ def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
            max_side: int = 4) -> st.SearchStrategy:
     """Array shapes from ``min_dims``-d to ``max_dims``-d, each side between ``min_side`` and ``max_side``.
 
-    >>> shapes(max_dims=2).example()    # doctest: +SKIP
-    (3, 1)
+    Example: ``@given(arrays(shapes(max_dims=2, max_side=5)))`` draws matrices and vectors up to 5 × 5.
     """
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
@@ -47,8 +46,12 @@ def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: in
                          max_side: int = 4) -> st.SearchStrategy:
     """Tuples of ``num_shapes`` shapes that broadcast together (numpy's rules), e.g. ``((3, 1), (2, 1, 4))``.
 
-    >>> a_shape, b_shape = broadcastable_shapes(2).example()    # doctest: +SKIP
-    >>> np.broadcast_shapes(a_shape, b_shape)                    # never raises
+    Example::
+
+        @given(broadcastable_shapes(2))
+        def test_mul_broadcasts(shape_pair):
+            a_shape, b_shape = shape_pair          # np.broadcast_shapes(a_shape, b_shape) never raises
+            check_gradients(lambda a, b: a * b, np.ones(a_shape), np.ones(b_shape))
     """
     shape_sets = hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims,
                                                    max_dims=max_dims, min_side=min_side, max_side=max_side)
@@ -60,8 +63,11 @@ def matmul_shapes(*, max_batch_dims: int = 1, min_side: int = 1, max_side: int =
     row on the left, a column on the right), 2-D matrices, and batched stacks of matrices whose batch
     dimensions (at most ``max_batch_dims``) broadcast.
 
-    >>> a_shape, b_shape = matmul_shapes().example()    # doctest: +SKIP
-    >>> (np.ones(a_shape) @ np.ones(b_shape)).shape      # never raises
+    Example::
+
+        @given(arrays_for(matmul_shapes()))
+        def test_matmul_gradient(pair):
+            check_gradients(lambda a, b: a @ b, *pair)
     """
     shape_sets = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=max_batch_dims,
                                                    min_side=min_side, max_side=max_side)
@@ -87,8 +93,9 @@ def arrays(shape: Shape | st.SearchStrategy | None = None, *, min_value: float =
     as ``max_dims=2`` go to it).  ``min_gap`` asks for elements pairwise at least that far apart, so that a
     maximum is unique and stays so when an element is nudged by ε.
 
-    >>> arrays((2, 3), min_value=0.1, max_value=2.0).example()    # doctest: +SKIP
-    >>> arrays(avoid=(0.0,), margin=0.01).example()                # any shape, never within 0.01 of 0
+    Examples: ``arrays((2, 3), min_value=0.1)`` for ``log`` (positive 2 × 3 matrices);
+    ``arrays(avoid=(0.0,), margin=0.01)`` for ``abs`` (any shape, never within 0.01 of 0);
+    ``arrays(min_gap=1e-3)`` for ``max``.
     """
     if not min_value <= max_value:
         raise ValueError(f"arrays: min_value {min_value} is larger than max_value {max_value}")
@@ -118,8 +125,7 @@ def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.Se
     """A tuple of arrays, one per shape drawn from ``shapes_strategy`` (e.g. :func:`broadcastable_shapes` or
     :func:`matmul_shapes`), each drawn by :func:`arrays` with ``array_kwargs``.
 
-    >>> a, b = arrays_for(matmul_shapes()).example()    # doctest: +SKIP
-    >>> a @ b                                           # works
+    Example: ``@given(arrays_for(broadcastable_shapes(3)))`` draws three arrays that broadcast together.
     """
     return shapes_strategy.flatmap(lambda shape_tuple: st.tuples(*(arrays(s, **array_kwargs)
                                                                    for s in shape_tuple)))
@@ -129,7 +135,10 @@ def values(shape: Shape | st.SearchStrategy | None = None, *, requires_grad: boo
            **array_kwargs: Any) -> st.SearchStrategy:
     """:class:`~tinygrad_edu.Value` objects holding arrays drawn by :func:`arrays` (same arguments).
 
-    >>> values((3,), min_value=0.5).example()    # doctest: +SKIP
-    Value(data=[0.5 2.  1.2], grad=None)
+    Example::
+
+        @given(values((3,), min_value=0.5))
+        def test_log_of_a_value(v):
+            v.log().sum().backward()               # v.grad == 1 / v.data
     """
     return arrays(shape, **array_kwargs).map(lambda a: Value(a, requires_grad=requires_grad))
