@@ -1,0 +1,286 @@
+"""The command line: ``python -m tinygrad_edu`` (or ``tinygrad-edu``) with the subcommands ``demo``, ``train`` and
+``predict``.
+
+    tinygrad-edu demo                                   # the seed's x² comparison, pictures in ./tinygrad-edu-demo
+    tinygrad-edu train --data xsquared --hidden 12 12 --optimizer armijo --episodes 500 -o model.npz
+    tinygrad-edu predict model.npz 0.1 0.5 -1 0.01
+
+Bad arguments, a missing or damaged model file, or inputs that do not fit the model end with one line
+``tinygrad-edu: error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from tinygrad_edu import __version__, nn, optim
+from tinygrad_edu.data import load_digits, train_test_split, xsquared
+from tinygrad_edu.engine import no_grad
+from tinygrad_edu.functional import ACTIVATIONS
+from tinygrad_edu.losses import cross_entropy, squared_error
+from tinygrad_edu.training import fit
+
+__all__ = ["main", "build_parser"]
+
+PROG = "tinygrad-edu"
+
+#: Defaults that depend on the data set: hidden sizes, optimizer, learning rate, episodes, batch size, cost.
+DATA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "xsquared": {"hidden": [12, 12], "optimizer": "armijo", "episodes": 500, "batch_size": None,
+                 "cost": "squared_error"},
+    "digits": {"hidden": [64], "optimizer": "adam", "episodes": 30, "batch_size": 32, "cost": "cross_entropy"},
+}
+#: The default learning rate of each optimizer (Armijo: its first trial step; random search: its change size).
+LEARNING_RATES = {"gd": 0.1, "sgd": 0.1, "adam": 0.01, "armijo": 1.0, "random": 0.1}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with errors on one line: ``tinygrad-edu train: error: ... (see --help)``, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _positive_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the whole command line."""
+    parser = _Parser(prog=PROG, description="Learn the math of feedforward neural networks by running it: the "
+                     "seed's x² demonstration, training on x² or handwritten digits, and predictions from a "
+                     "saved model.", epilog="Run '%(prog)s COMMAND --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+
+    demo = commands.add_parser(
+        "demo", help="fit x² three ways (random search, gradient descent, Armijo) and draw the results",
+        description="Fit f(x) = x² on [-1, 1] with a 1-12-12-1 network three ways from the same start: random "
+        "search (500 episodes), gradient descent with a fixed learning rate (50 episodes, batches of 5) and "
+        "gradient descent with Armijo steps (500 episodes). Prints a table of the costs and the outputs at "
+        "x = 0.1, 0.5, -1, 0.01 and checks the demonstration's goals; writes the cost plot, the dependency tree "
+        "of section 6.3, the diagram of the trained network, the model and the table into a folder.")
+    demo.add_argument("-o", "--output", default="tinygrad-edu-demo", metavar="FOLDER",
+                      help="folder for the pictures, the model and the table (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the samples, weights and batches (default: 0)")
+    demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (the goals "
+                      "are then out of reach)")
+    demo.set_defaults(handler=_demo)
+
+    train = commands.add_parser(
+        "train", help="train a network on x² or on the bundled digits and save it",
+        description="Train a fully connected network on the seed's x² samples (1 input, 1 output) or on the "
+        "bundled 8x8 handwritten digits (64 inputs, 10 outputs; a quarter of them held back for testing), print "
+        "the final cost (and the test accuracy for digits) and save the model for 'predict'. Defaults depend on "
+        "the data: xsquared uses hidden layers 12 12, Armijo and 500 full-batch episodes; digits uses one hidden "
+        "layer of 64, Adam (learning rate 0.01), batches of 32, 30 episodes and the cross entropy cost.")
+    train.add_argument("--data", choices=sorted(DATA_DEFAULTS), default="xsquared",
+                       help="what to learn (default: %(default)s)")
+    train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
+                       help="neurons of each hidden layer, e.g. --hidden 12 12")
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
+                       help="activation of the hidden layers (default: %(default)s)")
+    train.add_argument("--output-activation", choices=sorted(ACTIVATIONS), default="identity",
+                       help="activation of the output layer (default: %(default)s)")
+    train.add_argument("--init", choices=nn.INITS, default="he",
+                       help="initial weights: uniform [0, 1) as in the seed, xavier or he (default: %(default)s)")
+    train.add_argument("--cost", choices=["squared_error", "cross_entropy"],
+                       help="the cost (default: squared_error for xsquared, cross_entropy for digits)")
+    train.add_argument("--optimizer", choices=sorted(optim.OPTIMIZERS),
+                       help="gd: fixed learning rate; armijo: Armijo steps; random: random search; sgd: gradient "
+                       "descent with momentum 0.9; adam: Adam (default: armijo for xsquared, adam for digits)")
+    train.add_argument("--learning-rate", "--lr", type=_positive_float, metavar="ETA",
+                       help="learning rate η; for armijo the first trial step, for random the size of the "
+                       f"random changes (defaults: {', '.join(f'{k} {v:g}' for k, v in LEARNING_RATES.items())})")
+    train.add_argument("--episodes", type=_positive_int, help="passes over all training samples "
+                       "(default: 500 for xsquared, 30 for digits)")
+    train.add_argument("--batch-size", type=_positive_int, metavar="N",
+                       help="samples per update (default: all of them for xsquared, 32 for digits)")
+    train.add_argument("--samples", type=_positive_int, default=1000,
+                       help="how many x² samples on [-1, 1] (default: %(default)s)")
+    train.add_argument("--test-fraction", type=_fraction, default=0.25, metavar="F",
+                       help="share of the digits held back for testing (default: %(default)s)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the samples, weights and batches (default: 0)")
+    train.add_argument("-o", "--output", default="model.npz", metavar="PATH",
+                       help="where to save the trained model (default: %(default)s)")
+    train.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
+    train.set_defaults(handler=_train)
+
+    predict = commands.add_parser(
+        "predict", help="evaluate a saved model on inputs given on the command line or in a file",
+        description="Load a model saved by 'train' (or by Module.save) and print its outputs. The numbers are "
+        "taken as many at a time as the model has inputs: 'predict model.npz 0.1 0.5 -1' evaluates a "
+        "1-input model on three samples. Put '--' before numbers like -1e-3 that look like options. A model "
+        "with several outputs also prints the class, the output neuron with the largest activation.")
+    predict.add_argument("model", metavar="MODEL", help="a .npz model file")
+    predict.add_argument("inputs", type=float, nargs="*", metavar="X", help="input numbers")
+    predict.add_argument("--inputs-file", metavar="FILE",
+                         help="a text file of input numbers (separated by spaces, commas or new lines), e.g. "
+                         "one sample per line")
+    predict.set_defaults(handler=_predict)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version and argument errors
+        return stop.code if isinstance(stop.code, int) else 2
+    try:
+        return args.handler(args)
+    except (ValueError, OSError) as error:
+        if isinstance(error, OSError) and error.filename is not None and error.strerror:
+            message = f"{error.filename}: {error.strerror}"
+        else:
+            message = " ".join(str(error).split()) or type(error).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    except FloatingPointError as error:  # training diverged
+        print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
+
+
+# --- demo --------------------------------------------------------------------------------------------------
+def _demo(args: argparse.Namespace) -> int:
+    from tinygrad_edu.demo import run_demo
+
+    return run_demo(args.output, seed=args.seed, quick=args.quick)
+
+
+# --- train -------------------------------------------------------------------------------------------------
+def _optimizer(name: str, model: nn.Module, rate: float, seed: int) -> optim.Optimizer:
+    if name == "armijo":
+        return optim.Armijo(model, initial_step=rate)
+    if name == "random":
+        return optim.RandomSearch(model, scale=rate, rng=seed)
+    if name == "sgd":
+        return optim.SGD(model, learning_rate=rate, momentum=0.9)
+    if name == "adam":
+        return optim.Adam(model, learning_rate=rate)
+    return optim.GradientDescent(model, learning_rate=rate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    defaults = DATA_DEFAULTS[args.data]
+    hidden = args.hidden or defaults["hidden"]
+    optimizer_name = args.optimizer or defaults["optimizer"]
+    rate = args.learning_rate or LEARNING_RATES[optimizer_name]
+    episodes = args.episodes or defaults["episodes"]
+    batch_size = args.batch_size or defaults["batch_size"]
+    cost_name = args.cost or defaults["cost"]
+    folder = Path(args.output).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"train: cannot save the model to {args.output}: the folder {folder} does not exist")
+    if args.data == "xsquared":
+        inputs, targets = xsquared(args.samples, seed=args.seed)
+        test = None
+        sizes = [1, *hidden, 1]
+    else:
+        train, test = train_test_split(*load_digits(), test_fraction=args.test_fraction, seed=args.seed,
+                                       stratify=True)
+        inputs, targets = train.inputs, train.labels
+        sizes = [64, *hidden, 10]
+    cost = cross_entropy if cost_name == "cross_entropy" else squared_error
+    if cost is cross_entropy and sizes[-1] < 2:
+        raise ValueError("train: the cross entropy cost needs several output neurons; use --cost squared_error "
+                         "for xsquared")
+    if cost is squared_error and args.data == "digits":
+        targets = np.eye(10)[targets]  # the seed's section 4: the neuron of the right digit should be 1
+    model = nn.MLP(sizes, activation=args.activation, output_activation=args.output_activation, init=args.init,
+                   rng=args.seed)
+    optimizer = _optimizer(optimizer_name, model, rate, args.seed)
+    print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
+          f"{model.num_parameters()} parameters) on {len(inputs)} {args.data} samples with {optimizer!r}, "
+          f"{cost_name}, {episodes} episodes, {'all samples' if batch_size is None else batch_size} per update")
+    began = time.perf_counter()
+    history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
+                  batch_size=batch_size, seed=args.seed, progress=args.progress)
+    seconds = time.perf_counter() - began
+    print(f"{history.episodes} episodes in {seconds:.2f} s ({history.stopped}): cost {history.cost[0]:.4g} at "
+          f"the start, {history.final_cost:.4g} at the end")
+    if not history.final_cost < history.cost[0]:
+        print(f"the cost did not fall: try a smaller learning rate than {rate:g} (--learning-rate)")
+    if test is None:
+        samples = np.array([0.1, 0.5, -1.0, 0.01])
+        with no_grad():
+            outputs = model(samples.reshape(-1, 1)).data.reshape(-1)
+        print("  " + "   ".join(f"f({x:g}) = {y:.4f} (x² = {x * x:g})" for x, y in zip(samples, outputs)))
+    else:
+        with no_grad():
+            predicted = model(test.inputs).data.argmax(axis=1)
+        print(f"test accuracy: {np.mean(predicted == test.labels):.1%} on {len(test.labels)} held-back digits")
+    model.save(args.output)
+    print(f"saved the model to {args.output}; try: {PROG} predict {args.output} "
+          + ("0.1 0.5 -1 0.01" if test is None else "--inputs-file FILE"))
+    return 0
+
+
+# --- predict -----------------------------------------------------------------------------------------------
+def _read_numbers(path: str) -> np.ndarray:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"predict: {path!r} is not a text file of numbers") from None
+    numbers = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        for word in line.replace(",", " ").split():
+            try:
+                numbers.append(float(word))
+            except ValueError:
+                raise ValueError(f"predict: {path!r} line {line_number}: {word!r} is not a number") from None
+    return np.array(numbers, dtype=float)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model = nn.load(args.model)
+    numbers = np.array(args.inputs, dtype=float)
+    if args.inputs_file is not None:
+        numbers = np.concatenate([numbers, _read_numbers(args.inputs_file)])
+    size = model.sizes[0]
+    if numbers.size == 0:
+        raise ValueError(f"predict: no inputs given; the model takes {size} number{'s' * (size != 1)} per sample")
+    if numbers.size % size:
+        raise ValueError(f"predict: the model takes {size} inputs per sample, but {numbers.size} numbers were "
+                         f"given (not a multiple of {size})")
+    if not np.isfinite(numbers).all():
+        raise ValueError("predict: the inputs hold NaN or inf")
+    samples = numbers.reshape(-1, size)
+    with no_grad():
+        outputs = model(samples).data
+    for x, y in zip(samples, outputs):
+        left = f"{x[0]:g}" if size == 1 else f"[{', '.join(f'{v:g}' for v in x[:4])}{', …' if size > 4 else ''}]"
+        right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {int(y.argmax())}"
+        print(f"{left} → {right}")
+    return 0
