@@ -63,6 +63,25 @@ def test_leaves_accumulate_until_zero_grad_and_intermediates_hold_the_latest_pas
     np.testing.assert_allclose(x.grad, [18.0, 36.0])
 
 
+def test_an_intermediate_shared_by_two_outputs_holds_the_gradient_of_the_latest_pass_only():
+    x = Value(3.0)
+    h = x * 2.0
+    first, second = h * h, h * 5.0
+    first.backward()
+    np.testing.assert_allclose(h.grad, 12.0)  # ∂(h²)/∂h = 2h
+    second.backward()
+    np.testing.assert_allclose(h.grad, 5.0)  # not 12 + 5
+    np.testing.assert_allclose(x.grad, 24.0 + 10.0)  # the leaf accumulates both passes
+
+
+def test_an_output_of_size_one_gets_the_default_grad_of_one_in_any_shape():
+    x = Value([[2.0]])
+    y = x * 3.0
+    y.backward()
+    np.testing.assert_array_equal(y.grad, [[1.0]])
+    np.testing.assert_array_equal(x.grad, [[3.0]])
+
+
 def test_integer_powers_at_zero_have_their_closed_form_slopes():
     """d(xⁿ)/dx = n·xⁿ⁻¹ at x = 0: 0 for n = 0 (not 0·∞ = NaN), 1 for n = 1, 0 for n = 2."""
     for n, slope in [(0, 0.0), (1, 1.0), (2, 0.0), (3, 0.0)]:
