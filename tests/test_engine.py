@@ -301,6 +301,30 @@ def test_error_messages_name_the_op_and_shapes():
         Value(np.ones(3)).exp().backward(np.ones(2))
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: Value(np.ones((2, 3))).sum(axis=5), r"sum: axis 5 .*\(2, 3\)"),
+    (lambda: Value(np.ones((2, 3))).max(axis=(0, -3)), r"max: .*\(2, 3\)"),
+    (lambda: F.softmax(Value(np.ones((2, 3))), axis=2), r"softmax: axis 2 .*\(2, 3\)"),
+    (lambda: Value(np.ones(6)).reshape(4), r"reshape: .*\(6,\).*\(4,\)"),
+    (lambda: Value(np.ones((2, 3))).transpose(0, 0), r"transpose: .*\(2, 3\)"),
+    (lambda: Value(np.ones((2, 3))).swapaxes(0, 3), r"swapaxes: axis 3 .*\(2, 3\)"),
+    (lambda: F.concatenate([Value(np.ones((2, 3))), Value(np.ones((2, 4)))], axis=0),
+     r"concatenate: .*\(2, 3\) and \(2, 4\)"),
+    (lambda: F.stack([Value(np.ones(3)), Value(np.ones(4))]), r"stack: .*\(3,\) and \(4,\)"),
+    (lambda: F.where(np.ones(4, bool), Value(np.ones(3)), 0.0), r"where: .*\(4,\) and \(3,\) and \(\)"),
+    (lambda: Value(2.0) @ Value(np.ones(3)), r"matmul: shapes \(\) and \(3,\)"),
+])
+def test_bad_shapes_and_axes_raise_value_errors_naming_op_and_shapes(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_out_of_range_indices_stay_index_errors_so_iteration_stops():
+    with pytest.raises(IndexError, match=r"index: .*\(3,\)"):
+        Value(np.ones(3))[5]
+    assert [float(v) for v in Value([1.0, 2.0])] == [1.0, 2.0]
+
+
 def test_custom_op_vjp_of_a_wrong_shape_is_reported():
     bad = Op("bad", lambda x: x * 2, lambda g, out, x: np.ones(7))
     with pytest.raises(ValueError, match=r"bad: .*\(7,\).*\(3,\)"):

@@ -136,10 +136,10 @@ def _record(op: Op, values: tuple[Value, ...], params: dict) -> Value:
     """The forward pass of one operation on Values, and its entry in the graph."""
     try:
         out = op.forward(*[v.data for v in values], **params)
+    except ValueError as error:  # first: numpy's AxisError (a bad axis) is a ValueError and an IndexError
+        raise _forward_error(op, values, params, error) from None
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
         raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {params})") from None
-    except ValueError as error:
-        raise _forward_error(op, values, params, error) from None
     if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:
         out = _to_array(out)
     if _Mode.detect_anomaly and not np.isfinite(out).all():
@@ -442,6 +442,9 @@ class Value:
 
     def swapaxes(self, axis1: int, axis2: int) -> Value:
         """Exchange two axes."""
+        for axis in (axis1, axis2):
+            if not -self.ndim <= axis < self.ndim:
+                raise ValueError(f"swapaxes: axis {axis} is out of bounds for shape {self.shape}")
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return apply(ops.transpose, self, axes=tuple(axes))

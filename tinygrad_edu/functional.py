@@ -107,6 +107,12 @@ def maximum(a: Any, b: Any) -> Value:
 def where(condition: Any, a: Any, b: Any) -> Value:
     """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
     condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
+    shapes = [condition.shape, *(np.shape(x.data if isinstance(x, Value) else x) for x in (a, b))]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"where: condition, a and b of shapes {' and '.join(map(str, shapes))} "
+                         "cannot be broadcast together") from None
     return apply(ops.where(condition), a, b)
 
 
