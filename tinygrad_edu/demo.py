@@ -21,7 +21,6 @@ initial weights and biases:
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from tinygrad_edu import nn, optim, viz
 from tinygrad_edu.data import xsquared
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
+from tinygrad_edu.plots import plot_history
 from tinygrad_edu.training import History, fit
 
 __all__ = ["TEST_INPUTS", "SEED_COST", "TOLERANCE", "GOAL_EPISODES", "GOAL_SECONDS", "COMPANION_NOTE",
@@ -231,15 +231,13 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     out = Artefacts()
     best = min(runs, key=lambda run: run.final_cost)
 
-    if importlib.util.find_spec("matplotlib") is None:
-        out.notes.append('matplotlib is not installed, so there is no cost plot; install it with: '
-                         'pip install "tinygrad-edu[plot]"')
-    else:
-        from tinygrad_edu.plots import plot_history
-
-        path = folder / "cost.svg"
+    path = folder / "cost.svg"
+    try:
         plot_history({run.name: run.history for run in runs}, title="x² on [−1, 1]: cost per episode", path=path)
         out.written.append(path)
+    except ImportError:  # plots raises it, naming the extra, when matplotlib is missing
+        out.notes.append('matplotlib is not installed, so there is no cost plot; install it with: '
+                         'pip install "tinygrad-edu[plot]"')
 
     missing_dot = []
     for name, graph in (("dependency_tree", viz.draw_dependency_tree(chain_cost())),

@@ -1,0 +1,227 @@
+"""The command line end to end: ``python -m tinygrad_edu`` in a subprocess (train → predict, demo), and its
+error handling (one line on stderr, exit status 2, never a traceback) through ``cli.main``."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import nn
+from tinygrad_edu.cli import main
+from tinygrad_edu.data import load_digits, train_test_split
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tinygrad_edu", *args], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=cwd)
+
+
+def numbers_after_arrow(text: str) -> list[float]:
+    return [float(line.split("→")[1]) for line in text.strip().splitlines()]
+
+
+# --- end to end, in a subprocess -------------------------------------------------------------------------------
+def test_train_then_predict_xsquared(tmp_path: Path) -> None:
+    model_path = tmp_path / "model.npz"
+    trained = run_cli("train", "--data", "xsquared", "--hidden", "4", "--optimizer", "armijo",
+                      "--episodes", "5", "--samples", "50", "--seed", "3", "-o", str(model_path))
+    assert trained.returncode == 0, trained.stderr
+    assert model_path.exists()
+    start, end = map(float, re.search(r"cost (\S+) at the start, (\S+) at the end", trained.stdout).groups())
+    assert end < start  # Armijo never increases the cost
+
+    predicted = run_cli("predict", str(model_path), "0.1", "0.5", "-1", "0.01")
+    assert predicted.returncode == 0, predicted.stderr
+    model = nn.load(model_path)
+    assert model.sizes == [1, 4, 1]
+    expected = model(np.array([[0.1], [0.5], [-1.0], [0.01]])).data.ravel()
+    np.testing.assert_allclose(numbers_after_arrow(predicted.stdout), expected, rtol=1e-5, atol=1e-9)
+
+
+def test_train_digits_reports_the_accuracy_of_the_saved_model(tmp_path: Path) -> None:
+    model_path = tmp_path / "digits.npz"
+    trained = run_cli("train", "--data", "digits", "--hidden", "16", "--episodes", "2", "--seed", "1",
+                      "-o", str(model_path))
+    assert trained.returncode == 0, trained.stderr
+    printed = float(re.search(r"test accuracy: ([\d.]+)%", trained.stdout).group(1)) / 100
+    _, test = train_test_split(*load_digits(), test_fraction=0.25, seed=1, stratify=True)
+    model = nn.load(model_path)
+    accuracy = np.mean(model(test.inputs).data.argmax(axis=1) == test.labels)
+    assert printed == pytest.approx(accuracy, abs=0.0006)
+    assert accuracy > 0.5  # far above the 10% of guessing, even after 2 episodes
+
+    inputs_file = tmp_path / "two_digits.txt"
+    np.savetxt(inputs_file, test.inputs[:2], delimiter=",")
+    predicted = run_cli("predict", str(model_path), "--inputs-file", str(inputs_file))
+    assert predicted.returncode == 0, predicted.stderr
+    classes = [int(c) for c in re.findall(r"class (\d)", predicted.stdout)]
+    assert classes == list(model(test.inputs[:2]).data.argmax(axis=1))
+
+
+def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = run_cli("demo", "--quick", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    for method in ("random search", "gradient descent", "Armijo"):
+        assert re.search(rf"^\| {method}\s+\|", result.stdout, re.MULTILINE)
+    assert "[met] Armijo never increases the cost" in result.stdout
+    assert "companion code" in result.stdout
+    expected = ["dependency_tree", "network"]
+    for name in expected:
+        drawing = out / f"{name}.svg" if _has_dot() else out / f"{name}.dot"
+        assert drawing.exists() and str(drawing) in result.stdout
+    if _has_dot():
+        assert "<svg" in (out / "dependency_tree.svg").read_text(encoding="utf-8")
+    if _has_matplotlib():
+        assert "<svg" in (out / "cost.svg").read_text(encoding="utf-8")
+    else:
+        assert 'pip install "tinygrad-edu[plot]"' in result.stdout
+    assert nn.load(out / "model.npz").sizes == [1, 12, 12, 1]
+    assert "| method" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_demo_without_graphviz_writes_dot_files_and_says_how_to_render(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    env = {**os.environ, "PATH": str(empty), "MPLBACKEND": "Agg"}
+    result = run_cli("demo", "--quick", "--output", str(tmp_path / "demo"), env=env)
+    assert result.returncode == 0, result.stderr
+    for name in ("dependency_tree", "network"):
+        dot_file = tmp_path / "demo" / f"{name}.dot"
+        assert dot_file.read_text(encoding="utf-8").lstrip().startswith("digraph")
+        assert f"dot -Tsvg {dot_file}" in result.stdout
+    assert "sudo apt-get install graphviz" in result.stdout
+    assert not (tmp_path / "demo" / "network.svg").exists()
+
+
+def test_console_help() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("demo", "train", "predict"):
+        assert command in result.stdout
+
+
+def test_bad_argument_in_a_subprocess_is_one_line_and_status_2() -> None:
+    result = run_cli("train", "--episodes", "zero")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("tinygrad-edu train: error: argument --episodes")
+
+
+# --- errors, through main() --------------------------------------------------------------------------------
+def _has_dot() -> bool:
+    import shutil
+
+    return shutil.which("dot") is not None
+
+
+def _has_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def one_line_error(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert status == 2, captured
+    assert captured.err.count("\n") == 1, captured.err
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+@pytest.mark.parametrize("argv, words", [
+    ([], "required: COMMAND"),
+    (["fly"], "invalid choice: 'fly'"),
+    (["train", "--optimizer", "newton"], "invalid choice: 'newton'"),
+    (["train", "--episodes", "0"], "must be at least 1"),
+    (["train", "--learning-rate", "-0.1"], "must be a positive number"),
+    (["train", "--data", "mnist"], "invalid choice: 'mnist'"),
+    (["train", "--test-fraction", "1.5"], "strictly between 0 and 1"),
+    (["predict"], "required: MODEL"),
+    (["predict", "model.npz", "one"], "invalid float value: 'one'"),
+])
+def test_bad_arguments(capsys: pytest.CaptureFixture, argv: list[str], words: str) -> None:
+    message = one_line_error(capsys, argv)
+    assert message.startswith("tinygrad-edu")
+    assert words in message
+    assert "--help" in message
+
+
+@pytest.fixture
+def xsquared_model(tmp_path: Path) -> Path:
+    path = tmp_path / "m.npz"
+    nn.MLP([1, 3, 1], activation="tanh", output_activation="identity", rng=0).save(path)
+    return path
+
+
+def test_missing_model_file(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    message = one_line_error(capsys, ["predict", str(tmp_path / "absent.npz"), "1"])
+    assert message.startswith("tinygrad-edu: error:") and "absent.npz" in message
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip file at all", b"PK\x03\x04 truncated"])
+def test_corrupt_model_file(capsys: pytest.CaptureFixture, tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.npz"
+    path.write_bytes(content)
+    message = one_line_error(capsys, ["predict", str(path), "1"])
+    assert message.startswith("tinygrad-edu: error:") and "broken.npz" in message
+
+
+def test_truncated_model_file(capsys: pytest.CaptureFixture, xsquared_model: Path) -> None:
+    data = xsquared_model.read_bytes()
+    xsquared_model.write_bytes(data[: len(data) // 2])
+    message = one_line_error(capsys, ["predict", str(xsquared_model), "0.5"])
+    assert "m.npz" in message
+
+
+def test_npz_that_is_not_a_model(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    path = tmp_path / "other.npz"
+    np.savez(path, weights=np.ones(3))
+    message = one_line_error(capsys, ["predict", str(path), "1"])
+    assert "not a tinygrad_edu model file" in message
+
+
+def test_wrong_number_of_inputs(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    path = tmp_path / "wide.npz"
+    nn.MLP([3, 2], rng=0).save(path)
+    message = one_line_error(capsys, ["predict", str(path), "1", "2", "3", "4"])
+    assert "takes 3 inputs per sample" in message and "4 numbers" in message
+    message = one_line_error(capsys, ["predict", str(path)])
+    assert "no inputs given" in message
+
+
+def test_inputs_file_with_a_word(capsys: pytest.CaptureFixture, xsquared_model: Path, tmp_path: Path) -> None:
+    text = tmp_path / "inputs.txt"
+    text.write_text("0.1\n0.5 oops\n", encoding="utf-8")
+    message = one_line_error(capsys, ["predict", str(xsquared_model), "--inputs-file", str(text)])
+    assert "line 2" in message and "'oops'" in message
+
+
+def test_train_into_a_missing_folder_fails_before_training(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    message = one_line_error(capsys, ["train", "--episodes", "1", "-o", str(tmp_path / "no" / "m.npz")])
+    assert "does not exist" in message
+    assert capsys.readouterr().out == ""
+
+
+def test_predict_reads_negative_numbers_and_files(capsys: pytest.CaptureFixture, xsquared_model: Path,
+                                                   tmp_path: Path) -> None:
+    text = tmp_path / "inputs.txt"
+    text.write_text("0.25, -0.75\n", encoding="utf-8")
+    assert main(["predict", str(xsquared_model), "-1", "-.5", "--inputs-file", str(text)]) == 0
+    outputs = numbers_after_arrow(capsys.readouterr().out)
+    expected = nn.load(xsquared_model)(np.array([[-1.0], [-0.5], [0.25], [-0.75]])).data.ravel()
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5)
+
+
+def test_help_of_every_command(capsys: pytest.CaptureFixture) -> None:
+    for argv, option in ((["--help"], "COMMAND"), (["demo", "--help"], "--output"),
+                         (["train", "--help"], "--batch-size"), (["predict", "--help"], "--inputs-file")):
+        assert main(argv) == 0
+        assert option in capsys.readouterr().out
