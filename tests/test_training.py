@@ -205,3 +205,24 @@ def test_minibatch_indices_are_a_permutation_cut_in_pieces():
     np.testing.assert_array_equal(np.sort(np.concatenate(pieces)), np.arange(23))
     assert not np.array_equal(np.concatenate(pieces), np.arange(23))
     np.testing.assert_array_equal(np.concatenate(_minibatches(23, 5, None)), np.arange(23))
+
+
+def test_a_progress_bar_on_a_terminal(monkeypatch):
+    pytest.importorskip("tqdm")
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    x, y = _data(10)
+    net = nn.MLP([1, 2, 1], rng=0)
+    fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=7)
+    assert "7/7" in terminal.getvalue() and "GradientDescent" in terminal.getvalue()
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=7, progress=False)
+    assert quiet.getvalue() == ""
