@@ -262,6 +262,16 @@ def test_save_and_load_restore_exactly(tmp_path):
     assert not list(tmp_path.glob(".tmp-*"))  # the temporary file was renamed into place
 
 
+def test_a_single_layer_saves_and_loads(tmp_path):
+    layer = nn.Layer(3, 2, init="he", rng=0)
+    layer.save(tmp_path / "layer.npz")
+    assert sorted(nn.load_state(tmp_path / "layer.npz")) == ["biases", "weights"]
+    other = nn.Layer(3, 2, rng=1).load(tmp_path / "layer.npz")
+    assert _same(other, _state(layer))
+    with pytest.raises(ValueError, match="no architecture"):
+        nn.load(tmp_path / "layer.npz")
+
+
 def test_a_file_without_architecture_needs_the_model(tmp_path):
     net = nn.Network(nn.Layer(2, 2, activation=lambda v: v * 2.0))
     net.save(tmp_path / "custom.npz")

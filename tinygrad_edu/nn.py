@@ -125,7 +125,7 @@ class Module:
         that :func:`load` can rebuild them.
         """
         entries: dict[str, np.ndarray] = {_FORMAT_KEY: np.array(FORMAT)}
-        architecture = self.config() if hasattr(self, "config") else None
+        architecture = self.config() if isinstance(self, Network) else None
         if architecture is not None:
             entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
         entries.update(self.state_dict())
