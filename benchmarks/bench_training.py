@@ -3,7 +3,7 @@
 
 Run by hand:  python benchmarks/bench_training.py  [--quick] [--system-malloc]
 
-1. x² on 1000 samples, 1-12-12-1 (ReLU, linear output), one episode of full-batch gradient descent: forward, the
+1. x² on 1000 samples, 1-12-12-1 (leaky ReLU, linear output), one episode of full-batch gradient descent: forward, the
    seed's squared error, backward, one update (seed 7.1).
 2. The same network, one episode in batches of 5 (200 updates on shuffled samples): the gradient descent of
    ``python -m tinygrad_edu demo``.  Tiny arrays, so this measures the overhead per update.
@@ -77,9 +77,9 @@ def problems() -> list[Problem]:
     train, _ = train_test_split(*load_digits(), test_fraction=0.25, seed=0, stratify=True)
     digits = (train.inputs, one_hot(train.labels))
     return [
-        Problem("x², 1-12-12-1, full batch of 1000 (1 update)", x, y, [1, 12, 12, 1], "relu", "identity", "he",
+        Problem("x², 1-12-12-1, full batch of 1000 (1 update)", x, y, [1, 12, 12, 1], "leaky_relu", "identity", "he",
                 0.1, None),
-        Problem("x², 1-12-12-1, batches of 5 (200 updates)", x, y, [1, 12, 12, 1], "relu", "identity", "he",
+        Problem("x², 1-12-12-1, batches of 5 (200 updates)", x, y, [1, 12, 12, 1], "leaky_relu", "identity", "he",
                 0.15, 5),
         Problem("digits, 64-64-10 sigmoid, batches of 10 (135 updates)", *digits, [64, 64, 10], "sigmoid",
                 "sigmoid", "xavier", 1.0, 10),
@@ -101,8 +101,8 @@ def ours(problem: Problem) -> Callable[[], None]:
 
 def _activation(name: str) -> tuple[Callable, Callable]:
     """f and f' expressed through f's output a = f(z)."""
-    if name == "relu":
-        return (lambda z: np.maximum(z, 0.0)), (lambda a: (a > 0).astype(a.dtype))
+    if name == "leaky_relu":
+        return (lambda z: np.where(z > 0, z, 0.01 * z)), (lambda a: np.where(a > 0, 1.0, 0.01))
     if name == "sigmoid":
         return (lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))), (lambda a: a * (1.0 - a))
     return (lambda z: z), (lambda a: np.ones_like(a))
@@ -145,7 +145,7 @@ def by_hand(problem: Problem) -> Callable[[], None]:
 def with_torch(problem: Problem) -> Callable[[], None]:
     params = [torch.tensor(a, requires_grad=True) for a in problem.arrays()]
     layers = list(zip(params[::2], params[1::2]))
-    table = {"relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
+    table = {"leaky_relu": torch.nn.functional.leaky_relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
     functions = [table[problem.hidden]] * (len(layers) - 1) + [table[problem.output]]
     inputs, targets = torch.from_numpy(problem.inputs), torch.from_numpy(problem.targets)
     rng = np.random.default_rng(0)

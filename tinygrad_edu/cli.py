@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="what to learn (default: %(default)s)")
     train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                        help="neurons of each hidden layer, e.g. --hidden 12 12")
-    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="leaky_relu",
                        help="activation of the hidden layers (default: %(default)s)")
     train.add_argument("--output-activation", choices=sorted(ACTIVATIONS), default="identity",
                        help="activation of the output layer (default: %(default)s)")
