@@ -6,10 +6,17 @@
     >>> y.backward()
     >>> x.grad          # dy/dx = 2x + 2
     array(8.)
+
+Layers: ``engine`` (Value, the graph walk) and ``ops`` (each op's forward and derivative) at the bottom;
+``functional``, ``nn``, ``losses`` above them; ``optim``, ``training``, ``data``, ``viz``, ``plots`` above
+those; ``demo`` and ``cli`` on top.  ``viz`` and ``plots`` are imported on demand: ``from tinygrad_edu import viz``.
 """
 
+from tinygrad_edu import data, functional, losses, nn, optim
 from tinygrad_edu.engine import Value, apply, detect_anomaly, is_grad_enabled, no_grad
 from tinygrad_edu.ops import Op
+from tinygrad_edu.training import History, fit
 
-__all__ = ["Value", "Op", "apply", "no_grad", "is_grad_enabled", "detect_anomaly"]
+__all__ = ["Value", "Op", "apply", "no_grad", "is_grad_enabled", "detect_anomaly", "functional", "nn", "losses",
+           "optim", "data", "fit", "History"]
 __version__ = "0.1.0"
