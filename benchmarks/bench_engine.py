@@ -30,9 +30,12 @@ from collections.abc import Callable
 import numpy as np
 
 from tinygrad_edu import Value, no_grad
+from tinygrad_edu.losses import squared_error
 
 try:
     import torch
+
+    torch.set_num_threads(1)  # as bench_training.py: two threads on a 2-core machine made PyTorch erratic
 except ImportError:  # PyTorch is optional here
     torch = None
 
@@ -120,7 +123,7 @@ def step_tinygrad(batch: int) -> Callable[[], None]:
     def step() -> None:
         hidden = (inputs @ w1 + b1).sigmoid()
         output = (hidden @ w2 + b2).sigmoid()
-        cost = ((output - targets) ** 2).sum(axis=1).mean()  # the seed's squared error, averaged over samples
+        cost = squared_error(output, targets)  # the seed's C = Σ_j (α_j − y_j)², averaged over the samples
         cost.backward()
         with no_grad():
             for p in params:
@@ -141,7 +144,9 @@ def step_numpy(batch: int) -> Callable[[], None]:
         hidden = sigmoid(inputs @ w1 + b1)
         output = sigmoid(hidden @ w2 + b2)
         n = len(inputs)
-        d_output = 2 * (output - targets) / n              # ∂C/∂α², C = mean over samples of Σ_j (α_j − y_j)²
+        error = output - targets
+        step.cost = float((error * error).sum()) / n       # C = mean over samples of Σ_j (α_j − y_j)²
+        d_output = 2 * error / n                           # ∂C/∂α²
         d_z2 = d_output * output * (1 - output)            # ∂C/∂z² = ∂C/∂α² · σ'(z²)
         d_hidden = d_z2 @ w2.T
         d_z1 = d_hidden * hidden * (1 - hidden)
@@ -161,7 +166,8 @@ def step_torch(batch: int) -> Callable[[], None]:
     def step() -> None:
         hidden = torch.sigmoid(inputs @ w1 + b1)
         output = torch.sigmoid(hidden @ w2 + b2)
-        cost = ((output - targets) ** 2).sum(dim=1).mean()
+        error = output - targets
+        cost = (error * error).sum() / len(inputs)
         cost.backward()
         with torch.no_grad():
             for p in params:

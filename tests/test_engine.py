@@ -389,3 +389,22 @@ def test_graph_introspection():
     assert c.op == "mul" and c.parents == (a, b) and a.op is None and a.parents == ()
     assert (Value(np.ones((2, 2))) @ Value(np.ones(2))).op == "matmul" and a.sigmoid().op == "sigmoid"
     assert F.softmax(a.reshape(1)).op == "softmax" and a[None].op == "index"
+
+
+@pytest.mark.parametrize("size", [7, 5000], ids=["small array", "large array"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_matches_its_closed_form_on_small_and_large_arrays_without_overflow_warnings(size, dtype):
+    # sigmoid takes a different numpy route for large arrays; both must be σ(x) = 1/(1+e⁻ˣ) with σ' = σ(1−σ)
+    rng = np.random.default_rng(0)
+    data = np.concatenate([[-1000.0, 1000.0, -40.0, 0.0], rng.normal(0, 4, size - 4)]).astype(dtype)
+    x = Value(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would fail the test
+        y = x.sigmoid()
+        y.backward(np.ones(size, dtype))
+    exact = np.exp(-np.logaddexp(0.0, -data.astype(np.float64)))  # σ(x) = e^{−ln(1 + e⁻ˣ)}, overflow-free
+    tolerance = 1e-6 if dtype == np.float32 else 1e-15
+    assert y.dtype == x.grad.dtype == dtype
+    np.testing.assert_allclose(y.data, exact, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(x.grad, exact * (1 - exact), rtol=0, atol=tolerance)
+    assert y.data[0] == 0.0 and y.data[1] == 1.0

@@ -138,13 +138,23 @@ abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))                 # |x|'
 tanh = Op("tanh", np.tanh, lambda g, out, x: _tanh_vjp(g, out, x))      # tanh' = 1 − tanh²
 
 
+#: From this many elements on, exp's speed outweighs the fixed cost of np.errstate (measured; see benchmarks/).
+_LARGE = 4096
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e⁻ˣ), written as (1 + tanh(x/2)) / 2: the same function, and no overflow for any x."""
-    y = np.multiply(x, 0.5, out=np.empty_like(x))  # one fresh array (even for 0-d x), then all in place:
-    np.tanh(y, out=y)                               # on large batches temporaries cost more than arithmetic
+    """σ(x) = 1 / (1 + e⁻ˣ), computed in place on one fresh array and without overflow warnings for any x."""
+    if x.size < _LARGE:  # small: the same function as (1 + tanh(x/2)) / 2, in the fewest numpy calls
+        y = np.multiply(x, 0.5, out=np.empty_like(x))
+        np.tanh(y, out=y)
+        y += 1
+        y *= 0.5
+        return y
+    y = np.negative(x)
+    with np.errstate(over="ignore"):  # e⁻ˣ = inf for x < −709 gives 1/(1 + inf) = 0, the right limit
+        np.exp(y, out=y)
     y += 1
-    y *= 0.5
-    return y
+    return np.reciprocal(y, out=y)
 
 
 def _sigmoid_vjp(g, out, x):
