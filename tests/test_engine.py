@@ -90,6 +90,13 @@ def test_integer_powers_at_zero_have_their_closed_form_slopes():
         np.testing.assert_array_equal(x.grad, [slope, n * 2.0 ** (n - 1)])
 
 
+def test_the_exponent_slope_at_base_zero_is_zero():
+    """∂(aᵇ)/∂b = aᵇ·ln a; at a = 0 with b > 0, aᵇ is 0 for every b, so the slope is 0 (not 0·(−∞) = NaN)."""
+    a, b = Value([0.0, 2.0]), Value([1.5, 1.5])
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(b.grad, [0.0, 2.0 ** 1.5 * np.log(2.0)])
+
+
 def test_a_leaf_shared_by_two_graphs_accumulates_both():
     w = Value(2.0)
     (w * 5.0).backward()

@@ -1,5 +1,6 @@
 """Layers and networks: the seed's forward propagation, labels, initialisation, save/load."""
 
+import os
 import zipfile
 
 import numpy as np
@@ -300,7 +301,7 @@ def _corrupt_files(tmp_path, good):
             _write_npz(path, **content)
         cases.append((name, path, pattern))
 
-    add("text.npz", b"weights: 1, 2, 3\n", "not a readable")
+    add("text.npz", b"weights: 1, 2, 3\n", "not an .npz archive")
     add("truncated.npz", data[: len(data) // 2], "not a readable")
     add("tiny.npz", data[:10], "not a readable")
     flipped = bytearray(data)
@@ -315,7 +316,7 @@ def _corrupt_files(tmp_path, good):
     add("ints.npz", {**state, "layers.1.biases": np.zeros(1, dtype=np.int64)}, "dtype")
     add("objects.npz", {**state, "layers.1.biases": np.array([None, 1], dtype=object)}, "not a readable")
     np.save(tmp_path / "single.npy", np.zeros(3))
-    cases.append(("single.npy", tmp_path / "single.npy", "single array|format"))
+    cases.append(("single.npy", tmp_path / "single.npy", r"single array \(.npy\)"))
     return cases
 
 
@@ -332,3 +333,13 @@ def test_every_corrupt_file_fails_clearly_and_changes_nothing(tmp_path):
     with pytest.raises(FileNotFoundError):
         model.load(tmp_path / "absent.npz")
     assert zipfile.is_zipfile(good)
+
+
+def test_a_saved_model_gets_the_usual_file_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        nn.MLP([1, 2, 1], rng=0).save(tmp_path / "model.npz")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "model.npz").stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary file left behind

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -130,10 +130,10 @@ class Module:
             entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
         entries.update(self.state_dict())
         path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+        folder, name = os.path.split(os.path.abspath(path))
+        temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
         try:
-            with os.fdopen(handle, "wb") as file:
+            with open(temporary, "xb") as file:  # a new file with the usual permissions (umask), unlike mkstemp's 0600
                 np.savez(file, **entries)
             os.replace(temporary, path)
         except BaseException:
@@ -169,10 +169,13 @@ def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
 def _read_npz(path: PathLike) -> dict[str, np.ndarray]:
     """Every entry of an ``.npz`` file, read eagerly without pickle; damage of any kind becomes ValueError."""
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not a set of named arrays")
-        with archive:
+        with open(path, "rb") as file:
+            header = file.read(6)
+        if header == b"\x93NUMPY":
+            raise ValueError("it holds a single array (.npy), not a set of named arrays")
+        if header[:4] != b"PK\x03\x04":
+            raise ValueError("it is not an .npz archive (it lacks the zip header)")
+        with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise

@@ -105,9 +105,13 @@ def _pow_vjp_base(g, out, a, b):
     return g * b * _power(a, b - 1)
 
 
+def _pow_vjp_exponent(g, out, a, b):
+    """aᵇ·ln a; where a = 0 (and b > 0) aᵇ = 0 for every b, so the slope is 0, not 0·(−∞) = NaN."""
+    return g * out * np.log(np.where(a == 0, 1.0, a))
+
+
 # d(a^b)/da = b·a^(b-1),  d(a^b)/db = a^b·ln a
-pow = Op("pow", _power, (_pow_vjp_base,
-                         lambda g, out, a, b: g * out * np.log(a)))
+pow = Op("pow", _power, (_pow_vjp_base, _pow_vjp_exponent))
 neg = Op("neg", np.negative, (lambda g, out, a: -g,))
 
 
