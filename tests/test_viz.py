@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value, nn
+from tinygrad_edu.losses import squared_error
 from tinygrad_edu.viz import (
     COLORS,
     GraphvizNotFoundError,
@@ -284,6 +285,18 @@ def test_tree_numbers_are_the_seeds_derivatives():
             product = math.prod(e.number for e in tree.path(p.label))
             assert product == pytest.approx(float(p.grad.item()), rel=1e-12)
             assert tree.chain_rule(p.label) == pytest.approx(product, rel=1e-12)
+
+
+def test_the_cost_edge_of_the_library_squared_error_has_its_formula():
+    # losses.squared_error squares as d * d, not d ** 2: the tree must still name ∂C/∂α^L = 2(α^L − y)
+    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(2)])
+    y = Value(np.array([0.3]), requires_grad=False, label="y")
+    cost = squared_error(net(np.array([0.8])), y)
+    cost.label = "C"
+    edge = next(e for e in dependency_tree(cost).edges if (e.child, e.parent) == ("C", "α^2"))
+    alphas, _ = _closed_form(net, 0.8, 0.3)
+    assert edge.formula == "2(α² − y)"
+    assert edge.number == pytest.approx(2 * (alphas[-1] - 0.3), rel=1e-12)
 
 
 def test_grad_of_the_tree_matches_finite_differences():

@@ -582,15 +582,23 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
         return ""
     if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in _ACTIVATION_FORMULAS:
         return _ACTIVATION_FORMULAS[key.op].format(z=_pretty(parent_name))
-    if ops <= {"sub", "pow", "sum", "mean"} and "sub" in ops and "pow" in ops:
-        squares = [n for n in region if n.op == "pow"]
-        subs = [n for n in region if n.op == "sub"]
-        if (len(squares) == 1 and len(subs) == 1 and float(squares[0]._parents[1].data) == 2.0
-                and squares[0]._parents[0] is subs[0] and any(p is parent for p in subs[0]._parents)):
+    subs = [n for n in region if n.op == "sub"]
+    if len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"}:  # C = (α − y)², as d**2 or d*d
+        squares = [n for n in region if n.op in ("pow", "mul")]
+        if (len(squares) == 1 and _is_square_of(squares[0], subs[0])
+                and any(p is parent for p in subs[0]._parents)):
             first, second = (_pretty(names[id(p)]) if id(p) in names else _number(_scalar(p.data))
                              for p in subs[0]._parents)
             return f"{'' if subs[0]._parents[0] is parent else '−'}2({first} − {second})"
     return ""
+
+
+def _is_square_of(node: Value, base: Value) -> bool:
+    """Whether ``node`` is ``base ** 2`` or ``base * base``."""
+    first, second = node._parents
+    if node.op == "pow":
+        return first is base and second.size == 1 and float(second.data) == 2.0
+    return first is base and second is base
 
 
 _TREE_COLORS = {"cost": COLORS["output"], "activation": COLORS["intermediate"], "pre-activation": "#ede7f6",
