@@ -189,18 +189,32 @@ def check_same_update(batch: int = 32) -> float:
 PINNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def start(description: str) -> argparse.Namespace:
+    """Parse ``--quick``/``--system-malloc``, re-run with pinned allocator thresholds, print the machine line."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="shorter measurements (noisier)")
     parser.add_argument("--system-malloc", action="store_true", help="keep glibc's default allocator thresholds")
     args = parser.parse_args()
     if not args.system_malloc and any(os.environ.get(k) != v for k, v in PINNED_MALLOC.items()):
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_MALLOC})
-    min_time = 0.1 if args.quick else 0.5
-
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"torch {torch.__version__ if torch else 'not installed'}, {os.cpu_count()} cores, "
+          f"torch {f'{torch.__version__} (1 thread)' if torch else 'not installed'}, {os.cpu_count()} cores, "
           f"{'default' if args.system_malloc else 'pinned'} malloc thresholds")
+    return args
+
+
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    """Print rows (the first is the header) as a Markdown table, ready for README.md."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+
+
+def main() -> None:
+    args = start(__doc__.splitlines()[0])
+    min_time = 0.1 if args.quick else 0.5
     print(f"same numbers as the hand-written numpy step: max |difference| after 3 steps = {check_same_update():.1e}\n")
 
     rows = []
@@ -223,13 +237,9 @@ def main() -> None:
         return f"{seconds * 1e6:.2f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.3f} ms"
 
     header = ("measurement", "tinygrad_edu", "numpy by hand", "PyTorch", "ratio to numpy", "target", "met")
-    table = [header] + [(name, fmt(t["ours"]), fmt(t["numpy"]), fmt(t.get("torch")), f"{t['ours'] / t['numpy']:.2f}x",
-                         target, "yes" if ok else "NO") for name, t, target, ok in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for i, row in enumerate(table):
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |")
-        if i == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print_table([header] + [(name, fmt(t["ours"]), fmt(t["numpy"]), fmt(t.get("torch")),
+                             f"{t['ours'] / t['numpy']:.2f}x", target, "yes" if ok else "NO")
+                            for name, t, target, ok in rows])
     print("\n(numpy column for the chain: the same arithmetic, forward only, no graph: the floor.)")
 
 

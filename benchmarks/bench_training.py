@@ -19,9 +19,6 @@ as in ``bench_engine.py``.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import PINNED_MALLOC, compare  # noqa: E402
+from bench_engine import compare, print_table, start  # noqa: E402
 
 from tinygrad_edu import nn, optim  # noqa: E402
 from tinygrad_edu.data import load_digits, one_hot, train_test_split, xsquared  # noqa: E402
@@ -180,17 +177,8 @@ def check_same_numbers(problem: Problem) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter measurements (noisier)")
-    parser.add_argument("--system-malloc", action="store_true", help="keep glibc's default allocator thresholds")
-    args = parser.parse_args()
-    if not args.system_malloc and any(os.environ.get(k) != v for k, v in PINNED_MALLOC.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_MALLOC})
+    args = start(__doc__.splitlines()[0])
     min_time = 0.5 if args.quick else 2.0
-
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"torch {f'{torch.__version__} (1 thread)' if torch else 'not installed'}, {os.cpu_count()} cores, "
-          f"{'default' if args.system_malloc else 'pinned'} malloc thresholds")
     rows = problems()
     difference = check_same_numbers(rows[0])
     print(f"same numbers as the hand-written numpy loop: max |difference| after {EPISODES_PER_CALL} full-batch "
@@ -208,14 +196,9 @@ def main() -> None:
         return "—" if seconds is None else f"{1 / seconds:,.0f} /s ({seconds * 1e3:.2f} ms)"
 
     header = ("episode", "tinygrad_edu", "numpy by hand", "PyTorch", "ours / numpy", "ours / PyTorch")
-    table = [header] + [(name, rate(t["ours"]), rate(t["numpy"]), rate(t.get("torch")),
-                         f"{t['ours'] / t['numpy']:.2f}x",
-                         f"{t['ours'] / t['torch']:.2f}x" if "torch" in t else "—") for name, t in results]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for i, row in enumerate(table):
-        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |")
-        if i == 0:
-            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    print_table([header] + [(name, rate(t["ours"]), rate(t["numpy"]), rate(t.get("torch")),
+                             f"{t['ours'] / t['numpy']:.2f}x",
+                             f"{t['ours'] / t['torch']:.2f}x" if "torch" in t else "—") for name, t in results])
     print("\n(episodes per second, time per episode in brackets; ratios are times: below 1x means faster.)")
 
 

@@ -16,13 +16,7 @@ Run:  python examples/xsquared.py [--output FOLDER] [--seed S]
 import argparse
 import time
 
-import numpy as np
-
-from tinygrad_edu import demo, optim
-from tinygrad_edu.data import xsquared
-from tinygrad_edu.engine import no_grad
-from tinygrad_edu.losses import squared_error
-from tinygrad_edu.training import fit
+from tinygrad_edu import demo
 
 
 def main() -> None:
@@ -32,31 +26,12 @@ def main() -> None:
     args = parser.parse_args()
     began = time.perf_counter()
 
-    x, y = xsquared(1000, seed=args.seed)      # x uniform in [−1, 1), targets y = x²
-    start = demo.xsquared_network(args.seed).state_dict()
+    # The three methods and their settings are listed once, in tinygrad_edu/demo.py (_METHODS); each run trains
+    # a fresh copy of the same starting network on the same 1000 samples with tinygrad_edu.training.fit.
+    def report(run: demo.Run) -> None:
+        print(f"{run.name}: {run.episodes} episodes, cost {run.history.cost[0]:.3g} → {run.final_cost:.2e}")
 
-    # (name, how, optimizer for a network, episodes, batch size: None = all samples at once)
-    methods = [
-        ("random search", "keep a random change of size ≤ 0.1 if the cost fell (seed 5)",
-         lambda net: optim.RandomSearch(net, scale=0.1, rng=args.seed), 500, None),
-        ("gradient descent", "fixed η = 0.15, batches of 5 samples (seed 7.1, 7.4)",
-         lambda net: optim.GradientDescent(net, learning_rate=0.15), 50, 5),
-        ("Armijo", "σ = 1e-4, t = 0.5^l, all samples at once (seed 6.2.1)",
-         lambda net: optim.Armijo(net, sigma=1e-4, alpha=0.5), 500, None),
-    ]
-    runs = []
-    for name, how, make_optimizer, episodes, batch_size in methods:
-        net = demo.xsquared_network(args.seed)
-        net.load_state_dict(start)                # the same starting point for every method
-        t0 = time.perf_counter()
-        history = fit(net, x, y, cost=squared_error, optimizer=make_optimizer(net), episodes=episodes,
-                      batch_size=batch_size, seed=args.seed, progress=False)
-        history.label = name
-        with no_grad():
-            outputs = net(np.array(demo.TEST_INPUTS).reshape(-1, 1)).data.ravel()
-        runs.append(demo.Run(name, how, net, history, outputs, time.perf_counter() - t0))
-        print(f"{name}: {history.episodes} episodes, cost {history.cost[0]:.3g} → {history.final_cost:.2e}")
-
+    runs = demo.compare_xsquared(seed=args.seed, on_run=report)
     print()
     print(demo.format_table(runs))
     artefacts = demo.write_artefacts(runs, args.output)

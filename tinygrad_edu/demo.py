@@ -114,11 +114,11 @@ def xsquared_network(seed: int = 0) -> nn.MLP:
 
 #: (name, description, optimizer from a model and a seed, episodes, episodes in a quick run, batch size)
 _METHODS: list[tuple[str, str, Callable[[nn.Module, int], optim.Optimizer], int, int, int | None]] = [
-    ("random search", "keep a random change of size ≤ 0.1 if the cost fell (seed 5)",
+    ("random search", "keep a random change of size ≤ 0.1 if the cost fell (assignment §5)",
      lambda model, seed: optim.RandomSearch(model, scale=0.1, rng=seed), 500, 100, None),
-    ("gradient descent", "fixed η = 0.15, batches of 5 samples (seed 7.1, 7.4)",
+    ("gradient descent", "fixed η = 0.15, batches of 5 samples (assignment §7.1, §7.4)",
      lambda model, seed: optim.GradientDescent(model, learning_rate=0.15), 50, 10, 5),
-    ("Armijo", "σ = 1e-4, t = 0.5^l, all samples at once (seed 6.2.1)",
+    ("Armijo", "σ = 1e-4, t = 0.5^l, all samples at once (assignment §6.2.1)",
      lambda model, seed: optim.Armijo(model, sigma=1e-4, alpha=0.5), 500, 100, None),
 ]
 
