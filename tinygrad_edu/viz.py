@@ -21,6 +21,7 @@ All graph walks are iterative (no recursion), so graphs a million operations dee
 from __future__ import annotations
 
 import html
+import math
 import re
 import shutil
 import subprocess
@@ -205,11 +206,17 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
     kept_ids = {id(n) for n in kept}
     number = {id(n): i for i, n in enumerate(kept)}
     given_names: dict[int, str] = {}
+    if names is not None and not isinstance(names, Mapping):
+        raise TypeError(f"draw_graph: names must map names to Values (e.g. names=locals()), "
+                        f"got {type(names).__name__}")
     for name, obj in (names or {}).items():
         if isinstance(obj, Value) and not str(name).startswith("_"):
             given_names.setdefault(id(obj), str(name))
 
-    graph = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
+    key = ("green: parameter · grey: constant or input · blue: intermediate · gold: output · "
+           "ovals: operations")
+    graph = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
+                                                              "label": key, "labelloc": "b", "fontsize": "10"},
                              node_attr={"fontname": "Helvetica", "fontsize": "11"},
                              edge_attr={"color": "#555555"})
 
@@ -485,6 +492,14 @@ def dependency_tree(cost: Value) -> DependencyTree:
             if id(parent) not in queued:
                 queued.add(id(parent))
                 queue.append(parent)
+    for name, node in tree.nodes.items():  # a parameter's .grad may hold other passes' gradients too
+        if node.kind in ("weight", "bias") and node.grad is not None:
+            through_tree = tree.chain_rule(name)
+            if not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
+                raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
+                                 f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
+                                 "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
+                                 "before drawing")
     return tree
 
 
@@ -663,8 +678,8 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
     if not layers:
         raise TypeError(f"draw_network: expected a Network/MLP with .layers or a Layer, "
                         f"got {type(model).__name__}")
-    if max_neurons < 3:
-        raise ValueError(f"draw_network: max_neurons must be at least 3, got {max_neurons}")
+    if isinstance(max_neurons, bool) or not isinstance(max_neurons, int) or max_neurons < 3:
+        raise ValueError(f"draw_network: max_neurons must be an int of at least 3, got {max_neurons!r}")
     weights = []
     for i, layer in enumerate(layers, start=1):
         w = np.asarray(getattr(layer.weights, "data", layer.weights), dtype=float)
@@ -672,6 +687,9 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
         if w.ndim != 2 or b.shape != (w.shape[1],):
             raise ValueError(f"draw_network: layer {i} has weights of shape {w.shape} and biases of shape "
                              f"{b.shape}; expected (in_size, out_size) and (out_size,)")
+        if not (np.isfinite(w).all() and np.isfinite(b).all()):
+            raise ValueError(f"draw_network: layer {i} holds NaN or infinite weights or biases; edge colours and "
+                             "widths would mean nothing (did training diverge?)")
         if weights and weights[-1][0].shape[1] != w.shape[0]:
             raise ValueError(f"draw_network: layer {i - 1} has {weights[-1][0].shape[1]} outputs but layer "
                              f"{i} expects {w.shape[0]} inputs")
@@ -679,9 +697,13 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
     largest = max(float(np.abs(w).max()) if w.size else 0.0 for w, _ in weights) or 1.0
     sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
     shown = [_shown_neurons(n, max_neurons) for n in sizes]
-    # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order.
+    # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order; the layout
+    # is named in the graph itself, so `dot -Tsvg network.dot` on the written source draws the same picture.
     graph = graphviz.Digraph("network", engine="neato",
-                             graph_attr={"splines": "line", "outputorder": "edgesfirst", "pad": "0.3"},
+                             graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
+                                         "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
+                                         "label": "weights w: blue > 0, red < 0, thicker for larger |w|; "
+                                                  "b: the neuron's bias"},
                              node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
                                         "style": "filled", "fixedsize": "true", "width": "0.7"},
                              edge_attr={"arrowhead": "none"})
