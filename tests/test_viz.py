@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import graphviz
@@ -447,3 +448,48 @@ def test_example_prints_the_path_product_and_the_grad(tmp_path, capsys):
     assert len(pairs) == 3 and all(float(a) == pytest.approx(float(b), rel=1e-9) for a, b in pairs)
     written = tmp_path / ("dependency_tree.svg" if shutil.which("dot") else "dependency_tree.dot")
     assert written.exists()
+
+
+def test_tree_refuses_parameters_whose_grad_holds_another_costs_gradient():
+    w = Value(0.5, label="w^1")
+    ((w * 2 - 3) ** 2).backward()          # an earlier cost leaves w.grad = -8
+    cost = (w * 3) ** 2
+    cost.label = "C"
+    with pytest.raises(ValueError, match=r"w\^1\.grad is 1 but the chain rule through this cost gives 9.*zero_grad"):
+        dependency_tree(cost)
+    w.zero_grad()
+    assert dependency_tree(cost).chain_rule("w^1") == pytest.approx(9.0)
+
+
+def test_network_source_names_its_layout_so_plain_dot_draws_the_same_picture(tmp_path):
+    graph = draw_network(nn.MLP([2, 3, 1], rng=0))
+    assert re.search(r"\blayout=neato\b", graph.source)
+    if shutil.which("dot"):
+        render(graph, tmp_path / "network.dot")
+        subprocess.run(["dot", "-Tsvg", str(tmp_path / "network.dot"), "-o", str(tmp_path / "plain.svg")],
+                       check=True)
+        pinned = _node_positions(render(graph, tmp_path / "network.svg").read_text())
+        assert len(pinned) == 6  # 2 + 3 + 1 neurons
+        assert pinned == _node_positions((tmp_path / "plain.svg").read_text())
+
+
+def _node_positions(svg: str) -> dict[str, tuple[str, str]]:
+    root = ET.fromstring(svg)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    positions = {}
+    for group in root.iterfind(".//s:g[@class='node']", ns):
+        ellipse = group.find("s:ellipse", ns)
+        if ellipse is not None:
+            positions[group.find("s:title", ns).text] = (ellipse.get("cx"), ellipse.get("cy"))
+    return positions
+
+
+def test_drawings_name_bad_arguments():
+    net = nn.MLP([2, 2, 1], rng=0)
+    with pytest.raises(ValueError, match="max_neurons"):
+        draw_network(net, max_neurons="5")
+    with pytest.raises(TypeError, match="names must map names to Values"):
+        draw_graph(net(np.ones(2)).sum(), names=[1, 2])
+    net.layers[0].weights.data[0, 0] = np.nan
+    with pytest.raises(ValueError, match="layer 1 holds NaN or infinite"):
+        draw_network(net)
