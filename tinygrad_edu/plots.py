@@ -390,7 +390,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
     filled = _contour(ax, f, _bounds([points], bounds), levels, resolution, "plot_descent")
-    fig.colorbar(filled, ax=ax, label="cost")
+    fig.colorbar(filled, ax=ax, label="cost", format="%.2g")  # log-spaced levels need digits
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
     ax.set_title(title or f"gradient descent: {label}, cost {final:.3g} after {len(points) - 1} steps",
@@ -419,8 +419,8 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     and (``armijo``) Armijo's step size control; one contour panel each, and the cost per step of all of them.
 
     By default the learning rates come from the largest curvature λ of ``f`` at ``start`` (Hessian by finite
-    differences of engine gradients): η = 1.9/λ overshoots (it jumps across the valley), η = 0.05/λ crawls and
-    η = 1/λ fits.  Give ``learning_rates`` as ``{"label": η}`` to choose your own.
+    differences of engine gradients): η = 2.1/λ overshoots (past 2/λ every step lands higher up the other side of
+    the valley, so the path diverges), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as ``{"label": η}`` to choose your own.
     """
     start = _point(start, "plot_learning_rates", dims=2)
     if learning_rates is None:
