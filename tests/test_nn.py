@@ -343,3 +343,106 @@ def test_a_saved_model_gets_the_usual_file_permissions(tmp_path):
         os.umask(previous)
     assert (tmp_path / "model.npz").stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary file left behind
+
+
+# --- audit of issue 3: damaged architectures, non-finite weights, seeds, activations, misuse -------------------
+
+def _with_architecture(tmp_path, name, architecture, state=None):
+    """A file with a valid marker, ``architecture`` (text) and the parameters of a 2-3-1 network."""
+    import json
+
+    state = dict(np.load(_saved(tmp_path))) if state is None else state
+    text = architecture if isinstance(architecture, str) else json.dumps(architecture)
+    path = tmp_path / name
+    _write_npz(path, **{**state, "__architecture__": np.array(text)})
+    return path
+
+
+def _saved(tmp_path):
+    path = tmp_path / "source.npz"
+    if not path.exists():
+        nn.MLP([2, 3, 1], rng=0).save(path)
+    return path
+
+
+def _layers(*specs):
+    return {"layers": [{"in_size": i, "out_size": o, "activation": a} for i, o, a in specs]}
+
+
+@pytest.mark.parametrize("architecture, pattern", [
+    (_layers((100000, 100000, "tanh")), "100000"),  # would allocate 75 GiB if built
+    (_layers((2, 3, "sigmoid"), (4, 1, "sigmoid")), "3.*4|4.*3"),
+    (_layers((2, 3, "sigmoid"), (3, 1, "swish")), "swish"),
+    (_layers((2, 3, "sigmoid"), (3, -1, "sigmoid")), "-1"),
+    (_layers((2, 3, "sigmoid"), (3, 1.5, "sigmoid")), "1.5"),
+    (_layers((2, 3, "sigmoid"), (3, True, "sigmoid")), "True"),
+    (_layers((2, 3, "sigmoid")), "layers.1|2 layers|1 layer"),
+    ({"layers": []}, "layers"),
+    ({"layers": "x"}, "layers"),
+    ([1, 2], "architecture"),
+    ("{not json", "damaged"),
+])
+def test_a_damaged_architecture_is_rejected_before_anything_is_built(tmp_path, architecture, pattern):
+    path = _with_architecture(tmp_path, "damaged.npz", architecture)
+    with pytest.raises(ValueError, match="damaged.npz") as raised:
+        nn.load(path)
+    assert raised.match(pattern)
+    model = nn.MLP([2, 3, 1], rng=1)  # Module.load applies the same rule
+    before = _state(model)
+    with pytest.raises(ValueError, match="damaged.npz"):
+        model.load(path)
+    assert _same(model, before)
+
+
+def test_a_valid_architecture_still_loads(tmp_path):
+    path = _with_architecture(tmp_path, "fine.npz", _layers((2, 3, "sigmoid"), (3, 1, "sigmoid")))
+    assert nn.load(path).sizes == [2, 3, 1]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_rejected_naming_the_entry(tmp_path, bad):
+    model = nn.MLP([2, 3, 1], rng=0)
+    state = model.state_dict()
+    state["layers.1.weights"][1, 0] = bad
+    before = _state(model)
+    with pytest.raises(ValueError, match="layers.1.weights"):
+        model.load_state_dict(state)
+    assert _same(model, before)
+    path = tmp_path / "nan.npz"
+    _write_npz(path, **{**dict(np.load(_saved(tmp_path))), "layers.1.weights": state["layers.1.weights"]})
+    with pytest.raises(ValueError, match="layers.1.weights"):
+        nn.load(path)
+
+
+def test_negative_seeds_are_rejected_naming_the_function():
+    with pytest.raises(ValueError, match=r"Layer.*-1"):
+        nn.Layer(2, 2, rng=-1)
+    with pytest.raises(ValueError, match=r"MLP.*-5"):
+        nn.MLP([1, 2], rng=-5)
+
+
+def test_activation_that_is_not_a_function_of_values_names_the_layer():
+    layer = nn.Layer(2, 3, activation=np.tanh, name="hidden")
+    with pytest.raises(TypeError, match=r"hidden.*functional"):
+        layer(np.ones(2))
+    with pytest.raises(TypeError, match=r"hidden.*float"):
+        nn.Layer(2, 3, activation=lambda z: 1.0, name="hidden")(np.ones(2))
+    with pytest.raises(ValueError, match=r"hidden.*\(3,\).*\(\)|hidden.*\(\).*\(3,\)"):
+        nn.Layer(2, 3, activation=lambda z: z.sum(), name="hidden")(np.ones(2))
+
+
+def test_ragged_inputs_name_the_layer():
+    with pytest.raises(ValueError, match="layer"):
+        nn.Layer(2, 2)([[1.0, 2.0], [3.0]])
+
+
+def test_mlp_sizes_must_be_a_list():
+    with pytest.raises(TypeError, match=r"MLP.*\[1, 12, 1\]"):
+        nn.MLP(5)
+
+
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    target = tmp_path / "absent" / "x.npz"
+    with pytest.raises(FileNotFoundError, match="absent") as raised:
+        nn.MLP([1, 1], rng=0).save(target)
+    assert ".tmp" not in str(raised.value)

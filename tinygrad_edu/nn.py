@@ -113,6 +113,8 @@ class Module:
             if array.shape != value.shape:
                 raise ValueError(f"load_state_dict: entry {name!r} has shape {array.shape} but the parameter "
                                  f"has shape {value.shape}")
+            if not np.isfinite(array).all():
+                raise ValueError(f"load_state_dict: entry {name!r} holds NaN or inf")
             arrays[name] = array
         for name, value in params.items():
             value.data = np.array(arrays[name], copy=True)
@@ -131,6 +133,8 @@ class Module:
         entries.update(self.state_dict())
         path = os.fspath(path)
         folder, name = os.path.split(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"save: cannot write {path!r}: the folder {folder!r} does not exist")
         temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
         try:
             with open(temporary, "xb") as file:  # a new file with the usual permissions (umask), unlike mkstemp's 0600
@@ -144,8 +148,8 @@ class Module:
     def load(self, path: PathLike) -> Module:
         """Set the parameters from a file written by :meth:`save`; returns the module.
 
-        A file that is not ours, truncated or corrupt, or that does not fit this module raises ``ValueError``
-        and leaves the module unchanged.
+        A file that is not ours, truncated or corrupt, whose stored architecture is damaged (the same check as
+        :func:`load`), or that does not fit this module raises ``ValueError`` and leaves the module unchanged.
         """
         self.load_state_dict(load_state(path))
         return self
@@ -195,15 +199,53 @@ def _read_checked(path: PathLike) -> tuple[dict[str, np.ndarray], dict | None]:
     if str(marker) != FORMAT:
         raise ValueError(f"{where} has format {str(marker)!r}; this version reads {FORMAT!r}")
     architecture = entries.pop(_ARCHITECTURE_KEY, None)
+    for name, array in entries.items():
+        if array.dtype not in (np.float32, np.float64):
+            raise ValueError(f"{where}: entry {name!r} has dtype {array.dtype}; expected float32 or float64")
     if architecture is not None:
         try:
             architecture = json.loads(str(architecture))
         except (ValueError, TypeError) as error:
             raise ValueError(f"{where}: the stored architecture is damaged: {error}") from None
-    for name, array in entries.items():
-        if array.dtype not in (np.float32, np.float64):
-            raise ValueError(f"{where}: entry {name!r} has dtype {array.dtype}; expected float32 or float64")
+        problem = _architecture_problem(architecture, entries)
+        if problem:
+            raise ValueError(f"{where}: {problem}")
     return entries, architecture
+
+
+def _architecture_problem(architecture: Any, entries: Mapping[str, np.ndarray]) -> str | None:
+    """What is wrong with a stored architecture (None if nothing): its layers must be well-formed, fit one
+    another and describe exactly the stored entries, so that nothing is built from a damaged description."""
+    damaged = "the stored architecture is damaged:"
+    layers = architecture.get("layers") if isinstance(architecture, dict) else None
+    if not isinstance(layers, list) or not layers:
+        return f"{damaged} expected {{'layers': [...]}} with at least one layer, got {str(architecture)[:80]}"
+    expected = set()
+    for i, spec in enumerate(layers):
+        if not isinstance(spec, dict):
+            return f"{damaged} layer {i} is {str(spec)[:40]}, not a mapping"
+        sizes = [spec.get(key) for key in ("in_size", "out_size")]
+        if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
+            return f"{damaged} layer {i} has sizes {sizes[0]!r} → {sizes[1]!r}; expected positive ints"
+        if spec.get("activation") not in ACTIVATIONS:
+            return f"{damaged} layer {i} has unknown activation {spec.get('activation')!r}"
+        if not isinstance(spec.get("name"), (str, type(None))):
+            return f"{damaged} layer {i} has name {spec.get('name')!r}; expected a string"
+        if i and sizes[0] != layers[i - 1]["out_size"]:
+            return (f"{damaged} layer {i - 1} gives {layers[i - 1]['out_size']} outputs but layer {i} takes "
+                    f"{sizes[0]}")
+        for key, shape in (("weights", tuple(sizes)), ("biases", (sizes[1],))):
+            name = f"layers.{i}.{key}"
+            expected.add(name)
+            if name not in entries:
+                return f"missing {name} (layer {i} of the stored architecture, {sizes[0]} → {sizes[1]})"
+            if entries[name].shape != shape:
+                return (f"entry {name!r} has shape {entries[name].shape} but the stored architecture's layer {i} "
+                        f"({sizes[0]} → {sizes[1]}) needs {shape}")
+    extra = sorted(set(entries) - expected)
+    if extra:
+        return f"unexpected {', '.join(extra)} (the stored architecture has {len(layers)} layer(s))"
+    return None
 
 
 def load_state(path: PathLike) -> dict[str, np.ndarray]:
@@ -216,17 +258,16 @@ def load_state(path: PathLike) -> dict[str, np.ndarray]:
 
 
 def load(path: PathLike) -> Network:
-    """Rebuild a saved :class:`Network` (its layers and activations) and its parameters from ``path``."""
+    """Rebuild a saved :class:`Network` (its layers and activations) and its parameters from ``path``.
+
+    The stored architecture is checked against the stored entries before any layer is built.
+    """
     state, architecture = _read_checked(path)
     if architecture is None:
         raise ValueError(f"load: {os.fspath(path)!r} stores parameters but no architecture; build the model "
                          "yourself and call model.load(path)")
-    try:
-        layers = [Layer(spec["in_size"], spec["out_size"], activation=spec["activation"],
-                        name=spec.get("name")) for spec in architecture["layers"]]
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"load: {os.fspath(path)!r}: the stored architecture is damaged "
-                         f"({error!r})") from None
+    layers = [Layer(spec["in_size"], spec["out_size"], activation=spec["activation"], name=spec.get("name"))
+              for spec in architecture["layers"]]  # checked against the entries by _read_checked
     network = Network(*layers)
     network.load_state_dict(state)
     return network
@@ -234,12 +275,14 @@ def load(path: PathLike) -> Network:
 
 # --- layers ----------------------------------------------------------------------------------------------
 
-def _rng(rng: None | int | np.random.Generator) -> np.random.Generator:
+def _rng(rng: None | int | np.random.Generator, where: str) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"{where}: the rng seed must be an int >= 0, got {rng}")
         return np.random.default_rng(rng)
-    raise TypeError(f"rng: expected None, an int seed or a numpy Generator, got {type(rng).__name__}")
+    raise TypeError(f"{where}: rng must be None, an int seed or a numpy Generator, got {type(rng).__name__}")
 
 
 def _size(value: Any, what: str) -> int:
@@ -282,7 +325,7 @@ class Layer(Module):
         if init not in INITS:
             raise ValueError(f"Layer: unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.init = init
-        generator = _rng(rng)
+        generator = _rng(rng, "Layer")
         shape = (self.in_size, self.out_size)
         if init == "uniform":
             weights, biases = generator.random(shape), generator.random(self.out_size)
@@ -324,14 +367,31 @@ class Layer(Module):
     def forward(self, data: Any) -> Value:
         """``activation(data @ weights + biases)`` for one sample ``(in_size,)`` or a batch
         ``(n, in_size)``."""
-        shape = data.shape if isinstance(data, (Value, np.ndarray)) else np.shape(data)
+        if isinstance(data, (Value, np.ndarray)):
+            shape = data.shape
+        else:
+            try:
+                shape = np.shape(data)
+            except ValueError:
+                raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): the samples are ragged "
+                                 "(rows of different lengths)") from None
         if len(shape) not in (1, 2) or shape[-1] != self.in_size:
             raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects {self.in_size} inputs "
                              f"per sample, shape ({self.in_size},) or (n, {self.in_size}); "
                              f"got data of shape {shape}")
         z = apply(ops.matmul, data, self.weights) + self.biases
         z.label = self._z_label
-        alpha = self._activation(z)
+        try:
+            alpha = self._activation(z)
+        except TypeError as error:
+            raise TypeError(f"{self.name}: the activation {self.activation_name} failed on a Value ({error}); "
+                            "use a function of Values, e.g. from tinygrad_edu.functional") from error
+        if not isinstance(alpha, Value) or alpha.shape != z.shape:
+            if not isinstance(alpha, Value):
+                raise TypeError(f"{self.name}: the activation {self.activation_name} must return a Value, "
+                                f"got {type(alpha).__name__}")
+            raise ValueError(f"{self.name}: the activation {self.activation_name} changed the shape {z.shape} "
+                             f"to {alpha.shape}")
         alpha.label = self._alpha_label
         return alpha
 
@@ -403,10 +463,12 @@ class MLP(Network):
     def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "sigmoid",
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:
+        if not isinstance(sizes, (list, tuple, np.ndarray)):
+            raise TypeError(f"MLP: sizes must be a list of layer sizes like [1, 12, 1], got {sizes!r}")
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
-        generator = _rng(rng)
+        generator = _rng(rng, "MLP")
         output_activation = activation if output_activation is None else output_activation
         count = len(sizes) - 1
         super().__init__(*[Layer(n_in, n_out, activation if i < count - 1 else output_activation, init=init,
