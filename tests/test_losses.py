@@ -106,3 +106,20 @@ def test_costs_backpropagate_like_finite_differences():
     check_gradients(lambda y: losses.squared_error(y, target), rng.normal(size=(4, 3)))
     check_gradients(lambda y: losses.mean_squared_error(y, target), rng.normal(size=(4, 3)))
     check_gradients(lambda z: losses.cross_entropy(z, labels), rng.normal(size=(4, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_cross_entropy_takes_integer_and_boolean_one_hot_rows(dtype):
+    logits = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    one_hot = np.array([[0, 0, 1], [1, 0, 0]], dtype=dtype)
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -(log_softmax[0, 2] + log_softmax[1, 0]) / 2
+    assert float(losses.cross_entropy(Value(logits), one_hot)) == pytest.approx(expected, rel=1e-12)
+    assert float(losses.cross_entropy(Value(logits[0]), one_hot[0])) == pytest.approx(-log_softmax[0, 2])
+
+
+@pytest.mark.parametrize("cost", [losses.squared_error, losses.mean_squared_error, losses.cross_entropy])
+def test_an_empty_batch_names_the_cost_and_the_shape(cost):
+    target = np.zeros(0, dtype=int) if cost is losses.cross_entropy else np.zeros((0, 3))
+    with pytest.raises(ValueError, match=rf"{cost.__name__}.*\(0, 3\)"):
+        cost(Value(np.zeros((0, 3))), target)

@@ -30,6 +30,8 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     if prediction.shape != target.shape:
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
                          f"{target.shape}; they must be equal")
+    if not prediction.size:
+        raise ValueError(f"{name}: the batch is empty (shape {prediction.shape})")
     return prediction, target
 
 
@@ -60,16 +62,22 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
 
     ``logits`` are the raw outputs, shape ``(n, k)`` for ``n`` samples of ``k`` classes (or ``(k,)`` for one).
     ``labels`` are class indices (ints in ``0 … k−1``, shape ``(n,)``) or one-hot rows of the same shape as
-    ``logits`` (rows of probabilities work too).  Computed through ``log_softmax``, so logits of ±1000 are
-    fine.
+    ``logits`` (ints, bools or floats; rows of probabilities work too).  Computed through ``log_softmax``, so
+    logits of ±1000 are fine.
     """
     logits = _as_value(logits)
     data = labels.data if isinstance(labels, Value) else np.asarray(labels)
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
         raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}")
+    if not logits.size:
+        raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")
     classes = logits.shape[-1]
     if data.shape == logits.shape and data.dtype.kind == "f":
         one_hot = data
+    elif data.shape == logits.shape and data.dtype.kind in "iub":
+        if data.min() < 0 or not np.all(data.sum(axis=-1) == 1):
+            raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere")
+        one_hot = data.astype(logits.dtype)
     elif data.shape == logits.shape[:-1]:
         if data.dtype.kind not in "iu" and not (data.dtype.kind == "f" and np.all(data == np.round(data))):
             raise ValueError(f"cross_entropy: class indices must be integers, got dtype {data.dtype}")
