@@ -283,3 +283,15 @@ def test_gradient_norm_is_the_norm_of_all_gradients():
     a, b, c = Value([3.0]), Value([[1.0, 2.0]]), Value([5.0])
     a.grad, b.grad = np.array([3.0]), np.array([[4.0, 12.0]])
     assert optim.gradient_norm([a, b, c]) == pytest.approx(13.0)
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1, 0.9),
+                                  lambda p: optim.Adam(p, 0.1)], ids=["gd", "sgd", "adam"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_gradient_raises_and_changes_nothing(make, bad):
+    x, y = Value([1.0, 2.0]), Value([[3.0]])
+    opt = make([x, y])
+    x.grad, y.grad = np.array([0.5, bad]), np.array([[1.0]])
+    with pytest.raises(FloatingPointError, match=type(opt).__name__):
+        opt.step()
+    assert x.data.tolist() == [1.0, 2.0] and y.data.tolist() == [[3.0]]

@@ -15,7 +15,8 @@ it (forward only: it must not call ``backward``).  Who computes the gradient:
   of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice).
 
 ``step`` returns the cost before the update (or None if it was not computed).  Updates run under ``no_grad``
-and change each parameter's ``data`` in place; parameters whose ``grad`` is None are left alone.
+and change each parameter's ``data`` in place; parameters whose ``grad`` is None are left alone.  A gradient
+holding NaN or inf raises ``FloatingPointError`` and changes nothing.
 
     >>> from tinygrad_edu import Value, optim
     >>> x = Value([3.0, -2.0])
@@ -141,6 +142,14 @@ class Optimizer:
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
         return [(p, p.grad) for p in self.params if p.grad is not None]
 
+    def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
+        """The gradients, after checking that they hold no NaN or inf (one sum each: NaN and inf carry over)."""
+        gradients = self._gradients()
+        if not math.isfinite(sum(float(np.sum(g)) for _, g in gradients)):
+            raise FloatingPointError(f"{type(self).__name__}.step: the gradient holds NaN or inf; the parameters "
+                                     "are unchanged (try a smaller learning rate)")
+        return gradients
+
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         """Change the parameters once; returns the cost before the change (None if not computed)."""
         raise NotImplementedError
@@ -168,8 +177,9 @@ class GradientDescent(Optimizer):
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
+        gradients = self._finite_gradients()
         with no_grad():
-            for p, g in self._gradients():
+            for p, g in gradients:
                 p.data -= self.learning_rate * g
         self.last_step_size = self.learning_rate
         return cost
@@ -192,8 +202,9 @@ class SGD(Optimizer):
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
+        gradients = self._finite_gradients()
         with no_grad():
-            for p, g in self._gradients():
+            for p, g in gradients:
                 if self.momentum:
                     velocity = self._velocity.get(id(p))
                     velocity = g.copy() if velocity is None else velocity * self.momentum + g
@@ -227,11 +238,12 @@ class Adam(Optimizer):
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
+        gradients = self._finite_gradients()
         beta1, beta2 = self.betas
         self.steps += 1
         correction1, correction2 = 1 - beta1 ** self.steps, 1 - beta2 ** self.steps
         with no_grad():
-            for p, g in self._gradients():
+            for p, g in gradients:
                 m, v = self._moments.get(id(p), (np.zeros_like(g), np.zeros_like(g)))
                 m = beta1 * m + (1 - beta1) * g
                 v = beta2 * v + (1 - beta2) * (g * g)
