@@ -154,11 +154,6 @@ def test_a_nan_cost_names_the_episode_and_suggests_a_smaller_learning_rate():
             fit(net, x, y * 100, optimizer=optim.GradientDescent(net, 50.0), episodes=200, progress=False)
     episode = int(str(caught.value).split("episode ")[1].split()[0])
     assert caught.value.history.episodes == episode - 1 > 0
-    bad = x.copy()
-    bad[3] = np.nan
-    net = nn.MLP([1, 8, 1], activation="relu", output_activation="identity", init="he", rng=0)
-    with pytest.raises(FloatingPointError, match="episode 1 "):
-        fit(net, bad, y, optimizer=optim.GradientDescent(net, 0.1), episodes=5, progress=False)
 
 
 @pytest.mark.parametrize("kwargs, pattern", [
@@ -226,3 +221,53 @@ def test_a_progress_bar_on_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", quiet)
     fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=7, progress=False)
     assert quiet.getvalue() == ""
+
+
+def test_an_optimizer_of_another_model_is_rejected():
+    x, y = _data()
+    net, other = nn.MLP([1, 2, 1], rng=0), nn.MLP([1, 2, 1], rng=1)
+    with pytest.raises(ValueError, match="optimizer"):
+        fit(net, x, y, optimizer=optim.GradientDescent(other, 0.1), episodes=2, progress=False)
+
+
+@pytest.mark.parametrize("which", ["inputs", "targets"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_data_is_named_before_training(which, bad):
+    x, y = _data()
+    (x if which == "inputs" else y)[3, 0] = bad
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(ValueError, match=which):
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
+
+
+def test_armijo_without_a_descent_step_stops_training():
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    armijo = optim.Armijo(net, sigma=0.999, initial_step=1e6, alpha=0.5, max_backtracks=0)
+    with pytest.warns(RuntimeWarning):
+        history = fit(net, x, y, optimizer=armijo, episodes=20, progress=False)
+    assert armijo.last_failed
+    assert history.stopped == "no descent step" and history.episodes == 1
+
+
+@pytest.mark.parametrize("cost, error, pattern", [
+    (lambda p, t: 1.0, TypeError, "<lambda>.*float"),
+    (lambda p, t: (p - t) * (p - t), ValueError, r"<lambda>.*\(30, 1\)"),
+])
+def test_a_cost_that_is_not_one_value_is_named(cost, error, pattern):
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(error, match=pattern):
+        fit(net, x, y, cost=cost, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
+
+
+def test_misused_arguments_say_what_is_wrong():
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(TypeError, match="model"):
+        fit(None, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
+    with pytest.raises(TypeError, match=r"construct|Adam\(.*\)"):
+        fit(net, x, y, optimizer=optim.Adam, episodes=2, progress=False)
+    with pytest.raises((TypeError, ValueError), match="inputs") as raised:
+        fit(net, "abc", y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
+    assert "single number" not in str(raised.value)

@@ -40,7 +40,9 @@ class History:
     - ``seconds``: the time since training started, at the end of the episode.
 
     ``final_cost`` is the cost on all training samples after the last update; ``stopped`` says why training
-    ended: ``"episodes"``, ``"tol"`` or ``"interrupted"``; ``label`` names the run in plot legends.
+    ended: ``"episodes"``, ``"tol"``, ``"interrupted"`` or ``"no descent step"`` (full batch: Armijo found no
+    step size that decreases the cost enough, so every further episode would fail the same way); ``label`` names
+    the run in plot legends.
     """
 
     cost: list[float] = field(default_factory=list)
@@ -70,6 +72,11 @@ def _minibatches(n: int, batch_size: int, rng: np.random.Generator | None) -> li
 
 def _as_array(data: Any, name: str) -> np.ndarray:
     array = data.data if isinstance(data, Value) else np.asarray(data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"fit: {name} must be numbers, one entry per sample, got {type(data).__name__} "
+                        f"(dtype {array.dtype})")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"fit: the {name} hold NaN or inf")
     if array.ndim == 0:
         raise ValueError(f"fit: {name} must hold one entry per sample, got a single number")
     return array
@@ -102,6 +109,11 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2; checked before the update), and cleanly on Ctrl-C, keeping the
     model and the history so far.  A NaN or infinite cost raises ``FloatingPointError`` naming the episode.
     """
+    if not callable(model):
+        raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}")
+    if isinstance(optimizer, type):
+        raise TypeError(f"fit: optimizer must be an optimizer object, not the class; construct it first, "
+                        f"e.g. optimizer={optimizer.__name__}(model, ...)")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
     if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
@@ -121,6 +133,12 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0):
         raise ValueError(f"fit: tol must be None or a number >= 0, got {tol!r}")
     params = getattr(optimizer, "params", None) or model.parameters()
+    if hasattr(model, "parameters"):
+        owned = {id(p) for p in model.parameters()}
+        if owned and not any(id(p) in owned for p in params):
+            raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
+                             "from this model's parameters, e.g. GradientDescent(model, 0.1)")
+    cost_name = getattr(cost, "__name__", type(cost).__name__)
     history = History(label=type(optimizer).__name__)
     rng = np.random.default_rng(seed) if shuffle and batch_size is not None else None
     x_all = Value(inputs, requires_grad=False)
@@ -132,6 +150,11 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         """Forward and backward at the current parameters; the cost is checked for NaN/inf."""
         optimizer.zero_grad()
         value = closure()
+        if not isinstance(value, Value):
+            raise TypeError(f"fit: the cost {cost_name} must return a Value (so that it can backpropagate), "
+                            f"got {type(value).__name__}")
+        if value.size != 1:
+            raise ValueError(f"fit: the cost {cost_name} must return one number, got a Value of shape {value.shape}")
         number = float(value)
         if not math.isfinite(number):
             error = FloatingPointError(f"fit: the cost became {number} in episode {episode} of {episodes}; "
@@ -156,6 +179,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                 else:
                     optimizer.step(full_batch, cost=value)
                     step_size = getattr(optimizer, "last_step_size", None)
+                    if getattr(optimizer, "last_failed", False):
+                        history.stopped = "no descent step"
             else:
                 total = norms = 0.0
                 for index in _minibatches(n, int(batch_size), rng):
@@ -177,7 +202,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                     last_shown = history.seconds[-1]
             if batch_size is not None and tol is not None and norm <= tol:
                 history.stopped = "tol"
-            if history.stopped == "tol":
+            if history.stopped != "episodes":
                 break
     except KeyboardInterrupt:
         history.stopped = "interrupted"
