@@ -225,3 +225,34 @@ def test_help_of_every_command(capsys: pytest.CaptureFixture) -> None:
                          (["train", "--help"], "--batch-size"), (["predict", "--help"], "--inputs-file")):
         assert main(argv) == 0
         assert option in capsys.readouterr().out
+
+
+# --- audit of issue 3 ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv", [["train", "--seed", "-1"], ["demo", "--seed", "-1"]])
+def test_negative_seed_is_an_argument_error(capsys: pytest.CaptureFixture, argv: list[str]) -> None:
+    message = one_line_error(capsys, argv)
+    assert "--seed" in message
+    assert capsys.readouterr().out == ""
+
+
+def test_huge_architecture_is_one_line(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    path = tmp_path / "huge.npz"
+    np.savez(path, __format__=np.array(nn.FORMAT), __architecture__=np.array(
+        '{"layers":[{"in_size":100000,"out_size":100000,"activation":"tanh"}]}'))
+    message = one_line_error(capsys, ["predict", str(path), "1"])
+    assert "huge.npz" in message
+
+
+def test_demo_into_a_file_fails_before_training(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    path = tmp_path / "a_file"
+    path.write_text("x", encoding="utf-8")
+    message = one_line_error(capsys, ["demo", "--quick", "-o", str(path)])
+    assert "a_file" in message and "File exists" not in message
+    assert capsys.readouterr().out == ""
+
+
+def test_divergence_prints_no_numpy_warnings(tmp_path: Path) -> None:
+    result = run_cli("train", "--optimizer", "gd", "--lr", "1e6", "--episodes", "20", "--samples", "20",
+                     "--hidden", "3", "-o", str(tmp_path / "m.npz"))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "RuntimeWarning" not in result.stderr, result.stderr

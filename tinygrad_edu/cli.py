@@ -58,6 +58,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -92,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of section 6.3, the diagram of the trained network, the model and the table into a folder.")
     demo.add_argument("-o", "--output", default="tinygrad-edu-demo", metavar="FOLDER",
                       help="folder for the pictures, the model and the table (default: %(default)s)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the samples, weights and batches (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
     demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (the goals "
                       "are then out of reach)")
     demo.set_defaults(handler=_demo)
@@ -130,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how many x² samples on [-1, 1] (default: %(default)s)")
     train.add_argument("--test-fraction", type=_fraction, default=0.25, metavar="F",
                        help="share of the digits held back for testing (default: %(default)s)")
-    train.add_argument("--seed", type=int, default=0, help="seed of the samples, weights and batches (default: 0)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
     train.add_argument("-o", "--output", default="model.npz", metavar="PATH",
                        help="where to save the trained model (default: %(default)s)")
     train.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
@@ -159,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
     try:
-        return args.handler(args)
+        with np.errstate(all="ignore"):  # a diverging training run ends with its own one-line error
+            return args.handler(args)
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is not None and error.strerror:
             message = f"{error.filename}: {error.strerror}"

@@ -266,6 +266,9 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
              stream: TextIO | None = None) -> int:
     """The whole demonstration: train, print the table and the goals, write the artefacts; returns 0."""
     began = time.perf_counter()
+    if Path(output).exists() and not Path(output).is_dir():
+        raise ValueError(f"demo: the output folder {output} is a file; choose another folder (-o FOLDER)")
+    Path(output).mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be created
 
     def say(text: str = "") -> None:
         print(text, file=stream, flush=True)
