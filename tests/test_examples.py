@@ -78,3 +78,10 @@ def test_digits_example_reaches_95_percent_and_draws_mistakes() -> None:
     assert labels and all(a != b for a, b in labels)
     art = out.split("misclassified digits:\n")[1].splitlines()[1:9]
     assert len(art) == 8 and all(len(line) == len(labels) * 16 + (len(labels) - 1) * 3 for line in art)
+
+
+def test_digits_example_rejects_bad_counts() -> None:
+    for args, option in ((["--episodes", "0"], "--episodes"), (["--show", "-1"], "--show")):
+        result = subprocess.run([sys.executable, str(EXAMPLES / "digits.py"), *args], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 2 and option in result.stderr and "Traceback" not in result.stderr
