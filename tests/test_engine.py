@@ -415,3 +415,91 @@ def test_sigmoid_matches_its_closed_form_on_small_and_large_arrays_without_overf
     np.testing.assert_allclose(y.data, exact, rtol=0, atol=tolerance)
     np.testing.assert_allclose(x.grad, exact * (1 - exact), rtol=0, atol=tolerance)
     assert y.data[0] == 0.0 and y.data[1] == 1.0
+
+
+# --- found by the audit ---------------------------------------------------------------------------------------
+def test_no_grad_is_reentrant_in_recursion_and_nesting_and_works_without_parentheses():
+    @no_grad()
+    def recurse(v, n):
+        return v if n == 0 else recurse(v * 2, n - 1)
+
+    assert not recurse(Value(1.0), 3).requires_grad
+    assert is_grad_enabled()
+    context = no_grad()
+    with context:
+        with context:
+            pass
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+    @no_grad
+    def double(v):
+        return v * 2
+
+    assert not double(Value(1.0)).requires_grad and is_grad_enabled()
+
+
+def test_truth_iteration_and_numpy_conversion_follow_numpy_or_refuse():
+    assert not Value([0.0]) and Value(2.0)
+    with pytest.raises(ValueError, match=r"bool: .*shape \(2,\) is ambiguous"):
+        bool(Value([0.0, 0.0]))
+    with pytest.raises(TypeError, match="iter: a 0-d Value"):
+        list(Value(1.0))
+    rows = list(Value([[1.0, 2.0], [3.0, 4.0]]))
+    assert [r.data.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]] and rows[0].op == "index"
+    with pytest.raises(TypeError, match="not converted to a numpy array implicitly"):
+        np.asarray(Value([1.0, 2.0]))
+
+
+def test_values_are_not_index_keys_because_they_hold_floats():
+    x = Value([10.0, 20.0, 30.0])
+    with pytest.raises(TypeError, match="not with a Value"):
+        x[Value([True, False, True])]
+    np.testing.assert_array_equal(x[np.array([True, False, True])].data, [10.0, 30.0])
+
+
+def test_grads_are_always_arrays_and_leaf_grads_are_their_own():
+    x = Value(2.0)
+    y = x * x
+    y.backward()
+    y.backward()
+    h = x * 3
+    (h * h).backward()
+    assert all(type(g) is np.ndarray for g in (x.grad, h.grad, y.grad))
+    before = h.grad.copy()
+    x.grad += 1  # a leaf's grad is its own, writable array: changing it changes no other Value's grad
+    np.testing.assert_array_equal(h.grad, before)
+
+
+def test_bad_operands_and_arguments_name_the_operation():
+    v = Value([1.0, 2.0])
+    for call, error, pattern in [
+        (lambda: v + "a", TypeError, "add: cannot use str"),
+        (lambda: v.reshape(2, "a"), TypeError, r"reshape: .*input shapes \(2,\)"),
+        (lambda: v.sum(axis=1.0), TypeError, "sum: "),
+        (lambda: F.leaky_relu(v, "a"), TypeError, "leaky_relu: "),
+        (lambda: Value(1.0, requires_grad="no"), TypeError, "requires_grad must be True or False"),
+    ]:
+        with pytest.raises(error, match=pattern):
+            call()
+    assert Value(2 ** 70).dtype == np.float64
+
+
+def test_a_vjp_returning_none_is_named():
+    bad = Op("bad", lambda x: x * 2, lambda g, out, x: None)
+    for data in (1.0, [1.0, 2.0]):
+        with pytest.raises(TypeError, match="bad: its vjp returned NoneType"):
+            bad(Value(data)).backward(np.ones(np.shape(data)))
+
+
+def test_detect_anomaly_replaces_numpys_warning_with_its_error():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with detect_anomaly(), pytest.raises(FloatingPointError, match=r"log: .*\(1,\)"):
+            Value([0.0]).log()
+
+
+def test_zero_exponents_in_an_array_have_slope_zero_at_base_zero():
+    a = Value([0.0, 0.0, 2.0])
+    (a ** np.array([0.0, 2.0, 0.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0, 0.0])

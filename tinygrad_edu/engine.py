@@ -50,18 +50,24 @@ def is_grad_enabled() -> bool:
 
 
 class no_grad(contextlib.ContextDecorator):
-    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) no operation is recorded.
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()`` or ``@no_grad``) nothing is recorded.
 
-    Use it for evaluation and for parameter updates, which must not become part of the graph.
+    Use it for evaluation and for parameter updates, which must not become part of the graph.  Nesting and
+    recursion are fine: each exit restores the state of its own entry.
     """
 
+    def __new__(cls, function: Any = None) -> Any:
+        instance = super().__new__(cls)
+        instance._saved = []
+        return instance if function is None else instance(function)  # @no_grad without parentheses
+
     def __enter__(self) -> no_grad:
-        self._previous = _Mode.grad_enabled
+        self._saved.append(_Mode.grad_enabled)
         _Mode.grad_enabled = False
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _Mode.grad_enabled = self._previous
+        _Mode.grad_enabled = self._saved.pop()
 
 
 @contextlib.contextmanager
@@ -79,6 +85,8 @@ def _to_array(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
     """Convert user data to a float array: float32/float64 arrays keep their dtype, everything else is float64."""
     if isinstance(data, Value):
         return data.data
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2 ** 62:
+        data = float(data)  # numpy would make an object array of a Python int this large
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
                         "a nested list or a numpy array")
@@ -128,18 +136,25 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         if x.__class__ is Value:
             dtype = x.data.dtype
             break
-    values = tuple(x if x.__class__ is Value else Value._constant(x, dtype) for x in inputs)
+    values = tuple(x if x.__class__ is Value else _operand(op, x, dtype) for x in inputs)
     return _record(op, values, params)
 
 
 def _record(op: Op, values: tuple[Value, ...], params: dict) -> Value:
     """The forward pass of one operation on Values, and its entry in the graph."""
     try:
-        out = op.forward(*[v.data for v in values], **params)
+        if _Mode.detect_anomaly:
+            with np.errstate(all="ignore"):  # the check below names the op; numpy's warning would only echo it
+                out = op.forward(*[v.data for v in values], **params)
+        else:
+            out = op.forward(*[v.data for v in values], **params)
     except ValueError as error:  # first: numpy's AxisError (a bad axis) is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from None
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
         raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {params})") from None
+    except TypeError as error:  # e.g. reshape(2, "a"), sum(axis=1.0)
+        details = f", params {params}" if params else ""
+        raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from None
     if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:
         out = _to_array(out)
     if _Mode.detect_anomaly and not np.isfinite(out).all():
@@ -157,21 +172,32 @@ def _record(op: Op, values: tuple[Value, ...], params: dict) -> Value:
 def _binary(op: Op, a: Value, b: Any) -> Value:
     """``apply`` for the arithmetic operators, where ``a`` is known to be a Value (the hot path)."""
     if b.__class__ is not Value:
-        b = Value._constant(b, a.data.dtype)
+        b = _operand(op, b, a.data.dtype)
     return _record(op, (a, b), _NO_PARAMS)
 
 
 def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
     """``a ∘ b`` for a constant ``a`` on the left (``2 * x``)."""
-    return _record(op, (Value._constant(a, b.data.dtype), b), _NO_PARAMS)
+    return _record(op, (_operand(op, a, b.data.dtype), b), _NO_PARAMS)
+
+
+def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
+    """A constant operand of ``op``; what cannot be one is a TypeError naming the operation."""
+    try:
+        return Value._constant(x, dtype)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand ({error})") from None
 
 
 _NO_PARAMS: dict = {}
 _new_value = object.__new__
 
 
-def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op: Op) -> np.ndarray:
+def _unbroadcast(grad: Any, shape: tuple[int, ...], op: Op) -> np.ndarray:
     """Sum a gradient of a broadcast shape back to the input ``shape`` (undoing numpy broadcasting)."""
+    if not isinstance(grad, (np.ndarray, np.number, float, int)):
+        raise TypeError(f"{op.name}: its vjp returned {type(grad).__name__}, not an array of gradients")
+    grad = np.asarray(grad)
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise ValueError(f"{op.name}: its vjp returned a gradient of shape {grad.shape} for an input of shape "
@@ -199,6 +225,8 @@ class Value:
     __array_ufunc__ = None  # numpy defers to Value's operators: np_array * value is a Value
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Value: requires_grad must be True or False, got {requires_grad!r}")
         self.data: np.ndarray = np.array(_to_array(data), copy=True)
         self.grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
@@ -250,10 +278,27 @@ class Value:
     def __float__(self) -> float:
         return float(self.item())
 
+    def __bool__(self) -> bool:
+        """As numpy: the truth of a single number; for more, say ``(v > 0).any()`` or ``.all()``."""
+        if self.data.size != 1:
+            raise ValueError(f"bool: the truth of a Value of shape {self.shape} is ambiguous; "
+                             "compare its elements with .any() or .all() of a comparison")
+        return bool(self.data)
+
     def __len__(self) -> int:
         if not self.data.ndim:
-            raise TypeError("len() of a 0-d Value")
+            raise TypeError("len: a 0-d Value (a single number) has no length")
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Value]:
+        """The Values along the first axis (each one recorded as an indexing operation)."""
+        if not self.data.ndim:
+            raise TypeError("iter: a 0-d Value (a single number) cannot be iterated")
+        return (self[i] for i in range(len(self.data)))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError("a Value is not converted to a numpy array implicitly (that would drop its graph); "
+                        "use .data or .numpy() for the numbers, or tinygrad_edu operations on the Value")
 
     def __repr__(self) -> str:
         def brief(array: np.ndarray | None) -> str:
@@ -271,8 +316,10 @@ class Value:
         """Backpropagate: fill ``.grad`` of every Value this one depends on with ∂self/∂(that Value).
 
         ``grad`` is the upstream gradient ∂C/∂self; it defaults to 1 for an output of size 1 (a cost).
-        Leaves (parameters) accumulate gradients over calls until ``zero_grad()``; every other Value on the way
-        holds the gradient of the latest call.
+        Leaves (parameters) accumulate gradients over calls until ``zero_grad()``, each in an array of its own;
+        every other Value on the way holds the gradient of the latest call, for looking at (drawings): it is the
+        array the backward pass used, which may be shared with other intermediates or read-only, so copy it
+        before changing it.
         """
         if not self.requires_grad:
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
@@ -293,8 +340,8 @@ class Value:
             node = heapq.heappop(waiting)[1]
             g = pending.pop(id(node))  # complete: every node that uses this one was made later, so came first
             op = node._op
-            if op is None:  # a leaf: accumulate
-                node.grad = np.array(g, copy=True) if node.grad is None else node.grad + g
+            if op is None:  # a leaf: accumulate, in an array of its own
+                node.grad = np.array(g, copy=True) if node.grad is None else np.asarray(node.grad + g)
                 continue
             node.grad = g
             parents = node._parents
@@ -306,7 +353,7 @@ class Value:
                 grad_in = vjp(g, node.data, *inputs, **params) if params else vjp(g, node.data, *inputs)
                 shape = parent.data.shape
                 if grad_in.__class__ is not np.ndarray or grad_in.shape != shape:
-                    grad_in = _unbroadcast(np.asarray(grad_in), shape, op)
+                    grad_in = _unbroadcast(grad_in, shape, op)
                 if grad_in.dtype != parent.data.dtype:
                     grad_in = grad_in.astype(parent.data.dtype)
                 if anomaly and not np.isfinite(grad_in).all():
@@ -318,7 +365,7 @@ class Value:
                     pending[key] = grad_in
                     heapq.heappush(waiting, (parent._order, parent))
                 else:
-                    pending[key] = previous + grad_in
+                    pending[key] = np.asarray(previous + grad_in)  # 0-d sums come back as numpy scalars
 
     # --- arithmetic (numpy broadcasting, numbers and arrays on either side) ------------------------------------
     def __add__(self, other: Any) -> Value:
@@ -451,11 +498,10 @@ class Value:
 
     def __getitem__(self, key: Any) -> Value:
         """Basic slicing and integer-array indexing; the gradient is scattered back (repeats add up)."""
-        if isinstance(key, Value):
-            key = key.data.astype(np.intp)
-        elif isinstance(key, tuple):
-            key = tuple(k.data.astype(np.intp) if isinstance(k, Value) else k for k in key)
-        elif isinstance(key, list):
+        if isinstance(key, Value) or (isinstance(key, tuple) and any(isinstance(k, Value) for k in key)):
+            raise TypeError("index: index with ints, slices, or numpy arrays/lists of ints or bools, not with a "
+                            "Value (Values hold floats, so a mask or an index would have to be guessed)")
+        if isinstance(key, list):
             key = np.asarray(key)
         return apply(ops.index, self, key=key)
 

@@ -99,10 +99,11 @@ def _power(a, b):
 
 
 def _pow_vjp_base(g, out, a, b):
-    """b·aᵇ⁻¹; a⁰ = 1 is constant, so its slope is 0 even at a = 0 (where b·aᵇ⁻¹ would be 0·∞ = NaN)."""
-    if b.ndim == 0 and b == 0:
-        return g * 0
-    return g * b * _power(a, b - 1)
+    """b·aᵇ⁻¹; where b = 0, a⁰ = 1 is constant, so its slope is 0 even at a = 0 (where b·aᵇ⁻¹ is 0·∞ = NaN)."""
+    if b.ndim == 0:  # the common x ** n: no masking needed
+        return g * 0 if b == 0 else g * b * _power(a, b - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the NaNs at b = 0 are replaced just below
+        return g * np.where(b == 0, 0.0, b * _power(a, b - 1))
 
 
 def _pow_vjp_exponent(g, out, a, b):

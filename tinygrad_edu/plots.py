@@ -420,7 +420,8 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
 
     By default the learning rates come from the largest curvature λ of ``f`` at ``start`` (Hessian by finite
     differences of engine gradients): η = 2.1/λ overshoots (past 2/λ every step lands higher up the other side of
-    the valley, so the path diverges), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as ``{"label": η}`` to choose your own.
+    the valley, so the path diverges), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as
+    ``{"label": η}`` to choose your own.
     """
     start = _point(start, "plot_learning_rates", dims=2)
     if learning_rates is None:
