@@ -237,7 +237,9 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
 
     path = folder / "cost.svg"
     try:
-        plot_history({run.name: run.history for run in runs}, title="x² on [−1, 1]: cost per episode", path=path)
+        legend = {f"{run.name}: {run.description.split(' (assignment')[0]}": run.history for run in runs}
+        plot_history(legend, title="x² on [−1, 1]: cost per episode (with batches: their average over the episode)",
+                     path=path)
         out.written.append(path)
     except ImportError:  # plots raises it, naming the extra, when matplotlib is missing
         out.notes.append('matplotlib is not installed, so there is no cost plot; install it with: '
