@@ -163,10 +163,11 @@ def test_layer_clusters_are_named_and_hold_their_values(tmp_path):
             _, x0, x1, y0, y1 = clusters[layer]
             return x0 <= px <= x1 and y0 <= py <= y1
 
-        for name, layer in [("W^1", "layer 1"), ("b^1", "layer 1"), ("z^1", "layer 1"), ("α^1", "layer 1"),
-                            ("W^2", "layer 2"), ("z^2", "layer 2"), ("α^2", "layer 2")]:
+        # labels W^1, α^1 … are drawn with the seed's superscripts
+        for name, layer in [("W¹", "layer 1"), ("b¹", "layer 1"), ("z¹", "layer 1"), ("α¹", "layer 1"),
+                            ("W²", "layer 2"), ("z²", "layer 2"), ("α²", "layer 2")]:
             assert inside(name, layer), (name, layer)
-        assert not inside("α^1", "layer 2") and not inside("x", "layer 1") and not inside("x", "layer 2")
+        assert not inside("α¹", "layer 2") and not inside("x", "layer 1") and not inside("x", "layer 2")
 
 
 def test_standalone_layer_gets_one_box():

@@ -224,7 +224,7 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
         name = node.label if node.label is not None else given_names.get(id(node))
         cells = []
         if name is not None:
-            cells.append(f"<B>{_text(name)}</B>")
+            cells.append(f"<B>{_text(_pretty(str(name)))}</B>")
         if node.ndim:
             cells.append(_text(f"shape {node.shape}"))
         if show_data:
