@@ -503,3 +503,14 @@ def test_zero_exponents_in_an_array_have_slope_zero_at_base_zero():
     a = Value([0.0, 0.0, 2.0])
     (a ** np.array([0.0, 2.0, 0.0])).sum().backward()
     np.testing.assert_array_equal(a.grad, [0.0, 0.0, 0.0])
+
+
+def test_a_subclass_of_value_keeps_its_gradient():
+    class Parameter(Value):
+        pass
+
+    w = Parameter([1.0, 2.0])
+    for y in (Value(3.0) * w, w * Value(3.0), 3.0 * w, F.tanh(w) * 0 + w * 3.0):
+        w.zero_grad()
+        y.sum().backward()
+        np.testing.assert_array_equal(w.grad, [3.0, 3.0])

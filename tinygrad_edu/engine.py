@@ -183,6 +183,8 @@ def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
 
 def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
     """A constant operand of ``op``; what cannot be one is a TypeError naming the operation."""
+    if isinstance(x, Value):  # a subclass of Value (the fast paths test for Value itself)
+        return x
     try:
         return Value._constant(x, dtype)
     except (TypeError, ValueError) as error:
