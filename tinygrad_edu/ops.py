@@ -93,6 +93,8 @@ mul = Op("mul", np.multiply, (lambda g, out, a, b: g * b,
                               lambda g, out, a, b: g * a))
 div = Op("div", np.divide, (lambda g, out, a, b: g / b,
                             lambda g, out, a, b: -g * out / b))
+
+
 def _power(a, b):
     """aᵇ; a single-number exponent goes to numpy as a Python number, which takes its fast paths (a**2 = a·a)."""
     return a ** (b.item() if b.ndim == 0 else b)
@@ -140,7 +142,6 @@ exp = Op("exp", np.exp, lambda g, out, x: g * out)                        # (eˣ
 log = Op("log", np.log, lambda g, out, x: g / x)                          # (ln x)' = 1/x
 sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (2 * out))               # (√x)' = 1/(2√x)
 abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))                 # |x|' = sign(x)
-tanh = Op("tanh", np.tanh, lambda g, out, x: _tanh_vjp(g, out, x))      # tanh' = 1 − tanh²
 
 
 #: From this many elements on, exp's speed outweighs the fixed cost of np.errstate (measured; see benchmarks/).
@@ -179,6 +180,7 @@ def _tanh_vjp(g, out, x):
     return local
 
 
+tanh = Op("tanh", np.tanh, _tanh_vjp)
 sigmoid = Op("sigmoid", _sigmoid, _sigmoid_vjp)
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # relu' = [x > 0]
 leaky_relu = Op("leaky_relu",
