@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Op, Value, ops
+from tinygrad_edu.losses import squared_error
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays, arrays_for, broadcastable_shapes, matmul_shapes, shapes
 
@@ -51,6 +52,11 @@ def one_and(name: str, param: st.SearchStrategy, **kw) -> st.SearchStrategy:
 def with_constant(**kw) -> st.SearchStrategy:
     """An array input and a broadcastable constant array ``c`` (a parameter: it gets no gradient)."""
     return pair(kw).map(lambda drawn: ((drawn[0][0],), {"c": drawn[0][1]}))
+
+
+def same_shape() -> st.SearchStrategy:
+    """Two arrays of one shape (a prediction and its target)."""
+    return no_params(shapes().flatmap(lambda s: st.tuples(arrays(s), arrays(s))))
 
 
 @st.composite
@@ -212,6 +218,7 @@ CASES = [
     Case("F.stack", lambda *xs, axis: F.stack(xs, axis=axis), joinable(stacked=True)),
     Case("F.maximum", F.maximum, apart()),
     Case("F.where", lambda a, b, condition: F.where(condition, a, b), chosen()),
+    Case("squared_error", squared_error, same_shape()),
     Case("sigmoid layer cost", lambda w, b, x, y: (((x @ w + b).sigmoid() - y) ** 2).mean(), layer()),
 ]
 

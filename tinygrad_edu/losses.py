@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu.functional as F
-from tinygrad_edu.engine import Value
+from tinygrad_edu import ops
+from tinygrad_edu.engine import Value, apply
 
 __all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS"]
 
@@ -44,10 +45,7 @@ def squared_error(prediction: Any, target: Any) -> Value:
     :func:`mean_squared_error`.
     """
     prediction, target = _matching("squared_error", prediction, target)
-    difference = prediction - target
-    total = (difference * difference).sum()
-    samples = prediction.shape[0] if prediction.ndim >= 2 else 1
-    return total if samples == 1 else total * (1.0 / samples)
+    return apply(ops.squared_error, prediction, target)  # the formula and its derivative: tinygrad_edu/ops.py
 
 
 def mean_squared_error(prediction: Any, target: Any) -> Value:

@@ -190,6 +190,32 @@ leaky_relu = Op("leaky_relu",
 softplus = Op("softplus", lambda x: np.logaddexp(0, x), lambda g, out, x: g * _sigmoid(x))
 
 # ---------------------------------------------------------------------------------------------------------------
+# The seed's cost (section 5): C = Σ_j (y_j − y'_j)² per sample, averaged over the n samples of a batch,
+# and its derivative ∂C/∂y = 2(y − y')/n, the "∂C/∂α^L = 2(α^L − y)" of section 6.3.
+# ---------------------------------------------------------------------------------------------------------------
+def _samples(prediction) -> int:
+    """How many samples a prediction holds: rows of a batch ``(n, k)``, else one."""
+    return prediction.shape[0] if prediction.ndim >= 2 else 1
+
+
+def _squared_error(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+    difference = prediction - target
+    return np.sum(difference * difference) / _samples(prediction)
+
+
+def _squared_error_vjp(sign: float):
+    def vjp(g, out, prediction, target):  # ±2(y − y')/n · g, in place on one fresh temporary
+        local = prediction - target
+        local *= sign * 2 / _samples(prediction)
+        local *= g
+        return local
+
+    return vjp
+
+
+squared_error = Op("squared_error", _squared_error, (_squared_error_vjp(1.0), _squared_error_vjp(-1.0)))
+
+# ---------------------------------------------------------------------------------------------------------------
 # Reductions.  The gradient of a sum is spread back evenly over what was summed.
 # ---------------------------------------------------------------------------------------------------------------
 sum = Op("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),

@@ -597,15 +597,20 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
         return ""
     if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in _ACTIVATION_FORMULAS:
         return _ACTIVATION_FORMULAS[key.op].format(z=_pretty(parent_name))
-    subs = [n for n in region if n.op == "sub"]
-    if len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"}:  # C = (α − y)², as d**2 or d*d
+    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y)²
+        difference = region[0]
+    else:  # C = (α − y)² written out, as d**2 or d*d
+        subs = [n for n in region if n.op == "sub"]
         squares = [n for n in region if n.op in ("pow", "mul")]
-        if (len(squares) == 1 and _is_square_of(squares[0], subs[0])
-                and any(p is parent for p in subs[0]._parents)):
-            first, second = (_pretty(names[id(p)]) if id(p) in names else _number(_scalar(p.data))
-                             for p in subs[0]._parents)
-            return f"{'' if subs[0]._parents[0] is parent else '−'}2({first} − {second})"
-    return ""
+        if not (len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"} and len(squares) == 1
+                and _is_square_of(squares[0], subs[0])):
+            return ""
+        difference = subs[0]
+    if not any(p is parent for p in difference._parents):
+        return ""
+    first, second = (_pretty(names[id(p)]) if id(p) in names else _number(_scalar(p.data))
+                     for p in difference._parents)
+    return f"{'' if difference._parents[0] is parent else '−'}2({first} − {second})"
 
 
 def _is_square_of(node: Value, base: Value) -> bool:
