@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from tinygrad_edu import nn, optim
+from tinygrad_edu.cli import whole_number
 from tinygrad_edu.data import load_digits, one_hot, train_test_split
 from tinygrad_edu.engine import no_grad
 from tinygrad_edu.losses import squared_error
@@ -30,24 +31,13 @@ def text_art(image: np.ndarray) -> list[str]:
     return ["".join(SHADES[level] * 2 for level in row) for row in levels]
 
 
-def count(least: int):
-    """An argparse type: a whole number of at least ``least``."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
-        return value
-    return parse
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=count(1), default=30, help="passes over the training images (default 30)")
-    parser.add_argument("--seed", type=count(0), default=0, help="seed of the split, the weights and the batches")
-    parser.add_argument("--show", type=count(0), default=4, help="how many misclassified digits to draw")
+    parser.add_argument("--episodes", type=whole_number(1), default=30,
+                        help="passes over the training images (default 30)")
+    parser.add_argument("--seed", type=whole_number(0), default=0,
+                        help="seed of the split, the weights and the batches")
+    parser.add_argument("--show", type=whole_number(0), default=4, help="how many misclassified digits to draw")
     args = parser.parse_args()
 
     train, test = train_test_split(*load_digits(), test_fraction=0.25, seed=args.seed, stratify=True)

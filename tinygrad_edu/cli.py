@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -48,8 +48,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _whole_number(minimum: int):
-    """An argparse type: a whole number of at least ``minimum``."""
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (``type=whole_number(1)``), with a one-line error."""
 
     def parse(text: str) -> int:
         try:
@@ -63,7 +63,7 @@ def _whole_number(minimum: int):
     return parse
 
 
-_positive_int, _seed = _whole_number(1), _whole_number(0)
+_positive_int, _seed = whole_number(1), whole_number(0)
 
 
 def _positive_float(text: str) -> float:
