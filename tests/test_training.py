@@ -192,16 +192,6 @@ def test_quiet_when_not_on_a_terminal(capsys):
     assert captured.out == "" and captured.err == ""
 
 
-def test_minibatch_indices_are_a_permutation_cut_in_pieces():
-    from tinygrad_edu.training import _minibatches
-
-    pieces = _minibatches(23, 5, np.random.default_rng(0))
-    assert [len(p) for p in pieces] == [5, 5, 5, 5, 3]
-    np.testing.assert_array_equal(np.sort(np.concatenate(pieces)), np.arange(23))
-    assert not np.array_equal(np.concatenate(pieces), np.arange(23))
-    np.testing.assert_array_equal(np.concatenate(_minibatches(23, 5, None)), np.arange(23))
-
-
 def test_a_progress_bar_on_a_terminal(monkeypatch):
     pytest.importorskip("tqdm")
     import io

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.data import batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.optim import gradient_norm
@@ -62,12 +63,6 @@ class History:
         final = "None" if self.final_cost is None else f"{self.final_cost:.4g}"
         return (f"History(label={self.label!r}, episodes={self.episodes}, final_cost={final}, "
                 f"stopped={self.stopped!r})")
-
-
-def _minibatches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
-    """Sample indices cut into batches of ``batch_size`` (the last may be smaller), shuffled when ``rng``."""
-    order = rng.permutation(n) if rng is not None else np.arange(n)
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
 def _as_array(data: Any, name: str) -> np.ndarray:
@@ -183,11 +178,11 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                         history.stopped = "no descent step"
             else:
                 total = norms = 0.0
-                for index in _minibatches(n, int(batch_size), rng):
-                    closure = evaluate(inputs[index], targets[index])
+                for batch_inputs, batch_targets in batches(inputs, targets, int(batch_size), shuffle, rng):
+                    closure = evaluate(batch_inputs, batch_targets)
                     value, batch_cost = gradient(closure, episode)
-                    total += batch_cost * len(index)
-                    norms += gradient_norm(params) * len(index)
+                    total += batch_cost * len(batch_inputs)
+                    norms += gradient_norm(params) * len(batch_inputs)
                     optimizer.step(closure, cost=value)
                 number, norm = total / n, norms / n
                 step_size = getattr(optimizer, "last_step_size", None)
