@@ -36,13 +36,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tinygrad_edu.seeds import Seed, generator
+
 __all__ = [
     "Dataset", "xsquared", "load_digits", "train_test_split", "one_hot", "batches",
     "read_idx", "load_mnist", "download_mnist", "DownloadError",
     "MNIST_FILES", "MNIST_MD5", "DEFAULT_MNIST_URL", "MNIST_URL_ENV",
 ]
-
-Seed = int | np.random.Generator | None
 
 
 class Dataset(NamedTuple):
@@ -63,14 +63,6 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return int(value)
-
-
-def _rng(func: str, seed: Seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise TypeError(f"{func}: seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
 
 
 def _paired(func: str, inputs: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +99,7 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
             raise ValueError(f"xsquared: {name} must be finite, got {value}")
     if not low < high:
         raise ValueError(f"xsquared: need low < high, got low={low}, high={high}")
-    x = _rng("xsquared", seed).uniform(float(low), float(high), size=(n, 1))
+    x = generator(seed, "xsquared").uniform(float(low), float(high), size=(n, 1))
     return x, x ** 2
 
 
@@ -169,7 +161,7 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"train_test_split: test_fraction must lie strictly between 0 and 1, "
                          f"got {test_fraction}")
-    n, rng = len(x), _rng("train_test_split", seed)
+    n, rng = len(x), generator(seed, "train_test_split")
     if stratify:
         if y.ndim != 1:
             raise ValueError(f"train_test_split: stratify needs 1-D class labels, got shape {y.shape}")
@@ -222,7 +214,7 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
     """
     x, y = _paired("batches", inputs, targets)
     batch_size = _check_int("batches: batch_size", batch_size, 1)
-    order = _rng("batches", seed).permutation(len(x)) if shuffle else None
+    order = generator(seed, "batches").permutation(len(x)) if shuffle else None
 
     def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for start in range(0, len(x), batch_size):

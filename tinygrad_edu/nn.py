@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import ops
+from tinygrad_edu import ops, seeds
 from tinygrad_edu.engine import Value, apply
 from tinygrad_edu.functional import ACTIVATIONS
 
@@ -275,16 +275,6 @@ def load(path: PathLike) -> Network:
 
 # --- layers ----------------------------------------------------------------------------------------------
 
-def _rng(rng: None | int | np.random.Generator, where: str) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        if rng is not None and rng < 0:
-            raise ValueError(f"{where}: the rng seed must be an int >= 0, got {rng}")
-        return np.random.default_rng(rng)
-    raise TypeError(f"{where}: rng must be None, an int seed or a numpy Generator, got {type(rng).__name__}")
-
-
 def _size(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"Layer: {what} must be a positive int, got {value!r}")
@@ -325,7 +315,7 @@ class Layer(Module):
         if init not in INITS:
             raise ValueError(f"Layer: unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.init = init
-        generator = _rng(rng, "Layer")
+        generator = seeds.generator(rng, "Layer")
         shape = (self.in_size, self.out_size)
         if init == "uniform":
             weights, biases = generator.random(shape), generator.random(self.out_size)
@@ -468,7 +458,7 @@ class MLP(Network):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
-        generator = _rng(rng, "MLP")
+        generator = seeds.generator(rng, "MLP")
         output_activation = activation if output_activation is None else output_activation
         count = len(sizes) - 1
         super().__init__(*[Layer(n_in, n_out, activation if i < count - 1 else output_activation, init=init,

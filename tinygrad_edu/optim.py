@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.engine import Value, no_grad
+from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "gradient_norm",
            "OPTIMIZERS"]
@@ -353,13 +354,7 @@ class RandomSearch(Optimizer):
     def __init__(self, params: Any, scale: float = 0.1, rng: None | int | np.random.Generator = None) -> None:
         super().__init__(params)
         self.scale = _positive(scale, "scale", "RandomSearch")
-        if isinstance(rng, np.random.Generator):
-            self.rng = rng
-        elif rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-            self.rng = np.random.default_rng(rng)
-        else:
-            raise TypeError(f"RandomSearch: rng must be None, an int seed or a numpy Generator, "
-                            f"got {type(rng).__name__}")
+        self.rng = generator(rng, "RandomSearch")
         self.accepted = 0
         self.proposals = 0
         self.last_accepted: bool | None = None

@@ -1,0 +1,28 @@
+"""Where random numbers come from: one rule for every ``seed=``/``rng=`` argument in the package.
+
+Numpy only, imported by the layers, the optimizers and the data; nothing here knows about Values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Seed", "generator"]
+
+#: An int seed (the same numbers every time), a numpy Generator (shared: each use continues it), or None (fresh).
+Seed = int | np.random.Generator | None
+
+
+def generator(seed: Seed, where: str) -> np.random.Generator:
+    """The numpy ``Generator`` for ``seed``; a bad seed is an error naming ``where`` it was given.
+
+        >>> generator(0, "example").integers(10) == generator(0, "example").integers(10)
+        True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"{where}: the seed must be an int >= 0, got {seed}")
+        return np.random.default_rng(seed)
+    raise TypeError(f"{where}: the seed must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}")
