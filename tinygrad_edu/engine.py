@@ -11,7 +11,7 @@ to the weights, multiplying local derivatives by the chain rule.  The math of ea
     >>> cost = (z.sigmoid() - 1.0) ** 2
     >>> cost.backward()
     >>> round(float(w.grad), 6)
-    -0.026553
+    -0.050062
 """
 
 from __future__ import annotations
