@@ -21,20 +21,21 @@ All graph walks are iterative (no recursion), so graphs a million operations dee
 from __future__ import annotations
 
 import html
-import math
 import re
 import shutil
 import subprocess
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import graphviz
 import numpy as np
 
+from tinygrad_edu._engine_read import op_params
+from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
+from tinygrad_edu.graph import ancestors, nearest_values
+from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty, summary
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
            "draw_network", "render", "GraphvizNotFoundError", "COLORS"]
@@ -44,8 +45,7 @@ COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf
           "op": "#ffffff", "note": "#fff2cc"}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
-_SUPERSCRIPT = str.maketrans("0123456789-()L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁽⁾ᴸ")
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
@@ -62,48 +62,6 @@ def _html(*lines: str) -> str:
     return "<" + "<BR/>".join(lines) + ">"
 
 
-def _number(x: float, precision: int = 4) -> str:
-    return f"{x:.{precision}g}"
-
-
-def _summary(array: np.ndarray | None, precision: int = 4) -> str:
-    """A number for a single element, min/mean/max for a tensor."""
-    if array is None:
-        return "–"
-    array = np.asarray(array)
-    if array.size == 1:
-        return _number(float(array.reshape(())), precision)
-    if array.size == 0:
-        return "empty"
-    return (f"min {_number(float(array.min()), 3)} · mean {_number(float(array.mean()), 3)} · "
-            f"max {_number(float(array.max()), 3)}")
-
-
-def _pretty(label: str) -> str:
-    """``α^2`` → ``α²``: the seed's superscript layer indices."""
-    return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
-
-
-def _walk(root: Value, limit: int | None = None) -> tuple[list[Value], int]:
-    """Breadth-first from ``root`` over parents: the first ``limit`` Values (nearest the output) and the total
-    count.  Linear in the size of the graph; iterative.
-    """
-    seen = {id(root)}
-    queue = deque([root])
-    kept: list[Value] = []
-    total = 0
-    while queue:
-        node = queue.popleft()
-        total += 1
-        if limit is None or len(kept) < limit:
-            kept.append(node)
-        for parent in node._parents:
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                queue.append(parent)
-    return kept, total
-
-
 def _check_value(value: Any, function: str) -> None:
     if not isinstance(value, Value):
         raise TypeError(f"{function}: expected a Value (the output or cost to draw), "
@@ -118,7 +76,7 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
     """
     groups: dict[int | None, dict[str, list[Value]]] = {}
     for node in kept:
-        match = _LAYER_LABEL.match(node.label) if isinstance(node.label, str) else None
+        match = LAYER_LABEL.match(node.label) if isinstance(node.label, str) else None
         if match:
             index = int(match.group(2)) if match.group(2) else None
             kind = match.group(1).upper() if match.group(1) in "Ww" else match.group(1)
@@ -142,42 +100,24 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
     layers.sort(key=lambda item: -1 if item[0] is None else item[0])
     done: set[int] = set()  # ancestors of the previous layer's output (and of its input α^0)
     for node in groups.get(0, {}).get("α", []):
-        done |= {id(n) for n in _ancestors([node], kept_ids, set())}
+        done |= {id(n) for n in ancestors([node], kept_ids, set())}
     clusters = []
     taken: set[int] = set()
     for index, name, params in layers:
         outputs = groups.get(index, {}).get("α", [])
-        new = _ancestors(outputs, kept_ids, done)
+        new = ancestors(outputs, kept_ids, done)
         done |= {id(n) for n in new}
         members = [p for p in params if id(p) not in taken]
         taken |= {id(n) for n in members}
-        members += [n for n in new if n._op is not None and id(n) not in taken]
+        members += [n for n in new if n.op is not None and id(n) not in taken]
         taken |= {id(n) for n in members}
         if members:
             clusters.append((name, members))
     return clusters
 
 
-def _ancestors(starts: Iterable[Value], allowed: set[int], stop: set[int]) -> list[Value]:
-    """``starts`` and everything they depend on within ``allowed``, not entering ids in ``stop``."""
-    found: list[Value] = []
-    seen: set[int] = set()
-    stack = [n for n in starts if id(n) in allowed and id(n) not in stop]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        found.append(node)
-        for parent in node._parents:
-            key = id(parent)
-            if key in allowed and key not in stop and key not in seen:
-                stack.append(parent)
-    return found
-
-
 def _op_text(node: Value) -> str:
-    params = node._params or {}
+    params = op_params(node)
     shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None and (k != "keepdims" or v))
     return _text(f"{node.op}({shown})" if shown else node.op, 40)
 
@@ -202,7 +142,7 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    kept, total = _walk(value, max_nodes)
+    kept, total = nearest_values(value, max_nodes)
     kept_ids = {id(n) for n in kept}
     number = {id(n): i for i, n in enumerate(kept)}
     given_names: dict[int, str] = {}
@@ -224,13 +164,13 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
         name = node.label if node.label is not None else given_names.get(id(node))
         cells = []
         if name is not None:
-            cells.append(f"<B>{_text(_pretty(str(name)))}</B>")
+            cells.append(f"<B>{_text(pretty(str(name)))}</B>")
         if node.ndim:
             cells.append(_text(f"shape {node.shape}"))
         if show_data:
-            cells.append("data " + _text(_summary(node.data)))
+            cells.append("data " + _text(summary(node.data)))
         if show_grad:
-            cells.append("grad " + _text(_summary(node.grad)))
+            cells.append("grad " + _text(summary(node.grad)))
         if not cells:
             cells.append(" ")
         row = "".join(f"<TD>{cell}</TD>" for cell in cells)
@@ -239,7 +179,7 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
     def kind(node: Value) -> str:
         if node is value:
             return "output"
-        if node._op is None:
+        if node.op is None:
             return "parameter" if node.requires_grad else "constant"
         return "intermediate"
 
@@ -248,7 +188,7 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
             i = number[id(node)]
             target.node(f"v{i}", value_label(node), shape="plaintext", style="filled",
                         fillcolor=COLORS[kind(node)])
-            if node._op is not None:
+            if node.op is not None:
                 target.node(f"op{i}", _op_text(node), shape="oval", style="filled", fillcolor=COLORS["op"])
 
     clustered: set[int] = set()
@@ -261,12 +201,12 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
 
     cut_ops: list[int] = []
     for node in kept:
-        if node._op is None:
+        if node.op is None:
             continue
         i = number[id(node)]
         graph.edge(f"op{i}", f"v{i}")
         cut = False
-        for parent in node._parents:
+        for parent in node.parents:
             if id(parent) in kept_ids:
                 graph.edge(f"v{number[id(parent)]}", f"op{i}")
             else:
@@ -343,284 +283,6 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
     return path
 
 
-# --- the dependency tree of section 6.3 ---------------------------------------------------------------------
-@dataclass
-class TreeNode:
-    """A node of the dependency tree: a labelled Value with its number and its gradient ∂C/∂(it)."""
-
-    name: str
-    value: Value
-    data: float
-    grad: float | None
-    kind: str  # "cost", "activation", "pre-activation", "weight", "bias", "input", "other"
-
-
-@dataclass
-class TreeEdge:
-    """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``)."""
-
-    parent: str
-    child: str
-    number: float
-    formula: str = ""
-
-    @property
-    def symbol(self) -> str:
-        return f"∂{_pretty(self.child)}/∂{_pretty(self.parent)}"
-
-
-@dataclass
-class DependencyTree:
-    """The seed's section 6.3 tree: nodes by name and the edges with their local derivatives."""
-
-    cost: str
-    nodes: dict[str, TreeNode] = field(default_factory=dict)
-    edges: list[TreeEdge] = field(default_factory=list)
-
-    def path(self, name: str) -> list[TreeEdge]:
-        """The edges from ``name`` up to the cost, e.g. ``w^L → z^L → α^L → C`` (the path must be unique)."""
-        if name not in self.nodes:
-            raise KeyError(f"DependencyTree.path: no node named {name!r}; nodes are {sorted(self.nodes)}")
-        upward: dict[str, list[TreeEdge]] = {}
-        for edge in self.edges:
-            upward.setdefault(edge.parent, []).append(edge)
-        path, current = [], name
-        while current != self.cost:
-            up = upward.get(current, [])
-            if len(up) != 1:
-                raise ValueError(f"DependencyTree.path: {current!r} feeds {len(up)} nodes; the path to the "
-                                 "cost is not unique (use chain_rule)")
-            path.append(up[0])
-            current = up[0].child
-        return path
-
-    def chain_rule(self, name: str) -> float:
-        """∂C/∂name as the chain rule computes it: the sum over all paths to the cost of the product of the
-        local derivatives on the path.  Equals ``.grad`` after ``cost.backward()``."""
-        if name not in self.nodes:
-            raise KeyError(f"DependencyTree.chain_rule: no node named {name!r}; "
-                           f"nodes are {sorted(self.nodes)}")
-        total: dict[str, float] = {self.cost: 1.0}
-        waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
-        downward: dict[str, list[TreeEdge]] = {}
-        for edge in self.edges:
-            waiting[edge.parent] += 1
-            downward.setdefault(edge.child, []).append(edge)
-        ready = [self.cost]
-        while ready:  # children before parents (Kahn's order), so each total is complete when it is passed on
-            child = ready.pop()
-            for edge in downward.get(child, []):
-                total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * edge.number
-                waiting[edge.parent] -= 1
-                if not waiting[edge.parent]:
-                    ready.append(edge.parent)
-        return total.get(name, 0.0)
-
-
-_ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": "1 − tanh²({z})",
-                        "leaky_relu": "LeakyReLU′({z})", "softplus": "σ({z})", "exp": "e^{z}"}
-
-
-def _scalar(array: np.ndarray) -> float:
-    return float(np.asarray(array).reshape(-1)[0])
-
-
-def dependency_tree(cost: Value) -> DependencyTree:
-    """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
-
-    The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``,
-    the target ``y``...; an unlabeled input of the first layer is called ``α^0``).  Unlabeled operations
-    between them are folded into one edge whose local derivative is computed from the operations' own gradient rules
-    (their vjps with an upstream gradient of 1).  If ``cost`` has not been backpropagated yet, this calls
-    ``cost.backward()`` (which adds to the parameters' ``.grad``).
-    """
-    _check_value(cost, "dependency_tree")
-    if cost.size != 1:
-        raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
-    if not cost.requires_grad:
-        raise ValueError("dependency_tree: the cost does not depend on anything that needs a gradient")
-    if cost.grad is None:
-        cost.backward()
-    every, _ = _walk(cost)
-    labelled: dict[str, Value] = {}
-    for node in every:
-        if node is not cost and isinstance(node.label, str) and node.label:
-            other = labelled.setdefault(node.label, node)
-            if other is not node:
-                raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
-                                 "tree needs one forward pass of one sample (label each Value once)")
-    cost_name = cost.label or "C"
-    names: dict[int, str] = {id(cost): cost_name}
-    names.update({id(v): k for k, v in labelled.items()})
-    if len(names) == 1:
-        raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
-                         "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")
-    tree = DependencyTree(cost=cost_name)
-    extra = 0
-    queue = deque([cost])
-    queued = {id(cost)}
-    while queue:
-        key = queue.popleft()
-        name = names[id(key)]
-        if key.size != 1:
-            raise ValueError(f"dependency_tree: {name!r} has shape {key.shape}; the tree is for a chain "
-                             "network with one neuron per layer (every Value a single number)")
-        grad = None if key.grad is None else _scalar(key.grad)
-        tree.nodes[name] = TreeNode(name, key, _scalar(key.data), grad, _kind(name, key, cost))
-        if key._op is None:
-            continue
-        # the region: unlabeled operations between this node and the labelled nodes it depends on
-        region, boundary, order = _region(key, names)
-        shown: list[Value] = []
-        for leaf in boundary:
-            if id(leaf) in names:
-                shown.append(leaf)
-            elif leaf.requires_grad:
-                extra += 1
-                names[id(leaf)] = f"θ{extra}"
-                shown.append(leaf)
-            elif _is_first_layer_input(leaf, region, name):
-                names[id(leaf)] = "α^0"
-                shown.append(leaf)
-        rank = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
-        shown.sort(key=lambda n: rank.get(_kind(names[id(n)], n, cost), 4))
-        numbers = _local_derivatives(key, order, {id(n) for n in shown})
-        ops = {n.op for n in region}
-        for parent in shown:
-            formula = _formula(key, name, parent, region, ops, names)
-            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula))
-            if id(parent) not in queued:
-                queued.add(id(parent))
-                queue.append(parent)
-    for name, node in tree.nodes.items():  # a parameter's .grad may hold other passes' gradients too
-        if node.kind in ("weight", "bias") and node.grad is not None:
-            through_tree = tree.chain_rule(name)
-            if not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
-                raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
-                                 f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
-                                 "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
-                                 "before drawing")
-    return tree
-
-
-def _kind(name: str, node: Value, cost: Value) -> str:
-    if node is cost:
-        return "cost"
-    match = _LAYER_LABEL.match(name)
-    if match:
-        return {"W": "weight", "w": "weight", "b": "bias", "z": "pre-activation"}.get(
-            match.group(1), "input" if match.group(2) == "0" else "activation")
-    return "weight" if node._op is None and node.requires_grad else "input" if node._op is None else "other"
-
-
-def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value], list[Value]]:
-    """The unlabeled operations under ``key`` (with ``key``), the leaves/labelled Values at their border, and
-    the region in reverse topological order (``key`` first)."""
-    region: list[Value] = []
-    boundary: list[Value] = []
-    seen = {id(key)}
-    stack = [key]
-    while stack:
-        node = stack.pop()
-        region.append(node)
-        for parent in node._parents:
-            if id(parent) in seen:
-                continue
-            seen.add(id(parent))
-            if id(parent) in names or parent._op is None:
-                boundary.append(parent)
-            else:
-                stack.append(parent)
-    inside = {id(n) for n in region}
-    order: list[Value] = []
-    done: set[int] = set()
-    visit: list[tuple[Value, bool]] = [(key, False)]
-    while visit:
-        node, expanded = visit.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in done:
-            continue
-        done.add(id(node))
-        visit.append((node, True))
-        visit.extend((p, False) for p in node._parents if id(p) in inside and id(p) not in done)
-    order.reverse()
-    return region, boundary, order
-
-
-def _is_first_layer_input(leaf: Value, region: list[Value], key_name: str) -> bool:
-    """An unlabeled constant multiplied by a weight under ``z^1`` (or ``z``): the network's input α^0."""
-    if key_name not in ("z^1", "z"):
-        return False
-    return any(n.op in ("mul", "matmul") and any(p is leaf for p in n._parents) for n in region)
-
-
-def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict[int, float]:
-    """∂key/∂(border Value) for every wanted border Value: a backward pass through the region alone, with the
-    operations' vjps and an upstream gradient of 1 (everything here is a single number)."""
-    pending: dict[int, np.ndarray] = {id(key): np.ones(key.shape, key.dtype)}
-    result: dict[int, float] = dict.fromkeys(wanted, 0.0)
-    inside = {id(n) for n in order}
-    for node in order:
-        g = pending.pop(id(node), None)
-        if g is None:
-            continue
-        inputs = [p.data for p in node._parents]
-        for parent, vjp in zip(node._parents, node._op.vjps, strict=True):
-            if id(parent) not in inside and id(parent) not in wanted:
-                continue  # a constant folded into the edge (an exponent, a target without a label)
-            if parent.size != 1:
-                raise ValueError(f"dependency_tree: {node.op} has an input of shape {parent.shape}; the tree "
-                                 "is for a chain network with one neuron per layer (every Value a single number)")
-            local = np.asarray(vjp(g, node.data, *inputs, **(node._params or {}))).sum().reshape(parent.shape)
-            if id(parent) in inside:
-                pending[id(parent)] = pending[id(parent)] + local if id(parent) in pending else local
-            else:
-                result[id(parent)] += float(local.reshape(()))
-    return result
-
-
-def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set[str | None],
-             names: dict[int, str]) -> str:
-    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual)."""
-    key_kind = _LAYER_LABEL.match(name)
-    parent_name = names[id(parent)]
-    if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
-        for node in region:
-            if node.op in ("mul", "matmul") and any(p is parent for p in node._parents):
-                others = [p for p in node._parents if p is not parent]
-                if len(others) == 1 and id(others[0]) in names:
-                    return _pretty(names[id(others[0])])
-            if node.op == "add" and any(p is parent for p in node._parents):
-                return "1"
-        return ""
-    if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in _ACTIVATION_FORMULAS:
-        return _ACTIVATION_FORMULAS[key.op].format(z=_pretty(parent_name))
-    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y)²
-        difference = region[0]
-    else:  # C = (α − y)² written out, as d**2 or d*d
-        subs = [n for n in region if n.op == "sub"]
-        squares = [n for n in region if n.op in ("pow", "mul")]
-        if not (len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"} and len(squares) == 1
-                and _is_square_of(squares[0], subs[0])):
-            return ""
-        difference = subs[0]
-    if not any(p is parent for p in difference._parents):
-        return ""
-    first, second = (_pretty(names[id(p)]) if id(p) in names else _number(_scalar(p.data))
-                     for p in difference._parents)
-    return f"{'' if difference._parents[0] is parent else '−'}2({first} − {second})"
-
-
-def _is_square_of(node: Value, base: Value) -> bool:
-    """Whether ``node`` is ``base ** 2`` or ``base * base``."""
-    first, second = node._parents
-    if node.op == "pow":
-        return first is base and second.size == 1 and float(second.data) == 2.0
-    return first is base and second is base
-
-
 _TREE_COLORS = {"cost": COLORS["output"], "activation": COLORS["intermediate"], "pre-activation": "#ede7f6",
                 "weight": COLORS["parameter"], "bias": COLORS["parameter"], "input": COLORS["constant"],
                 "other": COLORS["constant"]}
@@ -643,23 +305,23 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
                                         "dir": "back"})
     ids = {name: f"n{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
-        lines = [f"<B>{_text(_pretty(name))}</B>", _text(f"= {_number(node.data, precision)}")]
+        lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
-            lines.append(_text(f"∂C/∂{_pretty(name)} = {_number(node.grad, precision)}"))
+            lines.append(_text(f"∂C/∂{pretty(name)} = {format_number(node.grad, precision)}"))
         if node.kind in ("weight", "bias") and name != tree.cost:
             try:
                 path = tree.path(name)
             except ValueError:
                 path = []
             if path:
-                factors = " · ".join(f"({_number(e.number, precision)})" if e.number < 0 else
-                                     _number(e.number, precision) for e in path)
-                lines.append(_text(f"chain: {factors} = {_number(tree.chain_rule(name), precision)}", 120))
+                factors = " · ".join(f"({format_number(e.number, precision)})" if e.number < 0 else
+                                     format_number(e.number, precision) for e in path)
+                lines.append(_text(f"chain: {factors} = {format_number(tree.chain_rule(name), precision)}", 120))
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
         symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
         graph.edge(ids[edge.child], ids[edge.parent],
-                   label=_html(_text(symbol), _text(f"= {_number(edge.number, precision)}")))
+                   label=_html(_text(symbol), _text(f"= {format_number(edge.number, precision)}")))
     return graph
 
 
@@ -736,7 +398,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
             lines = [_text(f"α{str(column).translate(_SUPERSCRIPT)}{_subscript(j)}")]
             color = COLORS["constant"]
             if column:
-                lines.append(_text(f"b={_number(weights[column - 1][1][j], precision)}"))
+                lines.append(_text(f"b={format_number(weights[column - 1][1][j], precision)}"))
                 color = COLORS["output"] if column == len(sizes) - 1 else COLORS["intermediate"]
             graph.node(f"L{column}_{j}", _html(*lines), fillcolor=color, pos=pos)
     for column in range(1, len(sizes)):

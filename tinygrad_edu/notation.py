@@ -1,0 +1,41 @@
+"""How the pictures write numbers and the seed's symbols, shared by the drawings and the backpropagation player.
+
+    >>> format_number(0.123456), summary([1.0, 2.0, 6.0]), pretty("α^2"), pretty("W^(L-1)")
+    ('0.1235', 'min 1 · mean 3 · max 6', 'α²', 'Wᴸ⁻¹')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+__all__ = ["format_number", "summary", "pretty", "LAYER_LABEL"]
+
+#: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
+LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
+_SUPERSCRIPT = str.maketrans("0123456789-()L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁽⁾ᴸ")
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """A number with ``precision`` significant digits, as every drawing writes it."""
+    return f"{x:.{precision}g}"
+
+
+def summary(array: Any, precision: int = 4) -> str:
+    """A number for a single element, ``min · mean · max`` for a tensor, ``–`` for None (no gradient)."""
+    if array is None:
+        return "–"
+    array = np.asarray(array)
+    if array.size == 1:
+        return format_number(float(array.reshape(())), precision)
+    if array.size == 0:
+        return "empty"
+    return (f"min {format_number(float(array.min()), 3)} · mean {format_number(float(array.mean()), 3)} · "
+            f"max {format_number(float(array.max()), 3)}")
+
+
+def pretty(label: str) -> str:
+    """``α^2`` → ``α²``: the seed's superscript layer indices."""
+    return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
