@@ -38,7 +38,8 @@ from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty, summary
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
-           "draw_network", "render", "GraphvizNotFoundError", "COLORS"]
+           "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
+           "left_out_note"]
 
 #: Fill colours: parameters (leaves needing a gradient), constants and inputs, intermediate Values, the output.
 COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
@@ -60,6 +61,32 @@ def _text(text: Any, limit: int = 60) -> str:
 def _html(*lines: str) -> str:
     """An HTML-like label of already escaped lines."""
     return "<" + "<BR/>".join(lines) + ">"
+
+
+_INSTALL = """Install Graphviz (the program, not only the Python package):
+  Debian/Ubuntu:  sudo apt-get install graphviz
+  macOS:          brew install graphviz
+  conda:          conda install -c conda-forge graphviz
+  Windows:        winget install graphviz   (then add its bin folder to PATH)"""
+_INSTALL_HELP = """Graphviz's `dot` program was not found on PATH, so {target} could not be drawn.
+The graph's source was written to {dot} instead. """ + _INSTALL + """
+and draw the saved file later with:
+  dot -T{fmt} {dot} -o {target}"""
+_INLINE_HELP = """Graphviz's `dot` program was not found on PATH, so this graph cannot be drawn here.
+""" + _INSTALL + """
+and display it again (restart the kernel if needed), or save its source now with render(graph, "graph.dot")."""
+
+
+class Drawing(graphviz.Digraph):
+    """The graphs this module returns: a :class:`graphviz.Digraph` that, displayed in Jupyter on a machine
+    without Graphviz's ``dot``, says how to install it instead of showing graphviz's raw error."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            return {"text/plain": _INLINE_HELP,
+                    "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(_INLINE_HELP)}</pre>"}
 
 
 def _check_value(value: Any, function: str) -> None:
@@ -122,83 +149,104 @@ def _op_text(node: Value) -> str:
     return _text(f"{node.op}({shown})" if shown else node.op, 40)
 
 
-def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, show_grad: bool = True,
-               names: Mapping[str, Any] | None = None, max_nodes: int = 500,
-               model: Any = None) -> graphviz.Digraph:
+def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, show_grad: bool = True,
+               names: Mapping[str, Any] | None = None, max_nodes: int = 150, model: Any = None,
+               size: str | None = "9,12") -> Drawing:
     """Draw everything ``value`` depends on: one box per Value, one oval per operation between inputs and output.
 
-    Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``), its shape, its
-    data and its grad (the number for a single element; min/mean/max for a tensor).  Colours (:data:`COLORS`):
-    green for parameters (leaves with ``requires_grad``), grey for constants and inputs, blue for intermediate
-    Values, gold for the output.  The Values of each ``Layer`` (its ``W^i``, ``b^i`` and the operations that
-    make ``α^i`` from ``α^(i−1)``) sit in a box named after the layer; pass ``model`` to take the layers from a
-    Network.
+    Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``; the network's
+    unlabeled input is called α⁰), its shape, its data and its grad (the number for a single element;
+    min/mean/max for a tensor).  Colours (:data:`COLORS`): green for parameters (leaves with ``requires_grad``),
+    grey for constants and inputs, blue for intermediate Values, gold for the output.  The Values of each
+    ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``) sit in a box named
+    after the layer; pass ``model`` to take the layers from a Network.
 
-    At most ``max_nodes`` Values are drawn, the ones nearest the output (breadth-first); a note says how many
+    The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height"; None for
+    the natural size), the ``max_nodes`` Values nearest the output (breadth-first) with a note saying how many
     were left out.  Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.
     """
     _check_value(value, "draw_graph")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    kept, total = nearest_values(value, max_nodes)
-    kept_ids = {id(n) for n in kept}
-    number = {id(n): i for i, n in enumerate(kept)}
-    given_names: dict[int, str] = {}
+    _check_layout(rankdir, max_nodes, "draw_graph")
     if names is not None and not isinstance(names, Mapping):
         raise TypeError(f"draw_graph: names must map names to Values (e.g. names=locals()), "
                         f"got {type(names).__name__}")
-    for name, obj in (names or {}).items():
-        if isinstance(obj, Value) and not str(name).startswith("_"):
-            given_names.setdefault(id(obj), str(name))
+    kept, total = nearest_values(value, max_nodes)
+    given = {id(obj): str(name) for name, obj in reversed(list((names or {}).items()))
+             if isinstance(obj, Value) and not str(name).startswith("_")}
+    return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
+                             show_grad=show_grad, model=model, size=size)
 
+
+def _check_layout(rankdir: str, max_nodes: int, function: str) -> None:
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"{function}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
+        raise ValueError(f"{function}: max_nodes must be a positive int, got {max_nodes!r}")
+
+
+def computation_graph(value: Value, kept: list[Value], total: int, *, names: Mapping[int, str],
+                      rankdir: str = "TB", show_data: bool = True, show_grad: bool = True, model: Any = None,
+                      size: str | None = None) -> Drawing:
+    """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
+    Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
+    names = dict(names)
+    first_input = network_input(kept)
+    if first_input is not None:
+        names.setdefault(id(first_input), "α^0")
     key = ("green: parameter · grey: constant or input · blue: intermediate · gold: output · "
            "ovals: operations")
-    graph = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
-                                                              "label": key, "labelloc": "b", "fontsize": "10"},
-                             node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                             edge_attr={"color": "#555555"})
-
-    def value_label(node: Value) -> str:
-        name = node.label if node.label is not None else given_names.get(id(node))
-        cells = []
-        if name is not None:
-            cells.append(f"<B>{_text(pretty(str(name)))}</B>")
-        if node.ndim:
-            cells.append(_text(f"shape {node.shape}"))
-        if show_data:
-            cells.append("data " + _text(summary(node.data)))
-        if show_grad:
-            cells.append("grad " + _text(summary(node.grad)))
-        if not cells:
-            cells.append(" ")
-        row = "".join(f"<TD>{cell}</TD>" for cell in cells)
-        return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>{row}</TR></TABLE>>'
-
-    def kind(node: Value) -> str:
-        if node is value:
-            return "output"
-        if node.op is None:
-            return "parameter" if node.requires_grad else "constant"
-        return "intermediate"
+    attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
+    if size is not None:
+        attributes["size"] = size
+    graph = Drawing("computation_graph", graph_attr=attributes, node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                    edge_attr={"color": "#555555"})
+    number = {id(n): i for i, n in enumerate(kept)}
 
     def add_nodes(target: graphviz.Digraph, nodes: list[Value]) -> None:
         for node in nodes:
             i = number[id(node)]
-            target.node(f"v{i}", value_label(node), shape="plaintext", style="filled",
-                        fillcolor=COLORS[kind(node)])
+            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad),
+                        shape="plaintext", style="filled", fillcolor=COLORS[_value_kind(node, value)])
             if node.op is not None:
                 target.node(f"op{i}", _op_text(node), shape="oval", style="filled", fillcolor=COLORS["op"])
 
     clustered: set[int] = set()
-    for position, (name, members) in enumerate(_layer_clusters(kept, kept_ids, model)):
+    for position, (name, members) in enumerate(_layer_clusters(kept, set(number), model)):
         with graph.subgraph(name=f"cluster_layer{position}") as cluster:
             cluster.attr(label=_html("<B>" + _text(name) + "</B>"), style="rounded,dashed", color="#7f7f7f")
             add_nodes(cluster, members)
         clustered |= {id(n) for n in members}
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
+    _add_edges(graph, kept, number, total)
+    return graph
 
+
+def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool) -> str:
+    """A box of rows: the name, the shape (tensors), the data and the grad."""
+    name = node.label if node.label is not None else name
+    cells = []
+    if name is not None:
+        cells.append(f"<B>{_text(pretty(str(name)))}</B>")
+    if node.ndim:
+        cells.append(_text(f"shape {node.shape}"))
+    if show_data:
+        cells.append("data " + _text(summary(node.data)))
+    if show_grad:
+        cells.append("grad " + _text(summary(node.grad)))
+    rows = "".join(f"<TR><TD>{cell}</TD></TR>" for cell in cells or [" "])
+    return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}</TABLE>>'
+
+
+def _value_kind(node: Value, output: Value) -> str:
+    if node is output:
+        return "output"
+    if node.op is None:
+        return "parameter" if node.requires_grad else "constant"
+    return "intermediate"
+
+
+def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int], total: int) -> None:
+    """Input → operation → result edges; when Values were left out, a note pointing at the cut operations."""
     cut_ops: list[int] = []
     for node in kept:
         if node.op is None:
@@ -207,36 +255,28 @@ def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, sho
         graph.edge(f"op{i}", f"v{i}")
         cut = False
         for parent in node.parents:
-            if id(parent) in kept_ids:
+            if id(parent) in number:
                 graph.edge(f"v{number[id(parent)]}", f"op{i}")
             else:
                 cut = True
         if cut:
             cut_ops.append(i)
     if total > len(kept):
-        left_out = total - len(kept)
-        graph.node("truncated", _html(_text(f"… {left_out:,} more Values left out"),
-                                      _text(f"(showing the {len(kept):,} nearest the output; "
-                                            f"raise max_nodes to see more)", 90)),
+        graph.node("truncated", _html(*(_text(line, 90) for line in left_out_note(len(kept), total))),
                    shape="note", style="filled", fillcolor=COLORS["note"])
         for i in cut_ops:
             graph.edge("truncated", f"op{i}", style="dashed", color="#999999")
-    return graph
+
+
+def left_out_note(shown: int, total: int) -> tuple[str, str]:
+    """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
+    return (f"… {total - shown:,} more Values left out",
+            f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
 
 
 # --- rendering ----------------------------------------------------------------------------------------------
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is not installed; the ``.dot`` source was written instead."""
-
-
-_INSTALL_HELP = """Graphviz's `dot` program was not found on PATH, so {target} could not be drawn.
-The graph's source was written to {dot} instead. Install Graphviz (the program, not only the Python package):
-  Debian/Ubuntu:  sudo apt-get install graphviz
-  macOS:          brew install graphviz
-  conda:          conda install -c conda-forge graphviz
-  Windows:        winget install graphviz   (then add its bin folder to PATH)
-and draw the saved file later with:
-  dot -T{fmt} {dot} -o {target}"""
 
 
 def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str | Path, *,
@@ -288,7 +328,7 @@ _TREE_COLORS = {"cost": COLORS["output"], "activation": COLORS["intermediate"], 
                 "other": COLORS["constant"]}
 
 
-def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB") -> graphviz.Digraph:
+def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
     """The seed's section 6.3 dependency tree of a chain network, from a real forward and backward pass.
 
     ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: each node shows its value and its
@@ -298,7 +338,7 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
     tree = dependency_tree(cost)
-    graph = graphviz.Digraph("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
+    graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                              node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box",
                                         "style": "rounded,filled"},
                              edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555",
@@ -335,7 +375,7 @@ def _shown_neurons(count: int, limit: int) -> list[int | None]:
     return list(range(head)) + [None] + list(range(count - tail, count))
 
 
-def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> graphviz.Digraph:
+def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Drawing:
     """The seed's Figure 1 for a Network/MLP (or one Layer): neurons as circles in layer columns, input α^0 on
     the left, hidden layers, output on the right.  Edges are the weights: blue for positive, red for negative,
     thicker for larger |w|.  Each neuron shows its bias.  A layer wider than ``max_neurons`` shows its first and last
@@ -366,7 +406,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
     shown = [_shown_neurons(n, max_neurons) for n in sizes]
     # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order; the layout
     # is named in the graph itself, so `dot -Tsvg network.dot` on the written source draws the same picture.
-    graph = graphviz.Digraph("network", engine="neato",
+    graph = Drawing("network", engine="neato",
                              graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
                                          "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
                                          "label": "weights w: blue > 0, red < 0, thicker for larger |w|; "
@@ -420,3 +460,6 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
 def _subscript(j: int) -> str:
     return str(j).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
+
+def __dir__() -> list[str]:  # dir(viz) and tab completion list the drawings, not numpy or subprocess
+    return sorted(__all__)
