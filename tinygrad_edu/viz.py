@@ -36,10 +36,11 @@ from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dep
 from tinygrad_edu.engine import Value
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty, summary
+from tinygrad_edu.player import BackpropPlayer, backprop_steps, display_names
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
            "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
-           "left_out_note"]
+           "left_out_note", "backprop_player", "BackpropPlayer"]
 
 #: Fill colours: parameters (leaves needing a gradient), constants and inputs, intermediate Values, the output.
 COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
@@ -272,6 +273,42 @@ def left_out_note(shown: int, total: int) -> tuple[str, str]:
     """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
     return (f"… {total - shown:,} more Values left out",
             f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
+
+
+def backprop_player(value: Value, *, names: Mapping[str, Any] | None = None, max_nodes: int = 150,
+                    model: Any = None, precision: int = 4) -> BackpropPlayer:
+    """Watch backpropagation happen: a page that steps through the forward pass, one operation at a time, then
+    the backward pass in the engine's own order, on the drawing of :func:`draw_graph`.
+
+    At each backward step the Value in hand is highlighted and the page shows the gradient arriving from each
+    Value that used it, the local derivative on that edge (``∂z/∂W = α``, ``σ′(z)``, ``2(α − y)``...), their
+    product, the sum where several contributions meet, and ∂C/∂(the Value); the last step lists every
+    parameter's gradient next to its ``.grad``.  ``value`` is the cost (a single number); if it has no
+    gradient yet this calls ``value.backward()``.  Large graphs are cut as in :func:`draw_graph`.
+
+    In Jupyter the result shows inline; ``.save("player.html")`` writes one self-contained page.  Without
+    Graphviz's ``dot`` the page has the steps and says how to install Graphviz for the drawing.
+    """
+    _check_value(value, "backprop_player")
+    _check_layout("TB", max_nodes, "backprop_player")
+    if value.size != 1 or not value.requires_grad:
+        raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
+                         f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
+    if value.grad is None:
+        value.backward()
+    kept, total = nearest_values(value, max_nodes)
+    given = {id(obj): str(name) for name, obj in reversed(list((names or {}).items()))
+             if isinstance(obj, Value) and not str(name).startswith("_")}
+    shown_names = display_names(kept, given)
+    unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
+    steps = backprop_steps(value, kept, total, shown_names, precision=precision)
+    graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None,
+                              names={k: v for k, v in shown_names.items() if k not in unnamed_constants})
+    try:
+        svg = graph.pipe(format="svg", engine="dot").decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        return BackpropPlayer(steps, None, missing_drawing=_INLINE_HELP.replace("this graph", "the graph"))
+    return BackpropPlayer(steps, svg)
 
 
 # --- rendering ----------------------------------------------------------------------------------------------
