@@ -54,3 +54,7 @@ def ancestors(starts: Iterable[Value], allowed: set[int], stop: set[int]) -> lis
             if key in allowed and key not in stop and key not in seen:
                 stack.append(parent)
     return found
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

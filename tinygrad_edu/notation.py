@@ -39,3 +39,7 @@ def summary(array: Any, precision: int = 4) -> str:
 def pretty(label: str) -> str:
     """``α^2`` → ``α²``: the seed's superscript layer indices."""
     return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

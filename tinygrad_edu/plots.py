@@ -20,6 +20,8 @@ returns a single-number Value, e.g. ``lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,13 +41,28 @@ Function = Callable[[Value], Value]
 
 
 def _figure(**kwargs: Any) -> Figure:
-    """A new Figure (not registered with pyplot, so nothing piles up in memory or pops up a window)."""
+    """A new Figure that displays itself in Jupyter, not registered with pyplot (so nothing piles up in memory
+    or pops up a window)."""
+    return _figure_class()(**kwargs)
+
+
+@functools.cache
+def _figure_class() -> type:
+    """Figure with ``_repr_png_``.  Jupyter shows a bare Figure only after ``matplotlib.pyplot`` was imported
+    (loading the inline backend registers the display of Figures); these Figures never touch pyplot, so
+    without this a fresh notebook showed only ``<Figure size 750x650 with 2 Axes>``."""
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - exercised only without matplotlib
         raise ImportError("tinygrad_edu.plots needs matplotlib, the 'plot' extra: "
                           "pip install 'tinygrad-edu[plot]'") from None
-    return Figure(**kwargs)
+
+    def _repr_png_(self: Figure) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+    return type("Figure", (Figure,), {"_repr_png_": _repr_png_, "__module__": __name__})
 
 
 def _finish(fig: Figure, path: str | Path | None) -> Figure:
@@ -519,3 +536,7 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return _finish(fig, path)
+
+
+def __dir__() -> list[str]:  # dir(plots) and tab completion list the plots, not numpy
+    return sorted(__all__)

@@ -78,8 +78,8 @@ def _as_array(data: Any, name: str) -> np.ndarray:
 
 
 def _progress_bar(enabled: bool, episodes: int, label: str) -> Any:
-    """A tqdm bar when asked for, on a terminal, with tqdm installed; else None."""
-    if not enabled or not getattr(sys.stderr, "isatty", lambda: False)():
+    """A tqdm bar when asked for, on a terminal or in Jupyter, with tqdm installed; else None."""
+    if not enabled or not (getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules):
         return None
     try:
         from tqdm.auto import tqdm
