@@ -53,9 +53,12 @@ class Step:
 
 # --- names and formulas ------------------------------------------------------------------------------------
 def display_names(kept: list[Value], names: Mapping[int, str] | None = None) -> dict[int, str]:
-    """A name for every drawn Value (id → name): its label, a given name, α^0 for the network's input, the
-    number itself for a single-number constant, and ``mul₁``, ``add₂``... for unlabeled results."""
+    """A name for every drawn Value (id → name): its label, a given name, C for the output (the first drawn),
+    α^0 for the network's input, the number itself for a single-number constant, and ``mul₁``, ``add₂``... for
+    unlabeled results."""
     given = dict(names or {})
+    if kept:
+        given.setdefault(id(kept[0]), "C")
     first = network_input(kept)
     if first is not None:
         given.setdefault(id(first), "α^0")
