@@ -251,6 +251,14 @@ def test_demo_into_a_file_fails_before_training(capsys: pytest.CaptureFixture, t
     assert capsys.readouterr().out == ""
 
 
+def test_a_diverging_run_that_stays_finite_warns_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("train", "--optimizer", "gd", "--lr", "3", "--episodes", "5", "--samples", "20",
+                     "--hidden", "3", "-o", str(tmp_path / "m.npz"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("tinygrad-edu: warning: fit: the cost grew from ")
+
+
 def test_divergence_prints_no_numpy_warnings(tmp_path: Path) -> None:
     result = run_cli("train", "--optimizer", "gd", "--lr", "1e6", "--episodes", "20", "--samples", "20",
                      "--hidden", "3", "-o", str(tmp_path / "m.npz"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -160,15 +161,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Errors and warnings are one line each on stderr (after a divergence error, the warnings that led up to it
+    are not repeated).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
+    with warnings.catch_warnings(record=True) as caught:
+        status = _run(args)
+    for warning in caught:
+        if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        elif status != 1:
+            print(f"{PROG}: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         with np.errstate(all="ignore"):  # a diverging training run ends with its own one-line error
-            return args.handler(args)
+            status: int = args.handler(args)
+            return status
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is not None and error.strerror:
             message = f"{error.filename}: {error.strerror}"

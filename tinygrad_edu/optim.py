@@ -140,7 +140,8 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
         raise TypeError(f"{where} must return a cost that depends on the parameters (computed outside no_grad)")
     number = float(cost.item())
     if not math.isfinite(number):
-        raise FloatingPointError(f"{where} gave a cost of {number}; try a smaller learning rate or step size")
+        raise FloatingPointError(f"{where} gave a cost of {number}: the steps diverged; try a smaller learning rate "
+                                 "or step size")
     cost.backward()
     return cost, number
 
