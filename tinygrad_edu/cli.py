@@ -256,7 +256,7 @@ def _train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - began
     print(f"{history.episodes} episodes in {seconds:.2f} s ({history.stopped}): cost {history.cost[0]:.4g} at "
           f"the start, {history.final_cost:.4g} at the end")
-    if not history.final_cost < history.cost[0]:
+    if history.final_cost is None or not history.final_cost < history.cost[0]:
         print(f"the cost did not fall: try a smaller learning rate than {rate:g} (--learning-rate)")
     if test is None:
         samples = np.array([0.1, 0.5, -1.0, 0.01])

@@ -21,6 +21,7 @@ initial weights and biases:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ class Run:
 
     @property
     def final_cost(self) -> float:
-        return float(self.history.final_cost)
+        return math.nan if self.history.final_cost is None else self.history.final_cost
 
     @property
     def errors(self) -> np.ndarray:

@@ -205,7 +205,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     by default it appears when some run recorded step sizes.
     """
     runs = _runs(history, labels)
-    with_steps = [r for r in runs if r[2] is not None]
+    with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
     show_steps = bool(with_steps) if step_sizes is None else bool(step_sizes)
     fig = _figure(figsize=(7.5, 6.5 if show_steps else 4.2), layout="constrained")
     if show_steps:
@@ -314,7 +314,7 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
     grid = np.array([[_value(f, np.array([x, y]), function) for x in xs] for y in ys])
     finite = grid[np.isfinite(grid)]
     if finite.size and finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
-        level_values = np.geomspace(finite.min(), finite.max(), levels)
+        level_values: np.ndarray | int = np.geomspace(finite.min(), finite.max(), levels)
     else:
         level_values = levels
     filled = ax.contourf(xs, ys, grid, levels=level_values, cmap="viridis", alpha=0.85)
@@ -362,7 +362,8 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     """
     start = _point(start, "plot_descent", dims=2)
     if isinstance(optimizer_or_steps, (str, int, float, np.floating)) and not isinstance(optimizer_or_steps, bool):
-        points = descent_path(f, start, optimizer_or_steps, steps=steps, sigma=sigma, alpha=alpha)
+        rate = optimizer_or_steps if isinstance(optimizer_or_steps, str) else float(optimizer_or_steps)
+        points = descent_path(f, start, rate, steps=steps, sigma=sigma, alpha=alpha)
         label = ("Armijo steps" if isinstance(optimizer_or_steps, str) else
                  f"learning rate η = {optimizer_or_steps:g}")
     elif callable(optimizer_or_steps):

@@ -127,7 +127,7 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
                         f"e.g. optimizer={optimizer.__name__}(model, ...)")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
-    params: list[Value] = getattr(optimizer, "params", None) or model.parameters()  # type: ignore[attr-defined]
+    params: list[Value] = getattr(optimizer, "params", None) or model.parameters()
     if hasattr(model, "parameters"):
         owned = {id(p) for p in model.parameters()}
         if owned and not any(id(p) in owned for p in params):
