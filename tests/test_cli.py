@@ -81,7 +81,7 @@ def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
     if _has_matplotlib():
         assert "<svg" in (out / "cost.svg").read_text(encoding="utf-8")
     else:
-        assert 'pip install "tinygrad-edu[plot]"' in result.stdout
+        assert 'pip install ".[plot]"' in result.stdout
     assert nn.load(out / "model.npz").sizes == [1, 12, 12, 1]
     assert "| method" in (out / "results.md").read_text(encoding="utf-8")
 

@@ -28,7 +28,7 @@ from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.training import fit
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "whole_number"]
 
 PROG = "tinygrad-edu"
 
@@ -310,3 +310,8 @@ def _predict(args: argparse.Namespace) -> int:
         right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {int(y.argmax())}"
         print(f"{left} → {right}")
     return 0
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -499,3 +499,8 @@ class RandomSearch(Optimizer):
 
 #: Optimizers by name, for command lines.
 OPTIMIZERS = {"gd": GradientDescent, "armijo": Armijo, "random": RandomSearch, "sgd": SGD, "adam": Adam}
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -159,10 +159,10 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
 
 
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
-Episode = tuple[float, float, float | None, str]
+_Episode = tuple[float, float, float | None, str]
 
 
-def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> Episode:
+def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> _Episode:
     """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless ‖∇C‖ ≤ tol)."""
     cost, number = run.forward_backward(closure, episode)
     norm = gradient_norm(run.params)
@@ -173,7 +173,7 @@ def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
 
 
-def _mini_batch_episode(run: _Run, episode: int) -> Episode:
+def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     """One pass through the samples in mini-batches, one update per batch; cost and ‖∇C‖ are batch averages."""
     assert run.batch_size is not None
     total = norms = 0.0
@@ -264,3 +264,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     if not warned:
         _warn_if_diverging(history, history.final_cost, "after the last update")
     return history
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
