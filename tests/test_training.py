@@ -273,6 +273,9 @@ def test_a_cost_that_is_not_a_function_is_named():
         fit(net, x, y, cost="nope", optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
     with pytest.raises(TypeError, match="fit: the seed .*str"):
         fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, seed="0", progress=False)
+    with pytest.raises(TypeError, match="fit: shuffle must be True or False, got 'no'"):
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, batch_size=5, shuffle="no",
+            progress=False)
 
 
 def _exploding(episodes):

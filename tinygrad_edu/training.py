@@ -154,6 +154,8 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
         raise ValueError(f"fit: batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0):
         raise ValueError(f"fit: tol must be None or a number >= 0, got {tol!r}")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
     return _Run(model, cost, optimizer, params, inputs, targets, int(episodes),
                 None if batch_size is None else int(batch_size), shuffle, generator(seed, "fit"), tol)
 
