@@ -8,8 +8,6 @@ import ast
 import textwrap
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_edu"
 
 #: Each module's layer, from the bottom.  A module may import its own layer and the layers below.
@@ -147,10 +145,7 @@ def test_nothing_imports_a_higher_layer():
 
 
 def test_no_import_cycles():
-    cycles = import_cycles(import_graph(PACKAGE))
-    if cycles == [["engine", "ops"]]:  # Op.__call__ imports engine.apply; being removed on main
-        pytest.xfail("the known engine <-> ops cycle, until main's fix is merged")
-    assert cycles == []
+    assert import_cycles(import_graph(PACKAGE)) == []
 
 
 # --- the checker itself finds what it should ---------------------------------------------------------------
