@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinygrad_edu._engine_read import local_gradients
-from tinygrad_edu.engine import Value
+from tinygrad_edu.engine import Value, local_gradients
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty
 
@@ -183,7 +182,14 @@ def dependency_tree(cost: Value) -> DependencyTree:
             if id(parent) not in queued:
                 queued.add(id(parent))
                 queue.append(parent)
-    for name, node in tree.nodes.items():  # a parameter's .grad may hold other passes' gradients too
+    _check_single_pass(tree)
+    return tree
+
+
+def _check_single_pass(tree: DependencyTree) -> None:
+    """A parameter's .grad may hold other backward passes' gradients too: then the tree's numbers would not
+    multiply to it, so say so instead of drawing a contradiction."""
+    for name, node in tree.nodes.items():
         if node.kind in ("weight", "bias") and node.grad is not None:
             through_tree = tree.chain_rule(name)
             if not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
@@ -191,7 +197,6 @@ def dependency_tree(cost: Value) -> DependencyTree:
                                  f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
                                  "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
                                  "before drawing")
-    return tree
 
 
 def _kind(name: str, node: Value, cost: Value) -> str:

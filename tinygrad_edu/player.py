@@ -28,9 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._engine_read import backward_order, local_gradients
 from tinygrad_edu.dependency_tree import network_input
-from tinygrad_edu.engine import Value
+from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.notation import format_number, pretty, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "display_names", "local_formula", "forward_formula"]

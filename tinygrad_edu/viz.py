@@ -31,7 +31,6 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from tinygrad_edu._engine_read import op_params
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
 from tinygrad_edu.graph import ancestors, nearest_values
@@ -145,7 +144,7 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
 
 
 def _op_text(node: Value) -> str:
-    params = op_params(node)
+    params = node.op_params
     shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None and (k != "keepdims" or v))
     return _text(f"{node.op}({shown})" if shown else node.op, 40)
 
@@ -424,7 +423,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
                         f"got {type(model).__name__}")
     if isinstance(max_neurons, bool) or not isinstance(max_neurons, int) or max_neurons < 3:
         raise ValueError(f"draw_network: max_neurons must be an int of at least 3, got {max_neurons!r}")
-    weights = []
+    weights: list[tuple[np.ndarray, np.ndarray]] = []
     for i, layer in enumerate(layers, start=1):
         w = np.asarray(getattr(layer.weights, "data", layer.weights), dtype=float)
         b = np.asarray(getattr(layer.biases, "data", layer.biases), dtype=float).reshape(-1)
