@@ -265,3 +265,26 @@ def test_play_advances_and_the_screenshot_is_not_blank(browser, tmp_path):
     assert len(colours) > 50  # text, boxes in four colours, the red highlight: far from a blank page
     assert (np.abs(pixels.astype(int) - [208, 0, 0]).sum(axis=1) < 60).sum() > 100  # the current Value's red
     assert _errors(browser) == []
+
+
+@needs_dot
+def test_the_inline_frame_works_in_chromium_without_touching_the_address(browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    _, cost = _chain()
+    player = viz.backprop_player(cost)
+    notebook = tmp_path / "notebook.html"  # what Jupyter does with _repr_html_: put it into its own page
+    notebook.write_text(f"<!DOCTYPE html><html><body><p>a notebook cell</p>{player._repr_html_()}</body></html>",
+                        encoding="utf-8")
+    browser.get(notebook.resolve().as_uri())
+    browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    try:
+        assert _read(browser)[0] == f"step 1 / {len(player)}"
+        browser.find_element("css selector", "[data-go=next]").click()
+        browser.find_element("css selector", "body").send_keys(Keys.ARROW_RIGHT)
+        counter, text = _read(browser)
+        assert counter == f"step 3 / {len(player)}" and player.steps[2].title in text
+    finally:
+        browser.switch_to.default_content()
+    assert "#" not in browser.current_url  # the notebook's address is left alone
+    assert _errors(browser) == []
