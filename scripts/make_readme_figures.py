@@ -56,7 +56,7 @@ def player_screenshot(out: Path) -> Path:
         subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
                         "--hide-scrollbars", f"--user-data-dir={profile}/user", f"--screenshot={path.resolve()}",
-                        "--window-size=1200,760", f"{page.resolve().as_uri()}#step={step}"],
+                        "--window-size=1440,820", f"{page.resolve().as_uri()}#step={step}"],
                        check=True, capture_output=True, timeout=120)
     return path
 

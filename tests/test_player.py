@@ -60,10 +60,11 @@ def _step_titled(player: BackpropPlayer, title_end: str):
 
 
 # --- the steps ---------------------------------------------------------------------------------------------------
-def test_backward_steps_give_the_closed_form_gradients_and_the_engines():
+@pytest.mark.parametrize("layout", ["graph", "tree"])
+def test_backward_steps_give_the_closed_form_gradients_and_the_engines(layout):
     net, cost = _chain()
     cost.backward()
-    player = viz.backprop_player(cost)
+    player = viz.backprop_player(cost, layout=layout)
     expected = _closed_form_grads(net, 0.5, 0.25)
     for name, grad in expected.items():
         pretty = name.replace("^1", "¹").replace("^2", "²")
@@ -75,7 +76,7 @@ def test_backward_steps_give_the_closed_form_gradients_and_the_engines():
     # ∂C/∂W² = arriving · local: the row of the step shows α¹ as the local derivative of the matmul
     row = _text_of(_step_titled(player, "∂C/∂W²").html)
     alpha1 = _sigmoid(float(net.layers[0].weights.data[0, 0]) * 0.5 + float(net.layers[0].biases.data[0]))
-    assert f"= α¹ = {format_number(alpha1)}" in row
+    assert f"/∂W² = α¹ = {format_number(alpha1)}" in row  # ∂z²/∂W² in the tree, ∂matmul₂/∂W² in the graph
     result = _text_of(player.steps[-1].html)
     for p in net.parameters():
         assert f"{format_number(float(p.grad.item()))} = .grad" in result
@@ -83,7 +84,7 @@ def test_backward_steps_give_the_closed_form_gradients_and_the_engines():
 
 def test_forward_then_backward_in_the_engines_order():
     _, cost = _chain(layers=3)
-    player = viz.backprop_player(cost)
+    player = viz.backprop_player(cost, layout="graph")
     phases = [s.phase for s in player.steps]
     assert phases[0] == "start" and phases[-1] == "result"
     forward = [s for s in player.steps if s.phase == "forward"]
@@ -100,6 +101,32 @@ def test_forward_then_backward_in_the_engines_order():
                 assert position[kept.index(parent)] > position[i]
     assert [s.node for s in forward] == [s.node for s in reversed(backward) if kept[s.node].op is not None]
     assert len(backward) == sum(n.requires_grad for n in kept) == 16  # C, and W, b, W·α, z, α of each layer
+
+
+def test_the_tree_layout_steps_through_the_seeds_tree_in_the_engines_order():
+    net, cost = _chain(layers=3)
+    player = viz.backprop_player(cost)  # a chain network: the dependency tree by default
+    tree = viz.dependency_tree(cost)
+    backward = [s for s in player.steps if s.phase == "backward"]
+    names = list(tree.nodes)
+    shown = [names[s.node] for s in backward]
+    assert shown[0] == "C" and len(shown) == 13  # C, and z, α, W, b of each layer (y and α⁰ are constants)
+    for edge in tree.edges:  # every Value comes after the Values it feeds
+        if edge.parent in shown:
+            assert shown.index(edge.parent) > shown.index(edge.child)
+    step = _step_titled(player, "∂C/∂z²")
+    assert step.edges == [f"v{names.index('α^2')}->v{names.index('z^2')}"]
+    assert "∂α²/∂z² = σ′(z²)" in _text_of(step.html)
+    forward = [names[s.node] for s in player.steps if s.phase == "forward"]
+    assert forward == ["z^1", "α^1", "z^2", "α^2", "z^3", "α^3", "C"]
+    assert "z³ = W³ · α² + b³" in _text_of(player.steps[5].html)
+    wide = nn.MLP([1, 3, 1], rng=0)  # not a chain: the graph layout
+    cost = squared_error(wide(np.array([0.5])), np.array([0.2]))
+    assert any("matmul" in s.title for s in viz.backprop_player(cost).steps)
+    with pytest.raises(ValueError, match="one neuron per layer"):
+        viz.backprop_player(cost, layout="tree")
+    with pytest.raises(ValueError, match="layout must be"):
+        viz.backprop_player(cost, layout="circle")
 
 
 def test_contributions_add_up_where_a_value_is_used_twice():

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.dependency_tree import network_input
+from tinygrad_edu.dependency_tree import DependencyTree, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.notation import format_number, pretty, summary
 
-__all__ = ["Step", "BackpropPlayer", "backprop_steps", "display_names", "local_formula", "forward_formula"]
+__all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
+           "forward_formula"]
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -261,6 +262,76 @@ def _result_step(kept: list[Value], number: Mapping[int, int], names: Mapping[in
             "backward() stored it in .grad:</p><table><tr><th>parameter</th><th>∂C/∂ (the steps)</th>"
             f"<th>.grad</th><th></th></tr>{''.join(rows)}</table>")
     return Step("result", -1, "Every gradient, as .grad holds it", body)
+
+
+# --- the same steps on the dependency tree of a chain network ----------------------------------------------------
+def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list[Step]:
+    """The player's steps on the seed's dependency tree (:mod:`tinygrad_edu.dependency_tree`): the tree's
+    Values in the engine's order, each edge with the tree's local derivative (unlabeled operations folded in,
+    as the tree draws them).  Value number ``i`` is the ``i``-th of ``tree.nodes``."""
+    index = {id(node.value): i for i, node in enumerate(tree.nodes.values())}
+    names = {id(node.value): name for name, node in tree.nodes.items()}
+    grads, _ = _gradients(cost, set())
+    order = [n for n in backward_order(cost) if id(n) in index]
+    fmt = lambda array: summary(array, precision)  # noqa: E731
+    leaves = [node.value for node in tree.nodes.values() if node.value.op is None]
+    steps = [_start_step(leaves, len(leaves), names, fmt)]
+    operations = [n for n in reversed(order) if n.op is not None]
+    for k, node in enumerate(operations, start=1):
+        inputs = [e for e in tree.edges if e.child == names[id(node)]]
+        formula = _tree_forward_formula(node, names[id(node)], [e.parent for e in inputs])
+        values = "".join(f"<li>{_esc(e.parent)} = {_esc(fmt(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
+        body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
+                f"<p class='result'>{_esc(names[id(node)])} = {_esc(fmt(node.data))}</p>")
+        edges = [f"v{index[id(node)]}->v{list(tree.nodes).index(e.parent)}" for e in inputs]
+        steps.append(Step("forward", index[id(node)], f"Forward {k} of {len(operations)}: "
+                          f"{pretty(names[id(node)])}", body, edges))
+    for k, node in enumerate(order, start=1):
+        steps.append(_tree_backward_step(node, k, len(order), cost, tree, index, names, grads, fmt))
+    steps.append(_result_step(leaves, index, names, grads, fmt))
+    return steps
+
+
+def _tree_forward_formula(node: Value, name: str, parents: list[str]) -> str:
+    """``z = W·α + b``, ``α = σ(z)``, ``C = (α − y)²``: a tree node from the tree nodes it depends on."""
+    kinds = [pretty(p) for p in parents]
+    if name.startswith("z") and len(kinds) == 3:  # the tree lists weight, activation/input, bias
+        return f"{kinds[0]} · {kinds[1]} + {kinds[2]}"
+    if node.op == "squared_error" and len(kinds) == 2:
+        return f"Σ({kinds[0]} − {kinds[1]})²"
+    if len(kinds) == 1 and node.op is not None:
+        return forward_formula(node, kinds)
+    return f"{node.op}({', '.join(kinds)})"
+
+
+def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: DependencyTree,
+                        index: Mapping[int, int], names: Mapping[int, str], grads: Mapping[int, np.ndarray],
+                        fmt: Any) -> Step:
+    name, top = names[id(node)], pretty(tree.cost)
+    title = f"Backward {k} of {count}: ∂{top}/∂{pretty(name)}"
+    total = fmt(grads[id(node)])
+    result = f"<p class='result'>∂{_esc(top)}/∂{_esc(name)} = {_esc(total)}</p>"
+    if node is cost:
+        return Step("backward", index[id(node)], title,
+                    f"<p>The backward pass starts at the cost itself: ∂{_esc(top)}/∂{_esc(top)} = 1.</p>" + result)
+    uses = [e for e in tree.edges if e.parent == name]
+    rows, products = [], []
+    for edge in uses:
+        arriving = grads[id(tree.nodes[edge.child].value)]
+        product = float(np.asarray(arriving).reshape(())) * edge.number
+        products.append(product)
+        local = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
+        local += "" if edge.formula == fmt(edge.number) else f" = {fmt(edge.number)}"
+        rows.append(f"<tr><td>{_esc(edge.child)}</td><td>{_esc(fmt(arriving))}</td><td>{_esc(local)}</td>"
+                    f"<td>{_esc(fmt(arriving))} × {_esc(fmt(edge.number))} = {_esc(fmt(product))}</td></tr>")
+    body = (f"<p>{_esc(name)} feeds {len(uses)} node{'s' * (len(uses) != 1)} of the tree; from each, the gradient "
+            "arriving from above times the local derivative on the edge:</p><table><tr><th>from</th>"
+            f"<th>arriving ∂{_esc(top)}/∂·</th><th>local derivative</th><th>product</th></tr>{''.join(rows)}</table>")
+    if len(uses) > 1:
+        body += (f"<p class='sum'>Where the contributions meet they add up: "
+                 f"{_esc(' + '.join(fmt(p) for p in products))} = {_esc(total)}</p>")
+    edges = [f"v{list(tree.nodes).index(e.child)}->v{index[id(node)]}" for e in uses]
+    return Step("backward", index[id(node)], title, body + result, edges)
 
 
 # --- the page ----------------------------------------------------------------------------------------------------

@@ -35,11 +35,11 @@ from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dep
 from tinygrad_edu.engine import Value
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty, summary
-from tinygrad_edu.player import BackpropPlayer, backprop_steps, display_names
+from tinygrad_edu.player import BackpropPlayer, backprop_steps, display_names, tree_steps
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
            "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
-           "left_out_note", "backprop_player", "BackpropPlayer"]
+           "left_out_note", "tree_drawing", "backprop_player", "BackpropPlayer"]
 
 #: Fill colours: parameters (leaves needing a gradient), constants and inputs, intermediate Values, the output.
 COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
@@ -274,27 +274,43 @@ def left_out_note(shown: int, total: int) -> tuple[str, str]:
             f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
 
 
-def backprop_player(value: Value, *, names: Mapping[str, Any] | None = None, max_nodes: int = 150,
-                    model: Any = None, precision: int = 4) -> BackpropPlayer:
+def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, Any] | None = None,
+                    max_nodes: int = 150, model: Any = None, precision: int = 4) -> BackpropPlayer:
     """Watch backpropagation happen: a page that steps through the forward pass, one operation at a time, then
-    the backward pass in the engine's own order, on the drawing of :func:`draw_graph`.
+    the backward pass in the engine's own order.
 
     At each backward step the Value in hand is highlighted and the page shows the gradient arriving from each
     Value that used it, the local derivative on that edge (``∂z/∂W = α``, ``σ′(z)``, ``2(α − y)``...), their
     product, the sum where several contributions meet, and ∂C/∂(the Value); the last step lists every
     parameter's gradient next to its ``.grad``.  ``value`` is the cost (a single number); if it has no
-    gradient yet this calls ``value.backward()``.  Large graphs are cut as in :func:`draw_graph`.
+    gradient yet this calls ``value.backward()``.
+
+    ``layout="graph"`` draws every Value and operation as :func:`draw_graph` does (large graphs cut the same
+    way); ``"tree"`` draws the seed's dependency tree of a chain network (:func:`draw_dependency_tree`, with
+    the unlabeled operations folded into its edges); ``"auto"`` takes the tree when the cost comes from a
+    network with one neuron per layer (labelled ``z^i``, ``α^i`` as ``nn.Layer`` does).
 
     In Jupyter the result shows inline; ``.save("player.html")`` writes one self-contained page.  Without
     Graphviz's ``dot`` the page has the steps and says how to install Graphviz for the drawing.
     """
     _check_value(value, "backprop_player")
     _check_layout("TB", max_nodes, "backprop_player")
+    if layout not in ("auto", "graph", "tree"):
+        raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
     if value.grad is None:
         value.backward()
+    if layout != "graph":
+        try:
+            tree = dependency_tree(value)
+        except ValueError:
+            if layout == "tree":
+                raise
+        else:  # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
+            if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
+                return _player(tree_steps(value, tree, precision=precision), tree_drawing(tree, precision=precision))
     kept, total = nearest_values(value, max_nodes)
     given = {id(obj): str(name) for name, obj in reversed(list((names or {}).items()))
              if isinstance(obj, Value) and not str(name).startswith("_")}
@@ -303,6 +319,10 @@ def backprop_player(value: Value, *, names: Mapping[str, Any] | None = None, max
     steps = backprop_steps(value, kept, total, shown_names, precision=precision)
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None,
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants})
+    return _player(steps, graph)
+
+
+def _player(steps: list, graph: graphviz.Digraph) -> BackpropPlayer:
     try:
         svg = graph.pipe(format="svg", engine="dot").decode("utf-8")
     except graphviz.ExecutableNotFound:
@@ -373,13 +393,16 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
-    tree = dependency_tree(cost)
+    return tree_drawing(dependency_tree(cost), precision=precision, rankdir=rankdir)
+
+
+def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
+    """The drawing of :func:`draw_dependency_tree` for a tree already found; node ``i`` of ``tree.nodes`` is the
+    Graphviz node ``v{i}``."""
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
-                             node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box",
-                                        "style": "rounded,filled"},
-                             edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555",
-                                        "dir": "back"})
-    ids = {name: f"n{i}" for i, name in enumerate(tree.nodes)}
+                    node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
+                    edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
+    ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
