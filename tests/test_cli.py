@@ -296,3 +296,15 @@ def test_predict_on_a_damaged_model_file_in_a_real_process(tmp_path: Path) -> No
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("tinygrad-edu: error: "), result.stderr
     assert "compression method 99" in result.stderr
+
+
+def test_predict_refuses_an_inputs_file_that_is_a_pipe_or_a_device(capsys: pytest.CaptureFixture,
+                                                                    tmp_path: Path) -> None:
+    model = tmp_path / "model.npz"
+    nn.MLP([1, 1], rng=0).save(model)
+    if os.path.exists("/dev/zero"):  # would be read forever
+        assert "character device" in one_line_error(capsys, ["predict", str(model), "--inputs-file", "/dev/zero"])
+    if hasattr(os, "mkfifo"):  # would wait forever for a writer
+        os.mkfifo(tmp_path / "numbers")
+        message = one_line_error(capsys, ["predict", str(model), "--inputs-file", str(tmp_path / "numbers")])
+        assert "named pipe" in message
