@@ -8,6 +8,7 @@ import ast
 import io
 import json
 import os
+import stat
 import struct
 import threading
 import zipfile
@@ -426,3 +427,26 @@ def test_no_module_of_the_package_can_unpickle() -> None:
                     getattr(node.func.value, "id", None) in ("np", "numpy"):
                 keywords = {k.arg: getattr(k.value, "value", None) for k in node.keywords}
                 assert keywords.get("allow_pickle") is False, f"{source.name}:{node.lineno} np.load may unpickle"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_save_never_replaces_a_pipe_or_device(tmp_path: Path) -> None:
+    """Renaming the new file onto the destination would replace a named pipe or, as root, /dev/null itself."""
+    pipe = tmp_path / "pipe.npz"
+    os.mkfifo(pipe)
+    with pytest.raises(ValueError, match="pipe.npz' exists and is not a regular file"):
+        _model().save(pipe)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.npz"]
+    with pytest.raises(IsADirectoryError):
+        _model().save(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_save_through_a_symbolic_link_writes_its_target(tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    target, link = tmp_path / "models" / "model.npz", tmp_path / "link.npz"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    _model().save(link)
+    assert link.is_symlink() and _unchanged(nn.load(target), _state(_model()))

@@ -25,6 +25,7 @@ Any damage is a :class:`ModelFileError` (a ``ValueError``) naming the file; no p
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -159,21 +160,34 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: dict | None = N
             raise ValueError("save: the architecture does not describe the parameters")
         entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
     entries.update(arrays)
-    folder, base = os.path.split(os.path.abspath(name))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: the folder {os.fsdecode(folder)!r} "
-                                "does not exist")
+    destination = _destination(name)
+    folder, base = os.path.split(destination)
     temporary = os.path.join(folder, f".{os.fsdecode(base)}.{uuid.uuid4().hex}.tmp")
     try:
         with open(temporary, "xb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
             for key, array in entries.items():  # the usual permissions (umask), unlike mkstemp's 0600
                 with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
-        os.replace(temporary, name)
+        os.replace(temporary, destination)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _destination(name: str | bytes) -> str | bytes:
+    """Where to write: the file a symbolic link points to (the link stays), in a folder that exists, and not
+    over a folder, pipe or device (renaming onto ``/dev/null`` would replace the device)."""
+    destination = os.path.realpath(name)
+    folder = os.path.dirname(destination)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: the folder {os.fsdecode(folder)!r} "
+                                "does not exist")
+    if os.path.isdir(destination):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
+    if os.path.exists(destination) and not os.path.isfile(destination):
+        raise ValueError(f"save: {os.fsdecode(name)!r} exists and is not a regular file; it is left alone")
+    return destination
 
 
 # --- reading ----------------------------------------------------------------------------------------------
