@@ -450,3 +450,21 @@ def test_save_through_a_symbolic_link_writes_its_target(tmp_path: Path) -> None:
     link.symlink_to(target)
     _model().save(link)
     assert link.is_symlink() and _unchanged(nn.load(target), _state(_model()))
+
+
+def test_a_network_with_parameters_of_its_own_saves_without_an_architecture(tmp_path: Path) -> None:
+    from tinygrad_edu import Value
+
+    class Scaled(nn.Network):
+        def __init__(self) -> None:
+            super().__init__(nn.Layer(2, 1, rng=0))
+            self.scale = Value(np.array([2.5]))
+
+    model = Scaled()
+    model.save(tmp_path / "scaled.npz")
+    assert sorted(nn.load_state(tmp_path / "scaled.npz")) == ["layers.1.biases", "layers.1.weights", "scale"]
+    other = Scaled()
+    other.scale.data = np.array([0.0])
+    assert _unchanged(other.load(tmp_path / "scaled.npz"), _state(model))
+    with pytest.raises(ValueError, match="no architecture"):
+        nn.load(tmp_path / "scaled.npz")

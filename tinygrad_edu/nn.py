@@ -38,7 +38,6 @@ MAX_PARAMETERS = serialization.MAX_PARAMETERS
 INITS = ("uniform", "xavier", "he")
 
 PathLike = str | os.PathLike
-ModelState = Mapping[str, Any]
 
 
 class Module:
@@ -84,7 +83,7 @@ class Module:
         """A copy of every parameter's data, by name."""
         return {name: value.data.copy() for name, value in self.named_parameters()}
 
-    def load_state_dict(self, state: ModelState) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set the parameters from ``state`` (as made by :meth:`state_dict`), exactly, keeping its dtype.
 
         Everything is checked before anything is assigned: a missing, extra or mis-shaped entry, or one that
@@ -124,7 +123,7 @@ class Module:
         return self
 
 
-def _check_names(owner: str, params: Mapping[str, Value], state: ModelState) -> None:
+def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any]) -> None:
     """Refuse a state whose names are not exactly the parameters', saying so if it counts layers from 0."""
     missing = [name for name in params if name not in state]
     extra = [str(name) for name in state if name not in params]
@@ -368,7 +367,11 @@ class Network(Module):
         layers = [layer.config() for layer in self.layers]
         return None if None in layers else {"layers": layers}
 
-    _architecture = config
+    def _architecture(self) -> dict | None:
+        """The architecture, if it describes every parameter (a subclass may add its own)."""
+        config = self.config()
+        shapes = {name: value.shape for name, value in self.named_parameters()}
+        return config if config is not None and serialization.parameter_shapes(config) == shapes else None
 
     def __repr__(self) -> str:
         lines = [f"  ({layer.index}): {layer!r}" for layer in self.layers]
