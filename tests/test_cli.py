@@ -308,3 +308,11 @@ def test_predict_refuses_an_inputs_file_that_is_a_pipe_or_a_device(capsys: pytes
         os.mkfifo(tmp_path / "numbers")
         message = one_line_error(capsys, ["predict", str(model), "--inputs-file", str(tmp_path / "numbers")])
         assert "named pipe" in message
+
+
+def test_train_refuses_an_output_it_cannot_save_to_before_training(capsys: pytest.CaptureFixture,
+                                                                   tmp_path: Path) -> None:
+    assert main(["train", "--episodes", "1", "-o", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "it is a folder" in captured.err and captured.err.count("\n") == 1
+    assert captured.out == ""  # nothing was trained

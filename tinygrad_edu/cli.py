@@ -212,9 +212,11 @@ def _train(args: argparse.Namespace) -> int:
     episodes = args.episodes or defaults["episodes"]
     batch_size = args.batch_size or defaults["batch_size"]
     cost_name = args.cost or defaults["cost"]
-    folder = Path(args.output).resolve().parent
-    if not folder.is_dir():
-        raise ValueError(f"train: cannot save the model to {args.output}: the folder {folder} does not exist")
+    output = Path(args.output).resolve()
+    if not output.parent.is_dir():
+        raise ValueError(f"train: cannot save the model to {args.output}: the folder {output.parent} does not exist")
+    if output.exists() and not output.is_file():
+        raise ValueError(f"train: cannot save the model to {args.output}: it is a folder, pipe or device")
     if args.data == "xsquared":
         inputs, targets = xsquared(args.samples, seed=args.seed)
         test = None
