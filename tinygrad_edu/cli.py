@@ -242,9 +242,10 @@ def _train(args: argparse.Namespace) -> int:
     history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
                   batch_size=batch_size, seed=args.seed, progress=args.progress)
     seconds = time.perf_counter() - began
+    final_cost = history.cost[-1]  # fit runs at least one episode
     print(f"{history.episodes} episodes in {seconds:.2f} s ({history.stopped}): cost {history.cost[0]:.4g} at "
-          f"the start, {history.final_cost:.4g} at the end")
-    if not history.final_cost < history.cost[0]:
+          f"the start, {final_cost:.4g} at the end")
+    if not final_cost < history.cost[0]:
         print(f"the cost did not fall: try a smaller learning rate than {rate:g} (--learning-rate)")
     if test is None:
         samples = np.array([0.1, 0.5, -1.0, 0.01])

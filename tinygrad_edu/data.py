@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -270,7 +270,11 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
 _IDX_UBYTE = 0x08
 
 
-def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def _read_up_to(stream: _Readable, size: int) -> bytes:
     """At most ``size`` bytes, read in pieces, so that a size declared by a damaged header allocates nothing
     the stream does not hold."""
     pieces, left = [], size

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 __all__ = ["checked_path", "open_regular_file"]
 
-PathLike = str | bytes | os.PathLike
+PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
 
 def checked_path(path: object, operation: str) -> str | bytes:

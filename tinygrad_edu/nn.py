@@ -229,6 +229,7 @@ class Layer(Module):
                                             f"Layer({self.in_size}, {self.out_size})")
         if not isinstance(name, (str, type(None))):
             raise TypeError(f"Layer: name must be a string or None, got {type(name).__name__} {name!r}")
+        self._activation: Callable[[Value], Value]
         if isinstance(activation, str):
             if activation not in ACTIVATIONS:
                 raise ValueError(f"Layer: unknown activation {activation!r}; choose one of "

@@ -53,6 +53,7 @@ MAX_PARAMETERS = 100_000_000
 _FORMAT_KEY, _ARCHITECTURE_KEY = "__format__", "__architecture__"
 _MAX_MARKER_BYTES, _MAX_ARCHITECTURE_BYTES = 1024, 1 << 20  # declared sizes above these are refused unread
 _MAX_HEADER_BYTES = 10_000
+Architecture = dict[str, Any]  # {"layers": [{"in_size": ..., "out_size": ..., "activation": ..., "name": ...}]}
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 # What reading a damaged zip or .npy can raise; each becomes a ModelFileError.
 _DAMAGE = (ValueError, TypeError, KeyError, EOFError, OSError, OverflowError, SyntaxError, RuntimeError,
@@ -109,22 +110,18 @@ def parameter_shapes(architecture: Any) -> dict[str, tuple[int, ...]]:
     damaged = "the stored architecture is damaged:"
     layers = architecture.get("layers") if isinstance(architecture, dict) else None
     if not isinstance(layers, list) or not layers:
-        return _refuse(f"{damaged} expected {{'layers': [...]}} with at least one layer, "
-                       f"got {_short(architecture)}")
+        raise ValueError(f"{damaged} expected {{'layers': [...]}} with at least one layer, "
+                         f"got {_short(architecture)}")
     shapes: dict[str, tuple[int, ...]] = {}
     for i, spec in enumerate(layers, start=1):
         problem = _layer_problem(i, spec, layers[i - 2] if i > 1 else None)
         if problem:
-            return _refuse(f"{damaged} {problem}")
+            raise ValueError(f"{damaged} {problem}")
         shapes[f"layers.{i}.weights"] = (spec["in_size"], spec["out_size"])
         shapes[f"layers.{i}.biases"] = (spec["out_size"],)
     sizes = "-".join(str(size) for size in [layers[0]["in_size"]] + [spec["out_size"] for spec in layers])
     check_parameter_count(sum(math.prod(shape) for shape in shapes.values()), f"the stored architecture {sizes}")
     return shapes
-
-
-def _refuse(message: str) -> Any:
-    raise ValueError(message)
 
 
 # --- writing ----------------------------------------------------------------------------------------------
@@ -144,7 +141,7 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def save(path: PathLike, state: Mapping[str, Any], architecture: dict | None = None) -> None:
+def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | None = None) -> None:
     """Write ``state`` (names to arrays) and ``architecture`` to ``path`` in the format above.
 
     The file is written next to its destination and then renamed, so an interrupted save never leaves a
@@ -175,10 +172,10 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: dict | None = N
         raise
 
 
-def _destination(name: str | bytes) -> str | bytes:
+def _destination(name: str | bytes) -> str:
     """Where to write: the file a symbolic link points to (the link stays), in a folder that exists, and not
     over a folder, pipe or device (renaming onto ``/dev/null`` would replace the device)."""
-    destination = os.path.realpath(name)
+    destination = os.path.realpath(os.fsdecode(name))
     folder = os.path.dirname(destination)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: the folder {os.fsdecode(folder)!r} "
@@ -193,7 +190,7 @@ def _destination(name: str | bytes) -> str | bytes:
 # --- reading ----------------------------------------------------------------------------------------------
 
 def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None
-         ) -> tuple[dict[str, np.ndarray], dict | None]:
+         ) -> tuple[dict[str, np.ndarray], Architecture | None]:
     """The parameters (by name) and the architecture (or None) stored in a model file.
 
     ``shapes`` are the parameter shapes of the model being loaded into, if any: the file must hold exactly
@@ -215,7 +212,7 @@ def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None
 
 
 def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None, where: str
-                  ) -> tuple[dict[str, np.ndarray], dict | None]:
+                  ) -> tuple[dict[str, np.ndarray], Architecture | None]:
     start = file.read(6)
     if start == b"\x93NUMPY":
         raise ModelFileError(f"{where} holds a single array (.npy), not a set of named arrays")
@@ -263,9 +260,9 @@ def _members(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]
     return members
 
 
-def _parsed_architecture(text: str, where: str) -> dict:
+def _parsed_architecture(text: str, where: str) -> Architecture:
     try:
-        architecture = json.loads(text)
+        architecture: Architecture = json.loads(text)
     except ValueError as error:
         raise ModelFileError(f"{where}: the stored architecture is damaged: {error}") from None
     try:
@@ -284,7 +281,7 @@ def _same_names(wanted: Mapping[str, Any], members: Mapping[str, Any], whose: st
         raise ModelFileError(f"{where} does not fit {whose}: {'; '.join(parts)}")
 
 
-def _expected_shapes(architecture: dict | None, shapes: Mapping[str, tuple[int, ...]] | None,
+def _expected_shapes(architecture: Architecture | None, shapes: Mapping[str, tuple[int, ...]] | None,
                      members: Mapping[str, zipfile.ZipInfo], where: str) -> dict[str, tuple[int, ...]] | None:
     """The shape every entry must have, from the stored architecture and the model loaded into (None if there
     is neither); the entries must be exactly the expected ones."""
