@@ -1,25 +1,33 @@
-"""``__all__`` of the modules that make and read models, costs, data and the command line: every public function
-and class they define is listed, nothing they merely import (``np``, ``os``, ``zipfile``) is."""
+"""Each module's API is its ``__all__``: everything public it defines is listed, everything listed exists, and
+``dir(module)`` / ``from module import *`` show the API, not ``np``, ``math`` or private helpers."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
-from types import ModuleType
 
 import pytest
 
-from tinygrad_edu import cli, data, files, losses, nn, serialization
+MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files"]
 
 
-@pytest.mark.parametrize("module", [nn, losses, data, cli, serialization, files], ids=lambda m: m.__name__)
-def test_all_lists_what_the_module_defines_and_nothing_it_imports(module: ModuleType) -> None:
-    defined = {name for name, obj in vars(module).items()
-               if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
-               and obj.__module__ == module.__name__}
-    assert defined - set(module.__all__) == set(), "defined but not in __all__"
-    assert [name for name in module.__all__ if not hasattr(module, name)] == []
-    imported = {name for name, obj in vars(module).items() if inspect.ismodule(obj)}
-    assert imported & set(module.__all__) == set()
+@pytest.mark.parametrize("name", MODULES)
+def test_all_lists_exactly_the_public_definitions(name):
+    module = importlib.import_module(f"tinygrad_edu.{name}")
+    exported = set(module.__all__)
+    assert len(exported) == len(module.__all__), "a name is listed twice"
+    assert all(hasattr(module, item) for item in exported)
+    defined = {item for item, value in vars(module).items()
+               if not item.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+               and value.__module__ == module.__name__}
+    assert defined - exported == set(), f"public but not in __all__: {sorted(defined - exported)}"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_dir_and_star_import_show_only_the_api(name):
+    module = importlib.import_module(f"tinygrad_edu.{name}")
+    assert dir(module) == sorted(module.__all__)
+    assert "np" not in dir(module)
     namespace: dict = {}
-    exec(f"from {module.__name__} import *", namespace)  # noqa: S102 - the star import is what is tested
+    exec(f"from tinygrad_edu.{name} import *", namespace)
     assert set(namespace) - {"__builtins__"} == set(module.__all__)

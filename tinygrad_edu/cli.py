@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -163,15 +164,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Errors and warnings are one line each on stderr (after a divergence error, the warnings that led up to it
+    are not repeated).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
+    with warnings.catch_warnings(record=True) as caught:
+        status = _run(args)
+    for warning in caught:
+        if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        elif status != 1:
+            print(f"{PROG}: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         with np.errstate(all="ignore"):  # a diverging training run ends with its own one-line error
-            return args.handler(args)
+            status: int = args.handler(args)
+            return status
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is not None and error.strerror:
             message = f"{error.filename}: {error.strerror}"
@@ -242,10 +259,9 @@ def _train(args: argparse.Namespace) -> int:
     history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
                   batch_size=batch_size, seed=args.seed, progress=args.progress)
     seconds = time.perf_counter() - began
-    final_cost = history.cost[-1]  # fit runs at least one episode
     print(f"{history.episodes} episodes in {seconds:.2f} s ({history.stopped}): cost {history.cost[0]:.4g} at "
-          f"the start, {final_cost:.4g} at the end")
-    if not final_cost < history.cost[0]:
+          f"the start, {history.final_cost:.4g} at the end")
+    if history.final_cost is None or not history.final_cost < history.cost[0]:
         print(f"the cost did not fall: try a smaller learning rate than {rate:g} (--learning-rate)")
     if test is None:
         samples = np.array([0.1, 0.5, -1.0, 0.01])
@@ -304,3 +320,8 @@ def _predict(args: argparse.Namespace) -> int:
         right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {int(y.argmax())}"
         print(f"{left} → {right}")
     return 0
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -605,6 +605,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         for parent, vjp in zip(parents, op.vjps):
             if not parent.requires_grad:
                 continue
+            grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
                 grad_in = _differentiable_vjp(op, vjp, g, node, params)
             else:

@@ -58,3 +58,8 @@ def open_regular_file(path: object, operation: str) -> BinaryIO:
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -134,3 +134,8 @@ def _probability_rows(data: np.ndarray) -> np.ndarray:
 #: Costs by name, for command lines and configuration files.
 COSTS = {"squared_error": squared_error, "mean_squared_error": mean_squared_error,
          "cross_entropy": cross_entropy}
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -401,3 +401,8 @@ class MLP(Network):
         super().__init__(*[Layer(n_in, n_out, activation if i < count - 1 else output_activation, init=init,
                                  rng=generator)
                            for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False))])
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -365,3 +365,8 @@ def _read_parameter(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, 
     if not np.isfinite(array).all():
         raise ModelFileError(f"{where}: entry {name!r} holds NaN or inf")
     return array
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
