@@ -475,3 +475,12 @@ def test_a_state_of_nested_lists_of_floats_loads():
     model = nn.MLP([2, 1], rng=0)
     model.load_state_dict({"layers.1.weights": [[0.5], [-0.25]], "layers.1.biases": [0.125]})
     np.testing.assert_array_equal(model.layers[0].weights.data, [[0.5], [-0.25]])
+
+
+def test_a_network_that_cannot_be_built_leaves_its_layers_as_they_were():
+    first, second = nn.Layer(2, 3, rng=0), nn.Layer(4, 1, rng=1)
+    with pytest.raises(ValueError, match=r"layer 1 gives 3 outputs but layer 2 takes 4"):
+        nn.Network(first, second)
+    assert first.index is None and first.weights.label == "W" and second.name == "layer"
+    with pytest.raises(ValueError, match=r"hidden gives 3 outputs but layer 2 takes 4"):
+        nn.Network(nn.Layer(2, 3, name="hidden"), second)

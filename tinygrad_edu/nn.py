@@ -21,7 +21,7 @@ Models are saved as ``.npz`` files (``model.save(path)``) and read back without 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -334,23 +334,24 @@ class Network(Module):
     (counting from 1) gets the labels ``W^i``, ``b^i``, ``z^i``, ``α^i`` of the seed's figures.
     """
 
-    def __init__(self, *layers: Layer) -> None:
-        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
-            layers = tuple(layers[0])
-        if not layers:
+    def __init__(self, *given: Layer | Sequence[Layer]) -> None:
+        items = tuple(given[0]) if len(given) == 1 and isinstance(given[0], (list, tuple)) else given
+        if not items:
             raise ValueError(f"{type(self).__name__}: needs at least one Layer")
-        for layer in layers:
-            if not isinstance(layer, Layer):
-                raise TypeError(f"{type(self).__name__}: expected Layers, got {type(layer).__name__}")
+        layers = [item for item in items if isinstance(item, Layer)]
+        if len(layers) != len(items):
+            wrong = next(item for item in items if not isinstance(item, Layer))
+            raise TypeError(f"{type(self).__name__}: expected Layers, got {type(wrong).__name__}")
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError(f"{type(self).__name__}: the same Layer appears twice")
-        for i, layer in enumerate(layers, start=1):
+        names = [layer._name or f"layer {i}" for i, layer in enumerate(layers, start=1)]
+        for i in range(len(layers) - 1):
+            if layers[i].out_size != layers[i + 1].in_size:
+                raise ValueError(f"{type(self).__name__}: {names[i]} gives {layers[i].out_size} outputs but "
+                                 f"{names[i + 1]} takes {layers[i + 1].in_size} inputs")
+        for i, layer in enumerate(layers, start=1):  # only once the network is sure to be built
             layer._set_index(i)
-        for before, after in zip(layers, layers[1:], strict=False):
-            if before.out_size != after.in_size:
-                raise ValueError(f"{type(self).__name__}: {before.name} gives {before.out_size} outputs but "
-                                 f"{after.name} takes {after.in_size} inputs")
-        self.layers = list(layers)
+        self.layers = layers
 
     @property
     def sizes(self) -> list[int]:
