@@ -16,9 +16,9 @@ that are not needed are refused unread; nothing larger than :data:`MAX_PARAMETER
 Any damage is a :class:`ModelFileError` (a ``ValueError``) naming the file; no pickle is ever loaded.
 
     >>> import numpy as np, os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "layer.npz")
-    >>> save(path, {"weights": np.ones((2, 1)), "biases": np.zeros(1)})
-    >>> state, architecture = read(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save(os.path.join(folder, "layer.npz"), {"weights": np.ones((2, 1)), "biases": np.zeros(1)})
+    ...     state, architecture = read(os.path.join(folder, "layer.npz"))
     >>> state["weights"].tolist(), architecture
     ([[1.0], [1.0]], None)
 """
