@@ -522,18 +522,3 @@ def test_inline_display_without_dot_gives_the_install_advice(tmp_path, monkeypat
 @needs_dot
 def test_inline_display_with_dot_is_svg():
     assert "<svg" in draw_graph(Value(2.0, label="x") * 3.0)._repr_mimebundle_()["image/svg+xml"]
-
-
-def test_public_modules_list_only_their_public_names():
-    import tinygrad_edu.dependency_tree
-    import tinygrad_edu.graph
-    import tinygrad_edu.notation
-    import tinygrad_edu.player
-    import tinygrad_edu.plots
-    import tinygrad_edu.viz
-
-    for module in (tinygrad_edu.viz, tinygrad_edu.plots, tinygrad_edu.player, tinygrad_edu.dependency_tree,
-                   tinygrad_edu.graph, tinygrad_edu.notation):
-        assert sorted(dir(module)) == sorted(module.__all__), module.__name__
-        assert not {"np", "re", "subprocess", "html", "Any"} & set(dir(module))
-        assert all(hasattr(module, name) for name in module.__all__)
