@@ -282,10 +282,14 @@ def test_play_advances_and_the_screenshot_is_not_blank(browser, tmp_path):
     url = viz.backprop_player(cost).save(tmp_path / "player.html").resolve().as_uri()
     browser.get(url + "#step=1")
     browser.find_element("css selector", "[data-go=play]").click()
-    time.sleep(2.8)  # one step per 1.2 s
-    counter = _read(browser)[0]
+    deadline = time.monotonic() + 20
+    while _read(browser)[0].split()[1] != "3" and time.monotonic() < deadline:  # one step per 1.2 s
+        time.sleep(0.1)
     browser.find_element("css selector", "[data-go=play]").click()  # pause
-    assert 2 <= int(counter.split()[1]) <= 4, counter
+    paused = _read(browser)[0]
+    assert paused.split()[1] in ("3", "4"), paused
+    time.sleep(1.5)
+    assert _read(browser)[0] == paused  # pause holds
     image = pytest.importorskip("matplotlib.image").imread(io.BytesIO(browser.get_screenshot_as_png()), format="png")
     pixels = (image[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
     colours = np.unique(pixels, axis=0)
