@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["format_number", "summary", "pretty", "LAYER_LABEL"]
+__all__ = ["format_number", "summary", "pretty", "left_out_note", "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -39,6 +39,12 @@ def summary(array: Any, precision: int = 4) -> str:
 def pretty(label: str) -> str:
     """``α^2`` → ``α²``: the seed's superscript layer indices."""
     return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
+
+
+def left_out_note(shown: int, total: int) -> tuple[str, str]:
+    """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
+    return (f"… {total - shown:,} more Values left out",
+            f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
 
 
 def __dir__() -> list[str]:

@@ -30,7 +30,7 @@ import numpy as np
 
 from tinygrad_edu.dependency_tree import DependencyTree, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
-from tinygrad_edu.notation import format_number, pretty, summary
+from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
            "forward_formula"]
@@ -174,8 +174,8 @@ def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: An
                    f"</td><td>{_esc(_shape(n))}{_esc(fmt(n.data))}</td></tr>" for n in leaves)
     cut = ""
     if total > len(kept):
-        from_note = f"{total - len(kept):,} more Values left out (showing the {len(kept):,} nearest the output)"
-        cut = f"<p class='note'>… {_esc(from_note)}: the steps follow the drawn Values only.</p>"
+        first, second = left_out_note(len(kept), total)
+        cut = f"<p class='note'>{_esc(first)} {_esc(second)}: the steps follow the drawn Values only.</p>"
     text = ("<p>The forward pass starts from the inputs and the parameters (the leaves of the graph). Each step "
             "computes one operation from Values already known; then the backward pass walks back from the cost, "
             "in the order the engine uses.</p>")

@@ -34,12 +34,12 @@ import numpy as np
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
 from tinygrad_edu.graph import ancestors, nearest_values
-from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty, summary
+from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, summary
 from tinygrad_edu.player import BackpropPlayer, backprop_steps, display_names, tree_steps
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
            "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
-           "left_out_note", "tree_drawing", "backprop_player", "BackpropPlayer"]
+           "tree_drawing", "backprop_player", "BackpropPlayer"]
 
 #: Fill colours: parameters (leaves needing a gradient), constants and inputs, intermediate Values, the output.
 COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
@@ -266,12 +266,6 @@ def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int
                    shape="note", style="filled", fillcolor=COLORS["note"])
         for i in cut_ops:
             graph.edge("truncated", f"op{i}", style="dashed", color="#999999")
-
-
-def left_out_note(shown: int, total: int) -> tuple[str, str]:
-    """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
-    return (f"… {total - shown:,} more Values left out",
-            f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
 
 
 def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, Any] | None = None,
