@@ -1,7 +1,8 @@
 """Pictures of the math: computation graphs, the backpropagation dependency tree and the network diagram.
 
-Every function here returns a :class:`graphviz.Digraph` built from your own objects.  In Jupyter the returned
-graph shows inline (it has ``_repr_mimebundle_``); anywhere else write it to a file with :func:`render`::
+Every drawing here is a :class:`Drawing` (a :class:`graphviz.Digraph`) built from your own objects.  In Jupyter it
+shows inline (without Graphviz's ``dot`` it says how to install it); anywhere else write it to a file with
+:func:`render`::
 
     >>> from tinygrad_edu import Value
     >>> from tinygrad_edu.viz import draw_graph
@@ -14,6 +15,8 @@ graph shows inline (it has ``_repr_mimebundle_``); anywhere else write it to a f
 * :func:`draw_dependency_tree` — the seed's section 6.3 tree ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` with the
   local derivative on every edge, so that multiplying along a path gives ``∂C/∂w``.
 * :func:`draw_network` — the seed's Figure 1: neurons in layer columns, weights as coloured edges.
+* :func:`backprop_player` — a page that plays the forward and the backward pass step by step on one of these
+  drawings (built by :mod:`tinygrad_edu.player`).
 
 All graph walks are iterative (no recursion), so graphs a million operations deep are fine.
 """
