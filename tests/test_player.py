@@ -189,6 +189,17 @@ def test_bad_arguments_are_named():
         viz.backprop_player(Value([1.0, 2.0]) * 2.0)
     with pytest.raises(ValueError, match="backprop_player: max_nodes"):
         viz.backprop_player(Value(1.0) * 2.0, max_nodes=0)
+    with pytest.raises(ValueError, match="backprop_player: precision"):
+        viz.backprop_player(Value(1.0) * 2.0, precision=0)
+    with pytest.raises(TypeError, match="backprop_player: names must map names to Values"):
+        viz.backprop_player(Value(1.0) * 2.0, names=["x"])
+
+
+def test_a_cost_that_is_a_parameter_itself_has_one_backward_step():
+    w = Value(3.0, label="w")
+    player = viz.backprop_player(w)
+    assert [s.phase for s in player.steps] == ["start", "backward", "result"]
+    assert "3 = .grad" not in _text_of(player.steps[-1].html) and "1 = .grad" in _text_of(player.steps[-1].html)
 
 
 def test_without_dot_the_page_has_the_steps_and_the_install_advice(tmp_path, monkeypatch):

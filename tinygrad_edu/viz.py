@@ -170,14 +170,20 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     """
     _check_value(value, "draw_graph")
     _check_layout(rankdir, max_nodes, "draw_graph")
-    if names is not None and not isinstance(names, Mapping):
-        raise TypeError(f"draw_graph: names must map names to Values (e.g. names=locals()), "
-                        f"got {type(names).__name__}")
+    given = _given_names(names, "draw_graph")
     kept, total = nearest_values(value, max_nodes)
-    given = {id(obj): str(name) for name, obj in reversed(list((names or {}).items()))
-             if isinstance(obj, Value) and not str(name).startswith("_")}
     return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
                              show_grad=show_grad, model=model, size=size)
+
+
+def _given_names(names: Mapping[str, Any] | None, function: str) -> dict[int, str]:
+    """id → name for the Values in ``names`` (e.g. ``locals()``; names starting with _ are skipped, and the first
+    name of a Value wins)."""
+    if names is not None and not isinstance(names, Mapping):
+        raise TypeError(f"{function}: names must map names to Values (e.g. names=locals()), "
+                        f"got {type(names).__name__}")
+    return {id(obj): str(name) for name, obj in reversed(list((names or {}).items()))
+            if isinstance(obj, Value) and not str(name).startswith("_")}
 
 
 def _check_layout(rankdir: str, max_nodes: int, function: str) -> None:
@@ -294,6 +300,10 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     _check_layout("TB", max_nodes, "backprop_player")
     if layout not in ("auto", "graph", "tree"):
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"backprop_player: precision (significant digits) must be an int from 1 to 17, "
+                         f"got {precision!r}")
+    given = _given_names(names, "backprop_player")
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
@@ -309,8 +319,6 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
             if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
                 return _player(tree_steps(value, tree, precision=precision), tree_drawing(tree, precision=precision))
     kept, total = nearest_values(value, max_nodes)
-    given = {id(obj): str(name) for name, obj in reversed(list((names or {}).items()))
-             if isinstance(obj, Value) and not str(name).startswith("_")}
     shown_names = display_names(kept, given)
     unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
     steps = backprop_steps(value, kept, total, shown_names, precision=precision)
