@@ -56,6 +56,14 @@ def seconds(task: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
+def measure(cost: Callable, x: np.ndarray, v: np.ndarray, with_hessian: bool) -> dict[str, float]:
+    """Seconds for one gradient, one Hessian-vector product and (``with_hessian``) one full Hessian."""
+    took = {"gradient": seconds(lambda: value_and_grad(cost)(x)), "hvp": seconds(lambda: hvp(cost, x, v))}
+    if with_hessian:
+        took["hessian"] = seconds(lambda: hessian(cost)(x))
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only, for a smoke test")
@@ -72,11 +80,8 @@ def main() -> None:
             n = 3 * h + 1
             x = np.random.default_rng(1).normal(0, 0.5, n)
             v = np.random.default_rng(2).normal(0, 1, n)
-            tasks = {"gradient": lambda: value_and_grad(cost)(x), "hvp": lambda: hvp(cost, x, v)}
-            if round_number < hessian_rounds[h]:
-                tasks["hessian"] = lambda: hessian(cost)(x)
-            for name, task in tasks.items():
-                times.setdefault((h, name), []).append(seconds(task))
+            for name, took in measure(cost, x, v, round_number < hessian_rounds[h]).items():
+                times.setdefault((h, name), []).append(took)
     print(f"one BLAS thread, {SAMPLES} samples, medians of {args.rounds} interleaved rounds "
           "(the full Hessian of more than 400 parameters: one run)\n")
     print("| parameters n | one gradient | one Hessian-vector product | hvp / gradient | one full Hessian "

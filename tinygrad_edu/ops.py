@@ -47,7 +47,7 @@ class Op:
 
     __slots__ = ("name", "forward", "vjps")
 
-    def __init__(self, name: str, forward: Callable[..., np.ndarray], vjps: Vjp | Sequence[Vjp]) -> None:
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp]) -> None:
         if not callable(forward):
             raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
         rules = (vjps,) if callable(vjps) else tuple(vjps)
@@ -203,7 +203,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 # σ'(x) = σ(x)(1 − σ(x)) = σ(x)·σ(−x); the second form keeps its digits where σ(x) is close to 1
-sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * out * sigmoid(-x))
+sigmoid: Op = Op("sigmoid", _sigmoid, lambda g, out, x: g * out * sigmoid(-x))
 # tanh'(x) = 1 − tanh²(x) = 4·σ(2x)·σ(−2x), a form that keeps its digits where tanh(x) is close to ±1
 tanh = Op("tanh", np.tanh, lambda g, out, x: g * 4 * sigmoid(2 * x) * sigmoid(-2 * x))
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # relu' = [x > 0]
