@@ -11,15 +11,21 @@ parameters in one vector (tinygrad_edu.autodiff):
 - full Hessian: ``hessian(cost)(x)``, the recorded gradient and then one backward pass per parameter: n passes
   and n² numbers, what "setting the derivative to 0 and checking the second derivative" (seed 6.1) needs.
 
-One BLAS thread; the sizes are measured interleaved, round after round, and the table shows medians.
+One BLAS thread, glibc's allocator thresholds pinned (the script re-runs itself with them); the sizes are measured
+interleaved, round after round, and the table shows medians.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+#: One BLAS thread, and glibc's allocator thresholds pinned as in bench_engine.py (otherwise every freed array above
+#: 128 KiB goes back to the system and page-faults in again, which swings the large sizes' times by 2x or more).
+SETTINGS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
+            "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
+if any(os.environ.get(k) != v for k, v in SETTINGS.items()):  # before numpy is imported: start again with them
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **SETTINGS})
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
