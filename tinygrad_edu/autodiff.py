@@ -254,9 +254,13 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
            [1., 2.]])
     """
     _check_callable(f, "hessian")
-    if isinstance(argnums, tuple):
-        raise TypeError(f"hessian: argnums must be one int, got {argnums!r}")
+    _one_argnum(argnums, "hessian")
     return jacobian(grad(f, argnums), argnums)
+
+
+def _one_argnum(argnums: Any, name: str) -> None:
+    if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
+        raise TypeError(f"{name}: argnums must be one int, got {argnums!r}")
 
 
 def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:

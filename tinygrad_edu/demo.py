@@ -162,6 +162,7 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
     for name, description, make, episodes, quick_episodes, batch_size, network in _METHODS:
         if methods is not None and name not in methods:
             continue
+        model: nn.Network
         if network is None:
             model = xsquared_network(seed)
             model.load_state_dict(start)

@@ -600,7 +600,7 @@ class Newton(Optimizer):
     def _line_search(self, closure: Closure, direction: np.ndarray, gradient: np.ndarray, f0: float) -> None:
         """The seed's Armijo rule along ``direction`` (:func:`armijo_step`): the largest t = αˡ with
         C(x + t·d) ≤ C(x) + σ·t·∇Cᵀd; the parameters stay unchanged if there is none."""
-        pairs = [(p, None) for p in self.params]
+        pairs = [(p, p.data) for p in self.params]
         start = [p.data.copy() for p in self.params]
         x = np.concatenate([data.ravel() for data in start])
 
