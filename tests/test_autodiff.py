@@ -225,6 +225,16 @@ def test_argnums_picks_arguments_and_value_and_grad_returns_the_value() -> None:
     assert (float(value), float(da), float(dc)) == (19.0, 9.0, 1.0)
 
 
+def test_value_and_grad_returns_a_value_connected_only_to_the_callers_values() -> None:
+    value, _ = value_and_grad(lambda v: v * 2.0)(3.0)  # numbers: a plain result, no graph kept
+    assert not value.requires_grad and float(value) == 6.0
+    x = Value(3.0)
+    value, slope = value_and_grad(lambda v: v * 2.0)(x)  # linear: the slope is a constant, the value is not
+    assert value.requires_grad and not slope.requires_grad
+    value.backward()
+    assert float(x.grad) == 2.0
+
+
 def test_a_value_given_twice_counts_as_two_arguments() -> None:
     x = Value(3.0)
     da, db = grad(lambda a, b: a * b * b, argnums=(0, 1))(x, x)

@@ -53,7 +53,7 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
     >>> gradients(y, [x])[0].data, x.grad                  # dy/dx = 2x; x.grad untouched
     (array(6.), None)
     """
-    return _pull(output, list(inputs), [grad_output], create_graph, "gradients")[0]
+    return _pull(output, list(inputs), [grad_output], create_graph, "gradients")[0][0]
 
 
 def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.ndarray, np.ndarray]:
@@ -72,26 +72,26 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
     if not isinstance(output, Value) or output.size != 1:
         raise ValueError("gradient_and_hessian: the output must be a Value holding a single number")
     inputs = list(inputs)
-    first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0]
+    first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0][0]
     flat = F.concatenate([g.reshape(-1) for g in first])
     n = flat.size
-    rows = _pull(flat, inputs, list(np.eye(n, dtype=flat.dtype)), False, "gradient_and_hessian")
+    rows = _pull(flat, inputs, list(np.eye(n, dtype=flat.dtype)), False, "gradient_and_hessian")[0]
     matrix = np.array([np.concatenate([g.data.ravel() for g in row]) for row in rows], dtype=np.float64)
     return np.array(flat.data, dtype=np.float64), matrix.reshape(n, n)
 
 
 def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph: bool | None,
-          name: str) -> list[list[Value]]:
+          name: str) -> tuple[list[list[Value]], bool]:
     """One backward pass per upstream gradient; for each, ∂⟨upstream, output⟩/∂input for every input.  The
     ``.grad`` of every Value the passes visit is saved first and put back afterwards.  ``create_graph=None``:
     record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the caller's, or of an
-    enclosing transform, that the result must stay connected to)."""
+    enclosing transform, that the result must stay connected to).  Also returns whether the passes were recorded."""
     for x in [output, *inputs]:
         if not isinstance(x, Value):
             raise TypeError(f"{name}: output and inputs must be Values, got {type(x).__name__}")
     zeros = [Value(np.zeros(x.shape, dtype=x.dtype), requires_grad=False) for x in inputs]
     if not output.requires_grad:
-        return [list(zeros) for _ in upstreams]
+        return [list(zeros) for _ in upstreams], False
     visited = backward_order(output)
     if create_graph is None:
         create_graph = _has_other_leaves(visited, inputs)
@@ -108,7 +108,7 @@ def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph
     finally:
         for node, old in saved:
             node.grad = old
-    return results
+    return results, create_graph
 
 
 def _has_other_leaves(nodes: list[Value], inputs: list[Value]) -> bool:
@@ -191,8 +191,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
         positions = _argnums(argnums, len(args), name)
         inputs = {i: _input(args[i], name, i) for i in positions}
         out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)]), name, scalar=True)
-        found = _pull(out, list(inputs.values()), [None], None, name)[0]
-        value = out if any(g.requires_grad for g in found) else out.detach()
+        (found,), recorded = _pull(out, list(inputs.values()), [None], None, name)
+        value = out if recorded else out.detach()  # connected to the caller's Values, or a plain number
         return value, (tuple(found) if isinstance(argnums, tuple) else found[0])
 
     return transformed
@@ -238,7 +238,7 @@ def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
         x = _input(args[position], name, position)
         out = _output(f(*args[:position], x, *args[position + 1:]), name, scalar=False)
         units = np.eye(out.size, dtype=out.dtype).reshape((out.size,) + out.shape)
-        rows = [row[0] for row in _pull(out, [x], list(units), None, name)]
+        rows = [row[0] for row in _pull(out, [x], list(units), None, name)[0]]
         return F.stack(rows).reshape(out.shape + x.shape)
 
     return transformed
@@ -278,6 +278,6 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     if direction.shape != point.shape:
         raise ValueError(f"hvp: v has shape {direction.shape} but x has shape {point.shape}; they must match")
     out = _output(f(point), name, scalar=True)
-    slope = _pull(out, [point], [None], True, name)[0][0]
+    slope = _pull(out, [point], [None], True, name)[0][0][0]
     inner = (slope * direction).sum()
-    return _pull(inner, [point], [None], None, name)[0][0]
+    return _pull(inner, [point], [None], None, name)[0][0][0]
