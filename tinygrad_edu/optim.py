@@ -4,6 +4,8 @@
 - :class:`GradientDescent`: ``x ← x − η ∇C`` with a fixed learning rate ``η`` (sections 6.2, 7.1, 7.2).
 - :class:`Armijo`: gradient descent whose step size obeys the Armijo condition (algorithm of section 6.2.1).
 - :class:`SGD` (with momentum) and :class:`Adam`: the batch methods that section 7.4 points to.
+- :class:`Newton`: the direction from the Hessian, ``(H + λI)d = −∇C``, with Armijo steps (sections 6.1, 6.2); it
+  needs ``step(closure)`` and computes its gradient and Hessian itself.
 
 Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or Values), has ``zero_grad()`` and
 ``step(closure=None, *, cost=None)``.  The **closure** recomputes the cost for the current parameters and returns
