@@ -281,3 +281,8 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     slope = _pull(out, [point], [None], True, name)[0][0][0]
     inner = (slope * direction).sum()
     return _pull(inner, [point], [None], None, name)[0][0][0]
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -113,3 +113,8 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     eigenvalues = np.linalg.eigvalsh(matrix) if np.isfinite(matrix).all() else np.full(x.size, np.nan)
     kind = classify_stationary_point(eigenvalues, zero_tol) if converged else "not converged"
     return StationaryPoint(x.ravel().copy(), value, norm, eigenvalues, kind, converged, iterations, np.array(path))
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
