@@ -130,11 +130,13 @@ def _power(a, b):
 
 
 def _pow_vjp_base(g, out, a, b):
-    """b·aᵇ⁻¹; where b = 0, a⁰ = 1 is constant, so its slope is 0 even at a = 0 (where b·aᵇ⁻¹ is 0·∞ = NaN)."""
-    if not (b == 0).any():  # the common x ** n
+    """b·aᵇ⁻¹; where a = b = 0 that is 0·∞, but a⁰ = 1 is constant, so the slope there is 0 (a constant mask:
+    everywhere else b·aᵇ⁻¹ itself stays, so its derivative in b, aᵇ⁻¹(1 + b·ln a), is kept at b = 0 too)."""
+    undefined = (b == 0) & (a == 0)
+    if not undefined.any():  # the common x ** n
         return g * b * power(a, b - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):  # the NaNs at b = 0 are replaced by the select
-        return g * select(b == 0)(0.0, b * power(a, b - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # the NaNs at a = b = 0 are replaced by the select
+        return g * select(undefined)(0.0, b * power(a, b - 1))
 
 
 def _pow_vjp_exponent(g, out, a, b):
@@ -264,9 +266,14 @@ reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis,
 
 
 def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(x) = x − max − ln Σ exp(x − max): subtracting the max keeps exp from overflowing."""
+    """log softmax(x) = s − ln Σ eˢ with s = x − max x (so exp cannot overflow).  The sum is 1 (the maximum's own
+    term) plus the rest, and ln(1 + rest) is taken as log1p(rest): it keeps its digits when one input dominates."""
+    if x.ndim == 0:
+        return np.zeros_like(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    rest = np.exp(shifted)
+    np.put_along_axis(rest, np.argmax(shifted, axis=axis, keepdims=True), 0.0, axis=axis)  # drop one eᵐᵃˣ⁻ᵐᵃˣ = 1
+    return shifted - np.log1p(np.sum(rest, axis=axis, keepdims=True))
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
