@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Op, Value, detect_anomaly, engine, is_grad_enabled, no_grad
+from tinygrad_edu import Op, Value, detect_anomaly, engine, is_grad_enabled, no_grad, ops
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays
 
@@ -722,3 +722,14 @@ def test_log_softmax_keeps_its_digits_when_one_input_dominates() -> None:
     x = Value([0.0, -40.0])
     out = F.log_softmax(x)   # ln(1 / (1 + e⁻⁴⁰)) = −ln(1 + e⁻⁴⁰) ≈ −e⁻⁴⁰
     assert out.data[0] == pytest.approx(-np.exp(-40.0), rel=1e-15) and out.data[1] == pytest.approx(-40.0, rel=1e-15)
+
+
+def test_an_op_keeps_its_own_copy_of_array_parameters() -> None:
+    x, key = Value([5.0]), np.array([1])
+    spread = ops.scatter(x, shape=(2,), key=key)  # an Op called directly, with an array parameter
+    rows = np.array([0, 0])
+    picked = Value([[1.0], [2.0]])[(rows, np.array([0, 0]))]
+    key[0], rows[:] = 0, 1
+    spread.backward(np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(x.grad, [1.0])
+    np.testing.assert_array_equal(picked.data, [1.0, 1.0])

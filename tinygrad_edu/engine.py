@@ -127,10 +127,13 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     """Run ``op`` forward on the inputs' data and, when gradients are wanted, record it in the graph.
 
     Inputs that are not Values (numbers, arrays) are constants.  Python numbers take the dtype of the first Value
-    input, so ``x * 0.5`` keeps a float32 ``x`` in float32.
+    input, so ``x * 0.5`` keeps a float32 ``x`` in float32.  Arrays among the inputs and ``params`` are copied:
+    changing them afterwards cannot change a gradient.
     """
     if len(inputs) != len(op.vjps):
         raise TypeError(f"{op.name}: takes {len(op.vjps)} input(s), got {len(inputs)}")
+    if params:
+        params = {name: _own(value) for name, value in params.items()}
     dtype = None
     for x in inputs:
         if isinstance(x, Value):
@@ -577,12 +580,20 @@ class Value:
 
 
 def _index_part(key: Any) -> Any:
-    """One part of an index, as numpy takes it, never the caller's own array (changing that array later must not
-    change the gradient): lists become arrays, an empty list an empty integer array."""
-    if isinstance(key, (list, np.ndarray)):
-        array = np.array(key)
+    """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array."""
+    if isinstance(key, list):
+        array = np.asarray(key)
         return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return key
+
+
+def _own(param: Any) -> Any:
+    """An operation's parameter as the graph keeps it: arrays (also inside tuples, as in an index) copied."""
+    if isinstance(param, np.ndarray):
+        return param.copy()
+    if isinstance(param, tuple):
+        return tuple(_own(part) for part in param)
+    return param
 
 
 def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
