@@ -27,8 +27,10 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
                       'pip install "tinygrad-edu[testing]"') from error
 
 from tinygrad_edu.engine import Value
+from tinygrad_edu.testing.expressions import Expression, OpSpec, expressions
 
-__all__ = ["shapes", "broadcastable_shapes", "matmul_shapes", "arrays", "arrays_for", "values"]
+__all__ = ["shapes", "broadcastable_shapes", "matmul_shapes", "arrays", "arrays_for", "values", "expressions",
+           "Expression", "OpSpec"]
 
 Shape = tuple[int, ...]
 
