@@ -26,7 +26,7 @@ from tinygrad_edu.testing.strategies import Expression, OpSpec, expressions
 
 GRAPHS = 10 * settings.default.max_examples
 FUZZ = settings(max_examples=GRAPHS, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FEWER = settings(max_examples=GRAPHS // 4, suppress_health_check=[HealthCheck.too_slow,
+FEWER = settings(max_examples=GRAPHS // 2, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large])
 FIRST_FOUND = settings(database=None, phases=[Phase.generate], derandomize=True, max_examples=3000,
                        suppress_health_check=list(HealthCheck))
@@ -67,6 +67,21 @@ def test_float32_inputs_stay_float32_end_to_end(expr: Expression) -> None:
     wrong = {name: node.grad.dtype for name, node in nodes.items()
              if node.grad is not None and node.grad.dtype != np.float32}
     assert wrong == {}, "gradients that are not float32"
+
+
+@FEWER
+@given(expressions(), st.data())
+def test_dtypes_follow_numpy_where_float32_and_float64_meet(expr: Expression, data: st.DataObject) -> None:
+    """Each node's dtype is the one numpy gives for the same expression on arrays of the same dtypes."""
+    floats = st.sampled_from([np.float32, np.float64])
+    dtypes = [data.draw(floats, label=f"dtype of {x}") for x in expr.input_names]
+    constants = data.draw(floats, label="dtype of the constants")
+    arrays = [x.astype(dtype) for x, dtype in zip(expr.inputs, dtypes)]
+    nodes = expr.run(*[Value(a) for a in arrays], dtype=constants)
+    expected = expr.run(*arrays, reference=True, dtype=constants)
+    wrong = {name: f"{node.dtype}, numpy gives {np.asarray(expected[name]).dtype}" for name, node in nodes.items()
+             if node.dtype != np.asarray(expected[name]).dtype}
+    assert wrong == {}
 
 
 @FEWER

@@ -103,7 +103,8 @@ def _samples(x: np.ndarray) -> int:
 
 
 def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    one_hot = labels if labels.shape == np.shape(logits) else np.eye(np.shape(logits)[-1])[labels]
+    logits = np.asarray(logits)
+    one_hot = labels if labels.shape == logits.shape else np.eye(logits.shape[-1], dtype=logits.dtype)[labels]
     return -np.sum(_log_softmax(logits) * one_hot) / _samples(logits)
 
 
@@ -210,7 +211,7 @@ class Expression:
 
 
 def _forward_of(op: Op) -> Callable[..., Any]:
-    return lambda *arrays, **params: op.forward(*(np.asarray(a, dtype=np.float64) for a in arrays), **params)
+    return lambda *arrays, **params: op.forward(*(np.asarray(a) for a in arrays), **params)
 
 
 # --- drawing a graph -------------------------------------------------------------------------------------------
