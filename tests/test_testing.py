@@ -179,6 +179,21 @@ def test_arrays_with_a_min_gap_have_distinct_elements(x):
     assert np.diff(np.sort(x, axis=None)).min() >= 0.01
 
 
+@given(arrays(st.sampled_from([(4, 4), (64,), (2, 4, 8)]), min_gap=0.05, avoid=(0.0, 1.0), margin=0.1))
+def test_arrays_with_a_min_gap_are_built_directly_for_many_elements(x):
+    """16 or more elements used to fail hypothesis's health check (the gap was filtered for)."""
+    assert x.size in (16, 64) and np.all((x >= -3.0) & (x <= 3.0))
+    assert np.diff(np.sort(x, axis=None)).min() >= 0.05
+    assert np.all(np.abs(x) >= 0.1) and np.all(np.abs(x - 1.0) >= 0.1)
+
+
+def test_arrays_with_a_min_gap_that_cannot_fit_say_so():
+    with pytest.raises(ValueError, match=r"7 elements at least 1.0 apart do not fit in \[0.0, 5.0\]"):
+        arrays((7,), min_value=0.0, max_value=5.0, min_gap=1.0)
+    with pytest.raises(ValueError, match="min_gap must be positive"):
+        arrays((2,), min_gap=0.0)
+
+
 @given(arrays(st.sampled_from([(4,), (1, 2)]), avoid=(3.0,), margin=0.5))
 def test_arrays_take_a_strategy_of_shapes_and_a_kink_at_the_bound(x):
     assert x.shape in {(4,), (1, 2)}
