@@ -81,7 +81,7 @@ def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
     if _has_matplotlib():
         assert "<svg" in (out / "cost.svg").read_text(encoding="utf-8")
     else:
-        assert 'pip install "tinygrad-edu[plot]"' in result.stdout
+        assert 'pip install ".[plot]"' in result.stdout
     assert nn.load(out / "model.npz").sizes == [1, 12, 12, 1]
     assert "| method" in (out / "results.md").read_text(encoding="utf-8")
 
@@ -249,6 +249,14 @@ def test_demo_into_a_file_fails_before_training(capsys: pytest.CaptureFixture, t
     message = one_line_error(capsys, ["demo", "--quick", "-o", str(path)])
     assert "a_file" in message and "File exists" not in message
     assert capsys.readouterr().out == ""
+
+
+def test_a_diverging_run_that_stays_finite_warns_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("train", "--optimizer", "gd", "--lr", "3", "--episodes", "5", "--samples", "20",
+                     "--hidden", "3", "-o", str(tmp_path / "m.npz"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("tinygrad-edu: warning: fit: the cost grew from ")
 
 
 def test_divergence_prints_no_numpy_warnings(tmp_path: Path) -> None:

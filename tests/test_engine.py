@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Op, Value, detect_anomaly, is_grad_enabled, no_grad
+from tinygrad_edu import Op, Value, detect_anomaly, engine, is_grad_enabled, no_grad
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays
 
@@ -514,3 +514,193 @@ def test_a_subclass_of_value_keeps_its_gradient():
         w.zero_grad()
         y.sum().backward()
         np.testing.assert_array_equal(w.grad, [3.0, 3.0])
+
+
+# --- regressions found by composing ops (issue: every gradient right in composition) ------------------------------
+def test_transpose_with_negative_axes_moves_the_gradient_back() -> None:
+    square = Value(np.arange(9.0).reshape(3, 3))
+    upstream = np.arange(9.0).reshape(3, 3) * 10
+    square.transpose(0, -1).backward(upstream)   # axes (0, 1): y = x itself, so ∂C/∂x = upstream, not its ᵀ
+    np.testing.assert_array_equal(square.grad, upstream)
+    x = Value(np.random.default_rng(0).normal(size=(3, 3, 2)))
+    y = x.transpose((-2, 0, 2))
+    upstream = np.random.default_rng(1).normal(size=y.shape)
+    y.backward(upstream)
+    np.testing.assert_array_equal(x.grad, np.transpose(upstream, (1, 0, 2)))
+    wide = Value(np.ones((2, 3, 4)))
+    wide.transpose(-1, 0, 1).backward(np.ones((4, 2, 3)))  # non-square: used to raise
+    assert wide.grad.shape == (2, 3, 4)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "max"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_reductions_of_a_single_number_over_axis_0_have_gradient_one(reduce: str, axis: int) -> None:
+    x = Value(2.0)  # numpy allows sum and max of a 0-d array over axis 0 or -1 (not mean, not a tuple)
+    getattr(x, reduce)(axis=axis).backward()
+    assert x.grad.shape == () and x.grad == 1.0
+
+
+def test_concatenate_with_axis_none_flattens_and_backpropagates() -> None:
+    a, b = Value(np.arange(4.0).reshape(2, 2)), Value(np.arange(3.0))
+    joined = F.concatenate([a, b], axis=None)
+    np.testing.assert_array_equal(joined.data, np.concatenate([a.data, b.data], axis=None))
+    weights = np.arange(7.0) + 1
+    (joined * weights).sum().backward()
+    np.testing.assert_array_equal(a.grad, weights[:4].reshape(2, 2))
+    np.testing.assert_array_equal(b.grad, weights[4:])
+
+
+def test_concatenate_and_stack_take_any_iterable() -> None:
+    parts = (Value([float(i)]) for i in range(3))
+    np.testing.assert_array_equal(F.concatenate(parts).data, [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="concatenate"):
+        F.concatenate(Value([1.0]))
+    with pytest.raises(ValueError, match="stack"):
+        F.stack(iter([]))
+
+
+def test_indexing_with_an_empty_list_gives_an_empty_array_and_zero_gradient() -> None:
+    x = Value([1.0, 2.0, 3.0])
+    picked = x[[]]
+    assert picked.shape == (0,)
+    (picked.sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad, np.ones(3))
+
+
+def test_dtype_follows_numpy_in_every_operator() -> None:
+    x32 = Value(np.array([1.5, 2.0], dtype=np.float32))
+    for result in (x32 ** Value(2.0), x32 * Value(2.0), x32 + np.float64(1.0), x32 ** np.array(2.0)):
+        assert result.dtype == np.float64
+    for result in (x32 ** 2, x32 ** 2.0, x32 * 2.0, 2.0 ** x32, x32 ** Value(np.float32(2.0))):
+        assert result.dtype == np.float32
+
+
+def test_gradients_of_intermediates_are_arrays_never_numpy_scalars() -> None:
+    x = Value(2.0)
+    scaled = x * 1.5                                   # a 0-d intermediate ...
+    spread = scaled * Value([1.0, 2.0, 3.0])           # ... whose gradient is summed back from shape (3,)
+    spread.sum().backward()
+    for node in (x, scaled, spread):
+        assert type(node.grad) is np.ndarray
+
+
+def test_changing_a_constant_array_after_the_forward_does_not_change_the_gradient() -> None:
+    weights, key, mask = np.array([1.0, 2.0]), np.array([0, 0]), np.array([True, False])
+    x = Value([3.0, 4.0])
+    cost = (x * weights).sum() + x[key].sum() + F.where(mask, x, 0.0).sum()
+    weights[:], key[:], mask[:] = 100.0, 1, False
+    cost.backward()
+    np.testing.assert_array_equal(x.grad, [1.0 + 2 + 1, 2.0])
+
+
+def test_huge_python_integers_are_a_named_error() -> None:
+    with pytest.raises(ValueError, match="too large"):
+        Value(1.0) + 10 ** 400
+
+
+@pytest.mark.parametrize("condition", ["abc", None, [object()]])
+def test_where_refuses_a_condition_that_is_not_booleans(condition) -> None:
+    with pytest.raises(TypeError, match="where"):
+        F.where(condition, Value([1.0]), 0.0)
+
+
+# --- numpy's functions on Values -----------------------------------------------------------------------------------
+def test_numpy_functions_on_values_are_recorded_or_refused_by_name() -> None:
+    x = Value([0.5, 2.0])
+    y = np.exp(x) * np.tanh(x) + np.array([1.0, 2.0]) * x
+    assert isinstance(y, Value)
+    y.sum().backward()
+    expected = np.exp(x.data) * np.tanh(x.data) + np.exp(x.data) / np.cosh(x.data) ** 2 + [1.0, 2.0]
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-14)
+    assert isinstance(np.sign(x), np.ndarray) and isinstance(np.array([1.0, 1.0]) < x, np.ndarray)
+    with pytest.raises(TypeError, match=r"np\.sin.*not supported"):
+        np.sin(x)
+    with pytest.raises(TypeError, match=r"np\.add\.at"):
+        np.add.at(x, [0], 1.0)
+
+
+# --- the graph's read API, as drawings and the player use it ---------------------------------------------------------
+def test_backward_order_is_the_order_backward_visits() -> None:
+    a, b = Value(1.5, label="a"), Value(-0.5, label="b")
+    shared = a * b
+    out = (shared.sigmoid() + shared * a).tanh()
+    visited = []
+    spy = Op("spy", lambda x: x * 1.0, lambda g, out_, x: (visited.append(g.item()), g)[1])
+    order = engine.backward_order(out)
+    assert order[0] is out and {id(a), id(b)} <= {id(v) for v in order}
+    positions = {id(v): i for i, v in enumerate(order)}
+    for node in order:  # every node comes after all the nodes that use it
+        for parent in node.parents:
+            if parent.requires_grad:
+                assert positions[id(parent)] > positions[id(node)]
+    spy(out).backward()
+    assert len(visited) == 1
+
+
+def test_local_gradients_are_one_step_of_backward() -> None:
+    w, x = Value(np.array([[0.5, -1.0]])), Value(np.array([[2.0], [3.0]]), requires_grad=False)
+    z = (w @ x).sigmoid()
+    steps = engine.local_gradients(z, np.ones((1, 1)))
+    (index, parent, grad), = steps
+    s = 1 / (1 + np.exp(-(w.data @ x.data)))
+    assert index == 0 and parent is z.parents[0]
+    np.testing.assert_allclose(grad, s * (1 - s), rtol=1e-14)
+    assert [i for i, _, _ in engine.local_gradients(z.parents[0], np.ones((1, 1)))] == [0]  # x needs no gradient
+    assert z.op_params == {} and w.sum(axis=1).op_params == {"axis": 1, "keepdims": False}
+
+
+def test_values_show_as_a_table_in_jupyter() -> None:
+    x = Value([1.0, 2.0], label="w<1>")
+    (x * 2.0).sum().backward()
+    page = x._repr_html_()
+    assert "w&lt;1&gt;" in page and "(2,)" in page and "float64" in page and "[2. 2.]" in page
+
+
+# --- derivatives of derivatives --------------------------------------------------------------------------------------
+def test_create_graph_gives_the_first_three_derivatives_of_tanh() -> None:
+    x = Value(0.7)
+    t = float(np.tanh(0.7))
+    expected = [1 - t ** 2, -2 * t * (1 - t ** 2), (1 - t ** 2) * (6 * t ** 2 - 2)]
+    y = x.tanh()
+    for derivative in expected:
+        x.zero_grad()
+        y.backward(create_graph=True)
+        y = x.grad
+        assert isinstance(y, Value)
+        assert y.item() == pytest.approx(derivative, rel=1e-12)
+
+
+def test_create_graph_leaves_first_order_backward_as_plain_arrays() -> None:
+    x = Value([1.0, 2.0])
+    (x * x).sum().backward()
+    assert type(x.grad) is np.ndarray
+
+
+def test_a_vjp_on_raw_arrays_fails_clearly_under_create_graph() -> None:
+    raw = Op("raw_sine", np.sin, lambda g, out, x: g * np.cos(x))
+    x = Value(0.3)
+    raw(x).backward()  # first order is fine
+    assert x.grad == pytest.approx(np.cos(0.3))
+    with pytest.raises(TypeError, match="raw_sine.*cannot be differentiated"):
+        raw(x).backward(create_graph=True)
+    detached = Op("detached", np.sin, lambda g, out, x: g.data * np.cos(x.data))
+    with pytest.raises(TypeError, match="detached.*not a Value"):
+        detached(x).backward(create_graph=True)
+
+
+def test_create_graph_inside_no_grad_still_records_the_backward_pass() -> None:
+    x = Value(2.0)
+    y = x ** 3
+    with no_grad():
+        y.backward(create_graph=True)
+    assert x.grad.requires_grad and x.grad.op is not None
+
+
+@pytest.mark.parametrize("size", [1, 4095, 5000])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_keeps_its_digits_for_negative_inputs_at_every_array_size(size: int, dtype) -> None:
+    x = Value(np.full(size, -40.0 if dtype == np.float64 else -20.0, dtype=dtype))
+    log_sigmoid = x.sigmoid().log()          # ln σ(x) = x − ln(1 + eˣ) ≈ x: −40 (float64), −20 (float32)
+    log_sigmoid.sum().backward()             # d/dx ln σ(x) = 1 − σ(x) ≈ 1
+    np.testing.assert_allclose(log_sigmoid.data, x.data, rtol=1e-6 if dtype == np.float32 else 1e-15)
+    np.testing.assert_allclose(x.grad, 1.0, rtol=1e-6 if dtype == np.float32 else 1e-15)

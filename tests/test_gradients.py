@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import hypothesis.extra.numpy as hnp
+import numpy as np
 import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
@@ -52,6 +53,18 @@ def one_and(name: str, param: st.SearchStrategy, **kw) -> st.SearchStrategy:
 def with_constant(**kw) -> st.SearchStrategy:
     """An array input and a broadcastable constant array ``c`` (a parameter: it gets no gradient)."""
     return pair(kw).map(lambda drawn: ((drawn[0][0],), {"c": drawn[0][1]}))
+
+
+def broadcast_target() -> st.SearchStrategy:
+    """An array and a shape it broadcasts to."""
+    return broadcastable_shapes(2).flatmap(
+        lambda s: arrays(s[0]).map(lambda a: ((a,), {"shape": np.broadcast_shapes(*s)})))
+
+
+def scattered() -> st.SearchStrategy:
+    """Values and the places (repeats allowed) of a 4-element array they are added into."""
+    keys = st.lists(st.integers(-4, 3), min_size=0, max_size=6).map(lambda k: np.array(k, dtype=np.intp))
+    return keys.flatmap(lambda key: arrays((len(key),)).map(lambda a: ((a,), {"key": key})))
 
 
 def same_shape() -> st.SearchStrategy:
@@ -219,6 +232,9 @@ CASES = [
     Case("F.maximum", F.maximum, apart()),
     Case("F.where", lambda a, b, condition: F.where(condition, a, b), chosen()),
     Case("squared_error", squared_error, same_shape()),
+    Case("astype", lambda a: a.astype(np.float64) * 1.0, one()),
+    Case("broadcast_to", lambda a, shape: ops.broadcast_to(a, shape=shape), broadcast_target()),
+    Case("scatter (index's gradient)", lambda a, key: ops.scatter(a, shape=(4,), key=key), scattered()),
     Case("sigmoid layer cost", lambda w, b, x, y: (((x @ w + b).sigmoid() - y) ** 2).mean(), layer()),
 ]
 
@@ -246,7 +262,7 @@ ONE_EXAMPLE = settings(database=None, phases=[Phase.generate], derandomize=True)
 def test_every_op_has_a_case() -> None:
     """The table covers every Op defined in tinygrad_edu.ops (instances and Op factories alike)."""
     defined = {op.name for op in vars(ops).values() if isinstance(op, Op)}
-    defined |= {ops.where([True]).name, ops.concatenate(1).name, ops.stack(1).name}
+    defined |= {ops.select([True]).name, ops.concatenate(1).name, ops.stack(1).name}
     covered = set()
     for case in CASES:
         inputs, params = find(case.inputs, lambda _: True, settings=ONE_EXAMPLE)

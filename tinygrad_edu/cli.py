@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,7 +28,7 @@ from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.training import fit
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "whole_number"]
 
 PROG = "tinygrad-edu"
 
@@ -160,15 +161,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Errors and warnings are one line each on stderr (after a divergence error, the warnings that led up to it
+    are not repeated).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
+    with warnings.catch_warnings(record=True) as caught:
+        status = _run(args)
+    for warning in caught:
+        if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        elif status != 1:
+            print(f"{PROG}: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         with np.errstate(all="ignore"):  # a diverging training run ends with its own one-line error
-            return args.handler(args)
+            status: int = args.handler(args)
+            return status
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is not None and error.strerror:
             message = f"{error.filename}: {error.strerror}"
@@ -239,7 +256,7 @@ def _train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - began
     print(f"{history.episodes} episodes in {seconds:.2f} s ({history.stopped}): cost {history.cost[0]:.4g} at "
           f"the start, {history.final_cost:.4g} at the end")
-    if not history.final_cost < history.cost[0]:
+    if history.final_cost is None or not history.final_cost < history.cost[0]:
         print(f"the cost did not fall: try a smaller learning rate than {rate:g} (--learning-rate)")
     if test is None:
         samples = np.array([0.1, 0.5, -1.0, 0.01])
@@ -293,3 +310,8 @@ def _predict(args: argparse.Namespace) -> int:
         right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {int(y.argmax())}"
         print(f"{left} → {right}")
     return 0
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

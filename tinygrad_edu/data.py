@@ -409,3 +409,8 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
         raise ValueError(f"load_mnist: {labels_path}: label {labels.max()} is not a digit 0..9")
     inputs = images.reshape(len(images), -1) if flatten else images
     return Dataset(inputs.astype(dtype) / np.asarray(255, dtype=dtype), labels.astype(np.int64))
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

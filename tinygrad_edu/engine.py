@@ -3,7 +3,8 @@
 Forward propagation (seed, section 3) builds the graph: every operation on Values makes a new Value that remembers
 its ``parents`` and its ``op``.  Backpropagation (seed, section 6.3) walks that dependency tree from the cost back
 to the weights, multiplying local derivatives by the chain rule.  The math of each operation lives in
-:mod:`tinygrad_edu.ops`; this module only keeps the books.
+:mod:`tinygrad_edu.ops`; this module only keeps the books.  With ``backward(create_graph=True)`` the walk records
+its own operations, so every gradient is again a Value that can be differentiated (derivatives of derivatives).
 
     >>> from tinygrad_edu import Value
     >>> w, a = Value(0.5, label="w"), Value(2.0, label="a")
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import html
 import itertools
 from collections.abc import Iterator
-from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from tinygrad_edu import ops
 from tinygrad_edu.ops import Op
 
-__all__ = ["Value", "apply", "no_grad", "is_grad_enabled", "detect_anomaly"]
+__all__ = ["Value", "apply", "no_grad", "is_grad_enabled", "detect_anomaly", "backward_order", "local_gradients"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Every Value gets the next (more negative) number of this count when it is made.  A Value is always made after
@@ -55,6 +56,8 @@ class no_grad(contextlib.ContextDecorator):
     Use it for evaluation and for parameter updates, which must not become part of the graph.  Nesting and
     recursion are fine: each exit restores the state of its own entry.
     """
+
+    _saved: list[bool]
 
     def __new__(cls, function: Any = None) -> Any:
         instance = super().__new__(cls)
@@ -86,6 +89,9 @@ def _to_array(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
     if isinstance(data, Value):
         return data.data
     if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2 ** 62:
+        if abs(data) > 2 ** 1023:
+            raise ValueError(f"Value: an integer of {len(str(abs(data)))} digits is too large for a float "
+                             "(at most about 1.8e308)")
         data = float(data)  # numpy would make an object array of a Python int this large
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
@@ -109,14 +115,8 @@ def _shapes(values: tuple[Value, ...]) -> str:
 def _forward_error(op: Op, values: tuple[Value, ...], params: dict, error: Exception) -> ValueError:
     """A readable error for a forward that numpy refused, naming the operation and the shapes."""
     message = str(error)
-    if op.name == "matmul" and len(values) == 2:
-        a, b = (v.data.shape for v in values)
-        if not a or not b:
-            return ValueError(f"matmul: shapes {a} and {b}: matmul needs at least 1-D operands (use * for scalars)")
-        inner_b = b[0] if len(b) == 1 else b[-2]
-        if a[-1] != inner_b:
-            return ValueError(f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b})")
-        return ValueError(f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together")
+    if message.startswith(f"{op.name}:"):  # the op explained itself (matmul does)
+        return ValueError(message)
     if "broadcast" in message:
         return ValueError(f"{op.name}: shapes {_shapes(values)} cannot be broadcast together")
     details = ", ".join(f"{k}={v!r}" for k, v in params.items())
@@ -133,10 +133,10 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         raise TypeError(f"{op.name}: takes {len(op.vjps)} input(s), got {len(inputs)}")
     dtype = None
     for x in inputs:
-        if x.__class__ is Value:
+        if isinstance(x, Value):
             dtype = x.data.dtype
             break
-    values = tuple(x if x.__class__ is Value else _operand(op, x, dtype) for x in inputs)
+    values = tuple(x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs)
     return _record(op, values, params)
 
 
@@ -159,13 +159,19 @@ def _record(op: Op, values: tuple[Value, ...], params: dict) -> Value:
         out = _to_array(out)
     if _Mode.detect_anomaly and not np.isfinite(out).all():
         raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})")
-    node = _new_value(Value)
-    node.data, node.grad, node.label, node._order = out, None, None, next(_creation)
-    for v in values:
-        if v.requires_grad and _Mode.grad_enabled:
-            node.requires_grad, node._parents, node._op, node._params = True, values, op, params or None
-            return node
-    node.requires_grad, node._parents, node._op, node._params = False, (), None, None
+    if _Mode.grad_enabled:
+        for v in values:
+            if v.requires_grad:
+                return _node(Value, out, True, values, op, params or None)
+    return _node(Value, out, False, (), None, None)
+
+
+def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tuple[Value, ...], op: Op | None,
+          params: dict | None) -> Value:
+    """The one place a Value is filled in: its data and, for a recorded operation, where it came from."""
+    node = _new_value(cls)
+    node.data, node.grad, node.requires_grad, node.label = data, None, requires_grad, None
+    node._parents, node._op, node._params, node._order = parents, op, params, next(_creation)
     return node
 
 
@@ -195,23 +201,47 @@ _NO_PARAMS: dict = {}
 _new_value = object.__new__
 
 
-def _unbroadcast(grad: Any, shape: tuple[int, ...], op: Op) -> np.ndarray:
-    """Sum a gradient of a broadcast shape back to the input ``shape`` (undoing numpy broadcasting)."""
-    if not isinstance(grad, (np.ndarray, np.number, float, int)):
+def _fit(grad: Any, parent: Value, op: Op) -> Any:
+    """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
+    dtype, and an array (a Value under ``create_graph``); anything else is an error naming the operation."""
+    if not isinstance(grad, (Value, np.ndarray, np.number, float, int)):
         raise TypeError(f"{op.name}: its vjp returned {type(grad).__name__}, not an array of gradients")
-    grad = np.asarray(grad)
-    extra = grad.ndim - len(shape)
-    if extra < 0:
-        raise ValueError(f"{op.name}: its vjp returned a gradient of shape {grad.shape} for an input of shape "
-                         f"{shape}")
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+    if not isinstance(grad, Value):
+        grad = np.asarray(grad)
+    shape = parent.data.shape
     if grad.shape != shape:
-        raise ValueError(f"{op.name}: its vjp returned a gradient of shape {grad.shape} for an input of shape "
-                         f"{shape}")
+        if grad.ndim < len(shape) or not _broadcasts_to(shape, grad.shape):
+            raise ValueError(f"{op.name}: its vjp returned a gradient of shape {grad.shape} for an input of shape "
+                             f"{shape}")
+        grad = ops.sum_to(grad, shape)
+        if not isinstance(grad, Value):
+            grad = np.asarray(grad)  # a sum over every axis gives a numpy scalar
+    if grad.dtype != parent.data.dtype:
+        grad = grad.astype(parent.data.dtype)
+    if _Mode.detect_anomaly and not np.isfinite(_data_of(grad)).all():
+        raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
+                                 f"(input shape {parent.data.shape})")
+    return grad
+
+
+def _broadcasts_to(shape: tuple[int, ...], broadcast: tuple[int, ...]) -> bool:
+    """Whether numpy broadcasting of ``shape`` can give ``broadcast``."""
+    tail = broadcast[len(broadcast) - len(shape):]
+    return all(n == m or n == 1 for n, m in zip(shape, tail))
+
+
+def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict) -> Value:
+    """A vjp evaluated on Values (``create_graph=True``): its result must itself be a recorded Value."""
+    try:
+        grad = vjp(g, node, *node._parents, **params)
+    except (TypeError, AttributeError) as error:
+        raise TypeError(f"{op.name}: its vjp cannot be differentiated: create_graph=True runs it on Values and it "
+                        f"failed ({type(error).__name__}: {error}); write it with operators, array methods and "
+                        "Ops") from None
+    if not isinstance(grad, Value):
+        raise TypeError(f"{op.name}: its vjp returned {type(grad).__name__} on Values, not a Value: it computes on "
+                        "raw arrays, so create_graph=True cannot differentiate it again; write it with operators, "
+                        "array methods and Ops")
     return grad
 
 
@@ -224,13 +254,12 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "label", "_parents", "_op", "_params", "_order", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to Value's operators: np_array * value is a Value
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"Value: requires_grad must be True or False, got {requires_grad!r}")
         self.data: np.ndarray = np.array(_to_array(data), copy=True)
-        self.grad: np.ndarray | None = None
+        self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
         self.requires_grad: bool = bool(requires_grad)
         self.label: str | None = label
         self._parents: tuple[Value, ...] = ()
@@ -240,15 +269,15 @@ class Value:
 
     @classmethod
     def _constant(cls, data: Any, dtype: np.dtype | None = None) -> Value:
-        """A constant (no gradient) made without copying; Python numbers take ``dtype``."""
-        node = _new_value(cls)
+        """A constant (no gradient).  Python numbers take ``dtype`` (numpy's rule: they adapt, arrays and numpy
+        scalars do not); an array is copied, so changing it later cannot change a gradient."""
         if data.__class__ is float and dtype is not None:
-            node.data = np.array(data, dtype)
+            array = np.array(data, dtype)
         else:
-            node.data = _to_array(data, dtype if isinstance(data, Number) else None)
-        node.grad, node.requires_grad, node.label, node._parents, node._op, node._params, node._order = (
-            None, False, None, (), None, None, next(_creation))
-        return node
+            array = _to_array(data, dtype if data.__class__ in (int, float, bool) else None)
+            if array is data:
+                array = array.copy()
+        return _node(cls, array, False, (), None, None)
 
     # --- introspection -------------------------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
@@ -258,6 +287,8 @@ class Value:
     parents = property(lambda self: self._parents, doc="The Values this one was computed from.")
     op = property(lambda self: None if self._op is None else self._op.name,
                   doc='Name of the operation that made this Value (``"mul"``, ``"matmul"``, …); None for a leaf.')
+    op_params = property(lambda self: dict(self._params or {}),
+                         doc="The keyword parameters of that operation (``{'axis': 0, 'keepdims': False}``).")
 
     def item(self) -> float:
         """The single number held by a Value of size 1."""
@@ -271,7 +302,14 @@ class Value:
 
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient."""
-        return Value._constant(self.data)
+        return _node(Value, self.data, False, (), None, None)
+
+    def astype(self, dtype: Any) -> Value:
+        """The same numbers in another float dtype (float32 or float64); the gradient is converted back."""
+        dtype = np.dtype(dtype)
+        if dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"astype: a Value holds float32 or float64, not {dtype}")
+        return apply(ops.astype, self, dtype=dtype)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``grad`` becomes None)."""
@@ -311,10 +349,47 @@ class Value:
             return np.array2string(array, precision=4, threshold=6, edgeitems=2).replace("\n", "")
 
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={brief(self.data)}, grad={brief(self.grad)}{label})"
+        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
+        return f"Value(data={brief(self.data)}, grad={brief(grad)}{label})"
+
+    def _repr_html_(self) -> str:
+        """A small table for Jupyter: data, grad, shape, dtype, the operation that made it and its label."""
+        def cell(array: Any) -> str:
+            if array is None:
+                return "None"
+            array = array.data if isinstance(array, Value) else array
+            text = f"{array.item():.6g}" if array.size == 1 else np.array2string(array, precision=4, threshold=20)
+            return f"<pre style='margin:0'>{html.escape(text)}</pre>"
+
+        rows = [("data", cell(self.data)), ("grad", cell(self.grad)), ("shape", str(self.shape)),
+                ("dtype", str(self.dtype)), ("op", html.escape(self.op or "leaf")),
+                ("requires_grad", str(self.requires_grad))]
+        if self.label:
+            rows.insert(0, ("label", html.escape(self.label)))
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+                       for k, v in rows)
+        return f"<table><caption style='text-align:left'><b>Value</b></caption>{body}</table>"
+
+    def _apply_op(self, op: Op, *inputs: Any, **params: Any) -> Value:
+        """What an :class:`Op` called on Values does: record it (``cube(x)`` is ``apply(cube, x)``)."""
+        return apply(op, *inputs, **params)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy's functions on Values: ``np.exp(v)`` is ``v.exp()`` and ``array * v`` is a Value; comparisons and
+        ``np.sign`` give plain arrays (they have no gradient); anything else is refused by name."""
+        if method == "__call__" and not kwargs:
+            op = _UFUNC_OPS.get(ufunc)
+            if op is not None:
+                return apply(op, *inputs)
+            if ufunc in _CONSTANT_UFUNCS:
+                return ufunc(*(_data_of(x) for x in inputs))
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        raise TypeError(f"np.{name}: not supported on Values (supported: np.{', np.'.join(_UFUNC_NAMES)} and "
+                        "comparisons); compute with Value methods and tinygrad_edu.functional, or on .data "
+                        "(no gradient)")
 
     # --- backpropagation -----------------------------------------------------------------------------------------
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, *, create_graph: bool = False) -> None:
         """Backpropagate: fill ``.grad`` of every Value this one depends on with ∂self/∂(that Value).
 
         ``grad`` is the upstream gradient ∂C/∂self; it defaults to 1 for an output of size 1 (a cost).
@@ -322,52 +397,46 @@ class Value:
         every other Value on the way holds the gradient of the latest call, for looking at (drawings): it is the
         array the backward pass used, which may be shared with other intermediates or read-only, so copy it
         before changing it.
+
+        With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
+        own ``backward()`` gives second derivatives (and so on, to any order).
+
+        >>> x = Value(3.0)
+        >>> y = x ** 3
+        >>> y.backward(create_graph=True)     # dy/dx = 3x² = 27, as a Value
+        >>> slope = x.grad
+        >>> x.zero_grad(); slope.backward()   # d²y/dx² = 6x = 18
+        >>> x.grad
+        array(18.)
         """
         if not self.requires_grad:
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
                              "or under no_grad)")
+        seed = self._seed_gradient(grad, create_graph)
+        if not create_graph:
+            _backpropagate(self, seed, graph=False)
+            return
+        recording = _Mode.grad_enabled
+        _Mode.grad_enabled = True
+        try:
+            _backpropagate(self, seed, graph=True)
+        finally:
+            _Mode.grad_enabled = recording
+
+    def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
+        """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""
         if grad is None:
             if self.data.size != 1:
                 raise ValueError(f"backward: an output of shape {self.shape} needs an explicit grad of that shape; "
                                  "only an output of size 1 (like a cost) gets the default grad of 1")
-            seed = np.ones(self.shape, dtype=self.dtype)
+            seed: Any = np.ones(self.shape, dtype=self.dtype)
+        elif isinstance(grad, Value) and create_graph:
+            seed = grad
         else:
             seed = np.array(_to_array(grad, self.dtype), copy=True)
-            if seed.shape != self.shape:
-                raise ValueError(f"backward: grad has shape {seed.shape} but the output has shape {self.shape}")
-        anomaly = _Mode.detect_anomaly
-        pending: dict[int, np.ndarray] = {id(self): seed}  # gradients summed so far, by node
-        waiting: list[tuple[int, Value]] = [(self._order, self)]  # nodes with a gradient, newest first
-        while waiting:
-            node = heapq.heappop(waiting)[1]
-            g = pending.pop(id(node))  # complete: every node that uses this one was made later, so came first
-            op = node._op
-            if op is None:  # a leaf: accumulate, in an array of its own
-                node.grad = np.array(g, copy=True) if node.grad is None else np.asarray(node.grad + g)
-                continue
-            node.grad = g
-            parents = node._parents
-            inputs = [p.data for p in parents]
-            params = node._params
-            for parent, vjp in zip(parents, op.vjps):
-                if not parent.requires_grad:
-                    continue
-                grad_in = vjp(g, node.data, *inputs, **params) if params else vjp(g, node.data, *inputs)
-                shape = parent.data.shape
-                if grad_in.__class__ is not np.ndarray or grad_in.shape != shape:
-                    grad_in = _unbroadcast(grad_in, shape, op)
-                if grad_in.dtype != parent.data.dtype:
-                    grad_in = grad_in.astype(parent.data.dtype)
-                if anomaly and not np.isfinite(grad_in).all():
-                    raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
-                                             f"(input shapes {_shapes(parents)})")
-                key = id(parent)
-                previous = pending.get(key)
-                if previous is None:
-                    pending[key] = grad_in
-                    heapq.heappush(waiting, (parent._order, parent))
-                else:
-                    pending[key] = np.asarray(previous + grad_in)  # 0-d sums come back as numpy scalars
+        if seed.shape != self.shape:
+            raise ValueError(f"backward: grad has shape {seed.shape} but the output has shape {self.shape}")
+        return _node(Value, seed, False, (), None, None) if create_graph and not isinstance(seed, Value) else seed
 
     # --- arithmetic (numpy broadcasting, numbers and arrays on either side) ------------------------------------
     def __add__(self, other: Any) -> Value:
@@ -395,10 +464,10 @@ class Value:
         return _binary_reflected(ops.div, self, other)
 
     def __pow__(self, other: Any) -> Value:
-        return _binary(ops.pow, self, other)
+        return _binary(ops.power, self, other)
 
     def __rpow__(self, other: Any) -> Value:
-        return _binary_reflected(ops.pow, self, other)
+        return _binary_reflected(ops.power, self, other)
 
     def __matmul__(self, other: Any) -> Value:
         return _binary(ops.matmul, self, other)
@@ -445,7 +514,7 @@ class Value:
 
     def abs(self) -> Value:
         """|x|"""
-        return _record(ops.abs, (self,), _NO_PARAMS)
+        return _record(ops.absolute, (self,), _NO_PARAMS)
 
     def tanh(self) -> Value:
         """tanh x"""
@@ -462,15 +531,15 @@ class Value:
     # --- reductions and shapes ---------------------------------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Σ over ``axis`` (all elements by default)."""
-        return apply(ops.sum, self, axis=axis, keepdims=keepdims)
+        return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """The average over ``axis`` (all elements by default)."""
-        return apply(ops.mean, self, axis=axis, keepdims=keepdims)
+        return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """The largest element over ``axis``; the gradient goes to the maximum (split between ties)."""
-        return apply(ops.max, self, axis=axis, keepdims=keepdims)
+        return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Value:
         """The same numbers in a new shape: ``v.reshape(2, 3)`` or ``v.reshape((2, 3))``."""
@@ -503,10 +572,106 @@ class Value:
         if isinstance(key, Value) or (isinstance(key, tuple) and any(isinstance(k, Value) for k in key)):
             raise TypeError("index: index with ints, slices, or numpy arrays/lists of ints or bools, not with a "
                             "Value (Values hold floats, so a mask or an index would have to be guessed)")
-        if isinstance(key, list):
-            key = np.asarray(key)
-        return apply(ops.index, self, key=key)
+        parts = tuple(_index_part(k) for k in key) if isinstance(key, tuple) else _index_part(key)
+        return apply(ops.index, self, key=parts)
+
+
+def _index_part(key: Any) -> Any:
+    """One part of an index, as numpy takes it, never the caller's own array (changing that array later must not
+    change the gradient): lists become arrays, an empty list an empty integer array."""
+    if isinstance(key, (list, np.ndarray)):
+        array = np.array(key)
+        return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
+    return key
+
+
+def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
+    """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see
+    ``_creation``), its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded."""
+    checked = _Mode.detect_anomaly or graph
+    pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
+    waiting: list[tuple[int, Value]] = [(output._order, output)]  # nodes with a gradient, newest first
+    while waiting:
+        node = heapq.heappop(waiting)[1]
+        g = pending.pop(id(node))
+        op = node._op
+        if op is None:  # a leaf: accumulate, in an array of its own
+            node.grad = _accumulate(node.grad, g, graph)
+            continue
+        node.grad = g
+        parents = node._parents
+        params = node._params or _NO_PARAMS
+        inputs = [p.data for p in parents]
+        for parent, vjp in zip(parents, op.vjps):
+            if not parent.requires_grad:
+                continue
+            grad_in: Any  # an array; a Value when the pass is recorded
+            if graph:
+                grad_in = _differentiable_vjp(op, vjp, g, node, params)
+            else:
+                grad_in = vjp(g, node.data, *inputs, **params)
+            if checked or grad_in.__class__ is not np.ndarray or grad_in.shape != parent.data.shape or (
+                    grad_in.dtype != parent.data.dtype):
+                grad_in = _fit(grad_in, parent, op)
+            key = id(parent)
+            previous = pending.get(key)
+            if previous is None:
+                pending[key] = grad_in
+                heapq.heappush(waiting, (parent._order, parent))
+            else:
+                total = previous + grad_in
+                pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
+
+
+def _accumulate(total: Any, g: Any, graph: bool) -> Any:
+    """A leaf's ``.grad`` after one more backward pass: its own copy at first, then the sum."""
+    if total is None:
+        return g if graph else np.array(g, copy=True)
+    total = total + g
+    return total if isinstance(total, Value) else np.asarray(total)
+
+
+def backward_order(output: Value) -> list[Value]:
+    """The Values ``output.backward()`` visits, in the order it visits them: ``output`` first, then every Value
+    that needs a gradient after all the Values that use it (the order a backprop player steps through)."""
+    found = {id(output): output}
+    stack = [output]
+    while stack:
+        for parent in stack.pop()._parents:
+            if parent.requires_grad and id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=lambda node: node._order)
+
+
+def local_gradients(node: Value, upstream: Any) -> list[tuple[int, Value, np.ndarray]]:
+    """One step of backpropagation at ``node``, as :meth:`Value.backward` takes it: given ``upstream`` = ∂C/∂node,
+    for each input ``i`` that needs a gradient, ``(i, parent, ∂C/∂parent through this edge)`` (the chain rule:
+    upstream times the local derivative, summed back over broadcasting).
+
+    >>> w, a = Value(0.5), Value(2.0, requires_grad=False)
+    >>> z = w * a
+    >>> local_gradients(z, 1.0)    # ∂z/∂w = a
+    [(0, Value(data=0.5, grad=None), array(2.))]
+    """
+    if node._op is None:
+        return []
+    g = _to_array(upstream, node.dtype)
+    if g.shape != node.shape:
+        raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
+    inputs = [p.data for p in node._parents]
+    params = node._params or _NO_PARAMS
+    return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op))
+            for i, (parent, vjp) in enumerate(zip(node._parents, node._op.vjps)) if parent.requires_grad]
 
 
 def _data_of(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
+
+
+_UFUNC_OPS = {np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.divide: ops.div, np.power: ops.power,
+              np.matmul: ops.matmul, np.negative: ops.neg, np.exp: ops.exp, np.log: ops.log, np.sqrt: ops.sqrt,
+              np.absolute: ops.absolute, np.tanh: ops.tanh, np.maximum: ops.maximum}
+_UFUNC_NAMES = sorted(u.__name__ for u in _UFUNC_OPS)
+_CONSTANT_UFUNCS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, np.sign,
+                    np.isfinite, np.isnan, np.isinf}

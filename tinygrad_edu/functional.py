@@ -13,7 +13,7 @@ from :mod:`tinygrad_edu.ops`, where its derivative stands beside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,7 @@ def sqrt(x: Any) -> Value:
 
 def abs(x: Any) -> Value:
     """|x|"""
-    return apply(ops.abs, x)
+    return apply(ops.absolute, x)
 
 
 def tanh(x: Any) -> Value:
@@ -85,18 +85,26 @@ def log_softmax(x: Any, axis: int = -1) -> Value:
     return apply(ops.log_softmax, x, axis=axis)
 
 
-def concatenate(values: Sequence[Any], axis: int = 0) -> Value:
-    """Join Values along an existing axis (``np.concatenate``)."""
-    if not len(values):
-        raise ValueError("concatenate: needs at least one Value")
+def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
+    """Join Values along an existing axis (``np.concatenate``; ``axis=None`` flattens them first)."""
+    values = _joined("concatenate", values)
     return apply(ops.concatenate(len(values), axis), *values)
 
 
-def stack(values: Sequence[Any], axis: int = 0) -> Value:
+def stack(values: Iterable[Any], axis: int = 0) -> Value:
     """Join Values of one shape along a new axis (``np.stack``)."""
-    if not len(values):
-        raise ValueError("stack: needs at least one Value")
+    values = _joined("stack", values)
     return apply(ops.stack(len(values), axis), *values)
+
+
+def _joined(name: str, values: Iterable[Any]) -> list[Any]:
+    """The Values to join, as a list (a generator is fine); none at all is an error naming the function."""
+    if isinstance(values, (Value, np.ndarray, str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name}: give a list or tuple of Values/arrays, not {type(values).__name__}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name}: needs at least one Value")
+    return values
 
 
 def maximum(a: Any, b: Any) -> Value:
@@ -107,13 +115,16 @@ def maximum(a: Any, b: Any) -> Value:
 def where(condition: Any, a: Any, b: Any) -> Value:
     """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
     condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
+    if condition.dtype.kind not in "biuf":
+        raise TypeError(f"where: the condition must be booleans (or numbers), not {condition.dtype} "
+                        f"({type(condition).__name__})")
     shapes = [condition.shape, *(np.shape(x.data if isinstance(x, Value) else x) for x in (a, b))]
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
         raise ValueError(f"where: condition, a and b of shapes {' and '.join(map(str, shapes))} "
                          "cannot be broadcast together") from None
-    return apply(ops.where(condition), a, b)
+    return apply(ops.select(condition), a, b)
 
 
 #: Activation functions by name, for ``Layer(..., activation="relu")``.

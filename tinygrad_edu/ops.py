@@ -9,55 +9,60 @@ where ``g = ∂C/∂out`` is the gradient arriving from above and ``out`` the fo
 ``∂C/∂x = ∂C/∂out · ∂out/∂x`` is exactly "``g`` times the local derivative".  A vjp may return a gradient of the
 broadcast shape; the engine sums it back to the input's shape, so the rules below stay as short as the math.
 
-The rules use operators (``+ - * / @``), ``.reshape``, ``.sum`` and ``.swapaxes`` wherever they can, so that they
-could also be evaluated on :class:`~tinygrad_edu.Value` objects (for derivatives of derivatives).
+Every rule is written with operators (``+ - * / @``), array methods (``.reshape``, ``.sum``, ``.swapaxes``,
+``.transpose``, indexing) and other Ops, so that the same line works on numpy arrays (an ordinary backward pass)
+and on :class:`~tinygrad_edu.Value` objects (``backward(create_graph=True)``, where the backward pass is itself
+recorded and can be differentiated again).  An Op called on arrays or numbers just computes; called on Values it is
+recorded in the graph.
 
 Define your own differentiable operation the same way::
 
     >>> import numpy as np
     >>> from tinygrad_edu import Op, Value
-    >>> cube = Op("cube", lambda x: x**3, vjps=(lambda g, out, x: g * 3 * x**2,))
+    >>> cube = Op("cube", lambda x: x**3, lambda g, out, x: g * 3 * x**2)
     >>> y = cube(Value(2.0)); y.backward(); y.parents[0].grad
     array(12.)
+    >>> cube(np.array([1.0, 2.0]))          # on arrays: just the forward
+    array([1., 8.])
 """
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = ["Op"]
 
+Vjp = Callable[..., Any]
 
-@dataclass(frozen=True)
+
 class Op:
     """A differentiable operation: ``forward(*arrays, **params)`` and one vjp per input (see module docstring).
 
-    Calling an ``Op`` on Values (or numbers, or arrays) records it in the computation graph.
+    ``vjps`` is a sequence with one vjp per input, or a single vjp for a one-input operation.
     """
 
-    name: str
-    forward: Callable[..., np.ndarray]
-    vjps: Sequence[Callable[..., Any]]
+    __slots__ = ("name", "forward", "vjps")
 
-    def __post_init__(self) -> None:
-        if not callable(self.forward):
-            raise TypeError(f"Op {self.name!r}: forward must be callable, got {type(self.forward).__name__}")
-        if callable(self.vjps):  # a single vjp for a one-input op
-            object.__setattr__(self, "vjps", (self.vjps,))
-        object.__setattr__(self, "vjps", tuple(self.vjps))
-        for vjp in self.vjps:
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp]) -> None:
+        if not callable(forward):
+            raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
+        rules = (vjps,) if callable(vjps) else tuple(vjps)
+        for vjp in rules:
             if not callable(vjp):
-                raise TypeError(f"Op {self.name!r}: every vjp must be callable, got {type(vjp).__name__}")
+                raise TypeError(f"Op {name!r}: every vjp must be callable, got {type(vjp).__name__}")
+        self.name, self.forward, self.vjps = name, forward, rules
 
-    def __call__(self, *inputs: Any, **params: Any):
-        from tinygrad_edu.engine import apply
-
-        return apply(self, *inputs, **params)
+    def __call__(self, *inputs: Any, **params: Any) -> Any:
+        """On Values: the recorded operation (a new Value).  On arrays and numbers: just ``forward``."""
+        for x in inputs:
+            record = getattr(x, "_apply_op", None)  # a Value: let the engine record it (no import needed here)
+            if record is not None:
+                return record(self, *inputs, **params)
+        return self.forward(*inputs, **params)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, inputs={len(self.vjps)})"
@@ -68,18 +73,39 @@ def _swap(x):
     return x.swapaxes(-1, -2)
 
 
-def _keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
-    """The shape of ``x.sum(axis, keepdims=True)`` for an ``x`` of ``shape``."""
-    if axis is None:
-        return (1,) * len(shape)
-    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+def _axes(axis, ndim: int) -> tuple[int, ...]:
+    """The axes a reduction over ``axis`` removes, as non-negative numbers (a 0-d input has none)."""
+    if axis is None or ndim == 0:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+def sum_to(g, shape: tuple[int, ...]):
+    """Sum ``g`` back to ``shape`` over the axes that numpy broadcasting added or stretched."""
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=stretched, keepdims=True) if stretched else g
+
+
+# broadcast_to's gradient sums the copies back: the rule every broadcasting operation shares.
+broadcast_to = Op("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                  lambda g, out, x, shape: sum_to(g, x.shape))
 
 
 def _expand(g, shape: tuple[int, ...], axis):
     """Spread a reduced gradient ``g`` back over the axes a reduction removed."""
-    g = g.reshape(_keepdims_shape(shape, axis))
-    return np.broadcast_to(g, shape) if isinstance(g, np.ndarray) else g + np.zeros(shape, g.dtype)
+    removed = _axes(axis, len(shape))
+    kept = tuple(1 if i in removed else n for i, n in enumerate(shape))
+    return broadcast_to(g.reshape(kept), shape=shape)
+
+
+def select(condition: np.ndarray) -> Op:
+    """The Op ``select(c)(a, b)``: ``a`` where ``c`` holds, else ``b``; the gradient follows the same choice."""
+    condition = np.array(condition, dtype=bool)  # a copy: changing the caller's mask later changes nothing here
+    return Op("where", lambda a, b: np.where(condition, a, b), (lambda g, out, a, b: g * condition,
+                                                                lambda g, out, a, b: g * ~condition))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -93,29 +119,48 @@ mul = Op("mul", np.multiply, (lambda g, out, a, b: g * b,
                               lambda g, out, a, b: g * a))
 div = Op("div", np.divide, (lambda g, out, a, b: g / b,
                             lambda g, out, a, b: -g * out / b))
+neg = Op("neg", np.negative, lambda g, out, a: -g)
 
 
 def _power(a, b):
-    """aᵇ; a single-number exponent goes to numpy as a Python number, which takes its fast paths (a**2 = a·a)."""
-    return a ** (b.item() if b.ndim == 0 else b)
+    """aᵇ; a single-number exponent of a's own dtype goes to numpy as a Python number (its fast path a**2 = a·a)."""
+    if b.__class__ is np.ndarray and b.ndim == 0 and b.dtype == a.dtype:
+        return a ** b.item()
+    return a ** b
 
 
 def _pow_vjp_base(g, out, a, b):
     """b·aᵇ⁻¹; where b = 0, a⁰ = 1 is constant, so its slope is 0 even at a = 0 (where b·aᵇ⁻¹ is 0·∞ = NaN)."""
-    if b.ndim == 0:  # the common x ** n: no masking needed
-        return g * 0 if b == 0 else g * b * _power(a, b - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):  # the NaNs at b = 0 are replaced just below
-        return g * np.where(b == 0, 0.0, b * _power(a, b - 1))
+    if not (b == 0).any():  # the common x ** n
+        return g * b * power(a, b - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the NaNs at b = 0 are replaced by the select
+        return g * select(b == 0)(0.0, b * power(a, b - 1))
 
 
 def _pow_vjp_exponent(g, out, a, b):
     """aᵇ·ln a; where a = 0 (and b > 0) aᵇ = 0 for every b, so the slope is 0, not 0·(−∞) = NaN."""
-    return g * out * np.log(np.where(a == 0, 1.0, a))
+    return g * out * log(select(a == 0)(1.0, a))
 
 
 # d(a^b)/da = b·a^(b-1),  d(a^b)/db = a^b·ln a
-pow = Op("pow", _power, (_pow_vjp_base, _pow_vjp_exponent))
-neg = Op("neg", np.negative, (lambda g, out, a: -g,))
+power = Op("pow", _power, (_pow_vjp_base, _pow_vjp_exponent))
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ValueError(_matmul_mismatch(a.shape, b.shape)) from None
+
+
+def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
+    """Why numpy refused ``a @ b``, in the words of the shapes."""
+    if not a or not b:
+        return f"matmul: shapes {a} and {b}: matmul needs at least 1-D operands (use * for scalars)"
+    inner_b = b[0] if len(b) == 1 else b[-2]
+    if a[-1] != inner_b:
+        return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b})"
+    return f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together"
 
 
 def _matmul_vjp(g, a, b, wrt_a: bool):
@@ -132,8 +177,8 @@ def _matmul_vjp(g, a, b, wrt_a: bool):
     return grad.reshape(grad.shape[:-1]) if b_was_vector else grad
 
 
-matmul = Op("matmul", np.matmul, (lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_a=True),
-                                  lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_a=False)))
+matmul = Op("matmul", _matmul, (lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_a=True),
+                                lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_a=False)))
 
 # ---------------------------------------------------------------------------------------------------------------
 # Element-wise functions, including the activation functions of seed section 3.1.  y = f(x), ∂y/∂x = f'(x).
@@ -141,53 +186,32 @@ matmul = Op("matmul", np.matmul, (lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_
 exp = Op("exp", np.exp, lambda g, out, x: g * out)                        # (eˣ)' = eˣ
 log = Op("log", np.log, lambda g, out, x: g / x)                          # (ln x)' = 1/x
 sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (2 * out))               # (√x)' = 1/(2√x)
-abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))                 # |x|' = sign(x)
-
-
-#: From this many elements on, exp's speed outweighs the fixed cost of np.errstate (measured; see benchmarks/).
-_LARGE = 4096
+absolute = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))            # |x|' = sign(x), a constant
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e⁻ˣ), computed in place on one fresh array and without overflow warnings for any x."""
-    if x.size < _LARGE:  # small: the same function as (1 + tanh(x/2)) / 2, in the fewest numpy calls
-        y = np.multiply(x, 0.5, out=np.empty_like(x))
-        np.tanh(y, out=y)
-        y += 1
-        y *= 0.5
-        return y
-    y = np.negative(x)
-    with np.errstate(over="ignore"):  # e⁻ˣ = inf for x < −709 gives 1/(1 + inf) = 0, the right limit
-        np.exp(y, out=y)
-    y += 1
-    return np.reciprocal(y, out=y)
+    """σ(x) = 1 / (1 + e⁻ˣ) = eˣ / (1 + eˣ).  With e = e^−|x| ≤ 1 (never overflowing) and r = 1 / (1 + e) it is r for
+    x ≥ 0 and e·r for x < 0: accurate to the last digits for every x, in place on two fresh arrays."""
+    e = np.abs(x, out=np.empty_like(x))  # out=: a 0-d array stays an array (numpy would return a scalar)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    r = np.add(e, 1, out=np.empty_like(e))
+    np.reciprocal(r, out=r)
+    e *= r
+    np.copyto(e, r, where=x >= 0)
+    return e
 
 
-def _sigmoid_vjp(g, out, x):
-    """σ'(x) = σ(x)(1 − σ(x)), so ∂C/∂x = g · out · (1 − out) (in place on one fresh temporary)."""
-    local = 1 - out
-    local *= out
-    local *= g
-    return local
-
-
-def _tanh_vjp(g, out, x):
-    """tanh'(x) = 1 − tanh²(x), so ∂C/∂x = g · (1 − out²) (in place on one fresh temporary)."""
-    local = out * out
-    local *= -1
-    local += 1
-    local *= g
-    return local
-
-
-tanh = Op("tanh", np.tanh, _tanh_vjp)
-sigmoid = Op("sigmoid", _sigmoid, _sigmoid_vjp)
+# σ'(x) = σ(x)(1 − σ(x)) = σ(x)·σ(−x); the second form keeps its digits where σ(x) is close to 1
+sigmoid: Op = Op("sigmoid", _sigmoid, lambda g, out, x: g * out * sigmoid(-x))
+# tanh'(x) = 1 − tanh²(x) = 4·σ(2x)·σ(−2x), a form that keeps its digits where tanh(x) is close to ±1
+tanh = Op("tanh", np.tanh, lambda g, out, x: g * 4 * sigmoid(2 * x) * sigmoid(-2 * x))
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # relu' = [x > 0]
 leaky_relu = Op("leaky_relu",
                 lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
                 lambda g, out, x, negative_slope=0.01: g * np.where(x > 0, 1.0, negative_slope).astype(x.dtype))
 # softplus(x) = ln(1 + eˣ), computed as logaddexp(0, x) so that large x do not overflow; softplus' = σ
-softplus = Op("softplus", lambda x: np.logaddexp(0, x), lambda g, out, x: g * _sigmoid(x))
+softplus = Op("softplus", lambda x: np.logaddexp(0, x), lambda g, out, x: g * sigmoid(x))
 
 # ---------------------------------------------------------------------------------------------------------------
 # The seed's cost (section 5): C = Σ_j (y_j − y'_j)² per sample, averaged over the n samples of a batch,
@@ -218,8 +242,8 @@ squared_error = Op("squared_error", _squared_error, (_squared_error_vjp(1.0), _s
 # ---------------------------------------------------------------------------------------------------------------
 # Reductions.  The gradient of a sum is spread back evenly over what was summed.
 # ---------------------------------------------------------------------------------------------------------------
-sum = Op("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-         lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis))
+reduce_sum = Op("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+                lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis))
 
 
 def _mean_vjp(g, out, x, axis=None, keepdims=False):
@@ -227,16 +251,16 @@ def _mean_vjp(g, out, x, axis=None, keepdims=False):
     return _expand(g, x.shape, axis) / count
 
 
-mean = Op("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims), _mean_vjp)
+reduce_mean = Op("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims), _mean_vjp)
 
 
 def _max_vjp(g, out, x, axis=None, keepdims=False):
-    """The gradient goes to the maximal elements (split evenly between ties)."""
+    """The gradient goes to the maximal elements (split evenly between ties); which ones is a constant mask."""
     is_max = x == _expand(out, x.shape, axis)
-    return _expand(g, x.shape, axis) * is_max / is_max.sum(axis=axis, keepdims=True)
+    return _expand(g, x.shape, axis) * (is_max / is_max.sum(axis=_axes(axis, x.ndim), keepdims=True))
 
 
-max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _max_vjp)
+reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _max_vjp)
 
 
 def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -250,53 +274,59 @@ def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-# softmax: ∂C/∂x = s ⊙ (g − Σ g⊙s);   log_softmax: ∂C/∂x = g − softmax(x) · Σ g
+# softmax: ∂C/∂x = s ⊙ (g − Σ g⊙s);   log_softmax: ∂C/∂x = g − softmax(x) · Σ g, with softmax(x) = e^out
 softmax = Op("softmax", _softmax,
              lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
 log_softmax = Op("log_softmax", _log_softmax,
-                 lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True))
+                 lambda g, out, x, axis=-1: g - exp(out) * g.sum(axis=axis, keepdims=True))
 
 # ---------------------------------------------------------------------------------------------------------------
 # Shape operations: they only move numbers, so the gradient is moved back the same way.
 # ---------------------------------------------------------------------------------------------------------------
+astype = Op("astype", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: g.astype(x.dtype))
 reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape))
-transpose = Op("transpose", lambda x, axes=None: np.transpose(x, axes),
-               lambda g, out, x, axes=None: np.transpose(g, None if axes is None else np.argsort(axes)))
 
 
-def _index_vjp(g, out, x, key):
-    """Scatter the gradient back to where the elements came from; an element picked twice gets both parts."""
-    grad = np.zeros(x.shape, dtype=g.dtype)
+def _transpose_vjp(g, out, x, axes=None):
+    """Move the axes back: the inverse permutation of ``axes`` (negative axes counted from the end)."""
+    order = range(x.ndim)[::-1] if axes is None else [a % x.ndim for a in axes]
+    return g.transpose(tuple(int(i) for i in np.argsort(order)))
+
+
+transpose = Op("transpose", lambda x, axes=None: np.transpose(x, axes), _transpose_vjp)
+
+
+def _scatter(g: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``key``: an element picked twice gets both parts."""
+    grad = np.zeros(shape, dtype=g.dtype)
     np.add.at(grad, key, g)
     return grad
 
 
-index = Op("index", lambda x, key: x[key], _index_vjp)
+# Indexing picks elements; its gradient scatters them back.  The two are each other's vjp.
+scatter = Op("scatter", _scatter, lambda g, out, x, shape, key: g[key])
+index = Op("index", lambda x, key: x[key], lambda g, out, x, key: scatter(g, shape=x.shape, key=key))
 maximum = Op("maximum", np.maximum, (lambda g, out, a, b: g * (a >= b),
                                      lambda g, out, a, b: g * (a < b)))
 
 
-def where(condition: np.ndarray) -> Op:
-    """``where(c)(a, b)`` picks ``a`` where ``c`` holds, else ``b``; the gradient follows the same choice."""
-    condition = np.asarray(condition, dtype=bool)
-    return Op("where", lambda a, b: np.where(condition, a, b), (lambda g, out, a, b: g * condition,
-                                                                lambda g, out, a, b: g * ~condition))
-
-
-def _piece(i: int, axis: int, stacked: bool):
+def _piece(i: int, axis: int | None, stacked: bool):
     """The vjp of input ``i`` of a concatenate/stack: cut its own piece out of the incoming gradient."""
 
     def vjp(g, out, *inputs):
         if stacked:
-            return np.take(g, i, axis=axis)
-        start = int(np.sum([x.shape[axis] for x in inputs[:i]], dtype=int))
-        return np.take(g, np.arange(start, start + inputs[i].shape[axis]), axis=axis)
+            return g[(slice(None),) * (axis % g.ndim) + (i,)]
+        if axis is None:  # the inputs were flattened, then joined
+            start = builtins.sum(x.size for x in inputs[:i])
+            return g[start:start + inputs[i].size].reshape(inputs[i].shape)
+        start = builtins.sum(x.shape[axis] for x in inputs[:i])
+        return g[(slice(None),) * (axis % g.ndim) + (slice(start, start + inputs[i].shape[axis]),)]
 
     return vjp
 
 
-def concatenate(count: int, axis: int = 0) -> Op:
-    """An Op joining ``count`` arrays along an existing ``axis``."""
+def concatenate(count: int, axis: int | None = 0) -> Op:
+    """An Op joining ``count`` arrays along an existing ``axis`` (``None``: flattened first, as numpy does)."""
     return Op("concatenate", lambda *xs: np.concatenate(xs, axis=axis),
               tuple(_piece(i, axis, stacked=False) for i in range(count)))
 
