@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu.functional as functional
-from tinygrad_edu import losses
+from tinygrad_edu import losses, ops
 from tinygrad_edu.engine import Value
 from tinygrad_edu.ops import Op
 
@@ -122,7 +122,14 @@ NUMPY = {
         squared_error=lambda p, t: np.sum((p - t) ** 2) / _samples(p),
         mean_squared_error=lambda p, t: np.mean((p - t) ** 2), cross_entropy=_cross_entropy),
 }
-LIBRARY = {"np": np, "F": functional, "L": losses}
+def _scatter(x: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.asarray(x).dtype)
+    np.add.at(out, key, x)
+    return out
+
+
+NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, shape), scatter=_scatter)
+LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops}
 
 
 def _literal(array: np.ndarray) -> str:
@@ -192,7 +199,7 @@ class Expression:
     def program(self) -> str:
         """A runnable Python program that rebuilds this graph, prints its output and checks its gradients."""
         header = ["import numpy as np", "import tinygrad_edu.functional as F",
-                  "from tinygrad_edu import Value", "from tinygrad_edu import losses as L",
+                  "from tinygrad_edu import Value, ops", "from tinygrad_edu import losses as L",
                   "from tinygrad_edu.testing import check_gradients"]
         header += [f"# {name} = Op({op.name!r}, ...)  # your own Op, given in extra_ops" for name, op in
                    self.custom.items()]
@@ -337,8 +344,8 @@ def _partner_shape(g: Graph, shape: tuple[int, ...]) -> tuple[int, ...]:
     for n in shape:
         kind = g.draw(st.sampled_from(["same", "one", "stretch"]))
         dims.append(1 if kind == "one" else (g.draw(st.integers(2, 3)) if kind == "stretch" and n == 1 else n))
-    drop = g.draw(st.integers(0, len(dims)))
-    extra = g.draw(st.integers(0, max(0, 3 - len(dims) + drop)))
+    drop = g.draw(st.integers(0, len(dims)))  # fewer dims, or (none dropped) more dims in front
+    extra = 0 if drop else g.draw(st.integers(0, max(0, 3 - len(dims))))
     return tuple(g.draw(st.integers(1, 3)) for _ in range(extra)) + tuple(dims[drop:])
 
 
@@ -656,15 +663,56 @@ def _inside(value: np.ndarray, domain: str) -> bool:
     return domain == "real" or bool(np.all(np.abs(value) <= 1 - KINK_MARGIN))
 
 
+def numpy_function(g: Graph, a: str) -> str | None:
+    """numpy's own functions called on Values (np.exp(v), np.multiply(2.0, v), np.maximum(v, w), …)."""
+    name = g.draw(st.sampled_from(["exp", "tanh", "negative", "log", "sqrt", "absolute", "add", "subtract",
+                                   "multiply", "divide", "power", "maximum", "matmul"]))
+    if name in ("exp", "tanh", "negative"):
+        return g.add(f"np.{name}({a})")
+    if name in ("log", "sqrt"):
+        return g.add(f"np.{name}({_positive(g, a)})")
+    if name == "absolute":
+        return g.add(f"np.absolute({a})") if _clear_of(g.value(a), [0.0]) else None
+    if name == "divide":
+        return g.add(f"np.divide({a}, {_operand(g, a, positive=True)})")
+    if name == "power":
+        return g.add(f"np.power({_positive(g, a)}, {_operand(g, a)})")
+    if name == "matmul":
+        return g.add(f"np.matmul({a}, {a})") if g.value(a).ndim == 1 else None
+    left, right = _sides(g, a, _operand(g, a))
+    if name == "maximum" and not _clear_of(g.evaluate(f"{left} - {right}"), [0.0]):
+        return None
+    return g.add(f"np.{name}({left}, {right})")
+
+
+def internal(g: Graph, a: str) -> str | None:
+    """The Ops the backward pass builds on (create_graph), called directly: astype, ops.broadcast_to and
+    ops.scatter (indexing's gradient: zeros with a's elements added at a key; repeated rows add up)."""
+    shape = g.shape(a)
+    kind = g.draw(st.sampled_from(["astype", "broadcast_to", "scatter"]))
+    if kind == "astype":
+        return g.add(f"{a}.astype(x0.dtype)")  # the dtype of the first input: a no-op in float64 runs
+    if kind == "broadcast_to":
+        target = np.broadcast_shapes(shape, _partner_shape(g, shape))
+        return g.add(f"ops.broadcast_to({a}, shape={target!r})")
+    if shape and g.draw(st.booleans()):  # rows of a go to rows of a (rows, *shape[1:]) array, some twice
+        rows = g.draw(st.integers(1, 3))
+        key = g.draw(st.lists(st.integers(-rows, rows - 1), min_size=shape[0], max_size=shape[0]))
+        target = (rows,) + shape[1:]
+        return g.add(f"ops.scatter({a}, shape={target!r}, key={g.constant(np.array(key, dtype=np.intp))})")
+    count = g.draw(st.integers(1, 3))
+    return g.add(f"ops.scatter({a}, shape={(count,) + shape!r}, key={g.draw(st.integers(-count, count - 1))})")
+
+
 #: The node builders, simplest first (hypothesis shrinks toward the start of the table).
 BUILDERS: tuple[Callable[[Graph, str], str | None], ...] = (
     arithmetic, elementwise, reduction, division, power, reshape, transpose, indexing, matmul, softmax,
-    joining, choosing, cost, custom)
+    joining, choosing, cost, numpy_function, internal, custom)
 
 
 def _identifier(op: Op, taken: set[str]) -> str:
     name = op.name if op.name.isidentifier() and not keyword.iskeyword(op.name) else "custom_op"
-    reserved = {"np", "F", "L", "f", "Value", "inputs", "check_gradients"}
+    reserved = {"np", "F", "L", "ops", "f", "Value", "inputs", "check_gradients"}
     if name in reserved or name in taken or name[0] in "xvc" and name[1:].isdigit():
         name = f"{name}_{len(taken)}"
     return name
