@@ -8,7 +8,7 @@ import inspect
 
 import pytest
 
-MODULES = ["training", "optim", "data", "seeds", "demo", "cli"]
+MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files"]
 
 
 @pytest.mark.parametrize("name", MODULES)

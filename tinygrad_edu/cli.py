@@ -12,6 +12,7 @@ Bad arguments, a missing or damaged model file, or inputs that do not fit the mo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -24,11 +25,12 @@ import numpy as np
 from tinygrad_edu import __version__, nn, optim
 from tinygrad_edu.data import load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
+from tinygrad_edu.files import open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.training import fit
 
-__all__ = ["main", "build_parser", "whole_number"]
+__all__ = ["main", "build_parser", "whole_number", "PROG", "DATA_DEFAULTS", "LEARNING_RATES", "MAX_INPUTS_FILE_BYTES"]
 
 PROG = "tinygrad-edu"
 
@@ -40,6 +42,7 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 #: The default learning rate of each optimizer (Armijo: its first trial step; random search: its change size).
 LEARNING_RATES = {"gd": 0.1, "sgd": 0.1, "adam": 0.01, "armijo": 1.0, "random": 0.1}
+MAX_INPUTS_FILE_BYTES = 64 << 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -226,9 +229,11 @@ def _train(args: argparse.Namespace) -> int:
     episodes = args.episodes or defaults["episodes"]
     batch_size = args.batch_size or defaults["batch_size"]
     cost_name = args.cost or defaults["cost"]
-    folder = Path(args.output).resolve().parent
-    if not folder.is_dir():
-        raise ValueError(f"train: cannot save the model to {args.output}: the folder {folder} does not exist")
+    output = Path(args.output).resolve()
+    if not output.parent.is_dir():
+        raise ValueError(f"train: cannot save the model to {args.output}: the folder {output.parent} does not exist")
+    if output.exists() and not output.is_file():
+        raise ValueError(f"train: cannot save the model to {args.output}: it is a folder, pipe or device")
     if args.data == "xsquared":
         inputs, targets = xsquared(args.samples, seed=args.seed)
         test = None
@@ -275,8 +280,13 @@ def _train(args: argparse.Namespace) -> int:
 
 # --- predict -----------------------------------------------------------------------------------------------
 def _read_numbers(path: str) -> np.ndarray:
+    """The numbers in a text file (a regular file: a pipe or device is refused rather than waited on)."""
+    with open_regular_file(path, "predict --inputs-file") as file:
+        if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
+            raise ValueError(f"predict: {path!r} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
+        data = file.read()
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"predict: {path!r} is not a text file of numbers") from None
     numbers = []
