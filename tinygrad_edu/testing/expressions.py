@@ -556,17 +556,22 @@ def _basic_key(g: Graph, shape: tuple[int, ...]) -> str:
 def indexing(g: Graph, a: str) -> str | None:
     """Basic (ints, slices, None, ...), advanced (repeated and negative int arrays), boolean and empty indexing."""
     shape = g.shape(a)
-    kind = g.draw(st.sampled_from(["basic", "integers", "mask", "empty"]))
+    kind = g.draw(st.sampled_from(["basic", "integers", "mask", "empty", "pairs"]))
     if not shape:
         return g.add(f"{a}[{g.draw(st.sampled_from(['...', 'None', '()']))}]")
     if kind == "basic":
         return g.add(f"{a}[{_basic_key(g, shape)}]")
     if kind == "empty":
-        empty = g.draw(st.sampled_from(["[]", g.constant(np.zeros(0, dtype=np.intp))]))
+        empty = "[]" if g.draw(st.booleans()) else g.constant(np.zeros(0, dtype=np.intp))
         return g.add(f"{a}[{empty}]" if g.draw(st.booleans()) or len(shape) < 2 else f"{a}[:, {empty}]")
-    if kind == "mask":
-        mask = g.draw(st.lists(st.booleans(), min_size=shape[0], max_size=shape[0]))
-        return g.add(f"{a}[{g.constant(np.array(mask, dtype=bool))}]")
+    if kind == "mask":  # over the first axis or over all of them
+        mask_shape = shape[:1] if g.draw(st.booleans()) else shape
+        return g.add(f"{a}[{g.constant(g.draw(hnp.arrays(bool, mask_shape)))}]")
+    if kind == "pairs" and len(shape) >= 2 and shape[0] and shape[1]:  # a[rows, cols]: elements, some twice
+        count = g.draw(st.integers(1, 4))
+        rows, cols = (g.draw(st.lists(st.integers(-n, n - 1), min_size=count, max_size=count)) for n in shape[:2])
+        keys = [g.constant(np.array(k, dtype=np.intp)) for k in (rows, cols)]
+        return g.add(f"{a}[{keys[0]}, {keys[1]}]")
     axis = g.draw(st.integers(0, min(len(shape), 2) - 1))  # along the first or the second axis
     n = shape[axis]
     if not n:
