@@ -189,7 +189,8 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
                              err / scale if scale else 0.0))
     failures.sort(key=lambda row: -row[0])
     header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "kink: slopes left | right")
-    lines, kinks = [header], 0
+    lines: list[tuple[str, ...]] = [header]
+    kinks = 0
     for _, i, index, a, n, err, rel in failures[:rows]:
         slopes = kink(i, index)
         kinks += slopes is not None

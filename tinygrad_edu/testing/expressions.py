@@ -405,7 +405,7 @@ def power(g: Graph, a: str) -> str | None:
         return g.add(f"{g.array(_partner_shape(g, g.shape(a)), 0.5, 2.0)} ** {a}")
     if kind == "array exponent":
         return g.add(f"{_positive(g, a)} ** {g.array(_partner_shape(g, g.shape(a)))}")
-    base = g.pick(_broadcasts(g.shape(a)))  # a itself at least
+    base = g.pick(_broadcasts(g.shape(a))) or a  # a itself fits at least
     return g.add(f"{_positive(g, base)} ** {a}")
 
 
@@ -778,7 +778,7 @@ def _grow(g: Graph, extra: bool) -> None:
     """Add one node: try a few builders on a few operands, else tanh of the newest node (always fits)."""
     for _ in range(6):
         builder = custom if extra else g.draw(st.sampled_from(BUILDERS))
-        operand = g.pick()
+        operand = g.pick() or list(g.values)[-1]  # pick() always finds a node when nothing is asked of it
         if builder(g, operand) is not None:
             return
     g.add(f"F.tanh({list(g.values)[-1]})")
