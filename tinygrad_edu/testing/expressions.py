@@ -761,10 +761,9 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
 
     @st.composite
     def draw_expression(draw: Callable[[st.SearchStrategy], Any]) -> Expression:
-        from tinygrad_edu.testing.strategies import arrays
-
         count = draw(st.integers(1, min(max_inputs, min_nodes - 1)))
-        inputs = [draw(arrays(shape, min_value=-2.0, max_value=2.0)) for shape in draw(_input_shapes(count))]
+        elements = st.floats(-2.0, 2.0, allow_subnormal=False)
+        inputs = [draw(hnp.arrays(np.float64, shape, elements=elements)) for shape in draw(_input_shapes(count))]
         g = Graph(draw, inputs, specs)
         for _ in range(draw(st.integers(min_nodes - count, max_nodes - count))):
             _grow(g, only_extra and draw(st.booleans()))
