@@ -84,8 +84,9 @@ def detect_anomaly() -> Iterator[None]:
         _Mode.detect_anomaly = previous
 
 
-def _to_array(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
-    """Convert user data to a float array: float32/float64 arrays keep their dtype, everything else is float64."""
+def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None = None) -> np.ndarray:
+    """Convert user data to a float array: float32/float64 arrays keep their dtype, ``dtype`` is forced, and other
+    arrays (bool, integers, float16) become what numpy makes of them beside a ``partner`` dtype (float64 alone)."""
     if isinstance(data, Value):
         return data.data
     if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2 ** 62:
@@ -105,7 +106,10 @@ def _to_array(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
                         "use real numbers (int, float or bool)")
     if dtype is not None:
         return array.astype(dtype, copy=False)
-    return array if array.dtype in _FLOAT_DTYPES else array.astype(np.float64)
+    if array.dtype in _FLOAT_DTYPES:
+        return array
+    promoted = np.float64 if partner is None else np.promote_types(array.dtype, partner)
+    return array.astype(promoted if promoted in _FLOAT_DTYPES else np.float64)
 
 
 def _shapes(values: tuple[Value, ...]) -> str:
@@ -277,7 +281,8 @@ class Value:
         if data.__class__ is float and dtype is not None:
             array = np.array(data, dtype)
         else:
-            array = _to_array(data, dtype if data.__class__ in (int, float, bool) else None)
+            weak = data.__class__ in (int, float, bool)  # numpy's rule: Python numbers adapt, arrays promote
+            array = _to_array(data, dtype if weak else None, partner=dtype)
             if array is data:
                 array = array.copy()
         return _node(cls, array, False, (), None, None)
@@ -518,6 +523,8 @@ class Value:
     def abs(self) -> Value:
         """|x|"""
         return _record(ops.absolute, (self,), _NO_PARAMS)
+
+    __abs__ = abs  # abs(v), as for numbers
 
     def tanh(self) -> Value:
         """tanh x"""
