@@ -29,13 +29,17 @@ import pytest
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: the differential check against it is skipped "
                                             "(pip install torch to run it)")
 
-import tinygrad_edu.functional as F  # noqa: E402
-from tinygrad_edu import Value, losses, no_grad  # noqa: E402
+from tinygrad_edu import Value, no_grad  # noqa: E402
 
-#: Known findings the generator can be told to stay away from (``--avoid``), to look for the next ones.
-AVOID: set[str] = set()
+#: Defects this check found that are not fixed yet, each pinned by a strict xfail test below.  The generator stays
+#: away from them (so that the random graphs can find the next defect); delete a name when its test starts passing.
+KNOWN_DEFECTS = {
+    "float32-base": "a float32 array or np.float32 base ** a float64 Value: ∂/∂exponent computes ln(base) in float32",
+    "pow0-at-0": "x ** 0 at x = 0: the second derivative through backward(create_graph=True) is NaN, not 0",
+}
+AVOID: set[str] = set(KNOWN_DEFECTS)
 RTOL = 1e-10        # float64: relative to the largest magnitude of the compared array (and at least 1)
-RTOL_FLOAT32 = 2e-3  # float32 nodes against the float64 reference
+RTOL_FLOAT32 = 1e-4  # float32 nodes against the float64 reference
 PREAMBLE = '''import numpy as np
 import torch
 import tinygrad_edu.functional as F
@@ -126,7 +130,8 @@ class Graph:
         self.nodes.append(node)
         return node
 
-    def add(self, kind: str, tg: str, pt: str, dtype: np.dtype, inputs: list[Node], check=None) -> Node | None:
+    def add(self, kind: str, tg: str, pt: str, dtype: np.dtype, inputs: list[Node], check=None,
+            limit: float = 1e6) -> Node | None:
         """Evaluate the candidate node in PyTorch; keep it only if it is finite, moderate and passes ``check``."""
         name = f"n{len(self.nodes)}"
         try:
@@ -134,7 +139,7 @@ class Graph:
         except Exception as error:  # a generator bug, not a finding: report it loudly
             raise AssertionError(f"generator: PyTorch refused {pt}: {error}") from error
         data = out.detach().numpy()
-        if not np.isfinite(data).all() or (data.size and np.abs(data).max() > 1e6):
+        if not np.isfinite(data).all() or (data.size and np.abs(data).max() > limit):
             return None
         if check is not None and not check(data):
             return None
@@ -175,25 +180,31 @@ class Graph:
     def operand(self, shape: tuple[int, ...], positive: bool = False) -> tuple[str, str, Any, Node | None]:
         """Something to combine with a node of ``shape``: (tinygrad code, PyTorch code, dtype or 'weak', node)."""
         low = 0.5 if positive else -2.0
+        float32_ok = not (positive and "float32-base" in AVOID)
         r = self.rng.random()
         if r < 0.3:  # another Value: an existing node if one fits, else a new leaf
             other = self.pick(lambda n: _broadcasts(n.data.shape, shape) and (not positive or _positive(n.data)))
             if other is None or self.rng.random() < 0.3:
                 other = self.leaf(self.broadcast_partner(shape), low, 2.0)
             return other.name, other.name, other.dtype, other
+        if r < 0.35:  # a Value that needs no gradient: a constant, strong like an array
+            a = self.rng.uniform(low, 2.0, size=self.broadcast_partner(shape))
+            a = a.astype(np.float32) if self.float32 and float32_ok and self.rng.random() < 0.5 else a
+            c = self.constant(a)
+            return f"Value({c}, requires_grad=False)", f"const({c})", a.dtype, None
         if r < 0.55:  # a Python number (weak)
             x = float(np.round(self.rng.uniform(low, 2.0), 3)) if self.rng.random() < 0.7 else int(
                 self.rng.integers(1 if positive else -3, 4))
             x = x if x != 0 else 1.5
             return number_code(x), number_code(float(x)), "weak", None
-        float32_ok = not (positive and "float32-base" in AVOID)
         if r < 0.65:  # a numpy scalar (strong)
             dtype = self.rng.choice([np.float64, np.float32] if float32_ok else [np.float64])
             x = dtype(np.round(self.rng.uniform(low if positive else 0.5, 2.0), 3))
             return number_code(x), repr(float(x)), np.dtype(dtype), None
         # an array: float64, float32, int or bool
         partner = self.broadcast_partner(shape)
-        kind = self.rng.choice(["f8", "f4", "i8", "b"], p=[0.45, 0.3, 0.15, 0.1] if float32_ok else [0.75, 0, 0.15, 0.1])
+        p = [0.45, 0.3, 0.15, 0.1] if float32_ok else [0.75, 0.0, 0.15, 0.1]
+        kind = self.rng.choice(["f8", "f4", "i8", "b"], p=p)
         if kind in ("f8", "f4"):
             a = self.rng.uniform(low, 2.0, size=partner).astype(kind)
         elif kind == "i8":
@@ -316,6 +327,8 @@ def op_power(g: Graph) -> Node | None:
         k = int(g.rng.choice([2, 3, -1, -2, 0, 1]))
         if k < 0 and not _away_from_zero(x.data, 0.2):
             return None
+        if k == 0 and "pow0-at-0" in AVOID and not _away_from_zero(x.data, 0.0):
+            return None
         return g.add("pow", f"{x.name} ** {number_code(k)}", f"{x.name} ** {number_code(k)}", x.dtype, [x])
     if form == "value**float":
         x = g.pick(lambda n: _positive(n.data))
@@ -392,8 +405,6 @@ def op_reduce(g: Graph) -> Node | None:
     if keepdims or g.rng.random() < 0.3:
         arguments.append(f"keepdims={keepdims!r}")
     tg = f"{x.name}.{kind}({', '.join(arguments)})"
-    if kind == "sum" and g.rng.random() < 0.15 and not arguments:
-        tg = f"np.sum({x.name})" if False else tg  # numpy's np.sum is not a ufunc: Values do not support it
     return g.add(kind, tg, f"red({x.name}, {kind!r}, {axis!r}, {keepdims!r})", x.dtype, [x])
 
 
@@ -689,7 +700,8 @@ def build_graph(seed: int, float32: bool = False, size: int | None = None) -> Gr
     g = Graph(rng, float32=float32)
     size = int(rng.integers(3, 26)) if size is None else size
     for _ in range(int(rng.integers(1, 4))):
-        g.leaf(g.shape(), -2.0, 2.0)
+        scale = 30.0 if rng.random() < 0.1 else 2.0  # now and then large inputs: the tails of the activations
+        g.leaf(g.shape(), -scale, scale)
     functions = [f for f, _ in OPERATIONS]
     weights = np.array([w for _, w in OPERATIONS])
     made = attempts = 0
@@ -708,7 +720,7 @@ def finish(g: Graph) -> None:
     for node in sinks:
         w = g.constant(g.rng.uniform(-1, 1, size=node.data.shape))
         term = g.add("sink", f"({node.name} * {w}).sum()", f"({node.name} * const({w})).sum()",
-                     _promote(node.dtype, np.dtype(np.float64)), [node])
+                     _promote(node.dtype, np.dtype(np.float64)), [node], limit=np.inf)
         assert term is not None, "a weighted sum of finite numbers is finite"
         terms.append(term.name)
     g.tg.append(f"loss = {' + '.join(terms)}")
@@ -726,7 +738,7 @@ def program(g: Graph, extra: str = "") -> str:
     v = [f"v{i} = np.random.default_rng({i}).uniform(-1, 1, size={tuple(g.namespace[name].shape)!r})"
          for i, name in enumerate(leaves)]
     lines = [PREAMBLE, *g.arrays, *v, "", "# tinygrad_edu", *g.tg, "loss.backward()",
-             f"tg = {{name: value for name, value in locals().items() if name[0] in 'nx' and name[1:].isdigit()}}",
+             "tg = {name: value for name, value in locals().items() if name[0] in 'nx' and name[1:].isdigit()}",
              "", "# PyTorch (float64)", "pt_leaves = {}", "for line in '''", *g.pt, "'''.splitlines():",
              "    if line:", "        exec(line)", "        name = line.split(' = ')[0]",
              "        pt_leaves[name] = eval(name)", "        eval(name).retain_grad()",
@@ -908,11 +920,62 @@ def check_graph(seed: int, float32: bool = False, second_order: bool = True) -> 
     return g
 
 
-@pytest.mark.parametrize("chunk", range(8))
+GRAPHS, CHUNKS = 200, 8
+_kinds_seen: dict[str, int] = {}
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_random_graphs_agree_with_pytorch(chunk: int) -> None:
-    """25 seeded graphs per chunk (200 in all): float64 to first and second order, one in four with float32."""
-    for seed in range(chunk * 25, chunk * 25 + 25):
-        check_graph(seed, float32=seed % 4 == 3)
+    """200 seeded graphs in all: values, dtypes, gradients of every node, Hessian-vector products, accumulation
+    and no_grad; one graph in four starts from float32 leaves."""
+    size = GRAPHS // CHUNKS
+    for seed in range(chunk * size, (chunk + 1) * size):
+        g = check_graph(seed, float32=seed % 4 == 3)
+        for kind in g.kinds:
+            _kinds_seen[kind] = _kinds_seen.get(kind, 0) + 1
+
+
+def test_the_graphs_cover_every_operation() -> None:
+    """The generator is only as good as what it builds: the seeded graphs use every operation (at least 5 times)."""
+    if len(_kinds_seen) == 0:  # run alone: build the graphs (building is cheap, checking is not)
+        for seed in range(GRAPHS):
+            for kind in build_graph(seed, float32=seed % 4 == 3).kinds:
+                _kinds_seen[kind] = _kinds_seen.get(kind, 0) + 1
+    expected = {*UNARY, "leaky_relu", "+", "-", "*", "/", "pow", "rpow", "sum", "mean", "max", "reshape", "T",
+                "transpose", "swapaxes", "index", "matmul", "softmax", "log_softmax", "stack", "concatenate", "where",
+                "maximum", "squared_error", "mean_squared_error", "cross_entropy", "astype", "sink"}
+    rare = {kind: _kinds_seen.get(kind, 0) for kind in expected if _kinds_seen.get(kind, 0) < 5}
+    assert not rare, f"operations the random graphs (almost) never use: {rare}"
+
+
+def test_a_failing_graph_prints_as_a_program_that_runs() -> None:
+    """The printed program of a graph runs on its own and shows the differences, node by node."""
+    text = program(build_graph(7))
+    namespace: dict = {}
+    exec(compile(text, "<graph 7>", "exec"), namespace)
+    assert isinstance(namespace["loss"], torch.Tensor) and isinstance(namespace["tg"]["x0"], Value)
+
+
+# --- the defects found, each as its smallest program (strict: a fix makes the test fail until it is moved) --------
+@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS["float32-base"])
+def test_float32_base_gives_a_float64_exponent_gradient_to_float64_precision() -> None:
+    base = np.array([1.401], dtype=np.float32)
+    x = Value([1.0])
+    (base ** x).backward(np.ones(1))
+    exact = float(base[0]) * np.log(np.float64(base[0]))  # d(bˣ)/dx at x = 1: b·ln b, with b as float64
+    assert x.grad.dtype == np.float64
+    assert abs(x.grad[0] - exact) <= 1e-15 * abs(exact)  # today: off by 9.5e-9 (2e-8 relative)
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS["pow0-at-0"])
+def test_second_derivative_of_x_to_the_zero_at_zero_is_zero() -> None:
+    x = Value([0.0, 1.0])
+    (x ** 0).sum().backward(create_graph=True)
+    slope = x.grad  # 0 everywhere, as a Value
+    x.zero_grad()
+    with np.errstate(all="ignore"):
+        slope.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])  # today: [nan, 0]
 
 
 def main() -> None:
@@ -921,10 +984,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=420)
     parser.add_argument("--float32", action="store_true")
-    parser.add_argument("--avoid", action="append", default=[], help="a known finding to stay away from")
+    parser.add_argument("--avoid", action="append", default=[], help="another finding to stay away from")
+    parser.add_argument("--known", action="store_true", help="also build graphs that hit the known defects")
     parser.add_argument("--show", action="store_true", help="print every failing program, not only the first line")
     args = parser.parse_args()
     AVOID.update(args.avoid)
+    if args.known:
+        AVOID.difference_update(KNOWN_DEFECTS)
     failures: dict[str, list[int]] = {}
     kinds: dict[str, int] = {}
     start = time.perf_counter()
