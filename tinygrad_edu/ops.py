@@ -266,9 +266,14 @@ reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis,
 
 
 def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(x) = x − max − ln Σ exp(x − max): subtracting the max keeps exp from overflowing."""
+    """log softmax(x) = s − ln Σ eˢ with s = x − max x (so exp cannot overflow).  The sum is 1 (the maximum's own
+    term) plus the rest, and ln(1 + rest) is taken as log1p(rest): it keeps its digits when one input dominates."""
+    if x.ndim == 0:
+        return np.zeros_like(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    rest = np.exp(shifted)
+    np.put_along_axis(rest, np.argmax(shifted, axis=axis, keepdims=True), 0.0, axis=axis)  # drop one eᵐᵃˣ⁻ᵐᵃˣ = 1
+    return shifted - np.log1p(np.sum(rest, axis=axis, keepdims=True))
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
