@@ -263,7 +263,7 @@ UNARY = {  # name: (tinygrad spellings, PyTorch code, domain check)
     "tanh": (["{x}.tanh()", "F.tanh({x})", "np.tanh({x})"], "torch.tanh({x})", None),
     "sigmoid": (["{x}.sigmoid()", "F.sigmoid({x})"], "torch.sigmoid({x})", None),
     "relu": (["{x}.relu()", "F.relu({x})"], "torch.relu({x})", _away_from_zero),
-    "softplus": (["F.softplus({x})"], "torch.logaddexp({x}, torch.zeros_like({x}))", None),
+    "softplus": (["F.softplus({x})"], "torch.nn.functional.softplus({x}, threshold=40.0)", None),
     "neg": (["-{x}", "np.negative({x})"], "-{x}", None),
 }
 
