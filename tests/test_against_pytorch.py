@@ -904,8 +904,8 @@ def check_second_order(g: Graph) -> None:
                            f"tinygrad_edu: {actual!r}\nPyTorch: {expected!r}")
 
 
-def check_graph(seed: int, float32: bool = False, second_order: bool = True) -> Graph:
-    g = build_graph(seed, float32=float32)
+def check_graph(seed: int, float32: bool = False, second_order: bool = True, size: int | None = None) -> Graph:
+    g = build_graph(seed, float32=float32, size=size)
     try:
         check_first_order(g)
         if second_order:
@@ -984,6 +984,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=420)
     parser.add_argument("--float32", action="store_true")
+    parser.add_argument("--size", type=int, default=None, help="operations per graph (default: 3 to 25)")
     parser.add_argument("--avoid", action="append", default=[], help="another finding to stay away from")
     parser.add_argument("--known", action="store_true", help="also build graphs that hit the known defects")
     parser.add_argument("--show", action="store_true", help="print every failing program, not only the first line")
@@ -1000,7 +1001,7 @@ def main() -> None:
             break
         done += 1
         try:
-            g = check_graph(seed, float32=args.float32)
+            g = check_graph(seed, float32=args.float32, size=args.size)
             for kind in g.kinds:
                 kinds[kind] = kinds.get(kind, 0) + 1
         except Mismatch as error:
