@@ -19,6 +19,7 @@ import tinygrad_edu.functional as F
 from tinygrad_edu import Value, nn, no_grad
 from tinygrad_edu.autodiff import grad, gradient_and_hessian, gradients, hessian, hvp, jacobian, value_and_grad
 from tinygrad_edu.losses import squared_error
+from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays
 
 H = 1e-5  # central-difference step: error O(h²) ≈ 1e-10 from the truncation, ε/h ≈ 1e-11 from rounding
@@ -58,21 +59,15 @@ def weighted_cost(case: Case, params: dict, weights: np.ndarray, squares: np.nda
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 @given(data=st.data())
 def test_second_derivative_of_every_op(case: Case, data: st.DataObject) -> None:
-    """The Hessian-vector product through each op (vjp of the vjp) agrees with differences of its gradient."""
+    """check_gradients(order=2): the derivative of each op's vjp (recorded by create_graph) agrees with central
+    differences of the first-order gradient, for every input element."""
     inputs, params = data.draw(case.inputs, label="inputs, params")
     inputs = [np.asarray(x, dtype=np.float64) for x in inputs]
     with no_grad():
         shape = case.f(*(Value(x) for x in inputs), **params).shape
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
     cost = weighted_cost(case, params, rng.standard_normal(shape), rng.standard_normal(shape))
-    directions = [rng.standard_normal(x.shape) for x in inputs]
-    values = [Value(x) for x in inputs]
-    out = cost(*values)
-    first = gradients(out, values, create_graph=True)
-    inner = sum(((g * u).sum() for g, u in zip(first, directions)), Value(0.0, requires_grad=False))
-    analytic = [g.data for g in gradients(inner, values)]
-    for a, n in zip(analytic, difference_of_gradients(cost, inputs, directions)):
-        assert_close(a, n, atol=1e-5, rtol=1e-4)
+    check_gradients(cost, *inputs, order=2, seed=int(rng.integers(2 ** 31)))
 
 
 def test_mixed_second_derivative_of_power_at_exponent_zero() -> None:
