@@ -8,8 +8,8 @@ import inspect
 
 import pytest
 
-MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files", "viz",
-           "plots", "player", "dependency_tree", "graph", "notation"]
+MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files", "autodiff",
+           "calculus", "viz", "plots", "player", "dependency_tree", "graph", "notation"]
 
 
 @pytest.mark.parametrize("name", MODULES)
