@@ -17,7 +17,7 @@ if importlib.util.find_spec("ipykernel") is None:  # found, not imported: import
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SEED_PARTS = ["01_forward_propagation", "02_layers_and_digits", "03_cost_and_random_guessing",
-              "04_gradient_descent_and_armijo", "05_backpropagation", "06_training"]
+              "04_gradient_descent_and_armijo", "05_backpropagation", "06_training", "07_second_derivatives"]
 
 
 @pytest.fixture
