@@ -48,26 +48,26 @@ Function = Callable[[Value], Value]
 def _figure(**kwargs: Any) -> Figure:
     """A new Figure that displays itself in Jupyter, not registered with pyplot (so nothing piles up in memory
     or pops up a window)."""
-    return _figure_class()(**kwargs)
-
-
-@functools.cache
-def _figure_class() -> type:
-    """Figure with ``_repr_png_``.  Jupyter shows a bare Figure only after ``matplotlib.pyplot`` was imported
-    (loading the inline backend registers the display of Figures); these Figures never touch pyplot, so
-    without this a fresh notebook showed only ``<Figure size 750x650 with 2 Axes>``."""
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - exercised only without matplotlib
         raise ImportError("tinygrad_edu.plots needs matplotlib, the 'plot' extra: "
                           "pip install 'tinygrad-edu[plot]'") from None
+    return _showing_itself(Figure)(**kwargs)
+
+
+@functools.cache
+def _showing_itself(figure_class: type) -> type:
+    """``figure_class`` with ``_repr_png_``.  Jupyter shows a bare Figure only after ``matplotlib.pyplot`` was
+    imported (loading the inline backend registers the display of Figures); these Figures never touch pyplot,
+    so without this a fresh notebook showed only ``<Figure size 750x650 with 2 Axes>``."""
 
     def _repr_png_(self: Figure) -> bytes:
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
         return buffer.getvalue()
 
-    return type("Figure", (Figure,), {"_repr_png_": _repr_png_, "__module__": __name__})
+    return type("Figure", (figure_class,), {"_repr_png_": _repr_png_, "__module__": __name__})
 
 
 def _finish(fig: Figure, path: str | Path | None) -> Figure:
