@@ -195,6 +195,17 @@ def test_bad_arguments_are_named():
         viz.backprop_player(Value(1.0) * 2.0, names=["x"])
 
 
+def test_gradients_recorded_by_create_graph_are_shown_as_numbers():
+    net, cost = _chain()
+    cost.backward(create_graph=True)  # every .grad is a Value now
+    expected = _closed_form_grads(net, 0.5, 0.25)
+    for layout in ("tree", "graph"):
+        result = _text_of(viz.backprop_player(cost, layout=layout).steps[-1].html)
+        assert f"{format_number(expected['W^1'])} {format_number(expected['W^1'])} = .grad" in result
+    assert f"∂C/∂W¹ = {format_number(expected['W^1'])}" in viz.draw_dependency_tree(cost).source
+    assert f"grad {format_number(expected['W^1'])}" in viz.draw_graph(cost).source
+
+
 def test_a_cost_that_is_a_parameter_itself_has_one_backward_step():
     w = Value(3.0, label="w")
     player = viz.backprop_player(w)

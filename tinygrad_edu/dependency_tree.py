@@ -24,12 +24,13 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from tinygrad_edu.engine import Value, local_gradients
 from tinygrad_edu.graph import nearest_values
-from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty
+from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, pretty
 
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "ACTIVATION_FORMULAS"]
 
@@ -110,8 +111,8 @@ ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": 
                         "leaky_relu": "LeakyReLU′({z})", "softplus": "σ({z})", "exp": "e^{z}"}
 
 
-def _scalar(array: np.ndarray) -> float:
-    return float(np.asarray(array).reshape(-1)[0])
+def _scalar(array: Any) -> float:
+    return float(numbers_of(array).reshape(-1)[0])
 
 
 def dependency_tree(cost: Value) -> DependencyTree:

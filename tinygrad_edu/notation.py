@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["format_number", "summary", "pretty", "left_out_note", "LAYER_LABEL"]
+__all__ = ["format_number", "summary", "numbers_of", "pretty", "left_out_note", "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -24,16 +24,24 @@ def format_number(x: float, precision: int = 4) -> str:
 
 
 def summary(array: Any, precision: int = 4) -> str:
-    """A number for a single element, ``min · mean · max`` for a tensor, ``–`` for None (no gradient)."""
+    """A number for a single element, ``min · mean · max`` for a tensor, ``–`` for None (no gradient).  A Value
+    (a gradient recorded by ``backward(create_graph=True)``) is summarised by its numbers."""
     if array is None:
         return "–"
-    array = np.asarray(array)
+    array = numbers_of(array)
     if array.size == 1:
         return format_number(float(array.reshape(())), precision)
     if array.size == 0:
         return "empty"
     return (f"min {format_number(float(array.min()), 3)} · mean {format_number(float(array.mean()), 3)} · "
             f"max {format_number(float(array.max()), 3)}")
+
+
+def numbers_of(array: Any) -> np.ndarray:
+    """The numbers of an array, a number or a Value (whose ``.data`` holds them)."""
+    if not isinstance(array, np.ndarray) and hasattr(array, "requires_grad"):
+        array = array.data
+    return np.asarray(array)
 
 
 def pretty(label: str) -> str:

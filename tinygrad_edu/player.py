@@ -30,7 +30,7 @@ import numpy as np
 
 from tinygrad_edu.dependency_tree import DependencyTree, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
-from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
+from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
            "forward_formula"]
@@ -254,7 +254,7 @@ def _result_step(kept: list[Value], number: Mapping[int, int], names: Mapping[in
         if node.op is not None or not node.requires_grad:
             continue
         found, stored = fmt(grads.get(id(node))), fmt(node.grad)
-        same = node.grad is not None and np.allclose(node.grad, grads[id(node)], rtol=1e-9, atol=1e-12)
+        same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9, atol=1e-12)
         check = "= .grad" if same else "≠ .grad (it holds other backward passes too: zero_grad() first)"
         rows.append(f"<tr><td>{_esc(_name(node, names))}</td><td>{_esc(found)}</td><td>{_esc(stored)}</td>"
                     f"<td>{_esc(check)}</td></tr>")
