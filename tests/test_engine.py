@@ -765,3 +765,13 @@ def test_x_to_the_zero_has_zero_derivatives_even_at_tiny_and_zero_x() -> None:
     x.zero_grad()
     slope.sum().backward()        # d²(x⁰)/dx² = 0: no 0·∞ from x⁻² overflowing
     np.testing.assert_array_equal(x.grad, 0.0)
+
+
+def test_local_gradients_can_include_constants_without_touching_them() -> None:
+    w, target = Value(0.5), Value(2.0, requires_grad=False)
+    cost = (w - target) ** 2
+    difference = cost.parents[0]
+    assert [i for i, _, _ in engine.local_gradients(difference, 1.0)] == [0]
+    steps = engine.local_gradients(difference, 1.0, constants=[target])
+    assert [(i, float(g)) for i, _, g in steps] == [(0, 1.0), (1, -1.0)]
+    assert target.requires_grad is False

@@ -19,10 +19,8 @@ as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,9 +261,8 @@ def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict
         g = pending.pop(id(node), None)
         if g is None:
             continue
-        with _every_input_differentiated(node, wanted):
-            gradients = local_gradients(node, g)
-        for _, parent, local in gradients:
+        wanted_inputs = [p for p in node.parents if id(p) in wanted]  # constants the tree draws edges to
+        for _, parent, local in local_gradients(node, g, constants=wanted_inputs):
             if id(parent) not in inside and id(parent) not in wanted:
                 continue  # a constant folded into the edge (an exponent, a target without a label)
             if parent.size != 1:
@@ -276,20 +273,6 @@ def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict
             else:
                 result[id(parent)] += float(np.asarray(local).reshape(()))
     return result
-
-
-@contextlib.contextmanager
-def _every_input_differentiated(node: Value, wanted: set[int]) -> Iterator[None]:
-    """The tree also shows edges to constants (the target y, the input α⁰): for the time of one local-gradient
-    call, the wanted constant inputs of ``node`` count as requiring a gradient."""
-    switched = [p for p in node.parents if not p.requires_grad and id(p) in wanted]
-    for parent in switched:
-        parent.requires_grad = True
-    try:
-        yield
-    finally:
-        for parent in switched:
-            parent.requires_grad = False
 
 
 def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set[str | None],

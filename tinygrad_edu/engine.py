@@ -21,7 +21,7 @@ import contextlib
 import heapq
 import html
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import numpy as np
@@ -662,10 +662,12 @@ def backward_order(output: Value) -> list[Value]:
     return sorted(found.values(), key=lambda node: node._order)
 
 
-def local_gradients(node: Value, upstream: Any) -> list[tuple[int, Value, np.ndarray]]:
+def local_gradients(node: Value, upstream: Any, *,
+                    constants: Collection[Value] = ()) -> list[tuple[int, Value, np.ndarray]]:
     """One step of backpropagation at ``node``, as :meth:`Value.backward` takes it: given ``upstream`` = ∂C/∂node,
     for each input ``i`` that needs a gradient, ``(i, parent, ∂C/∂parent through this edge)`` (the chain rule:
-    upstream times the local derivative, summed back over broadcasting).
+    upstream times the local derivative, summed back over broadcasting).  Inputs listed in ``constants`` are
+    differentiated too although they need no gradient (a drawing's edge to the target y; backward skips them).
 
     >>> w, a = Value(0.5), Value(2.0, requires_grad=False)
     >>> z = w * a
@@ -679,8 +681,10 @@ def local_gradients(node: Value, upstream: Any) -> list[tuple[int, Value, np.nda
         raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
     inputs = [p.data for p in node._parents]
     params = node._params or _NO_PARAMS
+    wanted = {id(c) for c in constants}
     return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op))
-            for i, (parent, vjp) in enumerate(zip(node._parents, node._op.vjps)) if parent.requires_grad]
+            for i, (parent, vjp) in enumerate(zip(node._parents, node._op.vjps))
+            if parent.requires_grad or id(parent) in wanted]
 
 
 def _data_of(x: Any) -> Any:
