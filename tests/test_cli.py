@@ -81,7 +81,7 @@ def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
     if _has_matplotlib():
         assert "<svg" in (out / "cost.svg").read_text(encoding="utf-8")
     else:
-        assert 'pip install "tinygrad-edu[plot]"' in result.stdout
+        assert 'pip install ".[plot]"' in result.stdout
     assert nn.load(out / "model.npz").sizes == [1, 12, 12, 1]
     assert "| method" in (out / "results.md").read_text(encoding="utf-8")
 
@@ -251,8 +251,76 @@ def test_demo_into_a_file_fails_before_training(capsys: pytest.CaptureFixture, t
     assert capsys.readouterr().out == ""
 
 
+def test_a_diverging_run_that_stays_finite_warns_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("train", "--optimizer", "gd", "--lr", "3", "--episodes", "5", "--samples", "20",
+                     "--hidden", "3", "-o", str(tmp_path / "m.npz"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("tinygrad-edu: warning: fit: the cost grew from ")
+
+
 def test_divergence_prints_no_numpy_warnings(tmp_path: Path) -> None:
     result = run_cli("train", "--optimizer", "gd", "--lr", "1e6", "--episodes", "20", "--samples", "20",
                      "--hidden", "3", "-o", str(tmp_path / "m.npz"))
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "RuntimeWarning" not in result.stderr, result.stderr
+
+
+# --- issue 11: damaged model files -------------------------------------------------------------------------
+def _damaged_models(folder: Path) -> dict[str, Path]:
+    """Model files damaged in the ways that used to escape as tracebacks."""
+    good = folder / "good.npz"
+    nn.MLP([1, 2, 1], rng=0).save(good)
+    data = good.read_bytes()
+    files = {}
+
+    def patched(name: str, offset_in_directory: int, value: bytes) -> None:
+        damaged = bytearray(data)
+        at = data.index(b"PK\x01\x02") + offset_in_directory  # the first entry of the zip's central directory
+        damaged[at:at + len(value)] = value
+        files[name] = folder / f"{name}.npz"
+        files[name].write_bytes(bytes(damaged))
+
+    patched("method99", 10, (99).to_bytes(2, "little"))
+    patched("encrypted", 8, (1).to_bytes(2, "little"))
+    nested = folder / "nested.npz"
+    np.savez(nested, __format__=np.array(nn.FORMAT), __architecture__=np.array("[" * 100_000 + "]" * 100_000))
+    files["nested"] = nested
+    return files
+
+
+def test_predict_on_damaged_model_files_is_one_line_and_status_2(capsys: pytest.CaptureFixture,
+                                                                   tmp_path: Path) -> None:
+    for name, path in _damaged_models(tmp_path).items():
+        message = one_line_error(capsys, ["predict", str(path), "0.5"])
+        assert f"{name}.npz" in message
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.npz")
+        assert "named pipe" in one_line_error(capsys, ["predict", str(tmp_path / "pipe.npz"), "0.5"])
+
+
+def test_predict_on_a_damaged_model_file_in_a_real_process(tmp_path: Path) -> None:
+    result = run_cli("predict", str(_damaged_models(tmp_path)["method99"]), "0.5")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tinygrad-edu: error: "), result.stderr
+    assert "compression method 99" in result.stderr
+
+
+def test_predict_refuses_an_inputs_file_that_is_a_pipe_or_a_device(capsys: pytest.CaptureFixture,
+                                                                    tmp_path: Path) -> None:
+    model = tmp_path / "model.npz"
+    nn.MLP([1, 1], rng=0).save(model)
+    if os.path.exists("/dev/zero"):  # would be read forever
+        assert "character device" in one_line_error(capsys, ["predict", str(model), "--inputs-file", "/dev/zero"])
+    if hasattr(os, "mkfifo"):  # would wait forever for a writer
+        os.mkfifo(tmp_path / "numbers")
+        message = one_line_error(capsys, ["predict", str(model), "--inputs-file", str(tmp_path / "numbers")])
+        assert "named pipe" in message
+
+
+def test_train_refuses_an_output_it_cannot_save_to_before_training(capsys: pytest.CaptureFixture,
+                                                                   tmp_path: Path) -> None:
+    assert main(["train", "--episodes", "1", "-o", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "it is a folder" in captured.err and captured.err.count("\n") == 1
+    assert captured.out == ""  # nothing was trained

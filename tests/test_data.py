@@ -4,6 +4,7 @@ MNIST download (served from a local HTTP server on 127.0.0.1; these tests never 
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from importlib import resources
@@ -509,3 +510,90 @@ def test_unreachable_server_and_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="md5.*sha256"):
         download_mnist(tmp_path, kind="test", url="http://127.0.0.1:1/",
                        checksums={"t10k-images-idx3-ubyte.gz": "abc"})
+
+
+# --- issue 11: hostile paths, sizes and arguments -------------------------------------------------------------
+
+@pytest.mark.parametrize("read", [read_idx, load_digits])
+@pytest.mark.parametrize("path", [0, 3.5, ["digits.csv.gz"]])
+def test_readers_take_paths_only_never_a_file_descriptor(read, path):
+    with pytest.raises(TypeError, match=rf"{read.__name__}: expected a file path"):
+        read(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+@pytest.mark.parametrize("read", [read_idx, load_digits])
+def test_readers_refuse_a_named_pipe_at_once(tmp_path, read):
+    pipe = tmp_path / "pipe.gz"
+    os.mkfifo(pipe)
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(pytest.raises(ValueError, read, pipe)), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive():
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail(f"{read.__name__} waited on a named pipe")
+    assert "named pipe" in str(outcome[0].value)
+
+
+def test_read_idx_reads_no_more_than_its_header_promises(tmp_path):
+    """A 100 KB gzip bomb behind a header that promises 12 bytes is refused after reading 13."""
+    header = bytes([0, 0, 8, 1]) + (12).to_bytes(4, "big")
+    path = write_file(tmp_path / "bomb.gz", header + bytes(100 << 20))
+    assert path.stat().st_size < 200_000
+    with pytest.raises(ValueError, match=r"longer than its header says.*20 bytes, found more"):
+        read_idx(path)
+
+
+def test_read_idx_with_a_huge_declared_shape_does_not_allocate_it(tmp_path):
+    header = bytes([0, 0, 8, 3]) + b"".join((60_000).to_bytes(4, "big") for _ in range(3))
+    path = write_file(tmp_path / "huge", header + bytes(100))
+    with pytest.raises(ValueError, match=r"truncated.*\(60000, 60000, 60000\)"):
+        read_idx(path)
+
+
+def test_load_digits_refuses_a_file_unpacking_to_too_much(tmp_path):
+    path = tmp_path / "digits.csv.gz"
+    path.write_bytes(gzip.compress(b"0," * (3 << 20)))
+    with pytest.raises(ValueError, match="load_digits.*damaged.*more than 4,194,304 bytes"):
+        load_digits(path)
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: one_hot([1], classes=10 ** 6 * 1000), "1 labels of 1,000,000,000 classes"),
+    (lambda: one_hot(np.zeros(20_000, dtype=int), classes=10 ** 4), "200,000,000 numbers"),
+    (lambda: xsquared(10 ** 12), "n=1000000000000 samples"),
+])
+def test_sizes_above_the_limit_are_refused_up_front(call, pattern):
+    with pytest.raises(ValueError, match=rf"{pattern}.*limit is 100,000,000"):
+        call()
+
+
+def test_one_hot_allocates_only_its_result():
+    """np.eye(classes) would take classes² numbers: 80 GB for 100,000 classes, for a single label."""
+    targets = one_hot([99_999, 3], classes=100_000)
+    assert targets.shape == (2, 100_000) and targets.sum() == 2 and targets[0, 99_999] == targets[1, 3] == 1
+    assert one_hot([], classes=3).shape == (0, 3)
+    assert one_hot([[1], [2]], classes=3).shape == (2, 1, 3)
+
+
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda: one_hot([[1], [1, 2]]), ValueError, "one_hot: the labels are not an array"),
+    (lambda: train_test_split([[1.0], [1.0, 2.0]], [1, 2]), ValueError, "train_test_split: the inputs are not"),
+    (lambda: list(batches(np.zeros((3, 1)), [[1], []], 2)), ValueError, "batches: the targets are not"),
+    (lambda: train_test_split(np.zeros((5, 2)), np.array([np.nan] * 5), stratify=True), ValueError, "NaN"),
+    (lambda: xsquared(3, low=-1e308, high=1e308), ValueError, "too wide"),
+    (lambda: batches(np.zeros((3, 1)), np.zeros(3), 1, shuffle="no"), TypeError, "shuffle must be True or False"),
+    (lambda: load_mnist("/nonexistent", kind=["train"]), ValueError, "kind must be"),
+])
+def test_misuse_is_named(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_a_download_larger_than_any_mnist_file_is_cut_off(tmp_path, server, monkeypatch):
+    monkeypatch.setattr(data, "MAX_DOWNLOAD_BYTES", 100)
+    unchecked = dict.fromkeys(server.files)
+    with pytest.raises(DownloadError, match=r"sent more than 100 bytes"):
+        download_mnist(tmp_path / "cache", kind="test", url=server.url, checksums=unchecked)
+    assert list((tmp_path / "cache").iterdir()) == []

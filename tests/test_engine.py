@@ -704,3 +704,15 @@ def test_sigmoid_keeps_its_digits_for_negative_inputs_at_every_array_size(size: 
     log_sigmoid.sum().backward()             # d/dx ln σ(x) = 1 − σ(x) ≈ 1
     np.testing.assert_allclose(log_sigmoid.data, x.data, rtol=1e-6 if dtype == np.float32 else 1e-15)
     np.testing.assert_allclose(x.grad, 1.0, rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_power_keeps_its_mixed_second_derivative_at_exponent_zero() -> None:
+    a, b = Value(2.0), Value(0.0)
+    (a ** b).backward(create_graph=True)
+    slope_in_a = a.grad                       # b·aᵇ⁻¹
+    a.zero_grad(), b.zero_grad()
+    slope_in_a.backward()                     # ∂/∂b of it: aᵇ⁻¹(1 + b·ln a) = 1/a at b = 0
+    assert b.grad == pytest.approx(0.5, rel=1e-14)
+    zero = Value([0.0, 2.0])
+    (zero ** Value([0.0, 0.0])).sum().backward()  # 0⁰: the slope of the constant a⁰ = 1 is 0, not NaN
+    np.testing.assert_array_equal(zero.grad, [0.0, 0.0])

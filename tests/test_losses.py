@@ -123,3 +123,49 @@ def test_an_empty_batch_names_the_cost_and_the_shape(cost):
     target = np.zeros(0, dtype=int) if cost is losses.cross_entropy else np.zeros((0, 3))
     with pytest.raises(ValueError, match=rf"{cost.__name__}.*\(0, 3\)"):
         cost(Value(np.zeros((0, 3))), target)
+
+
+# --- issue 11: labels and targets that cannot be right are named, never converted into other numbers --------
+
+@pytest.mark.parametrize("labels, pattern", [
+    ([1e20], r"0 … 1 for 2 classes, got values from 1e\+20"),  # was reported as -9223372036854775808
+    (np.array([2 ** 64 - 1], dtype=np.uint64), "18446744073709551615"),  # was reported as -1
+    ([np.nan], "integers, got nan"),
+    ([np.inf], "integers, got inf"),
+    ([-1.0], "from -1.0"),
+    ([0.5], "integers, got 0.5"),
+    (np.array([1 + 0j]), "complex128"),
+    ([[0.0, 1.0], [1.0]], "labels are not an array"),
+    ([[np.nan, 1.0]], "probabilities"),
+    ([[-1.0, 2.0]], "probabilities"),
+    ([[0.0, 5.0]], "sums to 5"),
+    ([[1.0, 1.0]], "sums to 2"),
+])
+def test_cross_entropy_names_impossible_labels(labels, pattern):
+    with pytest.raises(ValueError, match=rf"cross_entropy: .*{pattern}"):
+        losses.cross_entropy(Value([[1.0, 2.0]]), labels)
+
+
+def test_cross_entropy_takes_rows_of_probabilities():
+    logits, target = np.array([[1.0, 2.0, 0.5]]), np.array([[0.25, 0.5, 0.25]])
+    log_softmax = logits - np.log(np.exp(logits).sum())
+    assert losses.cross_entropy(Value(logits), target).item() == pytest.approx(-(log_softmax * target).sum())
+
+
+@pytest.mark.parametrize("cost", [losses.squared_error, losses.mean_squared_error])
+def test_a_target_holding_nan_or_inf_is_named(cost):
+    with pytest.raises(ValueError, match=rf"{cost.__name__}: the target holds NaN or inf \(at index \(1, 0\)\)"):
+        cost(Value(np.zeros((2, 1))), np.array([[0.0], [np.nan]]))
+    with pytest.raises(ValueError, match=rf"{cost.__name__}: the target holds NaN or inf"):
+        cost(Value(np.zeros(2)), [0.0, -np.inf])
+
+
+@pytest.mark.parametrize("cost, arguments, pattern", [
+    (losses.squared_error, ("a", "a"), "squared_error: the prediction"),
+    (losses.squared_error, (Value([1.0]), None), "squared_error: the target"),
+    (losses.mean_squared_error, (Value([1.0]), [1j]), "mean_squared_error: the target"),
+    (losses.cross_entropy, ("ab", [0]), "cross_entropy: the logits"),
+])
+def test_costs_name_themselves_for_data_that_is_not_numbers(cost, arguments, pattern):
+    with pytest.raises(TypeError, match=pattern):
+        cost(*arguments)

@@ -145,7 +145,7 @@ def test_mlp_structure_names_and_repr():
     assert [layer.activation_name for layer in net.layers] == ["relu", "relu", "identity"]
     assert net.num_parameters() == 193
     assert [name for name, _ in net.named_parameters()] == [
-        f"layers.{i}.{kind}" for i in range(3) for kind in ("weights", "biases")]
+        f"layers.{i}.{kind}" for i in range(1, 4) for kind in ("weights", "biases")]
     text = repr(net)
     assert "MLP(" in text and "12 → 1" in text and "193 parameters" in text
 
@@ -233,14 +233,14 @@ def test_state_dict_round_trip_and_validation():
     del state["layers.1.biases"]
     with pytest.raises(ValueError, match="missing layers.1.biases"):
         b.load_state_dict(state)
-    state = {**a.state_dict(), "layers.2.weights": np.zeros((1, 1))}
-    with pytest.raises(ValueError, match="unexpected layers.2.weights"):
+    state = {**a.state_dict(), "layers.3.weights": np.zeros((1, 1))}
+    with pytest.raises(ValueError, match="unexpected layers.3.weights"):
         b.load_state_dict(state)
-    state = {**a.state_dict(), "layers.0.weights": np.zeros((3, 2))}
-    with pytest.raises(ValueError, match=r"layers.0.weights.*\(3, 2\).*\(2, 3\)"):
+    state = {**a.state_dict(), "layers.1.weights": np.zeros((3, 2))}
+    with pytest.raises(ValueError, match=r"layers.1.weights.*\(3, 2\).*\(2, 3\)"):
         b.load_state_dict(state)
-    state = {**a.state_dict(), "layers.0.biases": np.zeros(3, dtype=int)}
-    with pytest.raises(ValueError, match="layers.0.biases.*dtype"):
+    state = {**a.state_dict(), "layers.1.biases": np.zeros(3, dtype=int)}
+    with pytest.raises(ValueError, match="layers.1.biases.*dtype"):
         b.load_state_dict(state)
     assert _same(b, before)
 
@@ -310,11 +310,11 @@ def _corrupt_files(tmp_path, good):
     state = dict(np.load(good))
     add("no_marker.npz", {k: v for k, v in state.items() if k != "__format__"}, "format entry")
     add("wrong_marker.npz", {**state, "__format__": np.array("someone.else/3")}, "someone.else/3")
-    add("missing.npz", {k: v for k, v in state.items() if k != "layers.0.biases"}, "missing layers.0.biases")
+    add("missing.npz", {k: v for k, v in state.items() if k != "layers.1.biases"}, "missing layers.1.biases")
     add("extra.npz", {**state, "layers.5.weights": np.zeros(2)}, "unexpected layers.5.weights")
     add("misshaped.npz", {**state, "layers.1.weights": np.zeros((2, 2))}, r"layers.1.weights.*\(2, 2\)")
     add("ints.npz", {**state, "layers.1.biases": np.zeros(1, dtype=np.int64)}, "dtype")
-    add("objects.npz", {**state, "layers.1.biases": np.array([None, 1], dtype=object)}, "not a readable")
+    add("objects.npz", {**state, "layers.1.biases": np.array([None, 1], dtype=object)}, "dtype object")
     np.save(tmp_path / "single.npy", np.zeros(3))
     cases.append(("single.npy", tmp_path / "single.npy", r"single array \(.npy\)"))
     return cases
@@ -446,3 +446,41 @@ def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="absent") as raised:
         nn.MLP([1, 1], rng=0).save(target)
     assert ".tmp" not in str(raised.value)
+
+
+# --- issue 11: sizes, names and states that cannot work are refused up front, naming what is wrong ----------
+
+@pytest.mark.parametrize("build, size", [
+    (lambda: nn.Layer(100000, 100000), "10,000,100,000"),
+    (lambda: nn.MLP([2 ** 40, 2 ** 40]), "1,208,925,819,615,728,686,333,952"),
+    (lambda: nn.MLP([10 ** 30, 1]), "1,000,000,000,000,000,000,000,000,000,001"),
+    (lambda: nn.MLP([10_000, 10_000, 10_000]), "200,020,000"),  # each layer fits, the network does not
+])
+def test_models_above_the_parameter_limit_are_refused_before_allocating(build, size):
+    with pytest.raises(ValueError, match=rf"{size} parameters; the limit is 100,000,000"):
+        build()
+    assert nn.MAX_PARAMETERS == 10 ** 8
+
+
+@pytest.mark.parametrize("entry", [[[1.0, 2.0, 3.0], [1.0]], [[1.0, [2.0]], [3.0, 4.0]]])
+def test_a_ragged_list_in_a_state_is_a_value_error_naming_the_entry(entry):
+    model = nn.MLP([2, 3, 1], rng=0)
+    before = _state(model)
+    with pytest.raises(ValueError, match=r"load_state_dict: entry 'layers.1.weights' is not an array"):
+        model.load_state_dict({**model.state_dict(), "layers.1.weights": entry})
+    assert _same(model, before)
+
+
+def test_a_state_of_nested_lists_of_floats_loads():
+    model = nn.MLP([2, 1], rng=0)
+    model.load_state_dict({"layers.1.weights": [[0.5], [-0.25]], "layers.1.biases": [0.125]})
+    np.testing.assert_array_equal(model.layers[0].weights.data, [[0.5], [-0.25]])
+
+
+def test_a_network_that_cannot_be_built_leaves_its_layers_as_they_were():
+    first, second = nn.Layer(2, 3, rng=0), nn.Layer(4, 1, rng=1)
+    with pytest.raises(ValueError, match=r"layer 1 gives 3 outputs but layer 2 takes 4"):
+        nn.Network(first, second)
+    assert first.index is None and first.weights.label == "W" and second.name == "layer"
+    with pytest.raises(ValueError, match=r"hidden gives 3 outputs but layer 2 takes 4"):
+        nn.Network(nn.Layer(2, 3, name="hidden"), second)

@@ -295,3 +295,59 @@ def test_a_non_finite_gradient_raises_and_changes_nothing(make, bad):
     with pytest.raises(FloatingPointError, match=type(opt).__name__):
         opt.step()
     assert x.data.tolist() == [1.0, 2.0] and y.data.tolist() == [[3.0]]
+
+
+# --- one Armijo search (seed 6.2.1), shared with the plots ---------------------------------------------------
+
+def test_armijo_step_is_a_pure_search_that_may_find_nothing():
+    def f(point):  # f(p) = p·p, but the "gradient" below points uphill: no step can satisfy the condition
+        return float(point @ point)
+
+    x = np.array([1.0, -2.0])
+    found = optim.armijo_step(f, x, -2 * x, sigma=1e-4, alpha=0.5, max_backtracks=4)
+    assert found.step is None and [t for t, _ in found.trials] == [1.0, 0.5, 0.25, 0.125, 0.0625]
+    assert x.tolist() == [1.0, -2.0]
+    found = optim.armijo_step(f, x, 2 * x, sigma=0.5, alpha=0.5, fx=5.0)
+    # φ(t) = 5(1 − 2t)²: t = 1 gives 5 > 5 − 0.5·1·20 = −5; t = ½ gives 0 ≤ 0
+    assert found.step == 0.5 and found.trials == [(1.0, 5.0), (0.5, 0.0)]
+
+
+# --- PyTorch habits and wrong types get messages that say what to do ----------------------------------------
+
+@pytest.mark.parametrize("make, word", [
+    (lambda p: optim.SGD(p, lr=0.1), "learning_rate="),
+    (lambda p: optim.GradientDescent(p, lr=0.1), "learning_rate="),
+    (lambda p: optim.Adam(p, lr=0.01), "learning_rate="),
+    (lambda p: optim.Armijo(p, lr=1.0), "initial_step="),
+    (lambda p: optim.RandomSearch(p, lr=0.1), "scale="),
+], ids=["SGD", "GradientDescent", "Adam", "Armijo", "RandomSearch"])
+def test_lr_says_which_word_to_use(make, word):
+    with pytest.raises(TypeError, match=f"no argument lr=.*{word}"):
+        make([Value([1.0])])
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1),
+                                  lambda p: optim.Adam(p), lambda p: optim.Armijo(p),
+                                  lambda p: optim.RandomSearch(p, rng=0)],
+                         ids=["gd", "sgd", "adam", "armijo", "random"])
+def test_step_with_wrong_types_is_a_named_type_error(make):
+    x = Value([1.0, 2.0])
+    opt = make([x])
+    name = type(opt).__name__
+    with pytest.raises(TypeError, match=f"{name}.step: the closure must be a function.*int"):
+        opt.step(5)
+    with pytest.raises(TypeError, match=f"{name}.step: cost= must be .*str"):
+        opt.step(lambda: (x * x).sum(), cost="high")
+    with pytest.raises(TypeError, match=f"{name}.step: cost= must be .*Value"):
+        opt.step(lambda: (x * x).sum(), cost=x)  # a Value of size 2 is not a cost
+    assert x.data.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e308), (np.float32, 2e38), (np.float64, float("inf"))])
+def test_random_search_refuses_a_scale_it_cannot_draw(dtype, scale):
+    with pytest.raises(ValueError, match="RandomSearch: scale"):
+        optim.RandomSearch([Value(np.zeros(2, dtype=dtype))], scale=scale, rng=0)
+    x = Value(np.zeros(2, dtype=dtype))
+    opt = optim.RandomSearch([x], scale=float(np.finfo(dtype).max) / 4, rng=0)
+    with np.errstate(over="ignore"):
+        opt.step(lambda: (x * x).sum())  # the largest allowed scale draws without an error

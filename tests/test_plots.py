@@ -10,7 +10,7 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from tinygrad_edu import plots  # noqa: E402
+from tinygrad_edu import Value, plots  # noqa: E402
 from tinygrad_edu.training import History  # noqa: E402
 
 
@@ -126,12 +126,33 @@ def test_armijo_descent_takes_the_largest_admissible_step():
         assert condition(t) and not condition(2 * t) and np.log2(t) == round(np.log2(t))
 
 
-def test_armijo_step_trials():
-    t, trials, accepted = plots.armijo_step(lambda p: (p * p).sum(), [1.0], sigma=0.25, alpha=0.5)
-    # φ(t) = (1 − 2t)²: t = 1 gives 1 > 1 − 0.25·4·1 = 0; t = 0.5 gives 0 ≤ 0.5
-    assert accepted and t == 0.5 and trials == [(1.0, 1.0), (0.5, 0.0)]
+def test_armijo_descent_is_the_optimizers_armijo():
+    from tinygrad_edu import optim
+
+    start = np.array([-1.5, 0.8])
+    points = plots.descent_path(quadratic, start, "armijo", steps=6, sigma=0.3, alpha=0.4)
+    x = Value(start.copy())
+    armijo = optim.Armijo([x], sigma=0.3, alpha=0.4)
+    for point in points[1:]:
+        armijo.step(lambda: quadratic(x))
+        np.testing.assert_array_equal(x.data, point)
+
+
+def _uphill(p):
+    """Cost ‖p‖² with a gradient of the wrong sign: −∇ points uphill, so no Armijo step exists."""
+    return (p.detach() * p.detach()).sum() * 2.0 - (p * p).sum()
+
+
+def test_armijo_descent_stops_where_no_step_decreases_the_cost():
+    # The optimizer keeps the parameters when no step size satisfies the condition; the drawn path must agree
+    # (it used to take the last rejected step, uphill).
+    points = plots.descent_path(_uphill, [1.0, -2.0], "armijo", steps=3)
+    np.testing.assert_array_equal(points, [[1.0, -2.0]])
+    fig = plots.plot_armijo(_uphill, [1.0], max_backtracks=3)
+    labels = _legend(fig.axes[0])
+    assert "rejected trial steps α^l" in labels and not any(label.startswith("accepted") for label in labels)
     with pytest.raises(ValueError, match="sigma"):
-        plots.armijo_step(quadratic, [0.0, 1.0], sigma=1.5)
+        plots.descent_path(quadratic, [0.0, 1.0], "armijo", sigma=1.5)
 
 
 def test_armijo_picture(tmp_path):

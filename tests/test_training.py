@@ -1,10 +1,12 @@
 """The training loop: the seed's averaged full-batch update, mini-batches, stopping rules, Ctrl-C, NaN."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 from tinygrad_edu import Value, losses, nn, optim
-from tinygrad_edu.training import History, fit
+from tinygrad_edu.training import DivergenceWarning, History, fit
 
 
 def _data(n=30, seed=0):
@@ -149,9 +151,9 @@ def test_ctrl_c_returns_the_history_so_far_and_keeps_the_model():
 def test_a_nan_cost_names_the_episode_and_suggests_a_smaller_learning_rate():
     x, y = _data()
     net = nn.MLP([1, 8, 1], activation="relu", output_activation="identity", init="he", rng=0)
-    with pytest.raises(FloatingPointError, match=r"episode \d+ .*smaller learning rate") as caught:
-        with np.errstate(all="ignore"):
-            fit(net, x, y * 100, optimizer=optim.GradientDescent(net, 50.0), episodes=200, progress=False)
+    with pytest.raises(FloatingPointError, match=r"episode \d+ .*smaller learning rate") as caught, \
+            pytest.warns(DivergenceWarning), np.errstate(all="ignore"):
+        fit(net, x, y * 100, optimizer=optim.GradientDescent(net, 50.0), episodes=200, progress=False)
     episode = int(str(caught.value).split("episode ")[1].split()[0])
     assert caught.value.history.episodes == episode - 1 > 0
 
@@ -163,6 +165,7 @@ def test_a_nan_cost_names_the_episode_and_suggests_a_smaller_learning_rate():
     ({"batch_size": 0}, "batch_size"),
     ({"batch_size": 1.5}, "batch_size"),
     ({"tol": -1.0}, "tol"),
+    ({"batch_size": 1, "seed": -1}, "fit: the seed must be an int >= 0, got -1"),
 ])
 def test_bad_arguments_are_rejected(kwargs, pattern):
     x, y = _data()
@@ -261,3 +264,45 @@ def test_misused_arguments_say_what_is_wrong():
     with pytest.raises((TypeError, ValueError), match="inputs") as raised:
         fit(net, "abc", y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
     assert "single number" not in str(raised.value)
+
+
+def test_a_cost_that_is_not_a_function_is_named():
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(TypeError, match="fit: cost must be a function.*str 'nope'"):
+        fit(net, x, y, cost="nope", optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
+    with pytest.raises(TypeError, match="fit: the seed .*str"):
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, seed="0", progress=False)
+    with pytest.raises(TypeError, match="fit: shuffle must be True or False, got 'no'"):
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, batch_size=5, shuffle="no",
+            progress=False)
+
+
+def _exploding(episodes):
+    """η = 10 on a tanh network: the cost grows ~300 times per episode and stays finite for ~60 episodes."""
+    x = np.linspace(-1, 1, 50).reshape(-1, 1)
+    net = nn.MLP([1, 8, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    return fit(net, x, x**2, optimizer=optim.GradientDescent(net, 10.0), episodes=episodes, progress=False)
+
+
+def test_a_cost_growing_by_orders_of_magnitude_is_a_named_warning():
+    with pytest.warns(DivergenceWarning) as caught:
+        history = _exploding(30)
+    assert len(caught) == 1  # once per fit, not once per episode
+    message = str(caught[0].message)
+    assert f"from {history.cost[0]:.3g} in episode 1 to {history.cost[2]:.3g} in episode 3 of 30" in message
+    assert "smaller learning rate" in message and caught[0].filename == __file__
+    assert history.cost[2] > 1e3 * history.cost[0] > history.cost[1]  # the first episode above the factor
+    with pytest.warns(DivergenceWarning, match=r"after the last update"):
+        history = _exploding(2)  # 0.26, then 92; after the second update 5e5
+    assert history.final_cost > 1e3 * history.cost[0]
+
+
+def test_ordinary_training_does_not_warn():
+    x, y = _data()
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for batch_size in (None, 4):
+            fit(net, x, y, optimizer=optim.SGD(net, 0.5), episodes=20, batch_size=batch_size, seed=0,
+                progress=False)

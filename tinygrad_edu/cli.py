@@ -12,8 +12,10 @@ Bad arguments, a missing or damaged model file, or inputs that do not fit the mo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,11 +25,12 @@ import numpy as np
 from tinygrad_edu import __version__, nn, optim
 from tinygrad_edu.data import load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
+from tinygrad_edu.files import open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.training import fit
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "whole_number", "PROG", "DATA_DEFAULTS", "LEARNING_RATES", "MAX_INPUTS_FILE_BYTES"]
 
 PROG = "tinygrad-edu"
 
@@ -39,6 +42,7 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 #: The default learning rate of each optimizer (Armijo: its first trial step; random search: its change size).
 LEARNING_RATES = {"gd": 0.1, "sgd": 0.1, "adam": 0.01, "armijo": 1.0, "random": 0.1}
+MAX_INPUTS_FILE_BYTES = 64 << 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -160,15 +164,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Errors and warnings are one line each on stderr (after a divergence error, the warnings that led up to it
+    are not repeated).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
+    with warnings.catch_warnings(record=True) as caught:
+        status = _run(args)
+    for warning in caught:
+        if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        elif status != 1:
+            print(f"{PROG}: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         with np.errstate(all="ignore"):  # a diverging training run ends with its own one-line error
-            return args.handler(args)
+            status: int = args.handler(args)
+            return status
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is not None and error.strerror:
             message = f"{error.filename}: {error.strerror}"
@@ -209,9 +229,11 @@ def _train(args: argparse.Namespace) -> int:
     episodes = args.episodes or defaults["episodes"]
     batch_size = args.batch_size or defaults["batch_size"]
     cost_name = args.cost or defaults["cost"]
-    folder = Path(args.output).resolve().parent
-    if not folder.is_dir():
-        raise ValueError(f"train: cannot save the model to {args.output}: the folder {folder} does not exist")
+    output = Path(args.output).resolve()
+    if not output.parent.is_dir():
+        raise ValueError(f"train: cannot save the model to {args.output}: the folder {output.parent} does not exist")
+    if output.exists() and not output.is_file():
+        raise ValueError(f"train: cannot save the model to {args.output}: it is a folder, pipe or device")
     if args.data == "xsquared":
         inputs, targets = xsquared(args.samples, seed=args.seed)
         test = None
@@ -239,7 +261,7 @@ def _train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - began
     print(f"{history.episodes} episodes in {seconds:.2f} s ({history.stopped}): cost {history.cost[0]:.4g} at "
           f"the start, {history.final_cost:.4g} at the end")
-    if not history.final_cost < history.cost[0]:
+    if history.final_cost is None or not history.final_cost < history.cost[0]:
         print(f"the cost did not fall: try a smaller learning rate than {rate:g} (--learning-rate)")
     if test is None:
         samples = np.array([0.1, 0.5, -1.0, 0.01])
@@ -258,8 +280,13 @@ def _train(args: argparse.Namespace) -> int:
 
 # --- predict -----------------------------------------------------------------------------------------------
 def _read_numbers(path: str) -> np.ndarray:
+    """The numbers in a text file (a regular file: a pipe or device is refused rather than waited on)."""
+    with open_regular_file(path, "predict --inputs-file") as file:
+        if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
+            raise ValueError(f"predict: {path!r} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
+        data = file.read()
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"predict: {path!r} is not a text file of numbers") from None
     numbers = []
@@ -293,3 +320,8 @@ def _predict(args: argparse.Namespace) -> int:
         right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {int(y.argmax())}"
         print(f"{left} → {right}")
     return 0
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

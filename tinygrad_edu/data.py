@@ -23,6 +23,7 @@ import contextlib
 import gzip
 import hashlib
 import http.client
+import io
 import math
 import os
 import tempfile
@@ -32,16 +33,21 @@ import zlib
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from tinygrad_edu.files import checked_path, open_regular_file
 from tinygrad_edu.seeds import Seed, generator
 
+#: The most numbers one array made here may hold (800 MB of float64); larger requests are refused up front.
+MAX_ARRAY_SIZE = 100_000_000
+
 __all__ = [
-    "Dataset", "xsquared", "load_digits", "train_test_split", "one_hot", "batches",
+    "MAX_ARRAY_SIZE", "Dataset", "xsquared", "load_digits", "train_test_split", "one_hot", "batches",
     "read_idx", "load_mnist", "download_mnist", "DownloadError",
-    "MNIST_FILES", "MNIST_MD5", "DEFAULT_MNIST_URL", "MNIST_URL_ENV",
+    "MNIST_FILES", "MNIST_MD5", "DEFAULT_MNIST_URL", "MNIST_URL_ENV", "MAX_DOWNLOAD_BYTES", "DIGITS_SAMPLES",
+    "DIGITS_PIXELS",
 ]
 
 
@@ -65,9 +71,23 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
+def _check_size(func: str, count: int, what: str) -> None:
+    """Refuse to make an array of more than :data:`MAX_ARRAY_SIZE` numbers, naming its size."""
+    if count > MAX_ARRAY_SIZE:
+        raise ValueError(f"{func}: {what} would make {count:,} numbers; the limit is {MAX_ARRAY_SIZE:,} "
+                         "(tinygrad_edu.data.MAX_ARRAY_SIZE)")
+
+
+def _array(func: str, what: str, data: object) -> np.ndarray:
+    try:
+        return np.asarray(data)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise ValueError(f"{func}: {what} are not an array: {error}") from None
+
+
 def _paired(func: str, inputs: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
     """Both as arrays with at least one dimension and the same number of samples (first axis)."""
-    x, y = np.asarray(inputs), np.asarray(targets)
+    x, y = _array(func, "the inputs", inputs), _array(func, "the targets", targets)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"{func}: inputs and targets need a first axis of samples, "
                          f"got shapes {x.shape} and {y.shape}")
@@ -92,6 +112,7 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
         (True, (4, 1))
     """
     n = _check_int("xsquared: n", n, 1)
+    _check_size("xsquared", n, f"n={n} samples")
     for name, value in (("low", low), ("high", high)):
         if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
             raise TypeError(f"xsquared: {name} must be a real number, got {type(value).__name__}")
@@ -99,6 +120,8 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
             raise ValueError(f"xsquared: {name} must be finite, got {value}")
     if not low < high:
         raise ValueError(f"xsquared: need low < high, got low={low}, high={high}")
+    if not np.isfinite(float(high) - float(low)):
+        raise ValueError(f"xsquared: the interval [{low}, {high}) is too wide to sample (its width overflows)")
     x = generator(seed, "xsquared").uniform(float(low), float(high), size=(n, 1))
     return x, x ** 2
 
@@ -106,6 +129,7 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
 # ----------------------------------------------------------------------------------------------------- digits
 
 DIGITS_SAMPLES, DIGITS_PIXELS = 1797, 64
+_DIGITS_MAX_BYTES = 4 << 20  # the real table is 265 kB of text; more is a damaged (or hostile) file
 
 
 def load_digits(path: str | os.PathLike | None = None) -> Dataset:
@@ -123,12 +147,17 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
         source = resources.files("tinygrad_edu") / "datasets" / "digits.csv.gz"
         where = "the bundled digits file tinygrad_edu/datasets/digits.csv.gz"
     else:
-        source, where = Path(path), f"digits file {os.fspath(path)!r}"
+        where = f"digits file {os.fsdecode(checked_path(path, 'load_digits'))!r}"
     try:
-        with source.open("rb") as raw, gzip.open(raw, "rt", encoding="ascii") as text:
-            table = np.loadtxt(text, delimiter=",", ndmin=2)
+        raw = source.open("rb") if path is None else open_regular_file(path, "load_digits")
     except FileNotFoundError:
         raise FileNotFoundError(f"load_digits: {where} does not exist (reinstall the package?)") from None
+    try:
+        with raw, gzip.open(raw, "rb") as unpacked:
+            text = _read_up_to(unpacked, _DIGITS_MAX_BYTES + 1)
+        if len(text) > _DIGITS_MAX_BYTES:
+            raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
+        table = np.loadtxt(io.StringIO(text.decode("ascii")), delimiter=",", ndmin=2)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
     if table.shape != (DIGITS_SAMPLES, DIGITS_PIXELS + 1):
@@ -165,6 +194,8 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     if stratify:
         if y.ndim != 1:
             raise ValueError(f"train_test_split: stratify needs 1-D class labels, got shape {y.shape}")
+        if y.dtype.kind in "fc" and not np.isfinite(y).all():
+            raise ValueError("train_test_split: stratify needs class labels, but the labels hold NaN or inf")
         test_parts = []
         for cls in np.unique(y):
             members = rng.permutation(np.flatnonzero(y == cls))
@@ -191,13 +222,18 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
         [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
     """
     classes = _check_int("one_hot: classes", classes, 1)
-    y = np.asarray(labels)
+    y = _array("one_hot", "the labels", labels)
+    if y.size == 0 and y.dtype.kind == "f":  # an empty list
+        y = y.astype(np.int64)
     if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
         raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+    _check_size("one_hot", y.size * classes, f"{y.size:,} labels of {classes:,} classes")
     bad = y[(y < 0) | (y >= classes)]
     if bad.size:
         raise ValueError(f"one_hot: label {bad.flat[0]} is outside 0..{classes - 1} (classes={classes})")
-    return np.eye(classes)[y]
+    targets = np.zeros((y.size, classes))
+    targets[np.arange(y.size), y.ravel()] = 1.0
+    return targets.reshape(y.shape + (classes,))
 
 
 def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool = True,
@@ -214,6 +250,8 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
     """
     x, y = _paired("batches", inputs, targets)
     batch_size = _check_int("batches: batch_size", batch_size, 1)
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"batches: shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}")
     order = generator(seed, "batches").permutation(len(x)) if shuffle else None
 
     def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -232,47 +270,67 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
 _IDX_UBYTE = 0x08
 
 
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def _read_up_to(stream: _Readable, size: int) -> bytes:
+    """At most ``size`` bytes, read in pieces, so that a size declared by a damaged header allocates nothing
+    the stream does not hold."""
+    pieces, left = [], size
+    while left > 0:
+        piece = stream.read(min(left, 1 << 22))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
+
+
 def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     """Read an IDX file (MNIST's format), plain or gzip-compressed (``.gz``), as a uint8 array.
 
     Layout: two zero bytes, a data-type byte (only ``0x08``, unsigned byte, is supported), a byte with the
     number of dimensions, each dimension as a big-endian uint32, then the values. MNIST's magic numbers are
     ``0x00000803`` for images ``(n, rows, cols)`` and ``0x00000801`` for labels ``(n,)``; pass ``ndim`` to
-    require one. A file whose header is wrong or whose size does not match its header raises ``ValueError``.
+    require one. A file whose header is wrong or whose size does not match its header raises ``ValueError``;
+    no more is read (or decompressed) than the header promises, plus one byte.
     """
-    path = Path(path)
+    file = open_regular_file(path, "read_idx")
+    name = Path(os.fsdecode(os.fspath(path)))
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            raw = path.read_bytes()
-    except FileNotFoundError:
-        raise
+        with file, (gzip.open(file, "rb") if name.suffix == ".gz" else contextlib.nullcontext(file)) as stream:
+            head = _read_up_to(stream, 4)
+            shape = _idx_shape(name, head, _read_up_to(stream, 4 * head[3]) if len(head) == 4 else b"", ndim)
+            header, expected = 4 + 4 * len(shape), math.prod(shape)
+            raw = _read_up_to(stream, expected + 1)
     except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"read_idx: {path}: cannot decompress/read the file ({error})") from None
-    if len(raw) < 4:
-        raise ValueError(f"read_idx: {path}: {len(raw)} bytes is too short for an IDX header")
-    magic = int.from_bytes(raw[:4], "big")
-    if raw[0] or raw[1]:
-        raise ValueError(f"read_idx: {path}: bad magic number 0x{magic:08x}, not an IDX file "
-                         f"(the first two bytes must be zero)")
-    if raw[2] != _IDX_UBYTE:
-        raise ValueError(f"read_idx: {path}: data type byte 0x{raw[2]:02x} is not supported "
-                         f"(expected 0x08, unsigned byte; magic number 0x{magic:08x})")
-    if ndim is not None and raw[3] != ndim:
-        raise ValueError(f"read_idx: {path}: magic number 0x{magic:08x} says {raw[3]} dimensions, expected "
-                         f"0x{0x800 + ndim:08x} ({ndim} dimensions)")
-    header = 4 + 4 * raw[3]
-    if raw[3] == 0 or len(raw) < header:
-        raise ValueError(f"read_idx: {path}: header for {raw[3]} dimensions is incomplete or empty")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(raw[3]))
-    expected = header + math.prod(shape)
+        raise ValueError(f"read_idx: {name}: cannot decompress/read the file ({error})") from None
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise ValueError(f"read_idx: {path}: file is {what}: dimensions {shape} need {expected} bytes, "
-                         f"found {len(raw)}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+        found = f"found {header + len(raw)}" if len(raw) < expected else "found more"
+        raise ValueError(f"read_idx: {name}: file is {what}: dimensions {shape} need {header + expected} bytes, "
+                         f"{found}")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(shape).copy()
+
+
+def _idx_shape(path: Path, head: bytes, dims: bytes, ndim: int | None) -> tuple[int, ...]:
+    """The shape an IDX header declares, after checking its magic number."""
+    if len(head) < 4:
+        raise ValueError(f"read_idx: {path}: {len(head)} bytes is too short for an IDX header")
+    magic = int.from_bytes(head, "big")
+    if head[0] or head[1]:
+        raise ValueError(f"read_idx: {path}: bad magic number 0x{magic:08x}, not an IDX file "
+                         f"(the first two bytes must be zero)")
+    if head[2] != _IDX_UBYTE:
+        raise ValueError(f"read_idx: {path}: data type byte 0x{head[2]:02x} is not supported "
+                         f"(expected 0x08, unsigned byte; magic number 0x{magic:08x})")
+    if ndim is not None and head[3] != ndim:
+        raise ValueError(f"read_idx: {path}: magic number 0x{magic:08x} says {head[3]} dimensions, expected "
+                         f"0x{0x800 + ndim:08x} ({ndim} dimensions)")
+    if head[3] == 0 or len(dims) < 4 * head[3]:
+        raise ValueError(f"read_idx: {path}: header for {head[3]} dimensions is incomplete or empty")
+    return tuple(int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(head[3]))
 
 
 # ----------------------------------------------------------------------------------------------------- MNIST
@@ -294,6 +352,10 @@ MNIST_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 """The published md5 checksums of the four standard compressed MNIST files."""
+
+
+#: The most bytes one download may bring (the largest MNIST file has 9.9 MB; EMNIST-sized mirrors fit too).
+MAX_DOWNLOAD_BYTES = 256 << 20
 
 
 class DownloadError(OSError):
@@ -320,6 +382,11 @@ def _fetch(url: str, target: Path, checksum: str | None, timeout: float) -> None
                 for chunk in iter(lambda: response.read(1 << 20), b""):
                     out.write(chunk)
                     received += len(chunk)
+                    if received > MAX_DOWNLOAD_BYTES:
+                        raise DownloadError(f"download_mnist: {url} sent more than {MAX_DOWNLOAD_BYTES:,} bytes "
+                                            "(the largest MNIST file has 9.9 MB); the download was deleted")
+        except DownloadError:
+            raise
         except urllib.error.HTTPError as error:
             error.close()
             raise DownloadError(f"download_mnist: fetching {url} failed: "
@@ -351,7 +418,7 @@ def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None =
     wrong checksum is replaced. HTTP or network failure, or a checksum mismatch, raises
     :class:`DownloadError` and leaves no partial file.
     """
-    if kind not in ("train", "test", "all"):
+    if not isinstance(kind, str) or kind not in ("train", "test", "all"):
         raise ValueError(f"download_mnist: kind must be 'train', 'test' or 'all', got {kind!r}")
     base = url if url is not None else os.environ.get(MNIST_URL_ENV) or DEFAULT_MNIST_URL
     sums = {**MNIST_MD5, **(checksums or {})}
@@ -395,7 +462,7 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     missing files of that split are fetched first, see :func:`download_mnist` for ``url`` and ``checksums``.
     Bad files (wrong magic number, truncated, image and label counts that differ) raise ``ValueError``.
     """
-    if kind not in MNIST_FILES:
+    if not isinstance(kind, str) or kind not in MNIST_FILES:
         raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
     root = Path(root)
     if download:
@@ -409,3 +476,8 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
         raise ValueError(f"load_mnist: {labels_path}: label {labels.max()} is not a digit 0..9")
     inputs = images.reshape(len(images), -1) if flatten else images
     return Dataset(inputs.astype(dtype) / np.asarray(255, dtype=dtype), labels.astype(np.int64))
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

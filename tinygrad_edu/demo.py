@@ -21,6 +21,7 @@ initial weights and biases:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ GOAL_EPISODES = 50
 #: How long the whole demo may take, in seconds, on a 2-core machine.
 GOAL_SECONDS = 10.0
 
-#: What the assignment's companion code does on the same task (measured, see the project's notes).
+#: What the assignment's companion code does on the same task (measured by the developers, not re-run here).
 COMPANION_NOTE = """\
 For comparison, the assignment's companion code (valteu/basic-neural-network, measured on this kind of machine, not
 re-run here): gradient descent with one update per sample, 50 episodes on 10,000 samples, takes 37-57 s for a cost
@@ -78,7 +79,7 @@ class Run:
 
     @property
     def final_cost(self) -> float:
-        return float(self.history.final_cost)
+        return math.nan if self.history.final_cost is None else self.history.final_cost
 
     @property
     def errors(self) -> np.ndarray:
@@ -242,8 +243,8 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
                      path=path)
         out.written.append(path)
     except ImportError:  # plots raises it, naming the extra, when matplotlib is missing
-        out.notes.append('matplotlib is not installed, so there is no cost plot; install it with: '
-                         'pip install "tinygrad-edu[plot]"')
+        out.notes.append('matplotlib is not installed, so there is no cost plot; install the "plot" extra: '
+                         'pip install ".[plot]" in the clone (or pip install matplotlib)')
 
     missing_dot = []
     for name, graph in (("dependency_tree", viz.draw_dependency_tree(chain_cost())),
@@ -296,3 +297,8 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     for note in artefacts.notes:
         say(note)
     return 0
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -58,6 +58,8 @@ class no_grad(contextlib.ContextDecorator):
     recursion are fine: each exit restores the state of its own entry.
     """
 
+    _saved: list[bool]
+
     def __new__(cls, function: Any = None) -> Any:
         instance = super().__new__(cls)
         instance._saved = []
@@ -303,7 +305,7 @@ class Value:
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"Value: requires_grad must be True or False, got {requires_grad!r}")
         self.data: np.ndarray = np.array(_to_array(data), copy=True)
-        self.grad: np.ndarray | None = None
+        self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
         self.requires_grad: bool = bool(requires_grad)
         self.label: str | None = label
         self._parents: tuple[Value, ...] = ()
@@ -473,7 +475,7 @@ class Value:
             if self.data.size != 1:
                 raise ValueError(f"backward: an output of shape {self.shape} needs an explicit grad of that shape; "
                                  "only an output of size 1 (like a cost) gets the default grad of 1")
-            seed = np.ones(self.shape, dtype=self.dtype)
+            seed: Any = np.ones(self.shape, dtype=self.dtype)
         elif isinstance(grad, Value) and create_graph:
             seed = grad
         else:
@@ -651,6 +653,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         for parent, vjp in zip(parents, op.vjps):
             if not parent.requires_grad:
                 continue
+            grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
                 grad_in = _differentiable_vjp(op, vjp, g, node, params)
             else:

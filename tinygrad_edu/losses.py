@@ -22,17 +22,26 @@ from tinygrad_edu.engine import Value, apply
 __all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS"]
 
 
-def _as_value(x: Any) -> Value:
-    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+def _as_value(x: Any, cost: str, what: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value(x, requires_grad=False)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{cost}: {what} must be an array of real numbers ({error})") from None
 
 
 def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
-    prediction, target = _as_value(prediction), _as_value(target)
+    given_target = target
+    prediction, target = _as_value(prediction, name, "the prediction"), _as_value(target, name, "the target")
     if prediction.shape != target.shape:
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
                          f"{target.shape}; they must be equal")
     if not prediction.size:
         raise ValueError(f"{name}: the batch is empty (shape {prediction.shape})")
+    if not isinstance(given_target, Value) and not np.isfinite(target.data).all():
+        raise ValueError(f"{name}: the target holds NaN or inf (at index "
+                         f"{tuple(int(i) for i in np.argwhere(~np.isfinite(target.data))[0])})")
     return prediction, target
 
 
@@ -63,35 +72,70 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     ``logits`` (ints, bools or floats; rows of probabilities work too).  Computed through ``log_softmax``, so
     logits of ±1000 are fine.
     """
-    logits = _as_value(logits)
-    data = labels.data if isinstance(labels, Value) else np.asarray(labels)
+    logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
         raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}")
     if not logits.size:
         raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")
-    classes = logits.shape[-1]
-    if data.shape == logits.shape and data.dtype.kind == "f":
-        one_hot = data
-    elif data.shape == logits.shape and data.dtype.kind in "iub":
-        if data.min() < 0 or not np.all(data.sum(axis=-1) == 1):
-            raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere")
-        one_hot = data.astype(logits.dtype)
-    elif data.shape == logits.shape[:-1]:
-        if data.dtype.kind not in "iu" and not (data.dtype.kind == "f" and np.all(data == np.round(data))):
-            raise ValueError(f"cross_entropy: class indices must be integers, got dtype {data.dtype}")
-        indices = data.astype(np.intp)
-        if indices.size and (indices.min() < 0 or indices.max() >= classes):
-            raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, "
-                             f"got values from {indices.min()} to {indices.max()}")
-        one_hot = np.eye(classes, dtype=logits.dtype)[indices]
-    else:
-        raise ValueError(f"cross_entropy: labels of shape {data.shape} do not fit logits of shape "
-                         f"{logits.shape}; give class indices of shape {logits.shape[:-1]} or one-hot "
-                         f"rows of shape {logits.shape}")
+    one_hot = _target_rows(_labels_array(labels), logits.shape, logits.dtype)
     samples = logits.shape[0] if logits.ndim == 2 else 1
     return (F.log_softmax(logits, axis=-1) * one_hot).sum() * (-1.0 / samples)
+
+
+def _labels_array(labels: Any) -> np.ndarray:
+    if isinstance(labels, Value):
+        return labels.data
+    try:
+        return np.asarray(labels)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
+
+
+def _target_rows(data: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """The labels as rows of target probabilities, one per sample: class indices become one-hot rows."""
+    if data.shape == shape and data.dtype.kind == "f":
+        return _probability_rows(data)
+    if data.shape == shape and data.dtype.kind in "iub":
+        if data.min() < 0 or not np.all(data.sum(axis=-1) == 1):
+            raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere")
+        return data.astype(dtype)
+    if data.shape == shape[:-1]:
+        return np.eye(shape[-1], dtype=dtype)[_class_indices(data, shape[-1])]
+    raise ValueError(f"cross_entropy: labels of shape {data.shape} do not fit logits of shape {shape}; give "
+                     f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}")
+
+
+def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:
+    """Whole numbers in ``0 … classes − 1`` (ints, or floats holding whole numbers) as indices; checked before
+    any conversion, so that 1e20 is reported as 1e20."""
+    if data.dtype.kind not in "iuf":
+        raise ValueError(f"cross_entropy: class indices must be integers, got dtype {data.dtype}")
+    if data.dtype.kind == "f" and not np.all(np.isfinite(data) & (data == np.round(data))):
+        bad = data[~(np.isfinite(data) & (data == np.round(data)))].flat[0]
+        raise ValueError(f"cross_entropy: class indices must be integers, got {bad} (dtype {data.dtype})")
+    if data.size and (data.min() < 0 or data.max() >= classes):
+        raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
+                         f"values from {data.min()} to {data.max()}")
+    return data.astype(np.intp)
+
+
+def _probability_rows(data: np.ndarray) -> np.ndarray:
+    """Float targets must be distributions: finite, non-negative, each row summing to 1 (within 1e-3)."""
+    if not np.isfinite(data).all() or data.min() < 0:
+        raise ValueError("cross_entropy: float target rows must be probabilities, but they hold a negative "
+                         "number, NaN or inf")
+    sums = data.sum(axis=-1)
+    if not np.all(np.abs(sums - 1) <= 1e-3):
+        raise ValueError(f"cross_entropy: float target rows must be probabilities summing to 1; a row sums to "
+                         f"{sums.flat[np.argmax(np.abs(sums - 1))]:g}")
+    return data
 
 
 #: Costs by name, for command lines and configuration files.
 COSTS = {"squared_error": squared_error, "mean_squared_error": mean_squared_error,
          "cross_entropy": cross_entropy}
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -10,34 +10,30 @@ activations of the previous layer, ``α^i = σ(α^{i-1} · W^i + b^i)``: for neu
     >>> net = nn.MLP([1, 12, 12, 1], activation="relu", output_activation="identity", init="he", rng=0)
     >>> net(np.array([[0.5], [-1.0]])).shape      # a batch of two samples
     (2, 1)
-    >>> [name for name, _ in net.named_parameters()][:2]
-    ['layers.0.weights', 'layers.0.biases']
+    >>> [name for name, _ in net.named_parameters()][:2]      # layers count from 1, as W¹ in the seed
+    ['layers.1.weights', 'layers.1.biases']
 
 Models are saved as ``.npz`` files (``model.save(path)``) and read back without pickle (``model.load(path)``,
-``nn.load_state(path)``, or ``nn.load(path)``, which also rebuilds the architecture).
+``nn.load_state(path)``, or ``nn.load(path)``, which also rebuilds the architecture); the file format lives in
+:mod:`tinygrad_edu.serialization`.  No model may hold more than :data:`MAX_PARAMETERS` (10**8) numbers.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
-import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import ops, seeds
+from tinygrad_edu import ops, seeds, serialization
 from tinygrad_edu.engine import Value, apply
 from tinygrad_edu.functional import ACTIVATIONS
 
-__all__ = ["Module", "Layer", "Network", "MLP", "load_state", "load", "INITS", "FORMAT"]
+__all__ = ["Module", "Layer", "Network", "MLP", "load_state", "load", "INITS", "FORMAT", "MAX_PARAMETERS"]
 
-#: The marker entry that says an ``.npz`` file holds a tinygrad_edu model.
-FORMAT = "tinygrad_edu.state/1"
-_FORMAT_KEY = "__format__"
-_ARCHITECTURE_KEY = "__architecture__"
+FORMAT = serialization.FORMAT
+MAX_PARAMETERS = serialization.MAX_PARAMETERS
 #: Initialisation schemes by name.
 INITS = ("uniform", "xavier", "he")
 
@@ -59,7 +55,10 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        """``(name, parameter)`` pairs, names like ``"layers.0.weights"``; each parameter once."""
+        """``(name, parameter)`` pairs, names like ``"layers.1.weights"``; each parameter once.
+
+        Names are the attribute path; positions in lists count from 1, so that ``layers.1.weights`` is ``W¹``.
+        """
         seen: set[int] = set()
         for name, value in _walk(self, prefix):
             if id(value) not in seen:
@@ -88,75 +87,74 @@ class Module:
         """Set the parameters from ``state`` (as made by :meth:`state_dict`), exactly, keeping its dtype.
 
         Everything is checked before anything is assigned: a missing, extra or mis-shaped entry, or one that
-        is not an array of floats, raises ``ValueError`` naming it, and the model stays as it was.
+        is not an array of finite floats, raises ``ValueError`` naming it, and the model stays as it was.
         """
         if not isinstance(state, Mapping):
             raise TypeError("load_state_dict: expected a mapping of names to arrays, "
                             f"got {type(state).__name__}")
         params = dict(self.named_parameters())
-        missing = [name for name in params if name not in state]
-        extra = [name for name in state if name not in params]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing {', '.join(missing)}")
-            if extra:
-                parts.append(f"unexpected {', '.join(map(str, extra))}")
-            raise ValueError(f"load_state_dict: the state does not fit this {type(self).__name__}: "
-                             f"{'; '.join(parts)}")
-        arrays = {}
-        for name, value in params.items():
-            array = state[name].data if isinstance(state[name], Value) else np.asarray(state[name])
-            if array.dtype not in (np.float32, np.float64):
-                raise ValueError(f"load_state_dict: entry {name!r} has dtype {array.dtype}; "
-                                 "expected float32 or float64")
-            if array.shape != value.shape:
-                raise ValueError(f"load_state_dict: entry {name!r} has shape {array.shape} but the parameter "
-                                 f"has shape {value.shape}")
-            if not np.isfinite(array).all():
-                raise ValueError(f"load_state_dict: entry {name!r} holds NaN or inf")
-            arrays[name] = array
+        _check_names(type(self).__name__, params, state)
+        arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()}
         for name, value in params.items():
             value.data = np.array(arrays[name], copy=True)
+
+    def _architecture(self) -> dict | None:
+        """What :meth:`save` stores so that :func:`load` can rebuild the module (None: nothing)."""
+        return None
 
     def save(self, path: PathLike) -> None:
         """Write the parameters to ``path`` as an ``.npz`` file (no pickle), with a format marker entry.
 
         The file is written next to its destination and then renamed, so an interrupted save never leaves a
         half-written model behind.  Networks built from named activations also store their architecture, so
-        that :func:`load` can rebuild them.
+        that :func:`load` can rebuild them.  See :mod:`tinygrad_edu.serialization` for the format.
         """
-        entries: dict[str, np.ndarray] = {_FORMAT_KEY: np.array(FORMAT)}
-        architecture = self.config() if isinstance(self, Network) else None
-        if architecture is not None:
-            entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
-        entries.update(self.state_dict())
-        path = os.fspath(path)
-        folder, name = os.path.split(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(f"save: cannot write {path!r}: the folder {folder!r} does not exist")
-        temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with open(temporary, "xb") as file:  # a new file with the usual permissions (umask), unlike mkstemp's 0600
-                np.savez(file, **entries)
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+        serialization.save(path, self.state_dict(), self._architecture())
 
     def load(self, path: PathLike) -> Module:
         """Set the parameters from a file written by :meth:`save`; returns the module.
 
         A file that is not ours, truncated or corrupt, whose stored architecture is damaged (the same check as
         :func:`load`), or that does not fit this module raises ``ValueError`` and leaves the module unchanged.
+        Only entries of the sizes of this module's parameters are read.
         """
-        self.load_state_dict(load_state(path))
+        shapes = {name: value.shape for name, value in self.named_parameters()}
+        self.load_state_dict(serialization.read(path, shapes)[0])
         return self
 
 
+def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any]) -> None:
+    """Refuse a state whose names are not exactly the parameters', saying so if it counts layers from 0."""
+    missing = [name for name in params if name not in state]
+    extra = [str(name) for name in state if name not in params]
+    if not (missing or extra):
+        return
+    parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+        [f"unexpected {', '.join(extra)}"] if extra else [])
+    if sorted(serialization.counted_from_1(str(name)) for name in state) == sorted(params):
+        parts.append("its names count layers from 0 (layers.0.weights), as tinygrad_edu 0.1 did; they now count "
+                     "from 1 (layers.1.weights is W¹): rename them, or save and load files, which are converted")
+    raise ValueError(f"load_state_dict: the state does not fit this {owner}: {'; '.join(parts)}")
+
+
+def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``entry`` as an array of finite float32/float64 numbers of ``shape``, else a ValueError naming it."""
+    try:
+        array = entry.data if isinstance(entry, Value) else np.asarray(entry)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"load_state_dict: entry {name!r} is not an array of numbers: {error}") from None
+    if array.dtype not in (np.float32, np.float64):
+        raise ValueError(f"load_state_dict: entry {name!r} has dtype {array.dtype}; expected float32 or float64")
+    if array.shape != shape:
+        raise ValueError(f"load_state_dict: entry {name!r} has shape {array.shape} but the parameter has shape "
+                         f"{shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"load_state_dict: entry {name!r} holds NaN or inf")
+    return array
+
+
 def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
-    """The parameters under ``obj`` with dotted names, depth first in attribute order."""
+    """The parameters under ``obj`` with dotted names, depth first in attribute order; lists count from 1."""
     if isinstance(obj, Value):
         if obj.requires_grad:
             yield prefix, obj
@@ -165,96 +163,18 @@ def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
             if not key.startswith("_"):
                 yield from _walk(child, f"{prefix}.{key}" if prefix else key)
     elif isinstance(obj, (list, tuple)):
-        for i, child in enumerate(obj):
+        for i, child in enumerate(obj, start=1):
             if isinstance(child, (Value, Module, list, tuple)):
                 yield from _walk(child, f"{prefix}.{i}" if prefix else str(i))
-
-
-def _read_npz(path: PathLike) -> dict[str, np.ndarray]:
-    """Every entry of an ``.npz`` file, read eagerly without pickle; damage of any kind becomes ValueError."""
-    try:
-        with open(path, "rb") as file:
-            header = file.read(6)
-        if header == b"\x93NUMPY":
-            raise ValueError("it holds a single array (.npy), not a set of named arrays")
-        if header[:4] != b"PK\x03\x04":
-            raise ValueError("it is not an .npz archive (it lacks the zip header)")
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as error:
-        raise ValueError(f"load_state: {os.fspath(path)!r} is not a readable tinygrad_edu model file "
-                         f"(.npz): {error}") from None
-
-
-def _read_checked(path: PathLike) -> tuple[dict[str, np.ndarray], dict | None]:
-    """The parameter entries and the architecture (or None) of a model file, after checking the marker."""
-    entries = _read_npz(path)
-    where = f"load_state: {os.fspath(path)!r}"
-    marker = entries.pop(_FORMAT_KEY, None)
-    if marker is None or marker.shape != () or marker.dtype.kind != "U":
-        raise ValueError(f"{where} is not a tinygrad_edu model file: its format entry {_FORMAT_KEY!r} "
-                         "is missing")
-    if str(marker) != FORMAT:
-        raise ValueError(f"{where} has format {str(marker)!r}; this version reads {FORMAT!r}")
-    architecture = entries.pop(_ARCHITECTURE_KEY, None)
-    for name, array in entries.items():
-        if array.dtype not in (np.float32, np.float64):
-            raise ValueError(f"{where}: entry {name!r} has dtype {array.dtype}; expected float32 or float64")
-    if architecture is not None:
-        try:
-            architecture = json.loads(str(architecture))
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"{where}: the stored architecture is damaged: {error}") from None
-        problem = _architecture_problem(architecture, entries)
-        if problem:
-            raise ValueError(f"{where}: {problem}")
-    return entries, architecture
-
-
-def _architecture_problem(architecture: Any, entries: Mapping[str, np.ndarray]) -> str | None:
-    """What is wrong with a stored architecture (None if nothing): its layers must be well-formed, fit one
-    another and describe exactly the stored entries, so that nothing is built from a damaged description."""
-    damaged = "the stored architecture is damaged:"
-    layers = architecture.get("layers") if isinstance(architecture, dict) else None
-    if not isinstance(layers, list) or not layers:
-        return f"{damaged} expected {{'layers': [...]}} with at least one layer, got {str(architecture)[:80]}"
-    expected = set()
-    for i, spec in enumerate(layers):
-        if not isinstance(spec, dict):
-            return f"{damaged} layer {i} is {str(spec)[:40]}, not a mapping"
-        sizes = [spec.get(key) for key in ("in_size", "out_size")]
-        if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
-            return f"{damaged} layer {i} has sizes {sizes[0]!r} → {sizes[1]!r}; expected positive ints"
-        if spec.get("activation") not in ACTIVATIONS:
-            return f"{damaged} layer {i} has unknown activation {spec.get('activation')!r}"
-        if not isinstance(spec.get("name"), (str, type(None))):
-            return f"{damaged} layer {i} has name {spec.get('name')!r}; expected a string"
-        if i and sizes[0] != layers[i - 1]["out_size"]:
-            return (f"{damaged} layer {i - 1} gives {layers[i - 1]['out_size']} outputs but layer {i} takes "
-                    f"{sizes[0]}")
-        for key, shape in (("weights", tuple(sizes)), ("biases", (sizes[1],))):
-            name = f"layers.{i}.{key}"
-            expected.add(name)
-            if name not in entries:
-                return f"missing {name} (layer {i} of the stored architecture, {sizes[0]} → {sizes[1]})"
-            if entries[name].shape != shape:
-                return (f"entry {name!r} has shape {entries[name].shape} but the stored architecture's layer {i} "
-                        f"({sizes[0]} → {sizes[1]}) needs {shape}")
-    extra = sorted(set(entries) - expected)
-    if extra:
-        return f"unexpected {', '.join(extra)} (the stored architecture has {len(layers)} layer(s))"
-    return None
 
 
 def load_state(path: PathLike) -> dict[str, np.ndarray]:
     """The parameters stored in a file written by :meth:`Module.save`, by name (read without pickle).
 
     Raises ``ValueError`` for a file that is not an ``.npz``, is truncated or corrupt, or lacks the format
-    marker.
+    marker; see :mod:`tinygrad_edu.serialization` for the format.
     """
-    return _read_checked(path)[0]
+    return serialization.read(path)[0]
 
 
 def load(path: PathLike) -> Network:
@@ -262,12 +182,12 @@ def load(path: PathLike) -> Network:
 
     The stored architecture is checked against the stored entries before any layer is built.
     """
-    state, architecture = _read_checked(path)
+    state, architecture = serialization.read(path)
     if architecture is None:
-        raise ValueError(f"load: {os.fspath(path)!r} stores parameters but no architecture; build the model "
-                         "yourself and call model.load(path)")
+        raise ValueError(f"load: {os.fsdecode(os.fspath(path))!r} stores parameters but no architecture; build "
+                         "the model yourself and call model.load(path)")
     layers = [Layer(spec["in_size"], spec["out_size"], activation=spec["activation"], name=spec.get("name"))
-              for spec in architecture["layers"]]  # checked against the entries by _read_checked
+              for spec in architecture["layers"]]  # checked against the entries by serialization.read
     network = Network(*layers)
     network.load_state_dict(state)
     return network
@@ -277,8 +197,13 @@ def load(path: PathLike) -> Network:
 
 def _size(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"Layer: {what} must be a positive int, got {value!r}")
+        raise ValueError(f"{what} must be a positive int, got {repr(value)[:60]}")
     return int(value)
+
+
+def _layer_parameters(in_size: int, out_size: int) -> int:
+    """How many numbers a layer holds: ``in_size · out_size`` weights and ``out_size`` biases."""
+    return in_size * out_size + out_size
 
 
 class Layer(Module):
@@ -298,8 +223,13 @@ class Layer(Module):
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:
-        self.in_size = _size(in_size, "in_size")
-        self.out_size = _size(out_size, "out_size")
+        self.in_size = _size(in_size, "Layer: in_size")
+        self.out_size = _size(out_size, "Layer: out_size")
+        serialization.check_parameter_count(_layer_parameters(self.in_size, self.out_size),
+                                            f"Layer({self.in_size}, {self.out_size})")
+        if not isinstance(name, (str, type(None))):
+            raise TypeError(f"Layer: name must be a string or None, got {type(name).__name__} {name!r}")
+        self._activation: Callable[[Value], Value]
         if isinstance(activation, str):
             if activation not in ACTIVATIONS:
                 raise ValueError(f"Layer: unknown activation {activation!r}; choose one of "
@@ -312,7 +242,7 @@ class Layer(Module):
         else:
             raise TypeError("Layer: activation must be a name or a function, "
                             f"got {type(activation).__name__}")
-        if init not in INITS:
+        if not isinstance(init, str) or init not in INITS:
             raise ValueError(f"Layer: unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.init = init
         generator = seeds.generator(rng, "Layer")
@@ -404,23 +334,24 @@ class Network(Module):
     (counting from 1) gets the labels ``W^i``, ``b^i``, ``z^i``, ``α^i`` of the seed's figures.
     """
 
-    def __init__(self, *layers: Layer) -> None:
-        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
-            layers = tuple(layers[0])
-        if not layers:
+    def __init__(self, *given: Layer | Sequence[Layer]) -> None:
+        items = tuple(given[0]) if len(given) == 1 and isinstance(given[0], (list, tuple)) else given
+        if not items:
             raise ValueError(f"{type(self).__name__}: needs at least one Layer")
-        for layer in layers:
-            if not isinstance(layer, Layer):
-                raise TypeError(f"{type(self).__name__}: expected Layers, got {type(layer).__name__}")
+        layers = [item for item in items if isinstance(item, Layer)]
+        if len(layers) != len(items):
+            wrong = next(item for item in items if not isinstance(item, Layer))
+            raise TypeError(f"{type(self).__name__}: expected Layers, got {type(wrong).__name__}")
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError(f"{type(self).__name__}: the same Layer appears twice")
-        for i, layer in enumerate(layers, start=1):
+        names = [layer._name or f"layer {i}" for i, layer in enumerate(layers, start=1)]
+        for i in range(len(layers) - 1):
+            if layers[i].out_size != layers[i + 1].in_size:
+                raise ValueError(f"{type(self).__name__}: {names[i]} gives {layers[i].out_size} outputs but "
+                                 f"{names[i + 1]} takes {layers[i + 1].in_size} inputs")
+        for i, layer in enumerate(layers, start=1):  # only once the network is sure to be built
             layer._set_index(i)
-        for before, after in zip(layers, layers[1:], strict=False):
-            if before.out_size != after.in_size:
-                raise ValueError(f"{type(self).__name__}: {before.name} gives {before.out_size} outputs but "
-                                 f"{after.name} takes {after.in_size} inputs")
-        self.layers = list(layers)
+        self.layers = layers
 
     @property
     def sizes(self) -> list[int]:
@@ -437,6 +368,12 @@ class Network(Module):
         """The architecture as plain data, stored by :meth:`save` (None if an activation is custom)."""
         layers = [layer.config() for layer in self.layers]
         return None if None in layers else {"layers": layers}
+
+    def _architecture(self) -> dict | None:
+        """The architecture, if it describes every parameter (a subclass may add its own)."""
+        config = self.config()
+        shapes = {name: value.shape for name, value in self.named_parameters()}
+        return config if config is not None and serialization.parameter_shapes(config) == shapes else None
 
     def __repr__(self) -> str:
         lines = [f"  ({layer.index}): {layer!r}" for layer in self.layers]
@@ -455,12 +392,18 @@ class MLP(Network):
                  rng: None | int | np.random.Generator = None) -> None:
         if not isinstance(sizes, (list, tuple, np.ndarray)):
             raise TypeError(f"MLP: sizes must be a list of layer sizes like [1, 12, 1], got {sizes!r}")
-        sizes = list(sizes)
+        sizes = [_size(n, f"MLP: layer size {i}") for i, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
+        serialization.check_parameter_count(sum(map(_layer_parameters, sizes, sizes[1:])), f"MLP({sizes})")
         generator = seeds.generator(rng, "MLP")
         output_activation = activation if output_activation is None else output_activation
         count = len(sizes) - 1
         super().__init__(*[Layer(n_in, n_out, activation if i < count - 1 else output_activation, init=init,
                                  rng=generator)
                            for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False))])
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

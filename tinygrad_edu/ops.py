@@ -47,7 +47,7 @@ class Op:
 
     __slots__ = ("name", "forward", "vjps")
 
-    def __init__(self, name: str, forward: Callable[..., np.ndarray], vjps: Vjp | Sequence[Vjp]) -> None:
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp]) -> None:
         if not callable(forward):
             raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
         rules = (vjps,) if callable(vjps) else tuple(vjps)
@@ -132,11 +132,13 @@ def _power(a, b):
 
 
 def _pow_vjp_base(g, out, a, b):
-    """b·aᵇ⁻¹; where b = 0, a⁰ = 1 is constant, so its slope is 0 even at a = 0 (where b·aᵇ⁻¹ is 0·∞ = NaN)."""
-    if not (b == 0).any():  # the common x ** n
+    """b·aᵇ⁻¹; where a = b = 0 that is 0·∞, but a⁰ = 1 is constant, so the slope there is 0 (a constant mask:
+    everywhere else b·aᵇ⁻¹ itself stays, so its derivative in b, aᵇ⁻¹(1 + b·ln a), is kept at b = 0 too)."""
+    undefined = (b == 0) & (a == 0)
+    if not undefined.any():  # the common x ** n
         return g * b * power(a, b - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):  # the NaNs at b = 0 are replaced by the select
-        return g * select(b == 0)(0.0, b * power(a, b - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # the NaNs at a = b = 0 are replaced by the select
+        return g * select(undefined)(0.0, b * power(a, b - 1))
 
 
 def _pow_vjp_exponent(g, out, a, b):

@@ -31,16 +31,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.seeds import generator
 
-__all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "gradient_norm",
-           "OPTIMIZERS"]
+__all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "ArmijoStep", "armijo_step",
+           "cost_with_gradient", "gradient_norm", "OPTIMIZERS"]
 
 Closure = Callable[[], Any]
 
@@ -115,8 +115,87 @@ def _cost_value(cost: Any, where: str) -> float:
     return value
 
 
+def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], where: str) -> tuple[Value, float]:
+    """Forward and backward at the current point: forget the gradients of ``params``, compute ``closure()`` and
+    backpropagate it.  Returns the cost and its float.
+
+    The cost must be a Value of one number that depends on the parameters; NaN or inf raises
+    ``FloatingPointError`` before any backward pass.  ``where`` names the function in the messages.
+
+        >>> from tinygrad_edu import Value
+        >>> x = Value([3.0])
+        >>> cost, number = cost_with_gradient(lambda: (x * x).sum(), [x], "example")
+        >>> number, x.grad
+        (9.0, array([6.]))
+    """
+    for p in params:
+        p.grad = None
+    cost = closure()
+    if not isinstance(cost, Value):
+        raise TypeError(f"{where} must return the cost as a Value (so that it can backpropagate), "
+                        f"got {type(cost).__name__}")
+    if cost.size != 1:
+        raise ValueError(f"{where} must return one number, got a Value of shape {cost.shape}")
+    if not cost.requires_grad:
+        raise TypeError(f"{where} must return a cost that depends on the parameters (computed outside no_grad)")
+    number = float(cost.item())
+    if not math.isfinite(number):
+        raise FloatingPointError(f"{where} gave a cost of {number}: the steps diverged; try a smaller learning rate "
+                                 "or step size")
+    cost.backward()
+    return cost, number
+
+
+class ArmijoStep(NamedTuple):
+    """The outcome of :func:`armijo_step`: the accepted step size (None if none was found) and every trial."""
+
+    step: float | None
+    trials: list[tuple[float, float]]  #: (t, f(x + t·d)) for each step size tried, in order
+
+
+def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.ndarray, *, sigma: float,
+                alpha: float, fx: float | None = None, initial_step: float = 1.0,
+                max_backtracks: int = 50) -> ArmijoStep:
+    """The Armijo step size control (seed 6.2.1, step (ii)): with the direction ``d = −∇f(x)``, the largest
+    ``t = initial_step · αˡ``, ``l = 0, 1, …, max_backtracks``, with
+
+        ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``
+
+    (``initial_step = 1`` is the seed's ``t = αˡ``); σ, α ∈ (0, 1).  ``f`` maps a point (a numpy array shaped
+    like ``x``) to a float; ``fx`` is ``f(x)`` if already known.  A trial whose cost is NaN counts as failing the
+    condition.  Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
+
+        >>> import numpy as np
+        >>> f = lambda p: float(p @ p)                  # φ(t) = (1 − 2t)² along d = −∇f(1) = −2
+        >>> armijo_step(f, np.array([1.0]), np.array([2.0]), sigma=0.25, alpha=0.5)
+        ArmijoStep(step=0.5, trials=[(1.0, 1.0), (0.5, 0.0)])
+    """
+    f0 = float(f(x)) if fx is None else float(fx)
+    direction = -gradient
+    slope = float(np.dot(gradient.ravel(), direction.ravel()))  # ∇f(x)ᵀd = −‖∇f(x)‖²
+    trials: list[tuple[float, float]] = []
+    for backtracks in range(max_backtracks + 1):
+        t = initial_step * alpha ** backtracks
+        trial = float(f(x + t * direction))
+        trials.append((t, trial))
+        if trial <= f0 + sigma * t * slope:  # False for NaN: then it backtracks
+            return ArmijoStep(t, trials)
+    return ArmijoStep(None, trials)
+
+
 class Optimizer:
     """Base class: holds ``params`` and knows how to get the gradient (see the module docstring)."""
+
+    #: Argument names from PyTorch that this package spells in the seed's words, and the word to use instead.
+    _renamed: dict[str, str] = {"lr": "learning_rate"}
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
+        for name in kwargs:
+            if name in cls._renamed:
+                raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called "
+                                f"{cls._renamed[name]}= here (the seed's word), e.g. "
+                                f"{cls.__name__}(model, {cls._renamed[name]}=...)")
+        return super().__new__(cls)
 
     def __init__(self, params: Any) -> None:
         self.params: list[Value] = _parameters(params, type(self).__name__)
@@ -128,17 +207,26 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
+    def _check_step(self, closure: Any, cost: Any, *, needs_closure: bool = False) -> None:
+        """``step``'s arguments: a closure (a function of no arguments) or None; a cost that is a number or None."""
+        where = f"{type(self).__name__}.step"
+        if closure is None and needs_closure:
+            raise TypeError(f"{where}: needs a closure, a function of no arguments that returns the cost for the "
+                            "current parameters, to try steps")
+        if closure is not None and not callable(closure):
+            raise TypeError(f"{where}: the closure must be a function of no arguments that returns the cost, "
+                            f"got {type(closure).__name__} {closure!r:.40}")
+        if cost is not None and not (isinstance(cost, Value) and cost.size == 1) and (
+                isinstance(cost, bool) or not isinstance(cost, (int, float, np.integer, np.floating))):
+            raise TypeError(f"{where}: cost= must be the cost at the current parameters (a Value of size 1 or a "
+                            f"number) or None, got {type(cost).__name__} {getattr(cost, 'shape', '')}")
+
     def _gradient(self, closure: Closure | None, cost: Any) -> Any:
         """Make sure the parameters hold the gradient at the current point; returns the cost (or None)."""
+        self._check_step(closure, cost)
         if cost is not None or closure is None:
             return cost
-        self.zero_grad()
-        cost = closure()
-        if not isinstance(cost, Value) or not cost.requires_grad:
-            raise TypeError(f"{type(self).__name__}.step: the closure must return the cost as a Value that "
-                            "depends on the parameters (computed outside no_grad)")
-        cost.backward()
-        return cost
+        return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
         return [(p, p.grad) for p in self.params if p.grad is not None]
@@ -258,11 +346,13 @@ class Adam(Optimizer):
 class Armijo(Optimizer):
     """Gradient descent with the Armijo step size (seed 6.2.1, step (ii)).
 
-    Direction ``d = −∇f(x)``; step ``t = initial_step · αˡ`` for the smallest ``l = 0, 1, 2, …`` with
+    Direction ``d = −∇f(x)``; step ``t = αˡ`` (times ``initial_step``) for the smallest ``l = 0, 1, 2, …``
+    (the largest step) with
 
-        ``f(x + t·d) ≤ f(x) + σ · t · ∇f(x)ᵀd``
+        ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``,   σ ∈ (0, 1), α ∈ (0, 1)
 
-    then ``x ← x + t·d``.  With ``initial_step=1`` this is the seed's ``t = αˡ`` exactly.  ``step(closure)``
+    then ``x ← x + t·d``.  With ``initial_step=1`` this is the seed's ``t = αˡ`` exactly; the search itself is
+    :func:`armijo_step`, which the plots use too.  ``step(closure)``
     needs the closure (the cost for the current parameters, forward only) to try the steps; ``f(x)`` and
     ``∇f(x)`` come from ``cost=`` with the gradients already in place, or else from the closure and a backward
     pass (see the module docstring).  Trial costs are evaluated under ``no_grad``.
@@ -275,6 +365,7 @@ class Armijo(Optimizer):
     """
 
     _settings = ("sigma", "alpha", "initial_step", "max_backtracks")
+    _renamed = {"lr": "initial_step", "learning_rate": "initial_step"}
 
     def __init__(self, params: Any, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
                  max_backtracks: int = 50) -> None:
@@ -294,13 +385,13 @@ class Armijo(Optimizer):
         self.last_failed = False
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
-        if closure is None:
-            raise TypeError("Armijo.step: needs a closure that returns the cost for the current parameters, "
-                            "to try step sizes")
+        self._check_step(closure, cost, needs_closure=True)
+        assert closure is not None
         cost = self._gradient(closure, cost)
         f0 = _cost_value(cost, "Armijo.step")
         gradients = self._gradients()
-        slope = -sum(float(np.dot(g.ravel(), g.ravel())) for _, g in gradients)  # ∇f(x)ᵀd with d = −∇f(x)
+        flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
+        slope = -float(np.dot(flat, flat))  # ∇f(x)ᵀd with d = −∇f(x)
         if not math.isfinite(slope):
             raise FloatingPointError("Armijo.step: the gradient holds NaN or inf")
         self.last_cost_before, self.last_slope, self.last_trials = f0, slope, []
@@ -309,23 +400,26 @@ class Armijo(Optimizer):
             self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0
             return cost
         start = [p.data.copy() for p, _ in gradients]
+        x = np.concatenate([data.ravel() for data in start])
+
+        def f(point: np.ndarray) -> float:
+            _place(gradients, point)
+            with no_grad():
+                return float(closure())
+
         try:
-            for backtracks in range(self.max_backtracks + 1):
-                t = self.initial_step * self.alpha ** backtracks
-                for (p, g), x in zip(gradients, start, strict=True):
-                    np.multiply(g, -t, out=p.data)  # x + t·d, d = −∇f(x)
-                    p.data += x
-                with no_grad():
-                    trial = float(closure())
-                self.last_trials.append((t, trial))
-                if trial <= f0 + self.sigma * t * slope:  # False for NaN: then it backtracks
-                    self.last_step_size, self.last_backtracks, self.last_cost = t, backtracks, trial
-                    return cost
+            found = armijo_step(f, x, flat, sigma=self.sigma, alpha=self.alpha, fx=f0,
+                                initial_step=self.initial_step, max_backtracks=self.max_backtracks)
         except BaseException:
             _restore(gradients, start)
             raise
+        self.last_trials = found.trials
+        self.last_backtracks = len(found.trials) - 1
+        if found.step is not None:
+            self.last_step_size, self.last_cost = found.step, found.trials[-1][1]
+            return cost  # the last trial was the accepted one: the parameters hold x + t·d
         _restore(gradients, start)
-        self.last_step_size, self.last_backtracks, self.last_cost = 0.0, self.max_backtracks, f0
+        self.last_step_size, self.last_cost = 0.0, f0
         self.last_failed = True
         warnings.warn(f"Armijo.step: no step size down to {self.initial_step * self.alpha ** self.max_backtracks:.3g} "
                       f"({self.max_backtracks} backtracks) decreased the cost enough; the parameters are unchanged",
@@ -333,7 +427,15 @@ class Armijo(Optimizer):
         return cost
 
 
-def _restore(gradients: list[tuple[Value, np.ndarray]], start: list[np.ndarray]) -> None:
+def _place(gradients: list[tuple[Value, np.ndarray]], point: np.ndarray) -> None:
+    """Write the flat ``point`` into the parameters, in the order of ``gradients``."""
+    offset = 0
+    for p, _ in gradients:
+        np.copyto(p.data, point[offset:offset + p.data.size].reshape(p.data.shape))
+        offset += p.data.size
+
+
+def _restore(gradients: list[tuple[Value, Any]], start: list[np.ndarray]) -> None:
     """Put the saved parameter values back, bit for bit."""
     for (p, _), x in zip(gradients, start, strict=True):
         np.copyto(p.data, x)
@@ -350,10 +452,17 @@ class RandomSearch(Optimizer):
     """
 
     _settings = ("scale",)
+    _renamed = {"lr": "scale", "learning_rate": "scale"}
 
     def __init__(self, params: Any, scale: float = 0.1, rng: None | int | np.random.Generator = None) -> None:
         super().__init__(params)
         self.scale = _positive(scale, "scale", "RandomSearch")
+        # The draws lie in [−scale, scale): their width 2·scale must be a finite number of the parameters' type.
+        dtype = min((p.dtype for p in self.params), key=lambda d: np.finfo(d).max)
+        largest = float(np.finfo(dtype).max) / 2
+        if self.scale > largest:
+            raise ValueError(f"RandomSearch: scale must be at most {largest:.4g} (half the largest {dtype} number), "
+                             f"got {self.scale:g}")
         self.rng = generator(rng, "RandomSearch")
         self.accepted = 0
         self.proposals = 0
@@ -361,8 +470,8 @@ class RandomSearch(Optimizer):
         self.last_cost: float | None = None
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
-        if closure is None:
-            raise TypeError("RandomSearch.step: needs a closure that returns the cost for the current parameters")
+        self._check_step(closure, cost, needs_closure=True)
+        assert closure is not None
         if cost is None:
             with no_grad():
                 cost = closure()
@@ -390,3 +499,8 @@ class RandomSearch(Optimizer):
 
 #: Optimizers by name, for command lines.
 OPTIMIZERS = {"gd": GradientDescent, "armijo": Armijo, "random": RandomSearch, "sgd": SGD, "adam": Adam}
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_edu.engine import Value, no_grad
+from tinygrad_edu.optim import armijo_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["plot_history", "plot_activations", "plot_descent", "plot_learning_rates", "plot_armijo",
-           "descent_path", "armijo_step"]
+           "descent_path"]
 
 Function = Callable[[Value], Value]
 
@@ -108,28 +109,9 @@ def _value_and_grad(f: Function, x: np.ndarray, function: str) -> tuple[float, n
     return value, grad
 
 
-def armijo_step(f: Function, x: Any, *, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
-                max_backtracks: int = 50) -> tuple[float, list[tuple[float, float]], bool]:
-    """The Armijo step size control (seed, section 6.2) at ``x`` with direction d = −∇f(x).
-
-    Tries t = initial_step·α^l for l = 0, 1, 2, … and accepts the first (largest) with
-    ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd``.  Returns ``(t, trials, accepted)``: the step, every trial as
-    ``(t, f(x + t·d))``, and whether the condition held (False after ``max_backtracks`` halvings).
-    """
-    _check_constants(sigma, alpha, "armijo_step")
-    x = _point(x, "armijo_step")
-    fx, grad = _value_and_grad(f, x, "armijo_step")
-    d = -grad
-    slope = float(np.dot(grad.ravel(), d.ravel()))
-    trials = []
-    t = float(initial_step)
-    for _ in range(max_backtracks + 1):
-        ft = _value(f, x + t * d, "armijo_step")
-        trials.append((t, ft))
-        if ft <= fx + sigma * t * slope:
-            return t, trials, True
-        t *= alpha
-    return trials[-1][0], trials, False
+def _values_of(f: Function, function: str) -> Callable[[np.ndarray], float]:
+    """f as a function of numpy points, for :func:`tinygrad_edu.optim.armijo_step` (the optimizer's own search)."""
+    return lambda point: _value(f, point, function)
 
 
 def _check_constants(sigma: float, alpha: float, function: str) -> None:
@@ -143,8 +125,9 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
                  sigma: float = 1e-4, alpha: float = 0.5) -> np.ndarray:
     """The points of gradient descent x^(k+1) = x^k − t_k·∇f(x^k) from ``start``: ``steps + 1`` rows.
 
-    ``learning_rate`` is a fixed step t_k = η, or ``"armijo"`` for the Armijo step of :func:`armijo_step`.
-    Stops early where ∇f = 0 or the points stop being finite (a learning rate that diverges).
+    ``learning_rate`` is a fixed step t_k = η, or ``"armijo"`` for the Armijo step of
+    :func:`tinygrad_edu.optim.armijo_step`.  Stops early where ∇f = 0, where Armijo finds no step (as the
+    optimizer, it then stays), or where the points stop being finite (a learning rate that diverges).
     """
     x = _point(start, "descent_path")
     if isinstance(learning_rate, str):
@@ -155,16 +138,19 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
                          f"got {learning_rate!r}")
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"descent_path: steps must be a non-negative int, got {steps!r}")
+    if isinstance(learning_rate, str):
+        _check_constants(sigma, alpha, "descent_path")
     points = [x]
     for _ in range(steps):
-        if isinstance(learning_rate, str):
-            t, _, _ = armijo_step(f, x, sigma=sigma, alpha=alpha)
-            _, grad = _value_and_grad(f, x, "descent_path")
-        else:
-            _, grad = _value_and_grad(f, x, "descent_path")
-            t = float(learning_rate)
+        fx, grad = _value_and_grad(f, x, "descent_path")
         if not np.any(grad):
             break
+        if isinstance(learning_rate, str):
+            t = armijo_step(_values_of(f, "descent_path"), x, grad, fx=fx, sigma=sigma, alpha=alpha).step
+            if t is None:
+                break
+        else:
+            t = float(learning_rate)
         x = x - t * grad
         if not np.isfinite(x).all() or np.abs(x).max() > 1e12:
             break
@@ -219,7 +205,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     by default it appears when some run recorded step sizes.
     """
     runs = _runs(history, labels)
-    with_steps = [r for r in runs if r[2] is not None]
+    with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
     show_steps = bool(with_steps) if step_sizes is None else bool(step_sizes)
     fig = _figure(figsize=(7.5, 6.5 if show_steps else 4.2), layout="constrained")
     if show_steps:
@@ -328,7 +314,7 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
     grid = np.array([[_value(f, np.array([x, y]), function) for x in xs] for y in ys])
     finite = grid[np.isfinite(grid)]
     if finite.size and finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
-        level_values = np.geomspace(finite.min(), finite.max(), levels)
+        level_values: np.ndarray | int = np.geomspace(finite.min(), finite.max(), levels)
     else:
         level_values = levels
     filled = ax.contourf(xs, ys, grid, levels=level_values, cmap="viridis", alpha=0.85)
@@ -376,7 +362,8 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     """
     start = _point(start, "plot_descent", dims=2)
     if isinstance(optimizer_or_steps, (str, int, float, np.floating)) and not isinstance(optimizer_or_steps, bool):
-        points = descent_path(f, start, optimizer_or_steps, steps=steps, sigma=sigma, alpha=alpha)
+        rate = optimizer_or_steps if isinstance(optimizer_or_steps, str) else float(optimizer_or_steps)
+        points = descent_path(f, start, rate, steps=steps, sigma=sigma, alpha=alpha)
         label = ("Armijo steps" if isinstance(optimizer_or_steps, str) else
                  f"learning rate η = {optimizer_or_steps:g}")
     elif callable(optimizer_or_steps):
@@ -483,8 +470,9 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
         raise ValueError(f"plot_armijo: ∇f(x) = 0 at x = {x}; there is no descent direction to draw")
     d = -grad
     slope = float(np.dot(grad.ravel(), d.ravel()))
-    t, trials, accepted = armijo_step(f, x, sigma=sigma, alpha=alpha, initial_step=initial_step,
-                                      max_backtracks=max_backtracks)
+    found = armijo_step(_values_of(f, "plot_armijo"), x, grad, fx=fx, sigma=sigma, alpha=alpha,
+                        initial_step=initial_step, max_backtracks=max_backtracks)
+    trials, accepted = found.trials, found.step is not None
     end = t_max if t_max is not None else 1.15 * max(initial_step, max(tt for tt, _ in trials))
     ts = np.linspace(0.0, end, 300)
     phi = np.array([_value(f, x + s * d, "plot_armijo") for s in ts])

@@ -26,3 +26,8 @@ def generator(seed: Seed, where: str) -> np.random.Generator:
             raise ValueError(f"{where}: the seed must be an int >= 0, got {seed}")
         return np.random.default_rng(seed)
     raise TypeError(f"{where}: the seed must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}")
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

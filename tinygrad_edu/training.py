@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +24,17 @@ import numpy as np
 from tinygrad_edu.data import batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
-from tinygrad_edu.optim import gradient_norm
+from tinygrad_edu.optim import cost_with_gradient, gradient_norm
+from tinygrad_edu.seeds import Seed, generator
 
-__all__ = ["History", "fit"]
+__all__ = ["History", "fit", "DivergenceWarning", "DIVERGENCE_FACTOR"]
+
+#: A cost this many times the first episode's counts as diverging (:class:`DivergenceWarning`).
+DIVERGENCE_FACTOR = 1e3
+
+
+class DivergenceWarning(RuntimeWarning):
+    """The cost grew by orders of magnitude during training: the learning rate overshoots (seed 7.2)."""
 
 
 @dataclass
@@ -77,6 +85,122 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     return array
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+@dataclass
+class _Run:
+    """fit's arguments, checked."""
+
+    model: Callable[[Any], Value]
+    cost: Callable[[Value, Any], Value]
+    optimizer: Any
+    params: list[Value]
+    inputs: np.ndarray
+    targets: np.ndarray
+    episodes: int
+    batch_size: int | None
+    shuffle: bool
+    rng: np.random.Generator
+    tol: float | None
+
+    def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
+        """The cost on these samples at the current parameters (forward only)."""
+        return lambda: self.cost(self.model(inputs), targets)
+
+    def forward_backward(self, closure: Callable[[], Value], episode: int) -> tuple[Value, float]:
+        name = getattr(self.cost, "__name__", type(self.cost).__name__)
+        where = f"fit: in episode {episode} of {self.episodes}, the cost function {name}"
+        return cost_with_gradient(closure, self.params, where)
+
+
+def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Value]:
+    """The parameters to train; each argument that is not what fit needs is named."""
+    if not callable(model):
+        raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}")
+    if not callable(cost):
+        raise TypeError(f"fit: cost must be a function (outputs, targets) → Value such as losses.squared_error, "
+                        f"got {type(cost).__name__} {cost!r:.40}")
+    if isinstance(optimizer, type):
+        raise TypeError(f"fit: optimizer must be an optimizer object, not the class; construct it first, "
+                        f"e.g. optimizer={optimizer.__name__}(model, ...)")
+    if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
+        raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
+    params: list[Value] = getattr(optimizer, "params", None) or model.parameters()
+    if hasattr(model, "parameters"):
+        owned = {id(p) for p in model.parameters()}
+        if owned and not any(id(p) in owned for p in params):
+            raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
+                             "from this model's parameters, e.g. GradientDescent(model, 0.1)")
+    return params
+
+
+def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer: Any, episodes: Any,
+                     batch_size: Any, shuffle: bool, seed: Seed, tol: Any) -> _Run:
+    """fit's argument checks, in one place: every error names the argument at fault."""
+    params = _check_model_and_optimizer(model, cost, optimizer)
+    if not _whole(episodes) or episodes < 1:
+        raise ValueError(f"fit: episodes must be an int >= 1, got {episodes!r}")
+    inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
+    if len(targets) != len(inputs):
+        raise ValueError(f"fit: inputs hold {len(inputs)} samples (shape {inputs.shape}) but targets hold "
+                         f"{len(targets)} (shape {targets.shape})")
+    if len(inputs) == 0:
+        raise ValueError("fit: there are no samples to train on")
+    if inputs.dtype not in (np.float32, np.float64):
+        inputs = inputs.astype(np.float64)
+    if batch_size is not None and (not _whole(batch_size) or batch_size < 1):
+        raise ValueError(f"fit: batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0):
+        raise ValueError(f"fit: tol must be None or a number >= 0, got {tol!r}")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
+    return _Run(model, cost, optimizer, params, inputs, targets, int(episodes),
+                None if batch_size is None else int(batch_size), shuffle, generator(seed, "fit"), tol)
+
+
+# One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
+_Episode = tuple[float, float, float | None, str]
+
+
+def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> _Episode:
+    """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless ‖∇C‖ ≤ tol)."""
+    cost, number = run.forward_backward(closure, episode)
+    norm = gradient_norm(run.params)
+    if run.tol is not None and norm <= run.tol:
+        return number, norm, None, "tol"
+    run.optimizer.step(closure, cost=cost)
+    stopped = "no descent step" if getattr(run.optimizer, "last_failed", False) else ""
+    return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
+
+
+def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
+    """One pass through the samples in mini-batches, one update per batch; cost and ‖∇C‖ are batch averages."""
+    assert run.batch_size is not None
+    total = norms = 0.0
+    for batch_inputs, batch_targets in batches(run.inputs, run.targets, run.batch_size, run.shuffle, run.rng):
+        closure = run.closure(batch_inputs, batch_targets)
+        cost, number = run.forward_backward(closure, episode)
+        total += number * len(batch_inputs)
+        norms += gradient_norm(run.params) * len(batch_inputs)
+        run.optimizer.step(closure, cost=cost)
+    number, norm = total / len(run.inputs), norms / len(run.inputs)
+    stopped = "tol" if run.tol is not None and norm <= run.tol else ""
+    return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
+
+
+def _warn_if_diverging(history: History, cost: float, when: str) -> bool:
+    """Warn (once per fit) when ``cost`` is orders of magnitude above the first episode's, before it is inf."""
+    first = history.cost[0] if history.cost else cost
+    if not first > 0 or not cost > DIVERGENCE_FACTOR * first:
+        return False
+    warnings.warn(f"fit: the cost grew from {first:.3g} in episode 1 to {cost:.3g} {when}, more than "
+                  f"{DIVERGENCE_FACTOR:g} times: training is diverging; try a smaller learning rate (or step size)",
+                  DivergenceWarning, stacklevel=3)
+    return True
+
+
 def _progress_bar(enabled: bool, episodes: int, label: str) -> Any:
     """A tqdm bar when asked for, on a terminal, with tqdm installed; else None."""
     if not enabled or not getattr(sys.stderr, "isatty", lambda: False)():
@@ -90,7 +214,7 @@ def _progress_bar(enabled: bool, episodes: int, label: str) -> Any:
 
 def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         cost: Callable[[Value, Any], Value] = squared_error, optimizer: Any, episodes: int,
-        batch_size: int | None = None, shuffle: bool = True, seed: int | None = None, tol: float | None = None,
+        batch_size: int | None = None, shuffle: bool = True, seed: Seed = None, tol: float | None = None,
         progress: bool = True) -> History:
     """Train ``model`` on ``inputs`` → ``targets`` for up to ``episodes`` episodes; returns a :class:`History`.
 
@@ -102,90 +226,21 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)``
     for the squared error, class indices ``(n,)`` for cross entropy).  Training stops early when
     ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2; checked before the update), and cleanly on Ctrl-C, keeping the
-    model and the history so far.  A NaN or infinite cost raises ``FloatingPointError`` naming the episode.
+    model and the history so far.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the first
+    episode's gives a :class:`DivergenceWarning` (once); a NaN or infinite cost raises ``FloatingPointError``
+    naming the episode, with the history so far as its ``history``.
     """
-    if not callable(model):
-        raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}")
-    if isinstance(optimizer, type):
-        raise TypeError(f"fit: optimizer must be an optimizer object, not the class; construct it first, "
-                        f"e.g. optimizer={optimizer.__name__}(model, ...)")
-    if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
-        raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
-    if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
-        raise ValueError(f"fit: episodes must be an int >= 1, got {episodes!r}")
-    inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
-    n = len(inputs)
-    if len(targets) != n:
-        raise ValueError(f"fit: inputs hold {n} samples (shape {inputs.shape}) but targets hold {len(targets)} "
-                         f"(shape {targets.shape})")
-    if n == 0:
-        raise ValueError("fit: there are no samples to train on")
-    if inputs.dtype not in (np.float32, np.float64):
-        inputs = inputs.astype(np.float64)
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-                                   or batch_size < 1):
-        raise ValueError(f"fit: batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
-    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0):
-        raise ValueError(f"fit: tol must be None or a number >= 0, got {tol!r}")
-    params = getattr(optimizer, "params", None) or model.parameters()
-    if hasattr(model, "parameters"):
-        owned = {id(p) for p in model.parameters()}
-        if owned and not any(id(p) in owned for p in params):
-            raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
-                             "from this model's parameters, e.g. GradientDescent(model, 0.1)")
-    cost_name = getattr(cost, "__name__", type(cost).__name__)
+    run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol)
     history = History(label=type(optimizer).__name__)
-    rng = np.random.default_rng(seed) if shuffle and batch_size is not None else None
-    x_all = Value(inputs, requires_grad=False)
-
-    def evaluate(x: Any, y: Any) -> Callable[[], Value]:
-        return lambda: cost(model(x), y)
-
-    def gradient(closure: Callable[[], Value], episode: int) -> tuple[Value, float]:
-        """Forward and backward at the current parameters; the cost is checked for NaN/inf."""
-        optimizer.zero_grad()
-        value = closure()
-        if not isinstance(value, Value):
-            raise TypeError(f"fit: the cost {cost_name} must return a Value (so that it can backpropagate), "
-                            f"got {type(value).__name__}")
-        if value.size != 1:
-            raise ValueError(f"fit: the cost {cost_name} must return one number, got a Value of shape {value.shape}")
-        number = float(value)
-        if not math.isfinite(number):
-            error = FloatingPointError(f"fit: the cost became {number} in episode {episode} of {episodes}; "
-                                       "training diverged: try a smaller learning rate (or step size)")
-            error.history = history  # type: ignore[attr-defined]
-            raise error
-        value.backward()
-        return value, number
-
-    bar = _progress_bar(progress, int(episodes), history.label)
-    full_batch = evaluate(x_all, targets)
-    start, last_shown = time.perf_counter(), 0.0
+    bar = _progress_bar(progress, run.episodes, history.label)
+    full_batch = run.closure(Value(run.inputs, requires_grad=False), run.targets)
+    start, last_shown, warned = time.perf_counter(), 0.0, False
     history.stopped = "episodes"
     try:
-        for episode in range(1, int(episodes) + 1):
-            step_size: float | None
-            if batch_size is None:
-                value, number = gradient(full_batch, episode)
-                norm = gradient_norm(params)
-                if tol is not None and norm <= tol:
-                    history.stopped, step_size = "tol", None
-                else:
-                    optimizer.step(full_batch, cost=value)
-                    step_size = getattr(optimizer, "last_step_size", None)
-                    if getattr(optimizer, "last_failed", False):
-                        history.stopped = "no descent step"
-            else:
-                total = norms = 0.0
-                for batch_inputs, batch_targets in batches(inputs, targets, int(batch_size), shuffle, rng):
-                    closure = evaluate(batch_inputs, batch_targets)
-                    value, batch_cost = gradient(closure, episode)
-                    total += batch_cost * len(batch_inputs)
-                    norms += gradient_norm(params) * len(batch_inputs)
-                    optimizer.step(closure, cost=value)
-                number, norm = total / n, norms / n
-                step_size = getattr(optimizer, "last_step_size", None)
+        for episode in range(1, run.episodes + 1):
+            number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
+                                                if run.batch_size is None else _mini_batch_episode(run, episode))
+            warned = warned or _warn_if_diverging(history, number, f"in episode {episode} of {run.episodes}")
             history.cost.append(number)
             history.gradient_norm.append(norm)
             history.step_size.append(step_size)
@@ -195,15 +250,24 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                 if history.seconds[-1] - last_shown > 0.2:
                     bar.set_postfix(cost=f"{number:.3g}", refresh=False)
                     last_shown = history.seconds[-1]
-            if batch_size is not None and tol is not None and norm <= tol:
-                history.stopped = "tol"
-            if history.stopped != "episodes":
+            if stopped:
+                history.stopped = stopped
                 break
     except KeyboardInterrupt:
         history.stopped = "interrupted"
+    except FloatingPointError as error:
+        error.history = history  # type: ignore[attr-defined]
+        raise
     finally:
         if bar is not None:
             bar.close()
     with no_grad():
-        history.final_cost = float(full_batch())
+        history.final_cost = float(full_batch().item())
+    if not warned:
+        _warn_if_diverging(history, history.final_cost, "after the last update")
     return history
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -1,0 +1,190 @@
+"""The layering rule of the developers' guide, checked on the source: nothing lower imports anything higher, and
+no import cycles.  Imports are read with ``ast``, at module level and inside functions alike (a lazy import is
+still a dependency)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_edu"
+
+#: Each module's layer, from the bottom.  A module may import its own layer and the layers below.
+LAYERS: dict[str, int] = {
+    # the engine: Value, the graph walk, each op's derivative; seeds (numpy only); opening files
+    "engine": 0, "ops": 0, "seeds": 0, "files": 0,
+    # differentiable functions
+    "functional": 1, "autodiff": 1,
+    # networks, costs, the model file format
+    "nn": 2, "losses": 2, "serialization": 2,
+    # training, optimizers, data, drawings, plots, gradient checks; the package's own namespace
+    "optim": 3, "training": 3, "data": 3, "viz": 3, "player": 3, "dependency_tree": 3, "plots": 3,
+    "testing": 3, "testing.strategies": 3, "__init__": 3,
+    # programs
+    "demo": 4, "cli": 4, "__main__": 4,
+}
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.Module, module: str, modules: set[str], packages: set[str],
+             package: str) -> list[tuple[str, int, bool]]:
+    """(imported module of the package, line, only under ``if TYPE_CHECKING:``) for every import in ``tree``."""
+    found: list[tuple[str, int, bool]] = []
+    here = [package] + ([] if module == "__init__" else module.split("."))  # the module's dotted name
+    if module not in packages:
+        here.pop()  # relative imports start from the package that holds the module
+
+    def resolve(dotted: str) -> str | None:
+        """The package's module that ``dotted`` names, or is a name in (None: not this package)."""
+        if dotted != package and not dotted.startswith(package + "."):
+            return None
+        inner = dotted[len(package) + 1:]
+        while inner and inner not in modules:  # pkg.testing.check_gradients -> testing, pkg.Value -> __init__
+            inner = inner.rpartition(".")[0]
+        return inner or "__init__"
+
+    def visit(node: ast.AST, typing_only: bool) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.body:
+                visit(child, True)
+            for child in node.orelse:
+                visit(child, typing_only)
+            return
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(here[:len(here) - node.level + 1] + ([base] if base else []))
+            names = [f"{base}.{alias.name}" for alias in node.names]
+        for name in names:
+            imported = resolve(name)
+            if imported is not None:
+                found.append((imported, node.lineno, typing_only))
+        for child in ast.iter_child_nodes(node):
+            visit(child, typing_only)
+
+    visit(tree, False)
+    return found
+
+
+def import_graph(root: Path) -> dict[str, list[tuple[str, int, bool]]]:
+    """Each module of the package at ``root`` and the package modules it imports."""
+    files = {_module_name(path, root) or "__init__": path for path in sorted(root.rglob("*.py"))}
+    packages = {name for name, path in files.items() if path.name == "__init__.py"}
+    return {name: [(imported, line, typing_only)
+                   for imported, line, typing_only in _imports(ast.parse(path.read_text(), str(path)), name,
+                                                               set(files), packages, root.name)
+                   if imported != name]
+            for name, path in files.items()}
+
+
+def upward_imports(graph: dict[str, list[tuple[str, int, bool]]], layers: dict[str, int]) -> list[str]:
+    """The imports that break the layering, and the modules that have no layer yet."""
+    problems = [f"{name} has no layer: add it to LAYERS in tests/test_layering.py" for name in graph
+                if name not in layers]
+    for name, imports in graph.items():
+        for imported, line, _ in imports:
+            if name in layers and imported in layers and layers[imported] > layers[name]:
+                problems.append(f"{name} (layer {layers[name]}) imports {imported} (layer {layers[imported]}) "
+                                f"on line {line}")
+    return problems
+
+
+def import_cycles(graph: dict[str, list[tuple[str, int, bool]]]) -> list[list[str]]:
+    """The groups of modules that import each other, directly or through others (imports that run only under
+    ``TYPE_CHECKING`` do not count: they never execute)."""
+    edges = {name: sorted({imported for imported, _, typing_only in imports if not typing_only})
+             for name, imports in graph.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def connect(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in edges.get(node, []):
+            if other not in index:
+                connect(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for name in sorted(edges):
+        if name not in index:
+            connect(name)
+    return sorted(cycles)
+
+
+def test_nothing_imports_a_higher_layer():
+    assert upward_imports(import_graph(PACKAGE), LAYERS) == []
+
+
+def test_no_import_cycles():
+    assert import_cycles(import_graph(PACKAGE)) == []
+
+
+# --- the checker itself finds what it should ---------------------------------------------------------------
+
+def _package(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "pkg"
+    for name, text in {"__init__.py": "", **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
+    return root
+
+
+def test_the_checker_finds_upward_lazy_relative_and_unplaced_imports(tmp_path):
+    root = _package(tmp_path, {
+        "low.py": "import numpy\n\ndef later():\n    from pkg import high\n",
+        "mid.py": "from .low import thing\nfrom . import high as h\n",
+        "high.py": "import pkg.low\nfrom pkg.sub import deep\n",
+        "sub/__init__.py": "from ..low import x\n",
+        "sub/deep.py": "from .. import mid\n",
+        "stray.py": "",
+    })
+    graph = import_graph(root)
+    layers = {"__init__": 0, "low": 0, "mid": 1, "high": 2, "sub": 0, "sub.deep": 1}
+    assert sorted(upward_imports(graph, layers)) == [
+        "low (layer 0) imports high (layer 2) on line 4",
+        "mid (layer 1) imports high (layer 2) on line 2",
+        "stray has no layer: add it to LAYERS in tests/test_layering.py",
+    ]
+    assert [imported for imported, _, _ in graph["sub"]] == ["low"]
+    assert [imported for imported, _, _ in graph["sub.deep"]] == ["mid"]
+    assert [imported for imported, _, _ in graph["high"]] == ["low", "sub.deep"]
+
+
+def test_the_checker_finds_cycles_but_not_typing_only_ones(tmp_path):
+    root = _package(tmp_path, {
+        "a.py": "from pkg import b\n",
+        "b.py": "def f():\n    from pkg.c import g\n",
+        "c.py": "import pkg.a\n",
+        "d.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import e\n",
+        "e.py": "from pkg import d\n",
+    })
+    assert import_cycles(import_graph(root)) == [["a", "b", "c"]]

@@ -1,0 +1,470 @@
+"""Model files under attack (issue 11): damaged, forged and hostile files, paths that are not files, and the
+layer numbering of parameter names.  Every failure must be a ValueError (or TypeError for a non-path) that
+names the file, read nothing it does not need, and change nothing in the model loaded into."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import stat
+import struct
+import threading
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_edu import nn, serialization
+
+PACKAGE = Path(serialization.__file__).parent
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+def _npy(array: np.ndarray | None = None, header: dict | None = None, data: bytes = b"") -> bytes:
+    """The bytes of an ``.npy`` file: an array, or a forged ``header`` followed by ``data``."""
+    out = io.BytesIO()
+    if header is None:
+        np.lib.format.write_array(out, array, allow_pickle=False)
+    else:
+        np.lib.format.write_array_header_1_0(out, header)
+        out.write(data)
+    return out.getvalue()
+
+
+def _zip(path: Path, entries: list[tuple]) -> Path:
+    """Write a zip by hand: entries are ``(name, stored_bytes, method, crc, size, flags)``, so that the test
+    controls every field (a compression method, a flag, a declared size) exactly."""
+    body, directory = bytearray(), bytearray()
+    for name, stored, method, crc, size, flags in entries:
+        encoded = name.encode()
+        offset = len(body)
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, 0, 0x21, crc, len(stored), size,
+                            len(encoded), 0) + encoded + stored
+        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, method, 0, 0x21, crc,
+                                 len(stored), size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), len(body), 0)
+    path.write_bytes(bytes(body + directory + end))
+    return path
+
+
+def _stored(name: str, content: bytes, method: int = 0, flags: int = 0) -> tuple:
+    return name, content, method, zlib.crc32(content), len(content), flags
+
+
+def _entries_of(path: Path) -> list[tuple]:
+    """The entries of a saved model, as stored entries for :func:`_zip`."""
+    with zipfile.ZipFile(path) as archive:
+        return [_stored(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def _model() -> nn.MLP:
+    return nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> Path:
+    path = tmp_path / "model.npz"
+    _model().save(path)
+    return path
+
+
+def _state(model: nn.Module) -> dict:
+    return {name: (array.copy(), array.dtype) for name, array in model.state_dict().items()}
+
+
+def _unchanged(model: nn.Module, before: dict) -> bool:
+    now = model.state_dict()
+    return now.keys() == before.keys() and all(
+        np.array_equal(now[k], before[k][0]) and now[k].dtype == before[k][1] for k in now)
+
+
+def _refused(path: Path, pattern: str) -> None:
+    """``nn.load``, ``nn.load_state`` and ``Module.load`` all refuse ``path`` with a ValueError matching
+    ``pattern`` and naming the file; the model loaded into is unchanged."""
+    for load in (nn.load, nn.load_state):
+        with pytest.raises(ValueError, match=pattern) as raised:
+            load(path)
+        assert path.name in str(raised.value)
+    model = nn.MLP([2, 3, 1], rng=1)
+    before = _state(model)
+    with pytest.raises(ValueError, match=pattern):
+        model.load(path)
+    assert _unchanged(model, before)
+
+
+# --- random damage -------------------------------------------------------------------------------------------
+
+def _load_or_refuse(path: Path, original: dict, into_a_model: bool = True) -> None:
+    """Either the file loads exactly as saved, or every way of loading it raises ValueError and changes
+    nothing."""
+    try:
+        rebuilt = nn.load(path)
+    except ValueError:
+        pass
+    else:
+        assert _unchanged(rebuilt, original)
+    if into_a_model:
+        model = nn.MLP([2, 3, 1], rng=1)
+        before = _state(model)
+        try:
+            model.load(path)
+        except ValueError:
+            assert _unchanged(model, before)
+        else:
+            assert _unchanged(model, original)
+
+
+def test_every_single_byte_change_loads_exactly_or_fails_with_value_error(tmp_path: Path, saved: Path) -> None:
+    """Each byte of a saved model replaced in turn (by its complement, by 0 or by 99, a zip compression method
+    that Python cannot read)."""
+    original, data = _state(_model()), saved.read_bytes()
+    path = tmp_path / "damaged.npz"
+    for position in range(len(data)):
+        damaged = bytearray(data)
+        damaged[position] = (data[position] ^ 0xFF, 0, 99)[position % 3]
+        path.write_bytes(bytes(damaged))
+        _load_or_refuse(path, original, into_a_model=position % 4 == 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=3),
+       cut=st.one_of(st.none(), st.floats(0, 1)))
+def test_random_damage_loads_exactly_or_fails_with_value_error(tmp_path_factory, changes, cut) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    source = folder / "model.npz"
+    _model().save(source)
+    damaged = bytearray(source.read_bytes())
+    for where, value in changes:
+        damaged[int(where * len(damaged))] = value
+    if cut is not None:
+        damaged = damaged[: int(cut * len(damaged))]
+    path = folder / "damaged.npz"
+    path.write_bytes(bytes(damaged))
+    _load_or_refuse(path, _state(_model()))
+
+
+# --- forged archives ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, flags, pattern", [(99, 0, "compression method 99"), (0, 1, "encrypted"),
+                                                   (12, 0, "compression method 12")])
+def test_unusual_compression_and_encryption_are_value_errors(tmp_path: Path, saved: Path, method, flags,
+                                                             pattern) -> None:
+    entries = _entries_of(saved)
+    name, content, *_ = entries[-1]
+    entries[-1] = _stored(name, content, method=method, flags=flags)
+    _refused(_zip(tmp_path / "odd.npz", entries), pattern)
+
+
+def test_the_hand_made_zip_of_a_model_loads(tmp_path: Path, saved: Path) -> None:
+    """The forging helper itself writes loadable files, so the refusals above are about the forged field."""
+    path = _zip(tmp_path / "copy.npz", _entries_of(saved))
+    assert _unchanged(nn.load(path), _state(_model()))
+
+
+@pytest.mark.parametrize("entry, pattern", [
+    (("notes.txt", b"hello"), "notes.txt.*not an .npy"),
+    (("layers.1.biases.npy", b"\x80\x04\x95" + b"pickled"), "layers.1.biases|not a readable"),
+    (("layers.1.biases.npy", b"raw bytes, no header"), "not a readable"),
+    (("__format__.npy", serialization.FORMAT.encode()), "not a readable"),
+    (("__format__.npy", _npy(np.array(serialization.FORMAT.encode()))), "format entry is not a text"),
+    (("__format__.npy", _npy(np.array([serialization.FORMAT]))), "format entry is not a text"),
+    (("layers.1.biases.npy", _npy(np.zeros(3, dtype=np.complex128))), "complex128"),
+    (("layers.1.biases.npy", _npy(np.zeros(3, dtype=np.float16))), "float16"),
+    (("layers.1.biases.npy", _npy(np.zeros(3, dtype=[("a", "<f8")]))), "dtype"),
+])
+def test_entries_that_are_not_float_arrays_are_refused(tmp_path: Path, saved: Path, entry, pattern) -> None:
+    entries = [e for e in _entries_of(saved) if e[0] != entry[0]] + [_stored(*entry)]
+    _refused(_zip(tmp_path / "forged.npz", entries), pattern)
+
+
+def test_a_pickled_parameter_is_never_unpickled(tmp_path: Path, saved: Path, monkeypatch) -> None:
+    import pickle
+
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("pickle.loads was called"))
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("pickle.load was called"))
+    out = io.BytesIO()
+    np.lib.format.write_array(out, np.array([None, 1, 2], dtype=object), allow_pickle=True)
+    entries = [e for e in _entries_of(saved) if e[0] != "layers.1.biases.npy"]
+    _refused(_zip(tmp_path / "pickled.npz", entries + [_stored("layers.1.biases.npy", out.getvalue())]),
+             "dtype object")
+
+
+def test_duplicate_entries_are_refused(tmp_path: Path, saved: Path) -> None:
+    entries = _entries_of(saved)
+    _refused(_zip(tmp_path / "twice.npz", entries + [entries[-1]]), "appears twice")
+
+
+def _with_architecture_text(tmp_path: Path, saved: Path, text: str) -> Path:
+    entries = [e for e in _entries_of(saved) if e[0] != "__architecture__.npy"]
+    return _zip(tmp_path / "architecture.npz", entries + [_stored("__architecture__.npy", _npy(np.array(text)))])
+
+
+@pytest.mark.parametrize("text, pattern", [
+    (json.dumps({"layers": [{"in_size": 2, "out_size": 3, "activation": ["relu"]},
+                            {"in_size": 3, "out_size": 1, "activation": "identity"}]}), r"unknown activation.*relu"),
+    (json.dumps({"layers": [{"in_size": 2, "out_size": 3, "activation": {"a": 1}},
+                            {"in_size": 3, "out_size": 1, "activation": "identity"}]}), "unknown activation"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply|damaged"),
+    ('{"layers": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply|damaged"),
+    (json.dumps({"layers": [{"in_size": 10 ** 30, "out_size": 1, "activation": "relu"}]}), "parameters"),
+    (json.dumps({"layers": [{"in_size": 2, "out_size": 3, "activation": "tanh", "name": 5},
+                            {"in_size": 3, "out_size": 1, "activation": "identity"}]}), "name 5"),
+    ('{"layers": [{"in_size": 1' + "0" * 5000 + "}]}", "damaged"),
+])
+def test_hostile_architectures_are_value_errors(tmp_path: Path, saved: Path, text, pattern) -> None:
+    path = _with_architecture_text(tmp_path, saved, text)
+    with pytest.raises(ValueError, match=pattern):
+        nn.load(path)
+    model = nn.MLP([2, 3, 1], rng=1)
+    before = _state(model)
+    with pytest.raises(ValueError, match=pattern):
+        model.load(path)
+    assert _unchanged(model, before)
+
+
+def test_an_architecture_entry_larger_than_a_megabyte_is_refused_unread(tmp_path: Path, saved: Path) -> None:
+    path = _with_architecture_text(tmp_path, saved, " " * (1 << 20))
+    with pytest.raises(ValueError, match="architecture entry declares"):
+        nn.load(path)
+
+
+# --- sizes: declared versus needed -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(10 ** 12,), (10 ** 6, 10 ** 6), (2 ** 62, 2 ** 62)])
+def test_a_header_declaring_a_huge_shape_is_refused_before_allocating(tmp_path: Path, saved: Path, shape) -> None:
+    forged = _npy(header={"descr": "<f8", "fortran_order": False, "shape": shape}, data=bytes(24))
+    for name in ("layers.1.biases.npy", "extra.npy"):
+        entries = [e for e in _entries_of(saved) if e[0] != name] + [_stored(name, forged)]
+        _refused(_zip(tmp_path / "huge.npz", entries), r"shape|unexpected extra|declares")
+    # without an architecture or a model, the limit of MAX_PARAMETERS still holds
+    no_architecture = [e for e in _entries_of(saved) if e[0] != "__architecture__.npy"]
+    path = _zip(tmp_path / "bare.npz", no_architecture + [_stored("extra.npy", forged)])
+    with pytest.raises(ValueError, match=r"numbers|declares"):
+        nn.load_state(path)
+
+
+def _zip_bomb_entry(name: str, megabytes: int) -> tuple:
+    """A deflated entry of ``megabytes`` MiB of zeros, about 1 KB per MiB: a zip bomb."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = bytes(1 << 20)
+    chunk = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)  # byte-aligned, repeatable
+    crc = 0
+    for _ in range(megabytes):
+        crc = zlib.crc32(zeros, crc)
+    return name, chunk * megabytes + compressor.flush(), zipfile.ZIP_DEFLATED, crc, megabytes << 20, 0
+
+
+@pytest.mark.parametrize("name", ["padding.npy", "layers.2.weights.npy"])
+def test_a_zip_bomb_is_refused_without_reading_it(tmp_path: Path, saved: Path, monkeypatch, name) -> None:
+    """1.6 GB of zeros in a 1.7 MB file, as an unused entry or in place of a parameter: refused from the zip
+    directory alone, the entry is never opened."""
+    entries = [e for e in _entries_of(saved) if e[0] != name] + [_zip_bomb_entry(name, 1600)]
+    path = _zip(tmp_path / "bomb.npz", entries)
+    assert path.stat().st_size < 2_000_000
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, member, *a, **k: (
+        opened.append(getattr(member, "filename", member)), real_open(self, member, *a, **k))[1])
+    _refused(path, "unexpected padding|declares|shape")
+    assert name not in opened
+
+
+# --- paths that are not model files ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [None, 3, 1.5, b"".join, io.BytesIO(b"PK")])
+def test_loading_from_something_that_is_not_a_path_is_a_type_error(path) -> None:
+    for load in (nn.load, nn.load_state, nn.MLP([2, 3, 1], rng=0).load):
+        with pytest.raises(TypeError, match=r"load: expected a file path"):
+            load(path)
+    with pytest.raises(TypeError, match=r"save: expected a file path"):
+        nn.MLP([2, 3, 1], rng=0).save(path)
+
+
+def test_a_file_descriptor_is_refused_and_left_open(saved: Path) -> None:
+    with open(saved, "rb") as file:
+        descriptor = file.fileno()
+        with pytest.raises(TypeError, match="file descriptors"):
+            nn.load(descriptor)
+        os.fstat(descriptor)  # still open
+        assert file.read(2) == b"PK"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_named_pipe_nobody_writes_to_is_refused_at_once(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.npz"
+    os.mkfifo(pipe)
+    outcome: list = []
+
+    def load() -> None:
+        try:
+            nn.load(pipe)
+        except Exception as error:  # noqa: BLE001 - the outcome is inspected below
+            outcome.append(error)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive():  # unblock the reader so the test run can go on, then fail
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=10)
+        pytest.fail("nn.load waited on a named pipe")
+    assert len(outcome) == 1 and isinstance(outcome[0], ValueError)
+    assert "named pipe" in str(outcome[0]) and "pipe.npz" in str(outcome[0])
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused() -> None:
+    with pytest.raises(ValueError, match="character device"):
+        nn.load("/dev/zero")
+
+
+def test_a_folder_is_an_os_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError) as raised:
+        nn.load(tmp_path)
+    assert raised.value.filename == str(tmp_path)
+
+
+# --- what save writes ------------------------------------------------------------------------------------------
+
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path: Path) -> None:
+    model = _model()
+    model.layers[0].weights.data[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"layers.1.weights.*NaN"):
+        model.save(tmp_path / "nan.npz")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="architecture does not describe"):
+        serialization.save(tmp_path / "x.npz", {"layers.1.weights": np.zeros((2, 2))},
+                           {"layers": [{"in_size": 2, "out_size": 3, "activation": "relu", "name": None}]})
+    with pytest.raises(ValueError, match="cannot name a parameter"):
+        serialization.save(tmp_path / "x.npz", {"__format__": np.zeros(1)})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parameter_named_file_is_saved_like_any_other(tmp_path: Path) -> None:
+    """np.savez(file, **entries) would clash with an entry named 'file'; the format has no such names."""
+    class Odd(nn.Module):
+        def __init__(self) -> None:
+            self.file = nn.Layer(1, 1, rng=0)
+            self.allow_pickle = nn.Layer(1, 1, rng=1)
+
+    model = Odd()
+    model.save(tmp_path / "odd.npz")
+    other = Odd()
+    for layer in (other.file, other.allow_pickle):
+        layer.weights.data = np.zeros((1, 1))
+    assert _unchanged(other.load(tmp_path / "odd.npz"), _state(model))
+
+
+def test_layer_names_must_be_strings_so_that_saved_files_load(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"Layer: name must be a string.*int 5"):
+        nn.Layer(2, 1, name=5)
+    network = nn.Network(nn.Layer(2, 3, name="hidden", rng=0), nn.Layer(3, 1, name="output α", rng=1))
+    network.save(tmp_path / "named.npz")
+    assert [layer.name for layer in nn.load(tmp_path / "named.npz").layers] == ["hidden", "output α"]
+
+
+# --- layer numbering --------------------------------------------------------------------------------------------
+
+def test_parameter_names_count_layers_from_1_like_the_drawings() -> None:
+    net = nn.MLP([1, 4, 1], rng=0)
+    names = [name for name, _ in net.named_parameters()]
+    assert names == ["layers.1.weights", "layers.1.biases", "layers.2.weights", "layers.2.biases"]
+    for layer in net.layers:
+        assert f"({layer.index}): Layer" in repr(net)
+        assert layer.weights.label == f"W^{layer.index}"
+        assert dict(net.named_parameters())[f"layers.{layer.index}.weights"] is layer.weights
+
+
+def _format_1_file(path: Path, model: nn.Network) -> Path:
+    """A file as tinygrad_edu 0.1 wrote it: format 1, names counting from 0."""
+    entries = {"__format__": np.array(serialization.FORMAT_1),
+               "__architecture__": np.array(json.dumps(model.config()))}
+    for i, layer in enumerate(model.layers):
+        entries[f"layers.{i}.weights"], entries[f"layers.{i}.biases"] = layer.weights.data, layer.biases.data
+    with open(path, "wb") as file:
+        np.savez(file, **entries)
+    return path
+
+
+def test_files_of_format_1_counting_from_0_still_load(tmp_path: Path) -> None:
+    model = _model()
+    path = _format_1_file(tmp_path / "old.npz", model)
+    assert _unchanged(nn.load(path), _state(model))
+    assert sorted(nn.load_state(path)) == sorted(model.state_dict())
+    other = nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", rng=5)
+    assert _unchanged(other.load(path), _state(model))
+
+
+def test_an_in_memory_state_counting_from_0_is_refused_with_the_reason() -> None:
+    model = _model()
+    old = {f"layers.{i}.{kind}": getattr(layer, kind).data for i, layer in enumerate(model.layers)
+           for kind in ("weights", "biases")}
+    before = _state(model)
+    with pytest.raises(ValueError, match=r"count layers from 0.*layers.1.weights is W¹"):
+        model.load_state_dict(old)
+    assert _unchanged(model, before)
+
+
+# --- the rule: no pickle anywhere ----------------------------------------------------------------------------------
+
+def test_no_module_of_the_package_can_unpickle() -> None:
+    """No ``import pickle``, and every ``np.load`` says ``allow_pickle=False``."""
+    for source in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
+                assert not any(name.split(".")[0] in ("pickle", "dill", "cloudpickle", "shelve", "marshal")
+                               for name in names), f"{source.name} imports pickle"
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "load" and \
+                    getattr(node.func.value, "id", None) in ("np", "numpy"):
+                keywords = {k.arg: getattr(k.value, "value", None) for k in node.keywords}
+                assert keywords.get("allow_pickle") is False, f"{source.name}:{node.lineno} np.load may unpickle"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_save_never_replaces_a_pipe_or_device(tmp_path: Path) -> None:
+    """Renaming the new file onto the destination would replace a named pipe or, as root, /dev/null itself."""
+    pipe = tmp_path / "pipe.npz"
+    os.mkfifo(pipe)
+    with pytest.raises(ValueError, match="pipe.npz' exists and is not a regular file"):
+        _model().save(pipe)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.npz"]
+    with pytest.raises(IsADirectoryError):
+        _model().save(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_save_through_a_symbolic_link_writes_its_target(tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    target, link = tmp_path / "models" / "model.npz", tmp_path / "link.npz"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    _model().save(link)
+    assert link.is_symlink() and _unchanged(nn.load(target), _state(_model()))
+
+
+def test_a_network_with_parameters_of_its_own_saves_without_an_architecture(tmp_path: Path) -> None:
+    from tinygrad_edu import Value
+
+    class Scaled(nn.Network):
+        def __init__(self) -> None:
+            super().__init__(nn.Layer(2, 1, rng=0))
+            self.scale = Value(np.array([2.5]))
+
+    model = Scaled()
+    model.save(tmp_path / "scaled.npz")
+    assert sorted(nn.load_state(tmp_path / "scaled.npz")) == ["layers.1.biases", "layers.1.weights", "scale"]
+    other = Scaled()
+    other.scale.data = np.array([0.0])
+    assert _unchanged(other.load(tmp_path / "scaled.npz"), _state(model))
+    with pytest.raises(ValueError, match="no architecture"):
+        nn.load(tmp_path / "scaled.npz")

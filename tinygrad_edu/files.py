@@ -1,0 +1,65 @@
+"""Opening the files a user names: paths only, regular files only, so that reading can neither block nor touch
+a file the caller still owns.
+
+Standard library only; used by :mod:`tinygrad_edu.serialization` (model files) and :mod:`tinygrad_edu.data`.
+
+* An integer is refused rather than taken as a file descriptor: reading from it and closing it would take the
+  caller's file away.
+* A named pipe, a terminal or a device is refused before anything is read from it: opening a pipe nobody writes
+  to would wait forever, and ``/dev/zero`` never ends.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import BinaryIO
+
+__all__ = ["checked_path", "open_regular_file"]
+
+PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+
+
+def checked_path(path: object, operation: str) -> str | bytes:
+    """``path`` as a ``str`` (or ``bytes``) file name; anything else is a ``TypeError`` naming ``operation``
+    (an int too: it would be taken as a file descriptor)."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        name = os.fspath(path)
+        if name:
+            return name
+        raise ValueError(f"{operation}: the file name is empty")
+    raise TypeError(f"{operation}: expected a file path (str or os.PathLike), got {type(path).__name__} "
+                    f"{str(path)[:60]}; file descriptors and open files are not accepted")
+
+
+def _kind(mode: int) -> str:
+    kinds = [(stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket")]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def open_regular_file(path: object, operation: str) -> BinaryIO:
+    """Open ``path`` for reading in binary mode if it is a regular file (following symbolic links).
+
+    Raises ``TypeError`` for a non-path, ``FileNotFoundError``/``PermissionError``/``IsADirectoryError`` as
+    ``open`` would, and ``ValueError`` for a pipe, device or socket.  The file is opened without blocking, so a
+    pipe nobody writes to is refused at once instead of waiting.
+    """
+    name = checked_path(path, operation)
+    descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"{operation}: {os.fsdecode(name)!r} is {_kind(mode)}, not a regular file")
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -1,0 +1,372 @@
+"""The model file format: named arrays and an architecture in an ``.npz`` file, read back exactly, without pickle.
+
+A model file is a zip archive of ``.npy`` entries, the layout ``numpy.savez`` writes:
+
+* ``__format__.npy``: the text :data:`FORMAT` (``"tinygrad_edu.state/2"``);
+* ``__architecture__.npy`` (networks of named activations only): JSON text
+  ``{"layers": [{"in_size": 1, "out_size": 12, "activation": "relu", "name": null}, ...]}``;
+* one float32 or float64 array per parameter, named as :meth:`Module.named_parameters` names it:
+  ``layers.1.weights``, ``layers.1.biases`` for the first layer.  Layers count from 1, as ``W¹`` in the seed's
+  figures (``α⁰`` is the input).  Files of format ``tinygrad_edu.state/1`` counted list positions from 0
+  (``layers.0.weights``); they are still read, each number in a name moved up by one.
+
+Reading trusts nothing in the file.  Entries are checked from the zip directory and the ``.npy`` headers against
+what is expected (the stored architecture, or the model being loaded into) before their data is read; entries
+that are not needed are refused unread; nothing larger than :data:`MAX_PARAMETERS` numbers is ever allocated.
+Any damage is a :class:`ModelFileError` (a ``ValueError``) naming the file; no pickle is ever loaded.
+
+    >>> import numpy as np, os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save(os.path.join(folder, "layer.npz"), {"weights": np.ones((2, 1)), "biases": np.zeros(1)})
+    ...     state, architecture = read(os.path.join(folder, "layer.npz"))
+    >>> state["weights"].tolist(), architecture
+    ([[1.0], [1.0]], None)
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import uuid
+import zipfile
+import zlib
+from collections.abc import Mapping
+from typing import IO, Any
+
+import numpy as np
+
+from tinygrad_edu.files import PathLike, checked_path, open_regular_file
+from tinygrad_edu.functional import ACTIVATIONS
+
+__all__ = ["FORMAT", "MAX_PARAMETERS", "ModelFileError", "save", "read", "parameter_shapes",
+           "check_parameter_count", "counted_from_1"]
+
+#: The marker entry that says a file holds a tinygrad_edu model; layers count from 1.
+FORMAT = "tinygrad_edu.state/2"
+#: The first format, whose parameter names counted list positions from 0; read, never written.
+FORMAT_1 = "tinygrad_edu.state/1"
+#: The most numbers (weights and biases) a model may hold: 10**8, 800 MB in float64.  Larger layers are
+#: refused when they are built and when a file declares them.
+MAX_PARAMETERS = 100_000_000
+_FORMAT_KEY, _ARCHITECTURE_KEY = "__format__", "__architecture__"
+_MAX_MARKER_BYTES, _MAX_ARCHITECTURE_BYTES = 1024, 1 << 20  # declared sizes above these are refused unread
+_MAX_HEADER_BYTES = 10_000
+Architecture = dict[str, Any]  # {"layers": [{"in_size": ..., "out_size": ..., "activation": ..., "name": ...}]}
+_COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+# What reading a damaged zip or .npy can raise; each becomes a ModelFileError.
+_DAMAGE = (ValueError, TypeError, KeyError, EOFError, OSError, OverflowError, SyntaxError, RuntimeError,
+           NotImplementedError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error)
+
+
+class ModelFileError(ValueError):
+    """A model file that is not ours, damaged, or does not fit what it is loaded into."""
+
+
+def check_parameter_count(count: int, what: str) -> None:
+    """Refuse a model of more than :data:`MAX_PARAMETERS` numbers, naming ``what`` and the size."""
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"{what} would hold {count:,} parameters; the limit is {MAX_PARAMETERS:,} "
+                         "(tinygrad_edu.serialization.MAX_PARAMETERS)")
+
+
+# --- the architecture -------------------------------------------------------------------------------------
+
+def _short(value: Any) -> str:
+    return repr(value)[:40]
+
+
+def _is_size(n: Any) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+
+def _layer_problem(i: int, spec: Any, previous: Any) -> str | None:
+    """What is wrong with the ``i``-th layer (counting from 1) of a stored architecture, or None."""
+    if not isinstance(spec, dict):
+        return f"layer {i} is {_short(spec)}, not a mapping"
+    sizes = spec.get("in_size"), spec.get("out_size")
+    if not all(map(_is_size, sizes)):
+        return f"layer {i} has sizes {_short(sizes[0])} → {_short(sizes[1])}; expected positive ints"
+    activation = spec.get("activation")
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        return f"layer {i} has unknown activation {_short(activation)}"
+    if not isinstance(spec.get("name"), (str, type(None))):
+        return f"layer {i} has name {_short(spec.get('name'))}; expected a string"
+    if previous is not None and sizes[0] != previous["out_size"]:
+        return f"layer {i - 1} gives {previous['out_size']} outputs but layer {i} takes {sizes[0]}"
+    return None
+
+
+def parameter_shapes(architecture: Any) -> dict[str, tuple[int, ...]]:
+    """The parameter shapes a stored architecture describes, ``{"layers.1.weights": (1, 12), ...}``.
+
+    Raises ``ValueError`` if the architecture is malformed, its layers do not fit one another, or it would hold
+    more than :data:`MAX_PARAMETERS` numbers, so that nothing is built from a damaged description.
+
+        >>> parameter_shapes({"layers": [{"in_size": 2, "out_size": 3, "activation": "relu", "name": None}]})
+        {'layers.1.weights': (2, 3), 'layers.1.biases': (3,)}
+    """
+    damaged = "the stored architecture is damaged:"
+    layers = architecture.get("layers") if isinstance(architecture, dict) else None
+    if not isinstance(layers, list) or not layers:
+        raise ValueError(f"{damaged} expected {{'layers': [...]}} with at least one layer, "
+                         f"got {_short(architecture)}")
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, spec in enumerate(layers, start=1):
+        problem = _layer_problem(i, spec, layers[i - 2] if i > 1 else None)
+        if problem:
+            raise ValueError(f"{damaged} {problem}")
+        shapes[f"layers.{i}.weights"] = (spec["in_size"], spec["out_size"])
+        shapes[f"layers.{i}.biases"] = (spec["out_size"],)
+    sizes = "-".join(str(size) for size in [layers[0]["in_size"]] + [spec["out_size"] for spec in layers])
+    check_parameter_count(sum(math.prod(shape) for shape in shapes.values()), f"the stored architecture {sizes}")
+    return shapes
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays to write: names that are strings and not the format's own, finite float32/float64 data."""
+    arrays = {}
+    for name, value in state.items():
+        if not isinstance(name, str) or not name or name in (_FORMAT_KEY, _ARCHITECTURE_KEY):
+            raise ValueError(f"save: {name!r} cannot name a parameter")
+        array = np.asarray(getattr(value, "data", value))
+        if array.dtype not in (np.float32, np.float64):
+            raise ValueError(f"save: parameter {name!r} has dtype {array.dtype}; expected float32 or float64")
+        if not np.isfinite(array).all():
+            raise ValueError(f"save: parameter {name!r} holds NaN or inf; such a model cannot be loaded back")
+        arrays[name] = array
+    return arrays
+
+
+def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | None = None) -> None:
+    """Write ``state`` (names to arrays) and ``architecture`` to ``path`` in the format above.
+
+    The file is written next to its destination and then renamed, so an interrupted save never leaves a
+    half-written model behind.  Anything :func:`read` would refuse (NaN weights, an architecture that does not
+    describe the arrays) is refused here, before writing.
+    """
+    name = checked_path(path, "save")
+    arrays = _checked_state(state)
+    entries: dict[str, np.ndarray] = {_FORMAT_KEY: np.array(FORMAT)}
+    if architecture is not None:
+        shapes = parameter_shapes(architecture)
+        if shapes != {key: array.shape for key, array in arrays.items()}:
+            raise ValueError("save: the architecture does not describe the parameters")
+        entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
+    entries.update(arrays)
+    destination = _destination(name)
+    folder, base = os.path.split(destination)
+    temporary = os.path.join(folder, f".{os.fsdecode(base)}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temporary, "xb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+            for key, array in entries.items():  # the usual permissions (umask), unlike mkstemp's 0600
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
+        os.replace(temporary, destination)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _destination(name: str | bytes) -> str:
+    """Where to write: the file a symbolic link points to (the link stays), in a folder that exists, and not
+    over a folder, pipe or device (renaming onto ``/dev/null`` would replace the device)."""
+    destination = os.path.realpath(os.fsdecode(name))
+    folder = os.path.dirname(destination)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: the folder {os.fsdecode(folder)!r} "
+                                "does not exist")
+    if os.path.isdir(destination):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
+    if os.path.exists(destination) and not os.path.isfile(destination):
+        raise ValueError(f"save: {os.fsdecode(name)!r} exists and is not a regular file; it is left alone")
+    return destination
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None
+         ) -> tuple[dict[str, np.ndarray], Architecture | None]:
+    """The parameters (by name) and the architecture (or None) stored in a model file.
+
+    ``shapes`` are the parameter shapes of the model being loaded into, if any: the file must hold exactly
+    those.  A stored architecture must describe exactly the stored entries.  Raises :class:`ModelFileError`
+    (a ``ValueError``) for a file that is not ours, damaged or does not fit, ``ValueError`` for a pipe or
+    device, ``TypeError`` for something that is not a path; ``FileNotFoundError`` etc. as ``open`` does.
+    """
+    where = f"load: {os.fsdecode(checked_path(path, 'load'))!r}"
+    with open_regular_file(path, "load") as file:
+        try:
+            return _read_archive(file, shapes, where)
+        except ModelFileError:
+            raise
+        except RecursionError:
+            raise ModelFileError(f"{where}: the stored architecture is damaged: nested too deeply") from None
+        except _DAMAGE as error:
+            raise ModelFileError(f"{where} is not a readable tinygrad_edu model file (.npz): "
+                                 f"{type(error).__name__}: {error}") from None
+
+
+def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None, where: str
+                  ) -> tuple[dict[str, np.ndarray], Architecture | None]:
+    start = file.read(6)
+    if start == b"\x93NUMPY":
+        raise ModelFileError(f"{where} holds a single array (.npy), not a set of named arrays")
+    if start[:4] != b"PK\x03\x04":
+        raise ModelFileError(f"{where} is not an .npz archive (it lacks the zip header)")
+    file.seek(0)
+    with zipfile.ZipFile(file) as archive:
+        members = _members(archive, where)
+        marker = _read_text(archive, members.pop(_FORMAT_KEY, None), _MAX_MARKER_BYTES, "format", where)
+        if marker not in (FORMAT, FORMAT_1):
+            raise ModelFileError(f"{where} has format {marker[:60]!r}; this version reads {FORMAT!r}")
+        architecture_entry = members.pop(_ARCHITECTURE_KEY, None)
+        if marker == FORMAT_1:
+            members = {counted_from_1(name): info for name, info in members.items()}
+        architecture = None
+        if architecture_entry is not None:
+            text = _read_text(archive, architecture_entry, _MAX_ARCHITECTURE_BYTES, "architecture", where)
+            architecture = _parsed_architecture(text, where)
+        expected = _expected_shapes(architecture, shapes, members, where)
+        state = {name: _read_parameter(archive, info, name, None if expected is None else expected[name], where)
+                 for name, info in members.items()}
+        return state, architecture
+
+
+def counted_from_1(name: str) -> str:
+    """A format-1 name with its list positions counted from 1: ``layers.0.weights`` → ``layers.1.weights``."""
+    return ".".join(str(int(part) + 1) if part.isascii() and part.isdigit() else part for part in name.split("."))
+
+
+def _members(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
+    """The archive's entries by name (without ``.npy``), after checking the directory: no foreign, duplicate,
+    encrypted or oddly compressed entries.  Nothing is read."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        name = info.filename
+        if not name.endswith(".npy") or name[:-4] in members:
+            what = "appears twice" if name.endswith(".npy") else "is not an .npy array"
+            raise ModelFileError(f"{where} is not a tinygrad_edu model file: its entry {name[:60]!r} {what}")
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"{where}: entry {name[:60]!r} is encrypted")
+        if info.compress_type not in _COMPRESSIONS:
+            raise ModelFileError(f"{where}: entry {name[:60]!r} uses zip compression method "
+                                 f"{info.compress_type}; only stored (0) and deflated (8) are read")
+        members[name[:-4]] = info
+    return members
+
+
+def _parsed_architecture(text: str, where: str) -> Architecture:
+    try:
+        architecture: Architecture = json.loads(text)
+    except ValueError as error:
+        raise ModelFileError(f"{where}: the stored architecture is damaged: {error}") from None
+    try:
+        parameter_shapes(architecture)
+    except ValueError as error:
+        raise ModelFileError(f"{where}: {error}") from None
+    return architecture
+
+
+def _same_names(wanted: Mapping[str, Any], members: Mapping[str, Any], whose: str, where: str) -> None:
+    missing = [name for name in wanted if name not in members]
+    extra = [name[:60] for name in members if name not in wanted]
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing[:5])}"] if missing else []) + (
+            [f"unexpected {', '.join(extra[:5])}"] if extra else [])
+        raise ModelFileError(f"{where} does not fit {whose}: {'; '.join(parts)}")
+
+
+def _expected_shapes(architecture: Architecture | None, shapes: Mapping[str, tuple[int, ...]] | None,
+                     members: Mapping[str, zipfile.ZipInfo], where: str) -> dict[str, tuple[int, ...]] | None:
+    """The shape every entry must have, from the stored architecture and the model loaded into (None if there
+    is neither); the entries must be exactly the expected ones."""
+    expected = None
+    if architecture is not None:
+        expected = parameter_shapes(architecture)
+        _same_names(expected, members, f"the stored architecture ({len(architecture['layers'])} layer(s))", where)
+    if shapes is not None:
+        _same_names(shapes, members, "the model", where)
+        model = {name: tuple(shape) for name, shape in shapes.items()}
+        for name in model:
+            if expected is not None and model[name] != expected[name]:
+                raise ModelFileError(f"{where}: entry {name!r} has shape {expected[name]} in the stored "
+                                     f"architecture but {model[name]} in the model")
+        expected = model
+    if expected is None and sum(info.file_size for info in members.values()) > 8 * MAX_PARAMETERS + (
+            _MAX_HEADER_BYTES * len(members)):
+        raise ModelFileError(f"{where}: its entries declare more than {MAX_PARAMETERS:,} numbers")
+    return expected
+
+
+def _npy_header(member: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, Fortran order and dtype from an ``.npy`` header (version 1.0 or 2.0), parsed without pickle."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(member, max_header_size=_MAX_HEADER_BYTES)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(member, max_header_size=_MAX_HEADER_BYTES)
+    raise ValueError(f".npy format version {version} is not read")
+
+
+def _read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, check: Any, where: str) -> np.ndarray:
+    """Open one entry, let ``check(shape, dtype)`` judge its header, then read exactly its data.
+
+    The entry's declared size must be the header plus the data the header promises, so no more is ever read
+    or allocated than the header (already checked) says; the zip's CRC is verified at the end."""
+    with archive.open(info) as member:
+        shape, fortran, dtype = _npy_header(member)
+        check(shape, dtype)
+        size = math.prod(shape) * dtype.itemsize
+        if info.file_size != member.tell() + size:
+            raise ModelFileError(f"{where}: entry {info.filename[:60]!r} declares {info.file_size} bytes but its "
+                                 f"header describes {member.tell() + size}")
+        data = member.read(size)
+        if len(data) != size or member.read(1):
+            raise ModelFileError(f"{where}: entry {info.filename[:60]!r} is truncated")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return np.ascontiguousarray(array, dtype=dtype.newbyteorder("="))
+
+
+def _read_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, limit: int, what: str, where: str) -> str:
+    """The text of the format marker or the architecture entry, a 0-d unicode array of at most ``limit`` bytes."""
+    if info is None:
+        raise ModelFileError(f"{where} is not a tinygrad_edu model file: its {what} entry "
+                             f"{'__' + what + '__'!r} is missing")
+
+    def check(shape: tuple[int, ...], dtype: np.dtype) -> None:
+        if shape != () or dtype.kind != "U":
+            raise ModelFileError(f"{where}: the {what} entry is not a text (shape {shape}, dtype {dtype})")
+
+    if info.file_size > limit:
+        raise ModelFileError(f"{where}: the {what} entry declares {info.file_size} bytes; at most {limit} are read")
+    return str(_read_data(archive, info, check, where).item())
+
+
+def _read_parameter(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: tuple[int, ...] | None,
+                    where: str) -> np.ndarray:
+    def check(found: tuple[int, ...], dtype: np.dtype) -> None:
+        if dtype.kind != "f" or dtype.itemsize not in (4, 8):
+            raise ModelFileError(f"{where}: entry {name!r} has dtype {dtype}; expected float32 or float64")
+        if shape is not None and found != shape:
+            raise ModelFileError(f"{where}: entry {name!r} has shape {found} but {shape} is expected")
+        if shape is None and math.prod(found) > MAX_PARAMETERS:
+            raise ModelFileError(f"{where}: entry {name!r} declares shape {found}, more than "
+                                 f"{MAX_PARAMETERS:,} numbers")
+
+    if shape is not None and info.file_size > _MAX_HEADER_BYTES + 16 + 8 * math.prod(shape):
+        raise ModelFileError(f"{where}: entry {name!r} declares {info.file_size} bytes, more than an array of "
+                             f"shape {shape} needs")
+    array = _read_data(archive, info, check, where)
+    if not np.isfinite(array).all():
+        raise ModelFileError(f"{where}: entry {name!r} holds NaN or inf")
+    return array
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
