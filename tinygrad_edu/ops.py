@@ -204,11 +204,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.divide(np.maximum(e, x >= 0, out=e), denominator, out=denominator)
 
 
-def _sigmoid_slope(x):
-    """σ'(x) = σ(x)·σ(−x) = e / (1 + e)² with e = e^−|x|: one exponential, never overflowing, and keeping its
-    digits where σ(x) is close to 1 (where σ(x)(1 − σ(x)) would lose them).  On arrays ``*=`` and ``/=`` work in
-    place; on Values they make new recorded Values, so the same lines differentiate again."""
-    e = exp(-absolute(x))
+def _sigmoid_slope(x, scale: float = 1.0):
+    """σ'(scale·x) = σ(scale·x)·σ(−scale·x) = e / (1 + e)² with e = e^−|scale·x|: one exponential, never overflowing,
+    and keeping its digits where σ is close to 1 (where σ(1 − σ) would lose them).  On arrays ``*=`` and ``/=`` work
+    in place; on Values they make new recorded Values, so the same lines differentiate again."""
+    e = exp(absolute(x) * -scale)
     square = 1 + e
     square *= square
     e /= square
@@ -218,7 +218,7 @@ def _sigmoid_slope(x):
 # σ'(x) = σ(x)(1 − σ(x)) = σ(x)·σ(−x), computed from x alone (see _sigmoid_slope)
 sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * _sigmoid_slope(x))
 # tanh'(x) = 1 − tanh²(x) = 4·σ(2x)·σ(−2x) = 4σ'(2x), a form that keeps its digits where tanh(x) is close to ±1
-tanh = Op("tanh", np.tanh, lambda g, out, x: g * (4 * _sigmoid_slope(2 * x)))
+tanh = Op("tanh", np.tanh, lambda g, out, x: g * (4 * _sigmoid_slope(x, 2.0)))
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # relu' = [x > 0]
 leaky_relu = Op("leaky_relu",
                 lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
