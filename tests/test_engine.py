@@ -716,3 +716,9 @@ def test_power_keeps_its_mixed_second_derivative_at_exponent_zero() -> None:
     zero = Value([0.0, 2.0])
     (zero ** Value([0.0, 0.0])).sum().backward()  # 0⁰: the slope of the constant a⁰ = 1 is 0, not NaN
     np.testing.assert_array_equal(zero.grad, [0.0, 0.0])
+
+
+def test_log_softmax_keeps_its_digits_when_one_input_dominates() -> None:
+    x = Value([0.0, -40.0])
+    out = F.log_softmax(x)   # ln(1 / (1 + e⁻⁴⁰)) = −ln(1 + e⁻⁴⁰) ≈ −e⁻⁴⁰
+    assert out.data[0] == pytest.approx(-np.exp(-40.0), rel=1e-15) and out.data[1] == pytest.approx(-40.0, rel=1e-15)
