@@ -3,6 +3,7 @@ constant arrays, the heap of creation numbers in backward.  Each is checked agai
 
 from __future__ import annotations
 
+import copy
 import operator
 import warnings
 
@@ -76,3 +77,15 @@ def test_backward_visits_a_diamond_once_per_node_after_all_its_users():
     y.backward()
     assert x.grad.item() == 6 * 9 + 2
     assert a.grad.item() == b.data.item() + 1 and b.grad.item() == a.data.item()
+
+
+def test_a_deep_copy_of_a_graph_used_with_the_original_gets_its_own_gradients():
+    w = Value(np.ones(3))
+    w_copy = copy.deepcopy(w)  # the same creation number as w: backward must still tell them apart
+    (w * 2.0 + w_copy * 3.0).sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0] and w_copy.grad.tolist() == [3.0, 3.0, 3.0]
+    x = Value(2.0)
+    h = x * x
+    h_copy = copy.deepcopy(h)  # copies x too
+    (h * 3.0 + h_copy * 5.0).backward()
+    assert x.grad.item() == 12.0 and h_copy.parents[0].grad.item() == 20.0

@@ -184,7 +184,7 @@ def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tupl
 def _binary(op: Op, a: Value, b: Any) -> Value:
     """``apply`` for the arithmetic operators, where ``a`` is known to be a Value (the hot path)."""
     if b.__class__ is not Value:
-        b = _operand(op, b, a.data.dtype)
+        b = _shared_operand(op, b, a.data.dtype)
     if a.data.dtype is _FLOAT64 and b.data.dtype is _FLOAT64 and not (a.data.ndim or b.data.ndim):
         out = _float_arithmetic(op, a.data, b.data)
         if out is not None:
@@ -194,7 +194,7 @@ def _binary(op: Op, a: Value, b: Any) -> Value:
 
 def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
     """``a ∘ b`` for a constant ``a`` on the left (``2 * x``)."""
-    return _binary(op, _operand(op, a, b.data.dtype), b)
+    return _binary(op, _shared_operand(op, a, b.data.dtype), b)
 
 
 #: + − × ÷ of two single float64 numbers done by Python floats: IEEE double arithmetic like numpy's, so the same
@@ -217,20 +217,18 @@ def _float_arithmetic(op: Op, a: np.ndarray, b: np.ndarray) -> np.ndarray | None
     return np.array(result) if low <= abs(result) <= high else None  # NaN fails both comparisons
 
 
-def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
-    """A constant operand of ``op``; what cannot be one is a TypeError naming the operation."""
-    number = x.__class__ is float or x.__class__ is int
-    if number:
-        array = _NUMBER_ARRAYS.get((x, dtype))
-        if array is not None:
-            return _node(Value, array, False, (), None, None)
-    elif isinstance(x, Value):  # a subclass of Value (the fast paths test for Value itself)
-        return x
-    try:
-        constant = Value._constant(x, dtype)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand ({error})") from None
-    if number and x:  # not zero: 0.0 and -0.0 are the same key
+def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
+    """The constant operand of an arithmetic operator.  A Python number's array (the 1.001 of ``y * 1.001``) is made
+    once per number and dtype and shared, read-only, by the constant Values of that number: this saves an array per
+    operation (time, and a fifth of a scalar node's memory), while each use keeps a Value (a node in drawings) of its
+    own.  The operators always compute new arrays, so no result is a read-only view of a shared number."""
+    if x.__class__ is not float and x.__class__ is not int:
+        return _operand(op, x, dtype)  # arrays are never shared: the caller may change them later
+    array = _NUMBER_ARRAYS.get((x, dtype))
+    if array is not None:
+        return _node(Value, array, False, (), None, None)
+    constant = _operand(op, x, dtype)
+    if x:  # not zero: 0.0 and -0.0 are the same key
         if len(_NUMBER_ARRAYS) >= 1024:
             _NUMBER_ARRAYS.clear()
         constant.data.flags.writeable = False
@@ -238,11 +236,19 @@ def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
     return constant
 
 
-#: The arrays of constants made from Python numbers (the 1.001 of ``y * 1.001``), one per number and dtype, shared
-#: read-only by every constant Value of that number: this saves making an array per operation (time, and a fifth of
-#: a scalar node's memory).  Each use still gets a Value of its own (a node of its own in drawings).  Arrays given
-#: by the caller are never kept here (the caller may change them later).
 _NUMBER_ARRAYS: dict[tuple[Any, np.dtype | None], np.ndarray] = {}
+
+
+def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
+    """A constant operand of ``op``; what cannot be one is a TypeError naming the operation."""
+    if isinstance(x, Value):  # a subclass of Value (the fast paths test for Value itself)
+        return x
+    try:
+        return Value._constant(x, dtype)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand ({error})") from None
+
+
 _NO_PARAMS: dict = {}
 _new_value = object.__new__
 
@@ -633,15 +639,15 @@ def _index_part(key: Any) -> Any:
 
 def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
     """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see
-    ``_creation``), its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Nodes are
-    known by their creation numbers (unique ints, so the heap holds plain ints and nothing is allocated per node)."""
+    ``_creation``), its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded."""
     checked = _Mode.detect_anomaly or graph
-    pending: dict[int, Any] = {output._order: seed}  # gradients summed so far, by creation number
-    nodes: dict[int, Value] = {output._order: output}
-    waiting = [output._order]  # creation numbers of the nodes with a gradient: the smallest is the newest
+    pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
+    # Nodes with a gradient, newest first.  Copies of a graph (copy.deepcopy) share creation numbers: the ties are
+    # broken by identity, so the heap never compares two Values.
+    waiting: list[tuple[int, int, Value]] = [(output._order, id(output), output)]
     while waiting:
-        order = heapq.heappop(waiting)
-        node, g = nodes.pop(order), pending.pop(order)
+        node = heapq.heappop(waiting)[2]
+        g = pending.pop(id(node))
         op = node._op
         if op is None:  # a leaf: accumulate, in an array of its own
             node.grad = _accumulate(node.grad, g, graph)
@@ -664,12 +670,11 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             if checked or grad_in.__class__ is not np.ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
                 grad_in = _fit(grad_in, parent, op)
-            key = parent._order
+            key = id(parent)
             previous = pending.get(key)
             if previous is None:
                 pending[key] = grad_in
-                nodes[key] = parent
-                heapq.heappush(waiting, key)
+                heapq.heappush(waiting, (parent._order, key, parent))
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
