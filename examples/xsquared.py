@@ -1,10 +1,12 @@
-"""The seed's demonstration (sections 5 to 7.3): a 1-12-12-1 network learns f(x) = x² on [−1, 1], three ways.
+"""The seed's demonstration (sections 5 to 7.3): a 1-12-12-1 network learns f(x) = x² on [−1, 1], three ways,
+and a 1-8-1 network a fourth, second-order way.
 
-All three start from the same weights and biases and see the same 1000 samples:
+The first three start from the same weights and biases; all four see the same 1000 samples:
 
 1. random search (section 5): change every parameter at random, keep the change only if the average cost fell;
 2. gradient descent with a fixed learning rate η (sections 7.1, 7.2), in batches of 5 samples (section 7.4);
-3. gradient descent with Armijo steps (section 6.2.1), on all samples at once: the cost never increases.
+3. gradient descent with Armijo steps (section 6.2.1), on all samples at once: the cost never increases;
+4. Newton's method with Armijo steps (sections 6.1, 6.2): the direction from the Hessian, (H + λI)d = −∇C.
 
 Then it prints the outputs at the seed's test inputs x = 0.1, 0.5, −1, 0.01 next to their targets, checks the
 goals and writes the pictures (cost per episode, the section 6.3 dependency tree, the trained network) into a
@@ -26,8 +28,9 @@ def main() -> None:
     args = parser.parse_args()
     began = time.perf_counter()
 
-    # The three methods and their settings are listed once, in tinygrad_edu/demo.py (_METHODS); each run trains
-    # a fresh copy of the same starting network on the same 1000 samples with tinygrad_edu.training.fit.
+    # The four methods and their settings are listed once, in tinygrad_edu/demo.py (_METHODS); each run trains
+    # on the same 1000 samples with tinygrad_edu.training.fit, the first three a fresh copy of the same starting
+    # 1-12-12-1 network, Newton's method a 1-8-1 network (its Hessian has to stay small).
     def report(run: demo.Run) -> None:
         print(f"{run.name}: {run.episodes} episodes, cost {run.history.cost[0]:.3g} → {run.final_cost:.2e}")
 

@@ -1,4 +1,4 @@
-"""Regenerate the README's pictures: docs/images/dependency_tree.svg and docs/images/cost_history.png.
+"""Regenerate the README's pictures: docs/images/dependency_tree.svg, cost_history.png and stationary_points.png.
 
     python scripts/make_readme_figures.py [output folder]      (default docs/images)
 
@@ -8,6 +8,8 @@ Deterministic: fixed seeds, no dates in the files; the same Graphviz and matplot
   sample x = 0.5 with target y = x² = 0.25, after one forward and backward pass.
 * cost_history.png: the seed's comparison (sections 5 and 7.3) on x² over [−1, 1]: random search, gradient
   descent with a fixed learning rate and gradient descent with Armijo steps, same network and start.
+* stationary_points.png: the school method of section 6.1 on C(w, b) = w³ − 3w + b³ − 3b: Newton's method for
+  ∇C = 0 from 16 starts, each point found marked by its Hessian's eigenvalues.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from tinygrad_edu import Value, nn, optim  # noqa: E402
-from tinygrad_edu.plots import plot_history  # noqa: E402
+from tinygrad_edu.calculus import stationary_point  # noqa: E402
+from tinygrad_edu.plots import plot_history, plot_stationary_points  # noqa: E402
 from tinygrad_edu.training import fit  # noqa: E402
 from tinygrad_edu.viz import draw_dependency_tree, render  # noqa: E402
 
@@ -58,10 +61,21 @@ def cost_history_figure(out: Path) -> Path:
     return path
 
 
+def stationary_points_figure(out: Path) -> Path:
+    def cost(p: Value) -> Value:
+        return p[0] ** 3 - 3 * p[0] + p[1] ** 3 - 3 * p[1]
+
+    starts = [(w, b) for w in (-2.0, -0.4, 0.4, 2.0) for b in (-2.0, -0.4, 0.4, 2.0)]
+    path = out / "stationary_points.png"
+    plot_stationary_points(cost, [stationary_point(cost, start) for start in starts], bounds=(-2.5, 2.5, -2.5, 2.5),
+                           title="C(w, b) = w³ − 3w + b³ − 3b: ∇C = 0 by Newton's method from 16 starts", path=path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0]) if argv else ROOT / "docs" / "images"
-    for path in (dependency_tree_figure(out), cost_history_figure(out)):
+    for path in (dependency_tree_figure(out), cost_history_figure(out), stationary_points_figure(out)):
         print(f"wrote {path}")
     return 0
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Op, Value, detect_anomaly, engine, is_grad_enabled, no_grad
+from tinygrad_edu import Op, Value, detect_anomaly, engine, is_grad_enabled, no_grad, ops
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays
 
@@ -722,3 +722,36 @@ def test_log_softmax_keeps_its_digits_when_one_input_dominates() -> None:
     x = Value([0.0, -40.0])
     out = F.log_softmax(x)   # ln(1 / (1 + e⁻⁴⁰)) = −ln(1 + e⁻⁴⁰) ≈ −e⁻⁴⁰
     assert out.data[0] == pytest.approx(-np.exp(-40.0), rel=1e-15) and out.data[1] == pytest.approx(-40.0, rel=1e-15)
+
+
+def test_an_op_keeps_its_own_copy_of_array_parameters() -> None:
+    x, key = Value([5.0]), np.array([1])
+    spread = ops.scatter(x, shape=(2,), key=key)  # an Op called directly, with an array parameter
+    rows = np.array([0, 0])
+    picked = Value([[1.0], [2.0]])[(rows, np.array([0, 0]))]
+    key[0], rows[:] = 0, 1
+    spread.backward(np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(x.grad, [1.0])
+    np.testing.assert_array_equal(picked.data, [1.0, 1.0])
+
+
+def test_a_float32_exponent_does_not_cost_a_float64_gradient_its_digits() -> None:
+    x = Value([1.7])
+    b = np.float32(-0.7)
+    (x ** b).backward(np.ones(1))
+    exact = float(b) * 1.7 ** (float(b) - 1)
+    assert x.grad[0] == pytest.approx(exact, rel=1e-15)
+
+
+@pytest.mark.parametrize("other", [np.array([True]), np.array([3], dtype=np.int8), np.array([2.5], dtype=np.float16),
+                                   np.array([3], dtype=np.uint8), np.bool_(True)])
+def test_small_numpy_types_beside_float32_give_float32_as_in_numpy(other) -> None:
+    x32 = np.array([1.5], dtype=np.float32)
+    assert (Value(x32) + other).dtype == (x32 + other).dtype == np.float32
+    assert (Value(x32) + np.array([3], dtype=np.int64)).dtype == np.float64  # as numpy: int64 needs float64
+
+
+def test_softmax_of_an_empty_axis_is_empty_and_abs_works() -> None:
+    empty = Value(np.zeros((3, 0)))
+    assert F.softmax(empty).shape == (3, 0) and F.log_softmax(empty).shape == (3, 0)
+    assert abs(Value(-2.0)).item() == 2.0

@@ -8,7 +8,8 @@ import inspect
 
 import pytest
 
-MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files"]
+MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files", "autodiff",
+           "calculus"]
 
 
 @pytest.mark.parametrize("name", MODULES)

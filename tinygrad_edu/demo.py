@@ -2,7 +2,7 @@
 ``examples/xsquared.py``.
 
 A 1-12-12-1 network learns ``f(x) = x²`` on ``[−1, 1]`` from 1000 samples, three ways, all from the same
-initial weights and biases:
+initial weights and biases, and a smaller network a fourth, second-order way:
 
 1. **random search** (section 5): 500 episodes of "change every parameter at random, keep the change if the
    average cost fell";
@@ -10,12 +10,16 @@ initial weights and biases:
    through the samples in batches of 5 (section 7.4), one update ``x ← x − η ∇C`` per batch, as the seed's own
    demonstration in 7.3 updated after every sample;
 3. **gradient descent with Armijo steps** (section 6.2.1): the algorithm exactly, on all samples at once, one
-   step per episode, so the cost can never increase.
+   step per episode, so the cost can never increase;
+4. **Newton's method with Armijo steps** (sections 6.1, 6.2): the direction from the Hessian, ``(H + λI)d = −∇C``,
+   on all samples, one step per episode, for a 1-8-1 tanh network (25 weights and biases).  The 193 parameters of
+   the 1-12-12-1 network would need a 193 × 193 Hessian, 193 backward passes, every episode (about 2 s each on
+   this machine): seed 6.1's reason why networks are not trained this way, in miniature.
 
     >>> from tinygrad_edu import demo
     >>> runs = demo.compare_xsquared(quick=True)
     >>> [run.name for run in runs]
-    ['random search', 'gradient descent', 'Armijo']
+    ['random search', 'gradient descent', 'Armijo', 'Newton']
     >>> print(demo.format_table(runs))            # doctest: +SKIP
 """
 
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,8 +42,8 @@ from tinygrad_edu.plots import plot_history
 from tinygrad_edu.training import History, fit
 
 __all__ = ["TEST_INPUTS", "SEED_COST", "TOLERANCE", "GOAL_EPISODES", "GOAL_SECONDS", "COMPANION_NOTE",
-           "Run", "Goal", "Artefacts", "xsquared_network", "compare_xsquared", "check_goals", "format_table",
-           "chain_cost", "write_artefacts", "run_demo"]
+           "Run", "Goal", "Artefacts", "xsquared_network", "newton_network", "compare_xsquared", "check_goals",
+           "format_table", "chain_cost", "write_artefacts", "run_demo"]
 
 #: The seed's test inputs (sections 5 and 7.3); their targets are x².
 TEST_INPUTS = (0.1, 0.5, -1.0, 0.01)
@@ -113,14 +117,24 @@ def xsquared_network(seed: int = 0) -> nn.MLP:
     return nn.MLP([1, 12, 12, 1], activation="leaky_relu", output_activation="identity", init="he", rng=seed)
 
 
-#: (name, description, optimizer from a model and a seed, episodes, episodes in a quick run, batch size)
-_METHODS: list[tuple[str, str, Callable[[nn.Module, int], optim.Optimizer], int, int, int | None]] = [
+def newton_network(seed: int = 0) -> nn.MLP:
+    """The 1-8-1 tanh network of the second-order row (25 parameters, Xavier initialisation): small enough that
+    its full Hessian is cheap.  Its settings were chosen on seeds 0-19 and checked on seeds 100-119."""
+    return nn.MLP([1, 8, 1], activation="tanh", output_activation="identity", init="xavier", rng=seed)
+
+
+#: (name, description, optimizer from a model and a seed, episodes, episodes in a quick run, batch size,
+#: network from a seed, or None for the shared 1-12-12-1 start)
+_METHODS: list[tuple[str, str, Callable[[nn.Module, int], optim.Optimizer], int, int, int | None,
+                     Callable[[int], nn.Network] | None]] = [
     ("random search", "keep a random change of size ≤ 0.1 if the cost fell (assignment §5)",
-     lambda model, seed: optim.RandomSearch(model, scale=0.1, rng=seed), 500, 100, None),
+     lambda model, seed: optim.RandomSearch(model, scale=0.1, rng=seed), 500, 100, None, None),
     ("gradient descent", "fixed η = 0.15, batches of 5 samples (assignment §7.1, §7.4)",
-     lambda model, seed: optim.GradientDescent(model, learning_rate=0.15), 50, 10, 5),
+     lambda model, seed: optim.GradientDescent(model, learning_rate=0.15), 50, 10, 5, None),
     ("Armijo", "σ = 1e-4, t = 0.5^l, all samples at once (assignment §6.2.1)",
-     lambda model, seed: optim.Armijo(model, sigma=1e-4, alpha=0.5), 500, 100, None),
+     lambda model, seed: optim.Armijo(model, sigma=1e-4, alpha=0.5), 500, 100, None, None),
+    ("Newton", "(H + λI)d = −∇C, λ = 1e-3, Armijo steps, all samples, 1-8-1 tanh network (assignment §6.1, §6.2)",
+     lambda model, seed: optim.Newton(model, damping=1e-3), 50, 10, None, newton_network),
 ]
 
 
@@ -130,19 +144,30 @@ def _outputs(model: nn.Module) -> np.ndarray:
 
 
 def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False, progress: bool = False,
-                     on_run: Callable[[Run], Any] | None = None) -> list[Run]:
-    """Train the 1-12-12-1 network on ``samples`` x² samples three ways from the same start; one :class:`Run`
-    each, in the order random search, gradient descent, Armijo.
+                     on_run: Callable[[Run], Any] | None = None, methods: Sequence[str] | None = None) -> list[Run]:
+    """Train the 1-12-12-1 network on ``samples`` x² samples three ways from the same start, and the 1-8-1
+    network of :func:`newton_network` by Newton's method; one :class:`Run` each, in the order random search,
+    gradient descent, Armijo, Newton.
 
     ``seed`` fixes the samples, the initial weights, the batch order and the random search.  ``quick`` runs a
-    fifth of the episodes (for tests).  ``on_run`` is called with each run as soon as it is done.
+    fifth of the episodes (for tests).  ``on_run`` is called with each run as soon as it is done.  ``methods``
+    picks some of the methods by name (all by default).
     """
+    names = [method[0] for method in _METHODS]
+    if methods is not None and (isinstance(methods, str) or not set(methods) <= set(names)):
+        raise ValueError(f"compare_xsquared: methods must be a list of names from {names}, got {methods!r}")
     inputs, targets = xsquared(samples, seed=seed)
     start = xsquared_network(seed).state_dict()
     runs = []
-    for name, description, make, episodes, quick_episodes, batch_size in _METHODS:
-        model = xsquared_network(seed)
-        model.load_state_dict(start)
+    for name, description, make, episodes, quick_episodes, batch_size, network in _METHODS:
+        if methods is not None and name not in methods:
+            continue
+        model: nn.Network
+        if network is None:
+            model = xsquared_network(seed)
+            model.load_state_dict(start)
+        else:
+            model = network(seed)
         optimizer = make(model, seed)
         began = time.perf_counter()
         history = fit(model, inputs, targets, cost=squared_error, optimizer=optimizer,
@@ -177,6 +202,12 @@ def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
                       f"{shown.name}: cost {shown.final_cost:.2e} after {shown.episodes} episodes, largest "
                       f"|output − x²| = {float(np.abs(shown.errors).max()):.4f}"))
     for run in runs:
+        if run.name == "Newton":
+            met = run.episodes <= GOAL_EPISODES and run.final_cost <= SEED_COST and \
+                float(np.abs(run.errors).max()) <= TOLERANCE
+            goals.append(Goal(f"the second-order method (Newton) reaches the same goal within {GOAL_EPISODES} "
+                              "episodes", met, f"cost {run.final_cost:.2e} after {run.episodes} episodes, largest "
+                              f"|output − x²| = {float(np.abs(run.errors).max()):.4f}, {run.seconds:.1f} s"))
         if run.name == "Armijo":
             ok, worst = _monotone(run.history)
             goals.append(Goal("Armijo never increases the cost between episodes", ok,
@@ -225,7 +256,8 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     - ``cost.svg``: the cost per episode of every run and Armijo's step sizes (:func:`plots.plot_history`),
       when matplotlib is installed;
     - ``dependency_tree.svg``: the seed's 6.3 tree of a one-neuron-per-layer network (:func:`chain_cost`);
-    - ``network.svg``: the seed's Figure 1 of the trained network with the lowest cost, saved as ``model.npz``;
+    - ``network.svg``: the seed's Figure 1 of the trained 1-12-12-1 network with the lowest cost, saved as
+      ``model.npz``;
     - ``results.md``: the table of :func:`format_table`.
 
     Without Graphviz's ``dot`` the drawings are written as ``.dot`` files and a note says how to render them;
@@ -234,7 +266,7 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = Artefacts()
-    best = min(runs, key=lambda run: run.final_cost)
+    best = min((run for run in runs if run.model.sizes == runs[0].model.sizes), key=lambda run: run.final_cost)
 
     path = folder / "cost.svg"
     try:
@@ -276,7 +308,8 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     def say(text: str = "") -> None:
         print(text, file=stream, flush=True)
 
-    say(f"Fitting f(x) = x² on [−1, 1] with a 1-12-12-1 network (193 weights and biases), seed {seed}"
+    say(f"Fitting f(x) = x² on [−1, 1] with a 1-12-12-1 network (193 weights and biases; Newton: 1-8-1, 25), "
+        f"seed {seed}"
         f"{', quick run' if quick else ''}:")
     runs = compare_xsquared(seed=seed, quick=quick, on_run=lambda run: say(
         f"  {run.name:<17} {run.episodes:>4} episodes  cost {run.final_cost:.2e}  {run.seconds:5.2f} s"))

@@ -85,8 +85,9 @@ def detect_anomaly() -> Iterator[None]:
         _Mode.detect_anomaly = previous
 
 
-def _to_array(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
-    """Convert user data to a float array: float32/float64 arrays keep their dtype, everything else is float64."""
+def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None = None) -> np.ndarray:
+    """Convert user data to a float array: float32/float64 arrays keep their dtype, ``dtype`` is forced, and other
+    arrays (bool, integers, float16) become what numpy makes of them beside a ``partner`` dtype (float64 alone)."""
     if isinstance(data, Value):
         return data.data
     if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2 ** 62:
@@ -106,7 +107,10 @@ def _to_array(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
                         "use real numbers (int, float or bool)")
     if dtype is not None:
         return array.astype(dtype, copy=False)
-    return array if array.dtype in _FLOAT_DTYPES else array.astype(np.float64)
+    if array.dtype in _FLOAT_DTYPES:
+        return array
+    promoted = np.float64 if partner is None else np.promote_types(array.dtype, partner)
+    return array.astype(promoted if promoted in _FLOAT_DTYPES else np.float64)
 
 
 def _shapes(values: tuple[Value, ...]) -> str:
@@ -128,10 +132,13 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     """Run ``op`` forward on the inputs' data and, when gradients are wanted, record it in the graph.
 
     Inputs that are not Values (numbers, arrays) are constants.  Python numbers take the dtype of the first Value
-    input, so ``x * 0.5`` keeps a float32 ``x`` in float32.
+    input, so ``x * 0.5`` keeps a float32 ``x`` in float32.  Arrays among the inputs and ``params`` are copied:
+    changing them afterwards cannot change a gradient.
     """
     if len(inputs) != len(op.vjps):
         raise TypeError(f"{op.name}: takes {len(op.vjps)} input(s), got {len(inputs)}")
+    if params:
+        params = {name: _own(value) for name, value in params.items()}
     dtype = None
     for x in inputs:
         if isinstance(x, Value):
@@ -326,7 +333,8 @@ class Value:
         if data.__class__ is float and dtype is not None:
             array = np.array(data, dtype)
         else:
-            array = _to_array(data, dtype if data.__class__ in (int, float, bool) else None)
+            weak = data.__class__ in (int, float, bool)  # numpy's rule: Python numbers adapt, arrays promote
+            array = _to_array(data, dtype if weak else None, partner=dtype)
             if array is data:
                 array = array.copy()
         return _node(cls, array, False, (), None, None)
@@ -568,6 +576,8 @@ class Value:
         """|x|"""
         return _record(ops.absolute, (self,), _NO_PARAMS)
 
+    __abs__ = abs  # abs(v), as for numbers
+
     def tanh(self) -> Value:
         """tanh x"""
         return _record(ops.tanh, (self,), _NO_PARAMS)
@@ -629,12 +639,20 @@ class Value:
 
 
 def _index_part(key: Any) -> Any:
-    """One part of an index, as numpy takes it, never the caller's own array (changing that array later must not
-    change the gradient): lists become arrays, an empty list an empty integer array."""
-    if isinstance(key, (list, np.ndarray)):
-        array = np.array(key)
+    """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array."""
+    if isinstance(key, list):
+        array = np.asarray(key)
         return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return key
+
+
+def _own(param: Any) -> Any:
+    """An operation's parameter as the graph keeps it: arrays (also inside tuples, as in an index) copied."""
+    if isinstance(param, np.ndarray):
+        return param.copy()
+    if isinstance(param, tuple):
+        return tuple(_own(part) for part in param)
+    return param
 
 
 def _backpropagate(output: Value, seed: Any, graph: bool) -> None:

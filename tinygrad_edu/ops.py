@@ -134,6 +134,8 @@ def _power(a, b):
 def _pow_vjp_base(g, out, a, b):
     """b·aᵇ⁻¹; where a = b = 0 that is 0·∞, but a⁰ = 1 is constant, so the slope there is 0.  Those places get a
     base of 1 before the power, so no ∞ or NaN is made even in the parts a second derivative passes through."""
+    if b.dtype != out.dtype:  # a float32 exponent of a float64 base: b − 1 in float64, as aᵇ was computed
+        b = b.astype(out.dtype)
     undefined = (b == 0) & (a == 0)
     if not undefined.any():  # the common x ** n
         return g * b * power(a, b - 1)
@@ -281,7 +283,7 @@ reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis,
 def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(x) = s − ln Σ eˢ with s = x − max x (so exp cannot overflow).  The sum is 1 (the maximum's own
     term) plus the rest, and ln(1 + rest) is taken as log1p(rest): it keeps its digits when one input dominates."""
-    if x.ndim == 0:
+    if x.ndim == 0 or x.size == 0:
         return np.zeros_like(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     rest = np.exp(shifted)
@@ -290,6 +292,8 @@ def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    if x.size == 0:
+        return np.empty_like(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 

@@ -4,6 +4,8 @@
 - :class:`GradientDescent`: ``x ← x − η ∇C`` with a fixed learning rate ``η`` (sections 6.2, 7.1, 7.2).
 - :class:`Armijo`: gradient descent whose step size obeys the Armijo condition (algorithm of section 6.2.1).
 - :class:`SGD` (with momentum) and :class:`Adam`: the batch methods that section 7.4 points to.
+- :class:`Newton`: the direction from the Hessian, ``(H + λI)d = −∇C``, with Armijo steps (sections 6.1, 6.2); it
+  needs ``step(closure)`` and computes its gradient and Hessian itself.
 
 Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or Values), has ``zero_grad()`` and
 ``step(closure=None, *, cost=None)``.  The **closure** recomputes the cost for the current parameters and returns
@@ -36,11 +38,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_edu.autodiff import gradient_and_hessian
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.seeds import generator
 
-__all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "ArmijoStep", "armijo_step",
-           "cost_with_gradient", "gradient_norm", "OPTIMIZERS"]
+__all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
+           "armijo_step", "cost_with_gradient", "gradient_norm", "OPTIMIZERS"]
 
 Closure = Callable[[], Any]
 
@@ -155,7 +158,7 @@ class ArmijoStep(NamedTuple):
 
 def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.ndarray, *, sigma: float,
                 alpha: float, fx: float | None = None, initial_step: float = 1.0,
-                max_backtracks: int = 50) -> ArmijoStep:
+                max_backtracks: int = 50, direction: np.ndarray | None = None) -> ArmijoStep:
     """The Armijo step size control (seed 6.2.1, step (ii)): with the direction ``d = −∇f(x)``, the largest
     ``t = initial_step · αˡ``, ``l = 0, 1, …, max_backtracks``, with
 
@@ -164,6 +167,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     (``initial_step = 1`` is the seed's ``t = αˡ``); σ, α ∈ (0, 1).  ``f`` maps a point (a numpy array shaped
     like ``x``) to a float; ``fx`` is ``f(x)`` if already known.  A trial whose cost is NaN counts as failing the
     condition.  Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
+    ``direction`` replaces ``d = −∇f(x)`` by another descent direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the
+    rule and its guarantee (the cost never rises) hold for any of them.
 
         >>> import numpy as np
         >>> f = lambda p: float(p @ p)                  # φ(t) = (1 − 2t)² along d = −∇f(1) = −2
@@ -171,8 +176,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
         ArmijoStep(step=0.5, trials=[(1.0, 1.0), (0.5, 0.0)])
     """
     f0 = float(f(x)) if fx is None else float(fx)
-    direction = -gradient
-    slope = float(np.dot(gradient.ravel(), direction.ravel()))  # ∇f(x)ᵀd = −‖∇f(x)‖²
+    direction = -gradient if direction is None else direction
+    slope = float(np.dot(gradient.ravel(), direction.ravel()))  # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x)
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
@@ -495,6 +500,130 @@ class RandomSearch(Optimizer):
             _restore(pairs, start)
             self.last_cost = before
         return cost
+
+
+# --- Newton's method -------------------------------------------------------------------------------------------
+class Newton(Optimizer):
+    """Newton's method with the Armijo step size: the second-order way down (seed 6.1 and 6.2).
+
+    With the parameters flattened into one vector x (n numbers), the gradient g = ∇C(x) and the Hessian H = ∇²C(x)
+    (both from the engine: one recorded backward pass, then n more for H), the direction solves
+
+        ``(H + λI) d = −g``      (λ = ``damping``)
+
+    which jumps to the minimum of the quadratic model ``C(x) + gᵀd + ½dᵀHd``: for a convex quadratic with
+    ``damping=0`` one step lands exactly on the minimum.  The step ``x ← x + t·d`` takes the seed's Armijo rule
+    ``C(x + t·d) ≤ C(x) + σ·t·gᵀd`` with ``t = αˡ``, largest first: the rule holds for *any* descent direction
+    (``gᵀd < 0``), not only for ``d = −g``, so the cost never increases.  Where H + λI is not positive definite
+    (H has an eigenvalue ≤ −λ: a saddle or a maximum nearby), λ is raised to ``damping − λ_min(H)`` so that the
+    model is convex again and ``d`` points downhill (``last_damping`` is the λ used).  With ``damping=0`` there
+    is no such margin: then, and wherever the solve fails, ``d = −g`` is used instead (plain Armijo gradient
+    descent for that step) and ``last_fallback`` is True.  A larger ``damping`` bends ``d`` towards −g.
+
+    The cost: n backward passes per step and an n × n solve, fine for tens or a few hundred parameters, hopeless
+    for millions (seed 6.1; ``benchmarks/bench_second_order.py``).  ``step(closure)`` needs the closure;
+    ``cost=`` (the closure's cost at the current point, graph still in place) saves one forward pass.  After a
+    step: ``last_step_size`` (t, 0 if no t was accepted), ``last_cost``, ``last_fallback``, ``last_failed``.
+
+        >>> from tinygrad_edu import Value, optim
+        >>> x = Value([3.0, -2.0])
+        >>> opt = optim.Newton([x])
+        >>> _ = opt.step(lambda: ((x - 1.0) ** 2).sum() + x[0] * x[1])     # a convex quadratic
+        >>> x.data.round(6)                                                  # its minimum (2/3, 2/3), in one step
+        array([0.666667, 0.666667])
+    """
+
+    _settings = ("damping", "sigma", "alpha", "max_backtracks")
+
+    def __init__(self, params: Any, damping: float = 0.0, sigma: float = 1e-4, alpha: float = 0.5,
+                 max_backtracks: int = 50) -> None:
+        super().__init__(params)
+        self.damping = _number(damping, "damping", "Newton")
+        if self.damping < 0:
+            raise ValueError(f"Newton: damping must be >= 0, got {self.damping}")
+        self.sigma = _in_unit(sigma, "sigma", "Newton")
+        self.alpha = _in_unit(alpha, "alpha", "Newton")
+        if isinstance(max_backtracks, bool) or not isinstance(max_backtracks, (int, np.integer)) \
+                or max_backtracks < 0:
+            raise ValueError(f"Newton: max_backtracks must be an int >= 0, got {max_backtracks!r}")
+        self.max_backtracks = int(max_backtracks)
+        self.last_cost: float | None = None
+        self.last_fallback = False
+        self.last_failed = False
+        self.last_damping: float | None = None
+
+    def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
+        self._check_step(closure, cost, needs_closure=True)
+        assert closure is not None
+        if not (isinstance(cost, Value) and cost.requires_grad):
+            cost = closure()
+            if not isinstance(cost, Value) or not cost.requires_grad:
+                raise TypeError("Newton.step: the closure must return the cost as a Value that depends on the "
+                                "parameters (computed outside no_grad)")
+        f0 = _cost_value(cost, "Newton.step")
+        gradient, hessian = gradient_and_hessian(cost, self.params)
+        if not (np.isfinite(gradient).all() and np.isfinite(hessian).all()):
+            raise FloatingPointError("Newton.step: the gradient or the Hessian holds NaN or inf; the parameters "
+                                     "are unchanged")
+        self._store_gradients(gradient)
+        direction = self._direction(gradient, hessian)
+        slope = float(gradient @ direction)
+        self.last_cost, self.last_failed = f0, False
+        if slope == 0.0:  # ∇C = 0: nothing to do (step 1.2's STOP)
+            self.last_step_size = 0.0
+            return cost
+        self._line_search(closure, direction, gradient, f0)
+        return cost
+
+    def _store_gradients(self, gradient: np.ndarray) -> None:
+        """Each parameter's ``grad``: its part of the flat gradient (as after ``backward()``)."""
+        start = 0
+        for p in self.params:
+            p.grad = gradient[start:start + p.size].reshape(p.shape).astype(p.dtype)
+            start += p.size
+
+    def _direction(self, gradient: np.ndarray, hessian: np.ndarray) -> np.ndarray:
+        """d from (H + λI) d = −g, with λ raised where H + λI is not positive definite; −g if that fails."""
+        matrix = (hessian + hessian.T) / 2
+        lowest = float(np.linalg.eigvalsh(matrix)[0]) if len(gradient) else 0.0
+        shift = self.damping
+        if lowest + shift <= 0:  # a saddle or a maximum nearby: make the model convex again
+            shift = self.damping - lowest if self.damping > 0 else 0.0
+        self.last_damping = shift
+        direction = np.full_like(gradient, np.nan)
+        if shift > 0 or lowest > 0:
+            try:
+                direction = np.linalg.solve(matrix + shift * np.eye(len(gradient)), -gradient)
+            except np.linalg.LinAlgError:
+                pass
+        self.last_fallback = not (np.isfinite(direction).all() and gradient @ direction < 0)
+        return -gradient if self.last_fallback else direction
+
+    def _line_search(self, closure: Closure, direction: np.ndarray, gradient: np.ndarray, f0: float) -> None:
+        """The seed's Armijo rule along ``direction`` (:func:`armijo_step`): the largest t = αˡ with
+        C(x + t·d) ≤ C(x) + σ·t·∇Cᵀd; the parameters stay unchanged if there is none."""
+        pairs = [(p, p.data) for p in self.params]
+        start = [p.data.copy() for p in self.params]
+        x = np.concatenate([data.ravel() for data in start])
+
+        def f(point: np.ndarray) -> float:
+            _place(pairs, point)
+            with no_grad():
+                return float(closure())
+
+        try:
+            found = armijo_step(f, x, gradient, sigma=self.sigma, alpha=self.alpha, fx=f0,
+                                max_backtracks=self.max_backtracks, direction=direction)
+        except BaseException:
+            _restore(pairs, start)
+            raise
+        if found.step is not None:  # the last trial was the accepted one: the parameters hold x + t·d
+            self.last_step_size, self.last_cost = found.step, found.trials[-1][1]
+            return
+        _restore(pairs, start)
+        self.last_step_size, self.last_failed = 0.0, True
+        warnings.warn(f"Newton.step: no step size down to {self.alpha ** self.max_backtracks:.3g} decreased the "
+                      "cost enough; the parameters are unchanged", RuntimeWarning, stacklevel=3)
 
 
 #: Optimizers by name, for command lines.

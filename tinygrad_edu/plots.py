@@ -13,6 +13,10 @@ Every function returns a :class:`matplotlib.figure.Figure` (shown inline in Jupy
   fits, and Armijo's step size control (seed, section 7.2).
 * :func:`plot_armijo` — the Armijo condition on one step: φ(t) = f(x + t·d), the line f(x) + σ·t·∇f(x)ᵀd, the
   trial steps α^l and the accepted one (seed, section 6.2).
+* :func:`plot_derivatives` — a function and its derivatives f′, f″, f‴, … computed by the engine (derivatives of
+  derivatives), with the points where f′ = 0 marked by what f″ says about them (seed, section 6.1).
+* :func:`plot_stationary_points` — the school method on a two-parameter cost: Newton's paths to ∇f = 0 and the
+  points found, marked minimum, maximum, saddle or inconclusive (seed, section 6.1).
 
 ``f`` in the last three is any function of a Value of shape ``(n,)`` (``(2,)`` for the contour plots) that
 returns a single-number Value, e.g. ``lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2``.
@@ -34,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["plot_history", "plot_activations", "plot_descent", "plot_learning_rates", "plot_armijo",
-           "descent_path"]
+           "descent_path", "plot_derivatives", "plot_stationary_points"]
 
 Function = Callable[[Value], Value]
 
@@ -506,4 +510,117 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
                  f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}", fontsize="medium")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
+    return _finish(fig, path)
+
+
+# --- second derivatives (seed 6.1) ---------------------------------------------------------------------------
+_PRIMES = ["", "′", "″", "‴"]
+
+
+def _derivative_name(k: int) -> str:
+    return f"f{_PRIMES[k]}" if k < len(_PRIMES) else f"f⁽{k}⁾".translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.ndarray]:
+    """f, f′, …, f⁽ᵒʳᵈᵉʳ⁾ at the points of ``grid``, each derivative by the engine: ``grad`` of the sum of the
+    one before (f acts element by element, so ∂(Σ f(x_i))/∂x_i = f′(x_i))."""
+    from tinygrad_edu.autodiff import grad
+
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 1 <= order <= 6:
+        raise ValueError(f"plot_derivatives: order must be an int from 1 to 6, got {order!r}")
+    with no_grad():
+        values = f(Value(grid, requires_grad=False))
+    if not isinstance(values, Value) or values.shape != grid.shape:
+        raise ValueError("plot_derivatives: f must act element by element (return a Value shaped like its input), "
+                         f"got {type(values).__name__} {getattr(values, 'shape', '')}")
+    curves, current = [np.array(values.data, dtype=np.float64)], f
+    for _ in range(order):
+        current = grad(lambda x, before=current: before(x).sum())
+        curves.append(np.array(current(grid).data, dtype=np.float64))
+    return curves
+
+
+def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float] = (-3.0, 3.0), points: int = 401,
+                     title: str | None = None, path: str | Path | None = None) -> Figure:
+    """f and its first ``order`` derivatives on ``x_range``, each computed by the engine (``grad`` of ``grad`` …,
+    not by a formula), in one panel per curve sharing the x axis.  Where f′ changes sign (f′ = 0), the point is
+    marked on f as the school method of seed 6.1 judges it: a minimum where f″ > 0, a maximum where f″ < 0.
+
+    ``f`` acts element by element on a Value, e.g. ``tinygrad_edu.functional.tanh`` or ``lambda x: x ** 3``.
+    """
+    low, high = (float(v) for v in x_range)
+    if not low < high:
+        raise ValueError(f"plot_derivatives: x_range must be (low, high) with low < high, got {x_range}")
+    grid = np.linspace(low, high, int(points))
+    curves = derivatives_on_grid(f, grid, order)
+    fig = _figure(figsize=(7, 1.9 * (order + 1) + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(order + 1, 1, sharex=True))
+    for k, (ax, curve) in enumerate(zip(axes, curves, strict=True)):
+        ax.plot(grid, curve, linewidth=2, color=f"C{k}", label=f"{_derivative_name(k)}(x)")
+        ax.axhline(0, color="#999999", linewidth=0.6)
+        ax.grid(True, alpha=0.3)
+        ax.set_ylabel(_derivative_name(k))
+    if order >= 2:
+        _mark_extrema(axes[0], grid, curves)
+    for ax in axes:
+        ax.legend(fontsize="small", loc="best")
+    axes[-1].set_xlabel("x")
+    axes[0].set_title(title or f"f and its first {order} derivatives, each by the engine's backward pass",
+                      fontsize="medium")
+    return _finish(fig, path)
+
+
+def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
+    """Mark where f′ changes sign: a minimum (f″ > 0) or a maximum (f″ < 0)."""
+    slope, curvature = curves[1], curves[2]
+    shown: set[str] = set()
+    signed = np.flatnonzero(np.sign(slope))  # f′ exactly 0 on a grid point: look at its neighbours' signs
+    for a, b in zip(signed[:-1], signed[1:]):
+        if np.sign(slope[a]) == np.sign(slope[b]):
+            continue
+        j = a + int(np.argmin(np.abs(slope[a:b + 1])))
+        kind = "minimum (f′ = 0, f″ > 0)" if curvature[j] > 0 else "maximum (f′ = 0, f″ < 0)"
+        ax.plot(grid[j], curves[0][j], "o" if curvature[j] > 0 else "^", color="#2e9e2e" if curvature[j] > 0
+                else "#c00000", markersize=9, label=None if kind in shown else kind, zorder=3)
+        shown.add(kind)
+
+
+_KIND_STYLE = {"minimum": ("o", "#2e9e2e"), "maximum": ("^", "#c00000"), "saddle": ("X", "#ff9f1c"),
+               "inconclusive": ("D", "#bbbbbb")}
+
+
+def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequence[float] | None = None,
+                           levels: int = 30, resolution: int = 60, title: str | None = None,
+                           path: str | Path | None = None) -> Figure:
+    """Contour lines of a two-parameter cost ``f``, the paths Newton's method took to ∇f = 0 and the points it
+    found, each marked by the second-derivative test: minimum, maximum, saddle or inconclusive (seed 6.1).
+
+    ``found`` holds results of :func:`tinygrad_edu.calculus.stationary_point` (anything with ``point``,
+    ``kind`` and ``path``); runs that did not converge are drawn as paths only.
+    """
+    found = list(found)
+    if not found:
+        raise ValueError("plot_stationary_points: found holds no points; give results of stationary_point")
+    for result in found:
+        if not all(hasattr(result, name) for name in ("point", "kind", "path")) or np.shape(result.point) != (2,):
+            raise ValueError("plot_stationary_points: each found point must be a stationary_point result of a "
+                             f"two-parameter f, got {result!r:.80}")
+    fig = _figure(figsize=(6.6, 5.2), layout="constrained")
+    ax = fig.subplots()
+    paths = [np.asarray(result.path, dtype=float) for result in found]
+    filled = _contour(ax, f, _bounds(paths, bounds), levels, resolution, "plot_stationary_points")
+    fig.colorbar(filled, ax=ax, label="cost", format="%.2g")
+    for i, points in enumerate(paths):
+        ax.plot(points[:, 0], points[:, 1], ".-", color="white", linewidth=0.9, markersize=3, alpha=0.8,
+                label="Newton's steps from a start" if i == 0 else None)
+    shown: set[str] = set()
+    for result in found:
+        if result.kind not in _KIND_STYLE:
+            continue
+        marker, color = _KIND_STYLE[result.kind]
+        ax.plot(*result.point, marker, color=color, markeredgecolor="black", markersize=12, zorder=4,
+                label=None if result.kind in shown else result.kind)
+        shown.add(result.kind)
+    ax.set_title(title or "∇f = 0 by Newton's method, judged by the Hessian's eigenvalues", fontsize="medium")
+    ax.legend(fontsize="small", loc="best", framealpha=0.85)
     return _finish(fig, path)

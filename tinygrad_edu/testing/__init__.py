@@ -8,8 +8,11 @@ float64, and compare it with what :meth:`~tinygrad_edu.Value.backward` says.
     >>> import numpy as np
     >>> from tinygrad_edu.testing import check_gradients
     >>> report = check_gradients(lambda w, a: (w @ a).sigmoid().sum(), np.ones((2, 3)), np.arange(3.0))
-    >>> report.ok
+    >>> max(report.max_rel_error) < 1e-6      # a report means every element agreed; a mismatch raises
     True
+
+``check_gradients(f, *inputs, order=2)`` checks derivatives of derivatives the same way (the gradient recorded
+with ``backward(create_graph=True)``, differentiated again, against central differences of the gradient).
 
 Hypothesis strategies for property tests of your own operations live in :mod:`tinygrad_edu.testing.strategies`
 (needs the ``testing`` extra: ``pip install "tinygrad-edu[testing]"``).
@@ -60,10 +63,12 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     >>> numerical_gradient(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]))   # 3x²
     [array([ 3., 12.])]
     """
+    __tracebackhide__ = True  # pytest: show the caller's line, not this library's source
     bases = [_as_float64(x) for x in inputs]
     as_value = [isinstance(x, Value) for x in inputs]
 
     def evaluate(arrays: list[np.ndarray]) -> np.ndarray:
+        __tracebackhide__ = True
         args = [Value(a) if wrap else a for a, wrap in zip(arrays, as_value, strict=True)]
         with no_grad():
             return _output_data(f(*args), "numerical_gradient")
@@ -79,28 +84,58 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         if weights.shape != out.shape:
             raise ValueError(f"numerical_gradient: upstream has shape {weights.shape} but f returned shape "
                              f"{out.shape}")
+    return _central_differences(evaluate, bases, weights, eps)
+
+
+Evaluate = Callable[[list[np.ndarray]], np.ndarray]
+
+
+def _moved(bases: list[np.ndarray], i: int, index: tuple[int, ...], step: float) -> list[np.ndarray]:
+    """The inputs with element ``index`` of input ``i`` moved by ``step``."""
+    moved = bases[i].copy()
+    moved[index] += step
+    return bases[:i] + [moved] + bases[i + 1:]
+
+
+def _central_differences(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
+                         eps: float) -> list[np.ndarray]:
+    """∂/∂x of Σ weights · evaluate(inputs) for every element x of every input: (C(x + ε) − C(x − ε)) / 2ε."""
+    __tracebackhide__ = True
     grads = []
     for i, base in enumerate(bases):
         grad = np.zeros(base.shape)
         for index in np.ndindex(base.shape):
-            x = base[index]
-            plus, minus = base.copy(), base.copy()
-            plus[index], minus[index] = x + eps, x - eps
-            step = plus[index] - minus[index]  # exactly representable, unlike 2ε
-            arrays = bases[:i] + [plus] + bases[i + 1:]
-            out_plus = evaluate(arrays)
-            arrays[i] = minus
-            out_minus = evaluate(arrays)
-            grad[index] = np.sum(weights * (out_plus - out_minus)) / step
+            plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
+            step = plus[i][index] - minus[i][index]  # exactly representable, unlike 2ε
+            grad[index] = np.sum(weights * (evaluate(plus) - evaluate(minus))) / step
         grads.append(grad)
     return grads
 
 
+def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
+               eps: float, atol: float, rtol: float) -> tuple[float, float] | None:
+    """The two one-sided slopes at an element, if they disagree (a kink: ReLU or abs at 0, a tie in a max).
+
+    On a smooth function (C(x + ε) − C(x))/ε and (C(x) − C(x − ε))/ε differ by about ε·C'', far below the
+    tolerance; at a kink they differ by the jump in slope, and no derivative exists to check.
+    """
+    __tracebackhide__ = True
+    here = evaluate(bases)
+    plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
+    right = float(np.sum(weights * (evaluate(plus) - here))) / (plus[i][index] - bases[i][index])
+    left = float(np.sum(weights * (here - evaluate(minus)))) / (bases[i][index] - minus[i][index])
+    if abs(right - left) > 10 * (atol + rtol * max(abs(right), abs(left))):
+        return left, right
+    return None
+
+
 @dataclass(frozen=True)
 class GradientReport:
-    """What :func:`check_gradients` found: per input the largest absolute and relative difference.
+    """What :func:`check_gradients` found when every element agreed (otherwise it raises): per input the largest
+    absolute and relative difference.
 
-    ``analytic`` and ``numeric`` hold the two gradients (float64 arrays, one per input) for a closer look.
+    ``analytic`` and ``numeric`` hold the two gradients (float64 arrays, one per input) for a closer look;
+    ``order`` is 1 for gradients, 2 for derivatives of the gradient.
     """
 
     max_abs_error: tuple[float, ...]
@@ -111,16 +146,13 @@ class GradientReport:
     eps: float
     analytic: list[np.ndarray] = field(repr=False, compare=False)
     numeric: list[np.ndarray] = field(repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        """True: every element agreed within ``atol + rtol·|numeric|`` (a report is only returned then)."""
-        return True
+    order: int = 1
 
     def __repr__(self) -> str:
         pairs = zip(self.max_abs_error, self.max_rel_error, strict=True)
         errors = ", ".join(f"{a:.1e}/{r:.1e}" for a, r in pairs)
-        return (f"GradientReport(ok, {len(self.max_abs_error)} input(s), {self.elements} element(s) checked; "
+        what = "" if self.order == 1 else f"order {self.order}, "
+        return (f"GradientReport(ok, {what}{len(self.max_abs_error)} input(s), {self.elements} element(s) checked; "
                 f"max abs/rel error per input: {errors}; "
                 f"atol={self.atol:g}, rtol={self.rtol:g}, eps={self.eps:g})")
 
@@ -140,37 +172,107 @@ def _input_name(i: int, x: Any) -> str:
 
 
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray], atol: float,
-                   rtol: float, rows: int) -> str:
-    """The worst disagreeing elements, worst first, as a fixed-width text table."""
+                   rtol: float, rows: int, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
+                   what: str) -> str:
+    """The worst disagreeing elements, worst first, as a fixed-width text table; elements at a kink are marked."""
+    __tracebackhide__ = True
     failures = []
-    total = 0
-    for name, a, n in zip(names, analytic, numeric, strict=True):
+    for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
         abs_err = np.abs(a - n)
         bad = ~(abs_err <= atol + rtol * np.abs(n))  # NaN counts as bad
-        total += a.size
-        for index in np.ndindex(a.shape):
-            if not bad[index]:
-                continue
+        for index in zip(*np.nonzero(bad)) if a.ndim else ([()] if bad else []):
+            index = tuple(int(k) for k in index)
             err = abs_err[index]
             scale = max(abs(a[index]), abs(n[index]))
-            rel = err / scale if scale else 0.0
             excess = err - (atol + rtol * abs(n[index]))
-            excess = np.inf if np.isnan(excess) else excess
-            failures.append((excess, name, index, a[index], n[index], err, rel))
+            failures.append((np.inf if np.isnan(excess) else excess, i, index, a[index], n[index], err,
+                             err / scale if scale else 0.0))
     failures.sort(key=lambda row: -row[0])
-    header = ("input", "index", "analytic", "numeric", "abs error", "rel error")
-    lines = [header] + [(name, str(index), f"{a:.6g}", f"{n:.6g}", f"{err:.2e}", f"{rel:.2e}")
-                        for _, name, index, a, n, err, rel in failures[:rows]]
-    widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
-    text = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines]
+    header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "kink: slopes left | right")
+    lines: list[tuple[str, ...]] = [header]
+    kinks = 0
+    for _, i, index, a, n, err, rel in failures[:rows]:
+        slopes = kink(i, index)
+        kinks += slopes is not None
+        note = "" if slopes is None else f"{slopes[0]:.3g} | {slopes[1]:.3g}"
+        lines.append((names[i], str(index), f"{a:.6g}", f"{n:.6g}", f"{err:.2e}", f"{rel:.2e}", note))
+    if not kinks:
+        lines = [line[:-1] for line in lines]
+    widths = [max(len(line[c]) for line in lines) for c in range(len(lines[0]))]
+    text = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     text.insert(1, "  ".join("-" * w for w in widths))
     more = f"\n... and {len(failures) - rows} more" if len(failures) > rows else ""
-    return (f"check_gradients: {len(failures)} of {total} gradient elements disagree with finite differences "
-            f"(atol={atol:g}, rtol={rtol:g}):\n" + "\n".join(text) + more)
+    total = sum(a.size for a in analytic)
+    note = ("\nThe rows with slopes sit at a kink: the one-sided differences disagree there (ReLU's or abs's 0, a "
+            "tie in a max), so no derivative exists to check. Keep test inputs away from kinks, e.g. with "
+            "strategies.arrays(avoid=(0.0,)) (and min_gap= against ties)." if kinks else "")
+    return (f"check_gradients: {len(failures)} of {total} {what} disagree with finite differences "
+            f"(atol={atol:g}, rtol={rtol:g}):\n" + "\n".join(text) + more + note)
+
+
+def _checked_inputs(inputs: Sequence[Any]) -> list[np.ndarray]:
+    """float64 copies of the inputs; complex or other non-real data is a TypeError, float32 a warning."""
+    arrays = []
+    for i, x in enumerate(inputs):
+        data = x.data if isinstance(x, Value) else np.asarray(x)
+        if data.dtype == np.float32:
+            warnings.warn(f"check_gradients: input {i} is float32; it is checked in float64 (finite "
+                          "differences are too coarse in float32)", UserWarning, stacklevel=3)
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"check_gradients: input {i} has dtype {data.dtype}; give real numbers")
+        arrays.append(_as_float64(data))
+    return arrays
+
+
+def _output(f: Callable[..., Value], values: list[Value]) -> Value:
+    __tracebackhide__ = True
+    out = f(*values)
+    if not isinstance(out, Value):
+        raise TypeError(f"check_gradients: f must return a Value, got {type(out).__name__}")
+    return out
+
+
+def _upstream(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """∂C/∂output: 1 for a single number, else random (a uniform one would hide gradients sent astray)."""
+    return np.ones(shape) if int(np.prod(shape)) == 1 else np.random.default_rng(seed).standard_normal(shape)
+
+
+def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequence[str | None], seed: int,
+              create_graph: bool = False) -> tuple[list[Value], list[Any]]:
+    """Fresh float64 leaves, ``f`` on them and one backward pass: the leaves and their gradients (None where
+    the gradient never reached; Values with ``create_graph``)."""
+    __tracebackhide__ = True
+    values = [Value(a, label=label) for a, label in zip(arrays, labels, strict=True)]
+    out = _output(f, values)
+    if out.requires_grad:
+        upstream = _upstream(out.shape, seed)
+        if create_graph:
+            out.backward(upstream, create_graph=True)
+        else:
+            out.backward(upstream)
+    return values, [v.grad for v in values]
+
+
+def _gradient_of_gradient(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequence[str | None],
+                          seed: int, weights: list[np.ndarray]) -> list[np.ndarray]:
+    """∂/∂x of Σ_i weights_i · ∇_i f, by backpropagating through the recorded backward pass (create_graph)."""
+    __tracebackhide__ = True
+    values, grads = _backprop(f, arrays, labels, seed, create_graph=True)
+    terms = [(g * w).sum() for g, w in zip(grads, weights, strict=True) if isinstance(g, Value)]
+    for v in values:
+        v.zero_grad()
+    total = sum(terms[1:], terms[0]) if terms else None
+    if total is not None and total.requires_grad:
+        total.backward()
+    return [np.zeros(v.shape) if v.grad is None else np.asarray(_data(v.grad), dtype=np.float64) for v in values]
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
 
 
 def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: float = 1e-6,
-                    rtol: float = 1e-5, seed: int = 0, rows: int = 10) -> GradientReport:
+                    rtol: float = 1e-5, seed: int = 0, rows: int = 10, order: int = 1) -> GradientReport:
     """Check ``f``'s backpropagated gradients against :func:`numerical_gradient`.
 
     ``f`` is called on float64 Values made from ``inputs`` (Values, arrays or numbers) and must return a
@@ -178,9 +280,14 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, at
     seeded with ``seed``), which checks every output at once.  Inputs the gradient never reaches count as
     zeros.  Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``.
 
+    With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
+    ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
+    with central differences of the (ordinary, first-order) gradient.
+
     Returns a :class:`GradientReport` when all agree, otherwise raises :class:`GradientCheckError` (an
-    ``AssertionError``) with a table of the ``rows`` worst elements.  Warns (``UserWarning``) about float32
-    inputs: they are checked in float64, as finite differences need.
+    ``AssertionError``) with a table of the ``rows`` worst elements; an element where the one-sided differences
+    disagree is marked as sitting at a kink.  Warns (``UserWarning``) about float32 inputs: they are checked in
+    float64, as finite differences need.
 
     >>> from tinygrad_edu import Op
     >>> square = Op("square", lambda x: x * x, lambda g, out, x: g * x)   # forgot the 2
@@ -189,44 +296,63 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, at
     ... except GradientCheckError as error:
     ...     print(str(error).splitlines()[0])
     check_gradients: 2 of 2 gradient elements disagree with finite differences (atol=1e-06, rtol=1e-05):
+    >>> check_gradients(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), order=2)   # (3x²)' = 6x
+    GradientReport(ok, order 2, 1 input(s), 2 element(s) checked; ...)
     """
+    __tracebackhide__ = True  # pytest: a failed check shows the test's line and the table, not this source
     if not callable(f):
         raise TypeError(f"check_gradients: f must be callable, got {type(f).__name__}")
-    arrays = []
-    for i, x in enumerate(inputs):
-        data = x.data if isinstance(x, Value) else np.asarray(x)
-        if data.dtype == np.float32:
-            warnings.warn(f"check_gradients: input {i} is float32; it is checked in float64 (finite "
-                          "differences are too coarse in float32)", UserWarning, stacklevel=2)
-        if data.dtype.kind not in "biuf":
-            raise TypeError(f"check_gradients: input {i} has dtype {data.dtype}; give real numbers")
-        arrays.append(_as_float64(data))
+    if order not in (1, 2):
+        raise ValueError(f"check_gradients: order must be 1 (gradients) or 2 (derivatives of the gradient), "
+                         f"got {order!r}")
+    arrays = _checked_inputs(inputs)
+    labels = [x.label if isinstance(x, Value) else None for x in inputs]
     names = [_input_name(i, x) for i, x in enumerate(inputs)]
-    values = [Value(a, label=x.label if isinstance(x, Value) else None)
-              for a, x in zip(arrays, inputs, strict=True)]
-    out = f(*values)
-    if not isinstance(out, Value):
-        raise TypeError(f"check_gradients: f must return a Value, got {type(out).__name__}")
-    if out.size == 1:
-        upstream = np.ones(out.shape)
+    if order == 1:
+        values, grads = _backprop(f, arrays, labels, seed)
+        analytic = [np.zeros(v.shape) if g is None else np.asarray(g, dtype=np.float64)
+                    for v, g in zip(values, grads, strict=True)]
+        out_shape = _output(f, [Value(a) for a in arrays]).shape
+        weights = _upstream(out_shape, seed)
+
+        def evaluate(moved: list[np.ndarray]) -> np.ndarray:
+            __tracebackhide__ = True
+            with no_grad():
+                return _output_data(f(*[Value(a) for a in moved]), "check_gradients")
+        what = "gradient elements"
     else:
-        upstream = np.random.default_rng(seed).standard_normal(out.shape)
-    if out.requires_grad:
-        out.backward(upstream)
-    analytic = [np.zeros(v.shape) if v.grad is None else np.asarray(v.grad, dtype=np.float64) for v in values]
-    numeric = numerical_gradient(f, *values, eps=eps, upstream=upstream)
+        rng = np.random.default_rng(seed + 1)
+        gradient_weights = [rng.standard_normal(a.shape) for a in arrays]
+        analytic = _gradient_of_gradient(f, arrays, labels, seed, gradient_weights)
+        weights = np.ones(())
+
+        def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # Σ_i w_i · ∇_i f, by an ordinary backward
+            __tracebackhide__ = True
+            _, grads = _backprop(f, moved, labels, seed)
+            return np.array(sum(float(np.sum(w * g)) for g, w in zip(grads, gradient_weights, strict=True)
+                                if g is not None))
+        what = "second-order elements (∂/∂x of the randomly weighted gradient)"
+    numeric = _central_differences(evaluate, arrays, weights, eps)
+    return _report(names, analytic, numeric, atol, rtol, eps, rows, order, what,
+                   lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, atol, rtol))
+
+
+def _report(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray], atol: float, rtol: float,
+            eps: float, rows: int, order: int, what: str,
+            kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None]) -> GradientReport:
+    """The report when every element agrees; else raise GradientCheckError with the table."""
+    __tracebackhide__ = True
     abs_errors, rel_errors = [], []
     failed = False
     for a, n in zip(analytic, numeric, strict=True):
         err = np.abs(a - n)
-        if not np.all(err <= atol + rtol * np.abs(n)):
-            failed = True
+        failed = failed or not np.all(err <= atol + rtol * np.abs(n))
         scale = np.maximum(np.abs(a), np.abs(n))
         rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if failed:
-        table = _failure_table(names, analytic, numeric, atol, rtol, rows)
-        raise GradientCheckError(table, analytic, numeric)
-    return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in arrays), atol, rtol, eps,
-                          analytic, numeric)
+        raise GradientCheckError(_failure_table(names, analytic, numeric, atol, rtol, rows, kink, what),
+                                 analytic, numeric)
+    return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), atol, rtol, eps,
+                          analytic, numeric, order)

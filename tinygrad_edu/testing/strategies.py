@@ -27,8 +27,10 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
                       'pip install "tinygrad-edu[testing]"') from error
 
 from tinygrad_edu.engine import Value
+from tinygrad_edu.testing.expressions import Expression, OpSpec, expressions
 
-__all__ = ["shapes", "broadcastable_shapes", "matmul_shapes", "arrays", "arrays_for", "values"]
+__all__ = ["shapes", "broadcastable_shapes", "matmul_shapes", "arrays", "arrays_for", "values", "expressions",
+           "Expression", "OpSpec"]
 
 Shape = tuple[int, ...]
 
@@ -91,7 +93,8 @@ def arrays(shape: Shape | st.SearchStrategy | None = None, *, min_value: float =
 
     ``shape`` is a tuple, a strategy of shapes, or None to draw one with :func:`shapes` (``shape_kwargs`` such
     as ``max_dims=2`` go to it).  ``min_gap`` asks for elements pairwise at least that far apart, so that a
-    maximum is unique and stays so when an element is nudged by ε.
+    maximum is unique and stays so when an element is nudged by ε (any number of elements, as long as they fit
+    into the range: a ValueError says when they do not).
 
     Examples: ``arrays((2, 3), min_value=0.1)`` for ``log`` (positive 2 × 3 matrices);
     ``arrays(avoid=(0.0,), margin=0.01)`` for ``abs`` (any shape, never within 0.01 of 0);
@@ -107,18 +110,62 @@ def arrays(shape: Shape | st.SearchStrategy | None = None, *, min_value: float =
         shape = shapes(**shape_kwargs)
     elif shape_kwargs:
         raise TypeError(f"arrays: {sorted(shape_kwargs)} only apply when the shape is drawn (shape=None)")
+    avoid = tuple(float(k) for k in avoid)
+    if min_gap is not None:
+        if not min_gap > 0:
+            raise ValueError(f"arrays: min_gap must be positive, got {min_gap}")
+        if not isinstance(shape, st.SearchStrategy):  # a fixed shape: an impossible request fails right here
+            return _spread_arrays(tuple(shape), min_value, max_value, avoid, margin, min_gap)
+        return shape.flatmap(lambda s: _spread_arrays(tuple(s), min_value, max_value, avoid, margin, min_gap))
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     if avoid:
-        avoid = tuple(float(k) for k in avoid)
         elements = (elements.map(lambda x: _kept_off(x, avoid, margin, min_value, max_value))
                     .filter(lambda x: all(abs(x - k) >= margin for k in avoid)))
-    if min_gap is None:
-        return hnp.arrays(np.float64, shape, elements=elements)
+    return hnp.arrays(np.float64, shape, elements=elements)
 
-    def gaps_ok(a: np.ndarray) -> bool:
-        return a.size < 2 or bool(np.diff(np.sort(a, axis=None)).min() >= min_gap)
 
-    return hnp.arrays(np.float64, shape, elements=elements, unique=True).filter(gaps_ok)
+def _allowed_pieces(low: float, high: float, avoid: Sequence[float], margin: float) -> list[tuple[float, float]]:
+    """[low, high] without the open intervals (kink − margin, kink + margin), as sorted closed pieces."""
+    pieces = [(low, high)]
+    for kink in sorted(avoid):
+        cut_low, cut_high = kink - margin, kink + margin
+        pieces = [part for a, b in pieces
+                  for part in ((a, min(b, cut_low)), (max(a, cut_high), b)) if part[0] <= part[1]]
+    return pieces
+
+
+def _spread_arrays(shape: Shape, low: float, high: float, avoid: Sequence[float], margin: float,
+                   min_gap: float) -> st.SearchStrategy:
+    """Arrays whose elements lie pairwise at least ``min_gap`` apart, built directly (no filtering, so any size
+    works): sorted points with gaps ≥ min_gap on the allowed length, laid onto the pieces of [low, high] that
+    avoid the kinks (which only widens gaps), then shuffled."""
+    size = int(np.prod(shape))
+    # A hair more than asked for, so that rounding in the additions below never makes a gap smaller than min_gap.
+    gap, keep_off = min_gap * (1 + 1e-9), margin * (1 + 1e-9)
+    pieces = _allowed_pieces(low, high, avoid, keep_off)
+    length = sum(b - a for a, b in pieces)
+    if size > 1 and (size - 1) * gap > length or size and not pieces:
+        raise ValueError(f"arrays: {size} elements at least {min_gap} apart do not fit in [{low}, {high}]"
+                         + (f" away from {tuple(avoid)}" if avoid else ""))
+    room = length - max(size - 1, 0) * gap
+    offsets = st.lists(st.floats(0.0, room), min_size=size, max_size=size)
+
+    def build(drawn: tuple[list[float], list[int]]) -> np.ndarray:
+        positions, order = drawn
+        along = [x + i * gap for i, x in enumerate(sorted(positions))]  # distances along the allowed pieces
+        points = np.array([_lay_onto(pieces, d) for d in along], dtype=np.float64)
+        return np.clip(points, low, high)[order].reshape(shape)
+
+    return st.tuples(offsets, st.permutations(range(size))).map(build)
+
+
+def _lay_onto(pieces: list[tuple[float, float]], distance: float) -> float:
+    """The point ``distance`` along the pieces laid end to end (past the end: the last point)."""
+    for a, b in pieces:
+        if distance <= b - a:
+            return a + distance
+        distance -= b - a
+    return pieces[-1][1]
 
 
 def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.SearchStrategy:

@@ -1,0 +1,302 @@
+"""tinygrad_edu.autodiff: grad, value_and_grad, jacobian, hessian, hvp against closed forms and against central
+finite differences of the engine's first-order gradient (float64), and second derivatives of every op.
+
+A derivative of order k is checked against central differences of the order k − 1 derivative (which the first-order
+tests check against differences of the function itself): ``(∇f(x + h·u) − ∇f(x − h·u)) / 2h ≈ H·u``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_gradients import CASES, Case
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Value, nn, no_grad
+from tinygrad_edu.autodiff import grad, gradient_and_hessian, gradients, hessian, hvp, jacobian, value_and_grad
+from tinygrad_edu.losses import squared_error
+from tinygrad_edu.testing import check_gradients
+from tinygrad_edu.testing.strategies import arrays
+
+H = 1e-5  # central-difference step: error O(h²) ≈ 1e-10 from the truncation, ε/h ≈ 1e-11 from rounding
+
+
+def engine_gradients(cost, arrays_: list[np.ndarray]) -> list[np.ndarray]:
+    """The first-order gradient of ``cost(*values)`` by a plain backward pass, at fresh float64 leaves."""
+    values = [Value(a) for a in arrays_]
+    out = cost(*values)
+    if not out.requires_grad:
+        return [np.zeros(a.shape) for a in arrays_]
+    out.backward()
+    return [np.zeros(v.shape) if v.grad is None else np.array(v.grad) for v in values]
+
+
+def difference_of_gradients(cost, arrays_: list[np.ndarray], directions: list[np.ndarray]) -> list[np.ndarray]:
+    """(∇C(x + h·u) − ∇C(x − h·u)) / 2h, the Hessian times u by central differences of the engine gradient."""
+    plus = engine_gradients(cost, [a + H * u for a, u in zip(arrays_, directions)])
+    minus = engine_gradients(cost, [a - H * u for a, u in zip(arrays_, directions)])
+    return [(p - m) / (2 * H) for p, m in zip(plus, minus)]
+
+
+def assert_close(actual, expected, atol=1e-6, rtol=1e-5) -> None:
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), atol=atol,
+                               rtol=rtol)
+
+
+# --- every op at order 2 ---------------------------------------------------------------------------------------
+def weighted_cost(case: Case, params: dict, weights: np.ndarray, squares: np.ndarray):
+    """C = Σ w·op(x) + Σ v·op(x)²: the op's own second derivative, and its vjp fed a gradient that depends on x."""
+    def cost(*values):
+        out = case.f(*values, **params)
+        return (out * weights).sum() + (out * out * squares).sum()
+    return cost
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@given(data=st.data())
+def test_second_derivative_of_every_op(case: Case, data: st.DataObject) -> None:
+    """check_gradients(order=2): the derivative of each op's vjp (recorded by create_graph) agrees with central
+    differences of the first-order gradient, for every input element."""
+    inputs, params = data.draw(case.inputs, label="inputs, params")
+    inputs = [np.asarray(x, dtype=np.float64) for x in inputs]
+    with no_grad():
+        shape = case.f(*(Value(x) for x in inputs), **params).shape
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    cost = weighted_cost(case, params, rng.standard_normal(shape), rng.standard_normal(shape))
+    check_gradients(cost, *inputs, order=2, seed=int(rng.integers(2 ** 31)))
+
+
+def test_mixed_second_derivative_of_power_at_exponent_zero() -> None:
+    """∂²(aᵇ)/∂a∂b = aᵇ⁻¹(1 + b·ln a) = 1/a at b = 0; it is right at b = 1e-9."""
+    mixed = grad(grad(lambda a, b: a ** b, argnums=0), argnums=1)
+    assert math.isclose(float(mixed(2.0, 1e-9)), 0.5, rel_tol=1e-6)
+    assert math.isclose(float(mixed(2.0, 0.0)), 0.5, rel_tol=1e-6)
+
+
+# --- element-wise functions at order 3 -------------------------------------------------------------------------
+ELEMENTWISE = {
+    "exp": (lambda x: x.exp(), -2.0, 2.0),
+    "log": (lambda x: x.log(), 0.3, 3.0),
+    "sqrt": (lambda x: x.sqrt(), 0.3, 3.0),
+    "tanh": (F.tanh, -3.0, 3.0),
+    "sigmoid": (F.sigmoid, -6.0, 6.0),
+    "softplus": (F.softplus, -6.0, 6.0),
+    "abs": (F.abs, -3.0, 3.0),
+    "relu": (F.relu, -3.0, 3.0),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), -3.0, 3.0),
+    "neg": (lambda x: -x, -3.0, 3.0),
+    "reciprocal": (lambda x: 1.0 / x, 0.3, 3.0),
+    "x ** 3": (lambda x: x ** 3, -3.0, 3.0),
+    "x ** 2.5": (lambda x: x ** 2.5, 0.3, 3.0),
+    "2 ** x": (lambda x: 2.0 ** x, -3.0, 3.0),
+}
+
+
+def derivative(f, order: int):
+    """x ↦ f⁽ᵒʳᵈᵉʳ⁾(x) element-wise: grad of the sum, ``order`` times."""
+    for _ in range(order):
+        f = grad(lambda x, f=f: f(x).sum())
+    return f
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+@given(data=st.data())
+def test_elementwise_derivatives_to_order_three(name: str, data: st.DataObject) -> None:
+    """f″ against differences of f′ and f‴ against differences of f″, element by element (kinks avoided)."""
+    f, low, high = ELEMENTWISE[name]
+    x = data.draw(arrays((4,), min_value=low, max_value=high, avoid=(0.0,), margin=0.05), label="x")
+    for order in (2, 3):
+        lower = derivative(f, order - 1)
+        numeric = (lower(x + H).data - lower(x - H).data) / (2 * H)
+        assert_close(derivative(f, order)(x).data, numeric, atol=1e-5, rtol=1e-4)
+
+
+def test_first_three_derivatives_of_tanh_match_closed_forms() -> None:
+    """DeZero's classic: tanh′ = 1 − t², tanh″ = −2t(1 − t²), tanh‴ = −2(1 − t²)(1 − 3t²), t = tanh x."""
+    x = np.linspace(-3, 3, 13)
+    t = np.tanh(x)
+    d1, d2, d3 = (derivative(F.tanh, k)(x).data for k in (1, 2, 3))
+    assert_close(d1, 1 - t ** 2, atol=1e-12)
+    assert_close(d2, -2 * t * (1 - t ** 2), atol=1e-12)
+    assert_close(d3, -2 * (1 - t ** 2) * (1 - 3 * t ** 2), atol=1e-12)
+    scalar = grad(grad(grad(F.tanh)))(0.5)  # the nested form on one number
+    assert math.isclose(float(scalar), -2 * (1 - np.tanh(0.5) ** 2) * (1 - 3 * np.tanh(0.5) ** 2), rel_tol=1e-12)
+
+
+# --- hessian, hvp, jacobian on compositions --------------------------------------------------------------------
+def composition(x: Value) -> Value:
+    """A cost-like function of a vector of 4: a layer, two activations, a product and a log."""
+    weights = np.array([[0.5, -1.0, 0.3], [0.2, 0.4, -0.7], [-0.6, 0.1, 0.9], [0.8, -0.3, 0.2]])
+    hidden = F.tanh(x @ weights) * F.sigmoid(x[:3])
+    return (hidden ** 2).sum() + (x * x + 1.0).log().sum() * x[0] + F.softplus(x).mean()
+
+
+def vector_function(x: Value) -> Value:
+    return F.stack([x[0] * x[1].exp(), F.sigmoid(x).sum() * x[2], ((x ** 2).sum() + 1.0).sqrt()])
+
+
+vectors = arrays((4,), min_value=-2.0, max_value=2.0)
+
+
+@given(x=vectors)
+def test_hessian_matches_differences_of_the_gradient(x: np.ndarray) -> None:
+    matrix = hessian(composition)(x).data
+    numeric = np.stack([difference_of_gradients(composition, [x], [e])[0] for e in np.eye(4)], axis=1)
+    assert matrix.shape == (4, 4)
+    assert_close(matrix, numeric)
+    assert_close(matrix, matrix.T, atol=1e-12)
+
+
+@given(x=vectors, v=vectors)
+def test_hvp_matches_differences_of_the_gradient_and_the_hessian(x: np.ndarray, v: np.ndarray) -> None:
+    product = hvp(composition, x, v).data
+    assert_close(product, difference_of_gradients(composition, [x], [v])[0])
+    assert_close(product, hessian(composition)(x).data @ v, atol=1e-10)
+
+
+@given(x=vectors)
+def test_jacobian_matches_differences_of_the_function(x: np.ndarray) -> None:
+    matrix = jacobian(vector_function)(x).data
+    with no_grad():
+        columns = [(vector_function(Value(x + H * e)).data - vector_function(Value(x - H * e)).data) / (2 * H)
+                   for e in np.eye(4)]
+    assert matrix.shape == (3, 4)
+    assert_close(matrix, np.stack(columns, axis=1))
+
+
+def test_jacobian_of_a_matrix_function_has_output_then_input_axes() -> None:
+    x = np.arange(6.0).reshape(2, 3)
+    result = jacobian(lambda a: a.T * 2.0)(x)
+    assert result.shape == (3, 2, 2, 3)
+    assert result.data[2, 1, 1, 2] == 2.0 and result.data.sum() == 12.0
+
+
+def test_second_derivatives_of_the_seeds_cost_through_a_network_match_differences() -> None:
+    """The seed's cost C = Σ(α − y)²/n of a 1-3-1 sigmoid MLP: its 10 × 10 Hessian, to 1e-6."""
+    network = nn.MLP([1, 3, 1], activation="sigmoid", output_activation="sigmoid", init="xavier", rng=3)
+    inputs, targets = np.linspace(-1, 1, 7).reshape(-1, 1), np.linspace(-1, 1, 7).reshape(-1, 1) ** 2
+    params = network.parameters()
+    slope, matrix = gradient_and_hessian(squared_error(network(inputs), targets), params)
+    start = [p.data.copy() for p in params]
+
+    def gradient_at(shift: np.ndarray) -> np.ndarray:
+        offset = 0
+        for p, x in zip(params, start):
+            p.data[...] = x + shift[offset:offset + p.size].reshape(p.shape)
+            offset += p.size
+        network.zero_grad()
+        squared_error(network(inputs), targets).backward()
+        return np.concatenate([p.grad.ravel() for p in params])
+
+    numeric = np.stack([(gradient_at(H * e) - gradient_at(-H * e)) / (2 * H) for e in np.eye(len(slope))], axis=1)
+    gradient_at(np.zeros(len(slope)))
+    assert matrix.shape == (10, 10)
+    np.testing.assert_allclose(matrix, numeric, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(slope, gradient_at(np.zeros(len(slope))), atol=1e-15)
+
+
+# --- the transforms' contract ----------------------------------------------------------------------------------
+def test_inputs_may_be_numbers_lists_arrays_and_values() -> None:
+    f = lambda x: (x ** 2).sum()
+    for x in (3.0, 4, [1.0, 2.0], np.array([[1.0], [2.0]]), Value([1.0, -1.0])):
+        result = grad(f)(x)
+        assert isinstance(result, Value)
+        assert_close(result.data, 2 * np.asarray(x.data if isinstance(x, Value) else x, dtype=float), atol=0)
+
+
+def test_argnums_picks_arguments_and_value_and_grad_returns_the_value() -> None:
+    f = lambda a, b, c: a * b ** 2 + c
+    db = grad(f, argnums=1)(2.0, 3.0, 1.0)
+    assert float(db) == 12.0
+    value, (da, dc) = value_and_grad(f, argnums=(0, -1))(2.0, 3.0, 1.0)
+    assert (float(value), float(da), float(dc)) == (19.0, 9.0, 1.0)
+
+
+def test_value_and_grad_returns_a_value_connected_only_to_the_callers_values() -> None:
+    value, _ = value_and_grad(lambda v: v * 2.0)(3.0)  # numbers: a plain result, no graph kept
+    assert not value.requires_grad and float(value) == 6.0
+    x = Value(3.0)
+    value, slope = value_and_grad(lambda v: v * 2.0)(x)  # linear: the slope is a constant, the value is not
+    assert value.requires_grad and not slope.requires_grad
+    value.backward()
+    assert float(x.grad) == 2.0
+
+
+def test_a_value_given_twice_counts_as_two_arguments() -> None:
+    x = Value(3.0)
+    da, db = grad(lambda a, b: a * b * b, argnums=(0, 1))(x, x)
+    assert (float(da), float(db)) == (9.0, 18.0)
+
+
+def test_transforms_leave_every_grad_as_it_was() -> None:
+    """No stale or accumulated .grad: the user's Values (leaves and intermediates) are not mutated."""
+    w = Value(2.0)
+    x = w * 1.5  # an intermediate of the user's own graph
+    w.grad, x.grad = np.array(7.0), np.array(-1.0)
+    f = lambda v: v ** 3
+    results = [grad(f)(x), grad(grad(f))(x), hessian(lambda v: (v ** 3).sum())(x), hvp(f, x, 1.0),
+               jacobian(f)(x), value_and_grad(f)(x)[1]]
+    assert [float(r.data.ravel()[0]) for r in results] == [27.0, 18.0, 18.0, 18.0, 27.0, 27.0]
+    assert (float(w.grad), float(x.grad)) == (7.0, -1.0)
+    y = Value(1.0)
+    out = y * y
+    out.backward()
+    grad(lambda v: v * out)(2.0)  # f closes over a graph that already holds gradients
+    assert (float(y.grad), float(out.grad)) == (2.0, 1.0)
+
+
+def test_a_derivative_of_a_users_value_can_be_differentiated_again() -> None:
+    x = Value(2.0)
+    slope = grad(lambda v: v ** 3)(x)  # 3x², recorded because x is a Value that requires a gradient
+    assert slope.requires_grad
+    slope.backward()
+    assert float(x.grad) == 12.0  # d(3x²)/dx = 6x
+    assert not grad(lambda v: v ** 3)(2.0).requires_grad  # numbers: no graph, nothing to keep
+
+
+def test_a_derivative_follows_other_arguments_and_closed_over_values() -> None:
+    """grad of a grad with respect to another argument, or to a Value the inner function uses from outside."""
+    mixed = grad(grad(lambda a, b: a * a * b, argnums=0), argnums=1)  # ∂²(a²b)/∂a∂b = 2a
+    assert float(mixed(3.0, 5.0)) == 6.0
+    outer = grad(lambda x: grad(lambda y: x * y * y)(1.0))  # d/dx (2xy at y = 1) = 2
+    assert float(outer(4.0)) == 2.0
+
+
+def test_functions_that_ignore_an_input_get_zero_derivatives() -> None:
+    assert float(grad(lambda x: Value(5.0, requires_grad=False))(1.0)) == 0.0
+    assert float(grad(lambda a, b: a * 2.0, argnums=1)(1.0, 4.0)) == 0.0
+    assert float(grad(grad(lambda x: x * 3.0))(1.0)) == 0.0  # f′ is a constant: f″ = 0
+    assert hessian(lambda x: (x * 2.0).sum())([1.0, 2.0]).data.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: grad(lambda x: x * 2.0)([1.0, 2.0]), ValueError, "grad: f must return a single number"),
+    (lambda: grad(lambda x: x, argnums=1)(1.0), ValueError, "grad: argnums 1 is out of range"),
+    (lambda: grad(lambda a, b: a, argnums=(0, 0))(1.0, 2.0), ValueError, "names an argument twice"),
+    (lambda: grad(lambda x: x, argnums=1.0)(1.0), TypeError, "grad: argnums must be an int"),
+    (lambda: grad(lambda x: x)("3"), TypeError, "grad: argument 0 must be a number"),
+    (lambda: grad(lambda x: x)([[1.0], [2.0, 3.0]]), ValueError, "grad: argument 0"),
+    (lambda: grad(lambda x: "no")(1.0), TypeError, "grad: f must return a Value"),
+    (lambda: grad(3.0), TypeError, "grad: f must be a function"),
+    (lambda: value_and_grad(lambda x: x, argnums=-2)(1.0), ValueError, "value_and_grad: argnums -2"),
+    (lambda: hessian(lambda x: x, argnums=(0,)), TypeError, "hessian: argnums must be one int"),
+    (lambda: hessian(lambda x: x * 1.0)([1.0, 2.0]), ValueError, "f must return a single number"),
+    (lambda: hvp(lambda x: x.sum(), [1.0, 2.0], [1.0]), ValueError, "hvp: v has shape (1,) but x has shape (2,)"),
+    (lambda: hvp(lambda x: x * 1.0, [1.0, 2.0], [1.0, 1.0]), ValueError, "hvp: f must return a single number"),
+    (lambda: jacobian(lambda x: x)(object()), TypeError, "jacobian: argument 0"),
+    (lambda: gradients(Value(1.0), [np.ones(1)]), TypeError, "gradients: output and inputs must be Values"),
+    (lambda: gradient_and_hessian(Value([1.0, 2.0]), []), ValueError, "a single number"),
+])
+def test_bad_input_is_a_named_error(call, error, words) -> None:
+    with pytest.raises(error, match=None) as raised:
+        call()
+    assert words in str(raised.value)
+
+
+def test_inside_no_grad_is_a_named_error() -> None:
+    with no_grad(), pytest.raises(RuntimeError, match="grad: cannot differentiate inside no_grad"):
+        grad(lambda x: x * x)(1.0)

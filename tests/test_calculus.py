@@ -1,0 +1,152 @@
+"""The school method of seed 6.1 (calculus.stationary_point), its pictures and its example; the drawing of a
+derivative's own graph."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Value, viz
+from tinygrad_edu.autodiff import grad
+from tinygrad_edu.calculus import KINDS, classify_stationary_point, stationary_point
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "second_derivative.py"
+
+
+def surface(p):
+    """w³ − 3w + b³ − 3b: minimum (1, 1), maximum (−1, −1), saddles (1, −1) and (−1, 1)."""
+    return p[0] ** 3 - 3 * p[0] + p[1] ** 3 - 3 * p[1]
+
+
+@pytest.mark.parametrize("start, point, kind", [
+    ((0.6, 1.7), (1, 1), "minimum"), ((-0.5, -1.8), (-1, -1), "maximum"),
+    ((1.4, -0.3), (1, -1), "saddle"), ((-1.6, 0.5), (-1, 1), "saddle"),
+])
+def test_newton_finds_each_kind_of_stationary_point(start, point, kind) -> None:
+    found = stationary_point(surface, start)
+    assert found.converged and found.kind == kind
+    np.testing.assert_allclose(found.point, point, atol=1e-12)
+    assert found.gradient_norm <= 1e-10
+    np.testing.assert_allclose(sorted(found.eigenvalues), sorted([6.0 * point[0], 6.0 * point[1]]), atol=1e-9)
+    assert found.path[0].tolist() == list(start) and len(found.path) == found.iterations + 1
+    assert found.value == pytest.approx(point[0] ** 3 - 3 * point[0] + point[1] ** 3 - 3 * point[1])
+
+
+def test_a_quadratic_takes_one_newton_step() -> None:
+    found = stationary_point(lambda p: (p[0] - 2.0) ** 2 + 3.0 * (p[1] + 1.0) ** 2 + p[0] * p[1], [10.0, 10.0])
+    assert found.iterations == 1 and found.kind == "minimum"
+    np.testing.assert_allclose(found.point, np.linalg.solve([[2.0, 1.0], [1.0, 6.0]], [4.0, -6.0]), atol=1e-12)
+
+
+@pytest.mark.parametrize("f, kind", [(lambda x: x ** 4, "inconclusive"), (lambda x: x ** 3, "inconclusive"),
+                                     (lambda x: x * x, "minimum"), (lambda x: -(x * x), "maximum")])
+def test_flat_second_derivatives_are_inconclusive(f, kind) -> None:
+    assert stationary_point(f, 0.0).kind == kind
+
+
+def test_a_run_that_does_not_converge_says_so() -> None:
+    found = stationary_point(lambda x: F.softplus(x), 0.0, max_iterations=5)  # ∇ = σ(x) > 0 everywhere
+    assert not found.converged and found.kind == "not converged" and found.iterations == 5
+
+
+def test_classification_tolerance_is_relative_to_the_largest_eigenvalue() -> None:
+    assert classify_stationary_point([1e-9, 1e3]) == "inconclusive"
+    assert classify_stationary_point([1e-2, 1e3], tol=1e-6) == "minimum"
+    assert classify_stationary_point([-1.0, 0.0, 1.0]) == "saddle"
+    assert set(KINDS) >= {"minimum", "maximum", "saddle", "inconclusive"}
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: stationary_point(3.0, [0.0]), TypeError, "stationary_point: f must be a function"),
+    (lambda: stationary_point(surface, [[0.0, 1.0]]), ValueError, "stationary_point: start must be"),
+    (lambda: stationary_point(surface, [np.nan, 1.0]), ValueError, "stationary_point: start must be"),
+    (lambda: stationary_point(surface, [0.0, 1.0], max_iterations=-1), ValueError, "max_iterations"),
+    (lambda: classify_stationary_point([]), ValueError, "classify_stationary_point: needs finite"),
+])
+def test_bad_input_is_a_named_error(call, error, words) -> None:
+    with pytest.raises(error) as raised:
+        call()
+    assert words in str(raised.value)
+
+
+# --- pictures ----------------------------------------------------------------------------------------------------
+def test_plot_derivatives_draws_the_engines_derivatives(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from tinygrad_edu import plots
+
+    fig = plots.plot_derivatives(lambda x: x ** 3 - 3 * x, order=3, x_range=(-2.0, 2.0), path=tmp_path / "d.png")
+    assert (tmp_path / "d.png").stat().st_size > 0
+    axes = fig.get_axes()
+    assert len(axes) == 4
+    grid = axes[0].get_lines()[0].get_xdata()
+    curves = [ax.get_lines()[0].get_ydata() for ax in axes]
+    np.testing.assert_allclose(curves[1], 3 * grid ** 2 - 3, atol=1e-12)
+    np.testing.assert_allclose(curves[2], 6 * grid, atol=1e-12)
+    np.testing.assert_allclose(curves[3], 6.0, atol=1e-12)
+    marks = {line.get_label(): (line.get_xdata()[0], line.get_ydata()[0]) for line in axes[0].get_lines()[1:]}
+    assert marks["minimum (f′ = 0, f″ > 0)"][0] == pytest.approx(1.0, abs=0.01)
+    assert marks["maximum (f′ = 0, f″ < 0)"][0] == pytest.approx(-1.0, abs=0.01)
+    with pytest.raises(ValueError, match="plot_derivatives: order must be"):
+        plots.plot_derivatives(F.tanh, order=0)
+    with pytest.raises(ValueError, match="plot_derivatives: f must act element by element"):
+        plots.plot_derivatives(lambda x: x.sum())
+
+
+def test_plot_stationary_points_marks_each_kind(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from tinygrad_edu import plots
+
+    found = [stationary_point(surface, s) for s in ((0.6, 1.7), (-0.5, -1.8), (1.4, -0.3), (-1.6, 0.5))]
+    fig = plots.plot_stationary_points(surface, found, resolution=20, path=tmp_path / "s.png")
+    ax = fig.get_axes()[0]
+    labelled = {line.get_label(): (round(line.get_xdata()[0], 9), round(line.get_ydata()[0], 9))
+                for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert labelled["minimum"] == (1.0, 1.0) and labelled["maximum"] == (-1.0, -1.0)
+    assert labelled["saddle"] in ((1.0, -1.0), (-1.0, 1.0))
+    with pytest.raises(ValueError, match="plot_stationary_points: found holds no points"):
+        plots.plot_stationary_points(surface, [])
+
+
+def test_the_example_finds_and_names_the_four_points(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    root = str(EXAMPLE.parent.parent)  # this checkout's package, installed or not
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, str(EXAMPLE), "--output", str(tmp_path)], capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    kinds = sorted(line.split()[-2] for line in result.stdout.splitlines() if line.strip().startswith("("))
+    assert kinds == ["maximum", "minimum", "saddle", "saddle"]
+    assert "-> minimum" in result.stdout and "-> maximum" in result.stdout
+    for name in ("stationary_points.png", "tanh_derivatives.png", "cubic_derivatives.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+# --- the graph of a derivative -----------------------------------------------------------------------------------
+def _operations(source: str) -> list[str]:
+    return [name for name in ("pow", "sigmoid", "neg", "mul") if f"label={name}" in source or f'label="{name}' in
+            source or f">{name}<" in source]
+
+
+def test_draw_graph_of_a_gradient_shows_the_graph_of_the_derivative() -> None:
+    """d/dx σ(x³) = σ(x³)·σ(−x³)·3x²: the drawing holds the operations of that formula, not of σ(x³) alone."""
+    x = Value(2.0, label="x")
+    slope = grad(lambda v: (v ** 3).sigmoid())(x)
+    slope.label = "dy/dx"
+    source = viz.draw_graph(slope).source
+    assert "dy/dx" in source and "x" in source
+    assert set(_operations(source)) == {"pow", "sigmoid", "neg", "mul"}
+    assert source.count("sigmoid") == 2  # σ(x³) and σ(−x³)
+
+
+@pytest.mark.xfail(strict=True, reason="viz.draw_graph formats node.grad with numpy; after backward(create_graph="
+                   "True) the grads are Values, so it must use node.grad.data (viz.py is the player's)")
+def test_draw_graph_after_backward_with_create_graph() -> None:
+    x = Value(2.0, label="x")
+    (x ** 3).sigmoid().backward(create_graph=True)
+    assert "sigmoid" in viz.draw_graph(x.grad).source

@@ -1,0 +1,288 @@
+"""Function transforms: derivatives of functions, as JAX, HIPS autograd and ``torch.func`` spell them.
+
+``grad(f)`` is a new function that returns ∇f; because the engine can record its own backward pass
+(``backward(create_graph=True)``), that function can be differentiated again: ``grad(grad(f))`` is f″, and the
+seed's "second derivative" test of section 6.1 becomes one line.
+
+- :func:`grad`, :func:`value_and_grad`: ``f`` returns a single number (a cost); ``argnums`` picks the arguments.
+- :func:`jacobian`: every partial derivative of a Value-valued ``f``, shape ``f(x).shape + x.shape``.
+- :func:`hessian`: the matrix of second derivatives, ``jacobian(grad(f))``.
+- :func:`hvp`: the Hessian-vector product ``H·v`` from two backward passes, without forming ``H``.
+- :func:`gradients`: the building block, ∂output/∂inputs for Values you already have (``torch.autograd.grad``).
+
+They accept numbers, nested lists, numpy arrays and Values, and return Values.  **Nothing is mutated**: the
+``.grad`` of your Values (and of every Value in the graph) is the same after a call as before, so a transform
+never leaves stale gradients behind or adds to yours.  The transforms differentiate fresh copies of the arguments;
+when ``f``'s result also depends on Values of yours (an argument that is a Value requiring a gradient, or one
+``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and stays connected
+to them, so it can be differentiated again; with only numbers and arrays it is a constant (cheaper).
+
+    >>> from tinygrad_edu.autodiff import grad, hessian
+    >>> f = lambda x: x ** 3                       # f′ = 3x², f″ = 6x, f‴ = 6
+    >>> [float(d(2.0)) for d in (grad(f), grad(grad(f)), grad(grad(grad(f))))]
+    [12.0, 12.0, 6.0]
+    >>> hessian(lambda p: p[0] ** 2 * p[1])([1.0, 3.0]).data     # [[2y, 2x], [2x, 0]]
+    array([[6., 2.],
+           [2., 0.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import functional as F
+from tinygrad_edu import ops
+from tinygrad_edu.engine import Value, apply, backward_order, is_grad_enabled
+
+__all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients", "gradient_and_hessian"]
+
+
+def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *,
+              create_graph: bool = False) -> list[Value]:
+    """∂output/∂input for each of ``inputs`` (Values that ``output`` was computed from), by one backward pass.
+
+    ``grad_output`` is ∂C/∂output (default 1, for an output of one number).  An input the output does not depend
+    on gets zeros.  With ``create_graph`` the results are recorded Values (differentiable again); otherwise
+    constants.  Unlike ``output.backward()`` it leaves every ``.grad`` in the graph as it was.
+
+    >>> x = Value(3.0)
+    >>> y = x * x
+    >>> gradients(y, [x])[0].data, x.grad                  # dy/dx = 2x; x.grad untouched
+    (array(6.), None)
+    """
+    return _pull(output, list(inputs), [grad_output], create_graph, "gradients")[0][0]
+
+
+def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.ndarray, np.ndarray]:
+    """∇ and the Hessian ∇² of a single-number ``output`` with respect to all ``inputs`` together, flattened in
+    order (the parameters of a network as one vector of length n): a float64 vector of n and an n × n matrix.
+
+    One recorded backward pass gives ∇ as Values; then one backward pass per parameter gives a row of the
+    Hessian, n passes in all, which is why the matrix gets expensive for many parameters (seed 6.1).
+
+    >>> w, b = Value(2.0), Value(1.0)
+    >>> slope, curvature = gradient_and_hessian(w * w * b, [w, b])     # ∇ = (2wb, w²)
+    >>> slope, curvature
+    (array([4., 4.]), array([[2., 4.],
+           [4., 0.]]))
+    """
+    if not isinstance(output, Value) or output.size != 1:
+        raise ValueError("gradient_and_hessian: the output must be a Value holding a single number")
+    inputs = list(inputs)
+    first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0][0]
+    flat = F.concatenate([g.reshape(-1) for g in first])
+    n = flat.size
+    rows = _pull(flat, inputs, list(np.eye(n, dtype=flat.dtype)), False, "gradient_and_hessian")[0]
+    matrix = np.array([np.concatenate([g.data.ravel() for g in row]) for row in rows], dtype=np.float64)
+    return np.array(flat.data, dtype=np.float64), matrix.reshape(n, n)
+
+
+def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph: bool | None,
+          name: str) -> tuple[list[list[Value]], bool]:
+    """One backward pass per upstream gradient; for each, ∂⟨upstream, output⟩/∂input for every input.  The
+    ``.grad`` of every Value the passes visit is saved first and put back afterwards.  ``create_graph=None``:
+    record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the caller's, or of an
+    enclosing transform, that the result must stay connected to).  Also returns whether the passes were recorded."""
+    for x in [output, *inputs]:
+        if not isinstance(x, Value):
+            raise TypeError(f"{name}: output and inputs must be Values, got {type(x).__name__}")
+    zeros = [Value(np.zeros(x.shape, dtype=x.dtype), requires_grad=False) for x in inputs]
+    if not output.requires_grad:
+        return [list(zeros) for _ in upstreams], False
+    visited = backward_order(output)
+    if create_graph is None:
+        create_graph = _has_other_leaves(visited, inputs)
+    saved = [(node, node.grad) for node in visited]
+    for x in inputs:
+        saved.append((x, x.grad))
+    results = []
+    try:
+        for upstream in upstreams:
+            for node in visited:
+                node.grad = None  # leaves would otherwise add this pass to an earlier one
+            output.backward(upstream, create_graph=create_graph)
+            results.append([_as_result(x.grad, zero) for x, zero in zip(inputs, zeros, strict=True)])
+    finally:
+        for node, old in saved:
+            node.grad = old
+    return results, create_graph
+
+
+def _has_other_leaves(nodes: list[Value], inputs: list[Value]) -> bool:
+    own = {id(x) for x in inputs}
+    return any(node.op is None and id(node) not in own for node in nodes)
+
+
+def _as_result(g: Any, zero: Value) -> Value:
+    if g is None:
+        return zero
+    return g if isinstance(g, Value) else Value(g, requires_grad=False)
+
+
+def _input(x: Any, name: str, position: int) -> Value:
+    """The Value a transform differentiates with respect to: a fresh leaf for numbers, lists and arrays; for a
+    Value in a graph, a recorded copy (so the derivative stays connected to it, and an argument given twice
+    counts as two arguments)."""
+    if isinstance(x, Value):
+        if x.requires_grad:
+            copy = apply(ops.reshape, x, shape=x.shape)
+            copy.label = x.label
+            return copy
+        return Value(x.data, label=x.label)
+    try:
+        return Value(x)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name}: argument {position} must be a number, a nested list, a numpy array or a "
+                          f"Value, got {type(x).__name__} {x!r:.40} ({error})") from None
+
+
+def _argnums(argnums: Any, count: int, name: str) -> tuple[int, ...]:
+    numbers = argnums if isinstance(argnums, tuple) else (argnums,)
+    if not numbers or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in numbers):
+        raise TypeError(f"{name}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    if any(not -count <= i < count for i in numbers):
+        raise ValueError(f"{name}: argnums {argnums!r} is out of range for a call with {count} argument(s)")
+    positions = tuple(int(i) % count for i in numbers)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{name}: argnums {argnums!r} names an argument twice")
+    return positions
+
+
+def _output(out: Any, name: str, scalar: bool) -> Value:
+    """f's result as a Value; a transform of a cost needs a single number."""
+    if not isinstance(out, Value):
+        try:
+            out = Value(out, requires_grad=False)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: f must return a Value (or a number), got {type(out).__name__}") from None
+    if scalar and out.size != 1:
+        raise ValueError(f"{name}: f must return a single number (a cost), got a Value of shape {out.shape}; "
+                         "use jacobian for a function with several outputs")
+    return out
+
+
+def _check_callable(f: Any, name: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{name}: f must be a function, got {type(f).__name__}")
+
+
+def _check_recording(name: str) -> None:
+    if not is_grad_enabled():
+        raise RuntimeError(f"{name}: cannot differentiate inside no_grad(), which records nothing; call it "
+                           "outside the no_grad block")
+
+
+def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """A function returning ``(f(*args), ∇f)``: ``∇f`` is one Value shaped like ``args[argnums]``, or a tuple of
+    them when ``argnums`` is a tuple.  ``f`` must return a single number.
+
+    >>> value, slope = value_and_grad(lambda w, b: (w * 2.0 + b - 1.0) ** 2, argnums=(0, 1))(1.0, 0.0)
+    >>> float(value), [float(s) for s in slope]          # C = (2w + b − 1)², ∂C/∂w = 4(2w + b − 1)
+    (1.0, [4.0, 2.0])
+    """
+    name = "value_and_grad"
+    _check_callable(f, name)
+
+    def transformed(*args: Any) -> tuple[Value, Any]:
+        _check_recording(name)
+        positions = _argnums(argnums, len(args), name)
+        inputs = {i: _input(args[i], name, i) for i in positions}
+        out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)]), name, scalar=True)
+        (found,), recorded = _pull(out, list(inputs.values()), [None], None, name)
+        value = out if recorded else out.detach()  # connected to the caller's Values, or a plain number
+        return value, (tuple(found) if isinstance(argnums, tuple) else found[0])
+
+    return transformed
+
+
+def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """The gradient of ``f`` (which returns a single number) as a function of the same arguments.
+
+    ``grad(grad(f))`` is the second derivative, and so on to any order:
+
+    >>> import tinygrad_edu.functional as F
+    >>> d3 = grad(grad(grad(F.tanh)))              # tanh‴ = −2(1 − tanh²)(1 − 3tanh²)
+    >>> round(float(d3(0.5)), 6)
+    -0.565209
+    """
+    name = "grad"
+    _check_callable(f, name)
+    inner = value_and_grad(f, argnums)
+
+    def transformed(*args: Any) -> Any:
+        try:
+            return inner(*args)[1]
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise type(error)(str(error).replace("value_and_grad:", "grad:", 1)) from None
+
+    return transformed
+
+
+def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
+    """The Jacobian of ``f`` with respect to argument ``argnums``: a Value of shape ``f(x).shape + x.shape``
+    whose entry ``[i, j]`` is ∂f_i/∂x_j (one backward pass per output element).
+
+    >>> jacobian(lambda x: x * x)([1.0, 2.0]).data       # diag(2x)
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    name = "jacobian"
+    _check_callable(f, name)
+
+    def transformed(*args: Any) -> Value:
+        _check_recording(name)
+        (position,) = _argnums(argnums, len(args), name)
+        x = _input(args[position], name, position)
+        out = _output(f(*args[:position], x, *args[position + 1:]), name, scalar=False)
+        units = np.eye(out.size, dtype=out.dtype).reshape((out.size,) + out.shape)
+        rows = [row[0] for row in _pull(out, [x], list(units), None, name)[0]]
+        return F.stack(rows).reshape(out.shape + x.shape)
+
+    return transformed
+
+
+def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
+    """The matrix of second derivatives ∂²f/∂x_i∂x_j of a single-number ``f``: ``jacobian(grad(f))``, of shape
+    ``x.shape + x.shape``.  Its eigenvalues say whether a point where ∇f = 0 is a minimum (all > 0), a maximum
+    (all < 0) or a saddle (both signs): the second-derivative test of seed section 6.1.
+
+    >>> hessian(lambda p: (p ** 2).sum() + p[0] * p[1])([0.0, 0.0]).data
+    array([[2., 1.],
+           [1., 2.]])
+    """
+    _check_callable(f, "hessian")
+    _one_argnum(argnums, "hessian")
+    return jacobian(grad(f, argnums), argnums)
+
+
+def _one_argnum(argnums: Any, name: str) -> None:
+    if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
+        raise TypeError(f"{name}: argnums must be one int, got {argnums!r}")
+
+
+def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
+    """The Hessian-vector product ``H(x)·v`` of a single-number ``f`` without forming ``H``: one backward pass
+    recording ∇f (``create_graph``), then one backward pass of ⟨∇f, v⟩, whose gradient is ``H·v``.
+
+    >>> hvp(lambda p: (p ** 3).sum(), [1.0, 2.0], [1.0, 1.0]).data     # H = diag(6x)
+    array([ 6., 12.])
+    """
+    name = "hvp"
+    _check_callable(f, name)
+    _check_recording(name)
+    point = _input(x, name, 1)
+    direction = v if isinstance(v, Value) else _input(v, name, 2).detach()
+    if direction.shape != point.shape:
+        raise ValueError(f"hvp: v has shape {direction.shape} but x has shape {point.shape}; they must match")
+    out = _output(f(point), name, scalar=True)
+    slope = _pull(out, [point], [None], True, name)[0][0][0]
+    inner = (slope * direction).sum()
+    return _pull(inner, [point], [None], None, name)[0][0][0]
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -1,0 +1,783 @@
+"""Random expression graphs for fuzzing gradients in composition: :func:`expressions` and :class:`Expression`.
+
+Each operation is property-tested alone elsewhere; many defects only show when operations meet: a node used
+twice (fan-out), a gradient broadcast back in the other direction, a reduction over a negative axis of a
+reshaped transpose, a number on the left of ``**``.  :func:`expressions` draws whole graphs of 3 to ~25 nodes
+from every registered operation (and your own :class:`~tinygrad_edu.Op` objects), with inputs kept in each
+operation's domain and off its kinks, so that central finite differences are a valid reference.
+
+A drawn :class:`Expression` is a small program: ``expr(*values)`` evaluates it on Values, ``expr.inputs`` are
+its float64 inputs, and ``print(expr)`` shows a runnable Python program reproducing it, which is what hypothesis
+prints for a failing example::
+
+    from hypothesis import given
+    from tinygrad_edu.testing import check_gradients
+    from tinygrad_edu.testing.strategies import expressions
+
+    @given(expressions())
+    def test_gradients_in_composition(expr):
+        check_gradients(expr, *expr.inputs)
+
+Each node is written as one line of Python (``v3 = F.softmax(v1 * c0, axis=-2)``); the graph is drawn by a small
+table of node builders (:data:`BUILDERS`), each of which writes one kind of line.  While drawing, every line is
+evaluated with plain numpy (:data:`NUMPY`, an independent reference): a line whose numbers leave the safe range
+(not finite, larger than 100, more than 64 elements, too near a kink) is dropped and another one drawn.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinygrad_edu.functional as functional
+from tinygrad_edu import losses, ops
+from tinygrad_edu.engine import Value
+from tinygrad_edu.ops import Op
+
+__all__ = ["expressions", "Expression", "OpSpec", "NUMPY", "BUILDERS"]
+
+#: Largest magnitude a node may hold: finite differences (ε = 1e-6) stay accurate to ~1e-8 below it.
+LIMIT = 100.0
+#: Most elements a node may hold (finite differences cost two evaluations per input element).
+MAX_SIZE = 64
+#: How far every input of relu/abs/leaky_relu/maximum stays from its kink, and a maximum from the runner-up.
+KINK_MARGIN = 1e-2
+DOMAINS = ("real", "positive", "unit")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """How :func:`expressions` may call your own :class:`~tinygrad_edu.Op` inside random graphs.
+
+    ``domain`` says where its inputs must lie: ``"real"`` (anywhere), ``"positive"`` (> 0, e.g. a logarithm) or
+    ``"unit"`` (inside (−1, 1), e.g. arcsine); one for all inputs or a tuple with one per input.  Inputs are kept
+    :data:`KINK_MARGIN` away from each point of ``kinks`` (where the op is not differentiable).  ``params`` is a
+    hypothesis strategy of keyword-argument dicts (e.g. ``st.fixed_dictionaries({"alpha": st.floats(0, 1)})``);
+    ``broadcasts=False`` gives every input the same shape.  A bare Op in ``extra_ops`` means ``OpSpec(op)``.
+    """
+
+    op: Op
+    domain: str | tuple[str, ...] = "real"
+    kinks: tuple[float, ...] = ()
+    params: st.SearchStrategy | None = None
+    broadcasts: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.op, Op):
+            raise TypeError(f"OpSpec: op must be a tinygrad_edu Op, got {type(self.op).__name__}")
+        domains = (self.domain,) * self.arity if isinstance(self.domain, str) else tuple(self.domain)
+        if len(domains) != self.arity or any(d not in DOMAINS for d in domains):
+            raise ValueError(f"OpSpec {self.op.name!r}: domain must be one of {DOMAINS} or a tuple of "
+                             f"{self.arity} of them, got {self.domain!r}")
+        object.__setattr__(self, "domain", domains)
+
+    @property
+    def arity(self) -> int:
+        """How many inputs the op takes (one vjp per input)."""
+        return len(self.op.vjps)
+
+
+# --- the numpy reference: every function a line may call, written independently of tinygrad_edu's ops -------
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _samples(x: np.ndarray) -> int:
+    return x.shape[0] if np.ndim(x) >= 2 else 1
+
+
+def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    logits = np.asarray(logits)
+    one_hot = labels if labels.shape == logits.shape else np.eye(logits.shape[-1], dtype=logits.dtype)[labels]
+    return -np.sum(_log_softmax(logits) * one_hot) / _samples(logits)
+
+
+#: The reference a drawn line is evaluated with: numpy arrays for Values, these functions for ``F`` and ``L``.
+NUMPY = {
+    "np": np,
+    "F": SimpleNamespace(
+        exp=np.exp, log=np.log, sqrt=np.sqrt, abs=np.abs, tanh=np.tanh, sigmoid=_sigmoid,
+        relu=lambda x: np.maximum(x, 0.0), softplus=lambda x: np.logaddexp(0.0, x),
+        leaky_relu=lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
+        softmax=lambda x, axis=-1: np.exp(_log_softmax(x, axis)), log_softmax=_log_softmax,
+        concatenate=lambda xs, axis=0: np.concatenate(xs, axis=axis), stack=lambda xs, axis=0: np.stack(xs, axis),
+        maximum=np.maximum, where=np.where),
+    "L": SimpleNamespace(
+        squared_error=lambda p, t: np.sum((p - t) ** 2) / _samples(p),
+        mean_squared_error=lambda p, t: np.mean((p - t) ** 2), cross_entropy=_cross_entropy),
+}
+def _scatter(x: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.asarray(x).dtype)
+    np.add.at(out, key, x)
+    return out
+
+
+NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, shape), scatter=_scatter)
+LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops}
+
+
+def _literal(array: np.ndarray) -> str:
+    """Exact Python source for an array (shortest round-trip floats; an empty one keeps its shape)."""
+    if not array.size:
+        kind = "bool" if array.dtype == bool else f"np.{array.dtype.name}"
+        return f"np.zeros({array.shape!r}, dtype={kind})"
+    if array.dtype == bool or array.dtype.kind in "iu":
+        return f"np.array({array.tolist()!r}, dtype={'bool' if array.dtype == bool else 'np.' + array.dtype.name})"
+    return f"np.array({array.tolist()!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class Expression:
+    """A drawn expression graph: one line of Python per node, evaluated on Values by calling it.
+
+    ``inputs`` are the float64 input arrays (``x0, x1, …`` in the lines), ``constants`` the arrays the lines use
+    (``c0, c1, …``: operands, index arrays, masks), ``lines`` the statements ``v3 = …``; the last one is the
+    output.  ``expr(*values)`` returns the output Value; :meth:`run` returns every node; :meth:`program` (also
+    the repr) is a runnable program reproducing it.
+    """
+
+    inputs: tuple[np.ndarray, ...]
+    constants: dict[str, np.ndarray]
+    lines: tuple[str, ...]
+    custom: dict[str, Op] = field(default_factory=dict)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [f"x{i}" for i in range(len(self.inputs))]
+
+    @property
+    def output_name(self) -> str:
+        return self.lines[-1].split(" = ", 1)[0]
+
+    @cached_property
+    def _code(self) -> Any:
+        return compile("\n".join(self.lines), "<expression>", "exec")
+
+    def run(self, *values: Any, reference: bool = False, constants: dict[str, np.ndarray] | None = None,
+            dtype: Any = np.float64) -> dict[str, Any]:
+        """Evaluate every line; returns each node (inputs, then ``v…``) by name.
+
+        With ``reference=True`` the lines run on plain numpy (:data:`NUMPY`; give arrays, not Values).  The
+        float constants are cast to ``dtype``; pass ``constants`` to use arrays of your own instead.
+        """
+        if len(values) != len(self.inputs):
+            raise TypeError(f"Expression takes {len(self.inputs)} input(s), got {len(values)}")
+        env = dict(NUMPY if reference else LIBRARY)
+        env.update({name: (_forward_of(op) if reference else op) for name, op in self.custom.items()})
+        env.update(self.constants_as(dtype) if constants is None else constants)
+        env.update(zip(self.input_names, values))
+        with np.errstate(all="ignore"):
+            exec(self._code, env)
+        names = self.input_names + [line.split(" = ", 1)[0] for line in self.lines]
+        return {name: env[name] for name in names}
+
+    def constants_as(self, dtype: Any) -> dict[str, np.ndarray]:
+        """Fresh copies of the constants, the float ones cast to ``dtype`` (index arrays and masks kept)."""
+        return {name: c.astype(dtype) if c.dtype.kind == "f" else c.copy() for name, c in self.constants.items()}
+
+    def __call__(self, *values: Any, constants: dict[str, np.ndarray] | None = None) -> Value:
+        """The output Value of the graph for these input Values (float constants take the inputs' dtype)."""
+        dtype = next((v.dtype for v in values if isinstance(v, Value)), np.float64)
+        return self.run(*values, constants=constants, dtype=dtype)[self.output_name]
+
+    def program(self) -> str:
+        """A runnable Python program that rebuilds this graph, prints its output and checks its gradients."""
+        header = ["import numpy as np", "import tinygrad_edu.functional as F",
+                  "from tinygrad_edu import Value, ops", "from tinygrad_edu import losses as L",
+                  "from tinygrad_edu.testing import check_gradients"]
+        header += [f"# {name} = Op({op.name!r}, ...)  # your own Op, given in extra_ops" for name, op in
+                   self.custom.items()]
+        constants = [f"{name} = {_literal(array)}" for name, array in self.constants.items()]
+        body = [f"def f({', '.join(self.input_names)}):"] + [f"    {line}" for line in self.lines]
+        body.append(f"    return {self.output_name}")
+        inputs = "inputs = [" + ", ".join(_literal(x) for x in self.inputs) + "]"
+        footer = [inputs, "print(f(*[Value(x) for x in inputs]))", "check_gradients(f, *inputs)"]
+        return "\n".join(header + [""] + constants + [""] + body + [""] + footer) + "\n"
+
+    __repr__ = program
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis (and IPython) print a drawn graph: as its program."""
+        printer.text("\n" + self.program())
+
+
+def _forward_of(op: Op) -> Callable[..., Any]:
+    return lambda *arrays, **params: op.forward(*(np.asarray(a) for a in arrays), **params)
+
+
+# --- drawing a graph -------------------------------------------------------------------------------------------
+class Graph:
+    """The graph being drawn: its lines, constants and the numpy value of every node (for the builders' checks)."""
+
+    def __init__(self, draw: Callable[[st.SearchStrategy], Any], inputs: Sequence[np.ndarray],
+                 custom: dict[str, OpSpec]) -> None:
+        self.draw = draw
+        self.inputs = tuple(inputs)
+        self.values: dict[str, np.ndarray] = {f"x{i}": x for i, x in enumerate(inputs)}
+        self.lines: list[str] = []
+        self.used: set[str] = set()
+        self.constants: dict[str, np.ndarray] = {}
+        self.custom = custom
+        self._env = dict(NUMPY)
+        self._env.update({name: _forward_of(spec.op) for name, spec in custom.items()})
+        self._env.update(self.values)
+
+    # reading
+    def value(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.values[name].shape
+
+    def sinks(self) -> list[str]:
+        """The nodes no other node uses yet, newest first."""
+        return [n for n in reversed(self.values) if n not in self.used]
+
+    def pick(self, fits: Callable[[np.ndarray], bool] = lambda v: True) -> str | None:
+        """A node whose value ``fits``: unused ones first, newest first (so the graph stays connected and
+        shrinking makes chains)."""
+        names = [n for n in self.sinks() + [n for n in reversed(self.values) if n in self.used]
+                 if fits(self.values[n])]
+        return names[self.draw(st.integers(0, len(names) - 1))] if names else None
+
+    def evaluate(self, expression: str) -> np.ndarray:
+        """The numpy value of an expression over the nodes and constants (not added to the graph)."""
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of nothing: rejected as NaN by add
+            return np.asarray(eval(expression, self._env), dtype=np.float64)
+
+    # writing
+    def constant(self, array: np.ndarray) -> str:
+        name = f"c{len(self.constants)}"
+        self.constants[name] = array
+        self._env[name] = array
+        return name
+
+    def array(self, shape: tuple[int, ...], low: float = -2.0, high: float = 2.0) -> str:
+        """A new constant array of ``shape`` with elements in [low, high] (two decimals: short programs)."""
+        elements = st.floats(low, high).map(lambda x: round(x, 2))
+        return self.constant(self.draw(hnp.arrays(np.float64, shape, elements=elements)))
+
+    def add(self, expression: str) -> str | None:
+        """Append ``v… = expression`` if its numpy value is usable (finite, ≤ LIMIT, ≤ MAX_SIZE elements)."""
+        try:
+            value = self.evaluate(expression)
+        except (ValueError, TypeError, IndexError, ZeroDivisionError):
+            return None
+        if value.size > MAX_SIZE or value.ndim > 4 or not np.all(np.isfinite(value)):
+            return None
+        if value.size and np.abs(value).max() > LIMIT:
+            return None
+        name = f"v{len(self.lines) + len(self.inputs)}"
+        self.used.update(_NODE_NAME.findall(expression))
+        self.lines.append(f"{name} = {expression}")
+        self.values[name] = value
+        self._env[name] = value
+        return name
+
+    def finish(self) -> None:
+        """Make every node count: add each unused node, weighted by a random array and summed, to the newest."""
+        newest, *others = self.sinks()
+        terms = [f"({n} * {self.array(self.shape(n), 0.1, 1.0)}).sum()" for n in others if n.startswith("v")]
+        if terms:
+            self.add(" + ".join([newest] + terms))
+
+    def expression(self) -> Expression:
+        custom = {name: spec.op for name, spec in self.custom.items()}
+        return Expression(self.inputs, dict(self.constants), tuple(self.lines), custom)
+
+
+_NODE_NAME = re.compile(r"\b[xv]\d+\b")
+
+
+def _clear_of(value: np.ndarray, points: Sequence[float]) -> bool:
+    return all(np.all(np.abs(value - p) >= KINK_MARGIN) for p in points)
+
+
+def _positive(g: Graph, a: str) -> str:
+    """A node made from ``a`` that is > 0 everywhere (for log, sqrt, a divisor, the base of a power)."""
+    forms = ["{a} * {a} + 0.5", "F.exp({a})", "F.sigmoid({a})", "F.softplus({a})"]
+    first = g.draw(st.integers(0, len(forms) - 1))
+    for form in forms[first:] + forms[:first]:
+        name = g.add(form.format(a=a))
+        if name is not None and np.all(g.value(name) > 0):
+            return name
+    name = g.add(f"F.sigmoid(F.tanh({a}))")  # in (0.26, 0.74): always fits
+    assert name is not None
+    return name
+
+
+def _in_domain(g: Graph, a: str, domain: str) -> str:
+    if domain == "positive":
+        return _positive(g, a)
+    if domain == "unit":  # (−1, 1), kept KINK_MARGIN inside
+        name = g.add(f"0.9 * F.tanh({a})")
+        return name if name is not None else a
+    return a
+
+
+def _number(g: Graph, positive: bool = False) -> str:
+    """A Python number operand; large ones (10, −25) push later nodes toward the extremes of exp and sigmoid."""
+    choices = [x for x in (2.0, 0.5, -1.5, 3.0, -0.25, 1.0, 0.0, 10.0, -25.0) if x > 0 or not positive]
+    return repr(g.draw(st.sampled_from(choices)))
+
+
+def _partner_shape(g: Graph, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape that broadcasts with ``shape`` in either direction (dims dropped, set to 1, stretched, added)."""
+    dims = []
+    for n in shape:
+        kind = g.draw(st.sampled_from(["same", "one", "stretch"]))
+        dims.append(1 if kind == "one" else (g.draw(st.integers(2, 3)) if kind == "stretch" and n == 1 else n))
+    drop = g.draw(st.integers(0, len(dims)))  # fewer dims, or (none dropped) more dims in front
+    extra = 0 if drop else g.draw(st.integers(0, max(0, 3 - len(dims))))
+    return tuple(g.draw(st.integers(1, 3)) for _ in range(extra)) + tuple(dims[drop:])
+
+
+def _broadcasts(shape: tuple[int, ...]) -> Callable[[np.ndarray], bool]:
+    def fits(value: np.ndarray) -> bool:
+        try:
+            return int(np.prod(np.broadcast_shapes(shape, value.shape))) <= MAX_SIZE
+        except ValueError:
+            return False
+    return fits
+
+
+def _operand(g: Graph, a: str, positive: bool = False) -> str:
+    """A second operand for ``a``: another node, a number or a constant array that broadcasts with it."""
+    kind = g.draw(st.sampled_from(["node", "number", "array"]))
+    if kind == "node":
+        other = g.pick(_broadcasts(g.shape(a)))
+        if other is not None:
+            return _positive(g, other) if positive else other
+    if kind == "number":
+        return _number(g, positive)
+    shape = _partner_shape(g, g.shape(a))
+    return g.array(shape, 0.5, 2.0) if positive else g.array(shape)
+
+
+def _sides(g: Graph, left: str, right: str) -> tuple[str, str]:
+    return (right, left) if g.draw(st.booleans()) else (left, right)
+
+
+# --- the node builders: each writes one kind of line for operand ``a`` (or gives up with None) ----------------
+def arithmetic(g: Graph, a: str) -> str | None:
+    """a + b, a − b, a · b, −a, with b a node, a number or an array, on either side."""
+    symbol = g.draw(st.sampled_from(["+", "-", "*", "neg"]))
+    if symbol == "neg":
+        return g.add(f"-{a}")
+    left, right = _sides(g, a, _operand(g, a))
+    return g.add(f"{left} {symbol} {right}")
+
+
+def division(g: Graph, a: str) -> str | None:
+    """a / b with the divisor kept positive (a node made positive, a number, a positive array)."""
+    if g.draw(st.booleans()):
+        return g.add(f"{a} / {_operand(g, a, positive=True)}")
+    return g.add(f"{_operand(g, a)} / {_positive(g, a)}")
+
+
+def power(g: Graph, a: str) -> str | None:
+    """a ** n (any a), positive ** real, number ** a, array ** a, a ** array and Value ** Value (base > 0)."""
+    kind = g.draw(st.sampled_from(["integer", "real", "number base", "value base", "array base", "array exponent"]))
+    if kind == "integer":
+        return g.add(f"{a} ** {g.draw(st.sampled_from([2, 3, 1, 0]))}")
+    if kind == "real":
+        return g.add(f"{_positive(g, a)} ** {g.draw(st.sampled_from([0.5, -1.0, 1.5, -0.5]))}")
+    if kind == "number base":
+        return g.add(f"{g.draw(st.sampled_from([2.0, 0.5, 3.0]))} ** {a}")
+    if kind == "array base":
+        return g.add(f"{g.array(_partner_shape(g, g.shape(a)), 0.5, 2.0)} ** {a}")
+    if kind == "array exponent":
+        return g.add(f"{_positive(g, a)} ** {g.array(_partner_shape(g, g.shape(a)))}")
+    base = g.pick(_broadcasts(g.shape(a))) or a  # a itself fits at least
+    return g.add(f"{_positive(g, base)} ** {a}")
+
+
+def matmul(g: Graph, a: str) -> str | None:
+    """a @ b for 1-D, 2-D and batched operands: another node, a transpose of a, or a constant, on either side."""
+    shape = g.shape(a)
+    if not shape:
+        return None
+    kind = g.draw(st.sampled_from(["node", "itself", "array"]))
+    if kind == "itself":
+        return g.add({1: f"{a} @ {a}", 2: f"{a} @ {a}.T"}.get(len(shape), f"{a} @ {a}.swapaxes(-1, -2)"))
+    if kind == "node":
+        b = g.pick(lambda v: v.ndim >= 1 and _matmul_fits(shape, v.shape))
+        if b is not None:
+            return g.add(f"{a} @ {b}")
+        b = g.pick(lambda v: v.ndim >= 1 and _matmul_fits(v.shape, shape))
+        if b is not None:
+            return g.add(f"{b} @ {a}")
+    on_left = g.draw(st.booleans())
+    inner = shape[-1] if on_left else (shape[0] if len(shape) == 1 else shape[-2])
+    other = g.draw(st.sampled_from([(inner,), (inner, 2), (2, inner, 3)]))
+    if not on_left:
+        other = other[:-2] + (other[-1], other[-2]) if len(other) > 1 else other
+    c = g.array(other)
+    return g.add(f"{a} @ {c}" if on_left else f"{c} @ {a}")
+
+
+def _matmul_fits(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        out = np.matmul(np.zeros(a), np.zeros(b))
+    except ValueError:
+        return False
+    return out.size <= MAX_SIZE
+
+
+def elementwise(g: Graph, a: str) -> str | None:
+    """Every element-wise function and activation, its input kept in its domain and off its kinks."""
+    name = g.draw(st.sampled_from(["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu",
+                                   "softplus"]))
+    if name in ("log", "sqrt"):
+        a = _positive(g, a)
+    if name in ("abs", "relu", "leaky_relu") and not _clear_of(g.value(a), [0.0]):
+        return None
+    if name == "leaky_relu" and g.draw(st.booleans()):
+        return g.add(f"F.leaky_relu({a}, negative_slope={g.draw(st.sampled_from([0.2, 0.0, 0.5]))})")
+    return g.add(f"F.{name}({a})")
+
+
+def _axes(g: Graph, ndim: int) -> Any:
+    """None, an int (negative too) or a tuple of distinct axes (negative too); numpy rejects what is invalid."""
+    kind = g.draw(st.sampled_from(["none", "int", "tuple"]))
+    if kind == "none":
+        return None
+    if kind == "int":
+        return g.draw(st.integers(-max(ndim, 1), max(ndim, 1) - 1))  # on a 0-d input numpy takes 0 and −1
+    chosen = g.draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)) if ndim else []
+    return tuple(axis - ndim if g.draw(st.booleans()) else axis for axis in chosen)
+
+
+def _max_is_unique(value: np.ndarray, axis: Any) -> bool:
+    """The maximum over ``axis`` exceeds the runner-up by KINK_MARGIN (no tie, none made by a nudge of ε)."""
+    if value.ndim == 0 or axis == ():
+        return True
+    axes = tuple(range(value.ndim)) if axis is None else tuple(np.atleast_1d(axis) % value.ndim)
+    moved = np.moveaxis(value, axes, tuple(range(-len(axes), 0)))
+    flat = np.sort(moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,)), axis=-1)
+    return flat.shape[-1] < 2 or bool(np.all(flat[..., -1] - flat[..., -2] >= KINK_MARGIN))
+
+
+def reduction(g: Graph, a: str) -> str | None:
+    """sum, mean, max over a random axis (None, negative, a tuple, on 0-d inputs too), keepdims or not."""
+    name = g.draw(st.sampled_from(["sum", "mean", "max"]))
+    axis = _axes(g, g.value(a).ndim)
+    if name == "max" and not (g.value(a).size and _max_is_unique(g.value(a), axis)):
+        return None
+    args = [] if axis is None and g.draw(st.booleans()) else [f"axis={axis!r}"]
+    if g.draw(st.booleans()):
+        args.append(f"keepdims={g.draw(st.booleans())}")
+    return g.add(f"{a}.{name}({', '.join(args)})")
+
+
+def softmax(g: Graph, a: str) -> str | None:
+    """softmax and log_softmax along a random (negative too) or the default axis."""
+    name = g.draw(st.sampled_from(["softmax", "log_softmax"]))
+    ndim = max(g.value(a).ndim, 1)
+    axis = g.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1)))
+    return g.add(f"F.{name}({a})" if axis is None else f"F.{name}({a}, axis={axis})")
+
+
+def _factorisation(g: Graph, size: int) -> tuple[int, ...]:
+    """A random shape of 0 to 3 dims holding ``size`` elements (0-d only for size 1)."""
+    ndim = g.draw(st.integers(0 if size == 1 else 1, 3))
+    dims = []
+    for _ in range(ndim - 1):
+        dims.append(g.draw(st.sampled_from([d for d in range(1, size + 1) if size % d == 0])))
+        size //= dims[-1]
+    return tuple(dims) + ((size,) if ndim else ())
+
+
+def reshape(g: Graph, a: str) -> str | None:
+    """reshape to a random shape of the same size (a −1 sometimes), as ``(2, 3)`` or ``2, 3``."""
+    size = g.value(a).size
+    shape = list(_factorisation(g, size)) if size else [0, g.draw(st.integers(1, 2))]  # empty: (0, k)
+    if shape and size and g.draw(st.booleans()):
+        shape[g.draw(st.integers(0, len(shape) - 1))] = -1
+    if not shape:
+        return g.add(f"{a}.reshape(())")
+    return g.add(f"{a}.reshape({', '.join(map(str, shape))})" if g.draw(st.booleans())
+                 else f"{a}.reshape({tuple(shape)!r})")
+
+
+def transpose(g: Graph, a: str) -> str | None:
+    """transpose with a permutation (negative axes too), .T, transpose() and swapaxes."""
+    ndim = g.value(a).ndim
+    kind = g.draw(st.sampled_from(["axes", "T", "reversed", "swapaxes"]))
+    if kind == "T":
+        return g.add(f"{a}.T")
+    if kind == "reversed" or not ndim:
+        return g.add(f"{a}.transpose()")
+    negative = st.booleans()
+    if kind == "swapaxes":
+        i, j = (g.draw(st.integers(-ndim, ndim - 1)) for _ in range(2))
+        return g.add(f"{a}.swapaxes({i}, {j})")
+    axes = [axis - ndim if g.draw(negative) else axis for axis in g.draw(st.permutations(range(ndim)))]
+    return g.add(f"{a}.transpose({', '.join(map(str, axes))})" if g.draw(st.booleans())
+                 else f"{a}.transpose({tuple(axes)!r})")
+
+
+def _basic_key(g: Graph, shape: tuple[int, ...]) -> str:
+    parts = []
+    for n in shape[:g.draw(st.integers(1, max(len(shape), 1)))]:
+        kind = g.draw(st.sampled_from(["int", "slice", "reversed", "all", "newaxis"]))
+        if kind == "int" and n:
+            parts.append(str(g.draw(st.integers(-n, n - 1))))
+        elif kind == "slice":
+            parts.append(f"{g.draw(st.integers(-n - 1, n))}:{g.draw(st.integers(-n - 1, n))}")
+        elif kind == "reversed":
+            parts.append("::-1" if g.draw(st.booleans()) else "1::2")
+        elif kind == "newaxis":
+            parts.append("None")
+        else:
+            parts.append(":")
+    if g.draw(st.booleans()):
+        parts.insert(g.draw(st.integers(0, len(parts))), "...")
+    return ", ".join(parts) or "..."
+
+
+def indexing(g: Graph, a: str) -> str | None:
+    """Basic (ints, slices, None, ...), advanced (repeated and negative int arrays), boolean and empty indexing."""
+    shape = g.shape(a)
+    kind = g.draw(st.sampled_from(["basic", "integers", "mask", "empty", "pairs"]))
+    if not shape:
+        return g.add(f"{a}[{g.draw(st.sampled_from(['...', 'None', '()']))}]")
+    if kind == "basic":
+        return g.add(f"{a}[{_basic_key(g, shape)}]")
+    if kind == "empty":
+        empty = "[]" if g.draw(st.booleans()) else g.constant(np.zeros(0, dtype=np.intp))
+        return g.add(f"{a}[{empty}]" if g.draw(st.booleans()) or len(shape) < 2 else f"{a}[:, {empty}]")
+    if kind == "mask":  # over the first axis or over all of them
+        mask_shape = shape[:1] if g.draw(st.booleans()) else shape
+        return g.add(f"{a}[{g.constant(g.draw(hnp.arrays(bool, mask_shape)))}]")
+    if kind == "pairs" and len(shape) >= 2 and shape[0] and shape[1]:  # a[rows, cols]: elements, some twice
+        count = g.draw(st.integers(1, 4))
+        rows, cols = (g.draw(st.lists(st.integers(-n, n - 1), min_size=count, max_size=count)) for n in shape[:2])
+        keys = [g.constant(np.array(k, dtype=np.intp)) for k in (rows, cols)]
+        return g.add(f"{a}[{keys[0]}, {keys[1]}]")
+    axis = g.draw(st.integers(0, min(len(shape), 2) - 1))  # along the first or the second axis
+    n = shape[axis]
+    if not n:
+        return None
+    rows = g.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5))
+    rows += rows[:g.draw(st.integers(0, 1))]  # a row picked twice: its gradient parts must add up
+    key = g.constant(np.array(rows, dtype=np.intp))
+    return g.add(f"{a}[{key}]" if axis == 0 else f"{a}[:, {key}]")
+
+
+def joining(g: Graph, a: str) -> str | None:
+    """F.concatenate (axis negative too, or None) and F.stack of a with itself, other nodes or constants."""
+    shape = g.shape(a)
+    stacked = g.draw(st.booleans())
+    if not stacked and not shape:
+        return None
+    ndim = len(shape) + stacked
+    axis = g.draw(st.one_of(st.integers(-ndim, ndim - 1), st.none() if not stacked else st.nothing()))
+    pieces = [a]
+    for _ in range(g.draw(st.integers(1, 2))):
+        kind = g.draw(st.sampled_from(["itself", "node", "array"]))
+        piece_shape = list(shape)
+        if not stacked and axis is not None:
+            piece_shape[axis] = g.draw(st.integers(0, 2))
+        same = (lambda v: v.shape == shape) if stacked or axis is None else (
+            lambda v: v.ndim == len(shape) and all(m == n for i, (m, n) in enumerate(zip(v.shape, shape))
+                                                   if i != axis % len(shape)))
+        other = g.pick(same) if kind == "node" else None
+        pieces.append(a if kind == "itself" else other or g.array(tuple(piece_shape)))
+    pieces = g.draw(st.permutations(pieces))
+    function = "stack" if stacked else "concatenate"
+    return g.add(f"F.{function}([{', '.join(pieces)}], axis={axis})")
+
+
+def choosing(g: Graph, a: str) -> str | None:
+    """F.where(mask, l, r) and F.maximum(l, r) (kept off ties) with nodes, numbers and arrays."""
+    left, right = _sides(g, a, _operand(g, a))
+    try:
+        difference = g.evaluate(f"{left} - {right}")
+    except ValueError:
+        return None
+    if g.draw(st.booleans()):
+        mask = g.draw(hnp.arrays(bool, _partner_shape(g, difference.shape)))
+        return g.add(f"F.where({g.constant(mask)}, {left}, {right})")
+    return g.add(f"F.maximum({left}, {right})") if _clear_of(difference, [0.0]) else None
+
+
+def cost(g: Graph, a: str) -> str | None:
+    """L.squared_error / L.mean_squared_error against a node or constant of a's shape; L.cross_entropy."""
+    shape = g.shape(a)
+    kind = g.draw(st.sampled_from(["squared_error", "mean_squared_error", "cross_entropy"]))
+    if kind == "cross_entropy":
+        if len(shape) not in (1, 2) or not g.value(a).size:
+            return None
+        classes = shape[-1]
+        labels = g.draw(st.lists(st.integers(0, classes - 1), min_size=int(np.prod(shape[:-1])),
+                                 max_size=int(np.prod(shape[:-1]))))
+        return g.add(f"L.cross_entropy({a}, {g.constant(np.array(labels, dtype=np.intp).reshape(shape[:-1]))})")
+    if not g.value(a).size:
+        return None
+    target = g.pick(lambda v: v.shape == shape) if g.draw(st.booleans()) else g.array(shape)
+    left, right = _sides(g, a, target or g.array(shape))
+    return g.add(f"L.{kind}({left}, {right})")
+
+
+def custom(g: Graph, a: str) -> str | None:
+    """One of the user's Ops (extra_ops), its inputs put in its domain and kept off its kinks."""
+    if not g.custom:
+        return None
+    name = g.draw(st.sampled_from(sorted(g.custom)))
+    spec = g.custom[name]
+    shape = g.shape(a)
+    fits = _broadcasts(shape) if spec.broadcasts else (lambda v: v.shape == shape)
+    operands = [a] + [g.pick(fits) if g.draw(st.booleans()) else None for _ in range(spec.arity - 1)]
+    operands = g.draw(st.permutations(operands))
+    arguments = []
+    for x, domain in zip(operands, spec.domain):
+        if x is None:  # a constant array in the domain
+            low, high = {"real": (-2.0, 2.0), "positive": (0.5, 2.0), "unit": (-0.9, 0.9)}[domain]
+            x = g.array(_partner_shape(g, shape) if spec.broadcasts else shape, low, high)
+        else:
+            x = _in_domain(g, x, domain)
+        value = g.evaluate(x)
+        if not _clear_of(value, spec.kinks) or not _inside(value, domain):
+            return None
+        arguments.append(x)
+    params = g.draw(spec.params) if spec.params is not None else {}
+    return g.add(f"{name}({', '.join(arguments + [f'{k}={v!r}' for k, v in params.items()])})")
+
+
+def _inside(value: np.ndarray, domain: str) -> bool:
+    if domain == "positive":
+        return bool(np.all(value > 0))
+    return domain == "real" or bool(np.all(np.abs(value) <= 1 - KINK_MARGIN))
+
+
+def numpy_function(g: Graph, a: str) -> str | None:
+    """numpy's own functions called on Values (np.exp(v), np.multiply(2.0, v), np.maximum(v, w), …)."""
+    name = g.draw(st.sampled_from(["exp", "tanh", "negative", "log", "sqrt", "absolute", "add", "subtract",
+                                   "multiply", "divide", "power", "maximum", "matmul"]))
+    if name in ("exp", "tanh", "negative"):
+        return g.add(f"np.{name}({a})")
+    if name in ("log", "sqrt"):
+        return g.add(f"np.{name}({_positive(g, a)})")
+    if name == "absolute":
+        return g.add(f"np.absolute({a})") if _clear_of(g.value(a), [0.0]) else None
+    if name == "divide":
+        return g.add(f"np.divide({a}, {_operand(g, a, positive=True)})")
+    if name == "power":
+        return g.add(f"np.power({_positive(g, a)}, {_operand(g, a)})")
+    if name == "matmul":
+        return g.add(f"np.matmul({a}, {a})") if g.value(a).ndim == 1 else None
+    left, right = _sides(g, a, _operand(g, a))
+    if name == "maximum" and not _clear_of(g.evaluate(f"{left} - {right}"), [0.0]):
+        return None
+    return g.add(f"np.{name}({left}, {right})")
+
+
+def internal(g: Graph, a: str) -> str | None:
+    """The Ops the backward pass builds on (create_graph), called directly: astype, ops.broadcast_to and
+    ops.scatter (indexing's gradient: zeros with a's elements added at a key; repeated rows add up)."""
+    shape = g.shape(a)
+    kind = g.draw(st.sampled_from(["astype", "broadcast_to", "scatter"]))
+    if kind == "astype":
+        return g.add(f"{a}.astype(x0.dtype)")  # the dtype of the first input: a no-op in float64 runs
+    if kind == "broadcast_to":
+        target = np.broadcast_shapes(shape, _partner_shape(g, shape))
+        return g.add(f"ops.broadcast_to({a}, shape={target!r})")
+    if shape and g.draw(st.booleans()):  # rows of a go to rows of a (rows, *shape[1:]) array, some twice
+        rows = g.draw(st.integers(1, 3))
+        key = g.draw(st.lists(st.integers(-rows, rows - 1), min_size=shape[0], max_size=shape[0]))
+        target = (rows,) + shape[1:]
+        return g.add(f"ops.scatter({a}, shape={target!r}, key={g.constant(np.array(key, dtype=np.intp))})")
+    count = g.draw(st.integers(1, 3))
+    return g.add(f"ops.scatter({a}, shape={(count,) + shape!r}, key={g.draw(st.integers(-count, count - 1))})")
+
+
+#: The node builders, simplest first (hypothesis shrinks toward the start of the table).
+BUILDERS: tuple[Callable[[Graph, str], str | None], ...] = (
+    arithmetic, elementwise, reduction, division, power, reshape, transpose, indexing, matmul, softmax,
+    joining, choosing, cost, numpy_function, internal, custom)
+
+
+def _identifier(op: Op, taken: set[str]) -> str:
+    name = op.name if op.name.isidentifier() and not keyword.iskeyword(op.name) else "custom_op"
+    reserved = {"np", "F", "L", "ops", "f", "Value", "inputs", "check_gradients"}
+    if name in reserved or name in taken or name[0] in "xvc" and name[1:].isdigit():
+        name = f"{name}_{len(taken)}"
+    return name
+
+
+def _input_shapes(count: int) -> st.SearchStrategy:
+    """``count`` input shapes, 0-d to 3-d, sides 1 to 3; usually broadcastable together, sometimes not."""
+    together = hnp.mutually_broadcastable_shapes(num_shapes=count, max_dims=3, max_side=3).map(
+        lambda s: s.input_shapes)
+    apart = st.tuples(*[hnp.array_shapes(min_dims=0, max_dims=3, max_side=3)] * count)
+    return st.one_of(together, apart)
+
+
+def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, max_nodes: int = 25,
+                max_inputs: int = 3, only_extra: bool = False) -> st.SearchStrategy:
+    """Random expression graphs (:class:`Expression`) of ``min_nodes`` to ``max_nodes`` nodes (inputs included).
+
+    The graphs use every registered operation (arithmetic with numbers and arrays on either side, ``**`` with
+    Values on both sides, matmul, every element-wise function and activation, sum/mean/max over random axes,
+    reshape, transpose, indexing, softmax, concatenate/stack, where/maximum, the costs) plus the Ops you give in
+    ``extra_ops`` (an :class:`~tinygrad_edu.Op`, or an :class:`OpSpec` saying its domain, kinks and params);
+    with ``only_extra=True`` every other node is one of yours.  Inputs are float64 arrays in [−2, 2].
+
+    >>> from hypothesis import find, settings
+    >>> from tinygrad_edu import Op
+    >>> cube = Op("cube", lambda x: x ** 3, lambda g, out, x: 3 * g * x ** 2)
+    >>> expr = find(expressions(extra_ops=[cube]), lambda e: "cube(" in e.program(),
+    ...             settings=settings(database=None, derandomize=True))
+    >>> out = expr(*[Value(x) for x in expr.inputs])
+    """
+    if not 2 <= min_nodes <= max_nodes:
+        raise ValueError(f"expressions: need 2 <= min_nodes <= max_nodes, got {min_nodes} and {max_nodes}")
+    if max_inputs < 1:
+        raise ValueError(f"expressions: max_inputs must be at least 1, got {max_inputs}")
+    specs: dict[str, OpSpec] = {}
+    for op in extra_ops:
+        spec = op if isinstance(op, OpSpec) else OpSpec(op)
+        specs[_identifier(spec.op, set(specs))] = spec
+    if only_extra and not specs:
+        raise ValueError("expressions: only_extra=True needs extra_ops")
+
+    @st.composite
+    def draw_expression(draw: Callable[[st.SearchStrategy], Any]) -> Expression:
+        count = draw(st.integers(1, min(max_inputs, min_nodes - 1)))
+        elements = st.floats(-2.0, 2.0, allow_subnormal=False)
+        inputs = [draw(hnp.arrays(np.float64, shape, elements=elements)) for shape in draw(_input_shapes(count))]
+        g = Graph(draw, inputs, specs)
+        for _ in range(draw(st.integers(min_nodes - count, max_nodes - count))):
+            _grow(g, only_extra and draw(st.booleans()))
+        g.finish()
+        return g.expression()
+
+    return draw_expression()
+
+
+def _grow(g: Graph, extra: bool) -> None:
+    """Add one node: try a few builders on a few operands, else tanh of the newest node (always fits)."""
+    for _ in range(6):
+        builder = custom if extra else g.draw(st.sampled_from(BUILDERS))
+        operand = g.pick() or list(g.values)[-1]  # pick() always finds a node when nothing is asked of it
+        if builder(g, operand) is not None:
+            return
+    g.add(f"F.tanh({list(g.values)[-1]})")
