@@ -208,21 +208,36 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.divide(np.maximum(e, x >= 0, out=e), denominator, out=denominator)
 
 
-def _sigmoid_slope(x, scale: float = 1.0):
-    """σ'(scale·x) = σ(scale·x)·σ(−scale·x) = e / (1 + e)² with e = e^−|scale·x|: one exponential, never overflowing,
-    and keeping its digits where σ is close to 1 (where σ(1 − σ) would lose them).  On arrays ``*=`` and ``/=`` work
-    in place; on Values they make new recorded Values, so the same lines differentiate again."""
-    e = exp(absolute(x) * -scale)
-    square = 1 + e
+def _sigmoid_slope(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """σ'(scale·x) = σ(scale·x)·σ(−scale·x) = e / (1 + e)² with e = e^−|scale·x|, on arrays: one exponential instead of
+    the two of σ(x)·σ(−x), never overflowing, and as accurate (σ(1 − σ) would lose the digits where σ is close to 1)."""
+    e = np.abs(x, out=np.empty_like(x))  # out=: a 0-d array stays an array (numpy would return a scalar)
+    e *= -scale
+    np.exp(e, out=e)
+    square = np.add(e, 1.0, out=np.empty_like(e))
     square *= square
-    e /= square
-    return e
+    return np.divide(e, square, out=square)
 
 
-# σ'(x) = σ(x)(1 − σ(x)) = σ(x)·σ(−x), computed from x alone (see _sigmoid_slope)
-sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * _sigmoid_slope(x))
-# tanh'(x) = 1 − tanh²(x) = 4·σ(2x)·σ(−2x) = 4σ'(2x), a form that keeps its digits where tanh(x) is close to ±1
-tanh = Op("tanh", np.tanh, lambda g, out, x: g * (4 * _sigmoid_slope(x, 2.0)))
+def _sigmoid_vjp(g, out, x):
+    """σ'(x) = σ(x)(1 − σ(x)) = σ(x)·σ(−x), a form that keeps its digits where σ(x) is close to 1.  On arrays it is
+    computed from one exponential (_sigmoid_slope); on Values (create_graph) it is recorded as out·σ(−x), which
+    differentiates again everywhere (the |x| of the array form has no second derivative at 0)."""
+    if x.__class__ is np.ndarray:
+        return g * _sigmoid_slope(x)
+    return g * out * sigmoid(-x)
+
+
+def _tanh_vjp(g, out, x):
+    """tanh'(x) = 1 − tanh²(x) = 4·σ(2x)·σ(−2x), a form that keeps its digits where tanh(x) is close to ±1; on arrays
+    from one exponential, as σ' (see _sigmoid_vjp)."""
+    if x.__class__ is np.ndarray:
+        return g * (4 * _sigmoid_slope(x, 2.0))
+    return g * 4 * sigmoid(2 * x) * sigmoid(-2 * x)
+
+
+sigmoid: Op = Op("sigmoid", _sigmoid, _sigmoid_vjp)
+tanh = Op("tanh", np.tanh, _tanh_vjp)
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # relu' = [x > 0]
 leaky_relu = Op("leaky_relu",
                 lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
