@@ -1,4 +1,5 @@
-"""Regenerate the README's pictures: docs/images/dependency_tree.svg, cost_history.png and stationary_points.png.
+"""Regenerate the README's pictures: docs/images/dependency_tree.svg, backprop_player.png, cost_history.png and
+stationary_points.png.
 
     python scripts/make_readme_figures.py [output folder]      (default docs/images)
 
@@ -6,6 +7,8 @@ Deterministic: fixed seeds, no dates in the files; the same Graphviz and matplot
 
 * dependency_tree.svg: the seed's section 6.3 tree for a 3-layer chain network (one sigmoid neuron per layer),
   sample x = 0.5 with target y = x² = 0.25, after one forward and backward pass.
+* backprop_player.png: the demo's backpropagation player page (the same 3-layer chain network as the demo's
+  dependency tree) at the backward step that finds ∂C/∂W², screenshot by headless Chromium (a real browser).
 * cost_history.png: the seed's comparison (sections 5 and 7.3) on x² over [−1, 1]: random search, gradient
   descent with a fixed learning rate and gradient descent with Armijo steps, same network and start.
 * stationary_points.png: the school method of section 6.1 on C(w, b) = w³ − 3w + b³ − 3b: Newton's method for
@@ -14,7 +17,10 @@ Deterministic: fixed seeds, no dates in the files; the same Graphviz and matplot
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +30,10 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from tinygrad_edu import Value, nn, optim  # noqa: E402
 from tinygrad_edu.calculus import stationary_point  # noqa: E402
+from tinygrad_edu.demo import chain_cost  # noqa: E402
 from tinygrad_edu.plots import plot_history, plot_stationary_points  # noqa: E402
 from tinygrad_edu.training import fit  # noqa: E402
-from tinygrad_edu.viz import draw_dependency_tree, render  # noqa: E402
+from tinygrad_edu.viz import backprop_player, draw_dependency_tree, render  # noqa: E402
 
 EPISODES = 150
 
@@ -38,6 +45,23 @@ def dependency_tree_figure(out: Path) -> Path:
     cost.label = "C"
     cost.backward()
     return render(draw_dependency_tree(cost), out / "dependency_tree.svg")
+
+
+def player_screenshot(out: Path) -> Path:
+    player = backprop_player(chain_cost())
+    step = next(k for k, s in enumerate(player.steps, start=1) if s.title.endswith("∂C/∂W²"))
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        raise SystemExit("make_readme_figures: the player screenshot needs Chromium (apt-get install chromium)")
+    path = out / "backprop_player.png"
+    with tempfile.TemporaryDirectory() as profile:
+        page = player.save(Path(profile) / "player.html")
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        "--hide-scrollbars", f"--user-data-dir={profile}/user", f"--screenshot={path.resolve()}",
+                        "--window-size=1440,820", f"{page.resolve().as_uri()}#step={step}"],
+                       check=True, capture_output=True, timeout=120)
+    return path
 
 
 def cost_history_figure(out: Path) -> Path:
@@ -75,7 +99,8 @@ def stationary_points_figure(out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0]) if argv else ROOT / "docs" / "images"
-    for path in (dependency_tree_figure(out), cost_history_figure(out), stationary_points_figure(out)):
+    for path in (dependency_tree_figure(out), player_screenshot(out), cost_history_figure(out),
+                 stationary_points_figure(out)):
         print(f"wrote {path}")
     return 0
 

@@ -144,8 +144,6 @@ def test_draw_graph_of_a_gradient_shows_the_graph_of_the_derivative() -> None:
     assert source.count("sigmoid") == 2  # σ(x³) and σ(−x³)
 
 
-@pytest.mark.xfail(strict=True, reason="viz.draw_graph formats node.grad with numpy; after backward(create_graph="
-                   "True) the grads are Values, so it must use node.grad.data (viz.py is the player's)")
 def test_draw_graph_after_backward_with_create_graph() -> None:
     x = Value(2.0, label="x")
     (x ** 3).sigmoid().backward(create_graph=True)

@@ -76,8 +76,11 @@ def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
     for name in expected:
         drawing = out / f"{name}.svg" if _has_dot() else out / f"{name}.dot"
         assert drawing.exists() and str(drawing) in result.stdout
+    player = out / "backprop_player.html"
+    assert str(player) in result.stdout and "step 1 / " in player.read_text(encoding="utf-8")
     if _has_dot():
         assert "<svg" in (out / "dependency_tree.svg").read_text(encoding="utf-8")
+        assert "<svg" in player.read_text(encoding="utf-8")
     if _has_matplotlib():
         assert "<svg" in (out / "cost.svg").read_text(encoding="utf-8")
     else:
@@ -98,6 +101,8 @@ def test_demo_without_graphviz_writes_dot_files_and_says_how_to_render(tmp_path:
         assert f"dot -Tsvg {dot_file}" in result.stdout
     assert "sudo apt-get install graphviz" in result.stdout
     assert not (tmp_path / "demo" / "network.svg").exists()
+    player = (tmp_path / "demo" / "backprop_player.html").read_text(encoding="utf-8")
+    assert "<svg" not in player and "sudo apt-get install graphviz" in player  # the steps, and how to see more
 
 
 def test_console_help() -> None:

@@ -755,3 +755,13 @@ def test_softmax_of_an_empty_axis_is_empty_and_abs_works() -> None:
     empty = Value(np.zeros((3, 0)))
     assert F.softmax(empty).shape == (3, 0) and F.log_softmax(empty).shape == (3, 0)
     assert abs(Value(-2.0)).item() == 2.0
+
+
+def test_x_to_the_zero_has_zero_derivatives_even_at_tiny_and_zero_x() -> None:
+    x = Value([5e-171, 0.0, 2.0, 5e-324])
+    (x ** 0).sum().backward(create_graph=True)
+    slope = x.grad
+    np.testing.assert_array_equal(slope.data, 0.0)
+    x.zero_grad()
+    slope.sum().backward()        # d²(x⁰)/dx² = 0: no 0·∞ from x⁻² overflowing
+    np.testing.assert_array_equal(x.grad, 0.0)

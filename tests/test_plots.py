@@ -199,3 +199,12 @@ def test_bad_functions_and_points_are_named():
         plots.plot_armijo("f", [1.0])
     with pytest.raises(ValueError, match="learning_rate"):
         plots.descent_path(quadratic, [1.0, 2.0], -0.1)
+
+
+def test_figures_show_themselves_in_jupyter_without_pyplot():
+    # Jupyter displays a Figure with the PNG of _repr_png_; the inline backend's own hook exists only after
+    # matplotlib.pyplot is imported, which tinygrad_edu.plots never does
+    figure = plots.plot_activations(["relu"])
+    png = figure._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+    assert repr(figure).startswith("<Figure size")

@@ -9,7 +9,7 @@ import inspect
 import pytest
 
 MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files", "autodiff",
-           "calculus"]
+           "calculus", "viz", "plots", "player", "dependency_tree", "graph", "notation"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -494,3 +494,31 @@ def test_drawings_name_bad_arguments():
     net.layers[0].weights.data[0, 0] = np.nan
     with pytest.raises(ValueError, match="layer 1 holds NaN or infinite"):
         draw_network(net)
+
+
+# --- in a notebook -----------------------------------------------------------------------------------------------
+@needs_dot
+def test_graph_of_a_small_network_fits_a_notebook_and_names_the_input(tmp_path):
+    net = nn.MLP([2, 3, 1], rng=0)
+    cost = squared_error(net(np.array([0.5, -1.0])), np.array([1.0]))
+    cost.backward()
+    root = _svg(draw_graph(cost), tmp_path)
+    width, height = (float(root.get(side).removesuffix("pt")) for side in ("width", "height"))
+    assert width <= 9 * 72 and height <= 12 * 72  # was 4,523 points wide, left to right
+    _, texts = _node_by_name(_groups(root, "node"), "α⁰")  # the network's input, unlabeled by the caller
+    assert "data min -1 · mean -0.25 · max 0.5" in texts
+
+
+def test_inline_display_without_dot_gives_the_install_advice(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    x = Value(2.0, label="x")
+    for graph in (draw_graph(x * 3.0), draw_network(nn.MLP([2, 2], rng=0))):
+        bundle = graph._repr_mimebundle_()  # what Jupyter calls; graphviz raised ExecutableNotFound here
+        assert "apt-get install graphviz" in bundle["text/plain"] and "brew install graphviz" in bundle["text/html"]
+
+
+@needs_dot
+def test_inline_display_with_dot_is_svg():
+    assert "<svg" in draw_graph(Value(2.0, label="x") * 3.0)._repr_mimebundle_()["image/svg+xml"]

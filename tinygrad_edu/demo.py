@@ -256,6 +256,8 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     - ``cost.svg``: the cost per episode of every run and Armijo's step sizes (:func:`plots.plot_history`),
       when matplotlib is installed;
     - ``dependency_tree.svg``: the seed's 6.3 tree of a one-neuron-per-layer network (:func:`chain_cost`);
+    - ``backprop_player.html``: the same network's forward and backward pass, step by step, in a browser
+      (:func:`tinygrad_edu.viz.backprop_player`);
     - ``network.svg``: the seed's Figure 1 of the trained 1-12-12-1 network with the lowest cost, saved as
       ``model.npz``;
     - ``results.md``: the table of :func:`format_table`.
@@ -278,8 +280,10 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
         out.notes.append('matplotlib is not installed, so there is no cost plot; install the "plot" extra: '
                          'pip install ".[plot]" in the clone (or pip install matplotlib)')
 
+    chain = chain_cost()
+    out.written.append(viz.backprop_player(chain).save(folder / "backprop_player.html"))
     missing_dot = []
-    for name, graph in (("dependency_tree", viz.draw_dependency_tree(chain_cost())),
+    for name, graph in (("dependency_tree", viz.draw_dependency_tree(chain)),
                         ("network", viz.draw_network(best.model))):
         try:
             out.written.append(viz.render(graph, folder / f"{name}.svg"))

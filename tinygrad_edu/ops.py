@@ -132,14 +132,16 @@ def _power(a, b):
 
 
 def _pow_vjp_base(g, out, a, b):
-    """b·aᵇ⁻¹; where a = b = 0 that is 0·∞, but a⁰ = 1 is constant, so the slope there is 0.  Those places get a
-    base of 1 before the power, so no ∞ or NaN is made even in the parts a second derivative passes through."""
+    """b·aᵇ⁻¹.  Where b = 0 it is written b/a instead: the same value (0) and the same derivative in b (1/a), but
+    no aᵇ⁻¹, whose 0·∞ at a = 0 (or overflow at a tiny a) would make this slope or the next derivative NaN."""
     if b.dtype != out.dtype:  # a float32 exponent of a float64 base: b − 1 in float64, as aᵇ was computed
         b = b.astype(out.dtype)
-    undefined = (b == 0) & (a == 0)
-    if not undefined.any():  # the common x ** n
+    zero = b == 0
+    if not zero.any():  # the common x ** n
         return g * b * power(a, b - 1)
-    return g * select(undefined)(0.0, b * power(select(undefined)(1.0, a), b - 1))
+    general = b * power(select(zero)(1.0, a), b - 1)
+    at_zero = select(zero)(b, 0.0) / select(a == 0)(1.0, a)
+    return g * select(zero)(at_zero, general)
 
 
 def _pow_vjp_exponent(g, out, a, b):

@@ -24,6 +24,8 @@ returns a single-number Value, e.g. ``lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,13 +46,28 @@ Function = Callable[[Value], Value]
 
 
 def _figure(**kwargs: Any) -> Figure:
-    """A new Figure (not registered with pyplot, so nothing piles up in memory or pops up a window)."""
+    """A new Figure that displays itself in Jupyter, not registered with pyplot (so nothing piles up in memory
+    or pops up a window)."""
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - exercised only without matplotlib
         raise ImportError("tinygrad_edu.plots needs matplotlib, the 'plot' extra: "
                           "pip install 'tinygrad-edu[plot]'") from None
-    return Figure(**kwargs)
+    return _showing_itself(Figure)(**kwargs)
+
+
+@functools.cache
+def _showing_itself(figure_class: type) -> type:
+    """``figure_class`` with ``_repr_png_``.  Jupyter shows a bare Figure only after ``matplotlib.pyplot`` was
+    imported (loading the inline backend registers the display of Figures); these Figures never touch pyplot,
+    so without this a fresh notebook showed only ``<Figure size 750x650 with 2 Axes>``."""
+
+    def _repr_png_(self: Figure) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+    return type("Figure", (figure_class,), {"_repr_png_": _repr_png_, "__module__": __name__})
 
 
 def _finish(fig: Figure, path: str | Path | None) -> Figure:
@@ -521,7 +538,7 @@ def _derivative_name(k: int) -> str:
     return f"f{_PRIMES[k]}" if k < len(_PRIMES) else f"f⁽{k}⁾".translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-def derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.ndarray]:
+def _derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.ndarray]:
     """f, f′, …, f⁽ᵒʳᵈᵉʳ⁾ at the points of ``grid``, each derivative by the engine: ``grad`` of the sum of the
     one before (f acts element by element, so ∂(Σ f(x_i))/∂x_i = f′(x_i))."""
     from tinygrad_edu.autodiff import grad
@@ -552,7 +569,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     if not low < high:
         raise ValueError(f"plot_derivatives: x_range must be (low, high) with low < high, got {x_range}")
     grid = np.linspace(low, high, int(points))
-    curves = derivatives_on_grid(f, grid, order)
+    curves = _derivatives_on_grid(f, grid, order)
     fig = _figure(figsize=(7, 1.9 * (order + 1) + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(order + 1, 1, sharex=True))
     for k, (ax, curve) in enumerate(zip(axes, curves, strict=True)):
@@ -624,3 +641,7 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
     ax.set_title(title or "∇f = 0 by Newton's method, judged by the Hessian's eigenvalues", fontsize="medium")
     ax.legend(fontsize="small", loc="best", framealpha=0.85)
     return _finish(fig, path)
+
+
+def __dir__() -> list[str]:  # dir(plots) and tab completion list the plots, not numpy
+    return sorted(__all__)

@@ -202,8 +202,9 @@ def _warn_if_diverging(history: History, cost: float, when: str) -> bool:
 
 
 def _progress_bar(enabled: bool, episodes: int, label: str) -> Any:
-    """A tqdm bar when asked for, on a terminal, with tqdm installed; else None."""
-    if not enabled or not getattr(sys.stderr, "isatty", lambda: False)():
+    """A tqdm bar when asked for, on a terminal or in Jupyter, with tqdm installed; else None."""
+    in_jupyter = type(sys.stderr).__module__.startswith("ipykernel")  # a kernel's stderr is no tty, yet shows bars
+    if not enabled or not (getattr(sys.stderr, "isatty", lambda: False)() or in_jupyter):
         return None
     try:
         from tqdm.auto import tqdm

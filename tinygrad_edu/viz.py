@@ -1,7 +1,8 @@
 """Pictures of the math: computation graphs, the backpropagation dependency tree and the network diagram.
 
-Every function here returns a :class:`graphviz.Digraph` built from your own objects.  In Jupyter the returned
-graph shows inline (it has ``_repr_mimebundle_``); anywhere else write it to a file with :func:`render`::
+Every drawing here is a :class:`Drawing` (a :class:`graphviz.Digraph`) built from your own objects.  In Jupyter it
+shows inline (without Graphviz's ``dot`` it says how to install it); anywhere else write it to a file with
+:func:`render`::
 
     >>> from tinygrad_edu import Value
     >>> from tinygrad_edu.viz import draw_graph
@@ -14,6 +15,8 @@ graph shows inline (it has ``_repr_mimebundle_``); anywhere else write it to a f
 * :func:`draw_dependency_tree` — the seed's section 6.3 tree ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` with the
   local derivative on every edge, so that multiplying along a path gives ``∂C/∂w``.
 * :func:`draw_network` — the seed's Figure 1: neurons in layer columns, weights as coloured edges.
+* :func:`backprop_player` — a page that plays the forward and the backward pass step by step on one of these
+  drawings (built by :mod:`tinygrad_edu.player`).
 
 All graph walks are iterative (no recursion), so graphs a million operations deep are fine.
 """
@@ -21,31 +24,32 @@ All graph walks are iterative (no recursion), so graphs a million operations dee
 from __future__ import annotations
 
 import html
-import math
 import re
 import shutil
 import subprocess
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import graphviz
 import numpy as np
 
+from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
+from tinygrad_edu.graph import ancestors, nearest_values
+from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, summary
+from tinygrad_edu.player import BackpropPlayer, backprop_steps, display_names, tree_steps
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
-           "draw_network", "render", "GraphvizNotFoundError", "COLORS"]
+           "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
+           "tree_drawing", "backprop_player", "BackpropPlayer"]
 
 #: Fill colours: parameters (leaves needing a gradient), constants and inputs, intermediate Values, the output.
 COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
           "op": "#ffffff", "note": "#fff2cc"}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
-_SUPERSCRIPT = str.maketrans("0123456789-()L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁽⁾ᴸ")
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
@@ -62,46 +66,30 @@ def _html(*lines: str) -> str:
     return "<" + "<BR/>".join(lines) + ">"
 
 
-def _number(x: float, precision: int = 4) -> str:
-    return f"{x:.{precision}g}"
+_INSTALL = """Install Graphviz (the program, not only the Python package):
+  Debian/Ubuntu:  sudo apt-get install graphviz
+  macOS:          brew install graphviz
+  conda:          conda install -c conda-forge graphviz
+  Windows:        winget install graphviz   (then add its bin folder to PATH)"""
+_INSTALL_HELP = """Graphviz's `dot` program was not found on PATH, so {target} could not be drawn.
+The graph's source was written to {dot} instead. """ + _INSTALL + """
+and draw the saved file later with:
+  dot -T{fmt} {dot} -o {target}"""
+_INLINE_HELP = """Graphviz's `dot` program was not found on PATH, so this graph cannot be drawn here.
+""" + _INSTALL + """
+and display it again (restart the kernel if needed), or save its source now with render(graph, "graph.dot")."""
 
 
-def _summary(array: np.ndarray | None, precision: int = 4) -> str:
-    """A number for a single element, min/mean/max for a tensor."""
-    if array is None:
-        return "–"
-    array = np.asarray(array)
-    if array.size == 1:
-        return _number(float(array.reshape(())), precision)
-    if array.size == 0:
-        return "empty"
-    return (f"min {_number(float(array.min()), 3)} · mean {_number(float(array.mean()), 3)} · "
-            f"max {_number(float(array.max()), 3)}")
+class Drawing(graphviz.Digraph):
+    """The graphs this module returns: a :class:`graphviz.Digraph` that, displayed in Jupyter on a machine
+    without Graphviz's ``dot``, says how to install it instead of showing graphviz's raw error."""
 
-
-def _pretty(label: str) -> str:
-    """``α^2`` → ``α²``: the seed's superscript layer indices."""
-    return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
-
-
-def _walk(root: Value, limit: int | None = None) -> tuple[list[Value], int]:
-    """Breadth-first from ``root`` over parents: the first ``limit`` Values (nearest the output) and the total
-    count.  Linear in the size of the graph; iterative.
-    """
-    seen = {id(root)}
-    queue = deque([root])
-    kept: list[Value] = []
-    total = 0
-    while queue:
-        node = queue.popleft()
-        total += 1
-        if limit is None or len(kept) < limit:
-            kept.append(node)
-        for parent in node._parents:
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                queue.append(parent)
-    return kept, total
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            return {"text/plain": _INLINE_HELP,
+                    "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(_INLINE_HELP)}</pre>"}
 
 
 def _check_value(value: Any, function: str) -> None:
@@ -118,7 +106,7 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
     """
     groups: dict[int | None, dict[str, list[Value]]] = {}
     for node in kept:
-        match = _LAYER_LABEL.match(node.label) if isinstance(node.label, str) else None
+        match = LAYER_LABEL.match(node.label) if isinstance(node.label, str) else None
         if match:
             index = int(match.group(2)) if match.group(2) else None
             kind = match.group(1).upper() if match.group(1) in "Ww" else match.group(1)
@@ -142,161 +130,214 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
     layers.sort(key=lambda item: -1 if item[0] is None else item[0])
     done: set[int] = set()  # ancestors of the previous layer's output (and of its input α^0)
     for node in groups.get(0, {}).get("α", []):
-        done |= {id(n) for n in _ancestors([node], kept_ids, set())}
+        done |= {id(n) for n in ancestors([node], kept_ids, set())}
     clusters = []
     taken: set[int] = set()
     for index, name, params in layers:
         outputs = groups.get(index, {}).get("α", [])
-        new = _ancestors(outputs, kept_ids, done)
+        new = ancestors(outputs, kept_ids, done)
         done |= {id(n) for n in new}
         members = [p for p in params if id(p) not in taken]
         taken |= {id(n) for n in members}
-        members += [n for n in new if n._op is not None and id(n) not in taken]
+        members += [n for n in new if n.op is not None and id(n) not in taken]
         taken |= {id(n) for n in members}
         if members:
             clusters.append((name, members))
     return clusters
 
 
-def _ancestors(starts: Iterable[Value], allowed: set[int], stop: set[int]) -> list[Value]:
-    """``starts`` and everything they depend on within ``allowed``, not entering ids in ``stop``."""
-    found: list[Value] = []
-    seen: set[int] = set()
-    stack = [n for n in starts if id(n) in allowed and id(n) not in stop]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        found.append(node)
-        for parent in node._parents:
-            key = id(parent)
-            if key in allowed and key not in stop and key not in seen:
-                stack.append(parent)
-    return found
-
-
 def _op_text(node: Value) -> str:
-    params = node._params or {}
+    params = node.op_params
     shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None and (k != "keepdims" or v))
     return _text(f"{node.op}({shown})" if shown else node.op, 40)
 
 
-def draw_graph(value: Value, *, rankdir: str = "LR", show_data: bool = True, show_grad: bool = True,
-               names: Mapping[str, Any] | None = None, max_nodes: int = 500,
-               model: Any = None) -> graphviz.Digraph:
+def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, show_grad: bool = True,
+               names: Mapping[str, Any] | None = None, max_nodes: int = 150, model: Any = None,
+               size: str | None = "9,12") -> Drawing:
     """Draw everything ``value`` depends on: one box per Value, one oval per operation between inputs and output.
 
-    Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``), its shape, its
-    data and its grad (the number for a single element; min/mean/max for a tensor).  Colours (:data:`COLORS`):
-    green for parameters (leaves with ``requires_grad``), grey for constants and inputs, blue for intermediate
-    Values, gold for the output.  The Values of each ``Layer`` (its ``W^i``, ``b^i`` and the operations that
-    make ``α^i`` from ``α^(i−1)``) sit in a box named after the layer; pass ``model`` to take the layers from a
-    Network.
+    Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``; the network's
+    unlabeled input is called α⁰), its shape, its data and its grad (the number for a single element;
+    min/mean/max for a tensor).  Colours (:data:`COLORS`): green for parameters (leaves with ``requires_grad``),
+    grey for constants and inputs, blue for intermediate Values, gold for the output.  The Values of each
+    ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``) sit in a box named
+    after the layer; pass ``model`` to take the layers from a Network.
 
-    At most ``max_nodes`` Values are drawn, the ones nearest the output (breadth-first); a note says how many
+    The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height"; None for
+    the natural size), the ``max_nodes`` Values nearest the output (breadth-first) with a note saying how many
     were left out.  Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.
     """
     _check_value(value, "draw_graph")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    kept, total = _walk(value, max_nodes)
-    kept_ids = {id(n) for n in kept}
-    number = {id(n): i for i, n in enumerate(kept)}
-    given_names: dict[int, str] = {}
-    if names is not None and not isinstance(names, Mapping):
-        raise TypeError(f"draw_graph: names must map names to Values (e.g. names=locals()), "
-                        f"got {type(names).__name__}")
-    for name, obj in (names or {}).items():
-        if isinstance(obj, Value) and not str(name).startswith("_"):
-            given_names.setdefault(id(obj), str(name))
+    _check_layout(rankdir, max_nodes, "draw_graph")
+    given = _given_names(names, "draw_graph")
+    kept, total = nearest_values(value, max_nodes)
+    return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
+                             show_grad=show_grad, model=model, size=size)
 
+
+def _given_names(names: Mapping[str, Any] | None, function: str) -> dict[int, str]:
+    """id → name for the Values in ``names`` (e.g. ``locals()``; names starting with _ are skipped, and the first
+    name of a Value wins)."""
+    if names is not None and not isinstance(names, Mapping):
+        raise TypeError(f"{function}: names must map names to Values (e.g. names=locals()), "
+                        f"got {type(names).__name__}")
+    return {id(obj): str(name) for name, obj in reversed(list((names or {}).items()))
+            if isinstance(obj, Value) and not str(name).startswith("_")}
+
+
+def _check_layout(rankdir: str, max_nodes: int, function: str) -> None:
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"{function}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
+        raise ValueError(f"{function}: max_nodes must be a positive int, got {max_nodes!r}")
+
+
+def computation_graph(value: Value, kept: list[Value], total: int, *, names: Mapping[int, str],
+                      rankdir: str = "TB", show_data: bool = True, show_grad: bool = True, model: Any = None,
+                      size: str | None = None) -> Drawing:
+    """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
+    Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
+    names = dict(names)
+    first_input = network_input(kept)
+    if first_input is not None:
+        names.setdefault(id(first_input), "α^0")
     key = ("green: parameter · grey: constant or input · blue: intermediate · gold: output · "
            "ovals: operations")
-    graph = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
-                                                              "label": key, "labelloc": "b", "fontsize": "10"},
-                             node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                             edge_attr={"color": "#555555"})
-
-    def value_label(node: Value) -> str:
-        name = node.label if node.label is not None else given_names.get(id(node))
-        cells = []
-        if name is not None:
-            cells.append(f"<B>{_text(_pretty(str(name)))}</B>")
-        if node.ndim:
-            cells.append(_text(f"shape {node.shape}"))
-        if show_data:
-            cells.append("data " + _text(_summary(node.data)))
-        if show_grad:
-            cells.append("grad " + _text(_summary(node.grad)))
-        if not cells:
-            cells.append(" ")
-        row = "".join(f"<TD>{cell}</TD>" for cell in cells)
-        return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>{row}</TR></TABLE>>'
-
-    def kind(node: Value) -> str:
-        if node is value:
-            return "output"
-        if node._op is None:
-            return "parameter" if node.requires_grad else "constant"
-        return "intermediate"
+    attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
+    if size is not None:
+        attributes["size"] = size
+    graph = Drawing("computation_graph", graph_attr=attributes, node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                    edge_attr={"color": "#555555"})
+    number = {id(n): i for i, n in enumerate(kept)}
 
     def add_nodes(target: graphviz.Digraph, nodes: list[Value]) -> None:
         for node in nodes:
             i = number[id(node)]
-            target.node(f"v{i}", value_label(node), shape="plaintext", style="filled",
-                        fillcolor=COLORS[kind(node)])
-            if node._op is not None:
+            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad),
+                        shape="plaintext", style="filled", fillcolor=COLORS[_value_kind(node, value)])
+            if node.op is not None:
                 target.node(f"op{i}", _op_text(node), shape="oval", style="filled", fillcolor=COLORS["op"])
 
     clustered: set[int] = set()
-    for position, (name, members) in enumerate(_layer_clusters(kept, kept_ids, model)):
+    for position, (name, members) in enumerate(_layer_clusters(kept, set(number), model)):
         with graph.subgraph(name=f"cluster_layer{position}") as cluster:
             cluster.attr(label=_html("<B>" + _text(name) + "</B>"), style="rounded,dashed", color="#7f7f7f")
             add_nodes(cluster, members)
         clustered |= {id(n) for n in members}
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
+    _add_edges(graph, kept, number, total)
+    return graph
 
+
+def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool) -> str:
+    """A box of rows: the name, the shape (tensors), the data and the grad."""
+    name = node.label if node.label is not None else name
+    cells = []
+    if name is not None:
+        cells.append(f"<B>{_text(pretty(str(name)))}</B>")
+    if node.ndim:
+        cells.append(_text(f"shape {node.shape}"))
+    if show_data:
+        cells.append("data " + _text(summary(node.data)))
+    if show_grad:
+        cells.append("grad " + _text(summary(node.grad)))
+    rows = "".join(f"<TR><TD>{cell}</TD></TR>" for cell in cells or [" "])
+    return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}</TABLE>>'
+
+
+def _value_kind(node: Value, output: Value) -> str:
+    if node is output:
+        return "output"
+    if node.op is None:
+        return "parameter" if node.requires_grad else "constant"
+    return "intermediate"
+
+
+def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int], total: int) -> None:
+    """Input → operation → result edges; when Values were left out, a note pointing at the cut operations."""
     cut_ops: list[int] = []
     for node in kept:
-        if node._op is None:
+        if node.op is None:
             continue
         i = number[id(node)]
         graph.edge(f"op{i}", f"v{i}")
         cut = False
-        for parent in node._parents:
-            if id(parent) in kept_ids:
+        for parent in node.parents:
+            if id(parent) in number:
                 graph.edge(f"v{number[id(parent)]}", f"op{i}")
             else:
                 cut = True
         if cut:
             cut_ops.append(i)
     if total > len(kept):
-        left_out = total - len(kept)
-        graph.node("truncated", _html(_text(f"… {left_out:,} more Values left out"),
-                                      _text(f"(showing the {len(kept):,} nearest the output; "
-                                            f"raise max_nodes to see more)", 90)),
+        graph.node("truncated", _html(*(_text(line, 90) for line in left_out_note(len(kept), total))),
                    shape="note", style="filled", fillcolor=COLORS["note"])
         for i in cut_ops:
             graph.edge("truncated", f"op{i}", style="dashed", color="#999999")
-    return graph
+
+
+def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, Any] | None = None,
+                    max_nodes: int = 150, model: Any = None, precision: int = 4) -> BackpropPlayer:
+    """Watch backpropagation happen: a page that steps through the forward pass, one operation at a time, then
+    the backward pass in the engine's own order.
+
+    At each backward step the Value in hand is highlighted and the page shows the gradient arriving from each
+    Value that used it, the local derivative on that edge (``∂z/∂W = α``, ``σ′(z)``, ``2(α − y)``...), their
+    product, the sum where several contributions meet, and ∂C/∂(the Value); the last step lists every
+    parameter's gradient next to its ``.grad``.  ``value`` is the cost (a single number); if it has no
+    gradient yet this calls ``value.backward()``.
+
+    ``layout="graph"`` draws every Value and operation as :func:`draw_graph` does (large graphs cut the same
+    way); ``"tree"`` draws the seed's dependency tree of a chain network (:func:`draw_dependency_tree`, with
+    the unlabeled operations folded into its edges); ``"auto"`` takes the tree when the cost comes from a
+    network with one neuron per layer (labelled ``z^i``, ``α^i`` as ``nn.Layer`` does).
+
+    In Jupyter the result shows inline; ``.save("player.html")`` writes one self-contained page.  Without
+    Graphviz's ``dot`` the page has the steps and says how to install Graphviz for the drawing.
+    """
+    _check_value(value, "backprop_player")
+    _check_layout("TB", max_nodes, "backprop_player")
+    if layout not in ("auto", "graph", "tree"):
+        raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"backprop_player: precision (significant digits) must be an int from 1 to 17, "
+                         f"got {precision!r}")
+    given = _given_names(names, "backprop_player")
+    if value.size != 1 or not value.requires_grad:
+        raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
+                         f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
+    if value.grad is None:
+        value.backward()
+    if layout != "graph":
+        try:
+            tree = dependency_tree(value)
+        except ValueError:
+            if layout == "tree":
+                raise
+        else:  # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
+            if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
+                return _player(tree_steps(value, tree, precision=precision), tree_drawing(tree, precision=precision))
+    kept, total = nearest_values(value, max_nodes)
+    shown_names = display_names(kept, given)
+    unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
+    steps = backprop_steps(value, kept, total, shown_names, precision=precision)
+    graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None,
+                              names={k: v for k, v in shown_names.items() if k not in unnamed_constants})
+    return _player(steps, graph)
+
+
+def _player(steps: list, graph: graphviz.Digraph) -> BackpropPlayer:
+    try:
+        svg = graph.pipe(format="svg", engine="dot").decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        return BackpropPlayer(steps, None, missing_drawing=_INLINE_HELP.replace("this graph", "the graph"))
+    return BackpropPlayer(steps, svg)
 
 
 # --- rendering ----------------------------------------------------------------------------------------------
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is not installed; the ``.dot`` source was written instead."""
-
-
-_INSTALL_HELP = """Graphviz's `dot` program was not found on PATH, so {target} could not be drawn.
-The graph's source was written to {dot} instead. Install Graphviz (the program, not only the Python package):
-  Debian/Ubuntu:  sudo apt-get install graphviz
-  macOS:          brew install graphviz
-  conda:          conda install -c conda-forge graphviz
-  Windows:        winget install graphviz   (then add its bin folder to PATH)
-and draw the saved file later with:
-  dot -T{fmt} {dot} -o {target}"""
 
 
 def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str | Path, *,
@@ -343,290 +384,12 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
     return path
 
 
-# --- the dependency tree of section 6.3 ---------------------------------------------------------------------
-@dataclass
-class TreeNode:
-    """A node of the dependency tree: a labelled Value with its number and its gradient ∂C/∂(it)."""
-
-    name: str
-    value: Value
-    data: float
-    grad: float | None
-    kind: str  # "cost", "activation", "pre-activation", "weight", "bias", "input", "other"
-
-
-@dataclass
-class TreeEdge:
-    """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``)."""
-
-    parent: str
-    child: str
-    number: float
-    formula: str = ""
-
-    @property
-    def symbol(self) -> str:
-        return f"∂{_pretty(self.child)}/∂{_pretty(self.parent)}"
-
-
-@dataclass
-class DependencyTree:
-    """The seed's section 6.3 tree: nodes by name and the edges with their local derivatives."""
-
-    cost: str
-    nodes: dict[str, TreeNode] = field(default_factory=dict)
-    edges: list[TreeEdge] = field(default_factory=list)
-
-    def path(self, name: str) -> list[TreeEdge]:
-        """The edges from ``name`` up to the cost, e.g. ``w^L → z^L → α^L → C`` (the path must be unique)."""
-        if name not in self.nodes:
-            raise KeyError(f"DependencyTree.path: no node named {name!r}; nodes are {sorted(self.nodes)}")
-        upward: dict[str, list[TreeEdge]] = {}
-        for edge in self.edges:
-            upward.setdefault(edge.parent, []).append(edge)
-        path, current = [], name
-        while current != self.cost:
-            up = upward.get(current, [])
-            if len(up) != 1:
-                raise ValueError(f"DependencyTree.path: {current!r} feeds {len(up)} nodes; the path to the "
-                                 "cost is not unique (use chain_rule)")
-            path.append(up[0])
-            current = up[0].child
-        return path
-
-    def chain_rule(self, name: str) -> float:
-        """∂C/∂name as the chain rule computes it: the sum over all paths to the cost of the product of the
-        local derivatives on the path.  Equals ``.grad`` after ``cost.backward()``."""
-        if name not in self.nodes:
-            raise KeyError(f"DependencyTree.chain_rule: no node named {name!r}; "
-                           f"nodes are {sorted(self.nodes)}")
-        total: dict[str, float] = {self.cost: 1.0}
-        waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
-        downward: dict[str, list[TreeEdge]] = {}
-        for edge in self.edges:
-            waiting[edge.parent] += 1
-            downward.setdefault(edge.child, []).append(edge)
-        ready = [self.cost]
-        while ready:  # children before parents (Kahn's order), so each total is complete when it is passed on
-            child = ready.pop()
-            for edge in downward.get(child, []):
-                total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * edge.number
-                waiting[edge.parent] -= 1
-                if not waiting[edge.parent]:
-                    ready.append(edge.parent)
-        return total.get(name, 0.0)
-
-
-_ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": "1 − tanh²({z})",
-                        "leaky_relu": "LeakyReLU′({z})", "softplus": "σ({z})", "exp": "e^{z}"}
-
-
-def _scalar(array: np.ndarray) -> float:
-    return float(np.asarray(array).reshape(-1)[0])
-
-
-def dependency_tree(cost: Value) -> DependencyTree:
-    """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
-
-    The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``,
-    the target ``y``...; an unlabeled input of the first layer is called ``α^0``).  Unlabeled operations
-    between them are folded into one edge whose local derivative is computed from the operations' own gradient rules
-    (their vjps with an upstream gradient of 1).  If ``cost`` has not been backpropagated yet, this calls
-    ``cost.backward()`` (which adds to the parameters' ``.grad``).
-    """
-    _check_value(cost, "dependency_tree")
-    if cost.size != 1:
-        raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
-    if not cost.requires_grad:
-        raise ValueError("dependency_tree: the cost does not depend on anything that needs a gradient")
-    if cost.grad is None:
-        cost.backward()
-    every, _ = _walk(cost)
-    labelled: dict[str, Value] = {}
-    for node in every:
-        if node is not cost and isinstance(node.label, str) and node.label:
-            other = labelled.setdefault(node.label, node)
-            if other is not node:
-                raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
-                                 "tree needs one forward pass of one sample (label each Value once)")
-    cost_name = cost.label or "C"
-    names: dict[int, str] = {id(cost): cost_name}
-    names.update({id(v): k for k, v in labelled.items()})
-    if len(names) == 1:
-        raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
-                         "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")
-    tree = DependencyTree(cost=cost_name)
-    extra = 0
-    queue = deque([cost])
-    queued = {id(cost)}
-    while queue:
-        key = queue.popleft()
-        name = names[id(key)]
-        if key.size != 1:
-            raise ValueError(f"dependency_tree: {name!r} has shape {key.shape}; the tree is for a chain "
-                             "network with one neuron per layer (every Value a single number)")
-        grad = None if key.grad is None else _scalar(key.grad)
-        tree.nodes[name] = TreeNode(name, key, _scalar(key.data), grad, _kind(name, key, cost))
-        if key._op is None:
-            continue
-        # the region: unlabeled operations between this node and the labelled nodes it depends on
-        region, boundary, order = _region(key, names)
-        shown: list[Value] = []
-        for leaf in boundary:
-            if id(leaf) in names:
-                shown.append(leaf)
-            elif leaf.requires_grad:
-                extra += 1
-                names[id(leaf)] = f"θ{extra}"
-                shown.append(leaf)
-            elif _is_first_layer_input(leaf, region, name):
-                names[id(leaf)] = "α^0"
-                shown.append(leaf)
-        rank = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
-        shown.sort(key=lambda n: rank.get(_kind(names[id(n)], n, cost), 4))
-        numbers = _local_derivatives(key, order, {id(n) for n in shown})
-        ops = {n.op for n in region}
-        for parent in shown:
-            formula = _formula(key, name, parent, region, ops, names)
-            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula))
-            if id(parent) not in queued:
-                queued.add(id(parent))
-                queue.append(parent)
-    for name, node in tree.nodes.items():  # a parameter's .grad may hold other passes' gradients too
-        if node.kind in ("weight", "bias") and node.grad is not None:
-            through_tree = tree.chain_rule(name)
-            if not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
-                raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
-                                 f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
-                                 "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
-                                 "before drawing")
-    return tree
-
-
-def _kind(name: str, node: Value, cost: Value) -> str:
-    if node is cost:
-        return "cost"
-    match = _LAYER_LABEL.match(name)
-    if match:
-        return {"W": "weight", "w": "weight", "b": "bias", "z": "pre-activation"}.get(
-            match.group(1), "input" if match.group(2) == "0" else "activation")
-    return "weight" if node._op is None and node.requires_grad else "input" if node._op is None else "other"
-
-
-def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value], list[Value]]:
-    """The unlabeled operations under ``key`` (with ``key``), the leaves/labelled Values at their border, and
-    the region in reverse topological order (``key`` first)."""
-    region: list[Value] = []
-    boundary: list[Value] = []
-    seen = {id(key)}
-    stack = [key]
-    while stack:
-        node = stack.pop()
-        region.append(node)
-        for parent in node._parents:
-            if id(parent) in seen:
-                continue
-            seen.add(id(parent))
-            if id(parent) in names or parent._op is None:
-                boundary.append(parent)
-            else:
-                stack.append(parent)
-    inside = {id(n) for n in region}
-    order: list[Value] = []
-    done: set[int] = set()
-    visit: list[tuple[Value, bool]] = [(key, False)]
-    while visit:
-        node, expanded = visit.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in done:
-            continue
-        done.add(id(node))
-        visit.append((node, True))
-        visit.extend((p, False) for p in node._parents if id(p) in inside and id(p) not in done)
-    order.reverse()
-    return region, boundary, order
-
-
-def _is_first_layer_input(leaf: Value, region: list[Value], key_name: str) -> bool:
-    """An unlabeled constant multiplied by a weight under ``z^1`` (or ``z``): the network's input α^0."""
-    if key_name not in ("z^1", "z"):
-        return False
-    return any(n.op in ("mul", "matmul") and any(p is leaf for p in n._parents) for n in region)
-
-
-def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict[int, float]:
-    """∂key/∂(border Value) for every wanted border Value: a backward pass through the region alone, with the
-    operations' vjps and an upstream gradient of 1 (everything here is a single number)."""
-    pending: dict[int, np.ndarray] = {id(key): np.ones(key.shape, key.dtype)}
-    result: dict[int, float] = dict.fromkeys(wanted, 0.0)
-    inside = {id(n) for n in order}
-    for node in order:
-        g = pending.pop(id(node), None)
-        if g is None:
-            continue
-        inputs = [p.data for p in node._parents]
-        for parent, vjp in zip(node._parents, node._op.vjps, strict=True):
-            if id(parent) not in inside and id(parent) not in wanted:
-                continue  # a constant folded into the edge (an exponent, a target without a label)
-            if parent.size != 1:
-                raise ValueError(f"dependency_tree: {node.op} has an input of shape {parent.shape}; the tree "
-                                 "is for a chain network with one neuron per layer (every Value a single number)")
-            local = np.asarray(vjp(g, node.data, *inputs, **(node._params or {}))).sum().reshape(parent.shape)
-            if id(parent) in inside:
-                pending[id(parent)] = pending[id(parent)] + local if id(parent) in pending else local
-            else:
-                result[id(parent)] += float(local.reshape(()))
-    return result
-
-
-def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set[str | None],
-             names: dict[int, str]) -> str:
-    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual)."""
-    key_kind = _LAYER_LABEL.match(name)
-    parent_name = names[id(parent)]
-    if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
-        for node in region:
-            if node.op in ("mul", "matmul") and any(p is parent for p in node._parents):
-                others = [p for p in node._parents if p is not parent]
-                if len(others) == 1 and id(others[0]) in names:
-                    return _pretty(names[id(others[0])])
-            if node.op == "add" and any(p is parent for p in node._parents):
-                return "1"
-        return ""
-    if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in _ACTIVATION_FORMULAS:
-        return _ACTIVATION_FORMULAS[key.op].format(z=_pretty(parent_name))
-    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y)²
-        difference = region[0]
-    else:  # C = (α − y)² written out, as d**2 or d*d
-        subs = [n for n in region if n.op == "sub"]
-        squares = [n for n in region if n.op in ("pow", "mul")]
-        if not (len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"} and len(squares) == 1
-                and _is_square_of(squares[0], subs[0])):
-            return ""
-        difference = subs[0]
-    if not any(p is parent for p in difference._parents):
-        return ""
-    first, second = (_pretty(names[id(p)]) if id(p) in names else _number(_scalar(p.data))
-                     for p in difference._parents)
-    return f"{'' if difference._parents[0] is parent else '−'}2({first} − {second})"
-
-
-def _is_square_of(node: Value, base: Value) -> bool:
-    """Whether ``node`` is ``base ** 2`` or ``base * base``."""
-    first, second = node._parents
-    if node.op == "pow":
-        return first is base and second.size == 1 and float(second.data) == 2.0
-    return first is base and second is base
-
-
 _TREE_COLORS = {"cost": COLORS["output"], "activation": COLORS["intermediate"], "pre-activation": "#ede7f6",
                 "weight": COLORS["parameter"], "bias": COLORS["parameter"], "input": COLORS["constant"],
                 "other": COLORS["constant"]}
 
 
-def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB") -> graphviz.Digraph:
+def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
     """The seed's section 6.3 dependency tree of a chain network, from a real forward and backward pass.
 
     ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: each node shows its value and its
@@ -635,31 +398,34 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
-    tree = dependency_tree(cost)
-    graph = graphviz.Digraph("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
-                             node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box",
-                                        "style": "rounded,filled"},
-                             edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555",
-                                        "dir": "back"})
-    ids = {name: f"n{i}" for i, name in enumerate(tree.nodes)}
+    return tree_drawing(dependency_tree(cost), precision=precision, rankdir=rankdir)
+
+
+def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
+    """The drawing of :func:`draw_dependency_tree` for a tree already found; node ``i`` of ``tree.nodes`` is the
+    Graphviz node ``v{i}``."""
+    graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
+                    node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
+                    edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
+    ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
-        lines = [f"<B>{_text(_pretty(name))}</B>", _text(f"= {_number(node.data, precision)}")]
+        lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
-            lines.append(_text(f"∂C/∂{_pretty(name)} = {_number(node.grad, precision)}"))
+            lines.append(_text(f"∂C/∂{pretty(name)} = {format_number(node.grad, precision)}"))
         if node.kind in ("weight", "bias") and name != tree.cost:
             try:
                 path = tree.path(name)
             except ValueError:
                 path = []
             if path:
-                factors = " · ".join(f"({_number(e.number, precision)})" if e.number < 0 else
-                                     _number(e.number, precision) for e in path)
-                lines.append(_text(f"chain: {factors} = {_number(tree.chain_rule(name), precision)}", 120))
+                factors = " · ".join(f"({format_number(e.number, precision)})" if e.number < 0 else
+                                     format_number(e.number, precision) for e in path)
+                lines.append(_text(f"chain: {factors} = {format_number(tree.chain_rule(name), precision)}", 120))
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
         symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
         graph.edge(ids[edge.child], ids[edge.parent],
-                   label=_html(_text(symbol), _text(f"= {_number(edge.number, precision)}")))
+                   label=_html(_text(symbol), _text(f"= {format_number(edge.number, precision)}")))
     return graph
 
 
@@ -673,7 +439,7 @@ def _shown_neurons(count: int, limit: int) -> list[int | None]:
     return list(range(head)) + [None] + list(range(count - tail, count))
 
 
-def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> graphviz.Digraph:
+def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Drawing:
     """The seed's Figure 1 for a Network/MLP (or one Layer): neurons as circles in layer columns, input α^0 on
     the left, hidden layers, output on the right.  Edges are the weights: blue for positive, red for negative,
     thicker for larger |w|.  Each neuron shows its bias.  A layer wider than ``max_neurons`` shows its first and last
@@ -685,7 +451,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
                         f"got {type(model).__name__}")
     if isinstance(max_neurons, bool) or not isinstance(max_neurons, int) or max_neurons < 3:
         raise ValueError(f"draw_network: max_neurons must be an int of at least 3, got {max_neurons!r}")
-    weights = []
+    weights: list[tuple[np.ndarray, np.ndarray]] = []
     for i, layer in enumerate(layers, start=1):
         w = np.asarray(getattr(layer.weights, "data", layer.weights), dtype=float)
         b = np.asarray(getattr(layer.biases, "data", layer.biases), dtype=float).reshape(-1)
@@ -704,7 +470,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
     shown = [_shown_neurons(n, max_neurons) for n in sizes]
     # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order; the layout
     # is named in the graph itself, so `dot -Tsvg network.dot` on the written source draws the same picture.
-    graph = graphviz.Digraph("network", engine="neato",
+    graph = Drawing("network", engine="neato",
                              graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
                                          "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
                                          "label": "weights w: blue > 0, red < 0, thicker for larger |w|; "
@@ -736,7 +502,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
             lines = [_text(f"α{str(column).translate(_SUPERSCRIPT)}{_subscript(j)}")]
             color = COLORS["constant"]
             if column:
-                lines.append(_text(f"b={_number(weights[column - 1][1][j], precision)}"))
+                lines.append(_text(f"b={format_number(weights[column - 1][1][j], precision)}"))
                 color = COLORS["output"] if column == len(sizes) - 1 else COLORS["intermediate"]
             graph.node(f"L{column}_{j}", _html(*lines), fillcolor=color, pos=pos)
     for column in range(1, len(sizes)):
@@ -758,3 +524,6 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> gr
 def _subscript(j: int) -> str:
     return str(j).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
+
+def __dir__() -> list[str]:  # dir(viz) and tab completion list the drawings, not numpy or subprocess
+    return sorted(__all__)

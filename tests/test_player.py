@@ -1,0 +1,342 @@
+"""The backpropagation player: its steps against closed forms and the engine, and its page in a real browser."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn, viz
+from tinygrad_edu.graph import nearest_values
+from tinygrad_edu.losses import squared_error
+from tinygrad_edu.notation import format_number, summary
+from tinygrad_edu.player import BackpropPlayer
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or \
+    "/usr/bin/chromedriver"
+
+
+def _text_of(html: str) -> str:
+    """The visible text of a step's HTML, roughly as a browser shows it."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#x27;", "'").strip()
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _chain(x: float = 0.5, target: float = 0.25, layers: int = 2):
+    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
+    cost = squared_error(net(np.array([x])), np.array([target]))
+    cost.label = "C"
+    return net, cost
+
+
+def _closed_form_grads(net, x: float, target: float) -> dict[str, float]:
+    """∂C/∂W^i and ∂C/∂b^i by the chain rule written out in floats (independent of the engine)."""
+    alphas, weights = [x], []
+    for layer in net.layers:
+        weights.append(float(layer.weights.data[0, 0]))
+        alphas.append(_sigmoid(weights[-1] * alphas[-1] + float(layer.biases.data[0])))
+    grads, upstream = {}, 2 * (alphas[-1] - target)  # ∂C/∂α^L = 2(α^L − y)
+    for i in range(len(weights), 0, -1):
+        delta = upstream * alphas[i] * (1 - alphas[i])  # ∂C/∂z^i = ∂C/∂α^i · σ′(z^i)
+        grads[f"W^{i}"], grads[f"b^{i}"] = delta * alphas[i - 1], delta
+        upstream = delta * weights[i - 1]  # ∂C/∂α^(i−1) = ∂C/∂z^i · w^i
+    return grads
+
+
+def _step_titled(player: BackpropPlayer, title_end: str):
+    matches = [s for s in player.steps if s.phase == "backward" and s.title.endswith(title_end)]
+    assert len(matches) == 1, [s.title for s in player.steps]
+    return matches[0]
+
+
+# --- the steps ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("layout", ["graph", "tree"])
+def test_backward_steps_give_the_closed_form_gradients_and_the_engines(layout):
+    net, cost = _chain()
+    cost.backward()
+    player = viz.backprop_player(cost, layout=layout)
+    expected = _closed_form_grads(net, 0.5, 0.25)
+    for name, grad in expected.items():
+        pretty = name.replace("^1", "¹").replace("^2", "²")
+        text = _text_of(_step_titled(player, f"∂C/∂{pretty}").html)
+        shown = float(re.search(rf"∂C/∂{pretty} = (\S+)", text).group(1))
+        assert shown == pytest.approx(grad, rel=5e-4)  # four significant digits
+        parameter = next(p for p in net.parameters() if p.label == name)
+        assert f"∂C/∂{pretty} = {format_number(float(parameter.grad.item()))}" in text
+    # ∂C/∂W² = arriving · local: the row of the step shows α¹ as the local derivative of the matmul
+    row = _text_of(_step_titled(player, "∂C/∂W²").html)
+    alpha1 = _sigmoid(float(net.layers[0].weights.data[0, 0]) * 0.5 + float(net.layers[0].biases.data[0]))
+    assert f"/∂W² = α¹ = {format_number(alpha1)}" in row  # ∂z²/∂W² in the tree, ∂matmul₂/∂W² in the graph
+    result = _text_of(player.steps[-1].html)
+    for p in net.parameters():
+        assert f"{format_number(float(p.grad.item()))} = .grad" in result
+
+
+def test_forward_then_backward_in_the_engines_order():
+    _, cost = _chain(layers=3)
+    player = viz.backprop_player(cost, layout="graph")
+    phases = [s.phase for s in player.steps]
+    assert phases[0] == "start" and phases[-1] == "result"
+    forward = [s for s in player.steps if s.phase == "forward"]
+    backward = [s for s in player.steps if s.phase == "backward"]
+    assert phases == ["start"] + ["forward"] * len(forward) + ["backward"] * len(backward) + ["result"]
+    assert backward[0].title.endswith("∂C/∂C") and "starts at the cost" in backward[0].html
+    # every Value's backward step comes after the steps of all Values that use it (a reverse topological order),
+    # and the forward steps are the operations in the opposite order
+    kept, _ = nearest_values(cost)
+    position = {s.node: k for k, s in enumerate(backward)}
+    for i, node in enumerate(kept):
+        for parent in node.parents:
+            if parent.requires_grad:
+                assert position[kept.index(parent)] > position[i]
+    assert [s.node for s in forward] == [s.node for s in reversed(backward) if kept[s.node].op is not None]
+    assert len(backward) == sum(n.requires_grad for n in kept) == 16  # C, and W, b, W·α, z, α of each layer
+
+
+def test_the_tree_layout_steps_through_the_seeds_tree_in_the_engines_order():
+    net, cost = _chain(layers=3)
+    player = viz.backprop_player(cost)  # a chain network: the dependency tree by default
+    tree = viz.dependency_tree(cost)
+    backward = [s for s in player.steps if s.phase == "backward"]
+    names = list(tree.nodes)
+    shown = [names[s.node] for s in backward]
+    assert shown[0] == "C" and len(shown) == 13  # C, and z, α, W, b of each layer (y and α⁰ are constants)
+    for edge in tree.edges:  # every Value comes after the Values it feeds
+        if edge.parent in shown:
+            assert shown.index(edge.parent) > shown.index(edge.child)
+    step = _step_titled(player, "∂C/∂z²")
+    assert step.edges == [f"v{names.index('α^2')}->v{names.index('z^2')}"]
+    assert "∂α²/∂z² = σ′(z²)" in _text_of(step.html)
+    forward = [names[s.node] for s in player.steps if s.phase == "forward"]
+    assert forward == ["z^1", "α^1", "z^2", "α^2", "z^3", "α^3", "C"]
+    assert "z³ = W³ · α² + b³" in _text_of(player.steps[5].html)
+    wide = nn.MLP([1, 3, 1], rng=0)  # not a chain: the graph layout
+    cost = squared_error(wide(np.array([0.5])), np.array([0.2]))
+    assert any("matmul" in s.title for s in viz.backprop_player(cost).steps)
+    with pytest.raises(ValueError, match="one neuron per layer"):
+        viz.backprop_player(cost, layout="tree")
+    with pytest.raises(ValueError, match="layout must be"):
+        viz.backprop_player(cost, layout="circle")
+
+
+def test_contributions_add_up_where_a_value_is_used_twice():
+    w = Value(0.7, label="w")
+    a = Value(2.0, requires_grad=False, label="a")
+    cost = (w * a + w.tanh()) ** 2  # w splits: ∂C/∂w = 2u·(a + 1 − tanh²w), u = wa + tanh w
+    cost.label = "C"
+    player = viz.backprop_player(cost)
+    text = _text_of(_step_titled(player, "∂C/∂w").html)
+    u = 0.7 * 2.0 + math.tanh(0.7)
+    through_mul, through_tanh = 2 * u * 2.0, 2 * u * (1 - math.tanh(0.7) ** 2)
+    assert "used by 2 operations" in text
+    assert f"they add up: {format_number(through_tanh)} + {format_number(through_mul)} = " \
+           f"{format_number(through_mul + through_tanh)}" in text
+    assert "1 − tanh²(w)" in text and "∂mul₁/∂w = a = 2" in text
+
+
+def test_tensors_are_summarised_like_the_drawings():
+    weights = Value(np.arange(6.0).reshape(2, 3) / 10, label="W")
+    cost = (Value(np.ones(2), requires_grad=False) @ weights).sigmoid().sum()
+    player = viz.backprop_player(cost)
+    text = _text_of(_step_titled(player, "∂C/∂W").html)
+    assert f"∂C/∂W = {summary(weights.grad)}" in text
+    assert "shape (2, 3)" in _text_of(player.steps[0].html)
+
+
+def test_large_graph_is_cut_like_draw_graph_and_fast():
+    x = Value(0.3, label="x")
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001  # 20,001 Values: a result and a constant per step
+    began = time.perf_counter()
+    player = viz.backprop_player(y, max_nodes=150)
+    page = player.html()
+    seconds = time.perf_counter() - began
+    assert seconds < 10, seconds
+    note = "… 19,851 more Values left out"  # 20,001 Values, 150 drawn
+    assert note in viz.draw_graph(y, max_nodes=150).source and note in page
+    assert len(player) == 1 + 76 + 76 + 1  # start, the 76 drawn multiplications forward and backward, result
+
+
+def test_page_is_self_contained_and_inline_in_jupyter(tmp_path):
+    _, cost = _chain()
+    player = viz.backprop_player(cost)
+    path = player.save(tmp_path / "sub" / "player.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<script" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched from anywhere
+    assert "@import" not in page and "url(" not in page
+    inline = player._repr_html_()
+    assert inline.startswith("<iframe srcdoc=") and "data-hash=&quot;no&quot;" in inline
+    with pytest.raises(ValueError, match="ending in .html"):
+        player.save(tmp_path / "player.svg")
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(TypeError, match="backprop_player: expected a Value"):
+        viz.backprop_player(3.0)
+    with pytest.raises(ValueError, match="backprop_player: expected a cost"):
+        viz.backprop_player(Value([1.0, 2.0]) * 2.0)
+    with pytest.raises(ValueError, match="backprop_player: max_nodes"):
+        viz.backprop_player(Value(1.0) * 2.0, max_nodes=0)
+    with pytest.raises(ValueError, match="backprop_player: precision"):
+        viz.backprop_player(Value(1.0) * 2.0, precision=0)
+    with pytest.raises(TypeError, match="backprop_player: names must map names to Values"):
+        viz.backprop_player(Value(1.0) * 2.0, names=["x"])
+
+
+def test_gradients_recorded_by_create_graph_are_shown_as_numbers():
+    net, cost = _chain()
+    cost.backward(create_graph=True)  # every .grad is a Value now
+    expected = _closed_form_grads(net, 0.5, 0.25)
+    for layout in ("tree", "graph"):
+        result = _text_of(viz.backprop_player(cost, layout=layout).steps[-1].html)
+        assert f"{format_number(expected['W^1'])} {format_number(expected['W^1'])} = .grad" in result
+    assert f"∂C/∂W¹ = {format_number(expected['W^1'])}" in viz.draw_dependency_tree(cost).source
+    assert f"grad {format_number(expected['W^1'])}" in viz.draw_graph(cost).source
+
+
+def test_a_cost_that_is_a_parameter_itself_has_one_backward_step():
+    w = Value(3.0, label="w")
+    player = viz.backprop_player(w)
+    assert [s.phase for s in player.steps] == ["start", "backward", "result"]
+    assert "3 = .grad" not in _text_of(player.steps[-1].html) and "1 = .grad" in _text_of(player.steps[-1].html)
+
+
+def test_without_dot_the_page_has_the_steps_and_the_install_advice(tmp_path, monkeypatch):
+    _, cost = _chain()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    player = viz.backprop_player(cost)
+    page = player.html()
+    assert "<svg" not in page and "apt-get install graphviz" in page and len(player) > 10
+
+
+# --- in a real browser -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium and chromium-driver")
+        pytest.skip("chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1200,900"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+def _read(driver) -> tuple[str, str]:
+    return (driver.find_element("css selector", ".counter").text,
+            driver.find_element("css selector", ".explanation").text)
+
+
+def _errors(driver) -> list:
+    return [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
+
+
+@needs_dot
+def test_the_page_in_chromium_shows_each_step_and_follows_the_keys(browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    net, cost = _chain()
+    player = viz.backprop_player(cost)
+    url = player.save(tmp_path / "player.html").resolve().as_uri()
+    n = len(player)
+    expected = _closed_form_grads(net, 0.5, 0.25)
+    for k, step in enumerate(player.steps, start=1):
+        if k not in (1, 2, n // 2, n - 1, n) and not step.title.endswith(("∂C/∂W¹", "∂C/∂b²")):
+            continue
+        browser.get(f"{url}#step={k}")
+        counter, text = _read(browser)
+        assert counter == f"step {k} / {n}"
+        assert step.title in text
+        for name, grad in expected.items():  # every gradient the page states is the closed form's
+            pretty = name.replace("^1", "¹").replace("^2", "²")
+            for shown in re.findall(rf"∂C/∂{pretty} = (-?[\d.e+-]+)", text):
+                assert float(shown) == pytest.approx(grad, rel=5e-4), (k, name)
+    browser.get(f"{url}#step=3")
+    body = browser.find_element("css selector", "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert _read(browser)[0] == f"step 5 / {n}" and browser.current_url.endswith("#step=5")
+    body.send_keys(Keys.ARROW_LEFT)
+    assert _read(browser)[0] == f"step 4 / {n}" and browser.current_url.endswith("#step=4")
+    browser.find_element("css selector", "[data-go=last]").click()
+    counter, text = _read(browser)
+    assert counter == f"step {n} / {n}"
+    for p in net.parameters():
+        assert f"{format_number(float(p.grad.item()))} = .grad" in text
+    browser.find_element("css selector", "[data-go=first]").click()
+    assert _read(browser)[0] == f"step 1 / {n}"
+    browser.execute_script("location.hash = '#step=7'")
+    time.sleep(0.2)
+    assert _read(browser)[0] == f"step 7 / {n}"
+    highlighted = browser.find_elements("css selector", ".drawing g.current")
+    assert highlighted and highlighted[0].find_element("css selector", "title").get_attribute("textContent") == \
+        f"v{player.steps[6].node}"
+    assert _errors(browser) == []
+
+
+@needs_dot
+def test_play_advances_and_the_screenshot_is_not_blank(browser, tmp_path):
+    _, cost = _chain()
+    url = viz.backprop_player(cost).save(tmp_path / "player.html").resolve().as_uri()
+    browser.get(url + "#step=1")
+    browser.find_element("css selector", "[data-go=play]").click()
+    deadline = time.monotonic() + 20
+    while _read(browser)[0].split()[1] != "3" and time.monotonic() < deadline:  # one step per 1.2 s
+        time.sleep(0.1)
+    browser.find_element("css selector", "[data-go=play]").click()  # pause
+    paused = _read(browser)[0]
+    assert paused.split()[1] in ("3", "4"), paused
+    time.sleep(1.5)
+    assert _read(browser)[0] == paused  # pause holds
+    image = pytest.importorskip("matplotlib.image").imread(io.BytesIO(browser.get_screenshot_as_png()), format="png")
+    pixels = (image[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
+    colours = np.unique(pixels, axis=0)
+    assert len(colours) > 50  # text, boxes in four colours, the red highlight: far from a blank page
+    assert (np.abs(pixels.astype(int) - [208, 0, 0]).sum(axis=1) < 60).sum() > 100  # the current Value's red
+    assert _errors(browser) == []
+
+
+@needs_dot
+def test_the_inline_frame_works_in_chromium_without_touching_the_address(browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    _, cost = _chain()
+    player = viz.backprop_player(cost)
+    notebook = tmp_path / "notebook.html"  # what Jupyter does with _repr_html_: put it into its own page
+    notebook.write_text(f"<!DOCTYPE html><html><body><p>a notebook cell</p>{player._repr_html_()}</body></html>",
+                        encoding="utf-8")
+    browser.get(notebook.resolve().as_uri())
+    browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    try:
+        assert _read(browser)[0] == f"step 1 / {len(player)}"
+        browser.find_element("css selector", "[data-go=next]").click()
+        browser.find_element("css selector", "body").send_keys(Keys.ARROW_RIGHT)
+        counter, text = _read(browser)
+        assert counter == f"step 3 / {len(player)}" and player.steps[2].title in text
+    finally:
+        browser.switch_to.default_content()
+    assert "#" not in browser.current_url  # the notebook's address is left alone
+    assert _errors(browser) == []

@@ -1,0 +1,352 @@
+"""The seed's section 6.3 dependency tree of a chain network, found in a real computation graph.
+
+``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: :func:`dependency_tree` finds the labelled
+Values (``nn.Layer`` labels ``W^i``, ``b^i``, ``z^i``, ``α^i``), folds the unlabeled operations between them into
+one edge each, and gives every edge its local derivative, as a number (from the engine's own gradient rules) and
+as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂α = 2(α − y)``).  Drawn by
+:func:`tinygrad_edu.viz.draw_dependency_tree`.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import nn
+    >>> from tinygrad_edu.losses import squared_error
+    >>> net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    >>> tree = dependency_tree(squared_error(net(np.array([0.5])), np.array([0.25])))
+    >>> [edge.symbol for edge in tree.path("W^2")]
+    ['∂z²/∂W²', '∂α²/∂z²', '∂C/∂α²']
+    >>> bool(np.isclose(tree.chain_rule("W^2"), net.layers[1].weights.grad.item()))
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.engine import Value, local_gradients
+from tinygrad_edu.graph import nearest_values
+from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, pretty
+
+__all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "ACTIVATION_FORMULAS"]
+
+@dataclass
+class TreeNode:
+    """A node of the dependency tree: a labelled Value with its number and its gradient ∂C/∂(it)."""
+
+    name: str
+    value: Value
+    data: float
+    grad: float | None
+    kind: str  # "cost", "activation", "pre-activation", "weight", "bias", "input", "other"
+
+
+@dataclass
+class TreeEdge:
+    """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``)."""
+
+    parent: str
+    child: str
+    number: float
+    formula: str = ""
+
+    @property
+    def symbol(self) -> str:
+        return f"∂{pretty(self.child)}/∂{pretty(self.parent)}"
+
+
+@dataclass
+class DependencyTree:
+    """The seed's section 6.3 tree: nodes by name and the edges with their local derivatives."""
+
+    cost: str
+    nodes: dict[str, TreeNode] = field(default_factory=dict)
+    edges: list[TreeEdge] = field(default_factory=list)
+
+    def path(self, name: str) -> list[TreeEdge]:
+        """The edges from ``name`` up to the cost, e.g. ``w^L → z^L → α^L → C`` (the path must be unique)."""
+        if name not in self.nodes:
+            raise KeyError(f"DependencyTree.path: no node named {name!r}; nodes are {sorted(self.nodes)}")
+        upward: dict[str, list[TreeEdge]] = {}
+        for edge in self.edges:
+            upward.setdefault(edge.parent, []).append(edge)
+        path, current = [], name
+        while current != self.cost:
+            up = upward.get(current, [])
+            if len(up) != 1:
+                raise ValueError(f"DependencyTree.path: {current!r} feeds {len(up)} nodes; the path to the "
+                                 "cost is not unique (use chain_rule)")
+            path.append(up[0])
+            current = up[0].child
+        return path
+
+    def chain_rule(self, name: str) -> float:
+        """∂C/∂name as the chain rule computes it: the sum over all paths to the cost of the product of the
+        local derivatives on the path.  Equals ``.grad`` after ``cost.backward()``."""
+        if name not in self.nodes:
+            raise KeyError(f"DependencyTree.chain_rule: no node named {name!r}; "
+                           f"nodes are {sorted(self.nodes)}")
+        total: dict[str, float] = {self.cost: 1.0}
+        waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
+        downward: dict[str, list[TreeEdge]] = {}
+        for edge in self.edges:
+            waiting[edge.parent] += 1
+            downward.setdefault(edge.child, []).append(edge)
+        ready = [self.cost]
+        while ready:  # children before parents (Kahn's order), so each total is complete when it is passed on
+            child = ready.pop()
+            for edge in downward.get(child, []):
+                total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * edge.number
+                waiting[edge.parent] -= 1
+                if not waiting[edge.parent]:
+                    ready.append(edge.parent)
+        return total.get(name, 0.0)
+
+
+ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": "1 − tanh²({z})",
+                        "leaky_relu": "LeakyReLU′({z})", "softplus": "σ({z})", "exp": "e^{z}"}
+
+
+def _scalar(array: Any) -> float:
+    return float(numbers_of(array).reshape(-1)[0])
+
+
+def dependency_tree(cost: Value) -> DependencyTree:
+    """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
+
+    The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``,
+    the target ``y``...; an unlabeled input of the first layer is called ``α^0``).  Unlabeled operations
+    between them are folded into one edge whose local derivative is computed from the operations' own gradient rules
+    (their vjps with an upstream gradient of 1).  If ``cost`` has not been backpropagated yet, this calls
+    ``cost.backward()`` (which adds to the parameters' ``.grad``).
+    """
+    if not isinstance(cost, Value):
+        raise TypeError(f"dependency_tree: expected a Value (the cost), got {type(cost).__name__}")
+    if cost.size != 1:
+        raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
+    if not cost.requires_grad:
+        raise ValueError("dependency_tree: the cost does not depend on anything that needs a gradient")
+    if cost.grad is None:
+        cost.backward()
+    every, _ = nearest_values(cost)
+    labelled: dict[str, Value] = {}
+    for node in every:
+        if node is not cost and isinstance(node.label, str) and node.label:
+            other = labelled.setdefault(node.label, node)
+            if other is not node:
+                raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
+                                 "tree needs one forward pass of one sample (label each Value once)")
+    cost_name = cost.label or "C"
+    names: dict[int, str] = {id(cost): cost_name}
+    names.update({id(v): k for k, v in labelled.items()})
+    if len(names) == 1:
+        raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
+                         "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")
+    tree = DependencyTree(cost=cost_name)
+    extra = 0
+    queue = deque([cost])
+    queued = {id(cost)}
+    while queue:
+        key = queue.popleft()
+        name = names[id(key)]
+        if key.size != 1:
+            raise ValueError(f"dependency_tree: {name!r} has shape {key.shape}; the tree is for a chain "
+                             "network with one neuron per layer (every Value a single number)")
+        grad = None if key.grad is None else _scalar(key.grad)
+        tree.nodes[name] = TreeNode(name, key, _scalar(key.data), grad, _kind(name, key, cost))
+        if key.op is None:
+            continue
+        # the region: unlabeled operations between this node and the labelled nodes it depends on
+        region, boundary, order = _region(key, names)
+        shown: list[Value] = []
+        for leaf in boundary:
+            if id(leaf) in names:
+                shown.append(leaf)
+            elif leaf.requires_grad:
+                extra += 1
+                names[id(leaf)] = f"θ{extra}"
+                shown.append(leaf)
+            elif _is_first_layer_input(leaf, region, name):
+                names[id(leaf)] = "α^0"
+                shown.append(leaf)
+        rank = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
+        shown.sort(key=lambda n: rank.get(_kind(names[id(n)], n, cost), 4))
+        numbers = _local_derivatives(key, order, {id(n) for n in shown})
+        ops = {n.op for n in region}
+        for parent in shown:
+            formula = _formula(key, name, parent, region, ops, names)
+            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula))
+            if id(parent) not in queued:
+                queued.add(id(parent))
+                queue.append(parent)
+    _check_single_pass(tree)
+    return tree
+
+
+def _check_single_pass(tree: DependencyTree) -> None:
+    """A parameter's .grad may hold other backward passes' gradients too: then the tree's numbers would not
+    multiply to it, so say so instead of drawing a contradiction."""
+    for name, node in tree.nodes.items():
+        if node.kind in ("weight", "bias") and node.grad is not None:
+            through_tree = tree.chain_rule(name)
+            if not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
+                raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
+                                 f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
+                                 "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
+                                 "before drawing")
+
+
+def _kind(name: str, node: Value, cost: Value) -> str:
+    if node is cost:
+        return "cost"
+    match = LAYER_LABEL.match(name)
+    if match:
+        return {"W": "weight", "w": "weight", "b": "bias", "z": "pre-activation"}.get(
+            match.group(1), "input" if match.group(2) == "0" else "activation")
+    return "weight" if node.op is None and node.requires_grad else "input" if node.op is None else "other"
+
+
+def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value], list[Value]]:
+    """The unlabeled operations under ``key`` (with ``key``), the leaves/labelled Values at their border, and
+    the region in reverse topological order (``key`` first)."""
+    region: list[Value] = []
+    boundary: list[Value] = []
+    seen = {id(key)}
+    stack = [key]
+    while stack:
+        node = stack.pop()
+        region.append(node)
+        for parent in node.parents:
+            if id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if id(parent) in names or parent.op is None:
+                boundary.append(parent)
+            else:
+                stack.append(parent)
+    inside = {id(n) for n in region}
+    order: list[Value] = []
+    done: set[int] = set()
+    visit: list[tuple[Value, bool]] = [(key, False)]
+    while visit:
+        node, expanded = visit.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        visit.append((node, True))
+        visit.extend((p, False) for p in node.parents if id(p) in inside and id(p) not in done)
+    order.reverse()
+    return region, boundary, order
+
+
+def _is_first_layer_input(leaf: Value, region: list[Value], key_name: str) -> bool:
+    """An unlabeled constant multiplied by a weight under ``z^1`` (or ``z``): the network's input α^0."""
+    if key_name not in ("z^1", "z"):
+        return False
+    return any(n.op in ("mul", "matmul") and any(p is leaf for p in n.parents) for n in region)
+
+
+def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict[int, float]:
+    """∂key/∂(border Value) for every wanted border Value: a backward pass through the region alone, with the
+    engine's own local gradients and an upstream gradient of 1 (everything here is a single number)."""
+    pending: dict[int, np.ndarray] = {id(key): np.ones(key.shape, key.dtype)}
+    result: dict[int, float] = dict.fromkeys(wanted, 0.0)
+    inside = {id(n) for n in order}
+    for node in order:
+        g = pending.pop(id(node), None)
+        if g is None:
+            continue
+        with _every_input_differentiated(node, wanted):
+            gradients = local_gradients(node, g)
+        for _, parent, local in gradients:
+            if id(parent) not in inside and id(parent) not in wanted:
+                continue  # a constant folded into the edge (an exponent, a target without a label)
+            if parent.size != 1:
+                raise ValueError(f"dependency_tree: {node.op} has an input of shape {parent.shape}; the tree "
+                                 "is for a chain network with one neuron per layer (every Value a single number)")
+            if id(parent) in inside:
+                pending[id(parent)] = pending[id(parent)] + local if id(parent) in pending else local
+            else:
+                result[id(parent)] += float(np.asarray(local).reshape(()))
+    return result
+
+
+@contextlib.contextmanager
+def _every_input_differentiated(node: Value, wanted: set[int]) -> Iterator[None]:
+    """The tree also shows edges to constants (the target y, the input α⁰): for the time of one local-gradient
+    call, the wanted constant inputs of ``node`` count as requiring a gradient."""
+    switched = [p for p in node.parents if not p.requires_grad and id(p) in wanted]
+    for parent in switched:
+        parent.requires_grad = True
+    try:
+        yield
+    finally:
+        for parent in switched:
+            parent.requires_grad = False
+
+
+def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set[str | None],
+             names: dict[int, str]) -> str:
+    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual)."""
+    key_kind = LAYER_LABEL.match(name)
+    parent_name = names[id(parent)]
+    if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
+        for node in region:
+            if node.op in ("mul", "matmul") and any(p is parent for p in node.parents):
+                others = [p for p in node.parents if p is not parent]
+                if len(others) == 1 and id(others[0]) in names:
+                    return pretty(names[id(others[0])])
+            if node.op == "add" and any(p is parent for p in node.parents):
+                return "1"
+        return ""
+    if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in ACTIVATION_FORMULAS:
+        return ACTIVATION_FORMULAS[key.op].format(z=pretty(parent_name))
+    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y)²
+        difference = region[0]
+    else:  # C = (α − y)² written out, as d**2 or d*d
+        subs = [n for n in region if n.op == "sub"]
+        squares = [n for n in region if n.op in ("pow", "mul")]
+        if not (len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"} and len(squares) == 1
+                and _is_square_of(squares[0], subs[0])):
+            return ""
+        difference = subs[0]
+    if not any(p is parent for p in difference.parents):
+        return ""
+    first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data))
+                     for p in difference.parents)
+    return f"{'' if difference.parents[0] is parent else '−'}2({first} − {second})"
+
+
+def _is_square_of(node: Value, base: Value) -> bool:
+    """Whether ``node`` is ``base ** 2`` or ``base * base``."""
+    first, second = node.parents
+    if node.op == "pow":
+        return first is base and second.size == 1 and float(second.data) == 2.0
+    return first is base and second is base
+
+
+
+
+def network_input(nodes: list[Value]) -> Value | None:
+    """The network's input α⁰ among ``nodes``: an unlabeled constant multiplied by the first layer's weights
+    (labelled ``W^1``, ``w^1``, or ``W``/``w`` for a single layer); None if there is none."""
+    first_weights = {"W^1", "w^1", "W", "w"}
+    for node in nodes:
+        if node.op not in ("mul", "matmul"):
+            continue
+        labels = [p.label for p in node.parents]
+        for parent, other in ((node.parents[0], labels[-1]), (node.parents[-1], labels[0])):
+            if other in first_weights and parent.op is None and parent.label is None and not parent.requires_grad:
+                return parent
+    return None
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,59 @@
+"""How the pictures write numbers and the seed's symbols, shared by the drawings and the backpropagation player.
+
+    >>> format_number(0.123456), summary([1.0, 2.0, 6.0]), pretty("α^2"), pretty("W^(L-1)")
+    ('0.1235', 'min 1 · mean 3 · max 6', 'α²', 'Wᴸ⁻¹')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+__all__ = ["format_number", "summary", "numbers_of", "pretty", "left_out_note", "LAYER_LABEL"]
+
+#: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
+LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
+_SUPERSCRIPT = str.maketrans("0123456789-()L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁽⁾ᴸ")
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """A number with ``precision`` significant digits, as every drawing writes it."""
+    return f"{x:.{precision}g}"
+
+
+def summary(array: Any, precision: int = 4) -> str:
+    """A number for a single element, ``min · mean · max`` for a tensor, ``–`` for None (no gradient).  A Value
+    (a gradient recorded by ``backward(create_graph=True)``) is summarised by its numbers."""
+    if array is None:
+        return "–"
+    array = numbers_of(array)
+    if array.size == 1:
+        return format_number(float(array.reshape(())), precision)
+    if array.size == 0:
+        return "empty"
+    return (f"min {format_number(float(array.min()), 3)} · mean {format_number(float(array.mean()), 3)} · "
+            f"max {format_number(float(array.max()), 3)}")
+
+
+def numbers_of(array: Any) -> np.ndarray:
+    """The numbers of an array, a number or a Value (whose ``.data`` holds them)."""
+    if not isinstance(array, np.ndarray) and hasattr(array, "requires_grad"):
+        array = array.data
+    return np.asarray(array)
+
+
+def pretty(label: str) -> str:
+    """``α^2`` → ``α²``: the seed's superscript layer indices."""
+    return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
+
+
+def left_out_note(shown: int, total: int) -> tuple[str, str]:
+    """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
+    return (f"… {total - shown:,} more Values left out",
+            f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,392 @@
+"""The backpropagation player: the forward pass Value by Value, then the backward pass in the engine's own order.
+
+At each backward step the page shows, for the Value in hand, the gradient arriving from every Value that used
+it, the local derivative on that edge (``∂z/∂w = α``, ``σ′(z)``, ...), their product, the sum where several
+contributions meet (the seed's "splitting", section 6.3), and so ``∂C/∂(the Value)``.  The last step lists every
+parameter's gradient next to its ``.grad``.  Build one with :func:`tinygrad_edu.viz.backprop_player`, which adds
+the drawing of :func:`tinygrad_edu.viz.draw_graph`; this module computes the steps and writes the page.
+
+    >>> from tinygrad_edu import Value
+    >>> from tinygrad_edu.player import backprop_steps, display_names
+    >>> from tinygrad_edu.graph import nearest_values
+    >>> w = Value(0.5, label="w")
+    >>> cost = (w * 3.0 - 1.0) ** 2
+    >>> kept, total = nearest_values(cost)
+    >>> steps = backprop_steps(cost, kept, total, display_names(kept))
+    >>> [step.title for step in steps][-2:]
+    ['Backward 4 of 4: ∂C/∂w', 'Every gradient, as .grad holds it']
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.dependency_tree import DependencyTree, network_input
+from tinygrad_edu.engine import Value, backward_order, local_gradients
+from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, summary
+
+__all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
+           "forward_formula"]
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+@dataclass
+class Step:
+    """One step of the player: its ``phase`` ("start", "forward", "backward", "result"), the number of the
+    drawn Value it is about (``node``, -1 for none), a ``title``, the explanation as HTML, and the drawing's
+    edges to highlight (Graphviz titles such as ``v3->op1``)."""
+
+    phase: str
+    node: int
+    title: str
+    html: str
+    edges: list[str] = field(default_factory=list)
+
+
+# --- names and formulas ------------------------------------------------------------------------------------
+def display_names(kept: list[Value], names: Mapping[int, str] | None = None) -> dict[int, str]:
+    """A name for every drawn Value (id → name): its label, a given name, C for the output (the first drawn),
+    α^0 for the network's input, the number itself for a single-number constant, and ``mul₁``, ``add₂``... for
+    unlabeled results."""
+    given = dict(names or {})
+    if kept:
+        given.setdefault(id(kept[0]), "C")
+    first = network_input(kept)
+    if first is not None:
+        given.setdefault(id(first), "α^0")
+    result: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    for node in reversed(kept):  # oldest first, so mul₁ comes before mul₂ in the forward pass
+        if node.label is not None:
+            result[id(node)] = str(node.label)
+        elif id(node) in given:
+            result[id(node)] = given[id(node)]
+        elif node.op is not None:
+            counts[node.op] = counts.get(node.op, 0) + 1
+            result[id(node)] = f"{node.op}{str(counts[node.op]).translate(_SUBSCRIPT)}"
+        elif node.size == 1:
+            result[id(node)] = format_number(float(node.data.reshape(())))
+        else:
+            result[id(node)] = f"constant{list(node.shape)}"
+    return result
+
+
+def _samples(array: np.ndarray) -> int:
+    return array.shape[0] if array.ndim >= 2 else 1
+
+
+def forward_formula(node: Value, names: list[str]) -> str:
+    """How ``node`` is computed from its inputs, in the seed's notation: ``z = α @ W``, ``σ(z)``, ..."""
+    a = names[0] if names else ""
+    b = names[1] if len(names) > 1 else ""
+    per = f"/{_samples(node.parents[0].data)}" if node.op == "squared_error" and _samples(node.parents[0].data) > 1 \
+        else ""
+    forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
+             "pow": f"{a}^{b}", "matmul": f"{a} @ {b}", "neg": f"−{a}", "exp": f"e^{a}", "log": f"ln {a}",
+             "sqrt": f"√{a}", "abs": f"|{a}|", "tanh": f"tanh({a})", "sigmoid": f"σ({a})",
+             "relu": f"max({a}, 0)", "sum": f"Σ {a}", "mean": f"mean({a})", "max": f"max({a})",
+             "squared_error": f"Σ({a} − {b})²{per}"}
+    return forms.get(node.op or "", f"{node.op}({', '.join(names)})")
+
+
+def local_formula(node: Value, i: int, names: list[str]) -> str:
+    """The local derivative ∂node/∂(input i) as the seed writes it (``α`` for ∂z/∂w, ``σ′(z)``, ``2(α − y)``);
+    a description for operations that only move numbers; empty if there is no simple formula."""
+    a = names[0] if names else ""
+    b = names[1] if len(names) > 1 else ""
+    other = names[1 - i] if len(names) == 2 else ""
+    op = node.op or ""
+    if op == "squared_error":
+        n = _samples(node.parents[0].data)
+        difference = f"2({a} − {b})" + (f"/{n}" if n > 1 else "")
+        return difference if i == 0 else "−" + difference
+    if op == "matmul":
+        return other if node.parents[1 - i].ndim < 2 or node.parents[1 - i].size == 1 else f"{other}ᵀ"
+    if op == "pow":
+        return f"{b}·{a}^({b} − 1)" if i == 0 else f"{pretty(a)}^{b} · ln {a}"
+    forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
+             "div": f"1/{b}" if i == 0 else f"−{a}/{b}²", "neg": "−1", "exp": f"e^{a}", "log": f"1/{a}",
+             "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
+             "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
+             "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
+             "mean": f"1/{node.parents[0].size} for every element", "max": "1 at the maximum, 0 elsewhere",
+             "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)",
+             "index": "1 for the picked elements"}
+    return forms.get(op, "")
+
+
+# --- the steps -----------------------------------------------------------------------------------------------
+def _esc(text: Any) -> str:
+    return html.escape(pretty(str(text)), quote=True)
+
+
+def _gradients(output: Value, kept_ids: set[int]) -> tuple[dict[int, np.ndarray], dict[int, list]]:
+    """One backward pass, exactly in the engine's order with its local gradients: ∂C/∂node of every node, and
+    for each drawn node the contributions (user, input position, ∂C/∂node through that edge) in arrival order."""
+    seed = np.ones(output.shape, output.dtype)
+    grads: dict[int, np.ndarray] = {id(output): seed}
+    arrivals: dict[int, list] = {}
+    for node in backward_order(output):
+        g = grads[id(node)]
+        for i, parent, contribution in local_gradients(node, g):
+            key = id(parent)
+            grads[key] = contribution if key not in grads else np.asarray(grads[key] + contribution)
+            if key in kept_ids:
+                arrivals.setdefault(key, []).append((node, i, contribution))
+    return grads, arrivals
+
+
+def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[int, str], *,
+                   precision: int = 4) -> list[Step]:
+    """The player's steps for ``output`` (a single number), about the drawn Values ``kept`` (of ``total``):
+    a start, one forward step per drawn operation (oldest first), one backward step per drawn Value in the
+    engine's order, and the result."""
+    number = {id(n): i for i, n in enumerate(kept)}
+    grads, arrivals = _gradients(output, set(number))
+    order = [n for n in backward_order(output) if id(n) in number]
+    operations = [n for n in reversed(order) if n.op is not None]
+    fmt = lambda array: summary(array, precision)  # noqa: E731
+    steps = [_start_step(kept, total, names, fmt)]
+    for k, node in enumerate(operations, start=1):
+        steps.append(_forward_step(node, k, len(operations), number, names, fmt))
+    for k, node in enumerate(order, start=1):
+        steps.append(_backward_step(node, k, len(order), output, number, names, grads, arrivals.get(id(node), []),
+                                    fmt))
+    steps.append(_result_step(kept, number, names, grads, fmt))
+    return steps
+
+
+def _name(node: Value, names: Mapping[int, str]) -> str:
+    return names.get(id(node), "a Value not drawn")
+
+
+def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: Any) -> Step:
+    leaves = [n for n in kept if n.op is None]
+    rows = "".join(f"<tr><td>{_esc(_name(n, names))}</td><td>{'parameter' if n.requires_grad else 'constant'}"
+                   f"</td><td>{_esc(_shape(n))}{_esc(fmt(n.data))}</td></tr>" for n in leaves)
+    cut = ""
+    if total > len(kept):
+        first, second = left_out_note(len(kept), total)
+        cut = f"<p class='note'>{_esc(first)} {_esc(second)}: the steps follow the drawn Values only.</p>"
+    text = ("<p>The forward pass starts from the inputs and the parameters (the leaves of the graph). Each step "
+            "computes one operation from Values already known; then the backward pass walks back from the cost, "
+            "in the order the engine uses.</p>")
+    return Step("start", -1, "The leaves: inputs and parameters",
+                text + f"<table><tr><th>Value</th><th>kind</th><th>data</th></tr>{rows}</table>{cut}")
+
+
+def _shape(node: Value) -> str:
+    return f"shape {node.shape}: " if node.ndim else ""
+
+
+def _forward_step(node: Value, k: int, count: int, number: Mapping[int, int], names: Mapping[int, str],
+                  fmt: Any) -> Step:
+    inputs = [_name(p, names) for p in node.parents]
+    name = _name(node, names)
+    formula = forward_formula(node, [pretty(n) for n in inputs])
+    values = "".join(f"<li>{_esc(n)} = {_esc(_shape(p))}{_esc(fmt(p.data))}</li>"
+                     for n, p in zip(inputs, node.parents))
+    i = number[id(node)]
+    edges = [f"v{number[id(p)]}->op{i}" for p in node.parents if id(p) in number] + [f"op{i}->v{i}"]
+    body = (f"<p class='formula'>{_esc(name)} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
+            f"<p class='result'>{_esc(name)} = {_esc(_shape(node))}{_esc(fmt(node.data))}</p>")
+    return Step("forward", i, f"Forward {k} of {count}: {pretty(name)}", body, edges)
+
+
+def _backward_step(node: Value, k: int, count: int, output: Value, number: Mapping[int, int],
+                   names: Mapping[int, str], grads: Mapping[int, np.ndarray], arrivals: list, fmt: Any) -> Step:
+    name, cost = pretty(_name(node, names)), pretty(_name(output, names))
+    i = number[id(node)]
+    total = fmt(grads[id(node)])
+    title = f"Backward {k} of {count}: ∂{cost}/∂{name}"
+    if node is output:
+        body = (f"<p>The backward pass starts at the cost itself: ∂{_esc(cost)}/∂{_esc(cost)} = 1.</p>"
+                f"<p class='result'>∂{_esc(cost)}/∂{_esc(name)} = {_esc(total)}</p>")
+        return Step("backward", i, title, body)
+    rows, edges = [], []
+    for user, position, contribution in arrivals:
+        rows.append(_arrival_row(node, user, position, contribution, names, grads, cost, fmt))
+        if id(user) in number:
+            edges += [f"v{i}->op{number[id(user)]}", f"op{number[id(user)]}->v{number[id(user)]}"]
+    body = (f"<p>{_esc(name)} was used by {len(arrivals)} operation{'s' * (len(arrivals) != 1)}; from each, "
+            "the gradient arriving from above times the local derivative on the edge:</p>"
+            "<table><tr><th>from</th><th>arriving ∂" + _esc(cost) + "/∂·</th><th>local derivative</th>"
+            f"<th>product</th></tr>{''.join(rows)}</table>")
+    if len(arrivals) > 1:
+        parts = " + ".join(fmt(c) if np.size(c) == 1 else f"({fmt(c)})" for _, _, c in arrivals)
+        body += f"<p class='sum'>Where the contributions meet they add up: {_esc(parts)} = {_esc(total)}</p>"
+    body += f"<p class='result'>∂{_esc(cost)}/∂{_esc(name)} = {_esc(total)}</p>"
+    if node.op is None and node.requires_grad:
+        body += "<p>A parameter: its gradient is final (backward() stores it in its .grad).</p>"
+    return Step("backward", i, title, body, edges)
+
+
+def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarray, names: Mapping[int, str],
+                 grads: Mapping[int, np.ndarray], cost: str, fmt: Any) -> str:
+    user_name = pretty(_name(user, names))
+    inputs = [pretty(_name(p, names)) for p in user.parents]
+    formula = local_formula(user, position, inputs)
+    symbol = f"∂{user_name}/∂{pretty(_name(node, names))}"
+    local = f"{symbol} = {formula}" if formula else symbol
+    if user.size == 1:  # the local derivative is a number (or, for a tensor input, one number per element)
+        ones = np.ones(user.shape, user.dtype)
+        number = next(g for j, p, g in local_gradients(user, ones) if j == position)
+        local += "" if formula == fmt(number) else f" = {fmt(number)}"
+        product = f"{fmt(grads[id(user)])} × {fmt(number)} = {fmt(contribution)}"
+    else:
+        product = f"vector-Jacobian product: {fmt(contribution)}"
+    return (f"<tr><td>{_esc(user_name)} ({_esc(user.op)})</td><td>{_esc(fmt(grads[id(user)]))}</td>"
+            f"<td>{_esc(local)}</td><td>{_esc(product)}</td></tr>")
+
+
+def _result_step(kept: list[Value], number: Mapping[int, int], names: Mapping[int, str],
+                 grads: Mapping[int, np.ndarray], fmt: Any) -> Step:
+    rows = []
+    for node in kept:
+        if node.op is not None or not node.requires_grad:
+            continue
+        found, stored = fmt(grads.get(id(node))), fmt(node.grad)
+        same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9, atol=1e-12)
+        check = "= .grad" if same else "≠ .grad (it holds other backward passes too: zero_grad() first)"
+        rows.append(f"<tr><td>{_esc(_name(node, names))}</td><td>{_esc(found)}</td><td>{_esc(stored)}</td>"
+                    f"<td>{_esc(check)}</td></tr>")
+    body = ("<p>The backward pass is done. The gradient of every parameter, as the steps computed it and as "
+            "backward() stored it in .grad:</p><table><tr><th>parameter</th><th>∂C/∂ (the steps)</th>"
+            f"<th>.grad</th><th></th></tr>{''.join(rows)}</table>")
+    return Step("result", -1, "Every gradient, as .grad holds it", body)
+
+
+# --- the same steps on the dependency tree of a chain network ----------------------------------------------------
+def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list[Step]:
+    """The player's steps on the seed's dependency tree (:mod:`tinygrad_edu.dependency_tree`): the tree's
+    Values in the engine's order, each edge with the tree's local derivative (unlabeled operations folded in,
+    as the tree draws them).  Value number ``i`` is the ``i``-th of ``tree.nodes``."""
+    index = {id(node.value): i for i, node in enumerate(tree.nodes.values())}
+    names = {id(node.value): name for name, node in tree.nodes.items()}
+    grads, _ = _gradients(cost, set())
+    order = [n for n in backward_order(cost) if id(n) in index]
+    fmt = lambda array: summary(array, precision)  # noqa: E731
+    leaves = [node.value for node in tree.nodes.values() if node.value.op is None]
+    steps = [_start_step(leaves, len(leaves), names, fmt)]
+    operations = [n for n in reversed(order) if n.op is not None]
+    for k, node in enumerate(operations, start=1):
+        inputs = [e for e in tree.edges if e.child == names[id(node)]]
+        formula = _tree_forward_formula(node, names[id(node)], [e.parent for e in inputs])
+        values = "".join(f"<li>{_esc(e.parent)} = {_esc(fmt(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
+        body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
+                f"<p class='result'>{_esc(names[id(node)])} = {_esc(fmt(node.data))}</p>")
+        edges = [f"v{index[id(node)]}->v{list(tree.nodes).index(e.parent)}" for e in inputs]
+        steps.append(Step("forward", index[id(node)], f"Forward {k} of {len(operations)}: "
+                          f"{pretty(names[id(node)])}", body, edges))
+    for k, node in enumerate(order, start=1):
+        steps.append(_tree_backward_step(node, k, len(order), cost, tree, index, names, grads, fmt))
+    steps.append(_result_step(leaves, index, names, grads, fmt))
+    return steps
+
+
+def _tree_forward_formula(node: Value, name: str, parents: list[str]) -> str:
+    """``z = W·α + b``, ``α = σ(z)``, ``C = (α − y)²``: a tree node from the tree nodes it depends on."""
+    kinds = [pretty(p) for p in parents]
+    if name.startswith("z") and len(kinds) == 3:  # the tree lists weight, activation/input, bias
+        return f"{kinds[0]} · {kinds[1]} + {kinds[2]}"
+    if node.op == "squared_error" and len(kinds) == 2:
+        return f"Σ({kinds[0]} − {kinds[1]})²"
+    if len(kinds) == 1 and node.op is not None:
+        return forward_formula(node, kinds)
+    return f"{node.op}({', '.join(kinds)})"
+
+
+def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: DependencyTree,
+                        index: Mapping[int, int], names: Mapping[int, str], grads: Mapping[int, np.ndarray],
+                        fmt: Any) -> Step:
+    name, top = names[id(node)], pretty(tree.cost)
+    title = f"Backward {k} of {count}: ∂{top}/∂{pretty(name)}"
+    total = fmt(grads[id(node)])
+    result = f"<p class='result'>∂{_esc(top)}/∂{_esc(name)} = {_esc(total)}</p>"
+    if node is cost:
+        return Step("backward", index[id(node)], title,
+                    f"<p>The backward pass starts at the cost itself: ∂{_esc(top)}/∂{_esc(top)} = 1.</p>" + result)
+    uses = [e for e in tree.edges if e.parent == name]
+    rows, products = [], []
+    for edge in uses:
+        arriving = grads[id(tree.nodes[edge.child].value)]
+        product = float(np.asarray(arriving).reshape(())) * edge.number
+        products.append(product)
+        local = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
+        local += "" if edge.formula == fmt(edge.number) else f" = {fmt(edge.number)}"
+        rows.append(f"<tr><td>{_esc(edge.child)}</td><td>{_esc(fmt(arriving))}</td><td>{_esc(local)}</td>"
+                    f"<td>{_esc(fmt(arriving))} × {_esc(fmt(edge.number))} = {_esc(fmt(product))}</td></tr>")
+    body = (f"<p>{_esc(name)} feeds {len(uses)} node{'s' * (len(uses) != 1)} of the tree; from each, the gradient "
+            "arriving from above times the local derivative on the edge:</p><table><tr><th>from</th>"
+            f"<th>arriving ∂{_esc(top)}/∂·</th><th>local derivative</th><th>product</th></tr>{''.join(rows)}</table>")
+    if len(uses) > 1:
+        body += (f"<p class='sum'>Where the contributions meet they add up: "
+                 f"{_esc(' + '.join(fmt(p) for p in products))} = {_esc(total)}</p>")
+    edges = [f"v{list(tree.nodes).index(e.child)}->v{index[id(node)]}" for e in uses]
+    return Step("backward", index[id(node)], title, body + result, edges)
+
+
+# --- the page ----------------------------------------------------------------------------------------------------
+_PAGE = Path(__file__).with_name("player.html")
+
+
+class BackpropPlayer:
+    """The steps and the drawing of one forward and backward pass, as a page: inline in Jupyter
+    (``_repr_html_``), or one self-contained ``.html`` file with :meth:`save` (no network access; it works from
+    ``file://``).  Controls: first / previous / play-pause / next / last, a slider, the ←/→ keys; the address
+    keeps the step as ``#step=k``, so a link can open one step."""
+
+    def __init__(self, steps: list[Step], drawing_svg: str | None, *, title: str = "Backpropagation, step by step",
+                 missing_drawing: str = "") -> None:
+        self.steps = steps
+        self.drawing_svg = drawing_svg
+        self.title = title
+        self.missing_drawing = missing_drawing
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return f"<BackpropPlayer: {len(self.steps)} steps; .save('player.html') writes the page>"
+
+    def html(self, *, use_hash: bool = True) -> str:
+        """The whole page as text; ``use_hash`` keeps the step in the address (``#step=k``)."""
+        from string import Template
+
+        steps = [{"phase": s.phase, "node": s.node, "title": s.title, "html": s.html, "edges": s.edges}
+                 for s in self.steps]
+        data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+        if self.drawing_svg is not None:
+            drawing = self.drawing_svg[self.drawing_svg.index("<svg"):]
+        else:
+            drawing = f"<div class='missing'>{html.escape(self.missing_drawing)}</div>"
+        return Template(_PAGE.read_text(encoding="utf-8")).substitute(
+            title=html.escape(self.title), use_hash="yes" if use_hash else "no", count=len(self.steps),
+            drawing=drawing, steps=data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (a ``.html`` file; folders are created); returns the path."""
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"BackpropPlayer.save: the page is HTML; give a path ending in .html, got {str(path)!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html(), encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        """Inline in Jupyter: the page in a frame of its own, so its keys and styles stay inside it."""
+        page = html.escape(self.html(use_hash=False), quote=True)
+        return (f'<iframe srcdoc="{page}" title="{html.escape(self.title)}" '
+                'style="width: 100%; height: 640px; border: 1px solid #ddd;"></iframe>')
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
