@@ -1,90 +1,157 @@
-"""Engine benchmark: the cost of the graph bookkeeping, next to hand-written numpy and PyTorch, in one run.
+"""Engine benchmark: every workload of the project's performance table, next to its reference, in one run.
 
-Run by hand:  python benchmarks/bench_engine.py  [--quick]
+Run:  python benchmarks/bench_engine.py  [--quick]     (micrograd and PyTorch columns: pip install ".[bench]")
 
-1. A chain of 200 element-wise operations on tiny arrays, forward + backward: time per operation.  On arrays of 8
-   numbers the arithmetic is nearly free, so this measures pure overhead (target: at most 5 µs per op, which is
-   PyTorch's own overhead on this kind of machine).
-2. One training step (forward, squared-error cost, backward, gradient-descent update) of a 64-128-10 sigmoid network,
-   on a batch of 256 and on the full 1,797 samples of the digits data's size, against the same step written by
-   hand in numpy (target: at most 1.25x numpy).
+Rows (the reference in brackets): a scalar chain ``y = y * 1.001 + 0.5``, forward and backward, per operation
+[micrograd]; a chain of element-wise operations on arrays of 8 numbers [PyTorch]; one training step of a 64-128-10
+sigmoid network (forward, cost, backward, gradient-descent update) with the cost written out and with
+``losses.squared_error`` [the same step written by hand in numpy]; graph memory per node of a 100,000-node scalar
+chain, measured with tracemalloc [micrograd]; a 1,000,000-operation scalar chain, forward and backward; one update of
+the x² demo's gradient descent on a batch of 5 [hand-written numpy, PyTorch].
 
-PyTorch (CPU) is a third column when it is installed.  Times are medians of interleaved rounds.
-
-glibc returns every freed array above 128 KiB to the system and page-faults it back in on the next allocation, which
-on a busy machine swings large-array timings by 2x for numpy and tinygrad_edu alike.  The benchmark therefore
-re-runs itself with the allocator's thresholds pinned (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_), for all
-columns the same; ``--system-malloc`` measures with the defaults instead.
+Method: one BLAS thread and one PyTorch thread (a second thread stalls 10-100x on a busy 2-core machine); glibc's
+malloc thresholds pinned for every column (otherwise returning and page-faulting large arrays dominates their
+ratios): the script re-runs itself with these variables set.  Objects alive before measuring (PyTorch's modules)
+are frozen out of the garbage collector's walks (``gc.freeze``), so each column's collections see only its own.
+Times are CPU time of this process (time the scheduler gives to other programs is not counted), in 25 interleaved
+rounds (each round runs every column once, so a slow moment hits them alike); a row shows the median time of each
+column over the rounds and the median of the rounds' ratios.  ``--quick`` is a smoke run: few, short rounds and
+shorter long chains (scaled up and marked).
 """
+# ruff: noqa: E402  (the environment must be set before numpy is imported)
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
+
+PINNED_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                      "MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
+if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in PINNED_ENVIRONMENT.items()):
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_ENVIRONMENT})
+
+import argparse
+import gc
 import platform
 import statistics
-import sys
 import time
+import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from tinygrad_edu import Value, no_grad
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+from tinygrad_edu import Value, no_grad, optim
+from tinygrad_edu.data import xsquared
+from tinygrad_edu.demo import xsquared_network
 from tinygrad_edu.losses import squared_error
+from tinygrad_edu.training import fit
 
 try:
     import torch
 
-    torch.set_num_threads(1)  # as bench_training.py: two threads on a 2-core machine made PyTorch erratic
-except ImportError:  # PyTorch is optional here
+    torch.set_num_threads(1)
+except ImportError:  # an optional column
     torch = None
+try:
+    from micrograd.engine import Value as MicrogradValue
+except ImportError:  # an optional column
+    MicrogradValue = None
 
-CHAIN_LENGTH = 200
+Step = Callable[[], object]
 
 
-def compare(steps: dict[str, Callable[[], object]], min_time: float = 0.3, rounds: int = 7) -> dict[str, float]:
-    """Median seconds per call of each step, measured in interleaved rounds so that machine noise hits all alike."""
+def compare(steps: dict[str, Step], rounds: int, min_time: float) -> dict[str, list[float]]:
+    """CPU seconds per call of each step in each of ``rounds`` interleaved rounds of about ``min_time``."""
     calls = {}
     for name, step in steps.items():
-        step()  # warm up, and find how many calls fill min_time / rounds
-        start, count = time.perf_counter(), 0
-        while time.perf_counter() - start < min_time / rounds:
+        step()  # warm up, and count how many calls fill a round
+        start, count = time.process_time(), 0
+        while time.process_time() - start < min_time / rounds or not count:
             step()
             count += 1
         calls[name] = count
     samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(calls[name]):
                 step()
-            samples[name].append((time.perf_counter() - start) / calls[name])
-    return {name: statistics.median(times) for name, times in samples.items()}
+            samples[name].append((time.process_time() - start) / calls[name])
+    return samples
 
 
-# --- 1. chain of element-wise ops ------------------------------------------------------------------------------
-def chain_tinygrad(size: int = 8) -> Callable[[], None]:
-    x = Value(np.linspace(-1, 1, size), label="x")
-    w = Value(np.full(size, 0.9), label="w")
+# --- scalar chains ---------------------------------------------------------------------------------------------
+SCALAR_OPS = 400  # within micrograd's recursion limit (its backward sorts the graph recursively)
+
+
+def scalar_chain(make: Callable[[float], object], operations: int = SCALAR_OPS) -> Step:
+    """``y = y * 1.001 + 0.5`` (two operations per turn) from a leaf, then backward: the same code for every
+    engine with Python-number operands."""
+    def step() -> object:
+        x = y = make(1.0)
+        for _ in range(operations // 2):
+            y = y * 1.001 + 0.5
+        y.backward()
+        return x
+
+    return step
+
+
+def graph_bytes_per_node(make: Callable[[float], object], nodes: int) -> float:
+    """Memory held by the graph of a ``nodes``-operation scalar chain (forward only), per node, by tracemalloc."""
+    gc.collect()
+    tracemalloc.start()
+    x = y = make(1.0)
+    for _ in range(nodes // 2):
+        y = y * 1.001 + 0.5
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del x, y
+    return held / nodes
+
+
+def long_chain_seconds(operations: int) -> float:
+    """CPU seconds for the forward and backward pass of a scalar chain of ``operations`` operations."""
+    gc.collect()
+    start = time.process_time()
+    x = y = Value(1.0)
+    for _ in range(operations // 2):
+        y = y * 1.001 + 0.5
+    y.backward()
+    seconds = time.process_time() - start
+    del x, y
+    gc.collect()
+    return seconds
+
+
+# --- element-wise chain on small arrays --------------------------------------------------------------------------
+ARRAY_OPS = 200
+
+
+def array_chain_ours(size: int = 8) -> Step:
+    x, w = Value(np.linspace(-1, 1, size)), Value(np.full(size, 0.9))
+    upstream = np.ones(size)
 
     def step() -> None:
         y = x
-        for _ in range(CHAIN_LENGTH // 4):  # 4 ops per round: mul, add, tanh, sigmoid
+        for _ in range(ARRAY_OPS // 4):  # four operations per turn: mul, add, tanh, sigmoid
             y = ((y * w) + x).tanh().sigmoid()
-        y.backward(np.ones(size))
+        y.backward(upstream)
         x.grad = w.grad = None
 
     return step
 
 
-def chain_torch(size: int = 8) -> Callable[[], None]:
+def array_chain_torch(size: int = 8) -> Step:
     x = torch.linspace(-1, 1, size, dtype=torch.float64, requires_grad=True)
     w = torch.full((size,), 0.9, dtype=torch.float64, requires_grad=True)
     upstream = torch.ones(size, dtype=torch.float64)
 
     def step() -> None:
         y = x
-        for _ in range(CHAIN_LENGTH // 4):
+        for _ in range(ARRAY_OPS // 4):
             y = torch.sigmoid(torch.tanh(y * w + x))
         y.backward(upstream)
         x.grad = w.grad = None
@@ -92,20 +159,11 @@ def chain_torch(size: int = 8) -> Callable[[], None]:
     return step
 
 
-def chain_numpy_forward(size: int = 8) -> Callable[[], None]:
-    """The same arithmetic in plain numpy, forward only: the floor no framework can go below."""
-    x, w = np.linspace(-1, 1, size), np.full(size, 0.9)
-
-    def step() -> None:
-        y = x
-        for _ in range(CHAIN_LENGTH // 4):
-            y = 0.5 * (1 + np.tanh(0.5 * np.tanh(y * w + x)))
-
-    return step
+# --- one training step of a 64-128-10 sigmoid network ------------------------------------------------------------
+LEARNING_RATE = 0.5
 
 
-# --- 2. one training step of a 64-128-10 sigmoid network -----------------------------------------------------
-def make_problem(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def mlp_problem(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     rng = np.random.default_rng(seed)
     inputs = rng.random((batch, 64))
     targets = np.eye(10)[rng.integers(0, 10, batch)]
@@ -113,18 +171,19 @@ def make_problem(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, lis
     return inputs, targets, params
 
 
-LEARNING_RATE = 0.5
+def written_out_cost(output: Value, targets: np.ndarray) -> Value:
+    """The seed's cost composed of elementary operations, as a user would first write it."""
+    return ((output - targets) ** 2).sum(axis=1).mean()
 
 
-def step_tinygrad(batch: int) -> Callable[[], None]:
-    inputs, targets, arrays = make_problem(batch)
+def mlp_ours(batch: int, cost: Callable[[Value, np.ndarray], Value]) -> Step:
+    inputs, targets, arrays = mlp_problem(batch)
     w1, b1, w2, b2 = params = [Value(a) for a in arrays]
 
     def step() -> None:
         hidden = (inputs @ w1 + b1).sigmoid()
         output = (hidden @ w2 + b2).sigmoid()
-        cost = squared_error(output, targets)  # the seed's C = Σ_j (α_j − y_j)², averaged over the samples
-        cost.backward()
+        cost(output, targets).backward()
         with no_grad():
             for p in params:
                 p.data -= LEARNING_RATE * p.grad
@@ -134,8 +193,8 @@ def step_tinygrad(batch: int) -> Callable[[], None]:
     return step
 
 
-def step_numpy(batch: int) -> Callable[[], None]:
-    inputs, targets, (w1, b1, w2, b2) = make_problem(batch)
+def mlp_numpy(batch: int) -> Step:
+    inputs, targets, (w1, b1, w2, b2) = mlp_problem(batch)
 
     def sigmoid(z: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-z))
@@ -146,10 +205,8 @@ def step_numpy(batch: int) -> Callable[[], None]:
         n = len(inputs)
         error = output - targets
         step.cost = float((error * error).sum()) / n       # C = mean over samples of Σ_j (α_j − y_j)²
-        d_output = 2 * error / n                           # ∂C/∂α²
-        d_z2 = d_output * output * (1 - output)            # ∂C/∂z² = ∂C/∂α² · σ'(z²)
-        d_hidden = d_z2 @ w2.T
-        d_z1 = d_hidden * hidden * (1 - hidden)
+        d_z2 = 2 * error / n * output * (1 - output)       # ∂C/∂z² = ∂C/∂α² · σ'(z²)
+        d_z1 = d_z2 @ w2.T * hidden * (1 - hidden)
         grads = (inputs.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_z2, d_z2.sum(axis=0))
         for p, g in zip((w1, b1, w2, b2), grads):
             p -= LEARNING_RATE * g
@@ -158,17 +215,15 @@ def step_numpy(batch: int) -> Callable[[], None]:
     return step
 
 
-def step_torch(batch: int) -> Callable[[], None]:
-    inputs, targets, arrays = make_problem(batch)
+def mlp_torch(batch: int) -> Step:
+    inputs, targets, arrays = mlp_problem(batch)
     inputs, targets = torch.from_numpy(inputs), torch.from_numpy(targets)
-    w1, b1, w2, b2 = params = [torch.tensor(a, requires_grad=True) for a in arrays]
+    params = [torch.tensor(a, requires_grad=True) for a in arrays]
+    w1, b1, w2, b2 = params
 
     def step() -> None:
-        hidden = torch.sigmoid(inputs @ w1 + b1)
-        output = torch.sigmoid(hidden @ w2 + b2)
-        error = output - targets
-        cost = (error * error).sum() / len(inputs)
-        cost.backward()
+        output = torch.sigmoid(torch.sigmoid(inputs @ w1 + b1) @ w2 + b2)
+        ((output - targets) ** 2).sum(dim=1).mean().backward()
         with torch.no_grad():
             for p in params:
                 p -= LEARNING_RATE * p.grad
@@ -177,70 +232,195 @@ def step_torch(batch: int) -> Callable[[], None]:
     return step
 
 
-def check_same_update(batch: int = 32) -> float:
-    """The tinygrad_edu step and the numpy step must compute the same numbers: largest difference after 3 steps."""
-    ours, mine = step_tinygrad(batch), step_numpy(batch)
+def mlp_difference(batch: int = 32) -> float:
+    """Largest parameter difference between our step (both costs) and the numpy step after 3 steps."""
+    theirs = mlp_numpy(batch)
+    ours = [mlp_ours(batch, cost) for cost in (written_out_cost, squared_error)]
     for _ in range(3):
-        ours()
-        mine()
-    return max(float(np.abs(p.data - q).max()) for p, q in zip(ours.params, mine.params))
+        theirs()
+        for step in ours:
+            step()
+    return max(float(np.abs(p.data - q).max()) for step in ours for p, q in zip(step.params, theirs.params))
 
 
-PINNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
+# --- the x² demo's gradient descent: 1-12-12-1 leaky ReLU network, batches of 5 ---------------------------------
+XSQUARED_RATE, XSQUARED_BATCH = 0.15, 5  # as tinygrad_edu.demo
 
 
-def start(description: str) -> argparse.Namespace:
-    """Parse ``--quick``/``--system-malloc``, re-run with pinned allocator thresholds, print the machine line."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="shorter measurements (noisier)")
-    parser.add_argument("--system-malloc", action="store_true", help="keep glibc's default allocator thresholds")
-    args = parser.parse_args()
-    if not args.system_malloc and any(os.environ.get(k) != v for k, v in PINNED_MALLOC.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_MALLOC})
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"torch {f'{torch.__version__} (1 thread)' if torch else 'not installed'}, {os.cpu_count()} cores, "
-          f"{'default' if args.system_malloc else 'pinned'} malloc thresholds")
-    return args
+def xsquared_ours(episodes: int) -> Step:
+    inputs, targets = xsquared(1000, seed=0)
+    model = xsquared_network(0)
+    optimizer = optim.GradientDescent(model, XSQUARED_RATE)
+
+    def run() -> None:
+        fit(model, inputs, targets, cost=squared_error, optimizer=optimizer, episodes=episodes,
+            batch_size=XSQUARED_BATCH, seed=0, progress=False)
+
+    return run
 
 
-def print_table(rows: list[tuple[str, ...]]) -> None:
+def _batches(rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    order = rng.permutation(n)
+    return [order[i:i + XSQUARED_BATCH] for i in range(0, n, XSQUARED_BATCH)]
+
+
+def xsquared_numpy(episodes: int) -> Step:
+    """The same episodes with the derivatives written out: per batch forward, cost, backward, update."""
+    inputs, targets = xsquared(1000, seed=0)
+    layers = [(p.data.copy(), q.data.copy()) for p, q in zip(*[iter(xsquared_network(0).parameters())] * 2)]
+    rng = np.random.default_rng(0)
+
+    def forward(x: np.ndarray) -> list[np.ndarray]:
+        activations = [x]
+        for i, (w, b) in enumerate(layers):
+            z = activations[-1] @ w + b
+            activations.append(z if i == len(layers) - 1 else np.where(z > 0, z, 0.01 * z))
+        return activations
+
+    def update(x: np.ndarray, y: np.ndarray) -> float:
+        activations = forward(x)
+        error = activations[-1] - y
+        delta = 2.0 * error / len(x)                                  # ∂C/∂α^L
+        for i in range(len(layers) - 1, -1, -1):
+            w, b = layers[i]
+            if i < len(layers) - 1:
+                delta = delta * np.where(activations[i + 1] > 0, 1.0, 0.01)   # · leaky ReLU'
+            grad_w, grad_b = activations[i].T @ delta, delta.sum(axis=0)
+            if i:
+                delta = delta @ w.T
+            w -= XSQUARED_RATE * grad_w
+            b -= XSQUARED_RATE * grad_b
+        return float((error * error).sum()) / len(x)
+
+    def run() -> None:
+        for _ in range(episodes):
+            for index in _batches(rng, len(inputs)):
+                update(inputs[index], targets[index])
+        float(((forward(inputs)[-1] - targets) ** 2).sum() / len(inputs))  # the final cost, as fit reports it
+
+    return run
+
+
+def xsquared_torch(episodes: int) -> Step:
+    inputs, targets = (torch.from_numpy(a) for a in xsquared(1000, seed=0))
+    params = [torch.tensor(p.data, requires_grad=True) for p in xsquared_network(0).parameters()]
+    layers = list(zip(params[::2], params[1::2]))
+    rng = np.random.default_rng(0)
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        for i, (w, b) in enumerate(layers):
+            x = x @ w + b
+            x = x if i == len(layers) - 1 else torch.nn.functional.leaky_relu(x)
+        return x
+
+    def run() -> None:
+        for _ in range(episodes):
+            for index in _batches(rng, len(inputs)):
+                index = torch.from_numpy(index)
+                cost = ((forward(inputs[index]) - targets[index]) ** 2).sum(dim=1).mean()
+                cost.backward()
+                cost.item()
+                with torch.no_grad():
+                    for p in params:
+                        p -= XSQUARED_RATE * p.grad
+                        p.grad = None
+        with torch.no_grad():
+            ((forward(inputs) - targets) ** 2).sum(dim=1).mean().item()
+
+    return run
+
+
+# --- the table -----------------------------------------------------------------------------------------------------
+def fmt_time(seconds: float) -> str:
+    if seconds >= 0.1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.2f} µs"
+
+
+def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, target: float, rounds: int,
+              min_time: float) -> tuple[str, str, str, str, str, str]:
+    """Measure ``steps`` (``ours`` first) interleaved and make a table row; times are divided by ``per``."""
+    samples = compare(steps, rounds, min_time)
+    medians = {name: statistics.median(times) / per for name, times in samples.items()}
+    others = " · ".join(f"{name} {fmt_time(t)}" for name, t in medians.items() if name != "ours") or "—"
+    if reference not in samples:
+        return label, fmt_time(medians["ours"]), others, "—", f"≤ {target:g}× {reference}", "—"
+    ratio = statistics.median(o / r for o, r in zip(samples["ours"], samples[reference]))
+    return (label, fmt_time(medians["ours"]), others, f"{ratio:.2f}×", f"≤ {target:g}× {reference}",
+            "yes" if ratio <= target else "NO")
+
+
+def rows(quick: bool) -> list[tuple[str, ...]]:
+    rounds, min_time = (3, 0.15) if quick else (25, 3.0)
+    table = []
+    steps = {"ours": scalar_chain(Value)}
+    if MicrogradValue:
+        steps["micrograd"] = scalar_chain(MicrogradValue)
+    table.append(timed_row("scalar chain `y = y * 1.001 + 0.5`, fwd+bwd, per op", steps, SCALAR_OPS, "micrograd",
+                           0.6, rounds, min_time))
+    steps = {"ours": array_chain_ours()}
+    if torch:
+        steps["PyTorch"] = array_chain_torch()
+    table.append(timed_row("element-wise chain on (8,) arrays, fwd+bwd, per op", steps, ARRAY_OPS, "PyTorch", 0.6,
+                           rounds, min_time))
+    for batch, cost, name, target in ((256, written_out_cost, "cost `((out − y)**2).sum(axis=1).mean()`", 1.25),
+                                      (256, squared_error, "`losses.squared_error`", 1.12),
+                                      (1797, squared_error, "`losses.squared_error`", 1.05)):
+        steps = {"ours": mlp_ours(batch, cost), "numpy": mlp_numpy(batch)}
+        if torch:
+            steps["PyTorch"] = mlp_torch(batch)
+        table.append(timed_row(f"MLP 64-128-10 sigmoid step, batch {batch}, {name}", steps, 1, "numpy", target,
+                               rounds, min_time))
+
+    nodes = 10_000 if quick else 100_000
+    ours = graph_bytes_per_node(Value, nodes)
+    theirs = f"micrograd {graph_bytes_per_node(MicrogradValue, nodes):.0f} B" if MicrogradValue else "—"
+    table.append((f"graph memory per scalar node (tracemalloc, {nodes:,}-node chain)", f"{ours:.0f} B", theirs, "—",
+                  "≤ 350 B", "yes" if ours <= 350 else "NO"))
+
+    length = 20_000 if quick else 1_000_000
+    seconds = statistics.median(long_chain_seconds(length) for _ in range(1 if quick else 3))
+    seconds *= 1_000_000 / length
+    table.append(("1,000,000-op scalar chain, fwd+bwd" + (" (quick: 20,000 ops, scaled)" if quick else ""),
+                  fmt_time(seconds), "—", "—", "≤ 3 s", "yes" if seconds <= 3 else "NO"))
+
+    episodes = 1 if quick else 2
+    steps = {"ours": xsquared_ours(episodes), "numpy": xsquared_numpy(episodes)}
+    if torch:
+        steps["PyTorch"] = xsquared_torch(episodes)
+    updates = episodes * 1000 // XSQUARED_BATCH
+    table.append(timed_row("x² demo, gradient-descent update on a batch of 5", steps, updates, "numpy", 2.5,
+                           rounds, min_time))
+    return table
+
+
+def print_table(table: list[tuple[str, ...]]) -> None:
     """Print rows (the first is the header) as a Markdown table, ready for README.md."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for i, row in enumerate(rows):
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for i, row in enumerate(table):
         print("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |")
         if i == 0:
             print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
 
 
 def main() -> None:
-    args = start(__doc__.splitlines()[0])
-    min_time = 0.1 if args.quick else 0.5
-    print(f"same numbers as the hand-written numpy step: max |difference| after 3 steps = {check_same_update():.1e}\n")
-
-    rows = []
-    chain = {"ours": chain_tinygrad(), "numpy": chain_numpy_forward()}
-    if torch:
-        chain["torch"] = chain_torch()
-    times = {k: v / CHAIN_LENGTH for k, v in compare(chain, min_time).items()}
-    rows.append((f"chain of {CHAIN_LENGTH} element-wise ops, fwd+bwd, per op", times, "≤ 5 µs", times["ours"] <= 5e-6))
-    for batch in (256, 1797):
-        steps = {"ours": step_tinygrad(batch), "numpy": step_numpy(batch)}
-        if torch:
-            steps["torch"] = step_torch(batch)
-        times = compare(steps, min_time)
-        rows.append((f"64-128-10 sigmoid training step, batch {batch}", times, "≤ 1.25x numpy",
-                     times["ours"] <= 1.25 * times["numpy"]))
-
-    def fmt(seconds: float | None) -> str:
-        if seconds is None:
-            return "—"
-        return f"{seconds * 1e6:.2f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.3f} ms"
-
-    header = ("measurement", "tinygrad_edu", "numpy by hand", "PyTorch", "ratio to numpy", "target", "met")
-    print_table([header] + [(name, fmt(t["ours"]), fmt(t["numpy"]), fmt(t.get("torch")),
-                             f"{t['ours'] / t['numpy']:.2f}x", target, "yes" if ok else "NO")
-                            for name, t, target, ok in rows])
-    print("\n(numpy column for the chain: the same arithmetic, forward only, no graph: the floor.)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few short rounds (numbers are noisy)")
+    args = parser.parse_args()
+    # What is alive before measuring (PyTorch's modules: some 170,000 objects) is put out of the cyclic garbage
+    # collector's reach, so that each column's collections walk only what that column made: otherwise micrograd,
+    # whose every node is a reference cycle, spends most of its time walking PyTorch (measured: 3-4x slower).
+    gc.collect()
+    gc.freeze()
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"torch {torch.__version__ + ' (1 thread)' if torch else 'not installed'}, "
+          f"micrograd {'installed' if MicrogradValue else 'not installed'}, {os.cpu_count()} cores, "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS')} BLAS thread, malloc thresholds pinned")
+    print(f"MLP step: same numbers as the hand-written numpy step (max |difference| after 3 steps "
+          f"{mlp_difference():.1e})\n")
+    header = ("workload", "tinygrad_edu", "reference", "ratio", "target", "met")
+    print_table([header, *rows(args.quick)])
+    print("\n(times are medians of interleaved rounds of CPU time; a ratio is the median of the rounds' ratios)")
 
 
 if __name__ == "__main__":

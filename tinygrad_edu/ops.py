@@ -59,6 +59,8 @@ class Op:
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """On Values: the recorded operation (a new Value).  On arrays and numbers: just ``forward``."""
         for x in inputs:
+            if x.__class__ is np.ndarray:  # (the common case in a backward pass, decided without a failed lookup)
+                continue
             record = getattr(x, "_apply_op", None)  # a Value: let the engine record it (no import needed here)
             if record is not None:
                 return record(self, *inputs, **params)
@@ -198,22 +200,40 @@ absolute = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))            # |x|'
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e⁻ˣ) = eˣ / (1 + eˣ).  With e = e^−|x| ≤ 1 (never overflowing) and r = 1 / (1 + e) it is r for
-    x ≥ 0 and e·r for x < 0: accurate to the last digits for every x, in place on two fresh arrays."""
+    """σ(x) = 1 / (1 + e⁻ˣ) = eˣ / (1 + eˣ).  With e = e^−|x| ≤ 1 (never overflowing) it is 1 / (1 + e) for x ≥ 0 and
+    e / (1 + e) for x < 0: accurate to the last digits for every x.  Computed as max(e, [x ≥ 0]) / (1 + e) (the
+    numerator is exactly 1 or e), in seven passes over two fresh arrays, without numpy's slow masked writes."""
     e = np.abs(x, out=np.empty_like(x))  # out=: a 0-d array stays an array (numpy would return a scalar)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    r = np.add(e, 1, out=np.empty_like(e))
-    np.reciprocal(r, out=r)
-    e *= r
-    np.copyto(e, r, where=x >= 0)
-    return e
+    denominator = np.add(e, 1.0, out=np.empty_like(e))
+    return np.divide(np.maximum(e, x >= 0, out=e), denominator, out=denominator)
 
 
-# σ'(x) = σ(x)(1 − σ(x)) = σ(x)·σ(−x); the second form keeps its digits where σ(x) is close to 1
-sigmoid: Op = Op("sigmoid", _sigmoid, lambda g, out, x: g * out * sigmoid(-x))
-# tanh'(x) = 1 − tanh²(x) = 4·σ(2x)·σ(−2x), a form that keeps its digits where tanh(x) is close to ±1
-tanh = Op("tanh", np.tanh, lambda g, out, x: g * 4 * sigmoid(2 * x) * sigmoid(-2 * x))
+def _sigmoid_slope(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """σ'(scale·x) = σ(scale·x)·σ(−scale·x) = e / (1 + e)² with e = e^−|scale·x|: one exponential, never overflowing,
+    and keeping the digits that σ(1 − σ) would lose where σ is close to 1."""
+    e = np.abs(x, out=np.empty_like(x))  # out=: a 0-d array stays an array (numpy would return a scalar)
+    e *= -scale
+    np.exp(e, out=e)
+    square = np.add(e, 1.0, out=np.empty_like(e))
+    square *= square
+    return np.divide(e, square, out=square)
+
+
+def _tanh_slope(x: np.ndarray) -> np.ndarray:
+    slope = _sigmoid_slope(x, 2.0)
+    slope *= 4
+    return slope
+
+
+# The slopes of the two S-shaped activations are Ops of their own, so that derivatives of derivatives stay exact:
+# σ'(x) = σ(x)(1 − σ(x)), with  σ''(x) = σ'(x)(1 − 2σ(x)) = −σ'(x)·tanh(x/2)
+sigmoid_slope: Op = Op("sigmoid_slope", _sigmoid_slope, lambda g, out, x: -g * out * tanh(x * 0.5))
+sigmoid: Op = Op("sigmoid", _sigmoid, lambda g, out, x: g * sigmoid_slope(x))
+# tanh'(x) = 1 − tanh²(x) = sech²(x) = 4σ'(2x), with  (sech²)'(x) = −2·sech²(x)·tanh(x)
+tanh_slope: Op = Op("tanh_slope", _tanh_slope, lambda g, out, x: -2 * g * out * tanh(x))
+tanh: Op = Op("tanh", np.tanh, lambda g, out, x: g * tanh_slope(x))
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # relu' = [x > 0]
 leaky_relu = Op("leaky_relu",
                 lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),

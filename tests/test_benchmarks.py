@@ -1,0 +1,32 @@
+"""The benchmark runs (in its quick mode) and prints every row of the performance table; no timing is asserted."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_engine.py"
+ROWS = ["scalar chain", "element-wise chain on (8,) arrays", "batch 256, cost `((out − y)**2)",
+        "batch 256, `losses.squared_error`", "batch 1797, `losses.squared_error`", "graph memory per scalar node",
+        "1,000,000-op scalar chain", "x² demo, gradient-descent update"]
+
+
+def test_quick_benchmark_prints_every_row_measured_in_the_pinned_environment() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "OPENBLAS_"))}
+    result = subprocess.run([sys.executable, str(BENCHMARK), "--quick"], capture_output=True, text=True,
+                            timeout=300, env=environment)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "1 BLAS thread, malloc thresholds pinned" in out  # it re-ran itself with the variables set
+    difference = float(re.search(r"max \|difference\| after 3 steps ([-+.e\d]+)", out).group(1))
+    assert difference < 1e-12  # our training step computes what the hand-written one does
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + len(ROWS)
+    for name, line in zip(ROWS, table[1:]):
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert name in cells[0]
+        assert re.fullmatch(r"[\d.]+ (s|ms|µs|B)", cells[1]), line  # our column holds a measurement
+        assert cells[5] in ("yes", "NO", "—")

@@ -1,0 +1,91 @@
+"""The engine's fast paths compute what numpy computes: single float64 numbers done by Python floats, shared
+constant arrays, the heap of creation numbers in backward.  Each is checked against numpy or exact values."""
+
+from __future__ import annotations
+
+import copy
+import operator
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_edu import Value
+
+OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv]
+NUMBERS = st.one_of(st.floats(), st.integers(-2 ** 60, 2 ** 60), st.sampled_from([0.0, -0.0, 5e-324, 1e-308, 1e308]))
+
+
+def run(compute):
+    """What ``compute()`` gives (or raises) and the numpy warnings it emits, by category and message."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = compute()
+        except (FloatingPointError, ZeroDivisionError) as error:
+            result = (type(error), str(error))
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
+def same(ours, theirs) -> bool:
+    (a, warned_a), (b, warned_b) = ours, theirs
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return a == b and warned_a == warned_b
+    return (a.dtype == b.dtype and a.shape == b.shape and warned_a == warned_b
+            and a.tobytes() == b.tobytes())  # the same bits: signed zeros and NaNs included
+
+
+@pytest.mark.parametrize("errstate", [{}, {"all": "raise"}, {"all": "ignore"}, {"under": "warn"}])
+@pytest.mark.parametrize("function", OPERATORS, ids=lambda f: f.__name__)
+@given(a=NUMBERS, b=NUMBERS)
+def test_scalar_arithmetic_gives_numpys_bits_warnings_and_errors(function, errstate, a, b):
+    x = np.array(float(a))
+    with np.errstate(**errstate):
+        numpy_result = run(lambda: np.asarray(function(x, np.array(float(b)))))
+        assert same(run(lambda: function(Value(x), b).data), numpy_result)
+        assert same(run(lambda: function(a, Value(float(b))).data), run(lambda: np.asarray(function(np.array(
+            float(a)), np.array(float(b))))))
+        assert same(run(lambda: function(Value(x), Value(float(b))).data), numpy_result)
+
+
+def test_float32_numbers_stay_float32_and_a_gradient_flows_through_the_fast_path():
+    x = Value(np.float32(3.0))
+    assert (x * 0.1).dtype == np.float32
+    w = Value(1.5)
+    y = (w * 2.0 - 1.0) / 4.0 + w * w  # every operation is a single float64 number
+    y.backward()
+    assert y.data.item() == 2.75 and w.grad.item() == 0.5 + 3.0
+
+
+def test_constants_made_from_a_number_are_separate_nodes_with_read_only_numbers():
+    x = Value(2.0)
+    first, second = x * 1.5, x * 1.5
+    a, b = first.parents[1], second.parents[1]
+    assert a is not b and a.data.item() == b.data.item() == 1.5  # one node per use, as drawings show them
+    with pytest.raises(ValueError):
+        a.data[...] = 7.0  # a shared number cannot be changed behind another graph's back
+    assert (x * 1.5).data.item() == 3.0
+    assert (x * -0.0).data.tobytes() == np.array(-0.0).tobytes()  # -0.0 is not mistaken for 0.0
+
+
+def test_backward_visits_a_diamond_once_per_node_after_all_its_users():
+    x = Value(3.0)
+    a, b = x * 2.0, x * x
+    y = a * b + a  # ∂y/∂x = 2·x² + 2x·2x + 2 = 6x² + 2
+    y.backward()
+    assert x.grad.item() == 6 * 9 + 2
+    assert a.grad.item() == b.data.item() + 1 and b.grad.item() == a.data.item()
+
+
+def test_a_deep_copy_of_a_graph_used_with_the_original_gets_its_own_gradients():
+    w = Value(np.ones(3))
+    w_copy = copy.deepcopy(w)  # the same creation number as w: backward must still tell them apart
+    (w * 2.0 + w_copy * 3.0).sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0] and w_copy.grad.tolist() == [3.0, 3.0, 3.0]
+    x = Value(2.0)
+    h = x * x
+    h_copy = copy.deepcopy(h)  # copies x too
+    (h * 3.0 + h_copy * 5.0).backward()
+    assert x.grad.item() == 12.0 and h_copy.parents[0].grad.item() == 20.0
