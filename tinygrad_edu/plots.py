@@ -1,4 +1,4 @@
-"""Plots of the seed's figures with matplotlib (the optional extra: ``pip install 'tinygrad-edu[plot]'``).
+"""Plots of the seed's figures with matplotlib (the optional ``plot`` extra: ``pip install ".[plot]"`` in a clone, or ``pip install matplotlib``).
 
 Importing this module never needs matplotlib; calling a plot without it raises ImportError naming the extra.
 Every function returns a :class:`matplotlib.figure.Figure` (shown inline in Jupyter) and saves it when given
@@ -52,7 +52,7 @@ def _figure(**kwargs: Any) -> Figure:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - exercised only without matplotlib
         raise ImportError("tinygrad_edu.plots needs matplotlib, the 'plot' extra: "
-                          "pip install 'tinygrad-edu[plot]'") from None
+                          'pip install matplotlib (or pip install ".[plot]" in the tinygrad_edu folder)') from None
     return _showing_itself(Figure)(**kwargs)
 
 

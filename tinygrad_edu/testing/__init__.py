@@ -15,7 +15,7 @@ float64, and compare it with what :meth:`~tinygrad_edu.Value.backward` says.
 with ``backward(create_graph=True)``, differentiated again, against central differences of the gradient).
 
 Hypothesis strategies for property tests of your own operations live in :mod:`tinygrad_edu.testing.strategies`
-(needs the ``testing`` extra: ``pip install "tinygrad-edu[testing]"``).
+(needs the ``testing`` extra: ``pip install ".[testing]"`` in a clone, or ``pip install hypothesis``).
 """
 
 from __future__ import annotations

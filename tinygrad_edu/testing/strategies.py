@@ -1,7 +1,7 @@
 """Hypothesis strategies for property tests of gradients: float64 arrays kept off kinks, broadcastable and
 matmul-compatible shapes, and Values.  Built on :mod:`hypothesis.extra.numpy`.
 
-Needs the ``testing`` extra (``pip install "tinygrad-edu[testing]"``).  A typical property test::
+Needs the ``testing`` extra (``pip install ".[testing]"`` in a clone, or ``pip install hypothesis``).  A typical property test::
 
     from hypothesis import given
     from tinygrad_edu.testing import check_gradients
@@ -24,7 +24,7 @@ try:
     from hypothesis import strategies as st
 except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
     raise ImportError("tinygrad_edu.testing.strategies needs hypothesis; install the testing extra: "
-                      'pip install "tinygrad-edu[testing]"') from error
+                      'pip install hypothesis (or pip install ".[testing]" in the tinygrad_edu folder)') from error
 
 from tinygrad_edu.engine import Value
 from tinygrad_edu.testing.expressions import Expression, OpSpec, expressions
