@@ -1,4 +1,5 @@
-"""Plots of the seed's figures with matplotlib (the optional ``plot`` extra: ``pip install ".[plot]"`` in a clone, or ``pip install matplotlib``).
+"""Plots of the seed's figures with matplotlib (the optional ``plot`` extra: ``pip install ".[plot]"`` in a clone,
+or ``pip install matplotlib``).
 
 Importing this module never needs matplotlib; calling a plot without it raises ImportError naming the extra.
 Every function returns a :class:`matplotlib.figure.Figure` (shown inline in Jupyter) and saves it when given

@@ -1,7 +1,8 @@
 """Hypothesis strategies for property tests of gradients: float64 arrays kept off kinks, broadcastable and
 matmul-compatible shapes, and Values.  Built on :mod:`hypothesis.extra.numpy`.
 
-Needs the ``testing`` extra (``pip install ".[testing]"`` in a clone, or ``pip install hypothesis``).  A typical property test::
+Needs the ``testing`` extra (``pip install ".[testing]"`` in a clone, or ``pip install hypothesis``).  A typical
+property test::
 
     from hypothesis import given
     from tinygrad_edu.testing import check_gradients
