@@ -404,26 +404,14 @@ class Armijo(Optimizer):
         if slope == 0.0:  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do
             self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0
             return cost
-        start = [p.data.copy() for p, _ in gradients]
-        x = np.concatenate([data.ravel() for data in start])
-
-        def f(point: np.ndarray) -> float:
-            _place(gradients, point)
-            with no_grad():
-                return float(closure())
-
-        try:
-            found = armijo_step(f, x, flat, sigma=self.sigma, alpha=self.alpha, fx=f0,
-                                initial_step=self.initial_step, max_backtracks=self.max_backtracks)
-        except BaseException:
-            _restore(gradients, start)
-            raise
+        found = _armijo_on_parameters([p for p, _ in gradients], closure, flat, f0, sigma=self.sigma,
+                                      alpha=self.alpha, initial_step=self.initial_step,
+                                      max_backtracks=self.max_backtracks)
         self.last_trials = found.trials
         self.last_backtracks = len(found.trials) - 1
         if found.step is not None:
             self.last_step_size, self.last_cost = found.step, found.trials[-1][1]
-            return cost  # the last trial was the accepted one: the parameters hold x + t·d
-        _restore(gradients, start)
+            return cost
         self.last_step_size, self.last_cost = 0.0, f0
         self.last_failed = True
         warnings.warn(f"Armijo.step: no step size down to {self.initial_step * self.alpha ** self.max_backtracks:.3g} "
@@ -432,17 +420,40 @@ class Armijo(Optimizer):
         return cost
 
 
-def _place(gradients: list[tuple[Value, np.ndarray]], point: np.ndarray) -> None:
-    """Write the flat ``point`` into the parameters, in the order of ``gradients``."""
+def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.ndarray, f0: float,
+                          **rule: Any) -> ArmijoStep:
+    """:func:`armijo_step` with the parameters flattened into one vector x: each trial writes x + t·d into them.
+    Afterwards they hold the accepted x + t·d, or (no step accepted, or the closure failed) their values before,
+    bit for bit."""
+    start = [p.data.copy() for p in params]
+    x = np.concatenate([data.ravel() for data in start]) if start else np.zeros(0)
+
+    def f(point: np.ndarray) -> float:
+        _place(params, point)
+        with no_grad():
+            return float(closure())
+
+    try:
+        found = armijo_step(f, x, gradient, fx=f0, **rule)
+    except BaseException:
+        _restore(params, start)
+        raise
+    if found.step is None:
+        _restore(params, start)
+    return found  # when a step was found, the last trial was the accepted one: the parameters hold x + t·d
+
+
+def _place(params: list[Value], point: np.ndarray) -> None:
+    """Write the flat ``point`` into the parameters, in their order."""
     offset = 0
-    for p, _ in gradients:
+    for p in params:
         np.copyto(p.data, point[offset:offset + p.data.size].reshape(p.data.shape))
         offset += p.data.size
 
 
-def _restore(gradients: list[tuple[Value, Any]], start: list[np.ndarray]) -> None:
+def _restore(params: list[Value], start: list[np.ndarray]) -> None:
     """Put the saved parameter values back, bit for bit."""
-    for (p, _), x in zip(gradients, start, strict=True):
+    for p, x in zip(params, start, strict=True):
         np.copyto(p.data, x)
 
 
@@ -481,7 +492,6 @@ class RandomSearch(Optimizer):
             with no_grad():
                 cost = closure()
         before = _cost_value(cost, "RandomSearch.step")
-        pairs = [(p, None) for p in self.params]
         start = [p.data.copy() for p in self.params]
         try:
             with no_grad():
@@ -489,7 +499,7 @@ class RandomSearch(Optimizer):
                     p.data += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
                 after = float(closure())
         except BaseException:
-            _restore(pairs, start)
+            _restore(self.params, start)
             raise
         self.proposals += 1
         self.last_accepted = after < before  # False for NaN
@@ -497,7 +507,7 @@ class RandomSearch(Optimizer):
             self.accepted += 1
             self.last_cost = after
         else:
-            _restore(pairs, start)
+            _restore(self.params, start)
             self.last_cost = before
         return cost
 
@@ -602,25 +612,11 @@ class Newton(Optimizer):
     def _line_search(self, closure: Closure, direction: np.ndarray, gradient: np.ndarray, f0: float) -> None:
         """The seed's Armijo rule along ``direction`` (:func:`armijo_step`): the largest t = αˡ with
         C(x + t·d) ≤ C(x) + σ·t·∇Cᵀd; the parameters stay unchanged if there is none."""
-        pairs = [(p, p.data) for p in self.params]
-        start = [p.data.copy() for p in self.params]
-        x = np.concatenate([data.ravel() for data in start])
-
-        def f(point: np.ndarray) -> float:
-            _place(pairs, point)
-            with no_grad():
-                return float(closure())
-
-        try:
-            found = armijo_step(f, x, gradient, sigma=self.sigma, alpha=self.alpha, fx=f0,
-                                max_backtracks=self.max_backtracks, direction=direction)
-        except BaseException:
-            _restore(pairs, start)
-            raise
-        if found.step is not None:  # the last trial was the accepted one: the parameters hold x + t·d
+        found = _armijo_on_parameters(self.params, closure, gradient, f0, sigma=self.sigma, alpha=self.alpha,
+                                      max_backtracks=self.max_backtracks, direction=direction)
+        if found.step is not None:
             self.last_step_size, self.last_cost = found.step, found.trials[-1][1]
             return
-        _restore(pairs, start)
         self.last_step_size, self.last_failed = 0.0, True
         warnings.warn(f"Newton.step: no step size down to {self.alpha ** self.max_backtracks:.3g} decreased the "
                       "cost enough; the parameters are unchanged", RuntimeWarning, stacklevel=3)
