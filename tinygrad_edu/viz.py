@@ -451,6 +451,35 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
                         f"got {type(model).__name__}")
     if isinstance(max_neurons, bool) or not isinstance(max_neurons, int) or max_neurons < 3:
         raise ValueError(f"draw_network: max_neurons must be an int of at least 3, got {max_neurons!r}")
+    weights = _network_weights(layers)
+    sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
+    shown = [_shown_neurons(n, max_neurons) for n in sizes]
+    # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order; the layout
+    # is named in the graph itself, so `dot -Tsvg network.dot` on the written source draws the same picture.
+    graph = Drawing("network", engine="neato",
+                    graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
+                                "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
+                                "label": "weights w: blue > 0, red < 0, thicker for larger |w|; "
+                                         "b: the neuron's bias"},
+                    node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
+                               "style": "filled", "fixedsize": "true", "width": "0.7"},
+                    edge_attr={"arrowhead": "none"})
+    tallest = max(len(neurons) for neurons in shown)
+    for column, (count, neurons) in enumerate(zip(sizes, shown, strict=True)):
+        activation = getattr(layers[column - 1], "activation_name", None) if column else None
+        _layer_column(graph, column, count, neurons, len(sizes), tallest, activation,
+                      weights[column - 1][1] if column else None, precision)
+    largest = max(float(np.abs(w).max()) if w.size else 0.0 for w, _ in weights) or 1.0
+    for column in range(1, len(sizes)):
+        _weight_edges(graph, column, weights[column - 1][0], shown[column - 1], shown[column], largest)
+    return graph
+
+
+_COLUMN_GAP, _ROW_GAP = 2.6, 0.85
+
+
+def _network_weights(layers: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each layer's (weights, biases) as float arrays, checked to chain into one network of finite numbers."""
     weights: list[tuple[np.ndarray, np.ndarray]] = []
     for i, layer in enumerate(layers, start=1):
         w = np.asarray(getattr(layer.weights, "data", layer.weights), dtype=float)
@@ -465,60 +494,47 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
             raise ValueError(f"draw_network: layer {i - 1} has {weights[-1][0].shape[1]} outputs but layer "
                              f"{i} expects {w.shape[0]} inputs")
         weights.append((w, b))
-    largest = max(float(np.abs(w).max()) if w.size else 0.0 for w, _ in weights) or 1.0
-    sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
-    shown = [_shown_neurons(n, max_neurons) for n in sizes]
-    # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order; the layout
-    # is named in the graph itself, so `dot -Tsvg network.dot` on the written source draws the same picture.
-    graph = Drawing("network", engine="neato",
-                             graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
-                                         "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
-                                         "label": "weights w: blue > 0, red < 0, thicker for larger |w|; "
-                                                  "b: the neuron's bias"},
-                             node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
-                                        "style": "filled", "fixedsize": "true", "width": "0.7"},
-                             edge_attr={"arrowhead": "none"})
-    column_gap, row_gap = 2.6, 0.85
-    tallest = max(len(neurons) for neurons in shown)
-    for column, (count, neurons) in enumerate(zip(sizes, shown, strict=True)):
-        if column == 0:
-            title = "input layer α⁰"
-        else:
-            activation = getattr(layers[column - 1], "activation_name", None)
-            where = "output layer" if column == len(sizes) - 1 else "hidden layer"
-            title = f"{where} α{str(column).translate(_SUPERSCRIPT)}"
-            title += f" ({activation})" if activation else ""
-        x = column * column_gap
-        top = (len(neurons) - 1) * row_gap / 2
-        graph.node(f"title{column}", _html(_text(title, 80), _text(f"{count} neuron{'s' * (count != 1)}")),
-                   shape="plaintext", style="", fixedsize="false", fontsize="11",
-                   pos=f"{x:.2f},{(tallest - 1) * row_gap / 2 + 0.9:.2f}!")
-        for row, j in enumerate(neurons):
-            pos = f"{x:.2f},{top - row * row_gap:.2f}!"
-            if j is None:
-                graph.node(f"L{column}_more", _html(_text(f"⋮ {count - len(neurons) + 1}"), "more"),
-                           shape="plaintext", style="", pos=pos)
+    return weights
+
+
+def _layer_column(graph: Drawing, column: int, count: int, neurons: list[int | None], columns: int, tallest: int,
+                  activation: str | None, biases: np.ndarray | None, precision: int) -> None:
+    """The neurons α^column_j of one layer, with its title above them and each neuron's bias."""
+    superscript = str(column).translate(_SUPERSCRIPT)
+    if column == 0:
+        title = "input layer α⁰"
+    else:
+        title = f"{'output layer' if column == columns - 1 else 'hidden layer'} α{superscript}"
+        title += f" ({activation})" if activation else ""
+    x = column * _COLUMN_GAP
+    top = (len(neurons) - 1) * _ROW_GAP / 2
+    graph.node(f"title{column}", _html(_text(title, 80), _text(f"{count} neuron{'s' * (count != 1)}")),
+               shape="plaintext", style="", fixedsize="false", fontsize="11",
+               pos=f"{x:.2f},{(tallest - 1) * _ROW_GAP / 2 + 0.9:.2f}!")
+    for row, j in enumerate(neurons):
+        pos = f"{x:.2f},{top - row * _ROW_GAP:.2f}!"
+        if j is None:
+            graph.node(f"L{column}_more", _html(_text(f"⋮ {count - len(neurons) + 1}"), "more"),
+                       shape="plaintext", style="", pos=pos)
+            continue
+        lines = [_text(f"α{superscript}{_subscript(j)}")]
+        color = COLORS["constant"]
+        if biases is not None:
+            lines.append(_text(f"b={format_number(biases[j], precision)}"))
+            color = COLORS["output"] if column == columns - 1 else COLORS["intermediate"]
+        graph.node(f"L{column}_{j}", _html(*lines), fillcolor=color, pos=pos)
+
+
+def _weight_edges(graph: Drawing, column: int, w: np.ndarray, sources: list[int | None], targets: list[int | None],
+                  largest: float) -> None:
+    """The weights into layer ``column``: blue for w ≥ 0, red for w < 0, wider for larger |w|."""
+    for j in sources:
+        for k in targets:
+            if j is None or k is None:
                 continue
-            lines = [_text(f"α{str(column).translate(_SUPERSCRIPT)}{_subscript(j)}")]
-            color = COLORS["constant"]
-            if column:
-                lines.append(_text(f"b={format_number(weights[column - 1][1][j], precision)}"))
-                color = COLORS["output"] if column == len(sizes) - 1 else COLORS["intermediate"]
-            graph.node(f"L{column}_{j}", _html(*lines), fillcolor=color, pos=pos)
-    for column in range(1, len(sizes)):
-        w = weights[column - 1][0]
-        for j in shown[column - 1]:
-            if j is None:
-                continue
-            for k in shown[column]:
-                if k is None:
-                    continue
-                value = w[j, k]
-                width = 0.3 + 3.0 * abs(value) / largest
-                graph.edge(f"L{column - 1}_{j}", f"L{column}_{k}",
-                           color="#2e75b6" if value >= 0 else "#c00000", penwidth=f"{width:.2f}",
-                           tooltip=f"w = {value:.4g}")
-    return graph
+            value = w[j, k]
+            graph.edge(f"L{column - 1}_{j}", f"L{column}_{k}", color="#2e75b6" if value >= 0 else "#c00000",
+                       penwidth=f"{0.3 + 3.0 * abs(value) / largest:.2f}", tooltip=f"w = {value:.4g}")
 
 
 def _subscript(j: int) -> str:
