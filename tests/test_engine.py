@@ -775,3 +775,13 @@ def test_local_gradients_can_include_constants_without_touching_them() -> None:
     steps = engine.local_gradients(difference, 1.0, constants=[target])
     assert [(i, float(g)) for i, _, g in steps] == [(0, 1.0), (1, -1.0)]
     assert target.requires_grad is False
+
+
+def test_numpy_reductions_of_a_value_are_values() -> None:
+    x = Value([[1.0, 4.0], [3.0, 2.0]])
+    for function, method in ((np.sum, "sum"), (np.mean, "mean"), (np.max, "max")):
+        result = function(x, axis=1, keepdims=True)
+        assert isinstance(result, Value)
+        np.testing.assert_array_equal(result.data, getattr(x.data, method)(axis=1, keepdims=True))
+    with pytest.raises(TypeError, match="sum: out=.*not supported"):
+        np.sum(x, out=np.zeros(()))

@@ -591,16 +591,19 @@ class Value:
         return _record(ops.relu, (self,), _NO_PARAMS)
 
     # --- reductions and shapes ---------------------------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        """Σ over ``axis`` (all elements by default)."""
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
+        """Σ over ``axis`` (all elements by default).  ``np.sum(v)`` works too."""
+        _numpy_defaults("sum", numpy)
         return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        """The average over ``axis`` (all elements by default)."""
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
+        """The average over ``axis`` (all elements by default).  ``np.mean(v)`` works too."""
+        _numpy_defaults("mean", numpy)
         return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The largest element over ``axis``; the gradient goes to the maximum (split between ties)."""
+        _numpy_defaults("max", numpy)
         return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Value:
@@ -745,6 +748,14 @@ def local_gradients(node: Value, upstream: Any, *,
     return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op))
             for i, (parent, vjp) in enumerate(zip(node._parents, node._op.vjps))
             if parent.requires_grad or id(parent) in wanted]
+
+
+def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:
+    """``np.sum(v)`` and its kind call ``v.sum(axis=..., out=None, dtype=None)``: numpy's defaults are fine, anything
+    else (an ``out=`` array, another dtype) is refused by name."""
+    for key, value in keywords.items():
+        if key not in ("out", "dtype", "initial", "where") or value is not None:
+            raise TypeError(f"{name}: {key}={value!r} is not supported on Values (only axis and keepdims)")
 
 
 def _data_of(x: Any) -> Any:
