@@ -722,7 +722,7 @@ def backward_order(output: Value) -> list[Value]:
             if parent.requires_grad and id(parent) not in found:
                 found[id(parent)] = parent
                 stack.append(parent)
-    return sorted(found.values(), key=lambda node: node._order)
+    return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
 
 
 def local_gradients(node: Value, upstream: Any, *,
