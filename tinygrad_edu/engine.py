@@ -676,7 +676,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         node.grad = g
         parents = node._parents
         params = node._params or _NO_PARAMS
-        inputs = [p.data for p in parents]
+        inputs = () if graph else [p.data for p in parents]  # a recorded pass hands the vjps the Values instead
         for parent, vjp in zip(parents, op.vjps):
             if not parent.requires_grad:
                 continue
