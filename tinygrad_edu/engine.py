@@ -113,11 +113,11 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
     return array.astype(promoted if promoted in _FLOAT_DTYPES else np.float64)
 
 
-def _shapes(values: tuple[Value, ...]) -> str:
-    return " and ".join(str(v.data.shape) for v in values)
+def _shapes(values: tuple[Any, ...]) -> str:
+    return " and ".join(str(_data_of(v).shape) for v in values)
 
 
-def _forward_error(op: Op, values: tuple[Value, ...], params: dict, error: Exception) -> ValueError:
+def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Exception) -> ValueError:
     """A readable error for a forward that numpy refused, naming the operation and the shapes."""
     message = str(error)
     if message.startswith(f"{op.name}:"):  # the op explained itself (matmul does)
@@ -133,7 +133,8 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
     Inputs that are not Values (numbers, arrays) are constants.  Python numbers take the dtype of the first Value
     input, so ``x * 0.5`` keeps a float32 ``x`` in float32.  Arrays among the inputs and ``params`` are copied:
-    changing them afterwards cannot change a gradient.
+    changing them afterwards cannot change a gradient.  The graph keeps a constant input as just its array (see
+    ``Value.parents``).
     """
     if len(inputs) != len(op.vjps):
         raise TypeError(f"{op.name}: takes {len(op.vjps)} input(s), got {len(inputs)}")
@@ -148,14 +149,15 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     return _record(op, values, params)
 
 
-def _record(op: Op, values: tuple[Value, ...], params: dict) -> Value:
-    """The forward pass of one operation on Values, and its entry in the graph."""
+def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
+    """The forward pass of one operation on Values (and constants' arrays), and its entry in the graph."""
+    arrays = [v if v.__class__ is np.ndarray else v.data for v in values]
     try:
         if _Mode.detect_anomaly:
             with np.errstate(all="ignore"):  # the check below names the op; numpy's warning would only echo it
-                out = op.forward(*[v.data for v in values], **params)
+                out = op.forward(*arrays, **params)
         else:
-            out = op.forward(*[v.data for v in values], **params)
+            out = op.forward(*arrays, **params)
     except ValueError as error:  # first: numpy's AxisError (a bad axis) is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from None
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
@@ -170,16 +172,16 @@ def _record(op: Op, values: tuple[Value, ...], params: dict) -> Value:
     return _result(op, values, params, out)
 
 
-def _result(op: Op, values: tuple[Value, ...], params: dict, out: np.ndarray) -> Value:
+def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> Value:
     """The Value holding ``out``, in the graph if gradients are wanted and an input needs one."""
     if _Mode.grad_enabled:
         for v in values:
-            if v.requires_grad:
+            if v.__class__ is not np.ndarray and v.requires_grad:
                 return _node(Value, out, True, values, op, params or None)
     return _node(Value, out, False, (), None, None)
 
 
-def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tuple[Value, ...], op: Op | None,
+def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tuple[Any, ...], op: Op | None,
           params: dict | None) -> Value:
     """The one place a Value is filled in: its data and, for a recorded operation, where it came from."""
     node = _new_value(cls)
@@ -189,19 +191,26 @@ def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tupl
 
 
 def _binary(op: Op, a: Value, b: Any) -> Value:
-    """``apply`` for the arithmetic operators, where ``a`` is known to be a Value (the hot path)."""
+    """``a ∘ b`` for the arithmetic operators, where ``a`` is known to be a Value (the hot path)."""
     if b.__class__ is not Value:
         b = _shared_operand(op, b, a.data.dtype)
-    if a.data.dtype is _FLOAT64 and b.data.dtype is _FLOAT64 and not (a.data.ndim or b.data.ndim):
-        out = _float_arithmetic(op, a.data, b.data)
-        if out is not None:
-            return _result(op, (a, b), _NO_PARAMS, out)
-    return _record(op, (a, b), _NO_PARAMS)
+    return _arithmetic(op, a, b)
 
 
 def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
     """``a ∘ b`` for a constant ``a`` on the left (``2 * x``)."""
-    return _binary(op, _shared_operand(op, a, b.data.dtype), b)
+    return _arithmetic(op, _shared_operand(op, a, b.data.dtype), b)
+
+
+def _arithmetic(op: Op, a: Any, b: Any) -> Value:
+    """``_record`` for two inputs, each a Value or a constant's array, with the fast path for two float64 numbers."""
+    x = a if a.__class__ is np.ndarray else a.data
+    y = b if b.__class__ is np.ndarray else b.data
+    if x.dtype is _FLOAT64 and y.dtype is _FLOAT64 and not (x.ndim or y.ndim):
+        out = _float_arithmetic(op, x, y)
+        if out is not None:
+            return _result(op, (a, b), _NO_PARAMS, out)
+    return _record(op, (a, b), _NO_PARAMS)
 
 
 #: + − × ÷ of two single float64 numbers done by Python floats: IEEE double arithmetic like numpy's, so the same
@@ -224,34 +233,38 @@ def _float_arithmetic(op: Op, a: np.ndarray, b: np.ndarray) -> np.ndarray | None
     return np.array(result) if low <= abs(result) <= high else None  # NaN fails both comparisons
 
 
-def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
-    """The constant operand of an arithmetic operator.  A Python number's array (the 1.001 of ``y * 1.001``) is made
-    once per number and dtype and shared, read-only, by the constant Values of that number: this saves an array per
-    operation (time, and a fifth of a scalar node's memory), while each use keeps a Value (a node in drawings) of its
-    own.  The operators always compute new arrays, so no result is a read-only view of a shared number."""
+def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
+    """The constant operand of an arithmetic operator, as its array.  A Python number's array (the 1.001 of
+    ``y * 1.001``) is made once per number and dtype and shared, read-only, by every use: this saves making an array
+    per operation.  The operators always compute new arrays, so no result is a read-only view of a shared number."""
     if x.__class__ is not float and x.__class__ is not int:
         return _operand(op, x, dtype)  # arrays are never shared: the caller may change them later
     array = _NUMBER_ARRAYS.get((x, dtype))
-    if array is not None:
-        return _node(Value, array, False, (), None, None)
-    constant = _operand(op, x, dtype)
-    if x:  # not zero: 0.0 and -0.0 are the same key
-        if len(_NUMBER_ARRAYS) >= 1024:
-            _NUMBER_ARRAYS.clear()
-        constant.data.flags.writeable = False
-        _NUMBER_ARRAYS[x, dtype] = constant.data
-    return constant
+    if array is None:
+        array = _operand(op, x, dtype)
+        if x:  # not zero: 0.0 and -0.0 are the same key
+            if len(_NUMBER_ARRAYS) >= 1024:
+                _NUMBER_ARRAYS.clear()
+            array.flags.writeable = False
+            _NUMBER_ARRAYS[x, dtype] = array
+    return array
 
 
 _NUMBER_ARRAYS: dict[tuple[Any, np.dtype | None], np.ndarray] = {}
 
 
-def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Value:
-    """A constant operand of ``op``; what cannot be one is a TypeError naming the operation."""
+def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
+    """An input of ``op`` that is not a Value: a constant, kept as its own array (a Value subclass stays itself).
+    Python numbers take ``dtype`` (numpy's rule: they adapt, arrays and numpy scalars do not); an array is copied, so
+    changing it later cannot change a gradient.  What cannot be a constant is an error naming the operation."""
     if isinstance(x, Value):  # a subclass of Value (the fast paths test for Value itself)
         return x
     try:
-        return Value._constant(x, dtype)
+        if x.__class__ is float and dtype is not None:
+            return np.array(x, dtype)
+        weak = x.__class__ in (int, float, bool)
+        array = _to_array(x, dtype if weak else None, partner=dtype)
+        return array.copy() if array is x else array
     except (TypeError, ValueError) as error:
         raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand ({error})") from None
 
@@ -292,7 +305,7 @@ def _broadcasts_to(shape: tuple[int, ...], broadcast: tuple[int, ...]) -> bool:
 def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict) -> Value:
     """A vjp evaluated on Values (``create_graph=True``): its result must itself be a recorded Value."""
     try:
-        grad = vjp(g, node, *node._parents, **params)
+        grad = vjp(g, node, *node.parents, **params)
     except (TypeError, AttributeError) as error:
         raise TypeError(f"{op.name}: its vjp cannot be differentiated: create_graph=True runs it on Values and it "
                         f"failed ({type(error).__name__}: {error}); write it with operators, array methods and "
@@ -321,34 +334,29 @@ class Value:
         self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
         self.requires_grad: bool = bool(requires_grad)
         self.label: str | None = label
-        self._parents: tuple[Value, ...] = ()
+        self._parents: tuple[Any, ...] = ()  # Values; a constant input as just its array
         self._op: Op | None = None
         self._params: dict | None = None
         self._order: int = next(_creation)
-
-    @classmethod
-    def _constant(cls, data: Any, dtype: np.dtype | None = None) -> Value:
-        """A constant (no gradient).  Python numbers take ``dtype`` (numpy's rule: they adapt, arrays and numpy
-        scalars do not); an array is copied, so changing it later cannot change a gradient."""
-        if data.__class__ is float and dtype is not None:
-            array = np.array(data, dtype)
-        else:
-            weak = data.__class__ in (int, float, bool)  # numpy's rule: Python numbers adapt, arrays promote
-            array = _to_array(data, dtype if weak else None, partner=dtype)
-            if array is data:
-                array = array.copy()
-        return _node(cls, array, False, (), None, None)
 
     # --- introspection -------------------------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
     ndim = property(lambda self: self.data.ndim, doc="The number of dimensions of ``data``.")
     size = property(lambda self: self.data.size, doc="The number of elements of ``data``.")
     dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if made from a float32 array.")
-    parents = property(lambda self: self._parents, doc="The Values this one was computed from.")
     op = property(lambda self: None if self._op is None else self._op.name,
                   doc='Name of the operation that made this Value (``"mul"``, ``"matmul"``, …); None for a leaf.')
     op_params = property(lambda self: dict(self._params or {}),
                          doc="The keyword parameters of that operation (``{'axis': 0, 'keepdims': False}``).")
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from.  The graph keeps a constant input (the 1.001 of ``y * 1.001``) as
+        just its array, which saves a Value per operation; here it becomes a Value, once (later looks see the same)."""
+        if any(p.__class__ is np.ndarray for p in self._parents):
+            self._parents = tuple(_node(Value, p, False, (), None, None) if p.__class__ is np.ndarray else p
+                                  for p in self._parents)
+        return self._parents
 
     def item(self) -> float:
         """The single number held by a Value of size 1."""
@@ -676,9 +684,10 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         node.grad = g
         parents = node._parents
         params = node._params or _NO_PARAMS
-        inputs = () if graph else [p.data for p in parents]  # a recorded pass hands the vjps the Values instead
+        # the inputs' arrays (a constant input is kept as its array); a recorded pass hands the vjps Values instead
+        inputs = () if graph else [p if p.__class__ is np.ndarray else p.data for p in parents]
         for parent, vjp in zip(parents, op.vjps):
-            if not parent.requires_grad:
+            if parent.__class__ is np.ndarray or not parent.requires_grad:
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
@@ -719,7 +728,7 @@ def backward_order(output: Value) -> list[Value]:
     stack = [output]
     while stack:
         for parent in stack.pop()._parents:
-            if parent.requires_grad and id(parent) not in found:
+            if parent.__class__ is not np.ndarray and parent.requires_grad and id(parent) not in found:
                 found[id(parent)] = parent
                 stack.append(parent)
     return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
@@ -742,11 +751,12 @@ def local_gradients(node: Value, upstream: Any, *,
     g = _to_array(upstream, node.dtype)
     if g.shape != node.shape:
         raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
-    inputs = [p.data for p in node._parents]
+    parents = node.parents
+    inputs = [p.data for p in parents]
     params = node._params or _NO_PARAMS
     wanted = {id(c) for c in constants}
     return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op))
-            for i, (parent, vjp) in enumerate(zip(node._parents, node._op.vjps))
+            for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps))
             if parent.requires_grad or id(parent) in wanted]
 
 
