@@ -184,9 +184,15 @@ def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> V
 def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tuple[Any, ...], op: Op | None,
           params: dict | None) -> Value:
     """The one place a Value is filled in: its data and, for a recorded operation, where it came from."""
-    node = _new_value(cls)
-    node.data, node.grad, node.requires_grad, node.label = data, None, requires_grad, None
-    node._parents, node._op, node._params, node._order = parents, op, params, next(_creation)
+    node = _new_value(cls)  # (one statement per field: faster than tuple assignment, and this runs for every node)
+    node.data = data
+    node.grad = None
+    node.requires_grad = requires_grad
+    node.label = None
+    node._parents = parents
+    node._op = op
+    node._params = params
+    node._order = next(_creation)
     return node
 
 
@@ -218,7 +224,6 @@ def _arithmetic(op: Op, a: Any, b: Any) -> Value:
 #: is not a normal finite number returns None: numpy then computes it, with its warnings, errors and errstate.
 _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
 _FLOAT64 = np.dtype(np.float64)
-_NORMAL_FLOATS = (np.finfo(np.float64).tiny, np.finfo(np.float64).max)
 
 
 def _float_arithmetic(op: Op, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
@@ -229,8 +234,8 @@ def _float_arithmetic(op: Op, a: np.ndarray, b: np.ndarray) -> np.ndarray | None
         result = function(a.item(), b.item())
     except ZeroDivisionError:
         return None
-    low, high = _NORMAL_FLOATS
-    return np.array(result) if low <= abs(result) <= high else None  # NaN fails both comparisons
+    # the normal float64 numbers, from np.finfo(np.float64).tiny to .max; NaN fails both comparisons
+    return np.array(result) if 2.2250738585072014e-308 <= abs(result) <= 1.7976931348623157e308 else None
 
 
 def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
@@ -674,8 +679,9 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
     # Nodes with a gradient, newest first.  Copies of a graph (copy.deepcopy) share creation numbers: the ties are
     # broken by identity, so the heap never compares two Values.
     waiting: list[tuple[int, int, Value]] = [(output._order, id(output), output)]
+    pop, push, ndarray = heapq.heappop, heapq.heappush, np.ndarray  # local names: this loop is the hot path
     while waiting:
-        node = heapq.heappop(waiting)[2]
+        node = pop(waiting)[2]
         g = pending.pop(id(node))
         op = node._op
         if op is None:  # a leaf: accumulate, in an array of its own
@@ -683,28 +689,28 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             continue
         node.grad = g
         parents = node._parents
-        params = node._params or _NO_PARAMS
+        params = node._params
         # the inputs' arrays (a constant input is kept as its array); a recorded pass hands the vjps Values instead
-        inputs = () if graph else [p if p.__class__ is np.ndarray else p.data for p in parents]
+        inputs = () if graph else [p if p.__class__ is ndarray else p.data for p in parents]
         for parent, vjp in zip(parents, op.vjps):
-            if parent.__class__ is np.ndarray or not parent.requires_grad:
+            if parent.__class__ is ndarray or not parent.requires_grad:
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
-                grad_in = _differentiable_vjp(op, vjp, g, node, params)
+                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS)
             else:
-                grad_in = vjp(g, node.data, *inputs, **params)
+                grad_in = vjp(g, node.data, *inputs, **params) if params else vjp(g, node.data, *inputs)
                 if grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic gives numpy scalars
                     grad_in = np.asarray(grad_in)
             data = parent.data
-            if checked or grad_in.__class__ is not np.ndarray or grad_in.dtype is not data.dtype or (
+            if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
                 grad_in = _fit(grad_in, parent, op)
             key = id(parent)
             previous = pending.get(key)
             if previous is None:
                 pending[key] = grad_in
-                heapq.heappush(waiting, (parent._order, key, parent))
+                push(waiting, (parent._order, key, parent))
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
