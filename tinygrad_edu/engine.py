@@ -281,30 +281,26 @@ _new_value = object.__new__
 def _fit(grad: Any, parent: Value, op: Op) -> Any:
     """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
     dtype, and an array (a Value under ``create_graph``); anything else is an error naming the operation."""
-    if not isinstance(grad, (Value, np.ndarray, np.number, float, int)):
-        raise TypeError(f"{op.name}: its vjp returned {type(grad).__name__}, not an array of gradients")
     if not isinstance(grad, Value):
+        if not isinstance(grad, (np.ndarray, np.number, float, int)):
+            raise TypeError(f"{op.name}: its vjp returned {type(grad).__name__}, not an array of gradients")
         grad = np.asarray(grad)
     shape = parent.data.shape
     if grad.shape != shape:
-        if grad.ndim < len(shape) or not _broadcasts_to(shape, grad.shape):
-            raise ValueError(f"{op.name}: its vjp returned a gradient of shape {grad.shape} for an input of shape "
+        returned = grad.shape
+        if grad.ndim >= len(shape):
+            grad = ops.sum_to(grad, shape)  # a shape that broadcasting cannot have made stays wrong: refused below
+            if not isinstance(grad, Value):
+                grad = np.asarray(grad)  # a sum over every axis gives a numpy scalar
+        if grad.shape != shape:
+            raise ValueError(f"{op.name}: its vjp returned a gradient of shape {returned} for an input of shape "
                              f"{shape}")
-        grad = ops.sum_to(grad, shape)
-        if not isinstance(grad, Value):
-            grad = np.asarray(grad)  # a sum over every axis gives a numpy scalar
     if grad.dtype != parent.data.dtype:
         grad = grad.astype(parent.data.dtype)
     if _Mode.detect_anomaly and not np.isfinite(_data_of(grad)).all():
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
                                  f"(input shape {parent.data.shape})")
     return grad
-
-
-def _broadcasts_to(shape: tuple[int, ...], broadcast: tuple[int, ...]) -> bool:
-    """Whether numpy broadcasting of ``shape`` can give ``broadcast``."""
-    tail = broadcast[len(broadcast) - len(shape):]
-    return all(n == m or n == 1 for n, m in zip(shape, tail))
 
 
 def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict) -> Value:

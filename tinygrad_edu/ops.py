@@ -87,6 +87,8 @@ def sum_to(g, shape: tuple[int, ...]):
     extra = g.ndim - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
+    if 1 not in shape:  # (the common bias gradient, decided without the loop below)
+        return g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     return g.sum(axis=stretched, keepdims=True) if stretched else g
 

@@ -77,8 +77,7 @@ def gradient_norm(params: Any) -> float:
     total = 0.0
     for p in _parameters(params, "gradient_norm"):
         if p.grad is not None:
-            g = p.grad.ravel()
-            total += float(np.dot(g, g))
+            total += float(np.vdot(p.grad, p.grad))  # Σ g², over every element whatever the shape
     return math.sqrt(total)
 
 
