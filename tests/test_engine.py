@@ -492,6 +492,26 @@ def test_a_vjp_returning_none_is_named():
             bad(Value(data)).backward(np.ones(np.shape(data)))
 
 
+@pytest.mark.parametrize("input_shape, returned", [((2,), (3,)), ((3,), (2, 4)), ((2,), (1,)), ((2, 3), (3,)),
+                                                    ((1, 3), (2, 4)), ((2, 2), (2, 0))])
+def test_a_vjp_returning_a_shape_broadcasting_cannot_make_is_named(input_shape, returned):
+    bad = Op("bad", lambda x: x * 2, lambda g, out, x: np.ones(returned))
+    with pytest.raises(ValueError, match=rf"bad: its vjp returned a gradient of shape {re.escape(str(returned))} "
+                                         rf"for an input of shape {re.escape(str(input_shape))}"):
+        bad(Value(np.ones(input_shape))).backward(np.ones(input_shape))
+
+
+@pytest.mark.parametrize("input_shape, returned", [((3,), (5, 3)), ((1,), (4,)), ((2, 1), (7, 2, 3)), ((), (2, 2))])
+def test_a_vjp_returning_a_broadcast_shape_is_summed_back(input_shape, returned):
+    x = Value(np.ones(input_shape))
+    spread = Op("spread", lambda x: x * 2, lambda g, out, x: np.arange(np.prod(returned), dtype=float).reshape(returned))
+    spread(x).backward(np.ones(input_shape))
+    expected = np.arange(np.prod(returned), dtype=float).reshape(returned)
+    expected = expected.sum(axis=tuple(range(len(returned) - len(input_shape))))
+    expected = expected.sum(axis=tuple(i for i, n in enumerate(input_shape) if n == 1), keepdims=True)
+    np.testing.assert_array_equal(x.grad, expected.reshape(input_shape))
+
+
 def test_detect_anomaly_replaces_numpys_warning_with_its_error():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
