@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_edu import Value
+from tinygrad_edu import Value, engine
 
 OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv]
 NUMBERS = st.one_of(st.floats(), st.integers(-2 ** 60, 2 ** 60), st.sampled_from([0.0, -0.0, 5e-324, 1e-308, 1e308]))
@@ -68,6 +68,42 @@ def test_constants_made_from_a_number_are_separate_nodes_with_read_only_numbers(
         a.data[...] = 7.0  # a shared number cannot be changed behind another graph's back
     assert (x * 1.5).data.item() == 3.0
     assert (x * -0.0).data.tobytes() == np.array(-0.0).tobytes()  # -0.0 is not mistaken for 0.0
+
+
+def test_a_constant_input_becomes_one_value_on_first_look_and_stays_that_value():
+    x = Value(np.array([1.0, 2.0]))
+    data = np.array([3.0, 4.0])
+    y = x * data + 2.0  # two constants, kept in the graph as their arrays until someone looks
+    product = y.parents[0]
+    times, plus = product.parents[1], y.parents[1]
+    assert isinstance(times, Value) and isinstance(plus, Value)
+    assert product.parents[1] is times and y.parents[1] is plus  # later looks see the same Values
+    assert not times.requires_grad and times.op is None and times.parents == ()
+    assert times.data.tolist() == [3.0, 4.0] and plus.data.item() == 2.0
+    data[0] = 99.0  # the caller's array was copied when the operation was recorded
+    assert times.data.tolist() == [3.0, 4.0]
+    y.backward(np.ones(2))
+    assert x.grad.tolist() == [3.0, 4.0] and times.grad is None  # constants get no gradient
+    ((i, parent, grad),) = engine.local_gradients(product, np.ones(2))
+    assert (i, parent) == (0, x) and grad.tolist() == [3.0, 4.0]
+    both = engine.local_gradients(product, np.ones(2), constants=[times])  # a drawing's edge to a constant
+    assert [(i, p) for i, p, _ in both] == [(0, x), (1, times)] and both[1][2].tolist() == [1.0, 2.0]
+
+
+def test_a_graph_looked_at_before_or_after_backward_gets_the_same_gradients():
+    def graph():
+        w = Value(0.5)
+        return w, ((w * 3.0 - 1.0) * (w / 2.0)).sigmoid() * 4.0
+
+    w_plain, y_plain = graph()
+    w_seen, y_seen = graph()
+    seen = engine.backward_order(y_seen)
+    for node in seen:
+        node.parents  # every constant made into a Value before the backward pass
+    y_plain.backward()
+    y_seen.backward()
+    assert w_plain.grad.item() == w_seen.grad.item()
+    assert [n.op for n in engine.backward_order(y_plain)] == [n.op for n in seen]
 
 
 def test_backward_visits_a_diamond_once_per_node_after_all_its_users():
