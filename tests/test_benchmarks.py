@@ -23,10 +23,15 @@ def test_quick_benchmark_prints_every_row_measured_in_the_pinned_environment() -
     assert "1 BLAS thread, malloc thresholds pinned" in out  # it re-ran itself with the variables set
     difference = float(re.search(r"max \|difference\| after 3 steps ([-+.e\d]+)", out).group(1))
     assert difference < 1e-12  # our training step computes what the hand-written one does
+    floors = float(re.search(r"the floors' steps \(exact rules by hand\): max \|difference\| ([-+.e\d]+)", out).group(1))
+    assert floors == 0.0  # the floors' hand-written steps compute exactly our numbers, so they bound our times
     table = [line for line in out.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + len(ROWS)
     for name, line in zip(ROWS, table[1:]):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert name in cells[0]
         assert re.fullmatch(r"[\d.]+ (s|ms|µs|B)", cells[1]), line  # our column holds a measurement
-        assert cells[5] in ("yes", "NO", "—")
+        assert cells[-1] in ("yes", "NO", "out of reach", "—")
+        if cells[-1] == "out of reach":  # only where the floor is measured and above the target
+            floor, target = float(cells[4].rstrip("×")), float(re.search(r"≤ ([\d.]+)×", cells[5]).group(1))
+            assert floor > target
