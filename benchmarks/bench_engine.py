@@ -412,8 +412,8 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
     if reference not in samples:
         return label, fmt_time(medians["ours"]), others, "—", "—", goal, "—"
 
-    def ratio(name: str) -> float:
-        return statistics.median(o / r for o, r in zip(samples[name], samples[reference]))
+    def ratio(name: str) -> float:  # rounded as printed, so that the row's verdict agrees with what it shows
+        return round(statistics.median(o / r for o, r in zip(samples[name], samples[reference])), 2)
 
     ours, floor = ratio("ours"), ratio(FLOOR) if FLOOR in samples else None
     met = "yes" if ours <= target else "out of reach" if floor is not None and floor > target else "NO"
