@@ -19,8 +19,10 @@ as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +115,42 @@ def _scalar(array: Any) -> float:
     return float(numbers_of(array).reshape(-1)[0])
 
 
+def _labelled_names(cost: Value) -> dict[int, str]:
+    """The names of the tree's nodes by identity: the cost's (its label, else ``C``) and every label among the Values
+    it depends on.  A label on two Values is refused: the tree is one forward pass of one sample."""
+    labelled: dict[str, Value] = {}
+    for node in nearest_values(cost)[0]:
+        if node is not cost and isinstance(node.label, str) and node.label:
+            other = labelled.setdefault(node.label, node)
+            if other is not node:
+                raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
+                                 "tree needs one forward pass of one sample (label each Value once)")
+    names = {id(cost): cost.label or "C"}
+    names.update({id(v): k for k, v in labelled.items()})
+    if len(names) == 1:
+        raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
+                         "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")
+    return names
+
+
+def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Value], names: dict[int, str],
+                  thetas: Iterator[int]) -> list[Value]:
+    """The inputs of node ``name`` that the tree shows, weights first and biases last: labelled Values, unlabelled
+    parameters (named θ1, θ2, … here) and the network's unlabelled input α^0; other constants are left out."""
+    shown: list[Value] = []
+    for leaf in boundary:
+        if id(leaf) in names:
+            shown.append(leaf)
+        elif leaf.requires_grad:
+            names[id(leaf)] = f"θ{next(thetas)}"
+            shown.append(leaf)
+        elif _is_first_layer_input(leaf, region, name):
+            names[id(leaf)] = "α^0"
+            shown.append(leaf)
+    rank = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
+    return sorted(shown, key=lambda n: rank.get(_kind(names[id(n)], n, cost), 4))
+
+
 def dependency_tree(cost: Value) -> DependencyTree:
     """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
 
@@ -130,22 +168,9 @@ def dependency_tree(cost: Value) -> DependencyTree:
         raise ValueError("dependency_tree: the cost does not depend on anything that needs a gradient")
     if cost.grad is None:
         cost.backward()
-    every, _ = nearest_values(cost)
-    labelled: dict[str, Value] = {}
-    for node in every:
-        if node is not cost and isinstance(node.label, str) and node.label:
-            other = labelled.setdefault(node.label, node)
-            if other is not node:
-                raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
-                                 "tree needs one forward pass of one sample (label each Value once)")
-    cost_name = cost.label or "C"
-    names: dict[int, str] = {id(cost): cost_name}
-    names.update({id(v): k for k, v in labelled.items()})
-    if len(names) == 1:
-        raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
-                         "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")
-    tree = DependencyTree(cost=cost_name)
-    extra = 0
+    names = _labelled_names(cost)
+    tree = DependencyTree(cost=names[id(cost)])
+    thetas = itertools.count(1)  # numbers for unlabelled parameters: θ1, θ2, …
     queue = deque([cost])
     queued = {id(cost)}
     while queue:
@@ -160,19 +185,7 @@ def dependency_tree(cost: Value) -> DependencyTree:
             continue
         # the region: unlabeled operations between this node and the labelled nodes it depends on
         region, boundary, order = _region(key, names)
-        shown: list[Value] = []
-        for leaf in boundary:
-            if id(leaf) in names:
-                shown.append(leaf)
-            elif leaf.requires_grad:
-                extra += 1
-                names[id(leaf)] = f"θ{extra}"
-                shown.append(leaf)
-            elif _is_first_layer_input(leaf, region, name):
-                names[id(leaf)] = "α^0"
-                shown.append(leaf)
-        rank = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
-        shown.sort(key=lambda n: rank.get(_kind(names[id(n)], n, cost), 4))
+        shown = _shown_inputs(cost, name, region, boundary, names, thetas)
         numbers = _local_derivatives(key, order, {id(n) for n in shown})
         ops = {n.op for n in region}
         for parent in shown:
