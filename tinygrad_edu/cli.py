@@ -94,14 +94,23 @@ def build_parser() -> argparse.ArgumentParser:
                      "saved model.", epilog="Run '%(prog)s COMMAND --help' for the options of a command.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+    _add_demo(commands)
+    _add_train(commands)
+    _add_predict(commands)
+    return parser
 
+
+def _add_demo(commands: Any) -> None:
+    """The ``demo`` command: the seed's x² demonstration."""
     demo = commands.add_parser(
-        "demo", help="fit x² three ways (random search, gradient descent, Armijo) and draw the results",
+        "demo", help="fit x² four ways (random search, gradient descent, Armijo, Newton) and draw the results",
         description="Fit f(x) = x² on [-1, 1] with a 1-12-12-1 network three ways from the same start: random "
         "search (500 episodes), gradient descent with a fixed learning rate (50 episodes, batches of 5) and "
-        "gradient descent with Armijo steps (500 episodes). Prints a table of the costs and the outputs at "
-        "x = 0.1, 0.5, -1, 0.01 and checks the demonstration's goals; writes the cost plot, the dependency tree "
-        "of section 6.3, the diagram of the trained network, the model and the table into a folder.")
+        "gradient descent with Armijo steps (500 episodes); and with a 1-8-1 network by Newton's method with "
+        "Armijo steps (50 episodes). Prints a table of the costs and the outputs at x = 0.1, 0.5, -1, 0.01 and "
+        "checks the demonstration's goals; writes the cost plot, the dependency tree of section 6.3, a page that "
+        "plays backpropagation step by step, the diagram of the trained network, the model and the table into a "
+        "folder.")
     demo.add_argument("-o", "--output", default="tinygrad-edu-demo", metavar="FOLDER",
                       help="folder for the pictures, the model and the table (default: %(default)s)")
     demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
@@ -109,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "are then out of reach)")
     demo.set_defaults(handler=_demo)
 
+
+def _add_train(commands: Any) -> None:
+    """The ``train`` command: train a network on x² or the digits and save it."""
     train = commands.add_parser(
         "train", help="train a network on x² or on the bundled digits and save it",
         description="Train a fully connected network on the seed's x² samples (1 input, 1 output) or on the "
@@ -148,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     train.set_defaults(handler=_train)
 
+
+def _add_predict(commands: Any) -> None:
+    """The ``predict`` command: outputs of a saved model."""
     predict = commands.add_parser(
         "predict", help="evaluate a saved model on inputs given on the command line or in a file",
         description="Load a model saved by 'train' (or by Module.save) and print its outputs. The numbers are "
@@ -160,7 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a text file of input numbers (separated by spaces, commas or new lines), e.g. "
                          "one sample per line")
     predict.set_defaults(handler=_predict)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
