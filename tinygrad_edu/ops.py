@@ -28,7 +28,6 @@ Define your own differentiable operation the same way::
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -277,7 +276,7 @@ reduce_sum = Op("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis,
 
 
 def _mean_vjp(g, out, x, axis=None, keepdims=False):
-    count = x.size // builtins.max(out.size, 1) if x.size else 1
+    count = x.size // max(out.size, 1) if x.size else 1
     return _expand(g, x.shape, axis) / count
 
 
@@ -354,9 +353,9 @@ def _piece(i: int, axis: int | None, stacked: bool):
         if stacked:
             return g[(slice(None),) * (axis % g.ndim) + (i,)]
         if axis is None:  # the inputs were flattened, then joined
-            start = builtins.sum(x.size for x in inputs[:i])
+            start = sum(x.size for x in inputs[:i])
             return g[start:start + inputs[i].size].reshape(inputs[i].shape)
-        start = builtins.sum(x.shape[axis] for x in inputs[:i])
+        start = sum(x.shape[axis] for x in inputs[:i])
         return g[(slice(None),) * (axis % g.ndim) + (slice(start, start + inputs[i].shape[axis]),)]
 
     return vjp

@@ -97,6 +97,12 @@ def _positive(value: Any, name: str, where: str) -> float:
     return value
 
 
+def _count(value: Any, name: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{where}: {name} must be an int >= 0, got {value!r}")
+    return int(value)
+
+
 def _in_unit(value: Any, name: str, where: str, closed_left: bool = False) -> float:
     value = _number(value, name, where)
     if not ((0 <= value if closed_left else 0 < value) and value < 1):
@@ -377,10 +383,7 @@ class Armijo(Optimizer):
         self.sigma = _in_unit(sigma, "sigma", "Armijo")
         self.alpha = _in_unit(alpha, "alpha", "Armijo")
         self.initial_step = _positive(initial_step, "initial_step", "Armijo")
-        if isinstance(max_backtracks, bool) or not isinstance(max_backtracks, (int, np.integer)) \
-                or max_backtracks < 0:
-            raise ValueError(f"Armijo: max_backtracks must be an int >= 0, got {max_backtracks!r}")
-        self.max_backtracks = int(max_backtracks)
+        self.max_backtracks = _count(max_backtracks, "max_backtracks", "Armijo")
         self.last_backtracks: int | None = None
         self.last_trials: list[tuple[float, float]] = []
         self.last_cost_before: float | None = None
@@ -552,10 +555,7 @@ class Newton(Optimizer):
             raise ValueError(f"Newton: damping must be >= 0, got {self.damping}")
         self.sigma = _in_unit(sigma, "sigma", "Newton")
         self.alpha = _in_unit(alpha, "alpha", "Newton")
-        if isinstance(max_backtracks, bool) or not isinstance(max_backtracks, (int, np.integer)) \
-                or max_backtracks < 0:
-            raise ValueError(f"Newton: max_backtracks must be an int >= 0, got {max_backtracks!r}")
-        self.max_backtracks = int(max_backtracks)
+        self.max_backtracks = _count(max_backtracks, "max_backtracks", "Newton")
         self.last_cost: float | None = None
         self.last_fallback = False
         self.last_failed = False
