@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_edu import Value, engine
+from tinygrad_edu import Value, engine, ops
+from tinygrad_edu import functional as F
 
 OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv]
 NUMBERS = st.one_of(st.floats(), st.integers(-2 ** 60, 2 ** 60), st.sampled_from([0.0, -0.0, 5e-324, 1e-308, 1e308]))
@@ -124,3 +125,36 @@ def test_a_deep_copy_of_a_graph_used_with_the_original_gets_its_own_gradients():
     h_copy = copy.deepcopy(h)  # copies x too
     (h * 3.0 + h_copy * 5.0).backward()
     assert x.grad.item() == 12.0 and h_copy.parents[0].grad.item() == 20.0
+
+
+LEAKY_INPUTS = st.lists(st.one_of(st.floats(width=32), st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324])),
+                        min_size=1, max_size=12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@given(x=LEAKY_INPUTS, g=LEAKY_INPUTS, slope=st.one_of(st.floats(5e-324, 1.0), st.sampled_from([0.01, 1.0, 1e-300])))
+def test_leaky_relu_as_a_maximum_gives_the_bits_of_its_definition_with_np_where(dtype, x, g, slope):
+    """For 0 < s ≤ 1 leaky_relu is computed as max(x, s·x) and its slope as max(sign x, s): the same bits as the
+    definition, x where x > 0 else s·x, and 1 where x > 0 else s, for signed zeros, infinities and NaN too."""
+    x = np.array(x, dtype)
+    g = np.resize(np.array(g, dtype), x.shape)
+    with np.errstate(all="ignore"):
+        out = ops.leaky_relu.forward(x, negative_slope=slope)
+        grad = ops.leaky_relu.vjps[0](g, out, x, negative_slope=slope)
+        expected_out = np.where(x > 0, x, x * slope)
+        expected_grad = g * np.where(x > 0, 1.0, slope).astype(dtype)
+    for ours, theirs in ((out, expected_out), (grad, expected_grad)):
+        assert ours.dtype == theirs.dtype == dtype
+        nan = np.isnan(theirs)
+        assert np.array_equal(np.isnan(ours), nan)  # a NaN is a NaN, whatever its sign bit
+        assert ours[~nan].tobytes() == theirs[~nan].tobytes()
+
+
+@pytest.mark.parametrize("slope", [0.0, -0.5, 2.0, 1, np.float32(0.25)])
+def test_leaky_relu_with_other_slopes_follows_its_definition(slope):
+    x = Value(np.array([-2.0, -0.0, 0.0, 3.0]))
+    y = F.leaky_relu(x, negative_slope=slope)
+    y.backward(np.ones(4))
+    assert np.array_equal(y.data, np.where(x.data > 0, x.data, x.data * slope))
+    assert np.array_equal(x.grad, np.where(x.data > 0, 1.0, float(slope)))
+
