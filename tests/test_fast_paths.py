@@ -158,3 +158,19 @@ def test_leaky_relu_with_other_slopes_follows_its_definition(slope):
     assert np.array_equal(y.data, np.where(x.data > 0, x.data, x.data * slope))
     assert np.array_equal(x.grad, np.where(x.data > 0, 1.0, float(slope)))
 
+
+def test_nodes_of_one_two_and_many_inputs_give_their_inputs_in_order():
+    """A node keeps its first two inputs in slots of their own and any further ones apart: all come back in order,
+    constants (kept as arrays) as Values, and the backward pass reaches every input."""
+    a, b, c = Value([1.0]), Value([2.0]), Value([3.0])
+    constant = np.array([10.0])
+    unary, binary = a.exp(), a * constant
+    many = F.concatenate([a, constant, b, c, a])
+    assert unary.parents == (a,)
+    assert binary.parents[0] is a and np.array_equal(binary.parents[1].data, constant)
+    inputs = many.parents
+    assert [inputs[i] for i in (0, 2, 3, 4)] == [a, b, c, a] and not inputs[1].requires_grad
+    assert many.parents is not inputs and all(p is q for p, q in zip(many.parents, inputs))  # made once
+    (many * np.arange(1.0, 6.0)).sum().backward()
+    assert (a.grad, b.grad, c.grad) == (np.array([6.0]), np.array([3.0]), np.array([4.0]))
+    assert engine.backward_order(many) == [many, c, b, a]
