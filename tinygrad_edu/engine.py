@@ -21,6 +21,7 @@ import contextlib
 import heapq
 import html
 import itertools
+import math
 import operator
 from collections.abc import Collection, Iterator
 from typing import Any
@@ -226,33 +227,26 @@ def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
 
 
 def _arithmetic(op: Op, a: Any, b: Any) -> Value:
-    """``_record`` for two inputs, each a Value or a constant's array, with the fast path for two float64 numbers."""
+    """``_record`` for two inputs, each a Value or a constant's array.  Fast path: + − × ÷ of two single float64
+    numbers done by Python floats, IEEE double arithmetic like numpy's, so the same bits at a fraction of the cost of
+    numpy's 0-d path (scalar graphs spend most of their time here).  A result that is not a normal finite number (or
+    a division by 0) is left to numpy, which computes it with its warnings, errors and errstate."""
     x = a if a.__class__ is np.ndarray else a.data
     y = b if b.__class__ is np.ndarray else b.data
-    if x.dtype is _FLOAT64 and y.dtype is _FLOAT64 and not (x.ndim or y.ndim):
-        out = _float_arithmetic(op, x, y)
-        if out is not None:
-            return _result(op, (a, b), _NO_PARAMS, out)
+    function = _FLOAT_ARITHMETIC.get(op)
+    if function is not None and x.dtype is _FLOAT64 and y.dtype is _FLOAT64 and not (x.ndim or y.ndim):
+        try:
+            result = function(x.item(), y.item())
+        except ZeroDivisionError:
+            result = math.nan
+        # the normal float64 numbers, from np.finfo(np.float64).tiny to .max; NaN fails both comparisons
+        if 2.2250738585072014e-308 <= abs(result) <= 1.7976931348623157e308:
+            return _result(op, (a, b), _NO_PARAMS, np.asarray(result))
     return _record(op, (a, b), _NO_PARAMS)
 
 
-#: + − × ÷ of two single float64 numbers done by Python floats: IEEE double arithmetic like numpy's, so the same
-#: bits, at a fraction of the cost of numpy's 0-d path (scalar graphs spend most of their time here).  A result that
-#: is not a normal finite number returns None: numpy then computes it, with its warnings, errors and errstate.
 _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
 _FLOAT64 = np.dtype(np.float64)
-
-
-def _float_arithmetic(op: Op, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    function = _FLOAT_ARITHMETIC.get(op)
-    if function is None:
-        return None
-    try:
-        result = function(a.item(), b.item())
-    except ZeroDivisionError:
-        return None
-    # the normal float64 numbers, from np.finfo(np.float64).tiny to .max; NaN fails both comparisons
-    return np.array(result) if 2.2250738585072014e-308 <= abs(result) <= 1.7976931348623157e308 else None
 
 
 def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
