@@ -702,8 +702,9 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             node.grad = _accumulate(node.grad, g, graph)
             continue
         node.grad = g
-        # _inputs(node), written out for the two inputs of most operations
-        parents = (node._first, node._second) if node._second is not None and not node._rest else _inputs(node)
+        # _inputs(node), written out for the one or two inputs of most operations (a recorded node has at least one)
+        first, second = node._first, node._second
+        parents = (first,) if second is None else _inputs(node) if node._rest else (first, second)
         params = node._params
         # The inputs' arrays (a constant input is kept as its array); a recorded pass hands the vjps Values instead.
         # Two inputs (most operations) are unpacked and passed by name, without a comprehension and a call with
