@@ -166,11 +166,12 @@ def test_nodes_of_one_two_and_many_inputs_give_their_inputs_in_order():
     constant = np.array([10.0])
     unary, binary = a.exp(), a * constant
     many = F.concatenate([a, constant, b, c, a])
-    assert unary.parents == (a,)
+    assert len(unary.parents) == 1 and unary.parents[0] is a
     assert binary.parents[0] is a and np.array_equal(binary.parents[1].data, constant)
     inputs = many.parents
-    assert [inputs[i] for i in (0, 2, 3, 4)] == [a, b, c, a] and not inputs[1].requires_grad
-    assert many.parents is not inputs and all(p is q for p, q in zip(many.parents, inputs))  # made once
+    assert len(inputs) == 5 and all(inputs[i] is v for i, v in ((0, a), (2, b), (3, c), (4, a)))
+    assert not inputs[1].requires_grad and np.array_equal(inputs[1].data, constant)
+    assert all(p is q for p, q in zip(many.parents, inputs))  # the constant became a Value once
     (many * np.arange(1.0, 6.0)).sum().backward()
-    assert (a.grad, b.grad, c.grad) == (np.array([6.0]), np.array([3.0]), np.array([4.0]))
-    assert engine.backward_order(many) == [many, c, b, a]
+    assert [v.grad.tolist() for v in (a, b, c)] == [[6.0], [3.0], [4.0]]
+    assert [id(v) for v in engine.backward_order(many)] == [id(v) for v in (many, c, b, a)]
