@@ -147,8 +147,11 @@ def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Va
         elif _is_first_layer_input(leaf, region, name):
             names[id(leaf)] = "α^0"
             shown.append(leaf)
-    rank = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
-    return sorted(shown, key=lambda n: rank.get(_kind(names[id(n)], n, cost), 4))
+    return sorted(shown, key=lambda n: _SHOWN_FIRST.get(_kind(names[id(n)], n, cost), 4))
+
+
+#: The order of a node's shown inputs, by kind: weights first, biases last (as in σ(W·α + b)).
+_SHOWN_FIRST = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
 
 
 def dependency_tree(cost: Value) -> DependencyTree:

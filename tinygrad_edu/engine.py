@@ -712,8 +712,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         if graph:
             inputs: Any = ()
         elif len(parents) == 2:
-            a, b = parents
-            inputs = (a if a.__class__ is ndarray else a.data, b if b.__class__ is ndarray else b.data)
+            inputs = (first if first.__class__ is ndarray else first.data,
+                      second if second.__class__ is ndarray else second.data)
         else:
             inputs = [p if p.__class__ is ndarray else p.data for p in parents]
         for parent, vjp in zip(parents, op.vjps):
