@@ -468,3 +468,22 @@ def test_a_network_with_parameters_of_its_own_saves_without_an_architecture(tmp_
     assert _unchanged(other.load(tmp_path / "scaled.npz"), _state(model))
     with pytest.raises(ValueError, match="no architecture"):
         nn.load(tmp_path / "scaled.npz")
+
+
+def test_a_single_number_parameter_loads_back_as_a_single_number(tmp_path: Path) -> None:
+    """A 0-d parameter (a temperature, a scale) keeps its shape () through a file, bit for bit."""
+    from tinygrad_edu import Value
+
+    class Tempered(nn.Module):
+        def __init__(self) -> None:
+            self.layer = nn.Layer(2, 1, activation="identity", rng=0)
+            self.temperature = Value(np.float64(-0.0) - 2.0 ** -1074)  # −(smallest subnormal): every bit counts
+
+    model = Tempered()
+    model.save(tmp_path / "tempered.npz")
+    assert nn.load_state(tmp_path / "tempered.npz")["temperature"].shape == ()
+    other = Tempered()
+    other.temperature.data = np.array(7.0)
+    other.load(tmp_path / "tempered.npz")
+    assert other.temperature.shape == ()
+    assert other.temperature.data.tobytes() == model.temperature.data.tobytes()

@@ -329,7 +329,7 @@ def _read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, check: Any, wher
         if len(data) != size or member.read(1):
             raise ModelFileError(f"{where}: entry {info.filename[:60]!r} is truncated")
     array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-    return np.ascontiguousarray(array, dtype=dtype.newbyteorder("="))
+    return np.ascontiguousarray(array, dtype=dtype.newbyteorder("=")).reshape(shape)  # (ascontiguousarray: ≥ 1-D)
 
 
 def _read_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, limit: int, what: str, where: str) -> str:
