@@ -806,3 +806,68 @@ def test_numpy_reductions_of_a_value_are_values() -> None:
         np.testing.assert_array_equal(result.data, getattr(x.data, method)(axis=1, keepdims=True))
     with pytest.raises(TypeError, match="sum: out=.*not supported"):
         np.sum(x, out=np.zeros(()))
+
+
+# --- found by exploratory testing ---------------------------------------------------------------------------
+class _Tagged(np.ndarray):
+    """An ndarray subclass: np.asarray makes a view of it, not a copy."""
+
+
+def _memmap(array: np.ndarray, folder) -> np.memmap:
+    mapped = np.memmap(folder / "weights.dat", dtype=array.dtype, mode="w+", shape=array.shape)
+    mapped[:] = array
+    return mapped
+
+
+@pytest.mark.parametrize("make", [lambda a, folder: a.view(_Tagged), _memmap], ids=["subclass", "memmap"])
+def test_a_constant_that_is_a_view_of_another_array_is_copied_too(make, tmp_path) -> None:
+    """Changing the constant after the forward pass cannot change the gradient, whatever kind of array it is."""
+    weights = make(np.array([2.0, 3.0]), tmp_path)
+    x = Value([1.0, 1.0])
+    cost = (x * weights).sum()
+    weights[:] = 100.0
+    cost.backward()
+    assert x.grad.tolist() == [2.0, 3.0]
+
+
+def test_numpy_transpose_and_reshape_take_values() -> None:
+    """np.transpose(v) and np.reshape(v, shape) call v.transpose(None) and v.reshape(shape, order='C')."""
+    data = np.arange(6.0).reshape(2, 3)
+    weights = np.array([[1.0, -2.0], [3.0, 0.5], [4.0, -1.0]])
+    v = Value(data)
+    assert np.transpose(v).shape == (3, 2) and np.reshape(v, 6).shape == (6,)
+    (np.transpose(v) * weights).sum().backward()
+    np.testing.assert_array_equal(v.grad, weights.T)  # ∂Σ(vᵀ ⊙ w)/∂v = wᵀ
+    v.zero_grad()
+    (np.reshape(v, (3, 2)) * weights).sum().backward()
+    np.testing.assert_array_equal(v.grad, weights.reshape(2, 3))
+    with pytest.raises(ValueError, match="reshape: only numpy's default order='C'"):
+        np.reshape(v, (3, 2), order="F")
+
+
+def test_create_graph_gives_each_leaf_a_gradient_of_its_own() -> None:
+    """As without create_graph: a leaf's .grad is its own writable array, and still differentiable."""
+    a, b = Value([1.0, 2.0]), Value([3.0, 4.0])
+    (a + b).backward(np.ones(2), create_graph=True)
+    assert a.grad is not b.grad and a.grad.data.flags.writeable
+    a.grad.data[0] = 100.0
+    assert b.grad.data.tolist() == [1.0, 1.0]
+    x = Value([1.0, 2.0])
+    x.sum().backward(create_graph=True)  # the gradient of a sum is a broadcast (a read-only view in numpy)
+    assert x.grad.data.flags.writeable
+    x = Value([1.0, 2.0])
+    (x ** 3).sum().backward(create_graph=True)
+    slope = x.grad  # 3x²
+    x.zero_grad()
+    slope.sum().backward()
+    assert slope.data.tolist() == [3.0, 12.0] and x.grad.tolist() == [6.0, 12.0]  # (3x²)' = 6x
+
+
+def test_detect_anomaly_in_backward_raises_without_numpy_warnings() -> None:
+    """The FloatingPointError names the op; numpy's own RuntimeWarning is not printed before it (as in forward)."""
+    x = Value([0.0, 1.0])
+    with detect_anomaly(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost = x.sqrt().sum()
+        with pytest.raises(FloatingPointError, match="sqrt: the backward gradient holds NaN or inf"):
+            cost.backward()

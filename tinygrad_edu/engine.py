@@ -280,12 +280,15 @@ def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
             return np.array(x, dtype)
         weak = x.__class__ in (int, float, bool)
         array = _to_array(x, dtype if weak else None, partner=dtype)
-        return array.copy() if array is x else array
+        # copied unless the conversion made a new array: x itself, or a view of another's memory (a memmap, a
+        # PyTorch tensor, any ndarray subclass)
+        return array.copy() if array is x or not array.flags.owndata else array
     except (TypeError, ValueError) as error:
         raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand ({error})") from None
 
 
 _NO_PARAMS: dict = {}
+_NO_CONTEXT = contextlib.nullcontext()
 _new_value = object.__new__
 
 
@@ -500,13 +503,11 @@ class Value:
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
                              "or under no_grad)")
         seed = self._seed_gradient(grad, create_graph)
-        if not create_graph:
-            _backpropagate(self, seed, graph=False)
-            return
         recording = _Mode.grad_enabled
-        _Mode.grad_enabled = True
-        try:
-            _backpropagate(self, seed, graph=True)
+        _Mode.grad_enabled = recording or create_graph  # a recorded pass records even inside no_grad
+        try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would only echo it
+            with np.errstate(all="ignore") if _Mode.detect_anomaly else _NO_CONTEXT:
+                _backpropagate(self, seed, graph=create_graph)
         finally:
             _Mode.grad_enabled = recording
 
@@ -633,16 +634,19 @@ class Value:
         _numpy_defaults("max", numpy)
         return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
-    def reshape(self, *shape: int | tuple[int, ...]) -> Value:
-        """The same numbers in a new shape: ``v.reshape(2, 3)`` or ``v.reshape((2, 3))``."""
+    def reshape(self, *shape: int | tuple[int, ...], order: str = "C", copy: bool | None = None) -> Value:
+        """The same numbers in a new shape: ``v.reshape(2, 3)`` or ``v.reshape((2, 3))``; ``np.reshape(v, …)`` too."""
+        if order != "C" or copy is not None:  # (a ValueError: numpy would take a TypeError as a cue to convert v)
+            raise ValueError(f"reshape: only numpy's default order='C' and copy=None are supported, got "
+                             f"order={order!r}, copy={copy!r}")
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return apply(ops.reshape, self, shape=shape)
 
-    def transpose(self, *axes: int | tuple[int, ...]) -> Value:
-        """Axes reversed (no arguments) or permuted: ``v.transpose(1, 0, 2)``."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
+    def transpose(self, *axes: int | tuple[int, ...] | None) -> Value:
+        """Axes reversed (no arguments, or None) or permuted: ``v.transpose(1, 0, 2)``; ``np.transpose(v)`` too."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = () if axes[0] is None else tuple(axes[0])
         return apply(ops.transpose, self, axes=axes or None)
 
     @property
@@ -750,7 +754,7 @@ _NUMPY_FLOATS = (np.float64, np.float32)
 def _accumulate(total: Any, g: Any, graph: bool) -> Any:
     """A leaf's ``.grad`` after one more backward pass: its own copy at first, then the sum."""
     if total is None:
-        return g if graph else np.array(g, copy=True)
+        return ops.copy(g) if graph else np.array(g, copy=True)
     total = total + g
     return total if isinstance(total, Value) else np.asarray(total)
 

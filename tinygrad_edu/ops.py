@@ -342,6 +342,7 @@ log_softmax = Op("log_softmax", _log_softmax,
 # ---------------------------------------------------------------------------------------------------------------
 # Shape operations: they only move numbers, so the gradient is moved back the same way.
 # ---------------------------------------------------------------------------------------------------------------
+copy = Op("copy", np.copy, lambda g, out, x: g)  # a new array of the same numbers (a leaf's own gradient Value)
 astype = Op("astype", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: g.astype(x.dtype))
 reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape))
 
