@@ -351,3 +351,25 @@ def test_random_search_refuses_a_scale_it_cannot_draw(dtype, scale):
     opt = optim.RandomSearch([x], scale=float(np.finfo(dtype).max) / 4, rng=0)
     with np.errstate(over="ignore"):
         opt.step(lambda: (x * x).sum())  # the largest allowed scale draws without an error
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.GradientDescent(p, learning_rate=0.25),
+    lambda p: optim.SGD(p, learning_rate=0.1, momentum=0.8),
+    lambda p: optim.Adam(p, learning_rate=0.05),
+    lambda p: optim.Armijo(p),
+], ids=["GradientDescent", "SGD", "Adam", "Armijo"])
+def test_a_step_after_backward_with_create_graph_is_the_same_step(make):
+    """After backward(create_graph=True) every .grad is a Value; steps and ‖∇f‖ use its numbers, as PyTorch's do."""
+    plain, recorded = Value(np.array([1.0, -2.0, 0.5])), Value(np.array([1.0, -2.0, 0.5]))
+    optimizers = {id(x): make([x]) for x in (plain, recorded)}
+    for _ in range(3):
+        expected_norm = np.linalg.norm(A @ plain.data - B)  # ∇f = Ax − b
+        for x, create_graph in ((plain, False), (recorded, True)):
+            closure = closure_for(x)
+            cost = closure()
+            x.zero_grad()
+            cost.backward(create_graph=create_graph)
+            assert optim.gradient_norm([x]) == pytest.approx(expected_norm, rel=1e-14)
+            optimizers[id(x)].step(closure, cost=cost)
+        np.testing.assert_array_equal(recorded.data, plain.data)

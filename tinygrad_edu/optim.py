@@ -77,8 +77,14 @@ def gradient_norm(params: Any) -> float:
     total = 0.0
     for p in _parameters(params, "gradient_norm"):
         if p.grad is not None:
-            total += float(np.vdot(p.grad, p.grad))  # Σ g², over every element whatever the shape
+            g = _numbers(p.grad)
+            total += float(np.vdot(g, g))  # Σ g², over every element whatever the shape
     return math.sqrt(total)
+
+
+def _numbers(grad: Any) -> np.ndarray:
+    """A gradient's numbers: after ``backward(create_graph=True)`` a ``.grad`` is a Value, whose data steps use."""
+    return grad.data if isinstance(grad, Value) else grad
 
 
 def _number(value: Any, name: str, where: str) -> float:
@@ -239,7 +245,7 @@ class Optimizer:
         return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
-        return [(p, p.grad) for p in self.params if p.grad is not None]
+        return [(p, _numbers(p.grad)) for p in self.params if p.grad is not None]
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
         """The gradients, after checking that they hold no NaN or inf (one sum of them all: NaN and inf carry
