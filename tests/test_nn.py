@@ -484,3 +484,18 @@ def test_a_network_that_cannot_be_built_leaves_its_layers_as_they_were():
     assert first.index is None and first.weights.label == "W" and second.name == "layer"
     with pytest.raises(ValueError, match=r"hidden gives 3 outputs but layer 2 takes 4"):
         nn.Network(nn.Layer(2, 3, name="hidden"), second)
+
+
+def test_load_refuses_weights_trained_with_other_activations(tmp_path):
+    """Same shapes, other activations: the loaded network would compute another function, so load refuses and
+    changes nothing; the same activations load."""
+    trained = nn.MLP([2, 3, 1], activation="tanh", output_activation="sigmoid", init="xavier", rng=0)
+    trained.save(tmp_path / "tanh.npz")
+    other = nn.MLP([2, 3, 1], activation="relu", output_activation="identity", rng=1)
+    before = other.state_dict()
+    with pytest.raises(ValueError, match="activations tanh, sigmoid, but this one has relu, identity"):
+        other.load(tmp_path / "tanh.npz")
+    assert all(np.array_equal(before[name], array) for name, array in other.state_dict().items())
+    same = nn.MLP([2, 3, 1], activation="tanh", output_activation="sigmoid", rng=1).load(tmp_path / "tanh.npz")
+    x = np.array([[0.3, -0.7]])
+    assert same(x).data.tobytes() == trained(x).data.tobytes()

@@ -115,12 +115,26 @@ class Module:
         """Set the parameters from a file written by :meth:`save`; returns the module.
 
         A file that is not ours, truncated or corrupt, whose stored architecture is damaged (the same check as
-        :func:`load`), or that does not fit this module raises ``ValueError`` and leaves the module unchanged.
-        Only entries of the sizes of this module's parameters are read.
+        :func:`load`), or that does not fit this module (other shapes, or other activations where both are
+        known) raises ``ValueError`` and leaves the module unchanged.  Only entries of the sizes of this module's
+        parameters are read.
         """
         shapes = {name: value.shape for name, value in self.named_parameters()}
-        self.load_state_dict(serialization.read(path, shapes)[0])
+        state, stored = serialization.read(path, shapes)
+        _check_activations(path, stored, self._architecture())
+        self.load_state_dict(state)
         return self
+
+
+def _check_activations(path: PathLike, stored: dict | None, own: dict | None) -> None:
+    """Refuse weights trained with other activation functions: loaded, they would compute another function."""
+    if stored is None or own is None:
+        return
+    theirs, ours = ([layer["activation"] for layer in spec["layers"]] for spec in (stored, own))
+    if theirs != ours:
+        raise ValueError(f"load: {os.fsdecode(os.fspath(path))!r} holds a network with the activations "
+                         f"{', '.join(theirs)}, but this one has {', '.join(ours)}; build the network with "
+                         "nn.load(path), or with the same activations")
 
 
 def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any]) -> None:
