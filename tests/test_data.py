@@ -7,6 +7,7 @@ import http.server
 import os
 import socket
 import threading
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -145,6 +146,15 @@ def test_load_digits_rejects_damaged_files(tmp_path, text, words):
     with pytest.raises(ValueError, match="load_digits.*damaged") as info:
         load_digits(path)
     assert words in str(info.value) and "d.csv.gz" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_load_digits_of_a_file_without_numbers_is_a_clear_error_without_numpys_warning(tmp_path, text):
+    path = _write_gz(tmp_path / "empty.csv.gz", text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"load_digits: .*empty.csv.gz.* is damaged: expected a table"):
+            load_digits(path)
 
 
 def test_load_digits_rejects_truncated_and_non_gzip_files(tmp_path):
@@ -548,8 +558,35 @@ def test_read_idx_reads_no_more_than_its_header_promises(tmp_path):
 def test_read_idx_with_a_huge_declared_shape_does_not_allocate_it(tmp_path):
     header = bytes([0, 0, 8, 3]) + b"".join((60_000).to_bytes(4, "big") for _ in range(3))
     path = write_file(tmp_path / "huge", header + bytes(100))
-    with pytest.raises(ValueError, match=r"truncated.*\(60000, 60000, 60000\)"):
+    with pytest.raises(ValueError, match=r"read_idx: .*huge.*\(60000, 60000, 60000\).*216,000,000,000,000 numbers"):
         read_idx(path)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_read_idx_refuses_a_header_above_the_size_limit_before_reading_the_values(tmp_path, suffix):
+    """One value more than MAX_ARRAY_SIZE: refused from the header alone, so the (missing) values are never read."""
+    header = bytes([0, 0, 8, 1]) + (data.MAX_ARRAY_SIZE + 1).to_bytes(4, "big")
+    path = write_file(tmp_path / f"over-limit{suffix}", header)
+    with pytest.raises(ValueError, match=r"read_idx: .*over-limit.*\(100000001,\) would make 100,000,001 numbers; "
+                                         r"the limit is 100,000,000"):
+        read_idx(path)
+
+
+def test_read_idx_reads_up_to_the_size_limit_and_no_further(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MAX_ARRAY_SIZE", 12)
+    at_limit = write_file(tmp_path / "twelve.gz", idx_bytes(np.arange(12).reshape(3, 4)))
+    assert np.array_equal(read_idx(at_limit), np.arange(12).reshape(3, 4))
+    over = write_file(tmp_path / "thirteen.gz", idx_bytes(np.arange(13)))
+    with pytest.raises(ValueError, match=r"read_idx: .*thirteen.gz.*13 numbers; the limit is 12"):
+        read_idx(over)
+
+
+def test_load_mnist_refuses_an_image_file_above_the_size_limit(tmp_path):
+    make_mnist_dir(tmp_path)
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (1, 10_001, 10_000))
+    write_file(tmp_path / "train-images-idx3-ubyte.gz", header + bytes(1000))
+    with pytest.raises(ValueError, match=r"read_idx: .*train-images-idx3-ubyte.gz.*100,010,000 numbers.*limit"):
+        load_mnist(tmp_path)
 
 
 def test_load_digits_refuses_a_file_unpacking_to_too_much(tmp_path):

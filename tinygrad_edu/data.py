@@ -29,6 +29,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 import zlib
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -157,7 +158,9 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
             text = _read_up_to(unpacked, _DIGITS_MAX_BYTES + 1)
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
-        table = np.loadtxt(io.StringIO(text.decode("ascii")), delimiter=",", ndmin=2)
+        with warnings.catch_warnings():  # an empty file: the shape check below says so, numpy need not
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            table = np.loadtxt(io.StringIO(text.decode("ascii")), delimiter=",", ndmin=2)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
     if table.shape != (DIGITS_SAMPLES, DIGITS_PIXELS + 1):
@@ -294,7 +297,8 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     number of dimensions, each dimension as a big-endian uint32, then the values. MNIST's magic numbers are
     ``0x00000803`` for images ``(n, rows, cols)`` and ``0x00000801`` for labels ``(n,)``; pass ``ndim`` to
     require one. A file whose header is wrong or whose size does not match its header raises ``ValueError``;
-    no more is read (or decompressed) than the header promises, plus one byte.
+    no more is read (or decompressed) than the header promises, plus one byte. A header declaring more than
+    :data:`MAX_ARRAY_SIZE` values is refused before anything else is read.
     """
     file = open_regular_file(path, "read_idx")
     name = Path(os.fsdecode(os.fspath(path)))
@@ -303,6 +307,7 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
             head = _read_up_to(stream, 4)
             shape = _idx_shape(name, head, _read_up_to(stream, 4 * head[3]) if len(head) == 4 else b"", ndim)
             header, expected = 4 + 4 * len(shape), math.prod(shape)
+            _check_size("read_idx", expected, f"{name}: its header's dimensions {shape}")
             raw = _read_up_to(stream, expected + 1)
     except (OSError, EOFError, zlib.error) as error:
         raise ValueError(f"read_idx: {name}: cannot decompress/read the file ({error})") from None
