@@ -273,7 +273,29 @@ def test_functions_that_ignore_an_input_get_zero_derivatives() -> None:
     assert hessian(lambda x: (x * 2.0).sum())([1.0, 2.0]).data.tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
 
+def test_empty_outputs_and_inputs_give_empty_derivatives_of_the_promised_shape() -> None:
+    """Shape f(x).shape + x.shape even when one of them holds no numbers, as JAX gives."""
+    assert jacobian(lambda m: m[:0])([2.0, 3.0]).shape == (0, 2)
+    assert jacobian(lambda m: m.sum() * np.ones(2))(np.zeros(0)).shape == (2, 0)
+    assert hessian(lambda m: m.sum())(np.zeros(0)).shape == (0, 0)
+    assert hessian(lambda m: (m * m).sum())(np.zeros((0, 3))).shape == (0, 3, 0, 3)
+    slope, curvature = gradient_and_hessian(Value(2.0) * Value(2.0), [])
+    assert slope.shape == (0,) and curvature.shape == (0, 0)
+
+
+def test_empty_pieces_leave_the_other_derivatives_as_the_closed_forms() -> None:
+    w, b, empty = Value(2.0), Value(-3.0), Value(np.zeros(0))
+    slope, curvature = gradient_and_hessian(w * w * b + (empty * 5.0).sum(), [w, empty, b])
+    np.testing.assert_array_equal(slope, [2 * 2.0 * -3.0, 2.0 ** 2])  # ∇ = (2wb, w²)
+    np.testing.assert_array_equal(curvature, [[2 * -3.0, 2 * 2.0], [2 * 2.0, 0.0]])
+    # an empty Jacobian inside a cost adds nothing: d/dx of Σx² + Σ J = 2x
+    x = np.array([1.0, -2.5])
+    assert_close(grad(lambda v: (v * v).sum() + jacobian(lambda m: m[:0])(v).sum())(x).data, 2 * x)
+
+
 @pytest.mark.parametrize("call, error, words", [
+    (lambda: jacobian(lambda a, b: a * b, argnums=(0, 1))([1.0, 2.0], [3.0, 4.0]), TypeError,
+     "jacobian: argnums must be one int, got (0, 1)"),
     (lambda: grad(lambda x: x * 2.0)([1.0, 2.0]), ValueError, "grad: f must return a single number"),
     (lambda: grad(lambda x: x, argnums=1)(1.0), ValueError, "grad: argnums 1 is out of range"),
     (lambda: grad(lambda a, b: a, argnums=(0, 0))(1.0, 2.0), ValueError, "names an argument twice"),

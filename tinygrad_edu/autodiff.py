@@ -58,7 +58,8 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
 
 def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.ndarray, np.ndarray]:
     """∇ and the Hessian ∇² of a single-number ``output`` with respect to all ``inputs`` together, flattened in
-    order (the parameters of a network as one vector of length n): a float64 vector of n and an n × n matrix.
+    order (the parameters of a network as one vector of length n): a float64 vector of n and an n × n matrix
+    (empty for n = 0).
 
     One recorded backward pass gives ∇ as Values; then one backward pass per parameter gives a row of the
     Hessian, n passes in all, which is why the matrix gets expensive for many parameters (seed 6.1).
@@ -72,6 +73,8 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
     if not isinstance(output, Value) or output.size != 1:
         raise ValueError("gradient_and_hessian: the output must be a Value holding a single number")
     inputs = list(inputs)
+    if not inputs:  # no parameters: an empty gradient and a 0 × 0 Hessian
+        return np.zeros(0), np.zeros((0, 0))
     first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0][0]
     flat = F.concatenate([g.reshape(-1) for g in first])
     n = flat.size
@@ -222,8 +225,9 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
 
 
 def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
-    """The Jacobian of ``f`` with respect to argument ``argnums``: a Value of shape ``f(x).shape + x.shape``
-    whose entry ``[i, j]`` is ∂f_i/∂x_j (one backward pass per output element).
+    """The Jacobian of ``f`` with respect to argument ``argnums`` (one int): a Value of shape
+    ``f(x).shape + x.shape`` whose entry ``[i, j]`` is ∂f_i/∂x_j (one backward pass per output element; an empty
+    Value when f(x) or x is empty).
 
     >>> jacobian(lambda x: x * x)([1.0, 2.0]).data       # diag(2x)
     array([[2., 0.],
@@ -231,12 +235,15 @@ def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """
     name = "jacobian"
     _check_callable(f, name)
+    _one_argnum(argnums, name)
 
     def transformed(*args: Any) -> Value:
         _check_recording(name)
         (position,) = _argnums(argnums, len(args), name)
         x = _input(args[position], name, position)
         out = _output(f(*args[:position], x, *args[position + 1:]), name, scalar=False)
+        if out.size == 0:  # no output element, no backward pass
+            return Value(np.zeros(out.shape + x.shape, dtype=x.dtype), requires_grad=False)
         units = np.eye(out.size, dtype=out.dtype).reshape((out.size,) + out.shape)
         rows = [row[0] for row in _pull(out, [x], list(units), None, name)[0]]
         return F.stack(rows).reshape(out.shape + x.shape)
@@ -260,7 +267,8 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
 
 def _one_argnum(argnums: Any, name: str) -> None:
     if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
-        raise TypeError(f"{name}: argnums must be one int, got {argnums!r}")
+        raise TypeError(f"{name}: argnums must be one int, got {argnums!r} (for several arguments, call {name} "
+                        "once per argument)")
 
 
 def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
