@@ -212,6 +212,46 @@ def test_bad_arguments_raise_type_errors():
         check_gradients(lambda a: a, np.ones(2, dtype=complex))
 
 
+@pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
+@pytest.mark.parametrize("eps, error", [(0, ValueError), (-1e-6, ValueError), (np.nan, ValueError),
+                                        (np.inf, ValueError), ("1e-6", TypeError), (True, TypeError)])
+def test_eps_must_be_a_finite_number_above_zero(check, eps, error):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(error, match=rf"{check.__name__}: eps must be a (finite )?number"):
+            check(lambda x: (x * 2.0).sum(), np.ones(2), eps=eps)
+
+
+@pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_inputs_are_value_errors_not_gradient_mismatches(check, bad):
+    w = Value(np.array([[1.0, bad]]), label="w")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"{check.__name__}: input 1.*element \(0, 1\) = {bad} is not finite"):
+            check(lambda a, b: (a * b).sum(), np.ones(2), w)
+
+
+@pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
+def test_a_step_lost_in_rounding_is_a_value_error_suggesting_a_larger_eps(check):
+    """Near 3e10 the float64 spacing is 4e-6: x ± 1e-6 rounds back to x and the difference would be 0/0."""
+    x = np.array([1.0, 3e10])
+    assert x[1] + 1e-6 == x[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"{check.__name__}: input 0, element \(1,\) = 3e\+10 does not move "
+                                             r"by eps=1e-06.*give a larger eps"):
+            check(lambda v: (v * 2.0).sum(), x)
+    assert check(lambda v: (v * 2.0).sum(), x, eps=3e4) is not None  # a step of 1e-6·|x| works
+
+
+def test_a_step_lost_at_order_2_and_overflow_are_named_too():
+    with pytest.raises(ValueError, match=r"input 0, element \(\) = 1e\+12 does not move by eps=1e-05"):
+        check_gradients(lambda v: v ** 3, np.array(1e12), order=2)
+    with pytest.raises(ValueError, match=r"element \(\) = 1.797e\+308 overflows when moved by eps=1e\+305"):
+        check_gradients(lambda v: v * 1.0, np.array(1.797e308), eps=1e305)
+
+
 # --- strategies --------------------------------------------------------------------------------------------------
 @given(arrays(min_value=-2.0, max_value=5.0, avoid=(0.0, 1.0), margin=0.1, max_dims=2, max_side=3))
 def test_arrays_are_bounded_float64_and_kept_off_kinks(x):

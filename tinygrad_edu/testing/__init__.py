@@ -58,13 +58,17 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     ``∂C/∂x ≈ Σ upstream · (f(…, x + ε, …) − f(…, x − ε, …)) / 2ε``.  Inputs given as Values reach ``f`` as
     Values (float64, evaluated under :func:`~tinygrad_edu.no_grad`), arrays and numbers as float64 arrays.
     ``upstream`` (∂C/∂output) may be left out only when ``f`` returns a single number.
-    Returns one float64 array per input, of that input's shape.
+    Returns one float64 array per input, of that input's shape.  ``eps`` must be a finite number > 0 and the
+    inputs finite; an element where ``x ± ε`` rounds back to ``x`` (a step too small for ``|x|``) is a
+    ``ValueError`` that suggests a larger ``eps``.
 
     >>> numerical_gradient(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]))   # 3x²
     [array([ 3., 12.])]
     """
     __tracebackhide__ = True  # pytest: show the caller's line, not this library's source
+    eps = _checked_eps("numerical_gradient", eps)
     bases = [_as_float64(x) for x in inputs]
+    _check_steps("numerical_gradient", bases, [str(i) for i in range(len(bases))], eps)
     as_value = [isinstance(x, Value) for x in inputs]
 
     def evaluate(arrays: list[np.ndarray]) -> np.ndarray:
@@ -88,6 +92,29 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
 
 
 Evaluate = Callable[[list[np.ndarray]], np.ndarray]
+
+
+def _checked_eps(name: str, eps: Any) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, int | float | np.integer | np.floating):
+        raise TypeError(f"{name}: eps must be a number, got {type(eps).__name__} {eps!r}")
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"{name}: eps must be a finite number > 0, got {eps!r}")
+    return float(eps)
+
+
+def _check_steps(name: str, bases: list[np.ndarray], names: Sequence[str], eps: float) -> None:
+    """Every element must be finite and move when ε is added and subtracted, or its difference means nothing."""
+    for base, label in zip(bases, names, strict=True):
+        with np.errstate(over="ignore"):
+            plus, minus = base + eps, base - eps
+        checks = ((~np.isfinite(base), "is not finite; finite differences need finite numbers"),
+                  (~np.isfinite(plus) | ~np.isfinite(minus), f"overflows when moved by eps={eps:g}"),
+                  ((plus == base) | (minus == base), f"does not move by eps={eps:g}: x ± eps rounds back to x in "
+                   "float64, so the difference has no step; give a larger eps, about 1e-6·|x|"))
+        for bad, problem in checks:
+            if bad.any():
+                index = tuple(int(k) for k in np.argwhere(bad)[0])
+                raise ValueError(f"{name}: input {label}, element {index} = {base[index]:g} {problem}")
 
 
 def _moved(bases: list[np.ndarray], i: int, index: tuple[int, ...], step: float) -> list[np.ndarray]:
@@ -283,7 +310,9 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
     with central differences of the (ordinary, first-order) gradient.  The step ``eps`` is 1e-6 by default, and
-    1e-5 at order 2, where the differenced gradient carries rounding errors of its own.
+    1e-5 at order 2, where the differenced gradient carries rounding errors of its own.  As in
+    :func:`numerical_gradient`, NaN or inf inputs, an ``eps`` that is not a finite number > 0, and an element
+    where ``x ± ε`` rounds back to ``x`` raise ``ValueError``: these are not gradient mismatches.
 
     Returns a :class:`GradientReport` when all agree, otherwise raises :class:`GradientCheckError` (an
     ``AssertionError``) with a table of the ``rows`` worst elements; an element where the one-sided differences
@@ -308,9 +337,11 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
                          f"got {order!r}")
     if eps is None:
         eps = 1e-6 if order == 1 else 1e-5
+    eps = _checked_eps("check_gradients", eps)
     arrays = _checked_inputs(inputs)
     labels = [x.label if isinstance(x, Value) else None for x in inputs]
     names = [_input_name(i, x) for i, x in enumerate(inputs)]
+    _check_steps("check_gradients", arrays, names, eps)
     if order == 1:
         values, grads = _backprop(f, arrays, labels, seed)
         analytic = [np.zeros(v.shape) if g is None else np.asarray(g, dtype=np.float64)
