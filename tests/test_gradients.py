@@ -233,6 +233,7 @@ CASES = [
     Case("F.where", lambda a, b, condition: F.where(condition, a, b), chosen()),
     Case("squared_error", squared_error, same_shape()),
     Case("astype", lambda a: a.astype(np.float64) * 1.0, one()),
+    Case("copy (a leaf's gradient under create_graph)", lambda a: ops.copy(a) * 1.0, one()),
     Case("sigmoid's slope σ'", lambda a: ops.sigmoid_slope(a), one(min_value=-8.0, max_value=8.0)),
     Case("tanh's slope 1 − tanh²", lambda a: ops.tanh_slope(a), one(min_value=-4.0, max_value=4.0)),
     Case("broadcast_to", lambda a, shape: ops.broadcast_to(a, shape=shape), broadcast_target()),

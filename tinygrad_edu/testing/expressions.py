@@ -128,7 +128,7 @@ def _scatter(x: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
     return out
 
 
-NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, shape), scatter=_scatter,
+NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, shape), scatter=_scatter, copy=np.copy,
                                sigmoid_slope=lambda x: _sigmoid(x) * _sigmoid(-x),
                                tanh_slope=lambda x: 1 - np.tanh(x) ** 2)
 LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops}
@@ -693,14 +693,14 @@ def numpy_function(g: Graph, a: str) -> str | None:
 
 
 def internal(g: Graph, a: str) -> str | None:
-    """The Ops the backward pass builds on (create_graph), called directly: astype, ops.broadcast_to,
-    ops.scatter (indexing's gradient: zeros with a's elements added at a key; repeated rows add up) and the slopes
-    of sigmoid and tanh."""
+    """The Ops the backward pass builds on (create_graph), called directly: astype, ops.copy (a leaf's own
+    gradient), ops.broadcast_to, ops.scatter (indexing's gradient: zeros with a's elements added at a key; repeated
+    rows add up) and the slopes of sigmoid and tanh."""
     shape = g.shape(a)
-    kind = g.draw(st.sampled_from(["astype", "broadcast_to", "scatter", "sigmoid_slope", "tanh_slope"]))
+    kind = g.draw(st.sampled_from(["astype", "copy", "broadcast_to", "scatter", "sigmoid_slope", "tanh_slope"]))
     if kind == "astype":
         return g.add(f"{a}.astype(x0.dtype)")  # the dtype of the first input: a no-op in float64 runs
-    if kind in ("sigmoid_slope", "tanh_slope"):
+    if kind in ("copy", "sigmoid_slope", "tanh_slope"):
         return g.add(f"ops.{kind}({a})")
     if kind == "broadcast_to":
         target = np.broadcast_shapes(shape, _partner_shape(g, shape))
