@@ -35,6 +35,8 @@ def main() -> None:
         print(f"{run.name}: {run.episodes} episodes, cost {run.history.cost[0]:.3g} → {run.final_cost:.2e}")
 
     runs = demo.compare_xsquared(seed=args.seed, on_run=report)
+    if runs[-1].history.stopped == "interrupted":  # Ctrl-C: compare_xsquared stopped after this run
+        raise SystemExit(f"interrupted during {runs[-1].name}; nothing written")
     print()
     print(demo.format_table(runs))
     artefacts = demo.write_artefacts(runs, args.output)

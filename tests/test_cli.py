@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -329,3 +331,173 @@ def test_train_refuses_an_output_it_cannot_save_to_before_training(capsys: pytes
     captured = capsys.readouterr()
     assert "it is a folder" in captured.err and captured.err.count("\n") == 1
     assert captured.out == ""  # nothing was trained
+
+
+# --- tester's report: Ctrl-C, the start cost, predict's arguments, unwritable outputs, train's messages ----------
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_demo_stops_on_ctrl_c_in_a_real_process(tmp_path: Path) -> None:
+    import signal
+
+    out = tmp_path / "demo"
+    process = subprocess.Popen([sys.executable, "-m", "tinygrad_edu", "demo", "-o", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = process.stdout.readline()  # printed just before training starts
+    assert first.startswith("Fitting"), first
+    process.send_signal(signal.SIGINT)
+    rest, err = process.communicate(timeout=120)
+    assert process.returncode == 130, (rest, err)
+    assert err.startswith("tinygrad-edu: interrupted") and err.count("\n") == 1, err
+    assert "Goals" not in rest and "| method" not in rest
+    assert list(out.iterdir()) == []  # nothing written
+
+
+def _fit_interrupted_on_call(monkeypatch: pytest.MonkeyPatch, module: object, call: int) -> None:
+    """Make ``module.fit`` report Ctrl-C (as fit does) on its ``call``-th call, after a real, short training."""
+    from tinygrad_edu import training
+
+    calls = []
+
+    def fit(*args: object, **kwargs: object) -> training.History:
+        calls.append(1)
+        history = training.fit(*args, **kwargs)
+        if len(calls) == call:
+            history.stopped = "interrupted"
+        return history
+
+    monkeypatch.setattr(module, "fit", fit)
+
+
+def test_demo_interrupted_during_a_method_stops_there(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    from tinygrad_edu import demo
+
+    _fit_interrupted_on_call(monkeypatch, demo, 2)  # the second method, gradient descent
+    assert main(["demo", "--quick", "-o", str(tmp_path)]) == 130
+    captured = capsys.readouterr()
+    assert re.search(r"gradient descent .*\(interrupted\)", captured.out)
+    assert "Armijo" not in captured.out and "Goals" not in captured.out and "[met]" not in captured.out
+    assert captured.err == "tinygrad-edu: interrupted during gradient descent: the demo stopped; no table, goals " \
+                           "or files were written\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_interrupted_saves_the_model_so_far_and_exits_130(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture,
+                                                                 tmp_path: Path) -> None:
+    from tinygrad_edu import cli
+
+    _fit_interrupted_on_call(monkeypatch, cli, 1)
+    path = tmp_path / "m.npz"
+    assert main(["train", "--episodes", "3", "--samples", "20", "--hidden", "3", "-o", str(path)]) == 130
+    out = capsys.readouterr().out
+    assert "(interrupted)" in out and "as it was when interrupted" in out
+    assert nn.load(path).sizes == [1, 3, 1]
+
+
+def test_train_reports_the_cost_before_any_update_with_mini_batches(capsys: pytest.CaptureFixture,
+                                                                    tmp_path: Path) -> None:
+    from tinygrad_edu.losses import cross_entropy
+
+    assert main(["train", "--data", "digits", "--hidden", "8", "--episodes", "1", "--seed", "2",
+                 "-o", str(tmp_path / "m.npz")]) == 0
+    start = float(re.search(r"cost (\S+) at the start", capsys.readouterr().out).group(1))
+    untrained = nn.MLP([64, 8, 10], activation="leaky_relu", output_activation="identity", init="he", rng=2)
+    train, _ = train_test_split(*load_digits(), test_fraction=0.25, seed=2, stratify=True)
+    assert start == pytest.approx(cross_entropy(untrained(train.inputs), train.labels).item(), rel=1e-3)
+
+
+def test_predict_takes_numbers_before_and_after_the_inputs_file(capsys: pytest.CaptureFixture,
+                                                                 xsquared_model: Path, tmp_path: Path) -> None:
+    text = tmp_path / "inputs.txt"
+    text.write_text("0.25\n", encoding="utf-8")
+    assert main(["predict", str(xsquared_model), "0.5", "--inputs-file", str(text), "0.1", "-1"]) == 0
+    outputs = numbers_after_arrow(capsys.readouterr().out)
+    expected = nn.load(xsquared_model)(np.array([[0.5], [0.1], [-1.0], [0.25]])).data.ravel()
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5)
+
+
+def test_predict_refuses_a_second_inputs_file(capsys: pytest.CaptureFixture, xsquared_model: Path,
+                                              tmp_path: Path) -> None:
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("0.5\n", encoding="utf-8")
+    message = one_line_error(capsys, ["predict", str(xsquared_model), "--inputs-file", str(tmp_path / "a.txt"),
+                                      "--inputs-file", str(tmp_path / "b.txt")])
+    assert "--inputs-file" in message and "given twice" in message and "b.txt" in message
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("argv", [["predict", "m.npz", "1", "--bogus"], ["train", "--bogus"], ["demo", "extra"]])
+def test_unrecognized_arguments_point_at_the_commands_help(capsys: pytest.CaptureFixture, argv: list[str]) -> None:
+    message = one_line_error(capsys, argv)
+    assert message.startswith(f"tinygrad-edu {argv[0]}: error: unrecognized arguments: {argv[-1]}")
+    assert message.endswith(f"(see tinygrad-edu {argv[0]} --help)\n")
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
+    """An existing folder nobody can create files in, root included (immutable, chattr +i), else skip."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    locked = bool(shutil.which("chattr")) and subprocess.run(["chattr", "+i", str(folder)]).returncode == 0
+    if not locked:
+        if os.geteuid() == 0:
+            pytest.skip("chattr +i is not available here, and root can write into a read-only folder")
+        folder.chmod(0o555)
+    yield folder
+    if locked:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    folder.chmod(0o755)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+def test_an_unwritable_output_folder_fails_before_training(capsys: pytest.CaptureFixture,
+                                                           unwritable_folder: Path) -> None:
+    model = unwritable_folder / "m.npz"
+    message = one_line_error(capsys, ["train", "--episodes", "1", "--samples", "20", "-o", str(model)])
+    assert f"cannot save the model to {model}" in message and ".tmp" not in message and "probe" not in message
+    message = one_line_error(capsys, ["demo", "--quick", "-o", str(unwritable_folder)])
+    assert f"cannot write to the output folder {unwritable_folder}" in message and "probe" not in message
+    assert capsys.readouterr().out == ""  # nothing was trained
+
+
+def test_train_output_under_a_file_and_an_empty_name(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    assert "is a file, not a folder" in one_line_error(capsys, ["train", "-o", str(tmp_path / "plain" / "m.npz")])
+    message = one_line_error(capsys, ["train", "-o", ""])
+    assert "the file name is empty" in message and "folder" not in message
+
+
+def test_a_diverged_run_says_so_before_saving_in_readable_numbers(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "tinygrad_edu", "train", "--optimizer", "gd", "--lr", "10",
+                             "--episodes", "5", "--samples", "20", "--hidden", "3", "-o", str(tmp_path / "m.npz")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    warning = next(i for i, line in enumerate(lines) if line.startswith("tinygrad-edu: warning:"))
+    assert "diverging" in lines[warning] and lines[-1].startswith("saved the model") and warning < len(lines) - 1
+    assert "although training diverged" in lines[-1]
+    outputs = re.findall(r"f\(\S+\) = (\S+)", result.stdout)
+    assert len(outputs) == 4 and all(len(number) <= 10 and abs(float(number)) > 1e6 for number in outputs)
+
+
+@pytest.mark.parametrize("options, advice", [
+    (["--lr", "1e-300", "--episodes", "1"], "try a larger learning rate than 1e-300"),
+    (["--optimizer", "gd", "--lr", "10", "--episodes", "5"], "try a smaller learning rate than 10"),
+    (["--optimizer", "random", "--lr", "1e-300", "--episodes", "1"], "random search kept none of its changes"),
+])
+def test_train_advice_fits_the_case(capsys: pytest.CaptureFixture, tmp_path: Path, options: list[str],
+                                    advice: str) -> None:
+    assert main(["train", "--samples", "20", "--hidden", "3", *options, "-o", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    assert advice in out
+    if "random" in options:
+        assert "learning rate" not in out
+
+
+def test_counts_of_one_are_singular(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    assert main(["train", "--episodes", "1", "--samples", "20", "--hidden", "3", "-o", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "1 episode," in out and "1 episode in" in out and "1 episodes" not in out
+    nn.MLP([3, 2], rng=0).save(tmp_path / "wide.npz")
+    message = one_line_error(capsys, ["predict", str(tmp_path / "wide.npz"), "1"])
+    assert "but 1 number was given" in message

@@ -6,14 +6,17 @@
     tinygrad-edu predict model.npz 0.1 0.5 -1 0.01
 
 Bad arguments, a missing or damaged model file, or inputs that do not fit the model end with one line
-``tinygrad-edu: error: ...`` on stderr and exit status 2.
+``tinygrad-edu: error: ...`` on stderr and exit status 2; Ctrl-C ends with exit status 130 (``train`` first saves
+the model trained so far, ``demo`` writes nothing more).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,12 +28,13 @@ import numpy as np
 from tinygrad_edu import __version__, nn, optim
 from tinygrad_edu.data import load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
-from tinygrad_edu.files import open_regular_file
+from tinygrad_edu.files import checked_path, open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
-from tinygrad_edu.training import fit
+from tinygrad_edu.training import DivergenceWarning, fit
 
-__all__ = ["main", "build_parser", "whole_number", "PROG", "DATA_DEFAULTS", "LEARNING_RATES", "MAX_INPUTS_FILE_BYTES"]
+__all__ = ["main", "build_parser", "whole_number", "PROG", "DATA_DEFAULTS", "LEARNING_RATES", "MAX_INPUTS_FILE_BYTES",
+           "INTERRUPTED"]
 
 PROG = "tinygrad-edu"
 
@@ -43,13 +47,40 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 #: The default learning rate of each optimizer (Armijo: its first trial step; random search: its change size).
 LEARNING_RATES = {"gd": 0.1, "sgd": 0.1, "adam": 0.01, "armijo": 1.0, "random": 0.1}
 MAX_INPUTS_FILE_BYTES = 64 << 20
+#: The exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with errors on one line: ``tinygrad-edu train: error: ... (see --help)``, exit status 2."""
+    """argparse, with errors on one line: ``tinygrad-edu train: error: ... (see tinygrad-edu train --help)``, exit
+    status 2.  With ``intermixed`` set, positional arguments may also come after options (argparse's
+    ``parse_intermixed_args``, which a parser with subcommands cannot use itself)."""
+
+    intermixed = False
+    _parsing = False
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if not self.intermixed or self._parsing:  # parse_known_intermixed_args calls this method again
+            return super().parse_known_args(args, namespace)
+        self._parsing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._parsing = False
+
+
+class _Once(argparse.Action):
+    """An option that may be given only once (a second one would silently replace the first)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest) is not None:
+            parser.error(f"argument {option_string}: given twice ({getattr(namespace, self.dest)!r} and {values!r}); "
+                         "put all the numbers in one file, or the rest on the command line")
+        setattr(namespace, self.dest, values)
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:
@@ -116,7 +147,7 @@ def _add_demo(commands: Any) -> None:
     demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
     demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (the goals "
                       "are then out of reach)")
-    demo.set_defaults(handler=_demo)
+    demo.set_defaults(handler=_demo, command_parser=demo)
 
 
 def _add_train(commands: Any) -> None:
@@ -158,7 +189,7 @@ def _add_train(commands: Any) -> None:
     train.add_argument("-o", "--output", default="model.npz", metavar="PATH",
                        help="where to save the trained model (default: %(default)s)")
     train.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
-    train.set_defaults(handler=_train)
+    train.set_defaults(handler=_train, command_parser=train)
 
 
 def _add_predict(commands: Any) -> None:
@@ -169,12 +200,13 @@ def _add_predict(commands: Any) -> None:
         "taken as many at a time as the model has inputs: 'predict model.npz 0.1 0.5 -1' evaluates a "
         "1-input model on three samples. Put '--' before numbers like -1e-3 that look like options. A model "
         "with several outputs also prints the class, the output neuron with the largest activation.")
+    predict.intermixed = True  # numbers before and after --inputs-file alike
     predict.add_argument("model", metavar="MODEL", help="a .npz model file")
-    predict.add_argument("inputs", type=float, nargs="*", metavar="X", help="input numbers")
-    predict.add_argument("--inputs-file", metavar="FILE",
+    predict.add_argument("inputs", type=float, nargs="*", default=[], metavar="X", help="input numbers")
+    predict.add_argument("--inputs-file", action=_Once, metavar="FILE",
                          help="a text file of input numbers (separated by spaces, commas or new lines), e.g. "
-                         "one sample per line")
-    predict.set_defaults(handler=_predict)
+                         "one sample per line; its numbers come after those on the command line")
+    predict.set_defaults(handler=_predict, command_parser=predict)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,17 +217,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # the subcommand's parser leaves them to the main one: name the subcommand's help
+            getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
     with warnings.catch_warnings(record=True) as caught:
         status = _run(args)
+    if status != 1:
+        _show_warnings(caught)
+    return status
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> bool:
+    """Print warnings meant for the user as one line each on stderr, others as Python would; returns whether one
+    of them said that training diverged."""
+    sys.stdout.flush()  # in order with what was printed before, also when both streams go to one file
     for warning in caught:
         if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
-        elif status != 1:
-            print(f"{PROG}: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
-    return status
+        else:
+            print(f"{PROG}: warning: {' '.join(str(warning.message).split())}", file=sys.stderr, flush=True)
+    return any(issubclass(warning.category, DivergenceWarning) for warning in caught)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -213,12 +256,44 @@ def _run(args: argparse.Namespace) -> int:
     except FloatingPointError as error:  # training diverged
         print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as interrupt:  # Ctrl-C outside training (fit stops by itself and says so)
+        print(f"{PROG}: interrupted" + (f" {interrupt}" if str(interrupt) else ""), file=sys.stderr)
+        return INTERRUPTED
+
+
+# --- output files ------------------------------------------------------------------------------------------
+def _check_writable(folder: Path, failure: str) -> None:
+    """Fail now, not after training, if no file can be made in ``folder`` (an existing folder): a ``ValueError``
+    ``failure: reason`` that names the user's path, not the probe file."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{PROG}-probe-"):
+            pass
+    except OSError as error:
+        raise ValueError(f"{failure}: {error.strerror or error}") from None
+
+
+def _check_model_path(text: str) -> None:
+    """``train -o``, checked before training: a file name, in a folder that exists and is writable."""
+    output = Path(os.fsdecode(checked_path(text, "train -o"))).resolve()
+    if not output.parent.is_dir():
+        problem = "is a file, not a folder" if output.parent.exists() else "does not exist"
+        raise ValueError(f"train: cannot save the model to {text}: {output.parent} {problem}")
+    if output.exists() and not output.is_file():
+        raise ValueError(f"train: cannot save the model to {text}: it is a folder, pipe or device")
+    _check_writable(output.parent, f"train: cannot save the model to {text}: cannot write to {output.parent}")
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 episode``, ``2 episodes``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 # --- demo --------------------------------------------------------------------------------------------------
 def _demo(args: argparse.Namespace) -> int:
     from tinygrad_edu.demo import run_demo
 
+    if Path(args.output).is_dir():  # a new folder, made by run_demo, is writable
+        _check_writable(Path(args.output), f"demo: cannot write to the output folder {args.output}")
     return run_demo(args.output, seed=args.seed, quick=args.quick)
 
 
@@ -235,61 +310,82 @@ def _optimizer(name: str, model: nn.Module, rate: float, seed: int) -> optim.Opt
     return optim.GradientDescent(model, learning_rate=rate)
 
 
+def _training_data(args: argparse.Namespace, cost_name: str) -> tuple[np.ndarray, np.ndarray, Any, list[int]]:
+    """The training inputs and targets, the test split (None for x²) and the layer sizes."""
+    hidden = args.hidden or DATA_DEFAULTS[args.data]["hidden"]
+    if args.data == "xsquared":
+        inputs, targets = xsquared(args.samples, seed=args.seed)
+        return inputs, targets, None, [1, *hidden, 1]
+    train, test = train_test_split(*load_digits(), test_fraction=args.test_fraction, seed=args.seed, stratify=True)
+    # with the squared error, the seed's section 4: the neuron of the right digit should be 1
+    targets = np.eye(10)[train.labels] if cost_name == "squared_error" else train.labels
+    return train.inputs, targets, test, [64, *hidden, 10]
+
+
+def _advice(optimizer_name: str, rate: float, start: float, end: float) -> str | None:
+    """What to try when the cost did not fall measurably (None when it did)."""
+    if end < start * (1 - 1e-6):
+        return None
+    if optimizer_name == "random":
+        return "the cost did not fall: random search kept none of its changes; try more --episodes or another --seed"
+    if not end <= start:  # it rose (or is NaN)
+        return f"the cost rose: try a smaller learning rate than {rate:g} (--learning-rate)"
+    return f"the cost did not fall measurably: try a larger learning rate than {rate:g} (--learning-rate)"
+
+
+def _print_results(model: nn.Module, test: Any) -> None:
+    """The outputs at the seed's test inputs (x²) or the test accuracy (digits)."""
+    if test is None:
+        samples = np.array([0.1, 0.5, -1.0, 0.01])
+        with no_grad():
+            outputs = model(samples.reshape(-1, 1)).data.reshape(-1)
+        print("  " + "   ".join(f"f({x:g}) = {y:.4g} (x² = {x * x:g})" for x, y in zip(samples, outputs)))
+    else:
+        with no_grad():
+            predicted = model(test.inputs).data.argmax(axis=1)
+        print(f"test accuracy: {np.mean(predicted == test.labels):.1%} on {len(test.labels)} held-back digits")
+
+
 def _train(args: argparse.Namespace) -> int:
     defaults = DATA_DEFAULTS[args.data]
-    hidden = args.hidden or defaults["hidden"]
     optimizer_name = args.optimizer or defaults["optimizer"]
     rate = args.learning_rate or LEARNING_RATES[optimizer_name]
     episodes = args.episodes or defaults["episodes"]
     batch_size = args.batch_size or defaults["batch_size"]
     cost_name = args.cost or defaults["cost"]
-    output = Path(args.output).resolve()
-    if not output.parent.is_dir():
-        raise ValueError(f"train: cannot save the model to {args.output}: the folder {output.parent} does not exist")
-    if output.exists() and not output.is_file():
-        raise ValueError(f"train: cannot save the model to {args.output}: it is a folder, pipe or device")
-    if args.data == "xsquared":
-        inputs, targets = xsquared(args.samples, seed=args.seed)
-        test = None
-        sizes = [1, *hidden, 1]
-    else:
-        train, test = train_test_split(*load_digits(), test_fraction=args.test_fraction, seed=args.seed,
-                                       stratify=True)
-        inputs, targets = train.inputs, train.labels
-        sizes = [64, *hidden, 10]
+    _check_model_path(args.output)
+    inputs, targets, test, sizes = _training_data(args, cost_name)
     cost = cross_entropy if cost_name == "cross_entropy" else squared_error
     if cost is cross_entropy and sizes[-1] < 2:
         raise ValueError("train: the cross entropy cost needs several output neurons; use --cost squared_error "
                          "for xsquared")
-    if cost is squared_error and args.data == "digits":
-        targets = np.eye(10)[targets]  # the seed's section 4: the neuron of the right digit should be 1
     model = nn.MLP(sizes, activation=args.activation, output_activation=args.output_activation, init=args.init,
                    rng=args.seed)
     optimizer = _optimizer(optimizer_name, model, rate, args.seed)
     print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
           f"{model.num_parameters()} parameters) on {len(inputs)} {args.data} samples with {optimizer!r}, "
-          f"{cost_name}, {episodes} episodes, {'all samples' if batch_size is None else batch_size} per update")
+          f"{cost_name}, {_count(episodes, 'episode')}, {'all samples' if batch_size is None else batch_size} "
+          "per update")
+    with no_grad():  # with mini-batches, the history's first cost comes after an episode of updates
+        start = float(cost(model(inputs), targets).item())
     began = time.perf_counter()
-    history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
-                  batch_size=batch_size, seed=args.seed, progress=args.progress)
-    seconds = time.perf_counter() - began
-    print(f"{history.episodes} episodes in {seconds:.2f} s ({history.stopped}): cost {history.cost[0]:.4g} at "
-          f"the start, {history.final_cost:.4g} at the end")
-    if history.final_cost is None or not history.final_cost < history.cost[0]:
-        print(f"the cost did not fall: try a smaller learning rate than {rate:g} (--learning-rate)")
-    if test is None:
-        samples = np.array([0.1, 0.5, -1.0, 0.01])
-        with no_grad():
-            outputs = model(samples.reshape(-1, 1)).data.reshape(-1)
-        print("  " + "   ".join(f"f({x:g}) = {y:.4f} (x² = {x * x:g})" for x, y in zip(samples, outputs)))
-    else:
-        with no_grad():
-            predicted = model(test.inputs).data.argmax(axis=1)
-        print(f"test accuracy: {np.mean(predicted == test.labels):.1%} on {len(test.labels)} held-back digits")
+    with warnings.catch_warnings(record=True) as caught:  # shown now, before the results; dropped on an error
+        history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
+                      batch_size=batch_size, seed=args.seed, progress=args.progress)
+    end = math.nan if history.final_cost is None else history.final_cost
+    interrupted = history.stopped == "interrupted"
+    print(f"{_count(history.episodes, 'episode')} in {time.perf_counter() - began:.2f} s ({history.stopped}): "
+          f"cost {start:.4g} at the start, {end:.4g} at the end")
+    diverged = _show_warnings(caught)
+    advice = None if interrupted else _advice(optimizer_name, rate, start, end)
+    if advice:
+        print(advice)
+    _print_results(model, test)
     model.save(args.output)
-    print(f"saved the model to {args.output}; try: {PROG} predict {args.output} "
+    note = " although training diverged" if diverged else " as it was when interrupted" if interrupted else ""
+    print(f"saved the model to {args.output}{note}; try: {PROG} predict {args.output} "
           + ("0.1 0.5 -1 0.01" if test is None else "--inputs-file FILE"))
-    return 0
+    return INTERRUPTED if interrupted else 0
 
 
 # --- predict -----------------------------------------------------------------------------------------------
@@ -320,10 +416,10 @@ def _predict(args: argparse.Namespace) -> int:
         numbers = np.concatenate([numbers, _read_numbers(args.inputs_file)])
     size = model.sizes[0]
     if numbers.size == 0:
-        raise ValueError(f"predict: no inputs given; the model takes {size} number{'s' * (size != 1)} per sample")
+        raise ValueError(f"predict: no inputs given; the model takes {_count(size, 'number')} per sample")
     if numbers.size % size:
-        raise ValueError(f"predict: the model takes {size} inputs per sample, but {numbers.size} numbers were "
-                         f"given (not a multiple of {size})")
+        raise ValueError(f"predict: the model takes {size} inputs per sample, but {_count(numbers.size, 'number')} "
+                         f"{'was' if numbers.size == 1 else 'were'} given (not a multiple of {size})")
     if not np.isfinite(numbers).all():
         raise ValueError("predict: the inputs hold NaN or inf")
     samples = numbers.reshape(-1, size)

@@ -152,7 +152,8 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
 
     ``seed`` fixes the samples, the initial weights, the batch order and the random search.  ``quick`` runs a
     fifth of the episodes (for tests).  ``on_run`` is called with each run as soon as it is done.  ``methods``
-    picks some of the methods by name (all by default).
+    picks some of the methods by name (all by default).  Ctrl-C stops the comparison: the run it interrupted
+    (``run.history.stopped == "interrupted"``) is the last one returned.
     """
     names = [method[0] for method in _METHODS]
     if methods is not None and (isinstance(methods, str) or not set(methods) <= set(names)):
@@ -179,6 +180,8 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
         runs.append(run)
         if on_run is not None:
             on_run(run)
+        if history.stopped == "interrupted":
+            break
     return runs
 
 
@@ -304,7 +307,11 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
 
 def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: bool = False,
              stream: TextIO | None = None) -> int:
-    """The whole demonstration: train, print the table and the goals, write the artefacts; returns 0."""
+    """The whole demonstration: train, print the table and the goals, write the artefacts; returns 0.
+
+    Ctrl-C during training raises ``KeyboardInterrupt`` (naming the method it stopped) once that run is reported,
+    before anything more is printed or written.
+    """
     began = time.perf_counter()
     if Path(output).exists() and not Path(output).is_dir():
         raise ValueError(f"demo: the output folder {output} is a file; choose another folder (-o FOLDER)")
@@ -317,7 +324,10 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
         f"seed {seed}"
         f"{', quick run' if quick else ''}:")
     runs = compare_xsquared(seed=seed, quick=quick, on_run=lambda run: say(
-        f"  {run.name:<17} {run.episodes:>4} episodes  cost {run.final_cost:.2e}  {run.seconds:5.2f} s"))
+        f"  {run.name:<17} {run.episodes:>4} episodes  cost {run.final_cost:.2e}  {run.seconds:5.2f} s"
+        + ("  (interrupted)" if run.history.stopped == "interrupted" else "")))
+    if runs[-1].history.stopped == "interrupted":
+        raise KeyboardInterrupt(f"during {runs[-1].name}: the demo stopped; no table, goals or files were written")
     say()
     say(format_table(runs))
     say()
