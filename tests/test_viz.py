@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -22,6 +23,7 @@ from tinygrad_edu.viz import (
     draw_graph,
     draw_network,
     render,
+    tree_drawing,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -427,6 +429,33 @@ def test_network_diagram_columns_colours_widths_and_elision(tmp_path):
     assert edges == 2 * 11 + 11 * 3
 
 
+@needs_dot
+@pytest.mark.parametrize("precision", [2, 4])
+def test_network_labels_fit_inside_their_circles_and_circles_do_not_touch(precision):
+    # a tiny bias in e-notation, b=-1.2e-05, used to spill out of the 0.7 inch circle
+    net = nn.MLP([1, 4, 1], rng=0)
+    net.layers[0].biases.data[:] = [-1.23456e-05, -0.0023, 0.5, 123.456]
+    layout = json.loads(draw_network(net, precision=precision).pipe(format="json"))
+    circles = {}
+    for node in layout["objects"]:
+        ellipse = next((op["rect"] for op in node.get("_draw_", []) if op["op"] == "E"), None)
+        if ellipse is None:
+            continue
+        cx, cy, rx, ry = ellipse
+        circles[node["name"]] = (cx, cy, ry)
+        size = next(op["size"] for op in node["_ldraw_"] if op["op"] == "F")
+        for text in (op for op in node["_ldraw_"] if op["op"] == "T"):
+            (x, y), width = text["pt"], text["width"]
+            left = x - {"l": 0, "c": 0.5, "r": 1}[text["align"]] * width
+            for corner_x in (left, left + width):
+                for corner_y in (y - 0.25 * size, y + 0.75 * size):
+                    assert ((corner_x - cx) / rx) ** 2 + ((corner_y - cy) / ry) ** 2 <= 1, (node["name"], text)
+    assert len(circles) == 1 + 4 + 1
+    for j in range(3):
+        (_, y0, r), (_, y1, _) = circles[f"L1_{j}"], circles[f"L1_{j + 1}"]
+        assert abs(y0 - y1) > 2 * r
+
+
 def test_network_diagram_of_one_layer_and_bad_input():
     layer = nn.Layer(3, 2, rng=0)
     source = draw_network(layer).source
@@ -494,6 +523,20 @@ def test_drawings_name_bad_arguments():
     net.layers[0].weights.data[0, 0] = np.nan
     with pytest.raises(ValueError, match="layer 1 holds NaN or infinite"):
         draw_network(net)
+
+
+@pytest.mark.parametrize("precision", [0, -1, 1.5, 18, True, "3"])
+def test_drawings_refuse_a_precision_that_is_not_1_to_17_digits(precision):
+    net, cost = _chain_network()
+    cost.backward()
+    message = "precision \\(significant digits\\) must be an int from 1 to 17, got "
+    with pytest.raises(ValueError, match="draw_network: " + message + re.escape(repr(precision))):
+        draw_network(net, precision=precision)
+    with pytest.raises(ValueError, match="draw_dependency_tree: " + message):
+        draw_dependency_tree(cost, precision=precision)
+    with pytest.raises(ValueError, match="tree_drawing: " + message):
+        tree_drawing(dependency_tree(cost), precision=precision)
+    assert "b=" in draw_network(net, precision=1).source and draw_dependency_tree(cost, precision=17).source
 
 
 # --- in a notebook -----------------------------------------------------------------------------------------------

@@ -92,6 +92,11 @@ class Drawing(graphviz.Digraph):
                     "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(_INLINE_HELP)}</pre>"}
 
 
+def _check_precision(precision: Any, function: str) -> None:
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"{function}: precision (significant digits) must be an int from 1 to 17, got {precision!r}")
+
+
 def _check_value(value: Any, function: str) -> None:
     if not isinstance(value, Value):
         raise TypeError(f"{function}: expected a Value (the output or cost to draw), "
@@ -300,9 +305,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     _check_layout("TB", max_nodes, "backprop_player")
     if layout not in ("auto", "graph", "tree"):
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
-        raise ValueError(f"backprop_player: precision (significant digits) must be an int from 1 to 17, "
-                         f"got {precision!r}")
+    _check_precision(precision, "backprop_player")
     given = _given_names(names, "backprop_player")
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
@@ -398,12 +401,14 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
+    _check_precision(precision, "draw_dependency_tree")
     return tree_drawing(dependency_tree(cost), precision=precision, rankdir=rankdir)
 
 
 def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
     """The drawing of :func:`draw_dependency_tree` for a tree already found; node ``i`` of ``tree.nodes`` is the
     Graphviz node ``v{i}``."""
+    _check_precision(precision, "tree_drawing")
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
@@ -451,9 +456,12 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
                         f"got {type(model).__name__}")
     if isinstance(max_neurons, bool) or not isinstance(max_neurons, int) or max_neurons < 3:
         raise ValueError(f"draw_network: max_neurons must be an int of at least 3, got {max_neurons!r}")
+    _check_precision(precision, "draw_network")
     weights = _network_weights(layers)
     sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
     shown = [_shown_neurons(n, max_neurons) for n in sizes]
+    diameter = _neuron_diameter([f"b={format_number(b[j], precision)}" for (_, b), neurons in zip(weights, shown[1:])
+                                 for j in neurons if j is not None])
     # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order; the layout
     # is named in the graph itself, so `dot -Tsvg network.dot` on the written source draws the same picture.
     graph = Drawing("network", engine="neato",
@@ -462,20 +470,27 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
                                 "label": "weights w: blue > 0, red < 0, thicker for larger |w|; "
                                          "b: the neuron's bias"},
                     node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
-                               "style": "filled", "fixedsize": "true", "width": "0.7"},
+                               "style": "filled", "fixedsize": "true", "width": f"{diameter:.2f}"},
                     edge_attr={"arrowhead": "none"})
     tallest = max(len(neurons) for neurons in shown)
     for column, (count, neurons) in enumerate(zip(sizes, shown, strict=True)):
         activation = getattr(layers[column - 1], "activation_name", None) if column else None
         _layer_column(graph, column, count, neurons, len(sizes), tallest, activation,
-                      weights[column - 1][1] if column else None, precision)
+                      weights[column - 1][1] if column else None, precision, diameter + _ROW_SPACE)
     largest = max(float(np.abs(w).max()) if w.size else 0.0 for w, _ in weights) or 1.0
     for column in range(1, len(sizes)):
         _weight_edges(graph, column, weights[column - 1][0], shown[column - 1], shown[column], largest)
     return graph
 
 
-_COLUMN_GAP, _ROW_GAP = 2.6, 0.85
+_COLUMN_GAP, _ROW_SPACE = 2.6, 0.15  # inches between columns; between the circles of a column
+
+
+def _neuron_diameter(labels: list[str]) -> float:
+    """The circles' diameter in inches: the two label lines (the neuron's name, its bias) fit inside.  Widths are
+    Helvetica's at 9 pt, about 0.6 em a character for digits and signs (never less than the first 0.7 inch)."""
+    widest = max([len(text) for text in labels] + [5]) * 0.6 * 9 / 72
+    return max(0.7, float(np.hypot(widest, 2 * 1.2 * 9 / 72)) + 0.06)
 
 
 def _network_weights(layers: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -498,7 +513,7 @@ def _network_weights(layers: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _layer_column(graph: Drawing, column: int, count: int, neurons: list[int | None], columns: int, tallest: int,
-                  activation: str | None, biases: np.ndarray | None, precision: int) -> None:
+                  activation: str | None, biases: np.ndarray | None, precision: int, row_gap: float) -> None:
     """The neurons α^column_j of one layer, with its title above them and each neuron's bias."""
     superscript = str(column).translate(_SUPERSCRIPT)
     if column == 0:
@@ -507,12 +522,12 @@ def _layer_column(graph: Drawing, column: int, count: int, neurons: list[int | N
         title = f"{'output layer' if column == columns - 1 else 'hidden layer'} α{superscript}"
         title += f" ({activation})" if activation else ""
     x = column * _COLUMN_GAP
-    top = (len(neurons) - 1) * _ROW_GAP / 2
+    top = (len(neurons) - 1) * row_gap / 2
     graph.node(f"title{column}", _html(_text(title, 80), _text(f"{count} neuron{'s' * (count != 1)}")),
                shape="plaintext", style="", fixedsize="false", fontsize="11",
-               pos=f"{x:.2f},{(tallest - 1) * _ROW_GAP / 2 + 0.9:.2f}!")
+               pos=f"{x:.2f},{(tallest - 1) * row_gap / 2 + 0.9:.2f}!")
     for row, j in enumerate(neurons):
-        pos = f"{x:.2f},{top - row * _ROW_GAP:.2f}!"
+        pos = f"{x:.2f},{top - row * row_gap:.2f}!"
         if j is None:
             graph.node(f"L{column}_more", _html(_text(f"⋮ {count - len(neurons) + 1}"), "more"),
                        shape="plaintext", style="", pos=pos)
