@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -32,6 +33,11 @@ def _legend(ax) -> list[str]:
     return [] if legend is None else [t.get_text() for t in legend.get_texts()]
 
 
+def _figure_legend(fig) -> list[str]:
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    return [t.get_text() for t in fig.legends[0].get_texts()]
+
+
 def test_import_needs_no_matplotlib_and_calls_name_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
@@ -48,24 +54,44 @@ def test_history_overlay_with_legend_log_scale_and_step_sizes(tmp_path):
     fig = plots.plot_history([random, gd, armijo], path=tmp_path / "history.png")
     assert (tmp_path / "history.png").read_bytes()[:4] == b"\x89PNG"
     cost_ax, step_ax = fig.axes
-    assert _legend(cost_ax) == ["random search", "gradient descent", "Armijo"]
+    assert _figure_legend(fig) == ["random search", "gradient descent", "Armijo"]  # one legend for both panels
     assert cost_ax.get_yscale() == "log"
     assert cost_ax.get_ylabel() == "cost C" and step_ax.get_xlabel() == "episode"
     lines = {line.get_label(): line for line in cost_ax.get_lines()}
     np.testing.assert_array_equal(lines["Armijo"].get_xdata(), [1, 2, 3, 4])
     np.testing.assert_array_equal(lines["Armijo"].get_ydata(), armijo.cost)
-    assert _legend(step_ax) == ["gradient descent", "Armijo"]  # random search has no step sizes
     steps = {line.get_label(): line for line in step_ax.get_lines()}
+    assert list(steps) == ["gradient descent", "Armijo"]  # random search has no step sizes
     np.testing.assert_array_equal(steps["Armijo"].get_ydata(), armijo.step_size)
     assert steps["Armijo"].get_color() == lines["Armijo"].get_color()
+
+
+def test_history_legend_covers_no_curve():
+    # the demo's long labels: the legend sat on the first ~100 episodes of the curves near cost 1
+    episodes = np.arange(500)
+    runs = {"random search: keep a random change of size ≤ 0.1 if the cost fell": 1.2 * 0.99 ** episodes + 2e-3,
+            "gradient descent: fixed η = 0.15, batches of 5 samples": 0.02 * 0.9 ** episodes[:50] + 2e-5,
+            "Armijo: σ = 1e-4, t = 0.5^l, all samples at once": 1.2 / (1 + episodes) + 1e-4,
+            "Newton: (H + λI)d = −∇C, λ = 1e-3, Armijo steps, all samples, 1-8-1 tanh network": 0.3 * 0.8 ** episodes}
+    history = {label: History(cost=list(cost), step_size=[0.5] * len(cost)) for label, cost in runs.items()}
+    fig = plots.plot_history(history)
+    fig.canvas.draw()
+    legends = [legend.get_window_extent() for ax in fig.axes for legend in [ax.get_legend()] if legend] + [
+        legend.get_window_extent() for legend in fig.legends]
+    assert legends
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            points = line.get_transform().transform(np.c_[line.get_xdata(), line.get_ydata()])
+            for box in legends:
+                assert not box.count_contains(points), (line.get_label(), box)
 
 
 def test_history_from_a_dict_a_list_of_costs_and_zero_costs():
     fig = plots.plot_history({"GD": [4.0, 1.0, 0.0]}, log_scale=True)
     (ax,) = fig.axes  # no step sizes: one panel
-    assert _legend(ax) == ["GD"] and ax.get_yscale() == "symlog"  # a cost of 0 cannot sit on a log axis
+    assert _figure_legend(fig) == ["GD"] and ax.get_yscale() == "symlog"  # a cost of 0 cannot sit on a log axis
     fig = plots.plot_history([3.0, 2.0, 1.0], log_scale=False, labels=["costs"])
-    assert fig.axes[0].get_yscale() == "linear" and _legend(fig.axes[0]) == ["costs"]
+    assert fig.axes[0].get_yscale() == "linear" and _figure_legend(fig) == ["costs"]
     with pytest.raises(TypeError, match="plot_history"):
         plots.plot_history("cost")
     with pytest.raises(ValueError, match="2 labels for 1 histories"):
@@ -151,6 +177,7 @@ def test_armijo_descent_stops_where_no_step_decreases_the_cost():
     fig = plots.plot_armijo(_uphill, [1.0], max_backtracks=3)
     labels = _legend(fig.axes[0])
     assert "rejected trial steps α^l" in labels and not any(label.startswith("accepted") for label in labels)
+    assert "condition holds" not in labels  # no t > 0 satisfies it: nothing is shaded
     with pytest.raises(ValueError, match="sigma"):
         plots.descent_path(quadratic, [0.0, 1.0], "armijo", sigma=1.5)
 
@@ -188,6 +215,74 @@ def test_learning_rates_overshoot_crawl_fit_and_armijo():
     assert 0.5 * costs[labels[1]][0] < costs[labels[1]][-1] < costs[labels[1]][0]  # crawls: it falls slowly
     mine = plots.plot_learning_rates(quadratic, [-1.5, 0.8], {"mine": 0.01}, armijo=False, steps=3, resolution=10)
     assert _legend(mine.axes[-1]) == ["mine: η = 0.01"]
+
+
+def test_learning_rates_from_a_stationary_point_are_refused_not_drawn_empty():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "cannot be log-scaled" warning leaked twice
+        with pytest.raises(ValueError, match=r"plot_learning_rates: ∇f = 0 at the start \(0, 0\)"):
+            plots.plot_learning_rates(lambda p: p[0] ** 2 + 10 * p[1] ** 2, [0.0, 0.0])
+        with pytest.raises(ValueError, match="plot_learning_rates: ∇f = 0"):
+            plots.plot_learning_rates(quadratic, [1.0, 0.0], {"mine": 0.01})
+
+
+def test_learning_rates_with_negative_costs_keep_every_point_on_the_cost_axis():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.plot_learning_rates(lambda p: quadratic(p) - 5.0, [-1.5, 0.8], steps=6, resolution=10)
+    cost_ax = fig.axes[-1]
+    assert cost_ax.get_yscale() == "symlog"  # a log axis would drop the costs below 0
+    low, high = cost_ax.get_ylim()
+    assert low < -4.0 < high
+
+
+@pytest.mark.parametrize("function, call", [
+    ("plot_activations", lambda path: plots.plot_activations(["relu"], path=path)),
+    ("plot_history", lambda path: plots.plot_history([1.0, 0.5], path=path)),
+    ("plot_armijo", lambda path: plots.plot_armijo(quadratic, [-1.0, 0.5], path=path)),
+])
+def test_plot_paths_need_a_known_suffix_as_viz_render_does(tmp_path, monkeypatch, function, call):
+    monkeypatch.chdir(tmp_path)
+    for bad in ("somefolder", "h.xyz", "plot.eps"):
+        with pytest.raises(ValueError, match=f"{function}: cannot tell the format from the suffix of '{bad}'; "
+                                             r"use \.png, \.svg or \.pdf"):
+            call(bad)
+    with pytest.raises(TypeError, match=f"{function}: path must be a file name"):
+        call(3)
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even somefolder.png
+    call(tmp_path / "sub" / "plot.PDF")
+    assert (tmp_path / "sub" / "plot.PDF").read_bytes()[:5] == b"%PDF-"
+
+
+def _armijo_markers(ax) -> dict[str, list]:
+    """marker (× rejected, ▲ rejected above the frame, ● accepted) → the one-point lines drawn with it."""
+    markers: dict[str, list] = {}
+    for line in ax.get_lines():
+        if line.get_marker() in ("x", "^", "o") and len(line.get_xdata()) == 1:
+            markers.setdefault(line.get_marker(), []).append(line)
+    return markers
+
+
+def test_armijo_legend_matches_the_markers_drawn_and_the_frame_shows_the_trials():
+    f = lambda p: p[0] ** 2 + 10 * p[1] ** 2  # noqa: E731 - the README's example
+    fig = plots.plot_armijo(f, [-1.0, 0.5])
+    ax = fig.axes[0]
+    markers = _armijo_markers(ax)
+    legend = ax.get_legend()
+    shown = {handle.get_marker(): text.get_text() for handle, text in zip(legend.legend_handles, legend.get_texts())
+             if hasattr(handle, "get_marker") and handle.get_marker() in ("x", "^", "o")}
+    assert set(shown) == set(markers) == {"x", "^", "o"}  # both kinds of rejected trial, and the accepted one
+    assert shown["x"] == "rejected trial steps α^l" and "above the frame" in shown["^"]
+    assert shown["o"].startswith("accepted step t = α^4 = 0.0625")
+    low, high = ax.get_ylim()
+    # φ(t) = 3.5 − 104·t + 1004·t² (d = (2, −10)); the trial α³ = 1/8 has φ = 6.1875 and is drawn where it is
+    (cross,) = markers["x"]
+    assert cross.get_xdata()[0] == 0.125 and cross.get_ydata()[0] == pytest.approx(6.1875)
+    assert low < 6.1875 < high and high - low < 10  # not stretched down to the Armijo line's −26 at t = 1.15
+    assert all(line.get_ydata()[0] == high for line in markers["^"])  # φ(α⁰), φ(α¹), φ(α²) are far above
+    phi_min = 3.5 - 104 ** 2 / (4 * 1004)
+    assert low < phi_min and "condition holds" in _legend(ax)
+    assert ax.get_title().startswith("Armijo step size at x = (-1, 0.5): 4 backtracks")
 
 
 def test_bad_functions_and_points_are_named():

@@ -3,7 +3,7 @@ or ``pip install matplotlib``).
 
 Importing this module never needs matplotlib; calling a plot without it raises ImportError naming the extra.
 Every function returns a :class:`matplotlib.figure.Figure` (shown inline in Jupyter) and saves it when given
-``path`` (``.png``, ``.svg``, ``.pdf``, …).
+``path``: ``.png``, ``.svg`` or ``.pdf``, told by the suffix.
 
 * :func:`plot_history` — the cost per episode of one or several training runs (seed, sections 5 and 7.3), and the
   Armijo step sizes.
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,24 +72,29 @@ def _showing_itself(figure_class: type) -> type:
     return type("Figure", (figure_class,), {"_repr_png_": _repr_png_, "__module__": __name__})
 
 
-def _finish(fig: Figure, path: str | Path | None) -> Figure:
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
+def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
+    """Save ``fig`` to ``path`` (if given) in the format its suffix names, as :func:`tinygrad_edu.viz.render` does."""
+    if path is None:
+        return fig
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{function}: path must be a file name such as 'plot.png', got {type(path).__name__}")
+    if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"{function}: cannot tell the format from the suffix of {os.fspath(path)!r}; "
+                         "use .png, .svg or .pdf")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
     return fig
 
 
-def _metadata(path: Path) -> dict | None:
+def _metadata(path: Path) -> dict:
     """No creation dates in the files, so regenerated pictures are byte-for-byte the same."""
     suffix = path.suffix.lower()
     if suffix == ".svg":
         return {"Date": None}
     if suffix == ".pdf":
         return {"CreationDate": None, "ModDate": None}
-    if suffix == ".png":
-        return {"Software": None}
-    return None
+    return {"Software": None}  # .png
 
 
 # --- math on a user function: value, gradient, Armijo --------------------------------------------------------
@@ -100,6 +106,14 @@ def _point(x: Any, function: str, dims: int | None = None) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{function}: the point holds NaN or inf: {array}")
     return array
+
+
+def _vector_text(x: np.ndarray, shown: int = 6) -> str:
+    """A point as people write it, (-1, 0.5): three significant digits, long vectors cut with "…"."""
+    numbers = [f"{v:.3g}" for v in np.ravel(x)]
+    if len(numbers) > shown:
+        numbers = numbers[:shown - 1] + ["…", numbers[-1]]
+    return numbers[0] if np.ndim(x) == 0 else "(" + ", ".join(numbers) + ")"
 
 
 def _value(f: Function, x: np.ndarray, function: str) -> float:
@@ -229,7 +243,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     runs = _runs(history, labels)
     with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
     show_steps = bool(with_steps) if step_sizes is None else bool(step_sizes)
-    fig = _figure(figsize=(7.5, 6.5 if show_steps else 4.2), layout="constrained")
+    fig = _figure(figsize=(7.5, (6.5 if show_steps else 4.2) + 0.22 * len(runs)), layout="constrained")
     if show_steps:
         ax, ax_steps = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
     else:
@@ -241,19 +255,14 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     ax.set_ylabel("cost C")
     ax.set_title(title or "cost per episode")
     if log_scale:
-        everything = np.concatenate([c for _, c, _ in runs]) if runs else np.array([1.0])
-        finite = everything[np.isfinite(everything)]
-        if finite.size and (finite <= 0).any():
-            positive = finite[finite > 0]
-            ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-12)
-        else:
-            ax.set_yscale("log")
+        _log_cost_axis(ax, [c for _, c, _ in runs])
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center")
     if ax_steps is not None:
         for label, _, steps in with_steps:
             ax_steps.plot(np.arange(1, len(steps) + 1), steps, ".-", markersize=3, linewidth=1,
-                          color=colors[label], label=label)
+                          color=colors[label], label=label)  # the colour of its cost curve: one legend for both
         if with_steps and np.nanmin([np.nanmin(s) for _, _, s in with_steps]) > 0:
             from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
@@ -263,11 +272,20 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         ax_steps.set_ylabel("step size t (learning rate)")
         ax_steps.set_xlabel("episode")
         ax_steps.grid(True, which="both", alpha=0.3)
-        if with_steps:
-            ax_steps.legend(fontsize="small")
     else:
         ax.set_xlabel("episode")
-    return _finish(fig, path)
+    return _finish(fig, path, "plot_history")
+
+
+def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray]) -> None:
+    """A logarithmic cost axis; symlog when a cost is 0 or negative (a log axis would drop those points)."""
+    everything = np.concatenate([np.ravel(c) for c in costs]) if costs else np.array([1.0])
+    finite = everything[np.isfinite(everything)]
+    if finite.size and (finite <= 0).any():
+        positive = np.abs(finite[finite != 0])
+        ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-12)
+    else:
+        ax.set_yscale("log")
 
 
 # --- activation functions ----------------------------------------------------------------------------------
@@ -311,7 +329,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
         ax.set_xlabel("x")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
-    return _finish(fig, path)
+    return _finish(fig, path, "plot_activations")
 
 
 # --- descent on a two-parameter cost -----------------------------------------------------------------------
@@ -405,7 +423,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     ax.set_title(title or f"gradient descent: {label}, cost {final:.3g} after {len(points) - 1} steps",
                  fontsize="medium")
     ax.legend(fontsize="small", loc="best")
-    return _finish(fig, path)
+    return _finish(fig, path, "plot_descent")
 
 
 def _largest_curvature(f: Function, x: np.ndarray) -> float:
@@ -433,6 +451,9 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     ``{"label": η}`` to choose your own.
     """
     start = _point(start, "plot_learning_rates", dims=2)
+    if not np.any(_value_and_grad(f, start, "plot_learning_rates")[1]):
+        raise ValueError(f"plot_learning_rates: ∇f = 0 at the start {_vector_text(start)}; there is no descent "
+                         "direction, so every learning rate stays put: start elsewhere")
     if learning_rates is None:
         curvature = _largest_curvature(f, start)
         if not np.isfinite(curvature) or curvature <= 1e-12:
@@ -456,23 +477,24 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     fig = _figure(figsize=(3.6 * (len(schedules) + 1), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(schedules) + 1))
     colors = ["#ff5050", "#ffa040", "#50d0ff", "#ff60ff", "#ffffff", "#a0ff60"]
+    costs: list[np.ndarray] = []
     for i, (ax, (label, points)) in enumerate(zip(axes[:-1], schedules, strict=True)):
         _contour(ax, f, box, 25, resolution, "plot_learning_rates")
         color = colors[i % len(colors)]
         ax.plot(points[:, 0], points[:, 1], "o-", color=color, markersize=3, linewidth=1.3, label=label)
         ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=6)
         ax.set_title(label, fontsize="small")
-        costs = [_value(f, p, "plot_learning_rates") for p in points]
-        axes[-1].plot(np.arange(len(costs)), costs, "o-", markersize=2.5, color=color if color != "#ffffff" else
+        costs.append(np.array([_value(f, p, "plot_learning_rates") for p in points]))
+        axes[-1].plot(np.arange(len(costs[-1])), costs[-1], "o-", markersize=2.5, color=color if color != "#ffffff" else
                       "#333333", label=label)
     cost_ax = axes[-1]
-    cost_ax.set_yscale("log")
+    _log_cost_axis(cost_ax, costs)
     cost_ax.set_xlabel("step k")
     cost_ax.set_ylabel("cost f(x^k)")
     cost_ax.set_title("cost per step", fontsize="small")
     cost_ax.grid(True, which="both", alpha=0.3)
     cost_ax.legend(fontsize="x-small")
-    return _finish(fig, path)
+    return _finish(fig, path, "plot_learning_rates")
 
 
 # --- the Armijo picture ----------------------------------------------------------------------------------
@@ -489,7 +511,7 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     x = _point(x, "plot_armijo")
     fx, grad = _value_and_grad(f, x, "plot_armijo")
     if not np.any(grad):
-        raise ValueError(f"plot_armijo: ∇f(x) = 0 at x = {x}; there is no descent direction to draw")
+        raise ValueError(f"plot_armijo: ∇f(x) = 0 at x = {_vector_text(x)}; there is no descent direction to draw")
     d = -grad
     slope = float(np.dot(grad.ravel(), d.ravel()))
     found = armijo_step(_values_of(f, "plot_armijo"), x, grad, fx=fx, sigma=sigma, alpha=alpha,
@@ -501,34 +523,49 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     fig = _figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.subplots()
     ax.plot(ts, phi, linewidth=2, label="φ(t) = f(x + t·d)")
-    ax.plot(ts, fx + sigma * ts * slope, "--", linewidth=1.6, label=f"Armijo line f(x) + σ·t·∇f(x)ᵀd (σ = {sigma:g})")
+    line = fx + sigma * ts * slope
+    ax.plot(ts, line, "--", linewidth=1.6, label=f"Armijo line f(x) + σ·t·∇f(x)ᵀd (σ = {sigma:g})")
     ax.plot(ts, fx + ts * slope, ":", color="#777777", linewidth=1.2, label="tangent f(x) + t·∇f(x)ᵀd")
-    ax.fill_between(ts, np.minimum(phi, fx + sigma * ts * slope), fx + sigma * ts * slope,
-                    where=phi <= fx + sigma * ts * slope, color="#70c070", alpha=0.25, label="condition holds")
-    low = min(float(phi.min()), fx + sigma * end * slope)
-    top = fx + 1.5 * (fx - low) + 1e-12  # the interesting part: trials far above it are drawn at the top edge
-    rejected = trials[:-1] if accepted else trials
-    for level, (tt, v) in enumerate(trials):
-        name = f"$\\alpha^{{{level}}}$" if initial_step == 1.0 else f"$t_{{{level}}}$"
-        shown = min(v, top)
-        if level < len(rejected):
-            ax.plot([tt], [shown], "x" if v <= top else "^", color="#c00000", markersize=9, markeredgewidth=2,
-                    label="rejected trial steps α^l" if level == 0 else None, clip_on=False)
-            ax.annotate(name + ("" if v <= top else f"  (φ = {v:.3g})"), (tt, shown), textcoords="offset points",
-                        xytext=(4, -12 if v > top else 6), fontsize="small")
-        else:
-            ax.plot([tt], [v], "o", color="#2e9e2e", markersize=9,
-                    label=f"accepted step t = α^{level} = {tt:.4g}" if initial_step == 1.0 else
-                    f"accepted step t = {tt:.4g}")
-            ax.annotate(name, (tt, v), textcoords="offset points", xytext=(4, 6), fontsize="small")
+    holds = phi <= line
+    shaded = bool(holds[1:].any())  # φ(0) = f(x) is on the line
+    if shaded:
+        ax.fill_between(ts, np.minimum(phi, line), line, where=holds, color="#70c070", alpha=0.25,
+                        label="condition holds")
+    # the frame holds φ and the shading (the whole line if the condition never holds); the line may leave it
+    last = int(np.flatnonzero(holds)[-1]) if shaded else len(ts) - 1
+    low = min(float(phi.min()), float(line[last]))
+    top = fx + 1.5 * (fx - low) + 1e-12  # trials far above it are drawn at the top edge
+    _draw_trials(ax, trials, accepted, top, initial_step)
     ax.set_ylim(low - 0.1 * (top - low), top)
     ax.set_xlabel("step size t")
     ax.set_ylabel("cost")
-    ax.set_title(f"Armijo step size at x = {np.array2string(x, precision=3)}: "
-                 f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}", fontsize="medium")
+    ax.set_title(f"Armijo step size at x = {_vector_text(x)}: "
+                 f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}", fontsize="medium", pad=12)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    return _finish(fig, path)
+    return _finish(fig, path, "plot_armijo")
+
+
+def _draw_trials(ax: Axes, trials: list[tuple[float, float]], accepted: bool, top: float,
+                 initial_step: float) -> None:
+    """The trial steps (t, φ(t)): rejected ones as red ×, or as red ▲ on the top edge (with their φ) when φ is
+    above the frame; the accepted one as a green dot.  Each kind of marker drawn gets one legend entry."""
+    labelled: set[str] = set()
+    for level, (t, value) in enumerate(trials):
+        name = f"$\\alpha^{{{level}}}$" if initial_step == 1.0 else f"$t_{{{level}}}$"
+        if accepted and level == len(trials) - 1:
+            ax.plot([t], [value], "o", color="#2e9e2e", markersize=9,
+                    label=f"accepted step t = α^{level} = {t:.4g}" if initial_step == 1.0 else
+                    f"accepted step t = {t:.4g}")
+            ax.annotate(name, (t, value), textcoords="offset points", xytext=(4, 6), fontsize="small")
+            continue
+        above = value > top
+        label = "rejected trial steps α^l" + (", φ above the frame" if above else "")
+        ax.plot([t], [min(value, top)], "^" if above else "x", color="#c00000", markersize=9, markeredgewidth=2,
+                label=None if label in labelled else label, clip_on=False)
+        labelled.add(label)
+        ax.annotate(name + (f"  (φ = {value:.3g})" if above else ""), (t, min(value, top)),
+                    textcoords="offset points", xytext=(4, -12 if above else 6), fontsize="small")
 
 
 # --- second derivatives (seed 6.1) ---------------------------------------------------------------------------
@@ -585,7 +622,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     axes[-1].set_xlabel("x")
     axes[0].set_title(title or f"f and its first {order} derivatives, each by the engine's backward pass",
                       fontsize="medium")
-    return _finish(fig, path)
+    return _finish(fig, path, "plot_derivatives")
 
 
 def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
@@ -641,7 +678,7 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
         shown.add(result.kind)
     ax.set_title(title or "∇f = 0 by Newton's method, judged by the Hessian's eigenvalues", fontsize="medium")
     ax.legend(fontsize="small", loc="best", framealpha=0.85)
-    return _finish(fig, path)
+    return _finish(fig, path, "plot_stationary_points")
 
 
 def __dir__() -> list[str]:  # dir(plots) and tab completion list the plots, not numpy
