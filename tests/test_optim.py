@@ -373,3 +373,168 @@ def test_a_step_after_backward_with_create_graph_is_the_same_step(make):
             assert optim.gradient_norm([x]) == pytest.approx(expected_norm, rel=1e-14)
             optimizers[id(x)].step(closure, cost=cost)
         np.testing.assert_array_equal(recorded.data, plain.data)
+
+
+# --- Adam counts the steps of each parameter, as PyTorch does ------------------------------------------------
+
+def _adam_by_hand(gradients, start, learning_rate, betas=(0.9, 0.999), eps=1e-8):
+    """Adam's closed form for one parameter, from its own gradients (None: no gradient, no step, no count)."""
+    x, m, v, k = np.array(start, dtype=float), 0.0, 0.0, 0
+    for g in gradients:
+        if g is not None:
+            k += 1
+            m, v = betas[0] * m + (1 - betas[0]) * g, betas[1] * v + (1 - betas[1]) * g * g
+            x = x - learning_rate * (m / (1 - betas[0] ** k)) / (np.sqrt(v / (1 - betas[1] ** k)) + eps)
+        yield x
+
+
+def _late_parameter_run():
+    """a has a gradient in all four steps; b only from step 3 on (the cost 3b² joins then)."""
+    a, b = Value([1.0, 2.0]), Value([0.5])
+    opt = optim.Adam([a, b], learning_rate=0.1)
+    seen = []
+    for k in range(4):
+        opt.step(lambda k=k: (a * a).sum() if k < 2 else (a * a).sum() + (b * b * 3.0).sum())
+        seen.append((a.data.copy(), b.data.copy()))
+    return seen
+
+
+def test_adam_bias_corrects_each_parameter_by_its_own_step_count():
+    seen = _late_parameter_run()
+    a_by_hand = list(_adam_by_hand([2 * seen[k - 1][0] if k else np.array([2.0, 4.0]) for k in range(4)],
+                                   [1.0, 2.0], 0.1))
+    b_by_hand = list(_adam_by_hand([None, None, 6 * 0.5, 6 * seen[2][1]], [0.5], 0.1))
+    for (a, b), a_expected, b_expected in zip(seen, a_by_hand, b_by_hand, strict=True):
+        np.testing.assert_allclose(a, a_expected, rtol=1e-12)
+        np.testing.assert_allclose(b, b_expected, rtol=1e-12)
+    assert seen[2][1][0] == pytest.approx(0.5 - 0.1, abs=1e-8)  # b's first step is η·sign(g), at step 3 too
+
+
+def test_an_adam_step_without_gradients_counts_for_nothing():
+    x = Value([1.0, -2.0])
+    opt = optim.Adam([x], learning_rate=0.1)
+    opt.step()  # no gradient yet: nothing moves, nothing is counted
+    np.testing.assert_array_equal(x.data, [1.0, -2.0])
+    x.grad = np.array([0.3, -4.0])
+    opt.step()
+    np.testing.assert_allclose(x.data, [1.0 - 0.1 * 0.3 / (0.3 + 1e-8), -2.0 + 0.1 * 4.0 / (4.0 + 1e-8)])
+
+
+def test_adam_with_a_late_parameter_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    a, b = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True), torch.tensor(
+        [0.5], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([a, b], lr=0.1)
+    for k, (a_ours, b_ours) in enumerate(_late_parameter_run()):
+        opt.zero_grad()
+        ((a * a).sum() if k < 2 else (a * a).sum() + (b * b * 3.0).sum()).backward()
+        opt.step()
+        np.testing.assert_allclose(a_ours, a.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(b_ours, b.detach().numpy(), rtol=1e-12)
+
+
+# --- armijo_step checks its arguments --------------------------------------------------------------------------
+
+def _square(point):
+    return float(np.dot(point, point))
+
+
+@pytest.mark.parametrize("change, error, pattern", [
+    ({"alpha": 0}, ValueError, r"alpha must lie in \(0, 1\), got 0"),
+    ({"alpha": 2}, ValueError, "alpha must lie in"),
+    ({"sigma": -1}, ValueError, "sigma must lie in"),
+    ({"sigma": 1.0}, ValueError, "sigma must lie in"),
+    ({"initial_step": 0.0}, ValueError, "initial_step must be > 0"),
+    ({"max_backtracks": 2.5}, ValueError, "max_backtracks must be an int >= 0, got 2.5"),
+    ({"max_backtracks": -1}, ValueError, "max_backtracks must be an int >= 0, got -1"),
+    ({"gradient": np.array([2.0])}, ValueError, r"gradient must have the shape of x, \(2,\), got \(1,\)"),
+    ({"direction": np.ones((2, 1))}, ValueError, "direction must have the shape of x"),
+    ({"gradient": np.array([np.nan, 1.0])}, ValueError, "gradient holds NaN or inf"),
+    ({"x": "ab"}, TypeError, "x must be an array of numbers, got str"),
+    ({"x": [[1.0], [2.0, 3.0]]}, TypeError, "x must be an array of numbers, got list"),
+    ({"fx": float("inf")}, ValueError, "fx must be finite"),
+    ({"fx": "5"}, ValueError, "fx must be a number"),
+    ({"f": 3}, TypeError, "f must be a function"),
+    ({"f": lambda p: float("nan")}, ValueError, "f\\(x\\) must be finite"),
+], ids=["alpha0", "alpha2", "sigma-1", "sigma1", "initial_step0", "backtracks2.5", "backtracks-1", "gradient_shape",
+        "direction_shape", "gradient_nan", "x_str", "x_ragged", "fx_inf", "fx_str", "f_int", "f_nan"])
+def test_armijo_step_names_a_bad_argument(change, error, pattern):
+    arguments = {"f": _square, "x": np.array([1.0, -2.0]), "gradient": np.array([2.0, -4.0]), "sigma": 0.25,
+                 "alpha": 0.5, **change}
+    with pytest.raises(error, match=f"^armijo_step: {pattern}"):
+        optim.armijo_step(arguments.pop("f"), arguments.pop("x"), arguments.pop("gradient"), **arguments)
+
+
+def test_armijo_step_takes_lists_as_points():
+    as_lists = optim.armijo_step(_square, [1.0, -2.0], [2.0, -4.0], sigma=0.25, alpha=0.5)
+    as_arrays = optim.armijo_step(_square, np.array([1.0, -2.0]), np.array([2.0, -4.0]), sigma=0.25, alpha=0.5)
+    assert as_lists == as_arrays and as_lists.step == 0.5
+
+
+def test_a_trial_with_an_infinite_cost_is_rejected():
+    def f(point):  # -inf far out (an overflow), the square near x
+        return -np.inf if abs(point[0]) > 2 else float(point @ point)
+
+    found = optim.armijo_step(f, np.array([1.0]), np.array([2.0]), sigma=0.25, alpha=0.5, initial_step=4.0)
+    assert found.trials[0] == (4.0, -np.inf) and found.step == 0.5
+
+
+def test_armijo_with_a_huge_initial_step_gives_only_its_own_warning():
+    x = Value([1.0, -2.0])
+    opt = optim.Armijo([x], initial_step=1e300)
+    with pytest.warns(RuntimeWarning) as caught:
+        opt.step(lambda: (x * x).sum())  # every trial overflows to inf
+    assert [str(w.message)[:12] for w in caught] == ["Armijo.step:"]
+    assert opt.last_failed and x.data.tolist() == [1.0, -2.0]
+
+
+# --- parameters are leaves -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1),
+                                  lambda p: optim.Adam(p), lambda p: optim.Armijo(p), lambda p: optim.Newton(p),
+                                  lambda p: optim.RandomSearch(p, rng=0)],
+                         ids=["gd", "sgd", "adam", "armijo", "newton", "random"])
+def test_a_value_computed_by_an_operation_is_no_parameter(make):
+    a = Value([1.0, 2.0])
+    b = a * 2.0
+    with pytest.raises(ValueError, match=r"parameter 1 \(shape \(2,\)\) is the result of an operation \(mul\).*"
+                                         r"leaves.*the Values it was computed from"):
+        make([a, b])
+    assert a.data.tolist() == [1.0, 2.0] and b.data.tolist() == [2.0, 4.0]
+
+
+# --- large float32 gradients are finite; messages say what is wrong --------------------------------------------
+
+def test_the_norm_of_a_large_float32_gradient_is_finite():
+    x = Value(np.ones(2, dtype=np.float32))
+    x.grad = np.array([2e19, 2e19], dtype=np.float32)  # its squares exceed float32
+    assert optim.gradient_norm([x]) == pytest.approx(2e19 * np.sqrt(2), rel=1e-6)
+    assert optim.gradient_norm([]) == 0.0  # the norm of an empty vector
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 1e-30), lambda p: optim.SGD(p, 1e-30)],
+                         ids=["gd", "sgd"])
+def test_a_large_finite_float32_gradient_is_no_false_alarm(make):
+    x = Value(np.ones(2, dtype=np.float32))
+    opt = make([x])
+    x.grad = np.array([3e38, 3e38], dtype=np.float32)  # finite; their sum is not
+    opt.step()
+    np.testing.assert_allclose(x.data, 1 - 1e-30 * 3e38, rtol=1e-6)
+
+
+def test_armijo_steps_with_a_large_float32_gradient():
+    x = Value(np.array([1.0, -1.0], dtype=np.float32))
+    opt = optim.Armijo([x])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the trials t = 1 and ½ overflow float32: rejected, silently
+        opt.step(lambda: (x * np.float32(2e19)).sum())  # ∇ = [2e19, 2e19]: ‖∇‖² = 8e38 exceeds float32
+    assert opt.last_slope == pytest.approx(-8e38, rel=1e-6)
+    assert [t for t, _ in opt.last_trials] == [1.0, 0.5, 0.25]
+    assert x.data.tolist() == pytest.approx([1 - 0.25 * 2e19, -1 - 0.25 * 2e19], rel=1e-6)
+
+
+def test_newton_says_its_closure_must_return_a_value_of_size_one():
+    p = Value([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"Newton.step: the closure must return the cost as a Value of size 1 that "
+                                        r"depends on the parameters.*got Value \(2,\)"):
+        optim.Newton([p]).step(lambda: p * p)

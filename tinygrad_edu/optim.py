@@ -7,9 +7,10 @@
 - :class:`Newton`: the direction from the Hessian, ``(H + λI)d = −∇C``, with Armijo steps (sections 6.1, 6.2); it
   needs ``step(closure)`` and computes its gradient and Hessian itself.
 
-Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or Values), has ``zero_grad()`` and
-``step(closure=None, *, cost=None)``.  The **closure** recomputes the cost for the current parameters and returns
-it (forward only: it must not call ``backward``).  Who computes the gradient:
+Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or leaf Values: made directly, not by
+an operation, since steps change them in place), has ``zero_grad()`` and ``step(closure=None, *, cost=None)``.
+The **closure** recomputes the cost for the current parameters and returns it (forward only: it must not call
+``backward``).  Who computes the gradient:
 
 - ``step()``: the gradient methods use the gradients the parameters hold now (you ran ``cost.backward()``);
 - ``step(closure)``: the optimizer clears the gradients, evaluates ``closure()`` and backpropagates itself;
@@ -49,7 +50,7 @@ Closure = Callable[[], Any]
 
 
 def _parameters(params: Any, where: str) -> list[Value]:
-    """The distinct Values in ``params`` (a Module, or an iterable of Values)."""
+    """The distinct Values in ``params`` (a Module, or an iterable of Values); possibly none."""
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
     if isinstance(params, Value):
@@ -64,20 +65,33 @@ def _parameters(params: Any, where: str) -> list[Value]:
         if not isinstance(p, Value):
             raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
         unique.setdefault(id(p), p)
-    if not unique:
-        raise ValueError(f"{where}: got no parameters to optimize")
     return list(unique.values())
+
+
+def _trainable(params: Any, where: str) -> list[Value]:
+    """An optimizer's parameters: at least one, and each a leaf (a Value made directly, not by an operation)."""
+    found = _parameters(params, where)
+    if not found:
+        raise ValueError(f"{where}: got no parameters to optimize")
+    for i, p in enumerate(found):
+        if p.op is not None:
+            raise ValueError(f"{where}: parameter {i} (shape {p.shape}) is the result of an operation ({p.op}); "
+                             "parameters must be leaves, Values made directly such as a Module's weights, since "
+                             "the optimizer changes them in place: pass the Values it was computed from")
+    return found
 
 
 def gradient_norm(params: Any) -> float:
     """``‖∇f‖``: the Euclidean norm of all parameters' gradients together (the stopping rule of step 1.2).
 
-    Parameters without a gradient count as 0.
+    Parameters without a gradient count as 0, and so does an empty list of parameters (the norm of an empty
+    vector).  The squares are summed in float64, so a float32 gradient whose squares exceed float32 still has
+    a finite norm.
     """
     total = 0.0
     for p in _parameters(params, "gradient_norm"):
         if p.grad is not None:
-            g = _numbers(p.grad)
+            g = np.asarray(_numbers(p.grad), dtype=np.float64)
             total += float(np.vdot(g, g))  # Σ g², over every element whatever the shape
     return math.sqrt(total)
 
@@ -129,12 +143,18 @@ def _cost_value(cost: Any, where: str) -> float:
     return value
 
 
-def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], where: str) -> tuple[Value, float]:
+# The likely cause of a NaN or infinite cost met after some steps (:func:`cost_with_gradient`'s ``hint``).
+_DIVERGED = "the steps diverged; try a smaller learning rate or step size"
+
+
+def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], where: str, *,
+                       hint: str = _DIVERGED) -> tuple[Value, float]:
     """Forward and backward at the current point: forget the gradients of ``params``, compute ``closure()`` and
     backpropagate it.  Returns the cost and its float.
 
     The cost must be a Value of one number that depends on the parameters; NaN or inf raises
-    ``FloatingPointError`` before any backward pass.  ``where`` names the function in the messages.
+    ``FloatingPointError`` (ending with ``hint``, the likely cause) before any backward pass.  ``where`` names
+    the function in the messages.
 
         >>> from tinygrad_edu import Value
         >>> x = Value([3.0])
@@ -154,8 +174,7 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
         raise TypeError(f"{where} must return a cost that depends on the parameters (computed outside no_grad)")
     number = float(cost.item())
     if not math.isfinite(number):
-        raise FloatingPointError(f"{where} gave a cost of {number}: the steps diverged; try a smaller learning rate "
-                                 "or step size")
+        raise FloatingPointError(f"{where} gave a cost of {number}: {hint}")
     cost.backward()
     return cost, number
 
@@ -175,28 +194,56 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
 
         ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``
 
-    (``initial_step = 1`` is the seed's ``t = αˡ``); σ, α ∈ (0, 1).  ``f`` maps a point (a numpy array shaped
-    like ``x``) to a float; ``fx`` is ``f(x)`` if already known.  A trial whose cost is NaN counts as failing the
-    condition.  Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
-    ``direction`` replaces ``d = −∇f(x)`` by another descent direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the
-    rule and its guarantee (the cost never rises) hold for any of them.
+    (``initial_step = 1`` is the seed's ``t = αˡ``); σ, α ∈ (0, 1), ``initial_step > 0``, ``max_backtracks`` an
+    int >= 0, else ValueError.  ``f`` maps a point (a numpy array shaped like ``x``) to a float; ``fx`` is
+    ``f(x)`` if already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape.
+    A trial whose cost is NaN or infinite counts as failing the condition (numpy's floating-point warnings during
+    the trials are silenced: such a trial is just rejected).  Returns the step (None if no ``l`` satisfies the
+    condition) and the trials; ``x`` is not changed.  ``direction`` replaces ``d = −∇f(x)`` by another descent
+    direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule and its guarantee (the cost never rises) hold for any
+    of them.
 
         >>> import numpy as np
         >>> f = lambda p: float(p @ p)                  # φ(t) = (1 − 2t)² along d = −∇f(1) = −2
         >>> armijo_step(f, np.array([1.0]), np.array([2.0]), sigma=0.25, alpha=0.5)
         ArmijoStep(step=0.5, trials=[(1.0, 1.0), (0.5, 0.0)])
     """
-    f0 = float(f(x)) if fx is None else float(fx)
-    direction = -gradient if direction is None else direction
-    slope = float(np.dot(gradient.ravel(), direction.ravel()))  # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x)
+    where = "armijo_step"
+    if not callable(f):
+        raise TypeError(f"{where}: f must be a function of a point, got {type(f).__name__}")
+    x = _point(x, "x")
+    gradient = _point(gradient, "gradient", x.shape)
+    direction = -gradient if direction is None else _point(direction, "direction", x.shape)
+    sigma, alpha = _in_unit(sigma, "sigma", where), _in_unit(alpha, "alpha", where)
+    initial_step = _positive(initial_step, "initial_step", where)
+    max_backtracks = _count(max_backtracks, "max_backtracks", where)
+    f0 = _number(float(f(x)), "f(x)", where) if fx is None else _number(fx, "fx", where)
+    # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x); in float64, so that float32 numbers do not overflow
+    slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
-        trial = float(f(x + t * direction))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            trial = float(f(x + t * direction))
         trials.append((t, trial))
-        if trial <= f0 + sigma * t * slope:  # False for NaN: then it backtracks
+        if math.isfinite(trial) and trial <= f0 + sigma * t * slope:  # else it backtracks
             return ArmijoStep(t, trials)
     return ArmijoStep(None, trials)
+
+
+def _point(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """An array argument of :func:`armijo_step`: finite numbers, of ``shape`` if given."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"armijo_step: {name} must be an array of numbers, got {type(value).__name__}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"armijo_step: {name} must have the shape of x, {shape}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"armijo_step: {name} holds NaN or inf")
+    return array
 
 
 class Optimizer:
@@ -214,7 +261,7 @@ class Optimizer:
         return super().__new__(cls)
 
     def __init__(self, params: Any) -> None:
-        self.params: list[Value] = _parameters(params, type(self).__name__)
+        self.params: list[Value] = _trainable(params, type(self).__name__)
         #: The step size of the latest step (the learning rate, Armijo's accepted ``t``, None for random search).
         self.last_step_size: float | None = None
 
@@ -248,10 +295,10 @@ class Optimizer:
         return [(p, _numbers(p.grad)) for p in self.params if p.grad is not None]
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
-        """The gradients, after checking that they hold no NaN or inf (one sum of them all: NaN and inf carry
-        over; one concatenation and one sum cost less than a sum per small array)."""
+        """The gradients, after checking that they hold no NaN or inf (one concatenation and one check cost less
+        than a check per small array; no sum, which could overflow for large finite numbers)."""
         gradients = self._gradients()
-        if gradients and not math.isfinite(np.concatenate([g.ravel() for _, g in gradients]).sum()):
+        if gradients and not np.isfinite(np.concatenate([g.ravel() for _, g in gradients])).all():
             raise FloatingPointError(f"{type(self).__name__}.step: the gradient holds NaN or inf; the parameters "
                                      "are unchanged (try a smaller learning rate)")
         return gradients
@@ -325,7 +372,8 @@ class Adam(Optimizer):
     """Adam: steps by running averages of the gradient ``m`` and of its square ``v``, bias-corrected.
 
     ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``, ``x ← x − η · m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β₁ᵏ)``,
-    ``v̂ = v/(1−β₂ᵏ)`` after ``k`` steps.
+    ``v̂ = v/(1−β₂ᵏ)``, where ``k`` counts the steps of *this* parameter (those in which it had a gradient), as
+    in PyTorch: a parameter's first update is ``η · g/(|g| + ε)``, about ``η·sign(g)``, whenever it comes.
     """
 
     _settings = ("learning_rate", "betas", "eps")
@@ -339,22 +387,19 @@ class Adam(Optimizer):
         self.betas = (_in_unit(betas[0], "betas[0]", "Adam", closed_left=True),
                       _in_unit(betas[1], "betas[1]", "Adam", closed_left=True))
         self.eps = _positive(eps, "eps", "Adam")
-        self.steps = 0
-        self._moments: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._state: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # per parameter: k, m, v
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients()
         beta1, beta2 = self.betas
-        self.steps += 1
-        correction1, correction2 = 1 - beta1 ** self.steps, 1 - beta2 ** self.steps
         with no_grad():
             for p, g in gradients:
-                m, v = self._moments.get(id(p), (np.zeros_like(g), np.zeros_like(g)))
-                m = beta1 * m + (1 - beta1) * g
-                v = beta2 * v + (1 - beta2) * (g * g)
-                self._moments[id(p)] = (m, v)
-                p.data -= self.learning_rate * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+                k, m, v = self._state.get(id(p), (0, np.zeros_like(g), np.zeros_like(g)))
+                k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
+                self._state[id(p)] = (k, m, v)
+                m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
+                p.data -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
         self.last_step_size = self.learning_rate
         return cost
 
@@ -402,11 +447,10 @@ class Armijo(Optimizer):
         assert closure is not None
         cost = self._gradient(closure, cost)
         f0 = _cost_value(cost, "Armijo.step")
-        gradients = self._gradients()
+        gradients = self._finite_gradients()
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
-        slope = -float(np.dot(flat, flat))  # ∇f(x)ᵀd with d = −∇f(x)
-        if not math.isfinite(slope):
-            raise FloatingPointError("Armijo.step: the gradient holds NaN or inf")
+        wide = flat.astype(np.float64)  # so that the squares of float32 numbers do not overflow
+        slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)
         self.last_cost_before, self.last_slope, self.last_trials = f0, slope, []
         self.last_failed = False
         if slope == 0.0:  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do
@@ -572,9 +616,10 @@ class Newton(Optimizer):
         assert closure is not None
         if not (isinstance(cost, Value) and cost.requires_grad):
             cost = closure()
-            if not isinstance(cost, Value) or not cost.requires_grad:
-                raise TypeError("Newton.step: the closure must return the cost as a Value that depends on the "
-                                "parameters (computed outside no_grad)")
+            if not (isinstance(cost, Value) and cost.requires_grad and cost.size == 1):
+                raise TypeError("Newton.step: the closure must return the cost as a Value of size 1 that depends on "
+                                f"the parameters (computed outside no_grad), got {type(cost).__name__} "
+                                f"{getattr(cost, 'shape', '')}")
         f0 = _cost_value(cost, "Newton.step")
         gradient, hessian = gradient_and_hessian(cost, self.params)
         if not (np.isfinite(gradient).all() and np.isfinite(hessian).all()):
