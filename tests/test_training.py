@@ -306,3 +306,61 @@ def test_ordinary_training_does_not_warn():
         for batch_size in (None, 4):
             fit(net, x, y, optimizer=optim.SGD(net, 0.5), episodes=20, batch_size=batch_size, seed=0,
                 progress=False)
+
+
+def test_numpy_numbers_are_valid_tolerances():
+    x, y = _data()
+    for tol in (np.float32(1e-12), np.int64(0)):
+        net = nn.MLP([1, 2, 1], rng=0)
+        history = fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, tol=tol, progress=False)
+        assert history.stopped == "episodes"
+    net = nn.MLP([1, 2, 1], rng=0)
+    history = fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=5, tol=np.float32(1e3),
+                  progress=False)
+    assert history.stopped == "tol" and history.episodes == 1
+
+
+def test_progress_must_be_true_or_false():
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(TypeError, match="fit: progress must be True or False, got 'yes'"):
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress="yes")
+
+
+def test_without_params_or_parameters_fit_says_it_cannot_tell_what_to_train():
+    class Stepper:  # an optimizer of one's own, without .params
+        def step(self, closure=None, *, cost=None):
+            return cost
+
+        def zero_grad(self):
+            pass
+
+    w = Value([[1.0]])
+    x, y = _data()
+    with pytest.raises(TypeError, match=r"fit: cannot tell which parameters to train: the optimizer \(Stepper\) "
+                                        r"has no .params and the model \(function\) has no .parameters\(\)"):
+        fit(lambda inputs: inputs @ w, x, y, optimizer=Stepper(), episodes=1, progress=False)
+
+
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_a_nan_cost_before_any_update_says_so(batch_size):
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    net.parameters()[0].data[0, 0] = np.nan  # a broken model: its very first cost is NaN
+    with pytest.raises(FloatingPointError, match="episode 1 of 3.*nan.*at the start, before any update") as caught:
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=3, batch_size=batch_size,
+            progress=False)
+    assert "diverged" not in str(caught.value) and caught.value.history.episodes == 0
+
+
+def test_with_mini_batches_tol_is_checked_after_the_episode_as_documented():
+    """fit's docs: the episode's average ‖∇C‖ over its batches is compared with tol after its updates."""
+    x, y = _data()
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    start = [p.data.copy() for p in net.parameters()]
+    opt = _CountingSGD(net, 0.1)
+    history = fit(net, x, y, optimizer=opt, episodes=5, batch_size=10, tol=10.0, seed=0, progress=False)
+    assert history.stopped == "tol" and history.episodes == 1 and history.gradient_norm[0] <= 10.0
+    assert opt.steps == 3 and history.step_size == [0.1]  # all three batches updated the parameters
+    assert not np.array_equal(start[0], net.parameters()[0].data)
+    assert history.final_cost < history.cost[0]

@@ -42,10 +42,12 @@ class History:
     """What happened during training, one entry per episode (ready for a cost plot).
 
     - ``cost``: the cost at the start of the episode, on all training samples (full batch), or the average of
-      the batch costs during the episode (mini-batches);
-    - ``gradient_norm``: ``‖∇C‖`` at that point (mini-batches: the average over the episode's batches);
-    - ``step_size``: Armijo's accepted step, the learning rate for the other gradient methods, None for random
-      search and for an episode that only found ``‖∇C‖ ≤ tol``;
+      the batch costs during the episode, each taken before its batch's update (mini-batches);
+    - ``gradient_norm``: ``‖∇C‖`` at that point (mini-batches: the average over the episode's batches, each
+      taken before its batch's update);
+    - ``step_size``: Armijo's accepted step (mini-batches: the last batch's), the learning rate for the other
+      gradient methods, None for random search and for a full-batch episode that only found ``‖∇C‖ ≤ tol``
+      (with mini-batches every episode makes all its updates, see :func:`fit`);
     - ``seconds``: the time since training started, at the end of the episode.
 
     ``final_cost`` is the cost on all training samples after the last update; ``stopped`` says why training
@@ -104,6 +106,7 @@ class _Run:
     shuffle: bool
     rng: np.random.Generator
     tol: float | None
+    updated: bool = False  # whether the optimizer has changed the parameters yet (for the NaN message)
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
@@ -112,7 +115,15 @@ class _Run:
     def forward_backward(self, closure: Callable[[], Value], episode: int) -> tuple[Value, float]:
         name = getattr(self.cost, "__name__", type(self.cost).__name__)
         where = f"fit: in episode {episode} of {self.episodes}, the cost function {name}"
-        return cost_with_gradient(closure, self.params, where)
+        if self.updated:
+            return cost_with_gradient(closure, self.params, where)
+        return cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, before any "
+                                  "update: check the inputs, the targets, the model and the cost function")
+
+    def step(self, closure: Callable[[], Value], cost: Value) -> None:
+        """One update of the optimizer."""
+        self.optimizer.step(closure, cost=cost)
+        self.updated = True
 
 
 def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Value]:
@@ -127,7 +138,13 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
                         f"e.g. optimizer={optimizer.__name__}(model, ...)")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
-    params: list[Value] = getattr(optimizer, "params", None) or model.parameters()
+    params = getattr(optimizer, "params", None)
+    if not params:
+        if not callable(getattr(model, "parameters", None)):
+            raise TypeError(f"fit: cannot tell which parameters to train: the optimizer ({type(optimizer).__name__}) "
+                            f"has no .params and the model ({type(model).__name__}) has no .parameters(); pass a "
+                            "Module, or an optimizer built from the parameters, e.g. GradientDescent([w, b], 0.1)")
+        params = model.parameters()
     if hasattr(model, "parameters"):
         owned = {id(p) for p in model.parameters()}
         if owned and not any(id(p) in owned for p in params):
@@ -137,7 +154,7 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
 
 
 def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer: Any, episodes: Any,
-                     batch_size: Any, shuffle: bool, seed: Seed, tol: Any) -> _Run:
+                     batch_size: Any, shuffle: bool, seed: Seed, tol: Any, progress: Any) -> _Run:
     """fit's argument checks, in one place: every error names the argument at fault."""
     params = _check_model_and_optimizer(model, cost, optimizer)
     if not _whole(episodes) or episodes < 1:
@@ -152,12 +169,15 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
         inputs = inputs.astype(np.float64)
     if batch_size is not None and (not _whole(batch_size) or batch_size < 1):
         raise ValueError(f"fit: batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
-    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0):
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating))
+                            or not tol >= 0):
         raise ValueError(f"fit: tol must be None or a number >= 0, got {tol!r}")
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
+    for name, flag in (("shuffle", shuffle), ("progress", progress)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
     return _Run(model, cost, optimizer, params, inputs, targets, int(episodes),
-                None if batch_size is None else int(batch_size), shuffle, generator(seed, "fit"), tol)
+                None if batch_size is None else int(batch_size), shuffle, generator(seed, "fit"),
+                None if tol is None else float(tol))
 
 
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
@@ -170,13 +190,14 @@ def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -
     norm = gradient_norm(run.params)
     if run.tol is not None and norm <= run.tol:
         return number, norm, None, "tol"
-    run.optimizer.step(closure, cost=cost)
+    run.step(closure, cost)
     stopped = "no descent step" if getattr(run.optimizer, "last_failed", False) else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
 
 
 def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
-    """One pass through the samples in mini-batches, one update per batch; cost and ‖∇C‖ are batch averages."""
+    """One pass through the samples in mini-batches, one update per batch; cost and ‖∇C‖ are batch averages,
+    and ``tol`` is checked against that average ‖∇C‖ after the episode's updates."""
     assert run.batch_size is not None
     total = norms = 0.0
     for batch_inputs, batch_targets in batches(run.inputs, run.targets, run.batch_size, run.shuffle, run.rng):
@@ -184,7 +205,7 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
         cost, number = run.forward_backward(closure, episode)
         total += number * len(batch_inputs)
         norms += gradient_norm(run.params) * len(batch_inputs)
-        run.optimizer.step(closure, cost=cost)
+        run.step(closure, cost)
     number, norm = total / len(run.inputs), norms / len(run.inputs)
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
@@ -226,12 +247,15 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
 
     ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)``
     for the squared error, class indices ``(n,)`` for cross entropy).  Training stops early when
-    ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2; checked before the update), and cleanly on Ctrl-C, keeping the
-    model and the history so far.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the first
+    ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes
+    none; mini-batches, the episode's average ``‖∇C‖`` over its batches (each taken before its batch's update)
+    is checked after the episode, whose updates all happen.  It stops cleanly on Ctrl-C, keeping the model and
+    the history so far.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the first
     episode's gives a :class:`DivergenceWarning` (once); a NaN or infinite cost raises ``FloatingPointError``
-    naming the episode, with the history so far as its ``history``.
+    naming the episode (and, before any update, saying so), with the history so far as its ``history``.
     """
-    run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol)
+    run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
+                           progress)
     history = History(label=type(optimizer).__name__)
     bar = _progress_bar(progress, run.episodes, history.label)
     full_batch = run.closure(Value(run.inputs, requires_grad=False), run.targets)
