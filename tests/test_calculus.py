@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,16 +52,76 @@ def test_flat_second_derivatives_are_inconclusive(f, kind) -> None:
     assert stationary_point(f, 0.0).kind == kind
 
 
+#: Functions whose only stationary point is 0, what the second-derivative test says there, and how many variables.
+AT_ZERO = {
+    "x²": (lambda x: x * x, "minimum", 1), "−x²": (lambda x: -(x * x), "maximum", 1),
+    "x³": (lambda x: x ** 3, "inconclusive", 1), "x⁴": (lambda x: x ** 4, "inconclusive", 1),
+    "−x⁴": (lambda x: -(x ** 4), "inconclusive", 1), "1000·x³": (lambda x: 1000.0 * x ** 3, "inconclusive", 1),
+    "1e-6·x³": (lambda x: 1e-6 * x ** 3, "inconclusive", 1), "1e9·x⁴": (lambda x: 1e9 * x ** 4, "inconclusive", 1),
+    "1e-3·x²": (lambda x: 1e-3 * x * x, "minimum", 1), "1e-9·x²": (lambda x: 1e-9 * x * x, "minimum", 1),
+    "x² − y²": (lambda p: p[0] ** 2 - p[1] ** 2, "saddle", 2),
+    "w³ + b²": (lambda p: p[0] ** 3 + p[1] ** 2, "inconclusive", 2),
+    "x² − y² + z³": (lambda p: p[0] ** 2 - p[1] ** 2 + p[2] ** 3, "saddle", 3),
+}
+
+
+@pytest.mark.parametrize("name", AT_ZERO)
+@pytest.mark.parametrize("start", [-3.0, -0.5, -1e-7, 1e-7, 0.5, 1.0])
+def test_the_kind_is_right_from_any_start_at_any_scale(name, start) -> None:
+    """Near a degenerate point Newton stops where the eigenvalue that tends to 0 is still small but not tiny
+    (2e-5 for x³ from 1, 1000 times more for 1000·x³): no fixed threshold can tell it from a true curvature."""
+    f, kind, n = AT_ZERO[name]
+    found = stationary_point(f, start if n == 1 else [start, -2 * start, 0.5 * start][:n])
+    assert found.converged and found.kind == kind
+    np.testing.assert_allclose(found.point, 0.0, atol=1e-2)
+
+
+def test_the_readme_surface_from_many_starts_against_the_closed_form() -> None:
+    """C = w³ − 3w + b³ − 3b: ∇C = 0 at w, b = ±1, H = diag(6w, 6b): a minimum at (1, 1), a maximum at
+    (−1, −1), saddles where the signs differ."""
+    kinds = {(1, 1): "minimum", (-1, -1): "maximum", (1, -1): "saddle", (-1, 1): "saddle"}
+    seen = set()
+    for start in np.random.default_rng(0).uniform(-3.0, 3.0, size=(300, 2)):
+        found = stationary_point(surface, start)
+        corner = tuple(int(v) for v in np.sign(found.point))
+        assert found.converged and found.kind == kinds[corner], start
+        np.testing.assert_allclose(found.point, corner, atol=1e-12)
+        seen.add(corner)
+    assert seen == set(kinds)
+
+
 def test_a_run_that_does_not_converge_says_so() -> None:
     found = stationary_point(lambda x: F.softplus(x), 0.0, max_iterations=5)  # ∇ = σ(x) > 0 everywhere
     assert not found.converged and found.kind == "not converged" and found.iterations == 5
+
+
+@pytest.mark.parametrize("f, start", [
+    (lambda x: x.log(), -1.0), (lambda x: 1 / x, 0.0), (lambda x: (x * x).exp(), 30.0),  # NaN, inf, overflow
+    (lambda x: x.exp(), 0.0),  # ∇ = eˣ dies out as x runs off to −∞, one Newton step of 1 at a time
+    (lambda p: p[0].exp() + p[1] ** 2, [0.0, 1.0]),
+])
+def test_nan_inf_and_a_run_away_are_not_converged(f, start) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor does numpy warn about the NaN: the result says it
+        found = stationary_point(f, start)
+    assert not found.converged and found.kind == "not converged"
 
 
 def test_classification_tolerance_is_relative_to_the_largest_eigenvalue() -> None:
     assert classify_stationary_point([1e-9, 1e3]) == "inconclusive"
     assert classify_stationary_point([1e-2, 1e3], tol=1e-6) == "minimum"
     assert classify_stationary_point([-1.0, 0.0, 1.0]) == "saddle"
+    assert classify_stationary_point([2e-9]) == "minimum" and classify_stationary_point([-2e-9, -1e-8]) == "maximum"
     assert set(KINDS) >= {"minimum", "maximum", "saddle", "inconclusive"}
+
+
+def test_an_eigenvalue_still_shrinking_with_the_steps_counts_as_zero() -> None:
+    for scale in (1e-6, 1.0, 1e6):
+        assert classify_stationary_point([2 * scale, 3.0], previous=[4 * scale, 3.0]) == "inconclusive"  # x³ + y²
+        assert classify_stationary_point([-2 * scale], previous=[-4 * scale]) == "inconclusive"
+        assert classify_stationary_point([2 * scale], previous=[2 * scale * (1 + 1e-6)]) == "minimum"  # settled
+    assert classify_stationary_point([-3.0, 1e-5], previous=[-3.0, 2e-5]) == "inconclusive"
+    assert classify_stationary_point([-3.0, -1e-5, 2.0], previous=[-3.0, -2e-5, 2.0]) == "saddle"
 
 
 @pytest.mark.parametrize("call, error, words", [
@@ -69,11 +130,26 @@ def test_classification_tolerance_is_relative_to_the_largest_eigenvalue() -> Non
     (lambda: stationary_point(surface, [np.nan, 1.0]), ValueError, "stationary_point: start must be"),
     (lambda: stationary_point(surface, [0.0, 1.0], max_iterations=-1), ValueError, "max_iterations"),
     (lambda: classify_stationary_point([]), ValueError, "classify_stationary_point: needs finite"),
+    (lambda: stationary_point(surface, "ab"), TypeError, "stationary_point: start must be a number or a vector"),
+    (lambda: stationary_point(surface, ["1", "2"]), TypeError, "stationary_point: start must be a number or"),
+    (lambda: stationary_point(surface, [0.0, 1.0], max_iterations=5.0), TypeError, "max_iterations must be an int"),
+    (lambda: stationary_point(surface, [0.0, 1.0], tol="a"), TypeError, "stationary_point: tol must be a number"),
+    (lambda: stationary_point(surface, [0.0, 1.0], tol=-1), ValueError, "stationary_point: tol must be a finite"),
+    (lambda: stationary_point(surface, [0.0, 1.0], tol=np.nan), ValueError, "stationary_point: tol must be a fin"),
+    (lambda: stationary_point(surface, [0.0, 1.0], zero_tol=-1e-6), ValueError, "stationary_point: zero_tol must"),
+    (lambda: classify_stationary_point([1.0], tol="a"), TypeError, "classify_stationary_point: tol must be a num"),
+    (lambda: classify_stationary_point(["a"]), TypeError, "classify_stationary_point: eigenvalues must be a"),
+    (lambda: classify_stationary_point([1.0], previous=[1.0, 2.0]), ValueError, "classify_stationary_point: prev"),
 ])
 def test_bad_input_is_a_named_error(call, error, words) -> None:
     with pytest.raises(error) as raised:
         call()
     assert words in str(raised.value)
+
+
+def test_numpy_integers_are_iteration_counts() -> None:
+    found = stationary_point(surface, [0.6, 1.7], max_iterations=np.int64(2))
+    assert found.iterations == 2 and not found.converged
 
 
 # --- pictures ----------------------------------------------------------------------------------------------------

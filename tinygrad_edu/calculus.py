@@ -35,6 +35,9 @@ __all__ = ["StationaryPoint", "stationary_point", "classify_stationary_point", "
 #: What the second-derivative test can say, and what it says when Newton's method did not converge.
 KINDS = ("minimum", "maximum", "saddle", "inconclusive", "not converged")
 
+#: Newton's method has converged when ‖∇f‖ ≤ tol and the next step is at most this times max(1, ‖x‖).
+_STEP_TOL = 1e-3
+
 
 @dataclass(frozen=True)
 class StationaryPoint:
@@ -43,76 +46,144 @@ class StationaryPoint:
     point: np.ndarray  #: the x found
     value: float  #: f(x)
     gradient_norm: float  #: ‖∇f(x)‖, ≤ tol when converged
-    eigenvalues: np.ndarray  #: of the Hessian at x, ascending
+    eigenvalues: np.ndarray  #: of the Hessian at x, ascending (NaN when the Hessian is not finite)
     kind: str  #: one of :data:`KINDS`
     converged: bool
     iterations: int
     path: np.ndarray  #: every point visited, the start first, shape (iterations + 1, n)
 
 
-def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6) -> str:
-    """The second-derivative test from the Hessian's eigenvalues: an eigenvalue counts as 0 when
-    ``|λ| ≤ tol · max(1, max |λ|)``.
+def _tolerance(value: Any, name: str, where: str) -> float:
+    """A tolerance: a finite number >= 0, or a TypeError/ValueError naming ``where`` and ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: {name} must be a number >= 0, got {type(value).__name__} {value!r}")
+    if not 0 <= value < np.inf:
+        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _numbers(value: Any, name: str, where: str) -> np.ndarray:
+    """``value`` as a float64 array, or a TypeError naming ``where`` and ``name`` (strings are refused)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{where}: {name} must be a number or a vector of numbers, got {value!r:.60} ({error})") \
+            from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{where}: {name} must be a number or a vector of numbers, got {value!r:.60}")
+    return array.astype(np.float64)
+
+
+def _eigenvalues(value: Any, name: str) -> np.ndarray:
+    values = _numbers(value, name, "classify_stationary_point").ravel()
+    if values.size == 0 or not np.isfinite(values).all():
+        raise ValueError(f"classify_stationary_point: needs finite {name}, got {values}")
+    return values
+
+
+def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: Any = None) -> str:
+    """The second-derivative test from the Hessian's eigenvalues.
+
+    An eigenvalue counts as 0 when ``|λ| ≤ tol · max |λ|``, or, given ``previous`` (the eigenvalues one Newton step
+    earlier, both ascending), when it changed by more than half its size in that step.  At an ordinary
+    stationary point Newton converges quadratically and the eigenvalues settle; near a degenerate one it creeps in
+    linearly and the eigenvalue that is really 0 keeps shrinking with the steps (halving for x³), at any scale.
 
     >>> classify_stationary_point([2.0, 0.5]), classify_stationary_point([-1.0, 3.0])
     ('minimum', 'saddle')
     >>> classify_stationary_point([0.0, 1.0])                      # f = x⁴ + y² at 0: a minimum, f = x³ + y²: not
     'inconclusive'
+    >>> classify_stationary_point([3e-5, 2.0], previous=[6e-5, 2.0])  # x³ + y² near 0: 6x still halving
+    'inconclusive'
     """
-    values = np.asarray(eigenvalues, dtype=np.float64).ravel()
-    if values.size == 0 or not np.isfinite(values).all():
-        raise ValueError(f"classify_stationary_point: needs finite eigenvalues, got {values}")
-    if not tol >= 0:
-        raise ValueError(f"classify_stationary_point: tol must be >= 0, got {tol}")
-    zero = tol * max(1.0, float(np.abs(values).max()))
-    positive, negative = bool((values > zero).any()), bool((values < -zero).any())
+    values = _eigenvalues(eigenvalues, "eigenvalues")
+    tol = _tolerance(tol, "tol", "classify_stationary_point")
+    flat = np.abs(values) <= tol * np.abs(values).max()
+    if previous is not None:
+        before = _eigenvalues(previous, "previous eigenvalues")
+        if before.shape != values.shape:
+            raise ValueError(f"classify_stationary_point: previous holds {before.size} eigenvalues, "
+                             f"eigenvalues {values.size}")
+        flat |= np.abs(values - before) > np.abs(values) / 2
+    positive, negative = bool((values[~flat] > 0).any()), bool((values[~flat] < 0).any())
     if positive and negative:
         return "saddle"
-    if (np.abs(values) <= zero).any():
+    if flat.any():
         return "inconclusive"
     return "minimum" if positive else "maximum"
 
 
-def _evaluate(f: Callable[[Value], Value], x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """f(x), ∇f(x) and the Hessian, all from the engine, as float64 arrays (x flat)."""
-    value, slope = value_and_grad(f)(x)
-    matrix = hessian(f)(x).data.reshape(x.size, x.size)
+def _evaluate(f: Callable[[Value], Value], x: np.ndarray,
+              shape: tuple[int, ...]) -> tuple[float, np.ndarray, np.ndarray]:
+    """f(x), ∇f(x) and the Hessian at the flat x, all from the engine, as float64 arrays.  NaN and inf are the
+    caller's to check, so numpy's warnings about them are silenced."""
+    with np.errstate(all="ignore"):
+        value, slope = value_and_grad(f)(x.reshape(shape))
+        matrix = hessian(f)(x.reshape(shape)).data.reshape(x.size, x.size)
     return float(value.item()), np.array(slope.data, dtype=np.float64).ravel(), (matrix + matrix.T) / 2
+
+
+def _newton_step(matrix: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """H⁻¹∇f, the least-squares step for a singular H, NaN for a Hessian or gradient that is not finite."""
+    if not (np.isfinite(matrix).all() and np.isfinite(slope).all()):
+        return np.full(slope.shape, np.nan)
+    try:
+        return np.linalg.solve(matrix, slope)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(matrix, slope, rcond=None)[0]
+
+
+def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol: Any) -> np.ndarray:
+    """stationary_point's argument checks; returns the start as a float64 array."""
+    if not callable(f):
+        raise TypeError(f"stationary_point: f must be a function of a Value, got {type(f).__name__}")
+    x = _numbers(start, "start", "stationary_point")
+    if x.ndim > 1 or x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")
+    if isinstance(max_iterations, bool) or not isinstance(max_iterations, (int, np.integer)):
+        raise TypeError(f"stationary_point: max_iterations must be an int >= 0, got {max_iterations!r}")
+    if max_iterations < 0:
+        raise ValueError(f"stationary_point: max_iterations must be an int >= 0, got {max_iterations!r}")
+    _tolerance(tol, "tol", "stationary_point")
+    _tolerance(zero_tol, "zero_tol", "stationary_point")
+    return x
+
+
+def _settled(slope: np.ndarray, step: np.ndarray, x: np.ndarray, tol: float) -> bool:
+    """‖∇f‖ ≤ tol and a next Newton step of at most _STEP_TOL · max(1, ‖x‖)."""
+    scale = max(1.0, float(np.linalg.norm(x)))
+    return bool(np.linalg.norm(slope) <= tol and np.linalg.norm(step) <= _STEP_TOL * scale)
 
 
 def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e-10, max_iterations: int = 50,
                      zero_tol: float = 1e-6) -> StationaryPoint:
     """Newton's method for ∇f(x) = 0 from ``start`` (a number or a vector), then the second-derivative test.
 
-    Stops when ``‖∇f(x)‖ ≤ tol`` (converged) or after ``max_iterations``; a singular Hessian takes the
-    least-squares step.  ``f`` takes a Value shaped like ``start`` and returns a single number.  ``zero_tol`` is
-    :func:`classify_stationary_point`'s tolerance.  A run that did not converge has kind ``"not converged"``.
+    Converged means ``‖∇f(x)‖ ≤ tol`` and a next Newton step of at most 1e-3 · max(1, ‖x‖): where the
+    gradient only dies out as x runs off (eˣ), the steps stay large.  The run takes at least one step unless
+    ∇f(start) = 0, at most ``max_iterations``, and stops at a value, gradient or Hessian that is NaN or inf; a
+    singular Hessian takes the least-squares step.  A run that did not converge has kind ``"not converged"``;
+    otherwise the kind is :func:`classify_stationary_point` of the last two Hessians' eigenvalues, with tolerance
+    ``zero_tol``.  ``f`` takes a Value shaped like ``start`` and returns a single number.
     """
-    if not callable(f):
-        raise TypeError(f"stationary_point: f must be a function of a Value, got {type(f).__name__}")
-    x = np.array(start, dtype=np.float64)
-    if x.ndim > 1 or x.size == 0 or not np.isfinite(x).all():
-        raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")
-    if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 0:
-        raise ValueError(f"stationary_point: max_iterations must be an int >= 0, got {max_iterations!r}")
-    shape = x.shape
-    path = [x.ravel().copy()]
-    value, slope, matrix = _evaluate(f, x)
-    iterations = 0
-    while np.linalg.norm(slope) > tol and iterations < max_iterations and np.isfinite(slope).all():
-        try:
-            step = np.linalg.solve(matrix, slope)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(matrix, slope, rcond=None)[0]
-        x = (x.ravel() - step).reshape(shape)
-        iterations += 1
-        path.append(x.ravel().copy())
-        value, slope, matrix = _evaluate(f, x)
-    norm = float(np.linalg.norm(slope))
-    converged = norm <= tol
+    x = _check_arguments(f, start, tol, max_iterations, zero_tol)
+    shape, x = x.shape, x.ravel()
+    path, earlier = [x], None
+    value, slope, matrix = _evaluate(f, x, shape)
+    step = _newton_step(matrix, slope)
+    while len(path) <= max_iterations and np.isfinite(value) and np.isfinite(step).all():
+        if _settled(slope, step, x, tol) and (len(path) > 1 or not slope.any()):
+            break
+        x, earlier = x - step, matrix
+        path.append(x)
+        value, slope, matrix = _evaluate(f, x, shape)
+        step = _newton_step(matrix, slope)
+    converged = bool(np.isfinite(value) and np.isfinite(step).all() and _settled(slope, step, x, tol))
     eigenvalues = np.linalg.eigvalsh(matrix) if np.isfinite(matrix).all() else np.full(x.size, np.nan)
-    kind = classify_stationary_point(eigenvalues, zero_tol) if converged else "not converged"
-    return StationaryPoint(x.ravel().copy(), value, norm, eigenvalues, kind, converged, iterations, np.array(path))
+    previous = None if earlier is None else np.linalg.eigvalsh(earlier)
+    kind = classify_stationary_point(eigenvalues, zero_tol, previous=previous) if converged else "not converged"
+    return StationaryPoint(x.copy(), value, float(np.linalg.norm(slope)), eigenvalues, kind, converged,
+                           len(path) - 1, np.array(path))
 
 
 def __dir__() -> list[str]:
