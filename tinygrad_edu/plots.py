@@ -549,8 +549,10 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
 def _draw_trials(ax: Axes, trials: list[tuple[float, float]], accepted: bool, top: float,
                  initial_step: float) -> None:
     """The trial steps (t, φ(t)): rejected ones as red ×, or as red ▲ on the top edge (with their φ) when φ is
-    above the frame; the accepted one as a green dot.  Each kind of marker drawn gets one legend entry."""
+    above the frame; the accepted one as a green dot.  Each kind of marker drawn gets one legend entry.  The
+    labels on the top edge go one line lower each, so that those of the ever closer steps αˡ do not overlap."""
     labelled: set[str] = set()
+    lines_down = 0
     for level, (t, value) in enumerate(trials):
         name = f"$\\alpha^{{{level}}}$" if initial_step == 1.0 else f"$t_{{{level}}}$"
         if accepted and level == len(trials) - 1:
@@ -564,8 +566,9 @@ def _draw_trials(ax: Axes, trials: list[tuple[float, float]], accepted: bool, to
         ax.plot([t], [min(value, top)], "^" if above else "x", color="#c00000", markersize=9, markeredgewidth=2,
                 label=None if label in labelled else label, clip_on=False)
         labelled.add(label)
+        lines_down += above
         ax.annotate(name + (f"  (φ = {value:.3g})" if above else ""), (t, min(value, top)),
-                    textcoords="offset points", xytext=(4, -12 if above else 6), fontsize="small")
+                    textcoords="offset points", xytext=(4, -12 * lines_down if above else 6), fontsize="small")
 
 
 # --- second derivatives (seed 6.1) ---------------------------------------------------------------------------
