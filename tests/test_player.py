@@ -15,7 +15,7 @@ import pytest
 from tinygrad_edu import Value, nn, viz
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
-from tinygrad_edu.notation import format_number, summary
+from tinygrad_edu.notation import format_number, pretty, summary
 from tinygrad_edu.player import BackpropPlayer
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
@@ -53,9 +53,10 @@ def _closed_form_grads(net, x: float, target: float) -> dict[str, float]:
     return grads
 
 
-def _step_titled(player: BackpropPlayer, title_end: str):
-    matches = [s for s in player.steps if s.phase == "backward" and s.title.endswith(title_end)]
-    assert len(matches) == 1, [s.title for s in player.steps]
+def _step_titled(player: BackpropPlayer | list, title_end: str):
+    steps = player if isinstance(player, list) else player.steps
+    matches = [s for s in steps if s.phase == "backward" and s.title.endswith(title_end)]
+    assert len(matches) == 1, [s.title for s in steps]
     return matches[0]
 
 
@@ -142,6 +143,67 @@ def test_contributions_add_up_where_a_value_is_used_twice():
     assert f"they add up: {format_number(through_tanh)} + {format_number(through_mul)} = " \
            f"{format_number(through_mul + through_tanh)}" in text
     assert "1 − tanh²(w)" in text and "∂mul₁/∂w = a = 2" in text
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def _as_python(formula: str) -> str:
+    """A formula the player writes (``3·x²``, ``0.5·x^-0.5``, ``x^n · ln x``) as Python, read exactly as written."""
+    formula = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "**(" + m.group(0).translate(_SUPERSCRIPTS) + ")", formula)
+    formula = re.sub(r"ln (\w+)", r"log(\1)", formula)
+    return formula.replace("·", "*").replace("−", "-").replace("^", "**")
+
+
+@pytest.mark.parametrize("exponent", [2.0, 3.0, 0.5, -1.0, "n"])
+def test_the_power_rule_reads_as_the_number_it_states(exponent):
+    x = Value(1.7, label="x")
+    n = Value(3.0, label="n")
+    power = x ** (n if exponent == "n" else exponent)
+    power.label = "C"
+    steps = viz.backprop_player(power, layout="graph").steps
+    b = 3.0 if exponent == "n" else exponent
+    expected = {"x": b * 1.7 ** (b - 1), "n": 1.7 ** b * math.log(1.7)}  # the power rule, and ∂(x^n)/∂n
+    for name in (["x", "n"] if exponent == "n" else ["x"]):
+        text = _text_of(_step_titled(steps, f"∂C/∂{name}").html)
+        formula, number = re.search(rf"∂C/∂{name} = (.+?) = (\S+) 1 ×", text).groups()
+        assert formula.count("(") == formula.count(")"), formula
+        assert float(number) == pytest.approx(expected[name], rel=5e-4)
+        shown = eval(_as_python(formula), {"x": 1.7, "n": 3.0, "log": math.log})  # noqa: S307 (our own formula)
+        assert shown == pytest.approx(expected[name], rel=1e-3), formula
+    if exponent == 2.0:
+        assert "∂C/∂x = 2·x = " in text
+
+
+@pytest.mark.parametrize("label, expected", [("α^2", "α²"), ("W^(L-1)", "Wᴸ⁻¹"), ("x^-1", "x⁻¹"),
+                                             ("x^0.5", "x^0.5"), ("x^(2 − 1)", "x^(2 − 1)"),
+                                             ("x^(n − 1)", "x^(n − 1)"), ("x^2.5", "x^2.5")])
+def test_pretty_writes_only_whole_exponents_as_superscripts(label, expected):
+    assert pretty(label) == expected
+
+
+def test_uses_and_operations_are_counted_apart_and_an_exponent_is_no_input():
+    v = Value(3.0, label="v")
+    cost = v * v + v
+    cost.label = "C"
+    player = viz.backprop_player(cost)
+    assert "v was used 3 times, by 2 operations" in _text_of(_step_titled(player, "∂C/∂v").html)
+    assert "∂C/∂v = 7" in _text_of(_step_titled(player, "∂C/∂v").html)
+    square = Value(0.5, label="w") ** 2
+    square.label = "C"
+    forward = next(s for s in viz.backprop_player(square).steps if s.phase == "forward")
+    assert "C = w²" in _text_of(forward.html) and "2 = 2" not in _text_of(forward.html)
+
+
+def test_the_tree_player_writes_an_unlabelled_target_as_its_number():
+    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(2)])
+    cost = squared_error(net(np.array([0.5])), np.array([0.25]))  # a plain array target: no label, no tree node
+    cost.label = "C"
+    player = viz.backprop_player(cost)
+    forward = _text_of([s for s in player.steps if s.phase == "forward"][-1].html)
+    assert "C = Σ(α² − 0.25)²" in forward
+    assert "0.25 constant shape (1,): 0.25" in _text_of(player.steps[0].html)
+    assert "∂C/∂α² = 2(α² − 0.25) = " in _text_of(_step_titled(player, "∂C/∂α²").html)
 
 
 def test_tensors_are_summarised_like_the_drawings():
@@ -339,4 +401,36 @@ def test_the_inline_frame_works_in_chromium_without_touching_the_address(browser
     finally:
         browser.switch_to.default_content()
     assert "#" not in browser.current_url  # the notebook's address is left alone
+    assert _errors(browser) == []
+
+
+@needs_dot
+def test_a_narrow_window_stacks_the_panels_and_a_big_drawing_keeps_readable_text(browser, tmp_path):
+    net, cost = _chain(layers=3)
+    url = viz.backprop_player(cost).save(tmp_path / "chain.html").resolve().as_uri()
+    rng = np.random.default_rng(0)
+    big = squared_error(nn.MLP([4, 16, 16, 3], rng=0)(rng.random((8, 4))), rng.random((8, 3)))
+    big_url = viz.backprop_player(big).save(tmp_path / "big.html").resolve().as_uri()
+    measure = """var box = function (s) { return document.querySelector(s).getBoundingClientRect(); };
+        var heights = Array.from(document.querySelectorAll('.drawing g.node text'))
+            .map(function (t) { return t.getBoundingClientRect().height; });
+        return {viewport: document.documentElement.clientWidth, page: document.documentElement.scrollWidth,
+                counter: box('.counter').right, explanation: box('.explanation'), drawing: box('.drawing'),
+                table: box('.explanation table').right, text: Math.min.apply(null, heights)};"""
+    try:
+        browser.set_window_size(500, 900)
+        browser.get(url + "#step=10")  # a backward step with a table
+        found = browser.execute_script(measure)
+        assert found["page"] <= found["viewport"], found  # no sideways scrolling of the page
+        assert found["counter"] <= found["viewport"] and _read(browser)[0].startswith("step 10 / ")
+        assert found["explanation"]["top"] >= found["drawing"]["bottom"] - 1, found  # stacked below the drawing
+        assert found["table"] <= found["explanation"]["right"], found  # the table wraps inside its panel
+        assert found["text"] >= 9, found  # the tree keeps its scale and scrolls inside its box
+        browser.set_window_size(1400, 900)
+        browser.get(big_url + "#step=20")
+        found = browser.execute_script(measure)
+        assert found["text"] >= 9, found  # a big network: the drawing scrolls, its text not shrunk to 4 px
+        assert found["explanation"]["left"] >= found["drawing"]["right"] - 1, found  # side by side when wide
+    finally:
+        browser.set_window_size(1200, 900)
     assert _errors(browser) == []

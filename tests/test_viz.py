@@ -396,6 +396,53 @@ def test_tree_refuses_what_it_cannot_draw():
         dependency_tree(1.0)
 
 
+def _two_uses(labelled: bool):
+    """C = (w·a + tanh w)²: w is used twice; a is a constant.  ``labelled`` names the two uses' results m and t."""
+    w, a = Value(0.7, label="w"), Value(2.0, requires_grad=False, label="a")
+    m, t = w * a, w.tanh()
+    if labelled:
+        m.label, t.label = "m", "t"
+    cost = (m + t) ** 2
+    cost.label = "C"
+    return cost
+
+
+def test_tree_refuses_to_fold_two_uses_of_a_value_into_one_edge():
+    with pytest.raises(ValueError, match=r"dependency_tree: 'w' is used by 2 operations .*Label their results"):
+        dependency_tree(_two_uses(labelled=False))
+
+
+@needs_dot
+def test_tree_shows_the_sum_over_the_uses_and_no_gradient_edge_to_a_constant(tmp_path):
+    tree = dependency_tree(_two_uses(labelled=True))
+    assert set(tree.nodes) == {"C", "m", "t", "w"}  # the constant a is folded into ∂m/∂w like a number
+    nodes = _groups(_svg(tree_drawing(tree), tmp_path), "node")
+    _, texts = _node_by_name(nodes, "w")
+    u = 0.7 * 2.0 + math.tanh(0.7)
+    through_m, through_t = 2 * u * 2.0, 2 * u * (1 - math.tanh(0.7) ** 2)  # ∂C/∂m·∂m/∂w, ∂C/∂t·∂t/∂w
+    chain = [t for t in texts if t.startswith("chain: ")]
+    assert len(chain) == 1
+    terms, total = chain[0][len("chain: "):].split(" = ")
+    products = sorted(math.prod(float(f) for f in term.split("·")) for term in terms.split(" + "))
+    assert products == pytest.approx(sorted([through_m, through_t]), rel=2e-3)
+    assert float(total) == pytest.approx(through_m + through_t, rel=5e-4)
+
+
+@needs_dot
+def test_tree_has_no_one_factor_chain_and_marks_the_edges_to_constants(tmp_path):
+    w, b = Value(0.5, label="w"), Value(0.1, label="b")
+    cost = (w * 0.3 + b - 0.2) ** 2
+    cost.label = "C"
+    nodes = _groups(_svg(draw_dependency_tree(cost), tmp_path), "node")
+    assert not [t for t in _node_by_name(nodes, "w")[1] if t.startswith("chain: ")]  # "chain: x = x" says nothing
+    _, cost = _chain_network(layers=1)
+    root = _svg(draw_dependency_tree(cost), tmp_path, "chain.svg")
+    names = {title: texts[0] for title, texts in _groups(root, "node").items()}
+    for title, texts in _groups(root, "edge").items():
+        child, parent = (names[t] for t in title.split("->"))
+        assert (texts[-1] == "(a constant: needs no gradient)") == (parent in ("y", "α⁰")), (child, parent, texts)
+
+
 # --- the network diagram ---------------------------------------------------------------------------------------
 @needs_dot
 def test_network_diagram_columns_colours_widths_and_elision(tmp_path):

@@ -135,17 +135,20 @@ def _labelled_names(cost: Value) -> dict[int, str]:
 
 def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Value], names: dict[int, str],
                   thetas: Iterator[int]) -> list[Value]:
-    """The inputs of node ``name`` that the tree shows, weights first and biases last: labelled Values, unlabelled
-    parameters (named θ1, θ2, … here) and the network's unlabelled input α^0; other constants are left out."""
+    """The inputs of node ``name`` that the tree shows, weights first and biases last: labelled Values that need a
+    gradient, parameters without a label (named θ1, θ2, … here), the network's input α^0 (labelled or not) and the
+    cost's target; other constants are folded into the edge like an exponent (they need no gradient)."""
     shown: list[Value] = []
     for leaf in boundary:
-        if id(leaf) in names:
+        if id(leaf) in names and (leaf.op is not None or leaf.requires_grad):
             shown.append(leaf)
         elif leaf.requires_grad:
             names[id(leaf)] = f"θ{next(thetas)}"
             shown.append(leaf)
         elif _is_first_layer_input(leaf, region, name):
-            names[id(leaf)] = "α^0"
+            names.setdefault(id(leaf), "α^0")
+            shown.append(leaf)
+        elif id(leaf) in names and _is_target(leaf, region, name == names[id(cost)]):
             shown.append(leaf)
     return sorted(shown, key=lambda n: _SHOWN_FIRST.get(_kind(names[id(n)], n, cost), 4))
 
@@ -158,10 +161,11 @@ def dependency_tree(cost: Value) -> DependencyTree:
     """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
 
     The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``,
-    the target ``y``...; an unlabeled input of the first layer is called ``α^0``).  Unlabeled operations
-    between them are folded into one edge whose local derivative is computed from the operations' own gradient rules
-    (their vjps with an upstream gradient of 1).  If ``cost`` has not been backpropagated yet, this calls
-    ``cost.backward()`` (which adds to the parameters' ``.grad``).
+    the target ``y``...; an unlabeled input of the first layer is called ``α^0``; other constants need no gradient and
+    are folded in like an exponent).  Unlabeled operations between them are folded into one edge whose local
+    derivative is computed from the operations' own gradient rules (their vjps with an upstream gradient of 1); a
+    Value that two folded operations use is refused (label their results to see both paths).  If ``cost`` has not
+    been backpropagated yet, this calls ``cost.backward()`` (which adds to the parameters' ``.grad``).
     """
     if not isinstance(cost, Value):
         raise TypeError(f"dependency_tree: expected a Value (the cost), got {type(cost).__name__}")
@@ -189,6 +193,7 @@ def dependency_tree(cost: Value) -> DependencyTree:
         # the region: unlabeled operations between this node and the labelled nodes it depends on
         region, boundary, order = _region(key, names)
         shown = _shown_inputs(cost, name, region, boundary, names, thetas)
+        _check_one_use(name, region, shown, names)
         numbers = _local_derivatives(key, order, {id(n) for n in shown})
         ops = {n.op for n in region}
         for parent in shown:
@@ -199,6 +204,18 @@ def dependency_tree(cost: Value) -> DependencyTree:
                 queue.append(parent)
     _check_single_pass(tree)
     return tree
+
+
+def _check_one_use(name: str, region: list[Value], shown: list[Value], names: dict[int, str]) -> None:
+    """A Value that two folded operations use would get one edge holding the sum of two paths the tree cannot
+    show: refuse, and say how to make the paths visible."""
+    for parent in shown:
+        users = [n.op for n in region if any(p is parent for p in n.parents)]
+        if len(users) > 1:
+            raise ValueError(f"dependency_tree: {names[id(parent)]!r} is used by {len(users)} operations "
+                             f"({', '.join(map(str, users))}) on the way to {name!r}; the tree folds them into one "
+                             "edge and would hide the paths ∂C/∂(it) adds up. Label their results (u = w * a; "
+                             "u.label = 'u') to draw each path, or use draw_graph or backprop_player(layout='graph')")
 
 
 def _check_single_pass(tree: DependencyTree) -> None:
@@ -258,6 +275,12 @@ def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value]
         visit.extend((p, False) for p in node.parents if id(p) in inside and id(p) not in done)
     order.reverse()
     return region, boundary, order
+
+
+def _is_target(leaf: Value, region: list[Value], under_cost: bool) -> bool:
+    """A constant the cost compares the output with: what ``squared_error`` or a subtraction under the cost takes
+    away (the seed's y′)."""
+    return under_cost and any(n.op in ("sub", "squared_error") and n.parents[-1] is leaf for n in region)
 
 
 def _is_first_layer_input(leaf: Value, region: list[Value], key_name: str) -> bool:

@@ -1,7 +1,7 @@
 """How the pictures write numbers and the seed's symbols, shared by the drawings and the backpropagation player.
 
-    >>> format_number(0.123456), summary([1.0, 2.0, 6.0]), pretty("α^2"), pretty("W^(L-1)")
-    ('0.1235', 'min 1 · mean 3 · max 6', 'α²', 'Wᴸ⁻¹')
+    >>> format_number(0.123456), summary([1.0, 2.0, 6.0]), pretty("α^2"), pretty("W^(L-1)"), pretty("x^0.5")
+    ('0.1235', 'min 1 · mean 3 · max 6', 'α²', 'Wᴸ⁻¹', 'x^0.5')
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ __all__ = ["format_number", "summary", "numbers_of", "pretty", "left_out_note", 
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
-_SUPERSCRIPT = str.maketrans("0123456789-()L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁽⁾ᴸ")
+_SUPERSCRIPT = str.maketrans("0123456789-−L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻ᴸ")
+#: An exponent written as superscripts: a whole integer or L (``^2``, ``^-1``, ``^L``, not the ``^0`` of ``^0.5``),
+#: or an integer expression of L in parentheses (``^(L-1)``); any other exponent keeps its ``^``.
+_EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?![\w.]))")
 
 
 def format_number(x: float, precision: int = 4) -> str:
@@ -45,8 +48,9 @@ def numbers_of(array: Any) -> np.ndarray:
 
 
 def pretty(label: str) -> str:
-    """``α^2`` → ``α²``: the seed's superscript layer indices."""
-    return re.sub(r"\^\(?([0-9L\-]+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
+    """``α^2`` → ``α²``, ``W^(L-1)`` → ``Wᴸ⁻¹``: the seed's superscript layer indices and integer powers.  Other
+    exponents (``x^0.5``, ``x^(n − 1)``) are left as they are, so the result always reads as the input did."""
+    return _EXPONENT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT), label)
 
 
 def left_out_note(shown: int, total: int) -> tuple[str, str]:

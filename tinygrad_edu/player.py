@@ -111,7 +111,7 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
     if op == "matmul":
         return other if node.parents[1 - i].ndim < 2 or node.parents[1 - i].size == 1 else f"{other}ᵀ"
     if op == "pow":
-        return f"{b}·{a}^({b} − 1)" if i == 0 else f"{pretty(a)}^{b} · ln {a}"
+        return _power_rule(node, a, b) if i == 0 else f"{a}^{b} · ln {a}"
     forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
              "div": f"1/{b}" if i == 0 else f"−{a}/{b}²", "neg": "−1", "exp": f"e^{a}", "log": f"1/{a}",
              "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
@@ -121,6 +121,18 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
              "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)",
              "index": "1 for the picked elements"}
     return forms.get(op, "")
+
+
+def _power_rule(node: Value, a: str, b: str) -> str:
+    """∂(a^b)/∂a = b·a^(b − 1), with b − 1 worked out when the exponent is shown as its number: ``2·x``, ``3·x²``,
+    ``0.5·x^-0.5``."""
+    exponent = node.parents[1]
+    if exponent.op is not None or exponent.size != 1 or b != format_number(float(exponent.data.reshape(()))):
+        return f"{b}·{a}^({b} − 1)"
+    lower = float(exponent.data.reshape(())) - 1
+    if lower == 0:
+        return b
+    return f"{b}·{a}" if lower == 1 else f"{b}·{a}^{format_number(lower)}"
 
 
 # --- the steps -----------------------------------------------------------------------------------------------
@@ -168,6 +180,12 @@ def _name(node: Value, names: Mapping[int, str]) -> str:
     return names.get(id(node), "a Value not drawn")
 
 
+def _is_number(node: Value, name: str) -> bool:
+    """Whether ``node`` is a constant called by its own number (an exponent, a target): "2 = 2" says nothing."""
+    return node.op is None and not node.requires_grad and node.size == 1 and \
+        name == format_number(float(node.data.reshape(())))
+
+
 def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: Any) -> Step:
     leaves = [n for n in kept if n.op is None]
     rows = "".join(f"<tr><td>{_esc(_name(n, names))}</td><td>{'parameter' if n.requires_grad else 'constant'}"
@@ -193,7 +211,7 @@ def _forward_step(node: Value, k: int, count: int, number: Mapping[int, int], na
     name = _name(node, names)
     formula = forward_formula(node, [pretty(n) for n in inputs])
     values = "".join(f"<li>{_esc(n)} = {_esc(_shape(p))}{_esc(fmt(p.data))}</li>"
-                     for n, p in zip(inputs, node.parents))
+                     for n, p in zip(inputs, node.parents) if not _is_number(p, n))
     i = number[id(node)]
     edges = [f"v{number[id(p)]}->op{i}" for p in node.parents if id(p) in number] + [f"op{i}->v{i}"]
     body = (f"<p class='formula'>{_esc(name)} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
@@ -216,8 +234,9 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
         rows.append(_arrival_row(node, user, position, contribution, names, grads, cost, fmt))
         if id(user) in number:
             edges += [f"v{i}->op{number[id(user)]}", f"op{number[id(user)]}->v{number[id(user)]}"]
-    body = (f"<p>{_esc(name)} was used by {len(arrivals)} operation{'s' * (len(arrivals) != 1)}; from each, "
-            "the gradient arriving from above times the local derivative on the edge:</p>"
+    used = _uses(len(arrivals), len({id(user) for user, _, _ in arrivals}), "was used", "operation")
+    body = (f"<p>{_esc(name)} {used}; from each use, the gradient arriving from above times the local derivative "
+            "on the edge:</p>"
             "<table><tr><th>from</th><th>arriving ∂" + _esc(cost) + "/∂·</th><th>local derivative</th>"
             f"<th>product</th></tr>{''.join(rows)}</table>")
     if len(arrivals) > 1:
@@ -227,6 +246,12 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
     if node.op is None and node.requires_grad:
         body += "<p>A parameter: its gradient is final (backward() stores it in its .grad).</p>"
     return Step("backward", i, title, body, edges)
+
+
+def _uses(uses: int, users: int, verb: str, noun: str) -> str:
+    """``was used by 2 operations``, or ``was used 3 times, by 2 operations`` when one takes it twice."""
+    by = f"by {users} {noun}{'s' * (users != 1)}"
+    return f"{verb} {by}" if uses == users else f"{verb} {uses} times, {by}"
 
 
 def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarray, names: Mapping[int, str],
@@ -275,11 +300,12 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     order = [n for n in backward_order(cost) if id(n) in index]
     fmt = lambda array: summary(array, precision)  # noqa: E731
     leaves = [node.value for node in tree.nodes.values() if node.value.op is None]
-    steps = [_start_step(leaves, len(leaves), names, fmt)]
+    folded = _folded_constants(tree)
+    steps = [_start_step(leaves + folded, len(leaves) + len(folded), {**names, **_constant_names(folded)}, fmt)]
     operations = [n for n in reversed(order) if n.op is not None]
     for k, node in enumerate(operations, start=1):
         inputs = [e for e in tree.edges if e.child == names[id(node)]]
-        formula = _tree_forward_formula(node, names[id(node)], [e.parent for e in inputs])
+        formula = _tree_forward_formula(node, names[id(node)], [e.parent for e in inputs], names)
         values = "".join(f"<li>{_esc(e.parent)} = {_esc(fmt(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
         body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
                 f"<p class='result'>{_esc(names[id(node)])} = {_esc(fmt(node.data))}</p>")
@@ -292,16 +318,55 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     return steps
 
 
-def _tree_forward_formula(node: Value, name: str, parents: list[str]) -> str:
-    """``z = W·α + b``, ``α = σ(z)``, ``C = (α − y)²``: a tree node from the tree nodes it depends on."""
+def _tree_forward_formula(node: Value, name: str, parents: list[str], names: Mapping[int, str]) -> str:
+    """``z = W·α + b``, ``α = σ(z)``, ``C = Σ(α − 0.25)²``: a tree node from the tree nodes it depends on and the
+    constants folded into its edges."""
     kinds = [pretty(p) for p in parents]
     if name.startswith("z") and len(kinds) == 3:  # the tree lists weight, activation/input, bias
         return f"{kinds[0]} · {kinds[1]} + {kinds[2]}"
-    if node.op == "squared_error" and len(kinds) == 2:
-        return f"Σ({kinds[0]} − {kinds[1]})²"
-    if len(kinds) == 1 and node.op is not None:
-        return forward_formula(node, kinds)
-    return f"{node.op}({', '.join(kinds)})"
+    return forward_formula(node, [_operand(p, names) for p in node.parents])
+
+
+_INFIX = {"add", "sub", "mul", "div", "matmul", "neg"}  # written in parentheses when inside another formula
+
+
+def _operand(node: Value, names: Mapping[int, str], depth: int = 3) -> str:
+    """An input in a tree node's formula: its name in the tree, a folded constant's label or number, or an unlabelled
+    operation folded into the edge written out (a few levels deep)."""
+    if id(node) in names:
+        return pretty(names[id(node)])
+    if node.op is None:
+        return _constant_names([node])[id(node)]
+    if depth == 0:
+        return "…"
+    text = forward_formula(node, [_operand(p, names, depth - 1) for p in node.parents])
+    return f"({text})" if node.op in _INFIX else text
+
+
+def _folded_constants(tree: DependencyTree) -> list[Value]:
+    """The constants the tree folds into its edges instead of drawing them (a target without a label, an
+    exponent): the leaves reached from the tree's operations through unlabelled operations only."""
+    inside = {id(node.value) for node in tree.nodes.values()}
+    stack = [node.value for node in tree.nodes.values() if node.value.op is not None]
+    found: dict[int, Value] = {}
+    seen: set[int] = set()
+    while stack:
+        for parent in stack.pop().parents:
+            if id(parent) in inside or id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if parent.op is None:
+                found[id(parent)] = parent
+            else:
+                stack.append(parent)
+    return list(found.values())
+
+
+def _constant_names(constants: list[Value]) -> dict[int, str]:
+    """A folded constant's name: its label, else its number (``constant[3]`` for a tensor)."""
+    return {id(c): pretty(str(c.label)) if c.label is not None else
+            format_number(float(c.data.reshape(()))) if c.size == 1 else f"constant{list(c.shape)}"
+            for c in constants}
 
 
 def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: DependencyTree,

@@ -417,21 +417,38 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
             lines.append(_text(f"∂C/∂{pretty(name)} = {format_number(node.grad, precision)}"))
-        if node.kind in ("weight", "bias") and name != tree.cost:
-            try:
-                path = tree.path(name)
-            except ValueError:
-                path = []
-            if path:
-                factors = " · ".join(f"({format_number(e.number, precision)})" if e.number < 0 else
-                                     format_number(e.number, precision) for e in path)
-                lines.append(_text(f"chain: {factors} = {format_number(tree.chain_rule(name), precision)}", 120))
+        chain = _chain_line(tree, name, precision)
+        if chain:
+            lines.append(_text(chain, 120))
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
         symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
-        graph.edge(ids[edge.child], ids[edge.parent],
-                   label=_html(_text(symbol), _text(f"= {format_number(edge.number, precision)}")))
+        lines = [_text(symbol), _text(f"= {format_number(edge.number, precision)}")]
+        if not tree.nodes[edge.parent].value.requires_grad:  # the target y or the input α⁰, as the seed draws them
+            graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines, "<I>(a constant: needs no gradient)</I>"),
+                       style="dashed", color="#999999")
+        else:
+            graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines))
     return graph
+
+
+def _chain_line(tree: DependencyTree, name: str, precision: int) -> str:
+    """How the chain rule makes ∂C/∂name: the numbers along the path of a weight or bias multiplied
+    (``chain: 0.78 · 0.23 · 0.75 = 0.14``), or, for a Value with several uses, the sum over them of
+    ∂C/∂(user)·∂(user)/∂name; empty when there is nothing to multiply or add (a single factor)."""
+    ups = [edge for edge in tree.edges if edge.parent == name]
+    number = lambda x: f"({format_number(x, precision)})" if x < 0 else format_number(x, precision)  # noqa: E731
+    total = format_number(tree.chain_rule(name), precision)
+    if len(ups) > 1:
+        terms = " + ".join(f"{number(tree.chain_rule(e.child))}·{number(e.number)}" for e in ups)
+        return f"chain: {terms} = {total}"
+    if tree.nodes[name].kind not in ("weight", "bias") or name == tree.cost:
+        return ""
+    try:
+        path = tree.path(name)
+    except ValueError:  # the path splits further up: the sum is on the Value where it splits
+        return ""
+    return f"chain: {' · '.join(number(e.number) for e in path)} = {total}" if len(path) > 1 else ""
 
 
 # --- the network diagram of Figure 1 ------------------------------------------------------------------------
