@@ -27,7 +27,7 @@ def build(layers: int = 3, x: float = 0.5, target: float = 0.25) -> tuple[Value,
         from tinygrad_edu import nn
 
         net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
-        y = Value(np.array([target]), requires_grad=False, label="y")
+        y = Value(np.array([target]), requires_grad=False, label="y′")
         cost = ((net(np.array([x])) - y) ** 2).sum()
         weights = [layer.weights for layer in net.layers]
     except ImportError:  # the same network with plain Values
@@ -41,7 +41,7 @@ def build(layers: int = 3, x: float = 0.5, target: float = 0.25) -> tuple[Value,
             alpha = z.sigmoid()
             alpha.label = f"α^{i}"
             weights.append(w)
-        cost = (alpha - Value(target, requires_grad=False, label="y")) ** 2
+        cost = (alpha - Value(target, requires_grad=False, label="y′")) ** 2
     cost.label = "C"
     cost.backward()
     return cost, weights

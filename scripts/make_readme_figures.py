@@ -40,7 +40,7 @@ EPISODES = 150
 
 def dependency_tree_figure(out: Path) -> Path:
     net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(3)])
-    y = Value(np.array([0.25]), requires_grad=False, label="y")
+    y = Value(np.array([0.25]), requires_grad=False, label="y′")
     cost = ((net(np.array([0.5])) - y) ** 2).sum()
     cost.label = "C"
     cost.backward()
