@@ -288,7 +288,6 @@ def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
 
 
 _NO_PARAMS: dict = {}
-_NO_CONTEXT = contextlib.nullcontext()
 _new_value = object.__new__
 
 
@@ -503,10 +502,13 @@ class Value:
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
                              "or under no_grad)")
         seed = self._seed_gradient(grad, create_graph)
+        if not (create_graph or _Mode.detect_anomaly):  # the common case, with nothing to set up
+            _backpropagate(self, seed, graph=False)
+            return
         recording = _Mode.grad_enabled
         _Mode.grad_enabled = recording or create_graph  # a recorded pass records even inside no_grad
-        try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would only echo it
-            with np.errstate(all="ignore") if _Mode.detect_anomaly else _NO_CONTEXT:
+        try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would echo it
+            with np.errstate(all="ignore") if _Mode.detect_anomaly else contextlib.nullcontext():
                 _backpropagate(self, seed, graph=create_graph)
         finally:
             _Mode.grad_enabled = recording

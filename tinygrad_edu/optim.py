@@ -90,10 +90,16 @@ def gradient_norm(params: Any) -> float:
     """
     total = 0.0
     for p in _parameters(params, "gradient_norm"):
-        if p.grad is not None:
-            g = np.asarray(_numbers(p.grad), dtype=np.float64)
-            total += float(np.vdot(g, g))  # Σ g², over every element whatever the shape
+        g = p.grad
+        if g is None:
+            continue
+        if g.__class__ is not np.ndarray or g.dtype is not _FLOAT64:  # a Value's numbers; float32 squares overflow
+            g = np.asarray(_numbers(g), dtype=np.float64)
+        total += float(np.vdot(g, g))  # Σ g², over every element whatever the shape
     return math.sqrt(total)
+
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _numbers(grad: Any) -> np.ndarray:
@@ -292,13 +298,15 @@ class Optimizer:
         return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
-        return [(p, _numbers(p.grad)) for p in self.params if p.grad is not None]
+        return [(p, g if g.__class__ is np.ndarray else _numbers(g)) for p in self.params if (g := p.grad) is not None]
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
-        """The gradients, after checking that they hold no NaN or inf (one concatenation and one check cost less
-        than a check per small array; no sum, which could overflow for large finite numbers)."""
+        """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
+        cannot overflow) carries NaN and inf over, and only a sum that is not finite needs the element-wise check.
+        One concatenation and one sum cost less than a check per small array."""
         gradients = self._gradients()
-        if gradients and not np.isfinite(np.concatenate([g.ravel() for _, g in gradients])).all():
+        flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
+        if not math.isfinite(flat.sum(dtype=np.float64)) and not np.isfinite(flat).all():
             raise FloatingPointError(f"{type(self).__name__}.step: the gradient holds NaN or inf; the parameters "
                                      "are unchanged (try a smaller learning rate)")
         return gradients
