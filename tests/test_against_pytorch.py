@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: the differential check against it is skipped "
-                                            "(pip install torch to run it)")
+                                            "(pip install \".[crosscheck]\" to run it)")
 
 from tinygrad_edu import Value, no_grad  # noqa: E402
 

@@ -283,6 +283,10 @@ def _check_model_path(text: str) -> None:
     _check_writable(output.parent, f"train: cannot save the model to {text}: cannot write to {output.parent}")
 
 
+#: Why fit stopped (History.stopped), in words.
+_STOPPED = {"episodes": "all episodes run", "tol": "stopped: ‖∇C‖ ≤ tol", "no descent step": "stopped: no descent step"}
+
+
 def _count(number: int, noun: str) -> str:
     """``1 episode``, ``2 episodes``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
@@ -374,7 +378,8 @@ def _train(args: argparse.Namespace) -> int:
                       batch_size=batch_size, seed=args.seed, progress=args.progress)
     end = math.nan if history.final_cost is None else history.final_cost
     interrupted = history.stopped == "interrupted"
-    print(f"{_count(history.episodes, 'episode')} in {time.perf_counter() - began:.2f} s ({history.stopped}): "
+    print(f"{_count(history.episodes, 'episode')} in {time.perf_counter() - began:.2f} s "
+          f"({_STOPPED.get(history.stopped, history.stopped)}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught)
     advice = None if interrupted else _advice(optimizer_name, rate, start, end)
