@@ -871,3 +871,39 @@ def test_detect_anomaly_in_backward_raises_without_numpy_warnings() -> None:
         cost = x.sqrt().sum()
         with pytest.raises(FloatingPointError, match="sqrt: the backward gradient holds NaN or inf"):
             cost.backward()
+
+
+@pytest.mark.parametrize("axis", [None, (0, 1), (0, 2), (2, 0), (-1,), 1])
+def test_log_softmax_takes_the_axes_softmax_takes(axis) -> None:
+    """Over several axes (or all, axis=None) both are right in value and gradient, and log_softmax = ln softmax."""
+    x = np.random.default_rng(3).normal(size=(2, 3, 4)) * 3.0
+    e = np.exp(x)
+    expected = e / e.sum(axis=axis, keepdims=True)
+    assert np.allclose(F.softmax(Value(x), axis=axis).data, expected, rtol=1e-13, atol=0)
+    assert np.allclose(F.log_softmax(Value(x), axis=axis).data, np.log(expected), rtol=1e-13, atol=1e-15)
+    for f in (F.softmax, F.log_softmax):
+        for order in (1, 2):
+            check_gradients(lambda v, f=f: f(v, axis=axis), x, order=order)
+
+
+def test_log_softmax_over_several_axes_handles_ties_and_keeps_its_digits() -> None:
+    tied = F.log_softmax(Value(np.zeros((2, 2))), axis=None).data
+    assert np.allclose(tied, np.log(0.25), rtol=1e-15, atol=0)
+    x = np.array([[0.0, -40.0], [-50.0, -60.0]])
+    out = F.log_softmax(Value(x), axis=(0, 1)).data   # ln(1 / (1 + e⁻⁴⁰ + e⁻⁵⁰ + e⁻⁶⁰)) ≈ −(e⁻⁴⁰ + …)
+    assert np.isclose(out[0, 0], -np.log1p(np.exp(x[x < 0]).sum()), rtol=1e-14, atol=0)
+    assert F.log_softmax(Value(np.ones((2, 2), dtype=np.float32)), axis=None).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(), (0, 3), (2, 3)])
+def test_softmax_axes_are_checked_alike_for_every_input(name: str, shape: tuple[int, ...]) -> None:
+    f = getattr(F, name)
+    x = Value(np.ones(shape))
+    for axis in (5, -4, (0, 5), (0, 0) if shape else (0, -1)):
+        with pytest.raises(ValueError, match=rf"{name}: axis {re.escape(repr(axis))} .*{re.escape(str(shape))}"):
+            f(x, axis=axis)
+    for axis in (1.0, "a", [0], True):
+        with pytest.raises(TypeError, match=rf"{name}: axis must be an int, a tuple of ints or None, got"):
+            f(x, axis=axis)
+    assert f(x, axis=-1).shape == shape and f(x, axis=None).shape == shape

@@ -75,14 +75,34 @@ def identity(x: Any) -> Value:
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
-def softmax(x: Any, axis: int = -1) -> Value:
-    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``axis``; stable for inputs of any size."""
-    return apply(ops.softmax, x, axis=axis)
+def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
+    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``axis`` (an int, a tuple of ints, or None: all of them, as in
+    ``np.sum``; a 0-d input counts as one axis); stable for inputs of any size."""
+    return apply(ops.softmax, x, axis=_softmax_axis("softmax", x, axis))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Value:
-    """ln softmax(x) along ``axis``, computed without overflow (x − max − ln Σ e^{x − max})."""
-    return apply(ops.log_softmax, x, axis=axis)
+def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
+    """ln softmax(x) along ``axis`` (as in :func:`softmax`), computed without overflow (x − max − ln Σ e^{x − max})."""
+    return apply(ops.log_softmax, x, axis=_softmax_axis("log_softmax", x, axis))
+
+
+def _softmax_axis(name: str, x: Any, axis: Any) -> int | tuple[int, ...] | None:
+    """``axis`` if it is None, an int or a tuple of distinct ints within ``x``'s dimensions, else an error naming
+    ``name``, the axis and the shape.  A 0-d input counts as one axis, so the default -1 works on a number."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"{name}: axis must be an int, a tuple of ints or None, got {axis!r}")
+    try:
+        shape = np.shape(x.data if isinstance(x, Value) else x)
+    except ValueError:  # ragged data: apply says what is wrong with it
+        return axis
+    ndim = max(len(shape), 1)
+    if not all(-ndim <= a < ndim for a in axes) or len({int(a) % ndim for a in axes}) != len(axes):
+        raise ValueError(f"{name}: axis {axis!r} does not fit an input of shape {shape}: the axes must be distinct "
+                         f"and between {-ndim} and {ndim - 1}")
+    return axis
 
 
 def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:

@@ -315,15 +315,16 @@ def _max_vjp(g, out, x, axis=None, keepdims=False):
 reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _max_vjp)
 
 
-def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(x) = s − ln Σ eˢ with s = x − max x (so exp cannot overflow).  The sum is 1 (the maximum's own
-    term) plus the rest, and ln(1 + rest) is taken as log1p(rest): it keeps its digits when one input dominates."""
-    if x.ndim == 0 or x.size == 0:
+def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
+    """log softmax(x) = s − ln Σ eˢ with s = x − max x (so exp cannot overflow).  The sum is k (the eᵐᵃˣ⁻ᵐᵃˣ = 1 of
+    the k maxima) plus the rest, and ln(k + rest) is taken as log1p(k − 1 + rest): it keeps its digits when one
+    input dominates."""
+    if x.size == 0:
         return np.zeros_like(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
-    rest = np.exp(shifted)
-    np.put_along_axis(rest, np.argmax(shifted, axis=axis, keepdims=True), 0.0, axis=axis)  # drop one eᵐᵃˣ⁻ᵐᵃˣ = 1
-    return shifted - np.log1p(np.sum(rest, axis=axis, keepdims=True))
+    is_max = shifted == 0
+    rest = np.sum(np.exp(shifted, where=~is_max, out=np.zeros_like(shifted)), axis=axis, keepdims=True)
+    return shifted - np.log1p(np.sum(is_max, axis=axis, keepdims=True, dtype=x.dtype) - 1 + rest)
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
