@@ -499,3 +499,51 @@ def test_load_refuses_weights_trained_with_other_activations(tmp_path):
     same = nn.MLP([2, 3, 1], activation="tanh", output_activation="sigmoid", rng=1).load(tmp_path / "tanh.npz")
     x = np.array([[0.3, -0.7]])
     assert same(x).data.tobytes() == trained(x).data.tobytes()
+
+
+class _Head(nn.Module):
+    """A child that refers back to the module that owns it."""
+
+    def __init__(self, owner: nn.Module) -> None:
+        self.owner = owner
+        self.layer = nn.Layer(2, 2, rng=0)
+
+
+class _Owner(nn.Module):
+    def __init__(self) -> None:
+        self.head = _Head(self)
+        self.table = {"a": nn.Layer(2, 3, rng=1), "b": Value(np.ones(3)), "config": {1: "not a parameter"}}
+
+
+def test_a_child_referring_back_to_its_parent_is_walked_once():
+    model = _Owner()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["head.layer.weights", "head.layer.biases", "table.a.weights", "table.a.biases", "table.b"]
+    assert model.num_parameters() == 4 + 2 + 6 + 3 + 3
+
+
+def test_parameters_in_a_dict_are_named_by_key_and_saved_and_loaded(tmp_path):
+    model, other = _Owner(), _Owner()
+    for i, value in enumerate(model.parameters()):
+        value.data = value.data + i + 1.0
+    assert any(value is model.table["b"] for value in model.parameters())
+    path = tmp_path / "owner.npz"
+    model.save(path)
+    assert set(nn.load_state(path)) == set(model.state_dict())
+    other.load(path)
+    for (name, mine), (_, theirs) in zip(model.named_parameters(), other.named_parameters(), strict=True):
+        assert np.array_equal(mine.data, theirs.data), name
+    other.table["a"].weights.data[:] = 0.0
+    other.load_state_dict(model.state_dict())
+    assert np.array_equal(other.table["a"].weights.data, model.table["a"].weights.data)
+
+
+@pytest.mark.parametrize("table", [{1: nn.Layer(2, 2)}, {"": Value(1.0)}, {"a.b": Value(1.0)},
+                                   {(1,): [Value(2.0)]}])
+def test_parameters_in_a_dict_without_string_keys_are_refused(table):
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            self.table = table
+
+    with pytest.raises(TypeError, match=r"named_parameters: the dict 'table' holds parameters .* under the key"):
+        Model().parameters()

@@ -21,7 +21,7 @@ Models are saved as ``.npz`` files (``model.save(path)``) and read back without 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,8 +44,11 @@ class Module:
     """Base class of everything with parameters: layers and networks.
 
     Parameters are found in the attributes (in the order they were set): every :class:`Value` that requires a
-    gradient, every sub-``Module``, and lists/tuples of them.  Attributes whose name starts with ``_`` are
-    private and skipped.  Subclasses define ``forward``; calling the module calls ``forward``.
+    gradient, every sub-``Module``, and lists, tuples and dicts of them (a dict's keys name its entries, as in
+    ``table.a.weights``, so Modules and Values in a dict need keys that are non-empty strings without ``.``; other
+    keys raise ``TypeError``).  Each Module is walked once, so a child may refer back to its parent.  Attributes
+    whose name starts with ``_`` are private and skipped.  Subclasses define ``forward``; calling the module calls
+    ``forward``.
     """
 
     def forward(self, *args: Any, **kwargs: Any) -> Value:
@@ -60,7 +63,7 @@ class Module:
         Names are the attribute path; positions in lists count from 1, so that ``layers.1.weights`` is ``W¹``.
         """
         seen: set[int] = set()
-        for name, value in _walk(self, prefix):
+        for name, value in _walk(self, prefix, set()):
             if id(value) not in seen:
                 seen.add(id(value))
                 yield name, value
@@ -167,19 +170,38 @@ def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
-def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
-    """The parameters under ``obj`` with dotted names, depth first in attribute order; lists count from 1."""
+def _walk(obj: Any, prefix: str, visited: set[int]) -> Iterator[tuple[str, Value]]:
+    """The parameters under ``obj`` with dotted names, depth first in attribute order; lists count from 1, dicts
+    name entries by their keys.  Modules and containers in ``visited`` are not entered again (a child may refer
+    back to its parent)."""
     if isinstance(obj, Value):
         if obj.requires_grad:
             yield prefix, obj
-    elif isinstance(obj, Module):
-        for key, child in vars(obj).items():
-            if not key.startswith("_"):
-                yield from _walk(child, f"{prefix}.{key}" if prefix else key)
-    elif isinstance(obj, (list, tuple)):
-        for i, child in enumerate(obj, start=1):
-            if isinstance(child, (Value, Module, list, tuple)):
-                yield from _walk(child, f"{prefix}.{i}" if prefix else str(i))
+        return
+    if not isinstance(obj, (Module, list, tuple, dict)) or id(obj) in visited:
+        return
+    visited.add(id(obj))
+    if isinstance(obj, Module):
+        children: Iterable[tuple[str, Any]] = ((key, child) for key, child in vars(obj).items()
+                                               if not key.startswith("_"))
+    elif isinstance(obj, dict):
+        children = _named_entries(obj, prefix, visited)
+    else:
+        children = ((str(i), child) for i, child in enumerate(obj, start=1))
+    for key, child in children:
+        yield from _walk(child, f"{prefix}.{key}" if prefix else key, visited)
+
+
+def _named_entries(table: dict, prefix: str, visited: set[int]) -> Iterator[tuple[str, Any]]:
+    """The entries of a dict attribute by key; parameters under a key that cannot be part of their name (not a
+    string, empty, or with a ".") are refused, as they could not be saved, loaded or told apart."""
+    for key, child in table.items():
+        if isinstance(key, str) and key and "." not in key:
+            yield key, child
+        elif isinstance(child, Module) or next(_walk(child, "", visited), None) is not None:
+            raise TypeError(f"named_parameters: the dict {prefix or 'attribute'!r} holds parameters (in a "
+                            f"{type(child).__name__}) under the key {key!r}; they need keys that are non-empty strings "
+                            "without '.' (they become parameter names like 'table.key.weights')")
 
 
 def load_state(path: PathLike) -> dict[str, np.ndarray]:
