@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+
+import numpy as np
 
 from tinygrad_edu.engine import Value
 
@@ -22,6 +25,12 @@ __all__ = ["nearest_values", "ancestors"]
 def nearest_values(root: Value, limit: int | None = None) -> tuple[list[Value], int]:
     """Breadth-first from ``root`` over parents: the first ``limit`` Values (nearest the output; all of them
     without a limit) and how many Values there are in all.  Linear in the size of the graph."""
+    if not isinstance(root, Value):
+        raise TypeError(f"nearest_values: root must be a Value, got {type(root).__name__}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))):
+        raise TypeError(f"nearest_values: limit must be None or an int, got {type(limit).__name__} {limit!r}")
+    if limit is not None and limit < 0:
+        raise ValueError(f"nearest_values: limit must be ≥ 0 (or None: no limit), got {limit}")
     seen = {id(root)}
     queue = deque([root])
     kept: list[Value] = []
@@ -38,8 +47,13 @@ def nearest_values(root: Value, limit: int | None = None) -> tuple[list[Value], 
     return kept, total
 
 
-def ancestors(starts: Iterable[Value], allowed: set[int], stop: set[int]) -> list[Value]:
-    """``starts`` and everything they depend on, among the ids in ``allowed``, not entering ids in ``stop``."""
+def ancestors(starts: Value | Iterable[Value], allowed: AbstractSet[int], stop: AbstractSet[int]) -> list[Value]:
+    """``starts`` (a Value or several) and everything they depend on, among the ids in ``allowed``, not entering ids
+    in ``stop``."""
+    starts = _values(starts)
+    for name, ids in (("allowed", allowed), ("stop", stop)):
+        if not isinstance(ids, AbstractSet):
+            raise TypeError(f"ancestors: {name} must be a set of ids (id(value)), got {type(ids).__name__}")
     found: list[Value] = []
     seen: set[int] = set()
     stack = [n for n in starts if id(n) in allowed and id(n) not in stop]
@@ -54,6 +68,19 @@ def ancestors(starts: Iterable[Value], allowed: set[int], stop: set[int]) -> lis
             if key in allowed and key not in stop and key not in seen:
                 stack.append(parent)
     return found
+
+
+def _values(starts: Value | Iterable[Value]) -> list[Value]:
+    """``starts`` as a list of Values (a single Value is a list of one), else a TypeError naming ``ancestors``."""
+    if isinstance(starts, Value):
+        return [starts]
+    if not isinstance(starts, Iterable) or isinstance(starts, (str, bytes, np.ndarray)):
+        raise TypeError(f"ancestors: starts must be a Value or a list of Values, got {type(starts).__name__}")
+    starts = list(starts)
+    wrong = next((x for x in starts if not isinstance(x, Value)), None)
+    if wrong is not None:
+        raise TypeError(f"ancestors: starts must be a Value or a list of Values, got a {type(wrong).__name__} in it")
+    return starts
 
 
 def __dir__() -> list[str]:
