@@ -39,9 +39,13 @@ Vjp = Callable[..., Any]
 
 
 class Op:
-    """A differentiable operation: ``forward(*arrays, **params)`` and one vjp per input (see module docstring).
+    """A differentiable operation: ``forward(*arrays, **params)`` and one vjp per input.
 
-    ``vjps`` is a sequence with one vjp per input, or a single vjp for a one-input operation.
+    ``vjps`` is a sequence with one vjp per input, or a single vjp for a one-input operation.  A vjp is called as
+    ``vjp(g, out, *inputs, **params)`` with ``g = ∂C/∂out`` and returns ∂C/∂(its input): ``g`` times the local
+    derivative (see the module docstring, and write it with operators so that derivatives of derivatives work).
+
+        >>> cube = Op("cube", lambda x: x**3, lambda g, out, x: g * 3 * x**2)
     """
 
     __slots__ = ("name", "forward", "vjps")
