@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from tinygrad_edu import Op, Value
 from tinygrad_edu.testing import GradientCheckError, GradientReport, check_gradients, numerical_gradient
 from tinygrad_edu.testing.strategies import (
+    OpSpec,
     arrays,
     arrays_for,
     broadcastable_shapes,
+    expressions,
     matmul_shapes,
     shapes,
     values,
@@ -26,6 +28,14 @@ from tinygrad_edu.testing.strategies import (
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_FOUND = settings(database=None, phases=[Phase.generate], derandomize=True)
+DRAWS = settings(database=None, derandomize=True, max_examples=60, deadline=None)
+
+
+def drawn(strategy, measure, draws=DRAWS) -> list:
+    """``measure`` of every example hypothesis draws from ``strategy`` (derandomized)."""
+    seen = []
+    draws(given(strategy)(lambda example: seen.append(measure(example))))()
+    return seen
 
 
 def half_square() -> Op:
@@ -72,6 +82,21 @@ def test_numerical_gradient_needs_an_upstream_gradient_of_the_output_shape():
         numerical_gradient(lambda x: x * 2, np.ones(2), upstream=np.ones(3))
     with pytest.raises(TypeError, match="f must return a Value or an array"):
         numerical_gradient(lambda x: "nope", np.ones(2))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: numerical_gradient(lambda x: None, np.ones(2)), TypeError, "f must return a Value or an array"),
+    (lambda: numerical_gradient(lambda x: x.sum(), np.array([1 + 1j])), TypeError, "input 0 has dtype complex128"),
+    (lambda: numerical_gradient(lambda x: x.sum(), "ab"), TypeError, "input 0 has dtype <U2"),
+    (lambda: numerical_gradient(lambda x: x.sum(), [[1.0], [1.0, 2.0]]), ValueError, "input 0 is not a rectangular"),
+    (lambda: numerical_gradient(lambda x: x, np.ones(2), upstream="abc"), TypeError, "upstream has dtype <U3"),
+    (lambda: check_gradients(lambda x: x.sum(), np.ones(1), [[1.0], []]), ValueError, "input 1 is not a rectang"),
+])
+def test_numerical_gradient_refuses_what_is_not_real_numbers(call, error, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning on the way
+        with pytest.raises(error, match=r"^(numerical_gradient|check_gradients): " + message):
+            call()
 
 
 # --- check_gradients: passing ------------------------------------------------------------------------------------
@@ -222,6 +247,23 @@ def test_eps_must_be_a_finite_number_above_zero(check, eps, error):
             check(lambda x: (x * 2.0).sum(), np.ones(2), eps=eps)
 
 
+@pytest.mark.parametrize("argument, bad, error", [
+    ("atol", -1, ValueError), ("atol", np.nan, ValueError), ("atol", "a", TypeError), ("rtol", np.inf, ValueError),
+    ("rtol", None, TypeError), ("rows", -1, ValueError), ("rows", 0, ValueError), ("rows", 2.0, TypeError),
+    ("seed", -1, ValueError), ("seed", 1.5, TypeError), ("order", True, TypeError), ("order", 2.0, TypeError),
+    ("order", 3, ValueError)])
+def test_check_gradients_settings_are_checked_before_any_work(argument, bad, error):
+    calls = []
+
+    def f(v):
+        calls.append(v)
+        return (v * v).sum()
+    with pytest.raises(error, match=rf"^check_gradients: {argument} must be"):
+        check_gradients(f, np.array([1.0, 2.0]), **{argument: bad})
+    assert calls == []
+    assert check_gradients(f, np.array([1.0, 2.0]), atol=0, rtol=np.float32(1e-5), seed=np.int64(3), rows=1)
+
+
 @pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_and_inf_inputs_are_value_errors_not_gradient_mismatches(check, bad):
@@ -279,6 +321,21 @@ def test_arrays_with_a_min_gap_that_cannot_fit_say_so():
         arrays((7,), min_value=0.0, max_value=5.0, min_gap=1.0)
     with pytest.raises(ValueError, match="min_gap must be positive"):
         arrays((2,), min_gap=0.0)
+
+
+def test_arrays_with_a_min_gap_draw_only_shapes_that_fit():
+    """Only 61 elements 0.1 apart fit into [-3, 3]; the drawn shapes hold up to 64 without min_gap."""
+    sizes = drawn(arrays(min_gap=0.1), lambda x: (x.size, np.diff(np.sort(x, axis=None)).min(initial=1.0)))
+    assert all(size <= 61 and gap >= 0.1 for size, gap in sizes) and max(size for size, _ in sizes) > 30
+    assert all(x.size <= 3 for x in drawn(values(min_value=0, max_value=1, min_gap=0.5), lambda v: v.data))
+
+
+def test_arrays_with_a_min_gap_accept_an_exact_fit_and_an_int_shape():
+    exact = drawn(arrays((3,), min_value=0, max_value=1, min_gap=0.5), lambda x: sorted(x))
+    assert exact and all(x == [0.0, 0.5, 1.0] for x in exact)
+    assert {x.shape for x in drawn(arrays(3, min_gap=0.1), lambda x: x)} == {(3,)}
+    with pytest.raises(ValueError, match="4 elements at least 0.5 apart do not fit"):
+        arrays(4, min_value=0, max_value=1, min_gap=0.5)
 
 
 @given(arrays(st.sampled_from([(4,), (1, 2)]), avoid=(3.0,), margin=0.5))
@@ -357,3 +414,27 @@ def test_custom_op_example_catches_the_wrong_sigmoid_derivative_and_passes_the_r
     assert "gradient elements disagree with finite differences" in out
     assert "analytic" in out and "numeric" in out
     assert "the right derivative passes: GradientReport(ok" in out
+
+
+# --- expressions: node and input bounds, extra ops ---------------------------------------------------------------
+def cube() -> Op:
+    return Op("cube", lambda x: x ** 3, lambda g, out, x: 3 * g * x ** 2)
+
+
+def test_only_extra_graphs_use_the_extra_op_every_other_step():
+    """Every graph uses the extra op, about every other node is one (tanh fallbacks and helper nodes aside)."""
+    log = Op("my_log", np.log, lambda g, out, x: g / x)
+    for ops in ([cube()], [OpSpec(log, domain="positive")]):
+        name = ops[0].op.name if isinstance(ops[0], OpSpec) else ops[0].name
+        counts = drawn(expressions(extra_ops=ops, only_extra=True),
+                       lambda e, name=name: (sum(f"{name}(" in line for line in e.lines), len(e.lines)))
+        assert all(uses >= 1 for uses, _ in counts)
+        assert sum(uses for uses, _ in counts) >= sum(lines for _, lines in counts) / 4
+
+
+@pytest.mark.parametrize("min_nodes, max_nodes, max_inputs", [(2, 2, 3), (3, 6, 3), (3, 25, 3), (5, 8, 1)])
+def test_expressions_keep_to_their_node_bounds_and_draw_up_to_max_inputs(min_nodes, max_nodes, max_inputs):
+    counts = drawn(expressions(min_nodes=min_nodes, max_nodes=max_nodes, max_inputs=max_inputs),
+                   lambda e: (len(e.inputs) + len(e.lines), len(e.inputs)))
+    assert min_nodes <= min(n for n, _ in counts) and max(n for n, _ in counts) <= max_nodes
+    assert max(k for _, k in counts) == min(max_inputs, max_nodes - 1)

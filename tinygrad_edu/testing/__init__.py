@@ -32,22 +32,25 @@ from tinygrad_edu.engine import Value, no_grad
 __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientCheckError"]
 
 
-def _as_float64(x: Any) -> np.ndarray:
-    """A float64 copy of an input (a Value, an array or a number)."""
+def _real_array(name: str, what: str, x: Any) -> np.ndarray:
+    """A float64 copy of ``x`` (a Value, an array, a number or nested lists); anything but real numbers (complex,
+    strings, None, ragged lists) is a TypeError or ValueError naming ``name`` and ``what``."""
     data = x.data if isinstance(x, Value) else x
-    array = np.array(data, dtype=np.float64, copy=True)
-    return array
+    try:
+        array = np.asarray(data)
+    except ValueError:
+        raise ValueError(f"{name}: {what} is not a rectangular array (ragged nested lists?)") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: {what} has dtype {array.dtype} ({type(data).__name__}); give real numbers")
+    return np.array(array, dtype=np.float64, copy=True)
 
 
 def _output_data(out: Any, name: str) -> np.ndarray:
-    if isinstance(out, Value):
-        return np.asarray(out.data, dtype=np.float64)
     try:
-        array = np.asarray(out, dtype=np.float64)
+        return _real_array(name, "f's output", out)
     except (TypeError, ValueError):
         raise TypeError(f"{name}: f must return a Value or an array of real numbers, "
                         f"got {type(out).__name__}") from None
-    return array
 
 
 def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
@@ -67,7 +70,7 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     """
     __tracebackhide__ = True  # pytest: show the caller's line, not this library's source
     eps = _checked_eps("numerical_gradient", eps)
-    bases = [_as_float64(x) for x in inputs]
+    bases = [_real_array("numerical_gradient", f"input {i}", x) for i, x in enumerate(inputs)]
     _check_steps("numerical_gradient", bases, [str(i) for i in range(len(bases))], eps)
     as_value = [isinstance(x, Value) for x in inputs]
 
@@ -84,7 +87,7 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
                              "of that shape, only an output of size 1 needs none")
         weights = np.ones(out.shape)
     else:
-        weights = np.asarray(_as_float64(upstream))
+        weights = _real_array("numerical_gradient", "upstream", upstream)
         if weights.shape != out.shape:
             raise ValueError(f"numerical_gradient: upstream has shape {weights.shape} but f returned shape "
                              f"{out.shape}")
@@ -95,11 +98,25 @@ Evaluate = Callable[[list[np.ndarray]], np.ndarray]
 
 
 def _checked_eps(name: str, eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, int | float | np.integer | np.floating):
-        raise TypeError(f"{name}: eps must be a number, got {type(eps).__name__} {eps!r}")
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"{name}: eps must be a finite number > 0, got {eps!r}")
-    return float(eps)
+    return _checked_number(name, "eps", eps, "a finite number > 0", lambda x: bool(np.isfinite(x) and x > 0))
+
+
+def _checked_number(name: str, argument: str, x: Any, wanted: str, ok: Callable[[float], bool]) -> float:
+    """``x`` as a float if it is a real number (not a bool) for which ``ok`` holds, else TypeError/ValueError."""
+    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
+        raise TypeError(f"{name}: {argument} must be a number, got {type(x).__name__} {x!r}")
+    if not ok(float(x)):
+        raise ValueError(f"{name}: {argument} must be {wanted}, got {x!r}")
+    return float(x)
+
+
+def _checked_int(name: str, argument: str, x: Any, wanted: str, ok: Callable[[int], bool]) -> int:
+    """``x`` as an int if it is an integer (not a bool, not a float) for which ``ok`` holds."""
+    if isinstance(x, bool) or not isinstance(x, int | np.integer):
+        raise TypeError(f"{name}: {argument} must be an integer, got {type(x).__name__} {x!r}")
+    if not ok(int(x)):
+        raise ValueError(f"{name}: {argument} must be {wanted}, got {x!r}")
+    return int(x)
 
 
 def _check_steps(name: str, bases: list[np.ndarray], names: Sequence[str], eps: float) -> None:
@@ -241,14 +258,25 @@ def _checked_inputs(inputs: Sequence[Any]) -> list[np.ndarray]:
     """float64 copies of the inputs; complex or other non-real data is a TypeError, float32 a warning."""
     arrays = []
     for i, x in enumerate(inputs):
-        data = x.data if isinstance(x, Value) else np.asarray(x)
-        if data.dtype == np.float32:
+        arrays.append(_real_array("check_gradients", f"input {i}", x))
+        if np.asarray(x.data if isinstance(x, Value) else x).dtype == np.float32:
             warnings.warn(f"check_gradients: input {i} is float32; it is checked in float64 (finite "
                           "differences are too coarse in float32)", UserWarning, stacklevel=3)
-        if data.dtype.kind not in "biuf":
-            raise TypeError(f"check_gradients: input {i} has dtype {data.dtype}; give real numbers")
-        arrays.append(_as_float64(data))
     return arrays
+
+
+def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, order: Any) -> tuple[float, float,
+                                                                                               float, int, int, int]:
+    """check_gradients' keyword arguments, validated: (eps, atol, rtol, seed, rows, order)."""
+    name = "check_gradients"
+    order = _checked_int(name, "order", order, "1 (gradients) or 2 (derivatives of the gradient)",
+                         lambda k: k in (1, 2))
+    eps = _checked_eps(name, (1e-6 if order == 1 else 1e-5) if eps is None else eps)
+    atol, rtol = (_checked_number(name, arg, x, "a finite number >= 0", lambda t: bool(np.isfinite(t) and t >= 0))
+                  for arg, x in (("atol", atol), ("rtol", rtol)))
+    seed = _checked_int(name, "seed", seed, "an integer >= 0", lambda k: k >= 0)
+    rows = _checked_int(name, "rows", rows, "an integer >= 1", lambda k: k >= 1)
+    return eps, atol, rtol, seed, rows, order
 
 
 def _output(f: Callable[..., Value], values: list[Value]) -> Value:
@@ -332,12 +360,7 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     __tracebackhide__ = True  # pytest: a failed check shows the test's line and the table, not this source
     if not callable(f):
         raise TypeError(f"check_gradients: f must be callable, got {type(f).__name__}")
-    if order not in (1, 2):
-        raise ValueError(f"check_gradients: order must be 1 (gradients) or 2 (derivatives of the gradient), "
-                         f"got {order!r}")
-    if eps is None:
-        eps = 1e-6 if order == 1 else 1e-5
-    eps = _checked_eps("check_gradients", eps)
+    eps, atol, rtol, seed, rows, order = _checked_settings(eps, atol, rtol, seed, rows, order)
     arrays = _checked_inputs(inputs)
     labels = [x.label if isinstance(x, Value) else None for x in inputs]
     names = [_input_name(i, x) for i, x in enumerate(inputs)]
