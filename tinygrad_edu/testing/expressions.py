@@ -2,7 +2,7 @@
 
 Each operation is property-tested alone elsewhere; many defects only show when operations meet: a node used
 twice (fan-out), a gradient broadcast back in the other direction, a reduction over a negative axis of a
-reshaped transpose, a number on the left of ``**``.  :func:`expressions` draws whole graphs of 3 to ~25 nodes
+reshaped transpose, a number on the left of ``**``.  :func:`expressions` draws whole graphs of 3 to 25 nodes
 from every registered operation (and your own :class:`~tinygrad_edu.Op` objects), with inputs kept in each
 operation's domain and off its kinks, so that central finite differences are a valid reference.
 
@@ -292,6 +292,28 @@ class Graph:
         self.values[name] = value
         self._env[name] = value
         return name
+
+    @property
+    def size(self) -> int:
+        """Nodes so far, inputs included."""
+        return len(self.values)
+
+    def closed_size(self) -> int:
+        """Nodes once :meth:`finish` has joined the unused ones (it adds one node when there are several)."""
+        return self.size + (len([n for n in self.sinks() if n.startswith("v")]) > 1)
+
+    def checkpoint(self) -> tuple[int, int, set[str]]:
+        return len(self.lines), len(self.constants), set(self.used)
+
+    def rollback(self, checkpoint: tuple[int, int, set[str]]) -> None:
+        """Drop the nodes and constants added since ``checkpoint`` (a builder that failed, or took too many)."""
+        lines, constants, used = checkpoint
+        for name in [line.split(" = ", 1)[0] for line in self.lines[lines:]] + list(self.constants)[constants:]:
+            self.values.pop(name, None)
+            self.constants.pop(name, None)
+            del self._env[name]
+        del self.lines[lines:]
+        self.used = used
 
     def finish(self) -> None:
         """Make every node count: add each unused node, weighted by a random array and summed, to the newest."""
@@ -738,13 +760,16 @@ def _input_shapes(count: int) -> st.SearchStrategy:
 
 def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, max_nodes: int = 25,
                 max_inputs: int = 3, only_extra: bool = False) -> st.SearchStrategy:
-    """Random expression graphs (:class:`Expression`) of ``min_nodes`` to ``max_nodes`` nodes (inputs included).
+    """Random expression graphs (:class:`Expression`) of ``min_nodes`` to ``max_nodes`` nodes, inputs included
+    (``len(expr.inputs) + len(expr.lines)``), with 1 to ``max_inputs`` inputs (fewer if ``max_nodes`` leaves no room).
 
     The graphs use every registered operation (arithmetic with numbers and arrays on either side, ``**`` with
     Values on both sides, matmul, every element-wise function and activation, sum/mean/max over random axes,
     reshape, transpose, indexing, softmax, concatenate/stack, where/maximum, the costs) plus the Ops you give in
-    ``extra_ops`` (an :class:`~tinygrad_edu.Op`, or an :class:`OpSpec` saying its domain, kinks and params);
-    with ``only_extra=True`` every other node is one of yours.  Inputs are float64 arrays in [−2, 2].
+    ``extra_ops`` (an :class:`~tinygrad_edu.Op`, or an :class:`OpSpec` saying its domain, kinks and params).
+    With ``only_extra=True`` every other step of the drawing, the first one included, adds one of yours (with any
+    helper nodes that put its inputs in its domain), so every graph with room for it uses one of your ops.
+    Inputs are float64 arrays in [−2, 2].
 
     >>> from hypothesis import find, settings
     >>> from tinygrad_edu import Op
@@ -766,23 +791,34 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
 
     @st.composite
     def draw_expression(draw: Callable[[st.SearchStrategy], Any]) -> Expression:
-        count = draw(st.integers(1, min(max_inputs, min_nodes - 1)))
+        count = draw(st.integers(1, min(max_inputs, max_nodes - 1)))
         elements = st.floats(-2.0, 2.0, allow_subnormal=False)
         inputs = [draw(hnp.arrays(np.float64, shape, elements=elements)) for shape in draw(_input_shapes(count))]
         g = Graph(draw, inputs, specs)
-        for _ in range(draw(st.integers(min_nodes - count, max_nodes - count))):
-            _grow(g, only_extra and draw(st.booleans()))
+        room = 3 if only_extra else 1  # for one of your ops on two inputs, each put in its domain by a helper node
+        target = draw(st.integers(min(max(min_nodes, count + room), max_nodes), max_nodes))
+        step = 0
+        while g.closed_size() < target:
+            _grow(g, only_extra and step % 2 == 0, target)
+            step += 1
         g.finish()
         return g.expression()
 
     return draw_expression()
 
 
-def _grow(g: Graph, extra: bool) -> None:
-    """Add one node: try a few builders on a few operands, else tanh of the newest node (always fits)."""
+def _grow(g: Graph, extra: bool, most: int) -> None:
+    """Add a node (and the helper nodes it needs) keeping the graph, once finished, at ``most`` nodes: try a few
+    builders on a few operands, else tanh of the newest node (always fits; for an extra step, then your op on it)."""
     for _ in range(6):
+        checkpoint = g.checkpoint()
         builder = custom if extra else g.draw(st.sampled_from(BUILDERS))
         operand = g.pick() or list(g.values)[-1]  # pick() always finds a node when nothing is asked of it
-        if builder(g, operand) is not None:
+        if builder(g, operand) is not None and g.closed_size() <= most:
             return
-    g.add(f"F.tanh({list(g.values)[-1]})")
+        g.rollback(checkpoint)
+    name = g.add(f"F.tanh({list(g.values)[-1]})")
+    if extra and name is not None:
+        checkpoint = g.checkpoint()
+        if custom(g, name) is None or g.closed_size() > most:
+            g.rollback(checkpoint)

@@ -86,35 +86,41 @@ def _kept_off(x: float, avoid: Sequence[float], margin: float, low: float, high:
     return x
 
 
-def arrays(shape: Shape | st.SearchStrategy | None = None, *, min_value: float = -3.0, max_value: float = 3.0,
+def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, min_value: float = -3.0, max_value: float = 3.0,
            avoid: Sequence[float] = (), margin: float = 1e-3, min_gap: float | None = None,
            **shape_kwargs: Any) -> st.SearchStrategy:
     """float64 arrays with elements in ``[min_value, max_value]``, at least ``margin`` away from every point
     of ``avoid`` (the kinks of ReLU and abs at 0, a pole of 1/x), where finite differences would be wrong.
 
-    ``shape`` is a tuple, a strategy of shapes, or None to draw one with :func:`shapes` (``shape_kwargs`` such
-    as ``max_dims=2`` go to it).  ``min_gap`` asks for elements pairwise at least that far apart, so that a
-    maximum is unique and stays so when an element is nudged by ε (any number of elements, as long as they fit
-    into the range: a ValueError says when they do not).
+    ``shape`` is a tuple, an int (a vector), a strategy of shapes, or None to draw one with :func:`shapes`
+    (``shape_kwargs`` such as ``max_dims=2`` go to it).  ``min_gap`` asks for elements pairwise at least that far
+    apart, so that a maximum is unique and stays so when an element is nudged by ε (any number of elements, as
+    long as they fit into the range: drawn shapes are cut down to fit, a given one that does not is a ValueError).
 
     Examples: ``arrays((2, 3), min_value=0.1)`` for ``log`` (positive 2 × 3 matrices);
     ``arrays(avoid=(0.0,), margin=0.01)`` for ``abs`` (any shape, never within 0.01 of 0);
     ``arrays(min_gap=1e-3)`` for ``max``.
     """
+    if isinstance(shape, int | np.integer):
+        shape = (int(shape),)
     if not min_value <= max_value:
         raise ValueError(f"arrays: min_value {min_value} is larger than max_value {max_value}")
     for kink in avoid:
         if kink - margin < min_value and kink + margin > max_value:
             raise ValueError(f"arrays: no room in [{min_value}, {max_value}] "
                              f"at distance {margin} from {kink}")
-    if shape is None:
-        shape = shapes(**shape_kwargs)
-    elif shape_kwargs:
+    if shape_kwargs and shape is not None:
         raise TypeError(f"arrays: {sorted(shape_kwargs)} only apply when the shape is drawn (shape=None)")
     avoid = tuple(float(k) for k in avoid)
+    if min_gap is not None and not min_gap > 0:
+        raise ValueError(f"arrays: min_gap must be positive, got {min_gap}")
+    if shape is None:
+        shape = shapes(**shape_kwargs)
+        if min_gap is not None:  # drawn shapes are cut down to as many elements as fit
+            capacity = _capacity(_allowed_pieces(min_value, max_value, avoid, margin * (1 + 1e-9)), min_gap)
+            shape = shape.map(lambda s: _fitted(s, capacity, shape_kwargs.get("min_dims", 0),
+                                                shape_kwargs.get("min_side", 1)))
     if min_gap is not None:
-        if not min_gap > 0:
-            raise ValueError(f"arrays: min_gap must be positive, got {min_gap}")
         if not isinstance(shape, st.SearchStrategy):  # a fixed shape: an impossible request fails right here
             return _spread_arrays(tuple(shape), min_value, max_value, avoid, margin, min_gap)
         return shape.flatmap(lambda s: _spread_arrays(tuple(s), min_value, max_value, avoid, margin, min_gap))
@@ -135,38 +141,76 @@ def _allowed_pieces(low: float, high: float, avoid: Sequence[float], margin: flo
     return pieces
 
 
+def _layout(size: int, pieces: list[tuple[float, float]], min_gap: float) -> tuple[float, float] | None:
+    """(gap, room) for ``size`` points at least ``min_gap`` apart on the pieces laid end to end, None if they do
+    not fit.  The gap is a hair more than asked for where there is room, so that rounding in the additions never
+    makes a gap smaller than min_gap; an exact fit (no room) is laid out here once and checked."""
+    length = sum(b - a for a, b in pieces)
+    if size and not pieces or size > 1 and (size - 1) * min_gap > length:
+        return None
+    if size <= 1:
+        return 0.0, length
+    gap = min_gap * (1 + 1e-9)
+    if (size - 1) * gap <= length:
+        return gap, length - (size - 1) * gap
+    gap = length / (size - 1)  # an exact fit: one layout only, which must keep the gaps in float64 too
+    points = _lay_onto(pieces, np.arange(size) * gap)
+    return (gap, 0.0) if np.all(np.diff(points) >= min_gap) else None
+
+
+def _capacity(pieces: list[tuple[float, float]], min_gap: float) -> int:
+    """The most points at least ``min_gap`` apart that fit on the pieces."""
+    if not pieces:
+        return 0
+    most = int(min(sum(b - a for a, b in pieces) / min_gap, 1e6)) + 1
+    return most if _layout(most, pieces, min_gap) else most - 1
+
+
+def _fitted(shape: Shape, capacity: int, min_dims: int, min_side: int) -> Shape:
+    """``shape`` with its largest sides shortened (down to ``min_side``), then its last dims dropped (down to
+    ``min_dims``), until it holds at most ``capacity`` elements (as near as those limits allow)."""
+    dims = list(shape)
+    while int(np.prod(dims)) > capacity:
+        largest = int(np.argmax(dims)) if dims else 0
+        if dims and dims[largest] > max(min_side, 1):
+            dims[largest] -= 1
+        elif len(dims) > min_dims:
+            dims.pop()
+        else:
+            break
+    return tuple(dims)
+
+
 def _spread_arrays(shape: Shape, low: float, high: float, avoid: Sequence[float], margin: float,
                    min_gap: float) -> st.SearchStrategy:
     """Arrays whose elements lie pairwise at least ``min_gap`` apart, built directly (no filtering, so any size
     works): sorted points with gaps ≥ min_gap on the allowed length, laid onto the pieces of [low, high] that
     avoid the kinks (which only widens gaps), then shuffled."""
     size = int(np.prod(shape))
-    # A hair more than asked for, so that rounding in the additions below never makes a gap smaller than min_gap.
-    gap, keep_off = min_gap * (1 + 1e-9), margin * (1 + 1e-9)
-    pieces = _allowed_pieces(low, high, avoid, keep_off)
-    length = sum(b - a for a, b in pieces)
-    if size > 1 and (size - 1) * gap > length or size and not pieces:
+    pieces = _allowed_pieces(low, high, avoid, margin * (1 + 1e-9))  # a hair more: rounding stays off the kinks
+    layout = _layout(size, pieces, min_gap)
+    if layout is None:
         raise ValueError(f"arrays: {size} elements at least {min_gap} apart do not fit in [{low}, {high}]"
                          + (f" away from {tuple(avoid)}" if avoid else ""))
-    room = length - max(size - 1, 0) * gap
+    gap, room = layout
     offsets = st.lists(st.floats(0.0, room), min_size=size, max_size=size)
 
     def build(drawn: tuple[list[float], list[int]]) -> np.ndarray:
         positions, order = drawn
-        along = [x + i * gap for i, x in enumerate(sorted(positions))]  # distances along the allowed pieces
-        points = np.array([_lay_onto(pieces, d) for d in along], dtype=np.float64)
-        return np.clip(points, low, high)[order].reshape(shape)
+        along = np.sort(np.array(positions, dtype=np.float64)) + np.arange(size) * gap  # along the pieces
+        return np.clip(_lay_onto(pieces, along), low, high)[order].reshape(shape)
 
     return st.tuples(offsets, st.permutations(range(size))).map(build)
 
 
-def _lay_onto(pieces: list[tuple[float, float]], distance: float) -> float:
-    """The point ``distance`` along the pieces laid end to end (past the end: the last point)."""
-    for a, b in pieces:
-        if distance <= b - a:
-            return a + distance
-        distance -= b - a
-    return pieces[-1][1]
+def _lay_onto(pieces: list[tuple[float, float]], distances: np.ndarray) -> np.ndarray:
+    """The points ``distances`` along the pieces laid end to end (past the end: the last point)."""
+    if not pieces:
+        return np.zeros(len(distances))
+    starts, ends = (np.array(side, dtype=np.float64) for side in zip(*pieces))
+    reached = np.cumsum(ends - starts)  # the distance at the end of each piece
+    piece = np.minimum(np.searchsorted(reached, distances), len(pieces) - 1)
+    return np.minimum(starts[piece] + (distances - (reached[piece] - (ends - starts)[piece])), ends[piece])
 
 
 def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.SearchStrategy:
@@ -179,7 +223,7 @@ def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.Se
                                                                    for s in shape_tuple)))
 
 
-def values(shape: Shape | st.SearchStrategy | None = None, *, requires_grad: bool = True,
+def values(shape: Shape | int | st.SearchStrategy | None = None, *, requires_grad: bool = True,
            **array_kwargs: Any) -> st.SearchStrategy:
     """:class:`~tinygrad_edu.Value` objects holding arrays drawn by :func:`arrays` (same arguments).
 
