@@ -75,9 +75,11 @@ _INSTALL_HELP = """Graphviz's `dot` program was not found on PATH, so {target} c
 The graph's source was written to {dot} instead. """ + _INSTALL + """
 and draw the saved file later with:
   dot -T{fmt} {dot} -o {target}"""
-_INLINE_HELP = """Graphviz's `dot` program was not found on PATH, so this graph cannot be drawn here.
+_NO_DOT = """Graphviz's `dot` program was not found on PATH, so {what} cannot be drawn here.
 """ + _INSTALL + """
-and display it again (restart the kernel if needed), or save its source now with render(graph, "graph.dot")."""
+and display it again (restart the kernel if needed){save}."""
+_INLINE_HELP = _NO_DOT.format(what="this graph", save=""", or save its source now with
+tinygrad_edu.viz.render(<the drawing>, "graph.dot")""")
 
 
 class Drawing(graphviz.Digraph):
@@ -159,7 +161,7 @@ def _op_text(node: Value) -> str:
 
 def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, show_grad: bool = True,
                names: Mapping[str, Any] | None = None, max_nodes: int = 150, model: Any = None,
-               size: str | None = "9,12") -> Drawing:
+               size: str | None = "9,100") -> Drawing:
     """Draw everything ``value`` depends on: one box per Value, one oval per operation between inputs and output.
 
     Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``; the network's
@@ -169,9 +171,10 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``) sit in a box named
     after the layer; pass ``model`` to take the layers from a Network.
 
-    The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height"; None for
-    the natural size), the ``max_nodes`` Values nearest the output (breadth-first) with a note saying how many
-    were left out.  Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.
+    The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height": 9 inches wide,
+    and a tall graph scrolls rather than shrinking its text out of reading; None for the natural size), the
+    ``max_nodes`` Values nearest the output (breadth-first) with a note saying how many were left out.
+    Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.
     """
     _check_value(value, "draw_graph")
     _check_layout(rankdir, max_nodes, "draw_graph")
@@ -334,7 +337,7 @@ def _player(steps: list, graph: graphviz.Digraph) -> BackpropPlayer:
     try:
         svg = graph.pipe(format="svg", engine="dot").decode("utf-8")
     except graphviz.ExecutableNotFound:
-        return BackpropPlayer(steps, None, missing_drawing=_INLINE_HELP.replace("this graph", "the graph"))
+        return BackpropPlayer(steps, None, missing_drawing=_NO_DOT.format(what="the graph", save=""))
     return BackpropPlayer(steps, svg)
 
 
