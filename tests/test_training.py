@@ -364,3 +364,29 @@ def test_with_mini_batches_tol_is_checked_after_the_episode_as_documented():
     assert opt.steps == 3 and history.step_size == [0.1]  # all three batches updated the parameters
     assert not np.array_equal(start[0], net.parameters()[0].data)
     assert history.final_cost < history.cost[0]
+
+
+def test_in_jupyter_without_ipywidgets_the_bar_is_tqdms_text_bar(monkeypatch):
+    """In a kernel tqdm.auto picks its widget bar, which without ipywidgets warns 'IProgress not found. Please update
+    jupyter'; fit takes tqdm's text bar there instead (a notebook shows it just as well)."""
+    pytest.importorskip("tqdm")
+    import importlib
+    import importlib.util
+    import io
+    import sys
+
+    class KernelStream(io.StringIO):  # a Jupyter kernel's stderr: no tty, from the ipykernel package
+        pass
+
+    KernelStream.__module__ = "ipykernel.iostream"
+    stream = KernelStream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    real_find_spec, real_import = importlib.util.find_spec, importlib.import_module
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "ipywidgets" else real_find_spec(name, *args))
+    imported = []
+    monkeypatch.setattr(importlib, "import_module", lambda name, *args: imported.append(name) or real_import(name))
+    x, y = _data(10)
+    net = nn.MLP([1, 2, 1], rng=0)
+    fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=4)
+    assert "tqdm.std" in imported and "tqdm.auto" not in imported and "4/4" in stream.getvalue()

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
 import time
 import warnings
@@ -228,10 +230,13 @@ def _progress_bar(enabled: bool, episodes: int, label: str) -> Any:
     if not enabled or not (getattr(sys.stderr, "isatty", lambda: False)() or in_jupyter):
         return None
     try:
-        from tqdm.auto import tqdm
+        # tqdm.auto draws a widget in Jupyter, but without ipywidgets it warns "IProgress not found, please update
+        # jupyter": then the text bar, which a notebook shows just as well
+        widgets = not in_jupyter or importlib.util.find_spec("ipywidgets") is not None
+        bar = importlib.import_module("tqdm.auto" if widgets else "tqdm.std").tqdm
     except ImportError:
         return None
-    return tqdm(total=episodes, desc=label, unit="episode", leave=True)
+    return bar(total=episodes, desc=label, unit="episode", leave=True)
 
 
 def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
