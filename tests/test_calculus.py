@@ -223,3 +223,11 @@ def test_draw_graph_after_backward_with_create_graph() -> None:
     x = Value(2.0, label="x")
     (x ** 3).sigmoid().backward(create_graph=True)
     assert "sigmoid" in viz.draw_graph(x.grad).source
+
+
+def test_a_stationary_point_reads_verdict_first_and_its_path_by_length() -> None:
+    """In a notebook the result shows its kind first; the path of every Newton iterate is only counted."""
+    found = stationary_point(lambda p: (p ** 4).sum(), [3.0, 2.0])
+    text = repr(found)
+    assert text.startswith("StationaryPoint(kind='inconclusive'")
+    assert f"path=<{len(found.path)} points>" in text and len(found.path) > 10 and len(text) < 300

@@ -52,6 +52,15 @@ class StationaryPoint:
     iterations: int
     path: np.ndarray  #: every point visited, the start first, shape (iterations + 1, n)
 
+    def __repr__(self) -> str:
+        """The verdict first; the path only by its length (it can run to dozens of points)."""
+        def numbers(array: np.ndarray) -> str:
+            return np.array2string(np.asarray(array), precision=4, threshold=8, separator=", ")
+
+        return (f"StationaryPoint(kind={self.kind!r}, point={numbers(self.point)}, value={self.value:.6g}, "
+                f"eigenvalues={numbers(self.eigenvalues)}, gradient_norm={self.gradient_norm:.3g}, "
+                f"converged={self.converged}, iterations={self.iterations}, path=<{len(self.path)} points>)")
+
 
 def _tolerance(value: Any, name: str, where: str) -> float:
     """A tolerance: a finite number >= 0, or a TypeError/ValueError naming ``where`` and ``name``."""
