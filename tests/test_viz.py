@@ -623,3 +623,13 @@ def test_a_tall_graph_keeps_readable_text_in_a_notebook(tmp_path):
     root = _svg(draw_graph(cost), tmp_path)
     scale = float(re.search(r"scale\(([\d.]+)", root.find("{http://www.w3.org/2000/svg}g").get("transform")).group(1))
     assert float(root.get("width").removesuffix("pt")) <= 9 * 72 and scale >= 0.75
+
+
+@needs_dot
+def test_a_file_name_that_starts_with_a_dash_is_rendered(tmp_path, monkeypatch):
+    """Graphviz would read '-tree.svg' after '-o' as an option of its own."""
+    monkeypatch.chdir(tmp_path)
+    cost = (Value(2.0, label="w") * 3.0).sigmoid()
+    cost.backward()
+    render(draw_graph(cost), "-tree.svg")
+    assert (tmp_path / "-tree.svg").read_text().lstrip().startswith("<?xml")

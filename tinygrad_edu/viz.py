@@ -374,7 +374,8 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
         raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt))
     engine = getattr(graph, "engine", "dot") or "dot"
     try:
-        result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}", "-o", str(path)],
+        # -o and the path in one absolute argument: a file name may start with "-"
+        result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}", f"-o{path.resolve()}"],
                                 input=source.encode("utf-8"), capture_output=True, timeout=timeout,
                                 check=False)
     except FileNotFoundError:
