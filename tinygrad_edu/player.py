@@ -1,8 +1,9 @@
 """The backpropagation player: the forward pass Value by Value, then the backward pass in the engine's own order.
 
 At each backward step the page shows, for the Value in hand, the gradient arriving from every Value that used
-it, the local derivative on that edge (``∂z/∂w = α``, ``σ′(z)``, ...), their product, the sum where several
-contributions meet (the seed's "splitting", section 6.3), and so ``∂C/∂(the Value)``.  The last step lists every
+it, the local derivative on that edge (``∂z/∂w = α``, ``σ′(z)``, ...), their product (the chain rule, which the
+seed's section 6.3 calls "splitting"), the sum over the uses where a Value is used more than once, and so
+``∂C/∂(the Value)``.  The last step lists every
 parameter's gradient next to its ``.grad``.  Build one with :func:`tinygrad_edu.viz.backprop_player`, which adds
 the drawing of :func:`tinygrad_edu.viz.draw_graph`; this module computes the steps and writes the page.
 
