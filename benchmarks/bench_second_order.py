@@ -35,6 +35,7 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tinygrad_edu.autodiff import hessian, hvp, value_and_grad  # noqa: E402
+from tinygrad_edu.cli import whole_number  # noqa: E402
 from tinygrad_edu.losses import squared_error  # noqa: E402
 
 SAMPLES = 64
@@ -73,7 +74,7 @@ def measure(cost: Callable, x: np.ndarray, v: np.ndarray, with_hessian: bool) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only, for a smoke test")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians are shown)")
+    parser.add_argument("--rounds", type=whole_number(1), default=5, help="interleaved rounds (medians are shown)")
     args = parser.parse_args()
     hiddens = [3, 33, 133] if args.quick else [3, 33, 333, 1000]
     hessian_rounds = {h: (args.rounds if 3 * h + 1 <= 400 else 1) for h in hiddens}  # the big ones take seconds

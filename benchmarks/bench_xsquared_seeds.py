@@ -18,13 +18,16 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tinygrad_edu import demo  # noqa: E402
+from tinygrad_edu.cli import whole_number  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", nargs="+", default=["Newton"], help="method names of the demo's table")
-    parser.add_argument("--first", type=int, default=100, help="first seed")
-    parser.add_argument("--count", type=int, default=20, help="number of seeds")
+    names = [method[0] for method in demo._METHODS]  # the demo's table has no public list of its names
+    parser.add_argument("--methods", nargs="+", default=["Newton"], choices=names, metavar="NAME",
+                        help=f"method names of the demo's table: {', '.join(map(repr, names))}")
+    parser.add_argument("--first", type=whole_number(0), default=100, help="first seed")
+    parser.add_argument("--count", type=whole_number(1), default=20, help="number of seeds")
     args = parser.parse_args()
     met: dict[str, list[bool]] = {}
     times: dict[str, list[float]] = {}

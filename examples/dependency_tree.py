@@ -11,6 +11,7 @@ Writes dependency_tree.svg (or dependency_tree.dot with instructions when Graphv
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_edu import Value
+from tinygrad_edu.cli import output_folder
 from tinygrad_edu.viz import GraphvizNotFoundError, dependency_tree, draw_dependency_tree, render
 
 
@@ -48,8 +50,11 @@ def build(layers: int = 3, x: float = 0.5, target: float = 0.25) -> tuple[Value,
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0] if argv else "tinygrad-edu-output")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=output_folder, default=Path("tinygrad-edu-output"),
+                        help="folder for dependency_tree.svg (default: %(default)s)")
+    out = parser.parse_args(argv).folder
+    out.mkdir(parents=True, exist_ok=True)
     cost, weights = build()
     tree = dependency_tree(cost)
     print(f"cost C = {cost.item():.6g}")

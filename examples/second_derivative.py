@@ -21,6 +21,7 @@ import numpy as np
 import tinygrad_edu.functional as F
 from tinygrad_edu.autodiff import grad, hessian
 from tinygrad_edu.calculus import stationary_point
+from tinygrad_edu.cli import output_folder
 
 
 def cubic(x):
@@ -74,7 +75,7 @@ def pictures(found: list, folder: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, help="folder for the pictures (needs matplotlib)")
+    parser.add_argument("--output", type=output_folder, help="folder for the pictures (needs matplotlib)")
     args = parser.parse_args()
     np.set_printoptions(precision=4, suppress=True)
     one_parameter()

@@ -17,14 +17,17 @@ Run:  python examples/xsquared.py [--output FOLDER] [--seed S]
 
 import argparse
 import time
+from pathlib import Path
 
 from tinygrad_edu import demo
+from tinygrad_edu.cli import output_folder, whole_number
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", default="xsquared-example", help="folder for the pictures")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the samples, weights and batches")
+    parser.add_argument("--output", type=output_folder, default=Path("xsquared-example"),
+                        help="folder for the pictures")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the samples, weights and batches")
     args = parser.parse_args()
     began = time.perf_counter()
 

@@ -17,6 +17,7 @@ Deterministic: fixed seeds, no dates in the files; the same Graphviz and matplot
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from tinygrad_edu import Value, nn, optim  # noqa: E402
 from tinygrad_edu.calculus import stationary_point  # noqa: E402
+from tinygrad_edu.cli import output_folder  # noqa: E402
 from tinygrad_edu.demo import chain_cost  # noqa: E402
 from tinygrad_edu.plots import plot_history, plot_stationary_points  # noqa: E402
 from tinygrad_edu.training import fit  # noqa: E402
@@ -97,8 +99,11 @@ def stationary_points_figure(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "docs" / "images"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=output_folder, default=ROOT / "docs" / "images",
+                        help="folder for the pictures (default: docs/images of this checkout)")
+    out = parser.parse_args(argv).folder
+    out.mkdir(parents=True, exist_ok=True)
     for path in (dependency_tree_figure(out), player_screenshot(out), cost_history_figure(out),
                  stationary_points_figure(out)):
         print(f"wrote {path}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tinygrad_edu import nn
 from tinygrad_edu.data import xsquared
@@ -85,3 +87,49 @@ def test_digits_example_rejects_bad_counts() -> None:
         result = subprocess.run([sys.executable, str(EXAMPLES / "digits.py"), *args], capture_output=True,
                                 text=True, timeout=120)
         assert result.returncode == 2 and option in result.stderr and "Traceback" not in result.stderr
+
+
+ROOT = EXAMPLES.parent
+BAD_ARGUMENTS = [  # (script, arguments, what the one-line error must name); "FILE" is an existing file
+    ("examples/dependency_tree.py", ["--bogus"], "--bogus"),
+    ("examples/dependency_tree.py", ["a", "b"], "unrecognized arguments: b"),
+    ("examples/dependency_tree.py", ["FILE"], "argument folder"),
+    ("scripts/make_readme_figures.py", ["FILE"], "argument folder"),
+    ("examples/xsquared.py", ["--seed", "-1"], "argument --seed"),
+    ("examples/xsquared.py", ["--output", "FILE"], "argument --output"),
+    ("examples/second_derivative.py", ["--output", "FILE"], "argument --output"),
+    ("examples/second_derivative.py", ["--output", "FILE/pictures"], "argument --output"),
+    ("benchmarks/bench_xsquared_seeds.py", ["--first", "-1"], "argument --first"),
+    ("benchmarks/bench_xsquared_seeds.py", ["--methods", "Bogus"], "argument --methods"),
+    ("benchmarks/bench_xsquared_seeds.py", ["--count", "0"], "argument --count"),
+    ("benchmarks/bench_second_order.py", ["--rounds", "0"], "argument --rounds"),
+]
+
+
+def run_script(script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run from ``cwd`` (a scratch folder) with this checkout's package; a minute at most."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True, timeout=60,
+                          cwd=cwd, env=env)
+
+
+@pytest.mark.parametrize("script, args, named", BAD_ARGUMENTS)
+def test_scripts_reject_bad_arguments_in_one_line_before_any_work(tmp_path: Path, script: str, args: list[str],
+                                                                    named: str) -> None:
+    (tmp_path / "FILE").write_text("not a folder")
+    result = run_script(script, args, tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""  # nothing computed or printed before the error
+    *_, last = result.stderr.splitlines()
+    assert last.startswith(f"{Path(script).name}: error: ") and named in last, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["FILE"] and (tmp_path / "FILE").is_file()
+
+
+@pytest.mark.parametrize("script", ["examples/dependency_tree.py", "scripts/make_readme_figures.py"])
+def test_folder_scripts_show_help_without_doing_the_work(tmp_path: Path, script: str) -> None:
+    result = run_script(script, ["--help"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {Path(script).name} [-h] [folder]") and "folder" in result.stdout
+    assert "wrote" not in result.stdout and "cost C" not in result.stdout
+    assert list(tmp_path.iterdir()) == []  # no folder named --help, no pictures

@@ -33,8 +33,8 @@ from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.training import DivergenceWarning, fit
 
-__all__ = ["main", "build_parser", "whole_number", "PROG", "DATA_DEFAULTS", "LEARNING_RATES", "MAX_INPUTS_FILE_BYTES",
-           "INTERRUPTED"]
+__all__ = ["main", "build_parser", "whole_number", "output_folder", "PROG", "DATA_DEFAULTS", "LEARNING_RATES",
+           "MAX_INPUTS_FILE_BYTES", "INTERRUPTED"]
 
 PROG = "tinygrad-edu"
 
@@ -96,6 +96,16 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type: a folder for a script's output, checked before any work (it, or the folder it would be
+    made in, must be a folder), with a one-line error.  The script makes it when it writes there."""
+    folder = Path(text)
+    existing = next((path for path in (folder, *folder.parents) if path.exists()), Path.cwd())
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot make the folder {text}: {existing} is a file, not a folder")
+    return folder
 
 
 _positive_int, _seed = whole_number(1), whole_number(0)
