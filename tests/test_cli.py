@@ -339,8 +339,10 @@ def test_demo_stops_on_ctrl_c_in_a_real_process(tmp_path: Path) -> None:
     import signal
 
     out = tmp_path / "demo"
+    # Ctrl-C as a terminal delivers it, even where pytest itself runs with SIGINT ignored (a background job)
     process = subprocess.Popen([sys.executable, "-m", "tinygrad_edu", "demo", "-o", str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = process.stdout.readline()  # printed just before training starts
     assert first.startswith("Fitting"), first
     process.send_signal(signal.SIGINT)
