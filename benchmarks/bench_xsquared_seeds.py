@@ -23,7 +23,7 @@ from tinygrad_edu.cli import whole_number  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    names = [method[0] for method in demo._METHODS]  # the demo's table has no public list of its names
+    names = demo.METHOD_NAMES
     parser.add_argument("--methods", nargs="+", default=["Newton"], choices=names, metavar="NAME",
                         help=f"method names of the demo's table: {', '.join(map(repr, names))}")
     parser.add_argument("--first", type=whole_number(0), default=100, help="first seed")

@@ -42,7 +42,7 @@ from tinygrad_edu.losses import squared_error
 from tinygrad_edu.plots import plot_history
 from tinygrad_edu.training import History, fit
 
-__all__ = ["TEST_INPUTS", "SEED_COST", "TOLERANCE", "GOAL_EPISODES", "GOAL_SECONDS", "COMPANION_NOTE",
+__all__ = ["METHOD_NAMES", "TEST_INPUTS", "SEED_COST", "TOLERANCE", "GOAL_EPISODES", "GOAL_SECONDS", "COMPANION_NOTE",
            "Run", "Goal", "Artefacts", "xsquared_network", "newton_network", "compare_xsquared", "check_goals",
            "format_table", "chain_cost", "write_artefacts", "run_demo"]
 
@@ -137,6 +137,8 @@ _METHODS: list[tuple[str, str, Callable[[nn.Module, int], optim.Optimizer], int,
     ("Newton", "(H + λI)d = −∇C, λ = 1e-3, Armijo steps, all samples, 1-8-1 tanh network (assignment §6.1, §6.2)",
      lambda model, seed: optim.Newton(model, damping=1e-3), 50, 10, None, newton_network),
 ]
+#: The names of the four methods, in the order of the table (``compare_xsquared(methods=...)`` takes them).
+METHOD_NAMES = tuple(method[0] for method in _METHODS)
 
 
 def _outputs(model: nn.Module) -> np.ndarray:
@@ -155,9 +157,9 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
     picks some of the methods by name (all by default).  Ctrl-C stops the comparison: the run it interrupted
     (``run.history.stopped == "interrupted"``) is the last one returned.
     """
-    names = [method[0] for method in _METHODS]
-    if methods is not None and (isinstance(methods, str) or not set(methods) <= set(names)):
-        raise ValueError(f"compare_xsquared: methods must be a list of names from {names}, got {methods!r}")
+    if methods is not None and (isinstance(methods, str) or not set(methods) <= set(METHOD_NAMES)):
+        raise ValueError(f"compare_xsquared: methods must be a list of names from {list(METHOD_NAMES)}, "
+                         f"got {methods!r}")
     inputs, targets = xsquared(samples, seed=seed)
     start = xsquared_network(seed).state_dict()
     runs = []
