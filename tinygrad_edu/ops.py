@@ -44,8 +44,6 @@ class Op:
     ``vjps`` is a sequence with one vjp per input, or a single vjp for a one-input operation.  A vjp is called as
     ``vjp(g, out, *inputs, **params)`` with ``g = ∂C/∂out`` and returns ∂C/∂(its input): ``g`` times the local
     derivative (see the module docstring, and write it with operators so that derivatives of derivatives work).
-
-        >>> cube = Op("cube", lambda x: x**3, lambda g, out, x: g * 3 * x**2)
     """
 
     __slots__ = ("name", "forward", "vjps")
@@ -331,7 +329,7 @@ def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.n
     return shifted - np.log1p(np.sum(is_max, axis=axis, keepdims=True, dtype=x.dtype) - 1 + rest)
 
 
-def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def _softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     if x.size == 0:
         return np.empty_like(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))

@@ -108,24 +108,19 @@ class _Run:
     shuffle: bool
     rng: np.random.Generator
     tol: float | None
-    updated: bool = False  # whether the optimizer has changed the parameters yet (for the NaN message)
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
         return lambda: self.cost(self.model(inputs), targets)
 
-    def forward_backward(self, closure: Callable[[], Value], episode: int) -> tuple[Value, float]:
+    def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool) -> tuple[Value, float]:
+        """``cost_with_gradient``, naming the episode; ``first``: before any update (a NaN there is no divergence)."""
         name = getattr(self.cost, "__name__", type(self.cost).__name__)
         where = f"fit: in episode {episode} of {self.episodes}, the cost function {name}"
-        if self.updated:
+        if not first:
             return cost_with_gradient(closure, self.params, where)
         return cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, before any "
                                   "update: check the inputs, the targets, the model and the cost function")
-
-    def step(self, closure: Callable[[], Value], cost: Value) -> None:
-        """One update of the optimizer."""
-        self.optimizer.step(closure, cost=cost)
-        self.updated = True
 
 
 def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Value]:
@@ -188,11 +183,11 @@ _Episode = tuple[float, float, float | None, str]
 
 def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> _Episode:
     """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless ‖∇C‖ ≤ tol)."""
-    cost, number = run.forward_backward(closure, episode)
+    cost, number = run.forward_backward(closure, episode, first=episode == 1)
     norm = gradient_norm(run.params)
     if run.tol is not None and norm <= run.tol:
         return number, norm, None, "tol"
-    run.step(closure, cost)
+    run.optimizer.step(closure, cost=cost)
     stopped = "no descent step" if getattr(run.optimizer, "last_failed", False) else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
 
@@ -202,12 +197,13 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     and ``tol`` is checked against that average ‖∇C‖ after the episode's updates."""
     assert run.batch_size is not None
     total = norms = 0.0
-    for batch_inputs, batch_targets in batches(run.inputs, run.targets, run.batch_size, run.shuffle, run.rng):
+    for i, (batch_inputs, batch_targets) in enumerate(batches(run.inputs, run.targets, run.batch_size, run.shuffle,
+                                                              run.rng)):
         closure = run.closure(batch_inputs, batch_targets)
-        cost, number = run.forward_backward(closure, episode)
+        cost, number = run.forward_backward(closure, episode, first=episode == 1 and i == 0)
         total += number * len(batch_inputs)
         norms += gradient_norm(run.params) * len(batch_inputs)
-        run.step(closure, cost)
+        run.optimizer.step(closure, cost=cost)
     number, norm = total / len(run.inputs), norms / len(run.inputs)
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
