@@ -390,3 +390,13 @@ def test_in_jupyter_without_ipywidgets_the_bar_is_tqdms_text_bar(monkeypatch):
     net = nn.MLP([1, 2, 1], rng=0)
     fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=4)
     assert "tqdm.std" in imported and "tqdm.auto" not in imported and "4/4" in stream.getvalue()
+
+
+@pytest.mark.parametrize("which", ["inputs", "targets"])
+def test_ragged_lists_are_named_not_numpys_error(which):
+    net = nn.MLP([1, 2, 1], rng=0)
+    data = {"inputs": [[0.1], [0.2]], "targets": [[0.01], [0.04]]}
+    data[which] = [[0.1], [0.2, 0.3]]
+    with pytest.raises(ValueError, match=rf"^fit: the {which} are not an array of numbers"):
+        fit(net, data["inputs"], data["targets"], optimizer=optim.GradientDescent(net, 0.1), episodes=1,
+            progress=False)

@@ -78,7 +78,10 @@ class History:
 
 
 def _as_array(data: Any, name: str) -> np.ndarray:
-    array = data.data if isinstance(data, Value) else np.asarray(data)
+    try:
+        array = data.data if isinstance(data, Value) else np.asarray(data)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise ValueError(f"fit: the {name} are not an array of numbers, one entry per sample: {error}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"fit: {name} must be numbers, one entry per sample, got {type(data).__name__} "
                         f"(dtype {array.dtype})")
