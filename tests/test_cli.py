@@ -503,3 +503,24 @@ def test_counts_of_one_are_singular(capsys: pytest.CaptureFixture, tmp_path: Pat
     nn.MLP([3, 2], rng=0).save(tmp_path / "wide.npz")
     message = one_line_error(capsys, ["predict", str(tmp_path / "wide.npz"), "1"])
     assert "but 1 number was given" in message
+
+
+def test_demo_output_that_is_empty_or_under_a_file_fails_before_training(capsys: pytest.CaptureFixture,
+                                                                         tmp_path: Path) -> None:
+    """An empty -o (say, an unset shell variable) used to write the demo's files into the current folder."""
+    message = one_line_error(capsys, ["demo", "--quick", "-o", ""])
+    assert message.startswith("tinygrad-edu demo: error: argument -o/--output: the folder name is empty")
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    message = one_line_error(capsys, ["demo", "--quick", "-o", str(tmp_path / "plain" / "sub")])
+    assert message.startswith("tinygrad-edu demo: error:") and "plain is a file, not a folder" in message
+    assert capsys.readouterr().out == ""  # nothing was trained
+
+
+def test_train_states_one_sample_and_a_batch_larger_than_the_data_as_they_are(capsys: pytest.CaptureFixture,
+                                                                              tmp_path: Path) -> None:
+    options = ["train", "--episodes", "1", "--hidden", "3", "-o", str(tmp_path / "m.npz")]
+    assert main([*options, "--samples", "1"]) == 0
+    assert "on 1 xsquared sample with" in capsys.readouterr().out
+    assert main([*options, "--samples", "20", "--batch-size", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "all samples per update" in out and "500" not in out

@@ -100,7 +100,10 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 
 def output_folder(text: str) -> Path:
     """An argparse type: a folder for a script's output, checked before any work (it, or the folder it would be
-    made in, must be a folder), with a one-line error.  The script makes it when it writes there."""
+    made in, must be a folder), with a one-line error.  The script makes it when it writes there.  An empty name
+    is refused: it would mean the current folder, and is more likely an unset shell variable."""
+    if not text:
+        raise argparse.ArgumentTypeError("the folder name is empty")
     folder = Path(text)
     existing = next((path for path in (folder, *folder.parents) if path.exists()), Path.cwd())
     if not existing.is_dir():
@@ -152,7 +155,7 @@ def _add_demo(commands: Any) -> None:
         "checks the demonstration's goals; writes the cost plot, the dependency tree of section 6.3, a page that "
         "plays backpropagation step by step, the diagram of the trained network, the model and the table into a "
         "folder.")
-    demo.add_argument("-o", "--output", default="tinygrad-edu-demo", metavar="FOLDER",
+    demo.add_argument("-o", "--output", type=output_folder, default="tinygrad-edu-demo", metavar="FOLDER",
                       help="folder for the pictures, the model and the table (default: %(default)s)")
     demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
     demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (the goals "
@@ -306,8 +309,8 @@ def _count(number: int, noun: str) -> str:
 def _demo(args: argparse.Namespace) -> int:
     from tinygrad_edu.demo import run_demo
 
-    if Path(args.output).is_dir():  # a new folder, made by run_demo, is writable
-        _check_writable(Path(args.output), f"demo: cannot write to the output folder {args.output}")
+    if args.output.is_dir():  # a new folder, made by run_demo, is writable
+        _check_writable(args.output, f"demo: cannot write to the output folder {args.output}")
     return run_demo(args.output, seed=args.seed, quick=args.quick)
 
 
@@ -377,9 +380,9 @@ def _train(args: argparse.Namespace) -> int:
                    rng=args.seed)
     optimizer = _optimizer(optimizer_name, model, rate, args.seed)
     print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
-          f"{model.num_parameters()} parameters) on {len(inputs)} {args.data} samples with {optimizer!r}, "
-          f"{cost_name}, {_count(episodes, 'episode')}, {'all samples' if batch_size is None else batch_size} "
-          "per update")
+          f"{model.num_parameters()} parameters) on {_count(len(inputs), args.data + ' sample')} with {optimizer!r}, "
+          f"{cost_name}, {_count(episodes, 'episode')}, "
+          f"{'all samples' if batch_size is None or batch_size >= len(inputs) else batch_size} per update")
     with no_grad():  # with mini-batches, the history's first cost comes after an episode of updates
         start = float(cost(model(inputs), targets).item())
     began = time.perf_counter()
