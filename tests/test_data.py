@@ -622,10 +622,24 @@ def test_one_hot_allocates_only_its_result():
     (lambda: xsquared(3, low=-1e308, high=1e308), ValueError, "too wide"),
     (lambda: batches(np.zeros((3, 1)), np.zeros(3), 1, shuffle="no"), TypeError, "shuffle must be True or False"),
     (lambda: load_mnist("/nonexistent", kind=["train"]), ValueError, "kind must be"),
+    (lambda: read_idx(__file__, ndim="3"), TypeError, "read_idx: ndim must be an integer, got str"),
+    (lambda: load_mnist("/nonexistent", dtype="bogus"), TypeError, "load_mnist: dtype must be a floating-point"),
+    (lambda: load_mnist("/nonexistent", dtype=np.uint8), TypeError, "load_mnist: dtype .*got uint8"),
+    (lambda: download_mnist("/nonexistent", timeout=0), ValueError, "download_mnist: timeout must be a positive"),
+    (lambda: download_mnist("/nonexistent", timeout="5"), TypeError, "download_mnist: timeout must be a number"),
+    (lambda: train_test_split(np.zeros((4, 1)), [0, 0, 1, 1], stratify="no"), TypeError,
+     "train_test_split: stratify must be True or False"),
 ])
 def test_misuse_is_named(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call()
+
+
+@pytest.mark.parametrize("root", ["a_file", "a_file/sub"])
+def test_download_into_a_file_names_it(tmp_path, root):
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"download_mnist: cannot make the folder .*{root}: .*a_file is a file"):
+        download_mnist(tmp_path / root, kind="test", url="http://127.0.0.1:1/")
 
 
 def test_a_download_larger_than_any_mnist_file_is_cut_off(tmp_path, server, monkeypatch):

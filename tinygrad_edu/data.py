@@ -187,6 +187,9 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     sum of each class's rounded share.
     """
     x, y = _paired("train_test_split", inputs, labels)
+    if not isinstance(stratify, (bool, np.bool_)):
+        raise TypeError(f"train_test_split: stratify must be True or False, got {type(stratify).__name__} "
+                        f"{stratify!r}")
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float | np.number):
         raise TypeError(f"train_test_split: test_fraction must be a number, "
                         f"got {type(test_fraction).__name__}")
@@ -300,6 +303,8 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     no more is read (or decompressed) than the header promises, plus one byte. A header declaring more than
     :data:`MAX_ARRAY_SIZE` values is refused before anything else is read.
     """
+    if ndim is not None:
+        ndim = _check_int("read_idx: ndim", ndim, 1)
     file = open_regular_file(path, "read_idx")
     name = Path(os.fsdecode(os.fspath(path)))
     try:
@@ -411,6 +416,21 @@ def _fetch(url: str, target: Path, checksum: str | None, timeout: float) -> None
             tmp.unlink()
 
 
+def _check_download_arguments(root: str | os.PathLike, kind: object, timeout: object) -> Path:
+    """``download_mnist``'s arguments, checked before anything is made or fetched; returns ``root`` as a Path."""
+    if not isinstance(kind, str) or kind not in ("train", "test", "all"):
+        raise ValueError(f"download_mnist: kind must be 'train', 'test' or 'all', got {kind!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.integer | np.floating):
+        raise TypeError(f"download_mnist: timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not 0 < timeout < math.inf:
+        raise ValueError(f"download_mnist: timeout must be a positive number of seconds, got {timeout}")
+    folder = Path(root)
+    blocking = next((path for path in (folder, *folder.parents) if path.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ValueError(f"download_mnist: cannot make the folder {folder}: {blocking} is a file, not a folder")
+    return folder
+
+
 def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None = None,
                    checksums: Mapping[str, str | None] | None = None, timeout: float = 60.0) -> list[Path]:
     """Fetch the compressed MNIST files into ``root`` (created if needed) and return their paths.
@@ -423,11 +443,9 @@ def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None =
     wrong checksum is replaced. HTTP or network failure, or a checksum mismatch, raises
     :class:`DownloadError` and leaves no partial file.
     """
-    if not isinstance(kind, str) or kind not in ("train", "test", "all"):
-        raise ValueError(f"download_mnist: kind must be 'train', 'test' or 'all', got {kind!r}")
+    root = _check_download_arguments(root, kind, timeout)
     base = url if url is not None else os.environ.get(MNIST_URL_ENV) or DEFAULT_MNIST_URL
     sums = {**MNIST_MD5, **(checksums or {})}
-    root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     names = [f"{stem}.gz" for split in (("train", "test") if kind == "all" else (kind,))
              for stem in MNIST_FILES[split]]
@@ -454,6 +472,19 @@ def _find(root: Path, stem: str) -> Path:
                             f"pass download=True to fetch them")
 
 
+def _float_dtype(dtype: object) -> np.dtype:
+    """``load_mnist``'s ``dtype``, which must be a floating-point type: brightness lies in [0, 1]."""
+    try:
+        checked = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        checked = None
+    if checked is None or checked.kind != "f":
+        given = repr(dtype) if checked is None else str(checked)
+        raise TypeError(f"load_mnist: dtype must be a floating-point type such as np.float32 (brightness lies in "
+                        f"[0, 1]), got {given}")
+    return checked
+
+
 def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = False, url: str | None = None,
                checksums: Mapping[str, str | None] | None = None, flatten: bool = True,
                dtype: type | np.dtype = np.float32) -> Dataset:
@@ -461,14 +492,15 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
 
     Returns ``Dataset(inputs, labels)``: ``inputs`` with brightness in ``[0, 1]`` (bytes divided by 255) of
     shape ``(n, rows * cols)`` (``(n, 784)`` for MNIST), or ``(n, rows, cols)`` with ``flatten=False``;
-    ``dtype`` float32 by default (the 60,000 training images take 188 MB, twice that as float64); ``labels``
-    int64.
+    ``dtype`` a floating-point type, float32 by default (the 60,000 training images take 188 MB, twice that as
+    float64); ``labels`` int64.
     Files may be gzip-compressed (``train-images-idx3-ubyte.gz``, preferred) or plain. With ``download=True``
     missing files of that split are fetched first, see :func:`download_mnist` for ``url`` and ``checksums``.
     Bad files (wrong magic number, truncated, image and label counts that differ) raise ``ValueError``.
     """
     if not isinstance(kind, str) or kind not in MNIST_FILES:
         raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
+    dtype = _float_dtype(dtype)
     root = Path(root)
     if download:
         download_mnist(root, kind, url=url, checksums=checksums)
