@@ -538,3 +538,19 @@ def test_newton_says_its_closure_must_return_a_value_of_size_one():
     with pytest.raises(TypeError, match=r"Newton.step: the closure must return the cost as a Value of size 1 that "
                                         r"depends on the parameters.*got Value \(2,\)"):
         optim.Newton([p]).step(lambda: p * p)
+
+
+def test_newton_names_no_learning_rate_it_does_not_have():
+    """Newton has no step size to set (the Armijo rule chooses it): lr= must not point to a learning_rate=."""
+    with pytest.raises(TypeError, match="lr") as raised:
+        optim.Newton([Value([1.0])], lr=0.1)
+    assert "learning_rate" not in str(raised.value)
+
+
+def test_newton_ignores_old_gradients_of_parameters_the_cost_does_not_reach():
+    used, unused = Value([3.0]), Value([5.0, -2.0])
+    (unused * unused).sum().backward()  # an earlier cost left a gradient in the unused parameter
+    optim.Newton([used, unused], damping=1e-3).step(lambda: ((used - 1.0) ** 2).sum())
+    assert unused.data.tolist() == [5.0, -2.0]
+    assert unused.grad.tolist() == [0.0, 0.0]
+    assert used.data[0] == pytest.approx(1.0, abs=1e-2)

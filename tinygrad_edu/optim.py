@@ -604,6 +604,7 @@ class Newton(Optimizer):
     """
 
     _settings = ("damping", "sigma", "alpha", "max_backtracks")
+    _renamed: dict[str, str] = {}  # no learning rate: the Armijo rule chooses every step
 
     def __init__(self, params: Any, damping: float = 0.0, sigma: float = 1e-4, alpha: float = 0.5,
                  max_backtracks: int = 50) -> None:
@@ -629,6 +630,7 @@ class Newton(Optimizer):
                                 f"the parameters (computed outside no_grad), got {type(cost).__name__} "
                                 f"{getattr(cost, 'shape', '')}")
         f0 = _cost_value(cost, "Newton.step")
+        self.zero_grad()  # else a parameter the cost does not reach would count with its last gradient
         gradient, hessian = gradient_and_hessian(cost, self.params)
         if not (np.isfinite(gradient).all() and np.isfinite(hessian).all()):
             raise FloatingPointError("Newton.step: the gradient or the Hessian holds NaN or inf; the parameters "
