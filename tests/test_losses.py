@@ -1,5 +1,7 @@
 """Costs: the seed's squared error, the mean squared error and cross entropy, against closed forms."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -169,3 +171,21 @@ def test_a_target_holding_nan_or_inf_is_named(cost):
 def test_costs_name_themselves_for_data_that_is_not_numbers(cost, arguments, pattern):
     with pytest.raises(TypeError, match=pattern):
         cost(*arguments)
+
+
+@pytest.mark.parametrize("labels", [[2, 0], [[0, 0, 1], [1, 0, 0]], np.array([[0, 0, 1], [1, 0, 0]], dtype=bool)],
+                         ids=["indices", "int one-hot", "bool one-hot"])
+def test_a_class_ruled_out_by_minus_infinity_costs_nothing(labels):
+    """As in PyTorch: a logit of −inf for a class that is not the label (a masked class) has probability 0 and
+    must not turn the cost into NaN (0 · −inf)."""
+    logits = np.array([[-np.inf, 1.0, 2.0], [3.0, -np.inf, 0.5]])
+    z = Value(logits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy "invalid value" warning either
+        cost = losses.cross_entropy(z, labels)
+        cost.backward()
+    rows = [np.array([1.0, 2.0]), np.array([3.0, 0.5])]  # the classes left, labels 1 and 0 among them
+    expected = np.mean([np.log(np.exp(row).sum()) - row[label] for row, label in zip(rows, [1, 0])])
+    assert cost.item() == pytest.approx(expected, rel=1e-12)
+    p0, p1 = (np.exp(row) / np.exp(row).sum() for row in rows)
+    np.testing.assert_allclose(z.grad, np.array([[0.0, p0[0], p0[1] - 1], [p1[0] - 1, 0.0, p1[1]]]) / 2, atol=1e-15)

@@ -70,16 +70,23 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     ``logits`` are the raw outputs, shape ``(n, k)`` for ``n`` samples of ``k`` classes (or ``(k,)`` for one).
     ``labels`` are class indices (ints in ``0 … k−1``, shape ``(n,)``) or one-hot rows of the same shape as
     ``logits`` (ints, bools or floats; rows of probabilities work too).  Computed through ``log_softmax``, so
-    logits of ±1000 are fine.
+    logits of ±1000 are fine.  Class indices and integer one-hot rows take only the labelled classes' log
+    probabilities, so a logit of −inf (a class ruled out) elsewhere in the row costs nothing, as in PyTorch;
+    rows of floats weigh every class, and 0 · (−inf) is NaN.
     """
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
         raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}")
     if not logits.size:
         raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")
-    one_hot = _target_rows(_labels_array(labels), logits.shape, logits.dtype)
+    targets = _targets(_labels_array(labels), logits.shape)
     samples = logits.shape[0] if logits.ndim == 2 else 1
-    return (F.log_softmax(logits, axis=-1) * one_hot).sum() * (-1.0 / samples)
+    log_probabilities = F.log_softmax(logits, axis=-1)
+    if targets.dtype.kind == "f":  # rows of probabilities
+        picked = log_probabilities * targets
+    else:  # class indices
+        picked = log_probabilities[np.arange(samples), targets] if logits.ndim == 2 else log_probabilities[int(targets)]
+    return picked.sum() * (-1.0 / samples)
 
 
 def _labels_array(labels: Any) -> np.ndarray:
@@ -91,16 +98,17 @@ def _labels_array(labels: Any) -> np.ndarray:
         raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
 
 
-def _target_rows(data: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """The labels as rows of target probabilities, one per sample: class indices become one-hot rows."""
+def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The labels as class indices (shape ``shape[:-1]``: integer one-hot rows become indices), or as rows of
+    target probabilities (floats of ``shape``)."""
     if data.shape == shape and data.dtype.kind == "f":
         return _probability_rows(data)
     if data.shape == shape and data.dtype.kind in "iub":
         if data.min() < 0 or not np.all(data.sum(axis=-1) == 1):
             raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere")
-        return data.astype(dtype)
+        return data.argmax(axis=-1)
     if data.shape == shape[:-1]:
-        return np.eye(shape[-1], dtype=dtype)[_class_indices(data, shape[-1])]
+        return _class_indices(data, shape[-1])
     raise ValueError(f"cross_entropy: labels of shape {data.shape} do not fit logits of shape {shape}; give "
                      f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}")
 
