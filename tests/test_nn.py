@@ -547,3 +547,21 @@ def test_parameters_in_a_dict_without_string_keys_are_refused(table):
 
     with pytest.raises(TypeError, match=r"named_parameters: the dict 'table' holds parameters .* under the key"):
         Model().parameters()
+
+
+def test_an_activation_from_the_math_module_is_named_with_its_layer():
+    """math.tanh takes one number: on a layer's Values it fails, and the error must say which layer and activation."""
+    import math
+    with pytest.raises(ValueError, match=r"layer: the activation tanh failed on a Value of shape \(3,\).*"
+                                         r"function of Values") as raised:
+        nn.Layer(2, 3, activation=math.tanh)(np.ones(2))
+    assert isinstance(raised.value.__cause__, ValueError)
+
+
+def test_a_file_name_near_the_length_limit_is_saved_and_loaded(tmp_path):
+    """The temporary file written first must not need a longer name than the file asked for (255 bytes)."""
+    net = nn.MLP([2, 3, 1], rng=0)
+    target = tmp_path / ("m" * 246 + ".npz")
+    net.save(target)
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    assert all(np.array_equal(a, b) for a, b in zip(nn.load(target).state_dict().values(), net.state_dict().values()))

@@ -487,3 +487,14 @@ def test_a_single_number_parameter_loads_back_as_a_single_number(tmp_path: Path)
     other.load(tmp_path / "tempered.npz")
     assert other.temperature.shape == ()
     assert other.temperature.data.tobytes() == model.temperature.data.tobytes()
+
+
+@pytest.mark.parametrize("name", ["model\0.npz", b"model\0.npz"], ids=["str", "bytes"])
+def test_a_file_name_holding_nul_is_named_by_save_and_load(tmp_path: Path, name: str | bytes) -> None:
+    net = nn.MLP([1, 2], rng=0)
+    path = os.path.join(os.fsencode(tmp_path) if isinstance(name, bytes) else str(tmp_path), name)
+    with pytest.raises(ValueError, match=r"save: the file name .*model\\x00\.npz.* holds a NUL character"):
+        net.save(path)
+    with pytest.raises(ValueError, match=r"load: the file name .*model\\x00\.npz.* holds a NUL character"):
+        nn.load(path)
+    assert list(tmp_path.iterdir()) == []

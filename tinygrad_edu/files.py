@@ -23,12 +23,14 @@ PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
 def checked_path(path: object, operation: str) -> str | bytes:
     """``path`` as a ``str`` (or ``bytes``) file name; anything else is a ``TypeError`` naming ``operation``
-    (an int too: it would be taken as a file descriptor)."""
+    (an int too: it would be taken as a file descriptor), an empty name or one holding NUL a ``ValueError``."""
     if isinstance(path, (str, bytes, os.PathLike)):
         name = os.fspath(path)
-        if name:
-            return name
-        raise ValueError(f"{operation}: the file name is empty")
+        if not name:
+            raise ValueError(f"{operation}: the file name is empty")
+        if ("\0" if isinstance(name, str) else b"\0") in name:
+            raise ValueError(f"{operation}: the file name {name!r:.200} holds a NUL character, which no file name can")
+        return name
     raise TypeError(f"{operation}: expected a file path (str or os.PathLike), got {type(path).__name__} "
                     f"{str(path)[:60]}; file descriptors and open files are not accepted")
 

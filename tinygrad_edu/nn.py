@@ -339,9 +339,10 @@ class Layer(Module):
         z.label = self._z_label
         try:
             alpha = self._activation(z)
-        except TypeError as error:
-            raise TypeError(f"{self.name}: the activation {self.activation_name} failed on a Value ({error}); "
-                            "use a function of Values, e.g. from tinygrad_edu.functional") from error
+        except (TypeError, ValueError) as error:  # math.tanh(z) and the like end in Value.item's ValueError
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(f"{self.name}: the activation {self.activation_name} failed on a Value of shape {z.shape} "
+                       f"({error}); use a function of Values, e.g. from tinygrad_edu.functional") from error
         if not isinstance(alpha, Value) or alpha.shape != z.shape:
             if not isinstance(alpha, Value):
                 raise TypeError(f"{self.name}: the activation {self.activation_name} must return a Value, "

@@ -159,7 +159,8 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
     entries.update(arrays)
     destination = _destination(name)
     folder, base = os.path.split(destination)
-    temporary = os.path.join(folder, f".{os.fsdecode(base)}.{uuid.uuid4().hex}.tmp")
+    # base cut short: a name near the system's limit (255 bytes) must not become too long for the temporary file
+    temporary = os.path.join(folder, f".{os.fsdecode(base)[:40]}.{uuid.uuid4().hex}.tmp")
     try:
         with open(temporary, "xb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
             for key, array in entries.items():  # the usual permissions (umask), unlike mkstemp's 0600
