@@ -907,3 +907,112 @@ def test_softmax_axes_are_checked_alike_for_every_input(name: str, shape: tuple[
         with pytest.raises(TypeError, match=rf"{name}: axis must be an int, a tuple of ints or None, got"):
             f(x, axis=axis)
     assert f(x, axis=-1).shape == shape and f(x, axis=None).shape == shape
+
+
+# --- semantics a numpy or PyTorch user expects (exploratory testing) ------------------------------------------
+def test_max_and_min_of_values_holding_nan_send_the_gradient_to_the_nans() -> None:
+    """max and min propagate NaN (as numpy does); the gradient goes to the NaNs, as PyTorch's max() sends it."""
+    for reduce in ("max", "min"):
+        x = Value([[1.0, np.nan, 3.0], [2.0, 2.0, 0.0]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "invalid value encountered in divide"
+            y = getattr(x, reduce)(axis=1)
+            y.backward(np.array([1.0, 4.0]))
+        extreme = [1.0, 1.0] if reduce == "max" else [0.0, 0.0]  # the ties of the second row split 4
+        np.testing.assert_array_equal(y.data, [np.nan, 2.0 if reduce == "max" else 0.0])
+        np.testing.assert_array_equal(x.grad, [[0.0, 1.0, 0.0], [2.0 * extreme[0], 2.0 * extreme[1],
+                                                                   0.0 if reduce == "max" else 4.0]])
+
+
+def test_min_is_a_reduction_like_max_and_numpy_min_records_it() -> None:
+    x = Value([[1.0, 3.0, 1.0], [0.0, 2.0, 5.0]])
+    y = x.min(axis=1, keepdims=True)
+    assert y.shape == (2, 1) and y.op == "min"
+    y.backward(np.array([[2.0], [3.0]]))
+    np.testing.assert_array_equal(x.grad, [[1.0, 0.0, 1.0], [3.0, 0.0, 0.0]])  # ties split, as in max
+    np.testing.assert_array_equal(np.min(x, axis=0).data, [0.0, 2.0, 1.0])
+    assert np.min(x).item() == 0.0
+    with pytest.raises(TypeError, match="min: initial=0"):
+        np.min(x, initial=0)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((0,), None), ((0, 3), 0), ((3, 0), -1)])
+def test_the_mean_of_no_numbers_is_a_named_error_not_a_numpy_warning(shape, axis) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=re.escape(f"mean: the mean of no numbers is undefined (input shape "
+                                                       f"{shape}, axis={axis})")):
+            Value(np.zeros(shape)).mean(axis=axis)
+        assert Value(np.zeros((0, 3))).mean(axis=1).shape == (0,)  # an empty result of non-empty means is fine
+
+
+def test_in_place_operators_under_no_grad_update_the_parameter_itself_as_in_pytorch() -> None:
+    x, y = np.array([1.0, 2.0]), np.array([2.0, 4.0])
+    w = Value(np.float32(0.5), label="w")
+    same = w
+    for _ in range(30):  # PyTorch's hand-written gradient descent
+        cost = ((w * x - y) ** 2).sum()
+        cost.backward()
+        with no_grad():
+            w -= 0.05 * w.grad
+            w *= 1.0
+        w.zero_grad()
+    assert w is same and w.op is None and w.requires_grad and w.label == "w" and w.dtype == np.float32
+    assert abs(w.item() - 2.0) < 1e-4
+    with no_grad(), pytest.raises(ValueError, match=r"add in place: cannot change a Value of shape \(2,\)"):
+        v = Value([1.0, 2.0])
+        v += np.ones((3, 2))
+
+
+def test_in_place_operators_while_recording_make_a_new_value_and_leave_the_old_one_alone() -> None:
+    w = Value([1.0, 2.0])
+    total = w
+    total += w * w  # total = w + w²: a new Value, w itself unchanged
+    assert total is not w and total.op == "add"
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    total.sum().backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 5.0])  # 1 + 2w
+    assert +w is w
+
+
+def test_index_assignment_is_refused_by_name() -> None:
+    v = Value([1.0, 2.0])
+    for assign in (lambda: v.__setitem__(0, 5.0), lambda: v.__setitem__(slice(None), np.zeros(2))):
+        with pytest.raises(TypeError, match=r"index assignment: a Value cannot be changed element by element"):
+            assign()
+    np.testing.assert_array_equal(v.data, [1.0, 2.0])
+
+
+def test_a_graph_is_refused_by_pickle_by_name_but_copied_by_deepcopy() -> None:
+    import copy
+    import pickle
+
+    w = Value([1.0, 2.0], label="w")
+    cost = (F.where([True, False], w, 0.0) * 3.0).sum()
+    with pytest.raises(TypeError, match=r"pickle: the operation 'where' .* pickle value.detach\(\)"):
+        pickle.dumps(cost)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(cost.detach())).data, 3.0)
+    assert pickle.loads(pickle.dumps(w)).label == "w"  # a leaf is just its numbers
+    twin = copy.deepcopy(cost)
+    twin.backward()
+    np.testing.assert_array_equal(twin.parents[0].parents[0].parents[0].grad, [3.0, 0.0])
+    assert w.grad is None
+
+
+def test_numpy_keywords_on_supported_ufuncs_are_refused_without_a_contradiction() -> None:
+    v = Value([1.0, 2.0])
+    total = np.zeros(2)
+    with pytest.raises(TypeError, match=r"np.add: out= not supported on Values .*`a = a \+ v`"):
+        total += v
+    with pytest.raises(TypeError, match=r"np.multiply: where= not supported"):
+        np.multiply(v, 2.0, where=True)
+    with pytest.raises(TypeError, match=r"swapaxes: axes must be integers, got 1.0"):
+        Value(np.ones((2, 3))).swapaxes(0, 1.0)
+
+
+def test_comparisons_of_shapes_that_do_not_broadcast_name_the_comparison() -> None:
+    v = Value([1.0, 2.0])
+    np.testing.assert_array_equal(v == [1.0, 3.0], [True, False])
+    for compare, symbol in ((lambda: v == [1.0, 2.0, 3.0], "=="), (lambda: v >= np.ones(3), ">=")):
+        with pytest.raises(ValueError, match=rf"comparison {symbol}: .*shapes \(2,\) \(3,\) \(a Value of shape"):
+            compare()

@@ -219,6 +219,7 @@ CASES = [
     Case("sum", lambda a, **p: a.sum(**p), reduction()),
     Case("mean", lambda a, **p: a.mean(**p), reduction()),
     Case("max", lambda a, **p: a.max(**p), reduction(min_gap=1e-3)),
+    Case("min", lambda a, **p: a.min(**p), reduction(min_gap=1e-3)),
     Case("reshape", lambda a, shape: a.reshape(shape), reshaped()),
     Case("transpose(axes)", lambda a, axes: a.transpose(*axes), permuted()),
     Case("transpose()", lambda a: a.transpose(), one()),

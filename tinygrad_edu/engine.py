@@ -337,6 +337,9 @@ class Value:
     ``Value(data, requires_grad=True, label=None)``: ``data`` is a number, a nested list or a numpy array, kept
     as float64 (float32 arrays stay float32).  After ``backward()`` each Value on the way holds ``.grad``,
     the derivative of the output with respect to it, of the same shape as ``.data``.
+
+    ``v += x`` (and ``-= *= /= **= @=``) is ``v = v + x``, a new Value, except under ``no_grad()`` on a leaf, which
+    changes its own numbers (PyTorch's update ``with no_grad(): w -= lr * w.grad``).  ``v[i] = x`` is refused.
     """
 
     # The inputs of the operation that made a Value are kept in slots, the first two in slots of their own, not in
@@ -473,6 +476,10 @@ class Value:
             if ufunc in _CONSTANT_UFUNCS:
                 return ufunc(*(_data_of(x) for x in inputs))
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        if method == "__call__" and (ufunc in _UFUNC_OPS or ufunc in _CONSTANT_UFUNCS):
+            raise TypeError(f"np.{name}: {', '.join(f'{key}=' for key in kwargs)} not supported on Values (an array "
+                            f"cannot hold a graph: `a += v` is refused, `a = a + v` is a new Value); call np.{name} "
+                            "with its inputs only")
         raise TypeError(f"np.{name}: not supported on Values (supported: np.{', np.'.join(_UFUNC_NAMES)} and "
                         "comparisons); compute with Value methods and tinygrad_edu.functional, or on .data "
                         "(no gradient)")
@@ -568,24 +575,46 @@ class Value:
     def __neg__(self) -> Value:
         return _record(ops.neg, (self,), _NO_PARAMS)
 
+    def __pos__(self) -> Value:
+        return self
+
+    # In-place operators: see _in_place.
+    def __iadd__(self, other: Any) -> Value:
+        return _in_place(ops.add, self, other)
+
+    def __isub__(self, other: Any) -> Value:
+        return _in_place(ops.sub, self, other)
+
+    def __imul__(self, other: Any) -> Value:
+        return _in_place(ops.mul, self, other)
+
+    def __itruediv__(self, other: Any) -> Value:
+        return _in_place(ops.div, self, other)
+
+    def __ipow__(self, other: Any) -> Value:
+        return _in_place(ops.power, self, other)
+
+    def __imatmul__(self, other: Any) -> Value:
+        return _in_place(ops.matmul, self, other)
+
     # Comparisons give plain boolean arrays: they have no gradient.
     def __lt__(self, other: Any) -> np.ndarray:
-        return self.data < _data_of(other)
+        return _compare(operator.lt, "<", self, other)
 
     def __le__(self, other: Any) -> np.ndarray:
-        return self.data <= _data_of(other)
+        return _compare(operator.le, "<=", self, other)
 
     def __gt__(self, other: Any) -> np.ndarray:
-        return self.data > _data_of(other)
+        return _compare(operator.gt, ">", self, other)
 
     def __ge__(self, other: Any) -> np.ndarray:
-        return self.data >= _data_of(other)
+        return _compare(operator.ge, ">=", self, other)
 
     def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
-        return self.data == _data_of(other)
+        return _compare(operator.eq, "==", self, other)
 
     def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
-        return self.data != _data_of(other)
+        return _compare(operator.ne, "!=", self, other)
 
     __hash__ = object.__hash__  # Values are identified by who they are, as graph nodes
 
@@ -636,6 +665,11 @@ class Value:
         _numpy_defaults("max", numpy)
         return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
+        """The smallest element over ``axis``; the gradient goes to the minimum (split between ties)."""
+        _numpy_defaults("min", numpy)
+        return apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
+
     def reshape(self, *shape: int | tuple[int, ...], order: str = "C", copy: bool | None = None) -> Value:
         """The same numbers in a new shape: ``v.reshape(2, 3)`` or ``v.reshape((2, 3))``; ``np.reshape(v, …)`` too."""
         if order != "C" or copy is not None:  # (a ValueError: numpy would take a TypeError as a cue to convert v)
@@ -659,6 +693,8 @@ class Value:
     def swapaxes(self, axis1: int, axis2: int) -> Value:
         """Exchange two axes."""
         for axis in (axis1, axis2):
+            if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+                raise TypeError(f"swapaxes: axes must be integers, got {axis!r}")
             if not -self.ndim <= axis < self.ndim:
                 raise ValueError(f"swapaxes: axis {axis} is out of bounds for shape {self.shape}")
         axes = list(range(self.ndim))
@@ -672,6 +708,38 @@ class Value:
                             "Value (Values hold floats, so a mask or an index would have to be guessed)")
         parts = tuple(_index_part(k) for k in key) if isinstance(key, tuple) else _index_part(key)
         return apply(ops.index, self, key=parts)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError("index assignment: a Value cannot be changed element by element (v[...] = ...): its graph "
+                        "could not follow; build a new Value (F.where, F.concatenate), or change .data (no gradient)")
+
+
+def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
+    """``value ∘ other`` for a comparison ∘, on the numbers; shapes that do not broadcast are an error naming it."""
+    try:
+        return compare(value.data, _data_of(other))
+    except ValueError as error:
+        raise ValueError(f"comparison {symbol}: {str(error).strip()} (a Value of shape {value.shape})") from None
+
+
+def _in_place(op: Op, value: Value, other: Any) -> Value:
+    """``value ∘= other``.  Under ``no_grad()`` a leaf changes its own numbers, keeping its label and gradient: the
+    parameter update ``with no_grad(): w -= lr * w.grad`` of PyTorch (numpy's in-place rules: the shape and dtype
+    stay; a graph that used ``value`` before sees the new numbers, as after an optimizer's step).  Everywhere else it
+    is ``value = value ∘ other``, a new Value: a recorded graph never changes under it."""
+    if _Mode.grad_enabled or value._op is not None:
+        return _binary(op, value, other)
+    try:
+        _IN_PLACE_UFUNCS[op](value.data, _data_of(other), out=value.data)
+    except (TypeError, ValueError) as error:
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype {value.dtype} "
+                   f"by {type(other).__name__} ({error})") from None
+    return value
+
+
+_IN_PLACE_UFUNCS = {ops.add: np.add, ops.sub: np.subtract, ops.mul: np.multiply, ops.div: np.divide,
+                    ops.power: np.power, ops.matmul: np.matmul}
 
 
 def _index_part(key: Any) -> Any:

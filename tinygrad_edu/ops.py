@@ -70,6 +70,17 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r}, inputs={len(self.vjps)})"
 
+    def __copy__(self) -> Op:
+        return self  # a fixed rule: copies of a graph (copy.deepcopy) share it
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"pickle: the operation {self.name!r} (its forward and vjps are functions, often lambdas) "
+                        "cannot be pickled, nor a Value it made; pickle value.detach() (the numbers, no graph) or "
+                        "value.data")
+
 
 def _swap(x):
     """Swap the last two axes (the transpose inside a batched matmul)."""
@@ -305,16 +316,29 @@ def _mean_vjp(g, out, x, axis=None, keepdims=False):
     return _expand(g, x.shape, axis) / count
 
 
-reduce_mean = Op("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims), _mean_vjp)
+def _mean(x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
+    """The average over ``axis``; over no numbers at all it is an error (numpy would warn and give NaN)."""
+    if x.size == 0:
+        total = np.sum(x, axis=axis, keepdims=keepdims)  # (checks the axis)
+        if total.size:
+            raise ValueError(f"mean: the mean of no numbers is undefined (input shape {x.shape}, axis={axis!r})")
+        return total
+    return np.mean(x, axis=axis, keepdims=keepdims)
 
 
-def _max_vjp(g, out, x, axis=None, keepdims=False):
-    """The gradient goes to the maximal elements (split evenly between ties); which ones is a constant mask."""
-    is_max = x == _expand(out, x.shape, axis)
-    return _expand(g, x.shape, axis) * (is_max / is_max.sum(axis=_axes(axis, x.ndim), keepdims=True))
+reduce_mean = Op("mean", _mean, _mean_vjp)
 
 
-reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _max_vjp)
+def _extreme_vjp(g, out, x, axis=None, keepdims=False):
+    """The gradient goes to the maximal (minimal) elements, split evenly between ties; which ones is a constant mask.
+    Where the result is NaN (max and min propagate it, as in numpy) it goes to the NaNs, as in PyTorch."""
+    spread = _expand(out, x.shape, axis)
+    is_extreme = (x == spread) | (np.isnan(x) & np.isnan(spread))
+    return _expand(g, x.shape, axis) * (is_extreme / is_extreme.sum(axis=_axes(axis, x.ndim), keepdims=True))
+
+
+reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _extreme_vjp)
+reduce_min = Op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims), _extreme_vjp)
 
 
 def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
