@@ -266,6 +266,19 @@ def test_a_derivative_follows_other_arguments_and_closed_over_values() -> None:
     assert float(outer(4.0)) == 2.0
 
 
+def test_keyword_arguments_reach_f_and_are_not_differentiated() -> None:
+    """As in JAX and torch.func: grad(f)(x, scale=s) calls f(x, scale=s) and differentiates x only."""
+    f = lambda x, *, scale: (x ** 3).sum() * scale  # f′ = 3x²·scale, f″ = 6x·scale
+    x = [1.0, 2.0]
+    assert_close(grad(f)(x, scale=2.0).data, [6.0, 24.0], atol=0)
+    value, slope = value_and_grad(f)(x, scale=2.0)
+    assert (float(value), slope.data.tolist()) == (18.0, [6.0, 24.0])
+    assert_close(hessian(f)(x, scale=2.0).data, np.diag([12.0, 24.0]), atol=0)
+    assert_close(jacobian(lambda v, scale: v * scale)(x, scale=3.0).data, 3 * np.eye(2), atol=0)
+    mixed = grad(grad(lambda a, b, *, c: a * a * b * c, argnums=0), argnums=1)  # ∂²/∂a∂b = 2ac
+    assert float(mixed(3.0, 5.0, c=2.0)) == 12.0
+
+
 def test_functions_that_ignore_an_input_get_zero_derivatives() -> None:
     assert float(grad(lambda x: Value(5.0, requires_grad=False))(1.0)) == 0.0
     assert float(grad(lambda a, b: a * 2.0, argnums=1)(1.0, 4.0)) == 0.0
@@ -306,7 +319,9 @@ def test_empty_pieces_leave_the_other_derivatives_as_the_closed_forms() -> None:
     (lambda: grad(3.0), TypeError, "grad: f must be a function"),
     (lambda: value_and_grad(lambda x: x, argnums=-2)(1.0), ValueError, "value_and_grad: argnums -2"),
     (lambda: hessian(lambda x: x, argnums=(0,)), TypeError, "hessian: argnums must be one int"),
-    (lambda: hessian(lambda x: x * 1.0)([1.0, 2.0]), ValueError, "f must return a single number"),
+    (lambda: hessian(lambda x: x * 1.0)([1.0, 2.0]), ValueError, "hessian: f must return a single number"),
+    (lambda: hessian(lambda x: None)([1.0, 2.0]), TypeError, "hessian: f must return a Value"),
+    (lambda: hessian(lambda x: x.sum())("a"), TypeError, "hessian: argument 0 must be a number"),
     (lambda: hvp(lambda x: x.sum(), [1.0, 2.0], [1.0]), ValueError, "hvp: v has shape (1,) but x has shape (2,)"),
     (lambda: hvp(lambda x: x * 1.0, [1.0, 2.0], [1.0, 1.0]), ValueError, "hvp: f must return a single number"),
     (lambda: jacobian(lambda x: x)(object()), TypeError, "jacobian: argument 0"),

@@ -10,7 +10,8 @@ seed's "second derivative" test of section 6.1 becomes one line.
 - :func:`hvp`: the Hessian-vector product ``H·v`` from two backward passes, without forming ``H``.
 - :func:`gradients`: the building block, ∂output/∂inputs for Values you already have (``torch.autograd.grad``).
 
-They accept numbers, nested lists, numpy arrays and Values, and return Values.  **Nothing is mutated**: the
+They accept numbers, nested lists, numpy arrays and Values, and return Values; keyword arguments go to ``f``
+as they are, not differentiated (as in JAX and ``torch.func``).  **Nothing is mutated**: the
 ``.grad`` of your Values (and of every Value in the graph) is the same after a call as before, so a transform
 never leaves stale gradients behind or adds to yours.  The transforms differentiate fresh copies of the arguments;
 when ``f``'s result also depends on Values of yours (an argument that is a Value requiring a gradient, or one
@@ -180,20 +181,25 @@ def _check_recording(name: str) -> None:
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """A function returning ``(f(*args), ∇f)``: ``∇f`` is one Value shaped like ``args[argnums]``, or a tuple of
-    them when ``argnums`` is a tuple.  ``f`` must return a single number.
+    them when ``argnums`` is a tuple.  ``f`` must return a single number.  Keyword arguments go to ``f`` as they
+    are, not differentiated (as in JAX and ``torch.func``).
 
     >>> value, slope = value_and_grad(lambda w, b: (w * 2.0 + b - 1.0) ** 2, argnums=(0, 1))(1.0, 0.0)
     >>> float(value), [float(s) for s in slope]          # C = (2w + b − 1)², ∂C/∂w = 4(2w + b − 1)
     (1.0, [4.0, 2.0])
     """
-    name = "value_and_grad"
-    _check_callable(f, name)
+    _check_callable(f, "value_and_grad")
+    return _value_and_grad(f, argnums, "value_and_grad")
 
-    def transformed(*args: Any) -> tuple[Value, Any]:
+
+def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[..., tuple[Value, Any]]:
+    """value_and_grad, with errors naming the transform ``name`` the user called."""
+
+    def transformed(*args: Any, **kwargs: Any) -> tuple[Value, Any]:
         _check_recording(name)
         positions = _argnums(argnums, len(args), name)
         inputs = {i: _input(args[i], name, i) for i in positions}
-        out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)]), name, scalar=True)
+        out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)], **kwargs), name, scalar=True)
         (found,), recorded = _pull(out, list(inputs.values()), [None], None, name)
         value = out if recorded else out.detach()  # connected to the caller's Values, or a plain number
         return value, (tuple(found) if isinstance(argnums, tuple) else found[0])
@@ -202,7 +208,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
 
 
 def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
-    """The gradient of ``f`` (which returns a single number) as a function of the same arguments.
+    """The gradient of ``f`` (which returns a single number) as a function of the same arguments; keyword
+    arguments go to ``f`` as they are.
 
     ``grad(grad(f))`` is the second derivative, and so on to any order:
 
@@ -211,37 +218,37 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     >>> round(float(d3(0.5)), 6)
     -0.565209
     """
-    name = "grad"
-    _check_callable(f, name)
-    inner = value_and_grad(f, argnums)
+    _check_callable(f, "grad")
+    return _second(_value_and_grad(f, argnums, "grad"))
 
-    def transformed(*args: Any) -> Any:
-        try:
-            return inner(*args)[1]
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise type(error)(str(error).replace("value_and_grad:", "grad:", 1)) from None
 
-    return transformed
+def _second(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..., Any]:
+    """The gradient alone, of a value_and_grad."""
+    return lambda *args, **kwargs: transformed(*args, **kwargs)[1]
 
 
 def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """The Jacobian of ``f`` with respect to argument ``argnums`` (one int): a Value of shape
     ``f(x).shape + x.shape`` whose entry ``[i, j]`` is ∂f_i/∂x_j (one backward pass per output element; an empty
-    Value when f(x) or x is empty).
+    Value when f(x) or x is empty).  Keyword arguments go to ``f`` as they are.
 
     >>> jacobian(lambda x: x * x)([1.0, 2.0]).data       # diag(2x)
     array([[2., 0.],
            [0., 4.]])
     """
-    name = "jacobian"
-    _check_callable(f, name)
-    _one_argnum(argnums, name)
+    _check_callable(f, "jacobian")
+    _one_argnum(argnums, "jacobian")
+    return _jacobian(f, argnums, "jacobian")
 
-    def transformed(*args: Any) -> Value:
+
+def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., Value]:
+    """jacobian, with errors naming the transform ``name`` the user called."""
+
+    def transformed(*args: Any, **kwargs: Any) -> Value:
         _check_recording(name)
         (position,) = _argnums(argnums, len(args), name)
         x = _input(args[position], name, position)
-        out = _output(f(*args[:position], x, *args[position + 1:]), name, scalar=False)
+        out = _output(f(*args[:position], x, *args[position + 1:], **kwargs), name, scalar=False)
         if out.size == 0:  # no output element, no backward pass
             return Value(np.zeros(out.shape + x.shape, dtype=x.dtype), requires_grad=False)
         units = np.eye(out.size, dtype=out.dtype).reshape((out.size,) + out.shape)
@@ -262,7 +269,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """
     _check_callable(f, "hessian")
     _one_argnum(argnums, "hessian")
-    return jacobian(grad(f, argnums), argnums)
+    return _jacobian(_second(_value_and_grad(f, argnums, "hessian")), argnums, "hessian")
 
 
 def _one_argnum(argnums: Any, name: str) -> None:
