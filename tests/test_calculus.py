@@ -140,6 +140,9 @@ def test_an_eigenvalue_still_shrinking_with_the_steps_counts_as_zero() -> None:
     (lambda: classify_stationary_point([1.0], tol="a"), TypeError, "classify_stationary_point: tol must be a num"),
     (lambda: classify_stationary_point(["a"]), TypeError, "classify_stationary_point: eigenvalues must be a"),
     (lambda: classify_stationary_point([1.0], previous=[1.0, 2.0]), ValueError, "classify_stationary_point: prev"),
+    (lambda: stationary_point(lambda p: p * p, [1.0, 2.0]), ValueError,
+     "stationary_point: f must return a single number (a cost), got a Value of shape (2,)"),
+    (lambda: stationary_point(lambda p: None, [1.0, 2.0]), TypeError, "stationary_point: f must return a Value"),
 ])
 def test_bad_input_is_a_named_error(call, error, words) -> None:
     with pytest.raises(error) as raised:

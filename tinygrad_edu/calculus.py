@@ -127,9 +127,19 @@ def _evaluate(f: Callable[[Value], Value], x: np.ndarray,
     """f(x), ∇f(x) and the Hessian at the flat x, all from the engine, as float64 arrays.  NaN and inf are the
     caller's to check, so numpy's warnings about them are silenced."""
     with np.errstate(all="ignore"):
-        value, slope = value_and_grad(f)(x.reshape(shape))
+        try:
+            value, slope = value_and_grad(f)(x.reshape(shape))
+        except (TypeError, ValueError) as error:
+            raise _as_ours(error) from None
         matrix = hessian(f)(x.reshape(shape)).data.reshape(x.size, x.size)
     return float(value.item()), np.array(slope.data, dtype=np.float64).ravel(), (matrix + matrix.T) / 2
+
+
+def _as_ours(error: Exception) -> Exception:
+    """value_and_grad's complaint about f (not a single number, not a Value) as stationary_point's own; any
+    other error (raised by f itself) as it is."""
+    caller, _, problem = str(error).partition(": ")
+    return type(error)(f"stationary_point: {problem}") if caller == "value_and_grad" else error
 
 
 def _newton_step(matrix: np.ndarray, slope: np.ndarray) -> np.ndarray:
