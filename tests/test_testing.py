@@ -125,6 +125,16 @@ def test_float32_inputs_warn_and_float64_ones_do_not():
         check_gradients(lambda a, b: (a * b).sum(), np.ones(2), Value(np.ones(2)))
 
 
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_function_that_rounds_to_float32_inside_is_named_not_a_mismatch(order):
+    """A right derivative of a float32 forward would fail the check by ~5 %: the ε step is lost in rounding."""
+    square32 = Op("square32", lambda x: (x * x).astype(np.float32), lambda g, out, x: g * 2 * x)
+    with pytest.raises(TypeError, match="check_gradients: f returned float32 for float64 inputs"):
+        check_gradients(lambda v: square32(v).sum(), np.array([1.0, 2.0]), order=order)
+    with pytest.raises(TypeError, match="numerical_gradient: f returned float32 for float64 inputs"):
+        numerical_gradient(lambda v: v.astype(np.float32).sum(), np.array([1.0, 2.0]))
+
+
 # --- check_gradients: failing ------------------------------------------------------------------------------------
 def test_a_wrong_derivative_raises_with_a_table_of_the_worst_elements():
     x = np.array([0.5, -3.0, 1.0, 2.0])
@@ -351,6 +361,46 @@ def test_arrays_reject_impossible_requests():
         arrays(min_value=1.0, max_value=0.0)
     with pytest.raises(TypeError, match="only apply when the shape is drawn"):
         arrays((2,), max_dims=3)
+
+
+@given(arrays(dtype=np.float32, min_value=-0.1, max_value=0.1, avoid=(0.05,), margin=1e-3, max_dims=2))
+def test_float32_arrays_keep_their_bounds_and_margins_after_rounding(x):
+    """-0.1, 0.1 and 0.051 are not float32 numbers: rounding the float64 draws would leave the promised range."""
+    assert x.dtype == np.float32 and x.ndim <= 2
+    wide = x.astype(np.float64)
+    assert np.all((wide >= -0.1) & (wide <= 0.1)) and np.all(np.abs(wide - 0.05) >= 1e-3)
+
+
+@given(arrays((5,), dtype=np.float32, min_value=0.0, max_value=1.0, min_gap=0.2499), values((2,), dtype="float32"))
+def test_float32_arrays_keep_their_gaps_and_make_float32_values(x, v):
+    assert x.dtype == np.float32 and np.diff(np.sort(x.astype(np.float64))).min() >= 0.2499
+    assert v.dtype == np.float32 and v.shape == (2,)
+
+
+def test_float32_arrays_shrink_to_plain_numbers():
+    """The smallest example is two zeros moved off the kink: the float32 number nearest 0.001, not 0.0010002."""
+    found = find(arrays(dtype=np.float32, avoid=(0.0,)), lambda x: x.size >= 2,
+                 settings=settings(database=None, derandomize=True))
+    assert found.shape == (2,) and found.dtype == np.float32 and np.all(found == np.float32(0.001))
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"dtype": np.int32}, TypeError, "arrays: dtype must be np.float64 or np.float32, got dtype('int32')"),
+    ({"dtype": "x"}, TypeError, "arrays: dtype must be np.float64 or np.float32"),
+    ({"max_dim": 2}, TypeError, "arrays: unexpected keyword argument(s) ['max_dim']"),
+    ({"min_value": np.nan}, ValueError, "arrays: min_value must be finite, got nan"),
+    ({"max_value": np.inf}, ValueError, "arrays: max_value must be finite, got inf"),
+    ({"avoid": 0.0}, TypeError, "arrays: avoid must be a sequence of numbers, e.g. avoid=(0.0,)"),
+    ({"avoid": ("a",)}, TypeError, "arrays: avoid[0] must be a number, got str 'a'"),
+    ({"margin": -1e-3}, ValueError, "arrays: margin must be >= 0"),
+    ({"min_gap": "x"}, TypeError, "arrays: min_gap must be a number"),
+    ({"dtype": np.float32, "max_value": 1e39}, ValueError, "reaches beyond float32's largest number"),
+    ({"dtype": np.float32, "min_value": 0.1, "max_value": 0.1}, ValueError, "no float32 number lies in [0.1, 0.1]"),
+])
+def test_arrays_name_the_argument_at_fault(kwargs, error, words):
+    with pytest.raises(error) as raised:
+        arrays(**kwargs)
+    assert words in str(raised.value)
 
 
 @given(broadcastable_shapes(3), shapes(min_dims=1, max_dims=2))

@@ -1,5 +1,5 @@
-"""Hypothesis strategies for property tests of gradients: float64 arrays kept off kinks, broadcastable and
-matmul-compatible shapes, and Values.  Built on :mod:`hypothesis.extra.numpy`.
+"""Hypothesis strategies for property tests of gradients: float64 (or float32) arrays kept off kinks,
+broadcastable and matmul-compatible shapes, and Values.  Built on :mod:`hypothesis.extra.numpy`.
 
 Needs the ``testing`` extra (``pip install ".[testing]"`` in a clone, or ``pip install hypothesis``).  A typical
 property test::
@@ -16,7 +16,7 @@ property test::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -77,43 +77,107 @@ def matmul_shapes(*, max_batch_dims: int = 1, min_side: int = 1, max_side: int =
     return shape_sets.map(lambda s: s.input_shapes)
 
 
-def _kept_off(x: float, avoid: Sequence[float], margin: float, low: float, high: float) -> float:
-    """Move ``x`` to ``margin`` beside a kink in ``avoid`` if it lies closer (staying in [low, high])."""
+def _kept_off(x: float, avoid: Sequence[float], margin: float, low: float, high: float, dtype: np.dtype) -> float:
+    """Move ``x`` to ``margin`` beside a kink in ``avoid`` if it lies closer (staying in [low, high]); in float32,
+    to the float32 number just outside the margin."""
     for kink in avoid:
         if abs(x - kink) < margin:
-            up, down = kink + margin, kink - margin
+            up, down = _at_least(kink + margin, dtype), _at_most(kink - margin, dtype)
             x = up if (x >= kink and up <= high) or down < low else down
     return x
 
 
-def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, min_value: float = -3.0, max_value: float = 3.0,
-           avoid: Sequence[float] = (), margin: float = 1e-3, min_gap: float | None = None,
+def _at_least(x: float, dtype: np.dtype) -> float:
+    """The smallest number of ``dtype`` (float64 or float32) that is >= x."""
+    rounded = dtype.type(x)
+    return float(rounded if float(rounded) >= x else np.nextafter(rounded, dtype.type(np.inf)))
+
+
+def _at_most(x: float, dtype: np.dtype) -> float:
+    """The largest number of ``dtype`` (float64 or float32) that is <= x."""
+    return -_at_least(-x, dtype)
+
+
+def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, dtype: Any = np.float64, min_value: float = -3.0,
+           max_value: float = 3.0, avoid: Sequence[float] = (), margin: float = 1e-3, min_gap: float | None = None,
            **shape_kwargs: Any) -> st.SearchStrategy:
-    """float64 arrays with elements in ``[min_value, max_value]``, at least ``margin`` away from every point
-    of ``avoid`` (the kinks of ReLU and abs at 0, a pole of 1/x), where finite differences would be wrong.
+    """float64 (or, with ``dtype=np.float32``, float32) arrays with elements in ``[min_value, max_value]``, at least
+    ``margin`` away from every point of ``avoid`` (the kinks of ReLU and abs at 0, a pole of 1/x), where finite
+    differences would be wrong.
 
     ``shape`` is a tuple, an int (a vector), a strategy of shapes, or None to draw one with :func:`shapes`
     (``shape_kwargs`` such as ``max_dims=2`` go to it).  ``min_gap`` asks for elements pairwise at least that far
     apart, so that a maximum is unique and stays so when an element is nudged by ε (any number of elements, as
     long as they fit into the range: drawn shapes are cut down to fit, a given one that does not is a ValueError).
+    float32 arrays keep the same promises, checked in float64: every element is a float32 number inside the bounds
+    and outside the margins (with ``min_gap``: drawn as float64 with margins and gaps wider by the rounding error,
+    then rounded).
 
     Examples: ``arrays((2, 3), min_value=0.1)`` for ``log`` (positive 2 × 3 matrices);
     ``arrays(avoid=(0.0,), margin=0.01)`` for ``abs`` (any shape, never within 0.01 of 0);
-    ``arrays(min_gap=1e-3)`` for ``max``.
+    ``arrays(min_gap=1e-3)`` for ``max``; ``arrays(dtype=np.float32)`` for a float32 network.
     """
     if isinstance(shape, int | np.integer):
         shape = (int(shape),)
+    dtype, avoid = _checked_arguments(shape, dtype, min_value, max_value, avoid, margin, min_gap, shape_kwargs)
+    low, high = _at_least(min_value, dtype), _at_most(max_value, dtype)
+    if low > high:
+        raise ValueError(f"arrays: no {dtype} number lies in [{min_value}, {max_value}]")
+    if min_gap is None or dtype == np.float64:
+        return _drawn_arrays(shape, dtype, low, high, avoid, margin, min_gap, shape_kwargs)
+    slack = float(np.spacing(np.float32(max(abs(low), abs(high)))))  # more than rounding moves an element
+    spread = _drawn_arrays(shape, np.dtype(np.float64), low, high, avoid, margin + slack, min_gap + 2 * slack,
+                           shape_kwargs)
+    return spread.map(lambda a: np.asarray(np.clip(a.astype(np.float32), np.float32(low), np.float32(high))))
+
+
+_SHAPE_KEYWORDS = ("min_dims", "max_dims", "min_side", "max_side")
+
+
+def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, avoid: Any, margin: Any,
+                       min_gap: Any, shape_kwargs: dict[str, Any]) -> tuple[np.dtype, tuple[float, ...]]:
+    """arrays' arguments, checked: the dtype (float64 or float32) and the kinks as a tuple of floats."""
+    unknown = sorted(set(shape_kwargs) - set(_SHAPE_KEYWORDS))
+    if unknown:
+        raise TypeError(f"arrays: unexpected keyword argument(s) {unknown}; besides its own, arrays takes only "
+                        f"{list(_SHAPE_KEYWORDS)} (for the drawn shape)")
+    if shape_kwargs and shape is not None:
+        raise TypeError(f"arrays: {sorted(shape_kwargs)} only apply when the shape is drawn (shape=None)")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype not in (np.float64, np.float32):
+        raise TypeError(f"arrays: dtype must be np.float64 or np.float32, got {dtype!r}")
+    if isinstance(avoid, int | float | np.number):
+        raise TypeError(f"arrays: avoid must be a sequence of numbers, e.g. avoid=({avoid!r},), got {avoid!r}")
+    kinks = tuple(avoid)
+    for name, x in (("min_value", min_value), ("max_value", max_value), ("margin", margin), ("min_gap", min_gap),
+                    *((f"avoid[{i}]", k) for i, k in enumerate(kinks))):
+        if x is not None and (isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating)):
+            raise TypeError(f"arrays: {name} must be a number, got {type(x).__name__} {x!r}")
+        if x is not None and not np.isfinite(x):
+            raise ValueError(f"arrays: {name} must be finite, got {x!r}")
+    largest = float(np.finfo(dtype).max)
+    if dtype == np.float32 and max(abs(min_value), abs(max_value)) > largest:
+        raise ValueError(f"arrays: [{min_value}, {max_value}] reaches beyond float32's largest number {largest:g}")
+    if margin < 0:
+        raise ValueError(f"arrays: margin must be >= 0, got {margin!r}")
     if not min_value <= max_value:
         raise ValueError(f"arrays: min_value {min_value} is larger than max_value {max_value}")
+    if min_gap is not None and not min_gap > 0:
+        raise ValueError(f"arrays: min_gap must be positive, got {min_gap}")
+    return dtype, tuple(float(k) for k in kinks)
+
+
+def _drawn_arrays(shape: Shape | st.SearchStrategy | None, dtype: np.dtype, min_value: float, max_value: float,
+                  avoid: tuple[float, ...], margin: float, min_gap: float | None,
+                  shape_kwargs: dict[str, Any]) -> st.SearchStrategy:
+    """arrays from checked arguments, with bounds that are numbers of ``dtype`` (float32 only without min_gap)."""
     for kink in avoid:
         if kink - margin < min_value and kink + margin > max_value:
             raise ValueError(f"arrays: no room in [{min_value}, {max_value}] "
                              f"at distance {margin} from {kink}")
-    if shape_kwargs and shape is not None:
-        raise TypeError(f"arrays: {sorted(shape_kwargs)} only apply when the shape is drawn (shape=None)")
-    avoid = tuple(float(k) for k in avoid)
-    if min_gap is not None and not min_gap > 0:
-        raise ValueError(f"arrays: min_gap must be positive, got {min_gap}")
     if shape is None:
         shape = shapes(**shape_kwargs)
         if min_gap is not None:  # drawn shapes are cut down to as many elements as fit
@@ -124,11 +188,13 @@ def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, min_value: f
         if not isinstance(shape, st.SearchStrategy):  # a fixed shape: an impossible request fails right here
             return _spread_arrays(tuple(shape), min_value, max_value, avoid, margin, min_gap)
         return shape.flatmap(lambda s: _spread_arrays(tuple(s), min_value, max_value, avoid, margin, min_gap))
-    elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    width: Literal[32, 64] = 32 if dtype == np.float32 else 64
+    elements = st.floats(min_value, max_value, width=width, allow_nan=False, allow_infinity=False,
+                         allow_subnormal=False)
     if avoid:
-        elements = (elements.map(lambda x: _kept_off(x, avoid, margin, min_value, max_value))
+        elements = (elements.map(lambda x: _kept_off(x, avoid, margin, min_value, max_value, dtype))
                     .filter(lambda x: all(abs(x - k) >= margin for k in avoid)))
-    return hnp.arrays(np.float64, shape, elements=elements)
+    return hnp.arrays(dtype, shape, elements=elements)
 
 
 def _allowed_pieces(low: float, high: float, avoid: Sequence[float], margin: float) -> list[tuple[float, float]]:
