@@ -337,3 +337,15 @@ def test_bad_input_is_a_named_error(call, error, words) -> None:
 def test_inside_no_grad_is_a_named_error() -> None:
     with no_grad(), pytest.raises(RuntimeError, match="grad: cannot differentiate inside no_grad"):
         grad(lambda x: x * x)(1.0)
+
+
+def test_an_input_the_output_does_not_reach_gets_zeros_even_with_an_old_gradient():
+    """The docstring's promise holds after an earlier backward(): x's old .grad is neither returned nor lost."""
+    w, x = Value(2.0), Value(5.0)
+    (x * 3.0).backward()                                       # x.grad = 3 from an earlier pass
+    slope = gradients(w * w, [w, x])
+    assert [float(s.data) for s in slope] == [4.0, 0.0]
+    gradient, curvature = gradient_and_hessian(w * w, [w, x])
+    np.testing.assert_array_equal(gradient, [4.0, 0.0])
+    np.testing.assert_array_equal(curvature, [[2.0, 0.0], [0.0, 0.0]])
+    assert float(x.grad) == 3.0 and w.grad is None            # every .grad as it was

@@ -105,7 +105,7 @@ def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph
     results = []
     try:
         for upstream in upstreams:
-            for node in visited:
+            for node in (*visited, *inputs):  # an input the pass does not reach must come back as zeros
                 node.grad = None  # leaves would otherwise add this pass to an earlier one
             output.backward(upstream, create_graph=create_graph)
             results.append([_as_result(x.grad, zero) for x, zero in zip(inputs, zeros, strict=True)])

@@ -630,7 +630,6 @@ class Newton(Optimizer):
                                 f"the parameters (computed outside no_grad), got {type(cost).__name__} "
                                 f"{getattr(cost, 'shape', '')}")
         f0 = _cost_value(cost, "Newton.step")
-        self.zero_grad()  # else a parameter the cost does not reach would count with its last gradient
         gradient, hessian = gradient_and_hessian(cost, self.params)
         if not (np.isfinite(gradient).all() and np.isfinite(hessian).all()):
             raise FloatingPointError("Newton.step: the gradient or the Hessian holds NaN or inf; the parameters "
