@@ -10,6 +10,7 @@ Run:  python examples/custom_op_gradient_check.py
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import numpy as np
@@ -30,6 +31,7 @@ right_sigmoid = Op("sigmoid_right", sigmoid, lambda g, out, z: g * out * (1 - ou
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help; no options
     rng = np.random.default_rng(0)
     inputs = rng.uniform(0, 1, size=(4, 3))  # 4 samples, 3 input activations
     targets = inputs[:, :2] ** 2  # 2 outputs to learn

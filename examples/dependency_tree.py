@@ -1,8 +1,9 @@
 """The seed's backpropagation dependency tree (section 6.3), drawn from a real forward and backward pass.
 
 A chain network with one neuron per layer: α^0 = x, z^i = w^i·α^(i−1) + b^i, α^i = σ(z^i), cost
-C = (α^L − y)².  After ``cost.backward()`` every edge of the tree carries its local derivative, and the product
-along the path from a weight up to C is ∂C/∂w, the number backpropagation stored in ``w.grad``.
+C = (α^L − y′)² with the target y′.  After ``cost.backward()`` every edge of the tree carries its local
+derivative, and the product along the path from a weight up to C is ∂C/∂w, the number backpropagation stored
+in ``w.grad``.
 
     python examples/dependency_tree.py [output folder]     (default ./tinygrad-edu-output)
 
@@ -18,35 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_edu import Value
+from tinygrad_edu import Value, nn
 from tinygrad_edu.cli import output_folder
 from tinygrad_edu.viz import GraphvizNotFoundError, dependency_tree, draw_dependency_tree, render
 
 
 def build(layers: int = 3, x: float = 0.5, target: float = 0.25) -> tuple[Value, list[Value]]:
-    """The cost of a chain network for one sample (x, y = x²) and its weights, after a backward pass."""
-    try:
-        from tinygrad_edu import nn
-
-        net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
-        y = Value(np.array([target]), requires_grad=False, label="y′")
-        cost = ((net(np.array([x])) - y) ** 2).sum()
-        weights = [layer.weights for layer in net.layers]
-    except ImportError:  # the same network with plain Values
-        rng = np.random.default_rng(0)
-        alpha = Value(x, requires_grad=False, label="α^0")
-        weights = []
-        for i in range(1, layers + 1):
-            w, b = Value(rng.random(), label=f"w^{i}"), Value(rng.random(), label=f"b^{i}")
-            z = w * alpha + b
-            z.label = f"z^{i}"
-            alpha = z.sigmoid()
-            alpha.label = f"α^{i}"
-            weights.append(w)
-        cost = (alpha - Value(target, requires_grad=False, label="y′")) ** 2
+    """The cost of a chain network for one sample (x, y′ = x²) and its weights, after a backward pass."""
+    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
+    y = Value(np.array([target]), requires_grad=False, label="y′")
+    cost = ((net(np.array([x])) - y) ** 2).sum()
     cost.label = "C"
     cost.backward()
-    return cost, weights
+    return cost, [layer.weights for layer in net.layers]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from tinygrad_edu.losses import squared_error
 from tinygrad_edu.training import fit
 
 SHADES = " .:-=+*#%@"  # brightness 0 … 1, darkest to brightest
+PER_LINE = 5  # misclassified digits drawn side by side: 5 · 16 characters + gaps, under 100
 
 
 def text_art(image: np.ndarray) -> list[str]:
@@ -62,10 +63,14 @@ def main() -> None:
     wrong = np.flatnonzero(predicted != test.labels)[:args.show]
     if len(wrong):
         print(f"\n{len(wrong)} of the {int(np.sum(predicted != test.labels))} misclassified digits:")
-        pictures = [text_art(test.inputs[i]) for i in wrong]
-        print("   ".join(f"{f'is {test.labels[i]}, seen as {predicted[i]}':<16}" for i in wrong))
-        for row in range(8):
-            print("   ".join(picture[row] for picture in pictures))
+        for start in range(0, len(wrong), PER_LINE):  # rows of PER_LINE digits, so a long list stays readable
+            if start:
+                print()
+            shown = wrong[start:start + PER_LINE]
+            pictures = [text_art(test.inputs[i]) for i in shown]
+            print("   ".join(f"{f'is {test.labels[i]}, seen as {predicted[i]}':<16}" for i in shown))
+            for row in range(8):
+                print("   ".join(picture[row] for picture in pictures))
 
 
 if __name__ == "__main__":

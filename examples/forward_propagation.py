@@ -9,8 +9,14 @@ Notation (seed, section 3):
     b_j       the bias of neuron j
     α¹_j = σ(α⁰_0 · w_{0;j} + α⁰_1 · w_{1;j} + … + b_j)
 
+The seed stores w_{k;j} in a weights matrix of shape (in_size, out_size), row k for input k, as the code does:
+the sum over k is then the row vector α⁰ times W, ``α⁰ @ W``.  The seed's vector form W·α⁰ means the same with
+the matrix written the other way round (one row per neuron), i.e. this W transposed.
+
 Run:  python examples/forward_propagation.py
 """
+
+import argparse
 
 import numpy as np
 
@@ -36,6 +42,7 @@ def forward_with_loops(data: np.ndarray, weights: np.ndarray, biases: np.ndarray
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help; no options
     # The seed's Layer: weights of shape (in_size, out_size) and biases of shape (out_size,), both drawn
     # uniform in [0, 1) like np.random.rand (init="uniform"), reproducibly from rng=0.
     layer = nn.Layer(in_size=4, out_size=3, activation="sigmoid", init="uniform", rng=0)

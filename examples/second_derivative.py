@@ -23,6 +23,9 @@ from tinygrad_edu.autodiff import grad, hessian
 from tinygrad_edu.calculus import stationary_point
 from tinygrad_edu.cli import output_folder
 
+#: The end of each derivative plot's title, after the function it names.
+DERIVATIVES = "and its first 3 derivatives, each by the engine's backward pass"
+
 
 def cubic(x):
     return x ** 3 - 3 * x
@@ -68,8 +71,9 @@ def pictures(found: list, folder: Path) -> None:
     points, tanh, cubic_plot = (folder / name for name in ("stationary_points.png", "tanh_derivatives.png",
                                                            "cubic_derivatives.png"))
     plots.plot_stationary_points(surface, found, bounds=(-2.5, 2.5, -2.5, 2.5), path=points)
-    plots.plot_derivatives(F.tanh, order=3, path=tanh)
-    plots.plot_derivatives(cubic, order=3, x_range=(-2.2, 2.2), path=cubic_plot)
+    plots.plot_derivatives(F.tanh, order=3, title=f"f(x) = tanh x {DERIVATIVES}", path=tanh)
+    plots.plot_derivatives(cubic, order=3, x_range=(-2.2, 2.2), title=f"f(x) = x³ − 3x {DERIVATIVES}",
+                           path=cubic_plot)
     print(f"\n3. Pictures: {points}, {tanh}, {cubic_plot}")
 
 

@@ -24,7 +24,7 @@ from tinygrad_edu.cli import output_folder, whole_number
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the whole first sentence
     parser.add_argument("--output", type=output_folder, default=Path("xsquared-example"),
                         help="folder for the pictures")
     parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the samples, weights and batches")

@@ -133,3 +133,40 @@ def test_folder_scripts_show_help_without_doing_the_work(tmp_path: Path, script:
     assert result.stdout.startswith(f"usage: {Path(script).name} [-h] [folder]") and "folder" in result.stdout
     assert "wrote" not in result.stdout and "cost C" not in result.stdout
     assert list(tmp_path.iterdir()) == []  # no folder named --help, no pictures
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in EXAMPLES.glob("*.py")))
+def test_every_example_explains_itself_with_help_and_refuses_unknown_options(tmp_path: Path, script: str) -> None:
+    shown = run_script(f"examples/{script}", ["--help"], tmp_path)
+    assert shown.returncode == 0 and shown.stdout.startswith(f"usage: {script} [-h]"), shown.stdout[:300]
+    description = shown.stdout.split("\n\n")[1]
+    assert description.rstrip().endswith("."), description  # a whole sentence, not a docstring's first line cut
+    assert list(tmp_path.iterdir()) == []  # --help did none of the work
+    refused = run_script(f"examples/{script}", ["--bogus"], tmp_path)
+    assert refused.returncode == 2 and refused.stdout == "", refused.stdout[:300]
+    assert refused.stderr.splitlines()[-1] == f"{script}: error: unrecognized arguments: --bogus"
+
+
+def test_digits_example_draws_many_mistakes_in_rows_a_terminal_can_show() -> None:
+    out = run_example("digits.py", "--show", "12")
+    assert len(re.findall(r"is \d, seen as \d", out)) == 12  # every one asked for is drawn
+    assert max(len(line) for line in out.splitlines()) <= 100, out
+
+
+def test_second_derivative_pictures_name_the_function_they_differentiate(tmp_path: Path, monkeypatch) -> None:
+    import runpy
+
+    from tinygrad_edu import plots
+
+    titles = []
+    draw = plots.plot_derivatives
+
+    def recording(*args, **kwargs):
+        figure = draw(*args, **kwargs)
+        titles.append(figure.axes[0].get_title())
+        return figure
+
+    monkeypatch.setattr(plots, "plot_derivatives", recording)
+    monkeypatch.setattr(plots, "plot_stationary_points", lambda *args, **kwargs: None)  # not this test's picture
+    runpy.run_path(str(EXAMPLES / "second_derivative.py"))["pictures"]([], tmp_path)
+    assert len(titles) == 2 and "tanh" in titles[0] and "x³ − 3x" in titles[1], titles
