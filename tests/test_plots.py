@@ -303,3 +303,34 @@ def test_figures_show_themselves_in_jupyter_without_pyplot():
     png = figure._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
     assert repr(figure).startswith("<Figure size")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: plots.plot_activations(x_range="ab"), r"plot_activations: x_range must be two numbers \(low, high\), "
+                                                   r"got 'ab'"),  # was numpy's DTypePromotionError
+    (lambda: plots.plot_activations(x_range=(-np.inf, 1)), r"plot_activations: x_range .* finite"),  # NaN curves
+    (lambda: plots.plot_derivatives(np.tanh, points=1), "plot_derivatives: points must be an int of at least 2"),
+    (lambda: plots.plot_derivatives(np.tanh, points=10.5), "points must be an int of at least 2, got 10.5"),
+    (lambda: plots.plot_armijo(quadratic, [-1.0, 0.5], t_max=0), "plot_armijo: t_max .* positive number, got 0"),
+    (lambda: plots.plot_descent(quadratic, [1.0, 1.0], levels=0), "plot_descent: levels must be an int of at least 2"),
+    (lambda: plots.plot_descent(quadratic, [1.0, 1.0], resolution=1), "plot_descent: resolution must be an int"),
+    (lambda: plots.plot_descent(quadratic, [1.0, 1.0], bounds=(1, 0, 0, 1)), "plot_descent: bounds must be"),
+    (lambda: plots.plot_history({}), "plot_history: nothing to plot: got an empty dict"),  # was an empty figure
+    (lambda: plots.plot_history([]), "plot_history: nothing to plot: got an empty list"),
+])
+def test_odd_plot_arguments_are_named_not_drawn_wrong_or_left_to_numpy(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_function_undefined_on_part_of_the_picture_leaves_a_gap_without_warnings():
+    """log x on [−3, 3]: NaN for x ≤ 0.  It leaked numpy's RuntimeWarnings, and the NaN of f′ counted as a sign
+    change, so a "maximum (f′ = 0, f″ < 0)" was marked where log x has none."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.plot_derivatives(lambda x: x.log(), order=2)
+        assert _legend(fig.axes[0]) == ["f(x)"]
+        plots.plot_descent(lambda p: (p[0] - 1.0).log() + p[1] ** 2, [2.0, 1.0])  # the contour's left part is NaN
+        armijo = plots.plot_armijo(lambda p: p[0].log() + p[1] ** 2, [0.1, 0.5])  # φ(t) NaN for large t
+    low, high = armijo.axes[0].get_ylim()
+    assert np.isfinite([low, high]).all() and low < high  # was "Axis limits cannot be NaN or Inf"

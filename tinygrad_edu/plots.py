@@ -118,7 +118,7 @@ def _vector_text(x: np.ndarray, shown: int = 6) -> str:
 
 def _value(f: Function, x: np.ndarray, function: str) -> float:
     """f(x) as a float, without recording a graph."""
-    with no_grad():
+    with no_grad(), np.errstate(all="ignore"):  # where f is NaN or inf the picture shows a gap, not warnings
         out = f(Value(x, requires_grad=False))
     return _scalar_output(out, function)
 
@@ -136,11 +136,12 @@ def _value_and_grad(f: Function, x: np.ndarray, function: str) -> tuple[float, n
     if not callable(f):
         raise TypeError(f"{function}: f must be a function of a Value, got {type(f).__name__}")
     point = Value(x)
-    out = f(point)
-    value = _scalar_output(out, function)
-    if not out.requires_grad:  # f does not depend on the point
-        return value, np.zeros_like(x)
-    out.backward()
+    with np.errstate(all="ignore"):  # a NaN or inf cost or gradient ends the path (descent_path), not warnings
+        out = f(point)
+        value = _scalar_output(out, function)
+        if not out.requires_grad:  # f does not depend on the point
+            return value, np.zeros_like(x)
+        out.backward()
     grad = np.zeros_like(x) if point.grad is None else np.array(point.grad, dtype=np.float64)
     return value, grad
 
@@ -148,6 +149,24 @@ def _value_and_grad(f: Function, x: np.ndarray, function: str) -> tuple[float, n
 def _values_of(f: Function, function: str) -> Callable[[np.ndarray], float]:
     """f as a function of numpy points, for :func:`tinygrad_edu.optim.armijo_step` (the optimizer's own search)."""
     return lambda point: _value(f, point, function)
+
+
+def _x_range(x_range: Any, function: str) -> tuple[float, float]:
+    """``x_range`` as two finite floats low < high, else a ValueError naming ``function``."""
+    try:
+        low, high = (float(v) for v in x_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"{function}: x_range must be two numbers (low, high), got {x_range!r}") from None
+    if not (np.isfinite([low, high]).all() and low < high):
+        raise ValueError(f"{function}: x_range must be (low, high) with finite low < high, got {x_range!r}")
+    return low, high
+
+
+def _count(value: Any, name: str, least: int, function: str) -> int:
+    """An int argument of at least ``least`` (grid points, contour levels), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{function}: {name} must be an int of at least {least}, got {value!r}")
+    return int(value)
 
 
 def _check_constants(sigma: float, alpha: float, function: str) -> None:
@@ -198,6 +217,8 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
 def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     """(label, cost per episode, step size per episode or None) for each run given."""
     sequence = isinstance(histories, (Sequence, np.ndarray)) and not isinstance(histories, (str, bytes))
+    if (isinstance(histories, Mapping) or sequence) and not len(histories):
+        raise ValueError(f"plot_history: nothing to plot: got an empty {type(histories).__name__}")
     if isinstance(histories, Mapping):
         items = list(histories.items())
     elif hasattr(histories, "cost"):
@@ -310,9 +331,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     unknown = [n for n in names if n not in available]
     if unknown or not names:
         raise ValueError(f"plot_activations: unknown activation(s) {unknown}; choose from {', '.join(available)}")
-    low, high = x_range
-    if not low < high:
-        raise ValueError(f"plot_activations: x_range must be (low, high) with low < high, got {x_range}")
+    low, high = _x_range(x_range, "plot_activations")
     grid = np.linspace(low, high, 401)
     fig = _figure(figsize=(3.2 * len(names), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=False))
@@ -333,11 +352,12 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
 
 
 # --- descent on a two-parameter cost -----------------------------------------------------------------------
-def _bounds(paths: Sequence[np.ndarray], bounds: Any) -> tuple[float, float, float, float]:
+def _bounds(paths: Sequence[np.ndarray], bounds: Any, function: str) -> tuple[float, float, float, float]:
     if bounds is not None:
         x0, x1, y0, y1 = (float(b) for b in bounds)
-        if not (x0 < x1 and y0 < y1):
-            raise ValueError(f"bounds must be (x_min, x_max, y_min, y_max) with min < max, got {bounds}")
+        if not (np.isfinite([x0, x1, y0, y1]).all() and x0 < x1 and y0 < y1):
+            raise ValueError(f"{function}: bounds must be (x_min, x_max, y_min, y_max) with finite min < max, "
+                             f"got {bounds}")
         return x0, x1, y0, y1
     points = np.concatenate([p for p in paths if len(p)])
     points = points[np.isfinite(points).all(axis=1)]
@@ -349,6 +369,8 @@ def _bounds(paths: Sequence[np.ndarray], bounds: Any) -> tuple[float, float, flo
 
 def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], levels: int, resolution: int,
              function: str) -> Any:
+    levels = _count(levels, "levels", 2, function)
+    resolution = _count(resolution, "resolution", 2, function)
     xs = np.linspace(box[0], box[1], resolution)
     ys = np.linspace(box[2], box[3], resolution)
     grid = np.array([[_value(f, np.array([x, y]), function) for x in xs] for y in ys])
@@ -416,7 +438,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
         label = "path"
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
-    filled = _contour(ax, f, _bounds([points], bounds), levels, resolution, "plot_descent")
+    filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent")
     fig.colorbar(filled, ax=ax, label="cost", format="%.2g")  # log-spaced levels need digits
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
@@ -473,7 +495,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
         raise ValueError("plot_learning_rates: nothing to draw (no learning rates and armijo=False)")
     framed_paths = [p for name, (_, p) in zip(learning_rates, schedules, strict=False) if name in framed]
     framed_paths += [p for _, p in schedules[len(learning_rates):]] + [start[None, :]]
-    box = _bounds(framed_paths, bounds)
+    box = _bounds(framed_paths, bounds, "plot_learning_rates")
     fig = _figure(figsize=(3.6 * (len(schedules) + 1), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(schedules) + 1))
     colors = ["#ff5050", "#ffa040", "#50d0ff", "#ff60ff", "#ffffff", "#a0ff60"]
@@ -508,6 +530,8 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     any σ in ]0, 1[ works.
     """
     _check_constants(sigma, alpha, "plot_armijo")
+    if t_max is not None and not (isinstance(t_max, (int, float, np.floating)) and 0 < t_max < np.inf):
+        raise ValueError(f"plot_armijo: t_max (the end of the step size axis) must be a positive number, got {t_max!r}")
     x = _point(x, "plot_armijo")
     fx, grad = _value_and_grad(f, x, "plot_armijo")
     if not np.any(grad):
@@ -533,7 +557,7 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
                         label="condition holds")
     # the frame holds φ and the shading (the whole line if the condition never holds); the line may leave it
     last = int(np.flatnonzero(holds)[-1]) if shaded else len(ts) - 1
-    low = min(float(phi.min()), float(line[last]))
+    low = min(float(np.min(phi, initial=np.inf, where=np.isfinite(phi))), float(line[last]))  # φ may be NaN
     top = fx + 1.5 * (fx - low) + 1e-12  # trials far above it are drawn at the top edge
     _draw_trials(ax, trials, accepted, top, initial_step)
     ax.set_ylim(low - 0.1 * (top - low), top)
@@ -606,11 +630,10 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
 
     ``f`` acts element by element on a Value, e.g. ``tinygrad_edu.functional.tanh`` or ``lambda x: x ** 3``.
     """
-    low, high = (float(v) for v in x_range)
-    if not low < high:
-        raise ValueError(f"plot_derivatives: x_range must be (low, high) with low < high, got {x_range}")
-    grid = np.linspace(low, high, int(points))
-    curves = _derivatives_on_grid(f, grid, order)
+    low, high = _x_range(x_range, "plot_derivatives")
+    grid = np.linspace(low, high, _count(points, "points", 2, "plot_derivatives"))
+    with np.errstate(all="ignore"):  # where f or a derivative is NaN or inf the curve has a gap
+        curves = _derivatives_on_grid(f, grid, order)
     fig = _figure(figsize=(7, 1.9 * (order + 1) + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(order + 1, 1, sharex=True))
     for k, (ax, curve) in enumerate(zip(axes, curves, strict=True)):
@@ -632,7 +655,9 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
     """Mark where f′ changes sign: a minimum (f″ > 0) or a maximum (f″ < 0)."""
     slope, curvature = curves[1], curves[2]
     shown: set[str] = set()
-    signed = np.flatnonzero(np.sign(slope))  # f′ exactly 0 on a grid point: look at its neighbours' signs
+    # f′ = 0 on a grid point: look at its neighbours' signs; outside f's domain (log x for x ≤ 0: f NaN, while the
+    # rule 1/x still gives an f′) there is no sign to change
+    signed = np.flatnonzero(np.isfinite(slope) & np.isfinite(curves[0]) & (slope != 0))
     for a, b in zip(signed[:-1], signed[1:]):
         if np.sign(slope[a]) == np.sign(slope[b]):
             continue
@@ -666,7 +691,8 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
     fig = _figure(figsize=(6.6, 5.2), layout="constrained")
     ax = fig.subplots()
     paths = [np.asarray(result.path, dtype=float) for result in found]
-    filled = _contour(ax, f, _bounds(paths, bounds), levels, resolution, "plot_stationary_points")
+    box = _bounds(paths, bounds, "plot_stationary_points")
+    filled = _contour(ax, f, box, levels, resolution, "plot_stationary_points")
     fig.colorbar(filled, ax=ax, label="cost", format="%.2g")
     for i, points in enumerate(paths):
         ax.plot(points[:, 0], points[:, 1], ".-", color="white", linewidth=0.9, markersize=3, alpha=0.8,
