@@ -434,3 +434,43 @@ def test_a_narrow_window_stacks_the_panels_and_a_big_drawing_keeps_readable_text
     finally:
         browser.set_window_size(1200, 900)
     assert _errors(browser) == []
+
+
+@needs_dot
+def test_a_box_the_backward_pass_has_not_reached_says_what_will_appear_and_is_not_wider_than_that(browser, tmp_path):
+    """Before the fix the tree's W¹ box was as wide as its hidden "chain: …" line, with nothing in its lower half."""
+    net, cost = _chain(layers=3)
+    player = viz.backprop_player(cost)
+    url = player.save(tmp_path / "chain.html").resolve().as_uri()
+    boxes = """return Array.from(document.querySelectorAll('.drawing g.node')).map(function (g) {
+            var shown = Array.from(g.querySelectorAll('text')).filter(function (t) {
+                return getComputedStyle(t).visibility !== 'hidden' && t.textContent.trim(); });
+            return {lines: shown.map(function (t) { return t.textContent; }), box: g.getBBox().width,
+                    widest: Math.max.apply(null, shown.map(function (t) { return t.getComputedTextLength(); }))};
+        });"""
+    w1 = format_number(_closed_form_grads(net, 0.5, 0.25)["W^1"])
+    browser.get(url + "#step=2")  # the forward pass: no gradient known yet
+    for node in browser.execute_script(boxes):
+        assert node["box"] <= 3 * node["widest"], node  # no box much wider than what it shows (W¹: 10 times)
+        if node["lines"][0] == "W¹":
+            assert node["lines"][-1] == "∂C/∂W¹ = ?", node
+    browser.find_element("css selector", "[data-go=last]").click()
+    shown = [n["lines"] for n in browser.execute_script(boxes) if n["lines"][0] == "W¹"]
+    assert shown == [["W¹", f"= {format_number(float(net.layers[0].weights.data[0, 0]))}", f"∂C/∂W¹ = {w1}"]]
+    assert _errors(browser) == []
+
+
+@needs_dot
+def test_a_long_label_wraps_in_the_explanation_and_a_reversing_mark_is_dropped(browser, tmp_path):
+    w = Value(1.25, label="w" * 200 + "\u202e")
+    cost = (w * 3.0) ** 2
+    player = viz.backprop_player(cost)
+    page = player.html()
+    assert "\u202e" not in page  # it turned "= 22.5" round in the drawing and the steps
+    url = player.save(tmp_path / "long.html").resolve().as_uri()
+    browser.get(f"{url}#step={len(player) - 1}")  # the backward step of w: its name in the title and the text
+    fits = browser.execute_script("""var panel = document.querySelector('.explanation').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('.explanation h2, .explanation p')).map(function (e) {
+            return e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().right <= panel.right; });""")
+    assert fits and all(fits), fits
+    assert _read(browser)[1].count("22.5") >= 2 and _errors(browser) == []

@@ -133,6 +133,31 @@ def test_hostile_labels_render(tmp_path):
 
 
 @needs_dot
+def test_a_label_that_reverses_text_cannot_turn_a_number_around(tmp_path):
+    """U+202E (right-to-left override) in a label made "∂C/∂w = 22.5" read "∂C/∂w5.22 =" in the drawings."""
+    w = Value(1.25, label="w\u202e")
+    cost = (w * 3.0) ** 2  # ∂C/∂w = 2·3.75·3 = 22.5
+    cost.backward()
+    for drawing in (draw_dependency_tree(cost), draw_graph(cost)):
+        root = _svg(drawing, tmp_path)
+        texts = [t for texts in _groups(root, "node").values() for t in texts]
+        assert not [t for t in texts if re.search("[\u202a-\u202e\u2066-\u2069\u200e\u200f]", t)], texts
+    assert "∂C/∂w  = 22.5" in texts or "grad 22.5" in texts
+
+
+@needs_dot
+def test_an_empty_label_is_drawn_as_no_label(tmp_path):
+    """Graphviz refused the empty bold name row of label="" with a syntax error."""
+    x = Value(2.0, label="")
+    y = x * 3.0
+    y.backward()
+    _, texts = _node_by_name(_groups(_svg(draw_graph(y), tmp_path), "node"), "data 2")  # no name row
+    assert texts == ["data 2", "grad 3"]
+    _, texts = _node_by_name(_groups(_svg(draw_graph(y, names={"x": x}), tmp_path), "node"), "x")  # a given name
+    assert texts == ["x", "data 2", "grad 3"]
+
+
+@needs_dot
 def test_layer_clusters_are_named_and_hold_their_values(tmp_path):
     net = nn.MLP([2, 3, 1], rng=0)
     x = Value(np.array([[0.5, -1.0]]), requires_grad=False, label="x")
@@ -441,6 +466,38 @@ def test_tree_has_no_one_factor_chain_and_marks_the_edges_to_constants(tmp_path)
     for title, texts in _groups(root, "edge").items():
         child, parent = (names[t] for t in title.split("->"))
         assert (texts[-1] == "(a constant: needs no gradient)") == (parent in ("y", "α⁰")), (child, parent, texts)
+
+
+@needs_dot
+def test_a_tree_of_freely_combined_values_says_which_operations_its_edges_fold(tmp_path):
+    """Four labelled Values combined freely, C = tanh(a·b + c)·d, have no z^i, α^i: the tree's edges fold whole
+    formulas into one number each, and the drawing says so instead of flattening silently."""
+    a, b, c, d = Value(2.0, label="a"), Value(-3.0, label="b"), Value(0.5, label="c"), Value(1.2, label="d")
+    cost = (a * b + c).tanh() * d
+    tree = dependency_tree(cost)
+    assert {e.parent: e.ops for e in tree.edges} == {"a": ("mul", "add", "tanh", "mul"), "b": ("mul", "add", "tanh",
+                                                     "mul"), "c": ("add", "tanh", "mul"), "d": ("mul",)}
+    root = _svg(draw_dependency_tree(cost), tmp_path)
+    names = {title: texts[0] for title, texts in _groups(root, "node").items()}
+    edges = {names[title.split("->")[1]]: texts for title, texts in _groups(root, "edge").items()}
+    assert edges["c"][2:] == ["through add → tanh", "→ mul"] and edges["d"][2:] == ["through mul"]
+    note = " ".join(t.text for t in root.find(f"{SVG}g").findall(f"{SVG}text"))  # the graph's own label
+    assert "fold several unlabelled operations" in note and "draw_graph" in note and "u.label" in note
+    chain = draw_dependency_tree(_chain_network()[1]).source  # the seed's network: every edge has its formula
+    assert "through" not in chain and "unlabelled operations" not in chain
+
+
+@needs_dot
+def test_a_tree_with_nan_gradients_is_drawn_not_blamed_on_other_backward_passes(tmp_path):
+    """NaN ≠ NaN: the check that .grad holds only this cost's gradient said "contributions from other backward
+    passes" for a cost that is NaN, and nothing was drawn."""
+    w, b = Value(np.nan, label="w"), Value(np.inf, label="b")
+    cost = (w * b) ** 2
+    nodes = _groups(_svg(draw_dependency_tree(cost), tmp_path), "node")
+    assert _node_by_name(nodes, "w")[1] == ["w", "= nan", "∂C/∂w = nan"]
+    w.grad = np.array(1.0)  # a number where the tree finds NaN is still refused
+    with pytest.raises(ValueError, match="w.grad is 1 but the chain rule through this cost gives nan"):
+        dependency_tree(cost)
 
 
 # --- the network diagram ---------------------------------------------------------------------------------------

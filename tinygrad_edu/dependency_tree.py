@@ -47,12 +47,14 @@ class TreeNode:
 
 @dataclass
 class TreeEdge:
-    """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``)."""
+    """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``);
+    ``ops`` are the operations folded into the edge, from ``parent`` up to ``child`` (e.g. ``("mul", "add")``)."""
 
     parent: str
     child: str
     number: float
     formula: str = ""
+    ops: tuple[str, ...] = ()
 
     @property
     def symbol(self) -> str:
@@ -198,7 +200,8 @@ def dependency_tree(cost: Value) -> DependencyTree:
         ops = {n.op for n in region}
         for parent in shown:
             formula = _formula(key, name, parent, region, ops, names)
-            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula))
+            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula,
+                                       _folded_ops(parent, order)))
             if id(parent) not in queued:
                 queued.add(id(parent))
                 queue.append(parent)
@@ -224,7 +227,8 @@ def _check_single_pass(tree: DependencyTree) -> None:
     for name, node in tree.nodes.items():
         if node.kind in ("weight", "bias") and node.grad is not None:
             through_tree = tree.chain_rule(name)
-            if not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
+            both_nan = math.isnan(node.grad) and math.isnan(through_tree)  # a NaN cost: drawn as it is
+            if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
                 raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
                                  f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
                                  "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
@@ -275,6 +279,17 @@ def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value]
         visit.extend((p, False) for p in node.parents if id(p) in inside and id(p) not in done)
     order.reverse()
     return region, boundary, order
+
+
+def _folded_ops(parent: Value, order: list[Value]) -> tuple[str, ...]:
+    """The operations of the region (``order``: reverse topological) on the way from ``parent`` up, oldest first."""
+    on_path = {id(parent)}
+    ops = []
+    for node in reversed(order):
+        if any(id(p) in on_path for p in node.parents):
+            on_path.add(id(node))
+            ops.append(str(node.op))
+    return tuple(ops)
 
 
 def _is_target(leaf: Value, region: list[Value], under_cost: bool) -> bool:

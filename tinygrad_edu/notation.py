@@ -11,13 +11,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["format_number", "summary", "numbers_of", "pretty", "left_out_note", "LAYER_LABEL"]
+__all__ = ["format_number", "summary", "numbers_of", "pretty", "printable", "left_out_note", "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
 _SUPERSCRIPT = str.maketrans("0123456789-−L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻ᴸ")
 #: An exponent written as superscripts: a whole integer or L (``^2``, ``^-1``, ``^L``, not the ``^0`` of ``^0.5``),
 #: or an integer expression of L in parentheses (``^(L-1)``); any other exponent keeps its ``^``.
+#: Control characters, and the invisible marks that make text run right to left: inside a label they would reverse
+#: what follows it on the line ("∂C/∂w = 22.5" shown as "∂C/∂w5.22 =").
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?![\w.]))")
 
 
@@ -51,6 +54,11 @@ def pretty(label: str) -> str:
     """``α^2`` → ``α²``, ``W^(L-1)`` → ``Wᴸ⁻¹``: the seed's superscript layer indices and integer powers.  Other
     exponents (``x^0.5``, ``x^(n − 1)``) are left as they are, so the result always reads as the input did."""
     return _EXPONENT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT), label)
+
+
+def printable(text: Any) -> str:
+    """``text`` as a picture shows it: control characters and the marks that reorder text (bidi controls) blanked."""
+    return _UNPRINTABLE.sub(" ", str(text))
 
 
 def left_out_note(shown: int, total: int) -> tuple[str, str]:

@@ -31,7 +31,7 @@ import numpy as np
 
 from tinygrad_edu.dependency_tree import DependencyTree, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
-from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, summary
+from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
            "forward_formula"]
@@ -66,7 +66,7 @@ def display_names(kept: list[Value], names: Mapping[int, str] | None = None) -> 
     result: dict[int, str] = {}
     counts: dict[str, int] = {}
     for node in reversed(kept):  # oldest first, so mul₁ comes before mul₂ in the forward pass
-        if node.label is not None:
+        if node.label is not None and str(node.label):
             result[id(node)] = str(node.label)
         elif id(node) in given:
             result[id(node)] = given[id(node)]
@@ -429,7 +429,7 @@ class BackpropPlayer:
 
         steps = [{"phase": s.phase, "node": s.node, "title": s.title, "html": s.html, "edges": s.edges}
                  for s in self.steps]
-        data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+        data = printable(json.dumps(steps, ensure_ascii=False)).replace("</", "<\\/").replace("<!--", "<\\!--")
         if self.drawing_svg is not None:
             drawing = self.drawing_svg[self.drawing_svg.index("<svg"):]
         else:

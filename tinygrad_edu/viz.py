@@ -24,7 +24,6 @@ All graph walks are iterative (no recursion), so graphs a million operations dee
 from __future__ import annotations
 
 import html
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -37,7 +36,7 @@ import numpy as np
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
 from tinygrad_edu.graph import ancestors, nearest_values
-from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, summary
+from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
 from tinygrad_edu.player import BackpropPlayer, backprop_steps, display_names, tree_steps
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
@@ -48,14 +47,13 @@ __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyT
 COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
           "op": "#ffffff", "note": "#fff2cc"}
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
 def _text(text: Any, limit: int = 60) -> str:
     """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut."""
-    text = _CONTROL.sub(" ", str(text))
+    text = printable(text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return html.escape(text, quote=True)
@@ -240,9 +238,9 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
 
 def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool) -> str:
     """A box of rows: the name, the shape (tensors), the data and the grad."""
-    name = node.label if node.label is not None else name
+    name = node.label if node.label is not None and str(node.label) else name
     cells = []
-    if name is not None:
+    if name is not None and str(name):  # an empty <B></B> is a syntax error to Graphviz
         cells.append(f"<B>{_text(pretty(str(name)))}</B>")
     if node.ndim:
         cells.append(_text(f"shape {node.shape}"))
@@ -323,7 +321,8 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
                 raise
         else:  # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
             if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
-                return _player(tree_steps(value, tree, precision=precision), tree_drawing(tree, precision=precision))
+                drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
+                return _player(tree_steps(value, tree, precision=precision), drawing)
     kept, total = nearest_values(value, max_nodes)
     shown_names = display_names(kept, given)
     unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
@@ -409,9 +408,9 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     return tree_drawing(dependency_tree(cost), precision=precision, rankdir=rankdir)
 
 
-def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
+def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB", chains: bool = True) -> Drawing:
     """The drawing of :func:`draw_dependency_tree` for a tree already found; node ``i`` of ``tree.nodes`` is the
-    Graphviz node ``v{i}``."""
+    Graphviz node ``v{i}``.  ``chains=False`` leaves out the ``chain: …`` lines (the player's steps show them)."""
     _check_precision(precision, "tree_drawing")
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
@@ -421,19 +420,37 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
             lines.append(_text(f"∂C/∂{pretty(name)} = {format_number(node.grad, precision)}"))
-        chain = _chain_line(tree, name, precision)
+        chain = _chain_line(tree, name, precision) if chains else ""
         if chain:
             lines.append(_text(chain, 120))
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
         symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
         lines = [_text(symbol), _text(f"= {format_number(edge.number, precision)}")]
+        if not edge.formula and edge.ops:  # say what the edge stands for when there is no formula to say it
+            lines += [f"<I>{_text(line)}</I>" for line in _folded_lines(edge.ops)]
         if not tree.nodes[edge.parent].value.requires_grad:  # the target y or the input α⁰, as the seed draws them
             graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines, "<I>(a constant: needs no gradient)</I>"),
                        style="dashed", color="#999999")
         else:
             graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines))
+    if any(len(edge.ops) > 1 and not edge.formula for edge in tree.edges):
+        graph.attr(label=_html(*(_text(line, 120) for line in _FOLDED_NOTE)), labelloc="t", fontname="Helvetica",
+                   fontsize="11")
     return graph
+
+
+def _folded_lines(ops: tuple[str, ...]) -> list[str]:
+    """``through mul → tanh`` / ``→ sub → pow``: the operations an edge folds, two to a line (edge labels are
+    laid out side by side and long ones overlap)."""
+    pairs = [" → ".join(ops[i:i + 2]) for i in range(0, len(ops), 2)]
+    return ["through " + pairs[0]] + ["→ " + pair for pair in pairs[1:]]
+
+
+#: The drawing's note when edges fold several operations: the seed's tree is for chain networks, labelled by nn.Layer.
+_FOLDED_NOTE = ("Edges marked “through …” fold several unlabelled operations into one local derivative (the seed's",
+                "tree is for chain networks, whose Values nn.Layer labels). To see each step, label the results in",
+                "between (u = a * b; u.label = 'u'), or draw every operation with draw_graph.")
 
 
 def _chain_line(tree: DependencyTree, name: str, precision: int) -> str:
