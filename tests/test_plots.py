@@ -176,7 +176,7 @@ def test_armijo_descent_stops_where_no_step_decreases_the_cost():
     np.testing.assert_array_equal(points, [[1.0, -2.0]])
     fig = plots.plot_armijo(_uphill, [1.0], max_backtracks=3)
     labels = _legend(fig.axes[0])
-    assert "rejected trial steps α^l" in labels and not any(label.startswith("accepted") for label in labels)
+    assert "rejected trial steps $\\alpha^l$" in labels and not any(label.startswith("accepted") for label in labels)
     assert "condition holds" not in labels  # no t > 0 satisfies it: nothing is shaded
     with pytest.raises(ValueError, match="sigma"):
         plots.descent_path(quadratic, [0.0, 1.0], "armijo", sigma=1.5)
@@ -192,9 +192,9 @@ def test_armijo_picture(tmp_path):
     np.testing.assert_allclose(phi.get_ydata(), (1 - 2 * t) ** 2, atol=1e-12)
     armijo_line = lines["Armijo line f(x) + σ·t·∇f(x)ᵀd (σ = 0.25)"]
     np.testing.assert_allclose(armijo_line.get_ydata(), 1 - t, atol=1e-12)  # 1 + 0.25·t·(2·(−2))
-    accepted = lines["accepted step t = α^1 = 0.5"]
+    accepted = lines["accepted step $t = \\alpha^{1}$ = 0.5"]
     assert list(accepted.get_xdata()) == [0.5] and list(accepted.get_ydata()) == [0.0]
-    rejected = lines["rejected trial steps α^l"]
+    rejected = lines["rejected trial steps $\\alpha^l$"]
     assert list(rejected.get_xdata()) == [1.0] and list(rejected.get_ydata()) == [1.0]
     assert "condition holds" in _legend(ax)
     with pytest.raises(ValueError, match="∇f\\(x\\) = 0"):
@@ -272,8 +272,8 @@ def test_armijo_legend_matches_the_markers_drawn_and_the_frame_shows_the_trials(
     shown = {handle.get_marker(): text.get_text() for handle, text in zip(legend.legend_handles, legend.get_texts())
              if hasattr(handle, "get_marker") and handle.get_marker() in ("x", "^", "o")}
     assert set(shown) == set(markers) == {"x", "^", "o"}  # both kinds of rejected trial, and the accepted one
-    assert shown["x"] == "rejected trial steps α^l" and "above the frame" in shown["^"]
-    assert shown["o"].startswith("accepted step t = α^4 = 0.0625")
+    assert shown["x"] == "rejected trial steps $\\alpha^l$" and "above the frame" in shown["^"]
+    assert shown["o"].startswith("accepted step $t = \\alpha^{4}$ = 0.0625")
     low, high = ax.get_ylim()
     # φ(t) = 3.5 − 104·t + 1004·t² (d = (2, −10)); the trial α³ = 1/8 has φ = 6.1875 and is drawn where it is
     (cross,) = markers["x"]

@@ -99,7 +99,7 @@ def forward_formula(node: Value, names: list[str]) -> str:
 
 
 def local_formula(node: Value, i: int, names: list[str]) -> str:
-    """The local derivative ∂node/∂(input i) as the seed writes it (``α`` for ∂z/∂w, ``σ′(z)``, ``2(α − y)``);
+    """The local derivative ∂node/∂(input i) as the seed writes it (``α`` for ∂z/∂w, ``σ′(z)``, ``2(α − y′)``);
     a description for operations that only move numbers; empty if there is no simple formula."""
     a = names[0] if names else ""
     b = names[1] if len(names) > 1 else ""

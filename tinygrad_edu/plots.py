@@ -512,7 +512,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     cost_ax = axes[-1]
     _log_cost_axis(cost_ax, costs)
     cost_ax.set_xlabel("step k")
-    cost_ax.set_ylabel("cost f(x^k)")
+    cost_ax.set_ylabel("cost $f(x^k)$")
     cost_ax.set_title("cost per step", fontsize="small")
     cost_ax.grid(True, which="both", alpha=0.3)
     cost_ax.legend(fontsize="x-small")
@@ -581,12 +581,12 @@ def _draw_trials(ax: Axes, trials: list[tuple[float, float]], accepted: bool, to
         name = f"$\\alpha^{{{level}}}$" if initial_step == 1.0 else f"$t_{{{level}}}$"
         if accepted and level == len(trials) - 1:
             ax.plot([t], [value], "o", color="#2e9e2e", markersize=9,
-                    label=f"accepted step t = α^{level} = {t:.4g}" if initial_step == 1.0 else
+                    label=f"accepted step $t = \\alpha^{{{level}}}$ = {t:.4g}" if initial_step == 1.0 else
                     f"accepted step t = {t:.4g}")
             ax.annotate(name, (t, value), textcoords="offset points", xytext=(4, 6), fontsize="small")
             continue
         above = value > top
-        label = "rejected trial steps α^l" + (", φ above the frame" if above else "")
+        label = "rejected trial steps $\\alpha^l$" + (", φ above the frame" if above else "")
         ax.plot([t], [min(value, top)], "^" if above else "x", color="#c00000", markersize=9, markeredgewidth=2,
                 label=None if label in labelled else label, clip_on=False)
         labelled.add(label)

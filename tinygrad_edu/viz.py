@@ -289,7 +289,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     the backward pass in the engine's own order.
 
     At each backward step the Value in hand is highlighted and the page shows the gradient arriving from each
-    Value that used it, the local derivative on that edge (``∂z/∂W = α``, ``σ′(z)``, ``2(α − y)``...), their
+    Value that used it, the local derivative on that edge (``∂z/∂W = α``, ``σ′(z)``, ``2(α − y′)``...), their
     product, the sum where several contributions meet, and ∂C/∂(the Value); the last step lists every
     parameter's gradient next to its ``.grad``.  ``value`` is the cost (a single number); if it has no
     gradient yet this calls ``value.backward()``.
