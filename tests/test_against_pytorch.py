@@ -38,12 +38,12 @@ import torch
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, losses, no_grad
 
-def red(t, kind, axis, keepdims):  # numpy's sum/mean/max(axis, keepdims) in PyTorch
+def red(t, kind, axis, keepdims):  # numpy's sum/mean/max/min(axis, keepdims) in PyTorch
     shape = getattr(np, kind)(np.zeros(tuple(t.shape)), axis=axis, keepdims=keepdims).shape
     dims = tuple(range(t.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     if t.ndim == 0 or not dims:
         return (t * 1.0).reshape(shape)
-    function = {"sum": torch.sum, "mean": torch.mean, "max": torch.amax}[kind]
+    function = {"sum": torch.sum, "mean": torch.mean, "max": torch.amax, "min": torch.amin}[kind]
     return function(t, dim=dims, keepdim=keepdims).reshape(shape)
 
 def take(t, positions):  # numpy indexing of t, as positions in the flattened t
@@ -377,17 +377,17 @@ def random_axis(g: Graph, ndim: int) -> Any:
 
 
 def op_reduce(g: Graph) -> Node | None:
-    kind = str(g.rng.choice(["sum", "mean", "max"]))
+    kind = str(g.rng.choice(["sum", "mean", "max", "min"]))
     x = g.pick()
     axis = random_axis(g, x.data.ndim)
     if kind == "mean" and x.data.ndim == 0 and isinstance(axis, int):
         return None  # numpy refuses np.mean(0-d array, axis=0) (while np.sum and np.max accept it)
     keepdims = bool(g.rng.random() < 0.4)
-    if kind != "sum":  # an empty slice has no mean or max
+    if kind != "sum":  # an empty slice has no mean, max or min
         reduced = np.sum(np.ones(x.data.shape), axis=axis, keepdims=keepdims) if x.data.ndim else np.ones(())
         if x.data.size == 0 or (np.size(reduced) and np.min(reduced) == 0):
             return None
-    if kind == "max" and not _no_ties(x.data, axis):
+    if kind in ("max", "min") and not _no_ties(x.data if kind == "max" else -x.data, axis):
         return None
     arguments = [] if axis is None and not keepdims and g.rng.random() < 0.5 else [f"axis={axis!r}"]
     if keepdims or g.rng.random() < 0.3:

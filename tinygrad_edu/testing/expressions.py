@@ -500,11 +500,13 @@ def _max_is_unique(value: np.ndarray, axis: Any) -> bool:
 
 
 def reduction(g: Graph, a: str) -> str | None:
-    """sum, mean, max over a random axis (None, negative, a tuple, on 0-d inputs too), keepdims or not."""
-    name = g.draw(st.sampled_from(["sum", "mean", "max"]))
+    """sum, mean, max, min over a random axis (None, negative, a tuple, on 0-d inputs too), keepdims or not."""
+    name = g.draw(st.sampled_from(["sum", "mean", "max", "min"]))
     axis = _axes(g, g.value(a).ndim)
-    if name == "max" and not (g.value(a).size and _max_is_unique(g.value(a), axis)):
-        return None
+    if name in ("max", "min"):  # the minimum is the maximum of −value
+        value = g.value(a) if name == "max" else -g.value(a)
+        if not (value.size and _max_is_unique(value, axis)):
+            return None
     args = [] if axis is None and g.draw(st.booleans()) else [f"axis={axis!r}"]
     if g.draw(st.booleans()):
         args.append(f"keepdims={g.draw(st.booleans())}")
