@@ -1,6 +1,7 @@
 """Optimizers: each reduces a convex quadratic; Armijo's step obeys the seed's condition; random search
 never accepts a worse cost."""
 
+import json
 import warnings
 
 import numpy as np
@@ -554,3 +555,167 @@ def test_newton_ignores_old_gradients_of_parameters_the_cost_does_not_reach():
     assert unused.data.tolist() == [5.0, -2.0]
     assert unused.grad.tolist() == [0.0, 0.0]
     assert used.data[0] == pytest.approx(1.0, abs=1e-2)
+
+
+# --- state_dict / load_state_dict: resuming training exactly --------------------------------------------------
+
+INPUTS = np.linspace(-1.0, 1.0, 8).reshape(-1, 1)
+
+
+def _network(seed):
+    return nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=seed)
+
+
+def _train(opt, network, steps):
+    for _ in range(steps):
+        opt.step(lambda: ((network(INPUTS) - INPUTS ** 2) ** 2).mean())
+
+
+def _assert_same_state(state, expected):
+    assert sorted(state) == sorted(expected)
+    for key, value in expected.items():
+        assert state[key].dtype == value.dtype, key
+        np.testing.assert_array_equal(state[key], value, err_msg=key)
+
+
+def _set(**settings):
+    return lambda opt: [setattr(opt, name, value) for name, value in settings.items()]
+
+
+RESUMABLE = {  # a factory (parameters, seed) and settings changed after construction, which must come back too
+    "GradientDescent": (lambda p, seed: optim.GradientDescent(p, learning_rate=0.1), _set(learning_rate=0.3)),
+    "SGD": (lambda p, seed: optim.SGD(p, learning_rate=0.1, momentum=0.9), _set(learning_rate=0.05, momentum=0.5)),
+    "Adam": (lambda p, seed: optim.Adam(p, learning_rate=0.01), _set(learning_rate=0.02, betas=(0.8, 0.9))),
+    "Armijo": (lambda p, seed: optim.Armijo(p), _set(sigma=0.4, initial_step=4.0)),
+    "RandomSearch": (lambda p, seed: optim.RandomSearch(p, rng=seed), _set(scale=0.3)),
+    "RandomSearch-MT19937": (lambda p, seed: optim.RandomSearch(p, rng=np.random.Generator(np.random.MT19937(seed))),
+                             _set(scale=0.3)),
+    "Newton": (lambda p, seed: optim.Newton(p, damping=1e-3), _set(damping=0.5, alpha=0.8)),
+}
+
+
+@pytest.mark.parametrize("through_a_file", [False, True], ids=["dict", "npz"])
+@pytest.mark.parametrize("name", RESUMABLE)
+def test_a_loaded_state_resumes_training_bit_for_bit(name, through_a_file, tmp_path):
+    make, change_settings = RESUMABLE[name]
+    network = _network(0)
+    opt = make(network, 0)
+    _train(opt, network, 2)
+    change_settings(opt)
+    _train(opt, network, 2)
+    saved, saved_network = opt.state_dict(), network.state_dict()
+    if through_a_file:
+        np.savez(tmp_path / "optimizer.npz", **saved)
+        saved = np.load(tmp_path / "optimizer.npz", allow_pickle=False)
+    _train(opt, network, 3)
+
+    resumed_network = _network(1)  # other weights, another seed: all of it must come from the saved states
+    resumed_network.load_state_dict(saved_network)
+    resumed = make(resumed_network, 1)
+    resumed.load_state_dict(saved)
+    if not through_a_file:  # the optimizer keeps copies: changing the dict afterwards changes nothing
+        for value in saved.values():
+            if value.dtype.kind in "fiu":
+                value[...] = 0
+    _train(resumed, resumed_network, 3)
+    _assert_same_state(resumed_network.state_dict(), network.state_dict())
+    _assert_same_state(resumed.state_dict(), opt.state_dict())
+
+
+def _adam_pair(learning_rate, steps, late_steps):
+    """Adam over a (2,) and b (1,); b has a gradient only in the last ``late_steps`` steps."""
+    a, b = Value([1.0, 2.0]), Value([0.5])
+    opt = optim.Adam([a, b], learning_rate=learning_rate)
+    for k in range(steps):
+        opt.step(lambda k=k: (a * a).sum() + ((b * b * 3.0).sum() if k >= steps - late_steps else 0.0))
+    return opt
+
+
+def _random_search(scale, seed, steps):
+    x = Value([1.0, -1.0])
+    opt = optim.RandomSearch([x], scale=scale, rng=seed)
+    for _ in range(steps):
+        opt.step(lambda: (x * x).sum())
+    return opt
+
+
+def _replace(key, value):
+    return lambda state: {**state, key: value}
+
+
+def _without(key):
+    return lambda state: {k: v for k, v in state.items() if k != key}
+
+
+BAD_ADAM_STATES = {
+    "not a mapping": (lambda s: list(s.items()), TypeError, "expected a mapping"),
+    "another optimizer": (_replace("optimizer", np.array("SGD")), ValueError, "'optimizer' is 'SGD'"),
+    "an SGD's state": (lambda s: optim.SGD([Value([1.0, 2.0]), Value([0.5])], learning_rate=0.1).state_dict(),
+                       ValueError, "'optimizer' is 'SGD'"),
+    "other parameter count": (_replace("parameter_count", np.array(3)), ValueError, "'parameter_count' is 3"),
+    "a setting missing": (_without("eps"), ValueError, "missing 'eps'"),
+    "part of a parameter's state missing": (_without("state.1.step_count"), ValueError,
+                                            "missing 'state.1.step_count'"),
+    "an extra setting": (_replace("momentum", np.array(0.9)), ValueError, "unexpected 'momentum'"),
+    "a state for no parameter": (_replace("state.2.step_count", np.array(1)), ValueError,
+                                 "unexpected 'state.2.step_count'"),
+    "a number, not an array": (_replace("learning_rate", 0.1), TypeError, "'learning_rate' must be a numpy array"),
+    "a negative learning rate": (_replace("learning_rate", np.array(-1.0)), ValueError, "learning_rate must be > 0"),
+    "a text learning rate": (_replace("learning_rate", np.array("fast")), ValueError,
+                             "learning_rate must be a number"),
+    "a beta of 1.5": (_replace("betas", np.array([0.9, 1.5])), ValueError, r"betas\[1\] must lie in \[0, 1\)"),
+    "one beta": (_replace("betas", np.array(0.9)), ValueError, r"'betas' must have shape \(2,\)"),
+    "a wrong shape": (_replace("state.0.gradient_average", np.zeros(3)), ValueError,
+                      r"'state.0.gradient_average' must have the shape \(2,\) and dtype float64"),
+    "a wrong dtype": (_replace("state.0.gradient_average", np.zeros(2, np.float32)), ValueError,
+                      "'state.0.gradient_average' must have the shape"),
+    "a NaN average": (_replace("state.1.gradient_average", np.array([np.nan])), ValueError,
+                      "'state.1.gradient_average' must hold finite numbers"),
+    "a negative square average": (_replace("state.1.squared_gradient_average", np.array([-1.0])), ValueError,
+                                  "'state.1.squared_gradient_average' must hold finite numbers >= 0"),
+    "a step count of 0": (_replace("state.0.step_count", np.array(0)), ValueError,
+                          "'state.0.step_count' must be a step count"),
+    "a float step count": (_replace("state.0.step_count", np.array(2.0)), ValueError,
+                           "'state.0.step_count' must be a step count"),
+}
+
+MT19937_STATE = np.array(json.dumps(np.random.MT19937(0).state, default=lambda key: key.tolist()))
+BAD_RANDOM_SEARCH_STATES = {
+    "another generator": (_replace("rng", MT19937_STATE), ValueError, "'rng' is no state of a PCG64"),
+    "a generator state cut short": (lambda s: {**s, "rng": np.array(str(s["rng"])[:-9])}, ValueError,
+                                    "'rng' is no state of a PCG64"),
+    "a generator state as numbers": (_replace("rng", np.arange(4)), ValueError, "'rng' is no state of a PCG64"),
+    "a negative count": (_replace("accepted", np.array(-1)), ValueError, "'accepted' must be an int >= 0"),
+    "a float count": (_replace("proposals", np.array(3.0)), ValueError, "'proposals' must be an int >= 0"),
+}
+
+
+@pytest.mark.parametrize("spoil, error, message", BAD_ADAM_STATES.values(), ids=BAD_ADAM_STATES)
+def test_a_bad_adam_state_is_refused_by_name_and_changes_nothing(spoil, error, message):
+    opt = _adam_pair(0.1, steps=2, late_steps=2)
+    before = opt.state_dict()
+    good = _adam_pair(0.05, steps=3, late_steps=1).state_dict()  # valid, and different in every array
+    opt.load_state_dict(good)
+    _assert_same_state(opt.state_dict(), good)
+    opt.load_state_dict(before)
+    with pytest.raises(error, match=f"Adam.load_state_dict: .*{message}"):
+        opt.load_state_dict(spoil(good))
+    _assert_same_state(opt.state_dict(), before)
+
+
+@pytest.mark.parametrize("spoil, error, message", BAD_RANDOM_SEARCH_STATES.values(), ids=BAD_RANDOM_SEARCH_STATES)
+def test_a_bad_random_search_state_is_refused_by_name_and_changes_nothing(spoil, error, message):
+    opt = _random_search(0.1, seed=0, steps=3)
+    before = opt.state_dict()
+    good = _random_search(0.05, seed=1, steps=5).state_dict()
+    with pytest.raises(error, match=f"RandomSearch.load_state_dict: .*{message}"):
+        opt.load_state_dict(spoil(good))
+    _assert_same_state(opt.state_dict(), before)
+
+
+def test_loading_a_state_forgets_the_state_of_parameters_it_does_not_hold():
+    opt = _adam_pair(0.1, steps=3, late_steps=2)  # both parameters have averages
+    early = _adam_pair(0.1, steps=2, late_steps=0).state_dict()  # b never had a gradient: no state.1.*
+    assert "state.1.step_count" not in early and "state.1.step_count" in opt.state_dict()
+    opt.load_state_dict(early)
+    _assert_same_state(opt.state_dict(), early)

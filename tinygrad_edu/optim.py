@@ -32,9 +32,10 @@ holding NaN or inf raises ``FloatingPointError`` and changes nothing.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -322,6 +323,173 @@ class Optimizer:
 
     _settings: tuple[str, ...] = ()
 
+    # --- what the optimizer keeps between steps, for state_dict() / load_state_dict() ---
+    #: Counts (ints >= 0) and numpy random generators that steps carry on, by attribute name.
+    _counters: tuple[str, ...] = ()
+    _generators: tuple[str, ...] = ()
+    #: Each parameter's state, in order: a name and its kind: "array" (shaped like the parameter, finite),
+    #: "nonnegative" (the same, >= 0) or "count" (a step count, an int >= 1).
+    _parameter_fields: tuple[tuple[str, str], ...] = ()
+
+    def _parameter_states(self) -> dict[int, tuple[Any, ...]]:
+        """Each parameter's state (values in the order of ``_parameter_fields``), by ``id`` of the parameter."""
+        return {}
+
+    def _set_parameter_states(self, states: dict[int, tuple[Any, ...]]) -> None:
+        """Replace every parameter's state (parameters missing from ``states`` start afresh)."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything this optimizer needs to go on exactly where it stands, as a flat dict of numpy arrays (copies).
+
+        ``"optimizer"`` (its class name), ``"parameter_count"``, the settings by name (``"learning_rate"``, …,
+        as 0-d arrays; Adam's ``"betas"`` as a pair), counts (RandomSearch's ``"accepted"``), a random generator's
+        state (``"rng"``, as JSON text) and each parameter's state by its position, e.g.
+        ``"state.3.velocity"`` (none for a parameter that never had a gradient).  The reports of the latest step
+        (``last_step_size``, ``last_cost``, …) are not part of it.  It is saved with ``np.savez(path, **state)``
+        and read back, bit for bit, with ``np.load(path, allow_pickle=False)``:
+
+            >>> import io
+            >>> import numpy as np
+            >>> from tinygrad_edu import Value, optim
+            >>> x = Value([3.0, -2.0])
+            >>> opt = optim.Adam([x], learning_rate=0.1)
+            >>> _ = opt.step(lambda: (x * x).sum())
+            >>> file = io.BytesIO()                     # or a path, such as "adam.npz"
+            >>> np.savez(file, **opt.state_dict())
+            >>> _ = file.seek(0)
+            >>> resumed = optim.Adam([x])               # its settings, averages and step counts come back
+            >>> resumed.load_state_dict(np.load(file, allow_pickle=False))
+            >>> resumed.learning_rate, resumed.state_dict()["state.0.step_count"]
+            (0.1, array(1))
+        """
+        state = {"optimizer": np.array(type(self).__name__), "parameter_count": np.array(len(self.params))}
+        for name in self._settings + self._counters:
+            state[name] = np.array(getattr(self, name))
+        for name in self._generators:  # JSON keeps PCG64's 128-bit numbers exact
+            state[name] = np.array(json.dumps(getattr(self, name).bit_generator.state, default=_listed))
+        per_parameter = self._parameter_states()
+        for i, p in enumerate(self.params):
+            if id(p) in per_parameter:
+                for (field, _), value in zip(self._parameter_fields, per_parameter[id(p)], strict=True):
+                    state[f"state.{i}.{field}"] = np.array(value)
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Go on from ``state``, made by :meth:`state_dict` of an optimizer of this kind whose parameters had the
+        shapes and dtypes of these, in this order (restore the model itself with its own ``load_state_dict``).
+
+        Everything is checked before anything changes: the kind of optimizer, the number of parameters, no missing
+        or extra keys, every entry a numpy array, the settings (as the constructor checks them), each parameter's
+        arrays (its shape and dtype, finite) and the random generator's state.  A bad state raises ``ValueError``
+        (``TypeError`` for what is not a mapping of arrays) naming the key at fault, and the optimizer stays as it was.
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{where}: expected a mapping of names to numpy arrays, as state_dict() makes, "
+                            f"got {type(state).__name__}")
+        self._check_keys(state, where)
+        settings = self._checked_settings(state, where)
+        counters = {name: _count(_entry(state, name, where).tolist(), repr(name), where) for name in self._counters}
+        generators = {name: _generator_state(name, getattr(self, name).bit_generator, state, where)
+                      for name in self._generators}
+        per_parameter = self._checked_parameter_states(state, where)
+        for name in self._settings:
+            setattr(self, name, getattr(settings, name))
+        for name, count in counters.items():
+            setattr(self, name, count)
+        for name, generator_state in generators.items():
+            getattr(self, name).bit_generator.state = generator_state
+        self._set_parameter_states(per_parameter)
+
+    def _check_keys(self, state: Mapping[str, Any], where: str) -> None:
+        """The state is one of this kind of optimizer, for as many parameters, with exactly the keys it needs."""
+        kind = _entry(state, "optimizer", where)
+        if kind.shape != () or str(kind) != type(self).__name__:
+            raise ValueError(f"{where}: 'optimizer' is {kind.tolist()!r}, the state of another kind of optimizer "
+                             f"than {type(self).__name__}")
+        count = _entry(state, "parameter_count", where)
+        if count.shape != () or count.dtype.kind not in "iu" or count != len(self.params):
+            raise ValueError(f"{where}: 'parameter_count' is {count.tolist()!r}, but this optimizer has "
+                             f"{len(self.params)} parameters")
+        expected = {"optimizer", "parameter_count", *self._settings, *self._counters, *self._generators}
+        positions = {f"state.{i}.": i for i in range(len(self.params))}
+        with_state = {positions[start] for key in state if isinstance(key, str)
+                      and (start := key[:key.rfind(".") + 1]) in positions}
+        expected.update(f"state.{i}.{field}" for i in with_state for field, _ in self._parameter_fields)
+        given = set(state)
+        problems = [f"{what} {', '.join(sorted(map(repr, keys)))}"
+                    for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
+        if problems:
+            raise ValueError(f"{where}: " + "; ".join(problems))
+
+    def _checked_settings(self, state: Mapping[str, Any], where: str) -> Optimizer:
+        """The saved settings, checked by the constructor: an optimizer made with them (not yet used)."""
+        settings = {}
+        for name in self._settings:
+            value, shape = _entry(state, name, where), np.shape(getattr(self, name))
+            if value.shape != shape:
+                raise ValueError(f"{where}: {name!r} must have shape {shape}, got {value.shape}")
+            settings[name] = value.tolist()
+        try:
+            return type(self)(self.params, **settings)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {str(error).removeprefix(type(self).__name__ + ': ')}") from None
+
+    def _checked_parameter_states(self, state: Mapping[str, Any], where: str) -> dict[int, tuple[Any, ...]]:
+        """Each parameter's saved state (checked against the parameter), by ``id`` of the parameter."""
+        per_parameter = {}
+        for i, p in enumerate(self.params):
+            keys = [(f"state.{i}.{field}", kind) for field, kind in self._parameter_fields]
+            if keys and keys[0][0] in state:  # _check_keys made sure: all of a parameter's keys or none
+                per_parameter[id(p)] = tuple(_parameter_entry(state, key, kind, p, where) for key, kind in keys)
+        return per_parameter
+
+
+def _entry(state: Mapping[str, Any], key: str, where: str) -> np.ndarray:
+    """``state[key]``, which must be there and be a numpy array."""
+    if key not in state:
+        raise ValueError(f"{where}: missing {key!r}")
+    value = state[key]
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{where}: {key!r} must be a numpy array, got {type(value).__name__}")
+    return value
+
+
+def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: Value, where: str) -> Any:
+    """One array of a parameter's saved state (see ``Optimizer._parameter_fields``), checked; a copy."""
+    value = _entry(state, key, where)
+    if kind == "count":
+        if value.shape != () or value.dtype.kind not in "iu" or value < 1:
+            raise ValueError(f"{where}: {key!r} must be a step count, a 0-d int array >= 1, got {value.dtype} "
+                             f"of shape {value.shape}" + (f" = {value}" if value.shape == () else ""))
+        return int(value)
+    if value.shape != parameter.shape or value.dtype != parameter.dtype:
+        raise ValueError(f"{where}: {key!r} must have the shape {parameter.shape} and dtype {parameter.dtype} of "
+                         f"its parameter, got {value.shape} {value.dtype}")
+    if not np.isfinite(value).all() or (kind == "nonnegative" and (value < 0).any()):
+        raise ValueError(f"{where}: {key!r} must hold finite numbers" + (" >= 0" if kind == "nonnegative" else ""))
+    return value.copy()
+
+
+def _listed(item: Any) -> Any:
+    """What JSON cannot write of a generator's state (MT19937's key array) as a list."""
+    return np.asarray(item).tolist()
+
+
+def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Mapping[str, Any],
+                     where: str) -> dict[str, Any]:
+    """The saved state of a random generator (JSON in a 0-d string array), checked by numpy on a throwaway
+    generator of ``bit_generator``'s kind."""
+    text = _entry(state, name, where)
+    try:
+        if text.shape != () or text.dtype.kind != "U":
+            raise TypeError(f"a {text.dtype} array of shape {text.shape}, not JSON text")
+        nested = json.loads(str(text))
+        type(bit_generator)().state = nested
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{where}: {name!r} is no state of a {type(bit_generator).__name__} ({error})") from None
+    return nested
+
 
 class GradientDescent(Optimizer):
     """``x ← x − η ∇C(x)`` with a fixed learning rate ``η`` (seed 7.1 and 7.2).
@@ -361,6 +529,14 @@ class SGD(Optimizer):
         self.momentum = _in_unit(momentum, "momentum", "SGD", closed_left=True)
         self._velocity: dict[int, np.ndarray] = {}
 
+    _parameter_fields = (("velocity", "array"),)
+
+    def _parameter_states(self) -> dict[int, tuple[Any, ...]]:
+        return {key: (velocity,) for key, velocity in self._velocity.items()}
+
+    def _set_parameter_states(self, states: dict[int, tuple[Any, ...]]) -> None:
+        self._velocity = {key: velocity for key, (velocity,) in states.items()}
+
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients()
@@ -396,6 +572,15 @@ class Adam(Optimizer):
                       _in_unit(betas[1], "betas[1]", "Adam", closed_left=True))
         self.eps = _positive(eps, "eps", "Adam")
         self._state: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # per parameter: k, m, v
+
+    _parameter_fields = (("step_count", "count"), ("gradient_average", "array"),
+                         ("squared_gradient_average", "nonnegative"))
+
+    def _parameter_states(self) -> dict[int, tuple[Any, ...]]:
+        return dict(self._state)
+
+    def _set_parameter_states(self, states: dict[int, tuple[Any, ...]]) -> None:
+        self._state = dict(states)
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
@@ -528,6 +713,8 @@ class RandomSearch(Optimizer):
     """
 
     _settings = ("scale",)
+    _counters = ("accepted", "proposals")
+    _generators = ("rng",)
     _renamed = {"lr": "scale", "learning_rate": "scale"}
 
     def __init__(self, params: Any, scale: float = 0.1, rng: None | int | np.random.Generator = None) -> None:
