@@ -158,6 +158,15 @@ def test_a_nan_cost_names_the_episode_and_suggests_a_smaller_learning_rate():
     assert caught.value.history.episodes == episode - 1 > 0
 
 
+
+def test_a_diverging_run_shows_its_own_warning_and_error_not_numpys_overflow_warnings():
+    x, y = _data()
+    net = nn.MLP([1, 8, 1], activation="relu", output_activation="identity", init="he", rng=0)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(FloatingPointError, match=r"episode \d+"):
+        warnings.simplefilter("always")
+        fit(net, x, y * 100, optimizer=optim.GradientDescent(net, 50.0), episodes=200, progress=False)
+    assert [warning.category for warning in caught] == [DivergenceWarning]
+
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"targets": np.zeros((29, 1))}, "30 samples.*29"),
     ({"episodes": 0}, "episodes"),

@@ -265,33 +265,36 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     full_batch = run.closure(Value(run.inputs, requires_grad=False), run.targets)
     start, last_shown, warned = time.perf_counter(), 0.0, False
     history.stopped = "episodes"
-    try:
-        for episode in range(1, run.episodes + 1):
-            number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
-                                                if run.batch_size is None else _mini_batch_episode(run, episode))
-            warned = warned or _warn_if_diverging(history, number, f"in episode {episode} of {run.episodes}")
-            history.cost.append(number)
-            history.gradient_norm.append(norm)
-            history.step_size.append(step_size)
-            history.seconds.append(time.perf_counter() - start)
+    # a diverging run ends with fit's own DivergenceWarning and FloatingPointError, which name the episode;
+    # numpy's "overflow encountered" warnings on the way would only echo them, from numpy's code
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            for episode in range(1, run.episodes + 1):
+                number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
+                                                    if run.batch_size is None else _mini_batch_episode(run, episode))
+                warned = warned or _warn_if_diverging(history, number, f"in episode {episode} of {run.episodes}")
+                history.cost.append(number)
+                history.gradient_norm.append(norm)
+                history.step_size.append(step_size)
+                history.seconds.append(time.perf_counter() - start)
+                if bar is not None:
+                    bar.update(1)
+                    if history.seconds[-1] - last_shown > 0.2:
+                        bar.set_postfix(cost=f"{number:.3g}", refresh=False)
+                        last_shown = history.seconds[-1]
+                if stopped:
+                    history.stopped = stopped
+                    break
+        except KeyboardInterrupt:
+            history.stopped = "interrupted"
+        except FloatingPointError as error:
+            error.history = history  # type: ignore[attr-defined]
+            raise
+        finally:
             if bar is not None:
-                bar.update(1)
-                if history.seconds[-1] - last_shown > 0.2:
-                    bar.set_postfix(cost=f"{number:.3g}", refresh=False)
-                    last_shown = history.seconds[-1]
-            if stopped:
-                history.stopped = stopped
-                break
-    except KeyboardInterrupt:
-        history.stopped = "interrupted"
-    except FloatingPointError as error:
-        error.history = history  # type: ignore[attr-defined]
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    with no_grad():
-        history.final_cost = float(full_batch().item())
+                bar.close()
+        with no_grad():
+            history.final_cost = float(full_batch().item())
     if not warned:
         _warn_if_diverging(history, history.final_cost, "after the last update")
     return history
