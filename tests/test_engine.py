@@ -390,6 +390,16 @@ def test_repr_shows_data_and_grad_briefly():
     assert len(repr(Value(np.zeros((100, 100))))) < 120
 
 
+def test_repr_keeps_the_shape_of_one_number_and_names_float32():
+    assert repr(Value([2.5])).startswith("Value(data=[2.5], ")  # one sample's output, not a bare number
+    assert repr(Value([[2.5]])).startswith("Value(data=[[2.5]], ")
+    assert "dtype" not in repr(Value(2.5))  # float64, the default, goes without saying
+    x = Value(np.array([1.5, 2.0], dtype=np.float32))
+    x.sum().backward()
+    assert repr(x) == "Value(data=[1.5 2. ], grad=[1. 1.], dtype=float32)"
+    assert repr(Value(np.float32(1.5), label="w")) == "Value(data=1.5, grad=None, dtype=float32, label='w')"
+
+
 def test_graph_introspection():
     a, b = Value(1.0, label="a"), Value(2.0)
     c = a * b

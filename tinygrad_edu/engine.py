@@ -433,16 +433,19 @@ class Value:
                         "use .data or .numpy() for the numbers, or tinygrad_edu operations on the Value")
 
     def __repr__(self) -> str:
+        """``Value(data=…, grad=…)``: numbers shown briefly, brackets kept (``[2.5]`` is not ``2.5``), a float32
+        dtype and the label named."""
         def brief(array: np.ndarray | None) -> str:
             if array is None:
                 return "None"
-            if array.size == 1:
+            if array.ndim == 0:
                 return f"{array.item():.6g}"
             return np.array2string(array, precision=4, threshold=6, edgeitems=2).replace("\n", "")
 
+        dtype = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
         label = f", label={self.label!r}" if self.label else ""
         grad = self.grad.data if isinstance(self.grad, Value) else self.grad
-        return f"Value(data={brief(self.data)}, grad={brief(grad)}{label})"
+        return f"Value(data={brief(self.data)}, grad={brief(grad)}{dtype}{label})"
 
     def _repr_html_(self) -> str:
         """A small table for Jupyter: data, grad, shape, dtype, the operation that made it and its label."""
