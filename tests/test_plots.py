@@ -66,6 +66,23 @@ def test_history_overlay_with_legend_log_scale_and_step_sizes(tmp_path):
     assert steps["Armijo"].get_color() == lines["Armijo"].get_color()
 
 
+def test_runs_of_the_same_optimizer_are_told_apart_in_the_legend():
+    first, second = History(cost=[1.0, 0.5], label="Adam"), History(cost=[0.4, 0.2], label="Adam")
+    assert _figure_legend(plots.plot_history([first, second])) == ["Adam (run 1)", "Adam (run 2)"]
+    assert _figure_legend(plots.plot_history([first, History(cost=[2.0], label="SGD")])) == ["Adam", "SGD"]
+    assert _figure_legend(plots.plot_history([first, second], labels=["a", "a"])) == ["a", "a"]  # as asked
+
+
+def test_the_step_size_axis_is_labelled_with_the_step_sizes_taken():
+    # a learning rate of 0.001 sat between ticks labelled 0.000976562 and 0.00195312 (2⁻¹⁰ and 2⁻⁹)
+    adam = History(cost=[1.0, 0.5, 0.4], step_size=[0.001] * 3, label="Adam")
+    armijo = History(cost=[1.0, 0.1, 0.01], step_size=[1.0, 0.5, 0.125], label="Armijo")
+    step_ax = plots.plot_history([adam, armijo]).axes[1]
+    step_ax.figure.canvas.draw()
+    shown = [label.get_text() for label in step_ax.get_yticklabels() if label.get_visible()]
+    assert sorted(shown, key=float) == ["0.001", "0.125", "0.5", "1"]
+
+
 def test_history_legend_covers_no_curve():
     # the demo's long labels: the legend sat on the first ~100 episodes of the curves near cost 1
     episodes = np.arange(500)
@@ -317,6 +334,8 @@ def test_figures_show_themselves_in_jupyter_without_pyplot():
     (lambda: plots.plot_descent(quadratic, [1.0, 1.0], bounds=(1, 0, 0, 1)), "plot_descent: bounds must be"),
     (lambda: plots.plot_history({}), "plot_history: nothing to plot: got an empty dict"),  # was an empty figure
     (lambda: plots.plot_history([]), "plot_history: nothing to plot: got an empty list"),
+    (lambda: plots.plot_history(History(label="Adam")), r"plot_history: run 1 \(Adam\) has no episodes"),  # was
+    (lambda: plots.plot_history([History(cost=[1.0]), History()]), r"run 2 \(run 2\) has no episodes"),  # empty axes
 ])
 def test_odd_plot_arguments_are_named_not_drawn_wrong_or_left_to_numpy(call, message):
     with pytest.raises(ValueError, match=message):

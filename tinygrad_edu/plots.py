@@ -240,6 +240,8 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         except (TypeError, ValueError):
             raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
         label = labels[i] if labels is not None else key or getattr(run, "label", "") or f"run {i + 1}"
+        if not cost.size:
+            raise ValueError(f"plot_history: run {i + 1} ({label}) has no episodes; train it with fit first")
         steps = getattr(run, "step_size", None)
         step_array = None
         if steps is not None and len(steps):
@@ -247,6 +249,10 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
             if np.isnan(step_array).all():
                 step_array = None
         runs.append((str(label), cost, step_array))
+    if labels is None:  # two runs of one optimizer share its name as their History's label
+        names = [label for label, _, _ in runs]
+        runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
+                for i, (label, cost, steps) in enumerate(runs, start=1)]
     return runs
 
 
@@ -285,17 +291,26 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
             ax_steps.plot(np.arange(1, len(steps) + 1), steps, ".-", markersize=3, linewidth=1,
                           color=colors[label], label=label)  # the colour of its cost curve: one legend for both
         if with_steps and np.nanmin([np.nanmin(s) for _, _, s in with_steps]) > 0:
-            from matplotlib.ticker import FormatStrFormatter, NullFormatter
-
-            ax_steps.set_yscale("log", base=2)  # Armijo's steps are powers of α = 1/2
-            ax_steps.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-            ax_steps.yaxis.set_minor_formatter(NullFormatter())
+            _step_size_axis(ax_steps, np.concatenate([s for _, _, s in with_steps]))
         ax_steps.set_ylabel("step size t (learning rate)")
         ax_steps.set_xlabel("episode")
         ax_steps.grid(True, which="both", alpha=0.3)
     else:
         ax.set_xlabel("episode")
     return _finish(fig, path, "plot_history")
+
+
+def _step_size_axis(ax: Axes, steps: np.ndarray) -> None:
+    """A log axis, base 2 as Armijo's steps are powers of α = 1/2; a few distinct steps (a learning rate) are the
+    ticks themselves, so that 0.001 reads 0.001, not a point between 2⁻¹⁰ = 0.000976562 and 2⁻⁹."""
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
+
+    ax.set_yscale("log", base=2)
+    distinct = np.unique(steps[np.isfinite(steps)])
+    if distinct.size <= 6:
+        ax.yaxis.set_major_locator(FixedLocator(distinct.tolist()))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray]) -> None:
