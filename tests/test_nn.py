@@ -89,6 +89,16 @@ def test_wrong_input_size_names_the_layer_and_both_sizes():
         nn.Layer(3, 4)(np.ones((2, 2, 3)))
 
 
+def test_a_flat_vector_of_samples_for_one_input_gets_the_reshape_hint():
+    # x = np.linspace(-1, 1, 5) for the seed's x² network: 5 samples of one input each, not one sample of 5
+    with pytest.raises(ValueError, match=r"layer 1 .*shape \(5,\); 5 samples of one input each are a column: "
+                                         r"x\.reshape\(-1, 1\)"):
+        nn.MLP([1, 4, 1], rng=0)(np.linspace(-1, 1, 5))
+    with pytest.raises(ValueError) as caught:  # a wrong-sized sample of a wider layer is not told to reshape
+        nn.Layer(3, 4)(np.ones(4))
+    assert "reshape" not in str(caught.value)
+
+
 def test_unknown_names_list_the_valid_ones():
     with pytest.raises(ValueError, match="relu.*tanh"):
         nn.Layer(1, 1, activation="swish")

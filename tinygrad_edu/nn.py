@@ -332,9 +332,11 @@ class Layer(Module):
                 raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): the samples are ragged "
                                  "(rows of different lengths)") from None
         if len(shape) not in (1, 2) or shape[-1] != self.in_size:
+            column = (f"; {shape[0]} samples of one input each are a column: x.reshape(-1, 1)"
+                      if self.in_size == 1 and len(shape) == 1 else "")
             raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects {self.in_size} inputs "
                              f"per sample, shape ({self.in_size},) or (n, {self.in_size}); "
-                             f"got data of shape {shape}")
+                             f"got data of shape {shape}{column}")
         z = apply(ops.matmul, data, self.weights) + self.biases
         z.label = self._z_label
         try:
