@@ -44,12 +44,15 @@ def _kind(mode: int) -> str:
 def open_regular_file(path: object, operation: str) -> BinaryIO:
     """Open ``path`` for reading in binary mode if it is a regular file (following symbolic links).
 
-    Raises ``TypeError`` for a non-path, ``FileNotFoundError``/``PermissionError``/``IsADirectoryError`` as
-    ``open`` would, and ``ValueError`` for a pipe, device or socket.  The file is opened without blocking, so a
-    pipe nobody writes to is refused at once instead of waiting.
+    Raises ``TypeError`` for a non-path, ``FileNotFoundError`` naming ``operation`` for a missing file,
+    ``PermissionError``/``IsADirectoryError`` as ``open`` would, and ``ValueError`` for a pipe, device or socket.
+    The file is opened without blocking, so a pipe nobody writes to is refused at once instead of waiting.
     """
     name = checked_path(path, operation)
-    descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError as error:  # os.open's message names neither the file nor who wanted it
+        raise FileNotFoundError(error.errno, f"{operation}: {error.strerror}", os.fsdecode(name)) from None
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):
