@@ -26,6 +26,12 @@ _EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?
 
 def format_number(x: float, precision: int = 4) -> str:
     """A number with ``precision`` significant digits, as every drawing writes it."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.number, np.ndarray)) or np.ndim(x) \
+            or np.asarray(x).dtype.kind not in "iuf":
+        raise TypeError(f"format_number: x must be a real number, got {type(x).__name__} {x!r:.60}")
+    if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 0:
+        raise TypeError(f"format_number: precision must be an int >= 0, got {type(precision).__name__} "
+                        f"{precision!r:.60}")
     return f"{x:.{precision}g}"
 
 
@@ -34,7 +40,7 @@ def summary(array: Any, precision: int = 4) -> str:
     (a gradient recorded by ``backward(create_graph=True)``) is summarised by its numbers."""
     if array is None:
         return "–"
-    array = numbers_of(array)
+    array = _numbers(array, "summary")
     if array.size == 1:
         return format_number(float(array.reshape(())), precision)
     if array.size == 0:
@@ -45,14 +51,26 @@ def summary(array: Any, precision: int = 4) -> str:
 
 def numbers_of(array: Any) -> np.ndarray:
     """The numbers of an array, a number or a Value (whose ``.data`` holds them)."""
+    return _numbers(array, "numbers_of")
+
+
+def _numbers(array: Any, where: str) -> np.ndarray:
     if not isinstance(array, np.ndarray) and hasattr(array, "requires_grad"):
         array = array.data
-    return np.asarray(array)
+    try:
+        numbers = np.asarray(array)
+    except ValueError:
+        raise ValueError(f"{where}: the numbers are not an array (ragged nested lists?)") from None
+    if numbers.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: expected real numbers, got {type(array).__name__} of dtype {numbers.dtype}")
+    return numbers
 
 
 def pretty(label: str) -> str:
     """``α^2`` → ``α²``, ``W^(L-1)`` → ``Wᴸ⁻¹``: the seed's superscript layer indices and integer powers.  Other
     exponents (``x^0.5``, ``x^(n − 1)``) are left as they are, so the result always reads as the input did."""
+    if not isinstance(label, str):
+        raise TypeError(f"pretty: label must be a str, got {type(label).__name__}")
     return _EXPONENT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT), label)
 
 
@@ -63,6 +81,9 @@ def printable(text: Any) -> str:
 
 def left_out_note(shown: int, total: int) -> tuple[str, str]:
     """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
+    for name, count in (("shown", shown), ("total", total)):
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise TypeError(f"left_out_note: {name} must be an int >= 0, got {count!r:.60}")
     return (f"… {total - shown:,} more Values left out",
             f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
 

@@ -66,6 +66,8 @@ class ModelFileError(ValueError):
 
 def check_parameter_count(count: int, what: str) -> None:
     """Refuse a model of more than :data:`MAX_PARAMETERS` numbers, naming ``what`` and the size."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
+        raise TypeError(f"{what}: the parameter count must be an int, got {type(count).__name__} {count!r:.60}")
     if count > MAX_PARAMETERS:
         raise ValueError(f"{what} would hold {count:,} parameters; the limit is {MAX_PARAMETERS:,} "
                          "(tinygrad_edu.serialization.MAX_PARAMETERS)")
@@ -128,6 +130,8 @@ def parameter_shapes(architecture: Any) -> dict[str, tuple[int, ...]]:
 
 def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The arrays to write: names that are strings and not the format's own, finite float32/float64 data."""
+    if not isinstance(state, Mapping):
+        raise TypeError(f"save: state must map parameter names to arrays, got {type(state).__name__}")
     arrays = {}
     for name, value in state.items():
         if not isinstance(name, str) or not name or name in (_FORMAT_KEY, _ARCHITECTURE_KEY):
@@ -240,6 +244,8 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
 
 def counted_from_1(name: str) -> str:
     """A format-1 name with its list positions counted from 1: ``layers.0.weights`` → ``layers.1.weights``."""
+    if not isinstance(name, str):
+        raise TypeError(f"counted_from_1: name must be a str, got {type(name).__name__}")
     return ".".join(str(int(part) + 1) if part.isascii() and part.isdigit() else part for part in name.split("."))
 
 
