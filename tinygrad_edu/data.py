@@ -100,6 +100,8 @@ def _paired(func: str, inputs: object, targets: object) -> tuple[np.ndarray, np.
 
 # ------------------------------------------------------------------------------------------------- x squared
 
+_LARGEST_SQUARABLE = 1e154  # (1e154)² = 1e308 is still a float64; the targets x² must not overflow
+
 def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
              ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples of the seed's ``f(x) = x²`` (section 5): ``x ~ Uniform[low, high)``, target ``x²``.
@@ -117,12 +119,11 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
     for name, value in (("low", low), ("high", high)):
         if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
             raise TypeError(f"xsquared: {name} must be a real number, got {type(value).__name__}")
-        if not np.isfinite(value):
-            raise ValueError(f"xsquared: {name} must be finite, got {value}")
+        if not abs(value) < _LARGEST_SQUARABLE:
+            raise ValueError(f"xsquared: {name} must be finite and at most {_LARGEST_SQUARABLE:.0e} in size, so "
+                             f"that its square is a float64, got {value}")
     if not low < high:
         raise ValueError(f"xsquared: need low < high, got low={low}, high={high}")
-    if not np.isfinite(float(high) - float(low)):
-        raise ValueError(f"xsquared: the interval [{low}, {high}) is too wide to sample (its width overflows)")
     x = generator(seed, "xsquared").uniform(float(low), float(high), size=(n, 1))
     return x, x ** 2
 
@@ -424,7 +425,7 @@ def _check_download_arguments(root: str | os.PathLike, kind: object, timeout: ob
         raise TypeError(f"download_mnist: timeout must be a number of seconds, got {type(timeout).__name__}")
     if not 0 < timeout < math.inf:
         raise ValueError(f"download_mnist: timeout must be a positive number of seconds, got {timeout}")
-    folder = Path(root)
+    folder = Path(os.fsdecode(checked_path(root, "download_mnist")))
     blocking = next((path for path in (folder, *folder.parents) if path.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise ValueError(f"download_mnist: cannot make the folder {folder}: {blocking} is a file, not a folder")
@@ -444,6 +445,9 @@ def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None =
     :class:`DownloadError` and leaves no partial file.
     """
     root = _check_download_arguments(root, kind, timeout)
+    if checksums is not None and not isinstance(checksums, Mapping):
+        raise TypeError(f"download_mnist: checksums must map file names to hex digests, "
+                        f"got {type(checksums).__name__}")
     base = url if url is not None else os.environ.get(MNIST_URL_ENV) or DEFAULT_MNIST_URL
     sums = {**MNIST_MD5, **(checksums or {})}
     root.mkdir(parents=True, exist_ok=True)
@@ -501,7 +505,10 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     if not isinstance(kind, str) or kind not in MNIST_FILES:
         raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
     dtype = _float_dtype(dtype)
-    root = Path(root)
+    root = Path(os.fsdecode(checked_path(root, "load_mnist")))
+    for name, flag in (("download", download), ("flatten", flatten)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"load_mnist: {name} must be True or False, got {type(flag).__name__} {flag!r:.60}")
     if download:
         download_mnist(root, kind, url=url, checksums=checksums)
     images_path, labels_path = (_find(root, stem) for stem in MNIST_FILES[kind])
