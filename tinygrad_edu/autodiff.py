@@ -29,7 +29,7 @@ to them, so it can be differentiated again; with only numbers and arrays it is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,7 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
     >>> gradients(y, [x])[0].data, x.grad                  # dy/dx = 2x; x.grad untouched
     (array(6.), None)
     """
-    return _pull(output, list(inputs), [grad_output], create_graph, "gradients")[0][0]
+    return _pull(output, _inputs(inputs, "gradients"), [grad_output], create_graph, "gradients")[0][0]
 
 
 def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +73,7 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
     """
     if not isinstance(output, Value) or output.size != 1:
         raise ValueError("gradient_and_hessian: the output must be a Value holding a single number")
-    inputs = list(inputs)
+    inputs = _inputs(inputs, "gradient_and_hessian")
     if not inputs:  # no parameters: an empty gradient and a 0 × 0 Hessian
         return np.zeros(0), np.zeros((0, 0))
     first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0][0]
@@ -113,6 +113,13 @@ def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph
         for node, old in saved:
             node.grad = old
     return results, create_graph
+
+
+def _inputs(inputs: Any, name: str) -> list[Value]:
+    """``inputs`` as a list; a single Value, or anything that is not a sequence, is a TypeError naming ``name``."""
+    if isinstance(inputs, (Value, str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f"{name}: inputs must be a list of Values, got {type(inputs).__name__}")
+    return list(inputs)
 
 
 def _has_other_leaves(nodes: list[Value], inputs: list[Value]) -> bool:

@@ -374,6 +374,8 @@ def _is_square_of(node: Value, base: Value) -> bool:
 def network_input(nodes: list[Value]) -> Value | None:
     """The network's input α⁰ among ``nodes``: an unlabeled constant multiplied by the first layer's weights
     (labelled ``W^1``, ``w^1``, or ``W``/``w`` for a single layer); None if there is none."""
+    if not isinstance(nodes, list) or not all(isinstance(node, Value) for node in nodes):
+        raise TypeError(f"network_input: nodes must be a list of Values, got {type(nodes).__name__} {nodes!r:.60}")
     first_weights = {"W^1", "w^1", "W", "w"}
     for node in nodes:
         if node.op not in ("mul", "matmul"):

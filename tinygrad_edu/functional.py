@@ -72,7 +72,12 @@ def softplus(x: Any) -> Value:
 
 def identity(x: Any) -> Value:
     """x itself: the "no activation" of a linear output layer."""
-    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value(x, requires_grad=False)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"identity: {error}") from None
 
 
 def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
@@ -134,11 +139,14 @@ def maximum(a: Any, b: Any) -> Value:
 
 def where(condition: Any, a: Any, b: Any) -> Value:
     """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
-    condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
+    try:
+        condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
+        shapes = [condition.shape, *(np.shape(x.data if isinstance(x, Value) else x) for x in (a, b))]
+    except ValueError:
+        raise ValueError("where: condition, a and b must be arrays (ragged nested lists are not)") from None
     if condition.dtype.kind not in "biuf":
         raise TypeError(f"where: the condition must be booleans (or numbers), not {condition.dtype} "
                         f"({type(condition).__name__})")
-    shapes = [condition.shape, *(np.shape(x.data if isinstance(x, Value) else x) for x in (a, b))]
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
