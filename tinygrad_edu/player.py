@@ -52,11 +52,60 @@ class Step:
     edges: list[str] = field(default_factory=list)
 
 
+# --- argument checks (shared with tinygrad_edu.viz) ------------------------------------------------------------
+def _check_precision(precision: Any, function: str) -> None:
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"{function}: precision (significant digits) must be an int from 1 to 17, got {precision!r}")
+
+
+def _check_names(names: Any, function: str) -> None:
+    if not isinstance(names, Mapping):
+        raise TypeError(f"{function}: names must map id(Value) to the Value's name, "
+                        f"got {type(names).__name__} {names!r:.60}")
+
+
+def _check_kept(kept: Any, function: str) -> None:
+    if not isinstance(kept, list) or not all(isinstance(node, Value) for node in kept):
+        raise TypeError(f"{function}: kept must be a list of Values (nearest_values gives it), "
+                        f"got {type(kept).__name__} {kept!r:.60}")
+
+
+def _check_drawn(output: Any, kept: Any, total: Any, names: Any, function: str) -> None:
+    """The Values a drawing or the player is about: ``kept, total = nearest_values(output)`` (the output first), and
+    their names (id → name)."""
+    if not isinstance(output, Value):
+        raise TypeError(f"{function}: expected a Value (the output), got {type(output).__name__}")
+    _check_kept(kept, function)
+    if not kept or kept[0] is not output:
+        raise ValueError(f"{function}: kept must start with the output, as nearest_values(output) gives it")
+    if isinstance(total, bool) or not isinstance(total, (int, np.integer)) or total < len(kept):
+        raise ValueError(f"{function}: total (the number of Values, drawn or not) must be an int of at least "
+                         f"len(kept) = {len(kept)}, got {total!r:.60}")
+    _check_names(names, function)
+
+
+def _check_formula(node: Any, names: Any, function: str) -> None:
+    """An operation's result and the names of its inputs, one for each."""
+    if not isinstance(node, Value):
+        raise TypeError(f"{function}: expected a Value (an operation's result), got {type(node).__name__}")
+    if node.op is None:
+        raise ValueError(f"{function}: node must be an operation's result; a leaf Value has no inputs")
+    if not isinstance(names, list | tuple) or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"{function}: names must be a list of str (the inputs' names), got {type(names).__name__} "
+                        f"{names!r:.60}")
+    if len(names) != len(node.parents):
+        raise ValueError(f"{function}: names must name each of the {len(node.parents)} inputs of the "
+                         f"{node.op} Value, got {len(names)} names")
+
+
 # --- names and formulas ------------------------------------------------------------------------------------
 def display_names(kept: list[Value], names: Mapping[int, str] | None = None) -> dict[int, str]:
     """A name for every drawn Value (id → name): its label, a given name, C for the output (the first drawn),
     α^0 for the network's input, the number itself for a single-number constant, and ``mul₁``, ``add₂``... for
     unlabeled results."""
+    _check_kept(kept, "display_names")
+    if names is not None:
+        _check_names(names, "display_names")
     given = dict(names or {})
     if kept:
         given.setdefault(id(kept[0]), "C")
@@ -86,6 +135,7 @@ def _samples(array: np.ndarray) -> int:
 
 def forward_formula(node: Value, names: list[str]) -> str:
     """How ``node`` is computed from its inputs, in the seed's notation: ``z = α @ W``, ``σ(z)``, ..."""
+    _check_formula(node, names, "forward_formula")
     a = names[0] if names else ""
     b = names[1] if len(names) > 1 else ""
     per = f"/{_samples(node.parents[0].data)}" if node.op == "squared_error" and _samples(node.parents[0].data) > 1 \
@@ -101,6 +151,10 @@ def forward_formula(node: Value, names: list[str]) -> str:
 def local_formula(node: Value, i: int, names: list[str]) -> str:
     """The local derivative ∂node/∂(input i) as the seed writes it (``α`` for ∂z/∂w, ``σ′(z)``, ``2(α − y′)``);
     a description for operations that only move numbers; empty if there is no simple formula."""
+    _check_formula(node, names, "local_formula")
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < len(node.parents):
+        raise ValueError(f"local_formula: i must be the position of one of the node's {len(node.parents)} inputs "
+                         f"(0 to {len(node.parents) - 1}), got {i!r:.60}")
     a = names[0] if names else ""
     b = names[1] if len(names) > 1 else ""
     other = names[1 - i] if len(names) == 2 else ""
@@ -162,6 +216,8 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     """The player's steps for ``output`` (a single number), about the drawn Values ``kept`` (of ``total``):
     a start, one forward step per drawn operation (oldest first), one backward step per drawn Value in the
     engine's order, and the result."""
+    _check_drawn(output, kept, total, names, "backprop_steps")
+    _check_precision(precision, "backprop_steps")
     number = {id(n): i for i, n in enumerate(kept)}
     grads, arrivals = _gradients(output, set(number))
     order = [n for n in backward_order(output) if id(n) in number]
@@ -295,6 +351,12 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     """The player's steps on the seed's dependency tree (:mod:`tinygrad_edu.dependency_tree`): the tree's
     Values in the engine's order, each edge with the tree's local derivative (unlabeled operations folded in,
     as the tree draws them).  Value number ``i`` is the ``i``-th of ``tree.nodes``."""
+    if not isinstance(tree, DependencyTree):
+        raise TypeError(f"tree_steps: tree must be a DependencyTree (from dependency_tree(cost)), "
+                        f"got {type(tree).__name__}")
+    if tree.cost not in tree.nodes or tree.nodes[tree.cost].value is not cost:
+        raise ValueError("tree_steps: cost must be the Value the tree was found from (tree = dependency_tree(cost))")
+    _check_precision(precision, "tree_steps")
     index = {id(node.value): i for i, node in enumerate(tree.nodes.values())}
     names = {id(node.value): name for name, node in tree.nodes.items()}
     grads, _ = _gradients(cost, set())

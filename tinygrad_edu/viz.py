@@ -24,6 +24,7 @@ All graph walks are iterative (no recursion), so graphs a million operations dee
 from __future__ import annotations
 
 import html
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -35,9 +36,17 @@ import numpy as np
 
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
+from tinygrad_edu.files import checked_path
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
-from tinygrad_edu.player import BackpropPlayer, backprop_steps, display_names, tree_steps
+from tinygrad_edu.player import (
+    BackpropPlayer,
+    _check_drawn,
+    _check_precision,
+    backprop_steps,
+    display_names,
+    tree_steps,
+)
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
            "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
@@ -92,15 +101,16 @@ class Drawing(graphviz.Digraph):
                     "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(_INLINE_HELP)}</pre>"}
 
 
-def _check_precision(precision: Any, function: str) -> None:
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
-        raise ValueError(f"{function}: precision (significant digits) must be an int from 1 to 17, got {precision!r}")
-
-
 def _check_value(value: Any, function: str) -> None:
     if not isinstance(value, Value):
         raise TypeError(f"{function}: expected a Value (the output or cost to draw), "
                         f"got {type(value).__name__}")
+
+
+def _check_flags(function: str, **flags: Any) -> None:
+    for name, flag in flags.items():
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{function}: {name} must be True or False, got {type(flag).__name__} {flag!r:.60}")
 
 
 # --- computation graphs -------------------------------------------------------------------------------------
@@ -176,6 +186,7 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     """
     _check_value(value, "draw_graph")
     _check_layout(rankdir, max_nodes, "draw_graph")
+    _check_flags("draw_graph", show_data=show_data, show_grad=show_grad)
     given = _given_names(names, "draw_graph")
     kept, total = nearest_values(value, max_nodes)
     return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
@@ -193,7 +204,7 @@ def _given_names(names: Mapping[str, Any] | None, function: str) -> dict[int, st
 
 
 def _check_layout(rankdir: str, max_nodes: int, function: str) -> None:
-    if rankdir not in ("LR", "RL", "TB", "BT"):
+    if not isinstance(rankdir, str) or rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{function}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise ValueError(f"{function}: max_nodes must be a positive int, got {max_nodes!r}")
@@ -204,6 +215,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
                       size: str | None = None) -> Drawing:
     """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
     Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
+    _check_drawn(value, kept, total, names, "computation_graph")
+    _check_flags("computation_graph", show_data=show_data, show_grad=show_grad)
     names = dict(names)
     first_input = network_input(kept)
     if first_input is not None:
@@ -304,7 +317,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     """
     _check_value(value, "backprop_player")
     _check_layout("TB", max_nodes, "backprop_player")
-    if layout not in ("auto", "graph", "tree"):
+    if not isinstance(layout, str) or layout not in ("auto", "graph", "tree"):
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
     _check_precision(precision, "backprop_player")
     given = _given_names(names, "backprop_player")
@@ -345,10 +358,22 @@ class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is not installed; the ``.dot`` source was written instead."""
 
 
+#: The longest ``timeout`` render takes (a day; None for no limit): subprocess's wait overflows past about 24 days.
+_LONGEST_TIMEOUT = 86400.0
+
+
+def _check_timeout(timeout: Any) -> None:
+    number = isinstance(timeout, (int, float, np.integer, np.floating)) and not isinstance(timeout, bool)
+    if timeout is not None and not (number and 0 < timeout <= _LONGEST_TIMEOUT):
+        raise ValueError(f"render: timeout must be None (no limit) or a number of seconds above 0 and at most "
+                         f"{_LONGEST_TIMEOUT:,.0f} (a day), got {timeout!r:.60}")
+
+
 def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str | Path, *,
            timeout: float | None = 300) -> Path:
     """Write ``graph`` to ``path``: ``.svg``, ``.png`` or ``.pdf`` are drawn by Graphviz, ``.dot``/``.gv`` is
-    the source.  Returns the path written.
+    the source.  Returns the path written.  ``timeout`` (seconds, at most a day; None for no limit) stops a layout
+    that takes too long.
 
     Without the ``dot`` program the source is written next to ``path`` (suffix ``.dot``) and
     :class:`GraphvizNotFoundError` (a ``RuntimeError``) says how to install Graphviz and draw the file later.
@@ -356,7 +381,8 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
     if not hasattr(graph, "source"):
         raise TypeError(f"render: expected a graphviz graph (from draw_graph, draw_dependency_tree or "
                         f"draw_network), got {type(graph).__name__}")
-    path = Path(path)
+    path = Path(os.fsdecode(checked_path(path, "render")))
+    _check_timeout(timeout)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png", "pdf", "dot", "gv"):
         raise ValueError(f"render: cannot tell the format from the suffix of {str(path)!r}; "
@@ -404,14 +430,23 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
+    _check_value(cost, "draw_dependency_tree")
     _check_precision(precision, "draw_dependency_tree")
-    return tree_drawing(dependency_tree(cost), precision=precision, rankdir=rankdir)
+    try:
+        tree = dependency_tree(cost)
+    except ValueError as error:  # the cost is not a chain network's: say who was called
+        raise ValueError(f"draw_dependency_tree: {error}") from None
+    return tree_drawing(tree, precision=precision, rankdir=rankdir)
 
 
 def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB", chains: bool = True) -> Drawing:
     """The drawing of :func:`draw_dependency_tree` for a tree already found; node ``i`` of ``tree.nodes`` is the
     Graphviz node ``v{i}``.  ``chains=False`` leaves out the ``chain: …`` lines (the player's steps show them)."""
+    if not isinstance(tree, DependencyTree):
+        raise TypeError(f"tree_drawing: tree must be a DependencyTree (from dependency_tree(cost)), "
+                        f"got {type(tree).__name__}")
     _check_precision(precision, "tree_drawing")
+    _check_flags("tree_drawing", chains=chains)
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
