@@ -303,7 +303,7 @@ def test_armijo_legend_matches_the_markers_drawn_and_the_frame_shows_the_trials(
 
 
 def test_bad_functions_and_points_are_named():
-    with pytest.raises(ValueError, match="plot_descent: the point must have shape \\(2,\\)"):
+    with pytest.raises(ValueError, match="plot_descent: start must have shape \\(2,\\)"):
         plots.plot_descent(quadratic, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="f must return a single number"):
         plots.plot_descent(lambda p: p * 2.0, [1.0, 2.0])

@@ -98,14 +98,21 @@ def _metadata(path: Path) -> dict:
 
 
 # --- math on a user function: value, gradient, Armijo --------------------------------------------------------
-def _point(x: Any, function: str, dims: int | None = None) -> np.ndarray:
-    array = np.array(x.data if isinstance(x, Value) else x, dtype=np.float64)
+def _point(x: Any, name: str, function: str, dims: int | None = None) -> np.ndarray:
+    """The point argument ``name`` as a float64 array: a number or a vector (of ``dims`` numbers), all finite."""
+    try:
+        array = np.asarray(x.data if isinstance(x, Value) else x)
+    except (TypeError, ValueError):  # a ragged list
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{function}: {name} must be a number or a vector of numbers, got {type(x).__name__} "
+                        f"{x!r:.60}")
     if array.ndim > 1 or (dims is not None and array.shape != (dims,)):
         want = f"shape ({dims},)" if dims else "a number or a vector"
-        raise ValueError(f"{function}: the point must have {want}, got shape {array.shape}")
+        raise ValueError(f"{function}: {name} must have {want}, got shape {array.shape}")
     if not np.isfinite(array).all():
-        raise ValueError(f"{function}: the point holds NaN or inf: {array}")
-    return array
+        raise ValueError(f"{function}: {name} holds NaN or inf: {array}")
+    return array.astype(np.float64)
 
 
 def _vector_text(x: np.ndarray, shown: int = 6) -> str:
@@ -133,8 +140,7 @@ def _scalar_output(out: Any, function: str) -> float:
 
 def _value_and_grad(f: Function, x: np.ndarray, function: str) -> tuple[float, np.ndarray]:
     """f(x) and ∇f(x), the gradient by the engine's backward pass."""
-    if not callable(f):
-        raise TypeError(f"{function}: f must be a function of a Value, got {type(f).__name__}")
+    _check_function(f, function)
     point = Value(x)
     with np.errstate(all="ignore"):  # a NaN or inf cost or gradient ends the path (descent_path), not warnings
         out = f(point)
@@ -169,11 +175,40 @@ def _count(value: Any, name: str, least: int, function: str) -> int:
     return int(value)
 
 
+def _check_function(f: Any, function: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{function}: f must be a function of a Value, got {type(f).__name__}")
+
+
+def _number(value: Any, name: str, function: str) -> float:
+    """A finite real number (not a bool), else a TypeError or ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{function}: {name} must be a number, got {type(value).__name__} {value!r:.60}")
+    if not np.isfinite(value):
+        raise ValueError(f"{function}: {name} must be a finite number, got {value}")
+    return float(value)
+
+
+def _positive(value: Any, name: str, function: str) -> float:
+    if _number(value, name, function) <= 0:
+        raise ValueError(f"{function}: {name} must be a positive number, got {value!r}")
+    return float(value)
+
+
 def _check_constants(sigma: float, alpha: float, function: str) -> None:
-    if not 0 < sigma < 1:
-        raise ValueError(f"{function}: sigma must lie in ]0, 1[, got {sigma}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"{function}: alpha must lie in ]0, 1[, got {alpha}")
+    for name, value in (("sigma", sigma), ("alpha", alpha)):
+        if not 0 < _number(value, name, function) < 1:
+            raise ValueError(f"{function}: {name} must lie in ]0, 1[, got {value}")
+
+
+def _check_flag(value: Any, name: str, function: str) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{function}: {name} must be True or False, got {type(value).__name__} {value!r:.60}")
+
+
+def _check_title(title: Any, function: str) -> None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"{function}: title must be a string or None, got {type(title).__name__} {title!r:.60}")
 
 
 def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, steps: int = 25,
@@ -184,29 +219,38 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
     :func:`tinygrad_edu.optim.armijo_step`.  Stops early where ∇f = 0, where Armijo finds no step (as the
     optimizer, it then stays), or where the points stop being finite (a learning rate that diverges).
     """
-    x = _point(start, "descent_path")
-    if isinstance(learning_rate, str):
-        if learning_rate.lower() != "armijo":
-            raise ValueError(f"descent_path: learning_rate must be a number or 'armijo', got {learning_rate!r}")
-    elif not (isinstance(learning_rate, (int, float, np.floating)) and learning_rate > 0):
-        raise ValueError(f"descent_path: learning_rate must be a positive number or 'armijo', "
-                         f"got {learning_rate!r}")
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"descent_path: steps must be a non-negative int, got {steps!r}")
-    if isinstance(learning_rate, str):
-        _check_constants(sigma, alpha, "descent_path")
+    _check_function(f, "descent_path")
+    x = _point(start, "start", "descent_path")
+    rate = _step_rule(learning_rate, "learning_rate", sigma, alpha, "descent_path")
+    return _descent(f, x, rate, _count(steps, "steps", 0, "descent_path"), sigma, alpha, "descent_path")
+
+
+def _step_rule(learning_rate: Any, name: str, sigma: float, alpha: float, function: str) -> float | None:
+    """A fixed learning rate > 0, or None for ``"armijo"`` (whose ``sigma`` and ``alpha`` are checked here)."""
+    if not isinstance(learning_rate, str):
+        return _positive(learning_rate, name, function)
+    if learning_rate.lower() != "armijo":
+        raise ValueError(f"{function}: {name} must be a number or 'armijo', got {learning_rate!r}")
+    _check_constants(sigma, alpha, function)
+    return None
+
+
+def _descent(f: Function, x: np.ndarray, rate: float | None, steps: int, sigma: float, alpha: float,
+             function: str) -> np.ndarray:
+    """The path of :func:`descent_path` from its checked arguments: ``rate`` None takes Armijo steps."""
     points = [x]
     for _ in range(steps):
-        fx, grad = _value_and_grad(f, x, "descent_path")
+        fx, grad = _value_and_grad(f, x, function)
         if not np.any(grad):
             break
-        if isinstance(learning_rate, str):
-            t = armijo_step(_values_of(f, "descent_path"), x, grad, fx=fx, sigma=sigma, alpha=alpha).step
+        if rate is None:
+            t = armijo_step(_values_of(f, function), x, grad, fx=fx, sigma=sigma, alpha=alpha).step
             if t is None:
                 break
         else:
-            t = float(learning_rate)
-        x = x - t * grad
+            t = rate
+        with np.errstate(over="ignore", invalid="ignore"):  # a learning rate that diverges ends the path below
+            x = x - t * grad
         if not np.isfinite(x).all() or np.abs(x).max() > 1e12:
             break
         points.append(x)
@@ -231,6 +275,8 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
     else:
         raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
                         f"list of costs, got {type(histories).__name__}")
+    if labels is not None and (isinstance(labels, str) or not isinstance(labels, (Sequence, np.ndarray))):
+        raise TypeError(f"plot_history: labels must be a list of names, one per run, got {type(labels).__name__}")
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"plot_history: {len(labels)} labels for {len(items)} histories")
     runs = []
@@ -267,6 +313,10 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     with the step size of every episode (Armijo's accepted steps, the learning rate of the other methods);
     by default it appears when some run recorded step sizes.
     """
+    _check_flag(log_scale, "log_scale", "plot_history")
+    if step_sizes is not None:
+        _check_flag(step_sizes, "step_sizes", "plot_history")
+    _check_title(title, "plot_history")
     runs = _runs(history, labels)
     with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
     show_steps = bool(with_steps) if step_sizes is None else bool(step_sizes)
@@ -336,6 +386,11 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     """
     from tinygrad_edu import functional as F
 
+    if names is not None and (isinstance(names, str) or not isinstance(names, Sequence)
+                              or not all(isinstance(name, str) for name in names)):
+        raise TypeError(f"plot_activations: names must be a list of activation names such as ['relu', 'tanh'], "
+                        f"got {type(names).__name__} {names!r:.60}")
+    negative_slope = _number(negative_slope, "negative_slope", "plot_activations")
     available = {"sigmoid": ("sigmoid σ(x) = 1/(1+e⁻ˣ)", F.sigmoid),
                  "relu": ("ReLU max(x, 0)", F.relu),
                  "tanh": ("tanh x", F.tanh),
@@ -369,7 +424,11 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
 # --- descent on a two-parameter cost -----------------------------------------------------------------------
 def _bounds(paths: Sequence[np.ndarray], bounds: Any, function: str) -> tuple[float, float, float, float]:
     if bounds is not None:
-        x0, x1, y0, y1 = (float(b) for b in bounds)
+        try:
+            x0, x1, y0, y1 = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"{function}: bounds must be four numbers (x_min, x_max, y_min, y_max), "
+                             f"got {bounds!r:.60}") from None
         if not (np.isfinite([x0, x1, y0, y1]).all() and x0 < x1 and y0 < y1):
             raise ValueError(f"{function}: bounds must be (x_min, x_max, y_min, y_max) with finite min < max, "
                              f"got {bounds}")
@@ -427,6 +486,29 @@ def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Valu
     return np.array(points), type(optimizer).__name__
 
 
+_PATH_KINDS = "a learning rate, 'armijo', a function making an optimizer, or points of shape (k, 2)"
+
+
+def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps: int, sigma: float,
+                  alpha: float) -> tuple[np.ndarray, str]:
+    """The points :func:`plot_descent` draws and their label, from its ``optimizer_or_steps``."""
+    if isinstance(optimizer_or_steps, (str, int, float, np.floating)) and not isinstance(optimizer_or_steps, bool):
+        rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", sigma, alpha, "plot_descent")
+        label = "Armijo steps" if rate is None else f"learning rate η = {rate:g}"
+        return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label
+    if callable(optimizer_or_steps):
+        return _optimizer_path(f, start, optimizer_or_steps, steps)
+    try:
+        points = np.asarray(optimizer_or_steps, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got "
+                        f"{type(optimizer_or_steps).__name__} {optimizer_or_steps!r:.60}") from None
+    if points.ndim != 2 or points.shape[1] != 2 or not len(points):
+        raise ValueError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; "
+                         f"got an array of shape {points.shape}")
+    return points, "path"
+
+
 def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int = 25,
                  sigma: float = 1e-4, alpha: float = 0.5, bounds: Sequence[float] | None = None, levels: int = 30,
                  resolution: int = 60, title: str | None = None, path: str | Path | None = None) -> Figure:
@@ -437,20 +519,10 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     takes ``steps`` steps), or the points of a path you computed (an array of shape (k, 2)).  ``bounds`` =
     (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
     """
-    start = _point(start, "plot_descent", dims=2)
-    if isinstance(optimizer_or_steps, (str, int, float, np.floating)) and not isinstance(optimizer_or_steps, bool):
-        rate = optimizer_or_steps if isinstance(optimizer_or_steps, str) else float(optimizer_or_steps)
-        points = descent_path(f, start, rate, steps=steps, sigma=sigma, alpha=alpha)
-        label = ("Armijo steps" if isinstance(optimizer_or_steps, str) else
-                 f"learning rate η = {optimizer_or_steps:g}")
-    elif callable(optimizer_or_steps):
-        points, label = _optimizer_path(f, start, optimizer_or_steps, steps)
-    else:
-        points = np.asarray(optimizer_or_steps, dtype=float)
-        if points.ndim != 2 or points.shape[1] != 2 or not len(points):
-            raise ValueError("plot_descent: optimizer_or_steps must be a learning rate, 'armijo' or points of shape "
-                             f"(k, 2); got an array of shape {points.shape}")
-        label = "path"
+    _check_function(f, "plot_descent")
+    _check_title(title, "plot_descent")
+    start = _point(start, "start", "plot_descent", dims=2)
+    points, label = _path_to_draw(f, start, optimizer_or_steps, _count(steps, "steps", 0, "plot_descent"), sigma, alpha)
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
     filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent")
@@ -475,6 +547,22 @@ def _largest_curvature(f: Function, x: np.ndarray) -> float:
     return float(np.linalg.eigvalsh((hessian + hessian.T) / 2).max())
 
 
+def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo: Any, sigma: float,
+                             alpha: float) -> tuple[np.ndarray, dict[str, float] | None, int]:
+    """The arguments of :func:`plot_learning_rates`, checked: the start, the learning rates, the steps."""
+    function = "plot_learning_rates"
+    _check_flag(armijo, "armijo", function)
+    if armijo:
+        _check_constants(sigma, alpha, function)
+    if learning_rates is not None:
+        if not isinstance(learning_rates, Mapping):
+            raise TypeError(f"{function}: learning_rates must be a dict {{'label': η, ...}}, got "
+                            f"{type(learning_rates).__name__} {learning_rates!r:.60}")
+        learning_rates = {label: _positive(rate, f"learning_rates[{label!r}]", function)
+                          for label, rate in learning_rates.items()}
+    return _point(start, "start", function, dims=2), learning_rates, _count(steps, "steps", 0, function)
+
+
 def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, float] | None = None, *,
                         steps: int = 20, armijo: bool = True, sigma: float = 1e-4, alpha: float = 0.5,
                         bounds: Sequence[float] | None = None, resolution: int = 50,
@@ -487,7 +575,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     the valley, so the path diverges), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as
     ``{"label": η}`` to choose your own.
     """
-    start = _point(start, "plot_learning_rates", dims=2)
+    start, learning_rates, steps = _learning_rate_arguments(start, learning_rates, steps, armijo, sigma, alpha)
     if not np.any(_value_and_grad(f, start, "plot_learning_rates")[1]):
         raise ValueError(f"plot_learning_rates: ∇f = 0 at the start {_vector_text(start)}; there is no descent "
                          "direction, so every learning rate stays put: start elsewhere")
@@ -502,10 +590,11 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
         framed = list(learning_rates)
     schedules: list[tuple[str, np.ndarray]] = []
     for name, rate in learning_rates.items():
-        schedules.append((f"{name}: η = {rate:.3g}", descent_path(f, start, rate, steps=steps)))
+        schedules.append((f"{name}: η = {rate:.3g}", _descent(f, start, rate, steps, sigma, alpha,
+                                                             "plot_learning_rates")))
     if armijo:
         schedules.append((f"Armijo (σ = {sigma:g}, α = {alpha:g})",
-                          descent_path(f, start, "armijo", steps=steps, sigma=sigma, alpha=alpha)))
+                          _descent(f, start, None, steps, sigma, alpha, "plot_learning_rates")))
     if not schedules:
         raise ValueError("plot_learning_rates: nothing to draw (no learning rates and armijo=False)")
     framed_paths = [p for name, (_, p) in zip(learning_rates, schedules, strict=False) if name in framed]
@@ -545,19 +634,23 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     any σ in ]0, 1[ works.
     """
     _check_constants(sigma, alpha, "plot_armijo")
-    if t_max is not None and not (isinstance(t_max, (int, float, np.floating)) and 0 < t_max < np.inf):
-        raise ValueError(f"plot_armijo: t_max (the end of the step size axis) must be a positive number, got {t_max!r}")
-    x = _point(x, "plot_armijo")
+    initial_step = _positive(initial_step, "initial_step", "plot_armijo")
+    max_backtracks = _count(max_backtracks, "max_backtracks", 0, "plot_armijo")
+    t_max = None if t_max is None else _positive(t_max, "t_max (the end of the step size axis)", "plot_armijo")
+    x = _point(x, "x", "plot_armijo")
     fx, grad = _value_and_grad(f, x, "plot_armijo")
     if not np.any(grad):
         raise ValueError(f"plot_armijo: ∇f(x) = 0 at x = {_vector_text(x)}; there is no descent direction to draw")
     d = -grad
     slope = float(np.dot(grad.ravel(), d.ravel()))
+    if not np.isfinite([fx, slope]).all():
+        raise ValueError(f"plot_armijo: f(x) = {fx:.3g} and ∇f(x)ᵀd = {slope:.3g} at x = {_vector_text(x)} must be "
+                         "finite to draw the Armijo line")
     found = armijo_step(_values_of(f, "plot_armijo"), x, grad, fx=fx, sigma=sigma, alpha=alpha,
                         initial_step=initial_step, max_backtracks=max_backtracks)
     trials, accepted = found.trials, found.step is not None
-    end = t_max if t_max is not None else 1.15 * max(initial_step, max(tt for tt, _ in trials))
-    ts = np.linspace(0.0, end, 300)
+    ts = _step_axis(t_max if t_max is not None else 1.15 * max(initial_step, max(tt for tt, _ in trials)), x, d,
+                    slope)
     phi = np.array([_value(f, x + s * d, "plot_armijo") for s in ts])
     fig = _figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.subplots()
@@ -583,6 +676,16 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return _finish(fig, path, "plot_armijo")
+
+
+def _step_axis(end: float, x: np.ndarray, d: np.ndarray, slope: float) -> np.ndarray:
+    """300 step sizes t from 0 to ``end``, where x + t·d and t·∇f(x)ᵀd must not overflow float64."""
+    with np.errstate(over="ignore"):
+        drawable = np.isfinite(end) and np.isfinite(x + end * d).all() and np.isfinite(end * slope)
+    if not drawable:
+        raise ValueError(f"plot_armijo: the step size axis reaches t = {end:.3g}, where x + t·d or t·∇f(x)ᵀd "
+                         "overflows; give a smaller t_max or initial_step")
+    return np.linspace(0.0, end, 300)
 
 
 def _draw_trials(ax: Axes, trials: list[tuple[float, float]], accepted: bool, top: float,
@@ -645,6 +748,8 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
 
     ``f`` acts element by element on a Value, e.g. ``tinygrad_edu.functional.tanh`` or ``lambda x: x ** 3``.
     """
+    _check_function(f, "plot_derivatives")
+    _check_title(title, "plot_derivatives")
     low, high = _x_range(x_range, "plot_derivatives")
     grid = np.linspace(low, high, _count(points, "points", 2, "plot_derivatives"))
     with np.errstate(all="ignore"):  # where f or a derivative is NaN or inf the curve has a gap
@@ -696,7 +801,13 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
     ``found`` holds results of :func:`tinygrad_edu.calculus.stationary_point` (anything with ``point``,
     ``kind`` and ``path``); runs that did not converge are drawn as paths only.
     """
-    found = list(found)
+    _check_function(f, "plot_stationary_points")
+    _check_title(title, "plot_stationary_points")
+    try:
+        found = list(found)
+    except TypeError:
+        raise TypeError("plot_stationary_points: found must be a list of stationary_point results, got "
+                        f"{type(found).__name__} {found!r:.60}") from None
     if not found:
         raise ValueError("plot_stationary_points: found holds no points; give results of stationary_point")
     for result in found:
