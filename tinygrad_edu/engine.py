@@ -23,7 +23,7 @@ import html
 import itertools
 import math
 import operator
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,12 @@ class no_grad(contextlib.ContextDecorator):
     def __new__(cls, function: Any = None) -> Any:
         instance = super().__new__(cls)
         instance._saved = []
-        return instance if function is None else instance(function)  # @no_grad without parentheses
+        if function is None:
+            return instance
+        if not callable(function):
+            raise TypeError(f"no_grad: function must be a function to decorate (@no_grad), or left out "
+                            f"(with no_grad():), got {type(function).__name__} {function!r:.60}")
+        return instance(function)  # @no_grad without parentheses
 
     def __enter__(self) -> no_grad:
         self._saved.append(_Mode.grad_enabled)
@@ -835,6 +840,7 @@ def _accumulate(total: Any, g: Any, graph: bool) -> Any:
 def backward_order(output: Value) -> list[Value]:
     """The Values ``output.backward()`` visits, in the order it visits them: ``output`` first, then every Value
     that needs a gradient after all the Values that use it (the order a backprop player steps through)."""
+    _check_value(output, "output", "backward_order")
     found = {id(output): output}
     stack = [output]
     while stack:
@@ -857,18 +863,37 @@ def local_gradients(node: Value, upstream: Any, *,
     >>> local_gradients(z, 1.0)    # ∂z/∂w = a
     [(0, Value(data=0.5, grad=None), array(2.))]
     """
+    _check_value(node, "node", "local_gradients")
+    wanted = {id(c) for c in _values(constants, "constants", "local_gradients")}
     if node._op is None:
         return []
-    g = _to_array(upstream, node.dtype)
+    try:
+        g = _to_array(upstream, node.dtype)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"local_gradients: upstream: {str(error).removeprefix('Value: ')}") from None
     if g.shape != node.shape:
         raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
     parents = node.parents
     inputs = [p.data for p in parents]
     params = node._params or _NO_PARAMS
-    wanted = {id(c) for c in constants}
     return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op))
             for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps))
             if parent.requires_grad or id(parent) in wanted]
+
+
+def _check_value(x: Any, name: str, where: str) -> None:
+    if not isinstance(x, Value):
+        raise TypeError(f"{where}: {name} must be a Value, got {type(x).__name__} {x!r:.60}")
+
+
+def _values(values: Any, name: str, where: str) -> list[Value]:
+    """``values`` (a list, tuple or set of Values) as a list; anything else is a TypeError naming ``where``."""
+    if isinstance(values, Value) or not isinstance(values, Iterable):
+        raise TypeError(f"{where}: {name} must be a collection of Values, got {type(values).__name__}")
+    values = list(values)
+    for x in values:
+        _check_value(x, f"every entry of {name}", where)
+    return values
 
 
 def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:

@@ -51,6 +51,9 @@ class Op:
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp]) -> None:
         if not callable(forward):
             raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
+        if not (callable(vjps) or isinstance(vjps, Sequence)):
+            raise TypeError(f"Op {name!r}: vjps must be a vjp function or a sequence of them (one per input), "
+                            f"got {type(vjps).__name__}")
         rules = (vjps,) if callable(vjps) else tuple(vjps)
         for vjp in rules:
             if not callable(vjp):
