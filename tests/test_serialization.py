@@ -281,7 +281,7 @@ def test_a_zip_bomb_is_refused_without_reading_it(tmp_path: Path, saved: Path, m
 @pytest.mark.parametrize("path", [None, 3, 1.5, b"".join, io.BytesIO(b"PK")])
 def test_loading_from_something_that_is_not_a_path_is_a_type_error(path) -> None:
     for load in (nn.load, nn.load_state, nn.MLP([2, 3, 1], rng=0).load):
-        with pytest.raises(TypeError, match=r"load: expected a file path"):
+        with pytest.raises(TypeError, match=rf"{load.__name__}: expected a file path"):
             load(path)
     with pytest.raises(TypeError, match=r"save: expected a file path"):
         nn.MLP([2, 3, 1], rng=0).save(path)

@@ -123,7 +123,7 @@ class Module:
         parameters are read.
         """
         shapes = {name: value.shape for name, value in self.named_parameters()}
-        state, stored = serialization.read(path, shapes)
+        state, stored = serialization.read(path, shapes, operation="load")
         _check_activations(path, stored, self._architecture())
         self.load_state_dict(state)
         return self
@@ -210,7 +210,7 @@ def load_state(path: PathLike) -> dict[str, np.ndarray]:
     Raises ``ValueError`` for a file that is not an ``.npz``, is truncated or corrupt, or lacks the format
     marker; see :mod:`tinygrad_edu.serialization` for the format.
     """
-    return serialization.read(path)[0]
+    return serialization.read(path, operation="load_state")[0]
 
 
 def load(path: PathLike) -> Network:
@@ -218,7 +218,7 @@ def load(path: PathLike) -> Network:
 
     The stored architecture is checked against the stored entries before any layer is built.
     """
-    state, architecture = serialization.read(path)
+    state, architecture = serialization.read(path, operation="load")
     if architecture is None:
         raise ValueError(f"load: {os.fsdecode(os.fspath(path))!r} stores parameters but no architecture; build "
                          "the model yourself and call model.load(path)")
@@ -235,6 +235,25 @@ def _size(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{what} must be a positive int, got {repr(value)[:60]}")
     return int(value)
+
+
+def _named_activation(activation: Any, where: str, argument: str = "activation"
+                      ) -> tuple[str, Callable[[Value], Value]]:
+    """The name and the function of ``activation``: a name from ACTIVATIONS, or a function of Values."""
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"{where}: unknown {argument} {activation!r}; choose one of "
+                             f"{', '.join(ACTIVATIONS)} or pass a function of Values")
+        return activation, ACTIVATIONS[activation]
+    if callable(activation):
+        return getattr(activation, "__name__", type(activation).__name__), activation
+    raise TypeError(f"{where}: {argument} must be a name or a function, got {type(activation).__name__}")
+
+
+def _checked_init(init: Any, where: str) -> str:
+    if not isinstance(init, str) or init not in INITS:
+        raise ValueError(f"{where}: unknown init {init!r:.60}; choose one of {', '.join(INITS)}")
+    return init
 
 
 def _layer_parameters(in_size: int, out_size: int) -> int:
@@ -265,22 +284,8 @@ class Layer(Module):
                                             f"Layer({self.in_size}, {self.out_size})")
         if not isinstance(name, (str, type(None))):
             raise TypeError(f"Layer: name must be a string or None, got {type(name).__name__} {name!r}")
-        self._activation: Callable[[Value], Value]
-        if isinstance(activation, str):
-            if activation not in ACTIVATIONS:
-                raise ValueError(f"Layer: unknown activation {activation!r}; choose one of "
-                                 f"{', '.join(ACTIVATIONS)} or pass a function of Values")
-            self.activation_name = activation
-            self._activation = ACTIVATIONS[activation]
-        elif callable(activation):
-            self.activation_name = getattr(activation, "__name__", type(activation).__name__)
-            self._activation = activation
-        else:
-            raise TypeError("Layer: activation must be a name or a function, "
-                            f"got {type(activation).__name__}")
-        if not isinstance(init, str) or init not in INITS:
-            raise ValueError(f"Layer: unknown init {init!r}; choose one of {', '.join(INITS)}")
-        self.init = init
+        self.activation_name, self._activation = _named_activation(activation, "Layer")
+        self.init = _checked_init(init, "Layer")
         generator = seeds.generator(rng, "Layer")
         shape = (self.in_size, self.out_size)
         if init == "uniform":
@@ -435,6 +440,10 @@ class MLP(Network):
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
         serialization.check_parameter_count(sum(map(_layer_parameters, sizes, sizes[1:])), f"MLP({sizes})")
+        _named_activation(activation, "MLP")
+        if output_activation is not None:
+            _named_activation(output_activation, "MLP", "output_activation")
+        _checked_init(init, "MLP")
         generator = seeds.generator(rng, "MLP")
         output_activation = activation if output_activation is None else output_activation
         count = len(sizes) - 1

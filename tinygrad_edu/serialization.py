@@ -109,7 +109,12 @@ def parameter_shapes(architecture: Any) -> dict[str, tuple[int, ...]]:
         >>> parameter_shapes({"layers": [{"in_size": 2, "out_size": 3, "activation": "relu", "name": None}]})
         {'layers.1.weights': (2, 3), 'layers.1.biases': (3,)}
     """
-    damaged = "the stored architecture is damaged:"
+    return _described_shapes(architecture, "parameter_shapes: the architecture")
+
+
+def _described_shapes(architecture: Any, whose: str) -> dict[str, tuple[int, ...]]:
+    """:func:`parameter_shapes`, its errors naming ``whose`` architecture ("the stored architecture" of a file)."""
+    damaged = f"{whose} is damaged:"
     layers = architecture.get("layers") if isinstance(architecture, dict) else None
     if not isinstance(layers, list) or not layers:
         raise ValueError(f"{damaged} expected {{'layers': [...]}} with at least one layer, "
@@ -122,7 +127,7 @@ def parameter_shapes(architecture: Any) -> dict[str, tuple[int, ...]]:
         shapes[f"layers.{i}.weights"] = (spec["in_size"], spec["out_size"])
         shapes[f"layers.{i}.biases"] = (spec["out_size"],)
     sizes = "-".join(str(size) for size in [layers[0]["in_size"]] + [spec["out_size"] for spec in layers])
-    check_parameter_count(sum(math.prod(shape) for shape in shapes.values()), f"the stored architecture {sizes}")
+    check_parameter_count(sum(math.prod(shape) for shape in shapes.values()), f"{whose} {sizes}")
     return shapes
 
 
@@ -156,7 +161,7 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
     arrays = _checked_state(state)
     entries: dict[str, np.ndarray] = {_FORMAT_KEY: np.array(FORMAT)}
     if architecture is not None:
-        shapes = parameter_shapes(architecture)
+        shapes = _described_shapes(architecture, "save: the architecture")
         if shapes != {key: array.shape for key, array in arrays.items()}:
             raise ValueError("save: the architecture does not describe the parameters")
         entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
@@ -194,7 +199,7 @@ def _destination(name: str | bytes) -> str:
 
 # --- reading ----------------------------------------------------------------------------------------------
 
-def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None
+def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *, operation: str = "read"
          ) -> tuple[dict[str, np.ndarray], Architecture | None]:
     """The parameters (by name) and the architecture (or None) stored in a model file.
 
@@ -202,9 +207,12 @@ def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None
     those.  A stored architecture must describe exactly the stored entries.  Raises :class:`ModelFileError`
     (a ``ValueError``) for a file that is not ours, damaged or does not fit, ``ValueError`` for a pipe or
     device, ``TypeError`` for something that is not a path; ``FileNotFoundError`` etc. as ``open`` does.
+    Every message starts with ``operation``, the function the caller called (``nn.load`` passes ``"load"``).
     """
-    where = f"load: {os.fsdecode(checked_path(path, 'load'))!r}"
-    with open_regular_file(path, "load") as file:
+    if shapes is not None and not isinstance(shapes, Mapping):
+        raise TypeError(f"{operation}: shapes must map parameter names to shapes, got {type(shapes).__name__}")
+    where = f"{operation}: {os.fsdecode(checked_path(path, operation))!r}"
+    with open_regular_file(path, operation) as file:
         try:
             return _read_archive(file, shapes, where)
         except ModelFileError:
@@ -273,7 +281,7 @@ def _parsed_architecture(text: str, where: str) -> Architecture:
     except ValueError as error:
         raise ModelFileError(f"{where}: the stored architecture is damaged: {error}") from None
     try:
-        parameter_shapes(architecture)
+        _described_shapes(architecture, "the stored architecture")
     except ValueError as error:
         raise ModelFileError(f"{where}: {error}") from None
     return architecture
@@ -294,7 +302,7 @@ def _expected_shapes(architecture: Architecture | None, shapes: Mapping[str, tup
     is neither); the entries must be exactly the expected ones."""
     expected = None
     if architecture is not None:
-        expected = parameter_shapes(architecture)
+        expected = _described_shapes(architecture, "the stored architecture")
         _same_names(expected, members, f"the stored architecture ({len(architecture['layers'])} layer(s))", where)
     if shapes is not None:
         _same_names(shapes, members, "the model", where)
