@@ -54,7 +54,23 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
     >>> gradients(y, [x])[0].data, x.grad                  # dy/dx = 2x; x.grad untouched
     (array(6.), None)
     """
-    return _pull(output, _inputs(inputs, "gradients"), [grad_output], create_graph, "gradients")[0][0]
+    inputs = _inputs(inputs, "gradients")
+    if not isinstance(create_graph, (bool, np.bool_)):
+        raise TypeError(f"gradients: create_graph must be True or False, got {type(create_graph).__name__}")
+    _check_grad_output(grad_output, output)
+    return _pull(output, inputs, [grad_output], create_graph, "gradients")[0][0]
+
+
+def _check_grad_output(grad_output: Any, output: Any) -> None:
+    """``gradients``' grad_output: None, or numbers (a Value) of the output's shape; else an error naming it."""
+    if grad_output is None or not isinstance(output, Value):  # the default; an output that _pull refuses
+        return
+    try:
+        shape = grad_output.shape if isinstance(grad_output, Value) else Value(grad_output).shape
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"gradients: grad_output: {str(error).removeprefix('Value: ')}") from None
+    if shape != output.shape:
+        raise ValueError(f"gradients: grad_output has shape {shape} but the output has shape {output.shape}")
 
 
 def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.ndarray, np.ndarray]:

@@ -71,6 +71,15 @@ def _tolerance(value: Any, name: str, where: str) -> float:
     return float(value)
 
 
+def _relative_tolerance(value: Any, name: str, where: str) -> float:
+    """A tolerance relative to the largest |eigenvalue|: in [0, 1), since at 1 every eigenvalue would count as 0."""
+    tol = _tolerance(value, name, where)
+    if tol >= 1:
+        raise ValueError(f"{where}: {name} is relative to the largest |eigenvalue| and must be < 1 (at 1 or more "
+                         f"every eigenvalue counts as 0), got {value!r}")
+    return tol
+
+
 def _numbers(value: Any, name: str, where: str) -> np.ndarray:
     """``value`` as a float64 array, or a TypeError naming ``where`` and ``name`` (strings are refused)."""
     try:
@@ -93,10 +102,11 @@ def _eigenvalues(value: Any, name: str) -> np.ndarray:
 def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: Any = None) -> str:
     """The second-derivative test from the Hessian's eigenvalues.
 
-    An eigenvalue counts as 0 when ``|λ| ≤ tol · max |λ|``, or, given ``previous`` (the eigenvalues one Newton step
-    earlier, both ascending), when it changed by more than half its size in that step.  At an ordinary
-    stationary point Newton converges quadratically and the eigenvalues settle; near a degenerate one it creeps in
-    linearly and the eigenvalue that is really 0 keeps shrinking with the steps (halving for x³), at any scale.
+    An eigenvalue counts as 0 when ``|λ| ≤ tol · max |λ|`` (so ``0 ≤ tol < 1``), or, given ``previous`` (the
+    eigenvalues one Newton step earlier, both ascending), when it changed by more than half its size in that step.
+    At an ordinary stationary point Newton converges quadratically and the eigenvalues settle; near a degenerate
+    one it creeps in linearly and the eigenvalue that is really 0 keeps shrinking with the steps (halving for x³),
+    at any scale.
 
     >>> classify_stationary_point([2.0, 0.5]), classify_stationary_point([-1.0, 3.0])
     ('minimum', 'saddle')
@@ -106,7 +116,7 @@ def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: 
     'inconclusive'
     """
     values = _eigenvalues(eigenvalues, "eigenvalues")
-    tol = _tolerance(tol, "tol", "classify_stationary_point")
+    tol = _relative_tolerance(tol, "tol", "classify_stationary_point")
     flat = np.abs(values) <= tol * np.abs(values).max()
     if previous is not None:
         before = _eigenvalues(previous, "previous eigenvalues")
@@ -164,7 +174,7 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     if max_iterations < 0:
         raise ValueError(f"stationary_point: max_iterations must be an int >= 0, got {max_iterations!r}")
     _tolerance(tol, "tol", "stationary_point")
-    _tolerance(zero_tol, "zero_tol", "stationary_point")
+    _relative_tolerance(zero_tol, "zero_tol", "stationary_point")
     return x
 
 
@@ -183,7 +193,7 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     ∇f(start) = 0, at most ``max_iterations``, and stops at a value, gradient or Hessian that is NaN or inf; a
     singular Hessian takes the least-squares step.  A run that did not converge has kind ``"not converged"``;
     otherwise the kind is :func:`classify_stationary_point` of the last two Hessians' eigenvalues, with tolerance
-    ``zero_tol``.  ``f`` takes a Value shaped like ``start`` and returns a single number.
+    ``zero_tol`` (relative, < 1).  ``f`` takes a Value shaped like ``start`` and returns a single number.
     """
     x = _check_arguments(f, start, tol, max_iterations, zero_tol)
     shape, x = x.shape, x.ravel()

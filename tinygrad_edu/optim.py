@@ -169,7 +169,14 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
         >>> number, x.grad
         (9.0, array([6.]))
     """
+    if not callable(closure):
+        raise TypeError(f"{where}: the closure must be a function of no arguments that returns the cost, "
+                        f"got {type(closure).__name__} {closure!r:.40}")
+    if isinstance(params, Value) or not isinstance(params, Iterable):
+        raise TypeError(f"{where}: params must be a list of Values, got {type(params).__name__}")
     for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
         p.grad = None
     cost = closure()
     if not isinstance(cost, Value):
