@@ -85,6 +85,8 @@ class _Once(argparse.Action):
 
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number of at least ``minimum`` (``type=whole_number(1)``), with a one-line error."""
+    if isinstance(minimum, bool) or not isinstance(minimum, int | np.integer):
+        raise TypeError(f"whole_number: minimum must be an integer, got {type(minimum).__name__} {minimum!r:.60}")
 
     def parse(text: str) -> int:
         try:
@@ -102,6 +104,8 @@ def output_folder(text: str) -> Path:
     """An argparse type: a folder for a script's output, checked before any work (it, or the folder it would be
     made in, must be a folder), with a one-line error.  The script makes it when it writes there.  An empty name
     is refused: it would mean the current folder, and is more likely an unset shell variable."""
+    if not isinstance(text, str):
+        raise TypeError(f"output_folder: text must be a str (the folder name), got {type(text).__name__} {text!r:.60}")
     if not text:
         raise argparse.ArgumentTypeError("the folder name is empty")
     folder = Path(text)
@@ -228,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Errors and warnings are one line each on stderr (after a divergence error, the warnings that led up to it
     are not repeated).
     """
+    if argv is not None and (isinstance(argv, str) or not isinstance(argv, Sequence)
+                             or not all(isinstance(word, str) for word in argv)):
+        raise TypeError(f"main: argv must be a list of strings such as ['demo', '--quick'], or None for "
+                        f"sys.argv[1:], got {type(argv).__name__} {argv!r:.60}")
     parser = build_parser()
     try:
         args, extras = parser.parse_known_args(argv)

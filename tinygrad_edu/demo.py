@@ -27,6 +27,7 @@ initial weights and biases, and a smaller network a fourth, second-order way:
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -109,19 +110,69 @@ class Artefacts:
     notes: list[str] = field(default_factory=list)
 
 
+# --- checking the arguments: each error names the function and the argument ---------------------------------
+def _whole(function: str, argument: str, x: Any, least: int) -> int:
+    """``x`` if it is an int (not a bool) of at least ``least``."""
+    if isinstance(x, bool) or not isinstance(x, int | np.integer):
+        raise TypeError(f"{function}: {argument} must be an integer, got {type(x).__name__} {x!r:.60}")
+    if x < least:
+        raise ValueError(f"{function}: {argument} must be at least {least}, got {x}")
+    return int(x)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+
+
+def _check_flags(function: str, **flags: Any) -> None:
+    for name, flag in flags.items():
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(f"{function}: {name} must be True or False, got {type(flag).__name__} {flag!r:.60}")
+
+
+def _check_runs(function: str, runs: Any) -> None:
+    if not isinstance(runs, list | tuple) or not all(isinstance(run, Run) for run in runs):
+        raise TypeError(f"{function}: runs must be a list of Run (from compare_xsquared), got {type(runs).__name__} "
+                        f"{runs!r:.60}")
+    if not runs:
+        raise ValueError(f"{function}: runs is empty; give the runs of compare_xsquared")
+
+
+def _folder(function: str, folder: Any) -> Path:
+    if not isinstance(folder, str | os.PathLike):
+        raise TypeError(f"{function}: the folder must be a path (str or os.PathLike), got {type(folder).__name__} "
+                        f"{folder!r:.60}")
+    return Path(folder)
+
+
+def _check_comparison(samples: Any, seed: Any, quick: Any, progress: Any, on_run: Any, methods: Any) -> None:
+    """compare_xsquared's arguments, checked before any training."""
+    _whole("compare_xsquared", "samples", samples, 1)
+    _whole("compare_xsquared", "seed", seed, 0)
+    _check_flags("compare_xsquared", quick=quick, progress=progress)
+    if on_run is not None and not callable(on_run):
+        raise TypeError(f"compare_xsquared: on_run must be a function of a Run, or None, got {type(on_run).__name__}")
+    if methods is not None and (not isinstance(methods, Sequence) or
+                                not all(isinstance(name, str) and name in METHOD_NAMES for name in methods)):
+        raise ValueError(f"compare_xsquared: methods must be a list of names from {list(METHOD_NAMES)}, "
+                         f"got {methods!r:.60}")
+
+
 def xsquared_network(seed: int = 0) -> nn.MLP:
     """The 1-12-12-1 network of the demonstration: leaky ReLU hidden layers, a linear output, He initialisation.
 
     Leaky rather than plain ReLU: with plain ReLU some starting weights leave every hidden neuron inactive on all
     samples, the gradient is 0 and no method learns (seed 6 of the first ten did that).
     """
-    return nn.MLP([1, 12, 12, 1], activation="leaky_relu", output_activation="identity", init="he", rng=seed)
+    return nn.MLP([1, 12, 12, 1], activation="leaky_relu", output_activation="identity", init="he",
+                  rng=_whole("xsquared_network", "seed", seed, 0))
 
 
 def newton_network(seed: int = 0) -> nn.MLP:
     """The 1-8-1 tanh network of the second-order row (25 parameters, Xavier initialisation): small enough that
     its full Hessian is cheap.  Its settings were chosen on seeds 0-19 and checked on seeds 100-119."""
-    return nn.MLP([1, 8, 1], activation="tanh", output_activation="identity", init="xavier", rng=seed)
+    return nn.MLP([1, 8, 1], activation="tanh", output_activation="identity", init="xavier",
+                  rng=_whole("newton_network", "seed", seed, 0))
 
 
 #: (name, description, optimizer from a model and a seed, episodes, episodes in a quick run, batch size,
@@ -157,9 +208,7 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
     picks some of the methods by name (all by default).  Ctrl-C stops the comparison: the run it interrupted
     (``run.history.stopped == "interrupted"``) is the last one returned.
     """
-    if methods is not None and (isinstance(methods, str) or not set(methods) <= set(METHOD_NAMES)):
-        raise ValueError(f"compare_xsquared: methods must be a list of names from {list(METHOD_NAMES)}, "
-                         f"got {methods!r}")
+    _check_comparison(samples, seed, quick, progress, on_run, methods)
     inputs, targets = xsquared(samples, seed=seed)
     start = xsquared_network(seed).state_dict()
     runs = []
@@ -197,6 +246,10 @@ def _monotone(history: History) -> tuple[bool, float]:
 
 def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
     """The demonstration's goals, judged from the runs (and the demo's wall time, when given)."""
+    _check_runs("check_goals", runs)
+    if seconds is not None and not (_is_number(seconds) and seconds >= 0):
+        raise (ValueError if _is_number(seconds) else TypeError)(
+            f"check_goals: seconds must be None or a number >= 0, got {type(seconds).__name__} {seconds!r:.60}")
     goals = []
     reached = [run for run in runs if run.episodes <= GOAL_EPISODES and run.final_cost <= SEED_COST
                and float(np.abs(run.errors).max()) <= TOLERANCE]
@@ -229,6 +282,7 @@ def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
 def format_table(runs: list[Run]) -> str:
     """The comparison as a Markdown table (final cost, the outputs at the test inputs, episodes, time), then
     one line per method saying how it trained."""
+    _check_runs("format_table", runs)
     header = ["method", "episodes", "final cost"] + [f"f({x:g}) → {x * x:g}" for x in TEST_INPUTS] + ["time"]
     rows = [[run.name, str(run.episodes), f"{run.final_cost:.2e}"]
             + [f"{y:.4f}" for y in run.outputs] + [f"{run.seconds:.2f} s"] for run in runs]
@@ -241,9 +295,18 @@ def format_table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+#: The largest |x| chain_cost takes: its cost (α − x²)², about x⁴, and the backward pass stay finite in float64.
+_LARGEST_X = 1e76
+
+
 def chain_cost(layers: int = 3, x: float = 0.5, seed: int = 0) -> Value:
     """The seed's section 6.3 network, one sigmoid neuron per layer, on one sample ``(x, x²)``: the cost ``C``
     after a forward and a backward pass, ready for :func:`tinygrad_edu.viz.draw_dependency_tree`."""
+    layers, seed = _whole("chain_cost", "layers", layers, 1), _whole("chain_cost", "seed", seed, 0)
+    if not (_is_number(x) and abs(x) <= _LARGEST_X):
+        raise (ValueError if _is_number(x) else TypeError)(
+            f"chain_cost: x must be a number of size at most {_LARGEST_X:.3g} (so that the cost (α − x²)² is "
+            f"finite), got {type(x).__name__} {x!r:.60}")
     network = nn.Network(*[nn.Layer(1, 1, "sigmoid", init="uniform", rng=seed + i) for i in range(layers)])
     cost = squared_error(network(np.array([x])), np.array([x * x]))
     cost.label = "C"
@@ -271,7 +334,8 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     Without Graphviz's ``dot`` the drawings are written as ``.dot`` files and a note says how to render them;
     without matplotlib a note says how to install it.  Nothing else is caught.
     """
-    folder = Path(folder)
+    _check_runs("write_artefacts", runs)
+    folder = _folder("write_artefacts", folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = Artefacts()
     best = min((run for run in runs if run.model.sizes == runs[0].model.sizes), key=lambda run: run.final_cost)
@@ -307,6 +371,16 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     return out
 
 
+def _checked_demo_arguments(output: Any, seed: Any, quick: Any, stream: Any) -> Path:
+    """run_demo's arguments, checked before anything is made or trained; the output folder as a Path."""
+    _whole("run_demo", "seed", seed, 0)
+    _check_flags("run_demo", quick=quick)
+    if stream is not None and not callable(getattr(stream, "write", None)):
+        raise TypeError(f"run_demo: stream must be a text stream such as sys.stdout or io.StringIO(), or None, got "
+                        f"{type(stream).__name__} {stream!r:.60}")
+    return _folder("run_demo", output)
+
+
 def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: bool = False,
              stream: TextIO | None = None) -> int:
     """The whole demonstration: train, print the table and the goals, write the artefacts; returns 0.
@@ -315,9 +389,10 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     before anything more is printed or written.
     """
     began = time.perf_counter()
-    if Path(output).exists() and not Path(output).is_dir():
+    output = _checked_demo_arguments(output, seed, quick, stream)
+    if output.exists() and not output.is_dir():
         raise ValueError(f"demo: the output folder {output} is a file; choose another folder (-o FOLDER)")
-    Path(output).mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be created
+    output.mkdir(parents=True, exist_ok=True)  # fail now, not after training, if it cannot be created
 
     def say(text: str = "") -> None:
         print(text, file=stream, flush=True)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import keyword
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import SimpleNamespace
@@ -43,6 +43,7 @@ import tinygrad_edu.functional as functional
 from tinygrad_edu import losses, ops
 from tinygrad_edu.engine import Value
 from tinygrad_edu.ops import Op
+from tinygrad_edu.testing import _checked_int
 
 __all__ = ["expressions", "Expression", "OpSpec", "NUMPY", "BUILDERS"]
 
@@ -75,7 +76,8 @@ class OpSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.op, Op):
             raise TypeError(f"OpSpec: op must be a tinygrad_edu Op, got {type(self.op).__name__}")
-        domains = (self.domain,) * self.arity if isinstance(self.domain, str) else tuple(self.domain)
+        domains = ((self.domain,) * self.arity if isinstance(self.domain, str) else
+                   tuple(self.domain) if isinstance(self.domain, tuple | list) else ())
         if len(domains) != self.arity or any(d not in DOMAINS for d in domains):
             raise ValueError(f"OpSpec {self.op.name!r}: domain must be one of {DOMAINS} or a tuple of "
                              f"{self.arity} of them, got {self.domain!r}")
@@ -159,6 +161,17 @@ class Expression:
     lines: tuple[str, ...]
     custom: dict[str, Op] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        lines_ok = _sequence_of(self.lines, str) and bool(self.lines) and all(" = " in line for line in self.lines)
+        for name, ok, wanted in (
+                ("inputs", _sequence_of(self.inputs, np.ndarray), "a tuple of numpy arrays"),
+                ("constants", _mapping_of(self.constants, np.ndarray), "a dict of names to numpy arrays"),
+                ("lines", lines_ok, "a non-empty tuple of lines 'name = expression'"),
+                ("custom", _mapping_of(self.custom, Op), "a dict of names to Ops")):
+            if not ok:
+                value = getattr(self, name)
+                raise TypeError(f"Expression: {name} must be {wanted}, got {type(value).__name__} {value!r:.60}")
+
     @property
     def input_names(self) -> list[str]:
         return [f"x{i}" for i in range(len(self.inputs))]
@@ -217,6 +230,14 @@ class Expression:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """How hypothesis (and IPython) print a drawn graph: as its program."""
         printer.text("\n" + self.program())
+
+
+def _sequence_of(items: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(items, Sequence) and not isinstance(items, str) and all(isinstance(x, kind) for x in items)
+
+
+def _mapping_of(items: Any, kind: type) -> bool:
+    return isinstance(items, Mapping) and all(isinstance(k, str) and isinstance(v, kind) for k, v in items.items())
 
 
 def _forward_of(op: Op) -> Callable[..., Any]:
@@ -780,16 +801,7 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
     ...             settings=settings(database=None, derandomize=True))
     >>> out = expr(*[Value(x) for x in expr.inputs])
     """
-    if not 2 <= min_nodes <= max_nodes:
-        raise ValueError(f"expressions: need 2 <= min_nodes <= max_nodes, got {min_nodes} and {max_nodes}")
-    if max_inputs < 1:
-        raise ValueError(f"expressions: max_inputs must be at least 1, got {max_inputs}")
-    specs: dict[str, OpSpec] = {}
-    for op in extra_ops:
-        spec = op if isinstance(op, OpSpec) else OpSpec(op)
-        specs[_identifier(spec.op, set(specs))] = spec
-    if only_extra and not specs:
-        raise ValueError("expressions: only_extra=True needs extra_ops")
+    specs = _checked_arguments(extra_ops, min_nodes, max_nodes, max_inputs, only_extra)
 
     @st.composite
     def draw_expression(draw: Callable[[st.SearchStrategy], Any]) -> Expression:
@@ -807,6 +819,29 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
         return g.expression()
 
     return draw_expression()
+
+
+def _checked_arguments(extra_ops: Any, min_nodes: Any, max_nodes: Any, max_inputs: Any,
+                       only_extra: Any) -> dict[str, OpSpec]:
+    """expressions' arguments, checked (an error names expressions and the argument); the extra ops by name."""
+    _checked_int("expressions", "min_nodes", min_nodes, "at least 2", lambda n: n >= 2)
+    _checked_int("expressions", "max_nodes", max_nodes, "at least 2", lambda n: n >= 2)
+    _checked_int("expressions", "max_inputs", max_inputs, "at least 1", lambda n: n >= 1)
+    if min_nodes > max_nodes:
+        raise ValueError(f"expressions: need 2 <= min_nodes <= max_nodes, got {min_nodes} and {max_nodes}")
+    if not isinstance(only_extra, bool | np.bool_):
+        raise TypeError(f"expressions: only_extra must be True or False, got {type(only_extra).__name__} "
+                        f"{only_extra!r:.60}")
+    if not _sequence_of(extra_ops, (Op, OpSpec)):
+        raise TypeError(f"expressions: extra_ops must be a list of Op or OpSpec objects, got "
+                        f"{type(extra_ops).__name__} {extra_ops!r:.60}")
+    specs: dict[str, OpSpec] = {}
+    for op in extra_ops:
+        spec = op if isinstance(op, OpSpec) else OpSpec(op)
+        specs[_identifier(spec.op, set(specs))] = spec
+    if only_extra and not specs:
+        raise ValueError("expressions: only_extra=True needs extra_ops")
+    return specs
 
 
 def _grow(g: Graph, extra: bool, most: int) -> None:

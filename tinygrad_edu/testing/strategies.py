@@ -28,12 +28,48 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
                       'pip install hypothesis (or pip install ".[testing]" in the tinygrad_edu folder)') from error
 
 from tinygrad_edu.engine import Value
+from tinygrad_edu.testing import _checked_int
 from tinygrad_edu.testing.expressions import Expression, OpSpec, expressions
 
 __all__ = ["shapes", "broadcastable_shapes", "matmul_shapes", "arrays", "arrays_for", "values", "expressions",
            "Expression", "OpSpec"]
 
 Shape = tuple[int, ...]
+#: The most dimensions an array may have (numpy's limit, which hypothesis keeps too).
+MAX_DIMS = 32
+
+
+def _checked_limits(function: str, most_dims: int = MAX_DIMS, **limits: Any) -> dict[str, int]:
+    """The shape limits (``min_dims=…, max_side=…``) as ints >= 0, dims at most ``most_dims``, each ``min_…`` at
+    most its ``max_…``; else an error naming ``function`` and the argument (hypothesis's own would name neither)."""
+    checked = {name: _checked_int(function, name, limit, "at least 0", lambda n: n >= 0)
+               for name, limit in limits.items()}
+    for name, low in checked.items():
+        if name.endswith("dims") and low > most_dims:
+            raise ValueError(f"{function}: {name} must be at most {most_dims}, got {low}")
+        high = "max" + name[3:]
+        if name.startswith("min") and high in checked and low > checked[high]:
+            raise ValueError(f"{function}: {name}={low} is larger than {high}={checked[high]}")
+    return checked
+
+
+def _checked_shape(function: str, shape: Any) -> Shape | st.SearchStrategy | None:
+    """``shape`` as :func:`arrays` takes it: None or a strategy as it is, an int as a vector's shape, a sequence of
+    ints >= 0 as a tuple; anything else is an error naming ``function``."""
+    if shape is None or isinstance(shape, st.SearchStrategy):
+        return shape
+    sides = (shape,) if _is_int(shape) else shape
+    if isinstance(sides, str) or not isinstance(sides, Sequence) or not all(_is_int(n) for n in sides):
+        raise TypeError(f"{function}: shape must be a tuple of ints, an int, a strategy of shapes or None, got "
+                        f"{type(shape).__name__} {shape!r:.60}")
+    if len(sides) > MAX_DIMS or any(n < 0 for n in sides):
+        problem = f"more than {MAX_DIMS} dimensions" if len(sides) > MAX_DIMS else "a negative side"
+        raise ValueError(f"{function}: shape {tuple(sides)} has {problem}")
+    return tuple(int(n) for n in sides)
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
 
 
 def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
@@ -42,7 +78,8 @@ def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
 
     Example: ``@given(arrays(shapes(max_dims=2, max_side=5)))`` draws matrices and vectors up to 5 × 5.
     """
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    return hnp.array_shapes(**_checked_limits("shapes", min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                                              max_side=max_side))
 
 
 def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
@@ -56,8 +93,12 @@ def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: in
             a_shape, b_shape = shape_pair          # np.broadcast_shapes(a_shape, b_shape) never raises
             check_gradients(lambda a, b: a * b, np.ones(a_shape), np.ones(b_shape))
     """
-    shape_sets = hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims,
-                                                   max_dims=max_dims, min_side=min_side, max_side=max_side)
+    count = _checked_int("broadcastable_shapes", "num_shapes", num_shapes, "at least 1", lambda n: n >= 1)
+    limits = _checked_limits("broadcastable_shapes", min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                             max_side=max_side)
+    shape_sets = hnp.mutually_broadcastable_shapes(num_shapes=count, min_dims=limits["min_dims"],
+                                                   max_dims=limits["max_dims"], min_side=limits["min_side"],
+                                                   max_side=limits["max_side"])
     return shape_sets.map(lambda s: s.input_shapes)
 
 
@@ -72,8 +113,10 @@ def matmul_shapes(*, max_batch_dims: int = 1, min_side: int = 1, max_side: int =
         def test_matmul_gradient(pair):
             check_gradients(lambda a, b: a @ b, *pair)
     """
-    shape_sets = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=max_batch_dims,
-                                                   min_side=min_side, max_side=max_side)
+    limits = _checked_limits("matmul_shapes", MAX_DIMS - 2, max_batch_dims=max_batch_dims, min_side=min_side,
+                             max_side=max_side)  # a matrix takes 2 of the 32 dimensions
+    shape_sets = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=limits["max_batch_dims"],
+                                                   min_side=limits["min_side"], max_side=limits["max_side"])
     return shape_sets.map(lambda s: s.input_shapes)
 
 
@@ -117,8 +160,7 @@ def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, dtype: Any =
     ``arrays(avoid=(0.0,), margin=0.01)`` for ``abs`` (any shape, never within 0.01 of 0);
     ``arrays(min_gap=1e-3)`` for ``max``; ``arrays(dtype=np.float32)`` for a float32 network.
     """
-    if isinstance(shape, int | np.integer):
-        shape = (int(shape),)
+    shape = _checked_shape("arrays", shape)
     dtype, avoid = _checked_arguments(shape, dtype, min_value, max_value, avoid, margin, min_gap, shape_kwargs)
     low, high = _at_least(min_value, dtype), _at_most(max_value, dtype)
     if low > high:
@@ -149,14 +191,17 @@ def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, a
         dtype = None
     if dtype not in (np.float64, np.float32):
         raise TypeError(f"arrays: dtype must be np.float64 or np.float32, got {dtype!r}")
-    if isinstance(avoid, int | float | np.number):
-        raise TypeError(f"arrays: avoid must be a sequence of numbers, e.g. avoid=({avoid!r},), got {avoid!r}")
+    if isinstance(avoid, str) or not isinstance(avoid, Sequence | np.ndarray) or getattr(avoid, "ndim", 1) != 1:
+        example = avoid if isinstance(avoid, int | float | np.number) else 0.0
+        raise TypeError(f"arrays: avoid must be a sequence of numbers, e.g. avoid=({example!r},), got "
+                        f"{type(avoid).__name__} {avoid!r:.60}")
     kinks = tuple(avoid)
-    for name, x in (("min_value", min_value), ("max_value", max_value), ("margin", margin), ("min_gap", min_gap),
+    for name, x in (("min_value", min_value), ("max_value", max_value), ("margin", margin),
+                    *((("min_gap", min_gap),) if min_gap is not None else ()),
                     *((f"avoid[{i}]", k) for i, k in enumerate(kinks))):
-        if x is not None and (isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating)):
+        if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
             raise TypeError(f"arrays: {name} must be a number, got {type(x).__name__} {x!r}")
-        if x is not None and not np.isfinite(x):
+        if not np.isfinite(x):
             raise ValueError(f"arrays: {name} must be finite, got {x!r}")
     largest = float(np.finfo(dtype).max)
     if dtype == np.float32 and max(abs(min_value), abs(max_value)) > largest:
@@ -285,6 +330,9 @@ def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.Se
 
     Example: ``@given(arrays_for(broadcastable_shapes(3)))`` draws three arrays that broadcast together.
     """
+    if not isinstance(shapes_strategy, st.SearchStrategy):
+        raise TypeError("arrays_for: shapes_strategy must be a hypothesis strategy of shape tuples, such as "
+                        f"broadcastable_shapes(2), got {type(shapes_strategy).__name__} {shapes_strategy!r:.60}")
     return shapes_strategy.flatmap(lambda shape_tuple: st.tuples(*(arrays(s, **array_kwargs)
                                                                    for s in shape_tuple)))
 
@@ -299,4 +347,8 @@ def values(shape: Shape | int | st.SearchStrategy | None = None, *, requires_gra
         def test_log_of_a_value(v):
             v.log().sum().backward()               # v.grad == 1 / v.data
     """
+    shape = _checked_shape("values", shape)
+    if not isinstance(requires_grad, bool | np.bool_):
+        raise TypeError(f"values: requires_grad must be True or False, got {type(requires_grad).__name__} "
+                        f"{requires_grad!r:.60}")
     return arrays(shape, **array_kwargs).map(lambda a: Value(a, requires_grad=requires_grad))
