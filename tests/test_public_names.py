@@ -9,7 +9,7 @@ import inspect
 import pytest
 
 MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files", "autodiff",
-           "calculus", "viz", "plots", "player", "dependency_tree", "graph", "notation"]
+           "calculus", "viz", "plots", "player", "dependency_tree", "graph", "notation", "checks"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,80 @@
+"""The package's argument checks (``tinygrad_edu.checks``): a wrong type is a TypeError, a wrong value a ValueError,
+and every message reads ``"{where}: {name} must be …, got …"``."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import checks
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True), np.bool_(False)])
+def test_flag_takes_true_and_false_as_bool(value):
+    result = checks.flag(value, "shuffle", "fit")
+    assert result is bool(value)
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None, 1.0, np.array([True])])
+def test_flag_refuses_anything_else_by_name(value):
+    with pytest.raises(TypeError, match=re.escape(f"fit: shuffle must be True or False, got {type(value).__name__} ")):
+        checks.flag(value, "shuffle", "fit")
+
+
+@pytest.mark.parametrize("value", [0, 7, np.int64(7), np.uint8(3)])
+def test_integer_takes_python_and_numpy_integers(value):
+    result = checks.integer(value, "n", "f")
+    assert result == value and type(result) is int
+
+
+@pytest.mark.parametrize("value", [2.0, True, "3", None, np.float64(2.0), np.array(3)])
+def test_integer_refuses_other_types(value):
+    with pytest.raises(TypeError, match=re.escape(f"f: n must be an integer, got {type(value).__name__} ")):
+        checks.integer(value, "n", "f", least=0)
+
+
+@pytest.mark.parametrize("value, least, most, wanted", [
+    (0, 1, None, ">= 1"), (-5, 0, None, ">= 0"), (18, 1, 17, "from 1 to 17"), (0, 1, 17, "from 1 to 17"),
+    (6, None, 5, "<= 5")])
+def test_integer_out_of_bounds_is_a_value_error(value, least, most, wanted):
+    with pytest.raises(ValueError, match=f"^f: n must be an integer {wanted}, got {value}$"):
+        checks.integer(value, "n", "f", least=least, most=most)
+    assert checks.integer(least if least is not None else most, "n", "f", least=least, most=most) in (least, most)
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, np.float32(0.25), np.int64(4), 1e308])
+def test_number_takes_finite_real_numbers_as_float(value):
+    result = checks.number(value, "x", "f")
+    assert result == float(value) and type(result) is float
+
+
+@pytest.mark.parametrize("value", ["1", None, True, np.bool_(False), [1.0], np.array(1.0), 1j])
+def test_number_refuses_other_types(value):
+    with pytest.raises(TypeError, match=re.escape(f"f: x must be a number, got {type(value).__name__} ")):
+        checks.number(value, "x", "f")
+
+
+@pytest.mark.parametrize("value, shown", [(math.nan, "nan"), (math.inf, "inf"), (-np.inf, "-inf"), (10 ** 400, "inf")])
+def test_number_must_be_finite(value, shown):
+    with pytest.raises(ValueError, match=f"^f: x must be finite, got {shown}$"):
+        checks.number(value, "x", "f", least=0)
+
+
+@pytest.mark.parametrize("bounds, inside, outside, wanted", [
+    ({"above": 0}, [1e-300, 5], [0, -1], "be > 0"),
+    ({"least": 0}, [0, 5], [-1e-300], "be >= 0"),
+    ({"below": 1}, [0.999, -5], [1, 2], "be < 1"),
+    ({"most": 1}, [1, -5], [1.0001], "be <= 1"),
+    ({"above": 0, "below": 1}, [0.5], [0, 1], r"lie in \(0, 1\)"),
+    ({"least": 0, "below": 1}, [0, 0.5], [1, -0.1], r"lie in \[0, 1\)"),
+    ({"above": 0, "most": 86400}, [86400], [0, 86400.5], r"lie in \(0, 86400\]"),
+])
+def test_number_bounds_open_and_closed(bounds, inside, outside, wanted):
+    for value in inside:
+        assert checks.number(value, "x", "f", **bounds) == value
+    for value in outside:
+        with pytest.raises(ValueError, match=f"^f: x must {wanted}, got {re.escape(repr(float(value)))}$"):
+            checks.number(value, "x", "f", **bounds)

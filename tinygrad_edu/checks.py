@@ -1,0 +1,84 @@
+"""Argument checks shared by the whole package: flags, integers and numbers.
+
+One convention everywhere: a wrong type is a ``TypeError``, a wrong value a ``ValueError``, and the message reads
+``"{where}: {name} must be …, got …"``, naming the function (``where``) and the argument (``name``) at fault.
+A bool is never taken for a number.  Numpy only; nothing here imports the rest of the package.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["flag", "integer", "number"]
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message: its type and its repr, cut to 60 characters."""
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def _range(least: float | None, most: float | None, above: float | None, below: float | None) -> str:
+    """What a number within these bounds must do: ``"be > 0"`` for one bound, ``"lie in [0, 1)"`` for two."""
+    low, low_closed = (least, True) if least is not None else (above, False)
+    high, high_closed = (most, True) if most is not None else (below, False)
+    if low is not None and high is not None:
+        return f"lie in {'[' if low_closed else '('}{low:g}, {high:g}{']' if high_closed else ')'}"
+    if low is not None:
+        return f"be {'>=' if low_closed else '>'} {low:g}"
+    return f"be {'<=' if high_closed else '<'} {high:g}"
+
+
+def flag(value: Any, name: str, where: str) -> bool:
+    """``value`` as a bool if it is True or False (numpy's too), else a TypeError.
+
+        >>> flag(True, "shuffle", "fit")
+        True
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be True or False, got {_shown(value)}")
+    return bool(value)
+
+
+def integer(value: Any, name: str, where: str, least: int | None = None, most: int | None = None) -> int:
+    """``value`` as an int if it is a Python or numpy integer (not a bool, not a float) from ``least`` to ``most``.
+
+        >>> integer(3, "episodes", "fit", least=1)
+        3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an integer, got {_shown(value)}")
+    if (least is not None and value < least) or (most is not None and value > most):
+        wanted = (f"from {least} to {most}" if least is not None and most is not None
+                  else f">= {least}" if least is not None else f"<= {most}")
+        raise ValueError(f"{where}: {name} must be an integer {wanted}, got {int(value)!r:.60}")
+    return int(value)
+
+
+def number(value: Any, name: str, where: str, *, least: float | None = None, most: float | None = None,
+           above: float | None = None, below: float | None = None) -> float:
+    """``value`` as a float if it is a finite real number (not a bool) within the bounds given: ``least`` and
+    ``most`` closed, ``above`` and ``below`` open.
+
+        >>> number(0.5, "sigma", "Armijo", above=0, below=1)
+        0.5
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: {name} must be a number, got {_shown(value)}")
+    try:
+        converted = float(value)
+    except OverflowError:  # an int too large for a float
+        converted = math.inf
+    if not math.isfinite(converted):
+        raise ValueError(f"{where}: {name} must be finite, got {converted!r}")
+    if ((least is not None and converted < least) or (most is not None and converted > most)
+            or (above is not None and converted <= above) or (below is not None and converted >= below)):
+        raise ValueError(f"{where}: {name} must {_range(least, most, above, below)}, got {converted!r}")
+    return converted
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
