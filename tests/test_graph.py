@@ -18,10 +18,10 @@ def test_nearest_values_refuses_what_is_not_a_value_or_a_limit() -> None:
     _, y = _graph()
     with pytest.raises(TypeError, match="nearest_values: root must be a Value, got ndarray"):
         nearest_values(np.ones(2))
-    with pytest.raises(ValueError, match="nearest_values: limit must be ≥ 0 .*got -1"):
+    with pytest.raises(ValueError, match="nearest_values: limit must be an integer >= 0, got -1"):
         nearest_values(y, limit=-1)
     for limit in ("2", 2.0, True):
-        with pytest.raises(TypeError, match="nearest_values: limit must be None or an int"):
+        with pytest.raises(TypeError, match="nearest_values: limit must be an integer, got "):
             nearest_values(y, limit=limit)  # type: ignore[arg-type]
     kept, total = nearest_values(y, limit=np.int64(2))
     assert [v.op for v in kept] == ["exp", "mul"] and total == 4

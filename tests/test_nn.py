@@ -104,8 +104,12 @@ def test_unknown_names_list_the_valid_ones():
         nn.Layer(1, 1, activation="swish")
     with pytest.raises(ValueError, match="uniform.*xavier.*he"):
         nn.Layer(1, 1, init="gauss")
-    with pytest.raises(ValueError, match="in_size"):
+    with pytest.raises(ValueError, match="^Layer: in_size must be an integer >= 1, got 0$"):
         nn.Layer(0, 1)
+    with pytest.raises(TypeError, match="^Layer: out_size must be an integer, got float 2.5$"):
+        nn.Layer(1, 2.5)
+    with pytest.raises(TypeError, match="^MLP: layer size 1 must be an integer, got str '3'$"):
+        nn.MLP([1, "3", 1])
     with pytest.raises(TypeError, match="activation"):
         nn.Layer(1, 1, activation=3)
 

@@ -129,6 +129,17 @@ def test_invalid_hyperparameters_are_rejected_at_construction(make, pattern):
         make([Value([1.0])])
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda p: optim.GradientDescent(p, learning_rate="0.1"), "GradientDescent: learning_rate must be a number"),
+    (lambda p: optim.SGD(p, learning_rate=0.1, momentum=None), "SGD: momentum must be a number, got NoneType"),
+    (lambda p: optim.Armijo(p, max_backtracks=2.0), "Armijo: max_backtracks must be an integer, got float"),
+    (lambda p: optim.Newton(p, damping=True), "Newton: damping must be a number, got bool"),
+], ids=["learning_rate", "momentum", "max_backtracks", "damping"])
+def test_hyperparameters_of_the_wrong_type_are_a_type_error(make, message):
+    with pytest.raises(TypeError, match=f"^{message}"):
+        make([Value([1.0])])
+
+
 # --- Armijo (seed 6.2.1, step (ii)) -------------------------------------------------------------------------
 
 def _stiff(x):
@@ -446,15 +457,15 @@ def _square(point):
     ({"sigma": -1}, ValueError, "sigma must lie in"),
     ({"sigma": 1.0}, ValueError, "sigma must lie in"),
     ({"initial_step": 0.0}, ValueError, "initial_step must be > 0"),
-    ({"max_backtracks": 2.5}, ValueError, "max_backtracks must be an int >= 0, got 2.5"),
-    ({"max_backtracks": -1}, ValueError, "max_backtracks must be an int >= 0, got -1"),
+    ({"max_backtracks": 2.5}, TypeError, "max_backtracks must be an integer, got float 2.5"),
+    ({"max_backtracks": -1}, ValueError, "max_backtracks must be an integer >= 0, got -1"),
     ({"gradient": np.array([2.0])}, ValueError, r"gradient must have the shape of x, \(2,\), got \(1,\)"),
     ({"direction": np.ones((2, 1))}, ValueError, "direction must have the shape of x"),
     ({"gradient": np.array([np.nan, 1.0])}, ValueError, "gradient holds NaN or inf"),
     ({"x": "ab"}, TypeError, "x must be an array of numbers, got str"),
     ({"x": [[1.0], [2.0, 3.0]]}, TypeError, "x must be an array of numbers, got list"),
     ({"fx": float("inf")}, ValueError, "fx must be finite"),
-    ({"fx": "5"}, ValueError, "fx must be a number"),
+    ({"fx": "5"}, TypeError, "fx must be a number"),
     ({"f": 3}, TypeError, "f must be a function"),
     ({"f": lambda p: float("nan")}, ValueError, "f\\(x\\) must be finite"),
 ], ids=["alpha0", "alpha2", "sigma-1", "sigma1", "initial_step0", "backtracks2.5", "backtracks-1", "gradient_shape",
@@ -685,8 +696,8 @@ BAD_RANDOM_SEARCH_STATES = {
     "a generator state cut short": (lambda s: {**s, "rng": np.array(str(s["rng"])[:-9])}, ValueError,
                                     "'rng' is no state of a PCG64"),
     "a generator state as numbers": (_replace("rng", np.arange(4)), ValueError, "'rng' is no state of a PCG64"),
-    "a negative count": (_replace("accepted", np.array(-1)), ValueError, "'accepted' must be an int >= 0"),
-    "a float count": (_replace("proposals", np.array(3.0)), ValueError, "'proposals' must be an int >= 0"),
+    "a negative count": (_replace("accepted", np.array(-1)), ValueError, "'accepted' must be an integer >= 0"),
+    "a float count": (_replace("proposals", np.array(3.0)), ValueError, "'proposals' must be an integer, got float"),
 }
 
 

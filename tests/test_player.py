@@ -15,7 +15,7 @@ import pytest
 from tinygrad_edu import Value, nn, viz
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
-from tinygrad_edu.notation import format_number, pretty, summary
+from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
 from tinygrad_edu.player import BackpropPlayer
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
@@ -474,3 +474,12 @@ def test_a_long_label_wraps_in_the_explanation_and_a_reversing_mark_is_dropped(b
             return e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().right <= panel.right; });""")
     assert fits and all(fits), fits
     assert _read(browser)[1].count("22.5") >= 2 and _errors(browser) == []
+
+
+def test_the_notation_names_a_negative_count_as_a_value_error():
+    with pytest.raises(ValueError, match="^format_number: precision must be an integer >= 0, got -1$"):
+        format_number(0.5, precision=-1)
+    with pytest.raises(TypeError, match="^format_number: precision must be an integer, got float 2.0$"):
+        format_number(0.5, precision=2.0)
+    with pytest.raises(ValueError, match="^left_out_note: shown must be an integer >= 0, got -1$"):
+        left_out_note(-1, 5)

@@ -170,9 +170,7 @@ def test_a_diverging_run_shows_its_own_warning_and_error_not_numpys_overflow_war
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"targets": np.zeros((29, 1))}, "30 samples.*29"),
     ({"episodes": 0}, "episodes"),
-    ({"episodes": 2.5}, "episodes"),
     ({"batch_size": 0}, "batch_size"),
-    ({"batch_size": 1.5}, "batch_size"),
     ({"tol": -1.0}, "tol"),
     ({"batch_size": 1, "seed": -1}, "fit: the seed must be an int >= 0, got -1"),
 ])
@@ -183,6 +181,18 @@ def test_bad_arguments_are_rejected(kwargs, pattern):
     targets = arguments.pop("targets")
     with pytest.raises(ValueError, match=pattern):
         fit(net, x, targets, optimizer=optim.GradientDescent(net, 0.1), progress=False, **arguments)
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    ({"episodes": 2.5}, "fit: episodes must be an integer, got float 2.5"),
+    ({"batch_size": 1.5}, "fit: batch_size must be an integer, got float 1.5"),
+    ({"tol": "0.1"}, "fit: tol must be a number, got str"),
+])
+def test_arguments_of_the_wrong_type_are_a_type_error(kwargs, pattern):
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(TypeError, match=pattern):
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), progress=False, **{"episodes": 3, **kwargs})
 
 
 def test_cross_entropy_training_on_class_indices():
@@ -282,7 +292,7 @@ def test_a_cost_that_is_not_a_function_is_named():
         fit(net, x, y, cost="nope", optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
     with pytest.raises(TypeError, match="fit: the seed .*str"):
         fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, seed="0", progress=False)
-    with pytest.raises(TypeError, match="fit: shuffle must be True or False, got 'no'"):
+    with pytest.raises(TypeError, match="fit: shuffle must be True or False, got str 'no'"):
         fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, batch_size=5, shuffle="no",
             progress=False)
 
@@ -332,7 +342,7 @@ def test_numpy_numbers_are_valid_tolerances():
 def test_progress_must_be_true_or_false():
     x, y = _data()
     net = nn.MLP([1, 2, 1], rng=0)
-    with pytest.raises(TypeError, match="fit: progress must be True or False, got 'yes'"):
+    with pytest.raises(TypeError, match="fit: progress must be True or False, got str 'yes'"):
         fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress="yes")
 
 

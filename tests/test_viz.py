@@ -620,8 +620,12 @@ def _node_positions(svg: str) -> dict[str, tuple[str, str]]:
 
 def test_drawings_name_bad_arguments():
     net = nn.MLP([2, 2, 1], rng=0)
-    with pytest.raises(ValueError, match="max_neurons"):
+    with pytest.raises(TypeError, match="draw_network: max_neurons must be an integer, got str '5'"):
         draw_network(net, max_neurons="5")
+    with pytest.raises(TypeError, match="draw_graph: max_nodes must be an integer, got float 2.0"):
+        draw_graph(net(np.ones(2)).sum(), max_nodes=2.0)
+    with pytest.raises(TypeError, match=r"render: timeout \(seconds, None for no limit\) must be a number, got str"):
+        render(draw_graph(net(np.ones(2)).sum()), "unused.dot", timeout="60")
     with pytest.raises(TypeError, match="names must map names to Values"):
         draw_graph(net(np.ones(2)).sum(), names=[1, 2])
     net.layers[0].weights.data[0, 0] = np.nan
@@ -629,16 +633,23 @@ def test_drawings_name_bad_arguments():
         draw_network(net)
 
 
-@pytest.mark.parametrize("precision", [0, -1, 1.5, 18, True, "3"])
-def test_drawings_refuse_a_precision_that_is_not_1_to_17_digits(precision):
+@pytest.mark.parametrize("precision, error, message", [
+    (0, ValueError, "must be an integer from 1 to 17, got 0"),
+    (-1, ValueError, "must be an integer from 1 to 17, got -1"),
+    (18, ValueError, "must be an integer from 1 to 17, got 18"),
+    (1.5, TypeError, "must be an integer, got float 1.5"),
+    (True, TypeError, "must be an integer, got bool True"),
+    ("3", TypeError, "must be an integer, got str '3'"),
+])
+def test_drawings_refuse_a_precision_that_is_not_1_to_17_digits(precision, error, message):
     net, cost = _chain_network()
     cost.backward()
-    message = "precision \\(significant digits\\) must be an int from 1 to 17, got "
-    with pytest.raises(ValueError, match="draw_network: " + message + re.escape(repr(precision))):
+    message = re.escape("precision (significant digits) " + message)
+    with pytest.raises(error, match="draw_network: " + message):
         draw_network(net, precision=precision)
-    with pytest.raises(ValueError, match="draw_dependency_tree: " + message):
+    with pytest.raises(error, match="draw_dependency_tree: " + message):
         draw_dependency_tree(cost, precision=precision)
-    with pytest.raises(ValueError, match="tree_drawing: " + message):
+    with pytest.raises(error, match="tree_drawing: " + message):
         tree_drawing(dependency_tree(cost), precision=precision)
     assert "b=" in draw_network(net, precision=1).source and draw_dependency_tree(cost, precision=17).source
 

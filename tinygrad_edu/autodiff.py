@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import checks, ops
 from tinygrad_edu import functional as F
-from tinygrad_edu import ops
 from tinygrad_edu.engine import Value, apply, backward_order, is_grad_enabled
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients", "gradient_and_hessian"]
@@ -55,8 +55,7 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
     (array(6.), None)
     """
     inputs = _inputs(inputs, "gradients")
-    if not isinstance(create_graph, (bool, np.bool_)):
-        raise TypeError(f"gradients: create_graph must be True or False, got {type(create_graph).__name__}")
+    checks.flag(create_graph, "create_graph", "gradients")
     _check_grad_output(grad_output, output)
     return _pull(output, inputs, [grad_output], create_graph, "gradients")[0][0]
 

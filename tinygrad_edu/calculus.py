@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.autodiff import hessian, value_and_grad
 from tinygrad_edu.engine import Value
 
@@ -62,18 +63,9 @@ class StationaryPoint:
                 f"converged={self.converged}, iterations={self.iterations}, path=<{len(self.path)} points>)")
 
 
-def _tolerance(value: Any, name: str, where: str) -> float:
-    """A tolerance: a finite number >= 0, or a TypeError/ValueError naming ``where`` and ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where}: {name} must be a number >= 0, got {type(value).__name__} {value!r}")
-    if not 0 <= value < np.inf:
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
 def _relative_tolerance(value: Any, name: str, where: str) -> float:
     """A tolerance relative to the largest |eigenvalue|: in [0, 1), since at 1 every eigenvalue would count as 0."""
-    tol = _tolerance(value, name, where)
+    tol = checks.number(value, name, where, least=0)
     if tol >= 1:
         raise ValueError(f"{where}: {name} is relative to the largest |eigenvalue| and must be < 1 (at 1 or more "
                          f"every eigenvalue counts as 0), got {value!r}")
@@ -169,11 +161,8 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     x = _numbers(start, "start", "stationary_point")
     if x.ndim > 1 or x.size == 0 or not np.isfinite(x).all():
         raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")
-    if isinstance(max_iterations, bool) or not isinstance(max_iterations, (int, np.integer)):
-        raise TypeError(f"stationary_point: max_iterations must be an int >= 0, got {max_iterations!r}")
-    if max_iterations < 0:
-        raise ValueError(f"stationary_point: max_iterations must be an int >= 0, got {max_iterations!r}")
-    _tolerance(tol, "tol", "stationary_point")
+    checks.integer(max_iterations, "max_iterations", "stationary_point", least=0)
+    checks.number(tol, "tol", "stationary_point", least=0)
     _relative_tolerance(zero_tol, "zero_tol", "stationary_point")
     return x
 

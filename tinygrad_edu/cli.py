@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from tinygrad_edu import __version__, nn, optim
+from tinygrad_edu import __version__, checks, nn, optim
 from tinygrad_edu.data import load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
 from tinygrad_edu.files import checked_path, open_regular_file
@@ -85,8 +85,7 @@ class _Once(argparse.Action):
 
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number of at least ``minimum`` (``type=whole_number(1)``), with a one-line error."""
-    if isinstance(minimum, bool) or not isinstance(minimum, int | np.integer):
-        raise TypeError(f"whole_number: minimum must be an integer, got {type(minimum).__name__} {minimum!r:.60}")
+    checks.integer(minimum, "minimum", "whole_number")
 
     def parse(text: str) -> int:
         try:

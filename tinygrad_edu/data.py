@@ -38,6 +38,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.files import checked_path, open_regular_file
 from tinygrad_edu.seeds import Seed, generator
 
@@ -63,14 +64,6 @@ class Dataset(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------------- validation
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
 
 def _check_size(func: str, count: int, what: str) -> None:
     """Refuse to make an array of more than :data:`MAX_ARRAY_SIZE` numbers, naming its size."""
@@ -114,12 +107,10 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
         >>> bool((y == x ** 2).all()), x.shape
         (True, (4, 1))
     """
-    n = _check_int("xsquared: n", n, 1)
+    n = checks.integer(n, "n", "xsquared", least=1)
     _check_size("xsquared", n, f"n={n} samples")
     for name, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise TypeError(f"xsquared: {name} must be a real number, got {type(value).__name__}")
-        if not abs(value) < _LARGEST_SQUARABLE:
+        if not abs(checks.number(value, name, "xsquared")) < _LARGEST_SQUARABLE:
             raise ValueError(f"xsquared: {name} must be finite and at most {_LARGEST_SQUARABLE:.0e} in size, so "
                              f"that its square is a float64, got {value}")
     if not low < high:
@@ -188,15 +179,8 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     sum of each class's rounded share.
     """
     x, y = _paired("train_test_split", inputs, labels)
-    if not isinstance(stratify, (bool, np.bool_)):
-        raise TypeError(f"train_test_split: stratify must be True or False, got {type(stratify).__name__} "
-                        f"{stratify!r}")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float | np.number):
-        raise TypeError(f"train_test_split: test_fraction must be a number, "
-                        f"got {type(test_fraction).__name__}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"train_test_split: test_fraction must lie strictly between 0 and 1, "
-                         f"got {test_fraction}")
+    checks.flag(stratify, "stratify", "train_test_split")
+    test_fraction = checks.number(test_fraction, "test_fraction", "train_test_split", above=0, below=1)
     n, rng = len(x), generator(seed, "train_test_split")
     if stratify:
         if y.ndim != 1:
@@ -228,7 +212,7 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
         >>> one_hot([9])[0].tolist()
         [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
     """
-    classes = _check_int("one_hot: classes", classes, 1)
+    classes = checks.integer(classes, "classes", "one_hot", least=1)
     y = _array("one_hot", "the labels", labels)
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)
@@ -256,9 +240,8 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
         [4, 4, 2]
     """
     x, y = _paired("batches", inputs, targets)
-    batch_size = _check_int("batches: batch_size", batch_size, 1)
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"batches: shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}")
+    batch_size = checks.integer(batch_size, "batch_size", "batches", least=1)
+    checks.flag(shuffle, "shuffle", "batches")
     order = generator(seed, "batches").permutation(len(x)) if shuffle else None
 
     def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -305,7 +288,7 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     :data:`MAX_ARRAY_SIZE` values is refused before anything else is read.
     """
     if ndim is not None:
-        ndim = _check_int("read_idx: ndim", ndim, 1)
+        ndim = checks.integer(ndim, "ndim", "read_idx", least=1)
     file = open_regular_file(path, "read_idx")
     name = Path(os.fsdecode(os.fspath(path)))
     try:
@@ -421,10 +404,7 @@ def _check_download_arguments(root: str | os.PathLike, kind: object, timeout: ob
     """``download_mnist``'s arguments, checked before anything is made or fetched; returns ``root`` as a Path."""
     if not isinstance(kind, str) or kind not in ("train", "test", "all"):
         raise ValueError(f"download_mnist: kind must be 'train', 'test' or 'all', got {kind!r}")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.integer | np.floating):
-        raise TypeError(f"download_mnist: timeout must be a number of seconds, got {type(timeout).__name__}")
-    if not 0 < timeout < math.inf:
-        raise ValueError(f"download_mnist: timeout must be a positive number of seconds, got {timeout}")
+    checks.number(timeout, "timeout", "download_mnist", above=0)
     folder = Path(os.fsdecode(checked_path(root, "download_mnist")))
     blocking = next((path for path in (folder, *folder.parents) if path.exists()), None)
     if blocking is not None and not blocking.is_dir():
@@ -506,9 +486,8 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
         raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
     dtype = _float_dtype(dtype)
     root = Path(os.fsdecode(checked_path(root, "load_mnist")))
-    for name, flag in (("download", download), ("flatten", flatten)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"load_mnist: {name} must be True or False, got {type(flag).__name__} {flag!r:.60}")
+    checks.flag(download, "download", "load_mnist")
+    checks.flag(flatten, "flatten", "load_mnist")
     if download:
         download_mnist(root, kind, url=url, checksums=checksums)
     images_path, labels_path = (_find(root, stem) for stem in MNIST_FILES[kind])

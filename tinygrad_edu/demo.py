@@ -36,7 +36,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from tinygrad_edu import nn, optim, viz
+from tinygrad_edu import checks, nn, optim, viz
 from tinygrad_edu.data import xsquared
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
@@ -111,25 +111,6 @@ class Artefacts:
 
 
 # --- checking the arguments: each error names the function and the argument ---------------------------------
-def _whole(function: str, argument: str, x: Any, least: int) -> int:
-    """``x`` if it is an int (not a bool) of at least ``least``."""
-    if isinstance(x, bool) or not isinstance(x, int | np.integer):
-        raise TypeError(f"{function}: {argument} must be an integer, got {type(x).__name__} {x!r:.60}")
-    if x < least:
-        raise ValueError(f"{function}: {argument} must be at least {least}, got {x}")
-    return int(x)
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
-
-
-def _check_flags(function: str, **flags: Any) -> None:
-    for name, flag in flags.items():
-        if not isinstance(flag, bool | np.bool_):
-            raise TypeError(f"{function}: {name} must be True or False, got {type(flag).__name__} {flag!r:.60}")
-
-
 def _check_runs(function: str, runs: Any) -> None:
     if not isinstance(runs, list | tuple) or not all(isinstance(run, Run) for run in runs):
         raise TypeError(f"{function}: runs must be a list of Run (from compare_xsquared), got {type(runs).__name__} "
@@ -147,9 +128,10 @@ def _folder(function: str, folder: Any) -> Path:
 
 def _check_comparison(samples: Any, seed: Any, quick: Any, progress: Any, on_run: Any, methods: Any) -> None:
     """compare_xsquared's arguments, checked before any training."""
-    _whole("compare_xsquared", "samples", samples, 1)
-    _whole("compare_xsquared", "seed", seed, 0)
-    _check_flags("compare_xsquared", quick=quick, progress=progress)
+    checks.integer(samples, "samples", "compare_xsquared", least=1)
+    checks.integer(seed, "seed", "compare_xsquared", least=0)
+    checks.flag(quick, "quick", "compare_xsquared")
+    checks.flag(progress, "progress", "compare_xsquared")
     if on_run is not None and not callable(on_run):
         raise TypeError(f"compare_xsquared: on_run must be a function of a Run, or None, got {type(on_run).__name__}")
     if methods is not None and (not isinstance(methods, Sequence) or
@@ -165,14 +147,14 @@ def xsquared_network(seed: int = 0) -> nn.MLP:
     samples, the gradient is 0 and no method learns (seed 6 of the first ten did that).
     """
     return nn.MLP([1, 12, 12, 1], activation="leaky_relu", output_activation="identity", init="he",
-                  rng=_whole("xsquared_network", "seed", seed, 0))
+                  rng=checks.integer(seed, "seed", "xsquared_network", least=0))
 
 
 def newton_network(seed: int = 0) -> nn.MLP:
     """The 1-8-1 tanh network of the second-order row (25 parameters, Xavier initialisation): small enough that
     its full Hessian is cheap.  Its settings were chosen on seeds 0-19 and checked on seeds 100-119."""
     return nn.MLP([1, 8, 1], activation="tanh", output_activation="identity", init="xavier",
-                  rng=_whole("newton_network", "seed", seed, 0))
+                  rng=checks.integer(seed, "seed", "newton_network", least=0))
 
 
 #: (name, description, optimizer from a model and a seed, episodes, episodes in a quick run, batch size,
@@ -247,9 +229,8 @@ def _monotone(history: History) -> tuple[bool, float]:
 def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
     """The demonstration's goals, judged from the runs (and the demo's wall time, when given)."""
     _check_runs("check_goals", runs)
-    if seconds is not None and not (_is_number(seconds) and seconds >= 0):
-        raise (ValueError if _is_number(seconds) else TypeError)(
-            f"check_goals: seconds must be None or a number >= 0, got {type(seconds).__name__} {seconds!r:.60}")
+    if seconds is not None:
+        checks.number(seconds, "seconds", "check_goals", least=0)
     goals = []
     reached = [run for run in runs if run.episodes <= GOAL_EPISODES and run.final_cost <= SEED_COST
                and float(np.abs(run.errors).max()) <= TOLERANCE]
@@ -302,11 +283,9 @@ _LARGEST_X = 1e76
 def chain_cost(layers: int = 3, x: float = 0.5, seed: int = 0) -> Value:
     """The seed's section 6.3 network, one sigmoid neuron per layer, on one sample ``(x, x²)``: the cost ``C``
     after a forward and a backward pass, ready for :func:`tinygrad_edu.viz.draw_dependency_tree`."""
-    layers, seed = _whole("chain_cost", "layers", layers, 1), _whole("chain_cost", "seed", seed, 0)
-    if not (_is_number(x) and abs(x) <= _LARGEST_X):
-        raise (ValueError if _is_number(x) else TypeError)(
-            f"chain_cost: x must be a number of size at most {_LARGEST_X:.3g} (so that the cost (α − x²)² is "
-            f"finite), got {type(x).__name__} {x!r:.60}")
+    layers = checks.integer(layers, "layers", "chain_cost", least=1)
+    seed = checks.integer(seed, "seed", "chain_cost", least=0)
+    checks.number(x, "x", "chain_cost", least=-_LARGEST_X, most=_LARGEST_X)
     network = nn.Network(*[nn.Layer(1, 1, "sigmoid", init="uniform", rng=seed + i) for i in range(layers)])
     cost = squared_error(network(np.array([x])), np.array([x * x]))
     cost.label = "C"
@@ -373,8 +352,8 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
 
 def _checked_demo_arguments(output: Any, seed: Any, quick: Any, stream: Any) -> Path:
     """run_demo's arguments, checked before anything is made or trained; the output folder as a Path."""
-    _whole("run_demo", "seed", seed, 0)
-    _check_flags("run_demo", quick=quick)
+    checks.integer(seed, "seed", "run_demo", least=0)
+    checks.flag(quick, "quick", "run_demo")
     if stream is not None and not callable(getattr(stream, "write", None)):
         raise TypeError(f"run_demo: stream must be a text stream such as sys.stdout or io.StringIO(), or None, got "
                         f"{type(stream).__name__} {stream!r:.60}")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import ops
+from tinygrad_edu import checks, ops
 from tinygrad_edu.ops import Op
 
 __all__ = ["Value", "apply", "no_grad", "is_grad_enabled", "detect_anomaly", "backward_order", "local_gradients"]
@@ -354,11 +354,9 @@ class Value:
                  "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
-        if not isinstance(requires_grad, (bool, np.bool_)):
-            raise TypeError(f"Value: requires_grad must be True or False, got {requires_grad!r}")
+        self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
         self.data: np.ndarray = np.array(_to_array(data), copy=True)
         self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
-        self.requires_grad: bool = bool(requires_grad)
         self.label: str | None = label
         self._first: Any = None  # the inputs (see __slots__): Values, and a constant input as just its array
         self._second: Any = None

@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.engine import Value
 
 __all__ = ["nearest_values", "ancestors"]
@@ -27,10 +28,8 @@ def nearest_values(root: Value, limit: int | None = None) -> tuple[list[Value], 
     without a limit) and how many Values there are in all.  Linear in the size of the graph."""
     if not isinstance(root, Value):
         raise TypeError(f"nearest_values: root must be a Value, got {type(root).__name__}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))):
-        raise TypeError(f"nearest_values: limit must be None or an int, got {type(limit).__name__} {limit!r}")
-    if limit is not None and limit < 0:
-        raise ValueError(f"nearest_values: limit must be ≥ 0 (or None: no limit), got {limit}")
+    if limit is not None:
+        checks.integer(limit, "limit", "nearest_values", least=0)
     seen = {id(root)}
     queue = deque([root])
     kept: list[Value] = []

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import ops, seeds, serialization
+from tinygrad_edu import checks, ops, seeds, serialization
 from tinygrad_edu.engine import Value, apply
 from tinygrad_edu.functional import ACTIVATIONS
 
@@ -231,12 +231,6 @@ def load(path: PathLike) -> Network:
 
 # --- layers ----------------------------------------------------------------------------------------------
 
-def _size(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive int, got {repr(value)[:60]}")
-    return int(value)
-
-
 def _named_activation(activation: Any, where: str, argument: str = "activation"
                       ) -> tuple[str, Callable[[Value], Value]]:
     """The name and the function of ``activation``: a name from ACTIVATIONS, or a function of Values."""
@@ -278,8 +272,8 @@ class Layer(Module):
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:
-        self.in_size = _size(in_size, "Layer: in_size")
-        self.out_size = _size(out_size, "Layer: out_size")
+        self.in_size = checks.integer(in_size, "in_size", "Layer", least=1)
+        self.out_size = checks.integer(out_size, "out_size", "Layer", least=1)
         serialization.check_parameter_count(_layer_parameters(self.in_size, self.out_size),
                                             f"Layer({self.in_size}, {self.out_size})")
         if not isinstance(name, (str, type(None))):
@@ -436,7 +430,7 @@ class MLP(Network):
                  rng: None | int | np.random.Generator = None) -> None:
         if not isinstance(sizes, (list, tuple, np.ndarray)):
             raise TypeError(f"MLP: sizes must be a list of layer sizes like [1, 12, 1], got {sizes!r}")
-        sizes = [_size(n, f"MLP: layer size {i}") for i, n in enumerate(sizes)]
+        sizes = [checks.integer(n, f"layer size {i}", "MLP", least=1) for i, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
         serialization.check_parameter_count(sum(map(_layer_parameters, sizes, sizes[1:])), f"MLP({sizes})")

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import checks
+
 __all__ = ["format_number", "summary", "numbers_of", "pretty", "printable", "left_out_note", "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
@@ -29,9 +31,7 @@ def format_number(x: float, precision: int = 4) -> str:
     if isinstance(x, bool) or not isinstance(x, (int, float, np.number, np.ndarray)) or np.ndim(x) \
             or np.asarray(x).dtype.kind not in "iuf":
         raise TypeError(f"format_number: x must be a real number, got {type(x).__name__} {x!r:.60}")
-    if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 0:
-        raise TypeError(f"format_number: precision must be an int >= 0, got {type(precision).__name__} "
-                        f"{precision!r:.60}")
+    checks.integer(precision, "precision", "format_number", least=0)
     return f"{x:.{precision}g}"
 
 
@@ -82,8 +82,7 @@ def printable(text: Any) -> str:
 def left_out_note(shown: int, total: int) -> tuple[str, str]:
     """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
     for name, count in (("shown", shown), ("total", total)):
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-            raise TypeError(f"left_out_note: {name} must be an int >= 0, got {count!r:.60}")
+        checks.integer(count, name, "left_out_note", least=0)
     return (f"… {total - shown:,} more Values left out",
             f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
 

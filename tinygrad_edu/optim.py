@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.autodiff import gradient_and_hessian
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.seeds import generator
@@ -106,36 +107,6 @@ _FLOAT64 = np.dtype(np.float64)
 def _numbers(grad: Any) -> np.ndarray:
     """A gradient's numbers: after ``backward(create_graph=True)`` a ``.grad`` is a Value, whose data steps use."""
     return grad.data if isinstance(grad, Value) else grad
-
-
-def _number(value: Any, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{where}: {name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: {name} must be finite, got {value}")
-    return value
-
-
-def _positive(value: Any, name: str, where: str) -> float:
-    value = _number(value, name, where)
-    if value <= 0:
-        raise ValueError(f"{where}: {name} must be > 0, got {value}")
-    return value
-
-
-def _count(value: Any, name: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{where}: {name} must be an int >= 0, got {value!r}")
-    return int(value)
-
-
-def _in_unit(value: Any, name: str, where: str, closed_left: bool = False) -> float:
-    value = _number(value, name, where)
-    if not ((0 <= value if closed_left else 0 < value) and value < 1):
-        interval = "[0, 1)" if closed_left else "(0, 1)"
-        raise ValueError(f"{where}: {name} must lie in {interval}, got {value}")
-    return value
 
 
 def _cost_value(cost: Any, where: str) -> float:
@@ -228,10 +199,11 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     x = _point(x, "x")
     gradient = _point(gradient, "gradient", x.shape)
     direction = -gradient if direction is None else _point(direction, "direction", x.shape)
-    sigma, alpha = _in_unit(sigma, "sigma", where), _in_unit(alpha, "alpha", where)
-    initial_step = _positive(initial_step, "initial_step", where)
-    max_backtracks = _count(max_backtracks, "max_backtracks", where)
-    f0 = _number(float(f(x)), "f(x)", where) if fx is None else _number(fx, "fx", where)
+    sigma = checks.number(sigma, "sigma", where, above=0, below=1)
+    alpha = checks.number(alpha, "alpha", where, above=0, below=1)
+    initial_step = checks.number(initial_step, "initial_step", where, above=0)
+    max_backtracks = checks.integer(max_backtracks, "max_backtracks", where, least=0)
+    f0 = checks.number(float(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
     # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x); in float64, so that float32 numbers do not overflow
     slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
     trials: list[tuple[float, float]] = []
@@ -396,7 +368,7 @@ class Optimizer:
                             f"got {type(state).__name__}")
         self._check_keys(state, where)
         settings = self._checked_settings(state, where)
-        counters = {name: _count(_entry(state, name, where).tolist(), repr(name), where) for name in self._counters}
+        counters = {name: _counter(state, name, where) for name in self._counters}
         generators = {name: _generator_state(name, getattr(self, name).bit_generator, state, where)
                       for name in self._generators}
         per_parameter = self._checked_parameter_states(state, where)
@@ -462,6 +434,15 @@ def _entry(state: Mapping[str, Any], key: str, where: str) -> np.ndarray:
     return value
 
 
+def _counter(state: Mapping[str, Any], key: str, where: str) -> int:
+    """A saved counter, an int >= 0; a float or an array of them is a damaged state, a ValueError."""
+    value = _entry(state, key, where).tolist()
+    try:
+        return checks.integer(value, repr(key), where, least=0)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
 def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: Value, where: str) -> Any:
     """One array of a parameter's saved state (see ``Optimizer._parameter_fields``), checked; a copy."""
     value = _entry(state, key, where)
@@ -509,7 +490,7 @@ class GradientDescent(Optimizer):
 
     def __init__(self, params: Any, learning_rate: float) -> None:
         super().__init__(params)
-        self.learning_rate = _positive(learning_rate, "learning_rate", "GradientDescent")
+        self.learning_rate = checks.number(learning_rate, "learning_rate", "GradientDescent", above=0)
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
@@ -532,8 +513,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Any, learning_rate: float, momentum: float = 0.0) -> None:
         super().__init__(params)
-        self.learning_rate = _positive(learning_rate, "learning_rate", "SGD")
-        self.momentum = _in_unit(momentum, "momentum", "SGD", closed_left=True)
+        self.learning_rate = checks.number(learning_rate, "learning_rate", "SGD", above=0)
+        self.momentum = checks.number(momentum, "momentum", "SGD", least=0, below=1)
         self._velocity: dict[int, np.ndarray] = {}
 
     _parameter_fields = (("velocity", "array"),)
@@ -572,12 +553,12 @@ class Adam(Optimizer):
     def __init__(self, params: Any, learning_rate: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
         super().__init__(params)
-        self.learning_rate = _positive(learning_rate, "learning_rate", "Adam")
+        self.learning_rate = checks.number(learning_rate, "learning_rate", "Adam", above=0)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (β₁, β₂), got {betas!r}")
-        self.betas = (_in_unit(betas[0], "betas[0]", "Adam", closed_left=True),
-                      _in_unit(betas[1], "betas[1]", "Adam", closed_left=True))
-        self.eps = _positive(eps, "eps", "Adam")
+        self.betas = (checks.number(betas[0], "betas[0]", "Adam", least=0, below=1),
+                      checks.number(betas[1], "betas[1]", "Adam", least=0, below=1))
+        self.eps = checks.number(eps, "eps", "Adam", above=0)
         self._state: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # per parameter: k, m, v
 
     _parameter_fields = (("step_count", "count"), ("gradient_average", "array"),
@@ -631,10 +612,10 @@ class Armijo(Optimizer):
     def __init__(self, params: Any, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
                  max_backtracks: int = 50) -> None:
         super().__init__(params)
-        self.sigma = _in_unit(sigma, "sigma", "Armijo")
-        self.alpha = _in_unit(alpha, "alpha", "Armijo")
-        self.initial_step = _positive(initial_step, "initial_step", "Armijo")
-        self.max_backtracks = _count(max_backtracks, "max_backtracks", "Armijo")
+        self.sigma = checks.number(sigma, "sigma", "Armijo", above=0, below=1)
+        self.alpha = checks.number(alpha, "alpha", "Armijo", above=0, below=1)
+        self.initial_step = checks.number(initial_step, "initial_step", "Armijo", above=0)
+        self.max_backtracks = checks.integer(max_backtracks, "max_backtracks", "Armijo", least=0)
         self.last_backtracks: int | None = None
         self.last_trials: list[tuple[float, float]] = []
         self.last_cost_before: float | None = None
@@ -726,7 +707,7 @@ class RandomSearch(Optimizer):
 
     def __init__(self, params: Any, scale: float = 0.1, rng: None | int | np.random.Generator = None) -> None:
         super().__init__(params)
-        self.scale = _positive(scale, "scale", "RandomSearch")
+        self.scale = checks.number(scale, "scale", "RandomSearch", above=0)
         # The draws lie in [−scale, scale): their width 2·scale must be a finite number of the parameters' type.
         dtype = min((p.dtype for p in self.params), key=lambda d: np.finfo(d).max)
         largest = float(np.finfo(dtype).max) / 2
@@ -803,12 +784,10 @@ class Newton(Optimizer):
     def __init__(self, params: Any, damping: float = 0.0, sigma: float = 1e-4, alpha: float = 0.5,
                  max_backtracks: int = 50) -> None:
         super().__init__(params)
-        self.damping = _number(damping, "damping", "Newton")
-        if self.damping < 0:
-            raise ValueError(f"Newton: damping must be >= 0, got {self.damping}")
-        self.sigma = _in_unit(sigma, "sigma", "Newton")
-        self.alpha = _in_unit(alpha, "alpha", "Newton")
-        self.max_backtracks = _count(max_backtracks, "max_backtracks", "Newton")
+        self.damping = checks.number(damping, "damping", "Newton", least=0)
+        self.sigma = checks.number(sigma, "sigma", "Newton", above=0, below=1)
+        self.alpha = checks.number(alpha, "alpha", "Newton", above=0, below=1)
+        self.max_backtracks = checks.integer(max_backtracks, "max_backtracks", "Newton", least=0)
         self.last_cost: float | None = None
         self.last_fallback = False
         self.last_failed = False

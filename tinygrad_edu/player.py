@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, printable, summary
@@ -54,8 +55,7 @@ class Step:
 
 # --- argument checks (shared with tinygrad_edu.viz) ------------------------------------------------------------
 def _check_precision(precision: Any, function: str) -> None:
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
-        raise ValueError(f"{function}: precision (significant digits) must be an int from 1 to 17, got {precision!r}")
+    checks.integer(precision, "precision (significant digits)", function, least=1, most=17)
 
 
 def _check_names(names: Any, function: str) -> None:

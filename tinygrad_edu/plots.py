@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.optim import armijo_step
 
@@ -168,42 +169,14 @@ def _x_range(x_range: Any, function: str) -> tuple[float, float]:
     return low, high
 
 
-def _count(value: Any, name: str, least: int, function: str) -> int:
-    """An int argument of at least ``least`` (grid points, contour levels), else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{function}: {name} must be an int of at least {least}, got {value!r}")
-    return int(value)
-
-
 def _check_function(f: Any, function: str) -> None:
     if not callable(f):
         raise TypeError(f"{function}: f must be a function of a Value, got {type(f).__name__}")
 
 
-def _number(value: Any, name: str, function: str) -> float:
-    """A finite real number (not a bool), else a TypeError or ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{function}: {name} must be a number, got {type(value).__name__} {value!r:.60}")
-    if not np.isfinite(value):
-        raise ValueError(f"{function}: {name} must be a finite number, got {value}")
-    return float(value)
-
-
-def _positive(value: Any, name: str, function: str) -> float:
-    if _number(value, name, function) <= 0:
-        raise ValueError(f"{function}: {name} must be a positive number, got {value!r}")
-    return float(value)
-
-
 def _check_constants(sigma: float, alpha: float, function: str) -> None:
     for name, value in (("sigma", sigma), ("alpha", alpha)):
-        if not 0 < _number(value, name, function) < 1:
-            raise ValueError(f"{function}: {name} must lie in ]0, 1[, got {value}")
-
-
-def _check_flag(value: Any, name: str, function: str) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{function}: {name} must be True or False, got {type(value).__name__} {value!r:.60}")
+        checks.number(value, name, function, above=0, below=1)
 
 
 def _check_title(title: Any, function: str) -> None:
@@ -222,13 +195,14 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
     _check_function(f, "descent_path")
     x = _point(start, "start", "descent_path")
     rate = _step_rule(learning_rate, "learning_rate", sigma, alpha, "descent_path")
-    return _descent(f, x, rate, _count(steps, "steps", 0, "descent_path"), sigma, alpha, "descent_path")
+    steps = checks.integer(steps, "steps", "descent_path", least=0)
+    return _descent(f, x, rate, steps, sigma, alpha, "descent_path")
 
 
 def _step_rule(learning_rate: Any, name: str, sigma: float, alpha: float, function: str) -> float | None:
     """A fixed learning rate > 0, or None for ``"armijo"`` (whose ``sigma`` and ``alpha`` are checked here)."""
     if not isinstance(learning_rate, str):
-        return _positive(learning_rate, name, function)
+        return checks.number(learning_rate, name, function, above=0)
     if learning_rate.lower() != "armijo":
         raise ValueError(f"{function}: {name} must be a number or 'armijo', got {learning_rate!r}")
     _check_constants(sigma, alpha, function)
@@ -313,9 +287,9 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     with the step size of every episode (Armijo's accepted steps, the learning rate of the other methods);
     by default it appears when some run recorded step sizes.
     """
-    _check_flag(log_scale, "log_scale", "plot_history")
+    checks.flag(log_scale, "log_scale", "plot_history")
     if step_sizes is not None:
-        _check_flag(step_sizes, "step_sizes", "plot_history")
+        checks.flag(step_sizes, "step_sizes", "plot_history")
     _check_title(title, "plot_history")
     runs = _runs(history, labels)
     with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
@@ -390,7 +364,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
                               or not all(isinstance(name, str) for name in names)):
         raise TypeError(f"plot_activations: names must be a list of activation names such as ['relu', 'tanh'], "
                         f"got {type(names).__name__} {names!r:.60}")
-    negative_slope = _number(negative_slope, "negative_slope", "plot_activations")
+    negative_slope = checks.number(negative_slope, "negative_slope", "plot_activations")
     available = {"sigmoid": ("sigmoid σ(x) = 1/(1+e⁻ˣ)", F.sigmoid),
                  "relu": ("ReLU max(x, 0)", F.relu),
                  "tanh": ("tanh x", F.tanh),
@@ -443,8 +417,8 @@ def _bounds(paths: Sequence[np.ndarray], bounds: Any, function: str) -> tuple[fl
 
 def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], levels: int, resolution: int,
              function: str) -> Any:
-    levels = _count(levels, "levels", 2, function)
-    resolution = _count(resolution, "resolution", 2, function)
+    levels = checks.integer(levels, "levels", function, least=2)
+    resolution = checks.integer(resolution, "resolution", function, least=2)
     xs = np.linspace(box[0], box[1], resolution)
     ys = np.linspace(box[2], box[3], resolution)
     grid = np.array([[_value(f, np.array([x, y]), function) for x in xs] for y in ys])
@@ -522,7 +496,8 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     _check_function(f, "plot_descent")
     _check_title(title, "plot_descent")
     start = _point(start, "start", "plot_descent", dims=2)
-    points, label = _path_to_draw(f, start, optimizer_or_steps, _count(steps, "steps", 0, "plot_descent"), sigma, alpha)
+    steps = checks.integer(steps, "steps", "plot_descent", least=0)
+    points, label = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
     filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent")
@@ -551,16 +526,17 @@ def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo
                              alpha: float) -> tuple[np.ndarray, dict[str, float] | None, int]:
     """The arguments of :func:`plot_learning_rates`, checked: the start, the learning rates, the steps."""
     function = "plot_learning_rates"
-    _check_flag(armijo, "armijo", function)
+    checks.flag(armijo, "armijo", function)
     if armijo:
         _check_constants(sigma, alpha, function)
     if learning_rates is not None:
         if not isinstance(learning_rates, Mapping):
             raise TypeError(f"{function}: learning_rates must be a dict {{'label': η, ...}}, got "
                             f"{type(learning_rates).__name__} {learning_rates!r:.60}")
-        learning_rates = {label: _positive(rate, f"learning_rates[{label!r}]", function)
+        learning_rates = {label: checks.number(rate, f"learning_rates[{label!r}]", function, above=0)
                           for label, rate in learning_rates.items()}
-    return _point(start, "start", function, dims=2), learning_rates, _count(steps, "steps", 0, function)
+    steps = checks.integer(steps, "steps", function, least=0)
+    return _point(start, "start", function, dims=2), learning_rates, steps
 
 
 def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, float] | None = None, *,
@@ -634,9 +610,10 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     any σ in ]0, 1[ works.
     """
     _check_constants(sigma, alpha, "plot_armijo")
-    initial_step = _positive(initial_step, "initial_step", "plot_armijo")
-    max_backtracks = _count(max_backtracks, "max_backtracks", 0, "plot_armijo")
-    t_max = None if t_max is None else _positive(t_max, "t_max (the end of the step size axis)", "plot_armijo")
+    initial_step = checks.number(initial_step, "initial_step", "plot_armijo", above=0)
+    max_backtracks = checks.integer(max_backtracks, "max_backtracks", "plot_armijo", least=0)
+    t_max = None if t_max is None else checks.number(t_max, "t_max (the end of the step size axis)", "plot_armijo",
+                                                   above=0)
     x = _point(x, "x", "plot_armijo")
     fx, grad = _value_and_grad(f, x, "plot_armijo")
     if not np.any(grad):
@@ -726,8 +703,7 @@ def _derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.n
     one before (f acts element by element, so ∂(Σ f(x_i))/∂x_i = f′(x_i))."""
     from tinygrad_edu.autodiff import grad
 
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 1 <= order <= 6:
-        raise ValueError(f"plot_derivatives: order must be an int from 1 to 6, got {order!r}")
+    checks.integer(order, "order", "plot_derivatives", least=1, most=6)
     with no_grad():
         values = f(Value(grid, requires_grad=False))
     if not isinstance(values, Value) or values.shape != grid.shape:
@@ -751,7 +727,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     _check_function(f, "plot_derivatives")
     _check_title(title, "plot_derivatives")
     low, high = _x_range(x_range, "plot_derivatives")
-    grid = np.linspace(low, high, _count(points, "points", 2, "plot_derivatives"))
+    grid = np.linspace(low, high, checks.integer(points, "points", "plot_derivatives", least=2))
     with np.errstate(all="ignore"):  # where f or a derivative is NaN or inf the curve has a gap
         curves = _derivatives_on_grid(f, grid, order)
     fig = _figure(figsize=(7, 1.9 * (order + 1) + 0.6), layout="constrained")

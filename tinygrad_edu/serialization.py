@@ -37,6 +37,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.files import PathLike, checked_path, open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 
@@ -66,8 +67,7 @@ class ModelFileError(ValueError):
 
 def check_parameter_count(count: int, what: str) -> None:
     """Refuse a model of more than :data:`MAX_PARAMETERS` numbers, naming ``what`` and the size."""
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
-        raise TypeError(f"{what}: the parameter count must be an int, got {type(count).__name__} {count!r:.60}")
+    checks.integer(count, "the parameter count", what)
     if count > MAX_PARAMETERS:
         raise ValueError(f"{what} would hold {count:,} parameters; the limit is {MAX_PARAMETERS:,} "
                          "(tinygrad_edu.serialization.MAX_PARAMETERS)")

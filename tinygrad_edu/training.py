@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.data import batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
@@ -92,10 +93,6 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     return array
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 @dataclass
 class _Run:
     """fit's arguments, checked."""
@@ -157,8 +154,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
                      batch_size: Any, shuffle: bool, seed: Seed, tol: Any, progress: Any) -> _Run:
     """fit's argument checks, in one place: every error names the argument at fault."""
     params = _check_model_and_optimizer(model, cost, optimizer)
-    if not _whole(episodes) or episodes < 1:
-        raise ValueError(f"fit: episodes must be an int >= 1, got {episodes!r}")
+    episodes = checks.integer(episodes, "episodes", "fit", least=1)
     inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
     if len(targets) != len(inputs):
         raise ValueError(f"fit: inputs hold {len(inputs)} samples (shape {inputs.shape}) but targets hold "
@@ -167,17 +163,14 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
         raise ValueError("fit: there are no samples to train on")
     if inputs.dtype not in (np.float32, np.float64):
         inputs = inputs.astype(np.float64)
-    if batch_size is not None and (not _whole(batch_size) or batch_size < 1):
-        raise ValueError(f"fit: batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
-    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating))
-                            or not tol >= 0):
-        raise ValueError(f"fit: tol must be None or a number >= 0, got {tol!r}")
-    for name, flag in (("shuffle", shuffle), ("progress", progress)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"fit: {name} must be True or False, got {flag!r}")
-    return _Run(model, cost, optimizer, params, inputs, targets, int(episodes),
-                None if batch_size is None else int(batch_size), shuffle, generator(seed, "fit"),
-                None if tol is None else float(tol))
+    if batch_size is not None:
+        batch_size = checks.integer(batch_size, "batch_size", "fit", least=1)
+    if tol is not None:
+        tol = checks.number(tol, "tol", "fit", least=0)
+    shuffle = checks.flag(shuffle, "shuffle", "fit")
+    checks.flag(progress, "progress", "fit")
+    return _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle,
+                generator(seed, "fit"), tol)
 
 
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").

@@ -34,6 +34,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
 from tinygrad_edu.files import checked_path
@@ -105,12 +106,6 @@ def _check_value(value: Any, function: str) -> None:
     if not isinstance(value, Value):
         raise TypeError(f"{function}: expected a Value (the output or cost to draw), "
                         f"got {type(value).__name__}")
-
-
-def _check_flags(function: str, **flags: Any) -> None:
-    for name, flag in flags.items():
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{function}: {name} must be True or False, got {type(flag).__name__} {flag!r:.60}")
 
 
 # --- computation graphs -------------------------------------------------------------------------------------
@@ -186,7 +181,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     """
     _check_value(value, "draw_graph")
     _check_layout(rankdir, max_nodes, "draw_graph")
-    _check_flags("draw_graph", show_data=show_data, show_grad=show_grad)
+    checks.flag(show_data, "show_data", "draw_graph")
+    checks.flag(show_grad, "show_grad", "draw_graph")
     given = _given_names(names, "draw_graph")
     kept, total = nearest_values(value, max_nodes)
     return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
@@ -206,8 +202,7 @@ def _given_names(names: Mapping[str, Any] | None, function: str) -> dict[int, st
 def _check_layout(rankdir: str, max_nodes: int, function: str) -> None:
     if not isinstance(rankdir, str) or rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{function}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
-        raise ValueError(f"{function}: max_nodes must be a positive int, got {max_nodes!r}")
+    checks.integer(max_nodes, "max_nodes", function, least=1)
 
 
 def computation_graph(value: Value, kept: list[Value], total: int, *, names: Mapping[int, str],
@@ -216,7 +211,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
     Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
     _check_drawn(value, kept, total, names, "computation_graph")
-    _check_flags("computation_graph", show_data=show_data, show_grad=show_grad)
+    checks.flag(show_data, "show_data", "computation_graph")
+    checks.flag(show_grad, "show_grad", "computation_graph")
     names = dict(names)
     first_input = network_input(kept)
     if first_input is not None:
@@ -363,10 +359,8 @@ _LONGEST_TIMEOUT = 86400.0
 
 
 def _check_timeout(timeout: Any) -> None:
-    number = isinstance(timeout, (int, float, np.integer, np.floating)) and not isinstance(timeout, bool)
-    if timeout is not None and not (number and 0 < timeout <= _LONGEST_TIMEOUT):
-        raise ValueError(f"render: timeout must be None (no limit) or a number of seconds above 0 and at most "
-                         f"{_LONGEST_TIMEOUT:,.0f} (a day), got {timeout!r:.60}")
+    if timeout is not None:
+        checks.number(timeout, "timeout (seconds, None for no limit)", "render", above=0, most=_LONGEST_TIMEOUT)
 
 
 def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str | Path, *,
@@ -446,7 +440,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         raise TypeError(f"tree_drawing: tree must be a DependencyTree (from dependency_tree(cost)), "
                         f"got {type(tree).__name__}")
     _check_precision(precision, "tree_drawing")
-    _check_flags("tree_drawing", chains=chains)
+    checks.flag(chains, "chains", "tree_drawing")
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
@@ -527,8 +521,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
     if not layers:
         raise TypeError(f"draw_network: expected a Network/MLP with .layers or a Layer, "
                         f"got {type(model).__name__}")
-    if isinstance(max_neurons, bool) or not isinstance(max_neurons, int) or max_neurons < 3:
-        raise ValueError(f"draw_network: max_neurons must be an int of at least 3, got {max_neurons!r}")
+    checks.integer(max_neurons, "max_neurons", "draw_network", least=3)
     _check_precision(precision, "draw_network")
     weights = _network_weights(layers)
     sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]

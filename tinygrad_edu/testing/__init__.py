@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, no_grad
 
 __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientCheckError"]
@@ -78,7 +79,7 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     [array([ 3., 12.])]
     """
     __tracebackhide__ = True  # pytest: show the caller's line, not this library's source
-    eps = _checked_eps("numerical_gradient", eps)
+    eps = checks.number(eps, "eps", "numerical_gradient", above=0)
     bases = [_real_array("numerical_gradient", f"input {i}", x) for i, x in enumerate(inputs)]
     _check_steps("numerical_gradient", bases, [str(i) for i in range(len(bases))], eps)
     as_value = [isinstance(x, Value) for x in inputs]
@@ -104,28 +105,6 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
 
 
 Evaluate = Callable[[list[np.ndarray]], np.ndarray]
-
-
-def _checked_eps(name: str, eps: Any) -> float:
-    return _checked_number(name, "eps", eps, "a finite number > 0", lambda x: bool(np.isfinite(x) and x > 0))
-
-
-def _checked_number(name: str, argument: str, x: Any, wanted: str, ok: Callable[[float], bool]) -> float:
-    """``x`` as a float if it is a real number (not a bool) for which ``ok`` holds, else TypeError/ValueError."""
-    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
-        raise TypeError(f"{name}: {argument} must be a number, got {type(x).__name__} {x!r}")
-    if not ok(float(x)):
-        raise ValueError(f"{name}: {argument} must be {wanted}, got {x!r}")
-    return float(x)
-
-
-def _checked_int(name: str, argument: str, x: Any, wanted: str, ok: Callable[[int], bool]) -> int:
-    """``x`` as an int if it is an integer (not a bool, not a float) for which ``ok`` holds."""
-    if isinstance(x, bool) or not isinstance(x, int | np.integer):
-        raise TypeError(f"{name}: {argument} must be an integer, got {type(x).__name__} {x!r}")
-    if not ok(int(x)):
-        raise ValueError(f"{name}: {argument} must be {wanted}, got {x!r}")
-    return int(x)
 
 
 def _check_steps(name: str, bases: list[np.ndarray], names: Sequence[str], eps: float) -> None:
@@ -278,13 +257,13 @@ def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, orde
                                                                                                float, int, int, int]:
     """check_gradients' keyword arguments, validated: (eps, atol, rtol, seed, rows, order)."""
     name = "check_gradients"
-    order = _checked_int(name, "order", order, "1 (gradients) or 2 (derivatives of the gradient)",
-                         lambda k: k in (1, 2))
-    eps = _checked_eps(name, (1e-6 if order == 1 else 1e-5) if eps is None else eps)
-    atol, rtol = (_checked_number(name, arg, x, "a finite number >= 0", lambda t: bool(np.isfinite(t) and t >= 0))
-                  for arg, x in (("atol", atol), ("rtol", rtol)))
-    seed = _checked_int(name, "seed", seed, "an integer >= 0", lambda k: k >= 0)
-    rows = _checked_int(name, "rows", rows, "an integer >= 1", lambda k: k >= 1)
+    order = checks.integer(order, "order", name)
+    if order not in (1, 2):
+        raise ValueError(f"{name}: order must be 1 (gradients) or 2 (derivatives of the gradient), got {order}")
+    eps = checks.number((1e-6 if order == 1 else 1e-5) if eps is None else eps, "eps", name, above=0)
+    atol, rtol = (checks.number(atol, "atol", name, least=0), checks.number(rtol, "rtol", name, least=0))
+    seed = checks.integer(seed, "seed", name, least=0)
+    rows = checks.integer(rows, "rows", name, least=1)
     return eps, atol, rtol, seed, rows, order
 
 

@@ -40,10 +40,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu.functional as functional
-from tinygrad_edu import losses, ops
+from tinygrad_edu import checks, losses, ops
 from tinygrad_edu.engine import Value
 from tinygrad_edu.ops import Op
-from tinygrad_edu.testing import _checked_int
 
 __all__ = ["expressions", "Expression", "OpSpec", "NUMPY", "BUILDERS"]
 
@@ -824,14 +823,12 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
 def _checked_arguments(extra_ops: Any, min_nodes: Any, max_nodes: Any, max_inputs: Any,
                        only_extra: Any) -> dict[str, OpSpec]:
     """expressions' arguments, checked (an error names expressions and the argument); the extra ops by name."""
-    _checked_int("expressions", "min_nodes", min_nodes, "at least 2", lambda n: n >= 2)
-    _checked_int("expressions", "max_nodes", max_nodes, "at least 2", lambda n: n >= 2)
-    _checked_int("expressions", "max_inputs", max_inputs, "at least 1", lambda n: n >= 1)
+    checks.integer(min_nodes, "min_nodes", "expressions", least=2)
+    checks.integer(max_nodes, "max_nodes", "expressions", least=2)
+    checks.integer(max_inputs, "max_inputs", "expressions", least=1)
     if min_nodes > max_nodes:
         raise ValueError(f"expressions: need 2 <= min_nodes <= max_nodes, got {min_nodes} and {max_nodes}")
-    if not isinstance(only_extra, bool | np.bool_):
-        raise TypeError(f"expressions: only_extra must be True or False, got {type(only_extra).__name__} "
-                        f"{only_extra!r:.60}")
+    checks.flag(only_extra, "only_extra", "expressions")
     if not _sequence_of(extra_ops, (Op, OpSpec)):
         raise TypeError(f"expressions: extra_ops must be a list of Op or OpSpec objects, got "
                         f"{type(extra_ops).__name__} {extra_ops!r:.60}")

@@ -27,8 +27,8 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     raise ImportError("tinygrad_edu.testing.strategies needs hypothesis; install the testing extra: "
                       'pip install hypothesis (or pip install ".[testing]" in the tinygrad_edu folder)') from error
 
+from tinygrad_edu import checks
 from tinygrad_edu.engine import Value
-from tinygrad_edu.testing import _checked_int
 from tinygrad_edu.testing.expressions import Expression, OpSpec, expressions
 
 __all__ = ["shapes", "broadcastable_shapes", "matmul_shapes", "arrays", "arrays_for", "values", "expressions",
@@ -42,8 +42,7 @@ MAX_DIMS = 32
 def _checked_limits(function: str, most_dims: int = MAX_DIMS, **limits: Any) -> dict[str, int]:
     """The shape limits (``min_dims=…, max_side=…``) as ints >= 0, dims at most ``most_dims``, each ``min_…`` at
     most its ``max_…``; else an error naming ``function`` and the argument (hypothesis's own would name neither)."""
-    checked = {name: _checked_int(function, name, limit, "at least 0", lambda n: n >= 0)
-               for name, limit in limits.items()}
+    checked = {name: checks.integer(limit, name, function, least=0) for name, limit in limits.items()}
     for name, low in checked.items():
         if name.endswith("dims") and low > most_dims:
             raise ValueError(f"{function}: {name} must be at most {most_dims}, got {low}")
@@ -93,7 +92,7 @@ def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: in
             a_shape, b_shape = shape_pair          # np.broadcast_shapes(a_shape, b_shape) never raises
             check_gradients(lambda a, b: a * b, np.ones(a_shape), np.ones(b_shape))
     """
-    count = _checked_int("broadcastable_shapes", "num_shapes", num_shapes, "at least 1", lambda n: n >= 1)
+    count = checks.integer(num_shapes, "num_shapes", "broadcastable_shapes", least=1)
     limits = _checked_limits("broadcastable_shapes", min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                              max_side=max_side)
     shape_sets = hnp.mutually_broadcastable_shapes(num_shapes=count, min_dims=limits["min_dims"],
@@ -199,10 +198,7 @@ def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, a
     for name, x in (("min_value", min_value), ("max_value", max_value), ("margin", margin),
                     *((("min_gap", min_gap),) if min_gap is not None else ()),
                     *((f"avoid[{i}]", k) for i, k in enumerate(kinks))):
-        if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
-            raise TypeError(f"arrays: {name} must be a number, got {type(x).__name__} {x!r}")
-        if not np.isfinite(x):
-            raise ValueError(f"arrays: {name} must be finite, got {x!r}")
+        checks.number(x, name, "arrays")
     largest = float(np.finfo(dtype).max)
     if dtype == np.float32 and max(abs(min_value), abs(max_value)) > largest:
         raise ValueError(f"arrays: [{min_value}, {max_value}] reaches beyond float32's largest number {largest:g}")
@@ -348,7 +344,5 @@ def values(shape: Shape | int | st.SearchStrategy | None = None, *, requires_gra
             v.log().sum().backward()               # v.grad == 1 / v.data
     """
     shape = _checked_shape("values", shape)
-    if not isinstance(requires_grad, bool | np.bool_):
-        raise TypeError(f"values: requires_grad must be True or False, got {type(requires_grad).__name__} "
-                        f"{requires_grad!r:.60}")
+    checks.flag(requires_grad, "requires_grad", "values")
     return arrays(shape, **array_kwargs).map(lambda a: Value(a, requires_grad=requires_grad))
