@@ -78,3 +78,15 @@ def test_number_bounds_open_and_closed(bounds, inside, outside, wanted):
     for value in outside:
         with pytest.raises(ValueError, match=f"^f: x must {wanted}, got {re.escape(repr(float(value)))}$"):
             checks.number(value, "x", "f", **bounds)
+
+
+def test_real_array_takes_real_numbers_as_they_are_and_names_the_rest():
+    given = np.arange(6.0).reshape(2, 3)
+    assert checks.real_array(given, "x", "f") is given                  # an array of real numbers is not copied
+    assert checks.real_array([[True, False]], "x", "f").dtype == bool
+    with pytest.raises(ValueError, match=r"^f: x is not a rectangular array \(ragged nested lists\?\)$"):
+        checks.real_array([[1], [1, 2]], "x", "f")
+    wrongs = (([1j], "complex128 (list)"), ("3", "<U1 (str)"), (None, "object (NoneType)"))
+    for wrong, kind in wrongs:
+        with pytest.raises(TypeError, match=f"^f: x has dtype {re.escape(kind)}; give real numbers$"):
+            checks.real_array(wrong, "x", "f")

@@ -1,4 +1,4 @@
-"""Argument checks shared by the whole package: flags, integers and numbers.
+"""Argument checks shared by the whole package: flags, integers, numbers and arrays of real numbers.
 
 One convention everywhere: a wrong type is a ``TypeError``, a wrong value a ``ValueError``, and the message reads
 ``"{where}: {name} must be …, got …"``, naming the function (``where``) and the argument (``name``) at fault.
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number"]
+__all__ = ["flag", "integer", "number", "real_array"]
 
 
 def _shown(value: Any) -> str:
@@ -77,6 +77,23 @@ def number(value: Any, name: str, where: str, *, least: float | None = None, mos
             or (above is not None and converted <= above) or (below is not None and converted >= below)):
         raise ValueError(f"{where}: {name} must {_range(least, most, above, below)}, got {converted!r}")
     return converted
+
+
+def real_array(value: Any, name: str, where: str) -> np.ndarray:
+    """``value`` (an array, a number or nested lists) as a numpy array of real numbers (bool, int or float; not
+    copied when it is one already); ragged lists are a ValueError, anything else (complex, strings, None) a
+    TypeError.
+
+        >>> real_array([[1, 2], [3, 4]], "x", "f").shape
+        (2, 2)
+    """
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        raise ValueError(f"{where}: {name} is not a rectangular array (ragged nested lists?)") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: {name} has dtype {array.dtype} ({type(value).__name__}); give real numbers")
+    return array
 
 
 def __dir__() -> list[str]:

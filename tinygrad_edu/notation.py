@@ -57,13 +57,7 @@ def numbers_of(array: Any) -> np.ndarray:
 def _numbers(array: Any, where: str) -> np.ndarray:
     if not isinstance(array, np.ndarray) and hasattr(array, "requires_grad"):
         array = array.data
-    try:
-        numbers = np.asarray(array)
-    except ValueError:
-        raise ValueError(f"{where}: the numbers are not an array (ragged nested lists?)") from None
-    if numbers.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: expected real numbers, got {type(array).__name__} of dtype {numbers.dtype}")
-    return numbers
+    return checks.real_array(array, "the numbers", where)
 
 
 def pretty(label: str) -> str:

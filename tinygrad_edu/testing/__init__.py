@@ -36,13 +36,7 @@ __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientC
 def _real_array(name: str, what: str, x: Any) -> np.ndarray:
     """A float64 copy of ``x`` (a Value, an array, a number or nested lists); anything but real numbers (complex,
     strings, None, ragged lists) is a TypeError or ValueError naming ``name`` and ``what``."""
-    data = x.data if isinstance(x, Value) else x
-    try:
-        array = np.asarray(data)
-    except ValueError:
-        raise ValueError(f"{name}: {what} is not a rectangular array (ragged nested lists?)") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: {what} has dtype {array.dtype} ({type(data).__name__}); give real numbers")
+    array = checks.real_array(x.data if isinstance(x, Value) else x, what, name)
     return np.array(array, dtype=np.float64, copy=True)
 
 
