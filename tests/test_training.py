@@ -167,6 +167,22 @@ def test_a_diverging_run_shows_its_own_warning_and_error_not_numpys_overflow_war
         fit(net, x, y * 100, optimizer=optim.GradientDescent(net, 50.0), episodes=200, progress=False)
     assert [warning.category for warning in caught] == [DivergenceWarning]
 
+
+def test_fit_under_a_callers_errstate_raise_still_trains_and_names_the_diverging_episode():
+    """numpy's own FloatingPointError for an underflow (e⁻¹⁰⁰⁰ in a sigmoid is just 0) escaped fit when the caller
+    had set np.errstate(all="raise"): training broke off with numpy's bare message and no episode."""
+    x, y = _data()
+    net = nn.MLP([1, 4, 1], activation="sigmoid", output_activation="identity", init="uniform", rng=0)
+    net.layers[0].weights.data *= 2000  # σ(z) for |z| in the thousands: exp underflows to 0
+    with np.errstate(all="raise"):
+        history = fit(net, x, y, optimizer=optim.GradientDescent(net, 1e-3), episodes=3, progress=False)
+    assert history.episodes == 3 and np.isfinite(history.final_cost)
+    assert np.geterr()["under"] == "ignore"  # the caller's errstate is theirs again
+    diverging = nn.MLP([1, 8, 1], activation="relu", output_activation="identity", init="he", rng=0)
+    with np.errstate(all="raise"), pytest.warns(DivergenceWarning), \
+            pytest.raises(FloatingPointError, match=r"fit: in episode \d+ of 200"):
+        fit(diverging, x, y * 100, optimizer=optim.GradientDescent(diverging, 50.0), episodes=200, progress=False)
+
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"targets": np.zeros((29, 1))}, "30 samples.*29"),
     ({"episodes": 0}, "episodes"),

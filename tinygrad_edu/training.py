@@ -259,8 +259,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     start, last_shown, warned = time.perf_counter(), 0.0, False
     history.stopped = "episodes"
     # a diverging run ends with fit's own DivergenceWarning and FloatingPointError, which name the episode;
-    # numpy's "overflow encountered" warnings on the way would only echo them, from numpy's code
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    # numpy's "overflow encountered" warnings on the way would only echo them, from numpy's code, and an underflow
+    # to 0 (e⁻¹⁰⁰⁰ in a sigmoid) is no error: "all", so that a caller's np.errstate(all="raise") changes nothing
+    with np.errstate(all="ignore"):
         try:
             for episode in range(1, run.episodes + 1):
                 number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
