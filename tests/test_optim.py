@@ -477,6 +477,15 @@ def test_armijo_step_names_a_bad_argument(change, error, pattern):
         optim.armijo_step(arguments.pop("f"), arguments.pop("x"), arguments.pop("gradient"), **arguments)
 
 
+def test_armijo_step_trials_that_underflow_are_ordinary_under_a_callers_errstate_raise():
+    """An underflow in a trial (e^(−640000) is just 0) raised numpy's bare FloatingPointError when the caller had set
+    np.errstate(all="raise"), though the search silences numpy's floating-point complaints about its trials."""
+    f = lambda p: float(np.exp(800.0 * p[0]))  # noqa: E731
+    with np.errstate(all="raise"):
+        found = optim.armijo_step(f, np.array([0.0]), np.array([800.0]), sigma=1e-4, alpha=0.5)
+    assert found.step is not None and found.trials[0] == (1.0, 0.0)
+
+
 def test_armijo_step_takes_lists_as_points():
     as_lists = optim.armijo_step(_square, [1.0, -2.0], [2.0, -4.0], sigma=0.25, alpha=0.5)
     as_arrays = optim.armijo_step(_square, np.array([1.0, -2.0]), np.array([2.0, -4.0]), sigma=0.25, alpha=0.5)
@@ -730,3 +739,20 @@ def test_loading_a_state_forgets_the_state_of_parameters_it_does_not_hold():
     assert "state.1.step_count" not in early and "state.1.step_count" in opt.state_dict()
     opt.load_state_dict(early)
     _assert_same_state(opt.state_dict(), early)
+
+
+@pytest.mark.parametrize("make", [lambda w: optim.SGD([w], learning_rate=0.1, momentum=0.9),
+                                  lambda w: optim.Adam([w], learning_rate=0.1)], ids=["SGD", "Adam"])
+def test_a_float32_parameter_given_a_float64_gradient_by_hand_still_has_a_state_that_loads(make):
+    """w.grad = np.array([...]) (float64) on a float32 parameter made float64 averages, and state_dict() wrote a
+    state that load_state_dict() of the same optimizer refused ("must have ... dtype float32")."""
+    w = Value(np.array([1.0, -2.0], dtype=np.float32))
+    opt = make(w)
+    w.grad = np.array([0.5, 0.25])
+    opt.step()
+    state = opt.state_dict()
+    assert all(state[key].dtype == np.float32 for key in state if key.startswith("state.") and
+               not key.endswith("step_count"))
+    resumed = make(Value(w.data.copy()))
+    resumed.load_state_dict(state)
+    _assert_same_state(resumed.state_dict(), state)

@@ -209,7 +209,7 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(all="ignore"):  # also a caller's np.errstate(all="raise"): underflows are no error
             trial = float(f(x + t * direction))
         trials.append((t, trial))
         if math.isfinite(trial) and trial <= f0 + sigma * t * slope:  # else it backtracks
@@ -349,8 +349,10 @@ class Optimizer:
         per_parameter = self._parameter_states()
         for i, p in enumerate(self.params):
             if id(p) in per_parameter:
-                for (field, _), value in zip(self._parameter_fields, per_parameter[id(p)], strict=True):
-                    state[f"state.{i}.{field}"] = np.array(value)
+                for (field, kind), value in zip(self._parameter_fields, per_parameter[id(p)], strict=True):
+                    # in the parameter's dtype, as loading wants it (a float64 grad set by hand on a float32
+                    # parameter makes float64 averages)
+                    state[f"state.{i}.{field}"] = np.array(value, dtype=None if kind == "count" else p.dtype)
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
