@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
+import tinygrad_edu.functional as F
 from tinygrad_edu import Value, losses
 
 try:
@@ -189,3 +190,20 @@ def test_a_class_ruled_out_by_minus_infinity_costs_nothing(labels):
     assert cost.item() == pytest.approx(expected, rel=1e-12)
     p0, p1 = (np.exp(row) / np.exp(row).sum() for row in rows)
     np.testing.assert_allclose(z.grad, np.array([[0.0, p0[0], p0[1] - 1], [p1[0] - 1, 0.0, p1[1]]]) / 2, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("logits, labels", [([-np.inf, -np.inf, -np.inf], 1),
+                                            ([[0.0, 1.0], [-np.inf, -np.inf]], [0, 1]),
+                                            ([[np.inf, 0.0]], [1])], ids=["1-D all -inf", "a row of -inf", "+inf"])
+def test_a_row_with_no_softmax_costs_nan_without_numpys_warning(logits, labels, dtype):
+    """Every class ruled out (all −inf) or a logit of +inf: ∞ − ∞ in log_softmax, so NaN as in PyTorch; numpy's
+    "invalid value encountered in subtract" warning escaped from the forward pass."""
+    z = Value(np.array(logits, dtype=dtype))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost = losses.cross_entropy(z, labels)
+        cost.backward()
+        probabilities = F.softmax(Value(np.array(logits, dtype=dtype)))
+    assert np.isnan(cost.item()) and cost.dtype == dtype and np.isnan(z.grad[-1]).all()
+    assert np.isnan(probabilities.data[-1]).all()

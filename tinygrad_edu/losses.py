@@ -72,7 +72,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     ``logits`` (ints, bools or floats; rows of probabilities work too).  Computed through ``log_softmax``, so
     logits of ±1000 are fine.  Class indices and integer one-hot rows take only the labelled classes' log
     probabilities, so a logit of −inf (a class ruled out) elsewhere in the row costs nothing, as in PyTorch;
-    rows of floats weigh every class, and 0 · (−inf) is NaN.
+    rows of floats weigh every class, and 0 · (−inf) is NaN.  A row with no possible class (every logit −inf) or
+    with a logit of +inf has no softmax: its cost is NaN, as in PyTorch.
     """
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:

@@ -344,13 +344,20 @@ reduce_max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis,
 reduce_min = Op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims), _extreme_vjp)
 
 
+def _shifted(x: np.ndarray, axis: int | tuple[int, ...] | None) -> np.ndarray:
+    """``x − max x`` along ``axis``.  A row of only −inf (no class possible) or holding +inf has no softmax: it
+    becomes NaN (∞ − ∞), as in PyTorch, without numpy's "invalid value" warning."""
+    with np.errstate(invalid="ignore"):
+        return x - np.max(x, axis=axis, keepdims=True)
+
+
 def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     """log softmax(x) = s − ln Σ eˢ with s = x − max x (so exp cannot overflow).  The sum is k (the eᵐᵃˣ⁻ᵐᵃˣ = 1 of
     the k maxima) plus the rest, and ln(k + rest) is taken as log1p(k − 1 + rest): it keeps its digits when one
     input dominates."""
     if x.size == 0:
         return np.zeros_like(x)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = _shifted(x, axis)
     is_max = shifted == 0
     rest = np.sum(np.exp(shifted, where=~is_max, out=np.zeros_like(shifted)), axis=axis, keepdims=True)
     return shifted - np.log1p(np.sum(is_max, axis=axis, keepdims=True, dtype=x.dtype) - 1 + rest)
@@ -359,7 +366,7 @@ def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.n
 def _softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     if x.size == 0:
         return np.empty_like(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = np.exp(_shifted(x, axis))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
