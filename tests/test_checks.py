@@ -30,7 +30,7 @@ def test_integer_takes_python_and_numpy_integers(value):
     assert result == value and type(result) is int
 
 
-@pytest.mark.parametrize("value", [2.0, True, "3", None, np.float64(2.0), np.array(3)])
+@pytest.mark.parametrize("value", [2.0, True, "3", None, np.float64(2.0), np.array(3), np.timedelta64(3)])
 def test_integer_refuses_other_types(value):
     with pytest.raises(TypeError, match=re.escape(f"f: n must be an integer, got {type(value).__name__} ")):
         checks.integer(value, "n", "f", least=0)
@@ -51,15 +51,22 @@ def test_number_takes_finite_real_numbers_as_float(value):
     assert result == float(value) and type(result) is float
 
 
-@pytest.mark.parametrize("value", ["1", None, True, np.bool_(False), [1.0], np.array(1.0), 1j])
+@pytest.mark.parametrize("value", ["1", None, True, np.bool_(False), [1.0], np.array(1.0), 1j, np.timedelta64(1)])
 def test_number_refuses_other_types(value):
     with pytest.raises(TypeError, match=re.escape(f"f: x must be a number, got {type(value).__name__} ")):
         checks.number(value, "x", "f")
 
 
-@pytest.mark.parametrize("value, shown", [(math.nan, "nan"), (math.inf, "inf"), (-np.inf, "-inf"), (10 ** 400, "inf")])
+@pytest.mark.parametrize("value, shown", [(math.nan, "nan"), (math.inf, "inf"), (-np.inf, "-inf")])
 def test_number_must_be_finite(value, shown):
     with pytest.raises(ValueError, match=f"^f: x must be finite, got {shown}$"):
+        checks.number(value, "x", "f", least=0)
+
+
+@pytest.mark.parametrize("value", [10 ** 400, -10 ** 400, 10 ** 5000], ids=["1e400", "-1e400", "1e5000"])
+def test_an_int_too_large_for_a_float_is_named_as_such_not_as_inf(value):
+    """It said "must be finite, got inf" of a finite int (and a 5000-digit int must not hit str()'s digit limit)."""
+    with pytest.raises(ValueError, match=r"^f: x must be at most 1\.798e\+308 in size, got an int of about 10\^\d+$"):
         checks.number(value, "x", "f", least=0)
 
 

@@ -48,7 +48,8 @@ def integer(value: Any, name: str, where: str, least: int | None = None, most: i
         >>> integer(3, "episodes", "fit", least=1)
         3
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    # (numpy's timedelta64 is a subclass of its integers)
+    if isinstance(value, (bool, np.timedelta64)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{where}: {name} must be an integer, got {_shown(value)}")
     if (least is not None and value < least) or (most is not None and value > most):
         wanted = (f"from {least} to {most}" if least is not None and most is not None
@@ -65,12 +66,13 @@ def number(value: Any, name: str, where: str, *, least: float | None = None, mos
         >>> number(0.5, "sigma", "Armijo", above=0, below=1)
         0.5
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (bool, np.timedelta64)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{where}: {name} must be a number, got {_shown(value)}")
     try:
         converted = float(value)
-    except OverflowError:  # an int too large for a float
-        converted = math.inf
+    except OverflowError:  # an int too large for a float: finite, yet no float holds it
+        raise ValueError(f"{where}: {name} must be at most {np.finfo(np.float64).max:.4g} in size, got an int of "
+                         f"about 10^{int(math.log10(abs(value)))}") from None
     if not math.isfinite(converted):
         raise ValueError(f"{where}: {name} must be finite, got {converted!r}")
     if ((least is not None and converted < least) or (most is not None and converted > most)
