@@ -488,6 +488,30 @@ def test_a_tree_of_freely_combined_values_says_which_operations_its_edges_fold(t
 
 
 @needs_dot
+def test_folded_operations_that_branch_are_not_drawn_as_a_chain_and_runs_are_counted(tmp_path):
+    """C = u² + eᵘ + tanh(u − 1) with u = w·a unlabelled: the edge said "through mul → sub → tanh → exp → …", a
+    chain that reads as exp(tanh(…)), which the graph does not hold.  A long chain of one operation (a penalty
+    summed over many parameters) made an edge label one line per two adds."""
+    w, a = Value(0.3, label="w"), Value(0.7, label="a")
+    u = w * a
+    cost = u * u + u.exp() + (u - 1.0).tanh()
+    tree = dependency_tree(cost)
+    folded = ("mul", "sub", "tanh", "exp", "mul", "add", "add")
+    assert [(e.ops, e.branching) for e in tree.edges] == [(folded, True)] * 2
+    edges = _groups(_svg(draw_dependency_tree(cost), tmp_path), "edge")
+    assert [texts[2:] for texts in edges.values()] == [["through branches:", "mul, sub, tanh", "exp, mul, add ×2"]] * 2
+    b = Value(0.5, label="b")
+    chain = b * 1.0
+    for _ in range(6):
+        chain = chain + 1.0
+    top = chain.tanh()
+    chained = dependency_tree(top)
+    assert chained.edges[0].ops == ("mul",) + ("add",) * 6 + ("tanh",) and not chained.edges[0].branching
+    edges = _groups(_svg(draw_dependency_tree(top), tmp_path, "chain.svg"), "edge")
+    assert [texts[2:] for texts in edges.values()] == [["through mul → add ×6", "→ tanh"]]
+
+
+@needs_dot
 def test_a_tree_with_nan_gradients_is_drawn_not_blamed_on_other_backward_passes(tmp_path):
     """NaN ≠ NaN: the check that .grad holds only this cost's gradient said "contributions from other backward
     passes" for a cost that is NaN, and nothing was drawn."""

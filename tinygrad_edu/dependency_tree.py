@@ -48,13 +48,16 @@ class TreeNode:
 @dataclass
 class TreeEdge:
     """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``);
-    ``ops`` are the operations folded into the edge, from ``parent`` up to ``child`` (e.g. ``("mul", "add")``)."""
+    ``ops`` are the operations folded into the edge, from ``parent`` up to ``child`` (e.g. ``("mul", "add")``),
+    ``branching`` whether they branch (some of them take the results of two others, or ``parent`` and a result:
+    then ``ops`` is an order they ran in, not a chain)."""
 
     parent: str
     child: str
     number: float
     formula: str = ""
     ops: tuple[str, ...] = ()
+    branching: bool = False
 
     @property
     def symbol(self) -> str:
@@ -201,7 +204,7 @@ def dependency_tree(cost: Value) -> DependencyTree:
         for parent in shown:
             formula = _formula(key, name, parent, region, ops, names)
             tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula,
-                                       _folded_ops(parent, order)))
+                                       *_folded_ops(parent, order)))
             if id(parent) not in queued:
                 queued.add(id(parent))
                 queue.append(parent)
@@ -281,15 +284,19 @@ def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value]
     return region, boundary, order
 
 
-def _folded_ops(parent: Value, order: list[Value]) -> tuple[str, ...]:
-    """The operations of the region (``order``: reverse topological) on the way from ``parent`` up, oldest first."""
-    on_path = {id(parent)}
-    ops = []
+def _folded_ops(parent: Value, order: list[Value]) -> tuple[tuple[str, ...], bool]:
+    """The operations of the region (``order``: reverse topological) on the way from ``parent`` up, oldest first,
+    and whether they branch: a chain is one operation after another, each taking the one result before it."""
+    on_path, latest = {id(parent)}, id(parent)
+    ops, chain = [], True
     for node in reversed(order):
-        if any(id(p) in on_path for p in node.parents):
+        taken = {id(p) for p in node.parents} & on_path
+        if taken:
+            chain = chain and taken == {latest}
             on_path.add(id(node))
+            latest = id(node)
             ops.append(str(node.op))
-    return tuple(ops)
+    return tuple(ops), not chain
 
 
 def _is_target(leaf: Value, region: list[Value], under_cost: bool) -> bool:

@@ -24,6 +24,7 @@ All graph walks are iterative (no recursion), so graphs a million operations dee
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import shutil
 import subprocess
@@ -457,7 +458,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
         lines = [_text(symbol), _text(f"= {format_number(edge.number, precision)}")]
         if not edge.formula and edge.ops:  # say what the edge stands for when there is no formula to say it
-            lines += [f"<I>{_text(line)}</I>" for line in _folded_lines(edge.ops)]
+            lines += [f"<I>{_text(line)}</I>" for line in _folded_lines(edge.ops, edge.branching)]
         if not tree.nodes[edge.parent].value.requires_grad:  # the target y or the input α⁰, as the seed draws them
             graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines, "<I>(a constant: needs no gradient)</I>"),
                        style="dashed", color="#999999")
@@ -469,10 +470,15 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
     return graph
 
 
-def _folded_lines(ops: tuple[str, ...]) -> list[str]:
+def _folded_lines(ops: tuple[str, ...], branching: bool = False) -> list[str]:
     """``through mul → tanh`` / ``→ sub → pow``: the operations an edge folds, two to a line (edge labels are
-    laid out side by side and long ones overlap)."""
-    pairs = [" → ".join(ops[i:i + 2]) for i in range(0, len(ops), 2)]
+    laid out side by side and long ones overlap), a run of one operation once (``add ×6``).  Operations that
+    branch are no chain: ``through branches:`` / ``mul, sub, tanh`` / ``exp, add ×2``, in the order they ran."""
+    runs = [(op, len(list(repeats))) for op, repeats in itertools.groupby(ops)]
+    names = [op if count == 1 else f"{op} ×{count}" for op, count in runs]
+    if branching:
+        return ["through branches:"] + [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
+    pairs = [" → ".join(names[i:i + 2]) for i in range(0, len(names), 2)]
     return ["through " + pairs[0]] + ["→ " + pair for pair in pairs[1:]]
 
 
