@@ -279,6 +279,20 @@ def test_keyword_arguments_reach_f_and_are_not_differentiated() -> None:
     assert float(mixed(3.0, 5.0, c=2.0)) == 12.0
 
 
+def test_an_argument_given_by_keyword_is_named_when_argnums_asks_for_it() -> None:
+    """grad(f)(x=2.0) said "argnums 0 is out of range for a call with 0 argument(s)", though the call had an
+    argument: it came by keyword, which the transforms pass on undifferentiated."""
+    f = lambda x, k=1.0: (x ** 3).sum() * k  # noqa: E731
+    hint = r"keyword arguments \({}\) are not differentiated: pass the one to differentiate by position"
+    with pytest.raises(ValueError, match=r"^grad: argnums 0 is out of range for a call with 0 positional "
+                                         r"argument\(s\); " + hint.format("x=")):
+        grad(f)(x=2.0)
+    with pytest.raises(ValueError, match=r"^hessian: .*" + hint.format("k=")):
+        hessian(f, argnums=1)([2.0], k=3.0)
+    with pytest.raises(ValueError, match=r"out of range for a call with 1 positional argument\(s\)$"):
+        grad(f, argnums=1)(2.0)
+
+
 def test_functions_that_ignore_an_input_get_zero_derivatives() -> None:
     assert float(grad(lambda x: Value(5.0, requires_grad=False))(1.0)) == 0.0
     assert float(grad(lambda a, b: a * 2.0, argnums=1)(1.0, 4.0)) == 0.0

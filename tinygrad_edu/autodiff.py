@@ -165,12 +165,15 @@ def _input(x: Any, name: str, position: int) -> Value:
                           f"Value, got {type(x).__name__} {x!r:.40} ({error})") from None
 
 
-def _argnums(argnums: Any, count: int, name: str) -> tuple[int, ...]:
+def _argnums(argnums: Any, count: int, name: str, keywords: Iterable[str] = ()) -> tuple[int, ...]:
     numbers = argnums if isinstance(argnums, tuple) else (argnums,)
     if not numbers or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in numbers):
         raise TypeError(f"{name}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
     if any(not -count <= i < count for i in numbers):
-        raise ValueError(f"{name}: argnums {argnums!r} is out of range for a call with {count} argument(s)")
+        given = ", ".join(f"{key}=" for key in keywords)
+        raise ValueError(f"{name}: argnums {argnums!r} is out of range for a call with {count} positional "
+                         "argument(s)" + (f"; keyword arguments ({given}) are not differentiated: pass the one to "
+                                          "differentiate by position" if given else ""))
     positions = tuple(int(i) % count for i in numbers)
     if len(set(positions)) != len(positions):
         raise ValueError(f"{name}: argnums {argnums!r} names an argument twice")
@@ -219,7 +222,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[
 
     def transformed(*args: Any, **kwargs: Any) -> tuple[Value, Any]:
         _check_recording(name)
-        positions = _argnums(argnums, len(args), name)
+        positions = _argnums(argnums, len(args), name, kwargs)
         inputs = {i: _input(args[i], name, i) for i in positions}
         out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)], **kwargs), name, scalar=True)
         (found,), recorded = _pull(out, list(inputs.values()), [None], None, name)
@@ -268,7 +271,7 @@ def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., V
 
     def transformed(*args: Any, **kwargs: Any) -> Value:
         _check_recording(name)
-        (position,) = _argnums(argnums, len(args), name)
+        (position,) = _argnums(argnums, len(args), name, kwargs)
         x = _input(args[position], name, position)
         out = _output(f(*args[:position], x, *args[position + 1:], **kwargs), name, scalar=False)
         if out.size == 0:  # no output element, no backward pass
