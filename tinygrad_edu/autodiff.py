@@ -244,10 +244,10 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     -0.565209
     """
     _check_callable(f, "grad")
-    return _second(_value_and_grad(f, argnums, "grad"))
+    return _gradient_only(_value_and_grad(f, argnums, "grad"))
 
 
-def _second(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..., Any]:
+def _gradient_only(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..., Any]:
     """The gradient alone, of a value_and_grad."""
     return lambda *args, **kwargs: transformed(*args, **kwargs)[1]
 
@@ -294,7 +294,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """
     _check_callable(f, "hessian")
     _one_argnum(argnums, "hessian")
-    return _jacobian(_second(_value_and_grad(f, argnums, "hessian")), argnums, "hessian")
+    return _jacobian(_gradient_only(_value_and_grad(f, argnums, "hessian")), argnums, "hessian")
 
 
 def _one_argnum(argnums: Any, name: str) -> None:

@@ -744,10 +744,6 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     return value
 
 
-_IN_PLACE_UFUNCS = {ops.add: np.add, ops.sub: np.subtract, ops.mul: np.multiply, ops.div: np.divide,
-                    ops.power: np.power, ops.matmul: np.matmul}
-
-
 def _index_part(key: Any) -> Any:
     """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array."""
     if isinstance(key, list):
@@ -910,5 +906,6 @@ _UFUNC_OPS = {np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.di
               np.matmul: ops.matmul, np.negative: ops.neg, np.exp: ops.exp, np.log: ops.log, np.sqrt: ops.sqrt,
               np.absolute: ops.absolute, np.tanh: ops.tanh, np.maximum: ops.maximum}
 _UFUNC_NAMES = sorted(u.__name__ for u in _UFUNC_OPS)
+_IN_PLACE_UFUNCS = {op: ufunc for ufunc, op in _UFUNC_OPS.items()}  # the ufunc of ops.add …, for v += x
 _CONSTANT_UFUNCS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, np.sign,
                     np.isfinite, np.isnan, np.isinf}

@@ -41,7 +41,7 @@ def _real_array(name: str, what: str, x: Any) -> np.ndarray:
 
 
 def _output_data(out: Any, name: str) -> np.ndarray:
-    _check_precision(out, name)
+    _refuse_float32_output(out, name)
     try:
         return _real_array(name, "f's output", out)
     except (TypeError, ValueError):
@@ -49,7 +49,7 @@ def _output_data(out: Any, name: str) -> np.ndarray:
                         f"got {type(out).__name__}") from None
 
 
-def _check_precision(out: Any, name: str) -> None:
+def _refuse_float32_output(out: Any, name: str) -> None:
     """f gets float64 inputs; a float32 output means f rounds to float32 inside, where a step of ε is lost."""
     if getattr(out.data if isinstance(out, Value) else out, "dtype", None) == np.float32:
         raise TypeError(f"{name}: f returned float32 for float64 inputs, so it rounds to float32 inside (an "
@@ -266,7 +266,7 @@ def _output(f: Callable[..., Value], values: list[Value]) -> Value:
     out = f(*values)
     if not isinstance(out, Value):
         raise TypeError(f"check_gradients: f must return a Value, got {type(out).__name__}")
-    _check_precision(out, "check_gradients")
+    _refuse_float32_output(out, "check_gradients")
     return out
 
 
