@@ -756,3 +756,15 @@ def test_a_float32_parameter_given_a_float64_gradient_by_hand_still_has_a_state_
     resumed = make(Value(w.data.copy()))
     resumed.load_state_dict(state)
     _assert_same_state(resumed.state_dict(), state)
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.Adam(p)])
+def test_a_grad_set_by_hand_to_a_number_is_named_not_an_attribute_error(make):
+    x = Value([1.0, 2.0])
+    x.grad = 3.0
+    opt = make([x])
+    with pytest.raises(TypeError, match=rf"^{type(opt).__name__}\.step: a parameter's grad must be a numpy array"):
+        opt.step()
+    with pytest.raises(TypeError, match=r"^gradient_norm: a parameter's grad must be a numpy array"):
+        optim.gradient_norm([x])
+    assert x.data.tolist() == [1.0, 2.0]

@@ -96,7 +96,7 @@ def gradient_norm(params: Any) -> float:
         if g is None:
             continue
         if g.__class__ is not np.ndarray or g.dtype is not _FLOAT64:  # a Value's numbers; float32 squares overflow
-            g = np.asarray(_numbers(g), dtype=np.float64)
+            g = np.asarray(_numbers(g, "gradient_norm"), dtype=np.float64)
         total += float(np.vdot(g, g))  # Σ g², over every element whatever the shape
     return math.sqrt(total)
 
@@ -104,9 +104,15 @@ def gradient_norm(params: Any) -> float:
 _FLOAT64 = np.dtype(np.float64)
 
 
-def _numbers(grad: Any) -> np.ndarray:
-    """A gradient's numbers: after ``backward(create_graph=True)`` a ``.grad`` is a Value, whose data steps use."""
-    return grad.data if isinstance(grad, Value) else grad
+def _numbers(grad: Any, where: str) -> np.ndarray:
+    """A gradient's numbers: after ``backward(create_graph=True)`` a ``.grad`` is a Value, whose data steps use;
+    anything but an array or a Value (a ``.grad`` set by hand to a number) is a TypeError naming ``where``."""
+    if isinstance(grad, Value):
+        return grad.data
+    if not isinstance(grad, np.ndarray):
+        raise TypeError(f"{where}: a parameter's grad must be a numpy array, as backward() leaves it, got "
+                        f"{type(grad).__name__} {grad!r:.40}")
+    return grad
 
 
 def _cost_value(cost: Any, where: str) -> float:
@@ -278,7 +284,8 @@ class Optimizer:
         return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
-        return [(p, g if g.__class__ is np.ndarray else _numbers(g)) for p in self.params if (g := p.grad) is not None]
+        return [(p, g if g.__class__ is np.ndarray else _numbers(g, f"{type(self).__name__}.step"))
+                for p in self.params if (g := p.grad) is not None]
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
         """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
