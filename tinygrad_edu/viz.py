@@ -313,7 +313,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     Graphviz's ``dot`` the page has the steps and says how to install Graphviz for the drawing.
     """
     _check_value(value, "backprop_player")
-    _check_layout("TB", max_nodes, "backprop_player")
+    checks.integer(max_nodes, "max_nodes", "backprop_player", least=1)
     if not isinstance(layout, str) or layout not in ("auto", "graph", "tree"):
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
     _check_precision(precision, "backprop_player")
