@@ -161,6 +161,7 @@ from tinygrad_edu import (  # noqa: E402  (after the helpers above, which the ta
     notation,
     ops,
     optim,
+    optim_state,
     player,
     plots,
     seeds,
@@ -191,6 +192,14 @@ def draw_strategy(strategy: Any) -> Any:
     from hypothesis import HealthCheck, Phase, find, settings
     return find(strategy, lambda _: True, settings=settings(database=None, derandomize=True, phases=[Phase.generate],
                                                             suppress_health_check=list(HealthCheck)))
+
+
+def stepped_adam() -> optim.Adam:
+    """An Adam optimizer after one step: it has settings and a parameter's state to save."""
+    x = Value([1.0, 2.0])
+    adam = optim.Adam([x])
+    adam.step(lambda: quadratic(x))
+    return adam
 
 
 def kept_values(tmp: Path) -> dict[str, Any]:
@@ -262,6 +271,9 @@ CASES = [
                                                            "where": "stepping"})(Value([1.0, 2.0])),
          names=("stepping",)),
     Case(optim.gradient_norm, lambda tmp: {"params": [Value(1.0)]}),
+    Case(optim_state.state_dict, lambda tmp: {"optimizer": stepped_adam()}),
+    Case(optim_state.load_state_dict,
+         lambda tmp: (lambda adam: {"optimizer": adam, "state": adam.state_dict()})(stepped_adam())),
     Case(calculus.StationaryPoint, lambda tmp: vars(calculus.stationary_point(quadratic, [1.0]))),
     Case(calculus.stationary_point, a_function_and_start),
     Case(calculus.classify_stationary_point, lambda tmp: {"eigenvalues": [1.0, 2.0]}),
@@ -464,8 +476,8 @@ def test_wrong_arguments_fail_by_name(case: Case, name: str, tmp_path: Path, mon
 
 def test_every_public_callable_is_in_the_table() -> None:
     modules = [tinygrad_edu, engine, ops, seeds, files, functional, autodiff, nn, serialization, losses, optim,
-               calculus, training, data, viz, dependency_tree, player, graph, notation, plots, testing, strategies,
-               expressions, demo, cli]
+               optim_state, calculus, training, data, viz, dependency_tree, player, graph, notation, plots, testing,
+               strategies, expressions, demo, cli]
     covered = {case.target for case in CASES}
     missing = [f"{module.__name__}.{name}" for module in modules for name in module.__all__
                if callable(thing := getattr(module, name)) and not inspect.ismodule(thing)

@@ -18,8 +18,8 @@ LAYERS: dict[str, int] = {
     "functional": 1, "autodiff": 1,
     # networks, costs, the model file format
     "nn": 2, "losses": 2, "serialization": 2,
-    # training, optimizers, data, drawings, plots, gradient checks; the package's own namespace
-    "optim": 3, "training": 3, "data": 3, "viz": 3, "player": 3, "dependency_tree": 3, "plots": 3,
+    # training, optimizers and their saved state, data, drawings, plots, gradient checks; the package's own namespace
+    "optim": 3, "optim_state": 3, "training": 3, "data": 3, "viz": 3, "player": 3, "dependency_tree": 3, "plots": 3,
     "graph": 3, "notation": 3,
     "testing": 3, "testing.strategies": 3, "testing.expressions": 3, "__init__": 3, "calculus": 3,
     # programs

@@ -8,8 +8,8 @@ import inspect
 
 import pytest
 
-MODULES = ["training", "optim", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files", "autodiff",
-           "calculus", "viz", "plots", "player", "dependency_tree", "graph", "notation", "checks"]
+MODULES = ["training", "optim", "optim_state", "data", "seeds", "demo", "cli", "nn", "losses", "serialization", "files",
+           "autodiff", "calculus", "viz", "plots", "player", "dependency_tree", "graph", "notation", "checks"]
 
 
 @pytest.mark.parametrize("name", MODULES)

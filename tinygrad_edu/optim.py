@@ -32,7 +32,6 @@ holding NaN or inf raises ``FloatingPointError`` and changes nothing.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -40,7 +39,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_edu import checks
+from tinygrad_edu import checks, optim_state
 from tinygrad_edu.autodiff import gradient_and_hessian
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.seeds import generator
@@ -309,7 +308,7 @@ class Optimizer:
 
     _settings: tuple[str, ...] = ()
 
-    # --- what the optimizer keeps between steps, for state_dict() / load_state_dict() ---
+    # --- what the optimizer keeps between steps, for state_dict() / load_state_dict() (packed by optim_state) ---
     #: Counts (ints >= 0) and numpy random generators that steps carry on, by attribute name.
     _counters: tuple[str, ...] = ()
     _generators: tuple[str, ...] = ()
@@ -348,19 +347,7 @@ class Optimizer:
             >>> resumed.learning_rate, resumed.state_dict()["state.0.step_count"]
             (0.1, array(1))
         """
-        state = {"optimizer": np.array(type(self).__name__), "parameter_count": np.array(len(self.params))}
-        for name in self._settings + self._counters:
-            state[name] = np.array(getattr(self, name))
-        for name in self._generators:  # JSON keeps PCG64's 128-bit numbers exact
-            state[name] = np.array(json.dumps(getattr(self, name).bit_generator.state, default=_listed))
-        per_parameter = self._parameter_states()
-        for i, p in enumerate(self.params):
-            if id(p) in per_parameter:
-                for (field, kind), value in zip(self._parameter_fields, per_parameter[id(p)], strict=True):
-                    # in the parameter's dtype, as loading wants it (a float64 grad set by hand on a float32
-                    # parameter makes float64 averages)
-                    state[f"state.{i}.{field}"] = np.array(value, dtype=None if kind == "count" else p.dtype)
-        return state
+        return optim_state.state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Go on from ``state``, made by :meth:`state_dict` of an optimizer of this kind whose parameters had the
@@ -371,121 +358,7 @@ class Optimizer:
         arrays (its shape and dtype, finite) and the random generator's state.  A bad state raises ``ValueError``
         (``TypeError`` for what is not a mapping of arrays) naming the key at fault, and the optimizer stays as it was.
         """
-        where = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state, Mapping):
-            raise TypeError(f"{where}: expected a mapping of names to numpy arrays, as state_dict() makes, "
-                            f"got {type(state).__name__}")
-        self._check_keys(state, where)
-        settings = self._checked_settings(state, where)
-        counters = {name: _counter(state, name, where) for name in self._counters}
-        generators = {name: _generator_state(name, getattr(self, name).bit_generator, state, where)
-                      for name in self._generators}
-        per_parameter = self._checked_parameter_states(state, where)
-        for name in self._settings:
-            setattr(self, name, getattr(settings, name))
-        for name, count in counters.items():
-            setattr(self, name, count)
-        for name, generator_state in generators.items():
-            getattr(self, name).bit_generator.state = generator_state
-        self._set_parameter_states(per_parameter)
-
-    def _check_keys(self, state: Mapping[str, Any], where: str) -> None:
-        """The state is one of this kind of optimizer, for as many parameters, with exactly the keys it needs."""
-        kind = _entry(state, "optimizer", where)
-        if kind.shape != () or str(kind) != type(self).__name__:
-            raise ValueError(f"{where}: 'optimizer' is {kind.tolist()!r}, the state of another kind of optimizer "
-                             f"than {type(self).__name__}")
-        count = _entry(state, "parameter_count", where)
-        if count.shape != () or count.dtype.kind not in "iu" or count != len(self.params):
-            raise ValueError(f"{where}: 'parameter_count' is {count.tolist()!r}, but this optimizer has "
-                             f"{len(self.params)} parameters")
-        expected = {"optimizer", "parameter_count", *self._settings, *self._counters, *self._generators}
-        positions = {f"state.{i}.": i for i in range(len(self.params))}
-        with_state = {positions[start] for key in state if isinstance(key, str)
-                      and (start := key[:key.rfind(".") + 1]) in positions}
-        expected.update(f"state.{i}.{field}" for i in with_state for field, _ in self._parameter_fields)
-        given = set(state)
-        problems = [f"{what} {', '.join(sorted(map(repr, keys)))}"
-                    for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
-        if problems:
-            raise ValueError(f"{where}: " + "; ".join(problems))
-
-    def _checked_settings(self, state: Mapping[str, Any], where: str) -> Optimizer:
-        """The saved settings, checked by the constructor: an optimizer made with them (not yet used)."""
-        settings = {}
-        for name in self._settings:
-            value, shape = _entry(state, name, where), np.shape(getattr(self, name))
-            if value.shape != shape:
-                raise ValueError(f"{where}: {name!r} must have shape {shape}, got {value.shape}")
-            settings[name] = value.tolist()
-        try:
-            return type(self)(self.params, **settings)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{where}: {str(error).removeprefix(type(self).__name__ + ': ')}") from None
-
-    def _checked_parameter_states(self, state: Mapping[str, Any], where: str) -> dict[int, tuple[Any, ...]]:
-        """Each parameter's saved state (checked against the parameter), by ``id`` of the parameter."""
-        per_parameter = {}
-        for i, p in enumerate(self.params):
-            keys = [(f"state.{i}.{field}", kind) for field, kind in self._parameter_fields]
-            if keys and keys[0][0] in state:  # _check_keys made sure: all of a parameter's keys or none
-                per_parameter[id(p)] = tuple(_parameter_entry(state, key, kind, p, where) for key, kind in keys)
-        return per_parameter
-
-
-def _entry(state: Mapping[str, Any], key: str, where: str) -> np.ndarray:
-    """``state[key]``, which must be there and be a numpy array."""
-    if key not in state:
-        raise ValueError(f"{where}: missing {key!r}")
-    value = state[key]
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{where}: {key!r} must be a numpy array, got {type(value).__name__}")
-    return value
-
-
-def _counter(state: Mapping[str, Any], key: str, where: str) -> int:
-    """A saved counter, an int >= 0; a float or an array of them is a damaged state, a ValueError."""
-    value = _entry(state, key, where).tolist()
-    try:
-        return checks.integer(value, repr(key), where, least=0)
-    except TypeError as error:
-        raise ValueError(str(error)) from None
-
-
-def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: Value, where: str) -> Any:
-    """One array of a parameter's saved state (see ``Optimizer._parameter_fields``), checked; a copy."""
-    value = _entry(state, key, where)
-    if kind == "count":
-        if value.shape != () or value.dtype.kind not in "iu" or value < 1:
-            raise ValueError(f"{where}: {key!r} must be a step count, a 0-d int array >= 1, got {value.dtype} "
-                             f"of shape {value.shape}" + (f" = {value}" if value.shape == () else ""))
-        return int(value)
-    if value.shape != parameter.shape or value.dtype != parameter.dtype:
-        raise ValueError(f"{where}: {key!r} must have the shape {parameter.shape} and dtype {parameter.dtype} of "
-                         f"its parameter, got {value.shape} {value.dtype}")
-    if not np.isfinite(value).all() or (kind == "nonnegative" and (value < 0).any()):
-        raise ValueError(f"{where}: {key!r} must hold finite numbers" + (" >= 0" if kind == "nonnegative" else ""))
-    return value.copy()
-
-
-def _listed(item: Any) -> Any:
-    """What JSON cannot write of a generator's state (MT19937's key array) as a list."""
-    return np.asarray(item).tolist()
-
-
-def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Mapping[str, Any],
-                     where: str) -> dict[str, Any]:
-    """The saved state of a random generator (JSON in a 0-d string array), checked by numpy on a throwaway
-    generator of ``bit_generator``'s kind."""
-    text = _entry(state, name, where)
-    try:
-        if text.shape != () or text.dtype.kind != "U":
-            raise TypeError(f"a {text.dtype} array of shape {text.shape}, not JSON text")
-        nested = json.loads(str(text))
-        type(bit_generator)().state = nested
-    except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(f"{where}: {name!r} is no state of a {type(bit_generator).__name__} ({error})") from None
-    return nested
+        optim_state.load_state_dict(self, state)
 
 
 class GradientDescent(Optimizer):

@@ -1,0 +1,182 @@
+"""An optimizer's saved state: what ``Optimizer.state_dict()`` writes and ``Optimizer.load_state_dict()`` reads.
+
+The state is a flat dict of numpy arrays: ``"optimizer"`` (the class name) and ``"parameter_count"``, the settings
+by name (``"learning_rate"``, …), the counters (RandomSearch's ``"accepted"``), each parameter's arrays by its
+position (``"state.3.velocity"``) and a random generator's state as JSON text (``"rng"``).  Loading checks all of
+it before it changes anything, so a failed load leaves the optimizer as it was.
+
+The optimizer is passed in (this module does not import :mod:`tinygrad_edu.optim`); it describes its state with
+``_settings``, ``_counters``, ``_generators`` and ``_parameter_fields`` and hands it over through
+``_parameter_states()`` / ``_set_parameter_states()``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import checks
+from tinygrad_edu.engine import Value
+
+__all__ = ["state_dict", "load_state_dict"]
+
+#: What an optimizer has for this module: its parameters and the hooks that describe and hand over its state.
+_HOOKS = ("params", "_settings", "_counters", "_generators", "_parameter_fields", "_parameter_states",
+          "_set_parameter_states")
+
+
+def _where(optimizer: Any, function: str) -> str:
+    """The start of the messages, such as ``Adam.load_state_dict``; a TypeError if ``optimizer`` is none."""
+    if not all(hasattr(optimizer, name) for name in _HOOKS):
+        raise TypeError(f"optim_state.{function}: optimizer must be one of tinygrad_edu.optim's optimizers, "
+                        f"got {type(optimizer).__name__}")
+    return f"{type(optimizer).__name__}.{function}"
+
+
+def state_dict(optimizer: Any) -> dict[str, np.ndarray]:
+    """The state of ``optimizer`` as a flat dict of numpy arrays (copies); see ``Optimizer.state_dict``."""
+    _where(optimizer, "state_dict")
+    state = {"optimizer": np.array(type(optimizer).__name__), "parameter_count": np.array(len(optimizer.params))}
+    for name in optimizer._settings + optimizer._counters:
+        state[name] = np.array(getattr(optimizer, name))
+    for name in optimizer._generators:  # JSON keeps PCG64's 128-bit numbers exact
+        state[name] = np.array(json.dumps(getattr(optimizer, name).bit_generator.state, default=_listed))
+    per_parameter = optimizer._parameter_states()
+    for i, p in enumerate(optimizer.params):
+        if id(p) in per_parameter:
+            for (field, kind), value in zip(optimizer._parameter_fields, per_parameter[id(p)], strict=True):
+                # in the parameter's dtype, as loading wants it (a float64 grad set by hand on a float32
+                # parameter makes float64 averages)
+                state[f"state.{i}.{field}"] = np.array(value, dtype=None if kind == "count" else p.dtype)
+    return state
+
+
+def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
+    """Make ``optimizer`` go on from ``state``, checked in full first; see ``Optimizer.load_state_dict``."""
+    where = _where(optimizer, "load_state_dict")
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{where}: expected a mapping of names to numpy arrays, as state_dict() makes, "
+                        f"got {type(state).__name__}")
+    _check_keys(optimizer, state, where)
+    settings = _checked_settings(optimizer, state, where)
+    counters = {name: _counter(state, name, where) for name in optimizer._counters}
+    generators = {name: _generator_state(name, getattr(optimizer, name).bit_generator, state, where)
+                  for name in optimizer._generators}
+    per_parameter = _checked_parameter_states(optimizer, state, where)
+    for name in optimizer._settings:
+        setattr(optimizer, name, getattr(settings, name))
+    for name, count in counters.items():
+        setattr(optimizer, name, count)
+    for name, generator_state in generators.items():
+        getattr(optimizer, name).bit_generator.state = generator_state
+    optimizer._set_parameter_states(per_parameter)
+
+
+def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
+    """The state is one of this kind of optimizer, for as many parameters, with exactly the keys it needs."""
+    kind, params = type(optimizer).__name__, optimizer.params
+    saved_kind = _entry(state, "optimizer", where)
+    if saved_kind.shape != () or str(saved_kind) != kind:
+        raise ValueError(f"{where}: 'optimizer' is {saved_kind.tolist()!r}, the state of another kind of optimizer "
+                         f"than {kind}")
+    count = _entry(state, "parameter_count", where)
+    if count.shape != () or count.dtype.kind not in "iu" or count != len(params):
+        raise ValueError(f"{where}: 'parameter_count' is {count.tolist()!r}, but this optimizer has "
+                         f"{len(params)} parameters")
+    expected = {"optimizer", "parameter_count", *optimizer._settings, *optimizer._counters, *optimizer._generators}
+    positions = {f"state.{i}.": i for i in range(len(params))}
+    with_state = {positions[start] for key in state if isinstance(key, str)
+                  and (start := key[:key.rfind(".") + 1]) in positions}
+    expected.update(f"state.{i}.{field}" for i in with_state for field, _ in optimizer._parameter_fields)
+    given = set(state)
+    problems = [f"{what} {', '.join(sorted(map(repr, keys)))}"
+                for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
+    if problems:
+        raise ValueError(f"{where}: " + "; ".join(problems))
+
+
+def _checked_settings(optimizer: Any, state: Mapping[str, Any], where: str) -> Any:
+    """The saved settings, checked by the constructor: an optimizer made with them (not yet used)."""
+    settings = {}
+    for name in optimizer._settings:
+        value, shape = _entry(state, name, where), np.shape(getattr(optimizer, name))
+        if value.shape != shape:
+            raise ValueError(f"{where}: {name!r} must have shape {shape}, got {value.shape}")
+        settings[name] = value.tolist()
+    try:
+        return type(optimizer)(optimizer.params, **settings)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where}: {str(error).removeprefix(type(optimizer).__name__ + ': ')}") from None
+
+
+def _checked_parameter_states(optimizer: Any, state: Mapping[str, Any], where: str) -> dict[int, tuple[Any, ...]]:
+    """Each parameter's saved state (checked against the parameter), by ``id`` of the parameter."""
+    per_parameter = {}
+    for i, p in enumerate(optimizer.params):
+        keys = [(f"state.{i}.{field}", kind) for field, kind in optimizer._parameter_fields]
+        if keys and keys[0][0] in state:  # _check_keys made sure: all of a parameter's keys or none
+            per_parameter[id(p)] = tuple(_parameter_entry(state, key, kind, p, where) for key, kind in keys)
+    return per_parameter
+
+
+def _entry(state: Mapping[str, Any], key: str, where: str) -> np.ndarray:
+    """``state[key]``, which must be there and be a numpy array."""
+    if key not in state:
+        raise ValueError(f"{where}: missing {key!r}")
+    value = state[key]
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{where}: {key!r} must be a numpy array, got {type(value).__name__}")
+    return value
+
+
+def _counter(state: Mapping[str, Any], key: str, where: str) -> int:
+    """A saved counter, an int >= 0; a float or an array of them is a damaged state, a ValueError."""
+    value = _entry(state, key, where).tolist()
+    try:
+        return checks.integer(value, repr(key), where, least=0)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: Value, where: str) -> Any:
+    """One array of a parameter's saved state (see ``Optimizer._parameter_fields``), checked; a copy."""
+    value = _entry(state, key, where)
+    if kind == "count":
+        if value.shape != () or value.dtype.kind not in "iu" or value < 1:
+            raise ValueError(f"{where}: {key!r} must be a step count, a 0-d int array >= 1, got {value.dtype} "
+                             f"of shape {value.shape}" + (f" = {value}" if value.shape == () else ""))
+        return int(value)
+    if value.shape != parameter.shape or value.dtype != parameter.dtype:
+        raise ValueError(f"{where}: {key!r} must have the shape {parameter.shape} and dtype {parameter.dtype} of "
+                         f"its parameter, got {value.shape} {value.dtype}")
+    if not np.isfinite(value).all() or (kind == "nonnegative" and (value < 0).any()):
+        raise ValueError(f"{where}: {key!r} must hold finite numbers" + (" >= 0" if kind == "nonnegative" else ""))
+    return value.copy()
+
+
+def _listed(item: Any) -> Any:
+    """What JSON cannot write of a generator's state (MT19937's key array) as a list."""
+    return np.asarray(item).tolist()
+
+
+def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Mapping[str, Any],
+                     where: str) -> dict[str, Any]:
+    """The saved state of a random generator (JSON in a 0-d string array), checked by numpy on a throwaway
+    generator of ``bit_generator``'s kind."""
+    text = _entry(state, name, where)
+    try:
+        if text.shape != () or text.dtype.kind != "U":
+            raise TypeError(f"a {text.dtype} array of shape {text.shape}, not JSON text")
+        nested = json.loads(str(text))
+        type(bit_generator)().state = nested
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{where}: {name!r} is no state of a {type(bit_generator).__name__} ({error})") from None
+    return nested
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
