@@ -318,6 +318,8 @@ CASES = [
     Case(player.tree_steps, lambda tmp: (lambda cost: {"cost": cost, "tree": dependency_tree.dependency_tree(cost)})(
         chain_cost())),
     Case(player.display_names, lambda tmp: {"kept": kept_values(tmp)["kept"]}),
+    Case(player.check_drawn, lambda tmp: (lambda kept: {"output": kept["kept"][0], **kept, "where": "check_drawn"})(
+        kept_values(tmp))),
     Case(player.local_formula, lambda tmp: {"node": chain_cost(), "i": 0, "names": ["α", "y"]}),
     Case(player.forward_formula, lambda tmp: {"node": chain_cost(), "names": ["α", "y"]}),
     Case(graph.nearest_values, lambda tmp: {"root": chain_cost(), "limit": 3}),

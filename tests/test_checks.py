@@ -97,3 +97,33 @@ def test_real_array_takes_real_numbers_as_they_are_and_names_the_rest():
     for wrong, kind in wrongs:
         with pytest.raises(TypeError, match=f"^f: x has dtype {re.escape(kind)}; give real numbers$"):
             checks.real_array(wrong, "x", "f")
+
+
+def test_real_array_names_a_list_of_values_instead_of_leaking_the_values_refusal():
+    from tinygrad_edu import Value
+
+    with pytest.raises(TypeError, match=r"^f: x must be real numbers, got list \[Value.*a Value is not converted"):
+        checks.real_array([Value(1.0), Value(2.0)], "x", "f")
+
+
+def test_real_array_refuses_true_and_false_only_when_asked():
+    assert checks.real_array([True], "x", "f").dtype == bool
+    assert checks.real_array([1, 2], "x", "f", bools=False).dtype.kind == "i"  # ints stay ints
+    for wrong, kind in ((True, "bool (bool)"), ([True, False], "bool (list)")):
+        with pytest.raises(TypeError, match=f"^f: x has dtype {re.escape(kind)}; give real numbers$"):
+            checks.real_array(wrong, "x", "f", bools=False)
+
+
+@pytest.mark.parametrize("value", [1, 17, np.int64(4)])
+def test_precision_takes_1_to_17_significant_digits(value):
+    result = checks.precision(value, "draw_network")
+    assert result == value and type(result) is int
+
+
+@pytest.mark.parametrize("value, error, got", [(0, ValueError, "an integer from 1 to 17, got 0"),
+                                               (18, ValueError, "an integer from 1 to 17, got 18"),
+                                               (2.0, TypeError, "an integer, got float 2.0"),
+                                               (True, TypeError, "an integer, got bool True")])
+def test_precision_names_the_function_and_the_digits(value, error, got):
+    with pytest.raises(error, match=re.escape(f"draw_network: precision (significant digits) must be {got}") + "$"):
+        checks.precision(value, "draw_network")

@@ -151,6 +151,28 @@ def test_no_import_cycles():
 
 # --- the checker itself finds what it should ---------------------------------------------------------------
 
+def private_uses(root: Path) -> list[str]:
+    """Where a module of the package uses another's _private name: ``from tinygrad_edu.x import _y`` or ``x._y``."""
+    modules = {path.stem for path in root.rglob("*.py")}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("tinygrad_edu")):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+                names = [node.attr]
+            else:
+                continue
+            found += [f"{path.name}:{node.lineno} {name}" for name in names
+                      if name.startswith("_") and not name.startswith("__")]
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    """A module that reaches into another's _private helper leans on what that module may change at will."""
+    assert not private_uses(PACKAGE)
+
+
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:
     root = tmp_path / "pkg"
     for name, text in {"__init__.py": "", **files}.items():

@@ -257,6 +257,23 @@ def test_bad_arguments_are_named():
         viz.backprop_player(Value(1.0) * 2.0, names=["x"])
 
 
+def test_check_drawn_takes_what_nearest_values_gives_and_names_the_caller():
+    from tinygrad_edu.player import check_drawn, display_names  # public: viz checks its drawings with it
+
+    _, cost = _chain()
+    kept, total = nearest_values(cost)
+    names = display_names(kept)
+    assert check_drawn(cost, kept, total, names, "my_drawing") is None
+    wrongs = [((3.0, kept, total, names), TypeError, "expected a Value (the output), got float"),
+              ((cost, tuple(kept), total, names), TypeError, "kept must be a list of Values"),
+              ((cost, kept[1:], total, names), ValueError, "kept must start with the output"),
+              ((cost, kept, len(kept) - 1, names), ValueError, f"must be an int of at least len(kept) = {len(kept)}"),
+              ((cost, kept, True, names), ValueError, "total (the number of Values, drawn or not) must be an int"),
+              ((cost, kept, total, ["C"]), TypeError, "names must map id(Value) to the Value's name")]
+    for arguments, error, message in wrongs:
+        with pytest.raises(error, match="^my_drawing: .*" + re.escape(message)):
+            check_drawn(*arguments, "my_drawing")
+
 def test_gradients_recorded_by_create_graph_are_shown_as_numbers():
     net, cost = _chain()
     cost.backward(create_graph=True)  # every .grad is a Value now

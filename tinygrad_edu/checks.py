@@ -1,4 +1,4 @@
-"""Argument checks shared by the whole package: flags, integers, numbers and arrays of real numbers.
+"""Argument checks shared by the whole package: flags, integers, numbers, significant digits and arrays of real numbers.
 
 One convention everywhere: a wrong type is a ``TypeError``, a wrong value a ``ValueError``, and the message reads
 ``"{where}: {name} must be …, got …"``, naming the function (``where``) and the argument (``name``) at fault.
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number", "real_array"]
+__all__ = ["flag", "integer", "number", "precision", "real_array"]
 
 
 def _shown(value: Any) -> str:
@@ -81,10 +81,20 @@ def number(value: Any, name: str, where: str, *, least: float | None = None, mos
     return converted
 
 
-def real_array(value: Any, name: str, where: str) -> np.ndarray:
+def precision(value: Any, where: str) -> int:
+    """``value`` as a number of significant digits to show numbers with: an integer from 1 to 17 (17 digits tell
+    any two float64 apart).
+
+        >>> precision(4, "draw_graph")
+        4
+    """
+    return integer(value, "precision (significant digits)", where, least=1, most=17)
+
+
+def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.ndarray:
     """``value`` (an array, a number or nested lists) as a numpy array of real numbers (bool, int or float; not
-    copied when it is one already); ragged lists are a ValueError, anything else (complex, strings, None) a
-    TypeError.
+    copied when it is one already); ragged lists are a ValueError, anything else (complex, strings, None, a list
+    of Values) a TypeError.  ``bools=False`` refuses True and False too, where they cannot mean numbers.
 
         >>> real_array([[1, 2], [3, 4]], "x", "f").shape
         (2, 2)
@@ -93,7 +103,9 @@ def real_array(value: Any, name: str, where: str) -> np.ndarray:
         array = np.asarray(value)
     except ValueError:
         raise ValueError(f"{where}: {name} is not a rectangular array (ragged nested lists?)") from None
-    if array.dtype.kind not in "biuf":
+    except TypeError as error:  # a list of Values: a Value refuses to become a numpy array
+        raise TypeError(f"{where}: {name} must be real numbers, got {_shown(value)} ({error})") from None
+    if array.dtype.kind not in ("biuf" if bools else "iuf"):
         raise TypeError(f"{where}: {name} has dtype {array.dtype} ({type(value).__name__}); give real numbers")
     return array
 

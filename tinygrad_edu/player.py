@@ -35,7 +35,7 @@ from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
-           "forward_formula"]
+           "forward_formula", "check_drawn"]
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -53,11 +53,7 @@ class Step:
     edges: list[str] = field(default_factory=list)
 
 
-# --- argument checks (shared with tinygrad_edu.viz) ------------------------------------------------------------
-def _check_precision(precision: Any, function: str) -> None:
-    checks.integer(precision, "precision (significant digits)", function, least=1, most=17)
-
-
+# --- argument checks ------------------------------------------------------------------------------------------
 def _check_names(names: Any, function: str) -> None:
     if not isinstance(names, Mapping):
         raise TypeError(f"{function}: names must map id(Value) to the Value's name, "
@@ -70,18 +66,18 @@ def _check_kept(kept: Any, function: str) -> None:
                         f"got {type(kept).__name__} {kept!r:.60}")
 
 
-def _check_drawn(output: Any, kept: Any, total: Any, names: Any, function: str) -> None:
-    """The Values a drawing or the player is about: ``kept, total = nearest_values(output)`` (the output first), and
-    their names (id → name)."""
+def check_drawn(output: Value, kept: list[Value], total: int, names: Mapping[int, str], where: str) -> None:
+    """Check the Values a drawing or the player is about: ``kept, total = nearest_values(output)`` (the output
+    first), and their names (id → name); else a TypeError or ValueError naming ``where``, the function called."""
     if not isinstance(output, Value):
-        raise TypeError(f"{function}: expected a Value (the output), got {type(output).__name__}")
-    _check_kept(kept, function)
+        raise TypeError(f"{where}: expected a Value (the output), got {type(output).__name__}")
+    _check_kept(kept, where)
     if not kept or kept[0] is not output:
-        raise ValueError(f"{function}: kept must start with the output, as nearest_values(output) gives it")
+        raise ValueError(f"{where}: kept must start with the output, as nearest_values(output) gives it")
     if isinstance(total, bool) or not isinstance(total, (int, np.integer)) or total < len(kept):
-        raise ValueError(f"{function}: total (the number of Values, drawn or not) must be an int of at least "
+        raise ValueError(f"{where}: total (the number of Values, drawn or not) must be an int of at least "
                          f"len(kept) = {len(kept)}, got {total!r:.60}")
-    _check_names(names, function)
+    _check_names(names, where)
 
 
 def _check_formula(node: Any, names: Any, function: str) -> None:
@@ -216,8 +212,8 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     """The player's steps for ``output`` (a single number), about the drawn Values ``kept`` (of ``total``):
     a start, one forward step per drawn operation (oldest first), one backward step per drawn Value in the
     engine's order, and the result."""
-    _check_drawn(output, kept, total, names, "backprop_steps")
-    _check_precision(precision, "backprop_steps")
+    check_drawn(output, kept, total, names, "backprop_steps")
+    checks.precision(precision, "backprop_steps")
     number = {id(n): i for i, n in enumerate(kept)}
     grads, arrivals = _gradients(output, set(number))
     order = [n for n in backward_order(output) if id(n) in number]
@@ -356,7 +352,7 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
                         f"got {type(tree).__name__}")
     if tree.cost not in tree.nodes or tree.nodes[tree.cost].value is not cost:
         raise ValueError("tree_steps: cost must be the Value the tree was found from (tree = dependency_tree(cost))")
-    _check_precision(precision, "tree_steps")
+    checks.precision(precision, "tree_steps")
     index = {id(node.value): i for i, node in enumerate(tree.nodes.values())}
     names = {id(node.value): name for name, node in tree.nodes.items()}
     grads, _ = _gradients(cost, set())

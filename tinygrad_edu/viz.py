@@ -41,14 +41,7 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.files import checked_path
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
-from tinygrad_edu.player import (
-    BackpropPlayer,
-    _check_drawn,
-    _check_precision,
-    backprop_steps,
-    display_names,
-    tree_steps,
-)
+from tinygrad_edu.player import BackpropPlayer, backprop_steps, check_drawn, display_names, tree_steps
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
            "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
@@ -211,7 +204,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
                       size: str | None = None) -> Drawing:
     """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
     Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
-    _check_drawn(value, kept, total, names, "computation_graph")
+    check_drawn(value, kept, total, names, "computation_graph")
     checks.flag(show_data, "show_data", "computation_graph")
     checks.flag(show_grad, "show_grad", "computation_graph")
     names = dict(names)
@@ -316,7 +309,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     checks.integer(max_nodes, "max_nodes", "backprop_player", least=1)
     if not isinstance(layout, str) or layout not in ("auto", "graph", "tree"):
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
-    _check_precision(precision, "backprop_player")
+    checks.precision(precision, "backprop_player")
     given = _given_names(names, "backprop_player")
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
@@ -426,7 +419,7 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
     _check_value(cost, "draw_dependency_tree")
-    _check_precision(precision, "draw_dependency_tree")
+    checks.precision(precision, "draw_dependency_tree")
     try:
         tree = dependency_tree(cost)
     except ValueError as error:  # the cost is not a chain network's: say who was called
@@ -440,7 +433,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
     if not isinstance(tree, DependencyTree):
         raise TypeError(f"tree_drawing: tree must be a DependencyTree (from dependency_tree(cost)), "
                         f"got {type(tree).__name__}")
-    _check_precision(precision, "tree_drawing")
+    checks.precision(precision, "tree_drawing")
     checks.flag(chains, "chains", "tree_drawing")
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
@@ -528,7 +521,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
         raise TypeError(f"draw_network: expected a Network/MLP with .layers or a Layer, "
                         f"got {type(model).__name__}")
     checks.integer(max_neurons, "max_neurons", "draw_network", least=3)
-    _check_precision(precision, "draw_network")
+    checks.precision(precision, "draw_network")
     weights = _network_weights(layers)
     sizes = [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights]
     shown = [_shown_neurons(n, max_neurons) for n in sizes]
