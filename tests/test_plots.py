@@ -313,6 +313,19 @@ def test_bad_functions_and_points_are_named():
         plots.descent_path(quadratic, [1.0, 2.0], -0.1)
 
 
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: plots.plot_armijo(quadratic, "ab"), TypeError, "plot_armijo: x has dtype <U2 (str); give real numbers"),
+    (lambda: plots.plot_armijo(quadratic, [True, False]), TypeError, "plot_armijo: x has dtype bool (list); give real"),
+    (lambda: plots.descent_path(quadratic, [[1.0], [1.0, 2.0]]), ValueError,
+     "descent_path: start is not a rectangular array (ragged nested lists?)"),
+    (lambda: plots.plot_descent(quadratic, [Value(1.0), Value(2.0)]), TypeError,
+     "plot_descent: start must be real numbers, got list [Value"),
+])
+def test_points_that_are_not_real_numbers_are_named(call, error, message):
+    with pytest.raises(error) as raised:
+        call()
+    assert str(raised.value).startswith(message)
+
 def test_figures_show_themselves_in_jupyter_without_pyplot():
     # Jupyter displays a Figure with the PNG of _repr_png_; the inline backend's own hook exists only after
     # matplotlib.pyplot is imported, which tinygrad_edu.plots never does

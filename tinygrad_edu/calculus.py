@@ -72,20 +72,8 @@ def _relative_tolerance(value: Any, name: str, where: str) -> float:
     return tol
 
 
-def _numbers(value: Any, name: str, where: str) -> np.ndarray:
-    """``value`` as a float64 array, or a TypeError naming ``where`` and ``name`` (strings are refused)."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{where}: {name} must be a number or a vector of numbers, got {value!r:.60} ({error})") \
-            from None
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{where}: {name} must be a number or a vector of numbers, got {value!r:.60}")
-    return array.astype(np.float64)
-
-
 def _eigenvalues(value: Any, name: str) -> np.ndarray:
-    values = _numbers(value, name, "classify_stationary_point").ravel()
+    values = checks.real_array(value, name, "classify_stationary_point", bools=False).astype(np.float64).ravel()
     if values.size == 0 or not np.isfinite(values).all():
         raise ValueError(f"classify_stationary_point: needs finite {name}, got {values}")
     return values
@@ -158,7 +146,7 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     """stationary_point's argument checks; returns the start as a float64 array."""
     if not callable(f):
         raise TypeError(f"stationary_point: f must be a function of a Value, got {type(f).__name__}")
-    x = _numbers(start, "start", "stationary_point")
+    x = checks.real_array(start, "start", "stationary_point", bools=False).astype(np.float64)
     if x.ndim > 1 or x.size == 0 or not np.isfinite(x).all():
         raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")
     checks.integer(max_iterations, "max_iterations", "stationary_point", least=0)

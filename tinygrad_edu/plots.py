@@ -101,13 +101,7 @@ def _metadata(path: Path) -> dict:
 # --- math on a user function: value, gradient, Armijo --------------------------------------------------------
 def _point(x: Any, name: str, function: str, dims: int | None = None) -> np.ndarray:
     """The point argument ``name`` as a float64 array: a number or a vector (of ``dims`` numbers), all finite."""
-    try:
-        array = np.asarray(x.data if isinstance(x, Value) else x)
-    except (TypeError, ValueError):  # a ragged list
-        array = np.asarray(None)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{function}: {name} must be a number or a vector of numbers, got {type(x).__name__} "
-                        f"{x!r:.60}")
+    array = checks.real_array(x.data if isinstance(x, Value) else x, name, function, bools=False)
     if array.ndim > 1 or (dims is not None and array.shape != (dims,)):
         want = f"shape ({dims},)" if dims else "a number or a vector"
         raise ValueError(f"{function}: {name} must have {want}, got shape {array.shape}")
