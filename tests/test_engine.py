@@ -749,6 +749,21 @@ def test_power_keeps_its_mixed_second_derivative_at_exponent_zero() -> None:
     np.testing.assert_array_equal(zero.grad, [0.0, 0.0])
 
 
+def test_power_keeps_its_third_derivatives_at_exponent_zero() -> None:
+    """∂³(aᵇ)/∂a∂b² = aᵇ⁻¹·ln a·(2 + b·ln a), 2·ln(a)/a at b = 0: the composition fuzzer's third order found σ(x)ˣ
+    wrong at x = 0, where the slope in a was written b/a, right in b to first order only."""
+    a, b = Value(2.0), Value(0.0)
+    (a ** b).backward(create_graph=True)
+    slope_in_a = a.grad                       # b·aᵇ⁻¹
+    a.zero_grad(), b.zero_grad()
+    slope_in_a.backward(create_graph=True)    # ∂/∂b: aᵇ⁻¹(1 + b·ln a)
+    mixed = b.grad
+    a.zero_grad(), b.zero_grad()
+    mixed.backward()                          # ∂/∂b again
+    assert b.grad == pytest.approx(np.log(2.0), rel=1e-14)
+    assert a.grad == pytest.approx(-0.25, rel=1e-14)  # ∂/∂a of aᵇ⁻¹(1 + b·ln a) at b = 0: −1/a²
+
+
 def test_log_softmax_keeps_its_digits_when_one_input_dominates() -> None:
     x = Value([0.0, -40.0])
     out = F.log_softmax(x)   # ln(1 / (1 + e⁻⁴⁰)) = −ln(1 + e⁻⁴⁰) ≈ −e⁻⁴⁰

@@ -149,15 +149,16 @@ def _power(a, b):
 
 
 def _pow_vjp_base(g, out, a, b):
-    """b·aᵇ⁻¹.  Where b = 0 it is written b/a instead: the same value (0) and the same derivative in b (1/a), but
-    no aᵇ⁻¹, whose 0·∞ at a = 0 (or overflow at a tiny a) would make this slope or the next derivative NaN."""
+    """b·aᵇ⁻¹.  Where b = 0 it is written (b/a)·aᵇ instead (b·aᵇ at a = 0): the same value (0) and, to every order,
+    the same derivatives in b (1/a, then 2·ln(a)/a, …), but no aᵇ⁻¹, whose 0·∞ at a = 0 (or overflow at a tiny a)
+    would make this slope or the next derivative NaN.  (b/a alone, without aᵇ = 1, has the first of them only.)"""
     if b.dtype != out.dtype:  # a float32 exponent of a float64 base: b − 1 in float64, as aᵇ was computed
         b = b.astype(out.dtype)
     zero = b == 0
     if not zero.any():  # the common x ** n
         return g * b * power(a, b - 1)
     general = b * power(select(zero)(1.0, a), b - 1)
-    at_zero = select(zero)(b, 0.0) / select(a == 0)(1.0, a)
+    at_zero = select(zero)(b, 0.0) / select(a == 0)(1.0, a) * select(zero)(out, 1.0)  # no 0·∞ where b ≠ 0 either
     return g * select(zero)(at_zero, general)
 
 
