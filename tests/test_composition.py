@@ -140,6 +140,14 @@ def test_second_derivatives_match_finite_differences_of_the_gradient(expr: Expre
     check_gradients(expr, *expr.inputs, order=2)
 
 
+@settings(FEWER, max_examples=GRAPHS // 8)
+@given(expressions(max_nodes=8))
+def test_third_derivatives_match_finite_differences_of_the_second(expr: Expression) -> None:
+    """The engine differentiates to any order: three passes, the first two recorded, against central differences
+    of the second derivative (itself checked above)."""
+    check_gradients(expr, *expr.inputs, order=3)
+
+
 # --- the strategy itself -----------------------------------------------------------------------------------------
 def op_names(out: Value) -> set[str]:
     names, stack, seen = set(), [out], set()

@@ -12,7 +12,8 @@ float64, and compare it with what :meth:`~tinygrad_edu.Value.backward` says.
     True
 
 ``check_gradients(f, *inputs, order=2)`` checks derivatives of derivatives the same way (the gradient recorded
-with ``backward(create_graph=True)``, differentiated again, against central differences of the gradient).
+with ``backward(create_graph=True)``, differentiated again, against central differences of the gradient), and
+``order=3`` and up one derivative further each.
 
 Hypothesis strategies for property tests of your own operations live in :mod:`tinygrad_edu.testing.strategies`
 (needs the ``testing`` extra: ``pip install ".[testing]"`` in a clone, or ``pip install hypothesis``).
@@ -161,7 +162,7 @@ class GradientReport:
     absolute and relative difference.
 
     ``analytic`` and ``numeric`` hold the two gradients (float64 arrays, one per input) for a closer look;
-    ``order`` is 1 for gradients, 2 for derivatives of the gradient.
+    ``order`` is 1 for gradients, 2 for derivatives of the gradient, 3 for derivatives of those, and so on.
     """
 
     max_abs_error: tuple[float, ...]
@@ -247,14 +248,16 @@ def _checked_inputs(inputs: Sequence[Any]) -> list[np.ndarray]:
     return arrays
 
 
+# The default step by order: each order differences a derivative that carries the rounding errors of its own passes.
+_EPS = {1: 1e-6, 2: 1e-5, 3: 1e-4}
+
+
 def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, order: Any) -> tuple[float, float,
                                                                                                float, int, int, int]:
     """check_gradients' keyword arguments, validated: (eps, atol, rtol, seed, rows, order)."""
     name = "check_gradients"
-    order = checks.integer(order, "order", name)
-    if order not in (1, 2):
-        raise ValueError(f"{name}: order must be 1 (gradients) or 2 (derivatives of the gradient), got {order}")
-    eps = checks.number((1e-6 if order == 1 else 1e-5) if eps is None else eps, "eps", name, above=0)
+    order = checks.integer(order, "order", name, least=1)
+    eps = checks.number(_EPS.get(order, _EPS[3]) if eps is None else eps, "eps", name, above=0)
     atol, rtol = (checks.number(atol, "atol", name, least=0), checks.number(rtol, "rtol", name, least=0))
     seed = checks.integer(seed, "seed", name, least=0)
     rows = checks.integer(rows, "rows", name, least=1)
@@ -276,37 +279,25 @@ def _upstream(shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 
 def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequence[str | None], seed: int,
-              create_graph: bool = False) -> tuple[list[Value], list[Any]]:
-    """Fresh float64 leaves, ``f`` on them and one backward pass: the leaves and their gradients (None where
-    the gradient never reached; Values with ``create_graph``)."""
+              weights: Sequence[list[np.ndarray]] = ()) -> list[Any]:
+    """The gradients of q_k on fresh float64 leaves, k = ``len(weights)``: q₀ = Σ upstream · f(leaves) and
+    q_j = Σ_i weights[j − 1]_i · ∇_i q_{j−1}, one backward pass per order, each but the last recorded
+    (``create_graph``) so that the next one can differentiate it.  None where a gradient never reached."""
     __tracebackhide__ = True
     values = [Value(a, label=label) for a, label in zip(arrays, labels, strict=True)]
     out = _output(f, values)
-    if out.requires_grad:
-        upstream = _upstream(out.shape, seed)
-        if create_graph:
-            out.backward(upstream, create_graph=True)
-        else:
-            out.backward(upstream)
-    return values, [v.grad for v in values]
-
-
-def _gradient_of_gradient(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequence[str | None],
-                          seed: int, weights: list[np.ndarray]) -> list[np.ndarray]:
-    """∂/∂x of Σ_i weights_i · ∇_i f, by backpropagating through the recorded backward pass (create_graph)."""
-    __tracebackhide__ = True
-    values, grads = _backprop(f, arrays, labels, seed, create_graph=True)
-    terms = [(g * w).sum() for g, w in zip(grads, weights, strict=True) if isinstance(g, Value)]
-    for v in values:
-        v.zero_grad()
-    total = sum(terms[1:], terms[0]) if terms else None
-    if total is not None and total.requires_grad:
-        total.backward()
-    return [np.zeros(v.shape) if v.grad is None else np.asarray(_data(v.grad), dtype=np.float64) for v in values]
-
-
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Value) else x
+    if not out.requires_grad:
+        return [None] * len(values)
+    out.backward(_upstream(out.shape, seed), create_graph=bool(weights))
+    for j, weight in enumerate(weights):
+        terms = [(v.grad * w).sum() for v, w in zip(values, weight, strict=True) if isinstance(v.grad, Value)]
+        for v in values:
+            v.zero_grad()
+        total = sum(terms[1:], terms[0]) if terms else None
+        if total is None or not total.requires_grad:  # q_j is a constant: its gradient is 0
+            return [None] * len(values)
+        total.backward(create_graph=j < len(weights) - 1)
+    return [v.grad for v in values]
 
 
 def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = None, atol: float = 1e-6,
@@ -320,8 +311,10 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
-    with central differences of the (ordinary, first-order) gradient.  The step ``eps`` is 1e-6 by default, and
-    1e-5 at order 2, where the differenced gradient carries rounding errors of its own.  As in
+    with central differences of the (ordinary, first-order) gradient.  Each higher ``order`` does the same once more:
+    ``order=3`` differentiates the randomly weighted second derivative (two recorded passes and a third) and
+    compares it with central differences of that second derivative.  The step ``eps`` is 1e-6 by default, 1e-5
+    at order 2 and 1e-4 from order 3, where the differenced derivative carries rounding errors of its own.  As in
     :func:`numerical_gradient`, NaN or inf inputs, an ``eps`` that is not a finite number > 0, and an element
     where ``x ± ε`` rounds back to ``x`` raise ``ValueError``: these are not gradient mismatches.
 
@@ -348,12 +341,12 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     labels = [x.label if isinstance(x, Value) else None for x in inputs]
     names = [_input_name(i, x) for i, x in enumerate(inputs)]
     _check_steps("check_gradients", arrays, names, eps)
+    rng = np.random.default_rng(seed + 1)
+    gradient_weights = [[rng.standard_normal(a.shape) for a in arrays] for _ in range(order - 1)]
+    analytic = [np.zeros(a.shape) if g is None else np.asarray(g, dtype=np.float64)
+                for a, g in zip(arrays, _backprop(f, arrays, labels, seed, gradient_weights), strict=True)]
     if order == 1:
-        values, grads = _backprop(f, arrays, labels, seed)
-        analytic = [np.zeros(v.shape) if g is None else np.asarray(g, dtype=np.float64)
-                    for v, g in zip(values, grads, strict=True)]
-        out_shape = _output(f, [Value(a) for a in arrays]).shape
-        weights = _upstream(out_shape, seed)
+        weights = _upstream(_output(f, [Value(a) for a in arrays]).shape, seed)
 
         def evaluate(moved: list[np.ndarray]) -> np.ndarray:
             __tracebackhide__ = True
@@ -361,17 +354,15 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
                 return _output_data(f(*[Value(a) for a in moved]), "check_gradients")
         what = "gradient elements"
     else:
-        rng = np.random.default_rng(seed + 1)
-        gradient_weights = [rng.standard_normal(a.shape) for a in arrays]
-        analytic = _gradient_of_gradient(f, arrays, labels, seed, gradient_weights)
         weights = np.ones(())
 
-        def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # Σ_i w_i · ∇_i f, by an ordinary backward
+        def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # q_{order−1}, by order − 1 backward passes
             __tracebackhide__ = True
-            _, grads = _backprop(f, moved, labels, seed)
-            return np.array(sum(float(np.sum(w * g)) for g, w in zip(grads, gradient_weights, strict=True)
+            grads = _backprop(f, moved, labels, seed, gradient_weights[:-1])
+            return np.array(sum(float(np.sum(w * g)) for g, w in zip(grads, gradient_weights[-1], strict=True)
                                 if g is not None))
-        what = "second-order elements (∂/∂x of the randomly weighted gradient)"
+        what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
+                f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
     numeric = _central_differences(evaluate, arrays, weights, eps)
     return _report(names, analytic, numeric, atol, rtol, eps, rows, order, what,
                    lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, atol, rtol))
