@@ -5,11 +5,12 @@ over negative axes of reshaped transposes, indexing, numbers and arrays on eithe
 Every drawn graph is checked in float64: each node's value against plain numpy (an independent reference) and
 every input's gradient against central finite differences (``check_gradients``).  Further properties: float32
 stays float32, a second backward doubles the leaves' gradients, ``no_grad`` computes the same numbers and records
-nothing, and changing a constant array after the forward pass changes no gradient.
+nothing, changing a constant array after the forward pass changes no gradient, and second and third derivatives
+match finite differences of the order below.
 
 A failing graph is printed as a short runnable program.  CI draws ``20 × max_examples`` graphs for the main
-property (800 with the ``ci`` profile, derandomized) and a quarter of that for the others;
-``HYPOTHESIS_PROFILE=thorough`` draws 20 × 500 = 10,000.
+property (800 with the ``ci`` profile, derandomized), a quarter of that for the others and an eighth for the third
+derivatives; ``HYPOTHESIS_PROFILE=thorough`` draws 20 × 500 = 10,000.
 """
 
 from __future__ import annotations
