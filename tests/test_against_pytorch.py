@@ -4,9 +4,10 @@ Each graph is generated as two short programs over the same numpy arrays, one li
 program uses the public API only (operators with numbers, numpy scalars and arrays on either side, methods, numpy
 functions, ``functional``, ``losses``); the PyTorch program computes the same thing in float64.  Every node's value,
 shape and dtype (numpy's rule, as README.md states it: Python numbers adapt, arrays and numpy scalars do not), the
-gradient of every leaf and intermediate, the Hessian-vector product through ``backward(create_graph=True)``,
-accumulation over two ``backward()`` calls and ``no_grad`` are compared.  Inputs are kept inside each function's
-domain and away from kinks and ties (the generator evaluates every candidate node in PyTorch before keeping it).
+gradient of every leaf and intermediate, the Hessian-vector product through ``backward(create_graph=True)``, a
+third derivative (d/dx ⟨∇⟨∇loss, u⟩, v⟩, against PyTorch's triple backward), accumulation over two ``backward()``
+calls and ``no_grad`` are compared.  Inputs are kept inside each function's domain and away from kinks and ties
+(the generator evaluates every candidate node in PyTorch before keeping it).
 
 A failing graph is printed as one runnable program.  Run many graphs by hand with
 ``python tests/test_against_pytorch.py --graphs 2000 --seed 1``; CI does not install PyTorch, so there the test is
@@ -892,12 +893,48 @@ def check_second_order(g: Graph) -> None:
                            f"tinygrad_edu: {actual!r}\nPyTorch: {expected!r}")
 
 
+def check_third_order(g: Graph) -> None:
+    """d/dx ⟨∇⟨∇loss, u⟩, v⟩ (three backward passes, the first two recorded) against PyTorch's triple backward."""
+    leaves = leaf_names(g)
+    directions = [[np.random.default_rng(10 * k + i).uniform(-1, 1, size=g.namespace[name].shape)
+                   for i, name in enumerate(leaves)] for k in (1, 2)]
+    tg, (pt, _) = run_tinygrad(g), run_torch(g)
+    pt_leaves = [pt[name] for name in leaves]
+    ours, theirs = tg["loss"], pt["loss"]
+    ours.backward(create_graph=True)
+    for k, direction in enumerate(directions):
+        grads = [tg[name].grad for name in leaves]
+        for name in leaves:
+            tg[name].zero_grad()
+        terms = [(grad * d).sum() for grad, d in zip(grads, direction) if isinstance(grad, Value)]
+        ours = sum(terms[1:], terms[0]) if terms else None
+        if ours is None or not ours.requires_grad:
+            return  # a constant: its derivatives are 0 (check_second_order compares that case)
+        ours.backward(create_graph=k == 0)
+        if theirs is not None and theirs.requires_grad:
+            their_grads = torch.autograd.grad(theirs, pt_leaves, create_graph=True, allow_unused=True)
+            pieces = [(t * torch.as_tensor(d)).sum() for t, d in zip(their_grads, direction) if t is not None]
+            theirs = sum(pieces[1:], pieces[0]) if pieces else None
+    hv = torch.autograd.grad(theirs, pt_leaves, allow_unused=True) if theirs is not None and theirs.requires_grad \
+        else [None] * len(leaves)
+    rtol = (RTOL_FLOAT32 if g.float32 else RTOL) * 100
+    for name, reference in zip(leaves, hv):
+        expected = np.zeros(g.namespace[name].shape) if reference is None or reference._is_zerotensor() else \
+            reference.numpy()
+        actual = np.zeros(expected.shape) if tg[name].grad is None else tg[name].grad
+        if not close(actual, expected, rtol):
+            raise Mismatch(f"third derivative for {name} differs from PyTorch's: max |diff| "
+                           f"{np.max(np.abs(actual - expected), initial=0):.3g}\n"
+                           f"tinygrad_edu: {actual!r}\nPyTorch: {expected!r}")
+
+
 def check_graph(seed: int, float32: bool = False, second_order: bool = True, size: int | None = None) -> Graph:
     g = build_graph(seed, float32=float32, size=size)
     try:
         check_first_order(g)
         if second_order:
             check_second_order(g)
+            check_third_order(g)
     except Exception as error:
         text = program(g)
         kinds = {n.name: n.kind for n in g.nodes}
@@ -914,8 +951,8 @@ _kinds_seen: dict[str, int] = {}
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_random_graphs_agree_with_pytorch(chunk: int) -> None:
-    """200 seeded graphs in all: values, dtypes, gradients of every node, Hessian-vector products, accumulation
-    and no_grad; one graph in four starts from float32 leaves."""
+    """200 seeded graphs in all: values, dtypes, gradients of every node, Hessian-vector products, third derivatives,
+    accumulation and no_grad; one graph in four starts from float32 leaves."""
     size = GRAPHS // CHUNKS
     for seed in range(chunk * size, (chunk + 1) * size):
         g = check_graph(seed, float32=seed % 4 == 3)
