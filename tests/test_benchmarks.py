@@ -37,3 +37,14 @@ def test_quick_benchmark_prints_every_row_measured_in_the_pinned_environment() -
         if cells[-1] == "out of reach":  # only where the floor is measured and above the target
             floor, target = float(cells[4].rstrip("×")), float(re.search(r"≤ ([\d.]+)×", cells[5]).group(1))
             assert floor > target
+
+
+def test_xsquared_breakdown_compares_a_bare_tape_that_computes_the_engines_numbers() -> None:
+    script = BENCHMARK.with_name("bench_xsquared_update.py")
+    result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    difference = float(re.search(r"after 2 episodes ([-+.e\d]+)", result.stdout)[1])
+    assert difference == 0.0  # the bare tape makes the same updates, bit for bit: its time is a fair comparison
+    table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + 6 and "bare tape" in result.stdout
+    assert table[-1].endswith("| 1.00× |")  # the reference, against itself

@@ -1,0 +1,177 @@
+"""Where the x² update's time goes: the demo's `fit`, the same update written out on the engine, and a bare tape.
+
+Run by hand:  python benchmarks/bench_xsquared_update.py  [--quick]
+
+One update of the x² demonstration's gradient descent (1-12-12-1 leaky ReLU network, batches of 5, learning rate
+0.15), five ways, measured interleaved in one run (as ``bench_engine.py``: CPU time, medians of the rounds): through
+``fit``; the loop written out on the engine (forward, cost, ``backward()``, ``w.data -= η·w.grad``), then with
+``gradient_norm`` and with the optimizer's ``step`` added; a *bare tape*, a few dozen lines below that record a node
+per operation and call closures backwards, with none of the engine's checks, dtype rules or graph for drawings; and
+the update with the derivatives written out in numpy (``bench_engine``'s reference).  The bare tape shows what any
+engine that records a node per operation must pay at the least; the rows above it, what the engine, the norm, the
+optimizer and ``fit`` add.
+"""
+# ruff: noqa: E402  (the environment must be set before numpy is imported)
+
+from __future__ import annotations
+
+import os
+import sys
+
+import bench_engine
+
+if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in bench_engine.PINNED_ENVIRONMENT.items()):
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **bench_engine.PINNED_ENVIRONMENT})
+
+import argparse
+import gc
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import no_grad, optim
+from tinygrad_edu.data import xsquared
+from tinygrad_edu.demo import xsquared_network
+from tinygrad_edu.losses import squared_error
+
+EPISODES, RATE = 2, bench_engine.XSQUARED_RATE
+UPDATES = EPISODES * 1000 // bench_engine.XSQUARED_BATCH
+
+
+def engine_loop(norm: bool = False, optimizer: bool = False) -> Callable[[], None]:
+    """The update written out on the engine; ``norm``: also ‖∇C‖, as fit records it; ``optimizer``: the step
+    of ``optim.GradientDescent`` (its checks included) instead of the two-line update."""
+    inputs, targets = xsquared(1000, seed=0)
+    model = xsquared_network(0)
+    params, descent = model.parameters(), optim.GradientDescent(model, RATE)
+    rng = np.random.default_rng(0)
+
+    def run() -> None:
+        for _ in range(EPISODES):
+            for index in bench_engine._batches(rng, len(inputs)):
+                for p in params:
+                    p.grad = None
+                cost = squared_error(model(inputs[index]), targets[index])
+                float(cost.item())
+                cost.backward()
+                if norm:
+                    optim.gradient_norm(params)
+                if optimizer:
+                    descent.step(cost=cost)
+                    continue
+                with no_grad():
+                    for p in params:
+                        p.data -= RATE * p.grad
+        with no_grad():
+            float(squared_error(model(inputs), targets).item())
+
+    return run
+
+
+# --- a bare tape: a node per operation, closures called backwards, nothing checked ----------------------------------
+class Node:
+    __slots__ = ("data", "grad", "parents", "backward")
+
+    def __init__(self, data: np.ndarray, parents: tuple[Any, ...] = (), backward: Callable | None = None) -> None:
+        self.data, self.parents, self.backward = data, parents, backward
+        self.grad: Any = None
+
+
+class Tape(list):
+    def record(self, data: np.ndarray, parents: tuple[Any, ...], backward: Callable) -> Node:
+        node = Node(data, parents, backward)
+        self.append(node)
+        return node
+
+    def affine(self, x: Any, w: Node, b: Node) -> Node:  # x @ w + b, as two nodes (the engine records two)
+        data = x.data if isinstance(x, Node) else x
+        product = self.record(data @ w.data, (x, w),
+                              lambda g: (g @ w.data.T if isinstance(x, Node) else None, data.T @ g))
+        return self.record(product.data + b.data, (product, b), lambda g: (g, g.sum(axis=0)))
+
+    def leaky_relu(self, z: Node) -> Node:
+        return self.record(np.maximum(z.data, z.data * 0.01), (z,), lambda g: (g * np.fmax(np.sign(z.data), 0.01),))
+
+    def squared_error(self, prediction: Node, target: np.ndarray) -> Node:
+        error = prediction.data - target
+        n = len(error)
+        return self.record(np.sum(error * error) / n, (prediction,), lambda g: (error * (2.0 / n) * g,))
+
+    def backward(self, output: Node) -> None:
+        output.grad = np.ones(())
+        for node in reversed(self):
+            for parent, g in zip(node.parents, node.backward(node.grad)):
+                if isinstance(parent, Node):
+                    parent.grad = g if parent.grad is None else parent.grad + g
+        self.clear()
+
+
+def bare_tape() -> Callable[[], None]:
+    inputs, targets = xsquared(1000, seed=0)
+    params = [Node(p.data.copy()) for p in xsquared_network(0).parameters()]
+    layers = list(zip(params[::2], params[1::2]))
+    rng, tape = np.random.default_rng(0), Tape()
+
+    def forward(x: Any) -> Node:
+        for i, (w, b) in enumerate(layers):
+            x = tape.affine(x, w, b)
+            if i < len(layers) - 1:
+                x = tape.leaky_relu(x)
+        return x
+
+    def run() -> None:
+        for _ in range(EPISODES):
+            for index in bench_engine._batches(rng, len(inputs)):
+                cost = tape.squared_error(forward(inputs[index]), targets[index])
+                float(cost.data)
+                tape.backward(cost)
+                for p in params:
+                    p.data -= RATE * p.grad
+                    p.grad = None
+        float(tape.squared_error(forward(inputs), targets).data)
+        tape.clear()
+
+    run.params = params  # type: ignore[attr-defined]
+    return run
+
+
+def same_numbers() -> float:
+    """Largest parameter difference between the bare tape and the engine after the same episodes (they must compute
+    the same update, or the comparison says nothing)."""
+    tape, model = bare_tape(), xsquared_network(0)
+    inputs, targets = xsquared(1000, seed=0)
+    rng, descent = np.random.default_rng(0), optim.GradientDescent(model, RATE)
+    tape()
+    for _ in range(EPISODES):
+        for index in bench_engine._batches(rng, len(inputs)):
+            descent.step(lambda: squared_error(model(inputs[index]), targets[index]))  # noqa: B023
+    return max(float(np.abs(p.data - q.data).max()) for p, q in zip(model.parameters(), tape.params))  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few short rounds (numbers are noisy)")
+    rounds, min_time = (3, 0.15) if parser.parse_args().quick else (25, 3.0)
+    gc.collect()
+    gc.freeze()
+    print(f"bare tape against the engine: max |difference| of the parameters after {EPISODES} episodes "
+          f"{same_numbers():.1e}\n")
+    steps = {"`fit` (the demo's loop, as `bench_engine.py` measures it)": bench_engine.xsquared_ours(EPISODES),
+             "the engine, the update written out": engine_loop(),
+             "… and `gradient_norm` (fit records ‖∇C‖)": engine_loop(norm=True),
+             "… and `GradientDescent.step` instead of the written-out update": engine_loop(norm=True, optimizer=True),
+             "bare tape (a node per operation, no checks)": bare_tape(),
+             "numpy, derivatives written out": bench_engine.xsquared_numpy(EPISODES)}
+    samples = bench_engine.compare(steps, rounds, min_time)
+    reference = samples["numpy, derivatives written out"]
+    print("| one update on a batch of 5 | time | × numpy |")
+    print("|---|---|---|")
+    for name, times in samples.items():
+        ratio = statistics.median(t / r for t, r in zip(times, reference))
+        print(f"| {name} | {bench_engine.fmt_time(statistics.median(times) / UPDATES)} | {ratio:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
