@@ -294,8 +294,11 @@ def test_an_argument_given_by_keyword_is_named_when_argnums_asks_for_it() -> Non
 
 
 def test_functions_that_ignore_an_input_get_zero_derivatives() -> None:
+    """... as long as f returns a Value: a plain number is refused (it may be float(x), see below)."""
     assert float(grad(lambda x: Value(5.0, requires_grad=False))(1.0)) == 0.0
-    assert float(grad(lambda a, b: a * 2.0, argnums=1)(1.0, 4.0)) == 0.0
+    assert float(grad(lambda a, b: a * 2.0, argnums=1)(Value(1.0), 4.0)) == 0.0
+    with pytest.raises(TypeError, match=r"^grad: f must return a Value, got float 2.0; .* return Value\(c\)"):
+        grad(lambda a, b: a * 2.0, argnums=1)(1.0, 4.0)  # a is passed on as the number it is
     assert float(grad(grad(lambda x: x * 3.0))(1.0)) == 0.0  # f′ is a constant: f″ = 0
     assert hessian(lambda x: (x * 2.0).sum())([1.0, 2.0]).data.tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
@@ -363,3 +366,79 @@ def test_an_input_the_output_does_not_reach_gets_zeros_even_with_an_old_gradient
     np.testing.assert_array_equal(gradient, [4.0, 0.0])
     np.testing.assert_array_equal(curvature, [[2.0, 0.0], [0.0, 0.0]])
     assert float(x.grad) == 3.0 and w.grad is None            # every .grad as it was
+
+
+# --- f must return a Value; gradients names its own arguments --------------------------------------------------
+ESCAPES = {  # ways a function of x steps out of the graph and returns a plain number
+    "float(x)": lambda x: float(x.sum()) ** 2,
+    "x.item()": lambda x: x.sum().item() ** 2,
+    "x.data": lambda x: (x.data ** 2).sum(),
+    "math.sin": lambda x: math.sin(x.sum()),
+}
+TRANSFORMS = {
+    "grad": lambda f: grad(f)([1.0, 2.0]),
+    "value_and_grad": lambda f: value_and_grad(f)([1.0, 2.0]),
+    "hessian": lambda f: hessian(f)([1.0, 2.0]),
+    "jacobian": lambda f: jacobian(f)([1.0, 2.0]),
+    "hvp": lambda f: hvp(f, [1.0, 2.0], [1.0, 0.0]),
+}
+
+
+@pytest.mark.parametrize("escape", list(ESCAPES))
+@pytest.mark.parametrize("transform", list(TRANSFORMS))
+def test_a_function_returning_a_plain_number_is_refused_not_given_a_zero_derivative(transform: str,
+                                                                                     escape: str) -> None:
+    """grad(lambda x: float(x) ** 2)(3.0) was 0 (the number had left the graph); JAX and torch.func refuse it."""
+    with pytest.raises(TypeError, match=rf"^{transform}: f must return a Value, got .*derivative would be a silent 0"):
+        TRANSFORMS[transform](ESCAPES[escape])
+
+
+def test_gradients_of_an_output_of_several_numbers_without_grad_output_names_gradients() -> None:
+    """The error named backward(), which the caller never called."""
+    x = Value([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^gradients: the output has shape \(2,\), so it needs grad_output"):
+        gradients(x * 3.0, [x])
+    with pytest.raises(ValueError, match=r"^gradients: the output has shape \(2,\)"):
+        gradients(Value([1.0, 2.0], requires_grad=False), [x])  # even when no pass would run
+    assert gradients(x * 3.0, [x], grad_output=[1.0, 1.0])[0].data.tolist() == [3.0, 3.0]
+
+
+# --- third and fourth derivatives against 40-digit mpmath ------------------------------------------------------
+def test_third_and_fourth_derivatives_of_the_seeds_cost_in_one_weight_match_mpmath() -> None:
+    """C(w) of a 1-2-1 sigmoid network, w the first weight: grad applied 1 to 4 times against mpmath.diff."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    xs = np.linspace(-1, 1, 5).reshape(-1, 1)
+    hidden_w, hidden_b, out_w, out_b = -0.4, [0.1, 0.2], [0.5, -0.9], 0.05
+
+    def cost(w: Value) -> Value:
+        weights = F.concatenate([w.reshape(1, 1), Value([[hidden_w]])], axis=1)
+        hidden = F.sigmoid(xs @ weights + hidden_b)
+        return squared_error(F.sigmoid(hidden @ np.array(out_w).reshape(2, 1) + out_b), xs ** 2)
+
+    def exact(w):
+        s = lambda z: 1 / (1 + mp.exp(-z))  # noqa: E731
+        outputs = [s(s(x * w + hidden_b[0]) * out_w[0] + s(x * hidden_w + hidden_b[1]) * out_w[1] + out_b)
+                   for x in map(mp.mpf, xs.ravel())]
+        return sum((o - mp.mpf(x) ** 2) ** 2 for o, x in zip(outputs, xs.ravel())) / len(outputs)
+
+    derivative_ = cost
+    for order in range(1, 5):
+        derivative_ = grad(derivative_)
+        expected = float(mp.diff(exact, mp.mpf(0.7), order))
+        assert math.isclose(float(derivative_(0.7)), expected, rel_tol=1e-12), order
+
+
+def test_power_with_a_value_exponent_at_zero_has_every_derivative_to_order_four() -> None:
+    """aᵇ at b = 0, a = 2: ∂ᵏ/∂bᵏ = lnᵏ a; ∂³/∂a∂b² = 2 ln a / a; ∂³/∂a²∂b = −1/a²; ∂⁴/∂a²∂b² = (2 − 2 ln a)/a²."""
+    power = lambda a, b: a ** b  # noqa: E731
+    in_b = power
+    for order in range(1, 5):
+        in_b = grad(in_b, argnums=1)
+        assert math.isclose(float(in_b(2.0, 0.0)), math.log(2.0) ** order, rel_tol=1e-14)
+    a_b_b = grad(grad(grad(power, argnums=1), argnums=1), argnums=0)
+    a_a_b = grad(grad(grad(power, argnums=1), argnums=0), argnums=0)
+    a_a_b_b = grad(a_b_b, argnums=0)
+    assert math.isclose(float(a_b_b(2.0, 0.0)), 2 * math.log(2.0) / 2.0, rel_tol=1e-14)
+    assert math.isclose(float(a_a_b(2.0, 0.0)), -1 / 4, rel_tol=1e-14)
+    assert math.isclose(float(a_a_b_b(2.0, 0.0)), (2 - 2 * math.log(2.0)) / 4, rel_tol=1e-14)

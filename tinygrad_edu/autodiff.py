@@ -11,12 +11,17 @@ seed's "second derivative" test of section 6.1 becomes one line.
 - :func:`gradients`: the building block, ∂output/∂inputs for Values you already have (``torch.autograd.grad``).
 
 They accept numbers, nested lists, numpy arrays and Values, and return Values; keyword arguments go to ``f``
-as they are, not differentiated (as in JAX and ``torch.func``).  **Nothing is mutated**: the
-``.grad`` of your Values (and of every Value in the graph) is the same after a call as before, so a transform
-never leaves stale gradients behind or adds to yours.  The transforms differentiate fresh copies of the arguments;
-when ``f``'s result also depends on Values of yours (an argument that is a Value requiring a gradient, or one
-``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and stays connected
-to them, so it can be differentiated again; with only numbers and arrays it is a constant (cheaper).
+as they are, not differentiated (as in JAX and ``torch.func``).  ``f`` must return a Value: a plain number or
+array (``float(x)``, ``x.item()``, ``x.data``, ``math.sin(x)``) has left the graph, and is refused rather than
+given a derivative of 0.  Unlike ``torch.func``, a transform refuses to run inside ``no_grad()``, and a tuple
+argument is one array, not a tuple of arguments (a pytree): pick several arguments with ``argnums``.
+
+**Nothing is mutated**: the ``.grad`` of your Values (and of every Value in the graph) is the same after a call as
+before, so a transform never leaves stale gradients behind or adds to yours.  The transforms differentiate fresh
+copies of the arguments; when ``f``'s result also depends on Values of yours (an argument that is a Value requiring
+a gradient, or one ``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and
+stays connected to them, so it can be differentiated again; with only numbers and arrays it is a constant
+(cheaper).
 
     >>> from tinygrad_edu.autodiff import grad, hessian
     >>> f = lambda x: x ** 3                       # f′ = 3x², f″ = 6x, f‴ = 6
@@ -62,7 +67,12 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
 
 def _check_grad_output(grad_output: Any, output: Any) -> None:
     """``gradients``' grad_output: None, or numbers (a Value) of the output's shape; else an error naming it."""
-    if grad_output is None or not isinstance(output, Value):  # the default; an output that _pull refuses
+    if not isinstance(output, Value):  # an output that _pull refuses
+        return
+    if grad_output is None:
+        if output.size != 1:
+            raise ValueError(f"gradients: the output has shape {output.shape}, so it needs grad_output of that "
+                             "shape; only an output of size 1 (like a cost) gets the default of 1")
         return
     try:
         shape = grad_output.shape if isinstance(grad_output, Value) else Value(grad_output).shape
@@ -181,12 +191,13 @@ def _argnums(argnums: Any, count: int, name: str, keywords: Iterable[str] = ()) 
 
 
 def _output(out: Any, name: str, scalar: bool) -> Value:
-    """f's result as a Value; a transform of a cost needs a single number."""
+    """f's result, which must be a Value; a transform of a cost needs a single number.  A plain number or array
+    cannot depend on the arguments, so its derivative would be a silent 0 (as in ``torch.func``, it is refused)."""
     if not isinstance(out, Value):
-        try:
-            out = Value(out, requires_grad=False)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name}: f must return a Value (or a number), got {type(out).__name__}") from None
+        raise TypeError(f"{name}: f must return a Value, got {type(out).__name__} {out!r:.40}; a plain number or "
+                        "array cannot depend on the arguments (float(x), x.item(), x.data and math.* step out of "
+                        "the graph), so its derivative would be a silent 0: compute with Value operations, and "
+                        "return Value(c) for a constant")
     if scalar and out.size != 1:
         raise ValueError(f"{name}: f must return a single number (a cost), got a Value of shape {out.shape}; "
                          "use jacobian for a function with several outputs")
