@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from tinygrad_edu import Op, Value
 from tinygrad_edu.testing import GradientCheckError, GradientReport, check_gradients, numerical_gradient
 from tinygrad_edu.testing.strategies import (
+    Expression,
     OpSpec,
     arrays,
     arrays_for,
@@ -315,7 +316,7 @@ def test_a_step_lost_in_rounding_is_a_value_error_suggesting_a_larger_eps(check)
 
 def test_a_step_lost_at_order_2_and_overflow_are_named_too():
     with pytest.raises(ValueError, match=r"input 0, element \(\) = 1e\+12 does not move by eps=1e-05"):
-        check_gradients(lambda v: v ** 3, np.array(1e12), order=2)
+        check_gradients(lambda v: v ** 3, np.array(1e12), order=2, eps=1e-5)
     with pytest.raises(ValueError, match=r"element \(\) = 1.797e\+308 overflows when moved by eps=1e\+305"):
         check_gradients(lambda v: v * 1.0, np.array(1.797e308), eps=1e305)
 
@@ -504,3 +505,137 @@ def test_expressions_keep_to_their_node_bounds_and_draw_up_to_max_inputs(min_nod
                    lambda e: (len(e.inputs) + len(e.lines), len(e.inputs)))
     assert min_nodes <= min(n for n, _ in counts) and max(n for n, _ in counts) <= max_nodes
     assert max(k for _, k in counts) == min(max_inputs, max_nodes - 1)
+
+
+# --- found by writing custom ops and fuzzing them (issue: a user's custom-op workflow) -----------------------------
+def _raw(x):
+    return x.data if isinstance(x, Value) else x
+
+
+#: x² whose vjp reads .data: right at order 1, its second derivative is 0 instead of 2.
+DATA_SQUARE = Op("data_square", lambda x: x * x, lambda g, out, x: g * 2 * _raw(x))
+#: e^(2x), right at orders 1 and 2; its slope's vjp reads .data, so the third derivative is 0 instead of 8e^(2x).
+EXP2_SLOPE = Op("exp2_slope", lambda x: 2 * np.exp(2 * x), lambda g, out, x: g * 4 * np.exp(2 * _raw(x)))
+EXP2 = Op("exp2", lambda x: np.exp(2 * x), lambda g, out, x: g * EXP2_SLOPE(x))
+#: softsign x / (1 + |x|), smooth at order 1, with a kink at 0 in its derivative.
+SOFTSIGN = Op("softsign", lambda x: x / (1 + np.abs(x)), lambda g, out, x: g / (1 + np.abs(x)) ** 2)
+
+
+def test_a_higher_order_check_checks_every_order_below_it_first():
+    """Order 3 alone compares with differences of the engine's own second derivative: a wrong second derivative
+    (0 here) made it pass, with 0 error."""
+    x = np.array([0.3, -0.7])
+    check_gradients(DATA_SQUARE, x)
+    for order in (3, 2):
+        with pytest.raises(GradientCheckError) as caught:
+            check_gradients(DATA_SQUARE, x, order=order)
+        message = str(caught.value)
+        assert message.startswith("check_gradients: 2 of 2 second-order elements")
+        assert f"order={order} checks orders 1 to {order} in turn; order 2 failed" in message
+        assert "reads .data" in message  # analytic 0 everywhere: the hint says where such a 0 comes from
+
+
+def test_a_smooth_mismatch_at_order_3_is_not_called_a_kink_but_a_kink_at_order_2_is():
+    """With eps = 1e-4 the one-sided slopes of a smooth function differ by eps·C'', above the old kink threshold."""
+    x = np.array([0.5, 1.0])
+    check_gradients(EXP2, x, order=2)
+    with pytest.raises(GradientCheckError, match="2 of 2 order-3 elements") as caught:
+        check_gradients(EXP2, x, order=3)
+    assert "kink" not in str(caught.value)
+    with pytest.raises(GradientCheckError, match="second-order") as caught:
+        check_gradients(SOFTSIGN, np.array([1e-6, 1.0]), order=2)  # (1 + |x|)⁻² has a kink at 0, within eps
+    lines = str(caught.value).splitlines()
+    assert "kink: slopes left | right" in lines[1] and lines[3].split()[:2] == ["0", "(0,)"] and "|" in lines[3]
+
+
+def _program_namespace() -> dict:
+    return {"print": lambda *args: None}
+
+
+def test_a_printed_program_checks_the_orders_the_fuzzer_does_and_imports_module_level_ops():
+    """The program printed for a failing graph used to check order 1 only (an order-2 failure replayed as a pass)
+    and left a module-level custom op undefined (a NameError when run as printed)."""
+    def fails_at_order_2_only(expr: Expression) -> bool:
+        check_gradients(expr, *expr.inputs)
+        try:
+            check_gradients(expr, *expr.inputs, order=2)
+        except GradientCheckError:
+            return True
+        return False
+
+    expr = find(expressions(extra_ops=[DATA_SQUARE], only_extra=True, max_nodes=6), fails_at_order_2_only,
+                settings=FIRST_FOUND)
+    program = expr.program()
+    assert f"from {__name__} import DATA_SQUARE as data_square\n" in program
+    assert program.rstrip().endswith("check_gradients(f, *inputs, order=3)  # checks orders 1, 2 and 3")
+    with pytest.raises(GradientCheckError, match="second-order"):
+        exec(program, _program_namespace())
+
+
+def test_an_op_defined_in_a_function_is_named_in_a_comment_and_array_params_print_as_literals():
+    scale = Op("scale", lambda x, w: x * w, lambda g, out, x, w: g * w)
+    spec = OpSpec(scale, params=st.fixed_dictionaries({"w": st.just(np.array(2.5))}))
+    expr = find(expressions(extra_ops=[spec], only_extra=True, max_nodes=5), lambda e: True, settings=FIRST_FOUND)
+    program = expr.program()
+    assert "# scale = Op('scale', ...)  # your own Op, given in extra_ops" in program
+    assert "w=np.array(2.5)" in program
+    exec(program, {**_program_namespace(), "scale": scale})
+    opaque = OpSpec(scale, params=st.just({"w": object()}))  # its repr is no source: refused by name, not a NameError
+    with pytest.raises(TypeError, match=r"OpSpec 'scale': the param w=<object object at .*> cannot be written as "):
+        find(expressions(extra_ops=[opaque], only_extra=True, max_nodes=5), lambda e: True, settings=FIRST_FOUND)
+
+
+@pytest.mark.parametrize("kinks", [(0.0,), (0.0, 0.5)])
+def test_only_extra_graphs_use_a_kinked_op_every_time(kinks):
+    """Inputs near a kink used to make the op give up, so about a quarter of the graphs had none of it."""
+    uses = drawn(expressions(extra_ops=[OpSpec(SOFTSIGN, kinks=kinks)], only_extra=True, max_nodes=12),
+                 lambda e: [line for line in e.lines if "softsign(" in line])
+    assert all(uses), [len(u) for u in uses]
+    checked = drawn(expressions(extra_ops=[OpSpec(SOFTSIGN, kinks=kinks)], only_extra=True, max_nodes=12),
+                    lambda e: check_gradients(e, *e.inputs, order=2))
+    assert len(checked) == DRAWS.max_examples
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"params": {"w": 2.0}}, TypeError, "OpSpec 'softsign': params must be a hypothesis strategy of keyword-argument "
+                                        "dicts, e.g. st.just({'w': 2.0}), got dict"),
+    ({"kinks": 0.0}, TypeError, "OpSpec 'softsign': kinks must be a sequence of numbers, e.g. kinks=(0.0,), got float"),
+    ({"kinks": ("a",)}, TypeError, "OpSpec 'softsign': kinks[0] must be a number, got str 'a'"),
+    ({"kinks": (np.nan,)}, ValueError, "OpSpec 'softsign': kinks[0] must be finite"),
+    ({"broadcasts": "no"}, TypeError, "OpSpec 'softsign': broadcasts must be True or False, got str 'no'"),
+])
+def test_op_spec_names_the_argument_at_fault(kwargs, error, words):
+    with pytest.raises(error) as raised:
+        OpSpec(SOFTSIGN, **kwargs)
+    assert words in str(raised.value)
+
+
+def _draw_all(spec: OpSpec) -> None:
+    drawn(expressions(extra_ops=[spec], only_extra=True, max_nodes=6), lambda e: e)
+
+
+def test_params_the_op_does_not_take_are_named_not_silently_left_out():
+    """A misspelt keyword made the forward raise a TypeError, which dropped the op from every graph: the property
+    then passed without ever calling it."""
+    softplus = Op("softplus_beta", lambda x, beta=1.0: np.logaddexp(0, beta * x) / beta,
+                  lambda g, out, x, beta=1.0: g / (1 + np.exp(-beta * x)))
+    with pytest.raises(TypeError, match=r"expressions: OpSpec 'softplus_beta': its forward cannot be called as "
+                                        r"forward\(x0, \*\*\{'betta': 2.0\}\): .*'betta'"):
+        _draw_all(OpSpec(softplus, params=st.just({"betta": 2.0})))
+    forward_only = Op("softplus_beta", softplus.forward, lambda g, out, x: g / (1 + np.exp(-x)))
+    with pytest.raises(TypeError, match=r"expressions: OpSpec 'softplus_beta': its vjp 0 cannot be called as "
+                                        r"vjp\(g, out, x0, \*\*\{'beta': 2.0\}\)"):
+        _draw_all(OpSpec(forward_only, params=st.just({"beta": 2.0})))
+    with pytest.raises(TypeError, match=r"expressions: OpSpec 'softplus_beta': params must draw dicts of keyword "
+                                        r"arguments, drew float 2.0"):
+        _draw_all(OpSpec(softplus, params=st.just(2.0)))
+
+
+@pytest.mark.parametrize("x", [-13.18, 0.5, 20.0, 800.0])
+def test_the_numpy_reference_of_tanh_slope_keeps_its_digits_far_out(x):
+    """1 − tanh² cancelled to a relative error of 1e-5 at x = −13, failing graphs whose engine value was right."""
+    from tinygrad_edu.testing.expressions import NUMPY
+    e = np.exp(-2 * abs(x))
+    exact = 4 * e / (1 + e) ** 2  # sech²x, no cancellation
+    with np.errstate(over="ignore"):  # as the reference runs: cosh(800) is inf, and 1/inf² the 0 it should be
+        np.testing.assert_allclose(NUMPY["ops"].tanh_slope(np.array(x)), exact, rtol=1e-14, atol=0)

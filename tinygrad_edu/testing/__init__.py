@@ -13,7 +13,7 @@ float64, and compare it with what :meth:`~tinygrad_edu.Value.backward` says.
 
 ``check_gradients(f, *inputs, order=2)`` checks derivatives of derivatives the same way (the gradient recorded
 with ``backward(create_graph=True)``, differentiated again, against central differences of the gradient), and
-``order=3`` and up one derivative further each.
+``order=3`` and up one derivative further each; every order below the one asked for is checked first.
 
 Hypothesis strategies for property tests of your own operations live in :mod:`tinygrad_edu.testing.strategies`
 (needs the ``testing`` extra: ``pip install ".[testing]"`` in a clone, or ``pip install hypothesis``).
@@ -139,21 +139,32 @@ def _central_differences(evaluate: Evaluate, bases: list[np.ndarray], weights: n
     return grads
 
 
+def _one_sided_slope(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, here: np.ndarray, i: int,
+                     index: tuple[int, ...], step: float) -> float:
+    """(C(x + step) − C(x)) / step for element ``index`` of input ``i``; ``here`` is C(x)."""
+    __tracebackhide__ = True
+    moved = _moved(bases, i, index, step)
+    slope = float(np.sum(weights * (evaluate(moved) - here))) / (moved[i][index] - bases[i][index])
+    return slope + 0.0  # a flat side is 0, not -0 (0 / −step)
+
+
 def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
                eps: float, atol: float, rtol: float) -> tuple[float, float] | None:
-    """The two one-sided slopes at an element, if they disagree (a kink: ReLU or abs at 0, a tie in a max).
+    """The two one-sided slopes at an element, if they disagree as at a kink (ReLU or abs at 0, a tie in a max).
 
-    On a smooth function (C(x + ε) − C(x))/ε and (C(x) − C(x − ε))/ε differ by about ε·C'', far below the
-    tolerance; at a kink they differ by the jump in slope, and no derivative exists to check.
+    On a smooth function the slopes over a step ε to the left and to the right differ by about ε·C'', which can
+    exceed the tolerance (ε = 1e-4 from order 3), and over a step ε/2 by half as much; at a kink they differ by
+    the jump in slope, whatever the step, and no derivative exists to check.
     """
     __tracebackhide__ = True
     here = evaluate(bases)
-    plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
-    right = float(np.sum(weights * (evaluate(plus) - here))) / (plus[i][index] - bases[i][index])
-    left = float(np.sum(weights * (here - evaluate(minus)))) / (bases[i][index] - minus[i][index])
-    if abs(right - left) > 10 * (atol + rtol * max(abs(right), abs(left))):
-        return left, right
-    return None
+    left, right = (_one_sided_slope(evaluate, bases, weights, here, i, index, step) for step in (-eps, eps))
+    gap = right - left
+    if not abs(gap) > 10 * (atol + rtol * max(abs(right), abs(left))):
+        return None
+    half_gap = (_one_sided_slope(evaluate, bases, weights, here, i, index, eps / 2)
+                - _one_sided_slope(evaluate, bases, weights, here, i, index, -eps / 2))
+    return None if 0.3 <= half_gap / gap <= 0.7 else (left, right)  # halved with the step: curvature
 
 
 @dataclass(frozen=True)
@@ -252,12 +263,13 @@ def _checked_inputs(inputs: Sequence[Any]) -> list[np.ndarray]:
 _EPS = {1: 1e-6, 2: 1e-5, 3: 1e-4}
 
 
-def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, order: Any) -> tuple[float, float,
+def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, order: Any) -> tuple[float | None, float,
                                                                                                float, int, int, int]:
-    """check_gradients' keyword arguments, validated: (eps, atol, rtol, seed, rows, order)."""
+    """check_gradients' keyword arguments, validated: (eps, atol, rtol, seed, rows, order); eps None: each order's
+    default."""
     name = "check_gradients"
     order = checks.integer(order, "order", name, least=1)
-    eps = checks.number(_EPS.get(order, _EPS[3]) if eps is None else eps, "eps", name, above=0)
+    eps = None if eps is None else checks.number(eps, "eps", name, above=0)
     atol, rtol = (checks.number(atol, "atol", name, least=0), checks.number(rtol, "rtol", name, least=0))
     seed = checks.integer(seed, "seed", name, least=0)
     rows = checks.integer(rows, "rows", name, least=1)
@@ -313,14 +325,18 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
     with central differences of the (ordinary, first-order) gradient.  Each higher ``order`` does the same once more:
     ``order=3`` differentiates the randomly weighted second derivative (two recorded passes and a third) and
-    compares it with central differences of that second derivative.  The step ``eps`` is 1e-6 by default, 1e-5
-    at order 2 and 1e-4 from order 3, where the differenced derivative carries rounding errors of its own.  As in
+    compares it with central differences of that second derivative.  Since each order is measured against the
+    engine's own derivative of the order below, ``order=k`` checks orders 1 to k in turn and raises at the first
+    that fails (a wrong second derivative would otherwise make a wrong third one look right).  The step ``eps``
+    (unless given) is 1e-6 at order 1, 1e-5 at order 2 and 1e-4 from order 3, where the differenced derivative
+    carries rounding errors of its own.  As in
     :func:`numerical_gradient`, NaN or inf inputs, an ``eps`` that is not a finite number > 0, and an element
     where ``x ± ε`` rounds back to ``x`` raise ``ValueError``: these are not gradient mismatches.
 
-    Returns a :class:`GradientReport` when all agree, otherwise raises :class:`GradientCheckError` (an
-    ``AssertionError``) with a table of the ``rows`` worst elements; an element where the one-sided differences
-    disagree is marked as sitting at a kink.  Warns (``UserWarning``) about float32 inputs: they are checked in
+    Returns a :class:`GradientReport` of order ``order`` when all agree, otherwise raises
+    :class:`GradientCheckError` (an ``AssertionError``) with a table of the ``rows`` worst elements of the order
+    that failed; an element where the one-sided differences disagree (and keep disagreeing with half the step) is
+    marked as sitting at a kink.  Warns (``UserWarning``) about float32 inputs: they are checked in
     float64, as finite differences need.
 
     >>> from tinygrad_edu import Op
@@ -338,11 +354,35 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
         raise TypeError(f"check_gradients: f must be callable, got {type(f).__name__}")
     eps, atol, rtol, seed, rows, order = _checked_settings(eps, atol, rtol, seed, rows, order)
     arrays = _checked_inputs(inputs)
-    labels = [x.label if isinstance(x, Value) else None for x in inputs]
-    names = [_input_name(i, x) for i, x in enumerate(inputs)]
-    _check_steps("check_gradients", arrays, names, eps)
+    task = _Task(f, arrays, [x.label if isinstance(x, Value) else None for x in inputs],
+                 [_input_name(i, x) for i, x in enumerate(inputs)], atol, rtol, seed, rows)
     rng = np.random.default_rng(seed + 1)
     gradient_weights = [[rng.standard_normal(a.shape) for a in arrays] for _ in range(order - 1)]
+    for k in range(1, order + 1):  # a derivative is checked against differences of the one below: check that first
+        report = _check_order(task, _EPS.get(k, _EPS[3]) if eps is None else eps, gradient_weights[:k - 1], order)
+    return report
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What check_gradients checks: f, the float64 inputs with their labels and names, tolerances and settings."""
+
+    f: Callable[..., Value]
+    arrays: list[np.ndarray]
+    labels: list[str | None]
+    names: list[str]
+    atol: float
+    rtol: float
+    seed: int
+    rows: int
+
+
+def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray]], requested: int) -> GradientReport:
+    """One order, ``len(gradient_weights) + 1``, of a check of orders 1 to ``requested``: the report, or raise."""
+    __tracebackhide__ = True
+    f, arrays, labels, seed = task.f, task.arrays, task.labels, task.seed
+    order = len(gradient_weights) + 1
+    _check_steps("check_gradients", arrays, task.names, eps)
     analytic = [np.zeros(a.shape) if g is None else np.asarray(g, dtype=np.float64)
                 for a, g in zip(arrays, _backprop(f, arrays, labels, seed, gradient_weights), strict=True)]
     if order == 1:
@@ -364,26 +404,37 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
                 f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
     numeric = _central_differences(evaluate, arrays, weights, eps)
-    return _report(names, analytic, numeric, atol, rtol, eps, rows, order, what,
-                   lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, atol, rtol))
+    return _report(task, analytic, numeric, eps, order, requested, what,
+                   lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol))
 
 
-def _report(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray], atol: float, rtol: float,
-            eps: float, rows: int, order: int, what: str,
+def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
+            requested: int, what: str,
             kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None]) -> GradientReport:
     """The report when every element agrees; else raise GradientCheckError with the table."""
     __tracebackhide__ = True
-    abs_errors, rel_errors = [], []
-    failed = False
+    abs_errors, rel_errors, bad = [], [], []
     for a, n in zip(analytic, numeric, strict=True):
         err = np.abs(a - n)
-        failed = failed or not np.all(err <= atol + rtol * np.abs(n))
+        bad.append(~(err <= task.atol + task.rtol * np.abs(n)))  # NaN counts as bad
         scale = np.maximum(np.abs(a), np.abs(n))
         rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
-    if failed:
-        raise GradientCheckError(_failure_table(names, analytic, numeric, atol, rtol, rows, kink, what),
-                                 analytic, numeric)
-    return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), atol, rtol, eps,
-                          analytic, numeric, order)
+    if any(b.any() for b in bad):
+        table = _failure_table(task.names, analytic, numeric, task.atol, task.rtol, task.rows, kink, what)
+        raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested), analytic, numeric)
+    return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
+                          eps, analytic, numeric, order)
+
+
+def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int, requested: int) -> str:
+    """What a failure at this order suggests: a derivative of 0 that stepped out of the graph, the orders checked."""
+    notes = ""
+    if order > 1 and all(np.all(a[b] == 0) for a, b in zip(analytic, bad, strict=True)):
+        notes += ("\nThe analytic derivative is 0 wherever it disagrees: a vjp that reads .data (or calls an Op "
+                  "whose vjp does) steps out of the recorded graph, so create_graph=True differentiates it as a "
+                  "constant; write vjps with operators, array methods and Ops on their arguments.")
+    if requested > 1:
+        notes += f"\n(order={requested} checks orders 1 to {requested} in turn; order {order} failed.)"
+    return notes

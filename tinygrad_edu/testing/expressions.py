@@ -7,8 +7,9 @@ from every registered operation (and your own :class:`~tinygrad_edu.Op` objects)
 operation's domain and off its kinks, so that central finite differences are a valid reference.
 
 A drawn :class:`Expression` is a small program: ``expr(*values)`` evaluates it on Values, ``expr.inputs`` are
-its float64 inputs, and ``print(expr)`` shows a runnable Python program reproducing it, which is what hypothesis
-prints for a failing example::
+its float64 inputs, and ``print(expr)`` shows a runnable Python program reproducing it and checking its derivatives
+to the third order, which is what hypothesis prints for a failing example (your own Ops are imported from the
+module that defines them, or named in a comment when they are not a module's global)::
 
     from hypothesis import given
     from tinygrad_edu.testing import check_gradients
@@ -26,14 +27,16 @@ evaluated with plain numpy (:data:`NUMPY`, an independent reference): a line who
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import re
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from hypothesis import strategies as st
@@ -61,9 +64,12 @@ class OpSpec:
 
     ``domain`` says where its inputs must lie: ``"real"`` (anywhere), ``"positive"`` (> 0, e.g. a logarithm) or
     ``"unit"`` (inside (−1, 1), e.g. arcsine); one for all inputs or a tuple with one per input.  Inputs are kept
-    :data:`KINK_MARGIN` away from each point of ``kinks`` (where the op is not differentiable).  ``params`` is a
-    hypothesis strategy of keyword-argument dicts (e.g. ``st.fixed_dictionaries({"alpha": st.floats(0, 1)})``);
+    :data:`KINK_MARGIN` away from each point of ``kinks`` (where the op is not differentiable), by a helper node
+    (``x + 0.5``, …) where needed.  ``params`` is a hypothesis strategy of keyword-argument dicts (e.g.
+    ``st.fixed_dictionaries({"alpha": st.floats(0, 1)})`` or ``st.just({"alpha": 0.5})``), whose keywords the
+    forward and every vjp must take; numbers, strings, tuples and numpy arrays print as source in the program.
     ``broadcasts=False`` gives every input the same shape.  A bare Op in ``extra_ops`` means ``OpSpec(op)``.
+    Where the forward raises (a shape it does not take), that node is left out and another one drawn.
     """
 
     op: Op
@@ -81,6 +87,17 @@ class OpSpec:
             raise ValueError(f"OpSpec {self.op.name!r}: domain must be one of {DOMAINS} or a tuple of "
                              f"{self.arity} of them, got {self.domain!r}")
         object.__setattr__(self, "domain", domains)
+        where = f"OpSpec {self.op.name!r}"
+        kinks, params = cast(Any, self.kinks), cast(Any, self.params)  # as given, not as annotated
+        if isinstance(kinks, str) or not isinstance(kinks, Sequence | np.ndarray):
+            raise TypeError(f"{where}: kinks must be a sequence of numbers, e.g. kinks=(0.0,), got "
+                            f"{type(kinks).__name__} {kinks!r:.60}")
+        object.__setattr__(self, "kinks", tuple(checks.number(k, f"kinks[{i}]", where) for i, k in enumerate(kinks)))
+        if params is not None and not isinstance(params, st.SearchStrategy):
+            example = params if isinstance(params, dict) else {"alpha": 0.5}
+            raise TypeError(f"{where}: params must be a hypothesis strategy of keyword-argument dicts, e.g. "
+                            f"st.just({example!r:.60}), got {type(params).__name__}")
+        checks.flag(self.broadcasts, "broadcasts", where)
 
     @property
     def arity(self) -> int:
@@ -131,7 +148,7 @@ def _scatter(x: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
 
 NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, shape), scatter=_scatter, copy=np.copy,
                                sigmoid_slope=lambda x: _sigmoid(x) * _sigmoid(-x),
-                               tanh_slope=lambda x: 1 - np.tanh(x) ** 2)
+                               tanh_slope=lambda x: 1 / np.cosh(x) ** 2)  # 1 − tanh² loses every digit far out
 LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops}
 
 
@@ -140,7 +157,7 @@ def _literal(array: np.ndarray) -> str:
     if not array.size:
         kind = "bool" if array.dtype == bool else f"np.{array.dtype.name}"
         return f"np.zeros({array.shape!r}, dtype={kind})"
-    if array.dtype == bool or array.dtype.kind in "iu":
+    if array.dtype != np.float64:
         return f"np.array({array.tolist()!r}, dtype={'bool' if array.dtype == bool else 'np.' + array.dtype.name})"
     return f"np.array({array.tolist()!r})"
 
@@ -211,17 +228,19 @@ class Expression:
         return self.run(*values, constants=constants, dtype=dtype)[self.output_name]
 
     def program(self) -> str:
-        """A runnable Python program that rebuilds this graph, prints its output and checks its gradients."""
+        """A runnable Python program that rebuilds this graph, prints its output and checks its derivatives to the
+        third order.  Your own Ops are imported from the module that defines them by name, if there is one (else a
+        comment names them: define them before running)."""
         header = ["import numpy as np", "import tinygrad_edu.functional as F",
                   "from tinygrad_edu import Value, ops", "from tinygrad_edu import losses as L",
                   "from tinygrad_edu.testing import check_gradients"]
-        header += [f"# {name} = Op({op.name!r}, ...)  # your own Op, given in extra_ops" for name, op in
-                   self.custom.items()]
+        header += [_op_source(name, op) for name, op in self.custom.items()]
         constants = [f"{name} = {_literal(array)}" for name, array in self.constants.items()]
         body = [f"def f({', '.join(self.input_names)}):"] + [f"    {line}" for line in self.lines]
         body.append(f"    return {self.output_name}")
         inputs = "inputs = [" + ", ".join(_literal(x) for x in self.inputs) + "]"
-        footer = [inputs, "print(f(*[Value(x) for x in inputs]))", "check_gradients(f, *inputs)"]
+        footer = [inputs, "print(f(*[Value(x) for x in inputs]))",
+                  "check_gradients(f, *inputs, order=3)  # checks orders 1, 2 and 3"]
         return "\n".join(header + [""] + constants + [""] + body + [""] + footer) + "\n"
 
     __repr__ = program
@@ -229,6 +248,18 @@ class Expression:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """How hypothesis (and IPython) print a drawn graph: as its program."""
         printer.text("\n" + self.program())
+
+
+def _op_source(name: str, op: Op) -> str:
+    """The program's line for one of your Ops: an import from the module that holds it as a global, else a comment."""
+    for function in (op.forward, *op.vjps):
+        module = sys.modules.get(getattr(function, "__module__", None) or "")
+        if module is None or module.__name__ == "__main__":  # a script's globals cannot be imported by name
+            continue
+        found = [global_name for global_name, value in list(vars(module).items()) if value is op]
+        if found:
+            return f"from {module.__name__} import {found[0]}" + ("" if found[0] == name else f" as {name}")
+    return f"# {name} = Op({op.name!r}, ...)  # your own Op, given in extra_ops"
 
 
 def _sequence_of(items: Any, kind: type | tuple[type, ...]) -> bool:
@@ -684,7 +715,7 @@ def cost(g: Graph, a: str) -> str | None:
 
 
 def custom(g: Graph, a: str) -> str | None:
-    """One of the user's Ops (extra_ops), its inputs put in its domain and kept off its kinks."""
+    """One of the user's Ops (extra_ops), its inputs put in its domain and kept off its kinks (by helper nodes)."""
     if not g.custom:
         return None
     name = g.draw(st.sampled_from(sorted(g.custom)))
@@ -700,12 +731,67 @@ def custom(g: Graph, a: str) -> str | None:
             x = g.array(_partner_shape(g, shape) if spec.broadcasts else shape, low, high)
         else:
             x = _in_domain(g, x, domain)
-        value = g.evaluate(x)
-        if not _clear_of(value, spec.kinks) or not _inside(value, domain):
+        x = _off_kinks(g, x, spec.kinks, domain)
+        if x is None or not _inside(g.evaluate(x), domain):
             return None
         arguments.append(x)
+    params = _drawn_params(g, spec)
+    return g.add(f"{name}({', '.join(arguments + [f'{k}={_source(spec, k, v)}' for k, v in params.items()])})")
+
+
+#: Helper nodes that move an operand off a kink and keep it in its domain (|x| < 0.99 inside "unit").
+_OFF_KINKS = {"real": ("{x} + 0.5", "{x} - 0.5", "{x} + 0.25", "{x} - 0.25", "{x} + 1.0", "{x} - 0.125"),
+              "positive": ("{x} * 1.5", "{x} * 0.5", "{x} + 0.25", "{x} * 2.0", "{x} * 0.75"),
+              "unit": ("0.5 * {x} + 0.25", "0.5 * {x} - 0.25", "0.5 * {x} + 0.125", "0.5 * {x} - 0.375")}
+
+
+def _off_kinks(g: Graph, x: str, kinks: tuple[float, ...], domain: str) -> str | None:
+    """``x`` if it is clear of the kinks, else a helper node that moves it off them; None if none does."""
+    if _clear_of(g.evaluate(x), kinks):
+        return x
+    forms = _OFF_KINKS[domain]
+    first = g.draw(st.integers(0, len(forms) - 1))
+    for form in forms[first:] + forms[:first]:
+        moved = form.format(x=x)
+        if _clear_of(g.evaluate(moved), kinks) and _inside(g.evaluate(moved), domain):
+            return g.add(moved)
+    return None
+
+
+def _drawn_params(g: Graph, spec: OpSpec) -> dict[str, Any]:
+    """Keyword arguments drawn from ``spec.params``, checked against the forward's and each vjp's signature (a
+    misspelt keyword would make every call fail, and the op would silently never be drawn)."""
     params = g.draw(spec.params) if spec.params is not None else {}
-    return g.add(f"{name}({', '.join(arguments + [f'{k}={v!r}' for k, v in params.items()])})")
+    where = f"expressions: OpSpec {spec.op.name!r}"
+    if not _mapping_of(params, object):
+        raise TypeError(f"{where}: params must draw dicts of keyword arguments, drew {type(params).__name__} "
+                        f"{params!r:.60}")
+    inputs = [f"x{i}" for i in range(spec.arity)]
+    calls = [("forward", spec.op.forward, inputs)] + [(f"vjp {i}", vjp, ["g", "out"] + inputs)
+                                                     for i, vjp in enumerate(spec.op.vjps)]
+    for what, function, positional in calls:
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):  # a builtin without a signature: its own call will tell
+            continue
+        try:
+            signature.bind(*positional, **params)
+        except TypeError as error:
+            raise TypeError(f"{where}: its {what} cannot be called as {what.split()[0]}({', '.join(positional)}, "
+                            f"**{params!r:.60}): {error}") from None
+    return params
+
+
+def _source(spec: OpSpec, name: str, value: Any) -> str:
+    """A param as Python source for the program (arrays as np.array(...)); a TypeError if it has none."""
+    text = _literal(value) if isinstance(value, np.ndarray) else repr(value)
+    try:
+        eval(text, {"np": np})
+    except Exception:  # noqa: BLE001 - any failure means the repr is not source
+        raise TypeError(f"expressions: OpSpec {spec.op.name!r}: the param {name}={text:.60} cannot be written as "
+                        "Python source for the printed program; draw numbers, strings, tuples or numpy "
+                        "arrays") from None
+    return text
 
 
 def _inside(value: np.ndarray, domain: str) -> bool:
