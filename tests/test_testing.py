@@ -639,3 +639,16 @@ def test_the_numpy_reference_of_tanh_slope_keeps_its_digits_far_out(x):
     exact = 4 * e / (1 + e) ** 2  # sech²x, no cancellation
     with np.errstate(over="ignore"):  # as the reference runs: cosh(800) is inf, and 1/inf² the 0 it should be
         np.testing.assert_allclose(NUMPY["ops"].tanh_slope(np.array(x)), exact, rtol=1e-14, atol=0)
+
+
+def test_a_step_too_large_for_the_inputs_is_named_not_blamed_on_the_derivative():
+    """√x‴ at x = 0.01 is right, but the default step of order 3 (1e-4) is 1 % of x: the central difference's own
+    error (∝ ε²) exceeds the tolerance, and falls fourfold with half the step, which a wrong derivative's does not."""
+    with pytest.raises(GradientCheckError, match=r"(?s)falls from .* when the step is halved.*eps=0\.0001 is too "
+                                                 r"large for these inputs \(try eps=1e-05\)"):
+        check_gradients(lambda x: x.sqrt(), 0.01, order=3)
+    assert check_gradients(lambda x: x.sqrt(), 0.01, order=3, eps=1e-5).order == 3
+    wrong = Op("square", lambda x: x * x, lambda g, out, x: g * 3 * x)
+    with pytest.raises(GradientCheckError) as failure:
+        check_gradients(lambda x: wrong(x).sum(), np.array([1.0, 2.0]))
+    assert "step is halved" not in str(failure.value)
