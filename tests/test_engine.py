@@ -1041,3 +1041,13 @@ def test_comparisons_of_shapes_that_do_not_broadcast_name_the_comparison() -> No
     for compare, symbol in ((lambda: v == [1.0, 2.0, 3.0], "=="), (lambda: v >= np.ones(3), ">=")):
         with pytest.raises(ValueError, match=rf"comparison {symbol}: .*shapes \(2,\) \(3,\) \(a Value of shape"):
             compare()
+
+
+def test_a_wrong_vjp_of_an_op_with_several_inputs_is_named_by_its_input():
+    """hypot(a, b) with b's vjp returning a's shape: the message says which of the two vjps is wrong."""
+    hypot = Op("hypot", np.hypot, (lambda g, out, a, b: g * a / out, lambda g, out, a, b: np.ones(4)))
+    with pytest.raises(ValueError, match=r"^hypot: its vjp for input 1 returned a gradient of shape \(4,\) for an "
+                                         r"input of shape \(3,\)$"):
+        hypot(Value([1.0, 2.0, 3.0]), Value([2.0, 2.0, 2.0])).sum().backward()
+    with pytest.raises(TypeError, match=r"^hypot: its vjp for input 1 returned ndarray on Values"):
+        hypot(Value([1.0, 2.0, 3.0]), Value([2.0, 2.0, 2.0])).sum().backward(create_graph=True)
