@@ -21,6 +21,7 @@ Hypothesis strategies for property tests of your own operations live in :mod:`ti
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -139,18 +140,24 @@ def _central_differences(evaluate: Evaluate, bases: list[np.ndarray], weights: n
 
 def _difference_at(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
                    eps: float) -> float:
-    """The central difference (C(x + ε) − C(x − ε)) / 2ε for element ``index`` of input ``i``."""
+    """The central difference (C(x + ε) − C(x − ε)) / 2ε for element ``index`` of input ``i``; NaN where x ± ε
+    rounds back to x (only a halved step can: the given one is checked first)."""
     __tracebackhide__ = True
     plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
     step = plus[i][index] - minus[i][index]  # exactly representable, unlike 2ε
+    if plus[i][index] == bases[i][index] or minus[i][index] == bases[i][index]:
+        return math.nan
     return float(np.sum(weights * (evaluate(plus) - evaluate(minus)))) / step
 
 
 def _one_sided_slope(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, here: np.ndarray, i: int,
                      index: tuple[int, ...], step: float) -> float:
-    """(C(x + step) − C(x)) / step for element ``index`` of input ``i``; ``here`` is C(x)."""
+    """(C(x + step) − C(x)) / step for element ``index`` of input ``i``; ``here`` is C(x).  NaN where x + step
+    rounds back to x."""
     __tracebackhide__ = True
     moved = _moved(bases, i, index, step)
+    if moved[i][index] == bases[i][index]:
+        return math.nan
     slope = float(np.sum(weights * (evaluate(moved) - here))) / (moved[i][index] - bases[i][index])
     return slope + 0.0  # a flat side is 0, not -0 (0 / −step)
 
@@ -171,7 +178,7 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
         return None
     half_gap = (_one_sided_slope(evaluate, bases, weights, here, i, index, eps / 2)
                 - _one_sided_slope(evaluate, bases, weights, here, i, index, -eps / 2))
-    return None if 0.3 <= half_gap / gap <= 0.7 else (left, right)  # halved with the step: curvature
+    return None if 0.3 <= half_gap / gap <= 0.7 else (left, right)  # halved with the step: curvature (NaN: a kink)
 
 
 @dataclass(frozen=True)
@@ -431,8 +438,9 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
         table = _failure_table(task.names, analytic, numeric, task.atol, task.rtol, task.rows, kink, what)
-        notes = _failure_notes(analytic, bad, order, requested) + _step_note(analytic, numeric, bad, finer, eps)
-        raise GradientCheckError(table + notes, analytic, numeric)
+        step_note = _step_note(analytic, numeric, bad, finer, eps)
+        raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, step_note), analytic,
+                                 numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
                           eps, analytic, numeric, order)
 
@@ -446,20 +454,23 @@ def _step_note(analytic: list[np.ndarray], numeric: list[np.ndarray], bad: list[
     i = max(range(len(errors)), key=lambda k: errors[k].max(initial=-1.0))
     index = tuple(int(k) for k in np.unravel_index(int(np.argmax(errors[i])), errors[i].shape))
     error, finer_error = errors[i][index], abs(analytic[i][index] - finer(i, index))
-    if not 0 < finer_error <= 0.35 * error:
+    if not finer_error <= 0.35 * error:  # (NaN where the halved step is lost in rounding)
         return ""
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
             f"halved, as a central difference's own error does: the step eps={eps:g} is too large for these inputs "
             f"(try eps={eps / 10:g}); the derivative is not shown to be wrong.")
 
 
-def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int, requested: int) -> str:
-    """What a failure at this order suggests: a derivative of 0 that stepped out of the graph, the orders checked."""
-    notes = ""
+def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int, requested: int,
+                   step_note: str) -> str:
+    """What a failure at this order suggests: the orders checked, then a step too large (``step_note``) or else,
+    where the derivative is 0 wherever it disagrees, a vjp that may have stepped out of the graph."""
+    notes = f"\n(order={requested} checks orders 1 to {requested} in turn; order {order} failed.)" * (requested > 1)
+    if step_note:
+        return notes + step_note
     if order > 1 and all(np.all(a[b] == 0) for a, b in zip(analytic, bad, strict=True)):
-        notes += ("\nThe analytic derivative is 0 wherever it disagrees: a vjp that reads .data (or calls an Op "
-                  "whose vjp does) steps out of the recorded graph, so create_graph=True differentiates it as a "
-                  "constant; write vjps with operators, array methods and Ops on their arguments.")
-    if requested > 1:
-        notes += f"\n(order={requested} checks orders 1 to {requested} in turn; order {order} failed.)"
+        notes += ("\nThe analytic derivative is 0 wherever it disagrees. If that is not the true derivative, a vjp "
+                  "may read .data (or call an Op whose vjp does): that steps out of the recorded graph, so "
+                  "create_graph=True differentiates it as a constant; write vjps with operators, array methods and "
+                  "Ops on their arguments.")
     return notes
