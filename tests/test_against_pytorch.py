@@ -893,6 +893,15 @@ def check_second_order(g: Graph) -> None:
                            f"tinygrad_edu: {actual!r}\nPyTorch: {expected!r}")
 
 
+def _check_zero_derivatives(theirs: Any, pt_leaves: list, what: str) -> None:
+    """Where our derivative came out a constant, PyTorch's derivative of its counterpart must be 0 too."""
+    if theirs is None or not theirs.requires_grad:
+        return
+    derivatives = torch.autograd.grad(theirs, pt_leaves, allow_unused=True)
+    if any(d is not None and not d._is_zerotensor() and d.abs().sum() > 0 for d in derivatives):
+        raise Mismatch(f"tinygrad_edu's derivative of {what} is a constant, but PyTorch's is not 0")
+
+
 def check_third_order(g: Graph) -> None:
     """d/dx ⟨∇⟨∇loss, u⟩, v⟩ (three backward passes, the first two recorded) against PyTorch's triple backward."""
     leaves = leaf_names(g)
@@ -908,13 +917,14 @@ def check_third_order(g: Graph) -> None:
             tg[name].zero_grad()
         terms = [(grad * d).sum() for grad, d in zip(grads, direction) if isinstance(grad, Value)]
         ours = sum(terms[1:], terms[0]) if terms else None
-        if ours is None or not ours.requires_grad:
-            return  # a constant: its derivatives are 0 (check_second_order compares that case)
-        ours.backward(create_graph=k == 0)
         if theirs is not None and theirs.requires_grad:
             their_grads = torch.autograd.grad(theirs, pt_leaves, create_graph=True, allow_unused=True)
             pieces = [(t * torch.as_tensor(d)).sum() for t, d in zip(their_grads, direction) if t is not None]
             theirs = sum(pieces[1:], pieces[0]) if pieces else None
+        if ours is None or not ours.requires_grad:  # a constant here: every higher derivative of ours is 0
+            _check_zero_derivatives(theirs, pt_leaves, f"order {k + 2}")
+            return
+        ours.backward(create_graph=k == 0)
     hv = torch.autograd.grad(theirs, pt_leaves, allow_unused=True) if theirs is not None and theirs.requires_grad \
         else [None] * len(leaves)
     rtol = (RTOL_FLOAT32 if g.float32 else RTOL) * 100
