@@ -603,6 +603,8 @@ def test_only_extra_graphs_use_a_kinked_op_every_time(kinks):
     ({"kinks": ("a",)}, TypeError, "OpSpec 'softsign': kinks[0] must be a number, got str 'a'"),
     ({"kinks": (np.nan,)}, ValueError, "OpSpec 'softsign': kinks[0] must be finite"),
     ({"broadcasts": "no"}, TypeError, "OpSpec 'softsign': broadcasts must be True or False, got str 'no'"),
+    ({"kinks": np.array(0.0)}, TypeError, "OpSpec 'softsign': kinks must be a sequence of numbers, e.g. kinks=(0.0,), "
+                                          "got ndarray"),
 ])
 def test_op_spec_names_the_argument_at_fault(kwargs, error, words):
     with pytest.raises(error) as raised:
@@ -667,3 +669,17 @@ def test_a_derivative_of_zero_with_a_step_too_large_is_not_blamed_on_data() -> N
     with pytest.raises(GradientCheckError) as failure:
         check_gradients(lambda x: 100 * (x ** 5 - 10 * x ** 3), np.array(1.0), order=3)
     assert "step is halved" in str(failure.value) and ".data" not in str(failure.value)
+
+
+def test_params_of_inf_nan_and_tuples_of_arrays_print_as_source_the_program_can_run() -> None:
+    """A param of inf (np.linalg.norm's ord=inf, a bound) was refused as not writable; now the program imports
+    inf and nan from numpy, and arrays inside tuples print as np.array(...)."""
+    capped = Op("capped", lambda x, cap: np.minimum(x, cap), lambda g, out, x, cap: g * (x < cap))
+    shifted = Op("shifted", lambda x, by: x + by[0].sum(), lambda g, out, x, by: g)
+    programs = drawn(expressions(extra_ops=[OpSpec(capped, params=st.just({"cap": float("inf")})),
+                                            OpSpec(shifted, params=st.just({"by": (np.array([0.5, 1.0]),)}))],
+                                 only_extra=True, max_nodes=6), lambda e: e.program())
+    assert any("cap=inf" in p for p in programs) and any("by=(np.array([0.5, 1.0]),)" in p for p in programs)
+    program = next(p for p in programs if "cap=inf" in p)
+    assert "from numpy import inf, nan" in program
+    compile(program, "<program>", "exec")  # valid source; the ops themselves are the test's, so it is not run

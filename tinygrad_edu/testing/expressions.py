@@ -89,7 +89,7 @@ class OpSpec:
         object.__setattr__(self, "domain", domains)
         where = f"OpSpec {self.op.name!r}"
         kinks, params = cast(Any, self.kinks), cast(Any, self.params)  # as given, not as annotated
-        if isinstance(kinks, str) or not isinstance(kinks, Sequence | np.ndarray):
+        if isinstance(kinks, str) or not isinstance(kinks, Sequence | np.ndarray) or np.ndim(kinks) != 1:
             raise TypeError(f"{where}: kinks must be a sequence of numbers, e.g. kinks=(0.0,), got "
                             f"{type(kinks).__name__} {kinks!r:.60}")
         object.__setattr__(self, "kinks", tuple(checks.number(k, f"kinks[{i}]", where) for i, k in enumerate(kinks)))
@@ -139,7 +139,10 @@ NUMPY = {
     "L": SimpleNamespace(
         squared_error=lambda p, t: np.sum((p - t) ** 2) / _samples(p),
         mean_squared_error=lambda p, t: np.mean((p - t) ** 2), cross_entropy=_cross_entropy),
+    "inf": np.inf, "nan": np.nan,  # as a param of inf or nan is written in a line (and the program imports them)
 }
+
+
 def _scatter(x: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
     out = np.zeros(shape, dtype=np.asarray(x).dtype)
     np.add.at(out, key, x)
@@ -149,7 +152,7 @@ def _scatter(x: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
 NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, shape), scatter=_scatter, copy=np.copy,
                                sigmoid_slope=lambda x: _sigmoid(x) * _sigmoid(-x),
                                tanh_slope=lambda x: 1 / np.cosh(x) ** 2)  # 1 − tanh² loses every digit far out
-LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops}
+LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops, "inf": np.inf, "nan": np.nan}
 
 
 def _literal(array: np.ndarray) -> str:
@@ -235,6 +238,8 @@ class Expression:
                   "from tinygrad_edu import Value, ops", "from tinygrad_edu import losses as L",
                   "from tinygrad_edu.testing import check_gradients"]
         header += [_op_source(name, op) for name, op in self.custom.items()]
+        if any(re.search(r"\b(inf|nan)\b", line) for line in self.lines):  # a param of inf or nan, as source
+            header.append("from numpy import inf, nan")
         constants = [f"{name} = {_literal(array)}" for name, array in self.constants.items()]
         body = [f"def f({', '.join(self.input_names)}):"] + [f"    {line}" for line in self.lines]
         body.append(f"    return {self.output_name}")
@@ -783,10 +788,15 @@ def _drawn_params(g: Graph, spec: OpSpec) -> dict[str, Any]:
 
 
 def _source(spec: OpSpec, name: str, value: Any) -> str:
-    """A param as Python source for the program (arrays as np.array(...)); a TypeError if it has none."""
+    """A param as Python source for the program (arrays as np.array(...), inside tuples and lists too; inf and nan
+    as the names the program imports); a TypeError if it has none."""
+    if isinstance(value, tuple | list):
+        items = [_source(spec, name, item) for item in value]
+        return (f"({', '.join(items)}{',' if len(items) == 1 else ''})" if isinstance(value, tuple)
+                else f"[{', '.join(items)}]")
     text = _literal(value) if isinstance(value, np.ndarray) else repr(value)
     try:
-        eval(text, {"np": np})
+        eval(text, {"np": np, "inf": np.inf, "nan": np.nan})
     except Exception:  # noqa: BLE001 - any failure means the repr is not source
         raise TypeError(f"expressions: OpSpec {spec.op.name!r}: the param {name}={text:.60} cannot be written as "
                         "Python source for the printed program; draw numbers, strings, tuples or numpy "
