@@ -1043,7 +1043,7 @@ def test_comparisons_of_shapes_that_do_not_broadcast_name_the_comparison() -> No
             compare()
 
 
-def test_a_wrong_vjp_of_an_op_with_several_inputs_is_named_by_its_input():
+def test_a_wrong_vjp_of_an_op_with_several_inputs_is_named_by_its_input() -> None:
     """hypot(a, b) with b's vjp returning a's shape: the message says which of the two vjps is wrong."""
     hypot = Op("hypot", np.hypot, (lambda g, out, a, b: g * a / out, lambda g, out, a, b: np.ones(4)))
     with pytest.raises(ValueError, match=r"^hypot: its vjp for input 1 returned a gradient of shape \(4,\) for an "
@@ -1051,3 +1051,7 @@ def test_a_wrong_vjp_of_an_op_with_several_inputs_is_named_by_its_input():
         hypot(Value([1.0, 2.0, 3.0]), Value([2.0, 2.0, 2.0])).sum().backward()
     with pytest.raises(TypeError, match=r"^hypot: its vjp for input 1 returned ndarray on Values"):
         hypot(Value([1.0, 2.0, 3.0]), Value([2.0, 2.0, 2.0])).sum().backward(create_graph=True)
+    rows = Op("rows_plus", np.add, (lambda g, out, a, b: g.sum(axis=1, keepdims=True),) * 2)  # one rule for both
+    with pytest.raises(ValueError, match=r"^rows_plus: its vjp for input 1 returned a gradient of shape \(3, 1\) for "
+                                         r"an input of shape \(4,\)$"):
+        rows(Value(np.ones((3, 1))), Value(np.ones(4))).sum().backward()

@@ -296,18 +296,21 @@ _NO_PARAMS: dict = {}
 _new_value = object.__new__
 
 
-def _its_vjp(op: Op, vjp: Any) -> str:
-    """How messages name a vjp: "its vjp", and which input it is for when the operation has several."""
-    return f"its vjp for input {op.vjps.index(vjp)}" if len(op.vjps) > 1 and vjp in op.vjps else "its vjp"
+def _its_vjp(parents: tuple[Any, ...], parent: Value) -> str:
+    """How messages name the vjp for ``parent``: "its vjp", and which input it is for when there are several."""
+    if len(parents) < 2:
+        return "its vjp"
+    return f"its vjp for input {next(i for i, p in enumerate(parents) if p is parent)}"
 
 
-def _fit(grad: Any, parent: Value, op: Op, vjp: Any) -> Any:
-    """``vjp``'s result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
-    dtype, and an array (a Value under ``create_graph``); anything else is an error naming the operation."""
+def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...]) -> Any:
+    """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
+    dtype, and an array (a Value under ``create_graph``); anything else is an error naming the operation and, among
+    its inputs ``parents``, the one whose vjp is at fault."""
     if not isinstance(grad, Value):
         if not isinstance(grad, (np.ndarray, np.number, float, int)):
-            raise TypeError(f"{op.name}: {_its_vjp(op, vjp)} returned {type(grad).__name__}, not an array of "
-                            "gradients")
+            its = _its_vjp(parents, parent)
+            raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}, not an array of gradients")
         grad = np.asarray(grad)
     shape = parent.data.shape
     if grad.shape != shape:
@@ -317,8 +320,8 @@ def _fit(grad: Any, parent: Value, op: Op, vjp: Any) -> Any:
             if not isinstance(grad, Value):
                 grad = np.asarray(grad)  # a sum over every axis gives a numpy scalar
         if grad.shape != shape:
-            raise ValueError(f"{op.name}: {_its_vjp(op, vjp)} returned a gradient of shape {returned} for an input "
-                             f"of shape {shape}")
+            its = _its_vjp(parents, parent)
+            raise ValueError(f"{op.name}: {its} returned a gradient of shape {returned} for an input of shape {shape}")
     if grad.dtype != parent.data.dtype:
         grad = grad.astype(parent.data.dtype)
     if _Mode.detect_anomaly and not np.isfinite(_data_of(grad)).all():
@@ -327,18 +330,21 @@ def _fit(grad: Any, parent: Value, op: Op, vjp: Any) -> Any:
     return grad
 
 
-def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict) -> Value:
-    """A vjp evaluated on Values (``create_graph=True``): its result must itself be a recorded Value."""
+def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, parent: Value) -> Value:
+    """The vjp for ``parent`` evaluated on Values (``create_graph=True``): its result must itself be a recorded
+    Value."""
     try:
         grad = vjp(g, node, *node.parents, **params)
     except (TypeError, AttributeError) as error:
-        raise TypeError(f"{op.name}: {_its_vjp(op, vjp)} cannot be differentiated: create_graph=True runs it on "
-                        f"Values and it failed ({type(error).__name__}: {error}); write it with operators, array "
-                        "methods and Ops") from None
+        its = _its_vjp(_inputs(node), parent)
+        raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values and it "
+                        f"failed ({type(error).__name__}: {error}); write it with operators, array methods and "
+                        "Ops") from None
     if not isinstance(grad, Value):
-        raise TypeError(f"{op.name}: {_its_vjp(op, vjp)} returned {type(grad).__name__} on Values, not a Value: it "
-                        "computes on raw arrays, so create_graph=True cannot differentiate it again; write it with "
-                        "operators, array methods and Ops")
+        its = _its_vjp(_inputs(node), parent)
+        raise TypeError(f"{op.name}: {its} returned {type(grad).__name__} on Values, not a Value: it computes on "
+                        "raw arrays, so create_graph=True cannot differentiate it again; write it with operators, "
+                        "array methods and Ops")
     return grad
 
 
@@ -803,7 +809,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
-                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS)
+                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent)
             elif params:
                 grad_in = vjp(g, node.data, *inputs, **params)
             elif len(inputs) == 2:
@@ -815,7 +821,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             data = parent.data
             if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
-                grad_in = _fit(grad_in, parent, op, vjp)
+                grad_in = _fit(grad_in, parent, op, parents)
             key = id(parent)
             previous = pending.get(key)
             if previous is None:
@@ -876,7 +882,7 @@ def local_gradients(node: Value, upstream: Any, *,
     parents = node.parents
     inputs = [p.data for p in parents]
     params = node._params or _NO_PARAMS
-    return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op, vjp))
+    return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op, parents))
             for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps))
             if parent.requires_grad or id(parent) in wanted]
 
