@@ -442,3 +442,13 @@ def test_power_with_a_value_exponent_at_zero_has_every_derivative_to_order_four(
     assert math.isclose(float(a_b_b(2.0, 0.0)), 2 * math.log(2.0) / 2.0, rel_tol=1e-14)
     assert math.isclose(float(a_a_b(2.0, 0.0)), -1 / 4, rel_tol=1e-14)
     assert math.isclose(float(a_a_b_b(2.0, 0.0)), (2 - 2 * math.log(2.0)) / 4, rel_tol=1e-14)
+
+
+@pytest.mark.parametrize("result, words", [(None, r"got None \(does f end with return\?\)"),
+                                           ("list", r"got a list of 2; a transform differentiates one Value: "
+                                                    r"combine them, e.g. with F.stack")])
+def test_a_forgotten_return_or_a_list_of_values_is_named_as_such(result: str | None, words: str) -> None:
+    """Not "a plain number cannot depend on the arguments", which misleads for these two."""
+    f = (lambda x: None) if result is None else (lambda x: [x, x * 2.0])
+    with pytest.raises(TypeError, match=rf"^grad: f must return a Value, {words}$"):
+        grad(f)(2.0)

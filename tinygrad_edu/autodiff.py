@@ -194,14 +194,23 @@ def _output(out: Any, name: str, scalar: bool) -> Value:
     """f's result, which must be a Value; a transform of a cost needs a single number.  A plain number or array
     cannot depend on the arguments, so its derivative would be a silent 0 (as in ``torch.func``, it is refused)."""
     if not isinstance(out, Value):
-        raise TypeError(f"{name}: f must return a Value, got {type(out).__name__} {out!r:.40}; a plain number or "
-                        "array cannot depend on the arguments (float(x), x.item(), x.data and math.* step out of "
-                        "the graph), so its derivative would be a silent 0: compute with Value operations, and "
-                        "return Value(c) for a constant")
+        raise TypeError(f"{name}: f must return a Value, got {_why_not_a_value(out)}")
     if scalar and out.size != 1:
         raise ValueError(f"{name}: f must return a single number (a cost), got a Value of shape {out.shape}; "
                          "use jacobian for a function with several outputs")
     return out
+
+
+def _why_not_a_value(out: Any) -> str:
+    """What f returned instead of a Value, and what to do about it."""
+    if out is None:
+        return "None (does f end with return?)"
+    if isinstance(out, list | tuple):
+        return (f"a {type(out).__name__} of {len(out)}; a transform differentiates one Value: combine them, e.g. "
+                "with F.stack")
+    return (f"{type(out).__name__} {str(out)[:40]}; a plain number or array cannot depend on the arguments "
+            "(float(x), x.item(), x.data and math.* step out of the graph), so its derivative would be a silent 0: "
+            "compute with Value operations, and return Value(c) for a constant")
 
 
 def _check_callable(f: Any, name: str) -> None:
