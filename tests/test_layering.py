@@ -151,20 +151,32 @@ def test_no_import_cycles():
 
 # --- the checker itself finds what it should ---------------------------------------------------------------
 
+def _dotted(node: ast.expr) -> str:
+    """``a.b.c`` for a chain of attributes on a name, else ""."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
+
+
 def private_uses(root: Path) -> list[str]:
-    """Where a module of the package uses another's _private name: ``from tinygrad_edu.x import _y`` or ``x._y``."""
-    modules = {path.stem for path in root.rglob("*.py")}
+    """Where a module of the package ``root`` uses another's _private name: ``from pkg.x import _y``, ``x._y`` (by
+    the module's name or an alias it was imported as) or ``pkg.x._y``."""
+    package, modules = root.name, {path.stem for path in root.rglob("*.py")}
     found = []
     for path in sorted(root.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("tinygrad_edu")):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
-                names = [node.attr]
-            else:
-                continue
-            found += [f"{path.name}:{node.lineno} {name}" for name in names
-                      if name.startswith("_") and not name.startswith("__")]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        ours = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and (
+            node.level or (node.module or "").startswith(package))]
+        aliases = {alias.asname for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+                   if alias.asname and alias.name.startswith(package)}
+        aliases |= {alias.asname for node in ours for alias in node.names if alias.asname}
+        uses = [(node.lineno, alias.name) for node in ours for alias in node.names]
+        uses += [(node.lineno, node.attr) for node in ast.walk(tree) if isinstance(node, ast.Attribute) and (
+            (name := _dotted(node.value)) in modules | aliases or name == package or name.startswith(package + "."))]
+        found += [f"{path.name}:{line} {name}" for line, name in uses
+                  if name.startswith("_") and not name.startswith("__")]
     return found
 
 
@@ -211,3 +223,22 @@ def test_the_checker_finds_cycles_but_not_typing_only_ones(tmp_path):
         "e.py": "from pkg import d\n",
     })
     assert import_cycles(import_graph(root)) == [["a", "b", "c"]]
+
+
+def test_the_private_name_checker_follows_imports_aliases_and_dotted_paths(tmp_path):
+    root = _package(tmp_path, {
+        "a.py": "def _helper():\n    pass\n",
+        "b.py": """\
+            import pkg.a
+            import pkg.a as m
+            from pkg import a as alias
+            from .a import _helper
+            alias._helper()
+            pkg.a._helper()
+            m._helper()
+            a._helper()
+            """,
+        "c.py": "thing = object()\nthing._fine = 1\nfrom pkg import __version__\n",
+    })
+    assert private_uses(root) == ["b.py:4 _helper", "b.py:5 _helper", "b.py:6 _helper", "b.py:7 _helper",
+                                  "b.py:8 _helper"]
