@@ -319,7 +319,7 @@ def xsquared_ours(episodes: int) -> Step:
     return run
 
 
-def _batches(rng: np.random.Generator, n: int) -> list[np.ndarray]:
+def xsquared_batches(rng: np.random.Generator, n: int) -> list[np.ndarray]:
     order = rng.permutation(n)
     return [order[i:i + XSQUARED_BATCH] for i in range(0, n, XSQUARED_BATCH)]
 
@@ -354,7 +354,7 @@ def xsquared_numpy(episodes: int) -> Step:
 
     def run() -> None:
         for _ in range(episodes):
-            for index in _batches(rng, len(inputs)):
+            for index in xsquared_batches(rng, len(inputs)):
                 update(inputs[index], targets[index])
         float(((forward(inputs)[-1] - targets) ** 2).sum() / len(inputs))  # the final cost, as fit reports it
 
@@ -375,7 +375,7 @@ def xsquared_torch(episodes: int) -> Step:
 
     def run() -> None:
         for _ in range(episodes):
-            for index in _batches(rng, len(inputs)):
+            for index in xsquared_batches(rng, len(inputs)):
                 index = torch.from_numpy(index)
                 cost = ((forward(inputs[index]) - targets[index]) ** 2).sum(dim=1).mean()
                 cost.backward()
