@@ -87,6 +87,24 @@ def test_number_bounds_open_and_closed(bounds, inside, outside, wanted):
             checks.number(value, "x", "f", **bounds)
 
 
+def test_numbers_takes_a_sequence_of_finite_numbers_as_a_tuple_of_floats():
+    assert checks.numbers([0, 1.5], "kinks", "OpSpec") == (0.0, 1.5)
+    assert checks.numbers(np.array([-1.0, 2.0]), "avoid", "arrays") == (-1.0, 2.0)
+    assert checks.numbers((), "avoid", "arrays") == ()
+
+
+@pytest.mark.parametrize("value, error, words", [
+    (0.5, TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.5,), got float 0.5"),
+    ("0", TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.0,), got str '0'"),
+    (np.zeros((2, 2)), TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.0,), got ndarray"),
+    (("a",), TypeError, "avoid[0] must be a number, got str 'a'"),
+    ((0.0, math.inf), ValueError, "avoid[1] must be finite, got inf"),
+])
+def test_numbers_names_the_sequence_or_the_element_at_fault(value, error, words):
+    with pytest.raises(error, match=rf"^arrays: {re.escape(words)}"):
+        checks.numbers(value, "avoid", "arrays")
+
+
 def test_real_array_takes_real_numbers_as_they_are_and_names_the_rest():
     given = np.arange(6.0).reshape(2, 3)
     assert checks.real_array(given, "x", "f") is given                  # an array of real numbers is not copied

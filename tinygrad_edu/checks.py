@@ -1,4 +1,5 @@
-"""Argument checks shared by the whole package: flags, integers, numbers, significant digits and arrays of real numbers.
+"""Argument checks shared by the whole package: flags, integers, numbers (one, or a sequence of them), significant
+digits and arrays of real numbers.
 
 One convention everywhere: a wrong type is a ``TypeError``, a wrong value a ``ValueError``, and the message reads
 ``"{where}: {name} must be …, got …"``, naming the function (``where``) and the argument (``name``) at fault.
@@ -8,11 +9,12 @@ A bool is never taken for a number.  Numpy only; nothing here imports the rest o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number", "precision", "real_array"]
+__all__ = ["flag", "integer", "number", "numbers", "precision", "real_array"]
 
 
 def _shown(value: Any) -> str:
@@ -79,6 +81,20 @@ def number(value: Any, name: str, where: str, *, least: float | None = None, mos
             or (above is not None and converted <= above) or (below is not None and converted >= below)):
         raise ValueError(f"{where}: {name} must {_range(least, most, above, below)}, got {converted!r}")
     return converted
+
+
+def numbers(value: Any, name: str, where: str) -> tuple[float, ...]:
+    """``value``, a sequence of finite real numbers (a list, a tuple or a 1-d array; the points a function has kinks
+    at, say), as a tuple of floats; a single number or anything else is a TypeError suggesting ``name=(x,)``.
+
+        >>> numbers([0, 1.5], "kinks", "OpSpec")
+        (0.0, 1.5)
+    """
+    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray) or getattr(value, "ndim", 1) != 1:
+        example = value if isinstance(value, int | float | np.number) else 0.0
+        raise TypeError(f"{where}: {name} must be a sequence of numbers, e.g. {name}=({example!r},), got "
+                        f"{_shown(value)}")
+    return tuple(number(x, f"{name}[{i}]", where) for i, x in enumerate(value))
 
 
 def precision(value: Any, where: str) -> int:

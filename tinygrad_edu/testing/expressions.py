@@ -89,10 +89,7 @@ class OpSpec:
         object.__setattr__(self, "domain", domains)
         where = f"OpSpec {self.op.name!r}"
         kinks, params = cast(Any, self.kinks), cast(Any, self.params)  # as given, not as annotated
-        if isinstance(kinks, str) or not isinstance(kinks, Sequence | np.ndarray) or getattr(kinks, "ndim", 1) == 0:
-            raise TypeError(f"{where}: kinks must be a sequence of numbers, e.g. kinks=(0.0,), got "
-                            f"{type(kinks).__name__} {kinks!r:.60}")
-        object.__setattr__(self, "kinks", tuple(checks.number(k, f"kinks[{i}]", where) for i, k in enumerate(kinks)))
+        object.__setattr__(self, "kinks", checks.numbers(kinks, "kinks", where))
         if params is not None and not isinstance(params, st.SearchStrategy):
             example = params if isinstance(params, dict) else {"alpha": 0.5}
             raise TypeError(f"{where}: params must be a hypothesis strategy of keyword-argument dicts, e.g. "

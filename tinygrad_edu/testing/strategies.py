@@ -190,14 +190,9 @@ def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, a
         dtype = None
     if dtype not in (np.float64, np.float32):
         raise TypeError(f"arrays: dtype must be np.float64 or np.float32, got {dtype!r}")
-    if isinstance(avoid, str) or not isinstance(avoid, Sequence | np.ndarray) or getattr(avoid, "ndim", 1) != 1:
-        example = avoid if isinstance(avoid, int | float | np.number) else 0.0
-        raise TypeError(f"arrays: avoid must be a sequence of numbers, e.g. avoid=({example!r},), got "
-                        f"{type(avoid).__name__} {avoid!r:.60}")
-    kinks = tuple(avoid)
+    kinks = checks.numbers(avoid, "avoid", "arrays")
     for name, x in (("min_value", min_value), ("max_value", max_value), ("margin", margin),
-                    *((("min_gap", min_gap),) if min_gap is not None else ()),
-                    *((f"avoid[{i}]", k) for i, k in enumerate(kinks))):
+                    *((("min_gap", min_gap),) if min_gap is not None else ())):
         checks.number(x, name, "arrays")
     largest = float(np.finfo(dtype).max)
     if dtype == np.float32 and max(abs(min_value), abs(max_value)) > largest:
@@ -208,7 +203,7 @@ def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, a
         raise ValueError(f"arrays: min_value {min_value} is larger than max_value {max_value}")
     if min_gap is not None and not min_gap > 0:
         raise ValueError(f"arrays: min_gap must be positive, got {min_gap}")
-    return dtype, tuple(float(k) for k in kinks)
+    return dtype, kinks
 
 
 def _drawn_arrays(shape: Shape | st.SearchStrategy | None, dtype: np.dtype, min_value: float, max_value: float,
