@@ -95,6 +95,7 @@ def _paired(func: str, inputs: object, targets: object) -> tuple[np.ndarray, np.
 
 _LARGEST_SQUARABLE = 1e154  # (1e154)² = 1e308 is still a float64; the targets x² must not overflow
 
+
 def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
              ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples of the seed's ``f(x) = x²`` (section 5): ``x ~ Uniform[low, high)``, target ``x²``.
