@@ -12,8 +12,11 @@ numpy, PyTorch].
 
 Floors: the element-wise chain and the MLP step are also written by hand in numpy with the engine's own σ, tanh and
 their exact slopes (σ'(40) = 4.2e-18 where the textbook σ(1 − σ) gives 0).  These steps compute our results bit for
-bit (checked in every run), with nothing but the numpy calls, so their ratio to the reference is the floor: the best
-any engine computing these exact numbers can reach.  A target below its floor is marked out of reach.
+bit (checked in every run), with nothing but the numpy calls, so their ratio to the reference is a floor: the best
+any engine computing these exact numbers can reach.  The step with the written-out cost is also run on a bare tape
+(``bare_tape.py``: a node per operation the user wrote, each keeping its gradient as the drawings need, and nothing
+else), which computes our numbers bit for bit too: the least any engine that records those ten operations can do.
+A row's floor is the higher of the two, and a target below its floor is marked out of reach.
 
 Method: one BLAS thread and one PyTorch thread (a second thread stalls 10-100x on a busy 2-core machine); glibc's
 malloc thresholds pinned for every column (otherwise returning and page-faulting large arrays dominates their
@@ -48,6 +51,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+from bare_tape import Node, Tape
+
 from tinygrad_edu import Value, no_grad, ops, optim
 from tinygrad_edu.data import xsquared
 from tinygrad_edu.demo import xsquared_network
@@ -265,6 +270,26 @@ def mlp_numpy(batch: int, exact: bool = False) -> Step:
     return step
 
 
+def mlp_tape(batch: int) -> Step:
+    """The step with the written-out cost on the bare tape: the ten operations the user wrote, each a node whose
+    gradient is kept (as the drawings need), with nothing else."""
+    inputs, targets, arrays = mlp_problem(batch)
+    params = [Node(a) for a in arrays]
+    w1, b1, w2, b2 = params
+    tape = Tape()
+
+    def step() -> None:
+        hidden = tape.sigmoid(tape.add_bias(tape.matmul(inputs, w1), b1))
+        output = tape.sigmoid(tape.add_bias(tape.matmul(hidden, w2), b2))
+        tape.backward(tape.mean(tape.sum_rows(tape.square(tape.sub(output, targets)))))
+        for p in params:
+            p.data -= LEARNING_RATE * p.grad
+            p.grad = None
+
+    step.params = [p.data for p in params]
+    return step
+
+
 def mlp_torch(batch: int) -> Step:
     inputs, targets, arrays = mlp_problem(batch)
     inputs, targets = torch.from_numpy(inputs), torch.from_numpy(targets)
@@ -294,13 +319,18 @@ def mlp_difference(batch: int = 32, exact: bool = False) -> float:
 
 
 def floor_difference() -> float:
-    """Largest difference between our results and the floors' hand-written steps with the exact rules (0: they
-    compute the same numbers, so their times bound ours from below)."""
+    """Largest difference between our results and the floors' steps, hand-written with the exact rules or on the
+    bare tape (0: they compute the same numbers, so their times bound ours from below)."""
     ours, theirs = array_chain_ours(), array_chain_numpy()
     ours()
     theirs()
     chain = max(float(np.abs(a - b).max()) for a, b in zip(ours.grads, theirs.grads))
-    return max(chain, mlp_difference(exact=True))
+    ours, theirs = mlp_ours(32, written_out_cost), mlp_tape(32)
+    for _ in range(3):
+        ours()
+        theirs()
+    tape = max(float(np.abs(p.data - q).max()) for p, q in zip(ours.params, theirs.params))
+    return max(chain, mlp_difference(exact=True), tape)
 
 
 # --- the x² demo's gradient descent: 1-12-12-1 leaky ReLU network, batches of 5 ---------------------------------
@@ -398,13 +428,16 @@ def fmt_time(seconds: float) -> str:
 
 
 FLOOR = "exact rules by hand"  # the column of a row's hand-written step with the engine's exact σ, tanh' rules
+TAPE = "bare tape"  # the column of a row's step on the bare tape (benchmarks/bare_tape.py)
 
 
 def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, target: float, rounds: int,
               min_time: float) -> tuple[str, ...]:
-    """Measure ``steps`` (``ours`` first) interleaved and make a table row; times are divided by ``per``.  A
-    ``FLOOR`` step gives the floor: its ratio to the reference, the least any engine computing our numbers can
-    reach; a target below it is out of reach by the rule that results stay exact."""
+    """Measure ``steps`` (``ours`` first) interleaved and make a table row; times are divided by ``per``.  The
+    ``FLOOR`` and ``TAPE`` steps compute our numbers with less than any engine can do (no graph at all; a node per
+    operation and nothing else), so each ratio to the reference bounds ours from below; the higher of them is the
+    row's floor, and a target below it is out of reach by the rules that results stay exact and every operation
+    keeps its gradient."""
     samples = compare(steps, rounds, min_time)
     medians = {name: statistics.median(times) / per for name, times in samples.items()}
     others = " · ".join(f"{name} {fmt_time(t)}" for name, t in medians.items() if name != "ours") or "—"
@@ -415,7 +448,7 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
     def ratio(name: str) -> float:  # rounded as printed, so that the row's verdict agrees with what it shows
         return round(statistics.median(o / r for o, r in zip(samples[name], samples[reference])), 2)
 
-    ours, floor = ratio("ours"), ratio(FLOOR) if FLOOR in samples else None
+    ours, floor = ratio("ours"), max((ratio(name) for name in (FLOOR, TAPE) if name in samples), default=None)
     met = "yes" if ours <= target else "out of reach" if floor is not None and floor > target else "NO"
     return (label, fmt_time(medians["ours"]), others, f"{ours:.2f}×", "—" if floor is None else f"{floor:.2f}×",
             goal, met)
@@ -438,6 +471,8 @@ def rows(quick: bool) -> list[tuple[str, ...]]:
                                       (256, squared_error, "`losses.squared_error`", 1.12),
                                       (1797, squared_error, "`losses.squared_error`", 1.05)):
         steps = {"ours": mlp_ours(batch, cost), "numpy": mlp_numpy(batch), FLOOR: mlp_numpy(batch, exact=True)}
+        if cost is written_out_cost:  # ten operations where the hand-written step has a few: the tape bounds more
+            steps[TAPE] = mlp_tape(batch)
         if torch:
             steps["PyTorch"] = mlp_torch(batch)
         table.append(timed_row(f"MLP 64-128-10 sigmoid step, batch {batch}, {name}", steps, 1, "numpy", target,
@@ -490,7 +525,7 @@ def main() -> None:
           f"micrograd {'installed' if MicrogradValue else 'not installed'}, {os.cpu_count()} cores, "
           f"{os.environ.get('OPENBLAS_NUM_THREADS')} BLAS thread, malloc thresholds pinned")
     print(f"MLP step: same numbers as the hand-written numpy step (max |difference| after 3 steps "
-          f"{mlp_difference():.1e}); the floors' steps ({FLOOR}): max |difference| {floor_difference():.1e}\n")
+          f"{mlp_difference():.1e}); the floors' steps ({FLOOR}, {TAPE}): max |difference| {floor_difference():.1e}\n")
     header = ("workload", "tinygrad_edu", "reference", "ratio", "floor", "target", "met")
     print_table([header, *rows(args.quick)])
     print("\n(times are medians of interleaved rounds of CPU time; a ratio is the median of the rounds' ratios)")

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from bare_tape import Node, Tape
 
 from tinygrad_edu import no_grad, optim
 from tinygrad_edu.data import xsquared
@@ -70,44 +71,6 @@ def engine_loop(norm: bool = False, optimizer: bool = False) -> Callable[[], Non
     return run
 
 
-# --- a bare tape: a node per operation, closures called backwards, nothing checked ----------------------------------
-class Node:
-    __slots__ = ("data", "grad", "parents", "backward")
-
-    def __init__(self, data: np.ndarray, parents: tuple[Any, ...] = (), backward: Callable | None = None) -> None:
-        self.data, self.parents, self.backward = data, parents, backward
-        self.grad: Any = None
-
-
-class Tape(list):
-    def record(self, data: np.ndarray, parents: tuple[Any, ...], backward: Callable) -> Node:
-        node = Node(data, parents, backward)
-        self.append(node)
-        return node
-
-    def affine(self, x: Any, w: Node, b: Node) -> Node:  # x @ w + b, as two nodes (the engine records two)
-        data = x.data if isinstance(x, Node) else x
-        product = self.record(data @ w.data, (x, w),
-                              lambda g: (g @ w.data.T if isinstance(x, Node) else None, data.T @ g))
-        return self.record(product.data + b.data, (product, b), lambda g: (g, g.sum(axis=0)))
-
-    def leaky_relu(self, z: Node) -> Node:
-        return self.record(np.maximum(z.data, z.data * 0.01), (z,), lambda g: (g * np.fmax(np.sign(z.data), 0.01),))
-
-    def squared_error(self, prediction: Node, target: np.ndarray) -> Node:
-        error = prediction.data - target
-        n = len(error)
-        return self.record(np.sum(error * error) / n, (prediction,), lambda g: (error * (2.0 / n) * g,))
-
-    def backward(self, output: Node) -> None:
-        output.grad = np.ones(())
-        for node in reversed(self):
-            for parent, g in zip(node.parents, node.backward(node.grad)):
-                if isinstance(parent, Node):
-                    parent.grad = g if parent.grad is None else parent.grad + g
-        self.clear()
-
-
 def bare_tape() -> tuple[Callable[[], None], list[Node]]:
     """The update on a bare tape, and the parameters it changes."""
     inputs, targets = xsquared(1000, seed=0)
@@ -117,7 +80,7 @@ def bare_tape() -> tuple[Callable[[], None], list[Node]]:
 
     def forward(x: Any) -> Node:
         for i, (w, b) in enumerate(layers):
-            x = tape.affine(x, w, b)
+            x = tape.add_bias(tape.matmul(x, w), b)
             if i < len(layers) - 1:
                 x = tape.leaky_relu(x)
         return x

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib.util
 import os
 import re
 import subprocess
@@ -23,8 +25,8 @@ def test_quick_benchmark_prints_every_row_measured_in_the_pinned_environment() -
     assert "1 BLAS thread, malloc thresholds pinned" in out  # it re-ran itself with the variables set
     difference = float(re.search(r"max \|difference\| after 3 steps ([-+.e\d]+)", out).group(1))
     assert difference < 1e-12  # our training step computes what the hand-written one does
-    floors = float(re.search(r"floors' steps \(exact rules by hand\): max \|difference\| ([-+.e\d]+)", out)[1])
-    assert floors == 0.0  # the floors' hand-written steps compute exactly our numbers, so they bound our times
+    floors = re.search(r"floors' steps \(exact rules by hand, bare tape\): max \|difference\| ([-+.e\d]+)", out)
+    assert float(floors[1]) == 0.0  # the floors' steps compute exactly our numbers, so they bound our times
     table = [line for line in out.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + len(ROWS)
     for name, line in zip(ROWS, table[1:]):
@@ -48,3 +50,11 @@ def test_xsquared_breakdown_compares_a_bare_tape_that_computes_the_engines_numbe
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + 6 and "bare tape" in result.stdout
     assert table[-1].endswith("| 1.00× |")  # the reference, against itself
+
+
+def test_bare_tape_example_runs() -> None:
+    spec = importlib.util.spec_from_file_location("bare_tape", BENCHMARK.with_name("bare_tape.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = doctest.testmod(module)
+    assert result.attempted and not result.failed
