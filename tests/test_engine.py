@@ -1000,12 +1000,103 @@ def test_in_place_operators_while_recording_make_a_new_value_and_leave_the_old_o
     assert +w is w
 
 
-def test_index_assignment_is_refused_by_name() -> None:
+def test_index_assignment_is_refused_by_name_where_the_graph_is_recorded() -> None:
     v = Value([1.0, 2.0])
     for assign in (lambda: v.__setitem__(0, 5.0), lambda: v.__setitem__(slice(None), np.zeros(2))):
         with pytest.raises(TypeError, match=r"index assignment: a Value cannot be changed element by element"):
             assign()
+    doubled = v * 2
+    with no_grad(), pytest.raises(TypeError, match=r"index assignment: .* change a leaf \(a parameter\)"):
+        doubled[0] = 1.0  # recorded: a node of a graph, whose numbers must stay what its backward used
     np.testing.assert_array_equal(v.data, [1.0, 2.0])
+
+
+def test_index_assignment_under_no_grad_changes_a_leaf_by_numpys_rules_as_in_pytorch() -> None:
+    w = Value(np.zeros((2, 3), dtype=np.float32), label="w")
+    data = w.data
+    with no_grad():
+        w[0] = 1.5
+        w[1, [0, 2]] = [7, 8]  # integers are cast to the leaf's dtype
+        w[:, 1] += 0.25  # numpy's read, change, write back
+    assert w.data is data and w.dtype == np.float32 and w.label == "w" and w.op is None
+    np.testing.assert_array_equal(w.data, [[1.5, 1.75, 1.5], [7.0, 0.25, 8.0]])
+    with no_grad():
+        with pytest.raises(ValueError, match=r"index assignment: cannot set \[0\] of a Value of shape \(2, 3\)"):
+            w[0] = [1.0, 2.0]
+        with pytest.raises(IndexError, match=r"index assignment: cannot set \[5\] of a Value of shape \(2, 3\)"):
+            w[5] = 0.0
+        with pytest.raises(TypeError, match=r"index: index with ints, slices, .* not with a Value"):
+            w[Value(0.0)] = 1.0
+    np.testing.assert_array_equal(w.data, [[1.5, 1.75, 1.5], [7.0, 0.25, 8.0]])  # failed assignments changed nothing
+
+
+def _changes_in_place(w: Value) -> list:
+    """Every way a leaf's numbers are changed in place under no_grad."""
+    def update(operation):
+        def change() -> None:
+            with no_grad():
+                operation()
+        return change
+
+    def subtract() -> None:
+        nonlocal w
+        w -= 0.5
+
+    def multiply() -> None:
+        nonlocal w
+        w *= 2.0
+
+    return [update(subtract), update(multiply), update(lambda: w.__setitem__(..., 3.0))]
+
+
+@pytest.mark.parametrize("way", range(3))
+def test_backward_through_a_leaf_changed_in_place_since_is_refused_and_changes_no_gradient(way: int) -> None:
+    """An optimizer's step between the forward and the backward pass would mix old activations with new weights,
+    giving numbers that are the gradient at no point at all: refused, as PyTorch refuses it."""
+    w, b = Value([1.0, -2.0], label="w"), Value(0.5, label="b")
+    cost = ((w * w).sigmoid() * b).sum()
+    b.grad = np.array(10.0)  # a gradient accumulated before: must survive the failed pass untouched
+    _changes_in_place(w)[way]()
+    with pytest.raises(ValueError, match=r"backward: the graph is stale: 'w' was changed in place .* after mul used "
+                                         r"it, .* compute the cost again"):
+        cost.backward()
+    assert w.grad is None and b.grad == 10.0
+    fresh = ((w * w).sigmoid() * b).sum()  # a new forward pass from the new numbers is fine
+    fresh.backward()
+    assert w.grad is not None and b.grad != 10.0
+
+
+def test_a_stale_graph_is_found_wherever_the_changed_leaf_joins_it() -> None:
+    w, x = Value(2.0, label="w"), Value(3.0, requires_grad=False)
+    z = w * x  # recorded from the old w
+    with no_grad():
+        w -= 1.0
+    y = z + w * w  # the new w: only the edge into z is stale
+    with pytest.raises(ValueError, match=r"the graph is stale: 'w' .* after mul used it"):
+        y.backward()
+    late = Value(1.0, label="late")  # a leaf made after z pops before z: still no gradient is kept
+    with pytest.raises(ValueError, match=r"the graph is stale"):
+        (z * late).backward()
+    assert late.grad is None and w.grad is None
+    u = Value(1.0)
+    v = u * x
+    with no_grad():
+        x -= 1.0  # a constant input, changed: u's gradient (x) would be the new number
+    with pytest.raises(ValueError, match=r"the graph is stale: an input of shape \(\) was changed in place"):
+        v.backward()
+    with pytest.raises(ValueError, match=r"local_gradients: the graph is stale"):
+        engine.local_gradients(v, 1.0)
+
+
+def test_constants_shown_as_values_and_copies_of_a_graph_are_not_stale() -> None:
+    w = Value([1.0, 2.0])
+    y = (w * 1.001 + np.array([0.5, 0.25])).sum()
+    assert [p.requires_grad for p in y.parents[0].parents] == [True, False]  # constants made Values when looked at
+    import copy
+    twin = copy.deepcopy(y)
+    y.backward()
+    twin.backward()
+    np.testing.assert_array_equal(w.grad, [1.001, 1.001])
 
 
 def test_a_graph_is_refused_by_pickle_by_name_but_copied_by_deepcopy() -> None:

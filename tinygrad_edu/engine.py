@@ -37,6 +37,8 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Every Value gets the next (more negative) number of this count when it is made.  A Value is always made after
 #: the Values it is computed from, so the smallest number is the most recent: popping Values from a min-heap of
 #: these numbers visits every node after all the nodes that use it (a topological order, found without recursion).
+#: A leaf changed in place (under ``no_grad``) takes a new number: a node recorded from it before is then older than
+#: its input, and the backward walk refuses that stale graph instead of mixing old and new numbers.
 _creation = itertools.count(0, -1)
 
 
@@ -211,6 +213,27 @@ def _split(inputs: tuple[Any, ...]) -> tuple[Any, Any, tuple[Any, ...]]:
     return inputs[0] if inputs else None, inputs[1] if len(inputs) > 1 else None, inputs[2:]
 
 
+def _constant_input(array: np.ndarray, node: Value) -> Value:
+    """A constant input of ``node``, kept in the graph as its array, made a Value: numbered as older than ``node``,
+    as every input is (``_creation``)."""
+    constant = _node(Value, array, False, (), None, None)
+    constant._order = node._order + 1
+    return constant
+
+
+def _renew(leaf: Value) -> None:
+    """``leaf``'s numbers were changed in place: a new creation number makes every graph recorded from it stale."""
+    leaf._order = next(_creation)
+
+
+def _stale(node: Value, parent: Value, where: str) -> ValueError:
+    """The error for a graph whose input ``parent`` of ``node`` was changed in place after ``node`` was computed."""
+    name = repr(parent.label) if parent.label else f"an input of shape {parent.shape}"
+    return ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, or -= or "
+                      f"[...] = under no_grad) after {node.op} used it, so the numbers recorded from it are out of "
+                      "date; compute the cost again (a new forward pass) and call backward() on that")
+
+
 def _inputs(node: Value) -> tuple[Any, ...]:
     """The inputs of the operation that made ``node``, in order (Values, and constants as their arrays)."""
     first, second = node._first, node._second
@@ -356,7 +379,8 @@ class Value:
     the derivative of the output with respect to it, of the same shape as ``.data``.
 
     ``v += x`` (and ``-= *= /= **= @=``) is ``v = v + x``, a new Value, except under ``no_grad()`` on a leaf, which
-    changes its own numbers (PyTorch's update ``with no_grad(): w -= lr * w.grad``).  ``v[i] = x`` is refused.
+    changes its own numbers (PyTorch's update ``with no_grad(): w -= lr * w.grad``), as ``v[i] = x`` does there
+    (refused elsewhere).  A graph recorded from the old numbers is then stale: its ``backward()`` raises.
     """
 
     # The inputs of the operation that made a Value are kept in slots, the first two in slots of their own, not in
@@ -393,7 +417,7 @@ class Value:
         just its array, which saves a Value per operation; here it becomes a Value, once (later looks see the same)."""
         inputs = _inputs(self)
         if any(p.__class__ is np.ndarray for p in inputs):
-            inputs = tuple(_node(Value, p, False, (), None, None) if p.__class__ is np.ndarray else p for p in inputs)
+            inputs = tuple(_constant_input(p, self) if p.__class__ is np.ndarray else p for p in inputs)
             self._first, self._second, self._rest = _split(inputs)
         return inputs
 
@@ -510,7 +534,9 @@ class Value:
         Leaves (parameters) accumulate gradients over calls until ``zero_grad()``, each in an array of its own;
         every other Value on the way holds the gradient of the latest call, for looking at (drawings): it is the
         array the backward pass used, which may be shared with other intermediates or read-only, so copy it
-        before changing it.
+        before changing it.  If a leaf was changed in place since this Value was computed (an optimizer's step),
+        the graph is stale and backward raises ``ValueError``: compute the cost again.  A backward pass that
+        raises changes no leaf's gradient.
 
         With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
         own ``backward()`` gives second derivatives (and so on, to any order).
@@ -721,15 +747,21 @@ class Value:
 
     def __getitem__(self, key: Any) -> Value:
         """Basic slicing and integer-array indexing; the gradient is scattered back (repeats add up)."""
-        if isinstance(key, Value) or (isinstance(key, tuple) and any(isinstance(k, Value) for k in key)):
-            raise TypeError("index: index with ints, slices, or numpy arrays/lists of ints or bools, not with a "
-                            "Value (Values hold floats, so a mask or an index would have to be guessed)")
-        parts = tuple(_index_part(k) for k in key) if isinstance(key, tuple) else _index_part(key)
-        return apply(ops.index, self, key=parts)
+        return apply(ops.index, self, key=_index(key))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise TypeError("index assignment: a Value cannot be changed element by element (v[...] = ...): its graph "
-                        "could not follow; build a new Value (F.where, F.concatenate), or change .data (no gradient)")
+        """Under ``no_grad()`` a leaf's numbers changed in place, by numpy's rules: ``with no_grad(): w[0] = 1.0``
+        (as in PyTorch); anywhere else refused, since a recorded graph cannot follow such a change."""
+        if _Mode.grad_enabled or self._op is not None:
+            raise TypeError("index assignment: a Value cannot be changed element by element (v[...] = ...) where "
+                            "its graph is recorded; build a new Value (F.where, F.concatenate), or change a leaf "
+                            "(a parameter) under no_grad()")
+        try:
+            self.data[_index(key)] = _data_of(value)
+        except (TypeError, ValueError, IndexError) as error:
+            raise type(error)(f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} to "
+                              f"{type(value).__name__} {value!r:.40} ({error})") from None
+        _renew(self)
 
 
 def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
@@ -743,17 +775,27 @@ def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
 def _in_place(op: Op, value: Value, other: Any) -> Value:
     """``value ∘= other``.  Under ``no_grad()`` a leaf changes its own numbers, keeping its label and gradient: the
     parameter update ``with no_grad(): w -= lr * w.grad`` of PyTorch (numpy's in-place rules: the shape and dtype
-    stay; a graph that used ``value`` before sees the new numbers, as after an optimizer's step).  Everywhere else it
-    is ``value = value ∘ other``, a new Value: a recorded graph never changes under it."""
+    stay; a graph recorded from ``value`` before is stale, and its backward raises).  Everywhere else it is
+    ``value = value ∘ other``, a new Value: a recorded graph never changes under it."""
     if _Mode.grad_enabled or value._op is not None:
         return _binary(op, value, other)
+    data = value.data
     try:
-        _IN_PLACE_UFUNCS[op](value.data, _data_of(other), out=value.data)
+        _IN_PLACE_UFUNCS[op](data, other.data if isinstance(other, Value) else other, data)  # (out=data)
     except (TypeError, ValueError) as error:
         kind = TypeError if isinstance(error, TypeError) else ValueError
         raise kind(f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype {value.dtype} "
                    f"by {type(other).__name__} ({error})") from None
+    value._order = next(_creation)  # _renew(value): an optimizer's step runs this per parameter
     return value
+
+
+def _index(key: Any) -> Any:
+    """An index as numpy takes it (see ``_index_part``); a Value in it is refused."""
+    if isinstance(key, Value) or (isinstance(key, tuple) and any(isinstance(k, Value) for k in key)):
+        raise TypeError("index: index with ints, slices, or numpy arrays/lists of ints or bools, not with a "
+                        "Value (Values hold floats, so a mask or an index would have to be guessed)")
+    return tuple(_index_part(k) for k in key) if isinstance(key, tuple) else _index_part(key)
 
 
 def _index_part(key: Any) -> Any:
@@ -774,10 +816,12 @@ def _own(param: Any) -> Any:
 
 
 def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
-    """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see
-    ``_creation``), its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded."""
+    """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see ``_creation``),
+    its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Leaves' gradients are
+    accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them."""
     checked = _Mode.detect_anomaly or graph
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
+    leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
     # Nodes with a gradient, newest first.  Copies of a graph (copy.deepcopy) share creation numbers: the ties are
     # broken by identity, so the heap never compares two Values.
     waiting: list[tuple[int, int, Value]] = [(output._order, id(output), output)]
@@ -786,17 +830,16 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         node = pop(waiting)[2]
         g = pending.pop(id(node))
         op = node._op
-        if op is None:  # a leaf: accumulate, in an array of its own
-            node.grad = _accumulate(node.grad, g, graph)
+        if op is None:
+            leaves.append((node, g))
             continue
         node.grad = g
         # _inputs(node), written out for the one or two inputs of most operations (a recorded node has at least one)
         first, second = node._first, node._second
         parents = (first,) if second is None else _inputs(node) if node._rest else (first, second)
         params = node._params
-        # The inputs' arrays (a constant input is kept as its array); a recorded pass hands the vjps Values instead.
-        # Two inputs (most operations) are unpacked and passed by name, without a comprehension and a call with
-        # *inputs, which Python runs slower (measured: the scalar chain 12 % faster).
+        # The inputs' arrays (a constant input is kept as its array; a recorded pass hands the vjps Values).  Two
+        # inputs are passed by name: Python runs a comprehension and *inputs slower (the scalar chain by 12 %).
         if graph:
             inputs: Any = ()
         elif len(parents) == 2:
@@ -805,7 +848,11 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         else:
             inputs = [p if p.__class__ is ndarray else p.data for p in parents]
         for parent, vjp in zip(parents, op.vjps):
-            if parent.__class__ is ndarray or not parent.requires_grad:
+            if parent.__class__ is ndarray:
+                continue
+            if parent._order <= node._order:  # changed in place after this node was computed from it (_creation)
+                raise _stale(node, parent, "backward")
+            if not parent.requires_grad:
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
@@ -830,6 +877,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
+    for leaf, g in leaves:  # accumulated, each in an array of its own
+        leaf.grad = _accumulate(leaf.grad, g, graph)
 
 
 _NUMPY_FLOATS = (np.float64, np.float32)
@@ -880,6 +929,9 @@ def local_gradients(node: Value, upstream: Any, *,
     if g.shape != node.shape:
         raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
     parents = node.parents
+    stale = next((p for p in parents if p._order <= node._order), None)
+    if stale is not None:
+        raise _stale(node, stale, "local_gradients")
     inputs = [p.data for p in parents]
     params = node._params or _NO_PARAMS
     return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op, parents))
