@@ -259,6 +259,19 @@ def test_state_dict_round_trip_and_validation():
     assert _same(b, before)
 
 
+def test_loading_a_state_keeps_its_dtype_and_makes_graphs_of_the_old_parameters_stale():
+    a, b = nn.MLP([2, 3, 1], rng=0), nn.MLP([2, 3, 1], rng=1)
+    weights = b.layers[0].weights
+    cost = b(np.ones((4, 2))).sum()  # computed from b's own parameters
+    state = {**a.state_dict(), "layers.1.weights": a.state_dict()["layers.1.weights"].astype(np.float32)}
+    b.load_state_dict(state)
+    assert b.layers[0].weights is weights and weights.dtype == np.float32  # the state's dtype, as documented
+    assert _same(b, _state(a) | {"layers.1.weights": (state["layers.1.weights"], np.float32)})
+    with pytest.raises(ValueError, match=r"backward: the graph is stale: '[Wb]\^[12]' was changed in place"):
+        cost.backward()
+    b(np.ones((4, 2))).sum().backward()  # a new forward pass uses the loaded numbers
+
+
 def test_save_and_load_restore_exactly(tmp_path):
     a = nn.MLP([3, 5, 2], activation="tanh", output_activation="identity", init="he", rng=0)
     a.layers[1].biases.data = np.array([np.pi, -1e-300], dtype=np.float32)  # dtype must survive too

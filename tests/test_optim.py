@@ -524,6 +524,31 @@ def test_a_value_computed_by_an_operation_is_no_parameter(make):
     assert a.data.tolist() == [1.0, 2.0] and b.data.tolist() == [2.0, 4.0]
 
 
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1, momentum=0.5),
+                                  lambda p: optim.Adam(p), lambda p: optim.Armijo(p), lambda p: optim.Newton(p),
+                                  lambda p: optim.RandomSearch(p, scale=1.0, rng=0)],
+                         ids=["gd", "sgd", "adam", "armijo", "newton", "random"])
+def test_a_step_makes_the_cost_computed_before_it_stale(make):
+    """The classic slip: the cost computed once, then backward() and step() in a loop.  After the first step the
+    graph holds old activations and new weights; its backward would be the gradient at no point: refused."""
+    w = Value([1.0, -2.0], label="w")
+    opt = make([w])
+
+    def closure():
+        return ((w * w - 1.0) ** 2).sum()
+
+    cost = closure()
+    cost.backward()
+    opt.step(closure, cost=cost)
+    before = w.data.copy()
+    opt.zero_grad()
+    with pytest.raises(ValueError, match=r"backward: the graph is stale: 'w' was changed in place"):
+        cost.backward()
+    assert w.grad is None and np.array_equal(w.data, before)
+    closure().backward()  # the loop done right: a new forward pass each time
+    assert w.grad is not None
+
+
 # --- large float32 gradients are finite; messages say what is wrong --------------------------------------------
 
 def test_the_norm_of_a_large_float32_gradient_is_finite():

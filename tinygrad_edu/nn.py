@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import checks, ops, seeds, serialization
-from tinygrad_edu.engine import Value, apply
+from tinygrad_edu.engine import Value, apply, no_grad
 from tinygrad_edu.functional import ACTIVATIONS
 
 __all__ = ["Module", "Layer", "Network", "MLP", "load_state", "load", "INITS", "FORMAT", "MAX_PARAMETERS"]
@@ -98,8 +98,11 @@ class Module:
         params = dict(self.named_parameters())
         _check_names(type(self).__name__, params, state)
         arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()}
-        for name, value in params.items():
-            value.data = np.array(arrays[name], copy=True)
+        with no_grad():  # in place, so that a graph computed from the old numbers is known to be stale
+            for name, value in params.items():
+                if value.dtype != arrays[name].dtype:
+                    value.data = np.empty_like(arrays[name])  # the state's dtype
+                value[...] = arrays[name]
 
     def _architecture(self) -> dict | None:
         """What :meth:`save` stores so that :func:`load` can rebuild the module (None: nothing)."""

@@ -379,7 +379,7 @@ class GradientDescent(Optimizer):
         gradients = self._finite_gradients()
         with no_grad():
             for p, g in gradients:
-                p.data -= self.learning_rate * g
+                p -= self.learning_rate * g
         self.last_step_size = self.learning_rate
         return cost
 
@@ -417,7 +417,7 @@ class SGD(Optimizer):
                     velocity = g.copy() if velocity is None else velocity * self.momentum + g
                     self._velocity[id(p)] = velocity
                     g = velocity
-                p.data -= self.learning_rate * g
+                p -= self.learning_rate * g
         self.last_step_size = self.learning_rate
         return cost
 
@@ -462,7 +462,7 @@ class Adam(Optimizer):
                 k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
                 self._state[id(p)] = (k, m, v)
                 m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
-                p.data -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+                p -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
         self.last_step_size = self.learning_rate
         return cost
 
@@ -561,15 +561,17 @@ def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.nd
 def _place(params: list[Value], point: np.ndarray) -> None:
     """Write the flat ``point`` into the parameters, in their order."""
     offset = 0
-    for p in params:
-        np.copyto(p.data, point[offset:offset + p.data.size].reshape(p.data.shape))
-        offset += p.data.size
+    with no_grad():
+        for p in params:
+            p[...] = point[offset:offset + p.size].reshape(p.shape)
+            offset += p.size
 
 
 def _restore(params: list[Value], start: list[np.ndarray]) -> None:
     """Put the saved parameter values back, bit for bit."""
-    for p, x in zip(params, start, strict=True):
-        np.copyto(p.data, x)
+    with no_grad():
+        for p, x in zip(params, start, strict=True):
+            p[...] = x
 
 
 class RandomSearch(Optimizer):
@@ -613,7 +615,7 @@ class RandomSearch(Optimizer):
         try:
             with no_grad():
                 for p in self.params:
-                    p.data += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
+                    p += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
                 after = float(closure())
         except BaseException:
             _restore(self.params, start)
