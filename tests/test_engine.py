@@ -1066,6 +1066,20 @@ def test_backward_through_a_leaf_changed_in_place_since_is_refused_and_changes_n
     assert w.grad is not None and b.grad != 10.0
 
 
+def test_index_assignment_and_in_place_operators_take_real_numbers_only() -> None:
+    w = Value([1.0, 2.0, 3.0])
+    with no_grad():
+        for value, kind in ((None, TypeError), ("3.5", TypeError), (["1", "2", "3"], TypeError),
+                            (np.array([1 + 1j, 2, 3]), TypeError), (np.datetime64("2020-01-01"), TypeError),
+                            (10 ** 400, ValueError)):
+            with pytest.raises(kind, match=r"index assignment: cannot set \[.*\] of a Value of shape \(3,\) to "):
+                w[:] = value  # numpy alone would write NaN, parse the strings, drop the imaginary parts …
+        with pytest.raises(ValueError, match=r"sub in place: cannot change a Value of shape \(3,\) .* by int"):
+            w -= 10 ** 400
+        w[1:] = Value([5.0, 6.0])  # a Value's numbers are numbers
+    np.testing.assert_array_equal(w.data, [1.0, 5.0, 6.0])
+
+
 def test_a_stale_graph_is_found_wherever_the_changed_leaf_joins_it() -> None:
     w, x = Value(2.0, label="w"), Value(3.0, requires_grad=False)
     z = w * x  # recorded from the old w
@@ -1086,6 +1100,8 @@ def test_a_stale_graph_is_found_wherever_the_changed_leaf_joins_it() -> None:
         v.backward()
     with pytest.raises(ValueError, match=r"local_gradients: the graph is stale"):
         engine.local_gradients(v, 1.0)
+    with pytest.raises(ValueError, match=r"backward_order: the graph is stale"):
+        engine.backward_order(y)  # the order a player steps through: it would put the changed leaf first
 
 
 def test_constants_shown_as_values_and_copies_of_a_graph_are_not_stale() -> None:
@@ -1113,6 +1129,27 @@ def test_a_graph_is_refused_by_pickle_by_name_but_copied_by_deepcopy() -> None:
     twin.backward()
     np.testing.assert_array_equal(twin.parents[0].parents[0].parents[0].grad, [3.0, 0.0])
     assert w.grad is None
+
+
+def test_a_model_pickled_by_another_process_trains_here(tmp_path) -> None:
+    """Each process counts creation numbers from 0: a leaf pickled after many Values, loaded in a fresh process,
+    must not look newer than the nodes made from it there (a false "stale graph")."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.pkl"
+    write = ("import pickle; from tinygrad_edu import Value, nn\n"
+             "for _ in range(3000): Value(1.0) * 2.0\n"
+             f"pickle.dump(nn.MLP([1, 4, 1], rng=0), open({str(path)!r}, 'wb'))")
+    train = ("import pickle, numpy as np; from tinygrad_edu import losses, optim, training\n"
+             f"net = pickle.load(open({str(path)!r}, 'rb')); x = np.linspace(-1, 1, 8).reshape(-1, 1)\n"
+             "history = training.fit(net, x, x ** 2, cost=losses.squared_error, episodes=3,\n"
+             "                       optimizer=optim.GradientDescent(net, 0.1))\n"
+             "print(len(history.cost), net.layers[0].weights.label)")
+    for script in (write, train):
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "W^1"]
 
 
 def test_numpy_keywords_on_supported_ufuncs_are_refused_without_a_contradiction() -> None:

@@ -130,6 +130,19 @@ def test_the_tree_layout_steps_through_the_seeds_tree_in_the_engines_order():
         viz.backprop_player(cost, layout="circle")
 
 
+@pytest.mark.parametrize("layout", ["graph", "auto"])
+def test_a_cost_computed_before_a_step_is_refused_as_stale_not_played(layout):
+    from tinygrad_edu import no_grad
+
+    w, x = Value([0.5, -1.0], label="w"), Value([2.0, 3.0], requires_grad=False)
+    cost = ((w * x).sum() - 1.0) ** 2
+    cost.backward()
+    with no_grad():
+        w -= 0.1 * w.grad  # the player would step through old activations with the new w
+    with pytest.raises(ValueError, match=r"the graph is stale: 'w' was changed in place .* after mul used it"):
+        viz.backprop_player(cost, layout=layout)
+
+
 def test_contributions_add_up_where_a_value_is_used_twice():
     w = Value(0.7, label="w")
     a = Value(2.0, requires_grad=False, label="a")

@@ -23,6 +23,8 @@ import html
 import itertools
 import math
 import operator
+import os
+import secrets
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
@@ -40,6 +42,9 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: A leaf changed in place (under ``no_grad``) takes a new number: a node recorded from it before is then older than
 #: its input, and the backward walk refuses that stale graph instead of mixing old and new numbers.
 _creation = itertools.count(0, -1)
+#: This run of Python, for pickled Values' creation numbers (see ``Value.__setstate__``); a fork's child shares it
+#: and is told apart by its process id.
+_RUN = secrets.token_hex(8)
 
 
 class _Mode:
@@ -229,9 +234,10 @@ def _renew(leaf: Value) -> None:
 def _stale(node: Value, parent: Value, where: str) -> ValueError:
     """The error for a graph whose input ``parent`` of ``node`` was changed in place after ``node`` was computed."""
     name = repr(parent.label) if parent.label else f"an input of shape {parent.shape}"
-    return ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, or -= or "
-                      f"[...] = under no_grad) after {node.op} used it, so the numbers recorded from it are out of "
-                      "date; compute the cost again (a new forward pass) and call backward() on that")
+    return ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
+                      f"load_state_dict, or -= or [...] = under no_grad) after {node.op} used it, so the numbers "
+                      "recorded from it are out of date; compute the cost again (a new forward pass) and call "
+                      "backward() on that")
 
 
 def _inputs(node: Value) -> tuple[Any, ...]:
@@ -431,8 +437,28 @@ class Value:
         """The data as a numpy array (shared, not copied)."""
         return self.data
 
+    # A creation number only means something in the process that made it (each process counts from 0 again, and a
+    # fork's child counts on from its parent's count), so a pickled Value carries its process, and one unpickled in
+    # another process is numbered afresh: it is then older than every node made from it there.  Only leaves can be
+    # pickled (an operation refuses).  Copies in the same process (copy.deepcopy) keep their numbers, and so the
+    # order of the graph they copy.
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        reduced = super().__reduce_ex__(protocol)
+        assert isinstance(reduced, tuple)  # (a string names a global: not for instances)
+        constructor, arguments, state, *rest = reduced
+        return (constructor, arguments, (state, (os.getpid(), _RUN)), *rest)
+
+    def __setstate__(self, packed: Any) -> None:
+        state, process = packed
+        attributes, slots = state if isinstance(state, tuple) else (state, {})
+        for name, value in {**(attributes or {}), **slots}.items():
+            setattr(self, name, value)
+        if process != (os.getpid(), _RUN):
+            self._order = next(_creation)
+
     def detach(self) -> Value:
-        """The same data as a constant: no parents, no gradient."""
+        """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change
+        in place of one changes the other, unseen by the graphs that used the other (see ``backward``)."""
         return _node(Value, self.data, False, (), None, None)
 
     def astype(self, dtype: Any) -> Value:
@@ -757,10 +783,12 @@ class Value:
                             "its graph is recorded; build a new Value (F.where, F.concatenate), or change a leaf "
                             "(a parameter) under no_grad()")
         try:
-            self.data[_index(key)] = _data_of(value)
+            self.data[_index(key)] = _to_array(value)  # real numbers only, as Value() takes them
         except (TypeError, ValueError, IndexError) as error:
+            given = f"{type(value).__name__} of shape {np.shape(value)}" if hasattr(value, "shape") else (
+                f"{type(value).__name__} {value!r:.40}")
             raise type(error)(f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} to "
-                              f"{type(value).__name__} {value!r:.40} ({error})") from None
+                              f"{given} ({str(error).removeprefix('Value: ')})") from None
         _renew(self)
 
 
@@ -782,7 +810,7 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     data = value.data
     try:
         _IN_PLACE_UFUNCS[op](data, other.data if isinstance(other, Value) else other, data)  # (out=data)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
         kind = TypeError if isinstance(error, TypeError) else ValueError
         raise kind(f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype {value.dtype} "
                    f"by {type(other).__name__} ({error})") from None
@@ -899,8 +927,13 @@ def backward_order(output: Value) -> list[Value]:
     found = {id(output): output}
     stack = [output]
     while stack:
-        for parent in _inputs(stack.pop()):
-            if parent.__class__ is not np.ndarray and parent.requires_grad and id(parent) not in found:
+        node = stack.pop()
+        for parent in _inputs(node):
+            if parent.__class__ is np.ndarray:
+                continue
+            if parent._order <= node._order:  # as backward would
+                raise _stale(node, parent, "backward_order")
+            if parent.requires_grad and id(parent) not in found:
                 found[id(parent)] = parent
                 stack.append(parent)
     return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
