@@ -218,6 +218,11 @@ def _split(inputs: tuple[Any, ...]) -> tuple[Any, Any, tuple[Any, ...]]:
     return inputs[0] if inputs else None, inputs[1] if len(inputs) > 1 else None, inputs[2:]
 
 
+def _made_here() -> tuple[str, int, str]:
+    """What a pickled Value carries to tell where its creation number was counted: this process of this run."""
+    return "tinygrad_edu.Value", os.getpid(), _RUN
+
+
 def _constant_input(array: np.ndarray, node: Value) -> Value:
     """A constant input of ``node``, kept in the graph as its array, made a Value: numbered as older than ``node``,
     as every input is (``_creation``)."""
@@ -439,21 +444,26 @@ class Value:
 
     # A creation number only means something in the process that made it (each process counts from 0 again, and a
     # fork's child counts on from its parent's count), so a pickled Value carries its process, and one unpickled in
-    # another process is numbered afresh: it is then older than every node made from it there.  Only leaves can be
-    # pickled (an operation refuses).  Copies in the same process (copy.deepcopy) keep their numbers, and so the
-    # order of the graph they copy.
+    # another process (or pickled without it: before this rule, or by a subclass's own rule) is numbered afresh: it
+    # is then older than every node made from it there.  Only leaves can be pickled (an operation refuses).  Copies
+    # in the same process (copy.deepcopy) keep their numbers, and so the order of the graph they copy.
     def __reduce_ex__(self, protocol: Any) -> Any:
-        reduced = super().__reduce_ex__(protocol)
+        reduced = super().__reduce_ex__(max(protocol, 2))  # (protocols 0 and 1 refuse __slots__)
         assert isinstance(reduced, tuple)  # (a string names a global: not for instances)
+        if len(reduced) < 3 or type(self).__setstate__ is not Value.__setstate__:
+            return reduced  # a subclass that pickles its own way
         constructor, arguments, state, *rest = reduced
-        return (constructor, arguments, (state, (os.getpid(), _RUN)), *rest)
+        return (constructor, arguments, (state, _made_here()), *rest)
 
     def __setstate__(self, packed: Any) -> None:
-        state, process = packed
+        here = isinstance(packed, tuple) and len(packed) == 2 and packed[1] == _made_here()
+        tagged = here or (isinstance(packed, tuple) and len(packed) == 2 and isinstance(packed[1], tuple)
+                          and packed[1][:1] == _made_here()[:1])
+        state = packed[0] if tagged else packed
         attributes, slots = state if isinstance(state, tuple) else (state, {})
         for name, value in {**(attributes or {}), **slots}.items():
             setattr(self, name, value)
-        if process != (os.getpid(), _RUN):
+        if not here:
             self._order = next(_creation)
 
     def detach(self) -> Value:
@@ -785,10 +795,8 @@ class Value:
         try:
             self.data[_index(key)] = _to_array(value)  # real numbers only, as Value() takes them
         except (TypeError, ValueError, IndexError) as error:
-            given = f"{type(value).__name__} of shape {np.shape(value)}" if hasattr(value, "shape") else (
-                f"{type(value).__name__} {value!r:.40}")
-            raise type(error)(f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} to "
-                              f"{given} ({str(error).removeprefix('Value: ')})") from None
+            raise _refused(error, f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} "
+                                  f"to {_described(value)}") from None
         _renew(self)
 
 
@@ -811,11 +819,21 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     try:
         _IN_PLACE_UFUNCS[op](data, other.data if isinstance(other, Value) else other, data)  # (out=data)
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
-        kind = TypeError if isinstance(error, TypeError) else ValueError
-        raise kind(f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype {value.dtype} "
-                   f"by {type(other).__name__} ({error})") from None
+        raise _refused(error, f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype "
+                              f"{value.dtype} by {type(other).__name__}") from None
     value._order = next(_creation)  # _renew(value): an optimizer's step runs this per parameter
     return value
+
+
+def _refused(error: Exception, what: str) -> Exception:
+    """``error`` (numpy's, or Value()'s) as a plain TypeError, IndexError or ValueError that says ``what`` failed."""
+    kind = next((k for k in (TypeError, IndexError) if isinstance(error, k)), ValueError)
+    return kind(f"{what} ({str(error).removeprefix('Value: ')})")
+
+
+def _described(x: Any) -> str:
+    """``x`` in a message: an array by its type and shape, anything else by its type and (the start of) its repr."""
+    return f"{type(x).__name__} of shape {np.shape(x)}" if hasattr(x, "shape") else f"{type(x).__name__} {x!r:.40}"
 
 
 def _index(key: Any) -> Any:
