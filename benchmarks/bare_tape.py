@@ -3,7 +3,8 @@
 Each operation appends a node (its numbers, its inputs and a closure for its vector-Jacobian product) to a list;
 ``backward`` walks the list in reverse and calls the closures.  It has none of the engine's checks, dtype rules or
 general graph walk, and it knows only the operations the benchmarks use, each with the cheapest numpy calls that
-give the engine's numbers bit for bit (the benchmarks check this in every run).  So its time is what any engine
+give the engine's numbers bit for bit (the benchmarks check this in every run), keeping from the forward pass what
+the backward pass can use (σ').  So its time is what any engine
 that records these operations must pay at the least, with every intermediate's gradient kept as the drawings need.
 
     >>> tape = Tape()
@@ -21,8 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import ops
-
 
 class Node:
     __slots__ = ("data", "grad", "parents", "backward")
@@ -30,6 +29,17 @@ class Node:
     def __init__(self, data: np.ndarray, parents: tuple[Any, ...] = (), backward: Callable | None = None) -> None:
         self.data, self.parents, self.backward = data, parents, backward
         self.grad: Any = None
+
+
+def sigmoid_and_slope(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """σ(z) and σ'(z) bit for bit as the engine computes them (``ops.sigmoid``, ``ops.sigmoid_slope``), from one
+    exponential e = e^−|z|: σ = max(e, [z ≥ 0]) / (1 + e) and σ' = e / (1 + e)².  The engine computes e again in the
+    backward pass; an engine that kept it from the forward pass would pay only this."""
+    e = np.exp(-np.abs(z))
+    denominator = e + 1.0
+    sigma = np.maximum(e, z >= 0) / denominator
+    denominator *= denominator
+    return sigma, np.divide(e, denominator, out=denominator)
 
 
 def _data(x: Any) -> np.ndarray:
@@ -55,8 +65,9 @@ class Tape(list):
     def leaky_relu(self, z: Node) -> Node:
         return self.record(np.maximum(z.data, z.data * 0.01), (z,), lambda g: (g * np.fmax(np.sign(z.data), 0.01),))
 
-    def sigmoid(self, z: Node) -> Node:  # the engine's exact σ and σ', without the Ops' dispatch on their inputs
-        return self.record(ops.sigmoid.forward(z.data), (z,), lambda g: (g * ops.sigmoid_slope.forward(z.data),))
+    def sigmoid(self, z: Node) -> Node:  # the engine's exact σ and σ', σ' kept from the forward pass
+        sigma, slope = sigmoid_and_slope(z.data)
+        return self.record(sigma, (z,), lambda g: (g * slope,))
 
     def sub(self, a: Node, constant: np.ndarray) -> Node:
         return self.record(a.data - constant, (a,), lambda g: (g,))
@@ -75,7 +86,8 @@ class Tape(list):
     def squared_error(self, prediction: Node, target: np.ndarray) -> Node:  # losses.squared_error
         error = prediction.data - target
         n = len(error)
-        return self.record(np.sum(error * error) / n, (prediction,), lambda g: (error * (2.0 / n) * g,))
+        return self.record(np.add.reduce(error * error, axis=None) / n, (prediction,),
+                           lambda g: (error * (2.0 / n) * g,))
 
     def backward(self, output: Node) -> None:
         """Every node's gradient, newest first; then the tape is emptied (parameters keep theirs)."""

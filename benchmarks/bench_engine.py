@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-from bare_tape import Node, Tape
+from bare_tape import Node, Tape, sigmoid_and_slope
 
 from tinygrad_edu import Value, no_grad, ops, optim
 from tinygrad_edu.data import xsquared
@@ -169,19 +169,20 @@ def array_chain_ours(size: int = 8) -> Step:
 
 def array_chain_numpy(size: int = 8) -> Step:
     """The same chain and its backward pass written by hand in numpy with the engine's σ, tanh and their exact
-    slopes, accumulating in place: only the numpy calls that any engine computing these numbers must make."""
+    slopes (σ' kept from the forward pass), accumulating in place: only the numpy calls that any engine computing
+    these numbers must make."""
     x, w = np.linspace(-1, 1, size), np.full(size, 0.9)
 
     def step() -> None:
         y, saved = x, []
         for _ in range(ARRAY_OPS // 4):
             pre = y * w + x
-            mid = np.tanh(pre)
-            saved.append((y, pre, mid))
-            y = ops.sigmoid(mid)
+            sigma, sigmoid_slope = sigmoid_and_slope(np.tanh(pre))  # σ' kept from the forward pass
+            saved.append((y, pre, sigmoid_slope))
+            y = sigma
         grad, grad_x, grad_w = np.ones(size), np.zeros(size), np.zeros(size)
-        for y, pre, mid in reversed(saved):
-            grad = grad * ops.sigmoid_slope(mid) * ops.tanh_slope(pre)  # back through σ, then tanh
+        for y, pre, sigmoid_slope in reversed(saved):
+            grad = grad * sigmoid_slope * ops.tanh_slope.forward(pre)  # back through σ, then tanh
             grad_x += grad
             grad_w += grad * y
             grad = grad * w
@@ -242,26 +243,25 @@ def mlp_ours(batch: int, cost: Callable[[Value, np.ndarray], Value]) -> Step:
 
 def mlp_numpy(batch: int, exact: bool = False) -> Step:
     """The step written by hand in numpy with the textbook σ = 1/(1 + e⁻ᶻ) and σ' = σ(1 − σ); ``exact``: with the
-    engine's σ and σ' instead, which keep every digit (σ'(40) = 4.2e-18, where σ(1 − σ) gives 0): the fastest a
-    step can be that computes what tinygrad_edu computes, so no engine of these rules can beat it."""
+    engine's σ and σ' instead, which keep every digit (σ'(40) = 4.2e-18, where σ(1 − σ) gives 0), computed together
+    from one exponential: the fastest a step can be that computes what tinygrad_edu computes, so no engine of these
+    rules can beat it."""
     inputs, targets, (w1, b1, w2, b2) = mlp_problem(batch)
 
-    def sigmoid(z: np.ndarray) -> np.ndarray:
-        return ops.sigmoid(z) if exact else 1 / (1 + np.exp(-z))
-
-    def slope(z: np.ndarray, alpha: np.ndarray) -> np.ndarray:  # σ'(z), given α = σ(z)
-        return ops.sigmoid_slope(z) if exact else alpha * (1 - alpha)
+    def sigmoid(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # σ(z) and σ'(z)
+        if exact:
+            return sigmoid_and_slope(z)
+        alpha = 1 / (1 + np.exp(-z))
+        return alpha, alpha * (1 - alpha)
 
     def step() -> None:
-        z1 = inputs @ w1 + b1
-        hidden = sigmoid(z1)
-        z2 = hidden @ w2 + b2
-        output = sigmoid(z2)
+        hidden, slope1 = sigmoid(inputs @ w1 + b1)
+        output, slope2 = sigmoid(hidden @ w2 + b2)
         n = len(inputs)
         error = output - targets
         step.cost = float((error * error).sum()) / n       # C = mean over samples of Σ_j (α_j − y_j)²
-        d_z2 = 2 * error / n * slope(z2, output)           # ∂C/∂z² = ∂C/∂α² · σ'(z²)
-        d_z1 = d_z2 @ w2.T * slope(z1, hidden)
+        d_z2 = 2 * error / n * slope2                      # ∂C/∂z² = ∂C/∂α² · σ'(z²)
+        d_z1 = d_z2 @ w2.T * slope1
         grads = (inputs.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_z2, d_z2.sum(axis=0))
         for p, g in zip((w1, b1, w2, b2), grads):
             p -= LEARNING_RATE * g
@@ -429,6 +429,7 @@ def fmt_time(seconds: float) -> str:
 
 FLOOR = "exact rules by hand"  # the column of a row's hand-written step with the engine's exact σ, tanh' rules
 TAPE = "bare tape"  # the column of a row's step on the bare tape (benchmarks/bare_tape.py)
+NOISE = 1.02  # ratios move by ±2 % between runs (an engine against itself): a floor within that of a target is no proof
 
 
 def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, target: float, rounds: int,
@@ -436,8 +437,8 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
     """Measure ``steps`` (``ours`` first) interleaved and make a table row; times are divided by ``per``.  The
     ``FLOOR`` and ``TAPE`` steps compute our numbers with less than any engine can do (no graph at all; a node per
     operation and nothing else), so each ratio to the reference bounds ours from below; the higher of them is the
-    row's floor, and a target below it is out of reach by the rules that results stay exact and every operation
-    keeps its gradient."""
+    row's floor, and a target below it by more than the noise is out of reach by the rules that results stay exact
+    and every operation keeps its gradient."""
     samples = compare(steps, rounds, min_time)
     medians = {name: statistics.median(times) / per for name, times in samples.items()}
     others = " · ".join(f"{name} {fmt_time(t)}" for name, t in medians.items() if name != "ours") or "—"
@@ -449,7 +450,7 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
         return round(statistics.median(o / r for o, r in zip(samples[name], samples[reference])), 2)
 
     ours, floor = ratio("ours"), max((ratio(name) for name in (FLOOR, TAPE) if name in samples), default=None)
-    met = "yes" if ours <= target else "out of reach" if floor is not None and floor > target else "NO"
+    met = "yes" if ours <= target else "out of reach" if floor is not None and floor > target * NOISE else "NO"
     return (label, fmt_time(medians["ours"]), others, f"{ours:.2f}×", "—" if floor is None else f"{floor:.2f}×",
             goal, met)
 
