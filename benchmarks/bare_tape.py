@@ -4,8 +4,8 @@ Each operation appends a node (its numbers, its inputs and a closure for its vec
 ``backward`` walks the list in reverse and calls the closures.  It has none of the engine's checks, dtype rules or
 general graph walk, and it knows only the operations the benchmarks use, each with the cheapest numpy calls that
 give the engine's numbers bit for bit (the benchmarks check this in every run), keeping from the forward pass what
-the backward pass can use (σ').  So its time is what any engine
-that records these operations must pay at the least, with every intermediate's gradient kept as the drawings need.
+the backward pass can use (σ').  So its time is what any engine that records these operations must pay at the
+least, with every intermediate's gradient kept as the drawings need.
 
     >>> tape = Tape()
     >>> w = Node(np.array([[2.0]]))

@@ -11,12 +11,13 @@ the cyclic garbage collector spent in it); one update of the x² demo's gradient
 numpy, PyTorch].
 
 Floors: the element-wise chain and the MLP step are also written by hand in numpy with the engine's own σ, tanh and
-their exact slopes (σ'(40) = 4.2e-18 where the textbook σ(1 − σ) gives 0).  These steps compute our results bit for
-bit (checked in every run), with nothing but the numpy calls, so their ratio to the reference is a floor: the best
-any engine computing these exact numbers can reach.  The step with the written-out cost is also run on a bare tape
-(``bare_tape.py``: a node per operation the user wrote, each keeping its gradient as the drawings need, and nothing
-else), which computes our numbers bit for bit too: the least any engine that records those ten operations can do.
-A row's floor is the higher of the two, and a target below its floor is marked out of reach.
+their exact slopes (σ'(40) = 4.2e-18 where the textbook σ(1 − σ) gives 0), keeping σ' from the forward pass.  These
+steps compute our results bit for bit (checked in every run), with nothing but the numpy calls, so their ratio to
+the reference is a floor: the best any engine computing these exact numbers can reach.  The step with the
+written-out cost is also run on a bare tape (``bare_tape.py``: a node per operation the user wrote, each keeping its
+gradient as the drawings need, and nothing else), which computes our numbers bit for bit too: the least any engine
+that records those ten operations can do.  A row's floor is the higher of the two, and a target below its floor by
+more than the 2 % that ratios move between runs is marked out of reach.
 
 Method: one BLAS thread and one PyTorch thread (a second thread stalls 10-100x on a busy 2-core machine); glibc's
 malloc thresholds pinned for every column (otherwise returning and page-faulting large arrays dominates their
