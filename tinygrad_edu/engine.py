@@ -245,6 +245,14 @@ def _stale(node: Value, parent: Value, where: str) -> ValueError:
                       "backward() on that")
 
 
+def _check_fresh(node: Value, inputs: tuple[Any, ...], where: str) -> None:
+    """The stale-graph error if one of ``node``'s inputs was changed in place after ``node`` was computed (the
+    backward walk makes the same test inline, on each edge it takes)."""
+    for parent in inputs:
+        if parent.__class__ is not np.ndarray and parent._order <= node._order:
+            raise _stale(node, parent, where)
+
+
 def _inputs(node: Value) -> tuple[Any, ...]:
     """The inputs of the operation that made ``node``, in order (Values, and constants as their arrays)."""
     first, second = node._first, node._second
@@ -946,12 +954,10 @@ def backward_order(output: Value) -> list[Value]:
     stack = [output]
     while stack:
         node = stack.pop()
-        for parent in _inputs(node):
-            if parent.__class__ is np.ndarray:
-                continue
-            if parent._order <= node._order:  # as backward would
-                raise _stale(node, parent, "backward_order")
-            if parent.requires_grad and id(parent) not in found:
+        inputs = _inputs(node)
+        _check_fresh(node, inputs, "backward_order")  # as backward would
+        for parent in inputs:
+            if parent.__class__ is not np.ndarray and parent.requires_grad and id(parent) not in found:
                 found[id(parent)] = parent
                 stack.append(parent)
     return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
@@ -980,9 +986,7 @@ def local_gradients(node: Value, upstream: Any, *,
     if g.shape != node.shape:
         raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
     parents = node.parents
-    stale = next((p for p in parents if p._order <= node._order), None)
-    if stale is not None:
-        raise _stale(node, stale, "local_gradients")
+    _check_fresh(node, parents, "local_gradients")
     inputs = [p.data for p in parents]
     params = node._params or _NO_PARAMS
     return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op, parents))
