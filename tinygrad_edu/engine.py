@@ -231,11 +231,6 @@ def _constant_input(array: np.ndarray, node: Value) -> Value:
     return constant
 
 
-def _renew(leaf: Value) -> None:
-    """``leaf``'s numbers were changed in place: a new creation number makes every graph recorded from it stale."""
-    leaf._order = next(_creation)
-
-
 def _stale(node: Value, parent: Value, where: str) -> ValueError:
     """The error for a graph whose input ``parent`` of ``node`` was changed in place after ``node`` was computed."""
     name = repr(parent.label) if parent.label else f"an input of shape {parent.shape}"
@@ -464,14 +459,14 @@ class Value:
         return (constructor, arguments, (state, _made_here()), *rest)
 
     def __setstate__(self, packed: Any) -> None:
-        here = isinstance(packed, tuple) and len(packed) == 2 and packed[1] == _made_here()
-        tagged = here or (isinstance(packed, tuple) and len(packed) == 2 and isinstance(packed[1], tuple)
-                          and packed[1][:1] == _made_here()[:1])
+        made = _made_here()
+        tagged = isinstance(packed, tuple) and len(packed) == 2 and isinstance(packed[1], tuple) and (
+            packed[1][:1] == made[:1])
         state = packed[0] if tagged else packed
         attributes, slots = state if isinstance(state, tuple) else (state, {})
         for name, value in {**(attributes or {}), **slots}.items():
             setattr(self, name, value)
-        if not here:
+        if not (tagged and packed[1] == made):
             self._order = next(_creation)
 
     def detach(self) -> Value:
@@ -805,7 +800,7 @@ class Value:
         except (TypeError, ValueError, IndexError) as error:
             raise _refused(error, f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} "
                                   f"to {_described(value)}") from None
-        _renew(self)
+        self._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
 
 
 def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
@@ -829,7 +824,7 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
         raise _refused(error, f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype "
                               f"{value.dtype} by {type(other).__name__}") from None
-    value._order = next(_creation)  # _renew(value): an optimizer's step runs this per parameter
+    value._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
     return value
 
 
