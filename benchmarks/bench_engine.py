@@ -13,11 +13,11 @@ numpy, PyTorch].
 Floors: the element-wise chain and the MLP step are also written by hand in numpy with the engine's own σ, tanh and
 their exact slopes (σ'(40) = 4.2e-18 where the textbook σ(1 − σ) gives 0), keeping σ' from the forward pass.  These
 steps compute our results bit for bit (checked in every run), with nothing but the numpy calls, so their ratio to
-the reference is a floor: the best any engine computing these exact numbers can reach.  The step with the
-written-out cost is also run on a bare tape (``bare_tape.py``: a node per operation the user wrote, each keeping its
-gradient as the drawings need, and nothing else), which computes our numbers bit for bit too: the least any engine
-that records those ten operations can do.  A row's floor is the higher of the two, and a target below its floor by
-more than the 2 % that ratios move between runs is marked out of reach.
+the reference is a floor: the best any engine computing these exact numbers can reach.  They also run on a bare tape
+(``bare_tape.py``: a node per operation the user wrote, each keeping its gradient as the drawings need, and nothing
+else), which computes our numbers bit for bit too: the least any engine that records those operations can do.  A
+row's floor is the higher of the two, and a target below its floor by more than the 2 % that ratios move between
+runs is marked out of reach.
 
 Method: one BLAS thread and one PyTorch thread (a second thread stalls 10-100x on a busy 2-core machine); glibc's
 malloc thresholds pinned for every column (otherwise returning and page-faulting large arrays dominates their
@@ -193,6 +193,22 @@ def array_chain_numpy(size: int = 8) -> Step:
     return step
 
 
+def array_chain_tape(size: int = 8) -> Step:
+    """The same chain on the bare tape: a node per operation, each keeping its gradient, and nothing else."""
+    x, w = Node(np.linspace(-1, 1, size)), Node(np.full(size, 0.9))
+    tape = Tape()
+
+    def step() -> None:
+        y = x
+        for _ in range(ARRAY_OPS // 4):
+            y = tape.sigmoid(tape.tanh(tape.add(tape.mul(y, w), x)))
+        tape.backward(y, np.ones(size))
+        step.grads = x.grad, w.grad
+        x.grad = w.grad = None
+
+    return step
+
+
 def array_chain_torch(size: int = 8) -> Step:
     x = torch.linspace(-1, 1, size, dtype=torch.float64, requires_grad=True)
     w = torch.full((size,), 0.9, dtype=torch.float64, requires_grad=True)
@@ -271,9 +287,9 @@ def mlp_numpy(batch: int, exact: bool = False) -> Step:
     return step
 
 
-def mlp_tape(batch: int) -> Step:
-    """The step with the written-out cost on the bare tape: the ten operations the user wrote, each a node whose
-    gradient is kept (as the drawings need), with nothing else."""
+def mlp_tape(batch: int, cost: Callable[[Value, np.ndarray], Value] = written_out_cost) -> Step:
+    """The step on the bare tape: the operations the user wrote (ten with the written-out cost, seven with
+    ``squared_error``), each a node whose gradient is kept (as the drawings need), with nothing else."""
     inputs, targets, arrays = mlp_problem(batch)
     params = [Node(a) for a in arrays]
     w1, b1, w2, b2 = params
@@ -282,7 +298,10 @@ def mlp_tape(batch: int) -> Step:
     def step() -> None:
         hidden = tape.sigmoid(tape.add_bias(tape.matmul(inputs, w1), b1))
         output = tape.sigmoid(tape.add_bias(tape.matmul(hidden, w2), b2))
-        tape.backward(tape.mean(tape.sum_rows(tape.square(tape.sub(output, targets)))))
+        if cost is squared_error:
+            tape.backward(tape.squared_error(output, targets))
+        else:
+            tape.backward(tape.mean(tape.sum_rows(tape.square(tape.sub(output, targets)))))
         for p in params:
             p.data -= LEARNING_RATE * p.grad
             p.grad = None
@@ -322,16 +341,19 @@ def mlp_difference(batch: int = 32, exact: bool = False) -> float:
 def floor_difference() -> float:
     """Largest difference between our results and the floors' steps, hand-written with the exact rules or on the
     bare tape (0: they compute the same numbers, so their times bound ours from below)."""
-    ours, theirs = array_chain_ours(), array_chain_numpy()
-    ours()
-    theirs()
-    chain = max(float(np.abs(a - b).max()) for a, b in zip(ours.grads, theirs.grads))
-    ours, theirs = mlp_ours(32, written_out_cost), mlp_tape(32)
-    for _ in range(3):
+    differences = [mlp_difference(exact=True)]
+    for floor in (array_chain_numpy(), array_chain_tape()):
+        ours = array_chain_ours()
         ours()
-        theirs()
-    tape = max(float(np.abs(p.data - q).max()) for p, q in zip(ours.params, theirs.params))
-    return max(chain, mlp_difference(exact=True), tape)
+        floor()
+        differences += [float(np.abs(a - b).max()) for a, b in zip(ours.grads, floor.grads)]
+    for cost in (written_out_cost, squared_error):
+        ours, floor = mlp_ours(32, cost), mlp_tape(32, cost)
+        for _ in range(3):
+            ours()
+            floor()
+        differences += [float(np.abs(p.data - q).max()) for p, q in zip(ours.params, floor.params)]
+    return max(differences)
 
 
 # --- the x² demo's gradient descent: 1-12-12-1 leaky ReLU network, batches of 5 ---------------------------------
@@ -464,7 +486,7 @@ def rows(quick: bool) -> list[tuple[str, ...]]:
         steps["micrograd"] = scalar_chain(MicrogradValue)
     table.append(timed_row("scalar chain `y = y * 1.001 + 0.5`, fwd+bwd, per op", steps, SCALAR_OPS, "micrograd",
                            0.6, rounds, min_time))
-    steps = {"ours": array_chain_ours(), FLOOR: array_chain_numpy()}
+    steps = {"ours": array_chain_ours(), FLOOR: array_chain_numpy(), TAPE: array_chain_tape()}
     if torch:
         steps["PyTorch"] = array_chain_torch()
     table.append(timed_row("element-wise chain on (8,) arrays, fwd+bwd, per op", steps, ARRAY_OPS, "PyTorch", 0.6,
@@ -472,9 +494,8 @@ def rows(quick: bool) -> list[tuple[str, ...]]:
     for batch, cost, name, target in ((256, written_out_cost, "cost `((out − y)**2).sum(axis=1).mean()`", 1.25),
                                       (256, squared_error, "`losses.squared_error`", 1.12),
                                       (1797, squared_error, "`losses.squared_error`", 1.05)):
-        steps = {"ours": mlp_ours(batch, cost), "numpy": mlp_numpy(batch), FLOOR: mlp_numpy(batch, exact=True)}
-        if cost is written_out_cost:  # ten operations where the hand-written step has a few: the tape bounds more
-            steps[TAPE] = mlp_tape(batch)
+        steps = {"ours": mlp_ours(batch, cost), "numpy": mlp_numpy(batch), FLOOR: mlp_numpy(batch, exact=True),
+                 TAPE: mlp_tape(batch, cost)}
         if torch:
             steps["PyTorch"] = mlp_torch(batch)
         table.append(timed_row(f"MLP 64-128-10 sigmoid step, batch {batch}, {name}", steps, 1, "numpy", target,
