@@ -153,13 +153,16 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         raise TypeError(f"{op.name}: takes {len(op.vjps)} input(s), got {len(inputs)}")
     if params:
         params = {name: _own(value) for name, value in params.items()}
-    dtype = None
     for x in inputs:
-        if isinstance(x, Value):
-            dtype = x.data.dtype
-            break
-    values = tuple(x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs)
-    return _record(op, values, params)
+        if x.__class__ is not Value:  # a constant among the inputs: made its array (the common case has none)
+            return _record(op, _constants(op, inputs), params)
+    return _record(op, inputs, params)
+
+
+def _constants(op: Op, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``op``'s inputs with each constant made its array, Python numbers in the dtype of the first Value."""
+    dtype = next((x.data.dtype for x in inputs if isinstance(x, Value)), None)
+    return tuple(x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs)
 
 
 def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
@@ -317,6 +320,8 @@ def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
     changing it later cannot change a gradient.  What cannot be a constant is an error naming the operation."""
     if isinstance(x, Value):  # a subclass of Value (the fast paths test for Value itself)
         return x
+    if x.__class__ is np.ndarray and x.dtype in _FLOAT_DTYPES:  # (the common case, what _to_array keeps as it is)
+        return x.copy()
     try:
         if x.__class__ is float and dtype is not None:
             return np.array(x, dtype)
