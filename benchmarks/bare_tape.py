@@ -22,8 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import ops
-
 
 class Node:
     __slots__ = ("data", "grad", "parents", "backward")
@@ -64,15 +62,6 @@ class Tape(list):
     def add_bias(self, z: Node, b: Node) -> Node:
         return self.record(z.data + b.data, (z, b), lambda g: (g, np.add.reduce(g, axis=0)))
 
-    def mul(self, a: Node, b: Node) -> Node:
-        return self.record(a.data * b.data, (a, b), lambda g: (g * b.data, g * a.data))
-
-    def add(self, a: Node, b: Node) -> Node:
-        return self.record(a.data + b.data, (a, b), lambda g: (g, g))
-
-    def tanh(self, z: Node) -> Node:  # the engine's exact tanh' = 4σ'(2z), from z (np.tanh keeps nothing it could use)
-        return self.record(np.tanh(z.data), (z,), lambda g: (g * ops.tanh_slope.forward(z.data),))
-
     def leaky_relu(self, z: Node) -> Node:
         return self.record(np.maximum(z.data, z.data * 0.01), (z,), lambda g: (g * np.fmax(np.sign(z.data), 0.01),))
 
@@ -100,10 +89,9 @@ class Tape(list):
         return self.record(np.add.reduce(error * error, axis=None) / n, (prediction,),
                            lambda g: (error * (2.0 / n) * g,))
 
-    def backward(self, output: Node, seed: np.ndarray | None = None) -> None:
-        """Every node's gradient, newest first (``seed``: ∂C/∂output, 1 by default); then the tape is emptied
-        (parameters keep theirs)."""
-        output.grad = np.ones(()) if seed is None else seed
+    def backward(self, output: Node) -> None:
+        """Every node's gradient, newest first; then the tape is emptied (parameters keep theirs)."""
+        output.grad = np.ones(())
         for node in reversed(self):
             for parent, g in zip(node.parents, node.backward(node.grad)):
                 if isinstance(parent, Node):
