@@ -1,17 +1,18 @@
-"""A bare tape: the least an engine that records a node per operation can do, for the benchmarks to compare with.
+"""A bare tape, an engine that records a node per operation and nothing else, and the pieces the floors share.
 
 Each operation appends a node (its numbers, its inputs and a closure for its vector-Jacobian product) to a list;
 ``backward`` walks the list in reverse and calls the closures.  It has none of the engine's checks, dtype rules or
-general graph walk, and it knows only the operations the benchmarks use, each with the cheapest numpy calls that
-give the engine's numbers bit for bit (the benchmarks check this in every run), keeping from the forward pass what
-the backward pass can use (σ').  So its time is what any engine that records these operations must pay at the
-least, with every intermediate's gradient kept as the drawings need.
+general graph walk, and it knows only the operations of the x² network, each with the cheapest numpy calls that give
+the engine's numbers bit for bit (``bench_xsquared_update.py`` checks this in every run), so its time is about what
+a general engine of this kind pays for that update, with every intermediate's gradient kept as the drawings need.
+The floors in ``bench_engine.py`` go further for their one workload each (dispatch by a number instead of closures,
+or the backward pass written out), since a floor must be the least that can be done.
 
     >>> tape = Tape()
     >>> w = Node(np.array([[2.0]]))
-    >>> cost = tape.mean(tape.square(tape.matmul(np.array([[3.0]]), w)))   # (3w)²
+    >>> cost = tape.squared_error(tape.matmul(np.array([[3.0]]), w), np.array([[0.0]]))   # (3w)²
     >>> tape.backward(cost)
-    >>> w.grad                                                               # 18w
+    >>> w.grad                                                                             # 18w
     array([[36.]])
 """
 
@@ -31,15 +32,25 @@ class Node:
         self.grad: Any = None
 
 
-def sigmoid_and_slope(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """σ(z) and σ'(z) bit for bit as the engine computes them (``ops.sigmoid``, ``ops.sigmoid_slope``), from one
-    exponential e = e^−|z|: σ = max(e, [z ≥ 0]) / (1 + e) and σ' = e / (1 + e)².  The engine computes e again in the
-    backward pass; an engine that kept it from the forward pass would pay only this."""
-    e = np.exp(-np.abs(z))
-    denominator = e + 1.0
-    sigma = np.maximum(e, z >= 0) / denominator
-    denominator *= denominator
-    return sigma, np.divide(e, denominator, out=denominator)
+_SIGN_BIT = np.int64(-2 ** 63)
+
+
+def sigmoid_and_slope(z: np.ndarray, out: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """σ(z) and σ'(z) of a float64 array, bit for bit as the engine computes them (``ops.sigmoid``,
+    ``ops.sigmoid_slope``), from one exponential e = e^−|z|: σ = max(e, [z ≥ 0]) / (1 + e) and σ' = e / (1 + e)².
+    −|z| is z with its sign bit set, one pass where abs and negation take two.  ``out``: four arrays of z's shape to
+    compute into, σ, σ' and two scratch arrays ((1 + e)² and the bools [z ≥ 0]), so that a step can reuse them.  The
+    engine computes e again in the backward pass; an engine that kept it from the forward pass would pay only this."""
+    if out is None:
+        out = np.empty_like(z), np.empty_like(z), np.empty_like(z), np.empty(z.shape, bool)
+    sigma, e, denominator, nonnegative = out
+    np.bitwise_or(z.view(np.int64), _SIGN_BIT, out=e.view(np.int64))
+    np.exp(e, out=e)
+    np.add(e, 1.0, out=denominator)
+    np.greater_equal(z, 0, out=nonnegative)
+    np.divide(np.maximum(e, nonnegative, out=sigma), denominator, out=sigma)
+    np.multiply(denominator, denominator, out=denominator)
+    return sigma, np.divide(e, denominator, out=e)
 
 
 def _data(x: Any) -> np.ndarray:
@@ -64,24 +75,6 @@ class Tape(list):
 
     def leaky_relu(self, z: Node) -> Node:
         return self.record(np.maximum(z.data, z.data * 0.01), (z,), lambda g: (g * np.fmax(np.sign(z.data), 0.01),))
-
-    def sigmoid(self, z: Node) -> Node:  # the engine's exact σ and σ', σ' kept from the forward pass
-        sigma, slope = sigmoid_and_slope(z.data)
-        return self.record(sigma, (z,), lambda g: (g * slope,))
-
-    def sub(self, a: Node, constant: np.ndarray) -> Node:
-        return self.record(a.data - constant, (a,), lambda g: (g,))
-
-    def square(self, a: Node) -> Node:
-        return self.record(a.data ** 2, (a,), lambda g: (g * 2.0 * a.data,))
-
-    def sum_rows(self, a: Node) -> Node:  # Σ over axis 1
-        shape = a.data.shape
-        return self.record(np.add.reduce(a.data, axis=1), (a,), lambda g: (np.broadcast_to(g[:, None], shape),))
-
-    def mean(self, a: Node) -> Node:
-        shape, n = a.data.shape, a.data.size
-        return self.record(np.add.reduce(a.data, axis=None) / n, (a,), lambda g: (np.broadcast_to(g / n, shape),))
 
     def squared_error(self, prediction: Node, target: np.ndarray) -> Node:  # losses.squared_error
         error = prediction.data - target

@@ -13,11 +13,12 @@ numpy, PyTorch].
 Floors: the element-wise chain and the MLP step are also written by hand in numpy with the engine's own σ, tanh and
 their exact slopes (σ'(40) = 4.2e-18 where the textbook σ(1 − σ) gives 0), keeping σ' from the forward pass.  These
 steps compute our results bit for bit (checked in every run), with nothing but the numpy calls, so their ratio to
-the reference is a floor: the best any engine computing these exact numbers can reach.  They also run on a bare tape
-(``bare_tape.py``: a node per operation the user wrote, each keeping its gradient as the drawings need, and nothing
-else), which computes our numbers bit for bit too: the least any engine that records those operations can do.  A
-row's floor is the higher of the two, and a target below its floor by more than the 2 % that ratios move between
-runs is marked out of reach.
+the reference is a floor: the best an engine made of numpy calls that computes these exact numbers can reach.  They
+also run on a lean tape: a node per operation the user wrote, each keeping its gradient as the drawings need, and
+nothing else (the backward rules picked by a number, or written out in order), which computes our numbers bit for
+bit too: the least such an engine that records those operations can do.  A row's floor is the higher of the two,
+and a target below its floor by more than the 2 % that ratios move between runs is marked out of reach.  (Compiled
+loops, which no numpy program can match, are not counted: the project is Python and numpy.)
 
 Method: one BLAS thread and one PyTorch thread (a second thread stalls 10-100x on a busy 2-core machine); glibc's
 malloc thresholds pinned for every column (otherwise returning and page-faulting large arrays dominates their
@@ -52,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-from bare_tape import Node, Tape, sigmoid_and_slope
+from bare_tape import Node, sigmoid_and_slope
 
 from tinygrad_edu import Value, no_grad, ops, optim
 from tinygrad_edu.data import xsquared
@@ -284,16 +285,11 @@ def mlp_ours(batch: int, cost: Callable[[Value, np.ndarray], Value]) -> Step:
     return step
 
 
-def mlp_numpy(batch: int, exact: bool = False) -> Step:
-    """The step written by hand in numpy with the textbook σ = 1/(1 + e⁻ᶻ) and σ' = σ(1 − σ); ``exact``: with the
-    engine's σ and σ' instead, which keep every digit (σ'(40) = 4.2e-18, where σ(1 − σ) gives 0), computed together
-    from one exponential: the fastest a step can be that computes what tinygrad_edu computes, so no engine of these
-    rules can beat it."""
+def mlp_numpy(batch: int) -> Step:
+    """The step written by hand in numpy with the textbook σ = 1/(1 + e⁻ᶻ) and σ' = σ(1 − σ): the reference."""
     inputs, targets, (w1, b1, w2, b2) = mlp_problem(batch)
 
     def sigmoid(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # σ(z) and σ'(z)
-        if exact:
-            return sigmoid_and_slope(z)
         alpha = 1 / (1 + np.exp(-z))
         return alpha, alpha * (1 - alpha)
 
@@ -313,23 +309,89 @@ def mlp_numpy(batch: int, exact: bool = False) -> Step:
     return step
 
 
-def mlp_tape(batch: int, cost: Callable[[Value, np.ndarray], Value] = written_out_cost) -> Step:
-    """The step on the bare tape: the operations the user wrote (ten with the written-out cost, seven with
-    ``squared_error``), each a node whose gradient is kept (as the drawings need), with nothing else."""
-    inputs, targets, arrays = mlp_problem(batch)
-    params = [Node(a) for a in arrays]
-    w1, b1, w2, b2 = params
-    tape = Tape()
+def mlp_exact(batch: int) -> Step:
+    """The step by hand with the engine's σ and σ' (which keep every digit: σ'(40) = 4.2e-18, where σ(1 − σ) gives
+    0), computed together from one exponential, in arrays that every step reuses (there is no graph to keep): the
+    fastest step, in numpy calls, that computes what tinygrad_edu computes."""
+    inputs, targets, (w1, b1, w2, b2) = mlp_problem(batch)
+    n, inputs_t = len(inputs), inputs.T
+    hidden_shape, output_shape = (n, w1.shape[1]), (n, w2.shape[1])
+    z1, d_z1, hidden_buffers = np.empty(hidden_shape), np.empty(hidden_shape), _sigmoid_buffers(hidden_shape)
+    z2, d_z2, output_buffers = np.empty(output_shape), np.empty(output_shape), _sigmoid_buffers(output_shape)
+    grads = [np.empty_like(p) for p in (w1, b1, w2, b2)]
 
     def step() -> None:
-        hidden = tape.sigmoid(tape.add_bias(tape.matmul(inputs, w1), b1))
-        output = tape.sigmoid(tape.add_bias(tape.matmul(hidden, w2), b2))
+        hidden, slope1 = sigmoid_and_slope(np.add(np.matmul(inputs, w1, out=z1), b1, out=z1), hidden_buffers)
+        output, slope2 = sigmoid_and_slope(np.add(np.matmul(hidden, w2, out=z2), b2, out=z2), output_buffers)
+        np.multiply(np.subtract(output, targets, out=d_z2), 2 / n, out=d_z2)
+        np.multiply(d_z2, slope2, out=d_z2)                # ∂C/∂z² = ∂C/∂α² · σ'(z²)
+        np.multiply(np.matmul(d_z2, w2.T, out=d_z1), slope1, out=d_z1)   # ∂C/∂z¹
+        np.matmul(inputs_t, d_z1, out=grads[0])
+        np.add.reduce(d_z1, axis=0, out=grads[1])
+        np.matmul(hidden.T, d_z2, out=grads[2])
+        np.add.reduce(d_z2, axis=0, out=grads[3])
+        for p, g in zip((w1, b1, w2, b2), grads):
+            g *= LEARNING_RATE
+            p -= g
+
+    step.params = (w1, b1, w2, b2)
+    return step
+
+
+def _sigmoid_buffers(shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """The four arrays ``sigmoid_and_slope`` computes into."""
+    return np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape, bool)
+
+
+def mlp_tape(batch: int, cost: Callable[[Value, np.ndarray], Value] = written_out_cost) -> Step:
+    """The step on a tape: the operations the user wrote (ten with the written-out cost, seven with
+    ``squared_error``), each a Node that keeps its numbers and, after the backward pass, its own gradient (as the
+    drawings need), with σ' kept from the forward pass and the backward pass written out in order, no walk and no
+    dispatch: the least Python that recording these operations can cost.  Only scratch arrays are reused, and two
+    facts an engine could use are used: the cost's own gradient is 1, and the mean's is the same for every element.
+    (Written after a reviewing helper's leaner tapes showed the closures of ``bare_tape.Tape`` overstating it.)"""
+    inputs, targets, arrays = mlp_problem(batch)
+    w1, b1, w2, b2 = params = [Node(a) for a in arrays]
+    n, inputs_t = len(inputs), inputs.T
+    scratch = {shape: _sigmoid_buffers(shape)[2:] for shape in ((n, w1.data.shape[1]), (n, 10))}
+    squares = np.empty((n, 10))  # the squared errors, summed at once: scratch too
+    updates = [np.empty_like(a) for a in arrays]
+
+    def sigmoid(z: Node) -> tuple[Node, np.ndarray]:
+        shape = z.data.shape
+        sigma, slope = sigmoid_and_slope(z.data, (np.empty(shape), np.empty(shape), *scratch[shape]))
+        return Node(sigma), slope
+
+    def step() -> None:
+        m1 = Node(inputs @ w1.data)
+        z1 = Node(m1.data + b1.data)
+        h, slope1 = sigmoid(z1)
+        m2 = Node(h.data @ w2.data)
+        z2 = Node(m2.data + b2.data)
+        out, slope2 = sigmoid(z2)
         if cost is squared_error:
-            tape.backward(tape.squared_error(output, targets))
+            error = out.data - targets
+            c = Node(np.add.reduce(np.multiply(error, error, out=squares), axis=None) / n)
+            c.grad = np.ones(())
+            out.grad = np.multiply(error, 2 / n, out=error)                # (y − y')·(2/n)·g, where g = 1
         else:
-            tape.backward(tape.mean(tape.sum_rows(tape.square(tape.sub(output, targets)))))
-        for p in params:
-            p.data -= LEARNING_RATE * p.grad
+            d = Node(out.data - targets)
+            s = Node(d.data * d.data)                                      # d ** 2, as numpy computes it
+            r = Node(np.add.reduce(s.data, axis=1))
+            c = Node(np.add.reduce(r.data, axis=None) / n)
+            c.grad = np.ones(())
+            r.grad = np.broadcast_to(c.grad / n, r.data.shape)             # mean
+            s.grad = np.broadcast_to(r.grad[:, None], s.data.shape)        # sum over axis 1
+            d.grad = out.grad = np.multiply(d.data, r.grad[0] * 2.0)       # (g·2)·d with g = 1/n; − y' passes g on
+        z2.grad = m2.grad = np.multiply(out.grad, slope2, out=slope2)      # g·σ', into σ''s own array
+        b2.grad = np.add.reduce(z2.grad, axis=0)
+        h.grad = z2.grad @ w2.data.T
+        w2.grad = h.data.T @ z2.grad
+        z1.grad = m1.grad = np.multiply(h.grad, slope1, out=slope1)
+        b1.grad = np.add.reduce(z1.grad, axis=0)
+        w1.grad = inputs_t @ z1.grad
+        for p, update in zip(params, updates):
+            p.data -= np.multiply(p.grad, LEARNING_RATE, out=update)
             p.grad = None
 
     step.params = [p.data for p in params]
@@ -353,21 +415,22 @@ def mlp_torch(batch: int) -> Step:
     return step
 
 
-def mlp_difference(batch: int = 32, exact: bool = False) -> float:
-    """Largest parameter difference between our step (both costs) and the numpy step after 3 steps."""
-    theirs = mlp_numpy(batch, exact)
+def mlp_difference(batch: int = 32, step: Callable[[int], Step] = mlp_numpy) -> float:
+    """Largest parameter difference between our step (both costs) and ``step`` (the hand-written numpy step) after 3
+    steps."""
+    theirs = step(batch)
     ours = [mlp_ours(batch, cost) for cost in (written_out_cost, squared_error)]
     for _ in range(3):
         theirs()
-        for step in ours:
-            step()
-    return max(float(np.abs(p.data - q).max()) for step in ours for p, q in zip(step.params, theirs.params))
+        for each in ours:
+            each()
+    return max(float(np.abs(p.data - q).max()) for each in ours for p, q in zip(each.params, theirs.params))
 
 
 def floor_difference() -> float:
     """Largest difference between our results and the floors' steps, hand-written with the exact rules or on the
-    bare tape (0: they compute the same numbers, so their times bound ours from below)."""
-    differences = [mlp_difference(exact=True)]
+    lean tape (0: they compute the same numbers, so their times bound ours from below)."""
+    differences = [mlp_difference(step=mlp_exact)]
     for floor in (array_chain_numpy(), array_chain_tape()):
         ours = array_chain_ours()
         ours()
@@ -477,7 +540,7 @@ def fmt_time(seconds: float) -> str:
 
 
 FLOOR = "exact rules by hand"  # the column of a row's hand-written step with the engine's exact σ, tanh' rules
-TAPE = "bare tape"  # the column of a row's step on the bare tape (benchmarks/bare_tape.py)
+TAPE = "lean tape"  # the column of a row's step on a lean tape (a node and a gradient per operation, nothing else)
 NOISE = 1.02  # ratios move by ±2 % between runs (an engine against itself): a floor within that of a target is no proof
 
 
@@ -520,7 +583,7 @@ def rows(quick: bool) -> list[tuple[str, ...]]:
     for batch, cost, name, target in ((256, written_out_cost, "cost `((out − y)**2).sum(axis=1).mean()`", 1.25),
                                       (256, squared_error, "`losses.squared_error`", 1.12),
                                       (1797, squared_error, "`losses.squared_error`", 1.05)):
-        steps = {"ours": mlp_ours(batch, cost), "numpy": mlp_numpy(batch), FLOOR: mlp_numpy(batch, exact=True),
+        steps = {"ours": mlp_ours(batch, cost), "numpy": mlp_numpy(batch), FLOOR: mlp_exact(batch),
                  TAPE: mlp_tape(batch, cost)}
         if torch:
             steps["PyTorch"] = mlp_torch(batch)

@@ -25,7 +25,7 @@ def test_quick_benchmark_prints_every_row_measured_in_the_pinned_environment() -
     assert "1 BLAS thread, malloc thresholds pinned" in out  # it re-ran itself with the variables set
     difference = float(re.search(r"max \|difference\| after 3 steps ([-+.e\d]+)", out).group(1))
     assert difference < 1e-12  # our training step computes what the hand-written one does
-    floors = re.search(r"floors' steps \(exact rules by hand, bare tape\): max \|difference\| ([-+.e\d]+)", out)
+    floors = re.search(r"floors' steps \(exact rules by hand, lean tape\): max \|difference\| ([-+.e\d]+)", out)
     assert float(floors[1]) == 0.0  # the floors' steps compute exactly our numbers, so they bound our times
     table = [line for line in out.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + len(ROWS)
