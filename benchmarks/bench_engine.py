@@ -16,9 +16,11 @@ steps compute our results bit for bit (checked in every run), with nothing but t
 the reference is a floor: the best an engine made of numpy calls that computes these exact numbers can reach.  They
 also run on a lean tape: a node per operation the user wrote, each keeping its gradient as the drawings need, and
 nothing else (the backward rules picked by a number, or written out in order), which computes our numbers bit for
-bit too: the least such an engine that records those operations can do.  A row's floor is the higher of the two,
-and a target below its floor by more than the 2 % that ratios move between runs is marked out of reach.  (Compiled
-loops, which no numpy program can match, are not counted: the project is Python and numpy.)
+bit too: the least such an engine that records those operations can do.  A row's floor is the higher of the two.
+A row not met whose floor is above the target by more than 2 % says "NO (floor above)": in this run no engine of
+numpy calls that records these operations could have met it.  Whether a target is out of reach is a judgment over
+several runs (README.md, *Performance*): floors move between runs by more than that.  (Compiled loops, which no
+numpy program can match, are not counted: the project is Python and numpy.)
 
 Method: one BLAS thread and one PyTorch thread (a second thread stalls 10-100x on a busy 2-core machine); glibc's
 malloc thresholds pinned for every column (otherwise returning and page-faulting large arrays dominates their
@@ -197,13 +199,9 @@ def array_chain_numpy(size: int = 8) -> Step:
 def array_chain_tape(size: int = 8) -> Step:
     """The same chain on a lean tape: a node per operation, each keeping its gradient (as the drawings need), walked
     newest first.  It knows only these four operations and picks each one's backward rule by a number, cheaper than
-    calling a closure as ``bare_tape.Tape`` does: measured 0.55× PyTorch where the Tape took 0.62-0.66×, which would
-    have called this row out of reach when it is not."""
+    calling a closure for each as ``bare_tape.Tape`` does (which made this row's floor look higher than it is)."""
     x, w = Node(np.linspace(-1, 1, size)), Node(np.full(size, 0.9))
     MUL, ADD, TANH, SIGMOID = range(4)
-
-    def accumulate(node: Node, g: np.ndarray) -> None:
-        node.grad = g if node.grad is None else node.grad + g
 
     def step() -> None:
         y, tape = x, []
@@ -220,16 +218,17 @@ def array_chain_tape(size: int = 8) -> Step:
         y.grad = np.ones(size)
         for node, kind, a, b in reversed(tape):
             g = node.grad
-            if kind == SIGMOID:
-                accumulate(a, g * b)
+            if kind == SIGMOID:  # (each input's gradient is its first, or the sum so far plus this one)
+                a.grad = g * b if a.grad is None else a.grad + g * b
             elif kind == TANH:
-                accumulate(a, g * ops.tanh_slope.forward(a.data))
+                slope = ops.tanh_slope.forward(a.data)
+                a.grad = g * slope if a.grad is None else a.grad + g * slope
             elif kind == ADD:
-                accumulate(a, g)
-                accumulate(b, g)
+                a.grad = g if a.grad is None else a.grad + g
+                b.grad = g if b.grad is None else b.grad + g
             else:
-                accumulate(a, g * b.data)
-                accumulate(b, g * a.data)
+                a.grad = g * b.data if a.grad is None else a.grad + g * b.data
+                b.grad = g * a.data if b.grad is None else b.grad + g * a.data
         step.grads = x.grad, w.grad
         x.grad = w.grad = None
 
@@ -549,8 +548,8 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
     """Measure ``steps`` (``ours`` first) interleaved and make a table row; times are divided by ``per``.  The
     ``FLOOR`` and ``TAPE`` steps compute our numbers with less than any engine can do (no graph at all; a node per
     operation and nothing else), so each ratio to the reference bounds ours from below; the higher of them is the
-    row's floor, and a target below it by more than the noise is out of reach by the rules that results stay exact
-    and every operation keeps its gradient."""
+    row's floor; a row not met whose floor is above the target by more than the noise says so ("NO (floor above)":
+    in this run no engine of numpy calls that keeps results exact and every operation's gradient could meet it)."""
     samples = compare(steps, rounds, min_time)
     medians = {name: statistics.median(times) / per for name, times in samples.items()}
     others = " · ".join(f"{name} {fmt_time(t)}" for name, t in medians.items() if name != "ours") or "—"
@@ -562,7 +561,7 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
         return round(statistics.median(o / r for o, r in zip(samples[name], samples[reference])), 2)
 
     ours, floor = ratio("ours"), max((ratio(name) for name in (FLOOR, TAPE) if name in samples), default=None)
-    met = "yes" if ours <= target else "out of reach" if floor is not None and floor > target * NOISE else "NO"
+    met = "yes" if ours <= target else "NO (floor above)" if floor is not None and floor > target * NOISE else "NO"
     return (label, fmt_time(medians["ours"]), others, f"{ours:.2f}×", "—" if floor is None else f"{floor:.2f}×",
             goal, met)
 
