@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from tinygrad_edu import Op, Value
 from tinygrad_edu.testing import GradientCheckError, GradientReport, check_gradients, numerical_gradient
+from tinygrad_edu.testing import expressions as expressions_module
 from tinygrad_edu.testing.strategies import (
     Expression,
     OpSpec,
@@ -239,6 +240,25 @@ def test_nan_gradients_fail():
     nan_op = Op("nan_op", lambda x: x * 1.0, lambda g, out, x: g * np.nan)
     with pytest.raises(GradientCheckError, match="nan"):
         check_gradients(lambda v: nan_op(v).sum(), np.ones(2))
+
+
+def test_finite_differences_that_are_not_finite_near_the_point_are_named_not_scored():
+    """f = exp(10²²·x²) is 1 at x = 0, where its slope is 0, but overflows a step away: the numeric column is nan,
+    and the message says why rather than scoring a relative error of 0 (the thorough fuzz drew such a graph)."""
+    with np.errstate(all="ignore"), pytest.raises(GradientCheckError) as raised:
+        check_gradients(lambda x: (x * x * 1e22).exp().sum(), np.array([0.0]))
+    row = str(raised.value).splitlines()[3].split()
+    assert row[2:] == ["0", "nan", "nan", "nan"]  # analytic, numeric, abs error, rel error
+    assert "f is not finite a step away from the point" in str(raised.value)
+
+
+@pytest.mark.parametrize("first", range(4))  # each of _positive's forms tried first
+def test_positive_operands_of_random_graphs_stay_a_margin_above_zero(first):
+    """A divisor (or log's, sqrt's, a power base's input) near 0 has slopes without bound: e⁻⁵⁰ as a divisor made
+    x²/d overflow within a finite-difference step of x = 0, a false failure of the thorough fuzz."""
+    graph = expressions_module.Graph(lambda strategy: first, [np.array([-50.0, 0.3, 4.0])], {})
+    name = expressions_module._positive(graph, "x0")
+    assert np.all(graph.value(name) >= expressions_module.KINK_MARGIN)
 
 
 def test_tolerances_are_used():

@@ -238,7 +238,7 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
             scale = max(abs(a[index]), abs(n[index]))
             excess = err - (atol + rtol * abs(n[index]))
             failures.append((np.inf if np.isnan(excess) else excess, i, index, a[index], n[index], err,
-                             err / scale if scale else 0.0))
+                             math.nan if np.isnan(err) else err / scale if scale else 0.0))
     failures.sort(key=lambda row: -row[0])
     header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "kink: slopes left | right")
     lines: list[tuple[str, ...]] = [header]
@@ -258,6 +258,10 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
     note = ("\nThe rows with slopes sit at a kink: the one-sided differences disagree there (ReLU's or abs's 0, a "
             "tie in a max), so no derivative exists to check. Keep test inputs away from kinks, e.g. with "
             "strategies.arrays(avoid=(0.0,)) (and min_gap= against ties)." if kinks else "")
+    if any(not np.isfinite(row[4]) and np.isfinite(row[3]) for row in failures):
+        note += ("\nWhere the numeric column is nan or inf, f is not finite a step away from the point (it overflows "
+                 "or leaves its domain within ±eps), so finite differences cannot check those elements: choose a "
+                 "point where f is finite around it, or a smaller eps.")
     return (f"check_gradients: {len(failures)} of {total} {what} disagree with finite differences "
             f"(atol={atol:g}, rtol={rtol:g}):\n" + "\n".join(text) + more + note)
 

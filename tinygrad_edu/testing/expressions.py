@@ -53,7 +53,9 @@ __all__ = ["expressions", "Expression", "OpSpec", "NUMPY", "BUILDERS"]
 LIMIT = 100.0
 #: Most elements a node may hold (finite differences cost two evaluations per input element).
 MAX_SIZE = 64
-#: How far every input of relu/abs/leaky_relu/maximum stays from its kink, and a maximum from the runner-up.
+#: How far every input of relu/abs/leaky_relu/maximum stays from its kink, a maximum from the runner-up, and a
+#: positive operand (of log, sqrt, a divisor, a power's base) from 0, where its slopes grow without bound: a divisor
+#: of e⁻⁵⁰ made x²/d overflow within a finite-difference step of x = 0 (the thorough fuzz found it).
 KINK_MARGIN = 1e-2
 DOMAINS = ("real", "positive", "unit")
 
@@ -62,8 +64,9 @@ DOMAINS = ("real", "positive", "unit")
 class OpSpec:
     """How :func:`expressions` may call your own :class:`~tinygrad_edu.Op` inside random graphs.
 
-    ``domain`` says where its inputs must lie: ``"real"`` (anywhere), ``"positive"`` (> 0, e.g. a logarithm) or
-    ``"unit"`` (inside (−1, 1), e.g. arcsine); one for all inputs or a tuple with one per input.  Inputs are kept
+    ``domain`` says where its inputs must lie: ``"real"`` (anywhere), ``"positive"`` (> 0, e.g. a logarithm; kept at
+    least :data:`KINK_MARGIN` above 0) or ``"unit"`` (inside (−1, 1), e.g. arcsine); one for all inputs or a tuple
+    with one per input.  Inputs are kept
     :data:`KINK_MARGIN` away from each point of ``kinks`` (where the op is not differentiable), by a helper node
     (``x + 0.5``, …) where needed.  ``params`` is a hypothesis strategy of keyword-argument dicts (e.g.
     ``st.fixed_dictionaries({"alpha": st.floats(0, 1)})`` or ``st.just({"alpha": 0.5})``), whose keywords the
@@ -388,12 +391,12 @@ def _clear_of(value: np.ndarray, points: Sequence[float]) -> bool:
 
 
 def _positive(g: Graph, a: str) -> str:
-    """A node made from ``a`` that is > 0 everywhere (for log, sqrt, a divisor, the base of a power)."""
+    """A node made from ``a`` that is at least KINK_MARGIN everywhere (for log, sqrt, a divisor, a power's base)."""
     forms = ["{a} * {a} + 0.5", "F.exp({a})", "F.sigmoid({a})", "F.softplus({a})"]
     first = g.draw(st.integers(0, len(forms) - 1))
     for form in forms[first:] + forms[:first]:
         name = g.add(form.format(a=a))
-        if name is not None and np.all(g.value(name) > 0):
+        if name is not None and _inside(g.value(name), "positive"):
             return name
     name = g.add(f"F.sigmoid(F.tanh({a}))")  # in (0.26, 0.74): always fits
     assert name is not None
@@ -803,7 +806,7 @@ def _source(spec: OpSpec, name: str, value: Any) -> str:
 
 def _inside(value: np.ndarray, domain: str) -> bool:
     if domain == "positive":
-        return bool(np.all(value > 0))
+        return bool(np.all(value >= KINK_MARGIN))
     return domain == "real" or bool(np.all(np.abs(value) <= 1 - KINK_MARGIN))
 
 
