@@ -13,14 +13,14 @@ numpy, PyTorch].
 Floors: the element-wise chain and the MLP step are also written by hand in numpy with the engine's own σ, tanh and
 their exact slopes (σ'(40) = 4.2e-18 where the textbook σ(1 − σ) gives 0), keeping σ' from the forward pass.  These
 steps compute our results bit for bit (checked in every run), with nothing but the numpy calls, so their ratio to
-the reference is a floor: the best an engine made of numpy calls that computes these exact numbers can reach.  They
-also run on a lean tape: a node per operation the user wrote, each keeping its gradient as the drawings need, and
-nothing else (the backward rules picked by a number, or written out in order), which computes our numbers bit for
-bit too: the least such an engine that records those operations can do.  A row's floor is the higher of the two.
-A row not met whose floor is above the target by more than 2 % says "NO (floor above)": in this run no engine of
-numpy calls that records these operations could have met it.  Whether a target is out of reach is a judgment over
-several runs (README.md, *Performance*): floors move between runs by more than that.  (Compiled loops, which no
-numpy program can match, are not counted: the project is Python and numpy.)
+the reference is a floor: what an engine made of numpy calls that computes these exact numbers can reach, at best
+(the cheapest such steps found so far).  They also run on a lean tape: a node per operation the user wrote, each
+keeping its gradient as the drawings need, and nothing else (the backward rules picked by a number, or written out in
+order), which computes our numbers bit for bit too: the cheapest recording of those operations found so far.  A
+row's floor is the higher of the two.  A row not met whose floor is above the target by more than 2 % says "NO
+(floor above)": in this run even the floor missed the target.  Whether a target is out of reach is a judgment over
+several runs (README.md, *Performance*): floors move between runs by more than that.  (Compiled loops, which no numpy
+program can match, are not counted: the project is Python and numpy.)
 
 Method: one BLAS thread and one PyTorch thread (a second thread stalls 10-100x on a busy 2-core machine); glibc's
 malloc thresholds pinned for every column (otherwise returning and page-faulting large arrays dominates their
@@ -311,7 +311,7 @@ def mlp_numpy(batch: int) -> Step:
 def mlp_exact(batch: int) -> Step:
     """The step by hand with the engine's σ and σ' (which keep every digit: σ'(40) = 4.2e-18, where σ(1 − σ) gives
     0), computed together from one exponential, in arrays that every step reuses (there is no graph to keep): the
-    fastest step, in numpy calls, that computes what tinygrad_edu computes."""
+    fastest step in numpy calls found so far that computes what tinygrad_edu computes."""
     inputs, targets, (w1, b1, w2, b2) = mlp_problem(batch)
     n, inputs_t = len(inputs), inputs.T
     hidden_shape, output_shape = (n, w1.shape[1]), (n, w2.shape[1])
@@ -546,10 +546,10 @@ NOISE = 1.02  # ratios move by ±2 % between runs (an engine against itself): a 
 def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, target: float, rounds: int,
               min_time: float) -> tuple[str, ...]:
     """Measure ``steps`` (``ours`` first) interleaved and make a table row; times are divided by ``per``.  The
-    ``FLOOR`` and ``TAPE`` steps compute our numbers with less than any engine can do (no graph at all; a node per
+    ``FLOOR`` and ``TAPE`` steps compute our numbers with less than our engine does (no graph at all; a node per
     operation and nothing else), so each ratio to the reference bounds ours from below; the higher of them is the
     row's floor; a row not met whose floor is above the target by more than the noise says so ("NO (floor above)":
-    in this run no engine of numpy calls that keeps results exact and every operation's gradient could meet it)."""
+    in this run even the floor missed the target)."""
     samples = compare(steps, rounds, min_time)
     medians = {name: statistics.median(times) / per for name, times in samples.items()}
     others = " · ".join(f"{name} {fmt_time(t)}" for name, t in medians.items() if name != "ours") or "—"
