@@ -5,11 +5,11 @@ Run by hand:  python benchmarks/bench_xsquared_update.py  [--quick]
 One update of the x² demonstration's gradient descent (1-12-12-1 leaky ReLU network, batches of 5, learning rate
 0.15), five ways, measured interleaved in one run (as ``bench_engine.py``: CPU time, medians of the rounds): through
 ``fit``; the loop written out on the engine (forward, cost, ``backward()``, ``w.data -= η·w.grad``), then with
-``gradient_norm`` and with the optimizer's ``step`` added; a *bare tape*, a few dozen lines below that record a node
-per operation and call closures backwards, with none of the engine's checks, dtype rules or graph for drawings; and
-the update with the derivatives written out in numpy (``bench_engine``'s reference).  The bare tape shows what any
-engine that records a node per operation must pay at the least; the rows above it, what the engine, the norm, the
-optimizer and ``fit`` add.
+``gradient_norm`` and with the optimizer's ``step`` added; a *bare tape* (``bare_tape.py``: a few dozen lines that
+record a node per operation and call closures backwards, with none of the engine's checks, dtype rules or graph for
+drawings); and the update with the derivatives written out in numpy (``bench_engine``'s reference).  The bare tape
+shows what a general engine that records a node per operation pays; the rows above it, what the engine, the norm,
+the optimizer and ``fit`` add.
 """
 # ruff: noqa: E402  (the environment must be set before numpy is imported)
 
