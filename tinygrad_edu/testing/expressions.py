@@ -66,12 +66,12 @@ class OpSpec:
 
     ``domain`` says where its inputs must lie: ``"real"`` (anywhere), ``"positive"`` (> 0, e.g. a logarithm; kept at
     least :data:`KINK_MARGIN` above 0) or ``"unit"`` (inside (−1, 1), e.g. arcsine); one for all inputs or a tuple
-    with one per input.  Inputs are kept
-    :data:`KINK_MARGIN` away from each point of ``kinks`` (where the op is not differentiable), by a helper node
-    (``x + 0.5``, …) where needed.  ``params`` is a hypothesis strategy of keyword-argument dicts (e.g.
-    ``st.fixed_dictionaries({"alpha": st.floats(0, 1)})`` or ``st.just({"alpha": 0.5})``), whose keywords the
-    forward and every vjp must take; numbers, strings, tuples and numpy arrays print as source in the program.
-    ``broadcasts=False`` gives every input the same shape.  A bare Op in ``extra_ops`` means ``OpSpec(op)``.
+    with one per input.  Inputs are kept :data:`KINK_MARGIN` away from each point of ``kinks`` (where the op is not
+    differentiable), by a helper node (``x + 0.5``, …) where needed.  ``params`` is a hypothesis strategy of
+    keyword-argument dicts (e.g. ``st.fixed_dictionaries({"alpha": st.floats(0, 1)})`` or
+    ``st.just({"alpha": 0.5})``), whose keywords the forward and every vjp must take; numbers, strings, tuples and
+    numpy arrays print as source in the program.  ``broadcasts=False`` gives every input the same shape.  A bare Op
+    in ``extra_ops`` means ``OpSpec(op)``.
     Where the forward raises (a shape it does not take), that node is left out and another one drawn.
     """
 
