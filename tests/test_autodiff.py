@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from test_gradients import CASES, Case
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Value, nn, no_grad
+from tinygrad_edu import Value, is_grad_enabled, nn, no_grad
 from tinygrad_edu.autodiff import grad, gradient_and_hessian, gradients, hessian, hvp, jacobian, value_and_grad
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.testing import check_gradients
@@ -351,9 +351,38 @@ def test_bad_input_is_a_named_error(call, error, words) -> None:
     assert words in str(raised.value)
 
 
-def test_inside_no_grad_is_a_named_error() -> None:
-    with no_grad(), pytest.raises(RuntimeError, match="grad: cannot differentiate inside no_grad"):
-        grad(lambda x: x * x)(1.0)
+def test_inside_no_grad_the_transforms_differentiate_and_return_detached_values_as_torch_func() -> None:
+    """f = Σ x³ · w, with w a Value of the caller's that f uses from outside: outside no_grad the results stay
+    connected to w (documented above); inside, they are the same numbers, connected to nothing, and the caller's
+    Values and the no_grad block are as they were."""
+    w = Value(2.0)
+    f = lambda x: (x ** 3).sum() * w  # noqa: E731
+    x, v = np.array([1.0, -2.0]), np.array([1.0, 3.0])
+    outside = [grad(f)(x), *value_and_grad(f)(x), jacobian(grad(f))(x), hessian(f)(x), hvp(f, x, v),
+               grad(grad(lambda t: t ** 3))(2.0)]
+    assert outside[0].requires_grad  # connected to w
+    with no_grad():
+        inside = [grad(f)(x), *value_and_grad(f)(x), jacobian(grad(f))(x), hessian(f)(x), hvp(f, x, v),
+                  grad(grad(lambda t: t ** 3))(2.0)]
+        assert not is_grad_enabled()
+    for a, b in zip(outside, inside):
+        np.testing.assert_array_equal(a.data, b.data)
+        assert not b.requires_grad and b.parents == ()
+    np.testing.assert_array_equal(inside[0].data, 3 * x ** 2 * 2.0)  # ∂f/∂x = 3x²·w
+    np.testing.assert_array_equal(inside[-1].data, 12.0)              # (t³)'' = 6t at t = 2
+    assert w.grad is None
+
+
+def test_a_no_grad_inside_f_is_kept_by_the_transforms() -> None:
+    """As in torch.func: what f computes inside no_grad is a constant to the derivative, called from anywhere."""
+    def f(x):
+        with no_grad():
+            square = x * x
+        return x - square  # d/dx = 1: the square is held constant
+
+    assert float(grad(f)(3.0)) == 1.0
+    with no_grad():
+        assert float(grad(f)(3.0)) == 1.0
 
 
 def test_an_input_the_output_does_not_reach_gets_zeros_even_with_an_old_gradient():

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Op, Value, detect_anomaly, engine, is_grad_enabled, no_grad, ops
+from tinygrad_edu import Op, Value, detect_anomaly, enable_grad, engine, is_grad_enabled, no_grad, ops
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays
 
@@ -174,6 +174,25 @@ def test_no_grad_as_decorator_and_restored_after_an_exception():
         pass
     assert is_grad_enabled()
     assert (w * 2.0).parents != ()
+
+
+def test_enable_grad_records_inside_no_grad_and_restores_it_even_after_an_exception():
+    w = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            assert (w * w).parents != ()
+        assert (w * w).parents == () and not is_grad_enabled()
+        with pytest.raises(RuntimeError), enable_grad():
+            raise RuntimeError("boom")
+        assert not is_grad_enabled()
+
+        @enable_grad
+        def square(x):
+            return x * x
+
+        assert square(w).parents != () and not is_grad_enabled()
+    with pytest.raises(TypeError, match=r"enable_grad: function must be a function to decorate \(@enable_grad\)"):
+        enable_grad(3)
 
 
 def test_constants_only_give_no_graph():

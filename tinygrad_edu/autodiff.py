@@ -13,8 +13,9 @@ seed's "second derivative" test of section 6.1 becomes one line.
 They accept numbers, nested lists, numpy arrays and Values, and return Values; keyword arguments go to ``f``
 as they are, not differentiated (as in JAX and ``torch.func``).  ``f`` must return a Value: a plain number or
 array (``float(x)``, ``x.item()``, ``x.data``, ``math.sin(x)``) has left the graph, and is refused rather than
-given a derivative of 0.  Unlike ``torch.func``, a transform refuses to run inside ``no_grad()``, and a tuple
-argument is one array, not a tuple of arguments (a pytree): pick several arguments with ``argnums``.
+given a derivative of 0.  As in ``torch.func``, a transform differentiates inside ``no_grad()`` too, and returns
+detached Values there (connected to nothing); unlike it, a tuple argument is one array, not a tuple of arguments (a
+pytree): pick several arguments with ``argnums``.
 
 **Nothing is mutated**: the ``.grad`` of your Values (and of every Value in the graph) is the same after a call as
 before, so a transform never leaves stale gradients behind or adds to yours.  The transforms differentiate fresh
@@ -34,6 +35,7 @@ stays connected to them, so it can be differentiated again; with only numbers an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -41,7 +43,7 @@ import numpy as np
 
 from tinygrad_edu import checks, ops
 from tinygrad_edu import functional as F
-from tinygrad_edu.engine import Value, apply, backward_order, is_grad_enabled
+from tinygrad_edu.engine import Value, apply, backward_order, enable_grad, is_grad_enabled
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients", "gradient_and_hessian"]
 
@@ -218,10 +220,24 @@ def _check_callable(f: Any, name: str) -> None:
         raise TypeError(f"{name}: f must be a function, got {type(f).__name__}")
 
 
-def _check_recording(name: str) -> None:
-    if not is_grad_enabled():
-        raise RuntimeError(f"{name}: cannot differentiate inside no_grad(), which records nothing; call it "
-                           "outside the no_grad block")
+def _recording(transform: Callable[..., Any]) -> Callable[..., Any]:
+    """``transform`` run with recording on, as ``torch.func`` runs its transforms: inside ``no_grad()`` it still
+    differentiates (a ``no_grad`` inside ``f`` is kept), and what it returns there is detached, connected to none of
+    the caller's Values."""
+
+    @functools.wraps(transform)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if is_grad_enabled():
+            return transform(*args, **kwargs)
+        with enable_grad():
+            return _detached(transform(*args, **kwargs))
+
+    return run
+
+
+def _detached(result: Any) -> Any:
+    """A transform's result (a Value, or tuples of them) detached from every graph."""
+    return tuple(_detached(part) for part in result) if isinstance(result, tuple) else result.detach()
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
@@ -240,8 +256,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
 def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[..., tuple[Value, Any]]:
     """value_and_grad, with errors naming the transform ``name`` the user called."""
 
+    @_recording
     def transformed(*args: Any, **kwargs: Any) -> tuple[Value, Any]:
-        _check_recording(name)
         positions = _argnums(argnums, len(args), name, kwargs)
         inputs = {i: _input(args[i], name, i) for i in positions}
         out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)], **kwargs), name, scalar=True)
@@ -289,8 +305,8 @@ def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
 def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., Value]:
     """jacobian, with errors naming the transform ``name`` the user called."""
 
+    @_recording
     def transformed(*args: Any, **kwargs: Any) -> Value:
-        _check_recording(name)
         (position,) = _argnums(argnums, len(args), name, kwargs)
         x = _input(args[position], name, position)
         out = _output(f(*args[:position], x, *args[position + 1:], **kwargs), name, scalar=False)
@@ -323,6 +339,7 @@ def _one_argnum(argnums: Any, name: str) -> None:
                         "once per argument)")
 
 
+@_recording
 def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     """The Hessian-vector product ``H(x)·v`` of a single-number ``f`` without forming ``H``: one backward pass
     recording ∇f (``create_graph``), then one backward pass of ⟨∇f, v⟩, whose gradient is ``H·v``.
@@ -332,7 +349,6 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     """
     name = "hvp"
     _check_callable(f, name)
-    _check_recording(name)
     point = _input(x, name, 1)
     direction = v if isinstance(v, Value) else _input(v, name, 2).detach()
     if direction.shape != point.shape:

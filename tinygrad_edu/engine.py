@@ -33,7 +33,8 @@ import numpy as np
 from tinygrad_edu import checks, ops
 from tinygrad_edu.ops import Op
 
-__all__ = ["Value", "apply", "no_grad", "is_grad_enabled", "detect_anomaly", "backward_order", "local_gradients"]
+__all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward_order",
+           "local_gradients"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Every Value gets the next (more negative) number of this count when it is made.  A Value is always made after
@@ -74,17 +75,27 @@ class no_grad(contextlib.ContextDecorator):
         if function is None:
             return instance
         if not callable(function):
-            raise TypeError(f"no_grad: function must be a function to decorate (@no_grad), or left out "
-                            f"(with no_grad():), got {type(function).__name__} {function!r:.60}")
+            name = cls.__name__
+            raise TypeError(f"{name}: function must be a function to decorate (@{name}), or left out "
+                            f"(with {name}():), got {type(function).__name__} {function!r:.60}")
         return instance(function)  # @no_grad without parentheses
+
+    _recording = False  # what the block sets
 
     def __enter__(self) -> no_grad:
         self._saved.append(_Mode.grad_enabled)
-        _Mode.grad_enabled = False
+        _Mode.grad_enabled = self._recording
         return self
 
     def __exit__(self, *exc: object) -> None:
         _Mode.grad_enabled = self._saved.pop()
+
+
+class enable_grad(no_grad):
+    """Inside ``with enable_grad():`` (or a decorated function) operations are recorded again, even within an
+    enclosing ``no_grad()``, as in PyTorch: for code that must differentiate wherever it is called from."""
+
+    _recording = True
 
 
 @contextlib.contextmanager
