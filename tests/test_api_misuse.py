@@ -178,7 +178,8 @@ def x_value(tmp: Path) -> dict[str, Any]:
 
 
 def enter_and_leave(context: Any) -> None:
-    """Use a context manager (``no_grad()``): entering alone would leave recording off for every later call."""
+    """Use a context manager (``no_grad()``, ``enable_grad()``): entering alone would change recording for every
+    later call."""
     with context:
         pass
 
@@ -213,6 +214,7 @@ CASES = [
     Case(engine.Value, lambda tmp: {"data": [1.0, 2.0], "label": "x"}),
     Case(engine.apply, lambda tmp: {"op": double_op(), "*": [Value(1.0)]}),
     Case(engine.no_grad, then=enter_and_leave),
+    Case(engine.enable_grad, then=enter_and_leave),
     Case(engine.is_grad_enabled),
     Case(engine.detect_anomaly),
     Case(engine.backward_order, lambda tmp: {"output": chain_cost()}),
