@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -220,7 +220,10 @@ def _check_callable(f: Any, name: str) -> None:
         raise TypeError(f"{name}: f must be a function, got {type(f).__name__}")
 
 
-def _recording(transform: Callable[..., Any]) -> Callable[..., Any]:
+_Transform = TypeVar("_Transform", bound=Callable[..., Any])
+
+
+def _recording(transform: _Transform) -> _Transform:
     """``transform`` run with recording on, as ``torch.func`` runs its transforms: inside ``no_grad()`` it still
     differentiates (a ``no_grad`` inside ``f`` is kept), and what it returns there is detached, connected to none of
     the caller's Values."""
@@ -232,7 +235,7 @@ def _recording(transform: Callable[..., Any]) -> Callable[..., Any]:
         with enable_grad():
             return _detached(transform(*args, **kwargs))
 
-    return run
+    return cast(_Transform, run)
 
 
 def _detached(result: Any) -> Any:
