@@ -373,6 +373,16 @@ def test_inside_no_grad_the_transforms_differentiate_and_return_detached_values_
     assert w.grad is None
 
 
+def test_gradient_and_hessian_inside_no_grad_is_the_same_as_outside() -> None:
+    """Its Hessian was all zeros there: the recorded ∇ was joined into one vector without being recorded."""
+    x = Value([1.0, 2.0])
+    cost = (x ** 3).sum()
+    with no_grad():
+        slope, curvature = gradient_and_hessian(cost, [x])
+    np.testing.assert_array_equal(slope, [3.0, 12.0])
+    np.testing.assert_array_equal(curvature, [[6.0, 0.0], [0.0, 12.0]])
+
+
 def test_a_no_grad_inside_f_is_kept_by_the_transforms() -> None:
     """As in torch.func: what f computes inside no_grad is a constant to the derivative, called from anywhere."""
     def f(x):

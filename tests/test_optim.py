@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, nn, optim
+from tinygrad_edu import Value, nn, no_grad, optim
 
 # f(x) = ½ xᵀAx − bᵀx with A symmetric positive definite: minimum at A⁻¹b, gradient Ax − b.
 A = np.array([[3.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.5]])
@@ -793,3 +793,28 @@ def test_a_grad_set_by_hand_to_a_number_is_named_not_an_attribute_error(make):
     with pytest.raises(TypeError, match=r"^gradient_norm: a parameter's grad must be a numpy array"):
         optim.gradient_norm([x])
     assert x.data.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1, momentum=0.5),
+                                  lambda p: optim.Adam(p, 0.1), lambda p: optim.Armijo(p), lambda p: optim.Newton(p)])
+def test_a_step_with_a_closure_inside_no_grad_is_the_step_outside_as_in_pytorch(make):
+    """PyTorch's optimizers evaluate the closure with recording on; so do ours.  Newton's Hessian, in particular,
+    was all zeros inside no_grad (its first derivative was not recorded), and it fell back to −∇ silently."""
+    def run(inside: bool) -> tuple[np.ndarray, object]:
+        w = Value([0.0, 0.0])
+        optimizer = make([w])
+        closure = lambda: ((w - 1.0) ** 2).sum() + w[0] * w[1]  # noqa: E731  (Hessian [[2, 1], [1, 2]])
+        for _ in range(3):
+            if inside:
+                with no_grad():
+                    optimizer.step(closure)
+            else:
+                optimizer.step(closure)
+        return w.data, getattr(optimizer, "last_fallback", None)
+
+    (outside, fallback), (inside, fallback_inside) = run(False), run(True)
+    np.testing.assert_array_equal(inside, outside)
+    assert fallback_inside == fallback
+    if isinstance(make([Value(0.0)]), optim.Newton):
+        np.testing.assert_allclose(inside, [2 / 3, 2 / 3])  # the minimum: one Newton step on a quadratic
+

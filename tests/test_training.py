@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, losses, nn, optim
+from tinygrad_edu import Value, losses, nn, no_grad, optim
 from tinygrad_edu.training import DivergenceWarning, History, fit
 
 
@@ -435,3 +435,22 @@ def test_ragged_lists_are_named_not_numpys_error(which):
     with pytest.raises(ValueError, match=rf"^fit: the {which} are not an array of numbers"):
         fit(net, data["inputs"], data["targets"], optimizer=optim.GradientDescent(net, 0.1), episodes=1,
             progress=False)
+
+
+def test_fit_inside_no_grad_trains_as_outside() -> None:
+    """fit's forward and backward passes record whatever the caller's mode (as an optimizer's closure does)."""
+    x = np.linspace(-1, 1, 40).reshape(-1, 1)
+
+    def train(inside: bool) -> History:
+        net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+        run = lambda: fit(net, x, x ** 2, optimizer=optim.GradientDescent(net, 0.1), episodes=5,  # noqa: E731
+                          batch_size=8, seed=0, progress=False)
+        if not inside:
+            return run()
+        with no_grad():
+            return run()
+
+    outside, inside = train(False), train(True)
+    assert inside.cost == outside.cost and inside.final_cost == outside.final_cost
+    assert inside.final_cost < inside.cost[0]
+

@@ -103,8 +103,9 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
     inputs = _inputs(inputs, "gradient_and_hessian")
     if not inputs:  # no parameters: an empty gradient and a 0 × 0 Hessian
         return np.zeros(0), np.zeros((0, 0))
-    first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0][0]
-    flat = F.concatenate([g.reshape(-1) for g in first])
+    with enable_grad():  # (inside no_grad too: ∇ must be recorded, or its derivatives are those of a constant)
+        first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0][0]
+        flat = F.concatenate([g.reshape(-1) for g in first])
     n = flat.size
     rows = _pull(flat, inputs, list(np.eye(n, dtype=flat.dtype)), False, "gradient_and_hessian")[0]
     matrix = np.array([np.concatenate([g.data.ravel() for g in row]) for row in rows], dtype=np.float64)

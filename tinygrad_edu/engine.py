@@ -64,7 +64,8 @@ class no_grad(contextlib.ContextDecorator):
     """Inside ``with no_grad():`` (or a function decorated ``@no_grad()`` or ``@no_grad``) nothing is recorded.
 
     Use it for evaluation and for parameter updates, which must not become part of the graph.  Nesting and
-    recursion are fine: each exit restores the state of its own entry.
+    recursion are fine: each exit restores the state of its own entry.  The mode is one for the whole process (in
+    PyTorch it is one per thread): a block in one thread stops recording in the others too.
     """
 
     _saved: list[bool]

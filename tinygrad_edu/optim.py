@@ -13,7 +13,8 @@ The **closure** recomputes the cost for the current parameters and returns it (f
 ``backward``).  Who computes the gradient:
 
 - ``step()``: the gradient methods use the gradients the parameters hold now (you ran ``cost.backward()``);
-- ``step(closure)``: the optimizer clears the gradients, evaluates ``closure()`` and backpropagates itself;
+- ``step(closure)``: the optimizer clears the gradients, evaluates ``closure()`` (with recording on, even inside
+  ``no_grad()``, as in PyTorch) and backpropagates itself;
 - ``step(closure, cost=c)``: ``c`` is the cost at the current parameters and the gradients are already those
   of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice).
 
@@ -41,7 +42,7 @@ import numpy as np
 
 from tinygrad_edu import checks, optim_state
 from tinygrad_edu.autodiff import gradient_and_hessian
-from tinygrad_edu.engine import Value, no_grad
+from tinygrad_edu.engine import Value, enable_grad, no_grad
 from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
@@ -133,7 +134,8 @@ _DIVERGED = "the steps diverged; try a smaller learning rate or step size"
 def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], where: str, *,
                        hint: str = _DIVERGED) -> tuple[Value, float]:
     """Forward and backward at the current point: forget the gradients of ``params``, compute ``closure()`` and
-    backpropagate it.  Returns the cost and its float.
+    backpropagate it.  Returns the cost and its float.  The closure runs with recording on, as PyTorch's optimizers
+    run theirs, so a step (and ``fit``) works inside ``no_grad()`` too.
 
     The cost must be a Value of one number that depends on the parameters; NaN or inf raises
     ``FloatingPointError`` (ending with ``hint``, the likely cause) before any backward pass.  ``where`` names
@@ -154,7 +156,8 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
         if not isinstance(p, Value):
             raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
         p.grad = None
-    cost = closure()
+    with enable_grad():
+        cost = closure()
     if not isinstance(cost, Value):
         raise TypeError(f"{where} must return the cost as a Value (so that it can backpropagate), "
                         f"got {type(cost).__name__}")
@@ -681,7 +684,8 @@ class Newton(Optimizer):
         self._check_step(closure, cost, needs_closure=True)
         assert closure is not None
         if not (isinstance(cost, Value) and cost.requires_grad):
-            cost = closure()
+            with enable_grad():
+                cost = closure()
             if not (isinstance(cost, Value) and cost.requires_grad and cost.size == 1):
                 raise TypeError("Newton.step: the closure must return the cost as a Value of size 1 that depends on "
                                 f"the parameters (computed outside no_grad), got {type(cost).__name__} "
