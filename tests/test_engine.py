@@ -195,6 +195,44 @@ def test_enable_grad_records_inside_no_grad_and_restores_it_even_after_an_except
         enable_grad(3)
 
 
+def test_a_decorated_generator_runs_every_step_in_the_decorated_mode_as_in_pytorch():
+    w = Value(2.0)
+
+    @no_grad
+    def squares(n):
+        for _ in range(n):
+            yield (w * w).requires_grad, is_grad_enabled()
+        return "done"
+
+    steps = squares(2)
+    assert next(steps) == (False, False) and is_grad_enabled()  # the caller's mode between steps
+    assert next(steps) == (False, False)
+    with pytest.raises(StopIteration) as finished:
+        next(steps)
+    assert finished.value.value == "done"
+
+    @enable_grad()
+    def recorded():
+        try:
+            received = yield (w * w).requires_grad
+            yield received, is_grad_enabled()
+        except KeyError:
+            yield "caught", is_grad_enabled()
+        finally:
+            closed.append(is_grad_enabled())
+
+    closed: list[bool] = []
+    with no_grad():
+        steps = recorded()
+        assert next(steps) is True and not is_grad_enabled()
+        assert steps.send("sent") == ("sent", True)
+        steps.close()
+        assert closed == [True] and not is_grad_enabled()
+        steps = recorded()
+        next(steps)
+        assert steps.throw(KeyError("k")) == ("caught", True)
+
+
 def test_constants_only_give_no_graph():
     c = Value([1.0, 2.0], requires_grad=False)
     y = (c * 2.0 + np.ones(2)).exp()

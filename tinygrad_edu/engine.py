@@ -18,8 +18,10 @@ its own operations, so every gradient is again a Value that can be differentiate
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import html
+import inspect
 import itertools
 import math
 import operator
@@ -82,6 +84,32 @@ class no_grad(contextlib.ContextDecorator):
         return instance(function)  # @no_grad without parentheses
 
     _recording = False  # what the block sets
+
+    def __call__(self, function: Any) -> Any:
+        """``function`` decorated.  A generator function runs each of its steps in the mode (contextlib's decorator
+        would only cover making the generator, not running it), as in PyTorch."""
+        if not inspect.isgeneratorfunction(function):
+            return super().__call__(function)
+
+        @functools.wraps(function)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            steps, sent, thrown = function(*args, **kwargs), None, None
+            while True:
+                with self:
+                    try:
+                        value = steps.send(sent) if thrown is None else steps.throw(thrown)
+                    except StopIteration as finished:
+                        return finished.value
+                try:
+                    sent, thrown = (yield value), None
+                except GeneratorExit:  # closed by its user: close the inner one, in the mode too
+                    with self:
+                        steps.close()
+                    raise
+                except BaseException as error:  # thrown in by its user: on into the inner one
+                    sent, thrown = None, error
+
+        return generator
 
     def __enter__(self) -> no_grad:
         self._saved.append(_Mode.grad_enabled)
