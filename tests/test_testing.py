@@ -252,6 +252,16 @@ def test_finite_differences_that_are_not_finite_near_the_point_are_named_not_sco
     assert "f is not finite a step away from the point" in str(raised.value)
 
 
+def test_an_infinite_finite_difference_fails_the_check_rather_than_passing_its_infinite_tolerance():
+    """ln x at x = ε with step ε: x − ε = 0, so the central difference is inf where the slope is 1/ε; the tolerance
+    atol + rtol·|numeric| was inf too, and the check passed (a reviewing helper found it)."""
+    eps = 2.0 ** -10
+    with np.errstate(all="ignore"), pytest.raises(GradientCheckError) as raised:
+        check_gradients(lambda x: x.log().sum(), np.array([eps, 1.0]), eps=eps)
+    assert "1 of 2 gradient elements disagree" in str(raised.value)
+    assert "f is not finite a step away from the point" in str(raised.value)
+
+
 @pytest.mark.parametrize("first", range(4))  # each of _positive's forms tried first
 def test_positive_operands_of_random_graphs_stay_a_margin_above_zero(first):
     """A divisor (or log's, sqrt's, a power base's input) near 0 has slopes without bound: e⁻⁵⁰ as a divisor made

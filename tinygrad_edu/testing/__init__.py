@@ -223,6 +223,12 @@ def _input_name(i: int, x: Any) -> str:
     return f"{i} ({label})" if label else str(i)
 
 
+def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """Where a derivative and its finite difference disagree: beyond ``atol + rtol·|numeric|``, NaN on either side, or
+    a numeric value that is not finite (an infinite one would pass, its tolerance being infinite too)."""
+    return ~(abs_err <= atol + rtol * np.abs(numeric)) | ~np.isfinite(numeric)
+
+
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray], atol: float,
                    rtol: float, rows: int, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
                    what: str) -> str:
@@ -231,7 +237,7 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
     failures = []
     for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
         abs_err = np.abs(a - n)
-        bad = ~(abs_err <= atol + rtol * np.abs(n))  # NaN counts as bad
+        bad = _disagreeing(abs_err, n, atol, rtol)
         for index in zip(*np.nonzero(bad)) if a.ndim else ([()] if bad else []):
             index = tuple(int(k) for k in index)
             err = abs_err[index]
@@ -435,7 +441,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
     abs_errors, rel_errors, bad = [], [], []
     for a, n in zip(analytic, numeric, strict=True):
         err = np.abs(a - n)
-        bad.append(~(err <= task.atol + task.rtol * np.abs(n)))  # NaN counts as bad
+        bad.append(_disagreeing(err, n, task.atol, task.rtol))
         scale = np.maximum(np.abs(a), np.abs(n))
         rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
         abs_errors.append(float(err.max(initial=0.0)))
