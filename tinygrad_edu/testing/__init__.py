@@ -244,7 +244,7 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
             scale = max(abs(a[index]), abs(n[index]))
             excess = err - (atol + rtol * abs(n[index]))
             failures.append((np.inf if np.isnan(excess) else excess, i, index, a[index], n[index], err,
-                             math.nan if np.isnan(err) else err / scale if scale else 0.0))
+                             math.nan if not np.isfinite(err) else err / scale if scale else 0.0))
     failures.sort(key=lambda row: -row[0])
     header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "kink: slopes left | right")
     lines: list[tuple[str, ...]] = [header]
