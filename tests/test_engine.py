@@ -1271,3 +1271,41 @@ def test_a_wrong_vjp_of_an_op_with_several_inputs_is_named_by_its_input() -> Non
     with pytest.raises(ValueError, match=r"^rows_plus: its vjp for input 1 returned a gradient of shape \(3, 1\) for "
                                          r"an input of shape \(4,\)$"):
         rows(Value(np.ones((3, 1))), Value(np.ones(4))).sum().backward()
+
+
+def test_a_custom_op_with_a_saving_forward_hands_what_it_saved_to_an_ordinary_backward_pass_only():
+    """``Op(..., saving=...)``: the engine runs the saving forward where it records the result, and gives its
+    ``saved`` to the vjps of an ordinary backward pass; on arrays, under no_grad and in a recorded backward pass
+    (create_graph, where the vjp must compute on Values) the plain forward and no ``saved``."""
+    calls, received = [], []
+
+    def forward(x):
+        calls.append("forward")
+        return x ** 3
+
+    def saving(x):
+        calls.append("saving")
+        return x ** 3, 3 * x ** 2  # x³ and its slope
+
+    def vjp(g, out, x, saved=None):
+        received.append(saved)
+        return g * (3 * x ** 2 if saved is None else saved)
+
+    cube = Op("cube", forward, vjp, saving=saving)
+    x = Value([1.0, 2.0])
+    y = cube(x)
+    assert calls == ["saving"] and y.op_params == {} and np.array_equal(y.data, [1.0, 8.0])
+    y.sum().backward()
+    assert np.array_equal(received[-1], [3.0, 12.0]) and np.array_equal(x.grad, [3.0, 12.0])
+    assert np.array_equal(cube(np.array([2.0])), [8.0]) and calls[-1] == "forward"  # on arrays: just forward
+    with no_grad():
+        assert cube(x).parents == () and calls[-1] == "forward"
+    x.zero_grad()
+    cube(x).sum().backward(create_graph=True)
+    assert received[-1] is None and isinstance(x.grad, Value)
+    slope = x.grad
+    x.zero_grad()
+    slope.sum().backward()
+    assert np.array_equal(x.grad, [6.0, 12.0])  # d²(x³)/dx² = 6x
+    with pytest.raises(TypeError, match="Op 'cube': saving must be callable, got int"):
+        Op("cube", forward, vjp, saving=3)

@@ -175,3 +175,52 @@ def test_nodes_of_one_two_and_many_inputs_give_their_inputs_in_order():
     (many * np.arange(1.0, 6.0)).sum().backward()
     assert [v.grad.tolist() for v in (a, b, c)] == [[6.0], [3.0], [4.0]]
     assert [id(v) for v in engine.backward_order(many)] == [id(v) for v in (many, c, b, a)]
+
+
+SIGMOID_INPUTS = st.lists(st.one_of(st.floats(width=32), st.floats(-800.0, 800.0),
+                                    st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 36.7, -745.2])),
+                          min_size=0, max_size=12)
+
+
+@pytest.mark.parametrize("errstate", [{}, {"all": "raise"}, {"under": "warn"}])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@given(x=SIGMOID_INPUTS, zero_d=st.booleans())
+def test_a_recorded_sigmoid_keeps_the_bits_of_its_slope_from_one_exponential(errstate, dtype, x, zero_d):
+    """A recorded σ computes σ' in its forward pass, from the same exponential, for the backward pass: the same
+    bits, warnings and errors as σ and σ' computed apart (signed zeros, infinities, NaN, 0-d arrays, float32)."""
+    x = np.array(x[0] if zero_d and x else x, dtype)
+    with np.errstate(**errstate):
+        together = run(lambda: ops._sigmoid_and_slope(x))
+        apart = run(lambda: ops._sigmoid(x)), run(lambda: ops._sigmoid_slope(x))
+    if isinstance(together[0], tuple) and isinstance(together[0][0], type):  # raised (errstate "raise")
+        assert together[0] == apart[0][0] and together[1] == apart[0][1]
+        return
+    (sigma, slope), warned = together
+    assert warned == apart[0][1]  # (the slope's exponential is the same one: its warnings come once)
+    for ours, (theirs, _) in ((sigma, apart[0]), (slope, apart[1])):
+        assert ours.__class__ is np.ndarray and ours.dtype == theirs.dtype == dtype and ours.shape == x.shape
+        assert ours.tobytes() == theirs.tobytes()
+
+
+def test_sigmoid_keeps_its_slope_only_where_it_is_recorded_and_a_recorded_backward_computes_it_again():
+    """The slope σ'(x) kept by the forward pass is the exact e/(1 + e)², reaches ``x.grad`` unchanged, is not part
+    of the operation's parameters, is not computed where nothing is recorded, and a recorded backward pass
+    (create_graph) differentiates σ' again: σ''(x) = σ'(x)(1 − 2σ(x))."""
+    data = np.array([-40.0, -1.0, 0.0, 2.0, 40.0])
+    e = np.exp(-np.abs(data))
+    x = Value(data)
+    y = x.sigmoid()
+    assert y.op_params == {}
+    y.backward(np.ones(5))
+    assert x.grad.tobytes() == (e / (1 + e) ** 2).tobytes()  # σ'(40) = 4.2e-18 kept, where σ(1 − σ) gives 0
+    with engine.no_grad():
+        assert x.sigmoid()._params is None
+    assert Value(data, requires_grad=False).sigmoid()._params is None
+    x.zero_grad()
+    y.backward(np.ones(5), create_graph=True)
+    slope = x.grad
+    assert isinstance(slope, Value) and slope.requires_grad
+    x.zero_grad()
+    slope.sum().backward()
+    sigma = 1 / (1 + np.exp(-data))
+    np.testing.assert_allclose(x.grad, e / (1 + e) ** 2 * (1 - 2 * sigma), rtol=1e-14, atol=1e-300)

@@ -208,12 +208,14 @@ def _constants(op: Op, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
 def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     """The forward pass of one operation on Values (and constants' arrays), and its entry in the graph."""
     arrays = [v if v.__class__ is np.ndarray else v.data for v in values]
+    saving = op.saving is not None and _recorded(values)  # where recorded, σ computes σ' too (see ops.Op)
+    forward: Any = op.saving if saving else op.forward
     try:
         if _Mode.detect_anomaly:
             with np.errstate(all="ignore"):  # the check below names the op; numpy's warning would only echo it
-                out = op.forward(*arrays, **params)
+                out = forward(*arrays, **params)
         else:
-            out = op.forward(*arrays, **params)
+            out = forward(*arrays, **params)
     except ValueError as error:  # first: numpy's AxisError (a bad axis) is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from None
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
@@ -221,6 +223,9 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     except TypeError as error:  # e.g. reshape(2, "a"), sum(axis=1.0)
         details = f", params {params}" if params else ""
         raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from None
+    if saving:
+        out, saved = out
+        params = {**params, "saved": saved}  # handed to the vjps with the params (see _given_params)
     if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:
         out = _to_array(out)
     if _Mode.detect_anomaly and not np.isfinite(out).all():
@@ -228,13 +233,27 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     return _result(op, values, params, out)
 
 
+def _recorded(values: tuple[Any, ...]) -> bool:
+    """Whether an operation on ``values`` goes into the graph: gradients are wanted and an input needs one."""
+    return _Mode.grad_enabled and any(v.__class__ is not np.ndarray and v.requires_grad for v in values)
+
+
 def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> Value:
-    """The Value holding ``out``, in the graph if gradients are wanted and an input needs one."""
+    """The Value holding ``out``, in the graph if ``_recorded(values)`` (written out here: the hot path)."""
     if _Mode.grad_enabled:
         for v in values:
             if v.__class__ is not np.ndarray and v.requires_grad:
                 return _node(Value, out, True, values, op, params or None)
     return _node(Value, out, False, (), None, None)
+
+
+def _given_params(node: Value) -> dict:
+    """The keyword parameters ``node``'s operation was given: its params without what its forward saved for the
+    backward pass (``saved``, see ``ops.Op``), which a recorded backward pass computes again on Values."""
+    params = node._params or _NO_PARAMS
+    if node._op is not None and node._op.saving is not None:
+        params = {name: value for name, value in params.items() if name != "saved"}
+    return params
 
 
 def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tuple[Any, ...], op: Op | None,
@@ -467,7 +486,7 @@ class Value:
     dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if made from a float32 array.")
     op = property(lambda self: None if self._op is None else self._op.name,
                   doc='Name of the operation that made this Value (``"mul"``, ``"matmul"``, …); None for a leaf.')
-    op_params = property(lambda self: dict(self._params or {}),
+    op_params = property(lambda self: dict(_given_params(self)),
                          doc="The keyword parameters of that operation (``{'axis': 0, 'keepdims': False}``).")
 
     @property
@@ -950,7 +969,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
-                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent)
+                grad_in = _differentiable_vjp(op, vjp, g, node, _given_params(node), parent)
             elif params:
                 grad_in = vjp(g, node.data, *inputs, **params)
             elif len(inputs) == 2:

@@ -44,13 +44,21 @@ class Op:
     ``vjps`` is a sequence with one vjp per input, or a single vjp for a one-input operation.  A vjp is called as
     ``vjp(g, out, *inputs, **params)`` with ``g = ∂C/∂out`` and returns ∂C/∂(its input): ``g`` times the local
     derivative (see the module docstring, and write it with operators so that derivatives of derivatives work).
+
+    ``saving``, optional: a forward that also returns what the backward pass will need, ``(out, saved)``, where
+    computing both at once is cheaper (σ and σ' from one exponential).  The engine uses it for operations it
+    records and hands ``saved`` to the vjps of an ordinary backward pass as the keyword ``saved``; a recorded pass
+    (``create_graph=True``) leaves it out (it holds no graph), so there the vjp computes it again, on Values.
     """
 
-    __slots__ = ("name", "forward", "vjps")
+    __slots__ = ("name", "forward", "vjps", "saving")
 
-    def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp]) -> None:
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp],
+                 saving: Callable[..., tuple[Any, Any]] | None = None) -> None:
         if not callable(forward):
             raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
+        if not (saving is None or callable(saving)):
+            raise TypeError(f"Op {name!r}: saving must be callable, got {type(saving).__name__}")
         if not (callable(vjps) or isinstance(vjps, Sequence)):
             raise TypeError(f"Op {name!r}: vjps must be a vjp function or a sequence of them (one per input), "
                             f"got {type(vjps).__name__}")
@@ -58,7 +66,7 @@ class Op:
         for vjp in rules:
             if not callable(vjp):
                 raise TypeError(f"Op {name!r}: every vjp must be callable, got {type(vjp).__name__}")
-        self.name, self.forward, self.vjps = name, forward, rules
+        self.name, self.forward, self.vjps, self.saving = name, forward, rules, saving
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """On Values: the recorded operation (a new Value).  On arrays and numbers: just ``forward``."""
@@ -217,13 +225,18 @@ sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (2 * out))               # (√
 absolute = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))            # |x|' = sign(x), a constant
 
 
+def _exp_minus_abs(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """e^−|scale·x| ≤ 1 (never overflowing), in a fresh array (out=: a 0-d array stays an array, not a scalar)."""
+    e = np.abs(x, out=np.empty_like(x))
+    e *= -scale
+    return np.exp(e, out=e)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e⁻ˣ) = eˣ / (1 + eˣ).  With e = e^−|x| ≤ 1 (never overflowing) it is 1 / (1 + e) for x ≥ 0 and
-    e / (1 + e) for x < 0: accurate to the last digits for every x.  Computed as max(e, [x ≥ 0]) / (1 + e) (the
-    numerator is exactly 1 or e), in seven passes over two fresh arrays, without numpy's slow masked writes."""
-    e = np.abs(x, out=np.empty_like(x))  # out=: a 0-d array stays an array (numpy would return a scalar)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
+    """σ(x) = 1 / (1 + e⁻ˣ) = eˣ / (1 + eˣ).  With e = e^−|x| it is 1 / (1 + e) for x ≥ 0 and e / (1 + e) for x < 0:
+    accurate to the last digits for every x.  Computed as max(e, [x ≥ 0]) / (1 + e) (the numerator is exactly 1 or
+    e), in passes over two fresh arrays, without numpy's slow masked writes."""
+    e = _exp_minus_abs(x)
     denominator = np.add(e, 1.0, out=np.empty_like(e))
     return np.divide(np.maximum(e, x >= 0, out=e), denominator, out=denominator)
 
@@ -231,12 +244,21 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _sigmoid_slope(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """σ'(scale·x) = σ(scale·x)·σ(−scale·x) = e / (1 + e)² with e = e^−|scale·x|: one exponential, never overflowing,
     and keeping the digits that σ(1 − σ) would lose where σ is close to 1."""
-    e = np.abs(x, out=np.empty_like(x))  # out=: a 0-d array stays an array (numpy would return a scalar)
-    e *= -scale
-    np.exp(e, out=e)
+    e = _exp_minus_abs(x, scale)
     square = np.add(e, 1.0, out=np.empty_like(e))
     square *= square
     return np.divide(e, square, out=square)
+
+
+def _sigmoid_and_slope(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """σ(x) and σ'(x), as the two above compute them (the same digits), from one exponential: a recorded σ keeps σ'
+    for the backward pass instead of computing e again there."""
+    e = _exp_minus_abs(x)
+    square = np.add(e, 1.0, out=np.empty_like(e))
+    sigma = np.maximum(e, x >= 0, out=np.empty_like(e))
+    np.divide(sigma, square, out=sigma)
+    square *= square
+    return sigma, np.divide(e, square, out=square)
 
 
 def _tanh_slope(x: np.ndarray) -> np.ndarray:
@@ -248,7 +270,9 @@ def _tanh_slope(x: np.ndarray) -> np.ndarray:
 # The slopes of the two S-shaped activations are Ops of their own, so that derivatives of derivatives stay exact:
 # σ'(x) = σ(x)(1 − σ(x)), with  σ''(x) = σ'(x)(1 − 2σ(x)) = −σ'(x)·tanh(x/2)
 sigmoid_slope: Op = Op("sigmoid_slope", _sigmoid_slope, lambda g, out, x: -g * out * tanh(x * 0.5))
-sigmoid: Op = Op("sigmoid", _sigmoid, lambda g, out, x: g * sigmoid_slope(x))
+# A recorded σ keeps σ'(x) from its forward pass (saved); a recorded backward pass computes it again, on Values.
+sigmoid: Op = Op("sigmoid", _sigmoid, lambda g, out, x, saved=None: g * (sigmoid_slope(x) if saved is None else saved),
+                 saving=_sigmoid_and_slope)
 # tanh'(x) = 1 − tanh²(x) = sech²(x) = 4σ'(2x), with  (sech²)'(x) = −2·sech²(x)·tanh(x)
 tanh_slope: Op = Op("tanh_slope", _tanh_slope, lambda g, out, x: -2 * g * out * tanh(x))
 tanh: Op = Op("tanh", np.tanh, lambda g, out, x: g * tanh_slope(x))
