@@ -713,3 +713,23 @@ def test_params_of_inf_nan_and_tuples_of_arrays_print_as_source_the_program_can_
     program = next(p for p in programs if "cap=inf" in p)
     assert "from numpy import inf, nan" in program
     compile(program, "<program>", "exec")  # valid source; the ops themselves are the test's, so it is not run
+
+
+@pytest.mark.parametrize("constant", [1e4, 1e5, 1e6])
+def test_a_large_cost_with_a_small_slope_is_judged_within_what_its_differences_resolve(constant):
+    """C = Σ(3x² + c) with x ≈ 1e-3: over a step of 1e-6, C moves by less than its own rounding, so the central
+    difference misses the slope by more than atol (the random fuzz found this in a squared error at order 2).  The
+    check allows that rounding; a vjp wrong by 1e-2 still fails."""
+    x = np.linspace(1e-3, 2e-3, 20)
+    check_gradients(lambda v: (v ** 2 * 3.0 + constant).sum(), x)
+    check_gradients(lambda v: (v ** 2 * 3.0 + constant).sum(), x[:1], order=2)
+    wrong = Op("square", lambda x: x * x, lambda g, out, x: g * (2 * x + 1e-2))
+    with pytest.raises(GradientCheckError, match="20 of 20 gradient elements disagree"):
+        check_gradients(lambda v: (wrong(v) * 3.0 + constant).sum(), x)
+
+
+def test_a_0d_input_with_an_infinite_difference_still_fails():
+    """The rounding allowance applies only to finite differences: an infinite one at a 0-d input still fails."""
+    eps = 2.0 ** -10
+    with np.errstate(all="ignore"), pytest.raises(GradientCheckError, match="f is not finite a step away"):
+        check_gradients(lambda x: x.log(), np.array(eps), eps=eps)

@@ -150,6 +150,20 @@ def _difference_at(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndar
     return float(np.sum(weights * (evaluate(plus) - evaluate(minus)))) / step
 
 
+def _resolution(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
+                eps: float) -> float:
+    """The least disagreement the central difference at an element can show: the rounding of the values of f it
+    subtracts (``_ULPS`` units in the last place of Σ|w·C(x ± ε)|) over the step.  It matters only where f is large
+    and its slope small (C ≈ 10⁴ moves by less than its rounding over a step of 10⁻⁶)."""
+    __tracebackhide__ = True
+    plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
+    size = sum(float(np.sum(np.abs(weights * evaluate(moved)))) for moved in (plus, minus))
+    return _ULPS * np.finfo(np.float64).eps * size / (plus[i][index] - minus[i][index])
+
+
+_ULPS = 2  # the rounding allowed in a computed value of f, in units in its last place
+
+
 def _one_sided_slope(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, here: np.ndarray, i: int,
                      index: tuple[int, ...], step: float) -> float:
     """(C(x + step) − C(x)) / step for element ``index`` of input ``i``; ``here`` is C(x).  NaN where x + step
@@ -229,15 +243,15 @@ def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: fl
     return ~(abs_err <= atol + rtol * np.abs(numeric)) | ~np.isfinite(numeric)
 
 
-def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray], atol: float,
-                   rtol: float, rows: int, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
-                   what: str) -> str:
-    """The worst disagreeing elements, worst first, as a fixed-width text table; elements at a kink are marked."""
+def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray],
+                   disagreeing: list[np.ndarray], atol: float, rtol: float, rows: int,
+                   kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str) -> str:
+    """The worst ``disagreeing`` elements, worst first, as a fixed-width text table; elements at a kink are
+    marked."""
     __tracebackhide__ = True
     failures = []
-    for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
+    for i, (a, n, bad) in enumerate(zip(analytic, numeric, disagreeing, strict=True)):
         abs_err = np.abs(a - n)
-        bad = _disagreeing(abs_err, n, atol, rtol)
         for index in zip(*np.nonzero(bad)) if a.ndim else ([()] if bad else []):
             index = tuple(int(k) for k in index)
             err = abs_err[index]
@@ -343,7 +357,9 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ``f`` is called on float64 Values made from ``inputs`` (Values, arrays or numbers) and must return a
     Value.  A non-scalar output is backpropagated with a random upstream gradient (drawn from a generator
     seeded with ``seed``), which checks every output at once.  Inputs the gradient never reaches count as
-    zeros.  Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``.
+    zeros.  Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, or else lie within what
+    its central difference can resolve (a few units in the last place of the values of f it subtracts, over the
+    step: this counts only where f is large and its slope small).
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -430,24 +446,30 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     numeric = _central_differences(evaluate, arrays, weights, eps)
     return _report(task, analytic, numeric, eps, order, requested, what,
                    lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
-                   lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2))
+                   lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
+                   lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps))
 
 
 def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
             requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
-            finer: Callable[[int, tuple[int, ...]], float]) -> GradientReport:
-    """The report when every element agrees; else raise GradientCheckError with the table."""
+            finer: Callable[[int, tuple[int, ...]], float],
+            resolution: Callable[[int, tuple[int, ...]], float]) -> GradientReport:
+    """The report when every element agrees (within the tolerances, or else within the ``resolution`` of its
+    difference); else raise GradientCheckError with the table."""
     __tracebackhide__ = True
     abs_errors, rel_errors, bad = [], [], []
-    for a, n in zip(analytic, numeric, strict=True):
+    for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
         err = np.abs(a - n)
         bad.append(_disagreeing(err, n, task.atol, task.rtol))
+        for index in (tuple(int(k) for k in row) for row in np.argwhere(bad[-1] & np.isfinite(n))):
+            if err[index] <= task.atol + task.rtol * abs(n[index]) + resolution(i, index):
+                bad[-1][index] = False  # within what the difference can resolve: not shown to disagree
         scale = np.maximum(np.abs(a), np.abs(n))
         rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
-        table = _failure_table(task.names, analytic, numeric, task.atol, task.rtol, task.rows, kink, what)
+        table = _failure_table(task.names, analytic, numeric, bad, task.atol, task.rtol, task.rows, kink, what)
         step_note = _step_note(analytic, numeric, bad, finer, eps)
         raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, step_note), analytic,
                                  numeric)
