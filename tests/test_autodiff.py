@@ -7,6 +7,7 @@ tests check against differences of the function itself): ``(∇f(x + h·u) − �
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -491,3 +492,21 @@ def test_a_forgotten_return_or_a_list_of_values_is_named_as_such(result: str | N
     f = (lambda x: None) if result is None else (lambda x: [x, x * 2.0])
     with pytest.raises(TypeError, match=rf"^grad: f must return a Value, {words}$"):
         grad(f)(2.0)
+
+
+@pytest.mark.parametrize("transform, what", [(grad, "gradient"), (value_and_grad, "value and gradient"),
+                                             (jacobian, "Jacobian"), (hessian, "Hessian")])
+def test_a_transformed_function_carries_the_name_and_signature_of_f(transform, what):
+    """As in torch.func and JAX: ``grad(cost)`` is named ``cost`` (a notebook shows it so), wraps it, and its
+    docstring says what it computes; it still computes that."""
+    def cost(w, scale=1.0):
+        return (w * w * scale).sum()
+
+    transformed = transform(cost)
+    assert transformed.__name__ == "cost" and transformed.__wrapped__ is cost
+    assert transformed.__doc__ == f"The {what} of cost, as a function of the same arguments."
+    assert list(inspect.signature(transformed).parameters) == ["w", "scale"]
+    result = transformed(np.array([1.0, 2.0]))
+    assert isinstance(result, (Value, tuple))
+    if transform is grad:
+        assert np.array_equal(result.data, [2.0, 4.0])

@@ -239,6 +239,15 @@ def _recording(transform: _Transform) -> _Transform:
     return cast(_Transform, run)
 
 
+def _named(transformed: _Transform, f: Callable[..., Any], what: str) -> _Transform:
+    """``transformed`` under ``f``'s name, with ``__wrapped__`` = f (as ``torch.func`` and JAX name theirs), and a
+    docstring that says what it computes."""
+    functools.update_wrapper(transformed, f, updated=())
+    name = getattr(f, "__name__", type(f).__name__)
+    transformed.__doc__ = f"The {what} of {name}, as a function of the same arguments."
+    return transformed
+
+
 def _detached(result: Any) -> Any:
     """A transform's result (a Value, or tuples of them) detached from every graph."""
     return tuple(_detached(part) for part in result) if isinstance(result, tuple) else result.detach()
@@ -254,7 +263,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
     (1.0, [4.0, 2.0])
     """
     _check_callable(f, "value_and_grad")
-    return _value_and_grad(f, argnums, "value_and_grad")
+    return _named(_value_and_grad(f, argnums, "value_and_grad"), f, "value and gradient")
 
 
 def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[..., tuple[Value, Any]]:
@@ -284,7 +293,7 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     -0.565209
     """
     _check_callable(f, "grad")
-    return _gradient_only(_value_and_grad(f, argnums, "grad"))
+    return _named(_gradient_only(_value_and_grad(f, argnums, "grad")), f, "gradient")
 
 
 def _gradient_only(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..., Any]:
@@ -303,7 +312,7 @@ def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """
     _check_callable(f, "jacobian")
     _one_argnum(argnums, "jacobian")
-    return _jacobian(f, argnums, "jacobian")
+    return _named(_jacobian(f, argnums, "jacobian"), f, "Jacobian")
 
 
 def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., Value]:
@@ -334,7 +343,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """
     _check_callable(f, "hessian")
     _one_argnum(argnums, "hessian")
-    return _jacobian(_gradient_only(_value_and_grad(f, argnums, "hessian")), argnums, "hessian")
+    return _named(_jacobian(_gradient_only(_value_and_grad(f, argnums, "hessian")), argnums, "hessian"), f, "Hessian")
 
 
 def _one_argnum(argnums: Any, name: str) -> None:
