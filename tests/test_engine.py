@@ -1309,3 +1309,11 @@ def test_a_custom_op_with_a_saving_forward_hands_what_it_saved_to_an_ordinary_ba
     assert np.array_equal(x.grad, [6.0, 12.0])  # d²(x³)/dx² = 6x
     with pytest.raises(TypeError, match="Op 'cube': saving must be callable, got int"):
         Op("cube", forward, vjp, saving=3)
+
+
+@pytest.mark.parametrize("mode", [no_grad, enable_grad])
+def test_an_exit_without_its_enter_is_a_clear_error_that_changes_no_mode(mode):
+    before = is_grad_enabled()
+    with pytest.raises(RuntimeError, match=f"{mode.__name__}: __exit__ without a matching __enter__"):
+        mode().__exit__(None, None, None)
+    assert is_grad_enabled() == before

@@ -117,6 +117,8 @@ class no_grad(contextlib.ContextDecorator):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if not self._saved:
+            raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
         _Mode.grad_enabled = self._saved.pop()
 
 
