@@ -39,8 +39,8 @@ def sigmoid_and_slope(z: np.ndarray, out: tuple[np.ndarray, ...] | None = None) 
     """σ(z) and σ'(z) of a float64 array, bit for bit as the engine computes them (``ops.sigmoid``,
     ``ops.sigmoid_slope``), from one exponential e = e^−|z|: σ = max(e, [z ≥ 0]) / (1 + e) and σ' = e / (1 + e)².
     −|z| is z with its sign bit set, one pass where abs and negation take two.  ``out``: four arrays of z's shape to
-    compute into, σ, σ' and two scratch arrays ((1 + e)² and the bools [z ≥ 0]), so that a step can reuse them.  The
-    engine computes e again in the backward pass; an engine that kept it from the forward pass would pay only this."""
+    compute into, σ, σ' and two scratch arrays ((1 + e)² and the bools [z ≥ 0]), so that a step can reuse them.  (The
+    engine's recorded σ computes σ' from the same e too, in fresh arrays: ``ops._sigmoid_and_slope``.)"""
     if out is None:
         out = np.empty_like(z), np.empty_like(z), np.empty_like(z), np.empty(z.shape, bool)
     sigma, e, denominator, nonnegative = out

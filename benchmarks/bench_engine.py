@@ -277,7 +277,7 @@ def mlp_ours(batch: int, cost: Callable[[Value, np.ndarray], Value]) -> Step:
         cost(output, targets).backward()
         with no_grad():
             for p in params:
-                p.data -= LEARNING_RATE * p.grad
+                p -= LEARNING_RATE * p.grad  # (in place under no_grad, as in PyTorch)
                 p.grad = None
 
     step.params = params
