@@ -14,6 +14,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
+import tinygrad_edu.testing as testing_module
 from tinygrad_edu import Op, Value
 from tinygrad_edu.testing import GradientCheckError, GradientReport, check_gradients, numerical_gradient
 from tinygrad_edu.testing import expressions as expressions_module
@@ -733,3 +734,27 @@ def test_a_0d_input_with_an_infinite_difference_still_fails():
     eps = 2.0 ** -10
     with np.errstate(all="ignore"), pytest.raises(GradientCheckError, match="f is not finite a step away"):
         check_gradients(lambda x: x.log(), np.array(eps), eps=eps)
+
+
+def test_the_rounding_allowance_counts_only_the_outputs_an_element_moves():
+    """5000 outputs of about 100, each moved by one input: the allowance is that output's rounding, not the sum over
+    all outputs, so a slope wrong by 5·rtol still fails everywhere (a reviewing helper found the sum passing it)."""
+    wrong = Op("square", lambda x: x * x, lambda g, out, x: g * (2 * x + 5e-5))
+    x = np.random.default_rng(1).uniform(0.5, 1.5, 5000)
+    with pytest.raises(GradientCheckError) as raised:
+        check_gradients(lambda v: wrong(v) + 100.0, x)
+    assert int(str(raised.value).split()[1]) > 4500  # "check_gradients: N of 5000 ..."
+
+
+@pytest.mark.parametrize("slope", [0.0, np.inf])
+def test_outputs_near_the_largest_float_allow_no_rounding_so_a_wrong_slope_still_fails(slope):
+    """Outputs of 1e306 allow a rounding of about 1e297 in a slope of 1e306: a wrong (or infinite) slope still
+    fails (summed over all outputs the allowance overflowed and excused everything); where even one output's
+    allowance overflows it is 0, without a warning."""
+    op = Op("big", lambda x: x * 1e306, lambda g, out, x: g * slope)
+    with np.errstate(all="raise"), pytest.raises(GradientCheckError, match="300 of 300"):
+        check_gradients(op, np.linspace(1.0, 2.0, 300))
+    with np.errstate(all="raise"):
+        slope_found, rounding = testing_module._difference_at(lambda a: a[0] * 1e308, [np.array([1.5])], np.ones(1),
+                                                              0, (0,), 1e-6)
+    assert rounding == 0.0 and slope_found == pytest.approx(1e308, rel=1e-6)

@@ -97,7 +97,7 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         if weights.shape != out.shape:
             raise ValueError(f"numerical_gradient: upstream has shape {weights.shape} but f returned shape "
                              f"{out.shape}")
-    return _central_differences(evaluate, bases, weights, eps)
+    return _central_differences(evaluate, bases, weights, eps)[0]
 
 
 Evaluate = Callable[[list[np.ndarray]], np.ndarray]
@@ -126,39 +126,37 @@ def _moved(bases: list[np.ndarray], i: int, index: tuple[int, ...], step: float)
 
 
 def _central_differences(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
-                         eps: float) -> list[np.ndarray]:
-    """∂/∂x of Σ weights · evaluate(inputs) for every element x of every input: (C(x + ε) − C(x − ε)) / 2ε."""
+                         eps: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """∂/∂x of Σ weights · evaluate(inputs) for every element x of every input: (C(x + ε) − C(x − ε)) / 2ε, and
+    beside each its rounding (see ``_difference_at``)."""
     __tracebackhide__ = True
-    grads = []
+    grads, roundings = [], []
     for i, base in enumerate(bases):
-        grad = np.zeros(base.shape)
+        grad, rounding = np.zeros(base.shape), np.zeros(base.shape)
         for index in np.ndindex(base.shape):
-            grad[index] = _difference_at(evaluate, bases, weights, i, index, eps)
+            grad[index], rounding[index] = _difference_at(evaluate, bases, weights, i, index, eps)
         grads.append(grad)
-    return grads
+        roundings.append(rounding)
+    return grads, roundings
 
 
 def _difference_at(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
-                   eps: float) -> float:
-    """The central difference (C(x + ε) − C(x − ε)) / 2ε for element ``index`` of input ``i``; NaN where x ± ε
-    rounds back to x (only a halved step can: the given one is checked first)."""
+                   eps: float) -> tuple[float, float]:
+    """The central difference (C(x + ε) − C(x − ε)) / 2ε for element ``index`` of input ``i`` (NaN where x ± ε
+    rounds back to x: only a halved step can, the given one is checked first), and its rounding: the least
+    disagreement it can show, ``_ULPS`` units in the last place of the values of C that moved, over the step (it
+    counts only where C is large and its slope small: C ≈ 10⁴ moves by less than that over a step of 10⁻⁶).  A
+    rounding that is not finite is 0: it excuses nothing."""
     __tracebackhide__ = True
     plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
     step = plus[i][index] - minus[i][index]  # exactly representable, unlike 2ε
     if plus[i][index] == bases[i][index] or minus[i][index] == bases[i][index]:
-        return math.nan
-    return float(np.sum(weights * (evaluate(plus) - evaluate(minus)))) / step
-
-
-def _resolution(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
-                eps: float) -> float:
-    """The least disagreement the central difference at an element can show: the rounding of the values of f it
-    subtracts (``_ULPS`` units in the last place of Σ|w·C(x ± ε)|) over the step.  It matters only where f is large
-    and its slope small (C ≈ 10⁴ moves by less than its rounding over a step of 10⁻⁶)."""
-    __tracebackhide__ = True
-    plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
-    size = sum(float(np.sum(np.abs(weights * evaluate(moved)))) for moved in (plus, minus))
-    return _ULPS * np.finfo(np.float64).eps * size / (plus[i][index] - minus[i][index])
+        return math.nan, 0.0
+    above, below = evaluate(plus), evaluate(minus)
+    with np.errstate(all="ignore"):  # (values near the largest float may overflow here: then no rounding is allowed)
+        moved = np.abs(weights) * (np.abs(above) + np.abs(below))
+        rounding = _ULPS * np.finfo(np.float64).eps * float(np.sum(moved, where=above != below)) / step
+    return float(np.sum(weights * (above - below))) / step, rounding if math.isfinite(rounding) else 0.0
 
 
 _ULPS = 2  # the rounding allowed in a computed value of f, in units in its last place
@@ -237,10 +235,12 @@ def _input_name(i: int, x: Any) -> str:
     return f"{i} ({label})" if label else str(i)
 
 
-def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> np.ndarray:
-    """Where a derivative and its finite difference disagree: beyond ``atol + rtol·|numeric|``, NaN on either side, or
-    a numeric value that is not finite (an infinite one would pass, its tolerance being infinite too)."""
-    return ~(abs_err <= atol + rtol * np.abs(numeric)) | ~np.isfinite(numeric)
+def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: float,
+                 rounding: np.ndarray | float = 0.0) -> np.ndarray:
+    """Where a derivative and its finite difference disagree: beyond ``atol + rtol·|numeric|`` and the difference's
+    ``rounding``, NaN on either side, or a numeric value that is not finite (an infinite one would pass, its
+    tolerance being infinite too)."""
+    return ~(abs_err <= atol + rtol * np.abs(numeric) + rounding) | ~np.isfinite(numeric)
 
 
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray],
@@ -443,29 +443,26 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                                 if g is not None))
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
                 f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
-    numeric = _central_differences(evaluate, arrays, weights, eps)
-    return _report(task, analytic, numeric, eps, order, requested, what,
+    numeric, roundings = _central_differences(evaluate, arrays, weights, eps)
+    return _report(task, analytic, numeric, roundings, eps, order, requested, what,
                    lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
-                   lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
-                   lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps))
+                   lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2)[0])
 
 
-def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
-            requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
-            finer: Callable[[int, tuple[int, ...]], float],
-            resolution: Callable[[int, tuple[int, ...]], float]) -> GradientReport:
-    """The report when every element agrees (within the tolerances, or else within the ``resolution`` of its
-    difference); else raise GradientCheckError with the table."""
+def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], roundings: list[np.ndarray],
+            eps: float, order: int, requested: int, what: str,
+            kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
+            finer: Callable[[int, tuple[int, ...]], float]) -> GradientReport:
+    """The report when every element agrees (within the tolerances and its difference's rounding); else raise
+    GradientCheckError with the table."""
     __tracebackhide__ = True
     abs_errors, rel_errors, bad = [], [], []
-    for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
+    for a, n, rounding in zip(analytic, numeric, roundings, strict=True):
         err = np.abs(a - n)
-        bad.append(_disagreeing(err, n, task.atol, task.rtol))
-        for index in (tuple(int(k) for k in row) for row in np.argwhere(bad[-1] & np.isfinite(n))):
-            if err[index] <= task.atol + task.rtol * abs(n[index]) + resolution(i, index):
-                bad[-1][index] = False  # within what the difference can resolve: not shown to disagree
+        bad.append(_disagreeing(err, n, task.atol, task.rtol, rounding))
         scale = np.maximum(np.abs(a), np.abs(n))
-        rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
+        with np.errstate(invalid="ignore"):  # inf/inf (an infinite derivative): nan, even under errstate "raise"
+            rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
