@@ -1317,3 +1317,20 @@ def test_an_exit_without_its_enter_is_a_clear_error_that_changes_no_mode(mode):
     with pytest.raises(RuntimeError, match=f"{mode.__name__}: __exit__ without a matching __enter__"):
         mode().__exit__(None, None, None)
     assert is_grad_enabled() == before
+
+
+def test_a_saving_op_used_wrongly_is_refused_by_name():
+    """A saving forward that returns no pair, a vjp that cannot take ``saved``, and a user parameter named
+    ``saved`` (which the engine's would overwrite) are errors naming the op, not split arrays or bare tracebacks."""
+    no_pair = Op("sq", lambda x: x ** 2, lambda g, out, x, saved=None: g * 2 * x, saving=lambda x: x ** 2)
+    for data in (np.arange(6.0).reshape(2, 3), np.arange(2.0), 2.0):
+        with pytest.raises(TypeError, match=r"sq: its saving forward must return a pair \(out, saved\), got "):
+            no_pair(Value(data))
+    with pytest.raises(TypeError, match="Op 'sq': with saving=, every vjp must take the keyword saved, with a "):
+        Op("sq", lambda x: x ** 2, lambda g, out, x: g * 2 * x, saving=lambda x: (x ** 2, 2 * x))
+    with pytest.raises(TypeError, match="Op 'sq': with saving=, every vjp must take the keyword saved"):
+        Op("sq", lambda x: x ** 2, lambda g, out, x, saved: g * saved, saving=lambda x: (x ** 2, 2 * x))
+    scale = Op("scale", lambda x, saved=1.0: x * saved, lambda g, out, x, saved=1.0: g * saved,
+               saving=lambda x, saved=1.0: (x * saved, 7.0))
+    with pytest.raises(TypeError, match="scale: saved= is not a parameter of an Op with a saving forward"):
+        scale(Value([2.0]), saved=3.0)

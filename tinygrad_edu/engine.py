@@ -194,6 +194,9 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     if len(inputs) != len(op.vjps):
         raise TypeError(f"{op.name}: takes {len(op.vjps)} input(s), got {len(inputs)}")
     if params:
+        if op.saving is not None and "saved" in params:
+            raise TypeError(f"{op.name}: saved= is not a parameter of an Op with a saving forward: the engine hands "
+                            "its vjps what that forward saved under this name")
         params = {name: _own(value) for name, value in params.items()}
     for x in inputs:
         if x.__class__ is not Value:  # a constant among the inputs: made its array (the common case has none)
@@ -226,6 +229,9 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
         details = f", params {params}" if params else ""
         raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from None
     if saving:
+        if out.__class__ is not tuple or len(out) != 2:
+            raise TypeError(f"{op.name}: its saving forward must return a pair (out, saved), got "
+                            f"{_described(out)}")
         out, saved = out
         params = {**params, "saved": saved}  # handed to the vjps with the params (see _given_params)
     if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:

@@ -28,6 +28,7 @@ Define your own differentiable operation the same way::
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -66,6 +67,9 @@ class Op:
         for vjp in rules:
             if not callable(vjp):
                 raise TypeError(f"Op {name!r}: every vjp must be callable, got {type(vjp).__name__}")
+            if saving is not None and not _takes_saved(vjp):
+                raise TypeError(f"Op {name!r}: with saving=, every vjp must take the keyword saved, with a default "
+                                "(it gets what the saving forward saved, and nothing in a recorded backward pass)")
         self.name, self.forward, self.vjps, self.saving = name, forward, rules, saving
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
@@ -91,6 +95,16 @@ class Op:
         raise TypeError(f"pickle: the operation {self.name!r} (its forward and vjps are functions, often lambdas) "
                         "cannot be pickled, nor a Value it made; pickle value.detach() (the numbers, no graph) or "
                         "value.data")
+
+
+def _takes_saved(vjp: Vjp) -> bool:
+    """Whether ``vjp`` can be called with and without the keyword ``saved`` (True where its signature is unknown)."""
+    try:
+        parameters = inspect.signature(vjp).parameters.values()
+    except (TypeError, ValueError):  # (a builtin without a signature)
+        return True
+    return any(p.kind is p.VAR_KEYWORD or (p.name == "saved" and p.kind is not p.POSITIONAL_ONLY
+                                            and p.default is not p.empty) for p in parameters)
 
 
 def _swap(x):
