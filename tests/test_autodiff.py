@@ -7,6 +7,7 @@ tests check against differences of the function itself): ``(∇f(x + h·u) − �
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 
@@ -499,13 +500,16 @@ def test_a_forgotten_return_or_a_list_of_values_is_named_as_such(result: str | N
 def test_a_transformed_function_carries_the_name_and_signature_of_f(transform, what):
     """As in torch.func and JAX: ``grad(cost)`` is named ``cost`` (a notebook shows it so), wraps it, and its
     docstring says what it computes; it still computes that."""
-    def cost(w, scale=1.0):
+    def cost(w, scale=1.0) -> Value:
         return (w * w * scale).sum()
 
     transformed = transform(cost)
     assert transformed.__name__ == "cost" and transformed.__wrapped__ is cost
     assert transformed.__doc__ == f"The {what} of cost, as a function of the same arguments."
-    assert list(inspect.signature(transformed).parameters) == ["w", "scale"]
+    signature = inspect.signature(transformed)  # f's parameters, not its return annotation
+    assert list(signature.parameters) == ["w", "scale"] and signature.return_annotation is inspect.Signature.empty
+    halved = transform(functools.partial(cost, scale=0.5))
+    assert halved.__name__ == "partial" and halved.__doc__.startswith(f"The {what} of partial,")
     result = transformed(np.array([1.0, 2.0]))
     assert isinstance(result, (Value, tuple))
     if transform is grad:

@@ -36,6 +36,7 @@ stays connected to them, so it can be differentiated again; with only numbers an
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -240,11 +241,17 @@ def _recording(transform: _Transform) -> _Transform:
 
 
 def _named(transformed: _Transform, f: Callable[..., Any], what: str) -> _Transform:
-    """``transformed`` under ``f``'s name, with ``__wrapped__`` = f (as ``torch.func`` and JAX name theirs), and a
-    docstring that says what it computes."""
+    """``transformed`` under ``f``'s name (a partial or a Network by its type's), with ``__wrapped__`` = f and f's
+    parameters, as ``torch.func`` and JAX name theirs, and a docstring that says what it computes."""
     functools.update_wrapper(transformed, f, updated=())
     name = getattr(f, "__name__", type(f).__name__)
+    transformed.__name__, transformed.__qualname__ = name, getattr(f, "__qualname__", name)
     transformed.__doc__ = f"The {what} of {name}, as a function of the same arguments."
+    try:  # f's parameters, not its return annotation: the transform returns something else
+        signature = inspect.signature(f).replace(return_annotation=inspect.Signature.empty)
+        transformed.__signature__ = signature  # type: ignore[attr-defined]
+    except (TypeError, ValueError):  # (a callable whose signature cannot be read)
+        pass
     return transformed
 
 
