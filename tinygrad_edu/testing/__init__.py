@@ -236,7 +236,7 @@ def _input_name(i: int, x: Any) -> str:
 
 
 def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: float,
-                 rounding: np.ndarray | float = 0.0) -> np.ndarray:
+                 rounding: np.ndarray) -> np.ndarray:
     """Where a derivative and its finite difference disagree: beyond ``atol + rtol·|numeric|`` and the difference's
     ``rounding``, NaN on either side, or a numeric value that is not finite (an infinite one would pass, its
     tolerance being infinite too)."""
