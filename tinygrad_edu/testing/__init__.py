@@ -97,7 +97,7 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         if weights.shape != out.shape:
             raise ValueError(f"numerical_gradient: upstream has shape {weights.shape} but f returned shape "
                              f"{out.shape}")
-    return _central_differences(evaluate, bases, weights, eps)[0]
+    return _central_differences(evaluate, bases, weights, eps)
 
 
 Evaluate = Callable[[list[np.ndarray]], np.ndarray]
@@ -126,40 +126,40 @@ def _moved(bases: list[np.ndarray], i: int, index: tuple[int, ...], step: float)
 
 
 def _central_differences(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
-                         eps: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """∂/∂x of Σ weights · evaluate(inputs) for every element x of every input: (C(x + ε) − C(x − ε)) / 2ε, and
-    beside each its rounding (see ``_difference_at``)."""
+                         eps: float) -> list[np.ndarray]:
+    """∂/∂x of Σ weights · evaluate(inputs) for every element x of every input: (C(x + ε) − C(x − ε)) / 2ε."""
     __tracebackhide__ = True
-    grads, roundings = [], []
+    grads = []
     for i, base in enumerate(bases):
-        grad, rounding = np.zeros(base.shape), np.zeros(base.shape)
+        grad = np.zeros(base.shape)
         for index in np.ndindex(base.shape):
-            grad[index], rounding[index] = _difference_at(evaluate, bases, weights, i, index, eps)
+            grad[index] = _difference_at(evaluate, bases, weights, i, index, eps)
         grads.append(grad)
-        roundings.append(rounding)
-    return grads, roundings
+    return grads
 
 
 def _difference_at(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
-                   eps: float) -> tuple[float, float]:
-    """The central difference (C(x + ε) − C(x − ε)) / 2ε for element ``index`` of input ``i`` (NaN where x ± ε
-    rounds back to x: only a halved step can, the given one is checked first), and its rounding: the least
-    disagreement it can show, ``_ULPS`` units in the last place of the values of C that moved, over the step (it
-    counts only where C is large and its slope small: C ≈ 10⁴ moves by less than that over a step of 10⁻⁶).  A
-    rounding that is not finite is 0: it excuses nothing."""
+                   eps: float) -> float:
+    """The central difference (C(x + ε) − C(x − ε)) / 2ε for element ``index`` of input ``i``; NaN where x ± ε
+    rounds back to x (only a halved step can: the given one is checked first)."""
     __tracebackhide__ = True
     plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
     step = plus[i][index] - minus[i][index]  # exactly representable, unlike 2ε
     if plus[i][index] == bases[i][index] or minus[i][index] == bases[i][index]:
-        return math.nan, 0.0
-    above, below = evaluate(plus), evaluate(minus)
-    with np.errstate(all="ignore"):  # (values near the largest float may overflow here: then no rounding is allowed)
-        moved = np.abs(weights) * (np.abs(above) + np.abs(below))
-        rounding = _ULPS * np.finfo(np.float64).eps * float(np.sum(moved, where=above != below)) / step
-    return float(np.sum(weights * (above - below))) / step, rounding if math.isfinite(rounding) else 0.0
+        return math.nan
+    return float(np.sum(weights * (evaluate(plus) - evaluate(minus)))) / step
 
 
-_ULPS = 2  # the rounding allowed in a computed value of f, in units in its last place
+def _resolution(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
+                eps: float) -> float:
+    """About the least disagreement the central difference at an element can show: the rounding of the values of f
+    it subtracts (two units in the last place of Σ|w|·(|C(x + ε)| + |C(x − ε)|)) over the step.  For a note only:
+    it depends on how f computes, so it excuses nothing."""
+    __tracebackhide__ = True
+    plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
+    with np.errstate(all="ignore"):
+        size = float(np.sum(np.abs(weights) * (np.abs(evaluate(plus)) + np.abs(evaluate(minus)))))
+    return 2 * np.finfo(np.float64).eps * size / (plus[i][index] - minus[i][index])
 
 
 def _one_sided_slope(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, here: np.ndarray, i: int,
@@ -235,23 +235,20 @@ def _input_name(i: int, x: Any) -> str:
     return f"{i} ({label})" if label else str(i)
 
 
-def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: float,
-                 rounding: np.ndarray) -> np.ndarray:
-    """Where a derivative and its finite difference disagree: beyond ``atol + rtol·|numeric|`` and the difference's
-    ``rounding``, NaN on either side, or a numeric value that is not finite (an infinite one would pass, its
-    tolerance being infinite too)."""
-    return ~(abs_err <= atol + rtol * np.abs(numeric) + rounding) | ~np.isfinite(numeric)
+def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """Where a derivative and its finite difference disagree: beyond ``atol + rtol·|numeric|``, NaN on either side, or
+    a numeric value that is not finite (an infinite one would pass, its tolerance being infinite too)."""
+    return ~(abs_err <= atol + rtol * np.abs(numeric)) | ~np.isfinite(numeric)
 
 
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray],
-                   disagreeing: list[np.ndarray], atol: float, rtol: float, rows: int,
+                   errors: list[np.ndarray], disagreeing: list[np.ndarray], atol: float, rtol: float, rows: int,
                    kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str) -> str:
-    """The worst ``disagreeing`` elements, worst first, as a fixed-width text table; elements at a kink are
-    marked."""
+    """The worst ``disagreeing`` elements (by their ``errors`` |analytic − numeric|), worst first, as a fixed-width
+    text table; elements at a kink are marked."""
     __tracebackhide__ = True
     failures = []
-    for i, (a, n, bad) in enumerate(zip(analytic, numeric, disagreeing, strict=True)):
-        abs_err = np.abs(a - n)
+    for i, (a, n, abs_err, bad) in enumerate(zip(analytic, numeric, errors, disagreeing, strict=True)):
         for index in zip(*np.nonzero(bad)) if a.ndim else ([()] if bad else []):
             index = tuple(int(k) for k in index)
             err = abs_err[index]
@@ -357,9 +354,9 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ``f`` is called on float64 Values made from ``inputs`` (Values, arrays or numbers) and must return a
     Value.  A non-scalar output is backpropagated with a random upstream gradient (drawn from a generator
     seeded with ``seed``), which checks every output at once.  Inputs the gradient never reaches count as
-    zeros.  Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, or else lie within what
-    its central difference can resolve (a few units in the last place of the values of f it subtracts, over the
-    step: this counts only where f is large and its slope small).
+    zeros.  Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``.  Where f is large and its
+    slope small, f moves by less than its own rounding over the step and no difference can resolve the slope: a
+    failure there says so in a note (check at a point where f is smaller).
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -443,46 +440,67 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                                 if g is not None))
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
                 f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
-    numeric, roundings = _central_differences(evaluate, arrays, weights, eps)
-    return _report(task, analytic, numeric, roundings, eps, order, requested, what,
+    numeric = _central_differences(evaluate, arrays, weights, eps)
+    return _report(task, analytic, numeric, eps, order, requested, what,
                    lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
-                   lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2)[0])
+                   lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
+                   lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps))
 
 
-def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], roundings: list[np.ndarray],
-            eps: float, order: int, requested: int, what: str,
-            kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
-            finer: Callable[[int, tuple[int, ...]], float]) -> GradientReport:
-    """The report when every element agrees (within the tolerances and its difference's rounding); else raise
-    GradientCheckError with the table."""
+def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
+            requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
+            finer: Callable[[int, tuple[int, ...]], float],
+            resolution: Callable[[int, tuple[int, ...]], float]) -> GradientReport:
+    """The report when every element agrees; else raise GradientCheckError with the table."""
     __tracebackhide__ = True
-    abs_errors, rel_errors, bad = [], [], []
-    for a, n, rounding in zip(analytic, numeric, roundings, strict=True):
-        err = np.abs(a - n)
-        bad.append(_disagreeing(err, n, task.atol, task.rtol, rounding))
-        scale = np.maximum(np.abs(a), np.abs(n))
-        with np.errstate(invalid="ignore"):  # inf/inf (an infinite derivative): nan, even under errstate "raise"
+    errors, abs_errors, rel_errors, bad = [], [], [], []
+    for a, n in zip(analytic, numeric, strict=True):
+        with np.errstate(invalid="ignore"):  # inf − inf and inf/inf (infinite derivatives): nan, even under "raise"
+            errors.append(err := np.abs(a - n))
+            scale = np.maximum(np.abs(a), np.abs(n))
             rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
+        bad.append(_disagreeing(err, n, task.atol, task.rtol))
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
-        table = _failure_table(task.names, analytic, numeric, bad, task.atol, task.rtol, task.rows, kink, what)
-        step_note = _step_note(analytic, numeric, bad, finer, eps)
-        raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, step_note), analytic,
-                                 numeric)
+        table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
+                               what)
+        worst = _worst(errors, bad)
+        note = _step_note(analytic, worst, finer, eps) or _rounding_note(worst, resolution)
+        raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note), analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
                           eps, analytic, numeric, order)
 
 
-def _step_note(analytic: list[np.ndarray], numeric: list[np.ndarray], bad: list[np.ndarray],
+def _worst(errors: list[np.ndarray], bad: list[np.ndarray]) -> tuple[int, tuple[int, ...], float]:
+    """The disagreeing element with the largest error: (input, index, error)."""
+    errors = [np.where(b, e, -1.0) for e, b in zip(errors, bad, strict=True)]
+    i = max(range(len(errors)), key=lambda k: errors[k].max(initial=-1.0))
+    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(errors[i])), errors[i].shape))
+    return i, index, float(errors[i][index])
+
+
+def _rounding_note(worst: tuple[int, tuple[int, ...], float],
+                   resolution: Callable[[int, tuple[int, ...]], float]) -> str:
+    """A note when the worst disagreement is within what the difference can resolve: where f is large and its
+    slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶)."""
+    __tracebackhide__ = True
+    i, index, error = worst
+    rounding = resolution(i, index)
+    if not error <= rounding:  # (NaN: an error or a rounding that is not a number explains nothing)
+        return ""
+    return (f"\nAt the worst element the disagreement, {error:.3g}, is within the rounding of f's values over the "
+            f"step ({rounding:.3g}): f is too large for finite differences to resolve slopes this small. Check at "
+            f"a point where f is smaller (or with a larger eps); the derivative is not shown to be wrong.")
+
+
+def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float],
                finer: Callable[[int, tuple[int, ...]], float], eps: float) -> str:
     """A note when the worst disagreement is the step's, not the derivative's: a central difference's own error
     (about ε²·C‴/6) falls fourfold when the step is halved; a wrong derivative's disagreement does not fall."""
     __tracebackhide__ = True
-    errors = [np.where(b, np.abs(a - n), -1.0) for a, n, b in zip(analytic, numeric, bad, strict=True)]
-    i = max(range(len(errors)), key=lambda k: errors[k].max(initial=-1.0))
-    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(errors[i])), errors[i].shape))
-    error, finer_error = errors[i][index], abs(analytic[i][index] - finer(i, index))
+    i, index, error = worst
+    finer_error = abs(float(analytic[i][index]) - float(finer(i, index)))  # (Python floats: inf − inf is nan)
     if not finer_error <= 0.35 * error:  # (NaN where the halved step is lost in rounding)
         return ""
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
@@ -491,12 +509,13 @@ def _step_note(analytic: list[np.ndarray], numeric: list[np.ndarray], bad: list[
 
 
 def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int, requested: int,
-                   step_note: str) -> str:
-    """What a failure at this order suggests: the orders checked, then a step too large (``step_note``) or else,
-    where the derivative is 0 wherever it disagrees, a vjp that may have stepped out of the graph."""
+                   difference_note: str) -> str:
+    """What a failure at this order suggests: the orders checked, then a difference that cannot tell
+    (``difference_note``: a step too large, or f too large for its rounding) or else, where the derivative is 0
+    wherever it disagrees, a vjp that may have stepped out of the graph."""
     notes = f"\n(order={requested} checks orders 1 to {requested} in turn; order {order} failed.)" * (requested > 1)
-    if step_note:
-        return notes + step_note
+    if difference_note:
+        return notes + difference_note
     if order > 1 and all(np.all(a[b] == 0) for a, b in zip(analytic, bad, strict=True)):
         notes += ("\nThe analytic derivative is 0 wherever it disagrees. If that is not the true derivative, a vjp "
                   "may read .data (or call an Op whose vjp does): that steps out of the recorded graph, so "
