@@ -523,3 +523,26 @@ def test_a_transformed_function_carries_the_name_and_signature_of_f(transform, w
     assert isinstance(result, (Value, tuple))
     if transform is grad:
         assert np.array_equal(result.data, [2.0, 4.0])
+
+
+class _DictBacked(dict):
+    """A callable whose attribute lookups raise KeyError (a reviewing helper's case)."""
+
+    def __getattr__(self, name):
+        return self[name]
+
+    def __call__(self, x):
+        return (x * x).sum()
+
+
+class _NameIsNone:
+    __name__ = None
+
+    def __call__(self, x):
+        return (x * x).sum()
+
+
+@pytest.mark.parametrize("f", [_DictBacked(), _NameIsNone()], ids=["getattr-raises", "name-none"])
+def test_a_callable_that_refuses_its_attributes_is_still_transformed(f):
+    assert np.array_equal(grad(f)(np.array([1.0, 2.0])).data, [2.0, 4.0])
+    assert np.array_equal(hessian(f)(np.array([1.0])).data, [[2.0]])

@@ -242,15 +242,19 @@ def _recording(transform: _Transform) -> _Transform:
 
 def _named(transformed: _Transform, f: Callable[..., Any], what: str) -> _Transform:
     """``transformed`` under ``f``'s name (a partial or a Network by its type's), with ``__wrapped__`` = f and f's
-    parameters, as ``torch.func`` and JAX name theirs, and a docstring that says what it computes."""
-    functools.update_wrapper(transformed, f, updated=())
-    name = getattr(f, "__name__", type(f).__name__)
-    transformed.__name__, transformed.__qualname__ = name, getattr(f, "__qualname__", name)
-    transformed.__doc__ = f"The {what} of {name}, as a function of the same arguments."
-    try:  # f's parameters, not its return annotation: the transform returns something else
+    parameters, as ``torch.func`` and JAX name theirs, and a docstring that says what it computes.  Naming is for
+    show: a callable whose attributes or signature cannot be read leaves the transform its own."""
+    try:
+        functools.update_wrapper(transformed, f, updated=())
+        name = getattr(f, "__name__", None)
+        name = name if isinstance(name, str) else type(f).__name__
+        qualname = getattr(f, "__qualname__", None)
+        transformed.__name__, transformed.__qualname__ = name, qualname if isinstance(qualname, str) else name
+        transformed.__doc__ = f"The {what} of {name}, as a function of the same arguments."
+        # f's parameters, not its return annotation: the transform returns something else
         signature = inspect.signature(f).replace(return_annotation=inspect.Signature.empty)
         transformed.__signature__ = signature  # type: ignore[attr-defined]
-    except (TypeError, ValueError):  # (a callable whose signature cannot be read)
+    except Exception:  # (any error of a user's attribute or signature: see above)
         pass
     return transformed
 
