@@ -474,10 +474,10 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
 
 def _worst(errors: list[np.ndarray], bad: list[np.ndarray]) -> tuple[int, tuple[int, ...], float]:
     """The disagreeing element with the largest error: (input, index, error)."""
-    errors = [np.where(b, e, -1.0) for e, b in zip(errors, bad, strict=True)]
-    i = max(range(len(errors)), key=lambda k: errors[k].max(initial=-1.0))
-    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(errors[i])), errors[i].shape))
-    return i, index, float(errors[i][index])
+    masked = [np.where(b, e, -1.0) for e, b in zip(errors, bad, strict=True)]
+    i = max(range(len(masked)), key=lambda k: masked[k].max(initial=-1.0))
+    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(masked[i])), masked[i].shape))
+    return i, index, float(masked[i][index])
 
 
 def _rounding_note(worst: tuple[int, tuple[int, ...], float],
