@@ -406,6 +406,20 @@ def test_a_no_grad_inside_f_is_kept_by_the_transforms() -> None:
         assert float(grad(f)(3.0)) == 1.0
 
 
+def test_gradients_refuses_an_output_without_a_graph_and_an_input_that_needs_no_gradient():
+    """Both gave zeros for dy/dx = 2x, silently (torch.autograd.grad raises for both); nothing is changed."""
+    x, constant = Value(3.0), Value(2.0, requires_grad=False)
+    with no_grad():
+        unrecorded = x * x
+    with pytest.raises(ValueError, match=r"^gradients: the output does not require a gradient: it was computed "
+                                         r"under no_grad\(\)"):
+        gradients(unrecorded, [x])
+    with pytest.raises(ValueError, match=r"^gradients: input 1 \(shape \(\)\) does not require a gradient"):
+        gradients(x * constant, [x, constant])
+    assert x.grad is None and constant.grad is None
+    assert [float(s.data) for s in gradients(x * constant, [x])] == [2.0]   # a constant factor is fine
+
+
 def test_an_input_the_output_does_not_reach_gets_zeros_even_with_an_old_gradient():
     """The docstring's promise holds after an earlier backward(): x's old .grad is neither returned nor lost."""
     w, x = Value(2.0), Value(5.0)

@@ -55,7 +55,9 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
 
     ``grad_output`` is ∂C/∂output (default 1, for an output of one number).  An input the output does not depend
     on gets zeros.  With ``create_graph`` the results are recorded Values (differentiable again); otherwise
-    constants.  Unlike ``output.backward()`` it leaves every ``.grad`` in the graph as it was.
+    constants.  Unlike ``output.backward()`` it leaves every ``.grad`` in the graph as it was.  As in PyTorch, an
+    output that holds no graph (computed under ``no_grad``) and an input with ``requires_grad=False`` are
+    refused: the backward pass would never compute their derivatives, and zeros would be wrong.
 
     >>> x = Value(3.0)
     >>> y = x * x
@@ -65,7 +67,21 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
     inputs = _inputs(inputs, "gradients")
     checks.flag(create_graph, "create_graph", "gradients")
     _check_grad_output(grad_output, output)
+    _check_recorded(output, inputs)
     return _pull(output, inputs, [grad_output], create_graph, "gradients")[0][0]
+
+
+def _check_recorded(output: Any, inputs: list[Any]) -> None:
+    """``gradients``' output and inputs must take part in a backward pass; else an error naming the one at fault."""
+    if isinstance(output, Value) and not output.requires_grad:
+        raise ValueError("gradients: the output does not require a gradient: it was computed under no_grad() or "
+                         "only from constants, so it holds no graph and every derivative would be a silent 0; "
+                         "compute it with recording on")
+    for i, x in enumerate(inputs):
+        if isinstance(x, Value) and not x.requires_grad:
+            raise ValueError(f"gradients: input {i} (shape {x.shape}) does not require a gradient "
+                             "(requires_grad=False), so the backward pass never computes its derivative; make "
+                             "it with Value(..., requires_grad=True)")
 
 
 def _check_grad_output(grad_output: Any, output: Any) -> None:
