@@ -195,6 +195,11 @@ def test_enable_grad_records_inside_no_grad_and_restores_it_even_after_an_except
         enable_grad(3)
 
 
+def test_enable_grad_is_not_a_kind_of_no_grad():
+    """It was a subclass, so code that asked whether it was inside a no_grad block was told yes (not in PyTorch)."""
+    assert not isinstance(enable_grad(), no_grad) and not isinstance(no_grad(), enable_grad)
+
+
 def test_a_decorated_generator_runs_every_step_in_the_decorated_mode_as_in_pytorch():
     w = Value(2.0)
 

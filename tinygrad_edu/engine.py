@@ -62,13 +62,9 @@ def is_grad_enabled() -> bool:
     return _Mode.grad_enabled
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()`` or ``@no_grad``) nothing is recorded.
-
-    Use it for evaluation and for parameter updates, which must not become part of the graph.  Nesting and
-    recursion are fine: each exit restores the state of its own entry.  The mode is one for the whole process (in
-    PyTorch it is one per thread): a block in one thread stops recording in the others too.
-    """
+class _GradMode(contextlib.ContextDecorator):
+    """A block (or a decorated function) that switches recording to ``_recording``: what :class:`no_grad` and
+    :class:`enable_grad` share (neither is the other: ``isinstance(enable_grad(), no_grad)`` is False)."""
 
     _saved: list[bool]
 
@@ -83,7 +79,7 @@ class no_grad(contextlib.ContextDecorator):
                             f"(with {name}():), got {type(function).__name__} {function!r:.60}")
         return instance(function)  # @no_grad without parentheses
 
-    _recording = False  # what the block sets
+    _recording: bool  # what the block sets
 
     def __call__(self, function: Any) -> Any:
         """``function`` decorated.  A generator function runs each of its steps in the mode (contextlib's decorator
@@ -111,7 +107,7 @@ class no_grad(contextlib.ContextDecorator):
 
         return generator
 
-    def __enter__(self) -> no_grad:
+    def __enter__(self) -> _GradMode:
         self._saved.append(_Mode.grad_enabled)
         _Mode.grad_enabled = self._recording
         return self
@@ -122,7 +118,18 @@ class no_grad(contextlib.ContextDecorator):
         _Mode.grad_enabled = self._saved.pop()
 
 
-class enable_grad(no_grad):
+class no_grad(_GradMode):
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()`` or ``@no_grad``) nothing is recorded.
+
+    Use it for evaluation and for parameter updates, which must not become part of the graph.  Nesting and
+    recursion are fine: each exit restores the state of its own entry.  The mode is one for the whole process (in
+    PyTorch it is one per thread): a block in one thread stops recording in the others too.
+    """
+
+    _recording = False
+
+
+class enable_grad(_GradMode):
     """Inside ``with enable_grad():`` (or a decorated function) operations are recorded again, even within an
     enclosing ``no_grad()``, as in PyTorch: for code that must differentiate wherever it is called from."""
 
