@@ -178,7 +178,7 @@ def _pow_vjp_base(g, out, a, b):
         b = b.astype(out.dtype)
     zero = b == 0
     if not zero.any():  # the common x ** n
-        return g * b * power(a, b - 1)
+        return g * b * (a if b.size == 1 and b.item() == 2 else power(a, b - 1))  # (a¹ = a: a square's 2·a)
     general = b * power(select(zero)(1.0, a), b - 1)
     at_zero = select(zero)(b, 0.0) / select(a == 0)(1.0, a) * select(zero)(out, 1.0)  # no 0·∞ where b ≠ 0 either
     return g * select(zero)(at_zero, general)
@@ -349,23 +349,25 @@ squared_error = Op("squared_error", _squared_error, (_squared_error_vjp(1.0), _s
 # ---------------------------------------------------------------------------------------------------------------
 # Reductions.  The gradient of a sum is spread back evenly over what was summed.
 # ---------------------------------------------------------------------------------------------------------------
-reduce_sum = Op("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+# (np.add.reduce is what np.sum and np.mean call, without their Python layers: the same numbers and errors.)
+reduce_sum = Op("sum", lambda x, axis=None, keepdims=False: np.add.reduce(x, axis=axis, keepdims=keepdims),
                 lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis))
 
 
 def _mean_vjp(g, out, x, axis=None, keepdims=False):
     count = x.size // max(out.size, 1) if x.size else 1
-    return _expand(g, x.shape, axis) / count
+    return _expand(g / count, x.shape, axis)
 
 
 def _mean(x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
-    """The average over ``axis``; over no numbers at all it is an error (numpy would warn and give NaN)."""
+    """The average over ``axis``, as np.mean computes it (its sum divided by the count as an ``np.intp``, which
+    a float32 sum divides in float64); over no numbers at all it is an error (numpy would warn and give NaN)."""
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)  # (checks the axis)
     if x.size == 0:
-        total = np.sum(x, axis=axis, keepdims=keepdims)  # (checks the axis)
-        if total.size:
+        if np.size(total):
             raise ValueError(f"mean: the mean of no numbers is undefined (input shape {x.shape}, axis={axis!r})")
         return total
-    return np.mean(x, axis=axis, keepdims=keepdims)
+    return (total / np.intp(x.size // np.size(total))).astype(x.dtype, copy=False)
 
 
 reduce_mean = Op("mean", _mean, _mean_vjp)
