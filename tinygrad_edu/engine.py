@@ -213,8 +213,12 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
 def _constants(op: Op, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     """``op``'s inputs with each constant made its array, Python numbers in the dtype of the first Value."""
-    dtype = next((x.data.dtype for x in inputs if isinstance(x, Value)), None)
-    return tuple(x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs)
+    dtype = None
+    for x in inputs:
+        if isinstance(x, Value):
+            dtype = x.data.dtype
+            break
+    return tuple([x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs])
 
 
 def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
@@ -241,8 +245,8 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
                             f"{_described(out)}")
         out, saved = out
         params = {**params, "saved": saved}  # handed to the vjps with the params (see _given_params)
-    if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:
-        out = _to_array(out)
+    if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:  # (reductions give numpy scalars)
+        out = np.asarray(out) if out.__class__ in _NUMPY_FLOATS else _to_array(out)
     if _Mode.detect_anomaly and not np.isfinite(out).all():
         raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})")
     return _result(op, values, params, out)
