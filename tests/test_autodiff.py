@@ -88,6 +88,31 @@ def test_mixed_second_derivative_of_power_at_exponent_zero() -> None:
     assert math.isclose(float(mixed(2.0, 0.0)), 0.5, rel_tol=1e-6)
 
 
+
+@pytest.mark.parametrize("exponent", [2.0, 3.0])
+def test_mixed_derivatives_of_power_at_the_exponents_of_squares(exponent: float) -> None:
+    """A square's slope 2·a¹ is computed as 2·a on arrays; a recorded pass must keep a¹'s derivative in b (a
+    reviewer's counterexample: ∂²/∂a∂b of a ** b at b = 2 came out 3, not 3 + 6 ln 3, and at b = 3 the third
+    ∂³/∂a²∂b, which meets 2 as its b − 1, came out 10, not 10 + 12 ln 2)."""
+    a, b = 3.0, exponent
+    mixed = grad(grad(lambda a, b: a ** b, argnums=0), argnums=1)(a, b)           # a^(b−1)·(1 + b ln a)
+    assert math.isclose(float(mixed), a ** (b - 1) * (1 + b * math.log(a)), rel_tol=1e-13)
+    np.testing.assert_allclose(hessian(lambda v: v[0] ** v[1])([a, b]).data,     # symmetric, as every Hessian
+                               [[b * (b - 1) * a ** (b - 2), a ** (b - 1) * (1 + b * math.log(a))],
+                                [a ** (b - 1) * (1 + b * math.log(a)), a ** b * math.log(a) ** 2]], rtol=1e-13)
+    third = grad(grad(grad(lambda a, b: a ** b, argnums=0), argnums=0), argnums=1)(2.0, b)
+    expected = (2 * b - 1) * 2.0 ** (b - 2) + b * (b - 1) * 2.0 ** (b - 2) * math.log(2.0)
+    assert math.isclose(float(third), expected, rel_tol=1e-13)
+
+
+def test_the_third_derivative_of_a_square_is_recorded_zero() -> None:
+    """(x²)‴ = 0, and the second derivative it comes from is still recorded, so gradients() can take it."""
+    x = Value(-1.5)
+    first, = gradients(x ** 2, [x], create_graph=True)
+    second, = gradients(first, [x], create_graph=True)
+    assert float(second.data) == 2.0 and second.requires_grad
+    assert float(gradients(second, [x])[0].data) == 0.0
+
 # --- element-wise functions at order 3 -------------------------------------------------------------------------
 ELEMENTWISE = {
     "exp": (lambda x: x.exp(), -2.0, 2.0),

@@ -633,6 +633,15 @@ def test_reductions_of_a_single_number_over_axis_0_have_gradient_one(reduce: str
     assert x.grad.shape == () and x.grad == 1.0
 
 
+def test_mean_checks_its_axis_as_numpy_does() -> None:
+    """np.mean refuses an axis that np.add.reduce lets through (axis 0 of a single number, axis=True); a reviewer
+    caught a faster mean that summed with np.add.reduce and lost these errors."""
+    with pytest.raises(ValueError, match=r"^mean: axis 0 is out of bounds for array of dimension 0"):
+        Value(2.0).mean(axis=0)
+    with pytest.raises(ValueError, match=r"^mean: axis 1 is out of bounds for array of dimension 1"):
+        Value([1.0, 2.0]).mean(axis=True)
+
+
 def test_concatenate_with_axis_none_flattens_and_backpropagates() -> None:
     a, b = Value(np.arange(4.0).reshape(2, 2)), Value(np.arange(3.0))
     joined = F.concatenate([a, b], axis=None)

@@ -178,10 +178,16 @@ def _pow_vjp_base(g, out, a, b):
         b = b.astype(out.dtype)
     zero = b == 0
     if not zero.any():  # the common x ** n
-        return g * b * (a if b.size == 1 and b.item() == 2 else power(a, b - 1))  # (a¹ = a: a square's 2·a)
+        return g * b * (a if _squared(a, b) else power(a, b - 1))
     general = b * power(select(zero)(1.0, a), b - 1)
     at_zero = select(zero)(b, 0.0) / select(a == 0)(1.0, a) * select(zero)(out, 1.0)  # no 0·∞ where b ≠ 0 either
     return g * select(zero)(at_zero, general)
+
+
+def _squared(a, b) -> bool:
+    """Whether aᵇ is a square of arrays, whose slope b·a¹ is b·a: one pass over a fewer than computing a¹.  Not on
+    Values (a recorded pass): there a¹ stays a recorded power, whose own derivatives in a and b are needed."""
+    return a.__class__ is np.ndarray and b.size == 1 and b.item() == 2
 
 
 def _pow_vjp_exponent(g, out, a, b):
@@ -349,25 +355,24 @@ squared_error = Op("squared_error", _squared_error, (_squared_error_vjp(1.0), _s
 # ---------------------------------------------------------------------------------------------------------------
 # Reductions.  The gradient of a sum is spread back evenly over what was summed.
 # ---------------------------------------------------------------------------------------------------------------
-# (np.add.reduce is what np.sum and np.mean call, without their Python layers: the same numbers and errors.)
+# (np.add.reduce is what np.sum calls, without its Python layers: the same numbers and errors.)
 reduce_sum = Op("sum", lambda x, axis=None, keepdims=False: np.add.reduce(x, axis=axis, keepdims=keepdims),
                 lambda g, out, x, axis=None, keepdims=False: _expand(g, x.shape, axis))
 
 
 def _mean_vjp(g, out, x, axis=None, keepdims=False):
     count = x.size // max(out.size, 1) if x.size else 1
-    return _expand(g / count, x.shape, axis)
+    return _expand(g, x.shape, axis) / count
 
 
 def _mean(x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
-    """The average over ``axis``, as np.mean computes it (its sum divided by the count as an ``np.intp``, which
-    a float32 sum divides in float64); over no numbers at all it is an error (numpy would warn and give NaN)."""
-    total = np.add.reduce(x, axis=axis, keepdims=keepdims)  # (checks the axis)
+    """The average over ``axis``; over no numbers at all it is an error (numpy would warn and give NaN)."""
     if x.size == 0:
-        if np.size(total):
+        total = np.sum(x, axis=axis, keepdims=keepdims)  # (checks the axis)
+        if total.size:
             raise ValueError(f"mean: the mean of no numbers is undefined (input shape {x.shape}, axis={axis!r})")
         return total
-    return (total / np.intp(x.size // np.size(total))).astype(x.dtype, copy=False)
+    return np.mean(x, axis=axis, keepdims=keepdims)
 
 
 reduce_mean = Op("mean", _mean, _mean_vjp)
