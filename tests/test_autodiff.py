@@ -443,6 +443,8 @@ def test_gradients_refuses_an_output_without_a_graph_and_an_input_that_needs_no_
         gradients(x * constant, [x, constant])
     assert x.grad is None and constant.grad is None
     assert [float(s.data) for s in gradients(x * constant, [x])] == [2.0]   # a constant factor is fine
+    with pytest.raises(TypeError, match=r"^gradients: output and inputs must be Values, got float"):
+        gradients(unrecorded, [3.0])                                         # what is not a Value is named first
 
 
 def test_an_input_the_output_does_not_reach_gets_zeros_even_with_an_old_gradient():

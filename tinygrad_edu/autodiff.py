@@ -72,13 +72,17 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
 
 
 def _check_recorded(output: Any, inputs: list[Any]) -> None:
-    """``gradients``' output and inputs must take part in a backward pass; else an error naming the one at fault."""
-    if isinstance(output, Value) and not output.requires_grad:
+    """``gradients``' output and inputs must take part in a backward pass; else an error naming the one at fault
+    (after ``_pull``'s, for what is not a Value)."""
+    if not all(isinstance(x, Value) for x in [output, *inputs]):
+        return
+    if not output.requires_grad:
         raise ValueError("gradients: the output does not require a gradient: it was computed under no_grad() or "
-                         "only from constants, so it holds no graph and every derivative would be a silent 0; "
-                         "compute it with recording on")
+                         "only from constants (as the derivative of 3·x is), so it holds no graph, and zeros would "
+                         "be wrong under no_grad(); compute it with recording on, or use autodiff.grad, which gives "
+                         "a constant's derivatives as zeros")
     for i, x in enumerate(inputs):
-        if isinstance(x, Value) and not x.requires_grad:
+        if not x.requires_grad:
             raise ValueError(f"gradients: input {i} (shape {x.shape}) does not require a gradient "
                              "(requires_grad=False), so the backward pass never computes its derivative; make "
                              "it with Value(..., requires_grad=True)")
