@@ -251,6 +251,26 @@ def test_a_progress_bar_on_a_terminal(monkeypatch):
     assert quiet.getvalue() == ""
 
 
+def test_the_progress_bar_shows_the_cost_at_most_every_fifth_of_a_second():
+    from tinygrad_edu.training import _show_progress
+
+    class Bar:
+        def __init__(self):
+            self.updates, self.shown = 0, []
+
+        def update(self, n):
+            self.updates += n
+
+        def set_postfix(self, refresh=True, **values):
+            self.shown.append(values["cost"])
+
+    bar, last_shown = Bar(), 0.0
+    for seconds, cost in [(0.1, 5.0), (0.3, 4.0), (0.4, 3.0), (0.6, 2.0)]:
+        last_shown = _show_progress(bar, cost, seconds, last_shown)
+    assert bar.updates == 4 and bar.shown == ["4", "2"] and last_shown == 0.6
+    assert _show_progress(None, 1.0, 9.0, 0.6) == 0.6  # no bar: nothing shown
+
+
 def test_an_optimizer_of_another_model_is_rejected():
     x, y = _data()
     net, other = nn.MLP([1, 2, 1], rng=0), nn.MLP([1, 2, 1], rng=1)

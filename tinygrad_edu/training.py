@@ -72,6 +72,13 @@ class History:
         """How many episodes were recorded."""
         return len(self.cost)
 
+    def _add(self, cost: float, gradient_norm: float, step_size: float | None, seconds: float) -> None:
+        """Record one more episode."""
+        self.cost.append(cost)
+        self.gradient_norm.append(gradient_norm)
+        self.step_size.append(step_size)
+        self.seconds.append(seconds)
+
     def __repr__(self) -> str:
         final = "None" if self.final_cost is None else f"{self.final_cost:.4g}"
         return (f"History(label={self.label!r}, episodes={self.episodes}, final_cost={final}, "
@@ -231,6 +238,18 @@ def _progress_bar(enabled: bool, episodes: int, label: str) -> Any:
     return bar(total=episodes, desc=label, unit="episode", leave=True)
 
 
+def _show_progress(bar: Any, cost: float, seconds: float, last_shown: float) -> float:
+    """One more episode on the progress bar (if any), with the cost at most every 0.2 s; returns when it was last
+    shown."""
+    if bar is None:
+        return last_shown
+    bar.update(1)
+    if seconds - last_shown <= 0.2:
+        return last_shown
+    bar.set_postfix(cost=f"{cost:.3g}", refresh=False)
+    return seconds
+
+
 def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         cost: Callable[[Value, Any], Value] = squared_error, optimizer: Any, episodes: int,
         batch_size: int | None = None, shuffle: bool = True, seed: Seed = None, tol: float | None = None,
@@ -267,15 +286,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                 number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
                                                     if run.batch_size is None else _mini_batch_episode(run, episode))
                 warned = warned or _warn_if_diverging(history, number, f"in episode {episode} of {run.episodes}")
-                history.cost.append(number)
-                history.gradient_norm.append(norm)
-                history.step_size.append(step_size)
-                history.seconds.append(time.perf_counter() - start)
-                if bar is not None:
-                    bar.update(1)
-                    if history.seconds[-1] - last_shown > 0.2:
-                        bar.set_postfix(cost=f"{number:.3g}", refresh=False)
-                        last_shown = history.seconds[-1]
+                history._add(number, norm, step_size, time.perf_counter() - start)
+                last_shown = _show_progress(bar, number, history.seconds[-1], last_shown)
                 if stopped:
                     history.stopped = stopped
                     break
