@@ -88,7 +88,6 @@ def test_mixed_second_derivative_of_power_at_exponent_zero() -> None:
     assert math.isclose(float(mixed(2.0, 0.0)), 0.5, rel_tol=1e-6)
 
 
-
 @pytest.mark.parametrize("exponent", [2.0, 3.0])
 def test_mixed_derivatives_of_power_at_the_exponents_of_squares(exponent: float) -> None:
     """A square's slope 2·a¹ is computed as 2·a on arrays; a recorded pass must keep a¹'s derivative in b (a
@@ -112,6 +111,7 @@ def test_the_third_derivative_of_a_square_is_recorded_zero() -> None:
     second, = gradients(first, [x], create_graph=True)
     assert float(second.data) == 2.0 and second.requires_grad
     assert float(gradients(second, [x])[0].data) == 0.0
+
 
 # --- element-wise functions at order 3 -------------------------------------------------------------------------
 ELEMENTWISE = {

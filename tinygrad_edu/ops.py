@@ -185,8 +185,8 @@ def _pow_vjp_base(g, out, a, b):
 
 
 def _squared(a, b) -> bool:
-    """Whether aᵇ is a square of arrays, whose slope b·a¹ is b·a: one pass over a fewer than computing a¹.  Not on
-    Values (a recorded pass): there a¹ stays a recorded power, whose own derivatives in a and b are needed."""
+    """Whether aᵇ is a square of arrays, whose slope b·a¹ is b·a, without the pass that computes a¹.  Not on Values
+    (a recorded pass): there a¹ stays a recorded power, whose own derivatives in a and b are needed."""
     return a.__class__ is np.ndarray and b.size == 1 and b.item() == 2
 
 
