@@ -473,8 +473,15 @@ def division(g: Graph, a: str) -> str | None:
 
 
 def power(g: Graph, a: str) -> str | None:
-    """a ** n (any a), positive ** real, number ** a, array ** a, a ** array and Value ** Value (base > 0)."""
-    kind = g.draw(st.sampled_from(["integer", "real", "number base", "value base", "array base", "array exponent"]))
+    """a ** n (any a), positive ** real, number ** a, array ** a, a ** array, Value ** Value (base > 0) and Value **
+    (a recorded exponent that is exactly 2, 3, 1 or 0 where it is checked)."""
+    kind = g.draw(st.sampled_from(["integer", "real", "number base", "value base", "array base", "array exponent",
+                                   "whole exponent"]))
+    if kind == "whole exponent":  # Σ(a − a's value) + n, one number: a rule's shortcut for such an exponent (a
+        # square's slope b·a) must keep the derivatives in b, which a reviewer found lost at second order
+        whole = g.draw(st.sampled_from([2.0, 3.0, 1.0, 0.0]))
+        exponent = g.add(f"({a} - {g.constant(np.array(g.value(a)))}).sum() + {whole!r}")
+        return None if exponent is None else g.add(f"{_positive(g, a)} ** {exponent}")
     if kind == "integer":
         return g.add(f"{a} ** {g.draw(st.sampled_from([2, 3, 1, 0]))}")
     if kind == "real":
