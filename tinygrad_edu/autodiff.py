@@ -56,8 +56,9 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
     ``grad_output`` is ∂C/∂output (default 1, for an output of one number).  An input the output does not depend
     on gets zeros.  With ``create_graph`` the results are recorded Values (differentiable again); otherwise
     constants.  Unlike ``output.backward()`` it leaves every ``.grad`` in the graph as it was.  As in PyTorch, an
-    output that holds no graph (computed under ``no_grad``) and an input with ``requires_grad=False`` are
-    refused: the backward pass would never compute their derivatives, and zeros would be wrong.
+    output that holds no graph and an input with ``requires_grad=False`` are refused: no backward pass computes
+    their derivatives, and zeros would be wrong for what was computed under ``no_grad``.  (A derivative that came
+    out constant, such as the ``3`` of ``3 * x``, holds no graph either: ``autodiff.grad`` differentiates it to 0.)
 
     >>> x = Value(3.0)
     >>> y = x * x
@@ -77,15 +78,15 @@ def _check_recorded(output: Any, inputs: list[Any]) -> None:
     if not all(isinstance(x, Value) for x in [output, *inputs]):
         return
     if not output.requires_grad:
-        raise ValueError("gradients: the output does not require a gradient: it was computed under no_grad() or "
-                         "only from constants (as the derivative of 3·x is), so it holds no graph, and zeros would "
-                         "be wrong under no_grad(); compute it with recording on, or use autodiff.grad, which gives "
-                         "a constant's derivatives as zeros")
+        raise ValueError("gradients: the output does not require a gradient, so it holds no graph to "
+                         "differentiate. If it was computed under no_grad(), compute it again with recording on; if "
+                         "it is a constant (the derivative of 3 * x is), its derivatives are 0: autodiff.grad of a "
+                         "function gives them")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
-            raise ValueError(f"gradients: input {i} (shape {x.shape}) does not require a gradient "
-                             "(requires_grad=False), so the backward pass never computes its derivative; make "
-                             "it with Value(..., requires_grad=True)")
+            raise ValueError(f"gradients: input {i} (shape {x.shape}) does not require a gradient, so no backward "
+                             "pass computes its derivative; set its requires_grad = True (or make it with "
+                             "Value(..., requires_grad=True))")
 
 
 def _check_grad_output(grad_output: Any, output: Any) -> None:

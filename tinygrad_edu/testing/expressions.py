@@ -474,7 +474,8 @@ def division(g: Graph, a: str) -> str | None:
 
 def power(g: Graph, a: str) -> str | None:
     """a ** n (any a), positive ** real, number ** a, array ** a, a ** array, Value ** Value (base > 0) and Value **
-    (a recorded exponent that is exactly 2, 3, 1 or 0 where it is checked)."""
+    (a recorded exponent that is 2, 3, 1 or 0 where it is checked: exactly, unless the engine's a differs from
+    numpy's in its last bit)."""
     kind = g.draw(st.sampled_from(["integer", "real", "number base", "value base", "array base", "array exponent",
                                    "whole exponent"]))
     if kind == "whole exponent":  # Σ(a − a's value) + n, one number: a rule's shortcut for such an exponent (a
