@@ -974,6 +974,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         # inputs are passed by name: Python runs a comprehension and *inputs slower (the scalar chain by 12 %).
         if graph:
             inputs: Any = ()
+            params = _given_params(node)  # (without what a saving forward kept: a recorded pass computes it again)
         elif len(parents) == 2:
             inputs = (first if first.__class__ is ndarray else first.data,
                       second if second.__class__ is ndarray else second.data)
@@ -988,7 +989,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
-                grad_in = _differentiable_vjp(op, vjp, g, node, _given_params(node), parent)
+                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent)
             elif params:
                 grad_in = vjp(g, node.data, *inputs, **params)
             elif len(inputs) == 2:
