@@ -448,6 +448,20 @@ def test_gradients_refuses_an_output_without_a_graph_and_an_input_that_needs_no_
         gradients(unrecorded, [3.0])                                         # what is not a Value is named first
 
 
+def test_gradient_and_hessian_refuses_what_gradients_refuses():
+    """It returned ∇ = (0, 0, 5) and a zero Hessian for w²·u with w a constant (the true ones are (4, 8, 5) and a
+    Hessian with cross terms in u), and zeros for a cost computed under no_grad, silently."""
+    w, u = Value([1.0, 2.0], requires_grad=False), Value(2.0)
+    with pytest.raises(ValueError, match=r"^gradient_and_hessian: input 0 \(shape \(2,\)\) does not require a "):
+        gradient_and_hessian((w ** 2).sum() * u, [w, u])
+    x = Value([1.0, 2.0])
+    with no_grad():
+        unrecorded = (x ** 3).sum()
+    with pytest.raises(ValueError, match=r"^gradient_and_hessian: the output does not require a gradient"):
+        gradient_and_hessian(unrecorded, [x])
+    assert w.grad is None and u.grad is None and x.grad is None
+
+
 def test_an_input_the_output_does_not_reach_gets_zeros_even_with_an_old_gradient():
     """The docstring's promise holds after an earlier backward(): x's old .grad is neither returned nor lost."""
     w, x = Value(2.0), Value(5.0)

@@ -68,23 +68,23 @@ def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *
     inputs = _inputs(inputs, "gradients")
     checks.flag(create_graph, "create_graph", "gradients")
     _check_grad_output(grad_output, output)
-    _check_recorded(output, inputs)
+    _check_recorded(output, inputs, "gradients")
     return _pull(output, inputs, [grad_output], create_graph, "gradients")[0][0]
 
 
-def _check_recorded(output: Any, inputs: list[Any]) -> None:
-    """``gradients``' output and inputs must take part in a backward pass; else an error naming the one at fault
-    (after ``_pull``'s, for what is not a Value)."""
+def _check_recorded(output: Any, inputs: list[Any], name: str) -> None:
+    """The output and inputs of ``gradients`` (or ``gradient_and_hessian``) must take part in a backward pass; else
+    an error naming the one at fault (after ``_pull``'s, for what is not a Value)."""
     if not all(isinstance(x, Value) for x in [output, *inputs]):
         return
     if not output.requires_grad:
-        raise ValueError("gradients: the output does not require a gradient, so it holds no graph to "
+        raise ValueError(f"{name}: the output does not require a gradient, so it holds no graph to "
                          "differentiate. If it was computed under no_grad(), compute it again with recording on; if "
                          "it is a constant (the derivative of 3 * x is), its derivatives are 0: autodiff.grad of a "
                          "function gives them")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
-            raise ValueError(f"gradients: input {i} (shape {x.shape}) does not require a gradient, so no backward "
+            raise ValueError(f"{name}: input {i} (shape {x.shape}) does not require a gradient, so no backward "
                              "pass computes its derivative; set its requires_grad = True (or make it with "
                              "Value(..., requires_grad=True))")
 
@@ -123,6 +123,7 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
     if not isinstance(output, Value) or output.size != 1:
         raise ValueError("gradient_and_hessian: the output must be a Value holding a single number")
     inputs = _inputs(inputs, "gradient_and_hessian")
+    _check_recorded(output, inputs, "gradient_and_hessian")
     if not inputs:  # no parameters: an empty gradient and a 0 × 0 Hessian
         return np.zeros(0), np.zeros((0, 0))
     with enable_grad():  # (inside no_grad too: ∇ must be recorded, or its derivatives are those of a constant)
