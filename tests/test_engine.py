@@ -564,6 +564,39 @@ def test_a_vjp_returning_none_is_named():
             bad(Value(data)).backward(np.ones(np.shape(data)))
 
 
+@pytest.mark.parametrize("returned, described", [(lambda g: g * (2 + 1j), "ndarray of dtype complex128"),
+                                                  (lambda g: np.array([1, None]), "ndarray of dtype object"),
+                                                  (lambda g: np.array(["a", "b"]), "ndarray of dtype <U1"),
+                                                  (lambda g: Value(g), "Value of dtype float64")])
+def test_a_vjp_returning_what_is_not_real_numbers_is_named(returned, described):
+    """Complex gradients lost their imaginary part and objects became NaN, silently; strings and a Value (in an
+    ordinary pass) failed later with messages that did not name the operation."""
+    x = Value([1.0, 2.0])
+    bad = Op("bad", lambda x: x * 2, lambda g, out, x: returned(g))
+    with pytest.raises(TypeError, match=rf"^bad: its vjp returned {re.escape(described)}, not an array of real"):
+        bad(x).sum().backward()
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("forward, described", [(lambda x: None, "NoneType None"),
+                                                (lambda x: x * 1j, r"ndarray of shape \(2,\)"),
+                                                (lambda x: "ab", "str 'ab'")])
+def test_a_forward_returning_what_is_not_real_numbers_is_named(forward, described):
+    with pytest.raises(TypeError, match=rf"^bad: its forward returned {described}, not real numbers"):
+        Op("bad", forward, lambda g, out, x: g)(Value([1.0, 2.0]))
+
+
+def test_big_endian_float32_data_stays_float32():
+    """numpy's '>f4' is float32 in the other byte order (as read from some files); it became float64."""
+    data = np.array([1.5, -2.25], dtype=">f4")
+    x = Value(data)
+    assert x.dtype == np.float32 and x.data.dtype.isnative
+    np.testing.assert_array_equal(x.data, data)
+    assert Value(np.array([3], dtype=">i4")).dtype == np.float64     # integers become float64, as before
+    (x * 2.0).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
 @pytest.mark.parametrize("input_shape, returned", [((2,), (3,)), ((3,), (2, 4)), ((2,), (1,)), ((2, 3), (3,)),
                                                     ((1, 3), (2, 4)), ((2, 2), (2, 0))])
 def test_a_vjp_returning_a_shape_broadcasting_cannot_make_is_named(input_shape, returned):

@@ -167,6 +167,8 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Value: data of dtype {array.dtype} ({type(data).__name__}) is not supported; "
                         "use real numbers (int, float or bool)")
+    if not array.dtype.isnative:  # (big-endian data from a file: the same numbers in this machine's order)
+        array = array.astype(array.dtype.newbyteorder("="))
     if dtype is not None:
         return array.astype(dtype, copy=False)
     if array.dtype in _FLOAT_DTYPES:
@@ -246,10 +248,19 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
         out, saved = out
         params = {**params, "saved": saved}  # handed to the vjps with the params (see _given_params)
     if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:  # (reductions give numpy scalars)
-        out = np.asarray(out) if out.__class__ in _NUMPY_FLOATS else _to_array(out)
+        out = np.asarray(out) if out.__class__ in _NUMPY_FLOATS else _forward_output(op, out)
     if _Mode.detect_anomaly and not np.isfinite(out).all():
         raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})")
     return _result(op, values, params, out)
+
+
+def _forward_output(op: Op, out: Any) -> np.ndarray:
+    """What ``op``'s forward returned, as a float array; what is not real numbers is an error naming ``op``."""
+    try:
+        return _to_array(out)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{op.name}: its forward returned {_described(out)}, not real numbers "
+                          f"({str(error).removeprefix('Value: ')})") from None
 
 
 def _recorded(values: tuple[Any, ...]) -> bool:
@@ -423,14 +434,16 @@ def _its_vjp(parents: tuple[Any, ...], parent: Value) -> str:
     return f"its vjp for input {next(i for i, p in enumerate(parents) if p is parent)}"
 
 
-def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...]) -> Any:
+def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:
     """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
-    dtype, and an array (a Value under ``create_graph``); anything else is an error naming the operation and, among
-    its inputs ``parents``, the one whose vjp is at fault."""
-    if not isinstance(grad, Value):
-        if not isinstance(grad, (np.ndarray, np.number, float, int)):
+    dtype, and an array of real numbers (a Value in a ``recorded`` pass, ``create_graph``); anything else is an error
+    naming the operation and, among its inputs ``parents``, the one whose vjp is at fault."""
+    if not (recorded and isinstance(grad, Value)):
+        real = isinstance(grad, (np.ndarray, np.number, float, int)) and np.asarray(grad).dtype.kind in "biuf"
+        if not real:  # (a Value in an ordinary pass, None, a list, complex or object arrays, …)
             its = _its_vjp(parents, parent)
-            raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}, not an array of gradients")
+            dtype = f" of dtype {grad.dtype}" if hasattr(grad, "dtype") else ""
+            raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real gradients")
         grad = np.asarray(grad)
     shape = parent.data.shape
     if grad.shape != shape:
@@ -1001,7 +1014,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             data = parent.data
             if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
-                grad_in = _fit(grad_in, parent, op, parents)
+                grad_in = _fit(grad_in, parent, op, parents, graph)
             key = id(parent)
             previous = pending.get(key)
             if previous is None:
