@@ -592,3 +592,21 @@ def test_a_file_name_near_the_length_limit_is_saved_and_loaded(tmp_path):
     net.save(target)
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
     assert all(np.array_equal(a, b) for a, b in zip(nn.load(target).state_dict().values(), net.state_dict().values()))
+
+
+def test_a_frozen_parameter_is_saved_and_loaded(tmp_path):
+    """Freezing W¹ PyTorch's way (requires_grad = False) left it out of state_dict and the file: loading then kept
+    another model's W¹ without an error, and nn.load could not rebuild the network."""
+    net = nn.MLP([2, 3, 1], rng=0)
+    net.layers[0].weights.requires_grad = False
+    assert len(net.parameters()) == 3                      # the optimizer's parameters: W¹ is frozen
+    assert sorted(net.state_dict()) == ["layers.1.biases", "layers.1.weights", "layers.2.biases", "layers.2.weights"]
+    net.save(tmp_path / "frozen.npz")
+    x = np.array([[1.0, -0.5]])
+    for frozen in (False, True):                            # into a model frozen the same way, or not
+        other = nn.MLP([2, 3, 1], rng=1)
+        other.layers[0].weights.requires_grad = not frozen
+        other.load(tmp_path / "frozen.npz")
+        np.testing.assert_array_equal(other(x).data, net(x).data)
+        assert other.layers[0].weights.requires_grad is not frozen   # loading keeps it as it was
+    np.testing.assert_array_equal(nn.load(tmp_path / "frozen.npz")(x).data, net(x).data)

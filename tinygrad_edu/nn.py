@@ -47,8 +47,9 @@ class Module:
     gradient, every sub-``Module``, and lists, tuples and dicts of them (a dict's keys name its entries, as in
     ``table.a.weights``, so Modules and Values in a dict need keys that are non-empty strings without ``.``; other
     keys raise ``TypeError``).  Each Module is walked once, so a child may refer back to its parent.  Attributes
-    whose name starts with ``_`` are private and skipped.  Subclasses define ``forward``; calling the module calls
-    ``forward``.
+    whose name starts with ``_`` are private and skipped.  A parameter frozen with ``requires_grad = False`` is not
+    one of ``parameters()`` (an optimizer leaves it alone) but stays in ``state_dict()``, ``save`` and ``load``, as in
+    PyTorch.  Subclasses define ``forward``; calling the module calls ``forward``.
     """
 
     def forward(self, *args: Any, **kwargs: Any) -> Value:
@@ -62,11 +63,7 @@ class Module:
 
         Names are the attribute path; positions in lists count from 1, so that ``layers.1.weights`` is ``W¹``.
         """
-        seen: set[int] = set()
-        for name, value in _walk(self, prefix, set()):
-            if id(value) not in seen:
-                seen.add(id(value))
-                yield name, value
+        return _named_values(self, prefix, frozen=False)
 
     def parameters(self) -> list[Value]:
         """All parameters (weights and biases), each once."""
@@ -82,9 +79,14 @@ class Module:
         return sum(value.size for value in self.parameters())
 
     # --- state ---------------------------------------------------------------------------------------------
+    def _named_state(self) -> Iterator[tuple[str, Value]]:
+        """What the module's state holds: the parameters and, as in PyTorch, parameters frozen by
+        ``requires_grad = False`` (they are still part of the model, and a saved model must load back whole)."""
+        return _named_values(self, "", frozen=True)
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's data, by name."""
-        return {name: value.data.copy() for name, value in self.named_parameters()}
+        """A copy of every parameter's data, by name, frozen parameters (``requires_grad = False``) included."""
+        return {name: value.data.copy() for name, value in self._named_state()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set the parameters from ``state`` (as made by :meth:`state_dict`), exactly, keeping its dtype.
@@ -95,7 +97,7 @@ class Module:
         if not isinstance(state, Mapping):
             raise TypeError("load_state_dict: expected a mapping of names to arrays, "
                             f"got {type(state).__name__}")
-        params = dict(self.named_parameters())
+        params = dict(self._named_state())
         _check_names(type(self).__name__, params, state)
         arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()}
         with no_grad():  # in place, so that a graph computed from the old numbers is known to be stale
@@ -125,7 +127,7 @@ class Module:
         known) raises ``ValueError`` and leaves the module unchanged.  Only entries of the sizes of this module's
         parameters are read.
         """
-        shapes = {name: value.shape for name, value in self.named_parameters()}
+        shapes = {name: value.shape for name, value in self._named_state()}
         state, stored = serialization.read(path, shapes, operation="load")
         _check_activations(path, stored, self._architecture())
         self.load_state_dict(state)
@@ -173,12 +175,21 @@ def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
-def _walk(obj: Any, prefix: str, visited: set[int]) -> Iterator[tuple[str, Value]]:
+def _named_values(module: Module, prefix: str, frozen: bool) -> Iterator[tuple[str, Value]]:
+    """The module's parameters by name, each once (``frozen``: with those whose requires_grad is False)."""
+    seen: set[int] = set()
+    for name, value in _walk(module, prefix, set(), frozen):
+        if id(value) not in seen:
+            seen.add(id(value))
+            yield name, value
+
+
+def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Iterator[tuple[str, Value]]:
     """The parameters under ``obj`` with dotted names, depth first in attribute order; lists count from 1, dicts
-    name entries by their keys.  Modules and containers in ``visited`` are not entered again (a child may refer
-    back to its parent)."""
+    name entries by their keys (``frozen``: also the Values that require no gradient).  Modules and containers in
+    ``visited`` are not entered again (a child may refer back to its parent)."""
     if isinstance(obj, Value):
-        if obj.requires_grad:
+        if obj.requires_grad or frozen:
             yield prefix, obj
         return
     if not isinstance(obj, (Module, list, tuple, dict)) or id(obj) in visited:
@@ -192,7 +203,7 @@ def _walk(obj: Any, prefix: str, visited: set[int]) -> Iterator[tuple[str, Value
     else:
         children = ((str(i), child) for i, child in enumerate(obj, start=1))
     for key, child in children:
-        yield from _walk(child, f"{prefix}.{key}" if prefix else key, visited)
+        yield from _walk(child, f"{prefix}.{key}" if prefix else key, visited, frozen)
 
 
 def _named_entries(table: dict, prefix: str, visited: set[int]) -> Iterator[tuple[str, Any]]:
@@ -413,7 +424,7 @@ class Network(Module):
     def _architecture(self) -> dict | None:
         """The architecture, if it describes every parameter (a subclass may add its own)."""
         config = self.config()
-        shapes = {name: value.shape for name, value in self.named_parameters()}
+        shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None
 
     def __repr__(self) -> str:
