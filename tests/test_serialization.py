@@ -498,3 +498,20 @@ def test_a_file_name_holding_nul_is_named_by_save_and_load(tmp_path: Path, name:
     with pytest.raises(ValueError, match=r"load: the file name .*model\\x00\.npz.* holds a NUL character"):
         nn.load(path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_save_that_cannot_write_names_the_users_file(tmp_path, monkeypatch):
+    """It named the hidden temporary file (rodir/.m.npz.<uuid>.tmp) or called a file a missing folder."""
+    model = nn.MLP([1, 2, 1], rng=0)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(FileNotFoundError, match=r"^save: cannot write '.*afile/m\.npz': '.*afile' is not a folder$"):
+        model.save(tmp_path / "afile" / "m.npz")
+
+    def refused(file, mode="r", *args, **kwargs):  # a read-only folder, as a user who is not root meets it
+        raise PermissionError(13, "Permission denied", file)
+
+    monkeypatch.setattr(serialization, "open", refused, raising=False)
+    with pytest.raises(PermissionError, match=r"^\[Errno 13\] save: cannot write '.*m\.npz': Permission denied$"):
+        model.save(tmp_path / "m.npz")
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["afile"]

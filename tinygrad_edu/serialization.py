@@ -176,9 +176,11 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
                 with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
         os.replace(temporary, destination)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(temporary):
             os.remove(temporary)
+        if isinstance(error, OSError) and error.filename == temporary:  # name the user's file, not ours
+            raise type(error)(error.errno, f"save: cannot write {os.fsdecode(name)!r}: {error.strerror}") from None
         raise
 
 
@@ -188,8 +190,9 @@ def _destination(name: str | bytes) -> str:
     destination = os.path.realpath(os.fsdecode(name))
     folder = os.path.dirname(destination)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: the folder {os.fsdecode(folder)!r} "
-                                "does not exist")
+        folder = os.fsdecode(folder)
+        why = f"{folder!r} is not a folder" if os.path.exists(folder) else f"the folder {folder!r} does not exist"
+        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: {why}")
     if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
     if os.path.exists(destination) and not os.path.isfile(destination):
