@@ -1381,3 +1381,16 @@ def test_a_saving_op_used_wrongly_is_refused_by_name():
                saving=lambda x, saved=1.0: (x * saved, 7.0))
     with pytest.raises(TypeError, match="scale: saved= is not a parameter of an Op with a saving forward"):
         scale(Value([2.0]), saved=3.0)
+
+
+def test_a_grad_set_by_hand_that_cannot_be_added_to_is_refused_before_anything_changes():
+    """A .grad of shape (3, 1) on a leaf of shape (2,) was broadcast to (3, 2), silently; a list failed in numpy."""
+    x, y = Value([1.0, 2.0]), Value(1.0)
+    for wrong, described in ((np.zeros((3, 1)), r"shape \(3, 1\)"), ([1.0, 2.0], r"list \[1.0, 2.0\]")):
+        x.grad = wrong
+        with pytest.raises(ValueError, match=rf"^backward: a leaf of shape \(2,\) has a .grad of {described}, "):
+            (x * 3.0 * y).sum().backward()
+        assert x.grad is wrong and y.grad is None
+    x.grad = np.ones(2)                                                   # of its shape: added to, as always
+    (x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])

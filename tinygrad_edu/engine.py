@@ -1023,11 +1023,24 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
+    for leaf, _ in leaves:
+        if leaf.grad is not None:
+            _check_own_grad(leaf)
     for leaf, g in leaves:  # accumulated, each in an array of its own
         leaf.grad = _accumulate(leaf.grad, g, graph)
 
 
 _NUMPY_FLOATS = (np.float64, np.float32)
+
+
+def _check_own_grad(leaf: Value) -> None:
+    """A ``.grad`` the next backward pass adds to must be numbers of the leaf's shape (it may have been set by
+    hand); else, before any gradient changes, an error: numpy would broadcast a wrong shape silently."""
+    grad = leaf.grad
+    if not isinstance(grad, (np.ndarray, Value)) or grad.shape != leaf.data.shape:
+        described = f"shape {grad.shape}" if isinstance(grad, (np.ndarray, Value)) else _described(grad)
+        raise ValueError(f"backward: a leaf of shape {leaf.data.shape} has a .grad of {described}, which its "
+                         "gradient cannot be added to; set .grad to None (zero_grad()) or to an array of its shape")
 
 
 def _accumulate(total: Any, g: Any, graph: bool) -> Any:
