@@ -16,7 +16,7 @@ from tinygrad_edu import Value, nn, viz
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
-from tinygrad_edu.player import BackpropPlayer
+from tinygrad_edu.player import BackpropPlayer, local_formula
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or \
@@ -158,6 +158,30 @@ def test_contributions_add_up_where_a_value_is_used_twice():
     assert "1 − tanh²(w)" in text and "∂mul₁/∂w = a = 2" in text
 
 
+def test_a_nan_gradient_equals_its_nan_grad_in_the_last_step():
+    w = Value(-1.0, label="w")
+    cost = (w.sqrt() + w.log()) ** 2  # NaN all the way: the steps and .grad agree, no zero_grad() advice
+    cost.backward()
+    text = _text_of(viz.backprop_player(cost, layout="graph").steps[-1].html)
+    assert "w nan nan = .grad" in text and "≠" not in text
+
+
+def test_a_power_of_a_name_with_an_exponent_gets_parentheses():
+    net = nn.MLP([2, 3, 3, 1], rng=0)
+    cost = squared_error(net(np.array([[0.5, -1.0]])), np.array([[0.25]])) + 0.01 * (net.layers[1].weights ** 2).sum()
+    steps = viz.backprop_player(cost, layout="graph").steps
+    forward = " ".join(_text_of(s.html) for s in steps if s.phase == "forward")
+    assert "pow₁ = (W²)²" in forward and "²²" not in forward
+    assert "∂pow₁/∂W² = 2·(W²)" in _text_of(_step_titled(steps, "∂C/∂W²").html)
+    w = Value(2.0, label="W^(L-1)")
+    inverse = w ** -1.0
+    inverse.label = "C"
+    steps = viz.backprop_player(inverse, layout="graph").steps
+    assert "C = (Wᴸ⁻¹)⁻¹" in _text_of(steps[1].html)
+    assert "= -1·(Wᴸ⁻¹)⁻²" in _text_of(_step_titled(steps, "∂C/∂Wᴸ⁻¹").html)
+    assert "(Wᴸ⁻¹)²" in local_formula(Value(1.0) / w, 1, ["1", pretty("W^(L-1)")])
+
+
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
@@ -268,6 +292,15 @@ def test_bad_arguments_are_named():
         viz.backprop_player(Value(1.0) * 2.0, precision=0)
     with pytest.raises(TypeError, match="backprop_player: names must map names to Values"):
         viz.backprop_player(Value(1.0) * 2.0, names=["x"])
+
+
+def test_a_tree_that_cannot_be_found_and_a_path_that_is_none_name_the_function(tmp_path):
+    with pytest.raises(ValueError, match=r"^backprop_player: layout='tree' .*no labelled Values"):
+        viz.backprop_player((Value(2.0) * 3.0) ** 2, layout="tree")
+    player = viz.backprop_player(Value(2.0, label="x") * 3.0, layout="graph")
+    with pytest.raises(TypeError, match="BackpropPlayer.save: expected a file path .* got NoneType None"):
+        player.save(None)
+    assert player.save(tmp_path / "p.html").is_file()
 
 
 def test_check_drawn_takes_what_nearest_values_gives_and_names_the_caller():
@@ -513,3 +546,16 @@ def test_the_notation_names_a_negative_count_as_a_value_error():
         format_number(0.5, precision=2.0)
     with pytest.raises(ValueError, match="^left_out_note: shown must be an integer >= 0, got -1$"):
         left_out_note(-1, 5)
+
+
+@needs_dot
+def test_both_edges_of_a_value_used_twice_by_one_operation_light_up(browser, tmp_path):
+    w = Value(3.0, label="w")
+    cost = w * w
+    cost.label = "C"
+    player = viz.backprop_player(cost, layout="graph")
+    k = next(k for k, s in enumerate(player.steps, start=1) if s.title.endswith("∂C/∂w"))
+    browser.get(f"{player.save(tmp_path / 'player.html').resolve().as_uri()}#step={k}")
+    lit = [g.find_element("css selector", "title").get_attribute("textContent")
+           for g in browser.find_elements("css selector", ".drawing g.edge.lit")]
+    assert lit.count("v1->op0") == 2 and not _errors(browser), lit

@@ -14,10 +14,13 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value, nn
+from tinygrad_edu.dependency_tree import network_input
+from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.viz import (
     COLORS,
     GraphvizNotFoundError,
+    backprop_player,
     dependency_tree,
     draw_dependency_tree,
     draw_graph,
@@ -405,6 +408,21 @@ def test_unlabelled_input_of_the_first_layer_is_alpha_0():
     assert {e.parent for e in tree.edges if e.child == "z^1"} == {"W^1", "b^1", "α^0"}
 
 
+@needs_dot
+def test_alpha_0_is_the_input_under_z_1_not_a_constant_times_the_weights_elsewhere(tmp_path):
+    net = nn.MLP([2, 3, 1], rng=0)
+    w1 = net.layers[0].weights
+    cost = squared_error(net(np.array([[0.5, -1.0]])), np.array([[0.25]])) + (0.01 * w1 * w1).sum()
+    cost.backward()
+    kept, _ = nearest_values(cost, 150)
+    (x,) = [n for n in kept if n.op is None and n.shape == (1, 2)]
+    assert network_input(kept) is x
+    _, texts = _node_by_name(_groups(_svg(draw_graph(cost), tmp_path), "node"), "α⁰")
+    assert "data min -1 · mean -0.25 · max 0.5" in texts
+    forward = " ".join(s.html for s in backprop_player(cost).steps if s.phase == "forward")
+    assert "α⁰ @ W¹" in forward and "0.01 · W¹" in forward and "α⁰ · W¹" not in forward
+
+
 def test_tree_refuses_what_it_cannot_draw():
     with pytest.raises(ValueError, match="one neuron per layer"):
         net = nn.MLP([1, 3, 1], rng=0)
@@ -676,6 +694,30 @@ def test_drawings_refuse_a_precision_that_is_not_1_to_17_digits(precision, error
     with pytest.raises(error, match="tree_drawing: " + message):
         tree_drawing(dependency_tree(cost), precision=precision)
     assert "b=" in draw_network(net, precision=1).source and draw_dependency_tree(cost, precision=17).source
+
+
+@pytest.mark.parametrize("size, error, message", [
+    (9, TypeError, "size must be a str of inches like '9,100'"), ((9, 10), TypeError, "got tuple (9, 10)"),
+    ("abc", ValueError, "got 'abc'"), ("9,0", ValueError, "got '9,0'"),
+])
+def test_draw_graph_refuses_a_size_graphviz_cannot_read(size, error, message):
+    cost = Value(2.0, label="x") * 3.0
+    with pytest.raises(error, match="draw_graph: .*" + re.escape(message)):
+        draw_graph(cost, size=size)
+    assert 'size="9.5,3!"' in draw_graph(cost, size="9.5,3!").source
+    assert " size=" not in draw_graph(cost, size=None).source
+
+
+@pytest.mark.parametrize("rankdir", ["XX", None, 5])
+def test_tree_drawings_refuse_a_rankdir_like_draw_graph(rankdir):
+    _, cost = _chain_network()
+    cost.backward()
+    message = re.escape(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    with pytest.raises(ValueError, match="draw_dependency_tree: " + message):
+        draw_dependency_tree(cost, rankdir=rankdir)
+    with pytest.raises(ValueError, match="tree_drawing: " + message):
+        tree_drawing(dependency_tree(cost), rankdir=rankdir)
+    assert "rankdir=LR" in draw_dependency_tree(cost, rankdir="LR").source
 
 
 # --- in a notebook -----------------------------------------------------------------------------------------------

@@ -380,18 +380,42 @@ def _is_square_of(node: Value, base: Value) -> bool:
 
 def network_input(nodes: list[Value]) -> Value | None:
     """The network's input α⁰ among ``nodes``: an unlabeled constant multiplied by the first layer's weights
-    (labelled ``W^1``, ``w^1``, or ``W``/``w`` for a single layer); None if there is none."""
+    (labelled ``W^1``, ``w^1``, or ``W``/``w`` for a single layer) in the operations that make ``z^1`` (or ``z``);
+    without such a ``z`` among ``nodes``, in any operation.  None if there is none."""
     if not isinstance(nodes, list) or not all(isinstance(node, Value) for node in nodes):
         raise TypeError(f"network_input: nodes must be a list of Values, got {type(nodes).__name__} {nodes!r:.60}")
-    first_weights = {"W^1", "w^1", "W", "w"}
-    for node in nodes:
-        if node.op not in ("mul", "matmul"):
-            continue
-        labels = [p.label for p in node.parents]
-        for parent, other in ((node.parents[0], labels[-1]), (node.parents[-1], labels[0])):
-            if other in first_weights and parent.op is None and parent.label is None and not parent.requires_grad:
-                return parent
+    kept = {id(node): node for node in nodes}
+    first_z = [node for node in nodes if node.label in ("z^1", "z")]
+    searched = _unlabelled_region(first_z[0], kept) if first_z else nodes
+    return next((found for node in searched if (found := _weights_input(node)) is not None), None)
+
+
+def _unlabelled_region(key: Value, kept: dict[int, Value]) -> list[Value]:
+    """``key`` and the unlabeled operations under it among ``kept``, nearest first (a regularisation term that
+    uses ``W^1`` elsewhere in the cost is not under ``z^1``)."""
+    region, stack, seen = [], [key], {id(key)}
+    while stack:
+        node = stack.pop(0)
+        region.append(node)
+        for parent in node.parents:
+            if id(parent) in kept and id(parent) not in seen and parent.op is not None and parent.label is None:
+                seen.add(id(parent))
+                stack.append(parent)
+    return region
+
+
+def _weights_input(node: Value) -> Value | None:
+    """The unlabeled constant ``node`` multiplies by the first layer's weights, if it is such a product."""
+    if node.op not in ("mul", "matmul"):
+        return None
+    labels = [p.label for p in node.parents]
+    for parent, other in ((node.parents[0], labels[-1]), (node.parents[-1], labels[0])):
+        if other in _FIRST_WEIGHTS and parent.op is None and parent.label is None and not parent.requires_grad:
+            return parent
     return None
+
+
+_FIRST_WEIGHTS = {"W^1", "w^1", "W", "w"}
 
 
 def __dir__() -> list[str]:

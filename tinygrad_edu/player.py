@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
+from tinygrad_edu.files import checked_path
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
@@ -137,7 +139,7 @@ def forward_formula(node: Value, names: list[str]) -> str:
     per = f"/{_samples(node.parents[0].data)}" if node.op == "squared_error" and _samples(node.parents[0].data) > 1 \
         else ""
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
-             "pow": f"{a}^{b}", "matmul": f"{a} @ {b}", "neg": f"−{a}", "exp": f"e^{a}", "log": f"ln {a}",
+             "pow": f"{_base(a)}^{b}", "matmul": f"{a} @ {b}", "neg": f"−{a}", "exp": f"e^{a}", "log": f"ln {a}",
              "sqrt": f"√{a}", "abs": f"|{a}|", "tanh": f"tanh({a})", "sigmoid": f"σ({a})",
              "relu": f"max({a}, 0)", "sum": f"Σ {a}", "mean": f"mean({a})", "max": f"max({a})",
              "squared_error": f"Σ({a} − {b})²{per}"}
@@ -162,9 +164,9 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
     if op == "matmul":
         return other if node.parents[1 - i].ndim < 2 or node.parents[1 - i].size == 1 else f"{other}ᵀ"
     if op == "pow":
-        return _power_rule(node, a, b) if i == 0 else f"{a}^{b} · ln {a}"
+        return _power_rule(node, a, b) if i == 0 else f"{_base(a)}^{b} · ln {a}"
     forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
-             "div": f"1/{b}" if i == 0 else f"−{a}/{b}²", "neg": "−1", "exp": f"e^{a}", "log": f"1/{a}",
+             "div": f"1/{b}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1", "exp": f"e^{a}", "log": f"1/{a}",
              "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
              "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
@@ -174,10 +176,20 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
     return forms.get(op, "")
 
 
+_RAISED = set("^⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᴸ")  # a name with one of these already has an exponent
+
+
+def _base(name: str) -> str:
+    """``name`` as the base of a power: ``(W²)`` for a name that already has an exponent, so ``(W²)²`` does not
+    read as ``W²²``."""
+    return f"({name})" if _RAISED & set(name) else name
+
+
 def _power_rule(node: Value, a: str, b: str) -> str:
     """∂(a^b)/∂a = b·a^(b − 1), with b − 1 worked out when the exponent is shown as its number: ``2·x``, ``3·x²``,
     ``0.5·x^-0.5``."""
     exponent = node.parents[1]
+    a = _base(a)
     if exponent.op is not None or exponent.size != 1 or b != format_number(float(exponent.data.reshape(()))):
         return f"{b}·{a}^({b} − 1)"
     lower = float(exponent.data.reshape(())) - 1
@@ -332,7 +344,8 @@ def _result_step(kept: list[Value], number: Mapping[int, int], names: Mapping[in
         if node.op is not None or not node.requires_grad:
             continue
         found, stored = fmt(grads.get(id(node))), fmt(node.grad)
-        same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9, atol=1e-12)
+        same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9, atol=1e-12,
+                                                     equal_nan=True)  # a NaN cost: NaN steps, NaN .grad
         check = "= .grad" if same else "≠ .grad (it holds other backward passes too: zero_grad() first)"
         rows.append(f"<tr><td>{_esc(_name(node, names))}</td><td>{_esc(found)}</td><td>{_esc(stored)}</td>"
                     f"<td>{_esc(check)}</td></tr>")
@@ -498,7 +511,7 @@ class BackpropPlayer:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (a ``.html`` file; folders are created); returns the path."""
-        path = Path(path)
+        path = Path(os.fsdecode(checked_path(path, "BackpropPlayer.save")))
         if path.suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"BackpropPlayer.save: the page is HTML; give a path ending in .html, got {str(path)!r}")
         path.parent.mkdir(parents=True, exist_ok=True)

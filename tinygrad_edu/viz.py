@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import itertools
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -175,6 +176,7 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     """
     _check_value(value, "draw_graph")
     _check_layout(rankdir, max_nodes, "draw_graph")
+    _check_size(size, "draw_graph")
     checks.flag(show_data, "show_data", "draw_graph")
     checks.flag(show_grad, "show_grad", "draw_graph")
     given = _given_names(names, "draw_graph")
@@ -194,9 +196,30 @@ def _given_names(names: Mapping[str, Any] | None, function: str) -> dict[int, st
 
 
 def _check_layout(rankdir: str, max_nodes: int, function: str) -> None:
-    if not isinstance(rankdir, str) or rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"{function}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    _check_rankdir(rankdir, function)
     checks.integer(max_nodes, "max_nodes", function, least=1)
+
+
+def _check_rankdir(rankdir: Any, function: str) -> None:
+    """Graphviz's ``rankdir``, checked before drawing (Graphviz itself ignores an unknown one or fails late)."""
+    if not isinstance(rankdir, str) or rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"{function}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r:.60}")
+
+
+_SIZE = re.compile(r"\s*(\d+(\.\d*)?|\.\d+)\s*(,\s*(\d+(\.\d*)?|\.\d+)\s*)?!?\s*")
+
+
+def _check_size(size: Any, function: str) -> None:
+    """Graphviz's ``size``: None, or a str of inches, ``"9,100"`` (width,height) or ``"9"`` (both); ``!`` at the
+    end lets Graphviz scale the drawing up to it."""
+    if size is None:
+        return
+    if not isinstance(size, str):
+        raise TypeError(f"{function}: size must be a str of inches like '9,100' (Graphviz's \"width,height\") or "
+                        f"None, got {type(size).__name__} {size!r:.60}")
+    if not _SIZE.fullmatch(size) or not all(float(n) > 0 for n in re.findall(r"\d*\.?\d+", size)):
+        raise ValueError(f"{function}: size must be inches like '9,100' (Graphviz's \"width,height\") or '9', "
+                         f"got {size!r:.60}")
 
 
 def computation_graph(value: Value, kept: list[Value], total: int, *, names: Mapping[int, str],
@@ -205,6 +228,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
     Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
     check_drawn(value, kept, total, names, "computation_graph")
+    _check_rankdir(rankdir, "computation_graph")
+    _check_size(size, "computation_graph")
     checks.flag(show_data, "show_data", "computation_graph")
     checks.flag(show_grad, "show_grad", "computation_graph")
     names = dict(names)
@@ -319,9 +344,9 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if layout != "graph":
         try:
             tree = dependency_tree(value)
-        except ValueError:
-            if layout == "tree":
-                raise
+        except ValueError as error:
+            if layout == "tree":  # say who was called, as draw_dependency_tree does
+                raise ValueError(f"backprop_player: layout='tree' needs a chain network's tree; {error}") from None
         else:  # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
             if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
                 drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
@@ -420,6 +445,7 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     """
     _check_value(cost, "draw_dependency_tree")
     checks.precision(precision, "draw_dependency_tree")
+    _check_rankdir(rankdir, "draw_dependency_tree")
     try:
         tree = dependency_tree(cost)
     except ValueError as error:  # the cost is not a chain network's: say who was called
@@ -434,6 +460,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         raise TypeError(f"tree_drawing: tree must be a DependencyTree (from dependency_tree(cost)), "
                         f"got {type(tree).__name__}")
     checks.precision(precision, "tree_drawing")
+    _check_rankdir(rankdir, "tree_drawing")
     checks.flag(chains, "chains", "tree_drawing")
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
