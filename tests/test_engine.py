@@ -1394,3 +1394,11 @@ def test_a_grad_set_by_hand_that_cannot_be_added_to_is_refused_before_anything_c
     x.grad = np.ones(2)                                                   # of its shape: added to, as always
     (x * 3.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [4.0, 4.0])
+
+
+@pytest.mark.parametrize("dtype, named", [("foo", "'foo'"), ("int32", "int32"), (np.float16, "float16")])
+def test_astype_names_a_dtype_a_value_cannot_hold(dtype, named):
+    """'foo' gave numpy's bare "data type 'foo' not understood"."""
+    with pytest.raises(TypeError, match=rf"^astype: a Value holds float32 or float64, not {named}$"):
+        Value([1.0]).astype(dtype)
+    assert Value([1.0]).astype("float32").dtype == np.float32

@@ -572,9 +572,13 @@ class Value:
 
     def astype(self, dtype: Any) -> Value:
         """The same numbers in another float dtype (float32 or float64); the gradient is converted back."""
-        dtype = np.dtype(dtype)
-        if dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"astype: a Value holds float32 or float64, not {dtype}")
+        try:
+            understood = np.dtype(dtype)
+        except TypeError:  # numpy's "data type 'foo' not understood"
+            raise TypeError(f"astype: a Value holds float32 or float64, not {dtype!r:.40}") from None
+        if understood not in _FLOAT_DTYPES:
+            raise TypeError(f"astype: a Value holds float32 or float64, not {understood}")
+        dtype = understood
         return apply(ops.astype, self, dtype=dtype)
 
     def zero_grad(self) -> None:
