@@ -474,3 +474,24 @@ def test_fit_inside_no_grad_trains_as_outside() -> None:
     assert inside.cost == outside.cost and inside.final_cost == outside.final_cost
     assert inside.final_cost < inside.cost[0]
 
+
+@pytest.mark.parametrize("episodes", [1, 2])
+def test_a_nan_cost_after_the_last_update_is_the_same_error_as_one_episode_earlier(episodes):
+    """The cost after the last update was not checked: fit returned final_cost = nan, silently, where the same
+    divergence one episode earlier raised FloatingPointError naming the episode."""
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    net = nn.MLP([1, 4, 1], activation="leaky_relu", output_activation="identity", init="he", rng=0)
+    before = [p.data.copy() for p in net.parameters()]
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(FloatingPointError) as raised:
+        warnings.simplefilter("always")
+        fit(net, x, x**2, optimizer=optim.GradientDescent(net, 1e200), episodes=episodes, progress=False)
+    message = str(raised.value)
+    assert message.startswith("fit: ") and "squared_error gave a cost of nan: the steps diverged" in message
+    if episodes == 1:  # the first update diverges: the cost after it is the last one
+        assert "after the last update (in episode 1 of 1)" in message
+    else:  # the same update, then one more episode: its cost, at its start, is NaN
+        assert "in episode 2 of 2" in message
+    assert raised.value.history.episodes == 1 and raised.value.history.final_cost is None
+    assert not [w for w in caught if w.category is not DivergenceWarning]  # no numpy warnings
+    # not restored: left as the diverging update made them, as a NaN at the start of an episode leaves them
+    assert any(abs(p.data).max() > 1e100 > abs(b).max() for p, b in zip(net.parameters(), before, strict=True))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import sys
 import time
 import warnings
@@ -120,10 +121,14 @@ class _Run:
         """The cost on these samples at the current parameters (forward only)."""
         return lambda: self.cost(self.model(inputs), targets)
 
+    @property
+    def cost_name(self) -> str:
+        """The cost function's name, for messages."""
+        return getattr(self.cost, "__name__", type(self.cost).__name__)
+
     def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool) -> tuple[Value, float]:
         """``cost_with_gradient``, naming the episode; ``first``: before any update (a NaN there is no divergence)."""
-        name = getattr(self.cost, "__name__", type(self.cost).__name__)
-        where = f"fit: in episode {episode} of {self.episodes}, the cost function {name}"
+        where = f"fit: in episode {episode} of {self.episodes}, the cost function {self.cost_name}"
         if not first:
             return cost_with_gradient(closure, self.params, where)
         return cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, before any "
@@ -212,8 +217,25 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
 
 
+def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, history: History) -> float:
+    """The cost on all samples after the last update (in ``episode``).  NaN or inf raises ``FloatingPointError``
+    naming the episode, with ``history``, as a NaN cost at the start of an episode does; the parameters stay as
+    that update left them, as they do then."""
+    with no_grad():
+        number = float(full_batch().item())
+    if not math.isfinite(number):
+        error = FloatingPointError(f"fit: after the last update (in episode {episode} of {run.episodes}), the cost "
+                                   f"function {run.cost_name} gave a cost of {number}: the steps diverged; try a "
+                                   "smaller learning rate or step size")
+        error.history = history  # type: ignore[attr-defined]
+        raise error
+    return number
+
+
 def _warn_if_diverging(history: History, cost: float, when: str) -> bool:
-    """Warn (once per fit) when ``cost`` is orders of magnitude above the first episode's, before it is inf."""
+    """Warn (once per fit) when ``cost`` is orders of magnitude above the first episode's, before it is inf.
+    ``cost`` is finite: a NaN or inf cost raises ``FloatingPointError`` before this is asked (NaN would compare
+    as not diverging)."""
     first = history.cost[0] if history.cost else cost
     if not first > 0 or not cost > DIVERGENCE_FACTOR * first:
         return False
@@ -267,15 +289,16 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     none; mini-batches, the episode's average ``‖∇C‖`` over its batches (each taken before its batch's update)
     is checked after the episode, whose updates all happen.  It stops cleanly on Ctrl-C, keeping the model and
     the history so far.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the first
-    episode's gives a :class:`DivergenceWarning` (once); a NaN or infinite cost raises ``FloatingPointError``
-    naming the episode (and, before any update, saying so), with the history so far as its ``history``.
+    episode's gives a :class:`DivergenceWarning` (once); a NaN or infinite cost, at the start of an episode or
+    after the last update, raises ``FloatingPointError`` naming the episode (and, before any update, saying so),
+    with the history so far as its ``history``.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
                            progress)
     history = History(label=type(optimizer).__name__)
     bar = _progress_bar(progress, run.episodes, history.label)
     full_batch = run.closure(Value(run.inputs, requires_grad=False), run.targets)
-    start, last_shown, warned = time.perf_counter(), 0.0, False
+    start, last_shown, warned, episode = time.perf_counter(), 0.0, False, 0
     history.stopped = "episodes"
     # a diverging run ends with fit's own DivergenceWarning and FloatingPointError, which name the episode;
     # numpy's "overflow encountered" warnings on the way would only echo them, from numpy's code, and an underflow
@@ -299,8 +322,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         finally:
             if bar is not None:
                 bar.close()
-        with no_grad():
-            history.final_cost = float(full_batch().item())
+        history.final_cost = _final_cost(run, full_batch, episode, history)
     if not warned:
         _warn_if_diverging(history, history.final_cost, "after the last update")
     return history
