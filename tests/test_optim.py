@@ -818,3 +818,34 @@ def test_a_step_with_a_closure_inside_no_grad_is_the_step_outside_as_in_pytorch(
     if isinstance(make([Value(0.0)]), optim.Newton):
         np.testing.assert_allclose(inside, [2 / 3, 2 / 3])  # the minimum: one Newton step on a quadratic
 
+
+
+# --- gradients set by hand, and interrupted steps ----------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1, momentum=0.9),
+                                  lambda p: optim.Adam(p, 0.1), lambda p: optim.Armijo(p)],
+                         ids=["gd", "sgd", "adam", "armijo"])
+@pytest.mark.parametrize("grad, error, message", [
+    (np.array([1.0, 2.0, 3.0]), ValueError, r"parameter 1 \(shape \(2, 3\)\) has a grad of shape \(3,\)"),
+    (np.ones((1, 2, 3)), ValueError, r"parameter 1 \(shape \(2, 3\)\) has a grad of shape \(1, 2, 3\)"),
+    (np.full((2, 3), "1"), TypeError, r"parameter 1 \(shape \(2, 3\)\) has a grad of dtype <U1"),
+    (np.ones((2, 3), dtype=complex), TypeError, r"parameter 1 \(shape \(2, 3\)\) has a grad of dtype complex128"),
+], ids=["broadcast row", "extra axis", "strings", "complex"])
+def test_a_grad_set_by_hand_of_the_wrong_shape_or_dtype_is_named_and_changes_nothing(make, grad, error, message):
+    """A row was broadcast over a matrix silently; a (2, 3) gradient of a (3,) parameter failed in numpy after the
+    parameters before it had been updated; strings gave numpy's bare error."""
+    a, w = Value([1.0, 2.0]), Value(np.zeros((2, 3)))
+    opt = make([a, w])
+    a.grad, w.grad = np.array([0.5, -0.5]), grad
+    with pytest.raises(error, match=rf"^{type(opt).__name__}\.step: {message}"):
+        opt.step(lambda: (a * a).sum() + (w * w).sum(), cost=1.0) if isinstance(opt, optim.Armijo) else opt.step()
+    assert a.data.tolist() == [1.0, 2.0] and not w.data.any()
+    assert all(not key.startswith("state.") for key in opt.state_dict())
+
+
+def test_gradients_of_bools_and_ints_are_real_numbers():
+    a, b = Value([1.0, 2.0]), Value([1.0])
+    opt = optim.GradientDescent([a, b], 0.5)
+    a.grad, b.grad = np.array([True, False]), np.array([2])
+    opt.step()
+    assert a.data.tolist() == [0.5, 2.0] and b.data.tolist() == [0.0]

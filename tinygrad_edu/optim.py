@@ -20,7 +20,8 @@ The **closure** recomputes the cost for the current parameters and returns it (f
 
 ``step`` returns the cost before the update (or None if it was not computed).  Updates run under ``no_grad``
 and change each parameter's ``data`` in place; parameters whose ``grad`` is None are left alone.  A gradient
-holding NaN or inf raises ``FloatingPointError`` and changes nothing.
+holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has not its parameter's shape
+(``ValueError``) or does not hold real numbers (``TypeError``).
 
     >>> from tinygrad_edu import Value, optim
     >>> x = Value([3.0, -2.0])
@@ -286,8 +287,31 @@ class Optimizer:
         return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
-        return [(p, g if g.__class__ is np.ndarray else _numbers(g, f"{type(self).__name__}.step"))
-                for p in self.params if (g := p.grad) is not None]
+        """Each parameter that has a gradient, with the gradient's numbers, checked before anything changes: of the
+        parameter's shape (numpy would broadcast a row over a matrix) and real (bool, int or float, as a Value
+        holds), else a ValueError or TypeError naming the parameter."""
+        gradients = []
+        for p in self.params:
+            g = p.grad
+            if g is None:
+                continue
+            if g.__class__ is not np.ndarray:
+                g = _numbers(g, f"{type(self).__name__}.step")
+            if g.shape != p.data.shape or g.dtype.kind not in "fiub":
+                self._refuse_gradient(p, g)
+            gradients.append((p, g))
+        return gradients
+
+    def _refuse_gradient(self, p: Value, g: np.ndarray) -> None:
+        """The error for the gradient ``g`` of parameter ``p``, of another shape or not of real numbers."""
+        where = f"{type(self).__name__}.step"
+        i = next(i for i, q in enumerate(self.params) if q is p)
+        if g.dtype.kind not in "fiub":
+            raise TypeError(f"{where}: parameter {i} (shape {p.shape}) has a grad of dtype {g.dtype} (shape "
+                            f"{g.shape}); a gradient holds real numbers (float, int or bool); the parameters are "
+                            "unchanged")
+        raise ValueError(f"{where}: parameter {i} (shape {p.shape}) has a grad of shape {g.shape}; a gradient has "
+                         "its parameter's shape (as backward() leaves it); the parameters are unchanged")
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
         """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
