@@ -374,6 +374,14 @@ def test_load_mnist_reads_both_splits(tmp_path, suffix):
     assert np.array_equal(x3, splits["test"][0] / 255.0)
 
 
+def test_load_mnist_of_files_without_images_is_empty(tmp_path):
+    """Reshaping 0 images with -1 failed in numpy (cannot reshape array of size 0), naming nothing."""
+    make_mnist_dir(tmp_path, n_train=0)
+    x, y = load_mnist(tmp_path)
+    assert x.shape == (0, 784) and y.shape == (0,)
+    assert load_mnist(tmp_path, flatten=False).inputs.shape == (0, 28, 28)
+
+
 def test_load_mnist_rejects_mismatched_and_bad_files(tmp_path):
     make_mnist_dir(tmp_path)
     images, labels = fake_mnist(5, seed=4)

@@ -498,7 +498,7 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
                          f"holds {len(labels)} labels")
     if labels.size and labels.max() > 9:
         raise ValueError(f"load_mnist: {labels_path}: label {labels.max()} is not a digit 0..9")
-    inputs = images.reshape(len(images), -1) if flatten else images
+    inputs = images.reshape(len(images), int(np.prod(images.shape[1:]))) if flatten else images  # (0 images too)
     return Dataset(inputs.astype(dtype) / np.asarray(255, dtype=dtype), labels.astype(np.int64))
 
 
