@@ -602,3 +602,13 @@ class _NameIsNone:
 def test_a_callable_that_refuses_its_attributes_is_still_transformed(f):
     assert np.array_equal(grad(f)(np.array([1.0, 2.0])).data, [2.0, 4.0])
     assert np.array_equal(hessian(f)(np.array([1.0])).data, [[2.0]])
+
+
+def test_a_stale_graph_is_named_by_the_transform_called():
+    """gradients on a graph whose leaf changed in place said "backward_order: the graph is stale"."""
+    w = Value([1.0, 2.0], label="w")
+    cost = (w * w).sum()
+    with no_grad():
+        w -= 0.1
+    with pytest.raises(ValueError, match=r"^gradients: the graph is stale: 'w' was changed in place"):
+        gradients(cost, [w])

@@ -147,7 +147,10 @@ def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph
     zeros = [Value(np.zeros(x.shape, dtype=x.dtype), requires_grad=False) for x in inputs]
     if not output.requires_grad:
         return [list(zeros) for _ in upstreams], False
-    visited = backward_order(output)
+    try:
+        visited = backward_order(output)
+    except ValueError as error:  # a stale graph: say who was called
+        raise ValueError(f"{name}: {str(error).removeprefix('backward_order: ')}") from None
     if create_graph is None:
         create_graph = _has_other_leaves(visited, inputs)
     saved = [(node, node.grad) for node in visited]
