@@ -439,12 +439,12 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
     dtype, and an array of real numbers (a Value in a ``recorded`` pass, ``create_graph``); anything else is an error
     naming the operation and, among its inputs ``parents``, the one whose vjp is at fault."""
     if not (recorded and isinstance(grad, Value)):
-        real = isinstance(grad, (np.ndarray, np.number, float, int)) and np.asarray(grad).dtype.kind in "biuf"
-        if not real:  # (a Value in an ordinary pass, None, a list, complex or object arrays, …)
+        array = np.asarray(grad) if isinstance(grad, (np.ndarray, np.number, float, int)) else None
+        if array is None or array.dtype.kind not in "biuf":  # (a Value in an ordinary pass, None, complex, …)
             its = _its_vjp(parents, parent)
             dtype = f" of dtype {grad.dtype}" if hasattr(grad, "dtype") else ""
             raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real gradients")
-        grad = np.asarray(grad)
+        grad = array
     shape = parent.data.shape
     if grad.shape != shape:
         returned = grad.shape
@@ -980,6 +980,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         g = pending.pop(id(node))
         op = node._op
         if op is None:
+            if node.grad is not None:
+                _check_own_grad(node)  # before any leaf's gradient changes (they are accumulated at the end)
             leaves.append((node, g))
             continue
         node.grad = g
@@ -1027,9 +1029,6 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
-    for leaf, _ in leaves:
-        if leaf.grad is not None:
-            _check_own_grad(leaf)
     for leaf, g in leaves:  # accumulated, each in an array of its own
         leaf.grad = _accumulate(leaf.grad, g, graph)
 

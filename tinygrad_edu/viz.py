@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -206,9 +206,6 @@ def _check_rankdir(rankdir: Any, function: str) -> None:
         raise ValueError(f"{function}: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r:.60}")
 
 
-_SIZE = re.compile(r"\s*(\d+(\.\d*)?|\.\d+)\s*(,\s*(\d+(\.\d*)?|\.\d+)\s*)?!?\s*")
-
-
 def _check_size(size: Any, function: str) -> None:
     """Graphviz's ``size``: None, or a str of inches, ``"9,100"`` (width,height) or ``"9"`` (both); ``!`` at the
     end lets Graphviz scale the drawing up to it."""
@@ -217,7 +214,11 @@ def _check_size(size: Any, function: str) -> None:
     if not isinstance(size, str):
         raise TypeError(f"{function}: size must be a str of inches like '9,100' (Graphviz's \"width,height\") or "
                         f"None, got {type(size).__name__} {size!r:.60}")
-    if not _SIZE.fullmatch(size) or not all(float(n) > 0 for n in re.findall(r"\d*\.?\d+", size)):
+    try:
+        inches = [float(part) for part in size.strip().removesuffix("!").split(",")]
+    except ValueError:
+        inches = []
+    if not 1 <= len(inches) <= 2 or not all(0 < n < math.inf for n in inches):
         raise ValueError(f"{function}: size must be inches like '9,100' (Graphviz's \"width,height\") or '9', "
                          f"got {size!r:.60}")
 
