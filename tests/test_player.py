@@ -559,3 +559,62 @@ def test_both_edges_of_a_value_used_twice_by_one_operation_light_up(browser, tmp
     lit = [g.find_element("css selector", "title").get_attribute("textContent")
            for g in browser.find_elements("css selector", ".drawing g.edge.lit")]
     assert lit.count("v1->op0") == 2 and not _errors(browser), lit
+
+
+_BOX_LINES = """return Array.from(document.querySelectorAll('.drawing g.node')).map(function (g) {
+        return Array.from(g.querySelectorAll('text')).map(function (t) { return t.textContent; }); });"""
+
+
+@needs_dot
+@pytest.mark.parametrize("layout", ["graph", "tree"])
+def test_a_label_that_reads_like_a_gradient_line_is_shown_as_given(browser, tmp_path, layout):
+    """Before the fix the page took a box's name "grad norm" for its gradient line: "grad ?" until the backward
+    pass reached it; "∂ scale" and "chain: x" were blanked."""
+    leaves = [Value(1.0, label="grad norm"), Value(0.5, label="∂ scale"), Value(2.0, label="chain: x")]
+    cost = ((leaves[0] * leaves[1] + leaves[2]) * 3.0) ** 2
+    cost.label = "C"
+    player = viz.backprop_player(cost, layout=layout)
+    url = player.save(tmp_path / "labels.html").resolve().as_uri()
+    gradient = {"graph": "grad {}", "tree": "∂C/∂{label} = {}"}[layout]
+    for step, found in ((2, False), (len(player), True)):  # the forward pass, then every gradient known
+        browser.get(f"{url}#step={step}")
+        boxes = {lines[0]: lines for lines in browser.execute_script(_BOX_LINES)}
+        assert {leaf.label for leaf in leaves} <= set(boxes), (step, boxes)  # each name on its box's first line
+        for leaf in leaves:
+            shown = format_number(float(leaf.grad.item())) if found else "?"
+            assert boxes[leaf.label][-1] == gradient.format(shown, label=leaf.label), (step, boxes)
+    assert _errors(browser) == []
+
+
+@needs_dot
+@pytest.mark.parametrize("focus", ["body", "input[type=range]", "[data-go=next]"])
+def test_the_keys_do_the_same_wherever_the_focus_is(browser, tmp_path, focus):
+    """Before the fix space did nothing while the slider had the focus (after a click on it)."""
+    from selenium.webdriver.common.keys import Keys
+
+    _, cost = _chain()
+    player = viz.backprop_player(cost)
+    n = len(player)
+    browser.get("about:blank")  # a fresh page: no focus left over from the last run
+    browser.get(player.save(tmp_path / "player.html").resolve().as_uri() + "#step=3")
+    target = browser.find_element("css selector", focus)
+    if focus != "body":
+        target.click()  # the slider jumps to where it is clicked, the button to the next step
+    assert browser.switch_to.active_element == target
+    step = lambda: int(_read(browser)[0].split()[1])  # noqa: E731
+    k = step()
+    for key, expected in ((Keys.ARROW_RIGHT, k + 1), (Keys.ARROW_LEFT, k), (Keys.END, n), (Keys.HOME, 1)):
+        browser.switch_to.active_element.send_keys(key)
+        assert step() == expected, (focus, key)  # one step: the slider does not move a second time itself
+    play = browser.find_element("css selector", "[data-go=play]")
+    browser.switch_to.active_element.send_keys(Keys.SPACE)
+    assert play.text == "pause"
+    deadline = time.monotonic() + 10
+    while step() == 1 and time.monotonic() < deadline:  # one step per 1.2 s
+        time.sleep(0.1)
+    browser.switch_to.active_element.send_keys(Keys.SPACE)
+    paused = step()
+    assert play.text == "play" and paused in (2, 3)
+    time.sleep(1.5)
+    assert step() == paused and browser.current_url.endswith(f"#step={paused}")
+    assert browser.switch_to.active_element == target and _errors(browser) == []

@@ -478,8 +478,9 @@ _PAGE = Path(__file__).with_name("player.html")
 class BackpropPlayer:
     """The steps and the drawing of one forward and backward pass, as a page: inline in Jupyter
     (``_repr_html_``), or one self-contained ``.html`` file with :meth:`save` (no network access; it works from
-    ``file://``).  Controls: first / previous / play-pause / next / last, a slider, the ←/→ keys; the address
-    keeps the step as ``#step=k``, so a link can open one step."""
+    ``file://``).  Controls: first / previous / play-pause / next / last, a slider, and the keys ←/→, Home/End
+    and space, the same wherever the focus is; the address keeps the step as ``#step=k``, so a link can open one
+    step."""
 
     def __init__(self, steps: list[Step], drawing_svg: str | None, *, title: str = "Backpropagation, step by step",
                  missing_drawing: str = "") -> None:
