@@ -60,6 +60,24 @@ def test_float32_numbers_stay_float32_and_a_gradient_flows_through_the_fast_path
     assert y.data.item() == 2.75 and w.grad.item() == 0.5 + 3.0
 
 
+@pytest.mark.parametrize("case", ["recorded", "constants", "no_grad", "two values"])
+def test_the_fast_path_fills_in_every_field_of_a_node_as_the_general_path_does(case):
+    """The arithmetic fast path fills in its node itself (``_result`` and ``_node`` written out): every slot as the
+    general path would, so a field added to one and not the other fails here."""
+    x = Value(2.0, requires_grad=case != "constants")
+    y = x if case != "two values" else Value(3.0)
+    with engine.no_grad() if case == "no_grad" else engine.enable_grad():
+        fast = x * y if case == "two values" else x * 1.5
+        general = engine._record(ops.mul, (x, y if case == "two values" else np.asarray(1.5)), {})
+    for field in Value.__slots__:
+        if field in ("data", "_order", "__weakref__"):
+            continue
+        ours, theirs = getattr(fast, field), getattr(general, field)
+        assert ours is theirs or (field == "_second" and ours.tobytes() == theirs.tobytes()), field
+    assert fast.data.tobytes() == general.data.tobytes() and fast.data.flags.writeable
+    assert fast._order == general._order + 1 and fast._first is (x if case in ("recorded", "two values") else None)
+
+
 def test_constants_made_from_a_number_are_separate_nodes_with_read_only_numbers():
     x = Value(2.0)
     first, second = x * 1.5, x * 1.5

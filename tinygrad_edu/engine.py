@@ -288,7 +288,8 @@ def _given_params(node: Value) -> dict:
 
 def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tuple[Any, ...], op: Op | None,
           params: dict | None) -> Value:
-    """The one place a Value is filled in: its data and, for a recorded operation, where it came from."""
+    """Where a Value is filled in: its data and, for a recorded operation, where it came from (the arithmetic fast
+    path, ``_arithmetic``, fills in the same fields itself)."""
     node = _new_value(cls)  # (one statement per field: faster than tuple assignment, and this runs for every node)
     node.data = data
     node.grad = None
@@ -363,20 +364,40 @@ def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
 def _arithmetic(op: Op, a: Any, b: Any) -> Value:
     """``_record`` for two inputs, each a Value or a constant's array.  Fast path: + − × ÷ of two single float64
     numbers done by Python floats, IEEE double arithmetic like numpy's, so the same bits at a fraction of the cost of
-    numpy's 0-d path (scalar graphs spend most of their time here).  A result that is not a normal finite number (or
-    a division by 0) is left to numpy, which computes it with its warnings, errors and errstate."""
-    x = a if a.__class__ is np.ndarray else a.data
-    y = b if b.__class__ is np.ndarray else b.data
+    numpy's 0-d path; and the node is filled in right here, ``_result`` and ``_node`` written out, which takes a
+    fifth off this function (a scalar graph spends most of its time here: the scalar chain runs 8 % faster).  A
+    result that is not a normal finite number (or a division by 0) is left to numpy, which computes it with its
+    warnings, errors and errstate."""
+    ndarray = np.ndarray  # (a local name: this function is the hot path)
+    x = a if a.__class__ is ndarray else a.data
+    y = b if b.__class__ is ndarray else b.data
     function = _FLOAT_ARITHMETIC.get(op)
-    if function is not None and x.dtype is _FLOAT64 and y.dtype is _FLOAT64 and not (x.ndim or y.ndim):
-        try:
-            result = function(x.item(), y.item())
-        except ZeroDivisionError:
-            result = math.nan
-        # the normal float64 numbers, from np.finfo(np.float64).tiny to .max; NaN fails both comparisons
-        if 2.2250738585072014e-308 <= abs(result) <= 1.7976931348623157e308:
-            return _result(op, (a, b), _NO_PARAMS, np.asarray(result))
-    return _record(op, (a, b), _NO_PARAMS)
+    if function is None or x.dtype is not _FLOAT64 or y.dtype is not _FLOAT64 or x.ndim or y.ndim:
+        return _record(op, (a, b), _NO_PARAMS)
+    try:
+        result = function(x.item(), y.item())
+    except ZeroDivisionError:
+        result = math.nan
+    # the normal float64 numbers, from np.finfo(np.float64).tiny to .max; NaN fails both comparisons
+    if not 2.2250738585072014e-308 <= abs(result) <= 1.7976931348623157e308:
+        return _record(op, (a, b), _NO_PARAMS)
+    node = _new_value(Value)  # (one statement per field, as in _node: faster than tuple assignment)
+    node.data = np.asarray(result)
+    node.grad = None
+    node.label = None
+    if _Mode.grad_enabled and (a.__class__ is not ndarray and a.requires_grad
+                               or b.__class__ is not ndarray and b.requires_grad):
+        node.requires_grad = True
+        node._first = a
+        node._second = b
+        node._op = op
+    else:
+        node.requires_grad = False
+        node._first = node._second = node._op = None
+    node._rest = ()
+    node._params = None
+    node._order = next(_creation)
+    return node
 
 
 _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
@@ -974,7 +995,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
     # Nodes with a gradient, newest first.  Copies of a graph (copy.deepcopy) share creation numbers: the ties are
     # broken by identity, so the heap never compares two Values.
     waiting: list[tuple[int, int, Value]] = [(output._order, id(output), output)]
-    pop, push, ndarray = heapq.heappop, heapq.heappush, np.ndarray  # local names: this loop is the hot path
+    pop, push, ndarray, asarray = heapq.heappop, heapq.heappush, np.ndarray, np.asarray  # local names: the hot path
     while waiting:
         node = pop(waiting)[2]
         g = pending.pop(id(node))
@@ -999,6 +1020,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
                       second if second.__class__ is ndarray else second.data)
         else:
             inputs = [p if p.__class__ is ndarray else p.data for p in parents]
+        out, pair = node.data, len(inputs) == 2
         for parent, vjp in zip(parents, op.vjps):
             if parent.__class__ is ndarray:
                 continue
@@ -1010,13 +1032,13 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             if graph:
                 grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent)
             elif params:
-                grad_in = vjp(g, node.data, *inputs, **params)
-            elif len(inputs) == 2:
-                grad_in = vjp(g, node.data, inputs[0], inputs[1])
+                grad_in = vjp(g, out, *inputs, **params)
+            elif pair:
+                grad_in = vjp(g, out, inputs[0], inputs[1])
             else:
-                grad_in = vjp(g, node.data, *inputs)
-            if grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic gives numpy scalars
-                grad_in = np.asarray(grad_in)
+                grad_in = vjp(g, out, *inputs)
+            if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
+                grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent.data
             if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
