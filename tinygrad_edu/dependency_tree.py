@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, local_gradients
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, pretty
@@ -110,6 +111,42 @@ class DependencyTree:
                 if not waiting[edge.parent]:
                     ready.append(edge.parent)
         return total.get(name, 0.0)
+
+    def chain_lines(self, name: str, precision: int = 4, width: int = 80) -> list[str]:
+        """How the chain rule makes ∂C/∂name, in lines of at most ``width`` characters: the local derivatives along
+        the path of a weight or bias multiplied (``chain: 0.78 · 0.23 · 0.75 = 0.14``), or, for a Value with
+        several uses, Σ ∂C/∂(user)·∂(user)/∂name.  A long chain goes on over more lines (``· 0.25 · …``) with every
+        factor kept and the total last; no lines when there is nothing to multiply or add (one factor)."""
+        if name not in self.nodes:
+            raise KeyError(f"DependencyTree.chain_lines: no node named {name!r}; nodes are {sorted(self.nodes)}")
+        checks.integer(width, "width", "DependencyTree.chain_lines", least=1)
+        number = lambda x: f"({format_number(x, precision)})" if x < 0 else format_number(x, precision)  # noqa: E731
+        ups = [edge for edge in self.edges if edge.parent == name]
+        if len(ups) > 1:
+            terms, joiner = [f"{number(self.chain_rule(e.child))}·{number(e.number)}" for e in ups], " + "
+        elif self.nodes[name].kind in ("weight", "bias") and name != self.cost:
+            try:
+                terms, joiner = [number(edge.number) for edge in self.path(name)], " · "
+            except ValueError:  # the path splits further up: the sum is on the Value where it splits
+                return []
+        else:
+            return []
+        if len(terms) < 2:
+            return []
+        pieces = [joiner + term for term in terms[1:]] + [f" = {format_number(self.chain_rule(name), precision)}"]
+        return _wrapped(f"chain: {terms[0]}", pieces, width)
+
+
+def _wrapped(first: str, pieces: list[str], width: int) -> list[str]:
+    """``first`` and the ``pieces`` after it (`` · 0.25``, `` = 0.14``) in lines of at most ``width`` characters
+    (a longer piece gets a line of its own); a line that goes on starts with its piece's ``·``, ``+`` or ``=``."""
+    lines = [first]
+    for piece in pieces:
+        if len(lines[-1]) + len(piece) > width:
+            lines.append(piece.lstrip())
+        else:
+            lines[-1] += piece
+    return lines
 
 
 ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": "1 − tanh²({z})",
@@ -305,11 +342,18 @@ def _is_target(leaf: Value, region: list[Value], under_cost: bool) -> bool:
     return under_cost and any(n.op in ("sub", "squared_error") and n.parents[-1] is leaf for n in region)
 
 
+#: The first layer's W·α⁰ + b, by label: ``z^1`` (``z`` for a lone layer), else ``α^1`` (``α``) when the activation
+#: is the identity, which returns z itself (nn.Layer's α label then replaces its z label).
+_FIRST_LAYER_SUMS = ("z^1", "z", "α^1", "α")
+
+
 def _is_first_layer_input(leaf: Value, region: list[Value], key_name: str) -> bool:
-    """An unlabeled constant multiplied by a weight under ``z^1`` (or ``z``): the network's input α^0."""
-    if key_name not in ("z^1", "z"):
+    """A constant multiplied by a parameter under the first layer's ``z^1`` (``α^1`` with the identity activation,
+    see _FIRST_LAYER_SUMS): the network's input α^0."""
+    if key_name not in _FIRST_LAYER_SUMS:
         return False
-    return any(n.op in ("mul", "matmul") and any(p is leaf for p in n.parents) for n in region)
+    return any(n.op in ("mul", "matmul") and any(p is leaf for p in n.parents)
+               and any(p.op is None and p.requires_grad for p in n.parents) for n in region)
 
 
 def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict[int, float]:
@@ -380,13 +424,14 @@ def _is_square_of(node: Value, base: Value) -> bool:
 
 def network_input(nodes: list[Value]) -> Value | None:
     """The network's input α⁰ among ``nodes``: an unlabeled constant multiplied by the first layer's weights
-    (labelled ``W^1``, ``w^1``, or ``W``/``w`` for a single layer) in the operations that make ``z^1`` (or ``z``);
-    without such a ``z`` among ``nodes``, in any operation.  None if there is none."""
+    (labelled ``W^1``, ``w^1``, or ``W``/``w`` for a single layer) in the operations that make ``z^1`` (or ``z``;
+    ``α^1``/``α`` with the identity activation); without such a Value among ``nodes``, in any operation.  None if
+    there is none."""
     if not isinstance(nodes, list) or not all(isinstance(node, Value) for node in nodes):
         raise TypeError(f"network_input: nodes must be a list of Values, got {type(nodes).__name__} {nodes!r:.60}")
     kept = {id(node): node for node in nodes}
-    first_z = [node for node in nodes if node.label in ("z^1", "z")]
-    searched = _unlabelled_region(first_z[0], kept) if first_z else nodes
+    first_sum = [node for label in _FIRST_LAYER_SUMS for node in nodes if node.label == label]
+    searched = _unlabelled_region(first_sum[0], kept) if first_sum else nodes
     return next((found for node in searched if (found := _weights_input(node)) is not None), None)
 
 

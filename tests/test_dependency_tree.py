@@ -1,0 +1,124 @@
+"""tinygrad_edu.dependency_tree: the chain lines of deep chains, and networks whose activation is the identity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn
+from tinygrad_edu.demo import chain_cost
+from tinygrad_edu.dependency_tree import dependency_tree, network_input
+from tinygrad_edu.graph import nearest_values
+from tinygrad_edu.losses import squared_error
+from tinygrad_edu.notation import format_number
+from tinygrad_edu.viz import draw_dependency_tree
+
+
+def _factors_and_total(lines: list[str], joiner: str = " · ") -> tuple[list[str], str]:
+    """The factors (or terms) and the total of a chain's lines, read back as one text."""
+    assert lines[0].startswith("chain: ")
+    factors, total = " ".join(lines)[len("chain: "):].split(" = ")
+    return factors.split(joiner), total
+
+
+def _number(text: str) -> float:
+    return float(text.strip("()"))
+
+
+def test_a_deep_chain_keeps_every_factor_and_its_total_within_the_width():
+    """A 12-layer chain was one line cut at 120 characters, the total ∂C/∂W¹ lost: now it goes on over lines."""
+    tree = dependency_tree(chain_cost(layers=12))
+    path = tree.path("W^1")
+    assert len(path) == 25  # ∂z¹/∂W¹, then ∂α/∂z and ∂z/∂α of every layer, then ∂C/∂α¹²
+    lines = tree.chain_lines("W^1")
+    assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
+    assert all(line.startswith("· ") for line in lines[1:])  # each line after the first says it goes on
+    factors, total = _factors_and_total(lines)
+    assert [_number(f) for f in factors] == pytest.approx([e.number for e in path], rel=5e-4)
+    grad = tree.nodes["W^1"].grad
+    assert total == format_number(grad) and lines[-1].endswith(f"= {format_number(grad)}")
+    assert math.prod(_number(f) for f in factors) == pytest.approx(grad, rel=1e-2)
+    narrow = tree.chain_lines("W^1", precision=2, width=30)
+    assert all(len(line) <= 30 for line in narrow) and narrow[-1].endswith(f"= {format_number(grad, 2)}")
+
+
+def test_a_short_chain_stays_one_line_as_before():
+    tree = dependency_tree(chain_cost(layers=3))
+    path = tree.path("W^1")
+    number = lambda x: f"({format_number(x)})" if x < 0 else format_number(x)  # noqa: E731
+    expected = f"chain: {' · '.join(number(e.number) for e in path)} = {format_number(tree.nodes['W^1'].grad)}"
+    assert tree.chain_lines("W^1") == [expected]
+    assert tree.chain_lines("C") == [] and tree.chain_lines("α^2") == []  # no chain to multiply out
+    with pytest.raises(KeyError, match="no node named 'W'"):
+        tree.chain_lines("W")
+
+
+def test_the_sum_over_several_uses_goes_on_over_lines_with_its_total():
+    """C = (w·a + tanh w)², the uses labelled m and t: ∂C/∂w = ∂C/∂m·∂m/∂w + ∂C/∂t·∂t/∂w."""
+    w, a = Value(0.7, label="w"), Value(2.0, requires_grad=False, label="a")
+    m, t = w * a, w.tanh()
+    m.label, t.label = "m", "t"
+    cost = (m + t) ** 2
+    cost.label = "C"
+    tree = dependency_tree(cost)
+    u = 0.7 * 2.0 + math.tanh(0.7)
+    products = sorted([2 * u * 2.0, 2 * u * (1 - math.tanh(0.7) ** 2)])
+    for width, count in ((80, 1), (20, 3)):
+        lines = tree.chain_lines("w", width=width)
+        assert len(lines) == count and all(len(line) <= width for line in lines)
+        terms, total = _factors_and_total(lines, joiner=" + ")
+        assert sorted(math.prod(_number(f) for f in term.split("·")) for term in terms) == pytest.approx(products,
+                                                                                                        rel=2e-3)
+        assert _number(total) == pytest.approx(sum(products), rel=5e-4)
+
+
+def _net_cost(*activations, x: float = 0.8, target: float = 0.3) -> tuple[nn.Network, Value]:
+    net = nn.Network(*[nn.Layer(1, 1, act, rng=i) for i, act in enumerate(activations)])
+    cost = squared_error(net(np.array([x])), np.array([target]))
+    cost.label = "C"
+    return net, cost
+
+
+@pytest.mark.parametrize("activations", [("identity", "identity"), ("identity", "sigmoid"), ("identity",)])
+def test_an_identity_first_layer_has_alpha_0_and_every_edge_its_formula(activations):
+    """The identity returns z itself, so nn.Layer's α^1 label replaces z^1: the tree had no α⁰ and the edge
+    ∂α¹/∂W¹ no formula.  Now it is the tree of a sigmoid network without the z nodes, α = z."""
+    net, cost = _net_cost(*activations)
+    tree = dependency_tree(cost)
+    first = net.layers[0]
+    assert tree.nodes["α^0"].data == pytest.approx(0.8) and tree.nodes["α^0"].kind == "input"
+    assert "z^1" not in tree.nodes
+    edges = {(e.child, e.parent): e for e in tree.edges}
+    assert {parent for child, parent in edges if child == "α^1"} == {"W^1", "α^0", "b^1"}
+    assert (edges[("α^1", "W^1")].formula, edges[("α^1", "W^1")].number) == ("α⁰", pytest.approx(0.8))
+    assert (edges[("α^1", "α^0")].formula, edges[("α^1", "α^0")].number) == ("W¹", pytest.approx(
+        float(first.weights.data[0, 0])))
+    assert edges[("α^1", "b^1")].formula == "1"
+    assert all(edge.formula for edge in tree.edges), [e.symbol for e in tree.edges if not e.formula]
+    assert tree.chain_rule("W^1") == pytest.approx(float(first.weights.grad.item()), rel=1e-12)
+    source = draw_dependency_tree(cost).source
+    assert "∂α¹/∂W¹ = α⁰" in source and "through" not in source  # no edge folds operations without a formula
+
+
+def test_a_lone_identity_layer_has_alpha_0_and_a_constant_in_an_activation_is_not_taken_for_it():
+    layer = nn.Layer(1, 1, "identity", rng=0)  # not in a network: W, b, α (z's label replaced)
+    cost = squared_error(layer(np.array([0.8])), np.array([0.3]))
+    tree = dependency_tree(cost)
+    assert {e.parent: e.formula for e in tree.edges if e.child == "α"} == {"W": "α⁰", "α^0": "W", "b": "1"}
+    _, doubled = _net_cost(lambda z: z * 2.0)  # α¹ = 2·z¹: the 2 is multiplied by z¹, not by a weight
+    tree = dependency_tree(doubled)
+    assert [e.parent for e in tree.edges if e.child == "α^1"] == ["z^1"]
+    assert tree.nodes["α^0"].data == pytest.approx(0.8)
+
+
+def test_network_input_of_an_identity_first_layer_is_not_a_constant_times_the_weights_elsewhere():
+    """Without z^1, network_input searched every operation and took the 0.01 of a penalty 0.01·W¹·W¹ for α⁰."""
+    net = nn.MLP([2, 3, 1], activation="identity", output_activation="identity", rng=0)
+    w1 = net.layers[0].weights
+    x = np.array([[0.5, -1.0]])
+    cost = (0.01 * w1 * w1).sum() + squared_error(net(x), np.array([[0.25]]))
+    kept, _ = nearest_values(cost, 150)
+    found = network_input(kept)
+    assert found is not None and np.array_equal(found.data, x)
