@@ -232,6 +232,16 @@ def test_uses_and_operations_are_counted_apart_and_an_exponent_is_no_input():
     assert "C = w²" in _text_of(forward.html) and "2 = 2" not in _text_of(forward.html)
 
 
+def test_the_tree_player_writes_an_identity_layers_sum_as_a_sigmoid_layers_z():
+    """With the identity activation a layer's α is its z (W·α + b); the forward step read ``(α⁰ @ W¹) + b¹``."""
+    net = nn.Network(nn.Layer(1, 1, "identity", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    cost = squared_error(net(np.array([0.5])), np.array([0.25]))
+    cost.label = "C"
+    forward = {s.title.split(": ")[-1]: _text_of(s.html) for s in viz.backprop_player(cost, layout="tree").steps
+               if s.phase == "forward"}
+    assert "α¹ = W¹ · α⁰ + b¹" in forward["α¹"] and "z² = W² · α¹ + b²" in forward["z²"], forward
+
+
 def test_the_tree_player_writes_an_unlabelled_target_as_its_number():
     net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(2)])
     cost = squared_error(net(np.array([0.5])), np.array([0.25]))  # a plain array target: no label, no tree node

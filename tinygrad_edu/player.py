@@ -394,7 +394,7 @@ def _tree_forward_formula(node: Value, name: str, parents: list[str], names: Map
     """``z = W·α + b``, ``α = σ(z)``, ``C = Σ(α − 0.25)²``: a tree node from the tree nodes it depends on and the
     constants folded into its edges."""
     kinds = [pretty(p) for p in parents]
-    if name.startswith("z") and len(kinds) == 3:  # the tree lists weight, activation/input, bias
+    if name.startswith(("z", "α")) and len(kinds) == 3:  # weight, activation/input, bias (α: the identity's z)
         return f"{kinds[0]} · {kinds[1]} + {kinds[2]}"
     return forward_formula(node, [_operand(p, names) for p in node.parents])
 
