@@ -737,6 +737,18 @@ def test_changing_a_constant_array_after_the_forward_does_not_change_the_gradien
 def test_huge_python_integers_are_a_named_error() -> None:
     with pytest.raises(ValueError, match="too large"):
         Value(1.0) + 10 ** 400
+    with pytest.raises(ValueError, match="an integer of 401 digits is too large"):
+        Value([10 ** 400, 1])
+
+
+def test_python_integers_beyond_int64_in_a_list_are_floats_as_a_lone_one_is() -> None:
+    """numpy keeps a list holding 2**64 as objects: it was refused as "dtype object"."""
+    assert Value(2 ** 64).data.tobytes() == np.array(2.0 ** 64).tobytes()
+    big = Value([[2 ** 64], [-3 ** 45]])
+    assert big.dtype == np.float64 and big.data.tolist() == [[2.0 ** 64], [float(-3 ** 45)]]
+    assert (Value(1.0) * [2 ** 70, 1]).data.tolist() == [2.0 ** 70, 1.0]
+    with pytest.raises(TypeError, match="dtype object"):
+        Value([2 ** 64, "a"])  # not numbers: still refused
 
 
 @pytest.mark.parametrize("condition", ["abc", None, [object()]])

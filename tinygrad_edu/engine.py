@@ -164,6 +164,8 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         array = np.asarray(data)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"Value: cannot make an array from the given data: {error}") from None
+    if array.dtype.kind == "O" and array.size and all(isinstance(x, int) for x in array.flat):
+        array = _large_integers(array)  # Python ints beyond int64, as a lone one above
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Value: data of dtype {array.dtype} ({type(data).__name__}) is not supported; "
                         "use real numbers (int, float or bool)")
@@ -175,6 +177,16 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         return array
     promoted = np.float64 if partner is None else np.promote_types(array.dtype, partner)
     return array.astype(promoted if promoted in _FLOAT_DTYPES else np.float64)
+
+
+def _large_integers(array: np.ndarray) -> np.ndarray:
+    """Python integers too large for int64 (numpy keeps them as objects) as floats, or an error naming the largest."""
+    try:
+        return array.astype(np.float64)
+    except OverflowError:
+        digits = max(len(str(abs(x))) for x in array.flat)
+        raise ValueError(f"Value: an integer of {digits} digits is too large for a float (at most about 1.8e308)") \
+            from None
 
 
 def _shapes(values: tuple[Any, ...]) -> str:
