@@ -122,3 +122,13 @@ def test_network_input_of_an_identity_first_layer_is_not_a_constant_times_the_we
     kept, _ = nearest_values(cost, 150)
     found = network_input(kept)
     assert found is not None and np.array_equal(found.data, x)
+
+
+def test_the_drawn_tree_shows_a_deep_chain_whole_with_its_total():
+    """The drawing cut the chain line at 120 characters: a 12-layer W¹ box lost its total."""
+    cost = chain_cost(layers=12)
+    tree = dependency_tree(cost)
+    source = draw_dependency_tree(cost).source
+    for line in tree.chain_lines("W^1"):
+        assert line in source  # (numbers and dots need no HTML escaping)
+    assert f"= {format_number(tree.chain_rule('W^1'))}" in tree.chain_lines("W^1")[-1]

@@ -62,6 +62,34 @@ def _node_by_name(nodes: dict[str, list[str]], name: str) -> tuple[str, list[str
     return matches[0]
 
 
+def _where(root: ET.Element, name: str) -> tuple[float, float]:
+    """(x, y) of the first text of the node whose first text is ``name`` (y grows downwards)."""
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            text = g.find(f"{SVG}text")
+            if text is not None and text.text == name:
+                return float(text.get("x")), float(text.get("y"))
+    raise AssertionError(name)
+
+
+def _cluster_boxes(root: ET.Element) -> dict[str, tuple[str, float, float, float, float]]:
+    """label → (title, left, right, top, bottom) of each cluster's outline (y grows downwards)."""
+    boxes = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "cluster":
+            outline = next(e for e in g if e.tag in (f"{SVG}polygon", f"{SVG}path"))
+            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", outline.get("points") or outline.get("d"))]
+            xs, ys = numbers[0::2], numbers[1::2]
+            label = [t.text for t in g.iter(f"{SVG}text")][0]
+            boxes[label] = (g.find(f"{SVG}title").text, min(xs), max(xs), min(ys), max(ys))
+    return boxes
+
+
+def _scale(root: ET.Element) -> float:
+    """How much Graphviz shrank the drawing to fit its ``size``: a font-size of 11 shows at 11 × this points."""
+    return float(re.search(r"scale\(([\d.]+)", root.find(f"{SVG}g").get("transform")).group(1))
+
+
 def _number_after(prefix: str, texts: list[str]) -> float:
     for text in texts:
         if text.startswith(prefix):
@@ -168,28 +196,12 @@ def test_layer_clusters_are_named_and_hold_their_values(tmp_path):
     cost.backward()
     for model in (None, net):
         root = _svg(draw_graph(cost, model=model), tmp_path)
-        clusters = {}
-        for g in root.iter(f"{SVG}g"):
-            if g.get("class") == "cluster":
-                title = g.find(f"{SVG}title").text
-                outline = next(e for e in g if e.tag in (f"{SVG}polygon", f"{SVG}path"))
-                numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", outline.get("points") or outline.get("d"))]
-                xs, ys = numbers[0::2], numbers[1::2]
-                texts = [t.text for t in g.iter(f"{SVG}text")]
-                clusters[texts[0]] = (title, min(xs), max(xs), min(ys), max(ys))
+        clusters = _cluster_boxes(root)
         assert sorted(clusters) == ["layer 1", "layer 2"]
         assert all(title.startswith("cluster_") for title, *_ in clusters.values())
 
-        def where(name, root=root):
-            for g in root.iter(f"{SVG}g"):
-                if g.get("class") == "node":
-                    text = g.find(f"{SVG}text")
-                    if text is not None and text.text == name:
-                        return float(text.get("x")), float(text.get("y"))
-            raise AssertionError(name)
-
-        def inside(name, layer, clusters=clusters, where=where):
-            px, py = where(name)
+        def inside(name, layer, clusters=clusters, root=root):
+            px, py = _where(root, name)
             _, x0, x1, y0, y1 = clusters[layer]
             return x0 <= px <= x1 and y0 <= py <= y1
 
@@ -198,6 +210,28 @@ def test_layer_clusters_are_named_and_hold_their_values(tmp_path):
                             ("W²", "layer 2"), ("z²", "layer 2"), ("α²", "layer 2")]:
             assert inside(name, layer), (name, layer)
         assert not inside("α¹", "layer 2") and not inside("x", "layer 1") and not inside("x", "layer 2")
+
+
+@needs_dot
+@pytest.mark.parametrize("hidden", [2, 4])
+def test_layer_boxes_of_deeper_networks_stack_with_readable_text(tmp_path, hidden):
+    """A 1-12-…-12-1 network like the demo's x² network, drawn at the default 9 inches: each layer's box lies
+    under the one before, in the same column, the chain α⁰ → α¹ → … runs straight down, and 11 pt text stays at
+    least 8 pt.  Each W^i was ranked beside α^(i−1) at the bottom of the box before, which pushed each box to the
+    right of the one before: a staircase shrunk to 4.2 pt text with two hidden layers and 2.2 pt with four."""
+    net = nn.MLP([1] + [12] * hidden + [1], activation="leaky_relu", output_activation="identity", rng=0)
+    cost = squared_error(net(np.linspace(-1.0, 1.0, 5).reshape(5, 1)), np.zeros((5, 1)))
+    cost.backward()
+    for model in (None, net):
+        root = _svg(draw_graph(cost, model=model), tmp_path)
+        assert float(root.get("width").removesuffix("pt")) <= 9 * 72 and 11 * _scale(root) >= 8
+        boxes = _cluster_boxes(root)
+        layers = [boxes[f"layer {i}"] for i in range(1, hidden + 2)]
+        for (_, left, right, _, bottom), (_, next_left, next_right, next_top, _) in zip(layers, layers[1:]):
+            assert bottom <= next_top and left < next_right and next_left < right
+        chain = [_where(root, "α" + "⁰¹²³⁴⁵"[i]) for i in range(hidden + 2)]
+        assert all(y < next_y for (_, y), (_, next_y) in zip(chain, chain[1:]))
+        assert max(x for x, _ in chain) - min(x for x, _ in chain) < 1
 
 
 def test_standalone_layer_gets_one_box():
@@ -755,8 +789,7 @@ def test_a_tall_graph_keeps_readable_text_in_a_notebook(tmp_path):
     cost = squared_error(model(np.array([0.5])), np.array([1.0]))
     cost.backward()
     root = _svg(draw_graph(cost), tmp_path)
-    scale = float(re.search(r"scale\(([\d.]+)", root.find("{http://www.w3.org/2000/svg}g").get("transform")).group(1))
-    assert float(root.get("width").removesuffix("pt")) <= 9 * 72 and scale >= 0.75
+    assert float(root.get("width").removesuffix("pt")) <= 9 * 72 and _scale(root) >= 0.75
 
 
 @needs_dot

@@ -167,7 +167,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     min/mean/max for a tensor).  Colours (:data:`COLORS`): green for parameters (leaves with ``requires_grad``),
     grey for constants and inputs, blue for intermediate Values, gold for the output.  The Values of each
     ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``) sit in a box named
-    after the layer; pass ``model`` to take the layers from a Network.
+    after the layer, ``W^i`` and ``b^i`` beside the operations that use them and the boxes one under the other;
+    pass ``model`` to take the layers from a Network.
 
     The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height": 9 inches wide,
     and a tall graph scrolls rather than shrinking its text out of reading; None for the natural size), the
@@ -259,10 +260,35 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
         with graph.subgraph(name=f"cluster_layer{position}") as cluster:
             cluster.attr(label=_html("<B>" + _text(name) + "</B>"), style="rounded,dashed", color="#7f7f7f")
             add_nodes(cluster, members)
+            _rank_parameters_beside_their_use(cluster, members, number)
         clustered |= {id(n) for n in members}
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
-    _add_edges(graph, kept, number, total)
+    _add_edges(graph, kept, number, total, clustered)
     return graph
+
+
+def _rank_parameters_beside_their_use(cluster: graphviz.Digraph, members: list[Value],
+                                      number: Mapping[int, int]) -> None:
+    """Rank each parameter in a layer's box with the first operation of the box that uses it: ``W^i`` beside
+    ``matmul``, ``b^i`` beside ``add``.  Ranked above its operation, ``W^i`` shared a rank with the layer's input
+    ``α^(i−1)`` at the bottom of the box before, so each box stood to the right of the one before: a staircase
+    that shrank the text of two hidden layers to 4 pt.  Beside their operations, the boxes stack."""
+    in_box = {id(n) for n in members}
+    ranked: set[int] = set()
+    for node in members:
+        parameters = [p for p in node.parents if p.op is None and id(p) in in_box and id(p) not in ranked]
+        if node.op is None or not parameters:
+            continue
+        ranked |= {id(p) for p in parameters}
+        with cluster.subgraph() as same_rank:
+            same_rank.attr(rank="same")
+            for name in [f"op{number[id(node)]}"] + [f"v{number[id(p)]}" for p in parameters]:
+                same_rank.node(name)
+
+
+#: Graphviz edge weight of the forward chain in the layer boxes (operation → result → the operation using it):
+#: heavier than the 128 with which dot keeps a box narrow, so the chain runs straight instead of zigzagging.
+_CHAIN_WEIGHT = "1000"
 
 
 def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool) -> str:
@@ -289,18 +315,22 @@ def _value_kind(node: Value, output: Value) -> str:
     return "intermediate"
 
 
-def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int], total: int) -> None:
-    """Input → operation → result edges; when Values were left out, a note pointing at the cut operations."""
+def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int], total: int,
+               clustered: set[int]) -> None:
+    """Input → operation → result edges; when Values were left out, a note pointing at the cut operations.
+    The forward chain through the layer boxes (the Values in ``clustered``) weighs :data:`_CHAIN_WEIGHT`."""
     cut_ops: list[int] = []
     for node in kept:
         if node.op is None:
             continue
         i = number[id(node)]
-        graph.edge(f"op{i}", f"v{i}")
+        in_layer = id(node) in clustered
+        graph.edge(f"op{i}", f"v{i}", weight=_CHAIN_WEIGHT if in_layer else None)
         cut = False
         for parent in node.parents:
             if id(parent) in number:
-                graph.edge(f"v{number[id(parent)]}", f"op{i}")
+                chain = in_layer and parent.op is not None and id(parent) in clustered
+                graph.edge(f"v{number[id(parent)]}", f"op{i}", weight=_CHAIN_WEIGHT if chain else None)
             else:
                 cut = True
         if cut:
@@ -471,9 +501,8 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
             lines.append(_text(f"∂C/∂{pretty(name)} = {format_number(node.grad, precision)}"))
-        chain = _chain_line(tree, name, precision) if chains else ""
-        if chain:
-            lines.append(_text(chain, 120))
+        if chains:
+            lines += [_text(line, 120) for line in tree.chain_lines(name, precision)]
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
         symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
@@ -507,25 +536,6 @@ def _folded_lines(ops: tuple[str, ...], branching: bool = False) -> list[str]:
 _FOLDED_NOTE = ("Edges marked “through …” fold several unlabelled operations into one local derivative (the seed's",
                 "tree is for chain networks, whose Values nn.Layer labels). To see each step, label the results in",
                 "between (u = a * b; u.label = 'u'), or draw every operation with draw_graph.")
-
-
-def _chain_line(tree: DependencyTree, name: str, precision: int) -> str:
-    """How the chain rule makes ∂C/∂name: the numbers along the path of a weight or bias multiplied
-    (``chain: 0.78 · 0.23 · 0.75 = 0.14``), or, for a Value with several uses, the sum over them of
-    ∂C/∂(user)·∂(user)/∂name; empty when there is nothing to multiply or add (a single factor)."""
-    ups = [edge for edge in tree.edges if edge.parent == name]
-    number = lambda x: f"({format_number(x, precision)})" if x < 0 else format_number(x, precision)  # noqa: E731
-    total = format_number(tree.chain_rule(name), precision)
-    if len(ups) > 1:
-        terms = " + ".join(f"{number(tree.chain_rule(e.child))}·{number(e.number)}" for e in ups)
-        return f"chain: {terms} = {total}"
-    if tree.nodes[name].kind not in ("weight", "bias") or name == tree.cost:
-        return ""
-    try:
-        path = tree.path(name)
-    except ValueError:  # the path splits further up: the sum is on the Value where it splits
-        return ""
-    return f"chain: {' · '.join(number(e.number) for e in path)} = {total}" if len(path) > 1 else ""
 
 
 # --- the network diagram of Figure 1 ------------------------------------------------------------------------
