@@ -301,7 +301,7 @@ def _given_params(node: Value) -> dict:
 def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tuple[Any, ...], op: Op | None,
           params: dict | None) -> Value:
     """Where a Value is filled in: its data and, for a recorded operation, where it came from (the arithmetic fast
-    path, ``_arithmetic``, fills in the same fields itself)."""
+    path, ``_binary``, fills in the same fields itself)."""
     node = _new_value(cls)  # (one statement per field: faster than tuple assignment, and this runs for every node)
     node.data = data
     node.grad = None
@@ -361,27 +361,18 @@ def _inputs(node: Value) -> tuple[Any, ...]:
     return (first, second, *node._rest) if node._rest else (first, second)
 
 
-def _binary(op: Op, a: Value, b: Any) -> Value:
-    """``a ∘ b`` for the arithmetic operators, where ``a`` is known to be a Value (the hot path)."""
-    if b.__class__ is not Value:
-        b = _shared_operand(op, b, a.data.dtype)
-    return _arithmetic(op, a, b)
-
-
-def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
-    """``a ∘ b`` for a constant ``a`` on the left (``2 * x``)."""
-    return _arithmetic(op, _shared_operand(op, a, b.data.dtype), b)
-
-
-def _arithmetic(op: Op, a: Any, b: Any) -> Value:
-    """``_record`` for two inputs, each a Value or a constant's array.  Fast path: + − × ÷ of two single float64
-    numbers done by Python floats, IEEE double arithmetic like numpy's, so the same bits at a fraction of the cost of
-    numpy's 0-d path; and the node is filled in right here, ``_result`` and ``_node`` written out, which takes a
-    fifth off this function (a scalar graph spends most of its time here: the scalar chain runs 8 % faster).  A
-    result that is not a normal finite number (or a division by 0) is left to numpy, which computes it with its
-    warnings, errors and errstate."""
+def _binary(op: Op, a: Any, b: Any) -> Value:
+    """``a ∘ b`` for the arithmetic operators: ``a`` a Value, or a constant's array (``2 * x``, from
+    ``_binary_reflected``); ``b`` anything, a constant made its array by ``_shared_operand``.  Then ``_record``,
+    except on the fast path: + − × ÷ of two single float64 numbers done by Python floats, IEEE double arithmetic like
+    numpy's, so the same bits at a fraction of the cost of numpy's 0-d path, and the node filled in right here
+    (``_result`` and ``_node`` written out, which takes a fifth off a scalar graph's operation, and a scalar graph
+    spends most of its time here).  A result that is not a normal finite number (or a division by 0) is left to
+    numpy, which computes it with its warnings, errors and errstate."""
     ndarray = np.ndarray  # (a local name: this function is the hot path)
     x = a if a.__class__ is ndarray else a.data
+    if b.__class__ is not Value:  # (a Value subclass stays itself)
+        b = _shared_operand(op, b, x.dtype)
     y = b if b.__class__ is ndarray else b.data
     function = _FLOAT_ARITHMETIC.get(op)
     if function is None or x.dtype is not _FLOAT64 or y.dtype is not _FLOAT64 or x.ndim or y.ndim:
@@ -410,6 +401,11 @@ def _arithmetic(op: Op, a: Any, b: Any) -> Value:
     node._params = None
     node._order = next(_creation)
     return node
+
+
+def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
+    """``a ∘ b`` for a constant ``a`` on the left (``2 * x``)."""
+    return _binary(op, _shared_operand(op, a, b.data.dtype), b)
 
 
 _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
