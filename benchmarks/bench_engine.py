@@ -16,8 +16,9 @@ steps compute our results bit for bit (checked in every run), with nothing but t
 the reference is a floor: what an engine made of numpy calls that computes these exact numbers can reach, at best
 (the cheapest such steps found so far).  They also run on a lean tape: a node per operation the user wrote, each
 keeping its gradient as the drawings need, and nothing else (the backward rules picked by a number, or written out in
-order), which computes our numbers bit for bit too: the cheapest recording of those operations found so far.  A
-row's floor is the higher of the two.  A row not met whose floor is above the target by more than 2 % says "NO
+order), which computes our numbers bit for bit too: the cheapest recording of those operations found so far.  The scalar
+chain runs on a lean tape too (its numbers as 0-d arrays, as ours; no checks, no general walk).  A row's floor is
+the higher of its floors.  A row not met whose floor is above the target by more than 2 % says "NO
 (floor above)": in this run even the floor missed the target.  Whether a target is out of reach is a judgment over
 several runs (README.md, *Performance*): floors move between runs by more than that.  (Compiled loops, which no numpy
 program can match, are not counted: the project is Python and numpy.)
@@ -109,6 +110,27 @@ def scalar_chain(make: Callable[[float], object], operations: int = SCALAR_OPS) 
         for _ in range(operations // 2):
             y = y * 1.001 + 0.5
         y.backward()
+        return x
+
+    return step
+
+
+def scalar_chain_tape(operations: int = SCALAR_OPS) -> Step:
+    """The scalar chain on a lean tape: a node per operation, holding its number as a 0-d float64 array and, after
+    the backward pass, its gradient as one (as ours does, for the drawings); the arithmetic done on Python floats,
+    the bits of numpy's (as our fast path does); nothing else: no checks, no general walk (the chain's list is
+    walked backwards), no constants in the graph."""
+    def step() -> object:
+        x = y = Node(np.asarray(1.0))
+        tape = []
+        for _ in range(operations // 2):
+            product = Node(np.asarray(y.data.item() * 1.001))
+            tape.append((product, y, 1.001))
+            y = Node(np.asarray(product.data.item() + 0.5))
+            tape.append((y, product, None))  # (an addition passes its gradient on)
+        y.grad = np.ones(())
+        for node, parent, factor in reversed(tape):
+            parent.grad = node.grad if factor is None else np.asarray(node.grad.item() * factor)
         return x
 
     return step
@@ -430,6 +452,8 @@ def floor_difference() -> float:
     """Largest difference between our results and the floors' steps, hand-written with the exact rules or on the
     lean tape (0: they compute the same numbers, so their times bound ours from below)."""
     differences = [mlp_difference(step=mlp_exact)]
+    ours, tape = scalar_chain(Value)(), scalar_chain_tape()()
+    differences.append(float(np.abs(ours.grad - tape.grad)))
     for floor in (array_chain_numpy(), array_chain_tape()):
         ours = array_chain_ours()
         ours()
@@ -569,7 +593,7 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
 def rows(quick: bool) -> list[tuple[str, ...]]:
     rounds, min_time = (3, 0.15) if quick else (25, 3.0)
     table = []
-    steps = {"ours": scalar_chain(Value)}
+    steps = {"ours": scalar_chain(Value), TAPE: scalar_chain_tape()}
     if MicrogradValue:
         steps["micrograd"] = scalar_chain(MicrogradValue)
     table.append(timed_row("scalar chain `y = y * 1.001 + 0.5`, fwd+bwd, per op", steps, SCALAR_OPS, "micrograd",
