@@ -495,3 +495,69 @@ def test_a_nan_cost_after_the_last_update_is_the_same_error_as_one_episode_earli
     assert not [w for w in caught if w.category is not DivergenceWarning]  # no numpy warnings
     # not restored: left as the diverging update made them, as a NaN at the start of an episode leaves them
     assert any(abs(p.data).max() > 1e100 > abs(b).max() for p, b in zip(net.parameters(), before, strict=True))
+
+
+def _interrupting_updates(monkeypatch, at: int, signals: int = 1) -> None:
+    """Send Ctrl-C (SIGINT) ``signals`` times in the middle of an update: when the ``at``-th parameter of the run is
+    being changed in place (optimizers change their parameters one by one with ``-=``)."""
+    import os
+    import signal
+
+    from tinygrad_edu import engine
+
+    changed, in_place = [], engine._in_place
+
+    def changing(*args):
+        changed.append(1)
+        if len(changed) == at:
+            for _ in range(signals):
+                os.kill(os.getpid(), signal.SIGINT)
+        return in_place(*args)
+
+    monkeypatch.setattr(engine, "_in_place", changing)
+
+
+def test_ctrl_c_during_an_update_ends_training_after_that_update_never_halfway(monkeypatch):
+    """Before, the KeyboardInterrupt came between two parameters' changes: W¹ and b¹ of the third update changed,
+    the rest not, and the history lacked that episode."""
+    import signal
+
+    x, y = _data()
+    make = lambda: nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)  # noqa: E731
+    net = make()
+    _interrupting_updates(monkeypatch, at=2 * len(net.parameters()) + 2)  # the third update's second parameter
+    history = fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=50, progress=False)
+    assert history.stopped == "interrupted" and history.episodes == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
+    monkeypatch.undo()
+    replay = make()
+    fit(replay, x, y, optimizer=optim.GradientDescent(replay, 0.1), episodes=3, progress=False)
+    for p, q in zip(net.parameters(), replay.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_ctrl_c_with_mini_batches_ends_after_the_batch_and_a_second_one_at_once(monkeypatch):
+    import signal
+
+    x, y = _data()
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    optimizer = optim.SGD(net, 0.05, momentum=0.5)
+    after_each_update, step = [], optimizer.step
+
+    def recorded_step(*args, **kwargs):
+        result = step(*args, **kwargs)
+        after_each_update.append([p.data.copy() for p in net.parameters()])
+        return result
+
+    monkeypatch.setattr(optimizer, "step", recorded_step)
+    _interrupting_updates(monkeypatch, at=7 * len(net.parameters()) + 3)  # inside the 8th batch's update
+    history = fit(net, x, y, optimizer=optimizer, episodes=50, batch_size=8, progress=False)
+    assert history.stopped == "interrupted" and len(after_each_update) == 8
+    for p, whole in zip(net.parameters(), after_each_update[-1], strict=True):
+        np.testing.assert_array_equal(p.data, whole)  # as the 8th update left it: all of it done
+    _interrupting_updates(monkeypatch, at=len(after_each_update) * len(net.parameters()) + 202, signals=2)
+    history = fit(net, x, y, optimizer=optimizer, episodes=50, batch_size=8, progress=False)
+    assert history.stopped == "interrupted"  # the second Ctrl-C: at once, inside the update
+    assert not any(all(np.array_equal(p.data, q) for p, q in zip(net.parameters(), whole, strict=True))
+                   for whole in after_each_update[-2:])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -12,13 +12,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import math
+import signal
 import sys
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +119,7 @@ class _Run:
     shuffle: bool
     rng: np.random.Generator
     tol: float | None
+    interrupted: bool = False  # Ctrl-C was pressed: training ends after the update under way
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
@@ -133,6 +137,29 @@ class _Run:
             return cost_with_gradient(closure, self.params, where)
         return cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, before any "
                                   "update: check the inputs, the targets, the model and the cost function")
+
+
+@contextlib.contextmanager
+def _whole_updates(run: _Run) -> Iterator[None]:
+    """While fit trains, the first Ctrl-C ends training after the update under way (full batch: after its episode;
+    mini-batches: after the batch), never halfway through it, some parameters changed and others not; a second one
+    interrupts at once.  Only where Ctrl-C is Python's own KeyboardInterrupt (the main thread, Python's handler, as
+    in a Jupyter cell); elsewhere nothing changes."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def ctrl_c(signum: int, frame: Any) -> None:
+        if run.interrupted:
+            signal.default_int_handler(signum, frame)  # the second: KeyboardInterrupt, now
+        run.interrupted = True
+
+    signal.signal(signal.SIGINT, ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Value]:
@@ -212,6 +239,8 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
         total += number * len(batch_inputs)
         norms += gradient_norm(run.params) * len(batch_inputs)
         run.optimizer.step(closure, cost=cost)
+        if run.interrupted:  # Ctrl-C: the episode ends after this batch's update (see _whole_updates)
+            raise KeyboardInterrupt
     number, norm = total / len(run.inputs), norms / len(run.inputs)
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
@@ -287,11 +316,11 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     for the squared error, class indices ``(n,)`` for cross entropy).  Training stops early when
     ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes
     none; mini-batches, the episode's average ``‖∇C‖`` over its batches (each taken before its batch's update)
-    is checked after the episode, whose updates all happen.  It stops cleanly on Ctrl-C, keeping the model and
-    the history so far.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the first
-    episode's gives a :class:`DivergenceWarning` (once); a NaN or infinite cost, at the start of an episode or
-    after the last update, raises ``FloatingPointError`` naming the episode (and, before any update, saying so),
-    with the history so far as its ``history``.
+    is checked after the episode, whose updates all happen.  It stops cleanly on Ctrl-C, after the update under
+    way (a second Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more
+    than ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or
+    infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the
+    episode (and, before any update, saying so), with the history so far as its ``history``.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
                            progress)
@@ -303,7 +332,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     # a diverging run ends with fit's own DivergenceWarning and FloatingPointError, which name the episode;
     # numpy's "overflow encountered" warnings on the way would only echo them, from numpy's code, and an underflow
     # to 0 (e⁻¹⁰⁰⁰ in a sigmoid) is no error: "all", so that a caller's np.errstate(all="raise") changes nothing
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), _whole_updates(run):
         try:
             for episode in range(1, run.episodes + 1):
                 number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
@@ -311,6 +340,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                 warned = warned or _warn_if_diverging(history, number, f"in episode {episode} of {run.episodes}")
                 history._add(number, norm, step_size, time.perf_counter() - start)
                 last_shown = _show_progress(bar, number, history.seconds[-1], last_shown)
+                stopped = "interrupted" if run.interrupted else stopped  # Ctrl-C during this episode's update
                 if stopped:
                     history.stopped = stopped
                     break
