@@ -1241,6 +1241,11 @@ def test_a_graph_is_refused_by_pickle_by_name_but_copied_by_deepcopy() -> None:
     twin.backward()
     np.testing.assert_array_equal(twin.parents[0].parents[0].parents[0].grad, [3.0, 0.0])
     assert w.grad is None
+    (w * w).sum().backward(create_graph=True)  # a leaf whose .grad is a recorded Value: the message says so
+    with pytest.raises(TypeError, match=r"create_graph=True\) holds such a graph too: zero_grad\(\) it first"):
+        pickle.dumps(w)
+    w.grad = w.grad.detach()
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(w)).grad.data, [2.0, 4.0])
 
 
 def test_a_model_pickled_by_another_process_trains_here(tmp_path) -> None:

@@ -94,7 +94,8 @@ class Op:
     def __reduce__(self) -> Any:
         raise TypeError(f"pickle: the operation {self.name!r} (its forward and vjps are functions, often lambdas) "
                         "cannot be pickled, nor a Value it made; pickle value.detach() (the numbers, no graph) or "
-                        "value.data")
+                        "value.data.  A Value whose .grad was made by backward(create_graph=True) holds such a "
+                        "graph too: zero_grad() it first, or set .grad = .grad.detach()")
 
 
 def _takes_saved(vjp: Vjp) -> bool:
