@@ -362,13 +362,12 @@ def _inputs(node: Value) -> tuple[Any, ...]:
 
 
 def _binary(op: Op, a: Any, b: Any) -> Value:
-    """``a ∘ b`` for the arithmetic operators: ``a`` a Value, or a constant's array (``2 * x``, from
-    ``_binary_reflected``); ``b`` anything, a constant made its array by ``_shared_operand``.  Then ``_record``,
-    except on the fast path: + − × ÷ of two single float64 numbers done by Python floats, IEEE double arithmetic like
-    numpy's, so the same bits at a fraction of the cost of numpy's 0-d path, and the node filled in right here
-    (``_result`` and ``_node`` written out, which takes a fifth off a scalar graph's operation, and a scalar graph
-    spends most of its time here).  A result that is not a normal finite number (or a division by 0) is left to
-    numpy, which computes it with its warnings, errors and errstate."""
+    """``a ∘ b`` for the arithmetic operators: ``a`` a Value or, from ``_binary_reflected`` (``2 * x``), a constant's
+    array; ``b`` anything (a constant becomes its array: ``_shared_operand``).  Fast path: + − × ÷ of two single
+    float64 numbers by Python floats, IEEE double arithmetic like numpy's, so the same bits at a fraction of the cost
+    of numpy's 0-d path, with the node filled in right here (``_result`` and ``_node`` written out: a fifth off an
+    operation of a scalar graph, which spends most of its time here).  A result that is not a normal finite number
+    (or a division by 0) goes to ``_record``: numpy computes it, with its warnings, errors and errstate."""
     ndarray = np.ndarray  # (a local name: this function is the hot path)
     x = a if a.__class__ is ndarray else a.data
     if b.__class__ is not Value:  # (a Value subclass stays itself)
