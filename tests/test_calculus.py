@@ -241,3 +241,25 @@ def test_a_stationary_point_reads_verdict_first_and_its_path_by_length() -> None
     text = repr(found)
     assert text.startswith("StationaryPoint(kind='inconclusive'")
     assert f"path=<{len(found.path)} points>" in text and len(found.path) > 10 and len(text) < 300
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-6, 1e-10, 1e-20])
+@pytest.mark.parametrize("start, point, kind", [(0.5, 1 / 3, "maximum"), (2.0, 1.0, "minimum")])
+def test_a_cost_of_any_scale_gives_its_point_to_full_precision(scale, start, point, kind) -> None:
+    """f = scale·((x − 1)² + (x − 1)³): f′ = scale·(x − 1)(3x − 1) is 0 at 1 (f″ = 2·scale > 0) and at 1/3
+    (f″ = −2·scale).  Newton's steps do not depend on the scale, but ‖∇f‖ ≤ tol holds everywhere for a small one:
+    the run stopped at the first step under 1e-3 and returned a point 1e-4 short (1.5e-8 at scale 1e-6)."""
+    found = stationary_point(lambda x: scale * ((x - 1.0) ** 2 + (x - 1.0) ** 3), start)
+    assert found.converged and found.kind == kind
+    assert found.point[0] == pytest.approx(point, rel=1e-14, abs=1e-15)
+
+
+@pytest.mark.parametrize("f, slope", [(lambda x: 2.0 * x + 1.0, 2.0), (lambda x: F.abs(x), 1.0)],
+                         ids=["linear", "|x|"])
+def test_a_step_that_changes_nothing_ends_the_run(f, slope) -> None:
+    """A zero Hessian gives the least-squares step 0: x never moves, and the run used to repeat it max_iterations
+    times (20,000 of them took 12 s), with as many copies of the start in its path."""
+    found = stationary_point(f, 1.0, max_iterations=1000)
+    assert not found.converged and found.kind == "not converged"
+    assert found.iterations == 0 and found.path.tolist() == [[1.0]] and found.gradient_norm == slope
+

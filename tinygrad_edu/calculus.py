@@ -161,26 +161,41 @@ def _settled(slope: np.ndarray, step: np.ndarray, x: np.ndarray, tol: float) -> 
     return bool(np.linalg.norm(slope) <= tol and np.linalg.norm(step) <= _STEP_TOL * scale)
 
 
+def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray) -> bool:
+    """Whether the Newton steps still shrink quadratically, ‖step‖ < ‖previous step‖ / 10, above rounding
+    (‖step‖ > ε‖x‖): then the next step gains digits the test of :func:`_settled` would leave behind.  For a cost
+    of small scale (1e-10 · f) ‖∇f‖ ≤ tol holds everywhere, and a point one 1e-3 step short of the answer would
+    otherwise be returned.  Near a degenerate point the steps shrink linearly (by ½ for x³) and end at the test."""
+    if previous is None:
+        return False
+    size = float(np.linalg.norm(step))
+    return bool(size < float(np.linalg.norm(previous)) / 10 and size > np.finfo(np.float64).eps * np.linalg.norm(x))
+
+
 def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e-10, max_iterations: int = 50,
                      zero_tol: float = 1e-6) -> StationaryPoint:
     """Newton's method for ∇f(x) = 0 from ``start`` (a number or a vector), then the second-derivative test.
 
     Converged means ``‖∇f(x)‖ ≤ tol`` and a next Newton step of at most 1e-3 · max(1, ‖x‖): where the
-    gradient only dies out as x runs off (eˣ), the steps stay large.  The run takes at least one step unless
-    ∇f(start) = 0, at most ``max_iterations``, and stops at a value, gradient or Hessian that is NaN or inf; a
-    singular Hessian takes the least-squares step.  A run that did not converge has kind ``"not converged"``;
-    otherwise the kind is :func:`classify_stationary_point` of the last two Hessians' eigenvalues, with tolerance
-    ``zero_tol`` (relative, < 1).  ``f`` takes a Value shaped like ``start`` and returns a single number.
+    gradient only dies out as x runs off (eˣ), the steps stay large.  While the steps still shrink quadratically
+    (each under a tenth of the one before) the run goes on to full precision, whatever the scale of f.  The run
+    takes at least one step unless ∇f(start) = 0, at most ``max_iterations``, and stops at a value, gradient or
+    Hessian that is NaN or inf, or at a step that leaves x unchanged; a singular Hessian takes the least-squares
+    step (0 for a zero Hessian, so a linear f stops there, not converged).  A run that did not converge has kind
+    ``"not converged"``; otherwise the kind is :func:`classify_stationary_point` of the last two Hessians'
+    eigenvalues, with tolerance ``zero_tol`` (relative, < 1).  ``f`` takes a Value shaped like ``start`` and returns
+    a single number.
     """
     x = _check_arguments(f, start, tol, max_iterations, zero_tol)
     shape, x = x.shape, x.ravel()
-    path, earlier = [x], None
+    path, earlier, taken = [x], None, None
     value, slope, matrix = _evaluate(f, x, shape)
     step = _newton_step(matrix, slope)
     while len(path) <= max_iterations and np.isfinite(value) and np.isfinite(step).all():
-        if _settled(slope, step, x, tol) and (len(path) > 1 or not slope.any()):
-            break
-        x, earlier = x - step, matrix
+        settled = _settled(slope, step, x, tol) and (len(path) > 1 or not slope.any())
+        if (settled and not _still_gaining(step, taken, x)) or np.array_equal(x - step, x):
+            break  # (a step that changes nothing, as at a zero Hessian, would repeat to max_iterations)
+        x, earlier, taken = x - step, matrix, step
         path.append(x)
         value, slope, matrix = _evaluate(f, x, shape)
         step = _newton_step(matrix, slope)
