@@ -207,3 +207,41 @@ def test_a_row_with_no_softmax_costs_nan_without_numpys_warning(logits, labels, 
         probabilities = F.softmax(Value(np.array(logits, dtype=dtype)))
     assert np.isnan(cost.item()) and cost.dtype == dtype and np.isnan(z.grad[-1]).all()
     assert np.isnan(probabilities.data[-1]).all()
+
+
+def test_soft_targets_given_as_a_value_get_their_gradient():
+    """C = −(1/n) Σ_s Σ_j q_sj ln softmax(z_s)_j, so ∂C/∂q = −ln softmax(z) / n and ∂C/∂z = (softmax(z) − q) / n,
+    as in PyTorch.  Target rows that are a Value (a teacher network's softmax) lost their graph: q.grad was None."""
+    rng = np.random.default_rng(5)
+    logits, rows = rng.normal(size=(3, 4)), rng.random(size=(3, 4))
+    q, z = Value(rows / rows.sum(axis=1, keepdims=True)), Value(logits)
+    losses.cross_entropy(z, q).backward()
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(q.grad, -log_softmax / 3, rtol=1e-12)
+    np.testing.assert_allclose(z.grad, (np.exp(log_softmax) - q.data) / 3, rtol=1e-12, atol=1e-15)
+    if check_gradients is not None:  # and against finite differences, to the second order
+        check_gradients(lambda z, q: losses.cross_entropy(z, F.softmax(q)), logits, rows, order=2)
+
+
+@pytest.mark.parametrize("slope, error, words", [
+    (float("nan"), ValueError, "leaky_relu: negative_slope must be finite, got nan"),
+    (float("inf"), ValueError, "leaky_relu: negative_slope must be finite, got inf"),
+    (True, TypeError, "leaky_relu: negative_slope must be a number, got bool"),
+    ("0.1", TypeError, "leaky_relu: negative_slope must be a number, got str"),
+])
+def test_leaky_relu_names_a_slope_that_is_not_a_finite_number(slope, error, words):
+    """(functional, tested here beside the costs built on it.)  A NaN slope made every output at x ≤ 0 NaN without
+    a word, True passed for the slope 1 (leaky ReLU became the identity)."""
+    with pytest.raises(error) as raised:
+        F.leaky_relu(Value(np.array([-2.0, 0.0, 3.0])), negative_slope=slope)
+    assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("slope", [-0.5, 0, 2, np.float32(0.25), 0.01])
+def test_leaky_relu_takes_any_finite_slope_with_its_gradient(slope):
+    x = Value(np.array([-2.0, -0.5, 1.5, 3.0]))
+    y = F.leaky_relu(x, negative_slope=slope)
+    y.backward(np.ones(4))
+    s = float(slope)
+    np.testing.assert_array_equal(y.data, np.where(x.data > 0, x.data, s * x.data))
+    np.testing.assert_array_equal(x.grad, np.where(x.data > 0, 1.0, s))

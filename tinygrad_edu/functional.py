@@ -4,7 +4,9 @@ The element-wise ones are the activation functions of seed section 3.1; ``softma
 output activations of the digits example (section 4) into probabilities.  Each is one :class:`~tinygrad_edu.Op`
 from :mod:`tinygrad_edu.ops`, where its derivative stands beside it.
 
-    >>> import numpy as np
+    >>> import math
+
+import numpy as np
     >>> import tinygrad_edu.functional as F
     >>> from tinygrad_edu import Value
     >>> F.softmax(Value([1000.0, 1000.0])).data   # no overflow
@@ -13,12 +15,13 @@ from :mod:`tinygrad_edu.ops`, where its derivative stands beside it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import ops
+from tinygrad_edu import checks, ops
 from tinygrad_edu.engine import Value, apply
 
 __all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "identity",
@@ -61,7 +64,12 @@ def relu(x: Any) -> Value:
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Value:
-    """x for x > 0, ``negative_slope``·x otherwise: ReLU that keeps a small gradient for negative inputs."""
+    """x for x > 0, ``negative_slope``·x otherwise: ReLU that keeps a small gradient for negative inputs.
+
+    ``negative_slope`` is one finite real number (any sign, as in PyTorch); NaN or inf, which would make every
+    output at x ≤ 0 NaN, and True/False are errors naming it."""
+    if negative_slope.__class__ is not float or not math.isfinite(negative_slope):  # (a float: checked at no cost)
+        negative_slope = checks.number(negative_slope, "negative_slope", "leaky_relu")
     return apply(ops.leaky_relu, x, negative_slope=negative_slope)
 
 

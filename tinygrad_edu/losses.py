@@ -70,10 +70,12 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     ``logits`` are the raw outputs, shape ``(n, k)`` for ``n`` samples of ``k`` classes (or ``(k,)`` for one).
     ``labels`` are class indices (ints in ``0 … k−1``, shape ``(n,)``) or one-hot rows of the same shape as
     ``logits`` (ints, bools or floats; rows of probabilities work too).  Computed through ``log_softmax``, so
-    logits of ±1000 are fine.  Class indices and integer one-hot rows take only the labelled classes' log
-    probabilities, so a logit of −inf (a class ruled out) elsewhere in the row costs nothing, as in PyTorch;
-    rows of floats weigh every class, and 0 · (−inf) is NaN.  A row with no possible class (every logit −inf) or
-    with a logit of +inf has no softmax: its cost is NaN, as in PyTorch.
+    logits of ±1000 are fine.  Rows of probabilities given as a Value get their gradient too (soft targets from
+    another network), as in PyTorch; class indices and one-hot rows of ints have none.  Class indices and integer
+    one-hot rows take only the labelled classes' log probabilities, so a logit of −inf (a class ruled out)
+    elsewhere in the row costs nothing, as in PyTorch; rows of floats weigh every class, and 0 · (−inf) is NaN.
+    A row with no possible class (every logit −inf) or with a logit of +inf has no softmax: its cost is NaN, as in
+    PyTorch.
     """
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
@@ -83,8 +85,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     targets = _targets(_labels_array(labels), logits.shape)
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
-    if targets.dtype.kind == "f":  # rows of probabilities
-        picked = log_probabilities * targets
+    if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)
+        picked = log_probabilities * (labels if isinstance(labels, Value) else targets)
     else:  # class indices
         picked = log_probabilities[np.arange(samples), targets] if logits.ndim == 2 else log_probabilities[int(targets)]
     return picked.sum() * (-1.0 / samples)
