@@ -435,6 +435,14 @@ def test_softmax_and_log_softmax_do_not_overflow_at_1000():
     assert np.isfinite(x.grad).all()
 
 
+def test_softmax_of_the_largest_floats_apart_is_exact_without_an_overflow_warning():
+    """x − max x of ±1e308 overflows to −inf, whose share is exactly 0: numpy warned "overflow in subtract"."""
+    x = Value([1e308, -1e308])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        s, ls = F.softmax(x), F.log_softmax(x)
+    assert s.data.tolist() == [1.0, 0.0] and ls.data.tolist() == [0.0, -np.inf]
+
+
 def test_comparisons_return_plain_boolean_arrays():
     a = Value([1.0, 2.0, 3.0])
     for result, expected in [(a < 2, [True, False, False]), (a <= 2, [True, True, False]),

@@ -393,8 +393,9 @@ reduce_min = Op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis,
 
 def _shifted(x: np.ndarray, axis: int | tuple[int, ...] | None) -> np.ndarray:
     """``x − max x`` along ``axis``.  A row of only −inf (no class possible) or holding +inf has no softmax: it
-    becomes NaN (∞ − ∞), as in PyTorch, without numpy's "invalid value" warning."""
-    with np.errstate(invalid="ignore"):
+    becomes NaN (∞ − ∞), as in PyTorch, without numpy's "invalid value" warning.  ``x − max x`` ≤ 0 can overflow
+    only to −inf (−1e308 − 1e308), whose share is exactly 0: no "overflow" warning either."""
+    with np.errstate(invalid="ignore", over="ignore"):
         return x - np.max(x, axis=axis, keepdims=True)
 
 
