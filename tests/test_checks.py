@@ -97,6 +97,8 @@ def test_numbers_takes_a_sequence_of_finite_numbers_as_a_tuple_of_floats():
     (0.5, TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.5,), got float 0.5"),
     ("0", TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.0,), got str '0'"),
     (np.zeros((2, 2)), TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.0,), got ndarray"),
+    (b"\x00", TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.0,), got bytes b'\\x00'"),  # not (0.0,)
+    (bytearray(b"0"), TypeError, "avoid must be a sequence of numbers, e.g. avoid=(0.0,), got bytearray"),
     (("a",), TypeError, "avoid[0] must be a number, got str 'a'"),
     ((0.0, math.inf), ValueError, "avoid[1] must be finite, got inf"),
 ])

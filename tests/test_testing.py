@@ -14,7 +14,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-from tinygrad_edu import Op, Value
+from tinygrad_edu import Op, Value, no_grad
 from tinygrad_edu.testing import GradientCheckError, GradientReport, check_gradients, numerical_gradient
 from tinygrad_edu.testing import expressions as expressions_module
 from tinygrad_edu.testing.strategies import (
@@ -93,7 +93,7 @@ def test_numerical_gradient_needs_an_upstream_gradient_of_the_output_shape():
     (lambda: numerical_gradient(lambda x: x.sum(), "ab"), TypeError, "input 0 has dtype <U2"),
     (lambda: numerical_gradient(lambda x: x.sum(), [[1.0], [1.0, 2.0]]), ValueError, "input 0 is not a rectangular"),
     (lambda: numerical_gradient(lambda x: x, np.ones(2), upstream="abc"), TypeError, "upstream has dtype <U3"),
-    (lambda: check_gradients(lambda x: x.sum(), np.ones(1), [[1.0], []]), ValueError, "input 1 is not a rectang"),
+    (lambda: check_gradients(lambda x, y: x.sum(), np.ones(1), [[1.0], []]), ValueError, "input 1 is not a rectang"),
 ])
 def test_numerical_gradient_refuses_what_is_not_real_numbers(call, error, message):
     with warnings.catch_warnings():
@@ -120,12 +120,35 @@ def test_inputs_the_gradient_never_reaches_count_as_zeros():
     assert report.max_abs_error == (0.0,)
 
 
+def test_values_that_require_no_gradient_are_held_fixed_and_not_checked():
+    """As torch.autograd.gradcheck does: integer labels reach cross_entropy as they are (moving them by ε made
+    cross_entropy refuse them), and the inputs around them are checked and named by their place in the call."""
+    from tinygrad_edu import losses
+
+    logits, labels = np.array([[1.0, 2.0, 0.5], [0.1, 0.2, 0.3]]), Value(np.array([0, 2]), requires_grad=False)
+    report = check_gradients(lambda z, y: losses.cross_entropy(z, y), logits, labels)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(report.analytic[0], (probabilities - np.eye(3)[[0, 2]]) / 2, rtol=1e-12)
+    assert len(report.max_abs_error) == 1 and report.elements == 6
+    scale = Value(np.array([2.0]), requires_grad=False)
+    with pytest.raises(GradientCheckError, match=r"\n\s+2\s+\(0,\)"):  # input 2 of the call, not 1 of the checked
+        check_gradients(lambda a, s, b: half_square()(a * s * b).sum(), np.array([1.0]), scale, np.array([3.0]))
+
+
 def test_float32_inputs_warn_and_float64_ones_do_not():
     with pytest.warns(UserWarning, match="input 1 is float32"):
         check_gradients(lambda a, b: (a * b).sum(), np.ones(2), np.ones(2, dtype=np.float32))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_gradients(lambda a, b: (a * b).sum(), np.ones(2), Value(np.ones(2)))
+
+
+def test_float16_inputs_warn_as_float32_ones_do():
+    """float16 is coarser still; it is checked in float64, and the check says so (it said nothing)."""
+    x = np.array([0.5, -1.25], dtype=np.float16)
+    with pytest.warns(UserWarning, match="input 0 is float16; it is checked in float64"):
+        report = check_gradients(lambda a: (a ** 3).sum(), x)
+    np.testing.assert_allclose(report.analytic[0], 3 * x.astype(np.float64) ** 2, rtol=1e-12)
 
 
 @pytest.mark.parametrize("order", [1, 2])
@@ -169,6 +192,18 @@ def test_a_wrong_derivative_away_from_kinks_is_not_called_a_kink():
     with pytest.raises(GradientCheckError) as caught:
         check_gradients(lambda v: half_square()(v).sum(), np.array([0.5, -3.0]))
     assert "kink" not in str(caught.value)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_function_with_random_numbers_inside_is_named_not_called_a_kink(order):
+    """Noise inside f (dropout) makes one-sided slopes disagree as at a kink; the check says f is not deterministic."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(lambda v: (v ** 3 * (1 + 0.1 * rng.standard_normal())).sum(), np.array([0.5, 1.5]),
+                        order=order)
+    message = str(caught.value)
+    assert "f is not deterministic" in message and "kink" not in message
+    assert "step is halved" not in message and "rounding of f" not in message
 
 
 def test_a_failed_check_under_pytest_shows_the_table_not_the_library_source(tmp_path):
@@ -215,6 +250,32 @@ def test_order_3_and_up_check_derivatives_of_the_order_below():
         check_gradients(lambda v: cube(v).sum(), x, order=3)
 
 
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_check_gradients_leaves_the_grad_of_values_f_closes_over_as_it_was(order):
+    """A model's parameters used inside f keep their .grad (as torch.autograd.gradcheck leaves it): a check between
+    a backward pass and an optimizer's step must not change the step."""
+    w, untouched = Value(np.array([0.5, -1.5])), Value(np.array([2.0, 3.0]))
+    untouched.grad = np.array([7.0, 8.0])
+    x = np.array([1.0, 2.0])
+    check_gradients(lambda a: (a * a * w * untouched).tanh().sum(), x, order=order)
+    assert w.grad is None
+    np.testing.assert_array_equal(untouched.grad, [7.0, 8.0])
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_check_gradients_inside_no_grad_still_checks_the_derivatives(order):
+    """Inside no_grad() the check records f for itself, as autodiff's transforms do: x³'s right derivatives pass,
+    a wrong one still fails."""
+    x = np.array([0.5, -1.2])
+    with no_grad():
+        report = check_gradients(lambda v: (v ** 3).sum(), x, order=order)
+        with pytest.raises(GradientCheckError):
+            check_gradients(lambda v: half_square()(v).sum(), x, order=order)
+    if order == 1:
+        np.testing.assert_allclose(report.analytic[0], 3 * x ** 2, rtol=1e-12)
+    np.testing.assert_allclose(report.analytic[0], report.numeric[0], rtol=1e-5)
+
+
 def test_the_table_is_cut_to_the_given_rows():
     with pytest.raises(GradientCheckError, match=r"\.\.\. and 9 more$"):
         check_gradients(lambda v: half_square()(v).sum(), np.arange(1.0, 13.0), rows=3)
@@ -249,6 +310,16 @@ def test_finite_differences_that_are_not_finite_near_the_point_are_named_not_sco
         check_gradients(lambda x: (x * x * 1e22).exp().sum(), np.array([0.0]))
     row = str(raised.value).splitlines()[3].split()
     assert row[2:] == ["0", "nan", "nan", "nan"]  # analytic, numeric, abs error, rel error
+    assert "f is not finite a step away from the point" in str(raised.value)
+
+
+def test_a_step_out_of_the_domain_is_named_in_the_table_not_raised_as_a_runtime_warning():
+    """√x at x = 1e-7 − ε is nan: under warnings-as-errors (pytest -W error) the check still explains it, instead of a
+    RuntimeWarning from inside the engine; the point itself warns nothing, so nothing of f's is hidden there."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(GradientCheckError) as raised:
+            check_gradients(lambda x: x.sqrt().sum(), np.array([1e-7, 1.0]))
     assert "f is not finite a step away from the point" in str(raised.value)
 
 
@@ -290,6 +361,23 @@ def test_bad_arguments_raise_type_errors():
         check_gradients(np.ones(2), np.ones(2))
     with pytest.raises(TypeError, match="input 0 has dtype complex128"):
         check_gradients(lambda a: a, np.ones(2, dtype=complex))
+
+
+@pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
+def test_inputs_f_cannot_take_are_named_with_a_hint_for_a_torch_style_tuple(check):
+    """check_gradients(f, x, y), not gradcheck's check_gradients(f, (x, y)): the error names the check and f."""
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a, b) cannot be called with the 1 "
+                                                  f"input(s) given; give the inputs one by one, {check.__name__}(f, "
+                                                  "x, y), not as one tuple")):
+        check((lambda a, b: (a * b).sum()), (x, y))
+    with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a) cannot be called with the 2 "
+                                                  "input(s) given") + "$"):
+        check((lambda a: (a * a).sum()), x, y)
+    if check is numerical_gradient:  # given one by one, they are checked: ∂Σab/∂a = b, ∂Σab/∂b = a
+        grads = numerical_gradient(lambda a, b: (a * b).sum(), x, y)
+        np.testing.assert_allclose(grads[0], y, rtol=1e-8)
+        np.testing.assert_allclose(grads[1], x, rtol=1e-8)
 
 
 @pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
@@ -378,6 +466,20 @@ def test_arrays_with_a_min_gap_that_cannot_fit_say_so():
         arrays((7,), min_value=0.0, max_value=5.0, min_gap=1.0)
     with pytest.raises(ValueError, match="min_gap must be positive"):
         arrays((2,), min_gap=0.0)
+
+
+def test_arrays_with_a_min_gap_that_fit_only_across_a_kink_are_drawn():
+    """[-1, 1] away from 0 by 0.9 leaves [-1, -0.9] and [0.9, 1]: two elements 1.5 apart fit (-1 and 1 are 2
+    apart), three do not; laid end to end the pieces are only 0.2 long, and both were refused."""
+    given_shape = drawn(arrays((2,), min_value=-1.0, max_value=1.0, avoid=(0.0,), margin=0.9, min_gap=1.5),
+                        lambda x: x)
+    drawn_shape = drawn(arrays(min_value=-1.0, max_value=1.0, avoid=(0.0,), margin=0.9, min_gap=1.5, min_dims=1,
+                               min_side=2), lambda x: x)
+    for x in given_shape + drawn_shape:
+        assert x.shape == (2,) and abs(x[0] - x[1]) >= 1.5
+        assert np.all((np.abs(x) >= 0.9) & (np.abs(x) <= 1.0))
+    with pytest.raises(ValueError, match=r"3 elements at least 1.5 apart do not fit"):
+        arrays((3,), min_value=-1.0, max_value=1.0, avoid=(0.0,), margin=0.9, min_gap=1.5)
 
 
 def test_arrays_with_a_min_gap_draw_only_shapes_that_fit():

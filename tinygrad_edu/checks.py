@@ -90,7 +90,8 @@ def numbers(value: Any, name: str, where: str) -> tuple[float, ...]:
         >>> numbers([0, 1.5], "kinks", "OpSpec")
         (0.0, 1.5)
     """
-    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray) or getattr(value, "ndim", 1) != 1:
+    if (isinstance(value, str | bytes | bytearray) or not isinstance(value, Sequence | np.ndarray)
+            or getattr(value, "ndim", 1) != 1):  # (bytes are a sequence of small ints, not of numbers meant)
         example = value if isinstance(value, int | float | np.number) else 0.0
         raise TypeError(f"{where}: {name} must be a sequence of numbers, e.g. {name}=({example!r},), got "
                         f"{_shown(value)}")

@@ -21,6 +21,7 @@ Hypothesis strategies for property tests of your own operations live in :mod:`ti
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -30,9 +31,27 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.engine import Value, no_grad
+from tinygrad_edu.autodiff import gradients
+from tinygrad_edu.engine import Value, enable_grad, no_grad
 
 __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientCheckError"]
+
+
+def _check_arity(f: Callable[..., Any], inputs: Sequence[Any], where: str) -> None:
+    """f must take one positional argument per input; else a TypeError naming ``where`` and f's parameters (the
+    error f itself would raise names neither), with a hint when a tuple of inputs was given as one, as
+    torch.autograd.gradcheck takes them."""
+    try:
+        signature = inspect.signature(f)
+        signature.bind(*inputs)
+    except ValueError:  # (no signature to read: f's own error will have to do)
+        return
+    except TypeError:
+        name = getattr(f, "__name__", type(f).__name__)
+        hint = (f"; give the inputs one by one, {where}(f, x, y), not as one tuple (as torch.autograd.gradcheck "
+                "takes them)" if len(inputs) == 1 and isinstance(inputs[0], tuple | list) else "")
+        raise TypeError(f"{where}: f {name}{signature} cannot be called with the {len(inputs)} input(s) "
+                        f"given{hint}") from None
 
 
 def _real_array(name: str, what: str, x: Any) -> np.ndarray:
@@ -53,10 +72,16 @@ def _output_data(out: Any, name: str) -> np.ndarray:
 
 def _refuse_float32_output(out: Any, name: str) -> None:
     """f gets float64 inputs; a float32 output means f rounds to float32 inside, where a step of ε is lost."""
-    if getattr(out.data if isinstance(out, Value) else out, "dtype", None) == np.float32:
-        raise TypeError(f"{name}: f returned float32 for float64 inputs, so it rounds to float32 inside (an "
-                        "astype or a float32 forward), where a finite-difference step is lost in rounding; "
+    dtype = getattr(out.data if isinstance(out, Value) else out, "dtype", None)
+    if _narrow_float(dtype):
+        raise TypeError(f"{name}: f returned {dtype} for float64 inputs, so it rounds to {dtype} inside (an "
+                        f"astype or a {dtype} forward), where a finite-difference step is lost in rounding; "
                         "check f in float64")
+
+
+def _narrow_float(dtype: Any) -> bool:
+    """Whether ``dtype`` is a float type coarser than float64 (float32, float16)."""
+    return isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8
 
 
 def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
@@ -75,9 +100,12 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     [array([ 3., 12.])]
     """
     __tracebackhide__ = True  # pytest: show the caller's line, not this library's source
+    if not callable(f):
+        raise TypeError(f"numerical_gradient: f must be callable, got {type(f).__name__}")
     eps = checks.number(eps, "eps", "numerical_gradient", above=0)
     bases = [_real_array("numerical_gradient", f"input {i}", x) for i, x in enumerate(inputs)]
     _check_steps("numerical_gradient", bases, [str(i) for i in range(len(bases))], eps)
+    _check_arity(f, inputs, "numerical_gradient")
     as_value = [isinstance(x, Value) for x in inputs]
 
     def evaluate(arrays: list[np.ndarray]) -> np.ndarray:
@@ -283,14 +311,33 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
             f"(atol={atol:g}, rtol={rtol:g}):\n" + "\n".join(text) + more + note)
 
 
-def _checked_inputs(inputs: Sequence[Any]) -> list[np.ndarray]:
-    """float64 copies of the inputs; complex or other non-real data is a TypeError, float32 a warning."""
+def _held_fixed(f: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Callable[..., Any], list[Any], list[int]]:
+    """f as a function of the inputs to check, with every Value of ``requires_grad=False`` (labels, a mask) passed
+    to it as it is, never moved (as torch.autograd.gradcheck holds such inputs); also those inputs and their
+    positions."""
+    positions = [i for i, x in enumerate(inputs) if not (isinstance(x, Value) and not x.requires_grad)]
+    if len(positions) == len(inputs):
+        return f, list(inputs), positions
+
+    def checked(*values: Any) -> Any:
+        __tracebackhide__ = True
+        arguments = list(inputs)
+        for i, v in zip(positions, values, strict=True):
+            arguments[i] = v
+        return f(*arguments)
+    return checked, [inputs[i] for i in positions], positions
+
+
+def _checked_inputs(inputs: Sequence[Any], positions: Sequence[int]) -> list[np.ndarray]:
+    """float64 copies of the inputs (at ``positions`` in the call); complex or other non-real data is a TypeError,
+    float32 a warning."""
     arrays = []
-    for i, x in enumerate(inputs):
+    for i, x in zip(positions, inputs, strict=True):
         arrays.append(_real_array("check_gradients", f"input {i}", x))
-        if np.asarray(x.data if isinstance(x, Value) else x).dtype == np.float32:
-            warnings.warn(f"check_gradients: input {i} is float32; it is checked in float64 (finite "
-                          "differences are too coarse in float32)", UserWarning, stacklevel=3)
+        dtype = np.asarray(x.data if isinstance(x, Value) else x).dtype
+        if _narrow_float(dtype):
+            warnings.warn(f"check_gradients: input {i} is {dtype}; it is checked in float64 (finite "
+                          f"differences are too coarse in {dtype})", UserWarning, stacklevel=3)
     return arrays
 
 
@@ -329,22 +376,22 @@ def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequenc
               weights: Sequence[list[np.ndarray]] = ()) -> list[Any]:
     """The gradients of q_k on fresh float64 leaves, k = ``len(weights)``: q₀ = Σ upstream · f(leaves) and
     q_j = Σ_i weights[j − 1]_i · ∇_i q_{j−1}, one backward pass per order, each but the last recorded
-    (``create_graph``) so that the next one can differentiate it.  None where a gradient never reached."""
+    (``create_graph``) so that the next one can differentiate it; zeros where a gradient never reached, all None
+    where f's output (or a q_j) is a constant.  The ``.grad`` of Values f closes over stays as it was."""
     __tracebackhide__ = True
     values = [Value(a, label=label) for a, label in zip(arrays, labels, strict=True)]
-    out = _output(f, values)
-    if not out.requires_grad:
-        return [None] * len(values)
-    out.backward(_upstream(out.shape, seed), create_graph=bool(weights))
-    for j, weight in enumerate(weights):
-        terms = [(v.grad * w).sum() for v, w in zip(values, weight, strict=True) if isinstance(v.grad, Value)]
-        for v in values:
-            v.zero_grad()
-        total = sum(terms[1:], terms[0]) if terms else None
-        if total is None or not total.requires_grad:  # q_j is a constant: its gradient is 0
+    with enable_grad():  # recorded even when check_gradients is called inside no_grad() (a no_grad inside f is kept)
+        out = _output(f, values)
+        if not out.requires_grad:
             return [None] * len(values)
-        total.backward(create_graph=j < len(weights) - 1)
-    return [v.grad for v in values]
+        # autodiff.gradients, not backward(): the .grad of Values f closes over (a model's parameters) stays as is
+        grads = gradients(out, values, _upstream(out.shape, seed), create_graph=bool(weights))
+        for j, weight in enumerate(weights):
+            terms = [(g * w).sum() for g, w in zip(grads, weight, strict=True) if g.requires_grad]
+            if not terms:  # q_j is a constant: its gradient is 0
+                return [None] * len(values)
+            grads = gradients(sum(terms[1:], terms[0]), values, create_graph=j < len(weights) - 1)
+    return [g.data for g in grads]
 
 
 def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = None, atol: float = 1e-6,
@@ -354,8 +401,11 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ``f`` is called on float64 Values made from ``inputs`` (Values, arrays or numbers) and must return a
     Value.  A non-scalar output is backpropagated with a random upstream gradient (drawn from a generator
     seeded with ``seed``), which checks every output at once.  Inputs the gradient never reaches count as
-    zeros.  Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``.  Where f is large and its
-    slope small, f moves by less than its own rounding over the step and no difference can resolve the slope: a
+    zeros.  A Value with ``requires_grad=False`` (class labels, a mask) is passed to ``f`` as it is and not
+    checked, as in ``torch.autograd.gradcheck``: the report covers the other inputs, the table names inputs by
+    their position in the call.  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
+    Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``.  Where f is large and its slope
+    small, f moves by less than its own rounding over the step and no difference can resolve the slope: a
     failure there says so in a note (check at a point where f is smaller).
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
@@ -390,9 +440,11 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     if not callable(f):
         raise TypeError(f"check_gradients: f must be callable, got {type(f).__name__}")
     eps, atol, rtol, seed, rows, order = _checked_settings(eps, atol, rtol, seed, rows, order)
-    arrays = _checked_inputs(inputs)
-    task = _Task(f, arrays, [x.label if isinstance(x, Value) else None for x in inputs],
-                 [_input_name(i, x) for i, x in enumerate(inputs)], atol, rtol, seed, rows)
+    _check_arity(f, inputs, "check_gradients")
+    f, checked, positions = _held_fixed(f, inputs)
+    arrays = _checked_inputs(checked, positions)
+    task = _Task(f, arrays, [x.label if isinstance(x, Value) else None for x in checked],
+                 [_input_name(i, x) for i, x in zip(positions, checked, strict=True)], atol, rtol, seed, rows)
     rng = np.random.default_rng(seed + 1)
     gradient_weights = [[rng.standard_normal(a.shape) for a in arrays] for _ in range(order - 1)]
     for k in range(1, order + 1):  # a derivative is checked against differences of the one below: check that first
@@ -425,9 +477,9 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     if order == 1:
         weights = _upstream(_output(f, [Value(a) for a in arrays]).shape, seed)
 
-        def evaluate(moved: list[np.ndarray]) -> np.ndarray:
-            __tracebackhide__ = True
-            with no_grad():
+        def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # (a step out of f's domain: nan in the table, which
+            __tracebackhide__ = True                          # says so, not a RuntimeWarning from deep inside f)
+            with no_grad(), np.errstate(all="ignore"):
                 return _output_data(f(*[Value(a) for a in moved]), "check_gradients")
         what = "gradient elements"
     else:
@@ -435,7 +487,8 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
 
         def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # q_{order−1}, by order − 1 backward passes
             __tracebackhide__ = True
-            grads = _backprop(f, moved, labels, seed, gradient_weights[:-1])
+            with np.errstate(all="ignore"):
+                grads = _backprop(f, moved, labels, seed, gradient_weights[:-1])
             return np.array(sum(float(np.sum(w * g)) for g, w in zip(grads, gradient_weights[-1], strict=True)
                                 if g is not None))
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
@@ -444,14 +497,29 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     return _report(task, analytic, numeric, eps, order, requested, what,
                    lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
                    lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
-                   lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps))
+                   lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
+                   lambda: _repeatable(evaluate, arrays))
+
+
+def _repeatable(evaluate: Evaluate, arrays: list[np.ndarray]) -> bool:
+    """Whether f gives the same values twice at the same inputs, as finite differences assume."""
+    __tracebackhide__ = True
+    with np.errstate(all="ignore"):
+        return bool(np.array_equal(evaluate(arrays), evaluate(arrays), equal_nan=True))
+
+
+_NOT_REPEATABLE = ("\nf is not deterministic: two calls with the same inputs returned different values (random "
+                   "numbers inside f, such as dropout or noise?), so its finite differences measure the noise, not "
+                   "a slope, and the table says nothing about the derivative. Make f deterministic (fixed noise, "
+                   "dropout off) and check again.")
 
 
 def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
             requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
-            finer: Callable[[int, tuple[int, ...]], float],
-            resolution: Callable[[int, tuple[int, ...]], float]) -> GradientReport:
-    """The report when every element agrees; else raise GradientCheckError with the table."""
+            finer: Callable[[int, tuple[int, ...]], float], resolution: Callable[[int, tuple[int, ...]], float],
+            repeatable: Callable[[], bool]) -> GradientReport:
+    """The report when every element agrees; else raise GradientCheckError with the table (which, when f is not
+    ``repeatable``, blames f's randomness instead of kinks, the step or rounding)."""
     __tracebackhide__ = True
     errors, abs_errors, rel_errors, bad = [], [], [], []
     for a, n in zip(analytic, numeric, strict=True):
@@ -463,6 +531,11 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
+        if not repeatable():
+            table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows,
+                                   lambda i, index: None, what)
+            raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, _NOT_REPEATABLE),
+                                     analytic, numeric)
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
                                what)
         worst = _worst(errors, bad)

@@ -265,7 +265,26 @@ def _capacity(pieces: list[tuple[float, float]], min_gap: float) -> int:
     if not pieces:
         return 0
     most = int(min(sum(b - a for a, b in pieces) / min_gap, 1e6)) + 1
-    return most if _layout(most, pieces, min_gap) else most - 1
+    most = most if _layout(most, pieces, min_gap) else most - 1
+    if len(pieces) > 1:  # a point on each side of a cut gains its width: one more point per cut at most
+        most = max(most, len(_packed(pieces, min_gap, most + len(pieces))))
+    return most
+
+
+def _packed(pieces: list[tuple[float, float]], min_gap: float, most: int) -> np.ndarray:
+    """Up to ``most`` points at least ``min_gap`` apart, each as far left as it can go (as many as fit on the pieces:
+    unlike the layout end to end, a gap may span a cut around a kink)."""
+    gap, x, chunks, count = min_gap * (1 + 1e-9), -np.inf, [], 0
+    for a, b in pieces:
+        x = max(x, a)
+        if x > b or count >= most:
+            continue
+        points = x + np.arange(min(int((b - x) // gap) + 1, most - count)) * gap
+        points = points[points <= b]
+        chunks.append(points)
+        count += len(points)
+        x = points[-1] + gap if len(points) else x
+    return np.concatenate(chunks) if chunks else np.zeros(0)
 
 
 def _fitted(shape: Shape, capacity: int, min_dims: int, min_side: int) -> Shape:
@@ -291,6 +310,8 @@ def _spread_arrays(shape: Shape, low: float, high: float, avoid: Sequence[float]
     size = int(np.prod(shape))
     pieces = _allowed_pieces(low, high, avoid, margin * (1 + 1e-9))  # a hair more: rounding stays off the kinks
     layout = _layout(size, pieces, min_gap)
+    if layout is None and len(packed := _packed(pieces, min_gap, size)) == size:  # fits only across a cut
+        return st.permutations(range(size)).map(lambda order: packed[list(order)].reshape(shape))
     if layout is None:
         raise ValueError(f"arrays: {size} elements at least {min_gap} apart do not fit in [{low}, {high}]"
                          + (f" away from {tuple(avoid)}" if avoid else ""))
