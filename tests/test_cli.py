@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,7 @@ def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
     for method in ("random search", "gradient descent", "Armijo"):
         assert re.search(rf"^\| {method}\s+\|", result.stdout, re.MULTILINE)
     assert "[met] Armijo never increases the cost" in result.stdout
+    assert "the whole demo runs in under" not in result.stdout  # a fifth of the episodes: the time says nothing
     assert "companion code" in result.stdout
     expected = ["dependency_tree", "network"]
     for name in expected:
@@ -524,3 +526,68 @@ def test_train_states_one_sample_and_a_batch_larger_than_the_data_as_they_are(ca
     assert main([*options, "--samples", "20", "--batch-size", "500"]) == 0
     out = capsys.readouterr().out
     assert "all samples per update" in out and "500" not in out
+
+
+def test_train_suggests_a_predict_command_that_works_when_pasted(capsys: pytest.CaptureFixture,
+                                                                 tmp_path: Path) -> None:
+    """A model path with a space used to be printed bare: pasted into a shell, it split into two words."""
+    model = tmp_path / "my models" / "x².npz"
+    model.parent.mkdir()
+    assert main(["train", "--episodes", "1", "--samples", "20", "--hidden", "3", "-o", str(model)]) == 0
+    suggestion = capsys.readouterr().out.rsplit("try: ", 1)[1]
+    words = shlex.split(suggestion)
+    assert words[:3] == ["tinygrad-edu", "predict", str(model)]
+    assert main(words[1:]) == 0
+    assert len(numbers_after_arrow(capsys.readouterr().out)) == 4
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--data", "digits", "--samples", "50"], "--samples 50 is for --data xsquared only"),
+    (["--data", "xsquared", "--test-fraction", "0.5"], "--test-fraction 0.5 is for --data digits only"),
+])
+def test_train_refuses_an_option_the_data_set_would_ignore(capsys: pytest.CaptureFixture, tmp_path: Path,
+                                                            argv: list[str], option: str) -> None:
+    """--samples with digits (and --test-fraction with x²) used to be ignored without a word."""
+    message = one_line_error(capsys, ["train", *argv, "--episodes", "1", "-o", str(tmp_path / "m.npz")])
+    assert option in message
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--hidden", "100000", "100000"], "train --hidden 100000 100000: "),
+    (["--samples", "1000000000000"], "train --samples 1000000000000: "),
+])
+def test_train_sizes_beyond_the_limits_name_the_option(capsys: pytest.CaptureFixture, tmp_path: Path,
+                                                       argv: list[str], option: str) -> None:
+    message = one_line_error(capsys, ["train", *argv, "-o", str(tmp_path / "m.npz")])
+    assert message.startswith(f"tinygrad-edu: error: {option}") and "limit" in message
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, where no folder can be made")
+def test_demo_output_folder_that_cannot_be_made_says_so(capsys: pytest.CaptureFixture) -> None:
+    """It used to say only '/proc/self/tg: No such file or directory', not what had failed."""
+    folder = "/proc/self/tinygrad-edu-test/sub"
+    message = one_line_error(capsys, ["demo", "--quick", "-o", folder])
+    assert f"demo: cannot make the output folder {folder}: " in message
+
+
+def test_predict_reads_an_inputs_file_with_a_byte_order_mark(capsys: pytest.CaptureFixture, xsquared_model: Path,
+                                                             tmp_path: Path) -> None:
+    """Windows editors save "UTF-8 with BOM"; its first number used to be refused as '\\ufeff0.5'."""
+    inputs = tmp_path / "inputs.txt"
+    inputs.write_text("0.5\n-1\n", encoding="utf-8-sig")
+    assert main(["predict", str(xsquared_model), "--inputs-file", str(inputs)]) == 0
+    model = nn.load(xsquared_model)
+    np.testing.assert_allclose(numbers_after_arrow(capsys.readouterr().out),
+                               model(np.array([[0.5], [-1.0]])).data.ravel(), rtol=1e-5)
+
+
+def test_progress_without_tqdm_says_so(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
+                                       tmp_path: Path) -> None:
+    """--progress without tqdm used to train without a bar and without a word why."""
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    assert main(["train", "--progress", "--episodes", "1", "--samples", "20", "--hidden", "3",
+                 "-o", str(tmp_path / "m.npz")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "warning: --progress needs tqdm" in err

@@ -13,8 +13,10 @@ the model trained so far, ``demo`` writes nothing more).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -46,6 +48,8 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 #: The default learning rate of each optimizer (Armijo: its first trial step; random search: its change size).
 LEARNING_RATES = {"gd": 0.1, "sgd": 0.1, "adam": 0.01, "armijo": 1.0, "random": 0.1}
+#: ``train --samples`` and ``train --test-fraction`` when not given.
+XSQUARED_SAMPLES, TEST_FRACTION = 1000, 0.25
 MAX_INPUTS_FILE_BYTES = 64 << 20
 #: The exit status after Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
@@ -197,10 +201,10 @@ def _add_train(commands: Any) -> None:
                        "(default: 500 for xsquared, 30 for digits)")
     train.add_argument("--batch-size", type=_positive_int, metavar="N",
                        help="samples per update (default: all of them for xsquared, 32 for digits)")
-    train.add_argument("--samples", type=_positive_int, default=1000,
-                       help="how many x² samples on [-1, 1] (default: %(default)s)")
-    train.add_argument("--test-fraction", type=_fraction, default=0.25, metavar="F",
-                       help="share of the digits held back for testing (default: %(default)s)")
+    train.add_argument("--samples", type=_positive_int, metavar="N",
+                       help=f"how many x² samples on [-1, 1], for xsquared only (default: {XSQUARED_SAMPLES})")
+    train.add_argument("--test-fraction", type=_fraction, metavar="F",
+                       help=f"share of the digits held back for testing, for digits only (default: {TEST_FRACTION})")
     train.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
     train.add_argument("-o", "--output", default="model.npz", metavar="PATH",
                        help="where to save the trained model (default: %(default)s)")
@@ -338,9 +342,14 @@ def _training_data(args: argparse.Namespace, cost_name: str) -> tuple[np.ndarray
     """The training inputs and targets, the test split (None for x²) and the layer sizes."""
     hidden = args.hidden or DATA_DEFAULTS[args.data]["hidden"]
     if args.data == "xsquared":
-        inputs, targets = xsquared(args.samples, seed=args.seed)
+        samples = XSQUARED_SAMPLES if args.samples is None else args.samples
+        try:
+            inputs, targets = xsquared(samples, seed=args.seed)
+        except ValueError as error:  # too many samples: name the option
+            raise ValueError(f"train --samples {samples}: {error}") from None
         return inputs, targets, None, [1, *hidden, 1]
-    train, test = train_test_split(*load_digits(), test_fraction=args.test_fraction, seed=args.seed, stratify=True)
+    fraction = TEST_FRACTION if args.test_fraction is None else args.test_fraction
+    train, test = train_test_split(*load_digits(), test_fraction=fraction, seed=args.seed, stratify=True)
     # with the squared error, the seed's section 4: the neuron of the right digit should be 1
     targets = np.eye(10)[train.labels] if cost_name == "squared_error" else train.labels
     return train.inputs, targets, test, [64, *hidden, 10]
@@ -370,7 +379,26 @@ def _print_results(model: nn.Module, test: Any) -> None:
         print(f"test accuracy: {np.mean(predicted == test.labels):.1%} on {len(test.labels)} held-back digits")
 
 
+def _check_data_options(args: argparse.Namespace) -> None:
+    """Refuse an option that the chosen data set would silently ignore."""
+    unused = {"xsquared": ("--test-fraction", args.test_fraction), "digits": ("--samples", args.samples)}
+    option, value = unused[args.data]
+    if value is not None:
+        other = "digits" if args.data == "xsquared" else "xsquared"
+        raise ValueError(f"train: {option} {value:g} is for --data {other} only, not for --data {args.data}")
+
+
+def _network(sizes: list[int], args: argparse.Namespace) -> nn.MLP:
+    """The network to train; a size it refuses (too many parameters) is blamed on --hidden."""
+    try:
+        return nn.MLP(sizes, activation=args.activation, output_activation=args.output_activation, init=args.init,
+                      rng=args.seed)
+    except ValueError as error:
+        raise ValueError(f"train --hidden {' '.join(map(str, sizes[1:-1]))}: {error}") from None
+
+
 def _train(args: argparse.Namespace) -> int:
+    _check_data_options(args)
     defaults = DATA_DEFAULTS[args.data]
     optimizer_name = args.optimizer or defaults["optimizer"]
     rate = args.learning_rate or LEARNING_RATES[optimizer_name]
@@ -383,8 +411,7 @@ def _train(args: argparse.Namespace) -> int:
     if cost is cross_entropy and sizes[-1] < 2:
         raise ValueError("train: the cross entropy cost needs several output neurons; use --cost squared_error "
                          "for xsquared")
-    model = nn.MLP(sizes, activation=args.activation, output_activation=args.output_activation, init=args.init,
-                   rng=args.seed)
+    model = _network(sizes, args)
     optimizer = _optimizer(optimizer_name, model, rate, args.seed)
     print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
           f"{model.num_parameters()} parameters) on {_count(len(inputs), args.data + ' sample')} with {optimizer!r}, "
@@ -392,6 +419,10 @@ def _train(args: argparse.Namespace) -> int:
           f"{'all samples' if batch_size is None or batch_size >= len(inputs) else batch_size} per update")
     with no_grad():  # with mini-batches, the history's first cost comes after an episode of updates
         start = float(cost(model(inputs), targets).item())
+    if args.progress and importlib.util.find_spec("tqdm") is None:
+        sys.stdout.flush()  # after the line above, also when both streams go to one file
+        print(f"{PROG}: warning: --progress needs tqdm (pip install tqdm, or the 'progress' extra); "
+              "training without a progress bar", file=sys.stderr, flush=True)
     began = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # shown now, before the results; dropped on an error
         history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
@@ -408,7 +439,7 @@ def _train(args: argparse.Namespace) -> int:
     _print_results(model, test)
     model.save(args.output)
     note = " although training diverged" if diverged else " as it was when interrupted" if interrupted else ""
-    print(f"saved the model to {args.output}{note}; try: {PROG} predict {args.output} "
+    print(f"saved the model to {args.output}{note}; try: {PROG} predict {shlex.quote(args.output)} "
           + ("0.1 0.5 -1 0.01" if test is None else "--inputs-file FILE"))
     return INTERRUPTED if interrupted else 0
 
@@ -421,7 +452,7 @@ def _read_numbers(path: str) -> np.ndarray:
             raise ValueError(f"predict: {path!r} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
         data = file.read()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # Windows editors start UTF-8 files with a byte order mark
     except UnicodeDecodeError:
         raise ValueError(f"predict: {path!r} is not a text file of numbers") from None
     numbers = []
