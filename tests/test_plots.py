@@ -375,3 +375,98 @@ def test_a_function_undefined_on_part_of_the_picture_leaves_a_gap_without_warnin
         armijo = plots.plot_armijo(lambda p: p[0].log() + p[1] ** 2, [0.1, 0.5])  # φ(t) NaN for large t
     low, high = armijo.axes[0].get_ylim()
     assert np.isfinite([low, high]).all() and low < high  # was "Axis limits cannot be NaN or Inf"
+
+
+@pytest.mark.parametrize("costs, isolated", [([0.7], [0]), ([1.0, float("nan"), 0.2, 0.1], [0]),
+                                             ([float("nan"), 0.5, float("inf"), 0.3, 0.2], [1])])
+def test_history_draws_a_cost_no_line_reaches_as_a_point(costs, isolated):
+    """A one-episode run, or a cost between two NaNs, was a line of one point: nothing on the picture."""
+    (line,) = plots.plot_history(costs).axes[0].get_lines()
+    assert line.get_marker() not in (None, "None", "", " ") and line.get_markevery() == isolated
+    (plain,) = plots.plot_history([1.0, 0.5, 0.2]).axes[0].get_lines()
+    assert plain.get_marker() in (None, "None", "", " ")  # whole curves keep their legend as it was
+
+
+@pytest.mark.parametrize("episodes", [1, 3, 7])
+def test_history_episode_axis_has_whole_numbers(episodes):
+    """A short run's axis read 1.00, 1.25, 1.50 … (one episode: 0.96 to 1.04)."""
+    ax = plots.plot_history(list(np.geomspace(1.0, 0.01, episodes))).axes[0]
+    ax.figure.canvas.draw()
+    low, high = ax.get_xlim()
+    ticks = [tick for tick in ax.get_xticks() if low <= tick <= high]
+    assert len(ticks) >= 2 and all(float(tick).is_integer() for tick in ticks)
+    assert low < 1 < high
+
+
+def test_history_of_zero_costs_has_a_plain_axis():
+    """All costs 0 (a perfect fit): a symlog axis around 1e-12 printed two dozen crowded decades."""
+    ax = plots.plot_history([0.0, 0.0, 0.0]).axes[0]
+    assert ax.get_yscale() == "linear"
+
+
+def test_step_size_labels_do_not_overlap():
+    """The demo's plot printed 0.15 (gradient descent's η) over 0.125 (an Armijo step)."""
+    gd = History(cost=[1.0, 0.5, 0.3], step_size=[0.15] * 3, label="gradient descent")
+    armijo = History(cost=[1.0, 0.4, 0.2, 0.1, 0.05], step_size=[1.0, 0.5, 0.25, 0.125, 0.0625], label="Armijo")
+    step_ax = plots.plot_history([gd, armijo]).axes[1]
+    step_ax.figure.canvas.draw()
+    boxes = [label.get_window_extent() for label in step_ax.get_yticklabels()
+             if label.get_visible() and label.get_text()]
+    assert len(boxes) >= 4 and "0.15" in [label.get_text() for label in step_ax.get_yticklabels()]
+    for i, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[i + 1:])
+
+
+def test_contour_of_a_function_without_a_finite_value_is_an_error():
+    """It drew an empty window with a made-up colour bar from -1e-13 to 1e-13."""
+    with pytest.raises(ValueError, match=r"plot_descent: f is NaN or inf everywhere in the window"):
+        plots.plot_descent(lambda p: p[0] * float("nan") + p[1], [1.0, 1.0])
+
+
+def test_saving_under_a_file_names_the_file(tmp_path):
+    """A path whose folder is a file raised '[Errno 17] File exists' about it, not saying why that matters."""
+    (tmp_path / "plot.png").write_bytes(b"")
+    for path in (tmp_path / "plot.png" / "x.svg", tmp_path / "plot.png" / "a" / "x.svg"):
+        with pytest.raises(NotADirectoryError, match=r"plot_history: cannot save .*plot.png' is a file, not a folder"):
+            plots.plot_history([1.0, 0.5], path=path)
+
+
+def test_stationary_points_legend_covers_no_path_or_point():
+    """examples/second_derivative.py: the legend sat on the start (2, 2) and the path from (0.4, 2)."""
+    from tinygrad_edu.calculus import stationary_point
+
+    def surface(p):
+        return p[0] ** 3 - 3 * p[0] + p[1] ** 3 - 3 * p[1]
+
+    starts = [(w, b) for w in (-2.0, -0.4, 0.4, 2.0) for b in (-2.0, -0.4, 0.4, 2.0)]
+    found = [stationary_point(surface, start) for start in starts]
+    fig = plots.plot_stationary_points(surface, found, bounds=(-2.5, 2.5, -2.5, 2.5), resolution=20)
+    fig.canvas.draw()
+    legends = [legend.get_window_extent() for ax in fig.axes for legend in [ax.get_legend()] if legend] + [
+        legend.get_window_extent() for legend in fig.legends]
+    assert legends and ["Newton's steps from a start", "maximum", "saddle", "minimum"] == [
+        text.get_text() for legend in (fig.legends or [fig.axes[0].get_legend()]) for text in legend.get_texts()]
+    for line in fig.axes[0].get_lines():
+        points = line.get_transform().transform(np.c_[line.get_xdata(), line.get_ydata()])
+        for box in legends:
+            assert not box.count_contains(points), (line.get_label(), box)
+
+
+def test_stationary_points_legend_shows_the_white_paths_entry():
+    """The paths are white (on the contour colours); their legend entry was white on white, invisible."""
+    import io
+
+    from matplotlib.image import imread
+
+    from tinygrad_edu.calculus import stationary_point
+
+    fig = plots.plot_stationary_points(quadratic, [stationary_point(quadratic, [2.0, 1.0])], resolution=10)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    pixels = imread(io.BytesIO(buffer.getvalue()))[..., :3]
+    fig.canvas.draw()
+    legend = (fig.legends or [fig.axes[0].get_legend()])[0]
+    box = legend.legend_handles[0].get_window_extent()  # display coordinates, from the bottom
+    rows = slice(int(pixels.shape[0] - box.y1) - 2, int(pixels.shape[0] - box.y0) + 3)
+    patch = pixels[rows, int(box.x0) - 2:int(box.x1) + 3]
+    assert patch.size and patch.min() < 0.6  # something darker than the white legend is drawn there

@@ -25,6 +25,7 @@ returns a single-number Value, e.g. ``lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import os
@@ -83,7 +84,12 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
         raise ValueError(f"{function}: cannot tell the format from the suffix of {os.fspath(path)!r}; "
                          "use .png, .svg or .pdf")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: say which
+        blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), path.parent)
+        raise NotADirectoryError(errno.ENOTDIR, f"{function}: cannot save the figure to {os.fspath(path)!r}: "
+                                 f"{os.fspath(blocking)!r} is a file, not a folder") from None
     fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
     return fig
 
@@ -295,7 +301,9 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         ax, ax_steps = fig.subplots(), None
     colors = {}
     for label, cost, _ in runs:
-        line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=label, linewidth=1.6)
+        isolated = _isolated(cost)
+        line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=label, linewidth=1.6,
+                        marker="o" if isolated else None, markersize=4, markevery=isolated)
         colors[label] = line.get_color()
     ax.set_ylabel("cost C")
     ax.set_title(title or "cost per episode")
@@ -315,7 +323,21 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         ax_steps.grid(True, which="both", alpha=0.3)
     else:
         ax.set_xlabel("episode")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator("auto", integer=True, steps=[1, 2, 2.5, 5, 10]))  # whole episodes
+    if max(len(cost) for _, cost, _ in runs) == 1:
+        ax.set_xlim(0, 2)  # else the axis spans 0.95 to 1.05 and has no whole number but 1
     return _finish(fig, path, "plot_history")
+
+
+def _isolated(values: np.ndarray) -> list[int]:
+    """The finite points no line segment reaches (both neighbours missing or not finite): they need a marker,
+    or a run of one episode, or a cost between two NaNs, is drawn as nothing."""
+    finite = np.isfinite(values)
+    before = np.concatenate([[False], finite[:-1]])
+    after = np.concatenate([finite[1:], [False]])
+    return np.flatnonzero(finite & ~before & ~after).tolist()
 
 
 def _step_size_axis(ax: Axes, steps: np.ndarray) -> None:
@@ -324,20 +346,34 @@ def _step_size_axis(ax: Axes, steps: np.ndarray) -> None:
     from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 
     ax.set_yscale("log", base=2)
-    distinct = np.unique(steps[np.isfinite(steps)])
+    distinct, counts = np.unique(steps[np.isfinite(steps)], return_counts=True)
     if distinct.size <= 6:
-        ax.yaxis.set_major_locator(FixedLocator(distinct.tolist()))
+        ax.yaxis.set_major_locator(FixedLocator(_spaced_ticks(distinct, counts)))
     ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _spaced_ticks(values: np.ndarray, counts: np.ndarray) -> list[float]:
+    """The step sizes to label, the most frequent first, leaving out any closer than a twelfth of the axis (in
+    octaves) to one already labelled: 0.15 and 0.125 side by side printed their labels over each other."""
+    octaves = np.log2(values)
+    gap = (octaves.max() - octaves.min()) / 12
+    kept: list[int] = []
+    for i in np.argsort(-counts, kind="stable"):
+        if all(abs(octaves[i] - octaves[j]) >= gap for j in kept):
+            kept.append(int(i))
+    return sorted(float(values[i]) for i in kept)
 
 
 def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray]) -> None:
     """A logarithmic cost axis; symlog when a cost is 0 or negative (a log axis would drop those points)."""
     everything = np.concatenate([np.ravel(c) for c in costs]) if costs else np.array([1.0])
     finite = everything[np.isfinite(everything)]
-    if finite.size and (finite <= 0).any():
+    if finite.size and not finite.any():  # all 0: symlog around 1e-12 drew two dozen crowded decades
+        ax.set_yscale("linear")
+    elif finite.size and (finite <= 0).any():
         positive = np.abs(finite[finite != 0])
-        ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-12)
+        ax.set_yscale("symlog", linthresh=float(positive.min()))
     else:
         ax.set_yscale("log")
 
@@ -417,7 +453,10 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
     ys = np.linspace(box[2], box[3], resolution)
     grid = np.array([[_value(f, np.array([x, y]), function) for x in xs] for y in ys])
     finite = grid[np.isfinite(grid)]
-    if finite.size and finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
+    if not finite.size:  # else an empty picture with a made-up colour bar around 0
+        raise ValueError(f"{function}: f is NaN or inf everywhere in the window x ∈ [{box[0]:.3g}, {box[1]:.3g}], "
+                         f"y ∈ [{box[2]:.3g}, {box[3]:.3g}]; nothing to draw (give other bounds or start)")
+    if finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
         level_values: np.ndarray | int = np.geomspace(finite.min(), finite.max(), levels)
     else:
         level_values = levels
@@ -802,8 +841,17 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
                 label=None if result.kind in shown else result.kind)
         shown.add(result.kind)
     ax.set_title(title or "∇f = 0 by Newton's method, judged by the Hessian's eigenvalues", fontsize="medium")
-    ax.legend(fontsize="small", loc="best", framealpha=0.85)
+    handles, labels = ax.get_legend_handles_labels()  # under the picture: inside, it hid starts and paths
+    legend = fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize="small")
+    _outline(legend.legend_handles[0])  # the white paths' entry, on the legend's white background
     return _finish(fig, path, "plot_stationary_points")
+
+
+def _outline(handle: Any) -> None:
+    """A dark edge around a white legend entry, which alone is invisible on white."""
+    from matplotlib import patheffects
+
+    handle.set_path_effects([patheffects.withStroke(linewidth=3, foreground="#555555")])
 
 
 def __dir__() -> list[str]:  # dir(plots) and tab completion list the plots, not numpy
