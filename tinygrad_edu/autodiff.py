@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -130,17 +130,18 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
         first = _pull(output, inputs, [None], True, "gradient_and_hessian")[0][0]
         flat = F.concatenate([g.reshape(-1) for g in first])
     n = flat.size
-    rows = _pull(flat, inputs, list(np.eye(n, dtype=flat.dtype)), False, "gradient_and_hessian")[0]
+    rows = _pull(flat, inputs, _units(flat), False, "gradient_and_hessian")[0]
     matrix = np.array([np.concatenate([g.data.ravel() for g in row]) for row in rows], dtype=np.float64)
     return np.array(flat.data, dtype=np.float64), matrix.reshape(n, n)
 
 
-def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph: bool | None,
+def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_graph: bool | None,
           name: str) -> tuple[list[list[Value]], bool]:
-    """One backward pass per upstream gradient; for each, ∂⟨upstream, output⟩/∂input for every input.  The
-    ``.grad`` of every Value the passes visit is saved first and put back afterwards.  ``create_graph=None``:
-    record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the caller's, or of an
-    enclosing transform, that the result must stay connected to).  Also returns whether the passes were recorded."""
+    """One backward pass per upstream gradient (taken one at a time); for each, ∂⟨upstream, output⟩/∂input for
+    every input.  The ``.grad`` of every Value the passes visit is saved first and put back afterwards.
+    ``create_graph=None``: record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the
+    caller's, or of an enclosing transform, that the result must stay connected to).  Also returns whether the
+    passes were recorded."""
     for x in [output, *inputs]:
         if not isinstance(x, Value):
             raise TypeError(f"{name}: output and inputs must be Values, got {type(x).__name__}")
@@ -167,6 +168,16 @@ def _pull(output: Value, inputs: list[Value], upstreams: list[Any], create_graph
         for node, old in saved:
             node.grad = old
     return results, create_graph
+
+
+def _units(output: Value) -> Iterator[np.ndarray]:
+    """The upstream gradients of a Jacobian's rows: for each element of ``output``, an array of its shape and dtype
+    holding 1 there and 0 elsewhere, made one at a time (all n at once, an identity matrix, would take n² numbers:
+    32 GB for an output of 64,000)."""
+    for i in range(output.size):
+        unit = np.zeros(output.size, dtype=output.dtype)
+        unit[i] = 1
+        yield unit.reshape(output.shape)
 
 
 def _inputs(inputs: Any, name: str) -> list[Value]:
@@ -276,7 +287,11 @@ def _named(transformed: _Transform, f: Callable[..., Any], what: str) -> _Transf
         qualname = getattr(f, "__qualname__", None)
         transformed.__name__, transformed.__qualname__ = name, qualname if isinstance(qualname, str) else name
         transformed.__doc__ = f"The {what} of {name}, as a function of the same arguments."
-        # f's parameters, not its return annotation: the transform returns something else
+        # f's parameters, not its return annotation: the transform returns something else (in a dict of its own:
+        # update_wrapper shared f's, so typing.get_type_hints said a value_and_grad returns f's Value)
+        annotations = getattr(f, "__annotations__", None)
+        if isinstance(annotations, dict):
+            transformed.__annotations__ = {key: kind for key, kind in annotations.items() if key != "return"}
         signature = inspect.signature(f).replace(return_annotation=inspect.Signature.empty)
         transformed.__signature__ = signature  # type: ignore[attr-defined]
     except Exception:  # (any error of a user's attribute or signature: see above)
@@ -361,8 +376,7 @@ def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., V
         out = _output(f(*args[:position], x, *args[position + 1:], **kwargs), name, scalar=False)
         if out.size == 0:  # no output element, no backward pass
             return Value(np.zeros(out.shape + x.shape, dtype=x.dtype), requires_grad=False)
-        units = np.eye(out.size, dtype=out.dtype).reshape((out.size,) + out.shape)
-        rows = [row[0] for row in _pull(out, [x], list(units), None, name)[0]]
+        rows = [row[0] for row in _pull(out, [x], _units(out), None, name)[0]]
         return F.stack(rows).reshape(out.shape + x.shape)
 
     return transformed
