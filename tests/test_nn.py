@@ -610,3 +610,122 @@ def test_a_frozen_parameter_is_saved_and_loaded(tmp_path):
         np.testing.assert_array_equal(other(x).data, net(x).data)
         assert other.layers[0].weights.requires_grad is not frozen   # loading keeps it as it was
     np.testing.assert_array_equal(nn.load(tmp_path / "frozen.npz")(x).data, net(x).data)
+
+
+class _KeepsItsOutput(nn.Module):
+    """A student's module that keeps its last output on itself, to look at it later."""
+
+    def __init__(self) -> None:
+        self.net = nn.MLP([1, 3, 1], rng=0)
+
+    def forward(self, x):
+        self.last = self.net(x)
+        return self.last
+
+
+def test_a_value_computed_by_an_operation_is_no_parameter():
+    """An output kept as an attribute was counted as a parameter: num_parameters grew with the batch, save wrote
+    the activations into the file, and a fresh model could not load it; w.astype(...) was a 'parameter' that no
+    optimizer could train.  Both are now a TypeError naming the attribute."""
+    model = _KeepsItsOutput()
+    model(np.linspace(-1.0, 1.0, 8).reshape(-1, 1))
+    for call in (model.parameters, model.num_parameters, model.state_dict):
+        with pytest.raises(TypeError, match=r"named_parameters: 'last' holds a Value computed by an operation "
+                                            r"\(sigmoid\).*'_'"):
+            call()
+    layer = nn.Layer(2, 3, rng=0)
+    layer.weights = layer.weights.astype(np.float32)
+    with pytest.raises(TypeError, match=r"'weights' holds a Value computed by an operation \(astype\)"):
+        layer.state_dict()
+    layer.weights = Value(layer.weights.data)      # the way to a float32 parameter
+    assert [value.dtype for value in layer.parameters()] == [np.float32, np.float64]
+
+
+def test_a_private_attribute_may_keep_an_output():
+    class KeepsItPrivately(_KeepsItsOutput):
+        def forward(self, x):
+            self._last = self.net(x)
+            return self._last
+
+    model = KeepsItPrivately()
+    model(np.ones((4, 1)))
+    assert [name for name, _ in model.named_parameters()] == [name for name, _ in model.net.named_parameters("net")]
+
+
+def test_a_frozen_value_under_a_key_that_cannot_name_it_is_refused():
+    """A frozen Value under an int key was left out of state_dict() and the file without a word."""
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            self.layer = nn.Layer(2, 2, rng=0)
+            self.table = {1: Value(np.ones(2), requires_grad=False)}
+
+    with pytest.raises(TypeError, match=r"named_parameters: the dict 'table' holds parameters .* under the key 1"):
+        Model().state_dict()
+
+
+class _Residual(nn.Network):
+    """A network that computes something else than its layers alone: x + layers(x)."""
+
+    def forward(self, data):
+        return super().forward(data) + data
+
+
+class _Doubled(nn.Layer):
+    def forward(self, data):
+        return super().forward(data) * 2.0
+
+
+@pytest.mark.parametrize("build", [lambda: _Residual(nn.Layer(2, 2, rng=0)),
+                                   lambda: nn.Network(_Doubled(2, 2, rng=0))], ids=["network", "layer"])
+def test_a_model_with_a_forward_of_its_own_is_not_rebuilt_as_a_plain_network(tmp_path, build):
+    """nn.load rebuilt a plain Network from such a file, which computed another function without a word."""
+    model = build()
+    model.save(tmp_path / "own.npz")
+    with pytest.raises(ValueError, match="stores parameters but no architecture"):
+        nn.load(tmp_path / "own.npz")
+    other = build()
+    for value in other.parameters():
+        value.data = value.data + 1.0
+    other.load(tmp_path / "own.npz")
+    x = np.array([[0.5, -1.0]])
+    assert other(x).data.tobytes() == model(x).data.tobytes()
+    nn.MLP([2, 2], activation="tanh", rng=0).save(tmp_path / "tanh.npz")
+    with pytest.raises(ValueError, match="activations tanh, but this one has sigmoid"):  # still checked
+        other.load(tmp_path / "tanh.npz")
+
+
+def test_load_state_dict_with_strict_false_loads_what_fits_and_says_what_did_not():
+    """PyTorch's strict=False was a TypeError; it now loads the entries that name parameters."""
+    a, b = nn.MLP([2, 3, 1], rng=0), nn.MLP([2, 3, 1], rng=1)
+    before = b.state_dict()
+    state = {**a.state_dict(), "head.weights": np.zeros((1, 1))}
+    del state["layers.2.weights"]
+    result = b.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["layers.2.weights"] and result.unexpected_keys == ["head.weights"]
+    after = b.state_dict()
+    assert np.array_equal(after["layers.2.weights"], before["layers.2.weights"])
+    assert all(np.array_equal(after[name], state[name]) for name in state if name != "head.weights")
+    with pytest.raises(ValueError, match=r"layers.1.weights.*\(3, 2\)"):   # shapes are still checked
+        b.load_state_dict({"layers.1.weights": np.zeros((3, 2))}, strict=False)
+    counted_from_0 = {name.replace("layers.1", "layers.0").replace("layers.2", "layers.1"): array
+                      for name, array in a.state_dict().items()}
+    with pytest.raises(ValueError, match="count layers from 0"):          # nothing would fit
+        b.load_state_dict(counted_from_0, strict=False)
+    with pytest.raises(TypeError, match="load_state_dict: strict must be True or False, got str 'no'"):
+        b.load_state_dict(a.state_dict(), strict="no")
+    assert all(np.array_equal(array, after[name]) for name, array in b.state_dict().items())  # failures: no change
+    assert tuple(b.load_state_dict(a.state_dict())) == ([], [])
+
+
+def test_a_gradient_takes_the_dtype_a_loaded_state_gives_its_parameter():
+    """After loading a float32 state into a float64 model, the gradients stayed float64 for good (backward adds to
+    them), against "gradients always have the dtype of their Value"."""
+    net = nn.MLP([2, 3, 1], rng=0)
+    x = np.ones((4, 2))
+    (net(x) ** 2).mean().backward()
+    grads = [value.grad.copy() for value in net.parameters()]
+    net.load_state_dict({name: array.astype(np.float32) for name, array in net.state_dict().items()})
+    (net(x.astype(np.float32)) ** 2).mean().backward()
+    for value, before in zip(net.parameters(), grads, strict=True):
+        assert value.dtype == value.grad.dtype == np.float32
+        np.testing.assert_allclose(value.grad, 2 * before, rtol=1e-4, atol=1e-6)  # the same gradient added again

@@ -515,3 +515,51 @@ def test_a_save_that_cannot_write_names_the_users_file(tmp_path, monkeypatch):
         model.save(tmp_path / "m.npz")
     monkeypatch.undo()
     assert sorted(os.listdir(tmp_path)) == ["afile"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_saving_over_a_file_keeps_its_permissions(tmp_path: Path) -> None:
+    """A model kept private (0600) became readable by everyone (0644) once saved over."""
+    path = tmp_path / "private.npz"
+    _model().save(path)
+    path.chmod(0o600)
+    nn.MLP([2, 3, 1], rng=1).save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert _unchanged(nn.load(path), _state(nn.MLP([2, 3, 1], rng=1)))
+
+
+def test_saving_over_a_read_only_file_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """The rename replaced a read-only file that open(path, "wb") would refuse.  (os.access is faked where the
+    tests run as root, for whom every file is writable.)"""
+    path = tmp_path / "kept.npz"
+    _model().save(path)
+    path.chmod(0o444)
+    if os.access(path, os.W_OK):
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda name, mode, **kw: (mode & os.W_OK == 0) and real(name, mode, **kw))
+    with pytest.raises(PermissionError, match=r"save: .*read-only") as raised:
+        nn.MLP([2, 3, 1], rng=1).save(path)
+    assert raised.value.filename == str(path)
+    assert _unchanged(nn.load(path), _state(_model())) and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_save_puts_the_data_on_disk_before_the_rename(tmp_path: Path, monkeypatch) -> None:
+    """Without fsync a crash just after the rename can leave an empty file where the model was."""
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda *args: (calls.append("replace"), real_replace(*args))[1])
+    _model().save(tmp_path / "model.npz")
+    assert calls == ["fsync", "replace"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_names_open_would_refuse_are_refused(tmp_path: Path) -> None:
+    """"model.npz/" wrote a file "model.npz", and a loop of symbolic links was replaced by the model."""
+    with pytest.raises(IsADirectoryError, match="save"):
+        _model().save(str(tmp_path / "model.npz") + os.sep)
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(OSError, match="save: Too many levels of symbolic links"):
+        _model().save(tmp_path / "a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"] and (tmp_path / "a").is_symlink()

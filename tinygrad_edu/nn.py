@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -40,6 +40,14 @@ INITS = ("uniform", "xavier", "he")
 PathLike = str | os.PathLike
 
 
+class _IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` returns, as in PyTorch: the parameters the state had no entry for,
+    and the state's entries that name no parameter (both empty unless ``strict=False``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 class Module:
     """Base class of everything with parameters: layers and networks.
 
@@ -47,7 +55,9 @@ class Module:
     gradient, every sub-``Module``, and lists, tuples and dicts of them (a dict's keys name its entries, as in
     ``table.a.weights``, so Modules and Values in a dict need keys that are non-empty strings without ``.``; other
     keys raise ``TypeError``).  Each Module is walked once, so a child may refer back to its parent.  Attributes
-    whose name starts with ``_`` are private and skipped.  A parameter frozen with ``requires_grad = False`` is not
+    whose name starts with ``_`` are private and skipped; a Value computed by an operation (an output kept as
+    ``self.output``, or ``w.astype(...)``) is no parameter and under any other name raises ``TypeError``, rather than
+    being trained, counted or saved as one.  A parameter frozen with ``requires_grad = False`` is not
     one of ``parameters()`` (an optimizer leaves it alone) but stays in ``state_dict()``, ``save`` and ``load``, as in
     PyTorch.  Subclasses define ``forward``; calling the module calls ``forward``.
     """
@@ -88,23 +98,33 @@ class Module:
         """A copy of every parameter's data, by name, frozen parameters (``requires_grad = False``) included."""
         return {name: value.data.copy() for name, value in self._named_state()}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
         """Set the parameters from ``state`` (as made by :meth:`state_dict`), exactly, keeping its dtype.
 
         Everything is checked before anything is assigned: a missing, extra or mis-shaped entry, or one that
-        is not an array of finite floats, raises ``ValueError`` naming it, and the model stays as it was.
+        is not an array of finite floats, raises ``ValueError`` naming it, and the model stays as it was.  With
+        ``strict=False``, as in PyTorch, missing and extra names are allowed (the parameters without an entry keep
+        their numbers) and returned as ``(missing_keys, unexpected_keys)``; a state whose names count layers from
+        0 is still refused, as none of them would fit.
         """
         if not isinstance(state, Mapping):
             raise TypeError("load_state_dict: expected a mapping of names to arrays, "
                             f"got {type(state).__name__}")
+        if not isinstance(strict, bool):
+            raise TypeError(f"load_state_dict: strict must be True or False, got {type(strict).__name__} {strict!r}")
         params = dict(self._named_state())
-        _check_names(type(self).__name__, params, state)
-        arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()}
+        result = _check_names(type(self).__name__, params, state, strict)
+        arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()
+                  if name in state}
         with no_grad():  # in place, so that a graph computed from the old numbers is known to be stale
-            for name, value in params.items():
-                if value.dtype != arrays[name].dtype:
-                    value.data = np.empty_like(arrays[name])  # the state's dtype
-                value[...] = arrays[name]
+            for name, array in arrays.items():
+                value = params[name]
+                if value.dtype != array.dtype:
+                    value.data = np.empty_like(array)  # the state's dtype, which a gradient has too
+                    if isinstance(value.grad, np.ndarray):
+                        value.grad = value.grad.astype(array.dtype)
+                value[...] = array
+        return result
 
     def _architecture(self) -> dict | None:
         """What :meth:`save` stores so that :func:`load` can rebuild the module (None: nothing)."""
@@ -129,7 +149,8 @@ class Module:
         """
         shapes = {name: value.shape for name, value in self._named_state()}
         state, stored = serialization.read(path, shapes, operation="load")
-        _check_activations(path, stored, self._architecture())
+        own = self.config() if isinstance(self, Network) else self._architecture()  # a subclass's layers too
+        _check_activations(path, stored, own)
         self.load_state_dict(state)
         return self
 
@@ -145,15 +166,19 @@ def _check_activations(path: PathLike, stored: dict | None, own: dict | None) ->
                          "nn.load(path), or with the same activations")
 
 
-def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any]) -> None:
-    """Refuse a state whose names are not exactly the parameters', saying so if it counts layers from 0."""
+def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any], strict: bool = True
+                 ) -> _IncompatibleKeys:
+    """The names missing from ``state`` and those it has in excess; unless both are empty, a ValueError if
+    ``strict`` or if its names count layers from 0 (saying so)."""
     missing = [name for name in params if name not in state]
     extra = [str(name) for name in state if name not in params]
-    if not (missing or extra):
-        return
+    counted_from_0 = bool(missing or extra) and (
+        sorted(serialization.counted_from_1(str(name)) for name in state) == sorted(params))
+    if not (strict or counted_from_0) or not (missing or extra):
+        return _IncompatibleKeys(missing, extra)
     parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
         [f"unexpected {', '.join(extra)}"] if extra else [])
-    if sorted(serialization.counted_from_1(str(name)) for name in state) == sorted(params):
+    if counted_from_0:
         parts.append("its names count layers from 0 (layers.0.weights), as tinygrad_edu 0.1 did; they now count "
                      "from 1 (layers.1.weights is W¹): rename them, or save and load files, which are converted")
     raise ValueError(f"load_state_dict: the state does not fit this {owner}: {'; '.join(parts)}")
@@ -189,6 +214,10 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
     name entries by their keys (``frozen``: also the Values that require no gradient).  Modules and containers in
     ``visited`` are not entered again (a child may refer back to its parent)."""
     if isinstance(obj, Value):
+        if obj.op is not None:  # an output kept on the module, or w.astype(...): no parameter, and not trainable
+            raise TypeError(f"named_parameters: {prefix!r} holds a Value computed by an operation ({obj.op}), not a "
+                            "parameter; keep such a Value under a name starting with '_' (self._output), or make a "
+                            "parameter of its numbers with Value(x.data)")
         if obj.requires_grad or frozen:
             yield prefix, obj
         return
@@ -212,7 +241,7 @@ def _named_entries(table: dict, prefix: str, visited: set[int]) -> Iterator[tupl
     for key, child in table.items():
         if isinstance(key, str) and key and "." not in key:
             yield key, child
-        elif isinstance(child, Module) or next(_walk(child, "", visited), None) is not None:
+        elif isinstance(child, Module) or next(_walk(child, prefix, visited, frozen=True), None) is not None:
             raise TypeError(f"named_parameters: the dict {prefix or 'attribute'!r} holds parameters (in a "
                             f"{type(child).__name__}) under the key {key!r}; they need keys that are non-empty strings "
                             "without '.' (they become parameter names like 'table.key.weights')")
@@ -422,7 +451,12 @@ class Network(Module):
         return None if None in layers else {"layers": layers}
 
     def _architecture(self) -> dict | None:
-        """The architecture, if it describes every parameter (a subclass may add its own)."""
+        """The architecture, if it describes every parameter (a subclass may add its own) and the computation (a
+        subclass of Network or Layer may have its own ``forward``, which :func:`load`'s plain layers would not
+        compute)."""
+        if type(self).forward is not Network.forward or any(
+                type(layer).forward is not Layer.forward for layer in self.layers):
+            return None
         config = self.config()
         shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None

@@ -29,6 +29,7 @@ import errno
 import json
 import math
 import os
+import stat
 import uuid
 import zipfile
 import zlib
@@ -154,8 +155,9 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
     """Write ``state`` (names to arrays) and ``architecture`` to ``path`` in the format above.
 
     The file is written next to its destination and then renamed, so an interrupted save never leaves a
-    half-written model behind.  Anything :func:`read` would refuse (NaN weights, an architecture that does not
-    describe the arrays) is refused here, before writing.
+    half-written model behind (the data reaches the disk before the rename); a file saved over keeps its
+    permissions, and a read-only one is refused, as ``open`` would.  Anything :func:`read` would refuse (NaN
+    weights, an architecture that does not describe the arrays) is refused here, before writing.
     """
     name = checked_path(path, "save")
     arrays = _checked_state(state)
@@ -166,15 +168,20 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
             raise ValueError("save: the architecture does not describe the parameters")
         entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
     entries.update(arrays)
-    destination = _destination(name)
+    destination, mode = _destination(name)
     folder, base = os.path.split(destination)
     # base cut short: a name near the system's limit (255 bytes) must not become too long for the temporary file
     temporary = os.path.join(folder, f".{os.fsdecode(base)[:40]}.{uuid.uuid4().hex}.tmp")
     try:
-        with open(temporary, "xb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
-            for key, array in entries.items():  # the usual permissions (umask), unlike mkstemp's 0600
-                with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, array, allow_pickle=False)
+        with open(temporary, "xb") as file:
+            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+                for key, array in entries.items():  # the usual permissions (umask), unlike mkstemp's 0600
+                    with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, array, allow_pickle=False)
+            if mode is not None:  # a file saved over keeps its permissions (a private model stays private)
+                os.chmod(temporary, mode)
+            file.flush()
+            os.fsync(file.fileno())  # on disk before the rename, so that a crash cannot leave an empty model
         os.replace(temporary, destination)
     except BaseException as error:
         if os.path.exists(temporary):
@@ -184,10 +191,17 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
         raise
 
 
-def _destination(name: str | bytes) -> str:
-    """Where to write: the file a symbolic link points to (the link stays), in a folder that exists, and not
-    over a folder, pipe or device (renaming onto ``/dev/null`` would replace the device)."""
-    destination = os.path.realpath(os.fsdecode(name))
+def _destination(name: str | bytes) -> tuple[str, int | None]:
+    """Where to write and the permissions of the file there (None: no file yet): the file a symbolic link points
+    to (the link stays), in a folder that exists, and not over a folder, pipe or device (renaming onto
+    ``/dev/null`` would replace the device), a read-only file, or through a loop of links; a name ending in a
+    separator is a folder's, as for ``open``."""
+    text = os.fsdecode(name)
+    if text.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise IsADirectoryError(errno.EISDIR, f"save: {os.strerror(errno.EISDIR)}", text)
+    destination = os.path.realpath(text)
+    if os.path.islink(destination):  # realpath stops at a loop of links
+        raise OSError(errno.ELOOP, f"save: {os.strerror(errno.ELOOP)}", text)
     folder = os.path.dirname(destination)
     if not os.path.isdir(folder):
         folder = os.fsdecode(folder)
@@ -195,9 +209,13 @@ def _destination(name: str | bytes) -> str:
         raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: {why}")
     if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
-    if os.path.exists(destination) and not os.path.isfile(destination):
+    if not os.path.exists(destination):
+        return destination, None
+    if not os.path.isfile(destination):
         raise ValueError(f"save: {os.fsdecode(name)!r} exists and is not a regular file; it is left alone")
-    return destination
+    if not os.access(destination, os.W_OK):  # open(name, "wb") would refuse it too
+        raise PermissionError(errno.EACCES, f"save: {os.strerror(errno.EACCES)}; the file is read-only", text)
+    return destination, stat.S_IMODE(os.stat(destination).st_mode)
 
 
 # --- reading ----------------------------------------------------------------------------------------------
