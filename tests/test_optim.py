@@ -849,3 +849,70 @@ def test_gradients_of_bools_and_ints_are_real_numbers():
     a.grad, b.grad = np.array([True, False]), np.array([2])
     opt.step()
     assert a.data.tolist() == [0.5, 2.0] and b.data.tolist() == [0.0]
+
+
+# --- a PyTorch closure (zero_grad, backward, return the cost) would count the gradient twice -------------------
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1, momentum=0.9),
+                                  lambda p: optim.Adam(p, 0.1), lambda p: optim.Armijo(p), lambda p: optim.Newton(p)],
+                         ids=["gd", "sgd", "adam", "armijo", "newton"])
+def test_a_closure_that_calls_backward_itself_is_named_not_a_doubled_gradient(make):
+    """Before, GradientDescent and SGD stepped by 2η∇f (the closure's backward plus the optimizer's), silently;
+    Armijo and Newton failed in a trial with the engine's 'does not require a gradient'."""
+    w = Value([2.0, -1.0])
+    opt = make([w])
+
+    def pytorch_closure():
+        opt.zero_grad()
+        cost = (w * w).sum()
+        cost.backward()
+        return cost
+
+    with pytest.raises(ValueError, match=f"{type(opt).__name__}.step: the closure returned a cost that has been "
+                                         "backpropagated already.*parameters are unchanged"):
+        opt.step(pytorch_closure)
+    assert w.data.tolist() == [2.0, -1.0]
+    opt.step(lambda: (w * w).sum())  # the closure as it should be: the cost only
+    if isinstance(opt, optim.GradientDescent):
+        np.testing.assert_allclose(w.data, np.array([2.0, -1.0]) * (1 - 0.1 * 2))  # x − η·2x, once
+
+
+
+# --- settings changed between steps (a learning-rate schedule) take effect, and are checked -----------------
+
+def test_a_learning_rate_changed_between_steps_is_used_by_the_next_step():
+    x = Value([3.0, -2.0])
+    opt = optim.SGD([x], learning_rate=0.1, momentum=0.5)
+    opt.step(lambda: (x * x).sum())  # v = ∇f = 2x₀, x₁ = x₀ − 0.1·v
+    first = np.array([3.0, -2.0]) * (1 - 0.1 * 2)
+    opt.learning_rate, opt.momentum = 0.01, 0.25
+    opt.step(lambda: (x * x).sum())  # v = 0.25·2x₀ + 2x₁, x₂ = x₁ − 0.01·v
+    np.testing.assert_allclose(x.data, first - 0.01 * (0.25 * 2 * np.array([3.0, -2.0]) + 2 * first), rtol=1e-15)
+    assert opt.last_step_size == 0.01 and opt.state_dict()["learning_rate"] == 0.01
+
+
+@pytest.mark.parametrize("make, name, value, error", [
+    (lambda p: optim.GradientDescent(p, 0.1), "learning_rate", float("nan"), ValueError),
+    (lambda p: optim.GradientDescent(p, 0.1), "learning_rate", -0.1, ValueError),
+    (lambda p: optim.SGD(p, 0.1), "learning_rate", "0.01", TypeError),
+    (lambda p: optim.SGD(p, 0.1, momentum=0.5), "momentum", 1.0, ValueError),
+    (lambda p: optim.Adam(p), "learning_rate", np.array([0.1, 0.2]), TypeError),
+    (lambda p: optim.Adam(p), "eps", 0.0, ValueError),
+    (lambda p: optim.Armijo(p), "sigma", 1.0, ValueError),
+    (lambda p: optim.Armijo(p), "alpha", 0.0, ValueError),
+    (lambda p: optim.Armijo(p), "initial_step", float("inf"), ValueError),
+    (lambda p: optim.Newton(p), "damping", -1.0, ValueError),
+], ids=["gd-nan", "gd-negative", "sgd-str", "sgd-momentum", "adam-array", "adam-eps", "armijo-sigma",
+        "armijo-alpha", "armijo-inf", "newton-damping"])
+def test_a_bad_setting_set_by_hand_is_named_when_set_not_found_in_the_parameters(make, name, value, error):
+    """Before, ``opt.learning_rate = nan`` turned every parameter into NaN at the next step, silently, and a
+    learning rate of two numbers changed the first parameters and then failed with numpy's broadcasting error."""
+    a, b = Value([1.0, 2.0]), Value([1.0, 2.0, 3.0])
+    opt = make([a, b])
+    kept = getattr(opt, name)
+    with pytest.raises(error, match=f"^{type(opt).__name__}: {name} must"):
+        setattr(opt, name, value)
+    assert getattr(opt, name) == kept
+    opt.step(lambda: (a * a).sum() + (b * b).sum())
+    assert np.isfinite(a.data).all() and np.isfinite(b.data).all()
+    assert (np.abs(a.data) < [1.0, 2.0]).all() and (np.abs(b.data) < [1.0, 2.0, 3.0]).all()  # a descent step

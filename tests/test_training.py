@@ -561,3 +561,54 @@ def test_ctrl_c_with_mini_batches_ends_after_the_batch_and_a_second_one_at_once(
     assert not any(all(np.array_equal(p.data, q) for p, q in zip(net.parameters(), whole, strict=True))
                    for whole in after_each_update[-2:])
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_fit_names_a_cost_function_that_calls_backward_itself():
+    """Before, such a cost function (the PyTorch habit) made every update 2η∇C, silently."""
+    x, y = np.linspace(-1, 1, 8).reshape(-1, 1), np.linspace(-1, 1, 8).reshape(-1, 1) ** 2
+    net = nn.MLP([1, 3, 1], rng=0)
+
+    def backpropagating_cost(prediction, target):
+        cost = ((prediction - target) ** 2).sum() / len(target)
+        cost.backward()
+        return cost
+
+    before = [p.data.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match="in episode 1 of 3, the cost function backpropagating_cost returned a cost "
+                                         "that has been backpropagated already"):
+        fit(net, x, y, cost=backpropagating_cost, optimizer=optim.GradientDescent(net, 0.1), episodes=3,
+            progress=False)
+    assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before, strict=True))
+
+
+@pytest.mark.parametrize("batches_made", [2, 3], ids=["mid-episode", "last-batch"])
+def test_ctrl_c_with_mini_batches_records_the_episode_under_way(monkeypatch, batches_made):
+    """Before, the episode under way was dropped from the history though its updates were made: Ctrl-C in the
+    last batch's update left a history of 0 episodes after a whole episode of training."""
+    x, y = _data(30)
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    batch_costs = []
+
+    def recording_cost(prediction, target):
+        cost = losses.squared_error(prediction, target)
+        batch_costs.append((float(cost.item()), len(target)))
+        return cost
+
+    _interrupting_updates(monkeypatch, at=(batches_made - 1) * len(net.parameters()) + 1)  # in that batch's update
+    history = fit(net, x, y, cost=recording_cost, optimizer=optim.SGD(net, 0.05), episodes=5, batch_size=10,
+                  seed=0, progress=False)
+    made = batch_costs[:batches_made]  # (the cost function is called once more: the final cost on all samples)
+    assert history.stopped == "interrupted" and history.episodes == 1 and len(batch_costs) == batches_made + 1
+    assert history.cost[0] == pytest.approx(sum(c * n for c, n in made) / sum(n for _, n in made), rel=1e-12)
+    assert history.final_cost == batch_costs[-1][0]
+
+
+@pytest.mark.parametrize("episodes", [1, 3])
+def test_the_history_of_a_nan_cost_does_not_say_all_episodes_ran(episodes):
+    """Before, the FloatingPointError's history said stopped="episodes" after 1 of 3 episodes."""
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    net = nn.MLP([1, 4, 1], activation="leaky_relu", output_activation="identity", init="he", rng=0)
+    with warnings.catch_warnings(), pytest.raises(FloatingPointError) as raised:
+        warnings.simplefilter("ignore", DivergenceWarning)
+        fit(net, x, x**2, optimizer=optim.GradientDescent(net, 1e200), episodes=episodes, progress=False)
+    assert raised.value.history.stopped == "not finite" and raised.value.history.episodes == 1

@@ -10,7 +10,8 @@
 Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or leaf Values: made directly, not by
 an operation, since steps change them in place), has ``zero_grad()`` and ``step(closure=None, *, cost=None)``.
 The **closure** recomputes the cost for the current parameters and returns it (forward only: it must not call
-``backward``).  Who computes the gradient:
+``backward``; a closure that does, as PyTorch's do, is a ValueError, not a gradient counted twice).  Who computes
+the gradient:
 
 - ``step()``: the gradient methods use the gradients the parameters hold now (you ran ``cost.backward()``);
 - ``step(closure)``: the optimizer clears the gradients, evaluates ``closure()`` (with recording on, even inside
@@ -18,8 +19,11 @@ The **closure** recomputes the cost for the current parameters and returns it (f
 - ``step(closure, cost=c)``: ``c`` is the cost at the current parameters and the gradients are already those
   of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice).
 
-``step`` returns the cost before the update (or None if it was not computed).  Updates run under ``no_grad``
-and change each parameter's ``data`` in place; parameters whose ``grad`` is None are left alone.  A gradient
+The settings (``learning_rate``, ``momentum``, ``eps``, Armijo's and Newton's ``sigma``, ``alpha``, …) may be
+changed between steps, as a learning-rate schedule does; they are checked whenever they are set, as the
+constructor checks them.  ``step`` returns the cost before the update (or None if it was not computed).  Updates
+run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad`` is None are left
+alone.  A gradient
 holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has not its parameter's shape
 (``ValueError``) or does not hold real numbers (``TypeError``).
 
@@ -37,7 +41,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -166,11 +170,23 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
         raise ValueError(f"{where} must return one number, got a Value of shape {cost.shape}")
     if not cost.requires_grad:
         raise TypeError(f"{where} must return a cost that depends on the parameters (computed outside no_grad)")
+    _check_not_backpropagated(cost, where)
     number = float(cost.item())
     if not math.isfinite(number):
         raise FloatingPointError(f"{where} gave a cost of {number}: {hint}")
     cost.backward()
     return cost, number
+
+
+def _check_not_backpropagated(cost: Value, where: str) -> None:
+    """A closure's cost whose ``grad`` is set has been backpropagated already: a PyTorch closure calls
+    ``backward()`` itself, and one more pass here would give the parameters ``∇C + ∇C = 2∇C``.  A ValueError
+    naming ``where`` (the closure) instead; the parameters are unchanged."""
+    if cost.grad is not None:
+        raise ValueError(f"{where} returned a cost that has been backpropagated already (its grad is set): here the "
+                         "closure only computes the cost, a new one at each call, and the optimizer calls backward() "
+                         "(a PyTorch closure calls zero_grad() and backward() itself: leave them out); "
+                         "the parameters are unchanged")
 
 
 class ArmijoStep(NamedTuple):
@@ -239,6 +255,25 @@ def _point(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.nd
     if not np.isfinite(array).all():
         raise ValueError(f"armijo_step: {name} holds NaN or inf")
     return array
+
+
+class _Setting:
+    """A setting checked whenever it is set: by the constructor, by ``load_state_dict`` and by hand between steps
+    (a learning-rate schedule), so ``opt.learning_rate = float("nan")`` is a ValueError naming it, not NaN
+    parameters after the next step.  It has no ``__get__``: reading it finds the number in the instance's
+    ``__dict__``, as for a plain attribute, so steps pay nothing for it."""
+
+    def __init__(self, **bounds: float) -> None:
+        self.bounds = bounds  # checks.number's least / most / above / below
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __set__(self, optimizer: Any, value: Any) -> None:
+        optimizer.__dict__[self.name] = checks.number(value, self.name, type(optimizer).__name__, **self.bounds)
+
+    if TYPE_CHECKING:  # for type checkers only: at run time a read never reaches the descriptor
+        def __get__(self, optimizer: Any, owner: Any = None) -> float: ...
 
 
 class Optimizer:
@@ -396,18 +431,20 @@ class GradientDescent(Optimizer):
     """
 
     _settings = ("learning_rate",)
+    learning_rate = _Setting(above=0)
 
     def __init__(self, params: Any, learning_rate: float) -> None:
         super().__init__(params)
-        self.learning_rate = checks.number(learning_rate, "learning_rate", "GradientDescent", above=0)
+        self.learning_rate = learning_rate
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients()
+        rate = self.learning_rate  # read once (a checked setting, see _Setting)
         with no_grad():
             for p, g in gradients:
-                p -= self.learning_rate * g
-        self.last_step_size = self.learning_rate
+                p -= rate * g
+        self.last_step_size = rate
         return cost
 
 
@@ -419,11 +456,12 @@ class SGD(Optimizer):
     """
 
     _settings = ("learning_rate", "momentum")
+    learning_rate, momentum = _Setting(above=0), _Setting(least=0, below=1)
 
     def __init__(self, params: Any, learning_rate: float, momentum: float = 0.0) -> None:
         super().__init__(params)
-        self.learning_rate = checks.number(learning_rate, "learning_rate", "SGD", above=0)
-        self.momentum = checks.number(momentum, "momentum", "SGD", least=0, below=1)
+        self.learning_rate = learning_rate
+        self.momentum = momentum
         self._velocity: dict[int, np.ndarray] = {}
 
     _parameter_fields = (("velocity", "array"),)
@@ -437,15 +475,16 @@ class SGD(Optimizer):
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients()
+        rate, momentum = self.learning_rate, self.momentum
         with no_grad():
             for p, g in gradients:
-                if self.momentum:
+                if momentum:
                     velocity = self._velocity.get(id(p))
-                    velocity = g.copy() if velocity is None else velocity * self.momentum + g
+                    velocity = g.copy() if velocity is None else velocity * momentum + g
                     self._velocity[id(p)] = velocity
                     g = velocity
-                p -= self.learning_rate * g
-        self.last_step_size = self.learning_rate
+                p -= rate * g
+        self.last_step_size = rate
         return cost
 
 
@@ -458,16 +497,17 @@ class Adam(Optimizer):
     """
 
     _settings = ("learning_rate", "betas", "eps")
+    learning_rate, eps = _Setting(above=0), _Setting(above=0)
 
     def __init__(self, params: Any, learning_rate: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
         super().__init__(params)
-        self.learning_rate = checks.number(learning_rate, "learning_rate", "Adam", above=0)
+        self.learning_rate = learning_rate
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (β₁, β₂), got {betas!r}")
         self.betas = (checks.number(betas[0], "betas[0]", "Adam", least=0, below=1),
                       checks.number(betas[1], "betas[1]", "Adam", least=0, below=1))
-        self.eps = checks.number(eps, "eps", "Adam", above=0)
+        self.eps = eps
         self._state: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # per parameter: k, m, v
 
     _parameter_fields = (("step_count", "count"), ("gradient_average", "array"),
@@ -483,14 +523,15 @@ class Adam(Optimizer):
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients()
         beta1, beta2 = self.betas
+        rate, eps = self.learning_rate, self.eps
         with no_grad():
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), (0, np.zeros_like(g), np.zeros_like(g)))
                 k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
                 self._state[id(p)] = (k, m, v)
                 m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
-                p -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
-        self.last_step_size = self.learning_rate
+                p -= rate * m_hat / (np.sqrt(v_hat) + eps)
+        self.last_step_size = rate
         return cost
 
 
@@ -516,14 +557,13 @@ class Armijo(Optimizer):
     """
 
     _settings = ("sigma", "alpha", "initial_step", "max_backtracks")
+    sigma, alpha, initial_step = _Setting(above=0, below=1), _Setting(above=0, below=1), _Setting(above=0)
     _renamed = {"lr": "initial_step", "learning_rate": "initial_step"}
 
     def __init__(self, params: Any, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
                  max_backtracks: int = 50) -> None:
         super().__init__(params)
-        self.sigma = checks.number(sigma, "sigma", "Armijo", above=0, below=1)
-        self.alpha = checks.number(alpha, "alpha", "Armijo", above=0, below=1)
-        self.initial_step = checks.number(initial_step, "initial_step", "Armijo", above=0)
+        self.sigma, self.alpha, self.initial_step = sigma, alpha, initial_step
         self.max_backtracks = checks.integer(max_backtracks, "max_backtracks", "Armijo", least=0)
         self.last_backtracks: int | None = None
         self.last_trials: list[tuple[float, float]] = []
@@ -690,14 +730,13 @@ class Newton(Optimizer):
     """
 
     _settings = ("damping", "sigma", "alpha", "max_backtracks")
+    damping, sigma, alpha = _Setting(least=0), _Setting(above=0, below=1), _Setting(above=0, below=1)
     _renamed: dict[str, str] = {}  # no learning rate: the Armijo rule chooses every step
 
     def __init__(self, params: Any, damping: float = 0.0, sigma: float = 1e-4, alpha: float = 0.5,
                  max_backtracks: int = 50) -> None:
         super().__init__(params)
-        self.damping = checks.number(damping, "damping", "Newton", least=0)
-        self.sigma = checks.number(sigma, "sigma", "Newton", above=0, below=1)
-        self.alpha = checks.number(alpha, "alpha", "Newton", above=0, below=1)
+        self.damping, self.sigma, self.alpha = damping, sigma, alpha
         self.max_backtracks = checks.integer(max_backtracks, "max_backtracks", "Newton", least=0)
         self.last_cost: float | None = None
         self.last_fallback = False
@@ -714,6 +753,7 @@ class Newton(Optimizer):
                 raise TypeError("Newton.step: the closure must return the cost as a Value of size 1 that depends on "
                                 f"the parameters (computed outside no_grad), got {type(cost).__name__} "
                                 f"{getattr(cost, 'shape', '')}")
+            _check_not_backpropagated(cost, "Newton.step: the closure")
         f0 = _cost_value(cost, "Newton.step")
         gradient, hessian = gradient_and_hessian(cost, self.params)
         if not (np.isfinite(gradient).all() and np.isfinite(hessian).all()):

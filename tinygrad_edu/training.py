@@ -49,7 +49,8 @@ class History:
     """What happened during training, one entry per episode (ready for a cost plot).
 
     - ``cost``: the cost at the start of the episode, on all training samples (full batch), or the average of
-      the batch costs during the episode, each taken before its batch's update (mini-batches);
+      the batch costs during the episode, each taken before its batch's update (mini-batches; an episode cut short
+      by Ctrl-C is recorded with the batches it made);
     - ``gradient_norm``: ``‖∇C‖`` at that point (mini-batches: the average over the episode's batches, each
       taken before its batch's update);
     - ``step_size``: Armijo's accepted step (mini-batches: the last batch's), the learning rate for the other
@@ -59,8 +60,9 @@ class History:
 
     ``final_cost`` is the cost on all training samples after the last update; ``stopped`` says why training
     ended: ``"episodes"``, ``"tol"``, ``"interrupted"`` or ``"no descent step"`` (full batch: Armijo found no
-    step size that decreases the cost enough, so every further episode would fail the same way); ``label`` names
-    the run in plot legends.
+    step size that decreases the cost enough, so every further episode would fail the same way) or, in the
+    history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN or infinite cost or gradient); ``label``
+    names the run in plot legends.
     """
 
     cost: list[float] = field(default_factory=list)
@@ -228,10 +230,12 @@ def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -
 
 
 def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
-    """One pass through the samples in mini-batches, one update per batch; cost and ‖∇C‖ are batch averages,
-    and ``tol`` is checked against that average ‖∇C‖ after the episode's updates."""
+    """One pass through the samples in mini-batches, one update per batch; cost and ‖∇C‖ are batch averages
+    (weighted by the batches' sizes), and ``tol`` is checked against that average ‖∇C‖ after the episode's updates.
+    Ctrl-C ends the episode after the update under way: it is recorded with the batches it made."""
     assert run.batch_size is not None
     total = norms = 0.0
+    seen = 0
     for i, (batch_inputs, batch_targets) in enumerate(batches(run.inputs, run.targets, run.batch_size, run.shuffle,
                                                               run.rng)):
         closure = run.closure(batch_inputs, batch_targets)
@@ -239,9 +243,10 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
         total += number * len(batch_inputs)
         norms += gradient_norm(run.params) * len(batch_inputs)
         run.optimizer.step(closure, cost=cost)
+        seen += len(batch_inputs)
         if run.interrupted:  # Ctrl-C: the episode ends after this batch's update (see _whole_updates)
-            raise KeyboardInterrupt
-    number, norm = total / len(run.inputs), norms / len(run.inputs)
+            break
+    number, norm = total / seen, norms / seen
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
 
@@ -256,6 +261,7 @@ def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, histor
         error = FloatingPointError(f"fit: after the last update (in episode {episode} of {run.episodes}), the cost "
                                    f"function {run.cost_name} gave a cost of {number}: the steps diverged; try a "
                                    "smaller learning rate or step size")
+        history.stopped = "not finite"
         error.history = history  # type: ignore[attr-defined]
         raise error
     return number
@@ -347,6 +353,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         except KeyboardInterrupt:
             history.stopped = "interrupted"
         except FloatingPointError as error:
+            history.stopped = "not finite"
             error.history = history  # type: ignore[attr-defined]
             raise
         finally:
