@@ -1427,3 +1427,18 @@ def test_astype_names_a_dtype_a_value_cannot_hold(dtype, named):
     with pytest.raises(TypeError, match=rf"^astype: a Value holds float32 or float64, not {named}$"):
         Value([1.0]).astype(dtype)
     assert Value([1.0]).astype("float32").dtype == np.float32
+
+
+def test_a_single_number_value_takes_a_format_spec() -> None:
+    """f"{cost:.4f}" was a TypeError ("unsupported format string passed to Value.__format__")."""
+    assert f"{Value(0.123456):.3f}" == f"{0.123456:.3f}" and f"{Value([[2.5]]):>6.1f}" == "   2.5"
+    assert f"{Value(2.0)}" == repr(Value(2.0))
+    with pytest.raises(TypeError, match="format: '.3f' formats a single number; this Value has shape \\(2,\\)"):
+        f"{Value([1.0, 2.0]):.3f}"
+
+
+def test_a_pytorch_tensor_that_requires_grad_is_refused_by_name() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"^Value: cannot make an array from Tensor .*detach\(\)\.numpy\(\)"):
+        Value(torch.ones(2, requires_grad=True))
+    assert Value(torch.ones(2, dtype=torch.float64)).data.tolist() == [1.0, 1.0]

@@ -164,6 +164,9 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         array = np.asarray(data)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"Value: cannot make an array from the given data: {error}") from None
+    except RuntimeError as error:  # a PyTorch tensor that requires grad will not give its numbers
+        raise TypeError(f"Value: cannot make an array from {type(data).__name__} ({error}); give its numbers, "
+                        "e.g. tensor.detach().numpy()") from None
     if array.dtype.kind == "O" and array.size and all(isinstance(x, int) for x in array.flat):
         array = _large_integers(array)  # Python ints beyond int64, as a lone one above
     if array.dtype.kind not in "biuf":
@@ -615,6 +618,15 @@ class Value:
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{cost:.4f}"`` formats a single number, as a 0-d tensor does in PyTorch; ``f"{v}"`` is the repr."""
+        if not spec:
+            return repr(self)
+        if self.data.size != 1:
+            raise TypeError(f"format: {spec!r} formats a single number; this Value has shape {self.shape}: "
+                            "format its .data, or one element")
+        return format(self.item(), spec)
 
     def __bool__(self) -> bool:
         """As numpy: the truth of a single number; for more, say ``(v > 0).any()`` or ``.all()``."""
