@@ -152,11 +152,6 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
     arrays (bool, integers, float16) become what numpy makes of them beside a ``partner`` dtype (float64 alone)."""
     if isinstance(data, Value):
         return data.data
-    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2 ** 62:
-        if abs(data) > 2 ** 1023:
-            raise ValueError(f"Value: an integer of {len(str(abs(data)))} digits is too large for a float "
-                             "(at most about 1.8e308)")
-        data = float(data)  # numpy would make an object array of a Python int this large
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
                         "a nested list or a numpy array")
@@ -168,7 +163,7 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         raise TypeError(f"Value: cannot make an array from {type(data).__name__} ({error}); give its numbers, "
                         "e.g. tensor.detach().numpy()") from None
     if array.dtype.kind == "O" and array.size and all(isinstance(x, int) for x in array.flat):
-        array = _large_integers(array)  # Python ints beyond int64, as a lone one above
+        array = _large_integers(array)  # Python ints beyond int64, which numpy keeps as objects
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Value: data of dtype {array.dtype} ({type(data).__name__}) is not supported; "
                         "use real numbers (int, float or bool)")
