@@ -503,9 +503,8 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
 
 def _repeatable(evaluate: Evaluate, arrays: list[np.ndarray]) -> bool:
     """Whether f gives the same values twice at the same inputs, as finite differences assume."""
-    __tracebackhide__ = True
-    with np.errstate(all="ignore"):
-        return bool(np.array_equal(evaluate(arrays), evaluate(arrays), equal_nan=True))
+    __tracebackhide__ = True  # (evaluate ignores numpy's floating-point warnings itself)
+    return bool(np.array_equal(evaluate(arrays), evaluate(arrays), equal_nan=True))
 
 
 _NOT_REPEATABLE = ("\nf is not deterministic: two calls with the same inputs returned different values (random "
