@@ -470,6 +470,29 @@ def test_repr_keeps_the_shape_of_one_number_and_names_float32():
     assert repr(Value(np.float32(1.5), label="w")) == "Value(data=1.5, grad=None, dtype=float32, label='w')"
 
 
+def test_repr_prints_a_whole_number_as_a_float_and_shows_an_empty_shape():
+    assert repr(Value(3.0)) == "Value(data=3.0, grad=None)"  # not "3", which reads as an integer
+    assert repr(Value(-2.0)).startswith("Value(data=-2.0, ")
+    assert repr(Value(1e20)).startswith("Value(data=1e+20, ")  # 6 significant digits, as before
+    assert repr(Value(float("nan"))).startswith("Value(data=nan, ")
+    assert "shape=(0, 3)" in repr(Value(np.zeros((0, 3))))  # "[]" alone is the same for (0,) and (0, 3)
+    assert "shape" not in repr(Value([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("number", [2.7, -2.7, 2.5, 3.5, -0.5, 1e15 + 0.5])
+def test_int_and_round_of_a_single_number_are_pythons(number):
+    for data in (number, [number], [[number]]):
+        assert int(Value(data)) == int(number)
+        assert round(Value(data)) == round(number) and type(round(Value(data))) is int
+        assert round(Value(data), 1) == round(number, 1)
+
+
+@pytest.mark.parametrize("convert", [int, float, round])
+def test_int_float_and_round_of_several_numbers_name_the_shape(convert):
+    with pytest.raises(TypeError, match=rf"{convert.__name__}: only a Value of size 1 .*\(2, 3\)"):
+        convert(Value(np.ones((2, 3))))
+
+
 def test_graph_introspection():
     a, b = Value(1.0, label="a"), Value(2.0)
     c = a * b

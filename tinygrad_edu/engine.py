@@ -612,7 +612,22 @@ class Value:
         self.grad = None
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._number("float"))
+
+    def __int__(self) -> int:
+        """``int(v)`` of a single number, truncated toward 0 as Python's ``int(2.7)`` is (PyTorch's ``int(t)`` too)."""
+        return int(self._number("int"))
+
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        """``round(v)`` and ``round(v, 2)`` of a single number, as Python rounds a float (halves to even)."""
+        return round(self._number("round"), ndigits)
+
+    def _number(self, where: str) -> float:
+        """The single number, for Python's conversions; a Value of any other size is an error naming ``where``."""
+        if self.data.size != 1:
+            raise TypeError(f"{where}: only a Value of size 1 is one number; this one has shape {self.shape} "
+                            "(take one element, or convert its .data)")
+        return self.data.item()
 
     def __format__(self, spec: str) -> str:
         """``f"{cost:.4f}"`` formats a single number, as a 0-d tensor does in PyTorch; ``f"{v}"`` is the repr."""
@@ -652,8 +667,10 @@ class Value:
             if array is None:
                 return "None"
             if array.ndim == 0:
-                return f"{array.item():.6g}"
-            return np.array2string(array, precision=4, threshold=6, edgeitems=2).replace("\n", "")
+                number = f"{array.item():.6g}"
+                return f"{number}.0" if number.lstrip("-").isdigit() else number  # 3.0, not 3, as Python prints
+            text = np.array2string(array, precision=4, threshold=6, edgeitems=2).replace("\n", "")
+            return f"{text}, shape={array.shape}" if not array.size else text  # [] alone hides (0, 3)
 
         dtype = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
         label = f", label={self.label!r}" if self.label else ""
