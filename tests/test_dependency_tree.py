@@ -13,7 +13,7 @@ from tinygrad_edu.dependency_tree import dependency_tree, network_input
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.notation import format_number
-from tinygrad_edu.viz import draw_dependency_tree
+from tinygrad_edu.viz import backprop_player, draw_dependency_tree
 
 
 def _factors_and_total(lines: list[str], joiner: str = " · ") -> tuple[list[str], str]:
@@ -132,3 +132,57 @@ def test_the_drawn_tree_shows_a_deep_chain_whole_with_its_total():
     for line in tree.chain_lines("W^1"):
         assert line in source  # (numbers and dots need no HTML escaping)
     assert f"= {format_number(tree.chain_rule('W^1'))}" in tree.chain_lines("W^1")[-1]
+
+
+def _fresh_gradients(net: nn.Module, x: np.ndarray, target: np.ndarray) -> list[np.ndarray]:
+    """The parameters' gradients of one cost, computed from scratch (and cleared again)."""
+    net.zero_grad()
+    squared_error(net(x), target).backward()
+    grads = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    return grads
+
+
+def test_a_cost_refused_as_no_chain_networks_leaves_every_grad_as_it_was():
+    """dependency_tree called cost.backward() before finding two neurons in a layer: the drawing was refused but every
+    .grad was filled, so the student's own cost.backward() afterwards silently doubled the gradients."""
+    net = nn.MLP([1, 2, 1], rng=0)
+    x, target = np.array([0.5]), np.array([0.25])
+    expected = _fresh_gradients(net, x, target)
+    cost = squared_error(net(x), target)
+    for attempt in (dependency_tree, draw_dependency_tree, lambda c: backprop_player(c, layout="tree")):
+        with pytest.raises(ValueError, match="one neuron per layer"):
+            attempt(cost)
+        assert cost.grad is None and all(p.grad is None for p in net.parameters())
+    cost.backward()
+    assert all(np.array_equal(p.grad, g) for p, g in zip(net.parameters(), expected, strict=True))
+
+
+def test_a_chain_cost_is_still_backpropagated_once_when_the_tree_is_found():
+    net, cost = _net_cost("sigmoid", "tanh")
+    expected = _fresh_gradients(net, np.array([0.8]), np.array([0.3]))
+    tree = dependency_tree(cost)  # calls backward itself
+    assert cost.grad == 1.0
+    for i, layer in enumerate(net.layers, start=1):
+        assert tree.nodes[f"W^{i}"].grad == float(layer.weights.grad.item())
+        assert tree.nodes[f"b^{i}"].grad == float(layer.biases.grad.item())
+    assert all(np.array_equal(p.grad, g) for p, g in zip(net.parameters(), expected, strict=True))
+
+
+def test_two_layers_outside_a_network_are_named_as_the_reason_for_a_repeated_label():
+    """Two nn.Layers in a Module of one's own both label their Values W, b, z, α: the refusal blamed a second forward
+    pass only."""
+
+    class TwoLayers(nn.Module):
+        def __init__(self):
+            self.first, self.second = nn.Layer(1, 1, rng=0), nn.Layer(1, 1, rng=1)
+
+        def forward(self, x):
+            return self.second(self.first(x))
+
+    cost = squared_error(TwoLayers()(np.array([0.5])), np.array([0.25]))
+    with pytest.raises(ValueError, match=r"label 'α' is on two different Values.*put them in an nn\.Network"):
+        dependency_tree(cost)
+    net, chain = _net_cost("sigmoid")  # one forward pass of one network twice: no word about Layers
+    with pytest.raises(ValueError, match=r"label each Value once\)$"):
+        dependency_tree(chain + squared_error(net(np.array([0.1])), np.array([0.3])))

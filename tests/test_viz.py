@@ -800,3 +800,35 @@ def test_a_file_name_that_starts_with_a_dash_is_rendered(tmp_path, monkeypatch):
     cost.backward()
     render(draw_graph(cost), "-tree.svg")
     assert (tmp_path / "-tree.svg").read_text().lstrip().startswith("<?xml")
+
+
+@needs_dot
+def test_a_tree_writes_its_gradients_with_the_costs_own_name_and_colours_labelled_results_as_results(tmp_path):
+    """Karpathy's micrograd example, L = (a·b + c)·f: the nodes said ∂C/∂a = 6 under edges ∂L/∂f (and the player's
+    ∂L/∂a), and the labelled results d and e were grey, the colour of the constants."""
+    a, b, c, f = (Value(x, label=name) for x, name in ((2.0, "a"), (-3.0, "b"), (10.0, "c"), (-2.0, "f")))
+    e = a * b
+    d = e + c
+    e.label, d.label = "e", "d"
+    loss = d * f
+    loss.label = "L"
+    root = _svg(draw_dependency_tree(loss), tmp_path)
+    nodes = _groups(root, "node")
+    texts = " | ".join(" ".join(t) for t in nodes.values())
+    assert "∂C/" not in texts
+    for name, gradient in (("L", 1), ("a", 6), ("b", -4), ("c", -2), ("e", -2), ("d", -2), ("f", 4)):
+        title, node_texts = _node_by_name(nodes, name)
+        assert f"∂L/∂{name} = {gradient}" in node_texts, node_texts
+        kind = "output" if name == "L" else "intermediate" if name in "de" else "parameter"
+        shapes = next(g for g in root.iter(f"{SVG}g") if g.find(f"{SVG}title").text == title)
+        assert {e.get("fill") for e in shapes if e.tag in (f"{SVG}path", f"{SVG}polygon")} == {COLORS[kind]}, name
+
+
+def test_layers_outside_a_network_get_no_box_that_holds_them_all():
+    """Two nn.Layers in a Module of one's own both label their Values W, b, z, α: draw_graph put both layers in one box
+    named "layer"."""
+    first, second = nn.Layer(2, 3, rng=0), nn.Layer(3, 1, rng=1)
+    cost = squared_error(second(first(np.array([0.5, -1.0]))), np.array([0.25]))
+    assert "cluster" not in draw_graph(cost).source
+    alone = nn.Layer(2, 1, rng=0)  # one Layer alone keeps its box
+    assert "cluster_layer0" in draw_graph(squared_error(alone(np.array([0.5, -1.0])), np.array([0.25]))).source

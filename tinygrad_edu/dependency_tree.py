@@ -165,8 +165,10 @@ def _labelled_names(cost: Value) -> dict[int, str]:
         if node is not cost and isinstance(node.label, str) and node.label:
             other = labelled.setdefault(node.label, node)
             if other is not node:
+                hint = ("; nn.Layers outside a Network all label their Values W, b, z, α: put them in an "
+                        "nn.Network, which numbers them W¹, W², …") if node.label in ("W", "b", "z", "α") else ""
                 raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
-                                 "tree needs one forward pass of one sample (label each Value once)")
+                                 f"tree needs one forward pass of one sample (label each Value once){hint}")
     names = {id(cost): cost.label or "C"}
     names.update({id(v): k for k, v in labelled.items()})
     if len(names) == 1:
@@ -207,7 +209,8 @@ def dependency_tree(cost: Value) -> DependencyTree:
     are folded in like an exponent).  Unlabeled operations between them are folded into one edge whose local
     derivative is computed from the operations' own gradient rules (their vjps with an upstream gradient of 1); a
     Value that two folded operations use is refused (label their results to see both paths).  If ``cost`` has not
-    been backpropagated yet, this calls ``cost.backward()`` (which adds to the parameters' ``.grad``).
+    been backpropagated yet, this calls ``cost.backward()`` (which adds to the parameters' ``.grad``), once the tree
+    is found: a cost that is no chain network's is refused with every ``.grad`` left as it was.
     """
     if not isinstance(cost, Value):
         raise TypeError(f"dependency_tree: expected a Value (the cost), got {type(cost).__name__}")
@@ -215,8 +218,6 @@ def dependency_tree(cost: Value) -> DependencyTree:
         raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
     if not cost.requires_grad:
         raise ValueError("dependency_tree: the cost does not depend on anything that needs a gradient")
-    if cost.grad is None:
-        cost.backward()
     names = _labelled_names(cost)
     tree = DependencyTree(cost=names[id(cost)])
     thetas = itertools.count(1)  # numbers for unlabelled parameters: θ1, θ2, …
@@ -228,8 +229,7 @@ def dependency_tree(cost: Value) -> DependencyTree:
         if key.size != 1:
             raise ValueError(f"dependency_tree: {name!r} has shape {key.shape}; the tree is for a chain "
                              "network with one neuron per layer (every Value a single number)")
-        grad = None if key.grad is None else _scalar(key.grad)
-        tree.nodes[name] = TreeNode(name, key, _scalar(key.data), grad, _kind(name, key, cost))
+        tree.nodes[name] = TreeNode(name, key, _scalar(key.data), None, _kind(name, key, cost))
         if key.op is None:
             continue
         # the region: unlabeled operations between this node and the labelled nodes it depends on
@@ -245,6 +245,10 @@ def dependency_tree(cost: Value) -> DependencyTree:
             if id(parent) not in queued:
                 queued.add(id(parent))
                 queue.append(parent)
+    if cost.grad is None:  # only now: a tree refused above leaves every .grad as it was
+        cost.backward()
+    for node in tree.nodes.values():
+        node.grad = None if node.value.grad is None else _scalar(node.value.grad)
     _check_single_pass(tree)
     return tree
 

@@ -129,7 +129,9 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
             layers.append((index, str(name), params))
     else:
         for index, kinds in groups.items():
-            if "α" in kinds:  # a layer's output α^i: hand-made graphs labelled w, b only get no box
+            # a layer's output α^i: hand-made graphs labelled w, b only get no box, nor do several Layers outside a
+            # Network, which all label their Values W, b, z, α (one box would hold them all)
+            if "α" in kinds and (index is not None or len(kinds["α"]) == 1):
                 layers.append((index, "layer" if index is None else f"layer {index}", kinds.get("W", []) +
                                kinds.get("b", [])))
     layers.sort(key=lambda item: -1 if item[0] is None else item[0])
@@ -370,11 +372,9 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
-    if value.grad is None:
-        value.backward()
     if layout != "graph":
         try:
-            tree = dependency_tree(value)
+            tree = dependency_tree(value)  # calls value.backward() if needed, once the tree is found
         except ValueError as error:
             if layout == "tree":  # say who was called, as draw_dependency_tree does
                 raise ValueError(f"backprop_player: layout='tree' needs a chain network's tree; {error}") from None
@@ -382,6 +382,8 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
             if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
                 drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
                 return _player(tree_steps(value, tree, precision=precision), drawing)
+    if value.grad is None:
+        value.backward()
     kept, total = nearest_values(value, max_nodes)
     shown_names = display_names(kept, given)
     unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
@@ -462,7 +464,7 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
 
 _TREE_COLORS = {"cost": COLORS["output"], "activation": COLORS["intermediate"], "pre-activation": "#ede7f6",
                 "weight": COLORS["parameter"], "bias": COLORS["parameter"], "input": COLORS["constant"],
-                "other": COLORS["constant"]}
+                "other": COLORS["intermediate"]}  # "other": a labelled result, such as e = a·b (constants are inputs)
 
 
 def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
@@ -500,7 +502,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
     for name, node in tree.nodes.items():
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
-            lines.append(_text(f"∂C/∂{pretty(name)} = {format_number(node.grad, precision)}"))
+            lines.append(_text(f"∂{pretty(tree.cost)}/∂{pretty(name)} = {format_number(node.grad, precision)}"))
         if chains:
             lines += [_text(line, 120) for line in tree.chain_lines(name, precision)]
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
