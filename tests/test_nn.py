@@ -577,12 +577,13 @@ def test_parameters_in_a_dict_without_string_keys_are_refused(table):
 
 
 def test_an_activation_from_the_math_module_is_named_with_its_layer():
-    """math.tanh takes one number: on a layer's Values it fails, and the error must say which layer and activation."""
+    """math.tanh takes one number: on a layer's Values it fails, and the error must say which layer and activation.
+    (float() of several numbers is a TypeError, as numpy's is.)"""
     import math
-    with pytest.raises(ValueError, match=r"layer: the activation tanh failed on a Value of shape \(3,\).*"
-                                         r"function of Values") as raised:
+    with pytest.raises(TypeError, match=r"layer: the activation tanh failed on a Value of shape \(3,\).*"
+                                        r"function of Values") as raised:
         nn.Layer(2, 3, activation=math.tanh)(np.ones(2))
-    assert isinstance(raised.value.__cause__, ValueError)
+    assert isinstance(raised.value.__cause__, TypeError)
 
 
 def test_a_file_name_near_the_length_limit_is_saved_and_loaded(tmp_path):
@@ -729,3 +730,66 @@ def test_a_gradient_takes_the_dtype_a_loaded_state_gives_its_parameter():
     for value, before in zip(net.parameters(), grads, strict=True):
         assert value.dtype == value.grad.dtype == np.float32
         np.testing.assert_allclose(value.grad, 2 * before, rtol=1e-4, atol=1e-6)  # the same gradient added again
+
+
+def test_a_layer_refuses_an_array_for_its_weights_which_no_optimizer_would_train():
+    """The seed's ``self.weights = np.random.rand(in_size, out_size)`` on an nn.Layer was accepted: parameters() then
+    listed the biases only, so training left the weights as they were, and Network(layer) failed with numpy's
+    "'numpy.ndarray' object has no attribute 'label'"."""
+    from tinygrad_edu import optim
+    from tinygrad_edu.training import fit
+
+    layer = nn.Layer(4, 3, rng=0)
+    for wrong in (np.random.default_rng(0).random((4, 3)), 0.5, None):
+        with pytest.raises(TypeError, match=r"Layer: weights must be a Value of shape \(4, 3\).*"
+                                            r"weights\.data\[\.\.\.\]"):
+            layer.weights = wrong
+    with pytest.raises(TypeError, match=r"biases must be a Value of shape \(3,\)"):
+        layer.biases = np.zeros(3)
+    with pytest.raises(ValueError, match=r"weights must have shape \(4, 3\) \(4 inputs, 3 neurons\).*\(3, 4\)"):
+        layer.weights = Value(np.ones((3, 4)))
+    assert layer.weights.shape == (4, 3) and [n for n, _ in layer.named_parameters()] == ["weights", "biases"]
+    net = nn.Network(nn.Layer(2, 4, rng=1), layer)
+    layer.weights = Value(np.full((4, 3), 0.1))  # the way to set them anew: a Value, labelled as the old one was
+    assert layer.weights.label == "W^2" and any(p is layer.weights for p in net.parameters())
+    with pytest.raises(TypeError, match=r"^layer 2: biases must be a Value of shape \(3,\), got ndarray"):
+        layer.biases = np.zeros(3)  # in a network the error names the layer as forward's errors do
+
+    class SeedsLayer(nn.Layer):  # the seed's class on top of nn.Layer, without nn.Layer's __init__
+        def __init__(self, in_size, out_size):
+            self.weights = np.random.rand(in_size, out_size)
+
+    with pytest.raises(TypeError, match=r"^Layer: weights must be a Value"):
+        SeedsLayer(2, 3)
+    x = np.random.default_rng(2).random((8, 2))
+    fit(net, x, np.zeros((8, 3)), optimizer=optim.GradientDescent(net, learning_rate=0.5), episodes=2, progress=False)
+    assert not np.array_equal(layer.weights.data, np.full((4, 3), 0.1))  # trained
+
+
+def test_data_of_the_wrong_shape_is_told_how_to_become_rows_of_inputs():
+    """An 8×8 digit (seed section 4: 64 brightness values) and a batch of them: the error named the shapes only."""
+    layer = nn.Layer(64, 10, rng=0)
+    image = np.zeros((8, 8))
+    with pytest.raises(ValueError, match=r"got data of shape \(8, 8\); one sample of shape \(8, 8\) is 64 inputs in "
+                                         r"a row: x\.reshape\(-1\)$"):
+        layer(image)
+    with pytest.raises(ValueError, match=r"5 samples of shape \(8, 8\) are rows of 64 inputs: "
+                                         r"x\.reshape\(len\(x\), -1\)"):
+        layer(np.zeros((5, 8, 8)))
+    assert layer(image.reshape(-1)).shape == (10,) and layer(np.zeros((5, 8, 8)).reshape(5, -1)).shape == (5, 10)
+    with pytest.raises(ValueError, match=r"got data of shape \(3, 5\)$"):  # no reshape makes 64 of 15 numbers
+        layer(np.zeros((3, 5)))
+
+
+def test_the_contents_of_a_model_file_given_to_load_state_dict_say_how_to_read_the_file(tmp_path):
+    """np.load("model.npz") handed to load_state_dict, as optimizer states are loaded: the refusal named the entries
+    __format__ and __architecture__ and nothing else."""
+    net = nn.MLP([2, 3, 1], rng=0)
+    net.save(tmp_path / "model.npz")
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as contents:
+        with pytest.raises(ValueError, match=r"unexpected __format__, __architecture__; it is a model file's contents"
+                                             r".*model\.load\(path\) or nn\.load_state\(path\)"):
+            nn.MLP([2, 3, 1], rng=1).load_state_dict(contents)
+    fresh = nn.MLP([2, 3, 1], rng=1)
+    fresh.load_state_dict(nn.load_state(tmp_path / "model.npz"))  # the way the message points to
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.state_dict().values(), net.state_dict().values()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,12 @@ if importlib.util.find_spec("ipykernel") is None:  # found, not imported: import
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: What a notebook's prose says its outputs show, as patterns of its printed text (the prose must stay true to them).
+CLAIMS = {
+    "02_layers_and_digits": [r"mean cost in episode 1 \d\.\d+, after training 0\.\d+; test accuracy 9\d\.\d%",
+                             r"layer 2: z from \d+\.\d to \d+\.\d, so σ′\(z\) = .* is at most \de-0[5-9]",
+                             r"after 8 episodes 9\.000; test accuracy 1?\d\.\d%"],  # the seed's start stalls: < 20 %
+}
 SEED_PARTS = ["01_forward_propagation", "02_layers_and_digits", "03_cost_and_random_guessing",
               "04_gradient_descent_and_armijo", "05_backpropagation", "06_training", "07_second_derivatives"]
 
@@ -52,6 +59,10 @@ def test_notebook_runs_from_a_fresh_kernel(path, tmp_path, kernel_environment):
     images = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
               if {"image/png", "image/svg+xml", "text/html"} & set(output.get("data", {}))]
     assert images, f"{path.name} shows no picture"
+    printed = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                      for output in cell.outputs)
+    for claim in CLAIMS.get(path.stem, []):
+        assert re.search(claim, printed), (path.name, claim, printed)
 
 
 def test_pictures_display_inline_in_a_fresh_kernel(tmp_path, kernel_environment):

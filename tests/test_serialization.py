@@ -438,8 +438,9 @@ def test_save_never_replaces_a_pipe_or_device(tmp_path: Path) -> None:
         _model().save(pipe)
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.npz"]
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(IsADirectoryError, match=r"^\[Errno \d+\] save: Is a directory: ") as raised:  # named its caller
         _model().save(tmp_path)
+    assert raised.value.filename == str(tmp_path)
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")

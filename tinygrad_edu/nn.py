@@ -20,6 +20,7 @@ Models are saved as ``.npz`` files (``model.save(path)``) and read back without 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -181,6 +182,9 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
     if counted_from_0:
         parts.append("its names count layers from 0 (layers.0.weights), as tinygrad_edu 0.1 did; they now count "
                      "from 1 (layers.1.weights is W¹): rename them, or save and load files, which are converted")
+    if "__format__" in extra:  # np.load(path) of a saved model: its format marker and architecture came along
+        parts.append("it is a model file's contents, marker entries and all: read the file with model.load(path) "
+                     "or nn.load_state(path)")
     raise ValueError(f"load_state_dict: the state does not fit this {owner}: {'; '.join(parts)}")
 
 
@@ -298,6 +302,32 @@ def _layer_parameters(in_size: int, out_size: int) -> int:
     return in_size * out_size + out_size
 
 
+def _reshape_hint(shape: tuple[int, ...], in_size: int) -> str:
+    """How data of ``shape`` becomes rows of ``in_size`` inputs, where a reshape does it: a column of single inputs,
+    one image (8×8 pixels are 64 inputs, seed section 4) or a batch of images; else nothing."""
+    if in_size == 1 and len(shape) == 1:
+        return f"; {shape[0]} samples of one input each are a column: x.reshape(-1, 1)"
+    if len(shape) >= 2 and math.prod(shape) == in_size:
+        return f"; one sample of shape {shape} is {in_size} inputs in a row: x.reshape(-1)"
+    if len(shape) >= 3 and math.prod(shape[1:]) == in_size:
+        return f"; {shape[0]} samples of shape {shape[1:]} are rows of {in_size} inputs: x.reshape(len(x), -1)"
+    return ""
+
+
+def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any) -> None:
+    """A Layer's ``weights`` or ``biases`` (``name``) must be a Value, of the shape its sizes give (once it has them:
+    ``layer`` is its attributes)."""
+    sizes = (layer.get("in_size"), layer.get("out_size"))
+    shape = sizes if name == "weights" else sizes[1:]
+    where = layer.get("_name") or (f"layer {layer['_index']}" if layer.get("_index") else "Layer")
+    if not isinstance(value, Value):
+        raise TypeError(f"{where}: {name} must be a Value of shape {shape}, got {type(value).__name__}; set its "
+                        f"numbers with layer.{name}.data[...] = array, or assign Value(array)")
+    if None not in sizes and value.shape != shape:
+        raise ValueError(f"{where}: {name} must have shape {shape} ({sizes[0]} inputs, {sizes[1]} neurons), got a "
+                         f"Value of shape {value.shape}")
+
+
 class Layer(Module):
     """One layer of neurons: ``forward(α) = σ(α @ W + b)`` (seed, section 3).
 
@@ -305,7 +335,9 @@ class Layer(Module):
     :data:`tinygrad_edu.functional.ACTIVATIONS` (``"sigmoid"``, ``"relu"``, ``"tanh"``, ``"leaky_relu"``,
     ``"softplus"``, ``"identity"``) or any function of Values.  ``init`` draws the starting weights:
 
-    - ``"uniform"``: weights and biases uniform in [0, 1), as the seed's ``np.random.rand``;
+    - ``"uniform"``: weights and biases uniform in [0, 1), as the seed's ``np.random.rand``; all positive, they make
+      ``z`` large for many inputs (about 10 for the 64 pixels of a digit), where σ is flat and its gradient all but
+      0, so a sigmoid network of that size does not learn from this start (notebook 2 shows it);
     - ``"xavier"``: weights uniform in ±√(6 / (in_size + out_size)) (Glorot), biases 0;
     - ``"he"``: weights normal with standard deviation √(2 / in_size) (for ReLU), biases 0.
 
@@ -333,10 +365,19 @@ class Layer(Module):
         else:
             weights = generator.normal(0.0, np.sqrt(2.0 / self.in_size), shape)
             biases = np.zeros(self.out_size)
+        self._name = name
         self.weights = Value(weights)
         self.biases = Value(biases)
-        self._name = name
         self._set_index(None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``weights`` and ``biases`` stay Values of their shapes, labelled ``W^i``, ``b^i``: an array in their place
+        (the seed's ``self.weights = np.random.rand(...)``) would be a constant that no optimizer trains."""
+        if name in ("weights", "biases"):
+            _check_layer_parameter(vars(self), name, value)
+        super().__setattr__(name, value)
+        if name in ("weights", "biases") and "_index" in vars(self):
+            self._set_index(self._index)  # label the new Value as the old one was
 
     @property
     def activation(self) -> Callable[[Value], Value]:
@@ -374,16 +415,14 @@ class Layer(Module):
                 raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): the samples are ragged "
                                  "(rows of different lengths)") from None
         if len(shape) not in (1, 2) or shape[-1] != self.in_size:
-            column = (f"; {shape[0]} samples of one input each are a column: x.reshape(-1, 1)"
-                      if self.in_size == 1 and len(shape) == 1 else "")
             raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects {self.in_size} inputs "
                              f"per sample, shape ({self.in_size},) or (n, {self.in_size}); "
-                             f"got data of shape {shape}{column}")
+                             f"got data of shape {shape}{_reshape_hint(shape, self.in_size)}")
         z = apply(ops.matmul, data, self.weights) + self.biases
         z.label = self._z_label
         try:
             alpha = self._activation(z)
-        except (TypeError, ValueError) as error:  # math.tanh(z) and the like end in Value.item's ValueError
+        except (TypeError, ValueError) as error:  # math.tanh(z) and the like end in float(z)'s TypeError
             kind = TypeError if isinstance(error, TypeError) else ValueError
             raise kind(f"{self.name}: the activation {self.activation_name} failed on a Value of shape {z.shape} "
                        f"({error}); use a function of Values, e.g. from tinygrad_edu.functional") from error

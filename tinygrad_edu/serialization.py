@@ -208,7 +208,7 @@ def _destination(name: str | bytes) -> tuple[str, int | None]:
         why = f"{folder!r} is not a folder" if os.path.exists(folder) else f"the folder {folder!r} does not exist"
         raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: {why}")
     if os.path.isdir(destination):
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
+        raise IsADirectoryError(errno.EISDIR, f"save: {os.strerror(errno.EISDIR)}", os.fsdecode(name))
     if not os.path.exists(destination):
         return destination, None
     if not os.path.isfile(destination):
