@@ -124,6 +124,20 @@ def test_an_eigenvalue_still_shrinking_with_the_steps_counts_as_zero() -> None:
     assert classify_stationary_point([-3.0, -1e-5, 2.0], previous=[-3.0, -2e-5, 2.0]) == "saddle"
 
 
+@pytest.mark.parametrize("previous", [None, [1.0, 2.0]])
+def test_a_hessian_given_in_place_of_its_eigenvalues_is_refused_not_misread(previous) -> None:
+    """diag(1, 2) is a minimum; read as the eigenvalues 1, 0, 0, 2 it looked 'inconclusive'."""
+    hessian_matrix = np.array([[1.0, 0.0], [0.0, 2.0]])
+    with pytest.raises(ValueError) as raised:
+        classify_stationary_point(hessian_matrix, previous=previous)
+    assert "classify_stationary_point: eigenvalues must be a vector" in str(raised.value)
+    assert "(2, 2)" in str(raised.value) and "eigvalsh" in str(raised.value)
+    with pytest.raises(ValueError, match="previous eigenvalues must be a vector"):
+        classify_stationary_point([1.0, 2.0, 3.0, 4.0], previous=hessian_matrix)
+    assert classify_stationary_point(np.linalg.eigvalsh(hessian_matrix)) == "minimum"
+    assert classify_stationary_point(2.0) == "minimum"  # a single number: f of one variable
+
+
 @pytest.mark.parametrize("call, error, words", [
     (lambda: stationary_point(3.0, [0.0]), TypeError, "stationary_point: f must be a function"),
     (lambda: stationary_point(surface, [[0.0, 1.0]]), ValueError, "stationary_point: start must be"),

@@ -73,7 +73,13 @@ def _relative_tolerance(value: Any, name: str, where: str) -> float:
 
 
 def _eigenvalues(value: Any, name: str) -> np.ndarray:
-    values = checks.real_array(value, name, "classify_stationary_point", bools=False).astype(np.float64).ravel()
+    """A number or a vector of finite eigenvalues, as float64; a matrix (a Hessian, not its eigenvalues) is an
+    error, not read as the eigenvalues of its entries."""
+    values = checks.real_array(value, name, "classify_stationary_point", bools=False).astype(np.float64)
+    if values.ndim > 1:
+        raise ValueError(f"classify_stationary_point: {name} must be a vector, got an array of shape "
+                         f"{values.shape}; for a Hessian H, give its eigenvalues, np.linalg.eigvalsh(H)")
+    values = values.ravel()
     if values.size == 0 or not np.isfinite(values).all():
         raise ValueError(f"classify_stationary_point: needs finite {name}, got {values}")
     return values

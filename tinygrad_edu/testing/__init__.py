@@ -538,7 +538,9 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
                                what)
         worst = _worst(errors, bad)
-        note = _step_note(analytic, worst, finer, eps) or _rounding_note(worst, resolution)
+        halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
+        note = (_step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution)
+                or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
         raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note), analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
                           eps, analytic, numeric, order)
@@ -566,18 +568,32 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float],
             f"a point where f is smaller (or with a larger eps); the derivative is not shown to be wrong.")
 
 
-def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float],
-               finer: Callable[[int, tuple[int, ...]], float], eps: float) -> str:
+def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
+               eps: float) -> str:
     """A note when the worst disagreement is the step's, not the derivative's: a central difference's own error
-    (about ε²·C‴/6) falls fourfold when the step is halved; a wrong derivative's disagreement does not fall."""
-    __tracebackhide__ = True
+    (about ε²·C‴/6) falls fourfold when the step is halved (``halved``: the difference then); a wrong derivative's
+    disagreement does not fall."""
     i, index, error = worst
-    finer_error = abs(float(analytic[i][index]) - float(finer(i, index)))  # (Python floats: inf − inf is nan)
+    finer_error = abs(float(analytic[i][index]) - halved)  # (Python floats: inf − inf is nan)
     if not finer_error <= 0.35 * error:  # (NaN where the halved step is lost in rounding)
         return ""
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
             f"halved, as a central difference's own error does: the step eps={eps:g} is too large for these inputs "
             f"(try eps={eps / 10:g}); the derivative is not shown to be wrong.")
+
+
+def _jump_note(numeric: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float) -> str:
+    """A note when the worst element's central difference doubles with half the step (``halved``), as
+    (g(x + ε) − g(x − ε)) / 2ε does where g jumps: g is f at order 1, the derivative below at higher orders (|x|′ =
+    sign x at 0).  No derivative exists there; the analytic one is not shown to be wrong."""
+    i, index, _ = worst
+    difference = float(numeric[i][index])
+    if not (difference and 1.8 <= halved / difference <= 2.2):  # (NaN and inf fail the test: no note)
+        return ""
+    return (f"\nAt the worst element the difference doubles when the step is halved ({difference:.3g}, then "
+            f"{halved:.3g}): what is differenced jumps there (f itself at order 1; at a higher order the derivative "
+            "below it, as |x|′ = sign x does at 0), so no derivative exists to check. Keep test inputs away from "
+            "such points.")
 
 
 def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int, requested: int,
