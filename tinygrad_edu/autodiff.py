@@ -7,7 +7,8 @@ seed's "second derivative" test of section 6.1 becomes one line.
 - :func:`grad`, :func:`value_and_grad`: ``f`` returns a single number (a cost); ``argnums`` picks the arguments.
 - :func:`jacobian`: every partial derivative of a Value-valued ``f``, shape ``f(x).shape + x.shape``.
 - :func:`hessian`: the matrix of second derivatives, ``jacobian(grad(f))``.
-- :func:`hvp`: the Hessian-vector product ``H·v`` from two backward passes, without forming ``H``.
+- :func:`hvp`: the Hessian-vector product ``H·v`` from two backward passes, without forming ``H``; it returns
+  ``H·v`` alone, not PyTorch's pair ``(f(x), H·v)``.
 - :func:`gradients`: the building block, ∂output/∂inputs for Values you already have (``torch.autograd.grad``).
 
 They accept numbers, nested lists, numpy arrays and Values, and return Values; keyword arguments go to ``f``
@@ -49,6 +50,17 @@ from tinygrad_edu.engine import Value, apply, backward_order, enable_grad, is_gr
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients", "gradient_and_hessian"]
 
 
+# What to write here for a keyword argument of torch.func / torch.autograd (see checks.pytorch_keywords).
+_NO_AUX = "f must return only the Value to differentiate: compute any other result outside f"
+_RECORDED = ("not needed: the result is recorded (and can be differentiated again) whenever f's result depends on "
+             "Values of yours that require a gradient (x given as such a Value, or used by f)")
+_HVP_RESULT = "note that hvp returns H·v alone, shaped like x, not PyTorch's pair (f(x), H·v)"
+
+
+@checks.pytorch_keywords(outputs="it is called output= here (one Value)",
+                         grad_outputs="it is called grad_output= here",
+                         retain_graph="not needed: the graph is kept as it was, and can be differentiated again",
+                         allow_unused="not needed: an input the output does not depend on gets zeros")
 def gradients(output: Value, inputs: Sequence[Value], grad_output: Any = None, *,
               create_graph: bool = False) -> list[Value]:
     """∂output/∂input for each of ``inputs`` (Values that ``output`` was computed from), by one backward pass.
@@ -304,6 +316,7 @@ def _detached(result: Any) -> Any:
     return tuple(_detached(part) for part in result) if isinstance(result, tuple) else result.detach()
 
 
+@checks.pytorch_keywords(has_aux=_NO_AUX)
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """A function returning ``(f(*args), ∇f)``: ``∇f`` is one Value shaped like ``args[argnums]``, or a tuple of
     them when ``argnums`` is a tuple.  ``f`` must return a single number.  Keyword arguments go to ``f`` as they
@@ -332,6 +345,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[
     return transformed
 
 
+@checks.pytorch_keywords(has_aux=_NO_AUX)
 def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """The gradient of ``f`` (which returns a single number) as a function of the same arguments; keyword
     arguments go to ``f`` as they are.
@@ -352,6 +366,7 @@ def _gradient_only(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..
     return lambda *args, **kwargs: transformed(*args, **kwargs)[1]
 
 
+@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED)
 def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """The Jacobian of ``f`` with respect to argument ``argnums`` (one int): a Value of shape
     ``f(x).shape + x.shape`` whose entry ``[i, j]`` is ∂f_i/∂x_j (one backward pass per output element; an empty
@@ -382,6 +397,7 @@ def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., V
     return transformed
 
 
+@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED)
 def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """The matrix of second derivatives ∂²f/∂x_i∂x_j of a single-number ``f``: ``jacobian(grad(f))``, of shape
     ``x.shape + x.shape``.  Its eigenvalues say whether a point where ∇f = 0 is a minimum (all > 0), a maximum
@@ -402,10 +418,17 @@ def _one_argnum(argnums: Any, name: str) -> None:
                         "once per argument)")
 
 
+@checks.pytorch_keywords(inputs=f"it is called x= here; {_HVP_RESULT}",
+                         create_graph=f"{_RECORDED}; {_HVP_RESULT}")
 @_recording
 def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     """The Hessian-vector product ``H(x)·v`` of a single-number ``f`` without forming ``H``: one backward pass
     recording ∇f (``create_graph``), then one backward pass of ⟨∇f, v⟩, whose gradient is ``H·v``.
+
+    Returns ``H·v`` **alone**, a Value shaped like ``x``: not the pair ``(f(x), H·v)`` that
+    ``torch.autograd.functional.hvp`` returns.  Unpacked the PyTorch way, ``_, hv = hvp(f, x, v)`` splits ``H·v``
+    itself: for an ``x`` of length 2, ``hv`` is silently the second entry (or row) of ``H·v``; other lengths fail
+    with "too many values to unpack".  Write ``hv = hvp(f, x, v)``, and call ``f(x)`` for the value.
 
     >>> hvp(lambda p: (p ** 3).sum(), [1.0, 2.0], [1.0, 1.0]).data     # H = diag(6x)
     array([ 6., 12.])

@@ -4,9 +4,6 @@ The element-wise ones are the activation functions of seed section 3.1; ``softma
 output activations of the digits example (section 4) into probabilities.  Each is one :class:`~tinygrad_edu.Op`
 from :mod:`tinygrad_edu.ops`, where its derivative stands beside it.
 
-    >>> import math
-
-import numpy as np
     >>> import tinygrad_edu.functional as F
     >>> from tinygrad_edu import Value
     >>> F.softmax(Value([1000.0, 1000.0])).data   # no overflow
@@ -26,6 +23,8 @@ from tinygrad_edu.engine import Value, apply
 
 __all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "identity",
            "softmax", "log_softmax", "concatenate", "stack", "maximum", "where", "ACTIVATIONS"]
+
+_AXIS = "it is called axis= here (numpy's word)"
 
 
 def exp(x: Any) -> Value:
@@ -88,12 +87,14 @@ def identity(x: Any) -> Value:
         raise type(error)(f"identity: {error}") from None
 
 
+@checks.pytorch_keywords(dim=_AXIS)
 def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
     """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``axis`` (an int, a tuple of ints, or None: all of them, as in
     ``np.sum``; a 0-d input counts as one axis); stable for inputs of any size."""
     return apply(ops.softmax, x, axis=_softmax_axis("softmax", x, axis))
 
 
+@checks.pytorch_keywords(dim=_AXIS)
 def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
     """ln softmax(x) along ``axis`` (as in :func:`softmax`), computed without overflow (x − max − ln Σ e^{x − max})."""
     return apply(ops.log_softmax, x, axis=_softmax_axis("log_softmax", x, axis))
@@ -118,12 +119,14 @@ def _softmax_axis(name: str, x: Any, axis: Any) -> int | tuple[int, ...] | None:
     return axis
 
 
+@checks.pytorch_keywords(dim=_AXIS)
 def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
     """Join Values along an existing axis (``np.concatenate``; ``axis=None`` flattens them first)."""
     values = _joined("concatenate", values)
     return apply(ops.concatenate(len(values), axis), *values)
 
 
+@checks.pytorch_keywords(dim=_AXIS)
 def stack(values: Iterable[Any], axis: int = 0) -> Value:
     """Join Values of one shape along a new axis (``np.stack``)."""
     values = _joined("stack", values)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import ops
+from tinygrad_edu import checks, ops
 from tinygrad_edu.engine import Value, apply
 
 __all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS"]
@@ -57,6 +57,9 @@ def squared_error(prediction: Any, target: Any) -> Value:
     return apply(ops.squared_error, prediction, target)  # the formula and its derivative: tinygrad_edu/ops.py
 
 
+@checks.pytorch_keywords(input="it is called prediction= here",
+                         reduction="it is always the mean (PyTorch's reduction='mean'); for the sum, multiply by "
+                                   "the number of elements")
 def mean_squared_error(prediction: Any, target: Any) -> Value:
     """The mean of ``(y − y')²`` over all elements (samples and outputs)."""
     prediction, target = _matching("mean_squared_error", prediction, target)
@@ -64,6 +67,9 @@ def mean_squared_error(prediction: Any, target: Any) -> Value:
     return (difference * difference).mean()
 
 
+@checks.pytorch_keywords(input="it is called logits= here", target="it is called labels= here",
+                         reduction="it is always the mean over the samples (PyTorch's reduction='mean'); for the "
+                                   "sum, multiply by the number of samples")
 def cross_entropy(logits: Any, labels: Any) -> Value:
     """``−(1/n) Σ_s ln softmax(logits_s)[label_s]``: the cost of classification (seed section 4's digits).
 
