@@ -272,3 +272,19 @@ def test_every_op_has_a_case() -> None:
         inputs, params = find(case.inputs, lambda _: True, settings=ONE_EXAMPLE)
         covered |= _op_names(case.f(*(Value(x) for x in inputs), **params))
     assert defined - covered == set()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_maximum_splits_the_gradient_evenly_at_a_tie_as_the_central_difference_does(dtype) -> None:
+    a_data, b_data = np.array([1.0, 2.0, 3.0], dtype), np.array([2.0, 2.0, 2.0], dtype)
+    a, b = Value(a_data), Value(b_data)
+    (F.maximum(a, b) * Value([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 5.0, 100.0])  # below, tied, above
+    np.testing.assert_array_equal(b.grad, [1.0, 5.0, 0.0])
+    assert a.grad.dtype == b.grad.dtype == dtype
+    eps = 1e-3  # (max(2 + ε, 2) − max(2 − ε, 2)) / 2ε = ½ on each side of the tie
+    central = (np.maximum(2.0 + eps, 2.0) - np.maximum(2.0 - eps, 2.0)) / (2 * eps)
+    assert a.grad[1] / 10 == pytest.approx(central, rel=1e-9)
+    x = Value(2.0)
+    F.maximum(x, x * 1.0).backward()  # a tie with itself: both halves reach x
+    assert float(x.grad) == 1.0

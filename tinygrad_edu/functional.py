@@ -144,7 +144,7 @@ def _joined(name: str, values: Iterable[Any]) -> list[Any]:
 
 
 def maximum(a: Any, b: Any) -> Value:
-    """Element-wise max(a, b); at ties the gradient goes to ``a``."""
+    """Element-wise max(a, b); the gradient goes to the larger input, split evenly at a tie (as PyTorch's)."""
     return apply(ops.maximum, a, b)
 
 

@@ -451,8 +451,16 @@ def _scatter(g: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
 # Indexing picks elements; its gradient scatters them back.  The two are each other's vjp.
 scatter = Op("scatter", _scatter, lambda g, out, x, shape, key: g[key])
 index = Op("index", lambda x, key: x[key], lambda g, out, x, key: scatter(g, shape=x.shape, key=key))
-maximum = Op("maximum", np.maximum, (lambda g, out, a, b: g * (a >= b),
-                                     lambda g, out, a, b: g * (a < b)))
+
+
+def _larger_share(a, b, dtype: np.dtype):
+    """∂max(a, b)/∂a: 1 where a > b, ½ at a tie (split evenly, as ``Value.max``, PyTorch and JAX do, and as the
+    central difference finds), 0 where a < b or either is NaN."""
+    return np.add(a > b, a >= b, dtype=dtype) / 2
+
+
+maximum = Op("maximum", np.maximum, (lambda g, out, a, b: g * _larger_share(a, b, out.dtype),
+                                     lambda g, out, a, b: g * _larger_share(b, a, out.dtype)))
 
 
 def _piece(i: int, axis: int | None, stacked: bool):
