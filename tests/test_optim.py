@@ -23,6 +23,7 @@ def closure_for(x):
     return lambda: (x @ (A @ x)) * 0.5 - (x * B).sum()
 
 
+@pytest.mark.filterwarnings("ignore:Armijo.step:RuntimeWarning")  # at x* to float precision it cannot move (below)
 @pytest.mark.parametrize("make, steps", [
     (lambda p: optim.GradientDescent(p, learning_rate=0.25), 200),
     (lambda p: optim.SGD(p, learning_rate=0.1, momentum=0.8), 200),
@@ -795,6 +796,7 @@ def test_a_grad_set_by_hand_to_a_number_is_named_not_an_attribute_error(make):
     assert x.data.tolist() == [1.0, 2.0]
 
 
+@pytest.mark.filterwarnings("ignore:Newton.step:RuntimeWarning")  # at the minimum after one step: no step moves
 @pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1, momentum=0.5),
                                   lambda p: optim.Adam(p, 0.1), lambda p: optim.Armijo(p), lambda p: optim.Newton(p)])
 def test_a_step_with_a_closure_inside_no_grad_is_the_step_outside_as_in_pytorch(make):
@@ -916,3 +918,209 @@ def test_a_bad_setting_set_by_hand_is_named_when_set_not_found_in_the_parameters
     opt.step(lambda: (a * a).sum() + (b * b).sum())
     assert np.isfinite(a.data).all() and np.isfinite(b.data).all()
     assert (np.abs(a.data) < [1.0, 2.0]).all() and (np.abs(b.data) < [1.0, 2.0, 3.0]).all()  # a descent step
+
+
+@pytest.mark.parametrize("make, name, value, error, message", [
+    (lambda p: optim.Adam(p), "betas", (0.9, 1.5), ValueError, r"betas\[1\] must lie in \[0, 1\), got 1.5"),
+    (lambda p: optim.Adam(p), "betas", (float("nan"), 0.9), ValueError, r"betas\[0\] must be finite"),
+    (lambda p: optim.Adam(p), "betas", 0.9, TypeError, "betas must be a pair"),
+    (lambda p: optim.Adam(p), "betas", (0.9, 0.99, 0.999), ValueError, "betas must be a pair.*3 numbers"),
+    (lambda p: optim.Armijo(p), "max_backtracks", -1, ValueError, "max_backtracks must be an integer >= 0, got -1"),
+    (lambda p: optim.Armijo(p), "max_backtracks", 2.5, TypeError, "max_backtracks must be an integer, got float"),
+    (lambda p: optim.Newton(p), "max_backtracks", "3", TypeError, "max_backtracks must be an integer, got str"),
+    (lambda p: optim.RandomSearch(p, rng=0), "scale", float("nan"), ValueError, "scale must be finite"),
+    (lambda p: optim.RandomSearch(p, rng=0), "scale", 1e308, ValueError, "scale must be at most"),
+    (lambda p: optim.RandomSearch(p, rng=0), "rng", "seven", TypeError, "the seed must be"),
+], ids=["adam-beta2", "adam-nan", "adam-number", "adam-three", "armijo-negative", "armijo-float", "newton-str",
+        "random-nan", "random-huge", "random-rng"])
+def test_every_setting_set_by_hand_is_checked_when_set(make, name, value, error, message):
+    """Before, only the constructors checked Adam's betas, the max_backtracks and RandomSearch's scale: set by hand,
+    a beta of 1.5 gave NaN parameters, max_backtracks=-1 failed at the next step naming armijo_step, a NaN scale
+    failed in numpy's random generator."""
+    a = Value([1.0, 2.0])
+    opt = make([a])
+    kept = getattr(opt, name)
+    with pytest.raises(error, match=f"^{type(opt).__name__}: {message}"):
+        setattr(opt, name, value)
+    assert getattr(opt, name) is kept
+    before = (a * a).sum().item()
+    opt.step(lambda: (a * a).sum())
+    assert np.isfinite(a.data).all() and (a * a).sum().item() <= before
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1),
+                                  lambda p: optim.Adam(p), lambda p: optim.Armijo(p), lambda p: optim.Newton(p),
+                                  lambda p: optim.RandomSearch(p, rng=0)],
+                         ids=["gd", "sgd", "adam", "armijo", "newton", "random"])
+def test_no_setting_takes_nan_by_hand(make):
+    """Whatever the setting (the settings state_dict saves), NaN is refused when it is set, by name."""
+    opt = make([Value([1.0, 2.0])])
+    for name in type(opt)._settings:
+        kept = getattr(opt, name)
+        with pytest.raises((TypeError, ValueError), match=f"^{type(opt).__name__}: {name}"):
+            setattr(opt, name, float("nan"))
+        assert getattr(opt, name) == kept
+
+
+def test_random_search_checks_a_scale_set_by_hand_against_its_float32_parameters():
+    x = Value(np.zeros(2, dtype=np.float32))
+    opt = optim.RandomSearch([x], rng=0)
+    with pytest.raises(ValueError, match=r"^RandomSearch: scale must be at most 1.701e\+38 \(half the largest "
+                                         r"float32 number\), got 2e\+38"):
+        opt.scale = 2e38
+    opt.scale = 1e38
+    assert opt.scale == 1e38
+
+
+def test_an_adam_beta_set_by_hand_as_a_list_is_used_and_saved():
+    x = Value([1.0, -2.0])
+    opt = optim.Adam([x], learning_rate=0.01)
+    opt.betas = [0.5, 0.75]
+    assert opt.betas == (0.5, 0.75)
+    x.grad = np.array([0.3, -4.0])
+    opt.step()  # first step: m̂ = g and v̂ = g² whatever the betas
+    x.grad = np.array([0.1, 1.0])
+    opt.step()
+    expected = list(_adam_by_hand([np.array([0.3, -4.0]), np.array([0.1, 1.0])], [1.0, -2.0], 0.01,
+                                  betas=(0.5, 0.75)))[-1]
+    np.testing.assert_allclose(x.data, expected, rtol=1e-14)
+    assert opt.state_dict()["betas"].tolist() == [0.5, 0.75]
+
+
+# --- Armijo: a step too small to change any parameter is no step -------------------------------------------
+
+def test_armijo_step_too_small_to_move_x_is_no_step():
+    """x + t·d rounds to x: f(x + t·d) = f(x) ≤ f(x) + σ·t·∇fᵀd held by rounding alone, and such a t was accepted,
+    even along an uphill direction."""
+    calls = []
+
+    def f(point):
+        calls.append(point.copy())
+        return float(point @ point)
+
+    x = np.array([1.0])
+    found = optim.armijo_step(f, x, np.array([2.0]), sigma=1e-4, alpha=0.5, fx=1.0, initial_step=1e-20)
+    assert found.step is None and found.trials == [(1e-20, 1.0)] and len(calls) == 1
+    calls.clear()
+    uphill = optim.armijo_step(f, x, -2 * x, sigma=1e-4, alpha=0.5, fx=1.0, max_backtracks=200)
+    assert uphill.step is None
+    *moved, (last, value) = uphill.trials
+    assert all(x + t * 2 * x != x for t, _ in moved) and x + last * 2 * x == x and value == 1.0
+    assert len(uphill.trials) == len(calls) < 60  # it stopped where the points stopped moving, not after 200
+
+
+@pytest.mark.parametrize("make, where", [(lambda p: optim.Armijo(p, initial_step=1e-20), "Armijo.step"),
+                                         (lambda p: optim.Newton(p, damping=1e24), "Newton.step")],
+                         ids=["armijo", "newton"])
+def test_an_armijo_step_that_changes_no_parameter_is_reported_as_failed(make, where):
+    y = Value([1.0, -3.0])
+    opt = make([y])
+    with pytest.warns(RuntimeWarning, match=f"^{where}: the step size .* changes no parameter .*unchanged"):
+        opt.step(lambda: (y * y).sum())
+    assert opt.last_failed and opt.last_step_size == 0.0 and y.data.tolist() == [1.0, -3.0]
+
+
+def test_armijo_at_the_minimum_to_float_precision_says_it_cannot_move():
+    """Near x* no step size moves x and decreases the cost: such steps were accepted as successes that changed
+    nothing, for ever; now the step fails, so that fit stops with 'no descent step'."""
+    x = Value(np.zeros(3))
+    opt = optim.Armijo([x])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(1000):
+            opt.step(closure_for(x))
+            if opt.last_failed:
+                break
+    assert opt.last_failed and opt.last_step_size == 0.0
+    assert [str(w.message)[:26] for w in caught] == ["Armijo.step: the step size"]
+    assert "changes no parameter" in str(caught[0].message)
+    np.testing.assert_allclose(x.data, X_STAR, rtol=1e-7)  # where the cost, ~‖x − x*‖², stops resolving changes
+    t, value = opt.last_trials[-1]
+    assert np.array_equal(x.data + t * -(A @ x.data - B), x.data) and value == opt.last_cost_before
+
+
+def test_armijo_with_parameters_of_mixed_dtypes_takes_no_step_that_rounds_away_in_float32():
+    """x + t·d is float64 when float32 and float64 parameters are mixed: it moved, the float32 parameter did not,
+    and the condition held by rounding (f(x + t·d) = f(x)): a 'step' of t that changed nothing."""
+    a, b = Value(np.array([1.0], dtype=np.float32)), Value(np.array([2.0]))
+    opt = optim.Armijo([a, b])
+    with pytest.warns(RuntimeWarning, match="^Armijo.step: the step size .* changes no parameter"):
+        opt.step(lambda: (a * a).sum() * 1e-9 + (b * 0.0).sum())  # b's gradient is 0; a's step is below float32's
+    assert opt.last_failed and opt.last_step_size == 0.0 and a.data.tolist() == [1.0] and b.data.tolist() == [2.0]
+    a.data[...] = 0.5
+    opt.step(lambda: ((a - 1.0) * (a - 1.0)).sum() + (b * b).sum())  # large steps in both are still taken
+    assert not opt.last_failed and 0.5 < a.data[0] <= 1.0 and abs(b.data[0]) < 2.0
+
+
+# --- a closure for PyTorch (zero_grad, backward) or of no single number, in the steps that need no gradient ------
+
+def _pytorch_closure(opt, w):
+    def closure():
+        opt.zero_grad()
+        cost = (w * w).sum()
+        cost.backward()
+        return cost
+    return closure
+
+
+@pytest.mark.parametrize("make, given", [(lambda p: optim.RandomSearch(p, rng=0), False),
+                                         (lambda p: optim.RandomSearch(p, rng=0), True),
+                                         (lambda p: optim.Armijo(p), True), (lambda p: optim.Newton(p), True)],
+                         ids=["random", "random-cost=", "armijo-cost=", "newton-cost="])
+def test_a_closure_that_calls_backward_in_a_step_without_gradients_is_named(make, given):
+    """RandomSearch (and Armijo's and Newton's trials, when cost= is given as fit gives it) evaluate the closure
+    under no_grad; a PyTorch closure failed there with the engine's 'backward: this Value does not require a
+    gradient', naming no optimizer."""
+    w = Value([2.0, -1.0])
+    opt = make([w])
+    cost = (w * w).sum()
+    cost.backward()
+    with pytest.raises(ValueError, match=rf"^{type(opt).__name__}\.step: the closure called backward\(\).*"
+                                         r"leave them out.*parameters are unchanged"):
+        opt.step(_pytorch_closure(opt, w), cost=cost if given else None)
+    assert w.data.tolist() == [2.0, -1.0]
+
+
+@pytest.mark.parametrize("result, error", [(lambda w: w * w, TypeError), (lambda w: None, TypeError),
+                                           (lambda w: "3.0", TypeError), (lambda w: True, TypeError)],
+                         ids=["vector", "None", "str", "bool"])
+@pytest.mark.parametrize("given", [False, True], ids=["closure", "cost="])
+def test_random_search_names_a_closure_that_returns_no_single_number(result, error, given):
+    w = Value([2.0, -1.0])
+    opt = optim.RandomSearch([w], rng=0)
+    with pytest.raises(error, match=r"^RandomSearch\.step: the closure must return the cost, a Value of size 1 or "
+                                    r"a number, got"):
+        opt.step(lambda: result(w), cost=5.0 if given else None)
+    assert w.data.tolist() == [2.0, -1.0] and opt.proposals == 0
+
+
+def test_armijo_names_a_trial_that_returns_no_single_number():
+    w = Value([2.0, -1.0])
+    opt = optim.Armijo([w])
+    cost = (w * w).sum()
+    cost.backward()
+    with pytest.raises(TypeError, match=r"^Armijo\.step: the closure must return the cost, a Value of size 1 or a "
+                                        r"number, got a Value of shape \(2,\)"):
+        opt.step(lambda: w * w, cost=cost)
+    assert w.data.tolist() == [2.0, -1.0]
+
+
+def test_random_search_takes_plain_numbers_from_its_closure():
+    w = Value([2.0, -1.0])
+    opt = optim.RandomSearch([w], scale=0.5, rng=0)
+    for closure in (lambda: float((w.data ** 2).sum()), lambda: np.sum(w.data ** 2), lambda: 5,
+                    lambda: (w * w).sum()):
+        opt.step(closure)
+    assert opt.proposals == 4
+
+
+def test_a_closure_may_return_the_cost_as_a_0d_array() -> None:
+    x = Value([3.0])
+    search = optim.RandomSearch([x], rng=0)
+    search.step(lambda: np.asarray((x.data ** 2).sum()))  # what np.asarray of a numpy sum gives
+    assert search.last_cost is not None and search.last_cost <= 9.0
+    armijo = optim.Armijo([x])
+    cost = (x * x).sum()
+    cost.backward()
+    armijo.step(lambda: np.asarray((x.data ** 2).sum()), cost=cost)  # trials need no graph
+    assert not armijo.last_failed and armijo.last_cost < float(cost)

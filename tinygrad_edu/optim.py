@@ -19,13 +19,13 @@ the gradient:
 - ``step(closure, cost=c)``: ``c`` is the cost at the current parameters and the gradients are already those
   of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice).
 
-The settings (``learning_rate``, ``momentum``, ``eps``, Armijo's and Newton's ``sigma``, ``alpha``, …) may be
-changed between steps, as a learning-rate schedule does; they are checked whenever they are set, as the
-constructor checks them.  ``step`` returns the cost before the update (or None if it was not computed).  Updates
-run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad`` is None are left
-alone.  A gradient
-holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has not its parameter's shape
-(``ValueError``) or does not hold real numbers (``TypeError``).
+The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Armijo's and Newton's ``sigma``,
+``alpha``, ``max_backtracks``, RandomSearch's ``scale``, …) may be changed between steps, as a learning-rate
+schedule does; they are checked whenever they are set, as the constructor checks them, and a bad one is an error
+naming the optimizer and the setting.  ``step`` returns the cost before the update (or None if it was not
+computed).  Updates run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad``
+is None are left alone.  A gradient holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does
+one that has not its parameter's shape (``ValueError``) or does not hold real numbers (``TypeError``).
 
     >>> from tinygrad_edu import Value, optim
     >>> x = Value([3.0, -2.0])
@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 import numpy as np
 
@@ -120,16 +120,43 @@ def _numbers(grad: Any, where: str) -> np.ndarray:
     return grad
 
 
+def _is_cost(value: Any) -> bool:
+    """Whether ``value`` can be a cost: a Value of one number, or a real number (not a bool; a numpy scalar or a 0-d
+    array, as ``np.sum`` and ``.data`` give)."""
+    if isinstance(value, Value):
+        return value.size == 1
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "iuf"
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
 def _cost_value(cost: Any, where: str) -> float:
-    """The cost as a float; NaN/inf are reported, since no step can be judged against them."""
-    try:
-        value = float(cost)
-    except (TypeError, ValueError):
-        raise TypeError(f"{where}: the closure must return the cost as a Value of size 1 or a number, "
-                        f"got {type(cost).__name__} {getattr(cost, 'shape', '')}") from None
+    """The cost (see :func:`_is_cost`) as a float; NaN/inf are reported, since no step can be judged against them."""
+    value = float(cost)
     if not math.isfinite(value):
         raise FloatingPointError(f"{where}: the cost is {value}; try a smaller learning rate or step size")
     return value
+
+
+def _evaluate(closure: Closure, where: str) -> Any:
+    """``closure()`` under ``no_grad``, for what needs no gradient (random search, the trials of a line search):
+    the cost, checked by :func:`_is_cost` (NaN and inf are the caller's to judge).  A closure that calls
+    ``backward()`` itself, as PyTorch's do (under no_grad the engine refuses), or returns anything else is an error
+    naming ``where``."""
+    try:
+        with no_grad():
+            cost = closure()
+    except ValueError as error:
+        if not str(error).startswith("backward:"):  # the engine's errors from backward() start so
+            raise
+        raise ValueError(f"{where}: the closure called backward(), which fails here: this step evaluates the closure "
+                         "without gradients (under no_grad), so it only computes the cost and returns it (a PyTorch "
+                         "closure calls zero_grad() and backward() itself: leave them out); the parameters are "
+                         "unchanged") from error
+    if not _is_cost(cost):
+        shown = f"a Value of shape {cost.shape}" if isinstance(cost, Value) else f"{type(cost).__name__} {cost!r:.40}"
+        raise TypeError(f"{where}: the closure must return the cost, a Value of size 1 or a number, got {shown}")
+    return cost
 
 
 # The likely cause of a NaN or infinite cost met after some steps (:func:`cost_with_gradient`'s ``hint``).
@@ -208,10 +235,12 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     int >= 0, else ValueError.  ``f`` maps a point (a numpy array shaped like ``x``) to a float; ``fx`` is
     ``f(x)`` if already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape.
     A trial whose cost is NaN or infinite counts as failing the condition (numpy's floating-point warnings during
-    the trials are silenced: such a trial is just rejected).  Returns the step (None if no ``l`` satisfies the
-    condition) and the trials; ``x`` is not changed.  ``direction`` replaces ``d = −∇f(x)`` by another descent
-    direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule and its guarantee (the cost never rises) hold for any
-    of them.
+    the trials are silenced: such a trial is just rejected).  A step size so small that ``x + t·d`` rounds to ``x``
+    fails it too, and so does every smaller one: the condition asks for a decrease of ``−σt∇f(x)ᵀd > 0`` from a
+    point that has not moved (its rounded form could hold by rounding alone), so the search ends with that trial.
+    Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
+    ``direction`` replaces ``d = −∇f(x)`` by another descent direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule
+    and its guarantee (the cost never rises) hold for any of them.
 
         >>> import numpy as np
         >>> f = lambda p: float(p @ p)                  # φ(t) = (1 − 2t)² along d = −∇f(1) = −2
@@ -235,8 +264,11 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
         with np.errstate(all="ignore"):  # also a caller's np.errstate(all="raise"): underflows are no error
-            trial = float(f(x + t * direction))
+            point = x + t * direction
+            trial = float(f(point))
         trials.append((t, trial))
+        if trial == f0 and not (point != x).any():  # x + t·d rounds to x, as for every smaller t: no step
+            break
         if math.isfinite(trial) and trial <= f0 + sigma * t * slope:  # else it backtracks
             return ArmijoStep(t, trials)
     return ArmijoStep(None, trials)
@@ -257,23 +289,67 @@ def _point(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.nd
     return array
 
 
-class _Setting:
-    """A setting checked whenever it is set: by the constructor, by ``load_state_dict`` and by hand between steps
-    (a learning-rate schedule), so ``opt.learning_rate = float("nan")`` is a ValueError naming it, not NaN
-    parameters after the next step.  It has no ``__get__``: reading it finds the number in the instance's
-    ``__dict__``, as for a plain attribute, so steps pay nothing for it."""
+_Checked = TypeVar("_Checked")
 
-    def __init__(self, **bounds: float) -> None:
-        self.bounds = bounds  # checks.number's least / most / above / below
+
+class _Setting(Generic[_Checked]):
+    """A setting checked whenever it is set: by the constructor, by ``load_state_dict`` and by hand between steps
+    (a learning-rate schedule), so ``opt.learning_rate = float("nan")`` is a ValueError naming the optimizer and
+    the setting, not NaN parameters after the next step.  ``check(value, name, optimizer)`` returns what to keep
+    or raises; without one, the setting is a number within the bounds given (checks.number's least, above and
+    below).  It has no ``__get__``: reading it finds the value in the instance's ``__dict__``, as for a plain
+    attribute, so steps pay nothing for it."""
+
+    @overload
+    def __init__(self: _Setting[float], *, least: float | None = None, above: float | None = None,
+                 below: float | None = None) -> None: ...
+    @overload
+    def __init__(self, check: Callable[[Any, str, Any], _Checked]) -> None: ...
+
+    def __init__(self, check: Callable[[Any, str, Any], Any] | None = None, **bounds: float | None) -> None:
+        self.check = check or (lambda value, name, optimizer: _number(value, name, optimizer, **bounds))
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
     def __set__(self, optimizer: Any, value: Any) -> None:
-        optimizer.__dict__[self.name] = checks.number(value, self.name, type(optimizer).__name__, **self.bounds)
+        optimizer.__dict__[self.name] = self.check(value, self.name, optimizer)
 
     if TYPE_CHECKING:  # for type checkers only: at run time a read never reaches the descriptor
-        def __get__(self, optimizer: Any, owner: Any = None) -> float: ...
+        def __get__(self, optimizer: Any, owner: Any = None) -> _Checked: ...
+
+
+def _number(value: Any, name: str, optimizer: Any, **bounds: float | None) -> float:
+    """A setting that is a number within ``bounds``."""
+    return checks.number(value, name, type(optimizer).__name__, **bounds)
+
+
+def _backtracks(value: Any, name: str, optimizer: Any) -> int:
+    """``max_backtracks``: an int >= 0."""
+    return checks.integer(value, name, type(optimizer).__name__, least=0)
+
+
+def _betas(value: Any, name: str, optimizer: Any) -> tuple[float, float]:
+    """Adam's ``betas``: a pair (β₁, β₂), each in [0, 1)."""
+    where = type(optimizer).__name__
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{where}: {name} must be a pair (β₁, β₂), got {type(value).__name__} {value!r:.40}")
+    if len(value) != 2:
+        raise ValueError(f"{where}: {name} must be a pair (β₁, β₂), got {len(value)} numbers")
+    return (checks.number(value[0], f"{name}[0]", where, least=0, below=1),
+            checks.number(value[1], f"{name}[1]", where, least=0, below=1))
+
+
+def _scale(value: Any, name: str, optimizer: Any) -> float:
+    """RandomSearch's ``scale``: > 0, and the width 2·scale of its draws a finite number of the parameters' type."""
+    where = type(optimizer).__name__
+    scale = checks.number(value, name, where, above=0)
+    dtype = min((p.dtype for p in optimizer.params), key=lambda d: np.finfo(d).max)
+    largest = float(np.finfo(dtype).max) / 2
+    if scale > largest:
+        raise ValueError(f"{where}: {name} must be at most {largest:.4g} (half the largest {dtype} number), "
+                         f"got {scale:g}")
+    return scale
 
 
 class Optimizer:
@@ -309,8 +385,7 @@ class Optimizer:
         if closure is not None and not callable(closure):
             raise TypeError(f"{where}: the closure must be a function of no arguments that returns the cost, "
                             f"got {type(closure).__name__} {closure!r:.40}")
-        if cost is not None and not (isinstance(cost, Value) and cost.size == 1) and (
-                isinstance(cost, bool) or not isinstance(cost, (int, float, np.integer, np.floating))):
+        if cost is not None and not _is_cost(cost):
             raise TypeError(f"{where}: cost= must be the cost at the current parameters (a Value of size 1 or a "
                             f"number) or None, got {type(cost).__name__} {getattr(cost, 'shape', '')}")
 
@@ -497,17 +572,12 @@ class Adam(Optimizer):
     """
 
     _settings = ("learning_rate", "betas", "eps")
-    learning_rate, eps = _Setting(above=0), _Setting(above=0)
+    learning_rate, betas, eps = _Setting(above=0), _Setting(_betas), _Setting(above=0)
 
     def __init__(self, params: Any, learning_rate: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
         super().__init__(params)
-        self.learning_rate = learning_rate
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair (β₁, β₂), got {betas!r}")
-        self.betas = (checks.number(betas[0], "betas[0]", "Adam", least=0, below=1),
-                      checks.number(betas[1], "betas[1]", "Adam", least=0, below=1))
-        self.eps = eps
+        self.learning_rate, self.betas, self.eps = learning_rate, betas, eps
         self._state: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # per parameter: k, m, v
 
     _parameter_fields = (("step_count", "count"), ("gradient_average", "array"),
@@ -553,18 +623,22 @@ class Armijo(Optimizer):
     ``last_trials`` (every ``(t, f(x + t·d))`` tried, for a plot), ``last_cost_before`` (``f(x)``),
     ``last_slope`` (``∇f(x)ᵀd = −‖∇f(x)‖²``), ``last_cost`` (the cost after the step) and ``last_failed``.
     If no ``l ≤ max_backtracks`` satisfies the condition, the parameters stay exactly as they were, a
-    ``RuntimeWarning`` says so and ``last_failed`` is True: the cost never increases.
+    ``RuntimeWarning`` says so and ``last_failed`` is True: the cost never increases.  A step size too small to
+    change any parameter (``x + t·d`` rounds to ``x``, as it does near a minimum at the precision of the floats)
+    does not satisfy the condition, which asks for a decrease of ``σt‖∇f(x)‖² > 0``, even where its rounded form
+    holds: it is a failed step as well, reported so, not a success of size ``t`` that moved nothing (and the search
+    stops there, since no smaller step moves either).  :func:`tinygrad_edu.fit` then stops: "no descent step".
     """
 
     _settings = ("sigma", "alpha", "initial_step", "max_backtracks")
     sigma, alpha, initial_step = _Setting(above=0, below=1), _Setting(above=0, below=1), _Setting(above=0)
+    max_backtracks = _Setting(_backtracks)
     _renamed = {"lr": "initial_step", "learning_rate": "initial_step"}
 
     def __init__(self, params: Any, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
                  max_backtracks: int = 50) -> None:
         super().__init__(params)
-        self.sigma, self.alpha, self.initial_step = sigma, alpha, initial_step
-        self.max_backtracks = checks.integer(max_backtracks, "max_backtracks", "Armijo", least=0)
+        self.sigma, self.alpha, self.initial_step, self.max_backtracks = sigma, alpha, initial_step, max_backtracks
         self.last_backtracks: int | None = None
         self.last_trials: list[tuple[float, float]] = []
         self.last_cost_before: float | None = None
@@ -586,7 +660,7 @@ class Armijo(Optimizer):
         if slope == 0.0:  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do
             self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0
             return cost
-        found = _armijo_on_parameters([p for p, _ in gradients], closure, flat, f0, sigma=self.sigma,
+        found = _armijo_on_parameters([p for p, _ in gradients], closure, flat, f0, "Armijo.step", sigma=self.sigma,
                                       alpha=self.alpha, initial_step=self.initial_step,
                                       max_backtracks=self.max_backtracks)
         self.last_trials = found.trials
@@ -596,24 +670,32 @@ class Armijo(Optimizer):
             return cost
         self.last_step_size, self.last_cost = 0.0, f0
         self.last_failed = True
-        warnings.warn(f"Armijo.step: no step size down to {self.initial_step * self.alpha ** self.max_backtracks:.3g} "
-                      f"({self.max_backtracks} backtracks) decreased the cost enough; the parameters are unchanged",
-                      RuntimeWarning, stacklevel=2)
+        _warn_no_step("Armijo.step", found, self.max_backtracks, stacklevel=3)
         return cost
 
 
-def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.ndarray, f0: float,
+def _warn_no_step(where: str, found: ArmijoStep, max_backtracks: int, stacklevel: int) -> None:
+    """The RuntimeWarning of a line search that found no step: none of its ``max_backtracks + 1`` step sizes met
+    the condition, or it ended early where the step size no longer changed any parameter."""
+    largest, smallest = found.trials[0][0], found.trials[-1][0]
+    why = (f"no step size down to {smallest:.3g} ({max_backtracks} backtracks) decreased the cost enough"
+           if len(found.trials) > max_backtracks else
+           f"the step size {smallest:.3g} changes no parameter (x + t·d rounds to x)"
+           + (f", and none from {largest:.3g} down to it decreased the cost enough" if len(found.trials) > 1 else ""))
+    warnings.warn(f"{where}: {why}; the parameters are unchanged", RuntimeWarning, stacklevel=stacklevel)
+
+
+def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.ndarray, f0: float, where: str,
                           **rule: Any) -> ArmijoStep:
-    """:func:`armijo_step` with the parameters flattened into one vector x: each trial writes x + t·d into them.
-    Afterwards they hold the accepted x + t·d, or (no step accepted, or the closure failed) their values before,
-    bit for bit."""
+    """:func:`armijo_step` with the parameters flattened into one vector x: each trial writes x + t·d into them
+    (:func:`_evaluate` names ``where`` for a bad closure).  Afterwards they hold the accepted x + t·d, or (no step
+    accepted, or the closure failed) their values before, bit for bit."""
     start = [p.data.copy() for p in params]
     x = np.concatenate([data.ravel() for data in start]) if start else np.zeros(0)
 
     def f(point: np.ndarray) -> float:
         _place(params, point)
-        with no_grad():
-            return float(closure())
+        return float(_evaluate(closure, where))
 
     try:
         found = armijo_step(f, x, gradient, fx=f0, **rule)
@@ -622,6 +704,10 @@ def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.nd
         raise
     if found.step is None:
         _restore(params, start)
+    elif len({data.dtype for data in start}) > 1 and all(
+            np.array_equal(p.data, data) for p, data in zip(params, start, strict=True)):
+        # with parameters of mixed dtypes x is float64: x + t·d moved it, but rounds to no change in the parameters
+        return ArmijoStep(None, found.trials)
     return found  # when a step was found, the last trial was the accepted one: the parameters hold x + t·d
 
 
@@ -647,25 +733,23 @@ class RandomSearch(Optimizer):
     exactly.
 
     ``step(closure)`` evaluates the closure (under ``no_grad``) before and after the change; pass ``cost=`` to
-    reuse a known cost at the current parameters.  ``accepted`` and ``proposals`` count the changes kept and
-    tried; ``last_accepted`` and ``last_cost`` describe the latest step.
+    reuse a known cost at the current parameters.  The closure returns the cost, a Value of one number or a
+    number, and needs no gradient: one that calls ``backward()`` (as PyTorch's closures do) is a ValueError, one
+    that returns anything else a TypeError.  ``accepted`` and ``proposals`` count the changes kept and tried;
+    ``last_accepted`` and ``last_cost`` describe the latest step.  ``scale`` (a setting) and ``rng`` (a seed or
+    a numpy Generator) may be set between steps.
     """
 
     _settings = ("scale",)
     _counters = ("accepted", "proposals")
     _generators = ("rng",)
     _renamed = {"lr": "scale", "learning_rate": "scale"}
+    scale = _Setting(_scale)
+    rng = _Setting(lambda seed, name, optimizer: generator(seed, type(optimizer).__name__))
 
     def __init__(self, params: Any, scale: float = 0.1, rng: None | int | np.random.Generator = None) -> None:
         super().__init__(params)
-        self.scale = checks.number(scale, "scale", "RandomSearch", above=0)
-        # The draws lie in [−scale, scale): their width 2·scale must be a finite number of the parameters' type.
-        dtype = min((p.dtype for p in self.params), key=lambda d: np.finfo(d).max)
-        largest = float(np.finfo(dtype).max) / 2
-        if self.scale > largest:
-            raise ValueError(f"RandomSearch: scale must be at most {largest:.4g} (half the largest {dtype} number), "
-                             f"got {self.scale:g}")
-        self.rng = generator(rng, "RandomSearch")
+        self.scale, self.rng = scale, rng
         self.accepted = 0
         self.proposals = 0
         self.last_accepted: bool | None = None
@@ -675,15 +759,14 @@ class RandomSearch(Optimizer):
         self._check_step(closure, cost, needs_closure=True)
         assert closure is not None
         if cost is None:
-            with no_grad():
-                cost = closure()
+            cost = _evaluate(closure, "RandomSearch.step")
         before = _cost_value(cost, "RandomSearch.step")
         start = [p.data.copy() for p in self.params]
         try:
             with no_grad():
                 for p in self.params:
                     p += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
-                after = float(closure())
+            after = float(_evaluate(closure, "RandomSearch.step"))
         except BaseException:
             _restore(self.params, start)
             raise
@@ -719,7 +802,8 @@ class Newton(Optimizer):
     The cost: n backward passes per step and an n × n solve, fine for tens or a few hundred parameters, hopeless
     for millions (seed 6.1; ``benchmarks/bench_second_order.py``).  ``step(closure)`` needs the closure;
     ``cost=`` (the closure's cost at the current point, graph still in place) saves one forward pass.  After a
-    step: ``last_step_size`` (t, 0 if no t was accepted), ``last_cost``, ``last_fallback``, ``last_failed``.
+    step: ``last_step_size`` (t, 0 if no t was accepted), ``last_cost``, ``last_fallback``, ``last_failed`` (as
+    for :class:`Armijo`, also when the step size that met the condition changed no parameter).
 
         >>> from tinygrad_edu import Value, optim
         >>> x = Value([3.0, -2.0])
@@ -731,13 +815,13 @@ class Newton(Optimizer):
 
     _settings = ("damping", "sigma", "alpha", "max_backtracks")
     damping, sigma, alpha = _Setting(least=0), _Setting(above=0, below=1), _Setting(above=0, below=1)
+    max_backtracks = _Setting(_backtracks)
     _renamed: dict[str, str] = {}  # no learning rate: the Armijo rule chooses every step
 
     def __init__(self, params: Any, damping: float = 0.0, sigma: float = 1e-4, alpha: float = 0.5,
                  max_backtracks: int = 50) -> None:
         super().__init__(params)
-        self.damping, self.sigma, self.alpha = damping, sigma, alpha
-        self.max_backtracks = checks.integer(max_backtracks, "max_backtracks", "Newton", least=0)
+        self.damping, self.sigma, self.alpha, self.max_backtracks = damping, sigma, alpha, max_backtracks
         self.last_cost: float | None = None
         self.last_fallback = False
         self.last_failed = False
@@ -796,14 +880,13 @@ class Newton(Optimizer):
     def _line_search(self, closure: Closure, direction: np.ndarray, gradient: np.ndarray, f0: float) -> None:
         """The seed's Armijo rule along ``direction`` (:func:`armijo_step`): the largest t = αˡ with
         C(x + t·d) ≤ C(x) + σ·t·∇Cᵀd; the parameters stay unchanged if there is none."""
-        found = _armijo_on_parameters(self.params, closure, gradient, f0, sigma=self.sigma, alpha=self.alpha,
-                                      max_backtracks=self.max_backtracks, direction=direction)
+        found = _armijo_on_parameters(self.params, closure, gradient, f0, "Newton.step", sigma=self.sigma,
+                                      alpha=self.alpha, max_backtracks=self.max_backtracks, direction=direction)
         if found.step is not None:
             self.last_step_size, self.last_cost = found.step, found.trials[-1][1]
             return
         self.last_step_size, self.last_failed = 0.0, True
-        warnings.warn(f"Newton.step: no step size down to {self.alpha ** self.max_backtracks:.3g} decreased the "
-                      "cost enough; the parameters are unchanged", RuntimeWarning, stacklevel=3)
+        _warn_no_step("Newton.step", found, self.max_backtracks, stacklevel=4)
 
 
 #: Optimizers by name, for command lines.
