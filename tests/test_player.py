@@ -549,6 +549,23 @@ def test_a_long_label_wraps_in_the_explanation_and_a_reversing_mark_is_dropped(b
     assert _read(browser)[1].count("22.5") >= 2 and _errors(browser) == []
 
 
+
+@needs_dot
+@pytest.mark.parametrize("layout", ["graph", "tree"])
+def test_the_last_steps_table_names_the_cost_by_its_own_label(browser, tmp_path, layout):
+    """Before the fix the last step's header said ∂C/∂ for a cost labelled L, whose other steps say ∂L/∂."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    cost = a * b
+    cost.label = "L"
+    player = viz.backprop_player(cost, layout=layout)
+    browser.get(f"{player.save(tmp_path / 'player.html').resolve().as_uri()}#step={len(player)}")
+    header = [th.text for th in browser.find_elements("css selector", ".explanation th")]
+    rows = [[td.text for td in tr.find_elements("css selector", "td")]
+            for tr in browser.find_elements("css selector", ".explanation tr")][1:]
+    assert header[:3] == ["parameter", "∂L/∂· (the steps)", ".grad"], header
+    assert rows == [["a", "-3", "-3", "= .grad"], ["b", "2", "2", "= .grad"]], rows  # ∂(ab)/∂a = b, ∂(ab)/∂b = a
+    assert "∂C" not in _read(browser)[1] and _errors(browser) == []
+
 def test_the_notation_names_a_negative_count_as_a_value_error():
     with pytest.raises(ValueError, match="^format_number: precision must be an integer >= 0, got -1$"):
         format_number(0.5, precision=-1)

@@ -237,7 +237,7 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     for k, node in enumerate(order, start=1):
         steps.append(_backward_step(node, k, len(order), output, number, names, grads, arrivals.get(id(node), []),
                                     fmt))
-    steps.append(_result_step(kept, number, names, grads, fmt))
+    steps.append(_result_step(kept, _name(output, names), names, grads, fmt))
     return steps
 
 
@@ -337,8 +337,8 @@ def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarr
             f"<td>{_esc(local)}</td><td>{_esc(product)}</td></tr>")
 
 
-def _result_step(kept: list[Value], number: Mapping[int, int], names: Mapping[int, str],
-                 grads: Mapping[int, np.ndarray], fmt: Any) -> Step:
+def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: Mapping[int, np.ndarray],
+                 fmt: Any) -> Step:
     rows = []
     for node in kept:
         if node.op is not None or not node.requires_grad:
@@ -350,7 +350,7 @@ def _result_step(kept: list[Value], number: Mapping[int, int], names: Mapping[in
         rows.append(f"<tr><td>{_esc(_name(node, names))}</td><td>{_esc(found)}</td><td>{_esc(stored)}</td>"
                     f"<td>{_esc(check)}</td></tr>")
     body = ("<p>The backward pass is done. The gradient of every parameter, as the steps computed it and as "
-            "backward() stored it in .grad:</p><table><tr><th>parameter</th><th>∂C/∂ (the steps)</th>"
+            f"backward() stored it in .grad:</p><table><tr><th>parameter</th><th>∂{_esc(cost)}/∂· (the steps)</th>"
             f"<th>.grad</th><th></th></tr>{''.join(rows)}</table>")
     return Step("result", -1, "Every gradient, as .grad holds it", body)
 
@@ -386,7 +386,7 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
                           f"{pretty(names[id(node)])}", body, edges))
     for k, node in enumerate(order, start=1):
         steps.append(_tree_backward_step(node, k, len(order), cost, tree, index, names, grads, fmt))
-    steps.append(_result_step(leaves, index, names, grads, fmt))
+    steps.append(_result_step(leaves, tree.cost, names, grads, fmt))
     return steps
 
 
