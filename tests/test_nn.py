@@ -793,3 +793,53 @@ def test_the_contents_of_a_model_file_given_to_load_state_dict_say_how_to_read_t
     fresh = nn.MLP([2, 3, 1], rng=1)
     fresh.load_state_dict(nn.load_state(tmp_path / "model.npz"))  # the way the message points to
     assert all(np.array_equal(a, b) for a, b in zip(fresh.state_dict().values(), net.state_dict().values()))
+
+
+class _TwoLayers(nn.Module):
+    """A user's own network, as in a notebook: named layers, a parameter of its own, a list of blocks."""
+
+    def __init__(self) -> None:
+        self.hidden = nn.Layer(2, 3, "relu", rng=0)
+        self.out = nn.Layer(3, 1, rng=1)
+        self.scale = Value(np.ones(2))
+        self.blocks = [nn.MLP([1, 2], rng=2)]
+        self._cache = Value(np.zeros(5))  # private: no child, no parameter
+
+    def forward(self, x):
+        return self.out(self.hidden(x)) * self.scale
+
+
+def test_a_modules_repr_lists_its_children_and_the_shapes_of_its_parameters():
+    """A user's Module printed as <__main__._TwoLayers object at 0x…>; PyTorch lists the children."""
+    model = _TwoLayers()
+    text = repr(model)
+    assert "object at" not in text and text.startswith("_TwoLayers(\n")
+    lines = text.splitlines()
+    assert f"  (hidden): {model.hidden!r}" in lines and f"  (out): {model.out!r}" in lines
+    assert "  (scale): parameter, shape (2,)" in lines and "_cache" not in text
+    assert "  (blocks.1): MLP(" in lines and f"    (layers.1): {model.blocks[0].layers[0]!r}" in lines
+    assert lines[-1] == f")  # {model.num_parameters()} parameters" and model.num_parameters() == 9 + 4 + 2 + 4
+    loop = repr(_Owner())  # a child referring back to its parent: shown as ..., not an endless recursion
+    assert "    (owner): ...\n" in loop and "(table.b): parameter, shape (3,)" in loop
+    model.scale.requires_grad = False
+    model.weights_as_arrays = np.zeros((2, 2))
+    assert "  (scale): frozen parameter, shape (2,)" in repr(model).splitlines()
+    assert "  (weights_as_arrays): numpy array, shape (2, 2): not a parameter" in repr(model).splitlines()
+
+
+class _NumpyWeights(nn.Module):
+    """Weights kept as numpy arrays, as the seed keeps them: no Value, so nothing to train or save."""
+
+    def __init__(self) -> None:
+        self.weights = np.ones((2, 3))
+        self.biases = np.zeros(3)
+
+
+def test_a_module_without_values_is_not_saved_as_an_empty_model(tmp_path):
+    """It was saved as a file of no parameters without a word; loading it back gave the numbers nothing."""
+    with pytest.raises(ValueError, match=r"^save: this _NumpyWeights holds no Values, so the file would be an empty "
+                                         r"model; numpy arrays \(weights, biases\) are not parameters"):
+        _NumpyWeights().save(tmp_path / "model.npz")
+    with pytest.raises(ValueError, match=r"^save: this Module holds no Values"):
+        nn.Module().save(tmp_path / "model.npz")
+    assert list(tmp_path.iterdir()) == []

@@ -325,10 +325,34 @@ def test_a_device_is_refused() -> None:
         nn.load("/dev/zero")
 
 
-def test_a_folder_is_an_os_error_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(IsADirectoryError) as raised:
-        nn.load(tmp_path)
-    assert raised.value.filename == str(tmp_path)
+@pytest.mark.parametrize("where, error", [(".", IsADirectoryError), ("model.npz/inner.npz", NotADirectoryError)],
+                         ids=["a folder", "a file taken for a folder"])
+def test_a_path_that_cannot_be_opened_is_an_os_error_naming_the_load_and_the_path(saved: Path, where: str,
+                                                                                   error: type) -> None:
+    """nn.load(".") said only "[Errno 21] Is a directory: '.'", not which operation had failed."""
+    path = saved.parent / where
+    model = nn.MLP([2, 3, 1], rng=1)
+    before = _state(model)
+    for operation, load in (("load", nn.load), ("load_state", nn.load_state), ("load", model.load)):
+        with pytest.raises(error, match=rf"^\[Errno \d+\] {operation}: ") as raised:
+            load(path)
+        assert raised.value.filename == str(path)
+    assert _unchanged(model, before)
+
+
+def test_a_missing_model_npz_points_at_the_file_model_that_save_wrote(tmp_path: Path) -> None:
+    """save("model") writes model (as torch.save does, unlike numpy.savez); load("model.npz") then said only that
+    there was no such file."""
+    _model().save(tmp_path / "model")
+    with pytest.raises(FileNotFoundError, match=r"^\[Errno \d+\] load: No such file or directory \(there is a "
+                                                r"file '.*model' without \.npz"):
+        nn.load(tmp_path / "model.npz")
+    _model().save(tmp_path / "other.npz")
+    with pytest.raises(FileNotFoundError, match=r"there is a file '.*other\.npz'"):
+        nn.MLP([2, 3, 1]).load(tmp_path / "other")
+    with pytest.raises(FileNotFoundError) as raised:  # no such hint without such a file
+        nn.load_state(tmp_path / "third.npz")
+    assert "there is" not in str(raised.value) and raised.value.filename == str(tmp_path / "third.npz")
 
 
 # --- what save writes ------------------------------------------------------------------------------------------
@@ -377,7 +401,7 @@ def test_parameter_names_count_layers_from_1_like_the_drawings() -> None:
     names = [name for name, _ in net.named_parameters()]
     assert names == ["layers.1.weights", "layers.1.biases", "layers.2.weights", "layers.2.biases"]
     for layer in net.layers:
-        assert f"({layer.index}): Layer" in repr(net)
+        assert f"(layers.{layer.index}): Layer" in repr(net)  # as the parameters are named
         assert layer.weights.label == f"W^{layer.index}"
         assert dict(net.named_parameters())[f"layers.{layer.index}.weights"] is layer.weights
 

@@ -44,19 +44,19 @@ def _kind(mode: int) -> str:
 def open_regular_file(path: object, operation: str) -> BinaryIO:
     """Open ``path`` for reading in binary mode if it is a regular file (following symbolic links).
 
-    Raises ``TypeError`` for a non-path, ``FileNotFoundError`` naming ``operation`` for a missing file,
-    ``PermissionError``/``IsADirectoryError`` as ``open`` would, and ``ValueError`` for a pipe, device or socket.
+    Raises ``TypeError`` for a non-path, ``ValueError`` for a pipe, device or socket, and the ``OSError`` that
+    ``open`` would (``FileNotFoundError``, ``IsADirectoryError``, ``PermissionError``...), each naming ``operation``.
     The file is opened without blocking, so a pipe nobody writes to is refused at once instead of waiting.
     """
     name = checked_path(path, operation)
     try:
         descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError as error:  # os.open's message names neither the file nor who wanted it
-        raise FileNotFoundError(error.errno, f"{operation}: {error.strerror}", os.fsdecode(name)) from None
+    except OSError as error:  # os.open's message does not say who wanted the file
+        raise type(error)(error.errno, f"{operation}: {error.strerror}", os.fsdecode(name)) from None
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
+            raise IsADirectoryError(errno.EISDIR, f"{operation}: {os.strerror(errno.EISDIR)}", os.fsdecode(name))
         if not stat.S_ISREG(mode):
             raise ValueError(f"{operation}: {os.fsdecode(name)!r} is {_kind(mode)}, not a regular file")
         return os.fdopen(descriptor, "rb")

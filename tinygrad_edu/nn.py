@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import reprlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -39,6 +40,7 @@ MAX_PARAMETERS = serialization.MAX_PARAMETERS
 INITS = ("uniform", "xavier", "he")
 
 PathLike = str | os.PathLike
+_SHOWN = 12  # the most children and Values a Module's repr lists
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -60,7 +62,8 @@ class Module:
     ``self.output``, or ``w.astype(...)``) is no parameter and under any other name raises ``TypeError``, rather than
     being trained, counted or saved as one.  A parameter frozen with ``requires_grad = False`` is not
     one of ``parameters()`` (an optimizer leaves it alone) but stays in ``state_dict()``, ``save`` and ``load``, as in
-    PyTorch.  Subclasses define ``forward``; calling the module calls ``forward``.
+    PyTorch.  Subclasses define ``forward``; calling the module calls ``forward``.  Its repr lists the child Modules
+    and the Values by name, with their shapes.
     """
 
     def forward(self, *args: Any, **kwargs: Any) -> Value:
@@ -88,6 +91,19 @@ class Module:
     def num_parameters(self) -> int:
         """How many numbers the parameters hold in total (a 1-12-12-1 network has 193)."""
         return sum(value.size for value in self.parameters())
+
+    @reprlib.recursive_repr("...")  # a child referring back to its parent shows it as ...
+    def __repr__(self) -> str:
+        """The child Modules and the Values by name (as ``state_dict`` names them), one a line, as PyTorch lists a
+        module's children, and the number of parameters."""
+        members = list(_members(self))
+        lines = [f"  ({name}): {_member_text(member)}".replace("\n", "\n  ") for name, member in members[:_SHOWN]]
+        lines += [f"  … and {len(members) - _SHOWN} more"] if len(members) > _SHOWN else []
+        try:
+            count = f"  # {self.num_parameters()} parameters"
+        except TypeError:  # a Value computed by an operation among the attributes: its line says so
+            count = ""
+        return f"{type(self).__name__}(" + "".join(f"\n{line}" for line in lines) + ("\n)" if lines else ")") + count
 
     # --- state ---------------------------------------------------------------------------------------------
     def _named_state(self) -> Iterator[tuple[str, Value]]:
@@ -132,13 +148,21 @@ class Module:
         return None
 
     def save(self, path: PathLike) -> None:
-        """Write the parameters to ``path`` as an ``.npz`` file (no pickle), with a format marker entry.
+        """Write the parameters to ``path`` as an ``.npz`` archive (no pickle), with a format marker entry; the file
+        gets the name given, with no ``.npz`` added (as ``torch.save``).  A module without Values is refused.
 
         The file is written next to its destination and then renamed, so an interrupted save never leaves a
         half-written model behind.  Networks built from named activations also store their architecture, so
         that :func:`load` can rebuild them.  See :mod:`tinygrad_edu.serialization` for the format.
         """
-        serialization.save(path, self.state_dict(), self._architecture())
+        state = self.state_dict()
+        if not state:
+            arrays = [name for name, member in _members(self) if isinstance(member, np.ndarray)]
+            hint = f"; numpy arrays ({', '.join(arrays)}) are not parameters: keep weights as Value(array)" \
+                if arrays else ""
+            raise ValueError(f"save: this {type(self).__name__} holds no Values, so the file would be an empty model"
+                             f"{hint}")
+        serialization.save(path, state, self._architecture())
 
     def load(self, path: PathLike) -> Module:
         """Set the parameters from a file written by :meth:`save`; returns the module.
@@ -237,6 +261,36 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
         children = ((str(i), child) for i, child in enumerate(obj, start=1))
     for key, child in children:
         yield from _walk(child, f"{prefix}.{key}" if prefix else key, visited, frozen)
+
+
+def _members(module: Module) -> Iterator[tuple[str, Any]]:
+    """The Modules, Values and numpy arrays among a module's public attributes, with dotted names (through lists,
+    tuples and dicts, not into child Modules)."""
+    visited: set[int] = set()
+
+    def under(name: str, member: Any) -> Iterator[tuple[str, Any]]:
+        if isinstance(member, (Module, Value, np.ndarray)):
+            yield name, member
+        elif isinstance(member, (list, tuple, dict)) and id(member) not in visited:
+            visited.add(id(member))
+            entries = member.items() if isinstance(member, dict) else enumerate(member, start=1)
+            for key, value in entries:
+                yield from under(f"{name}.{key}", value)
+
+    for key, value in vars(module).items():
+        if not key.startswith("_"):
+            yield from under(key, value)
+
+
+def _member_text(member: Module | Value | np.ndarray) -> str:
+    """A line of a Module's repr: a child's own repr, a Value's role and shape, an array's shape."""
+    if isinstance(member, Module):
+        return repr(member)
+    if isinstance(member, np.ndarray):
+        return f"numpy array, shape {member.shape}: not a parameter"
+    if member.op is not None:
+        return f"Value computed by {member.op}, shape {member.shape}: not a parameter"
+    return f"{'parameter' if member.requires_grad else 'frozen parameter'}, shape {member.shape}"
 
 
 def _named_entries(table: dict, prefix: str, visited: set[int]) -> Iterator[tuple[str, Any]]:
@@ -499,10 +553,6 @@ class Network(Module):
         config = self.config()
         shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None
-
-    def __repr__(self) -> str:
-        lines = [f"  ({layer.index}): {layer!r}" for layer in self.layers]
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + f"\n)  # {self.num_parameters()} parameters"
 
 
 class MLP(Network):

@@ -233,7 +233,7 @@ def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *,
     if shapes is not None and not isinstance(shapes, Mapping):
         raise TypeError(f"{operation}: shapes must map parameter names to shapes, got {type(shapes).__name__}")
     where = f"{operation}: {os.fsdecode(checked_path(path, operation))!r}"
-    with open_regular_file(path, operation) as file:
+    with _open_model_file(path, operation) as file:
         try:
             return _read_archive(file, shapes, where)
         except ModelFileError:
@@ -243,6 +243,22 @@ def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *,
         except _DAMAGE as error:
             raise ModelFileError(f"{where} is not a readable tinygrad_edu model file (.npz): "
                                  f"{type(error).__name__}: {error}") from None
+
+
+def _open_model_file(path: PathLike, operation: str) -> IO[bytes]:
+    """:func:`open_regular_file`; a missing ``model.npz`` points at a file ``model`` (``save("model")`` keeps the name
+    it is given, as ``torch.save`` does, while ``numpy.savez`` adds ``.npz``), and a missing ``model`` at
+    ``model.npz``."""
+    try:
+        return open_regular_file(path, operation)
+    except FileNotFoundError as error:
+        name = os.fsdecode(os.fspath(path))
+        stem = name[:-4] if name.lower().endswith(".npz") else None
+        other = stem or f"{name}.npz"
+        if not os.path.isfile(other):
+            raise
+        why = " without .npz: save(path) keeps the name it is given" if stem else ""
+        raise FileNotFoundError(error.errno, f"{error.strerror} (there is a file {other!r}{why})", name) from None
 
 
 def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None, where: str
