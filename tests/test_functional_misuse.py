@@ -35,7 +35,8 @@ def test_dim_is_a_type_error_saying_it_is_called_axis_here(call, name) -> None:
     with pytest.raises(TypeError) as raised:
         call()
     message = str(raised.value)
-    assert message.startswith(f"{name}: there is no argument dim= (PyTorch's)") and "axis=" in message, message
+    assert message.startswith(f"{name}: there is no argument dim= (another library's name)"), message
+    assert "axis=" in message, message
 
 
 @pytest.mark.parametrize("call, words", [
@@ -58,7 +59,7 @@ def test_a_pytorch_keyword_of_a_cost_or_a_transform_says_what_to_write_here(call
     with pytest.raises(TypeError) as raised:
         call()
     message = str(raised.value)
-    assert message.startswith(f"{words[0]}: there is no argument {words[1]} (PyTorch's)"), message
+    assert message.startswith(f"{words[0]}: there is no argument {words[1]} (another library's name)"), message
     assert all(word in message for word in words), message
 
 
@@ -97,3 +98,23 @@ def test_an_error_raised_inside_a_function_is_not_mistaken_for_a_pytorch_keyword
         F.softmax(X, colour=1)
     with pytest.raises(ValueError, match="cross_entropy: labels must lie in 0 … 2"):
         losses.cross_entropy(X, labels=[3, 0])
+
+
+@pytest.mark.parametrize("name, advice", [
+    ("cross_entropy", "losses.cross_entropy(logits, labels)"),
+    ("mse_loss", "losses.mean_squared_error(prediction, target)"),
+    ("mean_squared_error", "losses.mean_squared_error"),
+    ("squared_error", "losses.squared_error"),
+])
+def test_a_cost_looked_for_in_functional_points_to_losses(name, advice) -> None:
+    """F.cross_entropy and F.mse_loss (torch.nn.functional's) were a bare AttributeError."""
+    with pytest.raises(AttributeError) as raised:
+        getattr(F, name)
+    message = str(raised.value)
+    assert message.startswith(f"module 'tinygrad_edu.functional' has no attribute '{name}': the costs are in "
+                              "tinygrad_edu.losses") and advice in message, message
+    assert raised.value.name == name and not hasattr(F, name) and name not in dir(F)
+    function = getattr(losses, advice.removeprefix("losses.").split("(")[0])  # the function named exists there
+    assert callable(function) and function.__module__ == "tinygrad_edu.losses"
+    with pytest.raises(AttributeError, match=r"^module 'tinygrad_edu.functional' has no attribute 'sigmod'$"):
+        F.sigmod  # noqa: B018 - any other name: Python's own message

@@ -121,6 +121,27 @@ def test_inputs_the_gradient_never_reaches_count_as_zeros():
     assert report.max_abs_error == (0.0,)
 
 
+@pytest.mark.parametrize("f, cut", [
+    (lambda x: Value(x.data ** 2).sum(), "input 0"),  # a new Value from the numbers
+    (lambda x: (x.detach() ** 2).sum(), "input 0"),
+    (lambda x: (Value(x.data ** 2) * Value(3.0)).sum(), "input 0"),  # a graph, but from a parameter, not from x
+    (lambda x, y: (Value(x.data) * y * y).sum(), "input 0"),  # y is reached, x is not
+    (lambda x, y: Value(np.sum(x.data * y.data)), "inputs 0, 1"),
+], ids=["new Value", "detach", "a graph of other Values", "one of two", "both"])
+def test_an_output_without_a_graph_from_the_inputs_is_named_not_shown_as_a_bare_analytic_0(f, cut):
+    """f returning a detached Value failed with analytic 0 in every row and no hint why."""
+    inputs = [np.array([1.0, 2.0])] * f.__code__.co_argcount
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(f, *inputs)
+    assert all(np.all(a == 0) for a in caught.value.analytic[:1])  # what the table shows
+    assert f"f's output holds no graph from {cut}, so backpropagation cannot reach" in str(caught.value)
+
+
+def test_a_wrong_derivative_of_an_output_with_a_graph_gets_no_note_about_the_graph():
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(lambda x: half_square()(x).sum(), np.array([1.0, 2.0]))
+    assert "no graph" not in str(caught.value)
+
 def test_values_that_require_no_gradient_are_held_fixed_and_not_checked():
     """As torch.autograd.gradcheck does: integer labels reach cross_entropy as they are (moving them by ε made
     cross_entropy refuse them), and the inputs around them are checked and named by their place in the call."""

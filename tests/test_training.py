@@ -612,3 +612,23 @@ def test_the_history_of_a_nan_cost_does_not_say_all_episodes_ran(episodes):
         warnings.simplefilter("ignore", DivergenceWarning)
         fit(net, x, x**2, optimizer=optim.GradientDescent(net, 1e200), episodes=episodes, progress=False)
     assert raised.value.history.stopped == "not finite" and raised.value.history.episodes == 1
+
+
+@pytest.mark.parametrize("keyword, value, advice", [
+    ("epochs", 10, r"it is called episodes= here"),
+    ("loss", losses.cross_entropy, r"the cost function is cost= here"),
+    ("lr", 0.1, r"the learning rate belongs to the optimizer: optimizer=optim\.SGD\(model, learning_rate=0\.1\)"),
+])
+def test_pytorch_and_keras_keywords_say_this_packages_word(keyword, value, advice):
+    """fit(..., epochs=10) got Python's bare "unexpected keyword argument 'epochs'"."""
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    before = [p.data.copy() for p in net.parameters()]
+    arguments = {"optimizer": optim.GradientDescent(net, 0.1), "episodes": 2, "progress": False, keyword: value}
+    if keyword == "epochs":
+        del arguments["episodes"]
+    with pytest.raises(TypeError, match=rf"^fit: there is no argument {keyword}= \(another library's name\); {advice}"):
+        fit(net, x, y, **arguments)
+    assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))  # nothing trained
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):  # a plain typo: Python's error
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, epoch=3, progress=False)

@@ -132,18 +132,18 @@ _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
 def pytorch_keywords(**advice: str) -> Callable[[_Function], _Function]:
-    """A decorator: a call with a keyword argument that PyTorch has and the function lacks (``dim=``) is a TypeError
-    naming the function and saying what to write here (``advice["dim"]``), not Python's bare "unexpected keyword
-    argument".  Keywords are looked at only once the call has failed, so a good call costs one function call
-    more (about 0.1 µs: not for the per-element hot paths).  For functions without ``**kwargs``: a keyword that
-    is not a parameter can only fail the call itself.
+    """A decorator: a call with a keyword argument that PyTorch (or Keras, JAX) has and the function lacks
+    (``dim=``) is a TypeError naming the function and saying what to write here (``advice["dim"]``), not Python's
+    bare "unexpected keyword argument".  Keywords are looked at only once the call has failed, so a good call costs
+    one function call more (about 0.1 µs: not for the per-element hot paths).  For functions without ``**kwargs``: a
+    keyword that is not a parameter can only fail the call itself.
 
         >>> @pytorch_keywords(dim="it is called axis= here")
         ... def total(x, axis=None):
         ...     return np.sum(x, axis=axis)
         >>> total([[1, 2]], dim=1)
         Traceback (most recent call last):
-        TypeError: total: there is no argument dim= (PyTorch's); it is called axis= here
+        TypeError: total: there is no argument dim= (another library's name); it is called axis= here
     """
 
     def decorate(function: _Function) -> _Function:
@@ -156,7 +156,7 @@ def pytorch_keywords(**advice: str) -> Callable[[_Function], _Function]:
                 key = next((key for key in kwargs if key in advice), None)
                 if key is None:
                     raise
-                raise TypeError(f"{function.__name__}: there is no argument {key}= (PyTorch's); "
+                raise TypeError(f"{function.__name__}: there is no argument {key}= (another library's name); "
                                 f"{advice[key]}") from None
 
         return cast(_Function, checked)

@@ -13,6 +13,7 @@ from :mod:`tinygrad_edu.ops`, where its derivative stands beside it.
 from __future__ import annotations
 
 import math
+import typing as _typing  # (private: dir(F) lists what it did before)
 from collections.abc import Iterable
 from typing import Any
 
@@ -169,3 +170,17 @@ def where(condition: Any, a: Any, b: Any) -> Value:
 #: Activation functions by name, for ``Layer(..., activation="relu")``.
 ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "tanh": tanh, "leaky_relu": leaky_relu, "softplus": softplus,
                "identity": identity}
+
+
+# torch.nn.functional's costs, and this package's looked for here: they are in tinygrad_edu.losses
+_COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
+          "mse_loss": "losses.mean_squared_error(prediction, target), the mean over every element as mse_loss is; "
+                      "the seed's cost, summed over the outputs and averaged over the samples, is losses.squared_error",
+          "mean_squared_error": "losses.mean_squared_error(prediction, target)",
+          "squared_error": "losses.squared_error(prediction, target)"}
+
+if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take F.any_typo for a valid name)
+    def __getattr__(name: str) -> Any:
+        """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are."""
+        where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else ""
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)

@@ -276,7 +276,7 @@ def _warn_if_diverging(history: History, cost: float, when: str) -> bool:
         return False
     warnings.warn(f"fit: the cost grew from {first:.3g} in episode 1 to {cost:.3g} {when}, more than "
                   f"{DIVERGENCE_FACTOR:g} times: training is diverging; try a smaller learning rate (or step size)",
-                  DivergenceWarning, stacklevel=3)
+                  DivergenceWarning, stacklevel=4)  # the line calling fit (through checks.pytorch_keywords)
     return True
 
 
@@ -307,6 +307,9 @@ def _show_progress(bar: Any, cost: float, seconds: float, last_shown: float) -> 
     return seconds
 
 
+@checks.pytorch_keywords(epochs="it is called episodes= here, the seed's word for a pass through the samples",
+                         loss="the cost function is cost= here, e.g. cost=losses.cross_entropy",
+                         lr="the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)")
 def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         cost: Callable[[Value, Any], Value] = squared_error, optimizer: Any, episodes: int,
         batch_size: int | None = None, shuffle: bool = True, seed: Seed = None, tol: float | None = None,

@@ -32,7 +32,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.autodiff import gradients
-from tinygrad_edu.engine import Value, enable_grad, no_grad
+from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
 
 __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientCheckError"]
 
@@ -539,7 +539,8 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                                what)
         worst = _worst(errors, bad)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
-        note = (_step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution)
+        note = ((_no_graph_note(task, bad) if order == 1 else "") or _step_note(analytic, worst, halved, eps)
+                or _rounding_note(worst, resolution)
                 or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
         raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note), analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
@@ -552,6 +553,23 @@ def _worst(errors: list[np.ndarray], bad: list[np.ndarray]) -> tuple[int, tuple[
     i = max(range(len(masked)), key=lambda k: masked[k].max(initial=-1.0))
     index = tuple(int(k) for k in np.unravel_index(int(np.argmax(masked[i])), masked[i].shape))
     return i, index, float(masked[i][index])
+
+
+def _no_graph_note(task: _Task, bad: list[np.ndarray]) -> str:
+    """A note when f's output holds no graph from inputs whose gradients disagree: backpropagation cannot reach
+    them, so their analytic gradient is 0 whatever f computes (f used ``.data``, a detached Value or no_grad)."""
+    __tracebackhide__ = True
+    values = [Value(a) for a in task.arrays]
+    with enable_grad():
+        out = _output(task.f, values)
+    reached = {id(node) for node in backward_order(out)} if out.requires_grad else set()
+    cut = [task.names[i] for i, (x, b) in enumerate(zip(values, bad, strict=True)) if b.any() and id(x) not in reached]
+    if not cut:
+        return ""
+    inputs, them = (f"input {cut[0]}", "it") if len(cut) == 1 else (f"inputs {', '.join(cut)}", "them")
+    return (f"\nf's output holds no graph from {inputs}, so backpropagation cannot reach {them} and the analytic "
+            "gradient is 0: f computed its result from .data (or from a detached Value, or under no_grad()) instead "
+            "of from its arguments. Compute f with operations on the Values it is given.")
 
 
 def _rounding_note(worst: tuple[int, tuple[int, ...], float],
