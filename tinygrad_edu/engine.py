@@ -162,6 +162,12 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
     except RuntimeError as error:  # a PyTorch tensor that requires grad will not give its numbers
         raise TypeError(f"Value: cannot make an array from {type(data).__name__} ({error}); give its numbers, "
                         "e.g. tensor.detach().numpy()") from None
+    except TypeError as error:  # a list holding Values (which refuse to become arrays), or numpy's own error
+        if str(error) != _NOT_AN_ARRAY:
+            raise
+        raise TypeError(f"Value: cannot make an array from a {type(data).__name__} holding Values: their graphs "
+                        "would be lost; join Values with F.stack (along a new axis) or F.concatenate, as "
+                        "torch.stack does, or give their .data") from None
     if array.dtype.kind == "O" and array.size and all(isinstance(x, int) for x in array.flat):
         array = _large_integers(array)  # Python ints beyond int64, which numpy keeps as objects
     if array.dtype.kind not in "biuf":
@@ -175,6 +181,11 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         return array
     promoted = np.float64 if partner is None else np.promote_types(array.dtype, partner)
     return array.astype(promoted if promoted in _FLOAT_DTYPES else np.float64)
+
+
+#: What ``Value.__array__`` says when numpy asks a Value for its numbers (``np.dot(v, w)``, ``np.asarray([v, w])``).
+_NOT_AN_ARRAY = ("a Value is not converted to a numpy array implicitly (that would drop its graph); use .data or "
+                 ".numpy() for the numbers, or tinygrad_edu operations on the Value")
 
 
 def _large_integers(array: np.ndarray) -> np.ndarray:
@@ -210,8 +221,12 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     changing them afterwards cannot change a gradient.  The graph keeps a constant input as just its array (see
     ``Value.parents``).
     """
-    if len(inputs) != len(op.vjps):
-        raise TypeError(f"{op.name}: takes {len(op.vjps)} input(s), got {len(inputs)}")
+    try:
+        count = len(op.vjps)
+    except AttributeError:  # (not an Op: found on this error path, so a good call pays nothing for the test)
+        raise TypeError(f"apply: op must be an Op (tinygrad_edu.Op), got {_described(op)}") from None
+    if len(inputs) != count:
+        raise TypeError(f"{op.name}: takes {count} input(s), got {len(inputs)}")
     if params:
         if op.saving is not None and "saved" in params:
             raise TypeError(f"{op.name}: saved= is not a parameter of an Op with a saving forward: the engine hands "
@@ -494,6 +509,11 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
     Value."""
     try:
         grad = vjp(g, node, *node.parents, **params)
+    except FloatingPointError as error:  # detect_anomaly, in an operation of the vjp: name this op, not that one
+        if not _Mode.detect_anomaly:
+            raise
+        raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf (input shape {parent.shape}; "
+                                 f"found in {_its_vjp(_inputs(node), parent)}, create_graph=True: {error})") from None
     except (TypeError, AttributeError) as error:
         its = _its_vjp(_inputs(node), parent)
         raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values and it "
@@ -517,6 +537,12 @@ class Value:
     ``v += x`` (and ``-= *= /= **= @=``) is ``v = v + x``, a new Value, except under ``no_grad()`` on a leaf, which
     changes its own numbers (PyTorch's update ``with no_grad(): w -= lr * w.grad``), as ``v[i] = x`` does there
     (refused elsewhere).  A graph recorded from the old numbers is then stale: its ``backward()`` raises.
+
+    Comparisons (``v == w``, ``v < 0``) compare the numbers element by element, as numpy's do, and give a numpy
+    boolean array (no gradient).  A Value hashes by identity, as a PyTorch tensor does: as a dict key or in a set it
+    is found by being the same Value, not an equal one.  ``v in a_list`` (and ``list.index``, ``sorted``, ``max``
+    of a list) compares with ``==``/``<``, which for Values of several numbers is ambiguous (numpy's ValueError):
+    test ``any(v is w for w in a_list)``, or sort by a key (``key=lambda v: v.item()``).
     """
 
     # The inputs of the operation that made a Value are kept in slots, the first two in slots of their own, not in
@@ -657,8 +683,7 @@ class Value:
         return (self[i] for i in range(len(self.data)))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TypeError("a Value is not converted to a numpy array implicitly (that would drop its graph); "
-                        "use .data or .numpy() for the numbers, or tinygrad_edu operations on the Value")
+        raise TypeError(_NOT_AN_ARRAY)
 
     def __repr__(self) -> str:
         """``Value(data=…, grad=…)``: numbers shown briefly, brackets kept (``[2.5]`` is not ``2.5``), a float32
@@ -718,6 +743,11 @@ class Value:
                         "(no gradient)")
 
     # --- backpropagation -----------------------------------------------------------------------------------------
+    @checks.pytorch_keywords(
+        gradient="it is called grad= here: backward(grad) or backward(grad=...)",
+        retain_graph="it is not needed here: the graph is kept, and backward() can be called on it again",
+        inputs="backward() fills the .grad of every Value the output depends on; for some of them only, without "
+               "touching any .grad, use autodiff.gradients(output, inputs)")
     def backward(self, grad: Any = None, *, create_graph: bool = False) -> None:
         """Backpropagate: fill ``.grad`` of every Value this one depends on with ∂self/∂(that Value).
 
@@ -956,11 +986,15 @@ class Value:
 
 
 def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
-    """``value ∘ other`` for a comparison ∘, on the numbers; shapes that do not broadcast are an error naming it."""
+    """``value ∘ other`` for a comparison ∘, on the numbers; shapes that do not broadcast, or what is not numbers
+    (``v < None``), are an error naming it."""
     try:
         return compare(value.data, _data_of(other))
     except ValueError as error:
         raise ValueError(f"comparison {symbol}: {str(error).strip()} (a Value of shape {value.shape})") from None
+    except TypeError:  # (numpy's words would name a float, not the Value)
+        raise TypeError(f"comparison {symbol}: a Value of shape {value.shape} cannot be compared with "
+                        f"{_described(other)}; compare it with numbers (a number, an array or a Value)") from None
 
 
 def _in_place(op: Op, value: Value, other: Any) -> Value:
@@ -970,14 +1004,34 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     ``value = value ∘ other``, a new Value: a recorded graph never changes under it."""
     if _Mode.grad_enabled or value._op is not None:
         return _binary(op, value, other)
+    if _Mode.detect_anomaly:
+        _checked_update(op, value, other)
+    else:
+        _update(op, value, other)
+    value._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
+    return value
+
+
+def _update(op: Op, value: Value, other: Any) -> None:
+    """``value.data ∘= other``, by numpy's in-place rules; what they refuse is an error naming the operation."""
     data = value.data
     try:
         _IN_PLACE_UFUNCS[op](data, other.data if isinstance(other, Value) else other, data)  # (out=data)
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
         raise _refused(error, f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype "
                               f"{value.dtype} by {type(other).__name__}") from None
-    value._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
-    return value
+
+
+def _checked_update(op: Op, value: Value, other: Any) -> None:
+    """``_update`` under ``detect_anomaly``: an update that leaves NaN or inf (an optimizer's step that diverged) is
+    an error naming it, as an operation's output is, and the numbers are put back as they were."""
+    before = value.data.copy()
+    with np.errstate(all="ignore"):  # the error below names the update; numpy's warning would only echo it
+        _update(op, value, other)
+    if not np.isfinite(value.data).all():
+        value.data[...] = before
+        raise FloatingPointError(f"{op.name} in place: the new numbers hold NaN or inf (a Value of shape "
+                                 f"{value.shape}); they are left as they were")
 
 
 def _refused(error: Exception, what: str) -> Exception:

@@ -45,8 +45,18 @@ def summary(array: Any, precision: int = 4) -> str:
         return format_number(float(array.reshape(())), precision)
     if array.size == 0:
         return "empty"
-    return (f"min {format_number(float(array.min()), 3)} · mean {format_number(float(array.mean()), 3)} · "
+    return (f"min {format_number(float(array.min()), 3)} · mean {format_number(_mean(array), 3)} · "
             f"max {format_number(float(array.max()), 3)}")
+
+
+def _mean(array: np.ndarray) -> float:
+    """The mean of finite numbers even where their sum overflows (1e308 and 1e308: 1e308, not inf); NaN where they
+    hold NaN or both infinities (a diverged gradient), without numpy's warning."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(array.mean())
+        if not np.isfinite(mean) and np.isfinite(array).all():
+            mean = float((array / array.size).sum())
+    return mean
 
 
 def numbers_of(array: Any) -> np.ndarray:
@@ -77,6 +87,8 @@ def left_out_note(shown: int, total: int) -> tuple[str, str]:
     """The two lines that say a drawing was cut: how many Values are left out, and how to see more."""
     for name, count in (("shown", shown), ("total", total)):
         checks.integer(count, name, "left_out_note", least=0)
+    if shown > total:
+        raise ValueError(f"left_out_note: shown={shown} is more than total={total}, the Values there are")
     return (f"… {total - shown:,} more Values left out",
             f"(showing the {shown:,} nearest the output; raise max_nodes to see more)")
 

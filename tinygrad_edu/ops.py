@@ -56,6 +56,8 @@ class Op:
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp],
                  saving: Callable[..., tuple[Any, Any]] | None = None) -> None:
+        if not isinstance(name, str):  # (every error about the op starts with it)
+            raise TypeError(f"Op: name must be a str, got {type(name).__name__} {name!r:.40}")
         if not callable(forward):
             raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
         if not (saving is None or callable(saving)):

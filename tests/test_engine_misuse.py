@@ -1,0 +1,102 @@
+"""What an engineer coming from micrograd, PyTorch or MyGrad gets wrong with Values, and the errors that say so by
+name (the operation, the shapes or values at fault), plus the number summaries the drawings print."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Op, Value, apply, detect_anomaly, no_grad
+from tinygrad_edu.notation import left_out_note, summary
+
+
+@pytest.mark.parametrize("op", [np.exp, Value(2.0), "exp", None])
+def test_apply_refuses_what_is_not_an_op_by_name(op) -> None:
+    with pytest.raises(TypeError, match=r"^apply: op must be an Op \(tinygrad_edu.Op\), got "):
+        apply(op, Value(1.0))
+
+
+def test_an_op_is_named_by_a_str() -> None:
+    with pytest.raises(TypeError, match=r"^Op: name must be a str, got int 3"):
+        Op(3, lambda x: x, lambda g, out, x: g)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("compare", "symbol", "described"), [
+    (lambda v: v < None, "<", "NoneType None"),
+    (lambda v: v >= "a", ">=", "str 'a'"),
+    (lambda v: None > v, "<", "NoneType None"),  # Python turns it around: v < None
+])
+def test_a_comparison_with_what_is_not_numbers_names_the_comparison_and_the_value(compare, symbol, described) -> None:
+    with pytest.raises(TypeError, match=rf"^comparison {symbol}: a Value of shape \(2,\) cannot be compared with "
+                                        rf"{described}"):
+        compare(Value([1.0, 2.0]))
+
+
+def test_an_in_place_update_to_nan_or_inf_under_detect_anomaly_is_refused_and_undone() -> None:
+    w = Value([1.0, 4.0])
+    with warnings.catch_warnings(), detect_anomaly(), no_grad():
+        warnings.simplefilter("error")  # the error names the update; numpy's warning is not given
+        with pytest.raises(FloatingPointError, match=r"^div in place: the new numbers hold NaN or inf .*\(2,\)"):
+            w /= np.array([0.0, 2.0])
+        np.testing.assert_array_equal(w.data, [1.0, 4.0])
+        w -= 1.0  # a finite update goes through, as without detect_anomaly
+    np.testing.assert_array_equal(w.data, [0.0, 3.0])
+
+
+def test_create_graph_under_detect_anomaly_names_the_operation_whose_backward_failed() -> None:
+    # d√x/dx = 1/(2√x) is inf at 0: the error names sqrt's backward, as without create_graph, not the division
+    # inside its recorded vjp as if it were a forward operation of the user's
+    for create_graph in (False, True):
+        x = Value([0.0, 1.0])
+        with detect_anomaly(), pytest.raises(FloatingPointError,
+                                             match=r"^sqrt: the backward gradient holds NaN or inf"):
+            x.sqrt().sum().backward(create_graph=create_graph)
+        assert x.grad is None
+
+
+@pytest.mark.parametrize(("make", "where"), [
+    (lambda a, b: Value([a, b]), "Value"),
+    (lambda a, b: Value([[a], [b]]), "Value"),
+    (lambda a, b: Value((a, b)), "Value"),
+    (lambda a, b: a * [a, 2.0], "mul"),
+])
+def test_a_list_of_values_made_a_value_says_to_stack_them(make, where) -> None:
+    with pytest.raises(TypeError, match=rf"^{where}: .*holding Values: their graphs would be lost; join Values with "
+                                        r"F.stack"):
+        make(Value(1.0), Value(2.0))
+    a, b = Value(1.0), Value(2.0)
+    stacked = F.stack([a, b])  # what the message points to: a vector whose gradient reaches a and b
+    (stacked * np.array([3.0, 5.0])).sum().backward()
+    assert (a.grad, b.grad) == (3.0, 5.0)
+
+
+@pytest.mark.parametrize(("keyword", "advice"), [
+    ("gradient", "it is called grad= here"),
+    ("retain_graph", "it is not needed here"),
+    ("inputs", "autodiff.gradients"),
+])
+def test_backward_says_what_pytorchs_keywords_are_called_here(keyword, advice) -> None:
+    x = Value([1.0, 2.0])
+    y = x * x
+    with pytest.raises(TypeError, match=rf"^backward: there is no argument {keyword}= .*{advice}"):
+        y.backward(np.ones(2), **{keyword: True})
+    y.backward(grad=np.array([1.0, 10.0]))  # this package's word works as before: ∂/∂x of Σ g·x² = 2gx
+    np.testing.assert_array_equal(x.grad, [2.0, 40.0])
+
+
+def test_the_mean_a_drawing_prints_is_the_mean_where_the_sum_overflows_and_nan_without_a_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert summary([1e308, 1e308]) == "min 1e+308 · mean 1e+308 · max 1e+308"
+        assert summary([-1e308, -1e308, 5.0]) == "min -1e+308 · mean -6.67e+307 · max 5"  # (−2e308 + 5) / 3
+        assert summary(np.array([3e38, 3e38], dtype=np.float32)) == "min 3e+38 · mean 3e+38 · max 3e+38"
+        assert summary([np.inf, -np.inf]) == "min -inf · mean nan · max inf"  # ∞ − ∞ has no mean
+
+
+def test_a_note_of_values_left_out_refuses_more_shown_than_there_are() -> None:
+    assert left_out_note(3, 3)[0] == "… 0 more Values left out"
+    with pytest.raises(ValueError, match=r"^left_out_note: shown=4 is more than total=3"):
+        left_out_note(4, 3)
