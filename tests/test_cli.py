@@ -591,3 +591,67 @@ def test_progress_without_tqdm_says_so(capsys: pytest.CaptureFixture, monkeypatc
                  "-o", str(tmp_path / "m.npz")]) == 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "warning: --progress needs tqdm" in err
+
+
+# --- a class's first run (issue of the exploratory test of the command line) -----------------------------------
+def test_output_a_windows_code_page_cannot_encode_is_replaced_not_an_error(tmp_path: Path) -> None:
+    """On Windows, output redirected to a file is cp1252, which has no σ, η, − or →: ``demo > out.txt`` ended
+    on its first line with "'charmap' codec can't encode character '\\u2212'", and ``train --help`` with a
+    traceback."""
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+
+    def run(*args: str) -> tuple[int, str, str]:
+        done = subprocess.run([sys.executable, "-m", "tinygrad_edu", *args], capture_output=True, env=env,
+                              timeout=120)
+        return done.returncode, done.stdout.decode("cp1252"), done.stderr.decode("cp1252", "replace")
+
+    status, out, err = run("train", "--help")
+    assert status == 0 and "learning rate ?;" in out and "Traceback" not in err, err
+    model = tmp_path / "m.npz"
+    status, out, err = run("train", "--hidden", "2", "--episodes", "1", "--samples", "10", "-o", str(model))
+    assert status == 0 and "f(-1) = " in out and "(x² = 1)" in out, err  # ² is in cp1252, so it stays
+    status, out, err = run("predict", str(model), "0.5")
+    assert status == 0 and out.startswith("0.5 ? ") and err == "", err
+
+
+def test_armijo_whose_backtracks_run_out_advises_a_smaller_first_step(capsys: pytest.CaptureFixture,
+                                                                      tmp_path: Path) -> None:
+    """--lr 1e20 with Armijo: 50 halvings still left steps of 9e4, no step lowered the cost, and the advice was
+    "try a larger learning rate than 1e+20"."""
+    assert main(["train", "--samples", "20", "--hidden", "3", "--lr", "1e20", "--episodes", "2",
+                 "-o", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "try a smaller learning rate than 1e+20 (--learning-rate)" in out and "larger" not in out
+    assert "from its first trial step 1e+20 down to 8.88e+04" in out  # 1e20 · 0.5⁵⁰
+
+
+def test_predict_warns_when_an_output_overflowed(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    """A finite input too large for the model's arithmetic printed "1e+308 → nan" with exit status 0 and no word."""
+    doubling = nn.MLP([1, 1], activation="identity", output_activation="identity", rng=0)  # y = 2x: 2e308 is inf
+    doubling.layers[0].weights.data[...] = 2.0
+    doubling.layers[0].biases.data[...] = 0.0
+    doubling.save(tmp_path / "double.npz")
+    assert main(["predict", str(tmp_path / "double.npz"), "--", "0.5", "1e308", "-1e308"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["0.5 → 1", "1e+308 → inf", "-1e+308 → -inf"]
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("tinygrad-edu: warning: predict: 2 samples gave NaN or inf")
+    assert main(["predict", str(tmp_path / "double.npz"), "8e307"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("number", ["-1e-3", "-inf"])
+def test_a_negative_number_read_as_an_option_says_to_put_dashes_before_it(capsys: pytest.CaptureFixture,
+                                                                          number: str) -> None:
+    message = one_line_error(capsys, ["predict", "m.npz", "0.5", number, "0.2"])
+    assert f"unrecognized arguments: {number} 0.2; to give {number} as an input, put '--' before the numbers: " \
+           f"tinygrad-edu predict MODEL -- {number}" in message
+    assert "put '--'" not in one_line_error(capsys, ["demo", "-1e-3"])  # only predict takes numbers
+
+
+def test_train_test_fraction_that_leaves_no_digit_names_the_option(capsys: pytest.CaptureFixture,
+                                                                   tmp_path: Path) -> None:
+    message = one_line_error(capsys, ["train", "--data", "digits", "--test-fraction", "0.999", "--episodes", "1",
+                                      "-o", str(tmp_path / "m.npz")])
+    assert message.startswith("tinygrad-edu: error: train --test-fraction 0.999: ") and "0 training" in message
+    assert capsys.readouterr().out == ""

@@ -13,6 +13,7 @@ the model trained so far, ``demo`` writes nothing more).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import math
 import os
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -239,11 +240,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                              or not all(isinstance(word, str) for word in argv)):
         raise TypeError(f"main: argv must be a list of strings such as ['demo', '--quick'], or None for "
                         f"sys.argv[1:], got {type(argv).__name__} {argv!r:.60}")
+    with _unencodable_replaced(sys.stdout):
+        return _main(argv)
+
+
+@contextlib.contextmanager
+def _unencodable_replaced(stream: Any) -> Iterator[None]:
+    """Write a character that ``stream``'s encoding lacks as "?" instead of failing: on a Windows code page
+    (cp1252, which Python uses there when the output goes to a file) σ, η, ∇ and → cannot be written, and the first
+    line of the demo ended it with "'charmap' codec can't encode character".  The files written are UTF-8 anyway."""
+    strict = getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure")
+    if strict:
+        stream.reconfigure(errors="replace")
+    try:
+        yield
+    finally:
+        if strict and not stream.closed:
+            stream.reconfigure(errors="strict")
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args, extras = parser.parse_known_args(argv)
         if extras:  # the subcommand's parser leaves them to the main one: name the subcommand's help
-            getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
+            getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}"
+                                                          + _negative_number_hint(args.command, extras))
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
     with warnings.catch_warnings(record=True) as caught:
@@ -251,6 +273,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if status != 1:
         _show_warnings(caught)
     return status
+
+
+def _negative_number_hint(command: str, words: list[str]) -> str:
+    """For ``predict m.npz -1e-3``: argparse reads a number like -1e-3 or -inf as an option; say what to do."""
+    number = next((word for word in words if word.startswith("-") and _is_number(word)), None)
+    if command != "predict" or number is None:
+        return ""
+    return f"; to give {number} as an input, put '--' before the numbers: {PROG} predict MODEL -- {number}"
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
 
 
 def _show_warnings(caught: list[warnings.WarningMessage]) -> bool:
@@ -349,18 +387,26 @@ def _training_data(args: argparse.Namespace, cost_name: str) -> tuple[np.ndarray
             raise ValueError(f"train --samples {samples}: {error}") from None
         return inputs, targets, None, [1, *hidden, 1]
     fraction = TEST_FRACTION if args.test_fraction is None else args.test_fraction
-    train, test = train_test_split(*load_digits(), test_fraction=fraction, seed=args.seed, stratify=True)
+    try:
+        train, test = train_test_split(*load_digits(), test_fraction=fraction, seed=args.seed, stratify=True)
+    except ValueError as error:  # a fraction that leaves no test or no training digit: name the option
+        raise ValueError(f"train --test-fraction {fraction:g}: {error}") from None
     # with the squared error, the seed's section 4: the neuron of the right digit should be 1
     targets = np.eye(10)[train.labels] if cost_name == "squared_error" else train.labels
     return train.inputs, targets, test, [64, *hidden, 10]
 
 
-def _advice(optimizer_name: str, rate: float, start: float, end: float) -> str | None:
+def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float) -> str | None:
     """What to try when the cost did not fall measurably (None when it did)."""
     if end < start * (1 - 1e-6):
         return None
-    if optimizer_name == "random":
+    if isinstance(optimizer, optim.RandomSearch):
         return "the cost did not fall: random search kept none of its changes; try more --episodes or another --seed"
+    if isinstance(optimizer, optim.Armijo) and optimizer.last_failed and \
+            len(optimizer.last_trials) > optimizer.max_backtracks:  # every trial step, down to the last, too large
+        return (f"the cost did not fall: Armijo's {optimizer.max_backtracks} backtracks from its first trial step "
+                f"{rate:g} down to {optimizer.last_trials[-1][0]:.3g} found no step that lowers it enough; try a "
+                f"smaller learning rate than {rate:g} (--learning-rate)")
     if not end <= start:  # it rose (or is NaN)
         return f"the cost rose: try a smaller learning rate than {rate:g} (--learning-rate)"
     return f"the cost did not fall measurably: try a larger learning rate than {rate:g} (--learning-rate)"
@@ -433,7 +479,7 @@ def _train(args: argparse.Namespace) -> int:
           f"({_STOPPED.get(history.stopped, history.stopped)}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught)
-    advice = None if interrupted else _advice(optimizer_name, rate, start, end)
+    advice = None if interrupted else _advice(optimizer, rate, start, end)
     if advice:
         print(advice)
     _print_results(model, test)
@@ -481,6 +527,10 @@ def _predict(args: argparse.Namespace) -> int:
     samples = numbers.reshape(-1, size)
     with no_grad():
         outputs = model(samples).data
+    overflowed = int((~np.isfinite(outputs).all(axis=1)).sum())
+    if overflowed:  # a saved model's numbers are finite: its inputs were too large for float64 arithmetic
+        warnings.warn(f"predict: {_count(overflowed, 'sample')} gave NaN or inf: the numbers overflowed inside the "
+                      "model (float64 reaches only 1.8e308); give smaller inputs", RuntimeWarning, stacklevel=2)
     for x, y in zip(samples, outputs):
         left = f"{x[0]:g}" if size == 1 else f"[{', '.join(f'{v:g}' for v in x[:4])}{', …' if size > 4 else ''}]"
         right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {int(y.argmax())}"
