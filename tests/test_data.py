@@ -657,3 +657,9 @@ def test_a_download_larger_than_any_mnist_file_is_cut_off(tmp_path, server, monk
     with pytest.raises(DownloadError, match=r"sent more than 100 bytes"):
         download_mnist(tmp_path / "cache", kind="test", url=server.url, checksums=unchecked)
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_a_missing_digits_file_of_ones_own_is_not_blamed_on_the_installation(tmp_path):
+    """load_digits("my_copy.csv.gz") of a missing file said "(reinstall the package?)"."""
+    with pytest.raises(FileNotFoundError, match=r"load_digits: digits file '.*my_copy\.csv\.gz' does not exist$"):
+        load_digits(tmp_path / "my_copy.csv.gz")

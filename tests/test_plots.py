@@ -419,8 +419,11 @@ def test_step_size_labels_do_not_overlap():
 
 def test_contour_of_a_function_without_a_finite_value_is_an_error():
     """It drew an empty window with a made-up colour bar from -1e-13 to 1e-13."""
+    nowhere = lambda p: p[0] * float("nan") + p[1]  # noqa: E731
     with pytest.raises(ValueError, match=r"plot_descent: f is NaN or inf everywhere in the window"):
-        plots.plot_descent(lambda p: p[0] * float("nan") + p[1], [1.0, 1.0])
+        plots.plot_descent(nowhere, [1.0, 1.0], [[1.0, 1.0], [0.5, 0.5]])  # a path given: no descent to refuse
+    with pytest.raises(ValueError, match=r"plot_descent: f\(start\) = nan at the start \(1, 1\)"):
+        plots.plot_descent(nowhere, [1.0, 1.0])
 
 
 def test_saving_under_a_file_names_the_file(tmp_path):
@@ -470,3 +473,40 @@ def test_stationary_points_legend_shows_the_white_paths_entry():
     rows = slice(int(pixels.shape[0] - box.y1) - 2, int(pixels.shape[0] - box.y0) + 3)
     patch = pixels[rows, int(box.x0) - 2:int(box.x1) + 3]
     assert patch.size and patch.min() < 0.6  # something darker than the white legend is drawn there
+
+
+def test_derivatives_are_not_drawn_where_f_is_undefined():
+    """log x on [−3, 3]: the rules 1/x and −1/x² gave f′ and f″ curves for x < 0, where log x and so its
+    derivatives do not exist."""
+    fig = plots.plot_derivatives(lambda x: x.log(), order=2, x_range=(-2.0, 2.0), points=5)  # x = −2, −1, 0, 1, 2
+    curves = [np.asarray(ax.get_lines()[0].get_ydata(), dtype=float) for ax in fig.axes]
+    for curve in curves:
+        assert not np.isfinite(curve[:3]).any()  # x ≤ 0: no point is drawn
+    np.testing.assert_allclose([c[3:] for c in curves], [np.log([1.0, 2.0]), [1.0, 0.5], [-1.0, -0.25]])
+    assert fig.axes[-1].get_xlim() == (-2.0, 2.0)  # the gap stays in the picture
+
+
+def test_descent_path_ends_at_the_first_point_where_the_cost_is_undefined():
+    """log p₀ + p₁² from (1, 0.5) with η = 0.5 steps to (−0.5, 0), where the cost is NaN; the rule 1/p₀ still gave a
+    gradient there, so the path bounced back and forth across the edge of the domain and plot_descent titled it
+    "cost −0.693 after 25 steps", a made-up convergence."""
+    cost = lambda p: p[0].log() + p[1] ** 2  # noqa: E731
+    np.testing.assert_array_equal(plots.descent_path(cost, [1.0, 0.5], 0.5, steps=25),
+                                  [[1.0, 0.5], [0.5, 0.0], [-0.5, 0.0]])
+    title = plots.plot_descent(cost, [1.0, 0.5], 0.5).axes[0].get_title()
+    assert title.endswith("cost nan after 2 steps")
+    for rule in (0.5, "armijo"):  # Armijo's search said "armijo_step: fx must be finite, got nan"
+        with pytest.raises(ValueError, match=r"plot_descent: f\(start\) = nan at the start \(-1, 0.5\)"):
+            plots.plot_descent(cost, [-1.0, 0.5], rule)
+
+
+def test_armijo_title_says_when_no_step_was_accepted():
+    """With max_backtracks=0 and α⁰ rejected the title read "0 backtracks", as if the first step were taken."""
+    title = plots.plot_armijo(quadratic, [-1.0, 0.5], max_backtracks=0).axes[0].get_title()
+    assert title.endswith(": no step accepted after 0 backtracks")
+    assert plots.plot_armijo(quadratic, [-1.0, 0.5]).axes[0].get_title().endswith(": 4 backtracks")
+
+
+def test_an_empty_list_of_activations_is_named_as_empty():
+    with pytest.raises(ValueError, match=r"plot_activations: names is empty; choose from sigmoid"):
+        plots.plot_activations([])

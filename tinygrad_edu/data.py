@@ -145,7 +145,8 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     try:
         raw = source.open("rb") if path is None else open_regular_file(path, "load_digits")
     except FileNotFoundError:
-        raise FileNotFoundError(f"load_digits: {where} does not exist (reinstall the package?)") from None
+        fix = " (reinstall the package?)" if path is None else ""  # the user's own path: its name says enough
+        raise FileNotFoundError(f"load_digits: {where} does not exist{fix}") from None
     try:
         with raw, gzip.open(raw, "rb") as unpacked:
             text = _read_up_to(unpacked, _DIGITS_MAX_BYTES + 1)

@@ -190,7 +190,8 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
 
     ``learning_rate`` is a fixed step t_k = η, or ``"armijo"`` for the Armijo step of
     :func:`tinygrad_edu.optim.armijo_step`.  Stops early where ∇f = 0, where Armijo finds no step (as the
-    optimizer, it then stays), or where the points stop being finite (a learning rate that diverges).
+    optimizer, it then stays), where the points stop being finite (a learning rate that diverges) or at the first
+    point where f is NaN or inf (outside its domain).
     """
     _check_function(f, "descent_path")
     x = _point(start, "start", "descent_path")
@@ -215,6 +216,10 @@ def _descent(f: Function, x: np.ndarray, rate: float | None, steps: int, sigma: 
     points = [x]
     for _ in range(steps):
         fx, grad = _value_and_grad(f, x, function)
+        if not np.isfinite(fx):  # outside f's domain (log of a negative number): no slope to follow from here
+            if len(points) == 1:
+                raise ValueError(f"{function}: f(start) = {fx} at the start {_vector_text(x)}; start where f is finite")
+            break
         if not np.any(grad):
             break
         if rate is None:
@@ -404,7 +409,8 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     names = list(available) if names is None else list(names)
     unknown = [n for n in names if n not in available]
     if unknown or not names:
-        raise ValueError(f"plot_activations: unknown activation(s) {unknown}; choose from {', '.join(available)}")
+        problem = f"unknown activation(s) {unknown}" if unknown else "names is empty"
+        raise ValueError(f"plot_activations: {problem}; choose from {', '.join(available)}")
     low, high = _x_range(x_range, "plot_activations")
     grid = np.linspace(low, high, 401)
     fig = _figure(figsize=(3.2 * len(names), 3.2), layout="constrained")
@@ -681,8 +687,9 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     ax.set_ylim(low - 0.1 * (top - low), top)
     ax.set_xlabel("step size t")
     ax.set_ylabel("cost")
+    backtracks = f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}"
     ax.set_title(f"Armijo step size at x = {_vector_text(x)}: "
-                 f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}", fontsize="medium", pad=12)
+                 + (backtracks if accepted else f"no step accepted after {backtracks}"), fontsize="medium", pad=12)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return _finish(fig, path, "plot_armijo")
@@ -743,9 +750,10 @@ def _derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.n
         raise ValueError("plot_derivatives: f must act element by element (return a Value shaped like its input), "
                          f"got {type(values).__name__} {getattr(values, 'shape', '')}")
     curves, current = [np.array(values.data, dtype=np.float64)], f
+    undefined = ~np.isfinite(curves[0])  # log x at x ≤ 0: its rule 1/x still gives numbers there, f′ does not exist
     for _ in range(order):
         current = grad(lambda x, before=current: before(x).sum())
-        curves.append(np.array(current(grid).data, dtype=np.float64))
+        curves.append(np.where(undefined, np.nan, np.array(current(grid).data, dtype=np.float64)))
     return curves
 
 
@@ -775,6 +783,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     for ax in axes:
         ax.legend(fontsize="small", loc="best")
     axes[-1].set_xlabel("x")
+    axes[-1].set_xlim(low, high)  # the whole x_range, also where f is undefined (a gap, not a shorter axis)
     axes[0].set_title(title or f"f and its first {order} derivatives, each by the engine's backward pass",
                       fontsize="medium")
     return _finish(fig, path, "plot_derivatives")
@@ -784,9 +793,8 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
     """Mark where f′ changes sign: a minimum (f″ > 0) or a maximum (f″ < 0)."""
     slope, curvature = curves[1], curves[2]
     shown: set[str] = set()
-    # f′ = 0 on a grid point: look at its neighbours' signs; outside f's domain (log x for x ≤ 0: f NaN, while the
-    # rule 1/x still gives an f′) there is no sign to change
-    signed = np.flatnonzero(np.isfinite(slope) & np.isfinite(curves[0]) & (slope != 0))
+    # f′ = 0 on a grid point: look at its neighbours' signs; outside f's domain f′ is NaN, no sign to change
+    signed = np.flatnonzero(np.isfinite(slope) & (slope != 0))
     for a, b in zip(signed[:-1], signed[1:]):
         if np.sign(slope[a]) == np.sign(slope[b]):
             continue
