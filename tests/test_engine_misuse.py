@@ -100,3 +100,15 @@ def test_a_note_of_values_left_out_refuses_more_shown_than_there_are() -> None:
     assert left_out_note(3, 3)[0] == "… 0 more Values left out"
     with pytest.raises(ValueError, match=r"^left_out_note: shown=4 is more than total=3"):
         left_out_note(4, 3)
+
+
+def test_an_op_whose_vjp_takes_too_few_arguments_is_refused_when_made_not_inside_backward() -> None:
+    with pytest.raises(TypeError, match=r"^Op 'cube': a vjp is called as vjp\(g, out, \*inputs, \*\*params\), 3 "):
+        Op("cube", lambda x: x ** 3, lambda g: 3 * g)  # (micrograd's _backward takes no arguments)
+    with pytest.raises(TypeError, match=r"^Op 'scale': .* 4 arguments for this op's 2 input\(s\)"):
+        Op("scale", np.multiply, (lambda g, out, a, b: g * b, lambda g, out: g))
+    cube = Op("cube", lambda x: x ** 3, lambda g, out, x: 3 * g * x ** 2)  # right: works as before
+    joined = Op("first", lambda *xs: xs[0], lambda g, out, *xs: g)  # any number of inputs
+    x = Value(2.0)
+    (cube(x) + joined(x)).backward()
+    assert float(x.grad) == 13.0  # 3x² + 1

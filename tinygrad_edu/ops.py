@@ -69,6 +69,9 @@ class Op:
         for vjp in rules:
             if not callable(vjp):
                 raise TypeError(f"Op {name!r}: every vjp must be callable, got {type(vjp).__name__}")
+            if not _takes_inputs(vjp, len(rules)):
+                raise TypeError(f"Op {name!r}: a vjp is called as vjp(g, out, *inputs, **params), {len(rules) + 2} "
+                                f"arguments for this op's {len(rules)} input(s); {_described(vjp)} takes fewer")
             if saving is not None and not _takes_saved(vjp):
                 raise TypeError(f"Op {name!r}: with saving=, every vjp must take the keyword saved, with a default "
                                 "(it gets what the saving forward saved, and nothing in a recorded backward pass)")
@@ -98,6 +101,17 @@ class Op:
                         "cannot be pickled, nor a Value it made; pickle value.detach() (the numbers, no graph) or "
                         "value.data.  A Value whose .grad was made by backward(create_graph=True) holds such a "
                         "graph too: zero_grad() it first, or set .grad = .grad.detach()")
+
+
+def _takes_inputs(vjp: Vjp, count: int) -> bool:
+    """Whether ``vjp`` can be called as ``vjp(g, out, *inputs)`` with ``count`` inputs, read from its code (cheap:
+    some Ops are made per call); True where there is no code to read (a builtin, a callable object)."""
+    code = getattr(vjp, "__code__", None)
+    return code is None or bool(code.co_flags & inspect.CO_VARARGS) or code.co_argcount >= count + 2
+
+
+def _described(vjp: Vjp) -> str:
+    return getattr(vjp, "__qualname__", type(vjp).__name__)
 
 
 def _takes_saved(vjp: Vjp) -> bool:
