@@ -328,7 +328,8 @@ def test_nan_gradients_fail():
 def test_finite_differences_that_are_not_finite_near_the_point_are_named_not_scored():
     """f = exp(10²²·x²) is 1 at x = 0, where its slope is 0, but overflows a step away: the numeric column is nan,
     and the message says why rather than scoring a relative error of 0 (the thorough fuzz drew such a graph)."""
-    with np.errstate(all="ignore"), pytest.raises(GradientCheckError) as raised:
+    with warnings.catch_warnings(), pytest.raises(GradientCheckError) as raised:
+        warnings.simplefilter("error")  # (the overflow a step away is the table's to explain)
         check_gradients(lambda x: (x * x * 1e22).exp().sum(), np.array([0.0]))
     row = str(raised.value).splitlines()[3].split()
     assert row[2:] == ["0", "nan", "nan", "nan"]  # analytic, numeric, abs error, rel error
@@ -347,9 +348,11 @@ def test_a_step_out_of_the_domain_is_named_in_the_table_not_raised_as_a_runtime_
 
 def test_an_infinite_finite_difference_fails_the_check_rather_than_passing_its_infinite_tolerance():
     """ln x at x = ε with step ε: x − ε = 0, so the central difference is inf where the slope is 1/ε; the tolerance
-    atol + rtol·|numeric| was inf too, and the check passed (a reviewing helper found it)."""
+    atol + rtol·|numeric| was inf too, and the check passed (a reviewing helper found it); the table's inf − inf
+    then raised numpy's "invalid value in scalar subtract" instead."""
     eps = 2.0 ** -10
-    with np.errstate(all="ignore"), pytest.raises(GradientCheckError) as raised:
+    with warnings.catch_warnings(), pytest.raises(GradientCheckError) as raised:
+        warnings.simplefilter("error")
         check_gradients(lambda x: x.log().sum(), np.array([eps, 1.0]), eps=eps)
     assert "1 of 2 gradient elements disagree" in str(raised.value)
     assert "f is not finite a step away from the point" in str(raised.value)
@@ -459,6 +462,63 @@ def test_a_step_lost_at_order_2_and_overflow_are_named_too():
         check_gradients(lambda v: v ** 3, np.array(1e12), order=2, eps=1e-5)
     with pytest.raises(ValueError, match=r"element \(\) = 1.797e\+308 overflows when moved by eps=1e\+305"):
         check_gradients(lambda v: v * 1.0, np.array(1.797e308), eps=1e305)
+
+
+def square_sum(x):
+    return (x * x).sum()
+
+
+@pytest.mark.parametrize("check, setting, message", [
+    (numerical_gradient, {"eps": 1e308}, r"input 0, element \(0,\) = 1 overflows when moved by eps=1e\+308 \(x ± eps, "
+                                         r"or the step of 2·eps between them, .*give a smaller eps"),
+    (check_gradients, {"eps": 1e308}, r"input 0, element \(0,\) = 1 overflows when moved by eps=1e\+308 .*give a "
+                                      "smaller eps"),
+    (numerical_gradient, {"upstream": 1e308}, r"input 0, element \(0,\) = 1: Σ upstream · \(f\(x \+ eps\) − "
+                                              r"f\(x − eps\)\) / 2·eps is beyond float64's 1.8e\+308 \(upstream up to "
+                                              r"1e\+308 in size"),
+    (numerical_gradient, {"upstream": np.inf}, "upstream must be finite, got inf"),
+    (numerical_gradient, {"upstream": np.nan}, "upstream must be finite, got nan"),
+    (check_gradients, {"rtol": 1e308}, r"rtol must lie in \[0, 1\), got 1e\+308"),
+    (numerical_gradient, {"eps": 1e200}, r"input 0, element \(0,\) = 1: f is not finite at x \+ eps or x − eps "
+                                         r"\(eps=1e\+200\).*give a smaller eps"),
+], ids=lambda value: value.__name__ if callable(value) else str(value) if isinstance(value, dict) else "")
+def test_settings_that_give_no_meaningful_difference_are_refused_by_name_without_numpy_warnings(check, setting,
+                                                                                                message):
+    """eps=1e308 (2·eps overflows), upstream=1e308 (the gradient 2e308 overflows) and rtol=1e308 leaked numpy's
+    overflow warnings, and check_gradients blamed the derivative for eps=1e308's NaN differences."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"^{check.__name__}: {message}"):
+            check(square_sum, np.array([1.0, 2.0]), **setting)
+
+
+@pytest.mark.parametrize("as_value", [False, True])
+def test_numerical_gradient_where_f_leaves_its_domain_within_the_step_says_so_without_a_warning(as_value):
+    """√x at 1e-7 − 1e-6 is nan: numerical_gradient returned nan with numpy's RuntimeWarning from inside f."""
+    x = np.array([1.0, 1e-7])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^numerical_gradient: input 0, element \(1,\) = 1e-07: f is not finite "
+                                             r"at x \+ eps or x − eps \(eps=1e-06\)"):
+            numerical_gradient(lambda v: (v.sqrt() if as_value else np.sqrt(v)).sum(), Value(x) if as_value else x)
+    np.testing.assert_allclose(numerical_gradient(lambda v: v.sqrt().sum(), Value(x), eps=1e-9),
+                               [0.5 / np.sqrt(x)], rtol=1e-4)  # a step within the domain works
+
+
+def test_rtol_of_1_or_more_is_refused_since_a_zero_gradient_would_pass():
+    forgot_the_gradient = Op("forgot", lambda x: x * 2.0, lambda g, out, x: g * 0.0)
+    with pytest.raises(GradientCheckError):
+        check_gradients(lambda v: forgot_the_gradient(v).sum(), np.ones(2), rtol=0.99)
+    with pytest.raises(ValueError, match=r"^check_gradients: rtol must lie in \[0, 1\), got 1.0"):
+        check_gradients(lambda v: forgot_the_gradient(v).sum(), np.ones(2), rtol=1)
+
+
+def test_a_step_beyond_f_s_range_is_named_in_the_table_without_a_numpy_warning():
+    """eps=1e200: x² overflows at x ± eps; check_gradients raised numpy's 'invalid value in subtract' (inf − inf)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(GradientCheckError, match="f is not finite a step away from the point"):
+            check_gradients(square_sum, np.array([1.0, 2.0]), eps=1e200)
 
 
 # --- strategies --------------------------------------------------------------------------------------------------

@@ -92,9 +92,11 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     ``∂C/∂x ≈ Σ upstream · (f(…, x + ε, …) − f(…, x − ε, …)) / 2ε``.  Inputs given as Values reach ``f`` as
     Values (float64, evaluated under :func:`~tinygrad_edu.no_grad`), arrays and numbers as float64 arrays.
     ``upstream`` (∂C/∂output) may be left out only when ``f`` returns a single number.
-    Returns one float64 array per input, of that input's shape.  ``eps`` must be a finite number > 0 and the
-    inputs finite; an element where ``x ± ε`` rounds back to ``x`` (a step too small for ``|x|``) is a
-    ``ValueError`` that suggests a larger ``eps``.
+    Returns one float64 array per input, of that input's shape, all finite.  ``eps`` must be a finite number > 0,
+    the inputs and ``upstream`` finite; an element where ``x ± ε`` rounds back to ``x`` (a step too small for
+    ``|x|``) is a ``ValueError`` that suggests a larger ``eps``, one where ``x ± ε`` overflows one that suggests a
+    smaller ``eps``.  Where no finite difference comes out (f overflows or leaves its domain within the step, or the
+    difference is beyond float64) a ``ValueError`` says which and what to change.
 
     >>> numerical_gradient(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]))   # 3x²
     [array([ 3., 12.])]
@@ -125,7 +127,11 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         if weights.shape != out.shape:
             raise ValueError(f"numerical_gradient: upstream has shape {weights.shape} but f returned shape "
                              f"{out.shape}")
-    return _central_differences(evaluate, bases, weights, eps)
+        if not np.isfinite(weights).all():
+            raise ValueError(f"numerical_gradient: upstream must be finite, got {weights[~np.isfinite(weights)][0]}")
+    grads = _central_differences(evaluate, bases, weights, eps)
+    _refuse_non_finite(evaluate, bases, weights, eps, grads)
+    return grads
 
 
 Evaluate = Callable[[list[np.ndarray]], np.ndarray]
@@ -134,16 +140,41 @@ Evaluate = Callable[[list[np.ndarray]], np.ndarray]
 def _check_steps(name: str, bases: list[np.ndarray], names: Sequence[str], eps: float) -> None:
     """Every element must be finite and move when ε is added and subtracted, or its difference means nothing."""
     for base, label in zip(bases, names, strict=True):
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # (inf − inf in the step of an inf input)
             plus, minus = base + eps, base - eps
+            step = plus - minus
         checks = ((~np.isfinite(base), "is not finite; finite differences need finite numbers"),
-                  (~np.isfinite(plus) | ~np.isfinite(minus), f"overflows when moved by eps={eps:g}"),
+                  (~np.isfinite(plus) | ~np.isfinite(minus) | ~np.isfinite(step),
+                   f"overflows when moved by eps={eps:g} (x ± eps, or the step of 2·eps between them, is beyond "
+                   f"float64's {np.finfo(np.float64).max:.3g}); give a smaller eps"),
                   ((plus == base) | (minus == base), f"does not move by eps={eps:g}: x ± eps rounds back to x in "
                    "float64, so the difference has no step; give a larger eps, about 1e-6·|x|"))
         for bad, problem in checks:
             if bad.any():
                 index = tuple(int(k) for k in np.argwhere(bad)[0])
                 raise ValueError(f"{name}: input {label}, element {index} = {base[index]:g} {problem}")
+
+
+def _refuse_non_finite(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, eps: float,
+                       grads: list[np.ndarray]) -> None:
+    """numerical_gradient's differences, which must be finite: at the first that is not, a ValueError saying why
+    (f not finite a step away from x, or a difference beyond float64) and what to change."""
+    __tracebackhide__ = True
+    for i, grad in enumerate(grads):
+        if np.isfinite(grad).all():
+            continue
+        index = tuple(int(k) for k in np.argwhere(~np.isfinite(grad))[0])
+        where = f"numerical_gradient: input {i}, element {index} = {bases[i][index]:g}"
+        with np.errstate(all="ignore"):
+            ends = [evaluate(_moved(bases, i, index, step)) for step in (eps, -eps)]
+        if not all(np.isfinite(end).all() for end in ends):
+            raise ValueError(f"{where}: f is not finite at x + eps or x − eps (eps={eps:g}): it overflows or leaves "
+                             "its domain within the step, so there is no difference to take; give a smaller eps or "
+                             "a point where f is finite around it")
+        size = max(float(np.abs(end).max(initial=0.0)) for end in ends)
+        raise ValueError(f"{where}: Σ upstream · (f(x + eps) − f(x − eps)) / 2·eps is beyond float64's "
+                         f"{np.finfo(np.float64).max:.3g} (upstream up to {float(np.abs(weights).max()):g} in size, "
+                         f"f(x ± eps) up to {size:.3g}): scale upstream (or f) down")
 
 
 def _moved(bases: list[np.ndarray], i: int, index: tuple[int, ...], step: float) -> list[np.ndarray]:
@@ -172,10 +203,12 @@ def _difference_at(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndar
     rounds back to x (only a halved step can: the given one is checked first)."""
     __tracebackhide__ = True
     plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
-    step = plus[i][index] - minus[i][index]  # exactly representable, unlike 2ε
     if plus[i][index] == bases[i][index] or minus[i][index] == bases[i][index]:
         return math.nan
-    return float(np.sum(weights * (evaluate(plus) - evaluate(minus)))) / step
+    step = float(plus[i][index] - minus[i][index])  # exactly representable, unlike 2ε (and finite: checked first)
+    with np.errstate(all="ignore"):  # f not finite a step away, or a difference beyond float64: NaN or inf, which
+        change = float(np.sum(weights * (evaluate(plus) - evaluate(minus))))  # the callers explain
+    return change / step
 
 
 def _resolution(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
@@ -187,7 +220,7 @@ def _resolution(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray
     plus, minus = _moved(bases, i, index, eps), _moved(bases, i, index, -eps)
     with np.errstate(all="ignore"):
         size = float(np.sum(np.abs(weights) * (np.abs(evaluate(plus)) + np.abs(evaluate(minus)))))
-    return 2 * np.finfo(np.float64).eps * size / (plus[i][index] - minus[i][index])
+    return 2 * float(np.finfo(np.float64).eps) * size / float(plus[i][index] - minus[i][index])
 
 
 def _one_sided_slope(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, here: np.ndarray, i: int,
@@ -198,8 +231,9 @@ def _one_sided_slope(evaluate: Evaluate, bases: list[np.ndarray], weights: np.nd
     moved = _moved(bases, i, index, step)
     if moved[i][index] == bases[i][index]:
         return math.nan
-    slope = float(np.sum(weights * (evaluate(moved) - here))) / (moved[i][index] - bases[i][index])
-    return slope + 0.0  # a flat side is 0, not -0 (0 / −step)
+    with np.errstate(all="ignore"):  # (as in _difference_at; Python floats from here: inf or NaN, never a warning)
+        change = float(np.sum(weights * (evaluate(moved) - here)))
+    return change / float(moved[i][index] - bases[i][index]) + 0.0  # a flat side is 0, not -0 (0 / −step)
 
 
 def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
@@ -279,20 +313,20 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
     for i, (a, n, abs_err, bad) in enumerate(zip(analytic, numeric, errors, disagreeing, strict=True)):
         for index in zip(*np.nonzero(bad)) if a.ndim else ([()] if bad else []):
             index = tuple(int(k) for k in index)
-            err = abs_err[index]
-            scale = max(abs(a[index]), abs(n[index]))
-            excess = err - (atol + rtol * abs(n[index]))
-            failures.append((np.inf if np.isnan(excess) else excess, i, index, a[index], n[index], err,
+            err, a_i, n_i = float(abs_err[index]), float(a[index]), float(n[index])  # (Python floats: inf − inf is
+            scale = max(abs(a_i), abs(n_i))                                         # nan, never a numpy warning)
+            excess = err - (atol + rtol * abs(n_i))
+            failures.append((np.inf if np.isnan(excess) else excess, i, index, a_i, n_i, err,
                              math.nan if not np.isfinite(err) else err / scale if scale else 0.0))
     failures.sort(key=lambda row: -row[0])
     header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "kink: slopes left | right")
     lines: list[tuple[str, ...]] = [header]
     kinks = 0
-    for _, i, index, a, n, err, rel in failures[:rows]:
+    for _, i, index, a_i, n_i, err, rel in failures[:rows]:
         slopes = kink(i, index)
         kinks += slopes is not None
         note = "" if slopes is None else f"{slopes[0]:.3g} | {slopes[1]:.3g}"
-        lines.append((names[i], str(index), f"{a:.6g}", f"{n:.6g}", f"{err:.2e}", f"{rel:.2e}", note))
+        lines.append((names[i], str(index), f"{a_i:.6g}", f"{n_i:.6g}", f"{err:.2e}", f"{rel:.2e}", note))
     if not kinks:
         lines = [line[:-1] for line in lines]
     widths = [max(len(line[c]) for line in lines) for c in range(len(lines[0]))]
@@ -352,7 +386,7 @@ def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, orde
     name = "check_gradients"
     order = checks.integer(order, "order", name, least=1)
     eps = None if eps is None else checks.number(eps, "eps", name, above=0)
-    atol, rtol = (checks.number(atol, "atol", name, least=0), checks.number(rtol, "rtol", name, least=0))
+    atol, rtol = checks.number(atol, "atol", name, least=0), checks.number(rtol, "rtol", name, least=0, below=1)
     seed = checks.integer(seed, "seed", name, least=0)
     rows = checks.integer(rows, "rows", name, least=1)
     return eps, atol, rtol, seed, rows, order
@@ -404,9 +438,10 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     zeros.  A Value with ``requires_grad=False`` (class labels, a mask) is passed to ``f`` as it is and not
     checked, as in ``torch.autograd.gradcheck``: the report covers the other inputs, the table names inputs by
     their position in the call.  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
-    Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``.  Where f is large and its slope
-    small, f moves by less than its own rounding over the step and no difference can resolve the slope: a
-    failure there says so in a note (check at a point where f is smaller).
+    Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, with ``rtol`` below 1 (from 1 on,
+    an analytic 0 would pass against any finite difference).  Where f is large and its slope small, f moves by
+    less than its own rounding over the step and no difference can resolve the slope: a failure there says so in
+    a note (check at a point where f is smaller).
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -418,7 +453,7 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     (unless given) is 1e-6 at order 1, 1e-5 at order 2 and 1e-4 from order 3, where the differenced derivative
     carries rounding errors of its own.  As in
     :func:`numerical_gradient`, NaN or inf inputs, an ``eps`` that is not a finite number > 0, and an element
-    where ``x ± ε`` rounds back to ``x`` raise ``ValueError``: these are not gradient mismatches.
+    where ``x ± ε`` rounds back to ``x`` or overflows raise ``ValueError``: these are not gradient mismatches.
 
     Returns a :class:`GradientReport` of order ``order`` when all agree, otherwise raises
     :class:`GradientCheckError` (an ``AssertionError``) with a table of the ``rows`` worst elements of the order
@@ -522,11 +557,11 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
     __tracebackhide__ = True
     errors, abs_errors, rel_errors, bad = [], [], [], []
     for a, n in zip(analytic, numeric, strict=True):
-        with np.errstate(invalid="ignore"):  # inf − inf and inf/inf (infinite derivatives): nan, even under "raise"
-            errors.append(err := np.abs(a - n))
+        with np.errstate(invalid="ignore", over="ignore"):  # inf − inf and inf/inf (infinite derivatives): nan, and
+            errors.append(err := np.abs(a - n))               # a tolerance beyond float64: inf, even under "raise"
             scale = np.maximum(np.abs(a), np.abs(n))
             rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
-        bad.append(_disagreeing(err, n, task.atol, task.rtol))
+            bad.append(_disagreeing(err, n, task.atol, task.rtol))
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
