@@ -53,7 +53,8 @@ def test_train_digits_reports_the_accuracy_of_the_saved_model(tmp_path: Path) ->
                       "-o", str(model_path))
     assert trained.returncode == 0, trained.stderr
     printed = float(re.search(r"test accuracy: ([\d.]+)%", trained.stdout).group(1)) / 100
-    _, test = train_test_split(*load_digits(), test_fraction=0.25, seed=1, stratify=True)
+    train, test = train_test_split(*load_digits(), test_fraction=0.25, seed=1, stratify=True)
+    assert f" on {len(train.labels)} training digits with Adam(" in trained.stdout  # not "1347 digits samples"
     model = nn.load(model_path)
     accuracy = np.mean(model(test.inputs).data.argmax(axis=1) == test.labels)
     assert printed == pytest.approx(accuracy, abs=0.0006)
@@ -91,6 +92,27 @@ def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
         assert 'pip install ".[plot]"' in result.stdout
     assert nn.load(out / "model.npz").sizes == [1, 12, 12, 1]
     assert "| method" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_demo_results_record_the_seed_and_a_quick_run_and_newton_s_time_reads_alike(tmp_path: Path) -> None:
+    """results.md held the table alone, so a quick run's table could pass for a full one; Newton's goal line said
+    "0.1 s" where the table said "0.15 s"."""
+    result = run_cli("demo", "--quick", "--seed", "3", "--output", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    heading = (tmp_path / "results.md").read_text(encoding="utf-8").splitlines()[0]
+    assert heading.startswith("# ") and "seed 3" in heading and "quick run" in heading, heading
+    table_time = re.search(r"^\| Newton .*\| (\S+ s) \|$", result.stdout, re.MULTILINE).group(1)
+    goal_time = re.search(r"\(Newton\) reaches the same goal.*, (\S+ s)$", result.stdout, re.MULTILINE).group(1)
+    assert goal_time == table_time
+
+
+def test_demo_results_of_a_full_run_say_so(tmp_path: Path) -> None:
+    from tinygrad_edu import demo
+
+    runs = demo.compare_xsquared(samples=10, seed=2, methods=["random search"])
+    demo.write_artefacts(runs, tmp_path)
+    heading = (tmp_path / "results.md").read_text(encoding="utf-8").splitlines()[0]
+    assert "10 samples, seed 2, full run" in heading and "quick" not in heading, heading
 
 
 def test_demo_without_graphviz_writes_dot_files_and_says_how_to_render(tmp_path: Path) -> None:
@@ -266,6 +288,8 @@ def test_a_diverging_run_that_stays_finite_warns_in_one_line(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("tinygrad-edu: warning: fit: the cost grew from ")
+    # the library's "try a smaller learning rate (or step size)", said with this command's option
+    assert result.stderr.endswith("training is diverging; try a smaller learning rate than 3 (--learning-rate)\n")
 
 
 def test_divergence_prints_no_numpy_warnings(tmp_path: Path) -> None:
@@ -273,6 +297,8 @@ def test_divergence_prints_no_numpy_warnings(tmp_path: Path) -> None:
                      "--hidden", "3", "-o", str(tmp_path / "m.npz"))
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "RuntimeWarning" not in result.stderr, result.stderr
+    assert result.stderr.startswith("tinygrad-edu: error: fit: ")
+    assert result.stderr.endswith("the steps diverged; try a smaller learning rate than 1e+06 (--learning-rate)\n")
 
 
 # --- issue 11: damaged model files -------------------------------------------------------------------------
@@ -522,7 +548,7 @@ def test_train_states_one_sample_and_a_batch_larger_than_the_data_as_they_are(ca
                                                                               tmp_path: Path) -> None:
     options = ["train", "--episodes", "1", "--hidden", "3", "-o", str(tmp_path / "m.npz")]
     assert main([*options, "--samples", "1"]) == 0
-    assert "on 1 xsquared sample with" in capsys.readouterr().out
+    assert "on 1 x² sample with" in capsys.readouterr().out
     assert main([*options, "--samples", "20", "--batch-size", "500"]) == 0
     out = capsys.readouterr().out
     assert "all samples per update" in out and "500" not in out

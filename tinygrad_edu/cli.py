@@ -17,6 +17,7 @@ import contextlib
 import importlib.util
 import math
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -291,16 +292,29 @@ def _is_number(word: str) -> bool:
     return True
 
 
-def _show_warnings(caught: list[warnings.WarningMessage]) -> bool:
-    """Print warnings meant for the user as one line each on stderr, others as Python would; returns whether one
-    of them said that training diverged."""
+def _show_warnings(caught: list[warnings.WarningMessage], rate: float | None = None) -> bool:
+    """Print warnings meant for the user as one line each on stderr (advice on the learning rate naming its
+    option, with the ``rate`` given), others as Python would; returns whether one of them said that training
+    diverged."""
     sys.stdout.flush()  # in order with what was printed before, also when both streams go to one file
     for warning in caught:
         if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
         else:
-            print(f"{PROG}: warning: {' '.join(str(warning.message).split())}", file=sys.stderr, flush=True)
+            message = " ".join(str(warning.message).split())
+            print(f"{PROG}: warning: {message if rate is None else _naming_the_option(message, rate)}",
+                  file=sys.stderr, flush=True)
     return any(issubclass(warning.category, DivergenceWarning) for warning in caught)
+
+
+#: The library's advice when training diverges, which names no option of this command line.
+_LIBRARY_ADVICE = re.compile(r"smaller learning rate(?: or step size| \(or step size\))?")
+
+
+def _naming_the_option(message: str, rate: float) -> str:
+    """``message`` with the library's advice to lower the learning rate (for Armijo: the first trial step) said as
+    ``train``'s option that sets it, and its value now."""
+    return _LIBRARY_ADVICE.sub(f"smaller learning rate than {rate:g} (--learning-rate)", message)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -345,6 +359,8 @@ def _check_model_path(text: str) -> None:
     _check_writable(output.parent, f"train: cannot save the model to {text}: cannot write to {output.parent}")
 
 
+#: What one training sample of each data set is called in ``train``'s first line.
+_SAMPLE_NOUNS = {"xsquared": "x² sample", "digits": "training digit"}
 #: Why fit stopped (History.stopped), in words.
 _STOPPED = {"episodes": "all episodes run", "tol": "stopped: ‖∇C‖ ≤ tol", "no descent step": "stopped: no descent step"}
 
@@ -460,8 +476,8 @@ def _train(args: argparse.Namespace) -> int:
     model = _network(sizes, args)
     optimizer = _optimizer(optimizer_name, model, rate, args.seed)
     print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
-          f"{model.num_parameters()} parameters) on {_count(len(inputs), args.data + ' sample')} with {optimizer!r}, "
-          f"{cost_name}, {_count(episodes, 'episode')}, "
+          f"{model.num_parameters()} parameters) on {_count(len(inputs), _SAMPLE_NOUNS[args.data])} with "
+          f"{optimizer!r}, {cost_name}, {_count(episodes, 'episode')}, "
           f"{'all samples' if batch_size is None or batch_size >= len(inputs) else batch_size} per update")
     with no_grad():  # with mini-batches, the history's first cost comes after an episode of updates
         start = float(cost(model(inputs), targets).item())
@@ -471,14 +487,17 @@ def _train(args: argparse.Namespace) -> int:
               "training without a progress bar", file=sys.stderr, flush=True)
     began = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # shown now, before the results; dropped on an error
-        history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
-                      batch_size=batch_size, seed=args.seed, progress=args.progress)
+        try:
+            history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
+                          batch_size=batch_size, seed=args.seed, progress=args.progress)
+        except FloatingPointError as error:  # training diverged: _run prints it as an error
+            raise FloatingPointError(_naming_the_option(str(error), rate)) from None
     end = math.nan if history.final_cost is None else history.final_cost
     interrupted = history.stopped == "interrupted"
     print(f"{_count(history.episodes, 'episode')} in {time.perf_counter() - began:.2f} s "
           f"({_STOPPED.get(history.stopped, history.stopped)}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
-    diverged = _show_warnings(caught)
+    diverged = _show_warnings(caught, rate)
     advice = None if interrupted else _advice(optimizer, rate, start, end)
     if advice:
         print(advice)

@@ -70,7 +70,8 @@ z, and all hidden biases of a layer share one gradient."""
 
 @dataclass
 class Run:
-    """One training run of the comparison: the trained ``model``, its ``history`` and its test ``outputs``."""
+    """One training run of the comparison: the trained ``model``, its ``history`` and its test ``outputs``; the
+    ``seed``, ``samples`` and ``quick`` of the :func:`compare_xsquared` call that made it."""
 
     name: str
     description: str
@@ -78,6 +79,9 @@ class Run:
     history: History
     outputs: np.ndarray
     seconds: float
+    seed: int = 0
+    samples: int = 1000
+    quick: bool = False
 
     @property
     def episodes(self) -> int:
@@ -209,7 +213,8 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
                       episodes=quick_episodes if quick else episodes, batch_size=batch_size, seed=seed,
                       progress=progress)
         history.label = name
-        run = Run(name, description, model, history, _outputs(model), time.perf_counter() - began)
+        run = Run(name, description, model, history, _outputs(model), time.perf_counter() - began, seed, samples,
+                  quick)
         runs.append(run)
         if on_run is not None:
             on_run(run)
@@ -247,7 +252,7 @@ def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
                 float(np.abs(run.errors).max()) <= TOLERANCE
             goals.append(Goal(f"the second-order method (Newton) reaches the same goal within {GOAL_EPISODES} "
                               "episodes", met, f"cost {run.final_cost:.2e} after {run.episodes} episodes, largest "
-                              f"|output − x²| = {float(np.abs(run.errors).max()):.4f}, {run.seconds:.1f} s"))
+                              f"|output − x²| = {float(np.abs(run.errors).max()):.4f}, {run.seconds:.2f} s"))
         if run.name == "Armijo":
             ok, worst = _monotone(run.history)
             goals.append(Goal("Armijo never increases the cost between episodes", ok,
@@ -308,7 +313,8 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
       (:func:`tinygrad_edu.viz.backprop_player`);
     - ``network.svg``: the seed's Figure 1 of the trained 1-12-12-1 network with the lowest cost, saved as
       ``model.npz``;
-    - ``results.md``: the table of :func:`format_table`.
+    - ``results.md``: the table of :func:`format_table`, under a heading with the runs' samples, seed and whether
+      they were quick (a fifth of the episodes).
 
     Without Graphviz's ``dot`` the drawings are written as ``.dot`` files and a note says how to render them;
     without matplotlib a note says how to install it.  Nothing else is caught.
@@ -345,9 +351,16 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
 
     best.model.save(folder / "model.npz")
     out.written.append(folder / "model.npz")
-    (folder / "results.md").write_text(format_table(runs) + "\n", encoding="utf-8")
+    (folder / "results.md").write_text(f"# {_settings(runs)}\n\n{format_table(runs)}\n", encoding="utf-8")
     out.written.append(folder / "results.md")
     return out
+
+
+def _settings(runs: list[Run]) -> str:
+    """What the runs were made from (each different setting, if they differ), for the heading of results.md."""
+    return "; ".join(dict.fromkeys(
+        f"x² on [−1, 1], {run.samples} samples, seed {run.seed}, "
+        + ("quick run: a fifth of the episodes, too few for the goals" if run.quick else "full run") for run in runs))
 
 
 def _checked_demo_arguments(output: Any, seed: Any, quick: Any, stream: Any) -> Path:
