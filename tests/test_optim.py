@@ -1124,3 +1124,16 @@ def test_a_closure_may_return_the_cost_as_a_0d_array() -> None:
     cost.backward()
     armijo.step(lambda: np.asarray((x.data ** 2).sum()), cost=cost)  # trials need no graph
     assert not armijo.last_failed and armijo.last_cost < float(cost)
+
+
+def test_armijo_given_a_cost_without_gradients_says_so_rather_than_reporting_a_stationary_point() -> None:
+    x = Value([3.0, -2.0])
+    armijo = optim.Armijo([x])
+    cost = (x * x).sum()  # backward() forgotten
+    with pytest.raises(ValueError, match=r"^Armijo\.step: cost= was given but no parameter has a gradient"):
+        armijo.step(lambda: (x * x).sum(), cost=cost)
+    np.testing.assert_array_equal(x.data, [3.0, -2.0])
+    cost.backward()
+    armijo.step(lambda: (x * x).sum(), cost=cost)  # with the gradient: a step down, to the minimum 0 (t = ½)
+    np.testing.assert_array_equal(x.data, [0.0, 0.0])
+    assert not armijo.last_failed and armijo.last_step_size == 0.5

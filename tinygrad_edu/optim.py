@@ -649,9 +649,13 @@ class Armijo(Optimizer):
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         self._check_step(closure, cost, needs_closure=True)
         assert closure is not None
+        given = cost is not None
         cost = self._gradient(closure, cost)
         f0 = _cost_value(cost, "Armijo.step")
         gradients = self._finite_gradients()
+        if given and not gradients and self.params:  # not ∇f = 0 (step 1.2's STOP): no gradient was computed
+            raise ValueError("Armijo.step: cost= was given but no parameter has a gradient; call cost.backward() "
+                             "first (as fit does), or leave cost= out and the step computes both")
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
         wide = flat.astype(np.float64)  # so that the squares of float32 numbers do not overflow
         slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)
