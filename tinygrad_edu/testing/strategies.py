@@ -203,6 +203,9 @@ def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, a
         raise ValueError(f"arrays: min_value {min_value} is larger than max_value {max_value}")
     if min_gap is not None and not min_gap > 0:
         raise ValueError(f"arrays: min_gap must be positive, got {min_gap}")
+    if min_gap is not None and not np.isfinite(float(max_value) - float(min_value)):
+        raise ValueError(f"arrays: with min_gap, max_value − min_value must be a finite float, got "
+                         f"[{min_value:g}, {max_value:g}]")
     return dtype, kinks
 
 
@@ -210,16 +213,18 @@ def _drawn_arrays(shape: Shape | st.SearchStrategy | None, dtype: np.dtype, min_
                   avoid: tuple[float, ...], margin: float, min_gap: float | None,
                   shape_kwargs: dict[str, Any]) -> st.SearchStrategy:
     """arrays from checked arguments, with bounds that are numbers of ``dtype`` (float32 only without min_gap)."""
-    for kink in avoid:
-        if kink - margin < min_value and kink + margin > max_value:
-            raise ValueError(f"arrays: no room in [{min_value}, {max_value}] "
-                             f"at distance {margin} from {kink}")
+    if not _allowed_pieces(min_value, max_value, avoid, margin):  # the margins together may cover the range
+        raise ValueError(f"arrays: no room in [{min_value}, {max_value}] at distance {margin} from {avoid!r:.60}")
     if shape is None:
         shape = shapes(**shape_kwargs)
         if min_gap is not None:  # drawn shapes are cut down to as many elements as fit
             capacity = _capacity(_allowed_pieces(min_value, max_value, avoid, margin * (1 + 1e-9)), min_gap)
-            shape = shape.map(lambda s: _fitted(s, capacity, shape_kwargs.get("min_dims", 0),
-                                                shape_kwargs.get("min_side", 1)))
+            min_dims, min_side = shape_kwargs.get("min_dims", 0), shape_kwargs.get("min_side", 1)
+            if capacity < (least := max(min_side, 1) ** min_dims):
+                raise ValueError(f"arrays: min_gap={min_gap} fits at most {capacity} elements in [{min_value}, "
+                                 f"{max_value}], fewer than the {least} that min_dims={min_dims}, min_side={min_side} "
+                                 "ask for")
+            shape = shape.map(lambda s: _fitted(s, capacity, min_dims, min_side))
     if min_gap is not None:
         if not isinstance(shape, st.SearchStrategy):  # a fixed shape: an impossible request fails right here
             return _spread_arrays(tuple(shape), min_value, max_value, avoid, margin, min_gap)
