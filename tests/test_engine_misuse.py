@@ -112,3 +112,13 @@ def test_an_op_whose_vjp_takes_too_few_arguments_is_refused_when_made_not_inside
     x = Value(2.0)
     (cube(x) + joined(x)).backward()
     assert float(x.grad) == 13.0  # 3x² + 1
+
+
+def test_vjps_given_one_by_one_are_told_to_come_as_one_sequence() -> None:
+    """Op("mul", f, vjp_a, vjp_b) put vjp_b in saving= and blamed the vjps for not taking the keyword saved."""
+    vjp_a, vjp_b = (lambda g, out, a, b: g * b), (lambda g, out, a, b: g * a)
+    with pytest.raises(TypeError, match=r"^Op 'mul': give the vjps as one sequence, one per input"):
+        Op("mul", np.multiply, vjp_a, vjp_b)
+    a, b = Value(3.0), Value(4.0)
+    Op("mul", np.multiply, (vjp_a, vjp_b))(a, b).backward()  # the sequence works: ∂ab/∂a = b, ∂ab/∂b = a
+    assert (float(a.grad), float(b.grad)) == (4.0, 3.0)

@@ -54,10 +54,13 @@ class Op:
 
     __slots__ = ("name", "forward", "vjps", "saving")
 
-    def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp],
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp], *more_vjps: Vjp,
                  saving: Callable[..., tuple[Any, Any]] | None = None) -> None:
         if not isinstance(name, str):  # (every error about the op starts with it)
             raise TypeError(f"Op: name must be a str, got {type(name).__name__} {name!r:.40}")
+        if more_vjps:  # Op("mul", f, vjp_a, vjp_b), as MyGrad's and micrograd's users may write it
+            raise TypeError(f"Op {name!r}: give the vjps as one sequence, one per input: "
+                            f"Op({name!r}, forward, (vjp_a, vjp_b, …)); saving= is given by name")
         if not callable(forward):
             raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
         if not (saving is None or callable(saving)):
