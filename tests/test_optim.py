@@ -699,6 +699,11 @@ BAD_ADAM_STATES = {
     "an SGD's state": (lambda s: optim.SGD([Value([1.0, 2.0]), Value([0.5])], learning_rate=0.1).state_dict(),
                        ValueError, "'optimizer' is 'SGD'"),
     "other parameter count": (_replace("parameter_count", np.array(3)), ValueError, "'parameter_count' is 3"),
+    # of the right size but not a count: "is 2.0, but this optimizer has 2 parameters" contradicted itself
+    "a float parameter count": (_replace("parameter_count", np.array(2.0)), ValueError,
+                                r"'parameter_count' must be a 0-d int array, got float64 of shape \(\)"),
+    "a parameter count in a list": (_replace("parameter_count", np.array([2])), ValueError,
+                                    r"'parameter_count' must be a 0-d int array, got int64 of shape \(1,\)"),
     "a setting missing": (_without("eps"), ValueError, "missing 'eps'"),
     "part of a parameter's state missing": (_without("state.1.step_count"), ValueError,
                                             "missing 'state.1.step_count'"),

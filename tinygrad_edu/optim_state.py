@@ -83,7 +83,10 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
         raise ValueError(f"{where}: 'optimizer' is {saved_kind.tolist()!r}, the state of another kind of optimizer "
                          f"than {kind}")
     count = _entry(state, "parameter_count", where)
-    if count.shape != () or count.dtype.kind not in "iu" or count != len(params):
+    if count.shape != () or count.dtype.kind not in "iu":
+        raise ValueError(f"{where}: 'parameter_count' must be a 0-d int array, got {count.dtype} of shape "
+                         f"{count.shape}: {count.tolist()!r:.40}")
+    if count != len(params):
         raise ValueError(f"{where}: 'parameter_count' is {count.tolist()!r}, but this optimizer has "
                          f"{len(params)} parameters")
     expected = {"optimizer", "parameter_count", *optimizer._settings, *optimizer._counters, *optimizer._generators}

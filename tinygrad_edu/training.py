@@ -330,6 +330,12 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     than ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or
     infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the
     episode (and, before any update, saying so), with the history so far as its ``history``.
+
+    To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
+    optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
+    int ``seed`` starts the same orders again at every call, so pass a numpy ``Generator`` as ``seed`` and save
+    ``json.dumps(rng.bit_generator.state)`` with them (set it back as the ``bit_generator.state`` of a new one).
+    Each call's History counts its own episodes from 1 and its ``seconds`` from 0.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
                            progress)
