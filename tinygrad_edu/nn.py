@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 import reprlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -252,15 +252,17 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
     if not isinstance(obj, (Module, list, tuple, dict)) or id(obj) in visited:
         return
     visited.add(id(obj))
-    if isinstance(obj, Module):
-        children: Iterable[tuple[str, Any]] = ((key, child) for key, child in vars(obj).items()
-                                               if not key.startswith("_"))
-    elif isinstance(obj, dict):
-        children = _named_entries(obj, prefix, visited)
-    else:
-        children = ((str(i), child) for i, child in enumerate(obj, start=1))
+    children = _named_entries(obj, prefix, visited) if isinstance(obj, dict) else _entries(obj)
     for key, child in children:
         yield from _walk(child, f"{prefix}.{key}" if prefix else key, visited, frozen)
+
+
+def _entries(obj: Module | list | tuple) -> Iterator[tuple[str, Any]]:
+    """What a Module or a list holds, each under the name it takes in dotted names: a Module's public attributes
+    (not starting with ``_``), a list's positions counted from 1."""
+    if isinstance(obj, Module):
+        return ((key, child) for key, child in vars(obj).items() if not key.startswith("_"))
+    return ((str(i), child) for i, child in enumerate(obj, start=1))
 
 
 def _members(module: Module) -> Iterator[tuple[str, Any]]:
@@ -273,13 +275,12 @@ def _members(module: Module) -> Iterator[tuple[str, Any]]:
             yield name, member
         elif isinstance(member, (list, tuple, dict)) and id(member) not in visited:
             visited.add(id(member))
-            entries = member.items() if isinstance(member, dict) else enumerate(member, start=1)
+            entries = member.items() if isinstance(member, dict) else _entries(member)
             for key, value in entries:
                 yield from under(f"{name}.{key}", value)
 
-    for key, value in vars(module).items():
-        if not key.startswith("_"):
-            yield from under(key, value)
+    for key, value in _entries(module):
+        yield from under(key, value)
 
 
 def _member_text(member: Module | Value | np.ndarray) -> str:
