@@ -723,7 +723,9 @@ BAD_ADAM_STATES = {
     "a NaN average": (_replace("state.1.gradient_average", np.array([np.nan])), ValueError,
                       "'state.1.gradient_average' must hold finite numbers"),
     "a negative square average": (_replace("state.1.squared_gradient_average", np.array([-1.0])), ValueError,
-                                  "'state.1.squared_gradient_average' must hold finite numbers >= 0"),
+                                  r"'state.1.squared_gradient_average' must hold numbers >= 0 \(inf allowed\)"),
+    "a NaN square average": (_replace("state.1.squared_gradient_average", np.array([np.nan])), ValueError,
+                             "'state.1.squared_gradient_average' must hold numbers >= 0"),
     "a step count of 0": (_replace("state.0.step_count", np.array(0)), ValueError,
                           "'state.0.step_count' must be a step count"),
     "a float step count": (_replace("state.0.step_count", np.array(2.0)), ValueError,
@@ -770,6 +772,32 @@ def test_loading_a_state_forgets_the_state_of_parameters_it_does_not_hold():
     assert "state.1.step_count" not in early and "state.1.step_count" in opt.state_dict()
     opt.load_state_dict(early)
     _assert_same_state(opt.state_dict(), early)
+
+
+def test_adam_whose_square_average_overflowed_saves_a_state_that_resumes_exactly():
+    """float32 gradients above ~1.8e19 overflow g² to inf in Adam's second moment (as in PyTorch); the state
+    was written, then refused by load_state_dict ("must hold finite numbers >= 0")."""
+    def adam(gradients):
+        w = Value(np.array([1.0, 2.0], dtype=np.float32))
+        opt = optim.Adam([w], learning_rate=0.1)
+        for g in gradients:
+            w.grad = np.array(g, dtype=np.float32)
+            with np.errstate(over="ignore"):
+                opt.step()
+        return w, opt
+
+    gradients = [[3e19, 1.0], [1.0, -2.0], [0.5, 0.5]]
+    whole_w, _ = adam(gradients)
+    w, opt = adam(gradients[:1])
+    state = opt.state_dict()
+    assert np.isinf(state["state.0.squared_gradient_average"][0])
+    resumed = optim.Adam([w], learning_rate=0.1)
+    resumed.load_state_dict(state)
+    for g in gradients[1:]:
+        w.grad = np.array(g, dtype=np.float32)
+        resumed.step()
+    assert w.data.tolist() == whole_w.data.tolist()
+    assert w.data[0] == np.float32(1.0)  # the overflowed number never moves again: m / (√inf + ε) = 0
 
 
 @pytest.mark.parametrize("make", [lambda w: optim.SGD([w], learning_rate=0.1, momentum=0.9),

@@ -155,8 +155,11 @@ def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: V
     if value.shape != parameter.shape or value.dtype != parameter.dtype:
         raise ValueError(f"{where}: {key!r} must have the shape {parameter.shape} and dtype {parameter.dtype} of "
                          f"its parameter, got {value.shape} {value.dtype}")
-    if not np.isfinite(value).all() or (kind == "nonnegative" and (value < 0).any()):
-        raise ValueError(f"{where}: {key!r} must hold finite numbers" + (" >= 0" if kind == "nonnegative" else ""))
+    if kind == "nonnegative":  # an average of squares may overflow to +inf, as in PyTorch's Adam (float32 above
+        if not (value >= 0).all():  # |g| ≈ 1.8e19): the step then leaves that number alone, and so does a resumed one
+            raise ValueError(f"{where}: {key!r} must hold numbers >= 0 (inf allowed), not NaN or negative ones")
+    elif not np.isfinite(value).all():
+        raise ValueError(f"{where}: {key!r} must hold finite numbers")
     return value.copy()
 
 
