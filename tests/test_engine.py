@@ -63,6 +63,19 @@ def test_leaves_accumulate_until_zero_grad_and_intermediates_hold_the_latest_pas
     np.testing.assert_allclose(x.grad, [18.0, 36.0])
 
 
+def test_zero_grad_set_to_none_false_leaves_zeros_that_the_next_pass_adds_to():
+    x, untouched = Value(np.array([1.0, 2.0], dtype=np.float32)), Value(5.0)
+    (x * x).sum().backward()  # ∂/∂x of Σx² = 2x
+    x.zero_grad(set_to_none=False)  # as PyTorch's optimizer.zero_grad(set_to_none=False)
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [0.0, 0.0]
+    untouched.zero_grad(set_to_none=False)
+    assert untouched.grad is None  # no gradient yet: nothing to zero, as in PyTorch
+    (x * 3.0).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    with pytest.raises(TypeError, match="zero_grad: set_to_none must be True or False, got str 'no'"):
+        x.zero_grad(set_to_none="no")
+
+
 def test_an_intermediate_shared_by_two_outputs_holds_the_gradient_of_the_latest_pass_only():
     x = Value(3.0)
     h = x * 2.0

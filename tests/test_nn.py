@@ -189,6 +189,15 @@ def test_zero_grad_clears_every_parameter():
     assert all(p.grad is None for p in net.parameters())
 
 
+def test_zero_grad_set_to_none_false_zeros_every_parameters_gradient_in_its_shape():
+    net = nn.MLP([2, 3, 1], rng=0)
+    net(np.ones((2, 2))).sum().backward()
+    net.zero_grad(set_to_none=False)
+    assert all(p.grad.shape == p.shape and not p.grad.any() for p in net.parameters())
+    with pytest.raises(TypeError, match="zero_grad: set_to_none must be True or False"):
+        nn.Module().zero_grad(set_to_none=None)
+
+
 def _cost_through(net, target):
     """The squared error of a two-layer ``net`` as a function of its weights, biases and inputs."""
     first, second = net.layers

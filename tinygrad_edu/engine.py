@@ -633,9 +633,11 @@ class Value:
         dtype = understood
         return apply(ops.astype, self, dtype=dtype)
 
-    def zero_grad(self) -> None:
-        """Forget the accumulated gradient (``grad`` becomes None)."""
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradient: ``grad`` becomes None, or with ``set_to_none=False`` (as in PyTorch) an
+        array of zeros where there was a gradient."""
+        checks.flag(set_to_none, "set_to_none", "zero_grad")
+        self.grad = None if set_to_none or self.grad is None else np.zeros_like(self.data)
 
     def __float__(self) -> float:
         return float(self._number("float"))

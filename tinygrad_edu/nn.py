@@ -83,10 +83,12 @@ class Module:
         """All parameters (weights and biases), each once."""
         return [value for _, value in self.named_parameters()]
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of all parameters (each ``grad`` becomes None)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of all parameters: each ``grad`` becomes None (``set_to_none=False``: zeros, see
+        :meth:`Value.zero_grad`)."""
+        set_to_none = checks.flag(set_to_none, "set_to_none", "zero_grad")
         for value in self.parameters():
-            value.grad = None
+            value.zero_grad(set_to_none)
 
     def num_parameters(self) -> int:
         """How many numbers the parameters hold in total (a 1-12-12-1 network has 193)."""
