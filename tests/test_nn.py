@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, nn
+from tinygrad_edu import Value, nn, optim
 
 try:
     from tinygrad_edu.testing import check_gradients
@@ -620,6 +620,31 @@ def test_a_frozen_parameter_is_saved_and_loaded(tmp_path):
         np.testing.assert_array_equal(other(x).data, net(x).data)
         assert other.layers[0].weights.requires_grad is not frozen   # loading keeps it as it was
     np.testing.assert_array_equal(nn.load(tmp_path / "frozen.npz")(x).data, net(x).data)
+
+
+def test_nn_load_freezes_again_what_was_frozen_so_a_saved_optimizer_state_still_fits(tmp_path):
+    """nn.load rebuilt every weight trainable: a frozen W¹ trained again after loading, and the optimizer state
+    saved with the model (3 parameters) no longer fitted the loaded one's 4."""
+    net = nn.MLP([2, 3, 1], rng=0)
+    net.layers[0].weights.requires_grad = False
+    net.layers[1].biases.requires_grad = False
+    opt = optim.SGD(net.parameters(), learning_rate=0.1, momentum=0.9)
+    x, y = np.array([[1.0, -0.5], [0.3, 0.2]]), np.array([[0.5], [0.1]])
+
+    def step(model, optimizer):
+        optimizer.zero_grad()
+        ((model(x) - y) ** 2).mean().backward()
+        optimizer.step()
+
+    step(net, opt)
+    net.save(tmp_path / "frozen.npz")
+    loaded = nn.load(tmp_path / "frozen.npz")
+    assert [name for name, _ in loaded.named_parameters()] == [name for name, _ in net.named_parameters()]
+    resumed = optim.SGD(loaded.parameters(), learning_rate=0.1, momentum=0.9)
+    resumed.load_state_dict(opt.state_dict())
+    step(net, opt), step(loaded, resumed)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.state_dict().values(), net.state_dict().values()))
+    assert loaded.layers[0].weights.data.tolist() == nn.load(tmp_path / "frozen.npz").layers[0].weights.data.tolist()
 
 
 class _KeepsItsOutput(nn.Module):

@@ -217,6 +217,11 @@ def _with_architecture_text(tmp_path: Path, saved: Path, text: str) -> Path:
     (json.dumps({"layers": [{"in_size": 2, "out_size": 3, "activation": "tanh", "name": 5},
                             {"in_size": 3, "out_size": 1, "activation": "identity"}]}), "name 5"),
     ('{"layers": [{"in_size": 1' + "0" * 5000 + "}]}", "damaged"),
+    (json.dumps({"layers": [{"in_size": 2, "out_size": 3, "activation": "tanh", "frozen": ["weights", "W"]},
+                            {"in_size": 3, "out_size": 1, "activation": "identity"}]}), "layer 1 has frozen"),
+    (json.dumps({"layers": [{"in_size": 2, "out_size": 3, "activation": "tanh"},
+                            {"in_size": 3, "out_size": 1, "activation": "identity", "frozen": "biases"}]}),
+     "layer 2 has frozen 'biases'; expected a list"),
 ])
 def test_hostile_architectures_are_value_errors(tmp_path: Path, saved: Path, text, pattern) -> None:
     path = _with_architecture_text(tmp_path, saved, text)

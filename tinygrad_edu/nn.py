@@ -318,7 +318,8 @@ def load_state(path: PathLike) -> dict[str, np.ndarray]:
 
 
 def load(path: PathLike) -> Network:
-    """Rebuild a saved :class:`Network` (its layers and activations) and its parameters from ``path``.
+    """Rebuild a saved :class:`Network` (its layers and activations) and its parameters from ``path``; weights and
+    biases that were frozen (``requires_grad = False``) when it was saved are frozen again.
 
     The stored architecture is checked against the stored entries before any layer is built.
     """
@@ -328,6 +329,9 @@ def load(path: PathLike) -> Network:
                          "the model yourself and call model.load(path)")
     layers = [Layer(spec["in_size"], spec["out_size"], activation=spec["activation"], name=spec.get("name"))
               for spec in architecture["layers"]]  # checked against the entries by serialization.read
+    for layer, spec in zip(layers, architecture["layers"]):
+        for name in spec.get("frozen", ()):
+            getattr(layer, name).requires_grad = False
     network = Network(*layers)
     network.load_state_dict(state)
     return network
@@ -496,8 +500,12 @@ class Layer(Module):
         """The layer's architecture as plain data (None if its activation is not one of the named ones)."""
         if ACTIVATIONS.get(self.activation_name) is not self._activation:
             return None
-        return {"in_size": self.in_size, "out_size": self.out_size, "activation": self.activation_name,
-                "name": self._name}
+        config = {"in_size": self.in_size, "out_size": self.out_size, "activation": self.activation_name,
+                  "name": self._name}
+        frozen = [name for name in ("weights", "biases") if not getattr(self, name).requires_grad]
+        if frozen:  # so that load() freezes them again (a file without the entry: nothing frozen)
+            config["frozen"] = frozen
+        return config
 
     def __repr__(self) -> str:
         name = f", name={self._name!r}" if self._name is not None else ""

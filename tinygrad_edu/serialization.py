@@ -4,7 +4,9 @@ A model file is a zip archive of ``.npy`` entries, the layout ``numpy.savez`` wr
 
 * ``__format__.npy``: the text :data:`FORMAT` (``"tinygrad_edu.state/2"``);
 * ``__architecture__.npy`` (networks of named activations only): JSON text
-  ``{"layers": [{"in_size": 1, "out_size": 12, "activation": "relu", "name": null}, ...]}``;
+  ``{"layers": [{"in_size": 1, "out_size": 12, "activation": "relu", "name": null}, ...]}``; a layer whose
+  weights or biases are frozen (``requires_grad = False``) also has ``"frozen": ["weights"]`` (optional: readers
+  that do not know it ignore it);
 * one float32 or float64 array per parameter, named as :meth:`Module.named_parameters` names it:
   ``layers.1.weights``, ``layers.1.biases`` for the first layer.  Layers count from 1, as ``W¹`` in the seed's
   figures (``α⁰`` is the input).  Files of format ``tinygrad_edu.state/1`` counted list positions from 0
@@ -56,6 +58,7 @@ _FORMAT_KEY, _ARCHITECTURE_KEY = "__format__", "__architecture__"
 _MAX_MARKER_BYTES, _MAX_ARCHITECTURE_BYTES = 1024, 1 << 20  # declared sizes above these are refused unread
 _MAX_HEADER_BYTES = 10_000
 Architecture = dict[str, Any]  # {"layers": [{"in_size": ..., "out_size": ..., "activation": ..., "name": ...}]}
+_PARAMETERS = ("weights", "biases")  # what a layer's "frozen" entry may list
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 # What reading a damaged zip or .npy can raise; each becomes a ModelFileError.
 _DAMAGE = (ValueError, TypeError, KeyError, EOFError, OSError, OverflowError, SyntaxError, RuntimeError,
@@ -96,6 +99,10 @@ def _layer_problem(i: int, spec: Any, previous: Any) -> str | None:
         return f"layer {i} has unknown activation {_short(activation)}"
     if not isinstance(spec.get("name"), (str, type(None))):
         return f"layer {i} has name {_short(spec.get('name'))}; expected a string"
+    frozen = spec.get("frozen", [])
+    if not isinstance(frozen, list) or not all(name in _PARAMETERS for name in frozen) or (
+            len(set(frozen)) < len(frozen)):
+        return f"layer {i} has frozen {_short(frozen)}; expected a list of 'weights' and 'biases'"
     if previous is not None and sizes[0] != previous["out_size"]:
         return f"layer {i - 1} gives {previous['out_size']} outputs but layer {i} takes {sizes[0]}"
     return None
