@@ -1478,3 +1478,14 @@ def test_a_pytorch_tensor_that_requires_grad_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match=r"^Value: cannot make an array from Tensor .*detach\(\)\.numpy\(\)"):
         Value(torch.ones(2, requires_grad=True))
     assert Value(torch.ones(2, dtype=torch.float64)).data.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("text", [b"ab", bytearray(b"ab"), memoryview(b"ab"), memoryview(bytearray(b"ab"))],
+                         ids=["bytes", "bytearray", "memoryview of bytes", "memoryview of a bytearray"])
+def test_bytes_in_any_container_are_refused_not_read_as_character_codes(text) -> None:
+    """bytes were refused, but a bytearray or a memoryview of them became Value([97., 98.]): character codes."""
+    with pytest.raises(TypeError, match=rf"^Value: cannot make a Value from {type(text).__name__}"):
+        Value(text)
+    with pytest.raises(TypeError, match=rf"^mul: cannot use {type(text).__name__}"):
+        Value(2.0) * text
+    assert Value(memoryview(np.array([1.5, -2.0]))).data.tolist() == [1.5, -2.0]  # a buffer of numbers is numbers

@@ -152,7 +152,8 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
     arrays (bool, integers, float16) become what numpy makes of them beside a ``partner`` dtype (float64 alone)."""
     if isinstance(data, Value):
         return data.data
-    if data is None or isinstance(data, (str, bytes)):
+    if data is None or isinstance(data, (str, bytes, bytearray)) or (
+            isinstance(data, memoryview) and isinstance(data.obj, (bytes, bytearray))):  # (text's bytes, not numbers)
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
                         "a nested list or a numpy array")
     try:
