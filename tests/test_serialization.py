@@ -373,6 +373,8 @@ def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path: Path) 
                            {"layers": [{"in_size": 2, "out_size": 3, "activation": "relu", "name": None}]})
     with pytest.raises(ValueError, match="cannot name a parameter"):
         serialization.save(tmp_path / "x.npz", {"__format__": np.zeros(1)})
+    with pytest.raises(ValueError, match="save: the state holds no parameters"):  # as Module.save refuses
+        serialization.save(tmp_path / "x.npz", {})
     assert list(tmp_path.iterdir()) == []
 
 

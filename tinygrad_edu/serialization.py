@@ -155,6 +155,8 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
         if not np.isfinite(array).all():
             raise ValueError(f"save: parameter {name!r} holds NaN or inf; such a model cannot be loaded back")
         arrays[name] = array
+    if not arrays:
+        raise ValueError("save: the state holds no parameters; the file would be an empty model")
     return arrays
 
 
