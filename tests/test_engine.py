@@ -816,6 +816,28 @@ def test_numpy_functions_on_values_are_recorded_or_refused_by_name() -> None:
         np.add.at(x, [0], 1.0)
 
 
+@pytest.mark.parametrize("call, named", [
+    (lambda x: np.dot(x, x), r"^np\.dot: a Value is not converted .*\(here: a @ b\)$"),
+    (lambda x: np.clip(x, 0.0, 1.0), r"^np\.clip: a Value is not converted"),
+    (lambda x: np.linalg.norm(x), r"^np\.linalg\.norm: a Value is not converted"),
+    (lambda x: np.concatenate([x, x]), r"^np\.concatenate: .*\(here: functional\.concatenate\)$"),
+    (lambda x: np.where(x.data > 1, x, 0.0), r"^np\.where: .*\(here: functional\.where\)$"),
+])
+def test_a_numpy_function_that_needs_the_numbers_is_named_in_its_error(call, named) -> None:
+    """np.dot(v, w) and the like said "a Value is not converted ..." without saying which call converted it."""
+    with pytest.raises(TypeError, match=named):
+        call(Value([0.5, 2.0]))
+
+
+def test_numpy_functions_that_call_the_values_own_methods_still_record() -> None:
+    x = Value([[0.5, 2.0], [1.0, -3.0]])
+    y = np.sum(np.transpose(np.reshape(x, (4, 1))) * np.mean(x, axis=0).max())
+    assert isinstance(y, Value) and np.shape(x) == (2, 2) and np.ndim(x) == 2 and np.size(x) == 4
+    y.backward()  # y = m · Σx with m = max of the column means (0.75, −0.5) = 0.75, of column 0
+    assert y.item() == 0.75 * 0.5
+    assert x.grad.tolist() == [[0.75 + 0.5 / 2, 0.75], [0.75 + 0.5 / 2, 0.75]]  # ∂y/∂x = m + Σx · ∂m/∂x
+
+
 # --- the graph's read API, as drawings and the player use it ---------------------------------------------------------
 def test_backward_order_is_the_order_backward_visits() -> None:
     a, b = Value(1.5, label="a"), Value(-0.5, label="b")

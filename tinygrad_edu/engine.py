@@ -189,6 +189,11 @@ _NOT_AN_ARRAY = ("a Value is not converted to a numpy array implicitly (that wou
                  ".numpy() for the numbers, or tinygrad_edu operations on the Value")
 
 
+#: The recorded operation to use instead of a numpy function that needs a Value's numbers.
+_NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
+                  "np.stack": "functional.stack", "np.where": "functional.where"}
+
+
 def _large_integers(array: np.ndarray) -> np.ndarray:
     """Python integers too large for int64 (numpy keeps them as objects) as floats, or an error naming the largest."""
     try:
@@ -687,6 +692,18 @@ class Value:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(_NOT_AN_ARRAY)
+
+    def __array_function__(self, function: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """numpy's functions run as numpy runs them: ``np.sum(v)`` and ``np.reshape(v, …)`` call the Value's own
+        methods; one that needs the numbers (``np.clip(v, 0, 1)``, ``np.linalg.norm(v)``) is refused, named."""
+        try:
+            return function._implementation(*args, **kwargs)
+        except TypeError as error:
+            if str(error) != _NOT_AN_ARRAY:
+                raise
+        name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
+        instead = _NUMPY_INSTEAD.get(name)
+        raise TypeError(f"{name}: {_NOT_AN_ARRAY}" + (f" (here: {instead})" if instead else "")) from None
 
     def __repr__(self) -> str:
         """``Value(data=…, grad=…)``: numbers shown briefly, brackets kept (``[2.5]`` is not ``2.5``), a float32
