@@ -245,3 +245,50 @@ def test_leaky_relu_takes_any_finite_slope_with_its_gradient(slope):
     s = float(slope)
     np.testing.assert_array_equal(y.data, np.where(x.data > 0, x.data, s * x.data))
     np.testing.assert_array_equal(x.grad, np.where(x.data > 0, 1.0, s))
+
+
+# --- a float32 prediction keeps a float32 cost where numpy's rule keeps prediction − target float32 ---------------
+
+@pytest.mark.parametrize("cost", [losses.squared_error, losses.mean_squared_error])
+@pytest.mark.parametrize("target", [
+    np.array([[1, 0], [0, 1]], dtype=np.uint8), np.array([[True, False], [False, True]]),
+    np.array([[1, 0], [0, 1]], dtype=np.int8), np.array([[0.5, 0.0], [0.0, 1.0]], dtype=np.float16),
+    np.array([[1, 0], [0, 1]]), [[1.0, 0.0], [0.0, 1.0]], np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+    [[True, False], [False, True]], [[1, 0], [0, 1]], Value([[1.0, 0.0], [0.0, 1.0]], requires_grad=False),
+], ids=["uint8", "bool", "int8", "float16", "int64", "list", "float32", "list of bools", "list of ints",
+        "float64 Value"])
+def test_the_cost_has_the_dtype_of_the_difference_written_out(cost, target):
+    """README: dtypes follow numpy's rule in every operation.  A float32 prediction against one-hot targets of
+    uint8 or bool (or float16) made a float64 cost, where (y − y')² written out with Values, numpy and PyTorch all
+    stay float32; int64, lists of Python floats and float64 Values do make float64, by the same rule."""
+    y = Value(np.array([[0.25, 0.5], [1.5, -1.0]], dtype=np.float32))
+    written_out = (y - target) ** 2
+    c = cost(y, target)
+    assert c.dtype == written_out.dtype == (y.data - (target.data if isinstance(target, Value) else target)).dtype
+    expected = written_out.data.astype(np.float64).sum() / (2 if cost is losses.squared_error else 4)
+    assert float(c) == pytest.approx(expected, rel=1e-6)
+    c.backward()
+    assert y.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("cost", [losses.squared_error, losses.mean_squared_error])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_python_number_target_adapts_to_the_prediction(cost, dtype):
+    """As x32 − 1.5 stays float32 (a Python number adapts to the Value it meets), so does the cost of a 0-d one."""
+    y = Value(np.array(2.0, dtype=dtype))
+    c = cost(y, 1.5)
+    assert c.dtype == dtype and float(c) == 0.25
+
+
+def test_a_float32_target_that_overflows_is_named():
+    """1e300 adapted to float32 is inf, as in x32 − 1e300: the cost says so instead of returning inf."""
+    with pytest.raises(ValueError, match="squared_error: the target holds NaN or inf"):
+        losses.squared_error(Value(np.float32(1.0)), 1e300)
+
+
+@pytest.mark.parametrize("labels", [None, [["a"]], [None, None], object()])
+def test_cross_entropy_labels_that_are_not_numbers_are_a_type_error(labels):
+    """None for a batch of 2 was a ValueError about shapes ("labels of shape () do not fit logits of shape (2, 3)"),
+    strings "class indices must be integers, got dtype <U1": the labels are not numbers at all."""
+    with pytest.raises(TypeError, match=r"^cross_entropy: the labels must be numbers \(class indices or one-hot rows"):
+        losses.cross_entropy(Value(np.zeros((2, 3))), labels)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import typing as _typing  # (private: dir(F) lists what it did before)
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
 import numpy as np
@@ -103,21 +103,29 @@ def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
 
 def _softmax_axis(name: str, x: Any, axis: Any) -> int | tuple[int, ...] | None:
     """``axis`` if it is None, an int or a tuple of distinct ints within ``x``'s dimensions, else an error naming
-    ``name``, the axis and the shape.  A 0-d input counts as one axis, so the default -1 works on a number."""
+    ``name``, the axis and the shape.  A 0-d input counts as one axis (0, -1, (0,) …), so the default -1 works on a
+    number; its axis is then None (numpy reduces a 0-d array over axis=0, but not over axis=(0,))."""
     if axis is None:
         return None
     axes = axis if isinstance(axis, tuple) else (axis,)
     if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
         raise TypeError(f"{name}: axis must be an int, a tuple of ints or None, got {axis!r}")
-    try:
-        shape = np.shape(x.data if isinstance(x, Value) else x)
-    except ValueError:  # ragged data: apply says what is wrong with it
+    shape = _shape(x)
+    if shape is None:  # not an array: apply says what is wrong with it
         return axis
     ndim = max(len(shape), 1)
     if not all(-ndim <= a < ndim for a in axes) or len({int(a) % ndim for a in axes}) != len(axes):
         raise ValueError(f"{name}: axis {axis!r} does not fit an input of shape {shape}: the axes must be distinct "
                          f"and between {-ndim} and {ndim - 1}")
-    return axis
+    return axis if shape else None
+
+
+def _shape(x: Any) -> tuple[int, ...] | None:
+    """``x``'s shape, or None where it has none (ragged lists, lists holding Values): apply then says why."""
+    try:
+        return np.shape(x.data if isinstance(x, Value) else x)
+    except (TypeError, ValueError):
+        return None
 
 
 @checks.pytorch_keywords(dim=_AXIS)
@@ -136,8 +144,9 @@ def stack(values: Iterable[Any], axis: int = 0) -> Value:
 
 def _joined(name: str, values: Iterable[Any]) -> list[Any]:
     """The Values to join, as a list (a generator is fine); none at all is an error naming the function."""
-    if isinstance(values, (Value, np.ndarray, str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name}: give a list or tuple of Values/arrays, not {type(values).__name__}")
+    if isinstance(values, (Value, np.ndarray, str, bytes, Set, Mapping)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name}: give a list or tuple of Values/arrays, not {type(values).__name__}"
+                        + (" (it has no order)" if isinstance(values, (Set, Mapping)) else ""))
     values = list(values)
     if not values:
         raise ValueError(f"{name}: needs at least one Value")
@@ -153,14 +162,14 @@ def where(condition: Any, a: Any, b: Any) -> Value:
     """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
     try:
         condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
-        shapes = [condition.shape, *(np.shape(x.data if isinstance(x, Value) else x) for x in (a, b))]
-    except ValueError:
-        raise ValueError("where: condition, a and b must be arrays (ragged nested lists are not)") from None
+    except (TypeError, ValueError) as error:  # ragged lists, lists holding Values
+        raise type(error)(f"where: the condition must be an array of booleans ({error})") from None
     if condition.dtype.kind not in "biuf":
         raise TypeError(f"where: the condition must be booleans (or numbers), not {condition.dtype} "
                         f"({type(condition).__name__})")
+    shapes = [condition.shape, _shape(a), _shape(b)]
     try:
-        np.broadcast_shapes(*shapes)
+        np.broadcast_shapes(*(shape for shape in shapes if shape is not None))  # (a non-array: apply says why)
     except ValueError:
         raise ValueError(f"where: condition, a and b of shapes {' and '.join(map(str, shapes))} "
                          "cannot be broadcast together") from None

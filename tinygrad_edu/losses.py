@@ -31,9 +31,21 @@ def _as_value(x: Any, cost: str, what: str) -> Value:
         raise type(error)(f"{cost}: {what} must be an array of real numbers ({error})") from None
 
 
+def _as_target(target: Any, prediction: Value, cost: str) -> Value:
+    """The target as a Value of the dtype numpy's rule gives ``prediction − target``: a Python number, or an array
+    of bools, small integers or float16, keeps a float32 prediction's cost float32 (as in PyTorch)."""
+    value, dtype = _as_value(target, cost, "the target"), prediction.data.dtype
+    if value.data.dtype is not dtype and target is not value and (  # (`is`: the common case decided at once)
+            target.__class__ in (int, float, bool) or np.result_type(np.asarray(target).dtype, dtype) == dtype):
+        with np.errstate(over="ignore"):  # (1e300 in float32 is inf: the caller names it)
+            return Value(value.data.astype(dtype), requires_grad=False)
+    return value
+
+
 def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     given_target = target
-    prediction, target = _as_value(prediction, name, "the prediction"), _as_value(target, name, "the target")
+    prediction = _as_value(prediction, name, "the prediction")
+    target = _as_target(target, prediction, name)
     if prediction.shape != target.shape:
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
                          f"{target.shape}; they must be equal")
@@ -102,9 +114,13 @@ def _labels_array(labels: Any) -> np.ndarray:
     if isinstance(labels, Value):
         return labels.data
     try:
-        return np.asarray(labels)
+        data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
+    if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
+        raise TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got "
+                        f"{type(labels).__name__} {labels!r:.40}")
+    return data
 
 
 def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
