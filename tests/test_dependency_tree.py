@@ -186,3 +186,76 @@ def test_two_layers_outside_a_network_are_named_as_the_reason_for_a_repeated_lab
     net, chain = _net_cost("sigmoid")  # one forward pass of one network twice: no word about Layers
     with pytest.raises(ValueError, match=r"label each Value once\)$"):
         dependency_tree(chain + squared_error(net(np.array([0.1])), np.array([0.3])))
+
+
+def _float32_chain(seed: int):
+    """The seed's two-layer chain with float32 parameters, input and target (a cost computed in float32)."""
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=seed), nn.Layer(1, 1, "sigmoid", rng=seed + 100))
+    net.load_state_dict({name: array.astype(np.float32) for name, array in net.state_dict().items()})
+    cost = squared_error(net(np.array([0.5], dtype=np.float32)), np.array([0.25], dtype=np.float32))
+    return net, cost
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_float32_chain_is_drawn_not_blamed_on_other_backward_passes(seed):
+    """The chain rule multiplied out in float64 differs from float32's .grad in the 8th digit: that was taken for
+    other backward passes ("W^2.grad is 0.129949 but the chain rule gives 0.129949") and every float32 tree refused."""
+    net, cost = _float32_chain(seed)
+    assert cost.dtype == np.float32
+    tree = dependency_tree(cost)
+    for layer in net.layers:
+        for parameter in (layer.weights, layer.biases):
+            assert tree.chain_rule(parameter.label) == pytest.approx(float(parameter.grad.item()), rel=1e-5)
+    assert backprop_player(cost).steps[1].title == "Forward 1 of 5: z¹"  # "auto" finds the tree, not the graph
+
+
+def test_a_float32_gradient_from_two_backward_passes_is_still_refused():
+    net, cost = _float32_chain(0)
+    cost.backward()
+    cost.backward()  # every .grad doubled: no rounding
+    with pytest.raises(ValueError, match="other backward passes"):
+        dependency_tree(cost)
+
+
+def _scaled_sum():
+    """z = (a + b)·c and zeta = (a − b)/c, labelled like a layer's z (LAYER_LABEL takes "z") and unlike it."""
+    a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
+    z = (a + b) * c
+    z.label = "z"
+    cost = z.tanh() * 0.5
+    cost.label = "L"
+    return cost
+
+
+def test_a_formula_on_an_edge_is_the_number_on_it():
+    """∂z/∂b of z = (a + b)·c was written "1" (the formula of z = w·α + b) next to its number, 3."""
+    tree = dependency_tree(_scaled_sum())
+    assert {edge.parent: edge.number for edge in tree.edges if edge.child == "z"} == \
+        pytest.approx({"a": 3.0, "b": 3.0, "c": 3.0})
+    for edge in tree.edges:
+        if edge.formula == "1":
+            assert edge.number == 1.0, edge
+        elif edge.formula in tree.nodes:
+            assert edge.number == tree.nodes[edge.formula].data, edge
+    assert [edge.formula for edge in tree.edges if edge.child == "z"] == ["", "", ""]
+
+
+def test_the_player_writes_the_forward_formula_of_a_labelled_z_as_it_was_computed():
+    """z = (a + b)·c was written "z = c · a + b", the seed's w·α + b for any z with three inputs."""
+    player = backprop_player(_scaled_sum(), layout="tree")
+    forward = next(step for step in player.steps if step.phase == "forward" and step.title.endswith(": z"))
+    assert "z = (a + b) · c" in forward.html
+
+
+def test_the_target_in_the_cost_edges_formula_has_the_drawings_digits():
+    """At precision=8 the edge read ∂C/∂α² = 2(α² − 0.3333) = 0.89807978: the target at 4 digits beside a number
+    that 2(α² − 0.3333) does not give."""
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    cost = squared_error(net(np.array([0.5])), np.array([0.333333]))
+    assert dependency_tree(cost).edges[0].formula == "2(α² − 0.3333)"  # 4 digits unless asked
+    assert dependency_tree(cost, precision=8).edges[0].formula == "2(α² − 0.333333)"
+    assert "∂C/∂α² = 2(α² − 0.333333)" in draw_dependency_tree(cost, precision=8).source
+    step = next(s for s in backprop_player(cost, precision=8).steps if s.title.endswith("∂C/∂α²"))
+    assert "∂C/∂α² = 2(α² − 0.333333)" in step.html
+    with pytest.raises(ValueError, match="dependency_tree: precision"):
+        dependency_tree(cost, precision=0)

@@ -645,3 +645,29 @@ def test_the_keys_do_the_same_wherever_the_focus_is(browser, tmp_path, focus):
     time.sleep(1.5)
     assert step() == paused and browser.current_url.endswith(f"#step={paused}")
     assert browser.switch_to.active_element == target and _errors(browser) == []
+
+
+@pytest.mark.parametrize("layout", ["graph", "tree"])
+def test_a_constant_is_named_by_its_number_at_the_players_precision(layout):
+    """With precision=8 the target 0.333333 was still called 0.3333 (format_number's 4 digits): "sub₁ = mul₁ −
+    0.3333" next to mul₁ = 0.6369617 and sub₁ = 0.3036287, which 0.3333 does not give."""
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    cost = squared_error(net(np.array([0.5])), np.array([0.333333]))
+    cost.label = "C"
+    player = viz.backprop_player(cost, layout=layout, precision=8)
+    assert "0.333333 constant" in _text_of(player.steps[0].html)
+    last_forward = _text_of([s for s in player.steps if s.phase == "forward"][-1].html)
+    assert "C = Σ(α² − 0.333333)²" in last_forward
+    alpha2 = _sigmoid(float(net.layers[1].weights.data[0, 0]) * _sigmoid(
+        float(net.layers[0].weights.data[0, 0]) * 0.5 + float(net.layers[0].biases.data[0])) +
+        float(net.layers[1].biases.data[0]))
+    assert f"C = {format_number((alpha2 - 0.333333) ** 2, 8)}" in last_forward
+
+
+def test_an_exponent_keeps_its_short_name_and_a_number_is_not_listed_as_its_own_input():
+    w = Value(0.5, label="w")
+    cost = (w * 3.0 - 0.333333) ** 2
+    player = viz.backprop_player(cost, layout="graph", precision=8)
+    forward = [_text_of(s.html) for s in player.steps if s.phase == "forward"]
+    assert "sub₁ = mul₁ − 0.333333 from mul₁ = 1.5 sub₁" in forward[1]  # the number is not listed again under "from"
+    assert "C = sub₁² from sub₁ = 1.166667" in forward[2]

@@ -654,7 +654,8 @@ def test_example_prints_the_path_product_and_the_grad(tmp_path, capsys):
     example = runpy.run_path(str(Path(__file__).parent.parent / "examples" / "dependency_tree.py"))
     assert example["main"]([str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    pairs = re.findall(r"product along the path = (\S+)\s+W\^\d\.grad = (\S+)", printed)
+    # "W^1.grad = …", or ".grad of W¹ = …" as the example prints it since it writes the drawing's notation
+    pairs = re.findall(r"product along the path = (\S+)\s+(?:W\^\d\.grad|\.grad of W\S) = (\S+)", printed)
     assert len(pairs) == 3 and all(float(a) == pytest.approx(float(b), rel=1e-9) for a, b in pairs)
     written = tmp_path / ("dependency_tree.svg" if shutil.which("dot") else "dependency_tree.dot")
     assert written.exists()
@@ -832,3 +833,82 @@ def test_layers_outside_a_network_get_no_box_that_holds_them_all():
     assert "cluster" not in draw_graph(cost).source
     alone = nn.Layer(2, 1, rng=0)  # one Layer alone keeps its box
     assert "cluster_layer0" in draw_graph(squared_error(alone(np.array([0.5, -1.0])), np.array([0.25]))).source
+
+
+def _edge_points(root: ET.Element, samples: int = 40) -> list[tuple[float, float]]:
+    """Points along every edge's curve (Graphviz writes each as cubic Bézier pieces: M p0 C p1 p2 p3 p4 p5 p6 …)."""
+    points = []
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") != "edge":
+            continue
+        for path in g.iter(f"{SVG}path"):
+            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", path.get("d"))]
+            xy = list(zip(numbers[0::2], numbers[1::2]))
+            for start in range(0, len(xy) - 3, 3):
+                p0, p1, p2, p3 = xy[start:start + 4]
+                for k in range(samples + 1):
+                    t = k / samples
+                    a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t ** 3
+                    points.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                                   a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
+    return points
+
+
+def _cluster_titles(root: ET.Element) -> dict[str, tuple[float, float, float, float]]:
+    """Each layer box's title → its text's box (left, right, top, bottom), from the font size and its characters
+    (Helvetica bold: at most 0.65 em each)."""
+    titles = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "cluster":
+            text = next(g.iter(f"{SVG}text"))
+            size, x, y = float(text.get("font-size")), float(text.get("x")), float(text.get("y"))
+            width = 0.65 * size * len(text.text)
+            left = {"start": x, "middle": x - width / 2, "end": x - width}[text.get("text-anchor")]
+            titles[text.text] = (left, left + width, y - size, y + 0.25 * size)
+    return titles
+
+
+@needs_dot
+@pytest.mark.parametrize("sizes, samples", [([1, 1, 1], 1), ([2, 2, 1], 1), ([2, 2, 1], 3), ([1, 12, 12, 1], 3)])
+def test_no_edge_runs_through_a_layer_boxs_title(tmp_path, sizes, samples):
+    """The boxes took the graph's labelloc="b" (meant for the colour key): each title sat at the bottom of its box,
+    where the layer's output α^i leaves it, and the edge from α² to the cost went through "layer 2"."""
+    net = nn.MLP(sizes, rng=0)
+    cost = squared_error(net(np.full((samples, sizes[0]), 0.5)), np.zeros((samples, 1)))
+    cost.backward()
+    for model in (None, net):
+        root = _svg(draw_graph(cost, model=model), tmp_path)
+        titles = _cluster_titles(root)
+        assert sorted(titles) == [f"layer {i}" for i in range(1, len(sizes))]
+        points = _edge_points(root)
+        for title, (left, right, top, bottom) in titles.items():
+            crossing = [(x, y) for x, y in points if left <= x <= right and top <= y <= bottom]
+            assert not crossing, (title, crossing[:3])
+
+
+@needs_dot
+@pytest.mark.parametrize("chain", ["sum", "product"])
+def test_a_long_chain_runs_straight_down_with_text_at_least_half_its_size(tmp_path, chain):
+    """A running sum s = s + w_i (or h = h · 1.0001 + 0) was drawn as a staircase, one step sideways per operation:
+    at the default 9 inches its 11 pt text was shrunk to 1.7 pt.  Now the results run down one column."""
+    weights = [Value(float(i), label=f"w{i}") for i in range(60)]
+    if chain == "sum":
+        out = weights[0]
+        for w in weights[1:]:
+            out = out + w
+    else:
+        out = weights[0]
+        for _ in range(30):
+            out = out * 1.0001 + 0.0
+    out.backward()
+    root = _svg(draw_graph(out), tmp_path)
+    assert _scale(root) >= 0.5
+    kept, _ = nearest_values(out, 150)  # draw_graph's Values: number i is the node v{i}
+    centres = {}
+    for g in root.iter(f"{SVG}g"):
+        title = g.find(f"{SVG}title").text if g.get("class") == "node" else ""
+        if re.fullmatch(r"v\d+", title) and kept[int(title[1:])].op is not None:
+            xs = [float(n) for n in re.findall(r"(-?[\d.]+),", g.find(f"{SVG}polygon").get("points"))]
+            centres[title] = (min(xs) + max(xs)) / 2
+    assert len(centres) == sum(v.op is not None for v in kept)
+    assert max(centres.values()) - min(centres.values()) < 1, centres

@@ -201,7 +201,7 @@ def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Va
 _SHOWN_FIRST = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
 
 
-def dependency_tree(cost: Value) -> DependencyTree:
+def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
     """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
 
     The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``,
@@ -210,10 +210,12 @@ def dependency_tree(cost: Value) -> DependencyTree:
     derivative is computed from the operations' own gradient rules (their vjps with an upstream gradient of 1); a
     Value that two folded operations use is refused (label their results to see both paths).  If ``cost`` has not
     been backpropagated yet, this calls ``cost.backward()`` (which adds to the parameters' ``.grad``), once the tree
-    is found: a cost that is no chain network's is refused with every ``.grad`` left as it was.
+    is found: a cost that is no chain network's is refused with every ``.grad`` left as it was.  A formula writes an
+    unlabelled constant (the target in ``2(α − 0.25)``) with ``precision`` significant digits.
     """
     if not isinstance(cost, Value):
         raise TypeError(f"dependency_tree: expected a Value (the cost), got {type(cost).__name__}")
+    checks.precision(precision, "dependency_tree")
     if cost.size != 1:
         raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
     if not cost.requires_grad:
@@ -239,9 +241,9 @@ def dependency_tree(cost: Value) -> DependencyTree:
         numbers = _local_derivatives(key, order, {id(n) for n in shown})
         ops = {n.op for n in region}
         for parent in shown:
-            formula = _formula(key, name, parent, region, ops, names)
-            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula,
-                                       *_folded_ops(parent, order)))
+            path, branching = _folded_ops(parent, order)
+            formula = _formula(key, name, parent, region, ops, names, () if branching else path, precision)
+            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula, path, branching))
             if id(parent) not in queued:
                 queued.add(id(parent))
                 queue.append(parent)
@@ -267,12 +269,14 @@ def _check_one_use(name: str, region: list[Value], shown: list[Value], names: di
 
 def _check_single_pass(tree: DependencyTree) -> None:
     """A parameter's .grad may hold other backward passes' gradients too: then the tree's numbers would not
-    multiply to it, so say so instead of drawing a contradiction."""
+    multiply to it, so say so instead of drawing a contradiction.  The chain rule here multiplies in float64, which
+    a float32 network's .grad differs from in the 8th digit: the tolerance is half the digits of the tree's dtype."""
+    rel_tol = max(1e-9, math.sqrt(max(float(np.finfo(node.value.dtype).eps) for node in tree.nodes.values())))
     for name, node in tree.nodes.items():
         if node.kind in ("weight", "bias") and node.grad is not None:
             through_tree = tree.chain_rule(name)
             both_nan = math.isnan(node.grad) and math.isnan(through_tree)  # a NaN cost: drawn as it is
-            if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=1e-9, abs_tol=1e-12):
+            if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol, abs_tol=1e-12):
                 raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
                                  f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
                                  "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
@@ -385,19 +389,14 @@ def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict
 
 
 def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set[str | None],
-             names: dict[int, str]) -> str:
-    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual)."""
+             names: dict[int, str], path: tuple[str, ...], precision: int) -> str:
+    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual); ``path`` is
+    the chain of operations from ``parent`` up to ``key`` (empty when they branch); a constant is written with
+    ``precision`` significant digits."""
     key_kind = LAYER_LABEL.match(name)
     parent_name = names[id(parent)]
     if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
-        for node in region:
-            if node.op in ("mul", "matmul") and any(p is parent for p in node.parents):
-                others = [p for p in node.parents if p is not parent]
-                if len(others) == 1 and id(others[0]) in names:
-                    return pretty(names[id(others[0])])
-            if node.op == "add" and any(p is parent for p in node.parents):
-                return "1"
-        return ""
+        return _affine_formula(parent, region, names, path)
     if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in ACTIVATION_FORMULAS:
         return ACTIVATION_FORMULAS[key.op].format(z=pretty(parent_name))
     if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y)²
@@ -411,9 +410,21 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
         difference = subs[0]
     if not any(p is parent for p in difference.parents):
         return ""
-    first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data))
+    first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data), precision)
                      for p in difference.parents)
     return f"{'' if difference.parents[0] is parent else '−'}2({first} − {second})"
+
+
+def _affine_formula(parent: Value, region: list[Value], names: dict[int, str], path: tuple[str, ...]) -> str:
+    """∂z/∂(parent) of z = w·α + b: the other factor's name for w and α, 1 for b; empty unless the way up from
+    ``parent`` is a product (or none) and then sums only: in z = (a + b)·c, ∂z/∂b is c, not 1."""
+    if path and all(op == "add" for op in path):
+        return "1"
+    if not path or path[0] not in ("mul", "matmul") or any(op != "add" for op in path[1:]):
+        return ""
+    product = next(node for node in region if node.op == path[0] and any(p is parent for p in node.parents))
+    others = [p for p in product.parents if p is not parent]
+    return pretty(names[id(others[0])]) if len(others) == 1 and id(others[0]) in names else ""
 
 
 def _is_square_of(node: Value, base: Value) -> bool:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.dependency_tree import DependencyTree, network_input
+from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, printable, summary
@@ -97,13 +97,15 @@ def _check_formula(node: Any, names: Any, function: str) -> None:
 
 
 # --- names and formulas ------------------------------------------------------------------------------------
-def display_names(kept: list[Value], names: Mapping[int, str] | None = None) -> dict[int, str]:
+def display_names(kept: list[Value], names: Mapping[int, str] | None = None, *,
+                  precision: int = 4) -> dict[int, str]:
     """A name for every drawn Value (id → name): its label, a given name, C for the output (the first drawn),
-    α^0 for the network's input, the number itself for a single-number constant, and ``mul₁``, ``add₂``... for
-    unlabeled results."""
+    α^0 for the network's input, the number itself (``precision`` significant digits) for a single-number
+    constant, and ``mul₁``, ``add₂``... for unlabeled results."""
     _check_kept(kept, "display_names")
     if names is not None:
         _check_names(names, "display_names")
+    checks.precision(precision, "display_names")
     given = dict(names or {})
     if kept:
         given.setdefault(id(kept[0]), "C")
@@ -121,7 +123,7 @@ def display_names(kept: list[Value], names: Mapping[int, str] | None = None) -> 
             counts[node.op] = counts.get(node.op, 0) + 1
             result[id(node)] = f"{node.op}{str(counts[node.op]).translate(_SUBSCRIPT)}"
         elif node.size == 1:
-            result[id(node)] = format_number(float(node.data.reshape(())))
+            result[id(node)] = format_number(float(node.data.reshape(())), precision)
         else:
             result[id(node)] = f"constant{list(node.shape)}"
     return result
@@ -245,10 +247,9 @@ def _name(node: Value, names: Mapping[int, str]) -> str:
     return names.get(id(node), "a Value not drawn")
 
 
-def _is_number(node: Value, name: str) -> bool:
+def _is_number(node: Value, name: str, fmt: Any) -> bool:
     """Whether ``node`` is a constant called by its own number (an exponent, a target): "2 = 2" says nothing."""
-    return node.op is None and not node.requires_grad and node.size == 1 and \
-        name == format_number(float(node.data.reshape(())))
+    return node.op is None and not node.requires_grad and node.size == 1 and name == fmt(node.data)
 
 
 def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: Any) -> Step:
@@ -276,7 +277,7 @@ def _forward_step(node: Value, k: int, count: int, number: Mapping[int, int], na
     name = _name(node, names)
     formula = forward_formula(node, [pretty(n) for n in inputs])
     values = "".join(f"<li>{_esc(n)} = {_esc(_shape(p))}{_esc(fmt(p.data))}</li>"
-                     for n, p in zip(inputs, node.parents) if not _is_number(p, n))
+                     for n, p in zip(inputs, node.parents) if not _is_number(p, n, fmt))
     i = number[id(node)]
     edges = [f"v{number[id(p)]}->op{i}" for p in node.parents if id(p) in number] + [f"op{i}->v{i}"]
     body = (f"<p class='formula'>{_esc(name)} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
@@ -373,11 +374,12 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     fmt = lambda array: summary(array, precision)  # noqa: E731
     leaves = [node.value for node in tree.nodes.values() if node.value.op is None]
     folded = _folded_constants(tree)
-    steps = [_start_step(leaves + folded, len(leaves) + len(folded), {**names, **_constant_names(folded)}, fmt)]
+    names_and_constants = {**names, **_constant_names(folded, precision)}  # how the formulas write the constants
+    steps = [_start_step(leaves + folded, len(leaves) + len(folded), names_and_constants, fmt)]
     operations = [n for n in reversed(order) if n.op is not None]
     for k, node in enumerate(operations, start=1):
         inputs = [e for e in tree.edges if e.child == names[id(node)]]
-        formula = _tree_forward_formula(node, names[id(node)], [e.parent for e in inputs], names)
+        formula = _tree_forward_formula(node, inputs, names_and_constants)
         values = "".join(f"<li>{_esc(e.parent)} = {_esc(fmt(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
         body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
                 f"<p class='result'>{_esc(names[id(node)])} = {_esc(fmt(node.data))}</p>")
@@ -390,12 +392,13 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     return steps
 
 
-def _tree_forward_formula(node: Value, name: str, parents: list[str], names: Mapping[int, str]) -> str:
-    """``z = W·α + b``, ``α = σ(z)``, ``C = Σ(α − 0.25)²``: a tree node from the tree nodes it depends on and the
-    constants folded into its edges."""
-    kinds = [pretty(p) for p in parents]
-    if name.startswith(("z", "α")) and len(kinds) == 3:  # weight, activation/input, bias (α: the identity's z)
-        return f"{kinds[0]} · {kinds[1]} + {kinds[2]}"
+def _tree_forward_formula(node: Value, inputs: list[TreeEdge], names: Mapping[int, str]) -> str:
+    """``z = W·α + b``, ``α = σ(z)``, ``C = Σ(α − 0.25)²``: a tree node from the tree nodes it depends on (its
+    ``inputs``, the tree's edges into it) and the constants folded into its edges."""
+    parents = [pretty(edge.parent) for edge in inputs]
+    # a layer's z = W·α + b (α: the identity's z), told by its edges: ∂z/∂W = α, ∂z/∂α = W, ∂z/∂b = 1
+    if len(parents) == 3 and [edge.formula for edge in inputs] == [parents[1], parents[0], "1"]:
+        return f"{parents[0]} · {parents[1]} + {parents[2]}"
     return forward_formula(node, [_operand(p, names) for p in node.parents])
 
 
@@ -434,10 +437,10 @@ def _folded_constants(tree: DependencyTree) -> list[Value]:
     return list(found.values())
 
 
-def _constant_names(constants: list[Value]) -> dict[int, str]:
+def _constant_names(constants: list[Value], precision: int = 4) -> dict[int, str]:
     """A folded constant's name: its label, else its number (``constant[3]`` for a tensor)."""
     return {id(c): pretty(str(c.label)) if c.label is not None else
-            format_number(float(c.data.reshape(()))) if c.size == 1 else f"constant{list(c.shape)}"
+            format_number(float(c.data.reshape(())), precision) if c.size == 1 else f"constant{list(c.shape)}"
             for c in constants}
 
 

@@ -260,7 +260,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     clustered: set[int] = set()
     for position, (name, members) in enumerate(_layer_clusters(kept, set(number), model)):
         with graph.subgraph(name=f"cluster_layer{position}") as cluster:
-            cluster.attr(label=_html("<B>" + _text(name) + "</B>"), style="rounded,dashed", color="#7f7f7f")
+            cluster.attr(label=_html("<B>" + _text(name) + "</B>"), style="rounded,dashed", color="#7f7f7f",
+                         labelloc="t", labeljust="l")
             add_nodes(cluster, members)
             _rank_parameters_beside_their_use(cluster, members, number)
         clustered |= {id(n) for n in members}
@@ -291,6 +292,10 @@ def _rank_parameters_beside_their_use(cluster: graphviz.Digraph, members: list[V
 #: Graphviz edge weight of the forward chain in the layer boxes (operation → result → the operation using it):
 #: heavier than the 128 with which dot keeps a box narrow, so the chain runs straight instead of zigzagging.
 _CHAIN_WEIGHT = "1000"
+#: The same outside the boxes, lighter: results run straight down through the operations that use them, the leaves
+#: beside them.  With every edge weighing 1, a long chain (``s = s + w_i``, ``h = h * c``) drifted one step sideways
+#: per operation, a staircase that a notebook's 9 inches shrank to 2 pt text.
+_RESULT_WEIGHT = "10"
 
 
 def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool) -> str:
@@ -320,19 +325,21 @@ def _value_kind(node: Value, output: Value) -> str:
 def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int], total: int,
                clustered: set[int]) -> None:
     """Input → operation → result edges; when Values were left out, a note pointing at the cut operations.
-    The forward chain through the layer boxes (the Values in ``clustered``) weighs :data:`_CHAIN_WEIGHT`."""
+    The forward chain through the layer boxes (the Values in ``clustered``) weighs :data:`_CHAIN_WEIGHT`, the one
+    outside them :data:`_RESULT_WEIGHT`."""
     cut_ops: list[int] = []
     for node in kept:
         if node.op is None:
             continue
         i = number[id(node)]
         in_layer = id(node) in clustered
-        graph.edge(f"op{i}", f"v{i}", weight=_CHAIN_WEIGHT if in_layer else None)
+        graph.edge(f"op{i}", f"v{i}", weight=_CHAIN_WEIGHT if in_layer else _RESULT_WEIGHT)
         cut = False
         for parent in node.parents:
             if id(parent) in number:
-                chain = in_layer and parent.op is not None and id(parent) in clustered
-                graph.edge(f"v{number[id(parent)]}", f"op{i}", weight=_CHAIN_WEIGHT if chain else None)
+                chain = parent.op is not None and (not in_layer or id(parent) in clustered)
+                weight = (_CHAIN_WEIGHT if in_layer else _RESULT_WEIGHT) if chain else None
+                graph.edge(f"v{number[id(parent)]}", f"op{i}", weight=weight)
             else:
                 cut = True
         if cut:
@@ -374,7 +381,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
     if layout != "graph":
         try:
-            tree = dependency_tree(value)  # calls value.backward() if needed, once the tree is found
+            tree = dependency_tree(value, precision=precision)  # value.backward() if needed, once found
         except ValueError as error:
             if layout == "tree":  # say who was called, as draw_dependency_tree does
                 raise ValueError(f"backprop_player: layout='tree' needs a chain network's tree; {error}") from None
@@ -385,7 +392,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if value.grad is None:
         value.backward()
     kept, total = nearest_values(value, max_nodes)
-    shown_names = display_names(kept, given)
+    shown_names = display_names(kept, given, precision=precision)
     unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
     steps = backprop_steps(value, kept, total, shown_names, precision=precision)
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None,
@@ -480,7 +487,7 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     checks.precision(precision, "draw_dependency_tree")
     _check_rankdir(rankdir, "draw_dependency_tree")
     try:
-        tree = dependency_tree(cost)
+        tree = dependency_tree(cost, precision=precision)
     except ValueError as error:  # the cost is not a chain network's: say who was called
         raise ValueError(f"draw_dependency_tree: {error}") from None
     return tree_drawing(tree, precision=precision, rankdir=rankdir)
