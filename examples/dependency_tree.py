@@ -1,7 +1,7 @@
 """The seed's backpropagation dependency tree (section 6.3), drawn from a real forward and backward pass.
 
-A chain network with one neuron per layer: α^0 = x, z^i = w^i·α^(i−1) + b^i, α^i = σ(z^i), cost
-C = (α^L − y′)² with the target y′.  After ``cost.backward()`` every edge of the tree carries its local
+A chain network with one neuron per layer: α⁰ = x, zⁱ = Wⁱ·αⁱ⁻¹ + bⁱ, αⁱ = σ(zⁱ) (the seed's w_i and b_i),
+cost C = (αᴸ − y′)² with the target y′.  After ``cost.backward()`` every edge of the tree carries its local
 derivative, and the product along the path from a weight up to C is ∂C/∂w, the number backpropagation stored
 in ``w.grad``.
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from tinygrad_edu import Value, nn
 from tinygrad_edu.cli import output_folder
+from tinygrad_edu.notation import pretty
 from tinygrad_edu.viz import GraphvizNotFoundError, dependency_tree, draw_dependency_tree, render
 
 
@@ -47,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         path = tree.path(w.label)
         product = math.prod(edge.number for edge in path)
         factors = " · ".join(f"{edge.symbol} ({edge.number:.4g})" for edge in path)
-        print(f"∂C/∂{w.label}: {factors}")
-        print(f"    product along the path = {product:.10g}    {w.label}.grad = {w.grad.item():.10g}")
+        name = pretty(w.label)  # W^1 → W¹, as the factors and the drawing write it
+        print(f"∂C/∂{name}: {factors}")
+        print(f"    product along the path = {product:.10g}    .grad of {name} = {w.grad.item():.10g}")
     try:
         written = render(draw_dependency_tree(cost), out / "dependency_tree.svg")
     except GraphvizNotFoundError as error:

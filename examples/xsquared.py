@@ -22,6 +22,11 @@ from pathlib import Path
 from tinygrad_edu import demo
 from tinygrad_edu.cli import output_folder, whole_number
 
+#: Why gradient descent seems to start lower than the others from the same weights (fit's History.cost).
+EPISODE_ONE = ("(episode 1's cost is the cost before the first update, except for gradient descent on batches:\n"
+               " there it is the mean of the episode's batch costs, all but the first taken after some of its\n"
+               " updates, so it starts lower from the same weights; Newton trains a network of its own)")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the whole first sentence
@@ -35,9 +40,11 @@ def main() -> None:
     # on the same 1000 samples with tinygrad_edu.training.fit, the first three a fresh copy of the same starting
     # 1-12-12-1 network, Newton's method a 1-8-1 network (its Hessian has to stay small).
     def report(run: demo.Run) -> None:
-        print(f"{run.name}: {run.episodes} episodes, cost {run.history.cost[0]:.3g} → {run.final_cost:.2e}")
+        print(f"{run.name}: {run.episodes} episodes, cost {run.history.cost[0]:.3g} in episode 1 → "
+              f"{run.final_cost:.2e} after the last")
 
     runs = demo.compare_xsquared(seed=args.seed, on_run=report)
+    print(EPISODE_ONE)
     if runs[-1].history.stopped == "interrupted":  # Ctrl-C: compare_xsquared stopped after this run
         raise SystemExit(f"interrupted during {runs[-1].name}; nothing written")
     print()

@@ -60,6 +60,12 @@ def test_xsquared_example_meets_the_goals(tmp_path: Path) -> None:
     rows = re.findall(r"^\| (random search|gradient descent|Armijo)\s+\| (\d+)\s+\| (\S+)", out, re.MULTILINE)
     assert [name for name, _, _ in rows] == ["random search", "gradient descent", "Armijo"]
     assert [int(episodes) for _, episodes, _ in rows] == [500, 50, 500]
+    # "the first three start from the same weights": the full-batch runs' first costs agree, and the lower first
+    # cost of gradient descent on batches is explained (it was printed as if it were the cost at the start)
+    starts = dict(re.findall(r"^(random search|gradient descent|Armijo): \d+ episodes, cost (\S+) in episode 1 ", out,
+                             re.MULTILINE))
+    assert starts["random search"] == starts["Armijo"] and float(starts["gradient descent"]) < float(starts["Armijo"])
+    assert "gradient descent on batches:\n there it is the mean of the episode's batch costs" in out
     # the saved model (the run with the lowest cost) checked here, independently of the example's own numbers
     model = nn.load(tmp_path / "pictures" / "model.npz")
     x, y = xsquared(1000, seed=0)
@@ -68,6 +74,17 @@ def test_xsquared_example_meets_the_goals(tmp_path: Path) -> None:
     assert cost <= 3e-4
     tests = np.array([[0.1], [0.5], [-1.0], [0.01]])
     assert np.abs(model(tests).data - tests ** 2).max() <= 0.02
+
+
+def test_dependency_tree_example_multiplies_the_printed_factors_into_the_gradient(tmp_path: Path) -> None:
+    out = run_example("dependency_tree.py", str(tmp_path / "pictures"))
+    paths = re.findall(r"^∂C/∂(W[¹²³]): (.*)\n +product along the path = (\S+) +\.grad of (W[¹²³]) = (\S+)$", out,
+                       re.MULTILINE)
+    assert [name for name, *_ in paths] == ["W¹", "W²", "W³"] and "^" not in out, out  # the drawing's notation
+    for name, factors, product, again, grad in paths:
+        printed = [float(number) for number in re.findall(r"\((\S+)\)", factors)]
+        assert again == name and np.isclose(np.prod(printed), float(grad), rtol=2e-3), (name, factors, grad)
+        assert np.isclose(float(product), float(grad), rtol=1e-9)
 
 
 def test_digits_example_reaches_95_percent_and_draws_mistakes() -> None:
