@@ -88,6 +88,28 @@ def test_sgd_momentum_and_adam_follow_their_formulas():
     np.testing.assert_allclose(y.data, [1.0 - 0.01 * 0.3 / (0.3 + 1e-8), -2.0 + 0.01 * 4.0 / (4.0 + 1e-8)])
 
 
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, 0.1, momentum=0.9), lambda ps: optim.Adam(ps, 0.1)],
+                         ids=["SGD", "Adam"])
+def test_zero_grad_set_to_none_false_trains_as_pytorch_loops_write_it(make):
+    """optimizer.zero_grad(set_to_none=False), from PyTorch code, was a TypeError; the zeros it leaves are added to
+    by the next backward(), so training goes exactly as with the default."""
+    results = []
+    for set_to_none in (True, False):
+        w, unused = Value([1.0, -2.0]), Value([5.0])
+        opt = make([w, unused])
+        for _ in range(3):
+            opt.zero_grad(set_to_none=set_to_none)
+            ((w * w).sum() + w[0]).backward()  # ∂/∂w = 2w + (1, 0)
+            opt.step()
+        if not set_to_none:
+            opt.zero_grad(set_to_none=False)
+            assert w.grad.tolist() == [0.0, 0.0] and unused.grad is None  # no gradient yet: left None, as PyTorch
+        results.append(w.data.tolist())
+    assert results[0] == results[1]
+    with pytest.raises(TypeError, match="zero_grad: set_to_none must be True or False, got int 0"):
+        optim.SGD([Value(1.0)], 0.1).zero_grad(set_to_none=0)
+
+
 def test_parameters_without_gradient_are_left_alone():
     a, b = Value([1.0, 2.0]), Value([3.0])
     for opt in (optim.GradientDescent([a, b], 0.1), optim.SGD([a, b], 0.1, momentum=0.5),

@@ -371,10 +371,15 @@ class Optimizer:
         #: The step size of the latest step (the learning rate, Armijo's accepted ``t``, None for random search).
         self.last_step_size: float | None = None
 
-    def zero_grad(self) -> None:
-        """Forget all gradients (each ``grad`` becomes None), before computing new ones."""
-        for p in self.params:
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget all gradients before computing new ones: each ``grad`` becomes None (``set_to_none=False``, as in
+        PyTorch: zeros where there was a gradient)."""
+        if checks.flag(set_to_none, "set_to_none", "zero_grad"):
+            for p in self.params:
+                p.grad = None
+        else:
+            for p in self.params:
+                p.zero_grad(set_to_none=False)
 
     def _check_step(self, closure: Any, cost: Any, *, needs_closure: bool = False) -> None:
         """``step``'s arguments: a closure (a function of no arguments) or None; a cost that is a number or None."""
