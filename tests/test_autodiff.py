@@ -383,6 +383,10 @@ def test_empty_pieces_leave_the_other_derivatives_as_the_closed_forms() -> None:
     (lambda: grad(lambda x: x, argnums=1.0)(1.0), TypeError, "grad: argnums must be an int"),
     (lambda: grad(lambda x: x)("3"), TypeError, "grad: argument 0 must be a number"),
     (lambda: grad(lambda x: x)([[1.0], [2.0, 3.0]]), ValueError, "grad: argument 0"),
+    (lambda: grad(lambda p: p["w"] * p["b"])({"w": 2.0, "b": 3.0}), TypeError, "a dict of arrays is not one "
+                                                                               "argument here (no pytrees"),
+    (lambda: hessian(lambda p: p[0] * p[1][0])((2.0, [3.0])), ValueError, "give each array as an argument of its "
+                                                                          "own (argnums picks the ones to"),
     (lambda: grad(lambda x: "no")(1.0), TypeError, "grad: f must return a Value"),
     (lambda: grad(3.0), TypeError, "grad: f must be a function"),
     (lambda: value_and_grad(lambda x: x, argnums=-2)(1.0), ValueError, "value_and_grad: argnums -2"),
@@ -394,7 +398,9 @@ def test_empty_pieces_leave_the_other_derivatives_as_the_closed_forms() -> None:
     (lambda: hvp(lambda x: x * 1.0, [1.0, 2.0], [1.0, 1.0]), ValueError, "hvp: f must return a single number"),
     (lambda: jacobian(lambda x: x)(object()), TypeError, "jacobian: argument 0"),
     (lambda: gradients(Value(1.0), [np.ones(1)]), TypeError, "gradients: output and inputs must be Values"),
-    (lambda: gradient_and_hessian(Value([1.0, 2.0]), []), ValueError, "a single number"),
+    (lambda: gradient_and_hessian(Value([1.0, 2.0]), []), ValueError, "a single number (a cost), got a Value of "
+                                                                      "shape (2,)"),
+    (lambda: gradient_and_hessian(3.0, []), TypeError, "gradient_and_hessian: the output must be a Value, got float"),
 ])
 def test_bad_input_is_a_named_error(call, error, words) -> None:
     with pytest.raises(error, match=None) as raised:

@@ -277,3 +277,15 @@ def test_a_step_that_changes_nothing_ends_the_run(f, slope) -> None:
     assert not found.converged and found.kind == "not converged"
     assert found.iterations == 0 and found.path.tolist() == [[1.0]] and found.gradient_norm == slope
 
+
+@pytest.mark.parametrize("f, start, norm", [
+    (lambda p: (p * 1e300).sum(), [1.0, 1.0], np.sqrt(2.0) * 1e300),  # ∇ = (1e300, 1e300)
+    (lambda x: x ** 2, 1e300, 2e300),                                  # f(x) = inf, ∇ = 2e300
+])
+def test_a_gradient_norm_beyond_the_square_root_of_the_largest_float_is_not_inf(f, start, norm) -> None:
+    """np.linalg.norm squares first: ‖∇f‖ of 1.4e300 came out inf, with numpy's overflow warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = stationary_point(f, start)
+    assert not found.converged and found.kind == "not converged"
+    assert found.gradient_norm == pytest.approx(norm, rel=1e-12)

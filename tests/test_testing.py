@@ -157,6 +157,18 @@ def test_values_that_require_no_gradient_are_held_fixed_and_not_checked():
         check_gradients(lambda a, s, b: half_square()(a * s * b).sum(), np.array([1.0]), scale, np.array([3.0]))
 
 
+@pytest.mark.parametrize("f, inputs, words", [
+    (lambda v: half_square()(v).sum(), (Value(np.array([1.0, -2.0]), requires_grad=False),),
+     "all 1 input(s) are Values with requires_grad=False"),
+    (lambda: half_square()(Value([1.0, -2.0])).sum(), (), "no inputs given"),
+])
+def test_a_check_with_nothing_to_check_is_refused_not_reported_ok(f, inputs, words):
+    """As torch.autograd.gradcheck refuses it: an input drawn by strategies.values(requires_grad=False) was held
+    fixed, and the report of 0 elements passed a derivative that is wrong everywhere."""
+    with pytest.raises(ValueError, match=r"^check_gradients: nothing to check: " + re.escape(words)):
+        check_gradients(f, *inputs)
+
+
 def test_float32_inputs_warn_and_float64_ones_do_not():
     with pytest.warns(UserWarning, match="input 1 is float32"):
         check_gradients(lambda a, b: (a * b).sum(), np.ones(2), np.ones(2, dtype=np.float32))
@@ -883,6 +895,21 @@ def test_a_derivative_of_zero_with_a_step_too_large_is_not_blamed_on_data() -> N
     with pytest.raises(GradientCheckError) as failure:
         check_gradients(lambda x: 100 * (x ** 5 - 10 * x ** 3), np.array(1.0), order=3)
     assert "step is halved" in str(failure.value) and ".data" not in str(failure.value)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_difference_off_by_the_kink_in_the_slope_is_named_not_left_unexplained(order):
+    """(x·|x|)′ = 2|x| is 0 at 0, rightly; the central difference there is ε (its error is ε·(C″₊ − C″₋)/4, not
+    ε²·C‴/6: it halves with the step rather than falling fourfold), which failed with no word about why."""
+    with pytest.raises(GradientCheckError) as failure:
+        check_gradients(lambda v: (v * v.abs() * 3.0).sum(), np.array([0.0, 1.0]), eps=1e-5, order=order)
+    message = str(failure.value)
+    assert "disagreement halves when the step is halved (3e-05, then 1.5e-05)" in message
+    assert "the derivative is not shown to be wrong" in message and "try eps=1e-06" in message
+    check_gradients(lambda v: (v * v.abs() * 3.0).sum(), np.array([0.0, 1.0]), eps=1e-8, order=order)
+    with pytest.raises(GradientCheckError) as failure:
+        check_gradients(lambda v: half_square()(v).sum(), np.array([0.0, 1.0]), eps=1e-5)
+    assert "halves when the step is halved" not in str(failure.value)
 
 
 @pytest.mark.parametrize("f, x, order", [

@@ -132,8 +132,11 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
     (array([4., 4.]), array([[2., 4.],
            [4., 0.]]))
     """
-    if not isinstance(output, Value) or output.size != 1:
-        raise ValueError("gradient_and_hessian: the output must be a Value holding a single number")
+    if not isinstance(output, Value):
+        raise TypeError(f"gradient_and_hessian: the output must be a Value, got {type(output).__name__}")
+    if output.size != 1:
+        raise ValueError(f"gradient_and_hessian: the output must hold a single number (a cost), got a Value of shape "
+                         f"{output.shape}")
     inputs = _inputs(inputs, "gradient_and_hessian")
     _check_recorded(output, inputs, "gradient_and_hessian")
     if not inputs:  # no parameters: an empty gradient and a 0 × 0 Hessian
@@ -223,8 +226,11 @@ def _input(x: Any, name: str, position: int) -> Value:
     try:
         return Value(x)
     except (TypeError, ValueError) as error:
+        pytree = (f"; a {type(x).__name__} of arrays is not one argument here (no pytrees, as in JAX): give each "
+                  "array as an argument of its own (argnums picks the ones to differentiate)"
+                  if isinstance(x, dict | tuple | list) and name != "hvp" else "")
         raise type(error)(f"{name}: argument {position} must be a number, a nested list, a numpy array or a "
-                          f"Value, got {type(x).__name__} {x!r:.40} ({error})") from None
+                          f"Value, got {type(x).__name__} {x!r:.40} ({error}){pytree}") from None
 
 
 def _argnums(argnums: Any, count: int, name: str, keywords: Iterable[str] = ()) -> tuple[int, ...]:

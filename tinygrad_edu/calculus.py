@@ -161,10 +161,18 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     return x
 
 
+def _norm(vector: np.ndarray) -> float:
+    """‖vector‖ without overflow on the way: np.linalg.norm squares first, and ‖(1e300, 1e300)‖ came out inf (with
+    numpy's warning).  NaN for a vector holding NaN, inf for one holding inf."""
+    largest = float(np.abs(vector).max(initial=0.0))
+    if largest == 0 or not np.isfinite(largest):
+        return largest
+    return largest * float(np.linalg.norm(vector / largest))
+
+
 def _settled(slope: np.ndarray, step: np.ndarray, x: np.ndarray, tol: float) -> bool:
     """‖∇f‖ ≤ tol and a next Newton step of at most _STEP_TOL · max(1, ‖x‖)."""
-    scale = max(1.0, float(np.linalg.norm(x)))
-    return bool(np.linalg.norm(slope) <= tol and np.linalg.norm(step) <= _STEP_TOL * scale)
+    return _norm(slope) <= tol and _norm(step) <= _STEP_TOL * max(1.0, _norm(x))
 
 
 def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray) -> bool:
@@ -174,8 +182,8 @@ def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray)
     otherwise be returned.  Near a degenerate point the steps shrink linearly (by ½ for x³) and end at the test."""
     if previous is None:
         return False
-    size = float(np.linalg.norm(step))
-    return bool(size < float(np.linalg.norm(previous)) / 10 and size > np.finfo(np.float64).eps * np.linalg.norm(x))
+    size = _norm(step)
+    return size < _norm(previous) / 10 and size > float(np.finfo(np.float64).eps) * _norm(x)
 
 
 def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e-10, max_iterations: int = 50,
@@ -209,7 +217,7 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     eigenvalues = np.linalg.eigvalsh(matrix) if np.isfinite(matrix).all() else np.full(x.size, np.nan)
     previous = None if earlier is None else np.linalg.eigvalsh(earlier)
     kind = classify_stationary_point(eigenvalues, zero_tol, previous=previous) if converged else "not converged"
-    return StationaryPoint(x.copy(), value, float(np.linalg.norm(slope)), eigenvalues, kind, converged,
+    return StationaryPoint(x.copy(), value, _norm(slope), eigenvalues, kind, converged,
                            len(path) - 1, np.array(path))
 
 

@@ -437,7 +437,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     seeded with ``seed``), which checks every output at once.  Inputs the gradient never reaches count as
     zeros.  A Value with ``requires_grad=False`` (class labels, a mask) is passed to ``f`` as it is and not
     checked, as in ``torch.autograd.gradcheck``: the report covers the other inputs, the table names inputs by
-    their position in the call.  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
+    their position in the call (with no other input, or none at all, there is nothing to check: a
+    ``ValueError``).  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
     Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, with ``rtol`` below 1 (from 1 on,
     an analytic 0 would pass against any finite difference).  Where f is large and its slope small, f moves by
     less than its own rounding over the step and no difference can resolve the slope: a failure there says so in
@@ -477,6 +478,11 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     eps, atol, rtol, seed, rows, order = _checked_settings(eps, atol, rtol, seed, rows, order)
     _check_arity(f, inputs, "check_gradients")
     f, checked, positions = _held_fixed(f, inputs)
+    if not checked:  # a report of 0 elements would pass whatever f's derivatives are
+        raise ValueError("check_gradients: nothing to check: " + (
+            f"all {len(inputs)} input(s) are Values with requires_grad=False, which are held fixed (as "
+            "torch.autograd.gradcheck holds them); give the ones to check as arrays, numbers or Values that "
+            "require a gradient" if inputs else "no inputs given; give f's inputs after it, check_gradients(f, x, y)"))
     arrays = _checked_inputs(checked, positions)
     task = _Task(f, arrays, [x.label if isinstance(x, Value) else None for x in checked],
                  [_input_name(i, x) for i, x in zip(positions, checked, strict=True)], atol, rtol, seed, rows)
@@ -575,7 +581,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         worst = _worst(errors, bad)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
         note = ((_no_graph_note(task, bad) if order == 1 else "") or _step_note(analytic, worst, halved, eps)
-                or _rounding_note(worst, resolution)
+                or _rounding_note(worst, resolution) or _kinked_slope_note(analytic, worst, halved, eps)
                 or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
         raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note), analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
@@ -633,6 +639,20 @@ def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], fl
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
             f"halved, as a central difference's own error does: the step eps={eps:g} is too large for these inputs "
             f"(try eps={eps / 10:g}); the derivative is not shown to be wrong.")
+
+
+def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
+                       eps: float) -> str:
+    """A note when the worst disagreement halves with the step (``halved``: the difference then): a central
+    difference's own error is about ε·(C″₊ − C″₋)/4 where the slope has a kink (x·|x| at 0), not ε²·C‴/6."""
+    i, index, error = worst
+    finer_error = abs(float(analytic[i][index]) - halved)
+    if not 0.4 * error <= finer_error <= 0.6 * error:  # (NaN fails the test: no note)
+        return ""
+    return (f"\nAt the worst element the disagreement halves when the step is halved ({error:.3g}, then "
+            f"{finer_error:.3g}), as a central difference's own error does where the slope of what is differenced "
+            "has a kink (x·|x| at 0): the derivative is not shown to be wrong. Keep test inputs away from such "
+            f"points, or give a smaller eps (try eps={eps / 10:g}).")
 
 
 def _jump_note(numeric: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float) -> str:

@@ -59,12 +59,33 @@ def _checked_shape(function: str, shape: Any) -> Shape | st.SearchStrategy | Non
         return shape
     sides = (shape,) if _is_int(shape) else shape
     if isinstance(sides, str) or not isinstance(sides, Sequence) or not all(_is_int(n) for n in sides):
+        hint = (f"; the dtype goes by name, {function}(shape, dtype=...) (hypothesis.extra.numpy.arrays takes the "
+                "dtype first)" if _is_dtype(shape) else "")
         raise TypeError(f"{function}: shape must be a tuple of ints, an int, a strategy of shapes or None, got "
-                        f"{type(shape).__name__} {shape!r:.60}")
+                        f"{type(shape).__name__} {shape!r:.60}{hint}")
     if len(sides) > MAX_DIMS or any(n < 0 for n in sides):
         problem = f"more than {MAX_DIMS} dimensions" if len(sides) > MAX_DIMS else "a negative side"
         raise ValueError(f"{function}: shape {tuple(sides)} has {problem}")
     return tuple(int(n) for n in sides)
+
+
+def _drawn_shape(drawn: Any) -> Shape:
+    """A shape drawn from the strategy given to :func:`arrays`, as a tuple; else an error naming arrays."""
+    shape = _checked_shape("arrays", drawn)
+    if not isinstance(shape, tuple):
+        raise TypeError(f"arrays: the shape strategy drew {type(drawn).__name__} {drawn!r:.60}, not a shape")
+    return shape
+
+
+def _is_dtype(x: Any) -> bool:
+    """Whether ``x`` names a numpy dtype (np.float32, "float64", np.dtype("f4")): given where a shape belongs."""
+    if not isinstance(x, type | np.dtype | str):
+        return False
+    try:
+        np.dtype(x)
+    except TypeError:
+        return False
+    return True
 
 
 def _is_int(x: Any) -> bool:
@@ -160,6 +181,8 @@ def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, dtype: Any =
     ``arrays(min_gap=1e-3)`` for ``max``; ``arrays(dtype=np.float32)`` for a float32 network.
     """
     shape = _checked_shape("arrays", shape)
+    if isinstance(shape, st.SearchStrategy):  # each drawn shape is read as a given one is (an int: a vector)
+        shape = shape.map(_drawn_shape)
     dtype, avoid = _checked_arguments(shape, dtype, min_value, max_value, avoid, margin, min_gap, shape_kwargs)
     low, high = _at_least(min_value, dtype), _at_most(max_value, dtype)
     if low > high:
@@ -257,12 +280,19 @@ def _layout(size: int, pieces: list[tuple[float, float]], min_gap: float) -> tup
         return None
     if size <= 1:
         return 0.0, length
-    gap = min_gap * (1 + 1e-9)
+    gap = _padded(min_gap, pieces)
     if (size - 1) * gap <= length:
         return gap, length - (size - 1) * gap
     gap = length / (size - 1)  # an exact fit: one layout only, which must keep the gaps in float64 too
     points = _lay_onto(pieces, np.arange(size) * gap)
     return (gap, 0.0) if np.all(np.diff(points) >= min_gap) else None
+
+
+def _padded(min_gap: float, pieces: list[tuple[float, float]]) -> float:
+    """The gap to lay points out with: min_gap and a hair more, so that rounding in the additions (a few units in
+    the last place of the largest point) never makes a gap smaller than min_gap (1e-6 apart near 10 once did)."""
+    largest = max((max(abs(a), abs(b)) for a, b in pieces), default=0.0)
+    return min_gap * (1 + 1e-9) + 16 * float(np.spacing(largest))
 
 
 def _capacity(pieces: list[tuple[float, float]], min_gap: float) -> int:
@@ -279,7 +309,7 @@ def _capacity(pieces: list[tuple[float, float]], min_gap: float) -> int:
 def _packed(pieces: list[tuple[float, float]], min_gap: float, most: int) -> np.ndarray:
     """Up to ``most`` points at least ``min_gap`` apart, each as far left as it can go (as many as fit on the pieces:
     unlike the layout end to end, a gap may span a cut around a kink)."""
-    gap, x, chunks, count = min_gap * (1 + 1e-9), -np.inf, [], 0
+    gap, x, chunks, count = _padded(min_gap, pieces), -np.inf, [], 0
     for a, b in pieces:
         x = max(x, a)
         if x > b or count >= most:
@@ -351,7 +381,16 @@ def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.Se
         raise TypeError("arrays_for: shapes_strategy must be a hypothesis strategy of shape tuples, such as "
                         f"broadcastable_shapes(2), got {type(shapes_strategy).__name__} {shapes_strategy!r:.60}")
     return shapes_strategy.flatmap(lambda shape_tuple: st.tuples(*(arrays(s, **array_kwargs)
-                                                                   for s in shape_tuple)))
+                                                                   for s in _shape_tuple(shape_tuple))))
+
+
+def _shape_tuple(drawn: Any) -> Sequence[Any]:
+    """A draw of arrays_for's shapes_strategy, which must be a tuple of shapes: a single shape such as (2, 3), as
+    shapes() draws, would be read as the shapes (2,) and (3,) of two vectors."""
+    if isinstance(drawn, Sequence) and all(_is_int(n) for n in drawn):
+        raise TypeError(f"arrays_for: shapes_strategy drew {tuple(drawn)!r}, a single shape; it must draw tuples of "
+                        "shapes, such as broadcastable_shapes(2); for one array, use arrays(shape_strategy)")
+    return drawn
 
 
 def values(shape: Shape | int | st.SearchStrategy | None = None, *, requires_grad: bool = True,
