@@ -681,3 +681,49 @@ def test_train_test_fraction_that_leaves_no_digit_names_the_option(capsys: pytes
                                       "-o", str(tmp_path / "m.npz")])
     assert message.startswith("tinygrad-edu: error: train --test-fraction 0.999: ") and "0 training" in message
     assert capsys.readouterr().out == ""
+
+
+def test_train_with_a_gradient_of_zero_does_not_advise_another_learning_rate(capsys: pytest.CaptureFixture,
+                                                                            tmp_path: Path) -> None:
+    """A ReLU output that is 0 on every sample has slope 0: the advice was "try a larger learning rate"."""
+    from tinygrad_edu.data import xsquared
+
+    path = tmp_path / "m.npz"
+    assert main(["train", "--samples", "20", "--hidden", "3", "--output-activation", "relu", "--episodes", "2",
+                 "--seed", "3", "-o", str(path)]) == 0
+    out = capsys.readouterr().out
+    inputs, _ = xsquared(20, seed=3)
+    assert not nn.load(path)(inputs).data.any()  # the premise: the output neuron is 0 on every sample
+    assert "gradient ∇C was 0 in every episode" in out and "--output-activation" in out
+    assert "learning rate than" not in out
+
+
+@pytest.mark.parametrize("argv, option, fix", [
+    (["--samples", "200"], "train --samples 200: 200 samples through a layer of 12 neurons", "fewer --samples"),
+    (["--data", "digits", "--hidden", "5", "64"], "train --hidden 5 64: 1,347 samples through a layer of 64 neurons",
+     "narrower --hidden"),
+])
+def test_train_refuses_activations_larger_than_the_array_limit(capsys: pytest.CaptureFixture,
+                                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                               argv: list[str], option: str, fix: str) -> None:
+    """--samples 100000000 of x² passed every check and was then killed by the system for lack of memory, without
+    a word: its 12-neuron activations need 1.2e9 numbers.  The limit is lowered here to keep the test small."""
+    from tinygrad_edu import cli
+
+    monkeypatch.setattr(cli, "MAX_ARRAY_SIZE", 2000, raising=False)
+    message = one_line_error(capsys, ["train", *argv, "--episodes", "1", "-o", str(tmp_path / "m.npz")])
+    assert message.startswith(f"tinygrad-edu: error: {option}") and "the limit is 2,000" in message and fix in message
+    assert capsys.readouterr().out == "" and not (tmp_path / "m.npz").exists()
+    assert main(["train", "--samples", "160", "--episodes", "1", "-o", str(tmp_path / "m.npz")]) == 0  # 1920 numbers
+
+
+@pytest.mark.parametrize("name", ["network.svg", "model.npz", "results.md"])
+def test_demo_refuses_a_folder_where_a_file_goes_before_training(capsys: pytest.CaptureFixture, tmp_path: Path,
+                                                                  name: str) -> None:
+    """A folder named network.svg in the output folder ended the demo, after all the training, with Graphviz's
+    traceback (model.npz and results.md: with an error, also after the training)."""
+    (tmp_path / name).mkdir()
+    message = one_line_error(capsys, ["demo", "--quick", "-o", str(tmp_path)])
+    assert f"demo: cannot write {tmp_path / name}: it is a folder" in message
+    assert capsys.readouterr().out == ""  # nothing was trained
+    assert sorted(path.name for path in tmp_path.iterdir()) == [name]

@@ -104,9 +104,9 @@ def test_history_legend_covers_no_curve():
 
 
 def test_history_from_a_dict_a_list_of_costs_and_zero_costs():
-    fig = plots.plot_history({"GD": [4.0, 1.0, 0.0]}, log_scale=True)
+    fig = plots.plot_history({"GD": [4.0, 1.0, -1.0]}, log_scale=True)
     (ax,) = fig.axes  # no step sizes: one panel
-    assert _figure_legend(fig) == ["GD"] and ax.get_yscale() == "symlog"  # a cost of 0 cannot sit on a log axis
+    assert _figure_legend(fig) == ["GD"] and ax.get_yscale() == "symlog"  # a negative cost cannot sit on a log axis
     fig = plots.plot_history([3.0, 2.0, 1.0], log_scale=False, labels=["costs"])
     assert fig.axes[0].get_yscale() == "linear" and _figure_legend(fig) == ["costs"]
     with pytest.raises(TypeError, match="plot_history"):
@@ -348,6 +348,7 @@ def test_figures_show_themselves_in_jupyter_without_pyplot():
     (lambda: plots.plot_history([]), "plot_history: nothing to plot: got an empty list"),
     (lambda: plots.plot_history(History(label="Adam")), r"plot_history: run 1 \(Adam\) has no episodes"),  # was
     (lambda: plots.plot_history([History(cost=[1.0]), History()]), r"run 2 \(run 2\) has no episodes"),  # empty axes
+    (lambda: plots.plot_history([1.0, 0.5], step_sizes=True), "no run recorded a step size"),  # an empty panel
 ])
 def test_odd_plot_arguments_are_named_not_drawn_wrong_or_left_to_numpy(call, message):
     with pytest.raises(ValueError, match=message):
@@ -381,7 +382,7 @@ def test_a_function_undefined_on_part_of_the_picture_leaves_a_gap_without_warnin
                                              ([float("nan"), 0.5, float("inf"), 0.3, 0.2], [1])])
 def test_history_draws_a_cost_no_line_reaches_as_a_point(costs, isolated):
     """A one-episode run, or a cost between two NaNs, was a line of one point: nothing on the picture."""
-    (line,) = plots.plot_history(costs).axes[0].get_lines()
+    line = plots.plot_history(costs).axes[0].get_lines()[0]  # then the × of the NaN and inf costs
     assert line.get_marker() not in (None, "None", "", " ") and line.get_markevery() == isolated
     (plain,) = plots.plot_history([1.0, 0.5, 0.2]).axes[0].get_lines()
     assert plain.get_marker() in (None, "None", "", " ")  # whole curves keep their legend as it was
@@ -510,3 +511,40 @@ def test_armijo_title_says_when_no_step_was_accepted():
 def test_an_empty_list_of_activations_is_named_as_empty():
     with pytest.raises(ValueError, match=r"plot_activations: names is empty; choose from sigmoid"):
         plots.plot_activations([])
+
+
+@pytest.mark.parametrize("costs", [[1.0, float("nan"), 0.5, float("inf"), 0.2], [float("nan"), float("nan")]])
+def test_history_marks_the_episodes_whose_cost_is_nan_or_inf(costs):
+    """They were left out without a trace: a gap in the line, and a run of NaN costs only an empty panel."""
+    ax = plots.plot_history({"run": costs, "fine": [1.0, 0.5, 0.2]}).axes[0]
+    not_finite = [i + 1 for i, cost in enumerate(costs) if not np.isfinite(cost)]
+    curve = ax.get_lines()[0]
+    marks = [line for line in ax.get_lines() if line.get_marker() == "x" and len(line.get_xdata())]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == not_finite
+    assert marks[0].get_color() == curve.get_color()  # told apart from the run without NaN by its colour
+    assert any("NaN or inf" in text for text in _figure_legend(ax.figure))
+    assert not any("NaN" in text for text in _figure_legend(plots.plot_history([1.0, 0.5]).figure))
+
+
+@pytest.mark.parametrize("plot", [plots.plot_activations, lambda **kw: plots.plot_derivatives(np.tanh, **kw)])
+def test_an_x_range_too_wide_for_float64_is_named_not_drawn_empty(plot):
+    """(−1e308, 1e308): its width overflows, the grid was NaN and the panels empty under an axis of 0 to 1e308."""
+    with pytest.raises(ValueError, match=r"x_range \(-1e\+308, 1e\+308\) is too wide"):
+        plot(x_range=(-1e308, 1e308))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot(x_range=(-1e300, 1e300))  # wide, but its width is a float64
+
+
+def test_history_reaching_a_cost_of_0_keeps_a_log_axis_and_marks_the_zeros():
+    """A run that reached 0 (one sample, fitted exactly) made the axis symlog, whose bottom read 10⁻³⁴, 0 and −10⁻³⁴
+    printed over each other, with a negative cost that no run had."""
+    fig = plots.plot_history({"Armijo": [1.0, 1e-10, 1e-34, 0.0, 0.0], "GD": [1.0, 0.1]})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    curve = ax.get_lines()[0]
+    marks = [line for line in ax.get_lines() if line.get_marker() == "v" and len(line.get_xdata())]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [4, 5] and marks[0].get_color() == curve.get_color()
+    assert _figure_legend(fig)[2:] == ["cost 0 (▼ at the bottom), in the run's colour"]
+    low, high = ax.get_ylim()
+    assert 0 < low <= 1e-34 and high >= 1.0  # every positive cost is on the axis

@@ -30,12 +30,12 @@ from typing import Any, NoReturn
 import numpy as np
 
 from tinygrad_edu import __version__, checks, nn, optim
-from tinygrad_edu.data import load_digits, train_test_split, xsquared
+from tinygrad_edu.data import MAX_ARRAY_SIZE, load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
 from tinygrad_edu.files import checked_path, open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
-from tinygrad_edu.training import DivergenceWarning, fit
+from tinygrad_edu.training import DivergenceWarning, History, fit
 
 __all__ = ["main", "build_parser", "whole_number", "output_folder", "PROG", "DATA_DEFAULTS", "LEARNING_RATES",
            "MAX_INPUTS_FILE_BYTES", "INTERRUPTED"]
@@ -397,6 +397,7 @@ def _training_data(args: argparse.Namespace, cost_name: str) -> tuple[np.ndarray
     hidden = args.hidden or DATA_DEFAULTS[args.data]["hidden"]
     if args.data == "xsquared":
         samples = XSQUARED_SAMPLES if args.samples is None else args.samples
+        _check_activations_size(samples, hidden, f"--samples {samples}", "give fewer --samples or narrower --hidden")
         try:
             inputs, targets = xsquared(samples, seed=args.seed)
         except ValueError as error:  # too many samples: name the option
@@ -407,17 +408,34 @@ def _training_data(args: argparse.Namespace, cost_name: str) -> tuple[np.ndarray
         train, test = train_test_split(*load_digits(), test_fraction=fraction, seed=args.seed, stratify=True)
     except ValueError as error:  # a fraction that leaves no test or no training digit: name the option
         raise ValueError(f"train --test-fraction {fraction:g}: {error}") from None
+    _check_activations_size(len(train.labels), hidden, f"--hidden {' '.join(map(str, hidden))}",
+                            "give narrower --hidden layers")
     # with the squared error, the seed's section 4: the neuron of the right digit should be 1
     targets = np.eye(10)[train.labels] if cost_name == "squared_error" else train.labels
     return train.inputs, targets, test, [64, *hidden, 10]
 
 
-def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float) -> str | None:
+def _check_activations_size(samples: int, hidden: list[int], option: str, fix: str) -> None:
+    """Refuse, before anything is made, a run whose activations (all samples through the widest layer, as the
+    costs at the start and the end compute them) would be larger than one array made from data may be: 1e8
+    samples of x² were accepted and then killed by the system for lack of memory, without a word."""
+    widest = max(hidden)
+    if samples * widest > MAX_ARRAY_SIZE:
+        raise ValueError(f"train {option}: {samples:,} samples through a layer of {widest:,} neurons would make "
+                         f"arrays of {samples * widest:,} numbers; the limit is {MAX_ARRAY_SIZE:,} "
+                         f"(tinygrad_edu.data.MAX_ARRAY_SIZE); {fix}")
+
+
+def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float, history: History) -> str | None:
     """What to try when the cost did not fall measurably (None when it did)."""
     if end < start * (1 - 1e-6):
         return None
     if isinstance(optimizer, optim.RandomSearch):
         return "the cost did not fall: random search kept none of its changes; try more --episodes or another --seed"
+    if history.gradient_norm and max(history.gradient_norm) == 0:  # no learning rate moves a zero gradient
+        return ("the cost did not fall: its gradient ∇C was 0 in every episode (a ReLU that is 0 on every sample "
+                "has slope 0), so no learning rate can change it; try another --seed, --init, --activation or "
+                "--output-activation")
     if isinstance(optimizer, optim.Armijo) and optimizer.last_failed and \
             len(optimizer.last_trials) > optimizer.max_backtracks:  # every trial step, down to the last, too large
         return (f"the cost did not fall: Armijo's {optimizer.max_backtracks} backtracks from its first trial step "
@@ -498,7 +516,7 @@ def _train(args: argparse.Namespace) -> int:
           f"({_STOPPED.get(history.stopped, history.stopped)}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught, rate)
-    advice = None if interrupted else _advice(optimizer, rate, start, end)
+    advice = None if interrupted else _advice(optimizer, rate, start, end, history)
     if advice:
         print(advice)
     _print_results(model, test)

@@ -363,6 +363,21 @@ def _settings(runs: list[Run]) -> str:
         + ("quick run: a fifth of the episodes, too few for the goals" if run.quick else "full run") for run in runs))
 
 
+#: The files write_artefacts may write (the drawings as .dot source when Graphviz is missing).
+_ARTEFACT_NAMES = ("cost.svg", "backprop_player.html", "dependency_tree.svg", "dependency_tree.dot", "network.svg",
+                   "network.dot", "model.npz", "results.md")
+
+
+def _check_no_folder_in_the_way(output: Path) -> None:
+    """Fail before training where a file to be written is a folder, pipe or device: it failed after the training,
+    and for a drawing with Graphviz's traceback."""
+    for name in _ARTEFACT_NAMES:
+        path = output / name
+        if path.exists() and not path.is_file():
+            raise ValueError(f"demo: cannot write {path}: it is a folder, pipe or device; move it away or choose "
+                             "another folder (-o FOLDER)")
+
+
 def _checked_demo_arguments(output: Any, seed: Any, quick: Any, stream: Any) -> Path:
     """run_demo's arguments, checked before anything is made or trained; the output folder as a Path."""
     checks.integer(seed, "seed", "run_demo", least=0)
@@ -388,6 +403,7 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
         output.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # the reason alone ("/sys/x: Operation not permitted") did not say what failed
         raise ValueError(f"demo: cannot make the output folder {output}: {error.strerror or error}") from None
+    _check_no_folder_in_the_way(output)
 
     def say(text: str = "") -> None:
         print(text, file=stream, flush=True)

@@ -166,6 +166,9 @@ def _x_range(x_range: Any, function: str) -> tuple[float, float]:
         raise ValueError(f"{function}: x_range must be two numbers (low, high), got {x_range!r}") from None
     if not (np.isfinite([low, high]).all() and low < high):
         raise ValueError(f"{function}: x_range must be (low, high) with finite low < high, got {x_range!r}")
+    if not np.isfinite(high - low):  # the grid's spacing would be inf: empty panels on a made-up axis
+        raise ValueError(f"{function}: x_range {x_range!r} is too wide: high − low overflows float64; give a "
+                         "narrower range")
     return low, high
 
 
@@ -288,7 +291,8 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
 
     ``history`` is a ``training.History`` (anything with ``.cost``), a list of them, a dict ``label → History``
     or a plain list of costs.  Legends use ``labels``, the dict keys or each History's ``label``.  With
-    ``log_scale`` the cost axis is logarithmic (symlog when a cost is 0).  ``step_sizes`` adds a second panel
+    ``log_scale`` the cost axis is logarithmic (symlog when a cost is negative); costs of 0 are marked ▼ on its
+    bottom edge, NaN and inf × on its top edge.  ``step_sizes`` adds a second panel
     with the step size of every episode (Armijo's accepted steps, the learning rate of the other methods);
     by default it appears when some run recorded step sizes.
     """
@@ -298,7 +302,10 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     _check_title(title, "plot_history")
     runs = _runs(history, labels)
     with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
-    show_steps = bool(with_steps) if step_sizes is None else bool(step_sizes)
+    if step_sizes and not with_steps:  # else an empty panel on a made-up axis from 0 to 1
+        raise ValueError("plot_history: step_sizes=True, but no run recorded a step size (a list of costs has "
+                         "none); leave step_sizes out")
+    show_steps = bool(with_steps) if step_sizes is None else step_sizes
     fig = _figure(figsize=(7.5, (6.5 if show_steps else 4.2) + 0.22 * len(runs)), layout="constrained")
     if show_steps:
         ax, ax_steps = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
@@ -310,10 +317,12 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=label, linewidth=1.6,
                         marker="o" if isolated else None, markersize=4, markevery=isolated)
         colors[label] = line.get_color()
+    zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
+    _mark_off_the_axis(ax, [(colors[label], cost) for label, cost, _ in runs], zeros_marked)
     ax.set_ylabel("cost C")
     ax.set_title(title or "cost per episode")
     if log_scale:
-        _log_cost_axis(ax, [c for _, c, _ in runs])
+        _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     ax.grid(True, which="both", alpha=0.3)
     # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center")
@@ -334,6 +343,33 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     if max(len(cost) for _, cost, _ in runs) == 1:
         ax.set_xlim(0, 2)  # else the axis spans 0.95 to 1.05 and has no whole number but 1
     return _finish(fig, path, "plot_history")
+
+
+def _zeros_on_the_edge(costs: Sequence[np.ndarray]) -> bool:
+    """Whether costs of 0 are drawn as ▼ on the bottom edge of a log axis: some are 0, some positive and none
+    negative.  (A symlog axis for them labelled its bottom 10⁻³⁴, 0 and −10⁻³⁴ on top of each other.)"""
+    finite = np.concatenate([np.ravel(c) for c in costs])
+    finite = finite[np.isfinite(finite)]
+    return bool((finite == 0).any() and (finite > 0).any() and (finite >= 0).all())
+
+
+def _mark_off_the_axis(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], zeros: bool) -> None:
+    """Costs the axis cannot show, in the colour of their run: NaN or inf as × along the top (a line only left
+    a gap there, and a run of NaN costs alone was an empty panel), and, when ``zeros``, 0 as ▼ along the bottom.
+    Each kind gets one legend entry."""
+    kinds = [("x", 0.97, "cost NaN or inf (× at the top)", lambda cost: ~np.isfinite(cost))]
+    if zeros:
+        kinds.append(("v", 0.03, "cost 0 (▼ at the bottom)", lambda cost: cost == 0))
+    for marker, height, text, chosen in kinds:
+        marked = False
+        for color, cost in runs:
+            episodes = np.flatnonzero(chosen(cost)) + 1
+            if episodes.size:
+                ax.plot(episodes, np.full(episodes.size, height), marker, color=color, markersize=7,
+                        markeredgewidth=2, transform=ax.get_xaxis_transform())
+                marked = True
+        if marked:  # one entry in a neutral colour, for the marks of every run
+            ax.plot([], [], marker, color="#333333", markeredgewidth=2, label=f"{text}, in the run's colour")
 
 
 def _isolated(values: np.ndarray) -> list[int]:
@@ -370,13 +406,14 @@ def _spaced_ticks(values: np.ndarray, counts: np.ndarray) -> list[float]:
     return sorted(float(values[i]) for i in kept)
 
 
-def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray]) -> None:
-    """A logarithmic cost axis; symlog when a cost is 0 or negative (a log axis would drop those points)."""
+def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = False) -> None:
+    """A logarithmic cost axis; symlog when a cost is 0 or negative (a log axis would drop those points), unless
+    ``zeros_marked`` (the costs of 0 are drawn on the bottom edge)."""
     everything = np.concatenate([np.ravel(c) for c in costs]) if costs else np.array([1.0])
     finite = everything[np.isfinite(everything)]
     if finite.size and not finite.any():  # all 0: symlog around 1e-12 drew two dozen crowded decades
         ax.set_yscale("linear")
-    elif finite.size and (finite <= 0).any():
+    elif finite.size and (finite <= 0).any() and not zeros_marked:
         positive = np.abs(finite[finite != 0])
         ax.set_yscale("symlog", linthresh=float(positive.min()))
     else:
