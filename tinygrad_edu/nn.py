@@ -60,10 +60,10 @@ class Module:
     keys raise ``TypeError``).  Each Module is walked once, so a child may refer back to its parent.  Attributes
     whose name starts with ``_`` are private and skipped; a Value computed by an operation (an output kept as
     ``self.output``, or ``w.astype(...)``) is no parameter and under any other name raises ``TypeError``, rather than
-    being trained, counted or saved as one.  A parameter frozen with ``requires_grad = False`` is not
-    one of ``parameters()`` (an optimizer leaves it alone) but stays in ``state_dict()``, ``save`` and ``load``, as in
-    PyTorch.  Subclasses define ``forward``; calling the module calls ``forward``.  Its repr lists the child Modules
-    and the Values by name, with their shapes.
+    being trained, counted or saved as one.  A parameter frozen with ``requires_grad = False`` (a whole module:
+    ``requires_grad_(False)``) is not one of ``parameters()`` (an optimizer leaves it alone) but stays in
+    ``state_dict()``, ``save`` and ``load``, as in PyTorch.  Subclasses define ``forward``; calling the module calls
+    ``forward``.  Its repr lists the child Modules and the Values by name, with their shapes.
     """
 
     def forward(self, *args: Any, **kwargs: Any) -> Value:
@@ -80,18 +80,30 @@ class Module:
         return _named_values(self, prefix, frozen=False)
 
     def parameters(self) -> list[Value]:
-        """All parameters (weights and biases), each once."""
+        """All parameters (weights and biases) that require a gradient, each once; frozen ones are left out (they
+        are in :meth:`state_dict`)."""
         return [value for _, value in self.named_parameters()]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients of all parameters: each ``grad`` becomes None (``set_to_none=False``: zeros, see
-        :meth:`Value.zero_grad`)."""
+        """Forget the gradients of all parameters, frozen ones too (as in PyTorch: a gradient kept while frozen
+        would be added to after ``requires_grad_()``): each ``grad`` becomes None (``set_to_none=False``: zeros,
+        see :meth:`Value.zero_grad`)."""
         set_to_none = checks.flag(set_to_none, "set_to_none", "zero_grad")
-        for value in self.parameters():
+        for _, value in self._named_state():
             value.zero_grad(set_to_none)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (``False``) or unfreeze (``True``) every parameter of the module, as PyTorch's; returns the module.
+
+        Frozen parameters are not among :meth:`parameters`, so ``for p in model.parameters(): p.requires_grad =
+        True`` cannot unfreeze them: this can.  An optimizer made before keeps the parameters it was given."""
+        requires_grad = checks.flag(requires_grad, "requires_grad", "requires_grad_")
+        for _, value in self._named_state():
+            value.requires_grad = requires_grad
+        return self
+
     def num_parameters(self) -> int:
-        """How many numbers the parameters hold in total (a 1-12-12-1 network has 193)."""
+        """How many numbers the parameters hold in total (a 1-12-12-1 network has 193); frozen ones do not count."""
         return sum(value.size for value in self.parameters())
 
     @reprlib.recursive_repr("...")  # a child referring back to its parent shows it as ...
@@ -220,6 +232,8 @@ def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
         array = entry.data if isinstance(entry, Value) else np.asarray(entry)
     except (ValueError, TypeError) as error:
         raise ValueError(f"load_state_dict: entry {name!r} is not an array of numbers: {error}") from None
+    if array.dtype.kind == "f" and array.dtype.itemsize in (4, 8):  # big-endian ones too (np.load of their file)
+        array = array.astype(array.dtype.newbyteorder("="), copy=False)
     if array.dtype not in (np.float32, np.float64):
         raise ValueError(f"load_state_dict: entry {name!r} has dtype {array.dtype}; expected float32 or float64")
     if array.shape != shape:
@@ -436,6 +450,10 @@ class Layer(Module):
         (the seed's ``self.weights = np.random.rand(...)``) would be a constant that no optimizer trains."""
         if name in ("weights", "biases"):
             _check_layer_parameter(vars(self), name, value)
+            if "_activation" not in vars(self):  # else printing it, or a Network of it, fails on what __init__ sets
+                raise TypeError(f"{type(self).__name__}: {name} set before nn.Layer.__init__ ran; call "
+                                "super().__init__(in_size, out_size, activation) first, or derive a layer of your own "
+                                "from nn.Module")
         super().__setattr__(name, value)
         if name in ("weights", "biases") and "_index" in vars(self):
             self._set_index(self._index)  # label the new Value as the old one was
@@ -453,7 +471,7 @@ class Layer(Module):
     @property
     def name(self) -> str:
         """The name given, else ``"layer i"`` inside a network, else ``"layer"``."""
-        if self._name is not None:
+        if self._name:  # (an empty name is none, as Network takes it)
             return self._name
         return "layer" if self._index is None else f"layer {self._index}"
 
@@ -508,8 +526,12 @@ class Layer(Module):
         return config
 
     def __repr__(self) -> str:
+        """``activation='relu'`` for a named activation, ``activation=<function relu>`` for a function of the user's
+        (which may have the name of another)."""
         name = f", name={self._name!r}" if self._name is not None else ""
-        return f"Layer({self.in_size} → {self.out_size}, activation={self.activation_name!r}{name})"
+        named = ACTIVATIONS.get(self.activation_name) is self._activation
+        activation = repr(self.activation_name) if named else f"<function {self.activation_name}>"
+        return f"Layer({self.in_size} → {self.out_size}, activation={activation}{name})"
 
 
 class Network(Module):
@@ -566,6 +588,13 @@ class Network(Module):
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None
 
 
+def _micrograd_hint(sizes: Any, outputs: Any) -> str:
+    """How micrograd's ``MLP(3, [4, 4, 1])`` (the input size, then the layer sizes) is written here, if it is that."""
+    if isinstance(sizes, (int, np.integer)) and isinstance(outputs, (list, tuple)):
+        return f"; micrograd's MLP({sizes}, {list(outputs)}) is MLP({[sizes, *outputs]}) here"
+    return ""
+
+
 class MLP(Network):
     """A fully connected network from its layer sizes: ``MLP([1, 12, 12, 1])`` has 3 layers, 193 parameters.
 
@@ -577,7 +606,8 @@ class MLP(Network):
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:
         if not isinstance(sizes, (list, tuple, np.ndarray)):
-            raise TypeError(f"MLP: sizes must be a list of layer sizes like [1, 12, 1], got {sizes!r}")
+            raise TypeError(f"MLP: sizes must be a list of layer sizes like [1, 12, 1], got {sizes!r:.60}"
+                            f"{_micrograd_hint(sizes, activation)}")
         sizes = [checks.integer(n, f"layer size {i}", "MLP", least=1) for i, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")

@@ -7,7 +7,7 @@ A model file is a zip archive of ``.npy`` entries, the layout ``numpy.savez`` wr
   ``{"layers": [{"in_size": 1, "out_size": 12, "activation": "relu", "name": null}, ...]}``; a layer whose
   weights or biases are frozen (``requires_grad = False``) also has ``"frozen": ["weights"]`` (optional: readers
   that do not know it ignore it);
-* one float32 or float64 array per parameter, named as :meth:`Module.named_parameters` names it:
+* one float32 or float64 array per parameter (frozen ones too), named as :meth:`Module.state_dict` names it:
   ``layers.1.weights``, ``layers.1.biases`` for the first layer.  Layers count from 1, as ``W¹`` in the seed's
   figures (``α⁰`` is the input).  Files of format ``tinygrad_edu.state/1`` counted list positions from 0
   (``layers.0.weights``); they are still read, each number in a name moved up by one.
@@ -395,9 +395,10 @@ def _read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, check: Any, wher
 
 def _read_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, limit: int, what: str, where: str) -> str:
     """The text of the format marker or the architecture entry, a 0-d unicode array of at most ``limit`` bytes."""
-    if info is None:
+    if info is None:  # numpy.savez(path, **model.state_dict()) writes such files, PyTorch's way of saving a model
         raise ModelFileError(f"{where} is not a tinygrad_edu model file: its {what} entry "
-                             f"{'__' + what + '__'!r} is missing")
+                             f"{'__' + what + '__'!r} is missing; arrays written with numpy.savez(path, "
+                             "**model.state_dict()) are loaded with model.load_state_dict(numpy.load(path))")
 
     def check(shape: tuple[int, ...], dtype: np.dtype) -> None:
         if shape != () or dtype.kind != "U":

@@ -1,0 +1,166 @@
+"""Layers and modules used as a PyTorch user uses them: freezing and unfreezing, printing, naming, and states from
+other machines."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn, optim
+from tinygrad_edu import functional as F
+
+
+def _one_layer():
+    """``y = x @ W + b`` (identity activation): for x = [1, 1], d(sum y)/dW is a column of ones."""
+    return nn.MLP([2, 1], activation="identity", rng=0)
+
+
+# --- freezing ----------------------------------------------------------------------------------------------
+
+def test_zero_grad_forgets_the_gradient_of_a_frozen_parameter_too():
+    """A gradient left on a parameter frozen before zero_grad() was added to once it was unfrozen: the next
+    backward gave 2 where the gradient is 1.  PyTorch's Module.zero_grad clears frozen parameters as well."""
+    net = _one_layer()
+    weights = net.layers[0].weights
+    x = np.ones((1, 2))
+    net(x).sum().backward()
+    weights.requires_grad = False
+    net.zero_grad()
+    assert weights.grad is None
+    weights.requires_grad = True
+    net(x).sum().backward()
+    np.testing.assert_array_equal(weights.grad, x.T)  # d(x @ W)/dW = xᵀ, counted once
+    net.layers[0].biases.requires_grad = False
+    net.zero_grad(set_to_none=False)
+    assert not weights.grad.any() and net.layers[0].biases.grad.shape == (1,) and not net.layers[0].biases.grad.any()
+
+
+def test_requires_grad_freezes_and_unfreezes_a_whole_module():
+    """PyTorch's ``layer.requires_grad_(False)`` was an AttributeError, and its unfreezing idiom
+    ``for p in layer.parameters(): p.requires_grad = True`` cannot work here: frozen parameters are not listed."""
+    net = nn.MLP([2, 3, 1], rng=0)
+    first = net.layers[0]
+    assert first.requires_grad_(False) is first
+    assert [id(p) for p in net.parameters()] == [id(net.layers[1].weights), id(net.layers[1].biases)]
+    assert net.num_parameters() == 3 + 1 and len(net.state_dict()) == 4
+    for p in first.parameters():  # the PyTorch idiom finds nothing to unfreeze
+        p.requires_grad = True
+    assert not first.weights.requires_grad
+    net.requires_grad_()
+    assert net.num_parameters() == 13
+    before = first.weights.data.copy()
+    optimizer = optim.GradientDescent(net, learning_rate=0.5)
+    net(np.ones((4, 2))).sum().backward()
+    optimizer.step()
+    assert not np.array_equal(first.weights.data, before)  # trained again
+    with pytest.raises(TypeError, match=r"^requires_grad_: requires_grad must be True or False, got str"):
+        net.requires_grad_("no")
+    assert net.num_parameters() == 13  # unchanged by the refused call
+
+
+# --- printing and naming -----------------------------------------------------------------------------------
+
+def test_a_function_of_ones_own_is_not_printed_as_the_named_activation_it_is_called_after():
+    """``def sigmoid(z): return z * 2`` printed as ``activation='sigmoid'``, the repr of the real sigmoid; such a
+    network is not saved with an architecture, so the printout told the user something the file does not hold."""
+    def sigmoid(z):
+        return z * 2
+
+    own = nn.Layer(2, 3, activation=sigmoid)
+    assert repr(own) == "Layer(2 → 3, activation=<function sigmoid>)" and own.config() is None
+    assert repr(nn.Layer(2, 3, activation=np.tanh)) == "Layer(2 → 3, activation=<function tanh>)"
+    assert repr(nn.Layer(2, 3)) == "Layer(2 → 3, activation='sigmoid')"
+    named_by_function = nn.Layer(2, 3, activation=F.relu, name="hidden")  # the named one, passed as a function
+    assert repr(named_by_function) == "Layer(2 → 3, activation='relu', name='hidden')"
+    assert named_by_function.config()["activation"] == "relu"
+    assert "(layers.1): Layer(2 → 3, activation=<function sigmoid>)" in repr(nn.Network(own))
+
+
+def test_an_empty_layer_name_is_no_name_in_messages():
+    """``Layer(3, 2, name="")`` began its errors with " (3 → 2): expects …", naming nothing; Network already took
+    the empty name as none."""
+    layer = nn.Layer(3, 2, name="")
+    with pytest.raises(ValueError, match=r"^layer \(3 → 2\): expects 3 inputs per sample"):
+        layer(np.ones(4))
+    nn.Network(layer, nn.Layer(2, 1))
+    assert layer.name == "layer 1"
+    with pytest.raises(ValueError, match=r"^layer 1 \(3 → 2\): expects 3 inputs"):
+        layer(np.ones(4))
+
+
+def test_a_layer_subclass_that_skips_layer_init_is_told_so_when_it_sets_its_weights():
+    """The seed's Layer written on top of nn.Layer with Values but without ``super().__init__``: training worked, but
+    printing it, putting it in a Network or asking its name raised "AttributeError: 'SeedsLayer' object has no
+    attribute '_name'"."""
+    class SeedsLayer(nn.Layer):
+        def __init__(self, in_size, out_size):
+            self.weights = Value(np.random.default_rng(0).random((in_size, out_size)))
+            self.biases = Value(np.random.default_rng(1).random(out_size))
+
+    with pytest.raises(TypeError, match=r"^SeedsLayer: weights set before nn\.Layer\.__init__ ran; call "
+                                        r"super\(\)\.__init__\(in_size, out_size, activation\) first"):
+        SeedsLayer(2, 3)
+
+    class WithInit(nn.Layer):  # the way: nn.Layer's __init__ first, then the numbers of one's own
+        def __init__(self, in_size, out_size):
+            super().__init__(in_size, out_size)
+            self.weights = Value(np.full((in_size, out_size), 0.5))
+
+    layer = WithInit(2, 3)
+    assert repr(nn.Network(layer)).startswith("Network(\n  (layers.1): Layer(2 → 3, activation='sigmoid')")
+    assert layer.weights.label == "W^1"
+
+
+# --- states from elsewhere ---------------------------------------------------------------------------------
+
+def test_a_state_of_big_endian_arrays_loads_exactly(tmp_path):
+    """np.load of a file written on a big-endian machine gives '>f8' arrays; load_state_dict refused them with
+    "has dtype >f8; expected float32 or float64", which reads as a contradiction."""
+    source = nn.MLP([2, 3, 1], rng=0)
+    source.layers[0].weights.data = source.layers[0].weights.data.astype(np.float32)
+    state = source.state_dict()
+    path = tmp_path / "big endian.npz"
+    np.savez(path, **{name: array.astype(array.dtype.newbyteorder(">")) for name, array in state.items()})
+    with np.load(path, allow_pickle=False) as loaded:
+        foreign = dict(loaded)
+    assert all(array.dtype.byteorder == ">" for array in foreign.values())
+    target = nn.MLP([2, 3, 1], rng=1)
+    target.load_state_dict(foreign)
+    for name, value in target.state_dict().items():
+        assert value.dtype == state[name].dtype and value.dtype.isnative, name
+        np.testing.assert_array_equal(value, state[name], err_msg=name)
+    np.testing.assert_array_equal(target(np.ones((2, 2))).data, source(np.ones((2, 2))).data)
+    before = target.state_dict()
+    foreign["layers.2.biases"] = np.array([np.nan], dtype=">f8")  # a failed load still changes nothing
+    with pytest.raises(ValueError, match=r"entry 'layers\.2\.biases' holds NaN"):
+        target.load_state_dict(foreign)
+    for name, value in target.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+def test_a_state_saved_the_pytorch_way_with_numpy_savez_says_how_to_load_it(tmp_path):
+    """``np.savez(path, **model.state_dict())``, as ``torch.save(model.state_dict(), path)``: model.load(path) said
+    only that the file lacks a format entry, not how such a file is loaded."""
+    source, target = nn.MLP([2, 3, 1], rng=0), nn.MLP([2, 3, 1], rng=1)
+    path = tmp_path / "state.npz"
+    np.savez(path, **source.state_dict())
+    before = target.state_dict()
+    for load in (target.load, nn.load_state, nn.load):
+        with pytest.raises(ValueError, match=r"format entry '__format__' is missing; arrays written with "
+                                             r"numpy\.savez\(path, \*\*model\.state_dict\(\)\) are loaded with "
+                                             r"model\.load_state_dict\(numpy\.load\(path\)\)$"):
+            load(path)
+    for name, value in target.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+    with np.load(path, allow_pickle=False) as arrays:  # the way the message gives
+        target.load_state_dict(arrays)
+    for name, value in target.state_dict().items():
+        np.testing.assert_array_equal(value, source.state_dict()[name], err_msg=name)
+
+
+def test_micrograds_mlp_call_is_shown_in_this_packages_form():
+    """micrograd's ``MLP(3, [4, 4, 1])`` was refused with "got 3" only."""
+    with pytest.raises(TypeError, match=r"^MLP: sizes must be a list of layer sizes like \[1, 12, 1\], got 3; "
+                                        r"micrograd's MLP\(3, \[4, 4, 1\]\) is MLP\(\[3, 4, 4, 1\]\) here$"):
+        nn.MLP(3, [4, 4, 1])
+    with pytest.raises(TypeError, match=r"got 3$"):
+        nn.MLP(3)
+    assert nn.MLP([3, 4, 4, 1]).sizes == [3, 4, 4, 1]
