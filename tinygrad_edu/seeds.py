@@ -9,20 +9,27 @@ import numpy as np
 
 __all__ = ["Seed", "generator"]
 
-#: An int seed (the same numbers every time), a numpy Generator (shared: each use continues it), or None (fresh).
+#: An int seed (the same numbers every time), a numpy Generator (shared: each use continues it), or None (seeded
+#: from numpy's global random state: different every run, unless the script called ``np.random.seed``).
 Seed = int | np.random.Generator | None
 
 
 def generator(seed: Seed, where: str) -> np.random.Generator:
     """The numpy ``Generator`` for ``seed``; a bad seed is an error naming ``where`` it was given.
 
+    ``None`` takes its seed from numpy's global random state, as scikit-learn's ``random_state=None`` does and as
+    PyTorch's initialisers follow ``torch.manual_seed``: a notebook that starts with ``np.random.seed(0)`` (the
+    seed's ``np.random.rand`` habit) gives the same networks and shuffles every time it is run.
+
         >>> int(generator(0, "example").integers(10)) == int(generator(0, "example").integers(10))
         True
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        if seed is not None and seed < 0:
+    if seed is None:
+        return np.random.default_rng(np.random.randint(0, 2**63 - 1, dtype=np.int64))
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if seed < 0:
             raise ValueError(f"{where}: the seed must be an int >= 0, got {seed}")
         return np.random.default_rng(seed)
     raise TypeError(f"{where}: the seed must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}")
