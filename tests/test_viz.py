@@ -727,6 +727,8 @@ def test_drawings_refuse_a_precision_that_is_not_1_to_17_digits(precision, error
         draw_dependency_tree(cost, precision=precision)
     with pytest.raises(error, match="tree_drawing: " + message):
         tree_drawing(dependency_tree(cost), precision=precision)
+    with pytest.raises(error, match="draw_graph: " + message):
+        draw_graph(cost, precision=precision)
     assert "b=" in draw_network(net, precision=1).source and draw_dependency_tree(cost, precision=17).source
 
 
@@ -911,3 +913,15 @@ def test_a_long_chain_runs_straight_down_with_text_at_least_half_its_size(tmp_pa
             centres[title] = (min(xs) + max(xs)) / 2
     assert len(centres) == sum(v.op is not None for v in kept)
     assert max(centres.values()) - min(centres.values()) < 1, centres
+
+
+def test_draw_graph_and_the_players_drawing_write_numbers_at_the_precision_asked():
+    """draw_graph always wrote 4 digits, so a player with precision=8 showed 0.3333 in its drawing beside
+    0.33333333 in its steps."""
+    w = Value(1.0 / 3.0, label="w")
+    cost = (w * 3.0 - 0.5) ** 2
+    cost.backward()  # ∂C/∂w = 2(3w − 0.5)·3 = 3
+    assert "data 0.33333333<" in draw_graph(cost, precision=8).source
+    assert "data 0.3333<" in draw_graph(cost).source and "data 0.33333333<" not in draw_graph(cost).source
+    if shutil.which("dot"):  # (the player's drawing is Graphviz's SVG)
+        assert "data 0.33333333<" in backprop_player(cost, layout="graph", precision=8).drawing_svg

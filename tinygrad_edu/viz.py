@@ -161,13 +161,14 @@ def _op_text(node: Value) -> str:
 
 def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, show_grad: bool = True,
                names: Mapping[str, Any] | None = None, max_nodes: int = 150, model: Any = None,
-               size: str | None = "9,100") -> Drawing:
+               size: str | None = "9,100", precision: int = 4) -> Drawing:
     """Draw everything ``value`` depends on: one box per Value, one oval per operation between inputs and output.
 
     Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``; the network's
     unlabeled input is called α⁰), its shape, its data and its grad (the number for a single element;
-    min/mean/max for a tensor).  Colours (:data:`COLORS`): green for parameters (leaves with ``requires_grad``),
-    grey for constants and inputs, blue for intermediate Values, gold for the output.  The Values of each
+    min/mean/max for a tensor), with ``precision`` significant digits.  Colours (:data:`COLORS`): green for
+    parameters (leaves with ``requires_grad``), grey for constants and inputs, blue for intermediate Values, gold for
+    the output.  The Values of each
     ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``) sit in a box named
     after the layer, ``W^i`` and ``b^i`` beside the operations that use them and the boxes one under the other;
     pass ``model`` to take the layers from a Network.
@@ -182,10 +183,11 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     _check_size(size, "draw_graph")
     checks.flag(show_data, "show_data", "draw_graph")
     checks.flag(show_grad, "show_grad", "draw_graph")
+    checks.precision(precision, "draw_graph")
     given = _given_names(names, "draw_graph")
     kept, total = nearest_values(value, max_nodes)
     return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
-                             show_grad=show_grad, model=model, size=size)
+                             show_grad=show_grad, model=model, size=size, precision=precision)
 
 
 def _given_names(names: Mapping[str, Any] | None, function: str) -> dict[int, str]:
@@ -228,7 +230,7 @@ def _check_size(size: Any, function: str) -> None:
 
 def computation_graph(value: Value, kept: list[Value], total: int, *, names: Mapping[int, str],
                       rankdir: str = "TB", show_data: bool = True, show_grad: bool = True, model: Any = None,
-                      size: str | None = None) -> Drawing:
+                      size: str | None = None, precision: int = 4) -> Drawing:
     """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
     Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
     check_drawn(value, kept, total, names, "computation_graph")
@@ -236,6 +238,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     _check_size(size, "computation_graph")
     checks.flag(show_data, "show_data", "computation_graph")
     checks.flag(show_grad, "show_grad", "computation_graph")
+    checks.precision(precision, "computation_graph")
     names = dict(names)
     first_input = network_input(kept)
     if first_input is not None:
@@ -252,7 +255,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     def add_nodes(target: graphviz.Digraph, nodes: list[Value]) -> None:
         for node in nodes:
             i = number[id(node)]
-            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad),
+            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad, precision),
                         shape="plaintext", style="filled", fillcolor=COLORS[_value_kind(node, value)])
             if node.op is not None:
                 target.node(f"op{i}", _op_text(node), shape="oval", style="filled", fillcolor=COLORS["op"])
@@ -298,8 +301,8 @@ _CHAIN_WEIGHT = "1000"
 _RESULT_WEIGHT = "10"
 
 
-def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool) -> str:
-    """A box of rows: the name, the shape (tensors), the data and the grad."""
+def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool, precision: int = 4) -> str:
+    """A box of rows: the name, the shape (tensors), the data and the grad (``precision`` significant digits)."""
     name = node.label if node.label is not None and str(node.label) else name
     cells = []
     if name is not None and str(name):  # an empty <B></B> is a syntax error to Graphviz
@@ -307,9 +310,9 @@ def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool
     if node.ndim:
         cells.append(_text(f"shape {node.shape}"))
     if show_data:
-        cells.append("data " + _text(summary(node.data)))
+        cells.append("data " + _text(summary(node.data, precision)))
     if show_grad:
-        cells.append("grad " + _text(summary(node.grad)))
+        cells.append("grad " + _text(summary(node.grad, precision)))
     rows = "".join(f"<TR><TD>{cell}</TD></TR>" for cell in cells or [" "])
     return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}</TABLE>>'
 
@@ -395,7 +398,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     shown_names = display_names(kept, given, precision=precision)
     unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
     steps = backprop_steps(value, kept, total, shown_names, precision=precision)
-    graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None,
+    graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None, precision=precision,
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants})
     return _player(steps, graph)
 
