@@ -65,14 +65,21 @@ def _parameters(params: Any, where: str) -> list[Value]:
     try:
         params = list(params)
     except TypeError:
+        called = f" (call it: {params.__name__}())" if callable(params) and hasattr(params, "__name__") else ""
         raise TypeError(f"{where}: params must be a Module or an iterable of Values, "
-                        f"got {type(params).__name__}") from None
+                        f"got {type(params).__name__}{called}") from None
     unique: dict[int, Value] = {}
     for p in params:
         if not isinstance(p, Value):
-            raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
+            raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}"
+                            + (_GROUPS if isinstance(p, (dict, list, tuple)) or hasattr(p, "parameters") else ""))
         unique.setdefault(id(p), p)
     return list(unique.values())
+
+
+# Why a dict or a list among the parameters is refused (a PyTorch user's parameter groups).
+_GROUPS = ("; there are no parameter groups here (PyTorch's [{'params': ..., 'lr': ...}]): pass one list of Values, "
+           "which share the settings, e.g. [*first.parameters(), *second.parameters()]")
 
 
 def _trainable(params: Any, where: str) -> list[Value]:
@@ -196,7 +203,11 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
     if cost.size != 1:
         raise ValueError(f"{where} must return one number, got a Value of shape {cost.shape}")
     if not cost.requires_grad:
-        raise TypeError(f"{where} must return a cost that depends on the parameters (computed outside no_grad)")
+        frozen = sum(not p.requires_grad for p in params)  # (a generator is spent: then none are counted)
+        raise TypeError(f"{where} must return a cost that depends on the parameters, got one that records no "
+                        "operation on them: computed under no_grad, or from numbers such as a parameter's .data "
+                        "instead of the parameter" + (f"; {frozen} of them are frozen (requires_grad=False)"
+                                                      if frozen else ""))
     _check_not_backpropagated(cost, where)
     number = float(cost.item())
     if not math.isfinite(number):
@@ -232,7 +243,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
         ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``
 
     (``initial_step = 1`` is the seed's ``t = αˡ``); σ, α ∈ (0, 1), ``initial_step > 0``, ``max_backtracks`` an
-    int >= 0, else ValueError.  ``f`` maps a point (a numpy array shaped like ``x``) to a float; ``fx`` is
+    int >= 0, else ValueError.  ``f`` maps a point (a numpy array shaped like ``x``) to one number (a float, a 0-d array
+    or a Value of size 1; anything else is a TypeError); ``fx`` is
     ``f(x)`` if already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape.
     A trial whose cost is NaN or infinite counts as failing the condition (numpy's floating-point warnings during
     the trials are silenced: such a trial is just rejected).  A step size so small that ``x + t·d`` rounds to ``x``
@@ -240,7 +252,7 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     point that has not moved (its rounded form could hold by rounding alone), so the search ends with that trial.
     Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
     ``direction`` replaces ``d = −∇f(x)`` by another descent direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule
-    and its guarantee (the cost never rises) hold for any of them.
+    and its guarantee (the cost never rises) hold for any of them; an uphill one (``∇f(x)ᵀd > 0``) is a ValueError.
 
         >>> import numpy as np
         >>> f = lambda p: float(p @ p)                  # φ(t) = (1 − 2t)² along d = −∇f(1) = −2
@@ -257,21 +269,33 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     alpha = checks.number(alpha, "alpha", where, above=0, below=1)
     initial_step = checks.number(initial_step, "initial_step", where, above=0)
     max_backtracks = checks.integer(max_backtracks, "max_backtracks", where, least=0)
-    f0 = checks.number(float(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
+    f0 = checks.number(_one_number(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
     # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x); in float64, so that float32 numbers do not overflow
     slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
+    if slope > 0:  # uphill: the condition could accept a step that raises f
+        raise ValueError(f"{where}: direction is no descent direction: ∇f(x)ᵀd = {slope:.3g} > 0")
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
         with np.errstate(all="ignore"):  # also a caller's np.errstate(all="raise"): underflows are no error
             point = x + t * direction
-            trial = float(f(point))
+            trial = _one_number(f(point))
         trials.append((t, trial))
         if trial == f0 and not (point != x).any():  # x + t·d rounds to x, as for every smaller t: no step
             break
         if math.isfinite(trial) and trial <= f0 + sigma * t * slope:  # else it backtracks
             return ArmijoStep(t, trials)
     return ArmijoStep(None, trials)
+
+
+def _one_number(value: Any) -> float:
+    """What :func:`armijo_step`'s ``f`` returned, as a float: one real number (see :func:`_is_cost`), else a
+    TypeError."""
+    if not _is_cost(value):
+        shown = f" of shape {np.shape(value)}" if isinstance(value, (np.ndarray, Value)) else f" {value!r:.40}"
+        raise TypeError(f"armijo_step: f must return one number (a float, a 0-d array or a Value of size 1), "
+                        f"got {type(value).__name__}{shown}")
+    return float(value)
 
 
 def _point(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -352,11 +376,60 @@ def _scale(value: Any, name: str, optimizer: Any) -> float:
     return scale
 
 
+#: PyTorch's optimizer arguments that no optimizer here has, and what to do instead.
+_NOT_HERE = {
+    "weight_decay": "PyTorch's weight_decay=λ is the cost plus λ/2·Σw² (whose gradient adds λw): add that term to "
+                    "the cost",
+    "nesterov": "the momentum here is SGD's v ← μv + ∇C, x ← x − ηv (heavy ball, not Nesterov's)",
+    "dampening": "the momentum here is undampened, v ← μv + ∇C (PyTorch's dampening=0)",
+    "amsgrad": "Adam here is the plain Adam of its docstring",
+    "maximize": "every optimizer here minimises: minimise the negated cost",
+}
+
+
+class _Absent:
+    """An attribute of PyTorch's optimizers that these have not (``opt.lr``, ``opt.param_groups``): reading it or
+    setting it is an AttributeError saying what to use, not a new attribute that no step reads."""
+
+    def __init__(self, name: str, advice: str) -> None:
+        self.name, self.advice = name, advice
+
+    def _error(self, optimizer: Any) -> AttributeError:
+        return AttributeError(f"{type(optimizer).__name__} has no attribute {self.name}: {self.advice}")
+
+    def __get__(self, optimizer: Any, owner: Any = None) -> Any:
+        if optimizer is None:
+            return self
+        raise self._error(optimizer)
+
+    def __set__(self, optimizer: Any, value: Any) -> None:
+        raise self._error(optimizer)
+
+
 class Optimizer:
     """Base class: holds ``params`` and knows how to get the gradient (see the module docstring)."""
 
     #: Argument names from PyTorch that this package spells in the seed's words, and the word to use instead.
     _renamed: dict[str, str] = {"lr": "learning_rate"}
+    #: Argument and attribute names from PyTorch that this optimizer has no word for, and what to do instead.
+    _absent: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """PyTorch's ``opt.lr`` and ``opt.param_groups`` read or set by hand are errors that say what to use."""
+        super().__init_subclass__(**kwargs)
+        example = f"opt.{cls._settings[0]} = ..." if cls._settings else "the settings"
+        absent = {"param_groups": "there are no parameter groups here, all parameters share the settings: set one "
+                                  f"between steps directly, e.g. {example}"}
+        absent.update({name: f"it is called {word} here (the seed's word): opt.{word} = ..."
+                       for name, word in cls._renamed.items()})
+        absent.update(cls._absent)
+        for name, advice in absent.items():
+            if name not in cls._settings:
+                setattr(cls, name, _Absent(name, advice))
+
+    def __dir__(self) -> list[str]:
+        """Its attributes, without the PyTorch names that are only there to say they are not (``lr``, …)."""
+        return [name for name in super().__dir__() if not isinstance(getattr(type(self), name, None), _Absent)]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
         for name in kwargs:
@@ -364,6 +437,9 @@ class Optimizer:
                 raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called "
                                 f"{cls._renamed[name]}= here (the seed's word), e.g. "
                                 f"{cls.__name__}(model, {cls._renamed[name]}=...)")
+            advice = cls._absent.get(name) or _NOT_HERE.get(name)
+            if advice:
+                raise TypeError(f"{cls.__name__}: there is no argument {name}= here; {advice}")
         return super().__new__(cls)
 
     def __init__(self, params: Any) -> None:
@@ -464,6 +540,20 @@ class Optimizer:
 
     def _set_parameter_states(self, states: dict[int, tuple[Any, ...]]) -> None:
         """Replace every parameter's state (parameters missing from ``states`` start afresh)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickle and ``copy.deepcopy``: each parameter's state by its position too, since it is kept by ``id``
+        of the parameter, which the copied parameters do not share."""
+        state = dict(vars(self))
+        kept = self._parameter_states()
+        state["_states_by_position"] = {i: kept[id(p)] for i, p in enumerate(self.params) if id(p) in kept}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        by_position = state.pop("_states_by_position", {})
+        self.__dict__.update(state)
+        self._set_parameter_states({id(self.params[i]): kept for i, kept in by_position.items()})
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Everything this optimizer needs to go on exactly where it stands, as a flat dict of numpy arrays (copies).
@@ -568,6 +658,10 @@ class SGD(Optimizer):
         return cost
 
 
+#: A parameter's Adam state before its first step: k = 0, m = v = 0 (numbers: β·0 + (1 − β)·g is g's array).
+_ADAM_START = (0, 0.0, 0.0)
+
+
 class Adam(Optimizer):
     """Adam: steps by running averages of the gradient ``m`` and of its square ``v``, bias-corrected.
 
@@ -601,7 +695,7 @@ class Adam(Optimizer):
         rate, eps = self.learning_rate, self.eps
         with no_grad():
             for p, g in gradients:
-                k, m, v = self._state.get(id(p), (0, np.zeros_like(g), np.zeros_like(g)))
+                k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
                 k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
                 self._state[id(p)] = (k, m, v)
                 m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
@@ -825,7 +919,9 @@ class Newton(Optimizer):
     _settings = ("damping", "sigma", "alpha", "max_backtracks")
     damping, sigma, alpha = _Setting(least=0), _Setting(above=0, below=1), _Setting(above=0, below=1)
     max_backtracks = _Setting(_backtracks)
-    _renamed: dict[str, str] = {}  # no learning rate: the Armijo rule chooses every step
+    _renamed: dict[str, str] = {}
+    _absent = dict.fromkeys(("lr", "learning_rate"), "there is no learning rate: the Armijo rule chooses every step "
+                            "size t = αˡ (the settings are damping, sigma, alpha and max_backtracks)")
 
     def __init__(self, params: Any, damping: float = 0.0, sigma: float = 1e-4, alpha: float = 0.5,
                  max_backtracks: int = 50) -> None:

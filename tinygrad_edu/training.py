@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import math
 import signal
 import sys
@@ -31,7 +32,7 @@ from tinygrad_edu import checks
 from tinygrad_edu.data import batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
-from tinygrad_edu.optim import cost_with_gradient, gradient_norm
+from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import Seed, generator
 
 __all__ = ["History", "fit", "DivergenceWarning", "DIVERGENCE_FACTOR"]
@@ -132,13 +133,39 @@ class _Run:
         """The cost function's name, for messages."""
         return getattr(self.cost, "__name__", type(self.cost).__name__)
 
-    def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool) -> tuple[Value, float]:
-        """``cost_with_gradient``, naming the episode; ``first``: before any update (a NaN there is no divergence)."""
+    def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool) -> tuple[Value, float, float]:
+        """``cost_with_gradient`` naming the episode, and ``‖∇C‖``; ``first``: before any update (a NaN there is
+        no divergence).  A gradient that is not finite, or (first) that reaches no parameter, is an error."""
         where = f"fit: in episode {episode} of {self.episodes}, the cost function {self.cost_name}"
-        if not first:
-            return cost_with_gradient(closure, self.params, where)
-        return cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, before any "
-                                  "update: check the inputs, the targets, the model and the cost function")
+        if first:
+            cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, "
+                                              "before any update: check the inputs, the targets, the model and the "
+                                              "cost function")
+        else:
+            cost, number = cost_with_gradient(closure, self.params, where)
+        norm = gradient_norm(self.params)
+        if not math.isfinite(norm) or (first and norm == 0.0):
+            self._check_gradient(number, norm, where, first)
+        return cost, number, norm
+
+    def _check_gradient(self, number: float, norm: float, where: str, first: bool) -> None:
+        """The errors of :meth:`forward_backward`: none of the parameters reached by the gradient (their ``grad``
+        is None) in the first backward pass; NaN or inf in a gradient at the finite cost ``number`` (except for
+        random search, which uses no gradient)."""
+        grads = [p.grad for p in self.params if p.grad is not None]
+        if first and not grads:
+            frozen = sum(not p.requires_grad for p in self.params)
+            raise ValueError(f"fit: the cost does not depend on any of the optimizer's {len(self.params)} "
+                             "parameters (backward() reached none of them), so training would change nothing: "
+                             "the model must compute with the Values the optimizer was built from"
+                             + (f"; {frozen} of them are frozen (requires_grad=False)" if frozen else ""))
+        if isinstance(self.optimizer, RandomSearch):  # needs no gradient: its ‖∇C‖ is only recorded
+            return
+        if not math.isfinite(norm) and not all(np.isfinite(g).all() for g in grads):  # not a norm above 1e308
+            raise FloatingPointError(
+                f"{where.replace('the cost function', 'the gradient of the cost function')} holds NaN or inf at a "
+                f"finite cost ({number:.3g}): the cost is not differentiable there (a square root or a logarithm "
+                "at 0, say)" + ("" if first else ", or the steps diverged (try a smaller learning rate or step size)"))
 
 
 @contextlib.contextmanager
@@ -176,6 +203,11 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
                         f"e.g. optimizer={optimizer.__name__}(model, ...)")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
+    if not _takes_cost(optimizer.step):
+        kind = type(optimizer)
+        raise TypeError(f"fit: optimizer.step must take step(closure, cost=...), as tinygrad_edu.optim's optimizers "
+                        f"do (fit passes the cost it computed), got {kind.__module__}.{kind.__qualname__}, whose "
+                        f"step takes {inspect.signature(optimizer.step)}")
     params = getattr(optimizer, "params", None)
     if not params:
         if not callable(getattr(model, "parameters", None)):
@@ -189,6 +221,16 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
             raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
                              "from this model's parameters, e.g. GradientDescent(model, 0.1)")
     return params
+
+
+def _takes_cost(step: Any) -> bool:
+    """Whether ``step`` takes ``cost=`` (a function whose signature cannot be read is given the benefit of the
+    doubt)."""
+    try:
+        parameters = inspect.signature(step).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "cost" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer: Any, episodes: Any,
@@ -220,8 +262,7 @@ _Episode = tuple[float, float, float | None, str]
 
 def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> _Episode:
     """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless ‖∇C‖ ≤ tol)."""
-    cost, number = run.forward_backward(closure, episode, first=episode == 1)
-    norm = gradient_norm(run.params)
+    cost, number, norm = run.forward_backward(closure, episode, first=episode == 1)
     if run.tol is not None and norm <= run.tol:
         return number, norm, None, "tol"
     run.optimizer.step(closure, cost=cost)
@@ -238,10 +279,10 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     seen = 0
     for i, (batch_inputs, batch_targets) in enumerate(batches(run.inputs, run.targets, run.batch_size, run.shuffle,
                                                               run.rng)):
-        closure = run.closure(batch_inputs, batch_targets)
-        cost, number = run.forward_backward(closure, episode, first=episode == 1 and i == 0)
+        closure = run.closure(Value(batch_inputs, requires_grad=False), batch_targets)  # as the full batch is
+        cost, number, norm = run.forward_backward(closure, episode, first=episode == 1 and i == 0)
         total += number * len(batch_inputs)
-        norms += gradient_norm(run.params) * len(batch_inputs)
+        norms += norm * len(batch_inputs)
         run.optimizer.step(closure, cost=cost)
         seen += len(batch_inputs)
         if run.interrupted:  # Ctrl-C: the episode ends after this batch's update (see _whole_updates)
@@ -309,7 +350,15 @@ def _show_progress(bar: Any, cost: float, seconds: float, last_shown: float) -> 
 
 @checks.pytorch_keywords(epochs="it is called episodes= here, the seed's word for a pass through the samples",
                          loss="the cost function is cost= here, e.g. cost=losses.cross_entropy",
-                         lr="the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)")
+                         lr="the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)",
+                         validation_data="fit has no validation set: evaluate the held-out samples after fit, "
+                                         "cost(model(inputs), targets) under no_grad(), or between calls of fit",
+                         validation_split="split the samples first with data.train_test_split, then evaluate the "
+                                          "held-out part after fit",
+                         verbose="it is called progress= here (True or False)",
+                         callbacks="fit takes no callbacks: call it for a few episodes at a time and look in between "
+                                   "(the optimizer keeps its state; with mini-batches pass a numpy Generator as "
+                                   "seed=)")
 def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         cost: Callable[[Value, Any], Value] = squared_error, optimizer: Any, episodes: int,
         batch_size: int | None = None, shuffle: bool = True, seed: Seed = None, tol: float | None = None,
@@ -322,14 +371,19 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     mini-batches (shuffled reproducibly from ``seed`` when ``shuffle``), one update per batch.
 
     ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)``
-    for the squared error, class indices ``(n,)`` for cross entropy).  Training stops early when
+    for the squared error, class indices ``(n,)`` for cross entropy).  ``model`` is called with the rows (all of
+    them, or a mini-batch) as a Value without gradient (``requires_grad=False``): a plain function may compute
+    with it as with a parameter, or use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this
+    package's optimizers do.  Training stops early when
     ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes
     none; mini-batches, the episode's average ``‖∇C‖`` over its batches (each taken before its batch's update)
     is checked after the episode, whose updates all happen.  It stops cleanly on Ctrl-C, after the update under
     way (a second Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more
     than ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or
     infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the
-    episode (and, before any update, saying so), with the history so far as its ``history``.
+    episode (and, before any update, saying so), with the history so far as its ``history``; so does a gradient
+    holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that
+    depends on none of the optimizer's parameters is a ValueError at the first backward pass.
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an

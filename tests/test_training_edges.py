@@ -1,0 +1,281 @@
+"""Optimizers and fit used as a PyTorch or Keras user would use them: their words, their closures, plain functions
+as models, costs that cannot be differentiated, and optimizers that are not this package's."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, nn, optim
+from tinygrad_edu.optim import armijo_step
+from tinygrad_edu.training import fit
+
+X = np.linspace(-1.0, 1.0, 12).reshape(-1, 1)
+
+
+# --- optimizers: PyTorch's attribute and argument names -------------------------------------------------------
+
+@pytest.mark.parametrize("make, setting", [
+    (lambda p: optim.SGD(p, 0.1, momentum=0.5), "learning_rate"),
+    (lambda p: optim.Adam(p, 0.1), "learning_rate"),
+    (lambda p: optim.Armijo(p), "initial_step"),
+    (lambda p: optim.RandomSearch(p, rng=0), "scale"),
+])
+def test_setting_pytorchs_lr_by_hand_is_named_not_silently_ignored(make, setting):
+    """``opt.lr = 0.5`` made a new attribute that no step reads: the learning rate stayed what it was."""
+    opt = make([Value([1.0, 2.0])])
+    before = getattr(opt, setting)
+    with pytest.raises(AttributeError, match=rf"{type(opt).__name__} has no attribute lr.*{setting}"):
+        opt.lr = 0.5
+    with pytest.raises(AttributeError, match=rf"{type(opt).__name__} has no attribute lr.*{setting}"):
+        opt.lr  # noqa: B018  (reading it says so too)
+    assert getattr(opt, setting) == before and "lr" not in vars(opt)
+    assert not hasattr(opt, "lr") and getattr(opt, "lr", None) is None  # still an AttributeError for getattr
+    assert "lr" not in dir(opt) and "param_groups" not in dir(opt) and setting in dir(opt)
+
+
+def test_newtons_lr_says_it_has_no_learning_rate():
+    opt = optim.Newton([Value([1.0])])
+    with pytest.raises(AttributeError, match=r"Newton has no attribute lr: .*no learning rate") as raised:
+        opt.lr = 0.1
+    assert "learning_rate" not in str(raised.value)
+
+
+@pytest.mark.parametrize("make, setting", [(lambda p: optim.SGD(p, 0.1), "learning_rate"),
+                                           (lambda p: optim.Armijo(p), "sigma")])
+def test_pytorchs_param_groups_point_to_the_settings(make, setting):
+    """``for group in opt.param_groups: group["lr"] = ...`` got "'SGD' object has no attribute 'param_groups'"."""
+    opt = make([Value([1.0])])
+    with pytest.raises(AttributeError, match=rf"no attribute param_groups: .*opt\.{setting} = "):
+        opt.param_groups  # noqa: B018
+
+
+@pytest.mark.parametrize("make, keyword", [
+    (lambda **k: optim.SGD([Value([1.0])], 0.1, **k), "nesterov"),
+    (lambda **k: optim.SGD([Value([1.0])], 0.1, **k), "weight_decay"),
+    (lambda **k: optim.SGD([Value([1.0])], 0.1, **k), "dampening"),
+    (lambda **k: optim.Adam([Value([1.0])], **k), "amsgrad"),
+    (lambda **k: optim.Adam([Value([1.0])], **k), "weight_decay"),
+    (lambda **k: optim.GradientDescent([Value([1.0])], 0.1, **k), "maximize"),
+])
+def test_pytorchs_arguments_that_are_not_here_are_named(make, keyword):
+    """Python's bare "unexpected keyword argument 'nesterov'" said nothing of what to do instead."""
+    with pytest.raises(TypeError, match=rf"^\w+: there is no argument {keyword}= here; "):
+        make(**{keyword: 1})
+
+
+def test_the_weight_decay_advice_is_pytorchs_weight_decay():
+    """The message says: add λ/2·Σw² to the cost.  That is PyTorch's SGD(weight_decay=λ), step for step."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"weight_decay=λ is the cost plus λ/2·Σw²"):
+        optim.SGD([Value([1.0])], 0.1, weight_decay=0.1)
+    rng = np.random.default_rng(0)
+    inputs, targets, start, decay = rng.normal(size=(6, 3)), rng.normal(size=(6, 1)), rng.normal(size=(3, 1)), 0.3
+    w = Value(start.copy())
+    ours = optim.SGD([w], 0.1, momentum=0.5)
+    w_torch = torch.tensor(start, requires_grad=True)
+    theirs = torch.optim.SGD([w_torch], lr=0.1, momentum=0.5, weight_decay=decay)
+    for _ in range(5):
+        ours.step(lambda: (((Value(inputs) @ w - targets) ** 2).sum(axis=1).mean() + decay / 2 * (w * w).sum()))
+        theirs.zero_grad()
+        ((torch.tensor(inputs) @ w_torch - torch.tensor(targets)) ** 2).sum(dim=1).mean().backward()
+        theirs.step()
+    np.testing.assert_allclose(w.data, w_torch.detach().numpy(), rtol=1e-12)
+
+
+# --- armijo_step: what f returns, which direction -------------------------------------------------------------
+
+@pytest.mark.parametrize("f, shown", [(lambda p: p * p, r"ndarray of shape \(2,\)"),
+                                      (lambda p: None, "NoneType"),
+                                      (lambda p: "1", "str")])
+def test_armijo_step_names_an_f_that_does_not_return_one_number(f, shown):
+    """A vector f was numpy's bare "only 0-dimensional arrays can be converted", and f returning "1" was taken."""
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=rf"^armijo_step: f must return one number .*got {shown}"):
+        armijo_step(f, x, 2 * x, sigma=0.1, alpha=0.5)
+    with pytest.raises(TypeError, match=rf"^armijo_step: f must return one number .*got {shown}"):
+        armijo_step(f, x, 2 * x, sigma=0.1, alpha=0.5, fx=5.0)  # the trials are checked too
+
+
+def test_armijo_step_refuses_an_uphill_direction():
+    """An uphill direction tried all 51 step sizes and found none, silently; the rule is for descent directions."""
+    calls = []
+
+    def f(p):
+        calls.append(p)
+        return float(p @ p)
+
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^armijo_step: direction is no descent direction: ∇f\(x\)ᵀd = 10 > 0"):
+        armijo_step(f, x, 2 * x, sigma=0.1, alpha=0.5, fx=5.0, direction=x)
+    assert calls == []
+    found = armijo_step(f, x, 2 * x, sigma=0.1, alpha=0.5, fx=5.0, direction=-x)  # downhill: as before
+    assert found.step == 1.0 and found.trials == [(1.0, 0.0)]
+
+
+# --- fit: models that are plain functions, and optimizers that are not this package's ----------------------------
+
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_a_plain_function_model_gets_the_same_kind_of_inputs_in_every_call(batch_size):
+    """Full batch (and the final cost), the model got a Value; mini-batches, a numpy array.  So numpy features on
+    ``x.data`` worked full batch and failed with mini-batches (``.data`` of an array is a memoryview), and numpy on
+    ``x`` itself the other way round, in the final cost after all the batches."""
+    w, b = Value(np.zeros((2, 1))), Value([0.0])
+    seen = set()
+
+    def polynomial(x):
+        seen.add((type(x), x.requires_grad))
+        return Value(np.hstack([x.data, x.data**2]), requires_grad=False) @ w + b
+
+    history = fit(polynomial, X, 3 * X**2 - X, optimizer=optim.Armijo([w, b]), episodes=300,
+                  batch_size=batch_size, progress=False)
+    assert seen == {(Value, False)}
+    assert history.final_cost < 1e-6
+    np.testing.assert_allclose(w.data.ravel(), [-1.0, 3.0], atol=1e-3)
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_a_model_that_does_not_use_the_optimizers_parameters_is_named(batch_size):
+    """A plain function that forgot its parameters trained nothing for all its episodes, without a word."""
+    w = Value([[0.5]])
+    with pytest.raises(ValueError, match=r"^fit: the cost does not depend on any of the optimizer's 1 parameters"):
+        fit(lambda x: Value(x) * 2.0, X, 3 * X, optimizer=optim.GradientDescent([w], 0.1), episodes=5,
+            batch_size=batch_size, progress=False)
+    assert w.data.tolist() == [[0.5]]
+
+
+def test_an_optimizer_of_frozen_parameters_says_they_are_frozen():
+    frozen, used = Value([[0.5]], requires_grad=False), Value([0.0])
+    with pytest.raises(TypeError, match=r"^fit: .* must return a cost that depends on the parameters.*; 1 of them "
+                                        r"are frozen \(requires_grad=False\)$"):
+        fit(lambda x: x @ frozen, X, 3 * X, optimizer=optim.SGD([frozen], 0.1), episodes=2, progress=False)
+    with pytest.raises(ValueError, match=r"^fit: the cost does not depend .*; 1 of them are frozen"):
+        fit(lambda x: x @ frozen + Value([1.0]), X, 3 * X, optimizer=optim.SGD([frozen, used], 0.1), episodes=2,
+            progress=False)
+    assert frozen.data.tolist() == [[0.5]] and used.data.tolist() == [0.0]
+
+
+def test_an_optimizer_whose_step_takes_no_cost_is_named():
+    """A torch optimizer got as far as its step: "SGD.step() got an unexpected keyword argument 'cost'"."""
+    w = Value([[0.5]])
+
+    class PyTorchLike:
+        params = [w]
+
+        def step(self, closure=None):
+            raise AssertionError("fit must not get this far")
+
+        def zero_grad(self):
+            pass
+
+    with pytest.raises(TypeError, match=r"^fit: optimizer\.step must take step\(closure, cost=\.\.\.\).*PyTorchLike"):
+        fit(lambda x: x @ w, X, X, optimizer=PyTorchLike(), episodes=2, progress=False)
+
+
+# --- fit: a gradient that is not finite at a finite cost -----------------------------------------------------------
+
+def _rms(prediction, target):
+    return (((prediction - target) ** 2).mean()) ** 0.5
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, 0.1), lambda p: optim.Armijo(p)])
+def test_a_gradient_that_is_not_finite_at_a_finite_cost_names_the_episode_and_the_likely_cause(make):
+    """√C at C = 0 has no derivative: it was the optimizer's "the gradient holds NaN or inf ... (try a smaller
+    learning rate)", naming no episode, before any update."""
+    w = Value([[2.0]])
+    message = r"^fit: in episode 1 of 3, the gradient of the cost function _rms holds NaN or inf at a finite cost \(0\)"
+    with pytest.raises(FloatingPointError, match=message + r": .*not differentiable") as raised:
+        fit(lambda x: x @ w, X, 2 * X, cost=_rms, optimizer=make([w]), episodes=3, progress=False)
+    assert "learning rate" not in str(raised.value)  # before any update nothing diverged
+    assert raised.value.history.stopped == "not finite" and raised.value.history.episodes == 0
+    assert w.data.tolist() == [[2.0]]
+
+
+def test_random_search_which_uses_no_gradient_still_trains_where_the_gradient_is_not_finite():
+    w = Value([[2.0]])
+
+    def cost(prediction, target):  # √((w − 2)²) = |w − 2| has no derivative at the start, w = 2
+        return _rms(prediction, target) + 0.1 * ((w - 2.0) ** 2).sum() ** 0.5
+
+    history = fit(lambda x: x @ w, X, 3 * X, cost=cost, optimizer=optim.RandomSearch([w], scale=0.5, rng=0),
+                  episodes=20, progress=False)
+    assert np.isnan(history.gradient_norm[0]) and history.stopped == "episodes"
+    assert history.final_cost < history.cost[0]
+
+
+def test_a_gradient_that_turns_not_finite_later_names_that_episode():
+    ends = np.array([[-1.0], [1.0]])  # mean x² = 1: Armijo's first step t = 1 lands exactly on w = 2, where C = 0
+    w = Value([[1.0]])
+    with pytest.raises(FloatingPointError, match=r"^fit: in episode 2 of 5, the gradient .* holds NaN or inf "
+                                                 r"at a finite cost \(0\)") as raised:
+        fit(lambda x: x @ w, ends, 2 * ends, cost=_rms, optimizer=optim.Armijo([w]), episodes=5, progress=False)
+    assert raised.value.history.episodes == 1 and w.data.tolist() == [[2.0]]
+
+
+# --- fit: Keras's words ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("keyword, value, advice", [
+    ("validation_data", (X, X), r"fit has no validation set: evaluate the held-out samples after fit"),
+    ("validation_split", 0.2, r"split the samples first with data\.train_test_split"),
+    ("verbose", 0, r"it is called progress= here"),
+    ("callbacks", [], r"fit takes no callbacks"),
+])
+def test_keras_keywords_say_what_to_do_here(keyword, value, advice):
+    w = Value([[0.5]])
+    with pytest.raises(TypeError, match=rf"^fit: there is no argument {keyword}= \(another library's name\); {advice}"):
+        fit(lambda x: x @ w, X, X, optimizer=optim.GradientDescent([w], 0.1), episodes=2, progress=False,
+            **{keyword: value})
+    assert w.data.tolist() == [[0.5]]
+
+
+@pytest.mark.parametrize("groups", [
+    lambda a, b: [{"params": a.parameters(), "learning_rate": 0.1}, {"params": b.parameters()}],
+    lambda a, b: [a.parameters(), b.parameters()],
+    lambda a, b: [a, b],
+])
+def test_pytorchs_parameter_groups_are_named(groups):
+    """``SGD([{"params": ...}, ...])`` said only "every parameter must be a Value, got dict"."""
+    first, second = nn.MLP([1, 2, 1], rng=0), nn.MLP([1, 2, 1], rng=1)
+    with pytest.raises(TypeError, match=r"^SGD: every parameter must be a Value, got \w+; there are no parameter "
+                                        r"groups here .*\[\*first\.parameters\(\), \*second\.parameters\(\)\]"):
+        optim.SGD(groups(first, second), 0.1)
+    opt = optim.SGD([*first.parameters(), *second.parameters()], 0.1)  # what the message says works
+    assert len(opt.params) == len(first.parameters()) + len(second.parameters())
+
+
+def test_a_model_computing_with_a_parameters_numbers_is_told_so():
+    """The message said only "(computed outside no_grad)", where fit runs outside no_grad anyway."""
+    w = Value([[0.5]])
+    with pytest.raises(TypeError, match=r"^fit: in episode 1 of 2, the cost function squared_error must return a cost "
+                                        r"that depends on the parameters, .*no_grad, or .*\.data instead of the "
+                                        r"parameter"):
+        fit(lambda x: Value(x @ w.data, requires_grad=False), X, X, optimizer=optim.GradientDescent([w], 0.1),
+            episodes=2, progress=False)
+
+
+def test_a_parameters_method_passed_uncalled_is_named():
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(TypeError, match=r"^Adam: params must be .*, got method \(call it: parameters\(\)\)"):
+        optim.Adam(net.parameters)
+
+
+@pytest.mark.parametrize("make", [lambda net: optim.SGD(net, 0.1, momentum=0.9), lambda net: optim.Adam(net, 0.05)])
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda both: pickle.loads(pickle.dumps(both))])
+def test_a_copied_optimizer_keeps_its_state_and_goes_on_as_the_original(make, duplicate):
+    """The state is kept by id() of each parameter: a deep copy's parameters have other ids, so its momentum or
+    Adam's averages were silently lost (state_dict() empty) and its steps differed from the original's."""
+    net = nn.MLP([1, 3, 1], rng=0)
+    opt = make(net)
+
+    def cost(model):
+        return lambda: ((model(X) - X**2) ** 2).mean()
+
+    opt.step(cost(net))
+    net_copy, opt_copy = duplicate((net, opt))
+    assert opt_copy.state_dict().keys() == opt.state_dict().keys()
+    for _ in range(3):
+        opt.step(cost(net))
+        opt_copy.step(cost(net_copy))
+    for p, q in zip(net.parameters(), net_copy.parameters(), strict=True):
+        assert np.array_equal(p.data, q.data)
