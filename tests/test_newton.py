@@ -92,3 +92,14 @@ def test_bad_settings_are_named_errors(make, error, words) -> None:
     with pytest.raises(error) as raised:
         make([Value([1.0])])
     assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("cost", [lambda x: ((x - 1.0) ** 2).sum(), lambda x: ((x - 1.0) ** 4).sum()],
+                         ids=["a minimum", "a degenerate minimum (H = 0)"])
+def test_at_a_stationary_point_newton_stays_and_reports_no_fallback(cost):
+    """At ∇C = 0 the step is 0 (the seed's STOP), but last_fallback said True, as if the Newton direction had failed
+    and −∇C had been used instead."""
+    x = Value([1.0, 1.0])
+    opt = optim.Newton([x])
+    opt.step(lambda: cost(x))
+    assert x.data.tolist() == [1.0, 1.0] and opt.last_step_size == 0.0 and not opt.last_fallback

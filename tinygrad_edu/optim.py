@@ -979,8 +979,9 @@ class Newton(Optimizer):
                 direction = np.linalg.solve(matrix + shift * np.eye(len(gradient)), -gradient)
             except np.linalg.LinAlgError:
                 pass
-        self.last_fallback = not (np.isfinite(direction).all() and gradient @ direction < 0)
-        return -gradient if self.last_fallback else direction
+        usable = bool(np.isfinite(direction).all() and gradient @ direction < 0)
+        self.last_fallback = not usable and bool(gradient.any())  # (∇C = 0: no step at all, so nothing fell back)
+        return direction if usable else -gradient
 
     def _line_search(self, closure: Closure, direction: np.ndarray, gradient: np.ndarray, f0: float) -> None:
         """The seed's Armijo rule along ``direction`` (:func:`armijo_step`): the largest t = αˡ with
