@@ -292,3 +292,16 @@ def test_cross_entropy_labels_that_are_not_numbers_are_a_type_error(labels):
     strings "class indices must be integers, got dtype <U1": the labels are not numbers at all."""
     with pytest.raises(TypeError, match=r"^cross_entropy: the labels must be numbers \(class indices or one-hot rows"):
         losses.cross_entropy(Value(np.zeros((2, 3))), labels)
+
+
+
+@pytest.mark.parametrize("prediction_shape, target_shape, hint", [
+    ((4, 1), (4,), r"\(one target per sample: give them as a column, targets\.reshape\(-1, 1\)\)$"),
+    ((4,), (4, 1), r"\(one output per sample: give the targets as a flat array, targets\.ravel\(\)\)$"),
+    ((4, 1), (4, 1, 1), r"they must be equal$"),  # no hint where neither reshape fits
+])
+def test_a_column_of_targets_against_a_flat_one_says_how_to_fit_them(prediction_shape, target_shape, hint):
+    """fit(net, x, y) with y of shape (n,) for a network of one output, (n, 1): the error gave both shapes but not
+    the reshape a student needs (a tester's note)."""
+    with pytest.raises(ValueError, match=rf"^squared_error: prediction has shape .*{hint}"):
+        losses.squared_error(Value(np.zeros(prediction_shape)), np.zeros(target_shape))

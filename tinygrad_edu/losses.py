@@ -42,13 +42,22 @@ def _as_target(target: Any, prediction: Value, cost: str) -> Value:
     return value
 
 
+def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
+    """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back."""
+    if len(target) == 1 and prediction == (*target, 1):
+        return " (one target per sample: give them as a column, targets.reshape(-1, 1))"
+    if len(prediction) == 1 and target == (*prediction, 1):
+        return " (one output per sample: give the targets as a flat array, targets.ravel())"
+    return ""
+
+
 def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     given_target = target
     prediction = _as_value(prediction, name, "the prediction")
     target = _as_target(target, prediction, name)
     if prediction.shape != target.shape:
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
-                         f"{target.shape}; they must be equal")
+                         f"{target.shape}; they must be equal{_column_hint(prediction.shape, target.shape)}")
     if not prediction.size:
         raise ValueError(f"{name}: the batch is empty (shape {prediction.shape})")
     if not isinstance(given_target, Value) and not np.isfinite(target.data).all():
