@@ -18,6 +18,7 @@ its own operations, so every gradient is again a Value that can be differentiate
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import heapq
 import html
@@ -64,7 +65,8 @@ def is_grad_enabled() -> bool:
 
 class _GradMode(contextlib.ContextDecorator):
     """A block (or a decorated function) that switches recording to ``_recording``: what :class:`no_grad` and
-    :class:`enable_grad` share (neither is the other: ``isinstance(enable_grad(), no_grad)`` is False)."""
+    :class:`enable_grad` share, and :class:`detect_anomaly` with a switch of its own (none is another:
+    ``isinstance(enable_grad(), no_grad)`` is False)."""
 
     _saved: list[bool]
 
@@ -136,15 +138,20 @@ class enable_grad(_GradMode):
     _recording = True
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Raise ``FloatingPointError`` at the first operation whose output or gradient holds NaN or inf."""
-    previous = _Mode.detect_anomaly
-    _Mode.detect_anomaly = True
-    try:
-        yield
-    finally:
-        _Mode.detect_anomaly = previous
+class detect_anomaly(_GradMode):
+    """Inside ``with detect_anomaly():`` (or a function decorated ``@detect_anomaly()`` or ``@detect_anomaly``, a
+    generator's every step too) ``FloatingPointError`` is raised at the first operation whose output or gradient
+    holds NaN or inf."""
+
+    def __enter__(self) -> detect_anomaly:
+        self._saved.append(_Mode.detect_anomaly)
+        _Mode.detect_anomaly = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._saved:
+            raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
+        _Mode.detect_anomaly = self._saved.pop()
 
 
 def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None = None) -> np.ndarray:
@@ -188,6 +195,9 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
 _NOT_AN_ARRAY = ("a Value is not converted to a numpy array implicitly (that would drop its graph); use .data or "
                  ".numpy() for the numbers, or tinygrad_edu operations on the Value")
 
+
+#: numpy functions that answer False to any error converting their inputs: a Value is refused before they run.
+_FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
 
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
@@ -287,6 +297,10 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
 
 def _forward_output(op: Op, out: Any) -> np.ndarray:
     """What ``op``'s forward returned, as a float array; what is not real numbers is an error naming ``op``."""
+    if isinstance(out, Value):  # (_to_array would take its numbers, and quietly lose the gradient it should get)
+        raise TypeError(f"{op.name}: its forward returned a Value, not an array: it computed with a Value given as a "
+                        "parameter or kept in its closure, whose gradient an Op cannot follow; give every Value as "
+                        "an input, apply(op, x, w), with a vjp for each")
     try:
         return _to_array(out)
     except (TypeError, ValueError) as error:
@@ -335,6 +349,20 @@ def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tupl
     node._params = params
     node._order = next(_creation)
     return node
+
+
+def _reachable(value: Value, memo: dict) -> list[Value]:
+    """``value`` and the Values its graph reaches through inputs and Value gradients, but not those in ``memo``
+    (already copied by ``copy.deepcopy``), found without recursion."""
+    found: dict[int, Value] = {}
+    waiting = [value]
+    while waiting:
+        node = waiting.pop()
+        if id(node) in found or id(node) in memo:
+            continue
+        found[id(node)] = node
+        waiting.extend(x for x in (*_inputs(node), node.grad) if isinstance(x, Value))
+    return list(found.values())
 
 
 def _split(inputs: tuple[Any, ...]) -> tuple[Any, Any, tuple[Any, ...]]:
@@ -554,7 +582,9 @@ class Value:
     # The inputs of the operation that made a Value are kept in slots, the first two in slots of their own, not in
     # a tuple: a tuple per node would double the objects that Python's cyclic garbage collector walks again and
     # again while a graph grows (measured: the 1,000,000-op chain spent twice as long in the collector).
-    __slots__ = ("data", "grad", "requires_grad", "label", "_first", "_second", "_rest", "_op", "_params", "_order",
+    # _op comes first: pickle, which saves the slots in this order, meets an operation's refusal (Op.__reduce__) before
+    # it recurses into the inputs (and a gradient's graph) of a deep graph, to Python's recursion limit.
+    __slots__ = ("_op", "data", "grad", "requires_grad", "label", "_first", "_second", "_rest", "_params", "_order",
                  "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
@@ -622,6 +652,20 @@ class Value:
             setattr(self, name, value)
         if not (tagged and packed[1] == made):
             self._order = next(_creation)
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """``copy.deepcopy``: every Value of the graph (inputs and Value gradients, found by a loop) is made first,
+        then filled in from the state pickle would take, so copying a deep graph does not recurse into it (Python's
+        own walk of a chain of 100 operations exceeded its recursion limit)."""
+        made = []
+        for node in _reachable(self, memo):
+            constructor, arguments, *state = node.__reduce_ex__(4)
+            memo[id(node)] = twin = constructor(*arguments)
+            made.append((twin, state[0] if state else None))
+        for twin, state in made:  # its inputs and gradient are in memo now: copy.deepcopy goes no deeper
+            if state is not None:
+                twin.__setstate__(copy.deepcopy(state, memo))
+        return memo[id(self)]
 
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change
@@ -697,6 +741,8 @@ class Value:
         """numpy's functions run as numpy runs them: ``np.sum(v)`` and ``np.reshape(v, …)`` call the Value's own
         methods; one that needs the numbers (``np.clip(v, 0, 1)``, ``np.linalg.norm(v)``) is refused, named."""
         try:
+            if function in _FALSE_ON_ERROR:  # (the refusal below, raised inside them, would become a silent False)
+                raise TypeError(_NOT_AN_ARRAY)
             return function._implementation(*args, **kwargs)
         except TypeError as error:
             if str(error) != _NOT_AN_ARRAY:
@@ -735,7 +781,7 @@ class Value:
                 ("dtype", str(self.dtype)), ("op", html.escape(self.op or "leaf")),
                 ("requires_grad", str(self.requires_grad))]
         if self.label:
-            rows.insert(0, ("label", html.escape(self.label)))
+            rows.insert(0, ("label", html.escape(str(self.label))))  # (set by hand, it may be a number)
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
                        for k, v in rows)
         return f"<table><caption style='text-align:left'><b>Value</b></caption>{body}</table>"
@@ -797,6 +843,7 @@ class Value:
         if not (create_graph or _Mode.detect_anomaly):  # the common case, with nothing to set up
             _backpropagate(self, seed, graph=False)
             return
+        create_graph = checks.flag(create_graph, "create_graph", "backward")  # (here: the common call pays nothing)
         recording = _Mode.grad_enabled
         _Mode.grad_enabled = recording or create_graph  # a recorded pass records even inside no_grad
         try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would echo it
@@ -815,7 +862,10 @@ class Value:
         elif isinstance(grad, Value) and create_graph:
             seed = grad
         else:
-            seed = np.array(_to_array(grad, self.dtype), copy=True)
+            try:
+                seed = np.array(_to_array(grad, self.dtype), copy=True)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"backward: grad: {str(error).removeprefix('Value: ')}") from None
         if seed.shape != self.shape:
             raise ValueError(f"backward: grad has shape {seed.shape} but the output has shape {self.shape}")
         return _node(Value, seed, False, (), None, None) if create_graph and not isinstance(seed, Value) else seed

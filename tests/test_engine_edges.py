@@ -1,0 +1,125 @@
+"""Edges of the engine a user from PyTorch, micrograd, JAX or MyGrad runs into: copies of deep graphs, and the
+other corners found by an exploratory round, each checked against its closed form or against numpy/PyTorch."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Op, Value, apply, detect_anomaly
+
+
+def test_a_deep_graph_is_deep_copied_without_recursion_and_gets_its_own_gradients() -> None:
+    x = Value(1.0)
+    y = x
+    for _ in range(3000):  # 6000 operations: Python's own deepcopy walk recursed into each input
+        y = y * 1.001 + 0.5
+    twin = copy.deepcopy(y)
+    twin.backward()
+    assert x.grad is None  # the twin has a leaf of its own
+    leaf = twin
+    while leaf.op is not None:
+        leaf = leaf.parents[0]
+    assert leaf is not x and np.isclose(leaf.grad, 1.001 ** 3000)
+    assert twin.data.item() == y.data.item()
+
+
+def test_a_deep_copy_keeps_what_the_graph_shares_shared() -> None:
+    x = Value([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward(create_graph=True)  # x.grad = 2x, a Value whose graph reaches x again
+    twin_y, twin_x = copy.deepcopy([y, x])  # one memo: the twin graph is made of the twin leaf
+    assert twin_x is not x and twin_y.parents[0].parents[0] is twin_x and twin_y.parents[0].parents[1] is twin_x
+    np.testing.assert_array_equal(twin_x.grad.data, [2.0, 4.0])
+    slope = twin_x.grad
+    twin_x.zero_grad()
+    slope.sum().backward()  # d(Σ 2x)/dx = 2, reaching the twin leaf through the copied gradient's graph
+    np.testing.assert_array_equal(twin_x.grad, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])  # the original is untouched
+
+
+@pytest.mark.parametrize("compare", [np.array_equal, np.array_equiv])
+def test_numpys_equality_tests_refuse_a_value_instead_of_answering_false(compare) -> None:
+    # they turn any error converting their inputs into False: np.array_equal(v, v) said False for a Value and itself
+    v = Value([1.0, 2.0])
+    for pair in ((v, v), (v, [1.0, 2.0]), ([1.0, 2.0], v)):
+        with pytest.raises(TypeError, match=rf"^np.{compare.__name__}: a Value is not converted to a numpy array"):
+            compare(*pair)
+    assert compare(v.data, [1.0, 2.0])  # what the message points to
+
+
+def test_detect_anomaly_decorates_as_no_grad_does_bare_and_on_generators() -> None:
+    @detect_anomaly  # as @no_grad: it was a bare "takes 0 positional arguments" TypeError here
+    def log_of(x):
+        return Value(x).log()
+
+    with pytest.raises(FloatingPointError, match=r"^log: the forward output holds NaN or inf"):
+        log_of(0.0)
+    with np.errstate(divide="ignore"):
+        assert np.isinf(Value(0.0).log().data)  # the mode ends with the call: numpy's -inf again
+
+    @detect_anomaly()
+    def logs(*numbers):
+        for x in numbers:
+            yield Value(x).log()  # each step in the mode, not only making the generator
+
+    steps = logs(1.0, 0.0)
+    assert next(steps).item() == 0.0
+    with pytest.raises(FloatingPointError, match=r"^log: the forward output holds NaN or inf"):
+        next(steps)
+    with pytest.raises(TypeError, match=r"^detect_anomaly: function must be a function to decorate"):
+        detect_anomaly(3)
+    with pytest.raises(RuntimeError, match=r"^detect_anomaly: __exit__ without a matching __enter__"):
+        detect_anomaly().__exit__(None, None, None)
+
+
+def test_a_label_that_is_not_text_is_shown_in_jupyter_too() -> None:
+    w = Value(1.0, label=3)  # repr showed it; the Jupyter table raised AttributeError from html.escape
+    assert "label=3" in repr(w) and ">3</td>" in w._repr_html_()
+    w.label = "<w>"
+    assert "&lt;w&gt;" in w._repr_html_()
+
+
+def test_backward_names_itself_for_a_bad_grad_or_create_graph() -> None:
+    x = Value([1.0, 2.0])
+    y = x * 2.0
+    for grad, kind, words in (("a", TypeError, "cannot make a Value from str 'a'"),
+                              ([1.0, 1j], TypeError, "dtype complex128"),
+                              ([[1.0], [1.0, 2.0]], ValueError, "cannot make an array")):
+        with pytest.raises(kind, match=rf"^backward: grad: .*{words}"):  # it said "Value: …", not backward
+            y.backward(grad)
+    for flag in ("yes", 1, [True]):  # taken as True before, where Value(requires_grad=) and zero_grad refuse them
+        with pytest.raises(TypeError, match=r"^backward: create_graph must be True or False, got "):
+            y.backward([1.0, 1.0], create_graph=flag)
+    assert x.grad is None
+    y.backward([1.0, 1.0], create_graph=np.True_)  # numpy's own bool is a flag
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_pickle_refuses_a_deep_graph_by_name_not_by_recursion_error() -> None:
+    x = Value(1.0)
+    y = x
+    for _ in range(500):  # 1000 operations: pickle recursed into the inputs before it met an operation
+        y = y * 1.001 + 0.5
+    with pytest.raises(TypeError, match=r"^pickle: the operation 'add' .* pickle value.detach\(\)"):
+        pickle.dumps(y)
+    assert pickle.loads(pickle.dumps(y.detach())).data == y.data  # what the message points to
+
+
+def test_a_value_as_an_ops_parameter_is_refused_in_the_forward_not_blamed_on_the_vjp() -> None:
+    scale = Op("scale", lambda x, s: x * s, lambda g, out, x, s: g * s)
+    x, s = Value([1.0, 2.0]), Value(3.0)
+    # it ran, dropping s's gradient, and the backward pass then blamed the vjp ("returned Value …")
+    with pytest.raises(TypeError, match=r"^scale: its forward returned a Value, not an array: .* apply\(op, x, w\)"):
+        apply(scale, x, s=s)
+    w = Value(2.0)
+    kept = Op("kept", lambda x: x * w, lambda g, out, x: g * w.data)  # a Value in the closure
+    with pytest.raises(TypeError, match=r"^kept: its forward returned a Value"):
+        kept(x)
+    times = Op("times", np.multiply, (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a))
+    (times(x, s) * 1.0).sum().backward()  # as inputs, both get their gradients
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    assert s.grad.item() == 3.0
