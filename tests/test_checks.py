@@ -45,6 +45,29 @@ def test_integer_out_of_bounds_is_a_value_error(value, least, most, wanted):
     assert checks.integer(least if least is not None else most, "n", "f", least=least, most=most) in (least, most)
 
 
+@pytest.mark.parametrize("value, least, most, shown", [(10 ** 5000, None, 5, "about 10^5000"),
+                                                       (10 ** 100, None, 5, "about 10^100"),
+                                                       (-(10 ** 40), 0, None, "about -10^40"),
+                                                       (10 ** 29, None, 5, str(10 ** 29))],
+                         ids=["1e5000", "1e100", "-1e40", "1e29"])
+def test_integer_out_of_bounds_names_an_int_too_long_to_print(value, least, most, shown):
+    """A 5,000-digit int ended in Python's bare "Exceeds the limit (4300 digits) for integer string conversion"; a
+    101-digit one was cut to its first 60 digits, reading as another number (10^59)."""
+    with pytest.raises(ValueError, match=rf"^f: n must be an integer [<>]= -?\d+, got {re.escape(shown)}$"):
+        checks.integer(value, "n", "f", least=least, most=most)
+
+
+@pytest.mark.parametrize("bounds, value, wanted", [
+    ({"least": 123456789}, 123456788, "be >= 123456789"),
+    ({"above": 0, "below": 1e-7}, 2e-7, r"lie in \(0, 1e-07\)"),
+    ({"most": 0.30000000000000004}, 0.31, r"be <= 0\.30000000000000004"),
+    ({"least": -1.5e20}, -2e20, r"be >= -1\.5e\+20"),
+])
+def test_number_bounds_are_written_in_full(bounds, value, wanted):
+    """A bound written with 6 digits ("must be >= 1.23457e+08, got 123456788.0") seemed met by the value refused."""
+    with pytest.raises(ValueError, match=f"^f: x must {wanted}, got {re.escape(repr(float(value)))}$"):
+        checks.number(value, "x", "f", **bounds)
+
 @pytest.mark.parametrize("value", [0, -3, 2.5, np.float32(0.25), np.int64(4), 1e308])
 def test_number_takes_finite_real_numbers_as_float(value):
     result = checks.number(value, "x", "f")

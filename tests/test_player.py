@@ -567,7 +567,7 @@ def test_the_last_steps_table_names_the_cost_by_its_own_label(browser, tmp_path,
     assert "∂C" not in _read(browser)[1] and _errors(browser) == []
 
 def test_the_notation_names_a_negative_count_as_a_value_error():
-    with pytest.raises(ValueError, match="^format_number: precision must be an integer >= 0, got -1$"):
+    with pytest.raises(ValueError, match="^format_number: precision must be an integer from 0 to 17, got -1$"):
         format_number(0.5, precision=-1)
     with pytest.raises(TypeError, match="^format_number: precision must be an integer, got float 2.0$"):
         format_number(0.5, precision=2.0)

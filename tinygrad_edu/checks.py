@@ -28,10 +28,21 @@ def _range(least: float | None, most: float | None, above: float | None, below: 
     low, low_closed = (least, True) if least is not None else (above, False)
     high, high_closed = (most, True) if most is not None else (below, False)
     if low is not None and high is not None:
-        return f"lie in {'[' if low_closed else '('}{low:g}, {high:g}{']' if high_closed else ')'}"
+        return f"lie in {'[' if low_closed else '('}{_bound(low)}, {_bound(high)}{']' if high_closed else ')'}"
     if low is not None:
-        return f"be {'>=' if low_closed else '>'} {low:g}"
-    return f"be {'<=' if high_closed else '<'} {high:g}"
+        return f"be {'>=' if low_closed else '>'} {_bound(low)}"
+    assert high is not None, "no bounds given"
+    return f"be {'<=' if high_closed else '<'} {_bound(high)}"
+
+
+def _bound(bound: float) -> str:
+    """A bound written in full (``123456789``, not ``1.23457e+08``, which a value just below it would seem to pass)."""
+    return repr(int(bound)) if float(bound).is_integer() and abs(bound) < 1e16 else repr(float(bound))
+
+
+def _int_shown(value: int) -> str:
+    """An int for an error message: its digits, or ``about 10^N`` for one too long to read (or for Python to print)."""
+    return repr(value) if abs(value) < 10**30 else f"about {'-' if value < 0 else ''}10^{int(math.log10(abs(value)))}"
 
 
 def flag(value: Any, name: str, where: str) -> bool:
@@ -57,7 +68,7 @@ def integer(value: Any, name: str, where: str, least: int | None = None, most: i
     if (least is not None and value < least) or (most is not None and value > most):
         wanted = (f"from {least} to {most}" if least is not None and most is not None
                   else f">= {least}" if least is not None else f"<= {most}")
-        raise ValueError(f"{where}: {name} must be an integer {wanted}, got {int(value)!r:.60}")
+        raise ValueError(f"{where}: {name} must be an integer {wanted}, got {_int_shown(int(value))}")
     return int(value)
 
 
@@ -75,7 +86,7 @@ def number(value: Any, name: str, where: str, *, least: float | None = None, mos
         converted = float(value)
     except OverflowError:  # an int too large for a float: finite, yet no float holds it
         raise ValueError(f"{where}: {name} must be at most {np.finfo(np.float64).max:.4g} in size, got an int of "
-                         f"about 10^{int(math.log10(abs(value)))}") from None
+                         f"{_int_shown(abs(int(value)))}") from None
     if not math.isfinite(converted):
         raise ValueError(f"{where}: {name} must be finite, got {converted!r}")
     if ((least is not None and converted < least) or (most is not None and converted > most)

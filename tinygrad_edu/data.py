@@ -62,14 +62,25 @@ class Dataset(NamedTuple):
     inputs: np.ndarray
     labels: np.ndarray
 
+    def __getattr__(self, name: str) -> object:
+        """Only called for a missing attribute: scikit-learn's Bunch names get their names here."""
+        ours = {"data": "inputs", "target": "labels", "images": "inputs.reshape(-1, 8, 8)"}.get(name)
+        hint = f"; scikit-learn's .{name} is .{ours} here" if ours else ""
+        raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
+
 
 # ---------------------------------------------------------------------------------------------- validation
 
 def _check_size(func: str, count: int, what: str) -> None:
     """Refuse to make an array of more than :data:`MAX_ARRAY_SIZE` numbers, naming its size."""
     if count > MAX_ARRAY_SIZE:
-        raise ValueError(f"{func}: {what} would make {count:,} numbers; the limit is {MAX_ARRAY_SIZE:,} "
+        raise ValueError(f"{func}: {what} would make {_count(count)} numbers; the limit is {MAX_ARRAY_SIZE:,} "
                          "(tinygrad_edu.data.MAX_ARRAY_SIZE)")
+
+
+def _count(count: int) -> str:
+    """``1,000,000``; ``about 10^5000`` for a count too long to read (and for Python to print)."""
+    return f"{count:,}" if count < 10**30 else f"about 10^{int(math.log10(count))}"
 
 
 def _array(func: str, what: str, data: object) -> np.ndarray:
@@ -109,7 +120,7 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
         (True, (4, 1))
     """
     n = checks.integer(n, "n", "xsquared", least=1)
-    _check_size("xsquared", n, f"n={n} samples")
+    _check_size("xsquared", n, f"n={n if n < 10**30 else _count(n)} samples")
     for name, value in (("low", low), ("high", high)):
         if not abs(checks.number(value, name, "xsquared")) < _LARGEST_SQUARABLE:
             raise ValueError(f"xsquared: {name} must be finite and at most {_LARGEST_SQUARABLE:.0e} in size, so "
@@ -126,6 +137,9 @@ DIGITS_SAMPLES, DIGITS_PIXELS = 1797, 64
 _DIGITS_MAX_BYTES = 4 << 20  # the real table is 265 kB of text; more is a damaged (or hostile) file
 
 
+@checks.pytorch_keywords(return_X_y="load_digits() returns (inputs, labels) already: inputs, labels = load_digits()",
+                         as_frame="the digits come as numpy arrays only",
+                         n_class="keep the digits you want: inputs[labels < n], labels[labels < n]")
 def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     """The 1,797 UCI handwritten digits bundled with the package (the seed's section 4 example).
 
@@ -170,30 +184,35 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
 
 # --------------------------------------------------------------------------------------------------- helpers
 
+_SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no sample counts)",
+                 "train_size": "give test_fraction= (the rest is for training)",
+                 "random_state": "it is called seed= here", "shuffle": "the samples are always shuffled here"}
+
+
+@checks.pytorch_keywords(**_SPLIT_ADVICE)
 def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: float = 0.2, seed: Seed = 0,
                      stratify: bool = False) -> tuple[Dataset, Dataset]:
     """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
+    (scikit-learn's function of this name returns ``X_train, X_test, y_train, y_test`` instead.)
 
     The test part holds ``round(n * test_fraction)`` samples (at least 1, and at least 1 left for training);
     both parts come in random order.
     ``labels`` may be class labels or any targets with one row per sample. With ``stratify=True`` (1-D labels)
     each class is split separately, so both parts keep the class proportions; the test part then holds the
-    sum of each class's rounded share.
+    sum of each class's rounded share, which must leave every class at least one sample in each part.
     """
     x, y = _paired("train_test_split", inputs, labels)
-    checks.flag(stratify, "stratify", "train_test_split")
+    try:
+        checks.flag(stratify, "stratify", "train_test_split")
+    except TypeError as error:
+        given: object = stratify  # (declared a bool, but a scikit-learn habit passes the labels)
+        hint = " (scikit-learn's stratify=labels is stratify=True here)" if isinstance(given, list | np.ndarray) else ""
+        raise TypeError(f"{error}{hint}") from None
     test_fraction = checks.number(test_fraction, "test_fraction", "train_test_split", above=0, below=1)
     n, rng = len(x), generator(seed, "train_test_split")
     if stratify:
-        if y.ndim != 1:
-            raise ValueError(f"train_test_split: stratify needs 1-D class labels, got shape {y.shape}")
-        if y.dtype.kind in "fc" and not np.isfinite(y).all():
-            raise ValueError("train_test_split: stratify needs class labels, but the labels hold NaN or inf")
-        test_parts = []
-        for cls in np.unique(y):
-            members = rng.permutation(np.flatnonzero(y == cls))
-            test_parts.append(members[:round(len(members) * test_fraction)])
-        test_idx = rng.permutation(np.concatenate(test_parts))
+        parts = _stratified_test_parts(y, test_fraction, rng)  # (none for no samples: the check below says so)
+        test_idx = rng.permutation(np.concatenate([np.empty(0, dtype=np.intp), *parts]))
     else:
         test_idx = rng.permutation(n)[:round(n * test_fraction)]
     if not 1 <= len(test_idx) <= n - 1:
@@ -206,6 +225,32 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     return Dataset(x[train_idx], y[train_idx]), Dataset(x[test_idx], y[test_idx])
 
 
+def _stratified_test_parts(y: np.ndarray, test_fraction: float, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """For each class, the indices of its ``round(count * test_fraction)`` samples drawn for the test part."""
+    if y.ndim != 1:
+        raise ValueError(f"train_test_split: stratify needs 1-D class labels, got shape {y.shape}")
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError("train_test_split: stratify needs class labels, but the labels hold NaN or inf")
+    try:
+        classes = np.unique(y)
+    except TypeError:  # labels numpy cannot sort: None, or a mix of numbers and strings
+        raise TypeError(f"train_test_split: stratify needs class labels that can be sorted (numbers or strings), "
+                        f"got labels such as {y[:3].tolist()!r:.80}") from None
+    for cls, shown in zip(classes, classes.tolist(), strict=True):
+        members = rng.permutation(np.flatnonzero(y == cls))
+        in_test = round(len(members) * test_fraction)
+        if not 0 < in_test < len(members):
+            raise ValueError(f"train_test_split: with stratify=True every class needs samples in both parts, but "
+                             f"class {shown!r:.60} ({len(members)} of the {len(y)} samples) would get {in_test} test "
+                             f"and {len(members) - in_test} training samples at test_fraction={test_fraction}; change "
+                             f"test_fraction, leave out classes this small, or give stratify=False")
+        yield members[:in_test]
+
+
+_ONE_HOT_ADVICE = {"num_classes": "it is called classes= here (10 unless given)"}
+
+
+@checks.pytorch_keywords(**_ONE_HOT_ADVICE)
 def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     """Targets for the seed's output neurons: a 1.0 at the label's neuron, 0.0 at the others.
 
@@ -218,9 +263,9 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     y = _array("one_hot", "the labels", labels)
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)
-    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
+    if y.dtype.kind not in "iu":  # (not bool, and not timedelta64, which numpy counts among its integers)
         raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
-    _check_size("one_hot", y.size * classes, f"{y.size:,} labels of {classes:,} classes")
+    _check_size("one_hot", y.size * classes, f"{y.size:,} labels of {_count(classes)} classes")
     bad = y[(y < 0) | (y >= classes)]
     if bad.size:
         raise ValueError(f"one_hot: label {bad.flat[0]} is outside 0..{classes - 1} (classes={classes})")
@@ -229,6 +274,14 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     return targets.reshape(y.shape + (classes,))
 
 
+_BATCHES_ADVICE = {
+    "drop_last": "every sample is used; to drop the smaller last batch pass inputs[:len(inputs) // b * b]",
+    "generator": "give the numpy Generator as seed= here",
+    "num_workers": "the batches are slices of numpy arrays, made in this process",
+}
+
+
+@checks.pytorch_keywords(**_BATCHES_ADVICE)
 def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool = True,
             seed: Seed = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The batches of one episode (seed section 7): ``(inputs, targets)`` pairs of ``batch_size`` samples.
@@ -243,8 +296,9 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
     """
     x, y = _paired("batches", inputs, targets)
     batch_size = checks.integer(batch_size, "batch_size", "batches", least=1)
-    checks.flag(shuffle, "shuffle", "batches")
-    order = generator(seed, "batches").permutation(len(x)) if shuffle else None
+    shuffle = checks.flag(shuffle, "shuffle", "batches")
+    rng = generator(seed, "batches") if shuffle or seed is not None else None  # (None unshuffled: no draw made)
+    order = rng.permutation(len(x)) if shuffle and rng is not None else None
 
     def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for start in range(0, len(x), batch_size):
@@ -454,6 +508,10 @@ def _find(root: Path, stem: str) -> Path:
     for candidate in (root / f"{stem}.gz", root / stem):
         if candidate.is_file():
             return candidate
+    if not root.is_dir():
+        problem = f"{root} is a file, not a folder" if root.exists() else f"the folder {root} does not exist"
+        raise FileNotFoundError(f"load_mnist: {problem}; root is the folder holding the MNIST files "
+                                f"(download=True fetches them there)")
     raise FileNotFoundError(f"load_mnist: neither {stem}.gz nor {stem} is in {root}; "
                             f"pass download=True to fetch them")
 

@@ -25,7 +25,10 @@ def checked_path(path: object, operation: str) -> str | bytes:
     """``path`` as a ``str`` (or ``bytes``) file name; anything else is a ``TypeError`` naming ``operation``
     (an int too: it would be taken as a file descriptor), an empty name or one holding NUL a ``ValueError``."""
     if isinstance(path, (str, bytes, os.PathLike)):
-        name = os.fspath(path)
+        try:
+            name = os.fspath(path)
+        except TypeError as error:  # an os.PathLike whose __fspath__ returns no str or bytes
+            raise TypeError(f"{operation}: {error}") from None
         if not name:
             raise ValueError(f"{operation}: the file name is empty")
         if ("\0" if isinstance(name, str) else b"\0") in name:

@@ -19,34 +19,46 @@ __all__ = ["format_number", "summary", "numbers_of", "pretty", "printable", "lef
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
 _SUPERSCRIPT = str.maketrans("0123456789-−L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻ᴸ")
 #: An exponent written as superscripts: a whole integer or L (``^2``, ``^-1``, ``^L``, not the ``^0`` of ``^0.5``),
-#: or an integer expression of L in parentheses (``^(L-1)``); any other exponent keeps its ``^``.
+#: or an integer expression of L in parentheses (``^(L-1)``); any other exponent keeps its ``^``, and so does one
+#: raised again (``x^2^3`` written ``x²³`` would read as x^23).
 #: Control characters, and the invisible marks that make text run right to left: inside a label they would reverse
 #: what follows it on the line ("∂C/∂w = 22.5" shown as "∂C/∂w5.22 =").
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?![\w.]))")
+#: (C1 controls such as NEL, and the line and paragraph separators, break the line as a newline would.)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?![\w.]))(?!\^)")
 
 
 def format_number(x: float, precision: int = 4) -> str:
-    """A number with ``precision`` significant digits, as every drawing writes it."""
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.number, np.ndarray)) or np.ndim(x) \
+    """A number with ``precision`` significant digits (up to 17, which tell any two float64 apart), as every drawing
+    writes it."""
+    if isinstance(x, int) and not isinstance(x, bool):  # a Python int of any size (numpy has no dtype for 10**20)
+        x = checks.number(x, "x", "format_number")
+    elif isinstance(x, bool) or not isinstance(x, (float, np.number, np.ndarray)) or np.ndim(x) \
             or np.asarray(x).dtype.kind not in "iuf":
         raise TypeError(f"format_number: x must be a real number, got {type(x).__name__} {x!r:.60}")
-    checks.integer(precision, "precision", "format_number", least=0)
-    return f"{x:.{precision}g}"
+    return f"{x:.{_digits(precision, 'format_number')}g}"
+
+
+def _digits(precision: Any, where: str) -> int:
+    """``precision`` checked: 0 to 17 significant digits (0 shows 1, as Python's format does)."""
+    return checks.integer(precision, "precision", where, least=0, most=17)
 
 
 def summary(array: Any, precision: int = 4) -> str:
-    """A number for a single element, ``min · mean · max`` for a tensor, ``–`` for None (no gradient).  A Value
-    (a gradient recorded by ``backward(create_graph=True)``) is summarised by its numbers."""
+    """A number for a single element (``precision`` significant digits), ``min · mean · max`` for a tensor (at most
+    3 digits each, to keep the line short), ``–`` for None (no gradient).  A Value (a gradient recorded by
+    ``backward(create_graph=True)``) is summarised by its numbers."""
     if array is None:
         return "–"
+    precision = _digits(precision, "summary")
     array = _numbers(array, "summary")
     if array.size == 1:
         return format_number(float(array.reshape(())), precision)
     if array.size == 0:
         return "empty"
-    return (f"min {format_number(float(array.min()), 3)} · mean {format_number(_mean(array), 3)} · "
-            f"max {format_number(float(array.max()), 3)}")
+    digits = min(precision, 3)
+    return (f"min {format_number(float(array.min()), digits)} · mean {format_number(_mean(array), digits)} · "
+            f"max {format_number(float(array.max()), digits)}")
 
 
 def _mean(array: np.ndarray) -> float:

@@ -1,0 +1,175 @@
+"""A scikit-learn, PyTorch and numpy user's round with the data helpers, the file opening and the notation: edges
+(a class of one sample, sizes too long to print, unusual dtypes) and other libraries' argument names."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_edu.data import batches, load_digits, load_mnist, one_hot, train_test_split, xsquared
+from tinygrad_edu.files import open_regular_file
+from tinygrad_edu.notation import format_number, pretty, printable, summary
+
+# ------------------------------------------------------------------------------------------ train_test_split
+
+
+@pytest.mark.parametrize("labels, fraction, cls, test, train", [
+    ([0] * 9 + [1], 0.2, 1, 0, 1),  # a class of one sample (scikit-learn refuses it too)
+    ([0] * 9 + [1], 0.5, 1, 0, 1),  # round(0.5) = 0
+    ([0] * 8 + [1] * 2, 0.2, 1, 0, 2),  # round(2 × 0.2) = 0: the test part would lack class 1
+    ([0] * 5 + [1] * 5, 0.95, 0, 5, 0),  # round(4.75) = 5: no class 0 left for training
+    (["cat"] * 9 + ["dog"], 0.3, "dog", 0, 1),  # string labels are named as they are
+])
+def test_stratify_refuses_a_class_that_would_miss_a_part(labels, fraction, cls, test, train):
+    """A class of one sample went to training without a word: the test part lacked it, and the docstring promised
+    both parts keep the class proportions."""
+    x = np.arange(len(labels))[:, None]
+    with pytest.raises(ValueError, match=rf"^train_test_split: with stratify=True every class needs samples in both "
+                                         rf"parts, but class {cls!r} \({test + train} of the {len(labels)} samples\) "
+                                         rf"would get {test} test and {train} training samples"):
+        train_test_split(x, np.array(labels), test_fraction=fraction, stratify=True)
+
+
+def test_stratify_still_splits_every_class_where_it_can():
+    labels = np.array(["a"] * 4 + ["b"] * 6)
+    train, test = train_test_split(np.arange(10)[:, None], labels, test_fraction=0.5, stratify=True, seed=1)
+    assert sorted(test.labels.tolist()) == ["a", "a", "b", "b", "b"]
+    assert sorted(train.labels.tolist()) == ["a", "a", "b", "b", "b"]
+    assert np.array_equal(labels[np.concatenate([train.inputs, test.inputs]).ravel()],
+                          np.concatenate([train.labels, test.labels]))
+
+
+def test_stratify_of_no_samples_says_so():
+    """It ended in numpy's bare "need at least one array to concatenate"."""
+    with pytest.raises(ValueError, match=r"^train_test_split: test_fraction=0.2 of 0 samples leaves 0 test"):
+        train_test_split(np.zeros((0, 1)), np.zeros(0), stratify=True)
+
+
+def test_stratify_labels_that_cannot_be_sorted_are_a_named_error():
+    with pytest.raises(TypeError, match=r"^train_test_split: stratify needs class labels that can be sorted"):
+        train_test_split(np.zeros((4, 1)), np.array([None, None, 1, 1], dtype=object), stratify=True)
+
+
+@pytest.mark.parametrize("call, advice", [
+    (lambda x, y: train_test_split(x, y, test_size=0.25), "it is called test_fraction= here"),
+    (lambda x, y: train_test_split(x, y, train_size=0.75), "give test_fraction="),
+    (lambda x, y: train_test_split(x, y, random_state=0), "it is called seed= here"),
+    (lambda x, y: train_test_split(x, y, shuffle=False), "always shuffled"),
+    (lambda x, y: one_hot(y, num_classes=2), "it is called classes= here"),
+    (lambda x, y: batches(x, y, 2, drop_last=True), r"inputs\[:len\(inputs\) // b \* b\]"),
+    (lambda x, y: batches(x, y, 2, generator=np.random.default_rng(0)), "as seed= here"),
+    (lambda x, y: load_digits(return_X_y=True), r"inputs, labels = load_digits\(\)"),
+])
+def test_other_libraries_argument_names_get_ours(call, advice):
+    x, y = np.zeros((8, 1)), np.array([0, 1] * 4)
+    with pytest.raises(TypeError, match=rf"^\w+: there is no argument \w+= \(another library's name\); .*{advice}"):
+        call(x, y)
+
+
+def test_scikit_learns_stratify_equals_labels_is_pointed_to_stratify_true():
+    y = np.array([0, 1] * 4)
+    with pytest.raises(TypeError, match=r"stratify must be True or False, .*scikit-learn's stratify=labels is "
+                                        r"stratify=True here"):
+        train_test_split(np.zeros((8, 1)), y, stratify=y)
+    with pytest.raises(TypeError, match=r"stratify must be True or False, got str 'no'$"):
+        train_test_split(np.zeros((8, 1)), y, stratify="no")
+
+
+@pytest.mark.parametrize("name, ours", [("data", "inputs"), ("target", "labels"), ("images", "inputs.reshape")])
+def test_scikit_learns_bunch_names_are_pointed_to_ours(name, ours):
+    digits = load_digits()
+    with pytest.raises(AttributeError, match=rf"no attribute '{name}'; scikit-learn's \.{name} is \.{ours}"):
+        getattr(digits, name)
+    assert not hasattr(digits, "nonsense") and digits.inputs.shape == (1797, 64)
+
+
+# ------------------------------------------------------------------------------------------ one_hot, batches
+
+
+def test_one_hot_of_timedeltas_is_a_named_type_error():
+    """numpy counts timedelta64 among its integers: one_hot ended in a bare IndexError from the indexing."""
+    with pytest.raises(TypeError, match=r"^one_hot: labels must be integers, got dtype timedelta64\[s\]$"):
+        one_hot(np.array([1, 2], dtype="m8[s]"))
+
+
+def test_batches_checks_the_seed_even_without_shuffling():
+    """The docstring says arguments are checked when batches is called; seed="x" passed with shuffle=False."""
+    with pytest.raises(TypeError, match=r"^batches: the seed must be an int >= 0, a numpy Generator or None"):
+        batches(np.zeros((4, 1)), np.zeros(4), 2, shuffle=False, seed="x")
+    state = np.random.get_state()
+    list(batches(np.zeros((4, 1)), np.zeros(4), 2, shuffle=False))
+    after = np.random.get_state()
+    assert np.array_equal(state[1], after[1]) and state[2] == after[2]  # seed=None unshuffled draws nothing
+
+
+@pytest.mark.parametrize("call, shown", [
+    (lambda: xsquared(10 ** 5000), "n=about 10^5000 samples would make about 10^5000 numbers"),
+    (lambda: one_hot([1], classes=10 ** 5000), "1 labels of about 10^5000 classes"),
+])
+def test_sizes_too_long_to_print_are_refused_by_name(call, shown):
+    """Python cannot print an int of 5,000 digits: the refusal itself failed with 'Exceeds the limit (4300 digits)
+    for integer string conversion', naming no function."""
+    with pytest.raises(ValueError, match=rf"^\w+: {re.escape(shown)}.*limit is 100,000,000"):
+        call()
+
+
+# --------------------------------------------------------------------------------------------------- files
+
+
+def test_load_mnist_names_a_root_that_is_no_folder(tmp_path):
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match=r"^load_mnist: .*a_file is a file, not a folder"):
+        load_mnist(tmp_path / "a_file")
+    with pytest.raises(FileNotFoundError, match=r"^load_mnist: the folder .*missing does not exist"):
+        load_mnist(tmp_path / "missing")
+
+
+def test_a_path_object_that_gives_no_name_is_named():
+    class BadPath(os.PathLike):
+        def __fspath__(self):
+            return 3
+
+    with pytest.raises(TypeError, match=r"^read_idx: expected BadPath.__fspath__\(\) to return str or bytes"):
+        open_regular_file(BadPath(), "read_idx")
+
+
+# ------------------------------------------------------------------------------------------------- notation
+
+
+@pytest.mark.parametrize("x, shown", [(10 ** 20, "1e+20"), (-(10 ** 20), "-1e+20"), (2 ** 64 + 1, "1.845e+19"),
+                                      (12345, "1.234e+04"), (7, "7")])
+def test_format_number_takes_python_ints_of_any_size_that_a_float_holds(x, shown):
+    """10**20 is no int64: format_number called it "not a real number"."""
+    assert format_number(x) == shown == f"{float(x):.4g}"
+
+
+def test_format_number_names_an_int_beyond_float64_and_a_precision_beyond_17():
+    with pytest.raises(ValueError, match=r"^format_number: x must be at most 1.798e\+308 in size"):
+        format_number(2 ** 1100)
+    with pytest.raises(ValueError, match=r"^format_number: precision must be an integer from 0 to 17, got 10{10}$"):
+        format_number(0.1, precision=10 ** 10)  # Python's bare "precision too big" before
+
+
+def test_summary_of_a_tensor_honours_a_precision_below_three_and_checks_it():
+    """precision was ignored for tensors (always 3 digits) and not checked at all."""
+    assert summary([1.23456, 2.5], precision=2) == "min 1.2 · mean 1.9 · max 2.5"
+    assert summary([1.23456, 2.5], precision=8) == "min 1.23 · mean 1.87 · max 2.5"  # (at most 3, as documented)
+    with pytest.raises(TypeError, match=r"^summary: precision must be an integer, got str 'x'$"):
+        summary([1.0, 2.0], precision="x")
+
+
+@pytest.mark.parametrize("label, expected", [("x^2^3", "x^2³"), ("W^(L-1)^2", "W^(L-1)²"), ("W^10", "W¹⁰"),
+                                             ("x^-12", "x⁻¹²"), ("e^x^2", "e^x²")])
+def test_pretty_never_merges_two_exponents_into_one(label, expected):
+    """x^2^3 was written x²³, which reads as x^23; W^(L-1)^2 as Wᴸ⁻¹², which reads as W^(L-12)."""
+    assert pretty(label) == expected
+
+
+@pytest.mark.parametrize("mark", ["\x85", "\x9b", "\u2028", "\u2029", "\u061c"])
+def test_printable_blanks_c1_controls_line_separators_and_the_arabic_letter_mark(mark):
+    """NEL, the C1 escape, the line and paragraph separators break a label's line; U+061C reorders it like
+    U+200F, which was blanked already."""
+    assert printable(f"w{mark}1") == "w 1"
