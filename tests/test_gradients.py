@@ -2,7 +2,9 @@
 
 One table of cases drives one property test: each case is a name, the function of Values to check, and a
 strategy drawing its inputs (float64 arrays, 0-d to 3-d, broadcasting pairs, kept off kinks) and its keyword
-parameters.  Tolerances are check_gradients' defaults: atol=1e-6, rtol=1e-5.
+parameters.  Tolerances are check_gradients' defaults: atol=1e-6, rtol=1e-5.  The same table checks second
+derivatives (order=2, half as many draws).  After it, the rules that drawn inputs seldom reach (ties of max and min,
+the exponents 0 and 2 of a power), against central differences and closed forms.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Op, Value, ops
+from tinygrad_edu.autodiff import gradient_and_hessian
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays, arrays_for, broadcastable_shapes, matmul_shapes, shapes
@@ -136,7 +139,10 @@ def last_axis(draw, **kw) -> tuple:
 
 @st.composite
 def joinable(draw, stacked: bool) -> tuple:
-    """1 to 3 arrays that concatenate (same shape but along ``axis``) or stack (same shape) along ``axis``."""
+    """1 to 3 arrays that concatenate (same shape but along ``axis``) or stack (same shape) along ``axis``; or
+    arrays of any shapes and sizes that concatenate with axis=None (flattened first)."""
+    if not stacked and draw(st.booleans()):
+        return tuple(draw(st.lists(arrays(), min_size=1, max_size=3))), {"axis": None}
     shape = draw(shapes(min_dims=1))
     ndim = len(shape) + stacked
     axis = draw(st.integers(-ndim, ndim - 1))
@@ -250,6 +256,16 @@ def test_gradient_matches_finite_differences(case: Case, data: st.DataObject) ->
     check_gradients(lambda *values: case.f(*values, **params), *inputs)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@settings(max_examples=max(2, settings.default.max_examples // 2))
+@given(data=st.data())
+def test_second_derivatives_match_finite_differences(case: Case, data: st.DataObject) -> None:
+    """Each rule differentiated once more (backward(create_graph=True) runs the vjps on Values): the second
+    derivative against central differences of the gradient checked above."""
+    inputs, params = data.draw(case.inputs, label="inputs, params")
+    check_gradients(lambda *values: case.f(*values, **params), *inputs, order=2)
+
+
 def _op_names(out: Value) -> set[str]:
     names, stack = set(), [out]
     while stack:
@@ -288,3 +304,69 @@ def test_maximum_splits_the_gradient_evenly_at_a_tie_as_the_central_difference_d
     x = Value(2.0)
     F.maximum(x, x * 1.0).backward()  # a tie with itself: both halves reach x
     assert float(x.grad) == 1.0
+
+
+# --- rules that the table's drawn inputs reach rarely or never (found by mutation testing: wrong rules that passed) --
+@pytest.mark.parametrize("b_data", [np.array(0.0), np.array(2.0), np.array([0.0, 2.0, 1.5])],
+                         ids=["b=0", "b=2", "b=[0,2,1.5]"])
+@pytest.mark.parametrize("base", [0.5, 2.0])
+def test_power_second_derivatives_at_exponents_0_and_2_match_closed_forms(b_data: np.ndarray, base: float) -> None:
+    """aᵇ has its own code paths where b = 0 (no aᵇ⁻¹) and b = 2 (slope b·a); their derivatives in a and b must stay
+    exact to second order: ∂²/∂a² = b(b − 1)aᵇ⁻², ∂²/∂a∂b = aᵇ⁻¹(1 + b·ln a), ∂²/∂b² = aᵇ(ln a)², element by element."""
+    a_data = np.full(b_data.shape, base)
+    a, b = Value(a_data), Value(b_data)
+    _, hessian = gradient_and_hessian((a ** b).sum(), [a, b])
+    a_flat, b_flat = a_data.ravel(), b_data.ravel()
+    ln_a, n = np.log(a_flat), b_flat.size
+    expected = np.zeros((2 * n, 2 * n))
+    expected[:n, :n] = np.diag(b_flat * (b_flat - 1) * a_flat ** (b_flat - 2))
+    expected[:n, n:] = expected[n:, :n] = np.diag(a_flat ** (b_flat - 1) * (1 + b_flat * ln_a))
+    expected[n:, n:] = np.diag(a_flat ** b_flat * ln_a ** 2)
+    np.testing.assert_allclose(hessian, expected, rtol=1e-12, atol=1e-12)
+
+
+def _central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-3) -> np.ndarray:
+    """∂f/∂x by float64 central differences, one element at a time (independent of the engine)."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (1, False), (0, True), ((0, 1), False)])
+def test_max_and_min_split_the_gradient_evenly_between_two_tied_extremes_as_the_central_difference_does(
+        name: str, axis, keepdims: bool) -> None:
+    """Two tied extremes share the gradient, ½ each, as the central difference finds (the table's drawn inputs
+    keep their extremes apart, so ties are checked here).  Every reduction below meets a tie of two."""
+    x = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0], [0.0, 2.0, -1.0]])
+    x = x if name == "max" else -x
+    reduce = getattr(np, name)
+    upstream = np.random.default_rng(0).standard_normal(reduce(x, axis=axis, keepdims=keepdims).shape)
+    value = Value(x)
+    (getattr(value, name)(axis=axis, keepdims=keepdims) * upstream).sum().backward()
+    expected = _central_difference(lambda y: float(np.sum(reduce(y, axis=axis, keepdims=keepdims) * upstream)), x)
+    np.testing.assert_allclose(value.grad, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_tie_of_three_maxima_gets_a_third_each() -> None:
+    """With k tied maxima each gets 1/k (the documented even split): together the whole gradient, which is the
+    derivative of max along the direction that raises all of them at once."""
+    x = Value([1.0, 5.0, 5.0, 0.0, 5.0])
+    (x.max() * 6.0).backward()
+    np.testing.assert_allclose(x.grad, [0.0, 2.0, 2.0, 0.0, 2.0], rtol=1e-12)
+    step = np.array([0.0, 1.0, 1.0, 0.0, 1.0]) * 1e-3
+    assert float(x.grad.sum()) == pytest.approx(6.0 * (np.max(x.data + step) - np.max(x.data - step)) / 2e-3)
+
+
+def test_at_their_kinks_relu_abs_and_leaky_relu_take_the_documented_slope_as_pytorch_does() -> None:
+    """At x = 0 no derivative exists (the central difference gives the average of the one-sided slopes); the rules
+    take relu'(0) = [0 > 0] = 0, |x|'(0) = sign(0) = 0 and leaky_relu'(0) = negative_slope, as PyTorch does, so
+    that a zero pre-activation (a zero-initialized layer) sends back what it would there."""
+    for function, slope_at_zero in [(F.relu, 0.0), (F.abs, 0.0), (lambda v: F.leaky_relu(v, 0.2), 0.2),
+                                    (lambda v: F.leaky_relu(v, 0.0), 0.0), (lambda v: F.leaky_relu(v, 2.0), 2.0)]:
+        x = Value([0.0, -1.0, 1.0])
+        function(x).sum().backward()
+        assert x.grad[0] == slope_at_zero
