@@ -418,6 +418,18 @@ def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = F
         ax.set_yscale("symlog", linthresh=float(positive.min()))
     else:
         ax.set_yscale("log")
+        positive = finite[finite > 0]
+        if positive.size and positive.max() < 10 * positive.min():
+            _plain_tick_labels(ax)
+
+
+def _plain_tick_labels(ax: Axes) -> None:
+    """Label a log axis that spans less than a decade with plain numbers: its ticks are then not powers of 10, and
+    matplotlib labelled them ``1.3978 × 10⁰``."""
+    from matplotlib.ticker import FormatStrFormatter
+
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%.12g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%.12g"))
 
 
 # --- activation functions ----------------------------------------------------------------------------------

@@ -89,6 +89,11 @@ class Drawing(graphviz.Digraph):
     """The graphs this module returns: a :class:`graphviz.Digraph` that, displayed in Jupyter on a machine
     without Graphviz's ``dot``, says how to install it instead of showing graphviz's raw error."""
 
+    def __repr__(self) -> str:
+        """What to do with a drawing outside Jupyter (the default said only ``<…Drawing object at 0x…>``)."""
+        return ("<Drawing: shown as a picture in Jupyter; viz.render(drawing, 'graph.svg') writes it to a file, "
+                "print(drawing) prints its Graphviz source>")
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
