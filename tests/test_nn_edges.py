@@ -164,3 +164,128 @@ def test_micrograds_mlp_call_is_shown_in_this_packages_form():
     with pytest.raises(TypeError, match=r"got 3$"):
         nn.MLP(3)
     assert nn.MLP([3, 4, 4, 1]).sizes == [3, 4, 4, 1]
+
+
+# --- PyTorch's Module habits --------------------------------------------------------------------------------------
+
+class _Scaled(nn.Module):
+    """A module of one's own: a Value of its own, a child Network and a dict holding a Layer; the child refers back."""
+
+    def __init__(self) -> None:
+        self.scale = Value(np.array([2.0]))
+        self.body = nn.MLP([2, 3, 1], rng=0)
+        self.body.owner = self  # walked once: the parent is not its own grandchild
+        self.heads = {"out": nn.Layer(1, 1, activation="identity", rng=1)}
+
+    def forward(self, x):
+        return self.heads["out"](self.body(x)) * self.scale
+
+
+def test_train_and_eval_set_the_flag_on_every_module_and_change_no_result():
+    """model.train() and model.eval(), in every PyTorch loop, were AttributeErrors."""
+    model = _Scaled()
+    x = np.array([[0.3, -0.7], [1.0, 2.0]])
+    before = model(x).data.copy()
+    assert model.eval() is model
+    assert [module.training for module in (model, model.body, *model.body.layers, model.heads["out"])] == [False] * 5
+    np.testing.assert_array_equal(model(x).data, before)  # no layer here behaves differently
+    assert model.train() is model and model.body.layers[0].training is True
+    model.body.layers[1].train(False)
+    assert [module.training for module in (model, model.body, *model.body.layers)] == [True, True, True, False]
+    with pytest.raises(TypeError, match=r"^train: mode must be True or False, got str 'no'"):
+        model.train("no")
+
+
+def test_modules_and_children_are_walked_as_in_pytorch_with_the_parameters_names():
+    model = _Scaled()
+    named = list(model.named_modules())
+    assert [name for name, _ in named] == ["", "body", "body.layers.1", "body.layers.2", "heads.out"]
+    assert [module for _, module in named] == [model, model.body, *model.body.layers, model.heads["out"]]
+    modules = model.modules()
+    assert iter(modules) is modules and list(modules) == [module for _, module in named]
+    assert list(model.named_children()) == [("body", model.body), ("heads.out", model.heads["out"])]
+    assert list(model.children()) == [model.body, model.heads["out"]]
+    body = model.body  # its owner is a child of it too, as named_parameters walks it
+    assert list(body.named_children()) == [("layers.1", body.layers[0]), ("layers.2", body.layers[1]), ("owner", model)]
+    owners = {name.rpartition(".")[0] for name, _ in model.named_parameters()}
+    assert owners <= {name for name, _ in named}  # "body.layers.1.weights" belongs to the module "body.layers.1"
+    assert [name for name, _ in model.body.layers[0].named_modules(prefix="first")] == ["first"]
+
+
+def test_apply_calls_children_before_their_parent_and_serves_an_init_function():
+    """model.apply(init_weights), PyTorch's way to initialise, with a function that sets a Layer's numbers."""
+    model = _Scaled()
+    visited = []
+    assert model.apply(visited.append) is model
+    assert visited == [*model.body.layers, model.body, model.heads["out"], model]  # each once, as PyTorch orders them
+    rng = np.random.default_rng(5)
+
+    def init_weights(module):
+        if isinstance(module, nn.Layer):
+            module.weights.data[...] = rng.normal(0.0, 0.1, module.weights.shape)
+            module.biases.data.fill(0.01)
+
+    model.apply(init_weights)
+    layers = [*model.body.layers, model.heads["out"]]
+    assert all((layer.biases.data == 0.01).all() and abs(layer.weights.data).max() < 1 for layer in layers)
+    expected = np.random.default_rng(5)
+    for layer in layers:  # drawn in apply's order
+        np.testing.assert_array_equal(layer.weights.data, expected.normal(0.0, 0.1, layer.weights.shape))
+    with pytest.raises(TypeError, match=r"^apply: fn must be a function of a Module, got int 3"):
+        model.apply(3)
+
+
+def test_named_parameters_without_recursion_give_the_modules_own():
+    model = _Scaled()
+    assert [(name, value) for name, value in model.named_parameters(recurse=False)] == [("scale", model.scale)]
+    assert model.parameters(recurse=False) == [model.scale]
+    assert model.body.parameters(recurse=False) == []
+    assert [name for name, _ in model.body.layers[0].named_parameters("w", recurse=False)] == ["w.weights", "w.biases"]
+    assert len(model.parameters(recurse=True)) == 1 + 4 + 2
+    with pytest.raises(TypeError, match=r"^named_parameters: recurse must be True or False, got int 0"):
+        model.named_parameters(recurse=0)
+
+
+def test_float_and_double_convert_every_value_in_place_and_training_goes_on():
+    """model.float() was an AttributeError, though a float32 network trains here (load_state_dict made one)."""
+    model = nn.MLP([2, 3, 1], rng=0)
+    model.layers[1].biases.requires_grad = False  # frozen ones are converted too, as the state holds them
+    optimizer = optim.Adam(model, learning_rate=0.1)  # made before, as the Values stay the same objects
+    x, y = np.array([[0.3, -0.7], [1.0, 2.0]]), np.array([[0.2], [0.9]])
+
+    def step():
+        model.zero_grad()
+        cost = ((model(x) - y) ** 2).mean()
+        cost.backward()
+        optimizer.step()
+        return cost.item()
+
+    step()
+    values = [value for _, value in model.named_parameters()] + [model.layers[1].biases]
+    before = [value.data.copy() for value in values]
+    assert model.float() is model
+    assert [value.dtype for value in values] == [np.float32] * 4
+    for value, numbers in zip(values, before):
+        np.testing.assert_array_equal(value.data, numbers.astype(np.float32))
+    costs = [step() for _ in range(20)]
+    assert [value.dtype for value in values] == [np.float32] * 4
+    assert all(value.grad.dtype == np.float32 for value in values[:3])
+    assert costs[-1] < costs[0]
+    assert all(array.dtype == np.float32 for array in model.state_dict().values())
+    assert model.double() is model and [value.dtype for value in values] == [np.float64] * 4
+    step()
+
+
+def test_pytorch_names_without_a_counterpart_say_what_to_write():
+    """nn.Linear, nn.Sequential: bare AttributeErrors; state_dict(prefix=): a bare TypeError."""
+    model = nn.MLP([2, 3, 1], rng=0)
+    with pytest.raises(AttributeError, match=r"^module 'tinygrad_edu.nn' has no attribute 'Linear' .*nn\.Layer\("):
+        nn.Linear  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^module 'tinygrad_edu.nn' has no attribute 'Sequential' .*nn\.Network"):
+        nn.Sequential  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^module 'tinygrad_edu.nn' has no attribute 'typo'$"):
+        nn.typo  # noqa: B018
+    with pytest.raises(TypeError, match=r"^state_dict: there is no argument prefix= .*add it yourself"):
+        model.state_dict(prefix="a")
+    with pytest.raises(TypeError, match=r"^named_parameters: there is no argument remove_duplicate="):
+        model.named_parameters(remove_duplicate=False)

@@ -24,7 +24,7 @@ import math
 import os
 import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -41,6 +41,15 @@ INITS = ("uniform", "xavier", "he")
 
 PathLike = str | os.PathLike
 _SHOWN = 12  # the most children and Values a Module's repr lists
+
+
+# torch.nn's classes that have no counterpart here, and what to write instead (this module's __getattr__).
+_PYTORCH_CLASSES = {
+    "Linear": "nn.Layer(in_size, out_size, activation='identity') is one here",
+    "Sequential": "nn.Network(layer, layer, ...) is one here",
+    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), "a Layer applies its activation itself here: "
+                    "nn.Layer(in_size, out_size, activation='relu')"),
+}
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -64,7 +73,12 @@ class Module:
     ``requires_grad_(False)``) is not one of ``parameters()`` (an optimizer leaves it alone) but stays in
     ``state_dict()``, ``save`` and ``load``, as in PyTorch.  Subclasses define ``forward``; calling the module calls
     ``forward``.  Its repr lists the child Modules and the Values by name, with their shapes.
+
+    As in PyTorch, ``modules()``, ``children()`` and ``apply(fn)`` walk the Modules under it, ``train()`` and
+    ``eval()`` set a flag that no layer here reads, and ``float()`` / ``double()`` convert the Values in place.
     """
+
+    training: bool = True  # set by train() and eval(); no layer here reads it
 
     def forward(self, *args: Any, **kwargs: Any) -> Value:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -72,17 +86,86 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Value:
         return self.forward(*args, **kwargs)
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+    @checks.pytorch_keywords(remove_duplicate="each parameter is listed once here")
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Value]]:
         """``(name, parameter)`` pairs, names like ``"layers.1.weights"``; each parameter once.
 
         Names are the attribute path; positions in lists count from 1, so that ``layers.1.weights`` is ``W¹``.
+        ``recurse=False``: only the module's own, not those of the Modules under it (as in PyTorch).
         """
-        return _named_values(self, prefix, frozen=False)
+        recurse = checks.flag(recurse, "recurse", "named_parameters")
+        return _named_values(self, prefix, frozen=False, recurse=recurse)
 
-    def parameters(self) -> list[Value]:
+    def parameters(self, recurse: bool = True) -> list[Value]:
         """All parameters (weights and biases) that require a gradient, each once; frozen ones are left out (they
-        are in :meth:`state_dict`)."""
-        return [value for _, value in self.named_parameters()]
+        are in :meth:`state_dict`).  ``recurse=False``: only the module's own."""
+        return [value for _, value in self.named_parameters(recurse=recurse)]
+
+    # --- the Modules under this one, as PyTorch walks them ------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The Modules among the module's attributes (in lists, tuples and dicts too, not inside other Modules), by
+        name, each once: an MLP's are ``("layers.1", layer)``, ``("layers.2", layer)``…"""
+        seen = {id(self)}
+        for name, member in _members(self):
+            if isinstance(member, Module) and id(member) not in seen:
+                seen.add(id(member))
+                yield name, member
+
+    def children(self) -> Iterator[Module]:
+        """The Modules of :meth:`named_children`, without their names."""
+        return (child for _, child in self.named_children())
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """The module itself (named ``prefix``, ``""`` by default), then every Module under it, each once, a parent
+        before its children, named as :meth:`named_parameters` names their parameters (``"layers.1"``)."""
+        return _named_modules(self, prefix, set(), parents_first=True)
+
+    def modules(self) -> Iterator[Module]:
+        """The Modules of :meth:`named_modules`, the module itself first, without their names."""
+        return (module for _, module in self.named_modules())
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every Module under this one, then on this one (children before their parent, as PyTorch's
+        ``apply``), each once; returns the module.  For ``model.apply(init_weights)``: a function that sets a
+        Layer's numbers in place (``with no_grad(): m.weights[...] = ...``, or ``m.biases.data.fill(0.01)``)."""
+        if not callable(fn):
+            raise TypeError(f"apply: fn must be a function of a Module, got {type(fn).__name__} {fn!r:.60}")
+        for _, module in list(_named_modules(self, "", set(), parents_first=False)):
+            fn(module)
+        return self
+
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training`` to ``mode`` on the module and every Module under it, as PyTorch's; returns the module.
+
+        For PyTorch's loops, which call ``model.train()`` and ``model.eval()``: no layer here computes anything
+        differently in training (there is no dropout and no batch norm), so only a ``forward`` of your own reads
+        the flag."""
+        mode = checks.flag(mode, "mode", "train")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """``train(False)``: ``training`` becomes False here and below; nothing computes differently (see
+        :meth:`train`).  Returns the module, so ``model = nn.load(path).eval()`` works."""
+        return self.train(False)
+
+    def float(self) -> Module:
+        """Every Value of the module (frozen ones too) and its gradient in float32, in place; returns the module.
+
+        The Values stay the same objects, so an optimizer made before keeps training them.  Inputs may stay
+        float64: a float32 layer's gradients are float32."""
+        return self._astype(np.float32)
+
+    def double(self) -> Module:
+        """Every Value of the module and its gradient in float64 (the default), in place; returns the module."""
+        return self._astype(np.float64)
+
+    def _astype(self, dtype: type[np.floating]) -> Module:
+        with no_grad():
+            for _, value in self._named_state():
+                _set_numbers(value, value.data.astype(dtype))
+        return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters, frozen ones too (as in PyTorch: a gradient kept while frozen
@@ -125,6 +208,9 @@ class Module:
         ``requires_grad = False`` (they are still part of the model, and a saved model must load back whole)."""
         return _named_values(self, "", frozen=True)
 
+    @checks.pytorch_keywords(
+        prefix="add it yourself: {prefix + name: array for name, array in model.state_dict().items()}",
+        keep_vars="it holds copies of the numbers; named_parameters() gives the Values (those not frozen)")
     def state_dict(self) -> dict[str, np.ndarray]:
         """A copy of every parameter's data, by name, frozen parameters (``requires_grad = False``) included."""
         return {name: value.data.copy() for name, value in self._named_state()}
@@ -147,14 +233,9 @@ class Module:
         result = _check_names(type(self).__name__, params, state, strict)
         arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()
                   if name in state}
-        with no_grad():  # in place, so that a graph computed from the old numbers is known to be stale
+        with no_grad():
             for name, array in arrays.items():
-                value = params[name]
-                if value.dtype != array.dtype:
-                    value.data = np.empty_like(array)  # the state's dtype, which a gradient has too
-                    if isinstance(value.grad, np.ndarray):
-                        value.grad = value.grad.astype(array.dtype)
-                value[...] = array
+                _set_numbers(params[name], array)
         return result
 
     def _architecture(self) -> dict | None:
@@ -192,6 +273,16 @@ class Module:
         _check_activations(path, stored, own)
         self.load_state_dict(state)
         return self
+
+
+def _set_numbers(value: Value, array: np.ndarray) -> None:
+    """Set a parameter's numbers to ``array``, taking its dtype (which its gradient takes too), under ``no_grad()``;
+    in place, so that a graph computed from the old numbers is known to be stale."""
+    if value.dtype != array.dtype:
+        value.data = np.empty_like(array)
+        if isinstance(value.grad, np.ndarray):
+            value.grad = value.grad.astype(array.dtype)
+    value[...] = array
 
 
 def _check_activations(path: PathLike, stored: dict | None, own: dict | None) -> None:
@@ -244,13 +335,29 @@ def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
-def _named_values(module: Module, prefix: str, frozen: bool) -> Iterator[tuple[str, Value]]:
-    """The module's parameters by name, each once (``frozen``: with those whose requires_grad is False)."""
+def _named_values(module: Module, prefix: str, frozen: bool, recurse: bool = True) -> Iterator[tuple[str, Value]]:
+    """The module's parameters by name, each once (``frozen``: with those whose requires_grad is False;
+    ``recurse=False``: not those of the Modules under it, which the walk then takes for visited)."""
     seen: set[int] = set()
-    for name, value in _walk(module, prefix, set(), frozen):
+    visited = set() if recurse else {id(child) for _, child in module.named_children()}
+    for name, value in _walk(module, prefix, visited, frozen):
         if id(value) not in seen:
             seen.add(id(value))
             yield name, value
+
+
+def _named_modules(module: Module, prefix: str, seen: set[int], parents_first: bool
+                   ) -> Iterator[tuple[str, Module]]:
+    """``module`` and the Modules under it, depth first, each once (those in ``seen`` not again), a parent before or
+    (``parents_first=False``) after its children."""
+    seen.add(id(module))
+    if parents_first:
+        yield prefix, module
+    for name, child in module.named_children():
+        if id(child) not in seen:
+            yield from _named_modules(child, f"{prefix}.{name}" if prefix else name, seen, parents_first)
+    if not parents_first:
+        yield prefix, module
 
 
 def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Iterator[tuple[str, Value]]:
@@ -622,6 +729,13 @@ class MLP(Network):
         super().__init__(*[Layer(n_in, n_out, activation if i < count - 1 else output_activation, init=init,
                                  rng=generator)
                            for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False))])
+
+
+if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take nn.any_typo for a name)
+    def __getattr__(name: str) -> Any:
+        """``nn.Linear``, ``nn.Sequential``: an AttributeError saying what they are here."""
+        where = f" (a PyTorch name); {_PYTORCH_CLASSES[name]}" if name in _PYTORCH_CLASSES else ""
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
 
 
 def __dir__() -> list[str]:
