@@ -175,7 +175,7 @@ def test_split_partitions_the_samples_and_keeps_pairs():
     ids = np.arange(101)
     inputs, labels = np.stack([ids, -ids], axis=1), ids % 3
     train, test = train_test_split(inputs, labels, test_fraction=0.2, seed=3)
-    assert len(test.inputs) == 20 and len(train.inputs) == 81
+    assert len(test.inputs) == 21 and len(train.inputs) == 80  # ceil(20.2), as scikit-learn's test_size=0.2
     seen = np.concatenate([train.inputs[:, 0], test.inputs[:, 0]])
     assert np.array_equal(np.sort(seen), ids)  # each sample exactly once
     for part in (train, test):
@@ -204,7 +204,7 @@ def test_split_stratified_keeps_class_proportions(digits):
     ((np.zeros((5, 2)), np.zeros(5)), {"test_fraction": 0.0}, ValueError, "test_fraction must lie in (0, 1)"),
     ((np.zeros((5, 2)), np.zeros(5)), {"test_fraction": 1.0}, ValueError, "test_fraction must lie in (0, 1)"),
     ((np.zeros((5, 2)), np.zeros(5)), {"test_fraction": "0.2"}, TypeError, "number"),
-    ((np.zeros((2, 2)), np.zeros(2)), {"test_fraction": 0.2}, ValueError, "at least 1"),
+    ((np.zeros((2, 2)), np.zeros(2)), {"test_fraction": 0.6}, ValueError, "at least 1"),  # ceil(1.2): 0 left
     ((np.zeros((5, 2)), np.zeros((5, 2))), {"stratify": True}, ValueError, "1-D"),
     ((np.float64(1.0), np.zeros(1)), {}, ValueError, "first axis"),
 ])

@@ -48,6 +48,50 @@ def test_stratify_of_no_samples_says_so():
         train_test_split(np.zeros((0, 1)), np.zeros(0), stratify=True)
 
 
+def _split_sizes(n: int, fraction: float) -> tuple[int, int] | None:
+    """(training, test) sizes of an unstratified split of ``n`` samples, or None when it is refused."""
+    try:
+        train, test = train_test_split(np.arange(n)[:, None], np.arange(n), test_fraction=fraction, seed=0)
+    except ValueError as error:
+        assert "each needs at least 1" in str(error)
+        return None
+    return len(train.labels), len(test.labels)
+
+
+@pytest.mark.parametrize("sixteenths", range(1, 16))
+def test_the_test_part_is_the_fraction_rounded_up_as_scikit_learns_test_size(sixteenths):
+    """Before, round(n × fraction), halves to even: 7 samples at 0.3 gave 2 test samples where scikit-learn's
+    test_size=0.3 gives 3.  k/16 is exact in floating point, so ceil(n·k/16) is the whole-number division."""
+    for n in range(1, 70):
+        test = -(-n * sixteenths // 16)  # the smallest whole number ≥ n·k/16
+        expected = (n - test, test) if 1 <= test <= n - 1 else None
+        assert _split_sizes(n, sixteenths / 16) == expected, n
+
+
+@pytest.mark.parametrize("n, fraction, test", [
+    (7, 0.3, 3),  # 2.1
+    (101, 0.2, 21),  # 20.2
+    (10, 0.25, 3),  # 2.5 (round gave 2, to even)
+    (30, 0.1, 3),  # 3.0: 0.1 × 30 is exactly 3.0 in floating point
+    (25, 0.28, 8),  # 7.000000000000001 in floating point, as scikit-learn computes it
+    (2, 0.2, 1),  # 0.4: one sample each
+])
+def test_the_test_part_of_decimal_fractions(n, fraction, test):
+    assert _split_sizes(n, fraction) == (n - test, test)
+
+
+def test_the_split_sizes_equal_scikit_learns():
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    for n in range(1, 60):
+        for fraction in (0.1, 0.15, 0.2, 0.25, 0.28, 0.3, 1 / 3, 0.5, 0.56, 0.7, 0.75, 0.9, 0.95):
+            try:
+                train, test = model_selection.train_test_split(np.arange(n), test_size=fraction, random_state=0)
+                expected: tuple[int, int] | None = (len(train), len(test))
+            except ValueError:  # the training part would be empty
+                expected = None
+            assert _split_sizes(n, fraction) == expected, (n, fraction)
+
+
 def test_stratify_labels_that_cannot_be_sorted_are_a_named_error():
     with pytest.raises(TypeError, match=r"^train_test_split: stratify needs class labels that can be sorted"):
         train_test_split(np.zeros((4, 1)), np.array([None, None, 1, 1], dtype=object), stratify=True)

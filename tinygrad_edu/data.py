@@ -195,11 +195,13 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
     (scikit-learn's function of this name returns ``X_train, X_test, y_train, y_test`` instead.)
 
-    The test part holds ``round(n * test_fraction)`` samples (at least 1, and at least 1 left for training);
-    both parts come in random order.
+    The test part holds ``ceil(n * test_fraction)`` samples, as scikit-learn's ``test_size=`` (the product taken
+    in floating point, as there: 25 × 0.28 gives 7.000000000000001, so 8); each part needs at least 1.  Both
+    parts come in random order.
     ``labels`` may be class labels or any targets with one row per sample. With ``stratify=True`` (1-D labels)
     each class is split separately, so both parts keep the class proportions; the test part then holds the
-    sum of each class's rounded share, which must leave every class at least one sample in each part.
+    sum of each class's share rounded to the nearest (halves to even), which must leave every class at least one
+    sample in each part (scikit-learn instead shares ``ceil(n * test_size)`` out among the classes).
     """
     x, y = _paired("train_test_split", inputs, labels)
     try:
@@ -214,7 +216,7 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
         parts = _stratified_test_parts(y, test_fraction, rng)  # (none for no samples: the check below says so)
         test_idx = rng.permutation(np.concatenate([np.empty(0, dtype=np.intp), *parts]))
     else:
-        test_idx = rng.permutation(n)[:round(n * test_fraction)]
+        test_idx = rng.permutation(n)[:math.ceil(n * test_fraction)]
     if not 1 <= len(test_idx) <= n - 1:
         raise ValueError(f"train_test_split: test_fraction={test_fraction} of {n} samples leaves "
                          f"{len(test_idx)} test and {n - len(test_idx)} training samples; "
