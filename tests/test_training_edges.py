@@ -3,13 +3,14 @@ as models, costs that cannot be differentiated, and optimizers that are not this
 
 import copy
 import pickle
+import re
 
 import numpy as np
 import pytest
 
 from tinygrad_edu import Value, nn, optim
 from tinygrad_edu.optim import armijo_step
-from tinygrad_edu.training import fit
+from tinygrad_edu.training import History, fit
 
 X = np.linspace(-1.0, 1.0, 12).reshape(-1, 1)
 
@@ -279,3 +280,62 @@ def test_a_copied_optimizer_keeps_its_state_and_goes_on_as_the_original(make, du
         opt_copy.step(cost(net_copy))
     for p, q in zip(net.parameters(), net_copy.parameters(), strict=True):
         assert np.array_equal(p.data, q.data)
+
+
+# --- fit: where ‖∇C‖ is exactly 0, and the History's repr ----------------------------------------------------------
+
+def _line_at_its_minimum() -> nn.Network:
+    """y = 2x + 1 as a network already fitted exactly: cost 0, ∇C = 0."""
+    line = nn.Network(nn.Layer(1, 1, activation="identity", rng=0))
+    line.layers[0].weights.data[:] = 2.0
+    line.layers[0].biases.data[:] = 1.0
+    return line
+
+
+@pytest.mark.parametrize("make", [lambda m: optim.GradientDescent(m, 0.1), optim.Armijo, optim.Newton, optim.Adam,
+                                  lambda m: optim.SGD(m, 0.1, momentum=0.9)],
+                         ids=["GradientDescent", "Armijo", "Newton", "Adam", "SGD"])
+def test_without_tol_training_stops_where_the_gradient_is_exactly_zero(make):
+    """Before, all 50 episodes ran, each an update that changed nothing (Newton computing its Hessian each time):
+    the seed stops where ∇f = 0."""
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    line = _line_at_its_minimum()
+    history = fit(line, x, 2 * x + 1, optimizer=make(line), episodes=50, progress=False)
+    assert history.stopped == "zero gradient" and history.episodes == 1 and history.gradient_norm == [0.0]
+    assert history.final_cost == 0.0
+    assert line.layers[0].weights.data.item() == 2.0 and line.layers[0].biases.data.item() == 1.0
+
+
+def test_momentum_that_passes_a_zero_gradient_goes_on():
+    """C(w) = w² with momentum ½ and η = ¼ from w = 1: w = ½, then exactly 0 (∇C = 0) with velocity 2, which
+    still moves it, to −¼: the stop at ‖∇C‖ = 0 is for an update that changes nothing."""
+    w = Value(np.array([1.0]))
+    x = np.array([[1.0], [-1.0]])
+    history = fit(lambda inputs: inputs * w, x, np.zeros((2, 1)), optimizer=optim.SGD([w], 0.25, momentum=0.5),
+                  episodes=4, progress=False)
+    assert history.gradient_norm[:3] == [2.0, 1.0, 0.0]
+    assert history.stopped == "episodes" and history.episodes == 4
+
+
+def test_random_search_where_the_gradient_is_zero_goes_on():
+    """Random search ignores ∇C: on a flat ReLU plateau (∇C = 0, cost > 0) a rejected proposal changes nothing,
+    yet a later one may be kept."""
+    x = np.linspace(0.1, 1, 10).reshape(-1, 1)
+    net = nn.Network(nn.Layer(1, 1, activation="relu", rng=0))
+    net.layers[0].weights.data[:] = -0.05  # relu(−0.05x) = 0 on every sample: slope 0
+    net.layers[0].biases.data[:] = 0.0
+    history = fit(net, x, x, optimizer=optim.RandomSearch(net, scale=0.1, rng=0), episodes=60, progress=False)
+    assert history.gradient_norm[0] == 0.0
+    assert history.stopped == "episodes" and history.final_cost < history.cost[0]
+
+
+def test_the_history_repr_shows_where_training_started_and_ended():
+    """Before, the repr showed the final cost only."""
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+    history = fit(net, x, x**2, optimizer=optim.Armijo(net), episodes=20, progress=False)
+    shown = repr(history)
+    first, final = (float(re.search(rf"\b{name}=([^,]+),", shown).group(1)) for name in ("first_cost", "final_cost"))
+    assert first == pytest.approx(history.cost[0], rel=1e-3) and final == pytest.approx(history.final_cost, rel=1e-3)
+    assert first > final and "episodes=20" in shown and len(shown) < 120
+    assert "first_cost=None, final_cost=None" in repr(History(label="Adam"))

@@ -60,8 +60,9 @@ class History:
     - ``seconds``: the time since training started, at the end of the episode.
 
     ``final_cost`` is the cost on all training samples after the last update; ``stopped`` says why training
-    ended: ``"episodes"``, ``"tol"``, ``"interrupted"`` or ``"no descent step"`` (full batch: Armijo found no
-    step size that decreases the cost enough, so every further episode would fail the same way) or, in the
+    ended: ``"episodes"``, ``"tol"``, ``"interrupted"``, ``"no descent step"`` (full batch: Armijo found no
+    step size that decreases the cost enough, so every further episode would fail the same way), ``"zero
+    gradient"`` (full batch: ``‖∇C‖`` was exactly 0 and the update changed nothing, see :func:`fit`) or, in the
     history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN or infinite cost or gradient); ``label``
     names the run in plot legends.
     """
@@ -87,8 +88,9 @@ class History:
         self.seconds.append(seconds)
 
     def __repr__(self) -> str:
+        first = f"{self.cost[0]:.4g}" if self.cost else "None"
         final = "None" if self.final_cost is None else f"{self.final_cost:.4g}"
-        return (f"History(label={self.label!r}, episodes={self.episodes}, final_cost={final}, "
+        return (f"History(label={self.label!r}, episodes={self.episodes}, first_cost={first}, final_cost={final}, "
                 f"stopped={self.stopped!r})")
 
 
@@ -265,8 +267,15 @@ def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -
     cost, number, norm = run.forward_backward(closure, episode, first=episode == 1)
     if run.tol is not None and norm <= run.tol:
         return number, norm, None, "tol"
+    # ‖∇C‖ = 0 (the seed's STOP): an update that changes nothing there repeats in every later episode (momentum's
+    # and Adam's steps only shrink while ∇C = 0); watched, not assumed, as those may still move (and random search
+    # ignores ∇C)
+    watch = norm == 0.0 and not isinstance(run.optimizer, RandomSearch)
+    before = [p.data.copy() for p in run.params] if watch else None
     run.optimizer.step(closure, cost=cost)
     stopped = "no descent step" if getattr(run.optimizer, "last_failed", False) else ""
+    if before is not None and all(np.array_equal(p.data, b) for p, b in zip(run.params, before, strict=True)):
+        stopped = "zero gradient"
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
 
 
@@ -377,7 +386,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     package's optimizers do.  Training stops early when
     ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes
     none; mini-batches, the episode's average ``‖∇C‖`` over its batches (each taken before its batch's update)
-    is checked after the episode, whose updates all happen.  It stops cleanly on Ctrl-C, after the update under
+    is checked after the episode, whose updates all happen.  Without ``tol``, full batch, it still stops where
+    ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode would repeat it): ``stopped``
+    is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under
     way (a second Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more
     than ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or
     infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the
