@@ -424,6 +424,67 @@ def test_train_interrupted_saves_the_model_so_far_and_exits_130(monkeypatch: pyt
     assert nn.load(path).sizes == [1, 3, 1]
 
 
+TRAIN_SMALL = ["train", "--episodes", "3", "--samples", "20", "--hidden", "3"]
+
+
+def test_ctrl_c_during_the_report_after_training_still_saves_the_model(monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture,
+                                                                      tmp_path: Path) -> None:
+    """Before, the model was saved after the report: a Ctrl-C while the results were printed lost it."""
+    from tinygrad_edu import cli
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_print_results", interrupted)
+    path = tmp_path / "m.npz"
+    assert main([*TRAIN_SMALL, "-o", str(path)]) == 130
+    assert capsys.readouterr().err == f"tinygrad-edu: interrupted after training: the model was saved to {path}\n"
+    assert nn.load(path).sizes == [1, 3, 1]
+
+
+def _ctrl_c_while_saving(monkeypatch: pytest.MonkeyPatch, presses: int) -> None:
+    """Ctrl-C ``presses`` times in the middle of the model file's writing, delivered as Python delivers it: a call
+    of the SIGINT handler in place then (no real signal is sent)."""
+    import signal
+
+    write_array = np.lib.format.write_array
+    calls = []
+
+    def writing(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:  # the second array of the file
+            for _ in range(presses):
+                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+        write_array(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", writing)
+
+
+def test_ctrl_c_while_saving_says_no_file_was_written(monkeypatch: pytest.MonkeyPatch,
+                                                                             capsys: pytest.CaptureFixture,
+                                                                             tmp_path: Path) -> None:
+    _ctrl_c_while_saving(monkeypatch, presses=1)
+    path = tmp_path / "m.npz"
+    assert main([*TRAIN_SMALL, "-o", str(path)]) == 130
+    assert capsys.readouterr().err == f"tinygrad-edu: interrupted while saving the model: {path} was not written\n"
+    assert list(tmp_path.iterdir()) == []  # no half-written model, no temporary file
+
+
+def test_train_says_why_it_stopped_at_a_zero_gradient(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+                                                      tmp_path: Path) -> None:
+    from tinygrad_edu import cli, training
+
+    def fit(*args: object, **kwargs: object) -> training.History:
+        history = training.fit(*args, **kwargs)
+        history.stopped = "zero gradient"
+        return history
+
+    monkeypatch.setattr(cli, "fit", fit)
+    assert main([*TRAIN_SMALL, "-o", str(tmp_path / "m.npz")]) == 0
+    assert "(stopped: ‖∇C‖ = 0)" in capsys.readouterr().out
+
+
 def test_train_reports_the_cost_before_any_update_with_mini_batches(capsys: pytest.CaptureFixture,
                                                                     tmp_path: Path) -> None:
     from tinygrad_edu.losses import cross_entropy

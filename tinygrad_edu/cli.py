@@ -7,7 +7,8 @@
 
 Bad arguments, a missing or damaged model file, or inputs that do not fit the model end with one line
 ``tinygrad-edu: error: ...`` on stderr and exit status 2; Ctrl-C ends with exit status 130 (``train`` first saves
-the model trained so far, ``demo`` writes nothing more).
+the model trained so far, also when Ctrl-C comes after training; during the save itself no file is written; ``demo``
+writes nothing more).
 """
 
 from __future__ import annotations
@@ -362,7 +363,8 @@ def _check_model_path(text: str) -> None:
 #: What one training sample of each data set is called in ``train``'s first line.
 _SAMPLE_NOUNS = {"xsquared": "x² sample", "digits": "training digit"}
 #: Why fit stopped (History.stopped), in words.
-_STOPPED = {"episodes": "all episodes run", "tol": "stopped: ‖∇C‖ ≤ tol", "no descent step": "stopped: no descent step"}
+_STOPPED = {"episodes": "all episodes run", "tol": "stopped: ‖∇C‖ ≤ tol", "no descent step": "stopped: no descent step",
+            "zero gradient": "stopped: ‖∇C‖ = 0"}
 
 
 def _count(number: int, noun: str) -> str:
@@ -510,21 +512,42 @@ def _train(args: argparse.Namespace) -> int:
                           batch_size=batch_size, seed=args.seed, progress=args.progress)
         except FloatingPointError as error:  # training diverged: _run prints it as an error
             raise FloatingPointError(_naming_the_option(str(error), rate)) from None
-    end = math.nan if history.final_cost is None else history.final_cost
+    seconds = time.perf_counter() - began
+    _save(model, args.output)  # before the report, so that a Ctrl-C during it loses no model
     interrupted = history.stopped == "interrupted"
-    print(f"{_count(history.episodes, 'episode')} in {time.perf_counter() - began:.2f} s "
+    try:
+        diverged = _report_training(history, caught, optimizer, rate, start, seconds)
+        _print_results(model, test)
+        note = " although training diverged" if diverged else " as it was when interrupted" if interrupted else ""
+        print(f"saved the model to {args.output}{note}; try: {PROG} predict {shlex.quote(args.output)} "
+              + ("0.1 0.5 -1 0.01" if test is None else "--inputs-file FILE"))
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"after training: the model was saved to {args.output}") from None
+    return INTERRUPTED if interrupted else 0
+
+
+def _report_training(history: History, caught: list[warnings.WarningMessage], optimizer: optim.Optimizer,
+                     rate: float, start: float, seconds: float) -> bool:
+    """How training went (episodes, time, why it stopped, the cost at the start and at the end), its warnings and
+    advice; returns whether it diverged."""
+    end = math.nan if history.final_cost is None else history.final_cost
+    print(f"{_count(history.episodes, 'episode')} in {seconds:.2f} s "
           f"({_STOPPED.get(history.stopped, history.stopped)}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught, rate)
-    advice = None if interrupted else _advice(optimizer, rate, start, end, history)
+    advice = None if history.stopped == "interrupted" else _advice(optimizer, rate, start, end, history)
     if advice:
         print(advice)
-    _print_results(model, test)
-    model.save(args.output)
-    note = " although training diverged" if diverged else " as it was when interrupted" if interrupted else ""
-    print(f"saved the model to {args.output}{note}; try: {PROG} predict {shlex.quote(args.output)} "
-          + ("0.1 0.5 -1 0.01" if test is None else "--inputs-file FILE"))
-    return INTERRUPTED if interrupted else 0
+    return diverged
+
+
+def _save(model: nn.Module, path: str) -> None:
+    """``model.save(path)``; a Ctrl-C during it says that ``path`` was not written (the model file is written under
+    another name and then renamed: never half a model)."""
+    try:
+        model.save(path)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"while saving the model: {path} was not written") from None
 
 
 # --- predict -----------------------------------------------------------------------------------------------
