@@ -15,7 +15,7 @@ import pytest
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, viz
-from tinygrad_edu.autodiff import grad
+from tinygrad_edu.autodiff import grad, hessian
 from tinygrad_edu.calculus import KINDS, classify_stationary_point, stationary_point
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "second_derivative.py"
@@ -116,12 +116,33 @@ def test_classification_tolerance_is_relative_to_the_largest_eigenvalue() -> Non
 
 
 def test_an_eigenvalue_still_shrinking_with_the_steps_counts_as_zero() -> None:
+    """x³ + 2.5y²: 6x halves with each step, the other eigenvalue stays 5.  The two are compared smallest with
+    smallest, so 5 lies outside 2·scale … 4·scale at every scale: an eigenvalue that passes another in one step
+    cannot be told from two that swapped."""
     for scale in (1e-6, 1.0, 1e6):
-        assert classify_stationary_point([2 * scale, 3.0], previous=[4 * scale, 3.0]) == "inconclusive"  # x³ + y²
+        assert classify_stationary_point([2 * scale, 5.0], previous=[4 * scale, 5.0]) == "inconclusive"
         assert classify_stationary_point([-2 * scale], previous=[-4 * scale]) == "inconclusive"
         assert classify_stationary_point([2 * scale], previous=[2 * scale * (1 + 1e-6)]) == "minimum"  # settled
     assert classify_stationary_point([-3.0, 1e-5], previous=[-3.0, 2e-5]) == "inconclusive"
     assert classify_stationary_point([-3.0, -1e-5, 2.0], previous=[-3.0, -2e-5, 2.0]) == "saddle"
+
+
+@pytest.mark.parametrize("f, kind", [
+    (lambda p: 3.0 * p[0] ** 2 + p[1] ** 2, "minimum"),      # H = diag(6, 2)
+    (lambda p: 2.0 * p[0] ** 2 - p[1] ** 2, "saddle"),       # H = diag(4, −2)
+    (lambda p: -(p[0] ** 2) - 3.0 * p[1] ** 2, "maximum"),   # H = diag(−2, −6)
+])
+def test_eigenvalues_in_any_order_give_the_kind(f, kind) -> None:
+    """np.linalg.eig does not sort.  Matched by position with the ascending eigvalsh of the same Hessian, each
+    eigenvalue seemed to have changed by more than half in the step, so all counted as 0: 'inconclusive'."""
+    matrix = hessian(f)([0.0, 0.0]).data
+    unsorted, ascending = np.linalg.eig(matrix)[0], np.linalg.eigvalsh(matrix)
+    assert not np.array_equal(unsorted, ascending)  # (else this test would test nothing)
+    assert classify_stationary_point(ascending, previous=unsorted) == kind
+    assert classify_stationary_point(unsorted, previous=ascending) == kind
+    assert classify_stationary_point(unsorted, previous=unsorted[::-1]) == kind
+    # and a halving eigenvalue is still seen, in any order: x³ + 1.5y² near 0
+    assert classify_stationary_point([3.0, 1e-5], previous=[2e-5, 3.0]) == "inconclusive"
 
 
 @pytest.mark.parametrize("previous", [None, [1.0, 2.0]])
@@ -268,6 +289,33 @@ def test_a_cost_of_any_scale_gives_its_point_to_full_precision(scale, start, poi
     assert found.point[0] == pytest.approx(point, rel=1e-14, abs=1e-15)
 
 
+@pytest.mark.parametrize("f, start", [
+    (lambda w: (F.sigmoid(w) - 0.5) ** 2 + w * w, 1.0),
+    (lambda p: (F.sigmoid(p[0]) - 0.5) ** 2 + p[0] ** 2 + p[1] ** 2 + p[0] * p[1], [1.0, -2.0]),
+], ids=["1 weight", "2 weights"])
+def test_a_point_at_zero_ends_the_run_where_the_steps_reach_rounding(f, start) -> None:
+    """(σ(w) − ½)² + w² (+ b² + wb): ∇ = 0 at 0, where H = 2 + 2σ′(0)² = 2.125 (H = [[2.125, 1], [1, 2]]): a
+    minimum.  Newton's steps shrink quadratically to |w| ≈ 1e-17, where σ(w) − ½ rounds to 0; each step after that
+    only divided w by 17 (or 13), under a tenth of the one before, and the run went on to w ≈ 1e-75 and
+    max_iterations (50 Hessians for a point found in 3 or 4)."""
+    found = stationary_point(f, start)
+    assert found.converged and found.kind == "minimum"
+    assert found.iterations <= 5  # digits double with each step: 1 → 3e-2 → 8e-7 → 6e-18
+    assert np.abs(found.point).max() <= 1e-15 and found.gradient_norm <= 1e-10
+    np.testing.assert_allclose(sorted(found.eigenvalues),
+                               [2.125] if found.point.size == 1 else np.linalg.eigvalsh([[2.125, 1.0], [1.0, 2.0]]),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("point, start", [(1e-3, 1e3), (1e-12, 10.0), (-2.5, 100.0)])
+def test_a_point_near_zero_found_from_far_away_keeps_full_precision(point, start) -> None:
+    """(x − c)² + (x − c)⁴ + tanh²(x − c): a minimum at c.  Newton's last steps are far below ε times the start,
+    yet each still gains digits of a small c: the run must not stop at the scale of where it began."""
+    found = stationary_point(lambda x: (x - point) ** 2 + (x - point) ** 4 + F.tanh(x - point) ** 2, start)
+    assert found.converged and found.kind == "minimum"
+    assert found.point[0] == pytest.approx(point, rel=1e-14)
+
+
 @pytest.mark.parametrize("f, slope", [(lambda x: 2.0 * x + 1.0, 2.0), (lambda x: F.abs(x), 1.0)],
                          ids=["linear", "|x|"])
 def test_a_step_that_changes_nothing_ends_the_run(f, slope) -> None:
@@ -289,3 +337,17 @@ def test_a_gradient_norm_beyond_the_square_root_of_the_largest_float_is_not_inf(
         found = stationary_point(f, start)
     assert not found.converged and found.kind == "not converged"
     assert found.gradient_norm == pytest.approx(norm, rel=1e-12)
+
+
+@pytest.mark.parametrize("f, words", [
+    (lambda w, b: (w - 1.0) ** 2 + (b + 2.0) ** 2, "f(w, b) cannot take it (missing a required argument: 'b')"),
+    (lambda w, *, c: (w - c) ** 2, "f(w, *, c) cannot take it (missing a required argument: 'c')"),
+    (lambda: Value(1.0), "f() cannot take it (too many positional arguments)"),
+], ids=["f(w, b)", "keyword-only", "no argument"])
+def test_a_function_of_several_arguments_is_named_before_the_run(f, words) -> None:
+    """JAX's grad takes f(w, b); stationary_point calls f with one Value, and the run failed inside with Python's
+    bare "<lambda>() missing 1 required positional argument: 'b'", naming neither stationary_point nor a fix."""
+    with pytest.raises(TypeError) as raised:
+        stationary_point(f, [0.0, 0.0])
+    assert str(raised.value).startswith("stationary_point: f is called with one Value, shaped like start")
+    assert words in str(raised.value) and "lambda p: f(p[0], p[1])" in str(raised.value)

@@ -21,6 +21,7 @@ why networks are trained by gradient descent instead (section 6.2).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -89,10 +90,11 @@ def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: 
     """The second-derivative test from the Hessian's eigenvalues.
 
     An eigenvalue counts as 0 when ``|λ| ≤ tol · max |λ|`` (so ``0 ≤ tol < 1``), or, given ``previous`` (the
-    eigenvalues one Newton step earlier, both ascending), when it changed by more than half its size in that step.
+    eigenvalues one Newton step earlier), when it changed by more than half its size in that step.
     At an ordinary stationary point Newton converges quadratically and the eigenvalues settle; near a degenerate
     one it creeps in linearly and the eigenvalue that is really 0 keeps shrinking with the steps (halving for x³),
-    at any scale.
+    at any scale.  Both lists may come in any order (``np.linalg.eig`` does not sort): they are sorted, and the
+    k-th smallest compared with the k-th smallest.
 
     >>> classify_stationary_point([2.0, 0.5]), classify_stationary_point([-1.0, 3.0])
     ('minimum', 'saddle')
@@ -101,11 +103,11 @@ def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: 
     >>> classify_stationary_point([3e-5, 2.0], previous=[6e-5, 2.0])  # x³ + y² near 0: 6x still halving
     'inconclusive'
     """
-    values = _eigenvalues(eigenvalues, "eigenvalues")
+    values = np.sort(_eigenvalues(eigenvalues, "eigenvalues"))
     tol = _relative_tolerance(tol, "tol", "classify_stationary_point")
     flat = np.abs(values) <= tol * np.abs(values).max()
     if previous is not None:
-        before = _eigenvalues(previous, "previous eigenvalues")
+        before = np.sort(_eigenvalues(previous, "previous eigenvalues"))
         if before.shape != values.shape:
             raise ValueError(f"classify_stationary_point: previous holds {before.size} eigenvalues, "
                              f"eigenvalues {values.size}")
@@ -152,6 +154,7 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     """stationary_point's argument checks; returns the start as a float64 array."""
     if not callable(f):
         raise TypeError(f"stationary_point: f must be a function of a Value, got {type(f).__name__}")
+    _check_one_argument(f)
     x = checks.real_array(start, "start", "stationary_point", bools=False).astype(np.float64)
     if x.ndim > 1 or x.size == 0 or not np.isfinite(x).all():
         raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")
@@ -159,6 +162,21 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     checks.number(tol, "tol", "stationary_point", least=0)
     _relative_tolerance(zero_tol, "zero_tol", "stationary_point")
     return x
+
+
+def _check_one_argument(f: Callable[..., Any]) -> None:
+    """f is called with one Value (the whole point): a function of several arguments, f(w, b) as JAX's grad takes
+    them, failed inside the run with Python's bare "missing 1 required positional argument"."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # (a callable without a signature to read: its call will tell)
+        return
+    try:
+        signature.bind(None)
+    except TypeError as error:
+        raise TypeError(f"stationary_point: f is called with one Value, shaped like start, but f{signature} cannot "
+                        f"take it ({error}); wrap it: lambda p: f(p[0], p[1]) with start [w, b] for an f(w, b), "
+                        "functools.partial(f, c=...) for a parameter c that stays fixed") from None
 
 
 def _norm(vector: np.ndarray) -> float:
@@ -175,15 +193,18 @@ def _settled(slope: np.ndarray, step: np.ndarray, x: np.ndarray, tol: float) -> 
     return _norm(slope) <= tol and _norm(step) <= _STEP_TOL * max(1.0, _norm(x))
 
 
-def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray) -> bool:
+def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray, reach: float) -> bool:
     """Whether the Newton steps still shrink quadratically, ‖step‖ < ‖previous step‖ / 10, above rounding
     (‖step‖ > ε‖x‖): then the next step gains digits the test of :func:`_settled` would leave behind.  For a cost
     of small scale (1e-10 · f) ‖∇f‖ ≤ tol holds everywhere, and a point one 1e-3 step short of the answer would
-    otherwise be returned.  Near a degenerate point the steps shrink linearly (by ½ for x³) and end at the test."""
+    otherwise be returned.  Near a degenerate point the steps shrink linearly (by ½ for x³) and end at the test.
+    One step below ε · ``reach`` (the largest ‖x‖ of the path) is the last: quadratically, it leaves an error far
+    below that, and at a point at 0, where ε‖x‖ shrinks with x, the steps went on through rounding noise to 1e-75
+    and max_iterations."""
     if previous is None:
         return False
-    size = _norm(step)
-    return size < _norm(previous) / 10 and size > float(np.finfo(np.float64).eps) * _norm(x)
+    size, before, eps = _norm(step), _norm(previous), float(np.finfo(np.float64).eps)
+    return size < before / 10 and size > eps * _norm(x) and before > eps * reach
 
 
 def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e-10, max_iterations: int = 50,
@@ -202,15 +223,16 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     """
     x = _check_arguments(f, start, tol, max_iterations, zero_tol)
     shape, x = x.shape, x.ravel()
-    path, earlier, taken = [x], None, None
+    path, earlier, taken, reach = [x], None, None, _norm(x)
     value, slope, matrix = _evaluate(f, x, shape)
     step = _newton_step(matrix, slope)
     while len(path) <= max_iterations and np.isfinite(value) and np.isfinite(step).all():
         settled = _settled(slope, step, x, tol) and (len(path) > 1 or not slope.any())
-        if (settled and not _still_gaining(step, taken, x)) or np.array_equal(x - step, x):
+        if (settled and not _still_gaining(step, taken, x, reach)) or np.array_equal(x - step, x):
             break  # (a step that changes nothing, as at a zero Hessian, would repeat to max_iterations)
         x, earlier, taken = x - step, matrix, step
         path.append(x)
+        reach = max(reach, _norm(x))
         value, slope, matrix = _evaluate(f, x, shape)
         step = _newton_step(matrix, slope)
     converged = bool(np.isfinite(value) and np.isfinite(step).all() and _settled(slope, step, x, tol))
