@@ -22,6 +22,7 @@ from test_gradients import CASES, Case
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, is_grad_enabled, nn, no_grad
 from tinygrad_edu.autodiff import grad, gradient_and_hessian, gradients, hessian, hvp, jacobian, value_and_grad
+from tinygrad_edu.engine import backward_order
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import arrays
@@ -646,3 +647,52 @@ def test_a_stale_graph_is_named_by_the_transform_called():
         w -= 0.1
     with pytest.raises(ValueError, match=r"^gradients: the graph is stale: 'w' was changed in place"):
         gradients(cost, [w])
+
+
+MASK, POINT = np.array([True, False, True]), np.array([1.0, -2.0, 3.0])
+
+
+@pytest.mark.parametrize("call, position, shape", [
+    (lambda: grad(lambda mask, x: (x * mask).sum())(MASK, POINT), 0, "(3,)"),
+    (lambda: value_and_grad(lambda x, mask: (x * mask).sum(), argnums=(0, 1))(POINT, MASK), 1, "(3,)"),
+    (lambda: grad(lambda x: x * 3.0)(True), 0, "()"),
+    (lambda: hessian(lambda m: (m ** 3).sum())([True, False]), 0, "(2,)"),
+    (lambda: jacobian(lambda m: m * 2.0)(np.bool_(True)), 0, "()"),
+    (lambda: hvp(lambda x: (x ** 3).sum(), [True, False], [1.0, 0.0]), 1, "(2,)"),
+])
+def test_a_boolean_argument_is_refused_not_differentiated_as_ones_and_zeros(call, position, shape) -> None:
+    """f(mask, x) with the mask first: grad (argnums=0) gave the derivative with respect to the mask, x (that is
+    1.0, −2.0, 3.0), as if True and False were the numbers 1 and 0, without a word.  JAX and torch.func refuse a
+    boolean argument to differentiate; a mask that is not differentiated still reaches f as it is."""
+    with pytest.raises(TypeError) as raised:
+        call()
+    assert f"argument {position} holds booleans (shape {shape})" in str(raised.value)
+    assert str(raised.value).split(":")[0] in {"grad", "value_and_grad", "hessian", "jacobian", "hvp"}
+    assert np.array_equal(grad(lambda x, mask: (x * mask).sum())(POINT, MASK).data, [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("transform", [lambda f: hessian(f)([1.0, 2.0]),
+                                       lambda f: hvp(f, [1.0, 2.0], [1.0, 0.0])], ids=["hessian", "hvp"])
+def test_second_derivatives_of_several_outputs_point_to_jacobian_of_jacobian(transform) -> None:
+    """hessian of f(x) = x² (two outputs) said "use jacobian", which gives first derivatives; what gives each
+    output's second derivatives (jax.hessian's answer here) is jacobian(jacobian(f)), 2·I stacked per output."""
+    with pytest.raises(ValueError, match=r"got a Value of shape \(2,\); jacobian\(jacobian\(f\)\)"):
+        transform(lambda x: x * x)
+    second = jacobian(jacobian(lambda x: x * x))([1.0, 2.0]).data
+    assert second.shape == (2, 2, 2)
+    np.testing.assert_array_equal(second, [[[2.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 2.0]]])
+
+
+def test_a_descent_loop_on_a_value_under_no_grad_keeps_no_history() -> None:
+    """The module's advice for x = x − lr·∇f(x) on a Value (which requires a gradient): outside no_grad each step is
+    chained to all the steps before (the graph grows by the loop's length); inside it x stays a plain number."""
+    f = lambda x: ((x - 3.0) ** 2).sum()  # noqa: E731  (∇f = 2(x − 3): x − 3 shrinks by 0.8 per step)
+    chained, plain = Value([1.0, 2.0]), Value([1.0, 2.0])
+    for _ in range(20):
+        chained = chained - 0.1 * grad(f)(chained)
+        with no_grad():
+            plain = plain - 0.1 * grad(f)(plain)
+    assert chained.requires_grad and len(backward_order(chained)) > 20
+    assert not plain.requires_grad
+    np.testing.assert_allclose(plain.data, 3.0 - np.array([2.0, 1.0]) * 0.8 ** 20, rtol=1e-12)
+    np.testing.assert_array_equal(plain.data, chained.data)
