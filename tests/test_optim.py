@@ -1192,3 +1192,89 @@ def test_armijo_given_a_cost_without_gradients_says_so_rather_than_reporting_a_s
     armijo.step(lambda: (x * x).sum(), cost=cost)  # with the gradient: a step down, to the minimum 0 (t = ½)
     np.testing.assert_array_equal(x.data, [0.0, 0.0])
     assert not armijo.last_failed and armijo.last_step_size == 0.5
+
+
+# --- slips a mutation run found untested (each test is checked against a formula worked out by hand) -----------
+
+def test_armijo_steps_when_only_some_coordinates_move():
+    """f(x) = x₀² at x = (1, 0): d = −∇f = (−2, 0) leaves x₁ where it is, which is no reason to stop.  Along d,
+    φ(t) = (1 − 2t)²: t = 1 gives 1, not ≤ 1 − 4σ; t = ½ gives 0 ≤ 1 − 2σ, so the step lands on the minimum."""
+    x = Value([1.0, 0.0])
+    opt = optim.Armijo([x], sigma=1e-4, alpha=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "changes no parameter" warning: x₀ moves
+        opt.step(lambda: (x * x * np.array([1.0, 0.0])).sum())
+    assert opt.last_trials == [(1.0, 1.0), (0.5, 0.0)]
+    assert not opt.last_failed and opt.last_step_size == 0.5 and x.data.tolist() == [0.0, 0.0]
+
+
+def test_armijo_step_at_a_stationary_point_is_no_step_not_an_uphill_error():
+    """∇f(x) = 0: d = 0 is not uphill (∇f(x)ᵀd = 0, not > 0); x + t·d is x, so the search ends after one trial."""
+    found = optim.armijo_step(_square, np.zeros(2), np.zeros(2), sigma=0.25, alpha=0.5)
+    assert found == optim.ArmijoStep(None, [(1.0, 0.0)])
+
+
+def test_sgd_momentum_keeps_its_own_copy_of_the_first_gradient():
+    """v₁ = g₁ is the optimizer's copy: the grad array written over in place afterwards (clipping with out=, or
+    set by hand as here) leaves it alone.  By hand: x₂ = x₀ − ηg₁ − η(μg₁ + g₂)."""
+    x = Value([1.0, -2.0])
+    opt = optim.SGD([x], learning_rate=0.1, momentum=0.9)
+    g1, g2 = np.array([0.5, 1.0]), np.array([-3.0, 2.0])
+    x.grad = g1.copy()
+    opt.step()
+    x.grad[...] = g2  # the same array, now holding g₂
+    opt.step()
+    np.testing.assert_allclose(x.data, np.array([1.0, -2.0]) - 0.1 * g1 - 0.1 * (0.9 * g1 + g2), rtol=1e-15)
+
+
+def test_random_search_keeps_no_change_that_leaves_the_cost_as_it_was():
+    """The seed's rule keeps a change only if the cost got smaller: on a plateau (a cost that does not depend on
+    the parameters), never."""
+    x = Value([1.0, -2.0])
+    opt = optim.RandomSearch([x], scale=0.5, rng=0)
+    for _ in range(5):
+        opt.step(lambda: (x * 0.0).sum() + 3.0)
+    assert opt.accepted == 0 and opt.proposals == 5 and opt.last_accepted is False
+    assert x.data.tolist() == [1.0, -2.0]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_a_state_dict_changed_in_place_leaves_the_optimizer_as_it_was(name):
+    """state_dict() hands out copies: zeroing its arrays changes neither the optimizer's next step (SGD's
+    x₂ = x₀ − ηg₁ − η(μg₁ + g₂), Adam's by Kingma and Ba's Algorithm 1) nor the state it gives next."""
+    x = Value([1.0, -2.0])
+    opt = optim.SGD([x], 0.1, momentum=0.9) if name == "SGD" else optim.Adam([x], learning_rate=0.1)
+    g1, g2 = np.array([0.5, 1.0]), np.array([-3.0, 2.0])
+    x.grad = g1.copy()
+    opt.step()
+    state = opt.state_dict()
+    kept = {key: value.copy() for key, value in state.items()}
+    for value in state.values():
+        if value.dtype.kind in "fiu":
+            value[...] = 0
+    _assert_same_state(opt.state_dict(), kept)
+    x.grad = g2.copy()
+    opt.step()
+    expected = (np.array([1.0, -2.0]) - 0.1 * g1 - 0.1 * (0.9 * g1 + g2) if name == "SGD"
+                else list(_adam_by_hand([g1, g2], [1.0, -2.0], 0.1))[-1])
+    np.testing.assert_allclose(x.data, expected, rtol=1e-14)
+
+
+def test_sgd_loading_a_state_forgets_the_velocity_of_parameters_it_does_not_hold():
+    """A loaded state replaces all of SGD's velocities: b, with none in it, starts afresh (v = g, b ← b − ηg)."""
+    a, b = Value([1.0]), Value([2.0])
+    opt = optim.SGD([a, b], learning_rate=0.1, momentum=0.9)
+    a.grad, b.grad = np.array([1.0]), np.array([1.0])
+    opt.step()  # both have a velocity now
+    other_a, other_b = Value([1.0]), Value([2.0])
+    other = optim.SGD([other_a, other_b], learning_rate=0.1, momentum=0.9)
+    other_a.grad = np.array([1.0])
+    other.step()  # other_b never had a gradient: no state.1.velocity
+    early = other.state_dict()
+    assert "state.1.velocity" not in early
+    opt.load_state_dict(early)
+    _assert_same_state(opt.state_dict(), early)
+    b_before = float(b.data[0])
+    a.grad, b.grad = None, np.array([0.5])
+    opt.step()
+    assert b.data.tolist() == [b_before - 0.1 * 0.5]
