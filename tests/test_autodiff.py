@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_gradients import CASES, Case
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Value, is_grad_enabled, nn, no_grad
+from tinygrad_edu import Op, Value, apply, is_grad_enabled, nn, no_grad
 from tinygrad_edu.autodiff import grad, gradient_and_hessian, gradients, hessian, hvp, jacobian, value_and_grad
 from tinygrad_edu.engine import backward_order
 from tinygrad_edu.losses import squared_error
@@ -696,3 +696,40 @@ def test_a_descent_loop_on_a_value_under_no_grad_keeps_no_history() -> None:
     assert not plain.requires_grad
     np.testing.assert_allclose(plain.data, 3.0 - np.array([2.0, 1.0]) * 0.8 ** 20, rtol=1e-12)
     np.testing.assert_array_equal(plain.data, chained.data)
+
+
+def _counted(x: Value) -> tuple[Value, list[int]]:
+    """3x through an Op whose vjp counts its calls."""
+    calls = [0]
+
+    def vjp(g, out, x):
+        calls[0] += 1
+        return 3 * g
+
+    return apply(Op("counted", lambda x: 3 * x, vjp), x), calls
+
+
+def test_a_transform_of_a_value_late_in_a_long_graph_walks_none_of_its_history() -> None:
+    """Before, every grad(f)(x) walked x's whole history backwards: a loop x = x − η·∇f(x) on a Value took time
+    quadratic in its steps (400 steps 17 s, against 0.14 s on arrays)."""
+    w = Value([1.0, -2.0])
+    x, calls = _counted(w)
+    start = x.data.copy()
+    for _ in range(30):
+        x = x - 0.1 * grad(lambda v: (v * v).sum())(x)  # ∇ = 2v: each step multiplies by 0.8
+    assert calls == [0]
+    np.testing.assert_allclose(x.data, start * 0.8 ** 30, rtol=1e-13)
+    x.sum().backward()  # still connected to w, through every step: d/dw Σ 3w·0.8³⁰
+    assert calls == [1]
+    np.testing.assert_allclose(w.grad, 3 * 0.8 ** 30, rtol=1e-13)
+
+
+def test_a_derivative_of_a_value_late_in_a_graph_stays_connected_to_its_history() -> None:
+    """grad(Σ x³)(x) = 3x² with x = 3w: differentiated again with respect to w, d/dw Σ 27w² = 54w."""
+    w = Value([0.5, -1.5])
+    x, calls = _counted(w)
+    slope = grad(lambda v: (v ** 3).sum())(x)
+    np.testing.assert_allclose(slope.data, 3 * x.data ** 2, rtol=1e-15)
+    assert calls == [0]
+    slope.sum().backward()
+    np.testing.assert_allclose(w.grad, 54 * w.data, rtol=1e-14)

@@ -9,7 +9,8 @@ import pickle
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, apply, detect_anomaly
+from tinygrad_edu import Op, Value, apply, detect_anomaly, no_grad
+from tinygrad_edu.engine import backward_order
 
 
 def test_a_deep_graph_is_deep_copied_without_recursion_and_gets_its_own_gradients() -> None:
@@ -123,3 +124,80 @@ def test_a_value_as_an_ops_parameter_is_refused_in_the_forward_not_blamed_on_the
     (times(x, s) * 1.0).sum().backward()  # as inputs, both get their gradients
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])
     assert s.grad.item() == 3.0
+
+
+# --- backward(inputs=...): PyTorch's way to ask for some gradients only ----------------------------------------
+
+def _counted_history() -> tuple[Value, Value, list[int]]:
+    """A leaf ``w`` and ``h = 3w`` through an Op whose vjp counts its calls: the history a later Value comes from."""
+    calls = [0]
+
+    def vjp(g, out, x):
+        calls[0] += 1
+        return 3 * g
+
+    w = Value(np.array([0.5, -1.0]))
+    return w, apply(Op("counted", lambda x: 3 * x, vjp), w), calls
+
+
+def test_backward_with_inputs_fills_only_their_gradients_and_walks_no_further_back() -> None:
+    """Before, backward() took no inputs= (PyTorch's backward(inputs=...)), and autodiff's grad of a Value late in a
+    long graph walked the whole history before it on every call."""
+    w, h, calls = _counted_history()
+    x = h * 1.0  # made after the history: the input asked for
+    b = Value(2.0)
+    cost = (x * x).sum() * b
+    cost.backward(inputs=[x])
+    np.testing.assert_array_equal(x.grad, 2 * x.data * b.data)  # ∂C/∂x = 2x·b
+    assert b.grad is None and w.grad is None  # not asked for
+    assert calls == [0]  # the history before x was not walked
+    cost.backward()
+    assert calls == [1]  # (the whole walk goes through it)
+    np.testing.assert_array_equal(w.grad, 2 * x.data * b.data * 3.0)
+    assert b.grad == (x.data * x.data).sum()
+
+
+def test_backward_with_inputs_gives_the_total_derivative_through_an_input_computed_from_another() -> None:
+    """b = 3a, C = a·b: with inputs [a, b] the leaf a gets ∂C/∂a through b too, 6a (12 at 2), as PyTorch's."""
+    a = Value(2.0)
+    b = a * 3.0
+    c = Value(5.0)
+    cost = a * b * c
+    cost.backward(inputs=[b, a])
+    assert a.grad == 6 * 2.0 * 5.0 and b.grad == 2.0 * 5.0 and c.grad is None
+    cost.backward(inputs=a)  # one Value is fine; a leaf accumulates, as in PyTorch
+    assert a.grad == 2 * 6 * 2.0 * 5.0
+
+
+def test_backward_with_an_input_changed_in_place_still_finds_the_stale_graph() -> None:
+    w = Value([1.0, 2.0], label="w")
+    cost = (w * w).sum()
+    with no_grad():
+        w -= 0.1
+    with pytest.raises(ValueError, match=r"^backward: the graph is stale: 'w' was changed in place"):
+        cost.backward(inputs=[w])
+
+
+def test_backward_order_with_inputs_lists_what_that_walk_visits() -> None:
+    w, h, _ = _counted_history()
+    x = h * 1.0
+    cost = (x * x).sum()
+    whole = backward_order(cost)
+    assert [id(n) for n in whole[-2:]] == [id(h), id(w)]
+    assert [id(n) for n in backward_order(cost, [x])] == [id(n) for n in whole[:-2]]
+    assert backward_order(cost, [x])[-1] is x
+
+
+@pytest.mark.parametrize("inputs, error, message", [
+    ([], ValueError, r"^backward: inputs is empty; leave it out"),
+    ([3.0], TypeError, r"^backward: inputs\[0\] must be a Value, got float 3\.0"),
+    ("w", TypeError, r"^backward: inputs must be a Value or a list of Values, got str 'w'"),
+    ([Value(1.0, requires_grad=False)], ValueError,
+     r"^backward: inputs\[0\] \(shape \(\)\) does not require a gradient"),
+])
+def test_backward_inputs_that_are_not_values_needing_gradients_are_named(inputs, error, message) -> None:
+    w = Value(1.0)
+    cost = w * w
+    with pytest.raises(error, match=message):
+        cost.backward(inputs=inputs)
+    assert w.grad is None

@@ -76,7 +76,6 @@ def test_a_list_of_values_made_a_value_says_to_stack_them(make, where) -> None:
 @pytest.mark.parametrize(("keyword", "advice"), [
     ("gradient", "it is called grad= here"),
     ("retain_graph", "it is not needed here"),
-    ("inputs", "autodiff.gradients"),
 ])
 def test_backward_says_what_pytorchs_keywords_are_called_here(keyword, advice) -> None:
     x = Value([1.0, 2.0])

@@ -23,9 +23,10 @@ before, so a transform never leaves stale gradients behind or adds to yours.  Th
 copies of the arguments; when ``f``'s result also depends on Values of yours (an argument that is a Value requiring
 a gradient, or one ``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and
 stays connected to them, so it can be differentiated again; with only numbers and arrays it is a constant
-(cheaper).  So a loop ``x = x - lr * grad(f)(x)`` on a Value ``x`` (a Value requires a gradient unless made with
-``requires_grad=False``) chains each step to all the steps before, and each call walks them all (400 steps took
-over 100 times as long as on arrays): run such a loop under ``no_grad()``, or on arrays.
+(cheaper).  A call's backward passes go back only as far as the copies, never through the history of a Value
+given.  Still, a loop ``x = x - lr * grad(f)(x)`` on a Value ``x`` (a Value requires a gradient unless made with
+``requires_grad=False``) chains each step to all the steps before, so its graph grows with the loop: run such a
+loop under ``no_grad()``, or on arrays.
 
     >>> from tinygrad_edu.autodiff import grad, hessian
     >>> f = lambda x: x ** 3                       # f′ = 3x², f″ = 6x, f‴ = 6
@@ -163,10 +164,11 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
         if not isinstance(x, Value):
             raise TypeError(f"{name}: output and inputs must be Values, got {type(x).__name__}")
     zeros = [Value(np.zeros(x.shape, dtype=x.dtype), requires_grad=False) for x in inputs]
-    if not output.requires_grad:
+    wanted = [x for x in inputs if x.requires_grad]  # (the walk goes no further back than the oldest of them)
+    if not (output.requires_grad and wanted):
         return [list(zeros) for _ in upstreams], False
     try:
-        visited = backward_order(output)
+        visited = backward_order(output, wanted)
     except ValueError as error:  # a stale graph: say who was called
         raise ValueError(f"{name}: {str(error).removeprefix('backward_order: ')}") from None
     if create_graph is None:
@@ -179,7 +181,7 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
         for upstream in upstreams:
             for node in (*visited, *inputs):  # an input the pass does not reach must come back as zeros
                 node.grad = None  # leaves would otherwise add this pass to an earlier one
-            output.backward(upstream, create_graph=create_graph)
+            output.backward(upstream, create_graph=create_graph, inputs=wanted)
             results.append([_as_result(x.grad, zero) for x, zero in zip(inputs, zeros, strict=True)])
     finally:
         for node, old in saved:
@@ -205,8 +207,12 @@ def _inputs(inputs: Any, name: str) -> list[Value]:
 
 
 def _has_other_leaves(nodes: list[Value], inputs: list[Value]) -> bool:
+    """Whether the Values a pass visits (``nodes``) use a Value that needs a gradient other than ``inputs``: a leaf
+    among them, or an input of theirs the walk left out (made before every one of ``inputs``)."""
     own = {id(x) for x in inputs}
-    return any(node.op is None and id(node) not in own for node in nodes)
+    seen = own | {id(node) for node in nodes}
+    return any((node.op is None and id(node) not in own)
+               or any(p.requires_grad and id(p) not in seen for p in node.parents) for node in nodes)
 
 
 def _as_result(g: Any, zero: Value) -> Value:

@@ -812,10 +812,8 @@ class Value:
     # --- backpropagation -----------------------------------------------------------------------------------------
     @checks.pytorch_keywords(
         gradient="it is called grad= here: backward(grad) or backward(grad=...)",
-        retain_graph="it is not needed here: the graph is kept, and backward() can be called on it again",
-        inputs="backward() fills the .grad of every Value the output depends on; for some of them only, without "
-               "touching any .grad, use autodiff.gradients(output, inputs)")
-    def backward(self, grad: Any = None, *, create_graph: bool = False) -> None:
+        retain_graph="it is not needed here: the graph is kept, and backward() can be called on it again")
+    def backward(self, grad: Any = None, *, create_graph: bool = False, inputs: Any = None) -> None:
         """Backpropagate: fill ``.grad`` of every Value this one depends on with ∂self/∂(that Value).
 
         ``grad`` is the upstream gradient ∂C/∂self; it defaults to 1 for an output of size 1 (a cost).
@@ -829,6 +827,10 @@ class Value:
         With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
         own ``backward()`` gives second derivatives (and so on, to any order).
 
+        ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient, and the walk
+        leaves out what was computed before all of them (it cannot lead to one), so that a gradient with respect to
+        Values made late in a long graph does not walk its whole history.
+
         >>> x = Value(3.0)
         >>> y = x ** 3
         >>> y.backward(create_graph=True)     # dy/dx = 3x² = 27, as a Value
@@ -841,15 +843,16 @@ class Value:
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
                              "or under no_grad)")
         seed = self._seed_gradient(grad, create_graph)
-        if not (create_graph or _Mode.detect_anomaly):  # the common case, with nothing to set up
+        if not (create_graph or _Mode.detect_anomaly or inputs is not None):  # the common case: nothing to set up
             _backpropagate(self, seed, graph=False)
             return
         create_graph = checks.flag(create_graph, "create_graph", "backward")  # (here: the common call pays nothing)
+        wanted = None if inputs is None else _wanted_inputs(inputs, "backward")
         recording = _Mode.grad_enabled
         _Mode.grad_enabled = recording or create_graph  # a recorded pass records even inside no_grad
         try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would echo it
             with np.errstate(all="ignore") if _Mode.detect_anomaly else contextlib.nullcontext():
-                _backpropagate(self, seed, graph=create_graph)
+                _backpropagate(self, seed, graph=create_graph, only=wanted)
         finally:
             _Mode.grad_enabled = recording
 
@@ -1201,11 +1204,13 @@ def _own(param: Any) -> Any:
     return param
 
 
-def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
+def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | None = None) -> None:
     """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see ``_creation``),
     its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Leaves' gradients are
-    accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them."""
+    accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them.  Given ``only`` (the
+    ``inputs`` of ``backward``), only they accumulate, and nodes older than all of them are left out."""
     checked = _Mode.detect_anomaly or graph
+    oldest = _walk_limit(output, only)
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
     # Nodes with a gradient, newest first.  Copies of a graph (copy.deepcopy) share creation numbers: the ties are
@@ -1240,9 +1245,10 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
         for parent, vjp in zip(parents, op.vjps):
             if parent.__class__ is ndarray:
                 continue
-            if parent._order <= node._order:  # changed in place after this node was computed from it (_creation)
+            order = parent._order
+            if order <= node._order:  # changed in place after this node was computed from it (_creation)
                 raise _stale(node, parent, "backward")
-            if not parent.requires_grad:
+            if order > oldest or not parent.requires_grad:  # (older than every input asked for: leads to none)
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
@@ -1267,8 +1273,37 @@ def _backpropagate(output: Value, seed: Any, graph: bool) -> None:
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
+    wanted = None if only is None else {id(x) for x in only}
     for leaf, g in leaves:  # accumulated, each in an array of its own
-        leaf.grad = _accumulate(leaf.grad, g, graph)
+        if wanted is None or id(leaf) in wanted:
+            leaf.grad = _accumulate(leaf.grad, g, graph)
+
+
+def _walk_limit(output: Value, inputs: list[Value] | None) -> int:
+    """How far back a walk from ``output`` towards ``inputs`` goes: to the creation number of the oldest input (they
+    count down), since a Value made before it cannot have been computed from any of them.  An input newer than
+    ``output`` (changed in place since, or not used) leaves nothing out: the walk still finds a stale graph.  1,
+    older than every Value, leaves nothing out."""
+    if inputs is None or any(x._order < output._order for x in inputs):
+        return 1
+    return max(x._order for x in inputs)
+
+
+def _wanted_inputs(inputs: Any, where: str) -> list[Value]:
+    """The ``inputs`` of ``backward`` (or of ``backward_order``, ``where``): a Value or a non-empty list of Values
+    that require a gradient."""
+    values = [inputs] if isinstance(inputs, Value) else inputs
+    if isinstance(values, (str, bytes, np.ndarray)) or not isinstance(values, Iterable):
+        raise TypeError(f"{where}: inputs must be a Value or a list of Values, got {_described(inputs)}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{where}: inputs is empty; leave it out for the gradients of every leaf")
+    for i, x in enumerate(values):
+        if not isinstance(x, Value):
+            raise TypeError(f"{where}: inputs[{i}] must be a Value, got {_described(x)}")
+        if not x.requires_grad:
+            raise ValueError(f"{where}: inputs[{i}] (shape {x.shape}) does not require a gradient")
+    return values
 
 
 _NUMPY_FLOATS = (np.float64, np.float32)
@@ -1292,10 +1327,12 @@ def _accumulate(total: Any, g: Any, graph: bool) -> Any:
     return total if isinstance(total, Value) else np.asarray(total)
 
 
-def backward_order(output: Value) -> list[Value]:
+def backward_order(output: Value, inputs: Any = None) -> list[Value]:
     """The Values ``output.backward()`` visits, in the order it visits them: ``output`` first, then every Value
-    that needs a gradient after all the Values that use it (the order a backprop player steps through)."""
+    that needs a gradient after all the Values that use it (the order a backprop player steps through); those of
+    ``output.backward(inputs=inputs)`` given ``inputs``."""
     _check_value(output, "output", "backward_order")
+    oldest = _walk_limit(output, None if inputs is None else _wanted_inputs(inputs, "backward_order"))
     found = {id(output): output}
     stack = [output]
     while stack:
@@ -1303,7 +1340,8 @@ def backward_order(output: Value) -> list[Value]:
         inputs = _inputs(node)
         _check_fresh(node, inputs, "backward_order")  # as backward would
         for parent in inputs:
-            if parent.__class__ is not np.ndarray and parent.requires_grad and id(parent) not in found:
+            if parent.__class__ is not np.ndarray and parent.requires_grad and id(parent) not in found and (
+                    parent._order <= oldest):
                 found[id(parent)] = parent
                 stack.append(parent)
     return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
