@@ -1278,3 +1278,16 @@ def test_sgd_loading_a_state_forgets_the_velocity_of_parameters_it_does_not_hold
     a.grad, b.grad = None, np.array([0.5])
     opt.step()
     assert b.data.tolist() == [b_before - 0.1 * 0.5]
+
+
+def test_armijo_reports_no_step_where_the_point_does_not_move_even_if_a_noisy_cost_fell():
+    """x + t·d rounds to x (d = 1e-20 beside x = 1), but a cost that changes from call to call (a fresh mini-batch,
+    randomness inside f) came out lower: before, that was reported as the step t = 1, which moved nothing."""
+    calls = [0]
+
+    def noisy(p):
+        calls[0] += 1
+        return float(p @ p) - 1e-3 * calls[0]
+
+    found = optim.armijo_step(noisy, np.array([1.0]), np.array([1e-20]), sigma=1e-4, alpha=0.5, fx=1.0)
+    assert found.step is None and len(found.trials) == 1 and found.trials[0][0] == 1.0

@@ -281,7 +281,7 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
             point = x + t * direction
             trial = _one_number(f(point))
         trials.append((t, trial))
-        if trial == f0 and not (point != x).any():  # x + t·d rounds to x, as for every smaller t: no step
+        if not (point != x).any():  # x + t·d rounds to x, as for every smaller t: no step, whatever f said
             break
         if math.isfinite(trial) and trial <= f0 + sigma * t * slope:  # else it backtracks
             return ArmijoStep(t, trials)
