@@ -1511,3 +1511,92 @@ def test_bytes_in_any_container_are_refused_not_read_as_character_codes(text) ->
     with pytest.raises(TypeError, match=rf"^mul: cannot use {type(text).__name__}"):
         Value(2.0) * text
     assert Value(memoryview(np.array([1.5, -2.0]))).data.tolist() == [1.5, -2.0]  # a buffer of numbers is numbers
+
+
+# --- books the mutation round found unguarded (each test kills a one-line slip in engine.py) -------------------
+def test_two_leaves_of_one_sum_get_gradient_arrays_of_their_own_on_the_first_pass():
+    """∂(a + b)/∂a = ∂(a + b)/∂b = g: the same numbers, but each leaf's .grad is its own array (an optimizer may
+    clip one in place), and neither is the output's."""
+    a, b = Value([1.0, 2.0]), Value([3.0, 4.0])
+    out = a + b
+    out.backward(np.array([1.0, -1.0]))
+    a.grad *= 10.0
+    np.testing.assert_array_equal(b.grad, [1.0, -1.0])
+    np.testing.assert_array_equal(out.grad, [1.0, -1.0])
+
+
+def test_the_upstream_grad_given_to_backward_is_copied_not_kept():
+    x = Value([1.0, 2.0])
+    y = x * 2.0
+    upstream = np.array([1.0, 3.0])
+    y.backward(upstream)
+    upstream[...] = 100.0  # the caller reuses its array: the gradients of the pass stay
+    np.testing.assert_array_equal(y.grad, [1.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [2.0, 6.0])
+
+
+def test_a_value_given_as_the_upstream_grad_counts_as_its_numbers():
+    """As ``y.backward(torch.tensor(...))``: ∂(Σ w·x²)/∂x = 2wx."""
+    x = Value([1.0, -2.0])
+    (x * x).backward(Value([0.5, 3.0]))
+    np.testing.assert_array_equal(x.grad, [1.0, -12.0])
+
+
+def test_create_graph_inside_no_grad_leaves_no_grad_in_force_afterwards():
+    x = Value(3.0)
+    y = x ** 3
+    with no_grad():
+        y.backward(create_graph=True)
+        assert not is_grad_enabled()
+        assert not (x * 2.0).requires_grad
+    assert is_grad_enabled()
+    np.testing.assert_array_equal(x.grad.data, 27.0)  # 3x²
+
+
+def test_zero_grad_keeping_zeros_after_create_graph_gives_an_array_of_zeros():
+    x = Value([1.0, 2.0])
+    (x ** 2).sum().backward(create_graph=True)
+    x.zero_grad(set_to_none=False)
+    assert type(x.grad) is np.ndarray
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_detach_shares_the_numbers_as_in_pytorch():
+    x = Value([1.0, 2.0])
+    d = x.detach()
+    with no_grad():
+        x -= 1.0
+    np.testing.assert_array_equal(d.data, [0.0, 1.0])
+
+
+def test_an_in_place_operator_on_a_computed_value_under_no_grad_makes_a_new_value():
+    """Only a leaf changes in place: ``y += 1`` on a computed y leaves y and its graph as they were."""
+    x = Value([1.0, 2.0])
+    y = x * 2.0
+    h = y
+    with no_grad():
+        y += 1.0
+    assert y is not h and not y.requires_grad
+    np.testing.assert_array_equal(h.data, [2.0, 4.0])
+    np.testing.assert_array_equal(y.data, [3.0, 5.0])
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+@pytest.mark.parametrize("constant", [np.array([2.0, 3.0]), Value([2.0, 3.0], requires_grad=False)],
+                         ids=["array", "frozen Value"])
+def test_a_saving_op_beside_a_constant_input_hands_its_saved_slope_to_the_vjp(constant):
+    """The node is recorded (x needs a gradient), so the saving forward runs and its ``saved`` reaches the vjp,
+    whatever the other input is: ∂(c·x³)/∂x = 3c·x²."""
+    received = []
+
+    def vjp_x(g, out, x, c, saved=None):
+        received.append(saved)
+        return g * (3 * c * x ** 2 if saved is None else saved)
+
+    scaled_cube = Op("scaled_cube", lambda x, c: c * x ** 3, (vjp_x, lambda g, out, x, c, saved=None: g * x ** 3),
+                     saving=lambda x, c: (c * x ** 3, 3 * c * x ** 2))
+    x = Value([1.0, 2.0])
+    scaled_cube(x, constant).sum().backward()
+    np.testing.assert_array_equal(received[-1], [6.0, 36.0])
+    np.testing.assert_array_equal(x.grad, [6.0, 36.0])

@@ -305,3 +305,15 @@ def test_a_column_of_targets_against_a_flat_one_says_how_to_fit_them(prediction_
     the reshape a student needs (a tester's note)."""
     with pytest.raises(ValueError, match=rf"^squared_error: prediction has shape .*{hint}"):
         losses.squared_error(Value(np.zeros(prediction_shape)), np.zeros(target_shape))
+
+
+def test_integer_one_hot_rows_holding_a_negative_number_are_refused():
+    """[2, −1, 0] sums to 1 but is no one-hot row."""
+    with pytest.raises(ValueError, match="cross_entropy: integer one-hot rows must hold a single 1"):
+        losses.cross_entropy(Value([[1.0, 2.0, 3.0]]), np.array([[2, -1, 0]]))
+
+
+@pytest.mark.parametrize("row_sum", [1.01, 0.95])
+def test_float_target_rows_a_hundredth_off_a_distribution_are_refused(row_sum):
+    with pytest.raises(ValueError, match="cross_entropy: float target rows must be probabilities summing to 1"):
+        losses.cross_entropy(Value([[1.0, 2.0]]), np.array([[0.5, row_sum - 0.5]]))
