@@ -733,3 +733,12 @@ def test_a_derivative_of_a_value_late_in_a_graph_stays_connected_to_its_history(
     assert calls == [0]
     slope.sum().backward()
     np.testing.assert_allclose(w.grad, 54 * w.data, rtol=1e-14)
+
+
+def test_gradients_of_a_graph_stale_through_an_input_raise() -> None:
+    x = Value(3.0, label="x")
+    h = x * 2
+    with no_grad():
+        x -= 1.0
+    with pytest.raises(ValueError, match=r"^gradients: the graph is stale: 'x' was changed in place"):
+        gradients(h * x, [x])

@@ -201,3 +201,34 @@ def test_backward_inputs_that_are_not_values_needing_gradients_are_named(inputs,
     with pytest.raises(error, match=message):
         cost.backward(inputs=inputs)
     assert w.grad is None
+
+
+def _stale_graph():
+    """y = h·x with h = 2x recorded before x changed in place (under no_grad): h's path back to x is stale."""
+    x = Value(3.0, label="x")
+    h = x * 2
+    with no_grad():
+        x -= 1.0
+    return x, h * x
+
+
+def test_backward_with_inputs_refuses_a_graph_stale_through_that_input():
+    """A review's counterexample: the walk left out h (older than x's new number), so x.grad came out 6 (the
+    direct path only; over the recorded graph h + 2x = 10), silently."""
+    x, y = _stale_graph()
+    with pytest.raises(ValueError, match="stale"):
+        y.backward(inputs=[x])
+    assert x.grad is None
+    with pytest.raises(ValueError, match="stale"):
+        backward_order(y, [x])
+
+
+def test_asking_for_the_changed_parameter_raises_as_asking_for_another_does():
+    w, b = Value(np.array([1.0, 2.0]), label="w"), Value(0.5, label="b")
+    features = w * 3
+    with no_grad():
+        w -= 0.1  # an optimizer's step between the forward pass and backward
+    cost = (features * w).sum() + b
+    for inputs in ([b], [w]):
+        with pytest.raises(ValueError, match="stale"):
+            cost.backward(inputs=inputs)

@@ -827,9 +827,9 @@ class Value:
         With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
         own ``backward()`` gives second derivatives (and so on, to any order).
 
-        ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient, and the walk
-        leaves out what was computed before all of them (it cannot lead to one), so that a gradient with respect to
-        Values made late in a long graph does not walk its whole history.
+        ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient.  When they
+        are all computed Values (not leaves), the walk leaves out what was made before all of them (it cannot lead
+        to one), so that a gradient with respect to Values made late in a long graph does not walk its history.
 
         >>> x = Value(3.0)
         >>> y = x ** 3
@@ -1281,10 +1281,11 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
 
 def _walk_limit(output: Value, inputs: list[Value] | None) -> int:
     """How far back a walk from ``output`` towards ``inputs`` goes: to the creation number of the oldest input (they
-    count down), since a Value made before it cannot have been computed from any of them.  An input newer than
-    ``output`` (changed in place since, or not used) leaves nothing out: the walk still finds a stale graph.  1,
-    older than every Value, leaves nothing out."""
-    if inputs is None or any(x._order < output._order for x in inputs):
+    count down), since a Value made before it cannot have been computed from any of them.  Only computed inputs set
+    a limit (autodiff's copies of its arguments): a leaf may have been changed in place since the graph used it,
+    which gave it a new number, and the walk must reach that use to find the stale graph.  1, older than every
+    Value, leaves nothing out."""
+    if inputs is None or any(x._op is None or x._order < output._order for x in inputs):
         return 1
     return max(x._order for x in inputs)
 
