@@ -151,7 +151,8 @@ class Module:
         return self.train(False)
 
     def float(self) -> Module:
-        """Every Value of the module (frozen ones too) and its gradient in float32, in place; returns the module.
+        """Every Value of the module (frozen ones too) and its gradient array in float32, in place; returns the
+        module.  (A gradient that is a Value, from ``backward(create_graph=True)``, is left as it is.)
 
         The Values stay the same objects, so an optimizer made before keeps training them.  Inputs may stay
         float64: a float32 layer's gradients are float32."""
