@@ -164,7 +164,7 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
         if not isinstance(x, Value):
             raise TypeError(f"{name}: output and inputs must be Values, got {type(x).__name__}")
     zeros = [Value(np.zeros(x.shape, dtype=x.dtype), requires_grad=False) for x in inputs]
-    wanted = [x for x in inputs if x.requires_grad]  # (the walk goes no further back than the oldest of them)
+    wanted = [x for x in inputs if x.requires_grad]  # (copies of Values bound the walk: Value.backward's inputs)
     if not (output.requires_grad and wanted):
         return [list(zeros) for _ in upstreams], False
     try:
