@@ -12,7 +12,7 @@ Everything here is plain numpy; nothing imports the engine.
     >>> from tinygrad_edu.data import load_digits, train_test_split, one_hot
     >>> train, test = train_test_split(*load_digits(), test_fraction=0.25, seed=0)
     >>> train.inputs.shape, test.inputs.shape
-    ((1348, 64), (449, 64))
+    ((1347, 64), (450, 64))
     >>> one_hot(train.labels[:1]).shape
     (1, 10)
 """
