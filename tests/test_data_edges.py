@@ -217,3 +217,25 @@ def test_printable_blanks_c1_controls_line_separators_and_the_arabic_letter_mark
     """NEL, the C1 escape, the line and paragraph separators break a label's line; U+061C reorders it like
     U+200F, which was blanked already."""
     assert printable(f"w{mark}1") == "w 1"
+
+
+@pytest.mark.parametrize("stratify", [False, True])
+def test_both_parts_of_a_split_come_in_random_order(stratify):
+    """Documented: both parts come in random order, not sorted by index nor grouped by class (a sorted run of 20 or
+    80 out of a random draw has probability below 1/20!)."""
+    x, labels = np.arange(100), np.repeat([0, 1], 50)
+    train, test = train_test_split(x, labels, test_fraction=0.2, seed=3, stratify=stratify)
+    for part, size in ((train, 80), (test, 20)):
+        assert len(part.inputs) == size and sorted(part.inputs.tolist()) != part.inputs.tolist()
+        assert (part.labels == labels[part.inputs]).all()
+    if stratify:  # the classes are mixed, not one class's samples and then the other's
+        assert (np.diff(test.labels) != 0).sum() > 1 and (np.diff(train.labels) != 0).sum() > 1
+        assert (test.labels == 0).sum() == (test.labels == 1).sum() == 10
+
+
+def test_xsquared_draws_from_a_continuous_interval_not_a_grid():
+    """x ~ Uniform[low, high): full float64 draws, so no sample lies on a 10⁻⁶ grid (within 10⁻¹² of it, each
+    with probability 2·10⁻⁶; a seeded draw), and the targets are their exact squares."""
+    x, y = xsquared(200, low=-1.0, high=1.0, seed=4)
+    on_grid = np.isclose(x * 1e6, np.round(x * 1e6), rtol=0, atol=1e-6)
+    assert on_grid.sum() == 0 and (y == x * x).all() and ((-1 <= x) & (x < 1)).all()

@@ -4,13 +4,15 @@ as models, costs that cannot be differentiated, and optimizers that are not this
 import copy
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
 
 from tinygrad_edu import Value, nn, optim
+from tinygrad_edu.losses import squared_error
 from tinygrad_edu.optim import armijo_step
-from tinygrad_edu.training import History, fit
+from tinygrad_edu.training import DIVERGENCE_FACTOR, DivergenceWarning, History, fit
 
 X = np.linspace(-1.0, 1.0, 12).reshape(-1, 1)
 
@@ -339,3 +341,73 @@ def test_the_history_repr_shows_where_training_started_and_ended():
     assert first == pytest.approx(history.cost[0], rel=1e-3) and final == pytest.approx(history.final_cost, rel=1e-3)
     assert first > final and "episodes=20" in shown and len(shown) < 120
     assert "first_cost=None, final_cost=None" in repr(History(label="Adam"))
+
+
+# --- fit's bookkeeping, against values computed by hand ---------------------------------------------------------
+
+class _Scripted:
+    """An optimizer that makes no update of its own: it sets the parameters to the next values of ``script``
+    (if any), so every gradient and cost of a run can be computed by hand."""
+
+    def __init__(self, params, script=()):
+        self.params, self.script = list(params), list(script)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self, closure, cost=None):
+        if self.script:
+            for p, value in zip(self.params, self.script.pop(0), strict=True):
+                p.data[...] = value
+
+
+def test_mini_batch_cost_and_gradient_norm_are_averages_weighted_by_the_batch_sizes():
+    """C = (1/n) Σ (w·x − t)², w = 0, x = 1: batch {t=1, t=1} has C = 1, |∂C/∂w| = 2; the short last batch {t=4}
+    has C = 16, |∂C/∂w| = 8.  Weighted by sizes 2 and 1: cost (2·1 + 16)/3 = 6, ‖∇C‖ (2·2 + 8)/3 = 4."""
+    w = Value(np.array([0.0]))
+    history = fit(lambda inputs: inputs * w, np.ones((3, 1)), np.array([[1.0], [1.0], [4.0]]), cost=squared_error,
+                  optimizer=_Scripted([w]), episodes=1, batch_size=2, shuffle=False, progress=False)
+    assert history.cost == [pytest.approx(6.0)] and history.gradient_norm == [pytest.approx(4.0)]
+    assert history.final_cost == pytest.approx(6.0)  # (1 + 1 + 16)/3 on all samples
+
+
+@pytest.mark.parametrize("batch_size", [None, 1])
+def test_a_gradient_norm_equal_to_tol_stops_training(batch_size):
+    """C = (w − ½)² at w = 0: ∂C/∂w = −1, so ‖∇C‖ = 1 = tol exactly; the rule is ‖∇C‖ ≤ tol (step 1.2)."""
+    w = Value(np.array([0.0]))
+    history = fit(lambda inputs: inputs * w, np.ones((1, 1)), np.array([[0.5]]),
+                  optimizer=optim.GradientDescent([w], 0.1), episodes=5, batch_size=batch_size, tol=1.0, progress=False)
+    assert history.stopped == "tol" and history.episodes == 1 and history.gradient_norm == [1.0]
+    assert w.data.item() == (0.0 if batch_size is None else 0.1)  # full batch: no update; mini-batches: theirs
+
+
+def test_a_tiny_gradient_that_is_not_zero_does_not_stop_training():
+    """w = 1, x = 10⁻¹⁰, t = 0: ∂C/∂w = 2x·wx = 2·10⁻²⁰, not 0, though the step η·2·10⁻²⁰ is below w's rounding
+    and leaves w = 1: only an exactly zero ‖∇C‖ stops training without tol."""
+    w = Value(np.array([1.0]))
+    history = fit(lambda inputs: inputs * w, np.array([[1e-10]]), np.zeros((1, 1)),
+                  optimizer=optim.GradientDescent([w], 0.1), episodes=3, progress=False)
+    assert history.stopped == "episodes" and history.episodes == 3
+    assert history.gradient_norm == [pytest.approx(2e-20)] * 3 and w.data.item() == 1.0
+
+
+@pytest.mark.parametrize("batch_size, episode", [(2, 2), (1, 1)])
+def test_a_nan_cost_after_an_update_is_not_called_the_cost_before_any_update(batch_size, episode):
+    """The first update sets w to NaN: the next batch (episode 2's first, or episode 1's second) has a NaN cost,
+    after an update."""
+    w = Value(np.array([0.0]))
+    with pytest.raises(FloatingPointError, match=f"episode {episode} of 3") as caught:
+        fit(lambda inputs: inputs * w, np.ones((2, 1)), np.zeros((2, 1)), optimizer=_Scripted([w], [[np.nan]]),
+            episodes=3, batch_size=batch_size, progress=False)
+    assert "before any update" not in str(caught.value) and "diverged" in str(caught.value)
+
+
+def test_a_cost_exactly_the_divergence_factor_times_the_first_is_no_warning():
+    """C = w₁² + w₂²: 1 at w = (1, 0), then 10² + 30² = 1000 = DIVERGENCE_FACTOR · 1, not more than it."""
+    w = Value(np.array([1.0, 0.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        history = fit(lambda inputs: inputs * w, np.ones((1, 1)), np.zeros((1, 2)),
+                      optimizer=_Scripted([w], [[[10.0, 30.0]]] * 2), episodes=2, progress=False)
+    assert DIVERGENCE_FACTOR == 1e3 and history.cost == [1.0, 1000.0] and history.final_cost == 1000.0
