@@ -73,3 +73,76 @@ def test_ordered_iterables_are_still_joined_in_their_order(function):
 def test_ragged_lists_in_where_stay_a_value_error_naming_it(condition, a):
     with pytest.raises(ValueError, match=r"^where: .*inhomogeneous"):
         F.where(condition, a, 0.0)
+
+
+# --- the formulas, against closed forms and float64 central differences -----------------------------------------
+
+def _central_difference(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """∂f/∂x by (f(x + h) − f(x − h)) / 2h per element, in float64, from plain numpy: not from the package's vjps."""
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+
+
+def _gradient(function, x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The output of ``function`` at ``x`` and the gradient of Σ weights ⊙ output with respect to ``x``."""
+    value = Value(x)
+    out = function(value)
+    (out * weights).sum().backward()
+    return out.data, value.grad
+
+
+@pytest.mark.parametrize("slope", [0.2, 1.0, 2.0, 0.0, -0.5])
+def test_leaky_relu_takes_its_slope_on_the_negative_side_only(slope):
+    """leaky_relu(x) = x for x > 0, s·x for x ≤ 0, for any s (PyTorch's negative_slope): a slope above 1 is no longer
+    max(x, s·x), and one ≤ 0 makes the function not monotone; its derivative is 1 for x > 0, s for x < 0."""
+    x = np.array([-3.0, -0.5, 0.25, 2.0])
+    out, grad = _gradient(lambda v: F.leaky_relu(v, negative_slope=slope), x, np.ones(4))
+    np.testing.assert_allclose(out, [-3.0 * slope, -0.5 * slope, 0.25, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(grad, [slope, slope, 1.0, 1.0], rtol=1e-15)
+    closed_form = lambda t: np.sum(np.where(t > 0, t, slope * t))  # noqa: E731
+    np.testing.assert_allclose(grad, _central_difference(closed_form, x), atol=1e-8)
+
+
+def test_softmax_does_not_overflow_and_shifts_each_row_by_its_own_maximum():
+    """softmax is unchanged by adding a constant to a row: rows [0, 1, 2], [1000, 1001, 1002] and [−1000, −999, −998]
+    all give e^i / (1 + e + e²).  Without the shift e^1000 overflows; shifted by the maximum of all rows, e^−1002
+    underflows to 0 and the row becomes 0/0."""
+    expected = np.exp([0.0, 1.0, 2.0]) / np.exp([0.0, 1.0, 2.0]).sum()
+    x = np.array([[0.0, 1.0, 2.0], [1000.0, 1001.0, 1002.0], [-1000.0, -999.0, -998.0]])
+    for function, closed_form in ((F.softmax, expected), (F.log_softmax, np.log(expected))):
+        np.testing.assert_allclose(function(Value(x)).data, np.tile(closed_form, (3, 1)), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("function, closed_form", [
+    (F.softmax, lambda x, axis: np.exp(x) / np.exp(x).sum(axis=axis, keepdims=True)),
+    (F.log_softmax, lambda x, axis: x - np.log(np.exp(x).sum(axis=axis, keepdims=True)))],
+    ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, 1, -1, None, (0, 1)])
+def test_softmax_and_log_softmax_normalise_along_the_axis_given(function, closed_form, axis):
+    """Values and gradients along axis 0, 1, all (None) of a 3×4 matrix, against the definition and central
+    differences of it (small inputs: the plain formula is exact enough)."""
+    rng = np.random.default_rng(3)
+    x, weights = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    out, grad = _gradient(lambda v: function(v, axis=axis), x, weights)
+    np.testing.assert_allclose(out, closed_form(x, axis), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, _central_difference(lambda t: np.sum(weights * closed_form(t, axis)), x),
+                               atol=1e-7)
+
+
+def test_maximum_propagates_nan_as_numpy_and_pytorch_do():
+    assert np.isnan(F.maximum(Value([np.nan, 1.0]), Value([0.0, np.nan])).data).all()
+
+
+def test_where_picks_a_where_the_condition_holds_and_sends_its_gradient_there():
+    condition = np.array([True, False, True])
+    a, b = Value(np.array([1.0, 2.0, 3.0])), Value(np.array([10.0, 20.0, 30.0]))
+    out = F.where(condition, a, b)
+    np.testing.assert_array_equal(out.data, [1.0, 20.0, 3.0])
+    (out * np.array([2.0, 3.0, 5.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad, [2.0, 0.0, 5.0])
+    np.testing.assert_array_equal(b.grad, [0.0, 3.0, 0.0])

@@ -289,3 +289,32 @@ def test_pytorch_names_without_a_counterpart_say_what_to_write():
         model.state_dict(prefix="a")
     with pytest.raises(TypeError, match=r"^named_parameters: there is no argument remove_duplicate="):
         model.named_parameters(remove_duplicate=False)
+
+
+# --- initialisations against their published formulas ----------------------------------------------------------
+
+def test_xavier_weights_are_symmetric_about_0_with_glorots_variance():
+    """Glorot & Bengio (2010), eq. 16: W ~ U[−a, a] with a = √(6 / (n_in + n_out)), so Var W = a²/3 = 2/(n_in + n_out)
+    and half the weights are negative.  Only the largest |w| was checked, so U[0, a) passed.  (60 000 draws from a
+    fixed seed: the estimates below are within 1% of the truth, the tolerances are several times that.)"""
+    n_in, n_out = 300, 200
+    weights = nn.Layer(n_in, n_out, init="xavier", rng=0).weights.data
+    bound = np.sqrt(6 / (n_in + n_out))
+    assert weights.min() >= -bound and weights.max() <= bound
+    assert weights.min() < -0.99 * bound and weights.max() > 0.99 * bound
+    assert abs(weights.std() / np.sqrt(2 / (n_in + n_out)) - 1) < 0.03
+    assert abs(weights.mean()) < 0.03 * weights.std()
+    assert abs(np.mean(weights < 0) - 0.5) < 0.02
+    assert abs(np.mean(np.abs(weights) < bound / 2) - 0.5) < 0.02  # uniform: half of them lie within a/2
+
+
+def test_he_weights_are_normal_about_0_with_variance_2_over_fan_in():
+    """He et al. (2015), eq. 10: W ~ N(0, 2/n_in), fan-in only (n_out would give a √(n_in/n_out) wrong scale).
+    A normal puts 68.3% within one standard deviation and 95.4% within two."""
+    n_in, n_out = 400, 150
+    weights = nn.Layer(n_in, n_out, init="he", rng=1).weights.data
+    sigma = np.sqrt(2 / n_in)
+    assert abs(weights.std() / sigma - 1) < 0.03
+    assert abs(weights.mean()) < 0.03 * sigma
+    assert abs(np.mean(np.abs(weights) < sigma) - 0.6827) < 0.02
+    assert abs(np.mean(np.abs(weights) < 2 * sigma) - 0.9545) < 0.01
