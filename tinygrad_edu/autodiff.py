@@ -23,10 +23,10 @@ before, so a transform never leaves stale gradients behind or adds to yours.  Th
 copies of the arguments; when ``f``'s result also depends on Values of yours (an argument that is a Value requiring
 a gradient, or one ``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and
 stays connected to them, so it can be differentiated again; with only numbers and arrays it is a constant
-(cheaper).  A call's backward passes go back only as far as the copies, never through the history of a Value
-given.  Still, a loop ``x = x - lr * grad(f)(x)`` on a Value ``x`` (a Value requires a gradient unless made with
-``requires_grad=False``) chains each step to all the steps before, so its graph grows with the loop: run such a
-loop under ``no_grad()``, or on arrays.
+(cheaper).  When every argument differentiated is a Value, a call's backward passes go back only as far as the
+copies, not through their history.  Still, a loop ``x = x - lr * grad(f)(x)`` on a Value ``x`` (a Value
+requires a gradient unless made with ``requires_grad=False``) chains each step to all the steps before, so its
+graph grows with the loop: run such a loop under ``no_grad()``, or on arrays.
 
     >>> from tinygrad_edu.autodiff import grad, hessian
     >>> f = lambda x: x ** 3                       # f′ = 3x², f″ = 6x, f‴ = 6

@@ -1208,7 +1208,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see ``_creation``),
     its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Leaves' gradients are
     accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them.  Given ``only`` (the
-    ``inputs`` of ``backward``), only they accumulate, and nodes older than all of them are left out."""
+    ``inputs`` of ``backward``), only they accumulate, and ``_walk_limit`` says which nodes are left out."""
     checked = _Mode.detect_anomaly or graph
     oldest = _walk_limit(output, only)
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
