@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks, ops
+from tinygrad_edu import checks, ops, printing
 from tinygrad_edu.ops import Op
 
 __all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward_order",
@@ -755,23 +755,25 @@ class Value:
         """``Value(data=…, grad=…)``: numbers shown briefly but never so rounded that different ones look equal,
         brackets kept (``[2.5]`` is not ``2.5``), the shape of an array shown in part, a float32 dtype, a frozen
         Value, a gradient that is itself a Value (``create_graph=True``) and the label named."""
-        data = _array_text(self.data, _TEXT_SUMMARY).replace("\n", "")
+        data = printing.array_text(self.data, printing.TEXT_SUMMARY).replace("\n", "")
         shape = f", shape={self.shape}" if "..." in data or not self.data.size else ""  # [] is (0,) or (0, 3)
-        grad = "None" if self.grad is None else _array_text(_grad_array(self.grad), _TEXT_SUMMARY).replace("\n", "")
+        numbers = None if self.grad is None else _grad_array(self.grad)
+        grad = "None" if numbers is None else printing.array_text(numbers, printing.TEXT_SUMMARY).replace("\n", "")
         grad = f"Value({grad})" if isinstance(self.grad, Value) else grad
         dtype = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
         frozen = "" if self.requires_grad else ", requires_grad=False"
         label = f", label={self.label!r}" if self.label else ""
-        notes = _hidden_non_finite(self, _TEXT_SUMMARY)
+        notes = printing.hidden_non_finite(self.data, numbers, printing.TEXT_SUMMARY)
         return f"Value(data={data}{shape}, grad={grad}{dtype}{frozen}{label})" + (f"  # {notes}" if notes else "")
 
     def _repr_html_(self) -> str:
         """A small table for Jupyter: data, grad, shape, dtype, the operation that made it and its label; the
         numbers as the text form shows them."""
         def cell(array: np.ndarray) -> str:
-            return f"<pre style='margin:0'>{html.escape(_array_text(array, _HTML_SUMMARY))}</pre>"
+            return f"<pre style='margin:0'>{html.escape(printing.array_text(array, printing.HTML_SUMMARY))}</pre>"
 
-        grad = "None" if self.grad is None else cell(_grad_array(self.grad))
+        numbers = None if self.grad is None else _grad_array(self.grad)
+        grad = "None" if numbers is None else cell(numbers)
         if isinstance(self.grad, Value):
             grad += ("<i>a Value with a graph of its own (create_graph=True): backward() through it "
                      "differentiates again</i>")
@@ -780,7 +782,7 @@ class Value:
                 ("requires_grad", str(self.requires_grad))]
         if self.label:
             rows.insert(0, ("label", html.escape(str(self.label))))  # (set by hand, it may be a number)
-        notes = _hidden_non_finite(self, _HTML_SUMMARY)
+        notes = printing.hidden_non_finite(self.data, numbers, printing.HTML_SUMMARY)
         if notes:
             rows.append(("note", f"<b>{html.escape(notes)}</b> (not among the numbers shown)"))
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
@@ -1059,64 +1061,9 @@ class Value:
         self._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
 
 
-# --- how a Value shows itself (repr and Jupyter) -----------------------------------------------------------------
-#: How many numbers an array may have before its print is summarized with "...", and how many are kept at each end
-#: of a long axis: in the one-line repr, and in Jupyter's table.
-_TEXT_SUMMARY = (6, 2)
-_HTML_SUMMARY = (20, 3)
-
-
 def _grad_array(grad: Any) -> np.ndarray:
     """The numbers of a gradient: an array, or a Value's data (after ``backward(create_graph=True)``)."""
     return grad.data if isinstance(grad, Value) else np.asarray(grad)
-
-
-def _shown_part(array: np.ndarray, summary: tuple[int, int]) -> np.ndarray:
-    """The elements numpy prints of ``array``: all of them, or, once it has more than ``threshold``, the first and
-    last ``edgeitems`` along each longer axis."""
-    threshold, edgeitems = summary
-    if array.size <= threshold:
-        return array
-    for axis, length in enumerate(array.shape):
-        if length > 2 * edgeitems:
-            array = array.take(np.r_[0:edgeitems, length - edgeitems:length], axis=axis)
-    return array
-
-
-def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> int:
-    """The fewest digits (at least 4) with which the different numbers shown print differently: at 4 digits,
-    ``[1.00001, 1.00002]`` printed as ``[1. 1.]``."""
-    shown = _shown_part(array, summary)
-    distinct = np.unique(shown[np.isfinite(shown)])
-    for precision in range(4, 17):
-        printed = np.array2string(distinct, precision=precision, threshold=distinct.size + 1).strip("[]").split()
-        if len(set(printed)) == distinct.size:
-            return precision
-    return 17
-
-
-def _array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
-    """``array`` printed as numpy prints it, summarized past ``summary``; one number with 6 significant digits,
-    as a float (``3.0``, not ``3``, which reads as an integer)."""
-    if array.ndim == 0:
-        number = f"{array.item():.6g}"
-        return f"{number}.0" if number.lstrip("-").isdigit() else number
-    threshold, edgeitems = summary
-    return np.array2string(array, precision=_distinguishing_precision(array, summary), threshold=threshold,
-                           edgeitems=edgeitems)
-
-
-def _hidden_non_finite(value: Value, summary: tuple[int, int]) -> str:
-    """How many NaN and inf the data and grad hold, when their print is summarized (it may not show them)."""
-    notes = []
-    for name, array in (("data", value.data), ("grad", None if value.grad is None else _grad_array(value.grad))):
-        if array is None or _shown_part(array, summary).size == array.size:
-            continue
-        counts = [f"{count} {kind}" for count, kind in ((int(np.isnan(array).sum()), "NaN"),
-                                                          (int(np.isinf(array).sum()), "inf")) if count]
-        if counts:
-            notes.append(f"{name} holds {' and '.join(counts)}")
-    return "; ".join(notes)
 
 
 def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:

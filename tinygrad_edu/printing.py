@@ -1,0 +1,66 @@
+"""How a Value's numbers print, in its one-line repr and in Jupyter's table: as numpy prints them, summarized past a
+size, never so rounded that different numbers look equal, and saying how many NaN and inf a summary hides.
+
+    >>> import numpy as np
+    >>> array_text(np.array([1.00001, 1.00002]), TEXT_SUMMARY)   # at numpy's default 4 digits: [1. 1.]
+    '[1.00001 1.00002]'
+    >>> hidden_non_finite(np.r_[np.zeros(5), np.nan, np.zeros(4)], None, TEXT_SUMMARY)  # shown: [0. 0. ... 0. 0.]
+    'data holds 1 NaN'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: How many numbers an array may have before its print is summarized with "...", and how many are kept at each end
+#: of a long axis: in the one-line repr, and in Jupyter's table.
+TEXT_SUMMARY = (6, 2)
+HTML_SUMMARY = (20, 3)
+
+
+def _shown_part(array: np.ndarray, summary: tuple[int, int]) -> np.ndarray:
+    """The elements numpy prints of ``array``: all of them, or, once it has more than ``threshold``, the first and
+    last ``edgeitems`` along each longer axis."""
+    threshold, edgeitems = summary
+    if array.size <= threshold:
+        return array
+    for axis, length in enumerate(array.shape):
+        if length > 2 * edgeitems:
+            array = array.take(np.r_[0:edgeitems, length - edgeitems:length], axis=axis)
+    return array
+
+
+def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> int:
+    """The fewest digits (at least 4) with which the different numbers shown print differently: at 4 digits,
+    ``[1.00001, 1.00002]`` printed as ``[1. 1.]``."""
+    shown = _shown_part(array, summary)
+    distinct = np.unique(shown[np.isfinite(shown)])
+    for precision in range(4, 17):
+        printed = np.array2string(distinct, precision=precision, threshold=distinct.size + 1).strip("[]").split()
+        if len(set(printed)) == distinct.size:
+            return precision
+    return 17
+
+
+def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
+    """``array`` printed as numpy prints it, summarized past ``summary``; one number with 6 significant digits,
+    as a float (``3.0``, not ``3``, which reads as an integer)."""
+    if array.ndim == 0:
+        number = f"{array.item():.6g}"
+        return f"{number}.0" if number.lstrip("-").isdigit() else number
+    threshold, edgeitems = summary
+    return np.array2string(array, precision=_distinguishing_precision(array, summary), threshold=threshold,
+                           edgeitems=edgeitems)
+
+
+def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[int, int]) -> str:
+    """How many NaN and inf ``data`` and ``grad`` hold, when their print is summarized (it may not show them)."""
+    notes = []
+    for name, array in (("data", data), ("grad", grad)):
+        if array is None or _shown_part(array, summary).size == array.size:
+            continue
+        counts = [f"{count} {kind}" for count, kind in ((int(np.isnan(array).sum()), "NaN"),
+                                                          (int(np.isinf(array).sum()), "inf")) if count]
+        if counts:
+            notes.append(f"{name} holds {' and '.join(counts)}")
+    return "; ".join(notes)
