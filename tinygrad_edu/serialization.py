@@ -28,6 +28,7 @@ Any damage is a :class:`ModelFileError` (a ``ValueError``) naming the file; no p
 from __future__ import annotations
 
 import errno
+import io
 import json
 import math
 import os
@@ -147,10 +148,11 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
         raise TypeError(f"save: state must map parameter names to arrays, got {type(state).__name__}")
     arrays = {}
     for name, value in state.items():
-        if not isinstance(name, str) or not name or name in (_FORMAT_KEY, _ARCHITECTURE_KEY):
-            raise ValueError(f"save: {name!r} cannot name a parameter")
+        problem = _name_problem(name)
+        if problem is not None:
+            raise ValueError(f"save: {name!r:.60} cannot name a parameter{problem}")
         array = np.asarray(getattr(value, "data", value))
-        if array.dtype not in (np.float32, np.float64):
+        if array.dtype.kind != "f" or array.dtype.itemsize not in (4, 8):  # either byte order: read() takes both
             raise ValueError(f"save: parameter {name!r} has dtype {array.dtype}; expected float32 or float64")
         if not np.isfinite(array).all():
             raise ValueError(f"save: parameter {name!r} holds NaN or inf; such a model cannot be loaded back")
@@ -158,6 +160,34 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     if not arrays:
         raise ValueError("save: the state holds no parameters; the file would be an empty model")
     return arrays
+
+
+def _name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot name a parameter, as the end of a sentence ("" if it is not a name at all), or None: a
+    zip entry's name ends at a NUL, is UTF-8 and holds at most 65,535 bytes (``.npy`` included)."""
+    if not isinstance(name, str) or not name or name in (_FORMAT_KEY, _ARCHITECTURE_KEY):
+        return ""
+    if "\0" in name:
+        return ": it holds a NUL character, where a zip entry's name ends"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return ": it cannot be written as UTF-8 (it holds a lone surrogate)"
+    if size > 0xFFFF - len(".npy"):
+        return f": it is too long ({size:,} bytes in UTF-8; a zip entry's name holds at most 65,531 and .npy)"
+    return None
+
+
+def _architecture_text(architecture: Architecture) -> np.ndarray:
+    """The architecture as the JSON text entry, refused if :func:`read` would refuse the entry for its size."""
+    text = np.array(json.dumps(architecture))
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(text))
+    size = header.tell() + text.nbytes
+    if size > _MAX_ARCHITECTURE_BYTES:
+        raise ValueError(f"save: the architecture takes {size:,} bytes as text (long layer names?); a model file "
+                         f"holds at most {_MAX_ARCHITECTURE_BYTES:,}")
+    return text
 
 
 def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | None = None) -> None:
@@ -175,7 +205,7 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
         shapes = _described_shapes(architecture, "save: the architecture")
         if shapes != {key: array.shape for key, array in arrays.items()}:
             raise ValueError("save: the architecture does not describe the parameters")
-        entries[_ARCHITECTURE_KEY] = np.array(json.dumps(architecture))
+        entries[_ARCHITECTURE_KEY] = _architecture_text(architecture)
     entries.update(arrays)
     destination, mode = _destination(name)
     folder, base = os.path.split(destination)
@@ -389,7 +419,8 @@ def _read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, check: Any, wher
         data = member.read(size)
         if len(data) != size or member.read(1):
             raise ModelFileError(f"{where}: entry {info.filename[:60]!r} is truncated")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    # numbers of our own (bytearray): writable, as numpy.load gives them, not a read-only view of the file's bytes
+    array = np.frombuffer(bytearray(data), dtype=dtype).reshape(shape, order="F" if fortran else "C")
     return np.ascontiguousarray(array, dtype=dtype.newbyteorder("=")).reshape(shape)  # (ascontiguousarray: ≥ 1-D)
 
 
