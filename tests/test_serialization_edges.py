@@ -283,22 +283,32 @@ def test_the_arrays_read_from_a_file_can_be_changed_like_those_numpy_load_gives(
     assert nn.load_state(path)["layers.1.biases"].tobytes() == expected["layers.1.biases"].tobytes()
 
 
-def test_an_entry_of_another_shape_than_the_stored_architecture_says_is_refused_by_every_load(tmp_path: Path) -> None:
-    """W¹ stored as 3 × 2 where the architecture says 2 × 3 (the same six numbers): nn.load_state returned it as it
-    was only if the entry's shape went unchecked; every load must refuse the file, naming it and the entry."""
+def _network_entries() -> dict[str, np.ndarray]:
+    """The entries a saved ``_network()`` holds, to forge a file from."""
     net = _network()
-    entries = {"__format__": np.array(serialization.FORMAT), "__architecture__": np.array(json.dumps(net.config())),
-               **net.state_dict()}
-    entries["layers.1.weights"] = entries["layers.1.weights"].T.copy()
-    path = _npz(tmp_path / "transposed.npz", entries)
+    return {"__format__": np.array(serialization.FORMAT), "__architecture__": np.array(json.dumps(net.config())),
+            **net.state_dict()}
+
+
+def _refused_by_every_load(path: Path, pattern: str) -> None:
+    """nn.load_state, nn.load and Module.load all refuse ``path`` with ``pattern``; the model is left as it was."""
     for load in (nn.load_state, nn.load):
-        with pytest.raises(ValueError, match=r"transposed\.npz.*'layers\.1\.weights' has shape \(3, 2\) but \(2, 3\)"):
+        with pytest.raises(ValueError, match=pattern):
             load(path)
     model = nn.MLP([2, 3, 3], activation="tanh", output_activation="identity", rng=1)
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"transposed\.npz.*'layers\.1\.weights' has shape \(3, 2\) but \(2, 3\)"):
+    with pytest.raises(ValueError, match=pattern):
         model.load(path)
     assert _snapshot(model) == before
+
+
+def test_an_entry_of_another_shape_than_the_stored_architecture_says_is_refused_by_every_load(tmp_path: Path) -> None:
+    """W¹ stored as 3 × 2 where the architecture says 2 × 3 (the same six numbers): nn.load_state returned it as it
+    was only if the entry's shape went unchecked; every load must refuse the file, naming it and the entry."""
+    entries = _network_entries()
+    entries["layers.1.weights"] = entries["layers.1.weights"].T.copy()
+    _refused_by_every_load(_npz(tmp_path / "transposed.npz", entries),
+                           r"transposed\.npz.*'layers\.1\.weights' has shape \(3, 2\) but \(2, 3\)")
 
 
 def test_without_an_architecture_an_entry_above_the_parameter_limit_is_refused(tmp_path: Path, monkeypatch) -> None:
@@ -325,19 +335,10 @@ def test_without_an_architecture_entries_above_the_limit_together_are_refused_un
 
 
 def test_a_nan_in_a_forged_file_is_refused_by_every_load_naming_the_file(tmp_path: Path) -> None:
-    net = _network()
-    entries = {"__format__": np.array(serialization.FORMAT), "__architecture__": np.array(json.dumps(net.config())),
-               **net.state_dict()}
+    entries = _network_entries()
     entries["layers.2.biases"] = np.array([0.0, np.nan, 1.0], dtype=np.float32)
-    path = _npz(tmp_path / "nan.npz", entries)
-    for load in (nn.load_state, nn.load):
-        with pytest.raises(ValueError, match=r"nan\.npz': entry 'layers\.2\.biases' holds NaN or inf"):
-            load(path)
-    model = nn.MLP([2, 3, 3], activation="tanh", output_activation="identity", rng=1)
-    before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"nan\.npz': entry 'layers\.2\.biases' holds NaN or inf"):
-        model.load(path)
-    assert _snapshot(model) == before
+    _refused_by_every_load(_npz(tmp_path / "nan.npz", entries),
+                           r"nan\.npz': entry 'layers\.2\.biases' holds NaN or inf")
 
 
 def test_a_deflated_entry_whose_stream_is_damaged_is_a_model_file_error(tmp_path: Path) -> None:
