@@ -102,10 +102,11 @@ def test_a_big_endian_state_is_saved_and_read_back_in_the_machines_byte_order(tm
 
 # --- entries in the layouts numpy writes ------------------------------------------------------------------------
 
-def _numpy_written(tmp_path: Path, net: nn.Network, convert, version=None) -> Path:
-    entries = {"__format__": np.array(serialization.FORMAT), "__architecture__": np.array(json.dumps(net.config()))}
-    entries.update({name: convert(array) for name, array in net.state_dict().items()})
-    return _npz(tmp_path / "numpy.npz", entries, version)
+def _network_entries(convert=lambda array: array) -> dict[str, np.ndarray]:
+    """The entries a saved ``_network()`` holds, its parameters passed through ``convert``: to forge a file from."""
+    net = _network()
+    return {"__format__": np.array(serialization.FORMAT), "__architecture__": np.array(json.dumps(net.config())),
+            **{name: convert(array) for name, array in net.state_dict().items()}}
 
 
 @pytest.mark.parametrize("convert, version", [
@@ -114,9 +115,8 @@ def _numpy_written(tmp_path: Path, net: nn.Network, convert, version=None) -> Pa
     (lambda array: array, (2, 0)),                              # .npy format version 2.0
 ], ids=["Fortran order", "big-endian", "npy version 2.0"])
 def test_entries_in_every_layout_numpy_writes_load_exactly(tmp_path: Path, convert, version) -> None:
-    net = _network()
-    path = _numpy_written(tmp_path, net, convert, version)
-    expected = _bits(net.state_dict())
+    path = _npz(tmp_path / "numpy.npz", _network_entries(convert), version)
+    expected = _bits(_network().state_dict())
     assert _bits(nn.load_state(path)) == expected
     assert _bits(nn.load(path).state_dict()) == expected
     assert _bits(nn.MLP([2, 3, 3], activation="tanh", output_activation="identity", rng=5).load(path)
@@ -281,13 +281,6 @@ def test_the_arrays_read_from_a_file_can_be_changed_like_those_numpy_load_gives(
     np.testing.assert_array_equal(state["layers.2.weights"], expected["layers.2.weights"] * 0.5)
     assert state["layers.1.biases"][0] == 7.0 and all(array.flags.writeable for array in state.values())
     assert nn.load_state(path)["layers.1.biases"].tobytes() == expected["layers.1.biases"].tobytes()
-
-
-def _network_entries() -> dict[str, np.ndarray]:
-    """The entries a saved ``_network()`` holds, to forge a file from."""
-    net = _network()
-    return {"__format__": np.array(serialization.FORMAT), "__architecture__": np.array(json.dumps(net.config())),
-            **net.state_dict()}
 
 
 def _refused_by_every_load(path: Path, pattern: str) -> None:

@@ -138,7 +138,6 @@ def test_the_difference_divides_by_the_step_taken_not_by_2_eps():
     assert np.all(numerical_gradient(lambda v: (2 * v).sum(), x, eps=3e-12)[0] == 2.0)
 
 
-
 def test_a_wrong_vjp_on_the_saved_path_of_an_ordinary_backward_pass_fails():
     """An Op with saving= hands ``saved`` to the vjps of an ordinary backward pass (the one a training step runs)
     and none to a recorded one: order 1 must check the ordinary pass, here wrong (1.5·3x²) though the recorded
