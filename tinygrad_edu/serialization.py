@@ -419,9 +419,9 @@ def _read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo, check: Any, wher
         data = member.read(size)
         if len(data) != size or member.read(1):
             raise ModelFileError(f"{where}: entry {info.filename[:60]!r} is truncated")
-    # numbers of our own (bytearray): writable, as numpy.load gives them, not a read-only view of the file's bytes
-    array = np.frombuffer(bytearray(data), dtype=dtype).reshape(shape, order="F" if fortran else "C")
-    return np.ascontiguousarray(array, dtype=dtype.newbyteorder("=")).reshape(shape)  # (ascontiguousarray: ≥ 1-D)
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    # one copy, in C order and the machine's byte order: writable, as numpy.load gives it (not a view of the file)
+    return np.array(array, dtype=dtype.newbyteorder("="), order="C")
 
 
 def _read_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, limit: int, what: str, where: str) -> str:
