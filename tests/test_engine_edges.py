@@ -232,3 +232,53 @@ def test_asking_for_the_changed_parameter_raises_as_asking_for_another_does():
     for inputs in ([b], [w]):
         with pytest.raises(ValueError, match="stale"):
             cost.backward(inputs=inputs)
+
+
+# --- assigning .data (micrograd's update `p.data += -lr * p.grad`, PyTorch's `p.data = t`) ---------------------------
+
+
+def test_a_number_assigned_to_data_becomes_the_values_numbers_in_its_dtype() -> None:
+    v = Value(2.0)
+    v.data = 0.5  # before, a bare float in the slot: the next operation failed with "'float' has no attribute 'dtype'"
+    assert isinstance(v.data, np.ndarray) and v.data.dtype == np.float64 and (v * 3.0).item() == 1.5
+    v32 = Value(np.array([1.0, 2.0], dtype=np.float32))
+    v32.data = 3  # a Python number takes the Value's dtype, as it does in arithmetic
+    assert v32.dtype == np.float32 and v32.shape == () and v32.item() == 3.0
+    v32.data = [[1, 2], [3, 4]]  # a list as Value() takes it: float64, its own shape
+    assert v32.dtype == np.float64 and v32.shape == (2, 2)
+    numbers = np.array([1.0, -1.0], dtype=np.float32)
+    v.data = numbers  # an array of floats is used as it is, as PyTorch's p.data = t shares t
+    assert v.data is numbers
+    v.data = np.array([7.0], dtype=">f8")  # big-endian, as from a file: the same number in this machine's order
+    assert v.data.dtype.isnative and v.data.tolist() == [7.0]
+
+
+def test_micrograds_update_on_data_trains_and_leaves_the_old_graph_stale() -> None:
+    """micrograd's loop: forward, backward, ``p.data += -lr * p.grad``.  The update gives the numbers of gradient
+    descent on (w·x − 1)², whose derivative is 2x(w·x − 1); the cost computed before it no longer describes w."""
+    w, x, learning_rate = Value(0.0, label="w"), 2.0, 0.1
+    for _ in range(3):
+        cost = (w * x - 1.0) ** 2
+        w.zero_grad()
+        cost.backward()
+        expected = w.data.item() - learning_rate * 2 * x * (w.data.item() * x - 1.0)
+        w.data += -learning_rate * w.grad
+        assert w.data.item() == pytest.approx(expected, rel=1e-15)
+    with pytest.raises(ValueError, match=r"^backward: the graph is stale: 'w' was changed in place .*\.data = "):
+        cost.backward()  # before, it silently mixed the new w with the activations of the old one
+    assert w.grad is not None and w.data.item() == pytest.approx(0.5 - 0.5 * (1 - 0.8) ** 3)
+
+
+def test_assigning_data_is_refused_for_a_computed_value_and_for_what_is_not_numbers() -> None:
+    w = Value(np.ones(3))
+    y = (w * w).sum()
+    with pytest.raises(ValueError, match=r"^Value.data: this Value was computed by sum, .*\.detach\(\)"):
+        y.data = 3.0  # its backward would use the new number with the old inputs (a quotient's rule uses it)
+    assert y.data.item() == 3.0  # unchanged
+    for bad, error, message in (("abc", TypeError, "from str 'abc'"), (None, TypeError, "from NoneType"),
+                                (1j, TypeError, "dtype complex128"), ([[1.0], [2.0, 3.0]], ValueError, "array")):
+        with pytest.raises(error, match=rf"^Value.data: .*{message}"):
+            w.data = bad
+        assert w.data.tolist() == [1.0, 1.0, 1.0]  # a refused assignment changes nothing
+    y.backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]  # nor does it make the graph stale

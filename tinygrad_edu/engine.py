@@ -259,14 +259,14 @@ def _constants(op: Op, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     dtype = None
     for x in inputs:
         if isinstance(x, Value):
-            dtype = x.data.dtype
+            dtype = x._data.dtype
             break
     return tuple([x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs])
 
 
 def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     """The forward pass of one operation on Values (and constants' arrays), and its entry in the graph."""
-    arrays = [v if v.__class__ is np.ndarray else v.data for v in values]
+    arrays = [v if v.__class__ is np.ndarray else v._data for v in values]
     saving = op.saving is not None and _recorded(values)  # where recorded, σ computes σ' too (see ops.Op)
     forward: Any = op.saving if saving else op.forward
     try:
@@ -336,7 +336,7 @@ def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tupl
     """Where a Value is filled in: its data and, for a recorded operation, where it came from (the arithmetic fast
     path, ``_binary``, fills in the same fields itself)."""
     node = _new_value(cls)  # (one statement per field: faster than tuple assignment, and this runs for every node)
-    node.data = data
+    node._data = data
     node.grad = None
     node.requires_grad = requires_grad
     node.label = None
@@ -387,9 +387,9 @@ def _stale(node: Value, parent: Value, where: str) -> ValueError:
     """The error for a graph whose input ``parent`` of ``node`` was changed in place after ``node`` was computed."""
     name = repr(parent.label) if parent.label else f"an input of shape {parent.shape}"
     return ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
-                      f"load_state_dict, or -= or [...] = under no_grad) after {node.op} used it, so the numbers "
-                      "recorded from it are out of date; compute the cost again (a new forward pass) and call "
-                      "backward() on that")
+                      f"load_state_dict, .data = …, or -= or [...] = under no_grad) after {node.op} used it, so the "
+                      "numbers recorded from it are out of date; compute the cost again (a new forward pass) and "
+                      "call backward() on that")
 
 
 def _check_fresh(node: Value, inputs: tuple[Any, ...], where: str) -> None:
@@ -416,10 +416,10 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     operation of a scalar graph, which spends most of its time here).  A result that is not a normal finite number
     (or a division by 0) goes to ``_record``: numpy computes it, with its warnings, errors and errstate."""
     ndarray = np.ndarray  # (a local name: this function is the hot path)
-    x = a if a.__class__ is ndarray else a.data
+    x = a if a.__class__ is ndarray else a._data
     if b.__class__ is not Value:  # (a Value subclass stays itself)
         b = _shared_operand(op, b, x.dtype)
-    y = b if b.__class__ is ndarray else b.data
+    y = b if b.__class__ is ndarray else b._data
     function = _FLOAT_ARITHMETIC.get(op)
     if function is None or x.dtype is not _FLOAT64 or y.dtype is not _FLOAT64 or x.ndim or y.ndim:
         return _record(op, (a, b), _NO_PARAMS)
@@ -431,7 +431,7 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     if not 2.2250738585072014e-308 <= abs(result) <= 1.7976931348623157e308:
         return _record(op, (a, b), _NO_PARAMS)
     node = _new_value(Value)  # (one statement per field, as in _node: faster than tuple assignment)
-    node.data = np.asarray(result)
+    node._data = np.asarray(result)
     node.grad = None
     node.label = None
     if _Mode.grad_enabled and (a.__class__ is not ndarray and a.requires_grad
@@ -451,7 +451,7 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
 
 def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
     """``a ∘ b`` for a constant ``a`` on the left (``2 * x``)."""
-    return _binary(op, _shared_operand(op, a, b.data.dtype), b)
+    return _binary(op, _shared_operand(op, a, b._data.dtype), b)
 
 
 _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
@@ -520,7 +520,7 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
             dtype = f" of dtype {grad.dtype}" if hasattr(grad, "dtype") else ""
             raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real gradients")
         grad = array
-    shape = parent.data.shape
+    shape = parent._data.shape
     if grad.shape != shape:
         returned = grad.shape
         if grad.ndim >= len(shape):
@@ -530,11 +530,11 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
         if grad.shape != shape:
             its = _its_vjp(parents, parent)
             raise ValueError(f"{op.name}: {its} returned a gradient of shape {returned} for an input of shape {shape}")
-    if grad.dtype != parent.data.dtype:
-        grad = grad.astype(parent.data.dtype)
+    if grad.dtype != parent._data.dtype:
+        grad = grad.astype(parent._data.dtype)
     if _Mode.detect_anomaly and not np.isfinite(_data_of(grad)).all():
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
-                                 f"(input shape {parent.data.shape})")
+                                 f"(input shape {parent._data.shape})")
     return grad
 
 
@@ -570,7 +570,8 @@ class Value:
 
     ``v += x`` (and ``-= *= /= **= @=``) is ``v = v + x``, a new Value, except under ``no_grad()`` on a leaf, which
     changes its own numbers (PyTorch's update ``with no_grad(): w -= lr * w.grad``), as ``v[i] = x`` does there
-    (refused elsewhere).  A graph recorded from the old numbers is then stale: its ``backward()`` raises.
+    (refused elsewhere).  A graph recorded from the old numbers is then stale: its ``backward()`` raises; so it is
+    after ``v.data = x`` (a leaf's new numbers; micrograd's update ``p.data += -lr * p.grad``).
 
     Comparisons (``v == w``, ``v < 0``) compare the numbers element by element, as numpy's do, and give a numpy
     boolean array (no gradient).  A Value hashes by identity, as a PyTorch tensor does: as a dict key or in a set it
@@ -584,12 +585,12 @@ class Value:
     # again while a graph grows (measured: the 1,000,000-op chain spent twice as long in the collector).
     # _op comes first: pickle, which saves the slots in this order, meets an operation's refusal (Op.__reduce__) before
     # it recurses into the inputs (and a gradient's graph) of a deep graph, to Python's recursion limit.
-    __slots__ = ("_op", "data", "grad", "requires_grad", "label", "_first", "_second", "_rest", "_params", "_order",
+    __slots__ = ("_op", "_data", "grad", "requires_grad", "label", "_first", "_second", "_rest", "_params", "_order",
                  "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
-        self.data: np.ndarray = np.array(_to_array(data), copy=True)
+        self._data: np.ndarray = np.array(_to_array(data), copy=True)
         self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
         self.label: str | None = label
         self._first: Any = None  # the inputs (see __slots__): Values, and a constant input as just its array
@@ -600,10 +601,14 @@ class Value:
         self._order: int = next(_creation)
 
     # --- introspection -------------------------------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
-    ndim = property(lambda self: self.data.ndim, doc="The number of dimensions of ``data``.")
-    size = property(lambda self: self.data.size, doc="The number of elements of ``data``.")
-    dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if made from a float32 array.")
+    # The numbers are kept in the slot _data, which the engine reads; ``data`` is a property so that assigning it
+    # is seen (_set_data).  (attrgetter: a C function, reads cost about what a slot's do.)
+    data = property(operator.attrgetter("_data"), lambda self, numbers: _set_data(self, numbers),
+                    doc="The numbers, a numpy array: float64, or float32 if made from a float32 array.")
+    shape = property(lambda self: self._data.shape, doc="The shape of ``data``.")
+    ndim = property(lambda self: self._data.ndim, doc="The number of dimensions of ``data``.")
+    size = property(lambda self: self._data.size, doc="The number of elements of ``data``.")
+    dtype = property(lambda self: self._data.dtype, doc="float64, or float32 if made from a float32 array.")
     op = property(lambda self: None if self._op is None else self._op.name,
                   doc='Name of the operation that made this Value (``"mul"``, ``"matmul"``, …); None for a leaf.')
     op_params = property(lambda self: dict(_given_params(self)),
@@ -621,13 +626,13 @@ class Value:
 
     def item(self) -> float:
         """The single number held by a Value of size 1."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only a Value of size 1 has one number; this one has shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The data as a numpy array (shared, not copied)."""
-        return self.data
+        return self._data
 
     # A creation number only means something in the process that made it (each process counts from 0 again, and a
     # fork's child counts on from its parent's count), so a pickled Value carries its process, and one unpickled in
@@ -649,7 +654,7 @@ class Value:
         state = packed[0] if tagged else packed
         attributes, slots = state if isinstance(state, tuple) else (state, {})
         for name, value in {**(attributes or {}), **slots}.items():
-            setattr(self, name, value)
+            setattr(self, "_data" if name == "data" else name, value)  # (pickled before data was a property)
         if not (tagged and packed[1] == made):
             self._order = next(_creation)
 
@@ -670,7 +675,7 @@ class Value:
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change
         in place of one changes the other, unseen by the graphs that used the other (see ``backward``)."""
-        return _node(Value, self.data, False, (), None, None)
+        return _node(Value, self._data, False, (), None, None)
 
     def astype(self, dtype: Any) -> Value:
         """The same numbers in another float dtype (float32 or float64); the gradient is converted back."""
@@ -687,7 +692,7 @@ class Value:
         """Forget the accumulated gradient: ``grad`` becomes None, or with ``set_to_none=False`` (as in PyTorch) an
         array of zeros where there was a gradient."""
         checks.flag(set_to_none, "set_to_none", "zero_grad")
-        self.grad = None if set_to_none or self.grad is None else np.zeros_like(self.data)
+        self.grad = None if set_to_none or self.grad is None else np.zeros_like(self._data)
 
     def __float__(self) -> float:
         return float(self._number("float"))
@@ -702,37 +707,37 @@ class Value:
 
     def _number(self, where: str) -> float:
         """The single number, for Python's conversions; a Value of any other size is an error naming ``where``."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise TypeError(f"{where}: only a Value of size 1 is one number; this one has shape {self.shape} "
                             "(take one element, or convert its .data)")
-        return self.data.item()
+        return self._data.item()
 
     def __format__(self, spec: str) -> str:
         """``f"{cost:.4f}"`` formats a single number, as a 0-d tensor does in PyTorch; ``f"{v}"`` is the repr."""
         if not spec:
             return repr(self)
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise TypeError(f"format: {spec!r} formats a single number; this Value has shape {self.shape}: "
                             "format its .data, or one element")
         return format(self.item(), spec)
 
     def __bool__(self) -> bool:
         """As numpy: the truth of a single number; for more, say ``(v > 0).any()`` or ``.all()``."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"bool: the truth of a Value of shape {self.shape} is ambiguous; "
                              "compare its elements with .any() or .all() of a comparison")
-        return bool(self.data)
+        return bool(self._data)
 
     def __len__(self) -> int:
-        if not self.data.ndim:
+        if not self._data.ndim:
             raise TypeError("len: a 0-d Value (a single number) has no length")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Iterator[Value]:
         """The Values along the first axis (each one recorded as an indexing operation)."""
-        if not self.data.ndim:
+        if not self._data.ndim:
             raise TypeError("iter: a 0-d Value (a single number) cannot be iterated")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(_NOT_AN_ARRAY)
@@ -755,15 +760,15 @@ class Value:
         """``Value(data=…, grad=…)``: numbers shown briefly but never so rounded that different ones look equal,
         brackets kept (``[2.5]`` is not ``2.5``), the shape of an array shown in part, a float32 dtype, a frozen
         Value, a gradient that is itself a Value (``create_graph=True``) and the label named."""
-        data = printing.array_text(self.data, printing.TEXT_SUMMARY).replace("\n", "")
-        shape = f", shape={self.shape}" if "..." in data or not self.data.size else ""  # [] is (0,) or (0, 3)
+        data = printing.array_text(self._data, printing.TEXT_SUMMARY).replace("\n", "")
+        shape = f", shape={self.shape}" if "..." in data or not self._data.size else ""  # [] is (0,) or (0, 3)
         numbers = None if self.grad is None else _grad_array(self.grad)
         grad = "None" if numbers is None else printing.array_text(numbers, printing.TEXT_SUMMARY).replace("\n", "")
         grad = f"Value({grad})" if isinstance(self.grad, Value) else grad
         dtype = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
         frozen = "" if self.requires_grad else ", requires_grad=False"
         label = f", label={self.label!r}" if self.label else ""
-        notes = printing.hidden_non_finite(self.data, numbers, printing.TEXT_SUMMARY)
+        notes = printing.hidden_non_finite(self._data, numbers, printing.TEXT_SUMMARY)
         return f"Value(data={data}{shape}, grad={grad}{dtype}{frozen}{label})" + (f"  # {notes}" if notes else "")
 
     def _repr_html_(self) -> str:
@@ -777,12 +782,12 @@ class Value:
         if isinstance(self.grad, Value):
             grad += ("<i>a Value with a graph of its own (create_graph=True): backward() through it "
                      "differentiates again</i>")
-        rows = [("data", cell(self.data)), ("grad", grad), ("shape", str(self.shape)),
+        rows = [("data", cell(self._data)), ("grad", grad), ("shape", str(self.shape)),
                 ("dtype", str(self.dtype)), ("op", html.escape(self.op or "leaf")),
                 ("requires_grad", str(self.requires_grad))]
         if self.label:
             rows.insert(0, ("label", html.escape(str(self.label))))  # (set by hand, it may be a number)
-        notes = printing.hidden_non_finite(self.data, numbers, printing.HTML_SUMMARY)
+        notes = printing.hidden_non_finite(self._data, numbers, printing.HTML_SUMMARY)
         if notes:
             rows.append(("note", f"<b>{html.escape(notes)}</b> (not among the numbers shown)"))
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
@@ -861,7 +866,7 @@ class Value:
     def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
         """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise ValueError(f"backward: an output of shape {self.shape} needs an explicit grad of that shape; "
                                  "only an output of size 1 (like a cost) gets the default grad of 1")
             seed: Any = np.ones(self.shape, dtype=self.dtype)
@@ -1054,23 +1059,41 @@ class Value:
                             "its graph is recorded; build a new Value (F.where, F.concatenate), or change a leaf "
                             "(a parameter) under no_grad()")
         try:
-            self.data[_index(key)] = _to_array(value)  # real numbers only, as Value() takes them
+            self._data[_index(key)] = _to_array(value)  # real numbers only, as Value() takes them
         except (TypeError, ValueError, IndexError) as error:
             raise _refused(error, f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} "
                                   f"to {_described(value)}") from None
         self._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
 
 
+def _set_data(value: Value, numbers: Any) -> None:
+    """``v.data = numbers``: new numbers for a leaf, taken as Value() takes them, except that a Python number keeps
+    v's dtype and a float32 or float64 array is used as it is, not copied (PyTorch's ``p.data = t``).  micrograd's
+    update ``p.data += -lr * p.grad`` changes the array in place, then assigns it: either way the leaf's numbers are
+    new, so a graph recorded from the old ones is stale and its backward raises, as after ``w -= …`` under no_grad."""
+    if value._op is not None:
+        raise ValueError(f"Value.data: this Value was computed by {value._op.name}, so its numbers follow from its "
+                         "inputs; change a leaf's numbers (a parameter), or assign to a Value made by .detach()")
+    if numbers.__class__ is not np.ndarray or numbers.dtype not in _FLOAT_DTYPES or not numbers.dtype.isnative:
+        weak = numbers.__class__ in (int, float, bool)
+        try:
+            numbers = _to_array(numbers, value._data.dtype if weak else None)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"Value.data: {str(error).removeprefix('Value: ')}") from None
+    value._data = numbers
+    value._order = next(_creation)  # new numbers: graphs recorded from the old ones are stale (_creation)
+
+
 def _grad_array(grad: Any) -> np.ndarray:
     """The numbers of a gradient: an array, or a Value's data (after ``backward(create_graph=True)``)."""
-    return grad.data if isinstance(grad, Value) else np.asarray(grad)
+    return grad._data if isinstance(grad, Value) else np.asarray(grad)
 
 
 def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
     """``value ∘ other`` for a comparison ∘, on the numbers; shapes that do not broadcast, or what is not numbers
     (``v < None``), are an error naming it."""
     try:
-        return compare(value.data, _data_of(other))
+        return compare(value._data, _data_of(other))
     except ValueError as error:
         raise ValueError(f"comparison {symbol}: {str(error).strip()} (a Value of shape {value.shape})") from None
     except TypeError:  # (numpy's words would name a float, not the Value)
@@ -1095,9 +1118,9 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
 
 def _update(op: Op, value: Value, other: Any) -> None:
     """``value.data ∘= other``, by numpy's in-place rules; what they refuse is an error naming the operation."""
-    data = value.data
+    data = value._data
     try:
-        _IN_PLACE_UFUNCS[op](data, other.data if isinstance(other, Value) else other, data)  # (out=data)
+        _IN_PLACE_UFUNCS[op](data, other._data if isinstance(other, Value) else other, data)  # (out=data)
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
         raise _refused(error, f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype "
                               f"{value.dtype} by {type(other).__name__}") from None
@@ -1106,11 +1129,11 @@ def _update(op: Op, value: Value, other: Any) -> None:
 def _checked_update(op: Op, value: Value, other: Any) -> None:
     """``_update`` under ``detect_anomaly``: an update that leaves NaN or inf (an optimizer's step that diverged) is
     an error naming it, as an operation's output is, and the numbers are put back as they were."""
-    before = value.data.copy()
+    before = value._data.copy()
     with np.errstate(all="ignore"):  # the error below names the update; numpy's warning would only echo it
         _update(op, value, other)
-    if not np.isfinite(value.data).all():
-        value.data[...] = before
+    if not np.isfinite(value._data).all():
+        value._data[...] = before
         raise FloatingPointError(f"{op.name} in place: the new numbers hold NaN or inf (a Value of shape "
                                  f"{value.shape}); they are left as they were")
 
@@ -1184,11 +1207,11 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             inputs: Any = ()
             params = _given_params(node)  # (without what a saving forward kept: a recorded pass computes it again)
         elif len(parents) == 2:
-            inputs = (first if first.__class__ is ndarray else first.data,
-                      second if second.__class__ is ndarray else second.data)
+            inputs = (first if first.__class__ is ndarray else first._data,
+                      second if second.__class__ is ndarray else second._data)
         else:
-            inputs = [p if p.__class__ is ndarray else p.data for p in parents]
-        out, pair = node.data, len(inputs) == 2
+            inputs = [p if p.__class__ is ndarray else p._data for p in parents]
+        out, pair = node._data, len(inputs) == 2
         for parent, vjp in zip(parents, op.vjps):
             if parent.__class__ is ndarray:
                 continue
@@ -1208,7 +1231,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 grad_in = vjp(g, out, *inputs)
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
-            data = parent.data
+            data = parent._data
             if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
                 grad_in = _fit(grad_in, parent, op, parents, graph)
@@ -1261,9 +1284,9 @@ def _check_own_grad(leaf: Value) -> None:
     """A ``.grad`` the next backward pass adds to must be numbers of the leaf's shape (it may have been set by
     hand); else, before any gradient changes, an error: numpy would broadcast a wrong shape silently."""
     grad = leaf.grad
-    if not isinstance(grad, (np.ndarray, Value)) or grad.shape != leaf.data.shape:
+    if not isinstance(grad, (np.ndarray, Value)) or grad.shape != leaf._data.shape:
         described = f"shape {grad.shape}" if isinstance(grad, (np.ndarray, Value)) else _described(grad)
-        raise ValueError(f"backward: a leaf of shape {leaf.data.shape} has a .grad of {described}, which its "
+        raise ValueError(f"backward: a leaf of shape {leaf._data.shape} has a .grad of {described}, which its "
                          "gradient cannot be added to; set .grad to None (zero_grad()) or to an array of its shape")
 
 
@@ -1319,9 +1342,9 @@ def local_gradients(node: Value, upstream: Any, *,
         raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
     parents = node.parents
     _check_fresh(node, parents, "local_gradients")
-    inputs = [p.data for p in parents]
+    inputs = [p._data for p in parents]
     params = node._params or _NO_PARAMS
-    return [(i, parent, _fit(vjp(g, node.data, *inputs, **params), parent, node._op, parents))
+    return [(i, parent, _fit(vjp(g, node._data, *inputs, **params), parent, node._op, parents))
             for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps))
             if parent.requires_grad or id(parent) in wanted]
 
@@ -1350,7 +1373,7 @@ def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:
 
 
 def _data_of(x: Any) -> Any:
-    return x.data if isinstance(x, Value) else x
+    return x._data if isinstance(x, Value) else x
 
 
 _UFUNC_OPS = {np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.divide: ops.div, np.power: ops.power,
