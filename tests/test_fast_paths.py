@@ -89,6 +89,17 @@ def test_constants_made_from_a_number_are_separate_nodes_with_read_only_numbers(
     assert (x * -0.0).data.tobytes() == np.array(-0.0).tobytes()  # -0.0 is not mistaken for 0.0
 
 
+@pytest.mark.parametrize("first", [np.float64, np.float32])
+def test_a_shared_number_has_an_array_per_dtype_whichever_came_first(first):
+    """A number's shared array is kept per dtype: 1/3 met by float64 first must not make a float32 product float64
+    (or the other way round), in the value or in the constant the graph keeps."""
+    number = 1 / 3 + (first is np.float32) * 1e-3  # a number no earlier test made shared
+    for dtype in (first, np.float32 if first is np.float64 else np.float64):
+        product = Value(np.array(3.0, dtype=dtype)) * number
+        assert product.dtype == dtype and product.parents[1].dtype == dtype
+        assert product.item() == np.multiply(np.array(3.0, dtype=dtype), number).item()
+
+
 def test_a_constant_input_becomes_one_value_on_first_look_and_stays_that_value():
     x = Value(np.array([1.0, 2.0]))
     data = np.array([3.0, 4.0])

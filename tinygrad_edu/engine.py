@@ -464,18 +464,19 @@ def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
     per operation.  The operators always compute new arrays, so no result is a read-only view of a shared number."""
     if x.__class__ is not float and x.__class__ is not int:
         return _operand(op, x, dtype)  # arrays are never shared: the caller may change them later
-    array = _NUMBER_ARRAYS.get((x, dtype))
+    key = x if dtype is _FLOAT64 else (x, dtype)  # (float64's by the number alone: no tuple to build and hash)
+    array = _NUMBER_ARRAYS.get(key)
     if array is None:
         array = _operand(op, x, dtype)
         if x:  # not zero: 0.0 and -0.0 are the same key
             if len(_NUMBER_ARRAYS) >= 1024:
                 _NUMBER_ARRAYS.clear()
             array.flags.writeable = False
-            _NUMBER_ARRAYS[x, dtype] = array
+            _NUMBER_ARRAYS[key] = array
     return array
 
 
-_NUMBER_ARRAYS: dict[tuple[Any, np.dtype | None], np.ndarray] = {}
+_NUMBER_ARRAYS: dict[Any, np.ndarray] = {}  # by number (float64), or by (number, dtype)
 
 
 def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
@@ -1188,8 +1189,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     waiting: list[tuple[int, int, Value]] = [(output._order, id(output), output)]
     pop, push, ndarray, asarray = heapq.heappop, heapq.heappush, np.ndarray, np.asarray  # local names: the hot path
     while waiting:
-        node = pop(waiting)[2]
-        g = pending.pop(id(node))
+        _, node_id, node = pop(waiting)
+        g = pending.pop(node_id)
         op = node._op
         if op is None:
             if node.grad is not None:
