@@ -159,7 +159,7 @@ def _scalar(array: Any) -> float:
 
 def _labelled_names(cost: Value) -> dict[int, str]:
     """The names of the tree's nodes by identity: the cost's (its label, else ``C``) and every label among the Values
-    it depends on.  A label on two Values is refused: the tree is one forward pass of one sample."""
+    it depends on.  A name on two Values is refused: the tree is one forward pass of one sample."""
     labelled: dict[str, Value] = {}
     for node in nearest_values(cost)[0]:
         if node is not cost and isinstance(node.label, str) and node.label:
@@ -169,7 +169,12 @@ def _labelled_names(cost: Value) -> dict[int, str]:
                         "nn.Network, which numbers them W¹, W², …") if node.label in ("W", "b", "z", "α") else ""
                 raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
                                  f"tree needs one forward pass of one sample (label each Value once){hint}")
-    names = {id(cost): cost.label or "C"}
+    name = cost.label or "C"
+    if name in labelled:  # two nodes of one name: the tree would merge them (and ∂C/∂w would be ambiguous)
+        called = "is labelled" if cost.label else "has no label, so it is called"
+        raise ValueError(f"dependency_tree: the cost {called} {name!r}, and so is a Value it depends on; give the "
+                         "cost a label of its own (cost.label = 'L')")
+    names = {id(cost): name}
     names.update({id(v): k for k, v in labelled.items()})
     if len(names) == 1:
         raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
