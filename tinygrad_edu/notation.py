@@ -66,7 +66,7 @@ def _mean(array: np.ndarray) -> float:
     hold NaN or both infinities (a diverged gradient), without numpy's warning."""
     with np.errstate(over="ignore", invalid="ignore"):
         mean = float(array.mean())
-        if not np.isfinite(mean) and np.isfinite(array).all():
+        if not np.isfinite(mean) and not np.isnan(array).any():  # (an overflow, and maybe one kind of infinity)
             mean = float((array / array.size).sum())
     return mean
 
