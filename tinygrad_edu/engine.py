@@ -1240,7 +1240,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             previous = pending.get(key)
             if previous is None:
                 pending[key] = grad_in
-                push(waiting, (parent._order, key, parent))
+                push(waiting, (order, key, parent))
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
