@@ -13,6 +13,7 @@ from tinygrad_edu.dependency_tree import dependency_tree, network_input
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.notation import format_number
+from tinygrad_edu.player import tree_steps
 from tinygrad_edu.viz import backprop_player, draw_dependency_tree
 
 
@@ -55,14 +56,19 @@ def test_a_short_chain_stays_one_line_as_before():
         tree.chain_lines("W")
 
 
-def test_the_sum_over_several_uses_goes_on_over_lines_with_its_total():
-    """C = (w·a + tanh w)², the uses labelled m and t: ∂C/∂w = ∂C/∂m·∂m/∂w + ∂C/∂t·∂t/∂w."""
+def _two_uses() -> Value:
+    """C = (w·a + tanh w)², w's two uses labelled m and t."""
     w, a = Value(0.7, label="w"), Value(2.0, requires_grad=False, label="a")
     m, t = w * a, w.tanh()
     m.label, t.label = "m", "t"
     cost = (m + t) ** 2
     cost.label = "C"
-    tree = dependency_tree(cost)
+    return cost
+
+
+def test_the_sum_over_several_uses_goes_on_over_lines_with_its_total():
+    """∂C/∂w = ∂C/∂m·∂m/∂w + ∂C/∂t·∂t/∂w."""
+    tree = dependency_tree(_two_uses())
     u = 0.7 * 2.0 + math.tanh(0.7)
     products = sorted([2 * u * 2.0, 2 * u * (1 - math.tanh(0.7) ** 2)])
     for width, count in ((80, 1), (20, 3)):
@@ -72,6 +78,12 @@ def test_the_sum_over_several_uses_goes_on_over_lines_with_its_total():
         assert sorted(math.prod(_number(f) for f in term.split("·")) for term in terms) == pytest.approx(products,
                                                                                                         rel=2e-3)
         assert _number(total) == pytest.approx(sum(products), rel=5e-4)
+
+
+def test_a_tree_node_with_two_uses_says_so_in_the_plural():
+    cost = _two_uses()
+    step = next(s for s in tree_steps(cost, dependency_tree(cost)) if s.title.endswith("∂C/∂w"))
+    assert "w feeds 2 nodes of the tree" in step.html and "add up" in step.html
 
 
 def _net_cost(*activations, x: float = 0.8, target: float = 0.3) -> tuple[nn.Network, Value]:

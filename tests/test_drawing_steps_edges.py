@@ -305,13 +305,3 @@ def test_the_tree_steps_multiply_the_arriving_gradient_and_light_the_drawings_ed
     drawn = {"->".join(pair) for pair in re.findall(r"(v\d+) -> (v\d+)", viz.tree_drawing(tree).source)}
     assert all(set(s.edges) <= drawn for s in steps), [s.edges for s in steps]  # the drawing's child→parent
     assert "∂L/∂· (the steps)" in steps[-1].html  # the cost's own name, in the last step too
-
-
-def test_a_tree_node_with_two_uses_says_so_in_the_plural():
-    w, a = Value(0.7, label="w"), Value(2.0, requires_grad=False, label="a")
-    m, t = w * a, w.tanh()
-    m.label, t.label = "m", "t"
-    cost = (m + t) ** 2
-    cost.label = "C"
-    step = next(s for s in tree_steps(cost, dependency_tree(cost)) if s.title.endswith("∂C/∂w"))
-    assert "w feeds 2 nodes of the tree" in step.html and "add up" in step.html
