@@ -140,12 +140,13 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
                 layers.append((index, "layer" if index is None else f"layer {index}", kinds.get("W", []) +
                                kinds.get("b", [])))
     layers.sort(key=lambda item: -1 if item[0] is None else item[0])
-    done: set[int] = set()  # ancestors of the previous layer's output (and of its input α^0)
-    for node in groups.get(0, {}).get("α", []):
-        done |= {id(n) for n in ancestors([node], kept_ids, set())}
+    done: set[int] = set()  # what made the layers' inputs α^(i−1): the layers before, boxed or not, and α^0
     clusters = []
     taken: set[int] = set()
     for index, name, params in layers:
+        if index is not None:
+            for node in groups.get(index - 1, {}).get("α", []):
+                done |= {id(n) for n in ancestors([node], kept_ids, done)}
         outputs = groups.get(index, {}).get("α", [])
         new = ancestors(outputs, kept_ids, done)
         done |= {id(n) for n in new}
