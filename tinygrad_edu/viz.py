@@ -144,9 +144,8 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
     clusters = []
     taken: set[int] = set()
     for index, name, params in layers:
-        if index is not None:
-            for node in groups.get(index - 1, {}).get("α", []):
-                done |= {id(n) for n in ancestors([node], kept_ids, done)}
+        for node in groups.get(0 if index is None else index - 1, {}).get("α", []):  # (a lone layer's input: α^0)
+            done |= {id(n) for n in ancestors([node], kept_ids, done)}
         outputs = groups.get(index, {}).get("α", [])
         new = ancestors(outputs, kept_ids, done)
         done |= {id(n) for n in new}
