@@ -570,12 +570,11 @@ def _set_data(value: Value, numbers: Any) -> None:
     if value._op is not None:
         raise ValueError(f"Value.data: this Value was computed by {value._op.name}, so its numbers follow from its "
                          "inputs; change a leaf's numbers (a parameter), or assign to a Value made by .detach()")
-    if numbers.__class__ is not np.ndarray or numbers.dtype not in _FLOAT_DTYPES or not numbers.dtype.isnative:
-        weak = numbers.__class__ in (int, float, bool)
-        try:
-            numbers = _to_array(numbers, value._data.dtype if weak else None)
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"Value.data: {str(error).removeprefix('Value: ')}") from None
+    weak = numbers.__class__ in (int, float, bool)
+    try:
+        numbers = _to_array(numbers, value._data.dtype if weak else None)  # (a float array comes back as it is)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"Value.data: {str(error).removeprefix('Value: ')}") from None
     value._data = numbers
     value._order = next(_creation)  # new numbers: graphs recorded from the old ones are stale (_creation)
 
