@@ -375,8 +375,13 @@ class Graph:
         """Make every node count: add each unused node, weighted by a random array and summed, to the newest."""
         newest, *others = self.sinks()
         terms = [f"({n} * {self.array(self.shape(n), 0.1, 1.0)}).sum()" for n in others if n.startswith("v")]
-        if terms:
-            self.add(" + ".join([newest] + terms))
+        if not terms or self.add(" + ".join([newest] + terms)) is not None:
+            return
+        # the sum left the safe range (over LIMIT): the loose nodes, left out, had their gradients never checked
+        # (and the graph fell a node short of min_nodes); halve the newest and scale the others down to fit
+        for digits in range(1, 20):
+            if self.add(f"0.5 * {newest} + {10.0 ** -digits!r} * ({' + '.join(terms)})") is not None:
+                return
 
     def expression(self) -> Expression:
         custom = {name: spec.op for name, spec in self.custom.items()}
