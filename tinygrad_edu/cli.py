@@ -115,7 +115,10 @@ def output_folder(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("the folder name is empty")
     folder = Path(text)
-    existing = next((path for path in (folder, *folder.parents) if path.exists()), Path.cwd())
+    try:
+        existing = next((path for path in (folder, *folder.parents) if path.exists()), Path.cwd())
+    except OSError as error:  # a name too long (or a folder it may not look into): Path.exists raises, not False
+        raise argparse.ArgumentTypeError(f"cannot use the folder {text}: {error.strerror or error}") from None
     if not existing.is_dir():
         raise argparse.ArgumentTypeError(f"cannot make the folder {text}: {existing} is a file, not a folder")
     return folder
@@ -351,7 +354,11 @@ def _check_writable(folder: Path, failure: str) -> None:
 
 def _check_model_path(text: str) -> None:
     """``train -o``, checked before training: a file name, in a folder that exists and is writable."""
-    output = Path(os.fsdecode(checked_path(text, "train -o"))).resolve()
+    name = os.fsdecode(checked_path(text, "train -o"))
+    if os.path.basename(name) in ("", ".", ".."):  # "models/" names a folder: save failed on it after training
+        raise ValueError(f"train: cannot save the model to {text}: that names a folder, not a file; add a file "
+                         "name such as model.npz")
+    output = Path(name).resolve()
     if not output.parent.is_dir():
         problem = "is a file, not a folder" if output.parent.exists() else "does not exist"
         raise ValueError(f"train: cannot save the model to {text}: {output.parent} {problem}")

@@ -1,0 +1,411 @@
+"""The command line and the x² demonstration at their edges: numbers at the limits of each option, and what they
+print and write checked independently (a numpy forward pass over the arrays read back with ``np.load``, the
+tables read back as text, hand-made runs whose goals are known by construction)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import cli, demo, nn
+from tinygrad_edu.cli import build_parser, main
+from tinygrad_edu.data import load_digits, train_test_split, xsquared
+from tinygrad_edu.training import History
+
+ACTIVATIONS = {"leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z), "identity": lambda z: z, "tanh": np.tanh,
+               "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
+SEED_INPUTS = np.array([[0.1], [0.5], [-1.0], [0.01]])
+
+
+def numpy_forward(arrays, activations: list[str], x: np.ndarray) -> np.ndarray:
+    """The network's outputs computed with numpy alone: ``a ← φ(a W + b)`` layer by layer."""
+    a = np.asarray(x, dtype=float)
+    for i, name in enumerate(activations, start=1):
+        a = ACTIVATIONS[name](a @ arrays[f"layers.{i}.weights"] + arrays[f"layers.{i}.biases"])
+    return a
+
+
+def read_model(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    """A saved model's arrays and activations, read with numpy and json (no tinygrad_edu code, no pickle)."""
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    layers = json.loads(str(arrays.pop("__architecture__")))["layers"]
+    return arrays, [layer["activation"] for layer in layers]
+
+
+def error_of(capsys, argv: list[str]) -> str:
+    """main's one-line error (status 2); nothing was printed on stdout."""
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert status == 2 and captured.err.count("\n") == 1 and captured.out == "", captured
+    return captured.err
+
+
+# --- the numbers of the command line's options ---------------------------------------------------------------
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--lr", "0"], "must be a positive number, got 0"),
+    (["train", "--lr", "inf"], "must be a positive number, got inf"),
+    (["train", "--lr", "nan"], "must be a positive number, got nan"),
+    (["train", "--lr", "1e400"], "must be a positive number"),  # float() makes it inf
+    (["train", "--test-fraction", "1"], "strictly between 0 and 1, got 1"),
+    (["train", "--episodes", "1.5"], "expected a whole number, got '1.5'"),
+    (["train", "--batch-size", "0"], "must be at least 1, got 0"),
+    (["demo", "--seed", "x"], "expected a whole number, got 'x'"),
+])
+def test_numbers_outside_their_range_are_argument_errors(capsys, argv: list[str], words: str) -> None:
+    message = error_of(capsys, argv)
+    assert message.startswith(f"tinygrad-edu {argv[0]}: error: argument ") and words in message
+
+
+def test_numbers_at_the_edge_of_their_range_are_accepted() -> None:
+    args = build_parser().parse_args(["train", "--episodes", "1", "--seed", "0", "--test-fraction", "0.999",
+                                      "--lr", "5e-324", "--hidden", "1", "1"])
+    assert (args.episodes, args.seed, args.test_fraction, args.learning_rate, args.hidden) == \
+        (1, 0, 0.999, 5e-324, [1, 1])
+
+
+@pytest.mark.parametrize("optimizer, shown", [
+    ("armijo", "Armijo(sigma=0.0001, alpha=0.5, initial_step=0.0625,"),
+    ("random", "RandomSearch(scale=0.0625)"),
+    ("sgd", "SGD(learning_rate=0.0625, momentum=0.9)"),
+    ("adam", "Adam(learning_rate=0.0625,"),
+    ("gd", "GradientDescent(learning_rate=0.0625)"),
+])
+def test_the_learning_rate_given_reaches_every_optimizer(capsys, tmp_path: Path, optimizer: str, shown: str) -> None:
+    """--lr is each optimizer's own step setting (Armijo's first trial step, random search's change size)."""
+    assert main(["train", "--optimizer", optimizer, "--lr", "0.0625", "--episodes", "1", "--samples", "5",
+                 "--hidden", "2", "-o", str(tmp_path / "m.npz")]) == 0
+    assert f" with {shown}" in capsys.readouterr().out.splitlines()[0]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a name longer than Linux's 255 bytes")
+def test_a_folder_name_too_long_is_an_argument_error_not_a_traceback(capsys) -> None:
+    """Path.exists raises (ENAMETOOLONG) rather than saying False: the demo's -o check ended in a traceback."""
+    message = error_of(capsys, ["demo", "--quick", "-o", "b" * 300])
+    assert message.startswith("tinygrad-edu demo: error: argument -o/--output: cannot use the folder bbb")
+    assert "File name too long" in message
+
+
+@pytest.mark.parametrize("suffix", ["/", "/."])
+def test_train_refuses_an_output_that_names_a_folder_before_training(capsys, tmp_path: Path, suffix: str) -> None:
+    """-o models/ (a folder that does not exist yet) passed the checks, trained, and then failed to save with
+    "save: Is a directory", losing the model."""
+    output = f"{tmp_path / 'models'}{suffix}"
+    message = error_of(capsys, ["train", "--episodes", "1", "--samples", "5", "-o", output])
+    assert f"cannot save the model to {output}: that names a folder, not a file" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- train: what it prints, against the file it wrote ---------------------------------------------------------
+def test_train_prints_the_costs_and_outputs_that_the_saved_file_gives(capsys, tmp_path: Path) -> None:
+    """Every number train prints is recomputed here with numpy: the start cost from the same seed's untrained
+    network, the end cost and f(x) from the arrays of the file it saved."""
+    path = tmp_path / "m.npz"
+    assert main(["train", "--samples", "20", "--hidden", "3", "--episodes", "3", "--seed", "4", "-o", str(path)]) == 0
+    out = capsys.readouterr().out
+    arrays, activations = read_model(path)
+    assert activations == ["leaky_relu", "identity"] and str(arrays.pop("__format__")).startswith("tinygrad_edu")
+    x, y = xsquared(20, seed=4)
+    untrained = nn.MLP([1, 3, 1], activation="leaky_relu", output_activation="identity", init="he", rng=4)
+    start = np.mean((numpy_forward(untrained.state_dict(), activations, x) - y) ** 2)
+    end = np.mean((numpy_forward(arrays, activations, x) - y) ** 2)
+    printed_start, printed_end = map(float, re.search(r"cost (\S+) at the start, (\S+) at the end", out).groups())
+    assert printed_start == pytest.approx(start, rel=5e-4) and printed_end == pytest.approx(end, rel=5e-4)
+    assert end < start
+    parameters = sum(array.size for array in arrays.values())
+    assert parameters == 1 * 3 + 3 + 3 * 1 + 1  # the weights and biases of 1-3-1
+    assert "training 1-3-1 (leaky_relu, output identity, 10 parameters) on 20 x² samples" in out
+    pairs = re.findall(r"f\((\S+)\) = (\S+) \(x² = (\S+)\)", out)
+    assert [float(x) for x, _, _ in pairs] == [0.1, 0.5, -1.0, 0.01]
+    assert [float(square) for _, _, square in pairs] == [0.01, 0.25, 1.0, 0.0001]
+    np.testing.assert_allclose([float(f) for _, f, _ in pairs], numpy_forward(arrays, activations, SEED_INPUTS)[:, 0],
+                               rtol=5e-4)
+    # the file loads back exactly, and predict on it prints numpy's outputs
+    assert all(np.array_equal(arrays[name], value) for name, value in nn.load(path).state_dict().items())
+    assert main(["predict", str(path), "--", "-0.75", "0.3"]) == 0
+    printed = [float(line.split("→")[1]) for line in capsys.readouterr().out.splitlines()]
+    np.testing.assert_allclose(printed, numpy_forward(arrays, activations, [[-0.75], [0.3]])[:, 0], rtol=1e-5)
+
+
+def test_digits_with_the_squared_error_aim_at_one_hot_targets(capsys, tmp_path: Path) -> None:
+    """Seed section 4: with the squared error, the neuron of the right digit should output 1 and the others 0;
+    the start cost is then the mean over the training digits of Σ_j (y_j − [j = label])²."""
+    assert main(["train", "--data", "digits", "--cost", "squared_error", "--hidden", "4", "--episodes", "1",
+                 "--seed", "3", "-o", str(tmp_path / "m.npz")]) == 0
+    printed = float(re.search(r"cost (\S+) at the start", capsys.readouterr().out).group(1))
+    train, _ = train_test_split(*load_digits(), test_fraction=0.25, seed=3, stratify=True)
+    untrained = nn.MLP([64, 4, 10], activation="leaky_relu", output_activation="identity", init="he", rng=3)
+    outputs = numpy_forward(untrained.state_dict(), ["leaky_relu", "identity"], train.inputs)
+    one_hot = np.arange(10) == train.labels[:, None]
+    assert printed == pytest.approx(np.mean(np.sum((outputs - one_hot) ** 2, axis=1)), rel=5e-4)
+
+
+def test_a_cost_that_fell_by_less_than_a_millionth_did_not_fall_measurably(capsys, tmp_path: Path) -> None:
+    """η = 1e-9 moves the cost by about 1e-9 of itself: lower, but not measurably, so train advises a larger η."""
+    assert main(["train", "--optimizer", "gd", "--lr", "1e-9", "--episodes", "1", "--samples", "20", "--hidden", "3",
+                 "-o", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    start, end = re.search(r"cost (\S+) at the start, (\S+) at the end", out).groups()
+    assert start == end and "the cost did not fall measurably: try a larger learning rate than 1e-09" in out
+
+
+def test_a_batch_of_exactly_all_samples_is_said_as_all_samples(capsys, tmp_path: Path) -> None:
+    assert main(["train", "--episodes", "1", "--samples", "20", "--batch-size", "20", "--hidden", "2",
+                 "-o", str(tmp_path / "m.npz")]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("1 episode, all samples per update")
+
+
+def test_the_cross_entropy_on_one_output_neuron_says_to_use_the_squared_error(capsys, tmp_path: Path) -> None:
+    message = error_of(capsys, ["train", "--cost", "cross_entropy", "--episodes", "1", "--samples", "5",
+                                "-o", str(tmp_path / "m.npz")])
+    assert "needs several output neurons; use --cost squared_error" in message
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_an_interrupted_run_gets_no_advice(capsys, monkeypatch, tmp_path: Path) -> None:
+    """η = 1e-300 changes nothing, which a finished run would be told; a run cut short by Ctrl-C is not."""
+    from tinygrad_edu import training
+
+    def interrupted_fit(*args, **kwargs):
+        history = training.fit(*args, **kwargs)
+        history.stopped = "interrupted"
+        return history
+
+    argv = ["train", "--optimizer", "gd", "--lr", "1e-300", "--episodes", "1", "--samples", "20", "--hidden", "3",
+            "-o", str(tmp_path / "m.npz")]
+    assert main(argv) == 0 and "try a larger learning rate" in capsys.readouterr().out
+    monkeypatch.setattr(cli, "fit", interrupted_fit)
+    assert main(argv) == 130
+    out = capsys.readouterr().out
+    assert "as it was when interrupted" in out and "learning rate" not in out.split("\n", 1)[1]
+
+
+# --- predict ------------------------------------------------------------------------------------------------
+def test_predict_with_several_inputs_and_outputs_prints_numpy_s_outputs_and_class(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "wide.npz"
+    nn.MLP([5, 3, 4], activation="tanh", output_activation="identity", rng=1).save(path)
+    numbers = np.arange(10) / 7 - 0.6
+    assert main(["predict", str(path), "--", *map(str, numbers)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    arrays, activations = read_model(path)
+    expected = numpy_forward(arrays, activations, numbers.reshape(2, 5))
+    assert len(lines) == 2
+    for line, sample, outputs in zip(lines, numbers.reshape(2, 5), expected):
+        left, right = line.split(" → ")
+        assert left == "[" + ", ".join(f"{v:g}" for v in sample[:4]) + ", …]"  # five inputs: the first four shown
+        values, chosen = re.fullmatch(r"\[(.*)\]  class (\d)", right).groups()
+        np.testing.assert_allclose([float(v) for v in values.split(", ")], outputs, rtol=1e-3)
+        assert int(chosen) == int(np.argmax(outputs))
+
+
+def test_predict_shows_four_inputs_without_an_ellipsis(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "four.npz"
+    nn.MLP([4, 2], rng=0).save(path)
+    assert main(["predict", str(path), "1", "2", "3", "4"]) == 0
+    assert capsys.readouterr().out.startswith("[1, 2, 3, 4] → [")
+
+
+def test_predict_refuses_an_inputs_file_over_the_size_limit(capsys, monkeypatch, tmp_path: Path) -> None:
+    """The limit (64 MiB) is lowered here to keep the files small; at the limit the file is still read."""
+    model = tmp_path / "m.npz"
+    nn.MLP([1, 1], rng=0).save(model)
+    monkeypatch.setattr(cli, "MAX_INPUTS_FILE_BYTES", 8)
+    inputs = tmp_path / "inputs.txt"
+    inputs.write_text("0.5 1.5\n", encoding="utf-8")  # 8 bytes
+    assert main(["predict", str(model), "--inputs-file", str(inputs)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    inputs.write_text("0.5 1.25\n", encoding="utf-8")  # 9 bytes
+    assert "is larger than" in error_of(capsys, ["predict", str(model), "--inputs-file", str(inputs)])
+
+
+@pytest.mark.parametrize("inputs, text", [(["nan"], ""), (["0.5", "inf"], ""), ([], "0.5\n1e400\n"),
+                                          (["--", "-inf"], "")])
+def test_predict_refuses_inputs_that_are_not_finite(capsys, tmp_path: Path, inputs: list[str], text: str) -> None:
+    model = tmp_path / "m.npz"
+    nn.MLP([1, 1], rng=0).save(model)
+    if text:
+        (tmp_path / "inputs.txt").write_text(text, encoding="utf-8")
+        inputs = ["--inputs-file", str(tmp_path / "inputs.txt")]
+    message = error_of(capsys, ["predict", str(model), *inputs])
+    assert message == "tinygrad-edu: error: predict: the inputs hold NaN or inf\n"
+
+
+def test_predict_counts_the_samples_that_overflowed(capsys, tmp_path: Path) -> None:
+    """One sample of three overflows (2·1e308 is inf in float64): the warning says 1 sample, not all of them."""
+    doubling = nn.MLP([1, 1], activation="identity", output_activation="identity", rng=0)
+    doubling.layers[0].weights.data[...] = 2.0
+    doubling.layers[0].biases.data[...] = 0.0
+    doubling.save(tmp_path / "double.npz")
+    assert main(["predict", str(tmp_path / "double.npz"), "1", "1e308", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["1 → 2", "1e+308 → inf", "2 → 4"]
+    assert captured.err.startswith("tinygrad-edu: warning: predict: 1 sample gave NaN or inf")
+
+
+def test_warnings_before_a_ctrl_c_are_still_shown(capsys, monkeypatch, tmp_path: Path) -> None:
+    """main shows the warnings of a run that ends with any status but a divergence error (1), so also after
+    Ctrl-C (130): here the demo's first training run warns, then is interrupted."""
+    import warnings
+
+    from tinygrad_edu import training
+
+    def fit(*args, **kwargs):
+        history = training.fit(*args, **kwargs)
+        warnings.warn("a warning of the first run", UserWarning, stacklevel=1)
+        history.stopped = "interrupted"
+        return history
+
+    monkeypatch.setattr(demo, "fit", fit)
+    assert main(["demo", "--quick", "-o", str(tmp_path)]) == 130
+    err = capsys.readouterr().err.splitlines()
+    assert "tinygrad-edu: warning: a warning of the first run" in err
+    assert any(line.startswith("tinygrad-edu: interrupted during random search") for line in err)
+
+
+# --- the demonstration --------------------------------------------------------------------------------------
+def table_rows(text: str) -> dict[str, list[str]]:
+    """The rows of a Markdown table (cells stripped), by the first cell."""
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("| ")]
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_quick_demo_table_and_saved_model_agree_with_numpy(capsys, tmp_path: Path) -> None:
+    """The saved model is the 1-12-12-1 run with the lowest cost; its row of results.md states its cost on the
+    1000 samples and its outputs at the seed's test inputs, as numpy computes them from the file."""
+    stream = io.StringIO()
+    assert demo.run_demo(tmp_path, seed=1, quick=True, stream=stream) == 0
+    assert capsys.readouterr().out == ""  # all of it went to the stream given
+    printed = stream.getvalue()
+    rows = table_rows((tmp_path / "results.md").read_text(encoding="utf-8"))
+    assert rows["method"][2:6] == ["f(0.1) → 0.01", "f(0.5) → 0.25", "f(-1) → 1", "f(0.01) → 0.0001"]
+    assert table_rows(printed) == rows
+    first_order = {name: rows[name] for name in ("random search", "gradient descent", "Armijo")}
+    best = min(first_order, key=lambda name: float(first_order[name][1]))
+    arrays, activations = read_model(tmp_path / "model.npz")
+    assert arrays["layers.1.weights"].shape == (1, 12) and arrays["layers.2.weights"].shape == (12, 12)
+    x, y = xsquared(1000, seed=1)
+    cost = np.mean((numpy_forward(arrays, activations, x) - y) ** 2)
+    assert float(rows[best][1]) == pytest.approx(cost, rel=6e-3)  # printed with 3 digits
+    np.testing.assert_allclose([float(v) for v in rows[best][2:6]],
+                               numpy_forward(arrays, activations, SEED_INPUTS)[:, 0], atol=6e-5)
+    # the first goal's numbers are those of a row of the table
+    detail = re.search(r"within 0.02 of x²: (.+): cost (\S+) after (\d+) episodes, largest \|output − x²\| = (\S+)",
+                       printed)
+    name, shown_cost, episodes, largest = detail.groups()
+    assert rows[name][0] == episodes and float(shown_cost) == pytest.approx(float(rows[name][1]), rel=6e-3)
+    errors = [float(v) for v in rows[name][2:6]] - np.array([0.01, 0.25, 1.0, 0.0001])
+    assert float(largest) == pytest.approx(np.abs(errors).max(), abs=2e-4)
+
+
+def test_run_demo_into_a_file_says_it_is_a_file_and_trains_nothing(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    stream = io.StringIO()
+    with pytest.raises(ValueError, match=r"^demo: the output folder .*plain is a file; choose another folder"):
+        demo.run_demo(tmp_path / "plain", quick=True, stream=stream)
+    assert stream.getvalue() == ""
+
+
+def test_the_first_order_runs_start_from_the_seed_s_network(tmp_path: Path) -> None:
+    """Armijo's first recorded cost is the cost of xsquared_network(seed) before any update (numpy's forward pass
+    over its own arrays)."""
+    (run,) = demo.compare_xsquared(samples=30, seed=5, quick=True, methods=["Armijo"])
+    start = nn.MLP([1, 12, 12, 1], activation="leaky_relu", output_activation="identity", init="he", rng=5)
+    x, y = xsquared(30, seed=5)
+    expected = np.mean((numpy_forward(start.state_dict(), ["leaky_relu"] * 2 + ["identity"], x) - y) ** 2)
+    assert run.history.cost[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_chain_cost_is_the_squared_error_of_a_chain_of_sigmoid_neurons() -> None:
+    """Section 6.3's network: α^l = σ(w^l α^(l−1) + b^l), one neuron per layer, each from its own seed;
+    C = (α − x²)²."""
+    x, layers, seed = 0.7, 3, 2
+    alpha = x
+    for i in range(layers):
+        layer = nn.Layer(1, 1, "sigmoid", init="uniform", rng=seed + i)
+        alpha = 1 / (1 + np.exp(-(alpha * layer.weights.data.item() + layer.biases.data.item())))
+    cost = demo.chain_cost(layers, x=x, seed=seed)
+    assert cost.item() == pytest.approx((alpha - x * x) ** 2, rel=1e-12)
+
+
+# --- the goals and the table, from hand-made runs ------------------------------------------------------------
+SQUARES = np.array([0.01, 0.25, 1.0, 0.0001])  # x² at x = 0.1, 0.5, -1, 0.01
+
+
+def made_run(name: str, *, costs: list[float], final: float, largest_error: float = 0.0) -> demo.Run:
+    """A Run whose history and test outputs are given: ``largest_error`` added to the first output."""
+    outputs = SQUARES + np.array([largest_error, 0.0, 0.0, 0.0])
+    return demo.Run(name, "by hand", demo.xsquared_network(0), History(cost=costs, final_cost=final), outputs, 0.5)
+
+
+@pytest.mark.parametrize("episodes, final, error, met", [
+    (50, 3e-4, 0.019, True),  # at the seed's limits: cost ≤ 3e-4 within 50 episodes, outputs within 0.02
+    (51, 1e-5, 0.0, False),
+    (50, 3.1e-4, 0.0, False),
+    (50, 2e-4, 0.021, False),
+    (10, 5e-3, 0.0, False),
+    (10, 1e-5, 0.1, False),
+])
+def test_the_seed_s_goal_at_its_limits(episodes: int, final: float, error: float, met: bool) -> None:
+    run = made_run("gradient descent", costs=[1.0] * episodes, final=final, largest_error=error)
+    (goal,) = demo.check_goals([run])
+    assert goal.text.startswith("a method reaches cost ≤ 0.0003 within 50 episodes") and goal.met is met
+
+
+def test_the_newton_goal_needs_the_outputs_too() -> None:
+    newton = made_run("Newton", costs=[1.0] * 20, final=1e-4, largest_error=0.05)
+    newton_goal = [goal for goal in demo.check_goals([newton]) if "(Newton)" in goal.text]
+    assert len(newton_goal) == 1 and not newton_goal[0].met
+    assert "largest |output − x²| = 0.0500" in newton_goal[0].detail
+
+
+def test_the_goal_names_a_run_that_met_it_rather_than_a_cheaper_one_that_did_not() -> None:
+    cheaper = made_run("random search", costs=[1.0] * 10, final=1e-5, largest_error=0.5)
+    reaching = made_run("gradient descent", costs=[1.0] * 10, final=2e-4, largest_error=0.01)
+    goal = demo.check_goals([cheaper, reaching])[0]
+    assert goal.met and goal.detail.startswith("gradient descent: cost 2.00e-04 after 10 episodes")
+    # when none meets it, the detail shows the short run with the lowest cost
+    costly = made_run("Armijo", costs=[1.0] * 10, final=5e-2)
+    goal = demo.check_goals([costly, cheaper])[0]
+    assert not goal.met and goal.detail.startswith("random search: cost 1.00e-05")
+
+
+def test_a_run_without_a_final_cost_meets_no_goal() -> None:
+    """A history with no final cost (None) is an unknown cost: NaN, never a cost that meets the goal."""
+    run = made_run("Newton", costs=[1.0] * 5, final=None)
+    assert np.isnan(run.final_cost)
+    assert not any(goal.met for goal in demo.check_goals([run]))
+    assert table_rows(demo.format_table([run]))["Newton"][1] == "nan"
+
+
+@pytest.mark.parametrize("costs, final, met, detail", [
+    ([1.0, 1.0, 0.5], 0.5, True, "3 episodes, cost 1 → 5.00e-01, never rising"),  # a flat step is no rise
+    ([1.0, 0.5], 0.625, False, "2 episodes, largest rise 1.25e-01"),  # the rise after the last episode counts
+    ([1.0, 1.5, 0.5], 0.25, False, "3 episodes, largest rise 5.00e-01"),
+])
+def test_armijo_s_goal_reads_every_rise_including_the_last(costs: list[float], final: float, met: bool,
+                                                            detail: str) -> None:
+    goal = [goal for goal in demo.check_goals([made_run("Armijo", costs=costs, final=final)])
+            if goal.text.startswith("Armijo")][0]
+    assert (goal.met, goal.detail) == (met, detail)
+
+
+@pytest.mark.parametrize("seconds, met", [(9.9, True), (10.0, False), (30.0, False)])
+def test_the_time_goal_is_under_ten_seconds(seconds: float, met: bool) -> None:
+    goal = demo.check_goals([made_run("Armijo", costs=[1.0], final=0.5)], seconds)[-1]
+    assert goal.text == "the whole demo runs in under 10 s" and goal.met is met
+
+
+def test_format_table_states_each_run_s_numbers() -> None:
+    run = made_run("Armijo", costs=[1.0] * 7, final=1.234e-4, largest_error=0.002)
+    rows = table_rows(demo.format_table([run]))
+    assert rows["Armijo"] == ["7", "1.23e-04", "0.0120", "0.2500", "1.0000", "0.0001", "0.50 s"]
+    assert rows["method"][2:6] == ["f(0.1) → 0.01", "f(0.5) → 0.25", "f(-1) → 1", "f(0.01) → 0.0001"]
+    lines = demo.format_table([run]).splitlines()
+    assert len(lines[0]) == len(lines[1]) == len(lines[2]) and set(lines[1]) == {"|", "-"}
