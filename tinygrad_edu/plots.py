@@ -267,7 +267,9 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
             cost = np.asarray(getattr(run, "cost", run), dtype=float).ravel()
         except (TypeError, ValueError):
             raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
-        label = labels[i] if labels is not None else key or getattr(run, "label", "") or f"run {i + 1}"
+        # a dict key of 0 (a seed) is a name too, not a missing one
+        label = labels[i] if labels is not None else ("" if key is None else str(key)) or getattr(run, "label", "") \
+            or f"run {i + 1}"
         if not cost.size:
             raise ValueError(f"plot_history: run {i + 1} ({label}) has no episodes; train it with fit first")
         steps = getattr(run, "step_size", None)
@@ -568,6 +570,10 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
     if points.ndim != 2 or points.shape[1] != 2 or not len(points):
         raise ValueError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; "
                          f"got an array of shape {points.shape}")
+    if not np.isfinite(points).all():  # else numpy's "zero-size array" from the window, or a title "cost nan"
+        row = int(np.flatnonzero(~np.isfinite(points).all(axis=1))[0])
+        raise ValueError(f"plot_descent: the points of optimizer_or_steps must be finite; row {row} is "
+                         f"{_vector_text(points[row])}")
     return points, "path"
 
 
@@ -810,7 +816,8 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
                      title: str | None = None, path: str | Path | None = None) -> Figure:
     """f and its first ``order`` derivatives on ``x_range``, each computed by the engine (``grad`` of ``grad`` …,
     not by a formula), in one panel per curve sharing the x axis.  Where f′ changes sign (f′ = 0), the point is
-    marked on f as the school method of seed 6.1 judges it: a minimum where f″ > 0, a maximum where f″ < 0.
+    marked on f as the school method of seed 6.1 judges it: a minimum where f″ > 0, a maximum where f″ < 0; where
+    f″ = 0 (x⁴ at 0) the second derivative gives no verdict (◆), and the label says what f′'s change of sign shows.
 
     ``f`` acts element by element on a Value, e.g. ``tinygrad_edu.functional.tanh`` or ``lambda x: x ** 3``.
     """
@@ -839,7 +846,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
 
 
 def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
-    """Mark where f′ changes sign: a minimum (f″ > 0) or a maximum (f″ < 0)."""
+    """Mark where f′ changes sign: a minimum (f″ > 0), a maximum (f″ < 0) or, where f″ = 0, no verdict by f″."""
     slope, curvature = curves[1], curves[2]
     shown: set[str] = set()
     # f′ = 0 on a grid point: look at its neighbours' signs; outside f's domain f′ is NaN, no sign to change
@@ -848,9 +855,15 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
         if np.sign(slope[a]) == np.sign(slope[b]):
             continue
         j = a + int(np.argmin(np.abs(slope[a:b + 1])))
-        kind = "minimum (f′ = 0, f″ > 0)" if curvature[j] > 0 else "maximum (f′ = 0, f″ < 0)"
-        ax.plot(grid[j], curves[0][j], "o" if curvature[j] > 0 else "^", color="#2e9e2e" if curvature[j] > 0
-                else "#c00000", markersize=9, label=None if kind in shown else kind, zorder=3)
+        if curvature[j] > 0:
+            kind, marker, color = "minimum (f′ = 0, f″ > 0)", "o", "#2e9e2e"
+        elif curvature[j] < 0:
+            kind, marker, color = "maximum (f′ = 0, f″ < 0)", "^", "#c00000"
+        else:  # f″ = 0 (x⁴ at 0, |x| beside its kink): the f″ test cannot tell; how f′ changes sign can
+            turn = "minimum" if slope[a] < 0 else "maximum"
+            kind, marker, color = f"f″ = 0, no verdict; f′ changes sign: a {turn}", "D", "#888888"
+        ax.plot(grid[j], curves[0][j], marker, color=color, markersize=9, label=None if kind in shown else kind,
+                zorder=3)
         shown.add(kind)
 
 
@@ -880,9 +893,13 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
         if not all(hasattr(result, name) for name in ("point", "kind", "path")) or np.shape(result.point) != (2,):
             raise ValueError("plot_stationary_points: each found point must be a stationary_point result of a "
                              f"two-parameter f, got {result!r:.80}")
+    paths = [np.asarray(result.path, dtype=float) for result in found]
+    for points in paths:  # else numpy's "axis 1 is out of bounds" or "need at least one array to concatenate"
+        if points.ndim != 2 or points.shape[1:] != (2,) or not len(points):
+            raise ValueError("plot_stationary_points: each found point's path must be points of shape (k, 2), k ≥ 1, "
+                             f"got shape {points.shape}")
     fig = _figure(figsize=(6.6, 5.2), layout="constrained")
     ax = fig.subplots()
-    paths = [np.asarray(result.path, dtype=float) for result in found]
     box = _bounds(paths, bounds, "plot_stationary_points")
     filled = _contour(ax, f, box, levels, resolution, "plot_stationary_points")
     fig.colorbar(filled, ax=ax, label="cost", format="%.2g")
