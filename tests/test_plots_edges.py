@@ -191,6 +191,18 @@ def test_armijo_tangent_and_step_axis_past_the_largest_trial():
     assert given.get_xdata()[-1] == 2.0  # t_max is the end of the axis
 
 
+def test_armijo_names_the_trial_steps_by_the_initial_step():
+    # x² at x = 1, d = −2, line 1 − t: from t₀ = 2 the trials are 2 (φ = 9) and 1 (φ = 1 > 0), rejected, and 1/2
+    # (φ = 0 ≤ 1/2), accepted; they are 2·αˡ, not αˡ as the legend said
+    ax = plots.plot_armijo(bowl, [1.0], sigma=0.25, initial_step=2.0, t_max=2.5).axes[0]
+    assert sorted((m.get_xdata()[0], m.get_marker()) for m in _marks(ax)) == [(0.5, "o"), (1.0, "x"), (2.0, "^")]
+    assert "rejected trial steps $t_l$ = 2·$\\alpha^l$" in _legend(ax)  # and φ(2) = 9 above the frame:
+    assert "rejected trial steps $t_l$ = 2·$\\alpha^l$, φ above the frame" in _legend(ax)
+    assert "accepted step t = 0.5" in _legend(ax)
+    default = _legend(plots.plot_armijo(bowl, [1.0]).axes[0])
+    assert "rejected trial steps $\\alpha^l$" in default and "accepted step $t = \\alpha^{1}$ = 0.5" in default
+
+
 def test_armijo_title_writes_a_long_point_with_three_digits_and_an_ellipsis():
     x = np.arange(1, 9) / 3  # 8 numbers: the first five, "…", the last
     ax = plots.plot_armijo(bowl, x).axes[0]
@@ -244,11 +256,12 @@ def test_each_kind_of_stationary_point_has_its_own_marker():
     assert markers["minimum"] != markers["saddle"]
 
 
-@pytest.mark.parametrize("path, shape", [([0.0, 1.0], r"\(2,\)"), ([], r"\(0,\)")])
+@pytest.mark.parametrize("path, shape", [([0.0, 1.0], r"got shape \(2,\)"), ([], r"got shape \(0,\)"),
+                                         ([[0.0, 1.0], [2.0]], r"k ≥ 1 \(.*inhomogeneous")])
 def test_a_found_point_whose_path_is_not_points_of_two_numbers_is_named(path, shape):
     # numpy's "axis 1 is out of bounds" and "need at least one array to concatenate" said nothing of the path
     found = [SimpleNamespace(point=np.array([0.0, 0.0]), kind="minimum", path=path)]
-    with pytest.raises(ValueError, match=f"plot_stationary_points: each found point's path must .* shape {shape}"):
+    with pytest.raises(ValueError, match=f"plot_stationary_points: each found point's path must .*{shape}"):
         plots.plot_stationary_points(bowl, found, resolution=5, levels=3)
 
 

@@ -776,7 +776,8 @@ def _draw_trials(ax: Axes, trials: list[tuple[float, float]], accepted: bool, to
             ax.annotate(name, (t, value), textcoords="offset points", xytext=(4, 6), fontsize="small")
             continue
         above = value > top
-        label = "rejected trial steps $\\alpha^l$" + (", φ above the frame" if above else "")
+        steps = "$\\alpha^l$" if initial_step == 1.0 else f"$t_l$ = {initial_step:.4g}·$\\alpha^l$"
+        label = f"rejected trial steps {steps}" + (", φ above the frame" if above else "")
         ax.plot([t], [min(value, top)], "^" if above else "x", color="#c00000", markersize=9, markeredgewidth=2,
                 label=None if label in labelled else label, clip_on=False)
         labelled.add(label)
@@ -871,6 +872,19 @@ _KIND_STYLE = {"minimum": ("o", "#2e9e2e"), "maximum": ("^", "#c00000"), "saddle
                "inconclusive": ("D", "#bbbbbb")}
 
 
+def _found_path(path: Any) -> np.ndarray:
+    """A stationary_point result's path as points (k, 2), else an error naming it (not numpy's "axis 1 is out of
+    bounds", "need at least one array to concatenate" or "inhomogeneous shape")."""
+    must = "plot_stationary_points: each found point's path must be points of shape (k, 2), k ≥ 1"
+    try:
+        points = np.asarray(path, dtype=float)
+    except (TypeError, ValueError) as error:  # ragged rows, or not numbers
+        raise ValueError(f"{must} ({error})") from None
+    if points.ndim != 2 or points.shape[1:] != (2,) or not len(points):
+        raise ValueError(f"{must}, got shape {points.shape}")
+    return points
+
+
 def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequence[float] | None = None,
                            levels: int = 30, resolution: int = 60, title: str | None = None,
                            path: str | Path | None = None) -> Figure:
@@ -893,11 +907,7 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
         if not all(hasattr(result, name) for name in ("point", "kind", "path")) or np.shape(result.point) != (2,):
             raise ValueError("plot_stationary_points: each found point must be a stationary_point result of a "
                              f"two-parameter f, got {result!r:.80}")
-    paths = [np.asarray(result.path, dtype=float) for result in found]
-    for points in paths:  # else numpy's "axis 1 is out of bounds" or "need at least one array to concatenate"
-        if points.ndim != 2 or points.shape[1:] != (2,) or not len(points):
-            raise ValueError("plot_stationary_points: each found point's path must be points of shape (k, 2), k ≥ 1, "
-                             f"got shape {points.shape}")
+    paths = [_found_path(result.path) for result in found]
     fig = _figure(figsize=(6.6, 5.2), layout="constrained")
     ax = fig.subplots()
     box = _bounds(paths, bounds, "plot_stationary_points")
