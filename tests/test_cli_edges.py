@@ -54,6 +54,9 @@ def error_of(capsys, argv: list[str]) -> str:
     (["train", "--lr", "nan"], "must be a positive number, got nan"),
     (["train", "--lr", "1e400"], "must be a positive number"),  # float() makes it inf
     (["train", "--test-fraction", "1"], "strictly between 0 and 1, got 1"),
+    (["train", "--test-fraction", "0"], "strictly between 0 and 1, got 0"),  # ("a positive number": 1 is too)
+    (["train", "--test-fraction", "nan"], "strictly between 0 and 1, got nan"),
+    (["train", "--test-fraction", "x"], "expected a number, got 'x'"),
     (["train", "--episodes", "1.5"], "expected a whole number, got '1.5'"),
     (["train", "--batch-size", "0"], "must be at least 1, got 0"),
     (["demo", "--seed", "x"], "expected a whole number, got 'x'"),

@@ -127,19 +127,23 @@ def output_folder(text: str) -> Path:
 _positive_int, _seed = whole_number(1), whole_number(0)
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text)
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
 def _fraction(text: str) -> float:
-    value = _positive_float(text)
-    if value >= 1:
+    value = _number(text)
+    if not 0 < value < 1:  # (NaN fails too)
         raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
     return value
 
