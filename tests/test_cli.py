@@ -3,6 +3,7 @@ error handling (one line on stderr, exit status 2, never a traceback) through ``
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shlex
@@ -668,6 +669,32 @@ def test_predict_reads_an_inputs_file_with_a_byte_order_mark(capsys: pytest.Capt
     model = nn.load(xsquared_model)
     np.testing.assert_allclose(numbers_after_arrow(capsys.readouterr().out),
                                model(np.array([[0.5], [-1.0]])).data.ravel(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_predict_reads_an_inputs_file_written_by_windows_powershell(capsys: pytest.CaptureFixture, xsquared_model: Path,
+                                                                   tmp_path: Path, encoding: str) -> None:
+    """Windows PowerShell 5.1's ``echo 0.5 > inputs.txt`` writes UTF-16 with a byte order mark: it was refused as
+    "not a text file of numbers"."""
+    inputs = tmp_path / "inputs.txt"
+    bom = {"utf-16": b"", "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}[encoding]
+    inputs.write_bytes(bom + "0.5\r\n-1\r\n".encode(encoding))  # ("utf-16" writes its own mark)
+    assert main(["predict", str(xsquared_model), "--inputs-file", str(inputs)]) == 0
+    model = nn.load(xsquared_model)
+    np.testing.assert_allclose(numbers_after_arrow(capsys.readouterr().out),
+                               model(np.array([[0.5], [-1.0]])).data.ravel(), rtol=1e-5)
+
+
+def test_predict_counts_lines_as_an_editor_does(capsys: pytest.CaptureFixture, xsquared_model: Path,
+                                                tmp_path: Path) -> None:
+    """A form feed (a page break some editors keep) is no line break: the bad word is on line 3, not 4."""
+    inputs = tmp_path / "inputs.txt"
+    inputs.write_bytes(b"0.5\r\n1\x0c2\nx\n")
+    message = one_line_error(capsys, ["predict", str(xsquared_model), "--inputs-file", str(inputs)])
+    assert "line 3: 'x' is not a number" in message
+    inputs.write_bytes(b"0.5\rx\n")  # an old Mac line end is one
+    assert "line 2: 'x' is not a number" in one_line_error(capsys, ["predict", str(xsquared_model), "--inputs-file",
+                                                                    str(inputs)])
 
 
 def test_progress_without_tqdm_says_so(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,

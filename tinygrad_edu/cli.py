@@ -14,6 +14,7 @@ writes nothing more).
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import importlib.util
 import math
@@ -568,12 +569,15 @@ def _read_numbers(path: str) -> np.ndarray:
         if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
             raise ValueError(f"predict: {path!r} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
         data = file.read()
+    # Windows editors start UTF-8 files with a byte order mark; Windows PowerShell's `echo 0.5 > f` writes UTF-16
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        text = data.decode("utf-8-sig")  # Windows editors start UTF-8 files with a byte order mark
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(f"predict: {path!r} is not a text file of numbers") from None
+        raise ValueError(f"predict: {path!r} is not a text file of numbers (UTF-8 or UTF-16 text)") from None
     numbers = []
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # lines as an editor counts them (str.splitlines also breaks at form feeds and other separators)
+    for line_number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         for word in line.replace(",", " ").split():
             try:
                 numbers.append(float(word))
