@@ -210,9 +210,15 @@ def test_armijo_title_writes_a_long_point_with_three_digits_and_an_ellipsis():
 
 
 # --- plot_derivatives -----------------------------------------------------------------------------------------------
-def test_extrema_are_marked_once_per_kind_already_with_order_2():
-    # (x² − 1)²: f′ = 4x³ − 4x is 0 at −1, 0, 1; f″ = 12x² − 4 is 8 > 0 at ±1 (minima), −4 < 0 at 0 (maximum)
-    ax = plots.plot_derivatives(lambda x: (x * x - 1.0) ** 2, order=2, x_range=(-2.0, 2.0)).axes[0]
+@pytest.mark.parametrize("order", [1, 2])
+def test_extrema_are_marked_once_per_kind_with_any_order(order):
+    # (x² − 1)²: f′ = 4x³ − 4x is 0 at −1, 0, 1; f″ = 12x² − 4 is 8 > 0 at ±1 (minima), −4 < 0 at 0 (maximum);
+    # with order=1 f″ is not drawn but still judges the marks (before, order=1 marked nothing)
+    fig = plots.plot_derivatives(lambda x: (x * x - 1.0) ** 2, order=order, x_range=(-2.0, 2.0))
+    assert len(fig.axes) == order + 1
+    assert fig.axes[0].get_title() == ("f and its derivative" if order == 1 else "f and its first 2 derivatives") \
+        + ", each by the engine's backward pass"
+    ax = fig.axes[0]
     found = sorted((round(float(line.get_xdata()[0]), 6), line.get_marker()) for line in _marks(ax))
     assert found == [(-1.0, "o"), (0.0, "^"), (1.0, "o")]
     assert _legend(ax) == ["f(x)", "minimum (f′ = 0, f″ > 0)", "maximum (f′ = 0, f″ < 0)"]

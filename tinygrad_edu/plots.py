@@ -799,7 +799,6 @@ def _derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.n
     one before (f acts element by element, so ∂(Σ f(x_i))/∂x_i = f′(x_i))."""
     from tinygrad_edu.autodiff import grad
 
-    checks.integer(order, "order", "plot_derivatives", least=1, most=6)
     with no_grad():
         values = f(Value(grid, requires_grad=False))
     if not isinstance(values, Value) or values.shape != grid.shape:
@@ -823,26 +822,26 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     ``f`` acts element by element on a Value, e.g. ``tinygrad_edu.functional.tanh`` or ``lambda x: x ** 3``.
     """
     _check_function(f, "plot_derivatives")
+    order = checks.integer(order, "order", "plot_derivatives", least=1, most=6)
     _check_title(title, "plot_derivatives")
     low, high = _x_range(x_range, "plot_derivatives")
     grid = np.linspace(low, high, checks.integer(points, "points", "plot_derivatives", least=2))
     with np.errstate(all="ignore"):  # where f or a derivative is NaN or inf the curve has a gap
-        curves = _derivatives_on_grid(f, grid, order)
+        curves = _derivatives_on_grid(f, grid, max(order, 2))  # (f″ for the marks also where it is not drawn)
     fig = _figure(figsize=(7, 1.9 * (order + 1) + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(order + 1, 1, sharex=True))
-    for k, (ax, curve) in enumerate(zip(axes, curves, strict=True)):
+    for k, (ax, curve) in enumerate(zip(axes, curves[:order + 1], strict=True)):
         ax.plot(grid, curve, linewidth=2, color=f"C{k}", label=f"{_derivative_name(k)}(x)")
         ax.axhline(0, color="#999999", linewidth=0.6)
         ax.grid(True, alpha=0.3)
         ax.set_ylabel(_derivative_name(k))
-    if order >= 2:
-        _mark_extrema(axes[0], grid, curves)
+    _mark_extrema(axes[0], grid, curves)
     for ax in axes:
         ax.legend(fontsize="small", loc="best")
     axes[-1].set_xlabel("x")
     axes[-1].set_xlim(low, high)  # the whole x_range, also where f is undefined (a gap, not a shorter axis)
-    axes[0].set_title(title or f"f and its first {order} derivatives, each by the engine's backward pass",
-                      fontsize="medium")
+    derivatives = "its derivative" if order == 1 else f"its first {order} derivatives"
+    axes[0].set_title(title or f"f and {derivatives}, each by the engine's backward pass", fontsize="medium")
     return _finish(fig, path, "plot_derivatives")
 
 
