@@ -267,9 +267,8 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
             cost = np.asarray(getattr(run, "cost", run), dtype=float).ravel()
         except (TypeError, ValueError):
             raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
-        # a dict key of 0 (a seed) is a name too, not a missing one
-        label = labels[i] if labels is not None else ("" if key is None else str(key)) or getattr(run, "label", "") \
-            or f"run {i + 1}"
+        name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
+        label = labels[i] if labels is not None else name or getattr(run, "label", "") or f"run {i + 1}"
         if not cost.size:
             raise ValueError(f"plot_history: run {i + 1} ({label}) has no episodes; train it with fit first")
         steps = getattr(run, "step_size", None)
