@@ -844,6 +844,11 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     return _finish(fig, path, "plot_derivatives")
 
 
+#: How each kind of stationary point is marked, on f (plot_derivatives) and on a contour (plot_stationary_points).
+_KIND_STYLE = {"minimum": ("o", "#2e9e2e"), "maximum": ("^", "#c00000"), "saddle": ("X", "#ff9f1c"),
+               "inconclusive": ("D", "#bbbbbb")}
+
+
 def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
     """Mark where f′ changes sign: a minimum (f″ > 0), a maximum (f″ < 0) or, where f″ = 0, no verdict by f″."""
     slope, curvature = curves[1], curves[2]
@@ -855,19 +860,16 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
             continue
         j = a + int(np.argmin(np.abs(slope[a:b + 1])))
         if curvature[j] > 0:
-            kind, marker, color = "minimum (f′ = 0, f″ > 0)", "o", "#2e9e2e"
+            style, kind = "minimum", "minimum (f′ = 0, f″ > 0)"
         elif curvature[j] < 0:
-            kind, marker, color = "maximum (f′ = 0, f″ < 0)", "^", "#c00000"
+            style, kind = "maximum", "maximum (f′ = 0, f″ < 0)"
         else:  # f″ = 0 (x⁴ at 0, |x| beside its kink): the f″ test cannot tell; how f′ changes sign can
             turn = "minimum" if slope[a] < 0 else "maximum"
-            kind, marker, color = f"f″ = 0, no verdict; f′ changes sign: a {turn}", "D", "#888888"
+            style, kind = "inconclusive", f"f″ = 0, no verdict; f′ changes sign: a {turn}"
+        marker, color = _KIND_STYLE[style]
         ax.plot(grid[j], curves[0][j], marker, color=color, markersize=9, label=None if kind in shown else kind,
                 zorder=3)
         shown.add(kind)
-
-
-_KIND_STYLE = {"minimum": ("o", "#2e9e2e"), "maximum": ("^", "#c00000"), "saddle": ("X", "#ff9f1c"),
-               "inconclusive": ("D", "#bbbbbb")}
 
 
 def _found_path(path: Any) -> np.ndarray:
