@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygrad_edu.autodiff import grad, gradients, hessian, hvp, value_and_grad
+from tinygrad_edu.autodiff import grad, gradients, hessian, hvp, jacobian, value_and_grad
 from tinygrad_edu.calculus import classify_stationary_point, stationary_point
 from tinygrad_edu.engine import Value
 
@@ -151,3 +151,20 @@ def test_a_degenerate_point_ends_at_the_step_test_not_at_max_iterations() -> Non
     found = stationary_point(lambda x: x ** 3 - x ** 4, 0.2)
     assert found.converged and found.kind == "inconclusive"
     assert 0 < found.point[0] <= 5.8e-6 and found.iterations <= 20
+
+
+@pytest.mark.parametrize("transform", [grad, value_and_grad, jacobian, hessian])
+def test_the_point_given_where_argnums_goes_says_how_to_call_the_transform(transform) -> None:
+    """PyTorch's jacobian(f, x) passes x as argnums here: the error said only "argnums must be one int, got
+    array(...)", and grad(f, x) gave back a function, failing only when called."""
+    name = transform.__name__
+    with pytest.raises(TypeError, match=rf"^{name}: argnums must be .*, got array\(\[1\., 2\.\]\); .*"
+                                        rf"{name}\(f\)\(x\), not {name}\(f, x\)"):
+        transform(lambda p: (p * p).sum(), np.array([1.0, 2.0]))
+
+
+def test_a_value_given_to_grad_points_to_gradients() -> None:
+    """torch.autograd.grad(y, x) differentiates a computed Value; here that is autodiff.gradients(y, [x])."""
+    x = Value(3.0)
+    with pytest.raises(TypeError, match=r"^grad: f must be a function, got Value; .*autodiff\.gradients\(y, \[x\]\)"):
+        grad(x * x, [x])

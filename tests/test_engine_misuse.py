@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Op, Value, apply, detect_anomaly, no_grad
+from tinygrad_edu import Op, Value, apply, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from tinygrad_edu.autodiff import gradients
+from tinygrad_edu.engine import local_gradients
 from tinygrad_edu.notation import left_out_note, summary
 
 
@@ -121,3 +123,82 @@ def test_vjps_given_one_by_one_are_told_to_come_as_one_sequence() -> None:
     a, b = Value(3.0), Value(4.0)
     Op("mul", np.multiply, (vjp_a, vjp_b))(a, b).backward()  # the sequence works: ∂ab/∂a = b, ∂ab/∂b = a
     assert (float(a.grad), float(b.grad)) == (4.0, 3.0)
+
+
+@pytest.mark.parametrize("flag", [True, np.bool_(False)])
+def test_local_gradients_refuses_a_bool_for_the_upstream_gradient(flag) -> None:
+    """local_gradients(z, True) took the flag for the number 1 (False for 0), as PyTorch's backward does not."""
+    x, w = Value([1.0, 2.0]), Value([5.0, 7.0])
+    with pytest.raises(TypeError, match=rf"^local_gradients: upstream must be numbers, not the bool {flag!r}"):
+        local_gradients(x * w, flag)
+    (i, parent, grad), _ = local_gradients(x * w, np.array([True, False]))  # a boolean array is numbers: g·w
+    assert i == 0 and parent is x
+    np.testing.assert_array_equal(grad, [5.0, 0.0])
+
+
+@pytest.mark.parametrize("flag", [False, True, np.bool_(False)])
+def test_backward_refuses_a_bool_for_its_grad(flag) -> None:
+    """backward(False), a flag given in grad's place, seeded the walk with 0 and silently zeroed every gradient
+    (PyTorch refuses a bool there too); autodiff.gradients(grad_output=False) the same."""
+    x = Value([1.0, 2.0])
+    cost = (x * 3.0).sum()
+    with pytest.raises(TypeError, match=rf"^backward: grad must be numbers, not the bool {flag!r}"):
+        cost.backward(flag)
+    assert x.grad is None
+    with pytest.raises(TypeError, match=rf"^gradients: grad_output must be numbers, not the bool {flag!r}"):
+        gradients(cost, [x], grad_output=flag)
+    (x * 3.0).backward(np.array([True, False]))  # a boolean array is numbers (a bool tensor in PyTorch): ∂3x/∂x = 3
+    np.testing.assert_array_equal(x.grad, [3.0, 0.0])
+
+
+@pytest.mark.parametrize("mode", [no_grad, enable_grad, detect_anomaly])
+def test_a_mode_used_without_parentheses_says_to_call_it(mode) -> None:
+    """`with no_grad:` was Python's "'type' object does not support the context manager protocol"."""
+    name = mode.__name__
+    with pytest.raises(TypeError, match=rf"^{name}: write `with {name}\(\):`, with parentheses"):
+        with mode:
+            pass
+    assert is_grad_enabled()
+    with mode():  # the block itself works as before
+        y = Value(2.0) * 3.0
+    assert y.requires_grad == (mode is not no_grad)
+
+
+def test_a_float_beside_an_integer_beyond_int64_is_taken_and_one_beyond_float_named() -> None:
+    """numpy keeps [0.5, 10**30] as objects; only all-int lists were converted, so this one was refused as 'dtype
+    object', and [1.5, 10**400] was not said to be too large."""
+    np.testing.assert_array_equal(Value([0.5, 10**30]).data, [0.5, 1e30])  # float(10**30) == 1e30 exactly
+    with pytest.raises(ValueError, match=r"^Value: an integer of 401 digits is too large for a float"):
+        Value([1.5, 10**400])
+    with pytest.raises(TypeError, match=r"^Value: data of dtype object"):
+        Value([1.5, None])  # what is not a number stays refused
+
+
+@pytest.mark.parametrize("view", [lambda w: w[0:1], lambda w: w.reshape(2, 1), lambda w: w.T])
+def test_a_view_made_under_no_grad_has_numbers_of_its_own(view) -> None:
+    """``with no_grad(): v = w[0:1]; v += 10`` wrote into w's numbers unseen: a cost recorded from w then
+    backpropagated with the new numbers, silently (w.grad [22, 4] for (w·w).sum() at w = [1, 2]).  Now the view is a
+    copy: w, its graph and its gradient 2w stay as they were, and v alone changes.  (``w[0:1] += 10`` changes w, which
+    the graph then sees: test_engine's index assignment tests.)"""
+    w = Value([1.0, 2.0])
+    cost = (w * w).sum()
+    with no_grad():
+        v = view(w)
+        v += 10
+    cost.backward()
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])  # 2w at the numbers the cost was computed from
+    assert v.data.ravel()[0] == 11.0
+
+
+def test_a_leaf_with_a_read_only_array_says_so_when_changed_in_place() -> None:
+    """p.data = a read-only array (a memory map opened for reading), then an optimizer's p -= …: numpy's words
+    alone did not say where the read-only array came from."""
+    p = Value([1.0, 2.0])
+    numbers = np.array([3.0, 4.0])
+    numbers.flags.writeable = False
+    p.data = numbers
+    with no_grad(), pytest.raises(ValueError, match=r"^sub in place: .*; its numbers are a read-only array, given "
+                                                    r"as its data \(output array is read-only\)$"):
+        p -= 1.0
+    np.testing.assert_array_equal(p.data, [3.0, 4.0])

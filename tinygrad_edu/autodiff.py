@@ -113,6 +113,8 @@ def _check_grad_output(grad_output: Any, output: Any) -> None:
             raise ValueError(f"gradients: the output has shape {output.shape}, so it needs grad_output of that "
                              "shape; only an output of size 1 (like a cost) gets the default of 1")
         return
+    if isinstance(grad_output, (bool, np.bool_)):
+        raise TypeError(f"gradients: grad_output must be numbers, not the bool {grad_output!r}")
     try:
         shape = grad_output.shape if isinstance(grad_output, Value) else Value(grad_output).shape
     except (TypeError, ValueError) as error:
@@ -255,10 +257,25 @@ def _refuse_booleans(x: Any, name: str, position: int) -> None:
                         f"derivative{skip}; for the numbers 1 and 0 give it as floats, np.asarray(x, dtype=float)")
 
 
-def _argnums(argnums: Any, count: int, name: str, keywords: Iterable[str] = ()) -> tuple[int, ...]:
+def _argnums_type(argnums: Any, name: str) -> tuple[Any, ...]:
+    """``argnums`` as a tuple, if it is an int or a non-empty tuple of ints; else a TypeError naming ``name``."""
     numbers = argnums if isinstance(argnums, tuple) else (argnums,)
     if not numbers or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in numbers):
-        raise TypeError(f"{name}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+        raise _argnums_error(argnums, name, "an int or a non-empty tuple of ints")
+    return numbers
+
+
+def _argnums_error(argnums: Any, name: str, wanted: str, advice: str = "") -> TypeError:
+    """argnums is not ``wanted``: ints in a list or tuple get ``advice``; anything else, most likely the point
+    (PyTorch's ``jacobian(f, x)``), is told how to call the transform here."""
+    if not (isinstance(argnums, list | tuple) and all(isinstance(i, int | np.integer) for i in argnums)):
+        advice = (f"; argnums picks f's arguments by position: to differentiate at a point x, call the function "
+                  f"{name} returns, {name}(f)(x), not {name}(f, x), which passes x as argnums")
+    return TypeError(f"{name}: argnums must be {wanted}, got {argnums!r:.60}{advice}")
+
+
+def _argnums(argnums: Any, count: int, name: str, keywords: Iterable[str] = ()) -> tuple[int, ...]:
+    numbers = _argnums_type(argnums, name)
     if any(not -count <= i < count for i in numbers):
         given = ", ".join(f"{key}=" for key in keywords)
         raise ValueError(f"{name}: argnums {argnums!r} is out of range for a call with {count} positional "
@@ -296,8 +313,10 @@ def _why_not_a_value(out: Any) -> str:
 
 
 def _check_callable(f: Any, name: str) -> None:
-    if not callable(f):
-        raise TypeError(f"{name}: f must be a function, got {type(f).__name__}")
+    if not callable(f):  # a Value first: PyTorch's torch.autograd.grad(y, x) differentiates a result, not a function
+        computed = ("; for the derivatives of a Value already computed (torch.autograd.grad(y, x)), use "
+                    "autodiff.gradients(y, [x])" if isinstance(f, Value) else "")
+        raise TypeError(f"{name}: f must be a function, got {type(f).__name__}{computed}")
 
 
 _Transform = TypeVar("_Transform", bound=Callable[..., Any])
@@ -357,6 +376,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
     (1.0, [4.0, 2.0])
     """
     _check_callable(f, "value_and_grad")
+    _argnums_type(argnums, "value_and_grad")  # now, not at the first call: value_and_grad(f, x) is PyTorch's idiom
     return _named(_value_and_grad(f, argnums, "value_and_grad"), f, "value and gradient")
 
 
@@ -388,6 +408,7 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     -0.565209
     """
     _check_callable(f, "grad")
+    _argnums_type(argnums, "grad")  # now, not at the first call: grad(f, x) is PyTorch's idiom
     return _named(_gradient_only(_value_and_grad(f, argnums, "grad")), f, "gradient")
 
 
@@ -444,8 +465,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
 
 def _one_argnum(argnums: Any, name: str) -> None:
     if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
-        raise TypeError(f"{name}: argnums must be one int, got {argnums!r} (for several arguments, call {name} "
-                        "once per argument)")
+        raise _argnums_error(argnums, name, "one int", f" (for several arguments, call {name} once per argument)")
 
 
 @checks.pytorch_keywords(inputs=f"it is called x= here; {_HVP_RESULT}",

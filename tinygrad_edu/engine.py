@@ -63,7 +63,20 @@ def is_grad_enabled() -> bool:
     return _Mode.grad_enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
+class _GradModeType(type):
+    """The type of the mode classes, for one mistake: ``with no_grad:`` (the class, without parentheses) is an error
+    naming the block and saying to call it, not Python's "'type' object does not support the context manager
+    protocol"."""
+
+    def __enter__(cls) -> None:
+        raise TypeError(f"{cls.__name__}: write `with {cls.__name__}():`, with parentheses (the class itself is not "
+                        "a block)")
+
+    def __exit__(cls, *exc: object) -> None:  # (never reached: __enter__ raises; Python wants both)
+        return None
+
+
+class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
     """A block (or a decorated function) that switches recording to ``_recording``: what :class:`no_grad` and
     :class:`enable_grad` share, and :class:`detect_anomaly` with a switch of its own (none is another:
     ``isinstance(enable_grad(), no_grad)`` is False)."""
@@ -176,8 +189,8 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         raise TypeError(f"Value: cannot make an array from a {type(data).__name__} holding Values: their graphs "
                         "would be lost; join Values with F.stack (along a new axis) or F.concatenate, as "
                         "torch.stack does, or give their .data") from None
-    if array.dtype.kind == "O" and array.size and all(isinstance(x, int) for x in array.flat):
-        array = _large_integers(array)  # Python ints beyond int64, which numpy keeps as objects
+    if array.dtype.kind == "O" and array.size and all(isinstance(x, (int, float)) for x in array.flat):
+        array = _large_integers(array)  # Python ints beyond int64 (among floats too), which numpy keeps as objects
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Value: data of dtype {array.dtype} ({type(data).__name__}) is not supported; "
                         "use real numbers (int, float or bool)")
@@ -319,7 +332,11 @@ def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> V
         for v in values:
             if v.__class__ is not np.ndarray and v.requires_grad:
                 return _node(Value, out, True, values, op, params or None)
-    return _node(Value, out, False, (), None, None)
+    # Not recorded, the result is a leaf, which -= changes in place under no_grad: a view (w[0:1], w.T) would write
+    # into w's numbers unseen, under a graph recorded from w.  So it gets numbers of its own, laid out as the view's
+    # (order "K": numpy then computes with it as with the view, to the bit).  (w[0] += 1 still changes w: Python
+    # writes the changed copy back with w[0] = …, which is seen.)
+    return _node(Value, out if out.base is None else out.copy(order="K"), False, (), None, None)
 
 
 def _given_params(node: Value) -> dict:
@@ -893,6 +910,7 @@ class Value:
         elif isinstance(grad, Value) and create_graph:
             seed = grad
         else:
+            _check_not_bool(grad, "backward: grad")  # (backward(False) seeded 0: every gradient silently zero)
             try:
                 seed = np.array(_to_array(grad, self.dtype), copy=True)
             except (TypeError, ValueError) as error:
@@ -1124,8 +1142,9 @@ def _update(op: Op, value: Value, other: Any) -> None:
     try:
         _IN_PLACE_UFUNCS[op](data, other._data if isinstance(other, Value) else other, data)  # (out=data)
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
+        shared = "" if data.flags.writeable else "; its numbers are a read-only array, given as its data"
         raise _refused(error, f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype "
-                              f"{value.dtype} by {type(other).__name__}") from None
+                              f"{value.dtype} by {type(other).__name__}{shared}") from None
 
 
 def _checked_update(op: Op, value: Value, other: Any) -> None:
@@ -1336,6 +1355,7 @@ def local_gradients(node: Value, upstream: Any, *,
     wanted = {id(c) for c in _values(constants, "constants", "local_gradients")}
     if node._op is None:
         return []
+    _check_not_bool(upstream, "local_gradients: upstream")
     try:
         g = _to_array(upstream, node.dtype)
     except (TypeError, ValueError) as error:
@@ -1349,6 +1369,12 @@ def local_gradients(node: Value, upstream: Any, *,
     return [(i, parent, _fit(vjp(g, node._data, *inputs, **params), parent, node._op, parents))
             for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps))
             if parent.requires_grad or id(parent) in wanted]
+
+
+def _check_not_bool(grad: Any, where: str) -> None:
+    """An upstream gradient given as True or False is an error (as in PyTorch), not a seed of 1 or 0."""
+    if isinstance(grad, (bool, np.bool_)):
+        raise TypeError(f"{where} must be numbers, not the bool {grad!r}")
 
 
 def _check_value(x: Any, name: str, where: str) -> None:
