@@ -2,9 +2,11 @@
 as models, costs that cannot be differentiated, and optimizers that are not this package's."""
 
 import copy
+import io
 import pickle
 import re
 import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -411,3 +413,128 @@ def test_a_cost_exactly_the_divergence_factor_times_the_first_is_no_warning():
         history = fit(lambda inputs: inputs * w, np.ones((1, 1)), np.zeros((1, 2)),
                       optimizer=_Scripted([w], [[[10.0, 30.0]]] * 2), episodes=2, progress=False)
     assert DIVERGENCE_FACTOR == 1e3 and history.cost == [1.0, 1000.0] and history.final_cost == 1000.0
+
+
+# --- optimizers: a cost or a state that no longer fits the parameters ---------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, 0.1, momentum=0.9), lambda p: optim.Adam(p, 0.1)],
+                         ids=["SGD", "Adam"])
+def test_a_parameter_given_numbers_of_another_shape_does_not_broadcast_its_old_state(make):
+    """w (3,) steps once, then w.data = ones((2, 3)): the velocity (or Adam's averages) of shape (3,) broadcast
+    against the new (2, 3) gradient and every row moved by the old state, silently (PyTorch raises there)."""
+    w = Value([1.0, 2.0, 3.0])
+    opt = make([w])
+    w.grad = np.ones(3)
+    opt.step()
+    w.data = np.ones((2, 3))
+    w.grad = np.ones((2, 3))
+    with pytest.raises(ValueError, match=rf"^{type(opt).__name__}\.step: parameter 0 has shape \(2, 3\), but the "
+                                         r"state kept for it .* has shape \(3,\)"):
+        opt.step()
+    np.testing.assert_array_equal(w.data, np.ones((2, 3)))
+
+
+def _quadratic_after_one_armijo_step():
+    """x = (1, 2), C = ‖x‖², ∇C = (2, 4): Armijo's t = 1 lands on (−1, −2) (C = 5, no decrease), t = ½ on the
+    minimum (0, 0).  Returns x, the closure and the cost computed before the step."""
+    x = Value([1.0, 2.0])
+
+    def closure():
+        return (x * x).sum()
+
+    cost = closure()
+    cost.backward()
+    optim.Armijo([x]).step(closure, cost=cost)
+    assert x.data.tolist() == [0.0, 0.0]
+    return x, closure, cost
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.Armijo(p), lambda p: optim.Newton(p)], ids=["Armijo", "Newton"])
+def test_a_cost_computed_before_the_last_step_is_refused_not_taken_as_the_current_one(make):
+    """The slip of computing the cost once and stepping in a loop: Armijo took the old C = 5 and old gradient as
+    f(x) and ∇f(x) at (0, 0) and accepted t = ¼, to (−½, −1), where C = 1.25 > 0: a rise, which its rule forbids.
+    (Newton said so only in gradient_and_hessian's words.)  Gradient descent, which uses only the gradient, takes
+    the gradient it is given, as PyTorch's step does."""
+    x, closure, stale = _quadratic_after_one_armijo_step()
+    opt = make([x])
+    with pytest.raises(ValueError, match=rf"^{type(opt).__name__}\.step: cost= was computed before parameter 0 "
+                                         r"\(shape \(2,\)\) was last changed"):
+        opt.step(closure, cost=stale)
+    assert x.data.tolist() == [0.0, 0.0]
+
+
+def test_random_search_refuses_a_cost_of_an_earlier_point_rather_than_keep_a_worse_one():
+    """x moved from 3 (C = 9) to the minimum 0 after the cost was computed: judged against C = 9, any proposal
+    (C ≤ 0.01 for scale 0.1) looked better and was kept, raising the cost from 0."""
+    x = Value([3.0])
+
+    def closure():
+        return (x * x).sum()
+
+    stale = closure()
+    x.data = np.array([0.0])
+    with pytest.raises(ValueError, match=r"^RandomSearch\.step: cost= was computed before parameter 0"):
+        optim.RandomSearch([x], scale=0.1, rng=0).step(closure, cost=stale)
+    assert x.data.tolist() == [0.0]
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.GradientDescent(p, 0.1), lambda p: optim.SGD(p, 0.1, momentum=0.5),
+                                  lambda p: optim.Adam(p, 0.1)], ids=["GD", "SGD", "Adam"])
+def test_a_cost_given_without_backward_is_named_as_armijo_names_it(make):
+    """step(closure, cost=c) with backward() forgotten changed nothing and said nothing: a training loop that never
+    trains.  Armijo already said so; the other gradient methods now do too."""
+    x = Value([3.0, -2.0])
+    opt = make([x])
+    with pytest.raises(ValueError, match=rf"^{type(opt).__name__}\.step: cost= was given but no parameter has a "
+                                         "gradient; call cost.backward"):
+        opt.step(lambda: (x * x).sum(), cost=(x * x).sum())
+    assert x.data.tolist() == [3.0, -2.0]
+
+
+def test_the_gradient_norm_of_numbers_whose_squares_exceed_float64_is_finite():
+    """‖(1e200, 1e200, 3e200)‖ = 1e200·√11: the squares (1e400) overflowed float64 and the norm came out inf."""
+    w, b = Value([1.0, 2.0]), Value([0.0])
+    w.grad, b.grad = np.array([1e200, 1e200]), np.array([3e200])
+    assert optim.gradient_norm([w, b]) == pytest.approx(1e200 * np.sqrt(11), rel=1e-12)
+    b.grad = np.array([np.inf])
+    assert optim.gradient_norm([w, b]) == np.inf  # an infinite number still gives inf
+
+
+def test_the_gradient_norm_of_a_complex_grad_set_by_hand_is_named_not_its_real_part():
+    """‖(3 + 4j)‖ is 5, but numpy dropped the imaginary part (with a ComplexWarning) and gave 3."""
+    w = Value([1.0])
+    w.grad = np.array([3.0 + 4.0j])
+    with pytest.raises(TypeError, match=r"^gradient_norm: a parameter's grad holds complex128 numbers"):
+        optim.gradient_norm([w])
+
+
+def _stepped_adam():
+    w = Value([1.0, -2.0, 3.0])
+    opt = optim.Adam([w], learning_rate=0.1)
+    w.grad = np.array([0.5, -1.0, 2.0])
+    opt.step()
+    return opt
+
+
+def test_an_optimizer_file_with_a_damaged_entry_is_named_by_its_key_and_changes_nothing(tmp_path):
+    """np.load reads each entry of an .npz only when asked, inside load_state_dict: a member cut short gave numpy's
+    "EOF: reading array data" and a closed file "'NoneType' object has no attribute 'open'", naming neither the
+    method nor the entry."""
+    saved, opt = _stepped_adam().state_dict(), optim.Adam([Value([0.0, 0.0, 0.0])], learning_rate=0.3)
+    before = opt.state_dict()
+    with zipfile.ZipFile(tmp_path / "cut.npz", "w") as archive:  # np.savez's layout, one member 8 bytes short
+        for key, value in saved.items():
+            member = io.BytesIO()
+            np.save(member, value)
+            archive.writestr(f"{key}.npy", member.getvalue()[:-8] if key == "state.0.gradient_average" else
+                             member.getvalue())
+    with pytest.raises(ValueError, match=r"^Adam\.load_state_dict: 'state\.0\.gradient_average' cannot be read "
+                                         r"\(ValueError: EOF"):
+        opt.load_state_dict(np.load(tmp_path / "cut.npz", allow_pickle=False))
+    np.savez(tmp_path / "whole.npz", **saved)
+    with np.load(tmp_path / "whole.npz", allow_pickle=False) as data:
+        pass
+    with pytest.raises(ValueError, match=r"^Adam\.load_state_dict: 'optimizer' cannot be read .*still open"):
+        opt.load_state_dict(data)
+    after = opt.state_dict()
+    assert sorted(after) == sorted(before) and all(np.array_equal(after[key], before[key]) for key in before)

@@ -17,7 +17,8 @@ the gradient:
 - ``step(closure)``: the optimizer clears the gradients, evaluates ``closure()`` (with recording on, even inside
   ``no_grad()``, as in PyTorch) and backpropagates itself;
 - ``step(closure, cost=c)``: ``c`` is the cost at the current parameters and the gradients are already those
-  of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice).
+  of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice); a Value ``c``
+  computed before a parameter last changed (an earlier step), or given with no gradient at all, is a ValueError.
 
 The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Armijo's and Newton's ``sigma``,
 ``alpha``, ``max_backtracks``, RandomSearch's ``scale``, …) may be changed between steps, as a learning-rate
@@ -100,17 +101,37 @@ def gradient_norm(params: Any) -> float:
 
     Parameters without a gradient count as 0, and so does an empty list of parameters (the norm of an empty
     vector).  The squares are summed in float64, so a float32 gradient whose squares exceed float32 still has
-    a finite norm.
+    a finite norm; so does a gradient whose squares exceed float64 (each is divided by the largest number first).
     """
+    params = _parameters(params, "gradient_norm")
     total = 0.0
-    for p in _parameters(params, "gradient_norm"):
+    for p in params:
         g = p.grad
         if g is None:
             continue
         if g.__class__ is not np.ndarray or g.dtype is not _FLOAT64:  # a Value's numbers; float32 squares overflow
-            g = np.asarray(_numbers(g, "gradient_norm"), dtype=np.float64)
+            g = _float64_gradient(g)
         total += float(np.vdot(g, g))  # Σ g², over every element whatever the shape
+    if total == math.inf:  # finite numbers too: ‖(1e200, 1e200)‖ ≈ 1.4e200
+        return _scaled_norm([_float64_gradient(p.grad) for p in params if p.grad is not None])
     return math.sqrt(total)
+
+
+def _float64_gradient(grad: Any) -> np.ndarray:
+    """A parameter's gradient as float64 numbers; complex ones are refused (numpy would drop the imaginary parts)."""
+    g = _numbers(grad, "gradient_norm")
+    if g.dtype.kind not in "fiub":
+        raise TypeError(f"gradient_norm: a parameter's grad holds {g.dtype} numbers; a gradient holds real numbers "
+                        "(float, int or bool)")
+    return g.astype(np.float64, copy=False)
+
+
+def _scaled_norm(gradients: list[np.ndarray]) -> float:
+    """‖g‖ = m·‖g/m‖, m the largest |g|: squares of numbers above about 1e154 overflow, where their norm need not."""
+    largest = max((float(np.abs(g).max(initial=0.0)) for g in gradients), default=0.0)
+    if not largest < math.inf:  # an inf among them (NaN would have made the sum NaN, not inf)
+        return math.inf
+    return largest * math.sqrt(sum(float(np.vdot(g / largest, g / largest)) for g in gradients))
 
 
 _FLOAT64 = np.dtype(np.float64)
@@ -469,10 +490,31 @@ class Optimizer:
         if cost is not None and not _is_cost(cost):
             raise TypeError(f"{where}: cost= must be the cost at the current parameters (a Value of size 1 or a "
                             f"number) or None, got {type(cost).__name__} {getattr(cost, 'shape', '')}")
+        if needs_closure and isinstance(cost, Value):  # the methods that judge their steps by the cost's number
+            self._check_current(cost, where)
+
+    def _check_current(self, cost: Value, where: str) -> None:
+        """A cost= given as a Value must be the cost at the parameters as they are: one computed before a step (or
+        any change of a parameter's numbers) is the cost at a point that is gone, which Armijo would take as f(x) and
+        accept a rise, and random search keep a worse point (gradient descent, SGD and Adam use only the gradients,
+        which PyTorch's steps also take as they are).  The engine numbers each Value, and each change of a
+        leaf's numbers, in order (``_order``, counting down: how its backward() finds a stale graph), so a parameter
+        changed after the cost was computed has a number no higher than the cost's."""
+        for i, p in enumerate(self.params):
+            if p._order <= cost._order:
+                raise ValueError(f"{where}: cost= was computed before parameter {i} (shape {p.shape}) was last "
+                                 "changed (by a step, .data = … or -= under no_grad) or made, so it is the cost at a "
+                                 "point that is gone: compute it again at the current parameters, with a new forward "
+                                 "pass (and backward(), for the gradients); the parameters are unchanged")
 
     def _gradient(self, closure: Closure | None, cost: Any) -> Any:
         """Make sure the parameters hold the gradient at the current point; returns the cost (or None)."""
         self._check_step(closure, cost)
+        # not ∇C = 0: no gradient was computed (the first parameter's gradient settles the common case at once)
+        params = self.params
+        if cost is not None and params and params[0].grad is None and all(p.grad is None for p in params):
+            raise ValueError(f"{type(self).__name__}.step: cost= was given but no parameter has a gradient; call "
+                             "cost.backward() first (as fit does), or leave cost= out and the step computes both")
         if cost is not None or closure is None:
             return cost
         return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
@@ -503,6 +545,15 @@ class Optimizer:
                             "unchanged")
         raise ValueError(f"{where}: parameter {i} (shape {p.shape}) has a grad of shape {g.shape}; a gradient has "
                          "its parameter's shape (as backward() leaves it); the parameters are unchanged")
+
+    def _refuse_state(self, p: Value, shape: tuple[int, ...], what: str) -> None:
+        """The error for parameter ``p`` whose numbers were replaced by ones of another shape (``p.data = …``) after
+        steps that kept its ``what`` (of ``shape``): numpy would broadcast the two, or fail in its own words."""
+        i = next(i for i, q in enumerate(self.params) if q is p)
+        raise ValueError(f"{type(self).__name__}.step: parameter {i} has shape {p.shape}, but the state kept for it "
+                         f"from earlier steps ({what}) has shape {shape}: its numbers were replaced by ones of another "
+                         "shape (.data = …); give it numbers of its old shape, or make a new optimizer for it; the "
+                         "parameters are unchanged")
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
         """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
@@ -646,6 +697,11 @@ class SGD(Optimizer):
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients()
         rate, momentum = self.learning_rate, self.momentum
+        if momentum:
+            for p, g in gradients:
+                velocity = self._velocity.get(id(p))
+                if velocity is not None and velocity.shape != g.shape:
+                    self._refuse_state(p, velocity.shape, "velocity")
         with no_grad():
             for p, g in gradients:
                 if momentum:
@@ -693,6 +749,10 @@ class Adam(Optimizer):
         gradients = self._finite_gradients()
         beta1, beta2 = self.betas
         rate, eps = self.learning_rate, self.eps
+        for p, g in gradients:
+            kept = self._state.get(id(p))
+            if kept is not None and kept[1].shape != g.shape:
+                self._refuse_state(p, kept[1].shape, "gradient averages")
         with no_grad():
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
@@ -748,13 +808,9 @@ class Armijo(Optimizer):
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         self._check_step(closure, cost, needs_closure=True)
         assert closure is not None
-        given = cost is not None
         cost = self._gradient(closure, cost)
         f0 = _cost_value(cost, "Armijo.step")
         gradients = self._finite_gradients()
-        if given and not gradients and self.params:  # not ∇f = 0 (step 1.2's STOP): no gradient was computed
-            raise ValueError("Armijo.step: cost= was given but no parameter has a gradient; call cost.backward() "
-                             "first (as fit does), or leave cost= out and the step computes both")
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
         wide = flat.astype(np.float64)  # so that the squares of float32 numbers do not overflow
         slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)

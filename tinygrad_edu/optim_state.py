@@ -126,10 +126,16 @@ def _checked_parameter_states(optimizer: Any, state: Mapping[str, Any], where: s
 
 
 def _entry(state: Mapping[str, Any], key: str, where: str) -> np.ndarray:
-    """``state[key]``, which must be there and be a numpy array."""
+    """``state[key]``, which must be there and be a numpy array.  Reading it may read a file (``np.load``'s
+    NpzFile reads each entry when asked): a damaged entry, or a file closed since, is a ValueError naming the key,
+    not zipfile's or numpy's error without it."""
     if key not in state:
         raise ValueError(f"{where}: missing {key!r}")
-    value = state[key]
+    try:
+        value = state[key]
+    except Exception as error:  # (BadZipFile, EOF, allow_pickle, a closed file's AttributeError, …: any of them)
+        raise ValueError(f"{where}: {key!r} cannot be read ({type(error).__name__}: {error}); a file from np.load "
+                         "must be whole and still open (inside its with-block)") from error
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{where}: {key!r} must be a numpy array, got {type(value).__name__}")
     return value
