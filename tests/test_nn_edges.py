@@ -4,7 +4,7 @@ other machines."""
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, nn, optim
+from tinygrad_edu import Value, losses, nn, optim
 from tinygrad_edu import functional as F
 
 
@@ -318,3 +318,113 @@ def test_he_weights_are_normal_about_0_with_variance_2_over_fan_in():
     assert abs(weights.mean()) < 0.03 * sigma
     assert abs(np.mean(np.abs(weights) < sigma) - 0.6827) < 0.02
     assert abs(np.mean(np.abs(weights) < 2 * sigma) - 0.9545) < 0.01
+
+
+# --- a bad-input sweep: combinations, aliasing and PyTorch's habits ------------------------------------------------
+
+def test_a_state_loads_into_a_parameter_whose_array_is_read_only():
+    """A parameter holding a read-only array (a memory map opened with mode "r", np.broadcast_to): load_state_dict
+    failed with "index assignment: … assignment destination is read-only" after it had already set the layers before
+    it, so a failed load changed the model.  Such an array is now replaced, as one of another dtype is."""
+    model, source = nn.MLP([2, 3, 1], rng=0), nn.MLP([2, 3, 1], rng=1)
+    frozen_numbers = model.layers[1].weights.data.copy()
+    frozen_numbers.flags.writeable = False
+    model.layers[1].weights.data = frozen_numbers
+    model.load_state_dict(source.state_dict())
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, source.state_dict()[name], err_msg=name)
+    assert not frozen_numbers.flags.writeable and frozen_numbers.tolist() != source.layers[1].weights.data.tolist()
+    x = np.array([[0.5, -1.0]])
+    np.testing.assert_array_equal(model(x).data, source(x).data)
+
+
+def test_a_state_holding_a_pytorch_tensor_that_requires_grad_is_refused_by_name():
+    """``{name: p for name, p in torch_model.named_parameters()}`` gave torch's bare RuntimeError "Can't call numpy()
+    on Tensor that requires grad", naming neither load_state_dict nor the entry."""
+    torch = pytest.importorskip("torch")
+    model = nn.MLP([2, 1], rng=0)
+    before = model.state_dict()
+    state = {"layers.1.weights": torch.zeros((2, 1), dtype=torch.float64, requires_grad=True),
+             "layers.1.biases": torch.zeros(1, dtype=torch.float64)}
+    with pytest.raises(ValueError, match=r"^load_state_dict: entry 'layers\.1\.weights' is not an array of numbers"
+                                         r".*detach\(\)"):
+        model.load_state_dict(state)
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+
+
+def test_a_closed_numpy_load_file_is_named_and_changes_nothing(tmp_path):
+    """``with np.load(path) as arrays: ...`` and load_state_dict(arrays) after the block: numpy's bare
+    "'NoneType' object has no attribute 'open'" (the README's own np.load idiom, one line too late)."""
+    source, model = nn.MLP([2, 3, 1], rng=0), nn.MLP([2, 3, 1], rng=1)
+    np.savez(tmp_path / "state.npz", **source.state_dict())
+    before = model.state_dict()
+    with np.load(tmp_path / "state.npz", allow_pickle=False) as arrays:
+        pass
+    with pytest.raises(ValueError, match=r"^load_state_dict: the numpy\.load file is closed .*dict\(numpy\.load"):
+        model.load_state_dict(arrays)
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+
+def test_float_and_double_leave_values_already_of_that_dtype_as_they_are():
+    """``model.double()`` on a float64 model (as PyTorch's, a no-op) rewrote every parameter in place, so a cost
+    computed before it could no longer be backpropagated ("the graph is stale")."""
+    model = nn.MLP([2, 1], activation="identity", rng=0)
+    weights = model.layers[0].weights.data
+    x = np.array([[1.0, 2.0], [3.0, -1.0]])
+    cost = model(x).sum()
+    assert model.double() is model
+    cost.backward()
+    np.testing.assert_array_equal(model.layers[0].weights.grad, x.sum(axis=0, keepdims=True).T)  # d Σ(xW)/dW
+    assert model.layers[0].weights.data is weights  # not copied
+    model.float()
+    cost = model(x).sum()
+    model.float()
+    cost.backward()
+    assert model.layers[0].weights.grad.dtype == np.float32
+
+
+def test_mlp_sizes_given_as_an_array_that_is_not_a_list_of_sizes_name_mlp():
+    """``MLP(np.array(3))`` ended in numpy's "iteration over a 0-d array"."""
+    for sizes in (np.array(3), np.array([[2, 3, 1]])):
+        with pytest.raises(TypeError, match=r"^MLP: sizes must be a list of layer sizes like \[1, 12, 1\], got array"):
+            nn.MLP(sizes)
+    assert nn.MLP(np.array([2, 3, 1])).sizes == [2, 3, 1]
+
+
+def test_a_prefix_that_is_no_string_and_a_wrong_flag_name_the_method_called():
+    """``named_parameters(prefix=5)`` gave names like "5.layers.1.weights" and ``named_modules(prefix=5)`` the name 5
+    (PyTorch's refuse both); ``parameters(recurse="no")`` named named_parameters, which the caller never called."""
+    model = nn.MLP([2, 3, 1], rng=0)
+    with pytest.raises(TypeError, match=r"^named_parameters: prefix must be a string, got int 5$"):
+        model.named_parameters(prefix=5)
+    with pytest.raises(TypeError, match=r"^named_modules: prefix must be a string, got NoneType None$"):
+        model.named_modules(prefix=None)
+    with pytest.raises(TypeError, match=r"^parameters: recurse must be True or False, got str 'no'$"):
+        model.parameters(recurse="no")
+    assert [name for name, _ in model.named_parameters(prefix="net")][0] == "net.layers.1.weights"
+
+
+def test_pytorch_module_classes_say_what_to_write_here():
+    """``nn.MSELoss()``, ``nn.ModuleList``, ``nn.Parameter`` were bare AttributeErrors.  (``model.to(device)`` and
+    ``layer.weight`` stay Python's own: a ``Module.__getattr__`` for them cost the x² update 4–15 %, see
+    benchmarks/README.md.)"""
+    with pytest.raises(AttributeError, match=r"^module 'tinygrad_edu.nn' has no attribute 'MSELoss' .*"
+                                             r"losses\.mean_squared_error\(prediction, target\)$"):
+        nn.MSELoss  # noqa: B018
+    with pytest.raises(AttributeError, match=r"'ModuleList' \(a PyTorch name\); a plain list of Modules"):
+        nn.ModuleList  # noqa: B018
+    with pytest.raises(AttributeError, match=r"'Parameter' \(a PyTorch name\); a parameter is a Value here"):
+        nn.Parameter  # noqa: B018
+
+
+# --- losses ------------------------------------------------------------------------------------------------------
+
+def test_squared_error_says_what_pytorchs_keywords_are_here():
+    """mean_squared_error named ``input=`` and ``reduction=`` already; squared_error, the seed's cost, gave Python's
+    bare "unexpected keyword argument"."""
+    with pytest.raises(TypeError, match=r"^squared_error: there is no argument input= .*prediction= here$"):
+        losses.squared_error(input=Value([1.0]), target=[0.0])
+    with pytest.raises(TypeError, match=r"^squared_error: there is no argument reduction= .*averaged over the samples"):
+        losses.squared_error(Value([[1.0], [3.0]]), [[0.0], [0.0]], reduction="sum")
+    assert float(losses.squared_error(prediction=Value([[1.0], [3.0]]), target=[[0.0], [0.0]])) == (1 + 9) / 2

@@ -350,3 +350,44 @@ def test_a_deflated_entry_whose_stream_is_damaged_is_a_model_file_error(tmp_path
     with pytest.raises(serialization.ModelFileError, match=r"deflated\.npz' is not a readable.*error"):
         nn.load_state(path)
 
+
+
+# --- a bad-input sweep of the public functions -------------------------------------------------------------------
+
+def test_a_name_with_a_number_too_long_for_int_is_no_list_position() -> None:
+    """``counted_from_1("layers.<5000 digits>.w")`` raised Python's bare "Exceeds the limit (4300 digits) for integer
+    string conversion", and load_state_dict of a state holding such a name did too, naming neither."""
+    huge = "layers." + "9" * 5000 + ".weights"
+    assert serialization.counted_from_1(huge) == huge  # no list has that many entries: left as it is
+    assert serialization.counted_from_1("layers.0.weights") == "layers.1.weights"
+    assert serialization.counted_from_1("layers.1234567890123456789.weights") == "layers.1234567890123456790.weights"
+    model = nn.MLP([2, 1], rng=0)
+    with pytest.raises(ValueError, match=r"^load_state_dict: the state does not fit this MLP: .*unexpected layers\.9"):
+        model.load_state_dict({**model.state_dict(), huge: np.zeros(1)})
+
+
+def test_save_names_a_parameter_given_as_ragged_lists_and_writes_nothing(tmp_path: Path) -> None:
+    """numpy's own "setting an array element with a sequence…" came out of serialization.save, naming nothing."""
+    path = tmp_path / "ragged.npz"
+    with pytest.raises(ValueError, match=r"^save: parameter 'w' is not an array of numbers"):
+        serialization.save(path, {"w": [[1.0], [1.0, 2.0]]})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("shape, error, pattern", [
+    (2, TypeError, r"must be a tuple of sizes like \(2, 3\), got 2$"),
+    (None, TypeError, r"must be a tuple of sizes like \(2, 3\), got None$"),
+    ("ab", TypeError, r"must be a tuple of sizes like \(2, 3\), got 'ab'$"),
+    ((2.0,), TypeError, r"must be a tuple of sizes like \(2, 3\), got \(2\.0,\)$"),
+    ((-1,), ValueError, r"must hold sizes >= 0, got \(-1,\)$"),
+])
+def test_shapes_that_are_not_shapes_are_the_callers_error_not_a_damaged_file(tmp_path: Path, shape, error,
+                                                                             pattern) -> None:
+    """``read(path, {"w": 2})`` said the (good) file "is not a readable tinygrad_edu model file: TypeError: 'int'
+    object is not iterable"; (2.0,) passed as the shape (2,); (-1,) blamed the file for not having that shape."""
+    path = tmp_path / "good.npz"
+    serialization.save(path, {"w": np.ones(2)})
+    with pytest.raises(error, match=rf"^read: shapes\['w'\] {pattern}") as raised:
+        serialization.read(path, {"w": shape})
+    assert not isinstance(raised.value, serialization.ModelFileError)
+    assert serialization.read(path, {"w": [2]})[0]["w"].tolist() == [1.0, 1.0]

@@ -66,6 +66,9 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     return prediction, target
 
 
+@checks.pytorch_keywords(input="it is called prediction= here",
+                         reduction="it is the seed's cost, the sum over the outputs averaged over the samples; "
+                                   "mean_squared_error is PyTorch's reduction='mean'")
 def squared_error(prediction: Any, target: Any) -> Value:
     """The seed's cost ``C = Σ_j (y_j − y'_j)²`` for one sample, **averaged over the samples** of a batch.
 

@@ -49,7 +49,19 @@ _PYTORCH_CLASSES = {
     "Sequential": "nn.Network(layer, layer, ...) is one here",
     **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), "a Layer applies its activation itself here: "
                     "nn.Layer(in_size, out_size, activation='relu')"),
+    "ModuleList": "a plain list of Modules is walked here: self.layers = [nn.Layer(...), ...]",
+    "Parameter": "a parameter is a Value here: self.scale = Value(array)",
+    "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
+    "CrossEntropyLoss": "the costs are functions here: tinygrad_edu.losses.cross_entropy(logits, labels)",
+    "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
 }
+
+
+def _checked_prefix(prefix: Any, where: str) -> str:
+    """A prefix for names must be a string (PyTorch's too), else names like ``5.layers.1.weights`` came out."""
+    if not isinstance(prefix, str):
+        raise TypeError(f"{where}: prefix must be a string, got {type(prefix).__name__} {prefix!r:.60}")
+    return prefix
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -94,11 +106,12 @@ class Module:
         ``recurse=False``: only the module's own, not those of the Modules under it (as in PyTorch).
         """
         recurse = checks.flag(recurse, "recurse", "named_parameters")
-        return _named_values(self, prefix, frozen=False, recurse=recurse)
+        return _named_values(self, _checked_prefix(prefix, "named_parameters"), frozen=False, recurse=recurse)
 
     def parameters(self, recurse: bool = True) -> list[Value]:
         """All parameters (weights and biases) that require a gradient, each once; frozen ones are left out (they
         are in :meth:`state_dict`).  ``recurse=False``: only the module's own."""
+        recurse = checks.flag(recurse, "recurse", "parameters")
         return [value for _, value in self.named_parameters(recurse=recurse)]
 
     # --- the Modules under this one, as PyTorch walks them ------------------------------------------------------
@@ -118,7 +131,7 @@ class Module:
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """The module itself (named ``prefix``, ``""`` by default), then every Module under it, each once, a parent
         before its children, named as :meth:`named_parameters` names their parameters (``"layers.1"``)."""
-        return _named_modules(self, prefix, set(), parents_first=True)
+        return _named_modules(self, _checked_prefix(prefix, "named_modules"), set(), parents_first=True)
 
     def modules(self) -> Iterator[Module]:
         """The Modules of :meth:`named_modules`, the module itself first, without their names."""
@@ -165,7 +178,8 @@ class Module:
     def _astype(self, dtype: type[np.floating]) -> Module:
         with no_grad():
             for _, value in self._named_state():
-                _set_numbers(value, value.data.astype(dtype))
+                if value.dtype != dtype:  # (one already in it is left alone: a graph computed from it stays valid)
+                    _set_numbers(value, value.data.astype(dtype))
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -230,6 +244,9 @@ class Module:
                             f"got {type(state).__name__}")
         if not isinstance(strict, bool):
             raise TypeError(f"load_state_dict: strict must be True or False, got {type(strict).__name__} {strict!r}")
+        if isinstance(state, np.lib.npyio.NpzFile) and state.zip is None:  # (its entries can no longer be read)
+            raise ValueError("load_state_dict: the numpy.load file is closed (its with block has ended); call "
+                             "load_state_dict inside the with block, or pass dict(numpy.load(path))")
         params = dict(self._named_state())
         result = _check_names(type(self).__name__, params, state, strict)
         arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()
@@ -278,8 +295,9 @@ class Module:
 
 def _set_numbers(value: Value, array: np.ndarray) -> None:
     """Set a parameter's numbers to ``array``, taking its dtype (which its gradient takes too), under ``no_grad()``;
-    in place, so that a graph computed from the old numbers is known to be stale."""
-    if value.dtype != array.dtype:
+    in place, so that a graph computed from the old numbers is known to be stale (an array that cannot be written,
+    such as a read-only memory map, is replaced, as one of another dtype is)."""
+    if value.dtype != array.dtype or not value.data.flags.writeable:
         value.data = np.empty_like(array)
         if isinstance(value.grad, np.ndarray):
             value.grad = value.grad.astype(array.dtype)
@@ -322,7 +340,7 @@ def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
     """``entry`` as an array of finite float32/float64 numbers of ``shape``, else a ValueError naming it."""
     try:
         array = entry.data if isinstance(entry, Value) else np.asarray(entry)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, RuntimeError) as error:  # (RuntimeError: a PyTorch tensor that requires grad)
         raise ValueError(f"load_state_dict: entry {name!r} is not an array of numbers: {error}") from None
     if array.dtype.kind == "f" and array.dtype.itemsize in (4, 8):  # big-endian ones too (np.load of their file)
         array = array.astype(array.dtype.newbyteorder("="), copy=False)
@@ -713,7 +731,7 @@ class MLP(Network):
     def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "sigmoid",
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:
-        if not isinstance(sizes, (list, tuple, np.ndarray)):
+        if not isinstance(sizes, (list, tuple, np.ndarray)) or getattr(sizes, "ndim", 1) != 1:
             raise TypeError(f"MLP: sizes must be a list of layer sizes like [1, 12, 1], got {sizes!r:.60}"
                             f"{_micrograd_hint(sizes, activation)}")
         sizes = [checks.integer(n, f"layer size {i}", "MLP", least=1) for i, n in enumerate(sizes)]

@@ -151,7 +151,10 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
         problem = _name_problem(name)
         if problem is not None:
             raise ValueError(f"save: {name!r:.60} cannot name a parameter{problem}")
-        array = np.asarray(getattr(value, "data", value))
+        try:
+            array = np.asarray(getattr(value, "data", value))
+        except (ValueError, TypeError, RuntimeError) as error:  # ragged lists; a tensor that requires grad
+            raise ValueError(f"save: parameter {name!r} is not an array of numbers: {error}") from None
         if array.dtype.kind != "f" or array.dtype.itemsize not in (4, 8):  # either byte order: read() takes both
             raise ValueError(f"save: parameter {name!r} has dtype {array.dtype}; expected float32 or float64")
         if not np.isfinite(array).all():
@@ -271,6 +274,12 @@ def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *,
     """
     if shapes is not None and not isinstance(shapes, Mapping):
         raise TypeError(f"{operation}: shapes must map parameter names to shapes, got {type(shapes).__name__}")
+    for name, shape in (shapes or {}).items():  # (the caller's mistake, not the file's damage)
+        if not isinstance(shape, (tuple, list)) or not all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+            raise TypeError(f"{operation}: shapes[{name!r}] must be a tuple of sizes like (2, 3), got {_short(shape)}")
+        if any(n < 0 for n in shape):
+            raise ValueError(f"{operation}: shapes[{name!r}] must hold sizes >= 0, got {_short(shape)}")
     where = f"{operation}: {os.fsdecode(checked_path(path, operation))!r}"
     with _open_model_file(path, operation) as file:
         try:
@@ -330,7 +339,9 @@ def counted_from_1(name: str) -> str:
     """A format-1 name with its list positions counted from 1: ``layers.0.weights`` → ``layers.1.weights``."""
     if not isinstance(name, str):
         raise TypeError(f"counted_from_1: name must be a str, got {type(name).__name__}")
-    return ".".join(str(int(part) + 1) if part.isascii() and part.isdigit() else part for part in name.split("."))
+    # (a part of 20 digits or more is no list position, and int() would refuse one of more than 4300)
+    return ".".join(str(int(part) + 1) if part.isascii() and part.isdigit() and len(part) < 20 else part
+                    for part in name.split("."))
 
 
 def _members(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
