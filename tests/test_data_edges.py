@@ -3,13 +3,23 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 
 import numpy as np
 import pytest
 
-from tinygrad_edu.data import batches, load_digits, load_mnist, one_hot, train_test_split, xsquared
+from tinygrad_edu.data import (
+    batches,
+    download_mnist,
+    load_digits,
+    load_mnist,
+    one_hot,
+    read_idx,
+    train_test_split,
+    xsquared,
+)
 from tinygrad_edu.files import open_regular_file
 from tinygrad_edu.notation import format_number, pretty, printable, summary
 
@@ -239,3 +249,53 @@ def test_xsquared_draws_from_a_continuous_interval_not_a_grid():
     x, y = xsquared(200, low=-1.0, high=1.0, seed=4)
     on_grid = np.isclose(x * 1e6, np.round(x * 1e6), rtol=0, atol=1e-6)
     assert on_grid.sum() == 0 and (y == x * x).all() and ((-1 <= x) & (x < 1)).all()
+
+
+# ------------------------------------------------------------------------------------------ bad-input sweep
+
+
+def test_unshuffled_batches_are_copies_that_leave_the_callers_arrays_alone():
+    """They were views of the caller's arrays (the shuffled ones were copies): a training loop that scales a batch
+    in place changed its data set for every later episode, and only when shuffle=False."""
+    x, y = np.arange(6.0)[:, None], np.arange(6)
+    for xb, yb in batches(x, y, 4, shuffle=False):
+        xb *= 100.0
+        yb[:] = -1
+    assert np.array_equal(x, np.arange(6.0)[:, None]) and np.array_equal(y, np.arange(6))
+
+
+@pytest.mark.parametrize("checksum, shown", [(5, "int 5"), ("z" * 32, "str 'zzzz"), ("abc", "str 'abc'")])
+def test_download_checks_every_checksum_before_it_makes_or_fetches_anything(tmp_path, checksum, shown):
+    """A checksum that is no hex digest failed late: an int with AttributeError ('int' object has no attribute
+    'lower'), 32 letters after the download (as a checksum mismatch), the labels' after the images had come."""
+    checksums = {"train-images-idx3-ubyte.gz": None, "train-labels-idx1-ubyte.gz": checksum}
+    with pytest.raises(ValueError, match=rf"^download_mnist: checksum for train-labels-idx1-ubyte.gz must be an md5 "
+                                         rf"\(32 hex digits\), a sha256 \(64 hex digits\) or None, got {shown}"):
+        download_mnist(tmp_path / "cache", kind="train", url="http://127.0.0.1:1/", checksums=checksums)
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("url, error, words", [
+    (5, TypeError, "url must be a str such as 'https://"),  # 'int' object has no attribute 'rstrip'
+    (b"http://x/", TypeError, "url must be a str"),  # bytes: "a bytes-like object is required, not 'str'"
+    ("example.com/mnist", ValueError, "url must be a URL with a scheme"),  # urllib's bare "unknown url type"
+])
+def test_download_names_a_url_that_is_none(tmp_path, url, error, words):
+    with pytest.raises(error, match=rf"^download_mnist: {re.escape(words)}"):
+        download_mnist(tmp_path / "cache", kind="test", url=url, checksums={})
+    assert not (tmp_path / "cache").exists()
+
+
+def _idx_gz(path, labels):
+    """An IDX file of uint8 labels, gzip-compressed, written by hand: 0, 0, 0x08, 1 dimension, its length."""
+    with gzip.open(path, "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + len(labels).to_bytes(4, "big") + bytes(labels))
+    return path
+
+
+def test_read_idx_reads_a_gz_suffix_in_capitals_and_names_gzip_without_the_suffix(tmp_path):
+    """labels.GZ (a Windows name) was read as a plain file: "bad magic number 0x1f8b0808", no hint of gzip."""
+    assert read_idx(_idx_gz(tmp_path / "labels.GZ", [3, 0, 255])).tolist() == [3, 0, 255]
+    with pytest.raises(ValueError, match=r"bad magic number 0x1f8b08..,.*it starts as a gzip file does: if it is "
+                                         r"compressed, name it \*\.gz$"):
+        read_idx(_idx_gz(tmp_path / "labels", [3]))

@@ -28,6 +28,7 @@ import math
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 import zlib
@@ -304,8 +305,8 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
 
     def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for start in range(0, len(x), batch_size):
-            if order is None:
-                yield x[start:start + batch_size], y[start:start + batch_size]
+            if order is None:  # copies, as the shuffled batches are: changing one leaves the caller's arrays be
+                yield x[start:start + batch_size].copy(), y[start:start + batch_size].copy()
             else:
                 idx = order[start:start + batch_size]
                 yield x[idx], y[idx]
@@ -316,6 +317,7 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
 # ------------------------------------------------------------------------------------------------------- IDX
 
 _IDX_UBYTE = 0x08
+_GZIP_MAGIC = b"\x1f\x8b"  # how a gzip file starts (an IDX file starts with two zero bytes)
 
 
 class _Readable(Protocol):
@@ -336,7 +338,7 @@ def _read_up_to(stream: _Readable, size: int) -> bytes:
 
 
 def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
-    """Read an IDX file (MNIST's format), plain or gzip-compressed (``.gz``), as a uint8 array.
+    """Read an IDX file (MNIST's format), plain or gzip-compressed (``.gz``, ``.GZ``), as a uint8 array.
 
     Layout: two zero bytes, a data-type byte (only ``0x08``, unsigned byte, is supported), a byte with the
     number of dimensions, each dimension as a big-endian uint32, then the values. MNIST's magic numbers are
@@ -350,7 +352,8 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     file = open_regular_file(path, "read_idx")
     name = Path(os.fsdecode(os.fspath(path)))
     try:
-        with file, (gzip.open(file, "rb") if name.suffix == ".gz" else contextlib.nullcontext(file)) as stream:
+        compressed = name.suffix.lower() == ".gz"  # (.GZ too: a name from Windows)
+        with file, (gzip.open(file, "rb") if compressed else contextlib.nullcontext(file)) as stream:
             head = _read_up_to(stream, 4)
             shape = _idx_shape(name, head, _read_up_to(stream, 4 * head[3]) if len(head) == 4 else b"", ndim)
             header, expected = 4 + 4 * len(shape), math.prod(shape)
@@ -372,8 +375,9 @@ def _idx_shape(path: Path, head: bytes, dims: bytes, ndim: int | None) -> tuple[
         raise ValueError(f"read_idx: {path}: {len(head)} bytes is too short for an IDX header")
     magic = int.from_bytes(head, "big")
     if head[0] or head[1]:
+        packed = "; it starts as a gzip file does: if it is compressed, name it *.gz" if head[:2] == _GZIP_MAGIC else ""
         raise ValueError(f"read_idx: {path}: bad magic number 0x{magic:08x}, not an IDX file "
-                         f"(the first two bytes must be zero)")
+                         f"(the first two bytes must be zero){packed}")
     if head[2] != _IDX_UBYTE:
         raise ValueError(f"read_idx: {path}: data type byte 0x{head[2]:02x} is not supported "
                          f"(expected 0x08, unsigned byte; magic number 0x{magic:08x})")
@@ -470,6 +474,36 @@ def _check_download_arguments(root: str | os.PathLike, kind: object, timeout: ob
     return folder
 
 
+def _base_url(url: object) -> str:
+    """The base URL the file names are appended to: ``url``, else ``$TINYGRAD_EDU_MNIST_URL``, else the default."""
+    if url is not None and not isinstance(url, str):
+        raise TypeError(f"download_mnist: url must be a str such as {DEFAULT_MNIST_URL!r}, got "
+                        f"{type(url).__name__} {url!r:.60}")
+    base = url if url is not None else os.environ.get(MNIST_URL_ENV) or DEFAULT_MNIST_URL
+    if not urllib.parse.urlsplit(base).scheme:  # urlopen's own "unknown url type" names no function
+        where = "url" if url is not None else f"${MNIST_URL_ENV}"
+        raise ValueError(f"download_mnist: {where} must be a URL with a scheme, such as {DEFAULT_MNIST_URL!r} or "
+                         f"'file:///path/to/folder/', got {base!r:.100}")
+    return base
+
+
+def _checked_checksums(checksums: object, names: list[str]) -> dict[str, str | None]:
+    """The checksum of each of ``names`` (lower case; None: not checked): ``checksums`` over :data:`MNIST_MD5`."""
+    if checksums is not None and not isinstance(checksums, Mapping):
+        raise TypeError(f"download_mnist: checksums must map file names to hex digests, "
+                        f"got {type(checksums).__name__}")
+    sums = {**MNIST_MD5, **(checksums or {})}
+    checked: dict[str, str | None] = {}
+    for name in names:
+        checksum = sums.get(name)
+        if checksum is not None and not (isinstance(checksum, str) and len(checksum) in (32, 64)
+                                         and all(c in "0123456789abcdefABCDEF" for c in checksum)):
+            raise ValueError(f"download_mnist: checksum for {name} must be an md5 (32 hex digits), a sha256 "
+                             f"(64 hex digits) or None, got {type(checksum).__name__} {checksum!r:.80}")
+        checked[name] = None if checksum is None else checksum.lower()
+    return checked
+
+
 def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None = None,
                    checksums: Mapping[str, str | None] | None = None, timeout: float = 60.0) -> list[Path]:
     """Fetch the compressed MNIST files into ``root`` (created if needed) and return their paths.
@@ -483,22 +517,14 @@ def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None =
     :class:`DownloadError` and leaves no partial file.
     """
     root = _check_download_arguments(root, kind, timeout)
-    if checksums is not None and not isinstance(checksums, Mapping):
-        raise TypeError(f"download_mnist: checksums must map file names to hex digests, "
-                        f"got {type(checksums).__name__}")
-    base = url if url is not None else os.environ.get(MNIST_URL_ENV) or DEFAULT_MNIST_URL
-    sums = {**MNIST_MD5, **(checksums or {})}
-    root.mkdir(parents=True, exist_ok=True)
+    base = _base_url(url)
     names = [f"{stem}.gz" for split in (("train", "test") if kind == "all" else (kind,))
              for stem in MNIST_FILES[split]]
+    sums = _checked_checksums(checksums, names)  # all of them before anything is made or fetched
+    root.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in names:
-        target, checksum = root / name, sums.get(name)
-        if checksum is not None:
-            checksum = checksum.lower()
-            if len(checksum) not in (32, 64):
-                raise ValueError(f"download_mnist: checksum for {name} must be an md5 (32 hex digits) or "
-                                 f"sha256 (64 hex digits), got {checksum!r}")
+        target, checksum = root / name, sums[name]
         cached = target.is_file() and (checksum is None or _digest(target, checksum) == checksum)
         if not cached:
             _fetch(base.rstrip("/") + "/" + name, target, checksum, timeout)
