@@ -226,6 +226,8 @@ CASES = [
     Case(files.checked_path, lambda tmp: {"path": str(tmp / "f"), "operation": "reading"}, names=("reading",)),
     Case(files.open_regular_file, lambda tmp: {"path": str(model_file(tmp)), "operation": "reading"},
          then=lambda file: file.close(), errors=(FileNotFoundError,), names=("reading",)),
+    Case(files.write_text, lambda tmp: {"path": str(tmp / "f.txt"), "text": "x", "operation": "writing"},
+         errors=(OSError,), names=("writing",)),
     # functions and layers
     *[Case(getattr(functional, name), x_value, warns=NUMPY_WARNINGS) for name in
       ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "softplus", "identity")],

@@ -15,7 +15,17 @@ import pytest
 
 from tinygrad_edu import Value, nn
 from tinygrad_edu.losses import squared_error
-from tinygrad_edu.viz import COLORS, dependency_tree, draw_graph, draw_network, render, tree_drawing
+from tinygrad_edu.player import Step
+from tinygrad_edu.viz import (
+    COLORS,
+    BackpropPlayer,
+    backprop_player,
+    dependency_tree,
+    draw_graph,
+    draw_network,
+    render,
+    tree_drawing,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -383,3 +393,84 @@ def test_network_of_plain_arrays_takes_a_row_of_biases_and_refuses_what_does_not
         draw_network(_Plain(np.ones((2, 3)), np.ones(2)))
     with pytest.raises(ValueError, match="draw_network: layer 1 has 3 outputs but layer 2 expects 2 inputs"):
         draw_network(_Model(_Plain(np.ones((2, 3)), np.ones(3)), _Plain(np.ones((2, 1)), np.ones(1))))
+
+
+# ------------------------------------------------------------------------------------------ bad-input sweep
+
+
+class _Raw:
+    """A layer of one's own whose weights and biases are given as they are (no conversion)."""
+
+    def __init__(self, weights, biases):
+        self.weights, self.biases = weights, biases
+
+
+@pytest.mark.parametrize("model, error, words", [
+    (_Model(nn.Layer(2, 3), object()), TypeError, "layer 2 (object) has no weights and biases"),  # AttributeError
+    (_Raw(np.ones((2, 3), complex), np.ones(3)), TypeError, "layer 1's weights has dtype complex128"),  # ComplexWarning
+    (_Raw(np.ones((2, 3)), ["a", "b", "c"]), TypeError, "layer 1's biases has dtype <U1"),  # numpy's bare ValueError
+])
+def test_network_refuses_by_name_layers_it_cannot_draw(model, error, words):
+    with pytest.raises(error, match=rf"^draw_network: {re.escape(words)}"):
+        draw_network(model)
+
+
+def test_weight_edges_of_weights_near_float64s_largest_keep_their_widths():
+    """3·|w| overflowed for |w| near 1e308: a RuntimeWarning, and an edge of width inf.  Widths 0.3 + 3·|w|/max|w|:
+    1e308 and -1e308 are the largest (3.30), 1e307 a tenth of them (0.60)."""
+    edges = {head: e for tail, head, e in _edges(draw_network(_Raw(np.array([[1e308, -1e308, 1e307]]), np.zeros(3))))}
+    assert [edges[f"L1_{k}"]["penwidth"] for k in range(3)] == ["3.30", "3.30", "0.60"]
+
+
+def _chain_and_net():
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    return squared_error(net(np.array([0.5])), np.array([0.25])), net
+
+
+@pytest.mark.parametrize("draw", [draw_graph, backprop_player])
+def test_a_model_is_the_one_that_computed_the_value_or_it_is_refused(draw):
+    """model=5 drew a box 'layer 1' and a network of other parameters drew boxes named after its layers, silently."""
+    cost, net = _chain_and_net()
+    name = draw.__name__
+    with pytest.raises(TypeError, match=rf"^{name}: model must be the Network \(or Layer\) that computed the value, "
+                                        r"or None, got int 5$"):
+        draw(cost, model=5)
+    with pytest.raises(ValueError, match=rf"^{name}: none of the model's weights or biases are in the graph"):
+        draw(cost, model=nn.MLP([1, 1, 1], rng=0))
+    draw(cost, model=net)  # its own network is fine
+    if draw is draw_graph:  # ... and boxes its layers
+        assert set(_clusters(draw(cost, model=net))) == {"layer 1", "layer 2"}
+
+
+def test_render_and_save_name_themselves_when_they_cannot_write(tmp_path):
+    """A folder where the file goes, or a file where a folder goes: pathlib's bare "[Errno 21] Is a directory" or
+    "[Errno 17] File exists" named neither render nor BackpropPlayer.save."""
+    graph, page = draw_graph(Value(2.0)), backprop_player(_chain_and_net()[0])
+    (tmp_path / "taken.dot").mkdir()
+    (tmp_path / "taken.html").mkdir()
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    with pytest.raises(IsADirectoryError, match=r"render: cannot write '.*taken\.dot': Is a directory"):
+        render(graph, tmp_path / "taken.dot")
+    with pytest.raises(IsADirectoryError, match=r"BackpropPlayer\.save: cannot write '.*taken\.html': Is a directory"):
+        page.save(tmp_path / "taken.html")
+    for call, where in ((lambda: render(graph, tmp_path / "a_file" / "g.svg"), "render"),
+                        (lambda: page.save(tmp_path / "a_file" / "p.html"), r"BackpropPlayer\.save")):
+        with pytest.raises(NotADirectoryError, match=rf"{where}: cannot write .*: '.*a_file' is a file, not a folder"):
+            call()
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (("not a list", None), "steps must be a list of Step"),  # 'str' object has no attribute 'phase', at .html()
+    (([{"phase": "start"}], None), "steps must be a list of Step"),
+    (([], "no picture"), "drawing_svg must be the text of an SVG picture"),  # "substring not found", at .html()
+])
+def test_a_player_made_by_hand_checks_its_arguments_when_made(arguments, words):
+    with pytest.raises(TypeError, match=rf"^BackpropPlayer: {words}"):
+        BackpropPlayer(*arguments)
+
+
+def test_a_player_keeps_its_own_list_of_steps():
+    steps = [Step("start", -1, "The leaves", "<p>")]
+    page = BackpropPlayer(steps, None)
+    steps.append(Step("result", -1, "Every gradient", "<p>"))
+    assert len(page) == 1 and page.html().count('"phase"') == 1

@@ -1,7 +1,8 @@
 """Opening the files a user names: paths only, regular files only, so that reading can neither block nor touch
-a file the caller still owns.
+a file the caller still owns; and writing text files with errors that say who was writing.
 
-Standard library only; used by :mod:`tinygrad_edu.serialization` (model files) and :mod:`tinygrad_edu.data`.
+Standard library only; used by :mod:`tinygrad_edu.serialization` (model files), :mod:`tinygrad_edu.data` and the
+drawings (:mod:`tinygrad_edu.viz`, :mod:`tinygrad_edu.player`).
 
 * An integer is refused rather than taken as a file descriptor: reading from it and closing it would take the
   caller's file away.
@@ -14,9 +15,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["checked_path", "open_regular_file"]
+__all__ = ["checked_path", "open_regular_file", "write_text"]
 
 PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
@@ -66,6 +68,24 @@ def open_regular_file(path: object, operation: str) -> BinaryIO:
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def write_text(path: object, text: str | None, operation: str) -> None:
+    """Write ``text`` to ``path`` in UTF-8, making the missing folders (only them for ``text=None``).  A failure (a
+    folder where the file goes, a file where a folder goes, no permission) is the ``OSError`` naming ``operation``:
+    pathlib's own message names the file only (``NotADirectoryError`` for a file in the way of a folder)."""
+    path = Path(os.fsdecode(checked_path(path, operation)))
+    if not (text is None or isinstance(text, str)):
+        raise TypeError(f"{operation}: the text to write must be a str, got {type(text).__name__}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+    except FileExistsError as error:  # mkdir: a file where a folder of the path should be
+        raise NotADirectoryError(errno.ENOTDIR, f"{operation}: cannot write {str(path)!r}: {str(error.filename)!r} "
+                                 "is a file, not a folder") from None
+    except OSError as error:
+        raise type(error)(error.errno, f"{operation}: cannot write {str(path)!r}: {error.strerror}") from None
 
 
 def __dir__() -> list[str]:

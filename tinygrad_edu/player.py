@@ -33,7 +33,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
-from tinygrad_edu.files import checked_path
+from tinygrad_edu.files import checked_path, write_text
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
@@ -487,7 +487,16 @@ class BackpropPlayer:
 
     def __init__(self, steps: list[Step], drawing_svg: str | None, *, title: str = "Backpropagation, step by step",
                  missing_drawing: str = "") -> None:
-        self.steps = steps
+        if not isinstance(steps, list | tuple) or not all(isinstance(step, Step) for step in steps):
+            raise TypeError(f"BackpropPlayer: steps must be a list of Step (backprop_steps or tree_steps gives it), "
+                            f"got {type(steps).__name__} {steps!r:.60}")
+        if drawing_svg is not None and (not isinstance(drawing_svg, str) or "<svg" not in drawing_svg):
+            raise TypeError(f"BackpropPlayer: drawing_svg must be the text of an SVG picture (holding '<svg') or None, "
+                            f"got {type(drawing_svg).__name__} {drawing_svg!r:.60}")
+        for name, text in (("title", title), ("missing_drawing", missing_drawing)):
+            if not isinstance(text, str):
+                raise TypeError(f"BackpropPlayer: {name} must be a str, got {type(text).__name__} {text!r:.60}")
+        self.steps = list(steps)  # (a copy: the caller's list may change, the player does not)
         self.drawing_svg = drawing_svg
         self.title = title
         self.missing_drawing = missing_drawing
@@ -518,8 +527,7 @@ class BackpropPlayer:
         path = Path(os.fsdecode(checked_path(path, "BackpropPlayer.save")))
         if path.suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"BackpropPlayer.save: the page is HTML; give a path ending in .html, got {str(path)!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html(), encoding="utf-8")
+        write_text(path, self.html(), "BackpropPlayer.save")
         return path
 
     def _repr_html_(self) -> str:

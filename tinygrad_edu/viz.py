@@ -39,7 +39,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.engine import Value
-from tinygrad_edu.files import checked_path
+from tinygrad_edu.files import checked_path, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
 from tinygrad_edu.player import BackpropPlayer, backprop_steps, check_drawn, display_names, tree_steps
@@ -190,9 +190,25 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     checks.flag(show_grad, "show_grad", "draw_graph")
     checks.precision(precision, "draw_graph")
     given = _given_names(names, "draw_graph")
+    _check_model(model, value, "draw_graph")
     kept, total = nearest_values(value, max_nodes)
     return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
                              show_grad=show_grad, model=model, size=size, precision=precision)
+
+
+def _check_model(model: Any, value: Value, function: str) -> None:
+    """``model``: None, or the Network (or Layer) that computed ``value``: its layers give the drawing's boxes, so a
+    model of another network (or no model at all) is refused rather than drawn as if it were ``value``'s."""
+    if model is None:
+        return
+    layers = getattr(model, "layers", [model])
+    if not isinstance(layers, list | tuple) or not all(hasattr(layer, "weights") for layer in layers):
+        raise TypeError(f"{function}: model must be the Network (or Layer) that computed the value, or None, got "
+                        f"{type(model).__name__} {model!r:.60}")
+    in_graph = {id(node) for node in nearest_values(value)[0]}
+    if not any(id(getattr(layer, name, None)) in in_graph for layer in layers for name in ("weights", "biases")):
+        raise ValueError(f"{function}: none of the model's weights or biases are in the graph of the value drawn; "
+                         "give the model that computed it (or leave model out)")
 
 
 def _given_names(names: Mapping[str, Any] | None, function: str) -> dict[int, str]:
@@ -384,6 +400,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
     checks.precision(precision, "backprop_player")
     given = _given_names(names, "backprop_player")
+    _check_model(model, value, "backprop_player")
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
@@ -448,15 +465,15 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
     if fmt not in ("svg", "png", "pdf", "dot", "gv"):
         raise ValueError(f"render: cannot tell the format from the suffix of {str(path)!r}; "
                          "use .svg, .png, .pdf or .dot")
-    path.parent.mkdir(parents=True, exist_ok=True)
     source = graph.source
     if fmt in ("dot", "gv"):
-        path.write_text(source, encoding="utf-8")
+        write_text(path, source, "render")
         return path
+    write_text(path, None, "render")  # the folders, for Graphviz to write into
     executable = shutil.which("dot")
     dot_path = path.with_suffix(".dot")
     if executable is None:
-        dot_path.write_text(source, encoding="utf-8")
+        write_text(dot_path, source, "render")
         raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt))
     engine = getattr(graph, "engine", "dot") or "dot"
     try:
@@ -465,10 +482,10 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
                                 input=source.encode("utf-8"), capture_output=True, timeout=timeout,
                                 check=False)
     except FileNotFoundError:
-        dot_path.write_text(source, encoding="utf-8")
+        write_text(dot_path, source, "render")
         raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt)) from None
     except subprocess.TimeoutExpired:
-        dot_path.write_text(source, encoding="utf-8")
+        write_text(dot_path, source, "render")
         raise RuntimeError(f"render: Graphviz took more than {timeout} s to lay out {path.name}; the source is "
                            f"in {dot_path}. Draw fewer nodes (draw_graph's max_nodes).") from None
     if result.returncode != 0:
@@ -617,8 +634,12 @@ def _network_weights(layers: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Each layer's (weights, biases) as float arrays, checked to chain into one network of finite numbers."""
     weights: list[tuple[np.ndarray, np.ndarray]] = []
     for i, layer in enumerate(layers, start=1):
-        w = np.asarray(getattr(layer.weights, "data", layer.weights), dtype=float)
-        b = np.asarray(getattr(layer.biases, "data", layer.biases), dtype=float).reshape(-1)
+        if not (hasattr(layer, "weights") and hasattr(layer, "biases")):
+            raise TypeError(f"draw_network: layer {i} ({type(layer).__name__}) has no weights and biases to draw; "
+                            "expected a Network/MLP of Layers")
+        w, b = (checks.real_array(getattr(p, "data", p), f"layer {i}'s {what}", "draw_network").astype(float)
+                for p, what in ((layer.weights, "weights"), (layer.biases, "biases")))
+        b = b.reshape(-1)
         if w.ndim != 2 or b.shape != (w.shape[1],):
             raise ValueError(f"draw_network: layer {i} has weights of shape {w.shape} and biases of shape "
                              f"{b.shape}; expected (in_size, out_size) and (out_size,)")
@@ -669,7 +690,7 @@ def _weight_edges(graph: Drawing, column: int, w: np.ndarray, sources: list[int 
                 continue
             value = w[j, k]
             graph.edge(f"L{column - 1}_{j}", f"L{column}_{k}", color="#2e75b6" if value >= 0 else "#c00000",
-                       penwidth=f"{0.3 + 3.0 * abs(value) / largest:.2f}", tooltip=f"w = {value:.4g}")
+                       penwidth=f"{0.3 + 3.0 * (abs(value) / largest):.2f}", tooltip=f"w = {value:.4g}")
 
 
 def _subscript(j: int) -> str:
