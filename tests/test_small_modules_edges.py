@@ -8,7 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from tinygrad_edu import checks, seeds
+from tinygrad_edu import checks, nn, seeds
+from tinygrad_edu.dependency_tree import dependency_tree
+from tinygrad_edu.losses import squared_error
 from tinygrad_edu.notation import LAYER_LABEL, format_number, pretty, summary
 
 
@@ -138,3 +140,31 @@ def test_the_mean_of_overflowing_numbers_and_one_infinity_is_that_infinity():
     assert summary([1e308, 1e308, -np.inf]) == "min -inf · mean -inf · max 1e+308"
     assert summary([1e308, 1e308, np.inf]) == "min 1e+308 · mean inf · max inf"
     assert "mean nan" in summary([np.inf, -np.inf]) and "mean nan" in summary([1.0, np.nan])
+
+
+# --- dependency_tree ---------------------------------------------------------------------------------------------
+def _chain_tree():
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    return dependency_tree(squared_error(net(np.array([0.5])), np.array([0.25])))
+
+
+def test_chain_lines_checks_its_precision_by_its_own_name():
+    """precision=0 was taken (the drawings take 1 to 17 digits) and a str was blamed on format_number."""
+    tree = _chain_tree()
+    with pytest.raises(ValueError, match=r"^DependencyTree\.chain_lines: precision \(significant digits\) must be an "
+                                         r"integer from 1 to 17, got 0$"):
+        tree.chain_lines("W^1", precision=0)
+    with pytest.raises(TypeError, match=r"^DependencyTree\.chain_lines: precision \(significant digits\) must be an "
+                                        r"integer, got str 'x'$"):
+        tree.chain_lines("W^1", precision="x")
+
+
+@pytest.mark.parametrize("method", ["path", "chain_rule", "chain_lines"])
+def test_a_tree_names_a_node_name_that_is_not_a_str(method):
+    """A list was Python's bare "unhashable type: 'list'"; a str that is no node stays a KeyError listing them."""
+    tree = _chain_tree()
+    with pytest.raises(TypeError, match=rf"^DependencyTree\.{method}: name must be a node's name \(a str such as "
+                                        r"'W\^1'\), got list \['W\^1'\]$"):
+        getattr(tree, method)(["W^1"])
+    with pytest.raises(KeyError, match=rf"DependencyTree\.{method}: no node named 'W'; nodes are \['C', 'W\^1'"):
+        getattr(tree, method)("W")

@@ -218,3 +218,34 @@ def test_arrays_kept_off_a_kink_reach_the_edge_of_the_margin_on_both_sides(avoid
 def test_arrays_of_a_dtype_other_than_float64_or_float32_are_refused_when_the_strategy_is_made(dtype):
     with pytest.raises(TypeError, match="arrays: dtype must be np.float64 or np.float32"):
         arrays((2,), dtype=dtype)
+
+
+# --- bad-input sweep ---------------------------------------------------------------------------------------------
+def test_numerical_gradient_of_an_f_that_changes_its_argument_in_place():
+    """f(x) = Σ(x + 1)², written with numpy's in-place +=: its slope is 2(x + 1) = [4, 6].  The first call moved the
+    point itself by 1, so every later difference was taken around x + 1 (and even x + 2): [6, 8], silently."""
+    def f(x):
+        x += 1.0
+        return (x ** 2).sum()
+    assert np.allclose(numerical_gradient(f, X), [4.0, 6.0], rtol=0, atol=1e-6)
+
+
+def test_an_output_whose_shape_changes_within_the_step_is_refused():
+    """x[x > 1] at x = (1, 2) has one element, at x₀ + ε two: the two outputs broadcast into a 'slope' of −5·10⁵."""
+    with pytest.raises(ValueError, match=r"^numerical_gradient: f returned shape \(2,\) for inputs moved by ±eps but "
+                                         r"\(1,\) for the inputs given"):
+        numerical_gradient(lambda x: x[x > 1.0], X, upstream=np.ones(1))
+    picked = Op("picked", lambda x: x[x > 1.0], lambda g, out, x: np.where(x > 1.0, 1.0, 0.0) * g.sum())
+    with pytest.raises(ValueError, match=r"^check_gradients: f returned shape \(2,\) for inputs moved by ±eps but "
+                                         r"\(1,\) for the inputs given"):
+        check_gradients(picked, X)
+
+
+@pytest.mark.parametrize("keyword, advice", [("raise_exception", "a disagreement always raises GradientCheckError"),
+                                             ("nondet_tol", "f must be deterministic here"),
+                                             ("fast_mode", "every element"), ("modes", "only reverse mode")])
+def test_gradcheck_and_check_grads_keywords_say_what_to_write_here(keyword, advice):
+    """torch.autograd.gradcheck's and jax's check_grads' keywords got Python's bare "unexpected keyword argument"."""
+    with pytest.raises(TypeError, match=rf"^check_gradients: there is no argument {keyword}= \(another library's "
+                                        rf"name\); {advice}"):
+        check_gradients(lambda x: (x * x).sum(), X, **{keyword: False})

@@ -109,12 +109,16 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     _check_steps("numerical_gradient", bases, [str(i) for i in range(len(bases))], eps)
     _check_arity(f, inputs, "numerical_gradient")
     as_value = [isinstance(x, Value) for x in inputs]
+    shape: list[tuple[int, ...]] = []  # f's output shape at the inputs: the same a step away, or no difference
 
     def evaluate(arrays: list[np.ndarray]) -> np.ndarray:
         __tracebackhide__ = True
-        args = [Value(a) if wrap else a for a, wrap in zip(arrays, as_value, strict=True)]
+        # copies: an f that changes its argument in place (x -= x.mean()) must not move the points differenced
+        args = [Value(a) if wrap else a.copy() for a, wrap in zip(arrays, as_value, strict=True)]
         with no_grad():
-            return _output_data(f(*args), "numerical_gradient")
+            out = _output_data(f(*args), "numerical_gradient")
+        _check_same_shape(out, shape, "numerical_gradient")
+        return out
 
     out = evaluate(bases)
     if upstream is None:
@@ -135,6 +139,17 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
 
 
 Evaluate = Callable[[list[np.ndarray]], np.ndarray]
+
+
+def _check_same_shape(out: np.ndarray, first: list[tuple[int, ...]], name: str) -> None:
+    """f's output must keep the shape it has at the inputs (kept in ``first``, set by the first call) when an input
+    moves by ε: outputs of two shapes would broadcast into a difference that means nothing."""
+    if not first:
+        first.append(out.shape)
+    elif out.shape != first[0]:
+        raise ValueError(f"{name}: f returned shape {out.shape} for inputs moved by ±eps but {first[0]} for the "
+                         "inputs given; its output must keep one shape near the point (f selects elements by "
+                         "value, x[x > 0]?), or no finite difference exists")
 
 
 def _check_steps(name: str, bases: list[np.ndarray], names: Sequence[str], eps: float) -> None:
@@ -428,6 +443,17 @@ def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequenc
     return [g.data for g in grads]
 
 
+_GRADCHECK_ADVICE = {
+    "raise_exception": "a disagreement always raises GradientCheckError (an AssertionError); for True/False, catch "
+                       "it: try: check_gradients(f, x) except GradientCheckError: ...",
+    "nondet_tol": "f must be deterministic here (a failure says when it is not); fix its noise or dropout",
+    "fast_mode": "every element of every input is checked",
+    "modes": "only reverse mode (backpropagation) is checked; order= works as in jax's check_grads",
+    "check_grad_dtypes": "inputs are checked in float64 (float32 ones with a warning)",
+}
+
+
+@checks.pytorch_keywords(**_GRADCHECK_ADVICE)
 def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = None, atol: float = 1e-6,
                     rtol: float = 1e-5, seed: int = 0, rows: int = 10, order: int = 1) -> GradientReport:
     """Check ``f``'s backpropagated gradients against :func:`numerical_gradient`.
@@ -517,11 +543,14 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                 for a, g in zip(arrays, _backprop(f, arrays, labels, seed, gradient_weights), strict=True)]
     if order == 1:
         weights = _upstream(_output(f, [Value(a) for a in arrays]).shape, seed)
+        shape = [weights.shape]
 
         def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # (a step out of f's domain: nan in the table, which
             __tracebackhide__ = True                          # says so, not a RuntimeWarning from deep inside f)
             with no_grad(), np.errstate(all="ignore"):
-                return _output_data(f(*[Value(a) for a in moved]), "check_gradients")
+                out = _output_data(f(*[Value(a) for a in moved]), "check_gradients")
+            _check_same_shape(out, shape, "check_gradients")
+            return out
         what = "gradient elements"
     else:
         weights = np.ones(())
