@@ -412,3 +412,189 @@ def test_format_table_states_each_run_s_numbers() -> None:
     assert rows["method"][2:6] == ["f(0.1) → 0.01", "f(0.5) → 0.25", "f(-1) → 1", "f(0.01) → 0.0001"]
     lines = demo.format_table([run]).splitlines()
     assert len(lines[0]) == len(lines[1]) == len(lines[2]) and set(lines[1]) == {"|", "-"}
+
+
+# --- sweep of bad input and misuse: the command line ------------------------------------------------------------
+def test_predict_refuses_an_inputs_file_whose_lines_do_not_hold_whole_samples(capsys, tmp_path: Path) -> None:
+    """Lines of 3 numbers for a 2-input model were read as the samples [1, 2], [3, 4], [5, 6] without a word: a
+    model and data of different widths.  Whole samples per line, or one sample over several lines, still work."""
+    model = tmp_path / "two.npz"
+    nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", rng=0).save(model)
+    rows = tmp_path / "rows.txt"
+    rows.write_text("1 2 3\n4 5 6\n", encoding="utf-8")
+    message = error_of(capsys, ["predict", str(model), "--inputs-file", str(rows)])
+    assert "line 1 holds 3 numbers, which do not make whole samples of the model's 2 inputs" in message
+    (tmp_path / "ok.txt").write_text("1 2\n3 4 5 6\n7 8\n", encoding="utf-8")
+    assert main(["predict", str(model), "--inputs-file", str(tmp_path / "ok.txt")]) == 0
+    printed = [float(line.split(" → ")[1]) for line in capsys.readouterr().out.splitlines()]
+    arrays, activations = read_model(model)
+    np.testing.assert_allclose(printed, numpy_forward(arrays, activations, [[1, 2], [3, 4], [5, 6], [7, 8]])[:, 0],
+                               rtol=1e-5)
+    # the command line's numbers come first: "9" there shifts the file's, and its line 1 would end mid-sample
+    (tmp_path / "shifted.txt").write_text("1 2\n3 4 5\n", encoding="utf-8")
+    assert "line 1 holds 2 numbers after the 1 number on the command line, which do not make whole samples" in \
+        error_of(capsys, ["predict", str(model), "9", "--inputs-file", str(tmp_path / "shifted.txt")])
+
+
+def test_predict_takes_a_sample_written_over_several_lines(capsys, tmp_path: Path) -> None:
+    """A digit's 64 pixels as 8 lines of 8 (as the image is laid out) is one sample: no line ends one sample and
+    starts another."""
+    model = tmp_path / "digits.npz"
+    nn.MLP([64, 4, 10], rng=1).save(model)
+    pixels = np.arange(64).reshape(8, 8) / 64
+    (tmp_path / "digit.txt").write_text("\n".join(" ".join(map(str, row)) for row in pixels), encoding="utf-8")
+    assert main(["predict", str(model), "--inputs-file", str(tmp_path / "digit.txt")]) == 0
+    values = re.search(r"→ \[(.*)\]", capsys.readouterr().out).group(1)
+    arrays, activations = read_model(model)
+    np.testing.assert_allclose([float(v) for v in values.split(", ")],
+                               numpy_forward(arrays, activations, pixels.reshape(1, 64))[0], rtol=1e-3)
+
+
+def test_predict_evaluates_the_samples_a_part_at_a_time(capsys, monkeypatch, tmp_path: Path) -> None:
+    """All of a 20 MB inputs file at once through the default 1-12-12-1 network made arrays of 5,000,000 × 12
+    numbers, a MemoryError traceback under a 1.5 GB limit.  The part size is lowered here to 24 numbers: 2 samples
+    through a layer of 12."""
+    model = tmp_path / "m.npz"
+    nn.MLP([1, 12, 1], activation="tanh", output_activation="identity", rng=2).save(model)
+    monkeypatch.setattr(cli, "_PREDICT_PART_SIZE", 24, raising=False)
+    batches = []
+    forward = nn.Network.forward
+
+    def recording(self, data):
+        batches.append(len(data))
+        return forward(self, data)
+
+    monkeypatch.setattr(nn.Network, "forward", recording)
+    numbers = [-1.0, -0.5, 0.0, 0.25, 0.75]
+    assert main(["predict", str(model), "--", *map(str, numbers)]) == 0
+    assert batches == [2, 2, 1]
+    printed = [float(line.split(" → ")[1]) for line in capsys.readouterr().out.splitlines()]
+    arrays, activations = read_model(model)
+    np.testing.assert_allclose(printed, numpy_forward(arrays, activations, np.c_[numbers])[:, 0], rtol=1e-5)
+
+
+def test_predict_into_a_pipe_whose_reader_has_gone_ends_quietly(capsys, monkeypatch, tmp_path: Path) -> None:
+    """``predict m.npz ... | head -1``: the next line's write fails with EPIPE, which ended in "tinygrad-edu: error:
+    [Errno 32] Broken pipe" and status 2; shell tools end quietly, status 141 (128 + SIGPIPE)."""
+    class GonePipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    model = tmp_path / "m.npz"
+    nn.MLP([1, 1], rng=0).save(model)
+    monkeypatch.setattr(sys, "stdout", GonePipe())
+    assert main(["predict", str(model), "0.5", "1.5"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["train", "--epochs", "5"], "; for --epochs, write --episodes"),  # PyTorch's example scripts
+    (["train", "--batch_size=5"], "; for --batch_size, write --batch-size"),
+    (["predict", "m.npz", "--inputs_file", "f.txt"], "; for --inputs_file, write --inputs-file"),
+])
+def test_other_scripts_option_names_say_which_option_is_meant(capsys, argv: list[str], hint: str) -> None:
+    message = error_of(capsys, argv)
+    assert message.startswith(f"tinygrad-edu {argv[0]}: error: unrecognized arguments: ") and hint in message
+
+
+def test_hidden_given_twice_is_an_argument_error(capsys, tmp_path: Path) -> None:
+    """--hidden 4 --hidden 8 (click's multiple=True idiom for two layers) trained a 1-8-1 network without a word."""
+    message = error_of(capsys, ["train", "--hidden", "4", "--hidden", "8", "-o", str(tmp_path / "m.npz")])
+    assert "argument --hidden: given twice ([4] and [8]); give all the layer sizes after one --hidden" in message
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_the_quick_demo_s_texts_do_not_say_its_goals_are_out_of_reach(capsys) -> None:
+    """Seed 11's quick gradient descent meets the first goal (cost 6e-5 after 10 episodes, outputs within 0.02),
+    and Armijo's "never increases the cost" holds in every run: "the goals are then out of reach" and "a quick run
+    has too few episodes to meet them" were false.  Likewise "predict: a model saved by Module.save": a Module
+    without named activations stores no architecture, and predict cannot rebuild it."""
+    (run,) = demo.compare_xsquared(seed=11, quick=True, methods=["gradient descent"])
+    assert demo.check_goals([run])[0].met
+    assert main(["demo", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--quick a fifth of the episodes, for a fast look (as a rule too few to reach the goals' costs)" in help_text
+    assert main(["predict", "--help"]) == 0
+    assert "Module.save" not in capsys.readouterr().out
+
+
+# --- sweep of bad input and misuse: the demonstration's functions -------------------------------------------------
+def test_run_takes_a_model_s_column_of_outputs_and_keeps_a_copy() -> None:
+    """model(x).data is a (4, 1) column: it was compared with the four targets by broadcasting (4 × 4 differences),
+    so exact outputs were said to miss by 0.9999 and the goal was not met; format_table failed on it."""
+    column = np.square(demo.TEST_INPUTS).reshape(4, 1)
+    run = demo.Run("mine", "by hand", demo.xsquared_network(0), History(cost=[1.0] * 5, final_cost=1e-4), column, 1.0)
+    column[:] = 5.0  # the caller's array, changed afterwards
+    np.testing.assert_array_equal(run.errors, np.zeros(4))
+    goal = demo.check_goals([run])[0]
+    assert goal.met and goal.detail.endswith("largest |output − x²| = 0.0000")
+    assert table_rows(demo.format_table([run]))["mine"][2:6] == ["0.0100", "0.2500", "1.0000", "0.0001"]
+    with pytest.raises(ValueError, match=r"^Run: outputs must be the model's 4 outputs at TEST_INPUTS.*\(3,\)"):
+        demo.Run("mine", "by hand", demo.xsquared_network(0), History(), np.zeros(3), 1.0)
+
+
+@pytest.mark.parametrize("costs, final, detail", [
+    ([1.0, 0.5, float("nan")], 0.4, "3 episodes, the cost became NaN"),  # max() passed over the NaN rise
+    ([1.0, 0.5], float("nan"), "2 episodes, the cost became NaN"),
+    ([], None, "0 episodes: no cost was recorded, so there is nothing to judge"),  # Ctrl-C twice: IndexError
+])
+def test_armijo_s_goal_is_not_met_by_a_nan_or_an_empty_history(costs: list[float], final: float,
+                                                                 detail: str) -> None:
+    goal = [goal for goal in demo.check_goals([made_run("Armijo", costs=costs, final=final)])
+            if goal.text.startswith("Armijo")][0]
+    assert (goal.met, goal.detail) == (False, detail)
+
+
+def test_the_goal_detail_passes_over_a_run_whose_cost_is_nan() -> None:
+    """min() kept a NaN cost that came first: the detail showed "random search: cost nan" beside a run of 1e-3."""
+    diverged = made_run("random search", costs=[1.0] * 10, final=float("nan"))
+    finite = made_run("Armijo", costs=[1.0] * 10, final=1e-3)
+    assert demo.check_goals([diverged, finite])[0].detail.startswith("Armijo: cost 1.00e-03")
+
+
+def test_run_demo_refuses_a_stream_it_cannot_print_to_before_making_anything(tmp_path: Path) -> None:
+    """A writer without flush ended in AttributeError, a binary stream in "a bytes-like object is required", a
+    closed one in "I/O operation on closed file", none naming run_demo, and each after making the folder."""
+    class WriteOnly:
+        def write(self, text):
+            return len(text)
+
+    closed = io.StringIO()
+    closed.close()
+    for stream, error in ((WriteOnly(), TypeError), (io.BytesIO(), TypeError), (closed, ValueError)):
+        with pytest.raises(error, match=r"^run_demo: stream "):
+            demo.run_demo(tmp_path / "out", quick=True, stream=stream)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_folder_name_or_a_file_is_refused_by_the_demo_s_writers(monkeypatch, tmp_path: Path) -> None:
+    """run_demo("") (an unset variable) wrote the demo into the current folder, which the command line refuses;
+    write_artefacts into a file said only "[Errno 17] File exists"."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"^run_demo: the folder name is empty; give '.' for the current folder"):
+        demo.run_demo("", quick=True, stream=io.StringIO())
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    runs = [made_run("Armijo", costs=[1.0], final=0.5)]
+    with pytest.raises(ValueError, match=r"^write_artefacts: the folder plain is a file; choose another folder"):
+        demo.write_artefacts(runs, "plain")
+
+
+def test_a_folder_name_with_a_nul_character_is_named_as_such(capsys, tmp_path: Path) -> None:
+    """Path.exists says False for it, so the demo went on to mkdir and ended with "error: embedded null byte",
+    naming neither the option nor the name."""
+    message = error_of(capsys, ["demo", "--quick", "-o", "out\0put"])
+    assert message.startswith("tinygrad-edu demo: error: argument -o/--output: the folder name 'out\\x00put' holds a "
+                              "NUL character")
+    with pytest.raises(ValueError, match=r"^run_demo: the folder name 'out\\x00put' holds a NUL character"):
+        demo.run_demo("out\0put", quick=True, stream=io.StringIO())
+
+
+def test_compare_xsquared_refuses_samples_whose_activations_pass_the_array_limit(monkeypatch) -> None:
+    """The command line refuses them (train --samples); compare_xsquared took 10**8 samples on to arrays of
+    1.2e9 numbers.  The limit is lowered here to 120: 10 samples through a layer of 12."""
+    monkeypatch.setattr(demo, "MAX_ARRAY_SIZE", 120, raising=False)
+    with pytest.raises(ValueError, match=r"^compare_xsquared: samples=11 through a layer of 12 neurons would make "
+                                         r"arrays of 132 numbers; the limit is 120"):
+        demo.compare_xsquared(samples=11, quick=True, methods=["Armijo"])
+    assert demo.compare_xsquared(samples=10, quick=True, methods=["Armijo"])[0].episodes == 100

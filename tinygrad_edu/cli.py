@@ -8,7 +8,8 @@
 Bad arguments, a missing or damaged model file, or inputs that do not fit the model end with one line
 ``tinygrad-edu: error: ...`` on stderr and exit status 2; Ctrl-C ends with exit status 130 (``train`` first saves
 the model trained so far, also when Ctrl-C comes after training; during the save itself no file is written; ``demo``
-writes nothing more).
+writes nothing more).  When the program reading the output stops early (``predict ... | head``), it ends quietly
+with exit status 141, as shells report a command ended by a closed pipe.
 """
 
 from __future__ import annotations
@@ -55,8 +56,12 @@ LEARNING_RATES = {"gd": 0.1, "sgd": 0.1, "adam": 0.01, "armijo": 1.0, "random": 
 #: ``train --samples`` and ``train --test-fraction`` when not given.
 XSQUARED_SAMPLES, TEST_FRACTION = 1000, 0.25
 MAX_INPUTS_FILE_BYTES = 64 << 20
+#: ``predict`` evaluates the samples a part at a time, each making arrays of at most about this many numbers.
+_PREDICT_PART_SIZE = 1_000_000
 #: The exit status after Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
+#: The exit status when the output's reader has gone (128 + SIGPIPE).
+_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,13 +86,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Once(argparse.Action):
-    """An option that may be given only once (a second one would silently replace the first)."""
+    """An option that may be given only once (a second one would silently replace the first); ``help_twice`` says
+    what to write instead, e.g. ``--hidden 4 --hidden 8`` meant two layers and trained one of 8."""
+
+    #: What to write instead of giving each option twice, by its dest.
+    help_twice = {"inputs_file": "put all the numbers in one file, or the rest on the command line",
+                  "hidden": "give all the layer sizes after one --hidden, e.g. --hidden 12 12"}
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
         if getattr(namespace, self.dest) is not None:
             parser.error(f"argument {option_string}: given twice ({getattr(namespace, self.dest)!r} and {values!r}); "
-                         "put all the numbers in one file, or the rest on the command line")
+                         + self.help_twice[self.dest])
         setattr(namespace, self.dest, values)
 
 
@@ -115,6 +125,8 @@ def output_folder(text: str) -> Path:
         raise TypeError(f"output_folder: text must be a str (the folder name), got {type(text).__name__} {text!r:.60}")
     if not text:
         raise argparse.ArgumentTypeError("the folder name is empty")
+    if "\0" in text:  # Path.exists says False for it, and the demo ended with "error: embedded null byte"
+        raise argparse.ArgumentTypeError(f"the folder name {text!r:.200} holds a NUL character, which no name can")
     folder = Path(text)
     try:
         existing = next((path for path in (folder, *folder.parents) if path.exists()), Path.cwd())
@@ -176,8 +188,8 @@ def _add_demo(commands: Any) -> None:
     demo.add_argument("-o", "--output", type=output_folder, default="tinygrad-edu-demo", metavar="FOLDER",
                       help="folder for the pictures, the model and the table (default: %(default)s)")
     demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
-    demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (the goals "
-                      "are then out of reach)")
+    demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (as a "
+                      "rule too few to reach the goals' costs)")
     demo.set_defaults(handler=_demo, command_parser=demo)
 
 
@@ -192,7 +204,7 @@ def _add_train(commands: Any) -> None:
         "layer of 64, Adam (learning rate 0.01), batches of 32, 30 episodes and the cross entropy cost.")
     train.add_argument("--data", choices=sorted(DATA_DEFAULTS), default="xsquared",
                        help="what to learn (default: %(default)s)")
-    train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
+    train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N", action=_Once,
                        help="neurons of each hidden layer, e.g. --hidden 12 12")
     train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="leaky_relu",
                        help="activation of the hidden layers (default: %(default)s)")
@@ -227,7 +239,8 @@ def _add_predict(commands: Any) -> None:
     """The ``predict`` command: outputs of a saved model."""
     predict = commands.add_parser(
         "predict", help="evaluate a saved model on inputs given on the command line or in a file",
-        description="Load a model saved by 'train' (or by Module.save) and print its outputs. The numbers are "
+        description="Load a model saved by 'train' (or by the save method of an nn.MLP or nn.Network whose "
+        "layers have named activations) and print its outputs. The numbers are "
         "taken as many at a time as the model has inputs: 'predict model.npz 0.1 0.5 -1' evaluates a "
         "1-input model on three samples. Put '--' before numbers like -1e-3 that look like options. A model "
         "with several outputs also prints the class, the output neuron with the largest activation.")
@@ -235,8 +248,9 @@ def _add_predict(commands: Any) -> None:
     predict.add_argument("model", metavar="MODEL", help="a .npz model file")
     predict.add_argument("inputs", type=float, nargs="*", default=[], metavar="X", help="input numbers")
     predict.add_argument("--inputs-file", action=_Once, metavar="FILE",
-                         help="a text file of input numbers (separated by spaces, commas or new lines), e.g. "
-                         "one sample per line; its numbers come after those on the command line")
+                         help="a text file of input numbers (separated by spaces, commas or new lines): one "
+                         "sample or several per line, or one sample over several lines, but no sample that runs on "
+                         "from the end of one line into the next; its numbers come after those on the command line")
     predict.set_defaults(handler=_predict, command_parser=predict)
 
 
@@ -275,7 +289,9 @@ def _main(argv: Sequence[str] | None) -> int:
         args, extras = parser.parse_known_args(argv)
         if extras:  # the subcommand's parser leaves them to the main one: name the subcommand's help
             getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}"
-                                                          + _negative_number_hint(args.command, extras))
+                                                          + _negative_number_hint(args.command, extras)
+                                                          + _option_hint(getattr(args, "command_parser", parser),
+                                                                         extras))
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
     with warnings.catch_warnings(record=True) as caught:
@@ -291,6 +307,20 @@ def _negative_number_hint(command: str, words: list[str]) -> str:
     if command != "predict" or number is None:
         return ""
     return f"; to give {number} as an input, put '--' before the numbers: {PROG} predict MODEL -- {number}"
+
+
+#: Other training scripts' names for train's options (PyTorch's examples: --epochs).
+_OTHER_NAMES = {"--epochs": "--episodes", "--epoch": "--episodes"}
+
+
+def _option_hint(parser: argparse.ArgumentParser, words: list[str]) -> str:
+    """For ``train --epochs 5`` or ``--batch_size 5``: the option meant, which argparse does not say."""
+    for word in words:
+        name = word.split("=", 1)[0]
+        meant = _OTHER_NAMES.get(name, name.replace("_", "-"))
+        if word.startswith("--") and meant != name and meant in parser._option_string_actions:
+            return f"; for {name}, write {meant}"
+    return ""
 
 
 def _is_number(word: str) -> bool:
@@ -331,6 +361,12 @@ def _run(args: argparse.Namespace) -> int:
         with np.errstate(all="ignore"):  # a diverging training run ends with its own one-line error
             status: int = args.handler(args)
             return status
+    except BrokenPipeError:  # `predict m.npz ... | head -1` printed "error: [Errno 32] Broken pipe", status 2
+        with contextlib.suppress(OSError, ValueError):  # the rest of the output, flushed at exit, goes nowhere
+            stdout, nowhere = sys.stdout.fileno(), os.open(os.devnull, os.O_WRONLY)
+            os.dup2(nowhere, stdout)
+            os.close(nowhere)
+        return _BROKEN_PIPE
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is not None and error.strerror:
             message = f"{error.filename}: {error.strerror}"
@@ -563,8 +599,9 @@ def _save(model: nn.Module, path: str) -> None:
 
 
 # --- predict -----------------------------------------------------------------------------------------------
-def _read_numbers(path: str) -> np.ndarray:
-    """The numbers in a text file (a regular file: a pipe or device is refused rather than waited on)."""
+def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
+    """The numbers in a text file (a regular file: a pipe or device is refused rather than waited on), and how
+    many of them each line holds."""
     with open_regular_file(path, "predict --inputs-file") as file:
         if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
             raise ValueError(f"predict: {path!r} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
@@ -575,33 +612,56 @@ def _read_numbers(path: str) -> np.ndarray:
         text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"predict: {path!r} is not a text file of numbers (UTF-8 or UTF-16 text)") from None
-    numbers = []
+    numbers, counts = [], []
     # lines as an editor counts them (str.splitlines also breaks at form feeds and other separators)
     for line_number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        for word in line.replace(",", " ").split():
+        words = line.replace(",", " ").split()
+        for word in words:
             try:
                 numbers.append(float(word))
             except ValueError:
                 raise ValueError(f"predict: {path!r} line {line_number}: {word!r} is not a number") from None
-    return np.array(numbers, dtype=float)
+        counts.append(len(words))
+    return np.array(numbers, dtype=float), counts
+
+
+def _check_lines(path: str, counts: list[int], start: int, size: int) -> None:
+    """Refuse a file whose lines do not hold whole samples of ``size`` numbers (the file's numbers coming after
+    ``start`` others): lines of 3 numbers for a 2-input model were read as the samples [1, 2], [3, 4], [5, 6]
+    without a word.  A line may hold several whole samples, or a part of one (a digit's 64 pixels as 8 lines of 8),
+    but not the end of one sample and the start of the next."""
+    first = start
+    for line_number, count in enumerate(counts, start=1):
+        last = first + count  # the line holds the numbers first … last − 1
+        if count and first // size != (last - 1) // size and (first % size or last % size):
+            after = f" after the {_count(start, 'number')} on the command line" if start % size else ""
+            raise ValueError(f"predict: {path!r} line {line_number} holds {_count(count, 'number')}{after}, which do "
+                             f"not make whole samples of the model's {size} inputs (a sample would take numbers from "
+                             f"two lines); write {size} numbers per sample, one sample (or several) per line")
+        first = last
 
 
 def _predict(args: argparse.Namespace) -> int:
     model = nn.load(args.model)
-    numbers = np.array(args.inputs, dtype=float)
+    numbers, counts = np.array(args.inputs, dtype=float), None
     if args.inputs_file is not None:
-        numbers = np.concatenate([numbers, _read_numbers(args.inputs_file)])
+        from_file, counts = _read_numbers(args.inputs_file)
+        numbers = np.concatenate([numbers, from_file])
     size = model.sizes[0]
     if numbers.size == 0:
         raise ValueError(f"predict: no inputs given; the model takes {_count(size, 'number')} per sample")
     if numbers.size % size:
         raise ValueError(f"predict: the model takes {size} inputs per sample, but {_count(numbers.size, 'number')} "
                          f"{'was' if numbers.size == 1 else 'were'} given (not a multiple of {size})")
+    if counts is not None:
+        _check_lines(args.inputs_file, counts, len(args.inputs), size)
     if not np.isfinite(numbers).all():
         raise ValueError("predict: the inputs hold NaN or inf")
     samples = numbers.reshape(-1, size)
+    # a part at a time: all of a 64 MiB file's samples at once through a layer of 12 took gigabytes (MemoryError)
+    rows = max(1, _PREDICT_PART_SIZE // max(model.sizes))
     with no_grad():
-        outputs = model(samples).data
+        outputs = np.concatenate([model(samples[at:at + rows]).data for at in range(0, len(samples), rows)])
     overflowed = int((~np.isfinite(outputs).all(axis=1)).sum())
     if overflowed:  # a saved model's numbers are finite: its inputs were too large for float64 arithmetic
         warnings.warn(f"predict: {_count(overflowed, 'sample')} gave NaN or inf: the numbers overflowed inside the "

@@ -26,6 +26,7 @@ initial weights and biases, and a smaller network a fourth, second-order way:
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import time
@@ -37,7 +38,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from tinygrad_edu import checks, nn, optim, viz
-from tinygrad_edu.data import xsquared
+from tinygrad_edu.data import MAX_ARRAY_SIZE, xsquared
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.plots import plot_history
@@ -83,6 +84,15 @@ class Run:
     samples: int = 1000
     quick: bool = False
 
+    def __post_init__(self) -> None:
+        """``outputs`` as a copy, of shape ``(4,)``: a model's column ``(4, 1)`` was compared with the four targets
+        by broadcasting, 4 × 4 differences, and an exact model was said to miss by 0.99; the table failed."""
+        outputs = checks.real_array(self.outputs, "outputs", "Run", bools=False)
+        if outputs.shape not in ((len(TEST_INPUTS),), (len(TEST_INPUTS), 1)):
+            raise ValueError(f"Run: outputs must be the model's {len(TEST_INPUTS)} outputs at TEST_INPUTS, of shape "
+                             f"({len(TEST_INPUTS)},) or ({len(TEST_INPUTS)}, 1), got shape {outputs.shape}")
+        self.outputs = outputs.astype(float).reshape(-1)  # a copy: the caller's array may change afterwards
+
     @property
     def episodes(self) -> int:
         return self.history.episodes
@@ -127,12 +137,22 @@ def _folder(function: str, folder: Any) -> Path:
     if not isinstance(folder, str | os.PathLike):
         raise TypeError(f"{function}: the folder must be a path (str or os.PathLike), got {type(folder).__name__} "
                         f"{folder!r:.60}")
+    name = os.fspath(folder)
+    if not name:  # as the command line's -o: more likely an unset variable than the current folder
+        raise ValueError(f"{function}: the folder name is empty; give '.' for the current folder")
+    if "\0" in str(name):  # mkdir said only "embedded null byte"
+        raise ValueError(f"{function}: the folder name {name!r:.200} holds a NUL character, which no name can")
     return Path(folder)
 
 
 def _check_comparison(samples: Any, seed: Any, quick: Any, progress: Any, on_run: Any, methods: Any) -> None:
     """compare_xsquared's arguments, checked before any training."""
     checks.integer(samples, "samples", "compare_xsquared", least=1)
+    widest = max(_XSQUARED_SIZES)  # all samples go through it at once: the costs at the start and the end
+    if samples * widest > MAX_ARRAY_SIZE:  # 10**8 samples passed, to arrays of gigabytes
+        raise ValueError(f"compare_xsquared: samples={samples:,} through a layer of {widest} neurons would make "
+                         f"arrays of {samples * widest:,} numbers; the limit is {MAX_ARRAY_SIZE:,} "
+                         "(tinygrad_edu.data.MAX_ARRAY_SIZE)")
     checks.integer(seed, "seed", "compare_xsquared", least=0)
     checks.flag(quick, "quick", "compare_xsquared")
     checks.flag(progress, "progress", "compare_xsquared")
@@ -144,13 +164,17 @@ def _check_comparison(samples: Any, seed: Any, quick: Any, progress: Any, on_run
                          f"got {methods!r:.60}")
 
 
+#: The layer sizes of :func:`xsquared_network`.
+_XSQUARED_SIZES = [1, 12, 12, 1]
+
+
 def xsquared_network(seed: int = 0) -> nn.MLP:
     """The 1-12-12-1 network of the demonstration: leaky ReLU hidden layers, a linear output, He initialisation.
 
     Leaky rather than plain ReLU: with plain ReLU some starting weights leave every hidden neuron inactive on all
     samples, the gradient is 0 and no method learns (seed 6 of the first ten did that).
     """
-    return nn.MLP([1, 12, 12, 1], activation="leaky_relu", output_activation="identity", init="he",
+    return nn.MLP(_XSQUARED_SIZES, activation="leaky_relu", output_activation="identity", init="he",
                   rng=checks.integer(seed, "seed", "xsquared_network", least=0))
 
 
@@ -224,11 +248,17 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
 
 
 def _monotone(history: History) -> tuple[bool, float]:
-    """Whether the cost never rose from one episode to the next (final cost included); the largest rise."""
+    """Whether the cost never rose from one episode to the next (final cost included); the largest rise, NaN where
+    the cost became NaN (which max() passed over: a cost going to NaN was "never rising")."""
     costs = list(history.cost) + ([history.final_cost] if history.final_cost is not None else [])
     rises = [after - before for before, after in zip(costs, costs[1:])]
-    worst = max(rises, default=0.0)
+    worst = max(rises, default=0.0, key=lambda rise: math.inf if math.isnan(rise) else rise)
     return worst <= 0.0, worst
+
+
+def _cost_first(run: Run) -> float:
+    """A key for the run with the lowest cost: a NaN cost last (min() took a NaN that came first for the lowest)."""
+    return math.inf if math.isnan(run.final_cost) else run.final_cost
 
 
 def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
@@ -240,7 +270,7 @@ def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
     reached = [run for run in runs if run.episodes <= GOAL_EPISODES and run.final_cost <= SEED_COST
                and float(np.abs(run.errors).max()) <= TOLERANCE]
     short = [run for run in runs if run.episodes <= GOAL_EPISODES]
-    best = min(short or runs, key=lambda run: run.final_cost)
+    best = min(short or runs, key=_cost_first)
     shown = reached[0] if reached else best
     goals.append(Goal(f"a method reaches cost ≤ {SEED_COST:g} within {GOAL_EPISODES} episodes, all four test "
                       f"outputs within {TOLERANCE} of x²", bool(reached),
@@ -253,12 +283,14 @@ def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
             goals.append(Goal(f"the second-order method (Newton) reaches the same goal within {GOAL_EPISODES} "
                               "episodes", met, f"cost {run.final_cost:.2e} after {run.episodes} episodes, largest "
                               f"|output − x²| = {float(np.abs(run.errors).max()):.4f}, {run.seconds:.2f} s"))
-        if run.name == "Armijo":
+        if run.name == "Armijo" and not run.history.cost:  # stopped (Ctrl-C twice) within its first episode
+            goals.append(Goal("Armijo never increases the cost between episodes", False,
+                              "0 episodes: no cost was recorded, so there is nothing to judge"))
+        elif run.name == "Armijo":
             ok, worst = _monotone(run.history)
-            goals.append(Goal("Armijo never increases the cost between episodes", ok,
-                              f"{run.episodes} episodes, largest rise {worst:.2e}" if not ok else
-                              f"{run.episodes} episodes, cost {run.history.cost[0]:.3g} → {run.final_cost:.2e}, "
-                              "never rising"))
+            rise = "the cost became NaN" if math.isnan(worst) else f"largest rise {worst:.2e}"
+            goals.append(Goal("Armijo never increases the cost between episodes", ok, f"{run.episodes} episodes, " + (
+                rise if not ok else f"cost {run.history.cost[0]:.3g} → {run.final_cost:.2e}, never rising")))
     if seconds is not None:
         goals.append(Goal(f"the whole demo runs in under {GOAL_SECONDS:g} s", seconds < GOAL_SECONDS,
                           f"{seconds:.1f} s"))
@@ -311,8 +343,8 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     - ``dependency_tree.svg``: the seed's 6.3 tree of a one-neuron-per-layer network (:func:`chain_cost`);
     - ``backprop_player.html``: the same network's forward and backward pass, step by step, in a browser
       (:func:`tinygrad_edu.viz.backprop_player`);
-    - ``network.svg``: the seed's Figure 1 of the trained 1-12-12-1 network with the lowest cost, saved as
-      ``model.npz``;
+    - ``network.svg``: the seed's Figure 1 of the trained network with the lowest cost among those of the first
+      run's sizes (the 1-12-12-1 network, unless Newton's 1-8-1 comes first), saved as ``model.npz``;
     - ``results.md``: the table of :func:`format_table`, under a heading with the runs' samples, seed and whether
       they were quick (a fifth of the episodes).
 
@@ -321,9 +353,11 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     """
     _check_runs("write_artefacts", runs)
     folder = _folder("write_artefacts", folder)
+    if folder.exists() and not folder.is_dir():  # mkdir said only "File exists"
+        raise ValueError(f"write_artefacts: the folder {folder} is a file; choose another folder")
     folder.mkdir(parents=True, exist_ok=True)
     out = Artefacts()
-    best = min((run for run in runs if run.model.sizes == runs[0].model.sizes), key=lambda run: run.final_cost)
+    best = min((run for run in runs if run.model.sizes == runs[0].model.sizes), key=_cost_first)
 
     path = folder / "cost.svg"
     try:
@@ -360,7 +394,8 @@ def _settings(runs: list[Run]) -> str:
     """What the runs were made from (each different setting, if they differ), for the heading of results.md."""
     return "; ".join(dict.fromkeys(
         f"x² on [−1, 1], {run.samples} samples, seed {run.seed}, "
-        + ("quick run: a fifth of the episodes, too few for the goals" if run.quick else "full run") for run in runs))
+        + ("quick run: a fifth of the episodes, as a rule too few for the goals" if run.quick else "full run")
+        for run in runs))
 
 
 #: The files write_artefacts may write (the drawings as .dot source when Graphviz is missing).
@@ -382,9 +417,12 @@ def _checked_demo_arguments(output: Any, seed: Any, quick: Any, stream: Any) -> 
     """run_demo's arguments, checked before anything is made or trained; the output folder as a Path."""
     checks.integer(seed, "seed", "run_demo", least=0)
     checks.flag(quick, "quick", "run_demo")
-    if stream is not None and not callable(getattr(stream, "write", None)):
-        raise TypeError(f"run_demo: stream must be a text stream such as sys.stdout or io.StringIO(), or None, got "
-                        f"{type(stream).__name__} {stream!r:.60}")
+    if stream is not None and (not all(callable(getattr(stream, name, None)) for name in ("write", "flush"))
+                               or isinstance(stream, io.BufferedIOBase | io.RawIOBase)):  # print needs both
+        raise TypeError(f"run_demo: stream must be a text stream such as sys.stdout or io.StringIO() (with write and "
+                        f"flush), or None, got {type(stream).__name__} {stream!r:.60}")
+    if getattr(stream, "closed", False) is True:
+        raise ValueError(f"run_demo: stream is closed ({stream!r:.60})")
     return _folder("run_demo", output)
 
 
@@ -421,7 +459,8 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     say()
     artefacts = write_artefacts(runs, output)
     seconds = time.perf_counter() - began
-    say("Goals" + (" (a quick run has too few episodes to meet them):" if quick else ":"))
+    say("Goals" + (" (a quick run's fifth of the episodes is, as a rule, too few to reach their costs):" if quick
+                   else ":"))
     for goal in check_goals(runs, None if quick else seconds):  # a fifth of the work says nothing about the time
         say(f"  [{'met' if goal.met else 'NOT met'}] {goal.text}: {goal.detail}")
     say()
