@@ -114,3 +114,24 @@ def test_a_notebook_shows_values_briefly_and_escapes_labels(tmp_path, monkeypatc
     assert "<td style='text-align:left'>(100, 100)</td>" in large["text/html"] and len(large["text/html"]) < 2000
     assert "&lt;b&gt;w&lt;/b&gt; &amp; b" in labelled["text/html"] and "<b>w</b>" not in labelled["text/html"]
     assert "1.00001" in labelled["text/plain"] and "1.00002" in labelled["text/html"]
+
+
+@pytest.mark.parametrize("number", [1.0000001, 0.9999999, -2.0000004, 99999.97])
+def test_a_number_that_rounds_to_a_whole_one_is_not_shown_as_that_whole_number(number):
+    # at 6 digits 1.0000001 printed "1.0", exactly as Value(1.0) does: a cost looked converged to 1 when it was not
+    value = Value(number)
+    shown = re.search(r"data=([^,]+),", repr(value)).group(1)
+    assert float(shown) == number
+    assert f"<pre style='margin:0'>{shown}</pre>" in value._repr_html_()
+
+
+def test_a_plot_pickles_and_loads_back_still_showing_itself():
+    # matplotlib's Figures pickle (to save an interactive figure, or send it to another process); the plots' own
+    # Figure class was not found by its name: "Can't pickle <class 'tinygrad_edu.plots.Figure'>"
+    import pickle
+
+    plots = pytest.importorskip("tinygrad_edu.plots")
+    loaded = pickle.loads(pickle.dumps(plots.plot_history([1.0, 0.5], labels=["a run"])))
+    np.testing.assert_array_equal(loaded.axes[0].get_lines()[0].get_xydata(), [[1, 1.0], [2, 0.5]])
+    assert [text.get_text() for text in loaded.legends[0].get_texts()] == ["a run"]
+    assert loaded._repr_png_().startswith(b"\x89PNG")  # still shown inline in Jupyter

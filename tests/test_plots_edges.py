@@ -275,3 +275,73 @@ def test_a_saved_svg_has_no_date(tmp_path):
     # regenerated pictures must be byte-for-byte the same: no creation date in the file
     plots.plot_history([1.0, 0.5], path=tmp_path / "h.svg")
     assert "<dc:date>" not in (tmp_path / "h.svg").read_text()
+
+
+# --- a bad-input sweep: what the student sees when training diverges, and errors that name the plot ----------------
+def test_a_run_diverging_to_1e295_keeps_its_curve_on_a_log_axis_with_readable_decades():
+    # matplotlib's 5% margins of 1e295 overflow float64: the axis showed 1 to 10 (no curve) with RuntimeWarnings,
+    # and its ticks past 1e308 broke the tick labels
+    import warnings
+
+    costs = [1.0, 1e100, 1e200, 1e295, np.inf]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warnings either
+        fig = plots.plot_history(costs)
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        bottom, top = ax.get_ylim()
+        assert bottom <= 1.0 and 1e295 <= top <= np.finfo(float).max  # every finite cost inside the frame
+        shown = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "$\\mathdefault{10^{100}}$" in shown and "$\\mathdefault{10^{200}}$" in shown  # decades 0, 50, …, 300
+
+
+def test_a_single_tiny_cost_is_inside_its_frame():
+    # 5e-324, the smallest float: the frame from 10^-323 (about 9.9e-324) left it below the axis
+    bottom, top = plots.plot_history([5e-324]).axes[0].get_ylim()
+    assert bottom <= 5e-324 <= top
+
+
+def test_saving_where_no_file_can_be_written_names_the_plot(tmp_path):
+    (tmp_path / "taken.png").mkdir()  # a folder with the picture's name: matplotlib said only "Is a directory"
+    with pytest.raises(IsADirectoryError, match="plot_history: cannot save the figure to .*taken.png"):
+        plots.plot_history([1.0, 0.5], path=tmp_path / "taken.png")
+    with pytest.raises(ValueError, match="plot_history: the file name .* holds a NUL"):  # was "embedded null byte"
+        plots.plot_history([1.0, 0.5], path=str(tmp_path / "a\0b.png"))
+
+
+def test_a_numpy_integer_is_a_learning_rate_in_plot_descent_as_in_descent_path():
+    # η = 1 on ‖p‖²: p ↦ p − 2p = −p; np.int64(1) was refused as "an array of shape ()"
+    ax = plots.plot_descent(bowl, [1.0, 2.0], np.int64(1), steps=2, resolution=5, levels=3).axes[0]
+    np.testing.assert_array_equal(_line(ax, "learning rate η = 1").get_xydata(), [[1, 2], [-1, -2], [1, 2]])
+
+
+def test_an_empty_start_is_named_not_walked():
+    # was a path of empty points (descent_path) and "∇f = 0 at x = ()" (plot_armijo)
+    with pytest.raises(ValueError, match="descent_path: start is empty"):
+        plots.descent_path(bowl, [])
+    with pytest.raises(ValueError, match="plot_armijo: x is empty"):
+        plots.plot_armijo(bowl, np.zeros(0))
+
+
+@pytest.mark.parametrize("history, error, message", [
+    (History(cost=[1.0, 0.5], step_size=[0.1, 0.5, 0.7]), ValueError,
+     r"run 1 \(run 1\) has 3 step sizes for 2 episodes"),
+    (History(cost=[1.0, 0.5], step_size=["fast", 0.5]), TypeError, "the step sizes of run 1 .* are not numbers"),
+    (np.array(1.0), TypeError, "expected a History, .* got ndarray"),  # was "len() of unsized object"
+    (["1", "2"], TypeError, "expected a History, .* got list"),  # was drawn as two runs of one episode each
+])
+def test_histories_whose_parts_do_not_fit_are_named(history, error, message):
+    with pytest.raises(error, match=f"plot_history: {message}"):
+        plots.plot_history(history)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: plots.plot_activations(["leaky_relu"], negative_slope=1e308),
+     r"plot_activations: leaky_relu\(x\) runs from -1.77e\+308 to 5, too near the limits of float64"),
+    (lambda: plots.plot_derivatives(lambda x: x * 1e308, order=1, x_range=(-2.0, 2.0)),
+     r"plot_derivatives: f\(x\) runs from -1.79e\+308 to 1.79e\+308, too near the limits of float64"),
+])
+def test_a_curve_whose_frame_overflows_float64_is_named(call, message):
+    # matplotlib failed with numpy's LinAlgError "Singular matrix" while framing them
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import errno
 import functools
 import io
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, no_grad
+from tinygrad_edu.files import checked_path
 from tinygrad_edu.optim import armijo_step
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,7 +73,17 @@ def _showing_itself(figure_class: type) -> type:
         self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
         return buffer.getvalue()
 
-    return type("Figure", (figure_class,), {"_repr_png_": _repr_png_, "__module__": __name__})
+    def __reduce__(self: Any) -> tuple:  # pickle cannot find a class made here by its name: say how to remake it
+        return _unpickled_figure, (figure_class,), self.__getstate__()
+
+    return type("Figure", (figure_class,), {"_repr_png_": _repr_png_, "__reduce__": __reduce__,
+                                            "__module__": __name__})
+
+
+def _unpickled_figure(figure_class: type) -> Figure:
+    """An empty Figure of :func:`_showing_itself`'s class, for pickle to fill with the state of one saved."""
+    kind: Any = _showing_itself(figure_class)
+    return kind.__new__(kind)
 
 
 def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
@@ -80,17 +92,20 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
         return fig
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{function}: path must be a file name such as 'plot.png', got {type(path).__name__}")
-    if Path(path).suffix.lower() not in (".png", ".svg", ".pdf"):
+    path = Path(os.fsdecode(checked_path(path, function)))  # (an empty name, or one holding NUL, named)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ValueError(f"{function}: cannot tell the format from the suffix of {os.fspath(path)!r}; "
                          "use .png, .svg or .pdf")
-    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: say which
         blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), path.parent)
         raise NotADirectoryError(errno.ENOTDIR, f"{function}: cannot save the figure to {os.fspath(path)!r}: "
                                  f"{os.fspath(blocking)!r} is a file, not a folder") from None
-    fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
+    except OSError as error:  # a folder of that name, no permission, a name too long: open's message names no plot
+        raise type(error)(error.errno, f"{function}: cannot save the figure to {os.fspath(path)!r}: "
+                          f"{error.strerror}") from None
     return fig
 
 
@@ -108,6 +123,8 @@ def _metadata(path: Path) -> dict:
 def _point(x: Any, name: str, function: str, dims: int | None = None) -> np.ndarray:
     """The point argument ``name`` as a float64 array: a number or a vector (of ``dims`` numbers), all finite."""
     array = checks.real_array(x.data if isinstance(x, Value) else x, name, function, bools=False)
+    if not array.size:  # else a path of empty points, or "∇f = 0 at x = ()"
+        raise ValueError(f"{function}: {name} is empty; give a number or a vector")
     if array.ndim > 1 or (dims is not None and array.shape != (dims,)):
         want = f"shape ({dims},)" if dims else "a number or a vector"
         raise ValueError(f"{function}: {name} must have {want}, got shape {array.shape}")
@@ -170,6 +187,20 @@ def _x_range(x_range: Any, function: str) -> tuple[float, float]:
         raise ValueError(f"{function}: x_range {x_range!r} is too wide: high − low overflows float64; give a "
                          "narrower range")
     return low, high
+
+
+def _check_span(curve: np.ndarray, what: str, function: str) -> None:
+    """Refuse a curve whose finite values come so near ±1e308 that the frame around them (a margin of 5% of their
+    span) overflows float64: matplotlib failed there with numpy's "Singular matrix" or an empty axis."""
+    finite = curve[np.isfinite(curve)]
+    if not finite.size:
+        return
+    low, high = float(finite.min()), float(finite.max())
+    with np.errstate(over="ignore"):
+        framed = np.isfinite(np.array([low, high]) + np.array([-0.1, 0.1]) * (np.float64(high) - low)).all()
+    if not framed:
+        raise ValueError(f"{function}: {what} runs from {low:.3g} to {high:.3g}, too near the limits of float64 "
+                         "(±1.8e308) to draw; give a narrower x_range")
 
 
 def _check_function(f: Any, function: str) -> None:
@@ -242,7 +273,8 @@ def _descent(f: Function, x: np.ndarray, rate: float | None, steps: int, sigma: 
 # --- training histories ------------------------------------------------------------------------------------------
 def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     """(label, cost per episode, step size per episode or None) for each run given."""
-    sequence = isinstance(histories, (Sequence, np.ndarray)) and not isinstance(histories, (str, bytes))
+    sequence = (isinstance(histories, (Sequence, np.ndarray)) and not isinstance(histories, (str, bytes))
+                and not (isinstance(histories, np.ndarray) and histories.ndim == 0))  # (no len: one number)
     if (isinstance(histories, Mapping) or sequence) and not len(histories):
         raise ValueError(f"plot_history: nothing to plot: got an empty {type(histories).__name__}")
     if isinstance(histories, Mapping):
@@ -251,8 +283,9 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         items = [(None, histories)]
     elif sequence and len(histories) and all(isinstance(c, (int, float, np.number)) for c in histories):
         items = [(None, histories)]  # one run's costs
-    elif sequence and len(histories) and all(hasattr(h, "cost") or isinstance(h, (Sequence, np.ndarray))
-                                             for h in histories):
+    elif sequence and len(histories) and all(hasattr(h, "cost") or (isinstance(h, (Sequence, np.ndarray))
+                                                                     and not isinstance(h, (str, bytes)))
+                                             for h in histories):  # (["1", "2"] is not two runs of one cost)
         items = [(None, h) for h in histories]
     else:
         raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
@@ -271,18 +304,27 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         label = labels[i] if labels is not None else name or getattr(run, "label", "") or f"run {i + 1}"
         if not cost.size:
             raise ValueError(f"plot_history: run {i + 1} ({label}) has no episodes; train it with fit first")
-        steps = getattr(run, "step_size", None)
-        step_array = None
-        if steps is not None and len(steps):
-            step_array = np.array([np.nan if s is None else float(s) for s in steps], dtype=float)
-            if np.isnan(step_array).all():
-                step_array = None
+        step_array = _step_sizes(getattr(run, "step_size", None), cost.size, f"run {i + 1} ({label})")
         runs.append((str(label), cost, step_array))
     if labels is None:  # two runs of one optimizer share its name as their History's label
         names = [label for label, _, _ in runs]
         runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
                 for i, (label, cost, steps) in enumerate(runs, start=1)]
     return runs
+
+
+def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
+    """A History's step sizes as floats, NaN for an episode without one (None); None when no episode has one."""
+    if steps is None or not len(steps):
+        return None
+    try:
+        array = np.array([np.nan if s is None else float(s) for s in steps], dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"plot_history: the step sizes of {run} are not numbers (or None): {steps!r:.60}") from None
+    if array.size != episodes:  # else drawn against episodes they do not belong to
+        raise ValueError(f"plot_history: {run} has {array.size} step sizes for {episodes} episodes; a History "
+                         "records one per episode")
+    return None if np.isnan(array).all() else array
 
 
 def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] | None = None,
@@ -418,10 +460,30 @@ def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = F
         positive = np.abs(finite[finite != 0])
         ax.set_yscale("symlog", linthresh=float(positive.min()))
     else:
-        ax.set_yscale("log")
         positive = finite[finite > 0]
+        with np.errstate(over="ignore"):  # (margins past float64: _frame_far_decades sets the limits then)
+            ax.set_yscale("log")
         if positive.size and positive.max() < 10 * positive.min():
             _plain_tick_labels(ax)
+        _frame_far_decades(ax, positive)
+
+
+def _frame_far_decades(ax: Axes, positive: np.ndarray) -> None:
+    """Limits and decade ticks for a log axis reaching past 10^±200, where matplotlib's own overflow float64: its
+    margins made the axis of a run diverging to 1e295 span 1 to 10, without the curve, and its ticks a few decades
+    past the data broke its tick labels.  Here: margins of 5% of the decades, ends within float64, ~8 ticks."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    if not positive.size or 1e-200 < positive.min() <= positive.max() < 1e200:
+        return
+    low, high = np.log10(positive.min()), np.log10(positive.max())
+    margin = 0.05 * (high - low) or 1.0  # (one cost: a decade each side, as matplotlib frames it)
+    bottom, top = max(low - margin, -323.0), min(high + margin, 308.25)
+    ax.set_ylim(min(10.0 ** bottom, positive.min()), max(10.0 ** top, positive.max()))
+    stride = next(n for n in (1, 2, 5, 10, 20, 25, 50, 100, 200) if (top - bottom) / n <= 8)  # 10^0, 10^50, …
+    decades = np.arange(math.ceil(bottom / stride) * stride, top + 1e-9, stride)
+    ax.yaxis.set_major_locator(FixedLocator((10.0 ** decades).tolist()))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _plain_tick_labels(ax: Axes) -> None:
@@ -468,8 +530,11 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     for ax, name in zip(axes, names, strict=True):
         title, function = available[name]
         x = Value(grid)
-        y = function(x)
-        y.sum().backward()  # ∂(Σ σ(x_i))/∂x_i = σ′(x_i)
+        with np.errstate(over="ignore", invalid="ignore"):  # a value past float64 leaves a gap, as in plot_derivatives
+            y = function(x)
+            y.sum().backward()  # ∂(Σ σ(x_i))/∂x_i = σ′(x_i)
+        for curve, what in ((y.data, f"{name}(x)"), (x.grad, f"{name}′(x)")):
+            _check_span(curve, what, "plot_activations")
         ax.plot(grid, y.data, label="σ(x)", linewidth=2)
         ax.plot(grid, x.grad, "--", label="σ′(x) (backward)", linewidth=1.6)
         ax.axhline(0, color="#999999", linewidth=0.6)
@@ -555,7 +620,8 @@ _PATH_KINDS = "a learning rate, 'armijo', a function making an optimizer, or poi
 def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps: int, sigma: float,
                   alpha: float) -> tuple[np.ndarray, str]:
     """The points :func:`plot_descent` draws and their label, from its ``optimizer_or_steps``."""
-    if isinstance(optimizer_or_steps, (str, int, float, np.floating)) and not isinstance(optimizer_or_steps, bool):
+    if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)) \
+            and not isinstance(optimizer_or_steps, bool):  # (np.int64(1) too: descent_path takes it)
         rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", sigma, alpha, "plot_descent")
         label = "Armijo steps" if rate is None else f"learning rate η = {rate:g}"
         return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label
@@ -827,6 +893,8 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     grid = np.linspace(low, high, checks.integer(points, "points", "plot_derivatives", least=2))
     with np.errstate(all="ignore"):  # where f or a derivative is NaN or inf the curve has a gap
         curves = _derivatives_on_grid(f, grid, max(order, 2))  # (f″ for the marks also where it is not drawn)
+    for k, curve in enumerate(curves[:order + 1]):
+        _check_span(curve, f"{_derivative_name(k)}(x)", "plot_derivatives")
     fig = _figure(figsize=(7, 1.9 * (order + 1) + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(order + 1, 1, sharex=True))
     for k, (ax, curve) in enumerate(zip(axes, curves[:order + 1], strict=True)):

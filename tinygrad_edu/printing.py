@@ -44,10 +44,16 @@ def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> in
 
 def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
     """``array`` printed as numpy prints it, summarized past ``summary``; one number with 6 significant digits,
-    as a float (``3.0``, not ``3``, which reads as an integer)."""
+    as a float (``3.0``, not ``3``, which reads as an integer), or all its digits where 6 would make it a whole
+    number it is not (``1.0000001``, not ``1.0``)."""
     if array.ndim == 0:
         number = f"{array.item():.6g}"
-        return f"{number}.0" if number.lstrip("-").isdigit() else number
+        if not number.lstrip("-").isdigit():
+            return number
+        if float(number) == array.item():
+            return f"{number}.0"
+        # rounded to a whole number that it is not (1.0000001 as 1.0, like Value(1.0)): all the digits it needs
+        return np.format_float_positional(array.dtype.type(array.item()), unique=True, trim="0")
     threshold, edgeitems = summary
     return np.array2string(array, precision=_distinguishing_precision(array, summary), threshold=threshold,
                            edgeitems=edgeitems)
