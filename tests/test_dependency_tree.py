@@ -271,3 +271,13 @@ def test_the_target_in_the_cost_edges_formula_has_the_drawings_digits():
     assert "∂C/∂α² = 2(α² − 0.333333)" in step.html
     with pytest.raises(ValueError, match="dependency_tree: precision"):
         dependency_tree(cost, precision=0)
+
+
+def test_a_tree_shows_itself_in_one_short_line() -> None:
+    """At the prompt or in Jupyter, ``dependency_tree(cost)`` printed the dataclass's repr: every node with its
+    whole Value, about 2,500 characters for a chain of two neurons."""
+    tree = dependency_tree(chain_cost())
+    text = repr(tree)
+    assert "\n" not in text and len(text) < 120
+    assert text.startswith("DependencyTree(cost C; ")
+    assert f"{len(tree.nodes)} nodes: C, α³, z³, W³" in text and text.endswith(f"; {len(tree.edges)} edges)")

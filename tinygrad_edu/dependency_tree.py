@@ -73,6 +73,13 @@ class DependencyTree:
     nodes: dict[str, TreeNode] = field(default_factory=dict)
     edges: list[TreeEdge] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """Short, for the prompt and Jupyter (the dataclass's own printed every node's Value: 2,500 characters for a
+        chain of two neurons); the numbers are in ``nodes``, ``chain_lines`` and ``viz.tree_drawing``."""
+        names = [pretty(name) for name in self.nodes]
+        shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+        return f"DependencyTree(cost {pretty(self.cost)}; {len(names)} nodes: {shown}; {len(self.edges)} edges)"
+
     def _check_name(self, name: object, method: str) -> None:
         """``name`` must be a node's name (a str): else a TypeError, or a KeyError listing the names there are."""
         if not isinstance(name, str):
