@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import nn
-from tinygrad_edu.data import xsquared
+from tinygrad_edu.data import load_digits, train_test_split, xsquared
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -89,6 +89,17 @@ def test_dependency_tree_example_multiplies_the_printed_factors_into_the_gradien
 
 def test_digits_example_reaches_95_percent_and_draws_mistakes() -> None:
     out = run_example("digits.py")
+    # the cost before training, recomputed with numpy from the same start (it printed episode 1's batch mean,
+    # 0.848 where the start is 3.07, as if it were the cost before training)
+    start, end = map(float, re.search(r"cost C on all training images: (\S+) before training → (\S+) after",
+                                      out).groups())
+    train, _ = train_test_split(*load_digits(), test_fraction=0.25, seed=0, stratify=True)
+    (w1, b1), (w2, b2) = [(layer.weights.data, layer.biases.data) for layer in
+                          nn.MLP([64, 64, 10], activation="sigmoid", init="xavier", rng=0).layers]
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))
+    outputs = sigmoid(sigmoid(train.inputs @ w1 + b1) @ w2 + b2)
+    expected = np.mean(np.sum((outputs - np.eye(10)[train.labels]) ** 2, axis=1))  # seed's C, mean over samples
+    assert np.isclose(start, expected, atol=5e-4) and end < start / 50
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
     assert accuracy >= 95.0
     right, total = map(int, re.search(r"\((\d+) of (\d+) held-back", out).groups())

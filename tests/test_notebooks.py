@@ -113,6 +113,24 @@ SEED_PARTS = ["01_forward_propagation", "02_layers_and_digits", "03_cost_and_ran
               "04_gradient_descent_and_armijo", "05_backpropagation", "06_training", "07_second_derivatives"]
 
 
+#: The optimizers of the seed's own methods: random guessing (section 5), gradient descent (6.2, 7.1) and its
+#: Armijo steps (6.2.1). Any other must be explained in the prose before a code cell first uses it.
+SEED_OPTIMIZERS = {"RandomSearch", "GradientDescent", "Armijo"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_optimizers_beyond_the_seed_are_explained_before_their_first_use(path):
+    """06 trained with optim.Adam without a word on what Adam is; a student knows only the seed's methods."""
+    prose = ""  # the markdown read so far
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            prose += source
+            continue
+        for name in set(re.findall(r"optim\.(\w+)\(", source)) - SEED_OPTIMIZERS:
+            assert f"optim.{name}" in prose, (path.name, name)
+
+
 @pytest.fixture
 def kernel_environment(monkeypatch):
     """A kernel that imports this checkout's package (installed or not) and has no MPLBACKEND set, as a fresh
