@@ -125,6 +125,17 @@ def test_vjps_given_one_by_one_are_told_to_come_as_one_sequence() -> None:
     assert (float(a.grad), float(b.grad)) == (4.0, 3.0)
 
 
+def test_an_op_called_on_arrays_with_an_input_too_many_is_refused_and_changes_nothing() -> None:
+    """Op("e", np.exp, vjp)(a, b) handed b to np.exp as its out= and overwrote the caller's array with exp(a);
+    through Values apply already refused it."""
+    e = Op("e", np.exp, lambda g, out, x: g * out)
+    a, b = np.array([0.0, 1.0]), np.array([5.0, 6.0])
+    with pytest.raises(TypeError, match=r"^e: takes 1 input\(s\), got 2$"):
+        e(a, b)
+    np.testing.assert_array_equal(b, [5.0, 6.0])
+    np.testing.assert_array_equal(e(a), np.exp(a))  # one input works
+
+
 @pytest.mark.parametrize("flag", [True, np.bool_(False)])
 def test_local_gradients_refuses_a_bool_for_the_upstream_gradient(flag) -> None:
     """local_gradients(z, True) took the flag for the number 1 (False for 0), as PyTorch's backward does not."""

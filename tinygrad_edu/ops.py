@@ -89,6 +89,8 @@ class Op:
             record = getattr(x, "_apply_op", None)  # a Value: let the engine record it (no import needed here)
             if record is not None:
                 return record(self, *inputs, **params)
+        if len(inputs) != len(self.vjps):  # (one more would reach a ufunc forward as its out=, overwritten)
+            raise TypeError(f"{self.name}: takes {len(self.vjps)} input(s), got {len(inputs)}")
         return self.forward(*inputs, **params)
 
     def __repr__(self) -> str:
