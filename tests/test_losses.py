@@ -297,7 +297,7 @@ def test_cross_entropy_labels_that_are_not_numbers_are_a_type_error(labels):
 
 @pytest.mark.parametrize("prediction_shape, target_shape, hint", [
     ((4, 1), (4,), r"\(one target per sample: give them as a column, targets\.reshape\(-1, 1\)\)$"),
-    ((4,), (4, 1), r"\(one output per sample: give the targets as a flat array, targets\.ravel\(\)\)$"),
+    ((4,), (4, 1), r"\(one output per sample: make the prediction a column too, prediction\.reshape\(-1, 1\)\)$"),
     ((4, 1), (4, 1, 1), r"they must be equal$"),  # no hint where neither reshape fits
 ])
 def test_a_column_of_targets_against_a_flat_one_says_how_to_fit_them(prediction_shape, target_shape, hint):
@@ -305,6 +305,16 @@ def test_a_column_of_targets_against_a_flat_one_says_how_to_fit_them(prediction_
     the reshape a student needs (a tester's note)."""
     with pytest.raises(ValueError, match=rf"^squared_error: prediction has shape .*{hint}"):
         losses.squared_error(Value(np.zeros(prediction_shape)), np.zeros(target_shape))
+
+
+def test_the_hint_for_a_flat_prediction_against_a_column_leads_to_the_average_over_the_samples():
+    """Four outputs, one per sample, against a column of four targets: the hint said targets.ravel(), which makes
+    the prediction one sample of four outputs and the seed's cost their sum, 4 times the average over the samples.
+    Following the hint now gives the average: (1² + 2² + 3² + 4²) / 4 = 7.5."""
+    prediction, targets = Value([1.0, 2.0, 3.0, 4.0]), np.zeros((4, 1))
+    with pytest.raises(ValueError, match=r"prediction\.reshape\(-1, 1\)"):
+        losses.squared_error(prediction, targets)
+    assert float(losses.squared_error(prediction.reshape(-1, 1), targets)) == 7.5
 
 
 def test_integer_one_hot_rows_holding_a_negative_number_are_refused():

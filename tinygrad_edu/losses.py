@@ -46,8 +46,9 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
     """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back."""
     if len(target) == 1 and prediction == (*target, 1):
         return " (one target per sample: give them as a column, targets.reshape(-1, 1))"
+    # (not targets.ravel(): a flat prediction is one sample of n outputs, and squared_error's cost their sum)
     if len(prediction) == 1 and target == (*prediction, 1):
-        return " (one output per sample: give the targets as a flat array, targets.ravel())"
+        return " (one output per sample: make the prediction a column too, prediction.reshape(-1, 1))"
     return ""
 
 
