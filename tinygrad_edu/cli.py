@@ -288,10 +288,9 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         args, extras = parser.parse_known_args(argv)
         if extras:  # the subcommand's parser leaves them to the main one: name the subcommand's help
-            getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}"
-                                                          + _negative_number_hint(args.command, extras)
-                                                          + _option_hint(getattr(args, "command_parser", parser),
-                                                                         extras))
+            command_parser = getattr(args, "command_parser", parser)
+            command_parser.error(f"unrecognized arguments: {' '.join(extras)}"
+                                 + _negative_number_hint(args.command, extras) + _option_hint(command_parser, extras))
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
     with warnings.catch_warnings(record=True) as caught:

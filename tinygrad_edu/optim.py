@@ -546,14 +546,17 @@ class Optimizer:
         raise ValueError(f"{where}: parameter {i} (shape {p.shape}) has a grad of shape {g.shape}; a gradient has "
                          "its parameter's shape (as backward() leaves it); the parameters are unchanged")
 
-    def _refuse_state(self, p: Value, shape: tuple[int, ...], what: str) -> None:
-        """The error for parameter ``p`` whose numbers were replaced by ones of another shape (``p.data = …``) after
-        steps that kept its ``what`` (of ``shape``): numpy would broadcast the two, or fail in its own words."""
+    def _check_kept(self, p: Value, g: np.ndarray, kept: np.ndarray | None, what: str) -> None:
+        """The state kept for parameter ``p`` from earlier steps (its ``what``; None before the first) must have the
+        shape of its gradient ``g``: after ``p.data = …`` of another shape numpy would broadcast the two, or fail in
+        its own words."""
+        if kept is None or kept.shape == g.shape:
+            return
         i = next(i for i, q in enumerate(self.params) if q is p)
         raise ValueError(f"{type(self).__name__}.step: parameter {i} has shape {p.shape}, but the state kept for it "
-                         f"from earlier steps ({what}) has shape {shape}: its numbers were replaced by ones of another "
-                         "shape (.data = …); give it numbers of its old shape, or make a new optimizer for it; the "
-                         "parameters are unchanged")
+                         f"from earlier steps ({what}) has shape {kept.shape}: its numbers were replaced by ones of "
+                         "another shape (.data = …); give it numbers of its old shape, or make a new optimizer for "
+                         "it; the parameters are unchanged")
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
         """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
@@ -699,9 +702,7 @@ class SGD(Optimizer):
         rate, momentum = self.learning_rate, self.momentum
         if momentum:
             for p, g in gradients:
-                velocity = self._velocity.get(id(p))
-                if velocity is not None and velocity.shape != g.shape:
-                    self._refuse_state(p, velocity.shape, "velocity")
+                self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
         with no_grad():
             for p, g in gradients:
                 if momentum:
@@ -751,8 +752,7 @@ class Adam(Optimizer):
         rate, eps = self.learning_rate, self.eps
         for p, g in gradients:
             kept = self._state.get(id(p))
-            if kept is not None and kept[1].shape != g.shape:
-                self._refuse_state(p, kept[1].shape, "gradient averages")
+            self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
         with no_grad():
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
