@@ -797,6 +797,8 @@ class Value:
         """``Value(data=…, grad=…)``: numbers shown briefly but never so rounded that different ones look equal,
         brackets kept (``[2.5]`` is not ``2.5``), the shape of an array shown in part, a float32 dtype, a frozen
         Value, a gradient that is itself a Value (``create_graph=True``) and the label named."""
+        if not hasattr(self, "_data"):  # Value.__new__ alone, or a subclass whose __init__ raised before Value's
+            return "Value(<not initialised>)"
         data = printing.array_text(self._data, printing.TEXT_SUMMARY).replace("\n", "")
         shape = f", shape={self.shape}" if "..." in data or not self._data.size else ""  # [] is (0,) or (0, 3)
         numbers = None if self.grad is None else _grad_array(self.grad)
@@ -811,6 +813,9 @@ class Value:
     def _repr_html_(self) -> str:
         """A small table for Jupyter: data, grad, shape, dtype, the operation that made it and its label; the
         numbers as the text form shows them."""
+        if not hasattr(self, "_data"):  # (as in __repr__)
+            return "<b>Value</b> &lt;not initialised&gt;"
+
         def cell(array: np.ndarray) -> str:
             return f"<pre style='margin:0'>{html.escape(printing.array_text(array, printing.HTML_SUMMARY))}</pre>"
 

@@ -654,8 +654,11 @@ class Layer(Module):
     def __repr__(self) -> str:
         """``activation='relu'`` for a named activation, ``activation=<function relu>`` for a function of the user's
         (which may have the name of another)."""
-        name = f", name={self._name!r}" if self._name is not None else ""
-        named = ACTIVATIONS.get(self.activation_name) is self._activation
+        try:
+            name = f", name={self._name!r}" if self._name is not None else ""
+            named = ACTIVATIONS.get(self.activation_name) is self._activation
+        except AttributeError:  # its __init__ raised before setting them, or a subclass's did before calling it
+            return "Layer(<not initialised>)"
         activation = repr(self.activation_name) if named else f"<function {self.activation_name}>"
         return f"Layer({self.in_size} → {self.out_size}, activation={activation}{name})"
 
@@ -685,6 +688,12 @@ class Network(Module):
         for i, layer in enumerate(layers, start=1):  # only once the network is sure to be built
             layer._set_index(i)
         self.layers = layers
+
+    def __repr__(self) -> str:
+        """As a Module's; one without its layers (its __init__ raised) says so, rather than that it is empty."""
+        if "layers" not in vars(self):
+            return f"{type(self).__name__}(<not initialised>)"
+        return super().__repr__()
 
     @property
     def sizes(self) -> list[int]:

@@ -505,7 +505,14 @@ class BackpropPlayer:
         return len(self.steps)
 
     def __repr__(self) -> str:
+        if not self._initialised():
+            return "<BackpropPlayer: not initialised>"
         return f"<BackpropPlayer: {len(self.steps)} steps; .save('player.html') writes the page>"
+
+    def _initialised(self) -> bool:
+        """Whether __init__ set the attributes that the page is made of: it checks all its arguments first, so one
+        that raised (or a subclass's __init__ that raised before calling it) left none."""
+        return all(hasattr(self, name) for name in ("steps", "drawing_svg", "title", "missing_drawing"))
 
     def html(self, *, use_hash: bool = True) -> str:
         """The whole page as text; ``use_hash`` keeps the step in the address (``#step=k``)."""
@@ -532,6 +539,8 @@ class BackpropPlayer:
 
     def _repr_html_(self) -> str:
         """Inline in Jupyter: the page in a frame of its own, so its keys and styles stay inside it."""
+        if not self._initialised():
+            return f"<p>{html.escape(repr(self))}</p>"
         page = html.escape(self.html(use_hash=False), quote=True)
         return (f'<iframe srcdoc="{page}" title="{html.escape(self.title)}" '
                 'style="width: 100%; height: 640px; border: 1px solid #ddd;"></iframe>')

@@ -45,7 +45,12 @@ def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> in
 def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
     """``array`` printed as numpy prints it, summarized past ``summary``; one number with 6 significant digits,
     as a float (``3.0``, not ``3``, which reads as an integer), or all its digits where 6 would make it a whole
-    number it is not (``1.0000001``, not ``1.0``)."""
+    number it is not (``1.0000001``, not ``1.0``); anything else (a gradient set by hand to text or to objects) as
+    numpy prints it, so that a repr never raises on it."""
+    threshold, edgeitems = summary
+    if array.dtype.kind not in "biufc":
+        return repr(array.item()) if array.ndim == 0 else np.array2string(array, threshold=threshold,
+                                                                           edgeitems=edgeitems)
     if array.ndim == 0:
         number = f"{array.item():.6g}"
         if not number.lstrip("-").isdigit():
@@ -54,7 +59,6 @@ def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
             return f"{number}.0"
         # rounded to a whole number that it is not (1.0000001 as 1.0, like Value(1.0)): all the digits it needs
         return np.format_float_positional(array.dtype.type(array.item()), unique=True, trim="0")
-    threshold, edgeitems = summary
     return np.array2string(array, precision=_distinguishing_precision(array, summary), threshold=threshold,
                            edgeitems=edgeitems)
 
@@ -63,8 +67,8 @@ def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[
     """How many NaN and inf ``data`` and ``grad`` hold, when their print is summarized (it may not show them)."""
     notes = []
     for name, array in (("data", data), ("grad", grad)):
-        if array is None or _shown_part(array, summary).size == array.size:
-            continue
+        if array is None or array.dtype.kind not in "fc" or _shown_part(array, summary).size == array.size:
+            continue  # (only floats hold NaN and inf)
         counts = [f"{count} {kind}" for count, kind in ((int(np.isnan(array).sum()), "NaN"),
                                                           (int(np.isinf(array).sum()), "inf")) if count]
         if counts:

@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import inspect
 import math
+import reprlib
 import signal
 import sys
 import threading
@@ -88,10 +89,24 @@ class History:
         self.seconds.append(seconds)
 
     def __repr__(self) -> str:
-        first = f"{self.cost[0]:.4g}" if self.cost else "None"
-        final = "None" if self.final_cost is None else f"{self.final_cost:.4g}"
-        return (f"History(label={self.label!r}, episodes={self.episodes}, first_cost={first}, final_cost={final}, "
+        """The first and final cost to 4 digits.  The fields are plain lists, filled by fit or by hand, and checked
+        where they are used (plot_history): what is not one number prints as its repr, a ``cost`` that is no list
+        as itself, rather than the repr raising."""
+        try:
+            episodes = f"episodes={len(self.cost)}, first_cost={_cost_text(self.cost[0]) if len(self.cost) else None}"
+        except (TypeError, KeyError):  # cost=None, or a number: no list of costs
+            episodes = f"cost={self.cost!r:.60}"
+        return (f"History(label={self.label!r}, {episodes}, final_cost={_cost_text(self.final_cost)}, "
                 f"stopped={self.stopped!r})")
+
+
+def _cost_text(cost: Any) -> str:
+    """A cost in History's repr: a number (a numpy one, a Value of one number) to 4 digits, anything else (None, a
+    string) as its repr, cut short."""
+    try:
+        return f"{cost:.4g}"
+    except (TypeError, ValueError):
+        return reprlib.repr(cost)
 
 
 def _as_array(data: Any, name: str) -> np.ndarray:
