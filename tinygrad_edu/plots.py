@@ -639,6 +639,10 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
         row = int(np.flatnonzero(~np.isfinite(points).all(axis=1))[0])
         raise ValueError(f"plot_descent: the points of optimizer_or_steps must be finite; row {row} is "
                          f"{_vector_text(points[row])}")
+    if not np.allclose(points[0], start, rtol=1e-6, atol=1e-12):  # (float32 rounding passes; another start not)
+        raise ValueError(f"plot_descent: the path given as optimizer_or_steps must begin at start "
+                         f"{tuple(start.tolist())}, but its first point is {tuple(points[0].tolist())}; for the "
+                         "points after each step, put start first: np.vstack([start, points])")
     return points, "path"
 
 
@@ -649,7 +653,9 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
 
     ``optimizer_or_steps`` is a fixed learning rate η (a number), ``"armijo"`` for the Armijo step size
     control, a function making an optimizer from a parameter list (``lambda p: optim.Adam(p, 0.1)``: it
-    takes ``steps`` steps), or the points of a path you computed (an array of shape (k, 2)).  ``bounds`` =
+    takes ``steps`` steps), or the points of a path you computed (an array of shape (k, 2)), which must begin at
+    ``start``: the first point is marked as the start and the path counts k − 1 steps (a path that begins
+    elsewhere is refused with a ValueError, not drawn from a start it does not pass through).  ``bounds`` =
     (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
     """
     _check_function(f, "plot_descent")
