@@ -11,6 +11,8 @@ Run:  python examples/digits.py [--episodes N] [--seed S] [--show K]
 """
 
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
@@ -77,4 +79,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+        sys.stdout.flush()  # here, not at exit, where a closed pipe would be an "Exception ignored" message
+    except BrokenPipeError:  # `digits.py | head -3`: the reader has gone; end quietly, as the command line does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left to flush goes nowhere
+        sys.exit(141)  # 128 + SIGPIPE, the status shells report for a command ended by a closed pipe

@@ -38,6 +38,7 @@ from tinygrad_edu.engine import no_grad
 from tinygrad_edu.files import checked_path, open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
+from tinygrad_edu.serialization import ModelFileError
 from tinygrad_edu.training import DivergenceWarning, History, fit
 
 __all__ = ["main", "build_parser", "whole_number", "output_folder", "PROG", "DATA_DEFAULTS", "LEARNING_RATES",
@@ -640,8 +641,31 @@ def _check_lines(path: str, counts: list[int], start: int, size: int) -> None:
         first = last
 
 
+#: What files ``predict`` can rebuild a model from, for errors about those it cannot.
+_PREDICT_READS = (f"predict reads the files '{PROG} train -o FILE' writes and those saved by the save method of an "
+                  "nn.MLP or an nn.Network whose layers have named activations")
+
+
+def _load_model(path: str) -> nn.Network:
+    """``nn.load(path)``, its advice for a file it cannot rebuild a model from (a state_dict saved with numpy, a
+    file without the architecture: advice only Python can follow) followed or replaced by what someone at the
+    shell can do."""
+    try:
+        return nn.load(path)
+    except ModelFileError as error:
+        if "'__format__' is missing" not in str(error):
+            raise
+        raise ModelFileError(f"{error}; {_PREDICT_READS}") from None
+    except ValueError as error:  # nn.load's "build the model yourself and call model.load(path)"
+        if "stores parameters but no architecture" not in str(error):
+            raise
+        raise ValueError(f"predict: {path!r} stores parameters but no architecture (layer sizes and activations), "
+                         f"so predict cannot rebuild the model; {_PREDICT_READS}; a model with a custom activation "
+                         "or forward can be loaded only in Python, into the model built as before") from None
+
+
 def _predict(args: argparse.Namespace) -> int:
-    model = nn.load(args.model)
+    model = _load_model(args.model)
     numbers, counts = np.array(args.inputs, dtype=float), None
     if args.inputs_file is not None:
         from_file, counts = _read_numbers(args.inputs_file)
