@@ -176,3 +176,23 @@ def test_a_nan_hidden_in_a_complex_gradient_set_by_hand_is_noted():
     grad[5] = complex(np.nan, 0.0)
     value.grad = grad
     assert repr(value).endswith("  # grad holds 1 NaN")
+
+
+def test_a_generator_state_with_a_negative_count_is_refused_by_name_and_changes_nothing():
+    # numpy raises OverflowError for a negative uint32 (it was let through, not the ValueError naming 'rng')
+    optimizer = optim.RandomSearch([Value([1.0])], rng=0)
+    state = optimizer.state_dict()
+    damaged = json.loads(str(state["rng"]))
+    damaged["uinteger"] = -1
+    expected = np.random.default_rng(0).bit_generator.state  # what the optimizer's generator holds, untouched
+    with pytest.raises(ValueError, match=r"'rng' is no state of a PCG64"):
+        optimizer.load_state_dict({**state, "rng": np.array(json.dumps(damaged))})
+    assert optimizer.rng.bit_generator.state == expected
+
+
+def test_text_utf8_cannot_hold_is_refused_before_the_old_file_is_emptied(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(b"old")
+    with pytest.raises(ValueError, match=r"save: cannot write .*page\.html.*not valid Unicode"):
+        files.write_text(page, "a \ud800", "save")  # a lone surrogate
+    assert page.read_bytes() == b"old"

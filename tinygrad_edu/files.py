@@ -77,6 +77,12 @@ def write_text(path: object, text: str | None, operation: str) -> None:
     path = Path(os.fsdecode(checked_path(path, operation)))
     if not (text is None or isinstance(text, str)):
         raise TypeError(f"{operation}: the text to write must be a str, got {type(text).__name__}")
+    if text is not None and not text.isascii():
+        try:  # before the file is opened: text that UTF-8 cannot hold (a lone surrogate) would leave it empty
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"{operation}: cannot write {str(path)!r}: the text is not valid Unicode "
+                             f"({error.reason} at position {error.start})") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if text is not None:

@@ -181,10 +181,10 @@ def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Ma
     text = _entry(state, name, where)
     try:
         if text.shape != () or text.dtype.kind != "U":
-            raise TypeError(f"a {text.dtype} array of shape {text.shape}, not JSON text")
+            raise TypeError(f"an array of dtype {text.dtype} and shape {text.shape}, not JSON text")
         nested = json.loads(str(text))
         type(bit_generator)().state = nested
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OverflowError) as error:  # (numpy: a negative or too large count)
         raise ValueError(f"{where}: {name!r} is no state of a {type(bit_generator).__name__} ({error})") from None
     return nested
 
