@@ -190,6 +190,29 @@ def test_a_generator_state_with_a_negative_count_is_refused_by_name_and_changes_
     assert optimizer.rng.bit_generator.state == expected
 
 
+@pytest.mark.parametrize("count", [2.7, 0.5])
+def test_a_generator_state_numpy_would_cut_is_refused_and_changes_nothing(count):
+    # numpy takes a count of 2.7 as 2: such a load was neither exact nor refused
+    optimizer = optim.RandomSearch([Value([1.0])], rng=0)
+    state = optimizer.state_dict()
+    damaged = json.loads(str(state["rng"]))
+    damaged["uinteger"] = count
+    expected = np.random.default_rng(0).bit_generator.state
+    with pytest.raises(ValueError, match=r"'rng' is no state of a PCG64 \(numpy takes it as another state"):
+        optimizer.load_state_dict({**state, "rng": np.array(json.dumps(damaged))})
+    assert optimizer.rng.bit_generator.state == expected
+
+
+@pytest.mark.parametrize("kind", ["PCG64", "MT19937", "Philox", "SFC64"])
+def test_every_kind_of_generator_state_loads_back_exactly(kind):
+    generator = np.random.Generator(getattr(np.random, kind)(5))
+    generator.random(3)  # a state part way through
+    saved = optim.RandomSearch([Value([1.0])], rng=generator).state_dict()
+    fresh = optim.RandomSearch([Value([1.0])], rng=np.random.Generator(getattr(np.random, kind)(6)))
+    fresh.load_state_dict(saved)
+    np.testing.assert_array_equal(fresh.rng.random(4), generator.random(4))
+
+
 def test_text_utf8_cannot_hold_is_refused_before_the_old_file_is_emptied(tmp_path):
     page = tmp_path / "page.html"
     page.write_bytes(b"old")

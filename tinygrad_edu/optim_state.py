@@ -177,13 +177,16 @@ def _listed(item: Any) -> Any:
 def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Mapping[str, Any],
                      where: str) -> dict[str, Any]:
     """The saved state of a random generator (JSON in a 0-d string array), checked by numpy on a throwaway
-    generator of ``bit_generator``'s kind."""
+    generator of ``bit_generator``'s kind, which must hold it exactly: numpy quietly cuts a count of 1.5 to 1."""
     text = _entry(state, name, where)
     try:
         if text.shape != () or text.dtype.kind != "U":
             raise TypeError(f"an array of dtype {text.dtype} and shape {text.shape}, not JSON text")
         nested = json.loads(str(text))
-        type(bit_generator)().state = nested
+        throwaway = type(bit_generator)()
+        throwaway.state = nested
+        if json.loads(json.dumps(throwaway.state, default=_listed)) != nested:
+            raise ValueError("numpy takes it as another state, so the generator would not go on where it was saved")
     except (TypeError, ValueError, KeyError, OverflowError) as error:  # (numpy: a negative or too large count)
         raise ValueError(f"{where}: {name!r} is no state of a {type(bit_generator).__name__} ({error})") from None
     return nested
