@@ -60,6 +60,11 @@ def error_of(capsys, argv: list[str]) -> str:
     (["train", "--episodes", "1.5"], "expected a whole number, got '1.5'"),
     (["train", "--batch-size", "0"], "must be at least 1, got 0"),
     (["demo", "--seed", "x"], "expected a whole number, got 'x'"),
+    # a mistyped long number is cut to 40 characters, not echoed over the screen
+    (["train", "--lr", "1" + "0" * 400], f"must be a positive number, got 1{'0' * 39}… (401 characters)"),
+    (["train", "--lr", "x" * 50], f"expected a number, got '{'x' * 40}…' (50 characters)"),
+    (["train", "--seed", "1" * 5000], f"expected a whole number, got '{'1' * 40}…' (5,000 characters)"),
+    (["train", "--episodes", "-1" + "0" * 400], "must be at least 1, got about -10^400"),
 ])
 def test_numbers_outside_their_range_are_argument_errors(capsys, argv: list[str], words: str) -> None:
     message = error_of(capsys, argv)

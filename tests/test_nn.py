@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, nn, optim
+from tinygrad_edu import Value, nn, optim, serialization
 
 try:
     from tinygrad_edu.testing import check_gradients
@@ -489,13 +489,29 @@ def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
 @pytest.mark.parametrize("build, size", [
     (lambda: nn.Layer(100000, 100000), "10,000,100,000"),
     (lambda: nn.MLP([2 ** 40, 2 ** 40]), "1,208,925,819,615,728,686,333,952"),
-    (lambda: nn.MLP([10 ** 30, 1]), "1,000,000,000,000,000,000,000,000,000,001"),
+    (lambda: nn.MLP([10 ** 29, 1]), "100,000,000,000,000,000,000,000,000,001"),
+    (lambda: nn.MLP([10 ** 30, 1]), "about 10\\^30"),  # 30 digits and more are too long to read
     (lambda: nn.MLP([10_000, 10_000, 10_000]), "200,020,000"),  # each layer fits, the network does not
 ])
 def test_models_above_the_parameter_limit_are_refused_before_allocating(build, size):
     with pytest.raises(ValueError, match=rf"{size} parameters; the limit is 100,000,000"):
         build()
     assert nn.MAX_PARAMETERS == 10 ** 8
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: nn.Layer(10 ** 400, 2), "Layer(about 10^400, 2) would hold about 10^400 parameters"),
+    (lambda: nn.MLP([1, 10 ** 400, 1]), "MLP([1, about 10^400, 1]) would hold about 10^400 parameters"),
+    (lambda: nn.MLP([3, -10 ** 400]), "MLP: layer size 1 must be an integer >= 1, got about -10^400"),
+    (lambda: serialization.parameter_shapes({"layers": [{"in_size": 10 ** 400, "out_size": 3, "activation": "relu",
+                                                         "name": None}]}),
+     "parameter_shapes: the architecture about 10^400-3 would hold about 10^400 parameters"),
+])
+def test_a_size_too_long_to_read_is_shown_as_its_power_of_ten(build, message):
+    # it was printed digit by digit: a message of over 1,000 characters
+    with pytest.raises(ValueError) as error:
+        build()
+    assert str(error.value).startswith(message) and len(str(error.value)) < 200
 
 
 @pytest.mark.parametrize("entry", [[[1.0, 2.0, 3.0], [1.0]], [[1.0, [2.0]], [3.0, 4.0]]])

@@ -1,5 +1,5 @@
 """Argument checks shared by the whole package: flags, integers, numbers (one, or a sequence of them), significant
-digits and arrays of real numbers.
+digits and arrays of real numbers; and how an int reads in an error message.
 
 One convention everywhere: a wrong type is a ``TypeError``, a wrong value a ``ValueError``, and the message reads
 ``"{where}: {name} must be …, got …"``, naming the function (``where``) and the argument (``name``) at fault.
@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords"]
+__all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int"]
 
 
 def _shown(value: Any) -> str:
@@ -40,9 +40,16 @@ def _bound(bound: float) -> str:
     return repr(int(bound)) if float(bound).is_integer() and abs(bound) < 1e16 else repr(float(bound))
 
 
-def _int_shown(value: int) -> str:
-    """An int for an error message: its digits, or ``about 10^N`` for one too long to read (or for Python to print)."""
-    return repr(value) if abs(value) < 10**30 else f"about {'-' if value < 0 else ''}10^{int(math.log10(abs(value)))}"
+def readable_int(value: int, grouped: bool = False) -> str:
+    """An int for an error message: its digits (in threes, ``1,000``, if ``grouped``), or ``about 10^N`` for one too
+    long to read (or for Python to print).
+
+        >>> readable_int(10**400)
+        'about 10^400'
+    """
+    if abs(value) >= 10**30:
+        return f"about {'-' if value < 0 else ''}10^{int(math.log10(abs(value)))}"
+    return f"{value:,}" if grouped else repr(value)
 
 
 def flag(value: Any, name: str, where: str) -> bool:
@@ -68,7 +75,7 @@ def integer(value: Any, name: str, where: str, least: int | None = None, most: i
     if (least is not None and value < least) or (most is not None and value > most):
         wanted = (f"from {least} to {most}" if least is not None and most is not None
                   else f">= {least}" if least is not None else f"<= {most}")
-        raise ValueError(f"{where}: {name} must be an integer {wanted}, got {_int_shown(int(value))}")
+        raise ValueError(f"{where}: {name} must be an integer {wanted}, got {readable_int(int(value))}")
     return int(value)
 
 
@@ -86,7 +93,7 @@ def number(value: Any, name: str, where: str, *, least: float | None = None, mos
         converted = float(value)
     except OverflowError:  # an int too large for a float: finite, yet no float holds it
         raise ValueError(f"{where}: {name} must be at most {np.finfo(np.float64).max:.4g} in size, got an int of "
-                         f"{_int_shown(abs(int(value)))}") from None
+                         f"{readable_int(abs(int(value)))}") from None
     if not math.isfinite(converted):
         raise ValueError(f"{where}: {name} must be finite, got {converted!r}")
     if ((least is not None and converted < least) or (most is not None and converted > most)

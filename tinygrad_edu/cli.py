@@ -110,9 +110,9 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {_echoed(text)}") from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {checks.readable_int(value)}")
         return value
 
     return parse
@@ -141,24 +141,32 @@ def output_folder(text: str) -> Path:
 _positive_int, _seed = whole_number(1), whole_number(0)
 
 
+def _echoed(text: str, quoted: bool = True) -> str:
+    """An argument given on the command line, for an error message: cut to 40 characters (a mistyped 400-digit
+    number would fill the screen)."""
+    shown = text if len(text) <= 40 else f"{text[:40]}…"
+    shown = repr(shown) if quoted else shown
+    return shown if len(text) <= 40 else f"{shown} ({len(text):,} characters)"
+
+
 def _number(text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}") from None
 
 
 def _positive_float(text: str) -> float:
     value = _number(text)
     if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {_echoed(text, quoted=False)}")
     return value
 
 
 def _fraction(text: str) -> float:
     value = _number(text)
     if not 0 < value < 1:  # (NaN fails too)
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {_echoed(text, quoted=False)}")
     return value
 
 

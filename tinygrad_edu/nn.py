@@ -551,7 +551,8 @@ class Layer(Module):
         self.in_size = checks.integer(in_size, "in_size", "Layer", least=1)
         self.out_size = checks.integer(out_size, "out_size", "Layer", least=1)
         serialization.check_parameter_count(_layer_parameters(self.in_size, self.out_size),
-                                            f"Layer({self.in_size}, {self.out_size})")
+                                            f"Layer({checks.readable_int(self.in_size)}, "
+                                            f"{checks.readable_int(self.out_size)})")
         if not isinstance(name, (str, type(None))):
             raise TypeError(f"Layer: name must be a string or None, got {type(name).__name__} {name!r}")
         self.activation_name, self._activation = _named_activation(activation, "Layer")
@@ -746,7 +747,8 @@ class MLP(Network):
         sizes = [checks.integer(n, f"layer size {i}", "MLP", least=1) for i, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
-        serialization.check_parameter_count(sum(map(_layer_parameters, sizes, sizes[1:])), f"MLP({sizes})")
+        serialization.check_parameter_count(sum(map(_layer_parameters, sizes, sizes[1:])),
+                                            f"MLP([{', '.join(map(checks.readable_int, sizes))}])")
         _named_activation(activation, "MLP")
         if output_activation is not None:
             _named_activation(output_activation, "MLP", "output_activation")

@@ -74,8 +74,8 @@ def check_parameter_count(count: int, what: str) -> None:
     """Refuse a model of more than :data:`MAX_PARAMETERS` numbers, naming ``what`` and the size."""
     checks.integer(count, "the parameter count", what)
     if count > MAX_PARAMETERS:
-        raise ValueError(f"{what} would hold {count:,} parameters; the limit is {MAX_PARAMETERS:,} "
-                         "(tinygrad_edu.serialization.MAX_PARAMETERS)")
+        raise ValueError(f"{what} would hold {checks.readable_int(count, grouped=True)} parameters; the limit is "
+                         f"{MAX_PARAMETERS:,} (tinygrad_edu.serialization.MAX_PARAMETERS)")
 
 
 # --- the architecture -------------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def _described_shapes(architecture: Any, whose: str) -> dict[str, tuple[int, ...
             raise ValueError(f"{damaged} {problem}")
         shapes[f"layers.{i}.weights"] = (spec["in_size"], spec["out_size"])
         shapes[f"layers.{i}.biases"] = (spec["out_size"],)
-    sizes = "-".join(str(size) for size in [layers[0]["in_size"]] + [spec["out_size"] for spec in layers])
+    sizes = "-".join(map(checks.readable_int, [layers[0]["in_size"]] + [spec["out_size"] for spec in layers]))
     check_parameter_count(sum(math.prod(shape) for shape in shapes.values()), f"{whose} {sizes}")
     return shapes
 
