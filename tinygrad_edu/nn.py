@@ -242,8 +242,7 @@ class Module:
         if not isinstance(state, Mapping):
             raise TypeError("load_state_dict: expected a mapping of names to arrays, "
                             f"got {type(state).__name__}")
-        if not isinstance(strict, bool):
-            raise TypeError(f"load_state_dict: strict must be True or False, got {type(strict).__name__} {strict!r}")
+        strict = checks.flag(strict, "strict", "load_state_dict")  # numpy's True and False too, as every flag here
         if isinstance(state, np.lib.npyio.NpzFile) and state.zip is None:  # (its entries can no longer be read)
             raise ValueError("load_state_dict: the numpy.load file is closed (its with block has ended); call "
                              "load_state_dict inside the with block, or pass dict(numpy.load(path))")
