@@ -123,7 +123,7 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
     n = checks.integer(n, "n", "xsquared", least=1)
     _check_size("xsquared", n, f"n={n if n < 10**30 else _count(n)} samples")
     for name, value in (("low", low), ("high", high)):
-        if not abs(checks.number(value, name, "xsquared")) < _LARGEST_SQUARABLE:
+        if not abs(checks.number(value, name, "xsquared")) <= _LARGEST_SQUARABLE:
             raise ValueError(f"xsquared: {name} must be finite and at most {_LARGEST_SQUARABLE:.0e} in size, so "
                              f"that its square is a float64, got {value}")
     if not low < high:
