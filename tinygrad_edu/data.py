@@ -75,13 +75,8 @@ class Dataset(NamedTuple):
 def _check_size(func: str, count: int, what: str) -> None:
     """Refuse to make an array of more than :data:`MAX_ARRAY_SIZE` numbers, naming its size."""
     if count > MAX_ARRAY_SIZE:
-        raise ValueError(f"{func}: {what} would make {_count(count)} numbers; the limit is {MAX_ARRAY_SIZE:,} "
-                         "(tinygrad_edu.data.MAX_ARRAY_SIZE)")
-
-
-def _count(count: int) -> str:
-    """``1,000,000``; ``about 10^5000`` for a count too long to read (and for Python to print)."""
-    return f"{count:,}" if count < 10**30 else f"about 10^{int(math.log10(count))}"
+        raise ValueError(f"{func}: {what} would make {checks.readable_int(count, grouped=True)} numbers; the limit "
+                         f"is {MAX_ARRAY_SIZE:,} (tinygrad_edu.data.MAX_ARRAY_SIZE)")
 
 
 def _array(func: str, what: str, data: object) -> np.ndarray:
@@ -121,7 +116,7 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
         (True, (4, 1))
     """
     n = checks.integer(n, "n", "xsquared", least=1)
-    _check_size("xsquared", n, f"n={n if n < 10**30 else _count(n)} samples")
+    _check_size("xsquared", n, f"n={checks.readable_int(n)} samples")
     for name, value in (("low", low), ("high", high)):
         if not abs(checks.number(value, name, "xsquared")) <= _LARGEST_SQUARABLE:
             raise ValueError(f"xsquared: {name} must be finite and at most {_LARGEST_SQUARABLE:.0e} in size, so "
@@ -268,7 +263,8 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
         y = y.astype(np.int64)
     if y.dtype.kind not in "iu":  # (not bool, and not timedelta64, which numpy counts among its integers)
         raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
-    _check_size("one_hot", y.size * classes, f"{y.size:,} labels of {_count(classes)} classes")
+    _check_size("one_hot", y.size * classes,
+                f"{y.size:,} labels of {checks.readable_int(classes, grouped=True)} classes")
     bad = y[(y < 0) | (y >= classes)]
     if bad.size:
         raise ValueError(f"one_hot: label {bad.flat[0]} is outside 0..{classes - 1} (classes={classes})")
