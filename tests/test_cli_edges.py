@@ -63,7 +63,10 @@ def error_of(capsys, argv: list[str]) -> str:
     # a mistyped long number is cut to 40 characters, not echoed over the screen
     (["train", "--lr", "1" + "0" * 400], f"must be a positive number, got 1{'0' * 39}… (401 characters)"),
     (["train", "--lr", "x" * 50], f"expected a number, got '{'x' * 40}…' (50 characters)"),
-    (["train", "--seed", "1" * 5000], f"expected a whole number, got '{'1' * 40}…' (5,000 characters)"),
+    (["train", "--seed", "1a" * 2500], f"expected a whole number, got '{'1a' * 20}…' (5,000 characters)"),
+    # all digits, but more than int() reads: said so, rather than "expected a whole number"
+    (["train", "--seed", "1" * 5000],
+     f"a whole number of 5,000 digits is too long (Python reads at most {sys.get_int_max_str_digits():,})"),
     (["train", "--episodes", "-1" + "0" * 400], "must be at least 1, got about -10^400"),
 ])
 def test_numbers_outside_their_range_are_argument_errors(capsys, argv: list[str], words: str) -> None:

@@ -109,7 +109,11 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
-        except ValueError:
+        except ValueError as error:
+            if str(error).startswith("Exceeds the limit"):  # a whole number, but longer than int() reads
+                digits = sum(character.isdigit() for character in text)
+                raise argparse.ArgumentTypeError(f"a whole number of {digits:,} digits is too long (Python reads "
+                                                 f"at most {sys.get_int_max_str_digits():,})") from None
             raise argparse.ArgumentTypeError(f"expected a whole number, got {_echoed(text)}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {checks.readable_int(value)}")
