@@ -499,9 +499,9 @@ class Optimizer:
         accept a rise, and random search keep a worse point (gradient descent, SGD and Adam use only the gradients,
         which PyTorch's steps also take as they are).  The engine numbers each Value, and each change of a
         leaf's numbers, in order (``_order``, counting down: how its backward() finds a stale graph), so a parameter
-        changed after the cost was computed has a number no higher than the cost's."""
+        changed after the cost was computed has a lower number than the cost's (the same only for the cost itself)."""
         for i, p in enumerate(self.params):
-            if p._order <= cost._order:
+            if p._order < cost._order:
                 raise ValueError(f"{where}: cost= was computed before parameter {i} (shape {p.shape}) was last "
                                  "changed (by a step, .data = … or -= under no_grad) or made, so it is the cost at a "
                                  "point that is gone: compute it again at the current parameters, with a new forward "
