@@ -3,6 +3,7 @@ checked against a hand-worked value or numpy, and bad input is named."""
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -340,8 +341,29 @@ def test_histories_whose_parts_do_not_fit_are_named(history, error, message):
      r"plot_activations: leaky_relu\(x\) runs from -1.77e\+308 to 5, too near the limits of float64"),
     (lambda: plots.plot_derivatives(lambda x: x * 1e308, order=1, x_range=(-2.0, 2.0)),
      r"plot_derivatives: f\(x\) runs from -1.79e\+308 to 1.79e\+308, too near the limits of float64"),
+    # these passed a 10 % margin but failed when saved ("arange: cannot compute length") or leaked numpy's
+    # overflow warnings from matplotlib's ticks
+    (lambda: plots.plot_derivatives(lambda x: x * 1.6e308, order=1, x_range=(0.0, 1.0)),
+     r"plot_derivatives: f\(x\) runs from 0 to 1.6e\+308, too near the limits of float64"),
+    (lambda: plots.plot_derivatives(lambda x: x + 1e308, order=1, x_range=(0.0, 1.0)),
+     r"plot_derivatives: f\(x\) runs from 1e\+308 to 1e\+308, too near the limits of float64"),
+    (lambda: plots.plot_derivatives(lambda x: x * 3e307, order=1, x_range=(-1.0, 1.0)),
+     r"f\(x\) runs from -3e\+307 to 3e\+307, .* matplotlib frames values and spans up to 4.5e\+307"),
 ])
 def test_a_curve_whose_frame_overflows_float64_is_named(call, message):
     # matplotlib failed with numpy's LinAlgError "Singular matrix" while framing them
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("f, x_range", [
+    (lambda x: x * 4.4e307, (0.0, 1.0)),      # values up to 4.4e307
+    (lambda x: x * -4.4e307, (0.0, 1.0)),
+    (lambda x: x * 2.2e307, (-1.0, 1.0)),     # a span of 4.4e307
+    (lambda x: x * 0.0 + 4.4e307, (0.0, 1.0)),  # a flat curve up there
+])
+def test_a_curve_just_inside_the_drawable_range_is_drawn_and_saved_without_warnings(tmp_path, f, x_range):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.plot_derivatives(f, order=1, x_range=x_range, path=tmp_path / "big.png")
+    assert (tmp_path / "big.png").stat().st_size > 0
