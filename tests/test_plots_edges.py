@@ -316,6 +316,13 @@ def test_a_numpy_integer_is_a_learning_rate_in_plot_descent_as_in_descent_path()
     np.testing.assert_array_equal(_line(ax, "learning rate η = 1").get_xydata(), [[1, 2], [-1, -2], [1, 2]])
 
 
+@pytest.mark.parametrize("flag", [True, np.True_])
+def test_true_is_no_learning_rate_in_plot_descent(flag):
+    # was a ValueError saying "got an array of shape ()", which names no bool
+    with pytest.raises(TypeError, match=r"plot_descent: optimizer_or_steps must be a learning rate, .* got bool"):
+        plots.plot_descent(bowl, [1.0, 2.0], flag, steps=2, resolution=5, levels=3)
+
+
 def test_an_empty_start_is_named_not_walked():
     # was a path of empty points (descent_path) and "∇f = 0 at x = ()" (plot_armijo)
     with pytest.raises(ValueError, match="descent_path: start is empty"):

@@ -15,8 +15,8 @@ Equivalent mutants (no input tells them apart):
 * ``plot_learning_rates`` not adding the start to the points its window frames: every path drawn begins at the start.
 
 Left alive on purpose: ``plot_descent(f, start, True)`` taken as the learning rate 1 by ``_step_rule``: it is refused
-either way, naming plot_descent and optimizer_or_steps (a TypeError "must be a number, got bool" instead of the
-ValueError "an array of shape ()"), so no test should prefer one of the two.
+either way, with a TypeError naming plot_descent, optimizer_or_steps and the bool (``checks.number``'s "must be a
+number" instead of the list of what it may be), so no test should prefer one of the two.
 """
 
 from __future__ import annotations

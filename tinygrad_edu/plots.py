@@ -623,8 +623,9 @@ _PATH_KINDS = "a learning rate, 'armijo', a function making an optimizer, or poi
 def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps: int, sigma: float,
                   alpha: float) -> tuple[np.ndarray, str]:
     """The points :func:`plot_descent` draws and their label, from its ``optimizer_or_steps``."""
-    if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)) \
-            and not isinstance(optimizer_or_steps, bool):  # (np.int64(1) too: descent_path takes it)
+    if isinstance(optimizer_or_steps, (bool, np.bool_)):  # no learning rate of 1, and no array of shape ()
+        raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got bool {optimizer_or_steps!r}")
+    if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)):  # (np.int64(1): descent_path's)
         rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", sigma, alpha, "plot_descent")
         label = "Armijo steps" if rate is None else f"learning rate η = {rate:g}"
         return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label
