@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
+from test_training_edges import _Scripted  # an optimizer that sets scripted values: every cost known by hand
 
 from tinygrad_edu import Value, nn, optim
 from tinygrad_edu.data import download_mnist, load_digits, load_mnist, read_idx, train_test_split, xsquared
@@ -95,22 +96,6 @@ def test_load_mnist_prefers_the_gz_file_to_a_plain_one_of_the_same_name(tmp_path
 
 
 # ----------------------------------------------------------------------------------------------------- training
-
-class _Scripted:
-    """An optimizer that sets its parameters to the next values of ``script`` (if any) and nothing else, so every
-    cost of a run is known by hand."""
-
-    def __init__(self, params, script=()):
-        self.params, self.script = list(params), list(script)
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self, closure, cost=None):
-        if self.script:
-            for p, value in zip(self.params, self.script.pop(0), strict=True):
-                p.data[...] = value
 
 
 @pytest.mark.parametrize("batch_size", [None, 2])
