@@ -1,13 +1,27 @@
-"""Shared test settings: hypothesis profiles.
+"""Shared test settings: hypothesis profiles, and Python's own Ctrl-C handler.
 
 CI (the ``CI`` environment variable is set, and not to 0 or false) uses the ``ci`` profile: derandomized, so every
 run draws the same examples and a failure can be reproduced.  Pick another with ``HYPOTHESIS_PROFILE=dev`` or
 ``=thorough``.
+
+The tests that press Ctrl-C (``fit`` ending after the update under way, ``train`` interrupted while saving) need
+Python's own SIGINT handler, which raises KeyboardInterrupt; a run started in the background (``pytest &``, nohup,
+some CI runners) inherits SIGINT ignored, and Python then leaves it ignored.
 """
 
 import os
+import signal
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _python_ctrl_c_handler():
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
 
 settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
