@@ -28,17 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli_edges import error_of  # main's one-line error (status 2)
 
 from tinygrad_edu import cli, nn, training
 from tinygrad_edu.cli import build_parser, main, output_folder, whole_number
-
-
-def error_of(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
-    """main's one-line error (status 2); nothing was printed on stdout."""
-    status = main(argv)
-    captured = capsys.readouterr()
-    assert status == 2 and captured.err.count("\n") == 1 and captured.out == "", captured
-    return captured.err
 
 
 def recording_fit(monkeypatch: pytest.MonkeyPatch) -> list[dict]:

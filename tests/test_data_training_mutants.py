@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
+from test_data import idx_bytes  # an IDX file written independently of the reader
 from test_training_edges import _Scripted  # an optimizer that sets scripted values: every cost known by hand
 
 from tinygrad_edu import Value, nn, optim
@@ -79,19 +80,13 @@ def test_a_cached_file_matches_a_checksum_given_in_capitals(tmp_path):
     assert [p.read_bytes() for p in paths] == [b"kept as it is", body]
 
 
-def _idx(array):
-    """IDX bytes written by hand: two zero bytes, 0x08 (unsigned byte), the number of dimensions, each one."""
-    array = np.asarray(array, dtype=np.uint8)
-    return b"\x00\x00\x08" + bytes([array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
-
-
 def test_load_mnist_prefers_the_gz_file_to_a_plain_one_of_the_same_name(tmp_path):
     """Documented: the .gz files are preferred; both present with different labels, the .gz ones are read."""
     images = np.zeros((2, 2, 2), dtype=np.uint8)
     for stem, plain, packed in (("t10k-images-idx3-ubyte", images, images),
                                 ("t10k-labels-idx1-ubyte", [1, 2], [8, 9])):
-        (tmp_path / stem).write_bytes(_idx(plain))
-        (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(_idx(packed)))
+        (tmp_path / stem).write_bytes(idx_bytes(plain))
+        (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(idx_bytes(packed)))
     assert load_mnist(tmp_path, kind="test").labels.tolist() == [8, 9]
 
 

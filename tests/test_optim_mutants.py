@@ -254,7 +254,7 @@ def test_armijo_at_a_stationary_point_reports_no_backtracks():
     none."""
     x = Value([1.0])
     opt = optim.Armijo([x])
-    opt.step(lambda: (x * x * 3.0).sum())  # t = 1 and ½ overshoot (C = 4, 1); t = ¼ lands on −½, C = ¾ ≤ 3
+    opt.step(lambda: (x * x * 3.0).sum())  # t = 1 and ½ overshoot (C = 75, 12); t = ¼ lands on −½, C = ¾ ≤ 3
     assert opt.last_backtracks == 2 and x.data.tolist() == [-0.5]
     x.data = np.array([0.0])
     opt.step(lambda: (x * x * 3.0).sum())
@@ -274,7 +274,7 @@ def test_a_failed_armijo_step_warns_at_the_callers_line_and_reports_a_step_size_
     was accepted), not the t that was tried last."""
     x = Value([1.0])
     opt = optim.Armijo([x], max_backtracks=0)
-    caught = _warning_of(lambda: opt.step(lambda: (x * x * 100.0).sum()))  # t = 1 overshoots: C rises to 8100
+    caught = _warning_of(lambda: opt.step(lambda: (x * x * 100.0).sum()))  # t = 1 overshoots: x = −199, C = 3,960,100
     assert caught.filename == __file__ and "Armijo.step" in str(caught.message)
     assert opt.last_step_size == 0.0 and opt.last_failed and x.data.tolist() == [1.0]
 

@@ -30,15 +30,12 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
+from test_plots_edges import bowl  # noqa: E402  (f(p) = ‖p‖²)
+
 from tinygrad_edu import Value, plots  # noqa: E402
 from tinygrad_edu.training import History  # noqa: E402
 
 SMALL = {"resolution": 5, "levels": 3}  # a coarse contour: these tests read the path and the frame, not the colours
-
-
-def bowl(p):
-    """f(p) = ‖p‖²: ∇f = 2p, Hessian 2·I."""
-    return (p * p).sum()
 
 
 def _legend(fig) -> list[str]:

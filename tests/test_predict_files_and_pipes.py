@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli_edges import error_of  # main's one-line error (status 2)
 
 from tinygrad_edu import nn, serialization
-from tinygrad_edu.cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -39,14 +39,6 @@ class Doubled(nn.Network):
 
     def forward(self, data):
         return super().forward(data) * 2
-
-
-def error_of(capsys, argv: list[str]) -> str:
-    """main's one-line error (status 2); nothing was printed on stdout."""
-    status = main(argv)
-    captured = capsys.readouterr()
-    assert status == 2 and captured.err.count("\n") == 1 and captured.out == "", captured
-    return captured.err
 
 
 @pytest.mark.parametrize("save", [
