@@ -18,6 +18,7 @@ its own operations, so every gradient is again a Value that can be differentiate
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import functools
 import heapq
@@ -28,6 +29,7 @@ import math
 import operator
 import os
 import secrets
+import threading
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
@@ -51,16 +53,17 @@ _creation = itertools.count(0, -1)
 _RUN = secrets.token_hex(8)
 
 
-class _Mode:
-    """Global switches: whether operations are recorded, and whether NaN/inf are hunted."""
-
-    grad_enabled = True
-    detect_anomaly = False
+#: The two switches, whether operations are recorded and whether NaN/inf are hunted, are the running thread's own,
+#: as PyTorch's grad mode is (context variables: an asyncio task has its own too): a block in one thread leaves the
+#: others as they were.  Read them with ``_grad_enabled()`` and ``_anomaly_mode()`` (as fast as a class attribute).
+_GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("tinygrad_edu.grad_enabled", default=True)
+_DETECT_ANOMALY: contextvars.ContextVar[bool] = contextvars.ContextVar("tinygrad_edu.detect_anomaly", default=False)
+_grad_enabled, _anomaly_mode = _GRAD_ENABLED.get, _DETECT_ANOMALY.get
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside :func:`no_grad`."""
-    return _Mode.grad_enabled
+    """True unless inside :func:`no_grad` (in this thread)."""
+    return _grad_enabled()
 
 
 class _GradModeType(type):
@@ -77,15 +80,17 @@ class _GradModeType(type):
 
 
 class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
-    """A block (or a decorated function) that switches recording to ``_recording``: what :class:`no_grad` and
-    :class:`enable_grad` share, and :class:`detect_anomaly` with a switch of its own (none is another:
-    ``isinstance(enable_grad(), no_grad)`` is False)."""
+    """A block (or a decorated function) that sets the switch ``_switch`` to ``_value``: what :class:`no_grad`,
+    :class:`enable_grad` and :class:`detect_anomaly` share (none is another: ``isinstance(enable_grad(), no_grad)``
+    is False)."""
 
-    _saved: list[bool]
+    _switch: contextvars.ContextVar[bool] = _GRAD_ENABLED
+    _value: bool
+    _saved: dict[int, list[bool]]  # by thread: the switch's values at this block's entries, latest last
 
     def __new__(cls, function: Any = None) -> Any:
         instance = super().__new__(cls)
-        instance._saved = []
+        instance._saved = {}
         if function is None:
             return instance
         if not callable(function):
@@ -93,8 +98,6 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
             raise TypeError(f"{name}: function must be a function to decorate (@{name}), or left out "
                             f"(with {name}():), got {type(function).__name__} {function!r:.60}")
         return instance(function)  # @no_grad without parentheses
-
-    _recording: bool  # what the block sets
 
     def __call__(self, function: Any) -> Any:
         """``function`` decorated.  A generator function runs each of its steps in the mode (contextlib's decorator
@@ -123,48 +126,46 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
         return generator
 
     def __enter__(self) -> _GradMode:
-        self._saved.append(_Mode.grad_enabled)
-        _Mode.grad_enabled = self._recording
+        self._saved.setdefault(threading.get_ident(), []).append(self._switch.get())
+        self._switch.set(self._value)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._saved:
+        """The switch as this block found it on its latest entry in this thread (a decorated function may run in
+        several threads at once)."""
+        thread = threading.get_ident()
+        saved = self._saved.get(thread)
+        if not saved:
             raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
-        _Mode.grad_enabled = self._saved.pop()
+        self._switch.set(saved.pop())
+        if not saved:
+            del self._saved[thread]
 
 
 class no_grad(_GradMode):
     """Inside ``with no_grad():`` (or a function decorated ``@no_grad()`` or ``@no_grad``) nothing is recorded.
 
     Use it for evaluation and for parameter updates, which must not become part of the graph.  Nesting and
-    recursion are fine: each exit restores the state of its own entry.  The mode is one for the whole process (in
-    PyTorch it is one per thread): a block in one thread stops recording in the others too.
+    recursion are fine: each exit restores the state of its own entry.  The mode is one per thread, as in PyTorch
+    (and one per asyncio task): a block in one thread does not stop recording in the others.
     """
 
-    _recording = False
+    _value = False
 
 
 class enable_grad(_GradMode):
     """Inside ``with enable_grad():`` (or a decorated function) operations are recorded again, even within an
     enclosing ``no_grad()``, as in PyTorch: for code that must differentiate wherever it is called from."""
 
-    _recording = True
+    _value = True
 
 
 class detect_anomaly(_GradMode):
     """Inside ``with detect_anomaly():`` (or a function decorated ``@detect_anomaly()`` or ``@detect_anomaly``, a
     generator's every step too) ``FloatingPointError`` is raised at the first operation whose output or gradient
-    holds NaN or inf."""
+    holds NaN or inf (in this thread, as the other blocks)."""
 
-    def __enter__(self) -> detect_anomaly:
-        self._saved.append(_Mode.detect_anomaly)
-        _Mode.detect_anomaly = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if not self._saved:
-            raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
-        _Mode.detect_anomaly = self._saved.pop()
+    _switch, _value = _DETECT_ANOMALY, True
 
 
 def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None = None) -> np.ndarray:
@@ -283,7 +284,7 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     saving = op.saving is not None and _recorded(values)  # where recorded, σ computes σ' too (see ops.Op)
     forward: Any = op.saving if saving else op.forward
     try:
-        if _Mode.detect_anomaly:
+        if _anomaly_mode():
             with np.errstate(all="ignore"):  # the check below names the op; numpy's warning would only echo it
                 out = forward(*arrays, **params)
         else:
@@ -303,7 +304,7 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
         params = {**params, "saved": saved}  # handed to the vjps with the params (see _given_params)
     if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:  # (reductions give numpy scalars)
         out = np.asarray(out) if out.__class__ in _NUMPY_FLOATS else _forward_output(op, out)
-    if _Mode.detect_anomaly and not np.isfinite(out).all():
+    if _anomaly_mode() and not np.isfinite(out).all():
         raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})")
     return _result(op, values, params, out)
 
@@ -323,12 +324,12 @@ def _forward_output(op: Op, out: Any) -> np.ndarray:
 
 def _recorded(values: tuple[Any, ...]) -> bool:
     """Whether an operation on ``values`` goes into the graph: gradients are wanted and an input needs one."""
-    return _Mode.grad_enabled and any(v.__class__ is not np.ndarray and v.requires_grad for v in values)
+    return _grad_enabled() and any(v.__class__ is not np.ndarray and v.requires_grad for v in values)
 
 
 def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> Value:
     """The Value holding ``out``, in the graph if ``_recorded(values)`` (written out here: the hot path)."""
-    if _Mode.grad_enabled:
+    if _grad_enabled():
         for v in values:
             if v.__class__ is not np.ndarray and v.requires_grad:
                 return _node(Value, out, True, values, op, params or None)
@@ -453,8 +454,8 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     node._data = np.asarray(result)
     node.grad = None
     node.label = None
-    if _Mode.grad_enabled and (a.__class__ is not ndarray and a.requires_grad
-                               or b.__class__ is not ndarray and b.requires_grad):
+    if _grad_enabled() and (a.__class__ is not ndarray and a.requires_grad
+                            or b.__class__ is not ndarray and b.requires_grad):
         node.requires_grad = True
         node._first = a
         node._second = b
@@ -552,7 +553,7 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
             raise ValueError(f"{op.name}: {its} returned a gradient of shape {returned} for an input of shape {shape}")
     if grad.dtype != parent._data.dtype:
         grad = grad.astype(parent._data.dtype)
-    if _Mode.detect_anomaly and not np.isfinite(_data_of(grad)).all():
+    if _anomaly_mode() and not np.isfinite(_data_of(grad)).all():
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
                                  f"(input shape {parent._data.shape})")
     return grad
@@ -564,7 +565,7 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
     try:
         grad = vjp(g, node, *node.parents, **params)
     except FloatingPointError as error:  # detect_anomaly, in an operation of the vjp: name this op, not that one
-        if not _Mode.detect_anomaly:
+        if not _anomaly_mode():
             raise
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf (input shape {parent.shape}; "
                                  f"found in {_its_vjp(_inputs(node), parent)}, create_graph=True: {error})") from None
@@ -892,18 +893,17 @@ class Value:
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
                              "or under no_grad)")
         seed = self._seed_gradient(grad, create_graph)
-        if not (create_graph or _Mode.detect_anomaly or inputs is not None):  # the common case: nothing to set up
+        if not (create_graph or _anomaly_mode() or inputs is not None):  # the common case: nothing to set up
             _backpropagate(self, seed, graph=False)
             return
         create_graph = checks.flag(create_graph, "create_graph", "backward")  # (here: the common call pays nothing)
         wanted = None if inputs is None else _wanted_inputs(inputs, "backward")
-        recording = _Mode.grad_enabled
-        _Mode.grad_enabled = recording or create_graph  # a recorded pass records even inside no_grad
+        before = _GRAD_ENABLED.set(_grad_enabled() or create_graph)  # a recorded pass records even inside no_grad
         try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would echo it
-            with np.errstate(all="ignore") if _Mode.detect_anomaly else contextlib.nullcontext():
+            with np.errstate(all="ignore") if _anomaly_mode() else contextlib.nullcontext():
                 _backpropagate(self, seed, graph=create_graph, only=wanted)
         finally:
-            _Mode.grad_enabled = recording
+            _GRAD_ENABLED.reset(before)
 
     def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
         """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""
@@ -1097,7 +1097,7 @@ class Value:
     def __setitem__(self, key: Any, value: Any) -> None:
         """Under ``no_grad()`` a leaf's numbers changed in place, by numpy's rules: ``with no_grad(): w[0] = 1.0``
         (as in PyTorch); anywhere else refused, since a recorded graph cannot follow such a change."""
-        if _Mode.grad_enabled or self._op is not None:
+        if _grad_enabled() or self._op is not None:
             raise TypeError("index assignment: a Value cannot be changed element by element (v[...] = ...) where "
                             "its graph is recorded; build a new Value (F.where, F.concatenate), or change a leaf "
                             "(a parameter) under no_grad()")
@@ -1131,9 +1131,9 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     parameter update ``with no_grad(): w -= lr * w.grad`` of PyTorch (numpy's in-place rules: the shape and dtype
     stay; a graph recorded from ``value`` before is stale, and its backward raises).  Everywhere else it is
     ``value = value ∘ other``, a new Value: a recorded graph never changes under it."""
-    if _Mode.grad_enabled or value._op is not None:
+    if _grad_enabled() or value._op is not None:
         return _binary(op, value, other)
-    if _Mode.detect_anomaly:
+    if _anomaly_mode():
         _checked_update(op, value, other)
     else:
         _update(op, value, other)
@@ -1205,7 +1205,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Leaves' gradients are
     accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them.  Given ``only`` (the
     ``inputs`` of ``backward``), only they accumulate, and ``_walk_limit`` says which nodes are left out."""
-    checked = _Mode.detect_anomaly or graph
+    checked = _anomaly_mode() or graph
     oldest = _walk_limit(output, only)
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones

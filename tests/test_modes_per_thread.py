@@ -1,0 +1,144 @@
+"""The recording mode (``no_grad``, ``enable_grad``) and ``detect_anomaly`` are each thread's own, as PyTorch's grad
+mode is, and each asyncio task's: a block in one of them leaves the others as they were.  (A training loop in a
+background thread, a notebook's usual way to keep drawing while it learns, is not stopped from recording by an
+evaluation under ``no_grad()`` in the main thread.)  Each test orders the threads with events, so that the blocks
+overlap in the same way in every run."""
+
+import asyncio
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, detect_anomaly, is_grad_enabled, no_grad
+
+WAIT = 10  # seconds: only a broken test waits this long
+
+
+def run_in_thread(function):
+    """Start ``function`` in a thread; the join returns what it returned, or raises what it raised."""
+    outcome = {}
+
+    def body():
+        try:
+            outcome["result"] = function()
+        except BaseException as error:  # handed to the main thread, where pytest sees it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=body)
+    thread.start()
+
+    def join():
+        thread.join(WAIT)
+        assert not thread.is_alive(), "the thread did not finish"
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+
+    return join
+
+
+def recorded_square(x: float) -> tuple[bool, float | None]:
+    """Whether ``y = w²`` at w = x was recorded, and dy/dw if it was (2x)."""
+    w = Value(x)
+    y = w * w
+    if not y.requires_grad:
+        return False, None
+    y.backward()
+    return True, float(w.grad)
+
+
+def test_a_no_grad_block_in_another_thread_leaves_this_one_recording():
+    inside, done = threading.Event(), threading.Event()
+
+    def evaluate():
+        with no_grad():
+            inside.set()
+            assert done.wait(WAIT)
+            return is_grad_enabled(), recorded_square(3.0)
+
+    join = run_in_thread(evaluate)
+    assert inside.wait(WAIT)
+    assert is_grad_enabled()
+    assert recorded_square(3.0) == (True, 6.0)  # while the other thread is inside its block
+    done.set()
+    assert join() == (False, (False, None))  # and there nothing was recorded
+
+
+def test_a_thread_records_whatever_block_the_thread_that_started_it_is_in():
+    if getattr(sys.flags, "thread_inherit_context", 0):  # (Python 3.14's free-threaded builds: threads inherit it)
+        pytest.skip("here a new thread starts with a copy of its starter's context")
+    with no_grad():
+        join = run_in_thread(lambda: recorded_square(0.5))
+        assert not is_grad_enabled()
+        assert join() == (True, 1.0)
+
+
+def test_a_decorated_function_running_in_two_threads_restores_each_threads_own_mode():
+    """The entries of one decorated function in two threads, left in the order they were not made: each thread
+    gets back the mode it had (recording in the first, not recording in the second, which called it inside its own
+    no_grad block)."""
+    first_inside, second_inside, first_left = threading.Event(), threading.Event(), threading.Event()
+
+    @no_grad()
+    def evaluate(entered: threading.Event, wait_for: threading.Event) -> bool:
+        entered.set()
+        assert wait_for.wait(WAIT)
+        return is_grad_enabled()
+
+    def first():
+        inside = evaluate(first_inside, second_inside)
+        first_left.set()
+        return inside, is_grad_enabled()
+
+    def second():
+        assert first_inside.wait(WAIT)
+        with no_grad():
+            inside = evaluate(second_inside, first_left)
+            return inside, is_grad_enabled()
+
+    join_first, join_second = run_in_thread(first), run_in_thread(second)
+    assert join_first() == (False, True)
+    assert join_second() == (False, False)
+    assert is_grad_enabled()
+
+
+def test_detect_anomaly_in_another_thread_leaves_this_one_computing_nan_quietly():
+    inside, done = threading.Event(), threading.Event()
+
+    def hunt():
+        with detect_anomaly():
+            inside.set()
+            assert done.wait(WAIT)
+            with pytest.raises(FloatingPointError, match="^log: the forward output holds NaN or inf"):
+                Value(-1.0).log()
+
+    join = run_in_thread(hunt)
+    assert inside.wait(WAIT)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(Value(-1.0).log().item())  # no error here: NaN is a number like any other
+    done.set()
+    join()
+
+
+def test_a_no_grad_block_in_one_asyncio_task_leaves_the_others_recording():
+    async def main():
+        inside, done = asyncio.Event(), asyncio.Event()
+
+        async def evaluate():
+            with no_grad():
+                inside.set()
+                await done.wait()  # suspended inside its block while the other task runs
+                return recorded_square(2.0)
+
+        async def train():
+            await inside.wait()
+            result = recorded_square(2.0)
+            done.set()
+            return result
+
+        return await asyncio.gather(evaluate(), train())
+
+    assert asyncio.run(main()) == [(False, None), (True, 4.0)]
+    assert is_grad_enabled()
