@@ -114,7 +114,9 @@ def display_names(kept: list[Value], names: Mapping[int, str] | None = None, *,
         given.setdefault(id(first), "α^0")
     result: dict[int, str] = {}
     counts: dict[str, int] = {}
-    for node in reversed(kept):  # oldest first, so mul₁ comes before mul₂ in the forward pass
+    # oldest first, as the forward steps go (backward_order's key: the engine numbers Values counting down as it makes
+    # them), so that mul₁ comes before mul₂
+    for node in sorted(kept, key=lambda node: (node._order, id(node)), reverse=True):
         if node.label is not None and str(node.label):
             result[id(node)] = str(node.label)
         elif id(node) in given:
@@ -183,8 +185,20 @@ _RAISED = set("^⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᴸ")  # a name with one of these 
 
 def _base(name: str) -> str:
     """``name`` as the base of a power: ``(W²)`` for a name that already has an exponent, so ``(W²)²`` does not
-    read as ``W²²``."""
-    return f"({name})" if _RAISED & set(name) else name
+    read as ``W²²``; one group in parentheses already (a folded ``(w − y²)``) stays as it is."""
+    return f"({name})" if _RAISED & set(name) and not _grouped(name) else name
+
+
+def _grouped(text: str) -> bool:
+    """Whether ``text`` is one group in parentheses: ``(w − y²)``, not ``(a)·(b²)``."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for char in text[:-1]:
+        depth += (char == "(") - (char == ")")
+        if depth == 0:  # closed before the end
+            return False
+    return True
 
 
 def _power_rule(node: Value, a: str, b: str) -> str:
