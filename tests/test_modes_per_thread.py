@@ -39,6 +39,27 @@ def run_in_thread(function):
     return join
 
 
+def hold_in_thread(block, then):
+    """Enter ``block`` in a new thread and wait there until ``release()``, then run ``then()`` in it; ``release``
+    returns what ``then`` returned (or raises what it raised)."""
+    inside, go = threading.Event(), threading.Event()
+
+    def work():
+        with block:
+            inside.set()
+            assert go.wait(WAIT)
+            return then()
+
+    join = run_in_thread(work)
+    assert inside.wait(WAIT)
+
+    def release():
+        go.set()
+        return join()
+
+    return release
+
+
 def recorded_square(x: float) -> tuple[bool, float | None]:
     """Whether ``y = w²`` at w = x was recorded, and dy/dw if it was (2x)."""
     w = Value(x)
@@ -50,20 +71,10 @@ def recorded_square(x: float) -> tuple[bool, float | None]:
 
 
 def test_a_no_grad_block_in_another_thread_leaves_this_one_recording():
-    inside, done = threading.Event(), threading.Event()
-
-    def evaluate():
-        with no_grad():
-            inside.set()
-            assert done.wait(WAIT)
-            return is_grad_enabled(), recorded_square(3.0)
-
-    join = run_in_thread(evaluate)
-    assert inside.wait(WAIT)
+    release = hold_in_thread(no_grad(), lambda: (is_grad_enabled(), recorded_square(3.0)))
     assert is_grad_enabled()
     assert recorded_square(3.0) == (True, 6.0)  # while the other thread is inside its block
-    done.set()
-    assert join() == (False, (False, None))  # and there nothing was recorded
+    assert release() == (False, (False, None))  # and there nothing was recorded
 
 
 def test_a_thread_records_whatever_block_the_thread_that_started_it_is_in():
@@ -105,21 +116,14 @@ def test_a_decorated_function_running_in_two_threads_restores_each_threads_own_m
 
 
 def test_detect_anomaly_in_another_thread_leaves_this_one_computing_nan_quietly():
-    inside, done = threading.Event(), threading.Event()
+    def hunted():
+        with pytest.raises(FloatingPointError, match="^log: the forward output holds NaN or inf"):
+            Value(-1.0).log()
 
-    def hunt():
-        with detect_anomaly():
-            inside.set()
-            assert done.wait(WAIT)
-            with pytest.raises(FloatingPointError, match="^log: the forward output holds NaN or inf"):
-                Value(-1.0).log()
-
-    join = run_in_thread(hunt)
-    assert inside.wait(WAIT)
+    release = hold_in_thread(detect_anomaly(), hunted)
     with np.errstate(invalid="ignore"):
         assert np.isnan(Value(-1.0).log().item())  # no error here: NaN is a number like any other
-    done.set()
-    join()
+    release()
 
 
 def test_a_no_grad_block_in_one_asyncio_task_leaves_the_others_recording():

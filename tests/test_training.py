@@ -274,7 +274,8 @@ def test_the_progress_bar_shows_the_cost_at_most_every_fifth_of_a_second():
 def test_an_optimizer_of_another_model_is_rejected():
     x, y = _data()
     net, other = nn.MLP([1, 2, 1], rng=0), nn.MLP([1, 2, 1], rng=1)
-    with pytest.raises(ValueError, match="optimizer"):
+    with pytest.raises(ValueError, match=r"^fit: none of the optimizer's parameters belong to the model; build the "
+                                         r"optimizer from this model's parameters"):
         fit(net, x, y, optimizer=optim.GradientDescent(other, 0.1), episodes=2, progress=False)
 
 
