@@ -183,7 +183,10 @@ def _name_problem(name: Any) -> str | None:
 
 def _architecture_text(architecture: Architecture) -> np.ndarray:
     """The architecture as the JSON text entry, refused if :func:`read` would refuse the entry for its size."""
-    text = np.array(json.dumps(architecture))
+    try:
+        text = np.array(json.dumps(architecture))
+    except (TypeError, ValueError) as error:  # an object json cannot write; a circular reference
+        raise type(error)(f"save: the architecture cannot be written as JSON: {error}") from None
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(text))
     size = header.tell() + text.nbytes
@@ -275,6 +278,8 @@ def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *,
     if shapes is not None and not isinstance(shapes, Mapping):
         raise TypeError(f"{operation}: shapes must map parameter names to shapes, got {type(shapes).__name__}")
     for name, shape in (shapes or {}).items():  # (the caller's mistake, not the file's damage)
+        if not isinstance(name, str):
+            raise TypeError(f"{operation}: shapes must map parameter names (str) to shapes, got the key {_short(name)}")
         if not isinstance(shape, (tuple, list)) or not all(
                 isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
             raise TypeError(f"{operation}: shapes[{name!r}] must be a tuple of sizes like (2, 3), got {_short(shape)}")
@@ -324,7 +329,14 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
             raise ModelFileError(f"{where} has format {marker[:60]!r}; this version reads {FORMAT!r}")
         architecture_entry = members.pop(_ARCHITECTURE_KEY, None)
         if marker == FORMAT_1:
-            members = {counted_from_1(name): info for name, info in members.items()}
+            renamed: dict[str, zipfile.ZipInfo] = {}
+            for name, info in members.items():
+                new = counted_from_1(name)
+                if new in renamed:
+                    raise ModelFileError(f"{where}: entries {renamed[new].filename[:-4][:60]!r} and {name[:60]!r} "
+                                         f"both become {new[:60]!r} when counted from 1")
+                renamed[new] = info
+            members = renamed
         architecture = None
         if architecture_entry is not None:
             text = _read_text(archive, architecture_entry, _MAX_ARCHITECTURE_BYTES, "architecture", where)
