@@ -329,14 +329,7 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
             raise ModelFileError(f"{where} has format {marker[:60]!r}; this version reads {FORMAT!r}")
         architecture_entry = members.pop(_ARCHITECTURE_KEY, None)
         if marker == FORMAT_1:
-            renamed: dict[str, zipfile.ZipInfo] = {}
-            for name, info in members.items():
-                new = counted_from_1(name)
-                if new in renamed:
-                    raise ModelFileError(f"{where}: entries {renamed[new].filename[:-4][:60]!r} and {name[:60]!r} "
-                                         f"both become {new[:60]!r} when counted from 1")
-                renamed[new] = info
-            members = renamed
+            members = _counted_from_1(members, where)
         architecture = None
         if architecture_entry is not None:
             text = _read_text(archive, architecture_entry, _MAX_ARCHITECTURE_BYTES, "architecture", where)
@@ -354,6 +347,19 @@ def counted_from_1(name: str) -> str:
     # (a part of 20 digits or more is no list position, and int() would refuse one of more than 4300)
     return ".".join(str(int(part) + 1) if part.isascii() and part.isdigit() and len(part) < 20 else part
                     for part in name.split("."))
+
+
+def _counted_from_1(members: dict[str, zipfile.ZipInfo], where: str) -> dict[str, zipfile.ZipInfo]:
+    """A format-1 file's entries by their names counted from 1; two that become one name (``t.0`` and ``t.00``) are
+    an error, not an entry lost."""
+    renamed: dict[str, zipfile.ZipInfo] = {}
+    for name, info in members.items():
+        new = counted_from_1(name)
+        if new in renamed:
+            raise ModelFileError(f"{where}: entries {renamed[new].filename[:-4][:60]!r} and {name[:60]!r} both "
+                                 f"become {new[:60]!r} when counted from 1")
+        renamed[new] = info
+    return renamed
 
 
 def _members(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
