@@ -308,8 +308,19 @@ def _capacity(pieces: list[tuple[float, float]], min_gap: float) -> int:
 
 def _packed(pieces: list[tuple[float, float]], min_gap: float, most: int) -> np.ndarray:
     """Up to ``most`` points at least ``min_gap`` apart, each as far left as it can go (as many as fit on the pieces:
-    unlike the layout end to end, a gap may span a cut around a kink)."""
-    gap, x, chunks, count = _padded(min_gap, pieces), -np.inf, [], 0
+    unlike the layout end to end, a gap may span a cut around a kink).  An exact fit leaves no room for the padding
+    against rounding: laid out with min_gap itself, its gaps are checked instead."""
+    padded = _packed_with(pieces, _padded(min_gap, pieces), most)
+    if len(padded) < most:
+        exact = _packed_with(pieces, min_gap, most)
+        if len(exact) > len(padded) and np.all(np.diff(exact) >= min_gap):
+            return exact
+    return padded
+
+
+def _packed_with(pieces: list[tuple[float, float]], gap: float, most: int) -> np.ndarray:
+    """Up to ``most`` points ``gap`` apart or more, each as far left as it can go on the pieces."""
+    x, chunks, count = -np.inf, [], 0
     for a, b in pieces:
         x = max(x, a)
         if x > b or count >= most:
