@@ -1269,10 +1269,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             else:
                 total = previous + grad_in
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
-    wanted = None if only is None else {id(x) for x in only}
-    for leaf, g in leaves:  # accumulated, each in an array of its own
-        if wanted is None or id(leaf) in wanted:
-            leaf.grad = _accumulate(leaf.grad, g, graph)
+    _accumulate(leaves, only, graph)
 
 
 def _walk_limit(output: Value, inputs: list[Value] | None) -> int:
@@ -1316,12 +1313,18 @@ def _check_own_grad(leaf: Value) -> None:
                          "gradient cannot be added to; set .grad to None (zero_grad()) or to an array of its shape")
 
 
-def _accumulate(total: Any, g: Any, graph: bool) -> Any:
-    """A leaf's ``.grad`` after one more backward pass: its own copy at first, then the sum."""
-    if total is None:
-        return ops.copy(g) if graph else np.array(g, copy=True)
-    total = total + g
-    return total if isinstance(total, Value) else np.asarray(total)
+def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph: bool) -> None:
+    """The end of a walk: each leaf's gradient added to its ``.grad`` (at first a copy of its own, then the sum);
+    given ``only``, just theirs."""
+    wanted = None if only is None else {id(x) for x in only}
+    for leaf, g in leaves:
+        if wanted is not None and id(leaf) not in wanted:
+            continue
+        if leaf.grad is None:
+            leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
+        else:
+            total = leaf.grad + g
+            leaf.grad = total if isinstance(total, Value) else np.asarray(total)
 
 
 def backward_order(output: Value, inputs: Any = None) -> list[Value]:
