@@ -275,6 +275,16 @@ def test_download_checks_every_checksum_before_it_makes_or_fetches_anything(tmp_
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.parametrize("name", ["train-images-idx3-ubyte", "TRAIN-LABELS-IDX1-UBYTE.GZ", 3])
+def test_download_refuses_a_checksum_for_a_file_it_does_not_know(tmp_path, name):
+    """A misspelt name (here without .gz, in capitals, not a name at all) was silently ignored: the file it meant
+    kept its published checksum, and a mirror's own file then failed as a mismatch, or was not checked at all."""
+    with pytest.raises(ValueError, match=rf"^download_mnist: checksums names {re.escape(repr(name))}, which is not "
+                                         r"one of the MNIST files train-images-idx3-ubyte.gz, "):
+        download_mnist(tmp_path / "cache", kind="train", url="http://127.0.0.1:1/", checksums={name: None})
+    assert not (tmp_path / "cache").exists()
+
+
 @pytest.mark.parametrize("url, error, words", [
     (5, TypeError, "url must be a str such as 'https://"),  # 'int' object has no attribute 'rstrip'
     (b"http://x/", TypeError, "url must be a str"),  # bytes: "a bytes-like object is required, not 'str'"

@@ -488,6 +488,10 @@ def _checked_checksums(checksums: object, names: list[str]) -> dict[str, str | N
     if checksums is not None and not isinstance(checksums, Mapping):
         raise TypeError(f"download_mnist: checksums must map file names to hex digests, "
                         f"got {type(checksums).__name__}")
+    unknown = [name for name in (checksums or {}) if name not in MNIST_MD5]
+    if unknown:  # a misspelt name would leave its file's check as it was, silently
+        raise ValueError(f"download_mnist: checksums names {unknown[0]!r}, which is not one of the MNIST files "
+                         f"{', '.join(MNIST_MD5)}")
     sums = {**MNIST_MD5, **(checksums or {})}
     checked: dict[str, str | None] = {}
     for name in names:
@@ -507,9 +511,9 @@ def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None =
     ``kind`` is ``"train"``, ``"test"`` or ``"all"`` (the four files). Files come from ``url`` (a base URL
     the file names are appended to), else ``$TINYGRAD_EDU_MNIST_URL``, else :data:`DEFAULT_MNIST_URL`.
     Each download goes to a temporary file that is renamed into place only after its checksum matched;
-    ``checksums`` maps file names to md5 or sha256 hex digests and overrides :data:`MNIST_MD5` (a ``None``
-    value skips the check). A file already present with the right checksum is not fetched again; one with a
-    wrong checksum is replaced. HTTP or network failure, or a checksum mismatch, raises
+    ``checksums`` maps file names (those of :data:`MNIST_MD5`) to md5 or sha256 hex digests and overrides
+    :data:`MNIST_MD5` (a ``None`` value skips the check). A file already present with the right checksum is not
+    fetched again; one with a wrong checksum is replaced. HTTP or network failure, or a checksum mismatch, raises
     :class:`DownloadError` and leaves no partial file.
     """
     root = _check_download_arguments(root, kind, timeout)
