@@ -76,9 +76,9 @@ def _values(starts: Value | Iterable[Value]) -> list[Value]:
     if not isinstance(starts, Iterable) or isinstance(starts, (str, bytes, np.ndarray)):
         raise TypeError(f"ancestors: starts must be a Value or a list of Values, got {type(starts).__name__}")
     starts = list(starts)
-    wrong = next((x for x in starts if not isinstance(x, Value)), None)
-    if wrong is not None:
-        raise TypeError(f"ancestors: starts must be a Value or a list of Values, got a {type(wrong).__name__} in it")
+    for x in starts:
+        if not isinstance(x, Value):
+            raise TypeError(f"ancestors: starts must be a Value or a list of Values, got a {type(x).__name__} in it")
     return starts
 
 

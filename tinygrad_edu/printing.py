@@ -35,9 +35,11 @@ def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> in
     ``[1.00001, 1.00002]`` printed as ``[1. 1.]``."""
     shown = _shown_part(array, summary)
     distinct = np.unique(shown[np.isfinite(shown)])
-    for precision in range(4, 17):
-        printed = np.array2string(distinct, precision=precision, threshold=distinct.size + 1).strip("[]").split()
-        if len(set(printed)) == distinct.size:
+    if distinct.size < 2:
+        return 4
+    for precision in range(4, 17):  # (split at a separator: numpy pads inside complex numbers, "0.1   +1.j")
+        text = np.array2string(distinct, precision=precision, separator="|", threshold=distinct.size + 1)
+        if len({number.strip() for number in text.strip("[]").split("|")}) == distinct.size:
             return precision
     return 17
 
