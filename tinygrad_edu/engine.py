@@ -516,7 +516,8 @@ def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
         # PyTorch tensor, any ndarray subclass)
         return array.copy() if array is x or not array.flags.owndata else array
     except (TypeError, ValueError) as error:
-        raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand ({error})") from None
+        raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand "
+                          f"({str(error).removeprefix('Value: ')})") from None
 
 
 _NO_PARAMS: dict = {}
