@@ -726,8 +726,14 @@ class Network(Module):
 def _micrograd_hint(sizes: Any, outputs: Any) -> str:
     """How micrograd's ``MLP(3, [4, 4, 1])`` (the input size, then the layer sizes) is written here, if it is that."""
     if isinstance(sizes, (int, np.integer)) and isinstance(outputs, (list, tuple)):
-        return f"; micrograd's MLP({sizes}, {list(outputs)}) is MLP({[sizes, *outputs]}) here"
+        sizes, outputs = _plain(sizes), [_plain(n) for n in outputs]  # 3, not numpy 2's np.int64(3)
+        return f"; micrograd's MLP({sizes}, {outputs}) is MLP({[sizes, *outputs]}) here"
     return ""
+
+
+def _plain(n: Any) -> Any:
+    """A numpy number as the Python number it holds (anything else as it is)."""
+    return n.item() if isinstance(n, np.generic) else n
 
 
 class MLP(Network):
