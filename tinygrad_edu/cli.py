@@ -374,24 +374,37 @@ def _run(args: argparse.Namespace) -> int:
             status: int = args.handler(args)
             return status
     except BrokenPipeError:  # `predict m.npz ... | head -1` printed "error: [Errno 32] Broken pipe", status 2
-        with contextlib.suppress(OSError, ValueError):  # the rest of the output, flushed at exit, goes nowhere
-            stdout, nowhere = sys.stdout.fileno(), os.open(os.devnull, os.O_WRONLY)
-            os.dup2(nowhere, stdout)
-            os.close(nowhere)
+        _stdout_to_nowhere()
         return _BROKEN_PIPE
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is not None and error.strerror:
             message = f"{error.filename}: {error.strerror}"
         else:
             message = " ".join(str(error).split()) or type(error).__name__
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return 2
+        return _said(f"error: {message}", 2)
     except FloatingPointError as error:  # training diverged
-        print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
-        return 1
+        return _said(f"error: {' '.join(str(error).split())}", 1)
     except KeyboardInterrupt as interrupt:  # Ctrl-C outside training (fit stops by itself and says so)
-        print(f"{PROG}: interrupted" + (f" {interrupt}" if str(interrupt) else ""), file=sys.stderr)
-        return INTERRUPTED
+        return _said("interrupted" + (f" {interrupt}" if str(interrupt) else ""), INTERRUPTED)
+
+
+def _said(line: str, status: int) -> int:
+    """``status``, after ``PROG: line`` on stderr: after what was printed before it also when both streams go to
+    one file (where stdout is buffered, and its lines came out after the error)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):  # a reader that has gone
+        _stdout_to_nowhere()
+    print(f"{PROG}: {line}", file=sys.stderr)
+    return status
+
+
+def _stdout_to_nowhere() -> None:
+    """The rest of the output, flushed at exit, goes nowhere: its reader has gone (no "Broken pipe" at exit)."""
+    with contextlib.suppress(OSError, ValueError):
+        stdout, nowhere = sys.stdout.fileno(), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nowhere, stdout)
+        os.close(nowhere)
 
 
 # --- output files ------------------------------------------------------------------------------------------
