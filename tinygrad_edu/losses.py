@@ -139,9 +139,11 @@ def _labels_array(labels: Any) -> np.ndarray:
 def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """The labels as class indices (shape ``shape[:-1]``: integer one-hot rows become indices), or as rows of
     target probabilities (floats of ``shape``)."""
-    if data.shape == shape and data.dtype.kind == "f":
-        return _probability_rows(data)
-    if data.shape == shape and data.dtype.kind in "iub":
+    if data.shape == shape:
+        if data.dtype.kind == "f":
+            return _probability_rows(data)
+        if data.dtype.kind not in "iub":
+            raise ValueError(f"cross_entropy: one-hot rows must be integers or floats, got dtype {data.dtype}")
         if data.min() < 0 or not np.all(data.sum(axis=-1) == 1):
             raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere")
         return data.argmax(axis=-1)
