@@ -389,8 +389,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _said(line: str, status: int) -> int:
-    """``status``, after ``PROG: line`` on stderr: after what was printed before it also when both streams go to
-    one file (where stdout is buffered, and its lines came out after the error)."""
+    """Print ``PROG: line`` on stderr and return ``status``.  stdout is flushed first, so that the line comes after
+    what was printed before it also when both streams go to one file (where stdout is buffered)."""
     try:
         sys.stdout.flush()
     except (OSError, ValueError):  # a reader that has gone
