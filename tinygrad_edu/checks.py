@@ -25,8 +25,9 @@ def _shown(value: Any) -> str:
 
 def _range(least: float | None, most: float | None, above: float | None, below: float | None) -> str:
     """What a number within these bounds must do: ``"be > 0"`` for one bound, ``"lie in [0, 1)"`` for two."""
-    low, low_closed = (least, True) if least is not None else (above, False)
-    high, high_closed = (most, True) if most is not None else (below, False)
+    # on each side the tighter bound, where both are given (an open one at the same number is the tighter)
+    low, low_closed = (above, False) if above is not None and (least is None or above >= least) else (least, True)
+    high, high_closed = (below, False) if below is not None and (most is None or below <= most) else (most, True)
     if low is not None and high is not None:
         return f"lie in {'[' if low_closed else '('}{_bound(low)}, {_bound(high)}{']' if high_closed else ')'}"
     if low is not None:
