@@ -253,20 +253,26 @@ def test_ctrl_c_before_the_first_episode_says_0_episodes(capsys, monkeypatch, tm
     assert "\n0 episodes in " in capsys.readouterr().out
 
 
-def test_an_armijo_search_that_stopped_before_its_last_backtrack_did_not_run_out(capsys, monkeypatch,
-                                                                               tmp_path: Path) -> None:
-    """Armijo ran out of backtracks only after trying all max_backtracks + 1 step sizes; one that stopped a trial
-    earlier (its step rounded to no change) and left the cost as it was gets the advice of a cost that did not fall:
-    a larger learning rate."""
+def stalled_armijo_report(capsys, monkeypatch, tmp_path: Path, *, failed: bool, tried_all: bool) -> str:
+    """What train prints after a (scripted) Armijo run that left the cost where it started, its last search marked
+    ``failed`` or not, having tried all max_backtracks + 1 step sizes (``tried_all``) or one fewer."""
     def fit(model, inputs, targets, *, cost, optimizer, **kwargs):
-        optimizer.last_failed = True
-        optimizer.last_trials = [(0.5 ** k, 1.0) for k in range(optimizer.max_backtracks)]
+        optimizer.last_failed = failed
+        optimizer.last_trials = [(0.5 ** k, 1.0) for k in range(optimizer.max_backtracks + tried_all)]
         start = float(cost(model(inputs), targets).item())
         return training.History(cost=[start], gradient_norm=[1.0], final_cost=start, stopped="episodes")
 
     monkeypatch.setattr(cli, "fit", fit)
     assert main([*TRAIN_TINY, "-o", str(tmp_path / "m.npz")]) == 0
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+def test_an_armijo_search_that_stopped_before_its_last_backtrack_did_not_run_out(capsys, monkeypatch,
+                                                                               tmp_path: Path) -> None:
+    """Armijo ran out of backtracks only after trying all max_backtracks + 1 step sizes; one that stopped a trial
+    earlier (its step rounded to no change) and left the cost as it was gets the advice of a cost that did not fall:
+    a larger learning rate."""
+    out = stalled_armijo_report(capsys, monkeypatch, tmp_path, failed=True, tried_all=False)
     assert "the cost did not fall measurably: try a larger learning rate than 1 (--learning-rate)" in out
     assert "Armijo's 50 backtracks" not in out
 

@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from test_cli_mutants import BUFFERED, TRAIN_TINY, recording_fit, uniform_model
+from test_cli_mutants import BUFFERED, TRAIN_TINY, recording_fit, stalled_armijo_report, uniform_model
 
 from tinygrad_edu import cli, training
 from tinygrad_edu.cli import main
@@ -141,15 +141,7 @@ def test_an_armijo_step_found_at_the_last_backtrack_is_not_called_a_failure(caps
                                                                           tmp_path: Path) -> None:
     """Armijo that tried all max_backtracks + 1 steps but accepted the last one (last_failed False) did find a step:
     a cost that still did not fall measurably gets the advice of a larger learning rate, not "found no step"."""
-    def fit(model, inputs, targets, *, cost, optimizer, **kwargs):
-        optimizer.last_failed = False
-        optimizer.last_trials = [(0.5 ** k, 1.0) for k in range(optimizer.max_backtracks + 1)]
-        start = float(cost(model(inputs), targets).item())
-        return training.History(cost=[start], gradient_norm=[1.0], final_cost=start, stopped="episodes")
-
-    monkeypatch.setattr(cli, "fit", fit)
-    assert main([*TRAIN_TINY, "-o", str(tmp_path / "m.npz")]) == 0
-    out = capsys.readouterr().out
+    out = stalled_armijo_report(capsys, monkeypatch, tmp_path, failed=False, tried_all=True)
     assert "the cost did not fall measurably: try a larger learning rate than 1 (--learning-rate)" in out
     assert "found no step" not in out
 
