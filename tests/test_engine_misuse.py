@@ -3,6 +3,7 @@ name (the operation, the shapes or values at fault), plus the number summaries t
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -213,3 +214,54 @@ def test_a_leaf_with_a_read_only_array_says_so_when_changed_in_place() -> None:
                                                     r"as its data \(output array is read-only\)$"):
         p -= 1.0
     np.testing.assert_array_equal(p.data, [3.0, 4.0])
+
+
+# --- another framework's method names ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "advice"), [
+    ("flatten", "v.reshape(-1)"), ("view", "v.reshape(shape)"), ("clamp", "functional.maximum(v, low)"),
+    ("pow", "v ** exponent"), ("argmax", "v.data.argmax()"), ("requires_grad_", "v.requires_grad = True"),
+    ("is_leaf", "v.op is None"), ("grad_fn", "v.op"), ("_prev", "v.parents"), ("softmax", "functional.softmax(v)"),
+])
+def test_a_method_written_differently_here_says_what_to_write(name, advice) -> None:
+    """v.flatten(), v.is_leaf (PyTorch), v._prev (micrograd): the AttributeError names the attribute and the
+    expression to write instead; hasattr still answers False (duck typing sees no such method)."""
+    v = Value([[1.0, 2.0]])
+    with pytest.raises(AttributeError, match=rf"^'Value' object has no attribute '{name}'; write ") as raised:
+        getattr(v, name)
+    assert advice in str(raised.value) and raised.value.name == name and raised.value.obj is v
+    assert not hasattr(v, name)
+
+
+def test_a_name_nothing_here_stands_for_is_a_plain_attribute_error() -> None:
+    """v.sin(): no advice to give (sin is not an operation here), so Python's own message, word for word."""
+    with pytest.raises(AttributeError, match=r"^'Value' object has no attribute 'sin'$"):
+        Value(1.0).sin()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("var", np.var), ("std", np.std), ("flatten", np.ravel), ("numel", np.size), ("dim", np.ndim),
+    ("double", lambda a: a.astype(np.float64)), ("float", lambda a: a.astype(np.float32)),
+])
+def test_the_advised_formula_computes_what_the_missing_method_would(name, expected) -> None:
+    """The advice is code that runs, and gives numpy's (PyTorch's) answer: the population variance and standard
+    deviation, the flattened numbers, the element count and dimensions, the other float dtype."""
+    from tinygrad_edu.engine import _WRITE_INSTEAD
+
+    data = np.array([[1.0, 2.0, 4.0], [8.0, -3.0, 0.5]])
+    computed = eval(_WRITE_INSTEAD[name], {"v": Value(data), "np": np})  # noqa: S307
+    computed = getattr(computed, "data", computed)
+    assert np.asarray(computed).dtype == np.asarray(expected(data)).dtype
+    np.testing.assert_allclose(computed, expected(data), rtol=1e-15)
+
+
+def test_numpy_functions_of_those_names_give_the_same_advice() -> None:
+    """np.clip(v, 0, 1) and np.var(v) need the numbers; the refusal names what to write on the Value."""
+    v = Value([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"^np\.clip: a Value is not .*\(here: functional\.maximum\(v, low\)"):
+        np.clip(v, 0, 1)
+    variance = re.escape("(here: ((v - v.mean()) ** 2).mean())")
+    with pytest.raises(TypeError, match=rf"^np\.var: a Value is not .*{variance}$"):
+        np.var(v)
+    with pytest.raises(TypeError, match=r"^np\.dot: a Value is not .*\(here: a @ b\)$"):
+        np.dot(v, v)

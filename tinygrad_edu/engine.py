@@ -31,7 +31,7 @@ import os
 import secrets
 import threading
 from collections.abc import Collection, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -216,6 +216,24 @@ _FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                   "np.stack": "functional.stack", "np.where": "functional.where"}
+
+#: Methods a PyTorch, numpy or micrograd user reaches for that a Value has under another name or as a formula, and
+#: what to write instead (``Value.__getattr__``; numpy's function of the same name, ``np.clip(v, …)``, says it too).
+_WRITE_INSTEAD = {
+    **dict.fromkeys(("flatten", "ravel"), "v.reshape(-1)"),
+    **dict.fromkeys(("view", "squeeze", "unsqueeze", "expand_dims"), "v.reshape(shape), the 1s taken out or put in"),
+    "pow": "v ** exponent", **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"),
+    "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
+    **dict.fromkeys(("clip", "clamp"), "functional.maximum(v, low) for a floor, -functional.maximum(-v, -high) for "
+                                       "a ceiling"),
+    **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
+    **{name: f"v.data.{name}(), on the numbers: an index has no derivative" for name in ("argmax", "argmin")},
+    "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
+    "float": "v.astype(np.float32)", "double": "v.astype(np.float64)",
+    "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
+    "grad_fn": "v.op for the operation's name and v.parents for its inputs", "_prev": "v.parents, micrograd's _prev",
+    "_backward": "v.backward(); each operation's derivative is in tinygrad_edu.ops",
+}
 
 
 def _large_integers(array: np.ndarray) -> np.ndarray:
@@ -711,6 +729,14 @@ class Value:
                 twin.__setstate__(copy.deepcopy(state, memo))
         return memo[id(self)]
 
+    if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take v.any_typo for an attribute)
+        def __getattr__(self, name: str) -> Any:
+            """Only for a name a Value does not have (``v.flatten()``, ``v.is_leaf``): an AttributeError that says
+            what to write here instead, where there is something (see _WRITE_INSTEAD)."""
+            instead = f"; write {_WRITE_INSTEAD[name]}" if name in _WRITE_INSTEAD else ""
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{instead}", name=name,
+                                 obj=self)
+
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change
         in place of one changes the other, unseen by the graphs that used the other (see ``backward``)."""
@@ -792,7 +818,7 @@ class Value:
             if str(error) != _NOT_AN_ARRAY:
                 raise
         name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
-        instead = _NUMPY_INSTEAD.get(name)
+        instead = _NUMPY_INSTEAD.get(name, _WRITE_INSTEAD.get(function.__name__))
         raise TypeError(f"{name}: {_NOT_AN_ARRAY}" + (f" (here: {instead})" if instead else "")) from None
 
     def __repr__(self) -> str:
