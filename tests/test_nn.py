@@ -97,6 +97,18 @@ def test_a_flat_vector_of_samples_for_one_input_gets_the_reshape_hint():
     with pytest.raises(ValueError) as caught:  # a wrong-sized sample of a wider layer is not told to reshape
         nn.Layer(3, 4)(np.ones(4))
     assert "reshape" not in str(caught.value)
+    with pytest.raises(ValueError, match=r"layer 1 .*shape \(\); one number is one sample of one input: \[x\]$"):
+        nn.MLP([1, 4, 1], rng=0)(0.5)  # the seed's x² network at x = 0.5
+    assert nn.MLP([1, 4, 1], rng=0)([0.5]).shape == (1,)
+    with pytest.raises(ValueError, match=r"got data of shape \(\)$"):  # a number is not one sample of two inputs
+        nn.Layer(2, 4)(0.5)
+
+
+@pytest.mark.parametrize("data", ["ab", None, b"ab", {"a": 1}, np.str_("a")])
+def test_data_that_is_not_numbers_is_a_type_error_naming_it(data):
+    """np.shape takes a string, None or a dict for shape (): the error names what was given, not 'shape ()'."""
+    with pytest.raises(TypeError, match=rf"^layer 1 \(2 → 4\): expects numbers, got {type(data).__name__} "):
+        nn.MLP([2, 4, 1], rng=0)(data)
 
 
 def test_unknown_names_list_the_valid_ones():

@@ -21,6 +21,7 @@ Models are saved as ``.npz`` files (``model.save(path)``) and read back without 
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -503,10 +504,12 @@ def _layer_parameters(in_size: int, out_size: int) -> int:
 
 
 def _reshape_hint(shape: tuple[int, ...], in_size: int) -> str:
-    """How data of ``shape`` becomes rows of ``in_size`` inputs, where a reshape does it: a column of single inputs,
-    one image (8×8 pixels are 64 inputs, seed section 4) or a batch of images; else nothing."""
+    """How data of ``shape`` becomes rows of ``in_size`` inputs, where a reshape does it: one number or a column of
+    single inputs, one image (8×8 pixels are 64 inputs, seed section 4) or a batch of images; else nothing."""
     if in_size == 1 and len(shape) == 1:
         return f"; {shape[0]} samples of one input each are a column: x.reshape(-1, 1)"
+    if in_size == 1 and not shape:
+        return "; one number is one sample of one input: [x]"
     if len(shape) >= 2 and math.prod(shape) == in_size:
         return f"; one sample of shape {shape} is {in_size} inputs in a row: x.reshape(-1)"
     if len(shape) >= 3 and math.prod(shape[1:]) == in_size:
@@ -620,6 +623,9 @@ class Layer(Module):
                 raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): the samples are ragged "
                                  "(rows of different lengths)") from None
         if len(shape) not in (1, 2) or shape[-1] != self.in_size:
+            if not shape and not isinstance(data, (Value, np.ndarray, numbers.Real, np.number, np.bool_)):
+                raise TypeError(f"{self.name} ({self.in_size} → {self.out_size}): expects numbers, got "
+                                f"{type(data).__name__} {data!r:.40}")  # (np.shape takes 'ab' or None for shape ())
             raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects {self.in_size} inputs "
                              f"per sample, shape ({self.in_size},) or (n, {self.in_size}); "
                              f"got data of shape {shape}{_reshape_hint(shape, self.in_size)}")
