@@ -534,7 +534,7 @@ class BackpropPlayer:
 
         steps = [{"phase": s.phase, "node": s.node, "title": s.title, "html": s.html, "edges": s.edges}
                  for s in self.steps]
-        data = printable(json.dumps(steps, ensure_ascii=False)).replace("</", "<\\/").replace("<!--", "<\\!--")
+        data = printable(json.dumps(steps, ensure_ascii=False)).replace("</", "<\\/").replace("<!--", "\\u003c!--")
         if self.drawing_svg is not None:
             drawing = self.drawing_svg[self.drawing_svg.index("<svg"):]
         else:
