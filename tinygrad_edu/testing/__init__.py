@@ -257,13 +257,16 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
 
     On a smooth function the slopes over a step ε to the left and to the right differ by about ε·C'', which can
     exceed the tolerance (ε = 1e-4 from order 3), and over a step ε/2 by half as much; at a kink they differ by
-    the jump in slope, whatever the step, and no derivative exists to check.
+    the jump in slope, whatever the step, and no derivative exists to check.  Nor is a gap a kink where rounding
+    alone makes it: a large f's last digits (8 units in the last place of Σ|w·C| over ε, for the two slopes).
     """
     __tracebackhide__ = True
     here = evaluate(bases)
     left, right = (_one_sided_slope(evaluate, bases, weights, here, i, index, step) for step in (-eps, eps))
     gap = right - left
-    if not abs(gap) > 10 * (atol + rtol * max(abs(right), abs(left))):
+    with np.errstate(all="ignore"):
+        rounding = 8 * float(np.finfo(np.float64).eps) * float(np.sum(np.abs(weights * here))) / eps
+    if not abs(gap) > max(10 * (atol + rtol * max(abs(right), abs(left))), rounding):
         return None
     half_gap = (_one_sided_slope(evaluate, bases, weights, here, i, index, eps / 2)
                 - _one_sided_slope(evaluate, bases, weights, here, i, index, -eps / 2))
@@ -321,8 +324,8 @@ def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: fl
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray],
                    errors: list[np.ndarray], disagreeing: list[np.ndarray], atol: float, rtol: float, rows: int,
                    kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str) -> str:
-    """The worst ``disagreeing`` elements (by their ``errors`` |analytic − numeric|), worst first, as a fixed-width
-    text table; elements at a kink are marked."""
+    """The worst ``disagreeing`` elements, worst first (by how far their ``errors`` |analytic − numeric| exceed the
+    tolerance atol + rtol·|numeric|; NaN first), as a fixed-width text table; elements at a kink are marked."""
     __tracebackhide__ = True
     failures = []
     for i, (a, n, abs_err, bad) in enumerate(zip(analytic, numeric, errors, disagreeing, strict=True)):
@@ -386,7 +389,8 @@ def _checked_inputs(inputs: Sequence[Any], positions: Sequence[int]) -> list[np.
         dtype = np.asarray(x.data if isinstance(x, Value) else x).dtype
         if _narrow_float(dtype):
             warnings.warn(f"check_gradients: input {i} is {dtype}; it is checked in float64 (finite "
-                          f"differences are too coarse in {dtype})", UserWarning, stacklevel=3)
+                          f"differences are too coarse in {dtype})", UserWarning,
+                          stacklevel=4)  # the line calling check_gradients (through checks.pytorch_keywords)
     return arrays
 
 
