@@ -402,12 +402,14 @@ def test_bad_arguments_raise_type_errors():
 
 @pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
 def test_inputs_f_cannot_take_are_named_with_a_hint_for_a_torch_style_tuple(check):
-    """check_gradients(f, x, y), not gradcheck's check_gradients(f, (x, y)): the error names the check and f."""
+    """check_gradients(f, x, y), not gradcheck's check_gradients(f, (x, y)) (or a list, which gradcheck takes too):
+    the error names the check and f."""
     x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
-    with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a, b) cannot be called with the 1 "
-                                                  f"input(s) given; give the inputs one by one, {check.__name__}(f, "
-                                                  "x, y), not as one tuple")):
-        check((lambda a, b: (a * b).sum()), (x, y))
+    for together in ((x, y), [x, y]):
+        with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a, b) cannot be called with the "
+                                                      f"1 input(s) given; give the inputs one by one, "
+                                                      f"{check.__name__}(f, x, y), not as one tuple")):
+            check((lambda a, b: (a * b).sum()), together)
     with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a) cannot be called with the 2 "
                                                   "input(s) given") + "$"):
         check((lambda a: (a * a).sum()), x, y)

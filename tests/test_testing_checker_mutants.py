@@ -295,16 +295,6 @@ def test_the_table_gives_six_significant_digits():
 
 # --- arguments, and what f is given -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
-def test_inputs_given_as_one_list_get_the_hint_as_a_tuple_does(check):
-    """check_gradients(f, [x, y]) is gradcheck's habit too (it takes a tuple or a list): the same hint for both."""
-    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
-    with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a, b) cannot be called with the 1 "
-                                                  f"input(s) given; give the inputs one by one, {check.__name__}(f, "
-                                                  "x, y), not as one tuple")):
-        check(lambda a, b: (a * b).sum(), [x, y])
-
-
-@pytest.mark.parametrize("check", [check_gradients, numerical_gradient])
 def test_a_tuple_among_several_inputs_gets_no_hint_about_one_tuple(check):
     """Two inputs given, the first a tuple: the count is the problem, not a tuple given for all the inputs."""
     x = np.array([1.0, 2.0])
