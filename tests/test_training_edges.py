@@ -133,8 +133,10 @@ def test_a_plain_function_model_gets_the_same_kind_of_inputs_in_every_call(batch
         seen.add((type(x), x.requires_grad))
         return Value(np.hstack([x.data, x.data**2]), requires_grad=False) @ w + b
 
+    # seed=0: the same order of batches in every run (a rare order ended, converged, on a batch whose Armijo step
+    # rounded to no change, which fit rightly warns about: the one warning CI runs reported now and then)
     history = fit(polynomial, X, 3 * X**2 - X, optimizer=optim.Armijo([w, b]), episodes=300,
-                  batch_size=batch_size, progress=False)
+                  batch_size=batch_size, seed=0, progress=False)
     assert seen == {(Value, False)}
     assert history.final_cost < 1e-6
     np.testing.assert_allclose(w.data.ravel(), [-1.0, 3.0], atol=1e-3)
