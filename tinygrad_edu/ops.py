@@ -113,7 +113,9 @@ def _takes_inputs(vjp: Vjp, count: int) -> bool:
     """Whether ``vjp`` can be called as ``vjp(g, out, *inputs)`` with ``count`` inputs, read from its code (cheap:
     some Ops are made per call); True where there is no code to read (a builtin, a callable object)."""
     code = getattr(vjp, "__code__", None)
-    return code is None or bool(code.co_flags & inspect.CO_VARARGS) or code.co_argcount >= count + 2
+    # (a bound method's code counts its self, which the call does not pass)
+    return code is None or bool(code.co_flags & inspect.CO_VARARGS) or (
+        code.co_argcount >= count + 2 + inspect.ismethod(vjp))
 
 
 def _described(vjp: Vjp) -> str:
