@@ -465,8 +465,7 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
         result = function(x.item(), y.item())
     except ZeroDivisionError:
         result = math.nan
-    # the normal float64 numbers, from np.finfo(np.float64).tiny to .max; NaN fails both comparisons
-    if not 2.2250738585072014e-308 <= abs(result) <= 1.7976931348623157e308:
+    if not _NORMAL_MIN <= abs(result) <= _NORMAL_MAX:  # (NaN fails both comparisons)
         return _record(op, (a, b), _NO_PARAMS)
     node = _new_value(Value)  # (one statement per field, as in _node: faster than tuple assignment)
     node._data = np.asarray(result)
@@ -494,7 +493,8 @@ def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
 
 _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
 _FLOAT64 = np.dtype(np.float64)
-_NORMAL_MIN, _NORMAL_MAX = 2.2250738585072014e-308, 1.7976931348623157e308  # np.finfo(np.float64).tiny and .max
+# The normal float64 numbers, np.finfo(np.float64).tiny to .max: the fast paths' results (forward and backward)
+_NORMAL_MIN, _NORMAL_MAX = 2.2250738585072014e-308, 1.7976931348623157e308
 _MUL, _MUL_BY_FIRST = ops.mul, ops.mul.vjps[0]  # (for the fast path of the walk backwards)
 
 
