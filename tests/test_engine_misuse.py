@@ -233,6 +233,13 @@ def test_a_method_written_differently_here_says_what_to_write(name, advice) -> N
     assert not hasattr(v, name)
 
 
+def test_the_advice_is_out_of_dir_and_of_the_attribute_lookup_of_every_value() -> None:
+    """Tab completion does not offer v.flatten; and the advice is class attributes, not Value.__getattr__, with which
+    CPython looks up every attribute of every Value the slow way (the scalar chain measured 15 % slower)."""
+    assert "flatten" not in dir(Value(1.0)) and "reshape" in dir(Value(1.0))
+    assert not hasattr(Value, "__getattr__")
+
+
 def test_a_name_nothing_here_stands_for_is_a_plain_attribute_error() -> None:
     """v.sin(): no advice to give (sin is not an operation here), so Python's own message, word for word."""
     with pytest.raises(AttributeError, match=r"^'Value' object has no attribute 'sin'$"):

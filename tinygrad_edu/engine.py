@@ -31,7 +31,7 @@ import os
 import secrets
 import threading
 from collections.abc import Collection, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -218,7 +218,8 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                   "np.stack": "functional.stack", "np.where": "functional.where"}
 
 #: Methods a PyTorch, numpy or micrograd user reaches for that a Value has under another name or as a formula, and
-#: what to write instead (``Value.__getattr__``; numpy's function of the same name, ``np.clip(v, …)``, says it too).
+#: what to write instead: each a class attribute of Value (checks.Absent, set below the class, unseen by type
+#: checkers), so ``v.flatten()`` says it; numpy's function of the same name, ``np.clip(v, …)``, says it too.
 _WRITE_INSTEAD = {
     **dict.fromkeys(("flatten", "ravel"), "v.reshape(-1)"),
     **dict.fromkeys(("view", "squeeze", "unsqueeze", "expand_dims"), "v.reshape(shape), the 1s taken out or put in"),
@@ -731,13 +732,9 @@ class Value:
                 twin.__setstate__(copy.deepcopy(state, memo))
         return memo[id(self)]
 
-    if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take v.any_typo for an attribute)
-        def __getattr__(self, name: str) -> Any:
-            """Only for a name a Value does not have (``v.flatten()``, ``v.is_leaf``): an AttributeError that says
-            what to write here instead, where there is something (see _WRITE_INSTEAD)."""
-            instead = f"; write {_WRITE_INSTEAD[name]}" if name in _WRITE_INSTEAD else ""
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{instead}", name=name,
-                                 obj=self)
+    def __dir__(self) -> list[str]:
+        """Its attributes, without other libraries' names that are only there to say what to write (_WRITE_INSTEAD)."""
+        return checks.present(self, super().__dir__())
 
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change
@@ -1136,6 +1133,10 @@ class Value:
             raise _refused(error, f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} "
                                   f"to {_described(value)}") from None
         self._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
+
+
+for _name, _advice in _WRITE_INSTEAD.items():
+    setattr(Value, _name, checks.Absent(_name, _advice, "{cls!r} object has no attribute {name!r}; write {advice}"))
 
 
 def _grad_array(grad: Any) -> np.ndarray:

@@ -408,25 +408,6 @@ _NOT_HERE = {
 }
 
 
-class _Absent:
-    """An attribute of PyTorch's optimizers that these have not (``opt.lr``, ``opt.param_groups``): reading it or
-    setting it is an AttributeError saying what to use, not a new attribute that no step reads."""
-
-    def __init__(self, name: str, advice: str) -> None:
-        self.name, self.advice = name, advice
-
-    def _error(self, optimizer: Any) -> AttributeError:
-        return AttributeError(f"{type(optimizer).__name__} has no attribute {self.name}: {self.advice}")
-
-    def __get__(self, optimizer: Any, owner: Any = None) -> Any:
-        if optimizer is None:
-            return self
-        raise self._error(optimizer)
-
-    def __set__(self, optimizer: Any, value: Any) -> None:
-        raise self._error(optimizer)
-
-
 class Optimizer:
     """Base class: holds ``params`` and knows how to get the gradient (see the module docstring)."""
 
@@ -446,11 +427,11 @@ class Optimizer:
         absent.update(cls._absent)
         for name, advice in absent.items():
             if name not in cls._settings:
-                setattr(cls, name, _Absent(name, advice))
+                setattr(cls, name, checks.Absent(name, advice))
 
     def __dir__(self) -> list[str]:
         """Its attributes, without the PyTorch names that are only there to say they are not (``lr``, …)."""
-        return [name for name in super().__dir__() if not isinstance(getattr(type(self), name, None), _Absent)]
+        return checks.present(self, super().__dir__())
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
         for name in kwargs:
