@@ -633,3 +633,30 @@ def test_pytorch_and_keras_keywords_say_this_packages_word(keyword, value, advic
     assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))  # nothing trained
     with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):  # a plain typo: Python's error
         fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, epoch=3, progress=False)
+
+
+def test_the_learning_rate_given_to_fit_says_it_belongs_to_the_optimizer():
+    """fit(..., learning_rate=0.1), the seed's own word given to the wrong function, got Python's bare "unexpected
+    keyword argument"; and the advice for lr= would call it another library's name."""
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    before = [p.data.copy() for p in net.parameters()]
+    with pytest.raises(TypeError, match=r"^fit: there is no argument learning_rate=; the learning rate belongs to "
+                                        r"the optimizer: optimizer=optim\.SGD\(model, learning_rate=0\.1\)$"):
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, learning_rate=0.1, progress=False)
+    assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))  # nothing trained
+
+
+@pytest.mark.parametrize("method", ["parameters", "named_parameters"])
+def test_a_models_parameters_method_given_as_the_model_is_refused_by_name(method):
+    """fit(net.parameters, ...) (the optimizer's habit, optim.SGD(net.parameters(), ...)) called it with the
+    inputs and failed inside it: "parameters: recurse must be True or False, got Value ..."."""
+    x, y = _data()
+    net = nn.MLP([1, 2, 1], rng=0)
+    before = [p.data.copy() for p in net.parameters()]
+    with pytest.raises(TypeError, match=rf"^fit: model is the method MLP\.{method}, which lists the parameters; "
+                                        r"pass the network itself"):
+        fit(getattr(net, method), x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
+    assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))
+    history = fit(net.forward, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
+    assert history.episodes == 2  # a bound method that computes is a model

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -180,12 +180,15 @@ def present(obj: Any, names: Iterable[str]) -> list[str]:
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
-def pytorch_keywords(**advice: str) -> Callable[[_Function], _Function]:
+def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
+                     **advice: str) -> Callable[[_Function], _Function]:
     """A decorator: a call with a keyword argument that PyTorch (or Keras, JAX) has and the function lacks
     (``dim=``) is a TypeError naming the function and saying what to write here (``advice["dim"]``), not Python's
-    bare "unexpected keyword argument".  Keywords are looked at only once the call has failed, so a good call costs
-    one function call more (about 0.1 µs: not for the per-element hot paths).  For functions without ``**kwargs``: a
-    keyword that is not a parameter can only fail the call itself.
+    bare "unexpected keyword argument".  ``misplaced``: this package's own words given to the wrong function
+    (``fit(learning_rate=0.1)``: the learning rate is the optimizer's), with the same kind of advice.  Keywords are
+    looked at only once the call has failed, so a good call costs one function call more (about 0.1 µs: not for the
+    per-element hot paths).  For functions without ``**kwargs``: a keyword that is not a parameter can only fail the
+    call itself.
 
         >>> @pytorch_keywords(dim="it is called axis= here")
         ... def total(x, axis=None):
@@ -194,6 +197,7 @@ def pytorch_keywords(**advice: str) -> Callable[[_Function], _Function]:
         Traceback (most recent call last):
         TypeError: total: there is no argument dim= (another library's name); it is called axis= here
     """
+    misplaced = dict(misplaced or {})
 
     def decorate(function: _Function) -> _Function:
         @functools.wraps(function)
@@ -202,11 +206,11 @@ def pytorch_keywords(**advice: str) -> Callable[[_Function], _Function]:
             try:
                 return function(*args, **kwargs)
             except TypeError:
-                key = next((key for key in kwargs if key in advice), None)
+                key = next((key for key in kwargs if key in advice or key in misplaced), None)
                 if key is None:
                     raise
-                raise TypeError(f"{function.__name__}: there is no argument {key}= (another library's name); "
-                                f"{advice[key]}") from None
+                why = f"; {misplaced[key]}" if key in misplaced else f" (another library's name); {advice[key]}"
+                raise TypeError(f"{function.__name__}: there is no argument {key}={why}") from None
 
         return cast(_Function, checked)
 

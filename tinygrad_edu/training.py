@@ -212,6 +212,9 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
     """The parameters to train; each argument that is not what fit needs is named."""
     if not callable(model):
         raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}")
+    if inspect.ismethod(model) and model.__name__ in ("parameters", "named_parameters"):  # (the optimizer's habit)
+        raise TypeError(f"fit: model is the method {type(model.__self__).__name__}.{model.__name__}, which lists the "
+                        "parameters; pass the network itself: fit(net, inputs, targets, ...)")
     if not callable(cost):
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value such as losses.squared_error, "
                         f"got {type(cost).__name__} {cost!r:.40}")
@@ -372,9 +375,13 @@ def _show_progress(bar: Any, cost: float, seconds: float, last_shown: float) -> 
     return seconds
 
 
-@checks.pytorch_keywords(epochs="it is called episodes= here, the seed's word for a pass through the samples",
+_LEARNING_RATE_ADVICE = "the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)"
+
+
+@checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE},
+                         epochs="it is called episodes= here, the seed's word for a pass through the samples",
                          loss="the cost function is cost= here, e.g. cost=losses.cross_entropy",
-                         lr="the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)",
+                         lr=_LEARNING_RATE_ADVICE,
                          validation_data="fit has no validation set: evaluate the held-out samples after fit, "
                                          "cost(model(inputs), targets) under no_grad(), or between calls of fit",
                          validation_split="split the samples first with data.train_test_split, then evaluate the "
