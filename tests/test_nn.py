@@ -1,6 +1,7 @@
 """Layers and networks: the seed's forward propagation, labels, initialisation, save/load."""
 
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -905,3 +906,32 @@ def test_a_module_without_values_is_not_saved_as_an_empty_model(tmp_path):
     with pytest.raises(ValueError, match=r"^save: this Module holds no Values"):
         nn.Module().save(tmp_path / "model.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_network_is_a_sequence_of_its_layers_as_pytorchs_sequential_is():
+    """len(net), net[i] and iteration, as on PyTorch's nn.Sequential: before, "'MLP' object is not subscriptable".
+    net[0] is the seed's layer 1, whose labels say W^1."""
+    net = nn.MLP([2, 4, 3, 1], rng=0)
+    assert len(net) == 3 and list(net) == net.layers
+    assert net[0] is net.layers[0] and net[-1] is net.layers[2] and net[np.int64(1)] is net.layers[1]
+    assert net[0].weights.label == "W^1" and net[-1].biases.label == "b^3"
+    with pytest.raises(IndexError, match=r"^MLP: no layer 3: it has 3, net\[0\] to net\[2\]$"):
+        net[3]
+    with pytest.raises(IndexError, match=r"^MLP: no layer -4: it has 3"):
+        net[-4]
+    for index in ("0", 1.0, True):
+        with pytest.raises(TypeError, match=r"^MLP: a layer's index must be an integer, got "):
+            net[index]
+
+
+@pytest.mark.parametrize("part, written", [(slice(1, None), "1:"), (slice(None, 2), ":2"),
+                                           (slice(None, None, 2), "::2")])
+def test_a_slice_of_a_network_is_refused_as_it_would_number_the_labels_again(part, written):
+    """A Network of some of the layers would give them the labels W^1, W^2, … again, changing the drawings of the
+    network they belong to: the list net.layers[a:b] is what to take, and the labels stay."""
+    net = nn.MLP([1, 3, 3, 1], rng=0)
+    labels = [p.label for p in net.parameters()]
+    with pytest.raises(TypeError, match=rf"^MLP: net\[{re.escape(written)}\] is not a Network; take the list "
+                                        rf"net\.layers\[{re.escape(written)}\]"):
+        net[part]
+    assert [p.label for p in net.parameters()] == labels

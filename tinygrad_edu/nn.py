@@ -701,6 +701,25 @@ class Network(Module):
             return f"{type(self).__name__}(<not initialised>)"
         return super().__repr__()
 
+    def __len__(self) -> int:
+        """The number of layers (PyTorch's ``len(nn.Sequential(...))``): the seed's L."""
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __getitem__(self, index: int | slice) -> Layer:
+        """A layer, counted from 0 as in a list: ``net[0]`` is the seed's layer 1 (``W^1``, ``b^1``), ``net[-1]``
+        the output layer.  A slice is refused: a Network of some of the layers would number their labels again."""
+        if isinstance(index, slice):
+            raise TypeError(f"{type(self).__name__}: net[{_slice_text(index)}] is not a Network; take the list "
+                            f"net.layers[{_slice_text(index)}] (a Network of them would number their labels again)")
+        index = checks.integer(index, "a layer's index", type(self).__name__)
+        if not -len(self.layers) <= index < len(self.layers):
+            raise IndexError(f"{type(self).__name__}: no layer {index}: it has {len(self.layers)}, net[0] to "
+                             f"net[{len(self.layers) - 1}]")
+        return self.layers[index]
+
     @property
     def sizes(self) -> list[int]:
         """The number of neurons per layer, input layer first: ``[1, 12, 12, 1]``."""
@@ -727,6 +746,12 @@ class Network(Module):
         config = self.config()
         shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None
+
+
+def _slice_text(part: slice) -> str:
+    """``a:b:c`` as written in brackets (empty where None)."""
+    text = ":".join("" if n is None else str(n) for n in (part.start, part.stop, part.step))
+    return text.removesuffix(":") if part.step is None else text
 
 
 def _micrograd_hint(sizes: Any, outputs: Any) -> str:
