@@ -281,3 +281,14 @@ def test_a_tree_shows_itself_in_one_short_line() -> None:
     assert "\n" not in text and len(text) < 120
     assert text.startswith("DependencyTree(cost C; ")
     assert f"{len(tree.nodes)} nodes: C, α³, z³, W³" in text and text.endswith(f"; {len(tree.edges)} edges)")
+
+
+@pytest.mark.parametrize("target, written", [(-0.5, "2(α² − (-0.5))"), (0.25, "2(α² − 0.25)")])
+def test_the_costs_edge_writes_a_negative_target_in_parentheses(target, written):
+    """∂C/∂α² for a target y' = −0.5 read "2(α² − -0.5)", a minus sign and a hyphen in a row, where the tree's own
+    chain products write a negative factor in parentheses.  Found by an exploratory pass."""
+    model = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(2)])
+    cost = squared_error(model(np.array([0.5])), np.array([target]))
+    cost.backward()
+    tree = dependency_tree(cost)
+    assert [edge.formula for edge in tree.edges if edge.child == "C" and edge.parent == "α^2"] == [written]

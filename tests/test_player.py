@@ -16,7 +16,7 @@ from tinygrad_edu import Value, nn, viz
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
-from tinygrad_edu.player import BackpropPlayer, local_formula
+from tinygrad_edu.player import BackpropPlayer, forward_formula, local_formula
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or \
@@ -688,3 +688,43 @@ def test_an_exponent_keeps_its_short_name_and_a_number_is_not_listed_as_its_own_
     forward = [_text_of(s.html) for s in player.steps if s.phase == "forward"]
     assert "sub₁ = mul₁ − 0.333333 from mul₁ = 1.5 sub₁" in forward[1]  # the number is not listed again under "from"
     assert "C = sub₁² from sub₁ = 1.166667" in forward[2]
+
+
+def _negative_target_cost(target: float = -0.5) -> Value:
+    """The seed's chain (one neuron per layer, section 6.3) and its squared-error cost for a negative target."""
+    model = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(2)])
+    cost = squared_error(model(np.array([0.5])), np.array([target]))
+    cost.backward()
+    return cost
+
+
+_DOUBLE_SIGN = re.compile(r"[−+·/-] ?-\d")  # "α² − -0.5", "mul₁ + -0.5", "1/-0.5": two signs in a row
+
+
+def test_a_negative_number_after_an_operator_is_written_in_parentheses(tmp_path):
+    """The player wrote "C = Σ(α² − -0.5)²", "∂C/∂α² = 2(α² − -0.5)" and "add₁ = mul₁ + -0.5": a minus sign and a
+    hyphen in a row, which a student copies as a typo; the tree's chain products already wrote a negative factor in
+    parentheses, "0.8 · (-0.8)".  Found by an exploratory pass."""
+    viz.backprop_player(_negative_target_cost()).save(tmp_path / "tree.html")
+    w = Value(2.0, label="w")
+    viz.backprop_player((w * 3.0 + -0.5) ** 2, layout="graph").save(tmp_path / "graph.html")
+    for page in ("tree.html", "graph.html"):
+        text = (tmp_path / page).read_text(encoding="utf-8")
+        assert not _DOUBLE_SIGN.findall(text), page
+        assert "(-0.5)" in text, page
+
+
+@pytest.mark.parametrize("make, names, forward, local", [
+    (lambda w: w / -0.5, ["w", "-0.5"], "w / (-0.5)", ["1/(-0.5)", "−w/(-0.5)²"]),
+    (lambda w: w - -0.5, ["w", "-0.5"], "w − (-0.5)", ["1", "−1"]),
+    (lambda w: Value(-2.0) ** w, ["-2", "w"], "(-2)^w", None),
+    (lambda w: w ** -1.0, ["w", "-1"], "w^-1", ["-1·w^-2", "w^-1 · ln w"]),  # an exponent needs no parentheses
+    (lambda w: -Value(-0.5), ["-0.5"], "−(-0.5)", ["−1"]),
+])
+def test_formulas_put_a_negative_operand_or_base_in_parentheses(make, names, forward, local):
+    """−w/-0.5² read as −w/−(0.5²) and -2^w as −(2^w): a negative number as an operand or as the base of a power is
+    written in parentheses, (-0.5)² and (-2)^w."""
+    node = make(Value(2.0, label="w"))
+    assert forward_formula(node, names) == forward
+    if local is not None:
+        assert [local_formula(node, i, names) for i in range(len(node.parents))] == local

@@ -31,7 +31,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, local_gradients
 from tinygrad_edu.graph import nearest_values
-from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, pretty
+from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, operand, pretty
 
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "ACTIVATION_FORMULAS"]
 
@@ -429,7 +429,7 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
         return ""
     first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data), precision)
                      for p in difference.parents)
-    return f"{'' if difference.parents[0] is parent else '−'}2({first} − {second})"
+    return f"{'' if difference.parents[0] is parent else '−'}2({first} − {operand(second)})"
 
 
 def _affine_formula(parent: Value, region: list[Value], names: dict[int, str], path: tuple[str, ...]) -> str:

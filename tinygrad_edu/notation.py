@@ -13,7 +13,8 @@ import numpy as np
 
 from tinygrad_edu import checks
 
-__all__ = ["format_number", "summary", "numbers_of", "pretty", "printable", "left_out_note", "LAYER_LABEL"]
+__all__ = ["format_number", "summary", "numbers_of", "pretty", "operand", "printable", "left_out_note",
+           "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -88,6 +89,12 @@ def pretty(label: str) -> str:
     if not isinstance(label, str):
         raise TypeError(f"pretty: label must be a str, got {type(label).__name__}")
     return _EXPONENT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT), label)
+
+
+def operand(name: str) -> str:
+    """``name`` as the right-hand operand of +, −, · or /: a negative number in parentheses, so that a formula reads
+    ``α − (-0.5)``, as the chain products write a negative factor, not ``α − -0.5``."""
+    return f"({name})" if name.startswith(("-", "−")) else name
 
 
 def printable(text: Any) -> str:

@@ -34,7 +34,7 @@ from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, write_text
-from tinygrad_edu.notation import format_number, left_out_note, numbers_of, pretty, printable, summary
+from tinygrad_edu.notation import format_number, left_out_note, numbers_of, operand, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
            "forward_formula", "check_drawn"]
@@ -139,12 +139,13 @@ def forward_formula(node: Value, names: list[str]) -> str:
     """How ``node`` is computed from its inputs, in the seed's notation: ``z = α @ W``, ``σ(z)``, ..."""
     _check_formula(node, names, "forward_formula")
     a = names[0] if names else ""
-    b = names[1] if len(names) > 1 else ""
+    second = names[1] if len(names) > 1 else ""
+    b = operand(second)  # (after an operator: α − (-0.5), not α − -0.5)
     per = f"/{_samples(node.parents[0].data)}" if node.op == "squared_error" and _samples(node.parents[0].data) > 1 \
         else ""
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
-             "pow": f"{_base(a)}^{b}", "matmul": f"{a} @ {b}", "neg": f"−{a}", "exp": f"e^{a}", "log": f"ln {a}",
-             "sqrt": f"√{a}", "abs": f"|{a}|", "tanh": f"tanh({a})", "sigmoid": f"σ({a})",
+             "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}", "exp": f"e^{a}",
+             "log": f"ln {a}", "sqrt": f"√{a}", "abs": f"|{a}|", "tanh": f"tanh({a})", "sigmoid": f"σ({a})",
              "relu": f"max({a}, 0)", "sum": f"Σ {a}", "mean": f"mean({a})", "max": f"max({a})",
              "squared_error": f"Σ({a} − {b})²{per}"}
     return forms.get(node.op or "", f"{node.op}({', '.join(names)})")
@@ -163,14 +164,14 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
     op = node.op or ""
     if op == "squared_error":
         n = _samples(node.parents[0].data)
-        difference = f"2({a} − {b})" + (f"/{n}" if n > 1 else "")
+        difference = f"2({a} − {operand(b)})" + (f"/{n}" if n > 1 else "")
         return difference if i == 0 else "−" + difference
     if op == "matmul":
         return other if node.parents[1 - i].ndim < 2 or node.parents[1 - i].size == 1 else f"{other}ᵀ"
     if op == "pow":
         return _power_rule(node, a, b) if i == 0 else f"{_base(a)}^{b} · ln {a}"
     forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
-             "div": f"1/{b}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1", "exp": f"e^{a}", "log": f"1/{a}",
+             "div": f"1/{operand(b)}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1", "exp": f"e^{a}", "log": f"1/{a}",
              "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
              "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
@@ -185,8 +186,9 @@ _RAISED = set("^⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᴸ")  # a name with one of these 
 
 def _base(name: str) -> str:
     """``name`` as the base of a power: ``(W²)`` for a name that already has an exponent, so ``(W²)²`` does not
-    read as ``W²²``; one group in parentheses already (a folded ``(w − y²)``) stays as it is."""
-    return f"({name})" if _RAISED & set(name) and not _grouped(name) else name
+    read as ``W²²``, and a negative number, ``(-2)²``; one group in parentheses already (a folded ``(w − y²)``)
+    stays as it is."""
+    return f"({name})" if _RAISED & set(name) and not _grouped(name) else operand(name)
 
 
 def _grouped(text: str) -> bool:
