@@ -335,6 +335,7 @@ CASES = [
     Case(notation.summary, lambda tmp: {"array": [1.0, 2.0]}),
     Case(notation.numbers_of, lambda tmp: {"array": [1.0, 2.0]}),
     Case(notation.pretty, lambda tmp: {"label": "α^2"}),
+    Case(notation.operand, lambda tmp: {"name": "-0.5"}),
     Case(notation.printable, lambda tmp: {"text": "α"}),
     Case(notation.left_out_note, lambda tmp: {"shown": 1, "total": 2}),
     Case(plots.plot_history, lambda tmp: {"history": sample_history()}),

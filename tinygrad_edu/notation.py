@@ -94,6 +94,8 @@ def pretty(label: str) -> str:
 def operand(name: str) -> str:
     """``name`` as the right-hand operand of +, −, · or /: a negative number in parentheses, so that a formula reads
     ``α − (-0.5)``, as the chain products write a negative factor, not ``α − -0.5``."""
+    if not isinstance(name, str):
+        raise TypeError(f"operand: name must be a str, got {type(name).__name__}")
     return f"({name})" if name.startswith(("-", "−")) else name
 
 
