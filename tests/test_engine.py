@@ -1497,6 +1497,19 @@ def test_a_grad_set_by_hand_that_cannot_be_added_to_is_refused_before_anything_c
     np.testing.assert_array_equal(x.grad, [4.0, 4.0])
 
 
+def test_backward_towards_some_inputs_reads_no_other_leafs_grad():
+    """backward(inputs=[y]) changes only y.grad, so x.grad, which it does not write, is not looked at either: it
+    may be anything (a training loop in another thread may be changing it), where the walk refused a .grad of the
+    wrong shape on every leaf it passed."""
+    x, y = Value([1.0, 2.0]), Value(3.0)
+    x.grad = wrong = np.zeros((3, 1))
+    (x * y).sum().backward(inputs=[y])
+    assert x.grad is wrong and y.grad == 3.0
+    with pytest.raises(ValueError, match=r"^backward: a leaf of shape \(2,\) has a .grad of shape \(3, 1\)"):
+        (x * y).sum().backward(inputs=[x, y])
+    assert y.grad == 3.0  # refused before any gradient changed
+
+
 @pytest.mark.parametrize("dtype, named", [("foo", "'foo'"), ("int32", "int32"), (np.float16, "float16")])
 def test_astype_names_a_dtype_a_value_cannot_hold(dtype, named):
     """'foo' gave numpy's bare "data type 'foo' not understood"."""

@@ -146,3 +146,36 @@ def test_a_no_grad_block_in_one_asyncio_task_leaves_the_others_recording():
 
     assert asyncio.run(main()) == [(False, None), (True, 4.0)]
     assert is_grad_enabled()
+
+
+def test_a_transform_in_another_thread_leaves_a_shared_parameters_grad_alone():
+    """The transforms never change a .grad (README), and a training loop may run in one thread while another
+    differentiates: autodiff's passes set the .grad of every Value they visited to None for their whole length,
+    a shared parameter's too, so the training thread read None there.  A vjp that waits holds the pass open while
+    this thread reads.  Found by an exploratory pass."""
+    from tinygrad_edu import Op
+    from tinygrad_edu.autodiff import grad
+
+    weights = Value(np.ones(3))
+    weights.grad = np.full(3, 7.0)  # what the training thread's backward() left there
+    entered, release = threading.Event(), threading.Event()
+
+    def paused(g, out, x):
+        entered.set()
+        release.wait(10)
+        return g
+
+    pause = Op("pause", lambda x: x, paused)
+    results = {}
+    worker = threading.Thread(target=lambda: results.update(slope=grad(lambda x: pause(x * weights).sum())(
+        np.arange(3.0))))
+    worker.start()
+    try:
+        assert entered.wait(10)
+        seen = weights.grad  # while the other thread's backward pass is under way
+    finally:
+        release.set()
+        worker.join(10)
+    np.testing.assert_array_equal(results["slope"].data, np.ones(3))  # d/dx Σ x·w = w
+    np.testing.assert_array_equal(seen, np.full(3, 7.0))
+    np.testing.assert_array_equal(weights.grad, np.full(3, 7.0))

@@ -158,7 +158,8 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
 def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_graph: bool | None,
           name: str) -> tuple[list[list[Value]], bool]:
     """One backward pass per upstream gradient (taken one at a time); for each, ∂⟨upstream, output⟩/∂input for
-    every input.  The ``.grad`` of every Value the passes visit is saved first and put back afterwards.
+    every input.  The ``.grad`` of every Value the passes write (the inputs' and the computed Values') is saved first
+    and put back afterwards.
     ``create_graph=None``: record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the
     caller's, or of an enclosing transform, that the result must stay connected to).  Also returns whether the
     passes were recorded."""
@@ -175,13 +176,14 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
         raise ValueError(f"{name}: {str(error).removeprefix('backward_order: ')}") from None
     if create_graph is None:
         create_graph = _has_other_leaves(visited, inputs)
-    saved = [(node, node.grad) for node in visited]
-    for x in inputs:
-        saved.append((x, x.grad))
+    # The passes write the .grad of computed Values and of the inputs (backward(inputs=wanted)), no other leaf's: a
+    # model's weights are left alone, which a training loop in another thread may be reading
+    written = [node for node in visited if node.op is not None] + inputs
+    saved = [(node, node.grad) for node in written]
     results = []
     try:
         for upstream in upstreams:
-            for node in (*visited, *inputs):  # an input the pass does not reach must come back as zeros
+            for node in written:  # an input the pass does not reach must come back as zeros
                 node.grad = None  # leaves would otherwise add this pass to an earlier one
             output.backward(upstream, create_graph=create_graph, inputs=wanted)
             results.append([_as_result(x.grad, zero) for x, zero in zip(inputs, zeros, strict=True)])

@@ -1248,8 +1248,6 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
         g = pending.pop(node_id)
         op = node._op
         if op is None:
-            if node.grad is not None:
-                _check_own_grad(node)  # before any leaf's gradient changes (they are accumulated at the end)
             leaves.append((node, g))
             continue
         node.grad = g
@@ -1351,11 +1349,14 @@ def _check_own_grad(leaf: Value) -> None:
 
 def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph: bool) -> None:
     """The end of a walk: each leaf's gradient added to its ``.grad`` (at first a copy of its own, then the sum);
-    given ``only``, just theirs."""
-    wanted = None if only is None else {id(x) for x in only}
+    given ``only``, just theirs, and no other leaf's ``.grad`` is read (another thread may be changing it)."""
+    if only is not None:
+        wanted = {id(x) for x in only}
+        leaves = [(leaf, g) for leaf, g in leaves if id(leaf) in wanted]
+    for leaf, _ in leaves:
+        if leaf.grad is not None:
+            _check_own_grad(leaf)  # all of them before any leaf's gradient changes
     for leaf, g in leaves:
-        if wanted is not None and id(leaf) not in wanted:
-            continue
         if leaf.grad is None:
             leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
         else:
