@@ -1061,6 +1061,27 @@ def test_a_constant_that_is_a_view_of_another_array_is_copied_too(make, tmp_path
     assert x.grad.tolist() == [2.0, 3.0]
 
 
+@pytest.mark.parametrize("kind", ["list", "dict", "list of arrays"])
+def test_a_custom_ops_list_or_dict_parameter_changed_after_the_forward_pass_does_not_change_the_gradient(kind):
+    """An array parameter was copied when used, a list or a dict (a custom Op's weights=[1.0, 2.0], a natural way to
+    write a few numbers) was not: the vjp read the changed list, and x.grad was [100, 2].  Found by an exploratory
+    pass."""
+    weights = {"list": [1.0, 2.0], "dict": {"first": 1.0, "second": 2.0},
+                    "list of arrays": [np.array(1.0), np.array(2.0)]}[kind]
+    numbers = (lambda w: np.array(list(w.values()))) if kind == "dict" else (lambda w: np.array(w, dtype=float))
+    scale = Op("scale", lambda x, w: x * numbers(w), lambda g, out, x, w: g * numbers(w))
+    x = Value(np.ones(2))
+    cost = scale(x, w=weights).sum()
+    if kind == "dict":
+        weights["first"] = 100.0
+    elif kind == "list":
+        weights[0] = 100.0
+    else:
+        weights[0][...] = 100.0
+    cost.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+
+
 def test_numpy_transpose_and_reshape_take_values() -> None:
     """np.transpose(v) and np.reshape(v, shape) call v.transpose(None) and v.reshape(shape, order='C')."""
     data = np.arange(6.0).reshape(2, 3)

@@ -1222,11 +1222,16 @@ def _index_part(key: Any) -> Any:
 
 
 def _own(param: Any) -> Any:
-    """An operation's parameter as the graph keeps it: arrays (also inside tuples, as in an index) copied."""
+    """An operation's parameter as the graph keeps it: arrays (also inside tuples, as in an index) copied, and lists
+    and dicts (a custom Op's weights=[1.0, 2.0]), which the caller may change after the forward pass."""
     if isinstance(param, np.ndarray):
         return param.copy()
     if isinstance(param, tuple):
         return tuple(_own(part) for part in param)
+    if isinstance(param, list):
+        return [_own(part) for part in param]
+    if isinstance(param, dict):
+        return {key: _own(part) for key, part in param.items()}
     return param
 
 
