@@ -179,3 +179,26 @@ def test_a_transform_in_another_thread_leaves_a_shared_parameters_grad_alone():
     np.testing.assert_array_equal(results["slope"].data, np.ones(3))  # d/dx Σ x·w = w
     np.testing.assert_array_equal(seen, np.full(3, 7.0))
     np.testing.assert_array_equal(weights.grad, np.full(3, 7.0))
+
+
+def test_no_grad_decorating_an_async_function_covers_its_body():
+    """A generator function decorated @no_grad() runs each step in the mode (as in PyTorch); a coroutine function's
+    body ran with recording on, so w -= lr * w.grad in it made a new Value and the parameter never moved.  Two
+    updates running at once as tasks each have their own block.  Found by an exploratory pass."""
+    first, second = Value(np.array([1.0])), Value(np.array([3.0]))
+    first.grad, second.grad = np.array([2.0]), np.array([4.0])
+
+    @no_grad()
+    async def update(w):
+        before = is_grad_enabled()
+        await asyncio.sleep(0)  # the other task runs here
+        w -= 0.25 * w.grad
+        return before, is_grad_enabled()
+
+    async def both():
+        return await asyncio.gather(update(first), update(second))
+
+    assert asyncio.run(both()) == [(False, False), (False, False)]
+    np.testing.assert_array_equal(first.data, [0.5])
+    np.testing.assert_array_equal(second.data, [2.0])
+    assert is_grad_enabled()

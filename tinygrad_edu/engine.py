@@ -101,7 +101,15 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
 
     def __call__(self, function: Any) -> Any:
         """``function`` decorated.  A generator function runs each of its steps in the mode (contextlib's decorator
-        would only cover making the generator, not running it), as in PyTorch."""
+        would only cover making the generator, not running it), as in PyTorch; a coroutine function (async def)
+        runs its body in the mode, in a block of its own (the mode is each task's)."""
+        if inspect.iscoroutinefunction(function):
+            @functools.wraps(function)
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
+                with type(self)():
+                    return await function(*args, **kwargs)
+
+            return coroutine
         if not inspect.isgeneratorfunction(function):
             return super().__call__(function)
 
