@@ -272,3 +272,15 @@ def test_numpy_functions_of_those_names_give_the_same_advice() -> None:
         np.var(v)
     with pytest.raises(TypeError, match=r"^np\.dot: a Value is not .*\(here: a @ b\)$"):
         np.dot(v, v)
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min"])
+def test_a_second_positional_axis_is_not_taken_as_keepdims(method):
+    """x.sum(0, 1), meant as a sum over axes 0 and 1, quietly took the 1 as keepdims=True and gave column sums of
+    shape (1, 3); numpy refuses it (its second argument is dtype), as PyTorch does.  Found by an exploratory pass."""
+    x = Value(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(TypeError, match=rf"^{method}: keepdims must be True or False, got int 1; over several axes, "
+                                        r"give them as a tuple: axis=\(0, 1\)$"):
+        getattr(x, method)(0, 1)
+    assert getattr(x, method)(0, True).shape == (1, 3) and getattr(x, method)(0, np.False_).shape == (3,)
+    assert getattr(x, method)(axis=(0, 1)).shape == ()

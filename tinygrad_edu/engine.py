@@ -1076,21 +1076,25 @@ class Value:
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """Σ over ``axis`` (all elements by default).  ``np.sum(v)`` works too."""
         _numpy_defaults("sum", numpy)
+        keepdims = _keepdims(keepdims, "sum")
         return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The average over ``axis`` (all elements by default).  ``np.mean(v)`` works too."""
         _numpy_defaults("mean", numpy)
+        keepdims = _keepdims(keepdims, "mean")
         return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The largest element over ``axis``; the gradient goes to the maximum (split between ties)."""
         _numpy_defaults("max", numpy)
+        keepdims = _keepdims(keepdims, "max")
         return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The smallest element over ``axis``; the gradient goes to the minimum (split between ties)."""
         _numpy_defaults("min", numpy)
+        keepdims = _keepdims(keepdims, "min")
         return apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: int | tuple[int, ...], order: str = "C", copy: bool | None = None) -> Value:
@@ -1145,6 +1149,14 @@ class Value:
 
 for _name, _advice in _WRITE_INSTEAD.items():
     setattr(Value, _name, checks.Absent(_name, _advice, "{cls!r} object has no attribute {name!r}; write {advice}"))
+
+
+def _keepdims(keepdims: Any, where: str) -> bool:
+    """A reduction's ``keepdims``, True or False: ``v.sum(0, 1)`` is no sum over axes 0 and 1 (numpy refuses it)."""
+    try:
+        return checks.flag(keepdims, "keepdims", where)
+    except TypeError as error:
+        raise TypeError(f"{error}; over several axes, give them as a tuple: axis=(0, 1)") from None
 
 
 def _grad_array(grad: Any) -> np.ndarray:
