@@ -284,3 +284,19 @@ def test_a_second_positional_axis_is_not_taken_as_keepdims(method):
         getattr(x, method)(0, 1)
     assert getattr(x, method)(0, True).shape == (1, 3) and getattr(x, method)(0, np.False_).shape == (3,)
     assert getattr(x, method)(axis=(0, 1)).shape == ()
+
+
+def test_a_value_made_of_a_value_that_requires_a_gradient_is_refused():
+    """Value(h) of a computed h (micrograd's habit of wrapping whatever comes in) made a new leaf of h's numbers:
+    backward() stopped there and x.grad stayed None, without a word (torch.tensor(t) warns).  Value([a, b]) was
+    already refused, as their graphs would be lost.  A copy without the graph is still there, asked for by name.
+    Found by an exploratory pass."""
+    x = Value([1.0, 2.0])
+    hidden = x * 2.0
+    for wrapped in (hidden, x):
+        with pytest.raises(TypeError, match=r"^Value: data is a Value that requires a gradient \(shape \(2,\)\): a "
+                                            r"new leaf of its numbers would stop the gradients"):
+            Value(wrapped)
+    constant = Value(hidden, requires_grad=False)
+    assert not constant.requires_grad and constant.data.tolist() == [2.0, 4.0]
+    assert Value(constant).requires_grad and Value(constant).data.tolist() == [2.0, 4.0]  # a constant's numbers
