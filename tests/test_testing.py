@@ -995,3 +995,20 @@ def test_infinite_analytic_and_numeric_derivatives_are_reported_under_errstate_r
     step = Op("step", lambda x: np.where(x > 1, np.inf, x), lambda g, out, x: g * np.inf)
     with np.errstate(all="raise"), pytest.raises(GradientCheckError, match="2 of 2 gradient elements disagree"):
         check_gradients(step, np.array([1.0, 0.5]))
+
+
+@pytest.mark.parametrize("x", [2.0, np.array([2.0]), np.array([[2.0]])])
+def test_a_vjp_that_forgets_its_upstream_gradient_fails_on_a_single_number_too(x):
+    """The commonest mistake in a hand-written vjp returns the local derivative 3x² instead of g·3x².  A single
+    number was backpropagated with g = 1 only, where the two agree, so check_gradients passed it (and 2·cube(x) then
+    got 3x² for 6x²); jax's check_grads draws a random cotangent.  Found by an exploratory pass."""
+    forgetful = Op("cube", lambda v: v ** 3, lambda g, out, v: 3 * v ** 2)
+    with pytest.raises(GradientCheckError, match=r"check_gradients: input 0: backward\(\) with ∂C/∂output = −2 gave "
+                                                 r"\[12\.\], not −2 times the gradient \[12\.\] it gives with 1: a "
+                                                 r"vjp does not multiply by its upstream gradient g"):
+        check_gradients(forgetful, x)
+    right = Op("cube", lambda v: v ** 3, lambda g, out, v: g * 3 * v ** 2)
+    report = check_gradients(right, x)
+    assert np.array_equal(report.analytic[0].ravel(), [12.0])  # the gradient with g = 1, as before
+    with pytest.raises(GradientCheckError):  # a non-scalar output was caught before, by its random upstream
+        check_gradients(lambda v: forgetful(v) * np.array([1.0, 2.0]), x)

@@ -426,7 +426,7 @@ def _upstream(shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 
 def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequence[str | None], seed: int,
-              weights: Sequence[list[np.ndarray]] = ()) -> list[Any]:
+              weights: Sequence[list[np.ndarray]] = (), scale: float = 1.0) -> list[Any]:
     """The gradients of q_k on fresh float64 leaves, k = ``len(weights)``: q₀ = Σ upstream · f(leaves) and
     q_j = Σ_i weights[j − 1]_i · ∇_i q_{j−1}, one backward pass per order, each but the last recorded
     (``create_graph``) so that the next one can differentiate it; zeros where a gradient never reached, all None
@@ -438,7 +438,7 @@ def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequenc
         if not out.requires_grad:
             return [None] * len(values)
         # autodiff.gradients, not backward(): the .grad of Values f closes over (a model's parameters) stays as is
-        grads = gradients(out, values, _upstream(out.shape, seed), create_graph=bool(weights))
+        grads = gradients(out, values, _upstream(out.shape, seed) * scale, create_graph=bool(weights))
         for j, weight in enumerate(weights):
             terms = [(g * w).sum() for g, w in zip(grads, weight, strict=True) if g.requires_grad]
             if not terms:  # q_j is a constant: its gradient is 0
@@ -464,10 +464,11 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
 
     ``f`` is called on float64 Values made from ``inputs`` (Values, arrays or numbers) and must return a
     Value.  A non-scalar output is backpropagated with a random upstream gradient (drawn from a generator
-    seeded with ``seed``), which checks every output at once.  Inputs the gradient never reaches count as
-    zeros.  A Value with ``requires_grad=False`` (class labels, a mask) is passed to ``f`` as it is and not
-    checked, as in ``torch.autograd.gradcheck``: the report covers the other inputs, the table names inputs by
-    their position in the call (with no other input, or none at all, there is nothing to check: a
+    seeded with ``seed``), which checks every output at once; a single number with 1, and again with −2, which must
+    double every gradient and flip its sign (a vjp that forgets its ``g`` passes with 1).  Inputs the gradient
+    never reaches count as zeros.  A Value with ``requires_grad=False`` (class labels, a mask) is passed to ``f``
+    as it is and not checked, as in ``torch.autograd.gradcheck``: the report covers the other inputs, the table
+    names inputs by their position in the call (with no other input, or none at all, there is nothing to check: a
     ``ValueError``).  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
     Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, with ``rtol`` below 1 (from 1 on,
     an analytic 0 would pass against any finite difference).  Where f is large and its slope small, f moves by
@@ -568,11 +569,28 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
                 f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
     numeric = _central_differences(evaluate, arrays, weights, eps)
-    return _report(task, analytic, numeric, eps, order, requested, what,
-                   lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
-                   lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
-                   lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
-                   lambda: _repeatable(evaluate, arrays))
+    report = _report(task, analytic, numeric, eps, order, requested, what,
+                     lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
+                     lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
+                     lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
+                     lambda: _repeatable(evaluate, arrays))
+    if order == 1 and weights.size == 1:
+        _check_scales_with_upstream(task, analytic, numeric)
+    return report
+
+
+def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
+    """A single number is backpropagated with ∂C/∂output = 1, where a vjp that forgets to multiply by g looks right:
+    with −2 instead, every gradient must be −2 times as large (within the check's tolerances)."""
+    __tracebackhide__ = True
+    scaled = _backprop(task.f, task.arrays, task.labels, task.seed, scale=-2.0)
+    for name, a, s in zip(task.names, analytic, scaled, strict=True):
+        s = np.zeros(a.shape) if s is None else np.asarray(s, dtype=np.float64)
+        if not np.allclose(s, -2 * a, rtol=task.rtol, atol=2 * task.atol, equal_nan=True):
+            raise GradientCheckError(
+                f"check_gradients: input {name}: backward() with ∂C/∂output = −2 gave {s.ravel()[:4]}, not −2 "
+                f"times the gradient {a.ravel()[:4]} it gives with 1: a vjp does not multiply by its upstream gradient "
+                "g (vjp(g, out, *inputs) must return g times the local derivative)", analytic, numeric)
 
 
 def _repeatable(evaluate: Evaluate, arrays: list[np.ndarray]) -> bool:
