@@ -586,6 +586,20 @@ def test_train_advice_fits_the_case(capsys: pytest.CaptureFixture, tmp_path: Pat
         assert "learning rate" not in out
 
 
+def test_random_search_that_kept_nothing_names_the_size_of_its_changes(capsys: pytest.CaptureFixture,
+                                                                      tmp_path: Path) -> None:
+    """With --learning-rate 5 every random change of up to ±5 made the x² fit worse, and the advice, "try more
+    --episodes or another --seed", sent a student round in vain (300 or 3000 episodes: still nothing kept); it names
+    the size of the changes, which --learning-rate sets for random search.  Found by an exploratory pass."""
+    assert main(["train", "--samples", "20", "--hidden", "3", "--optimizer", "random", "--learning-rate", "5",
+                 "--episodes", "30", "-o", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    start, end = re.search(r"cost (\S+) at the start, (\S+) at the end", out).groups()
+    assert start == end
+    assert ("random search kept none of its changes of up to ±5; try another size of change (--learning-rate, 0.1 "
+            "by default), more --episodes or another --seed") in out
+
+
 def test_counts_of_one_are_singular(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
     assert main(["train", "--episodes", "1", "--samples", "20", "--hidden", "3", "-o", str(tmp_path / "m.npz")]) == 0
     out = capsys.readouterr().out

@@ -506,7 +506,9 @@ def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float, h
     if end < start * (1 - 1e-6):
         return None
     if isinstance(optimizer, optim.RandomSearch):
-        return "the cost did not fall: random search kept none of its changes; try more --episodes or another --seed"
+        return (f"the cost did not fall: random search kept none of its changes of up to ±{rate:g}; try another size "
+                f"of change (--learning-rate, {LEARNING_RATES['random']:g} by default), more --episodes or another "
+                "--seed")
     if history.gradient_norm and max(history.gradient_norm) == 0:  # no learning rate moves a zero gradient
         return ("the cost did not fall: its gradient ∇C was 0 in every episode (a ReLU that is 0 on every sample "
                 "has slope 0), so no learning rate can change it; try another --seed, --init, --activation or "
