@@ -374,3 +374,20 @@ def test_a_curve_just_inside_the_drawable_range_is_drawn_and_saved_without_warni
         warnings.simplefilter("error")
         plots.plot_derivatives(f, order=1, x_range=x_range, path=tmp_path / "big.png")
     assert (tmp_path / "big.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("curvature, backtracks", [(1000, 11), (10000, 14)])
+def test_plot_armijo_labels_do_not_cover_each_other_after_many_backtracks(curvature, backtracks):
+    """On an ill-conditioned cost the Armijo search from (1, 1) backtracks 11 or 14 times, and the labels α⁸ … α¹¹
+    of the trials close to t = 0 were written over one another (and over α⁵'s φ): a smudge.  A label that would
+    cover another is left out (its marker stays, and the legend says what a red × is); the accepted step's is kept.
+    Found by an exploratory pass in a teacher's role."""
+    from itertools import combinations
+
+    figure = plots.plot_armijo(lambda p: curvature * p[0] ** 2 + p[1] ** 2, [1.0, 1.0])
+    figure.canvas.draw()
+    shown = [(text.get_text(), text.get_window_extent()) for text in figure.axes[0].texts if text.get_visible()]
+    assert not [(a, b) for (a, box_a), (b, box_b) in combinations(shown, 2) if box_a.overlaps(box_b)]
+    assert f"$\\alpha^{{{backtracks}}}$" in [name for name, _ in shown]  # the accepted step's label
+    assert len(shown) < len(figure.axes[0].texts) == backtracks + 1  # (some are left out)
+    assert f"{backtracks} backtracks" in figure.axes[0].get_title()

@@ -822,7 +822,23 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
                  + (backtracks if accepted else f"no step accepted after {backtracks}"), fontsize="medium", pad=12)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
+    texts = list(ax.texts)  # the trials' labels, the accepted step's last: it is the one kept first
+    _hide_crowded_labels(fig, texts[-1:] + texts[:-1] if accepted else texts)
     return _finish(fig, path, "plot_armijo")
+
+
+def _hide_crowded_labels(fig: Figure, texts: list[Any]) -> None:
+    """Hide each label that would cover one kept before it (``texts`` in order of importance): after many
+    backtracks the steps αˡ near t = 0 wrote their labels over each other.  Their markers stay; the legend says
+    what a red × is."""
+    fig.draw_without_rendering()  # (the layout, so that the boxes are where the figure will draw them)
+    kept: list[Any] = []
+    for text in texts:
+        box = text.get_window_extent()
+        if any(box.overlaps(other) for other in kept):
+            text.set_visible(False)
+        else:
+            kept.append(box)
 
 
 def _step_axis(end: float, x: np.ndarray, d: np.ndarray, slope: float) -> np.ndarray:
