@@ -391,3 +391,20 @@ def test_plot_armijo_labels_do_not_cover_each_other_after_many_backtracks(curvat
     assert f"$\\alpha^{{{backtracks}}}$" in [name for name, _ in shown]  # the accepted step's label
     assert len(shown) < len(figure.axes[0].texts) == backtracks + 1  # (some are left out)
     assert f"{backtracks} backtracks" in figure.axes[0].get_title()
+
+
+def test_the_overshooting_rate_overshoots_on_a_curved_valley_too():
+    """Section 7.2, "too large overshoots": on notebook 4's valley (p₁ − 1)² + 10(p₂ − p₁²)² from (−1.2, 0.8) the
+    panel titled "overshoots" (η = 2.1/λ from the curvature at the start, which is the largest on the way) descended
+    at every step, to a lower cost than "fits": the opposite of the lesson.  Its η is doubled until the path ends
+    higher than it started; on a quadratic, where 2.1/λ diverges, it stays 2.1/λ.  Found by an exploratory pass in a
+    teacher's role."""
+    def costs(figure):
+        return {line.get_label().split(":")[0]: np.asarray(line.get_ydata()) for line in figure.axes[-1].get_lines()}
+
+    valley = costs(plots.plot_learning_rates(lambda p: (p[0] - 1) ** 2 + 10 * (p[1] - p[0] ** 2) ** 2, [-1.2, 0.8]))
+    overshooting = valley["overshoots"]
+    assert len(overshooting) < 21 or not overshooting[-1] <= overshooting[0]  # ran off, or ended higher
+    assert valley["fits"][-1] < valley["fits"][0]
+    quadratic = plots.plot_learning_rates(lambda p: (p ** 2 * np.array([1.0, 10.0])).sum(), [1.0, 1.0])
+    assert quadratic.axes[-1].get_lines()[0].get_label() == "overshoots: η = 0.105"  # 2.1/λ with λ = 20

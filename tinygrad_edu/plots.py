@@ -717,7 +717,8 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
 
     By default the learning rates come from the largest curvature λ of ``f`` at ``start`` (Hessian by finite
     differences of engine gradients): η = 2.1/λ overshoots (past 2/λ every step lands higher up the other side of
-    the valley, so the path diverges), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as
+    the valley, so the path diverges; where f curves less steeply further along, η is doubled until the path does
+    end higher than it started), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as
     ``{"label": η}`` to choose your own.
     """
     start, learning_rates, steps = _learning_rate_arguments(start, learning_rates, steps, armijo, sigma, alpha)
@@ -729,7 +730,8 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
         if not np.isfinite(curvature) or curvature <= 1e-12:
             raise ValueError("plot_learning_rates: f is not curved upwards at the start (largest Hessian eigenvalue "
                              f"{curvature:.3g}); pass learning_rates={{'label': η, ...}}")
-        learning_rates = {"overshoots": 2.1 / curvature, "crawls": 0.05 / curvature, "fits": 1.0 / curvature}
+        learning_rates = {"overshoots": _overshooting_rate(f, start, 2.1 / curvature, steps),
+                          "crawls": 0.05 / curvature, "fits": 1.0 / curvature}
         framed = ["crawls", "fits"]  # the overshooting path runs out of the window: that is the point
     else:
         framed = list(learning_rates)
@@ -766,6 +768,19 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     cost_ax.grid(True, which="both", alpha=0.3)
     cost_ax.legend(fontsize="x-small")
     return _finish(fig, path, "plot_learning_rates")
+
+
+def _overshooting_rate(f: Function, start: np.ndarray, rate: float, steps: int) -> float:
+    """``rate``, doubled (at most 20 times) until its path ends higher than it started, or runs off: along a curved
+    valley the curvature grows past the start's, where 2.1/λ can descend all the way (notebook 4's valley did), and
+    the panel called "overshoots" must show what a rate too large does."""
+    for _ in range(20):
+        points = _descent(f, start, rate, steps, 1e-4, 0.5, "plot_learning_rates")
+        costs = np.array([_value(f, p, "plot_learning_rates") for p in points])
+        if len(points) <= steps or not costs[-1] <= costs[0]:  # (NaN: ran off too)
+            return rate
+        rate *= 2
+    return rate
 
 
 # --- the Armijo picture ----------------------------------------------------------------------------------
