@@ -586,7 +586,7 @@ def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric
     scaled = _backprop(task.f, task.arrays, task.labels, task.seed, scale=-2.0)
     for name, a, s in zip(task.names, analytic, scaled, strict=True):
         s = np.zeros(a.shape) if s is None else np.asarray(s, dtype=np.float64)
-        if not np.allclose(s, -2 * a, rtol=task.rtol, atol=2 * task.atol, equal_nan=True):
+        if not np.allclose(s, -2 * a, rtol=task.rtol, atol=task.atol, equal_nan=True):
             raise GradientCheckError(
                 f"check_gradients: input {name}: backward() with ∂C/∂output = −2 gave {s.ravel()[:4]}, not −2 "
                 f"times the gradient {a.ravel()[:4]} it gives with 1: a vjp does not multiply by its upstream gradient "
