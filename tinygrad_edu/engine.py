@@ -659,9 +659,9 @@ class Value:
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
         if requires_grad and isinstance(data, Value) and data.requires_grad:
-            raise TypeError(f"Value: data is a Value that requires a gradient (shape {data.shape}): a new leaf of its "
-                            "numbers would stop the gradients that should reach it; use it as it is, or .detach() "
-                            "(or Value(v, requires_grad=False)) for its numbers without the graph")
+            raise TypeError(f"Value: data is a Value that requires a gradient (shape {data.shape}): a new leaf of "
+                            "its numbers would stop the gradients that should reach it; use it as it is, or "
+                            ".detach() (or Value(v, requires_grad=False)) for its numbers without the graph")
         self._data: np.ndarray = np.array(_to_array(data), copy=True)
         self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
         self.label: str | None = label

@@ -171,8 +171,8 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
     if op == "pow":
         return _power_rule(node, a, b) if i == 0 else f"{_base(a)}^{b} · ln {a}"
     forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
-             "div": f"1/{operand(b)}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1", "exp": f"e^{a}", "log": f"1/{a}",
-             "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
+             "div": f"1/{operand(b)}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1", "exp": f"e^{a}",
+             "log": f"1/{a}", "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
              "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
              "mean": f"1/{node.parents[0].size} for every element", "max": "1 at the maximum, 0 elsewhere",

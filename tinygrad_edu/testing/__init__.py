@@ -589,8 +589,8 @@ def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric
         if not np.allclose(s, -2 * a, rtol=task.rtol, atol=task.atol, equal_nan=True):
             raise GradientCheckError(
                 f"check_gradients: input {name}: backward() with ∂C/∂output = −2 gave {s.ravel()[:4]}, not −2 "
-                f"times the gradient {a.ravel()[:4]} it gives with 1: a vjp does not multiply by its upstream gradient "
-                "g (vjp(g, out, *inputs) must return g times the local derivative)", analytic, numeric)
+                f"times the gradient {a.ravel()[:4]} it gives with 1: a vjp does not multiply by its upstream "
+                "gradient g (vjp(g, out, *inputs) must return g times the local derivative)", analytic, numeric)
 
 
 def _repeatable(evaluate: Evaluate, arrays: list[np.ndarray]) -> bool:
