@@ -688,7 +688,9 @@ class SGD(Optimizer):
             for p, g in gradients:
                 if momentum:
                     velocity = self._velocity.get(id(p))
-                    velocity = g.copy() if velocity is None else velocity * momentum + g
+                    # kept in the parameter's dtype, as state_dict saves it (after model.float() a resumed run
+                    # would otherwise go on from rounded velocities)
+                    velocity = g.copy() if velocity is None else velocity.astype(p.dtype, copy=False) * momentum + g
                     self._velocity[id(p)] = velocity
                     g = velocity
                 p -= rate * g
@@ -737,6 +739,8 @@ class Adam(Optimizer):
         with no_grad():
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
+                if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
+                    m, v = np.asarray(m, dtype=p.dtype), np.asarray(v, dtype=p.dtype)
                 k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
                 self._state[id(p)] = (k, m, v)
                 m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
