@@ -540,3 +540,27 @@ def test_an_optimizer_file_with_a_damaged_entry_is_named_by_its_key_and_changes_
         opt.load_state_dict(data)
     after = opt.state_dict()
     assert sorted(after) == sorted(before) and all(np.array_equal(after[key], before[key]) for key in before)
+
+
+def test_an_episode_cut_short_by_a_second_ctrl_c_is_recorded_with_the_batches_it_made():
+    """A second Ctrl-C stops at once; when it came in the second batch of an episode, the first batch's update
+    was made (Adam counted it) but the History dropped the episode, so its last cost no longer described the model.
+    The episode is recorded with the one batch it made, as after a first Ctrl-C.  Found by an exploratory pass."""
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-1, 1, (40, 1)), rng.uniform(0, 1, (40, 1))
+    net = nn.MLP([1, 3, 1], rng=0)
+    optimizer, calls, batch_costs = optim.Adam(net, learning_rate=0.01), [0], []
+
+    def cost(outputs, targets):
+        calls[0] += 1
+        if calls[0] == 6:  # 4 batches of 10 per episode: the second batch of episode 2
+            raise KeyboardInterrupt
+        batch_costs.append(squared_error(outputs, targets))
+        return batch_costs[-1]
+
+    history = fit(net, x, y, cost=cost, optimizer=optimizer, episodes=5, batch_size=10, seed=0, progress=False)
+    assert history.stopped == "interrupted" and int(optimizer.state_dict()["state.0.step_count"]) == 5
+    assert history.episodes == 2 and history.cost[1] == batch_costs[4].item()
+    calls[0] = -99  # the first batch of episode 27: nothing of it to record, and fit stops with what it has
+    assert fit(net, x, y, cost=cost, optimizer=optimizer, episodes=200, batch_size=10, seed=0,
+               progress=False).episodes == 26

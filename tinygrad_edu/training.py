@@ -304,16 +304,21 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     assert run.batch_size is not None
     total = norms = 0.0
     seen = 0
-    for i, (batch_inputs, batch_targets) in enumerate(batches(run.inputs, run.targets, run.batch_size, run.shuffle,
-                                                              run.rng)):
-        closure = run.closure(Value(batch_inputs, requires_grad=False), batch_targets)  # as the full batch is
-        cost, number, norm = run.forward_backward(closure, episode, first=episode == 1 and i == 0)
-        total += number * len(batch_inputs)
-        norms += norm * len(batch_inputs)
-        run.optimizer.step(closure, cost=cost)
-        seen += len(batch_inputs)
-        if run.interrupted:  # Ctrl-C: the episode ends after this batch's update (see _whole_updates)
-            break
+    try:
+        for i, (batch_inputs, batch_targets) in enumerate(batches(run.inputs, run.targets, run.batch_size,
+                                                                  run.shuffle, run.rng)):
+            closure = run.closure(Value(batch_inputs, requires_grad=False), batch_targets)  # as the full batch is
+            cost, number, norm = run.forward_backward(closure, episode, first=episode == 1 and i == 0)
+            run.optimizer.step(closure, cost=cost)
+            total += number * len(batch_inputs)
+            norms += norm * len(batch_inputs)
+            seen += len(batch_inputs)
+            if run.interrupted:  # Ctrl-C: the episode ends after this batch's update (see _whole_updates)
+                break
+    except KeyboardInterrupt:  # a second Ctrl-C: the episode is recorded with the batches it made, if any
+        if not seen:
+            raise
+        run.interrupted = True
     number, norm = total / seen, norms / seen
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
