@@ -210,7 +210,9 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
                 if key is None:
                     raise
                 why = f"; {misplaced[key]}" if key in misplaced else f" (another library's name); {advice[key]}"
-                raise TypeError(f"{function.__name__}: there is no argument {key}={why}") from None
+                name = function.__qualname__.removesuffix(".__init__") if function.__name__ == "__init__" \
+                    else function.__name__
+                raise TypeError(f"{name}: there is no argument {key}={why}") from None
 
         return cast(_Function, checked)
 

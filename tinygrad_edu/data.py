@@ -41,7 +41,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.files import checked_path, open_regular_file
-from tinygrad_edu.seeds import Seed, generator
+from tinygrad_edu.seeds import USE_SEED, Seed, generator
 
 #: The most numbers one array made here may hold (800 MB of float64); larger requests are refused up front.
 MAX_ARRAY_SIZE = 100_000_000
@@ -103,6 +103,7 @@ def _paired(func: str, inputs: object, targets: object) -> tuple[np.ndarray, np.
 _LARGEST_SQUARABLE = 1e154  # (1e154)² = 1e308 is still a float64; the targets x² must not overflow
 
 
+@checks.pytorch_keywords(USE_SEED)
 def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
              ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples of the seed's ``f(x) = x²`` (section 5): ``x ~ Uniform[low, high)``, target ``x²``.
@@ -185,7 +186,7 @@ _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no 
                  "random_state": "it is called seed= here", "shuffle": "the samples are always shuffled here"}
 
 
-@checks.pytorch_keywords(**_SPLIT_ADVICE)
+@checks.pytorch_keywords(USE_SEED, **_SPLIT_ADVICE)
 def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: float = 0.2, seed: Seed = 0,
                      stratify: bool = False) -> tuple[Dataset, Dataset]:
     """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
@@ -280,7 +281,7 @@ _BATCHES_ADVICE = {
 }
 
 
-@checks.pytorch_keywords(**_BATCHES_ADVICE)
+@checks.pytorch_keywords(USE_SEED, **_BATCHES_ADVICE)
 def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool = True,
             seed: Seed = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The batches of one episode (seed section 7): ``(inputs, targets)`` pairs of ``batch_size`` samples.

@@ -80,17 +80,21 @@ class DependencyTree:
         shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
         return f"DependencyTree(cost {pretty(self.cost)}; {len(names)} nodes: {shown}; {len(self.edges)} edges)"
 
-    def _check_name(self, name: object, method: str) -> None:
-        """``name`` must be a node's name (a str): else a TypeError, or a KeyError listing the names there are."""
+    def _check_name(self, name: object, method: str) -> str:
+        """``name`` must be a node's name (a str), as stored (``'W^1'``) or as the repr and drawings write it
+        (``'W¹'``): else a TypeError, or a KeyError listing the names there are.  Returns the stored name."""
         if not isinstance(name, str):
             raise TypeError(f"DependencyTree.{method}: name must be a node's name (a str such as 'W^1'), got "
                             f"{type(name).__name__} {name!r:.60}")
         if name not in self.nodes:
+            name = next((node for node in self.nodes if pretty(node) == name), name)
+        if name not in self.nodes:
             raise KeyError(f"DependencyTree.{method}: no node named {name!r}; nodes are {sorted(self.nodes)}")
+        return name
 
     def path(self, name: str) -> list[TreeEdge]:
         """The edges from ``name`` up to the cost, e.g. ``w^L → z^L → α^L → C`` (the path must be unique)."""
-        self._check_name(name, "path")
+        name = self._check_name(name, "path")
         upward: dict[str, list[TreeEdge]] = {}
         for edge in self.edges:
             upward.setdefault(edge.parent, []).append(edge)
@@ -107,7 +111,7 @@ class DependencyTree:
     def chain_rule(self, name: str) -> float:
         """∂C/∂name as the chain rule computes it: the sum over all paths to the cost of the product of the
         local derivatives on the path.  Equals ``.grad`` after ``cost.backward()``."""
-        self._check_name(name, "chain_rule")
+        name = self._check_name(name, "chain_rule")
         total: dict[str, float] = {self.cost: 1.0}
         waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
         downward: dict[str, list[TreeEdge]] = {}
@@ -129,7 +133,7 @@ class DependencyTree:
         the path of a weight or bias multiplied (``chain: 0.78 · 0.23 · 0.75 = 0.14``), or, for a Value with
         several uses, Σ ∂C/∂(user)·∂(user)/∂name.  A long chain goes on over more lines (``· 0.25 · …``) with every
         factor kept and the total last; no lines when there is nothing to multiply or add (one factor)."""
-        self._check_name(name, "chain_lines")
+        name = self._check_name(name, "chain_lines")
         checks.precision(precision, "DependencyTree.chain_lines")
         checks.integer(width, "width", "DependencyTree.chain_lines", least=1)
         number = lambda x: f"({format_number(x, precision)})" if x < 0 else format_number(x, precision)  # noqa: E731

@@ -870,7 +870,8 @@ class Value:
             rows.insert(0, ("label", html.escape(str(self.label))))  # (set by hand, it may be a number)
         notes = printing.hidden_non_finite(self._data, numbers, printing.HTML_SUMMARY)
         if notes:
-            rows.append(("note", f"<b>{html.escape(notes)}</b> (not among the numbers shown)"))
+            rows.append(("note", f"<b>{html.escape(notes)}</b> (counting all the numbers, not only those the summary "
+                                 "above shows)"))
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
                        for k, v in rows)
         return f"<table><caption style='text-align:left'><b>Value</b></caption>{body}</table>"

@@ -547,6 +547,7 @@ class Layer(Module):
     ``rng`` (an int seed or a numpy ``Generator``) makes the draw reproducible.
     """
 
+    @checks.pytorch_keywords(seeds.USE_RNG)
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:
@@ -629,6 +630,9 @@ class Layer(Module):
             raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects {self.in_size} inputs "
                              f"per sample, shape ({self.in_size},) or (n, {self.in_size}); "
                              f"got data of shape {shape}{_reshape_hint(shape, self.in_size)}")
+        if self.weights.shape != (self.in_size, self.out_size) or self.biases.shape != (self.out_size,):
+            for name in ("weights", "biases"):  # (numbers set by .data = … of another shape: assigning a Value is
+                _check_layer_parameter(vars(self), name, getattr(self, name))  # checked at once)
         z = apply(ops.matmul, data, self.weights) + self.biases
         z.label = self._z_label
         try:
@@ -774,6 +778,7 @@ class MLP(Network):
     ``rng`` seeds all layers' initialisation.
     """
 
+    @checks.pytorch_keywords(seeds.USE_RNG)
     def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "sigmoid",
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:

@@ -40,8 +40,11 @@ one that has not its parameter's shape (``ValueError``) or does not hold real nu
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 import numpy as np
@@ -814,11 +817,11 @@ class Armijo(Optimizer):
             return cost
         self.last_step_size, self.last_cost = 0.0, f0
         self.last_failed = True
-        _warn_no_step("Armijo.step", found, self.max_backtracks, stacklevel=3)
+        _warn_no_step("Armijo.step", found, self.max_backtracks)
         return cost
 
 
-def _warn_no_step(where: str, found: ArmijoStep, max_backtracks: int, stacklevel: int) -> None:
+def _warn_no_step(where: str, found: ArmijoStep, max_backtracks: int) -> None:
     """The RuntimeWarning of a line search that found no step: none of its ``max_backtracks + 1`` step sizes met
     the condition, or it ended early where the step size no longer changed any parameter."""
     largest, smallest = found.trials[0][0], found.trials[-1][0]
@@ -826,7 +829,19 @@ def _warn_no_step(where: str, found: ArmijoStep, max_backtracks: int, stacklevel
            if len(found.trials) > max_backtracks else
            f"the step size {smallest:.3g} changes no parameter (x + t·d rounds to x)"
            + (f", and none from {largest:.3g} down to it decreased the cost enough" if len(found.trials) > 1 else ""))
-    warnings.warn(f"{where}: {why}; the parameters are unchanged", RuntimeWarning, stacklevel=stacklevel)
+    warnings.warn(f"{where}: {why}; the parameters are unchanged", RuntimeWarning, stacklevel=_outside_the_package())
+
+
+def _outside_the_package() -> int:
+    """The ``stacklevel`` of the first line outside tinygrad_edu that led to the caller: the user's ``opt.step()``
+    or ``fit(...)``.  (A line inside the package would be warned about once per session: Python, and IPython,
+    show a warning once per place, and only a notebook's own places are forgotten between cells.)"""
+    package = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+    frame: FrameType | None = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.ndarray, f0: float, where: str,
@@ -888,6 +903,7 @@ class RandomSearch(Optimizer):
     _counters = ("accepted", "proposals")
     _generators = ("rng",)
     _renamed = {"lr": "scale", "learning_rate": "scale"}
+    _absent = {"seed": "it is called rng= (an int or a numpy Generator), as for layers: RandomSearch(model, rng=0)"}
     scale = _Setting(_scale)
     rng = _Setting(lambda seed, name, optimizer: generator(seed, type(optimizer).__name__))
 
@@ -1033,7 +1049,7 @@ class Newton(Optimizer):
             self.last_step_size, self.last_cost = found.step, found.trials[-1][1]
             return
         self.last_step_size, self.last_failed = 0.0, True
-        _warn_no_step("Newton.step", found, self.max_backtracks, stacklevel=4)
+        _warn_no_step("Newton.step", found, self.max_backtracks)
 
 
 #: Optimizers by name, for command lines.

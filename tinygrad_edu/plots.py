@@ -284,7 +284,8 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         items = list(histories.items())
     elif hasattr(histories, "cost"):
         items = [(None, histories)]
-    elif sequence and len(histories) and all(isinstance(c, (int, float, np.number)) for c in histories):
+    elif sequence and len(histories) and all(isinstance(c, (int, float, np.number)) or _one_number(c)
+                                             for c in histories):
         items = [(None, histories)]  # one run's costs
     elif sequence and len(histories) and all(hasattr(h, "cost") or (isinstance(h, (Sequence, np.ndarray))
                                                                      and not isinstance(h, (str, bytes)))
@@ -300,7 +301,7 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
     runs = []
     for i, (key, run) in enumerate(items):
         try:
-            cost = np.asarray(getattr(run, "cost", run), dtype=float).ravel()
+            cost = _cost_array(getattr(run, "cost", run))
         except (TypeError, ValueError):
             raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
         name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
@@ -314,6 +315,18 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
                 for i, (label, cost, steps) in enumerate(runs, start=1)]
     return runs
+
+
+def _one_number(cost: Any) -> bool:
+    """Whether ``cost`` is a Value of one number: the cost a hand-written training loop appends to its list."""
+    return isinstance(cost, Value) and cost.size == 1
+
+
+def _cost_array(costs: Any) -> np.ndarray:
+    """A run's costs as floats, a Value of one number as its number (``float(cost)``, as History's repr shows it)."""
+    if isinstance(costs, (list, tuple)):
+        costs = [cost.item() if _one_number(cost) else cost for cost in costs]
+    return np.asarray(costs, dtype=float).ravel()
 
 
 def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:

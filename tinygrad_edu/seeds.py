@@ -13,6 +13,11 @@ __all__ = ["Seed", "generator"]
 #: from numpy's global random state: different every run, unless the script called ``np.random.seed``).
 Seed = int | np.random.Generator | None
 
+#: What to write when this package's two words for a seed are swapped (data and fit say ``seed=``; layers, networks
+#: and RandomSearch say ``rng=``): advice for :func:`tinygrad_edu.checks.pytorch_keywords`.
+USE_RNG = {"seed": "it is called rng= here (an int or a numpy Generator), as for layers, networks and RandomSearch"}
+USE_SEED = {"rng": "it is called seed= here (an int or a numpy Generator), as for the data and fit"}
+
 
 def generator(seed: Seed, where: str) -> np.random.Generator:
     """The numpy ``Generator`` for ``seed``; a bad seed is an error naming ``where`` it was given.

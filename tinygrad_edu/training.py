@@ -34,7 +34,7 @@ from tinygrad_edu.data import batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
-from tinygrad_edu.seeds import Seed, generator
+from tinygrad_edu.seeds import USE_SEED, Seed, generator
 
 __all__ = ["History", "fit", "DivergenceWarning", "DIVERGENCE_FACTOR"]
 
@@ -380,10 +380,25 @@ def _show_progress(bar: Any, cost: float, seconds: float, last_shown: float) -> 
     return seconds
 
 
+def _close_progress(bar: Any, history: History) -> None:
+    """Close the bar showing the cost training ended with (``_show_progress`` shows it at most every 0.2 s); full
+    when training stopped because it was done (``tol``, a zero gradient), not left at a few percent with time to go
+    (and red in Jupyter, tqdm's colour for an error)."""
+    if history.cost:
+        bar.set_postfix(cost=f"{history.cost[-1]:.3g}", refresh=False)
+    if history.stopped in ("tol", "zero gradient") and bar.total and bar.n < bar.total:
+        done, started = bar.n, getattr(bar, "start_t", None)
+        bar.reset(total=done)  # (the total a notebook's widget shows too; it restarts the clock, set back)
+        if started is not None:
+            bar.start_t = started
+        bar.update(done)
+    bar.close()
+
+
 _LEARNING_RATE_ADVICE = "the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)"
 
 
-@checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE},
+@checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE, **USE_SEED},
                          epochs="it is called episodes= here, the seed's word for a pass through the samples",
                          loss="the cost function is cost= here, e.g. cost=losses.cross_entropy",
                          lr=_LEARNING_RATE_ADVICE,
@@ -459,7 +474,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
             raise
         finally:
             if bar is not None:
-                bar.close()
+                _close_progress(bar, history)
         history.final_cost = _final_cost(run, full_batch, episode, history)
     if not warned:
         _warn_if_diverging(history, history.final_cost, "after the last update")
