@@ -237,7 +237,10 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
         step = _newton_step(matrix, slope)
     converged = bool(np.isfinite(value) and np.isfinite(step).all() and _settled(slope, step, x, tol))
     eigenvalues = np.linalg.eigvalsh(matrix) if np.isfinite(matrix).all() else np.full(x.size, np.nan)
-    previous = None if earlier is None else np.linalg.eigvalsh(earlier)
+    # the previous Hessian tells of a creeping approach to a degenerate point, where the steps shrink linearly; where
+    # they shrink faster (a step that landed on the point) it is the Hessian of another point, and says nothing here
+    creeping = taken is not None and _norm(step) >= _norm(taken) / 10
+    previous = np.linalg.eigvalsh(earlier) if earlier is not None and creeping else None
     kind = classify_stationary_point(eigenvalues, zero_tol, previous=previous) if converged else "not converged"
     return StationaryPoint(x.copy(), value, _norm(slope), eigenvalues, kind, converged,
                            len(path) - 1, np.array(path))

@@ -115,7 +115,7 @@ def gradient_norm(params: Any) -> float:
         if g.__class__ is not np.ndarray or g.dtype is not _FLOAT64:  # a Value's numbers; float32 squares overflow
             g = _float64_gradient(g)
         total += float(np.vdot(g, g))  # Σ g², over every element whatever the shape
-    if total == math.inf:  # finite numbers too: ‖(1e200, 1e200)‖ ≈ 1.4e200
+    if total == math.inf or total < 1e-290:  # ‖(1e200, 1e200)‖ ≈ 1.4e200; squares of 1e-170 underflow to 0
         return _scaled_norm([_float64_gradient(p.grad) for p in params if p.grad is not None])
     return math.sqrt(total)
 
@@ -134,6 +134,8 @@ def _scaled_norm(gradients: list[np.ndarray]) -> float:
     largest = max((float(np.abs(g).max(initial=0.0)) for g in gradients), default=0.0)
     if not largest < math.inf:  # an inf among them (NaN would have made the sum NaN, not inf)
         return math.inf
+    if largest == 0:  # all zeros: ‖0‖ = 0 (no division by 0)
+        return 0.0
     return largest * math.sqrt(sum(float(np.vdot(g / largest, g / largest)) for g in gradients))
 
 
@@ -264,11 +266,11 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     """The Armijo step size control (seed 6.2.1, step (ii)): with the direction ``d = −∇f(x)``, the largest
     ``t = initial_step · αˡ``, ``l = 0, 1, …, max_backtracks``, with
 
-        ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``
+        ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd``
 
-    (``initial_step = 1`` is the seed's ``t = αˡ``); σ, α ∈ (0, 1), ``initial_step > 0``, ``max_backtracks`` an
-    int >= 0, else ValueError.  ``f`` maps a point (a numpy array shaped like ``x``) to one number (a float, a 0-d array
-    or a Value of size 1; anything else is a TypeError); ``fx`` is
+    (``initial_step = 1`` is the seed's ``t = αˡ``: ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``); σ, α ∈ (0, 1),
+    ``initial_step > 0``, ``max_backtracks`` an int >= 0, else ValueError.  ``f`` maps a point (a numpy array shaped
+    like ``x``) to one number (a float, a 0-d array or a Value of size 1; anything else is a TypeError); ``fx`` is
     ``f(x)`` if already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape.
     A trial whose cost is NaN or infinite counts as failing the condition (numpy's floating-point warnings during
     the trials are silenced: such a trial is just rejected).  A step size so small that ``x + t·d`` rounds to ``x``
@@ -758,7 +760,7 @@ class Armijo(Optimizer):
     Direction ``d = −∇f(x)``; step ``t = αˡ`` (times ``initial_step``) for the smallest ``l = 0, 1, 2, …``
     (the largest step) with
 
-        ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``,   σ ∈ (0, 1), α ∈ (0, 1)
+        ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd``,   σ ∈ (0, 1), α ∈ (0, 1)
 
     then ``x ← x + t·d``.  With ``initial_step=1`` this is the seed's ``t = αˡ`` exactly; the search itself is
     :func:`armijo_step`, which the plots use too.  ``step(closure)``

@@ -175,7 +175,8 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
              "log": f"1/{a}", "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
              "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
-             "mean": f"1/{node.parents[0].size} for every element", "max": "1 at the maximum, 0 elsewhere",
+             "mean": f"1/{node.parents[0].size // max(node.size, 1)} for every element",  # (per number averaged)
+             "max": "1 at the maximum, 0 elsewhere",
              "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)",
              "index": "1 for the picked elements"}
     return forms.get(op, "")

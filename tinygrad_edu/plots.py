@@ -981,12 +981,15 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
         if np.sign(slope[a]) == np.sign(slope[b]):
             continue
         j = a + int(np.argmin(np.abs(slope[a:b + 1])))
+        turn = "minimum" if slope[a] < 0 else "maximum"
+        bend = 1.0 if turn == "minimum" else -1.0  # f″'s sign where f′ rises (falls) through 0, if it is not 0
+        if not np.isfinite(curves[0][a:b + 1]).all() or np.sign(curvature[j]) not in (0.0, bend):
+            continue  # f′ jumps across 0 at a pole or a gap (x⁻², ln|x| at 0): no f′ = 0 there, nothing to mark
         if curvature[j] > 0:
             style, kind = "minimum", "minimum (f′ = 0, f″ > 0)"
         elif curvature[j] < 0:
             style, kind = "maximum", "maximum (f′ = 0, f″ < 0)"
         else:  # f″ = 0 (x⁴ at 0, |x| beside its kink): the f″ test cannot tell; how f′ changes sign can
-            turn = "minimum" if slope[a] < 0 else "maximum"
             style, kind = "inconclusive", f"f″ = 0, no verdict; f′ changes sign: a {turn}"
         marker, color = _KIND_STYLE[style]
         ax.plot(grid[j], curves[0][j], marker, color=color, markersize=9, label=None if kind in shown else kind,
