@@ -323,9 +323,11 @@ def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: fl
 
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray],
                    errors: list[np.ndarray], disagreeing: list[np.ndarray], atol: float, rtol: float, rows: int,
-                   kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str) -> str:
+                   kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str,
+                   finite_here: bool = True) -> str:
     """The worst ``disagreeing`` elements, worst first (by how far their ``errors`` |analytic − numeric| exceed the
-    tolerance atol + rtol·|numeric|; NaN first), as a fixed-width text table; elements at a kink are marked."""
+    tolerance atol + rtol·|numeric|; NaN first), as a fixed-width text table; elements at a kink are marked.
+    ``finite_here``: whether what is differenced is finite at the inputs themselves (else no step can help)."""
     __tracebackhide__ = True
     failures = []
     for i, (a, n, abs_err, bad) in enumerate(zip(analytic, numeric, errors, disagreeing, strict=True)):
@@ -355,7 +357,11 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
     note = ("\nThe rows with slopes sit at a kink: the one-sided differences disagree there (ReLU's or abs's 0, a "
             "tie in a max), so no derivative exists to check. Keep test inputs away from kinks, e.g. with "
             "strategies.arrays(avoid=(0.0,)) (and min_gap= against ties)." if kinks else "")
-    if any(not np.isfinite(row[4]) and np.isfinite(row[3]) for row in failures):
+    if any(not np.isfinite(row[4]) and np.isfinite(row[3]) for row in failures) and not finite_here:
+        note += ("\nWhere the numeric column is nan or inf, f is not finite at the inputs given (f itself at order 1, "
+                 "the derivative below at higher orders), so no finite difference exists around them, whatever the "
+                 "step: choose inputs where f is finite, in its domain.")
+    elif any(not np.isfinite(row[4]) and np.isfinite(row[3]) for row in failures):
         note += ("\nWhere the numeric column is nan or inf, f is not finite a step away from the point (it overflows "
                  "or leaves its domain within ±eps), so finite differences cannot check those elements: choose a "
                  "point where f is finite around it, or a smaller eps.")
@@ -426,11 +432,12 @@ def _upstream(shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 
 def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequence[str | None], seed: int,
-              weights: Sequence[list[np.ndarray]] = (), scale: float = 1.0) -> list[Any]:
+              weights: Sequence[list[np.ndarray]] = (), scale: float = 1.0, record: bool = False) -> list[Any]:
     """The gradients of q_k on fresh float64 leaves, k = ``len(weights)``: q₀ = Σ upstream · f(leaves) and
     q_j = Σ_i weights[j − 1]_i · ∇_i q_{j−1}, one backward pass per order, each but the last recorded
-    (``create_graph``) so that the next one can differentiate it; zeros where a gradient never reached, all None
-    where f's output (or a q_j) is a constant.  The ``.grad`` of Values f closes over stays as it was."""
+    (``create_graph``; the last too with ``record``) so that the next one can differentiate it; zeros where a
+    gradient never reached, all None where f's output (or a q_j) is a constant.  The ``.grad`` of Values f closes
+    over stays as it was."""
     __tracebackhide__ = True
     values = [Value(a, label=label) for a, label in zip(arrays, labels, strict=True)]
     with enable_grad():  # recorded even when check_gradients is called inside no_grad() (a no_grad inside f is kept)
@@ -438,7 +445,7 @@ def _backprop(f: Callable[..., Value], arrays: list[np.ndarray], labels: Sequenc
         if not out.requires_grad:
             return [None] * len(values)
         # autodiff.gradients, not backward(): the .grad of Values f closes over (a model's parameters) stays as is
-        grads = gradients(out, values, _upstream(out.shape, seed) * scale, create_graph=bool(weights))
+        grads = gradients(out, values, _upstream(out.shape, seed) * scale, create_graph=bool(weights) or record)
         for j, weight in enumerate(weights):
             terms = [(g * w).sum() for g, w in zip(grads, weight, strict=True) if g.requires_grad]
             if not terms:  # q_j is a constant: its gradient is 0
@@ -573,10 +580,38 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                      lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
                      lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
                      lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
-                     lambda: _repeatable(evaluate, arrays))
+                     lambda: _repeatable(evaluate, arrays),
+                     lambda: bool(np.isfinite(evaluate(arrays)).all()))
     if order == 1 and weights.size == 1:
         _check_scales_with_upstream(task, analytic, numeric)
+    if order == 1:
+        _check_recorded_pass(task, analytic, numeric)
     return report
+
+
+def _check_recorded_pass(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
+    """A recorded pass (``backward(create_graph=True)``) hands its vjps no ``saved=`` (an Op's saving forward holds no
+    graph), so where f uses an Op with ``saving=`` a vjp computes it again there, on another path: the gradients of
+    that pass must agree with the differences too."""
+    __tracebackhide__ = True
+    with enable_grad():
+        out = _output(task.f, [Value(a) for a in task.arrays])
+    if not any(node._op is not None and node._op.saving is not None for node in backward_order(out)):
+        return  # no saving Op: a recorded pass computes the same gradients the same way
+    try:
+        recorded = _backprop(task.f, task.arrays, task.labels, task.seed, record=True)
+    except TypeError:  # a vjp that cannot run on Values (np.cos): order=2 says so, it is no first-order mismatch
+        return
+    for name, a, r, n in zip(task.names, analytic, recorded, numeric, strict=True):
+        r = np.zeros(a.shape) if r is None else np.asarray(r, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = _disagreeing(np.abs(r - n), n, task.atol, task.rtol)
+        if bad.any():
+            raise GradientCheckError(
+                f"check_gradients: input {name}: backward(create_graph=True) gave {r.ravel()[:4]}, but backward() "
+                f"gave {a.ravel()[:4]}, as the finite differences {n.ravel()[:4]} do: a vjp computes differently "
+                "when it gets no saved= (a recorded pass hands its vjps none, so an Op with saving= computes what "
+                "it saved again, on Values); make that path agree", analytic, numeric)
 
 
 def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
@@ -608,7 +643,7 @@ _NOT_REPEATABLE = ("\nf is not deterministic: two calls with the same inputs ret
 def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
             requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
             finer: Callable[[int, tuple[int, ...]], float], resolution: Callable[[int, tuple[int, ...]], float],
-            repeatable: Callable[[], bool]) -> GradientReport:
+            repeatable: Callable[[], bool], finite_here: Callable[[], bool] = lambda: True) -> GradientReport:
     """The report when every element agrees; else raise GradientCheckError with the table (which, when f is not
     ``repeatable``, blames f's randomness instead of kinks, the step or rounding)."""
     __tracebackhide__ = True
@@ -628,7 +663,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
             raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, _NOT_REPEATABLE),
                                      analytic, numeric)
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
-                               what)
+                               what, finite_here())
         worst = _worst(errors, bad)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
         note = ((_no_graph_note(task, bad) if order == 1 else "") or _step_note(analytic, worst, halved, eps)

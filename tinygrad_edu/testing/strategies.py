@@ -196,6 +196,7 @@ def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, dtype: Any =
 
 
 _SHAPE_KEYWORDS = ("min_dims", "max_dims", "min_side", "max_side")
+_ARRAY_KEYWORDS = ("dtype", "min_value", "max_value", "avoid", "margin", "min_gap")  # arrays' own, besides shape
 
 
 def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, avoid: Any, margin: Any,
@@ -391,6 +392,14 @@ def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.Se
     if not isinstance(shapes_strategy, st.SearchStrategy):
         raise TypeError("arrays_for: shapes_strategy must be a hypothesis strategy of shape tuples, such as "
                         f"broadcastable_shapes(2), got {type(shapes_strategy).__name__} {shapes_strategy!r:.60}")
+    unknown = sorted(set(array_kwargs) - set(_ARRAY_KEYWORDS))
+    if unknown:
+        raise TypeError(f"arrays_for: unexpected keyword argument(s) {unknown}; it takes arrays' own "
+                        f"{list(_ARRAY_KEYWORDS)} (the shapes, and limits such as max_dims, come from shapes_strategy)")
+    try:  # their values checked now, as arrays checks them, not first inside hypothesis's drawing
+        arrays((), **array_kwargs)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"arrays_for: {str(error).removeprefix('arrays: ')}") from None
     return shapes_strategy.flatmap(lambda shape_tuple: st.tuples(*(arrays(s, **array_kwargs)
                                                                    for s in _shape_tuple(shape_tuple))))
 
