@@ -226,24 +226,35 @@ def _as_result(g: Any, zero: Value) -> Value:
 
 
 def _input(x: Any, name: str, position: int) -> Value:
-    """The Value a transform differentiates with respect to: a fresh leaf for numbers, lists and arrays; for a
-    Value in a graph, a recorded copy (so the derivative stays connected to it, and an argument given twice
-    counts as two arguments)."""
+    """The Value a transform differentiates with respect to: a recorded copy, of a Value in a graph (so the
+    derivative stays connected to it, and an argument given twice counts as two arguments) or of a fresh leaf made
+    of numbers, lists, arrays or a Value without a gradient.  That leaf then needs no gradient itself: the passes stop
+    at the copy (towards a leaf they would go through every Value made before it, the whole history of a Value f
+    uses from outside), and the leaf is no Value of the caller's for ``_has_other_leaves``."""
+    if isinstance(x, Value) and x.requires_grad:
+        return _copy(x)
     if isinstance(x, Value):
-        if x.requires_grad:
-            copy = apply(ops.reshape, x, shape=x.shape)
-            copy.label = x.label
-            return copy
-        return Value(x.data, label=x.label)
-    _refuse_booleans(x, name, position)
-    try:
-        return Value(x)
-    except (TypeError, ValueError) as error:
-        pytree = (f"; a {type(x).__name__} of arrays is not one argument here (no pytrees, as in JAX): give each "
-                  "array as an argument of its own (argnums picks the ones to differentiate)"
-                  if isinstance(x, dict | tuple | list) and name != "hvp" else "")
-        raise type(error)(f"{name}: argument {position} must be a number, a nested list, a numpy array or a "
-                          f"Value, got {type(x).__name__} {x!r:.40} ({error}){pytree}") from None
+        leaf = Value(x.data, label=x.label)
+    else:
+        _refuse_booleans(x, name, position)
+        try:
+            leaf = Value(x)
+        except (TypeError, ValueError) as error:
+            pytree = (f"; a {type(x).__name__} of arrays is not one argument here (no pytrees, as in JAX): give "
+                      "each array as an argument of its own (argnums picks the ones to differentiate)"
+                      if isinstance(x, dict | tuple | list) and name != "hvp" else "")
+            raise type(error)(f"{name}: argument {position} must be a number, a nested list, a numpy array or a "
+                              f"Value, got {type(x).__name__} {x!r:.40} ({error}){pytree}") from None
+    copy = _copy(leaf)
+    leaf.requires_grad = False
+    return copy
+
+
+def _copy(x: Value) -> Value:
+    """``x`` copied by a recorded operation, with its label."""
+    copy = apply(ops.reshape, x, shape=x.shape)
+    copy.label = x.label
+    return copy
 
 
 def _refuse_booleans(x: Any, name: str, position: int) -> None:
