@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
 import shutil
 import time
@@ -19,8 +18,6 @@ from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
 from tinygrad_edu.player import BackpropPlayer, forward_formula, local_formula
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or \
-    "/usr/bin/chromedriver"
 
 
 def _text_of(html: str) -> str:
@@ -376,27 +373,6 @@ def test_without_dot_the_page_has_the_steps_and_the_install_advice(tmp_path, mon
 
 
 # --- in a real browser -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser tests: install Debian's chromium and chromium-driver")
-        pytest.skip("chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1200,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    yield driver
-    driver.quit()
-
-
 def _read(driver) -> tuple[str, str]:
     return (driver.find_element("css selector", ".counter").text,
             driver.find_element("css selector", ".explanation").text)

@@ -102,7 +102,7 @@ def test_each_element_wise_operation_has_its_seed_formulas_and_they_are_the_engi
 _REDUCTIONS = [
     ("sum", lambda v: v.sum(), "Σ v", "1 for every element", [1.0, 1.0, 1.0]),
     ("mean", lambda v: v.mean(), "mean(v)", "1/3 for every element", [1 / 3, 1 / 3, 1 / 3]),
-    ("max", lambda v: v.max(), "max(v)", "1 at the maximum, 0 elsewhere", [0.0, 0.0, 1.0]),
+    ("max", lambda v: v.max(), "max(v)", "1 at the maximum (shared equally by ties), 0 elsewhere", [0.0, 0.0, 1.0]),
     ("reshape", lambda v: v.reshape(3, 1), "reshape(v)", "1 (the numbers only move)", [1.0, 1.0, 1.0]),
     ("transpose", lambda v: v.reshape(1, 3).T, "transpose(v)", "1 (the numbers only move)", [1.0, 1.0, 1.0]),
     ("index", lambda v: v[2], "index(v)", "1 for the picked elements", [0.0, 0.0, 1.0]),

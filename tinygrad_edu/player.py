@@ -143,10 +143,13 @@ def forward_formula(node: Value, names: list[str]) -> str:
     b = operand(second)  # (after an operator: α − (-0.5), not α − -0.5)
     per = f"/{_samples(node.parents[0].data)}" if node.op == "squared_error" and _samples(node.parents[0].data) > 1 \
         else ""
+    axis = node.op_params.get("axis") if node.op in ("sum", "mean", "max", "min") else None
+    along = "" if axis is None else f", axis={axis}"  # mean(x, axis=0) is a row of means, not one number
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
              "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}", "exp": f"e^{a}",
              "log": f"ln {a}", "sqrt": f"√{a}", "abs": f"|{a}|", "tanh": f"tanh({a})", "sigmoid": f"σ({a})",
-             "relu": f"max({a}, 0)", "sum": f"Σ {a}", "mean": f"mean({a})", "max": f"max({a})",
+             "relu": f"max({a}, 0)", "sum": f"Σ({a}{along})" if along else f"Σ {a}", "mean": f"mean({a}{along})",
+             "max": f"max({a}{along})", "min": f"min({a}{along})",
              "squared_error": f"Σ({a} − {b})²{per}"}
     return forms.get(node.op or "", f"{node.op}({', '.join(names)})")
 
@@ -176,7 +179,7 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
              "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
              "mean": f"1/{node.parents[0].size // max(node.size, 1)} for every element",  # (per number averaged)
-             "max": "1 at the maximum, 0 elsewhere",
+             "max": "1 at the maximum (shared equally by ties), 0 elsewhere",
              "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)",
              "index": "1 for the picked elements"}
     return forms.get(op, "")
@@ -323,7 +326,7 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
             "<table><tr><th>from</th><th>arriving ∂" + _esc(cost) + "/∂·</th><th>local derivative</th>"
             f"<th>product</th></tr>{''.join(rows)}</table>")
     if len(arrivals) > 1:
-        parts = " + ".join(fmt(c) if np.size(c) == 1 else f"({fmt(c)})" for _, _, c in arrivals)
+        parts = _sum_text([fmt(c) if np.size(c) == 1 else f"({fmt(c)})" for _, _, c in arrivals])
         body += f"<p class='sum'>Where the contributions meet they add up: {_esc(parts)} = {_esc(total)}</p>"
     body += f"<p class='result'>∂{_esc(cost)}/∂{_esc(name)} = {_esc(total)}</p>"
     if node.op is None and node.requires_grad:
@@ -337,6 +340,11 @@ def _uses(uses: int, users: int, verb: str, noun: str) -> str:
     return f"{verb} {by}" if uses == users else f"{verb} {uses} times, {by}"
 
 
+def _sum_text(terms: list[str]) -> str:
+    """``a + b + c``, a negative term after the first in parentheses: 1 + (-3), as the tree's chain lines write it."""
+    return " + ".join(term if j == 0 else operand(term) for j, term in enumerate(terms))
+
+
 def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarray, names: Mapping[int, str],
                  grads: Mapping[int, np.ndarray], cost: str, fmt: Any) -> str:
     user_name = pretty(_name(user, names))
@@ -348,7 +356,7 @@ def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarr
         ones = np.ones(user.shape, user.dtype)
         number = next(g for j, p, g in local_gradients(user, ones) if j == position)
         local += "" if formula == fmt(number) else f" = {fmt(number)}"
-        product = f"{fmt(grads[id(user)])} × {fmt(number)} = {fmt(contribution)}"
+        product = f"{fmt(grads[id(user)])} × {operand(fmt(number))} = {fmt(contribution)}"
     else:
         product = f"vector-Jacobian product: {fmt(contribution)}"
     return (f"<tr><td>{_esc(user_name)} ({_esc(user.op)})</td><td>{_esc(fmt(grads[id(user)]))}</td>"
@@ -480,13 +488,13 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
         local = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
         local += "" if edge.formula == fmt(edge.number) else f" = {fmt(edge.number)}"
         rows.append(f"<tr><td>{_esc(edge.child)}</td><td>{_esc(fmt(arriving))}</td><td>{_esc(local)}</td>"
-                    f"<td>{_esc(fmt(arriving))} × {_esc(fmt(edge.number))} = {_esc(fmt(product))}</td></tr>")
+                    f"<td>{_esc(fmt(arriving))} × {_esc(operand(fmt(edge.number)))} = {_esc(fmt(product))}</td></tr>")
     body = (f"<p>{_esc(name)} feeds {len(uses)} node{'s' * (len(uses) != 1)} of the tree; from each, the gradient "
             "arriving from above times the local derivative on the edge:</p><table><tr><th>from</th>"
             f"<th>arriving ∂{_esc(top)}/∂·</th><th>local derivative</th><th>product</th></tr>{''.join(rows)}</table>")
     if len(uses) > 1:
         body += (f"<p class='sum'>Where the contributions meet they add up: "
-                 f"{_esc(' + '.join(fmt(p) for p in products))} = {_esc(total)}</p>")
+                 f"{_esc(_sum_text([fmt(p) for p in products]))} = {_esc(total)}</p>")
     edges = [f"v{list(tree.nodes).index(e.child)}->v{index[id(node)]}" for e in uses]
     return Step("backward", index[id(node)], title, body + result, edges)
 

@@ -179,7 +179,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     pass ``model`` to take the layers from a Network.
 
     The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height": 9 inches wide,
-    and a tall graph scrolls rather than shrinking its text out of reading; None for the natural size), the
+    and a tall graph scrolls rather than shrinking its text out of reading; left to right, ``rankdir="LR"`` or
+    ``"RL"``, the default turns to 9 inches high; None for the natural size), the
     ``max_nodes`` Values nearest the output (breadth-first) with a note saying how many were left out.
     Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.
     """
@@ -191,6 +192,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     checks.precision(precision, "draw_graph")
     given = _given_names(names, "draw_graph")
     _check_model(model, value, "draw_graph")
+    if size == "9,100" and rankdir in ("LR", "RL"):  # the default turned: a wide graph scrolls, its text kept
+        size = "100,9"
     kept, total = nearest_values(value, max_nodes)
     return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
                              show_grad=show_grad, model=model, size=size, precision=precision)
