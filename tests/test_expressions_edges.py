@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -370,3 +371,13 @@ def test_kinked_and_unit_domain_custom_ops_get_arguments_off_their_kinks_and_ins
     assert all(np.all(np.abs(a) >= KINK_MARGIN) and np.all(np.abs(a - 0.5) >= KINK_MARGIN)
                for a in arguments["step_abs"])
     assert all(np.all(np.abs(a) <= 1 - KINK_MARGIN) for a in arguments["arcsine"])
+
+
+def test_the_numpy_reference_run_is_silent_where_a_mean_has_no_numbers_to_give():
+    """numpy warns "Mean of empty slice" for the mean of a (0, 0) array over an axis, whose result is empty; the
+    engine gives the same empty result silently.  The reference run warned in a thorough fuzzer run."""
+    expr = Expression((np.zeros((0, 0)),), {}, ("v0 = x0.mean(axis=0)",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert expr.run(np.zeros((0, 0)), reference=True)["v0"].shape == (0,)
+        assert expr.run(Value(np.zeros((0, 0))))["v0"].shape == (0,)

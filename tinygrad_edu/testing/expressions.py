@@ -216,7 +216,9 @@ class Expression:
         env.update({name: (_forward_of(op) if reference else op) for name, op in self.custom.items()})
         env.update(self.constants_as(dtype) if constants is None else constants)
         env.update(zip(self.input_names, values))
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            if reference:  # numpy warns of a mean of an empty slice even where the result is empty, (0, 0) over axis 0
+                warnings.simplefilter("ignore", RuntimeWarning)  # (the engine's, with no numbers to give, does not)
             exec(self._code, env)
         names = self.input_names + [line.split(" = ", 1)[0] for line in self.lines]
         return {name: env[name] for name in names}
