@@ -631,8 +631,9 @@ class Layer(Module):
                              f"per sample, shape ({self.in_size},) or (n, {self.in_size}); "
                              f"got data of shape {shape}{_reshape_hint(shape, self.in_size)}")
         if self.weights.shape != (self.in_size, self.out_size) or self.biases.shape != (self.out_size,):
-            for name in ("weights", "biases"):  # (numbers set by .data = … of another shape: assigning a Value is
-                _check_layer_parameter(vars(self), name, getattr(self, name))  # checked at once)
+            # numbers of another shape set through .data = … (a Value assigned is checked when it is assigned)
+            for name in ("weights", "biases"):
+                _check_layer_parameter(vars(self), name, getattr(self, name))
         z = apply(ops.matmul, data, self.weights) + self.biases
         z.label = self._z_label
         try:
