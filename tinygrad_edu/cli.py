@@ -642,6 +642,10 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
     numbers, counts = [], []
     # lines as an editor counts them (str.splitlines also breaks at form feeds and other separators)
     for line_number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        fields = line.split(",")
+        if any(not field.strip() for field in fields[:-1]):  # "0.5,,0.25": a missing value (a trailing comma is none)
+            raise ValueError(f"predict: {path!r} line {line_number}: an empty field between commas (a missing "
+                             "value?); every sample needs all its numbers")
         words = line.replace(",", " ").split()
         for word in words:
             try:

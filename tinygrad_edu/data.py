@@ -146,7 +146,8 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
 
     Data: E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten Digits", UCI Machine Learning
     Repository (1998), CC BY 4.0; see ``tinygrad_edu/datasets/ATTRIBUTION.txt``.
-    ``path`` reads another copy of the file in the same format instead. A damaged file raises ``ValueError``.
+    ``path`` reads another copy of the file in the same format instead, gzip-compressed if its name ends in
+    ``.gz``, else plain text (UCI's own ``optdigits.tes``). A damaged file raises ``ValueError``.
     """
     if path is None:
         source = resources.files("tinygrad_edu") / "datasets" / "digits.csv.gz"
@@ -159,7 +160,8 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
         fix = " (reinstall the package?)" if path is None else ""  # the user's own path: its name says enough
         raise FileNotFoundError(f"load_digits: {where} does not exist{fix}") from None
     try:
-        with raw, gzip.open(raw, "rb") as unpacked:
+        compressed = path is None or os.fsdecode(os.fspath(path)).lower().endswith(".gz")  # as read_idx decides
+        with raw, (gzip.open(raw, "rb") if compressed else contextlib.nullcontext(raw)) as unpacked:
             text = _read_up_to(unpacked, _DIGITS_MAX_BYTES + 1)
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
@@ -355,6 +357,8 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
             shape = _idx_shape(name, head, _read_up_to(stream, 4 * head[3]) if len(head) == 4 else b"", ndim)
             header, expected = 4 + 4 * len(shape), math.prod(shape)
             _check_size("read_idx", expected, f"{name}: its header's dimensions {shape}")
+            _check_size("read_idx", math.prod(size for size in shape if size),  # (0, 2³², 2³²): no array can be made
+                        f"{name}: its header's dimensions {shape}, zeros aside,")
             raw = _read_up_to(stream, expected + 1)
     except (OSError, EOFError, zlib.error) as error:
         raise ValueError(f"read_idx: {name}: cannot decompress/read the file ({error})") from None
