@@ -234,7 +234,8 @@ def _input(x: Any, name: str, position: int) -> Value:
     if isinstance(x, Value) and x.requires_grad:
         return _copy(x)
     if isinstance(x, Value):
-        leaf = Value(x.data, label=x.label)
+        leaf = Value(x.data)
+        leaf.label = x.label  # (set by hand, it may be anything: copied as it is)
     else:
         _refuse_booleans(x, name, position)
         try:

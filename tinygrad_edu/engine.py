@@ -658,6 +658,8 @@ class Value:
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
+        if label is not None and not isinstance(label, str):  # (a list would fail later, in a drawing, unnamed)
+            raise TypeError(f"Value: label must be a string or None, got {type(label).__name__} {label!r:.40}")
         if requires_grad and isinstance(data, Value) and data.requires_grad:
             raise TypeError(f"Value: data is a Value that requires a gradient (shape {data.shape}): a new leaf of "
                             "its numbers would stop the gradients that should reach it; use it as it is, or "
@@ -881,8 +883,9 @@ class Value:
         return apply(op, *inputs, **params)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """numpy's functions on Values: ``np.exp(v)`` is ``v.exp()`` and ``array * v`` is a Value; comparisons and
-        ``np.sign`` give plain arrays (they have no gradient); anything else is refused by name."""
+        """numpy's functions on Values: ``np.exp(v)`` is ``v.exp()`` and ``array * v`` is a Value; comparisons,
+        ``np.sign``, ``np.isfinite``, ``np.isnan`` and ``np.isinf`` give plain arrays (they have no gradient);
+        anything else is refused by name."""
         if method == "__call__" and not kwargs:
             op = _UFUNC_OPS.get(ufunc)
             if op is not None:

@@ -217,6 +217,7 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
                         f"got {type(closure).__name__} {closure!r:.40}")
     if isinstance(params, Value) or not isinstance(params, Iterable):
         raise TypeError(f"{where}: params must be a list of Values, got {type(params).__name__}")
+    params = list(params)  # (walked again after the closure)
     for p in params:
         if not isinstance(p, Value):
             raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
@@ -229,12 +230,15 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
     if cost.size != 1:
         raise ValueError(f"{where} must return one number, got a Value of shape {cost.shape}")
     if not cost.requires_grad:
-        frozen = sum(not p.requires_grad for p in params)  # (a generator is spent: then none are counted)
+        frozen = sum(not p.requires_grad for p in params)
         raise TypeError(f"{where} must return a cost that depends on the parameters, got one that records no "
                         "operation on them: computed under no_grad, or from numbers such as a parameter's .data "
                         "instead of the parameter" + (f"; {frozen} of them are frozen (requires_grad=False)"
                                                       if frozen else ""))
     _check_not_backpropagated(cost, where)
+    if any(p.grad is not None for p in params):  # it backpropagated another cost (``return loss * 1.0``)
+        raise ValueError(f"{where} called backward() itself (a parameter has a gradient already): here the closure "
+                         "only computes the cost and the optimizer calls backward(); the parameters are unchanged")
     number = float(cost.item())
     if not math.isfinite(number):
         raise FloatingPointError(f"{where} gave a cost of {number}: {hint}")
@@ -269,9 +273,10 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
         ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd``
 
     (``initial_step = 1`` is the seed's ``t = αˡ``: ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``); σ, α ∈ (0, 1),
-    ``initial_step > 0``, ``max_backtracks`` an int >= 0, else ValueError.  ``f`` maps a point (a numpy array shaped
-    like ``x``) to one number (a float, a 0-d array or a Value of size 1; anything else is a TypeError); ``fx`` is
-    ``f(x)`` if already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape.
+    ``initial_step > 0``, ``max_backtracks`` an int >= 0, else ValueError (TypeError for one that is not a number,
+    or a ``max_backtracks`` that is not an int, such as 2.0).  ``f`` maps a point (a numpy array shaped like ``x``)
+    to one number (a float, a 0-d array or a Value of size 1; anything else is a TypeError); ``fx`` is ``f(x)`` if
+    already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape.
     A trial whose cost is NaN or infinite counts as failing the condition (numpy's floating-point warnings during
     the trials are silenced: such a trial is just rejected).  A step size so small that ``x + t·d`` rounds to ``x``
     fails it too, and so does every smaller one: the condition asks for a decrease of ``−σt∇f(x)ᵀd > 0`` from a

@@ -51,10 +51,11 @@ class History:
     """What happened during training, one entry per episode (ready for a cost plot).
 
     - ``cost``: the cost at the start of the episode, on all training samples (full batch), or the average of
-      the batch costs during the episode, each taken before its batch's update (mini-batches; an episode cut short
-      by Ctrl-C is recorded with the batches it made);
-    - ``gradient_norm``: ``‖∇C‖`` at that point (mini-batches: the average over the episode's batches, each
-      taken before its batch's update);
+      the batch costs during the episode weighted by the batches' sizes (a smaller last batch counts less), each
+      taken before its batch's update (mini-batches; an episode cut short by Ctrl-C is recorded with the batches
+      it made);
+    - ``gradient_norm``: ``‖∇C‖`` at that point (mini-batches: the average over the episode's batches, weighted
+      by their sizes as ``cost`` is, each taken before its batch's update);
     - ``step_size``: Armijo's accepted step (mini-batches: the last batch's), the learning rate for the other
       gradient methods, None for random search and for a full-batch episode that only found ``‖∇C‖ ≤ tol``
       (with mini-batches every episode makes all its updates, see :func:`fit`);
@@ -427,10 +428,10 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     with it as with a parameter, or use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this
     package's optimizers do.  Training stops early when
     ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes
-    none; mini-batches, the episode's average ``‖∇C‖`` over its batches (each taken before its batch's update)
-    is checked after the episode, whose updates all happen.  Without ``tol``, full batch, it still stops where
-    ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode would repeat it): ``stopped``
-    is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under
+    none; mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted by their sizes, each taken
+    before its batch's update) is checked after the episode, whose updates all happen.  Without ``tol``, full
+    batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode
+    would repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under
     way (a second Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more
     than ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or
     infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the
