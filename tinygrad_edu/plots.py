@@ -784,8 +784,8 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
 
 
 def _overshooting_rate(f: Function, start: np.ndarray, rate: float, steps: int) -> float:
-    """``rate``, doubled (at most 20 times) until its path ends higher than it started, or runs off: along a curved
-    valley the curvature grows past the start's, where 2.1/λ can descend all the way (notebook 4's valley did), and
+    """``rate``, doubled (at most 20 times) until its path ends higher than it started, or runs off: where f curves
+    less steeply away from the start (notebook 4's valley), 2.1/λ with the start's λ can descend all the way, and
     the panel called "overshoots" must show what a rate too large does."""
     for _ in range(20):
         points = _descent(f, start, rate, steps, 1e-4, 0.5, "plot_learning_rates")
