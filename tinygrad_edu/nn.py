@@ -24,6 +24,7 @@ import math
 import numbers
 import os
 import reprlib
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -177,8 +178,9 @@ class Module:
         return self._astype(np.float64)
 
     def _astype(self, dtype: type[np.floating]) -> Module:
+        values = [value for _, value in self._named_state()]  # all found first: a refused walk changes nothing
         with no_grad():
-            for _, value in self._named_state():
+            for value in values:
                 if value.dtype != dtype:  # (one already in it is left alone: a graph computed from it stays valid)
                     _set_numbers(value, value.data.astype(dtype))
         return self
@@ -188,7 +190,7 @@ class Module:
         would be added to after ``requires_grad_()``): each ``grad`` becomes None (``set_to_none=False``: zeros,
         see :meth:`Value.zero_grad`)."""
         set_to_none = checks.flag(set_to_none, "set_to_none", "zero_grad")
-        for _, value in self._named_state():
+        for _, value in list(self._named_state()):  # all found first: a refused walk changes nothing
             value.zero_grad(set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
@@ -197,7 +199,7 @@ class Module:
         Frozen parameters are not among :meth:`parameters`, so ``for p in model.parameters(): p.requires_grad =
         True`` cannot unfreeze them: this can.  An optimizer made before keeps the parameters it was given."""
         requires_grad = checks.flag(requires_grad, "requires_grad", "requires_grad_")
-        for _, value in self._named_state():
+        for _, value in list(self._named_state()):  # all found first: a refused walk changes nothing
             value.requires_grad = requires_grad
         return self
 
@@ -391,11 +393,19 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
         if obj.requires_grad or frozen:
             yield prefix, obj
         return
+    if isinstance(obj, (set, frozenset, deque)) and any(isinstance(item, (Module, Value)) for item in obj):
+        raise TypeError(f"named_parameters: {prefix!r} is a {type(obj).__name__} holding Modules or Values, "
+                        "which are not walked (only lists, tuples and dicts are); use a list, a tuple or a dict")
     if not isinstance(obj, (Module, list, tuple, dict)) or id(obj) in visited:
         return
     visited.add(id(obj))
     children = _named_entries(obj, prefix, visited) if isinstance(obj, dict) else _entries(obj)
     for key, child in children:
+        if isinstance(obj, Module) and (not key or "." in key) and (
+                isinstance(child, Module) or next(_walk(child, key, set(visited), frozen=True), None) is not None):
+            raise TypeError(f"named_parameters: the attribute {key!r} holds parameters (in a {type(child).__name__}); "
+                            "its name cannot be part of theirs (it has a '.' or is empty): set it with a name of "
+                            "letters, digits and '_'")
         yield from _walk(child, f"{prefix}.{key}" if prefix else key, visited, frozen)
 
 
