@@ -36,5 +36,7 @@ def test_value_label_that_is_not_a_string_is_a_type_error_naming_value() -> None
 
     ``Value(2.0, label=["w"])`` is accepted instead, and the mistake surfaces later, far from its cause:
     ``viz.draw_graph(w * w)`` raises a bare ``TypeError: unhashable type: 'list'`` naming neither."""
-    with pytest.raises(TypeError, match=r"Value: label must be a string or None, got list"):
+    with pytest.raises(TypeError, match=r"^Value: label must be a string \(or a number, shown as text\) or None, "
+                                        r"got list"):
         Value(2.0, label=["w"])
+    assert Value(2.0, label=3).label == 3  # a number is a label too (test_engine_edges: shown as text)

@@ -658,8 +658,10 @@ class Value:
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
-        if label is not None and not isinstance(label, str):  # (a list would fail later, in a drawing, unnamed)
-            raise TypeError(f"Value: label must be a string or None, got {type(label).__name__} {label!r:.40}")
+        if not (label is None or isinstance(label, (str, int, float, np.number))):
+            # (a number is shown as text; a list failed later, in a drawing, naming nothing)
+            raise TypeError(f"Value: label must be a string (or a number, shown as text) or None, got "
+                            f"{type(label).__name__} {label!r:.40}")
         if requires_grad and isinstance(data, Value) and data.requires_grad:
             raise TypeError(f"Value: data is a Value that requires a gradient (shape {data.shape}): a new leaf of "
                             "its numbers would stop the gradients that should reach it; use it as it is, or "
