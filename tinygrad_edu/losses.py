@@ -144,7 +144,7 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             return _probability_rows(data)
         if data.dtype.kind not in "iub":
             raise ValueError(f"cross_entropy: one-hot rows must be integers or floats, got dtype {data.dtype}")
-        if data.min() < 0 or not np.all(data.sum(axis=-1) == 1):
+        if data.min() < 0 or data.max() > 1 or not np.all(data.sum(axis=-1) == 1):  # (0/1: no sum wraps to 1)
             raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere")
         return data.argmax(axis=-1)
     if data.shape == shape[:-1]:

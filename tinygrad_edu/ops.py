@@ -275,7 +275,11 @@ absolute = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))            # |x|'
 def _exp_minus_abs(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """e^−|scale·x| ≤ 1 (never overflowing), in a fresh array (out=: a 0-d array stays an array, not a scalar)."""
     e = np.abs(x, out=np.empty_like(x))
-    e *= -scale
+    if scale == 1.0:
+        e *= -1.0
+    else:
+        with np.errstate(over="ignore"):  # (scale·|x| beyond the largest float is inf, and e^−inf = 0 exactly)
+            e *= -scale
     return np.exp(e, out=e)
 
 
