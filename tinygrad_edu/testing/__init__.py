@@ -554,7 +554,9 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     analytic = [np.zeros(a.shape) if g is None else np.asarray(g, dtype=np.float64)
                 for a, g in zip(arrays, _backprop(f, arrays, labels, seed, gradient_weights), strict=True)]
     if order == 1:
-        weights = _upstream(_output(f, [Value(a) for a in arrays]).shape, seed)
+        with enable_grad():  # (recorded: _check_recorded_pass looks for saving Ops in its graph)
+            output = _output(f, [Value(a) for a in arrays])
+        weights = _upstream(output.shape, seed)
         shape = [weights.shape]
 
         def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # (a step out of f's domain: nan in the table, which
@@ -585,17 +587,15 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     if order == 1 and weights.size == 1:
         _check_scales_with_upstream(task, analytic, numeric)
     if order == 1:
-        _check_recorded_pass(task, analytic, numeric)
+        _check_recorded_pass(task, output, analytic, numeric)
     return report
 
 
-def _check_recorded_pass(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
+def _check_recorded_pass(task: _Task, out: Value, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
     """A recorded pass (``backward(create_graph=True)``) hands its vjps no ``saved=`` (an Op's saving forward holds no
     graph), so where f uses an Op with ``saving=`` a vjp computes it again there, on another path: the gradients of
-    that pass must agree with the differences too."""
+    that pass must agree with the differences too (``out``: f's recorded output at the inputs)."""
     __tracebackhide__ = True
-    with enable_grad():
-        out = _output(task.f, [Value(a) for a in task.arrays])
     if not any(node._op is not None and node._op.saving is not None for node in backward_order(out)):
         return  # no saving Op: a recorded pass computes the same gradients the same way
     try:
