@@ -272,14 +272,10 @@ sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (2 * out))               # (√
 absolute = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))            # |x|' = sign(x), a constant
 
 
-def _exp_minus_abs(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """e^−|scale·x| ≤ 1 (never overflowing), in a fresh array (out=: a 0-d array stays an array, not a scalar)."""
+def _exp_minus_abs(x: np.ndarray) -> np.ndarray:
+    """e^−|x| ≤ 1 (never overflowing), in a fresh array (out=: a 0-d array stays an array, not a scalar)."""
     e = np.abs(x, out=np.empty_like(x))
-    if scale == 1.0:
-        e *= -1.0
-    else:
-        with np.errstate(over="ignore"):  # (scale·|x| beyond the largest float is inf, and e^−inf = 0 exactly)
-            e *= -scale
+    e *= -1.0
     return np.exp(e, out=e)
 
 
@@ -292,13 +288,17 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.divide(np.maximum(e, x >= 0, out=e), denominator, out=denominator)
 
 
-def _sigmoid_slope(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """σ'(scale·x) = σ(scale·x)·σ(−scale·x) = e / (1 + e)² with e = e^−|scale·x|: one exponential, never overflowing,
-    and keeping the digits that σ(1 − σ) would lose where σ is close to 1."""
-    e = _exp_minus_abs(x, scale)
+def _slope_from(e: np.ndarray) -> np.ndarray:
+    """e / (1 + e)², into a fresh array: σ'(x) with e = e^−|x|."""
     square = np.add(e, 1.0, out=np.empty_like(e))
     square *= square
     return np.divide(e, square, out=square)
+
+
+def _sigmoid_slope(x: np.ndarray) -> np.ndarray:
+    """σ'(x) = σ(x)·σ(−x) = e / (1 + e)² with e = e^−|x|: one exponential, never overflowing, and keeping the
+    digits that σ(1 − σ) would lose where σ is close to 1."""
+    return _slope_from(_exp_minus_abs(x))
 
 
 def _sigmoid_and_slope(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -313,7 +313,11 @@ def _sigmoid_and_slope(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _tanh_slope(x: np.ndarray) -> np.ndarray:
-    slope = _sigmoid_slope(x, 2.0)
+    """tanh'(x) = 1 − tanh²(x) = 4σ'(2x) = 4e / (1 + e)² with e = e^−2|x| = (e^−|x|)²: squared, not 2|x| (which
+    overflows at |x| above half the largest float; e is 0 there either way)."""
+    e = _exp_minus_abs(x)
+    e *= e
+    slope = _slope_from(e)
     slope *= 4
     return slope
 
