@@ -86,6 +86,17 @@ def test_an_empty_layer_name_is_no_name_in_messages():
         layer(np.ones(4))
 
 
+def test_a_count_of_one_is_singular_in_a_layers_messages():
+    """A 1 → 1 layer said "expects 1 inputs per sample" and "(1 inputs, 1 neurons)"."""
+    layer = nn.Layer(1, 1)
+    with pytest.raises(ValueError, match=r"expects 1 input per sample, shape \(1,\)"):
+        layer(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"must have shape \(1, 1\) \(1 input, 1 neuron\), got"):
+        layer.weights = Value(np.ones((2, 1)))
+    with pytest.raises(ValueError, match=r"must have shape \(2, 3\) \(2 inputs, 3 neurons\), got"):
+        nn.Layer(2, 3).weights = Value(np.ones((3, 2)))
+
+
 def test_a_layer_subclass_that_skips_layer_init_is_told_so_when_it_sets_its_weights():
     """The seed's Layer written on top of nn.Layer with Values but without ``super().__init__``: training worked, but
     printing it, putting it in a Network or asking its name raised "AttributeError: 'SeedsLayer' object has no

@@ -189,7 +189,7 @@ def test_the_dependency_tree_takes_the_node_names_its_repr_shows():
 def test_weights_of_the_wrong_shape_set_through_data_are_named_by_the_layer():
     """The seed sets weights by hand; a student writes ``net[0].weights.data = [0.5, -0.5]`` for a 1 → 2 layer
     (the row ``[[0.5, -0.5]]`` meant).  ``net[0].weights = Value([0.5, -0.5])`` would be refused at once ("layer 1:
-    weights must have shape (1, 2) (1 inputs, 2 neurons), got a Value of shape (2,)"), but through ``.data`` the
+    weights must have shape (1, 2) (1 input, 2 neurons), got a Value of shape (2,)"), but through ``.data`` the
     numbers are taken, and the next forward pass fails with ``matmul: shapes (1, 1) and (2,) are not aligned
     (1 != 2)``, naming neither the layer nor its weights (and ``net.save`` silently writes a file without its
     architecture).  The forward pass should say which layer's weights have the wrong shape and what it should be."""

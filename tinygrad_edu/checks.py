@@ -222,3 +222,8 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
 def __dir__() -> list[str]:
     """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
     return sorted(__all__)
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 episode``, ``2 episodes``: a count for a message."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from tinygrad_edu import __version__, checks, nn, optim
+from tinygrad_edu.checks import counted
 from tinygrad_edu.data import MAX_ARRAY_SIZE, load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
 from tinygrad_edu.files import checked_path, open_regular_file
@@ -440,11 +441,6 @@ _STOPPED = {"episodes": "all episodes run", "tol": "stopped: ‖∇C‖ ≤ tol"
             "zero gradient": "stopped: ‖∇C‖ = 0"}
 
 
-def _count(number: int, noun: str) -> str:
-    """``1 episode``, ``2 episodes``."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 # --- demo --------------------------------------------------------------------------------------------------
 def _demo(args: argparse.Namespace) -> int:
     from tinygrad_edu.demo import run_demo
@@ -571,8 +567,8 @@ def _train(args: argparse.Namespace) -> int:
     model = _network(sizes, args)
     optimizer = _optimizer(optimizer_name, model, rate, args.seed)
     print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
-          f"{model.num_parameters()} parameters) on {_count(len(inputs), _SAMPLE_NOUNS[args.data])} with "
-          f"{optimizer!r}, {cost_name}, {_count(episodes, 'episode')}, "
+          f"{model.num_parameters()} parameters) on {counted(len(inputs), _SAMPLE_NOUNS[args.data])} with "
+          f"{optimizer!r}, {cost_name}, {counted(episodes, 'episode')}, "
           f"{'all samples' if batch_size is None or batch_size >= len(inputs) else batch_size} per update")
     with no_grad():  # with mini-batches, the history's first cost comes after an episode of updates
         start = float(cost(model(inputs), targets).item())
@@ -606,7 +602,7 @@ def _report_training(history: History, caught: list[warnings.WarningMessage], op
     """How training went (episodes, time, why it stopped, the cost at the start and at the end), its warnings and
     advice; returns whether it diverged."""
     end = math.nan if history.final_cost is None else history.final_cost
-    print(f"{_count(history.episodes, 'episode')} in {seconds:.2f} s "
+    print(f"{counted(history.episodes, 'episode')} in {seconds:.2f} s "
           f"({_STOPPED.get(history.stopped, history.stopped)}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught, rate)
@@ -665,8 +661,8 @@ def _check_lines(path: str, counts: list[int], start: int, size: int) -> None:
     for line_number, count in enumerate(counts, start=1):
         last = first + count  # the line holds the numbers first … last − 1
         if count and first // size != (last - 1) // size and (first % size or last % size):
-            after = f" after the {_count(start, 'number')} on the command line" if start % size else ""
-            raise ValueError(f"predict: {path!r} line {line_number} holds {_count(count, 'number')}{after}, which do "
+            after = f" after the {counted(start, 'number')} on the command line" if start % size else ""
+            raise ValueError(f"predict: {path!r} line {line_number} holds {counted(count, 'number')}{after}, which do "
                              f"not make whole samples of the model's {size} inputs (a sample would take numbers from "
                              f"two lines); write {size} numbers per sample, one sample (or several) per line")
         first = last
@@ -703,9 +699,9 @@ def _predict(args: argparse.Namespace) -> int:
         numbers = np.concatenate([numbers, from_file])
     size = model.sizes[0]
     if numbers.size == 0:
-        raise ValueError(f"predict: no inputs given; the model takes {_count(size, 'number')} per sample")
+        raise ValueError(f"predict: no inputs given; the model takes {counted(size, 'number')} per sample")
     if numbers.size % size:
-        raise ValueError(f"predict: the model takes {size} inputs per sample, but {_count(numbers.size, 'number')} "
+        raise ValueError(f"predict: the model takes {size} inputs per sample, but {counted(numbers.size, 'number')} "
                          f"{'was' if numbers.size == 1 else 'were'} given (not a multiple of {size})")
     if counts is not None:
         _check_lines(args.inputs_file, counts, len(args.inputs), size)
@@ -718,7 +714,7 @@ def _predict(args: argparse.Namespace) -> int:
         outputs = np.concatenate([model(samples[at:at + rows]).data for at in range(0, len(samples), rows)])
     overflowed = int((~np.isfinite(outputs).all(axis=1)).sum())
     if overflowed:  # a saved model's numbers are finite: its inputs were too large for float64 arithmetic
-        warnings.warn(f"predict: {_count(overflowed, 'sample')} gave NaN or inf: the numbers overflowed inside the "
+        warnings.warn(f"predict: {counted(overflowed, 'sample')} gave NaN or inf: the numbers overflowed inside the "
                       "model (float64 reaches only 1.8e308); give smaller inputs", RuntimeWarning, stacklevel=2)
     for x, y in zip(samples, outputs):
         left = f"{x[0]:g}" if size == 1 else f"[{', '.join(f'{v:g}' for v in x[:4])}{', …' if size > 4 else ''}]"

@@ -537,8 +537,8 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any) -> N
         raise TypeError(f"{where}: {name} must be a Value of shape {shape}, got {type(value).__name__}; set its "
                         f"numbers with layer.{name}.data[...] = array, or assign Value(array)")
     if None not in sizes and value.shape != shape:
-        raise ValueError(f"{where}: {name} must have shape {shape} ({sizes[0]} inputs, {sizes[1]} neurons), got a "
-                         f"Value of shape {value.shape}")
+        raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(sizes[0], 'input')}, "
+                         f"{checks.counted(sizes[1], 'neuron')}), got a Value of shape {value.shape}")
 
 
 class Layer(Module):
@@ -637,9 +637,9 @@ class Layer(Module):
             if not shape and not isinstance(data, (Value, np.ndarray, numbers.Real, np.number, np.bool_)):
                 raise TypeError(f"{self.name} ({self.in_size} → {self.out_size}): expects numbers, got "
                                 f"{type(data).__name__} {data!r:.40}")  # (np.shape takes 'ab' or None for shape ())
-            raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects {self.in_size} inputs "
-                             f"per sample, shape ({self.in_size},) or (n, {self.in_size}); "
-                             f"got data of shape {shape}{_reshape_hint(shape, self.in_size)}")
+            raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects "
+                             f"{checks.counted(self.in_size, 'input')} per sample, shape ({self.in_size},) or "
+                             f"(n, {self.in_size}); got data of shape {shape}{_reshape_hint(shape, self.in_size)}")
         if self.weights.shape != (self.in_size, self.out_size) or self.biases.shape != (self.out_size,):
             # numbers of another shape set through .data = … (a Value assigned is checked when it is assigned)
             for name in ("weights", "biases"):
