@@ -91,6 +91,15 @@ def test_calls_with_this_packages_names_work_as_before() -> None:
     np.testing.assert_allclose(grad(cost, argnums=0)(np.array([1.0, 2.0])).data, [3.0, 12.0])  # 3x²
 
 
+def test_a_boolean_axis_is_refused_by_stack_as_by_concatenate() -> None:
+    """numpy's stack takes axis=True for 1 (concatenate refuses it); F.stack refuses it, naming the axis."""
+    with pytest.raises(TypeError, match=r"^stack: axis must be an int, got True$"):
+        F.stack([X, X], axis=True)
+    with pytest.raises(TypeError, match="concatenate"):
+        F.concatenate([X, X], axis=True)
+    assert F.stack([X, X], axis=1).shape == (X.shape[0], 2, *X.shape[1:])
+
+
 def test_an_error_raised_inside_a_function_is_not_mistaken_for_a_pytorch_keyword() -> None:
     with pytest.raises(TypeError, match="softmax: axis must be an int"):
         F.softmax(X, axis=1.0)

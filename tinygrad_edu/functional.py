@@ -138,6 +138,8 @@ def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
 @checks.pytorch_keywords(dim=_AXIS)
 def stack(values: Iterable[Any], axis: int = 0) -> Value:
     """Join Values of one shape along a new axis (``np.stack``)."""
+    if isinstance(axis, bool):  # (numpy takes True for 1; concatenate refuses it)
+        raise TypeError(f"stack: axis must be an int, got {axis!r}")
     values = _joined("stack", values)
     return apply(ops.stack(len(values), axis), *values)
 
