@@ -222,6 +222,7 @@ def test_a_leaf_with_a_read_only_array_says_so_when_changed_in_place() -> None:
     ("flatten", "v.reshape(-1)"), ("view", "v.reshape(shape)"), ("clamp", "functional.maximum(v, low)"),
     ("pow", "v ** exponent"), ("argmax", "v.data.argmax()"), ("requires_grad_", "v.requires_grad = True"),
     ("is_leaf", "v.op is None"), ("grad_fn", "v.op"), ("_prev", "v.parents"), ("softmax", "functional.softmax(v)"),
+    ("square", "v ** 2"), ("mT", "v.swapaxes(-1, -2)"), ("prod", "v.log().sum().exp() for positive numbers"),
 ])
 def test_a_method_written_differently_here_says_what_to_write(name, advice) -> None:
     """v.flatten(), v.is_leaf (PyTorch), v._prev (micrograd): the AttributeError names the attribute and the
@@ -249,6 +250,7 @@ def test_a_name_nothing_here_stands_for_is_a_plain_attribute_error() -> None:
 @pytest.mark.parametrize(("name", "expected"), [
     ("var", np.var), ("std", np.std), ("flatten", np.ravel), ("numel", np.size), ("dim", np.ndim),
     ("double", lambda a: a.astype(np.float64)), ("float", lambda a: a.astype(np.float32)),
+    ("square", np.square), ("mT", lambda a: np.swapaxes(a, -1, -2)),
 ])
 def test_the_advised_formula_computes_what_the_missing_method_would(name, expected) -> None:
     """The advice is code that runs, and gives numpy's (PyTorch's) answer: the population variance and standard

@@ -231,7 +231,9 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
 _WRITE_INSTEAD = {
     **dict.fromkeys(("flatten", "ravel"), "v.reshape(-1)"),
     **dict.fromkeys(("view", "squeeze", "unsqueeze", "expand_dims"), "v.reshape(shape), the 1s taken out or put in"),
-    "pow": "v ** exponent", **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"),
+    "pow": "v ** exponent", "square": "v ** 2", "mT": "v.swapaxes(-1, -2)",
+    "prod": "v[0] * v[1] * … written out, or v.log().sum().exp() for positive numbers",
+    **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"),
     "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
     **dict.fromkeys(("clip", "clamp"), "functional.maximum(v, low) for a floor, -functional.maximum(-v, -high) for "
                                        "a ceiling"),
