@@ -347,7 +347,8 @@ def test_figures_show_themselves_in_jupyter_without_pyplot():
     (lambda: plots.plot_history({}), "plot_history: nothing to plot: got an empty dict"),  # was an empty figure
     (lambda: plots.plot_history([]), "plot_history: nothing to plot: got an empty list"),
     (lambda: plots.plot_history(History(label="Adam")), r"plot_history: run 1 \(Adam\) has no episodes"),  # was
-    (lambda: plots.plot_history([History(cost=[1.0]), History()]), r"run 2 \(run 2\) has no episodes"),  # empty axes
+    (lambda: plots.plot_history([History(cost=[1.0]), History()]),
+     r"plot_history: run 2 has no episodes; train"),  # was empty axes; (not "run 2 (run 2)")
     (lambda: plots.plot_history([1.0, 0.5], step_sizes=True), "no run recorded a step size"),  # an empty panel
 ])
 def test_odd_plot_arguments_are_named_not_drawn_wrong_or_left_to_numpy(call, message):

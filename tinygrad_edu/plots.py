@@ -306,9 +306,10 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
             raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
         name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
         label = labels[i] if labels is not None else name or getattr(run, "label", "") or f"run {i + 1}"
+        where = f"run {i + 1}" + ("" if label == f"run {i + 1}" else f" ({label})")
         if not cost.size:
-            raise ValueError(f"plot_history: run {i + 1} ({label}) has no episodes; train it with fit first")
-        step_array = _step_sizes(getattr(run, "step_size", None), cost.size, f"run {i + 1} ({label})")
+            raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
+        step_array = _step_sizes(getattr(run, "step_size", None), cost.size, where)
         runs.append((str(label), cost, step_array))
     if labels is None:  # two runs of one optimizer share its name as their History's label
         names = [label for label, _, _ in runs]
