@@ -109,8 +109,10 @@ def _checked_settings(optimizer: Any, state: Mapping[str, Any], where: str) -> A
         if value.shape != shape:
             raise ValueError(f"{where}: {name!r} must have shape {shape}, got {value.shape}")
         settings[name] = value.tolist()
+    # the generators as they are (a Generator is taken, not made): rng=None would draw from numpy's global state
+    generators = {name: getattr(optimizer, name) for name in optimizer._generators}
     try:
-        return type(optimizer)(optimizer.params, **settings)
+        return type(optimizer)(optimizer.params, **settings, **generators)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{where}: {str(error).removeprefix(type(optimizer).__name__ + ': ')}") from None
 
