@@ -251,7 +251,7 @@ class Module:
                              "load_state_dict inside the with block, or pass dict(numpy.load(path))")
         params = dict(self._named_state())
         result = _check_names(type(self).__name__, params, state, strict)
-        arrays = {name: _state_array(name, state[name], value.shape) for name, value in params.items()
+        arrays = {name: _state_array(name, _state_entry(state, name), value.shape) for name, value in params.items()
                   if name in state}
         with no_grad():
             for name, array in arrays.items():
@@ -336,6 +336,15 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
         parts.append("it is a model file's contents, marker entries and all: read the file with model.load(path) "
                      "or nn.load_state(path)")
     raise ValueError(f"load_state_dict: the state does not fit this {owner}: {'; '.join(parts)}")
+
+
+def _state_entry(state: Mapping[str, Any], name: str) -> Any:
+    """``state[name]``; reading it may read a file (``np.load``'s entries are read when asked): a damaged or pickled
+    entry is a ValueError naming it, not zipfile's or numpy's error without the name."""
+    try:
+        return state[name]
+    except Exception as error:  # (BadZipFile, allow_pickle, EOF, …: any of them)
+        raise ValueError(f"load_state_dict: entry {name!r} cannot be read ({type(error).__name__}: {error})") from error
 
 
 def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
