@@ -546,8 +546,8 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any) -> N
         raise TypeError(f"{where}: {name} must be a Value of shape {shape}, got {type(value).__name__}; set its "
                         f"numbers with layer.{name}.data[...] = array, or assign Value(array)")
     if None not in sizes and value.shape != shape:
-        raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(sizes[0], 'input')}, "
-                         f"{checks.counted(sizes[1], 'neuron')}), got a Value of shape {value.shape}")
+        raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(layer['in_size'], 'input')}, "
+                         f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}")
 
 
 class Layer(Module):
