@@ -45,3 +45,21 @@ def test_a_damaged_entry_of_an_np_load_file_is_a_value_error_naming_the_key(tmp_
     assert not isinstance(error.value, zipfile.BadZipFile)
     for name, array in other.state_dict().items():
         np.testing.assert_array_equal(array, before[name])
+
+
+def test_a_state_of_another_architecture_is_named_in_a_message_of_a_few_lines():
+    """A deep model's state given to another: load_state_dict listed every missing and unexpected name (a screenful
+    for a 40-layer model); now the first five of each and how many more, as a model file's load says."""
+    deep, other = nn.MLP([2] * 41, rng=0), nn.MLP([3, 2, 1], rng=0)
+    with pytest.raises(ValueError) as raised:
+        deep.load_state_dict({f"x{i}": np.zeros(1) for i in range(30)})
+    message = str(raised.value)
+    assert "missing layers.1.weights, layers.1.biases, layers.2.weights, layers.2.biases, layers.3.weights and " \
+           "75 more; unexpected x0, x1, x2, x3, x4 and 25 more" in message, message
+    assert len(message) < 400
+    before = other.state_dict()
+    with pytest.raises(ValueError, match=r"missing layers\.1\.weights, layers\.1\.biases, layers\.2\.weights, "
+                                         r"layers\.2\.biases; unexpected x$"):
+        other.load_state_dict({"x": np.zeros(1)})
+    for name, array in other.state_dict().items():
+        np.testing.assert_array_equal(array, before[name])

@@ -80,11 +80,12 @@ def test_an_architecture_that_is_not_json_is_refused_without_a_chained_traceback
 
 
 def test_a_file_missing_many_parameters_names_the_first_five(tmp_path: Path):
-    """Of six missing names the message lists the first five, then what is unexpected."""
+    """Of six missing names the message lists the first five and says one more is missing, then what is
+    unexpected."""
     path = _npz(tmp_path / "m.npz", {**MARKER, "q": np.zeros(1)})
     shapes = {f"p{i}": (1,) for i in range(6)}
-    with pytest.raises(serialization.ModelFileError, match=r"does not fit the model: missing p0, p1, p2, p3, p4; "
-                                                           r"unexpected q$"):
+    with pytest.raises(serialization.ModelFileError, match=r"does not fit the model: missing p0, p1, p2, p3, p4 "
+                                                           r"and 1 more; unexpected q$"):
         serialization.read(path, shapes)
 
 

@@ -227,3 +227,9 @@ def __dir__() -> list[str]:
 def counted(number: int, noun: str) -> str:
     """``1 episode``, ``2 episodes``: a count for a message."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def listed(names: Sequence[str], most: int = 5) -> str:
+    """``a, b, c`` for a message: at most ``most`` names, then how many more there are."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"

@@ -327,8 +327,8 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
         sorted(serialization.counted_from_1(str(name)) for name in state) == sorted(params))
     if not (strict or counted_from_0) or not (missing or extra):
         return _IncompatibleKeys(missing, extra)
-    parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
-        [f"unexpected {', '.join(extra)}"] if extra else [])
+    parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (
+        [f"unexpected {checks.listed([name[:60] for name in extra])}"] if extra else [])
     if counted_from_0:
         parts.append("its names count layers from 0 (layers.0.weights), as tinygrad_edu 0.1 did; they now count "
                      "from 1 (layers.1.weights is W¹): rename them, or save and load files, which are converted")

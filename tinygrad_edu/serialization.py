@@ -396,8 +396,8 @@ def _same_names(wanted: Mapping[str, Any], members: Mapping[str, Any], whose: st
     missing = [name for name in wanted if name not in members]
     extra = [name[:60] for name in members if name not in wanted]
     if missing or extra:
-        parts = ([f"missing {', '.join(missing[:5])}"] if missing else []) + (
-            [f"unexpected {', '.join(extra[:5])}"] if extra else [])
+        parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (
+            [f"unexpected {checks.listed(extra)}"] if extra else [])
         raise ModelFileError(f"{where} does not fit {whose}: {'; '.join(parts)}")
 
 
