@@ -411,6 +411,9 @@ def _check_no_folder_in_the_way(output: Path) -> None:
         if path.exists() and not path.is_file():
             raise ValueError(f"demo: cannot write {path}: it is a folder, pipe or device; move it away or choose "
                              "another folder (-o FOLDER)")
+        if path.is_file() and not os.access(path, os.W_OK):  # refused after all the training, the others written
+            raise ValueError(f"demo: cannot write {path}: the file is read-only; move it away or choose another "
+                             "folder (-o FOLDER)")
 
 
 def _checked_demo_arguments(output: Any, seed: Any, quick: Any, stream: Any) -> Path:
