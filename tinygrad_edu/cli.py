@@ -348,7 +348,7 @@ def _show_warnings(caught: list[warnings.WarningMessage], rate: float | None = N
     """Print warnings meant for the user as one line each on stderr (advice on the learning rate naming its
     option, with the ``rate`` given), others as Python would; returns whether one of them said that training
     diverged."""
-    sys.stdout.flush()  # in order with what was printed before, also when both streams go to one file
+    _flush_stdout()  # in order with what was printed before, also when both streams go to one file
     for warning in caught:
         if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
@@ -393,11 +393,18 @@ def _said(line: str, status: int) -> int:
     """Print ``PROG: line`` on stderr and return ``status``.  stdout is flushed first, so that the line comes after
     what was printed before it also when both streams go to one file (where stdout is buffered)."""
     try:
-        sys.stdout.flush()
+        _flush_stdout()
     except (OSError, ValueError):  # a reader that has gone
         _stdout_to_nowhere()
     print(f"{PROG}: {line}", file=sys.stderr)
     return status
+
+
+def _flush_stdout() -> None:
+    """``sys.stdout.flush()``; nothing when there is no stdout (``>&-`` closed it: Python sets ``sys.stdout`` to None
+    and ``print`` writes nothing), where every run ended in an AttributeError traceback."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
 
 
 def _stdout_to_nowhere() -> None:
@@ -425,12 +432,16 @@ def _check_model_path(text: str) -> None:
     if os.path.basename(name) in ("", ".", ".."):  # "models/" names a folder: save failed on it after training
         raise ValueError(f"train: cannot save the model to {text}: that names a folder, not a file; add a file "
                          "name such as model.npz")
-    output = Path(name).resolve()
+    output = Path(os.path.realpath(name))  # Path.resolve raised RuntimeError on a loop of links (Python < 3.13)
+    if output.is_symlink():  # realpath stops at a loop of links, which save refuses
+        raise ValueError(f"train: cannot save the model to {text}: it is a loop of symbolic links")
     if not output.parent.is_dir():
         problem = "is a file, not a folder" if output.parent.exists() else "does not exist"
         raise ValueError(f"train: cannot save the model to {text}: {output.parent} {problem}")
     if output.exists() and not output.is_file():
         raise ValueError(f"train: cannot save the model to {text}: it is a folder, pipe or device")
+    if output.is_file() and not os.access(output, os.W_OK):  # save refuses it: after training, the model was lost
+        raise ValueError(f"train: cannot save the model to {text}: the file is read-only")
     _check_writable(output.parent, f"train: cannot save the model to {text}: cannot write to {output.parent}")
 
 
@@ -468,7 +479,9 @@ def _training_data(args: argparse.Namespace, cost_name: str) -> tuple[np.ndarray
     hidden = args.hidden or DATA_DEFAULTS[args.data]["hidden"]
     if args.data == "xsquared":
         samples = XSQUARED_SAMPLES if args.samples is None else args.samples
-        _check_activations_size(samples, hidden, f"--samples {samples}", "give fewer --samples or narrower --hidden")
+        given = (f"--hidden {' '.join(map(str, hidden))}" if args.hidden and args.samples is None
+                 else f"--samples {samples}")  # the option given, not the other's default
+        _check_activations_size(samples, hidden, given, "give fewer --samples or narrower --hidden")
         try:
             inputs, targets = xsquared(samples, seed=args.seed)
         except ValueError as error:  # too many samples: name the option
@@ -565,7 +578,10 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError("train: the cross entropy cost needs several output neurons; use --cost squared_error "
                          "for xsquared")
     model = _network(sizes, args)
-    optimizer = _optimizer(optimizer_name, model, rate, args.seed)
+    try:
+        optimizer = _optimizer(optimizer_name, model, rate, args.seed)
+    except ValueError as error:  # random search refuses a change size beyond float64: name the option that set it
+        raise ValueError(f"train --learning-rate {rate:g}: {error}") from None
     print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
           f"{model.num_parameters()} parameters) on {counted(len(inputs), _SAMPLE_NOUNS[args.data])} with "
           f"{optimizer!r}, {cost_name}, {counted(episodes, 'episode')}, "
@@ -573,7 +589,7 @@ def _train(args: argparse.Namespace) -> int:
     with no_grad():  # with mini-batches, the history's first cost comes after an episode of updates
         start = float(cost(model(inputs), targets).item())
     if args.progress and importlib.util.find_spec("tqdm") is None:
-        sys.stdout.flush()  # after the line above, also when both streams go to one file
+        _flush_stdout()  # after the line above, also when both streams go to one file
         print(f"{PROG}: warning: --progress needs tqdm (pip install tqdm, or the 'progress' extra); "
               "training without a progress bar", file=sys.stderr, flush=True)
     began = time.perf_counter()
@@ -590,7 +606,8 @@ def _train(args: argparse.Namespace) -> int:
         diverged = _report_training(history, caught, optimizer, rate, start, seconds)
         _print_results(model, test)
         note = " although training diverged" if diverged else " as it was when interrupted" if interrupted else ""
-        print(f"saved the model to {args.output}{note}; try: {PROG} predict {shlex.quote(args.output)} "
+        pasted = os.path.join(".", args.output) if args.output.startswith("-") else args.output  # not an option
+        print(f"saved the model to {args.output}{note}; try: {PROG} predict {shlex.quote(pasted)} "
               + ("0.1 0.5 -1 0.01" if test is None else "--inputs-file FILE"))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(f"after training: the model was saved to {args.output}") from None
