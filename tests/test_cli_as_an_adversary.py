@@ -3,6 +3,7 @@ training, a closed stdout is no traceback, messages name the option given.  Each
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
 import shutil
@@ -123,3 +124,26 @@ def test_train_refuses_a_loop_of_symbolic_links_as_output_before_training(capsys
     assert captured.out == ""  # nothing was trained
     assert captured.err == f"tinygrad-edu: error: train: cannot save the model to {tmp_path / 'a.npz'}: it is a loop " \
         "of symbolic links\n"
+
+
+def test_inputs_file_dash_reads_standard_input(capsys, monkeypatch, tmp_path: Path) -> None:
+    """``printf '0.1 0.5' | tinygrad-edu predict m.npz --inputs-file -``: '-' is standard input, as in other Unix
+    programs (it was "No such file or directory"); its lines are checked as a file's, named "standard input"."""
+    model = nn.MLP([2, 2, 1], rng=0)
+    model.save(tmp_path / "m.npz")
+
+    def predict(text: str | None) -> int:
+        monkeypatch.setattr(sys, "stdin", None if text is None else io.TextIOWrapper(io.BytesIO(text.encode())))
+        return main(["predict", str(tmp_path / "m.npz"), "0.25", "--inputs-file", "-"])
+
+    assert predict("0.75\n0.1, 0.5\n") == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = model([[0.25, 0.75], [0.1, 0.5]]).data[:, 0]
+    assert [float(line.rsplit("→", 1)[1]) for line in lines] == pytest.approx(expected, rel=1e-5)
+    assert predict("0.75 x\n") == 2
+    assert capsys.readouterr().err == "tinygrad-edu: error: predict: standard input line 1: 'x' is not a number\n"
+    assert predict("0.75 0.1\n0.5\n") == 2
+    assert "predict: standard input line 1 holds 2 numbers after the 1 number on the command line" in \
+        capsys.readouterr().err
+    assert predict(None) == 2
+    assert capsys.readouterr().err == "tinygrad-edu: error: predict --inputs-file -: standard input is closed\n"

@@ -262,9 +262,10 @@ def _add_predict(commands: Any) -> None:
     predict.add_argument("model", metavar="MODEL", help="a .npz model file")
     predict.add_argument("inputs", type=float, nargs="*", default=[], metavar="X", help="input numbers")
     predict.add_argument("--inputs-file", action=_Once, metavar="FILE",
-                         help="a text file of input numbers (separated by spaces, commas or new lines): one "
-                         "sample or several per line, or one sample over several lines, but no sample that runs on "
-                         "from the end of one line into the next; its numbers come after those on the command line")
+                         help="a text file of input numbers ('-': standard input), separated by spaces, commas or "
+                         "new lines: one sample or several per line, or one sample over several lines, but no sample "
+                         "that runs on from the end of one line into the next; its numbers come after those on the "
+                         "command line")
     predict.set_defaults(handler=_predict, command_parser=predict)
 
 
@@ -640,33 +641,52 @@ def _save(model: nn.Module, path: str) -> None:
 
 # --- predict -----------------------------------------------------------------------------------------------
 def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
-    """The numbers in a text file (a regular file: a pipe or device is refused rather than waited on), and how
-    many of them each line holds."""
-    with open_regular_file(path, "predict --inputs-file") as file:
-        if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
-            raise ValueError(f"predict: {path!r} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
-        data = file.read()
+    """The numbers in a text file (a regular file: a pipe or device is refused rather than waited on; ``-`` reads
+    standard input), and how many of them each line holds."""
+    name = _inputs_name(path)
+    if path == "-":
+        data = _standard_input()
+    else:
+        with open_regular_file(path, "predict --inputs-file") as file:
+            if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
+                raise ValueError(f"predict: {name} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
+            data = file.read()
     # Windows editors start UTF-8 files with a byte order mark; Windows PowerShell's `echo 0.5 > f` writes UTF-16
     utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
         text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(f"predict: {path!r} is not a text file of numbers (UTF-8 or UTF-16 text)") from None
+        raise ValueError(f"predict: {name} is not a text file of numbers (UTF-8 or UTF-16 text)") from None
     numbers, counts = [], []
     # lines as an editor counts them (str.splitlines also breaks at form feeds and other separators)
     for line_number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         fields = line.split(",")
         if any(not field.strip() for field in fields[:-1]):  # "0.5,,0.25": a missing value (a trailing comma is none)
-            raise ValueError(f"predict: {path!r} line {line_number}: an empty field between commas (a missing "
+            raise ValueError(f"predict: {name} line {line_number}: an empty field between commas (a missing "
                              "value?); every sample needs all its numbers")
         words = line.replace(",", " ").split()
         for word in words:
             try:
                 numbers.append(float(word))
             except ValueError:
-                raise ValueError(f"predict: {path!r} line {line_number}: {word!r} is not a number") from None
+                raise ValueError(f"predict: {name} line {line_number}: {word!r} is not a number") from None
         counts.append(len(words))
     return np.array(numbers, dtype=float), counts
+
+
+def _inputs_name(path: str) -> str:
+    """The inputs file as messages name it: its path, quoted, or standard input for ``-``."""
+    return "standard input" if path == "-" else repr(path)
+
+
+def _standard_input() -> bytes:
+    """All of standard input (``--inputs-file -``), up to the size a file may have."""
+    if sys.stdin is None:  # (closed: <&-)
+        raise ValueError("predict --inputs-file -: standard input is closed")
+    data = sys.stdin.buffer.read(MAX_INPUTS_FILE_BYTES + 1)
+    if len(data) > MAX_INPUTS_FILE_BYTES:
+        raise ValueError(f"predict: standard input holds more than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
+    return data
 
 
 def _check_lines(path: str, counts: list[int], start: int, size: int) -> None:
@@ -679,9 +699,10 @@ def _check_lines(path: str, counts: list[int], start: int, size: int) -> None:
         last = first + count  # the line holds the numbers first … last − 1
         if count and first // size != (last - 1) // size and (first % size or last % size):
             after = f" after the {counted(start, 'number')} on the command line" if start % size else ""
-            raise ValueError(f"predict: {path!r} line {line_number} holds {counted(count, 'number')}{after}, which do "
-                             f"not make whole samples of the model's {size} inputs (a sample would take numbers from "
-                             f"two lines); write {size} numbers per sample, one sample (or several) per line")
+            raise ValueError(f"predict: {_inputs_name(path)} line {line_number} holds {counted(count, 'number')}"
+                             f"{after}, which do not make whole samples of the model's {size} inputs (a sample "
+                             f"would take numbers from two lines); write {size} numbers per sample, one sample "
+                             "(or several) per line")
         first = last
 
 
