@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,7 +223,17 @@ def _power_rule(node: Value, a: str, b: str) -> str:
 
 # --- the steps -----------------------------------------------------------------------------------------------
 def _esc(text: Any) -> str:
-    return html.escape(pretty(str(text)), quote=True)
+    """``text`` as HTML for a step's tables, which wrap in a long label, never in a number: a word longer than 24
+    characters gets a place to break every 8, and a number such as ``4.021e-15`` none (browsers break after its -)."""
+    return "".join(_word(word) for word in re.split(r"(\s+)", pretty(str(text))))
+
+
+def _word(word: str) -> str:
+    if re.fullmatch(r"\(?-?[\d.]+e[-+]\d+\)?", word):
+        return f"<span class='number'>{html.escape(word)}</span>"
+    if len(word) <= 24:
+        return html.escape(word, quote=True)
+    return "<wbr>".join(html.escape(word[i:i + 8], quote=True) for i in range(0, len(word), 8))
 
 
 def _gradients(output: Value, kept_ids: set[int]) -> tuple[dict[int, np.ndarray], dict[int, list]]:
