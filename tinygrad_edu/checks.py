@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
-           "Absent", "present"]
+           "Absent", "present", "counted", "listed"]
 
 
 def _shown(value: Any) -> str:
