@@ -344,6 +344,10 @@ def _forward_output(op: Op, out: Any) -> np.ndarray:
         raise TypeError(f"{op.name}: its forward returned a Value, not an array: it computed with a Value given as a "
                         "parameter or kept in its closure, whose gradient an Op cannot follow; give every Value as "
                         "an input, apply(op, x, w), with a vjp for each")
+    if isinstance(out, tuple) and any(isinstance(part, (np.ndarray, Value)) for part in out):
+        # (numpy would stack them into one array of a new shape, silently)
+        raise TypeError(f"{op.name}: its forward returned a tuple of {len(out)}, not one array: an Op has one output; "
+                        "for a forward that also returns what its vjps need, (out, saved), give it as saving=")
     try:
         return _to_array(out)
     except (TypeError, ValueError) as error:
