@@ -32,8 +32,10 @@ from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, local_gradients
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, operand, pretty
+from tinygrad_edu.ops import BUILT_IN
 
-__all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "ACTIVATION_FORMULAS"]
+__all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op",
+           "ACTIVATION_FORMULAS"]
 
 @dataclass
 class TreeNode:
@@ -414,6 +416,8 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
     """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual); ``path`` is
     the chain of operations from ``parent`` up to ``key`` (empty when they branch); a constant is written with
     ``precision`` significant digits."""
+    if not all(built_in_op(n) for n in region):  # an Op of one's own: its math is its own, whatever its name
+        return ""
     key_kind = LAYER_LABEL.match(name)
     parent_name = names[id(parent)]
     if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
@@ -456,6 +460,13 @@ def _is_square_of(node: Value, base: Value) -> bool:
     return first is base and second is base
 
 
+
+
+def built_in_op(node: Value) -> str:
+    """The name of the operation that made ``node`` if it is the built-in one of that name, else "": formulas are
+    written for these only, not for an Op of one's own that shares a name (a "pow" with its exponent as a parameter
+    has one input, and its own math)."""
+    return node.op if node._op is not None and BUILT_IN.get(node.op) is node._op else ""
 
 
 def network_input(nodes: list[Value]) -> Value | None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Op"]
+__all__ = ["Op", "BUILT_IN"]
 
 Vjp = Callable[..., Any]
 
@@ -528,3 +528,7 @@ def concatenate(count: int, axis: int | None = 0) -> Op:
 def stack(count: int, axis: int = 0) -> Op:
     """An Op joining ``count`` arrays of one shape along a new ``axis``."""
     return Op("stack", lambda *xs: np.stack(xs, axis=axis), tuple(_piece(i, axis, stacked=True) for i in range(count)))
+
+
+#: The built-in operations by name (drawings write formulas for these, not for an Op of one's own of the same name).
+BUILT_IN: dict[str, Op] = {value.name: value for value in list(globals().values()) if isinstance(value, Op)}

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, network_input
+from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, built_in_op, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, write_text
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, operand, pretty, printable, summary
@@ -142,9 +142,10 @@ def forward_formula(node: Value, names: list[str]) -> str:
     a = names[0] if names else ""
     second = names[1] if len(names) > 1 else ""
     b = operand(second)  # (after an operator: α − (-0.5), not α − -0.5)
-    per = f"/{_samples(node.parents[0].data)}" if node.op == "squared_error" and _samples(node.parents[0].data) > 1 \
+    op = built_in_op(node)
+    per = f"/{_samples(node.parents[0].data)}" if op == "squared_error" and _samples(node.parents[0].data) > 1 \
         else ""
-    axis = node.op_params.get("axis") if node.op in ("sum", "mean", "max", "min") else None
+    axis = node.op_params.get("axis") if op in ("sum", "mean", "max", "min") else None
     along = "" if axis is None else f", axis={axis}"  # mean(x, axis=0) is a row of means, not one number
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
              "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}", "exp": f"e^{a}",
@@ -152,7 +153,7 @@ def forward_formula(node: Value, names: list[str]) -> str:
              "relu": f"max({a}, 0)", "sum": f"Σ({a}{along})" if along else f"Σ {a}", "mean": f"mean({a}{along})",
              "max": f"max({a}{along})", "min": f"min({a}{along})",
              "squared_error": f"Σ({a} − {b})²{per}"}
-    return forms.get(node.op or "", f"{node.op}({', '.join(names)})")
+    return forms.get(op, f"{node.op}({', '.join(names)})")
 
 
 def local_formula(node: Value, i: int, names: list[str]) -> str:
@@ -165,7 +166,7 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
     a = names[0] if names else ""
     b = names[1] if len(names) > 1 else ""
     other = names[1 - i] if len(names) == 2 else ""
-    op = node.op or ""
+    op = built_in_op(node)
     if op == "squared_error":
         n = _samples(node.parents[0].data)
         difference = f"2({a} − {operand(b)})" + (f"/{n}" if n > 1 else "")
