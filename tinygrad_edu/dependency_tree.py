@@ -466,6 +466,8 @@ def built_in_op(node: Value) -> str:
     """The name of the operation that made ``node`` if it is the built-in one of that name, else "": formulas are
     written for these only, not for an Op of one's own that shares a name (a "pow" with its exponent as a parameter
     has one input, and its own math)."""
+    if not isinstance(node, Value):
+        raise TypeError(f"built_in_op: node must be a Value, got {type(node).__name__} {node!r:.60}")
     return node.op if node._op is not None and BUILT_IN.get(node.op) is node._op else ""
 
 
