@@ -595,11 +595,13 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
     return grad
 
 
-def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, parent: Value) -> Value:
-    """The vjp for ``parent`` evaluated on Values (``create_graph=True``): its result must itself be a recorded
-    Value."""
+def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, parent: Value,
+                        inputs: tuple[Value, ...]) -> Value:
+    """The vjp for ``parent`` evaluated on Values (``create_graph=True``), given ``node.parents`` as ``inputs``
+    (found once per node: for each input again, a join of n inputs took time n²): its result must itself be a
+    recorded Value."""
     try:
-        grad = vjp(g, node, *node.parents, **params)
+        grad = vjp(g, node, *inputs, **params)
     except FloatingPointError as error:  # detect_anomaly, in an operation of the vjp: name this op, not that one
         if not _anomaly_mode():
             raise
@@ -1299,7 +1301,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
         # The inputs' arrays (a constant input is kept as its array; a recorded pass hands the vjps Values).  Two
         # inputs are passed by name: Python runs a comprehension and *inputs slower (the scalar chain by 12 %).
         if graph:
-            inputs: Any = ()
+            inputs: Any = node.parents  # (the vjps get Values, the constant inputs' too)
             params = _given_params(node)  # (without what a saving forward kept: a recorded pass computes it again)
         elif len(parents) == 2:
             inputs = (first if first.__class__ is ndarray else first._data,
@@ -1320,7 +1322,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             if graph:
-                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent)
+                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent, inputs)
             elif params:
                 grad_in = vjp(g, out, *inputs, **params)
             elif floats:  # (the first input's rule is g·b, the second's g·a)

@@ -29,6 +29,7 @@ Define your own differentiable operation the same way::
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Any
@@ -502,15 +503,27 @@ def _starts(inputs, axis: int | None) -> list[int]:
     return [0, *accumulate(x.size if axis is None else x.shape[axis] for x in inputs)]
 
 
-def _piece(i: int, axis: int | None, stacked: bool):
+def _recorded_starts(last: list, out, inputs, axis: int | None) -> list[int]:
+    """``_starts`` for a recorded backward pass (``create_graph=True``, no ``saved``), found once per output Value
+    ``out`` and kept in ``last`` (a weak reference to it, and its starts) for the vjps of its other inputs."""
+    if out.__class__ is np.ndarray:  # (a vjp called by hand on arrays)
+        return _starts(inputs, axis)
+    known, starts = last
+    if known is None or known() is not out:
+        starts = _starts(inputs, axis)
+        last[:] = weakref.ref(out), starts
+    return starts
+
+
+def _piece(i: int, axis: int | None, stacked: bool, last: list):
     """The vjp of input ``i`` of a concatenate/stack: cut its own piece out of the incoming gradient.  The pieces'
-    places are found once, by the forward pass (``saved``), not by each vjp again: that made the backward pass of
-    a join of n inputs take time n² (10,000 pieces: 7 s)."""
+    places are found once, by the forward pass (``saved``; in a recorded pass, by the first vjp: ``last``), not by
+    each vjp again: that made the backward pass of a join of n inputs take time n² (10,000 pieces: 7 s)."""
 
     def vjp(g, out, *inputs, saved=None):
         if stacked:
             return g[(slice(None),) * (axis % g.ndim) + (i,)]
-        starts = saved or _starts(inputs, axis)  # (a recorded backward pass finds them again)
+        starts = saved or _recorded_starts(last, out, inputs, axis)
         if axis is None:  # the inputs were flattened, then joined
             return g[starts[i]:starts[i + 1]].reshape(inputs[i].shape)
         return g[(slice(None),) * (axis % g.ndim) + (slice(starts[i], starts[i + 1]),)]
@@ -520,14 +533,16 @@ def _piece(i: int, axis: int | None, stacked: bool):
 
 def concatenate(count: int, axis: int | None = 0) -> Op:
     """An Op joining ``count`` arrays along an existing ``axis`` (``None``: flattened first, as numpy does)."""
+    last: list = [None, None]  # the output of the last recorded pass's vjps (a weak reference), and its starts
     return Op("concatenate", lambda *xs: np.concatenate(xs, axis=axis),
-              tuple(_piece(i, axis, stacked=False) for i in range(count)),
+              tuple(_piece(i, axis, stacked=False, last=last) for i in range(count)),
               saving=lambda *xs: (np.concatenate(xs, axis=axis), _starts(xs, axis)))
 
 
 def stack(count: int, axis: int = 0) -> Op:
     """An Op joining ``count`` arrays of one shape along a new ``axis``."""
-    return Op("stack", lambda *xs: np.stack(xs, axis=axis), tuple(_piece(i, axis, stacked=True) for i in range(count)))
+    return Op("stack", lambda *xs: np.stack(xs, axis=axis),
+              tuple(_piece(i, axis, stacked=True, last=[]) for i in range(count)))
 
 
 #: The built-in operations by name (drawings write formulas for these, not for an Op of one's own of the same name).
