@@ -114,6 +114,10 @@ class DependencyTree:
         """∂C/∂name as the chain rule computes it: the sum over all paths to the cost of the product of the
         local derivatives on the path.  Equals ``.grad`` after ``cost.backward()``."""
         name = self._check_name(name, "chain_rule")
+        return self._chain_totals().get(name, 0.0)
+
+    def _chain_totals(self) -> dict[str, float]:
+        """``chain_rule`` of every node at once, by name (one walk of the tree: a walk per node took time n²)."""
         total: dict[str, float] = {self.cost: 1.0}
         waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
         downward: dict[str, list[TreeEdge]] = {}
@@ -128,7 +132,7 @@ class DependencyTree:
                 waiting[edge.parent] -= 1
                 if not waiting[edge.parent]:
                     ready.append(edge.parent)
-        return total.get(name, 0.0)
+        return total
 
     def chain_lines(self, name: str, precision: int = 4, width: int = 80) -> list[str]:
         """How the chain rule makes ∂C/∂name, in lines of at most ``width`` characters: the local derivatives along
@@ -295,9 +299,10 @@ def _check_single_pass(tree: DependencyTree) -> None:
     multiply to it, so say so instead of drawing a contradiction.  The chain rule here multiplies in float64, which
     a float32 network's .grad differs from in the 8th digit: the tolerance is half the digits of the tree's dtype."""
     rel_tol = max(1e-9, math.sqrt(max(float(np.finfo(node.value.dtype).eps) for node in tree.nodes.values())))
+    totals = tree._chain_totals()
     for name, node in tree.nodes.items():
         if node.kind in ("weight", "bias") and node.grad is not None:
-            through_tree = tree.chain_rule(name)
+            through_tree = totals.get(name, 0.0)
             both_nan = math.isnan(node.grad) and math.isnan(through_tree)  # a NaN cost: drawn as it is
             if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol, abs_tol=1e-12):
                 raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
