@@ -146,13 +146,18 @@ def test_stepping_a_player_in_a_notebook_does_not_scroll_the_notebook(browser, t
 
 
 @needs_dot
-def test_a_long_label_wraps_inside_the_steps_table(browser, tmp_path):
+@pytest.mark.parametrize("labelled", ["weight", "cost"])
+def test_a_long_label_wraps_inside_the_steps_table(browser, tmp_path, labelled):
     """A Value with a long label (200 characters, as a slide's "weight_of_the_first_neuron_…" can be): the title and
     the paragraphs wrap, but the table of the backward step did not: its local-derivative column stayed as wide as
     the label, so the product column (``7.5 × 3 = 22.5``) was outside the panel and the panel scrolled sideways
-    (screenshot at #step=6).  Every cell of the table should stay inside the panel."""
-    w = Value(1.25, label="w" * 200)
-    player = backprop_player((w * 3.0) ** 2)
+    (screenshot at #step=6).  A long cost label did the same through the header "arriving ∂cost…/∂·".  Every cell
+    of the table should stay inside the panel."""
+    w = Value(1.25, label="w" * 200 if labelled == "weight" else "weight")
+    cost = (w * 3.0) ** 2
+    if labelled == "cost":
+        cost.label = "cost_of_the_whole_network_" * 8
+    player = backprop_player(cost)
     url = player.save(tmp_path / "long.html").resolve().as_uri()
     browser.get(f"{url}#step={len(player) - 1}")  # the backward step of w
     found = browser.execute_script("""var panel = document.querySelector('.explanation');

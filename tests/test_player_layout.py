@@ -1,5 +1,6 @@
 """The backpropagation player's step tables with long labels, in a real browser: numbers never split over two
-lines, and the table stays inside its panel.  Each test failed before its fix."""
+lines (a long cost label keeping the table inside its panel is in test_drawings_for_slides).  Each
+test failed before its fix."""
 
 from __future__ import annotations
 
@@ -53,23 +54,3 @@ def test_a_long_label_does_not_split_the_numbers_of_the_steps_table(browser, tmp
         browser.set_window_size(1200, 900)
     assert all(words == [] for words in split.values()), split
 
-
-@needs_dot
-def test_a_long_cost_label_keeps_the_steps_table_inside_the_panel(browser, tmp_path):
-    """The cost labelled with a long name (as a slide's "cost_of_the_whole_network_…"): the header "arriving ∂cost…/∂·"
-    did not wrap, so the table ran out of the panel, the local derivative and the product off to the right, and the
-    panel scrolled sideways (screenshot at 1200×700, #step=6)."""
-    w = Value(1.25, label="weight")
-    cost = (w * 3.0) ** 2
-    cost.label = "cost_of_the_whole_network_" * 8
-    player = backprop_player(cost)
-    url = player.save(tmp_path / "long_cost.html").resolve().as_uri()
-    browser.get(f"{url}#step={len(player) - 1}")  # the backward step of w
-    found = browser.execute_script("""var panel = document.querySelector('.explanation');
-        var right = panel.getBoundingClientRect().right;
-        return {sideways: panel.scrollWidth > panel.clientWidth, text: panel.textContent,
-                out: Array.from(panel.querySelectorAll('th, td')).filter(function (cell) {
-                    return cell.getBoundingClientRect().right > right + 1; }).map(function (cell) {
-                    return cell.textContent.slice(0, 40); })};""")
-    assert "7.5 × 3 = 22.5" in found["text"]
-    assert found["out"] == [] and not found["sideways"], found["out"]
