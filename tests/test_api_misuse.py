@@ -318,6 +318,7 @@ CASES = [
     Case(dependency_tree.TreeEdge, lambda tmp: {"parent": "C", "child": "w", "number": 1.0}),
     Case(dependency_tree.network_input, lambda tmp: {"nodes": kept_values(tmp)["kept"]}),
     Case(dependency_tree.built_in_op, lambda tmp: {"node": chain_cost()}),
+    Case(dependency_tree.has_layers, lambda tmp: {"cost": chain_cost()}),
     Case(player.Step, lambda tmp: {"phase": "forward", "node": 0, "title": "t", "html": "<p>"}),
     Case(player.BackpropPlayer, lambda tmp: {"steps": [player.Step("forward", 0, "t", "<p>")],
                                              "drawing_svg": None}),

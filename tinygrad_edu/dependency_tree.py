@@ -34,7 +34,7 @@ from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, operand, pretty
 from tinygrad_edu.ops import BUILT_IN
 
-__all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op",
+__all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op", "has_layers",
            "ACTIVATION_FORMULAS"]
 
 @dataclass
@@ -309,6 +309,16 @@ def _check_single_pass(tree: DependencyTree) -> None:
                                  f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
                                  "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "
                                  "before drawing")
+
+
+def has_layers(cost: Value) -> bool:
+    """Whether a Value ``cost`` depends on is labelled as a layer's z or α (``z^i``, ``α^i``, not the input α⁰): a
+    tree with a node of those kinds is a network's.  Linear in the graph, where finding the tree of a wide graph of
+    labelled Values (a sum of them) takes time n²."""
+    if not isinstance(cost, Value):
+        raise TypeError(f"has_layers: cost must be a Value, got {type(cost).__name__} {cost!r:.60}")
+    return any(_kind(node.label, node, cost) in ("activation", "pre-activation")
+               for node in nearest_values(cost)[0] if isinstance(node.label, str))
 
 
 def _kind(name: str, node: Value, cost: Value) -> str:

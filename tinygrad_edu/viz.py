@@ -37,7 +37,7 @@ import graphviz
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
+from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, has_layers, network_input
 from tinygrad_edu.engine import Value
 from tinygrad_edu.files import checked_path, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
@@ -407,7 +407,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
-    if layout == "tree" or (layout == "auto" and _layer_labelled(value)):
+    if layout == "tree" or (layout == "auto" and has_layers(value)):  # (else no tree is looked for: see has_layers)
         try:
             tree = dependency_tree(value, precision=precision)  # value.backward() if needed, once found
         except ValueError as error:
@@ -426,17 +426,6 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None, precision=precision,
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants})
     return _player(steps, graph)
-
-
-def _layer_labelled(value: Value) -> bool:
-    """Whether a Value that ``value`` depends on is labelled as a layer's z or α (``z^i``, ``α^i``, not the input
-    α^0), as "auto" wants of a tree: without one the tree is not looked for (in a wide graph of labelled Values, such
-    as a sum of them, finding it takes time n²: 5,000 summands, 86 s, to be drawn as a graph after all)."""
-    for node in nearest_values(value)[0]:
-        match = LAYER_LABEL.match(node.label) if node is not value and isinstance(node.label, str) else None
-        if match and (match.group(1) == "z" or match.group(1) == "α" and match.group(2) != "0"):
-            return True
-    return False
 
 
 def _player(steps: list, graph: graphviz.Digraph) -> BackpropPlayer:
