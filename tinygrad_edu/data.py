@@ -160,8 +160,7 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
         fix = " (reinstall the package?)" if path is None else ""  # the user's own path: its name says enough
         raise FileNotFoundError(f"load_digits: {where} does not exist{fix}") from None
     try:
-        compressed = path is None or os.fsdecode(os.fspath(path)).lower().endswith(".gz")  # as read_idx decides
-        with raw, (gzip.open(raw, "rb") if compressed else contextlib.nullcontext(raw)) as unpacked:
+        with raw, (gzip.open(raw, "rb") if path is None or _gzipped(path) else contextlib.nullcontext(raw)) as unpacked:
             text = _read_up_to(unpacked, _DIGITS_MAX_BYTES + 1)
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
@@ -336,6 +335,11 @@ def _read_up_to(stream: _Readable, size: int) -> bytes:
     return b"".join(pieces)
 
 
+def _gzipped(path: str | os.PathLike) -> bool:
+    """Whether a file is read as gzip-compressed: by its name, ``.gz`` (``.GZ`` too: a name from Windows)."""
+    return os.fsdecode(os.fspath(path)).lower().endswith(".gz")
+
+
 def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     """Read an IDX file (MNIST's format), plain or gzip-compressed (``.gz``, ``.GZ``), as a uint8 array.
 
@@ -351,8 +355,7 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     file = open_regular_file(path, "read_idx")
     name = Path(os.fsdecode(os.fspath(path)))
     try:
-        compressed = name.suffix.lower() == ".gz"  # (.GZ too: a name from Windows)
-        with file, (gzip.open(file, "rb") if compressed else contextlib.nullcontext(file)) as stream:
+        with file, (gzip.open(file, "rb") if _gzipped(path) else contextlib.nullcontext(file)) as stream:
             head = _read_up_to(stream, 4)
             shape = _idx_shape(name, head, _read_up_to(stream, 4 * head[3]) if len(head) == 4 else b"", ndim)
             header, expected = 4 + 4 * len(shape), math.prod(shape)
