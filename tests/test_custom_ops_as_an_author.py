@@ -37,3 +37,37 @@ def test_drawings_write_built_in_formulas_only_for_the_built_in_ops() -> None:
     node = double(Value(1.0))
     assert forward_formula(node, ["z"]) == "sigmoid(z)" and local_formula(node, 0, ["z"]) == ""
     assert local_formula(Value(1.0).sigmoid(), 0, ["z"]) == "σ′(z) = σ(z)(1 − σ(z))"  # the built-in's, as before
+
+
+def _wrong_shape_rule() -> Op:
+    """x·w row by row, whose first vjp multiplies by a matrix of the wrong size: numpy refuses it inside the rule."""
+    return Op("scale_rows", lambda x, w: x * w, (lambda g, out, x, w: g @ np.ones((3, 3)), lambda g, out, x, w: g * x))
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_an_error_inside_a_vjp_names_the_op_and_the_input(create_graph: bool) -> None:
+    x, w = Value(np.ones((3, 2))), Value(np.ones(2))
+    cost = _wrong_shape_rule()(x, w).sum()
+    with pytest.raises(ValueError, match=r"^scale_rows: its vjp for input 0 raised ValueError: matmul"):
+        cost.backward(create_graph=create_graph)
+    assert x.grad is None and w.grad is None  # a failed walk changes no gradient
+
+
+def test_local_gradients_names_the_op_whose_vjp_failed() -> None:
+    from tinygrad_edu.engine import local_gradients
+
+    node = _wrong_shape_rule()(Value(np.ones((3, 2))), Value(np.ones(2)))
+    with pytest.raises(ValueError, match=r"^scale_rows: its vjp for input 0 raised ValueError"):
+        local_gradients(node, np.ones((3, 2)))
+
+
+def test_a_vjp_that_explains_itself_is_not_named_twice_and_a_type_error_stays_one() -> None:
+    def refuse(g, out, x):
+        raise ValueError("clip_norm: the norm is 0, so the direction is undefined")
+
+    explained = Op("clip_norm", lambda x: x, refuse)
+    with pytest.raises(ValueError, match=r"^clip_norm: the norm is 0, so the direction is undefined$"):
+        explained(Value([0.0])).sum().backward()
+    typo = Op("typo", lambda x: x, lambda g, out, x: g + "1")
+    with pytest.raises(TypeError, match=r"^typo: its vjp raised \w*TypeError: ufunc 'add'"):
+        typo(Value([1.0])).sum().backward()

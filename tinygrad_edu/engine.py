@@ -31,7 +31,7 @@ import os
 import secrets
 import threading
 from collections.abc import Collection, Iterable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -564,6 +564,15 @@ def _its_vjp(parents: tuple[Any, ...], parent: Value) -> str:
     if len(parents) < 2:
         return "its vjp"
     return f"its vjp for input {next(i for i, p in enumerate(parents) if p is parent)}"
+
+
+def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exception) -> NoReturn:
+    """A vjp's own TypeError or ValueError (a custom Op's, or numpy's inside it) raised again with the operation and
+    the input it is for named in front, as ``_forward_error`` does for a forward; one naming the operation as is."""
+    if str(error).startswith(f"{op.name}:"):
+        raise error
+    kind = TypeError if isinstance(error, TypeError) else ValueError
+    raise kind(f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}") from error
 
 
 def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:
@@ -1321,17 +1330,20 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             if order > oldest or not parent.requires_grad:  # (older than every input asked for: leads to none)
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
-            if graph:
-                grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent, inputs)
-            elif params:
-                grad_in = vjp(g, out, *inputs, **params)
-            elif floats:  # (the first input's rule is g·b, the second's g·a)
-                product = g.item() * (inputs[1] if vjp is _MUL_BY_FIRST else inputs[0]).item()
-                grad_in = asarray(product) if _NORMAL_MIN <= abs(product) <= _NORMAL_MAX else vjp(g, out, *inputs)
-            elif pair:
-                grad_in = vjp(g, out, inputs[0], inputs[1])
-            else:
-                grad_in = vjp(g, out, *inputs)
+            try:  # (free in Python 3.11+ until something raises)
+                if graph:
+                    grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent, inputs)
+                elif params:
+                    grad_in = vjp(g, out, *inputs, **params)
+                elif floats:  # (the first input's rule is g·b, the second's g·a)
+                    product = g.item() * (inputs[1] if vjp is _MUL_BY_FIRST else inputs[0]).item()
+                    grad_in = asarray(product) if _NORMAL_MIN <= abs(product) <= _NORMAL_MAX else vjp(g, out, *inputs)
+                elif pair:
+                    grad_in = vjp(g, out, inputs[0], inputs[1])
+                else:
+                    grad_in = vjp(g, out, *inputs)
+            except (TypeError, ValueError) as error:
+                _vjp_failed(op, parents, parent, error)
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent._data
@@ -1454,9 +1466,19 @@ def local_gradients(node: Value, upstream: Any, *,
     _check_fresh(node, parents, "local_gradients")
     inputs = [p._data for p in parents]
     params = node._params or _NO_PARAMS
-    return [(i, parent, _fit(vjp(g, node._data, *inputs, **params), parent, node._op, parents))
-            for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps))
+    op = node._op
+    return [(i, parent, _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents))
+            for i, (parent, vjp) in enumerate(zip(parents, op.vjps))
             if parent.requires_grad or id(parent) in wanted]
+
+
+def _local_vjp(op: Op, vjp: Any, g: np.ndarray, node: Value, inputs: list[np.ndarray], params: dict,
+               parent: Value) -> Any:
+    """``vjp`` for ``parent`` at ``node``, on arrays; its error names the operation (``_vjp_failed``)."""
+    try:
+        return vjp(g, node._data, *inputs, **params)
+    except (TypeError, ValueError) as error:
+        _vjp_failed(op, node.parents, parent, error)
 
 
 def _check_not_bool(grad: Any, where: str) -> None:
