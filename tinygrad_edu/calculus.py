@@ -188,9 +188,20 @@ def _norm(vector: np.ndarray) -> float:
     return largest * float(np.linalg.norm(vector / largest))
 
 
-def _settled(slope: np.ndarray, step: np.ndarray, x: np.ndarray, tol: float) -> bool:
-    """‖∇f‖ ≤ tol and a next Newton step of at most _STEP_TOL · max(1, ‖x‖)."""
-    return _norm(slope) <= tol and _norm(step) <= _STEP_TOL * max(1.0, _norm(x))
+def _settled(slope: np.ndarray, step: np.ndarray, x: np.ndarray, tol: float, matrix: np.ndarray) -> bool:
+    """‖∇f‖ ≤ tol (or ∇f is rounding noise, see :func:`_at_rounding`) and a next Newton step of at most
+    _STEP_TOL · max(1, ‖x‖)."""
+    small = _norm(slope) <= tol or _at_rounding(slope, step, x, matrix)
+    return small and _norm(step) <= _STEP_TOL * max(1.0, _norm(x))
+
+
+def _at_rounding(slope: np.ndarray, step: np.ndarray, x: np.ndarray, matrix: np.ndarray) -> bool:
+    """Whether x is the stationary point to the last digit: a Newton step that solves H·step = ∇f (not the
+    least-squares step of a linear f) and moves x by a few roundings at most.  For a cost of large scale (10⁶ · f)
+    the rounding of ∇f alone is above tol: the run stopped 'not converged' at the exact minimum."""
+    eps = float(np.finfo(np.float64).eps)
+    solved = _norm(matrix @ step - slope) <= _norm(slope) / 2
+    return bool(slope.any()) and solved and _norm(step) <= 4 * eps * _norm(x)
 
 
 def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray, reach: float) -> bool:
@@ -211,7 +222,8 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
                      zero_tol: float = 1e-6) -> StationaryPoint:
     """Newton's method for ∇f(x) = 0 from ``start`` (a number or a vector), then the second-derivative test.
 
-    Converged means ``‖∇f(x)‖ ≤ tol`` and a next Newton step of at most 1e-3 · max(1, ‖x‖): where the
+    Converged means ``‖∇f(x)‖ ≤ tol`` (or, for a cost of large scale, a ∇f that is only rounding: a Newton step
+    that solves for it moves x by a few roundings) and a next Newton step of at most 1e-3 · max(1, ‖x‖): where the
     gradient only dies out as x runs off (eˣ), the steps stay large.  While the steps still shrink quadratically
     (each under a tenth of the one before) the run goes on to full precision, whatever the scale of f.  The run
     takes at least one step unless ∇f(start) = 0, at most ``max_iterations``, and stops at a value, gradient or
@@ -227,7 +239,7 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     value, slope, matrix = _evaluate(f, x, shape)
     step = _newton_step(matrix, slope)
     while len(path) <= max_iterations and np.isfinite(value) and np.isfinite(step).all():
-        settled = _settled(slope, step, x, tol) and (len(path) > 1 or not slope.any())
+        settled = _settled(slope, step, x, tol, matrix) and (len(path) > 1 or not slope.any())
         if (settled and not _still_gaining(step, taken, x, reach)) or np.array_equal(x - step, x):
             break  # (a step that changes nothing, as at a zero Hessian, would repeat to max_iterations)
         x, earlier, taken = x - step, matrix, step
@@ -235,7 +247,7 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
         reach = max(reach, _norm(x))
         value, slope, matrix = _evaluate(f, x, shape)
         step = _newton_step(matrix, slope)
-    converged = bool(np.isfinite(value) and np.isfinite(step).all() and _settled(slope, step, x, tol))
+    converged = bool(np.isfinite(value) and np.isfinite(step).all() and _settled(slope, step, x, tol, matrix))
     eigenvalues = np.linalg.eigvalsh(matrix) if np.isfinite(matrix).all() else np.full(x.size, np.nan)
     # the previous Hessian tells of a creeping approach to a degenerate point, where the steps shrink linearly; where
     # they shrink faster (a step that landed on the point) it is the Hessian of another point, and says nothing here
