@@ -66,6 +66,9 @@ def _parameters(params: Any, where: str) -> list[Value]:
         params = params.parameters()
     if isinstance(params, Value):
         params = [params]
+    if isinstance(params, Mapping):
+        raise TypeError(f"{where}: params is a {type(params).__name__} of {len(params)} entries; pass its Values, "
+                        "list(params.values()), or the Module itself")
     try:
         params = list(params)
     except TypeError:
@@ -74,6 +77,9 @@ def _parameters(params: Any, where: str) -> list[Value]:
                         f"got {type(params).__name__}{called}") from None
     unique: dict[int, Value] = {}
     for p in params:
+        if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], Value):
+            raise TypeError(f"{where}: params holds (name, Value) pairs, as named_parameters() gives: pass "
+                            "model.parameters() or the Module itself")
         if not isinstance(p, Value):
             raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}"
                             + (_GROUPS if isinstance(p, (dict, list, tuple)) or hasattr(p, "parameters") else ""))
@@ -163,11 +169,11 @@ def _is_cost(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
 
 
-def _cost_value(cost: Any, where: str) -> float:
+def _cost_value(cost: Any, where: str, advice: str = "try a smaller learning rate or step size") -> float:
     """The cost (see :func:`_is_cost`) as a float; NaN/inf are reported, since no step can be judged against them."""
     value = float(cost)
     if not math.isfinite(value):
-        raise FloatingPointError(f"{where}: the cost is {value}; try a smaller learning rate or step size")
+        raise FloatingPointError(f"{where}: the cost is {value}; {advice}")
     return value
 
 
@@ -283,7 +289,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     point that has not moved (its rounded form could hold by rounding alone), so the search ends with that trial.
     Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
     ``direction`` replaces ``d = −∇f(x)`` by another descent direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule
-    and its guarantee (the cost never rises) hold for any of them; an uphill one (``∇f(x)ᵀd > 0``) is a ValueError.
+    and its guarantee (the cost never rises) hold for any of them; an uphill one (``∇f(x)ᵀd > 0``) is a ValueError,
+    and so is a flat one (``∇f(x)ᵀd = 0`` where ``∇f(x) ≠ 0``).
 
         >>> import numpy as np
         >>> f = lambda p: float(p @ p)                  # φ(t) = (1 − 2t)² along d = −∇f(1) = −2
@@ -295,6 +302,7 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
         raise TypeError(f"{where}: f must be a function of a point, got {type(f).__name__}")
     x = _point(x, "x")
     gradient = _point(gradient, "gradient", x.shape)
+    given = direction
     direction = -gradient if direction is None else _point(direction, "direction", x.shape)
     sigma = checks.number(sigma, "sigma", where, above=0, below=1)
     alpha = checks.number(alpha, "alpha", where, above=0, below=1)
@@ -305,6 +313,9 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
     if slope > 0:  # uphill: the condition could accept a step that raises f
         raise ValueError(f"{where}: direction is no descent direction: ∇f(x)ᵀd = {slope:.3g} > 0")
+    if slope == 0 and given is not None and gradient.any():  # flat: the condition asks for no decrease at all
+        raise ValueError(f"{where}: direction is no descent direction: ∇f(x)ᵀd = 0 where ∇f(x) ≠ 0 (d is "
+                         "orthogonal to the gradient, or 0), so a step that does not decrease f would be accepted")
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
@@ -572,7 +583,8 @@ class Optimizer:
     _settings: tuple[str, ...] = ()
 
     # --- what the optimizer keeps between steps, for state_dict() / load_state_dict() (packed by optim_state) ---
-    #: Counts (ints >= 0) and numpy random generators that steps carry on, by attribute name.
+    #: Counts (ints >= 0; each at most the next, which counts it among others) and numpy random generators that
+    #: steps carry on, by attribute name.
     _counters: tuple[str, ...] = ()
     _generators: tuple[str, ...] = ()
     #: Each parameter's state, in order: a name and its kind: "array" (shaped like the parameter, finite),
@@ -952,7 +964,8 @@ class RandomSearch(Optimizer):
 class Newton(Optimizer):
     """Newton's method with the Armijo step size: the second-order way down (seed 6.1 and 6.2).
 
-    With the parameters flattened into one vector x (n numbers), the gradient g = ∇C(x) and the Hessian H = ∇²C(x)
+    With the parameters flattened into one vector x (n numbers; frozen ones, ``requires_grad=False``, are left
+    alone), the gradient g = ∇C(x) and the Hessian H = ∇²C(x)
     (both from the engine: one recorded backward pass, then n more for H), the direction solves
 
         ``(H + λI) d = −g``      (λ = ``damping``)
@@ -1007,25 +1020,28 @@ class Newton(Optimizer):
                                 f"the parameters (computed outside no_grad), got {type(cost).__name__} "
                                 f"{getattr(cost, 'shape', '')}")
             _check_not_backpropagated(cost, "Newton.step: the closure")
-        f0 = _cost_value(cost, "Newton.step")
-        gradient, hessian = gradient_and_hessian(cost, self.params)
+        f0 = _cost_value(cost, "Newton.step", "it is at the parameters as they are (unchanged), and Newton has no "
+                         "learning rate to lower: start it where the cost is finite")
+        params = [p for p in self.params if p.requires_grad]  # frozen ones are left alone, as the others leave them
+        gradient, hessian = gradient_and_hessian(cost, params)
         if not (np.isfinite(gradient).all() and np.isfinite(hessian).all()):
             raise FloatingPointError("Newton.step: the gradient or the Hessian holds NaN or inf; the parameters "
                                      "are unchanged")
-        self._store_gradients(gradient)
+        self._store_gradients(params, gradient)
         direction = self._direction(gradient, hessian)
         slope = float(gradient @ direction)
         self.last_cost, self.last_failed = f0, False
         if slope == 0.0:  # ∇C = 0: nothing to do (step 1.2's STOP)
             self.last_step_size = 0.0
             return cost
-        self._line_search(closure, direction, gradient, f0)
+        self._line_search(params, closure, direction, gradient, f0)
         return cost
 
-    def _store_gradients(self, gradient: np.ndarray) -> None:
+    @staticmethod
+    def _store_gradients(params: list[Value], gradient: np.ndarray) -> None:
         """Each parameter's ``grad``: its part of the flat gradient (as after ``backward()``)."""
         start = 0
-        for p in self.params:
+        for p in params:
             p.grad = gradient[start:start + p.size].reshape(p.shape).astype(p.dtype)
             start += p.size
 
@@ -1047,10 +1063,11 @@ class Newton(Optimizer):
         self.last_fallback = not usable and bool(gradient.any())  # (∇C = 0: no step at all, so nothing fell back)
         return direction if usable else -gradient
 
-    def _line_search(self, closure: Closure, direction: np.ndarray, gradient: np.ndarray, f0: float) -> None:
+    def _line_search(self, params: list[Value], closure: Closure, direction: np.ndarray, gradient: np.ndarray,
+                     f0: float) -> None:
         """The seed's Armijo rule along ``direction`` (:func:`armijo_step`): the largest t = αˡ with
         C(x + t·d) ≤ C(x) + σ·t·∇Cᵀd; the parameters stay unchanged if there is none."""
-        found = _armijo_on_parameters(self.params, closure, gradient, f0, "Newton.step", sigma=self.sigma,
+        found = _armijo_on_parameters(params, closure, gradient, f0, "Newton.step", sigma=self.sigma,
                                       alpha=self.alpha, max_backtracks=self.max_backtracks, direction=direction)
         if found.step is not None:
             self.last_step_size, self.last_cost = found.step, found.trials[-1][1]

@@ -63,6 +63,7 @@ def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
     _check_keys(optimizer, state, where)
     settings = _checked_settings(optimizer, state, where)
     counters = {name: _counter(state, name, where) for name in optimizer._counters}
+    _check_counters(counters, where)
     generators = {name: _generator_state(name, getattr(optimizer, name).bit_generator, state, where)
                   for name in optimizer._generators}
     per_parameter = _checked_parameter_states(optimizer, state, where)
@@ -150,6 +151,16 @@ def _counter(state: Mapping[str, Any], key: str, where: str) -> int:
         return checks.integer(value, repr(key), where, least=0)
     except TypeError as error:
         raise ValueError(str(error)) from None
+
+
+def _check_counters(counters: dict[str, int], where: str) -> None:
+    """Each counter counts some of what the next one counts (RandomSearch: the changes kept, of those tried), so
+    none exceeds the next; a state where one does is damaged, a ValueError."""
+    names = list(counters)
+    for smaller, larger in zip(names, names[1:]):
+        if counters[smaller] > counters[larger]:
+            raise ValueError(f"{where}: {smaller!r} is {counters[smaller]}, more than {larger!r} "
+                             f"({counters[larger]}), which counts them among others")
 
 
 def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: Value, where: str) -> Any:
