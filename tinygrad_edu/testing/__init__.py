@@ -523,7 +523,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
             "require a gradient" if inputs else "no inputs given; give f's inputs after it, check_gradients(f, x, y)"))
     arrays = _checked_inputs(checked, positions)
     task = _Task(f, arrays, [x.label if isinstance(x, Value) else None for x in checked],
-                 [_input_name(i, x) for i, x in zip(positions, checked, strict=True)], atol, rtol, seed, rows)
+                 [_input_name(i, x) for i, x in zip(positions, checked, strict=True)], atol, rtol, seed, rows,
+                 [(_input_name(i, x), x) for i, x in enumerate(inputs) if i not in positions])
     rng = np.random.default_rng(seed + 1)
     gradient_weights = [[rng.standard_normal(a.shape) for a in arrays] for _ in range(order - 1)]
     for k in range(1, order + 1):  # a derivative is checked against differences of the one below: check that first
@@ -543,6 +544,7 @@ class _Task:
     rtol: float
     seed: int
     rows: int
+    held: list[tuple[str, Value]] = field(default_factory=list)  # the Values held fixed, with their names
 
 
 def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray]], requested: int) -> GradientReport:
@@ -657,21 +659,42 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
+        in_place = _in_place_note(task)
         if not repeatable():
             table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows,
                                    lambda i, index: None, what)
-            raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, _NOT_REPEATABLE),
-                                     analytic, numeric)
+            raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested,
+                                                            in_place or _NOT_REPEATABLE), analytic, numeric)
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
                                what, finite_here())
         worst = _worst(errors, bad)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
-        note = ((_no_graph_note(task, bad) if order == 1 else "") or _step_note(analytic, worst, halved, eps)
-                or _rounding_note(worst, resolution) or _kinked_slope_note(analytic, worst, halved, eps)
+        note = (in_place or (_no_graph_note(task, bad) if order == 1 else "")
+                or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution)
+                or _kinked_slope_note(analytic, worst, halved, eps)
                 or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
         raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note), analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
                           eps, analytic, numeric, order)
+
+
+def _in_place_note(task: _Task) -> str:
+    """A note when f changes the numbers of its arguments in place (``x.data *= 2``): the engine records no such
+    change, so backpropagation differentiates another function than f, and each call sees the last one's changes."""
+    __tracebackhide__ = True
+    values = [Value(a) for a in task.arrays]
+    held = [(name, x, x.data.copy()) for name, x in task.held]
+    with no_grad(), np.errstate(all="ignore"):
+        task.f(*values)
+    changed = [name for name, x, a in zip(task.names, values, task.arrays, strict=True)
+               if not np.array_equal(x.data, a, equal_nan=True)]
+    changed += [name for name, x, before in held if not np.array_equal(x.data, before, equal_nan=True)]
+    if not changed:
+        return ""
+    return (f"\nf changes its input(s) {', '.join(changed)} in place (their .data differ after a call): "
+            "backpropagation does not see changes made to .data (and a Value held fixed keeps them from one call "
+            "to the next), so the table says nothing about f's derivative. Compute f without changing its "
+            "arguments (x = x * 2, not x.data *= 2).")
 
 
 def _worst(errors: list[np.ndarray], bad: list[np.ndarray]) -> tuple[int, tuple[int, ...], float]:

@@ -425,4 +425,12 @@ def values(shape: Shape | int | st.SearchStrategy | None = None, *, requires_gra
     """
     shape = _checked_shape("values", shape)
     checks.flag(requires_grad, "requires_grad", "values")
-    return arrays(shape, **array_kwargs).map(lambda a: Value(a, requires_grad=requires_grad))
+    unknown = sorted(set(array_kwargs) - set(_ARRAY_KEYWORDS + _SHAPE_KEYWORDS))
+    if unknown:
+        raise TypeError(f"values: unexpected keyword argument(s) {unknown}; besides shape and requires_grad, it "
+                        f"takes arrays' {list(_ARRAY_KEYWORDS + _SHAPE_KEYWORDS)}")
+    try:  # arrays' errors, named after the function called
+        drawn = arrays(shape, **array_kwargs)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"values: {str(error).removeprefix('arrays: ')}") from None
+    return drawn.map(lambda a: Value(a, requires_grad=requires_grad))
