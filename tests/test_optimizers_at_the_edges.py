@@ -83,3 +83,18 @@ def test_adam_counts_steps_per_parameter_in_float32_against_the_closed_form():
     np.testing.assert_allclose(a.data, xa, rtol=1e-6)
     assert a.dtype == np.float32
     np.testing.assert_allclose(b.data, [2.0 - 0.1 * 4.0 / (4.0 + 1e-6)], rtol=1e-14)
+
+
+def test_armijo_stops_by_the_rule_only_at_a_zero_gradient_not_at_one_whose_square_underflows():
+    """C = 1e-170·x: ∇C = 1e-170 ≠ 0, but −‖∇C‖² underflows to 0, and that was taken for the STOP ‖∇f‖ = 0: no
+    step, no failure, and fit ran every episode doing nothing.  x − t·1e-170 rounds to x for every t ≤ 1, so the
+    search fails honestly (a warning, last_failed), and fit stops with 'no descent step'."""
+    x = Value([1.0])
+    opt = optim.Armijo([x])
+    with pytest.warns(RuntimeWarning, match=r"changes no parameter"):
+        opt.step(lambda: (x * 1e-170).sum())
+    assert opt.last_failed and opt.last_slope == 0.0 and x.data.tolist() == [1.0]
+    y = Value([0.0])
+    opt = optim.Armijo([y])
+    opt.step(lambda: (y * y).sum())  # ∇C = 2y = 0 exactly: the seed's STOP, no warning
+    assert not opt.last_failed and opt.last_step_size == 0.0

@@ -823,8 +823,8 @@ class Armijo(Optimizer):
         slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)
         self.last_cost_before, self.last_slope, self.last_trials = f0, slope, []
         self.last_failed = False
-        if slope == 0.0:  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do
-            self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0
+        if not flat.any():  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do (the slope alone can be 0 by
+            self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0  # underflow: ‖∇f‖ = 1e-170)
             return cost
         found = _armijo_on_parameters([p for p, _ in gradients], closure, flat, f0, "Armijo.step", sigma=self.sigma,
                                       alpha=self.alpha, initial_step=self.initial_step,
