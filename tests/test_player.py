@@ -339,7 +339,10 @@ def test_check_drawn_takes_what_nearest_values_gives_and_names_the_caller():
               ((cost, kept[1:], total, names), ValueError, "kept must start with the output"),
               ((cost, kept, len(kept) - 1, names), ValueError, f"must be an int of at least len(kept) = {len(kept)}"),
               ((cost, kept, True, names), ValueError, "total (the number of Values, drawn or not) must be an int"),
-              ((cost, kept, total, ["C"]), TypeError, "names must map id(Value) to the Value's name")]
+              ((cost, kept, total, ["C"]), TypeError, "names must map id(Value) to the Value's name"),
+              ((cost, kept, total, {"C": "cost"}), TypeError, "(an int) to the Value's name (a str), got the entry "
+                                                               "'C': 'cost'"),
+              ((cost, kept, total, {id(cost): 3}), TypeError, f"got the entry {id(cost)}: 3")]
     for arguments, error, message in wrongs:
         with pytest.raises(error, match="^my_drawing: .*" + re.escape(message)):
             check_drawn(*arguments, "my_drawing")

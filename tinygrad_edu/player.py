@@ -58,9 +58,14 @@ class Step:
 
 # --- argument checks ------------------------------------------------------------------------------------------
 def _check_names(names: Any, function: str) -> None:
+    """A mapping id(Value) → name (a str); a name keyed by itself ({'w': …}) or not a str would be left unused."""
     if not isinstance(names, Mapping):
         raise TypeError(f"{function}: names must map id(Value) to the Value's name, "
                         f"got {type(names).__name__} {names!r:.60}")
+    for key, name in names.items():
+        if not (isinstance(key, int) and isinstance(name, str)):
+            raise TypeError(f"{function}: names must map id(Value) (an int) to the Value's name (a str), got the "
+                            f"entry {key!r:.30}: {name!r:.30}")
 
 
 def _check_kept(kept: Any, function: str) -> None:
