@@ -3,6 +3,7 @@ training, a closed stdout is no traceback, messages name the option given.  Each
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shlex
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tinygrad_edu import nn
@@ -147,3 +149,16 @@ def test_inputs_file_dash_reads_standard_input(capsys, monkeypatch, tmp_path: Pa
         capsys.readouterr().err
     assert predict(None) == 2
     assert capsys.readouterr().err == "tinygrad-edu: error: predict --inputs-file -: standard input is closed\n"
+
+
+def test_a_full_disk_names_the_model_file_and_leaves_nothing_behind(capsys, monkeypatch, tmp_path: Path) -> None:
+    """A write that fails with ENOSPC names no file: the line was 'error: [Errno 28] No space left on device'."""
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np.lib.format, "write_array", full_disk)
+    model = tmp_path / "m.npz"
+    assert main(["train", *SMALL, "-o", str(model)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        f"tinygrad-edu: error: save: cannot write {str(model)!r}: No space left on device"
+    assert os.listdir(tmp_path) == []  # (no half-written temporary file)

@@ -379,8 +379,8 @@ def _run(args: argparse.Namespace) -> int:
         _stdout_to_nowhere()
         return _BROKEN_PIPE
     except (ValueError, OSError) as error:
-        if isinstance(error, OSError) and error.filename is not None and error.strerror:
-            message = f"{error.filename}: {error.strerror}"
+        if isinstance(error, OSError) and error.strerror:  # not "[Errno 28] …": the package's own say what failed
+            message = error.strerror if error.filename is None else f"{error.filename}: {error.strerror}"
         else:
             message = " ".join(str(error).split()) or type(error).__name__
         return _said(f"error: {message}", 2)

@@ -231,8 +231,9 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
     except BaseException as error:
         if os.path.exists(temporary):
             os.remove(temporary)
-        if isinstance(error, OSError) and error.filename == temporary:  # name the user's file, not ours
-            raise type(error)(error.errno, f"save: cannot write {os.fsdecode(name)!r}: {error.strerror}") from None
+        if isinstance(error, OSError) and error.filename in (temporary, None):  # name the user's file, not ours
+            raise type(error)(error.errno, f"save: cannot write {os.fsdecode(name)!r}: "  # (a full disk names none)
+                              f"{error.strerror or error}") from None
         raise
 
 
