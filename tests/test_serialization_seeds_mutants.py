@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -173,17 +174,26 @@ def test_saving_over_a_file_of_mode_000_keeps_mode_000(tmp_path: Path):
     assert stat.S_IMODE(path.stat().st_mode) == 0
 
 
-def test_an_os_error_about_no_file_reaches_the_caller_unchanged(tmp_path: Path, monkeypatch):
-    """Only an error naming the temporary file is rewritten to name the user's; a full disk (errno 28, no file
-    name) is the OS's own error, the same object, and no temporary file is left."""
-    failure = OSError(28, "No space left on device")
-
+def test_an_os_error_naming_no_file_is_said_to_be_about_the_users_file(tmp_path: Path, monkeypatch):
+    """A full disk (errno 28, no file name in the error) names the user's file, as an error naming the temporary
+    file does, keeps its errno, and leaves no temporary file; other errors (a bug's) are not rewritten."""
     def full(*args, **kwargs):
-        raise failure
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np.lib.format, "write_array", full)
-    with pytest.raises(OSError) as raised:
-        _model().save(tmp_path / "m.npz")
+    path = tmp_path / "m.npz"
+    with pytest.raises(OSError, match=rf"^\[Errno 28\] save: cannot write {re.escape(repr(str(path)))}: No space "
+                                      "left on device$") as raised:
+        _model().save(path)
+    assert raised.value.errno == 28 and os.listdir(tmp_path) == []
+    failure = ZeroDivisionError("a bug")
+
+    def broken(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(np.lib.format, "write_array", broken)
+    with pytest.raises(ZeroDivisionError) as raised:
+        _model().save(path)
     assert raised.value is failure and os.listdir(tmp_path) == []
 
 
