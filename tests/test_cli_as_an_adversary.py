@@ -162,3 +162,13 @@ def test_a_full_disk_names_the_model_file_and_leaves_nothing_behind(capsys, monk
     assert capsys.readouterr().err.strip().splitlines()[-1] == \
         f"tinygrad-edu: error: save: cannot write {str(model)!r}: No space left on device"
     assert os.listdir(tmp_path) == []  # (no half-written temporary file)
+
+
+@pytest.mark.parametrize("text, said", [("1e-400", True), ("2E-999", True), ("0", False), ("0.0e5", False),
+                                        ("-1e-400", False)])
+def test_a_learning_rate_that_rounds_to_zero_is_said_to(capsys, text: str, said: bool) -> None:
+    """'must be a positive number, got 1e-400' was no reason: 1e-400 is positive, but not as a float."""
+    assert main(["train", *SMALL, f"--lr={text}"]) == 2
+    error = capsys.readouterr().err
+    assert f"must be a positive number, got {text}" in error
+    assert ("(as a float it is 0: below 5e-324)" in error) == said

@@ -164,7 +164,10 @@ def _number(text: str) -> float:
 def _positive_float(text: str) -> float:
     value = _number(text)
     if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {_echoed(text, quoted=False)}")
+        mantissa = text.strip().lower().partition("e")[0]
+        underflows = value == 0 and mantissa[:1] != "-" and any(digit in mantissa for digit in "123456789")
+        rounded = " (as a float it is 0: below 5e-324)" if underflows else ""
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {_echoed(text, quoted=False)}{rounded}")
     return value
 
 
