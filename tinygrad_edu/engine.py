@@ -185,6 +185,8 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
             isinstance(data, memoryview) and isinstance(data.obj, (bytes, bytearray))):  # (text's bytes, not numbers)
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
                         "a nested list or a numpy array")
+    if isinstance(data, np.ma.MaskedArray) and np.ma.is_masked(data):  # (np.asarray takes the masked numbers too)
+        raise TypeError(_MASKED)
     try:
         array = np.asarray(data)
     except ValueError as error:  # ragged nested lists
@@ -216,6 +218,20 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
 #: What ``Value.__array__`` says when numpy asks a Value for its numbers (``np.dot(v, w)``, ``np.asarray([v, w])``).
 _NOT_AN_ARRAY = ("a Value is not converted to a numpy array implicitly (that would drop its graph); use .data or "
                  ".numpy() for the numbers, or tinygrad_edu operations on the Value")
+
+
+#: What a masked array met by a Value hears: numpy.ma reads any object's ``_data`` (a Value's numbers) and ``_mask``.
+_MASKED = ("numpy.ma: a masked array and a Value do not mix (its masked numbers would be used, or the Value's graph "
+           "dropped); give the Value m.filled(x) or m.compressed() of the masked array m")
+
+#: The start of __array_ufunc__'s refusal of a ufunc (or a ufunc's method) that a Value does not support.
+_UNSUPPORTED = "not supported on Values (supported: "
+
+
+def _refused_for_numpy(error: TypeError) -> bool:
+    """Whether ``error`` is a Value's refusal to be a numpy array, or numpy's ufunc, inside a numpy function: the
+    function the user called (``np.allclose``, ``np.prod``) names itself, not the helper it called."""
+    return _NOT_AN_ARRAY in str(error) or _UNSUPPORTED in str(error)
 
 
 #: numpy functions that answer False to any error converting their inputs: a Value is refused before they run.
@@ -847,7 +863,7 @@ class Value:
                 raise TypeError(_NOT_AN_ARRAY)
             return function._implementation(*args, **kwargs)
         except TypeError as error:
-            if str(error) != _NOT_AN_ARRAY:
+            if not _refused_for_numpy(error):
                 raise
         name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
         instead = _NUMPY_INSTEAD.get(name, _WRITE_INSTEAD.get(function.__name__))
@@ -901,6 +917,12 @@ class Value:
         """What an :class:`Op` called on Values does: record it (``cube(x)`` is ``apply(cube, x)``)."""
         return apply(op, *inputs, **params)
 
+    @property
+    def _mask(self) -> NoReturn:
+        """What numpy.ma reads beside ``_data`` (which it takes as the numbers) of whatever it meets: refused, so
+        ``masked_array + v`` is an error, not a masked array without the Value's graph."""
+        raise TypeError(_MASKED)
+
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy's functions on Values: ``np.exp(v)`` is ``v.exp()`` and ``array * v`` is a Value; comparisons,
         ``np.sign``, ``np.isfinite``, ``np.isnan`` and ``np.isinf`` give plain arrays (they have no gradient);
@@ -916,9 +938,10 @@ class Value:
             raise TypeError(f"np.{name}: {', '.join(f'{key}=' for key in kwargs)} not supported on Values (an array "
                             f"cannot hold a graph: `a += v` is refused, `a = a + v` is a new Value); call np.{name} "
                             "with its inputs only")
-        raise TypeError(f"np.{name}: not supported on Values (supported: np.{', np.'.join(_UFUNC_NAMES)} and "
-                        "comparisons); compute with Value methods and tinygrad_edu.functional, or on .data "
-                        "(no gradient)")
+        instead = _WRITE_INSTEAD.get(name)  # (np.square: v ** 2, as v.square says)
+        raise TypeError(f"np.{name}: {_UNSUPPORTED}np.{', np.'.join(_UFUNC_NAMES)} and comparisons); "
+                        + (f"write {instead}" if instead else "compute with Value methods and "
+                           "tinygrad_edu.functional, or on .data (no gradient)"))
 
     # --- backpropagation -----------------------------------------------------------------------------------------
     @checks.pytorch_keywords(
