@@ -539,7 +539,8 @@ def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
     array = _NUMBER_ARRAYS.get(key)
     if array is None:
         array = _operand(op, x, dtype)
-        if x:  # not zero: 0.0 and -0.0 are the same key
+        if x and math.isfinite(array):  # not zero (0.0 and -0.0 are the same key), nor one that overflowed in
+            # float32: numpy warns (or raises, under np.errstate) about that cast at every use, as it would here
             if len(_NUMBER_ARRAYS) >= 1024:
                 _NUMBER_ARRAYS.clear()
             array.flags.writeable = False
@@ -1438,8 +1439,8 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
         if leaf.grad is None:
             leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
         else:
-            total = leaf.grad + g
-            leaf.grad = total if isinstance(total, Value) else np.asarray(total)
+            total = leaf.grad + g  # (a .grad set by hand in another dtype, np.zeros(shape) say: the leaf's again)
+            leaf.grad = total if isinstance(total, Value) else np.asarray(total, dtype=leaf._data.dtype)
 
 
 def backward_order(output: Value, inputs: Any = None) -> list[Value]:
