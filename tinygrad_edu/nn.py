@@ -43,6 +43,9 @@ INITS = ("uniform", "xavier", "he")
 
 PathLike = str | os.PathLike
 _SHOWN = 12  # the most children and Values a Module's repr lists
+#: What ``dtype=`` on a layer (PyTorch's ``nn.Linear(..., dtype=torch.float32)``) is here.
+_BUILT_IN_FLOAT64 = "layers are built in float64; convert one afterwards with .float() (float32) or .double(), " \
+                    "e.g. nn.MLP(sizes).float()"
 
 
 # torch.nn's classes that have no counterpart here, and what to write instead (this module's __getattr__).
@@ -566,7 +569,7 @@ class Layer(Module):
     ``rng`` (an int seed or a numpy ``Generator``) makes the draw reproducible.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG)
+    @checks.pytorch_keywords(seeds.USE_RNG, dtype=_BUILT_IN_FLOAT64)
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:
@@ -798,7 +801,7 @@ class MLP(Network):
     ``rng`` seeds all layers' initialisation.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG)
+    @checks.pytorch_keywords(seeds.USE_RNG, dtype=_BUILT_IN_FLOAT64)
     def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "sigmoid",
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:

@@ -882,9 +882,9 @@ def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.nd
         raise
     if found.step is None:
         _restore(params, start)
-    elif len({data.dtype for data in start}) > 1 and all(
+    elif any(data.dtype != np.float64 for data in start) and all(
             np.array_equal(p.data, data) for p, data in zip(params, start, strict=True)):
-        # with parameters of mixed dtypes x is float64: x + t·d moved it, but rounds to no change in the parameters
+        # float32 parameters under a float64 x (mixed dtypes) or d (Newton's): x + t·d moved, but rounds to no change
         return ArmijoStep(None, found.trials)
     return found  # when a step was found, the last trial was the accepted one: the parameters hold x + t·d
 
