@@ -298,6 +298,9 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         raise TypeError(f"plot_history: labels must be a list of names, one per run, got {type(labels).__name__}")
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"plot_history: {len(labels)} labels for {len(items)} histories")
+    missing = [i for i, label in enumerate(labels or ()) if label is None]  # (a legend entry "None")
+    if missing:
+        raise TypeError(f"plot_history: labels[{missing[0]}] is None; give every run a name")
     runs = []
     for i, (key, run) in enumerate(items):
         try:
@@ -374,7 +377,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     colors = {}
     for label, cost, _ in runs:
         isolated = _isolated(cost)
-        line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=label, linewidth=1.6,
+        line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=_legend_text(label), linewidth=1.6,
                         marker="o" if isolated else None, markersize=4, markevery=isolated)
         colors[label] = line.get_color()
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
@@ -403,6 +406,12 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     if max(len(cost) for _, cost, _ in runs) == 1:
         ax.set_xlim(0, 2)  # else the axis spans 0.95 to 1.05 and has no whole number but 1
     return _finish(fig, path, "plot_history")
+
+
+def _legend_text(label: str) -> str:
+    """``label`` for a legend: matplotlib leaves out every label that begins with "_" (a run named "_baseline"
+    vanished from the legend), so such a label gets a zero-width space in front."""
+    return "\u200b" + label if label.startswith("_") else label
 
 
 def _zeros_on_the_edge(costs: Sequence[np.ndarray]) -> bool:
@@ -607,6 +616,14 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
     return filled
 
 
+def _colour_bar(fig: Figure, ax: Axes, filled: Any) -> None:
+    """The cost's colour bar: log-spaced levels (a deep valley) labelled with two digits, evenly spaced ones as
+    matplotlib labels them (two digits printed the levels 100.5 … 103.3 all as 1e+02, and 13.5 as 14)."""
+    gaps = np.diff(np.asarray(filled.levels, dtype=float))
+    even = np.allclose(gaps, gaps[0], rtol=1e-6)
+    fig.colorbar(filled, ax=ax, label="cost", format=None if even else "%.2g")
+
+
 def _draw_path(ax: Axes, points: np.ndarray, label: str, color: str = "#ff5050") -> None:
     ax.plot(points[:, 0], points[:, 1], "o-", color=color, markersize=3.5, linewidth=1.4, label=label)
     ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=7, label="start")
@@ -684,7 +701,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
     filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent")
-    fig.colorbar(filled, ax=ax, label="cost", format="%.2g")  # log-spaced levels need digits
+    _colour_bar(fig, ax, filled)
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
     ax.set_title(title or f"gradient descent: {label}, cost {final:.3g} after {len(points) - 1} steps",
@@ -767,13 +784,14 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     costs: list[np.ndarray] = []
     for i, (ax, (label, points)) in enumerate(zip(axes[:-1], schedules, strict=True)):
         _contour(ax, f, box, 25, resolution, "plot_learning_rates")
-        color = colors[i % len(colors)]
-        ax.plot(points[:, 0], points[:, 1], "o-", color=color, markersize=3, linewidth=1.3, label=label)
+        color, style = colors[i % len(colors)], ["-", "--", ":", "-."][i // len(colors) % 4]  # (7 runs: 2 reds)
+        ax.plot(points[:, 0], points[:, 1], "o" + style, color=color, markersize=3, linewidth=1.3,
+                label=_legend_text(label))
         ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=6)
         ax.set_title(label, fontsize="small")
         costs.append(np.array([_value(f, p, "plot_learning_rates") for p in points]))
-        axes[-1].plot(np.arange(len(costs[-1])), costs[-1], "o-", markersize=2.5, color=color if color != "#ffffff" else
-                      "#333333", label=label)
+        axes[-1].plot(np.arange(len(costs[-1])), costs[-1], "o" + style, markersize=2.5,
+                      color=color if color != "#ffffff" else "#333333", label=_legend_text(label))
     cost_ax = axes[-1]
     _log_cost_axis(cost_ax, costs)
     cost_ax.set_xlabel("step k")
@@ -842,7 +860,7 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     last = int(np.flatnonzero(holds)[-1]) if shaded else len(ts) - 1
     low = min(float(np.min(phi, initial=np.inf, where=np.isfinite(phi))), float(line[last]))  # φ may be NaN
     top = fx + 1.5 * (fx - low) + 1e-12  # trials far above it are drawn at the top edge
-    _draw_trials(ax, trials, accepted, top, initial_step)
+    _draw_trials(ax, [(t, value) if t <= ts[-1] else None for t, value in trials], accepted, top, initial_step)
     ax.set_ylim(low - 0.1 * (top - low), top)
     ax.set_xlabel("step size t")
     ax.set_ylabel("cost")
@@ -880,14 +898,18 @@ def _step_axis(end: float, x: np.ndarray, d: np.ndarray, slope: float) -> np.nda
     return np.linspace(0.0, end, 300)
 
 
-def _draw_trials(ax: Axes, trials: list[tuple[float, float]], accepted: bool, top: float,
+def _draw_trials(ax: Axes, trials: list[tuple[float, float] | None], accepted: bool, top: float,
                  initial_step: float) -> None:
     """The trial steps (t, φ(t)): rejected ones as red ×, or as red ▲ on the top edge (with their φ) when φ is
     above the frame; the accepted one as a green dot.  Each kind of marker drawn gets one legend entry.  The
-    labels on the top edge go one line lower each, so that those of the ever closer steps αˡ do not overlap."""
+    labels on the top edge go one line lower each, so that those of the ever closer steps αˡ do not overlap.  A
+    trial None is past the end of the step size axis (a small ``t_max``): not drawn, it would stretch the axis."""
     labelled: set[str] = set()
     lines_down = 0
-    for level, (t, value) in enumerate(trials):
+    for level, trial in enumerate(trials):
+        if trial is None:
+            continue
+        t, value = trial
         name = f"$\\alpha^{{{level}}}$" if initial_step == 1.0 else f"$t_{{{level}}}$"
         if accepted and level == len(trials) - 1:
             ax.plot([t], [value], "o", color="#2e9e2e", markersize=9,
@@ -1038,7 +1060,7 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
     ax = fig.subplots()
     box = _bounds(paths, bounds, "plot_stationary_points")
     filled = _contour(ax, f, box, levels, resolution, "plot_stationary_points")
-    fig.colorbar(filled, ax=ax, label="cost", format="%.2g")
+    _colour_bar(fig, ax, filled)
     for i, points in enumerate(paths):
         ax.plot(points[:, 0], points[:, 1], ".-", color="white", linewidth=0.9, markersize=3, alpha=0.8,
                 label="Newton's steps from a start" if i == 0 else None)
