@@ -170,3 +170,12 @@ def test_precision_takes_1_to_17_significant_digits(value):
 def test_precision_names_the_function_and_the_digits(value, error, got):
     with pytest.raises(error, match=re.escape(f"draw_network: precision (significant digits) must be {got}") + "$"):
         checks.precision(value, "draw_network")
+
+
+def test_real_array_takes_ints_beyond_int64_as_floats_and_names_one_beyond_every_float() -> None:
+    """numpy keeps such ints as objects: 'start has dtype object (int); give real numbers' said 10**400 is none."""
+    from tinygrad_edu.calculus import stationary_point
+
+    assert checks.real_array([1, 2**64], "x", "f").tolist() == [1.0, 2.0**64]
+    with pytest.raises(ValueError, match=r"^stationary_point: start holds an integer too large for a float"):
+        stationary_point(lambda x: (x * x).sum(), 10**400)

@@ -132,7 +132,8 @@ def precision(value: Any, where: str) -> int:
 def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.ndarray:
     """``value`` (an array, a number or nested lists) as a numpy array of real numbers (bool, int or float; not
     copied when it is one already); ragged lists are a ValueError, anything else (complex, strings, None, a list
-    of Values) a TypeError.  ``bools=False`` refuses True and False too, where they cannot mean numbers.
+    of Values) a TypeError.  ``bools=False`` refuses True and False too, where they cannot mean numbers.  Python
+    ints beyond int64 (2**64) become float64; one beyond every float (10**400) is a ValueError.
 
         >>> real_array([[1, 2], [3, 4]], "x", "f").shape
         (2, 2)
@@ -144,6 +145,12 @@ def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.n
     except TypeError as error:  # a list of Values: a Value refuses to become a numpy array
         raise TypeError(f"{where}: {name} must be real numbers, got {_shown(value)} ({error})") from None
     if array.dtype.kind not in ("biuf" if bools else "iuf"):
+        if array.dtype.kind == "O" and array.size and all(type(x) is int for x in array.flat):  # beyond int64
+            try:
+                return array.astype(np.float64)
+            except OverflowError:
+                raise ValueError(f"{where}: {name} holds an integer too large for a float (at most about 1.8e308), "
+                                 f"{_shown(value)}") from None
         raise TypeError(f"{where}: {name} has dtype {array.dtype} ({type(value).__name__}); give real numbers")
     return array
 
