@@ -63,3 +63,16 @@ def test_np_prod_says_what_v_prod_says():
 def test_np_square_says_to_write_v_squared():
     with pytest.raises(TypeError, match=r"^np\.square: not supported on Values .*write v \*\* 2$"):
         np.square(_vector())
+
+
+@pytest.mark.parametrize("call, advice", [
+    (lambda v: np.minimum(v, 0.0), "-functional.maximum(-a, -b)"), (lambda v: np.positive(v), "+v"),
+    (lambda v: np.fabs(v), "abs(v)"), (lambda v: np.take(v, [0]), "v[indices]"),
+    (lambda v: np.outer(v, v), "a.reshape(-1, 1) * b.reshape(1, -1)"),
+    (lambda v: np.linalg.norm(v), "(v ** 2).sum().sqrt()"), (lambda v: v.norm(), "(v ** 2).sum().sqrt()"),
+    (lambda v: v.any(), "v.data.any(), on the numbers"), (lambda v: v.all(), "v.data.all(), on the numbers")],
+    ids=["minimum", "positive", "fabs", "take", "outer", "linalg.norm", "v.norm", "v.any", "v.all"])
+def test_a_refusal_says_what_to_write_where_there_is_a_formula(call, advice):
+    with pytest.raises((TypeError, AttributeError)) as raised:
+        call(_vector())
+    assert advice in str(raised.value)

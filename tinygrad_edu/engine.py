@@ -239,7 +239,9 @@ _FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
 
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
-                  "np.stack": "functional.stack", "np.where": "functional.where"}
+                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
+                  "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)", "np.take": "v[indices]",
+                  "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()"}
 
 #: Methods a PyTorch, numpy or micrograd user reaches for that a Value has under another name or as a formula, and
 #: what to write instead: each a class attribute of Value (checks.Absent, set below the class, unseen by type
@@ -251,6 +253,8 @@ _WRITE_INSTEAD = {
     "prod": "v[0] * v[1] * … written out, or v.log().sum().exp() for positive numbers",
     **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"),
     "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
+    "norm": "(v ** 2).sum().sqrt()",
+    **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
     **dict.fromkeys(("clip", "clamp"), "functional.maximum(v, low) for a floor, -functional.maximum(-v, -high) for "
                                        "a ceiling"),
     **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
@@ -939,7 +943,7 @@ class Value:
             raise TypeError(f"np.{name}: {', '.join(f'{key}=' for key in kwargs)} not supported on Values (an array "
                             f"cannot hold a graph: `a += v` is refused, `a = a + v` is a new Value); call np.{name} "
                             "with its inputs only")
-        instead = _WRITE_INSTEAD.get(name)  # (np.square: v ** 2, as v.square says)
+        instead = _NUMPY_INSTEAD.get(f"np.{name}", _WRITE_INSTEAD.get(name))  # (np.square: v ** 2, as v.square)
         raise TypeError(f"np.{name}: {_UNSUPPORTED}np.{', np.'.join(_UFUNC_NAMES)} and comparisons); "
                         + (f"write {instead}" if instead else "compute with Value methods and "
                            "tinygrad_edu.functional, or on .data (no gradient)"))
