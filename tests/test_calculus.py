@@ -218,6 +218,8 @@ def test_plot_derivatives_draws_the_engines_derivatives(tmp_path: Path) -> None:
         plots.plot_derivatives(F.tanh, order=0)
     with pytest.raises(ValueError, match="plot_derivatives: f must act element by element"):
         plots.plot_derivatives(lambda x: x.sum())
+    with pytest.raises(TypeError, match=r"plot_derivatives: f must return a Value .* got ndarray \(401,\)"):
+        plots.plot_derivatives(lambda x: np.sin(x.data))  # numbers, which the engine cannot differentiate
 
 
 def test_plot_stationary_points_marks_each_kind(tmp_path: Path) -> None:

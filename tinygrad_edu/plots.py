@@ -943,9 +943,12 @@ def _derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.n
 
     with no_grad():
         values = f(Value(grid, requires_grad=False))
-    if not isinstance(values, Value) or values.shape != grid.shape:
+    if not isinstance(values, Value):  # (numbers computed on x.data: the engine cannot differentiate them)
+        raise TypeError(f"plot_derivatives: f must return a Value computed from its input by the engine's "
+                        f"operations, got {type(values).__name__} {getattr(values, 'shape', '')}")
+    if values.shape != grid.shape:
         raise ValueError("plot_derivatives: f must act element by element (return a Value shaped like its input), "
-                         f"got {type(values).__name__} {getattr(values, 'shape', '')}")
+                         f"got shape {values.shape} for {grid.shape}")
     curves, current = [np.array(values.data, dtype=np.float64)], f
     undefined = ~np.isfinite(curves[0])  # log x at x ≤ 0: its rule 1/x still gives numbers there, f′ does not exist
     for _ in range(order):
