@@ -71,3 +71,13 @@ def test_a_vjp_that_explains_itself_is_not_named_twice_and_a_type_error_stays_on
     typo = Op("typo", lambda x: x, lambda g, out, x: g + "1")
     with pytest.raises(TypeError, match=r"^typo: its vjp raised \w*TypeError: ufunc 'add'"):
         typo(Value([1.0])).sum().backward()
+
+
+def test_a_saving_ops_vjp_that_needs_saved_is_told_it_gets_none_in_a_recorded_pass() -> None:
+    cube = Op("cube", lambda x: x ** 3, lambda g, out, x, saved=None: g * saved, saving=lambda x: (x ** 3, 3 * x ** 2))
+    x = Value(2.0)
+    cube(x).backward()
+    assert x.grad == 12.0  # 3x², from what the forward saved
+    with pytest.raises(TypeError, match=r"^cube: its vjp cannot be differentiated: create_graph=True runs it on "
+                                        r"Values with saved=None \(it computes what its saving forward kept"):
+        cube(Value(2.0)).backward(create_graph=True)

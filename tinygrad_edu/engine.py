@@ -639,8 +639,9 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
                                  f"found in {_its_vjp(_inputs(node), parent)}, create_graph=True: {error})") from None
     except (TypeError, AttributeError) as error:
         its = _its_vjp(_inputs(node), parent)
-        raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values and it "
-                        f"failed ({type(error).__name__}: {error}); write it with operators, array methods and "
+        unsaved = " with saved=None (it computes what its saving forward kept from the inputs)" if op.saving else ""
+        raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values{unsaved} and "
+                        f"it failed ({type(error).__name__}: {error}); write it with operators, array methods and "
                         "Ops") from None
     if not isinstance(grad, Value):
         its = _its_vjp(_inputs(node), parent)
