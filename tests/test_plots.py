@@ -339,9 +339,11 @@ def test_figures_show_themselves_in_jupyter_without_pyplot():
     (lambda: plots.plot_activations(x_range="ab"), r"plot_activations: x_range must be two numbers \(low, high\), "
                                                    r"got 'ab'"),  # was numpy's DTypePromotionError
     (lambda: plots.plot_activations(x_range=(-np.inf, 1)), r"plot_activations: x_range .* finite"),  # NaN curves
-    (lambda: plots.plot_derivatives(np.tanh, points=1), "plot_derivatives: points must be an integer >= 2, got 1"),
+    (lambda: plots.plot_derivatives(np.tanh, points=1),
+     "plot_derivatives: points must be an integer from 2 to 1000000, got 1"),
     (lambda: plots.plot_armijo(quadratic, [-1.0, 0.5], t_max=0), r"plot_armijo: t_max .* must be > 0, got 0\.0"),
-    (lambda: plots.plot_descent(quadratic, [1.0, 1.0], levels=0), "plot_descent: levels must be an integer >= 2"),
+    (lambda: plots.plot_descent(quadratic, [1.0, 1.0], levels=0),
+     "plot_descent: levels must be an integer from 2 to 1000, got 0"),
     (lambda: plots.plot_descent(quadratic, [1.0, 1.0], resolution=1), "plot_descent: resolution must be an int"),
     (lambda: plots.plot_descent(quadratic, [1.0, 1.0], bounds=(1, 0, 0, 1)), "plot_descent: bounds must be"),
     (lambda: plots.plot_history({}), "plot_history: nothing to plot: got an empty dict"),  # was an empty figure

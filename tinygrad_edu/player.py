@@ -560,6 +560,7 @@ class BackpropPlayer:
         """The whole page as text; ``use_hash`` keeps the step in the address (``#step=k``)."""
         from string import Template
 
+        use_hash = checks.flag(use_hash, "use_hash", "BackpropPlayer.html")
         steps = [{"phase": s.phase, "node": s.node, "title": s.title, "html": s.html, "edges": s.edges}
                  for s in self.steps]
         data = printable(json.dumps(steps, ensure_ascii=False)).replace("</", "<\\/").replace("<!--", "\\u003c!--")

@@ -175,10 +175,24 @@ def _values_of(f: Function, function: str) -> Callable[[np.ndarray], float]:
     return lambda point: _value(f, point, function)
 
 
+def _real(value: Any) -> float:
+    """``float(value)``, but a TypeError for a complex number (numpy's would keep its real part, with a warning)."""
+    if isinstance(value, (complex, np.complexfloating)) or getattr(value, "dtype", np.dtype(float)).kind == "c":
+        raise TypeError("a complex number")
+    return float(value)
+
+
+def _reals(value: Any) -> np.ndarray:
+    """``np.asarray(value, dtype=float)``, but a TypeError for complex numbers (numpy would keep their real parts)."""
+    if np.iscomplexobj(value):
+        raise TypeError("complex numbers")
+    return np.asarray(value, dtype=float)
+
+
 def _x_range(x_range: Any, function: str) -> tuple[float, float]:
     """``x_range`` as two finite floats low < high, else a ValueError naming ``function``."""
     try:
-        low, high = (float(v) for v in x_range)
+        low, high = (_real(v) for v in x_range)
     except (TypeError, ValueError):
         raise ValueError(f"{function}: x_range must be two numbers (low, high), got {x_range!r}") from None
     if not (np.isfinite([low, high]).all() and low < high):
@@ -232,18 +246,18 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
     """
     _check_function(f, "descent_path")
     x = _point(start, "start", "descent_path")
-    rate = _step_rule(learning_rate, "learning_rate", sigma, alpha, "descent_path")
+    rate = _step_rule(learning_rate, "learning_rate", "descent_path")
+    _check_constants(sigma, alpha, "descent_path")  # also where the rate is fixed: checked, not ignored unread
     steps = checks.integer(steps, "steps", "descent_path", least=0)
     return _descent(f, x, rate, steps, sigma, alpha, "descent_path")
 
 
-def _step_rule(learning_rate: Any, name: str, sigma: float, alpha: float, function: str) -> float | None:
-    """A fixed learning rate > 0, or None for ``"armijo"`` (whose ``sigma`` and ``alpha`` are checked here)."""
+def _step_rule(learning_rate: Any, name: str, function: str) -> float | None:
+    """A fixed learning rate > 0, or None for ``"armijo"``."""
     if not isinstance(learning_rate, str):
         return checks.number(learning_rate, name, function, above=0)
     if learning_rate.lower() != "armijo":
         raise ValueError(f"{function}: {name} must be a number or 'armijo', got {learning_rate!r}")
-    _check_constants(sigma, alpha, function)
     return None
 
 
@@ -330,7 +344,7 @@ def _cost_array(costs: Any) -> np.ndarray:
     """A run's costs as floats, a Value of one number as its number (``float(cost)``, as History's repr shows it)."""
     if isinstance(costs, (list, tuple)):
         costs = [cost.item() if _one_number(cost) else cost for cost in costs]
-    return np.asarray(costs, dtype=float).ravel()
+    return _reals(costs).ravel()
 
 
 def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
@@ -576,7 +590,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
 def _bounds(paths: Sequence[np.ndarray], bounds: Any, function: str) -> tuple[float, float, float, float]:
     if bounds is not None:
         try:
-            x0, x1, y0, y1 = (float(b) for b in bounds)
+            x0, x1, y0, y1 = (_real(b) for b in bounds)
         except (TypeError, ValueError):
             raise ValueError(f"{function}: bounds must be four numbers (x_min, x_max, y_min, y_max), "
                              f"got {bounds!r:.60}") from None
@@ -592,10 +606,15 @@ def _bounds(paths: Sequence[np.ndarray], bounds: Any, function: str) -> tuple[fl
     return float(low[0]), float(high[0]), float(low[1]), float(high[1])
 
 
+#: The most contour levels, grid points a side and curve points a figure takes: far more than it has pixels for (more
+#: was no error but a run that seemed to hang: millions of calls of f).
+_MOST_LEVELS, _MOST_RESOLUTION, _MOST_POINTS = 1000, 1000, 1_000_000
+
+
 def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], levels: int, resolution: int,
              function: str) -> Any:
-    levels = checks.integer(levels, "levels", function, least=2)
-    resolution = checks.integer(resolution, "resolution", function, least=2)
+    levels = checks.integer(levels, "levels", function, least=2, most=_MOST_LEVELS)
+    resolution = checks.integer(resolution, "resolution", function, least=2, most=_MOST_RESOLUTION)
     xs = np.linspace(box[0], box[1], resolution)
     ys = np.linspace(box[2], box[3], resolution)
     grid = np.array([[_value(f, np.array([x, y]), function) for x in xs] for y in ys])
@@ -657,13 +676,13 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
     if isinstance(optimizer_or_steps, (bool, np.bool_)):  # no learning rate of 1, and no array of shape ()
         raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got bool {optimizer_or_steps!r}")
     if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)):  # (np.int64(1): descent_path's)
-        rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", sigma, alpha, "plot_descent")
+        rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", "plot_descent")
         label = "Armijo steps" if rate is None else f"learning rate η = {rate:g}"
         return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label
     if callable(optimizer_or_steps):
         return _optimizer_path(f, start, optimizer_or_steps, steps)
     try:
-        points = np.asarray(optimizer_or_steps, dtype=float)
+        points = _reals(optimizer_or_steps)
     except (TypeError, ValueError):
         raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got "
                         f"{type(optimizer_or_steps).__name__} {optimizer_or_steps!r:.60}") from None
@@ -697,6 +716,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     _check_title(title, "plot_descent")
     start = _point(start, "start", "plot_descent", dims=2)
     steps = checks.integer(steps, "steps", "plot_descent", least=0)
+    _check_constants(sigma, alpha, "plot_descent")  # whatever optimizer_or_steps is: checked, not ignored unread
     points, label = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
@@ -727,8 +747,7 @@ def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo
     """The arguments of :func:`plot_learning_rates`, checked: the start, the learning rates, the steps."""
     function = "plot_learning_rates"
     checks.flag(armijo, "armijo", function)
-    if armijo:
-        _check_constants(sigma, alpha, function)
+    _check_constants(sigma, alpha, function)
     if learning_rates is not None:
         if not isinstance(learning_rates, Mapping):
             raise TypeError(f"{function}: learning_rates must be a dict {{'label': η, ...}}, got "
@@ -970,7 +989,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     order = checks.integer(order, "order", "plot_derivatives", least=1, most=6)
     _check_title(title, "plot_derivatives")
     low, high = _x_range(x_range, "plot_derivatives")
-    grid = np.linspace(low, high, checks.integer(points, "points", "plot_derivatives", least=2))
+    grid = np.linspace(low, high, checks.integer(points, "points", "plot_derivatives", least=2, most=_MOST_POINTS))
     with np.errstate(all="ignore"):  # where f or a derivative is NaN or inf the curve has a gap
         curves = _derivatives_on_grid(f, grid, max(order, 2))  # (f″ for the marks also where it is not drawn)
     for k, curve in enumerate(curves[:order + 1]):
@@ -1028,8 +1047,8 @@ def _found_path(path: Any) -> np.ndarray:
     bounds", "need at least one array to concatenate" or "inhomogeneous shape")."""
     must = "plot_stationary_points: each found point's path must be points of shape (k, 2), k ≥ 1"
     try:
-        points = np.asarray(path, dtype=float)
-    except (TypeError, ValueError) as error:  # ragged rows, or not numbers
+        points = _reals(path)
+    except (TypeError, ValueError) as error:  # ragged rows, or not numbers (complex ones too)
         raise ValueError(f"{must} ({error})") from None
     if points.ndim != 2 or points.shape[1:] != (2,) or not len(points):
         raise ValueError(f"{must}, got shape {points.shape}")
