@@ -1,4 +1,5 @@
-"""Shared test settings: hypothesis profiles, Python's own Ctrl-C handler, and a real browser for the pages.
+"""Shared test settings: hypothesis profiles, Python's own Ctrl-C handler, a time limit for calls that used to hang,
+and a real browser for the pages.
 
 CI (the ``CI`` environment variable is set, and not to 0 or false) uses the ``ci`` profile: derandomized, so every
 run draws the same examples and a failure can be reproduced.  Pick another with ``HYPOTHESIS_PROFILE=dev`` or
@@ -22,6 +23,23 @@ def _python_ctrl_c_handler():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+class Hang(Exception):
+    """A call was still running when :func:`three_seconds` ran out."""
+
+
+@pytest.fixture
+def three_seconds():
+    """Stops the test with :class:`Hang` after 3 s: a call that used to run for ever fails fast, not after hours."""
+    def stop(signum, frame):
+        raise Hang("still running after 3 s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 3.0)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None, print_blob=True,
