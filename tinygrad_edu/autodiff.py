@@ -205,7 +205,7 @@ def _units(output: Value) -> Iterator[np.ndarray]:
 
 def _inputs(inputs: Any, name: str) -> list[Value]:
     """``inputs`` as a list; a single Value, or anything that is not a sequence, is a TypeError naming ``name``."""
-    if isinstance(inputs, (Value, str, bytes)) or not isinstance(inputs, Iterable):
+    if isinstance(inputs, (Value, np.ndarray, str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(f"{name}: inputs must be a list of Values, got {type(inputs).__name__}")
     return list(inputs)
 

@@ -132,12 +132,16 @@ def precision(value: Any, where: str) -> int:
 def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.ndarray:
     """``value`` (an array, a number or nested lists) as a numpy array of real numbers (bool, int or float; not
     copied when it is one already); ragged lists are a ValueError, anything else (complex, strings, None, a list
-    of Values) a TypeError.  ``bools=False`` refuses True and False too, where they cannot mean numbers.  Python
-    ints beyond int64 (2**64) become float64; one beyond every float (10**400) is a ValueError.
+    of Values, a masked array with masked elements) a TypeError.  ``bools=False`` refuses True and False too, where
+    they cannot mean numbers.  Python ints beyond int64 (2**64) become float64; one beyond every float (10**400) is
+    a ValueError.
 
         >>> real_array([[1, 2], [3, 4]], "x", "f").shape
         (2, 2)
     """
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):  # (np.asarray takes the masked numbers too)
+        raise TypeError(f"{where}: {name} is a masked array with masked elements, whose numbers numpy would use; "
+                        "give m.filled(x) or m.compressed() of the masked array m")
     try:
         array = np.asarray(value)
     except ValueError:

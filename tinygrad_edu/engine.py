@@ -1292,7 +1292,11 @@ def _index(key: Any) -> Any:
 def _index_part(key: Any) -> Any:
     """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array."""
     if isinstance(key, list):
-        array = np.asarray(key)
+        try:
+            array = np.asarray(key)
+        except TypeError:  # a list holding Values (which refuse to become an array)
+            raise TypeError("index: index with ints, slices, or numpy arrays/lists of ints or bools, not with a "
+                            f"list holding Values, got {_described(key)}") from None
         return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return key
 
@@ -1523,7 +1527,7 @@ def _check_value(x: Any, name: str, where: str) -> None:
 
 def _values(values: Any, name: str, where: str) -> list[Value]:
     """``values`` (a list, tuple or set of Values) as a list; anything else is a TypeError naming ``where``."""
-    if isinstance(values, Value) or not isinstance(values, Iterable):
+    if isinstance(values, (Value, np.ndarray)) or not isinstance(values, Iterable):
         raise TypeError(f"{where}: {name} must be a collection of Values, got {type(values).__name__}")
     values = list(values)
     for x in values:

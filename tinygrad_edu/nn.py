@@ -645,6 +645,9 @@ class Layer(Module):
             except ValueError:
                 raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): the samples are ragged "
                                  "(rows of different lengths)") from None
+            except TypeError:  # a list holding Values, which refuse to become an array
+                raise TypeError(f"{self.name} ({self.in_size} → {self.out_size}): expects numbers or one Value, got "
+                                f"{type(data).__name__} {data!r:.40}; join Values with F.stack first") from None
         if len(shape) not in (1, 2) or shape[-1] != self.in_size:
             if not shape and not isinstance(data, (Value, np.ndarray, numbers.Real, np.number, np.bool_)):
                 raise TypeError(f"{self.name} ({self.in_size} → {self.out_size}): expects numbers, got "
