@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value, autodiff, engine, nn
+from tinygrad_edu import functional as F
 from tinygrad_edu.calculus import classify_stationary_point, stationary_point
 from tinygrad_edu.testing import check_gradients, numerical_gradient
 
@@ -64,3 +65,14 @@ def test_a_masked_array_is_refused_not_read_under_its_mask(call: Callable[[], An
     # classify_stationary_point([1, --]) answered 'saddle' from the masked -5
     with pytest.raises(TypeError, match=rf"^{named} is a masked array with masked elements"):
         call()
+
+
+@pytest.mark.parametrize(("call", "named"), [
+    (lambda v: v.sum(axis=2**70), "sum"), (lambda v: v.max(axis=2**70), "max"),
+    (lambda v: F.concatenate([v, v], axis=2**70), "concatenate"), (lambda v: F.stack([v, v], axis=2**70), "stack"),
+], ids=["sum", "max", "concatenate", "stack"])
+def test_an_axis_beyond_a_c_long_is_a_value_error_naming_the_operation(call: Callable[[Value], Any],
+                                                                        named: str) -> None:
+    # it was Python's bare OverflowError: "Python int too large to convert to C long"
+    with pytest.raises(ValueError, match=rf"^{named}: .*too large"):
+        call(Value([[1.0, 2.0]]))

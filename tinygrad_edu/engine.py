@@ -338,7 +338,7 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
                 out = forward(*arrays, **params)
         else:
             out = forward(*arrays, **params)
-    except ValueError as error:  # first: numpy's AxisError (a bad axis) is a ValueError and an IndexError
+    except (ValueError, OverflowError) as error:  # first: numpy's AxisError is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from None
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
         raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {params})") from None
