@@ -76,3 +76,8 @@ def test_an_axis_beyond_a_c_long_is_a_value_error_naming_the_operation(call: Cal
     # it was Python's bare OverflowError: "Python int too large to convert to C long"
     with pytest.raises(ValueError, match=rf"^{named}: .*too large"):
         call(Value([[1.0, 2.0]]))
+
+
+def test_a_label_of_zero_is_shown_as_the_label_it_is() -> None:
+    assert repr(Value(1.0, label=0)).endswith(", label=0)")  # (it was left out: `if self.label`)
+    assert "label" not in repr(Value(1.0, label=""))

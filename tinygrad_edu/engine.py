@@ -888,7 +888,7 @@ class Value:
         grad = f"Value({grad})" if isinstance(self.grad, Value) else grad
         dtype = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
         frozen = "" if self.requires_grad else ", requires_grad=False"
-        label = f", label={self.label!r}" if self.label else ""
+        label = f", label={self.label!r}" if self.label not in (None, "") else ""
         notes = printing.hidden_non_finite(self._data, numbers, printing.TEXT_SUMMARY)
         return f"Value(data={data}{shape}, grad={grad}{dtype}{frozen}{label})" + (f"  # {notes}" if notes else "")
 
