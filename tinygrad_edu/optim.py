@@ -450,6 +450,15 @@ class Optimizer:
             if name not in cls._settings:
                 setattr(cls, name, checks.Absent(name, advice))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """On the optimizers here (not on subclasses of one's own), another one's setting or one of PyTorch's that
+        none has (``opt.momentum = 0.9`` on gradient descent: a schedule written for SGD) is an AttributeError, not
+        a new attribute that no step reads."""
+        if name in _SETTINGS_ELSEWHERE and name not in self._settings and type(self).__module__ == __name__:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name}: {_SETTINGS_ELSEWHERE[name]}",
+                                 name=name, obj=self)
+        super().__setattr__(name, value)
+
     def __dir__(self) -> list[str]:
         """Its attributes, without the PyTorch names that are only there to say they are not (``lr``, …)."""
         return checks.present(self, super().__dir__())
@@ -908,7 +917,7 @@ def _restore(params: list[Value], start: list[np.ndarray]) -> None:
 class RandomSearch(Optimizer):
     """The seed's naive method (section 5): change every parameter by a random amount, uniform in
     ``[−scale, scale)``, and keep the change only if the cost got smaller; otherwise restore the parameters
-    exactly.
+    exactly.  Frozen parameters (``requires_grad=False``) are left alone, as the other optimizers leave them.
 
     ``step(closure)`` evaluates the closure (under ``no_grad``) before and after the change; pass ``cost=`` to
     reuse a known cost at the current parameters.  The closure returns the cost, a Value of one number or a
@@ -944,7 +953,8 @@ class RandomSearch(Optimizer):
         try:
             with no_grad():
                 for p in self.params:
-                    p += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
+                    if p.requires_grad:  # frozen ones are left alone, as the other optimizers leave them
+                        p += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
             after = float(_evaluate(closure, "RandomSearch.step"))
         except BaseException:
             _restore(self.params, start)
@@ -1075,6 +1085,12 @@ class Newton(Optimizer):
         self.last_step_size, self.last_failed = 0.0, True
         _warn_no_step("Newton.step", found, self.max_backtracks)
 
+
+#: What ``Optimizer.__setattr__`` says of a setting the optimizer has not: whose it is, or PyTorch's advice.
+_OURS = (GradientDescent, SGD, Adam, Armijo, RandomSearch, Newton)
+_SETTINGS_ELSEWHERE = {**_NOT_HERE, **{
+    name: f"it is a setting of {' and '.join(cls.__name__ for cls in _OURS if name in cls._settings)}"
+    for name in {name for cls in _OURS for name in cls._settings}}}
 
 #: Optimizers by name, for command lines.
 OPTIMIZERS = {"gd": GradientDescent, "armijo": Armijo, "random": RandomSearch, "sgd": SGD, "adam": Adam}
