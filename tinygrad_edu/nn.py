@@ -26,6 +26,7 @@ import os
 import reprlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -102,6 +103,16 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Value:
         return self.forward(*args, **kwargs)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """A Module or Value (or a list, tuple or dict of them) under the name of one of the module's methods would
+        hide it (``model.parameters = [...]`` breaks ``parameters()``, optimizers and ``save``): refused, as PyTorch
+        refuses a parameter or sub-module named after an existing attribute."""
+        method = getattr(type(self), name, None)
+        if (callable(method) or isinstance(method, property)) and _holds_parameters(value, set()):
+            raise TypeError(f"{type(self).__name__}: the attribute {name!r} would hide {type(self).__name__}.{name}, "
+                            f"which the module needs; give the {type(value).__name__} {value!r:.40} another name")
+        super().__setattr__(name, value)
 
     @checks.pytorch_keywords(remove_duplicate="each parameter is listed once here")
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Value]]:
@@ -218,7 +229,7 @@ class Module:
         lines = [f"  ({name}): {_member_text(member)}".replace("\n", "\n  ") for name, member in members[:_SHOWN]]
         lines += [f"  … and {len(members) - _SHOWN} more"] if len(members) > _SHOWN else []
         try:
-            count = f"  # {self.num_parameters()} parameters"
+            count = f"  # {checks.counted(self.num_parameters(), 'parameter')}"
         except TypeError:  # a Value computed by an operation among the attributes: its line says so
             count = ""
         return f"{type(self).__name__}(" + "".join(f"\n{line}" for line in lines) + ("\n)" if lines else ")") + count
@@ -405,7 +416,7 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
         if obj.requires_grad or frozen:
             yield prefix, obj
         return
-    if isinstance(obj, (set, frozenset, deque)) and any(isinstance(item, (Module, Value)) for item in obj):
+    if _unwalked(obj) and any(isinstance(item, (Module, Value)) for item in _items(obj)):
         raise TypeError(f"named_parameters: {prefix!r} is a {type(obj).__name__} holding Modules or Values, "
                         "which are not walked (only lists, tuples and dicts are); use a list, a tuple or a dict")
     if not isinstance(obj, (Module, list, tuple, dict)) or id(obj) in visited:
@@ -419,6 +430,28 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
                             "its name cannot be part of theirs (it has a '.' or is empty): set it with a name of "
                             "letters, digits and '_'")
         yield from _walk(child, f"{prefix}.{key}" if prefix else key, visited, frozen)
+
+
+def _unwalked(obj: Any) -> bool:
+    """A container that is not walked: a set, a deque, or a sequence or mapping (``UserList``, ``ChainMap``…) that is
+    not a list, tuple or dict (a string is none)."""
+    return isinstance(obj, (AbstractSet, deque, Sequence, Mapping)) and not isinstance(
+        obj, (list, tuple, dict, str, bytes, bytearray, memoryview, range))
+
+
+def _items(obj: Any) -> Iterator[Any]:
+    """What a container holds: a mapping's values, else its items."""
+    return iter(obj.values() if isinstance(obj, Mapping) else obj)
+
+
+def _holds_parameters(obj: Any, visited: set[int]) -> bool:
+    """Whether ``obj`` is a Module or a Value, or a list, tuple or dict holding one."""
+    if isinstance(obj, (Module, Value)):
+        return True
+    if not isinstance(obj, (list, tuple, dict)) or id(obj) in visited:
+        return False
+    visited.add(id(obj))
+    return any(_holds_parameters(item, visited) for item in (obj.values() if isinstance(obj, dict) else obj))
 
 
 def _entries(obj: Module | list | tuple) -> Iterator[tuple[str, Any]]:
@@ -757,7 +790,9 @@ class Network(Module):
 
     def forward(self, data: Any) -> Value:
         """Forward propagation through all layers (seed, section 3)."""
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers, start=1):
+            if isinstance(layer, Layer) and getattr(layer, "_index", i) != i:  # put in, or moved, since __init__
+                layer._set_index(i)  # labelled W^i as its place (and its name in parameters) says
             data = layer(data)
         return data
 
