@@ -98,7 +98,10 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
                          "use .png, .svg or .pdf")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
+        import matplotlib
+
+        with matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}):  # (else the SVG's ids are random: uuid4)
+            fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: say which
         blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), path.parent)
         raise NotADirectoryError(errno.ENOTDIR, f"{function}: cannot save the figure to {os.fspath(path)!r}: "
@@ -110,7 +113,8 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
 
 
 def _metadata(path: Path) -> dict:
-    """No creation dates in the files, so regenerated pictures are byte-for-byte the same."""
+    """No creation dates in the files, so regenerated pictures are byte-for-byte the same (and a fixed
+    ``svg.hashsalt`` in :func:`_finish`: the ids of an SVG's clip paths and markers)."""
     suffix = path.suffix.lower()
     if suffix == ".svg":
         return {"Date": None}
