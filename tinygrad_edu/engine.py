@@ -436,6 +436,18 @@ def _reachable(value: Value, memo: dict) -> list[Value]:
     return list(found.values())
 
 
+def _renumbered(copies: list[Value]) -> None:
+    """New creation numbers for ``copies`` (made by copy.copy or copy.deepcopy in this process), oldest first, so
+    each stays newer than its inputs.  Sharing the original's number, a copy tied with it in the backward walk,
+    whose ties went by identity (memory addresses): the order gradients were summed in, and so their last bits,
+    and the player's names changed from run to run.  A copy of a stale node keeps its number: it stays stale."""
+    stale = {id(v) for v in copies
+             if any(p.__class__ is not np.ndarray and p._order <= v._order for p in _inputs(v))}
+    for v in sorted(copies, key=lambda v: -v._order):
+        if id(v) not in stale:
+            v._order = next(_creation)
+
+
 def _split(inputs: tuple[Any, ...]) -> tuple[Any, Any, tuple[Any, ...]]:
     """An operation's inputs as a node keeps them: the first, the second (None where there is none) and the rest."""
     return inputs[0] if inputs else None, inputs[1] if len(inputs) > 1 else None, inputs[2:]
@@ -753,7 +765,8 @@ class Value:
     # fork's child counts on from its parent's count), so a pickled Value carries its process, and one unpickled in
     # another process (or pickled without it: before this rule, or by a subclass's own rule) is numbered afresh: it
     # is then older than every node made from it there.  Only leaves can be pickled (an operation refuses).  Copies
-    # in the same process (copy.deepcopy) keep their numbers, and so the order of the graph they copy.
+    # in the same process (copy.deepcopy, copy.copy) are numbered afresh in the order of the graph they copy
+    # (_renumbered): a copy sharing its original's number tied with it in the walk, which broke ties by identity.
     def __reduce_ex__(self, protocol: Any) -> Any:
         reduced = super().__reduce_ex__(max(protocol, 2))  # (protocols 0 and 1 refuse __slots__)
         assert isinstance(reduced, tuple)  # (a string names a global: not for instances)
@@ -785,7 +798,17 @@ class Value:
         for twin, state in made:  # its inputs and gradient are in memo now: copy.deepcopy goes no deeper
             if state is not None:
                 twin.__setstate__(copy.deepcopy(state, memo))
+        _renumbered([twin for twin, _ in made])
         return memo[id(self)]
+
+    def __copy__(self) -> Value:
+        """``copy.copy``: the same inputs, numbers and gradient (shared), under a creation number of its own."""
+        constructor, arguments, *state = self.__reduce_ex__(4)  # (as __deepcopy__, without copying the state)
+        twin = constructor(*arguments)
+        if state and state[0] is not None:
+            twin.__setstate__(state[0])
+        _renumbered([twin])
+        return twin
 
     def __dir__(self) -> list[str]:
         """Its attributes, without other libraries' names that are only there to say what to write (_WRITE_INSTEAD)."""
@@ -1324,8 +1347,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     oldest = _walk_limit(output, only)
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
-    # Nodes with a gradient, newest first.  Copies of a graph (copy.deepcopy) share creation numbers: the ties are
-    # broken by identity, so the heap never compares two Values.
+    # Nodes with a gradient, newest first.  No two nodes the walk takes share a creation number (copies are numbered
+    # afresh: _renumbered); the identity is there so that the heap would never compare two Values.
     waiting: list[tuple[int, int, Value]] = [(output._order, id(output), output)]
     pop, push, ndarray, asarray = heapq.heappop, heapq.heappush, np.ndarray, np.asarray  # local names: the hot path
     while waiting:
