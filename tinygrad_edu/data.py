@@ -276,20 +276,55 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
 
 
 _BATCHES_ADVICE = {
-    "drop_last": "every sample is used; to drop the smaller last batch pass inputs[:len(inputs) // b * b]",
+    "drop_last": "every sample is used; to drop the smaller last batch skip it in the loop, `if len(x) < b: continue` "
+                 "(other samples each episode when shuffled, as PyTorch's), or pass inputs[:len(inputs) // b * b] "
+                 "(the same samples left out in every episode)",
     "generator": "give the numpy Generator as seed= here",
     "num_workers": "the batches are slices of numpy arrays, made in this process",
 }
 
 
+class _Batches:
+    """What :func:`batches` returns: each pass over it is one episode, as with PyTorch's ``DataLoader``."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> None:
+        self._x, self._y, self._batch_size, self._rng = x, y, batch_size, rng
+        self._order = None if rng is None else rng.permutation(len(x))  # the first pass's, drawn at the call
+
+    def __len__(self) -> int:
+        """The number of batches of a pass."""
+        return -(-len(self._x) // self._batch_size)
+
+    def __repr__(self) -> str:
+        return (f"<batches: {len(self._x)} samples in {len(self)} batches of up to {self._batch_size}, "
+                f"{'shuffled' if self._rng is not None else 'in order'}>")
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        order, self._order = self._order, None
+        if order is None and self._rng is not None:  # a later pass: a new order from the same generator
+            order = self._rng.permutation(len(self._x))
+        return self._walk(order)
+
+    def _walk(self, order: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        x, y, size = self._x, self._y, self._batch_size
+        for start in range(0, len(x), size):
+            if order is None:  # copies, as the shuffled batches are: changing one leaves the caller's arrays be
+                yield x[start:start + size].copy(), y[start:start + size].copy()
+            else:
+                idx = order[start:start + size]
+                yield x[idx], y[idx]
+
+
 @checks.pytorch_keywords(USE_SEED, **_BATCHES_ADVICE)
 def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool = True,
-            seed: Seed = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The batches of one episode (seed section 7): ``(inputs, targets)`` pairs of ``batch_size`` samples.
+            seed: Seed = None) -> _Batches:
+    """The batches of an episode (seed section 7): ``(inputs, targets)`` pairs of ``batch_size`` samples.
 
     Every sample lands in exactly one batch; the last batch is smaller when ``batch_size`` does not divide the
     number of samples. ``shuffle`` draws a new order from ``seed``: an int repeats the same order on every
     call, a shared ``numpy.random.Generator`` gives a different order each episode, reproducibly.
+    The result may be iterated again, as PyTorch's ``DataLoader``: each pass is another episode, shuffled anew
+    from the same generator (reproducibly for an int ``seed``); ``len()`` is the number of batches.
     Arguments are checked when ``batches`` is called, not when iteration starts.
 
         >>> [len(x) for x, _ in batches(np.zeros((10, 2)), np.zeros(10), batch_size=4)]
@@ -299,17 +334,7 @@ def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: b
     batch_size = checks.integer(batch_size, "batch_size", "batches", least=1)
     shuffle = checks.flag(shuffle, "shuffle", "batches")
     rng = generator(seed, "batches") if shuffle or seed is not None else None  # (None unshuffled: no draw made)
-    order = rng.permutation(len(x)) if shuffle and rng is not None else None
-
-    def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for start in range(0, len(x), batch_size):
-            if order is None:  # copies, as the shuffled batches are: changing one leaves the caller's arrays be
-                yield x[start:start + batch_size].copy(), y[start:start + batch_size].copy()
-            else:
-                idx = order[start:start + batch_size]
-                yield x[idx], y[idx]
-
-    return generate()
+    return _Batches(x, y, batch_size, rng if shuffle else None)
 
 
 # ------------------------------------------------------------------------------------------------------- IDX
