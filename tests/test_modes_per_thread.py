@@ -202,3 +202,30 @@ def test_no_grad_decorating_an_async_function_covers_its_body():
     np.testing.assert_array_equal(first.data, [0.5])
     np.testing.assert_array_equal(second.data, [2.0])
     assert is_grad_enabled()
+
+
+def test_a_block_shared_by_two_asyncio_tasks_gives_each_task_its_own_mode_back():
+    shared = no_grad()  # one block, as a module-level `NO_GRAD = no_grad()` or a decorated method would be
+
+    async def recording(entered, other_entered):
+        with shared:
+            entered.set()
+            await other_entered.wait()  # the other task enters the same block, then this one leaves first
+        return is_grad_enabled()
+
+    async def not_recording(entered, other_entered):
+        await other_entered.wait()
+        with shared:
+            entered.set()
+            await asyncio.sleep(0.01)
+        return is_grad_enabled()
+
+    async def main():
+        first, second = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(recording(first, second))
+        with no_grad():  # a task made here starts with recording off (it copies the context)
+            other = asyncio.create_task(not_recording(second, first))
+        return await asyncio.gather(task, other)
+
+    assert asyncio.run(main()) == [True, False]
+    assert is_grad_enabled()

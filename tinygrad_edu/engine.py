@@ -29,7 +29,6 @@ import math
 import operator
 import os
 import secrets
-import threading
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any, NoReturn
 
@@ -59,6 +58,9 @@ _RUN = secrets.token_hex(8)
 _GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("tinygrad_edu.grad_enabled", default=True)
 _DETECT_ANOMALY: contextvars.ContextVar[bool] = contextvars.ContextVar("tinygrad_edu.detect_anomaly", default=False)
 _grad_enabled, _anomaly_mode = _GRAD_ENABLED.get, _DETECT_ANOMALY.get
+#: The blocks open in this thread or asyncio task, latest first: (block, the switch's value at its entry, the rest).
+#: A context variable, as the switches are: two tasks in one thread that share a block each get their own entry back.
+_OPEN_BLOCKS: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("tinygrad_edu.open_blocks", default=None)
 
 
 def is_grad_enabled() -> bool:
@@ -86,11 +88,9 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
 
     _switch: contextvars.ContextVar[bool] = _GRAD_ENABLED
     _value: bool
-    _saved: dict[int, list[bool]]  # by thread: the switch's values at this block's entries, latest last
 
     def __new__(cls, function: Any = None) -> Any:
         instance = super().__new__(cls)
-        instance._saved = {}
         if function is None:
             return instance
         if not callable(function):
@@ -134,20 +134,24 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
         return generator
 
     def __enter__(self) -> _GradMode:
-        self._saved.setdefault(threading.get_ident(), []).append(self._switch.get())
+        _OPEN_BLOCKS.set((self, self._switch.get(), _OPEN_BLOCKS.get()))
         self._switch.set(self._value)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """The switch as this block found it on its latest entry in this thread (a decorated function may run in
-        several threads at once)."""
-        thread = threading.get_ident()
-        saved = self._saved.get(thread)
-        if not saved:
+        """The switch as this block found it on its latest entry in this thread or asyncio task (a decorated function
+        may run in several at once; a block shared by two tasks of one thread restored the other's value)."""
+        passed, node = [], _OPEN_BLOCKS.get()
+        while node is not None and node[0] is not self:
+            passed.append(node[:2])
+            node = node[2]
+        if node is None:
             raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
-        self._switch.set(saved.pop())
-        if not saved:
-            del self._saved[thread]
+        self._switch.set(node[1])
+        rest = node[2]
+        for block, value in reversed(passed):  # (blocks left open after this one's entry stay open)
+            rest = (block, value, rest)
+        _OPEN_BLOCKS.set(rest)
 
 
 class no_grad(_GradMode):
