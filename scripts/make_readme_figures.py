@@ -94,7 +94,8 @@ def stationary_points_figure(out: Path) -> Path:
     starts = [(w, b) for w in (-2.0, -0.4, 0.4, 2.0) for b in (-2.0, -0.4, 0.4, 2.0)]
     path = out / "stationary_points.png"
     plot_stationary_points(cost, [stationary_point(cost, start) for start in starts], bounds=(-2.5, 2.5, -2.5, 2.5),
-                           title="C(w, b) = w³ − 3w + b³ − 3b: ∇C = 0 by Newton's method from 16 starts", path=path)
+                           title="C(w, b) = w³ − 3w + b³ − 3b: ∇C = 0 by Newton's method from 16 starts", path=path,
+                           parameter_names=("w", "b"))
     return path
 
 

@@ -69,3 +69,15 @@ def test_a_learning_rate_whose_label_begins_with_an_underscore_is_in_the_legend(
 def test_a_label_none_is_refused_by_name():
     with pytest.raises(TypeError, match=r"^plot_history: labels\[0\] is None"):
         plots.plot_history([[1.0, 0.5], [1.0, 0.2]], labels=[None, "b"])
+
+
+def test_the_contour_plots_name_their_axes_as_asked_and_p0_along_x_by_default():
+    """"parameter 1"/"parameter 2" were the only names, under a title about C(w, b) (the README's picture)."""
+    found = [stationary_point(_bowl, [0.5, 0.5])]
+    fig = plots.plot_stationary_points(_bowl, found, parameter_names=("w", "b"))
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("w", "b")
+    fig = plots.plot_descent(_bowl, [-1.0, 1.0], 0.05, steps=3, parameter_names=["weight", "bias"])
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("weight", "bias")
+    assert plots.plot_descent(_bowl, [-1.0, 1.0], 0.05, steps=3).axes[0].get_xlabel() == "parameter 1"
+    with pytest.raises(TypeError, match=r"^plot_descent: parameter_names must be two strings"):
+        plots.plot_descent(_bowl, [-1.0, 1.0], 0.05, steps=3, parameter_names="wb")

@@ -615,8 +615,20 @@ def _bounds(paths: Sequence[np.ndarray], bounds: Any, function: str) -> tuple[fl
 _MOST_LEVELS, _MOST_RESOLUTION, _MOST_POINTS = 1000, 1000, 1_000_000
 
 
+#: The axes of a two-parameter cost's contour plot, unless named: the first parameter, p[0], along x.
+_PARAMETER_NAMES = ("parameter 1", "parameter 2")
+
+
+def _parameter_names(names: Any, function: str) -> tuple[str, str]:
+    """``parameter_names``: two strings, the names of p[0] and p[1] on the axes (``("w", "b")``)."""
+    if not (isinstance(names, (tuple, list)) and len(names) == 2 and all(isinstance(n, str) for n in names)):
+        raise TypeError(f"{function}: parameter_names must be two strings, the names of p[0] and p[1] (e.g. "
+                        f"('w', 'b')), got {type(names).__name__} {names!r:.60}")
+    return names[0], names[1]
+
+
 def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], levels: int, resolution: int,
-             function: str) -> Any:
+             function: str, names: tuple[str, str] = _PARAMETER_NAMES) -> Any:
     levels = checks.integer(levels, "levels", function, least=2, most=_MOST_LEVELS)
     resolution = checks.integer(resolution, "resolution", function, least=2, most=_MOST_RESOLUTION)
     xs = np.linspace(box[0], box[1], resolution)
@@ -634,8 +646,8 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
     ax.contour(xs, ys, grid, levels=level_values, colors="white", linewidths=0.4, alpha=0.6)
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
-    ax.set_xlabel("parameter 1")
-    ax.set_ylabel("parameter 2")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
     return filled
 
 
@@ -706,7 +718,8 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
 
 def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int = 25,
                  sigma: float = 1e-4, alpha: float = 0.5, bounds: Sequence[float] | None = None, levels: int = 30,
-                 resolution: int = 60, title: str | None = None, path: str | Path | None = None) -> Figure:
+                 resolution: int = 60, title: str | None = None, path: str | Path | None = None,
+                 parameter_names: Sequence[str] = _PARAMETER_NAMES) -> Figure:
     """Contour lines of a two-parameter cost ``f`` and the path gradient descent takes from ``start`` (seed 6.2).
 
     ``optimizer_or_steps`` is a fixed learning rate η (a number), ``"armijo"`` for the Armijo step size
@@ -714,17 +727,19 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     takes ``steps`` steps), or the points of a path you computed (an array of shape (k, 2)), which must begin at
     ``start``: the first point is marked as the start and the path counts k − 1 steps (a path that begins
     elsewhere is refused with a ValueError, not drawn from a start it does not pass through).  ``bounds`` =
-    (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
+    (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.  ``parameter_names`` names the
+    axes, p[0] along x (``("w", "b")``).
     """
     _check_function(f, "plot_descent")
     _check_title(title, "plot_descent")
+    names = _parameter_names(parameter_names, "plot_descent")
     start = _point(start, "start", "plot_descent", dims=2)
     steps = checks.integer(steps, "steps", "plot_descent", least=0)
     _check_constants(sigma, alpha, "plot_descent")  # whatever optimizer_or_steps is: checked, not ignored unread
     points, label = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
-    filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent")
+    filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent", names)
     _colour_bar(fig, ax, filled)
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
@@ -1061,12 +1076,14 @@ def _found_path(path: Any) -> np.ndarray:
 
 def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequence[float] | None = None,
                            levels: int = 30, resolution: int = 60, title: str | None = None,
-                           path: str | Path | None = None) -> Figure:
+                           path: str | Path | None = None,
+                           parameter_names: Sequence[str] = _PARAMETER_NAMES) -> Figure:
     """Contour lines of a two-parameter cost ``f``, the paths Newton's method took to ∇f = 0 and the points it
     found, each marked by the second-derivative test: minimum, maximum, saddle or inconclusive (seed 6.1).
 
     ``found`` holds results of :func:`tinygrad_edu.calculus.stationary_point` (anything with ``point``,
-    ``kind`` and ``path``); runs that did not converge are drawn as paths only.
+    ``kind`` and ``path``); runs that did not converge are drawn as paths only.  ``parameter_names`` names the
+    axes, p[0] along x (``("w", "b")``).
     """
     _check_function(f, "plot_stationary_points")
     _check_title(title, "plot_stationary_points")
@@ -1085,7 +1102,8 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
     fig = _figure(figsize=(6.6, 5.2), layout="constrained")
     ax = fig.subplots()
     box = _bounds(paths, bounds, "plot_stationary_points")
-    filled = _contour(ax, f, box, levels, resolution, "plot_stationary_points")
+    filled = _contour(ax, f, box, levels, resolution, "plot_stationary_points",
+                      _parameter_names(parameter_names, "plot_stationary_points"))
     _colour_bar(fig, ax, filled)
     for i, points in enumerate(paths):
         ax.plot(points[:, 0], points[:, 1], ".-", color="white", linewidth=0.9, markersize=3, alpha=0.8,
