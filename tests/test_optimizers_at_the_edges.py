@@ -98,3 +98,19 @@ def test_armijo_stops_by_the_rule_only_at_a_zero_gradient_not_at_one_whose_squar
     opt = optim.Armijo([y])
     opt.step(lambda: (y * y).sum())  # ∇C = 2y = 0 exactly: the seed's STOP, no warning
     assert not opt.last_failed and opt.last_step_size == 0.0
+
+
+def test_a_gradient_whose_slope_underflows_is_no_stop_and_no_flat_direction():
+    """∇f = 1e-170, d = −∇f: ∇fᵀd = −1e-340 underflows to 0.  armijo_step took d for a flat direction (a ValueError),
+    and Newton for the STOP ∇f = 0; both now search, and x − t·1e-170 rounds to x: no step, said so."""
+    found = optim.armijo_step(lambda p: float(1e-170 * p[0]), np.array([1.0]), np.array([1e-170]), sigma=0.5,
+                              alpha=0.5, direction=np.array([-1e-170]))
+    assert found.step is None and len(found.trials) == 1
+    x = Value([1.0])
+    opt = optim.Newton([x])
+    with pytest.warns(RuntimeWarning, match=r"changes no parameter"):
+        opt.step(lambda: (x * 1e-170).sum())  # H = 0: the direction falls back to −∇C
+    assert opt.last_failed and x.data.tolist() == [1.0]
+    with pytest.raises(ValueError, match=r"∇f\(x\)ᵀd = 0 where ∇f\(x\) ≠ 0"):  # a flat direction is still refused
+        optim.armijo_step(lambda p: float(p @ p), np.array([1.0, 0.0]), np.array([1e-170, 0.0]), sigma=0.5,
+                          alpha=0.5, direction=np.array([0.0, 1e-170]))

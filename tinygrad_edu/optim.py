@@ -311,9 +311,10 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     f0 = checks.number(_one_number(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
     # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x); in float64, so that float32 numbers do not overflow
     slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
-    if slope > 0:  # uphill: the condition could accept a step that raises f
+    sign = _sign_of_slope(gradient, direction)
+    if sign > 0:  # uphill: the condition could accept a step that raises f
         raise ValueError(f"{where}: direction is no descent direction: ∇f(x)ᵀd = {slope:.3g} > 0")
-    if slope == 0 and given is not None and gradient.any():  # flat: the condition asks for no decrease at all
+    if sign == 0 and given is not None and gradient.any():  # flat: the condition asks for no decrease at all
         raise ValueError(f"{where}: direction is no descent direction: ∇f(x)ᵀd = 0 where ∇f(x) ≠ 0 (d is "
                          "orthogonal to the gradient, or 0), so a step that does not decrease f would be accepted")
     trials: list[tuple[float, float]] = []
@@ -328,6 +329,14 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
         if math.isfinite(trial) and trial <= f0 + sigma * t * slope:  # else it backtracks
             return ArmijoStep(t, trials)
     return ArmijoStep(None, trials)
+
+
+def _sign_of_slope(gradient: np.ndarray, direction: np.ndarray) -> float:
+    """The sign of ∇f(x)ᵀd, from the two scaled to a largest element of 1: the product itself underflows to 0 where
+    it is not (‖∇f‖ = ‖d‖ = 1e-170), which would make a descent direction look flat."""
+    g, d = (np.ravel(v).astype(np.float64) for v in (gradient, direction))
+    g_max, d_max = np.abs(g).max(initial=0.0), np.abs(d).max(initial=0.0)
+    return float(np.sign((g / g_max) @ (d / d_max))) if g_max and d_max else 0.0
 
 
 def _one_number(value: Any) -> float:
@@ -1039,9 +1048,8 @@ class Newton(Optimizer):
                                      "are unchanged")
         self._store_gradients(params, gradient)
         direction = self._direction(gradient, hessian)
-        slope = float(gradient @ direction)
         self.last_cost, self.last_failed = f0, False
-        if slope == 0.0:  # ∇C = 0: nothing to do (step 1.2's STOP)
+        if not gradient.any():  # ∇C = 0: nothing to do (step 1.2's STOP; the slope alone can be 0 by underflow)
             self.last_step_size = 0.0
             return cost
         self._line_search(params, closure, direction, gradient, f0)
