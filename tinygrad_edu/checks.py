@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
-           "Absent", "present", "counted", "listed"]
+           "Absent", "present", "counted", "listed", "masked"]
 
 
 def _shown(value: Any) -> str:
@@ -129,6 +129,11 @@ def precision(value: Any, where: str) -> int:
     return integer(value, "precision (significant digits)", where, least=1, most=17)
 
 
+def masked(value: Any) -> bool:
+    """Whether ``value`` is a masked array with masked elements: ``np.asarray`` would use the numbers under the mask."""
+    return isinstance(value, np.ma.MaskedArray) and bool(np.ma.is_masked(value))
+
+
 def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.ndarray:
     """``value`` (an array, a number or nested lists) as a numpy array of real numbers (bool, int or float; not
     copied when it is one already); ragged lists are a ValueError, anything else (complex, strings, None, a list
@@ -139,7 +144,7 @@ def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.n
         >>> real_array([[1, 2], [3, 4]], "x", "f").shape
         (2, 2)
     """
-    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):  # (np.asarray takes the masked numbers too)
+    if masked(value):
         raise TypeError(f"{where}: {name} is a masked array with masked elements, whose numbers numpy would use; "
                         "give m.filled(x) or m.compressed() of the masked array m")
     try:

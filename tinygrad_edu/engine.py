@@ -189,7 +189,7 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
             isinstance(data, memoryview) and isinstance(data.obj, (bytes, bytearray))):  # (text's bytes, not numbers)
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
                         "a nested list or a numpy array")
-    if isinstance(data, np.ma.MaskedArray) and np.ma.is_masked(data):  # (np.asarray takes the masked numbers too)
+    if data.__class__ is not np.ndarray and checks.masked(data):
         raise TypeError(_MASKED)
     try:
         array = np.asarray(data)
@@ -652,15 +652,15 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
         if not _anomaly_mode():
             raise
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf (input shape {parent.shape}; "
-                                 f"found in {_its_vjp(_inputs(node), parent)}, create_graph=True: {error})") from None
+                                 f"found in {_its_vjp(inputs, parent)}, create_graph=True: {error})") from None
     except (TypeError, AttributeError) as error:
-        its = _its_vjp(_inputs(node), parent)
+        its = _its_vjp(inputs, parent)
         unsaved = " with saved=None (it computes what its saving forward kept from the inputs)" if op.saving else ""
         raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values{unsaved} and "
                         f"it failed ({type(error).__name__}: {error}); write it with operators, array methods and "
                         "Ops") from None
     if not isinstance(grad, Value):
-        its = _its_vjp(_inputs(node), parent)
+        its = _its_vjp(inputs, parent)
         raise TypeError(f"{op.name}: {its} returned {type(grad).__name__} on Values, not a Value: it computes on "
                         "raw arrays, so create_graph=True cannot differentiate it again; write it with operators, "
                         "array methods and Ops")
@@ -1308,11 +1308,13 @@ def _described(x: Any) -> str:
     return f"{type(x).__name__} of shape {np.shape(x)}" if hasattr(x, "shape") else f"{type(x).__name__} {x!r:.40}"
 
 
+_INDEX_WITH = "index: index with ints, slices, or numpy arrays/lists of ints or bools, not with "
+
+
 def _index(key: Any) -> Any:
     """An index as numpy takes it (see ``_index_part``); a Value in it is refused."""
     if isinstance(key, Value) or (isinstance(key, tuple) and any(isinstance(k, Value) for k in key)):
-        raise TypeError("index: index with ints, slices, or numpy arrays/lists of ints or bools, not with a "
-                        "Value (Values hold floats, so a mask or an index would have to be guessed)")
+        raise TypeError(f"{_INDEX_WITH}a Value (Values hold floats, so a mask or an index would have to be guessed)")
     return tuple(_index_part(k) for k in key) if isinstance(key, tuple) else _index_part(key)
 
 
@@ -1322,8 +1324,7 @@ def _index_part(key: Any) -> Any:
         try:
             array = np.asarray(key)
         except TypeError:  # a list holding Values (which refuse to become an array)
-            raise TypeError("index: index with ints, slices, or numpy arrays/lists of ints or bools, not with a "
-                            f"list holding Values, got {_described(key)}") from None
+            raise TypeError(f"{_INDEX_WITH}a list holding Values, got {_described(key)}") from None
         return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return key
 

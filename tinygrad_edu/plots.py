@@ -181,7 +181,7 @@ def _values_of(f: Function, function: str) -> Callable[[np.ndarray], float]:
 
 def _real(value: Any) -> float:
     """``float(value)``, but a TypeError for a complex number (numpy's would keep its real part, with a warning)."""
-    if isinstance(value, (complex, np.complexfloating)) or getattr(value, "dtype", np.dtype(float)).kind == "c":
+    if np.iscomplexobj(value):
         raise TypeError("a complex number")
     return float(value)
 
