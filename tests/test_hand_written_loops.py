@@ -55,6 +55,24 @@ def test_setting_what_the_optimizer_has_not_between_steps_is_an_error(make, name
     assert name not in vars(opt)
 
 
+@pytest.mark.parametrize("make, typo, setting", [
+    (lambda p: optim.GradientDescent(p, 0.1), "learnin_rate", "learning_rate"),
+    (lambda p: optim.SGD(p, 0.1), "momentun", "momentum"),
+    (lambda p: optim.Adam(p), "beta", "betas"),
+    (lambda p: optim.Armijo(p), "max_backtrack", "max_backtracks"),
+    (lambda p: optim.Newton(p), "dampin", "damping"),
+])
+def test_a_misspelt_setting_is_an_error_that_names_the_setting(make, typo, setting):
+    """``opt.learnin_rate = 0.01`` in a schedule would leave the steps as they were, silently; it names the setting
+    meant, and the setting keeps its value."""
+    opt = make([Value(np.array([1.0, -2.0]))])
+    before = getattr(opt, setting)
+    with pytest.raises(AttributeError, match=rf"^{type(opt).__name__} has no attribute {typo}: did you mean "
+                                             rf"{setting}\?$"):
+        setattr(opt, typo, 0.5)
+    assert typo not in vars(opt) and getattr(opt, setting) == before
+
+
 def test_an_optimizer_of_ones_own_may_keep_any_setting_and_the_others_keep_other_attributes():
     """(only the optimizers here refuse another one's settings: a subclass of one's own has its own)"""
     class MomentumDescent(optim.GradientDescent):

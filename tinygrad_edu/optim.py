@@ -39,6 +39,7 @@ one that has not its parameter's shape (``ValueError``) or does not hold real nu
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import sys
@@ -461,11 +462,12 @@ class Optimizer:
 
     def __setattr__(self, name: str, value: Any) -> None:
         """On the optimizers here (not on subclasses of one's own), another one's setting or one of PyTorch's that
-        none has (``opt.momentum = 0.9`` on gradient descent: a schedule written for SGD) is an AttributeError, not
-        a new attribute that no step reads."""
-        if name in _SETTINGS_ELSEWHERE and name not in self._settings and type(self).__module__ == __name__:
-            raise AttributeError(f"{type(self).__name__} has no attribute {name}: {_SETTINGS_ELSEWHERE[name]}",
-                                 name=name, obj=self)
+        none has (``opt.momentum = 0.9`` on gradient descent: a schedule written for SGD), or a misspelt setting
+        (``opt.learnin_rate = 0.1``), is an AttributeError, not a new attribute that no step reads."""
+        if type(self).__module__ == __name__ and name not in self._settings and not hasattr(self, name):
+            advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
+            if advice:
+                raise AttributeError(f"{type(self).__name__} has no attribute {name}: {advice}", name=name, obj=self)
         super().__setattr__(name, value)
 
     def __dir__(self) -> list[str]:
@@ -1099,6 +1101,12 @@ _OURS = (GradientDescent, SGD, Adam, Armijo, RandomSearch, Newton)
 _SETTINGS_ELSEWHERE = {**_NOT_HERE, **{
     name: f"it is a setting of {' and '.join(cls.__name__ for cls in _OURS if name in cls._settings)}"
     for name in {name for cls in _OURS for name in cls._settings}}}
+
+def _misspelt(name: str, settings: tuple[str, ...]) -> str:
+    """``did you mean learning_rate?`` for a name that differs from a setting by a letter or two, else ''."""
+    close = difflib.get_close_matches(name, settings, n=1, cutoff=0.85)
+    return f"did you mean {close[0]}?" if close else ""
+
 
 #: Optimizers by name, for command lines.
 OPTIMIZERS = {"gd": GradientDescent, "armijo": Armijo, "random": RandomSearch, "sgd": SGD, "adam": Adam}
