@@ -33,6 +33,14 @@ def test_the_colour_bar_of_evenly_spaced_levels_labels_each_level_with_its_value
         assert float(text.replace("−", "-")) == pytest.approx(value, abs=1e-9), (value, text)
 
 
+@pytest.mark.parametrize("cost", [3.0, -250.0, 0.0])
+def test_the_colour_bar_of_a_constant_cost_shows_that_cost_once(cost):
+    """A flat f drew a two-colour bar from −1.998e-14 to 1.998e-14 with an offset of +3: one colour, one label."""
+    fig = plots.plot_descent(lambda p: p[0] * 0 + cost, [1.0, 1.0], 0.1, steps=3)
+    assert [(value, float(text.replace("−", "-"))) for value, text in _colour_bar_labels(fig)] == [(cost, cost)]
+    assert len(fig.axes[0].collections[0].get_array()) == 1  # the filled contour: a single band
+
+
 def test_the_colour_bar_of_a_deep_valley_still_labels_its_log_spaced_levels_shortly():
     labels = _colour_bar_labels(plots.plot_descent(_bowl, [-1.0, 1.0], 0.05))
     assert all(len(text) <= 7 for _, text in labels), labels  # 0.00028, not 0.000276655

@@ -638,8 +638,10 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
     if not finite.size:  # else an empty picture with a made-up colour bar around 0
         raise ValueError(f"{function}: f is NaN or inf everywhere in the window x ∈ [{box[0]:.3g}, {box[1]:.3g}], "
                          f"y ∈ [{box[2]:.3g}, {box[3]:.3g}]; nothing to draw (give other bounds or start)")
-    if finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
-        level_values: np.ndarray | int = np.geomspace(finite.min(), finite.max(), levels)
+    if finite.min() == finite.max():  # a constant f: one colour (the colour bar shows the cost once)
+        level_values: np.ndarray | int = finite[0] + np.array([-0.5, 0.5]) * max(abs(finite[0]), 1.0)
+    elif finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
+        level_values = np.geomspace(finite.min(), finite.max(), levels)
     else:
         level_values = levels
     filled = ax.contourf(xs, ys, grid, levels=level_values, cmap="viridis", alpha=0.85)
@@ -654,6 +656,9 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
 def _colour_bar(fig: Figure, ax: Axes, filled: Any) -> None:
     """The cost's colour bar: log-spaced levels (a deep valley) labelled with two digits, evenly spaced ones as
     matplotlib labels them (two digits printed the levels 100.5 … 103.3 all as 1e+02, and 13.5 as 14)."""
+    if filled.zmin == filled.zmax:  # a constant f (one colour between two made-up levels): its cost, once
+        fig.colorbar(filled, ax=ax, label="cost", ticks=[filled.zmin], format="%.6g")
+        return
     gaps = np.diff(np.asarray(filled.levels, dtype=float))
     even = np.allclose(gaps, gaps[0], rtol=1e-6)
     fig.colorbar(filled, ax=ax, label="cost", format=None if even else "%.2g")
