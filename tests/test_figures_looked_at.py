@@ -8,6 +8,7 @@ pytest.importorskip("matplotlib")
 
 from tinygrad_edu import plots  # noqa: E402
 from tinygrad_edu.calculus import stationary_point  # noqa: E402
+from tinygrad_edu.optim import armijo_step  # noqa: E402
 
 
 def _bowl(p):
@@ -60,6 +61,20 @@ def test_a_small_t_max_is_the_end_of_the_step_size_axis():
     assert ax.get_xlim()[1] <= 0.01 * 1.1, ax.get_xlim()
     drawn = np.concatenate([line.get_xydata()[:, 0] for line in ax.lines])
     assert drawn.max() <= 0.01 + 1e-12  # no marker outside the frame either (they are drawn with clip_on=False)
+
+
+def test_a_small_t_max_says_where_the_accepted_step_is_and_frames_what_it_draws():
+    """At t_max = 0.01 the title counted 4 backtracks without saying that the step they end in is not drawn, and the
+    frame kept room up to f(x) + 1.5·(f(x) − low) for trial markers that are no longer drawn."""
+    x = np.array([-1.0, 1.0])
+    found = armijo_step(_bowl, x, np.array([-4.0, 20.0]), sigma=0.25, alpha=0.5)  # ∇f(x) = (2(x₀ − 1), 20x₁)
+    fig = plots.plot_armijo(_bowl, x, t_max=0.01)
+    assert fig.axes[0].get_title().endswith(f"{len(found.trials) - 1} backtracks to t = {found.step:.4g}, beyond "
+                                            "this axis")
+    low, top = fig.axes[0].get_ylim()
+    drawn = np.concatenate([line.get_xydata()[:, 1] for line in fig.axes[0].lines[:1]])  # φ(t) for t ≤ 0.01
+    assert top <= drawn.max() + 0.15 * (drawn.max() - low), (top, drawn.max())
+    assert plots.plot_armijo(_bowl, x).axes[0].get_title().endswith(f"{len(found.trials) - 1} backtracks")
 
 
 def test_a_run_whose_name_begins_with_an_underscore_is_in_the_legend():

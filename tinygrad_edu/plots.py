@@ -902,14 +902,19 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     # the frame holds φ and the shading (the whole line if the condition never holds); the line may leave it
     last = int(np.flatnonzero(holds)[-1]) if shaded else len(ts) - 1
     low = min(float(np.min(phi, initial=np.inf, where=np.isfinite(phi))), float(line[last]))  # φ may be NaN
-    top = fx + 1.5 * (fx - low) + 1e-12  # trials far above it are drawn at the top edge
-    _draw_trials(ax, [(t, value) if t <= ts[-1] else None for t, value in trials], accepted, top, initial_step)
+    drawn = [(t, value) if t <= ts[-1] else None for t, value in trials]  # (none past a small t_max)
+    highest = max([float(np.max(phi, initial=fx, where=np.isfinite(phi)))]
+                  + [value for _, value in filter(None, drawn)])
+    top = min(fx + 1.5 * (fx - low), highest + 0.1 * (highest - low)) + 1e-12  # trials above: on the top edge
+    _draw_trials(ax, drawn, accepted, top, initial_step)
     ax.set_ylim(low - 0.1 * (top - low), top)
     ax.set_xlabel("step size t")
     ax.set_ylabel("cost")
     backtracks = f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}"
+    beyond = f" to t = {found.step:.4g}, beyond this axis" if accepted and drawn[-1] is None else ""
     ax.set_title(f"Armijo step size at x = {_vector_text(x)}: "
-                 + (backtracks if accepted else f"no step accepted after {backtracks}"), fontsize="medium", pad=12)
+                 + (backtracks + beyond if accepted else f"no step accepted after {backtracks}"), fontsize="medium",
+                 pad=12)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     texts = list(ax.texts)  # the trials' labels, the accepted step's last: it is the one kept first
