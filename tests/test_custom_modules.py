@@ -91,3 +91,34 @@ def test_modules_in_a_mapping_or_sequence_that_is_no_list_or_dict_are_not_silent
 def test_repr_of_a_module_with_one_number_says_parameter():
     """``repr`` ends ``# 1 parameters`` for a module holding one number (a scalar Value)."""
     assert repr(_Box(scale=Value(1.0))).endswith("# 1 parameter")
+
+
+@pytest.mark.parametrize("held", [lambda: nn.Layer(2, 1, rng=0), lambda: [nn.Layer(2, 1, rng=0)],
+                                  lambda: {"head": nn.Layer(2, 1, rng=0)}])
+def test_a_module_under_a_private_name_is_refused_because_nothing_would_train_it(held):
+    """``self._head = Layer(...)``, as a PyTorch user writes it: PyTorch trains and saves it; here '_' attributes
+    are private, so its weights stayed out of parameters(), the optimizer and the file without a word."""
+    class Model(nn.Module):
+        def __init__(self):
+            self.body = nn.Layer(2, 2, rng=1)
+            self._head = held()
+
+    with pytest.raises(TypeError, match=r"^Model: the attribute '_head' holds a Module, but attributes whose names "
+                                        r"start with '_' are private here: .* give it a name that does not start"):
+        Model()
+
+
+def test_a_private_value_or_output_is_still_allowed():
+    """(an earlier decision: a private Value is scratch, not a parameter)"""
+    class Model(nn.Module):
+        def __init__(self):
+            self.body = nn.Layer(2, 2, rng=1)
+            self._scratch = Value(np.zeros(3))
+
+        def forward(self, x):
+            self._last = self.body(x)
+            return self._last
+
+    model = Model()
+    model(np.ones((1, 2)))
+    assert [name for name, _ in model.named_parameters()] == ["body.weights", "body.biases"]

@@ -85,7 +85,8 @@ class Module:
     gradient, every sub-``Module``, and lists, tuples and dicts of them (a dict's keys name its entries, as in
     ``table.a.weights``, so Modules and Values in a dict need keys that are non-empty strings without ``.``; other
     keys raise ``TypeError``).  Each Module is walked once, so a child may refer back to its parent.  Attributes
-    whose name starts with ``_`` are private and skipped; a Value computed by an operation (an output kept as
+    whose name starts with ``_`` are private and skipped (a Module set to one raises ``TypeError``: PyTorch would
+    train it, here nothing would); a Value computed by an operation (an output kept as
     ``self.output``, or ``w.astype(...)``) is no parameter and under any other name raises ``TypeError``, rather than
     being trained, counted or saved as one.  A parameter frozen with ``requires_grad = False`` (a whole module:
     ``requires_grad_(False)``) is not one of ``parameters()`` (an optimizer leaves it alone) but stays in
@@ -112,6 +113,10 @@ class Module:
         if (callable(method) or isinstance(method, property)) and _holds_parameters(value, set()):
             raise TypeError(f"{type(self).__name__}: the attribute {name!r} would hide {type(self).__name__}.{name}, "
                             f"which the module needs; give the {type(value).__name__} {value!r:.40} another name")
+        if name.startswith("_") and _holds_parameters(value, set(), modules_only=True):
+            raise TypeError(f"{type(self).__name__}: the attribute {name!r} holds a Module, but attributes whose names "
+                            "start with '_' are private here: no optimizer would train its parameters and no save "
+                            "would keep them (PyTorch registers it); give it a name that does not start with '_'")
         super().__setattr__(name, value)
 
     @checks.pytorch_keywords(remove_duplicate="each parameter is listed once here")
@@ -444,14 +449,15 @@ def _items(obj: Any) -> Iterator[Any]:
     return iter(obj.values() if isinstance(obj, Mapping) else obj)
 
 
-def _holds_parameters(obj: Any, visited: set[int]) -> bool:
-    """Whether ``obj`` is a Module or a Value, or a list, tuple or dict holding one."""
-    if isinstance(obj, (Module, Value)):
+def _holds_parameters(obj: Any, visited: set[int], modules_only: bool = False) -> bool:
+    """Whether ``obj`` is a Module or a Value (``modules_only``: a Module), or a list, tuple or dict holding one."""
+    if isinstance(obj, Module) or (isinstance(obj, Value) and not modules_only):
         return True
     if not isinstance(obj, (list, tuple, dict)) or id(obj) in visited:
         return False
     visited.add(id(obj))
-    return any(_holds_parameters(item, visited) for item in (obj.values() if isinstance(obj, dict) else obj))
+    items = obj.values() if isinstance(obj, dict) else obj
+    return any(_holds_parameters(item, visited, modules_only) for item in items)
 
 
 def _entries(obj: Module | list | tuple) -> Iterator[tuple[str, Any]]:
