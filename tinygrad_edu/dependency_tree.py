@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, local_gradients
 from tinygrad_edu.graph import nearest_values
-from tinygrad_edu.notation import LAYER_LABEL, format_number, numbers_of, operand, pretty
+from tinygrad_edu.notation import format_number, numbers_of, operand, pretty
 from tinygrad_edu.ops import BUILT_IN
 
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op", "has_layers",
@@ -231,7 +232,8 @@ _SHOWN_FIRST = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "
 def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
     """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
 
-    The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``,
+    The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``, or
+    as the seed writes them, ``α^L``, ``z^(L-1)``, ``w_3``,
     the target ``y``...; an unlabeled input of the first layer is called ``α^0``; other constants need no gradient and
     are folded in like an exponent).  Unlabeled operations between them are folded into one edge whose local
     derivative is computed from the operations' own gradient rules (their vjps with an upstream gradient of 1); a
@@ -265,6 +267,7 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
         region, boundary, order = _region(key, names)
         shown = _shown_inputs(cost, name, region, boundary, names, thetas)
         _check_one_use(name, region, shown, names)
+        _check_single_numbers(name, shown, names)
         numbers = _local_derivatives(key, order, {id(n) for n in shown})
         ops = {n.op for n in region}
         for parent in shown:
@@ -294,6 +297,15 @@ def _check_one_use(name: str, region: list[Value], shown: list[Value], names: di
                              "u.label = 'u') to draw each path, or use draw_graph or backprop_player(layout='graph')")
 
 
+def _check_single_numbers(name: str, shown: list[Value], names: dict[int, str]) -> None:
+    """A tree node's input holding several numbers (a layer of two neurons, a batch of samples): name it."""
+    for parent in shown:
+        if parent.size != 1:
+            raise ValueError(f"dependency_tree: {names[id(parent)]!r} (an input of {name!r}) has shape {parent.shape}; "
+                             "the tree is for one sample of a chain network with one neuron per layer (every Value a "
+                             "single number); draw_graph or backprop_player(layout='graph') draw any graph")
+
+
 def _check_single_pass(tree: DependencyTree) -> None:
     """A parameter's .grad may hold other backward passes' gradients too: then the tree's numbers would not
     multiply to it, so say so instead of drawing a contradiction.  The chain rule here multiplies in float64, which
@@ -321,10 +333,15 @@ def has_layers(cost: Value) -> bool:
                for node in nearest_values(cost)[0] if isinstance(node.label, str))
 
 
+#: A tree node's label as nn.Layer writes it (``W^i``, ``b^i``, ``z^i``, ``α^i``; notation.LAYER_LABEL) or as the
+#: seed's section 6.3 does: layers counted from the output (``α^L``, ``z^(L-1)``), a weight numbered below (``w_3``).
+_TREE_LABEL = re.compile(r"^(W|w|b|z|α)(?:_\d+)?(?:\^(\d+|L|\(L[-−]\d+\)))?$")
+
+
 def _kind(name: str, node: Value, cost: Value) -> str:
     if node is cost:
         return "cost"
-    match = LAYER_LABEL.match(name)
+    match = _TREE_LABEL.match(name)
     if match:
         return {"W": "weight", "w": "weight", "b": "bias", "z": "pre-activation"}.get(
             match.group(1), "input" if match.group(2) == "0" else "activation")
@@ -433,7 +450,7 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
     ``precision`` significant digits."""
     if not all(built_in_op(n) for n in region):  # an Op of one's own: its math is its own, whatever its name
         return ""
-    key_kind = LAYER_LABEL.match(name)
+    key_kind = _TREE_LABEL.match(name)
     parent_name = names[id(parent)]
     if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
         return _affine_formula(parent, region, names, path)
