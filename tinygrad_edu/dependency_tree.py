@@ -3,7 +3,7 @@
 ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: :func:`dependency_tree` finds the labelled
 Values (``nn.Layer`` labels ``W^i``, ``b^i``, ``z^i``, ``α^i``), folds the unlabeled operations between them into
 one edge each, and gives every edge its local derivative, as a number (from the engine's own gradient rules) and
-as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂α = 2(α − y)``).  Drawn by
+as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂α = 2(α − y′)``, y′ the target).  Drawn by
 :func:`tinygrad_edu.viz.draw_dependency_tree`.
 
     >>> import numpy as np
@@ -456,9 +456,9 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set
         return _affine_formula(parent, region, names, path)
     if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in ACTIVATION_FORMULAS:
         return ACTIVATION_FORMULAS[key.op].format(z=pretty(parent_name))
-    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y)²
+    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y′)²
         difference = region[0]
-    else:  # C = (α − y)² written out, as d**2 or d*d
+    else:  # C = (α − y′)² written out, as d**2 or d*d
         subs = [n for n in region if n.op == "sub"]
         squares = [n for n in region if n.op in ("pow", "mul")]
         if not (len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"} and len(squares) == 1

@@ -364,7 +364,7 @@ softplus = Op("softplus", lambda x: np.logaddexp(0, x), lambda g, out, x: g * si
 
 # ---------------------------------------------------------------------------------------------------------------
 # The seed's cost (section 5): C = Σ_j (y_j − y'_j)² per sample, averaged over the n samples of a batch,
-# and its derivative ∂C/∂y = 2(y − y')/n, the "∂C/∂α^L = 2(α^L − y)" of section 6.3.
+# and its derivative ∂C/∂y = 2(y − y')/n, the "∂C/∂α^L = 2(α^L − y′)" of section 6.3 (y′ the target).
 # ---------------------------------------------------------------------------------------------------------------
 def _samples(prediction) -> int:
     """How many samples a prediction holds: rows of a batch ``(n, k)``, else one."""

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_edu import checks
+from tinygrad_edu.calculus import stationary_point
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import checked_path
 from tinygrad_edu.optim import armijo_step
@@ -1030,7 +1031,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
         ax.axhline(0, color="#999999", linewidth=0.6)
         ax.grid(True, alpha=0.3)
         ax.set_ylabel(_derivative_name(k))
-    _mark_extrema(axes[0], grid, curves)
+    _mark_extrema(axes[0], grid, curves, f)
     for ax in axes:
         ax.legend(fontsize="small", loc="best")
     axes[-1].set_xlabel("x")
@@ -1045,8 +1046,27 @@ _KIND_STYLE = {"minimum": ("o", "#2e9e2e"), "maximum": ("^", "#c00000"), "saddle
                "inconclusive": ("D", "#bbbbbb")}
 
 
-def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
-    """Mark where f′ changes sign: a minimum (f″ > 0), a maximum (f″ < 0) or, where f″ = 0, no verdict by f″."""
+def _second_derivative_test(f: Function, grid: np.ndarray, curves: list[np.ndarray], a: int, b: int, j: int) -> float:
+    """The sign of f″ where f′ = 0 between ``grid[a]`` and ``grid[b]`` (j: the grid point between them with the
+    smallest |f′|).  f″(grid[j]) is that only where f′(grid[j]) = 0; elsewhere it is f″ beside the point (x⁴ has
+    f″ > 0 at every x ≠ 0), so Newton's method for f′ = 0 from grid[j] finds the point and the test of
+    :func:`tinygrad_edu.calculus.stationary_point` judges it there.  If Newton ends outside the bracket or does
+    not converge (f″ = 0 beside a kink, |x|), the sign of f″(grid[j]) stands."""
+    curvature = float(np.sign(curves[2][j]))
+    if curves[1][j] == 0:
+        return curvature
+    try:
+        found = stationary_point(f, float(grid[j]))
+    except (ArithmeticError, TypeError, ValueError):
+        return curvature
+    if not (found.converged and grid[a] <= found.point[0] <= grid[b]):
+        return curvature
+    return {"minimum": 1.0, "maximum": -1.0, "inconclusive": 0.0}.get(found.kind, curvature)
+
+
+def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray], f: Function) -> None:
+    """Mark where f′ changes sign: a minimum (f″ > 0), a maximum (f″ < 0) or, where f″ = 0, no verdict by f″
+    (f″ at the point where f′ = 0, see :func:`_second_derivative_test`)."""
     slope, curvature = curves[1], curves[2]
     shown: set[str] = set()
     # f′ = 0 on a grid point: look at its neighbours' signs; outside f's domain f′ is NaN, no sign to change
@@ -1059,9 +1079,10 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray]) -> None:
         bend = 1.0 if turn == "minimum" else -1.0  # f″'s sign where f′ rises (falls) through 0, if it is not 0
         if not np.isfinite(curves[0][a:b + 1]).all() or np.sign(curvature[j]) not in (0.0, bend):
             continue  # f′ jumps across 0 at a pole or a gap (x⁻², ln|x| at 0): no f′ = 0 there, nothing to mark
-        if curvature[j] > 0:
+        verdict = _second_derivative_test(f, grid, curves, a, b, j)
+        if verdict > 0:
             style, kind = "minimum", "minimum (f′ = 0, f″ > 0)"
-        elif curvature[j] < 0:
+        elif verdict < 0:
             style, kind = "maximum", "maximum (f′ = 0, f″ < 0)"
         else:  # f″ = 0 (x⁴ at 0, |x| beside its kink): the f″ test cannot tell; how f′ changes sign can
             style, kind = "inconclusive", f"f″ = 0, no verdict; f′ changes sign: a {turn}"

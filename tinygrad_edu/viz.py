@@ -507,7 +507,7 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
 
     ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: each node shows its value and its
     gradient ∂C/∂(node); each edge its local derivative, e.g. ``∂z^L/∂w^L = α^(L−1)``, ``∂α^L/∂z^L = σ′(z^L)``,
-    ``∂C/∂α^L = 2(α^L − y)``, ``∂z^L/∂b^L = 1``, ``∂z^L/∂α^(L−1) = w^L``, with its number.  Multiplying the
+    ``∂C/∂α^L = 2(α^L − y′)``, ``∂z^L/∂b^L = 1``, ``∂z^L/∂α^(L−1) = w^L``, with its number.  Multiplying the
     numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
