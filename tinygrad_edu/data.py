@@ -54,14 +54,35 @@ __all__ = [
 ]
 
 
-class Dataset(NamedTuple):
-    """Samples and their labels: ``inputs`` of shape ``(n, features)``, ``labels`` of shape ``(n,)``.
-
-    A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``.
-    """
-
+class _Fields(NamedTuple):
     inputs: np.ndarray
     labels: np.ndarray
+
+
+class Dataset(_Fields):
+    """Samples and their labels: ``inputs`` of shape ``(n, features)``, ``labels`` of shape ``(n,)``.
+
+    A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``.  Made by hand,
+    ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of samples
+    (first axis); two Datasets are equal when their arrays are.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, inputs: object, labels: object) -> Dataset:
+        return super().__new__(cls, *_paired("Dataset", inputs, labels, "labels"))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal arrays, element by element (a tuple's == asked numpy for the truth of an array and raised)."""
+        if not isinstance(other, tuple) or len(other) != len(self):
+            return NotImplemented
+        return all(np.array_equal(mine, theirs) for mine, theirs in zip(self, other, strict=True))
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # (arrays: not hashable)
 
     def __getattr__(self, name: str) -> object:
         """Only called for a missing attribute: scikit-learn's Bunch names get their names here."""
@@ -86,14 +107,15 @@ def _array(func: str, what: str, data: object) -> np.ndarray:
         raise ValueError(f"{func}: {what} are not an array: {error}") from None
 
 
-def _paired(func: str, inputs: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
-    """Both as arrays with at least one dimension and the same number of samples (first axis)."""
-    x, y = _array(func, "the inputs", inputs), _array(func, "the targets", targets)
+def _paired(func: str, inputs: object, targets: object, name: str = "targets") -> tuple[np.ndarray, np.ndarray]:
+    """Both as arrays with at least one dimension and the same number of samples (first axis); ``name``: what the
+    second is called in messages."""
+    x, y = _array(func, "the inputs", inputs), _array(func, f"the {name}", targets)
     if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"{func}: inputs and targets need a first axis of samples, "
+        raise ValueError(f"{func}: inputs and {name} need a first axis of samples, "
                          f"got shapes {x.shape} and {y.shape}")
     if len(x) != len(y):
-        raise ValueError(f"{func}: inputs and targets hold different numbers of samples, "
+        raise ValueError(f"{func}: inputs and {name} hold different numbers of samples, "
                          f"shapes {x.shape} and {y.shape}")
     return x, y
 

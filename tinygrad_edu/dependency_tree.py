@@ -109,6 +109,9 @@ class DependencyTree:
                                  "cost is not unique (use chain_rule)")
             path.append(up[0])
             current = up[0].child
+            if len(path) > len(self.edges):  # (an edge met twice: the edges, set by hand, make a loop)
+                raise ValueError(f"DependencyTree.path: the edges from {name!r} go round in a loop through "
+                                 f"{current!r} and never reach the cost {self.cost!r}")
         return path
 
     def chain_rule(self, name: str) -> float:
@@ -123,6 +126,9 @@ class DependencyTree:
         waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
         downward: dict[str, list[TreeEdge]] = {}
         for edge in self.edges:
+            if edge.parent not in waiting or edge.child not in waiting:
+                raise ValueError(f"DependencyTree: the edge {edge.parent!r} → {edge.child!r} names a node the tree "
+                                 f"does not have; nodes are {sorted(self.nodes)}")
             waiting[edge.parent] += 1
             downward.setdefault(edge.child, []).append(edge)
         ready = [self.cost]

@@ -532,6 +532,12 @@ class BackpropPlayer:
         if not isinstance(steps, list | tuple) or not all(isinstance(step, Step) for step in steps):
             raise TypeError(f"BackpropPlayer: steps must be a list of Step (backprop_steps or tree_steps gives it), "
                             f"got {type(steps).__name__} {steps!r:.60}")
+        for i, step in enumerate(steps):  # (a Step made by hand: the page's script reads these types)
+            if not (all(isinstance(text, str) for text in (step.phase, step.title, step.html))
+                    and type(step.node) is int and isinstance(step.edges, list | tuple)
+                    and all(isinstance(edge, str) for edge in step.edges)):
+                raise TypeError(f"BackpropPlayer: steps[{i}] must have a str phase, title and html, an int node and "
+                                f"a list of str edges, got {step!r:.120}")
         if drawing_svg is not None and (not isinstance(drawing_svg, str) or "<svg" not in drawing_svg):
             raise TypeError(f"BackpropPlayer: drawing_svg must be the text of an SVG picture (holding '<svg') or None, "
                             f"got {type(drawing_svg).__name__} {drawing_svg!r:.60}")

@@ -354,6 +354,9 @@ def _cost_array(costs: Any) -> np.ndarray:
 
 def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
     """A History's step sizes as floats, NaN for an episode without one (None); None when no episode has one."""
+    if steps is not None and (isinstance(steps, (str, bytes)) or not isinstance(steps, (Sequence, np.ndarray))):
+        raise TypeError(f"plot_history: the step sizes of {run} must be a list, one per episode, got "
+                        f"{type(steps).__name__} {steps!r:.60}")
     if steps is None or not len(steps):
         return None
     try:
