@@ -48,7 +48,7 @@ import numpy as np
 
 from tinygrad_edu import checks, ops
 from tinygrad_edu import functional as F
-from tinygrad_edu.engine import Value, apply, backward_order, enable_grad, is_grad_enabled
+from tinygrad_edu.engine import CAPTURED_GRADIENTS, Value, apply, backward_order, enable_grad, is_grad_enabled
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients", "gradient_and_hessian"]
 
@@ -158,8 +158,8 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
 def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_graph: bool | None,
           name: str) -> tuple[list[list[Value]], bool]:
     """One backward pass per upstream gradient (taken one at a time); for each, ∂⟨upstream, output⟩/∂input for
-    every input.  The ``.grad`` of every Value the passes write (the inputs' and the computed Values') is saved first
-    and put back afterwards.
+    every input.  The ``.grad`` of every computed Value the passes write is saved first and put back afterwards; the
+    leaves' gradients go to ``CAPTURED_GRADIENTS``, not to their ``.grad`` (another thread may be using it)
     ``create_graph=None``: record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the
     caller's, or of an enclosing transform, that the result must stay connected to).  Also returns whether the
     passes were recorded."""
@@ -176,17 +176,23 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
         raise ValueError(f"{name}: {str(error).removeprefix('backward_order: ')}") from None
     if create_graph is None:
         create_graph = _has_other_leaves(visited, inputs)
-    # The passes write the .grad of computed Values and of the inputs (backward(inputs=wanted)), no other leaf's: a
-    # model's weights are left alone, which a training loop in another thread may be reading
-    written = [node for node in visited if node.op is not None] + inputs
+    # The passes write the .grad of computed Values only: the leaves' gradients, a model's weights' too, are captured
+    # (CAPTURED_GRADIENTS), so a .grad that a training loop in another thread fills and reads is left alone
+    written = [node for node in [*visited, *inputs] if node.op is not None]
     saved = [(node, node.grad) for node in written]
     results = []
     try:
         for upstream in upstreams:
             for node in written:  # an input the pass does not reach must come back as zeros
-                node.grad = None  # leaves would otherwise add this pass to an earlier one
-            output.backward(upstream, create_graph=create_graph, inputs=wanted)
-            results.append([_as_result(x.grad, zero) for x, zero in zip(inputs, zeros, strict=True)])
+                node.grad = None
+            captured: dict[int, Any] = {}
+            token = CAPTURED_GRADIENTS.set(captured)
+            try:
+                output.backward(upstream, create_graph=create_graph, inputs=wanted)
+            finally:
+                CAPTURED_GRADIENTS.reset(token)
+            results.append([_as_result(x.grad if x.op is not None else captured.get(id(x)), zero)
+                            for x, zero in zip(inputs, zeros, strict=True)])
     finally:
         for node, old in saved:
             node.grad = old

@@ -30,7 +30,6 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 import zlib
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -186,9 +185,11 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
             text = _read_up_to(unpacked, _DIGITS_MAX_BYTES + 1)
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
-        with warnings.catch_warnings():  # an empty file: the shape check below says so, numpy need not
-            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
-            table = np.loadtxt(io.StringIO(text.decode("ascii")), delimiter=",", ndmin=2)
+        lines = text.decode("ascii")
+        # a file without data (numpy would warn): the shape check below says so.  Not by silencing numpy's warning:
+        # warnings.catch_warnings() swaps the whole process's filters, another thread's too
+        empty = not any(line.split("#", 1)[0].strip() for line in lines.splitlines())
+        table = np.zeros((0, 1)) if empty else np.loadtxt(io.StringIO(lines), delimiter=",", ndmin=2)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
     if table.shape != (DIGITS_SAMPLES, DIGITS_PIXELS + 1):

@@ -61,6 +61,11 @@ _grad_enabled, _anomaly_mode = _GRAD_ENABLED.get, _DETECT_ANOMALY.get
 #: The blocks open in this thread or asyncio task, latest first: (block, the switch's value at its entry, the rest).
 #: A context variable, as the switches are: two tasks in one thread that share a block each get their own entry back.
 _OPEN_BLOCKS: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("tinygrad_edu.open_blocks", default=None)
+#: While set (to a dict) in this thread or asyncio task, a backward pass given ``inputs`` puts the leaves' gradients
+#: there, by ``id``, instead of adding them to their ``.grad``: autodiff's passes set it, so that a parameter's
+#: ``.grad`` that a training loop in another thread is filling and reading is never touched by them.
+CAPTURED_GRADIENTS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar(
+    "tinygrad_edu.captured_gradients", default=None)
 
 
 def is_grad_enabled() -> bool:
@@ -1469,6 +1474,10 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
     if only is not None:
         wanted = {id(x) for x in only}
         leaves = [(leaf, g) for leaf, g in leaves if id(leaf) in wanted]
+        captured = CAPTURED_GRADIENTS.get()
+        if captured is not None:  # an autodiff pass: no .grad changes (see CAPTURED_GRADIENTS)
+            captured.update((id(leaf), ops.copy(g) if graph else np.array(g, copy=True)) for leaf, g in leaves)
+            return
     for leaf, _ in leaves:
         if leaf.grad is not None:
             _check_own_grad(leaf)  # all of them before any leaf's gradient changes

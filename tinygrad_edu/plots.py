@@ -30,6 +30,7 @@ import functools
 import io
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,9 @@ def _unpickled_figure(figure_class: type) -> Figure:
     return kind.__new__(kind)
 
 
+_SAVING = threading.Lock()  # see _finish
+
+
 def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
     """Save ``fig`` to ``path`` (if given) in the format its suffix names, as :func:`tinygrad_edu.viz.render` does."""
     if path is None:
@@ -101,7 +105,9 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
         path.parent.mkdir(parents=True, exist_ok=True)
         import matplotlib
 
-        with matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}):  # (else the SVG's ids are random: uuid4)
+        # a fixed salt, else the SVG's ids are random (uuid4); matplotlib's settings are the whole process's, so one
+        # save at a time: another thread's would run with the salt this one's exit put back, and leave it set for good
+        with _SAVING, matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}):
             fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: say which
         blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), path.parent)
