@@ -269,6 +269,8 @@ _WRITE_INSTEAD = {
     **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
     **{name: f"v.data.{name}(), on the numbers: an index has no derivative" for name in ("argmax", "argmin")},
     "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
+    "permute": "v.transpose(*axes)", "t": "v.T", "amax": "v.max(axis=...)", "amin": "v.min(axis=...)",
+    "clone": "v * 1.0 (a new Value on the graph), or v.detach() for its numbers without the graph",
     "float": "v.astype(np.float32)", "double": "v.astype(np.float64)",
     "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
     "grad_fn": "v.op for the operation's name and v.parents for its inputs", "_prev": "v.parents, micrograd's _prev",
@@ -1576,6 +1578,9 @@ def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:
     """``np.sum(v)`` and its kind call ``v.sum(axis=..., out=None, dtype=None)``: numpy's defaults are fine, anything
     else (an ``out=`` array, another dtype) is refused by name."""
     for key, value in keywords.items():
+        if key == "dim" and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: its values and indices)
+            raise TypeError(f"{name}: there is no dim= here; v.{name}(axis={value!r}) gives the values alone, and "
+                            f"PyTorch's indices are v.data.arg{name}(axis={value!r}) (an index has no derivative)")
         if key not in ("out", "dtype", "initial", "where") or value is not None:
             raise TypeError(f"{name}: {key}={value!r} is not supported on Values (only axis and keepdims)")
 

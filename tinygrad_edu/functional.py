@@ -190,8 +190,14 @@ _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
           "mean_squared_error": "losses.mean_squared_error(prediction, target)",
           "squared_error": "losses.squared_error(prediction, target)"}
 
+# torch's functions with another name here, looked for as F.cat (torch.cat, as F.concatenate), F.clamp, …
+_RENAMED = {"cat": "concatenate(values, axis=0)", "concat": "concatenate(values, axis=0)",
+            **dict.fromkeys(("clamp", "clip"), "maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling")}
+
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take F.any_typo for a valid name)
     def __getattr__(name: str) -> Any:
-        """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are."""
-        where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else ""
+        """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are (``F.cat``: what to
+        write)."""
+        where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else (
+            f" (a PyTorch name); write F.{_RENAMED[name]}" if name in _RENAMED else "")
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
