@@ -25,7 +25,8 @@ _SUPERSCRIPT = str.maketrans("0123456789-−L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻�
 #: Control characters, and the invisible marks that make text run right to left: inside a label they would reverse
 #: what follows it on the line ("∂C/∂w = 22.5" shown as "∂C/∂w5.22 =").
 #: (C1 controls such as NEL, and the line and paragraph separators, break the line as a newline would.)
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+#: (with the lone surrogates, which UTF-8 cannot hold, and U+FFFE, U+FFFF, which XML and so SVG cannot)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?![\w.]))(?!\^)")
 
 

@@ -41,6 +41,7 @@ from tinygrad_edu import checks
 from tinygrad_edu.calculus import stationary_point
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import checked_path
+from tinygrad_edu.notation import printable
 from tinygrad_edu.optim import armijo_step
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -241,9 +242,28 @@ def _check_constants(sigma: float, alpha: float, function: str) -> None:
         checks.number(value, name, function, above=0, below=1)
 
 
-def _check_title(title: Any, function: str) -> None:
+def _check_title(title: Any, function: str) -> str | None:
     if title is not None and not isinstance(title, str):
         raise TypeError(f"{function}: title must be a string or None, got {type(title).__name__} {title!r:.60}")
+    return None if title is None else _shown(title, "title", function)
+
+
+def _shown(text: str, what: str, function: str) -> str:
+    """User text as a plot shows it: control characters but line breaks blanked (an SVG cannot hold them), and
+    mathtext between ``$`` signs checked now, not where the figure is saved or shown."""
+    text = "\n".join(printable(line) for line in text.split("\n"))
+    try:
+        from matplotlib import cbook
+        from matplotlib.mathtext import MathTextParser
+    except ImportError:  # (the figure, made next, says how to install it)
+        return text
+    if cbook.is_math_text(text):
+        try:
+            MathTextParser("path").parse(text)
+        except ValueError as error:
+            raise ValueError(f"{function}: the {what} {text!r:.60} is not valid mathtext between its $ signs "
+                             "(matplotlib cannot draw it); write a dollar that starts no formula as \\$") from error
+    return text
 
 
 def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, steps: int = 25,
@@ -338,7 +358,7 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         if not cost.size:
             raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
         step_array = _step_sizes(getattr(run, "step_size", None), cost.size, where)
-        runs.append((str(label), cost, step_array))
+        runs.append((_shown(str(label), "run name", "plot_history"), cost, step_array))
     if labels is None:  # two runs of one optimizer share its name as their History's label
         names = [label for label, _, _ in runs]
         runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
@@ -390,7 +410,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     checks.flag(log_scale, "log_scale", "plot_history")
     if step_sizes is not None:
         checks.flag(step_sizes, "step_sizes", "plot_history")
-    _check_title(title, "plot_history")
+    title = _check_title(title, "plot_history")
     runs = _runs(history, labels)
     with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
     if step_sizes and not with_steps:  # else an empty panel on a made-up axis from 0 to 1
@@ -634,7 +654,7 @@ def _parameter_names(names: Any, function: str) -> tuple[str, str]:
     if not (isinstance(names, (tuple, list)) and len(names) == 2 and all(isinstance(n, str) for n in names)):
         raise TypeError(f"{function}: parameter_names must be two strings, the names of p[0] and p[1] (e.g. "
                         f"('w', 'b')), got {type(names).__name__} {names!r:.60}")
-    return names[0], names[1]
+    return _shown(names[0], "parameter name", function), _shown(names[1], "parameter name", function)
 
 
 def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], levels: int, resolution: int,
@@ -746,7 +766,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     axes, p[0] along x (``("w", "b")``).
     """
     _check_function(f, "plot_descent")
-    _check_title(title, "plot_descent")
+    title = _check_title(title, "plot_descent")
     names = _parameter_names(parameter_names, "plot_descent")
     start = _point(start, "start", "plot_descent", dims=2)
     steps = checks.integer(steps, "steps", "plot_descent", least=0)
@@ -786,7 +806,8 @@ def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo
         if not isinstance(learning_rates, Mapping):
             raise TypeError(f"{function}: learning_rates must be a dict {{'label': η, ...}}, got "
                             f"{type(learning_rates).__name__} {learning_rates!r:.60}")
-        learning_rates = {label: checks.number(rate, f"learning_rates[{label!r}]", function, above=0)
+        learning_rates = {_shown(label, "label", function) if isinstance(label, str) else label:
+                          checks.number(rate, f"learning_rates[{label!r}]", function, above=0)
                           for label, rate in learning_rates.items()}
     steps = checks.integer(steps, "steps", function, least=0)
     return _point(start, "start", function, dims=2), learning_rates, steps
@@ -1026,7 +1047,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     """
     _check_function(f, "plot_derivatives")
     order = checks.integer(order, "order", "plot_derivatives", least=1, most=6)
-    _check_title(title, "plot_derivatives")
+    title = _check_title(title, "plot_derivatives")
     low, high = _x_range(x_range, "plot_derivatives")
     grid = np.linspace(low, high, checks.integer(points, "points", "plot_derivatives", least=2, most=_MOST_POINTS))
     with np.errstate(all="ignore"):  # where f or a derivative is NaN or inf the curve has a gap
@@ -1126,7 +1147,7 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
     axes, p[0] along x (``("w", "b")``).
     """
     _check_function(f, "plot_stationary_points")
-    _check_title(title, "plot_stationary_points")
+    title = _check_title(title, "plot_stationary_points")
     try:
         found = list(found)
     except TypeError:

@@ -57,11 +57,12 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 # --- small helpers ------------------------------------------------------------------------------------------
 def _text(text: Any, limit: int = 60) -> str:
-    """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut."""
+    """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut, and each
+    backslash doubled (Graphviz reads ``\\N`` in a label as the node's name, ``\\G`` as the graph's)."""
     text = printable(text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=True).replace("\\", "\\\\")
 
 
 def _html(*lines: str) -> str:
