@@ -39,8 +39,13 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as error:  # (as in strategies, which imports this module)
+    raise ImportError("tinygrad_edu.testing.expressions needs hypothesis; install the testing extra: "
+                      'pip install hypothesis (or pip install ".[testing]" in the tinygrad_edu folder)') from error
 
 import tinygrad_edu.functional as functional
 from tinygrad_edu import checks, losses, ops
