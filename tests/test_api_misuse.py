@@ -80,6 +80,12 @@ class Case:
 
 
 # --- small things the good calls are made of --------------------------------------------------------------------
+def write_through(replacing: Any) -> None:
+    """Use what ``files.replacing`` returns: write a byte to the temporary file it names."""
+    with replacing as temporary, open(temporary, "xb") as file:
+        file.write(b"x")
+
+
 def chain_cost() -> Value:
     """The cost of a 1-1-1 sigmoid network at x = 0.5, with its gradients filled in."""
     net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
@@ -227,6 +233,8 @@ CASES = [
     Case(files.open_regular_file, lambda tmp: {"path": str(model_file(tmp)), "operation": "reading"},
          then=lambda file: file.close(), errors=(FileNotFoundError,), names=("reading",)),
     Case(files.write_text, lambda tmp: {"path": str(tmp / "f.txt"), "text": "x", "operation": "writing"},
+         errors=(OSError,), names=("writing",)),
+    Case(files.replacing, lambda tmp: {"path": str(tmp / "f.bin"), "operation": "writing"}, then=write_through,
          errors=(OSError,), names=("writing",)),
     # functions and layers
     *[Case(getattr(functional, name), x_value, warns=NUMPY_WARNINGS) for name in

@@ -40,6 +40,7 @@ import numpy as np
 from tinygrad_edu import checks, nn, optim, viz
 from tinygrad_edu.data import MAX_ARRAY_SIZE, xsquared
 from tinygrad_edu.engine import Value, no_grad
+from tinygrad_edu.files import write_text
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.plots import plot_history
 from tinygrad_edu.training import History, fit
@@ -385,7 +386,7 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
 
     best.model.save(folder / "model.npz")
     out.written.append(folder / "model.npz")
-    (folder / "results.md").write_text(f"# {_settings(runs)}\n\n{format_table(runs)}\n", encoding="utf-8")
+    write_text(folder / "results.md", f"# {_settings(runs)}\n\n{format_table(runs)}\n", "write_artefacts")
     out.written.append(folder / "results.md")
     return out
 

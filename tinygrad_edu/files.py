@@ -1,5 +1,6 @@
 """Opening the files a user names: paths only, regular files only, so that reading can neither block nor touch
-a file the caller still owns; and writing text files with errors that say who was writing.
+a file the caller still owns; and writing files all or nothing (:func:`replacing`, which every file the package
+writes goes through), with errors that say who was writing.
 
 Standard library only; used by :mod:`tinygrad_edu.serialization` (model files), :mod:`tinygrad_edu.data` and the
 drawings (:mod:`tinygrad_edu.viz`, :mod:`tinygrad_edu.player`).
@@ -8,17 +9,22 @@ drawings (:mod:`tinygrad_edu.viz`, :mod:`tinygrad_edu.player`).
   caller's file away.
 * A named pipe, a terminal or a device is refused before anything is read from it: opening a pipe nobody writes
   to would wait forever, and ``/dev/zero`` never ends.
+* A file is written under a temporary name next to its destination and renamed over it once it is complete and
+  on disk, so a full disk or an interruption leaves the old file as it was and no half-written one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["checked_path", "open_regular_file", "write_text"]
+__all__ = ["checked_path", "open_regular_file", "replacing", "write_text"]
 
 PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
@@ -85,13 +91,58 @@ def write_text(path: object, text: str | None, operation: str) -> None:
                              f"({error.reason} at position {error.start})") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if text is not None:
-            path.write_text(text, encoding="utf-8")
     except FileExistsError as error:  # mkdir: a file where a folder of the path should be
         raise NotADirectoryError(errno.ENOTDIR, f"{operation}: cannot write {str(path)!r}: {str(error.filename)!r} "
                                  "is a file, not a folder") from None
     except OSError as error:
         raise type(error)(error.errno, f"{operation}: cannot write {str(path)!r}: {error.strerror}") from None
+    if text is not None:
+        with replacing(path, operation) as temporary, open(temporary, "xb") as file:
+            file.write(text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def replacing(path: PathLike, operation: str, *, doing: str = "write") -> Iterator[str]:
+    """The name of a new temporary file next to ``path``, for the body to write; when the body ends without an
+    error, the file is put on disk and renamed over ``path`` (over the file a symbolic link points to; an old file
+    keeps its permissions).  A failure removes the temporary file and leaves an old ``path`` as it was; an
+    ``OSError`` is raised as ``operation: cannot <doing> 'path': cause``, naming the user's file, not ours.  A folder,
+    pipe or device at ``path`` (renaming onto ``/dev/null`` would replace it), a loop of links and a file ``open``
+    would refuse are refused before the body runs.  Making missing folders is the caller's choice."""
+    name = os.fsdecode(checked_path(path, operation))
+    failure = f"{operation}: cannot {doing} {name!r}"
+    destination = os.path.realpath(name)
+    if os.path.islink(destination):  # realpath stops at a loop of links: the rename would replace one of them
+        raise OSError(errno.ELOOP, f"{failure}: {os.strerror(errno.ELOOP)}")
+    if os.path.isdir(destination):
+        raise IsADirectoryError(errno.EISDIR, f"{failure}: {os.strerror(errno.EISDIR)}")
+    if os.path.exists(destination):
+        mode = os.stat(destination).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"{failure}: it is {_kind(mode)}, not a regular file; it is left alone")
+        try:  # a read-only file, or disk: the rename would get past what open(name, "wb") refuses
+            os.close(os.open(destination, os.O_WRONLY))
+        except OSError as error:
+            raise type(error)(error.errno, f"{failure}: {error.strerror}") from None
+    folder, base = os.path.split(destination)
+    # base cut short: a name near the system's limit (255 bytes) must not become too long for the temporary file
+    temporary = os.path.join(folder, f".{base[:40]}.{uuid.uuid4().hex}.tmp")
+    try:
+        yield temporary
+        if os.path.exists(destination):  # a private file stays private
+            os.chmod(temporary, stat.S_IMODE(os.stat(destination).st_mode))
+        descriptor = os.open(temporary, os.O_WRONLY)
+        try:
+            os.fsync(descriptor)  # on disk before the rename, so that a crash cannot leave an empty file
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, destination)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        if isinstance(error, OSError) and error.filename in (temporary, None):  # (a full disk names no file)
+            raise type(error)(error.errno, f"{failure}: {error.strerror or error}") from None
+        raise
 
 
 def __dir__() -> list[str]:

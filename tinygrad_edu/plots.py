@@ -40,7 +40,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.calculus import stationary_point
 from tinygrad_edu.engine import Value, no_grad
-from tinygrad_edu.files import checked_path
+from tinygrad_edu.files import checked_path, replacing
 from tinygrad_edu.notation import printable
 from tinygrad_edu.optim import armijo_step
 
@@ -104,12 +104,6 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
                          "use .png, .svg or .pdf")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        import matplotlib
-
-        # a fixed salt, else the SVG's ids are random (uuid4); matplotlib's settings are the whole process's, so one
-        # save at a time: another thread's would run with the salt this one's exit put back, and leave it set for good
-        with _SAVING, matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}):
-            fig.savefig(path, dpi=120, bbox_inches="tight", metadata=_metadata(path))
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: say which
         blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), path.parent)
         raise NotADirectoryError(errno.ENOTDIR, f"{function}: cannot save the figure to {os.fspath(path)!r}: "
@@ -117,6 +111,13 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
     except OSError as error:  # a folder of that name, no permission, a name too long: open's message names no plot
         raise type(error)(error.errno, f"{function}: cannot save the figure to {os.fspath(path)!r}: "
                           f"{error.strerror}") from None
+    import matplotlib
+
+    # a fixed salt, else the SVG's ids are random (uuid4); matplotlib's settings are the whole process's, so one
+    # save at a time: another thread's would run with the salt this one's exit put back, and leave it set for good
+    with _SAVING, matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}), \
+            replacing(path, function, doing="save the figure to") as temporary, open(temporary, "xb") as file:
+        fig.savefig(file, format=path.suffix.lower()[1:], dpi=120, bbox_inches="tight", metadata=_metadata(path))
     return fig
 
 

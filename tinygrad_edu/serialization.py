@@ -32,8 +32,6 @@ import io
 import json
 import math
 import os
-import stat
-import uuid
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -42,7 +40,7 @@ from typing import IO, Any
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.files import PathLike, checked_path, open_regular_file
+from tinygrad_edu.files import PathLike, checked_path, open_regular_file, replacing
 from tinygrad_edu.functional import ACTIVATIONS
 
 __all__ = ["FORMAT", "MAX_PARAMETERS", "ModelFileError", "save", "read", "parameter_shapes",
@@ -213,34 +211,18 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
             raise ValueError("save: the architecture does not describe the parameters")
         entries[_ARCHITECTURE_KEY] = _architecture_text(architecture)
     entries.update(arrays)
-    destination, mode = _destination(name)
-    folder, base = os.path.split(destination)
-    # base cut short: a name near the system's limit (255 bytes) must not become too long for the temporary file
-    temporary = os.path.join(folder, f".{os.fsdecode(base)[:40]}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
-                for key, array in entries.items():  # the usual permissions (umask), unlike mkstemp's 0600
-                    with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, array, allow_pickle=False)
-            if mode is not None:  # a file saved over keeps its permissions (a private model stays private)
-                os.chmod(temporary, mode)
-            file.flush()
-            os.fsync(file.fileno())  # on disk before the rename, so that a crash cannot leave an empty model
-        os.replace(temporary, destination)
-    except BaseException as error:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        if isinstance(error, OSError) and error.filename in (temporary, None):  # name the user's file, not ours
-            raise type(error)(error.errno, f"save: cannot write {os.fsdecode(name)!r}: "  # (a full disk names none)
-                              f"{error.strerror or error}") from None
-        raise
+    _destination(name)
+    with replacing(name, "save") as temporary, open(temporary, "xb") as file:
+        with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+            for key, array in entries.items():  # the usual permissions (umask), unlike mkstemp's 0600
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _destination(name: str | bytes) -> tuple[str, int | None]:
-    """Where to write and the permissions of the file there (None: no file yet): the file a symbolic link points
-    to (the link stays), in a folder that exists, and not over a folder, pipe or device (renaming onto
-    ``/dev/null`` would replace the device), a read-only file, or through a loop of links; a name ending in a
+def _destination(name: str | bytes) -> None:
+    """Refuse, in save's own words, a place it must not write to (:func:`tinygrad_edu.files.replacing` writes the
+    file a symbolic link points to; the link stays): a missing folder, a folder, pipe or device (renaming onto
+    ``/dev/null`` would replace the device), a read-only file or disk, a loop of links; a name ending in a
     separator is a folder's, as for ``open``."""
     text = os.fsdecode(name)
     if text.endswith(tuple(filter(None, (os.sep, os.altsep)))):
@@ -256,12 +238,13 @@ def _destination(name: str | bytes) -> tuple[str, int | None]:
     if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, f"save: {os.strerror(errno.EISDIR)}", os.fsdecode(name))
     if not os.path.exists(destination):
-        return destination, None
+        return
     if not os.path.isfile(destination):
         raise ValueError(f"save: {os.fsdecode(name)!r} exists and is not a regular file; it is left alone")
     if not os.access(destination, os.W_OK):  # open(name, "wb") would refuse it too
+        if hasattr(os, "statvfs") and os.statvfs(destination).f_flag & os.ST_RDONLY:  # not the file: the disk
+            raise OSError(errno.EROFS, f"save: {os.strerror(errno.EROFS)}", text)
         raise PermissionError(errno.EACCES, f"save: {os.strerror(errno.EACCES)}; the file is read-only", text)
-    return destination, stat.S_IMODE(os.stat(destination).st_mode)
 
 
 # --- reading ----------------------------------------------------------------------------------------------

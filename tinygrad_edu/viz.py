@@ -39,7 +39,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, has_layers, network_input
 from tinygrad_edu.engine import Value
-from tinygrad_edu.files import checked_path, write_text
+from tinygrad_edu.files import checked_path, replacing, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
 from tinygrad_edu.player import BackpropPlayer, backprop_steps, check_drawn, display_names, tree_steps
@@ -481,10 +481,9 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
         raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt))
     engine = getattr(graph, "engine", "dot") or "dot"
     try:
-        # -o and the path in one absolute argument: a file name may start with "-"
-        result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}", f"-o{path.resolve()}"],
-                                input=source.encode("utf-8"), capture_output=True, timeout=timeout,
-                                check=False)
+        # the picture comes on stdout, so that replacing writes it: a full disk leaves an old file as it was
+        result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
+                                capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:
         write_text(dot_path, source, "render")
         raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt)) from None
@@ -495,6 +494,8 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
     if result.returncode != 0:
         raise RuntimeError(f"render: Graphviz failed to draw {path} (exit status {result.returncode}): "
                            f"{result.stderr.decode('utf-8', 'replace').strip()}")
+    with replacing(path, "render") as temporary, open(temporary, "xb") as file:
+        file.write(result.stdout)
     return path
 
 
