@@ -98,6 +98,13 @@ def test_an_edge_to_a_node_the_tree_lacks_is_refused_by_name():
         tree.chain_rule("a")
 
 
+@pytest.mark.parametrize("nodes", [{1: None, "W^1": None}, ["C", "W^1"]], ids=["int name", "list"])
+def test_the_repr_of_a_hand_built_tree_with_odd_names_still_prints(nodes):
+    """(it raised "pretty: label must be a str": a repr must not fail)"""
+    text = repr(DependencyTree(cost=3 if isinstance(nodes, dict) else "C", nodes=nodes, edges=[]))
+    assert text.startswith("DependencyTree(cost ") and "2 nodes" in text and "W¹" in text
+
+
 def test_the_chain_rule_of_a_hand_built_tree_is_the_sum_over_paths():
     """Guard: ∂C/∂a over a→b→C (2·3) and a→C (5) is 2·3 + 5 = 11, exactly."""
     tree = _hand_tree("Cab", [TreeEdge("a", "b", 2.0), TreeEdge("b", "C", 3.0), TreeEdge("a", "C", 5.0)])

@@ -38,6 +38,11 @@ from tinygrad_edu.ops import BUILT_IN
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op", "has_layers",
            "ACTIVATION_FORMULAS"]
 
+def _written(name: object) -> str:
+    """A node's name as drawings write it (``W¹``); anything else, in a tree built by hand, as its repr."""
+    return pretty(name) if isinstance(name, str) else f"{name!r:.40}"
+
+
 @dataclass
 class TreeNode:
     """A node of the dependency tree: a labelled Value with its number and its gradient ∂C/∂(it)."""
@@ -79,9 +84,9 @@ class DependencyTree:
     def __repr__(self) -> str:
         """Short, for the prompt and Jupyter (the dataclass's own printed every node's Value: 2,500 characters for a
         chain of two neurons); the numbers are in ``nodes``, ``chain_lines`` and ``viz.tree_drawing``."""
-        names = [pretty(name) for name in self.nodes]
+        names = [_written(name) for name in self.nodes]
         shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
-        return f"DependencyTree(cost {pretty(self.cost)}; {len(names)} nodes: {shown}; {len(self.edges)} edges)"
+        return f"DependencyTree(cost {_written(self.cost)}; {len(names)} nodes: {shown}; {len(self.edges)} edges)"
 
     def _check_name(self, name: object, method: str) -> str:
         """``name`` must be a node's name (a str), as stored (``'W^1'``) or as the repr and drawings write it
