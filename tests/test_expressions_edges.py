@@ -125,7 +125,7 @@ def test_masks_cover_a_whole_array_and_scatter_keys_go_negative():
     masks = [expr.constants[m[3]].ndim for expr, _, m in lines_matching(rf"{NODE}\[(c\d+)\]")
              if expr.constants[m[3]].dtype == bool]
     assert max(masks) >= 2
-    rows = [np.min(expr.constants[m[2]]) for expr, _, m in lines_matching(r"ops\.scatter\(.*key=(c\d+)\)")]
+    rows = [np.min(expr.constants[m[2]], initial=0) for expr, _, m in lines_matching(r"ops\.scatter\(.*key=(c\d+)\)")]
     whole = [int(m[2]) for _, _, m in lines_matching(r"ops\.scatter\(.*key=(-?\d+)\)")]
     assert min(rows) < 0 and min(whole) < 0  # rows of a to rows counted from the end; a to a slice from the end
 
