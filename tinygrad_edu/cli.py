@@ -125,15 +125,16 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 
 def output_folder(text: str) -> Path:
     """An argparse type: a folder for a script's output, checked before any work (it, or the folder it would be
-    made in, must be a folder), with a one-line error.  The script makes it when it writes there.  An empty name
-    is refused: it would mean the current folder, and is more likely an unset shell variable."""
+    made in, must be a folder), with a one-line error; a leading ``~`` is the home folder.  The script makes it when
+    it writes there.  An empty name is refused: it would mean the current folder, and is more likely an unset shell
+    variable."""
     if not isinstance(text, str):
         raise TypeError(f"output_folder: text must be a str (the folder name), got {type(text).__name__} {text!r:.60}")
     if not text:
         raise argparse.ArgumentTypeError("the folder name is empty")
     if "\0" in text:  # Path.exists says False for it, and the demo ended with "error: embedded null byte"
         raise argparse.ArgumentTypeError(f"the folder name {text!r:.200} holds a NUL character, which no name can")
-    folder = Path(text)
+    folder = Path(_home_expanded(text))
     try:
         existing = next((path for path in (folder, *folder.parents) if path.exists()), Path.cwd())
     except OSError as error:  # a name too long (or a folder it may not look into): Path.exists raises, not False
@@ -144,6 +145,13 @@ def output_folder(text: str) -> Path:
 
 
 _positive_int, _seed = whole_number(1), whole_number(0)
+
+
+def _home_expanded(text: str) -> str:
+    """A path argument with a leading ``~`` (or ``~user``) read as the home folder.  The shell does that for a word
+    of its own, but not after ``=`` or a short option: ``--output=~/pictures`` made a folder named ``~`` in the
+    current one, and ``-o~/model.npz`` was refused."""
+    return os.path.expanduser(text)
 
 
 def _echoed(text: str, quoted: bool = True) -> str:
@@ -246,9 +254,10 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--test-fraction", type=_fraction, metavar="F",
                        help=f"share of the digits held back for testing, for digits only (default: {TEST_FRACTION})")
     train.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
-    train.add_argument("-o", "--output", default="model.npz", metavar="PATH",
+    train.add_argument("-o", "--output", type=_home_expanded, default="model.npz", metavar="PATH",
                        help="where to save the trained model (default: %(default)s)")
-    train.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
+    train.add_argument("--progress", action="store_true",
+                       help="show a progress bar when stderr is a terminal (needs tqdm)")
     train.set_defaults(handler=_train, command_parser=train)
 
 
@@ -262,9 +271,9 @@ def _add_predict(commands: Any) -> None:
         "1-input model on three samples. Put '--' before numbers like -1e-3 that look like options. A model "
         "with several outputs also prints the class, the output neuron with the largest activation.")
     predict.intermixed = True  # numbers before and after --inputs-file alike
-    predict.add_argument("model", metavar="MODEL", help="a .npz model file")
+    predict.add_argument("model", type=_home_expanded, metavar="MODEL", help="a .npz model file")
     predict.add_argument("inputs", type=float, nargs="*", default=[], metavar="X", help="input numbers")
-    predict.add_argument("--inputs-file", action=_Once, metavar="FILE",
+    predict.add_argument("--inputs-file", type=_home_expanded, action=_Once, metavar="FILE",
                          help="a text file of input numbers ('-': standard input), separated by spaces, commas or "
                          "new lines: one sample or several per line, or one sample over several lines, but no sample "
                          "that runs on from the end of one line into the next; its numbers come after those on the "
