@@ -307,7 +307,12 @@ class Module:
         parameters are read.
         """
         shapes = {name: value.shape for name, value in self._named_state()}
-        state, stored = serialization.read(path, shapes, operation="load")
+        try:
+            state, stored = serialization.read(path, shapes, operation="load")
+        except serialization.ModelFileError as error:
+            _explain_frozen_left_out(error, path, shapes, [name for name, value in self._named_state()
+                                                            if not value.requires_grad])
+            raise
         own = self.config() if isinstance(self, Network) else self._architecture()  # a subclass's layers too
         _check_activations(path, stored, own)
         self.load_state_dict(state)
@@ -323,6 +328,24 @@ def _set_numbers(value: Value, array: np.ndarray) -> None:
         if isinstance(value.grad, np.ndarray):
             value.grad = value.grad.astype(array.dtype)
     value[...] = array
+
+
+def _explain_frozen_left_out(error: serialization.ModelFileError, path: PathLike, shapes: dict[str, tuple[int, ...]],
+                             frozen: list[str]) -> None:
+    """If the file fits the model but for its frozen parameters, raise ``error`` saying why and what to do: files
+    written before frozen parameters were saved (format 1, and early format 2) left them out."""
+    if not frozen:
+        return
+    try:
+        serialization.read(path, {name: shape for name, shape in shapes.items() if name not in frozen},
+                           operation="load")
+    except (ValueError, OSError):
+        return
+    raise serialization.ModelFileError(
+        f"{error}; these are the model's frozen parameters (requires_grad = False), which files written by "
+        f"tinygrad_edu before it saved them ({serialization.FORMAT_1!r} and early {serialization.FORMAT!r} files) "
+        "left out: load the others with model.load_state_dict(nn.load_state(path), strict=False), which keeps the "
+        "frozen ones as they are") from None
 
 
 def _check_activations(path: PathLike, stored: dict | None, own: dict | None) -> None:

@@ -58,6 +58,10 @@ _MAX_MARKER_BYTES, _MAX_ARCHITECTURE_BYTES = 1024, 1 << 20  # declared sizes abo
 _MAX_HEADER_BYTES = 10_000
 Architecture = dict[str, Any]  # {"layers": [{"in_size": ..., "out_size": ..., "activation": ..., "name": ...}]}
 _PARAMETERS = ("weights", "biases")  # what a layer's "frozen" entry may list
+# Why a format-1 file may lack entries its own architecture lists, and what can still read it.
+_FORMAT_1_FROZEN = (f"if they were frozen (requires_grad = False): files of format {FORMAT_1!r} left frozen parameters "
+                    "out but listed them in the architecture, so no version loads them whole; numpy.load(path) reads "
+                    "the arrays that are there, named counting layers from 0 (its layers.0.biases is layers.1.biases)")
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 # What reading a damaged zip or .npy can raise; each becomes a ModelFileError.
 _DAMAGE = (ValueError, TypeError, KeyError, EOFError, OSError, OverflowError, SyntaxError, RuntimeError,
@@ -318,7 +322,7 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
         if architecture_entry is not None:
             text = _read_text(archive, architecture_entry, _MAX_ARCHITECTURE_BYTES, "architecture", where)
             architecture = _parsed_architecture(text, where)
-        expected = _expected_shapes(architecture, shapes, members, where)
+        expected = _expected_shapes(architecture, shapes, members, where, marker)
         state = {name: _read_parameter(archive, info, name, None if expected is None else expected[name], where)
                  for name, info in members.items()}
         return state, architecture
@@ -376,23 +380,27 @@ def _parsed_architecture(text: str, where: str) -> Architecture:
     return architecture
 
 
-def _same_names(wanted: Mapping[str, Any], members: Mapping[str, Any], whose: str, where: str) -> None:
+def _same_names(wanted: Mapping[str, Any], members: Mapping[str, Any], whose: str, where: str,
+                when_only_missing: str = "") -> None:
     missing = [name for name in wanted if name not in members]
     extra = [name[:60] for name in members if name not in wanted]
     if missing or extra:
         parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (
-            [f"unexpected {checks.listed(extra)}"] if extra else [])
+            [f"unexpected {checks.listed(extra)}"] if extra else []) + (
+            [when_only_missing] if when_only_missing and not extra else [])
         raise ModelFileError(f"{where} does not fit {whose}: {'; '.join(parts)}")
 
 
 def _expected_shapes(architecture: Architecture | None, shapes: Mapping[str, tuple[int, ...]] | None,
-                     members: Mapping[str, zipfile.ZipInfo], where: str) -> dict[str, tuple[int, ...]] | None:
+                     members: Mapping[str, zipfile.ZipInfo], where: str, marker: str = FORMAT
+                     ) -> dict[str, tuple[int, ...]] | None:
     """The shape every entry must have, from the stored architecture and the model loaded into (None if there
     is neither); the entries must be exactly the expected ones."""
     expected = None
     if architecture is not None:
         expected = _described_shapes(architecture, "the stored architecture")
-        _same_names(expected, members, f"the stored architecture ({len(architecture['layers'])} layer(s))", where)
+        _same_names(expected, members, f"the stored architecture ({len(architecture['layers'])} layer(s))", where,
+                    _FORMAT_1_FROZEN if marker == FORMAT_1 else "")
     if shapes is not None:
         _same_names(shapes, members, "the model", where)
         model = {name: tuple(shape) for name, shape in shapes.items()}
