@@ -326,16 +326,28 @@ class _Batches:
         order, self._order = self._order, None
         if order is None and self._rng is not None:  # a later pass: a new order from the same generator
             order = self._rng.permutation(len(self._x))
-        return self._walk(order)
+        return _Pass(self._x, self._y, self._batch_size, order)
 
-    def _walk(self, order: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        x, y, size = self._x, self._y, self._batch_size
-        for start in range(0, len(x), size):
-            if order is None:  # copies, as the shuffled batches are: changing one leaves the caller's arrays be
-                yield x[start:start + size].copy(), y[start:start + size].copy()
-            else:
-                idx = order[start:start + size]
-                yield x[idx], y[idx]
+
+class _Pass:
+    """One pass over the batches (an episode): an iterator that pickle and ``copy.deepcopy`` can take half way (a
+    generator cannot), for a training loop copied or sent to another process, which then goes on from there."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, size: int, order: np.ndarray | None) -> None:
+        self._x, self._y, self._size, self._order, self._start = x, y, size, order, 0
+
+    def __iter__(self) -> _Pass:
+        return self
+
+    def __next__(self) -> tuple[np.ndarray, np.ndarray]:
+        x, y, size, start = self._x, self._y, self._size, self._start
+        if start >= len(x):
+            raise StopIteration
+        self._start = start + size
+        if self._order is None:  # copies, as the shuffled batches are: changing one leaves the caller's arrays be
+            return x[start:start + size].copy(), y[start:start + size].copy()
+        idx = self._order[start:start + size]
+        return x[idx], y[idx]
 
 
 @checks.pytorch_keywords(USE_SEED, **_BATCHES_ADVICE)

@@ -19,6 +19,8 @@ as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 import math
 import re
@@ -52,6 +54,22 @@ class TreeNode:
     data: float
     grad: float | None
     kind: str  # "cost", "activation", "pre-activation", "weight", "bias", "input", "other"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickle refuses a computed node by what was pickled: a tree (the Value's own refusal named an operation
+        and said to pickle value.detach(), which a tree does not have)."""
+        if self.value.op is not None:
+            raise TypeError(f"pickle: the dependency tree node {self.name!r} holds the Value computed by "
+                            f"{self.value.op!r} and so the graph, which cannot be pickled; pickle what is drawn "
+                            "(viz.tree_drawing(tree), or tree.chain_lines(name)) or the model and the inputs, and "
+                            "build the tree again where it is loaded")
+        return super().__reduce_ex__(protocol)
+
+    def __copy__(self) -> TreeNode:
+        return dataclasses.replace(self)
+
+    def __deepcopy__(self, memo: dict) -> TreeNode:
+        return dataclasses.replace(self, value=copy.deepcopy(self.value, memo))
 
 
 @dataclass
