@@ -267,9 +267,11 @@ matmul = Op("matmul", _matmul, (lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_a=
 # ---------------------------------------------------------------------------------------------------------------
 # Element-wise functions, including the activation functions of seed section 3.1.  y = f(x), ∂y/∂x = f'(x).
 # ---------------------------------------------------------------------------------------------------------------
+# (ln x)' = 1/x and (√x)' = 1/(2√x) are +∞ at x = 0 from either zero: the "+ 0.0" turns −0 (and √−0 = −0) into +0,
+# so that the slope at −0 is +∞, not −∞ (which would send ln(−x) and √(−x) the wrong way at x = 0).
 exp = Op("exp", np.exp, lambda g, out, x: g * out)                        # (eˣ)' = eˣ
-log = Op("log", np.log, lambda g, out, x: g / x)                          # (ln x)' = 1/x
-sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (2 * out))               # (√x)' = 1/(2√x)
+log = Op("log", np.log, lambda g, out, x: g / (x + 0.0))                  # (ln x)' = 1/x
+sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (2 * out + 0.0))         # (√x)' = 1/(2√x)
 absolute = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))            # |x|' = sign(x), a constant
 
 
