@@ -518,14 +518,15 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
 
 # --- the page ----------------------------------------------------------------------------------------------------
 _PAGE = Path(__file__).with_name("player.html")
+_PHASES = ("start", "forward", "backward", "result")
 
 
 class BackpropPlayer:
     """The steps and the drawing of one forward and backward pass, as a page: inline in Jupyter
     (``_repr_html_``), or one self-contained ``.html`` file with :meth:`save` (no network access; it works from
     ``file://``).  Controls: first / previous / play-pause / next / last, a slider, and the keys ←/→, Home/End
-    and space, the same wherever the focus is; the address keeps the step as ``#step=k``, so a link can open one
-    step."""
+    and space, the same wherever the focus is (with Alt, Ctrl or ⌘ held they stay the browser's); the address
+    keeps the step as ``#step=k``, so a link can open one step."""
 
     def __init__(self, steps: list[Step], drawing_svg: str | None, *, title: str = "Backpropagation, step by step",
                  missing_drawing: str = "") -> None:
@@ -538,12 +539,17 @@ class BackpropPlayer:
                     and all(isinstance(edge, str) for edge in step.edges)):
                 raise TypeError(f"BackpropPlayer: steps[{i}] must have a str phase, title and html, an int node and "
                                 f"a list of str edges, got {step!r:.120}")
+            if step.phase not in _PHASES:  # (the page names the phase above each step's title)
+                raise ValueError(f"BackpropPlayer: steps[{i}].phase must be one of {', '.join(_PHASES)}, "
+                                 f"got {step.phase!r:.60}")
         if drawing_svg is not None and (not isinstance(drawing_svg, str) or "<svg" not in drawing_svg):
             raise TypeError(f"BackpropPlayer: drawing_svg must be the text of an SVG picture (holding '<svg') or None, "
                             f"got {type(drawing_svg).__name__} {drawing_svg!r:.60}")
         for name, text in (("title", title), ("missing_drawing", missing_drawing)):
             if not isinstance(text, str):
                 raise TypeError(f"BackpropPlayer: {name} must be a str, got {type(text).__name__} {text!r:.60}")
+        if not steps:  # (the page shows a step, the first: none would be "step 1 / 0" and a script error)
+            raise ValueError("BackpropPlayer: steps must hold at least one Step, got none")
         self.steps = list(steps)  # (a copy: the caller's list may change, the player does not)
         self.drawing_svg = drawing_svg
         self.title = title
