@@ -42,7 +42,7 @@ from tinygrad_edu.calculus import stationary_point
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import checked_path, replacing
 from tinygrad_edu.notation import printable
-from tinygrad_edu.optim import armijo_step
+from tinygrad_edu.optim import ArmijoStep, armijo_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -931,27 +931,39 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     if shaded:
         ax.fill_between(ts, np.minimum(phi, line), line, where=holds, color="#70c070", alpha=0.25,
                         label="condition holds")
-    # the frame holds φ and the shading (the whole line if the condition never holds); the line may leave it
-    last = int(np.flatnonzero(holds)[-1]) if shaded else len(ts) - 1
-    low = min(float(np.min(phi, initial=np.inf, where=np.isfinite(phi))), float(line[last]))  # φ may be NaN
     drawn = [(t, value) if t <= ts[-1] else None for t, value in trials]  # (none past a small t_max)
-    highest = max([float(np.max(phi, initial=fx, where=np.isfinite(phi)))]
-                  + [value for _, value in filter(None, drawn)])
-    top = min(fx + 1.5 * (fx - low), highest + 0.1 * (highest - low)) + 1e-12  # trials above: on the top edge
+    low, top = _armijo_frame(fx, phi, line, holds, shaded, drawn)
     _draw_trials(ax, drawn, accepted, top, initial_step)
     ax.set_ylim(low - 0.1 * (top - low), top)
     ax.set_xlabel("step size t")
     ax.set_ylabel("cost")
-    backtracks = f"{len(trials) - 1} backtrack{'s' * (len(trials) != 2)}"
-    beyond = f" to t = {found.step:.4g}, beyond this axis" if accepted and drawn[-1] is None else ""
-    ax.set_title(f"Armijo step size at x = {_vector_text(x)}: "
-                 + (backtracks + beyond if accepted else f"no step accepted after {backtracks}"), fontsize="medium",
-                 pad=12)
+    ax.set_title(_armijo_title(x, found, drawn[-1] is None), fontsize="medium", pad=12)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     texts = list(ax.texts)  # the trials' labels, the accepted step's last: it is the one kept first
     _hide_crowded_labels(fig, texts[-1:] + texts[:-1] if accepted else texts)
     return _finish(fig, path, "plot_armijo")
+
+
+def _armijo_frame(fx: float, phi: np.ndarray, line: np.ndarray, holds: np.ndarray, shaded: bool,
+                  drawn: list[tuple[float, float] | None]) -> tuple[float, float]:
+    """The bottom and top of plot_armijo's frame: it holds φ and the shading (the whole line if the condition never
+    holds; the line may leave it) and the trials drawn, up to f(x) + 1.5·(f(x) − bottom): trials above that are
+    drawn on the top edge."""
+    last = int(np.flatnonzero(holds)[-1]) if shaded else len(line) - 1
+    low = min(float(np.min(phi, initial=np.inf, where=np.isfinite(phi))), float(line[last]))  # φ may be NaN
+    highest = max([float(np.max(phi, initial=fx, where=np.isfinite(phi)))]
+                  + [value for _, value in filter(None, drawn)])
+    return low, min(fx + 1.5 * (fx - low), highest + 0.1 * (highest - low)) + 1e-12
+
+
+def _armijo_title(x: np.ndarray, found: ArmijoStep, beyond_axis: bool) -> str:
+    """How many backtracks the search took, and where it ended if that is past a small ``t_max``."""
+    backtracks = f"{len(found.trials) - 1} backtrack{'s' * (len(found.trials) != 2)}"
+    if found.step is None:
+        return f"Armijo step size at x = {_vector_text(x)}: no step accepted after {backtracks}"
+    beyond = f" to t = {found.step:.4g}, beyond this axis" if beyond_axis else ""
+    return f"Armijo step size at x = {_vector_text(x)}: {backtracks}{beyond}"
 
 
 def _hide_crowded_labels(fig: Figure, texts: list[Any]) -> None:
