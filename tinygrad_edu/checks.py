@@ -97,11 +97,18 @@ def number(value: Any, name: str, where: str, *, least: float | None = None, mos
         raise ValueError(f"{where}: {name} must be at most {np.finfo(np.float64).max:.4g} in size, got an int of "
                          f"{readable_int(abs(int(value)))}") from None
     if not math.isfinite(converted):
-        raise ValueError(f"{where}: {name} must be finite, got {converted!r}")
+        raise ValueError(f"{where}: {name} must be finite, got {_number_text(value, converted)}")
     if ((least is not None and converted < least) or (most is not None and converted > most)
             or (above is not None and converted <= above) or (below is not None and converted >= below)):
-        raise ValueError(f"{where}: {name} must {_range(least, most, above, below)}, got {converted!r}")
+        raise ValueError(f"{where}: {name} must {_range(least, most, above, below)}, "
+                         f"got {_number_text(value, converted)}")
     return converted
+
+
+def _number_text(value: Any, converted: float) -> str:
+    """A number refused by :func:`number`: a numpy one as it prints (np.float32(1.1) as 1.1, not as the float64
+    1.100000023841858 it converts to), any other as the float it converts to."""
+    return str(value) if isinstance(value, np.generic) else repr(converted)
 
 
 def numbers(value: Any, name: str, where: str) -> tuple[float, ...]:

@@ -304,7 +304,7 @@ def format_table(runs: list[Run]) -> str:
     _check_runs("format_table", runs)
     header = ["method", "episodes", "final cost"] + [f"f({x:g}) → {x * x:g}" for x in TEST_INPUTS] + ["time"]
     rows = [[run.name, str(run.episodes), f"{run.final_cost:.2e}"]
-            + [f"{y:.4f}" for y in run.outputs] + [f"{run.seconds:.2f} s"] for run in runs]
+            + [_four_decimals(y) for y in run.outputs] + [f"{run.seconds:.2f} s"] for run in runs]
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
     lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |"
              for row in [header] + rows]
@@ -312,6 +312,12 @@ def format_table(runs: list[Run]) -> str:
     lines.append("")
     lines.extend(f"- {run.name}: {run.description}" for run in runs)
     return "\n".join(lines)
+
+
+def _four_decimals(number: float) -> str:
+    """``number`` to 4 decimals, without the sign of one that rounds to 0: -0.00003 is 0.0000, not -0.0000."""
+    text = f"{number:.4f}"
+    return text.lstrip("-") if float(text) == 0 else text
 
 
 #: The largest |x| chain_cost takes: its cost (α − x²)², about x⁴, and the backward pass stay finite in float64.

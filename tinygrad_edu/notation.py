@@ -32,12 +32,14 @@ _EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?
 
 def format_number(x: float, precision: int = 4) -> str:
     """A number with ``precision`` significant digits (up to 17, which tell any two float64 apart), as every drawing
-    writes it."""
+    writes it; -0.0 is written ``0``."""
     if isinstance(x, int) and not isinstance(x, bool):  # a Python int of any size (numpy has no dtype for 10**20)
         x = checks.number(x, "x", "format_number")
     elif isinstance(x, bool) or not isinstance(x, (float, np.number, np.ndarray)) or np.ndim(x) \
             or np.asarray(x).dtype.kind not in "iuf":
         raise TypeError(f"format_number: x must be a real number, got {type(x).__name__} {x!r:.60}")
+    if x == 0:
+        x = abs(x)  # -0.0 (a dead ReLU's gradient) means 0: "-0" would read as a small negative number
     return f"{x:.{_digits(precision, 'format_number')}g}"
 
 

@@ -106,6 +106,8 @@ def _cost_text(cost: Any) -> str:
     string) as its repr, cut short."""
     try:
         return f"{cost:.4g}"
+    except OverflowError:  # an int beyond every float (10**400): its size, as error messages write it
+        return checks.readable_int(cost)
     except (TypeError, ValueError):
         return reprlib.repr(cost)
 
