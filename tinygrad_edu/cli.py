@@ -291,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              or not all(isinstance(word, str) for word in argv)):
         raise TypeError(f"main: argv must be a list of strings such as ['demo', '--quick'], or None for "
                         f"sys.argv[1:], got {type(argv).__name__} {argv!r:.60}")
-    with _unencodable_replaced(sys.stdout):
+    with _unencodable_replaced(sys.stdout), _unencodable_replaced(sys.stderr):
         return _main(argv)
 
 
@@ -299,15 +299,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _unencodable_replaced(stream: Any) -> Iterator[None]:
     """Write a character that ``stream``'s encoding lacks as "?" instead of failing: on a Windows code page
     (cp1252, which Python uses there when the output goes to a file) σ, η, ∇ and → cannot be written, and the first
-    line of the demo ended it with "'charmap' codec can't encode character".  The files written are UTF-8 anyway."""
-    strict = getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure")
-    if strict:
+    line of the demo ended it with "'charmap' codec can't encode character".  The files written are UTF-8 anyway.
+    So too with Python's UTF-8 mode turned off under the C locale (``-X utf8=0``, ``LANG=C``), where it writes ASCII
+    with ``errors="surrogateescape"``, which failed just the same: ``--help`` ended in a traceback."""
+    errors = getattr(stream, "errors", None)
+    lenient = errors in ("strict", "surrogateescape") and hasattr(stream, "reconfigure")
+    if lenient:
         stream.reconfigure(errors="replace")
     try:
         yield
     finally:
-        if strict and not stream.closed:
-            stream.reconfigure(errors="strict")
+        if lenient and not stream.closed:
+            stream.reconfigure(errors=errors)
 
 
 def _main(argv: Sequence[str] | None) -> int:
