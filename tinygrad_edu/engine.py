@@ -249,8 +249,24 @@ _FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                   "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
-                  "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)", "np.take": "v[indices]",
+                  "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
+                  "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
                   "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()"}
+#: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
+_ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
+                  "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
+                  "np.prod": "v.log().sum(axis).exp() for positive numbers"}
+
+
+def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None:
+    """What to write instead of numpy's function ``name`` (``np.var``; ``short``: ``var``) called with ``args``: the
+    formula for an axis (``np.var(v, axis=1)``) or for a single number (``np.dot(v, 2.0)``) where it needs one."""
+    if name in _ALONG_AN_AXIS and kwargs.get("axis", args[1] if len(args) > 1 else None) is not None:
+        return _ALONG_AN_AXIS[name]
+    if name == "np.dot" and any(isinstance(x, int | float) or getattr(_data_of(x), "ndim", 1) == 0 for x in args[:2]):
+        return "a * b (np.dot of a single number multiplies; @ needs arrays)"
+    return _NUMPY_INSTEAD.get(name, _WRITE_INSTEAD.get(short))
+
 
 #: Methods a PyTorch, numpy or micrograd user reaches for that a Value has under another name or as a formula, and
 #: what to write instead: each a class attribute of Value (checks.Absent, set below the class, unseen by type
@@ -906,7 +922,7 @@ class Value:
             if not _refused_for_numpy(error):
                 raise
         name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
-        instead = _NUMPY_INSTEAD.get(name, _WRITE_INSTEAD.get(function.__name__))
+        instead = _numpy_advice(name, function.__name__, args, kwargs)
         raise TypeError(f"{name}: {_NOT_AN_ARRAY}" + (f" (here: {instead})" if instead else "")) from None
 
     def __repr__(self) -> str:

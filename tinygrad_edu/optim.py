@@ -68,8 +68,10 @@ def _parameters(params: Any, where: str) -> list[Value]:
     if isinstance(params, Value):
         params = [params]
     if isinstance(params, Mapping):
-        raise TypeError(f"{where}: params is a {type(params).__name__} of {len(params)} entries; pass its Values, "
-                        "list(params.values()), or the Module itself")
+        advice = ("pass its Values, list(params.values()), or the Module itself" if all(
+            isinstance(p, Value) for p in params.values()) else "its entries are not Values (a state_dict() holds "
+            "copies of the numbers, not the parameters): pass model.parameters() or the Module itself")
+        raise TypeError(f"{where}: params is a {type(params).__name__} of {len(params)} entries; {advice}")
     try:
         params = list(params)
     except TypeError:
