@@ -1,7 +1,8 @@
 """A user who does exactly what the error messages say: trigger each piece of advice, copy the code it suggests,
 run it, and compare with what the call it stands for (numpy's, PyTorch's) gives.
 
-The xfail tests are advice that gave other numbers or another gradient; the others are advice that is right, kept so.
+The tests of np.take, np.var/std/prod with an axis, np.dot of a number and an optimizer given a state_dict() are advice
+that gave other numbers or another error when followed; the others are advice that is right, kept so.
 """
 
 import pickle
