@@ -324,10 +324,11 @@ def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: fl
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray],
                    errors: list[np.ndarray], disagreeing: list[np.ndarray], atol: float, rtol: float, rows: int,
                    kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str,
-                   finite_here: bool = True) -> str:
+                   finite_here: bool = True, about: str = "") -> str:
     """The worst ``disagreeing`` elements, worst first (by how far their ``errors`` |analytic − numeric| exceed the
     tolerance atol + rtol·|numeric|; NaN first), as a fixed-width text table; elements at a kink are marked.
-    ``finite_here``: whether what is differenced is finite at the inputs themselves (else no step can help)."""
+    ``finite_here``: whether what is differenced is finite at the inputs themselves (else no step can help);
+    ``about``: more for the header (order, dtype, f's Ops, the first row's x)."""
     __tracebackhide__ = True
     failures = []
     for i, (a, n, abs_err, bad) in enumerate(zip(analytic, numeric, errors, disagreeing, strict=True)):
@@ -366,7 +367,7 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
                  "or leaves its domain within ±eps), so finite differences cannot check those elements: choose a "
                  "point where f is finite around it, or a smaller eps.")
     return (f"check_gradients: {len(failures)} of {total} {what} disagree with finite differences "
-            f"(atol={atol:g}, rtol={rtol:g}):\n" + "\n".join(text) + more + note)
+            f"(atol={atol:g}, rtol={rtol:g}){about}:\n" + "\n".join(text) + more + note)
 
 
 def _held_fixed(f: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Callable[..., Any], list[Any], list[int]]:
@@ -508,8 +509,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     >>> try:
     ...     check_gradients(square, np.array([1.0, 2.0]))
     ... except GradientCheckError as error:
-    ...     print(str(error).splitlines()[0])
-    check_gradients: 2 of 2 gradient elements disagree with finite differences (atol=1e-06, rtol=1e-05):
+    ...     print(str(error).splitlines()[0].split("); ")[1])   # the header after the tolerances: where to look
+    order 1, in float64; f's Ops: square; x = 2.0 in the first row:
     >>> check_gradients(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), order=2)   # (3x²)' = 6x
     GradientReport(ok, order 2, 1 input(s), 2 element(s) checked; ...)
     """
@@ -668,9 +669,11 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                                    lambda i, index: None, what)
             raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested,
                                                             in_place or _NOT_REPEATABLE), analytic, numeric)
+        worst = _worst(errors, numeric, bad, task.atol, task.rtol)
+        x = float(task.arrays[worst[0]][worst[1]])
+        about = f"; order {order}, in float64; f's Ops: {_ops_of(task)}; x = {x!r} in the first row"
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
-                               what, finite_here())
-        worst = _worst(errors, bad)
+                               what, finite_here(), about)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
         note = (in_place or (_no_graph_note(task, bad) if order == 1 else "")
                 or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution)
@@ -700,12 +703,24 @@ def _in_place_note(task: _Task) -> str:
             "arguments (x = x * 2, not x.data *= 2).")
 
 
-def _worst(errors: list[np.ndarray], bad: list[np.ndarray]) -> tuple[int, tuple[int, ...], float]:
-    """The disagreeing element with the largest error: (input, index, error)."""
-    masked = [np.where(b, e, -1.0) for e, b in zip(errors, bad, strict=True)]
-    i = max(range(len(masked)), key=lambda k: masked[k].max(initial=-1.0))
-    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(masked[i])), masked[i].shape))
-    return i, index, float(masked[i][index])
+def _worst(errors: list[np.ndarray], numeric: list[np.ndarray], bad: list[np.ndarray], atol: float,
+           rtol: float) -> tuple[int, tuple[int, ...], float]:
+    """The disagreeing element the table puts first, furthest beyond its tolerance atol + rtol·|numeric| (NaN
+    first): (input, index, error)."""
+    with np.errstate(invalid="ignore"):  # (inf − inf: NaN, ranked first as in the table)
+        excess = [np.where(b, np.nan_to_num(e - (atol + rtol * np.abs(n)), nan=np.inf, posinf=np.inf), -np.inf)
+                  for e, n, b in zip(errors, numeric, bad, strict=True)]
+    i = max(range(len(excess)), key=lambda k: float(excess[k].max(initial=-np.inf)))
+    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess[i])), excess[i].shape))
+    return i, index, float(errors[i][index])
+
+
+def _ops_of(task: _Task) -> str:
+    """The names of the Ops in f's graph at the inputs, each once, in the order backward() visits them."""
+    with enable_grad():
+        out = _output(task.f, [Value(a) for a in task.arrays])
+    names = dict.fromkeys(node._op.name for node in backward_order(out) if node._op is not None)
+    return ", ".join(names) or "none"
 
 
 def _no_graph_note(task: _Task, bad: list[np.ndarray]) -> str:
