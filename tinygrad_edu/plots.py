@@ -73,7 +73,10 @@ def _showing_itself(figure_class: type) -> type:
 
     def _repr_png_(self: Figure) -> bytes:
         buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        # opaque, as Jupyter shows pyplot's Figures: a matplotlibrc's savefig.transparent or a see-through
+        # figure.facecolor (an old Jupyter's default) left the black text on a dark notebook theme's background
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight", transparent=False,
+                     facecolor=_over_white(self.get_facecolor()))
         return buffer.getvalue()
 
     def __reduce__(self: Any) -> tuple:  # pickle cannot find a class made here by its name: say how to remake it
@@ -81,6 +84,14 @@ def _showing_itself(figure_class: type) -> type:
 
     return type("Figure", (figure_class,), {"_repr_png_": _repr_png_, "__reduce__": __reduce__,
                                             "__module__": __name__})
+
+
+def _over_white(color: Any) -> tuple[float, float, float]:
+    """``color`` as it looks in front of white: a see-through face becomes white, an opaque one stays itself."""
+    from matplotlib.colors import to_rgba
+
+    red, green, blue, alpha = to_rgba(color)
+    return red * alpha + 1 - alpha, green * alpha + 1 - alpha, blue * alpha + 1 - alpha
 
 
 def _unpickled_figure(figure_class: type) -> Figure:
