@@ -81,17 +81,17 @@ class _IncompatibleKeys(NamedTuple):
 class Module:
     """Base class of everything with parameters: layers and networks.
 
-    Parameters are found in the attributes (in the order they were set): every :class:`Value` that requires a
-    gradient, every sub-``Module``, and lists, tuples and dicts of them (a dict's keys name its entries, as in
-    ``table.a.weights``, so Modules and Values in a dict need keys that are non-empty strings without ``.``; other
-    keys raise ``TypeError``).  Each Module is walked once, so a child may refer back to its parent.  Attributes
-    whose name starts with ``_`` are private and skipped (a Module set to one raises ``TypeError``: PyTorch would
-    train it, here nothing would); a Value computed by an operation (an output kept as
-    ``self.output``, or ``w.astype(...)``) is no parameter and under any other name raises ``TypeError``, rather than
-    being trained, counted or saved as one.  A parameter frozen with ``requires_grad = False`` (a whole module:
-    ``requires_grad_(False)``) is not one of ``parameters()`` (an optimizer leaves it alone) but stays in
-    ``state_dict()``, ``save`` and ``load``, as in PyTorch.  Subclasses define ``forward``; calling the module calls
-    ``forward``.  Its repr lists the child Modules and the Values by name, with their shapes.
+    Parameters are found in the attributes (in the order they were set): every :class:`Value` that requires a gradient,
+    every sub-``Module``, and lists, tuples and dicts of them (a dict's keys name its entries, as in
+    ``table.a.weights``, so Modules and Values in a dict need keys that are non-empty strings without ``.``; other keys
+    raise ``TypeError``).  Each Module is walked once, so a child may refer back to its parent.  Attributes whose name
+    starts with ``_`` are private and skipped (a Module set to one raises ``TypeError``: PyTorch would train it, here
+    nothing would); a Value computed by an operation (an output kept as ``self.output``, or ``w.astype(...)``) is no
+    parameter and under any other name raises ``TypeError``, rather than being trained, counted or saved as one.  A
+    parameter frozen with ``requires_grad = False`` (a whole module: ``requires_grad_(False)``) is not one of
+    ``parameters()`` (an optimizer leaves it alone) but stays in ``state_dict()``, ``save`` and ``load``, as in PyTorch.
+    Subclasses define ``forward``; calling the module calls ``forward``.  Its repr lists the child Modules and the
+    Values by name, with their shapes.
 
     As in PyTorch, ``modules()``, ``children()`` and ``apply(fn)`` walk the Modules under it, ``train()`` and
     ``eval()`` set a flag that no layer here reads, and ``float()`` / ``double()`` convert the Values in place.
