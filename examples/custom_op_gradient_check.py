@@ -1,9 +1,10 @@
 """Catch a wrong derivative with check_gradients: a custom sigmoid Op, first with the companion code's bug.
 
 The assignment's companion code differentiates its sigmoid layer as σ(a)(1 − σ(a)) where ``a`` already is σ(z),
-i.e. σ(σ(z))·(1 − σ(σ(z))) instead of σ'(z) = σ(z)(1 − σ(z)).  Training still "runs", the cost still falls a
-little, and nothing looks wrong.  A gradient check compares backpropagation with the central difference
-(C(w + ε) − C(w − ε)) / 2ε and finds it at once.
+i.e. σ(σ(z))·(1 − σ(σ(z))) instead of σ'(z) = σ(z)(1 − σ(z)).  Training still runs and the cost falls, so
+nothing looks wrong (with its all-positive start the output sigmoid is saturated, and with the right derivative
+that network would not learn at all: its published result depends on the bug).  A gradient check compares
+backpropagation with the central difference (C(w + ε) − C(w − ε)) / 2ε and finds it at once.
 
 Run:  python examples/custom_op_gradient_check.py
 """

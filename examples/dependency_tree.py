@@ -25,10 +25,11 @@ from tinygrad_edu.notation import pretty
 from tinygrad_edu.viz import GraphvizNotFoundError, dependency_tree, draw_dependency_tree, render
 
 
-def build(layers: int = 3, x: float = 0.5, target: float = 0.25) -> tuple[Value, list[Value]]:
-    """The cost of a chain network for one sample (x, y′ = x²) and its weights, after a backward pass."""
+def build(layers: int = 3, x: float = 0.5, target: float | None = None) -> tuple[Value, list[Value]]:
+    """The cost of a chain network for one sample (x, y′) and its weights, after a backward pass; y′ = x² unless
+    ``target`` is given."""
     net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
-    y = Value(np.array([target]), requires_grad=False, label="y′")
+    y = Value(np.array([x * x if target is None else target]), requires_grad=False, label="y′")
     cost = ((net(np.array([x])) - y) ** 2).sum()
     cost.label = "C"
     cost.backward()

@@ -14,6 +14,7 @@ Run:  python examples/second_derivative.py [--output FOLDER]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ from tinygrad_edu.cli import output_folder
 
 #: The end of each derivative plot's title, after the function it names.
 DERIVATIVES = "and its first 3 derivatives, each by the engine's backward pass"
+#: The cost surface of part 2, as its picture's title writes it.
+SURFACE = "C(w, b) = w³ − 3w + b³ − 3b"
 
 
 def cubic(x):
@@ -49,7 +52,7 @@ def one_parameter() -> None:
 
 
 def two_parameters() -> list:
-    print("\n2. C(w, b) = w³ − 3w + b³ − 3b from 16 starts:")
+    print(f"\n2. {SURFACE} from 16 starts:")
     starts = [(w, b) for w in (-2.0, -0.4, 0.4, 2.0) for b in (-2.0, -0.4, 0.4, 2.0)]
     found = [stationary_point(surface, start) for start in starts]
     print("   point        C      Hessian eigenvalues   kind       starts")
@@ -70,7 +73,8 @@ def pictures(found: list, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     points, tanh, cubic_plot = (folder / name for name in ("stationary_points.png", "tanh_derivatives.png",
                                                            "cubic_derivatives.png"))
-    plots.plot_stationary_points(surface, found, bounds=(-2.5, 2.5, -2.5, 2.5), path=points)
+    plots.plot_stationary_points(surface, found, bounds=(-2.5, 2.5, -2.5, 2.5), parameter_names=("w", "b"),
+                                 title=f"{SURFACE}: ∇C = 0 by Newton's method from 16 starts", path=points)
     plots.plot_derivatives(F.tanh, order=3, title=f"f(x) = tanh x {DERIVATIVES}", path=tanh)
     plots.plot_derivatives(cubic, order=3, x_range=(-2.2, 2.2), title=f"f(x) = x³ − 3x {DERIVATIVES}",
                            path=cubic_plot)
@@ -81,6 +85,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=output_folder, help="folder for the pictures (needs matplotlib)")
     args = parser.parse_args()
+    if args.output is not None and importlib.util.find_spec("matplotlib") is None:  # say so before any work
+        parser.error("argument --output: the pictures need matplotlib (pip install matplotlib, or the 'plot' extra)")
     np.set_printoptions(precision=4, suppress=True)
     one_parameter()
     found = two_parameters()

@@ -9,8 +9,9 @@ The first three start from the same weights and biases; all four see the same 10
 4. Newton's method with Armijo steps (sections 6.1, 6.2): the direction from the Hessian, (H + λI)d = −∇C.
 
 Then it prints the outputs at the seed's test inputs x = 0.1, 0.5, −1, 0.01 next to their targets, checks the
-goals and writes the pictures (cost per episode, the section 6.3 dependency tree, the trained network) into a
-folder.  ``python -m tinygrad_edu demo`` runs the same comparison from :mod:`tinygrad_edu.demo`.
+goals and writes into a folder (default ./xsquared-example) the pictures (cost per episode, the section 6.3
+dependency tree, the trained network), the backpropagation player page, the table and the lowest-cost network
+(model.npz).  ``python -m tinygrad_edu demo`` runs the same comparison from :mod:`tinygrad_edu.demo`.
 
 Run:  python examples/xsquared.py [--output FOLDER] [--seed S]
 """
@@ -31,7 +32,7 @@ EPISODE_ONE = ("(episode 1's cost is the cost before the first update, except fo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the whole first sentence
     parser.add_argument("--output", type=output_folder, default=Path("xsquared-example"),
-                        help="folder for the pictures")
+                        help="folder for the pictures, the table and the model (default: %(default)s)")
     parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the samples, weights and batches")
     args = parser.parse_args()
     began = time.perf_counter()
