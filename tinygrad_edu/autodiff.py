@@ -42,7 +42,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 
@@ -385,8 +385,13 @@ def _detached(result: Any) -> Any:
     return tuple(_detached(part) for part in result) if isinstance(result, tuple) else result.detach()
 
 
+@overload
+def value_and_grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., tuple[Value, Value]]: ...
+@overload
+def value_and_grad(f: Callable[..., Any],
+                   argnums: tuple[int, ...]) -> Callable[..., tuple[Value, tuple[Value, ...]]]: ...
 @checks.pytorch_keywords(has_aux=_NO_AUX)
-def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., tuple[Value, Any]]:
     """A function returning ``(f(*args), ∇f)``: ``∇f`` is one Value shaped like ``args[argnums]``, or a tuple of
     them when ``argnums`` is a tuple.  ``f`` must return a single number.  Keyword arguments go to ``f`` as they
     are, not differentiated (as in JAX and ``torch.func``).
@@ -415,6 +420,10 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[
     return transformed
 
 
+@overload
+def grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]: ...
+@overload
+def grad(f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., tuple[Value, ...]]: ...
 @checks.pytorch_keywords(has_aux=_NO_AUX)
 def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """The gradient of ``f`` (which returns a single number) as a function of the same arguments; keyword

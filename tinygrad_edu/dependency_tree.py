@@ -529,7 +529,8 @@ def built_in_op(node: Value) -> str:
     has one input, and its own math)."""
     if not isinstance(node, Value):
         raise TypeError(f"built_in_op: node must be a Value, got {type(node).__name__} {node!r:.60}")
-    return node.op if node._op is not None and BUILT_IN.get(node.op) is node._op else ""
+    op = node._op
+    return op.name if op is not None and BUILT_IN.get(op.name) is op else ""
 
 
 def network_input(nodes: list[Value]) -> Value | None:

@@ -29,8 +29,8 @@ import math
 import operator
 import os
 import secrets
-from collections.abc import Collection, Iterable, Iterator
-from typing import Any, NoReturn
+from collections.abc import Callable, Collection, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 import numpy as np
 
@@ -86,6 +86,10 @@ class _GradModeType(type):
         return None
 
 
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+_Mode = TypeVar("_Mode", bound="_GradMode")
+
+
 class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
     """A block (or a decorated function) that sets the switch ``_switch`` to ``_value``: what :class:`no_grad`,
     :class:`enable_grad` and :class:`detect_anomaly` share (none is another: ``isinstance(enable_grad(), no_grad)``
@@ -94,6 +98,10 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
     _switch: contextvars.ContextVar[bool] = _GRAD_ENABLED
     _value: bool
 
+    @overload
+    def __new__(cls: type[_Mode], function: None = None) -> _Mode: ...
+    @overload
+    def __new__(cls, function: _Function) -> _Function: ...  # type: ignore[misc]  # @no_grad, without parentheses
     def __new__(cls, function: Any = None) -> Any:
         instance = super().__new__(cls)
         if function is None:
@@ -104,7 +112,7 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
                             f"(with {name}():), got {type(function).__name__} {function!r:.60}")
         return instance(function)  # @no_grad without parentheses
 
-    def __call__(self, function: Any) -> Any:
+    def __call__(self, function: _Function) -> _Function:
         """``function`` decorated.  A generator function runs each of its steps in the mode (contextlib's decorator
         would only cover making the generator, not running it), as in PyTorch; a coroutine function (async def)
         runs its body in the mode, in a block of its own (the mode is each task's)."""
@@ -114,7 +122,7 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
                 with type(self)():
                     return await function(*args, **kwargs)
 
-            return coroutine
+            return coroutine  # type: ignore[return-value]  # (wraps keeps the name, not the signature)
         if not inspect.isgeneratorfunction(function):
             return super().__call__(function)
 
@@ -136,9 +144,9 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
                 except BaseException as error:  # thrown in by its user: on into the inner one
                     sent, thrown = None, error
 
-        return generator
+        return generator  # type: ignore[return-value]  # (as the coroutine above)
 
-    def __enter__(self) -> _GradMode:
+    def __enter__(self: _Mode) -> _Mode:
         _OPEN_BLOCKS.set((self, self._switch.get(), _OPEN_BLOCKS.get()))
         self._switch.set(self._value)
         return self
@@ -757,16 +765,44 @@ class Value:
     # --- introspection -------------------------------------------------------------------------------------------
     # The numbers are kept in the slot _data, which the engine reads; ``data`` is a property so that assigning it
     # is seen (_set_data).  (Reading it through attrgetter takes ~40 ns against the slot's ~10.)
-    data = property(operator.attrgetter("_data"), _set_data,
-                    doc="The numbers, a numpy array: float64, or float32 if made from a float32 array.")
-    shape = property(lambda self: self._data.shape, doc="The shape of ``data``.")
-    ndim = property(lambda self: self._data.ndim, doc="The number of dimensions of ``data``.")
-    size = property(lambda self: self._data.size, doc="The number of elements of ``data``.")
-    dtype = property(lambda self: self._data.dtype, doc="float64, or float32 if made from a float32 array.")
-    op = property(lambda self: None if self._op is None else self._op.name,
-                  doc='Name of the operation that made this Value (``"mul"``, ``"matmul"``, …); None for a leaf.')
-    op_params = property(lambda self: dict(_given_params(self)),
-                         doc="The keyword parameters of that operation (``{'axis': 0, 'keepdims': False}``).")
+    if TYPE_CHECKING:  # (type checkers see no types in property(...))
+        @property
+        def data(self) -> np.ndarray: ...
+        @data.setter
+        def data(self, numbers: Any) -> None: ...
+    else:
+        data = property(operator.attrgetter("_data"), _set_data,
+                        doc="The numbers, a numpy array: float64, or float32 if made from a float32 array.")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of ``data``."""
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements of ``data``."""
+        return self._data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        """float64, or float32 if made from a float32 array."""
+        return self._data.dtype
+
+    @property
+    def op(self) -> str | None:
+        """Name of the operation that made this Value (``"mul"``, ``"matmul"``, …); None for a leaf."""
+        return None if self._op is None else self._op.name
+
+    @property
+    def op_params(self) -> dict[str, Any]:
+        """The keyword parameters of that operation (``{'axis': 0, 'keepdims': False}``)."""
+        return dict(_given_params(self))
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -870,6 +906,10 @@ class Value:
         """``int(v)`` of a single number, truncated toward 0 as Python's ``int(2.7)`` is (PyTorch's ``int(t)`` too)."""
         return int(self._number("int"))
 
+    @overload
+    def __round__(self, ndigits: None = None) -> int: ...
+    @overload
+    def __round__(self, ndigits: int) -> float: ...
     def __round__(self, ndigits: int | None = None) -> float | int:
         """``round(v)`` and ``round(v, 2)`` of a single number, as Python rounds a float (halves to even)."""
         return round(self._number("round"), ndigits)
@@ -908,8 +948,9 @@ class Value:
             raise TypeError("iter: a 0-d Value (a single number) cannot be iterated")
         return (self[i] for i in range(len(self._data)))
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TypeError(_NOT_AN_ARRAY)
+    if not TYPE_CHECKING:  # (hidden from type checkers: a Value is no array-like, and `array + v` is a Value)
+        def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:
+            raise TypeError(_NOT_AN_ARRAY)
 
     def __array_function__(self, function: Any, types: Any, args: Any, kwargs: Any) -> Any:
         """numpy's functions run as numpy runs them: ``np.sum(v)`` and ``np.reshape(v, …)`` call the Value's own

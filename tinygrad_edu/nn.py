@@ -27,7 +27,7 @@ import reprlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -76,6 +76,9 @@ class _IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+_M = TypeVar("_M", bound="Module")  # the type of the module a method returns (itself)
 
 
 class Module:
@@ -158,7 +161,7 @@ class Module:
         """The Modules of :meth:`named_modules`, the module itself first, without their names."""
         return (module for _, module in self.named_modules())
 
-    def apply(self, fn: Callable[[Module], Any]) -> Module:
+    def apply(self: _M, fn: Callable[[Module], Any]) -> _M:
         """Call ``fn`` on every Module under this one, then on this one (children before their parent, as PyTorch's
         ``apply``), each once; returns the module.  For ``model.apply(init_weights)``: a function that sets a
         Layer's numbers in place (``with no_grad(): m.weights[...] = ...``, or ``m.biases.data.fill(0.01)``)."""
@@ -168,7 +171,7 @@ class Module:
             fn(module)
         return self
 
-    def train(self, mode: bool = True) -> Module:
+    def train(self: _M, mode: bool = True) -> _M:
         """Set ``training`` to ``mode`` on the module and every Module under it, as PyTorch's; returns the module.
 
         For PyTorch's loops, which call ``model.train()`` and ``model.eval()``: no layer here computes anything
@@ -179,12 +182,12 @@ class Module:
             module.training = mode
         return self
 
-    def eval(self) -> Module:
+    def eval(self: _M) -> _M:
         """``train(False)``: ``training`` becomes False here and below; nothing computes differently (see
         :meth:`train`).  Returns the module, so ``model = nn.load(path).eval()`` works."""
         return self.train(False)
 
-    def float(self) -> Module:
+    def float(self: _M) -> _M:
         """Every Value of the module (frozen ones too) and its gradient array in float32, in place; returns the
         module.  (A gradient that is a Value, from ``backward(create_graph=True)``, is left as it is.)
 
@@ -192,11 +195,11 @@ class Module:
         float64: a float32 layer's gradients are float32."""
         return self._astype(np.float32)
 
-    def double(self) -> Module:
+    def double(self: _M) -> _M:
         """Every Value of the module and its gradient in float64 (the default), in place; returns the module."""
         return self._astype(np.float64)
 
-    def _astype(self, dtype: type[np.floating]) -> Module:
+    def _astype(self: _M, dtype: type[np.floating]) -> _M:
         values = [value for _, value in self._named_state()]  # all found first: a refused walk changes nothing
         with no_grad():
             for value in values:
@@ -212,7 +215,7 @@ class Module:
         for _, value in list(self._named_state()):  # all found first: a refused walk changes nothing
             value.zero_grad(set_to_none)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         """Freeze (``False``) or unfreeze (``True``) every parameter of the module, as PyTorch's; returns the module.
 
         Frozen parameters are not among :meth:`parameters`, so ``for p in model.parameters(): p.requires_grad =
@@ -298,7 +301,7 @@ class Module:
                              f"{hint}")
         serialization.save(path, state, self._architecture())
 
-    def load(self, path: PathLike) -> Module:
+    def load(self: _M, path: PathLike) -> _M:
         """Set the parameters from a file written by :meth:`save`; returns the module.
 
         A file that is not ours, truncated or corrupt, whose stored architecture is damaged (the same check as

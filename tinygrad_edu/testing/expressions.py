@@ -897,7 +897,7 @@ def _input_shapes(count: int) -> st.SearchStrategy:
 
 
 def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, max_nodes: int = 25,
-                max_inputs: int = 3, only_extra: bool = False) -> st.SearchStrategy:
+                max_inputs: int = 3, only_extra: bool = False) -> st.SearchStrategy[Expression]:
     """Random expression graphs (:class:`Expression`) of ``min_nodes`` to ``max_nodes`` nodes, inputs included
     (``len(expr.inputs) + len(expr.lines)``), with 1 to ``max_inputs`` inputs (fewer if ``max_nodes`` leaves no room).
 

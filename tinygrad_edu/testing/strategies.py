@@ -93,7 +93,7 @@ def _is_int(x: Any) -> bool:
 
 
 def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
-           max_side: int = 4) -> st.SearchStrategy:
+           max_side: int = 4) -> st.SearchStrategy[Shape]:
     """Array shapes from ``min_dims``-d to ``max_dims``-d, each side between ``min_side`` and ``max_side``.
 
     Example: ``@given(arrays(shapes(max_dims=2, max_side=5)))`` draws matrices and vectors up to 5 × 5.
@@ -103,7 +103,7 @@ def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
 
 
 def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
-                         max_side: int = 4) -> st.SearchStrategy:
+                         max_side: int = 4) -> st.SearchStrategy[tuple[Shape, ...]]:
     """Tuples of ``num_shapes`` shapes that broadcast together (numpy's rules), e.g. ``((3, 1), (2, 1, 4))``.
 
     Example::
@@ -122,7 +122,8 @@ def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: in
     return shape_sets.map(lambda s: s.input_shapes)
 
 
-def matmul_shapes(*, max_batch_dims: int = 1, min_side: int = 1, max_side: int = 4) -> st.SearchStrategy:
+def matmul_shapes(*, max_batch_dims: int = 1, min_side: int = 1,
+                  max_side: int = 4) -> st.SearchStrategy[tuple[Shape, ...]]:
     """Pairs of shapes ``(a, b)`` for which ``a @ b`` works with numpy's matmul semantics: 1-D operands (a
     row on the left, a column on the right), 2-D matrices, and batched stacks of matrices whose batch
     dimensions (at most ``max_batch_dims``) broadcast.
@@ -163,7 +164,7 @@ def _at_most(x: float, dtype: np.dtype) -> float:
 
 def arrays(shape: Shape | int | st.SearchStrategy | None = None, *, dtype: Any = np.float64, min_value: float = -3.0,
            max_value: float = 3.0, avoid: Sequence[float] = (), margin: float = 1e-3, min_gap: float | None = None,
-           **shape_kwargs: Any) -> st.SearchStrategy:
+           **shape_kwargs: Any) -> st.SearchStrategy[np.ndarray]:
     """float64 (or, with ``dtype=np.float32``, float32) arrays with elements in ``[min_value, max_value]``, at least
     ``margin`` away from every point of ``avoid`` (the kinks of ReLU and abs at 0, a pole of 1/x), where finite
     differences would be wrong.
@@ -383,7 +384,8 @@ def _lay_onto(pieces: list[tuple[float, float]], distances: np.ndarray) -> np.nd
     return np.minimum(starts[piece] + (distances - (reached[piece] - (ends - starts)[piece])), ends[piece])
 
 
-def arrays_for(shapes_strategy: st.SearchStrategy, **array_kwargs: Any) -> st.SearchStrategy:
+def arrays_for(shapes_strategy: st.SearchStrategy[Any],
+               **array_kwargs: Any) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
     """A tuple of arrays, one per shape drawn from ``shapes_strategy`` (e.g. :func:`broadcastable_shapes` or
     :func:`matmul_shapes`), each drawn by :func:`arrays` with ``array_kwargs``.
 
@@ -414,7 +416,7 @@ def _shape_tuple(drawn: Any) -> Sequence[Any]:
 
 
 def values(shape: Shape | int | st.SearchStrategy | None = None, *, requires_grad: bool = True,
-           **array_kwargs: Any) -> st.SearchStrategy:
+           **array_kwargs: Any) -> st.SearchStrategy[Value]:
     """:class:`~tinygrad_edu.Value` objects holding arrays drawn by :func:`arrays` (same arguments).
 
     Example::
