@@ -307,9 +307,10 @@ def _large_integers(array: np.ndarray) -> np.ndarray:
     try:
         return array.astype(np.float64)
     except OverflowError:
-        digits = max(len(str(abs(x))) for x in array.flat)
-        raise ValueError(f"Value: an integer of {digits} digits is too large for a float (at most about 1.8e308)") \
-            from None
+        largest = max(abs(x) for x in array.flat)
+        # (Python refuses to print an int of more than 4300 digits: one that long is written about 10^N)
+        size = f"{len(str(largest))} digits" if largest.bit_length() < 14000 else checks.readable_int(largest)
+        raise ValueError(f"Value: an integer of {size} is too large for a float (at most about 1.8e308)") from None
 
 
 def _shapes(values: tuple[Any, ...]) -> str:
