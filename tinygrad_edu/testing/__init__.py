@@ -476,11 +476,13 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ``f`` is called on float64 Values made from ``inputs`` (Values, arrays or numbers) and must return a
     Value.  A non-scalar output is backpropagated with a random upstream gradient (drawn from a generator
     seeded with ``seed``), which checks every output at once; a single number with 1, and again with −2, which must
-    double every gradient and flip its sign (a vjp that forgets its ``g`` passes with 1).  Inputs the gradient
-    never reaches count as zeros.  A Value with ``requires_grad=False`` (class labels, a mask) is passed to ``f``
-    as it is and not checked, as in ``torch.autograd.gradcheck``: the report covers the other inputs, the table
-    names inputs by their position in the call (with no other input, or none at all, there is nothing to check: a
-    ``ValueError``).  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
+    double every gradient and flip its sign (a vjp that forgets its ``g`` passes with 1; a failure names the Op and
+    input of a vjp that does not scale with ``g``).  An Op in f whose forward changes the array it is given in place
+    fails too, by name, even where the gradients agree: the Value it was called on would hold other numbers.
+    Inputs the gradient never reaches count as zeros.  A Value with ``requires_grad=False`` (class labels, a mask)
+    is passed to ``f`` as it is and not checked, as in ``torch.autograd.gradcheck``: the report covers the other
+    inputs, the table names inputs by their position in the call (with no other input, or none at all, there is
+    nothing to check: a ``ValueError``).  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
     Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, with ``rtol`` below 1 (from 1 on,
     an analytic 0 would pass against any finite difference).  Where f is large and its slope small, f moves by
     less than its own rounding over the step and no difference can resolve the slope: a failure there says so in
@@ -594,6 +596,7 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
         _check_scales_with_upstream(task, analytic, numeric)
     if order == 1:
         _check_recorded_pass(task, output, analytic, numeric)
+        _check_forwards_keep_inputs(output, analytic, numeric)  # (where f's gradients disagree, _report says so)
     return report
 
 
@@ -631,7 +634,67 @@ def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric
             raise GradientCheckError(
                 f"check_gradients: input {name}: backward() with ∂C/∂output = −2 gave {s.ravel()[:4]}, not −2 "
                 f"times the gradient {a.ravel()[:4]} it gives with 1: a vjp does not multiply by its upstream "
-                "gradient g (vjp(g, out, *inputs) must return g times the local derivative)", analytic, numeric)
+                "gradient g (vjp(g, out, *inputs) must return g times the local derivative)"
+                + (f"; it is {culprit}" if (culprit := _unscaled_vjp(task)) else ""),
+                analytic, numeric)
+
+
+def _recorded_ops(out: Value) -> list[tuple[Any, list[np.ndarray], dict, np.ndarray]]:
+    """Each Op of the graph of ``out`` (backward's order) with copies of its inputs' numbers, its params and its
+    output's numbers: what a forward or a vjp of it can be called with again."""
+    try:
+        nodes = backward_order(out)
+    except ValueError:  # a stale graph (f changed a Value in place after using it): no Op can be called again
+        return []
+    return [(node._op, [np.array(p.data, copy=True) for p in node.parents], node.op_params, node.data.copy())
+            for node in nodes if node._op is not None]
+
+
+def _check_forwards_keep_inputs(out: Value, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
+    """An Op whose forward writes into the array it is given (``x /= …``, ``np.tanh(x, out=x)``) changes the numbers
+    of the Value it was called on without a trace in the graph: every other use of that Value then sees other numbers.
+    Its gradients may still agree (a vjp written with ``out``), so this is checked on its own, by calling each forward
+    again on copies of its inputs (their numbers, already changed, and others: ``x[:] = 0`` leaves zeros alone) and
+    naming the first Op and input it changes."""
+    __tracebackhide__ = True
+    for op, inputs, params, _ in _recorded_ops(out):
+        for shift in (0.0, 0.25):
+            given = [x + shift if x.dtype.kind == "f" else x for x in inputs]  # (index arrays kept as they are)
+            copies = [x.copy() for x in given]
+            try:
+                with np.errstate(all="ignore"):
+                    op.forward(*copies, **params)
+            except Exception:  # noqa: BLE001 - a forward that fails here has said so in f already, or is no concern
+                continue
+            for k, (x, before) in enumerate(zip(copies, given, strict=True)):
+                if not np.array_equal(x, before, equal_nan=True):
+                    raise GradientCheckError(
+                        f"check_gradients: the forward of Op {op.name!r} changes its input {k} (shape {x.shape}) in "
+                        f"place: called on {before.ravel()[:4]}, it left {x.ravel()[:4]} there, so the Value it is "
+                        "called on holds other numbers afterwards (forwards get the Values' own arrays); return a new "
+                        "array (y = x / (1 + np.abs(x)), not x /= …, x[...] = … or out=x)", analytic, numeric)
+
+
+def _unscaled_vjp(task: _Task) -> str:
+    """Which vjp forgets g ("the vjp for input 1 of Op 'scale'"; "" where none is found): each Op of f's graph at the
+    inputs has its vjps called with a random g and with −2·g, whose results must scale the same way."""
+    __tracebackhide__ = True
+    with enable_grad():
+        out = _output(task.f, [Value(a) for a in task.arrays])
+    rng = np.random.default_rng(task.seed)
+    for op, inputs, params, data in _recorded_ops(out):
+        g = rng.standard_normal(data.shape)
+        for k, vjp in enumerate(op.vjps):
+            try:
+                with np.errstate(all="ignore"):
+                    once, twice = (np.asarray(vjp(s * g, data, *inputs, **params), dtype=np.float64)
+                                   for s in (1.0, -2.0))
+            except Exception:  # noqa: BLE001 - a vjp that cannot be called this way is not the one to name
+                continue
+            if once.shape == twice.shape and not np.allclose(twice, -2 * once, rtol=task.rtol, atol=task.atol,
+                                                             equal_nan=True):
+                return f"the vjp for input {k} of Op {op.name!r}"
+    return ""
 
 
 def _repeatable(evaluate: Evaluate, arrays: list[np.ndarray]) -> bool:
@@ -675,7 +738,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
                                what, finite_here(), about)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
-        note = (in_place or (_no_graph_note(task, bad) if order == 1 else "")
+        note = (in_place or (_no_graph_note(task, bad) or _unscaled_note(task) if order == 1 else "")
                 or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution)
                 or _kinked_slope_note(analytic, worst, halved, eps)
                 or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
@@ -738,6 +801,16 @@ def _no_graph_note(task: _Task, bad: list[np.ndarray]) -> str:
     return (f"\nf's output holds no graph from {inputs}, so backpropagation cannot reach {them} and the analytic "
             "gradient is 0: f computed its result from .data (or from a detached Value, or under no_grad()) instead "
             "of from its arguments. Compute f with operations on the Values it is given.")
+
+
+def _unscaled_note(task: _Task) -> str:
+    """A note naming the vjp that does not multiply by its upstream gradient g, if one does not (wherever its Op sits
+    in f, the table only shows the gradients it spoils)."""
+    __tracebackhide__ = True
+    culprit = _unscaled_vjp(task)
+    return (f"\n{culprit[0].upper()}{culprit[1:]} does not multiply by its upstream gradient g (called with −2·g it "
+            "does not give −2 times what it gives with g): vjp(g, out, *inputs) must return g times the local "
+            "derivative." if culprit else "")
 
 
 def _rounding_note(worst: tuple[int, tuple[int, ...], float],

@@ -1,0 +1,1 @@
+from base_correct import *  # noqa: F401,F403
