@@ -5,7 +5,8 @@ in [0, 1].  The network has one hidden layer of 64 sigmoid neurons and 10 sigmoi
 the target of an image of a 9 is the vector with a 1 at neuron 9 and 0 elsewhere, and the cost is the seed's
 squared error C = Σ_j (y_j − y'_j)², averaged over the samples.  Training is gradient descent with a fixed
 learning rate on batches of 10 images.  A quarter of the images (the same share of every digit) is held back;
-the accuracy on them is the share of images whose most activated output neuron is the right digit.
+the accuracy on them is the share of images whose most activated output neuron is the right digit, and the
+digits confused most often are listed before some of the misclassified images are drawn.
 
 Run:  python examples/digits.py [--episodes N] [--seed S] [--show K]
 """
@@ -64,6 +65,11 @@ def main() -> None:
     accuracy = float(np.mean(predicted == test.labels))
     print(f"test accuracy: {accuracy:.1%} ({int(np.sum(predicted == test.labels))} of {len(test.labels)} "
           f"held-back digits right; goal: at least 95%: {'met' if accuracy >= 0.95 else 'NOT met'})")
+
+    confusions = np.bincount(test.labels * 10 + predicted, minlength=100).reshape(10, 10)  # [digit, answer]
+    np.fill_diagonal(confusions, 0)  # (the right answers)
+    pairs = sorted(((int(confusions[d, a]), d, a) for d in range(10) for a in range(10)), key=lambda p: -p[0])[:3]
+    print("confused most often: " + (", ".join(f"{d} taken for {a} ({n}×)" for n, d, a in pairs if n) or "none"))
 
     wrong = np.flatnonzero(predicted != test.labels)[:args.show]
     if len(wrong):

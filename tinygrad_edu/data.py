@@ -287,7 +287,7 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)
     if y.dtype.kind not in "iu":  # (not bool, and not timedelta64, which numpy counts among its integers)
-        raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+        raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}{_float_labels_hint(y)}")
     _check_size("one_hot", y.size * classes,
                 f"{y.size:,} labels of {checks.readable_int(classes, grouped=True)} classes")
     bad = y[(y < 0) | (y >= classes)]
@@ -296,6 +296,17 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     targets = np.zeros((y.size, classes))
     targets[np.arange(y.size), y.ravel()] = 1.0
     return targets.reshape(y.shape + (classes,))
+
+
+def _float_labels_hint(y: np.ndarray) -> str:
+    """For float labels: their shape, and what they look like: one-hot rows already, or whole numbers as floats."""
+    if y.dtype.kind != "f":
+        return ""
+    if y.ndim >= 2 and y.shape[-1] > 1 and np.isin(y, (0.0, 1.0)).all() and (y.sum(axis=-1) == 1).all():
+        return (f" of shape {y.shape}; these are one-hot rows already (targets), whose labels are "
+                f"rows.argmax(axis=-1)")
+    whole = np.isfinite(y).all() and (y == np.round(y)).all()
+    return f" of shape {y.shape}" + ("; whole numbers given as floats: labels.astype(int)" if whole else "")
 
 
 _BATCHES_ADVICE = {

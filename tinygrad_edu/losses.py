@@ -43,12 +43,16 @@ def _as_target(target: Any, prediction: Value, cost: str) -> Value:
 
 
 def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
-    """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back."""
+    """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back; or class
+    labels, (n,), to k output neurons, (n, k)."""
     if len(target) == 1 and prediction == (*target, 1):
         return " (one target per sample: give them as a column, targets.reshape(-1, 1))"
     # (not targets.ravel(): a flat prediction is one sample of n outputs, and squared_error's cost their sum)
     if len(prediction) == 1 and target == (*prediction, 1):
         return " (one output per sample: make the prediction a column too, prediction.reshape(-1, 1))"
+    if len(prediction) == 2 and prediction[1] > 1 and target in ((prediction[0],), (prediction[0], 1)):
+        return (f" (one class label per sample? the targets of {prediction[1]} output neurons are one-hot rows: "
+                f"data.one_hot(labels, classes={prediction[1]}))")
     return ""
 
 
