@@ -221,7 +221,7 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         array = _large_integers(array)  # Python ints beyond int64 (among floats too), which numpy keeps as objects
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Value: data of dtype {array.dtype} ({type(data).__name__}) is not supported; "
-                        "use real numbers (int, float or bool)")
+                        f"use real numbers (int, float or bool){_foreign_values(array)}")
     if not array.dtype.isnative:  # (big-endian data from a file: the same numbers in this machine's order)
         array = array.astype(array.dtype.newbyteorder("="))
     if dtype is not None:
@@ -230,6 +230,20 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         return array
     promoted = np.float64 if partner is None else np.promote_types(array.dtype, partner)
     return array.astype(promoted if promoted in _FLOAT_DTYPES else np.float64)
+
+
+def _foreign_values(array: np.ndarray) -> str:
+    """What to write when ``array`` (of objects) holds another library's Values, such as micrograd's: they have a
+    ``.data`` and a ``.grad`` but are not this package's (their type's name alone, "Value", would read as nonsense)."""
+    if array.dtype.kind != "O":
+        return ""
+    other = next((x for x in array.flat if hasattr(x, "data") and hasattr(x, "grad") and not isinstance(x, Value)),
+                 None)
+    if other is None:
+        return ""
+    kind = f"{type(other).__module__}.{type(other).__qualname__}"
+    return (f"; it holds {kind} objects, another library's Values: make them with tinygrad_edu's Value "
+            "(from tinygrad_edu import Value), or give their numbers (.data)")
 
 
 #: What ``Value.__array__`` says when numpy asks a Value for its numbers (``np.dot(v, w)``, ``np.asarray([v, w])``).

@@ -62,6 +62,12 @@ _PYTORCH_CLASSES = {
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
 }
 
+#: micrograd's classes and keywords, and what they are here (micrograd's Neuron and Layer apply ReLU unless
+#: nonlin=False; a Layer here applies its ``activation``, sigmoid by default).
+_MICROGRAD_CLASSES = {"Neuron": "micrograd's Neuron(nin) is a layer of one neuron here: "
+                                "nn.Layer(nin, 1, activation='relu'), or activation='identity' for nonlin=False"}
+_NONLIN = "micrograd's nonlin=True is activation='relu' here, nonlin=False is activation='identity'"
+
 
 def _checked_prefix(prefix: Any, where: str) -> str:
     """A prefix for names must be a string (PyTorch's too), else names like ``5.layers.1.weights`` came out."""
@@ -634,7 +640,7 @@ class Layer(Module):
     ``rng`` (an int seed or a numpy ``Generator``) makes the draw reproducible.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG, dtype=_BUILT_IN_FLOAT64)
+    @checks.pytorch_keywords(seeds.USE_RNG, dtype=_BUILT_IN_FLOAT64, nonlin=_NONLIN)
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:
@@ -899,6 +905,7 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
     def __getattr__(name: str) -> Any:
         """``nn.Linear``, ``nn.Sequential``: an AttributeError saying what they are here."""
         where = f" (a PyTorch name); {_PYTORCH_CLASSES[name]}" if name in _PYTORCH_CLASSES else ""
+        where = f" (a micrograd name); {_MICROGRAD_CLASSES[name]}" if name in _MICROGRAD_CLASSES else where
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
 
 

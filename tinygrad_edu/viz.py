@@ -31,7 +31,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import graphviz
 import numpy as np
@@ -181,6 +181,8 @@ def _param_text(value: Any) -> str:
     return "..." if value is Ellipsis else repr(value)
 
 
+@checks.pytorch_keywords(format="draw_graph(v) returns a graphviz Digraph: set its .format = 'svg', or call "
+                                ".render(filename, format='svg') on it (micrograd's draw_dot(root, format=))")
 def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, show_grad: bool = True,
                names: Mapping[str, Any] | None = None, max_nodes: int = 150, model: Any = None,
                size: str | None = "9,100", precision: int = 4) -> Drawing:
@@ -716,6 +718,13 @@ def _weight_edges(graph: Drawing, column: int, w: np.ndarray, sources: list[int 
 
 def _subscript(j: int) -> str:
     return str(j).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take viz.any_typo for a name)
+    def __getattr__(name: str) -> Any:
+        """micrograd's ``draw_dot``: an AttributeError saying what it is here."""
+        where = "; micrograd's draw_dot(root) is draw_graph(root) here" if name == "draw_dot" else ""
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
 
 
 def __dir__() -> list[str]:  # dir(viz) and tab completion list the drawings, not numpy or subprocess
