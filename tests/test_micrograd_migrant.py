@@ -6,6 +6,7 @@ mixed in are the defects this pass found."""
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import numpy as np
@@ -192,3 +193,15 @@ def test_backward_order_is_micrograds_topological_sort_reversed() -> None:
     assert sorted(names.get(v._op, "leaf") for v in topo) == sorted(v.op or "leaf" for v in order)
     position = {id(v): i for i, v in enumerate(order)}
     assert all(position[id(v)] < position[id(parent)] for v in order for parent in v.parents)
+
+
+def test_the_advice_for_micrograds_mlp_call_builds_micrograds_activations() -> None:
+    """The hint for ``MLP(3, [4, 4, 1])`` said ``MLP([3, 4, 4, 1])``: sigmoid throughout here, where micrograd's has
+    ReLU hidden layers and a linear output (a hinge loss on an always-positive output cannot learn)."""
+    with pytest.raises(TypeError) as refused:
+        nn.MLP(3, [4, 4, 1])
+    advised = re.search(r"is (MLP\(.*\)) here$", str(refused.value))
+    assert advised is not None, refused.value
+    model = eval("nn." + advised[1], {"nn": nn})  # the call as the message writes it
+    assert model.sizes == [3, 4, 4, 1]
+    assert [layer.activation_name for layer in model.layers] == ["relu", "relu", "identity"]

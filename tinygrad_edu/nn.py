@@ -858,10 +858,12 @@ def _slice_text(part: slice) -> str:
 
 
 def _micrograd_hint(sizes: Any, outputs: Any) -> str:
-    """How micrograd's ``MLP(3, [4, 4, 1])`` (the input size, then the layer sizes) is written here, if it is that."""
+    """How micrograd's ``MLP(3, [4, 4, 1])`` (the input size, then the layer sizes) is written here, if it is that:
+    with its activations too (ReLU hidden layers and a linear output there; sigmoid throughout by default here)."""
     if isinstance(sizes, (int, np.integer)) and isinstance(outputs, (list, tuple)):
         sizes, outputs = _plain(sizes), [_plain(n) for n in outputs]  # 3, not numpy 2's np.int64(3)
-        return f"; micrograd's MLP({sizes}, {outputs}) is MLP({[sizes, *outputs]}) here"
+        return (f"; micrograd's MLP({sizes}, {outputs}) is MLP({[sizes, *outputs]}, activation='relu', "
+                "output_activation='identity') here")
     return ""
 
 
