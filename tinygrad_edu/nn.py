@@ -368,7 +368,7 @@ def _check_activations(path: PathLike, stored: dict | None, own: dict | None) ->
                          "nn.load(path), or with the same activations")
 
 
-def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any], strict: bool = True
+def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any], strict: bool
                  ) -> _IncompatibleKeys:
     """The names missing from ``state`` and those it has in excess; unless both are empty, a ValueError if
     ``strict`` or if its names count layers from 0 (saying so)."""

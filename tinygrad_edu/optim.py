@@ -531,9 +531,9 @@ class Optimizer:
                                  "point that is gone: compute it again at the current parameters, with a new forward "
                                  "pass (and backward(), for the gradients); the parameters are unchanged")
 
-    def _gradient(self, closure: Closure | None, cost: Any) -> Any:
+    def _gradient(self, closure: Closure | None, cost: Any, *, needs_closure: bool = False) -> Any:
         """Make sure the parameters hold the gradient at the current point; returns the cost (or None)."""
-        self._check_step(closure, cost)
+        self._check_step(closure, cost, needs_closure=needs_closure)
         # not ∇C = 0: no gradient was computed (the first parameter's gradient settles the common case at once)
         params = self.params
         if cost is not None and params and params[0].grad is None and all(p.grad is None for p in params):
@@ -835,9 +835,8 @@ class Armijo(Optimizer):
         self.last_failed = False
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
-        self._check_step(closure, cost, needs_closure=True)
+        cost = self._gradient(closure, cost, needs_closure=True)
         assert closure is not None
-        cost = self._gradient(closure, cost)
         f0 = _cost_value(cost, "Armijo.step")
         gradients = self._finite_gradients()
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)

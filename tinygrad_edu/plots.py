@@ -157,11 +157,11 @@ def _point(x: Any, name: str, function: str, dims: int | None = None) -> np.ndar
     return array.astype(np.float64)
 
 
-def _vector_text(x: np.ndarray, shown: int = 6) -> str:
-    """A point as people write it, (-1, 0.5): three significant digits, long vectors cut with "…"."""
+def _vector_text(x: np.ndarray) -> str:
+    """A point as people write it, (-1, 0.5): three significant digits, vectors of more than 6 cut with "…"."""
     numbers = [f"{v:.3g}" for v in np.ravel(x)]
-    if len(numbers) > shown:
-        numbers = numbers[:shown - 1] + ["…", numbers[-1]]
+    if len(numbers) > 6:
+        numbers = numbers[:5] + ["…", numbers[-1]]
     return numbers[0] if np.ndim(x) == 0 else "(" + ", ".join(numbers) + ")"
 
 
@@ -706,8 +706,8 @@ def _colour_bar(fig: Figure, ax: Axes, filled: Any) -> None:
     fig.colorbar(filled, ax=ax, label="cost", format=None if even else "%.2g")
 
 
-def _draw_path(ax: Axes, points: np.ndarray, label: str, color: str = "#ff5050") -> None:
-    ax.plot(points[:, 0], points[:, 1], "o-", color=color, markersize=3.5, linewidth=1.4, label=label)
+def _draw_path(ax: Axes, points: np.ndarray, label: str) -> None:
+    ax.plot(points[:, 0], points[:, 1], "o-", color="#ff5050", markersize=3.5, linewidth=1.4, label=label)
     ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=7, label="start")
     ax.plot(points[-1, 0], points[-1, 1], "*", color="gold", markeredgecolor="black", markersize=12,
             label=f"after {len(points) - 1} steps")

@@ -392,7 +392,7 @@ def _same_names(wanted: Mapping[str, Any], members: Mapping[str, Any], whose: st
 
 
 def _expected_shapes(architecture: Architecture | None, shapes: Mapping[str, tuple[int, ...]] | None,
-                     members: Mapping[str, zipfile.ZipInfo], where: str, marker: str = FORMAT
+                     members: Mapping[str, zipfile.ZipInfo], where: str, marker: str
                      ) -> dict[str, tuple[int, ...]] | None:
     """The shape every entry must have, from the stored architecture and the model loaded into (None if there
     is neither); the entries must be exactly the expected ones."""
