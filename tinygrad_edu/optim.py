@@ -26,7 +26,9 @@ schedule does; they are checked whenever they are set, as the constructor checks
 naming the optimizer and the setting.  ``step`` returns the cost before the update (or None if it was not
 computed).  Updates run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad``
 is None are left alone.  A gradient holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does
-one that has not its parameter's shape (``ValueError``) or does not hold real numbers (``TypeError``).
+one that has not its parameter's shape (``ValueError``) or does not hold real numbers (``TypeError``).  A step of
+Armijo, Newton or random search whose closure fails in a trial (or Ctrl-C there) leaves the parameters, random
+search's generator and the ``last_*`` reports as they were.
 
     >>> from tinygrad_edu import Value, optim
     >>> x = Value([3.0, -2.0])
@@ -39,12 +41,13 @@ one that has not its parameter's shape (``ValueError``) or does not hold real nu
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
@@ -597,6 +600,17 @@ class Optimizer:
         """Change the parameters once; returns the cost before the change (None if not computed)."""
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def _reports_kept_on_failure(self) -> Iterator[None]:
+        """A step whose search raises (its closure fails in a trial, or Ctrl-C) keeps the reports of the step before
+        (``last_*``), which describe a step that happened; the parameters the search puts back itself."""
+        before = {name: value for name, value in vars(self).items() if name.startswith("last_")}
+        try:
+            yield
+        except BaseException:
+            self.__dict__.update(before)
+            raise
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
                              if k in self._settings)
@@ -842,14 +856,15 @@ class Armijo(Optimizer):
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
         wide = flat.astype(np.float64)  # so that the squares of float32 numbers do not overflow
         slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)
-        self.last_cost_before, self.last_slope, self.last_trials = f0, slope, []
-        self.last_failed = False
-        if not flat.any():  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do (the slope alone can be 0 by
-            self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0  # underflow: ‖∇f‖ = 1e-170)
-            return cost
-        found = _armijo_on_parameters([p for p, _ in gradients], closure, flat, f0, "Armijo.step", sigma=self.sigma,
-                                      alpha=self.alpha, initial_step=self.initial_step,
-                                      max_backtracks=self.max_backtracks)
+        with self._reports_kept_on_failure():
+            self.last_cost_before, self.last_slope, self.last_trials = f0, slope, []
+            self.last_failed = False
+            if not flat.any():  # ∇f(x) = 0: the algorithm's STOP (step 1.2); nothing to do (the slope alone can be 0
+                self.last_step_size, self.last_backtracks, self.last_cost = 0.0, 0, f0  # by underflow: ‖∇f‖ = 1e-170)
+                return cost
+            found = _armijo_on_parameters([p for p, _ in gradients], closure, flat, f0, "Armijo.step",
+                                          sigma=self.sigma, alpha=self.alpha, initial_step=self.initial_step,
+                                          max_backtracks=self.max_backtracks)
         self.last_trials = found.trials
         self.last_backtracks = len(found.trials) - 1
         if found.step is not None:
@@ -961,15 +976,16 @@ class RandomSearch(Optimizer):
         if cost is None:
             cost = _evaluate(closure, "RandomSearch.step")
         before = _cost_value(cost, "RandomSearch.step")
-        start = [p.data.copy() for p in self.params]
+        start, drawn = [p.data.copy() for p in self.params], self.rng.bit_generator.state
         try:
             with no_grad():
                 for p in self.params:
                     if p.requires_grad:  # frozen ones are left alone, as the other optimizers leave them
                         p += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
             after = float(_evaluate(closure, "RandomSearch.step"))
-        except BaseException:
+        except BaseException:  # as if this step had not been tried: the parameters and the generator as they were
             _restore(self.params, start)
+            self.rng.bit_generator.state = drawn
             raise
         self.proposals += 1
         self.last_accepted = after < before  # False for NaN
@@ -1050,12 +1066,13 @@ class Newton(Optimizer):
             raise FloatingPointError("Newton.step: the gradient or the Hessian holds NaN or inf; the parameters "
                                      "are unchanged")
         self._store_gradients(params, gradient)
-        direction = self._direction(gradient, hessian)
-        self.last_cost, self.last_failed = f0, False
-        if not gradient.any():  # ∇C = 0: nothing to do (step 1.2's STOP; the slope alone can be 0 by underflow)
-            self.last_step_size = 0.0
-            return cost
-        self._line_search(params, closure, direction, gradient, f0)
+        with self._reports_kept_on_failure():
+            direction = self._direction(gradient, hessian)
+            self.last_cost, self.last_failed = f0, False
+            if not gradient.any():  # ∇C = 0: nothing to do (step 1.2's STOP; the slope alone can be 0 by underflow)
+                self.last_step_size = 0.0
+                return cost
+            self._line_search(params, closure, direction, gradient, f0)
         return cost
 
     @staticmethod
