@@ -679,10 +679,8 @@ def _unscaled_vjp(task: _Task) -> str:
     """Which vjp forgets g ("the vjp for input 1 of Op 'scale'"; "" where none is found): each Op of f's graph at the
     inputs has its vjps called with a random g and with −2·g, whose results must scale the same way."""
     __tracebackhide__ = True
-    with enable_grad():
-        out = _output(task.f, [Value(a) for a in task.arrays])
     rng = np.random.default_rng(task.seed)
-    for op, inputs, params, data in _recorded_ops(out):
+    for op, inputs, params, data in _recorded_ops(_graph_at_inputs(task)):
         g = rng.standard_normal(data.shape)
         for k, vjp in enumerate(op.vjps):
             try:
@@ -778,11 +776,15 @@ def _worst(errors: list[np.ndarray], numeric: list[np.ndarray], bad: list[np.nda
     return i, index, float(errors[i][index])
 
 
+def _graph_at_inputs(task: _Task) -> Value:
+    """f at the inputs once more, recorded: its Ops for a failure's header and notes."""
+    with enable_grad():
+        return _output(task.f, [Value(a) for a in task.arrays])
+
+
 def _ops_of(task: _Task) -> str:
     """The names of the Ops in f's graph at the inputs, each once, in the order backward() visits them."""
-    with enable_grad():
-        out = _output(task.f, [Value(a) for a in task.arrays])
-    names = dict.fromkeys(node._op.name for node in backward_order(out) if node._op is not None)
+    names = dict.fromkeys(op.name for op, *_ in _recorded_ops(_graph_at_inputs(task)))
     return ", ".join(names) or "none"
 
 
