@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
-           "Absent", "present", "counted", "listed", "masked"]
+           "Absent", "present", "counted", "listed", "masked", "reloaded", "reloaded_error"]
 
 
 def _shown(value: Any) -> str:
@@ -139,6 +139,21 @@ def precision(value: Any, where: str) -> int:
 def masked(value: Any) -> bool:
     """Whether ``value`` is a masked array with masked elements: ``np.asarray`` would use the numbers under the mask."""
     return isinstance(value, np.ma.MaskedArray) and bool(np.ma.is_masked(value))
+
+
+def reloaded(value: Any, cls: type) -> bool:
+    """Whether ``value`` is an instance of another class of ``cls``'s module and name than ``cls``: one made before
+    (or after) an ``importlib.reload`` of that module, which ``isinstance`` tells apart from ``cls``."""
+    return any(kind is not cls and kind.__qualname__ == cls.__qualname__ and kind.__module__ == cls.__module__
+               for kind in type(value).__mro__)
+
+
+def reloaded_error(value: Any, cls: type, where: str) -> TypeError:
+    """The error for a ``value`` that :func:`reloaded` found: it names the reload, not what the value seems to be."""
+    return TypeError(f"{where}: this {type(value).__name__} was made with {cls.__module__} as it was before (or "
+                     f"after) an importlib.reload of it, which made a new {cls.__qualname__} class: what was made "
+                     "before a reload does not mix with what is made after it; run again the cells that define and "
+                     "make it (or restart the kernel)")
 
 
 def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.ndarray:

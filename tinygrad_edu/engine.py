@@ -214,6 +214,8 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
     except TypeError as error:  # a list holding Values (which refuse to become arrays), or numpy's own error
         if str(error) != _NOT_AN_ARRAY:
             raise
+        if checks.reloaded(data, Value):  # (a Value of the class before importlib.reload of this module)
+            raise checks.reloaded_error(data, Value, "Value") from None
         raise TypeError(f"Value: cannot make an array from a {type(data).__name__} holding Values: their graphs "
                         "would be lost; join Values with F.stack (along a new axis) or F.concatenate, as "
                         "torch.stack does, or give their .data") from None

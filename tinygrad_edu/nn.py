@@ -457,6 +457,10 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
         raise TypeError(f"named_parameters: {prefix!r} is a {type(obj).__name__} holding Modules or Values, "
                         "which are not walked (only lists, tuples and dicts are); use a list, a tuple or a dict")
     if not isinstance(obj, (Module, list, tuple, dict)) or id(obj) in visited:
+        for kind in (Module, Value):  # of a class from before importlib.reload of nn or engine: refused, not skipped
+            if checks.reloaded(obj, kind):
+                where = f"named_parameters: {prefix!r}" if prefix else "named_parameters"
+                raise checks.reloaded_error(obj, kind, where)
         return
     visited.add(id(obj))
     children = _named_entries(obj, prefix, visited) if isinstance(obj, dict) else _entries(obj)
