@@ -140,7 +140,7 @@ class _Run:
     episodes: int
     batch_size: int | None
     shuffle: bool
-    rng: np.random.Generator
+    rng: np.random.Generator | None  # None where nothing is shuffled
     tol: float | None
     interrupted: bool = False  # Ctrl-C was pressed: training ends after the update under way
 
@@ -267,6 +267,12 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
                          f"{len(targets)} (shape {targets.shape})")
     if len(inputs) == 0:
         raise ValueError("fit: there are no samples to train on")
+    if cost is squared_error and targets.ndim == 1 and len(targets) > 1:
+        raise ValueError(f"fit: targets of shape {targets.shape} hold one number per sample, but squared_error takes "
+                         f"a flat array as one sample of {len(targets)} outputs and would sum the samples' costs, "
+                         "not average them (seed 7.1), so every step would be as many times too long: give one row "
+                         "per sample, targets.reshape(-1, 1), and a model returning a column (as an nn.MLP does; "
+                         "inputs.reshape(-1, 1) for one input per sample), or cost=losses.mean_squared_error")
     if inputs.dtype not in (np.float32, np.float64):
         inputs = inputs.astype(np.float64)
     if batch_size is not None:
@@ -275,8 +281,9 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
         tol = checks.number(tol, "tol", "fit", least=0)
     shuffle = checks.flag(shuffle, "shuffle", "fit")
     checks.flag(progress, "progress", "fit")
-    return _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle,
-                generator(seed, "fit"), tol)
+    # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
+    rng = generator(seed, "fit") if (shuffle and batch_size is not None) or seed is not None else None
+    return _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol)
 
 
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
@@ -425,7 +432,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     mini-batches (shuffled reproducibly from ``seed`` when ``shuffle``), one update per batch.
 
     ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)``
-    for the squared error, class indices ``(n,)`` for cross entropy).  ``model`` is called with the rows (all of
+    for the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so
+    fit refuses it; class indices ``(n,)`` for cross entropy).  ``model`` is called with the rows (all of
     them, or a mini-batch) as a Value without gradient (``requires_grad=False``): a plain function may compute
     with it as with a parameter, or use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this
     package's optimizers do.  Training stops early when
