@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
-           "Absent", "present", "counted", "listed", "masked", "reloaded", "reloaded_error"]
+           "Absent", "present", "counted", "listed", "masked", "unmasked", "reloaded", "reloaded_error"]
 
 
 def _shown(value: Any) -> str:
@@ -141,6 +141,14 @@ def masked(value: Any) -> bool:
     return isinstance(value, np.ma.MaskedArray) and bool(np.ma.is_masked(value))
 
 
+def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeError) -> None:
+    """Refuse a masked array with masked elements, whose numbers under the mask ``np.asarray`` would use: an error
+    (TypeError, or ``error``) naming ``where`` and ``name``."""
+    if masked(value):
+        raise error(f"{where}: {name} is a masked array with masked elements, whose numbers numpy would use; "
+                    "give m.filled(x) or m.compressed() of the masked array m")
+
+
 def reloaded(value: Any, cls: type) -> bool:
     """Whether ``value`` is an instance of another class of ``cls``'s module and name than ``cls``: one made before
     (or after) an ``importlib.reload`` of that module, which ``isinstance`` tells apart from ``cls``."""
@@ -166,9 +174,7 @@ def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.n
         >>> real_array([[1, 2], [3, 4]], "x", "f").shape
         (2, 2)
     """
-    if masked(value):
-        raise TypeError(f"{where}: {name} is a masked array with masked elements, whose numbers numpy would use; "
-                        "give m.filled(x) or m.compressed() of the masked array m")
+    unmasked(value, name, where)
     try:
         array = np.asarray(value)
     except ValueError:

@@ -100,6 +100,7 @@ def _check_size(func: str, count: int, what: str) -> None:
 
 
 def _array(func: str, what: str, data: object) -> np.ndarray:
+    checks.unmasked(data, what, func)
     try:
         return np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists

@@ -1358,6 +1358,8 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
 def _update(op: Op, value: Value, other: Any) -> None:
     """``value.data ∘= other``, by numpy's in-place rules; what they refuse is an error naming the operation."""
     data = value._data
+    if other.__class__ is not np.ndarray and checks.masked(other):  # (numpy's ufunc would use the masked numbers)
+        raise TypeError(f"{op.name} in place: {_MASKED}")
     try:
         _IN_PLACE_UFUNCS[op](data, other._data if isinstance(other, Value) else other, data)  # (out=data)
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
@@ -1401,6 +1403,7 @@ def _index(key: Any) -> Any:
 
 def _index_part(key: Any) -> Any:
     """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array."""
+    checks.unmasked(key, "the index", "index")
     if isinstance(key, list):
         try:
             array = np.asarray(key)

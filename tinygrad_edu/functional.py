@@ -162,6 +162,7 @@ def maximum(a: Any, b: Any) -> Value:
 
 def where(condition: Any, a: Any, b: Any) -> Value:
     """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
+    checks.unmasked(condition, "the condition", "where")
     try:
         condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
     except (TypeError, ValueError) as error:  # ragged lists, lists holding Values

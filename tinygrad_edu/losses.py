@@ -130,6 +130,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
 def _labels_array(labels: Any) -> np.ndarray:
     if isinstance(labels, Value):
         return labels.data
+    checks.unmasked(labels, "the labels", "cross_entropy")
     try:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists

@@ -400,6 +400,7 @@ def _state_entry(state: Mapping[str, Any], name: str) -> Any:
 
 def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
     """``entry`` as an array of finite float32/float64 numbers of ``shape``, else a ValueError naming it."""
+    checks.unmasked(entry, f"entry {name!r}", "load_state_dict", ValueError)  # (as its other entries' errors)
     try:
         array = entry.data if isinstance(entry, Value) else np.asarray(entry)
     except (ValueError, TypeError, RuntimeError) as error:  # (RuntimeError: a PyTorch tensor that requires grad)

@@ -357,6 +357,7 @@ def _one_number(value: Any) -> float:
 
 def _point(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """An array argument of :func:`armijo_step`: finite numbers, of ``shape`` if given."""
+    checks.unmasked(value, name, "armijo_step")
     try:
         array = np.asarray(value)
     except (TypeError, ValueError):

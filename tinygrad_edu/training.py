@@ -113,6 +113,7 @@ def _cost_text(cost: Any) -> str:
 
 
 def _as_array(data: Any, name: str) -> np.ndarray:
+    checks.unmasked(data, f"the {name}", "fit")
     try:
         array = data.data if isinstance(data, Value) else np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists
