@@ -202,6 +202,8 @@ class Absent:
 
     def __init__(self, name: str, advice: str, template: str = "{cls} has no attribute {name}: {advice}") -> None:
         self.name, self.advice, self.template = name, advice, template
+        # what help(cls) shows under the name, which it lists with the class's real attributes (dir() leaves it out)
+        self.__doc__ = f"Not an attribute here (another library's name): {advice}"
 
     def _error(self, obj: Any) -> AttributeError:
         message = self.template.format(cls=type(obj).__name__, name=self.name, advice=self.advice)

@@ -202,3 +202,8 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwi
         where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else (
             f" (a PyTorch name); write F.{_RENAMED[name]}" if name in _RENAMED else "")
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module (and ``F.`` tab completion) lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -524,7 +524,12 @@ def _members(module: Module) -> Iterator[tuple[str, Any]]:
 
 
 def _member_text(member: Module | Value | np.ndarray) -> str:
-    """A line of a Module's repr: a child's own repr, a Value's role and shape, an array's shape."""
+    """A line of a Module's repr: a child's own repr, a Value's role and shape, an array's shape.  A Layer's repr
+    lists no Values, so its frozen ones are named after it (the count of parameters leaves them out)."""
+    if isinstance(member, Layer):
+        frozen = [part for part in ("weights", "biases")
+                  if not getattr(getattr(member, part, None), "requires_grad", True)]
+        return repr(member) + (f"  # frozen: {', '.join(frozen)}" if frozen else "")
     if isinstance(member, Module):
         return repr(member)
     if isinstance(member, np.ndarray):

@@ -885,3 +885,9 @@ def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int
                   "create_graph=True differentiates it as a constant; write vjps with operators, array methods and "
                   "Ops on their arguments.")
     return notes
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this package (and tab completion) lists its API (``__all__``) and the submodules imported so far
+    (``strategies`` after ``import tinygrad_edu.testing.strategies``), not its helpers and imports."""
+    return sorted([*__all__, *(name for name in ("expressions", "strategies") if name in globals())])
