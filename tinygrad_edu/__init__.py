@@ -12,7 +12,9 @@ Layers: ``engine`` (Value, the graph walk) and ``ops`` (each op's forward and de
 those; ``demo`` and ``cli`` on top.  ``viz`` and ``plots`` are imported on demand: ``from tinygrad_edu import viz``.
 """
 
-from tinygrad_edu import data, functional, losses, nn, optim
+import typing as _typing
+
+from tinygrad_edu import checks, data, functional, losses, nn, optim
 from tinygrad_edu.engine import Value, apply, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from tinygrad_edu.ops import Op
 from tinygrad_edu.training import DivergenceWarning, History, fit
@@ -20,3 +22,10 @@ from tinygrad_edu.training import DivergenceWarning, History, fit
 __all__ = ["Value", "Op", "apply", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "functional", "nn",
            "losses", "optim", "data", "fit", "History", "DivergenceWarning"]
 __version__ = "0.1.0"
+
+
+if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would take tinygrad_edu.any_typo for a name)
+    def __getattr__(name: str) -> _typing.NoReturn:
+        """minitorch's ``minitorch.Tensor``, ``minitorch.central_difference``: an AttributeError saying what they
+        are here."""
+        raise checks.minitorch_name(__name__, name)

@@ -16,7 +16,8 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
-           "Absent", "present", "counted", "listed", "masked", "unmasked", "reloaded", "reloaded_error"]
+           "Absent", "present", "minitorch_name", "counted", "listed", "masked", "unmasked", "reloaded",
+           "reloaded_error"]
 
 
 def _shown(value: Any) -> str:
@@ -221,6 +222,29 @@ class Absent:
 def present(obj: Any, names: Iterable[str]) -> list[str]:
     """``names`` (an object's ``dir()``) without its class's :class:`Absent` attributes."""
     return [name for name in names if not isinstance(getattr(type(obj), name, None), Absent)]
+
+
+#: minitorch's module-level names (``minitorch.Tensor``, ``minitorch.autodiff.topological_sort``…) and what they
+#: are here: what the ``__getattr__`` of ``tinygrad_edu``, ``tinygrad_edu.autodiff`` and ``tinygrad_edu.testing`` say.
+_MINITORCH_NAMES = {
+    **dict.fromkeys(("Tensor", "Scalar"), "one class, Value, holds a number or a numpy array here: "
+                                          "from tinygrad_edu import Value"),
+    "tensor": "write Value(data) here, data a number, a nested list or a numpy array",
+    "Module": "it is tinygrad_edu.nn.Module here",
+    "Parameter": "a parameter is a Value here: self.scale = Value(array)",
+    "topological_sort": "tinygrad_edu.engine.backward_order(output) lists the Values output.backward() visits, in "
+                        "its order",
+    "backpropagate": "write output.backward() (output.backward(grad) for an output of more than one number)",
+    "central_difference": "tinygrad_edu.testing.numerical_gradient(f, *inputs) gives every input's gradient by "
+                          "central differences (minitorch's central_difference(f, *vals, arg=i) is its [i] for one "
+                          "number), and check_gradients(f, *inputs) compares it with backward()",
+}
+
+
+def minitorch_name(module: str, name: str) -> AttributeError:
+    """The AttributeError for ``module.name``: saying what it is here where it is one of minitorch's names."""
+    where = f" (a minitorch name); {_MINITORCH_NAMES[name]}" if name in _MINITORCH_NAMES else ""
+    return AttributeError(f"module {module!r} has no attribute {name!r}{where}", name=name)
 
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])

@@ -315,6 +315,16 @@ _WRITE_INSTEAD = {
     "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
     "grad_fn": "v.op for the operation's name and v.parents for its inputs", "_prev": "v.parents, micrograd's _prev",
     "_backward": "v.backward(); each operation's derivative is in tinygrad_edu.ops",
+    # minitorch's Scalar, Tensor and Parameter
+    "derivative": "v.grad (minitorch's derivative), filled by v.backward()",
+    "zero_grad_": "v.zero_grad()", "dims": "v.ndim",
+    "contiguous": "v itself: any Value can be reshaped, so none needs making contiguous",
+    "is_constant": "not v.requires_grad", "history": "v.op for the operation's name and v.parents for its inputs",
+    "chain_rule": "engine.local_gradients(v, upstream), the step backward() takes at each Value",
+    "accumulate_derivative": "v.backward(), which adds to the .grad of every leaf",
+    "value": "v.data for its numbers (v.item() for a single number): a parameter is the Value itself here, not a "
+             "Parameter holding one",
+    "update": "with no_grad(): v -= learning_rate * v.grad (or v.data = numbers) to change a parameter",
 }
 
 
@@ -1658,6 +1668,10 @@ def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:
         if key == "dim" and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: its values and indices)
             raise TypeError(f"{name}: there is no dim= here; v.{name}(axis={value!r}) gives the values alone, and "
                             f"PyTorch's indices are v.data.arg{name}(axis={value!r}) (an index has no derivative)")
+        if key in ("dim", "keepdim"):  # (PyTorch's and minitorch's words for numpy's)
+            word = "axis" if key == "dim" else "keepdims"
+            raise TypeError(f"{name}: there is no {key}= here, it is called {word}= (numpy's word): write "
+                            f"v.{name}({word}={value!r})")
         if key not in ("out", "dtype", "initial", "where") or value is not None:
             raise TypeError(f"{name}: {key}={value!r} is not supported on Values (only axis and keepdims)")
 

@@ -128,6 +128,10 @@ class Module:
                             "would keep them (PyTorch registers it); give it a name that does not start with '_'")
         super().__setattr__(name, value)
 
+    def __dir__(self) -> list[str]:
+        """Its attributes, without minitorch's names that are only there to say what to write (``add_parameter``)."""
+        return checks.present(self, super().__dir__())
+
     @checks.pytorch_keywords(remove_duplicate="each parameter is listed once here")
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Value]]:
         """``(name, parameter)`` pairs, names like ``"layers.1.weights"``; each parameter once.
@@ -326,6 +330,13 @@ class Module:
         _check_activations(path, stored, own)
         self.load_state_dict(state)
         return self
+
+
+#: minitorch's Module methods that Module lacks, and what to write: class attributes that say it (checks.Absent).
+_MINITORCH_METHODS = {"add_parameter": "a Value set as an attribute is a parameter here: self.name = Value(array) (or "
+                                       "setattr(self, name, Value(array)) for a name in a variable)"}
+for _name, _advice in _MINITORCH_METHODS.items():
+    setattr(Module, _name, checks.Absent(_name, _advice))
 
 
 def _set_numbers(value: Value, array: np.ndarray) -> None:

@@ -26,7 +26,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -885,6 +885,12 @@ def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int
                   "create_graph=True differentiates it as a constant; write vjps with operators, array methods and "
                   "Ops on their arguments.")
     return notes
+
+
+if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take testing.any_typo for a name)
+    def __getattr__(name: str) -> Any:
+        """minitorch's ``central_difference``: an AttributeError saying what it is here."""
+        raise checks.minitorch_name(__name__, name)
 
 
 def __dir__() -> list[str]:
