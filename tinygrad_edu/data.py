@@ -26,10 +26,10 @@ import http.client
 import io
 import math
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 import zlib
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -505,8 +505,10 @@ def _digest(path: Path, expected: str) -> str:
 
 def _fetch(url: str, target: Path, checksum: str | None, timeout: float) -> None:
     """Download ``url`` to a temporary file next to ``target``, check it, then rename it into place."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
+    # the umask's permissions, as every other file the package writes (mkstemp's 0600 left a teacher's shared copy of
+    # MNIST unreadable to the students); its data is public
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:

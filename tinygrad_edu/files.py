@@ -9,8 +9,9 @@ drawings (:mod:`tinygrad_edu.viz`, :mod:`tinygrad_edu.player`).
   caller's file away.
 * A named pipe, a terminal or a device is refused before anything is read from it: opening a pipe nobody writes
   to would wait forever, and ``/dev/zero`` never ends.
-* A file is written under a temporary name next to its destination and renamed over it once it is complete and
-  on disk, so a full disk or an interruption leaves the old file as it was and no half-written one.
+* A file is written under a temporary name next to its destination (in a folder of its own that only its owner may
+  enter) and renamed over it once it is complete and on disk, so a full disk or an interruption leaves the old file
+  as it was and no half-written one, and a private file saved over is never readable by others meanwhile.
 """
 
 from __future__ import annotations
@@ -105,10 +106,12 @@ def write_text(path: object, text: str | None, operation: str) -> None:
 def replacing(path: PathLike, operation: str, *, doing: str = "write") -> Iterator[str]:
     """The name of a new temporary file next to ``path``, for the body to write; when the body ends without an
     error, the file is put on disk and renamed over ``path`` (over the file a symbolic link points to; an old file
-    keeps its permissions).  A failure removes the temporary file and leaves an old ``path`` as it was; an
-    ``OSError`` is raised as ``operation: cannot <doing> 'path': cause``, naming the user's file, not ours.  A folder,
-    pipe or device at ``path`` (renaming onto ``/dev/null`` would replace it), a loop of links and a file ``open``
-    would refuse are refused before the body runs.  Making missing folders is the caller's choice."""
+    keeps its permissions; while it is written, it lies in a folder of its own that only its owner may enter, so a
+    private file saved over is never readable by others in between).  A failure removes the temporary file and
+    leaves an old ``path`` as it was; an ``OSError`` is raised as ``operation: cannot <doing> 'path': cause``,
+    naming the user's file, not ours.  A folder, pipe or device at ``path`` (renaming onto ``/dev/null`` would
+    replace it), a loop of links and a file ``open`` would refuse are refused before the body runs.  Making
+    missing folders is the caller's choice."""
     name = os.fsdecode(checked_path(path, operation))
     failure = f"{operation}: cannot {doing} {name!r}"
     destination = os.path.realpath(name)
@@ -125,8 +128,15 @@ def replacing(path: PathLike, operation: str, *, doing: str = "write") -> Iterat
         except OSError as error:
             raise type(error)(error.errno, f"{failure}: {error.strerror}") from None
     folder, base = os.path.split(destination)
-    # base cut short: a name near the system's limit (255 bytes) must not become too long for the temporary file
-    temporary = os.path.join(folder, f".{base[:40]}.{uuid.uuid4().hex}.tmp")
+    # base cut short: a name near the system's limit (255 bytes) must not become too long for the temporary folder.
+    # The file is made (by the body) with the umask's permissions, often readable by all, and takes an old file's
+    # only before the rename: inside a folder of mode 0700 nobody else can open it meanwhile
+    private = os.path.join(folder, f".{base[:40]}.{uuid.uuid4().hex}.tmp")
+    try:
+        os.mkdir(private, 0o700)
+    except OSError as error:
+        raise type(error)(error.errno, f"{failure}: {error.strerror or error}") from None
+    temporary = os.path.join(private, base[:40])
     try:
         yield temporary
         if os.path.exists(destination):  # a private file stays private
@@ -143,6 +153,9 @@ def replacing(path: PathLike, operation: str, *, doing: str = "write") -> Iterat
         if isinstance(error, OSError) and error.filename in (temporary, None):  # (a full disk names no file)
             raise type(error)(error.errno, f"{failure}: {error.strerror or error}") from None
         raise
+    finally:
+        with contextlib.suppress(OSError):
+            os.rmdir(private)
 
 
 def __dir__() -> list[str]:

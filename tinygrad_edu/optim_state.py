@@ -200,7 +200,8 @@ def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Ma
         throwaway.state = nested
         if json.loads(json.dumps(throwaway.state, default=_listed)) != nested:
             raise ValueError("numpy takes it as another state, so the generator would not go on where it was saved")
-    except (TypeError, ValueError, KeyError, OverflowError) as error:  # (numpy: a negative or too large count)
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as error:  # (numpy: a negative or too
+        # large count; json: lists nested thousands deep)
         raise ValueError(f"{where}: {name!r} is no state of a {type(bit_generator).__name__} ({error})") from None
     return nested
 
