@@ -253,7 +253,8 @@ def _add_train(commands: Any) -> None:
                        help=f"how many x² samples on [-1, 1], for xsquared only (default: {XSQUARED_SAMPLES})")
     train.add_argument("--test-fraction", type=_fraction, metavar="F",
                        help=f"share of the digits held back for testing, for digits only (default: {TEST_FRACTION})")
-    train.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights, batches and random "
+                       "search's changes (default: 0)")
     train.add_argument("-o", "--output", type=_home_expanded, default="model.npz", metavar="PATH",
                        help="where to save the trained model (default: %(default)s)")
     train.add_argument("--progress", action="store_true",
@@ -481,8 +482,10 @@ def _demo(args: argparse.Namespace) -> int:
 def _optimizer(name: str, model: nn.Module, rate: float, seed: int) -> optim.Optimizer:
     if name == "armijo":
         return optim.Armijo(model, initial_step=rate)
-    if name == "random":
-        return optim.RandomSearch(model, scale=rate, rng=seed)
+    if name == "random":  # a stream of its own: rng=seed would draw again the numbers of the weights (MLP(rng=seed)),
+        # and with --init uniform the first change would be w → 1.2·w − 0.1 for every weight, not a random one
+        changes = np.random.SeedSequence(seed).spawn(1)[0]
+        return optim.RandomSearch(model, scale=rate, rng=np.random.default_rng(changes))
     if name == "sgd":
         return optim.SGD(model, learning_rate=rate, momentum=0.9)
     if name == "adam":

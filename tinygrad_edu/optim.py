@@ -952,7 +952,9 @@ class RandomSearch(Optimizer):
     number, and needs no gradient: one that calls ``backward()`` (as PyTorch's closures do) is a ValueError, one
     that returns anything else a TypeError.  ``accepted`` and ``proposals`` count the changes kept and tried;
     ``last_accepted`` and ``last_cost`` describe the latest step.  ``scale`` (a setting) and ``rng`` (a seed or
-    a numpy Generator) may be set between steps.
+    a numpy Generator) may be set between steps.  An int ``rng`` draws the numbers an int ``rng`` of a network
+    draws: give the two different seeds (or one Generator to both), or with ``init="uniform"`` the first change
+    is w → 1.2·w − 0.1 for every weight, no random guess.
     """
 
     _settings = ("scale",)
