@@ -163,9 +163,10 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
     ``create_graph=None``: record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the
     caller's, or of an enclosing transform, that the result must stay connected to).  Also returns whether the
     passes were recorded."""
-    for x in [output, *inputs]:
+    for i, x in enumerate([output, *inputs]):
         if not isinstance(x, Value):
-            raise TypeError(f"{name}: output and inputs must be Values, got {type(x).__name__}")
+            raise TypeError(f"{name}: output and inputs must be Values, got {type(x).__name__} "
+                            + ("as the output" if i == 0 else f"as input {i - 1}"))
     zeros = [Value(np.zeros(x.shape, dtype=x.dtype), requires_grad=False) for x in inputs]
     wanted = [x for x in inputs if x.requires_grad]  # (copies of Values bound the walk: Value.backward's inputs)
     if not (output.requires_grad and wanted):
@@ -311,7 +312,7 @@ def _output(out: Any, name: str, scalar: bool) -> Value:
     """f's result, which must be a Value; a transform of a cost needs a single number.  A plain number or array
     cannot depend on the arguments, so its derivative would be a silent 0 (as in ``torch.func``, it is refused)."""
     if not isinstance(out, Value):
-        raise TypeError(f"{name}: f must return a Value, got {_why_not_a_value(out)}")
+        raise TypeError(f"{name}: f must return a Value, got {_why_not_a_value(out, scalar)}")
     if scalar and out.size != 1:
         several = ("jacobian(jacobian(f)) gives the second derivatives of each output" if name in ("hessian", "hvp")
                    else "use jacobian for a function with several outputs")
@@ -320,10 +321,14 @@ def _output(out: Any, name: str, scalar: bool) -> Value:
     return out
 
 
-def _why_not_a_value(out: Any) -> str:
-    """What f returned instead of a Value, and what to do about it."""
+def _why_not_a_value(out: Any, scalar: bool) -> str:
+    """What f returned instead of a Value, and what to do about it (a transform of a cost, ``scalar``, given
+    ``return cost, aux`` as for JAX's and torch.func's ``has_aux=True``: not to stack them into several outputs)."""
     if out is None:
         return "None (does f end with return?)"
+    if isinstance(out, tuple) and scalar:
+        return (f"a tuple of {len(out)}; f must return its cost alone, one Value of a single number: there is no "
+                "has_aux here, so compute any other result outside f")
     if isinstance(out, list | tuple):
         return (f"a {type(out).__name__} of {len(out)}; a transform differentiates one Value: combine them, e.g. "
                 "with F.stack")
@@ -494,7 +499,11 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
 
 def _one_argnum(argnums: Any, name: str) -> None:
     if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
-        raise _argnums_error(argnums, name, "one int", f" (for several arguments, call {name} once per argument)")
+        several = (" (for several arguments, call jacobian once per argument)" if name == "jacobian" else
+                   " (for several arguments, hessian(f, argnums=i) gives the block ∂²f/∂xᵢ² of each, and "
+                   "jacobian(grad(f, argnums=i), argnums=j) the mixed blocks ∂²f/∂xᵢ∂xⱼ, which calls of hessian "
+                   "alone leave out)")
+        raise _argnums_error(argnums, name, "one int", several)
 
 
 @checks.pytorch_keywords(inputs=f"it is called x= here; {_HVP_RESULT}",
@@ -507,7 +516,8 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     Returns ``H·v`` **alone**, a Value shaped like ``x``: not the pair ``(f(x), H·v)`` that
     ``torch.autograd.functional.hvp`` returns.  Unpacked the PyTorch way, ``_, hv = hvp(f, x, v)`` splits ``H·v``
     itself: for an ``x`` of length 2, ``hv`` is silently the second entry (or row) of ``H·v``; other lengths fail
-    with "too many values to unpack".  Write ``hv = hvp(f, x, v)``, and call ``f(x)`` for the value.
+    with "too many" or "not enough values to unpack", and a number with "cannot be iterated".  Write
+    ``hv = hvp(f, x, v)``, and call ``f(x)`` for the value.
 
     >>> hvp(lambda p: (p ** 3).sum(), [1.0, 2.0], [1.0, 1.0]).data     # H = diag(6x)
     array([ 6., 12.])
@@ -524,9 +534,22 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     return _pull(inner, [point], [None], None, name)[0][0][0]
 
 
+# torch.func's and JAX's transforms that have another name here, or none, looked for as autodiff.jacrev, …
+_OTHER_NAMES = {
+    "jacrev": "use jacobian(f, argnums) (one backward pass per output element, as jacrev's)",
+    "jacfwd": "use jacobian(f, argnums): there is no forward mode here, and the Jacobian is the same",
+    "grad_and_value": "use value_and_grad(f, argnums): the pair the other way round, (f(x), ∇f), as JAX's",
+    "vjp": "use gradients(f(x), [x], grad_output=v) for vᵀJ, on a Value f(x) computed from a Value x",
+    "jvp": "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v",
+    "vmap": "there is no vmap: operations take whole arrays, so give f a batch (one sample a row), or loop"}
+
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take autodiff.any_typo for a name)
     def __getattr__(name: str) -> Any:
-        """minitorch's ``autodiff.topological_sort``: an AttributeError saying what it is here."""
+        """torch.func's and JAX's ``autodiff.jacrev``, ``autodiff.vmap`` and minitorch's
+        ``autodiff.topological_sort``: an AttributeError saying what to write here."""
+        if name in _OTHER_NAMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r} (a torch.func / JAX name); "
+                                 f"{_OTHER_NAMES[name]}", name=name)
         raise checks.minitorch_name(__name__, name)
 
 
