@@ -79,7 +79,8 @@ Step = Callable[[], object]
 
 
 def compare(steps: dict[str, Step], rounds: int, min_time: float) -> dict[str, list[float]]:
-    """CPU seconds per call of each step in each of ``rounds`` interleaved rounds of about ``min_time``."""
+    """CPU seconds per call of each step in each of ``rounds`` interleaved rounds, of about ``min_time / rounds``
+    each (about ``min_time`` per step in all)."""
     calls = {}
     for name, step in steps.items():
         step()  # warm up, and count how many calls fill a round
@@ -104,13 +105,13 @@ SCALAR_OPS = 400  # within micrograd's recursion limit (its backward sorts the g
 
 def scalar_chain(make: Callable[[float], object], operations: int = SCALAR_OPS) -> Step:
     """``y = y * 1.001 + 0.5`` (two operations per turn) from a leaf, then backward: the same code for every
-    engine with Python-number operands."""
+    engine with Python-number operands.  The step returns the leaf and the result (for the floors' check)."""
     def step() -> object:
         x = y = make(1.0)
         for _ in range(operations // 2):
             y = y * 1.001 + 0.5
         y.backward()
-        return x
+        return x, y
 
     return step
 
@@ -131,7 +132,7 @@ def scalar_chain_tape(operations: int = SCALAR_OPS) -> Step:
         y.grad = np.ones(())
         for node, parent, factor in reversed(tape):
             parent.grad = node.grad if factor is None else np.asarray(node.grad.item() * factor)
-        return x
+        return x, y
 
     return step
 
@@ -445,15 +446,15 @@ def mlp_difference(batch: int = 32, step: Callable[[int], Step] = mlp_numpy) -> 
         theirs()
         for each in ours:
             each()
-    return max(float(np.abs(p.data - q).max()) for each in ours for p, q in zip(each.params, theirs.params))
+    return float(np.max([np.abs(p.data - q).max() for each in ours for p, q in zip(each.params, theirs.params)]))
 
 
 def floor_difference() -> float:
     """Largest difference between our results and the floors' steps, hand-written with the exact rules or on the
-    lean tape (0: they compute the same numbers, so their times bound ours from below)."""
+    lean tape (0: they compute the same numbers, so their times bound ours from below; NaN where one has NaN)."""
     differences = [mlp_difference(step=mlp_exact)]
-    ours, tape = scalar_chain(Value)(), scalar_chain_tape()()
-    differences.append(float(np.abs(ours.grad - tape.grad)))
+    (x, y), (tape_x, tape_y) = scalar_chain(Value)(), scalar_chain_tape()()  # the result and the leaf's gradient
+    differences += [float(np.abs(y.data - tape_y.data)), float(np.abs(x.grad - tape_x.grad))]
     for floor in (array_chain_numpy(), array_chain_tape()):
         ours = array_chain_ours()
         ours()
@@ -465,7 +466,7 @@ def floor_difference() -> float:
             ours()
             floor()
         differences += [float(np.abs(p.data - q).max()) for p, q in zip(ours.params, floor.params)]
-    return max(differences)
+    return float(np.max(differences))  # (Python's max would pass over a NaN that is not first)
 
 
 # --- the x² demo's gradient descent: 1-12-12-1 leaky ReLU network, batches of 5 ---------------------------------
@@ -590,8 +591,11 @@ def timed_row(label: str, steps: dict[str, Step], per: int, reference: str, targ
             goal, met)
 
 
+QUICK_ROUNDS = 3, 0.15  # --quick: rounds, and CPU seconds per column over all of them
+
+
 def rows(quick: bool) -> list[tuple[str, ...]]:
-    rounds, min_time = (3, 0.15) if quick else (25, 3.0)
+    rounds, min_time = QUICK_ROUNDS if quick else (25, 3.0)
     table = []
     steps = {"ours": scalar_chain(Value), TAPE: scalar_chain_tape()}
     if MicrogradValue:
@@ -659,8 +663,14 @@ def main() -> None:
           f"torch {torch.__version__ + ' (1 thread)' if torch else 'not installed'}, "
           f"micrograd {'installed' if MicrogradValue else 'not installed'}, {os.cpu_count()} cores, "
           f"{os.environ.get('OPENBLAS_NUM_THREADS')} BLAS thread, malloc thresholds pinned")
+    floors = floor_difference()
     print(f"MLP step: same numbers as the hand-written numpy step (max |difference| after 3 steps "
-          f"{mlp_difference():.1e}); the floors' steps ({FLOOR}, {TAPE}): max |difference| {floor_difference():.1e}\n")
+          f"{mlp_difference():.1e}); the floors' steps ({FLOOR}, {TAPE}): max |difference| {floors:.1e}\n")
+    if floors != 0:  # (NaN too) a step that computes other numbers bounds nothing: no floors, no verdicts on them
+        raise SystemExit(f"the floors' steps do not compute our numbers (max |difference| {floors:.1e}): fix them")
+    if args.quick:
+        print(f"--quick: a smoke run ({QUICK_ROUNDS[0]} rounds of {QUICK_ROUNDS[1] / QUICK_ROUNDS[0]:.2f} s per "
+              "column, short chains): its ratios and verdicts are noise, not results\n")
     header = ("workload", "tinygrad_edu", "reference", "ratio", "floor", "target", "met")
     print_table([header, *rows(args.quick)])
     print("\n(times are medians of interleaved rounds of CPU time; a ratio is the median of the rounds' ratios)")

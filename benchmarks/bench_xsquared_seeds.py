@@ -10,8 +10,14 @@ timed on its own (one BLAS thread), so a busy machine shows up in the times, not
 from __future__ import annotations
 
 import os
+import sys
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
+#: One BLAS thread and glibc's allocator thresholds, as bench_engine.py pins them (a thread count the user set
+#: would otherwise stay, and the times would not be comparable with the other scripts').
+SETTINGS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
+if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in SETTINGS.items()):  # before numpy is imported
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **SETTINGS})
 
 import argparse  # noqa: E402
 
