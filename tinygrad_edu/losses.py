@@ -11,6 +11,7 @@ Each cost returns a :class:`~tinygrad_edu.Value` of size 1, so ``cost.backward()
 
 from __future__ import annotations
 
+import typing as _typing  # (private: dir(losses) lists what it did before)
 from typing import Any
 
 import numpy as np
@@ -98,7 +99,13 @@ def mean_squared_error(prediction: Any, target: Any) -> Value:
 
 @checks.pytorch_keywords(input="it is called logits= here", target="it is called labels= here",
                          reduction="it is always the mean over the samples (PyTorch's reduction='mean'); for the "
-                                   "sum, multiply by the number of samples")
+                                   "sum, multiply by the number of samples",
+                         ignore_index="every label counts here; leave those samples out instead: "
+                                      "keep = labels != -100, then cross_entropy(logits[keep], labels[keep])",
+                         weight="the classes are not weighted here; compute "
+                                "-(w[labels] * F.log_softmax(logits)[np.arange(n), labels]).sum() / w[labels].sum()",
+                         label_smoothing="give the smoothed rows as labels instead (rows of probabilities): "
+                                         "(1 - eps) * data.one_hot(labels, classes=k) + eps / k")
 def cross_entropy(logits: Any, labels: Any) -> Value:
     """``−(1/n) Σ_s ln softmax(logits_s)[label_s]``: the cost of classification (seed section 4's digits).
 
@@ -124,7 +131,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
         picked = log_probabilities * (labels if isinstance(labels, Value) else targets)
     else:  # class indices
         picked = log_probabilities[np.arange(samples), targets] if logits.ndim == 2 else log_probabilities[int(targets)]
-    return picked.sum() * (-1.0 / samples)
+    return (0.0 - picked.sum()) / samples  # (0 − Σ, not −1 · Σ: a sure right answer costs 0.0, not −0.0)
 
 
 def _labels_array(labels: Any) -> np.ndarray:
@@ -135,6 +142,9 @@ def _labels_array(labels: Any) -> np.ndarray:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
+    if data.dtype.kind == "O" and data.size and all(isinstance(label, int) for label in data.flat):  # (beyond 64 bits)
+        raise ValueError(f"cross_entropy: labels must be class indices (0 … k−1), but they hold whole numbers beyond "
+                         f"64 bits (from {min(map(int, data.flat))} to {max(map(int, data.flat))})")
     if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
         raise TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got "
                         f"{type(labels).__name__} {labels!r:.40}")
@@ -187,6 +197,22 @@ def _probability_rows(data: np.ndarray) -> np.ndarray:
 #: Costs by name, for command lines and configuration files.
 COSTS = {"squared_error": squared_error, "mean_squared_error": mean_squared_error,
          "cross_entropy": cross_entropy}
+
+
+# PyTorch's names for the costs (torch.nn.functional's and torch.nn's), and what they are here
+_PYTORCH_NAMES = {
+    **dict.fromkeys(("mse_loss", "MSELoss"), "mean_squared_error(prediction, target), the mean over every element; "
+                                             "the seed's cost, summed over the outputs and averaged over the "
+                                             "samples, is squared_error(prediction, target)"),
+    **dict.fromkeys(("CrossEntropyLoss", "nll_loss", "NLLLoss"),
+                    "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)"),
+}
+
+if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)
+    def __getattr__(name: str) -> Any:
+        """``losses.mse_loss``, ``losses.MSELoss``: an AttributeError saying what the cost is called here."""
+        where = f" (a PyTorch name); use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else ""
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
 
 
 def __dir__() -> list[str]:
