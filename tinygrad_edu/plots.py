@@ -125,8 +125,9 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
     import matplotlib
 
     # a fixed salt, else the SVG's ids are random (uuid4); matplotlib's settings are the whole process's, so one
-    # save at a time: another thread's would run with the salt this one's exit put back, and leave it set for good
-    with _SAVING, matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu"}), \
+    # save at a time: another thread's would run with the salt this one's exit put back, and leave it set for good.
+    # svg.fonttype "none": the SVG's words are <text> a screen reader reads and a search finds, not glyph outlines
+    with _SAVING, matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu", "svg.fonttype": "none"}), \
             replacing(path, function, doing="save the figure to") as temporary, open(temporary, "xb") as file:
         fig.savefig(file, format=path.suffix.lower()[1:], dpi=120, bbox_inches="tight", metadata=_metadata(path))
     return fig

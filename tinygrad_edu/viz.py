@@ -286,7 +286,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     first_input = network_input(kept)
     if first_input is not None:
         names.setdefault(id(first_input), "α^0")
-    key = ("green: parameter · grey: constant or input · blue: intermediate · gold: output · "
+    key = ("green: parameter (thick frame) · grey: constant or input · blue: intermediate · gold: output · "
            "ovals: operations")
     attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
     if size is not None:
@@ -298,8 +298,10 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     def add_nodes(target: graphviz.Digraph, nodes: list[Value]) -> None:
         for node in nodes:
             i = number[id(node)]
-            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad, precision),
-                        shape="plaintext", style="filled", fillcolor=COLORS[_value_kind(node, value)])
+            kind = _value_kind(node, value)  # a parameter framed too: its green is the constants' grey to some eyes
+            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad, precision,
+                                              frame=2 if kind == "parameter" else 0),
+                        shape="plaintext", style="filled", fillcolor=COLORS[kind])
             if node.op is not None:
                 target.node(f"op{i}", _op_text(node), shape="oval", style="filled", fillcolor=COLORS["op"])
 
@@ -344,8 +346,10 @@ _CHAIN_WEIGHT = "1000"
 _RESULT_WEIGHT = "10"
 
 
-def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool, precision: int = 4) -> str:
-    """A box of rows: the name, the shape (tensors), the data and the grad (``precision`` significant digits)."""
+def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool, precision: int = 4,
+                 frame: int = 0) -> str:
+    """A box of rows: the name, the shape (tensors), the data and the grad (``precision`` significant digits),
+    in a frame ``frame`` points thick around the rows (0: none)."""
     name = node.label if node.label is not None and str(node.label) else name
     cells = []
     if name is not None and str(name):  # an empty <B></B> is a syntax error to Graphviz
@@ -357,7 +361,7 @@ def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool
     if show_grad:
         cells.append("grad " + _text(summary(node.grad, precision)))
     rows = "".join(f"<TR><TD>{cell}</TD></TR>" for cell in cells or [" "])
-    return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}</TABLE>>'
+    return f'<<TABLE BORDER="{frame}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}</TABLE>>'
 
 
 def _value_kind(node: Value, output: Value) -> str:
@@ -607,9 +611,9 @@ def _shown_neurons(count: int, limit: int) -> list[int | None]:
 
 def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Drawing:
     """The seed's Figure 1 for a Network/MLP (or one Layer): neurons as circles in layer columns, input α^0 on
-    the left, hidden layers, output on the right.  Edges are the weights: blue for positive, red for negative,
-    thicker for larger |w|.  Each neuron shows its bias.  A layer wider than ``max_neurons`` shows its first and last
-    neurons around a "…" that says how many were left out.
+    the left, hidden layers, output on the right.  Edges are the weights: solid blue for positive, dashed red for
+    negative, thicker for larger |w|.  Each neuron shows its bias.  A layer wider than ``max_neurons`` shows its
+    first and last neurons around a "…" that says how many were left out.
     """
     layers = list(getattr(model, "layers", None) or ([model] if hasattr(model, "weights") else []))
     if not layers:
@@ -627,7 +631,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
     graph = Drawing("network", engine="neato",
                     graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
                                 "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
-                                "label": "weights w: blue > 0, red < 0, thicker for larger |w|; "
+                                "label": "weights w: solid blue ≥ 0, dashed red < 0, thicker for larger |w|; "
                                          "b: the neuron's bias"},
                     node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
                                "style": "filled", "fixedsize": "true", "width": f"{diameter:.2f}"},
@@ -706,13 +710,15 @@ def _layer_column(graph: Drawing, column: int, count: int, neurons: list[int | N
 
 def _weight_edges(graph: Drawing, column: int, w: np.ndarray, sources: list[int | None], targets: list[int | None],
                   largest: float) -> None:
-    """The weights into layer ``column``: blue for w ≥ 0, red for w < 0, wider for larger |w|."""
+    """The weights into layer ``column``: solid blue for w ≥ 0, dashed red for w < 0, wider for larger |w|."""
     for j in sources:
         for k in targets:
             if j is None or k is None:
                 continue
             value = w[j, k]
+            # dashed too, not only red: the sign must not rest on colour alone (red-green colour blindness, greyscale)
             graph.edge(f"L{column - 1}_{j}", f"L{column}_{k}", color="#2e75b6" if value >= 0 else "#c00000",
+                       style="solid" if value >= 0 else "dashed",
                        penwidth=f"{0.3 + 3.0 * (abs(value) / largest):.2f}", tooltip=f"w = {value:.4g}")
 
 
