@@ -225,7 +225,7 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     sum of each class's share rounded to the nearest (halves to even), which must leave every class at least one
     sample in each part (scikit-learn instead shares ``ceil(n * test_size)`` out among the classes).
     """
-    x, y = _paired("train_test_split", inputs, labels)
+    x, y = _paired("train_test_split", inputs, labels, "labels")
     try:
         checks.flag(stratify, "stratify", "train_test_split")
     except TypeError as error:
@@ -285,6 +285,8 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     """
     classes = checks.integer(classes, "classes", "one_hot", least=1)
     y = _array("one_hot", "the labels", labels)
+    if y.dtype.kind == "O" and y.size and all(type(label) is int for label in y.flat):  # ints beyond numpy's
+        raise ValueError(f"one_hot: label {max(y.flat, key=abs)} is outside 0..{classes - 1} (classes={classes})")
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)
     if y.dtype.kind not in "iu":  # (not bool, and not timedelta64, which numpy counts among its integers)

@@ -131,6 +131,8 @@ def _shape(x: Any) -> tuple[int, ...] | None:
 @checks.pytorch_keywords(dim=_AXIS)
 def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
     """Join Values along an existing axis (``np.concatenate``; ``axis=None`` flattens them first)."""
+    if axis is not None:
+        _check_axis("concatenate", axis, "an int or None")
     values = _joined("concatenate", values)
     return apply(ops.concatenate(len(values), axis), *values)
 
@@ -138,10 +140,16 @@ def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
 @checks.pytorch_keywords(dim=_AXIS)
 def stack(values: Iterable[Any], axis: int = 0) -> Value:
     """Join Values of one shape along a new axis (``np.stack``)."""
-    if isinstance(axis, bool):  # (numpy takes True for 1; concatenate refuses it)
-        raise TypeError(f"stack: axis must be an int, got {axis!r}")
+    _check_axis("stack", axis)
     values = _joined("stack", values)
     return apply(ops.stack(len(values), axis), *values)
+
+
+def _check_axis(name: str, axis: Any, wanted: str = "an int") -> None:
+    """An int axis, else a TypeError naming it: numpy's own words ("integer argument expected, got float") name no
+    argument, and its stack takes True for 1."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: axis must be {wanted}, got {axis!r}")
 
 
 def _joined(name: str, values: Iterable[Any]) -> list[Any]:
@@ -163,13 +171,14 @@ def maximum(a: Any, b: Any) -> Value:
 def where(condition: Any, a: Any, b: Any) -> Value:
     """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
     checks.unmasked(condition, "the condition", "where")
+    given = condition
     try:
         condition = condition.data if isinstance(condition, Value) else np.asarray(condition)
     except (TypeError, ValueError) as error:  # ragged lists, lists holding Values
         raise type(error)(f"where: the condition must be an array of booleans ({error})") from None
     if condition.dtype.kind not in "biuf":
         raise TypeError(f"where: the condition must be booleans (or numbers), not {condition.dtype} "
-                        f"({type(condition).__name__})")
+                        f"({type(given).__name__})")
     shapes = [condition.shape, _shape(a), _shape(b)]
     try:
         np.broadcast_shapes(*(shape for shape in shapes if shape is not None))  # (a non-array: apply says why)

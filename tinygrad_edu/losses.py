@@ -124,7 +124,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
         raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}")
     if not logits.size:
         raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")
-    targets = _targets(_labels_array(labels), logits.shape)
+    targets = _targets(_labels_array(labels, logits.shape[-1]), logits.shape)
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
     if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)
@@ -134,7 +134,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     return (0.0 - picked.sum()) / samples  # (0 − Σ, not −1 · Σ: a sure right answer costs 0.0, not −0.0)
 
 
-def _labels_array(labels: Any) -> np.ndarray:
+def _labels_array(labels: Any, classes: int) -> np.ndarray:
     if isinstance(labels, Value):
         return labels.data
     checks.unmasked(labels, "the labels", "cross_entropy")
@@ -142,9 +142,9 @@ def _labels_array(labels: Any) -> np.ndarray:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
-    if data.dtype.kind == "O" and data.size and all(isinstance(label, int) for label in data.flat):  # (beyond 64 bits)
-        raise ValueError(f"cross_entropy: labels must be class indices (0 … k−1), but they hold whole numbers beyond "
-                         f"64 bits (from {min(map(int, data.flat))} to {max(map(int, data.flat))})")
+    if data.dtype.kind == "O" and data.size and all(type(label) is int for label in data.flat):  # beyond numpy's ints
+        raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
+                         f"{max(data.flat, key=abs)}")
     if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
         raise TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got "
                         f"{type(labels).__name__} {labels!r:.40}")
