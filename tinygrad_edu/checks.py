@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "minitorch_name", "counted", "listed", "masked", "unmasked", "reloaded",
-           "reloaded_error"]
+           "reloaded_error", "same_index"]
 
 
 def _shown(value: Any) -> str:
@@ -148,6 +148,18 @@ def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeErr
     if masked(value):
         raise error(f"{where}: {name} is a masked array with masked elements, whose numbers numpy would use; "
                     "give m.filled(x) or m.compressed() of the masked array m")
+
+
+def same_index(inputs: Any, targets: Any, where: str, name: str = "targets") -> None:
+    """Rows are paired by position: refuse two pandas objects (a DataFrame, a Series) whose indexes differ, whose rows
+    would be paired wrongly without a word (pandas itself pairs them by label); a ValueError naming ``where``."""
+    first: Any = getattr(inputs, "index", None)
+    second: Any = getattr(targets, "index", None)
+    if hasattr(first, "equals") and hasattr(second, "equals") and not first.equals(second):
+        raise ValueError(f"{where}: the inputs and the {name} have different pandas indexes; rows are paired by "
+                         f"position, not by label, so row i of one would go with row i of the other: align them "
+                         f"first ({name}.loc[inputs.index], or inputs.loc[{name}.index]), or give .to_numpy() of "
+                         "both to pair them by position")
 
 
 def reloaded(value: Any, cls: type) -> bool:

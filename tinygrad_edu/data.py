@@ -117,6 +117,7 @@ def _paired(func: str, inputs: object, targets: object, name: str = "targets") -
     if len(x) != len(y):
         raise ValueError(f"{func}: inputs and {name} hold different numbers of samples, "
                          f"shapes {x.shape} and {y.shape}")
+    checks.same_index(inputs, targets, func, name)
     return x, y
 
 
@@ -308,6 +309,9 @@ def _float_labels_hint(y: np.ndarray) -> str:
     if y.ndim >= 2 and y.shape[-1] > 1 and np.isin(y, (0.0, 1.0)).all() and (y.sum(axis=-1) == 1).all():
         return (f" of shape {y.shape}; these are one-hot rows already (targets), whose labels are "
                 f"rows.argmax(axis=-1)")
+    if np.isnan(y).any():  # (pandas' Int64 labels with pd.NA become floats with NaN)
+        where = tuple(int(i) for i in np.argwhere(np.isnan(y))[0])
+        return f" of shape {y.shape}, holding NaN (missing labels?) at index {where}"
     whole = np.isfinite(y).all() and (y == np.round(y)).all()
     return f" of shape {y.shape}" + ("; whole numbers given as floats: labels.astype(int)" if whole else "")
 

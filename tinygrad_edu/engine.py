@@ -1133,6 +1133,11 @@ class Value:
         return _node(Value, seed, False, (), None, None) if create_graph and not isinstance(seed, Value) else seed
 
     # --- arithmetic (numpy broadcasting, numbers and arrays on either side) ------------------------------------
+    # pandas leaves an operation to an operand of a higher priority than its own (a DataFrame's is 4000):
+    # `series + v` and `df * v` then call the Value's reflected methods, by position, as `array + v` does (pandas'
+    # own attempt asked the Value for an array and failed)
+    __pandas_priority__ = 5000
+
     def __add__(self, other: Any) -> Value:
         return _binary(ops.add, self, other)
 

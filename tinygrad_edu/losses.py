@@ -43,11 +43,12 @@ def _as_target(target: Any, prediction: Value, cost: str) -> Value:
     return value
 
 
-def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
+def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: Any = None) -> str:
     """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back; or class
-    labels, (n,), to k output neurons, (n, k)."""
+    labels, (n,), to k output neurons, (n, k).  ``given``: the targets as given (pandas' Series has no reshape)."""
     if len(target) == 1 and prediction == (*target, 1):
-        return " (one target per sample: give them as a column, targets.reshape(-1, 1))"
+        column = "targets.to_numpy().reshape(-1, 1)" if hasattr(given, "to_numpy") else "targets.reshape(-1, 1)"
+        return f" (one target per sample: give them as a column, {column})"
     # (not targets.ravel(): a flat prediction is one sample of n outputs, and squared_error's cost their sum)
     if len(prediction) == 1 and target == (*prediction, 1):
         return " (one output per sample: make the prediction a column too, prediction.reshape(-1, 1))"
@@ -62,8 +63,9 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     prediction = _as_value(prediction, name, "the prediction")
     target = _as_target(target, prediction, name)
     if prediction.shape != target.shape:
+        hint = _column_hint(prediction.shape, target.shape, given_target)
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
-                         f"{target.shape}; they must be equal{_column_hint(prediction.shape, target.shape)}")
+                         f"{target.shape}; they must be equal{hint}")
     if not prediction.size:
         raise ValueError(f"{name}: the batch is empty (shape {prediction.shape})")
     if not isinstance(given_target, Value) and not np.isfinite(target.data).all():

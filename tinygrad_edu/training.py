@@ -118,14 +118,35 @@ def _as_array(data: Any, name: str) -> np.ndarray:
         array = data.data if isinstance(data, Value) else np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"fit: the {name} are not an array of numbers, one entry per sample: {error}") from None
+    if array.dtype.kind == "O" and array.size and all(isinstance(x, (int, float)) for x in array.flat):
+        with contextlib.suppress(OverflowError):  # (ints beyond every float: refused below)
+            array = array.astype(np.float64)  # a DataFrame of bool, int and float columns (pandas gives objects)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"fit: {name} must be numbers, one entry per sample, got {type(data).__name__} "
-                        f"(dtype {array.dtype})")
+                        f"(dtype {array.dtype}){_not_a_number(data, array)}")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(f"fit: the {name} hold NaN or inf")
     if array.ndim == 0:
         raise ValueError(f"fit: {name} must hold one entry per sample, got a single number")
     return array
+
+
+def _column_of(targets: Any) -> str:
+    """How to make flat targets a column: pandas' Series has no reshape."""
+    return "targets.to_numpy().reshape(-1, 1)" if hasattr(targets, "to_numpy") else "targets.reshape(-1, 1)"
+
+
+def _not_a_number(data: Any, array: np.ndarray) -> str:
+    """Where an array of objects holds something other than a number: its position, or a DataFrame's column."""
+    where, found = next(((at, x) for at, x in np.ndenumerate(array) if not isinstance(x, (int, float))), ((), None))
+    if not where:
+        return ""
+    columns: Any = getattr(data, "columns", None)
+    by_column = columns is not None and array.ndim == 2 and len(columns) == array.shape[1]
+    place = f"column {columns[where[-1]]!r}" if by_column else f"index {tuple(int(i) for i in where)}"
+    if type(found).__name__ == "NAType":  # pandas' pd.NA, in a column of its nullable dtypes (Int64, Float64, boolean)
+        return f"; {place} holds a missing value (pd.NA): drop or fill them first (dropna(), fillna())"
+    return f"; {place} holds {type(found).__name__} {found!r:.40}: encode it as numbers first"
 
 
 @dataclass
@@ -262,17 +283,19 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     """fit's argument checks, in one place: every error names the argument at fault."""
     params = _check_model_and_optimizer(model, cost, optimizer)
     episodes = checks.integer(episodes, "episodes", "fit", least=1)
+    given_inputs, given_targets = inputs, targets
     inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
     if len(targets) != len(inputs):
         raise ValueError(f"fit: inputs hold {len(inputs)} samples (shape {inputs.shape}) but targets hold "
                          f"{len(targets)} (shape {targets.shape})")
+    checks.same_index(given_inputs, given_targets, "fit")
     if len(inputs) == 0:
         raise ValueError("fit: there are no samples to train on")
     if cost is squared_error and targets.ndim == 1 and len(targets) > 1:
         raise ValueError(f"fit: targets of shape {targets.shape} hold one number per sample, but squared_error takes "
                          f"a flat array as one sample of {len(targets)} outputs and would sum the samples' costs, "
                          "not average them (seed 7.1), so every step would be as many times too long: give one row "
-                         "per sample, targets.reshape(-1, 1), and a model returning a column (as an nn.MLP does; "
+                         f"per sample, {_column_of(given_targets)}, and a model returning a column (as an nn.MLP does; "
                          "inputs.reshape(-1, 1) for one input per sample), or cost=losses.mean_squared_error")
     if inputs.dtype not in (np.float32, np.float64):
         inputs = inputs.astype(np.float64)
@@ -432,23 +455,25 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ``optimizer.step(closure, cost=...)``.  With ``batch_size``, each episode walks through the samples in
     mini-batches (shuffled reproducibly from ``seed`` when ``shuffle``), one update per batch.
 
-    ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)``
-    for the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so
-    fit refuses it; class indices ``(n,)`` for cross entropy).  ``model`` is called with the rows (all of
-    them, or a mini-batch) as a Value without gradient (``requires_grad=False``): a plain function may compute
-    with it as with a parameter, or use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this
-    package's optimizers do.  Training stops early when
-    ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes
-    none; mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted by their sizes, each taken
-    before its batch's update) is checked after the episode, whose updates all happen.  Without ``tol``, full
-    batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode
-    would repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under
-    way (a second Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more
-    than ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or
-    infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the
-    episode (and, before any update, saying so), with the history so far as its ``history``; so does a gradient
-    holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that
-    depends on none of the optimizer's parameters is a ValueError at the first backward pass.
+    ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)`` for
+    the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit
+    refuses it; class indices ``(n,)`` for cross entropy).  A pandas DataFrame or Series is taken by position, as
+    its ``.to_numpy()``: a DataFrame and a Series whose indexes differ are refused, as their rows would be paired
+    wrongly; columns must all be numbers (bool, int, float, the nullable Int64/Float64/boolean without pd.NA).
+    ``model`` is called with the rows (all of them, or a mini-batch) as a Value without gradient
+    (``requires_grad=False``): a plain function may compute with it as with a parameter, or use numpy on its
+    ``.data``.  ``optimizer.step`` must take ``cost=``, as this package's optimizers do.  Training stops early when
+    ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes none;
+    mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted by their sizes, each taken before its
+    batch's update) is checked after the episode, whose updates all happen.  Without ``tol``, full batch, it still
+    stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode would repeat it):
+    ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under way (a second
+    Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more than
+    ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or infinite
+    cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the episode
+    (and, before any update, saying so), with the history so far as its ``history``; so does a gradient holding NaN
+    or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that depends on none of
+    the optimizer's parameters is a ValueError at the first backward pass.
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
