@@ -18,7 +18,8 @@ the gradient:
   ``no_grad()``, as in PyTorch) and backpropagates itself;
 - ``step(closure, cost=c)``: ``c`` is the cost at the current parameters and the gradients are already those
   of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice); a Value ``c``
-  computed before a parameter last changed (an earlier step), or given with no gradient at all, is a ValueError.
+  computed before a parameter last changed (an earlier step), or given with no gradient at all, is a ValueError;
+  so is, for Armijo (which pairs ``f(x)`` with ``∇f(x)``), a Value ``c`` never backpropagated (``c.grad`` None).
 
 The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Armijo's and Newton's ``sigma``,
 ``alpha``, ``max_backtracks``, RandomSearch's ``scale``, …) may be changed between steps, as a learning-rate
@@ -543,6 +544,11 @@ class Optimizer:
         if cost is not None and params and params[0].grad is None and all(p.grad is None for p in params):
             raise ValueError(f"{type(self).__name__}.step: cost= was given but no parameter has a gradient; call "
                              "cost.backward() first (as fit does), or leave cost= out and the step computes both")
+        if needs_closure and isinstance(cost, Value) and cost.grad is None:  # Armijo pairs f(x) with ∇f(x)
+            raise ValueError(f"{type(self).__name__}.step: cost= was given but not backpropagated (its grad is None), "
+                             "so the parameters' gradients are those of another cost, such as the one before the "
+                             "last step: call cost.backward() first (after zero_grad()), or leave cost= out and the "
+                             "step computes both; the parameters are unchanged")
         if cost is not None or closure is None:
             return cost
         return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]

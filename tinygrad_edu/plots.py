@@ -724,8 +724,14 @@ def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Valu
                         f"that makes an optimizer from [parameters]; it returned {type(optimizer).__name__}")
     points = [start.copy()]
     for _ in range(steps):
+        before = point.data.copy()
         optimizer.step(lambda: f(point))
         if not np.isfinite(point.data).all() or np.abs(point.data).max() > 1e12:
+            break
+        # as descent_path: no step where Armijo (or Newton) found none, nor where ∇f = 0 left the point where it was
+        # (the seed's STOP; random search, which keeps no gradient, may still move later)
+        stopped = point.grad is not None and not np.any(point.grad) and np.array_equal(point.data, before)
+        if getattr(optimizer, "last_failed", False) or stopped:
             break
         points.append(np.array(point.data, dtype=np.float64))
     return np.array(points), type(optimizer).__name__
@@ -772,11 +778,12 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
 
     ``optimizer_or_steps`` is a fixed learning rate η (a number), ``"armijo"`` for the Armijo step size
     control, a function making an optimizer from a parameter list (``lambda p: optim.Adam(p, 0.1)``: it
-    takes ``steps`` steps), or the points of a path you computed (an array of shape (k, 2)), which must begin at
-    ``start``: the first point is marked as the start and the path counts k − 1 steps (a path that begins
-    elsewhere is refused with a ValueError, not drawn from a start it does not pass through).  ``bounds`` =
-    (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.  ``parameter_names`` names the
-    axes, p[0] along x (``("w", "b")``).
+    takes up to ``steps`` steps, and stops as the ``"armijo"`` path does where ∇f = 0 leaves the point where it
+    is or the optimizer finds no step, its ``last_failed``), or the points of a path you computed (an array of
+    shape (k, 2)), which must begin at ``start``: the first point is marked as the start and the path counts
+    k − 1 steps (a path that begins elsewhere is refused with a ValueError, not drawn from a start it does not
+    pass through).  ``bounds`` = (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
+    ``parameter_names`` names the axes, p[0] along x (``("w", "b")``).
     """
     _check_function(f, "plot_descent")
     title = _check_title(title, "plot_descent")
