@@ -278,7 +278,10 @@ absolute = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))            # |x|'
 def _exp_minus_abs(x: np.ndarray) -> np.ndarray:
     """e^−|x| ≤ 1 (never overflowing), in a fresh array (out=: a 0-d array stays an array, not a scalar)."""
     e = np.abs(x, out=np.empty_like(x))
-    e *= -1.0
+    try:
+        e *= -1.0
+    except TypeError:  # integers or booleans (an Op called on them directly): in floats, as np.exp computes them
+        return _exp_minus_abs(np.asarray(x, dtype=np.result_type(x, 1.0)))
     return np.exp(e, out=e)
 
 
@@ -361,8 +364,15 @@ def _leaky_relu_vjp(g, out, x, negative_slope=0.01):
 # leaky_relu(x) = x for x > 0, else s·x;  leaky_relu'(x) = 1 for x > 0, else s
 leaky_relu = Op("leaky_relu", _leaky_relu, _leaky_relu_vjp)
 
-# softplus(x) = ln(1 + eˣ), computed as logaddexp(0, x) so that large x do not overflow; softplus' = σ
-softplus = Op("softplus", lambda x: np.logaddexp(0, x), lambda g, out, x: g * sigmoid(x))
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): no overflow for large x; np.logaddexp(0, x)'s own formula, at a
+    quarter of its time, and NaN for NaN without logaddexp's "invalid value" warning."""
+    return np.maximum(x, 0) + np.log1p(_exp_minus_abs(x))
+
+
+# softplus(x) = ln(1 + eˣ);  softplus' = σ
+softplus = Op("softplus", _softplus, lambda g, out, x: g * sigmoid(x))
 
 # ---------------------------------------------------------------------------------------------------------------
 # The seed's cost (section 5): C = Σ_j (y_j − y'_j)² per sample, averaged over the n samples of a batch,
@@ -440,6 +450,8 @@ def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.n
     """log softmax(x) = s − ln Σ eˢ with s = x − max x (so exp cannot overflow).  The sum is k (the eᵐᵃˣ⁻ᵐᵃˣ = 1 of
     the k maxima) plus the rest, and ln(k + rest) is taken as log1p(k − 1 + rest): it keeps its digits when one
     input dominates."""
+    if x.dtype.kind != "f":  # integers or booleans (the Op called on them directly): in float64, as softmax's exp
+        x = x.astype(np.float64)
     if x.size == 0:
         return np.zeros_like(x)
     shifted = _shifted(x, axis)
