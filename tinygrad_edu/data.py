@@ -509,16 +509,29 @@ def _digest(path: Path, expected: str) -> str:
     return h.hexdigest()
 
 
-def _fetch(url: str, target: Path, checksum: str | None, timeout: float) -> None:
-    """Download ``url`` to a temporary file next to ``target``, check it, then rename it into place."""
+def _unwritable(error: OSError, what: Path) -> OSError:
+    """``error`` of making or writing the cache, naming ``download_mnist`` and ``what`` (not a temporary file)."""
+    return type(error)(error.errno, f"download_mnist: cannot write {what}: {error.strerror or error}; give another "
+                                    f"root, a folder you may write in")
+
+
+def _fetch(url: str, target: Path, checksum: str | None, timeout: float, mirror: str) -> None:
+    """Download ``url`` to a temporary file next to ``target``, check it, then rename it into place; ``mirror`` says
+    where the base URL came from, for the advice a failure gives."""
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
     # the umask's permissions, as every other file the package writes (mkstemp's 0600 left a teacher's shared copy of
     # MNIST unreadable to the students); its data is public
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise _unwritable(error, target) from None
+    failed = (f"download_mnist: cannot download from {mirror} (try again, or give another mirror with url= or "
+              f"${MNIST_URL_ENV})")
     try:
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
                 received, announced = 0, response.headers.get("Content-Length")
+                kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
                 for chunk in iter(lambda: response.read(1 << 20), b""):
                     out.write(chunk)
                     received += len(chunk)
@@ -529,18 +542,28 @@ def _fetch(url: str, target: Path, checksum: str | None, timeout: float) -> None
             raise
         except urllib.error.HTTPError as error:
             error.close()
-            raise DownloadError(f"download_mnist: fetching {url} failed: "
-                                f"HTTP {error.code} {error.reason}") from None
+            raise DownloadError(f"{failed}: fetching {url} failed: HTTP {error.code} {error.reason}") from None
         except (OSError, http.client.HTTPException) as error:
-            raise DownloadError(f"download_mnist: fetching {url} failed: {error}") from None
+            slow = ""  # a stall: after the connection (TimeoutError), or while connecting (in a URLError)
+            if isinstance(error, TimeoutError) or isinstance(getattr(error, "reason", None), TimeoutError):
+                slow = f" (nothing came for timeout={timeout:g} s; on a slow network give a larger timeout=)"
+            raise DownloadError(f"{failed}: fetching {url} failed: {error}{slow}") from None
         if announced is not None and announced.isdigit() and received != int(announced):
-            raise DownloadError(f"download_mnist: fetching {url} stopped after {received} of "
+            raise DownloadError(f"{failed}: fetching {url} stopped after {received} of "
                                 f"{announced} bytes; the partial file was deleted")
+        with tmp.open("rb") as got:  # an error page sent with status 200 (MNIST's files are gzip-compressed)
+            start = got.read(512)
+        if not start.startswith(_GZIP_MAGIC) and (kind == "text/html" or start.lstrip().startswith(b"<")):
+            raise DownloadError(f"{failed}: {url} sent a web page ({kind or 'no Content-Type'}), not a gzip file; "
+                                f"the download was deleted")
         if checksum is not None and (found := _digest(tmp, checksum)) != checksum:
             raise DownloadError(f"download_mnist: {url} does not match its checksum: expected {checksum}, "
                                 f"got {found}; the download was deleted "
                                 f"(a wrong mirror or a broken transfer?)")
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as error:
+            raise _unwritable(error, target) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -601,21 +624,28 @@ def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None =
     Each download goes to a temporary file that is renamed into place only after its checksum matched;
     ``checksums`` maps file names (those of :data:`MNIST_MD5`) to md5 or sha256 hex digests and overrides
     :data:`MNIST_MD5` (a ``None`` value skips the check). A file already present with the right checksum is not
-    fetched again; one with a wrong checksum is replaced. HTTP or network failure, or a checksum mismatch, raises
-    :class:`DownloadError` and leaves no partial file.
+    fetched again; one with a wrong checksum is replaced. ``timeout`` is how many seconds to wait for the server
+    to answer and then for each piece of a file (a slow but steady download is not cut off). HTTP or network
+    failure, a file that is not gzip-compressed (a mirror's error page) or a checksum mismatch raises
+    :class:`DownloadError` and leaves no partial file; a ``root`` that cannot be written raises the ``OSError``.
     """
     root = _check_download_arguments(root, kind, timeout)
     base = _base_url(url)
+    mirror = ("the mirror given as url=" if url is not None else
+              f"the mirror set by ${MNIST_URL_ENV}" if os.environ.get(MNIST_URL_ENV) else "the default mirror")
     names = [f"{stem}.gz" for split in (("train", "test") if kind == "all" else (kind,))
              for stem in MNIST_FILES[split]]
     sums = _checked_checksums(checksums, names)  # all of them before anything is made or fetched
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unwritable(error, root) from None
     paths = []
     for name in names:
         target, checksum = root / name, sums[name]
         cached = target.is_file() and (checksum is None or _digest(target, checksum) == checksum)
         if not cached:
-            _fetch(base.rstrip("/") + "/" + name, target, checksum, timeout)
+            _fetch(base.rstrip("/") + "/" + name, target, checksum, timeout, mirror)
         paths.append(target)
     return paths
 
@@ -647,7 +677,7 @@ def _float_dtype(dtype: object) -> np.dtype:
 
 def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = False, url: str | None = None,
                checksums: Mapping[str, str | None] | None = None, flatten: bool = True,
-               dtype: type | np.dtype = np.float32) -> Dataset:
+               dtype: type | np.dtype = np.float32, timeout: float = 60.0) -> Dataset:
     """One split of MNIST (``kind="train"``: 60,000 images, ``"test"``: 10,000) from IDX files in ``root``.
 
     Returns ``Dataset(inputs, labels)``: ``inputs`` with brightness in ``[0, 1]`` (bytes divided by 255) of
@@ -655,7 +685,8 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     ``dtype`` a floating-point type, float32 by default (the 60,000 training images take 188 MB, twice that as
     float64); ``labels`` int64.
     Files may be gzip-compressed (``train-images-idx3-ubyte.gz``, preferred) or plain. With ``download=True``
-    missing files of that split are fetched first, see :func:`download_mnist` for ``url`` and ``checksums``.
+    missing files of that split are fetched first (the split's files all present uncompressed are not missing),
+    see :func:`download_mnist` for ``url``, ``checksums`` and ``timeout``.
     Bad files (wrong magic number, truncated, image and label counts that differ) raise ``ValueError``.
     """
     if not isinstance(kind, str) or kind not in MNIST_FILES:
@@ -664,9 +695,10 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     root = Path(os.fsdecode(checked_path(root, "load_mnist")))
     checks.flag(download, "download", "load_mnist")
     checks.flag(flatten, "flatten", "load_mnist")
-    if download:
-        download_mnist(root, kind, url=url, checksums=checksums)
-    images_path, labels_path = (_find(root, stem) for stem in MNIST_FILES[kind])
+    stems = MNIST_FILES[kind]
+    if download and not all((root / stem).is_file() and not (root / f"{stem}.gz").exists() for stem in stems):
+        download_mnist(root, kind, url=url, checksums=checksums, timeout=timeout)
+    images_path, labels_path = (_find(root, stem) for stem in stems)
     images, labels = read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1)
     if len(images) != len(labels):
         raise ValueError(f"load_mnist: {images_path.name} holds {len(images)} images but {labels_path.name} "
