@@ -24,7 +24,7 @@ import dataclasses
 import itertools
 import math
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -320,8 +320,10 @@ def _check_one_use(name: str, region: list[Value], shown: list[Value], names: di
     for parent in shown:
         users = [n.op for n in region if any(p is parent for p in n.parents)]
         if len(users) > 1:
+            counts = Counter(map(str, users))  # (mul ×200, not "mul" written 200 times)
+            listed = ", ".join(op if count == 1 else f"{op} ×{count}" for op, count in counts.items())
             raise ValueError(f"dependency_tree: {names[id(parent)]!r} is used by {len(users)} operations "
-                             f"({', '.join(map(str, users))}) on the way to {name!r}; the tree folds them into one "
+                             f"({listed}) on the way to {name!r}; the tree folds them into one "
                              "edge and would hide the paths ∂C/∂(it) adds up. Label their results (u = w * a; "
                              "u.label = 'u') to draw each path, or use draw_graph or backprop_player(layout='graph')")
 

@@ -451,12 +451,36 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     return _player(steps, graph)
 
 
+#: The longest backprop_player waits for Graphviz's layout, in seconds: a graph that shares a Value among many
+#: operations (``s = tanh(s * w + b)`` repeated) can keep ``dot`` busy for many minutes even at 150 Values.
+PLAYER_TIMEOUT = 60.0
+
+
 def _player(steps: list, graph: graphviz.Digraph) -> BackpropPlayer:
     try:
-        svg = graph.pipe(format="svg", engine="dot").decode("utf-8")
-    except graphviz.ExecutableNotFound:
+        svg = _laid_out(graph.source, "dot", "svg", PLAYER_TIMEOUT, "backprop_player", "the graph")
+    except FileNotFoundError:
         return BackpropPlayer(steps, None, missing_drawing=_NO_DOT.format(what="the graph", save=""))
-    return BackpropPlayer(steps, svg)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"backprop_player: Graphviz took more than {PLAYER_TIMEOUT:g} s to lay out the drawing "
+                           "(viz.PLAYER_TIMEOUT); draw fewer Values (max_nodes=) or choose another "
+                           "layout") from None
+    return BackpropPlayer(steps, svg.decode("utf-8"))
+
+
+def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: str, what: object) -> bytes:
+    """Graphviz's picture of ``source`` in format ``fmt``, from its ``dot`` program, within ``timeout`` seconds
+    (``subprocess.TimeoutExpired``, the process killed); no ``dot`` is a FileNotFoundError, a failure of it a
+    RuntimeError naming ``where`` and ``what`` was drawn."""
+    executable = shutil.which("dot")
+    if executable is None:
+        raise FileNotFoundError("dot")
+    result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
+                            capture_output=True, timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{where}: Graphviz failed to draw {what} (exit status {result.returncode}): "
+                           f"{result.stderr.decode('utf-8', 'replace').strip()}")
+    return result.stdout
 
 
 # --- rendering ----------------------------------------------------------------------------------------------
@@ -496,16 +520,11 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
         write_text(path, source, "render")
         return path
     write_text(path, None, "render")  # the folders, for Graphviz to write into
-    executable = shutil.which("dot")
     dot_path = path.with_suffix(".dot")
-    if executable is None:
-        write_text(dot_path, source, "render")
-        raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt))
     engine = getattr(graph, "engine", "dot") or "dot"
     try:
         # the picture comes on stdout, so that replacing writes it: a full disk leaves an old file as it was
-        result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
-                                capture_output=True, timeout=timeout, check=False)
+        picture = _laid_out(source, engine, fmt, timeout, "render", path)
     except FileNotFoundError:
         write_text(dot_path, source, "render")
         raise GraphvizNotFoundError(_INSTALL_HELP.format(target=path, dot=dot_path, fmt=fmt)) from None
@@ -513,11 +532,8 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
         write_text(dot_path, source, "render")
         raise RuntimeError(f"render: Graphviz took more than {timeout} s to lay out {path.name}; the source is "
                            f"in {dot_path}. Draw fewer nodes (draw_graph's max_nodes).") from None
-    if result.returncode != 0:
-        raise RuntimeError(f"render: Graphviz failed to draw {path} (exit status {result.returncode}): "
-                           f"{result.stderr.decode('utf-8', 'replace').strip()}")
     with replacing(path, "render") as temporary, open(temporary, "xb") as file:
-        file.write(result.stdout)
+        file.write(picture)
     return path
 
 
