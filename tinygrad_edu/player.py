@@ -38,7 +38,7 @@ from tinygrad_edu.files import checked_path, write_text
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, operand, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
-           "forward_formula", "check_drawn"]
+           "forward_formula", "check_drawn", "pass_gradients"]
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -256,6 +256,14 @@ def _gradients(output: Value, kept_ids: set[int]) -> tuple[dict[int, np.ndarray]
             if key in kept_ids:
                 arrivals.setdefault(key, []).append((node, i, contribution))
     return grads, arrivals
+
+
+def pass_gradients(output: Value) -> dict[int, np.ndarray]:
+    """∂output/∂node (id → array) of every Value ``output`` depends on through one backward pass of ``output``
+    alone, as the steps show it: ``.grad`` also holds the gradients of any other backward passes."""
+    if not isinstance(output, Value):
+        raise TypeError(f"pass_gradients: expected a Value (the output), got {type(output).__name__}")
+    return _gradients(output, set())[0]
 
 
 def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[int, str], *,

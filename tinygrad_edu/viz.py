@@ -42,7 +42,7 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.files import checked_path, replacing, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
-from tinygrad_edu.player import BackpropPlayer, backprop_steps, check_drawn, display_names, tree_steps
+from tinygrad_edu.player import BackpropPlayer, backprop_steps, check_drawn, display_names, pass_gradients, tree_steps
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
            "draw_network", "render", "GraphvizNotFoundError", "COLORS", "Drawing", "computation_graph",
@@ -273,15 +273,19 @@ def _check_size(size: Any, function: str) -> None:
 
 def computation_graph(value: Value, kept: list[Value], total: int, *, names: Mapping[int, str],
                       rankdir: str = "TB", show_data: bool = True, show_grad: bool = True, model: Any = None,
-                      size: str | None = None, precision: int = 4) -> Drawing:
+                      size: str | None = None, precision: int = 4,
+                      grads: Mapping[int, Any] | None = None) -> Drawing:
     """The drawing of :func:`draw_graph` for the Values ``kept`` (of ``total``), named by ``names`` (id → name).
-    Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``."""
+    Value number ``i`` of ``kept`` is the Graphviz node ``v{i}``, its operation ``op{i}``.  ``grads`` (id →
+    gradient, none for a constant) is shown instead of each Value's ``.grad``: the player's, of one backward pass."""
     check_drawn(value, kept, total, names, "computation_graph")
     _check_rankdir(rankdir, "computation_graph")
     _check_size(size, "computation_graph")
     checks.flag(show_data, "show_data", "computation_graph")
     checks.flag(show_grad, "show_grad", "computation_graph")
     checks.precision(precision, "computation_graph")
+    if grads is not None and not isinstance(grads, Mapping):
+        raise TypeError(f"computation_graph: grads must map id(Value) to its gradient, got {type(grads).__name__}")
     names = dict(names)
     first_input = network_input(kept)
     if first_input is not None:
@@ -299,7 +303,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
         for node in nodes:
             i = number[id(node)]
             kind = _value_kind(node, value)  # a parameter framed too: its green is the constants' grey to some eyes
-            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad, precision,
+            grad = node.grad if grads is None else grads.get(id(node))
+            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad, precision, grad,
                                               frame=2 if kind == "parameter" else 0),
                         shape="plaintext", style="filled", fillcolor=COLORS[kind])
             if node.op is not None:
@@ -346,10 +351,10 @@ _CHAIN_WEIGHT = "1000"
 _RESULT_WEIGHT = "10"
 
 
-def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool, precision: int = 4,
+def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool, precision: int, grad: Any,
                  frame: int = 0) -> str:
-    """A box of rows: the name, the shape (tensors), the data and the grad (``precision`` significant digits),
-    in a frame ``frame`` points thick around the rows (0: none)."""
+    """A box of rows: the name, the shape (tensors), the data and ``grad`` (``precision`` significant digits), in
+    a frame ``frame`` points thick around the rows (0: none)."""
     name = node.label if node.label is not None and str(node.label) else name
     cells = []
     if name is not None and str(name):  # an empty <B></B> is a syntax error to Graphviz
@@ -359,7 +364,7 @@ def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool
     if show_data:
         cells.append("data " + _text(summary(node.data, precision)))
     if show_grad:
-        cells.append("grad " + _text(summary(node.grad, precision)))
+        cells.append("grad " + _text(summary(grad, precision)))
     rows = "".join(f"<TR><TD>{cell}</TD></TR>" for cell in cells or [" "])
     return f'<<TABLE BORDER="{frame}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}</TABLE>>'
 
@@ -447,7 +452,8 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
     steps = backprop_steps(value, kept, total, shown_names, precision=precision)
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None, precision=precision,
-                              names={k: v for k, v in shown_names.items() if k not in unnamed_constants})
+                              names={k: v for k, v in shown_names.items() if k not in unnamed_constants},
+                              grads=pass_gradients(value))  # the steps' gradients: .grad may hold other passes
     return _player(steps, graph)
 
 
