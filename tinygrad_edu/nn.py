@@ -581,8 +581,10 @@ def load(path: PathLike) -> Network:
     if architecture is None:
         raise ValueError(f"load: {os.fsdecode(os.fspath(path))!r} stores parameters but no architecture; build "
                          "the model yourself and call model.load(path)")
-    layers = [Layer(spec["in_size"], spec["out_size"], activation=spec["activation"], name=spec.get("name"))
-              for spec in architecture["layers"]]  # checked against the entries by serialization.read
+    # checked against the entries by serialization.read; rng=0: the file's numbers replace these weights, so none
+    # are drawn from numpy's global random state (np.random.seed(0); nn.load(...) changed the networks made after)
+    layers = [Layer(spec["in_size"], spec["out_size"], activation=spec["activation"], name=spec.get("name"), rng=0)
+              for spec in architecture["layers"]]
     for layer, spec in zip(layers, architecture["layers"]):
         for name in spec.get("frozen", ()):
             getattr(layer, name).requires_grad = False

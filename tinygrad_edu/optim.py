@@ -56,13 +56,30 @@ import numpy as np
 
 from tinygrad_edu import checks, optim_state
 from tinygrad_edu.autodiff import gradient_and_hessian
-from tinygrad_edu.engine import Value, enable_grad, no_grad
+from tinygrad_edu.engine import Value, _anomaly_mode, enable_grad, no_grad
 from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
-           "armijo_step", "cost_with_gradient", "gradient_norm", "OPTIMIZERS"]
+           "armijo_step", "cost_with_gradient", "gradient_norm", "OPTIMIZERS", "LineSearchWarning"]
 
 Closure = Callable[[], Any]
+
+
+class LineSearchWarning(RuntimeWarning):
+    """The line search of :class:`Armijo` or :class:`Newton` found no step, so the parameters are unchanged: a
+    category of its own, so that it can be silenced (``warnings.simplefilter("ignore", optim.LineSearchWarning)``)
+    without numpy's RuntimeWarnings about overflows and divisions by 0."""
+
+
+def _updating() -> Any:
+    """The numpy error state for the updates ``p -= …`` of a step (under ``no_grad()``): under ``detect_anomaly``
+    numpy's floating-point warnings about their numbers are silenced, so that an update to NaN or inf is the error
+    naming it ("sub in place: the new numbers hold NaN or inf"), which numpy's "overflow encountered in multiply",
+    pointing at this file, would only echo (as the engine's operations do under ``detect_anomaly``)."""
+    return np.errstate(all="ignore") if _anomaly_mode() else _AS_IT_IS
+
+
+_AS_IT_IS = contextlib.nullcontext()
 
 
 def _parameters(params: Any, where: str) -> list[Value]:
@@ -711,7 +728,7 @@ class GradientDescent(Optimizer):
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients()
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
-        with no_grad():
+        with no_grad(), _updating():
             for p, g in gradients:
                 p -= rate * g
         self.last_step_size = rate
@@ -749,7 +766,7 @@ class SGD(Optimizer):
         if momentum:
             for p, g in gradients:
                 self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
-        with no_grad():
+        with no_grad(), _updating():
             for p, g in gradients:
                 if momentum:
                     velocity = self._velocity.get(id(p))
@@ -801,7 +818,7 @@ class Adam(Optimizer):
         for p, g in gradients:
             kept = self._state.get(id(p))
             self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
-        with no_grad():
+        with no_grad(), _updating():
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
                 if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
@@ -831,8 +848,8 @@ class Armijo(Optimizer):
     After each step: ``last_step_size`` (the accepted ``t``, 0 if none), ``last_backtracks`` (``l``),
     ``last_trials`` (every ``(t, f(x + t·d))`` tried, for a plot), ``last_cost_before`` (``f(x)``),
     ``last_slope`` (``∇f(x)ᵀd = −‖∇f(x)‖²``), ``last_cost`` (the cost after the step) and ``last_failed``.
-    If no ``l ≤ max_backtracks`` satisfies the condition, the parameters stay exactly as they were, a
-    ``RuntimeWarning`` says so and ``last_failed`` is True: the cost never increases.  A step size too small to
+    If no ``l ≤ max_backtracks`` satisfies the condition, the parameters stay exactly as they were, and a
+    :class:`LineSearchWarning` says so, ``last_failed`` True: the cost never increases.  A step size too small to
     change any parameter (``x + t·d`` rounds to ``x``, as it does near a minimum at the precision of the floats)
     does not satisfy the condition, which asks for a decrease of ``σt‖∇f(x)‖² > 0``, even where its rounded form
     holds: it is a failed step as well, reported so, not a success of size ``t`` that moved nothing (and the search
@@ -884,14 +901,15 @@ class Armijo(Optimizer):
 
 
 def _warn_no_step(where: str, found: ArmijoStep, max_backtracks: int) -> None:
-    """The RuntimeWarning of a line search that found no step: none of its ``max_backtracks + 1`` step sizes met
-    the condition, or it ended early where the step size no longer changed any parameter."""
+    """The :class:`LineSearchWarning` of a line search that found no step: none of its ``max_backtracks + 1``
+    step sizes met the condition, or it ended early where the step size no longer changed any parameter."""
     largest, smallest = found.trials[0][0], found.trials[-1][0]
     why = (f"no step size down to {smallest:.3g} ({max_backtracks} backtracks) decreased the cost enough"
            if len(found.trials) > max_backtracks else
            f"the step size {smallest:.3g} changes no parameter (x + t·d rounds to x)"
            + (f", and none from {largest:.3g} down to it decreased the cost enough" if len(found.trials) > 1 else ""))
-    warnings.warn(f"{where}: {why}; the parameters are unchanged", RuntimeWarning, stacklevel=_outside_the_package())
+    warnings.warn(f"{where}: {why}; the parameters are unchanged", LineSearchWarning,
+                  stacklevel=_outside_the_package())
 
 
 def _outside_the_package() -> int:

@@ -483,17 +483,17 @@ def _zeros_on_the_edge(costs: Sequence[np.ndarray]) -> bool:
     return bool((finite == 0).any() and (finite > 0).any() and (finite >= 0).all())
 
 
-def _mark_off_the_axis(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], zeros: bool) -> None:
+def _mark_off_the_axis(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], zeros: bool, first: int = 1) -> None:
     """Costs the axis cannot show, in the colour of their run: NaN or inf as × along the top (a line only left
     a gap there, and a run of NaN costs alone was an empty panel), and, when ``zeros``, 0 as ▼ along the bottom.
-    Each kind gets one legend entry."""
+    Each kind gets one legend entry; ``first`` is the x of a run's first cost (episode 1, or step 0)."""
     kinds = [("x", 0.97, "cost NaN or inf (× at the top)", lambda cost: ~np.isfinite(cost))]
     if zeros:
         kinds.append(("v", 0.03, "cost 0 (▼ at the bottom)", lambda cost: cost == 0))
     for marker, height, text, chosen in kinds:
         marked = False
         for color, cost in runs:
-            episodes = np.flatnonzero(chosen(cost)) + 1
+            episodes = np.flatnonzero(chosen(cost)) + first
             if episodes.size:
                 ax.plot(episodes, np.full(episodes.size, height), marker, color=color, markersize=7,
                         markeredgewidth=2, transform=ax.get_xaxis_transform())
@@ -876,6 +876,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     axes = np.atleast_1d(fig.subplots(1, len(schedules) + 1))
     colors = ["#ff5050", "#ffa040", "#50d0ff", "#ff60ff", "#ffffff", "#a0ff60"]
     costs: list[np.ndarray] = []
+    cost_colors: list[str] = []
     for i, (ax, (label, points)) in enumerate(zip(axes[:-1], schedules, strict=True)):
         _contour(ax, f, box, 25, resolution, "plot_learning_rates")
         color, style = colors[i % len(colors)], ["-", "--", ":", "-."][i // len(colors) % 4]  # (7 runs: 2 reds)
@@ -884,10 +885,15 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
         ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=6)
         ax.set_title(label, fontsize="small")
         costs.append(np.array([_value(f, p, "plot_learning_rates") for p in points]))
-        axes[-1].plot(np.arange(len(costs[-1])), costs[-1], "o" + style, markersize=2.5,
-                      color=color if color != "#ffffff" else "#333333", label=_legend_text(label))
+        cost_colors.append(color if color != "#ffffff" else "#333333")
+        axes[-1].plot(np.arange(len(costs[-1])), costs[-1], "o" + style, markersize=2.5, color=cost_colors[-1],
+                      label=_legend_text(label))
     cost_ax = axes[-1]
-    _log_cost_axis(cost_ax, costs)
+    # a rate that fits lands on the minimum: costs of 0 beside ones of 1e-300 made a symlog axis around 1e-300,
+    # an empty panel and hundreds of matplotlib's overflow warnings; marked ▼ on a log axis, as plot_history does
+    zeros_marked = _zeros_on_the_edge(costs)
+    _mark_off_the_axis(cost_ax, list(zip(cost_colors, costs, strict=True)), zeros_marked, first=0)
+    _log_cost_axis(cost_ax, costs, zeros_marked)
     cost_ax.set_xlabel("step k")
     cost_ax.set_ylabel("cost $f(x^k)$")
     cost_ax.set_title("cost per step", fontsize="small")
