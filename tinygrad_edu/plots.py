@@ -417,8 +417,9 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     or a plain list of costs.  Legends use ``labels``, the dict keys or each History's ``label``.  With
     ``log_scale`` the cost axis is logarithmic (symlog when a cost is negative); costs of 0 are marked ▼ on its
     bottom edge, NaN and inf × on its top edge.  ``step_sizes`` adds a second panel
-    with the step size of every episode (Armijo's accepted steps, the learning rate of the other methods);
-    by default it appears when some run recorded step sizes.
+    with the step size of every episode (Armijo's accepted steps, the learning rate of the other methods), on a
+    log axis where a step is positive (a step of 0, no step taken, is marked ▼ on its bottom edge); by default it
+    appears when some run recorded step sizes.
     """
     checks.flag(log_scale, "log_scale", "plot_history")
     if step_sizes is not None:
@@ -448,19 +449,23 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     if log_scale:
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     ax.grid(True, which="both", alpha=0.3)
-    # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center")
     if ax_steps is not None:
         for label, _, steps in with_steps:
             ax_steps.plot(np.arange(1, len(steps) + 1), steps, ".-", markersize=3, linewidth=1,
                           color=colors[label], label=label)  # the colour of its cost curve: one legend for both
-        if with_steps and np.nanmin([np.nanmin(s) for _, _, s in with_steps]) > 0:
-            _step_size_axis(ax_steps, np.concatenate([s for _, _, s in with_steps]))
+        every_step = np.concatenate([s for _, _, s in with_steps]) if with_steps else np.zeros(0)
+        if (every_step > 0).any() and not (every_step < 0).any():
+            # a step of 0 (Armijo found none, ‖∇C‖ = 0) made the axis linear, where steps of 2⁻²⁰ sat on 0 too: a
+            # log axis, with the zeros as ▼ on its bottom edge, as costs of 0 are
+            _step_size_axis(ax_steps, every_step[every_step > 0])
+            _mark_zero_steps(ax, ax_steps, [(colors[label], steps) for label, _, steps in with_steps])
         ax_steps.set_ylabel("step size t (learning rate)")
         ax_steps.set_xlabel("episode")
         ax_steps.grid(True, which="both", alpha=0.3)
     else:
         ax.set_xlabel("episode")
+    # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center")
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator("auto", integer=True, steps=[1, 2, 2.5, 5, 10]))  # whole episodes
@@ -500,6 +505,24 @@ def _mark_off_the_axis(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], zeros: 
                 marked = True
         if marked:  # one entry in a neutral colour, for the marks of every run
             ax.plot([], [], marker, color="#333333", markeredgewidth=2, label=f"{text}, in the run's colour")
+
+
+def _mark_zero_steps(ax: Axes, ax_steps: Axes, runs: Sequence[tuple[str, np.ndarray]]) -> None:
+    """Step sizes of 0 on the log step size axis: ▼ along its bottom edge in the colour of their run, with one
+    entry in the legend (the cost panel's, which the figure's legend shows)."""
+    marked = False
+    for color, steps in runs:
+        episodes = np.flatnonzero(steps == 0) + 1
+        if episodes.size:
+            ax_steps.plot(episodes, np.full(episodes.size, 0.05), "v", color=color, markersize=7,
+                          transform=ax_steps.get_xaxis_transform())
+            marked = True
+    if marked:  # room below the smallest step, so that ▼ does not sit on its line
+        positive = np.concatenate([steps[steps > 0] for _, steps in runs])
+        lowest = math.log2(float(positive.min()))
+        octaves = math.log2(float(positive.max())) - lowest or 1.0
+        ax_steps.set_ylim(bottom=2.0 ** max(lowest - 0.2 * octaves - 0.3, -1074.0))  # (not below the least float)
+        ax.plot([], [], "v", color="#333333", label="step size 0, no step (▼ at the bottom), in the run's colour")
 
 
 def _isolated(values: np.ndarray) -> list[int]:
@@ -545,7 +568,12 @@ def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = F
         ax.set_yscale("linear")
     elif finite.size and (finite <= 0).any() and not zeros_marked:
         positive = np.abs(finite[finite != 0])
-        ax.set_yscale("symlog", linthresh=float(positive.min()))
+        linthresh = float(positive.min())
+        # the linear part around 0 takes one decade's height by default: beside 40 decades its ticks −10⁻²⁰, 0 and
+        # 10⁻²⁰ printed over each other; give it a twelfth of the decades shown, as the decade ticks are spaced
+        decades = sum(math.log10(float(side.max())) - math.log10(linthresh)
+                      for side in (finite[finite > 0], -finite[finite < 0]) if side.size)
+        ax.set_yscale("symlog", linthresh=linthresh, linscale=max(1.0, decades / 12))
     else:
         positive = finite[finite > 0]
         with np.errstate(over="ignore"):  # (margins past float64: _frame_far_decades sets the limits then)

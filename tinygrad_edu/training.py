@@ -33,12 +33,12 @@ from tinygrad_edu import checks
 from tinygrad_edu.data import batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
-from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
+from tinygrad_edu.optim import RandomSearch, _restore, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import USE_SEED, Seed, generator
 
 __all__ = ["History", "fit", "DivergenceWarning", "DIVERGENCE_FACTOR"]
 
-#: A cost this many times the first episode's counts as diverging (:class:`DivergenceWarning`).
+#: A cost this many times the cost before any update counts as diverging (:class:`DivergenceWarning`).
 DIVERGENCE_FACTOR = 1e3
 
 
@@ -165,6 +165,9 @@ class _Run:
     rng: np.random.Generator | None  # None where nothing is shuffled
     tol: float | None
     interrupted: bool = False  # Ctrl-C was pressed: training ends after the update under way
+    start_cost: float | None = None  # on all samples before any update, for DivergenceWarning (NaN: not known)
+    first_batch: tuple[float, float] | None = None  # mini-batches: the first batch's cost, its share of the samples
+    start: list[np.ndarray] | None = None  # mini-batches: the parameters before any update
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
@@ -317,6 +320,8 @@ _Episode = tuple[float, float, float | None, str]
 def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> _Episode:
     """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless ‖∇C‖ ≤ tol)."""
     cost, number, norm = run.forward_backward(closure, episode, first=episode == 1)
+    if episode == 1:
+        run.start_cost = number
     if run.tol is not None and norm <= run.tol:
         return number, norm, None, "tol"
     # ‖∇C‖ = 0 (the seed's STOP): an update that changes nothing there repeats in every later episode (momentum's
@@ -343,6 +348,8 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
                                                                   run.shuffle, run.rng)):
             closure = run.closure(Value(batch_inputs, requires_grad=False), batch_targets)  # as the full batch is
             cost, number, norm = run.forward_backward(closure, episode, first=episode == 1 and i == 0)
+            if episode == 1 and i == 0:
+                run.first_batch = (number, len(batch_inputs) / len(run.inputs))
             run.optimizer.step(closure, cost=cost)
             total += number * len(batch_inputs)
             norms += norm * len(batch_inputs)
@@ -356,6 +363,27 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     number, norm = total / seen, norms / seen
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
+
+
+def _start_cost(run: _Run, full_batch: Callable[[], Value], cost: float) -> float | None:
+    """The cost on all samples before any update, which DivergenceWarning compares ``cost`` with.  Full batch: the
+    first episode's.  Mini-batches: the first episode's cost is the average over batches that may have diverged
+    already (a run from 0.5 to 1e5 was compared with 1e20 and never warned), so the cost at the parameters before
+    any update, computed once, and only where ``cost`` could be ``DIVERGENCE_FACTOR`` times it (the first batch's
+    cost, times its share of the samples, is at most that cost, as costs are averages): no cost function is called
+    one more time in a run that does not grow."""
+    if run.start_cost is None and run.first_batch is not None and run.start is not None:
+        first, share = run.first_batch
+        if first > 0 and cost > DIVERGENCE_FACTOR * first * share:
+            now = [p.data.copy() for p in run.params]
+            _restore(run.params, run.start)
+            try:
+                with no_grad(), np.errstate(all="ignore"):
+                    number = float(full_batch().item())
+            finally:
+                _restore(run.params, now)
+            run.start_cost = number if math.isfinite(number) else math.nan
+    return run.start_cost
 
 
 def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, history: History) -> float:
@@ -374,14 +402,14 @@ def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, histor
     return number
 
 
-def _warn_if_diverging(history: History, cost: float, when: str) -> bool:
-    """Warn (once per fit) when ``cost`` is orders of magnitude above the first episode's, before it is inf.
-    ``cost`` is finite: a NaN or inf cost raises ``FloatingPointError`` before this is asked (NaN would compare
-    as not diverging)."""
-    first = history.cost[0] if history.cost else cost
-    if not first > 0 or not cost > DIVERGENCE_FACTOR * first:
+def _warn_if_diverging(first: float | None, cost: float, when: str, since: str = "in episode 1") -> bool:
+    """Warn (once per fit) when ``cost`` is orders of magnitude above ``first``, the cost before any update (see
+    :func:`_start_cost`; None or NaN: not known; ``since`` says when it was), before it is inf.  ``cost`` is
+    finite: a NaN or inf cost raises ``FloatingPointError`` before this is asked (NaN would compare as not
+    diverging)."""
+    if first is None or not first > 0 or not cost > DIVERGENCE_FACTOR * first:
         return False
-    warnings.warn(f"fit: the cost grew from {first:.3g} in episode 1 to {cost:.3g} {when}, more than "
+    warnings.warn(f"fit: the cost grew from {first:.3g} {since} to {cost:.3g} {when}, more than "
                   f"{DIVERGENCE_FACTOR:g} times: training is diverging; try a smaller learning rate (or step size)",
                   DivergenceWarning, stacklevel=4)  # the line calling fit (through checks.pytorch_keywords)
     return True
@@ -469,11 +497,12 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode would repeat it):
     ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under way (a second
     Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more than
-    ``DIVERGENCE_FACTOR`` times the first episode's gives a :class:`DivergenceWarning` (once); a NaN or infinite
-    cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming the episode
-    (and, before any update, saying so), with the history so far as its ``history``; so does a gradient holding NaN
-    or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that depends on none of
-    the optimizer's parameters is a ValueError at the first backward pass.
+    ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full batch, the first episode's; not so
+    with mini-batches, whose first episode may have diverged already) gives a :class:`DivergenceWarning` (once); a
+    NaN or infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming
+    the episode (and, before any update, saying so), with the history so far as its ``history``; so does a gradient
+    holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that depends
+    on none of the optimizer's parameters is a ValueError at the first backward pass.
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
@@ -487,16 +516,20 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     bar = _progress_bar(progress, run.episodes, history.label)
     full_batch = run.closure(Value(run.inputs, requires_grad=False), run.targets)
     start, last_shown, warned, episode = time.perf_counter(), 0.0, False, 0
+    since = "in episode 1" if run.batch_size is None else "on all samples before the first update"
     history.stopped = "episodes"
     # a diverging run ends with fit's own DivergenceWarning and FloatingPointError, which name the episode;
     # numpy's "overflow encountered" warnings on the way would only echo them, from numpy's code, and an underflow
     # to 0 (e⁻¹⁰⁰⁰ in a sigmoid) is no error: "all", so that a caller's np.errstate(all="raise") changes nothing
     with np.errstate(all="ignore"), _whole_updates(run):
+        if run.batch_size is not None:
+            run.start = [p.data.copy() for p in run.params]
         try:
             for episode in range(1, run.episodes + 1):
                 number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
                                                     if run.batch_size is None else _mini_batch_episode(run, episode))
-                warned = warned or _warn_if_diverging(history, number, f"in episode {episode} of {run.episodes}")
+                when = f"in episode {episode} of {run.episodes}"
+                warned = warned or _warn_if_diverging(_start_cost(run, full_batch, number), number, when, since)
                 history._add(number, norm, step_size, time.perf_counter() - start)
                 last_shown = _show_progress(bar, number, history.seconds[-1], last_shown)
                 stopped = "interrupted" if run.interrupted else stopped  # Ctrl-C during this episode's update
@@ -514,7 +547,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                 _close_progress(bar, history)
         history.final_cost = _final_cost(run, full_batch, episode, history)
     if not warned:
-        _warn_if_diverging(history, history.final_cost, "after the last update")
+        _warn_if_diverging(_start_cost(run, full_batch, history.final_cost), history.final_cost,
+                           "after the last update", since)
     return history
 
 
