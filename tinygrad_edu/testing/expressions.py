@@ -590,11 +590,17 @@ def reduction(g: Graph, a: str) -> str | None:
 
 
 def softmax(g: Graph, a: str) -> str | None:
-    """softmax and log_softmax along a random (negative too) or the default axis."""
+    """softmax and log_softmax along the default axis, a random one (negative too), all of them (None) or two or
+    more (a tuple, negative axes too)."""
     name = g.draw(st.sampled_from(["softmax", "log_softmax"]))
-    ndim = max(g.value(a).ndim, 1)
-    axis = g.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1)))
-    return g.add(f"F.{name}({a})" if axis is None else f"F.{name}({a}, axis={axis})")
+    ndim = g.value(a).ndim
+    if g.draw(st.booleans()):
+        axis = g.draw(st.one_of(st.none(), st.integers(-max(ndim, 1), max(ndim, 1) - 1)))
+        return g.add(f"F.{name}({a})" if axis is None else f"F.{name}({a}, axis={axis})")
+    if ndim < 2 or g.draw(st.booleans()):
+        return g.add(f"F.{name}({a}, axis=None)")
+    axes = g.draw(st.permutations(range(ndim)))[:g.draw(st.integers(2, ndim))]
+    return g.add(f"F.{name}({a}, axis={tuple(i - ndim if g.draw(st.booleans()) else i for i in axes)!r})")
 
 
 def _factorisation(g: Graph, size: int) -> tuple[int, ...]:
@@ -878,6 +884,13 @@ def internal(g: Graph, a: str) -> str | None:
 BUILDERS: tuple[Callable[[Graph, str], str | None], ...] = (
     arithmetic, elementwise, reduction, division, power, reshape, transpose, indexing, matmul, softmax,
     joining, choosing, cost, numpy_function, internal, custom)
+#: How often :func:`_grow` draws each builder: as many times as the ops it writes (elementwise 9, internal 6; matmul,
+#: transpose and indexing twice), so that each op, not each builder, comes up about as often: drawn uniformly, each
+#: element-wise function came up in 1 node of 144, and the small graphs of the second-order check missed some.
+_WEIGHTS: dict[Callable[[Graph, str], str | None], int] = {
+    arithmetic: 4, elementwise: 9, reduction: 4, matmul: 2, transpose: 2, indexing: 2, softmax: 2, joining: 2,
+    choosing: 2, cost: 2, internal: 6}
+_DRAWN_BUILDERS = tuple(builder for builder in BUILDERS for _ in range(_WEIGHTS.get(builder, 1)))
 
 
 def _identifier(op: Op, taken: set[str]) -> str:
@@ -969,7 +982,7 @@ def _grow(g: Graph, extra: bool, most: int) -> None:
     builders on a few operands, else tanh of the newest node (always fits; for an extra step, then your op on it)."""
     for _ in range(6):
         checkpoint = g.checkpoint()
-        builder = custom if extra else g.draw(st.sampled_from(BUILDERS))
+        builder = custom if extra else g.draw(st.sampled_from(_DRAWN_BUILDERS))
         operand = g.pick() or list(g.values)[-1]  # pick() always finds a node when nothing is asked of it
         if builder(g, operand) is not None and g.closed_size() <= most:
             return
