@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from tinygrad_edu import Value, ops

@@ -131,6 +131,14 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     return array
 
 
+def _not_flat(prediction: Any, error: str) -> Any:
+    """``prediction``, unless it holds one number per sample as the flat targets do (flat, or a column): then the
+    ValueError ``error``, which says how to give the targets as a column."""
+    if getattr(prediction, "shape", (0, 0))[1:] in ((), (1,)):
+        raise ValueError(error)
+    return prediction
+
+
 def _column_of(targets: Any) -> str:
     """How to make flat targets a column: pandas' Series has no reshape."""
     return "targets.to_numpy().reshape(-1, 1)" if hasattr(targets, "to_numpy") else "targets.reshape(-1, 1)"
@@ -164,6 +172,7 @@ class _Run:
     shuffle: bool
     rng: np.random.Generator | None  # None where nothing is shuffled
     tol: float | None
+    flat: str | None  # the error for a model giving one number per sample where the targets are flat
     interrupted: bool = False  # Ctrl-C was pressed: training ends after the update under way
     start_cost: float | None = None  # on all samples before any update, for DivergenceWarning (NaN: not known)
     first_batch: tuple[float, float] | None = None  # mini-batches: the first batch's cost, its share of the samples
@@ -171,6 +180,9 @@ class _Run:
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
+        flat = self.flat
+        if flat is not None:  # (a prediction of k outputs per sample gets squared_error's own error)
+            return lambda: self.cost(_not_flat(self.model(inputs), flat), targets)
         return lambda: self.cost(self.model(inputs), targets)
 
     @property
@@ -294,12 +306,13 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     checks.same_index(given_inputs, given_targets, "fit")
     if len(inputs) == 0:
         raise ValueError("fit: there are no samples to train on")
+    flat = None  # squared_error with one number per sample: refused if the model gives one too (see _Run.closure)
     if cost is squared_error and targets.ndim == 1 and len(targets) > 1:
-        raise ValueError(f"fit: targets of shape {targets.shape} hold one number per sample, but squared_error takes "
-                         f"a flat array as one sample of {len(targets)} outputs and would sum the samples' costs, "
-                         "not average them (seed 7.1), so every step would be as many times too long: give one row "
-                         f"per sample, {_column_of(given_targets)}, and a model returning a column (as an nn.MLP does; "
-                         "inputs.reshape(-1, 1) for one input per sample), or cost=losses.mean_squared_error")
+        flat = (f"fit: targets of shape {targets.shape} hold one number per sample, but squared_error takes "
+                f"a flat array as one sample of {len(targets)} outputs and would sum the samples' costs, "
+                "not average them (seed 7.1), so every step would be as many times too long: give one row "
+                f"per sample, {_column_of(given_targets)}, and a model returning a column (as an nn.MLP does; "
+                "inputs.reshape(-1, 1) for one input per sample), or cost=losses.mean_squared_error")
     if inputs.dtype not in (np.float32, np.float64):
         inputs = inputs.astype(np.float64)
     if batch_size is not None:
@@ -310,7 +323,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     checks.flag(progress, "progress", "fit")
     # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
     rng = generator(seed, "fit") if (shuffle and batch_size is not None) or seed is not None else None
-    return _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol)
+    return _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
 
 
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
