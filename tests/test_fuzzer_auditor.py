@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
+from test_composition import op_names  # the ops a drawn graph uses
 
 from tinygrad_edu import Value, ops
 from tinygrad_edu.testing import GradientCheckError, check_gradients
@@ -31,17 +32,6 @@ SECOND, THIRD = GRAPHS // 4, GRAPHS // 8     # its second- and third-order prope
 REGISTERED = set(ops.BUILT_IN) | {"where", "concatenate", "stack"}  # and the Ops made per call
 DRAWN = settings(derandomize=True, database=None, phases=[Phase.generate], deadline=None,
                  suppress_health_check=list(HealthCheck))
-
-
-def op_names(out: Value) -> set[str]:
-    names, stack, seen = set(), [out], set()
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            names |= {node.op} if node.op else set()
-            stack.extend(node.parents)
-    return names
 
 
 def ops_drawn(count: int, max_nodes: int) -> collections.Counter:
