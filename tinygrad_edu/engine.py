@@ -1308,7 +1308,9 @@ class Value:
         return apply(ops.transpose, self, axes=tuple(axes))
 
     def __getitem__(self, key: Any) -> Value:
-        """Basic slicing and integer-array indexing; the gradient is scattered back (repeats add up)."""
+        """numpy's indexing (slices, ``...``, ``None``, integer arrays and boolean masks, or numpy arrays or lists of
+        them); the gradient is scattered back (repeats add up).  An index that is no integer (a float, a Value) is a
+        TypeError, an index out of range an IndexError."""
         return apply(ops.index, self, key=_index(key))
 
     def __setitem__(self, key: Any, value: Any) -> None:
@@ -1417,15 +1419,29 @@ def _index(key: Any) -> Any:
 
 
 def _index_part(key: Any) -> Any:
-    """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array."""
+    """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array.  What
+    numpy refuses for its kind (a float, a string, an array of floats) is a TypeError naming it, never rounded: an
+    IndexError is for an index out of range (iteration over a Value ends on one)."""
     checks.unmasked(key, "the index", "index")
     if isinstance(key, list):
         try:
             array = np.asarray(key)
         except TypeError:  # a list holding Values (which refuse to become an array)
             raise TypeError(f"{_INDEX_WITH}a list holding Values, got {_described(key)}") from None
-        return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
-    return key
+        except ValueError as error:  # ragged nested lists
+            raise ValueError(f"index: the list {key!r:.40} is not an array of indices ({error})") from None
+        if array.size == 0 and array.dtype.kind == "f":
+            return array.astype(np.intp)
+        part: Any = array
+    else:
+        part = key
+    array_like = isinstance(part, np.ndarray)
+    if isinstance(part, (float, complex, str, bytes, np.inexact)) or (array_like and part.dtype.kind not in "biu"):
+        dtype = f" (an array of dtype {part.dtype})" if array_like else ""
+        floats = isinstance(part, (float, np.floating)) or (array_like and part.dtype.kind == "f")
+        advice = "; a float is not rounded to an index: give whole numbers as integers (.astype(int))" if floats else ""
+        raise TypeError(f"{_INDEX_WITH}{_described(key)}{dtype}{advice}")
+    return part
 
 
 def _own(param: Any) -> Any:
