@@ -18,6 +18,7 @@ Deterministic: fixed seeds, no dates in the files; the same Graphviz and matplot
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,14 @@ from tinygrad_edu.viz import backprop_player, draw_dependency_tree, render  # no
 EPISODES = 150
 
 
+def matplotlib_defaults() -> contextlib.AbstractContextManager:
+    """matplotlib's own settings, not those of the maintainer's matplotlibrc: its savefig.transparent, colours or
+    fonts would change the README's pictures (a transparent PNG is black text on GitHub's dark theme)."""
+    import matplotlib.style
+
+    return matplotlib.style.context("default")
+
+
 def dependency_tree_figure(out: Path) -> Path:
     net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(3)])
     y = Value(np.array([0.25]), requires_grad=False, label="y′")
@@ -58,11 +67,17 @@ def player_screenshot(out: Path) -> Path:
     path = out / "backprop_player.png"
     with tempfile.TemporaryDirectory() as profile:
         page = player.save(Path(profile) / "player.html")
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--hide-scrollbars", f"--user-data-dir={profile}/user", f"--screenshot={path.resolve()}",
-                        "--window-size=1440,820", f"{page.resolve().as_uri()}#step={step}"],
-                       check=True, capture_output=True, timeout=120)
+        shot = Path(profile) / "screenshot.png"  # copied to path once it exists: an old picture never passes for new
+        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                               "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                               "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}/user",
+                               f"--screenshot={shot.resolve()}", "--window-size=1440,820",
+                               f"{page.resolve().as_uri()}#step={step}"],
+                              capture_output=True, text=True, errors="replace", timeout=120)
+        if done.returncode != 0 or not shot.is_file():  # Chromium exits with 0 also when it wrote no picture
+            raise SystemExit(f"make_readme_figures: {browser} did not take the player's screenshot {path} (exit "
+                             f"status {done.returncode}); what it said:\n{done.stderr.strip()[-2000:]}")
+        shutil.copyfile(shot, path)
     return path
 
 
@@ -82,8 +97,9 @@ def cost_history_figure(out: Path) -> Path:
         history.label = label
         runs[label] = history
     path = out / "cost_history.png"
-    plot_history(list(runs.values()), title=f"learning x² on [−1, 1]: cost per episode ({len(x)} samples)",
-                 path=path)
+    with matplotlib_defaults():
+        plot_history(list(runs.values()), title=f"learning x² on [−1, 1]: cost per episode ({len(x)} samples)",
+                     path=path)
     return path
 
 
@@ -93,14 +109,15 @@ def stationary_points_figure(out: Path) -> Path:
 
     starts = [(w, b) for w in (-2.0, -0.4, 0.4, 2.0) for b in (-2.0, -0.4, 0.4, 2.0)]
     path = out / "stationary_points.png"
-    plot_stationary_points(cost, [stationary_point(cost, start) for start in starts], bounds=(-2.5, 2.5, -2.5, 2.5),
-                           title="C(w, b) = w³ − 3w + b³ − 3b: ∇C = 0 by Newton's method from 16 starts", path=path,
-                           parameter_names=("w", "b"))
+    found = [stationary_point(cost, start) for start in starts]
+    with matplotlib_defaults():
+        plot_stationary_points(cost, found, bounds=(-2.5, 2.5, -2.5, 2.5), path=path, parameter_names=("w", "b"),
+                               title="C(w, b) = w³ − 3w + b³ − 3b: ∇C = 0 by Newton's method from 16 starts")
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the whole first sentence
     parser.add_argument("folder", nargs="?", type=output_folder, default=ROOT / "docs" / "images",
                         help="folder for the pictures (default: docs/images of this checkout)")
     out = parser.parse_args(argv).folder
