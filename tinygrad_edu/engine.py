@@ -927,18 +927,28 @@ class Value:
         self.grad = None if set_to_none or self.grad is None else np.zeros_like(self._data)
 
     def __float__(self) -> float:
+        """``float(v)`` of a single number: a Python float, outside the graph (as ``v.item()``; ``int``, ``round`` and
+        the ``math`` module's functions, which call this, too).  Fine for deciding (``if float(cost) < tol``); what is
+        computed from it is a constant to ``backward``: ``x * math.exp(x)`` gets the derivative ``e^x``, silently,
+        where ``x * x.exp()`` gets ``(1 + x)e^x``, as in PyTorch.  ``check_gradients`` finds such a slip."""
         return float(self._number("float"))
 
     def __int__(self) -> int:
-        """``int(v)`` of a single number, truncated toward 0 as Python's ``int(2.7)`` is (PyTorch's ``int(t)`` too)."""
+        """``int(v)`` of a single number, truncated toward 0 as Python's ``int(2.7)`` is (PyTorch's ``int(t)`` too);
+        outside the graph, as ``float(v)`` is."""
         return int(self._number("int"))
+
+    def __trunc__(self) -> int:
+        """``math.trunc(v)``, as ``int(v)`` (``math.floor(v)`` and ``math.ceil(v)`` go through ``float(v)``)."""
+        return int(self._number("trunc"))
 
     @overload
     def __round__(self, ndigits: None = None) -> int: ...
     @overload
     def __round__(self, ndigits: int) -> float: ...
     def __round__(self, ndigits: int | None = None) -> float | int:
-        """``round(v)`` and ``round(v, 2)`` of a single number, as Python rounds a float (halves to even)."""
+        """``round(v)`` and ``round(v, 2)`` of a single number, as Python rounds a float (halves to even); outside
+        the graph, as ``float(v)`` is."""
         return round(self._number("round"), ndigits)
 
     def _number(self, where: str) -> float:
@@ -1162,7 +1172,11 @@ class Value:
     def __rtruediv__(self, other: Any) -> Value:
         return _binary_reflected(ops.div, self, other)
 
-    def __pow__(self, other: Any) -> Value:
+    def __pow__(self, other: Any, modulo: None = None) -> Value:
+        if modulo is not None:  # pow(v, 2, 5): Python passes a third argument only then
+            raise TypeError(f"pow: pow(v, exponent, {modulo!r}) takes a remainder, which has no derivative and is not "
+                            "supported on Values; write v ** exponent, or pow(v.item(), exponent, modulo) for a "
+                            "number outside the graph")
         return _binary(ops.power, self, other)
 
     def __rpow__(self, other: Any) -> Value:
@@ -1193,7 +1207,7 @@ class Value:
     def __itruediv__(self, other: Any) -> Value:
         return _in_place(ops.div, self, other)
 
-    def __ipow__(self, other: Any) -> Value:
+    def __ipow__(self, other: Any) -> Value:  # type: ignore[misc]  # (pow's modulo has no in-place form: v **= 2)
         return _in_place(ops.power, self, other)
 
     def __imatmul__(self, other: Any) -> Value:
