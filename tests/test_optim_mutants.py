@@ -265,12 +265,12 @@ def _warning_of(step):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         step()
-    assert len(caught) == 1 and caught[0].category is RuntimeWarning
+    assert len(caught) == 1 and caught[0].category is optim.LineSearchWarning  # (a RuntimeWarning)
     return caught[0]
 
 
 def test_a_failed_armijo_step_warns_at_the_callers_line_and_reports_a_step_size_of_0():
-    """The RuntimeWarning points at the code that called step(), not into optim.py; last_step_size is 0 (no t
+    """The LineSearchWarning points at the code that called step(), not into optim.py; last_step_size is 0 (no t
     was accepted), not the t that was tried last."""
     x = Value([1.0])
     opt = optim.Armijo([x], max_backtracks=0)
