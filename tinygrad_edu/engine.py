@@ -257,14 +257,15 @@ _NOT_AN_ARRAY = ("a Value is not converted to a numpy array implicitly (that wou
 _MASKED = ("numpy.ma: a masked array and a Value do not mix (its masked numbers would be used, or the Value's graph "
            "dropped); give the Value m.filled(x) or m.compressed() of the masked array m")
 
-#: The start of __array_ufunc__'s refusal of a ufunc (or a ufunc's method) that a Value does not support.
+#: The start of __array_ufunc__'s refusal of a ufunc that a Value does not support, and of a ufunc's method.
 _UNSUPPORTED = "not supported on Values (supported: "
+_UNSUPPORTED_METHOD = "is not supported on Values, only calling the ufunc"
 
 
 def _refused_for_numpy(error: TypeError) -> bool:
     """Whether ``error`` is a Value's refusal to be a numpy array, or numpy's ufunc, inside a numpy function: the
     function the user called (``np.allclose``, ``np.prod``) names itself, not the helper it called."""
-    return _NOT_AN_ARRAY in str(error) or _UNSUPPORTED in str(error)
+    return _NOT_AN_ARRAY in str(error) or _UNSUPPORTED in str(error) or _UNSUPPORTED_METHOD in str(error)
 
 
 #: numpy functions that answer False to any error converting their inputs: a Value is refused before they run.
@@ -275,7 +276,10 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                   "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
                   "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
                   "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
-                  "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()"}
+                  "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()",
+                  **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
+                                                             "has no derivative"),
+                  **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")}}
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
@@ -612,6 +616,8 @@ def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
     ``y * 1.001``) is made once per number and dtype and shared, read-only, by every use: this saves making an array
     per operation.  The operators always compute new arrays, so no result is a read-only view of a shared number."""
     if x.__class__ is not float and x.__class__ is not int:
+        if op is _MUL and x.__class__ is not np.ndarray and isinstance(x, np.matrix):
+            raise TypeError(_MATRIX_TIMES)
         return _operand(op, x, dtype)  # arrays are never shared: the caller may change them later
     key = x if dtype is _FLOAT64 else (x, dtype)  # (float64's by the number alone: no tuple to build and hash)
     array = _NUMBER_ARRAYS.get(key)
@@ -627,6 +633,10 @@ def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
 
 
 _NUMBER_ARRAYS: dict[Any, np.ndarray] = {}  # by number (float64), or by (number, dtype)
+
+#: What ``m * v`` and ``v * m`` say for an np.matrix ``m``: numpy's ``*`` of a matrix is its matrix product.
+_MATRIX_TIMES = ("mul: np.matrix * is a matrix product, a Value's * multiplies element by element; give "
+                 "np.asarray(m), and write m @ v for the matrix product or np.multiply(m, v) element by element")
 
 
 def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
@@ -1059,19 +1069,28 @@ class Value:
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy's functions on Values: ``np.exp(v)`` is ``v.exp()`` and ``array * v`` is a Value; comparisons,
-        ``np.sign``, ``np.isfinite``, ``np.isnan`` and ``np.isinf`` give plain arrays (they have no gradient);
-        anything else is refused by name."""
+        ``np.sign``, ``np.isfinite``, ``np.isnan`` and ``np.isinf`` give plain arrays (they have no gradient, and take
+        numpy's keywords: ``out=``, ``where=``); anything else, and a ufunc's methods (``np.add.reduce``), is refused
+        by name, saying what to write where there is a formula."""
         if method == "__call__" and not kwargs:
             op = _UFUNC_OPS.get(ufunc)
             if op is not None:
                 return apply(op, *inputs)
             if ufunc in _CONSTANT_UFUNCS:
                 return ufunc(*(_data_of(x) for x in inputs))
+        if method == "__call__" and ufunc in _CONSTANT_UFUNCS and not any(
+                isinstance(x, Value) for x in kwargs.get("out", ())):  # (no gradient: numpy's keywords apply)
+            return ufunc(*(_data_of(x) for x in inputs), **kwargs)
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
         if method == "__call__" and (ufunc in _UFUNC_OPS or ufunc in _CONSTANT_UFUNCS):
-            raise TypeError(f"np.{name}: {', '.join(f'{key}=' for key in kwargs)} not supported on Values (an array "
-                            f"cannot hold a graph: `a += v` is refused, `a = a + v` is a new Value); call np.{name} "
-                            "with its inputs only")
+            key = next(iter(kwargs))
+            raise TypeError(f"np.{name}: {key}= not supported on Values ("
+                            + _UFUNC_KEYWORDS.get(key, "call np.{name} with its inputs only").format(name=name) + ")")
+        if method != "__call__":
+            instead = _UFUNC_METHODS.get(name)
+            raise TypeError(f"np.{name}: a ufunc's .{method} {_UNSUPPORTED_METHOD}; "
+                            + (f"write {instead}" if instead else "compute with Value methods and "
+                               "tinygrad_edu.functional, or on .data (no gradient)"))
         instead = _NUMPY_INSTEAD.get(f"np.{name}", _WRITE_INSTEAD.get(name))  # (np.square: v ** 2, as v.square)
         raise TypeError(f"np.{name}: {_UNSUPPORTED}np.{', np.'.join(_UFUNC_NAMES)} and comparisons); "
                         + (f"write {instead}" if instead else "compute with Value methods and "
@@ -1720,5 +1739,17 @@ _UFUNC_OPS = {np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.di
               np.absolute: ops.absolute, np.tanh: ops.tanh, np.maximum: ops.maximum}
 _UFUNC_NAMES = sorted(u.__name__ for u in _UFUNC_OPS)
 _IN_PLACE_UFUNCS = {op: ufunc for ufunc, op in _UFUNC_OPS.items()}  # the ufunc of ops.add …, for v += x
+#: Why np.add(a, v, key=...) is refused, and what to write, for each ufunc keyword ``key`` that has a reason.
+_UFUNC_KEYWORDS = {
+    "out": "an array cannot hold a graph: `a += v` is refused, `a = a + v` is a new Value; drop out=",
+    "dtype": "convert the Value instead, v.astype(dtype), and np.{name} computes in its dtype",
+    "where": "numpy would leave the other elements unset; write functional.where(mask, np.{name}(…), other)"}
+#: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, with its default axis 0.
+_UFUNC_METHODS = {"add.reduce": "v.sum(axis=0)", "maximum.reduce": "v.max(axis=0)",
+                  "multiply.reduce": "v.log().sum(axis=0).exp() for positive numbers",
+                  "add.accumulate": "np.tril(np.ones((n, n))) @ v, for the n numbers along axis 0",
+                  **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
+                     for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
+                                           (np.divide, "/"), (np.power, "**"))}}
 _CONSTANT_UFUNCS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, np.sign,
                     np.isfinite, np.isnan, np.isinf}
