@@ -205,17 +205,24 @@ def _evaluate(closure: Closure, where: str) -> Any:
     """``closure()`` under ``no_grad``, for what needs no gradient (random search, the trials of a line search):
     the cost, checked by :func:`_is_cost` (NaN and inf are the caller's to judge).  A closure that calls
     ``backward()`` itself, as PyTorch's do (under no_grad the engine refuses), or returns anything else is an error
-    naming ``where``."""
+    naming ``where``.  A closure whose cost holds a gradient (a gradient penalty, by ``autodiff.gradients(...,
+    create_graph=True)``) needs recording, and fails without: it is evaluated again with recording on, as PyTorch
+    evaluates its line search's closures; if it fails that way too, the first error is raised."""
     try:
         with no_grad():
             cost = closure()
     except ValueError as error:
-        if not str(error).startswith("backward:"):  # the engine's errors from backward() start so
-            raise
-        raise ValueError(f"{where}: the closure called backward(), which fails here: this step evaluates the closure "
-                         "without gradients (under no_grad), so it only computes the cost and returns it (a PyTorch "
-                         "closure calls zero_grad() and backward() itself: leave them out); the parameters are "
-                         "unchanged") from error
+        if str(error).startswith("backward:"):  # the engine's errors from backward() start so
+            raise ValueError(f"{where}: the closure called backward(), which fails here: this step evaluates the "
+                             "closure without gradients (under no_grad), so it only computes the cost and returns it "
+                             "(a PyTorch closure calls zero_grad() and backward() itself: leave them out; for a cost "
+                             "that holds a gradient, such as a gradient penalty, take it with autodiff.gradients(cost, "
+                             "params, create_graph=True)); the parameters are unchanged") from error
+        try:
+            with enable_grad():
+                cost = closure()
+        except ValueError:
+            raise error from None
     if not _is_cost(cost):
         shown = f"a Value of shape {cost.shape}" if isinstance(cost, Value) else f"{type(cost).__name__} {cost!r:.40}"
         raise TypeError(f"{where}: the closure must return the cost, a Value of size 1 or a number, got {shown}")
@@ -843,7 +850,8 @@ class Armijo(Optimizer):
     :func:`armijo_step`, which the plots use too.  ``step(closure)``
     needs the closure (the cost for the current parameters, forward only) to try the steps; ``f(x)`` and
     ``∇f(x)`` come from ``cost=`` with the gradients already in place, or else from the closure and a backward
-    pass (see the module docstring).  Trial costs are evaluated under ``no_grad``.
+    pass (see the module docstring).  Trial costs are evaluated under ``no_grad`` (with recording on where the
+    closure needs it: a cost that holds a gradient, such as a gradient penalty).
 
     After each step: ``last_step_size`` (the accepted ``t``, 0 if none), ``last_backtracks`` (``l``),
     ``last_trials`` (every ``(t, f(x + t·d))`` tried, for a plot), ``last_cost_before`` (``f(x)``),
@@ -971,7 +979,8 @@ class RandomSearch(Optimizer):
     ``[−scale, scale)``, and keep the change only if the cost got smaller; otherwise restore the parameters
     exactly.  Frozen parameters (``requires_grad=False``) are left alone, as the other optimizers leave them.
 
-    ``step(closure)`` evaluates the closure (under ``no_grad``) before and after the change; pass ``cost=`` to
+    ``step(closure)`` evaluates the closure (under ``no_grad``, or with recording on where it needs it: a cost that
+    holds a gradient) before and after the change; pass ``cost=`` to
     reuse a known cost at the current parameters.  The closure returns the cost, a Value of one number or a
     number, and needs no gradient: one that calls ``backward()`` (as PyTorch's closures do) is a ValueError, one
     that returns anything else a TypeError.  ``accepted`` and ``proposals`` count the changes kept and tried;

@@ -84,13 +84,31 @@ def _narrow_float(dtype: Any) -> bool:
     return isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8
 
 
+def _unrecorded(f: Callable[..., Any], arguments: Callable[[], list[Any]]) -> Any:
+    """``f`` at fresh ``arguments()`` under ``no_grad`` (a value a step away needs no graph).  An ``f`` that
+    differentiates inside (``autodiff.gradients`` or ``backward(create_graph=True)`` on its own Values: a
+    hypergradient, a gradient penalty) needs its graph, and fails there: it is evaluated again with recording on, as
+    the backward pass evaluates it.  If it fails that way too, the first error is raised."""
+    __tracebackhide__ = True
+    try:
+        with no_grad():
+            return f(*arguments())
+    except ValueError as error:
+        try:
+            with enable_grad():
+                return f(*arguments())
+        except ValueError:
+            raise error from None
+
+
 def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
                        upstream: Any = None) -> list[np.ndarray]:
     """The gradient of ``Σ upstream · f(*inputs)`` with respect to each input: central differences, float64.
 
     Every element ``x`` of every input is moved to ``x + ε`` and ``x − ε`` in turn and
     ``∂C/∂x ≈ Σ upstream · (f(…, x + ε, …) − f(…, x − ε, …)) / 2ε``.  Inputs given as Values reach ``f`` as
-    Values (float64, evaluated under :func:`~tinygrad_edu.no_grad`), arrays and numbers as float64 arrays.
+    Values (float64, evaluated under :func:`~tinygrad_edu.no_grad`, or with recording on where ``f`` needs it: an
+    ``f`` that differentiates inside, a hypergradient), arrays and numbers as float64 arrays.
     ``upstream`` (∂C/∂output) may be left out only when ``f`` returns a single number.
     Returns one float64 array per input, of that input's shape, all finite.  ``eps`` must be a finite number > 0,
     the inputs and ``upstream`` finite; an element where ``x ± ε`` rounds back to ``x`` (a step too small for
@@ -114,9 +132,9 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     def evaluate(arrays: list[np.ndarray]) -> np.ndarray:
         __tracebackhide__ = True
         # copies: an f that changes its argument in place (x -= x.mean()) must not move the points differenced
-        args = [Value(a) if wrap else a.copy() for a, wrap in zip(arrays, as_value, strict=True)]
-        with no_grad():
-            out = _output_data(f(*args), "numerical_gradient")
+        def args() -> list[Any]:
+            return [Value(a) if wrap else a.copy() for a, wrap in zip(arrays, as_value, strict=True)]
+        out = _output_data(_unrecorded(f, args), "numerical_gradient")
         _check_same_shape(out, shape, "numerical_gradient")
         return out
 
@@ -569,8 +587,8 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
 
         def evaluate(moved: list[np.ndarray]) -> np.ndarray:  # (a step out of f's domain: nan in the table, which
             __tracebackhide__ = True                          # says so, not a RuntimeWarning from deep inside f)
-            with no_grad(), np.errstate(all="ignore"):
-                out = _output_data(f(*[Value(a) for a in moved]), "check_gradients")
+            with np.errstate(all="ignore"):
+                out = _output_data(_unrecorded(f, lambda: [Value(a) for a in moved]), "check_gradients")
             _check_same_shape(out, shape, "check_gradients")
             return out
         what = "gradient elements"
