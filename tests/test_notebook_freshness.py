@@ -12,7 +12,6 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import pytest
 
 matplotlib.use("Agg")
 
