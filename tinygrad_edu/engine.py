@@ -722,17 +722,31 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf (input shape {parent.shape}; "
                                  f"found in {_its_vjp(inputs, parent)}, create_graph=True: {error})") from None
     except (TypeError, AttributeError) as error:
+        if _refuses_call(vjp, (g, node, *inputs), params):  # (a parameter it does not take: Values are not at fault)
+            raise
         its = _its_vjp(inputs, parent)
         unsaved = " with saved=None (it computes what its saving forward kept from the inputs)" if op.saving else ""
         raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values{unsaved} and "
                         f"it failed ({type(error).__name__}: {error}); write it with operators, array methods and "
-                        "Ops") from None
+                        "Ops (a function Values lack, such as np.cos, as an Op of its own; not on .data, which "
+                        "create_graph=True would take as a constant)") from None
     if not isinstance(grad, Value):
         its = _its_vjp(inputs, parent)
         raise TypeError(f"{op.name}: {its} returned {type(grad).__name__} on Values, not a Value: it computes on "
                         "raw arrays, so create_graph=True cannot differentiate it again; write it with operators, "
                         "array methods and Ops")
     return grad
+
+
+def _refuses_call(function: Any, args: tuple[Any, ...], kwargs: dict) -> bool:
+    """Whether ``function``'s signature refuses ``function(*args, **kwargs)`` (False where it cannot be read)."""
+    try:
+        inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:
+        return True
+    except ValueError:  # (a builtin without a signature)
+        return False
+    return False
 
 
 def _set_data(value: Value, numbers: Any) -> None:

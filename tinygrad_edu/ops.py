@@ -52,6 +52,9 @@ class Op:
     computing both at once is cheaper (σ and σ' from one exponential).  The engine uses it for operations it
     records and hands ``saved`` to the vjps of an ordinary backward pass as the keyword ``saved``; a recorded pass
     (``create_graph=True``) leaves it out (it holds no graph), so there the vjp computes it again, on Values.
+    Its ``out`` must be forward's own (a Value recorded holds it, the same call under ``no_grad`` forward's), and
+    ``saved`` is handed to every ``backward()`` of the graph: like its other arguments, a vjp reads it and never
+    writes into it (``saved * g``, not ``saved *= g``).  ``check_gradients`` checks both.
     """
 
     __slots__ = ("name", "forward", "vjps", "saving")

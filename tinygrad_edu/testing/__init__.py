@@ -615,6 +615,7 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     if order == 1:
         _check_recorded_pass(task, output, analytic, numeric)
         _check_forwards_keep_inputs(output, analytic, numeric)  # (where f's gradients disagree, _report says so)
+        _check_vjps_and_saving(output, analytic, numeric)
     return report
 
 
@@ -691,6 +692,47 @@ def _check_forwards_keep_inputs(out: Value, analytic: list[np.ndarray], numeric:
                         f"place: called on {before.ravel()[:4]}, it left {x.ravel()[:4]} there, so the Value it is "
                         "called on holds other numbers afterwards (forwards get the Values' own arrays); return a new "
                         "array (y = x / (1 + np.abs(x)), not x /= …, x[...] = … or out=x)", analytic, numeric)
+
+
+def _check_vjps_and_saving(out: Value, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
+    """Two contracts whose breach the gradients do not show.  A saving forward must return forward's own output
+    beside what it saves: a recorded Value holds the first, the same call under ``no_grad`` (and every finite
+    difference) the second.  A vjp must not write into what it is given (``x *= 2``, ``saved *= g``): an ordinary
+    backward pass hands it the Values' own arrays, so the Value it is for would hold other numbers afterwards, and
+    ``saved`` is handed to every ``backward()`` of the graph, so the next one gets another gradient."""
+    __tracebackhide__ = True
+    for op, inputs, params, data in _recorded_ops(out):
+        saved: dict[str, Any] = {}
+        if op.saving is not None:
+            try:
+                with np.errstate(all="ignore"):
+                    plain, (saving, saved["saved"]) = op.forward(*inputs, **params), op.saving(*inputs, **params)
+            except Exception:  # noqa: BLE001 - a forward that fails here has said so in f already
+                continue
+            if not np.array_equal(np.asarray(saving), np.asarray(plain), equal_nan=True):
+                raise GradientCheckError(
+                    f"check_gradients: the saving forward of Op {op.name!r} returns {np.ravel(saving)[:4]} where its "
+                    f"forward returns {np.ravel(plain)[:4]}: a recorded Value holds the first, the same call under "
+                    "no_grad() (and the finite differences) the second; saving= must return (forward's output, "
+                    "saved)", analytic, numeric)
+        g, count = np.full(data.shape, 0.5), 2 + len(inputs)
+        names = ["g", "out", *(f"input {i}" for i in range(len(inputs))), *("saved=" for _ in saved)]
+        for k, vjp in enumerate(op.vjps):
+            given = [g, data, *inputs, *saved.values()]
+            copies = [x.copy() if isinstance(x, np.ndarray) else x for x in given]
+            try:
+                with np.errstate(all="ignore"):
+                    vjp(*copies[:count], **params, **dict(zip(saved, copies[count:], strict=True)))
+            except Exception:  # noqa: BLE001 - a vjp that cannot be called this way is not the one to name
+                continue
+            for name, x, before in zip(names, copies, given, strict=True):
+                if isinstance(x, np.ndarray) and not np.array_equal(x, before, equal_nan=True):
+                    raise GradientCheckError(
+                        f"check_gradients: the vjp for input {k} of Op {op.name!r} changes its argument {name} in "
+                        f"place (shape {x.shape}): given {np.ravel(before)[:4]}, it left {np.ravel(x)[:4]} there; an "
+                        "ordinary backward pass hands a vjp the Values' own arrays (and saved= again at every "
+                        "backward()), so compute into a new array (g * 2 * x, not x *= 2 or saved *= g)",
+                        analytic, numeric)
 
 
 def _unscaled_vjp(task: _Task) -> str:
@@ -899,7 +941,8 @@ def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int
         return notes + difference_note
     if order > 1 and all(np.all(a[b] == 0) for a, b in zip(analytic, bad, strict=True)):
         notes += ("\nThe analytic derivative is 0 wherever it disagrees. If that is not the true derivative, a vjp "
-                  "may read .data (or call an Op whose vjp does): that steps out of the recorded graph, so "
+                  "may read .data, make a Python number of a Value (float(x), math.cos(x)) or call an Op whose "
+                  "vjp does: that steps out of the recorded graph, so "
                   "create_graph=True differentiates it as a constant; write vjps with operators, array methods and "
                   "Ops on their arguments.")
     return notes
