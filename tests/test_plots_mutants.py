@@ -225,11 +225,13 @@ def test_paths_of_learning_rates_given_stay_inside_their_window():
 
 
 def test_a_cost_reaching_0_keeps_its_points_on_the_cost_panel():
-    """η = 1/2 on ‖p‖² lands on 0 in one step (where ∇f = 0 the path stops): a log axis would drop that 0, so the
-    axis is symlog."""
+    """η = 1/2 on ‖p‖² lands on 0 in one step (where ∇f = 0 the path stops): a log axis cannot show that 0, so it
+    is marked ▼ on the bottom edge at its step (as plot_history marks costs of 0)."""
     cost_ax = plots.plot_learning_rates(bowl, [1.0, 1.0], {"exact": 0.5}, armijo=False, steps=2, resolution=5).axes[-1]
-    assert cost_ax.get_yscale() == "symlog" and cost_ax.get_xlabel() == "step k"
+    assert cost_ax.get_yscale() == "log" and cost_ax.get_xlabel() == "step k"
     np.testing.assert_array_equal(cost_ax.get_lines()[0].get_ydata(), [2.0, 0.0])
+    marks = [line for line in cost_ax.get_lines() if line.get_marker() == "v" and len(line.get_xdata())]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [1]
 
 
 # --- plot_derivatives ------------------------------------------------------------------------------------------
