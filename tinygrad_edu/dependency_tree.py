@@ -1,6 +1,6 @@
 """The seed's section 6.3 dependency tree of a chain network, found in a real computation graph.
 
-``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: :func:`dependency_tree` finds the labelled
+``C ← α^L ← z^L ← (W^L, α^(L−1), b^L)`` and onward to the input: :func:`dependency_tree` finds the labelled
 Values (``nn.Layer`` labels ``W^i``, ``b^i``, ``z^i``, ``α^i``), folds the unlabeled operations between them into
 one edge each, and gives every edge its local derivative, as a number (from the engine's own gradient rules) and
 as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂α = 2(α − y′)``, y′ the target).  Drawn by
@@ -119,7 +119,7 @@ class DependencyTree:
         return name
 
     def path(self, name: str) -> list[TreeEdge]:
-        """The edges from ``name`` up to the cost, e.g. ``w^L → z^L → α^L → C`` (the path must be unique)."""
+        """The edges from ``name`` up to the cost, e.g. ``W^L → z^L → α^L → C`` (the path must be unique)."""
         name = self._check_name(name, "path")
         upward: dict[str, list[TreeEdge]] = {}
         for edge in self.edges:

@@ -116,6 +116,14 @@ _GROUPS = ("; there are no parameter groups here (PyTorch's [{'params': ..., 'lr
            "which share the settings, e.g. [*first.parameters(), *second.parameters()]")
 
 
+def _parameter(i: int, p: Value, *, shape: bool = True) -> str:
+    """``parameter 1 ('b^1', shape (12,))``: a parameter by its position in the optimizer's list (counted from 0, as
+    PyTorch's state counts them) and, when it has one, its label, which counts a network's layers from 1 as the
+    drawings do: without it, parameter 1 of an MLP (b¹) would read as W¹."""
+    details = ([repr(p.label)] if p.label not in (None, "") else []) + ([f"shape {p.shape}"] if shape else [])
+    return f"parameter {i}" + (f" ({', '.join(details)})" if details else "")
+
+
 def _trainable(params: Any, where: str) -> list[Value]:
     """An optimizer's parameters: at least one, and each a leaf (a Value made directly, not by an operation)."""
     found = _parameters(params, where)
@@ -123,7 +131,7 @@ def _trainable(params: Any, where: str) -> list[Value]:
         raise ValueError(f"{where}: got no parameters to optimize")
     for i, p in enumerate(found):
         if p.op is not None:
-            raise ValueError(f"{where}: parameter {i} (shape {p.shape}) is the result of an operation ({p.op}); "
+            raise ValueError(f"{where}: {_parameter(i, p)} is the result of an operation ({p.op}); "
                              "parameters must be leaves, Values made directly such as a Module's weights, since "
                              "the optimizer changes them in place: pass the Values it was computed from")
     return found
@@ -309,7 +317,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
 
         ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd``
 
-    (``initial_step = 1`` is the seed's ``t = αˡ``: ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``); σ, α ∈ (0, 1),
+    (``initial_step = 1`` is the seed's ``t = αˡ``: ``f(x + αˡd) ≤ f(x) + σαˡ∇f(x)ᵀd``, with Armijo's constants
+    σ and α, not the activation function σ and the activations α^l of the layers); σ, α ∈ (0, 1),
     ``initial_step > 0``, ``max_backtracks`` an int >= 0, else ValueError (TypeError for one that is not a number,
     or a ``max_backtracks`` that is not an int, such as 2.0).  ``f`` maps a point (a numpy array shaped like ``x``)
     to one number (a float, a 0-d array or a Value of size 1; anything else is a TypeError); ``fx`` is ``f(x)`` if
@@ -555,7 +564,7 @@ class Optimizer:
         changed after the cost was computed has a lower number than the cost's (the same only for the cost itself)."""
         for i, p in enumerate(self.params):
             if p._order < cost._order:
-                raise ValueError(f"{where}: cost= was computed before parameter {i} (shape {p.shape}) was last "
+                raise ValueError(f"{where}: cost= was computed before {_parameter(i, p)} was last "
                                  "changed (by a step, .data = … or -= under no_grad) or made, so it is the cost at a "
                                  "point that is gone: compute it again at the current parameters, with a new forward "
                                  "pass (and backward(), for the gradients); the parameters are unchanged")
@@ -598,10 +607,10 @@ class Optimizer:
         where = f"{type(self).__name__}.step"
         i = next(i for i, q in enumerate(self.params) if q is p)
         if g.dtype.kind not in "fiub":
-            raise TypeError(f"{where}: parameter {i} (shape {p.shape}) has a grad of dtype {g.dtype} (shape "
+            raise TypeError(f"{where}: {_parameter(i, p)} has a grad of dtype {g.dtype} (shape "
                             f"{g.shape}); a gradient holds real numbers (float, int or bool); the parameters are "
                             "unchanged")
-        raise ValueError(f"{where}: parameter {i} (shape {p.shape}) has a grad of shape {g.shape}; a gradient has "
+        raise ValueError(f"{where}: {_parameter(i, p)} has a grad of shape {g.shape}; a gradient has "
                          "its parameter's shape (as backward() leaves it); the parameters are unchanged")
 
     def _check_kept(self, p: Value, g: np.ndarray, kept: np.ndarray | None, what: str) -> None:
@@ -611,10 +620,10 @@ class Optimizer:
         if kept is None or kept.shape == g.shape:
             return
         i = next(i for i, q in enumerate(self.params) if q is p)
-        raise ValueError(f"{type(self).__name__}.step: parameter {i} has shape {p.shape}, but the state kept for it "
-                         f"from earlier steps ({what}) has shape {kept.shape}: its numbers were replaced by ones of "
-                         "another shape (.data = …); give it numbers of its old shape, or make a new optimizer for "
-                         "it; the parameters are unchanged")
+        raise ValueError(f"{type(self).__name__}.step: {_parameter(i, p, shape=False)} has shape {p.shape}, but the "
+                         f"state kept for it from earlier steps ({what}) has shape {kept.shape}: its numbers were "
+                         "replaced by ones of another shape (.data = …); give it numbers of its old shape, or make a "
+                         "new optimizer for it; the parameters are unchanged")
 
     def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
         """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
@@ -847,7 +856,9 @@ class Armijo(Optimizer):
         ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd``,   σ ∈ (0, 1), α ∈ (0, 1)
 
     then ``x ← x + t·d``.  With ``initial_step=1`` this is the seed's ``t = αˡ`` exactly; the search itself is
-    :func:`armijo_step`, which the plots use too.  ``step(closure)``
+    :func:`armijo_step`, which the plots use too.  The seed uses its letters twice: this σ (``sigma=``) is Armijo's
+    constant, not the activation function σ of a layer, and α (``alpha=``) the base of the powers αˡ (l an
+    exponent), not an activation α^l (l a layer).  ``step(closure)``
     needs the closure (the cost for the current parameters, forward only) to try the steps; ``f(x)`` and
     ``∇f(x)`` come from ``cost=`` with the gradients already in place, or else from the closure and a backward
     pass (see the module docstring).  Trial costs are evaluated under ``no_grad`` (with recording on where the

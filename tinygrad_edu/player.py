@@ -147,6 +147,7 @@ def forward_formula(node: Value, names: list[str]) -> str:
     a = names[0] if names else ""
     second = names[1] if len(names) > 1 else ""
     b = operand(second)  # (after an operator: α − (-0.5), not α − -0.5)
+    inner = a[1:-1] if _grouped(a) else a  # inside brackets of the form's own: σ(w · x + b), not σ((w · x + b))
     op = built_in_op(node)
     per = f"/{_samples(node.parents[0].data)}" if op == "squared_error" and _samples(node.parents[0].data) > 1 \
         else ""
@@ -154,11 +155,11 @@ def forward_formula(node: Value, names: list[str]) -> str:
     along = "" if axis is None else f", axis={axis}"  # mean(x, axis=0) is a row of means, not one number
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
              "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}", "exp": f"e^{a}",
-             "log": f"ln {a}", "sqrt": f"√{a}", "abs": f"|{a}|", "tanh": f"tanh({a})", "sigmoid": f"σ({a})",
-             "relu": f"max({a}, 0)", "sum": f"Σ({a}{along})" if along else f"Σ {a}", "mean": f"mean({a}{along})",
-             "max": f"max({a}{along})", "min": f"min({a}{along})",
+             "log": f"ln {a}", "sqrt": f"√{a}", "abs": f"|{inner}|", "tanh": f"tanh({inner})",
+             "sigmoid": f"σ({inner})", "relu": f"max({inner}, 0)", "sum": f"Σ({inner}{along})" if along else f"Σ {a}",
+             "mean": f"mean({inner}{along})", "max": f"max({inner}{along})", "min": f"min({inner}{along})",
              "squared_error": f"Σ({a} − {b})²{per}"}
-    return forms.get(op, f"{node.op}({', '.join(names)})")
+    return forms.get(op, f"{node.op}({inner if len(names) == 1 else ', '.join(names)})")
 
 
 def local_formula(node: Value, i: int, names: list[str]) -> str:

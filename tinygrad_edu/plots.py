@@ -864,7 +864,7 @@ def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo
 def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, float] | None = None, *,
                         steps: int = 20, armijo: bool = True, sigma: float = 1e-4, alpha: float = 0.5,
                         bounds: Sequence[float] | None = None, resolution: int = 50,
-                        path: str | Path | None = None) -> Figure:
+                        path: str | Path | None = None, parameter_names: Sequence[str] = _PARAMETER_NAMES) -> Figure:
     """The seed's section 7.2: the same start, a learning rate that overshoots, one that crawls, one that fits,
     and (``armijo``) Armijo's step size control; one contour panel each, and the cost per step of all of them.
 
@@ -872,8 +872,10 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     differences of engine gradients): η = 2.1/λ overshoots (past 2/λ every step lands higher up the other side of
     the valley, so the path diverges; where f curves less steeply further along, η is doubled until the path does
     end higher than it started), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as
-    ``{"label": η}`` to choose your own.
+    ``{"label": η}`` to choose your own.  ``parameter_names`` names the axes of the contour panels, p[0] along x
+    (``("w", "b")``), as in :func:`plot_descent`.
     """
+    names = _parameter_names(parameter_names, "plot_learning_rates")
     start, learning_rates, steps = _learning_rate_arguments(start, learning_rates, steps, armijo, sigma, alpha)
     if not np.any(_value_and_grad(f, start, "plot_learning_rates")[1]):
         raise ValueError(f"plot_learning_rates: ∇f = 0 at the start {_vector_text(start)}; there is no descent "
@@ -906,7 +908,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     costs: list[np.ndarray] = []
     cost_colors: list[str] = []
     for i, (ax, (label, points)) in enumerate(zip(axes[:-1], schedules, strict=True)):
-        _contour(ax, f, box, 25, resolution, "plot_learning_rates")
+        _contour(ax, f, box, 25, resolution, "plot_learning_rates", names)
         color, style = colors[i % len(colors)], ["-", "--", ":", "-."][i // len(colors) % 4]  # (7 runs: 2 reds)
         ax.plot(points[:, 0], points[:, 1], "o" + style, color=color, markersize=3, linewidth=1.3,
                 label=_legend_text(label))

@@ -12,7 +12,7 @@ shows inline (without Graphviz's ``dot`` it says how to install it); anywhere el
     >>> graph = draw_graph(cost)          # render(graph, "cost.svg") writes the picture
 
 * :func:`draw_graph` — every Value an output depends on, with the operations between them (seed, section 3).
-* :func:`draw_dependency_tree` — the seed's section 6.3 tree ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` with the
+* :func:`draw_dependency_tree` — the seed's section 6.3 tree ``C ← α^L ← z^L ← (W^L, α^(L−1), b^L)`` with the
   local derivative on every edge, so that multiplying along a path gives ``∂C/∂w``.
 * :func:`draw_network` — the seed's Figure 1: neurons in layer columns, weights as coloured edges.
 * :func:`backprop_player` — a page that plays the forward and the backward pass step by step on one of these
@@ -551,9 +551,9 @@ _TREE_COLORS = {"cost": COLORS["output"], "activation": COLORS["intermediate"], 
 def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB") -> Drawing:
     """The seed's section 6.3 dependency tree of a chain network, from a real forward and backward pass.
 
-    ``C ← α^L ← z^L ← (w^L, α^(L−1), b^L)`` and onward to the input: each node shows its value and its
-    gradient ∂C/∂(node); each edge its local derivative, e.g. ``∂z^L/∂w^L = α^(L−1)``, ``∂α^L/∂z^L = σ′(z^L)``,
-    ``∂C/∂α^L = 2(α^L − y′)``, ``∂z^L/∂b^L = 1``, ``∂z^L/∂α^(L−1) = w^L``, with its number.  Multiplying the
+    ``C ← α^L ← z^L ← (W^L, α^(L−1), b^L)`` and onward to the input: each node shows its value and its
+    gradient ∂C/∂(node); each edge its local derivative, e.g. ``∂z^L/∂W^L = α^(L−1)``, ``∂α^L/∂z^L = σ′(z^L)``,
+    ``∂C/∂α^L = 2(α^L − y′)``, ``∂z^L/∂b^L = 1``, ``∂z^L/∂α^(L−1) = W^L``, with its number.  Multiplying the
     numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
     See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
     """
