@@ -782,3 +782,7 @@ def _predict(args: argparse.Namespace) -> int:
 def __dir__() -> list[str]:
     """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
     return sorted(__all__)
+
+
+if __name__ == "__main__":  # python -m tinygrad_edu.cli, as python -m tinygrad_edu
+    sys.exit(main())

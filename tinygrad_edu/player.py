@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -526,7 +527,7 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
-_PAGE = Path(__file__).with_name("player.html")
+_PAGE = resources.files("tinygrad_edu") / "player.html"  # also found when the package is imported from a zip
 _PHASES = ("start", "forward", "backward", "result")
 
 
