@@ -294,14 +294,19 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
             continue
         # the region: unlabeled operations between this node and the labelled nodes it depends on
         region, boundary, order = _region(key, names)
+        users = _users(region)  # (found once: a search of the region for each input took time n² for wide regions)
         shown = _shown_inputs(cost, name, region, boundary, names, thetas)
-        _check_one_use(name, region, shown, names)
+        _check_one_use(name, users, shown, names)
         _check_single_numbers(name, shown, names)
         numbers = _local_derivatives(key, order, {id(n) for n in shown})
         ops = {n.op for n in region}
+        place = {id(node): i for i, node in enumerate(reversed(order))}
+        own_math = not all(built_in_op(n) for n in region)
+        difference = None if own_math else _squared_difference(region, ops)
         for parent in shown:
-            path, branching = _folded_ops(parent, order)
-            formula = _formula(key, name, parent, region, ops, names, () if branching else path, precision)
+            path, branching = _folded_ops(parent, users, place)
+            formula = "" if own_math else _formula(key, name, parent, region, users, ops, difference, names,
+                                                   () if branching else path, precision)
             tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula, path, branching))
             if id(parent) not in queued:
                 queued.add(id(parent))
@@ -314,11 +319,12 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
     return tree
 
 
-def _check_one_use(name: str, region: list[Value], shown: list[Value], names: dict[int, str]) -> None:
+def _check_one_use(name: str, region_users: dict[int, list[Value]], shown: list[Value], names: dict[int, str]
+                   ) -> None:
     """A Value that two folded operations use would get one edge holding the sum of two paths the tree cannot
     show: refuse, and say how to make the paths visible."""
     for parent in shown:
-        users = [n.op for n in region if any(p is parent for p in n.parents)]
+        users = [n.op for n in region_users.get(id(parent), [])]
         if len(users) > 1:
             counts = Counter(map(str, users))  # (mul ×200, not "mul" written 200 times)
             listed = ", ".join(op if count == 1 else f"{op} ×{count}" for op, count in counts.items())
@@ -415,12 +421,29 @@ def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value]
     return region, boundary, order
 
 
-def _folded_ops(parent: Value, order: list[Value]) -> tuple[tuple[str, ...], bool]:
-    """The operations of the region (``order``: reverse topological) on the way from ``parent`` up, oldest first,
-    and whether they branch: a chain is one operation after another, each taking the one result before it."""
+def _users(region: list[Value]) -> dict[int, list[Value]]:
+    """The operations of the region that use each Value (by id), each once, in the region's order."""
+    users: dict[int, list[Value]] = {}
+    for node in region:
+        for key in dict.fromkeys(id(p) for p in node.parents):  # (x * x uses x once)
+            users.setdefault(key, []).append(node)
+    return users
+
+
+def _folded_ops(parent: Value, users: dict[int, list[Value]], place: dict[int, int]) -> tuple[tuple[str, ...], bool]:
+    """The operations of the region on the way from ``parent`` up (those reached through ``users``), oldest first
+    (``place``: each operation's position, oldest first), and whether they branch: a chain is one operation after
+    another, each taking the one result before it."""
+    reached: dict[int, Value] = {}
+    stack = [parent]
+    while stack:
+        for user in users.get(id(stack.pop()), []):
+            if id(user) not in reached:
+                reached[id(user)] = user
+                stack.append(user)
     on_path, latest = {id(parent)}, id(parent)
     ops, chain = [], True
-    for node in reversed(order):
+    for node in sorted(reached.values(), key=lambda node: place[id(node)]):
         taken = {id(p) for p in node.parents} & on_path
         if taken:
             chain = chain and taken == {latest}
@@ -474,45 +497,50 @@ def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict
     return result
 
 
-def _formula(key: Value, name: str, parent: Value, region: list[Value], ops: set[str | None],
-             names: dict[int, str], path: tuple[str, ...], precision: int) -> str:
-    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual); ``path`` is
-    the chain of operations from ``parent`` up to ``key`` (empty when they branch); a constant is written with
-    ``precision`` significant digits."""
-    if not all(built_in_op(n) for n in region):  # an Op of one's own: its math is its own, whatever its name
-        return ""
+def _formula(key: Value, name: str, parent: Value, region: list[Value], users: dict[int, list[Value]],
+             ops: set[str | None], difference: Value | None, names: dict[int, str], path: tuple[str, ...],
+             precision: int) -> str:
+    """The symbolic local derivative for the seed's kinds of edges (empty when the shape is unusual), for a region
+    of built-in operations only (an Op of one's own has its own math, whatever its name); ``path`` is the chain of
+    operations from ``parent`` up to ``key`` (empty when they branch); ``difference`` is the α − y′ of a region that
+    is C = (α − y′)²; a constant is written with ``precision`` significant digits."""
     key_kind = _TREE_LABEL.match(name)
     parent_name = names[id(parent)]
     if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
-        return _affine_formula(parent, region, names, path)
+        return _affine_formula(parent, users, names, path)
     if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in ACTIVATION_FORMULAS:
         return ACTIVATION_FORMULAS[key.op].format(z=pretty(parent_name))
-    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y′)²
-        difference = region[0]
-    else:  # C = (α − y′)² written out, as d**2 or d*d
-        subs = [n for n in region if n.op == "sub"]
-        squares = [n for n in region if n.op in ("pow", "mul")]
-        if not (len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"} and len(squares) == 1
-                and _is_square_of(squares[0], subs[0])):
-            return ""
-        difference = subs[0]
-    if not any(p is parent for p in difference.parents):
+    if difference is None or not any(p is parent for p in difference.parents):
         return ""
     first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data), precision)
                      for p in difference.parents)
     return f"{'' if difference.parents[0] is parent else '−'}2({first} − {operand(second)})"
 
 
-def _affine_formula(parent: Value, region: list[Value], names: dict[int, str], path: tuple[str, ...]) -> str:
+def _affine_formula(parent: Value, users: dict[int, list[Value]], names: dict[int, str], path: tuple[str, ...]
+                    ) -> str:
     """∂z/∂(parent) of z = w·α + b: the other factor's name for w and α, 1 for b; empty unless the way up from
     ``parent`` is a product (or none) and then sums only: in z = (a + b)·c, ∂z/∂b is c, not 1."""
     if path and all(op == "add" for op in path):
         return "1"
     if not path or path[0] not in ("mul", "matmul") or any(op != "add" for op in path[1:]):
         return ""
-    product = next(node for node in region if node.op == path[0] and any(p is parent for p in node.parents))
+    product = next(node for node in users[id(parent)] if node.op == path[0])
     others = [p for p in product.parents if p is not parent]
     return pretty(names[id(others[0])]) if len(others) == 1 and id(others[0]) in names else ""
+
+
+def _squared_difference(region: list[Value], ops: set[str | None]) -> Value | None:
+    """The α − y′ of a region that is the cost C = (α − y′)²: losses.squared_error (one op), or written out as
+    d**2 or d*d; else None."""
+    if ops == {"squared_error"}:  # losses.squared_error: one op, C = (α − y′)²
+        return region[0]
+    subs = [n for n in region if n.op == "sub"]
+    squares = [n for n in region if n.op in ("pow", "mul")]
+    if not (len(subs) == 1 and ops <= {"sub", "pow", "mul", "sum", "mean"} and len(squares) == 1
+            and _is_square_of(squares[0], subs[0])):
+        return None
+    return subs[0]
 
 
 def _is_square_of(node: Value, base: Value) -> bool:

@@ -421,6 +421,13 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     checks.precision(precision, "tree_steps")
     index = {id(node.value): i for i, node in enumerate(tree.nodes.values())}
     names = {id(node.value): name for name, node in tree.nodes.items()}
+    position = {name: i for i, name in enumerate(tree.nodes)}
+    # each node's edges, found once: a search of all edges at every step took time n² for a deep network
+    inputs_of: dict[str, list[TreeEdge]] = {}
+    uses_of: dict[str, list[TreeEdge]] = {}
+    for edge in tree.edges:
+        inputs_of.setdefault(edge.child, []).append(edge)
+        uses_of.setdefault(edge.parent, []).append(edge)
     grads, _ = _gradients(cost, set())
     order = [n for n in backward_order(cost) if id(n) in index]
     fmt = lambda array: summary(array, precision)  # noqa: E731
@@ -430,16 +437,17 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     steps = [_start_step(leaves + folded, len(leaves) + len(folded), names_and_constants, fmt)]
     operations = [n for n in reversed(order) if n.op is not None]
     for k, node in enumerate(operations, start=1):
-        inputs = [e for e in tree.edges if e.child == names[id(node)]]
+        inputs = inputs_of.get(names[id(node)], [])
         formula = _tree_forward_formula(node, inputs, names_and_constants)
         values = "".join(f"<li>{_esc(e.parent)} = {_esc(fmt(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
         body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
                 f"<p class='result'>{_esc(names[id(node)])} = {_esc(fmt(node.data))}</p>")
-        edges = [f"v{index[id(node)]}->v{list(tree.nodes).index(e.parent)}" for e in inputs]
+        edges = [f"v{index[id(node)]}->v{position[e.parent]}" for e in inputs]
         steps.append(Step("forward", index[id(node)], f"Forward {k} of {len(operations)}: "
                           f"{pretty(names[id(node)])}", body, edges))
     for k, node in enumerate(order, start=1):
-        steps.append(_tree_backward_step(node, k, len(order), cost, tree, index, names, grads, fmt))
+        uses = uses_of.get(names[id(node)], [])
+        steps.append(_tree_backward_step(node, k, len(order), cost, tree, uses, index, position, names, grads, fmt))
     steps.append(_result_step(leaves, tree.cost, names, grads, fmt))
     return steps
 
@@ -496,9 +504,9 @@ def _constant_names(constants: list[Value], precision: int = 4) -> dict[int, str
             for c in constants}
 
 
-def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: DependencyTree,
-                        index: Mapping[int, int], names: Mapping[int, str], grads: Mapping[int, np.ndarray],
-                        fmt: Any) -> Step:
+def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: DependencyTree, uses: list[TreeEdge],
+                        index: Mapping[int, int], position: Mapping[str, int], names: Mapping[int, str],
+                        grads: Mapping[int, np.ndarray], fmt: Any) -> Step:
     name, top = names[id(node)], pretty(tree.cost)
     title = f"Backward {k} of {count}: ∂{top}/∂{pretty(name)}"
     total = fmt(grads[id(node)])
@@ -506,7 +514,6 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
     if node is cost:
         return Step("backward", index[id(node)], title,
                     f"<p>The backward pass starts at the cost itself: ∂{_esc(top)}/∂{_esc(top)} = 1.</p>" + result)
-    uses = [e for e in tree.edges if e.parent == name]
     rows, products = [], []
     for edge in uses:
         arriving = grads[id(tree.nodes[edge.child].value)]
@@ -522,7 +529,7 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
     if len(uses) > 1:
         body += (f"<p class='sum'>Where the contributions meet they add up: "
                  f"{_esc(_sum_text([fmt(p) for p in products]))} = {_esc(total)}</p>")
-    edges = [f"v{list(tree.nodes).index(e.child)}->v{index[id(node)]}" for e in uses]
+    edges = [f"v{position[e.child]}->v{index[id(node)]}" for e in uses]
     return Step("backward", index[id(node)], title, body + result, edges)
 
 
