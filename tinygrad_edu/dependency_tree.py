@@ -296,6 +296,7 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
         region, boundary, order = _region(key, names)
         users = _users(region)  # (found once: a search of the region for each input took time n² for wide regions)
         shown = _shown_inputs(cost, name, region, boundary, names, thetas)
+        _check_few_inputs(name, shown)
         _check_one_use(name, users, shown, names)
         _check_single_numbers(name, shown, names)
         numbers = _local_derivatives(key, order, {id(n) for n in shown})
@@ -317,6 +318,21 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
         node.grad = None if node.value.grad is None else _scalar(node.value.grad)
     _check_single_pass(tree)
     return tree
+
+
+#: The most inputs one node of the tree shows: a chain network's have two or three (W, α, b), its cost one more per
+#: weight regularised; each input's edge lists the operations on its way up, so a sum of n labelled Values written
+#: as a chain of + takes time n² (and a drawing n² long): 1,000 of them take under a second, 2,000 three.
+_MOST_INPUTS = 1000
+
+
+def _check_few_inputs(name: str, shown: list[Value]) -> None:
+    """A node with more inputs than ``_MOST_INPUTS`` is no chain network's: refuse it at once, saying what draws it."""
+    if len(shown) > _MOST_INPUTS:
+        raise ValueError(f"dependency_tree: {name!r} depends on {len(shown)} labelled Values or parameters through "
+                         f"unlabelled operations, more than the tree shows ({_MOST_INPUTS}; a chain "
+                         "network's node has two or three); use draw_graph or backprop_player(layout='graph'), "
+                         "which keep the Values nearest the output")
 
 
 def _check_one_use(name: str, region_users: dict[int, list[Value]], shown: list[Value], names: dict[int, str]

@@ -419,8 +419,9 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
 
     ``layout="graph"`` draws every Value and operation as :func:`draw_graph` does (large graphs cut the same
     way); ``"tree"`` draws the seed's dependency tree of a chain network (:func:`draw_dependency_tree`, with
-    the unlabeled operations folded into its edges); ``"auto"`` takes the tree when the cost comes from a
-    network with one neuron per layer (labelled ``z^i``, ``α^i`` as ``nn.Layer`` does).
+    the unlabeled operations folded into its edges; refused beyond ``max_nodes`` labelled Values); ``"auto"``
+    takes the tree when the cost comes from a network with one neuron per layer (labelled ``z^i``, ``α^i`` as
+    ``nn.Layer`` does) and has at most ``max_nodes`` labelled Values, else the graph.
 
     In Jupyter the result shows inline; ``.save("player.html")`` writes one self-contained page.  Without
     Graphviz's ``dot`` the page has the steps and says how to install Graphviz for the drawing.
@@ -435,7 +436,12 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
-    if layout == "tree" or (layout == "auto" and has_layers(value)):  # (else no tree is looked for: see has_layers)
+    labelled = sum(isinstance(n.label, str) and n.label != "" for n in nearest_values(value)[0])
+    if layout == "tree" and labelled > max_nodes:  # the tree's steps and layout grow as n²: 1,600 layers took a minute
+        raise ValueError(f"backprop_player: the dependency tree would have {labelled} labelled Values, more than "
+                         f"max_nodes={max_nodes}; raise max_nodes to play it whole (slow), or use layout='graph', "
+                         "which keeps the max_nodes Values nearest the output")
+    if layout == "tree" or (layout == "auto" and labelled <= max_nodes and has_layers(value)):  # (see has_layers)
         try:
             tree = dependency_tree(value, precision=precision)  # value.backward() if needed, once found
         except ValueError as error:
@@ -610,9 +616,17 @@ def _folded_lines(ops: tuple[str, ...], branching: bool = False) -> list[str]:
     runs = [(op, len(list(repeats))) for op, repeats in itertools.groupby(ops)]
     names = [op if count == 1 else f"{op} ×{count}" for op, count in runs]
     if branching:
-        return ["through branches:"] + [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
-    pairs = [" → ".join(names[i:i + 2]) for i in range(0, len(names), 2)]
-    return ["through " + pairs[0]] + ["→ " + pair for pair in pairs[1:]]
+        lines = ["through branches:"] + [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
+    else:
+        pairs = [" → ".join(names[i:i + 2]) for i in range(0, len(names), 2)]
+        lines = ["through " + pairs[0]] + ["→ " + pair for pair in pairs[1:]]
+    if len(lines) > _MOST_FOLDED_LINES:  # a deep unlabelled chain: one line per two operations made a label miles long
+        lines = lines[:_MOST_FOLDED_LINES - 1] + [f"… {len(ops)} operations in all"]
+    return lines
+
+
+#: The most lines an edge's "through …" list takes in a drawing; a longer one ends with how many operations it folds.
+_MOST_FOLDED_LINES = 8
 
 
 #: The drawing's note when edges fold several operations: the seed's tree is for chain networks, labelled by nn.Layer.
