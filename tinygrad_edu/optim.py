@@ -56,7 +56,7 @@ import numpy as np
 
 from tinygrad_edu import checks, optim_state
 from tinygrad_edu.autodiff import gradient_and_hessian
-from tinygrad_edu.engine import Value, _anomaly_mode, enable_grad, no_grad
+from tinygrad_edu.engine import Value, enable_grad, is_anomaly_enabled, no_grad
 from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
@@ -76,7 +76,7 @@ def _updating() -> Any:
     numpy's floating-point warnings about their numbers are silenced, so that an update to NaN or inf is the error
     naming it ("sub in place: the new numbers hold NaN or inf"), which numpy's "overflow encountered in multiply",
     pointing at this file, would only echo (as the engine's operations do under ``detect_anomaly``)."""
-    return np.errstate(all="ignore") if _anomaly_mode() else _AS_IT_IS
+    return np.errstate(all="ignore") if is_anomaly_enabled() else _AS_IT_IS
 
 
 _AS_IT_IS = contextlib.nullcontext()
@@ -214,8 +214,9 @@ def _evaluate(closure: Closure, where: str) -> Any:
     the cost, checked by :func:`_is_cost` (NaN and inf are the caller's to judge).  A closure that calls
     ``backward()`` itself, as PyTorch's do (under no_grad the engine refuses), or returns anything else is an error
     naming ``where``.  A closure whose cost holds a gradient (a gradient penalty, by ``autodiff.gradients(...,
-    create_graph=True)``) needs recording, and fails without: it is evaluated again with recording on, as PyTorch
-    evaluates its line search's closures; if it fails that way too, the first error is raised."""
+    create_graph=True)``) needs recording, and fails without, with an error naming no_grad: it is evaluated again
+    with recording on, as PyTorch evaluates its line search's closures; if it fails that way too, the first error is
+    raised.  Any other error is raised at once."""
     try:
         with no_grad():
             cost = closure()
@@ -226,6 +227,8 @@ def _evaluate(closure: Closure, where: str) -> Any:
                              "(a PyTorch closure calls zero_grad() and backward() itself: leave them out; for a cost "
                              "that holds a gradient, such as a gradient penalty, take it with autodiff.gradients(cost, "
                              "params, create_graph=True)); the parameters are unchanged") from error
+        if "no_grad" not in str(error):  # (an error of the closure's own: not evaluated twice)
+            raise
         try:
             with enable_grad():
                 cost = closure()

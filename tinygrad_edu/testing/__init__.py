@@ -87,13 +87,16 @@ def _narrow_float(dtype: Any) -> bool:
 def _unrecorded(f: Callable[..., Any], arguments: Callable[[], list[Any]]) -> Any:
     """``f`` at fresh ``arguments()`` under ``no_grad`` (a value a step away needs no graph).  An ``f`` that
     differentiates inside (``autodiff.gradients`` or ``backward(create_graph=True)`` on its own Values: a
-    hypergradient, a gradient penalty) needs its graph, and fails there: it is evaluated again with recording on, as
-    the backward pass evaluates it.  If it fails that way too, the first error is raised."""
+    hypergradient, a gradient penalty) needs its graph, and fails there with an error naming no_grad: it is
+    evaluated again with recording on, as the backward pass evaluates it.  If it fails that way too, the first error
+    is raised; any other error at once."""
     __tracebackhide__ = True
     try:
         with no_grad():
             return f(*arguments())
     except ValueError as error:
+        if "no_grad" not in str(error):  # (an error of f's own: f is not evaluated twice)
+            raise
         try:
             with enable_grad():
                 return f(*arguments())
