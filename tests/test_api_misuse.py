@@ -224,6 +224,7 @@ CASES = [
     Case(engine.no_grad, then=enter_and_leave),
     Case(engine.enable_grad, then=enter_and_leave),
     Case(engine.is_grad_enabled),
+    Case(engine.is_anomaly_enabled),
     Case(engine.detect_anomaly),
     Case(engine.backward_order, lambda tmp: {"output": chain_cost()}),
     Case(engine.local_gradients, lambda tmp: {"node": chain_cost(), "upstream": np.array(1.0)}),

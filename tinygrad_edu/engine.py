@@ -37,8 +37,8 @@ import numpy as np
 from tinygrad_edu import checks, ops, printing
 from tinygrad_edu.ops import Op
 
-__all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward_order",
-           "local_gradients"]
+__all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly",
+           "backward_order", "local_gradients"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Every Value gets the next (more negative) number of this count when it is made.  A Value is always made after
@@ -71,6 +71,11 @@ CAPTURED_GRADIENTS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.
 def is_grad_enabled() -> bool:
     """True unless inside :func:`no_grad` (in this thread)."""
     return _grad_enabled()
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside :func:`detect_anomaly` (in this thread), as PyTorch's ``torch.is_anomaly_enabled()``."""
+    return _anomaly_mode()
 
 
 class _GradModeType(type):

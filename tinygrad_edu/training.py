@@ -33,7 +33,7 @@ from tinygrad_edu import checks
 from tinygrad_edu.data import batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
-from tinygrad_edu.optim import RandomSearch, _restore, cost_with_gradient, gradient_norm
+from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import USE_SEED, Seed, generator
 
 __all__ = ["History", "fit", "DivergenceWarning", "DIVERGENCE_FACTOR"]
@@ -389,14 +389,21 @@ def _start_cost(run: _Run, full_batch: Callable[[], Value], cost: float) -> floa
         first, share = run.first_batch
         if first > 0 and cost > DIVERGENCE_FACTOR * first * share:
             now = [p.data.copy() for p in run.params]
-            _restore(run.params, run.start)
+            _put(run.params, run.start)
             try:
                 with no_grad(), np.errstate(all="ignore"):
                     number = float(full_batch().item())
             finally:
-                _restore(run.params, now)
+                _put(run.params, now)
             run.start_cost = number if math.isfinite(number) else math.nan
     return run.start_cost
+
+
+def _put(params: list[Value], numbers: list[np.ndarray]) -> None:
+    """Set the parameters' numbers in place, bit for bit."""
+    with no_grad():
+        for p, x in zip(params, numbers, strict=True):
+            p[...] = x
 
 
 def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, history: History) -> float:
