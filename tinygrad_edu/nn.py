@@ -262,7 +262,11 @@ class Module:
         prefix="add it yourself: {prefix + name: array for name, array in model.state_dict().items()}",
         keep_vars="it holds copies of the numbers; named_parameters() gives the Values (those not frozen)")
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's data, by name, frozen parameters (``requires_grad = False``) included."""
+        """A copy of every parameter's data, by name, frozen parameters (``requires_grad = False``) included.
+
+        A parameter tied between layers (the same Value as the weights of two layers, or a layer used under two
+        names) is in it once, under the name :meth:`named_parameters` gives it (its first), where PyTorch's lists it
+        under each name; :meth:`load_state_dict` takes such a state too."""
         return {name: value.data.copy() for name, value in self._named_state()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
@@ -272,7 +276,9 @@ class Module:
         is not an array of finite floats, raises ``ValueError`` naming it, and the model stays as it was.  With
         ``strict=False``, as in PyTorch, missing and extra names are allowed (the parameters without an entry keep
         their numbers) and returned as ``(missing_keys, unexpected_keys)``; a state whose names count layers from
-        0 is still refused, as none of them would fit.
+        0 is still refused, as none of them would fit.  A tied parameter's other names (``dec.weights`` for the
+        Value that is also ``enc.weights``, as PyTorch's ``state_dict`` lists it) are taken for its own, if their
+        entries hold the same numbers.
         """
         if not isinstance(state, Mapping):
             raise TypeError("load_state_dict: expected a mapping of names to arrays, "
@@ -282,9 +288,16 @@ class Module:
             raise ValueError("load_state_dict: the numpy.load file is closed (its with block has ended); call "
                              "load_state_dict inside the with block, or pass dict(numpy.load(path))")
         params = dict(self._named_state())
-        result = _check_names(type(self).__name__, params, state, strict)
+        aliases = _tied_names(self, params, state)
+        result = _check_names(type(self).__name__, params, state, strict, aliases)
         arrays = {name: _state_array(name, _state_entry(state, name), value.shape) for name, value in params.items()
                   if name in state}
+        for alias, name in aliases.items():
+            array = _state_array(alias, _state_entry(state, alias), params[name].shape)
+            if name in arrays and not (array.dtype == arrays[name].dtype and np.array_equal(array, arrays[name])):
+                raise ValueError(f"load_state_dict: entries {name!r} and {alias!r} name one tied parameter (the same "
+                                 "Value) but hold different numbers")
+            arrays.setdefault(name, array)
         with no_grad():
             for name, array in arrays.items():
                 _set_numbers(params[name], array)
@@ -379,12 +392,13 @@ def _check_activations(path: PathLike, stored: dict | None, own: dict | None) ->
                          "nn.load(path), or with the same activations")
 
 
-def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any], strict: bool
-                 ) -> _IncompatibleKeys:
-    """The names missing from ``state`` and those it has in excess; unless both are empty, a ValueError if
-    ``strict`` or if its names count layers from 0 (saying so)."""
-    missing = [name for name in params if name not in state]
-    extra = [str(name) for name in state if name not in params]
+def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any], strict: bool,
+                 aliases: Mapping[str, str]) -> _IncompatibleKeys:
+    """The names missing from ``state`` and those it has in excess (a tied parameter's other names in ``aliases``,
+    by the name of the parameter, are neither); unless both are empty, a ValueError if ``strict`` or if its names
+    count layers from 0 (saying so)."""
+    missing = [name for name in params if name not in state and name not in aliases.values()]
+    extra = [str(name) for name in state if name not in params and name not in aliases]
     counted_from_0 = bool(missing or extra) and (
         sorted(serialization.counted_from_1(str(name)) for name in state) == sorted(params))
     if not (strict or counted_from_0) or not (missing or extra):
@@ -398,6 +412,33 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
         parts.append("it is a model file's contents, marker entries and all: read the file with model.load(path) "
                      "or nn.load_state(path)")
     raise ValueError(f"load_state_dict: the state does not fit this {owner}: {'; '.join(parts)}")
+
+
+def _tied_names(module: Module, params: Mapping[str, Value], state: Mapping[str, Any]) -> dict[str, str]:
+    """The names in ``state`` that are a tied parameter's other names (``dec.weights``, the Value that is also
+    ``enc.weights``), each with the parameter's own name."""
+    owners = {id(value): name for name, value in params.items()}
+    tied = {}
+    for key in state:
+        if key not in params and id(_reached(module, str(key))) in owners:
+            tied[str(key)] = owners[id(_reached(module, str(key)))]
+    return tied
+
+
+def _reached(module: Module, name: str) -> Any:
+    """What the dotted ``name`` leads to through the module's public attributes, lists (counted from 1) and dicts
+    (None if it leads nowhere): the Value a tied parameter's other name (``dec.weights``) names."""
+    found: Any = module
+    for key in name.split("."):
+        if isinstance(found, Module) and not key.startswith("_"):
+            found = vars(found).get(key)
+        elif isinstance(found, (list, tuple)) and key.isdecimal() and 1 <= int(key) <= len(found):
+            found = found[int(key) - 1]
+        elif isinstance(found, dict):
+            found = found.get(key)
+        else:
+            return None
+    return found
 
 
 def _state_entry(state: Mapping[str, Any], name: str) -> Any:

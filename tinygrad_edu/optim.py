@@ -10,8 +10,9 @@
 Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or leaf Values: made directly, not by
 an operation, since steps change them in place), has ``zero_grad()`` and ``step(closure=None, *, cost=None)``.
 The **closure** recomputes the cost for the current parameters and returns it (forward only: it must not call
-``backward``; a closure that does, as PyTorch's do, is a ValueError, not a gradient counted twice).  Who computes
-the gradient:
+``backward``; a closure that does, as PyTorch's do, is a ValueError, not a gradient counted twice; so is, for the
+gradient methods, a cost that depends on none of the optimizer's parameters, such as a copied model's).  Who
+computes the gradient:
 
 - ``step()``: the gradient methods use the gradients the parameters hold now (you ran ``cost.backward()``);
 - ``step(closure)``: the optimizer clears the gradients, evaluates ``closure()`` (with recording on, even inside
@@ -587,7 +588,14 @@ class Optimizer:
                              "step computes both; the parameters are unchanged")
         if cost is not None or closure is None:
             return cost
-        return cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
+        cost = cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
+        if params[0].grad is None and all(p.grad is None for p in params):  # (as fit refuses it)
+            raise ValueError(f"{type(self).__name__}.step: the closure's cost depends on none of the optimizer's "
+                             f"{checks.counted(len(params), 'parameter')} (backward() reached none of them), so the "
+                             "step would change nothing: compute it with the Values the optimizer was built from (a "
+                             "model copied with copy.deepcopy, or read with nn.load, has Values of its own: build an "
+                             "optimizer from it); the parameters are unchanged")
+        return cost
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
         """Each parameter that has a gradient, with the gradient's numbers, checked before anything changes: of the
