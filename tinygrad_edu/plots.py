@@ -334,6 +334,8 @@ def _descent(f: Function, x: np.ndarray, rate: float | None, steps: int, sigma: 
 # --- training histories ------------------------------------------------------------------------------------------
 def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     """(label, cost per episode, step size per episode or None) for each run given."""
+    if getattr(histories, "ndim", None) == 1 and hasattr(histories, "to_numpy"):  # a pandas Series of costs
+        histories = histories.to_numpy()
     sequence = (isinstance(histories, (Sequence, np.ndarray)) and not isinstance(histories, (str, bytes))
                 and not (isinstance(histories, np.ndarray) and histories.ndim == 0))  # (no len: one number)
     if (isinstance(histories, Mapping) or sequence) and not len(histories):
@@ -366,17 +368,32 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         except (TypeError, ValueError):
             raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
         name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
-        label = labels[i] if labels is not None else name or getattr(run, "label", "") or f"run {i + 1}"
+        label = labels[i] if labels is not None else name or _run_label(run) or f"run {i + 1}"
         where = f"run {i + 1}" + ("" if label == f"run {i + 1}" else f" ({label})")
         if not cost.size:
             raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
-        step_array = _step_sizes(getattr(run, "step_size", None), cost.size, where)
+        step_array = _step_sizes(_column(getattr(run, "step_size", None)), cost.size, where)
         runs.append((_shown(str(label), "run name", "plot_history"), cost, step_array))
     if labels is None:  # two runs of one optimizer share its name as their History's label
         names = [label for label, _, _ in runs]
         runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
                 for i, (label, cost, steps) in enumerate(runs, start=1)]
     return runs
+
+
+def _column(values: Any) -> Any:
+    """A table's column (a DataFrame's, a History kept as ``pd.DataFrame(asdict(history))`` or read from CSV) as a
+    numpy array; anything else as it is."""
+    return values.to_numpy() if hasattr(values, "to_numpy") else values
+
+
+def _run_label(run: Any) -> str:
+    """A History's label: a number too (a seed, a learning rate; 0 is a name, not a missing one); a table's column
+    of it, one per episode, by its first entry, where that is a name (read from CSV, an empty label is NaN)."""
+    label = _column(getattr(run, "label", ""))
+    if isinstance(label, np.ndarray) and label.ndim:
+        label = label[0] if label.size and isinstance(label[0], str) else ""
+    return "" if label is None else str(label)
 
 
 def _one_number(cost: Any) -> bool:
@@ -413,13 +430,13 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
                  path: str | Path | None = None) -> Figure:
     """The cost per episode (seed, sections 5 and 7.3); several runs overlaid with a legend.
 
-    ``history`` is a ``training.History`` (anything with ``.cost``), a list of them, a dict ``label → History``
-    or a plain list of costs.  Legends use ``labels``, the dict keys or each History's ``label``.  With
-    ``log_scale`` the cost axis is logarithmic (symlog when a cost is negative); costs of 0 are marked ▼ on its
-    bottom edge, NaN and inf × on its top edge.  ``step_sizes`` adds a second panel
-    with the step size of every episode (Armijo's accepted steps, the learning rate of the other methods), on a
-    log axis where a step is positive (a step of 0, no step taken, is marked ▼ on its bottom edge); by default it
-    appears when some run recorded step sizes.
+    ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
+    a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too).  Legends use
+    ``labels``, the dict keys or each History's ``label``.  With ``log_scale`` the cost axis is logarithmic
+    (symlog when a cost is negative); costs of 0 are marked ▼ on its bottom edge, NaN and inf × on its top edge.
+    ``step_sizes`` adds a second panel with the step size of every episode (Armijo's accepted steps, the learning
+    rate of the other methods), on a log axis where a step is positive (a step of 0, no step taken, is marked ▼ on
+    its bottom edge); by default it appears when some run recorded step sizes.
     """
     checks.flag(log_scale, "log_scale", "plot_history")
     if step_sizes is not None:

@@ -67,6 +67,11 @@ class History:
     gradient"`` (full batch: ``‖∇C‖`` was exactly 0 and the update changed nothing, see :func:`fit`) or, in the
     history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN or infinite cost or gradient); ``label``
     names the run in plot legends.
+
+    With this package's optimizers the fields are plain Python floats (None where an episode has no step size) and
+    strs, so ``json.dumps(dataclasses.asdict(history))`` saves a History and ``History(**json.loads(text))`` loads
+    it back equal; ``pd.DataFrame(dataclasses.asdict(history))`` is a table of it, one row per episode, which
+    ``plots.plot_history`` draws as it draws the History.
     """
 
     cost: list[float] = field(default_factory=list)
