@@ -182,6 +182,7 @@ class _Run:
     start_cost: float | None = None  # on all samples before any update, for DivergenceWarning (NaN: not known)
     first_batch: tuple[float, float] | None = None  # mini-batches: the first batch's cost, its share of the samples
     start: list[np.ndarray] | None = None  # mini-batches: the parameters before any update
+    stepped_before: bool = False  # the optimizer made steps before this call (an earlier fit, a loop of one's own)
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
@@ -199,7 +200,12 @@ class _Run:
         """``cost_with_gradient`` naming the episode, and ``‖∇C‖``; ``first``: before any update (a NaN there is
         no divergence).  A gradient that is not finite, or (first) that reaches no parameter, is an error."""
         where = f"fit: in episode {episode} of {self.episodes}, the cost function {self.cost_name}"
-        if first:
+        if first and self.stepped_before:  # the start of this call, not of training: earlier steps may have diverged
+            cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start of "
+                                              "this call, before its first update, but the optimizer made steps "
+                                              "before it (an earlier call of fit, or a loop of your own), which may "
+                                              "have diverged: try a smaller learning rate or step size")
+        elif first:
             cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, "
                                               "before any update: check the inputs, the targets, the model and the "
                                               "cost function")
@@ -227,7 +233,8 @@ class _Run:
             raise FloatingPointError(
                 f"{where.replace('the cost function', 'the gradient of the cost function')} holds NaN or inf at a "
                 f"finite cost ({number:.3g}): the cost is not differentiable there (a square root or a logarithm "
-                "at 0, say)" + ("" if first else ", or the steps diverged (try a smaller learning rate or step size)"))
+                "at 0, say)" + ("" if first and not self.stepped_before
+                                else ", or the steps diverged (try a smaller learning rate or step size)"))
 
 
 @contextlib.contextmanager
@@ -328,7 +335,11 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     checks.flag(progress, "progress", "fit")
     # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
     rng = generator(seed, "fit") if (shuffle and batch_size is not None) or seed is not None else None
-    return _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
+    run = _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
+    # stepped before: it has a latest step size, or (RandomSearch, which has none) has tried changes
+    run.stepped_before = (getattr(optimizer, "last_step_size", None) is not None
+                          or bool(getattr(optimizer, "proposals", 0)))
+    return run
 
 
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
@@ -357,10 +368,13 @@ def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -
 def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     """One pass through the samples in mini-batches, one update per batch; cost and ‖∇C‖ are batch averages
     (weighted by the batches' sizes), and ``tol`` is checked against that average ‖∇C‖ after the episode's updates.
-    Ctrl-C ends the episode after the update under way: it is recorded with the batches it made."""
+    Ctrl-C ends the episode after the update under way: it is recorded with the batches it made.  An episode that
+    raises before its first update puts the generator back as it found it (the order it drew is used by no update),
+    so that the call made again shuffles as this one would have."""
     assert run.batch_size is not None
     total = norms = 0.0
     seen = 0
+    drawn = None if run.rng is None else run.rng.bit_generator.state
     try:
         for i, (batch_inputs, batch_targets) in enumerate(batches(run.inputs, run.targets, run.batch_size,
                                                                   run.shuffle, run.rng)):
@@ -374,10 +388,14 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
             seen += len(batch_inputs)
             if run.interrupted:  # Ctrl-C: the episode ends after this batch's update (see _whole_updates)
                 break
-    except KeyboardInterrupt:  # a second Ctrl-C: the episode is recorded with the batches it made, if any
-        if not seen:
+    except BaseException as error:
+        if not seen:  # no update made: nothing of this episode happened, its order not drawn either
+            if run.rng is not None and drawn is not None:
+                run.rng.bit_generator.state = drawn
             raise
-        run.interrupted = True
+        if not isinstance(error, KeyboardInterrupt):
+            raise
+        run.interrupted = True  # a second Ctrl-C: the episode is recorded with the batches it made
     number, norm = total / seen, norms / seen
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
@@ -533,6 +551,10 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
     int ``seed`` starts the same orders again at every call, so pass a numpy ``Generator`` as ``seed`` and save
     ``json.dumps(rng.bit_generator.state)`` with them (set it back as the ``bit_generator.state`` of a new one).
+    An episode that raises before its first update (a model or cost that fails on the first batch, a NaN cost at
+    the start) leaves that ``Generator`` as it found it, so the call made again after a fix shuffles as it would
+    have.  A NaN or inf cost at the start of a later call, after an optimizer that has made steps (an earlier call,
+    a loop of your own), is reported as possibly diverged, not as the model's starting point.
     Each call's History counts its own episodes from 1 and its ``seconds`` from 0.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
