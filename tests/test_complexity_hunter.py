@@ -5,32 +5,16 @@ the size is about four times the calls; quadratic work, sixteen."""
 
 import contextlib
 import io
-import sys
 
 import numpy as np
 import pytest
+from test_scale_linear import _calls  # function calls counted by sys.setprofile
 
 from tinygrad_edu import Value, autodiff, cli, data, nn, optim, player
 from tinygrad_edu.dependency_tree import dependency_tree
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.training import fit
-
-
-def _calls(run) -> int:
-    """How many function calls ``run()`` makes: Python's (generators' steps included) and built-in ones."""
-    calls = 0
-
-    def count(frame, event, arg):
-        nonlocal calls
-        calls += event in ("call", "c_call")
-
-    sys.setprofile(count)
-    try:
-        run()
-    finally:
-        sys.setprofile(None)
-    return calls
 
 
 def _chain_cost(layers: int, regularised: bool = False) -> tuple[nn.MLP, Value]:
