@@ -8,14 +8,25 @@ run draws the same examples and a failure can be reproduced.  Pick another with 
 The tests that press Ctrl-C (``fit`` ending after the update under way, ``train`` interrupted while saving) need
 Python's own SIGINT handler, which raises KeyboardInterrupt; a run started in the background (``pytest &``, nohup,
 some CI runners) inherits SIGINT ignored, and Python then leaves it ignored.
+
+Chromium gets a home, profile and caches of its own in pytest's temporary folder: nothing is written to the user's
+home (~/.config/chromium, ~/.cache/dconf) or left in /tmp (a temporary profile per browser, never deleted).
 """
 
 import os
 import shutil
 import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# tqdm takes its defaults from TQDM_* variables (TQDM_DISABLE=1 is a common CI setting) when it is imported: the tests
+# of fit's progress bar check the bar tqdm draws by default, whatever the machine's environment
+for _name in [name for name in os.environ if name.startswith("TQDM_")]:
+    del os.environ[_name]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -54,10 +65,11 @@ CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil
     "/usr/bin/chromedriver"
 
 
-@pytest.fixture(scope="module")
-def browser():
+def start_chromium(home: Path, *flags: str) -> Any:
+    """A headless Chromium (selenium) whose home, profile and caches are all in ``home``; a skip where Chromium is not
+    installed, and a failure on CI, which must run the browser tests."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        if os.environ.get("CI"):
+        if ON_CI:
             pytest.fail("CI must run the browser tests: install Debian's chromium and chromium-driver")
         pytest.skip("chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)")
     webdriver = pytest.importorskip("selenium.webdriver")
@@ -67,9 +79,30 @@ def browser():
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1200,900"):
+                 "--disable-dev-shm-usage", "--window-size=1200,900", f"--user-data-dir={home / 'profile'}", *flags):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_CACHE_HOME": str(home / "cache")}
+    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER, env=env))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def new_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    """``new_browser(*flags)``: a Chromium of its own for this test (with extra command-line flags), quit after it."""
+    started: list[Any] = []
+
+    def start(*flags: str) -> Any:
+        started.append(start_chromium(tmp_path_factory.mktemp("chromium"), *flags))
+        return started[-1]
+
+    yield start
+    for driver in started:
+        driver.quit()

@@ -4,7 +4,6 @@ background of their own are shown on the theme's dark grey (#1e1e1e) with light 
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 
@@ -18,8 +17,6 @@ matplotlib = pytest.importorskip("matplotlib")
 from tinygrad_edu import plots  # noqa: E402  (after the skip: the plots need matplotlib)
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 DARK = np.array([0x1E, 0x1E, 0x1E]) / 255
 
 
@@ -103,35 +100,22 @@ def test_drawings_bring_their_own_white_background(draw):
 
 
 @pytest.mark.parametrize("how", ["emulated", "forced"])
-def test_the_player_page_stays_readable_in_dark_mode(how, tmp_path):
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
+def test_the_player_page_stays_readable_in_dark_mode(how, tmp_path, new_browser):
     player = viz.backprop_player(_chain()[1])
     url = player.save(tmp_path / "player.html").resolve().as_uri()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
-                 *(["--force-dark-mode"] if how == "forced" else [])):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    try:
-        if how == "emulated":
-            driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                                   {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
-        driver.get(url)
-        assert driver.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches")
-        pairs = driver.execute_script("""
-            const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-            const back = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
-                                  if (!c.startsWith('rgba(0, 0, 0, 0')) return rgb(c); } return [255, 255, 255]; };
-            return ['h1', 'button', '.counter', '.explanation h2', '.explanation td', '.explanation th']
-                .map(s => document.querySelector(s)).filter(e => e)
-                .map(e => [rgb(getComputedStyle(e).color), back(e)]);""")
-    finally:
-        driver.quit()
+    driver = new_browser(*(["--force-dark-mode"] if how == "forced" else []))
+    if how == "emulated":
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    driver.get(url)
+    assert driver.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches")
+    pairs = driver.execute_script("""
+        const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+        const back = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
+                              if (!c.startsWith('rgba(0, 0, 0, 0')) return rgb(c); } return [255, 255, 255]; };
+        return ['h1', 'button', '.counter', '.explanation h2', '.explanation td', '.explanation th']
+            .map(s => document.querySelector(s)).filter(e => e)
+            .map(e => [rgb(getComputedStyle(e).color), back(e)]);""")
 
     def luminance(rgb):
         c = np.array(rgb) / 255

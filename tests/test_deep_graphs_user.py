@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import re
+import shutil
 import tracemalloc
 
 import numpy as np
@@ -17,6 +18,8 @@ from tinygrad_edu import Value, autodiff, nn
 from tinygrad_edu.demo import chain_cost
 from tinygrad_edu.dependency_tree import dependency_tree
 from tinygrad_edu.viz import backprop_player, draw_dependency_tree, draw_graph
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 
 def _tanh_chain(x: Value, steps: int) -> Value:
@@ -76,6 +79,7 @@ def _deep_network_cost(layers: int) -> Value:
     return ((net(np.array([[0.3]])) - 0.5) ** 2).sum()
 
 
+@needs_dot  # the player's drawing
 def test_the_player_of_a_deep_chain_network_keeps_max_nodes_as_the_graph_layout_does():
     cost = _deep_network_cost(200)
     player = backprop_player(cost, max_nodes=40)
@@ -89,6 +93,7 @@ def test_the_tree_layout_of_a_deep_chain_network_beyond_max_nodes_is_refused_nam
         backprop_player(cost, layout="tree", max_nodes=40)
 
 
+@needs_dot  # the player's drawing
 def test_the_player_of_a_small_chain_network_still_shows_its_tree():
     player = backprop_player(chain_cost(layers=3))
     assert player.drawing_svg is not None and "<title>dependency_tree</title>" in player.drawing_svg

@@ -420,7 +420,9 @@ def test_the_page_in_chromium_shows_each_step_and_follows_the_keys(browser, tmp_
     browser.find_element("css selector", "[data-go=first]").click()
     assert _read(browser)[0] == f"step 1 / {n}"
     browser.execute_script("location.hash = '#step=7'")
-    time.sleep(0.2)
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(browser, 10, poll_frequency=0.05).until(lambda d: _read(d)[0] != f"step 1 / {n}")  # hashchange
     assert _read(browser)[0] == f"step 7 / {n}"
     highlighted = browser.find_elements("css selector", ".drawing g.current")
     assert highlighted and highlighted[0].find_element("css selector", "title").get_attribute("textContent") == \

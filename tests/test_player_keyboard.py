@@ -51,6 +51,19 @@ def _step(driver) -> int:
     return int(counter[1])
 
 
+def _wait_for_step(driver, expected: int) -> int:
+    """The step shown once the page has followed a change of address (an event, handled a moment later), waiting up
+    to 10 s for ``expected``: a fixed sleep failed on a busy machine."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    try:
+        WebDriverWait(driver, 10, poll_frequency=0.05).until(lambda d: _step(d) == expected)
+    except TimeoutException:
+        pass
+    return _step(driver)
+
+
 def _errors(driver) -> list:
     return [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
 
@@ -186,12 +199,10 @@ def test_back_and_forward_between_linked_steps_show_the_step_in_the_address(brow
     url, n, titles = pages["tree"]
     _open(browser, url + "#step=3")
     browser.execute_script("location.hash = '#step=7'")  # a link to a step within the page
-    time.sleep(0.2)
-    assert _step(browser) == 7
+    assert _wait_for_step(browser, 7) == 7
     for go, expected in ((browser.back, 3), (browser.forward, 7)):
         go()
-        time.sleep(0.3)
-        assert _step(browser) == expected and browser.current_url.endswith(f"#step={expected}")
+        assert _wait_for_step(browser, expected) == expected and browser.current_url.endswith(f"#step={expected}")
         assert titles[expected - 1] in browser.find_element("css selector", ".explanation").text
     assert _errors(browser) == []
 
