@@ -8,6 +8,7 @@ import ast
 import builtins
 import json
 import re
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -33,10 +34,15 @@ def prose(name: str) -> str:
 
 
 def run(sources: list[str], namespace: dict | None = None) -> dict:
-    """Execute ``sources`` one after another in one namespace (print silenced), as cells in one kernel."""
+    """Execute ``sources`` one after another in one namespace (print silenced), as cells in one kernel; the pyplot
+    figures they open are closed (left open, they would be counted by later tests)."""
     namespace = {"print": lambda *args, **kwargs: None} if namespace is None else namespace
-    for source in sources:
-        exec(compile(source, "<cell>", "exec"), namespace)
+    try:
+        for source in sources:
+            exec(compile(source, "<cell>", "exec"), namespace)
+    finally:
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
     return namespace
 
 
