@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, apply, detect_anomaly, no_grad
+from tinygrad_edu import Op, Value, apply, detect_anomaly, no_grad, ops
 from tinygrad_edu.engine import backward_order
 
 
@@ -282,3 +282,26 @@ def test_assigning_data_is_refused_for_a_computed_value_and_for_what_is_not_numb
         assert w.data.tolist() == [1.0, 1.0, 1.0]  # a refused assignment changes nothing
     y.backward()
     assert w.grad.tolist() == [2.0, 2.0, 2.0]  # nor does it make the graph stale
+
+
+def test_a_broadcast_view_computes_the_same_bits_under_no_grad_as_recorded():
+    """The thorough fuzzer's graph: c0 @ broadcast_to(−x, (1, 2, 1)).  Under no_grad the view was copied into a
+    contiguous array, with which numpy's matmul takes another path: −1.53 against the recorded −1.5299999999999998."""
+    c0 = np.array([[1.88, 1.0], [0.0, 0.0]])
+    x = Value(np.array(0.53125))
+
+    def f() -> Value:
+        return c0 @ ops.broadcast_to(-x, shape=(1, 2, 1))
+
+    recorded = f()
+    with no_grad():
+        plain = f()
+    np.testing.assert_array_equal(plain.data, recorded.data)
+    assert plain.data.tobytes() == recorded.data.tobytes()
+
+
+def test_a_read_only_view_made_under_no_grad_refuses_changes_in_place_by_name():
+    with no_grad():
+        view = ops.broadcast_to(Value(np.array([1.0, 2.0])), shape=(3, 2))
+        with pytest.raises(ValueError, match=r"^sub in place: .*read-only"):
+            view -= 1.0

@@ -460,8 +460,11 @@ def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> V
     # Not recorded, the result is a leaf, which -= changes in place under no_grad: a view (w[0:1], w.T) would write
     # into w's numbers unseen, under a graph recorded from w.  So it gets numbers of its own, laid out as the view's
     # (order "K": numpy then computes with it as with the view, to the bit).  (w[0] += 1 still changes w: Python
-    # writes the changed copy back with w[0] = …, which is seen.)
-    return _node(Value, out if out.base is None else out.copy(order="K"), False, (), None, None)
+    # writes the changed copy back with w[0] = …, which is seen.)  A read-only view (broadcast_to's) is kept: nothing
+    # writes into it (-= is refused, as PyTorch refuses it on an expanded tensor), and no copy keeps its zero strides,
+    # with which numpy's matmul takes another path than on a copy, to another last bit than the recorded result's.
+    return _node(Value, out if out.base is None or not out.flags.writeable else out.copy(order="K"), False, (), None,
+                 None)
 
 
 def _given_params(node: Value) -> dict:
