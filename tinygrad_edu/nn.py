@@ -432,7 +432,8 @@ def _reached(module: Module, name: str) -> Any:
     for key in name.split("."):
         if isinstance(found, Module) and not key.startswith("_"):
             found = vars(found).get(key)
-        elif isinstance(found, (list, tuple)) and key.isdecimal() and 1 <= int(key) <= len(found):
+        # (a position of 19 digits or more is none: and int() of thousands of digits is Python's error, naming nothing)
+        elif isinstance(found, (list, tuple)) and key.isdecimal() and len(key) < 19 and 1 <= int(key) <= len(found):
             found = found[int(key) - 1]
         elif isinstance(found, dict):
             found = found.get(key)
