@@ -528,18 +528,18 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
 
     ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)`` for
     the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit
-    refuses it where the model gives one number per sample; class indices ``(n,)`` for cross entropy).  A pandas DataFrame or Series is taken by position, as
-    its ``.to_numpy()``: a DataFrame and a Series whose indexes differ are refused, as their rows would be paired
-    wrongly; columns must all be numbers (bool, int, float, the nullable Int64/Float64/boolean without pd.NA).
-    ``model`` is called with the rows (all of them, or a mini-batch) as a Value without gradient
-    (``requires_grad=False``): a plain function may compute with it as with a parameter, or use numpy on its
-    ``.data``.  ``optimizer.step`` must take ``cost=``, as this package's optimizers do.  Training stops early when
-    ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that episode makes none;
-    mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted by their sizes, each taken before its
-    batch's update) is checked after the episode, whose updates all happen.  Without ``tol``, full batch, it still
-    stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode would repeat it):
-    ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under way (a second
-    Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more than
+    refuses it where the model gives one number per sample; class indices ``(n,)`` for cross entropy).  A pandas
+    DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose indexes differ
+    are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int, float, the nullable
+    Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a mini-batch) as a
+    Value without gradient (``requires_grad=False``): a plain function may compute with it as with a parameter, or
+    use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this package's optimizers do.  Training
+    stops early when ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that
+    episode makes none; mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted by their sizes, each
+    taken before its batch's update) is checked after the episode, whose updates all happen.  Without ``tol``, full
+    batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode would
+    repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under way (a
+    second Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more than
     ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full batch, the first episode's; not so
     with mini-batches, whose first episode may have diverged already) gives a :class:`DivergenceWarning` (once); a
     NaN or infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming
