@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
-from packaging.version import Version
+from test_packaging_py310 import copied_tree  # a copy of the checkout to build a wheel from
 
 try:
     import tomllib
@@ -135,17 +135,7 @@ def test_python_m_cli_module_runs_the_command_line(tmp_path: Path):
 @pytest.fixture(scope="module")
 def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the wheel, the folder it is installed into with ``pip install --target``), or a skip without ``build``."""
-    pytest.importorskip("build")
-    setuptools = pytest.importorskip("setuptools")
-    if Version(setuptools.__version__) < Version("77"):
-        pytest.skip("building offline needs setuptools >= 77 in this environment (the dev extra)")
-    tree = tmp_path_factory.mktemp("tree")
-    for name in BUILD_SOURCES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, tree / name)
+    tree = copied_tree(tmp_path_factory, BUILD_SOURCES)
     dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(dist), str(tree)],
                            capture_output=True, text=True, timeout=120, cwd=dist)

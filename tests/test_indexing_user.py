@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.autodiff import grad, hessian
@@ -48,16 +49,6 @@ def test_out_of_range_and_integer_indices_keep_their_kinds_and_iteration_still_e
     assert [row.data.tolist() for row in v] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
 
 
-def _central_difference(f: Any, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        g[i] = (f(up) - f(down)) / (2 * eps)
-    return g
-
-
 def test_second_derivatives_through_repeated_indices_add_up() -> None:
     """f = Σ x[[0, 0, 2]]³ + x[::-2]·x[:1]: x0 is picked twice, so ∂²f/∂x0² = 2·6x0 (+ the cross terms)."""
     x0 = np.array([0.5, -1.5, 2.0])
@@ -70,7 +61,7 @@ def test_second_derivatives_through_repeated_indices_add_up() -> None:
     np.testing.assert_allclose(hessian(f)(x0).data, expected, rtol=1e-12)
     gradient = grad(f)(x0).data
     np.testing.assert_allclose(gradient, [6 * x0[0] ** 2 + x0[2] + 2 * x0[0], 0.0, 3 * x0[2] ** 2 + x0[0]])
-    np.testing.assert_allclose(gradient, _central_difference(lambda a: float(f(Value(a)).data), x0), rtol=1e-6)
+    np.testing.assert_allclose(gradient, _central_difference(lambda a: float(f(Value(a)).data), x0, 1e-6), rtol=1e-6)
 
 
 def test_a_mask_from_comparing_values_picks_and_scatters_back() -> None:

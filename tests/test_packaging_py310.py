@@ -114,20 +114,27 @@ SOURCES = ["tinygrad_edu", "tests", "examples", "notebooks", "docs", "scripts", 
            "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"]
 
 
-@pytest.fixture(scope="module")
-def archives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """(the tree copied, the sdist, the wheel), or a skip where no setuptools new enough to build offline."""
+def copied_tree(tmp_path_factory: pytest.TempPathFactory, names: list[str]) -> Path:
+    """A copy of the checkout's ``names`` to build from, or a skip where ``build`` or a setuptools new enough to
+    build offline (77, the dev extra's) is missing."""
     pytest.importorskip("build")
     setuptools = pytest.importorskip("setuptools")
     if Version(setuptools.__version__) < Version("77"):
-        pytest.skip("building offline needs setuptools >= 77 in this environment")
+        pytest.skip("building offline needs setuptools >= 77 in this environment (the dev extra)")
     tree = tmp_path_factory.mktemp("tree")
-    for name in SOURCES:
+    for name in names:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         elif source.exists():
             shutil.copy2(source, tree / name)
+    return tree
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(the tree copied, the sdist, the wheel), or a skip where no setuptools new enough to build offline."""
+    tree = copied_tree(tmp_path_factory, SOURCES)
     dist = tmp_path_factory.mktemp("dist")
     run = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "-o", str(dist), str(tree)],
                          capture_output=True, text=True, timeout=300, cwd=dist)

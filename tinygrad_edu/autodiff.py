@@ -548,8 +548,7 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
         """torch.func's and JAX's ``autodiff.jacrev``, ``autodiff.vmap`` and minitorch's
         ``autodiff.topological_sort``: an AttributeError saying what to write here."""
         if name in _OTHER_NAMES:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r} (a torch.func / JAX name); "
-                                 f"{_OTHER_NAMES[name]}", name=name)
+            raise checks.other_library_name(__name__, name, "torch.func / JAX", _OTHER_NAMES[name])
         raise checks.minitorch_name(__name__, name)
 
 

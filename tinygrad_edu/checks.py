@@ -16,8 +16,8 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
-           "Absent", "present", "minitorch_name", "counted", "listed", "masked", "unmasked", "reloaded",
-           "reloaded_error", "same_index"]
+           "Absent", "present", "other_library_name", "minitorch_name", "counted", "listed", "masked", "unmasked",
+           "python_ints", "reloaded", "reloaded_error", "same_index"]
 
 
 def _shown(value: Any) -> str:
@@ -142,6 +142,12 @@ def masked(value: Any) -> bool:
     return isinstance(value, np.ma.MaskedArray) and bool(np.ma.is_masked(value))
 
 
+def python_ints(array: np.ndarray) -> bool:
+    """Whether ``array`` holds objects, all of them Python ints (not bools): ints beyond int64, which numpy keeps as
+    objects, where a number of int64 would have made an array of integers."""
+    return array.dtype.kind == "O" and array.size > 0 and all(type(x) is int for x in array.flat)
+
+
 def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeError) -> None:
     """Refuse a masked array with masked elements, whose numbers under the mask ``np.asarray`` would use: an error
     (TypeError, or ``error``) naming ``where`` and ``name``."""
@@ -195,7 +201,7 @@ def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.n
     except TypeError as error:  # a list of Values: a Value refuses to become a numpy array
         raise TypeError(f"{where}: {name} must be real numbers, got {_shown(value)} ({error})") from None
     if array.dtype.kind not in ("biuf" if bools else "iuf"):
-        if array.dtype.kind == "O" and array.size and all(type(x) is int for x in array.flat):  # beyond int64
+        if python_ints(array):
             try:
                 return array.astype(np.float64)
             except OverflowError:
@@ -253,10 +259,16 @@ _MINITORCH_NAMES = {
 }
 
 
+def other_library_name(module: str, name: str, library: str, advice: str | None) -> AttributeError:
+    """The AttributeError for ``module.name``, which says what to write here (``advice``) where ``name`` is one of
+    another ``library``'s names (None: a name of no library's, a typo)."""
+    where = f" (a {library} name); {advice}" if advice else ""
+    return AttributeError(f"module {module!r} has no attribute {name!r}{where}", name=name)
+
+
 def minitorch_name(module: str, name: str) -> AttributeError:
     """The AttributeError for ``module.name``: saying what it is here where it is one of minitorch's names."""
-    where = f" (a minitorch name); {_MINITORCH_NAMES[name]}" if name in _MINITORCH_NAMES else ""
-    return AttributeError(f"module {module!r} has no attribute {name!r}{where}", name=name)
+    return other_library_name(module, name, "minitorch", _MINITORCH_NAMES.get(name))
 
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])

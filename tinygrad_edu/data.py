@@ -288,7 +288,7 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     """
     classes = checks.integer(classes, "classes", "one_hot", least=1)
     y = _array("one_hot", "the labels", labels)
-    if y.dtype.kind == "O" and y.size and all(type(label) is int for label in y.flat):  # ints beyond numpy's
+    if checks.python_ints(y):  # (labels beyond numpy's integers: out of range)
         raise ValueError(f"one_hot: label {max(y.flat, key=abs)} is outside 0..{classes - 1} (classes={classes})")
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)

@@ -1098,8 +1098,6 @@ class Value:
             op = _UFUNC_OPS.get(ufunc)
             if op is not None:
                 return apply(op, *inputs)
-            if ufunc in _CONSTANT_UFUNCS:
-                return ufunc(*(_data_of(x) for x in inputs))
         if method == "__call__" and ufunc in _CONSTANT_UFUNCS and not any(
                 isinstance(x, Value) for x in kwargs.get("out", ())):  # (no gradient: numpy's keywords apply)
             return ufunc(*(_data_of(x) for x in inputs), **kwargs)

@@ -11,8 +11,7 @@ Each cost returns a :class:`~tinygrad_edu.Value` of size 1, so ``cost.backward()
 
 from __future__ import annotations
 
-import typing as _typing  # (private: dir(losses) lists what it did before)
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -144,7 +143,7 @@ def _labels_array(labels: Any, classes: int) -> np.ndarray:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
-    if data.dtype.kind == "O" and data.size and all(type(label) is int for label in data.flat):  # beyond numpy's ints
+    if checks.python_ints(data):  # (labels beyond numpy's integers: out of range)
         raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
                          f"{max(data.flat, key=abs)}")
     if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
@@ -210,11 +209,11 @@ _PYTORCH_NAMES = {
                     "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)"),
 }
 
-if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)
+if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)
     def __getattr__(name: str) -> Any:
         """``losses.mse_loss``, ``losses.MSELoss``: an AttributeError saying what the cost is called here."""
-        where = f" (a PyTorch name); use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else ""
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
+        advice = f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None
+        raise checks.other_library_name(__name__, name, "PyTorch", advice)
 
 
 def __dir__() -> list[str]:

@@ -418,11 +418,8 @@ def _tied_names(module: Module, params: Mapping[str, Value], state: Mapping[str,
     """The names in ``state`` that are a tied parameter's other names (``dec.weights``, the Value that is also
     ``enc.weights``), each with the parameter's own name."""
     owners = {id(value): name for name, value in params.items()}
-    tied = {}
-    for key in state:
-        if key not in params and id(_reached(module, str(key))) in owners:
-            tied[str(key)] = owners[id(_reached(module, str(key)))]
-    return tied
+    reached = {str(key): id(_reached(module, str(key))) for key in state if key not in params}
+    return {key: owners[found] for key, found in reached.items() if found in owners}
 
 
 def _reached(module: Module, name: str) -> Any:
@@ -971,9 +968,9 @@ class MLP(Network):
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take nn.any_typo for a name)
     def __getattr__(name: str) -> Any:
         """``nn.Linear``, ``nn.Sequential``: an AttributeError saying what they are here."""
-        where = f" (a PyTorch name); {_PYTORCH_CLASSES[name]}" if name in _PYTORCH_CLASSES else ""
-        where = f" (a micrograd name); {_MICROGRAD_CLASSES[name]}" if name in _MICROGRAD_CLASSES else where
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
+        if name in _MICROGRAD_CLASSES:
+            raise checks.other_library_name(__name__, name, "micrograd", _MICROGRAD_CLASSES[name])
+        raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_CLASSES.get(name))
 
 
 def __dir__() -> list[str]:

@@ -513,28 +513,29 @@ def _mark_off_the_axis(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], zeros: 
     if zeros:
         kinds.append(("v", 0.03, "cost 0 (▼ at the bottom)", lambda cost: cost == 0))
     for marker, height, text, chosen in kinds:
-        marked = False
-        for color, cost in runs:
-            episodes = np.flatnonzero(chosen(cost)) + first
-            if episodes.size:
-                ax.plot(episodes, np.full(episodes.size, height), marker, color=color, markersize=7,
-                        markeredgewidth=2, transform=ax.get_xaxis_transform())
-                marked = True
-        if marked:  # one entry in a neutral colour, for the marks of every run
+        if _edge_marks(ax, runs, chosen, marker, height, first, markeredgewidth=2):
+            # one entry in a neutral colour, for the marks of every run
             ax.plot([], [], marker, color="#333333", markeredgewidth=2, label=f"{text}, in the run's colour")
+
+
+def _edge_marks(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], chosen: Callable[[np.ndarray], np.ndarray],
+                marker: str, height: float, first: int = 1, **style: Any) -> bool:
+    """``marker`` at ``height`` of the axes (0 its bottom, 1 its top) at the episodes of each run where ``chosen`` of
+    its numbers holds, in the run's colour; whether any was marked."""
+    marked = False
+    for color, numbers in runs:
+        episodes = np.flatnonzero(chosen(numbers)) + first
+        if episodes.size:
+            ax.plot(episodes, np.full(episodes.size, height), marker, color=color, markersize=7,
+                    transform=ax.get_xaxis_transform(), **style)
+            marked = True
+    return marked
 
 
 def _mark_zero_steps(ax: Axes, ax_steps: Axes, runs: Sequence[tuple[str, np.ndarray]]) -> None:
     """Step sizes of 0 on the log step size axis: ▼ along its bottom edge in the colour of their run, with one
     entry in the legend (the cost panel's, which the figure's legend shows)."""
-    marked = False
-    for color, steps in runs:
-        episodes = np.flatnonzero(steps == 0) + 1
-        if episodes.size:
-            ax_steps.plot(episodes, np.full(episodes.size, 0.05), "v", color=color, markersize=7,
-                          transform=ax_steps.get_xaxis_transform())
-            marked = True
-    if marked:  # room below the smallest step, so that ▼ does not sit on its line
+    if _edge_marks(ax_steps, runs, lambda steps: steps == 0, "v", 0.05):  # room below the smallest step, off its line
         positive = np.concatenate([steps[steps > 0] for _, steps in runs])
         lowest = math.log2(float(positive.min()))
         octaves = math.log2(float(positive.max())) - lowest or 1.0

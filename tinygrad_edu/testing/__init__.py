@@ -682,19 +682,28 @@ def _check_forwards_keep_inputs(out: Value, analytic: list[np.ndarray], numeric:
     for op, inputs, params, _ in _recorded_ops(out):
         for shift in (0.0, 0.25):
             given = [x + shift if x.dtype.kind == "f" else x for x in inputs]  # (index arrays kept as they are)
-            copies = [x.copy() for x in given]
-            try:
-                with np.errstate(all="ignore"):
-                    op.forward(*copies, **params)
-            except Exception:  # noqa: BLE001 - a forward that fails here has said so in f already, or is no concern
-                continue
-            for k, (x, before) in enumerate(zip(copies, given, strict=True)):
-                if not np.array_equal(x, before, equal_nan=True):
-                    raise GradientCheckError(
-                        f"check_gradients: the forward of Op {op.name!r} changes its input {k} (shape {x.shape}) in "
-                        f"place: called on {before.ravel()[:4]}, it left {x.ravel()[:4]} there, so the Value it is "
-                        "called on holds other numbers afterwards (forwards get the Values' own arrays); return a new "
-                        "array (y = x / (1 + np.abs(x)), not x /= …, x[...] = … or out=x)", analytic, numeric)
+            changed = _written_into(lambda xs: op.forward(*xs, **params), given)  # noqa: B023 (called at once)
+            if changed is not None:
+                k, x = changed
+                before = given[k]
+                raise GradientCheckError(
+                    f"check_gradients: the forward of Op {op.name!r} changes its input {k} (shape {x.shape}) in "
+                    f"place: called on {before.ravel()[:4]}, it left {x.ravel()[:4]} there, so the Value it is "
+                    "called on holds other numbers afterwards (forwards get the Values' own arrays); return a new "
+                    "array (y = x / (1 + np.abs(x)), not x /= …, x[...] = … or out=x)", analytic, numeric)
+
+
+def _written_into(call: Callable[[list[Any]], Any], given: list[Any]) -> tuple[int, np.ndarray] | None:
+    """Which of the arrays ``given`` ``call`` changes in place, called on copies of them: its position and the
+    changed copy (None: none, or the call failed, which f has said already, or is no concern here)."""
+    copies = [x.copy() if isinstance(x, np.ndarray) else x for x in given]
+    try:
+        with np.errstate(all="ignore"):
+            call(copies)
+    except Exception:  # noqa: BLE001 - see above
+        return None
+    return next(((k, x) for k, (x, before) in enumerate(zip(copies, given, strict=True))
+                 if isinstance(x, np.ndarray) and not np.array_equal(x, before, equal_nan=True)), None)
 
 
 def _check_vjps_and_saving(out: Value, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
@@ -720,22 +729,18 @@ def _check_vjps_and_saving(out: Value, analytic: list[np.ndarray], numeric: list
                     "saved)", analytic, numeric)
         g, count = np.full(data.shape, 0.5), 2 + len(inputs)
         names = ["g", "out", *(f"input {i}" for i in range(len(inputs))), *("saved=" for _ in saved)]
+        given = [g, data, *inputs, *saved.values()]
         for k, vjp in enumerate(op.vjps):
-            given = [g, data, *inputs, *saved.values()]
-            copies = [x.copy() if isinstance(x, np.ndarray) else x for x in given]
-            try:
-                with np.errstate(all="ignore"):
-                    vjp(*copies[:count], **params, **dict(zip(saved, copies[count:], strict=True)))
-            except Exception:  # noqa: BLE001 - a vjp that cannot be called this way is not the one to name
-                continue
-            for name, x, before in zip(names, copies, given, strict=True):
-                if isinstance(x, np.ndarray) and not np.array_equal(x, before, equal_nan=True):
-                    raise GradientCheckError(
-                        f"check_gradients: the vjp for input {k} of Op {op.name!r} changes its argument {name} in "
-                        f"place (shape {x.shape}): given {np.ravel(before)[:4]}, it left {np.ravel(x)[:4]} there; an "
-                        "ordinary backward pass hands a vjp the Values' own arrays (and saved= again at every "
-                        "backward()), so compute into a new array (g * 2 * x, not x *= 2 or saved *= g)",
-                        analytic, numeric)
+            changed = _written_into(  # (called at once: the loop's vjp is the one meant)
+                lambda xs: vjp(*xs[:count], **params, **dict(zip(saved, xs[count:], strict=True))), given)  # noqa: B023
+            if changed is not None:
+                i, x = changed
+                raise GradientCheckError(
+                    f"check_gradients: the vjp for input {k} of Op {op.name!r} changes its argument {names[i]} in "
+                    f"place (shape {x.shape}): given {np.ravel(given[i])[:4]}, it left {np.ravel(x)[:4]} there; an "
+                    "ordinary backward pass hands a vjp the Values' own arrays (and saved= again at every "
+                    "backward()), so compute into a new array (g * 2 * x, not x *= 2 or saved *= g)",
+                    analytic, numeric)
 
 
 def _unscaled_vjp(task: _Task) -> str:
