@@ -533,10 +533,11 @@ def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float, h
     """What to try when the cost did not fall measurably (None when it did)."""
     if end < start * (1 - 1e-6):
         return None
-    if isinstance(optimizer, optim.RandomSearch):
-        return (f"the cost did not fall: random search kept none of its changes of up to ±{rate:g}; try another size "
-                f"of change (--learning-rate, {LEARNING_RATES['random']:g} by default), more --episodes or another "
-                "--seed")
+    if isinstance(optimizer, optim.RandomSearch):  # (it may have kept some, each lowering the cost by almost nothing)
+        kept = f"{optimizer.accepted} of its {optimizer.proposals}" if optimizer.accepted else "none of its"
+        return (f"the cost did not fall{' measurably' if optimizer.accepted else ''}: random search kept {kept} "
+                f"changes of up to ±{rate:g}; try another size of change (--learning-rate, "
+                f"{LEARNING_RATES['random']:g} by default), more --episodes or another --seed")
     if history.gradient_norm and max(history.gradient_norm) == 0:  # no learning rate moves a zero gradient
         return ("the cost did not fall: its gradient ∇C was 0 in every episode (a ReLU that is 0 on every sample "
                 "has slope 0), so no learning rate can change it; try another --seed, --init, --activation or "

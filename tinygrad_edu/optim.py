@@ -998,8 +998,10 @@ def _restore(params: list[Value], start: list[np.ndarray]) -> None:
 
 class RandomSearch(Optimizer):
     """The seed's naive method (section 5): change every parameter by a random amount, uniform in
-    ``[−scale, scale)``, and keep the change only if the cost got smaller; otherwise restore the parameters
-    exactly.  Frozen parameters (``requires_grad=False``) are left alone, as the other optimizers leave them.
+    ``[−scale, scale)``, and keep the change only if the cost got smaller (a tie, or a NaN or infinite cost, is
+    no improvement); otherwise restore the parameters exactly.  A NaN or infinite cost before the change is a
+    ``FloatingPointError``.  Frozen parameters (``requires_grad=False``) are left alone, as the other optimizers
+    leave them; a step with all of them frozen is a ValueError.
 
     ``step(closure)`` evaluates the closure (under ``no_grad``, or with recording on where it needs it: a cost that
     holds a gradient) before and after the change; pass ``cost=`` to
@@ -1031,9 +1033,16 @@ class RandomSearch(Optimizer):
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         self._check_step(closure, cost, needs_closure=True)
         assert closure is not None
+        if not any(p.requires_grad for p in self.params):  # else every step would try nothing and count it
+            raise ValueError("RandomSearch.step: every parameter is frozen (requires_grad=False; "
+                             f"{checks.counted(len(self.params), 'parameter')}), so there is nothing to change: "
+                             "unfreeze the ones to train (p.requires_grad = True, or model.requires_grad_(True)); the "
+                             "parameters are unchanged")
         if cost is None:
             cost = _evaluate(closure, "RandomSearch.step")
-        before = _cost_value(cost, "RandomSearch.step")
+        before = _cost_value(cost, "RandomSearch.step", "it is the cost at the parameters as they are, and random "
+                             "search never keeps a change to a NaN or infinite cost: start from parameters (and "
+                             "data) where the cost is finite; the parameters are unchanged")
         start, drawn = [p.data.copy() for p in self.params], self.rng.bit_generator.state
         try:
             with no_grad():
@@ -1046,7 +1055,7 @@ class RandomSearch(Optimizer):
             self.rng.bit_generator.state = drawn
             raise
         self.proposals += 1
-        self.last_accepted = after < before  # False for NaN
+        self.last_accepted = -math.inf < after < before  # False for NaN, and for −inf as Armijo's trials
         if self.last_accepted:
             self.accepted += 1
             self.last_cost = after
