@@ -1082,7 +1082,9 @@ class Newton(Optimizer):
     (H has an eigenvalue ≤ −λ: a saddle or a maximum nearby), λ is raised to ``damping − λ_min(H)`` so that the
     model is convex again and ``d`` points downhill (``last_damping`` is the λ used).  With ``damping=0`` there
     is no such margin: then, and wherever the solve fails, ``d = −g`` is used instead (plain Armijo gradient
-    descent for that step) and ``last_fallback`` is True.  A larger ``damping`` bends ``d`` towards −g.
+    descent for that step) and ``last_fallback`` is True.  A larger ``damping`` bends ``d`` towards −g.  A
+    parameter the cost does not depend on (its row of H and its slope are 0, as for the weights of an input that is
+    always 0) is left out of the solve and stays where it is: its eigenvalue 0 is no saddle.
 
     The cost: n backward passes per step and an n × n solve, fine for tens or a few hundred parameters, hopeless
     for millions (seed 6.1; ``benchmarks/bench_second_order.py``).  ``step(closure)`` needs the closure;
@@ -1151,7 +1153,14 @@ class Newton(Optimizer):
             start += p.size
 
     def _direction(self, gradient: np.ndarray, hessian: np.ndarray) -> np.ndarray:
-        """d from (H + λI) d = −g, with λ raised where H + λI is not positive definite; −g if that fails."""
+        """d from (H + λI) d = −g, with λ raised where H + λI is not positive definite; −g if that fails.
+        A parameter the cost does not depend on (its row of H and its slope all 0) is left out of the solve and
+        keeps d = 0: its eigenvalue 0 says nothing about the others, which it would otherwise send back to −g."""
+        used = hessian.any(axis=0) | hessian.any(axis=1) | (gradient != 0)
+        if not used.all():
+            direction = np.zeros_like(gradient)  # (= −g there as well, should the others fall back to −g)
+            direction[used] = self._direction(gradient[used], hessian[np.ix_(used, used)])
+            return direction
         matrix = (hessian + hessian.T) / 2
         lowest = float(np.linalg.eigvalsh(matrix)[0]) if len(gradient) else 0.0
         shift = self.damping
@@ -1164,7 +1173,7 @@ class Newton(Optimizer):
                 direction = np.linalg.solve(matrix + shift * np.eye(len(gradient)), -gradient)
             except np.linalg.LinAlgError:
                 pass
-        usable = bool(np.isfinite(direction).all() and gradient @ direction < 0)
+        usable = bool(np.isfinite(direction).all() and _sign_of_slope(gradient, direction) < 0)  # (gᵀd may underflow)
         self.last_fallback = not usable and bool(gradient.any())  # (∇C = 0: no step at all, so nothing fell back)
         return direction if usable else -gradient
 
