@@ -1075,7 +1075,7 @@ class Newton(Optimizer):
 
         ``(H + λI) d = −g``      (λ = ``damping``)
 
-    which jumps to the minimum of the quadratic model ``C(x) + gᵀd + ½dᵀHd``: for a convex quadratic with
+    which jumps to the minimum of the quadratic model ``C(x) + gᵀd + ½dᵀHd``: for a strictly convex quadratic with
     ``damping=0`` one step lands exactly on the minimum.  The step ``x ← x + t·d`` takes the seed's Armijo rule
     ``C(x + t·d) ≤ C(x) + σ·t·gᵀd`` with ``t = αˡ``, largest first: the rule holds for *any* descent direction
     (``gᵀd < 0``), not only for ``d = −g``, so the cost never increases.  Where H + λI is not positive definite
