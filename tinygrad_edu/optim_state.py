@@ -13,6 +13,7 @@ The optimizer is passed in (this module does not import :mod:`tinygrad_edu.optim
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,8 +59,10 @@ def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
     """Make ``optimizer`` go on from ``state``, checked in full first; see ``Optimizer.load_state_dict``."""
     where = _where(optimizer, "load_state_dict")
     if not isinstance(state, Mapping):
+        path = isinstance(state, (str, os.PathLike))
         raise TypeError(f"{where}: expected a mapping of names to numpy arrays, as state_dict() makes, "
-                        f"got {type(state).__name__}")
+                        f"got {type(state).__name__}"
+                        + (" (a path: read the file first, np.load(path, allow_pickle=False))" if path else ""))
     _check_keys(optimizer, state, where)
     settings = _checked_settings(optimizer, state, where)
     counters = {name: _counter(state, name, where) for name in optimizer._counters}
@@ -79,6 +82,11 @@ def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
 def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
     """The state is one of this kind of optimizer, for as many parameters, with exactly the keys it needs."""
     kind, params = type(optimizer).__name__, optimizer.params
+    if "optimizer" not in state and "parameter_count" not in state:  # a model's state, a PyTorch optimizer's, …
+        keys = ", ".join(repr(key) for key, _ in zip(state, range(3))) + (", …" if len(state) > 3 else "")
+        raise ValueError(f"{where}: missing 'optimizer' and 'parameter_count': this is no optimizer's "
+                         f"state_dict() (its keys: {keys or 'none'}); a model's state or file is loaded by the model "
+                         "(model.load_state_dict(state), model.load(path))")
     saved_kind = _entry(state, "optimizer", where)
     if saved_kind.shape != () or str(saved_kind) != kind:
         raise ValueError(f"{where}: 'optimizer' is {saved_kind.tolist()!r}, the state of another kind of optimizer "
@@ -103,19 +111,23 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
 
 
 def _checked_settings(optimizer: Any, state: Mapping[str, Any], where: str) -> Any:
-    """The saved settings, checked by the constructor: an optimizer made with them (not yet used)."""
+    """The saved settings, checked as the constructor checks them: a copy of the optimizer holding them."""
     settings = {}
     for name in optimizer._settings:
         value, shape = _entry(state, name, where), np.shape(getattr(optimizer, name))
         if value.shape != shape:
             raise ValueError(f"{where}: {name!r} must have shape {shape}, got {value.shape}")
         settings[name] = value.tolist()
-    # the generators as they are (a Generator is taken, not made): rng=None would draw from numpy's global state
-    generators = {name: getattr(optimizer, name) for name in optimizer._generators}
+    # set on a copy of the optimizer, where each setting checks itself as the constructor's does (see _Setting);
+    # not by calling the constructor, which a subclass of one's own may give other arguments
+    checked = object.__new__(type(optimizer))
+    checked.__dict__.update(vars(optimizer))
     try:
-        return type(optimizer)(optimizer.params, **settings, **generators)
+        for name, value in settings.items():
+            setattr(checked, name, value)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{where}: {str(error).removeprefix(type(optimizer).__name__ + ': ')}") from None
+    return checked
 
 
 def _checked_parameter_states(optimizer: Any, state: Mapping[str, Any], where: str) -> dict[int, tuple[Any, ...]]:
