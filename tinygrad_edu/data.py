@@ -87,6 +87,8 @@ class Dataset(_Fields):
         """Only called for a missing attribute: scikit-learn's Bunch names get their names here."""
         ours = {"data": "inputs", "target": "labels", "images": "inputs.reshape(-1, 8, 8)"}.get(name)
         hint = f"; scikit-learn's .{name} is .{ours} here" if ours else ""
+        if name == "targets":  # (fit's and batches' word: class labels and regression targets alike)
+            hint = "; the targets (fit's and batches' word) are .labels here, class labels or any targets"
         raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
 
 

@@ -41,6 +41,7 @@ from tinygrad_edu import checks
 from tinygrad_edu.calculus import stationary_point
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import checked_path, replacing
+from tinygrad_edu.nn import Layer, Network
 from tinygrad_edu.notation import printable
 from tinygrad_edu.optim import ArmijoStep, armijo_step
 
@@ -1129,9 +1130,15 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     marked on f as the school method of seed 6.1 judges it: a minimum where f″ > 0, a maximum where f″ < 0; where
     f″ = 0 (x⁴ at 0) the second derivative gives no verdict (◆), and the label says what f′'s change of sign shows.
 
-    ``f`` acts element by element on a Value, e.g. ``tinygrad_edu.functional.tanh`` or ``lambda x: x ** 3``.
+    ``f`` acts element by element on a Value, e.g. ``tinygrad_edu.functional.tanh`` or ``lambda x: x ** 3``.  A
+    network of one input and one output takes its samples as rows: its fitted curve, with its slopes, is
+    ``plot_derivatives(lambda x: net(x.reshape(-1, 1)).reshape(x.shape))``.
     """
     _check_function(f, "plot_derivatives")
+    if isinstance(f, (Layer, Network)):  # (a layer takes rows (n, in_size), never a flat grid of x's)
+        raise TypeError(f"plot_derivatives: f must act element by element on a Value of x's, but it is a network "
+                        f"({type(f).__name__}), which takes one sample per row; for one input and one output plot "
+                        "its fitted curve with lambda x: net(x.reshape(-1, 1)).reshape(x.shape)")
     order = checks.integer(order, "order", "plot_derivatives", least=1, most=6)
     title = _check_title(title, "plot_derivatives")
     low, high = _x_range(x_range, "plot_derivatives")
