@@ -683,7 +683,10 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     """A vjp's own TypeError or ValueError (a custom Op's, or numpy's inside it) raised again with the operation and
     the input it is for named in front, as ``_forward_error`` does for a forward; one naming the operation as is."""
     if str(error).startswith(f"{op.name}:"):
-        raise error
+        try:
+            raise error
+        finally:  # the error's traceback holds this frame: without the del, a reference cycle that kept the graph of
+            del error  # the walk's frames alive after the error was dropped, until the cyclic collector ran
     kind = TypeError if isinstance(error, TypeError) else ValueError
     raise kind(f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}") from error
 

@@ -441,7 +441,10 @@ def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, histor
                                    "smaller learning rate or step size")
         history.stopped = "not finite"
         error.history = history  # type: ignore[attr-defined]
-        raise error
+        try:
+            raise error
+        finally:  # the error's traceback holds this frame: without the del, a reference cycle that kept fit's
+            del error  # frame (its copy of the samples too) alive after the error was dropped
     return number
 
 
