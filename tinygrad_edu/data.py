@@ -40,7 +40,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.files import checked_path, open_regular_file
-from tinygrad_edu.seeds import USE_SEED, Seed, generator
+from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
 #: The most numbers one array made here may hold (800 MB of float64); larger requests are refused up front.
 MAX_ARRAY_SIZE = 100_000_000
@@ -128,7 +128,7 @@ def _paired(func: str, inputs: object, targets: object, name: str = "targets") -
 _LARGEST_SQUARABLE = 1e154  # (1e154)² = 1e308 is still a float64; the targets x² must not overflow
 
 
-@checks.pytorch_keywords(USE_SEED)
+@checks.pytorch_keywords(USE_SEED, **GENERATOR_AS_SEED)
 def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
              ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples of the seed's ``f(x) = x²`` (section 5): ``x ~ Uniform[low, high)``, target ``x²``.
@@ -209,12 +209,17 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
 
 # --------------------------------------------------------------------------------------------------- helpers
 
+#: The samples' second array is ``labels`` where it is kept with the inputs (Dataset, train_test_split, one_hot) and
+#: ``targets`` where the model learns it (batches, fit): advice for checks.pytorch_keywords when the two are swapped.
+USE_TARGETS = {"labels": "it is called targets= here (what the model should output), as for batches and fit"}
+USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_split and one_hot"}
+
 _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no sample counts)",
                  "train_size": "give test_fraction= (the rest is for training)",
                  "random_state": "it is called seed= here", "shuffle": "the samples are always shuffled here"}
 
 
-@checks.pytorch_keywords(USE_SEED, **_SPLIT_ADVICE)
+@checks.pytorch_keywords({**USE_SEED, **USE_LABELS}, **GENERATOR_AS_SEED, **_SPLIT_ADVICE)
 def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: float = 0.2, seed: Seed = 0,
                      stratify: bool = False) -> tuple[Dataset, Dataset]:
     """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
@@ -279,7 +284,7 @@ def _stratified_test_parts(y: np.ndarray, test_fraction: float, rng: np.random.G
 _ONE_HOT_ADVICE = {"num_classes": "it is called classes= here (10 unless given)"}
 
 
-@checks.pytorch_keywords(**_ONE_HOT_ADVICE)
+@checks.pytorch_keywords(USE_LABELS, **_ONE_HOT_ADVICE)
 def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     """Targets for the seed's output neurons: a 1.0 at the label's neuron, 0.0 at the others.
 
@@ -324,7 +329,6 @@ _BATCHES_ADVICE = {
     "drop_last": "every sample is used; to drop the smaller last batch skip it in the loop, `if len(x) < b: continue` "
                  "(other samples each episode when shuffled, as PyTorch's), or pass inputs[:len(inputs) // b * b] "
                  "(the same samples left out in every episode)",
-    "generator": "give the numpy Generator as seed= here",
     "num_workers": "the batches are slices of numpy arrays, made in this process",
 }
 
@@ -372,7 +376,7 @@ class _Pass:
         return x[idx], y[idx]
 
 
-@checks.pytorch_keywords(USE_SEED, **_BATCHES_ADVICE)
+@checks.pytorch_keywords({**USE_SEED, **USE_TARGETS}, **GENERATOR_AS_SEED, **_BATCHES_ADVICE)
 def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool = True,
             seed: Seed = None) -> _Batches:
     """The batches of an episode (seed section 7): ``(inputs, targets)`` pairs of ``batch_size`` samples.

@@ -98,7 +98,8 @@ def mean_squared_error(prediction: Any, target: Any) -> Value:
     return (difference * difference).mean()
 
 
-@checks.pytorch_keywords(input="it is called logits= here", target="it is called labels= here",
+@checks.pytorch_keywords({"targets": "it is called labels= here (class labels, or rows of probabilities)"},
+                         input="it is called logits= here", target="it is called labels= here",
                          reduction="it is always the mean over the samples (PyTorch's reduction='mean'); for the "
                                    "sum, multiply by the number of samples",
                          ignore_index="every label counts here; leave those samples out instead: "

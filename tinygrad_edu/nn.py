@@ -702,7 +702,7 @@ class Layer(Module):
     ``rng`` (an int seed or a numpy ``Generator``) makes the draw reproducible.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG, dtype=_BUILT_IN_FLOAT64, nonlin=_NONLIN)
+    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, dtype=_BUILT_IN_FLOAT64, nonlin=_NONLIN)
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:
@@ -941,7 +941,7 @@ class MLP(Network):
     ``rng`` seeds all layers' initialisation.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG, dtype=_BUILT_IN_FLOAT64)
+    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, dtype=_BUILT_IN_FLOAT64)
     def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "sigmoid",
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:

@@ -1018,7 +1018,8 @@ class RandomSearch(Optimizer):
     _counters = ("accepted", "proposals")
     _generators = ("rng",)
     _renamed = {"lr": "scale", "learning_rate": "scale"}
-    _absent = {"seed": "it is called rng= (an int or a numpy Generator), as for layers: RandomSearch(model, rng=0)"}
+    _absent = dict.fromkeys(("seed", "generator"), "it is called rng= (an int or a numpy Generator), as for layers: "
+                                                   "RandomSearch(model, rng=0)")
     scale = _Setting(_scale)
     rng = _Setting(lambda seed, name, optimizer: generator(seed, type(optimizer).__name__))
 

@@ -817,6 +817,8 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
     return points, "path"
 
 
+@checks.pytorch_keywords({"learning_rate": "give it as optimizer_or_steps, the third argument (a learning rate, "
+                                           "\"armijo\", an optimizer or a path): plot_descent(f, start, 0.1)"})
 def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int = 25,
                  sigma: float = 1e-4, alpha: float = 0.5, bounds: Sequence[float] | None = None, levels: int = 30,
                  resolution: int = 60, title: str | None = None, path: str | Path | None = None,
@@ -965,6 +967,7 @@ def _overshooting_rate(f: Function, start: np.ndarray, rate: float, steps: int) 
 
 
 # --- the Armijo picture ----------------------------------------------------------------------------------
+@checks.pytorch_keywords({"start": "the point is called x= here, as for optim.armijo_step: plot_armijo(f, x)"})
 def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5, initial_step: float = 1.0,
                 max_backtracks: int = 50, t_max: float | None = None, path: str | Path | None = None) -> Figure:
     """The Armijo condition at ``x`` (seed, section 6.2): along d = −∇f(x), φ(t) = f(x + t·d) against the line

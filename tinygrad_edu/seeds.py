@@ -13,10 +13,13 @@ __all__ = ["Seed", "generator"]
 #: from numpy's global random state: different every run, unless the script called ``np.random.seed``).
 Seed = int | np.random.Generator | None
 
-#: What to write when this package's two words for a seed are swapped (data and fit say ``seed=``; layers, networks
-#: and RandomSearch say ``rng=``): advice for :func:`tinygrad_edu.checks.pytorch_keywords`.
+#: What to write when this package's two words for a seed are swapped (data, fit and check_gradients say ``seed=``;
+#: layers, networks and RandomSearch say ``rng=``): advice for :func:`tinygrad_edu.checks.pytorch_keywords`.
 USE_RNG = {"seed": "it is called rng= here (an int or a numpy Generator), as for layers, networks and RandomSearch"}
-USE_SEED = {"rng": "it is called seed= here (an int or a numpy Generator), as for the data and fit"}
+USE_SEED = {"rng": "it is called seed= here (an int or a numpy Generator), as for the data, fit and check_gradients"}
+#: PyTorch's ``generator=`` (a ``torch.Generator``), another library's word for both: the advice for its keyword.
+GENERATOR_AS_RNG = {"generator": "give the numpy Generator as rng= here"}
+GENERATOR_AS_SEED = {"generator": "give the numpy Generator as seed= here"}
 
 
 def generator(seed: Seed, where: str) -> np.random.Generator:

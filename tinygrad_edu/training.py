@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.data import batches
+from tinygrad_edu.data import USE_TARGETS, batches
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
-from tinygrad_edu.seeds import USE_SEED, Seed, generator
+from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
 __all__ = ["History", "fit", "DivergenceWarning", "DIVERGENCE_FACTOR"]
 
@@ -506,7 +506,8 @@ def _close_progress(bar: Any, history: History) -> None:
 _LEARNING_RATE_ADVICE = "the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)"
 
 
-@checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE, **USE_SEED},
+@checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE, **USE_SEED, **USE_TARGETS},
+                         **GENERATOR_AS_SEED,
                          epochs="it is called episodes= here, the seed's word for a pass through the samples",
                          loss="the cost function is cost= here, e.g. cost=losses.cross_entropy",
                          lr=_LEARNING_RATE_ADVICE,

@@ -33,6 +33,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.autodiff import gradients
 from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
+from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
 __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientCheckError"]
 
@@ -432,11 +433,13 @@ _MAX_ORDER = 10
 def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, order: Any) -> tuple[float | None, float,
                                                                                                float, int, int, int]:
     """check_gradients' keyword arguments, validated: (eps, atol, rtol, seed, rows, order); eps None: each order's
-    default."""
+    default; a Generator or None seed: an int drawn from it (the rule of every seed= here, seeds.generator)."""
     name = "check_gradients"
     order = checks.integer(order, "order", name, least=1, most=_MAX_ORDER)
     eps = None if eps is None else checks.number(eps, "eps", name, above=0)
     atol, rtol = checks.number(atol, "atol", name, least=0), checks.number(rtol, "rtol", name, least=0, below=1)
+    if seed is None or isinstance(seed, np.random.Generator):
+        seed = int(generator(seed, name).integers(2**62))
     seed = checks.integer(seed, "seed", name, least=0)
     rows = checks.integer(rows, "rows", name, least=1)
     return eps, atol, rtol, seed, rows, order
@@ -489,16 +492,17 @@ _GRADCHECK_ADVICE = {
 }
 
 
-@checks.pytorch_keywords(**_GRADCHECK_ADVICE)
+@checks.pytorch_keywords(USE_SEED, **GENERATOR_AS_SEED, **_GRADCHECK_ADVICE)
 def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = None, atol: float = 1e-6,
-                    rtol: float = 1e-5, seed: int = 0, rows: int = 10, order: int = 1) -> GradientReport:
+                    rtol: float = 1e-5, seed: Seed = 0, rows: int = 10, order: int = 1) -> GradientReport:
     """Check ``f``'s backpropagated gradients against :func:`numerical_gradient`.
 
     ``f`` is called on float64 Values made from ``inputs`` (Values, arrays or numbers) and must return a
     Value.  A non-scalar output is backpropagated with a random upstream gradient (drawn from a generator
-    seeded with ``seed``), which checks every output at once; a single number with 1, and again with −2, which must
-    double every gradient and flip its sign (a vjp that forgets its ``g`` passes with 1; a failure names the Op and
-    input of a vjp that does not scale with ``g``).  An Op in f whose forward changes the array it is given in place
+    seeded with ``seed``: an int, a numpy Generator or None, as everywhere in the package), which checks every
+    output at once; a single number with 1, and again with −2, which must double every gradient and flip its sign
+    (a vjp that forgets its ``g`` passes with 1; a failure names the Op and input of a vjp that does not scale
+    with ``g``).  An Op in f whose forward changes the array it is given in place
     fails too, by name, even where the gradients agree: the Value it was called on would hold other numbers.
     Inputs the gradient never reaches count as zeros.  A Value with ``requires_grad=False`` (class labels, a mask)
     is passed to ``f`` as it is and not checked, as in ``torch.autograd.gradcheck``: the report covers the other
