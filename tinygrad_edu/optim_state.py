@@ -58,8 +58,8 @@ def state_dict(optimizer: Any) -> dict[str, np.ndarray]:
 def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
     """Make ``optimizer`` go on from ``state``, checked in full first; see ``Optimizer.load_state_dict``."""
     where = _where(optimizer, "load_state_dict")
+    path = isinstance(state, (str, os.PathLike))  # (a file's name instead of what np.load read from it)
     if not isinstance(state, Mapping):
-        path = isinstance(state, (str, os.PathLike))
         raise TypeError(f"{where}: expected a mapping of names to numpy arrays, as state_dict() makes, "
                         f"got {type(state).__name__}"
                         + (" (a path: read the file first, np.load(path, allow_pickle=False))" if path else ""))
