@@ -463,8 +463,15 @@ def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> V
     # writes the changed copy back with w[0] = …, which is seen.)  A read-only view (broadcast_to's) is kept: nothing
     # writes into it (-= is refused, as PyTorch refuses it on an expanded tensor), and no copy keeps its zero strides,
     # with which numpy's matmul takes another path than on a copy, to another last bit than the recorded result's.
-    return _node(Value, out if out.base is None or not out.flags.writeable else out.copy(order="K"), False, (), None,
-                 None)
+    # So does an input's own array, which a custom Op's forward may return (a straight-through lambda x: x).
+    if out.base is None:
+        for v in values:
+            if out is (v if v.__class__ is np.ndarray else v._data):
+                out = out.copy()
+                break
+    elif out.flags.writeable:
+        out = out.copy(order="K")
+    return _node(Value, out, False, (), None, None)
 
 
 def _given_params(node: Value) -> dict:
@@ -834,7 +841,11 @@ class Value:
         def data(self, numbers: Any) -> None: ...
     else:
         data = property(operator.attrgetter("_data"), _set_data,
-                        doc="The numbers, a numpy array: float64, or float32 if made from a float32 array.")
+                        doc="The numbers, a numpy array: float64, or float32 if made from a float32 array.  "
+                            "Shared, not copied: ``v.data = a`` with a float array ``a`` keeps ``a`` itself (as "
+                            "PyTorch's ``p.data = t``), so a later step that changes ``v`` in place changes ``a``, "
+                            "and a change of ``a`` changes ``v``; writes into the array (``v.data[0] = 1``, "
+                            "``v.data.fill(0)``) are not seen by the graphs recorded from ``v`` (``backward``).")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -1130,8 +1141,10 @@ class Value:
         Leaves (parameters) accumulate gradients over calls until ``zero_grad()``, each in an array of its own;
         every other Value on the way holds the gradient of the latest call, for looking at (drawings): it is the
         array the backward pass used, which may be shared with other intermediates or read-only, so copy it
-        before changing it.  If a leaf was changed in place since this Value was computed (an optimizer's step),
-        the graph is stale and backward raises ``ValueError``: compute the cost again.  A backward pass that
+        before changing it.  If a leaf was changed in place since this Value was computed (an optimizer's step,
+        ``-=`` or ``[...] =`` under ``no_grad``, ``.data = …``), the graph is stale and backward raises ``ValueError``:
+        compute the cost again.  Writes into a leaf's array itself (``w.data[0] = 1``) are not seen, as in PyTorch:
+        the gradient then mixes the new numbers with the old ones recorded.  A backward pass that
         raises changes no leaf's gradient.
 
         With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
