@@ -487,3 +487,13 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
 def __dir__() -> list[str]:
     """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
     return sorted(__all__)
+
+
+# python -m tinygrad_edu.demo ARGS is python -m tinygrad_edu demo ARGS: the package's __main__ is run, not imported (the
+# command line imports this module)
+if __name__ == "__main__":
+    import runpy
+    import sys
+
+    sys.argv[1:1] = ["demo"]
+    runpy.run_module("tinygrad_edu", run_name="__main__")

@@ -281,6 +281,9 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                   "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
                   "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
                   "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
+                  "np.remainder": "v - m * np.floor(v.data / m), or np.mod(v.data, m) on the numbers (no gradient)",
+                  **dict.fromkeys(("np.floor_divide", "np.divmod"), "np.floor_divide(v.data, m), on the numbers: a "
+                                                                    "floor division has no derivative"),
                   "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()",
                   **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
                                                              "has no derivative"),
@@ -695,7 +698,11 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
         finally:  # the error's traceback holds this frame: without the del, a reference cycle that kept the graph of
             del error  # the walk's frames alive after the error was dropped, until the cyclic collector ran
     kind = TypeError if isinstance(error, TypeError) else ValueError
-    raise kind(f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}") from error
+    shared = ("; a vjp must not write into its arguments (g, out, the inputs, saved=), which the backward pass "
+              "shares with other Values: compute a new array (g * 2 * x, not g *= 2 * x)")
+    if "read-only" not in str(error):
+        shared = ""
+    raise kind(f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}{shared}") from error
 
 
 def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:
@@ -1243,6 +1250,25 @@ class Value:
     def __rmatmul__(self, other: Any) -> Value:
         return _binary_reflected(ops.matmul, self, other)
 
+    # % and // (and divmod) are refused by name: a remainder and a floor division jump (see _no_derivative)
+    def __mod__(self, other: Any) -> NoReturn:
+        raise _no_derivative("%", self, other)
+
+    def __rmod__(self, other: Any) -> NoReturn:
+        raise _no_derivative("%", self, other, reflected=True)
+
+    def __floordiv__(self, other: Any) -> NoReturn:
+        raise _no_derivative("//", self, other)
+
+    def __rfloordiv__(self, other: Any) -> NoReturn:
+        raise _no_derivative("//", self, other, reflected=True)
+
+    def __divmod__(self, other: Any) -> NoReturn:
+        raise _no_derivative("divmod", self, other)
+
+    def __rdivmod__(self, other: Any) -> NoReturn:
+        raise _no_derivative("divmod", self, other, reflected=True)
+
     def __neg__(self) -> Value:
         return _record(ops.neg, (self,), _NO_PARAMS)
 
@@ -1380,7 +1406,7 @@ class Value:
         """numpy's indexing (slices, ``...``, ``None``, integer arrays and boolean masks, or numpy arrays or lists of
         them); the gradient is scattered back (repeats add up).  An index that is no integer (a float, a Value) is a
         TypeError, an index out of range an IndexError."""
-        return apply(ops.index, self, key=_index(key))
+        return apply(ops.index, self, key=_index(key, self.shape))
 
     def __setitem__(self, key: Any, value: Any) -> None:
         """Under ``no_grad()`` a leaf's numbers changed in place, by numpy's rules: ``with no_grad(): w[0] = 1.0``
@@ -1390,7 +1416,7 @@ class Value:
                             "its graph is recorded; build a new Value (F.where, F.concatenate), or change a leaf "
                             "(a parameter) under no_grad()")
         try:
-            self._data[_index(key)] = _to_array(value)  # real numbers only, as Value() takes them
+            self._data[_index(key, self.shape)] = _to_array(value)  # real numbers only, as Value() takes them
         except (TypeError, ValueError, IndexError) as error:
             raise _refused(error, f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} "
                                   f"to {_described(value)}") from None
@@ -1412,6 +1438,26 @@ def _keepdims(keepdims: Any, where: str) -> bool:
 def _grad_array(grad: Any) -> np.ndarray:
     """The numbers of a gradient: an array, or a Value's data (after ``backward(create_graph=True)``)."""
     return grad._data if isinstance(grad, Value) else np.asarray(grad)
+
+
+#: Why % and // have no derivative worth following, and what to write instead (m: the divisor).
+_DIVISIONS = {
+    "%": ("takes a remainder, which jumps at every multiple of m", "v - m * np.floor(v.data / m) (the derivative 1 "
+          "between the jumps, as PyTorch's remainder), or np.mod(v.data, m) on the numbers (no gradient)"),
+    "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
+           "np.floor_divide(v.data, m) on the numbers (no gradient), or v / m for a division with a derivative"),
+    "divmod": ("is a floor division and a remainder, which jump at every multiple of m",
+               "(np.floor_divide(v.data, m), v - m * np.floor(v.data / m)), the first on the numbers (no gradient)")}
+
+
+def _no_derivative(symbol: str, value: Value, other: Any, reflected: bool = False) -> TypeError:
+    """The error for ``value % other``, ``value // other`` or ``divmod(value, other)`` (``other ∘ value`` if
+    ``reflected``): Python's own ("unsupported operand type(s)") said neither why nor what to write."""
+    what, instead = _DIVISIONS[symbol]
+    call = f"divmod({'m, v' if reflected else 'v, m'})" if symbol == "divmod" else (
+        f"m {symbol} v" if reflected else f"v {symbol} m")
+    return TypeError(f"{symbol}: {call} {what} and is not supported on Values (here v is a Value of shape "
+                     f"{value.shape}, m {_described(other)}); write {instead}")
 
 
 def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
@@ -1480,17 +1526,31 @@ def _described(x: Any) -> str:
 _INDEX_WITH = "index: index with ints, slices, or numpy arrays/lists of ints or bools, not with "
 
 
-def _index(key: Any) -> Any:
-    """An index as numpy takes it (see ``_index_part``); a Value in it is refused."""
+def _index(key: Any, shape: tuple[int, ...]) -> Any:
+    """An index as numpy takes it (see ``_index_part``) into a Value of ``shape``; a Value in it is refused."""
     if isinstance(key, Value) or (isinstance(key, tuple) and any(isinstance(k, Value) for k in key)):
         raise TypeError(f"{_INDEX_WITH}a Value (Values hold floats, so a mask or an index would have to be guessed)")
-    return tuple(_index_part(k) for k in key) if isinstance(key, tuple) else _index_part(key)
+    return tuple(_index_part(k, shape) for k in key) if isinstance(key, tuple) else _index_part(key, shape)
 
 
-def _index_part(key: Any) -> Any:
+_INT64 = np.iinfo(np.int64)
+_BEYOND_INT64 = (np.dtype(object), np.dtype(np.uint64))  # the index arrays that may hold numbers beyond int64
+
+
+def _check_int64(part: Any, shape: tuple[int, ...]) -> None:
+    """An index beyond int64 is out of bounds (numpy's own error said that only integers are indices, or that a
+    Python int is too large for C)."""
+    for n in np.ravel(part) if isinstance(part, np.ndarray) else (part,):
+        if isinstance(n, (int, np.integer)) and not _INT64.min <= n <= _INT64.max:
+            raise IndexError(f"index: index {checks.readable_int(int(n))} is out of bounds for a Value of shape "
+                             f"{shape} (an index lies within the shape, and numpy's are 64-bit integers)")
+
+
+def _index_part(key: Any, shape: tuple[int, ...]) -> Any:
     """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array.  What
     numpy refuses for its kind (a float, a string, an array of floats) is a TypeError naming it, never rounded: an
-    IndexError is for an index out of range (iteration over a Value ends on one)."""
+    IndexError is for an index out of range (iteration over a Value ends on one), also one beyond int64, where
+    numpy's own error said that only integers are indices, or that a Python int is too large for C."""
     checks.unmasked(key, "the index", "index")
     if isinstance(key, list):
         try:
@@ -1505,6 +1565,9 @@ def _index_part(key: Any) -> Any:
     else:
         part = key
     array_like = isinstance(part, np.ndarray)
+    if (isinstance(part, (int, np.uint64)) and not _INT64.min <= part <= _INT64.max) or (
+            array_like and part.dtype in _BEYOND_INT64):
+        _check_int64(part, shape)  # (Python ints beyond int64, alone or in an array of objects; uint64s)
     if isinstance(part, (float, complex, str, bytes, np.inexact)) or (array_like and part.dtype.kind not in "biu"):
         dtype = f" (an array of dtype {part.dtype})" if array_like else ""
         floats = isinstance(part, (float, np.floating)) or (array_like and part.dtype.kind == "f")
