@@ -564,3 +564,19 @@ def test_an_episode_cut_short_by_a_second_ctrl_c_is_recorded_with_the_batches_it
     calls[0] = -99  # the first batch of episode 27: nothing of it to record, and fit stops with what it has
     assert fit(net, x, y, cost=cost, optimizer=optimizer, episodes=200, batch_size=10, seed=0,
                progress=False).episodes == 26
+
+
+@pytest.mark.parametrize("name", ["inputs", "targets"])
+def test_fit_names_where_its_samples_hold_nan_or_inf(name: str) -> None:
+    """The error says which entry is not finite (it said only that one was), as squared_error's does."""
+    from tinygrad_edu import optim
+
+    arrays = {"inputs": np.zeros((6, 2)), "targets": np.zeros((6, 1))}
+    arrays[name][4, -1] = -np.inf
+    model = nn.MLP([2, 1], rng=0)
+    before = [p.data.copy() for p in model.parameters()]
+    column = arrays[name].shape[1] - 1
+    expected = rf"^fit: the {name} hold NaN or inf \(the first at index \(4, {column}\): -inf\)"
+    with pytest.raises(ValueError, match=expected):
+        fit(model, arrays["inputs"], arrays["targets"], optimizer=optim.SGD(model, 0.1), episodes=1, progress=False)
+    assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))

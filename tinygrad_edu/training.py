@@ -130,7 +130,9 @@ def _as_array(data: Any, name: str) -> np.ndarray:
         raise TypeError(f"fit: {name} must be numbers, one entry per sample, got {type(data).__name__} "
                         f"(dtype {array.dtype}){_not_a_number(data, array)}")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ValueError(f"fit: the {name} hold NaN or inf")
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(f"fit: the {name} hold NaN or inf (the first at index {at}: "
+                         f"{array[at]}); leave those samples out, or fill them in")
     if array.ndim == 0:
         raise ValueError(f"fit: {name} must hold one entry per sample, got a single number")
     return array
