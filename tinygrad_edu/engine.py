@@ -285,6 +285,11 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                   **dict.fromkeys(("np.floor_divide", "np.divmod"), "np.floor_divide(v.data, m), on the numbers: a "
                                                                     "floor division has no derivative"),
                   "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()",
+                  "np.broadcast_to": "v + np.zeros(shape) (the gradient sums the copies back)",
+                  "np.trace": "(v * np.eye(len(v))).sum() for a square v",
+                  "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
+                  "np.hstack": "functional.concatenate(values) for 1-D Values, functional.concatenate(values, "
+                               "axis=1) for 2-D",
                   **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
                                                              "has no derivative"),
                   **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")}}
@@ -360,9 +365,10 @@ def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Excepti
     message = str(error)
     if message.startswith(f"{op.name}:"):  # the op explained itself (matmul does)
         return ValueError(message)
-    if "broadcast" in message:
-        return ValueError(f"{op.name}: shapes {_shapes(values)} cannot be broadcast together")
     details = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    if "broadcast" in message:  # (broadcast_to's target shape is a parameter: named with the input's)
+        return ValueError(f"{op.name}: shapes {_shapes(values)}{' and ' + details if details else ''} cannot be "
+                          "broadcast together")
     return ValueError(f"{op.name}: {message} (input shapes {_shapes(values)}{'; ' + details if details else ''})")
 
 
@@ -1292,6 +1298,8 @@ class Value:
         return _in_place(ops.power, self, other)
 
     def __imatmul__(self, other: Any) -> Value:
+        if not _grad_enabled() and self._op is None:  # (changed in place: see _check_matrix_operand)
+            _check_matrix_operand(self, other)
         return _in_place(ops.matmul, self, other)
 
     # Comparisons give plain boolean arrays: they have no gradient.
@@ -1376,15 +1384,13 @@ class Value:
         if order != "C" or copy is not None:  # (a ValueError: numpy would take a TypeError as a cue to convert v)
             raise ValueError(f"reshape: only numpy's default order='C' and copy=None are supported, got "
                              f"order={order!r}, copy={copy!r}")
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return apply(ops.reshape, self, shape=shape)
+        return apply(ops.reshape, self, shape=_listed(shape))
 
     def transpose(self, *axes: int | tuple[int, ...] | None) -> Value:
         """Axes reversed (no arguments, or None) or permuted: ``v.transpose(1, 0, 2)``; ``np.transpose(v)`` too."""
-        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = () if axes[0] is None else tuple(axes[0])
-        return apply(ops.transpose, self, axes=axes or None)
+        if len(axes) == 1 and axes[0] is None:
+            axes = ()
+        return apply(ops.transpose, self, axes=_listed(axes) or None)
 
     @property
     def T(self) -> Value:
@@ -1433,6 +1439,40 @@ def _keepdims(keepdims: Any, where: str) -> bool:
         return checks.flag(keepdims, "keepdims", where)
     except TypeError as error:
         raise TypeError(f"{error}; over several axes, give them as a tuple: axis=(0, 1)") from None
+
+
+def _listed(given: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The shape or axes given to reshape or transpose, as numpy takes them: several ints, or one tuple, list, range
+    or array of them (``v.transpose(np.argsort(order))``, ``v.reshape(np.array(shape))``)."""
+    if len(given) != 1:
+        return given
+    if isinstance(given[0], np.ndarray):
+        return tuple(given[0].ravel().tolist())
+    return tuple(given[0]) if isinstance(given[0], (tuple, list, range)) else given
+
+
+def _shaped(x: Any) -> str:
+    """``x`` in the message of an in-place update: its type, and its shape where it has one (an array, a Value, a
+    nested list; not its repr: a Python int can be too long to print)."""
+    try:
+        shape = np.shape(_data_of(x))
+    except (TypeError, ValueError):  # (a ragged list, a list holding Values)
+        shape = ()
+    return f"{type(x).__name__} of shape {shape}" if shape else type(x).__name__
+
+
+def _check_matrix_operand(value: Value, other: Any) -> None:
+    """``value @= other`` changing a leaf's own numbers (under ``no_grad``) needs a matrix ``other``, as numpy's
+    ``a @= b`` does: with a vector (or a number) the product has another shape than ``value``, and numpy's matmul
+    would repeat it over the rows of ``value``, silently."""
+    try:
+        ndim = np.ndim(_data_of(other))
+    except (TypeError, ValueError):  # (not numbers: _update says so)
+        return
+    if ndim < 2:
+        raise ValueError(f"matmul in place: cannot change a Value of shape {value.shape} by {_shaped(other)}: "
+                         "w @= m needs a matrix m (at least 2-D, as numpy's a @= b): w @ v with a vector v has "
+                         "another shape than w; write w = w @ v for a new Value")
 
 
 def _grad_array(grad: Any) -> np.ndarray:
@@ -1497,7 +1537,7 @@ def _update(op: Op, value: Value, other: Any) -> None:
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
         shared = "" if data.flags.writeable else "; its numbers are a read-only array, given as its data"
         raise _refused(error, f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype "
-                              f"{value.dtype} by {type(other).__name__}{shared}") from None
+                              f"{value.dtype} by {_shaped(other)}{shared}") from None
 
 
 def _checked_update(op: Op, value: Value, other: Any) -> None:

@@ -680,8 +680,8 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any) -> N
     where = layer.get("_name") or (f"layer {layer['_index']}" if layer.get("_index") else "Layer")
     if not isinstance(value, Value):
         raise TypeError(f"{where}: {name} must be a Value of shape {shape}, got {type(value).__name__}; set its "
-                        f"numbers with `with no_grad(): layer.{name}[...] = array` (seen by the graphs recorded from it), or "
-                        "assign Value(array)")
+                        f"numbers with `with no_grad(): layer.{name}[...] = array` (seen by the graphs recorded "
+                        "from it), or assign Value(array)")
     if None not in sizes and value.shape != shape:
         raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(layer['in_size'], 'input')}, "
                          f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}")
