@@ -296,13 +296,27 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
-                  "np.prod": "v.log().sum(axis).exp() for positive numbers"}
+                  "np.prod": "v.log().sum(axis).exp() for positive numbers",
+                  "np.linalg.norm": "(v ** 2).sum(axis).sqrt()"}
 
 
 def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None:
     """What to write instead of numpy's function ``name`` (``np.var``; ``short``: ``var``) called with ``args``: the
-    formula for an axis (``np.var(v, axis=1)``) or for a single number (``np.dot(v, 2.0)``) where it needs one."""
-    if name in _ALONG_AN_AXIS and kwargs.get("axis", args[1] if len(args) > 1 else None) is not None:
+    formula for an axis (``np.var(v, axis=1)``), for ``ddof`` (``np.std(v, ddof=1)``) or for a single number
+    (``np.dot(v, 2.0)``) where it needs one; none for a norm of another ``ord`` than the 2-norm's."""
+    at = 2 if name == "np.linalg.norm" else 1  # (norm(x, ord, axis); the others' axis comes second)
+    axis = kwargs.get("axis", args[at] if len(args) > at else None)
+    if name == "np.linalg.norm" and kwargs.get("ord", args[1] if len(args) > 1 else None) not in (None, "fro"):
+        return None
+    ddof = kwargs.get("ddof", kwargs.get("correction", args[4] if len(args) > 4 else 0))  # (var's 5th argument)
+    if short in ("var", "std") and ddof:  # (PyTorch's default 1: divided by n − 1, not by n as mean() divides)
+        if axis is None:
+            variance = f"((v - v.mean()) ** 2).sum() / (v.size - {ddof})"
+        else:
+            variance = f"((v - v.mean(axis, keepdims=True)) ** 2).sum(axis) / (n - {ddof})"
+        formula = f"({variance}).sqrt()" if short == "std" else variance
+        return formula if axis is None else f"{formula}, n the numbers along axis"
+    if name in _ALONG_AN_AXIS and axis is not None:
         return _ALONG_AN_AXIS[name]
     if name == "np.dot" and any(isinstance(x, int | float) or getattr(_data_of(x), "ndim", 1) == 0 for x in args[:2]):
         return "a * b (np.dot of a single number multiplies; @ needs arrays)"
@@ -1135,6 +1149,8 @@ class Value:
                             + _UFUNC_KEYWORDS.get(key, "call np.{name} with its inputs only").format(name=name) + ")")
         if method != "__call__":
             instead = _UFUNC_METHODS.get(name)
+            if instead:  # along the axis given (numpy's default: 0)
+                instead = instead.format(axis=kwargs.get("axis", 0))
             raise TypeError(f"np.{name}: a ufunc's .{method} {_UNSUPPORTED_METHOD}; "
                             + (f"write {instead}" if instead else "compute with Value methods and "
                                "tinygrad_edu.functional, or on .data (no gradient)"))
@@ -1883,9 +1899,11 @@ _UFUNC_KEYWORDS = {
     "out": "an array cannot hold a graph: `a += v` is refused, `a = a + v` is a new Value; drop out=",
     "dtype": "convert the Value instead, v.astype(dtype), and np.{name} computes in its dtype",
     "where": "numpy would leave the other elements unset; write functional.where(mask, np.{name}(…), other)"}
-#: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, with its default axis 0.
-_UFUNC_METHODS = {"add.reduce": "v.sum(axis=0)", "maximum.reduce": "v.max(axis=0)",
-                  "multiply.reduce": "v.log().sum(axis=0).exp() for positive numbers",
+#: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, along the axis it was given (numpy passes
+#: it as the keyword axis; its default is 0).
+_UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(axis={axis})",
+                  "minimum.reduce": "v.min(axis={axis})",
+                  "multiply.reduce": "v.log().sum(axis={axis}).exp() for positive numbers",
                   "add.accumulate": "np.tril(np.ones((n, n))) @ v, for the n numbers along axis 0",
                   **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
                      for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),

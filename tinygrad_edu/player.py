@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import operator
 import os
 import re
 from collections.abc import Mapping
@@ -153,6 +154,8 @@ def forward_formula(node: Value, names: list[str]) -> str:
     per = f"/{_samples(node.parents[0].data)}" if op == "squared_error" and _samples(node.parents[0].data) > 1 \
         else ""
     axis = node.op_params.get("axis") if op in ("sum", "mean", "max", "min") else None
+    if axis is not None:  # as written in Python: axis=(0, 1), not axis=(np.int64(0), np.int64(1))
+        axis = tuple(map(operator.index, axis)) if isinstance(axis, tuple) else operator.index(axis)
     along = "" if axis is None else f", axis={axis}"  # mean(x, axis=0) is a row of means, not one number
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
              "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}", "exp": f"e^{a}",
