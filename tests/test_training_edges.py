@@ -580,3 +580,22 @@ def test_fit_names_where_its_samples_hold_nan_or_inf(name: str) -> None:
     with pytest.raises(ValueError, match=expected):
         fit(model, arrays["inputs"], arrays["targets"], optimizer=optim.SGD(model, 0.1), episodes=1, progress=False)
     assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))
+
+
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_a_divergence_warning_raised_as_an_error_carries_the_history_up_to_its_episode(batch_size: int | None) -> None:
+    """warnings.simplefilter("error", DivergenceWarning) stops a diverging run: the error has the History of the
+    episodes made, the last being the one the message names (it had none, and the episode was not recorded)."""
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    model = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        with pytest.raises(DivergenceWarning, match=r"in episode (\d+) of 50") as caught:
+            fit(model, x, x**2, optimizer=optim.GradientDescent(model, 3.0), episodes=50, batch_size=batch_size,
+                progress=False)
+    history = caught.value.history  # type: ignore[attr-defined]
+    episode = int(re.search(r"in episode (\d+) of 50", str(caught.value)).group(1))  # type: ignore[union-attr]
+    assert history.stopped == "diverging" and len(history.cost) == episode
+    fresh = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", rng=0)
+    start = float(squared_error(fresh(Value(x)), Value(x**2)))
+    assert f"{start:.3g}" in str(caught.value) and history.cost[-1] > DIVERGENCE_FACTOR * start

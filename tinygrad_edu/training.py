@@ -65,8 +65,9 @@ class History:
     ended: ``"episodes"``, ``"tol"``, ``"interrupted"``, ``"no descent step"`` (full batch: Armijo found no
     step size that decreases the cost enough, so every further episode would fail the same way), ``"zero
     gradient"`` (full batch: ``‖∇C‖`` was exactly 0 and the update changed nothing, see :func:`fit`) or, in the
-    history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN or infinite cost or gradient); ``label``
-    names the run in plot legends.
+    history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN or infinite cost or gradient), and in the
+    history of a :class:`DivergenceWarning` raised as an error (``warnings.simplefilter("error",
+    DivergenceWarning)`` stops a diverging run), ``"diverging"``; ``label`` names the run in plot legends.
 
     With this package's optimizers the fields are plain Python floats (None where an episode has no step size) and
     strs, so ``json.dumps(dataclasses.asdict(history))`` saves a History and ``History(**json.loads(text))`` loads
@@ -581,9 +582,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
             for episode in range(1, run.episodes + 1):
                 number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
                                                     if run.batch_size is None else _mini_batch_episode(run, episode))
+                history._add(number, norm, step_size, time.perf_counter() - start)
                 when = f"in episode {episode} of {run.episodes}"
                 warned = warned or _warn_if_diverging(_start_cost(run, full_batch, number), number, when, since)
-                history._add(number, norm, step_size, time.perf_counter() - start)
                 last_shown = _show_progress(bar, number, history.seconds[-1], last_shown)
                 stopped = "interrupted" if run.interrupted else stopped  # Ctrl-C during this episode's update
                 if stopped:
@@ -591,17 +592,22 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                     break
         except KeyboardInterrupt:
             history.stopped = "interrupted"
-        except FloatingPointError as error:
-            history.stopped = "not finite"
+        except (FloatingPointError, DivergenceWarning) as error:  # (the warning: raised where a filter says "error")
+            history.stopped = "not finite" if isinstance(error, FloatingPointError) else "diverging"
             error.history = history  # type: ignore[attr-defined]
             raise
         finally:
             if bar is not None:
                 _close_progress(bar, history)
         history.final_cost = _final_cost(run, full_batch, episode, history)
-    if not warned:
-        _warn_if_diverging(_start_cost(run, full_batch, history.final_cost), history.final_cost,
-                           "after the last update", since)
+    try:
+        if not warned:
+            _warn_if_diverging(_start_cost(run, full_batch, history.final_cost), history.final_cost,
+                               "after the last update", since)
+    except DivergenceWarning as error:  # (raised where a filter says "error")
+        history.stopped = "diverging"
+        error.history = history  # type: ignore[attr-defined]
+        raise
     return history
 
 
