@@ -594,7 +594,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
             history.stopped = "interrupted"
         except (FloatingPointError, DivergenceWarning) as error:  # (the warning: raised where a filter says "error")
             history.stopped = "not finite" if isinstance(error, FloatingPointError) else "diverging"
-            error.history = history  # type: ignore[attr-defined]
+            error.history = history  # type: ignore[union-attr]
             raise
         finally:
             if bar is not None:
