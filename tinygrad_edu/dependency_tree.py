@@ -213,10 +213,17 @@ def _labelled_names(cost: Value) -> dict[int, str]:
     """The names of the tree's nodes by identity: the cost's (its label, else ``C``) and every label among the Values
     it depends on.  A name on two Values is refused: the tree is one forward pass of one sample."""
     labelled: dict[str, Value] = {}
-    for node in nearest_values(cost)[0]:
+    nodes = nearest_values(cost)[0]
+    _check_not_a_gradient(cost, nodes)
+    for node in nodes:
         if node is not cost and isinstance(node.label, str) and node.label:
             other = labelled.setdefault(node.label, node)
             if other is not node:
+                if _copied(node, other) or _copied(other, node):
+                    raise ValueError(f"dependency_tree: the label {node.label!r} is on a Value and on the copy of it "
+                                     "that autodiff's grad, jacobian, hessian or hvp differentiated: this is a "
+                                     "derivative, not a cost of one forward pass, and the tree cannot show it; draw "
+                                     "its graph with draw_graph")
                 hint = ("; nn.Layers outside a Network all label their Values W, b, z, α: put them in an "
                         "nn.Network, which numbers them W¹, W², …") if node.label in ("W", "b", "z", "α") else ""
                 raise ValueError(f"dependency_tree: the label {node.label!r} is on two different Values; the "
@@ -232,6 +239,23 @@ def _labelled_names(cost: Value) -> dict[int, str]:
         raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
                          "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")
     return names
+
+
+def _check_not_a_gradient(cost: Value, nodes: list[Value]) -> None:
+    """A gradient recorded by ``backward(create_graph=True)`` (the ``.grad`` of a Value in its own graph) is no cost:
+    its tree would call it ``C`` and its second derivatives ``∂C/∂w``.  Refused before any ``.grad`` changes."""
+    of = next((node for node in nodes if node.grad is cost), None)
+    if of is not None:
+        name = f"{of.label!r}" if isinstance(of.label, str) and of.label else "a Value"
+        raise ValueError(f"dependency_tree: this Value is the .grad of {name}, recorded by "
+                         "backward(create_graph=True): a derivative, not a cost, and the tree (the seed's picture of a "
+                         "cost's forward pass) cannot show it; draw its graph with draw_graph")
+
+
+def _copied(copy: Value, original: Value) -> bool:
+    """Whether ``copy`` is autodiff's copy of ``original`` (a reshape to its own shape, see ``autodiff._copy``)."""
+    parents = copy.parents
+    return copy.op == "reshape" and len(parents) == 1 and parents[0] is original and copy.shape == original.shape
 
 
 def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Value], names: dict[int, str],

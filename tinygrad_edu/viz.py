@@ -197,6 +197,12 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     after the layer, ``W^i`` and ``b^i`` beside the operations that use them and the boxes one under the other;
     pass ``model`` to take the layers from a Network.
 
+    A gradient recorded by ``backward(create_graph=True)`` (``x.grad``, or ``autodiff.grad(f)(x)``) is drawn like
+    any Value, in the same colours: its operations are the backward pass's own (``mul``, ``tanh_slope``, and ``copy``
+    into a leaf's ``.grad``), beside the forward pass's Values they use.  Until it has had its own ``backward()``,
+    the grad rows show what ``.grad`` the Values hold from other passes (for ``x.grad``, the cost's ∂C/∂·), and the
+    key at the bottom says so.
+
     The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height": 9 inches wide,
     and a tall graph scrolls rather than shrinking its text out of reading; left to right, ``rankdir="LR"`` or
     ``"RL"``, the default turns to 9 inches high; None for the natural size), the
@@ -292,6 +298,11 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
         names.setdefault(id(first_input), "α^0")
     key = ("green: parameter (thick frame) · grey: constant or input · blue: intermediate · gold: output · "
            "ovals: operations")
+    if show_grad and grads is None and value.grad is None and any(n.grad is not None for n in kept):
+        # (a gradient recorded by backward(create_graph=True), drawn before its own backward(): its forward Values
+        # hold ∂C/∂· of the cost, which read as derivatives of the Value drawn)
+        key += ("\ngrad: each Value's .grad, from the backward pass of another output (the Value drawn has had none: "
+                "call its backward() to see its own)")
     attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
     if size is not None:
         attributes["size"] = size
