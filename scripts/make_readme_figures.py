@@ -35,6 +35,7 @@ from tinygrad_edu.calculus import stationary_point  # noqa: E402
 from tinygrad_edu.cli import output_folder  # noqa: E402
 from tinygrad_edu.demo import chain_cost  # noqa: E402
 from tinygrad_edu.plots import plot_history, plot_stationary_points  # noqa: E402
+from tinygrad_edu.seeds import second_stream  # noqa: E402
 from tinygrad_edu.training import fit  # noqa: E402
 from tinygrad_edu.viz import backprop_player, draw_dependency_tree, render  # noqa: E402
 
@@ -89,7 +90,10 @@ def cost_history_figure(out: Path) -> Path:
     def network() -> nn.MLP:  # the same starting weights for every method
         return nn.MLP([1, 8, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
 
-    for label, make in [("random search (scale 0.1)", lambda net: optim.RandomSearch(net, scale=0.1, rng=0)),
+    def search(net: nn.MLP) -> optim.RandomSearch:  # changes of its own: rng=0 drew the weights' numbers again
+        return optim.RandomSearch(net, scale=0.1, rng=second_stream(0))
+
+    for label, make in [("random search (scale 0.1)", search),
                         ("gradient descent (η = 0.1)", lambda net: optim.GradientDescent(net, learning_rate=0.1)),
                         ("gradient descent with Armijo steps", lambda net: optim.Armijo(net))]:
         net = network()

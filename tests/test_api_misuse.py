@@ -231,6 +231,7 @@ CASES = [
     Case(engine.local_gradients, lambda tmp: {"node": chain_cost(), "upstream": np.array(1.0)}),
     Case(ops.Op, lambda tmp: {"name": "double", "forward": lambda x: 2 * x, "vjps": lambda g, out, x: 2 * g}),
     Case(seeds.generator, lambda tmp: {"seed": 0, "where": "somewhere"}, names=("somewhere", "generator")),
+    Case(seeds.second_stream, lambda tmp: {"seed": 0, "where": "somewhere"}, names=("somewhere", "second_stream")),
     Case(files.checked_path, lambda tmp: {"path": str(tmp / "f"), "operation": "reading"}, names=("reading",)),
     Case(files.open_regular_file, lambda tmp: {"path": str(model_file(tmp)), "operation": "reading"},
          then=lambda file: file.close(), errors=(FileNotFoundError,), names=("reading",)),

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 from test_cli_edges import SQUARES, made_run, numpy_forward
 
-from tinygrad_edu import demo, nn, optim
+from tinygrad_edu import demo, nn, optim, seeds
 from tinygrad_edu.data import xsquared
 from tinygrad_edu.training import History
 
@@ -90,7 +90,9 @@ def test_each_method_is_trained_as_the_readme_s_table_says(monkeypatch, quick: b
     assert [call["seed"] for call in calls] == [4] * 4
     search, descent, armijo, newton = (call["optimizer"] for call in calls)
     assert type(search) is optim.RandomSearch and search.scale == 0.1
-    assert search.rng.bit_generator.state == np.random.default_rng(4).bit_generator.state  # not stepped yet
+    # not stepped yet; a stream of its own, not the one of the weights and samples (default_rng(4))
+    assert search.rng.bit_generator.state == seeds.second_stream(4).bit_generator.state
+    assert search.rng.bit_generator.state != np.random.default_rng(4).bit_generator.state
     assert type(descent) is optim.GradientDescent and descent.learning_rate == 0.15
     assert type(armijo) is optim.Armijo and (armijo.sigma, armijo.alpha) == (1e-4, 0.5)
     assert type(newton) is optim.Newton and newton.damping == 1e-3

@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from tinygrad_edu import __version__, checks, nn, optim
+from tinygrad_edu import __version__, checks, nn, optim, seeds
 from tinygrad_edu.checks import counted
 from tinygrad_edu.data import MAX_ARRAY_SIZE, load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
@@ -484,8 +484,7 @@ def _optimizer(name: str, model: nn.Module, rate: float, seed: int) -> optim.Opt
         return optim.Armijo(model, initial_step=rate)
     if name == "random":  # a stream of its own: rng=seed would draw again the numbers of the weights (MLP(rng=seed)),
         # and with --init uniform the first change would be w → 1.2·w − 0.1 for every weight, not a random one
-        changes = np.random.SeedSequence(seed).spawn(1)[0]
-        return optim.RandomSearch(model, scale=rate, rng=np.random.default_rng(changes))
+        return optim.RandomSearch(model, scale=rate, rng=seeds.second_stream(seed, "train"))
     if name == "sgd":
         return optim.SGD(model, learning_rate=rate, momentum=0.9)
     if name == "adam":

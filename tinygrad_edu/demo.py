@@ -37,7 +37,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from tinygrad_edu import checks, nn, optim, viz
+from tinygrad_edu import checks, nn, optim, seeds, viz
 from tinygrad_edu.data import MAX_ARRAY_SIZE, xsquared
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import write_text
@@ -191,7 +191,8 @@ def newton_network(seed: int = 0) -> nn.MLP:
 _METHODS: list[tuple[str, str, Callable[[nn.Module, int], optim.Optimizer], int, int, int | None,
                      Callable[[int], nn.Network] | None]] = [
     ("random search", "keep a random change of size ≤ 0.1 if the cost fell (assignment §5)",
-     lambda model, seed: optim.RandomSearch(model, scale=0.1, rng=seed), 500, 100, None, None),
+     lambda model, seed: optim.RandomSearch(model, scale=0.1, rng=seeds.second_stream(seed, "compare_xsquared")),
+     500, 100, None, None),
     ("gradient descent", "fixed η = 0.15, batches of 5 samples (assignment §7.1, §7.4)",
      lambda model, seed: optim.GradientDescent(model, learning_rate=0.15), 50, 10, 5, None),
     ("Armijo", "σ = 1e-4, t = 0.5^l, all samples at once (assignment §6.2.1)",
@@ -214,10 +215,11 @@ def compare_xsquared(*, samples: int = 1000, seed: int = 0, quick: bool = False,
     network of :func:`newton_network` by Newton's method; one :class:`Run` each, in the order random search,
     gradient descent, Armijo, Newton.
 
-    ``seed`` fixes the samples, the initial weights, the batch order and the random search.  ``quick`` runs a
-    fifth of the episodes (for tests).  ``on_run`` is called with each run as soon as it is done.  ``methods``
-    picks some of the methods by name (all by default).  Ctrl-C stops the comparison: the run it interrupted
-    (``run.history.stopped == "interrupted"``) is the last one returned.
+    ``seed`` fixes the samples, the initial weights, the batch order and the random search (whose changes come from
+    a stream of their own, :func:`tinygrad_edu.seeds.second_stream`: not the numbers of the weights or the
+    samples).  ``quick`` runs a fifth of the episodes (for tests).  ``on_run`` is called with each run as soon as
+    it is done.  ``methods`` picks some of the methods by name (all by default).  Ctrl-C stops the comparison: the
+    run it interrupted (``run.history.stopped == "interrupted"``) is the last one returned.
     """
     _check_comparison(samples, seed, quick, progress, on_run, methods)
     inputs, targets = xsquared(samples, seed=seed)

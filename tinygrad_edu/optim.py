@@ -1010,8 +1010,9 @@ class RandomSearch(Optimizer):
     that returns anything else a TypeError.  ``accepted`` and ``proposals`` count the changes kept and tried;
     ``last_accepted`` and ``last_cost`` describe the latest step.  ``scale`` (a setting) and ``rng`` (a seed or
     a numpy Generator) may be set between steps.  An int ``rng`` draws the numbers an int ``rng`` of a network
-    draws: give the two different seeds (or one Generator to both), or with ``init="uniform"`` the first change
-    is w → 1.2·w − 0.1 for every weight, no random guess.
+    draws: give the search a stream of its own, ``rng=seeds.second_stream(seed)`` (as the demo and the command line
+    do), or one Generator to both; with ``init="uniform"`` and the same int the first change is w → 1.2·w − 0.1
+    for every weight, with ``init="xavier"`` a multiple of the first layer's weights, no random guess.
     """
 
     _settings = ("scale",)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Seed", "generator"]
+__all__ = ["Seed", "generator", "second_stream"]
 
 #: An int seed (the same numbers every time), a numpy Generator (shared: each use continues it), or None (seeded
 #: from numpy's global random state: different every run, unless the script called ``np.random.seed``).
@@ -41,6 +41,27 @@ def generator(seed: Seed, where: str) -> np.random.Generator:
             raise ValueError(f"{where}: the seed must be an int >= 0, got {seed}")
         return np.random.default_rng(seed)
     raise TypeError(f"{where}: the seed must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}")
+
+
+def second_stream(seed: int, where: str = "second_stream") -> np.random.Generator:
+    """A second stream of numbers from the int ``seed``, unrelated to the first, ``generator(seed)``'s.
+
+    For the random changes of :class:`tinygrad_edu.optim.RandomSearch` beside a network and data made with the same
+    seed: ``rng=seed`` there would draw their numbers again (the first change of an ``init="xavier"`` network a
+    multiple of its first layer's weights, the demo's first change of W¹ a tenth of its first 12 samples).  The
+    command line's ``train --optimizer random``, the demo, notebook 3 and the README's cost figure all take it.
+
+        >>> from tinygrad_edu import nn, optim
+        >>> net = nn.MLP([1, 8, 1], init="xavier", rng=0)
+        >>> search = optim.RandomSearch(net, scale=0.1, rng=second_stream(0))
+        >>> bool(second_stream(0).random() == second_stream(0).random() != generator(0, "example").random())
+        True
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):  # a Generator has no second stream here
+        raise TypeError(f"{where}: the seed of a second stream must be an int >= 0, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"{where}: the seed must be an int >= 0, got {seed}")
+    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(1)[0])
 
 
 def __dir__() -> list[str]:
