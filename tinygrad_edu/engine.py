@@ -371,7 +371,17 @@ def _large_integers(array: np.ndarray) -> np.ndarray:
 
 
 def _shapes(values: tuple[Any, ...]) -> str:
-    return " and ".join(str(_data_of(v).shape) for v in values)
+    """The inputs' shapes for an error message, a run of one shape written once with its count (``() ×999``): a join
+    of 16,000 Values listed them all, a message of 100,000 characters."""
+    runs: list[list[Any]] = []
+    for v in values:
+        shape = _data_of(v).shape
+        if runs and runs[-1][0] == shape:
+            runs[-1][1] += 1
+        else:
+            runs.append([shape, 1])
+    return " and ".join(f"{shape} ×{count}" if count > 3 else " and ".join([str(shape)] * count)
+                        for shape, count in runs)
 
 
 def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Exception) -> ValueError:
