@@ -74,7 +74,8 @@ def measure(cost: Callable, x: np.ndarray, v: np.ndarray, with_hessian: bool) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only, for a smoke test")
-    parser.add_argument("--rounds", type=whole_number(1), default=5, help="interleaved rounds (medians are shown)")
+    parser.add_argument("--rounds", type=whole_number(1), default=5, metavar="N",
+                        help="interleaved rounds (medians are shown)")
     args = parser.parse_args()
     hiddens = [3, 33, 133] if args.quick else [3, 33, 333, 1000]
     hessian_rounds = {h: (args.rounds if 3 * h + 1 <= 400 else 1) for h in hiddens}  # the big ones take seconds

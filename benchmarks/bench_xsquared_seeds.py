@@ -28,7 +28,7 @@ from tinygrad_edu.cli import whole_number  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the whole first sentence
     names = demo.METHOD_NAMES
     parser.add_argument("--methods", nargs="+", default=["Newton"], choices=names, metavar="NAME",
                         help=f"method names of the demo's table: {', '.join(map(repr, names))}")

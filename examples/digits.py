@@ -37,11 +37,12 @@ def text_art(image: np.ndarray) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=whole_number(1), default=30,
+    parser.add_argument("--episodes", type=whole_number(1), default=30, metavar="N",
                         help="passes over the training images (default 30)")
-    parser.add_argument("--seed", type=whole_number(0), default=0,
+    parser.add_argument("--seed", type=whole_number(0), default=0, metavar="S",
                         help="seed of the split, the weights and the batches")
-    parser.add_argument("--show", type=whole_number(0), default=4, help="how many misclassified digits to draw")
+    parser.add_argument("--show", type=whole_number(0), default=4, metavar="K",
+                        help="how many misclassified digits to draw")
     args = parser.parse_args()
 
     train, test = train_test_split(*load_digits(), test_fraction=0.25, seed=args.seed, stratify=True)

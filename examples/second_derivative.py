@@ -83,7 +83,8 @@ def pictures(found: list, folder: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=output_folder, help="folder for the pictures (needs matplotlib)")
+    parser.add_argument("--output", type=output_folder, metavar="FOLDER",
+                        help="folder for the pictures (needs matplotlib)")
     args = parser.parse_args()
     if args.output is not None and importlib.util.find_spec("matplotlib") is None:  # say so before any work
         parser.error("argument --output: the pictures need matplotlib (pip install matplotlib, or the 'plot' extra)")

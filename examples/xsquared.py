@@ -31,9 +31,10 @@ EPISODE_ONE = ("(episode 1's cost is the cost before the first update, except fo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the whole first sentence
-    parser.add_argument("--output", type=output_folder, default=Path("xsquared-example"),
+    parser.add_argument("--output", type=output_folder, default=Path("xsquared-example"), metavar="FOLDER",
                         help="folder for the pictures, the table and the model (default: %(default)s)")
-    parser.add_argument("--seed", type=whole_number(0), default=0, help="seed of the samples, weights and batches")
+    parser.add_argument("--seed", type=whole_number(0), default=0, metavar="S",
+                        help="seed of the samples, weights and batches")
     args = parser.parse_args()
     began = time.perf_counter()
 
