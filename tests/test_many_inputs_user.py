@@ -210,3 +210,14 @@ def test_np_sum_of_an_object_array_of_values_and_the_mean_of_a_stack_are_in_the_
         x.zero_grad()
     F.stack([x * x for x in xs]).mean().backward()
     np.testing.assert_allclose([x.grad.item() for x in xs], [2 * x.item() / 3000 for x in xs], rtol=1e-12)
+
+
+def test_numpy_on_a_list_of_values_says_what_keeps_the_graph() -> None:
+    """np.sum(list of Values) is refused; the advice was .data only, which drops the graph the student wanted."""
+    values = [Value(1.0), Value(2.0)]
+    for call in (np.sum, np.mean):
+        with pytest.raises(TypeError, match=r"sum\(values\), functional\.stack\(values\)"):
+            call(values)
+    total = sum(values)
+    total.backward()
+    assert [v.grad for v in values] == [1.0, 1.0]

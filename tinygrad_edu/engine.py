@@ -255,7 +255,8 @@ def _foreign_values(array: np.ndarray) -> str:
 
 #: What ``Value.__array__`` says when numpy asks a Value for its numbers (``np.dot(v, w)``, ``np.asarray([v, w])``).
 _NOT_AN_ARRAY = ("a Value is not converted to a numpy array implicitly (that would drop its graph); use .data or "
-                 ".numpy() for the numbers, or tinygrad_edu operations on the Value")
+                 ".numpy() for the numbers, or tinygrad_edu operations on the Value (on a list of Values: "
+                 "sum(values), functional.stack(values), which keep the graph)")
 
 
 #: What a masked array met by a Value hears: numpy.ma reads any object's ``_data`` (a Value's numbers) and ``_mask``.
