@@ -202,6 +202,16 @@ def test_the_page_has_a_language_a_title_and_a_heading_for_each_step(browser, pa
     assert h2 == player.steps[2].title
 
 
+def test_the_slider_says_which_step_of_how_many_and_its_title(browser, pages):
+    """A screen reader read the slider as a bare number ("3"): its value text says "step 3 of n: <title>"."""
+    url, player = pages["tree"]
+    for step in (1, 3, len(player.steps)):
+        _open(browser, url + f"#step={step}")
+        text = browser.execute_script("return document.querySelector('input[type=range]').getAttribute("
+                                      "'aria-valuetext')")
+        assert text == f"step {step} of {len(player.steps)}: {player.steps[step - 1].title}"
+
+
 def test_nothing_moves_by_itself_when_motion_is_reduced(browser, pages):
     """No animation or transition runs while stepping (the drawing jumps to the step's Value, it does not glide),
     whether or not the student asked for reduced motion."""
