@@ -9,30 +9,10 @@ import math
 import re
 import shutil
 
-import numpy as np
 import pytest
+from test_player_js_mutants import A, W, _chain_cost, _split_cost  # C = (w·a + tanh w)², and a 2-layer chain
 
-from tinygrad_edu import Value, nn, viz
-from tinygrad_edu.losses import squared_error
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
-
-W, A = 0.7, 2.0  # C = (w·a + tanh w)²: w used twice
-
-
-def _split_cost() -> Value:
-    w = Value(W, label="w")
-    a = Value(A, requires_grad=False, label="a")
-    cost = (w * a + w.tanh()) ** 2
-    cost.label = "C"
-    return cost
-
-
-def _chain_cost() -> Value:
-    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(2)])
-    cost = squared_error(net(np.array([0.5])), np.array([0.25]))
-    cost.label = "C"
-    return cost
+from tinygrad_edu import viz
 
 
 @pytest.fixture(scope="module")
