@@ -20,6 +20,7 @@ Models are saved as ``.npz`` files (``model.save(path)``) and read back without 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -642,9 +643,23 @@ def _named_activation(activation: Any, where: str, argument: str = "activation"
             raise ValueError(f"{where}: unknown {argument} {activation!r}; choose one of "
                              f"{', '.join(ACTIVATIONS)} or pass a function of Values")
         return activation, ACTIVATIONS[activation]
+    if isinstance(activation, Module):  # (PReLU's slope: held privately, no optimizer would train it)
+        raise TypeError(f"{where}: {argument} is a Module ({type(activation).__name__}); a layer's activation is a "
+                        "function without parameters of its own: use activation='identity' and call the Module on "
+                        "the layer's output in a Module of your own, which then trains its parameters")
     if callable(activation):
-        return getattr(activation, "__name__", type(activation).__name__), activation
+        return _function_name(activation), activation
     raise TypeError(f"{where}: {argument} must be a name or a function, got {type(activation).__name__}")
+
+
+def _function_name(function: Callable) -> str:
+    """The name an activation function is shown by: its ``__name__``, an Op's own name (``softsign``), the function
+    a ``functools.partial`` fixes arguments of (``partial(leaky_relu)``), else its class's name."""
+    if isinstance(function, ops.Op):
+        return function.name
+    if isinstance(function, functools.partial):
+        return f"partial({_function_name(function.func)})"
+    return getattr(function, "__name__", type(function).__name__)
 
 
 def _checked_init(init: Any, where: str) -> str:
@@ -692,7 +707,8 @@ class Layer(Module):
 
     ``in_size`` activations come in, ``out_size`` go out.  ``activation`` is a name from
     :data:`tinygrad_edu.functional.ACTIVATIONS` (``"sigmoid"``, ``"relu"``, ``"tanh"``, ``"leaky_relu"``,
-    ``"softplus"``, ``"identity"``) or any function of Values.  ``init`` draws the starting weights:
+    ``"softplus"``, ``"identity"``) or any function of Values (a lambda, a def, an :class:`~tinygrad_edu.Op`) that
+    computes its result from the Value it gets, of the same shape.  ``init`` draws the starting weights:
 
     - ``"uniform"``: weights and biases uniform in [0, 1), as the seed's ``np.random.rand``; all positive, they make
       ``z`` large for many inputs (about 10 for the 64 pixels of a digit), where σ is flat and its gradient all but
@@ -807,6 +823,11 @@ class Layer(Module):
                                 f"got {type(alpha).__name__}")
             raise ValueError(f"{self.name}: the activation {self.activation_name} changed the shape {z.shape} "
                              f"to {alpha.shape}")
+        if z.requires_grad and (alpha.op is None or not alpha.requires_grad):  # Value(np.tanh(z.data)), z.detach()
+            raise TypeError(f"{self.name}: the activation {self.activation_name} returned a Value not computed from "
+                            "its input (a new Value of its numbers, or a detached one), so no gradient would reach "
+                            "this layer's weights or those before it; compute with the Value (z.tanh(), "
+                            "F.tanh(z)), or write an Op with its vjp")
         alpha.label = self._alpha_label
         return alpha
 

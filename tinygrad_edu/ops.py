@@ -110,7 +110,9 @@ class Op:
         raise TypeError(f"pickle: the operation {self.name!r} (its forward and vjps are functions, often lambdas) "
                         "cannot be pickled, nor a Value it made; pickle value.detach() (the numbers, no graph) or "
                         "value.data.  A Value whose .grad was made by backward(create_graph=True) holds such a "
-                        "graph too: zero_grad() it first, or set .grad = .grad.detach()")
+                        "graph too: zero_grad() it first, or set .grad = .grad.detach().  A model whose layer has "
+                        "it as its activation cannot be pickled either: save its numbers with model.save(path), and "
+                        "load them into a model built again with the activation (model.load(path))")
 
 
 def _takes_inputs(vjp: Vjp, count: int) -> bool:
