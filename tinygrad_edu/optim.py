@@ -766,7 +766,9 @@ class SGD(Optimizer):
     """Gradient descent on batches, with momentum ``μ``: ``v ← μ v + ∇C``, ``x ← x − η v``.
 
     ``momentum=0`` is plain gradient descent; feed it mini-batches (``fit(..., batch_size=32)``) for the
-    stochastic version that seed section 7.4 mentions.
+    stochastic version that seed section 7.4 mentions.  Both may be changed between steps: a new learning rate
+    scales the whole velocity from the next step on, and a step with ``momentum=0`` keeps no velocity, so momentum
+    set again later starts afresh from ``v = ∇C``, as the first step does (not from a velocity of long before).
     """
 
     _settings = ("learning_rate", "momentum")
@@ -803,6 +805,8 @@ class SGD(Optimizer):
                     self._velocity[id(p)] = velocity
                     g = velocity
                 p -= rate * g
+        if not momentum and self._velocity:  # v ← 0·v + ∇C: none kept (see the docstring)
+            self._velocity.clear()
         self.last_step_size = rate
         return cost
 
@@ -817,6 +821,8 @@ class Adam(Optimizer):
     ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``, ``x ← x − η · m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β₁ᵏ)``,
     ``v̂ = v/(1−β₂ᵏ)``, where ``k`` counts the steps of *this* parameter (those in which it had a gradient), as
     in PyTorch: a parameter's first update is ``η · g/(|g| + ε)``, about ``η·sign(g)``, whenever it comes.
+    The settings may be changed between steps (a learning-rate schedule), as in PyTorch: the averages and step
+    counts go on, and the next step uses the new ``η``, ``β``'s and ``ε`` (``1 − β₁ᵏ`` with the new ``β₁``).
     """
 
     _settings = ("learning_rate", "betas", "eps")

@@ -73,6 +73,10 @@ class History:
     strs, so ``json.dumps(dataclasses.asdict(history))`` saves a History and ``History(**json.loads(text))`` loads
     it back equal; ``pd.DataFrame(dataclasses.asdict(history))`` is a table of it, one row per episode, which
     ``plots.plot_history`` draws as it draws the History.
+
+    A run trained in pieces (fit called again, one episode per call for a learning-rate schedule, another
+    optimizer) is one History again with ``+``: ``first + rest``, or ``sum(pieces, History())``; see
+    :meth:`__add__`.
     """
 
     cost: list[float] = field(default_factory=list)
@@ -87,6 +91,29 @@ class History:
     def episodes(self) -> int:
         """How many episodes were recorded."""
         return len(self.cost)
+
+    def __add__(self, other: History) -> History:
+        """The run of ``self`` and then of ``other``, as one History (a new one): the episodes of ``other`` follow
+        those of ``self`` and its ``seconds`` count on from self's last; ``final_cost`` and ``stopped`` are those
+        of ``other`` (of ``self`` where ``other`` has none); the label is the two joined by " + ", or one of them
+        where the other is empty or repeats the last (pieces of one optimizer keep its name).
+
+            >>> a = History([4.0, 2.0], [4.0, 2.0], [0.1, 0.1], [0.5, 1.0], "SGD", "episodes", 1.5)
+            >>> b = History([1.5], [1.0], [0.5], [0.25], "Armijo", "episodes", 1.0)
+            >>> a + b
+            History(label='SGD + Armijo', episodes=3, first_cost=4, final_cost=1, stopped='episodes')
+            >>> (a + b).seconds
+            [0.5, 1.0, 1.25]
+        """
+        if not isinstance(other, History):
+            return NotImplemented
+        offset = self.seconds[-1] if len(self.seconds) else 0.0
+        last = self.label.rpartition(" + ")[2]
+        label = self.label if other.label in ("", last) else " + ".join(filter(None, (self.label, other.label)))
+        return History([*self.cost, *other.cost], [*self.gradient_norm, *other.gradient_norm],
+                       [*self.step_size, *other.step_size], [*self.seconds, *(offset + s for s in other.seconds)],
+                       label, other.stopped or self.stopped,
+                       self.final_cost if other.final_cost is None else other.final_cost)
 
     def _add(self, cost: float, gradient_norm: float, step_size: float | None, seconds: float) -> None:
         """Record one more episode."""
@@ -562,7 +589,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     the start) leaves that ``Generator`` as it found it, so the call made again after a fix shuffles as it would
     have.  A NaN or inf cost at the start of a later call, after an optimizer that has made steps (an earlier call,
     a loop of your own), is reported as possibly diverged, not as the model's starting point.
-    Each call's History counts its own episodes from 1 and its ``seconds`` from 0.
+    Each call's History counts its own episodes from 1 and its ``seconds`` from 0; ``first + rest`` (or
+    ``sum(histories, History())``) joins them into the History of the whole run, which ``plots.plot_history`` draws
+    as one curve.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
                            progress)
