@@ -302,6 +302,9 @@ class GradientReport:
 
     ``analytic`` and ``numeric`` hold the two gradients (float64 arrays, one per input) for a closer look;
     ``order`` is 1 for gradients, 2 for derivatives of the gradient, 3 for derivatives of those, and so on.
+    ``atol_only`` counts the elements that agree only within ``atol``, their error being above ``rtol·|numeric|``:
+    derivatives smaller than about atol/rtol are not checked relatively (a vjp off by a factor 2 passes where they are
+    1e-8), and the report says so.
     """
 
     max_abs_error: tuple[float, ...]
@@ -313,14 +316,17 @@ class GradientReport:
     analytic: list[np.ndarray] = field(repr=False, compare=False)
     numeric: list[np.ndarray] = field(repr=False, compare=False)
     order: int = 1
+    atol_only: int = 0
 
     def __repr__(self) -> str:
         pairs = zip(self.max_abs_error, self.max_rel_error, strict=True)
         errors = ", ".join(f"{a:.1e}/{r:.1e}" for a, r in pairs)
         what = "" if self.order == 1 else f"order {self.order}, "
+        loose = (f"; {self.atol_only} element(s) agree only within atol (relative error above rtol): derivatives "
+                 "this small are not checked relatively, give a smaller atol to check them" if self.atol_only else "")
         return (f"GradientReport(ok, {what}{len(self.max_abs_error)} input(s), {self.elements} element(s) checked; "
                 f"max abs/rel error per input: {errors}; "
-                f"atol={self.atol:g}, rtol={self.rtol:g}, eps={self.eps:g})")
+                f"atol={self.atol:g}, rtol={self.rtol:g}, eps={self.eps:g}{loose})")
 
 
 class GradientCheckError(AssertionError):
@@ -344,11 +350,12 @@ def _disagreeing(abs_err: np.ndarray, numeric: np.ndarray, atol: float, rtol: fl
 
 
 def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: list[np.ndarray],
-                   errors: list[np.ndarray], disagreeing: list[np.ndarray], atol: float, rtol: float, rows: int,
-                   kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str,
+                   errors: list[np.ndarray], disagreeing: list[np.ndarray], atol: float, rtol: float, eps: float,
+                   rows: int, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None], what: str,
                    finite_here: bool = True, about: str = "") -> str:
     """The worst ``disagreeing`` elements, worst first (by how far their ``errors`` |analytic − numeric| exceed the
     tolerance atol + rtol·|numeric|; NaN first), as a fixed-width text table; elements at a kink are marked.
+    The header gives the tolerances and the step ``eps`` of the central differences.
     ``finite_here``: whether what is differenced is finite at the inputs themselves (else no step can help);
     ``about``: more for the header (order, dtype, f's Ops, the first row's x)."""
     __tracebackhide__ = True
@@ -388,8 +395,8 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
         note += ("\nWhere the numeric column is nan or inf, f is not finite a step away from the point (it overflows "
                  "or leaves its domain within ±eps), so finite differences cannot check those elements: choose a "
                  "point where f is finite around it, or a smaller eps.")
-    return (f"check_gradients: {len(failures)} of {total} {what} disagree with finite differences "
-            f"(atol={atol:g}, rtol={rtol:g}){about}:\n" + "\n".join(text) + more + note)
+    return (f"check_gradients: {len(failures)} of {total} {what} disagree with finite differences of step "
+            f"eps={eps:g} (atol={atol:g}, rtol={rtol:g}){about}:\n" + "\n".join(text) + more + note)
 
 
 def _held_fixed(f: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Callable[..., Any], list[Any], list[int]]:
@@ -509,9 +516,11 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     inputs, the table names inputs by their position in the call (with no other input, or none at all, there is
     nothing to check: a ``ValueError``).  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
     Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, with ``rtol`` below 1 (from 1 on,
-    an analytic 0 would pass against any finite difference).  Where f is large and its slope small, f moves by
-    less than its own rounding over the step and no difference can resolve the slope: a failure there says so in
-    a note (check at a point where f is smaller).
+    an analytic 0 would pass against any finite difference); where derivatives are smaller than about atol/rtol
+    (inputs near 1e-8, f nearly flat) atol alone decides, and the report counts such elements (give a smaller
+    atol).  Where f is large and its slope small, f moves by less than its own rounding over the step and no
+    difference can resolve the slope: a failure there says so in a note (check at a point where f is smaller, or
+    with the larger eps it suggests).  A failure's header names the step eps used.
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -786,35 +795,37 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
     """The report when every element agrees; else raise GradientCheckError with the table (which, when f is not
     ``repeatable``, blames f's randomness instead of kinks, the step or rounding)."""
     __tracebackhide__ = True
-    errors, abs_errors, rel_errors, bad = [], [], [], []
+    errors, abs_errors, rel_errors, bad, atol_only = [], [], [], [], 0
     for a, n in zip(analytic, numeric, strict=True):
         with np.errstate(invalid="ignore", over="ignore"):  # inf − inf and inf/inf (infinite derivatives): nan, and
             errors.append(err := np.abs(a - n))               # a tolerance beyond float64: inf, even under "raise"
             scale = np.maximum(np.abs(a), np.abs(n))
             rel = np.divide(err, scale, out=np.zeros_like(err), where=scale > 0)
             bad.append(_disagreeing(err, n, task.atol, task.rtol))
+            atol_only += int(np.count_nonzero(~(err <= task.rtol * np.abs(n)) & ~bad[-1]))
         abs_errors.append(float(err.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
         in_place = _in_place_note(task)
         if not repeatable():
-            table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows,
+            table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, eps, task.rows,
                                    lambda i, index: None, what)
             raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested,
                                                             in_place or _NOT_REPEATABLE), analytic, numeric)
         worst = _worst(errors, numeric, bad, task.atol, task.rtol)
         x = float(task.arrays[worst[0]][worst[1]])
         about = f"; order {order}, in float64; f's Ops: {_ops_of(task)}; x = {x!r} in the first row"
-        table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, task.rows, kink,
-                               what, finite_here(), about)
+        table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, eps, task.rows,
+                               kink, what, finite_here(), about)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
+        tolerance = task.atol + task.rtol * abs(float(numeric[worst[0]][worst[1]]))
         note = (in_place or (_no_graph_note(task, bad) or _unscaled_note(task) if order == 1 else "")
-                or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution)
+                or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution, eps, tolerance)
                 or _kinked_slope_note(analytic, worst, halved, eps)
                 or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
         raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note), analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
-                          eps, analytic, numeric, order)
+                          eps, analytic, numeric, order, atol_only)
 
 
 def _in_place_note(task: _Task) -> str:
@@ -887,18 +898,22 @@ def _unscaled_note(task: _Task) -> str:
             "derivative." if culprit else "")
 
 
-def _rounding_note(worst: tuple[int, tuple[int, ...], float],
-                   resolution: Callable[[int, tuple[int, ...]], float]) -> str:
+def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callable[[int, tuple[int, ...]], float],
+                   eps: float, tolerance: float) -> str:
     """A note when the worst disagreement is within what the difference can resolve: where f is large and its
-    slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶)."""
+    slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶).  The rounding
+    falls as 1/ε: the step suggested (a power of ten) brings it to a quarter of the element's ``tolerance``."""
     __tracebackhide__ = True
     i, index, error = worst
     rounding = resolution(i, index)
     if not error <= rounding:  # (NaN: an error or a rounding that is not a number explains nothing)
         return ""
+    wanted = eps * 4 * rounding / tolerance if tolerance > 0 else math.inf  # (NaN and inf: no step to suggest)
+    larger = 10.0 ** math.ceil(math.log10(wanted)) if 0 < wanted < 1e300 else math.inf
+    step = f", e.g. eps={larger:g}" if eps < larger < math.inf else ""
     return (f"\nAt the worst element the disagreement, {error:.3g}, is within the rounding of f's values over the "
             f"step ({rounding:.3g}): f is too large for finite differences to resolve slopes this small. Check at "
-            f"a point where f is smaller (or with a larger eps); the derivative is not shown to be wrong.")
+            f"a point where f is smaller (or with a larger eps{step}); the derivative is not shown to be wrong.")
 
 
 def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
