@@ -675,21 +675,41 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
         text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"predict: {name} is not a text file of numbers (UTF-8 or UTF-16 text)") from None
-    numbers, counts = [], []
+    numbers: list[float] = []
+    counts: list[int] = []
     # lines as an editor counts them (str.splitlines also breaks at form feeds and other separators)
     for line_number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         fields = line.split(",")
-        if any(not field.strip() for field in fields[:-1]):  # "0.5,,0.25": a missing value (a trailing comma is none)
-            raise ValueError(f"predict: {name} line {line_number}: an empty field between commas (a missing "
-                             "value?); every sample needs all its numbers")
-        words = line.replace(",", " ").split()
-        for word in words:
-            try:
-                numbers.append(float(word))
-            except ValueError:
-                raise ValueError(f"predict: {name} line {line_number}: {word!r} is not a number") from None
+        empty = next((i for i, field in enumerate(fields[:-1]) if not field.strip()), None)
+        if empty is not None:  # "0.5,,0.25": a missing value (a trailing comma is none)
+            column = sum(len(field) + 1 for field in fields[:empty + 1])  # the comma that ends the empty field
+            raise ValueError(f"predict: {name} line {line_number}, column {column}: an empty field between commas "
+                             "(a missing value?); every sample needs all its numbers")
+        words = list(_WORD.finditer(line))
+        numbers.extend(_file_number(word, f"{name} line {line_number}") for word in words)
         counts.append(len(words))
     return np.array(numbers, dtype=float), counts
+
+
+#: A word of an inputs file: what lies between spaces (tabs, new lines) and commas.
+_WORD = re.compile(r"[^\s,]+")
+
+
+def _file_number(word: re.Match[str], line: str) -> float:
+    """The number ``word`` of an inputs file's ``line`` (such as ``'inputs.txt' line 3``); one that is not a number,
+    or not a finite one, is an error naming the line and the word (and the column of a semicolon in it)."""
+    text = word.group()
+    if ";" in text:  # a spreadsheet's CSV with decimal commas: "0,5;1,25"
+        raise ValueError(f"predict: {line}, column {word.start() + text.index(';') + 1}: a semicolon, which "
+                         "separates no numbers here: use spaces, tabs, commas or new lines, and decimal points (0.5, "
+                         "not 0,5)")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"predict: {line}: {text!r} is not a number") from None
+    if not math.isfinite(value):  # (NaN, inf, or a number beyond float64 such as 1e400)
+        raise ValueError(f"predict: {line}: {text!r} is not a finite number (NaN, inf, or beyond float64's 1.8e308)")
+    return value
 
 
 def _inputs_name(path: str) -> str:

@@ -353,6 +353,13 @@ def _counted_from_1(members: dict[str, zipfile.ZipInfo], where: str) -> dict[str
 def _members(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
     """The archive's entries by name (without ``.npy``), after checking the directory: no foreign, duplicate,
     encrypted or oddly compressed entries.  Nothing is read."""
+    names = archive.namelist()
+    nested = [name for name in names if name.replace("\\", "/").endswith(f"/{_FORMAT_KEY}.npy")]
+    if nested and f"{_FORMAT_KEY}.npy" not in names:  # a model file unpacked and its folder zipped again
+        folder = nested[0][:-len(f"{_FORMAT_KEY}.npy")]
+        raise ModelFileError(f"{where}: its entries lie in the folder {folder[:60]!r} inside the archive (the folder "
+                             "of an unpacked model file, zipped again?); a model file holds them at its top level: "
+                             "zip the .npy files themselves, not their folder")
     members: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
         name = info.filename
