@@ -201,8 +201,8 @@ class detect_anomaly(_GradMode):
 def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None = None) -> np.ndarray:
     """Convert user data to a float array: float32/float64 arrays keep their dtype, ``dtype`` is forced, and other
     arrays (bool, integers, float16) become what numpy makes of them beside a ``partner`` dtype (float64 alone)."""
-    if isinstance(data, Value):
-        return data.data
+    if isinstance(data, Value):  # (its numbers, in ``dtype`` where given: a Value as backward's grad, say)
+        return data._data if dtype is None else data._data.astype(dtype, copy=False)
     if data is None or isinstance(data, (str, bytes, bytearray)) or (
             isinstance(data, memoryview) and isinstance(data.obj, (bytes, bytearray))):  # (text's bytes, not numbers)
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
@@ -819,6 +819,9 @@ def _set_data(value: Value, numbers: Any) -> None:
     except (TypeError, ValueError) as error:
         raise type(error)(f"Value.data: {str(error).removeprefix('Value: ')}") from None
     value._data = numbers
+    grad = value.grad
+    if grad.__class__ is np.ndarray and grad.dtype != numbers.dtype:  # a gradient has its Value's dtype (as
+        value.grad = grad.astype(numbers.dtype)  # model.float() and load_state_dict convert it)
     value._order = next(_creation)  # new numbers: graphs recorded from the old ones are stale (_creation)
 
 
@@ -1226,7 +1229,8 @@ class Value:
                                  "only an output of size 1 (like a cost) gets the default grad of 1")
             seed: Any = np.ones(self.shape, dtype=self.dtype)
         elif isinstance(grad, Value) and create_graph:
-            seed = grad
+            # in the output's dtype, as an array given is (recorded: the seed's own gradient is converted back)
+            seed = grad if grad._data.dtype == self._data.dtype else grad.astype(self._data.dtype)
         else:
             _check_not_bool(grad, "backward: grad")  # (backward(False) seeded 0: every gradient silently zero)
             try:
@@ -1795,7 +1799,11 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
             leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
         else:
             total = leaf.grad + g  # (a .grad set by hand in another dtype, np.zeros(shape) say: the leaf's again)
-            leaf.grad = total if isinstance(total, Value) else np.asarray(total, dtype=leaf._data.dtype)
+            if not isinstance(total, Value):
+                total = np.asarray(total, dtype=leaf._data.dtype)
+            elif total._data.dtype != leaf._data.dtype:  # (a Value .grad of another dtype: model.float() keeps it)
+                total = total.astype(leaf._data.dtype)
+            leaf.grad = total
 
 
 def backward_order(output: Value, inputs: Any = None) -> list[Value]:
@@ -1892,6 +1900,15 @@ def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:
             word = "axis" if key == "dim" else "keepdims"
             raise TypeError(f"{name}: there is no {key}= here, it is called {word}= (numpy's word): write "
                             f"v.{name}({word}={value!r})")
+        if key == "dtype" and value is not None:  # (np.mean(v, dtype=np.float64): to average float32 in float64)
+            try:
+                wanted: np.dtype | None = np.dtype(value)
+            except TypeError:
+                wanted = None
+            if wanted is not None and wanted in _FLOAT_DTYPES:  # (not `None in`: numpy takes None for float64)
+                raise TypeError(f"{name}: dtype=np.{wanted} is not supported on Values; convert the Value instead, "
+                                f"v.astype(np.{wanted}).{name}(), which computes in {wanted} (its gradient is "
+                                "converted back)")
         if key not in ("out", "dtype", "initial", "where") or value is not None:
             raise TypeError(f"{name}: {key}={value!r} is not supported on Values (only axis and keepdims)")
 
