@@ -235,6 +235,11 @@ def _labelled_names(cost: Value) -> dict[int, str]:
                          "cost a label of its own (cost.label = 'L')")
     names = {id(cost): name}
     names.update({id(v): k for k, v in labelled.items()})
+    if len(names) == 1 and cost.op is None:  # (its own label is no Value it depends on)
+        raise ValueError(f"dependency_tree: the cost{f' {cost.label!r}' if cost.label else ''} is a leaf, a Value "
+                         "computed from no other, so it has no dependencies to draw; the tree is for a cost "
+                         "computed from labelled Values (W^i, b^i, z^i, α^i); draw_graph and backprop_player "
+                         "draw a leaf alone")
     if len(names) == 1:
         raise ValueError("dependency_tree: no labelled Values found; build the network with nn.Layer (which "
                          "labels W^i, b^i, z^i, α^i) or set .label on the Values you want to see")

@@ -597,6 +597,10 @@ def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = F
         positive = finite[finite > 0]
         with np.errstate(over="ignore"):  # (margins past float64: _frame_far_decades sets the limits then)
             ax.set_yscale("log")
+        if positive.size and positive.max() == positive.min() and 1e-200 < positive.min() < 1e200:
+            # one cost (or all equal): matplotlib framed it a decade each side, and a cost of 1 got 20 plain labels
+            # printed over each other (costs past 1e±200 are framed by _frame_far_decades)
+            ax.set_ylim(positive.min() / 2, positive.max() * 2)
         if positive.size and positive.max() < 10 * positive.min():
             _plain_tick_labels(ax)
         _frame_far_decades(ax, positive)

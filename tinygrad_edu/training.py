@@ -166,6 +166,17 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     return array
 
 
+def _one_sample_hint(inputs: np.ndarray, targets: np.ndarray) -> str:
+    """For one sample given flat (inputs and targets of different lengths, which would both be one sample as rows):
+    fit counts a flat array's numbers as samples, where a network takes ``(k,)`` as one sample of k inputs."""
+    both = (inputs, targets)
+    if not all(a.ndim == 1 or len(a) == 1 for a in both) or not any(a.ndim == 1 and len(a) > 1 for a in both):
+        return ""  # (several samples on one side: the counts differ, rows would not help)
+    flat = [f"{name}.reshape(1, -1)" for name, array in (("inputs", inputs), ("targets", targets)) if array.ndim == 1]
+    return (f"; the first axis counts the samples, so a flat array holds one number per sample: one sample of "
+            f"several numbers is a row, {' and '.join(flat)}")
+
+
 def _not_flat(prediction: Any, error: str) -> Any:
     """``prediction``, unless it holds one number per sample as the flat targets do (flat, or a column): then the
     ValueError ``error``, which says how to give the targets as a column."""
@@ -343,8 +354,8 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     given_inputs, given_targets = inputs, targets
     inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
     if len(targets) != len(inputs):
-        raise ValueError(f"fit: inputs hold {len(inputs)} samples (shape {inputs.shape}) but targets hold "
-                         f"{len(targets)} (shape {targets.shape})")
+        raise ValueError(f"fit: inputs hold {checks.counted(len(inputs), 'sample')} (shape {inputs.shape}) "
+                         f"but targets hold {len(targets)} (shape {targets.shape}){_one_sample_hint(inputs, targets)}")
     checks.same_index(given_inputs, given_targets, "fit")
     if len(inputs) == 0:
         raise ValueError("fit: there are no samples to train on")
