@@ -729,10 +729,9 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
         finally:  # the error's traceback holds this frame: without the del, a reference cycle that kept the graph of
             del error  # the walk's frames alive after the error was dropped, until the cyclic collector ran
     kind = TypeError if isinstance(error, TypeError) else ValueError
+    written = "read-only" in str(error)  # (numpy's words for a write into g, which the walk shares)
     shared = ("; a vjp must not write into its arguments (g, out, the inputs, saved=), which the backward pass "
-              "shares with other Values: compute a new array (g * 2 * x, not g *= 2 * x)")
-    if "read-only" not in str(error):
-        shared = ""
+              "shares with other Values: compute a new array (g * 2 * x, not g *= 2 * x)") if written else ""
     raise kind(f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}{shared}") from error
 
 
