@@ -730,7 +730,7 @@ class Layer(Module):
                                             f"{checks.readable_int(self.out_size)})")
         if not isinstance(name, (str, type(None))):
             raise TypeError(f"Layer: name must be a string or None, got {type(name).__name__} {name!r}")
-        self.activation_name, self._activation = _named_activation(activation, "Layer")
+        self._activation_name, self._activation = _named_activation(activation, "Layer")
         self.init = _checked_init(init, "Layer")
         generator = seeds.generator(rng, "Layer")
         shape = (self.in_size, self.out_size)
@@ -762,8 +762,26 @@ class Layer(Module):
 
     @property
     def activation(self) -> Callable[[Value], Value]:
-        """The activation function σ."""
+        """The activation function σ; ``layer.activation = "tanh"`` (a name or a function of Values, as the
+        constructor takes) changes it after the layer was built, its name, ``config()`` and drawings with it."""
         return self._activation
+
+    @activation.setter
+    def activation(self, activation: str | Callable[[Value], Value]) -> None:
+        self._activation_name, self._activation = _named_activation(activation, self.name)
+
+    @property
+    def activation_name(self) -> str:
+        """The activation's name: ``"sigmoid"``, or a function's own name.  Set to a name, it sets the activation
+        too (a name that would not say what the layer computes is no name for it)."""
+        return self._activation_name
+
+    @activation_name.setter
+    def activation_name(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{self.name}: activation_name must be one of {', '.join(ACTIVATIONS)}, got "
+                            f"{type(name).__name__} {name!r:.40}; set a function as layer.activation = function")
+        self.activation = name
 
     @property
     def index(self) -> int | None:
@@ -920,7 +938,7 @@ class Network(Module):
 
     def config(self) -> dict | None:
         """The architecture as plain data, stored by :meth:`save` (None if an activation is custom)."""
-        layers = [layer.config() for layer in self.layers]
+        layers = [layer.config() if isinstance(layer, Layer) else None for layer in self.layers]  # (one put in since)
         return None if None in layers else {"layers": layers}
 
     def _architecture(self) -> dict | None:
@@ -928,8 +946,14 @@ class Network(Module):
         subclass of Network or Layer may have its own ``forward``, which :func:`load`'s plain layers would not
         compute)."""
         if type(self).forward is not Network.forward or any(
-                type(layer).forward is not Layer.forward for layer in self.layers):
+                not isinstance(layer, Layer) or type(layer).forward is not Layer.forward for layer in self.layers):
             return None
+        names = [layer._name or f"layer {i}" for i, layer in enumerate(self.layers, start=1)]
+        for i in range(len(self.layers) - 1):  # (a layer put in since __init__ checked them)
+            if self.layers[i].out_size != self.layers[i + 1].in_size:
+                raise ValueError(f"save: {names[i]} gives {self.layers[i].out_size} outputs but {names[i + 1]} takes "
+                                 f"{self.layers[i + 1].in_size} inputs, so this {type(self).__name__} computes "
+                                 "nothing; make the layers fit (net.layers[i] = nn.Layer(...)) before saving it")
         config = self.config()
         shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None

@@ -333,7 +333,26 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
         if owned and not any(id(p) in owned for p in params):
             raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
                              "from this model's parameters, e.g. GradientDescent(model, 0.1)")
+        _check_not_stale(model, params, type(optimizer).__name__)
     return params
+
+
+def _check_not_stale(model: Any, params: list[Value], kind: str) -> None:
+    """An optimizer built before a layer of the model was replaced holds the old layer's Values, which the model no
+    longer computes with, and not the new one's, which nothing would train: refused.  (Only some of the model's
+    parameters, as in fine-tuning, or Values besides them, such as a cost's own, are each fine.)"""
+    named = getattr(model, "named_parameters", None)
+    if not callable(named):
+        return
+    given = {id(p) for p in params}
+    untrained = [name for name, p in named() if id(p) not in given]
+    owned = {id(p) for p in model.parameters()}
+    foreign = [p for p in params if id(p) not in owned]
+    if untrained and foreign:
+        raise ValueError(f"fit: the optimizer holds {checks.counted(len(foreign), 'Value')} that the model no "
+                         f"longer has, and not the model's {checks.listed(untrained)}, which nothing would train (was "
+                         f"a layer replaced after the optimizer was built?); build the optimizer again from the "
+                         f"model, e.g. {kind}(model, ...)")
 
 
 def _takes_cost(step: Any) -> bool:
@@ -590,7 +609,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     NaN or infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming
     the episode (and, before any update, saying so), with the history so far as its ``history``; so does a gradient
     holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that depends
-    on none of the optimizer's parameters is a ValueError at the first backward pass.
+    on none of the optimizer's parameters is a ValueError at the first backward pass; so is, before it, an optimizer
+    built before a layer of the model was replaced (it holds Values the model no longer has, and lacks the new ones).
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
