@@ -590,6 +590,16 @@ def _stale(node: Value, parent: Value, where: str) -> ValueError:
                       "call backward() on that")
 
 
+def _unflagged(value: Value, where: str) -> ValueError:
+    """The error for a Value computed by an operation whose ``requires_grad`` was set to False by hand: only a leaf's
+    flag means something (PyTorch refuses the assignment); the walk would silently cut every gradient behind it."""
+    name = repr(value.label) if value.label else f"a Value of shape {value.shape}"
+    return ValueError(f"{where}: {name} was computed by {value.op}, but its requires_grad was set to False by hand, "
+                      "which would cut the gradients of everything it was computed from; only a leaf (a parameter) "
+                      "can be frozen, as in PyTorch: set it back to True, and use .detach() for its numbers "
+                      "without the graph")
+
+
 def _check_fresh(node: Value, inputs: tuple[Any, ...], where: str) -> None:
     """The stale-graph error if one of ``node``'s inputs was changed in place after ``node`` was computed (the
     backward walk makes the same test inline, on each edge it takes)."""
@@ -1189,6 +1199,12 @@ class Value:
         the gradient then mixes the new numbers with the old ones recorded.  A backward pass that
         raises changes no leaf's gradient.
 
+        A leaf's ``requires_grad`` is read when backward runs, not when the graph was recorded: a leaf frozen after
+        the cost was computed gets no gradient, and one unfrozen after it gets its gradient from that cost (when the
+        cost was recorded: another of its inputs required a gradient), where PyTorch's graph, fixed when it was
+        recorded, gives it none.  Only a leaf's flag can be changed: a Value computed by an operation whose
+        ``requires_grad`` was set to False by hand makes backward raise (PyTorch refuses the assignment itself).
+
         With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
         own ``backward()`` gives second derivatives (and so on, to any order).
 
@@ -1205,6 +1221,8 @@ class Value:
         array(18.)
         """
         if not self.requires_grad:
+            if self._op is not None:
+                raise _unflagged(self, "backward")
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
                              "or under no_grad)")
         seed = self._seed_gradient(grad, create_graph)
@@ -1706,6 +1724,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             if order <= node._order:  # changed in place after this node was computed from it (_creation)
                 raise _stale(node, parent, "backward")
             if order > oldest or not parent.requires_grad:  # (older than every input asked for: leads to none)
+                if not parent.requires_grad and parent._op is not None:  # (a frozen leaf pays one more look)
+                    raise _unflagged(parent, "backward")
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             try:  # (free in Python 3.11+ until something raises)

@@ -27,9 +27,11 @@ The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Arm
 schedule does; they are checked whenever they are set, as the constructor checks them, and a bad one is an error
 naming the optimizer and the setting.  ``step`` returns the cost before the update (or None if it was not
 computed).  Updates run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad``
-is None are left alone.  A gradient holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does
-one that has not its parameter's shape (``ValueError``) or does not hold real numbers (``TypeError``).  A step of
-Armijo, Newton or random search whose closure fails in a trial (or Ctrl-C there) leaves the parameters, random
+is None are left alone, and so are frozen ones (``requires_grad=False``), even holding a gradient from before they
+were frozen or the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step every parameter with a
+grad).  A gradient holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has
+not its parameter's shape (``ValueError``) or does not hold real numbers (``TypeError``).  A step of Armijo,
+Newton or random search whose closure fails in a trial (or Ctrl-C there) leaves the parameters, random
 search's generator and the ``last_*`` reports as they were.
 
     >>> from tinygrad_edu import Value, optim
@@ -129,7 +131,9 @@ def _trainable(params: Any, where: str) -> list[Value]:
     """An optimizer's parameters: at least one, and each a leaf (a Value made directly, not by an operation)."""
     found = _parameters(params, where)
     if not found:
-        raise ValueError(f"{where}: got no parameters to optimize")
+        frozen = (" (a Module's parameters() leaves out the frozen ones, requires_grad=False: unfreeze those to train "
+                  "with model.requires_grad_(True) or p.requires_grad = True)" if hasattr(params, "parameters") else "")
+        raise ValueError(f"{where}: got no parameters to optimize{frozen}")
     for i, p in enumerate(found):
         if p.op is not None:
             raise ValueError(f"{where}: {_parameter(i, p)} is the result of an operation ({p.op}); "
@@ -598,13 +602,13 @@ class Optimizer:
         return cost
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
-        """Each parameter that has a gradient, with the gradient's numbers, checked before anything changes: of the
-        parameter's shape (numpy would broadcast a row over a matrix) and real (bool, int or float, as a Value
-        holds), else a ValueError or TypeError naming the parameter."""
+        """Each parameter that has a gradient and is not frozen, with the gradient's numbers, checked before anything
+        changes: of the parameter's shape (numpy would broadcast a row over a matrix) and real (bool, int or float, as
+        a Value holds), else a ValueError or TypeError naming the parameter."""
         gradients = []
         for p in self.params:
             g = p.grad
-            if g is None:
+            if g is None or not p.requires_grad:  # frozen: left alone, even holding a gradient from before
                 continue
             if g.__class__ is not np.ndarray:
                 g = _numbers(g, f"{type(self).__name__}.step")
