@@ -2,14 +2,17 @@
 or ``pip install matplotlib``).
 
 Importing this module never needs matplotlib; calling a plot without it raises ImportError naming the extra.
-Every function returns a :class:`matplotlib.figure.Figure` (shown inline in Jupyter) and saves it when given
-``path``: ``.png``, ``.svg`` or ``.pdf``, told by the suffix.
+Every ``plot_`` function draws a :class:`matplotlib.figure.Figure` of its own (not pyplot's: shown inline in
+Jupyter, never by ``plt.show()``), returns it and saves it when given ``path``: ``.png``, ``.svg`` or ``.pdf``, told
+by the suffix.  There is no ``ax=``: change the panels through ``fig.axes`` (``fig.axes[0].set_title(...)``).  A
+``title`` replaces the plot's own title, and ``title=""`` leaves it out.
 
 * :func:`plot_history` — the cost per episode of one or several training runs (seed, sections 5 and 7.3), and the
   Armijo step sizes.
 * :func:`plot_activations` — the activation functions and their derivatives (seed, section 3.1), the derivatives
   computed by the engine's own backward pass.
 * :func:`plot_descent` — the path gradient descent takes on the contour of a two-parameter cost (seed, 6.2).
+* :func:`descent_path` — the points of that path as an array (no figure), ``steps + 1`` rows.
 * :func:`plot_learning_rates` — the same start with a learning rate that overshoots, one that crawls, one that
   fits, and Armijo's step size control (seed, section 7.2).
 * :func:`plot_armijo` — the Armijo condition on one step: φ(t) = f(x + t·d), the line f(x) + σ·t·∇f(x)ᵀd, the
@@ -53,6 +56,10 @@ __all__ = ["plot_history", "plot_activations", "plot_descent", "plot_learning_ra
            "descent_path", "plot_derivatives", "plot_stationary_points"]
 
 Function = Callable[[Value], Value]
+
+#: What to write for matplotlib's ``ax=`` (seaborn's and pandas' too; see checks.pytorch_keywords): no plot takes one.
+_NO_AX = {"ax": "each plot draws a Figure of its own and returns it: change its panels through fig.axes "
+                "(fig.axes[0].set_title(...)), or save it with path= and place the picture"}
 
 
 def _figure(**kwargs: Any) -> Figure:
@@ -426,6 +433,7 @@ def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
     return None if np.isnan(array).all() else array
 
 
+@checks.pytorch_keywords(**_NO_AX)
 def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] | None = None,
                  step_sizes: bool | None = None, title: str | None = None,
                  path: str | Path | None = None) -> Figure:
@@ -463,7 +471,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
     _mark_off_the_axis(ax, [(colors[label], cost) for label, cost, _ in runs], zeros_marked)
     ax.set_ylabel("cost C")
-    ax.set_title(title or "cost per episode")
+    ax.set_title("cost per episode" if title is None else title)
     if log_scale:
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     ax.grid(True, which="both", alpha=0.3)
@@ -634,6 +642,7 @@ def _plain_tick_labels(ax: Axes) -> None:
 
 
 # --- activation functions ----------------------------------------------------------------------------------
+@checks.pytorch_keywords(**_NO_AX)
 def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float, float] = (-5.0, 5.0),
                      negative_slope: float = 0.1, path: str | Path | None = None) -> Figure:
     """The activation functions σ of seed section 3.1 and their derivatives σ′, one panel each.
@@ -822,7 +831,8 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
 
 
 @checks.pytorch_keywords({"learning_rate": "give it as optimizer_or_steps, the third argument (a learning rate, "
-                                           "\"armijo\", an optimizer or a path): plot_descent(f, start, 0.1)"})
+                                           "\"armijo\", an optimizer or a path): plot_descent(f, start, 0.1)"},
+                         **_NO_AX)
 def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int = 25,
                  sigma: float = 1e-4, alpha: float = 0.5, bounds: Sequence[float] | None = None, levels: int = 30,
                  resolution: int = 60, title: str | None = None, path: str | Path | None = None,
@@ -851,8 +861,8 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     _colour_bar(fig, ax, filled)
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
-    ax.set_title(title or f"gradient descent: {label}, cost {final:.3g} after {len(points) - 1} steps",
-                 fontsize="medium")
+    ax.set_title(f"gradient descent: {label}, cost {final:.3g} after {len(points) - 1} steps" if title is None
+                 else title, fontsize="medium")
     ax.legend(fontsize="small", loc="best")
     return _finish(fig, path, "plot_descent")
 
@@ -886,6 +896,7 @@ def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo
     return _point(start, "start", function, dims=2), learning_rates, steps
 
 
+@checks.pytorch_keywords(**_NO_AX)
 def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, float] | None = None, *,
                         steps: int = 20, armijo: bool = True, sigma: float = 1e-4, alpha: float = 0.5,
                         bounds: Sequence[float] | None = None, resolution: int = 50,
@@ -971,7 +982,8 @@ def _overshooting_rate(f: Function, start: np.ndarray, rate: float, steps: int) 
 
 
 # --- the Armijo picture ----------------------------------------------------------------------------------
-@checks.pytorch_keywords({"start": "the point is called x= here, as for optim.armijo_step: plot_armijo(f, x)"})
+@checks.pytorch_keywords({"start": "the point is called x= here, as for optim.armijo_step: plot_armijo(f, x)"},
+                         **_NO_AX)
 def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5, initial_step: float = 1.0,
                 max_backtracks: int = 50, t_max: float | None = None, path: str | Path | None = None) -> Figure:
     """The Armijo condition at ``x`` (seed, section 6.2): along d = −∇f(x), φ(t) = f(x + t·d) against the line
@@ -1130,6 +1142,7 @@ def _derivatives_on_grid(f: Function, grid: np.ndarray, order: int) -> list[np.n
     return curves
 
 
+@checks.pytorch_keywords(**_NO_AX)
 def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float] = (-3.0, 3.0), points: int = 401,
                      title: str | None = None, path: str | Path | None = None) -> Figure:
     """f and its first ``order`` derivatives on ``x_range``, each computed by the engine (``grad`` of ``grad`` …,
@@ -1167,7 +1180,8 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     axes[-1].set_xlabel("x")
     axes[-1].set_xlim(low, high)  # the whole x_range, also where f is undefined (a gap, not a shorter axis)
     derivatives = "its derivative" if order == 1 else f"its first {order} derivatives"
-    axes[0].set_title(title or f"f and {derivatives}, each by the engine's backward pass", fontsize="medium")
+    axes[0].set_title(f"f and {derivatives}, each by the engine's backward pass" if title is None else title,
+                      fontsize="medium")
     return _finish(fig, path, "plot_derivatives")
 
 
@@ -1235,6 +1249,7 @@ def _found_path(path: Any) -> np.ndarray:
     return points
 
 
+@checks.pytorch_keywords(**_NO_AX)
 def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequence[float] | None = None,
                            levels: int = 30, resolution: int = 60, title: str | None = None,
                            path: str | Path | None = None,
@@ -1277,7 +1292,8 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
         ax.plot(*result.point, marker, color=color, markeredgecolor="black", markersize=12, zorder=4,
                 label=None if result.kind in shown else result.kind)
         shown.add(result.kind)
-    ax.set_title(title or "∇f = 0 by Newton's method, judged by the Hessian's eigenvalues", fontsize="medium")
+    ax.set_title("∇f = 0 by Newton's method, judged by the Hessian's eigenvalues" if title is None else title,
+                 fontsize="medium")
     handles, labels = ax.get_legend_handles_labels()  # under the picture: inside, it hid starts and paths
     legend = fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize="small")
     _outline(legend.legend_handles[0])  # the white paths' entry, on the legend's white background
