@@ -1191,7 +1191,9 @@ class Value:
 
         ``grad`` is the upstream gradient ∂C/∂self; it defaults to 1 for an output of size 1 (a cost).
         Leaves (parameters) accumulate gradients over calls until ``zero_grad()``, each in an array of its own;
-        every other Value on the way holds the gradient of the latest call, for looking at (drawings): it is the
+        the graph is kept, so ``backward()`` on the same graph again adds its gradients once more (PyTorch frees the
+        graph unless ``retain_graph=True``, which is not needed here).
+        Every other Value on the way holds the gradient of the latest call, for looking at (drawings): it is the
         array the backward pass used, which may be shared with other intermediates or read-only, so copy it
         before changing it.  If a leaf was changed in place since this Value was computed (an optimizer's step,
         ``-=`` or ``[...] =`` under ``no_grad``, ``.data = …``), the graph is stale and backward raises ``ValueError``:
@@ -1208,9 +1210,11 @@ class Value:
         With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
         own ``backward()`` gives second derivatives (and so on, to any order).
 
-        ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient.  When they
-        are all computed Values (not leaves), the walk leaves out what was made before all of them (it cannot lead
-        to one), so that a gradient with respect to Values made late in a long graph does not walk its history.
+        ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient (a computed
+        Value among them holds the latest call's, as every other Value on the way does, where PyTorch accumulates
+        it too).  When they are all computed Values (not leaves), the walk leaves out what was made before all of
+        them (it cannot lead to one), so that a gradient with respect to Values made late in a long graph does not
+        walk its history.
 
         >>> x = Value(3.0)
         >>> y = x ** 3

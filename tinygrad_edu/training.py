@@ -611,6 +611,10 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that depends
     on none of the optimizer's parameters is a ValueError at the first backward pass; so is, before it, an optimizer
     built before a layer of the model was replaced (it holds Values the model no longer has, and lacks the new ones).
+    Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
+    before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
+    ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
+    batch: of the last episode), taken before the last update.
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an

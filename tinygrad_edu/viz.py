@@ -38,7 +38,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, has_layers, network_input
-from tinygrad_edu.engine import Value
+from tinygrad_edu.engine import Value, local_gradients
 from tinygrad_edu.files import checked_path, replacing, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
@@ -202,6 +202,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     into a leaf's ``.grad``), beside the forward pass's Values they use.  Until it has had its own ``backward()``,
     the grad rows show what ``.grad`` the Values hold from other passes (for ``x.grad``, the cost's ∂C/∂·), and the
     key at the bottom says so.
+    After several backward passes (gradient accumulation: the parameters' ``.grad`` add up, the other Values' hold
+    the latest pass's) the grad rows no longer follow one another by the chain rule, and the key says that too.
 
     The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height": 9 inches wide,
     and a tall graph scrolls rather than shrinking its text out of reading; left to right, ``rankdir="LR"`` or
@@ -303,6 +305,10 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
         # hold ∂C/∂· of the cost, which read as derivatives of the Value drawn)
         key += ("\ngrad: each Value's .grad, from the backward pass of another output (the Value drawn has had none: "
                 "call its backward() to see its own)")
+    elif show_grad and grads is None and value.grad is not None and total == len(kept) and _passes_mixed(kept):
+        key += ("\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
+                "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
+                "again to see one pass")
     attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
     if size is not None:
         attributes["size"] = size
@@ -332,6 +338,34 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
     _add_edges(graph, kept, number, total, clustered)
     return graph
+
+
+def _passes_mixed(kept: list[Value]) -> bool:
+    """Whether a parameter's ``.grad`` differs from the sum, by the chain rule, of what the Values that use it (all in
+    ``kept``, the whole graph) pass back from their ``.grad``: a leaf adds up gradients over backward passes
+    (gradient accumulation, or another output's pass through shared Values), an intermediate keeps the latest pass's.
+    False where that cannot be told (a Value without ``.grad``, a graph made stale by a step)."""
+    users: dict[int, dict[int, Value]] = {}
+    for node in kept:
+        for parent in node.parents:
+            users.setdefault(id(parent), {})[id(node)] = node
+    for p in kept:
+        if p.op is not None or not p.requires_grad or p.grad is None or id(p) not in users:
+            continue
+        through: Any = 0.0
+        try:
+            for user in users[id(p)].values():
+                if user.grad is None:
+                    return False
+                upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
+                through = through + sum(g for _, parent, g in local_gradients(user, upstream) if parent is p)
+        except (TypeError, ValueError):  # a stale graph (a step since), a .grad of another shape set by hand
+            return False
+        grad = p.grad.data if isinstance(p.grad, Value) else p.grad
+        tolerance = max(1e-9, math.sqrt(float(np.finfo(p.dtype).eps))) if p.dtype.kind == "f" else 1e-9
+        if np.shape(grad) != p.shape or not np.allclose(grad, through, rtol=tolerance, atol=1e-12, equal_nan=True):
+            return True
+    return False
 
 
 def _rank_parameters_beside_their_use(cluster: graphviz.Digraph, members: list[Value],
