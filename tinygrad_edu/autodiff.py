@@ -58,6 +58,10 @@ _NO_AUX = "f must return only the Value to differentiate: compute any other resu
 _RECORDED = ("not needed: the result is recorded (and can be differentiated again) whenever f's result depends on "
              "Values of yours that require a gradient (x given as such a Value, or used by f)")
 _HVP_RESULT = "note that hvp returns H·v alone, shaped like x, not PyTorch's pair (f(x), H·v)"
+# hvp differentiates f with respect to one array, where torch.autograd.functional.hvp takes a tuple of them
+_ONE_VECTOR = ("hvp differentiates a function of one array x: join the arrays into one vector, x = "
+               "np.concatenate([w.ravel(), b.ravel()]) (and v alike), and split it inside f, "
+               "lambda p: f(p[:w.size].reshape(w.shape), p[w.size:].reshape(b.shape))")
 
 
 @checks.pytorch_keywords(outputs="it is called output= here (one Value)",
@@ -248,9 +252,10 @@ def _input(x: Any, name: str, position: int) -> Value:
         try:
             leaf = Value(x)
         except (TypeError, ValueError) as error:
-            pytree = (f"; a {type(x).__name__} of arrays is not one argument here (no pytrees, as in JAX): give "
-                      "each array as an argument of its own (argnums picks the ones to differentiate)"
-                      if isinstance(x, dict | tuple | list) and name != "hvp" else "")
+            several = (_ONE_VECTOR if name == "hvp" else
+                       "give each array as an argument of its own (argnums picks the ones to differentiate)")
+            pytree = (f"; a {type(x).__name__} of arrays is not one argument here (no pytrees, as in JAX): {several}"
+                      if isinstance(x, dict | tuple | list) else "")
             raise type(error)(f"{name}: argument {position} must be a number, a nested list, a numpy array or a "
                               f"Value, got {type(x).__name__} {x!r:.40} ({error}){pytree}") from None
     copy = _copy(leaf)
@@ -528,10 +533,31 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     direction = v if isinstance(v, Value) else _input(v, name, 2).detach()
     if direction.shape != point.shape:
         raise ValueError(f"hvp: v has shape {direction.shape} but x has shape {point.shape}; they must match")
-    out = _output(f(point), name, scalar=True)
+    try:
+        result = f(point)
+    except TypeError:
+        _check_one_argument(f, name)  # (looked at once the call has failed: a good call costs nothing more)
+        raise
+    out = _output(result, name, scalar=True)
     slope = _pull(out, [point], [None], True, name)[0][0][0]
     inner = (slope * direction).sum()
     return _pull(inner, [point], [None], None, name)[0][0][0]
+
+
+def _check_one_argument(f: Callable[..., Any], name: str) -> None:
+    """f is called with one Value, x: a function of several arguments, f(w, b) as torch.autograd.functional.hvp takes
+    them (inputs=(w, b)), failed inside f with Python's bare "missing 1 required positional argument".  Returns if f
+    can take one argument (its TypeError is then its own)."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # (a callable without a signature to read: its call will tell)
+        return
+    try:
+        signature.bind(None)
+    except TypeError as error:
+        raise TypeError(f"{name}: f is called with one Value, shaped like x, but f{signature} cannot take it "
+                        f"({error}); {_ONE_VECTOR}; functools.partial(f, c=...) for an argument that stays "
+                        "fixed") from None
 
 
 # torch.func's and JAX's transforms that have another name here, or none, looked for as autodiff.jacrev, …
