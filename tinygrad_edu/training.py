@@ -536,6 +536,31 @@ def _progress_bar(enabled: bool, episodes: int, label: str) -> Any:
     return bar(total=episodes, desc=label, unit="episode", leave=True)
 
 
+@contextlib.contextmanager
+def _warnings_above(bar: Any) -> Iterator[None]:
+    """While the bar is drawn, a warning shown (fit's DivergenceWarning, Armijo's LineSearchWarning) first clears
+    the bar's line and then draws the bar again below it: the bar's line ends in no newline, so the warning's text
+    would start on it, after the bar.  (A closed bar clears and draws nothing.)"""
+    if bar is None:
+        yield
+        return
+    shown = warnings.showwarning
+
+    def showwarning(*args: Any, **kwargs: Any) -> None:
+        bar.clear()
+        try:
+            shown(*args, **kwargs)
+        finally:
+            bar.refresh()
+
+    warnings.showwarning = showwarning
+    try:
+        yield
+    finally:
+        if warnings.showwarning is showwarning:  # (not if it was replaced meanwhile)
+            warnings.showwarning = shown
+
+
 def _show_progress(bar: Any, cost: float, seconds: float, last_shown: float) -> float:
     """One more episode on the progress bar (if any), with the cost at most every 0.2 s; returns when it was last
     shown."""
@@ -627,6 +652,11 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     Each call's History counts its own episodes from 1 and its ``seconds`` from 0; ``first + rest`` (or
     ``sum(histories, History())``) joins them into the History of the whole run, which ``plots.plot_history`` draws
     as one curve.
+
+    ``progress=True`` (the default) shows a tqdm bar of the episodes and their cost, on stderr where it is a
+    terminal and in Jupyter (a widget with ipywidgets, else a text bar), closed when training ends, with a warning
+    shown above it; without tqdm (the ``progress`` extra), or with stderr redirected to a file or a pipe, fit trains
+    without one and says nothing.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
                            progress)
@@ -639,7 +669,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     # a diverging run ends with fit's own DivergenceWarning and FloatingPointError, which name the episode;
     # numpy's "overflow encountered" warnings on the way would only echo them, from numpy's code, and an underflow
     # to 0 (e⁻¹⁰⁰⁰ in a sigmoid) is no error: "all", so that a caller's np.errstate(all="raise") changes nothing
-    with np.errstate(all="ignore"), _whole_updates(run):
+    with np.errstate(all="ignore"), _whole_updates(run), _warnings_above(bar):
         if run.batch_size is not None:
             run.start = [p.data.copy() for p in run.params]
         try:
