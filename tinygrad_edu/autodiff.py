@@ -163,7 +163,7 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
           name: str) -> tuple[list[list[Value]], bool]:
     """One backward pass per upstream gradient (taken one at a time); for each, ∂⟨upstream, output⟩/∂input for
     every input.  The ``.grad`` of every computed Value the passes write is saved first and put back afterwards; the
-    leaves' gradients go to ``CAPTURED_GRADIENTS``, not to their ``.grad`` (another thread may be using it)
+    leaves' gradients go to ``CAPTURED_GRADIENTS``, not to their ``.grad`` (another thread may be using it).
     ``create_graph=None``: record the passes if the graph holds a leaf that is not one of ``inputs`` (a Value of the
     caller's, or of an enclosing transform, that the result must stay connected to).  Also returns whether the
     passes were recorded."""

@@ -1023,10 +1023,11 @@ class Value:
         self.grad = None if set_to_none or self.grad is None else np.zeros_like(self._data)
 
     def __float__(self) -> float:
-        """``float(v)`` of a single number: a Python float, outside the graph (as ``v.item()``; ``int``, ``round`` and
-        the ``math`` module's functions, which call this, too).  Fine for deciding (``if float(cost) < tol``); what is
-        computed from it is a constant to ``backward``: ``x * math.exp(x)`` gets the derivative ``e^x``, silently,
-        where ``x * x.exp()`` gets ``(1 + x)e^x``, as in PyTorch.  ``check_gradients`` finds such a slip."""
+        """``float(v)`` of a single number: a Python float, outside the graph (as ``v.item()``; ``int(v)`` and
+        ``round(v)`` too, and the ``math`` module's functions, which call this).  Fine for deciding
+        (``if float(cost) < tol``); what is computed from it is a constant to ``backward``: ``x * math.exp(x)`` gets
+        the derivative ``e^x``, silently, where ``x * x.exp()`` gets ``(1 + x)e^x``, as in PyTorch.
+        ``check_gradients`` finds such a slip."""
         return float(self._number("float"))
 
     def __int__(self) -> int:
@@ -1691,8 +1692,9 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     oldest = _walk_limit(output, only)
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
-    # Nodes with a gradient, newest first.  No two nodes the walk takes share a creation number (copies are numbered
-    # afresh: _renumbered); the identity is there so that the heap would never compare two Values.
+    # Nodes with a gradient, newest first.  No two computed nodes the walk takes share a creation number (copies are
+    # numbered afresh: _renumbered); two leaves may (a leaf unpickled in the process that pickled it keeps its number),
+    # and the identity breaks such a tie, so that the heap never compares two Values.
     waiting: list[tuple[int, int, Value]] = [(output._order, id(output), output)]
     pop, push, ndarray, asarray = heapq.heappop, heapq.heappush, np.ndarray, np.asarray  # local names: the hot path
     while waiting:
@@ -1955,7 +1957,9 @@ _UFUNC_KEYWORDS = {
 _UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(axis={axis})",
                   "minimum.reduce": "v.min(axis={axis})",
                   "multiply.reduce": "v.log().sum(axis={axis}).exp() for positive numbers",
-                  "add.accumulate": "np.tril(np.ones((n, n))) @ v, for the n numbers along axis 0",
+                  # (the running sum along the last axis is v @ U, U the upper triangle of ones: any number of axes)
+                  "add.accumulate": "(v.swapaxes({axis}, -1) @ np.triu(np.ones((n, n)))).swapaxes({axis}, -1), for "
+                                    "the n numbers along axis {axis}",
                   **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
                      for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
                                            (np.divide, "/"), (np.power, "**"))}}

@@ -132,9 +132,9 @@ def _shape(x: Any) -> tuple[int, ...] | None:
 def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
     """Join Values along an existing axis (``np.concatenate``; ``axis=None`` flattens them first).
 
-    More than ``_FAN_IN`` (32) Values with a gradient are joined in a balanced tree of smaller joins (see
-    :func:`_in_a_tree`): the same numbers, dtype and errors, and a backward pass that takes time linear in their
-    number."""
+    More than ``_FAN_IN`` (32) Values, where the join is recorded (one of them needs a gradient), are joined in a
+    balanced tree of smaller joins (see :func:`_in_a_tree`): the same numbers, dtype and errors, and a backward pass
+    that takes time linear in their number."""
     if axis is not None:
         _check_axis("concatenate", axis, "an int or None")
     values = _joined("concatenate", values)
@@ -147,9 +147,10 @@ def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
 def stack(values: Iterable[Any], axis: int = 0) -> Value:
     """Join Values of one shape along a new axis (``np.stack``).
 
-    More than ``_FAN_IN`` (32) Values with a gradient are stacked in groups, which are then concatenated in a
-    balanced tree (see :func:`_in_a_tree`; the result's ``op`` is then ``"concatenate"``): the same numbers, dtype and
-    errors, and a backward pass that takes time linear in their number."""
+    More than ``_FAN_IN`` (32) Values, where the join is recorded (one of them needs a gradient), are stacked in
+    groups, which are then concatenated in a balanced tree (see :func:`_in_a_tree`; the result's ``op`` is then
+    ``"concatenate"``): the same numbers, dtype and errors, and a backward pass that takes time linear in their
+    number."""
     _check_axis("stack", axis)
     values = _joined("stack", values)
     if len(values) > _FAN_IN and _recorded(values):
