@@ -353,12 +353,15 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     - ``backprop_player.html``: the same network's forward and backward pass, step by step, in a browser
       (:func:`tinygrad_edu.viz.backprop_player`);
     - ``network.svg``: the seed's Figure 1 of the trained network with the lowest cost among those of the first
-      run's sizes (the 1-12-12-1 network, unless Newton's 1-8-1 comes first), saved as ``model.npz``;
+      run's sizes (the 1-12-12-1 network, unless Newton's 1-8-1 comes first), saved as ``model.npz``; its caption
+      names the run;
     - ``results.md``: the table of :func:`format_table`, under a heading with the runs' samples, seed and whether
-      they were quick (a fifth of the episodes).
+      they were quick (a fifth of the episodes), and a line naming the run of ``network.svg`` and ``model.npz``.
 
     Without Graphviz's ``dot`` the drawings are written as ``.dot`` files and a note says how to render them;
-    without matplotlib a note says how to install it.  Nothing else is caught.
+    without matplotlib a note says how to install it.  A note names the files of these names that an earlier run
+    left and this one did not write (they are not removed).  Ctrl-C raises ``KeyboardInterrupt`` naming the files
+    written and those not.  Nothing else is caught.
     """
     _check_runs("write_artefacts", runs)
     folder = _folder("write_artefacts", folder)
@@ -366,7 +369,27 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
         raise ValueError(f"write_artefacts: the folder {folder} is a file; choose another folder")
     folder.mkdir(parents=True, exist_ok=True)
     out = Artefacts()
+    try:
+        _write_files(runs, folder, out)
+    except KeyboardInterrupt:  # said only "interrupted": the folder held this run's files and an earlier run's
+        done = [path.name for path in out.written]
+        missing = [name for name in _PLANNED_NAMES if name not in done]
+        raise KeyboardInterrupt(f"while writing the files into {folder}: {', '.join(done) or 'none'} written; "
+                                f"not written: {', '.join(missing)} (files of those names there are an earlier "
+                                "run's)") from None
+    written = {path.name for path in out.written}
+    stale = [folder / name for name in _ARTEFACT_NAMES if name not in written and (folder / name).exists()]
+    if stale:  # network.svg of an earlier run beside this run's network.dot was taken for this run's picture
+        out.notes.append("Not written by this run, left from an earlier run (delete them or choose a new folder): "
+                         + ", ".join(str(path) for path in stale))
+    return out
+
+
+def _write_files(runs: list[Run], folder: Path, out: Artefacts) -> None:
+    """write_artefacts' files, each added to ``out.written`` as soon as it is written."""
     best = min((run for run in runs if run.model.sizes == runs[0].model.sizes), key=_cost_first)
+    whose = (f"the {best.name} run's network ({'-'.join(map(str, best.model.sizes))}, cost {best.final_cost:.2e}, "
+             f"seed {best.seed}), saved as model.npz")
 
     path = folder / "cost.svg"
     try:
@@ -381,8 +404,9 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
     chain = chain_cost()
     out.written.append(viz.backprop_player(chain).save(folder / "backprop_player.html"))
     missing_dot = []
-    for name, graph in (("dependency_tree", viz.draw_dependency_tree(chain)),
-                        ("network", viz.draw_network(best.model))):
+    network = viz.draw_network(best.model)
+    network.graph_attr["label"] = f"{whose}\n{network.graph_attr['label']}"  # which of the runs it is
+    for name, graph in (("dependency_tree", viz.draw_dependency_tree(chain)), ("network", network)):
         try:
             out.written.append(viz.render(graph, folder / f"{name}.svg"))
         except viz.GraphvizNotFoundError:
@@ -390,13 +414,16 @@ def write_artefacts(runs: list[Run], folder: str | Path) -> Artefacts:
             missing_dot.append(name)
     if missing_dot:
         out.notes.append(_GRAPHVIZ_HELP + "".join(f"\n  dot -Tsvg {folder / name}.dot -o {folder / name}.svg"
-                                                  for name in missing_dot))
+                                                  for name in missing_dot)
+                         + f"\n{folder / 'backprop_player.html'} shows its graph once the demo is run again with "
+                         "Graphviz installed.")
 
     best.model.save(folder / "model.npz")
     out.written.append(folder / "model.npz")
-    write_text(folder / "results.md", f"# {_settings(runs)}\n\n{format_table(runs)}\n", "write_artefacts")
+    saved = f"model.npz and the network drawing: {whose.removesuffix(', saved as model.npz')}, the lowest final " \
+            "cost of the runs of its sizes."
+    write_text(folder / "results.md", f"# {_settings(runs)}\n\n{format_table(runs)}\n\n{saved}\n", "write_artefacts")
     out.written.append(folder / "results.md")
-    return out
 
 
 def _settings(runs: list[Run]) -> str:
@@ -410,6 +437,8 @@ def _settings(runs: list[Run]) -> str:
 #: The files write_artefacts may write (the drawings as .dot source when Graphviz is missing).
 _ARTEFACT_NAMES = ("cost.svg", "backprop_player.html", "dependency_tree.svg", "dependency_tree.dot", "network.svg",
                    "network.dot", "model.npz", "results.md")
+#: The files it writes with matplotlib and Graphviz, in order.
+_PLANNED_NAMES = tuple(name for name in _ARTEFACT_NAMES if not name.endswith(".dot"))
 
 
 def _check_no_folder_in_the_way(output: Path) -> None:
@@ -443,7 +472,7 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     """The whole demonstration: train, print the table and the goals, write the artefacts; returns 0.
 
     Ctrl-C during training raises ``KeyboardInterrupt`` (naming the method it stopped) once that run is reported,
-    before anything more is printed or written.
+    before anything more is printed or written; while the files are written, naming those written and those not.
     """
     began = time.perf_counter()
     output = _checked_demo_arguments(output, seed, quick, stream)
