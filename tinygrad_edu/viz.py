@@ -27,6 +27,7 @@ import html
 import itertools
 import math
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -532,12 +533,25 @@ def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: 
     executable = shutil.which("dot")
     if executable is None:
         raise FileNotFoundError("dot")
+    # a PDF's date in UTC, whatever the TZ, so that it is always as long when _without_dates blanks it out
+    environment = {**os.environ, "TZ": "UTC"} if fmt == "pdf" else None
     result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
-                            capture_output=True, timeout=timeout, check=False)
+                            capture_output=True, timeout=timeout, check=False, env=environment)
     if result.returncode != 0:
         raise RuntimeError(f"{where}: Graphviz failed to draw {what} (exit status {result.returncode}): "
                            f"{result.stderr.decode('utf-8', 'replace').strip()}")
     return result.stdout
+
+
+#: The dates Cairo writes into a PDF's information dictionary (``/CreationDate (D:20240131120000Z)``, in newer
+#: versions ``/ModDate`` too): the time of drawing, so the same graph would never be the same bytes twice.
+_PDF_DATE = re.compile(rb"/(?:CreationDate|ModDate)\s*\(D:[^)]*\)")
+
+
+def _without_dates(pdf: bytes) -> bytes:
+    """``pdf`` (drawn in UTC) with its creation and modification dates blanked out by spaces of the same length, so
+    that the byte offsets of its cross-reference table still hold."""
+    return _PDF_DATE.sub(lambda match: b" " * len(match.group()), pdf)
 
 
 # --- rendering ----------------------------------------------------------------------------------------------
@@ -558,7 +572,7 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
            timeout: float | None = 300) -> Path:
     """Write ``graph`` to ``path``: ``.svg``, ``.png`` or ``.pdf`` are drawn by Graphviz, ``.dot``/``.gv`` is
     the source.  Returns the path written.  ``timeout`` (seconds, at most a day; None for no limit) stops a layout
-    that takes too long.
+    that takes too long.  With the same Graphviz, the same graph gives the same bytes (a PDF carries no date).
 
     Without the ``dot`` program the source is written next to ``path`` (suffix ``.dot``) and
     :class:`GraphvizNotFoundError` (a ``RuntimeError``) says how to install Graphviz and draw the file later.
@@ -589,6 +603,8 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
         write_text(dot_path, source, "render")
         raise RuntimeError(f"render: Graphviz took more than {timeout} s to lay out {path.name}; the source is "
                            f"in {dot_path}. Draw fewer nodes (draw_graph's max_nodes).") from None
+    if fmt == "pdf":
+        picture = _without_dates(picture)
     with replacing(path, "render") as temporary, open(temporary, "xb") as file:
         file.write(picture)
     return path
