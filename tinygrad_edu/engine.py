@@ -385,6 +385,22 @@ def _shapes(values: tuple[Any, ...]) -> str:
                         for shape, count in runs)
 
 
+#: Where numpy's code and this package's are: frames a traceback need not show again under an error of our own.
+_LIBRARY_FOLDERS = tuple(os.path.dirname(os.path.abspath(file)) + os.sep for file in (__file__, np.__file__))
+
+
+def _helpful_cause(error: BaseException) -> BaseException | None:
+    """``error``, to keep as the cause (``raise … from``) of the error naming the op, where it was raised in code of
+    the user's (a custom Op's forward or vjp), whose line its traceback shows; None where it was raised in numpy's
+    or this package's own code only, whose frames would only repeat its message."""
+    frame = error.__traceback__.tb_next if error.__traceback__ is not None else None  # (the first caught it)
+    while frame is not None:
+        if not frame.tb_frame.f_code.co_filename.startswith(_LIBRARY_FOLDERS):
+            return error
+        frame = frame.tb_next
+    return None
+
+
 def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Exception) -> ValueError:
     """A readable error for a forward that numpy refused, naming the operation and the shapes."""
     message = str(error)
@@ -444,12 +460,13 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
         else:
             out = forward(*arrays, **params)
     except (ValueError, OverflowError) as error:  # first: numpy's AxisError is a ValueError and an IndexError
-        raise _forward_error(op, values, params, error) from None
+        raise _forward_error(op, values, params, error) from _helpful_cause(error)
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
-        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {params})") from None
+        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {params})") \
+            from _helpful_cause(error)
     except TypeError as error:  # e.g. reshape(2, "a"), sum(axis=1.0)
         details = f", params {params}" if params else ""
-        raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from None
+        raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from _helpful_cause(error)
     if saving:
         if out.__class__ is not tuple or len(out) != 2:
             raise TypeError(f"{op.name}: its saving forward must return a pair (out, saved), got "
@@ -794,7 +811,7 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
         raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values{unsaved} and "
                         f"it failed ({type(error).__name__}: {error}); write it with operators, array methods and "
                         "Ops (a function Values lack, such as np.cos, as an Op of its own; not on .data, which "
-                        "create_graph=True would take as a constant)") from None
+                        "create_graph=True would take as a constant)") from _helpful_cause(error)
     if not isinstance(grad, Value):
         its = _its_vjp(inputs, parent)
         raise TypeError(f"{op.name}: {its} returned {type(grad).__name__} on Values, not a Value: it computes on "

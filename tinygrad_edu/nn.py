@@ -702,6 +702,20 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any) -> N
                          f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}")
 
 
+#: Value's ways out of the graph, to a Python number or to numpy (float(z) inside math.tanh(z), np.sin(z), if z:).
+_WAYS_OUT = frozenset(getattr(Value, name).__code__ for name in ("__float__", "__int__", "__trunc__", "__round__",
+                                                                 "__bool__", "__array_function__", "__array_ufunc__"))
+
+
+def _left_the_values(error: BaseException) -> bool:
+    """Whether an activation's ``error`` was raised where it made its Value a number or handed it to numpy (it
+    needs a function of Values), not by an operation on Values (a reshape, an axis: its own mistake)."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_frame.f_code not in _WAYS_OUT:
+        frame = frame.tb_next
+    return frame is not None
+
+
 class Layer(Module):
     """One layer of neurons: ``forward(α) = σ(α @ W + b)`` (seed, section 3).
 
@@ -833,8 +847,9 @@ class Layer(Module):
             alpha = self._activation(z)
         except (TypeError, ValueError) as error:  # math.tanh(z) and the like end in float(z)'s TypeError
             kind = TypeError if isinstance(error, TypeError) else ValueError
+            advice = "; use a function of Values, e.g. from tinygrad_edu.functional" if _left_the_values(error) else ""
             raise kind(f"{self.name}: the activation {self.activation_name} failed on a Value of shape {z.shape} "
-                       f"({error}); use a function of Values, e.g. from tinygrad_edu.functional") from error
+                       f"({error}){advice}") from error
         if not isinstance(alpha, Value) or alpha.shape != z.shape:
             if not isinstance(alpha, Value):
                 raise TypeError(f"{self.name}: the activation {self.activation_name} must return a Value, "
