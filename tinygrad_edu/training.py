@@ -482,6 +482,17 @@ def _start_cost(run: _Run, full_batch: Callable[[], Value], cost: float) -> floa
     return run.start_cost
 
 
+def _all_samples(run: _Run) -> Callable[[], Value]:
+    """The cost on all samples.  Full batch: one Value of the inputs for every episode, a copy that replaces
+    ``run.inputs`` (an integer array's float64 copy is not kept beside it).  Mini-batches: the Value is made at each
+    call (the cost before any update and after the last), so no copy of all the inputs is held while training."""
+    if run.batch_size is None:
+        samples = Value(run.inputs, requires_grad=False)
+        run.inputs = samples.data
+        return run.closure(samples, run.targets)
+    return lambda: run.closure(Value(run.inputs, requires_grad=False), run.targets)()
+
+
 def _put(params: list[Value], numbers: list[np.ndarray]) -> None:
     """Set the parameters' numbers in place, bit for bit."""
     with no_grad():
@@ -662,7 +673,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
                            progress)
     history = History(label=type(optimizer).__name__)
     bar = _progress_bar(progress, run.episodes, history.label)
-    full_batch = run.closure(Value(run.inputs, requires_grad=False), run.targets)
+    full_batch = _all_samples(run)
     start, last_shown, warned, episode = time.perf_counter(), 0.0, False, 0
     since = "in episode 1" if run.batch_size is None else "on all samples before the first update"
     history.stopped = "episodes"
