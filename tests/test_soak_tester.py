@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import tempfile
 import tracemalloc
 import warnings
@@ -28,19 +29,27 @@ def _growth(work: Callable[[int], Any], first: int, total: int, warm: int = 1) -
     measured, a hessian's grow for ~5,000 calls by 1 kB, then not at all)."""
     for i in range(-warm, 0):
         work(i)
-    gc.collect()
+    _collect()
     tracemalloc.start()
     try:
         for i in range(first):
             work(i)
-        gc.collect()
+        _collect()
         early = tracemalloc.get_traced_memory()[0]
         for i in range(first, total):
             work(i)
-        gc.collect()
+        _collect()
         return tracemalloc.get_traced_memory()[0] - early
     finally:
         tracemalloc.stop()
+
+
+def _collect() -> None:
+    """Free what is garbage, and the names CPython's attribute cache holds: it keeps the name string of each of its
+    4096 latest lookups, and graphviz looks attributes up by names it makes anew (getattr(self, f'{kw}_attr')), so
+    kilobytes of such strings came and went with the cache's collisions, not with any drawing kept."""
+    sys._clear_type_cache()
+    gc.collect()
 
 
 def _open_files() -> int:

@@ -202,7 +202,7 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
     """Convert user data to a float array: float32/float64 arrays keep their dtype, ``dtype`` is forced, and other
     arrays (bool, integers, float16) become what numpy makes of them beside a ``partner`` dtype (float64 alone)."""
     if isinstance(data, Value):  # (its numbers, in ``dtype`` where given: a Value as backward's grad, say)
-        return data._data if dtype is None else data._data.astype(dtype, copy=False)
+        return data.data if dtype is None else data.data.astype(dtype, copy=False)
     if data is None or isinstance(data, (str, bytes, bytearray)) or (
             isinstance(data, memoryview) and isinstance(data.obj, (bytes, bytearray))):  # (text's bytes, not numbers)
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
