@@ -31,9 +31,11 @@ import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's package, not an installed copy
 from tinygrad_edu.autodiff import hessian, hvp, value_and_grad  # noqa: E402
 from tinygrad_edu.cli import whole_number  # noqa: E402
 from tinygrad_edu.losses import squared_error  # noqa: E402

@@ -20,9 +20,11 @@ if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in SETTINGS.it
     os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **SETTINGS})
 
 import argparse  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's package, not an installed copy
 from tinygrad_edu import demo  # noqa: E402
 from tinygrad_edu.cli import whole_number  # noqa: E402
 

@@ -1,9 +1,11 @@
 """Shared test settings: hypothesis profiles, Python's own Ctrl-C handler, a time limit for calls that used to hang,
 and a real browser for the pages.
 
-CI (the ``CI`` environment variable is set, and not to 0 or false) uses the ``ci`` profile: derandomized, so every
-run draws the same examples and a failure can be reproduced.  Pick another with ``HYPOTHESIS_PROFILE=dev`` or
-``=thorough``.
+Hypothesis profiles, chosen with ``HYPOTHESIS_PROFILE``: ``ci`` (the default where the ``CI`` environment variable
+is set, and not to 0, false or no): 40 examples per test, derandomized, so every run draws the same examples and a
+failure can be reproduced; ``dev`` (the default elsewhere): 40 examples per test, new ones every run; ``thorough``:
+500 examples per test (tests/test_composition.py draws 20 graphs per example: 10,000).  Tests that set their own
+``max_examples`` keep it under every profile.
 
 The tests that press Ctrl-C (``fit`` ending after the update under way, ``train`` interrupted while saving) need
 Python's own SIGINT handler, which raises KeyboardInterrupt; a run started in the background (``pytest &``, nohup,
@@ -58,7 +60,11 @@ settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile("thorough", max_examples=500, deadline=None)
 ON_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")  # CI=false is no CI
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if ON_CI else "dev"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "").strip() or ("ci" if ON_CI else "dev")  # set but empty: the default
+if PROFILE not in ("ci", "dev", "thorough"):
+    raise pytest.UsageError(f"HYPOTHESIS_PROFILE={PROFILE!r} is not one of tests/conftest.py's hypothesis profiles: "
+                            "ci, dev or thorough")
+settings.load_profile(PROFILE)
 
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or \

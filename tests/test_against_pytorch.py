@@ -10,7 +10,8 @@ calls and ``no_grad`` are compared.  Inputs are kept inside each function's doma
 (the generator evaluates every candidate node in PyTorch before keeping it).
 
 A failing graph is printed as one runnable program.  Run many graphs by hand with
-``python tests/test_against_pytorch.py --graphs 2000 --seed 1``; CI does not install PyTorch, so there the test is
+``python tests/test_against_pytorch.py --graphs 2000 --seed 1`` (a few graphs a second; it stops after
+``--seconds``, 420 by default, and says how many it checked); CI does not install PyTorch, so there the test is
 skipped.
 """
 
@@ -22,6 +23,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: the differential check against it is skipped "
                                             "(pip install \".[crosscheck]\" to run it)")
+if __name__ == "__main__":  # run as a script (the README's command): this checkout's package, not an installed copy
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tinygrad_edu import Value, no_grad  # noqa: E402
 
@@ -957,6 +961,7 @@ def check_graph(seed: int, float32: bool = False, second_order: bool = True, siz
 
 GRAPHS, CHUNKS = 200, 8
 _kinds_seen: dict[str, int] = {}
+_seeds_seen: set[int] = set()
 
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
@@ -966,13 +971,15 @@ def test_random_graphs_agree_with_pytorch(chunk: int) -> None:
     size = GRAPHS // CHUNKS
     for seed in range(chunk * size, (chunk + 1) * size):
         g = check_graph(seed, float32=seed % 4 == 3)
+        _seeds_seen.add(seed)
         for kind in g.kinds:
             _kinds_seen[kind] = _kinds_seen.get(kind, 0) + 1
 
 
 def test_the_graphs_cover_every_operation() -> None:
     """The generator is only as good as what it builds: the seeded graphs use every operation (at least 5 times)."""
-    if len(_kinds_seen) == 0:  # run alone: build the graphs (building is cheap, checking is not)
+    if len(_seeds_seen) < GRAPHS:  # run alone or after some chunks: build the graphs (cheap, checking is not)
+        _kinds_seen.clear()
         for seed in range(GRAPHS):
             for kind in build_graph(seed, float32=seed % 4 == 3).kinds:
                 _kinds_seen[kind] = _kinds_seen.get(kind, 0) + 1
@@ -1026,10 +1033,11 @@ def test_float32_exponent_gives_a_float64_base_gradient_to_float64_precision() -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--graphs", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seconds", type=float, default=420)
-    parser.add_argument("--float32", action="store_true")
+    parser.add_argument("--graphs", type=int, default=1000, help="how many graphs (default: 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="the first graph's seed; graph k has seed SEED + k")
+    parser.add_argument("--seconds", type=float, default=420,
+                        help="stop after this many seconds, whatever --graphs says (default: 420)")
+    parser.add_argument("--float32", action="store_true", help="float32 leaves (float64 otherwise)")
     parser.add_argument("--size", type=int, default=None, help="operations per graph (default: 3 to 25)")
     parser.add_argument("--show", action="store_true", help="print every failing program, not only the first line")
     args = parser.parse_args()
@@ -1055,6 +1063,9 @@ def main() -> None:
             traceback.print_exc()
             failures.setdefault("generator", []).append(seed)
     print(f"{done} graphs in {time.perf_counter() - start:.0f} s; nodes by kind: {kinds}")
+    if done < args.graphs:
+        print(f"stopped by the time limit (--seconds {args.seconds:g}): {done} of the {args.graphs} graphs asked for "
+              f"were checked (--seed {args.seed + done} goes on from there)")
     for key, seeds in sorted(failures.items(), key=lambda item: -len(item[1])):
         print(f"{len(seeds):5d}  {key}   seeds {seeds[:8]}")
     sys.exit(1 if failures else 0)
