@@ -39,7 +39,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, has_layers, network_input
-from tinygrad_edu.engine import Value, local_gradients
+from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, replacing, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
@@ -205,6 +205,9 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     key at the bottom says so.
     After several backward passes (gradient accumulation: the parameters' ``.grad`` add up, the other Values' hold
     the latest pass's) the grad rows no longer follow one another by the chain rule, and the key says that too.
+    A graph made stale by a parameter changed in place since it was computed (an optimizer's step, a notebook's
+    training cell run in between) shows the new weights beside activations computed from the old ones: the key says
+    so, naming the parameter.
 
     The defaults fit a notebook: top to bottom, at most ``size`` inches (Graphviz's "width,height": 9 inches wide,
     and a tall graph scrolls rather than shrinking its text out of reading; left to right, ``rankdir="LR"`` or
@@ -310,6 +313,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
         key += ("\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
                 "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
                 "again to see one pass")
+    if show_data and grads is None and total == len(kept):  # (the whole graph: a walk of at most max_nodes)
+        key += _stale_note(value)
     attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
     if size is not None:
         attributes["size"] = size
@@ -339,6 +344,20 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
     _add_edges(graph, kept, number, total, clustered)
     return graph
+
+
+def _stale_note(value: Value) -> str:
+    """The key's line for a stale graph (a parameter changed in place after ``value`` was computed: an optimizer's
+    step, a notebook's training cell run in between), whose boxes show the new weights beside the activations
+    computed from the old ones; "" for a graph backward() would take."""
+    try:
+        backward_order(value)  # (checks every operation's inputs, as backward does)
+    except ValueError as error:
+        changed = re.search(r"stale: '(.+?)' was changed in place", str(error))  # (its label, if it has one)
+        name = printable(pretty(changed.group(1)))[:40] if changed else "a parameter"
+        return (f"\ndata: stale: {name} was changed in place (an optimizer's step?) after this graph was computed,"
+                "\nso the boxes mix new and old numbers: compute it again to draw one pass")
+    return ""
 
 
 def _passes_mixed(kept: list[Value]) -> bool:
