@@ -727,9 +727,13 @@ def _shown_neurons(count: int, limit: int) -> list[int | None]:
 
 def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Drawing:
     """The seed's Figure 1 for a Network/MLP (or one Layer): neurons as circles in layer columns, input α^0 on
-    the left, hidden layers, output on the right.  Edges are the weights: solid blue for positive, dashed red for
-    negative, thicker for larger |w|.  Each neuron shows its bias.  A layer wider than ``max_neurons`` shows its
-    first and last neurons around a "…" that says how many were left out.
+    the left, hidden layers, output on the right, each column titled with its activation.  Edges are the weights,
+    the edge from ``α^(i−1)_j`` to ``α^i_k`` is ``W^i[j, k]`` (its tooltip says the number): solid blue for w ≥ 0,
+    dashed red for w < 0, thicker for larger |w|, up to the network's largest |w|, which the key at the bottom names
+    (widths compare within one drawing; compare the keys of two).  Each neuron shows its bias, with ``precision``
+    significant digits.  A layer's title says if its weights or biases are frozen (``requires_grad = False``).  A layer
+    wider than ``max_neurons`` (12) shows its first and last neurons around a "⋮" that says how many were left out;
+    their weights are left out too, as the key says.
     """
     layers = list(getattr(model, "layers", None) or ([model] if hasattr(model, "weights") else []))
     if not layers:
@@ -742,24 +746,34 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
     shown = [_shown_neurons(n, max_neurons) for n in sizes]
     diameter = _neuron_diameter([f"b={format_number(b[j], precision)}" for (_, b), neurons in zip(weights, shown[1:])
                                  for j in neurons if j is not None])
+    largest = max(float(np.abs(w).max()) if w.size else 0.0 for w, _ in weights)
+    # the widths' scale, so that two drawings (before and after training) can be compared by their keys
+    key = "weights w: solid blue ≥ 0, dashed red < 0; b: the neuron's bias\n" + (
+        f"lines thicker for larger |w|, the thickest for |w| = {largest:.3g} (the network's largest)" if largest
+        else "every weight is 0: all lines are thin")
+    left_out = sum(count - len(neurons) + 1 for count, neurons in zip(sizes, shown, strict=True) if None in neurons)
+    if left_out:
+        key += f"\n⋮: {left_out:,} neurons left out, and their weights; raise max_neurons to draw them"
     # Positions are pinned (neato with pos="x,y!"), so columns stay columns and neurons stay in order; the layout
     # is named in the graph itself, so `dot -Tsvg network.dot` on the written source draws the same picture.
     graph = Drawing("network", engine="neato",
                     graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
                                 "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
-                                "label": "weights w: solid blue ≥ 0, dashed red < 0, thicker for larger |w|; "
-                                         "b: the neuron's bias"},
+                                "label": key},
                     node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
                                "style": "filled", "fixedsize": "true", "width": f"{diameter:.2f}"},
                     edge_attr={"arrowhead": "none"})
     tallest = max(len(neurons) for neurons in shown)
+    titles = [_column_title(column, count, len(sizes), layers[column - 1] if column else None)
+              for column, count in enumerate(sizes)]
+    x = 0.0
     for column, (count, neurons) in enumerate(zip(sizes, shown, strict=True)):
-        activation = getattr(layers[column - 1], "activation_name", None) if column else None
-        _layer_column(graph, column, count, neurons, len(sizes), tallest, activation,
+        if column:  # far enough apart that the titles (11 pt, about 0.6 em a character) do not run into each other
+            x += max(_COLUMN_GAP, (_title_width(titles[column - 1]) + _title_width(titles[column])) / 2 + 0.3)
+        _layer_column(graph, column, x, titles[column], count, neurons, len(sizes), tallest,
                       weights[column - 1][1] if column else None, precision, diameter + _ROW_SPACE)
-    largest = max(float(np.abs(w).max()) if w.size else 0.0 for w, _ in weights) or 1.0
     for column in range(1, len(sizes)):
-        _weight_edges(graph, column, weights[column - 1][0], shown[column - 1], shown[column], largest)
+        _weight_edges(graph, column, weights[column - 1][0], shown[column - 1], shown[column], largest or 1.0)
     return graph
 
 
@@ -796,19 +810,29 @@ def _network_weights(layers: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
     return weights
 
 
-def _layer_column(graph: Drawing, column: int, count: int, neurons: list[int | None], columns: int, tallest: int,
-                  activation: str | None, biases: np.ndarray | None, precision: int, row_gap: float) -> None:
-    """The neurons α^column_j of one layer, with its title above them and each neuron's bias."""
+def _column_title(column: int, count: int, columns: int, layer: Any) -> tuple[str, str]:
+    """A column's two title lines: which layer, with its activation; how many neurons, and what of it is frozen."""
+    if layer is None:
+        return "input layer α⁰", f"{count} neuron{'s' * (count != 1)}"
+    activation = getattr(layer, "activation_name", None)
+    title = f"{'output layer' if column == columns - 1 else 'hidden layer'} α{str(column).translate(_SUPERSCRIPT)}"
+    title += f" ({activation})" if activation else ""
+    frozen = [name for name in ("weights", "biases") if not getattr(getattr(layer, name), "requires_grad", True)]
+    status = "" if not frozen else " (frozen)" if len(frozen) == 2 else f" ({frozen[0]} frozen)"
+    return _text(title, 80), _text(f"{count} neuron{'s' * (count != 1)}{status}")
+
+
+def _title_width(lines: tuple[str, str]) -> float:
+    """About how wide a column's title is, in inches: 11 pt Helvetica, about 0.6 em a character."""
+    return max(len(html.unescape(line)) for line in lines) * 0.6 * 11 / 72
+
+
+def _layer_column(graph: Drawing, column: int, x: float, title: tuple[str, str], count: int, neurons: list[int | None],
+                  columns: int, tallest: int, biases: np.ndarray | None, precision: int, row_gap: float) -> None:
+    """The neurons α^column_j of one layer at ``x`` inches, with its title above them and each neuron's bias."""
     superscript = str(column).translate(_SUPERSCRIPT)
-    if column == 0:
-        title = "input layer α⁰"
-    else:
-        title = f"{'output layer' if column == columns - 1 else 'hidden layer'} α{superscript}"
-        title += f" ({activation})" if activation else ""
-    x = column * _COLUMN_GAP
     top = (len(neurons) - 1) * row_gap / 2
-    graph.node(f"title{column}", _html(_text(title, 80), _text(f"{count} neuron{'s' * (count != 1)}")),
-               shape="plaintext", style="", fixedsize="false", fontsize="11",
+    graph.node(f"title{column}", _html(*title), shape="plaintext", style="", fixedsize="false", fontsize="11",
                pos=f"{x:.2f},{(tallest - 1) * row_gap / 2 + 0.9:.2f}!")
     for row, j in enumerate(neurons):
         pos = f"{x:.2f},{top - row * row_gap:.2f}!"
