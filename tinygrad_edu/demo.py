@@ -301,8 +301,8 @@ def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
 
 
 def format_table(runs: list[Run]) -> str:
-    """The comparison as a Markdown table (final cost, the outputs at the test inputs, episodes, time), then
-    one line per method saying how it trained."""
+    """The comparison as a Markdown table (final cost, the outputs at the test inputs, episodes, time), a line
+    saying what each column means, then one line per method saying how it trained."""
     _check_runs("format_table", runs)
     header = ["method", "episodes", "final cost"] + [f"f({x:g}) → {x * x:g}" for x in TEST_INPUTS] + ["time"]
     rows = [[run.name, str(run.episodes), f"{run.final_cost:.2e}"]
@@ -311,6 +311,12 @@ def format_table(runs: list[Run]) -> str:
     lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |"
              for row in [header] + rows]
     lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    counts = {run.samples for run in runs}
+    samples = f"all {counts.pop()} samples" if len(counts) == 1 else "all of each run's samples"
+    lines += ["", f"episodes: passes through {samples}, one update each (on all of them at once), or one per batch "
+                  f"where a method trains on batches; final cost: the seed's cost Σ_j (y_j − y'_j)² averaged over "
+                  f"{samples}, after the last update; f(x) → x²: the network's output at the test input x, and its "
+                  "target x²; time: the run's training, in seconds of wall-clock time on this machine."]
     lines.append("")
     lines.extend(f"- {run.name}: {run.description}" for run in runs)
     return "\n".join(lines)

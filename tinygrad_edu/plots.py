@@ -452,7 +452,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         checks.flag(step_sizes, "step_sizes", "plot_history")
     title = _check_title(title, "plot_history")
     runs = _runs(history, labels)
-    with_steps = [(label, cost, steps) for label, cost, steps in runs if steps is not None]
+    with_steps = [(i, label, steps) for i, (label, _, steps) in enumerate(runs) if steps is not None]
     if step_sizes and not with_steps:  # else an empty panel on a made-up axis from 0 to 1
         raise ValueError("plot_history: step_sizes=True, but no run recorded a step size (a list of costs has "
                          "none); leave step_sizes out")
@@ -462,29 +462,29 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         ax, ax_steps = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
     else:
         ax, ax_steps = fig.subplots(), None
-    colors = {}
+    colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour
     for label, cost, _ in runs:
         isolated = _isolated(cost)
         line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=_legend_text(label), linewidth=1.6,
                         marker="o" if isolated else None, markersize=4, markevery=isolated)
-        colors[label] = line.get_color()
+        colors.append(line.get_color())
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
-    _mark_off_the_axis(ax, [(colors[label], cost) for label, cost, _ in runs], zeros_marked)
+    _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)], zeros_marked)
     ax.set_ylabel("cost C")
     ax.set_title("cost per episode" if title is None else title)
     if log_scale:
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     ax.grid(True, which="both", alpha=0.3)
     if ax_steps is not None:
-        for label, _, steps in with_steps:
+        for i, label, steps in with_steps:
             ax_steps.plot(np.arange(1, len(steps) + 1), steps, ".-", markersize=3, linewidth=1,
-                          color=colors[label], label=label)  # the colour of its cost curve: one legend for both
+                          color=colors[i], label=label)  # the colour of its cost curve: one legend for both
         every_step = np.concatenate([s for _, _, s in with_steps]) if with_steps else np.zeros(0)
         if (every_step > 0).any() and not (every_step < 0).any():
             # a step of 0 (Armijo found none, ‖∇C‖ = 0) made the axis linear, where steps of 2⁻²⁰ sat on 0 too: a
             # log axis, with the zeros as ▼ on its bottom edge, as costs of 0 are
             _step_size_axis(ax_steps, every_step[every_step > 0])
-            _mark_zero_steps(ax, ax_steps, [(colors[label], steps) for label, _, steps in with_steps])
+            _mark_zero_steps(ax, ax_steps, [(colors[i], steps) for i, _, steps in with_steps])
         ax_steps.set_ylabel("step size t (learning rate)")
         ax_steps.set_xlabel("episode")
         ax_steps.grid(True, which="both", alpha=0.3)
