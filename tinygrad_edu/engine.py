@@ -1372,23 +1372,24 @@ class Value:
             _check_matrix_operand(self, other)
         return _in_place(ops.matmul, self, other)
 
-    # Comparisons give plain boolean arrays: they have no gradient.
-    def __lt__(self, other: Any) -> np.ndarray:
+    # Comparisons give plain boolean arrays (numpy's np.True_ or np.False_ for a single number, as numpy's own
+    # comparisons do): they have no gradient.
+    def __lt__(self, other: Any) -> np.ndarray | np.bool_:
         return _compare(operator.lt, "<", self, other)
 
-    def __le__(self, other: Any) -> np.ndarray:
+    def __le__(self, other: Any) -> np.ndarray | np.bool_:
         return _compare(operator.le, "<=", self, other)
 
-    def __gt__(self, other: Any) -> np.ndarray:
+    def __gt__(self, other: Any) -> np.ndarray | np.bool_:
         return _compare(operator.gt, ">", self, other)
 
-    def __ge__(self, other: Any) -> np.ndarray:
+    def __ge__(self, other: Any) -> np.ndarray | np.bool_:
         return _compare(operator.ge, ">=", self, other)
 
-    def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+    def __eq__(self, other: Any) -> np.ndarray | np.bool_:  # type: ignore[override]
         return _compare(operator.eq, "==", self, other)
 
-    def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
+    def __ne__(self, other: Any) -> np.ndarray | np.bool_:  # type: ignore[override]
         return _compare(operator.ne, "!=", self, other)
 
     __hash__ = object.__hash__  # Values are identified by who they are, as graph nodes
@@ -1570,7 +1571,7 @@ def _no_derivative(symbol: str, value: Value, other: Any, reflected: bool = Fals
                      f"{value.shape}, m {_described(other)}); write {instead}")
 
 
-def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray:
+def _compare(compare: Any, symbol: str, value: Value, other: Any) -> np.ndarray | np.bool_:
     """``value ∘ other`` for a comparison ∘, on the numbers; shapes that do not broadcast, or what is not numbers
     (``v < None``), are an error naming it."""
     try:
