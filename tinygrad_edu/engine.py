@@ -1246,7 +1246,7 @@ class Value:
             if self._op is not None:
                 raise _unflagged(self, "backward")
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
-                             "or under no_grad)")
+                             "such as parameters frozen with requires_grad=False, or under no_grad)")
         seed = self._seed_gradient(grad, create_graph)
         if not (create_graph or _anomaly_mode() or inputs is not None):  # the common case: nothing to set up
             _backpropagate(self, seed, graph=False)

@@ -594,11 +594,13 @@ class Optimizer:
             return cost
         cost = cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
         if params[0].grad is None and all(p.grad is None for p in params):  # (as fit refuses it)
+            advice = ("all of them are frozen (requires_grad=False): unfreeze them (layer.requires_grad_()), or "
+                      "build the optimizer from the parameters to train" if not any(p.requires_grad for p in params)
+                      else "compute it with the Values the optimizer was built from (a model copied with "
+                           "copy.deepcopy, or read with nn.load, has Values of its own: build an optimizer from it)")
             raise ValueError(f"{type(self).__name__}.step: the closure's cost depends on none of the optimizer's "
                              f"{checks.counted(len(params), 'parameter')} (backward() reached none of them), so the "
-                             "step would change nothing: compute it with the Values the optimizer was built from (a "
-                             "model copied with copy.deepcopy, or read with nn.load, has Values of its own: build an "
-                             "optimizer from it); the parameters are unchanged")
+                             f"step would change nothing: {advice}; the parameters are unchanged")
         return cost
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:

@@ -329,7 +329,7 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
                             "Module, or an optimizer built from the parameters, e.g. GradientDescent([w, b], 0.1)")
         params = model.parameters()
     if hasattr(model, "parameters"):
-        owned = {id(p) for p in model.parameters()}
+        owned = _owned(model)
         if owned and not any(id(p) in owned for p in params):
             raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
                              "from this model's parameters, e.g. GradientDescent(model, 0.1)")
@@ -346,13 +346,22 @@ def _check_not_stale(model: Any, params: list[Value], kind: str) -> None:
         return
     given = {id(p) for p in params}
     untrained = [name for name, p in named() if id(p) not in given]
-    owned = {id(p) for p in model.parameters()}
+    owned = _owned(model)
     foreign = [p for p in params if id(p) not in owned]
     if untrained and foreign:
         raise ValueError(f"fit: the optimizer holds {checks.counted(len(foreign), 'Value')} that the model no "
                          f"longer has, and not the model's {checks.listed(untrained)}, which nothing would train (was "
                          f"a layer replaced after the optimizer was built?); build the optimizer again from the "
                          f"model, e.g. {kind}(model, ...)")
+
+
+def _owned(model: Any) -> set[int]:
+    """The ``id`` of each Value of the model: its parameters and, for a Module, the frozen ones too (left out of
+    ``parameters()`` but still the model's: an optimizer built before they were frozen holds them)."""
+    modules = getattr(model, "modules", None)
+    if not callable(modules):
+        return {id(value) for value in model.parameters()}
+    return {id(value) for module in modules() for value in vars(module).values() if isinstance(value, Value)}
 
 
 def _takes_cost(step: Any) -> bool:
