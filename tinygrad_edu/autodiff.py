@@ -536,28 +536,14 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     try:
         result = f(point)
     except TypeError:
-        _check_one_argument(f, name)  # (looked at once the call has failed: a good call costs nothing more)
+        # (looked at once the call has failed: a good call costs nothing more)
+        checks.one_argument(f, name, "x", f"{_ONE_VECTOR}; functools.partial(f, c=...) for an argument that "
+                            "stays fixed")
         raise
     out = _output(result, name, scalar=True)
     slope = _pull(out, [point], [None], True, name)[0][0][0]
     inner = (slope * direction).sum()
     return _pull(inner, [point], [None], None, name)[0][0][0]
-
-
-def _check_one_argument(f: Callable[..., Any], name: str) -> None:
-    """f is called with one Value, x: a function of several arguments, f(w, b) as torch.autograd.functional.hvp takes
-    them (inputs=(w, b)), failed inside f with Python's bare "missing 1 required positional argument".  Returns if f
-    can take one argument (its TypeError is then its own)."""
-    try:
-        signature = inspect.signature(f)
-    except (TypeError, ValueError):  # (a callable without a signature to read: its call will tell)
-        return
-    try:
-        signature.bind(None)
-    except TypeError as error:
-        raise TypeError(f"{name}: f is called with one Value, shaped like x, but f{signature} cannot take it "
-                        f"({error}); {_ONE_VECTOR}; functools.partial(f, c=...) for an argument that stays "
-                        "fixed") from None
 
 
 # torch.func's and JAX's transforms that have another name here, or none, looked for as autodiff.jacrev, …

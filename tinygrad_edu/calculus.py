@@ -21,7 +21,6 @@ why networks are trained by gradient descent instead (section 6.2).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -154,7 +153,8 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     """stationary_point's argument checks; returns the start as a float64 array."""
     if not callable(f):
         raise TypeError(f"stationary_point: f must be a function of a Value, got {type(f).__name__}")
-    _check_one_argument(f)
+    checks.one_argument(f, "stationary_point", "start", "wrap it: lambda p: f(p[0], p[1]) with start [w, b] "
+                        "for an f(w, b), functools.partial(f, c=...) for a parameter c that stays fixed")
     x = checks.real_array(start, "start", "stationary_point", bools=False).astype(np.float64)
     if x.ndim > 1 or x.size == 0 or not np.isfinite(x).all():
         raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")
@@ -162,21 +162,6 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     checks.number(tol, "tol", "stationary_point", least=0)
     _relative_tolerance(zero_tol, "zero_tol", "stationary_point")
     return x
-
-
-def _check_one_argument(f: Callable[..., Any]) -> None:
-    """f is called with one Value (the whole point): a function of several arguments, f(w, b) as JAX's grad takes
-    them, failed inside the run with Python's bare "missing 1 required positional argument"."""
-    try:
-        signature = inspect.signature(f)
-    except (TypeError, ValueError):  # (a callable without a signature to read: its call will tell)
-        return
-    try:
-        signature.bind(None)
-    except TypeError as error:
-        raise TypeError(f"stationary_point: f is called with one Value, shaped like start, but f{signature} cannot "
-                        f"take it ({error}); wrap it: lambda p: f(p[0], p[1]) with start [w, b] for an f(w, b), "
-                        "functools.partial(f, c=...) for a parameter c that stays fixed") from None
 
 
 def _norm(vector: np.ndarray) -> float:

@@ -9,6 +9,7 @@ A bool is never taken for a number.  Numpy only; nothing here imports the rest o
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
@@ -17,7 +18,7 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "other_library_name", "minitorch_name", "counted", "listed", "masked", "unmasked",
-           "python_ints", "reloaded", "reloaded_error", "same_index"]
+           "python_ints", "reloaded", "reloaded_error", "same_index", "one_argument"]
 
 
 def _shown(value: Any) -> str:
@@ -327,3 +328,18 @@ def listed(names: Sequence[str], most: int = 5) -> str:
     """``a, b, c`` for a message: at most ``most`` names, then how many more there are."""
     shown = ", ".join(names[:most])
     return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
+
+
+def one_argument(f: Callable[..., Any], where: str, like: str, advice: str) -> None:
+    """A TypeError if ``f``, which is called with one Value shaped like ``like``, cannot take one argument: a function
+    of several, ``f(w, b)``, fails inside the call with Python's bare "missing 1 required positional argument".
+    Returns if ``f`` can take one (its TypeError is then its own) or has no signature to read (its call will tell)."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None)
+    except TypeError as error:
+        raise TypeError(f"{where}: f is called with one Value, shaped like {like}, but f{signature} cannot take it "
+                        f"({error}); {advice}") from None

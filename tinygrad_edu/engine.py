@@ -374,13 +374,7 @@ def _large_integers(array: np.ndarray) -> np.ndarray:
 def _shapes(values: tuple[Any, ...]) -> str:
     """The inputs' shapes for an error message, a run of one shape written once with its count (``() ×999``): a join
     of 16,000 Values listed them all, a message of 100,000 characters."""
-    runs: list[list[Any]] = []
-    for v in values:
-        shape = _data_of(v).shape
-        if runs and runs[-1][0] == shape:
-            runs[-1][1] += 1
-        else:
-            runs.append([shape, 1])
+    runs = ((shape, len(list(run))) for shape, run in itertools.groupby(_data_of(v).shape for v in values))
     return " and ".join(f"{shape} ×{count}" if count > 3 else " and ".join([str(shape)] * count)
                         for shape, count in runs)
 
@@ -1644,7 +1638,7 @@ def _index(key: Any, shape: tuple[int, ...]) -> Any:
     return tuple(_index_part(k, shape) for k in key) if isinstance(key, tuple) else _index_part(key, shape)
 
 
-_INT64 = np.iinfo(np.int64)
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)  # (iinfo's are properties)
 _BEYOND_INT64 = (np.dtype(object), np.dtype(np.uint64))  # the index arrays that may hold numbers beyond int64
 
 
@@ -1652,7 +1646,7 @@ def _check_int64(part: Any, shape: tuple[int, ...]) -> None:
     """An index beyond int64 is out of bounds (numpy's own error said that only integers are indices, or that a
     Python int is too large for C)."""
     for n in np.ravel(part) if isinstance(part, np.ndarray) else (part,):
-        if isinstance(n, (int, np.integer)) and not _INT64.min <= n <= _INT64.max:
+        if isinstance(n, (int, np.integer)) and not _INT64_MIN <= n <= _INT64_MAX:
             raise IndexError(f"index: index {checks.readable_int(int(n))} is out of bounds for a Value of shape "
                              f"{shape} (an index lies within the shape, and numpy's are 64-bit integers)")
 
@@ -1676,7 +1670,7 @@ def _index_part(key: Any, shape: tuple[int, ...]) -> Any:
     else:
         part = key
     array_like = isinstance(part, np.ndarray)
-    if (isinstance(part, (int, np.uint64)) and not _INT64.min <= part <= _INT64.max) or (
+    if (isinstance(part, (int, np.uint64)) and not _INT64_MIN <= part <= _INT64_MAX) or (
             array_like and part.dtype in _BEYOND_INT64):
         _check_int64(part, shape)  # (Python ints beyond int64, alone or in an array of objects; uint64s)
     if isinstance(part, (float, complex, str, bytes, np.inexact)) or (array_like and part.dtype.kind not in "biu"):
