@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.engine import Value, local_gradients
+from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import format_number, numbers_of, operand, pretty
 from tinygrad_edu.ops import BUILT_IN
@@ -307,6 +307,10 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
         raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
     if not cost.requires_grad:
         raise ValueError("dependency_tree: the cost does not depend on anything that needs a gradient")
+    try:  # what backward refuses, the tree refuses (a refused backward leaves cost.grad set: no backward below)
+        backward_order(cost)
+    except ValueError as error:  # (a stale graph, a computed Value whose requires_grad was set to False by hand)
+        raise ValueError(f"dependency_tree: {str(error).removeprefix('backward_order: ')}") from None
     names = _labelled_names(cost)
     tree = DependencyTree(cost=names[id(cost)])
     thetas = itertools.count(1)  # numbers for unlabelled parameters: θ1, θ2, …

@@ -282,9 +282,6 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                   "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
                   "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
                   "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
-                  "np.remainder": "v - m * np.floor(v.data / m), or np.mod(v.data, m) on the numbers (no gradient)",
-                  **dict.fromkeys(("np.floor_divide", "np.divmod"), "np.floor_divide(v.data, m), on the numbers: a "
-                                                                    "floor division has no derivative"),
                   "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()",
                   "np.broadcast_to": "v + np.zeros(shape) (the gradient sums the copies back)",
                   "np.trace": "(v * np.eye(len(v))).sum() for a square v",
@@ -1189,7 +1186,8 @@ class Value:
             raise TypeError(f"np.{name}: a ufunc's .{method} {_UNSUPPORTED_METHOD}; "
                             + (f"write {instead}" if instead else "compute with Value methods and "
                                "tinygrad_edu.functional, or on .data (no gradient)"))
-        instead = _NUMPY_INSTEAD.get(f"np.{name}", _WRITE_INSTEAD.get(name))  # (np.square: v ** 2, as v.square)
+        instead = (_division_advice(_NUMPY_DIVISIONS[name], inputs) if name in _NUMPY_DIVISIONS else
+                   _NUMPY_INSTEAD.get(f"np.{name}", _WRITE_INSTEAD.get(name)))  # (np.square: v ** 2, as v.square)
         raise TypeError(f"np.{name}: {_UNSUPPORTED}np.{', np.'.join(_UFUNC_NAMES)} and comparisons); "
                         + (f"write {instead}" if instead else "compute with Value methods and "
                            "tinygrad_edu.functional, or on .data (no gradient)"))
@@ -1545,22 +1543,47 @@ def _grad_array(grad: Any) -> np.ndarray:
     return grad._data if isinstance(grad, Value) else np.asarray(grad)
 
 
-#: Why % and // have no derivative worth following, and what to write instead (m: the divisor).
+#: Why % and // have no derivative worth following, and what to write instead: for v ∘ m (m: the divisor) and, by
+#: ``reflected``, for m ∘ v (v the divisor: ``2 % v``).  ``{m}`` is m's numbers, m.data where m is a Value too (np.floor
+#: takes no Value).
 _DIVISIONS = {
-    "%": ("takes a remainder, which jumps at every multiple of m", "v - m * np.floor(v.data / m) (the derivative 1 "
-          "between the jumps, as PyTorch's remainder), or np.mod(v.data, m) on the numbers (no gradient)"),
+    "%": ("takes a remainder, which jumps at every multiple of m", "v - m * np.floor(v.data / {m}) (the derivative 1 "
+          "between the jumps, as PyTorch's remainder), or np.mod(v.data, {m}) on the numbers (no gradient)"),
     "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
-           "np.floor_divide(v.data, m) on the numbers (no gradient), or v / m for a division with a derivative"),
+           "np.floor_divide(v.data, {m}) on the numbers (no gradient), or v / m for a division with a derivative"),
     "divmod": ("is a floor division and a remainder, which jump at every multiple of m",
-               "(np.floor_divide(v.data, m), v - m * np.floor(v.data / m)), the first on the numbers (no gradient)")}
+               "(np.floor_divide(v.data, {m}), v - m * np.floor(v.data / {m})), the first on the numbers (no "
+               "gradient)")}
+_DIVISIONS_REFLECTED = {
+    "%": ("takes a remainder, which jumps wherever m / v is a whole number", "m - v * np.floor({m} / v.data) (the "
+          "derivative −floor(m / v) between the jumps, as PyTorch's remainder), or np.mod({m}, v.data) on the "
+          "numbers (no gradient)"),
+    "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
+           "np.floor_divide({m}, v.data) on the numbers (no gradient), or m / v for a division with a derivative"),
+    "divmod": ("is a floor division and a remainder, which jump wherever m / v is a whole number",
+               "(np.floor_divide({m}, v.data), m - v * np.floor({m} / v.data)), the first on the numbers (no "
+               "gradient)")}
+#: numpy's functions of % and // (``array % v`` and ``np.float64(2) % v`` reach np.remainder).
+_NUMPY_DIVISIONS = {"remainder": "%", "floor_divide": "//", "divmod": "divmod"}
+
+
+def _division_advice(symbol: str, operands: tuple[Any, ...], reflected: bool | None = None) -> str:
+    """What to write instead of the division ``symbol`` of ``operands`` (v ∘ m or, ``reflected``, m ∘ v; None: the
+    first operand that is no Value is m)."""
+    if reflected is None:
+        reflected = not isinstance(operands[0], Value)
+    other = operands[0] if reflected else (operands[1] if len(operands) > 1 else None)
+    instead = (_DIVISIONS_REFLECTED if reflected else _DIVISIONS)[symbol][1]
+    return instead.format(m="m.data" if isinstance(other, Value) else "m")
 
 
 def _no_derivative(symbol: str, value: Value, other: Any, reflected: bool = False) -> TypeError:
     """The error for ``value % other``, ``value // other`` or ``divmod(value, other)`` (``other ∘ value`` if
     ``reflected``): Python's own ("unsupported operand type(s)") said neither why nor what to write."""
-    what, instead = _DIVISIONS[symbol]
+    what = (_DIVISIONS_REFLECTED if reflected else _DIVISIONS)[symbol][0]
     call = f"divmod({'m, v' if reflected else 'v, m'})" if symbol == "divmod" else (
         f"m {symbol} v" if reflected else f"v {symbol} m")
+    instead = _division_advice(symbol, (other, value) if reflected else (value, other), reflected)
     return TypeError(f"{symbol}: {call} {what} and is not supported on Values (here v is a Value of shape "
                      f"{value.shape}, m {_described(other)}); write {instead}")
 
@@ -1846,7 +1869,8 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
 def backward_order(output: Value, inputs: Any = None) -> list[Value]:
     """The Values ``output.backward()`` visits, in the order it visits them: ``output`` first, then every Value
     that needs a gradient after all the Values that use it (the order a backprop player steps through); those of
-    ``output.backward(inputs=inputs)`` given ``inputs``."""
+    ``output.backward(inputs=inputs)`` given ``inputs``.  What backward refuses it refuses, with backward's error: a
+    stale graph, a computed Value whose ``requires_grad`` was set to False by hand."""
     _check_value(output, "output", "backward_order")
     oldest = _walk_limit(output, None if inputs is None else _wanted_inputs(inputs, "backward_order"))
     found = {id(output): output}
@@ -1856,6 +1880,8 @@ def backward_order(output: Value, inputs: Any = None) -> list[Value]:
         inputs = _inputs(node)
         _check_fresh(node, inputs, "backward_order")  # as backward would
         for parent in inputs:
+            if parent.__class__ is not np.ndarray and not parent.requires_grad and parent._op is not None:
+                raise _unflagged(parent, "backward_order")  # (as backward would: it cuts the walk there)
             if parent.__class__ is not np.ndarray and parent.requires_grad and id(parent) not in found and (
                     parent._order <= oldest):
                 found[id(parent)] = parent

@@ -118,9 +118,11 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         """A Module or Value (or a list, tuple or dict of them) under the name of one of the module's methods would
         hide it (``model.parameters = [...]`` breaks ``parameters()``, optimizers and ``save``): refused, as PyTorch
-        refuses a parameter or sub-module named after an existing attribute."""
+        refuses a parameter or sub-module named after an existing attribute.  A property with a setter
+        (``layer.activation``) takes the value itself, and says what is wrong with it."""
         method = getattr(type(self), name, None)
-        if (callable(method) or isinstance(method, property)) and _holds_parameters(value, set()):
+        hidden = callable(method) or (isinstance(method, property) and method.fset is None)
+        if hidden and _holds_parameters(value, set()):
             raise TypeError(f"{type(self).__name__}: the attribute {name!r} would hide {type(self).__name__}.{name}, "
                             f"which the module needs; give the {type(value).__name__} {value!r:.40} another name")
         if name.startswith("_") and _holds_parameters(value, set(), modules_only=True):

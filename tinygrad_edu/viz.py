@@ -353,6 +353,8 @@ def _stale_note(value: Value) -> str:
     try:
         backward_order(value)  # (checks every operation's inputs, as backward does)
     except ValueError as error:
+        if "the graph is stale" not in str(error):  # (another refusal: a computed Value frozen by hand)
+            return ""
         changed = re.search(r"stale: '(.+?)' was changed in place", str(error))  # (its label, if it has one)
         name = printable(pretty(changed.group(1)))[:40] if changed else "a parameter"
         return (f"\ndata: stale: {name} was changed in place (an optimizer's step?) after this graph was computed,"
