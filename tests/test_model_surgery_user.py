@@ -208,3 +208,17 @@ def test_any_fitting_replacement_saves_and_loads_back_exactly(n_in, hidden, n_ou
     assert list(back.state_dict()) == list(net.state_dict())
     assert all(np.array_equal(a, b) for a, b in zip(back.state_dict().values(), net.state_dict().values()))
     np.testing.assert_array_equal(back(x).data, net(x).data)
+
+
+def test_fine_tuning_some_layers_with_a_cost_of_its_own_parameter_is_not_taken_for_a_replaced_layer() -> None:
+    """An optimizer of the last layer and a Value of the cost's own (a learnt scale) holds a Value the model does not
+    have and lacks the first layer's: that is fine-tuning, not a replaced layer, since the cost uses the Value."""
+    net = nn.MLP([1, 3, 1], activation="tanh", output_activation="identity", rng=0)
+    scale = Value(1.0)
+    x = np.linspace(-1, 1, 8).reshape(-1, 1)
+    first = [p.data.copy() for p in net.layers[0].parameters()]
+    optimizer = optim.GradientDescent([*net.layers[1].parameters(), scale], learning_rate=0.1)
+    history = fit(net, x, 2 * x, cost=lambda out, y: losses.squared_error(out * scale, y), optimizer=optimizer,
+                  episodes=3, progress=False)
+    assert len(history.cost) == 3 and scale.data != 1.0
+    assert all(np.array_equal(p.data, f) for p, f in zip(net.layers[0].parameters(), first))

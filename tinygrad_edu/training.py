@@ -224,6 +224,7 @@ class _Run:
     first_batch: tuple[float, float] | None = None  # mini-batches: the first batch's cost, its share of the samples
     start: list[np.ndarray] | None = None  # mini-batches: the parameters before any update
     stepped_before: bool = False  # the optimizer made steps before this call (an earlier fit, a loop of one's own)
+    replaced: tuple[list[Value], str] | None = None  # Values the optimizer holds besides the model's (_replaced_layer)
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
@@ -252,6 +253,8 @@ class _Run:
                                               "cost function")
         else:
             cost, number = cost_with_gradient(closure, self.params, where)
+        if first and self.replaced and any(p.grad is None for p in self.replaced[0]):
+            raise ValueError(self.replaced[1])
         norm = gradient_norm(self.params)
         if not math.isfinite(norm) or (first and norm == 0.0):
             self._check_gradient(number, norm, where, first)
@@ -333,26 +336,27 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
         if owned and not any(id(p) in owned for p in params):
             raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
                              "from this model's parameters, e.g. GradientDescent(model, 0.1)")
-        _check_not_stale(model, params, type(optimizer).__name__)
     return params
 
 
-def _check_not_stale(model: Any, params: list[Value], kind: str) -> None:
+def _replaced_layer(model: Any, params: list[Value], kind: str) -> tuple[list[Value], str] | None:
     """An optimizer built before a layer of the model was replaced holds the old layer's Values, which the model no
-    longer computes with, and not the new one's, which nothing would train: refused.  (Only some of the model's
-    parameters, as in fine-tuning, or Values besides them, such as a cost's own, are each fine.)"""
+    longer computes with, and not the new one's, which nothing would train.  Here: the Values it holds besides the
+    model's, and the error to raise if the first backward pass reaches none of them (a cost's own parameter, beside
+    some of the model's as in fine-tuning, gets a gradient: that is fine)."""
     named = getattr(model, "named_parameters", None)
     if not callable(named):
-        return
+        return None
     given = {id(p) for p in params}
     untrained = [name for name, p in named() if id(p) not in given]
     owned = _owned(model)
     foreign = [p for p in params if id(p) not in owned]
-    if untrained and foreign:
-        raise ValueError(f"fit: the optimizer holds {checks.counted(len(foreign), 'Value')} that the model no "
-                         f"longer has, and not the model's {checks.listed(untrained)}, which nothing would train (was "
-                         f"a layer replaced after the optimizer was built?); build the optimizer again from the "
-                         f"model, e.g. {kind}(model, ...)")
+    if not (untrained and foreign):
+        return None
+    return foreign, (f"fit: the optimizer holds {checks.counted(len(foreign), 'Value')} that the model no longer has "
+                     f"and the cost does not use, and not the model's {checks.listed(untrained)}, which nothing would "
+                     f"train (was a layer replaced after the optimizer was built?); build the optimizer again from the "
+                     f"model, e.g. {kind}(model, ...)")
 
 
 def _owned(model: Any) -> set[int]:
@@ -405,6 +409,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
     rng = generator(seed, "fit") if (shuffle and batch_size is not None) or seed is not None else None
     run = _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
+    run.replaced = _replaced_layer(model, params, type(optimizer).__name__) if hasattr(model, "parameters") else None
     # stepped before: it has a latest step size, or (RandomSearch, which has none) has tried changes
     run.stepped_before = (getattr(optimizer, "last_step_size", None) is not None
                           or bool(getattr(optimizer, "proposals", 0)))
@@ -654,8 +659,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     NaN or infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming
     the episode (and, before any update, saying so), with the history so far as its ``history``; so does a gradient
     holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that depends
-    on none of the optimizer's parameters is a ValueError at the first backward pass; so is, before it, an optimizer
-    built before a layer of the model was replaced (it holds Values the model no longer has, and lacks the new ones).
+    on none of the optimizer's parameters is a ValueError at the first backward pass; so is an optimizer built
+    before a layer of the model was replaced (it holds Values the model no longer has and the cost does not reach,
+    and lacks the new ones).
     Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
