@@ -184,3 +184,13 @@ def test_gradient_descent_then_armijo_then_newton_go_on_from_each_other():
     best = np.linalg.lstsq(design, Y, rcond=None)[0]
     np.testing.assert_allclose(net.parameters()[0].data, best[:2], rtol=1e-9)
     np.testing.assert_allclose(net.parameters()[1].data, best[2], rtol=1e-9)
+
+
+def test_sum_of_histories_starts_from_zero_as_for_numbers() -> None:
+    """sum(pieces) gave Python's bare "unsupported operand type(s) for +: 'int' and 'History'"."""
+    a = History([4.0, 2.0], [4.0, 2.0], [0.1, 0.1], [0.5, 1.0], "SGD", "episodes", 1.5)
+    b = History([1.5], [1.0], [0.5], [0.25], "Armijo", "episodes", 1.0)
+    assert sum([a, b]) == a + b == sum([a, b], History())
+    assert sum([a]) == a and sum([a]) is not a
+    with pytest.raises(TypeError):
+        1 + a  # noqa: B018

@@ -75,7 +75,7 @@ class History:
     ``plots.plot_history`` draws as it draws the History.
 
     A run trained in pieces (fit called again, one episode per call for a learning-rate schedule, another
-    optimizer) is one History again with ``+``: ``first + rest``, or ``sum(pieces, History())``; see
+    optimizer) is one History again with ``+``: ``first + rest``, or ``sum(pieces)``; see
     :meth:`__add__`.
     """
 
@@ -114,6 +114,12 @@ class History:
                        [*self.step_size, *other.step_size], [*self.seconds, *(offset + s for s in other.seconds)],
                        label, other.stopped or self.stopped,
                        self.final_cost if other.final_cost is None else other.final_cost)
+
+    def __radd__(self, other: Any) -> History:
+        """``0 + history``: ``sum(histories)`` starts from 0, as it does for numbers."""
+        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
+            return self + History()
+        return NotImplemented
 
     def _add(self, cost: float, gradient_norm: float, step_size: float | None, seconds: float) -> None:
         """Record one more episode."""
@@ -676,7 +682,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     have.  A NaN or inf cost at the start of a later call, after an optimizer that has made steps (an earlier call,
     a loop of your own), is reported as possibly diverged, not as the model's starting point.
     Each call's History counts its own episodes from 1 and its ``seconds`` from 0; ``first + rest`` (or
-    ``sum(histories, History())``) joins them into the History of the whole run, which ``plots.plot_history`` draws
+    ``sum(histories)``) joins them into the History of the whole run, which ``plots.plot_history`` draws
     as one curve.
 
     ``progress=True`` (the default) shows a tqdm bar of the episodes and their cost, on stderr where it is a
