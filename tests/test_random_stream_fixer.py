@@ -180,3 +180,12 @@ def test_the_docstring_s_warning_holds_one_int_for_both_redraws_the_weights(init
         np.testing.assert_allclose(w1 + change[0], 1.2 * w1 - 0.1, rtol=0, atol=1e-12)
     else:
         np.testing.assert_allclose(change[0], 0.1 / np.sqrt(6 / 9) * w1, rtol=1e-9, atol=1e-15)
+
+
+def test_a_second_stream_of_a_generator_says_what_to_do_instead() -> None:
+    """second_stream(Generator) was refused without a word on what a Generator user should write."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match=r"give the same Generator .* or generator\.spawn\(1\)\[0\]"):
+        seeds.second_stream(rng)
+    with pytest.raises(TypeError, match=r"int >= 0, got float$"):
+        seeds.second_stream(1.5)

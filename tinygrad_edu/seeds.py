@@ -58,7 +58,10 @@ def second_stream(seed: int, where: str = "second_stream") -> np.random.Generato
         True
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):  # a Generator has no second stream here
-        raise TypeError(f"{where}: the seed of a second stream must be an int >= 0, got {type(seed).__name__}")
+        given = isinstance(seed, np.random.Generator)
+        shared = ("; a Generator is one stream already: give the same Generator to the network and the search (each "
+                  "use continues it), or generator.spawn(1)[0] for one of its own") if given else ""
+        raise TypeError(f"{where}: the seed of a second stream must be an int >= 0, got {type(seed).__name__}{shared}")
     if seed < 0:
         raise ValueError(f"{where}: the seed must be an int >= 0, got {seed}")
     return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(1)[0])
