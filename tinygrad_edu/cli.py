@@ -212,7 +212,8 @@ def _add_demo(commands: Any) -> None:
         "folder.")
     demo.add_argument("-o", "--output", type=output_folder, default="tinygrad-edu-demo", metavar="FOLDER",
                       help="folder for the pictures, the model and the table (default: %(default)s)")
-    demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights and batches (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights, batches and random "
+                      "search's changes (default: 0)")
     demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (as a "
                       "rule too few to reach the goals' costs)")
     demo.set_defaults(handler=_demo, command_parser=demo)
@@ -230,11 +231,15 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--data", choices=sorted(DATA_DEFAULTS), default="xsquared",
                        help="what to learn (default: %(default)s)")
     train.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N", action=_Once,
-                       help="neurons of each hidden layer, e.g. --hidden 12 12")
-    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="leaky_relu",
-                       help="activation of the hidden layers (default: %(default)s)")
-    train.add_argument("--output-activation", choices=sorted(ACTIVATIONS), default="identity",
-                       help="activation of the output layer (default: %(default)s)")
+                       help="neurons of each hidden layer, e.g. --hidden 12 12 (default: 12 12 for xsquared, 64 for "
+                       "digits)")
+    # NAME in the usage, the choices in the help: "{identity,leaky_relu,…}" twice made usage lines of 89 and 96
+    # columns, wider than a terminal of 80
+    activations = "{" + ",".join(sorted(ACTIVATIONS)) + "}"
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="leaky_relu", metavar="NAME",
+                       help=f"activation of the hidden layers: {activations} (default: %(default)s)")
+    train.add_argument("--output-activation", choices=sorted(ACTIVATIONS), default="identity", metavar="NAME",
+                       help=f"activation of the output layer: {activations} (default: %(default)s)")
     train.add_argument("--init", choices=nn.INITS, default="he",
                        help="initial weights: uniform [0, 1) as in the seed, xavier or he (default: %(default)s)")
     train.add_argument("--cost", choices=["squared_error", "cross_entropy"],
@@ -317,6 +322,7 @@ def _unencodable_replaced(stream: Any) -> Iterator[None]:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
+        _refuse_options_before_the_command(parser, sys.argv[1:] if argv is None else argv)
         args, extras = parser.parse_known_args(argv)
         if extras:  # the subcommand's parser leaves them to the main one: name the subcommand's help
             command_parser = getattr(args, "command_parser", parser)
@@ -329,6 +335,22 @@ def _main(argv: Sequence[str] | None) -> int:
     if status != 1:
         _show_warnings(caught)
     return status
+
+
+def _refuse_options_before_the_command(parser: argparse.ArgumentParser, words: Sequence[str]) -> None:
+    """Refuse a command's option written before the command, with the order to write: argparse read
+    ``tinygrad-edu --seed 3 demo`` as the command '3' ("invalid choice: '3'"), and ``--quick demo`` as an option
+    demo does not have ("unrecognized arguments: --quick (see tinygrad-edu demo --help)", which lists it)."""
+    commands = next(action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    at = next((i for i, word in enumerate(words) if word in commands), None)
+    if at is None:
+        return
+    command = commands[words[at]]
+    for word in words[:at]:
+        option = word.split("=", 1)[0]
+        if option in command._option_string_actions and option not in parser._option_string_actions:
+            command.error(f"{option} is an option of the command, so it goes after it: {PROG} {words[at]} "
+                          f"{option} ...")
 
 
 def _negative_number_hint(command: str, words: list[str]) -> str:
@@ -508,8 +530,11 @@ def _training_data(args: argparse.Namespace, cost_name: str) -> tuple[np.ndarray
     fraction = TEST_FRACTION if args.test_fraction is None else args.test_fraction
     try:
         train, test = train_test_split(*load_digits(), test_fraction=fraction, seed=args.seed, stratify=True)
-    except ValueError as error:  # a fraction that leaves no test or no training digit: name the option
-        raise ValueError(f"train --test-fraction {fraction:g}: {error}") from None
+    except ValueError as error:  # a fraction that leaves no test or no training digit: name the option, and advise
+        # one (the library's "change test_fraction, …, or give stratify=False" names no option of the command line)
+        reason = str(error).partition("; change test_fraction")[0]
+        raise ValueError(f"train --test-fraction {fraction:g}: {reason}; give a --test-fraction that leaves every "
+                         "digit samples in both parts (0.01 to 0.99 do)") from None
     _check_activations_size(len(train.labels), hidden, f"--hidden {' '.join(map(str, hidden))}",
                             "give narrower --hidden layers")
     # with the squared error, the seed's section 4: the neuron of the right digit should be 1
