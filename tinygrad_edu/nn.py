@@ -889,6 +889,16 @@ class Layer(Module):
         return f"Layer({self.in_size} → {self.out_size}, activation={activation}{name})"
 
 
+def _check_fit(layers: list[Layer], where: str, advice: str = "") -> None:
+    """Consecutive layers fit (the ``out_size`` of one is the ``in_size`` of the next), else a ValueError naming the
+    two that do not, followed by ``advice``."""
+    names = [layer._name or f"layer {i}" for i, layer in enumerate(layers, start=1)]
+    for i in range(len(layers) - 1):
+        if layers[i].out_size != layers[i + 1].in_size:
+            raise ValueError(f"{where}: {names[i]} gives {layers[i].out_size} outputs but {names[i + 1]} takes "
+                             f"{layers[i + 1].in_size} inputs{advice}")
+
+
 class Network(Module):
     """Layers applied one after the other: ``α^0 = x``, ``α^i = layer_i(α^{i-1})``, output ``y = α^L``.
 
@@ -906,11 +916,7 @@ class Network(Module):
             raise TypeError(f"{type(self).__name__}: expected Layers, got {type(wrong).__name__}")
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError(f"{type(self).__name__}: the same Layer appears twice")
-        names = [layer._name or f"layer {i}" for i, layer in enumerate(layers, start=1)]
-        for i in range(len(layers) - 1):
-            if layers[i].out_size != layers[i + 1].in_size:
-                raise ValueError(f"{type(self).__name__}: {names[i]} gives {layers[i].out_size} outputs but "
-                                 f"{names[i + 1]} takes {layers[i + 1].in_size} inputs")
+        _check_fit(layers, type(self).__name__)
         for i, layer in enumerate(layers, start=1):  # only once the network is sure to be built
             layer._set_index(i)
         self.layers = layers
@@ -965,12 +971,8 @@ class Network(Module):
         if type(self).forward is not Network.forward or any(
                 not isinstance(layer, Layer) or type(layer).forward is not Layer.forward for layer in self.layers):
             return None
-        names = [layer._name or f"layer {i}" for i, layer in enumerate(self.layers, start=1)]
-        for i in range(len(self.layers) - 1):  # (a layer put in since __init__ checked them)
-            if self.layers[i].out_size != self.layers[i + 1].in_size:
-                raise ValueError(f"save: {names[i]} gives {self.layers[i].out_size} outputs but {names[i + 1]} takes "
-                                 f"{self.layers[i + 1].in_size} inputs, so this {type(self).__name__} computes "
-                                 "nothing; make the layers fit (net.layers[i] = nn.Layer(...)) before saving it")
+        _check_fit(self.layers, "save", f", so this {type(self).__name__} computes nothing; make the layers fit "
+                   "(net.layers[i] = nn.Layer(...)) before saving it")  # (a layer put in since __init__ checked them)
         config = self.config()
         shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None
