@@ -119,6 +119,10 @@ _GROUPS = ("; there are no parameter groups here (PyTorch's [{'params': ..., 'lr
            "which share the settings, e.g. [*first.parameters(), *second.parameters()]")
 
 
+#: What a frozen parameter's error says to do (requires_grad=False: left out of parameters(), never stepped).
+_UNFREEZE = "unfreeze the ones to train with model.requires_grad_(True) or p.requires_grad = True"
+
+
 def _parameter(i: int, p: Value, *, shape: bool = True) -> str:
     """``parameter 1 ('b^1', shape (12,))``: a parameter by its position in the optimizer's list (counted from 0, as
     PyTorch's state counts them) and, when it has one, its label, which counts a network's layers from 1 as the
@@ -131,8 +135,8 @@ def _trainable(params: Any, where: str) -> list[Value]:
     """An optimizer's parameters: at least one, and each a leaf (a Value made directly, not by an operation)."""
     found = _parameters(params, where)
     if not found:
-        frozen = (" (a Module's parameters() leaves out the frozen ones, requires_grad=False: unfreeze those to train "
-                  "with model.requires_grad_(True) or p.requires_grad = True)" if hasattr(params, "parameters") else "")
+        frozen = (f" (a Module's parameters() leaves out the frozen ones, requires_grad=False: {_UNFREEZE})"
+                  if hasattr(params, "parameters") else "")
         raise ValueError(f"{where}: got no parameters to optimize{frozen}")
     for i, p in enumerate(found):
         if p.op is not None:
@@ -594,8 +598,8 @@ class Optimizer:
             return cost
         cost = cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
         if params[0].grad is None and all(p.grad is None for p in params):  # (as fit refuses it)
-            advice = ("all of them are frozen (requires_grad=False): unfreeze them (layer.requires_grad_()), or "
-                      "build the optimizer from the parameters to train" if not any(p.requires_grad for p in params)
+            advice = (f"all of them are frozen (requires_grad=False): {_UNFREEZE}, or build the optimizer from the "
+                      "parameters to train" if not any(p.requires_grad for p in params)
                       else "compute it with the Values the optimizer was built from (a model copied with "
                            "copy.deepcopy, or read with nn.load, has Values of its own: build an optimizer from it)")
             raise ValueError(f"{type(self).__name__}.step: the closure's cost depends on none of the optimizer's "
@@ -1051,8 +1055,7 @@ class RandomSearch(Optimizer):
         if not any(p.requires_grad for p in self.params):  # else every step would try nothing and count it
             raise ValueError("RandomSearch.step: every parameter is frozen (requires_grad=False; "
                              f"{checks.counted(len(self.params), 'parameter')}), so there is nothing to change: "
-                             "unfreeze the ones to train (p.requires_grad = True, or model.requires_grad_(True)); the "
-                             "parameters are unchanged")
+                             f"{_UNFREEZE}; the parameters are unchanged")
         if cost is None:
             cost = _evaluate(closure, "RandomSearch.step")
         before = _cost_value(cost, "RandomSearch.step", "it is the cost at the parameters as they are, and random "
