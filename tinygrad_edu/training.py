@@ -310,8 +310,10 @@ def _whole_updates(run: _Run) -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Value]:
-    """The parameters to train; each argument that is not what fit needs is named."""
+def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
+                               ) -> tuple[list[Value], tuple[list[Value], str] | None]:
+    """The parameters to train, and :func:`_replaced_layer`'s finding; each argument that is not what fit needs is
+    named."""
     if not callable(model):
         raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}")
     if inspect.ismethod(model) and model.__name__ in ("parameters", "named_parameters"):  # (the optimizer's habit)
@@ -337,15 +339,16 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any) -> list[Va
                             f"has no .params and the model ({type(model).__name__}) has no .parameters(); pass a "
                             "Module, or an optimizer built from the parameters, e.g. GradientDescent([w, b], 0.1)")
         params = model.parameters()
-    if hasattr(model, "parameters"):
-        owned = _owned(model)
-        if owned and not any(id(p) in owned for p in params):
-            raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
-                             "from this model's parameters, e.g. GradientDescent(model, 0.1)")
-    return params
+    if not hasattr(model, "parameters"):
+        return params, None
+    owned = _owned(model)
+    if owned and not any(id(p) in owned for p in params):
+        raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
+                         "from this model's parameters, e.g. GradientDescent(model, 0.1)")
+    return params, _replaced_layer(model, params, owned, type(optimizer).__name__)
 
 
-def _replaced_layer(model: Any, params: list[Value], kind: str) -> tuple[list[Value], str] | None:
+def _replaced_layer(model: Any, params: list[Value], owned: set[int], kind: str) -> tuple[list[Value], str] | None:
     """An optimizer built before a layer of the model was replaced holds the old layer's Values, which the model no
     longer computes with, and not the new one's, which nothing would train.  Here: the Values it holds besides the
     model's, and the error to raise if the first backward pass reaches none of them (a cost's own parameter, beside
@@ -355,7 +358,6 @@ def _replaced_layer(model: Any, params: list[Value], kind: str) -> tuple[list[Va
         return None
     given = {id(p) for p in params}
     untrained = [name for name, p in named() if id(p) not in given]
-    owned = _owned(model)
     foreign = [p for p in params if id(p) not in owned]
     if not (untrained and foreign):
         return None
@@ -387,7 +389,7 @@ def _takes_cost(step: Any) -> bool:
 def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer: Any, episodes: Any,
                      batch_size: Any, shuffle: bool, seed: Seed, tol: Any, progress: Any) -> _Run:
     """fit's argument checks, in one place: every error names the argument at fault."""
-    params = _check_model_and_optimizer(model, cost, optimizer)
+    params, replaced = _check_model_and_optimizer(model, cost, optimizer)
     episodes = checks.integer(episodes, "episodes", "fit", least=1)
     given_inputs, given_targets = inputs, targets
     inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
@@ -415,7 +417,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
     rng = generator(seed, "fit") if (shuffle and batch_size is not None) or seed is not None else None
     run = _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
-    run.replaced = _replaced_layer(model, params, type(optimizer).__name__) if hasattr(model, "parameters") else None
+    run.replaced = replaced
     # stepped before: it has a latest step size, or (RandomSearch, which has none) has tried changes
     run.stepped_before = (getattr(optimizer, "last_step_size", None) is not None
                           or bool(getattr(optimizer, "proposals", 0)))
