@@ -592,10 +592,12 @@ def _constant_input(array: np.ndarray, node: Value) -> Value:
 def _stale(node: Value, parent: Value, where: str) -> ValueError:
     """The error for a graph whose input ``parent`` of ``node`` was changed in place after ``node`` was computed."""
     name = repr(parent.label) if parent.label else f"an input of shape {parent.shape}"
-    return ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
-                      f"load_state_dict, .data = …, or -= or [...] = under no_grad) after {node.op} used it, so the "
-                      "numbers recorded from it are out of date; compute the cost again (a new forward pass) and "
-                      "call backward() on that")
+    error = ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
+                       f"load_state_dict, .data = …, or -= or [...] = under no_grad) after {node.op} used it, so the "
+                       "numbers recorded from it are out of date; compute the cost again (a new forward pass) and "
+                       "call backward() on that")
+    error.changed = parent  # type: ignore[attr-defined]  # (the Value changed: a drawing's key names it)
+    return error
 
 
 def _unflagged(value: Value, where: str) -> ValueError:

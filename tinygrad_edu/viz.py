@@ -353,10 +353,11 @@ def _stale_note(value: Value) -> str:
     try:
         backward_order(value)  # (checks every operation's inputs, as backward does)
     except ValueError as error:
-        if "the graph is stale" not in str(error):  # (another refusal: a computed Value frozen by hand)
+        changed = getattr(error, "changed", None)  # (the stale-graph error's Value; None: another refusal)
+        if changed is None:
             return ""
-        changed = re.search(r"stale: '(.+?)' was changed in place", str(error))  # (its label, if it has one)
-        name = printable(pretty(changed.group(1)))[:40] if changed else "a parameter"
+        label = changed.label
+        name = printable(pretty(label))[:40] if isinstance(label, str) and label else "a parameter"
         return (f"\ndata: stale: {name} was changed in place (an optimizer's step?) after this graph was computed,"
                 "\nso the boxes mix new and old numbers: compute it again to draw one pass")
     return ""
