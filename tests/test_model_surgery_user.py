@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, fit, losses, nn, no_grad, optim
@@ -157,17 +158,14 @@ def test_a_layer_shared_by_two_networks_is_one_parameter_whose_gradient_sums_bot
     x = np.array([[0.4, -0.2], [0.1, 0.8]])
     cost = lambda: float((model(x) ** 2).sum().data)  # noqa: E731
     (model(x) ** 2).sum().backward()
-    w = shared.weights
-    numeric = np.zeros_like(w.data)
-    h = 1e-6
-    for i in np.ndindex(w.shape):
-        keep = w.data[i]
-        w.data[i] = keep + h
-        up = cost()
-        w.data[i] = keep - h
-        down = cost()
-        w.data[i] = keep
-        numeric[i] = (up - down) / (2 * h)
+    w, keep = shared.weights, shared.weights.data.copy()
+
+    def at(weights: np.ndarray) -> float:
+        w.data[...] = weights
+        return cost()
+
+    numeric = _central_difference(at, keep, 1e-6)
+    w.data[...] = keep
     np.testing.assert_allclose(w.grad, numeric, rtol=1e-6, atol=1e-8)
 
 
