@@ -1679,8 +1679,8 @@ def _check_int64(part: Any, shape: tuple[int, ...]) -> None:
 def _index_part(key: Any, shape: tuple[int, ...]) -> Any:
     """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array.  What
     numpy refuses for its kind (a float, a string, an array of floats) is a TypeError naming it, never rounded: an
-    IndexError is for an index out of range (iteration over a Value ends on one), also one beyond int64, where
-    numpy's own error said that only integers are indices, or that a Python int is too large for C."""
+    IndexError is for an index out of range (iteration over a Value ends on one), also one beyond int64
+    (:func:`_check_int64`)."""
     checks.unmasked(key, "the index", "index")
     if isinstance(key, list):
         try:
