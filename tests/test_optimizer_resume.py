@@ -227,3 +227,28 @@ def test_a_run_split_after_any_step_and_resumed_from_its_state_is_the_straight_r
     _quadratic_steps(second, z, 8 - split)
     assert z.dtype == x.dtype == dtype
     assert z.data.tolist() == x.data.tolist()
+
+
+def test_a_float64_state_refused_by_a_float32_model_says_to_load_first_and_convert_after_and_that_works():
+    inputs, targets = np.ones((4, 2)), np.zeros((4, 1))
+    model = nn.MLP([2, 3, 1], rng=0)
+    adam = optim.Adam(model, 0.01)
+    losses.squared_error(model(inputs), targets).backward()
+    adam.step()
+    saved = adam.state_dict()
+    converted = nn.MLP([2, 3, 1], rng=0).float()
+    with pytest.raises(ValueError, match="load it into the model in float64, then convert the model to float32"):
+        optim.Adam(converted, 0.01).load_state_dict(saved)
+    advised = nn.MLP([2, 3, 1], rng=0)  # the advice followed: it loads, converts, and goes on
+    resumed = optim.Adam(advised, 0.01)
+    resumed.load_state_dict(saved)
+    advised.float()
+    first_moment = saved["state.0.gradient_average"].copy()
+    advised.zero_grad()
+    losses.squared_error(advised(inputs.astype(np.float32)), targets.astype(np.float32)).backward()
+    resumed.step()
+    after = resumed.state_dict()
+    assert after["state.0.gradient_average"].dtype == np.float32
+    gradient = advised.parameters()[0].grad.astype(np.float64)
+    expected = 0.9 * first_moment + 0.1 * gradient  # Adam's first moment with its default beta1 = 0.9
+    np.testing.assert_allclose(after["state.0.gradient_average"], expected, rtol=1e-6)

@@ -185,13 +185,22 @@ def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: V
         return int(value)
     if value.shape != parameter.shape or value.dtype != parameter.dtype:
         raise ValueError(f"{where}: {key!r} must have the shape {parameter.shape} and dtype {parameter.dtype} of "
-                         f"its parameter, got {value.shape} {value.dtype}")
+                         f"its parameter, got {value.shape} {value.dtype}" + _dtype_advice(value, parameter))
     if kind == "nonnegative":  # an average of squares may overflow to +inf, as in PyTorch's Adam (float32 above
         if not (value >= 0).all():  # |g| ≈ 1.8e19): the step then leaves that number alone, and so does a resumed one
             raise ValueError(f"{where}: {key!r} must hold numbers >= 0 (inf allowed), not NaN or negative ones")
     elif not np.isfinite(value).all():
         raise ValueError(f"{where}: {key!r} must hold finite numbers")
     return value.copy()
+
+
+def _dtype_advice(value: np.ndarray, parameter: Value) -> str:
+    """What to do when a state saved from a model of another float dtype meets this one: the steps take the
+    parameter's dtype, so loading first and converting the model afterwards (``model.float()``) works."""
+    if value.shape != parameter.shape or value.dtype.kind != "f":
+        return ""
+    return (f"; the state was saved while the model was {value.dtype}: load it into the model in {value.dtype}, "
+            f"then convert the model to {parameter.dtype}")
 
 
 def _listed(item: Any) -> Any:
