@@ -298,6 +298,18 @@ def test_leaky_relu_with_a_slope_of_zero_in_the_inputs_dtype_keeps_plus_infinity
     np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0])
 
 
+@pytest.mark.parametrize("dtype, slope", [(np.float64, 0.0), (np.float64, -0.0), (np.float32, 1e-50)])
+def test_leaky_relu_with_a_slope_of_zero_is_relu_at_minus_infinity_too(dtype, slope):
+    """With s = 0 in x's dtype, s·x is 0 for every x below 0, as relu's: not 0·(−∞) = NaN, and no warning."""
+    x = Value(np.array([-np.inf, -3.0, np.nan], dtype=dtype))
+    with np.errstate(all="raise"):
+        y = F.leaky_relu(x, slope)
+    np.testing.assert_array_equal(y.data, F.relu(x).data)
+    assert y.dtype == dtype
+    y[:2].sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
 @pytest.mark.parametrize("slope", [0.2, 1.0, 1.5, -0.5])
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_leaky_relus_slope_at_nan_is_its_negative_slope(slope, create_graph):

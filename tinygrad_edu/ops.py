@@ -355,6 +355,8 @@ def _max_form(slope, dtype: np.dtype) -> bool:
 def _leaky_relu(x, negative_slope=0.01):
     if _max_form(negative_slope, x.dtype):
         return np.maximum(x, x * negative_slope)
+    if x.dtype.type(negative_slope) == 0:  # relu's numbers, where s·x would make 0·(−∞) = NaN
+        return np.maximum(x, x.dtype.type(0))
     return np.where(x > 0, x, x * negative_slope)
 
 
