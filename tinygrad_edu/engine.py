@@ -1402,7 +1402,8 @@ class Value:
         return _record(ops.sqrt, (self,), _NO_PARAMS)
 
     def abs(self) -> Value:
-        """|x|"""
+        """|x|, whose derivative is sign(x): 0 at x = 0, as in PyTorch (so an L1 penalty λ·Σ|w| adds λ·sign(w) to
+        the gradient, and nothing for a weight at 0)."""
         return _record(ops.absolute, (self,), _NO_PARAMS)
 
     __abs__ = abs  # abs(v), as for numbers

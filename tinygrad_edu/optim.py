@@ -888,8 +888,11 @@ class Armijo(Optimizer):
     exponent), not an activation α^l (l a layer).  ``step(closure)``
     needs the closure (the cost for the current parameters, forward only) to try the steps; ``f(x)`` and
     ``∇f(x)`` come from ``cost=`` with the gradients already in place, or else from the closure and a backward
-    pass (see the module docstring).  Trial costs are evaluated under ``no_grad`` (with recording on where the
-    closure needs it: a cost that holds a gradient, such as a gradient penalty).
+    pass (see the module docstring).  So gradients changed by hand after ``backward()`` (clipped, say) count only
+    with ``cost=``, where they are taken as ``∇f(x)`` (d, ``last_slope`` and the condition are theirs);
+    ``step(closure)`` alone computes the gradient again and ignores them.  Trial costs are evaluated under
+    ``no_grad`` (with recording on where the closure needs it: a cost that holds a gradient, such as a gradient
+    penalty).
 
     After each step: ``last_step_size`` (the accepted ``t``, 0 if none), ``last_backtracks`` (``l``),
     ``last_trials`` (every ``(t, f(x + t·d))`` tried, for a plot), ``last_cost_before`` (``f(x)``),

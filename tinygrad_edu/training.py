@@ -650,7 +650,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
 
     ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)`` for
     the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit
-    refuses it where the model gives one number per sample; class indices ``(n,)`` for cross entropy).  A pandas
+    refuses it where the model gives one number per sample, but cannot see it inside a cost of one's own: there use
+    ``mean_squared_error`` for flat targets; class indices ``(n,)`` for cross entropy).  A pandas
     DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose indexes differ
     are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int, float, the nullable
     Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a mini-batch) as a
