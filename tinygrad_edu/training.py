@@ -465,8 +465,9 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
             if episode == 1 and i == 0:
                 run.first_batch = (number, len(batch_inputs) / len(run.inputs))
             run.optimizer.step(closure, cost=cost)
-            total += number * len(batch_inputs)
-            norms += norm * len(batch_inputs)
+            share = len(batch_inputs) / len(run.inputs)  # (weights ≤ 1: no sum overflows where each number is finite)
+            total += number * share
+            norms += norm * share
             seen += len(batch_inputs)
             if run.interrupted:  # Ctrl-C: the episode ends after this batch's update (see _whole_updates)
                 break
@@ -478,7 +479,8 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
         if not isinstance(error, KeyboardInterrupt):
             raise
         run.interrupted = True  # a second Ctrl-C: the episode is recorded with the batches it made
-    number, norm = total / seen, norms / seen
+    done = seen / len(run.inputs)  # 1.0 exactly for a whole episode: one batch of all samples gives its own numbers
+    number, norm = total / done, norms / done
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
 
@@ -626,6 +628,9 @@ _LEARNING_RATE_ADVICE = "the learning rate belongs to the optimizer: optimizer=o
 
 @checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE, **USE_SEED, **USE_TARGETS},
                          **GENERATOR_AS_SEED,
+                         drop_last="every sample is used in every episode, and a smaller last batch is averaged "
+                                   "over its own samples; to leave some out, pass inputs[:len(inputs) // b * b] and "
+                                   "targets[:len(targets) // b * b] (the same samples left out in every episode)",
                          epochs="it is called episodes= here, the seed's word for a pass through the samples",
                          loss="the cost function is cost= here, e.g. cost=losses.cross_entropy",
                          lr=_LEARNING_RATE_ADVICE,
