@@ -711,6 +711,10 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
             raise ValueError(f"predict: {name} line {line_number}, column {column}: an empty field between commas "
                              "(a missing value?); every sample needs all its numbers")
         words = list(_WORD.finditer(line))
+        if not numbers and len(words) >= 3 and [word.group() for word in words] == [str(i) for i in range(len(words))]:
+            raise ValueError(f"predict: {name} line {line_number} holds 0, 1, …, {len(words) - 1}, the header pandas' "
+                             "to_csv writes for columns without names, not a sample: write the file with "
+                             "to_csv(path, header=False, index=False) (a sample of these numbers: write its 0 as 0.0)")
         numbers.extend(_file_number(word, f"{name} line {line_number}") for word in words)
         counts.append(len(words))
     return np.array(numbers, dtype=float), counts

@@ -216,7 +216,7 @@ USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_
 
 _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no sample counts)",
                  "train_size": "give test_fraction= (the rest is for training)",
-                 "random_state": "it is called seed= here", "shuffle": "the samples are always shuffled here"}
+                 "shuffle": "the samples are always shuffled here"}
 
 
 @checks.pytorch_keywords({**USE_SEED, **USE_LABELS}, **GENERATOR_AS_SEED, **_SPLIT_ADVICE)

@@ -119,14 +119,24 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     one-hot rows take only the labelled classes' log probabilities, so a logit of −inf (a class ruled out)
     elsewhere in the row costs nothing, as in PyTorch; rows of floats weigh every class, and 0 · (−inf) is NaN.
     A row with no possible class (every logit −inf) or with a logit of +inf has no softmax: its cost is NaN, as in
-    PyTorch.
+    PyTorch.  Logits of one class (one output neuron, as scikit-learn's binary classifiers have) fit only the label 0,
+    at a cost of 0: labels 0 and 1 are refused with the advice to give the network 2 output neurons.
     """
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
         raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}")
     if not logits.size:
         raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")
-    targets = _targets(_labels_array(labels, logits.shape[-1]), logits.shape)
+    data = _labels_array(labels, logits.shape[-1])
+    try:
+        targets = _targets(data, logits.shape)
+    except ValueError:
+        if logits.shape[-1] != 1 or data.shape not in (logits.shape, logits.shape[:-1]):
+            raise
+        raise ValueError(f"cross_entropy: logits of shape {logits.shape} hold one class (one output neuron), whose "
+                         "softmax is always 1, so 0 is the only label: two classes need 2 output neurons, with "
+                         f"labels 0 and 1 (or one sigmoid output, targets of shape {logits.shape} and "
+                         "losses.squared_error)") from None
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
     if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)

@@ -17,9 +17,12 @@ Seed = int | np.random.Generator | None
 #: layers, networks and RandomSearch say ``rng=``): advice for :func:`tinygrad_edu.checks.pytorch_keywords`.
 USE_RNG = {"seed": "it is called rng= here (an int or a numpy Generator), as for layers, networks and RandomSearch"}
 USE_SEED = {"rng": "it is called seed= here (an int or a numpy Generator), as for the data, fit and check_gradients"}
-#: PyTorch's ``generator=`` (a ``torch.Generator``), another library's word for both: the advice for its keyword.
-GENERATOR_AS_RNG = {"generator": "give the numpy Generator as rng= here"}
-GENERATOR_AS_SEED = {"generator": "give the numpy Generator as seed= here"}
+#: Other libraries' words for both, PyTorch's ``generator=`` (a ``torch.Generator``) and scikit-learn's
+#: ``random_state=``: the advice for their keywords.
+GENERATOR_AS_RNG = {"generator": "give the numpy Generator as rng= here",
+                    "random_state": "it is called rng= here (an int or a numpy Generator)"}
+GENERATOR_AS_SEED = {"generator": "give the numpy Generator as seed= here",
+                     "random_state": "it is called seed= here (an int or a numpy Generator)"}
 
 
 def generator(seed: Seed, where: str) -> np.random.Generator:
