@@ -1045,6 +1045,17 @@ class Value:
         outside the graph, as ``float(v)`` is."""
         return int(self._number("int"))
 
+    def __complex__(self) -> complex:
+        """``complex(v)`` of a single number; outside the graph, as ``float(v)`` is."""
+        return complex(self._number("complex"))
+
+    def as_integer_ratio(self) -> NoReturn:
+        """Refused: what ``statistics.mean`` (``variance``, ``stdev``, ``harmonic_mean``) asks of each number, for an
+        exact fraction outside the graph; its own error did not say what to write."""
+        raise TypeError("statistics.mean (and variance, stdev, harmonic_mean) computes with exact fractions, outside "
+                        "the graph, and a Value is none (as_integer_ratio); write sum(values) / len(values) for a mean "
+                        "with a gradient, or statistics.mean(v.item() for v in values) for the number alone")
+
     def __trunc__(self) -> int:
         """``math.trunc(v)``, as ``int(v)`` (``math.floor(v)`` and ``math.ceil(v)`` go through ``float(v)``)."""
         return int(self._number("trunc"))
@@ -1091,6 +1102,12 @@ class Value:
         if not self._data.ndim:
             raise TypeError("iter: a 0-d Value (a single number) cannot be iterated")
         return (self[i] for i in range(len(self._data)))
+
+    def __contains__(self, item: Any) -> bool:
+        """``x in v``, as numpy answers it: whether any element equals ``x`` (``(v == x).any()``), for a Value of any
+        shape; a truth value, outside the graph.  (Python's own ``in`` compared ``x`` with each row, one indexing
+        operation each: numpy's "ambiguous" error for a matrix, a TypeError for a single number.)"""
+        return bool(np.any(_compare(operator.eq, "in", self, item)))
 
     if not TYPE_CHECKING:  # (hidden from type checkers: a Value is no array-like, and `array + v` is a Value)
         def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:
