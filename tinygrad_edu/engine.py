@@ -340,6 +340,8 @@ _WRITE_INSTEAD = {
     "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
     "permute": "v.transpose(*axes)", "t": "v.T", "amax": "v.max(axis=...)", "amin": "v.min(axis=...)",
     "clone": "v * 1.0 (a new Value on the graph), or v.detach() for its numbers without the graph",
+    "detach_": "v = v.detach(), a new Value: a Value is not cut from its graph in place",
+    "retain_grad": "nothing: after backward() every Value on the way holds its .grad (of the latest pass)",
     "float": "v.astype(np.float32)", "double": "v.astype(np.float64)",
     "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
     "grad_fn": "v.op for the operation's name and v.parents for its inputs", "_prev": "v.parents, micrograd's _prev",
@@ -589,13 +591,20 @@ def _constant_input(array: np.ndarray, node: Value) -> Value:
     return constant
 
 
-def _stale(node: Value, parent: Value, where: str) -> ValueError:
-    """The error for a graph whose input ``parent`` of ``node`` was changed in place after ``node`` was computed."""
+def _stale(node: Value, parent: Value, where: str, output: Value | None = None) -> ValueError:
+    """The error for a graph whose input ``parent`` of ``node`` was changed in place after ``node`` was computed.
+    Where the ``output`` walked from was itself computed after that change, the cost is new but reaches a Value
+    kept from before it (a recurrent network's hidden state carried into the next chunk, a ``W.T`` made once):
+    computing the cost again would not help, so the error says what does."""
     name = repr(parent.label) if parent.label else f"an input of shape {parent.shape}"
+    advice = ("compute the cost again (a new forward pass) and call backward() on that"
+              if output is None or output._order > parent._order else
+              "this output was computed after that change, but from a Value kept from before it (a hidden state "
+              "carried over from the previous chunk, a W.T made once): compute that Value again after each step, or "
+              "cut the graph there with h = h.detach() (truncated backpropagation through time)")
     error = ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
                        f"load_state_dict, .data = …, or -= or [...] = under no_grad) after {node.op} used it, so the "
-                       "numbers recorded from it are out of date; compute the cost again (a new forward pass) and "
-                       "call backward() on that")
+                       f"numbers recorded from it are out of date; {advice}")
     error.changed = parent  # type: ignore[attr-defined]  # (the Value changed: a drawing's key names it)
     return error
 
@@ -610,12 +619,12 @@ def _unflagged(value: Value, where: str) -> ValueError:
                       "without the graph")
 
 
-def _check_fresh(node: Value, inputs: tuple[Any, ...], where: str) -> None:
+def _check_fresh(node: Value, inputs: tuple[Any, ...], where: str, output: Value | None = None) -> None:
     """The stale-graph error if one of ``node``'s inputs was changed in place after ``node`` was computed (the
-    backward walk makes the same test inline, on each edge it takes)."""
+    backward walk makes the same test inline, on each edge it takes); ``output``: the Value walked from."""
     for parent in inputs:
         if parent.__class__ is not np.ndarray and parent._order <= node._order:
-            raise _stale(node, parent, where)
+            raise _stale(node, parent, where, output)
 
 
 def _inputs(node: Value) -> tuple[Any, ...]:
@@ -1783,7 +1792,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 continue
             order = parent._order
             if order <= node._order:  # changed in place after this node was computed from it (_creation)
-                raise _stale(node, parent, "backward")
+                raise _stale(node, parent, "backward", output)
             if order > oldest or not parent.requires_grad:  # (older than every input asked for: leads to none)
                 if not parent.requires_grad and parent._op is not None:  # (a frozen leaf pays one more look)
                     raise _unflagged(parent, "backward")
@@ -1898,7 +1907,7 @@ def backward_order(output: Value, inputs: Any = None) -> list[Value]:
     while stack:
         node = stack.pop()
         inputs = _inputs(node)
-        _check_fresh(node, inputs, "backward_order")  # as backward would
+        _check_fresh(node, inputs, "backward_order", output)  # as backward would
         for parent in inputs:
             if parent.__class__ is not np.ndarray and not parent.requires_grad and parent._op is not None:
                 raise _unflagged(parent, "backward_order")  # (as backward would: it cuts the walk there)

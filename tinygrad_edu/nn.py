@@ -495,6 +495,17 @@ def _named_modules(module: Module, prefix: str, seen: set[int], parents_first: b
         yield prefix, module
 
 
+def _tied_advice(value: Value) -> str:
+    """For a view of a parameter (a decoder's ``W.T`` kept on the module to tie it to the encoder's ``W``): neither
+    advice of ``_walk`` ties it, so say what does."""
+    if value.op not in ("transpose", "reshape", "index") or not (value.parents[0].op is None
+                                                                 and value.parents[0].requires_grad):
+        return ""
+    return ("; to tie it to the parameter it was computed from (a decoder's W.T), compute it in forward() instead "
+            "(x @ self.W.T there): one made once is out of date after the first step, and Value(x.data) would be a "
+            "parameter of its own, no longer tied")
+
+
 def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Iterator[tuple[str, Value]]:
     """The parameters under ``obj`` with dotted names, depth first in attribute order; lists count from 1, dicts
     name entries by their keys (``frozen``: also the Values that require no gradient).  Modules and containers in
@@ -503,7 +514,7 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
         if obj.op is not None:  # an output kept on the module, or w.astype(...): no parameter, and not trainable
             raise TypeError(f"named_parameters: {prefix!r} holds a Value computed by an operation ({obj.op}), not a "
                             "parameter; keep such a Value under a name starting with '_' (self._output), or make a "
-                            "parameter of its numbers with Value(x.data)")
+                            f"parameter of its numbers with Value(x.data){_tied_advice(obj)}")
         if obj.requires_grad or frozen:
             yield prefix, obj
         return
