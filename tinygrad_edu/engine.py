@@ -561,16 +561,17 @@ def _reachable(value: Value, memo: dict) -> list[Value]:
     return list(found.values())
 
 
-def _renumbered(copies: list[Value]) -> None:
-    """New creation numbers for ``copies`` (made by copy.copy or copy.deepcopy in this process), oldest first, so
-    each stays newer than its inputs.  Sharing the original's number, a copy tied with it in the backward walk,
-    whose ties went by identity (memory addresses): the order gradients were summed in, and so their last bits,
-    and the player's names changed from run to run.  A copy of a stale node keeps its number: it stays stale."""
-    stale = {id(v) for v in copies
-             if any(p.__class__ is not np.ndarray and p._order <= v._order for p in _inputs(v))}
-    for v in sorted(copies, key=lambda v: -v._order):
-        if id(v) not in stale:
-            v._order = next(_creation)
+def _renumbered(copies: list[tuple[Value, Value]]) -> None:
+    """New creation numbers for the copies in ``copies``, ``(original, copy)`` pairs (made by copy.copy or
+    copy.deepcopy in this process), oldest first, so each stays newer than its inputs.  Sharing the original's
+    number, a copy tied with it in the backward walk, whose ties went by identity (memory addresses): the order
+    gradients were summed in, and so their last bits, and the player's names changed from run to run.  A copy of a
+    stale node keeps its number: it stays stale.  Stale is judged on the original: a copy's inputs may have been
+    copied, and numbered afresh, before it (``copy.deepcopy((model, cost))`` copies the model first)."""
+    fresh = [twin for original, twin in copies
+             if not any(p.__class__ is not np.ndarray and p._order <= original._order for p in _inputs(original))]
+    for v in sorted(fresh, key=lambda v: -v._order):
+        v._order = next(_creation)
 
 
 def _split(inputs: tuple[Any, ...]) -> tuple[Any, Any, tuple[Any, ...]]:
@@ -999,11 +1000,11 @@ class Value:
         for node in _reachable(self, memo):
             constructor, arguments, *state = node.__reduce_ex__(4)
             memo[id(node)] = twin = constructor(*arguments)
-            made.append((twin, state[0] if state else None))
-        for twin, state in made:  # its inputs and gradient are in memo now: copy.deepcopy goes no deeper
+            made.append((node, twin, state[0] if state else None))
+        for _, twin, state in made:  # its inputs and gradient are in memo now: copy.deepcopy goes no deeper
             if state is not None:
                 twin.__setstate__(copy.deepcopy(state, memo))
-        _renumbered([twin for twin, _ in made])
+        _renumbered([(node, twin) for node, twin, _ in made])
         return memo[id(self)]
 
     def __copy__(self) -> Value:
@@ -1012,7 +1013,7 @@ class Value:
         twin = constructor(*arguments)
         if state and state[0] is not None:
             twin.__setstate__(state[0])
-        _renumbered([twin])
+        _renumbered([(self, twin)])
         return twin
 
     def __dir__(self) -> list[str]:

@@ -11,7 +11,7 @@ Every optimizer takes the parameters (a :class:`~tinygrad_edu.nn.Module` or leaf
 an operation, since steps change them in place), has ``zero_grad()`` and ``step(closure=None, *, cost=None)``.
 The **closure** recomputes the cost for the current parameters and returns it (forward only: it must not call
 ``backward``; a closure that does, as PyTorch's do, is a ValueError, not a gradient counted twice; so is, for the
-gradient methods, a cost that depends on none of the optimizer's parameters, such as a copied model's).  Who
+gradient methods and Newton, a cost that depends on none of the optimizer's parameters, such as a copied model's).  Who
 computes the gradient:
 
 - ``step()``: the gradient methods use the gradients the parameters hold now (you ran ``cost.backward()``);
@@ -59,7 +59,7 @@ import numpy as np
 
 from tinygrad_edu import checks, optim_state
 from tinygrad_edu.autodiff import gradient_and_hessian
-from tinygrad_edu.engine import Value, enable_grad, is_anomaly_enabled, no_grad
+from tinygrad_edu.engine import Value, backward_order, enable_grad, is_anomaly_enabled, no_grad
 from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
@@ -598,14 +598,19 @@ class Optimizer:
             return cost
         cost = cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
         if params[0].grad is None and all(p.grad is None for p in params):  # (as fit refuses it)
-            advice = (f"all of them are frozen (requires_grad=False): {_UNFREEZE}, or build the optimizer from the "
-                      "parameters to train" if not any(p.requires_grad for p in params)
-                      else "compute it with the Values the optimizer was built from (a model copied with "
-                           "copy.deepcopy, or read with nn.load, has Values of its own: build an optimizer from it)")
-            raise ValueError(f"{type(self).__name__}.step: the closure's cost depends on none of the optimizer's "
-                             f"{checks.counted(len(params), 'parameter')} (backward() reached none of them), so the "
-                             f"step would change nothing: {advice}; the parameters are unchanged")
+            raise self._reached_none()
         return cost
+
+    def _reached_none(self) -> ValueError:
+        """The error for a closure whose cost depends on none of the parameters (backward() reached none of them)."""
+        params = self.params
+        advice = (f"all of them are frozen (requires_grad=False): {_UNFREEZE}, or build the optimizer from the "
+                  "parameters to train" if not any(p.requires_grad for p in params)
+                  else "compute it with the Values the optimizer was built from (a model copied with "
+                       "copy.deepcopy, or read with nn.load, has Values of its own: build an optimizer from it)")
+        return ValueError(f"{type(self).__name__}.step: the closure's cost depends on none of the optimizer's "
+                          f"{checks.counted(len(params), 'parameter')} (backward() reached none of them), so the "
+                          f"step would change nothing: {advice}; the parameters are unchanged")
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
         """Each parameter that has a gradient and is not frozen, with the gradient's numbers, checked before anything
@@ -1008,6 +1013,12 @@ def _place(params: list[Value], point: np.ndarray) -> None:
             offset += p.size
 
 
+def _reaches_any(cost: Value, params: list[Value]) -> bool:
+    """Whether ``cost.backward()`` would reach one of ``params`` (a gradient of 0 everywhere does not say)."""
+    reached = {id(node) for node in backward_order(cost, params)}
+    return any(id(p) in reached for p in params)
+
+
 def _restore(params: list[Value], start: list[np.ndarray]) -> None:
     """Put the saved parameter values back, bit for bit."""
     with no_grad():
@@ -1152,6 +1163,8 @@ class Newton(Optimizer):
                          "learning rate to lower: start it where the cost is finite")
         params = [p for p in self.params if p.requires_grad]  # frozen ones are left alone, as the others leave them
         gradient, hessian = gradient_and_hessian(cost, params)
+        if params and not gradient.any() and not _reaches_any(cost, params):  # (a copied optimizer's closure, say)
+            raise self._reached_none()
         if not (np.isfinite(gradient).all() and np.isfinite(hessian).all()):
             raise FloatingPointError("Newton.step: the gradient or the Hessian holds NaN or inf; the parameters "
                                      "are unchanged")
