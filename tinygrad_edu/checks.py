@@ -8,6 +8,7 @@ A bool is never taken for a number.  Numpy only; nothing here imports the rest o
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import math
@@ -18,7 +19,7 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "other_library_name", "minitorch_name", "counted", "listed", "masked", "unmasked",
-           "python_ints", "reloaded", "reloaded_error", "same_index", "one_argument"]
+           "python_ints", "reloaded", "reloaded_error", "same_index", "one_argument", "misspelt_keyword"]
 
 
 def _shown(value: Any) -> str:
@@ -283,7 +284,9 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
     (``fit(learning_rate=0.1)``: the learning rate is the optimizer's), with the same kind of advice.  Keywords are
     looked at only once the call has failed, so a good call costs one function call more (about 0.1 µs: not for the
     per-element hot paths).  For functions without ``**kwargs``: a keyword that is not a parameter can only fail the
-    call itself.
+    call itself.  Slips of the hand that Python refuses get their own words too (``_call_slip``): a keyword a letter
+    or two off a parameter (``episode=``: ``did you mean episodes=?``) and keyword-only arguments given by position;
+    any other refusal stays Python's own.
 
         >>> @pytorch_keywords(dim="it is called axis= here")
         ... def total(x, axis=None):
@@ -302,16 +305,60 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
                 return function(*args, **kwargs)
             except TypeError:
                 key = next((key for key in kwargs if key in advice or key in misplaced), None)
-                if key is None:
-                    raise
-                why = f"; {misplaced[key]}" if key in misplaced else f" (another library's name); {advice[key]}"
                 name = function.__qualname__.removesuffix(".__init__") if function.__name__ == "__init__" \
                     else function.__name__
+                if key is None:
+                    slip = _call_slip(function, args, kwargs)
+                    if not slip:
+                        raise
+                    raise TypeError(f"{name}: {slip}") from None
+                why = f"; {misplaced[key]}" if key in misplaced else f" (another library's name); {advice[key]}"
                 raise TypeError(f"{name}: there is no argument {key}={why}") from None
 
         return cast(_Function, checked)
 
     return decorate
+
+
+def _call_slip(function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """What a slip of the hand in a call of ``function`` that Python refused was, for an error message: a keyword
+    a letter or two off one of its parameters (``there is no argument episode=; did you mean episodes=?``), or
+    keyword-only arguments given by position (``fit(net, x, y, opt, 10)``); else ''."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return ""
+    slip = misspelt_keyword(function, kwargs)
+    if slip:
+        return slip
+    kinds = {p.kind for p in parameters.values()}
+    positional = [name for name, p in parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if positional[:1] == ["self"]:  # (a method or __init__: self is not the caller's to count)
+        positional, args = positional[1:], args[1:]
+    keywords = [p for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY and name not in kwargs]
+    if inspect.Parameter.VAR_POSITIONAL in kinds or not keywords or len(args) <= len(positional):
+        return ""
+    needed = [p.name for p in keywords if p.default is p.empty] or [p.name for p in keywords[:2]]
+    return (f"takes {counted(len(positional), 'positional argument')} ({', '.join(positional)}) but "
+            f"{len(args)} were given; the others are keyword-only: write them with their names, e.g. "
+            f"{', '.join(f'{name}=...' for name in needed)}")
+
+
+def misspelt_keyword(function: Callable[..., Any], kwargs: Iterable[str]) -> str:
+    """``there is no argument episode=; did you mean episodes=?`` for the first of ``kwargs`` that is not a parameter
+    of ``function`` but a letter or two off one; else '' (and for a function taking ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return ""
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return ""
+    names = [name for name, p in parameters.items() if p.kind is not p.POSITIONAL_ONLY and name != "self"]
+    for key in kwargs:
+        meant = difflib.get_close_matches(key, names, n=1, cutoff=0.75) if key not in names else None
+        if meant:
+            return f"there is no argument {key}=; did you mean {meant[0]}=?"
+    return ""
 
 
 def __dir__() -> list[str]:

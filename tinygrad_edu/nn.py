@@ -660,6 +660,9 @@ def _named_activation(activation: Any, where: str, argument: str = "activation"
         raise TypeError(f"{where}: {argument} is a Module ({type(activation).__name__}); a layer's activation is a "
                         "function without parameters of its own: use activation='identity' and call the Module on "
                         "the layer's output in a Module of your own, which then trains its parameters")
+    if isinstance(activation, type):  # (calling it on z would build an object, or fail, at the first forward pass)
+        raise TypeError(f"{where}: {argument} is the class {activation.__name__}, not a function; give a name "
+                        f"({', '.join(ACTIVATIONS)}) or a function of Values such as functional.relu")
     if callable(activation):
         return _function_name(activation), activation
     raise TypeError(f"{where}: {argument} must be a name or a function, got {type(activation).__name__}")

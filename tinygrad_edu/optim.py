@@ -535,6 +535,9 @@ class Optimizer:
             advice = cls._absent.get(name) or _NOT_HERE.get(name)
             if advice:
                 raise TypeError(f"{cls.__name__}: there is no argument {name}= here; {advice}")
+        slip = checks.misspelt_keyword(cls.__init__, kwargs) if kwargs else ""  # (learning_rat=0.1)
+        if slip:
+            raise TypeError(f"{cls.__name__}: {slip}")
         return super().__new__(cls)
 
     def __init__(self, params: Any) -> None:

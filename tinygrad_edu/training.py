@@ -314,6 +314,9 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
                                ) -> tuple[list[Value], tuple[list[Value], str] | None]:
     """The parameters to train, and :func:`_replaced_layer`'s finding; each argument that is not what fit needs is
     named."""
+    if isinstance(model, type):
+        raise TypeError(f"fit: model is the class {model.__name__}; build the network first and pass it, e.g. "
+                        f"net = {model.__name__}(...); fit(net, inputs, targets, ...)")
     if not callable(model):
         raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}")
     if inspect.ismethod(model) and model.__name__ in ("parameters", "named_parameters"):  # (the optimizer's habit)
@@ -322,6 +325,7 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     if not callable(cost):
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value such as losses.squared_error, "
                         f"got {type(cost).__name__} {cost!r:.40}")
+    _check_cost_function(cost)
     if isinstance(optimizer, type):
         raise TypeError(f"fit: optimizer must be an optimizer object, not the class; construct it first, "
                         f"e.g. optimizer={optimizer.__name__}(model, ...)")
@@ -346,6 +350,31 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
         raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
                          "from this model's parameters, e.g. GradientDescent(model, 0.1)")
     return params, _replaced_layer(model, params, owned, type(optimizer).__name__)
+
+
+def _check_cost_function(cost: Callable[..., Any]) -> None:
+    """fit calls ``cost(outputs, targets)``: a class (an instance goes there), a model (called with the inputs) or a
+    function that cannot take two arguments would fail inside fit, in words naming neither fit nor cost."""
+    if isinstance(cost, type):
+        raise TypeError(f"fit: cost is the class {cost.__name__}, not a cost function; pass an instance, "
+                        f"cost={cost.__name__}(), or a function (outputs, targets) → Value such as "
+                        "losses.squared_error")
+    module = callable(getattr(cost, "parameters", None)) and callable(getattr(cost, "forward", None))
+    try:
+        signature = inspect.signature(cost.forward if module else cost)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):  # (no signature to read: its call will tell)
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError as error:
+        if module:
+            raise TypeError(f"fit: cost is a model ({type(cost).__name__}), which is called with the inputs; "
+                            "the cost compares the model's outputs with the targets, cost(outputs, targets) → Value, "
+                            "e.g. cost=losses.squared_error (the model is fit's first argument)") from None
+        name = getattr(cost, "__name__", type(cost).__name__)
+        raise TypeError(f"fit: cost is called cost(outputs, targets), but {name}{signature} cannot take them "
+                        f"({error}); write a function of the model's outputs and the targets, such as "
+                        "losses.squared_error") from None
 
 
 def _replaced_layer(model: Any, params: list[Value], owned: set[int], kind: str) -> tuple[list[Value], str] | None:
