@@ -46,7 +46,7 @@ from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import checked_path, replacing
 from tinygrad_edu.nn import Layer, Network
 from tinygrad_edu.notation import printable
-from tinygrad_edu.optim import ArmijoStep, armijo_step
+from tinygrad_edu.optim import ArmijoStep, Newton, RandomSearch, armijo_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -469,11 +469,13 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
                         marker="o" if isolated else None, markersize=4, markevery=isolated)
         colors.append(line.get_color())
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
-    _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)], zeros_marked)
+    edges = _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)],
+                               zeros_marked)
     ax.set_ylabel("cost C")
     ax.set_title("cost per episode" if title is None else title)
     if log_scale:
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
+    _room_for_edge_marks(ax, [c for _, c, _ in runs], *edges)
     ax.grid(True, which="both", alpha=0.3)
     if ax_steps is not None:
         for i, label, steps in with_steps:
@@ -514,17 +516,46 @@ def _zeros_on_the_edge(costs: Sequence[np.ndarray]) -> bool:
     return bool((finite == 0).any() and (finite > 0).any() and (finite >= 0).all())
 
 
-def _mark_off_the_axis(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], zeros: bool, first: int = 1) -> None:
+def _mark_off_the_axis(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], zeros: bool,
+                       first: int = 1) -> tuple[bool, bool]:
     """Costs the axis cannot show, in the colour of their run: NaN or inf as × along the top (a line only left
     a gap there, and a run of NaN costs alone was an empty panel), and, when ``zeros``, 0 as ▼ along the bottom.
-    Each kind gets one legend entry; ``first`` is the x of a run's first cost (episode 1, or step 0)."""
+    Each kind gets one legend entry; ``first`` is the x of a run's first cost (episode 1, or step 0).  Whether
+    the top and the bottom edge got marks (:func:`_room_for_edge_marks`)."""
     kinds = [("x", 0.97, "cost NaN or inf (× at the top)", lambda cost: ~np.isfinite(cost))]
     if zeros:
         kinds.append(("v", 0.03, "cost 0 (▼ at the bottom)", lambda cost: cost == 0))
+    marked = []
     for marker, height, text, chosen in kinds:
-        if _edge_marks(ax, runs, chosen, marker, height, first, markeredgewidth=2):
+        marked.append(_edge_marks(ax, runs, chosen, marker, height, first, markeredgewidth=2))
+        if marked[-1]:
             # one entry in a neutral colour, for the marks of every run
             ax.plot([], [], marker, color="#333333", markeredgewidth=2, label=f"{text}, in the run's colour")
+    return marked[0], len(marked) > 1 and marked[1]
+
+
+def _room_for_edge_marks(ax: Axes, costs: Sequence[np.ndarray], top: bool, bottom: bool) -> None:
+    """Widen the cost axis (on its own scale: decades on a log axis) so that the marks of :func:`_mark_off_the_axis`
+    stand clear of the costs drawn: matplotlib's margins put the highest and lowest cost at 95.5% and 4.5% of the
+    axes' height, next to the × at 97% and the ▼ at 3%, which then read as costs just above or below them."""
+    if not (top or bottom):
+        return
+    everything = np.concatenate([np.ravel(c) for c in costs])
+    shown = everything[np.isfinite(everything) & ((everything > 0) | (ax.get_yscale() != "log"))]
+    if not shown.size:  # (only NaN: the marks alone)
+        return
+    scale = ax.yaxis.get_transform()  # log10 on a log axis, the symlog curve, or the identity
+    drawn = scale.transform(shown.reshape(-1, 1)).ravel()
+    low, high = scale.transform(np.reshape(ax.get_ylim(), (-1, 1))).ravel()
+    span = float(drawn.max() - drawn.min()) or float(high - low)
+    wanted = [(top, 1, max(high, drawn.max() + 0.15 * span)), (bottom, 0, min(low, drawn.min() - 0.15 * span))]
+    limits = list(ax.get_ylim())
+    for marked, side, end in wanted:
+        with np.errstate(over="ignore"):  # (past float64 near 1e308: that side stays as it is)
+            value = float(scale.inverted().transform([[end]])[0, 0])
+        if marked and np.isfinite(value) and (value > 0 or ax.get_yscale() != "log"):
+            limits[side] = value
+    ax.set_ylim(*limits)
 
 
 def _edge_marks(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], chosen: Callable[[np.ndarray], np.ndarray],
@@ -774,9 +805,15 @@ def _draw_path(ax: Axes, points: np.ndarray, label: str) -> None:
             label=f"after {len(points) - 1} steps")
 
 
+#: What plot_descent's title calls the path of an optimizer that takes no gradient descent steps (the seed sets random
+#: search and Newton's method against gradient descent); any other optimizer's is "gradient descent".
+_METHODS = {RandomSearch: "random search", Newton: "Newton's method"}
+
+
 def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Value]], Any],
-                    steps: int) -> tuple[np.ndarray, str]:
-    """The points an optimizer from ``tinygrad_edu.optim`` visits: ``factory([x])`` must return it."""
+                    steps: int) -> tuple[np.ndarray, str, str]:
+    """The points an optimizer from ``tinygrad_edu.optim`` visits (``factory([x])`` must return it), its name and
+    the method it follows."""
     point = Value(start.copy())
     optimizer = factory([point])
     if not hasattr(optimizer, "step"):
@@ -794,21 +831,23 @@ def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Valu
         if getattr(optimizer, "last_failed", False) or stopped:
             break
         points.append(np.array(point.data, dtype=np.float64))
-    return np.array(points), type(optimizer).__name__
+    method = next((name for kind, name in _METHODS.items() if isinstance(optimizer, kind)), "gradient descent")
+    return np.array(points), type(optimizer).__name__, method
 
 
 _PATH_KINDS = "a learning rate, 'armijo', a function making an optimizer, or points of shape (k, 2)"
 
 
 def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps: int, sigma: float,
-                  alpha: float) -> tuple[np.ndarray, str]:
-    """The points :func:`plot_descent` draws and their label, from its ``optimizer_or_steps``."""
+                  alpha: float) -> tuple[np.ndarray, str, str]:
+    """The points :func:`plot_descent` draws, their label and the method that made them (for the title), from its
+    ``optimizer_or_steps``."""
     if isinstance(optimizer_or_steps, (bool, np.bool_)):  # no learning rate of 1, and no array of shape ()
         raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got bool {optimizer_or_steps!r}")
     if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)):  # (np.int64(1): descent_path's)
         rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", "plot_descent")
         label = "Armijo steps" if rate is None else f"learning rate η = {rate:g}"
-        return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label
+        return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label, "gradient descent"
     if callable(optimizer_or_steps):
         return _optimizer_path(f, start, optimizer_or_steps, steps)
     try:
@@ -827,7 +866,7 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
         raise ValueError(f"plot_descent: the path given as optimizer_or_steps must begin at start "
                          f"{tuple(start.tolist())}, but its first point is {tuple(points[0].tolist())}; for the "
                          "points after each step, put start first: np.vstack([start, points])")
-    return points, "path"
+    return points, "path", "gradient descent"
 
 
 @checks.pytorch_keywords({"learning_rate": "give it as optimizer_or_steps, the third argument (a learning rate, "
@@ -845,7 +884,9 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     is or the optimizer finds no step, its ``last_failed``), or the points of a path you computed (an array of
     shape (k, 2)), which must begin at ``start``: the first point is marked as the start and the path counts
     k − 1 steps (a path that begins elsewhere is refused with a ValueError, not drawn from a start it does not
-    pass through).  ``bounds`` = (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
+    pass through).  The title names the method: gradient descent, or random search and Newton's method for the paths
+    of ``optim.RandomSearch`` and ``optim.Newton``.  ``bounds`` = (x_min, x_max, y_min, y_max) fixes the window; by
+    default it frames the path.
     ``parameter_names`` names the axes, p[0] along x (``("w", "b")``).
     """
     _check_function(f, "plot_descent")
@@ -854,14 +895,14 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     start = _point(start, "start", "plot_descent", dims=2)
     steps = checks.integer(steps, "steps", "plot_descent", least=0)
     _check_constants(sigma, alpha, "plot_descent")  # whatever optimizer_or_steps is: checked, not ignored unread
-    points, label = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
+    points, label, method = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
     filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent", names)
     _colour_bar(fig, ax, filled)
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
-    ax.set_title(f"gradient descent: {label}, cost {final:.3g} after {len(points) - 1} steps" if title is None
+    ax.set_title(f"{method}: {label}, cost {final:.3g} after {len(points) - 1} steps" if title is None
                  else title, fontsize="medium")
     ax.legend(fontsize="small", loc="best")
     return _finish(fig, path, "plot_descent")
@@ -958,8 +999,9 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     # a rate that fits lands on the minimum: costs of 0 beside ones of 1e-300 made a symlog axis around 1e-300,
     # an empty panel and hundreds of matplotlib's overflow warnings; marked ▼ on a log axis, as plot_history does
     zeros_marked = _zeros_on_the_edge(costs)
-    _mark_off_the_axis(cost_ax, list(zip(cost_colors, costs, strict=True)), zeros_marked, first=0)
+    edges = _mark_off_the_axis(cost_ax, list(zip(cost_colors, costs, strict=True)), zeros_marked, first=0)
     _log_cost_axis(cost_ax, costs, zeros_marked)
+    _room_for_edge_marks(cost_ax, costs, *edges)
     cost_ax.set_xlabel("step k")
     cost_ax.set_ylabel("cost $f(x^k)$")
     cost_ax.set_title("cost per step", fontsize="small")
@@ -1190,22 +1232,24 @@ _KIND_STYLE = {"minimum": ("o", "#2e9e2e"), "maximum": ("^", "#c00000"), "saddle
                "inconclusive": ("D", "#bbbbbb")}
 
 
-def _second_derivative_test(f: Function, grid: np.ndarray, curves: list[np.ndarray], a: int, b: int, j: int) -> float:
+def _second_derivative_test(f: Function, grid: np.ndarray, curves: list[np.ndarray], a: int, b: int,
+                            j: int) -> tuple[float, float, float]:
     """The sign of f″ where f′ = 0 between ``grid[a]`` and ``grid[b]`` (j: the grid point between them with the
-    smallest |f′|).  f″(grid[j]) is that only where f′(grid[j]) = 0; elsewhere it is f″ beside the point (x⁴ has
-    f″ > 0 at every x ≠ 0), so Newton's method for f′ = 0 from grid[j] finds the point and the test of
-    :func:`tinygrad_edu.calculus.stationary_point` judges it there.  If Newton ends outside the bracket or does
-    not converge (f″ = 0 beside a kink, |x|), the sign of f″(grid[j]) stands."""
-    curvature = float(np.sign(curves[2][j]))
+    smallest |f′|), and that point (x, f(x)).  f″(grid[j]) is that only where f′(grid[j]) = 0; elsewhere it is f″
+    beside the point (x⁴ has f″ > 0 at every x ≠ 0), so Newton's method for f′ = 0 from grid[j] finds the point
+    and the test of :func:`tinygrad_edu.calculus.stationary_point` judges it there.  If Newton ends outside the
+    bracket or does not converge (f″ = 0 beside a kink, |x|), the sign of f″(grid[j]) stands, at grid[j]."""
+    curvature, beside = float(np.sign(curves[2][j])), (float(grid[j]), float(curves[0][j]))
     if curves[1][j] == 0:
-        return curvature
+        return curvature, *beside
     try:
         found = stationary_point(f, float(grid[j]))
     except (ArithmeticError, TypeError, ValueError):
-        return curvature
-    if not (found.converged and grid[a] <= found.point[0] <= grid[b]):
-        return curvature
-    return {"minimum": 1.0, "maximum": -1.0, "inconclusive": 0.0}.get(found.kind, curvature)
+        return curvature, *beside
+    if not (found.converged and grid[a] <= found.point[0] <= grid[b] and np.isfinite(found.value)):
+        return curvature, *beside
+    verdict = {"minimum": 1.0, "maximum": -1.0, "inconclusive": 0.0}.get(found.kind, curvature)
+    return verdict, float(found.point[0]), float(found.value)  # (a grid point of x³ − 3x was −1.005, not −1)
 
 
 def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray], f: Function) -> None:
@@ -1223,7 +1267,7 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray], f: Funct
         bend = 1.0 if turn == "minimum" else -1.0  # f″'s sign where f′ rises (falls) through 0, if it is not 0
         if not np.isfinite(curves[0][a:b + 1]).all() or np.sign(curvature[j]) not in (0.0, bend):
             continue  # f′ jumps across 0 at a pole or a gap (x⁻², ln|x| at 0): no f′ = 0 there, nothing to mark
-        verdict = _second_derivative_test(f, grid, curves, a, b, j)
+        verdict, x, y = _second_derivative_test(f, grid, curves, a, b, j)
         if verdict > 0:
             style, kind = "minimum", "minimum (f′ = 0, f″ > 0)"
         elif verdict < 0:
@@ -1231,8 +1275,7 @@ def _mark_extrema(ax: Axes, grid: np.ndarray, curves: list[np.ndarray], f: Funct
         else:  # f″ = 0 (x⁴ at 0, |x| beside its kink): the f″ test cannot tell; how f′ changes sign can
             style, kind = "inconclusive", f"f″ = 0, no verdict; f′ changes sign: a {turn}"
         marker, color = _KIND_STYLE[style]
-        ax.plot(grid[j], curves[0][j], marker, color=color, markersize=9, label=None if kind in shown else kind,
-                zorder=3)
+        ax.plot(x, y, marker, color=color, markersize=9, label=None if kind in shown else kind, zorder=3)
         shown.add(kind)
 
 
