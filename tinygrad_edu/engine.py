@@ -2019,7 +2019,9 @@ _IN_PLACE_UFUNCS = {op: ufunc for ufunc, op in _UFUNC_OPS.items()}  # the ufunc 
 _UFUNC_KEYWORDS = {
     "out": "an array cannot hold a graph: `a += v` is refused, `a = a + v` is a new Value; drop out=",
     "dtype": "convert the Value instead, v.astype(dtype), and np.{name} computes in its dtype",
-    "where": "numpy would leave the other elements unset; write functional.where(mask, np.{name}(…), other)"}
+    "where": "numpy would leave the other elements unset; write functional.where(mask, np.{name}(…), other), with "
+             "the masked-out inputs replaced first, functional.where(mask, v, 1.0) (else a NaN they give there makes "
+             "the gradient NaN: 0 · NaN)"}
 #: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, along the axis it was given (numpy passes
 #: it as the keyword axis; its default is 0).
 _UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(axis={axis})",

@@ -212,7 +212,26 @@ def maximum(a: Any, b: Any) -> Value:
 
 
 def where(condition: Any, a: Any, b: Any) -> Value:
-    """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side."""
+    """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side.
+
+    The side not chosen gets a gradient of 0, but 0 · NaN is NaN: where it was computed from a NaN or inf (a missing
+    target, the square root or logarithm of a number ≤ 0), the operations that made it pass NaN back, so the inputs'
+    gradients hold NaN there although the result does not (as in PyTorch and JAX; an index, ``v[mask]``, taken
+    after the NaN met the outputs, does the same).  Leave the NaN out before it meets anything with a gradient: fill
+    or pick the targets first, or put a harmless number in with a second ``where`` inside
+    (``where(x > 0, sqrt(where(x > 0, x, 1.0)), 0.0)``).
+
+        >>> targets = np.array([1.0, np.nan]); observed = ~np.isnan(targets)
+        >>> outputs = Value([0.0, 0.0])
+        >>> where(observed, (outputs - targets) ** 2, 0.0).sum().backward()
+        >>> outputs.grad                                               # the NaN target is not in the cost, yet
+        array([-2., nan])
+        >>> outputs.zero_grad()
+        >>> filled = np.where(observed, targets, 0.0)                  # no NaN left to meet the outputs
+        >>> where(observed, (outputs - filled) ** 2, 0.0).sum().backward()
+        >>> outputs.grad
+        array([-2.,  0.])
+    """
     checks.unmasked(condition, "the condition", "where")
     given = condition
     try:

@@ -164,12 +164,21 @@ def _as_array(data: Any, name: str) -> np.ndarray:
         raise TypeError(f"fit: {name} must be numbers, one entry per sample, got {type(data).__name__} "
                         f"(dtype {array.dtype}){_not_a_number(data, array)}")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        at = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        not_finite = ~np.isfinite(array)
+        at = tuple(int(i) for i in np.argwhere(not_finite)[0])
+        samples = "" if array.ndim == 0 else _samples_at(not_finite.reshape(len(array), -1).any(axis=1))
         raise ValueError(f"fit: the {name} hold NaN or inf (the first at index {at}: "
-                         f"{array[at]}); leave those samples out, or fill them in")
+                         f"{array[at]}){samples}; leave those samples out, or fill them in")
     if array.ndim == 0:
         raise ValueError(f"fit: {name} must hold one entry per sample, got a single number")
     return array
+
+
+def _samples_at(rows: np.ndarray) -> str:
+    """Which samples the boolean ``rows`` marks, for an error: how many of all, and their positions (the first few)."""
+    found = np.flatnonzero(rows)
+    shown = ", ".join(str(i) for i in found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    return f" in {checks.counted(len(found), 'sample')} of {len(rows)} ({'row' if len(found) == 1 else 'rows'} {shown})"
 
 
 def _one_sample_hint(inputs: np.ndarray, targets: np.ndarray) -> str:
@@ -283,8 +292,11 @@ class _Run:
             raise FloatingPointError(
                 f"{where.replace('the cost function', 'the gradient of the cost function')} holds NaN or inf at a "
                 f"finite cost ({number:.3g}): the cost is not differentiable there (a square root or a logarithm "
-                "at 0, say)" + ("" if first and not self.stepped_before
-                                else ", or the steps diverged (try a smaller learning rate or step size)"))
+                "at 0, say), or a NaN or inf it computed with was left out only afterwards, by functional.where or "
+                "an index (missing targets: its gradient of 0 times NaN is NaN; leave them out before they meet the "
+                "outputs, see functional.where)" + ("" if first and not self.stepped_before
+                                                   else ", or the steps diverged (try a smaller learning rate or "
+                                                        "step size)"))
 
 
 @contextlib.contextmanager
@@ -490,8 +502,15 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
         for i, (batch_inputs, batch_targets) in enumerate(batches(run.inputs, run.targets, run.batch_size,
                                                                   run.shuffle, run.rng)):
             closure = run.closure(Value(batch_inputs, requires_grad=False), batch_targets)  # as the full batch is
-            cost, number, norm = run.forward_backward(closure, episode, first=episode == 1 and i == 0)
-            if episode == 1 and i == 0:
+            first = episode == 1 and i == 0
+            try:
+                cost, number, norm = run.forward_backward(closure, episode, first=first)
+            except FloatingPointError:  # (after updates: put down to them, maybe wrongly)
+                better = None if first else _not_the_steps(run, closure, episode, i)
+                if better is None:
+                    raise
+                raise better from None
+            if first:
                 run.first_batch = (number, len(batch_inputs) / len(run.inputs))
             run.optimizer.step(closure, cost=cost)
             share = len(batch_inputs) / len(run.inputs)  # (weights ≤ 1: no sum overflows where each number is finite)
@@ -512,6 +531,30 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     number, norm = total / done, norms / done
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
     return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
+
+
+def _not_the_steps(run: _Run, closure: Callable[[], Value], episode: int, batch: int) -> FloatingPointError | None:
+    """For a NaN or inf cost on a mini-batch after updates, put down to diverging steps: where this batch's cost is
+    not finite at the parameters before any update either (a cost of one's own dividing by the number of observed
+    targets, none of them in this batch), the error that says so; else None (the steps may well be the cause)."""
+    if run.start is None or run.batch_size is None or run.stepped_before:  # (earlier steps may be the cause)
+        return None
+    now = [p.data.copy() for p in run.params]
+    _put(run.params, run.start)
+    try:
+        with no_grad():
+            number = float(closure().item())
+    except Exception:  # (the cost fails there in another way: the error raised stands)
+        return None
+    finally:
+        _put(run.params, now)
+    if math.isfinite(number):
+        return None
+    return FloatingPointError(f"fit: in episode {episode} of {run.episodes}, the cost function {run.cost_name} gave "
+                              f"a cost of {number} on batch {batch + 1} of {-(-len(run.inputs) // run.batch_size)}, "
+                              "as it does on this batch at the parameters before any update: its samples, not the "
+                              "steps, make the cost NaN or inf (a cost of your own that divides by the number of "
+                              "observed targets gives 0/0 on a batch where none is observed)")
 
 
 def _start_cost(run: _Run, full_batch: Callable[[], Value], cost: float) -> float | None:
@@ -701,10 +744,13 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     with mini-batches, whose first episode may have diverged already) gives a :class:`DivergenceWarning` (once); a
     NaN or infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming
     the episode (and, before any update, saying so), with the history so far as its ``history``; so does a gradient
-    holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0).  A cost that depends
-    on none of the optimizer's parameters is a ValueError at the first backward pass; so is an optimizer built
-    before a layer of the model was replaced (it holds Values the model no longer has and the cost does not reach,
-    and lacks the new ones).
+    holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0, or a NaN target left
+    out by ``functional.where`` only after it met the outputs; on a mini-batch whose cost is NaN or inf at the
+    parameters before any update too, such as a masked cost with nothing observed in the batch, the error says the
+    batch's samples are the cause, not the steps).  NaN or inf in ``inputs`` or ``targets`` is a ValueError naming
+    the samples.  A cost that depends on none of the optimizer's parameters is a ValueError at the first backward
+    pass; so is an optimizer built before a layer of the model was replaced (it holds Values the model no longer has
+    and the cost does not reach, and lacks the new ones).
     Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
