@@ -334,7 +334,9 @@ def test_a_state_that_is_no_mapping_is_a_type_error():
     ({"momentum": np.array("x")}, r"momentum must be a number, got str 'x'$"),
     ({"optimizer": "SGD"}, None),
     ({"state.0.velocity": np.array([0.5, 1.0], dtype=np.float32)},
-     r"'state\.0\.velocity' must have the shape \(2,\) and dtype float64 of its parameter, got \(2,\) float32$"),
+     r"'state\.0\.velocity' must have the shape \(2,\) and dtype float64 of its parameter, got \(2,\) float32; "
+     r"the state was saved while the model was float32: load it into the model in float32, then convert the model "
+     r"to float64$"),
 ], ids=["float count", "Adam's", "MySGD's", "lr of shape (1,)", "momentum of text", "text not array", "float32"])
 def test_a_damaged_sgd_state_is_refused_by_name_and_changes_nothing(change, message):
     """Each damaged entry is refused naming the entry, and the next step is the one before."""
