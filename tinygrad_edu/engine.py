@@ -329,7 +329,8 @@ _WRITE_INSTEAD = {
     **dict.fromkeys(("view", "squeeze", "unsqueeze", "expand_dims"), "v.reshape(shape), the 1s taken out or put in"),
     "pow": "v ** exponent", "square": "v ** 2", "mT": "v.swapaxes(-1, -2)",
     "prod": "v[0] * v[1] * … written out, or v.log().sum().exp() for positive numbers",
-    **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"),
+    **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"), "bmm": "v @ other (@ multiplies stacks of matrices too)",
+    "masked_fill": "functional.where(mask, value, v)",
     "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
     "norm": "(v ** 2).sum().sqrt()",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
@@ -1480,10 +1481,20 @@ class Value:
         return apply(ops.reshape, self, shape=_listed(shape))
 
     def transpose(self, *axes: int | tuple[int, ...] | None) -> Value:
-        """Axes reversed (no arguments, or None) or permuted: ``v.transpose(1, 0, 2)``; ``np.transpose(v)`` too."""
+        """Axes reversed (no arguments, or None) or permuted: ``v.transpose(1, 0, 2)``; ``np.transpose(v)`` too.
+        As in numpy, the axes are all of them in their new order; PyTorch's ``transpose(dim0, dim1)``, which
+        exchanges two, is ``v.swapaxes(dim0, dim1)`` here: ``m.transpose(0, 1)`` of a matrix changes nothing."""
         if len(axes) == 1 and axes[0] is None:
             axes = ()
-        return apply(ops.transpose, self, axes=_listed(axes) or None)
+        axes = _listed(axes)
+        try:
+            return apply(ops.transpose, self, axes=axes or None)
+        except ValueError as error:
+            if len(axes) == 2 and self.ndim > 2:  # PyTorch's k.transpose(-2, -1), on a batch
+                raise ValueError(f"{error}: numpy's transpose takes all {self.ndim} axes in their new order; to "
+                                 f"exchange two, as PyTorch's transpose(dim0, dim1) does, write "
+                                 f"v.swapaxes({axes[0]}, {axes[1]})") from None
+            raise
 
     @property
     def T(self) -> Value:

@@ -91,13 +91,22 @@ def identity(x: Any) -> Value:
 @checks.pytorch_keywords(dim=_AXIS)
 def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
     """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``axis`` (an int, a tuple of ints, or None: all of them, as in
-    ``np.sum``; a 0-d input counts as one axis); stable for inputs of any size."""
+    ``np.sum``; a 0-d input counts as one axis); stable for inputs of any size.
+
+    An entry of −inf (masked out, as in causal attention) gets probability exactly 0 and gradient 0.  A row of only
+    −inf (every entry masked), or one holding +inf, has no softmax, as in PyTorch: its probabilities are NaN, and so
+    is its gradient, even where nothing uses the row, and through it every gradient before it.  Leave such rows out,
+    or mask with a large negative number instead (``F.where(mask, -1e9, scores)``): a fully masked row is then
+    uniform."""
     return apply(ops.softmax, x, axis=_softmax_axis("softmax", x, axis))
 
 
 @checks.pytorch_keywords(dim=_AXIS)
 def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
-    """ln softmax(x) along ``axis`` (as in :func:`softmax`), computed without overflow (x − max − ln Σ e^{x − max})."""
+    """ln softmax(x) along ``axis`` (as in :func:`softmax`), computed without overflow (x − max − ln Σ e^{x − max}).
+
+    An entry of −inf gives −inf; a row of only −inf, or one holding +inf, gives NaN (and NaN gradients), as
+    :func:`softmax` does."""
     return apply(ops.log_softmax, x, axis=_softmax_axis("log_softmax", x, axis))
 
 
