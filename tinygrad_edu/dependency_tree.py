@@ -34,7 +34,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.graph import nearest_values
-from tinygrad_edu.notation import format_number, numbers_of, operand, pretty
+from tinygrad_edu.notation import format_number, numbers_of, operand, pretty, smallest_normal
 from tinygrad_edu.ops import BUILT_IN
 
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op", "has_layers",
@@ -139,7 +139,9 @@ class DependencyTree:
 
     def chain_rule(self, name: str) -> float:
         """∂C/∂name as the chain rule computes it: the sum over all paths to the cost of the product of the
-        local derivatives on the path.  Equals ``.grad`` after ``cost.backward()``."""
+        local derivatives on the path, multiplied in float64.  Equals ``.grad`` after ``cost.backward()``, to
+        rounding; where a vanishing gradient falls below the smallest normal number of the network's dtype (1.2e-38
+        for float32), ``.grad`` has lost digits or is 0, and the drawing says so."""
         name = self._check_name(name, "chain_rule")
         return self._chain_totals().get(name, 0.0)
 
@@ -395,14 +397,16 @@ def _check_single_numbers(name: str, shown: list[Value], names: dict[int, str]) 
 def _check_single_pass(tree: DependencyTree) -> None:
     """A parameter's .grad may hold other backward passes' gradients too: then the tree's numbers would not
     multiply to it, so say so instead of drawing a contradiction.  The chain rule here multiplies in float64, which
-    a float32 network's .grad differs from in the 8th digit: the tolerance is half the digits of the tree's dtype."""
+    a float32 network's .grad differs from in the 8th digit: the tolerance is half the digits of the tree's dtype,
+    and, for gradients that vanish in a deep network, the dtype's smallest normal number, not a fixed 1e-12."""
     rel_tol = max(1e-9, math.sqrt(max(float(np.finfo(node.value.dtype).eps) for node in tree.nodes.values())))
     totals = tree._chain_totals()
     for name, node in tree.nodes.items():
         if node.kind in ("weight", "bias") and node.grad is not None:
             through_tree = totals.get(name, 0.0)
             both_nan = math.isnan(node.grad) and math.isnan(through_tree)  # a NaN cost: drawn as it is
-            if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol, abs_tol=1e-12):
+            if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol,
+                                                 abs_tol=smallest_normal(node.value.data)):
                 raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
                                  f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
                                  "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "

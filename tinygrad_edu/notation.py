@@ -13,8 +13,8 @@ import numpy as np
 
 from tinygrad_edu import checks
 
-__all__ = ["format_number", "summary", "numbers_of", "pretty", "operand", "printable", "left_out_note",
-           "LAYER_LABEL"]
+__all__ = ["format_number", "summary", "numbers_of", "smallest_normal", "pretty", "operand", "printable",
+           "left_out_note", "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -78,6 +78,14 @@ def _mean(array: np.ndarray) -> float:
 def numbers_of(array: Any) -> np.ndarray:
     """The numbers of an array, a number or a Value (whose ``.data`` holds them)."""
     return _numbers(array, "numbers_of")
+
+
+def smallest_normal(array: Any) -> float:
+    """The smallest normal number of ``array``'s float dtype (float64's for any other): the absolute tolerance with
+    which the drawings compare two gradients.  Below it numbers lose digits, while a vanishing gradient of 1e-20 is
+    as exact as one of 1, and twice it is no rounding error."""
+    dtype = _numbers(array, "smallest_normal").dtype
+    return float(np.finfo(dtype if dtype.kind == "f" else np.float64).smallest_normal)
 
 
 def _numbers(array: Any, where: str) -> np.ndarray:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks
+from tinygrad_edu import checks, notation
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, built_in_op, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, write_text
@@ -400,7 +400,9 @@ def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: 
         if node.op is not None or not node.requires_grad:
             continue
         found, stored = fmt(grads.get(id(node))), fmt(node.grad)
-        same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9, atol=1e-12,
+        # (atol: the dtype's smallest normal number; a fixed 1e-12 took a vanishing 2e-20 for the steps' 1e-20)
+        same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9,
+                                                     atol=notation.smallest_normal(node.grad),
                                                      equal_nan=True)  # a NaN cost: NaN steps, NaN .grad
         check = "= .grad" if same else "≠ .grad (it holds other backward passes too: zero_grad() first)"
         rows.append(f"<tr><td>{_esc(_name(node, names))}</td><td>{_esc(found)}</td><td>{_esc(stored)}</td>"

@@ -42,7 +42,7 @@ from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dep
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, replacing, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
-from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, summary
+from tinygrad_edu.notation import LAYER_LABEL, format_number, left_out_note, pretty, printable, smallest_normal, summary
 from tinygrad_edu.player import BackpropPlayer, backprop_steps, check_drawn, display_names, pass_gradients, tree_steps
 
 __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyTree", "TreeNode", "TreeEdge",
@@ -376,17 +376,22 @@ def _passes_mixed(kept: list[Value]) -> bool:
         if p.op is not None or not p.requires_grad or p.grad is None or id(p) not in users:
             continue
         through: Any = 0.0
+        size: Any = 0.0  # Σ |contribution|: the scale of rounding where contributions of both signs cancel
         try:
             for user in users[id(p)].values():
                 if user.grad is None:
                     return False
                 upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
-                through = through + sum(g for _, parent, g in local_gradients(user, upstream) if parent is p)
+                for _, parent, g in local_gradients(user, upstream):
+                    if parent is p:
+                        through, size = through + g, size + np.abs(g)
         except (TypeError, ValueError):  # a stale graph (a step since), a .grad of another shape set by hand
             return False
         grad = p.grad.data if isinstance(p.grad, Value) else p.grad
         tolerance = max(1e-9, math.sqrt(float(np.finfo(p.dtype).eps))) if p.dtype.kind == "f" else 1e-9
-        if np.shape(grad) != p.shape or not np.allclose(grad, through, rtol=tolerance, atol=1e-12, equal_nan=True):
+        # (not a fixed atol of 1e-12: a deep network's vanishing gradients, 1e-20 and twice it, are not rounding)
+        if np.shape(grad) != p.shape or not np.allclose(grad, through, rtol=tolerance,
+                                                        atol=tolerance * size + smallest_normal(grad), equal_nan=True):
             return True
     return False
 
@@ -673,6 +678,8 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
         if node.grad is not None:
             lines.append(_text(f"∂{pretty(tree.cost)}/∂{pretty(name)} = {format_number(node.grad, precision)}"))
+            if abs(node.grad) < smallest_normal(node.value.data) and tree.chain_rule(name) != node.grad:
+                lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
         if chains:
             lines += [_text(line, 120) for line in tree.chain_lines(name, precision)]
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
@@ -690,6 +697,12 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         graph.attr(label=_html(*(_text(line, 120) for line in _FOLDED_NOTE)), labelloc="t", fontname="Helvetica",
                    fontsize="11")
     return graph
+
+
+def _underflow_note(dtype: np.dtype) -> str:
+    """Why a vanishing gradient's ``.grad`` (0, or a subnormal number of a few digits) differs from its chain, which
+    multiplies the local derivatives in float64."""
+    return f"({dtype} underflow: below {format_number(float(np.finfo(dtype).smallest_normal), 4)} digits are lost)"
 
 
 def _folded_lines(ops: tuple[str, ...], branching: bool = False) -> list[str]:
