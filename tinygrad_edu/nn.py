@@ -52,7 +52,8 @@ _BUILT_IN_FLOAT64 = "layers are built in float64; convert one afterwards with .f
 
 # torch.nn's classes that have no counterpart here, and what to write instead (this module's __getattr__).
 _PYTORCH_CLASSES = {
-    "Linear": "nn.Layer(in_size, out_size, activation='identity') is one here",
+    "Linear": "nn.Layer(in_size, out_size, activation='identity') is one here; its weights are (in_size, "
+              "out_size), the transpose of Linear.weight (out_features, in_features)",
     "Sequential": "nn.Network(layer, layer, ...) is one here",
     **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), "a Layer applies its activation itself here: "
                     "nn.Layer(in_size, out_size, activation='relu')"),
@@ -281,7 +282,10 @@ class Module:
         their numbers) and returned as ``(missing_keys, unexpected_keys)``; a state whose names count layers from
         0 is still refused, as none of them would fit.  A tied parameter's other names (``dec.weights`` for the
         Value that is also ``enc.weights``, as PyTorch's ``state_dict`` lists it) are taken for its own, if their
-        entries hold the same numbers.
+        entries hold the same numbers.  A PyTorch ``state_dict`` (``0.weight``, ``0.bias``…) is refused, with
+        ``strict=False`` too, saying what to load instead: a Layer's ``weights`` are ``(in_size, out_size)``, the
+        transpose of a Linear's ``weight`` ``(out_features, in_features)``, so ``layers.1.weights`` is
+        ``state["0.weight"].T`` and ``layers.1.biases`` is ``state["0.bias"]``; entries may be PyTorch tensors.
         """
         if not isinstance(state, Mapping):
             raise TypeError("load_state_dict: expected a mapping of names to arrays, "
@@ -404,17 +408,44 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
     extra = [str(name) for name in state if name not in params and name not in aliases]
     counted_from_0 = bool(missing or extra) and (
         sorted(serialization.counted_from_1(str(name)) for name in state) == sorted(params))
-    if not (strict or counted_from_0) or not (missing or extra):
+    # a PyTorch state_dict ('0.weight', '0.bias'): with strict=False, as counted from 0, none of it would be loaded
+    pytorch_names = bool(extra) and len(missing) == len(params) and all(
+        name.rsplit(".", 1)[-1] in _PYTORCH_SUFFIXES.values() for name in extra) and not any(
+        name.rsplit(".", 1)[-1] in _PYTORCH_SUFFIXES.values() for name in params)
+    if not (strict or counted_from_0 or pytorch_names) or not (missing or extra):
         return _IncompatibleKeys(missing, extra)
     parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (
         [f"unexpected {checks.listed([name[:60] for name in extra])}"] if extra else [])
     if counted_from_0:
         parts.append("its names count layers from 0 (layers.0.weights), as tinygrad_edu 0.1 did; they now count "
                      "from 1 (layers.1.weights is W¹): rename them, or save and load files, which are converted")
+    if pytorch_names:
+        parts.append(_pytorch_names_hint(owner, params, extra))
     if "__format__" in extra:  # np.load(path) of a saved model: its format marker and architecture came along
         parts.append("it is a model file's contents, marker entries and all: read the file with model.load(path) "
                      "or nn.load_state(path)")
     raise ValueError(f"load_state_dict: the state does not fit this {owner}: {'; '.join(parts)}")
+
+
+#: A Layer's parameter names, and PyTorch's for them (a Linear's ``weight`` is the transpose of ``weights``).
+_PYTORCH_SUFFIXES = {"weights": "weight", "biases": "bias"}
+#: What an array of a weights matrix's shape transposed is likely to be, and what to do with it.
+_TRANSPOSED = ("it is that shape transposed: a Layer's weights are (in_size, out_size), where PyTorch's "
+               "Linear.weight is (out_features, in_features); give its transpose, weight.T")
+
+
+def _pytorch_names_hint(owner: str, params: Mapping[str, Value], extra: list[str]) -> str:
+    """What a state with PyTorch's names (``extra``: ``0.weight``, ``0.bias``…) needs to fit: the names and shapes
+    expected, that a Linear's weight is transposed here, and the renaming, where the entries pair off in order."""
+    expected = [f"{name} of shape {value.shape}" for name, value in params.items()]
+    text = (f"its names are PyTorch's; this {owner} expects {checks.listed(expected, 6)}, and a Layer's weights are "
+            "(in_size, out_size), the transpose of PyTorch's Linear.weight (out_features, in_features)")
+    pairs = list(zip(params.items(), extra, strict=False))
+    if len(params) != len(extra) or any(_PYTORCH_SUFFIXES.get(name.rsplit(".", 1)[-1]) != theirs.rsplit(".", 1)[-1]
+                                        for (name, _), theirs in pairs):
+        return text + ": rename the entries and transpose the weights (weight.T)"
+    renamed = [f"{name!r}: state[{theirs!r}]{'.T' if value.ndim == 2 else ''}" for (name, value), theirs in pairs]
+    return text + f": load {{{', '.join(renamed[:4])}{', …' if len(renamed) > 4 else ''}}}"
 
 
 def _tied_names(module: Module, params: Mapping[str, Value], state: Mapping[str, Any]) -> dict[str, str]:
@@ -463,8 +494,9 @@ def _state_array(name: str, entry: Any, shape: tuple[int, ...]) -> np.ndarray:
     if array.dtype not in (np.float32, np.float64):
         raise ValueError(f"load_state_dict: entry {name!r} has dtype {array.dtype}; expected float32 or float64")
     if array.shape != shape:
+        transposed = f"; {_TRANSPOSED}" if len(shape) == 2 and array.shape == shape[::-1] else ""
         raise ValueError(f"load_state_dict: entry {name!r} has shape {array.shape} but the parameter has shape "
-                         f"{shape}")
+                         f"{shape}{transposed}")
     if not np.isfinite(array).all():
         raise ValueError(f"load_state_dict: entry {name!r} holds NaN or inf")
     return array
@@ -714,8 +746,10 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any) -> N
                         f"numbers with `with no_grad(): layer.{name}[...] = array` (seen by the graphs recorded "
                         "from it), or assign Value(array)")
     if None not in sizes and value.shape != shape:
+        transposed = f"; {_TRANSPOSED}" if name == "weights" and value.shape == shape[::-1] else ""
         raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(layer['in_size'], 'input')}, "
-                         f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}")
+                         f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}"
+                         f"{transposed}")
 
 
 #: Value's ways out of the graph, to a Python number or to numpy (float(z) inside math.tanh(z), np.sin(z), if z:).
@@ -738,7 +772,9 @@ class Layer(Module):
     ``in_size`` activations come in, ``out_size`` go out.  ``activation`` is a name from
     :data:`tinygrad_edu.functional.ACTIVATIONS` (``"sigmoid"``, ``"relu"``, ``"tanh"``, ``"leaky_relu"``,
     ``"softplus"``, ``"identity"``) or any function of Values (a lambda, a def, an :class:`~tinygrad_edu.Op`) that
-    computes its result from the Value it gets, of the same shape.  ``init`` draws the starting weights:
+    computes its result from the Value it gets, of the same shape.  ``weights`` has shape ``(in_size, out_size)``:
+    it is the transpose of PyTorch's ``Linear.weight`` ``(out_features, in_features)``, as ``α @ W`` is PyTorch's
+    ``x @ weight.T``.  ``init`` draws the starting weights:
 
     - ``"uniform"``: weights and biases uniform in [0, 1), as the seed's ``np.random.rand``; all positive, they make
       ``z`` large for many inputs (about 10 for the 64 pixels of a digit), where σ is flat and its gradient all but
