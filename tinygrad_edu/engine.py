@@ -316,6 +316,8 @@ def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | Non
         return formula if axis is None else f"{formula}, n the numbers along axis"
     if name in _ALONG_AN_AXIS and axis is not None:
         return _ALONG_AN_AXIS[name]
+    if name == "np.take" and isinstance(axis, (int, np.integer)) and axis != 0:  # (one index array at that axis)
+        return "v[" + ":, " * axis + "indices]" if axis > 0 else "v[..., indices" + ", :" * (-axis - 1) + "]"
     if name == "np.dot" and any(isinstance(x, int | float) or getattr(_data_of(x), "ndim", 1) == 0 for x in args[:2]):
         return "a * b (np.dot of a single number multiplies; @ needs arrays)"
     return _NUMPY_INSTEAD.get(name, _WRITE_INSTEAD.get(short))
@@ -395,12 +397,27 @@ def _helpful_cause(error: BaseException) -> BaseException | None:
     return None
 
 
+def _param_text(param: Any) -> str:
+    """An operation's parameter for an error message: an array of more than one row or a few numbers (an im2col's
+    index arrays) by its shape and dtype, not thousands of characters of its numbers over many lines."""
+    if isinstance(param, np.ndarray) and (param.ndim > 1 or param.size > 8):
+        return f"<{param.dtype} array of shape {param.shape}>"
+    if isinstance(param, tuple):
+        return "(" + ", ".join(map(_param_text, param)) + ("," if len(param) == 1 else "") + ")"
+    return repr(param)
+
+
+def _params_text(params: dict) -> str:
+    """``key=…, axis=…`` for an error message (see :func:`_param_text`)."""
+    return ", ".join(f"{k}={_param_text(v)}" for k, v in params.items())
+
+
 def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Exception) -> ValueError:
     """A readable error for a forward that numpy refused, naming the operation and the shapes."""
     message = str(error)
     if message.startswith(f"{op.name}:"):  # the op explained itself (matmul does)
         return ValueError(message)
-    details = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    details = _params_text(params)
     if "broadcast" in message:  # (broadcast_to's target shape is a parameter: named with the input's)
         return ValueError(f"{op.name}: shapes {_shapes(values)}{' and ' + details if details else ''} cannot be "
                           "broadcast together")
@@ -456,10 +473,10 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     except (ValueError, OverflowError) as error:  # first: numpy's AxisError is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from _helpful_cause(error)
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
-        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {params})") \
+        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {_params_text(params)})") \
             from _helpful_cause(error)
     except TypeError as error:  # e.g. reshape(2, "a"), sum(axis=1.0)
-        details = f", params {params}" if params else ""
+        details = f", params {_params_text(params)}" if params else ""
         raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from _helpful_cause(error)
     if saving:
         if out.__class__ is not tuple or len(out) != 2:
