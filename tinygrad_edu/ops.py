@@ -355,8 +355,8 @@ def _max_form(slope, dtype: np.dtype) -> bool:
 def _leaky_relu(x, negative_slope=0.01):
     if _max_form(negative_slope, x.dtype):
         return np.maximum(x, x * negative_slope)
-    if x.dtype.type(negative_slope) == 0:  # relu's numbers, where s·x would make 0·(−∞) = NaN
-        return np.maximum(x, x.dtype.type(0))
+    if x.dtype.type(negative_slope) == 0:  # s·x is ±0 below 0, at −∞ too (0·(−∞) would be NaN)
+        return np.where(x > 0, x, np.maximum(x, np.finfo(x.dtype).min) * negative_slope)
     return np.where(x > 0, x, x * negative_slope)
 
 
