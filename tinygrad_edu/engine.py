@@ -1550,7 +1550,14 @@ class Value:
         self._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
 
 
-for _name, _advice in _WRITE_INSTEAD.items():
+#: v.var(axis=0) and v.std(axis=0) (a batch norm's statistics) are read before their arguments: the advice names the
+#: formula along an axis too, and PyTorch's default (x.var() divides by n − 1, where numpy's and mean() divide by n).
+_UNBIASED = "((v - v.mean(axis, keepdims=True)) ** 2).sum(axis) / (n - 1)"
+_METHOD_ADVICE = {name: f"{_WRITE_INSTEAD[name]}; along an axis, {_ALONG_AN_AXIS['np.' + name]} (keepdims=True in "
+                        "the last mean keeps the axis, to broadcast against v); that divides by n, as numpy's does, "
+                        f"where PyTorch's x.{name}() divides by n - 1: {unbiased}, n the numbers along axis"
+                  for name, unbiased in (("var", _UNBIASED), ("std", f"({_UNBIASED}).sqrt()"))}
+for _name, _advice in {**_WRITE_INSTEAD, **_METHOD_ADVICE}.items():
     setattr(Value, _name, checks.Absent(_name, _advice, "{cls!r} object has no attribute {name!r}; write {advice}"))
 
 

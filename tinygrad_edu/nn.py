@@ -101,6 +101,9 @@ class Module:
     parameter and under any other name raises ``TypeError``, rather than being trained, counted or saved as one.  A
     parameter frozen with ``requires_grad = False`` (a whole module: ``requires_grad_(False)``) is not one of
     ``parameters()`` (an optimizer leaves it alone) but stays in ``state_dict()``, ``save`` and ``load``, as in PyTorch.
+    That is also how numbers that are kept but never trained (PyTorch's buffers, such as a batch norm's running
+    averages) are held: ``self.running_mean = Value(np.zeros(n), requires_grad=False)``, changed in place under
+    ``no_grad()``; a numpy array among the attributes is not part of the state, and is not saved.
     Subclasses define ``forward``; calling the module calls ``forward``.  Its repr lists the child Modules and the
     Values by name, with their shapes.
 
@@ -355,7 +358,14 @@ class Module:
 #: minitorch's Module methods that Module lacks, and what to write: class attributes that say it (checks.Absent).
 _MINITORCH_METHODS = {"add_parameter": "a Value set as an attribute is a parameter here: self.name = Value(array) (or "
                                        "setattr(self, name, Value(array)) for a name in a variable)"}
-for _name, _advice in _MINITORCH_METHODS.items():
+#: PyTorch's Module methods that Module lacks, and what to write: a buffer (numbers kept but not trained, a batch
+#: norm's running averages) is a Value that requires no gradient, which state_dict, save, load and float() keep.
+_PYTORCH_METHODS = {"register_buffer": "numbers kept but not trained (a batch norm's running mean) are a Value that "
+                                       "requires no gradient here: self.running_mean = Value(np.zeros(n), "
+                                       "requires_grad=False), changed in place under no_grad() (self.running_mean *= "
+                                       "0.9); state_dict, save and load keep it and no optimizer changes it (a numpy "
+                                       "array attribute is not saved)"}
+for _name, _advice in {**_MINITORCH_METHODS, **_PYTORCH_METHODS}.items():
     setattr(Module, _name, checks.Absent(_name, _advice))
 
 
@@ -373,7 +383,8 @@ def _set_numbers(value: Value, array: np.ndarray) -> None:
 def _explain_frozen_left_out(error: serialization.ModelFileError, path: PathLike, shapes: dict[str, tuple[int, ...]],
                              frozen: list[str]) -> None:
     """If the file fits the model but for its frozen parameters, raise ``error`` saying why and what to do: files
-    written before frozen parameters were saved (format 1, and early format 2) left them out."""
+    written before frozen parameters were saved (format 1, and early format 2) left them out, and so does any file
+    saved before the model had them (a batch norm's running averages, added as Values that need no gradient)."""
     if not frozen:
         return
     try:
@@ -384,8 +395,9 @@ def _explain_frozen_left_out(error: serialization.ModelFileError, path: PathLike
     raise serialization.ModelFileError(
         f"{error}; these are the model's frozen parameters (requires_grad = False), which files written by "
         f"tinygrad_edu before it saved them ({serialization.FORMAT_1!r} and early {serialization.FORMAT!r} files) "
-        "left out: load the others with model.load_state_dict(nn.load_state(path), strict=False), which keeps the "
-        "frozen ones as they are") from None
+        "left out, as does a file saved before the model had them (running averages added since): load the others "
+        "with model.load_state_dict(nn.load_state(path), strict=False), which keeps the frozen ones as they are"
+        ) from None
 
 
 def _check_activations(path: PathLike, stored: dict | None, own: dict | None) -> None:
@@ -546,7 +558,9 @@ def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Ite
         if obj.op is not None:  # an output kept on the module, or w.astype(...): no parameter, and not trainable
             raise TypeError(f"named_parameters: {prefix!r} holds a Value computed by an operation ({obj.op}), not a "
                             "parameter; keep such a Value under a name starting with '_' (self._output), or make a "
-                            f"parameter of its numbers with Value(x.data){_tied_advice(obj)}")
+                            "parameter of its numbers with Value(x.data) (numbers kept but not trained, such as a "
+                            "running average: Value(x.data, requires_grad=False), changed in place under no_grad())"
+                            f"{_tied_advice(obj)}")
         if obj.requires_grad or frozen:
             yield prefix, obj
         return
