@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import copy
 import importlib.util
 import math
 import os
@@ -75,16 +76,29 @@ class _Parser(argparse.ArgumentParser):
     _parsing = False
 
     def error(self, message: str) -> NoReturn:
+        path_option = re.fullmatch(r"argument (?:-o/)?(--output|--inputs-file): expected one argument", message)
+        if path_option:  # `-o -model.npz`: argparse took the name for an option
+            message += (f" (a name that starts with '-' is read as an option: write {path_option.group(1)}=NAME, or "
+                        "./NAME for one in the current folder)")
+        if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
+            message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         if not self.intermixed or self._parsing:  # parse_known_intermixed_args calls this method again
             return super().parse_known_args(args, namespace)
+        words = list(sys.argv[1:] if args is None else args)
         self._parsing = True
         try:
-            return self.parse_known_intermixed_args(args, namespace)
+            found, extras = self.parse_known_intermixed_args(words, copy.copy(namespace))
         finally:
             self._parsing = False
+        # before Python 3.12.8 (3.13.1), intermixed parsing dropped the words after "--" that look like options:
+        # `predict -- -model.npz 0.5` took 0.5 as the model; argparse's plain parsing reads them as it should
+        after = words[words.index("--") + 1:] if "--" in words else []
+        if any(word in after for word in extras):
+            return super().parse_known_args(words, namespace)
+        return found, extras
 
 
 class _Once(argparse.Action):
@@ -327,7 +341,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if extras:  # the subcommand's parser leaves them to the main one: name the subcommand's help
             command_parser = getattr(args, "command_parser", parser)
             command_parser.error(f"unrecognized arguments: {' '.join(extras)}"
-                                 + _negative_number_hint(args.command, extras) + _option_hint(command_parser, extras))
+                                 + _negative_number_hint(args.command, extras) + _option_hint(command_parser, extras)
+                                 + _dash_file_hint(args.command, extras))
     except SystemExit as stop:  # --help, --version and argument errors
         return stop.code if isinstance(stop.code, int) else 2
     with warnings.catch_warnings(record=True) as caught:
@@ -359,6 +374,14 @@ def _negative_number_hint(command: str, words: list[str]) -> str:
     if command != "predict" or number is None:
         return ""
     return f"; to give {number} as an input, put '--' before the numbers: {PROG} predict MODEL -- {number}"
+
+
+def _dash_file_hint(command: str, words: list[str]) -> str:
+    """For ``predict -model.npz 0.5``: argparse reads a file name that starts with '-' as an option; say what to do."""
+    name = next((word for word in words if word.startswith("-") and os.path.isfile(word)), None)
+    if command != "predict" or name is None:
+        return ""
+    return f"; to name the file {name}, write ./{name} or put '--' before it: {PROG} predict -- {name} ..."
 
 
 #: Other training scripts' names for train's options (PyTorch's examples: --epochs).

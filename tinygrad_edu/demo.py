@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -473,6 +474,22 @@ def _checked_demo_arguments(output: Any, seed: Any, quick: Any, stream: Any) -> 
     return _folder("run_demo", output)
 
 
+def _writable(text: str, stream: Any) -> str:
+    """``text`` with the characters that ``stream``'s encoding lacks as "?": on a console that is not UTF-8
+    (``PYTHONIOENCODING=ascii``, Python's UTF-8 mode off under ``LC_ALL=C``, a Windows code page) x², σ, η and → cannot
+    be written, and run_demo ended in a UnicodeEncodeError at its first line.  The files written are UTF-8 anyway."""
+    encoding = getattr(stream, "encoding", None)
+    if not isinstance(encoding, str) or text.isascii():
+        return text
+    try:
+        text.encode(encoding, getattr(stream, "errors", None) or "strict")
+    except UnicodeEncodeError:
+        return text.encode(encoding, "replace").decode(encoding)
+    except LookupError:  # an encoding (or error handler) Python does not know: left to print
+        pass
+    return text
+
+
 def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: bool = False,
              stream: TextIO | None = None) -> int:
     """The whole demonstration: train, print the table and the goals, write the artefacts; returns 0.
@@ -491,7 +508,7 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     _check_no_folder_in_the_way(output)
 
     def say(text: str = "") -> None:
-        print(text, file=stream, flush=True)
+        print(_writable(text, sys.stdout if stream is None else stream), file=stream, flush=True)
 
     say(f"Fitting f(x) = x² on [−1, 1] with a 1-12-12-1 network (193 weights and biases; Newton: 1-8-1, 25), "
         f"seed {seed}"

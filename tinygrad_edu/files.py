@@ -20,6 +20,7 @@ import contextlib
 import errno
 import os
 import stat
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,8 @@ PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
 def checked_path(path: object, operation: str) -> str | bytes:
     """``path`` as a ``str`` (or ``bytes``) file name; anything else is a ``TypeError`` naming ``operation``
-    (an int too: it would be taken as a file descriptor), an empty name or one holding NUL a ``ValueError``."""
+    (an int too: it would be taken as a file descriptor), an empty name, one holding NUL or one the file system's
+    encoding cannot write (ASCII under ``LC_ALL=C`` without UTF-8 mode) a ``ValueError``."""
     if isinstance(path, (str, bytes, os.PathLike)):
         try:
             name = os.fspath(path)
@@ -42,6 +44,13 @@ def checked_path(path: object, operation: str) -> str | bytes:
             raise ValueError(f"{operation}: the file name is empty")
         if ("\0" if isinstance(name, str) else b"\0") in name:
             raise ValueError(f"{operation}: the file name {name!r:.200} holds a NUL character, which no file name can")
+        try:  # under an ASCII (LC_ALL=C) or Latin-1 locale, 'café' or 'Ωμέγα' has no bytes: a bare UnicodeEncodeError
+            os.fsencode(name)
+        except UnicodeEncodeError as error:
+            raise ValueError(f"{operation}: the file name {name!r:.200} cannot be written in this system's encoding of "
+                             f"file names, {sys.getfilesystemencoding()} (set by the locale), which lacks "
+                             f"{error.object[error.start:error.end]!r}; use a UTF-8 locale (LC_ALL=C.UTF-8) or "
+                             "Python's UTF-8 mode (PYTHONUTF8=1)") from None
         return name
     raise TypeError(f"{operation}: expected a file path (str or os.PathLike), got {type(path).__name__} "
                     f"{str(path)[:60]}; file descriptors and open files are not accepted")
