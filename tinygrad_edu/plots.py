@@ -433,11 +433,17 @@ def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
     return None if np.isnan(array).all() else array
 
 
+#: The line styles of the runs of a figure, one after the other: runs must differ by more than their colour (a
+#: deuteranope sees matplotlib's blue and red, or red and orange, as one; a grayscale printout too).
+_RUN_STYLES = ("-", "--", ":", "-.")
+
+
 @checks.pytorch_keywords(**_NO_AX)
 def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] | None = None,
                  step_sizes: bool | None = None, title: str | None = None,
                  path: str | Path | None = None) -> Figure:
-    """The cost per episode (seed, sections 5 and 7.3); several runs overlaid with a legend.
+    """The cost per episode (seed, sections 5 and 7.3); several runs overlaid with a legend, each in a colour and a
+    line style of its own (solid, dashed, dotted, dash-dotted), so that they stay apart in grayscale too.
 
     ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
     a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too).  Legends use
@@ -462,11 +468,12 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         ax, ax_steps = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
     else:
         ax, ax_steps = fig.subplots(), None
-    colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour
-    for label, cost, _ in runs:
+    colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour and line style
+    for i, (label, cost, _) in enumerate(runs):
         isolated = _isolated(cost)
         line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=_legend_text(label), linewidth=1.6,
-                        marker="o" if isolated else None, markersize=4, markevery=isolated)
+                        linestyle=_RUN_STYLES[i % len(_RUN_STYLES)], marker="o" if isolated else None, markersize=4,
+                        markevery=isolated)
         colors.append(line.get_color())
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
     edges = _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)],
@@ -479,8 +486,8 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     ax.grid(True, which="both", alpha=0.3)
     if ax_steps is not None:
         for i, label, steps in with_steps:
-            ax_steps.plot(np.arange(1, len(steps) + 1), steps, ".-", markersize=3, linewidth=1,
-                          color=colors[i], label=label)  # the colour of its cost curve: one legend for both
+            ax_steps.plot(np.arange(1, len(steps) + 1), steps, "." + _RUN_STYLES[i % len(_RUN_STYLES)], markersize=3,
+                          linewidth=1, color=colors[i], label=label)  # the look of its cost curve: one legend for both
         every_step = np.concatenate([s for _, _, s in with_steps]) if with_steps else np.zeros(0)
         if (every_step > 0).any() and not (every_step < 0).any():
             # a step of 0 (Armijo found none, ‖∇C‖ = 0) made the axis linear, where steps of 2⁻²⁰ sat on 0 too: a
@@ -493,7 +500,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     else:
         ax.set_xlabel("episode")
     # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", handlelength=3)  # (room for "-.")
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator("auto", integer=True, steps=[1, 2, 2.5, 5, 10]))  # whole episodes
@@ -986,7 +993,8 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     cost_colors: list[str] = []
     for i, (ax, (label, points)) in enumerate(zip(axes[:-1], schedules, strict=True)):
         _contour(ax, f, box, 25, resolution, "plot_learning_rates", names)
-        color, style = colors[i % len(colors)], ["-", "--", ":", "-."][i // len(colors) % 4]  # (7 runs: 2 reds)
+        # a style of its own too: red and orange are one olive to a deuteranope (and 7 runs take 2 reds)
+        color, style = colors[i % len(colors)], _RUN_STYLES[i % len(_RUN_STYLES)]
         ax.plot(points[:, 0], points[:, 1], "o" + style, color=color, markersize=3, linewidth=1.3,
                 label=_legend_text(label))
         ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=6)
@@ -1006,7 +1014,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     cost_ax.set_ylabel("cost $f(x^k)$")
     cost_ax.set_title("cost per step", fontsize="small")
     cost_ax.grid(True, which="both", alpha=0.3)
-    cost_ax.legend(fontsize="x-small")
+    cost_ax.legend(fontsize="x-small", handlelength=3)
     return _finish(fig, path, "plot_learning_rates")
 
 
