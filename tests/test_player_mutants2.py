@@ -267,13 +267,14 @@ def test_the_backward_steps_name_the_cost_by_its_label_and_the_first_lights_no_e
 
 def test_a_single_uses_product_is_the_gradient_to_every_digit():
     """C = 7·(x/3) at precision 17: the row shows the contribution the engine passes down (7/3 =
-    2.3333333333333335), the number ∂C/∂x is, not 7 times the rounded 1/3 (2.333333333333333)."""
+    2.3333333333333335), the number ∂C/∂x is, not 7 times the rounded 1/3 (2.333333333333333), and says ≈: the
+    numbers printed multiply to 2.33333333333333317."""
     x = Value(2.0, label="x")
     cost = (x / 3.0) * 7.0
     kept, total = nearest_values(cost)
     step = backprop_steps(cost, kept, total, display_names(kept), precision=17)[-2]
     assert step.title == "Backward 3 of 3: ∂C/∂x"
-    assert "7 × 0.33333333333333331 = 2.3333333333333335 ∂C/∂x = 2.3333333333333335" in _text_of(step.html)
+    assert "7 × 0.33333333333333331 ≈ 2.3333333333333335 ∂C/∂x = 2.3333333333333335" in _text_of(step.html)
 
 
 # ---------------------------------------------------------------------------------------------- the tree's steps

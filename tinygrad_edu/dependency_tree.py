@@ -168,32 +168,43 @@ class DependencyTree:
 
     def chain_lines(self, name: str, precision: int = 4, width: int = 80) -> list[str]:
         """How the chain rule makes ∂C/∂name, in lines of at most ``width`` characters: the local derivatives along
-        the path of a weight or bias multiplied (``chain: 0.78 · 0.23 · 0.75 = 0.14``), or, for a Value with
-        several uses, Σ ∂C/∂(user)·∂(user)/∂name.  A long chain goes on over more lines (``· 0.25 · …``) with every
-        factor kept and the total last; no lines when there is nothing to multiply or add (one factor)."""
+        the path of a weight or bias multiplied (``chain: 0.78 · 0.23 · 0.75 = 0.13``), or, for a Value with
+        several uses, Σ ∂C/∂(user)·∂(user)/∂name.  The total follows ``≈`` instead of ``=`` where the numbers as
+        printed do not work out to it at ``precision`` digits (``0.78 · 0.23 · 0.75 ≈ 0.14``: the factors' digits
+        left out add up).  A long chain goes on over more lines (``· 0.25 · …``) with every factor kept and the
+        total last; no lines when there is nothing to multiply or add (one factor)."""
         name = self._check_name(name, "chain_lines")
         checks.precision(precision, "DependencyTree.chain_lines")
         checks.integer(width, "width", "DependencyTree.chain_lines", least=1)
         number = lambda x: f"({format_number(x, precision)})" if x < 0 else format_number(x, precision)  # noqa: E731
+        shown = lambda x: float(format_number(x, precision))  # noqa: E731 (a number as the line prints it)
         ups = [edge for edge in self.edges if edge.parent == name]
         if len(ups) > 1:
             terms, joiner = [f"{number(self.chain_rule(e.child))}·{number(e.number)}" for e in ups], " + "
+            worked_out = math.fsum(shown(self.chain_rule(e.child)) * shown(e.number) for e in ups)
         elif self.nodes[name].kind in ("weight", "bias") and name != self.cost:
             try:
-                terms, joiner = [number(edge.number) for edge in self.path(name)], " · "
+                path = self.path(name)
             except ValueError:  # the path splits further up: the sum is on the Value where it splits
                 return []
+            terms, joiner = [number(edge.number) for edge in path], " · "
+            worked_out = math.prod(shown(edge.number) for edge in path)
         else:
             return []
         if len(terms) < 2:
             return []
-        pieces = [joiner + term for term in terms[1:]] + [f" = {format_number(self.chain_rule(name), precision)}"]
+        # "=" where the numbers printed work out to the total printed, "≈" where their rounding shows in it (the
+        # factors of ∂C/∂W¹ = 0.00017 at 2 digits multiply to 0.00018)
+        total = format_number(self.chain_rule(name), precision)
+        equals = "=" if format_number(worked_out, precision) == total else "≈"
+        pieces = [joiner + term for term in terms[1:]] + [f" {equals} {total}"]
         return _wrapped(f"chain: {terms[0]}", pieces, width)
 
 
 def _wrapped(first: str, pieces: list[str], width: int) -> list[str]:
     """``first`` and the ``pieces`` after it (`` · 0.25``, `` = 0.14``) in lines of at most ``width`` characters
-    (a longer piece gets a line of its own); a line that goes on starts with its piece's ``·``, ``+`` or ``=``."""
+    (a longer piece gets a line of its own); a line that goes on starts with its piece's ``·``, ``+``, ``=`` or
+    ``≈``."""
     lines = [first]
     for piece in pieces:
         if len(lines[-1]) + len(piece) > width:

@@ -386,11 +386,22 @@ def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarr
         ones = np.ones(user.shape, user.dtype)
         number = next(g for j, p, g in local_gradients(user, ones) if j == position)
         local += "" if formula == fmt(number) else f" = {fmt(number)}"
-        product = f"{fmt(grads[id(user)])} × {operand(fmt(number))} = {fmt(contribution)}"
+        arriving, shown = fmt(grads[id(user)]), fmt(contribution)
+        product = f"{arriving} × {operand(fmt(number))} {_equals(arriving, fmt(number), shown, fmt)} {shown}"
     else:
         product = f"vector-Jacobian product: {fmt(contribution)}"
     return (f"<tr><td>{_esc(user_name)} ({_esc(user.op)})</td><td>{_esc(fmt(grads[id(user)]))}</td>"
             f"<td>{_esc(local)}</td><td>{_esc(product)}</td></tr>")
+
+
+def _equals(arriving: str, local: str, product: str, fmt: Any) -> str:
+    """``=`` where the two numbers as printed multiply to the ``product`` printed, ``≈`` where their rounding shows
+    in it (``-0.184 × 0.45 ≈ -0.0826``: the digits of 0.4502 left out); ``=`` for what is no single number."""
+    try:
+        worked_out = float(arriving) * float(local)
+    except ValueError:  # a summary of a tensor ("min … · mean … · max …")
+        return "="
+    return "=" if fmt(worked_out) == product else "≈"
 
 
 def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: Mapping[int, np.ndarray],
@@ -527,7 +538,8 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
         local = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
         local += "" if edge.formula == fmt(edge.number) else f" = {fmt(edge.number)}"
         rows.append(f"<tr><td>{_esc(edge.child)}</td><td>{_esc(fmt(arriving))}</td><td>{_esc(local)}</td>"
-                    f"<td>{_esc(fmt(arriving))} × {_esc(operand(fmt(edge.number)))} = {_esc(fmt(product))}</td></tr>")
+                    f"<td>{_esc(fmt(arriving))} × {_esc(operand(fmt(edge.number)))} "
+                    f"{_equals(fmt(arriving), fmt(edge.number), fmt(product), fmt)} {_esc(fmt(product))}</td></tr>")
     body = (f"<p>{_esc(name)} feeds {len(uses)} node{'s' * (len(uses) != 1)} of the tree; from each, the gradient "
             "arriving from above times the local derivative on the edge:</p><table><tr><th>from</th>"
             f"<th>arriving ∂{_esc(top)}/∂·</th><th>local derivative</th><th>product</th></tr>{''.join(rows)}</table>")
