@@ -9,7 +9,8 @@ Bad arguments, a missing or damaged model file, or inputs that do not fit the mo
 ``tinygrad-edu: error: ...`` on stderr and exit status 2; Ctrl-C ends with exit status 130 (``train`` first saves
 the model trained so far, also when Ctrl-C comes after training; during the save itself no file is written; ``demo``
 writes nothing more).  When the program reading the output stops early (``predict ... | head``), it ends quietly
-with exit status 141, as shells report a command ended by a closed pipe.
+with exit status 141, as shells report a command ended by a closed pipe.  SIGTERM (``kill``, ``timeout``) ends it as
+the system does, with no model saved (status 143), after removing the file being written.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import math
 import os
 import re
 import shlex
+import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -74,10 +77,14 @@ class _Parser(argparse.ArgumentParser):
 
     intermixed = False
     _parsing = False
+    #: The words this parser was given (for errors).
+    _words: list[str] = []
 
     def error(self, message: str) -> NoReturn:
         path_option = re.fullmatch(r"argument (?:-o/)?(--output|--inputs-file): expected one argument", message)
-        if path_option:  # `-o -model.npz`: argparse took the name for an option
+        if path_option and self._words[-1:] in (["-o"], [path_option.group(1)]):  # `-o $OUT` with OUT empty
+            message += " (no name follows it: an empty or unset shell variable?)"
+        elif path_option:  # `-o -model.npz`: argparse took the name for an option
             message += (f" (a name that starts with '-' is read as an option: write {path_option.group(1)}=NAME, or "
                         "./NAME for one in the current folder)")
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
@@ -85,6 +92,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if not self._parsing:
+            self._words = list(sys.argv[1:] if args is None else args)
         if not self.intermixed or self._parsing:  # parse_known_intermixed_args calls this method again
             return super().parse_known_args(args, namespace)
         words = list(sys.argv[1:] if args is None else args)
@@ -311,8 +320,37 @@ def main(argv: Sequence[str] | None = None) -> int:
                              or not all(isinstance(word, str) for word in argv)):
         raise TypeError(f"main: argv must be a list of strings such as ['demo', '--quick'], or None for "
                         f"sys.argv[1:], got {type(argv).__name__} {argv!r:.60}")
-    with _unencodable_replaced(sys.stdout), _unencodable_replaced(sys.stderr):
+    with _terminated_cleanly(), _unencodable_replaced(sys.stdout), _unencodable_replaced(sys.stderr):
         return _main(argv)
+
+
+class _Terminated(BaseException):
+    """SIGTERM (``kill``, ``timeout``, a cancelled CI job or ``make -j`` sibling), raised where the program is."""
+
+
+@contextlib.contextmanager
+def _terminated_cleanly() -> Iterator[None]:
+    """End on SIGTERM as the system would (no model saved, status 143 in the shell), but only after the file being
+    written has been removed: killed at once, a save left its hidden temporary folder (``.model.npz.<hex>.tmp``
+    holding a model) next to the destination.  Only where SIGTERM has the system's own handling, in the main
+    thread; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except _Terminated:  # the files being written are removed by now (files.replacing): end as SIGTERM does
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise SystemExit(128 + signal.SIGTERM) from None  # where the signal does not end the process at once
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -713,7 +751,7 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
     if path == "-":
         data = _standard_input()
     else:
-        with open_regular_file(path, "predict --inputs-file") as file:
+        with _opened_inputs_file(path) as file:
             if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
                 raise ValueError(f"predict: {name} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
             data = file.read()
@@ -741,6 +779,18 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
         numbers.extend(_file_number(word, f"{name} line {line_number}") for word in words)
         counts.append(len(words))
     return np.array(numbers, dtype=float), counts
+
+
+def _opened_inputs_file(path: str) -> BinaryIO:
+    """``open_regular_file`` for ``--inputs-file``; a named pipe (also bash's ``<(command)``, which is one) is refused
+    with the way to read a pipe: as standard input."""
+    try:
+        return open_regular_file(path, "predict --inputs-file")
+    except ValueError as error:
+        if "a named pipe" not in str(error):
+            raise
+        raise ValueError(f"{error}; to read a pipe, give it as standard input: COMMAND | {PROG} predict MODEL "
+                         "--inputs-file -") from None
 
 
 #: A word of an inputs file: what lies between spaces (tabs, new lines) and commas.
