@@ -285,6 +285,8 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                   "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()",
                   "np.broadcast_to": "v + np.zeros(shape) (the gradient sums the copies back)",
                   "np.trace": "(v * np.eye(len(v))).sum() for a square v",
+                  "np.logaddexp": "a + functional.softplus(b - a), exact for every a and b (np.logaddexp(0, v) is "
+                                  "functional.softplus(v))",
                   "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
                   "np.hstack": "functional.concatenate(values) for 1-D Values, functional.concatenate(values, "
                                "axis=1) for 2-D",
@@ -335,6 +337,7 @@ _WRITE_INSTEAD = {
     "masked_fill": "functional.where(mask, value, v)",
     "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
     "norm": "(v ** 2).sum().sqrt()",
+    "log1p": "(1 + v).log(); for ln(1 + eᵛ), functional.softplus(v), exact for every v",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
     **dict.fromkeys(("clip", "clamp"), "functional.maximum(v, low) for a floor, -functional.maximum(-v, -high) for "
                                        "a ceiling"),
@@ -1458,7 +1461,9 @@ class Value:
         return _record(ops.tanh, (self,), _NO_PARAMS)
 
     def sigmoid(self) -> Value:
-        """σ(x) = 1 / (1 + e⁻ˣ), the seed's activation function."""
+        """σ(x) = 1 / (1 + e⁻ˣ), the seed's activation function.  Its logarithm, for a cross-entropy:
+        ln σ(x) = −softplus(−x) and ln(1 − σ(x)) = −softplus(x) (``functional.softplus``), exact where
+        ``x.sigmoid().log()`` is 0 or −inf (σ rounds to 1 above about 37, to 0 below about −745)."""
         return _record(ops.sigmoid, (self,), _NO_PARAMS)
 
     def relu(self) -> Value:

@@ -54,7 +54,10 @@ def tanh(x: Any) -> Value:
 
 
 def sigmoid(x: Any) -> Value:
-    """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)(1 − σ(x)); never overflows."""
+    """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)(1 − σ(x)); never overflows.
+
+    σ(x) rounds to 1 for x above about 37 and to 0 below about −745, so its logarithm is then 0 or −inf (a binary
+    cross-entropy of NaN or inf): ln σ(x) = −softplus(−x) and ln(1 − σ(x)) = −softplus(x) are exact for every x."""
     return apply(ops.sigmoid, x)
 
 
@@ -74,7 +77,10 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Value:
 
 
 def softplus(x: Any) -> Value:
-    """ln(1 + eˣ), a smooth ReLU whose derivative is σ(x); stable for large x."""
+    """ln(1 + eˣ), a smooth ReLU whose derivative is σ(x); stable for large x.
+
+    The log of a sigmoid, without its overflow: ln σ(x) = −softplus(−x) and ln(1 − σ(x)) = −softplus(x) (the binary
+    cross-entropy of logits z and targets y is ``(y * softplus(-z) + (1 - y) * softplus(z)).mean()``)."""
     return apply(ops.softplus, x)
 
 
@@ -265,22 +271,29 @@ ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "tanh": tanh, "leaky_relu": lea
 
 
 # torch.nn.functional's costs, and this package's looked for here: they are in tinygrad_edu.losses
+_BINARY = ("losses.cross_entropy(logits, labels) with 2 output neurons, or for one output z (no sigmoid on it) the "
+           "binary cross-entropy (y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), exact for every z")
 _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
+          **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits"), _BINARY),
           "mse_loss": "losses.mean_squared_error(prediction, target), the mean over every element as mse_loss is; "
                       "the seed's cost, summed over the outputs and averaged over the samples, is losses.squared_error",
           "mean_squared_error": "losses.mean_squared_error(prediction, target)",
           "squared_error": "losses.squared_error(prediction, target)"}
 
 # torch's functions with another name here, looked for as F.cat (torch.cat, as F.concatenate), F.clamp, …
-_RENAMED = {"cat": "concatenate(values, axis=0)", "concat": "concatenate(values, axis=0)",
-            **dict.fromkeys(("clamp", "clip"), "maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling")}
+_LOG_SIGMOID = "-F.softplus(-x), which is ln σ(x) exact for every x (x.sigmoid().log() is -inf below about -745)"
+_RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(values, axis=0)",
+            **dict.fromkeys(("clamp", "clip"), "F.maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling"),
+            "logsigmoid": _LOG_SIGMOID}
+_RENAMED_BY_JAX = {"log_sigmoid": _LOG_SIGMOID}  # (jax.nn's)
 
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take F.any_typo for a valid name)
     def __getattr__(name: str) -> Any:
         """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are (``F.cat``: what to
         write)."""
-        where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else (
-            f" (a PyTorch name); write F.{_RENAMED[name]}" if name in _RENAMED else "")
+        where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else next(
+            (f" (a {library} name); write {names[name]}"
+             for library, names in (("PyTorch", _RENAMED), ("JAX", _RENAMED_BY_JAX)) if name in names), "")
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
 
 

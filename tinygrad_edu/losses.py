@@ -120,7 +120,11 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     elsewhere in the row costs nothing, as in PyTorch; rows of floats weigh every class, and 0 · (−inf) is NaN.
     A row with no possible class (every logit −inf) or with a logit of +inf has no softmax: its cost is NaN, as in
     PyTorch.  Logits of one class (one output neuron, as scikit-learn's binary classifiers have) fit only the label 0,
-    at a cost of 0: labels 0 and 1 are refused with the advice to give the network 2 output neurons.
+    at a cost of 0: labels 0 and 1 are refused with the advice to give the network 2 output neurons.  With one
+    output ``z`` (no sigmoid on it) and targets ``y`` of its shape, the binary cross-entropy
+    ``−[y·ln σ(z) + (1 − y)·ln(1 − σ(z))]`` is ``(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean()``, exact for
+    every ``z``, with gradient ``(σ(z) − y)/n``; written with ``z.sigmoid().log()`` it is NaN once σ rounds to 0 or 1.
+    It is this function's cost on the logits ``[0, z]``, so both routes draw the same decision boundary.
     """
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
@@ -136,7 +140,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} hold one class (one output neuron), whose "
                          "softmax is always 1, so 0 is the only label: two classes need 2 output neurons, with "
                          f"labels 0 and 1 (or one sigmoid output, targets of shape {logits.shape} and "
-                         "losses.squared_error)") from None
+                         "losses.squared_error; or one output z without a sigmoid and the binary cross-entropy "
+                         "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean())") from None
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
     if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)
@@ -218,6 +223,12 @@ _PYTORCH_NAMES = {
                                              "samples, is squared_error(prediction, target)"),
     **dict.fromkeys(("CrossEntropyLoss", "nll_loss", "NLLLoss"),
                     "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)"),
+    **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss", "BCEWithLogitsLoss"),
+                    "cross_entropy(logits, labels) with 2 output neurons; for one output z (no sigmoid on it) and "
+                    "targets y of its shape, write the binary cross-entropy through softplus, exact for every z: "
+                    "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), as ln σ(z) = -softplus(-z) and "
+                    "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds "
+                    "to 0 or 1)"),
 }
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)

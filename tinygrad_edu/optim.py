@@ -298,9 +298,23 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
                          "only computes the cost and the optimizer calls backward(); the parameters are unchanged")
     number = float(cost.item())
     if not math.isfinite(number):
-        raise FloatingPointError(f"{where} gave a cost of {number}: {hint}")
+        raise FloatingPointError(f"{where} gave a cost of {number}: {hint}{_log_of_zero(cost)}")
     cost.backward()
     return cost, number
+
+
+def _log_of_zero(cost: Value) -> str:
+    """For a cost of NaN or inf: where a logarithm in its graph gave −inf (ln 0), the likely cause, a probability
+    rounded to 0 or 1, and what to write instead; else nothing.  Only on the way to an error: it walks the graph."""
+    try:
+        logs = [v.data for v in backward_order(cost) if v.op == "log"]
+    except (TypeError, ValueError):  # a graph backward refuses (stale): its own error comes with the first backward
+        return ""
+    if not any(np.isneginf(data).any() for data in logs):
+        return ""
+    return ("; but a logarithm in it gave −inf (ln 0), which a smaller step only puts off: a probability that "
+            "rounded to exactly 0 or 1, as σ(z) does for z above about 37 or below about −745; in a cross-entropy "
+            "write ln σ(z) as −functional.softplus(−z) and ln(1 − σ(z)) as −functional.softplus(z), exact for every z")
 
 
 def _check_not_backpropagated(cost: Value, where: str) -> None:

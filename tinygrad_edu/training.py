@@ -31,7 +31,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.data import USE_TARGETS, batches
-from tinygrad_edu.engine import Value, no_grad
+from tinygrad_edu.engine import Value, backward_order, no_grad
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
@@ -270,6 +270,8 @@ class _Run:
             cost, number = cost_with_gradient(closure, self.params, where)
         if first and self.replaced and any(p.grad is None for p in self.replaced[0]):
             raise ValueError(self.replaced[1])
+        if first and self.targets.ndim == 1:
+            _warn_if_paired_across(cost, self.cost_name)
         norm = gradient_norm(self.params)
         if not math.isfinite(norm) or (first and norm == 0.0):
             self._check_gradient(number, norm, where, first)
@@ -297,6 +299,21 @@ class _Run:
                 "outputs, see functional.where)" + ("" if first and not self.stepped_before
                                                    else ", or the steps diverged (try a smaller learning rate or "
                                                         "step size)"))
+
+
+def _warn_if_paired_across(cost: Value, name: str) -> None:
+    """Flat targets ``(n,)`` met a column of outputs ``(n, 1)`` in a cost of one's own: numpy's broadcasting pairs
+    every output with every target, ``(n, n)``, and the cost averages the n² pairs, silently; a warning saying how to
+    pair them.  Once per call of fit (one walk over the first batch's graph)."""
+    for v in backward_order(cost):
+        n = v.shape[0] if v.ndim == 2 and v.shape[0] == v.shape[1] > 1 else 0
+        if n and {(n, 1), (n,)} <= {p.shape for p in v.parents}:
+            warnings.warn(f"fit: the cost function {name} combines outputs of shape ({n}, 1) with targets of shape "
+                          f"({n},) into shape ({n}, {n}), every output paired with every target by numpy's "
+                          f"broadcasting, so it averages {n}² pairs instead of the {n} samples: give the targets as "
+                          "a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, out.reshape(-1))",
+                          stacklevel=6)  # the line calling fit (through checks.pytorch_keywords)
+            return
 
 
 @contextlib.contextmanager
@@ -728,7 +745,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)`` for
     the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit
     refuses it where the model gives one number per sample, but cannot see it inside a cost of one's own: there use
-    ``mean_squared_error`` for flat targets; class indices ``(n,)`` for cross entropy).  A pandas
+    ``mean_squared_error`` for flat targets, or targets ``(n, 1)``; a cost of one's own in which flat targets meet a
+    column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning; class indices ``(n,)`` for cross
+    entropy).  A pandas
     DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose indexes differ
     are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int, float, the nullable
     Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a mini-batch) as a
