@@ -119,8 +119,9 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
 
     def __call__(self, function: _Function) -> _Function:
         """``function`` decorated.  A generator function runs each of its steps in the mode (contextlib's decorator
-        would only cover making the generator, not running it), as in PyTorch; a coroutine function (async def)
-        runs its body in the mode, in a block of its own (the mode is each task's)."""
+        would only cover making the generator, not running it), as in PyTorch, and so does an async generator
+        function (``async def`` with ``yield``); a coroutine function (async def) runs its body in the mode, in a
+        block of its own (the mode is each task's)."""
         if inspect.iscoroutinefunction(function):
             @functools.wraps(function)
             async def coroutine(*args: Any, **kwargs: Any) -> Any:
@@ -128,6 +129,26 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
                     return await function(*args, **kwargs)
 
             return coroutine  # type: ignore[return-value]  # (wraps keeps the name, not the signature)
+        if inspect.isasyncgenfunction(function):  # (as the generator below: contextlib's would cover no step)
+            @functools.wraps(function)
+            async def async_generator(*args: Any, **kwargs: Any) -> Any:
+                steps, sent, thrown = function(*args, **kwargs), None, None
+                while True:
+                    with self:
+                        try:
+                            value = await (steps.asend(sent) if thrown is None else steps.athrow(thrown))
+                        except StopAsyncIteration:
+                            return
+                    try:
+                        sent, thrown = (yield value), None
+                    except GeneratorExit:
+                        with self:
+                            await steps.aclose()
+                        raise
+                    except BaseException as error:
+                        sent, thrown = None, error
+
+            return async_generator  # type: ignore[return-value]  # (as the coroutine above)
         if not inspect.isgeneratorfunction(function):
             return super().__call__(function)
 
@@ -158,17 +179,24 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
 
     def __exit__(self, *exc: object) -> None:
         """The switch as this block found it on its latest entry in this thread or asyncio task (a decorated function
-        may run in several at once; a block shared by two tasks of one thread restored the other's value)."""
+        may run in several at once; a block shared by two tasks of one thread restored the other's value).  A block
+        that exits while one of the same switch entered after it is still open (two generators, each suspended
+        inside a ``with no_grad():``, finished in the order they started) leaves the switch to that block, and
+        hands it what it found: the switch is what the blocks still open make it, and as before all of them once
+        they are closed."""
         passed, node = [], _OPEN_BLOCKS.get()
         while node is not None and node[0] is not self:
             passed.append(node[:2])
             node = node[2]
         if node is None:
             raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
-        self._switch.set(node[1])
-        rest = node[2]
+        rest, handed = node[2], False
         for block, value in reversed(passed):  # (blocks left open after this one's entry stay open)
+            if not handed and block._switch is self._switch:  # the next block of this switch, still open, keeps
+                value, handed = node[1], True  # the switch, and gives back on its exit what this one found
             rest = (block, value, rest)
+        if not handed:
+            self._switch.set(node[1])
         _OPEN_BLOCKS.set(rest)
 
 
@@ -176,8 +204,10 @@ class no_grad(_GradMode):
     """Inside ``with no_grad():`` (or a function decorated ``@no_grad()`` or ``@no_grad``) nothing is recorded.
 
     Use it for evaluation and for parameter updates, which must not become part of the graph.  Nesting and
-    recursion are fine: each exit restores the state of its own entry.  The mode is one per thread, as in PyTorch
-    (and one per asyncio task): a block in one thread does not stop recording in the others.
+    recursion are fine: each exit restores the state of its own entry, and blocks closed in another order (two
+    generators suspended inside one each) leave the state to those still open, as before them all once closed.
+    The mode is one per thread, as in PyTorch (and one per asyncio task): a block in one thread does not stop
+    recording in the others.
     """
 
     _value = False
@@ -193,7 +223,8 @@ class enable_grad(_GradMode):
 class detect_anomaly(_GradMode):
     """Inside ``with detect_anomaly():`` (or a function decorated ``@detect_anomaly()`` or ``@detect_anomaly``, a
     generator's every step too) ``FloatingPointError`` is raised at the first operation whose output or gradient
-    holds NaN or inf (in this thread, as the other blocks)."""
+    holds NaN or inf, and at a gradient that does once the finite gradients of a Value's uses are summed, or once
+    added to a leaf's ``.grad`` (left as it was); in this thread, as the other blocks."""
 
     _switch, _value = _DETECT_ANOMALY, True
 
@@ -1866,6 +1897,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 push(waiting, (order, key, parent))
             else:
                 total = previous + grad_in
+                if checked and not graph and not np.isfinite(total).all():  # (a recorded sum is an add, checked)
+                    raise _non_finite_sum(parent, "summed over the operations that use it (each part finite)")
                 pending[key] = total if graph else np.asarray(total)  # 0-d sums come back as numpy scalars
     _accumulate(leaves, only, graph)
 
@@ -1924,6 +1957,8 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
     for leaf, _ in leaves:
         if leaf.grad is not None:
             _check_own_grad(leaf)  # all of them before any leaf's gradient changes
+    if _anomaly_mode():  # (the walk checked each gradient and their sums, not what they add up to with .grad)
+        _check_finite_leaves(leaves)
     for leaf, g in leaves:
         if leaf.grad is None:
             leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
@@ -1934,6 +1969,27 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
             elif total._data.dtype != leaf._data.dtype:  # (a Value .grad of another dtype: model.float() keeps it)
                 total = total.astype(leaf._data.dtype)
             leaf.grad = total
+
+
+def _check_finite_leaves(leaves: list[tuple[Value, Any]]) -> None:
+    """Under ``detect_anomaly``, before any ``.grad`` changes: a leaf's gradient that overflows when added to the
+    finite ``.grad`` it has is an error naming the leaf (a ``.grad`` that was NaN or inf before is not this pass's)."""
+    for leaf, g in leaves:
+        if leaf.grad is None:
+            continue
+        old = _data_of(leaf.grad)
+        with np.errstate(all="ignore"):
+            if not np.isfinite(old).all() or np.isfinite(old + _data_of(g)).all():
+                continue
+        raise _non_finite_sum(leaf, "added to its .grad")
+
+
+def _non_finite_sum(value: Value, how: str) -> FloatingPointError:
+    """``detect_anomaly``'s error for a gradient of ``value`` that became NaN or inf in a sum of finite ones (which
+    no operation computed, so ``_fit``, which checks each operation's, did not see it)."""
+    name = repr(value.label) if value.label else f"a Value of shape {value.shape}"
+    made = f"computed by {value.op}" if value.op else "a leaf"
+    return FloatingPointError(f"backward: the gradient of {name} ({made}) holds NaN or inf once {how}")
 
 
 def backward_order(output: Value, inputs: Any = None) -> list[Value]:
