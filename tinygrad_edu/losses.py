@@ -42,9 +42,12 @@ def _as_target(target: Any, prediction: Value, cost: str) -> Value:
     return value
 
 
-def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: Any = None) -> str:
+def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: Any = None,
+                 numbers: np.ndarray | None = None) -> str:
     """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back; or class
-    labels, (n,), to k output neurons, (n, k).  ``given``: the targets as given (pandas' Series has no reshape)."""
+    labels, (n,), to k output neurons, (n, k); or one number per sample that is no class label (a regression's
+    target of one output) to k outputs.  ``given``: the targets as given (pandas' Series has no reshape);
+    ``numbers``: their numbers (None: taken for class labels)."""
     if len(target) == 1 and prediction == (*target, 1):
         column = "targets.to_numpy().reshape(-1, 1)" if hasattr(given, "to_numpy") else "targets.reshape(-1, 1)"
         return f" (one target per sample: give them as a column, {column})"
@@ -52,9 +55,18 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
     if len(prediction) == 1 and target == (*prediction, 1):
         return " (one output per sample: make the prediction a column too, prediction.reshape(-1, 1))"
     if len(prediction) == 2 and prediction[1] > 1 and target in ((prediction[0],), (prediction[0], 1)):
+        if numbers is not None and not _class_labels(numbers, prediction[1]):
+            return (f" (one number per sample, but the model gives {prediction[1]} outputs per sample: give "
+                    f"{prediction[1]} targets per sample, shape {prediction}, or a model with one output)")
         return (f" (one class label per sample? the targets of {prediction[1]} output neurons are one-hot rows: "
                 f"data.one_hot(labels, classes={prediction[1]}))")
     return ""
+
+
+def _class_labels(numbers: np.ndarray, classes: int) -> bool:
+    """Whether ``numbers`` could be class labels of ``classes`` classes: whole numbers in 0 … classes − 1."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.all((numbers >= 0) & (numbers < classes) & (numbers == np.round(numbers))))
 
 
 def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
@@ -62,7 +74,7 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     prediction = _as_value(prediction, name, "the prediction")
     target = _as_target(target, prediction, name)
     if prediction.shape != target.shape:
-        hint = _column_hint(prediction.shape, target.shape, given_target)
+        hint = _column_hint(prediction.shape, target.shape, given_target, target.data)
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
                          f"{target.shape}; they must be equal{hint}")
     if not prediction.size:
@@ -82,7 +94,8 @@ def squared_error(prediction: Any, target: Any) -> Value:
     A single sample ``(k,)`` (or a scalar) gives the plain sum over its ``k`` outputs.  A batch ``(n, k)``
     gives ``(1/n) Σ_s Σ_j (y_sj − y'_sj)²``, so that its gradient is the average of the samples' gradients, as
     in the learning algorithm of seed section 7.1.  For one output per sample (``k = 1``) this equals
-    :func:`mean_squared_error`.
+    :func:`mean_squared_error`; for ``k`` outputs it is ``k`` times it.  In PyTorch's words it is
+    ``MSELoss(reduction='sum')`` divided by the number of samples ``n`` (``reduction='sum'`` alone for one sample).
     """
     prediction, target = _matching("squared_error", prediction, target)
     return apply(ops.squared_error, prediction, target)  # the formula and its derivative: tinygrad_edu/ops.py
@@ -92,7 +105,8 @@ def squared_error(prediction: Any, target: Any) -> Value:
                          reduction="it is always the mean (PyTorch's reduction='mean'); for the sum, multiply by "
                                    "the number of elements")
 def mean_squared_error(prediction: Any, target: Any) -> Value:
-    """The mean of ``(y − y')²`` over all elements (samples and outputs)."""
+    """The mean of ``(y − y')²`` over all elements (samples and outputs): PyTorch's ``MSELoss()``
+    (``reduction='mean'``).  For a batch ``(n, k)`` it is :func:`squared_error` divided by ``k``."""
     prediction, target = _matching("mean_squared_error", prediction, target)
     difference = prediction - target
     return (difference * difference).mean()

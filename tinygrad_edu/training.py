@@ -183,8 +183,14 @@ def _samples_at(rows: np.ndarray) -> str:
 
 def _one_sample_hint(inputs: np.ndarray, targets: np.ndarray) -> str:
     """For one sample given flat (inputs and targets of different lengths, which would both be one sample as rows):
-    fit counts a flat array's numbers as samples, where a network takes ``(k,)`` as one sample of k inputs."""
+    fit counts a flat array's numbers as samples, where a network takes ``(k,)`` as one sample of k inputs.  For
+    targets (or inputs) stacked one row per output, ``(k, n)``: their transpose."""
     both = (inputs, targets)
+    for name, array, other, row in (("targets", targets, inputs, "output"), ("inputs", inputs, targets, "input")):
+        # np.stack([y1, y2, y3]): a row each, fewer rows than samples (inputs (2, n) and targets (n, 2): the inputs)
+        if array.ndim == 2 and len(array) < array.shape[1] == len(other):
+            return (f"; {name} of shape {array.shape} hold one row per {row}, not per sample (np.stack stacks on "
+                    f"axis 0): give {name}.T, or np.stack(…, axis=1)")
     if not all(a.ndim == 1 or len(a) == 1 for a in both) or not any(a.ndim == 1 and len(a) > 1 for a in both):
         return ""  # (several samples on one side: the counts differ, rows would not help)
     flat = [f"{name}.reshape(1, -1)" for name, array in (("inputs", inputs), ("targets", targets)) if array.ndim == 1]
