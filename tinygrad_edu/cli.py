@@ -82,7 +82,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         path_option = re.fullmatch(r"argument (?:-o/)?(--output|--inputs-file): expected one argument", message)
-        if path_option and self._words[-1:] in (["-o"], [path_option.group(1)]):  # `-o $OUT` with OUT empty
+        last = self._words[-1] if self._words else ""  # (the option itself, or argparse's abbreviation of it: --out)
+        if path_option and (last == "-o" or len(last) > 2 and path_option.group(1).startswith(last)):  # `-o $OUT`
             message += " (no name follows it: an empty or unset shell variable?)"
         elif path_option:  # `-o -model.npz`: argparse took the name for an option
             message += (f" (a name that starts with '-' is read as an option: write {path_option.group(1)}=NAME, or "

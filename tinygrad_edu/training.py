@@ -310,10 +310,11 @@ class _Run:
 def _warn_if_paired_across(cost: Value, name: str) -> None:
     """Flat targets ``(n,)`` met a column of outputs ``(n, 1)`` in a cost of one's own: numpy's broadcasting pairs
     every output with every target, ``(n, n)``, and the cost averages the n² pairs, silently; a warning saying how to
-    pair them.  Once per call of fit (one walk over the first batch's graph)."""
+    pair them.  Once per call of fit (one walk over the first batch's graph).  Outputs are what needs a gradient,
+    targets what does not: a model's own ``x * w`` (inputs ``(n, 1)``, a parameter ``(n,)``) is no such pair."""
     for v in backward_order(cost):
         n = v.shape[0] if v.ndim == 2 and v.shape[0] == v.shape[1] > 1 else 0
-        if n and {(n, 1), (n,)} <= {p.shape for p in v.parents}:
+        if n and {((n, 1), True), ((n,), False)} <= {(p.shape, p.requires_grad) for p in v.parents}:
             warnings.warn(f"fit: the cost function {name} combines outputs of shape ({n}, 1) with targets of shape "
                           f"({n},) into shape ({n}, {n}), every output paired with every target by numpy's "
                           f"broadcasting, so it averages {n}² pairs instead of the {n} samples: give the targets as "
@@ -388,28 +389,41 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
 
 
 def _check_cost_function(cost: Callable[..., Any]) -> None:
-    """fit calls ``cost(outputs, targets)``: a class (an instance goes there), a model (called with the inputs) or a
+    """fit calls ``cost(outputs, targets)``: a model (called with the inputs), a class (an instance goes there) or a
     function that cannot take two arguments would fail inside fit, in words naming neither fit nor cost."""
-    if isinstance(cost, type):
+    is_class = isinstance(cost, type)
+    if callable(getattr(cost, "parameters", None)) and callable(getattr(cost, "forward", None)) and not _can_take(
+            cost.forward, 3 if is_class else 2):  # type: ignore[attr-defined]  # (a class's forward takes self too)
+        name = cost.__name__ if is_class else type(cost).__name__
+        raise TypeError(f"fit: cost is a model{' class' if is_class else ''} ({name}), which is called with the "
+                        "inputs; the cost compares the model's outputs with the targets, cost(outputs, targets) → "
+                        "Value, e.g. cost=losses.squared_error (the model is fit's first argument)")
+    if is_class:
         raise TypeError(f"fit: cost is the class {cost.__name__}, not a cost function; pass an instance, "
                         f"cost={cost.__name__}(), or a function (outputs, targets) → Value such as "
                         "losses.squared_error")
-    module = callable(getattr(cost, "parameters", None)) and callable(getattr(cost, "forward", None))
     try:
-        signature = inspect.signature(cost.forward if module else cost)  # type: ignore[attr-defined]
+        signature = inspect.signature(cost)
     except (TypeError, ValueError):  # (no signature to read: its call will tell)
         return
     try:
         signature.bind(None, None)
     except TypeError as error:
-        if module:
-            raise TypeError(f"fit: cost is a model ({type(cost).__name__}), which is called with the inputs; "
-                            "the cost compares the model's outputs with the targets, cost(outputs, targets) → Value, "
-                            "e.g. cost=losses.squared_error (the model is fit's first argument)") from None
         name = getattr(cost, "__name__", type(cost).__name__)
         raise TypeError(f"fit: cost is called cost(outputs, targets), but {name}{signature} cannot take them "
                         f"({error}); write a function of the model's outputs and the targets, such as "
                         "losses.squared_error") from None
+
+
+def _can_take(function: Callable[..., Any], count: int) -> bool:
+    """Whether ``function`` can be called with ``count`` positional arguments (True where it has no signature)."""
+    try:
+        inspect.signature(function).bind(*[None] * count)
+    except ValueError:  # (no signature to read)
+        return True
+    except TypeError:
+        return False
+    return True
 
 
 def _replaced_layer(model: Any, params: list[Value], owned: set[int], kind: str) -> tuple[list[Value], str] | None:
