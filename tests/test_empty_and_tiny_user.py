@@ -30,7 +30,7 @@ def test_dependency_tree_of_a_leaf_says_it_is_a_leaf_and_changes_no_grad():
         dependency_tree(x)
     assert "no labelled Values" not in str(error.value)
     assert x.grad is None
-    with pytest.raises(ValueError, match=r"^draw_dependency_tree: dependency_tree: the cost is a leaf"):
+    with pytest.raises(ValueError, match=r"^draw_dependency_tree: the cost is a leaf"):
         viz.draw_dependency_tree(Value(1.5))
 
 

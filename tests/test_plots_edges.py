@@ -336,7 +336,8 @@ def test_an_empty_start_is_named_not_walked():
     (History(cost=[1.0, 0.5], step_size=["fast", 0.5]), TypeError,
      r"the step sizes of run 1 are not numbers \(or None\)"),  # (not "run 1 (run 1)")
     (np.array(1.0), TypeError, "expected a History, .* got ndarray"),  # was "len() of unsized object"
-    (["1", "2"], TypeError, "expected a History, .* got list"),  # was drawn as two runs of one episode each
+    # was drawn as two runs of one episode each
+    (["1", "2"], TypeError, "expected a History, .* got a list whose element 0 is str '1'"),
 ])
 def test_histories_whose_parts_do_not_fit_are_named(history, error, message):
     with pytest.raises(error, match=f"plot_history: {message}"):

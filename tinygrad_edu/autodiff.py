@@ -337,7 +337,8 @@ def _why_not_a_value(out: Any, scalar: bool) -> str:
     if isinstance(out, list | tuple):
         return (f"a {type(out).__name__} of {len(out)}; a transform differentiates one Value: combine them, e.g. "
                 "with F.stack")
-    return (f"{type(out).__name__} {str(out)[:40]}; a plain number or array cannot depend on the arguments "
+    shown = f"of shape {np.shape(out)}" if np.ndim(out) else (f"{out!r:.40}" if isinstance(out, str) else str(out)[:40])
+    return (f"{type(out).__name__} {shown}; a plain number or array cannot depend on the arguments "
             "(float(x), x.item(), x.data and math.* step out of the graph), so its derivative would be a silent 0: "
             "compute with Value operations, and return Value(c) for a constant")
 

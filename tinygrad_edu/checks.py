@@ -154,7 +154,8 @@ def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeErr
     """Refuse a masked array with masked elements, whose numbers under the mask ``np.asarray`` would use: an error
     (TypeError, or ``error``) naming ``where`` and ``name``."""
     if masked(value):
-        raise error(f"{where}: {name} is a masked array with masked elements, whose numbers numpy would use; "
+        verb = "are" if name.endswith("s") else "is"  # the labels are, eigenvalues are; x is, entry 'w' is
+        raise error(f"{where}: {name} {verb} a masked array with masked elements, whose numbers numpy would use; "
                     "give m.filled(x) or m.compressed() of the masked array m")
 
 

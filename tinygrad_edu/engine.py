@@ -239,7 +239,7 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
                         "a nested list or a numpy array")
     if data.__class__ is not np.ndarray and checks.masked(data):
-        raise TypeError(_MASKED)
+        raise TypeError(f"Value: {_MASKED.removeprefix('numpy.ma: ')}")
     try:
         array = np.asarray(data)
     except ValueError as error:  # ragged nested lists
@@ -507,10 +507,10 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     except (ValueError, OverflowError) as error:  # first: numpy's AxisError is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from _helpful_cause(error)
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
-        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}, params {_params_text(params)})") \
+        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}; {_params_text(params)})") \
             from _helpful_cause(error)
     except TypeError as error:  # e.g. reshape(2, "a"), sum(axis=1.0)
-        details = f", params {_params_text(params)}" if params else ""
+        details = f"; {_params_text(params)}" if params else ""  # (as _forward_error writes them)
         raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from _helpful_cause(error)
     if saving:
         if out.__class__ is not tuple or len(out) != 2:
@@ -787,7 +787,7 @@ def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
         # PyTorch tensor, any ndarray subclass)
         return array.copy() if array is x or not array.flags.owndata else array
     except (TypeError, ValueError) as error:
-        raise type(error)(f"{op.name}: cannot use {type(x).__name__} {x!r:.40} as an operand "
+        raise type(error)(f"{op.name}: cannot use {_described(x)} as an operand "
                           f"({str(error).removeprefix('Value: ')})") from None
 
 

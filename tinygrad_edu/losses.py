@@ -25,6 +25,7 @@ __all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS"]
 def _as_value(x: Any, cost: str, what: str) -> Value:
     if isinstance(x, Value):
         return x
+    checks.unmasked(x, what, cost)  # (as cross_entropy's labels: not "must be an array of real numbers")
     try:
         return Value(x, requires_grad=False)
     except (TypeError, ValueError) as error:

@@ -579,8 +579,9 @@ class Optimizer:
             raise TypeError(f"{where}: the closure must be a function of no arguments that returns the cost, "
                             f"got {type(closure).__name__} {closure!r:.40}")
         if cost is not None and not _is_cost(cost):
+            shown = getattr(cost, "shape", None) or f"{cost!r:.40}"  # (an array by its shape, anything else its repr)
             raise TypeError(f"{where}: cost= must be the cost at the current parameters (a Value of size 1 or a "
-                            f"number) or None, got {type(cost).__name__} {getattr(cost, 'shape', '')}")
+                            f"number) or None, got {type(cost).__name__} {shown}")
         if needs_closure and isinstance(cost, Value):  # the methods that judge their steps by the cost's number
             self._check_current(cost, where)
 

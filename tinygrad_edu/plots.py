@@ -361,7 +361,7 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         items = [(None, h) for h in histories]
     else:
         raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
-                        f"list of costs, got {type(histories).__name__}")
+                        f"list of costs, got {_not_runs(histories) if sequence else type(histories).__name__}")
     if labels is not None and (isinstance(labels, str) or not isinstance(labels, (Sequence, np.ndarray))):
         raise TypeError(f"plot_history: labels must be a list of names, one per run, got {type(labels).__name__}")
     if labels is not None and len(labels) != len(items):
@@ -402,6 +402,18 @@ def _run_label(run: Any) -> str:
     if isinstance(label, np.ndarray) and label.ndim:
         label = label[0] if label.size and isinstance(label[0], str) else ""
     return "" if label is None else str(label)
+
+
+def _not_runs(histories: Sequence[Any] | np.ndarray) -> str:
+    """What is wrong with a list that is neither one run's costs nor a list of runs: its first element that is
+    neither a number nor a run (a ``None``, a string), or that it mixes the two."""
+    kind = type(histories).__name__
+    for i, item in enumerate(histories):
+        if not (isinstance(item, (int, float, np.number)) or _one_number(item) or hasattr(item, "cost")
+                or (isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, (str, bytes)))):
+            shown = f"of shape {item.shape}" if isinstance(item, (Value, np.ndarray)) else f"{item!r:.40}"
+            return f"a {kind} whose element {i} is {type(item).__name__} {shown}"
+    return f"a {kind} that mixes costs and runs"
 
 
 def _one_number(cost: Any) -> bool:

@@ -153,6 +153,7 @@ def _checked_state(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
         problem = _name_problem(name)
         if problem is not None:
             raise ValueError(f"save: {name!r:.60} cannot name a parameter{problem}")
+        checks.unmasked(value, f"parameter {name!r}", "save", ValueError)  # (.data is the numbers under the mask)
         try:
             array = np.asarray(getattr(value, "data", value))
         except (ValueError, TypeError, RuntimeError) as error:  # ragged lists; a tensor that requires grad

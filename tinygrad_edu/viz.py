@@ -656,8 +656,8 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     _check_rankdir(rankdir, "draw_dependency_tree")
     try:
         tree = dependency_tree(cost, precision=precision)
-    except ValueError as error:  # the cost is not a chain network's: say who was called
-        raise ValueError(f"draw_dependency_tree: {error}") from None
+    except ValueError as error:  # the cost is not a chain network's: say who was called (once)
+        raise ValueError(f"draw_dependency_tree: {str(error).removeprefix('dependency_tree: ')}") from None
     return tree_drawing(tree, precision=precision, rankdir=rankdir)
 
 
