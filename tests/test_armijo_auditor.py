@@ -64,7 +64,7 @@ def test_plot_descent_with_an_armijo_optimizer_counts_the_steps_the_rule_took():
     by_rule = plots.plot_descent(f, start, "armijo", steps=25)
     by_optimizer = plots.plot_descent(f, start, lambda ps: optim.Armijo(ps), steps=25)
     for fig in (by_rule, by_optimizer):
-        assert fig.axes[0].get_title().endswith("cost 0 after 1 steps")
+        assert fig.axes[0].get_title().endswith("cost 0 after 1 step")
         path = next(line for line in fig.axes[0].get_lines() if line.get_label().startswith("Armijo"))
         np.testing.assert_array_equal(path.get_xydata(), [start, start - t * 2 * start])
 

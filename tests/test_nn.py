@@ -886,7 +886,7 @@ def test_a_modules_repr_lists_its_children_and_the_shapes_of_its_parameters():
     assert "    (owner): ...\n" in loop and "(table.b): parameter, shape (3,)" in loop
     model.scale.requires_grad = False
     model.weights_as_arrays = np.zeros((2, 2))
-    assert "  (scale): frozen parameter, shape (2,)" in repr(model).splitlines()
+    assert "  (scale): frozen parameter or buffer (requires_grad=False), shape (2,)" in repr(model).splitlines()
     assert "  (weights_as_arrays): numpy array, shape (2, 2): not a parameter" in repr(model).splitlines()
 
 

@@ -298,7 +298,8 @@ def _add_predict(commands: Any) -> None:
         description="Load a model saved by 'train' (or by the save method of an nn.MLP or nn.Network whose "
         "layers have named activations) and print its outputs. The numbers are "
         "taken as many at a time as the model has inputs: 'predict model.npz 0.1 0.5 -1' evaluates a "
-        "1-input model on three samples. Put '--' before numbers like -1e-3 that look like options. A model "
+        "1-input model on three samples. Put '--' before numbers like -1e-3, or a model file like -model.npz, that "
+        "look like options (or write the file as ./-model.npz). A model "
         "with several outputs also prints the class, the output neuron with the largest activation.")
     predict.intermixed = True  # numbers before and after --inputs-file alike
     predict.add_argument("model", type=_home_expanded, metavar="MODEL", help="a .npz model file")
@@ -394,10 +395,19 @@ def _main(argv: Sequence[str] | None) -> int:
 def _refuse_options_before_the_command(parser: argparse.ArgumentParser, words: Sequence[str]) -> None:
     """Refuse a command's option written before the command, with the order to write: argparse read
     ``tinygrad-edu --seed 3 demo`` as the command '3' ("invalid choice: '3'"), and ``--quick demo`` as an option
-    demo does not have ("unrecognized arguments: --quick (see tinygrad-edu demo --help)", which lists it)."""
+    demo does not have ("unrecognized arguments: --quick (see tinygrad-edu demo --help)", which lists it).  With no
+    command, an option that is not the main parser's is named: argparse said only that COMMAND is missing."""
     commands = next(action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction))
     at = next((i for i, word in enumerate(words) if word in commands), None)
     if at is None:
+        before = words[:words.index("--")] if "--" in words else words
+        given = [word for word in before if word.startswith("-")]
+        options = [word.split("=", 1)[0] for word in given]
+        if options and not any(option in parser._option_string_actions for option in options):  # (--help first)
+            owners = [name for name, command in commands.items() if options[0] in command._option_string_actions]
+            where = f" ({options[0]} is an option of {PROG} {' and '.join(owners)})" if owners else ""
+            parser.error(f"unrecognized arguments: {' '.join(given)}{where}; give a COMMAND first: "
+                         f"{', '.join(commands)}")
         return
     command = commands[words[at]]
     for word in words[:at]:

@@ -288,7 +288,8 @@ _ONE_HOT_ADVICE = {"num_classes": "it is called classes= here (10 unless given)"
 def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     """Targets for the seed's output neurons: a 1.0 at the label's neuron, 0.0 at the others.
 
-    Shape ``labels.shape + (classes,)``, float64. For a 9 the 10th neuron is fully activated (seed section 4):
+    Shape ``labels.shape + (classes,)``, float64 (so a column of labels, (n, 1), gives (n, 1, classes): give them
+    flat, ``labels.reshape(-1)``, for rows (n, classes)). For a 9 the 10th neuron is fully activated (seed section 4):
 
         >>> one_hot([9])[0].tolist()
         [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]

@@ -323,7 +323,15 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                                "axis=1) for 2-D",
                   **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
                                                              "has no derivative"),
-                  **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")}}
+                  **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")},
+                  "np.nansum": "v[~np.isnan(v)].sum(); along an axis, functional.where(np.isnan(v), 0.0, v).sum(axis)",
+                  "np.nanmean": "v[~np.isnan(v)].mean(); along an axis, functional.where(np.isnan(v), 0.0, v)"
+                                ".sum(axis) / (~np.isnan(v)).sum(axis)",
+                  "np.einsum": "@ for products of matrices, with v.transpose(...) and (a * b).sum(axis) for the rest: "
+                               "np.einsum('ij,jk->ik', a, b) is a @ b, np.einsum('ij,ij->i', a, b) is (a * b).sum(1)",
+                  "np.pad": "functional.concatenate([np.zeros(before), v, np.zeros(after)], axis), zeros of v's "
+                            "shape but for that axis",
+                  "np.rot90": "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)"}
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
@@ -1165,6 +1173,12 @@ class Value:
             raise TypeError("iter: a 0-d Value (a single number) cannot be iterated")
         return (self[i] for i in range(len(self._data)))
 
+    def __reversed__(self) -> Iterator[Value]:
+        """The Values along the first axis, last first (Python's own reversed() said 'len: …' for a single number)."""
+        if not self._data.ndim:
+            raise TypeError("reversed: a 0-d Value (a single number) cannot be reversed")
+        return (self[i] for i in reversed(range(len(self._data))))
+
     def __contains__(self, item: Any) -> bool:
         """``x in v``, as numpy answers it: whether any element equals ``x`` (``(v == x).any()``), for a Value of any
         shape; a truth value, outside the graph.  (Python's own ``in`` compared ``x`` with each row, one indexing
@@ -1506,25 +1520,25 @@ class Value:
         """Σ over ``axis`` (all elements by default).  ``np.sum(v)`` works too."""
         _numpy_defaults("sum", numpy)
         keepdims = _keepdims(keepdims, "sum")
-        return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
+        return apply(ops.reduce_sum, self, axis=_axis(axis, "sum"), keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The average over ``axis`` (all elements by default).  ``np.mean(v)`` works too."""
         _numpy_defaults("mean", numpy)
         keepdims = _keepdims(keepdims, "mean")
-        return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
+        return apply(ops.reduce_mean, self, axis=_axis(axis, "mean"), keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The largest element over ``axis``; the gradient goes to the maximum (split between ties)."""
         _numpy_defaults("max", numpy)
         keepdims = _keepdims(keepdims, "max")
-        return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
+        return apply(ops.reduce_max, self, axis=_axis(axis, "max"), keepdims=keepdims)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The smallest element over ``axis``; the gradient goes to the minimum (split between ties)."""
         _numpy_defaults("min", numpy)
         keepdims = _keepdims(keepdims, "min")
-        return apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
+        return apply(ops.reduce_min, self, axis=_axis(axis, "min"), keepdims=keepdims)
 
     def reshape(self, *shape: int | tuple[int, ...], order: str = "C", copy: bool | None = None) -> Value:
         """The same numbers in a new shape: ``v.reshape(2, 3)`` or ``v.reshape((2, 3))``; ``np.reshape(v, …)`` too."""
@@ -1603,6 +1617,15 @@ def _keepdims(keepdims: Any, where: str) -> bool:
         return checks.flag(keepdims, "keepdims", where)
     except TypeError as error:
         raise TypeError(f"{error}; over several axes, give them as a tuple: axis=(0, 1)") from None
+
+
+def _axis(axis: Any, where: str) -> Any:
+    """A reduction's ``axis``; a list (PyTorch's ``dim=[0, 1]``) is refused with the tuple to write, where numpy said
+    only "'list' object cannot be interpreted as an integer"."""
+    if isinstance(axis, list):
+        raise TypeError(f"{where}: axis must be an int or a tuple of ints, got the list {axis!r}; over several axes, "
+                        f"give them as a tuple: axis={tuple(axis)!r}")
+    return axis
 
 
 def _listed(given: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -47,8 +47,8 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
                  numbers: np.ndarray | None = None) -> str:
     """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back; or class
     labels, (n,), to k output neurons, (n, k); or one number per sample that is no class label (a regression's
-    target of one output) to k outputs.  ``given``: the targets as given (pandas' Series has no reshape);
-    ``numbers``: their numbers (None: taken for class labels)."""
+    target of one output) to k outputs; or one-hot rows of a column of labels, (n, 1, k), to (n, k).  ``given``: the
+    targets as given (pandas' Series has no reshape); ``numbers``: their numbers (None: taken for class labels)."""
     if len(target) == 1 and prediction == (*target, 1):
         column = "targets.to_numpy().reshape(-1, 1)" if hasattr(given, "to_numpy") else "targets.reshape(-1, 1)"
         return f" (one target per sample: give them as a column, {column})"
@@ -61,7 +61,16 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
                     f"{prediction[1]} targets per sample, shape {prediction}, or a model with one output)")
         return (f" (one class label per sample? the targets of {prediction[1]} output neurons are one-hot rows: "
                 f"data.one_hot(labels, classes={prediction[1]}))")
-    return ""
+    return _one_hot_column(prediction, target)
+
+
+def _one_hot_column(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
+    """For targets (n, 1, k) against a prediction (n, k) of k > 1 classes: ``data.one_hot`` of a column of labels,
+    (n, 1), which gives one row more per label (its shape is the labels' shape and k)."""
+    if len(prediction) != 2 or prediction[1] < 2 or target != (prediction[0], 1, prediction[1]):
+        return ""
+    return (f" (one-hot rows of a column of labels, shape (n, 1)? give the labels flat: "
+            f"data.one_hot(labels.reshape(-1), classes={prediction[1]}))")
 
 
 def _class_labels(numbers: np.ndarray, classes: int) -> bool:
@@ -143,7 +152,10 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     """
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
-        raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}")
+        k = logits.shape[-1] if logits.ndim > 2 else 0  # (batch, positions, classes): each position a sample
+        rows = (f"; for logits of {k} classes at each position, take each position for a sample: cross_entropy("
+                f"logits.reshape(-1, {k}), labels.reshape(-1)) (one-hot rows: labels.reshape(-1, {k}))" if k else "")
+        raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}{rows}")
     if not logits.size:
         raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")
     data = _labels_array(labels, logits.shape[-1])
@@ -197,7 +209,8 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if data.shape == shape[:-1]:
         return _class_indices(data, shape[-1])
     raise ValueError(f"cross_entropy: labels of shape {data.shape} do not fit logits of shape {shape}; give "
-                     f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}")
+                     f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}"
+                     + _one_hot_column(shape, data.shape))
 
 
 def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:

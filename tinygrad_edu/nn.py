@@ -646,7 +646,9 @@ def _member_text(member: Module | Value | np.ndarray) -> str:
         return f"numpy array, shape {member.shape}: not a parameter"
     if member.op is not None:
         return f"Value computed by {member.op}, shape {member.shape}: not a parameter"
-    return f"{'parameter' if member.requires_grad else 'frozen parameter'}, shape {member.shape}"
+    if not member.requires_grad:  # (a buffer, such as a batch norm's running mean, is kept the same way)
+        return f"frozen parameter or buffer (requires_grad=False), shape {member.shape}"
+    return f"parameter, shape {member.shape}"
 
 
 def _named_entries(table: dict, prefix: str, visited: set[int]) -> Iterator[tuple[str, Any]]:

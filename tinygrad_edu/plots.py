@@ -821,7 +821,7 @@ def _draw_path(ax: Axes, points: np.ndarray, label: str) -> None:
     ax.plot(points[:, 0], points[:, 1], "o-", color="#ff5050", markersize=3.5, linewidth=1.4, label=label)
     ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=7, label="start")
     ax.plot(points[-1, 0], points[-1, 1], "*", color="gold", markeredgecolor="black", markersize=12,
-            label=f"after {len(points) - 1} steps")
+            label=f"after {checks.counted(len(points) - 1, 'step')}")
 
 
 #: What plot_descent's title calls the path of an optimizer that takes no gradient descent steps (the seed sets random
@@ -921,8 +921,8 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     _colour_bar(fig, ax, filled)
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
-    ax.set_title(f"{method}: {label}, cost {final:.3g} after {len(points) - 1} steps" if title is None
-                 else title, fontsize="medium")
+    after = checks.counted(len(points) - 1, "step")
+    ax.set_title(f"{method}: {label}, cost {final:.3g} after {after}" if title is None else title, fontsize="medium")
     ax.legend(fontsize="small", loc="best")
     return _finish(fig, path, "plot_descent")
 
