@@ -777,6 +777,10 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
     # lines as an editor counts them (str.splitlines also breaks at form feeds and other separators)
     for line_number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         fields = line.split(",")
+        if not numbers and _pandas_index_header(fields):  # to_csv(path) of a DataFrame or Series: ",0,1,2"
+            raise ValueError(f"predict: {name} line {line_number} starts with an empty field, the header pandas' "
+                             "to_csv writes above the index it adds as a first column, not a sample: write the file "
+                             "with to_csv(path, header=False, index=False)")
         empty = next((i for i, field in enumerate(fields[:-1]) if not field.strip()), None)
         if empty is not None:  # "0.5,,0.25": a missing value (a trailing comma is none)
             column = sum(len(field) + 1 for field in fields[:empty + 1])  # the comma that ends the empty field
@@ -790,6 +794,16 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
         numbers.extend(_file_number(word, f"{name} line {line_number}") for word in words)
         counts.append(len(words))
     return np.array(numbers, dtype=float), counts
+
+
+def _pandas_index_header(fields: list[str]) -> bool:
+    """Whether a line's comma-separated ``fields`` are the header pandas' ``to_csv`` writes with its index: an empty
+    field, then the columns' names, 0, 1, …, k − 1 for columns without names (``,0,1,2``), or words that are no
+    numbers (``,x``).  A first number missing from a sample (``,0.5,0.25``) is none."""
+    names = [field.strip() for field in fields[1:]]
+    if fields[0].strip() or not names or not all(names):
+        return False
+    return names == [str(i) for i in range(len(names))] or not all(map(_is_number, names))
 
 
 def _opened_inputs_file(path: str) -> BinaryIO:
