@@ -343,7 +343,7 @@ def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | Non
     """What to write instead of numpy's function ``name`` (``np.var``; ``short``: ``var``) called with ``args``: the
     formula for an axis (``np.var(v, axis=1)``), for ``ddof`` (``np.std(v, ddof=1)``) or for a single number
     (``np.dot(v, 2.0)``) where it needs one; none for a norm of another ``ord`` than the 2-norm's."""
-    at = 2 if name == "np.linalg.norm" else 1  # (norm(x, ord, axis); the others' axis comes second)
+    at = 2 if name in ("np.linalg.norm", "np.take") else 1  # (norm(x, ord, axis), take(v, indices, axis); else 2nd)
     axis = kwargs.get("axis", args[at] if len(args) > at else None)
     if name == "np.linalg.norm" and kwargs.get("ord", args[1] if len(args) > 1 else None) not in (None, "fro"):
         return None
