@@ -33,6 +33,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.autodiff import gradients
 from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
+from tinygrad_edu.ops import Op
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
 __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientCheckError"]
@@ -42,6 +43,12 @@ def _check_arity(f: Callable[..., Any], inputs: Sequence[Any], where: str) -> No
     """f must take one positional argument per input; else a TypeError naming ``where`` and f's parameters (the
     error f itself would raise names neither), with a hint when a tuple of inputs was given as one, as
     torch.autograd.gradcheck takes them."""
+    hint = (f"; give the inputs one by one, {where}(f, x, y), not as one tuple (as torch.autograd.gradcheck "
+            "takes them)" if len(inputs) == 1 and isinstance(inputs[0], tuple | list) else "")
+    if isinstance(f, Op):  # (its signature, (*inputs, **params), takes any number: its vjps count them)
+        if len(inputs) != len(f.vjps):
+            raise TypeError(f"{where}: f {f!r} cannot be called with the {len(inputs)} input(s) given{hint}")
+        return
     try:
         signature = inspect.signature(f)
         signature.bind(*inputs)
@@ -49,8 +56,6 @@ def _check_arity(f: Callable[..., Any], inputs: Sequence[Any], where: str) -> No
         return
     except TypeError:
         name = getattr(f, "__name__", type(f).__name__)
-        hint = (f"; give the inputs one by one, {where}(f, x, y), not as one tuple (as torch.autograd.gradcheck "
-                "takes them)" if len(inputs) == 1 and isinstance(inputs[0], tuple | list) else "")
         raise TypeError(f"{where}: f {name}{signature} cannot be called with the {len(inputs)} input(s) "
                         f"given{hint}") from None
 
@@ -336,6 +341,11 @@ class GradientCheckError(AssertionError):
         super().__init__(message)
         self.analytic = analytic
         self.numeric = numeric
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its gradients: a check failing in a worker process (multiprocessing, concurrent.futures)
+        reaches the parent whole, where an error that cannot be built again from its message hangs the pool."""
+        return type(self), (str(self), self.analytic, self.numeric)
 
 
 def _input_name(i: int, x: Any) -> str:
@@ -924,8 +934,8 @@ def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], fl
     disagreement does not fall."""
     i, index, error = worst
     finer_error = abs(float(analytic[i][index]) - halved)  # (Python floats: inf − inf is nan)
-    if not finer_error <= 0.35 * error:  # (NaN where the halved step is lost in rounding)
-        return ""
+    if not (math.isfinite(error) and finer_error <= 0.35 * error):  # (NaN where the halved step is lost in rounding;
+        return ""                                                      # an infinite error falls by no step)
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
             f"halved, as a central difference's own error does: the step eps={eps:g} is too large for these inputs "
             f"(try eps={eps / 10:g}); the derivative is not shown to be wrong.")
@@ -937,7 +947,7 @@ def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, 
     difference's own error is about ε·(C″₊ − C″₋)/4 where the slope has a kink (x·|x| at 0), not ε²·C‴/6."""
     i, index, error = worst
     finer_error = abs(float(analytic[i][index]) - halved)
-    if not 0.4 * error <= finer_error <= 0.6 * error:  # (NaN fails the test: no note)
+    if not (math.isfinite(error) and 0.4 * error <= finer_error <= 0.6 * error):  # (NaN fails the test: no note)
         return ""
     return (f"\nAt the worst element the disagreement halves when the step is halved ({error:.3g}, then "
             f"{finer_error:.3g}), as a central difference's own error does where the slope of what is differenced "

@@ -209,12 +209,16 @@ def _checked_arguments(shape: Any, dtype: Any, min_value: Any, max_value: Any, a
                         f"{list(_SHAPE_KEYWORDS)} (for the drawn shape)")
     if shape_kwargs and shape is not None:
         raise TypeError(f"arrays: {sorted(shape_kwargs)} only apply when the shape is drawn (shape=None)")
+    given = dtype
     try:
         dtype = np.dtype(dtype)
     except TypeError:
         dtype = None
     if dtype not in (np.float64, np.float32):
-        raise TypeError(f"arrays: dtype must be np.float64 or np.float32, got {dtype!r}")
+        hint = ("; to draw the dtype too, draw it first: st.sampled_from([np.float32, np.float64]).flatmap(lambda "
+                "d: arrays(..., dtype=d))" if isinstance(given, st.SearchStrategy) else "")
+        raise TypeError(f"arrays: dtype must be np.float64 or np.float32, got "
+                        f"{given if dtype is None else dtype!r:.80}{hint}")
     kinks = checks.numbers(avoid, "avoid", "arrays")
     for name, x in (("min_value", min_value), ("max_value", max_value), ("margin", margin),
                     *((("min_gap", min_gap),) if min_gap is not None else ())):
