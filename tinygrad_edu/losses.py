@@ -244,6 +244,12 @@ COSTS = {"squared_error": squared_error, "mean_squared_error": mean_squared_erro
          "cross_entropy": cross_entropy}
 
 
+# the binary cross-entropy here, for PyTorch's and Keras's names of it
+_BINARY = ("cross_entropy(logits, labels) with 2 output neurons; for one output z (no sigmoid on it) and "
+           "targets y of its shape, write the binary cross-entropy through softplus, exact for every z: "
+           "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), as ln σ(z) = -softplus(-z) and "
+           "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds to 0 or 1)")
+
 # PyTorch's names for the costs (torch.nn.functional's and torch.nn's), and what they are here
 _PYTORCH_NAMES = {
     **dict.fromkeys(("mse_loss", "MSELoss"), "mean_squared_error(prediction, target), the mean over every element; "
@@ -252,16 +258,31 @@ _PYTORCH_NAMES = {
     **dict.fromkeys(("CrossEntropyLoss", "nll_loss", "NLLLoss"),
                     "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)"),
     **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss", "BCEWithLogitsLoss"),
-                    "cross_entropy(logits, labels) with 2 output neurons; for one output z (no sigmoid on it) and "
-                    "targets y of its shape, write the binary cross-entropy through softplus, exact for every z: "
-                    "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), as ln σ(z) = -softplus(-z) and "
-                    "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds "
-                    "to 0 or 1)"),
+                    _BINARY),
+}
+
+# Keras's names for the costs (as strings to compile's loss=, and as keras.losses' functions and classes), and what
+# they are here: fit's error for cost='mse' and this module's __getattr__ say them
+KERAS_NAMES = {
+    **dict.fromkeys(("mse", "MSE", "mean_squared_error", "MeanSquaredError"),
+                    "mean_squared_error(prediction, target), the mean over every element as Keras's mse; the "
+                    "seed's cost, summed over the outputs and averaged over the samples, is "
+                    "squared_error(prediction, target)"),
+    **dict.fromkeys(("categorical_crossentropy", "CategoricalCrossentropy"),
+                    "cross_entropy(logits, labels) with one-hot rows as labels, on the raw outputs (an output "
+                    "layer with activation='identity': it takes the softmax itself, Keras's from_logits=True)"),
+    **dict.fromkeys(("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"),
+                    "cross_entropy(logits, labels) with class indices as labels, on the raw outputs (an output "
+                    "layer with activation='identity': it takes the softmax itself, Keras's from_logits=True)"),
+    **dict.fromkeys(("binary_crossentropy", "BinaryCrossentropy"), _BINARY),
 }
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)
     def __getattr__(name: str) -> Any:
-        """``losses.mse_loss``, ``losses.MSELoss``: an AttributeError saying what the cost is called here."""
+        """``losses.mse_loss``, ``losses.MSELoss``, Keras's ``losses.mse``: an AttributeError saying what the cost is
+        called here."""
+        if name in KERAS_NAMES:
+            raise checks.other_library_name(__name__, name, "Keras", f"use losses.{KERAS_NAMES[name]}")
         advice = f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None
         raise checks.other_library_name(__name__, name, "PyTorch", advice)
 

@@ -70,6 +70,33 @@ _MICROGRAD_CLASSES = {"Neuron": "micrograd's Neuron(nin) is a layer of one neuro
                                 "nn.Layer(nin, 1, activation='relu'), or activation='identity' for nonlin=False"}
 _NONLIN = "micrograd's nonlin=True is activation='relu' here, nonlin=False is activation='identity'"
 
+#: Keras's layer classes and Dense's keywords, and what they are here (a Layer takes its number of inputs too).
+_KERAS_CLASSES = {
+    "Dense": "nn.Layer(in_size, out_size, activation='relu') is one here: it takes the number of inputs too, "
+             "where Dense(units) infers it (units is out_size), e.g. nn.Layer(1, 12, activation='relu')",
+    "Input": "there is no input layer: the first Layer's in_size is the number of inputs, nn.Layer(in_size, ...)",
+    "Dropout": "there is no dropout here (no layer computes differently in training); leave it out",
+    "Activation": "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='relu')",
+    "Model": "a model of your own derives from nn.Module and defines forward(self, x); nn.Network(layer, layer, ...) "
+             "is Keras's Sequential",
+}
+_KERAS_DENSE = {
+    "units": "nn.Layer(in_size, out_size) takes the number of inputs and the number of neurons (Keras's units) "
+             "by position: nn.Layer(in_size, units, activation=...)",
+    **dict.fromkeys(("input_dim", "input_shape"), "the number of inputs is in_size, the first argument: "
+                                                  "nn.Layer(in_size, out_size, ...)"),
+    "kernel_initializer": "it is init= here: 'uniform', 'xavier' (Keras's glorot_uniform) or 'he' (he_normal)",
+    "use_bias": "every Layer has biases here; init='xavier' or 'he' starts them at 0, and freezing them keeps "
+                "them there: layer.biases.requires_grad = False",
+}
+#: Keras's activation names (None and 'linear' are its identity; its softmax output goes with its cross-entropy).
+_KERAS_ACTIVATIONS = {
+    "linear": "Keras's 'linear' is 'identity' here",
+    "softmax": "Keras's softmax output goes with its categorical_crossentropy; here losses.cross_entropy takes the "
+               "raw outputs (logits) and applies the softmax itself: give the output layer activation='identity' "
+               "(F.softmax(model(x)) gives the probabilities)",
+}
+
 
 def _checked_prefix(prefix: Any, where: str) -> str:
     """A prefix for names must be a string (PyTorch's too), else names like ``5.layers.1.weights`` came out."""
@@ -319,7 +346,8 @@ class Module:
 
     def save(self, path: PathLike) -> None:
         """Write the parameters to ``path`` as an ``.npz`` archive (no pickle), with a format marker entry; the file
-        gets the name given, with no ``.npz`` added (as ``torch.save``).  A module without Values is refused.
+        gets the name given, with no ``.npz`` added (as ``torch.save``); Keras's names, ``.h5``, ``.hdf5`` and
+        ``.keras``, are refused (no HDF5 reader opens the archive).  A module without Values is refused.
 
         The file is written next to its destination and then renamed, so an interrupted save never leaves a
         half-written model behind.  Networks built from named activations also store their architecture, so
@@ -365,6 +393,24 @@ _PYTORCH_METHODS = {"register_buffer": "numbers kept but not trained (a batch no
                                        "requires_grad=False), changed in place under no_grad() (self.running_mean *= "
                                        "0.9); state_dict, save and load keep it and no optimizer changes it (a numpy "
                                        "array attribute is not saved)"}
+#: Keras's Model methods, and what to write here: training and evaluating are functions of the model here.
+_KERAS_METHODS = {
+    "compile": "nothing is compiled here: give the cost and the optimizer to training.fit(model, inputs, targets, "
+               "cost=losses.mean_squared_error, optimizer=optim.Adam(model, learning_rate=0.001), episodes=10)",
+    "fit": "it is a function here, training.fit(model, inputs, targets, cost=..., optimizer=optim.Adam(model), "
+           "episodes=...) (Keras's epochs); it returns a History whose .cost is Keras's history.history['loss']",
+    "evaluate": "compute the cost of the held-out samples under no_grad(): with no_grad(): "
+                "losses.mean_squared_error(model(inputs), targets).item()",
+    "predict": "call the model: model(inputs) gives a Value (under no_grad() it records nothing), model(inputs)"
+               ".numpy() its numbers",
+    "summary": "print(model) lists the layers and the number of parameters (model.num_parameters())",
+    "get_weights": "model.state_dict() gives the numbers by name (layers.1.weights, ...) as numpy arrays",
+    "set_weights": "model.load_state_dict(state) sets them from a dict of arrays by name, as model.state_dict() "
+                   "gives",
+    "count_params": "it is model.num_parameters() here",
+}
+for _name, _advice in _KERAS_METHODS.items():
+    setattr(Module, _name, checks.Absent(_name, _advice, "{cls} has no attribute {name} (a Keras name): {advice}"))
 for _name, _advice in {**_MINITORCH_METHODS, **_PYTORCH_METHODS}.items():
     setattr(Module, _name, checks.Absent(_name, _advice))
 
@@ -701,7 +747,8 @@ def _named_activation(activation: Any, where: str, argument: str = "activation"
     """The name and the function of ``activation``: a name from ACTIVATIONS, or a function of Values."""
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
-            raise ValueError(f"{where}: unknown {argument} {activation!r}; choose one of "
+            keras = f" ({_KERAS_ACTIVATIONS[activation]})" if activation in _KERAS_ACTIVATIONS else ""
+            raise ValueError(f"{where}: unknown {argument} {activation!r}{keras}; choose one of "
                              f"{', '.join(ACTIVATIONS)} or pass a function of Values")
         return activation, ACTIVATIONS[activation]
     if isinstance(activation, Module):  # (PReLU's slope: held privately, no optimizer would train it)
@@ -713,7 +760,8 @@ def _named_activation(activation: Any, where: str, argument: str = "activation"
                         f"({', '.join(ACTIVATIONS)}) or a function of Values such as functional.relu")
     if callable(activation):
         return _function_name(activation), activation
-    raise TypeError(f"{where}: {argument} must be a name or a function, got {type(activation).__name__}")
+    keras = " (Keras's None, the linear activation, is 'identity' here)" if activation is None else ""
+    raise TypeError(f"{where}: {argument} must be a name or a function, got {type(activation).__name__}{keras}")
 
 
 def _function_name(function: Callable) -> str:
@@ -801,7 +849,8 @@ class Layer(Module):
     ``rng`` (an int seed or a numpy ``Generator``) makes the draw reproducible.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, dtype=_BUILT_IN_FLOAT64, nonlin=_NONLIN)
+    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, **_KERAS_DENSE, dtype=_BUILT_IN_FLOAT64,
+                             nonlin=_NONLIN)
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:
@@ -1101,6 +1150,8 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
         """``nn.Linear``, ``nn.Sequential``: an AttributeError saying what they are here."""
         if name in _MICROGRAD_CLASSES:
             raise checks.other_library_name(__name__, name, "micrograd", _MICROGRAD_CLASSES[name])
+        if name in _KERAS_CLASSES:
+            raise checks.other_library_name(__name__, name, "Keras", _KERAS_CLASSES[name])
         raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_CLASSES.get(name))
 
 

@@ -208,6 +208,11 @@ def save(path: PathLike, state: Mapping[str, Any], architecture: Architecture | 
     weights, an architecture that does not describe the arrays) is refused here, before writing.
     """
     name = checked_path(path, "save")
+    suffix = os.path.splitext(os.fsdecode(name))[1].lower()
+    if suffix in (".h5", ".hdf5", ".keras"):  # (Keras's model.save('m.h5'): no HDF5 reader could open the archive)
+        raise ValueError(f"save: {os.fsdecode(name)!r} names a Keras (HDF5) file, but the file written is a numpy "
+                         f".npz archive, which Keras and h5py cannot open: give it a name ending in .npz, e.g. "
+                         f"save({os.fsdecode(name)[:-len(suffix)] + '.npz'!r})")
     arrays = _checked_state(state)
     entries: dict[str, np.ndarray] = {_FORMAT_KEY: np.array(FORMAT)}
     if architecture is not None:

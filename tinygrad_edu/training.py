@@ -32,7 +32,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.data import USE_TARGETS, batches
 from tinygrad_edu.engine import Value, backward_order, no_grad
-from tinygrad_edu.losses import squared_error
+from tinygrad_edu.losses import COSTS, KERAS_NAMES, squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
@@ -121,6 +121,10 @@ class History:
             return self + History()
         return NotImplemented
 
+    def __dir__(self) -> list[str]:
+        """Its attributes, without Keras's names that are only there to say what to read (``history``, ``loss``)."""
+        return checks.present(self, super().__dir__())
+
     def _add(self, cost: float, gradient_norm: float, step_size: float | None, seconds: float) -> None:
         """Record one more episode."""
         self.cost.append(cost)
@@ -138,6 +142,20 @@ class History:
             episodes = f"cost={self.cost!r:.60}"
         return (f"History(label={self.label!r}, {episodes}, final_cost={_cost_text(self.final_cost)}, "
                 f"stopped={self.stopped!r})")
+
+
+#: Keras's names for what a History holds, and what to read here (class attributes that say it: checks.Absent).
+_KERAS_HISTORY = {
+    "history": "its fields are attributes here: history.cost is Keras's history.history['loss'] (one entry per "
+               "episode), history.gradient_norm, history.step_size, history.seconds; dataclasses.asdict(history) "
+               "is a dict of them",
+    "loss": "the cost of every episode is history.cost (Keras's history.history['loss']), the cost after the last "
+            "update history.final_cost",
+    "epoch": "the episodes are counted from 1 to len(history.cost) (history.episodes of them); history.cost[i] is "
+             "the cost of episode i + 1",
+}
+for _name, _advice in _KERAS_HISTORY.items():
+    setattr(History, _name, checks.Absent(_name, _advice, "{cls} has no attribute {name} (a Keras name): {advice}"))
 
 
 def _cost_text(cost: Any) -> str:
@@ -358,6 +376,9 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     if inspect.ismethod(model) and model.__name__ in ("parameters", "named_parameters"):  # (the optimizer's habit)
         raise TypeError(f"fit: model is the method {type(model.__self__).__name__}.{model.__name__}, which lists the "
                         "parameters; pass the network itself: fit(net, inputs, targets, ...)")
+    if isinstance(cost, str) and (cost in KERAS_NAMES or cost in COSTS):  # (Keras's compile(loss='mse'))
+        meant = f"Keras's {cost!r} is losses.{KERAS_NAMES[cost]}" if cost in KERAS_NAMES else f"cost=losses.{cost}"
+        raise TypeError(f"fit: cost must be a function (outputs, targets) → Value, not its name {cost!r}; {meant}")
     if not callable(cost):
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value such as losses.squared_error, "
                         f"got {type(cost).__name__} {cost!r:.40}")
@@ -365,6 +386,10 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     if isinstance(optimizer, type):
         raise TypeError(f"fit: optimizer must be an optimizer object, not the class; construct it first, "
                         f"e.g. optimizer={optimizer.__name__}(model, ...)")
+    if isinstance(optimizer, str):  # (Keras's compile(optimizer='adam'))
+        raise TypeError(f"fit: optimizer must be an optimizer object, not its name {optimizer!r}; build one from the "
+                        "model, e.g. optimizer=optim.Adam(model, learning_rate=0.001) (Keras's 'adam'), "
+                        "optim.SGD(model, learning_rate=0.01)")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
     if not _takes_cost(optimizer.step):
@@ -748,6 +773,20 @@ _LEARNING_RATE_ADVICE = "the learning rate belongs to the optimizer: optimizer=o
                          validation_split="split the samples first with data.train_test_split, then evaluate the "
                                           "held-out part after fit",
                          verbose="it is called progress= here (True or False)",
+                         metrics="fit records the cost only (History.cost); compute the accuracy after fit, e.g. "
+                                 "(model(inputs).numpy().argmax(axis=1) == labels).mean() under no_grad()",
+                         x="it is called inputs here, fit's second argument: fit(model, inputs, targets, ...)",
+                         y="it is called targets here, fit's third argument: fit(model, inputs, targets, ...)",
+                         sample_weight="give the weights as another column of the targets and a cost of your own "
+                                       "that uses them, cost=lambda out, t: (((out - t[:, :k]) ** 2) * t[:, k:])"
+                                       ".sum() / t[:, k:].sum() (see the README's Networks and training)",
+                         class_weight="the classes are not weighted here; write a cost of your own that weighs "
+                                      "each sample's cross-entropy by its class's weight",
+                         initial_epoch="each call of fit counts its episodes from 1; join the Histories of the "
+                                       "calls with first + rest (the optimizer keeps its state)",
+                         steps_per_epoch="every episode is one pass through all the samples: its steps are "
+                                         "len(inputs) / batch_size, rounded up; pass fewer samples or a larger "
+                                         "batch_size= for fewer",
                          callbacks="fit takes no callbacks: call it for a few episodes at a time and look in between "
                                    "(the optimizer keeps its state; with mini-batches pass a numpy Generator as "
                                    "seed=)")
