@@ -403,7 +403,7 @@ def _refuse_options_before_the_command(parser: argparse.ArgumentParser, words: S
         before = words[:words.index("--")] if "--" in words else words
         given = [word for word in before if word.startswith("-")]
         options = [word.split("=", 1)[0] for word in given]
-        if options and not any(option in parser._option_string_actions for option in options):  # (--help first)
+        if options and not any(_main_option(parser, option) for option in options):  # (--help first)
             owners = [name for name, command in commands.items() if options[0] in command._option_string_actions]
             where = f" ({options[0]} is an option of {PROG} {' and '.join(owners)})" if owners else ""
             parser.error(f"unrecognized arguments: {' '.join(given)}{where}; give a COMMAND first: "
@@ -415,6 +415,14 @@ def _refuse_options_before_the_command(parser: argparse.ArgumentParser, words: S
         if option in command._option_string_actions and option not in parser._option_string_actions:
             command.error(f"{option} is an option of the command, so it goes after it: {PROG} {words[at]} "
                           f"{option} ...")
+
+
+def _main_option(parser: argparse.ArgumentParser, option: str) -> bool:
+    """Whether argparse reads ``option`` as one of the main parser's own: itself, or an abbreviation of a long one
+    (``--vers`` is ``--version``)."""
+    names = parser._option_string_actions
+    return option in names or (option.startswith("--") and len(option) > 2
+                               and any(name.startswith(option) for name in names))
 
 
 def _negative_number_hint(command: str, words: list[str]) -> str:

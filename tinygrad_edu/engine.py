@@ -308,6 +308,11 @@ def _refused_for_numpy(error: TypeError) -> bool:
 #: numpy functions that answer False to any error converting their inputs: a Value is refused before they run.
 _FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
 
+#: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
+_QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
+                  "v[::-1, ::-1] (a half turn of a matrix: its rows and its columns reversed)",
+                  "v[::-1].T (three quarter turns of a matrix, one back: its rows reversed, then transposed)")
+
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                   "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
@@ -331,7 +336,7 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                                "np.einsum('ij,jk->ik', a, b) is a @ b, np.einsum('ij,ij->i', a, b) is (a * b).sum(1)",
                   "np.pad": "functional.concatenate([np.zeros(before), v, np.zeros(after)], axis), zeros of v's "
                             "shape but for that axis",
-                  "np.rot90": "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)"}
+                  "np.rot90": _QUARTER_TURNS[1]}
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
@@ -357,8 +362,10 @@ def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | Non
         return formula if axis is None else f"{formula}, n the numbers along axis"
     if name in _ALONG_AN_AXIS and axis is not None:
         return _ALONG_AN_AXIS[name]
-    if name == "np.take" and isinstance(axis, (int, np.integer)) and axis != 0:  # (one index array at that axis)
-        return "v[" + ":, " * axis + "indices]" if axis > 0 else "v[..., indices" + ", :" * (-axis - 1) + "]"
+    if name == "np.take" and isinstance(axis, (int, np.integer)):  # (one index array at that axis)
+        return "v[" + ":, " * axis + "indices]" if axis >= 0 else "v[..., indices" + ", :" * (-axis - 1) + "]"
+    if name == "np.rot90" and isinstance(k := kwargs.get("k", args[1] if len(args) > 1 else 1), (int, np.integer)):
+        return _QUARTER_TURNS[k % 4]
     if name == "np.dot" and any(isinstance(x, int | float) or getattr(_data_of(x), "ndim", 1) == 0 for x in args[:2]):
         return "a * b (np.dot of a single number multiplies; @ needs arrays)"
     return _NUMPY_INSTEAD.get(name, _WRITE_INSTEAD.get(short))
@@ -1620,11 +1627,14 @@ def _keepdims(keepdims: Any, where: str) -> bool:
 
 
 def _axis(axis: Any, where: str) -> Any:
-    """A reduction's ``axis``; a list (PyTorch's ``dim=[0, 1]``) is refused with the tuple to write, where numpy said
-    only "'list' object cannot be interpreted as an integer"."""
-    if isinstance(axis, list):
-        raise TypeError(f"{where}: axis must be an int or a tuple of ints, got the list {axis!r}; over several axes, "
-                        f"give them as a tuple: axis={tuple(axis)!r}")
+    """A reduction's ``axis``; a list (PyTorch's ``dim=[0, 1]``) or an array of axes is refused with the tuple to
+    write, where numpy said only "'list' object cannot be interpreted as an integer" ("only integer scalar arrays can
+    be converted to a scalar index")."""
+    if isinstance(axis, list) or isinstance(axis, np.ndarray) and axis.ndim:
+        axes = axis.tolist() if isinstance(axis, np.ndarray) else axis
+        kind = "list" if axes is axis else "array"
+        raise TypeError(f"{where}: axis must be an int or a tuple of ints, got the {kind} {axes!r}; over several "
+                        f"axes, give them as a tuple: axis={tuple(axes)!r}")
     return axis
 
 

@@ -344,8 +344,14 @@ class GradientCheckError(AssertionError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its gradients: a check failing in a worker process (multiprocessing, concurrent.futures)
-        reaches the parent whole, where an error that cannot be built again from its message hangs the pool."""
-        return type(self), (str(self), self.analytic, self.numeric)
+        reaches the parent whole, where an error that cannot be built again from its message hangs the pool.  Made
+        again without ``__init__`` (a subclass may take other arguments) and given back its attributes, notes too."""
+        return _unpickled_error, (type(self), self.args), self.__dict__
+
+
+def _unpickled_error(cls: type[GradientCheckError], args: tuple[Any, ...]) -> GradientCheckError:
+    """A pickled GradientCheckError (or subclass) made again with its ``args``; ``__dict__`` is set after."""
+    return cls.__new__(cls, *args)
 
 
 def _input_name(i: int, x: Any) -> str:
