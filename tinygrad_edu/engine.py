@@ -1515,7 +1515,8 @@ class Value:
     def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e⁻ˣ), the seed's activation function.  Its logarithm, for a cross-entropy:
         ln σ(x) = −softplus(−x) and ln(1 − σ(x)) = −softplus(x) (``functional.softplus``), exact where
-        ``x.sigmoid().log()`` is 0 or −inf (σ rounds to 1 above about 37, to 0 below about −745)."""
+        ``x.sigmoid().log()`` is 0 or −inf (σ rounds to 1 above about 37, to 0 below about −745; in float32 above
+        about 17 and below about −104)."""
         return _record(ops.sigmoid, (self,), _NO_PARAMS)
 
     def relu(self) -> Value:
@@ -2006,13 +2007,15 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
 
 def _check_finite_leaves(leaves: list[tuple[Value, Any]]) -> None:
     """Under ``detect_anomaly``, before any ``.grad`` changes: a leaf's gradient that overflows when added to the
-    finite ``.grad`` it has is an error naming the leaf (a ``.grad`` that was NaN or inf before is not this pass's)."""
+    finite ``.grad`` it has is an error naming the leaf (a ``.grad`` that was NaN or inf before is not this pass's).
+    The sum is checked in the leaf's dtype, as ``.grad`` keeps it: a float64 ``.grad`` set by hand on a float32 leaf
+    adds up to 6e38 there, inf in float32."""
     for leaf, g in leaves:
         if leaf.grad is None:
             continue
         old = _data_of(leaf.grad)
         with np.errstate(all="ignore"):
-            if not np.isfinite(old).all() or np.isfinite(old + _data_of(g)).all():
+            if not np.isfinite(old).all() or np.isfinite((old + _data_of(g)).astype(leaf._data.dtype)).all():
                 continue
         raise _non_finite_sum(leaf, "added to its .grad")
 

@@ -56,8 +56,9 @@ def tanh(x: Any) -> Value:
 def sigmoid(x: Any) -> Value:
     """σ(x) = 1 / (1 + e⁻ˣ), with derivative σ(x)(1 − σ(x)); never overflows.
 
-    σ(x) rounds to 1 for x above about 37 and to 0 below about −745, so its logarithm is then 0 or −inf (a binary
-    cross-entropy of NaN or inf): ln σ(x) = −softplus(−x) and ln(1 − σ(x)) = −softplus(x) are exact for every x."""
+    σ(x) rounds to 1 for x above about 37 and to 0 below about −745 (in float32 above about 17 and below about −104),
+    so its logarithm is then 0 or −inf (a binary cross-entropy of NaN or inf): ln σ(x) = −softplus(−x) and
+    ln(1 − σ(x)) = −softplus(x) are exact for every x."""
     return apply(ops.sigmoid, x)
 
 

@@ -310,11 +310,17 @@ def _log_of_zero(cost: Value) -> str:
         logs = [v.data for v in backward_order(cost) if v.op == "log"]
     except (TypeError, ValueError):  # a graph backward refuses (stale): its own error comes with the first backward
         return ""
-    if not any(np.isneginf(data).any() for data in logs):
+    zeros = [data.dtype for data in logs if np.isneginf(data).any()]
+    if not zeros:
         return ""
+    # σ(z) rounds to 1 once e⁻ᶻ is below half the dtype's eps, to 0 once eᶻ is below half its smallest subnormal
+    # number: above about 37 and below about −745 in float64, but 17 and −104 in float32
+    finfo = np.finfo(zeros[0] if zeros[0].kind == "f" else np.float64)
+    above, below = math.log(2 / float(finfo.eps)), math.log(float(finfo.smallest_subnormal)) - math.log(2)
     return ("; but a logarithm in it gave −inf (ln 0), which a smaller step only puts off: a probability that "
-            "rounded to exactly 0 or 1, as σ(z) does for z above about 37 or below about −745; in a cross-entropy "
-            "write ln σ(z) as −functional.softplus(−z) and ln(1 − σ(z)) as −functional.softplus(z), exact for every z")
+            f"rounded to exactly 0 or 1, as σ(z) does in {finfo.dtype} for z above about {above:.0f} or below about "
+            f"−{-below:.0f}; in a cross-entropy write ln σ(z) as −functional.softplus(−z) and ln(1 − σ(z)) as "
+            "−functional.softplus(z), exact for every z")
 
 
 def _check_not_backpropagated(cost: Value, where: str) -> None:

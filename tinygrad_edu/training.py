@@ -509,8 +509,8 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
                 "not average them (seed 7.1), so every step would be as many times too long: give one row "
                 f"per sample, {_column_of(given_targets)}, and a model returning a column (as an nn.MLP does; "
                 "inputs.reshape(-1, 1) for one input per sample), or cost=losses.mean_squared_error")
-    if inputs.dtype not in (np.float32, np.float64):
-        inputs = inputs.astype(np.float64)
+    if inputs.dtype not in (np.float32, np.float64):  # ints (pixels 0…255) in the parameters' float dtype: a model
+        inputs = inputs.astype(np.result_type(np.float32, *(p.dtype for p in params)))  # in float32 computes in it
     if batch_size is not None:
         batch_size = checks.integer(batch_size, "batch_size", "fit", least=1)
     if tol is not None:
@@ -642,7 +642,7 @@ def _start_cost(run: _Run, full_batch: Callable[[], Value], cost: float) -> floa
 
 def _all_samples(run: _Run) -> Callable[[], Value]:
     """The cost on all samples.  Full batch: one Value of the inputs for every episode, a copy that replaces
-    ``run.inputs`` (an integer array's float64 copy is not kept beside it).  Mini-batches: the Value is made at each
+    ``run.inputs`` (an integer array's float copy is not kept beside it).  Mini-batches: the Value is made at each
     call (the cost before any update and after the last), so no copy of all the inputs is held while training."""
     if run.batch_size is None:
         samples = Value(run.inputs, requires_grad=False)
@@ -801,7 +801,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ``optimizer.step(closure, cost=...)``.  With ``batch_size``, each episode walks through the samples in
     mini-batches (shuffled reproducibly from ``seed`` when ``shuffle``), one update per batch.
 
-    ``inputs`` has one row per sample, ``(n, in_size)``; ``targets`` whatever ``cost`` takes (``(n, out_size)`` for
+    ``inputs`` has one row per sample, ``(n, in_size)`` (integers or bools are converted to the parameters' float
+    dtype, float32 after ``model.float()``); ``targets`` whatever ``cost`` takes (``(n, out_size)`` for
     the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit
     refuses it where the model gives one number per sample, but cannot see it inside a cost of one's own: there use
     ``mean_squared_error`` for flat targets, or targets ``(n, 1)``; a cost of one's own in which flat targets meet a
