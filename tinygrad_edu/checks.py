@@ -8,10 +8,12 @@ A bool is never taken for a number.  Numpy only; nothing here imports the rest o
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import inspect
 import math
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
@@ -345,16 +347,37 @@ def _call_slip(function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapp
             f"{', '.join(f'{name}=...' for name in needed)}")
 
 
-def misspelt_keyword(function: Callable[..., Any], kwargs: Iterable[str]) -> str:
-    """``there is no argument episode=; did you mean episodes=?`` for the first of ``kwargs`` that is not a parameter
-    of ``function`` but a letter or two off one; else '' (and for a function taking ``**kwargs``)."""
+#: The keyword names :func:`misspelt_keyword` has read from each function's signature, while the function lives:
+#: Optimizer.__new__ asks on every construction with keywords (an optimizer built per step), and inspect.signature
+#: cost a fifth of the construction.
+_KEYWORDS: weakref.WeakKeyDictionary[Any, tuple[str, ...] | None] = weakref.WeakKeyDictionary()
+
+
+def _keywords(function: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The names ``function`` takes by keyword (not ``self``); None where it takes ``**kwargs`` or has no signature
+    to read.  Read once while ``function`` lives (if it can be weakly referenced and hashed, as functions can)."""
+    try:
+        return _KEYWORDS[function]
+    except (KeyError, TypeError):  # (not read yet; or no weak reference to it, or unhashable: read each time)
+        pass
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
+        names = None
+    else:
+        names = None if any(p.kind is p.VAR_KEYWORD for p in parameters.values()) else \
+            tuple(name for name, p in parameters.items() if p.kind is not p.POSITIONAL_ONLY and name != "self")
+    with contextlib.suppress(TypeError):
+        _KEYWORDS[function] = names
+    return names
+
+
+def misspelt_keyword(function: Callable[..., Any], kwargs: Iterable[str]) -> str:
+    """``there is no argument episode=; did you mean episodes=?`` for the first of ``kwargs`` that is not a parameter
+    of ``function`` but a letter or two off one; else '' (and for a function taking ``**kwargs``)."""
+    names = _keywords(function)
+    if names is None:
         return ""
-    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-        return ""
-    names = [name for name, p in parameters.items() if p.kind is not p.POSITIONAL_ONLY and name != "self"]
     for key in kwargs:
         meant = difflib.get_close_matches(key, names, n=1, cutoff=0.75) if key not in names else None
         if meant:

@@ -176,26 +176,33 @@ class DependencyTree:
         name = self._check_name(name, "chain_lines")
         checks.precision(precision, "DependencyTree.chain_lines")
         checks.integer(width, "width", "DependencyTree.chain_lines", least=1)
-        number = lambda x: f"({format_number(x, precision)})" if x < 0 else format_number(x, precision)  # noqa: E731
-        shown = lambda x: float(format_number(x, precision))  # noqa: E731 (a number as the line prints it)
+        number = lambda text: f"({text})" if text.startswith("-") else text  # noqa: E731 (a factor as printed)
         ups = [edge for edge in self.edges if edge.parent == name]
         if len(ups) > 1:
-            terms, joiner = [f"{number(self.chain_rule(e.child))}·{number(e.number)}" for e in ups], " + "
-            worked_out = math.fsum(shown(self.chain_rule(e.child)) * shown(e.number) for e in ups)
+            totals = self._chain_totals()  # (once: chain_rule walks the whole tree)
+            pairs = [(format_number(totals.get(e.child, 0.0), precision), format_number(e.number, precision))
+                     for e in ups]
+            terms, joiner = [f"{number(above)}·{number(local)}" for above, local in pairs], " + "
+            products = [float(above) * float(local) for above, local in pairs]
+            try:
+                worked_out = math.fsum(products)
+            except (OverflowError, ValueError):  # fsum refuses inf + (−inf) and a finite sum past 1.8e308
+                worked_out = sum(products)
         elif self.nodes[name].kind in ("weight", "bias") and name != self.cost:
             try:
                 path = self.path(name)
             except ValueError:  # the path splits further up: the sum is on the Value where it splits
                 return []
-            terms, joiner = [number(edge.number) for edge in path], " · "
-            worked_out = math.prod(shown(edge.number) for edge in path)
+            totals, factors = self._chain_totals(), [format_number(edge.number, precision) for edge in path]
+            terms, joiner = [number(factor) for factor in factors], " · "
+            worked_out = math.prod(float(factor) for factor in factors)
         else:
             return []
         if len(terms) < 2:
             return []
         # "=" where the numbers printed work out to the total printed, "≈" where their rounding shows in it (the
         # factors of ∂C/∂W¹ = 0.00017 at 2 digits multiply to 0.00018)
-        total = format_number(self.chain_rule(name), precision)
+        total = format_number(totals.get(name, 0.0), precision)
         equals = "=" if format_number(worked_out, precision) == total else "≈"
         pieces = [joiner + term for term in terms[1:]] + [f" {equals} {total}"]
         return _wrapped(f"chain: {terms[0]}", pieces, width)

@@ -385,9 +385,9 @@ def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarr
     if user.size == 1:  # the local derivative is a number (or, for a tensor input, one number per element)
         ones = np.ones(user.shape, user.dtype)
         number = next(g for j, p, g in local_gradients(user, ones) if j == position)
-        local += "" if formula == fmt(number) else f" = {fmt(number)}"
-        arriving, shown = fmt(grads[id(user)]), fmt(contribution)
-        product = f"{arriving} × {operand(fmt(number))} {_equals(arriving, fmt(number), shown, fmt)} {shown}"
+        arriving, factor, shown = fmt(grads[id(user)]), fmt(number), fmt(contribution)
+        local += "" if formula == factor else f" = {factor}"
+        product = f"{arriving} × {operand(factor)} {_equals(arriving, factor, shown, fmt)} {shown}"
     else:
         product = f"vector-Jacobian product: {fmt(contribution)}"
     return (f"<tr><td>{_esc(user_name)} ({_esc(user.op)})</td><td>{_esc(fmt(grads[id(user)]))}</td>"
@@ -535,11 +535,12 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
         arriving = grads[id(tree.nodes[edge.child].value)]
         product = float(np.asarray(arriving).reshape(())) * edge.number
         products.append(product)
+        above, factor, shown = fmt(arriving), fmt(edge.number), fmt(product)  # (each printed once)
         local = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
-        local += "" if edge.formula == fmt(edge.number) else f" = {fmt(edge.number)}"
-        rows.append(f"<tr><td>{_esc(edge.child)}</td><td>{_esc(fmt(arriving))}</td><td>{_esc(local)}</td>"
-                    f"<td>{_esc(fmt(arriving))} × {_esc(operand(fmt(edge.number)))} "
-                    f"{_equals(fmt(arriving), fmt(edge.number), fmt(product), fmt)} {_esc(fmt(product))}</td></tr>")
+        local += "" if edge.formula == factor else f" = {factor}"
+        rows.append(f"<tr><td>{_esc(edge.child)}</td><td>{_esc(above)}</td><td>{_esc(local)}</td>"
+                    f"<td>{_esc(above)} × {_esc(operand(factor))} {_equals(above, factor, shown, fmt)} "
+                    f"{_esc(shown)}</td></tr>")
     body = (f"<p>{_esc(name)} feeds {len(uses)} node{'s' * (len(uses) != 1)} of the tree; from each, the gradient "
             "arriving from above times the local derivative on the edge:</p><table><tr><th>from</th>"
             f"<th>arriving ∂{_esc(top)}/∂·</th><th>local derivative</th><th>product</th></tr>{''.join(rows)}</table>")

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -294,8 +295,8 @@ class _Run:
             cost, number = cost_with_gradient(closure, self.params, where)
         if first and self.replaced and any(p.grad is None for p in self.replaced[0]):
             raise ValueError(self.replaced[1])
-        if first and self.targets.ndim == 1:
-            _warn_if_paired_across(cost, self.cost_name)
+        if first and self.targets.ndim == 1 and not any(self.cost is known for known in COSTS.values()):
+            _warn_if_paired_across(cost, self.cost_name)  # (the library's costs refuse shapes that differ)
         norm = gradient_norm(self.params)
         if not math.isfinite(norm) or (first and norm == 0.0):
             self._check_gradient(number, norm, where, first)
@@ -413,9 +414,17 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     return params, _replaced_layer(model, params, owned, type(optimizer).__name__)
 
 
+#: The cost functions :func:`_check_cost_function` found to take (outputs, targets), while they live: a loop calling
+#: fit(episodes=1) checked the same one on every call, and inspect.signature cost more than the episode's checks.
+_TWO_ARGUMENT_COSTS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def _check_cost_function(cost: Callable[..., Any]) -> None:
     """fit calls ``cost(outputs, targets)``: a model (called with the inputs), a class (an instance goes there) or a
     function that cannot take two arguments would fail inside fit, in words naming neither fit nor cost."""
+    with contextlib.suppress(TypeError):  # (one that cannot be weakly referenced or hashed is checked every time)
+        if cost in _TWO_ARGUMENT_COSTS:
+            return
     is_class = isinstance(cost, type)
     if callable(getattr(cost, "parameters", None)) and callable(getattr(cost, "forward", None)) and not _can_take(
             cost.forward, 3 if is_class else 2):  # type: ignore[attr-defined]  # (a class's forward takes self too)
@@ -438,6 +447,8 @@ def _check_cost_function(cost: Callable[..., Any]) -> None:
         raise TypeError(f"fit: cost is called cost(outputs, targets), but {name}{signature} cannot take them "
                         f"({error}); write a function of the model's outputs and the targets, such as "
                         "losses.squared_error") from None
+    with contextlib.suppress(TypeError):
+        _TWO_ARGUMENT_COSTS.add(cost)
 
 
 def _can_take(function: Callable[..., Any], count: int) -> bool:
