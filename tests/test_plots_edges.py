@@ -126,7 +126,7 @@ def test_the_window_frames_the_path_with_a_quarter_of_its_span_around_it():
     np.testing.assert_allclose(ax.get_xlim(), (-0.5, 2.5))
     np.testing.assert_allclose(ax.get_ylim(), (-0.25, 1.25))
     np.testing.assert_array_equal(_line(ax, "start").get_xydata(), [[0.0, 0.0]])
-    np.testing.assert_array_equal(_line(ax, "after 1 steps").get_xydata(), [[2.0, 1.0]])
+    np.testing.assert_array_equal(_line(ax, "after 1 step").get_xydata(), [[2.0, 1.0]])
 
 
 def test_the_contour_holds_f_at_x_along_the_first_axis():

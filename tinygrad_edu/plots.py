@@ -566,15 +566,18 @@ def _room_for_edge_marks(ax: Axes, costs: Sequence[np.ndarray], top: bool, botto
     scale = ax.yaxis.get_transform()  # log10 on a log axis, the symlog curve, or the identity
     drawn = scale.transform(shown.reshape(-1, 1)).ravel()
     low, high = scale.transform(np.reshape(ax.get_ylim(), (-1, 1))).ravel()
-    span = float(drawn.max() - drawn.min()) or float(high - low)
-    wanted = [(top, 1, max(high, drawn.max() + 0.15 * span)), (bottom, 0, min(low, drawn.min() - 0.15 * span))]
     limits = list(ax.get_ylim())
-    for marked, side, end in wanted:
-        with np.errstate(over="ignore"):  # (past float64 near 1e308: that side stays as it is)
+    with np.errstate(over="ignore"):  # (past float64 near 1e308, on a linear axis too: that side stays as it is)
+        span = float(drawn.max() - drawn.min()) or float(high - low)
+        wanted = [(top, 1, max(high, drawn.max() + 0.15 * span)), (bottom, 0, min(low, drawn.min() - 0.15 * span))]
+        for marked, side, end in wanted:
             value = float(scale.inverted().transform([[end]])[0, 0])
-        if marked and np.isfinite(value) and (value > 0 or ax.get_yscale() != "log"):
-            limits[side] = value
-    ax.set_ylim(*limits)
+            if marked and np.isfinite(value) and (value > 0 or ax.get_yscale() != "log"):
+                limits[side] = value
+    # not set_ylim, which passes the limits through the tick locator's nonsingular(): the fixed decade ticks of
+    # _frame_far_decades took costs below 1e-287 for a single point and made the axis 1e-302 to 0.05
+    ax.set_autoscaley_on(False)
+    ax.yaxis.set_view_interval(limits[0], limits[1], ignore=True)
 
 
 def _edge_marks(ax: Axes, runs: Sequence[tuple[str, np.ndarray]], chosen: Callable[[np.ndarray], np.ndarray],
@@ -659,7 +662,7 @@ def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = F
             # one cost (or all equal): matplotlib framed it a decade each side, and a cost of 1 got 20 plain labels
             # printed over each other (costs past 1e±200 are framed by _frame_far_decades)
             ax.set_ylim(positive.min() / 2, positive.max() * 2)
-        if positive.size and positive.max() < 10 * positive.min():
+        if positive.size and positive.max() / 10 < positive.min():  # (10 · 1e308 overflowed, with a warning)
             _plain_tick_labels(ax)
         _frame_far_decades(ax, positive)
 
@@ -1026,7 +1029,9 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     cost_ax.set_ylabel("cost $f(x^k)$")
     cost_ax.set_title("cost per step", fontsize="small")
     cost_ax.grid(True, which="both", alpha=0.3)
-    cost_ax.legend(fontsize="x-small", handlelength=3)
+    # samples long enough for the dash-dot pattern twice: in 3 font sizes, the marker in the middle left a dash
+    # and a dot at the end, which read as the dashed line
+    cost_ax.legend(fontsize="x-small", handlelength=7)
     return _finish(fig, path, "plot_learning_rates")
 
 
