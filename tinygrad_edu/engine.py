@@ -1359,7 +1359,9 @@ class Value:
         if grad is None:
             if self._data.size != 1:
                 raise ValueError(f"backward: an output of shape {self.shape} needs an explicit grad of that shape; "
-                                 "only an output of size 1 (like a cost) gets the default grad of 1")
+                                 "only an output of size 1 (like a cost) gets the default grad of 1: to "
+                                 "differentiate a cost, make it one number first (.sum(), .mean(), or "
+                                 "losses.squared_error, which averages over the samples)")
             seed: Any = np.ones(self.shape, dtype=self.dtype)
         elif isinstance(grad, Value) and create_graph:
             # in the output's dtype, as an array given is (recorded: the seed's own gradient is converted back)

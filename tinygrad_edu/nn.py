@@ -596,17 +596,31 @@ def _tied_advice(value: Value) -> str:
             "parameter of its own, no longer tied")
 
 
+def _update_advice(value: Value) -> str:
+    """For a parameter replaced by its own update (``w = w - lr * w.grad``, or ``w -= lr * w.grad`` outside
+    ``no_grad()``): that records a new Value, computed from the parameter, in its place; say what changes it."""
+    made_from = value
+    while made_from.op in ("sub", "add"):
+        made_from = made_from.parents[0]
+    if made_from is value or made_from.op is not None or not made_from.requires_grad:
+        return ""
+    return (" but an update of one, written w = w - lr * w.grad (or w -= lr * w.grad outside no_grad()): that "
+            "records a new Value, computed from the parameter, in its place, and the graph grows with every update; "
+            "change the parameter itself, with no_grad(): w -= lr * w.grad, or by an optimizer's step()")
+
+
 def _walk(obj: Any, prefix: str, visited: set[int], frozen: bool = False) -> Iterator[tuple[str, Value]]:
     """The parameters under ``obj`` with dotted names, depth first in attribute order; lists count from 1, dicts
     name entries by their keys (``frozen``: also the Values that require no gradient).  Modules and containers in
     ``visited`` are not entered again (a child may refer back to its parent)."""
     if isinstance(obj, Value):
         if obj.op is not None:  # an output kept on the module, or w.astype(...): no parameter, and not trainable
+            advice = _update_advice(obj) or (
+                "; keep such a Value under a name starting with '_' (self._output), or make a parameter of its "
+                "numbers with Value(x.data) (numbers kept but not trained, such as a running average: "
+                f"Value(x.data, requires_grad=False), changed in place under no_grad()){_tied_advice(obj)}")
             raise TypeError(f"named_parameters: {prefix!r} holds a Value computed by an operation ({obj.op}), not a "
-                            "parameter; keep such a Value under a name starting with '_' (self._output), or make a "
-                            "parameter of its numbers with Value(x.data) (numbers kept but not trained, such as a "
-                            "running average: Value(x.data, requires_grad=False), changed in place under no_grad())"
-                            f"{_tied_advice(obj)}")
+                            f"parameter{advice}")
         if obj.requires_grad or frozen:
             yield prefix, obj
         return
@@ -831,7 +845,9 @@ def _left_the_values(error: BaseException) -> bool:
 
 
 class Layer(Module):
-    """One layer of neurons: ``forward(α) = σ(α @ W + b)`` (seed, section 3).
+    """One layer of neurons: ``forward(α) = σ(α @ W + b)``, the seed's ``σ(W·α + b)`` (section 3) for a sample
+    written as a row: ``W`` here is the transpose of the seed's weights matrix (``W @ α`` is refused, or silently
+    wrong where the shapes happen to fit).
 
     ``in_size`` activations come in, ``out_size`` go out.  ``activation`` is a name from
     :data:`tinygrad_edu.functional.ACTIVATIONS` (``"sigmoid"``, ``"relu"``, ``"tanh"``, ``"leaky_relu"``,

@@ -248,7 +248,10 @@ def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
         return f"matmul: shapes {a} and {b}: matmul needs at least 1-D operands (use * for scalars)"
     inner_b = b[0] if len(b) == 1 else b[-2]
     if a[-1] != inner_b:
-        return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b})"
+        swapped = len(a) > 1 and b[-1] == a[-2]  # (b @ a would align: the seed's W·α written W @ α)
+        order = (f"; {b} @ {a} would align: a layer's W is (in_size, out_size), the transpose of the seed's, so "
+                 "the seed's W·α is α @ W here") if swapped else ""
+        return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b}){order}"
     return f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together"
 
 
