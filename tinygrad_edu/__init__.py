@@ -1,5 +1,8 @@
 """tinygrad_edu: the math of a feedforward neural network, as code you can run, look at and test.
 
+It follows the seed, the assignment *Understanding the Math behind Neural Networks* (V. Teutschbein, HPI, 2024),
+sections 2 to 7: each module's docstring names the sections it implements (README.md's "From the seed to the code").
+
     >>> from tinygrad_edu import Value
     >>> x = Value(3.0)
     >>> y = x * x + 2 * x

@@ -88,6 +88,7 @@ class TreeEdge:
 
     @property
     def symbol(self) -> str:
+        """The local derivative this edge stands for, written as a symbol: ``∂z^2/∂W^2``."""
         return f"∂{pretty(self.child)}/∂{pretty(self.parent)}"
 
 

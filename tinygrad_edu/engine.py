@@ -945,8 +945,14 @@ class Value:
     # again while a graph grows (measured: the 1,000,000-op chain spent twice as long in the collector).
     # _op comes first: pickle, which saves the slots in this order, meets an operation's refusal (Op.__reduce__) before
     # it recurses into the inputs (and a gradient's graph) of a deep graph, to Python's recursion limit.
-    __slots__ = ("_op", "_data", "grad", "requires_grad", "label", "_first", "_second", "_rest", "_params", "_order",
-                 "__weakref__")
+    # (a dict: its strings are the public slots' docstrings, which help(Value) shows)
+    __slots__ = {"_op": None, "_data": None,
+                 "grad": "The derivative of the output of backward() with respect to this Value, of its shape (None "
+                         "before any): a leaf's adds up until zero_grad(); a Value with backward(create_graph=True).",
+                 "requires_grad": "Whether backward() gives this Value a gradient: False for a constant; a computed "
+                                  "Value's is True where one of its inputs' is.",
+                 "label": "The name drawings and reprs show for this Value (``W^1``, ``z``), or None.",
+                 "_first": None, "_second": None, "_rest": None, "_params": None, "_order": None, "__weakref__": None}
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
@@ -1619,6 +1625,11 @@ _METHOD_ADVICE = {name: f"{_WRITE_INSTEAD[name]}; along an axis, {_ALONG_AN_AXIS
                   for name, unbiased in (("var", _UNBIASED), ("std", f"({_UNBIASED}).sqrt()"))}
 for _name, _advice in {**_WRITE_INSTEAD, **_METHOD_ADVICE}.items():
     setattr(Value, _name, checks.Absent(_name, _advice, "{cls!r} object has no attribute {name!r}; write {advice}"))
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
 
 
 def _keepdims(keepdims: Any, where: str) -> bool:

@@ -141,6 +141,7 @@ class Module:
     training: bool = True  # set by train() and eval(); no layer here reads it
 
     def forward(self, *args: Any, **kwargs: Any) -> Value:
+        """What calling the module computes: each subclass defines it (here it raises NotImplementedError)."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Value:

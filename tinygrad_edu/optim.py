@@ -456,6 +456,10 @@ class _Setting(Generic[_Checked]):
 
     def __init__(self, check: Callable[[Any, str, Any], Any] | None = None, **bounds: float | None) -> None:
         self.check = check or (lambda value, name, optimizer: _number(value, name, optimizer, **bounds))
+        # what help() of an optimizer shows under the setting's name: the first line of check's docstring
+        what = (check.__doc__ or "").partition("\n")[0] if check else "a number " + " and ".join(
+            f"{_BOUND_SIGNS[key]} {bound:g}" for key, bound in bounds.items() if bound is not None)
+        self.__doc__ = f"A setting (checked whenever it is set, by hand between steps too): {what}"
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -465,6 +469,9 @@ class _Setting(Generic[_Checked]):
 
     if TYPE_CHECKING:  # for type checkers only: at run time a read never reaches the descriptor
         def __get__(self, optimizer: Any, owner: Any = None) -> _Checked: ...
+
+
+_BOUND_SIGNS = {"least": ">=", "above": ">", "below": "<"}
 
 
 def _number(value: Any, name: str, optimizer: Any, **bounds: float | None) -> float:
@@ -486,6 +493,11 @@ def _betas(value: Any, name: str, optimizer: Any) -> tuple[float, float]:
         raise ValueError(f"{where}: {name} must be a pair (β₁, β₂), got {len(value)} numbers")
     return (checks.number(value[0], f"{name}[0]", where, least=0, below=1),
             checks.number(value[1], f"{name}[1]", where, least=0, below=1))
+
+
+def _rng(seed: Any, name: str, optimizer: Any) -> np.random.Generator:
+    """RandomSearch's ``rng``: the numpy Generator its proposals are drawn from (a seed, an int or None, makes one)."""
+    return generator(seed, type(optimizer).__name__)
 
 
 def _scale(value: Any, name: str, optimizer: Any) -> float:
@@ -1077,7 +1089,7 @@ class RandomSearch(Optimizer):
                             "it is called rng= (an int or a numpy Generator), as for layers: "
                             "RandomSearch(model, rng=seeds.second_stream(0)) beside a network made with rng=0")
     scale = _Setting(_scale)
-    rng = _Setting(lambda seed, name, optimizer: generator(seed, type(optimizer).__name__))
+    rng = _Setting(_rng)
 
     def __init__(self, params: Any, scale: float = 0.1, rng: None | int | np.random.Generator = None) -> None:
         super().__init__(params)
