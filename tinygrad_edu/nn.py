@@ -1045,7 +1045,10 @@ class Network(Module):
         layers = [item for item in items if isinstance(item, Layer)]
         if len(layers) != len(items):
             wrong = next(item for item in items if not isinstance(item, Layer))
-            raise TypeError(f"{type(self).__name__}: expected Layers, got {type(wrong).__name__}")
+            chain = (" (a Module of its own): a Network chains nn.Layers, numbered W¹, W², …; to apply Modules one "
+                     "after the other, as PyTorch's Sequential does, write a Module that holds them in a list and "
+                     "calls them in turn in its forward()" if isinstance(wrong, Module) else "")
+            raise TypeError(f"{type(self).__name__}: expected Layers, got {type(wrong).__name__}{chain}")
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError(f"{type(self).__name__}: the same Layer appears twice")
         _check_fit(layers, type(self).__name__)

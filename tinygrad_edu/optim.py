@@ -92,9 +92,14 @@ def _parameters(params: Any, where: str) -> list[Value]:
     if isinstance(params, Value):
         params = [params]
     if isinstance(params, Mapping):
-        advice = ("pass its Values, list(params.values()), or the Module itself" if all(
-            isinstance(p, Value) for p in params.values()) else "its entries are not Values (a state_dict() holds "
-            "copies of the numbers, not the parameters): pass model.parameters() or the Module itself")
+        if all(isinstance(p, Value) for p in params.values()):
+            advice = "pass its Values, list(params.values()), or the Module itself"
+        elif all(callable(getattr(p, "parameters", None)) for p in params.values()):  # a dict of heads (ModuleDict)
+            advice = ("its entries are Modules: pass their parameters, [p for m in params.values() for p in "
+                      "m.parameters()], or the Module that holds them")
+        else:
+            advice = ("its entries are not Values (a state_dict() holds copies of the numbers, not the parameters): "
+                      "pass model.parameters() or the Module itself")
         raise TypeError(f"{where}: params is a {type(params).__name__} of {len(params)} entries; {advice}")
     try:
         params = list(params)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 import numpy as np
 
-from tinygrad_edu import checks
+from tinygrad_edu import checks, nn
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, has_layers, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, replacing, write_text
@@ -749,8 +749,10 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
     (widths compare within one drawing; compare the keys of two).  Each neuron shows its bias, with ``precision``
     significant digits.  A layer's title says if its weights or biases are frozen (``requires_grad = False``).  A layer
     wider than ``max_neurons`` (12) shows its first and last neurons around a "⋮" that says how many were left out;
-    their weights are left out too, as the key says.
+    their weights are left out too, as the key says.  A Module whose ``forward()`` is its own (a residual block, a
+    network of two inputs or two heads, a layer used twice) is refused: the columns would not show what it computes.
     """
+    _check_chain(model)
     layers = list(getattr(model, "layers", None) or ([model] if hasattr(model, "weights") else []))
     if not layers:
         raise TypeError(f"draw_network: expected a Network/MLP with .layers or a Layer, "
@@ -791,6 +793,27 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
     for column in range(1, len(sizes)):
         _weight_edges(graph, column, weights[column - 1][0], shown[column - 1], shown[column], largest or 1.0)
     return graph
+
+
+def _check_chain(model: Any) -> None:
+    """A Module must compute its layers one after the other, as nn.Network and nn.Layer do: one with a ``forward()``
+    of its own (a skip connection, a layer used twice, a projection) would be drawn as a plain chain, silently wrong.
+    Other objects with ``.layers`` (or ``.weights`` and ``.biases``) are drawn as the chain they describe."""
+    if not isinstance(model, nn.Module):
+        return
+    own: list[nn.Module]
+    if isinstance(model, nn.Layer):
+        own = [model]
+    elif isinstance(model, nn.Network) and type(model).forward is nn.Network.forward:
+        own = [layer for layer in model.layers if isinstance(layer, nn.Layer)]
+    else:
+        own = [model]
+    for module in own:
+        if type(module).forward is not (nn.Layer if isinstance(module, nn.Layer) else nn.Network).forward:
+            raise TypeError(f"draw_network: draws an nn.Network, nn.MLP or nn.Layer, its layers one after the other "
+                            f"(the seed's Figure 1), but {type(module).__name__} computes with a forward() of its "
+                            "own, which the columns would not show (a skip connection, a layer used twice, several "
+                            "inputs or outputs); draw what it computes with draw_graph(model(x)) or draw_graph(cost)")
 
 
 _COLUMN_GAP, _ROW_SPACE = 2.6, 0.15  # inches between columns; between the circles of a column
