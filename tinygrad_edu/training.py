@@ -175,7 +175,10 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     try:
         array = data.data if isinstance(data, Value) else np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists
-        raise ValueError(f"fit: the {name} are not an array of numbers, one entry per sample: {error}") from None
+        several = _SEVERAL_INPUTS if name == "inputs" and isinstance(data, (list, tuple)) and len(data) > 1 and all(
+            getattr(part, "ndim", 0) == 2 for part in data) else ""  # fit([x1, x2], y): tables of different widths
+        raise ValueError(f"fit: the {name} are not an array of numbers, one entry per sample: "
+                         f"{str(error).rstrip('.') + several if several else error}") from None
     if array.dtype.kind == "O" and array.size and all(isinstance(x, (int, float)) for x in array.flat):
         with contextlib.suppress(OverflowError):  # (ints beyond every float: refused below)
             array = array.astype(np.float64)  # a DataFrame of bool, int and float columns (pandas gives objects)
@@ -184,7 +187,7 @@ def _as_array(data: Any, name: str) -> np.ndarray:
                         f"(dtype {array.dtype}){_not_a_number(data, array)}")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         not_finite = ~np.isfinite(array)
-        at = tuple(int(i) for i in np.argwhere(not_finite)[0])
+        at = tuple(int(i) for i in np.unravel_index(int(np.argmax(not_finite)), array.shape))  # (no index per NaN)
         samples = "" if array.ndim == 0 else _samples_at(not_finite.reshape(len(array), -1).any(axis=1))
         raise ValueError(f"fit: the {name} hold NaN or inf (the first at index {at}: "
                          f"{array[at]}){samples}; leave those samples out, or fill them in")
@@ -200,10 +203,18 @@ def _samples_at(rows: np.ndarray) -> str:
     return f" in {checks.counted(len(found), 'sample')} of {len(rows)} ({'row' if len(found) == 1 else 'rows'} {shown})"
 
 
+#: What to do with a model's several inputs given as a list of arrays (Keras's ``fit([x1, x2], y)``).
+_SEVERAL_INPUTS = ("; fit calls the model with one array of inputs, one row per sample: for a model of several inputs, "
+                   "join them as columns, np.hstack([x1, x2]), and split them in its forward (x[:, :k], x[:, k:])")
+
+
 def _one_sample_hint(inputs: np.ndarray, targets: np.ndarray) -> str:
     """For one sample given flat (inputs and targets of different lengths, which would both be one sample as rows):
     fit counts a flat array's numbers as samples, where a network takes ``(k,)`` as one sample of k inputs.  For
     targets (or inputs) stacked one row per output, ``(k, n)``: their transpose."""
+    if inputs.ndim >= 3 and len(inputs) < inputs.shape[1] == len(targets):  # fit([x1, x2], y): tables of one width
+        return f"; inputs of shape {inputs.shape} look like {len(inputs)} arrays of {len(targets)} samples each" + \
+            _SEVERAL_INPUTS
     both = (inputs, targets)
     for name, array, other, row in (("targets", targets, inputs, "output"), ("inputs", inputs, targets, "input")):
         # np.stack([y1, y2, y3]): a row each, fewer rows than samples (inputs (2, n) and targets (n, 2): the inputs)
@@ -282,17 +293,24 @@ class _Run:
         """``cost_with_gradient`` naming the episode, and ``‖∇C‖``; ``first``: before any update (a NaN there is
         no divergence).  A gradient that is not finite, or (first) that reaches no parameter, is an error."""
         where = f"fit: in episode {episode} of {self.episodes}, the cost function {self.cost_name}"
-        if first and self.stepped_before:  # the start of this call, not of training: earlier steps may have diverged
-            cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start of "
-                                              "this call, before its first update, but the optimizer made steps "
-                                              "before it (an earlier call of fit, or a loop of your own), which may "
-                                              "have diverged: try a smaller learning rate or step size")
-        elif first:
-            cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, "
-                                              "before any update: check the inputs, the targets, the model and the "
-                                              "cost function")
-        else:
-            cost, number = cost_with_gradient(closure, self.params, where)
+        try:
+            if first and self.stepped_before:  # this call's start, not training's: earlier steps may have diverged
+                cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start "
+                                                  "of this call, before its first update, but the optimizer made "
+                                                  "steps before it (an earlier call of fit, or a loop of your own), "
+                                                  "which may have diverged: try a smaller learning rate or step size")
+            elif first:
+                cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start, "
+                                                  "before any update: check the inputs, the targets, the model and "
+                                                  "the cost function")
+            else:
+                cost, number = cost_with_gradient(closure, self.params, where)
+        except MemoryError as error:  # (n, n) from flat targets, too large to make, before _warn_if_paired_across
+            first_batch = min(self.batch_size or len(self.targets), len(self.targets))
+            paired = _paired_across_error(error, where, first_batch) if first and self.targets.ndim == 1 else None
+            if paired is None:
+                raise
+            raise paired from error
         if first and self.replaced and any(p.grad is None for p in self.replaced[0]):
             raise ValueError(self.replaced[1])
         if first and self.targets.ndim == 1 and not any(self.cost is known for known in COSTS.values()):
@@ -340,6 +358,18 @@ def _warn_if_paired_across(cost: Value, name: str) -> None:
                           "a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, out.reshape(-1))",
                           stacklevel=6)  # the line calling fit (through checks.pytorch_keywords)
             return
+
+
+def _paired_across_error(error: MemoryError, where: str, n: int) -> ValueError | None:
+    """The ValueError for numpy's MemoryError on an array of shape ``(n, n)``, n the first batch's samples, where the
+    targets are flat: the pairing :func:`_warn_if_paired_across` warns about, too large to make for many samples (so
+    the warning never comes); None for a MemoryError of another shape."""
+    if n < 2 or getattr(error, "shape", None) != (n, n):
+        return None
+    return ValueError(f"{where} ran out of memory making an array of shape ({n}, {n}): with targets of shape ({n},) "
+                      f"that is most likely outputs of shape ({n}, 1) and the targets, every output paired with every "
+                      f"target by numpy's broadcasting ({n}² pairs instead of the {n} samples): give the targets as "
+                      "a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, out.reshape(-1))")
 
 
 @contextlib.contextmanager
@@ -817,8 +847,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit
     refuses it where the model gives one number per sample, but cannot see it inside a cost of one's own: there use
     ``mean_squared_error`` for flat targets, or targets ``(n, 1)``; a cost of one's own in which flat targets meet a
-    column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning; class indices ``(n,)`` for cross
-    entropy).  A pandas
+    column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning, or a ValueError where numpy cannot make
+    that array; class indices ``(n,)`` for cross entropy).  A pandas
     DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose indexes differ
     are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int, float, the nullable
     Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a mini-batch) as a
