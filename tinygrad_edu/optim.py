@@ -19,8 +19,11 @@ computes the gradient:
   ``no_grad()``, as in PyTorch) and backpropagates itself;
 - ``step(closure, cost=c)``: ``c`` is the cost at the current parameters and the gradients are already those
   of ``c`` (this is how :func:`tinygrad_edu.fit` calls it, so that nothing is computed twice); a Value ``c``
-  computed before a parameter last changed (an earlier step), or given with no gradient at all, is a ValueError;
-  so is, for Armijo (which pairs ``f(x)`` with ``∇f(x)``), a Value ``c`` never backpropagated (``c.grad`` None).
+  given with no gradient at all is a ValueError; so is, for Armijo, random search and Newton (which judge their
+  steps by its number), one computed before a Value it depends on last changed (an earlier step, of this optimizer
+  or of another one training other parameters of the model), and, for Armijo (which pairs ``f(x)`` with
+  ``∇f(x)``), one never backpropagated (``c.grad`` None); gradient descent, SGD and Adam take the gradients as
+  they are, as PyTorch's steps do.
 
 The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Armijo's and Newton's ``sigma``,
 ``alpha``, ``max_backtracks``, RandomSearch's ``scale``, …) may be changed between steps, as a learning-rate
@@ -614,13 +617,27 @@ class Optimizer:
         accept a rise, and random search keep a worse point (gradient descent, SGD and Adam use only the gradients,
         which PyTorch's steps also take as they are).  The engine numbers each Value, and each change of a
         leaf's numbers, in order (``_order``, counting down: how its backward() finds a stale graph), so a parameter
-        changed after the cost was computed has a lower number than the cost's (the same only for the cost itself)."""
+        changed after the cost was computed has a lower number than the cost's (the same only for the cost itself).
+        The Values it depends on that this optimizer does not hold (another optimizer's, training another part of the
+        model) are checked by a walk of its graph, which refuses a changed input as backward does."""
         for i, p in enumerate(self.params):
             if p._order < cost._order:
                 raise ValueError(f"{where}: cost= was computed before {_parameter(i, p)} was last "
                                  "changed (by a step, .data = … or -= under no_grad) or made, so it is the cost at a "
                                  "point that is gone: compute it again at the current parameters, with a new forward "
                                  "pass (and backward(), for the gradients); the parameters are unchanged")
+        try:  # the Values it depends on besides this optimizer's: another optimizer's, changed by its step since
+            backward_order(cost)  # (it refuses a graph with an input changed after it was used, as backward does)
+        except ValueError as error:
+            changed = getattr(error, "changed", None)  # (set on the stale-graph error only)
+            if changed is None:
+                return
+            name = repr(changed.label) if changed.label else f"a Value of shape {changed.shape}"
+            raise ValueError(f"{where}: cost= was computed before {name}, which it depends on and this optimizer does "
+                             "not hold, was last changed (by another optimizer's step, .data = … or -= under no_grad), "
+                             "so it is the cost at a point that is gone: compute it again at the current parameters, "
+                             "with a new forward pass (and backward(), for the gradients); the parameters are "
+                             "unchanged") from None
 
     def _gradient(self, closure: Closure | None, cost: Any, *, needs_closure: bool = False) -> Any:
         """Make sure the parameters hold the gradient at the current point; returns the cost (or None)."""
