@@ -11,6 +11,38 @@ the model trained so far, also when Ctrl-C comes after training; during the save
 writes nothing more).  When the program reading the output stops early (``predict ... | head``), it ends quietly
 with exit status 141, as shells report a command ended by a closed pipe.  SIGTERM (``kill``, ``timeout``) ends it as
 the system does, with no model saved (status 143), after removing the file being written.
+
+The same training in Python: ``train`` with its defaults writes this model file, byte for byte (``--hidden``,
+``--activation``, ``--output-activation``, ``--init``, ``--samples``, ``--episodes``, ``--batch-size`` and ``--seed``
+change the numbers they name; the defaults here are the command line's, several unlike the API's own)::
+
+    from tinygrad_edu import nn, optim, seeds
+    from tinygrad_edu.data import load_digits, one_hot, train_test_split, xsquared
+    from tinygrad_edu.losses import cross_entropy, squared_error
+    from tinygrad_edu.training import fit
+
+    seed = 0                                                                          # --seed
+    x, y = xsquared(1000, seed=seed)                                                  # --samples 1000
+    model = nn.MLP([1, 12, 12, 1], activation="leaky_relu", output_activation="identity", init="he", rng=seed)
+    optimizer = optim.Armijo(model, initial_step=1.0)                                 # --optimizer armijo
+    fit(model, x, y, cost=squared_error, optimizer=optimizer, episodes=500, batch_size=None, seed=seed)
+    model.save("model.npz")
+
+``--data digits`` holds back a quarter of each digit (a stratified split, where ``train_test_split`` defaults to
+``test_fraction=0.2, stratify=False``); with ``--cost squared_error`` the targets are ``one_hot(train.labels)``::
+
+    train, test = train_test_split(*load_digits(), test_fraction=0.25, seed=seed, stratify=True)
+    x, y = train.inputs, train.labels
+    model = nn.MLP([64, 64, 10], activation="leaky_relu", output_activation="identity", init="he", rng=seed)
+    optimizer = optim.Adam(model, learning_rate=0.01)                                 # --optimizer adam
+    fit(model, x, y, cost=cross_entropy, optimizer=optimizer, episodes=30, batch_size=32, seed=seed)
+
+The other optimizers, with the default ``--learning-rate`` of each (:data:`LEARNING_RATES`); random search draws its
+changes from a second stream of the seed, as ``rng=seed`` would draw the weights' numbers again::
+
+    optimizer = optim.GradientDescent(model, learning_rate=0.1)                       # --optimizer gd
+    optimizer = optim.SGD(model, learning_rate=0.1, momentum=0.9)                     # --optimizer sgd
+    optimizer = optim.RandomSearch(model, scale=0.1, rng=seeds.second_stream(seed))   # --optimizer random
 """
 
 from __future__ import annotations
@@ -248,7 +280,7 @@ def _add_train(commands: Any) -> None:
     train = commands.add_parser(
         "train", help="train a network on x² or on the bundled digits and save it",
         description="Train a fully connected network on the seed's x² samples (1 input, 1 output) or on the "
-        "bundled 8x8 handwritten digits (64 inputs, 10 outputs; a quarter of them held back for testing), print "
+        "bundled 8x8 handwritten digits (64 inputs, 10 outputs; a quarter of each digit held back for testing), print "
         "the final cost (and the test accuracy for digits) and save the model for 'predict'. Defaults depend on "
         "the data: xsquared uses hidden layers 12 12, Armijo and 500 full-batch episodes; digits uses one hidden "
         "layer of 64, Adam (learning rate 0.01), batches of 32, 30 episodes and the cross entropy cost.")
@@ -265,7 +297,8 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--output-activation", choices=sorted(ACTIVATIONS), default="identity", metavar="NAME",
                        help=f"activation of the output layer: {activations} (default: %(default)s)")
     train.add_argument("--init", choices=nn.INITS, default="he",
-                       help="initial weights: uniform [0, 1) as in the seed, xavier or he (default: %(default)s)")
+                       help="initial weights and biases: uniform [0, 1) as in the seed; xavier or he, biases 0 "
+                       "(default: %(default)s)")
     train.add_argument("--cost", choices=["squared_error", "cross_entropy"],
                        help="the cost (default: squared_error for xsquared, cross_entropy for digits)")
     train.add_argument("--optimizer", choices=sorted(optim.OPTIMIZERS),
@@ -281,9 +314,10 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--samples", type=_positive_int, metavar="N",
                        help=f"how many x² samples on [-1, 1], for xsquared only (default: {XSQUARED_SAMPLES})")
     train.add_argument("--test-fraction", type=_fraction, metavar="F",
-                       help=f"share of the digits held back for testing, for digits only (default: {TEST_FRACTION})")
+                       help="share of each digit held back for testing (a stratified split, train_test_split(..., "
+                       f"stratify=True)), for digits only (default: {TEST_FRACTION})")
     train.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights, batches and random "
-                       "search's changes (default: 0)")
+                       "search's changes, these from a stream of their own, seeds.second_stream(SEED) (default: 0)")
     train.add_argument("-o", "--output", type=_home_expanded, default="model.npz", metavar="PATH",
                        help="where to save the trained model (default: %(default)s)")
     train.add_argument("--progress", action="store_true",
