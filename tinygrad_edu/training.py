@@ -291,7 +291,21 @@ class _Run:
 
     def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool) -> tuple[Value, float, float]:
         """``cost_with_gradient`` naming the episode, and ``‖∇C‖``; ``first``: before any update (a NaN there is
-        no divergence).  A gradient that is not finite, or (first) that reaches no parameter, is an error."""
+        no divergence).  A gradient that is not finite, or (first) that reaches no parameter, is an error; one
+        raised in the first pass (fit's checks of the cost) leaves the parameters' ``grad`` as fit found them."""
+        if not first:
+            return self._forward_backward(closure, episode, first)
+        found = [p.grad for p in self.params]  # (cost_with_gradient sets them to None, it changes no array)
+        try:
+            return self._forward_backward(closure, episode, first)
+        except BaseException:
+            for p, grad in zip(self.params, found, strict=True):
+                p.grad = grad
+            raise
+
+    def _forward_backward(self, closure: Callable[[], Value], episode: int, first: bool
+                          ) -> tuple[Value, float, float]:
+        """:meth:`forward_backward`, without putting the gradients back."""
         where = f"fit: in episode {episode} of {self.episodes}, the cost function {self.cost_name}"
         try:
             if first and self.stepped_before:  # this call's start, not training's: earlier steps may have diverged
@@ -642,15 +656,11 @@ def _not_the_steps(run: _Run, closure: Callable[[], Value], episode: int, batch:
     targets, none of them in this batch), the error that says so; else None (the steps may well be the cause)."""
     if run.start is None or run.batch_size is None or run.stepped_before:  # (earlier steps may be the cause)
         return None
-    now = [p.data.copy() for p in run.params]
-    _put(run.params, run.start)
     try:
-        with no_grad():
+        with _at_start(run), no_grad():
             number = float(closure().item())
     except Exception:  # (the cost fails there in another way: the error raised stands)
         return None
-    finally:
-        _put(run.params, now)
     if math.isfinite(number):
         return None
     return FloatingPointError(f"fit: in episode {episode} of {run.episodes}, the cost function {run.cost_name} gave "
@@ -670,13 +680,8 @@ def _start_cost(run: _Run, full_batch: Callable[[], Value], cost: float) -> floa
     if run.start_cost is None and run.first_batch is not None and run.start is not None:
         first, share = run.first_batch
         if first > 0 and cost > DIVERGENCE_FACTOR * first * share:
-            now = [p.data.copy() for p in run.params]
-            _put(run.params, run.start)
-            try:
-                with no_grad(), np.errstate(all="ignore"):
-                    number = float(full_batch().item())
-            finally:
-                _put(run.params, now)
+            with _at_start(run), no_grad(), np.errstate(all="ignore"):
+                number = float(full_batch().item())
             run.start_cost = number if math.isfinite(number) else math.nan
     return run.start_cost
 
@@ -690,6 +695,34 @@ def _all_samples(run: _Run) -> Callable[[], Value]:
         run.inputs = samples.data
         return run.closure(samples, run.targets)
     return lambda: run.closure(Value(run.inputs, requires_grad=False), run.targets)()
+
+
+@contextlib.contextmanager
+def _at_start(run: _Run) -> Iterator[None]:
+    """For the body, an extra forward pass (no update): the parameters as they were before any update; afterwards
+    they are put back bit for bit, and so are the numbers a Module keeps besides them that the pass changed (a
+    running average its forward updates in place under no_grad(), see nn.Module), as training left them."""
+    assert run.start is not None
+    trained = {id(p) for p in run.params}
+    kept = [v for v in _values_of(run.model) if id(v) not in trained]
+    now, before = [p.data.copy() for p in run.params], [v.data.copy() for v in kept]
+    _put(run.params, run.start)
+    try:
+        yield
+    finally:
+        _put(run.params, now)
+        changed = [(v, x) for v, x in zip(kept, before, strict=True)
+                   if v.shape == x.shape and v.data.tobytes() != x.tobytes()]  # (not one replaced whole)
+        _put([v for v, _ in changed], [x for _, x in changed])
+
+
+def _values_of(model: Any) -> list[Value]:
+    """Every Value a Module holds (its parameters, frozen ones and kept numbers such as running averages); none for
+    a plain function."""
+    modules = getattr(model, "modules", None)
+    if not callable(modules):
+        return []
+    return [value for module in modules() for value in vars(module).values() if isinstance(value, Value)]
 
 
 def _put(params: list[Value], numbers: list[np.ndarray]) -> None:
@@ -882,8 +915,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ``json.dumps(rng.bit_generator.state)`` with them (set it back as the ``bit_generator.state`` of a new one).
     An episode that raises before its first update (a model or cost that fails on the first batch, a NaN cost at
     the start) leaves that ``Generator`` as it found it, so the call made again after a fix shuffles as it would
-    have.  A NaN or inf cost at the start of a later call, after an optimizer that has made steps (an earlier call,
-    a loop of your own), is reported as possibly diverged, not as the model's starting point.
+    have; a call that raises in its first backward pass (fit's checks of the cost) leaves the parameters' ``grad``
+    as it found them.  A NaN or inf cost at the start of a later call, after an optimizer that has made steps (an
+    earlier call, a loop of your own), is reported as possibly diverged, not as the model's starting point.
     Each call's History counts its own episodes from 1 and its ``seconds`` from 0; ``first + rest`` (or
     ``sum(histories)``) joins them into the History of the whole run, which ``plots.plot_history`` draws
     as one curve.
