@@ -13,15 +13,19 @@ import difflib
 import functools
 import inspect
 import math
+import os
+import sys
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import FrameType
 from typing import Any, TypeVar, cast
 
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "other_library_name", "minitorch_name", "counted", "listed", "masked", "unmasked",
-           "python_ints", "reloaded", "reloaded_error", "same_index", "one_argument", "misspelt_keyword"]
+           "python_ints", "reloaded", "reloaded_error", "same_index", "one_argument", "misspelt_keyword",
+           "outside_the_package"]
 
 
 def _shown(value: Any) -> str:
@@ -222,6 +226,9 @@ class Absent:
     class name ``cls``, the attribute's ``name`` and the ``advice``), not a new attribute that nothing reads.  A
     descriptor, not ``__getattr__``: CPython looks up every attribute of a class with ``__getattr__`` the slow way
     (measured: the scalar chain 15 % slower with ``Value.__getattr__``).  :func:`present` leaves them out of ``dir()``.
+    On an instance of a class of the user's own (``class Net(nn.Module)`` setting ``self.predict`` or ``self.summary``
+    in its ``__init__``, an optimizer of one's own setting ``self.lr``), setting it makes an attribute of the
+    instance's, which reading it then gives: the name is the user's there, not another library's.
     """
 
     def __init__(self, name: str, advice: str, template: str = "{cls} has no attribute {name}: {advice}") -> None:
@@ -236,16 +243,36 @@ class Absent:
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
             return self
-        raise self._error(obj)
+        try:
+            return obj.__dict__[self.name]  # set on an instance of a class of the user's own (see __set__)
+        except (AttributeError, KeyError):
+            raise self._error(obj) from None
 
     def __set__(self, obj: Any, value: Any) -> None:
-        raise self._error(obj)
+        if not _is_users_own(type(obj)) or not hasattr(obj, "__dict__"):
+            raise self._error(obj)
+        obj.__dict__[self.name] = value
+
+    def __delete__(self, obj: Any) -> None:
+        if self.name not in getattr(obj, "__dict__", ()):
+            raise self._error(obj)
+        del obj.__dict__[self.name]
+
+
+def _is_users_own(cls: type) -> bool:
+    """Whether ``cls`` was defined outside this package (a model or an optimizer of the user's own)."""
+    return cls.__module__.partition(".")[0] != __name__.partition(".")[0]
 
 
 def present(obj: Any, names: Iterable[str]) -> list[str]:
-    """``names`` (an object's ``dir()``) without its class's :class:`Absent` attributes."""
-    return [name for name in names if not isinstance(getattr(type(obj), name, None), Absent)]
+    """``names`` (an object's ``dir()``) without its class's :class:`Absent` attributes (but for those the object
+    holds itself, set on an instance of a class of the user's own)."""
+    own = getattr(obj, "__dict__", {})
+    return [name for name in names if name in own or not isinstance(getattr(type(obj), name, None), Absent)]
 
+
+#: What minitorch's and PyTorch's Parameter is here (``minitorch.Parameter``, ``torch.nn.Parameter``).
+PARAMETER_ADVICE = "a parameter is a Value here: self.scale = Value(array)"
 
 #: minitorch's module-level names (``minitorch.Tensor``, ``minitorch.autodiff.topological_sort``…) and what they
 #: are here: what the ``__getattr__`` of ``tinygrad_edu``, ``tinygrad_edu.autodiff`` and ``tinygrad_edu.testing`` say.
@@ -254,7 +281,7 @@ _MINITORCH_NAMES = {
                                           "from tinygrad_edu import Value"),
     "tensor": "write Value(data) here, data a number, a nested list or a numpy array",
     "Module": "it is tinygrad_edu.nn.Module here",
-    "Parameter": "a parameter is a Value here: self.scale = Value(array)",
+    "Parameter": PARAMETER_ADVICE,
     "topological_sort": "tinygrad_edu.engine.backward_order(output) lists the Values output.backward() visits, in "
                         "its order",
     "backpropagate": "write output.backward() (output.backward(grad) for an output of more than one number)",
@@ -383,6 +410,19 @@ def misspelt_keyword(function: Callable[..., Any], kwargs: Iterable[str]) -> str
         if meant:
             return f"there is no argument {key}=; did you mean {meant[0]}=?"
     return ""
+
+
+def outside_the_package() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` of the first line outside tinygrad_edu that led to the caller: the
+    user's ``opt.step()`` or ``fit(...)``, however many of the package's functions lie between.  (A line inside the
+    package would be warned about once per session: Python, and IPython, show a warning once per place, and only a
+    notebook's own places are forgotten between cells.)"""
+    package = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+    frame: FrameType | None = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def __dir__() -> list[str]:

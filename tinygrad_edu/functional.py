@@ -271,11 +271,16 @@ ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "tanh": tanh, "leaky_relu": lea
                "identity": identity}
 
 
+#: What PyTorch's and Keras's binary cross-entropy is here, after "losses." (said here and by tinygrad_edu.losses).
+BINARY_ADVICE = ("cross_entropy(logits, labels) with 2 output neurons; for one output z (no sigmoid on it) and "
+                 "targets y of its shape, write the binary cross-entropy through softplus, exact for every z: "
+                 "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), as ln σ(z) = -softplus(-z) and "
+                 "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds to 0 "
+                 "or 1)")
+
 # torch.nn.functional's costs, and this package's looked for here: they are in tinygrad_edu.losses
-_BINARY = ("losses.cross_entropy(logits, labels) with 2 output neurons, or for one output z (no sigmoid on it) the "
-           "binary cross-entropy (y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), exact for every z")
 _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
-          **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits"), _BINARY),
+          **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits"), "losses." + BINARY_ADVICE),
           "mse_loss": "losses.mean_squared_error(prediction, target), the mean over every element as mse_loss is; "
                       "the seed's cost, summed over the outputs and averaged over the samples, is losses.squared_error",
           "mean_squared_error": "losses.mean_squared_error(prediction, target)",

@@ -245,10 +245,7 @@ COSTS = {"squared_error": squared_error, "mean_squared_error": mean_squared_erro
 
 
 # the binary cross-entropy here, for PyTorch's and Keras's names of it
-_BINARY = ("cross_entropy(logits, labels) with 2 output neurons; for one output z (no sigmoid on it) and "
-           "targets y of its shape, write the binary cross-entropy through softplus, exact for every z: "
-           "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), as ln σ(z) = -softplus(-z) and "
-           "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds to 0 or 1)")
+_BINARY = F.BINARY_ADVICE
 
 # PyTorch's names for the costs (torch.nn.functional's and torch.nn's), and what they are here
 _PYTORCH_NAMES = {

@@ -58,10 +58,15 @@ _PYTORCH_CLASSES = {
     **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), "a Layer applies its activation itself here: "
                     "nn.Layer(in_size, out_size, activation='relu')"),
     "ModuleList": "a plain list of Modules is walked here: self.layers = [nn.Layer(...), ...]",
-    "Parameter": "a parameter is a Value here: self.scale = Value(array)",
+    "Parameter": checks.PARAMETER_ADVICE,
     "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
     "CrossEntropyLoss": "the costs are functions here: tinygrad_edu.losses.cross_entropy(logits, labels)",
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
+}
+
+#: The classes both torch.nn and Keras have, and what to write instead.
+_PYTORCH_AND_KERAS_CLASSES = {
+    "Dropout": "there is no dropout here (no layer computes differently in training); leave it out",
 }
 
 #: micrograd's classes and keywords, and what they are here (micrograd's Neuron and Layer apply ReLU unless
@@ -72,10 +77,10 @@ _NONLIN = "micrograd's nonlin=True is activation='relu' here, nonlin=False is ac
 
 #: Keras's layer classes and Dense's keywords, and what they are here (a Layer takes its number of inputs too).
 _KERAS_CLASSES = {
-    "Dense": "nn.Layer(in_size, out_size, activation='relu') is one here: it takes the number of inputs too, "
-             "where Dense(units) infers it (units is out_size), e.g. nn.Layer(1, 12, activation='relu')",
+    "Dense": "nn.Layer(in_size, out_size, activation='identity') is Dense(units) here (Dense's default activation "
+             "is linear, a Layer's sigmoid: give it): it takes the number of inputs too, where Dense infers it "
+             "(units is out_size), e.g. Dense(12, activation='relu') is nn.Layer(1, 12, activation='relu')",
     "Input": "there is no input layer: the first Layer's in_size is the number of inputs, nn.Layer(in_size, ...)",
-    "Dropout": "there is no dropout here (no layer computes differently in training); leave it out",
     "Activation": "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='relu')",
     "Model": "a model of your own derives from nn.Module and defines forward(self, x); nn.Network(layer, layer, ...) "
              "is Keras's Sequential",
@@ -1170,6 +1175,8 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
         """``nn.Linear``, ``nn.Sequential``: an AttributeError saying what they are here."""
         if name in _MICROGRAD_CLASSES:
             raise checks.other_library_name(__name__, name, "micrograd", _MICROGRAD_CLASSES[name])
+        if name in _PYTORCH_AND_KERAS_CLASSES:
+            raise checks.other_library_name(__name__, name, "PyTorch and Keras", _PYTORCH_AND_KERAS_CLASSES[name])
         if name in _KERAS_CLASSES:
             raise checks.other_library_name(__name__, name, "Keras", _KERAS_CLASSES[name])
         raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_CLASSES.get(name))

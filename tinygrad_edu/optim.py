@@ -50,12 +50,10 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import math
-import os
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 import numpy as np
@@ -520,6 +518,12 @@ def _scale(value: Any, name: str, optimizer: Any) -> float:
     return scale
 
 
+def _takes(init: Callable[..., None], name: str) -> bool:
+    """Whether ``init`` (an optimizer's ``__init__``) takes the keyword ``name``: one of PyTorch's, in an optimizer
+    of the user's own."""
+    return name in inspect.signature(init).parameters
+
+
 #: PyTorch's optimizer arguments that no optimizer here has, and what to do instead.
 _NOT_HERE = {
     "weight_decay": "PyTorch's weight_decay=λ is the cost plus λ/2·Σw² (whose gradient adds λw): add that term to "
@@ -568,6 +572,8 @@ class Optimizer:
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
         for name in kwargs:
+            if (name in cls._renamed or name in cls._absent or name in _NOT_HERE) and _takes(cls.__init__, name):
+                continue  # (an optimizer of one's own that takes lr= or weight_decay= itself)
             if name in cls._renamed:
                 raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called "
                                 f"{cls._renamed[name]}= here (the seed's word), e.g. "
@@ -1021,19 +1027,7 @@ def _warn_no_step(where: str, found: ArmijoStep, max_backtracks: int) -> None:
            f"the step size {smallest:.3g} changes no parameter (x + t·d rounds to x)"
            + (f", and none from {largest:.3g} down to it decreased the cost enough" if len(found.trials) > 1 else ""))
     warnings.warn(f"{where}: {why}; the parameters are unchanged", LineSearchWarning,
-                  stacklevel=_outside_the_package())
-
-
-def _outside_the_package() -> int:
-    """The ``stacklevel`` of the first line outside tinygrad_edu that led to the caller: the user's ``opt.step()``
-    or ``fit(...)``.  (A line inside the package would be warned about once per session: Python, and IPython,
-    show a warning once per place, and only a notebook's own places are forgotten between cells.)"""
-    package = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
-    frame: FrameType | None = sys._getframe(1)  # the function that warns: stacklevel 1
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
+                  stacklevel=checks.outside_the_package())
 
 
 def _armijo_on_parameters(params: list[Value], closure: Closure, gradient: np.ndarray, f0: float, where: str,

@@ -370,7 +370,7 @@ def _warn_if_paired_across(cost: Value, name: str) -> None:
                           f"({n},) into shape ({n}, {n}), every output paired with every target by numpy's "
                           f"broadcasting, so it averages {n}² pairs instead of the {n} samples: give the targets as "
                           "a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, out.reshape(-1))",
-                          stacklevel=6)  # the line calling fit (through checks.pytorch_keywords)
+                          stacklevel=checks.outside_the_package())  # (the line calling fit)
             return
 
 
@@ -760,7 +760,7 @@ def _warn_if_diverging(first: float | None, cost: float, when: str, since: str =
         return False
     warnings.warn(f"fit: the cost grew from {first:.3g} {since} to {cost:.3g} {when}, more than "
                   f"{DIVERGENCE_FACTOR:g} times: training is diverging; try a smaller learning rate (or step size)",
-                  DivergenceWarning, stacklevel=4)  # the line calling fit (through checks.pytorch_keywords)
+                  DivergenceWarning, stacklevel=checks.outside_the_package())  # (the line calling fit)
     return True
 
 
