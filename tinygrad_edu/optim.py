@@ -1159,12 +1159,13 @@ class Newton(Optimizer):
 
         ``(H + λI) d = −g``      (λ = ``damping``)
 
-    which jumps to the minimum of the quadratic model ``C(x) + gᵀd + ½dᵀHd``: for a strictly convex quadratic with
-    ``damping=0`` (and σ < ½, as the default 1e-4) one step lands exactly on the minimum.  The step ``x ← x + t·d``
+    which jumps to the minimum of the quadratic model ``C(x) + gᵀd + ½dᵀ(H + λI)d`` (C's second-order Taylor
+    model, plus ½λ‖d‖², which keeps d short): for a strictly convex quadratic with ``damping=0`` (and σ < ½, as the
+    default 1e-4) one step lands exactly on the minimum.  The step ``x ← x + t·d``
     takes the seed's Armijo rule ``C(x + t·d) ≤ C(x) + σ·t·gᵀd`` with ``t = αˡ``, largest first: the rule holds for
     *any* descent direction (``gᵀd < 0``), not only for ``d = −g``, so the cost never increases.  On a quadratic
     ``C(x + t·d) = C(x) + (t − t²/2)·gᵀd``, so the rule takes the largest αˡ ≤ 2(1 − σ): the full step t = 1 only
-    for σ < ½ (at σ = ½ by rounding alone), and so near a minimum where H is positive definite; with σ ≥ ½ the steps
+    for σ < ½ (at σ = ½ by rounding alone), and so near a minimum where H is positive definite; with σ > ½ the steps
     stay shorter and Newton converges only linearly, not quadratically.  Where H + λI is not positive definite
     (H has an eigenvalue ≤ −λ: a saddle or a maximum nearby), λ is raised to ``damping − λ_min(H)`` so that the
     model is convex again and ``d`` points downhill (``last_damping`` is the λ used).  With ``damping=0`` there
