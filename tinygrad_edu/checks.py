@@ -271,6 +271,9 @@ def present(obj: Any, names: Iterable[str]) -> list[str]:
     return [name for name in names if name in own or not isinstance(getattr(type(obj), name, None), Absent)]
 
 
+#: The message of an :class:`Absent` attribute that is a Keras name (``model.compile``, ``history.history``).
+KERAS_ABSENT = "{cls} has no attribute {name} (a Keras name): {advice}"
+
 #: What minitorch's and PyTorch's Parameter is here (``minitorch.Parameter``, ``torch.nn.Parameter``).
 PARAMETER_ADVICE = "a parameter is a Value here: self.scale = Value(array)"
 

@@ -146,8 +146,10 @@ class DependencyTree:
         name = self._check_name(name, "chain_rule")
         return self._chain_totals().get(name, 0.0)
 
-    def _chain_totals(self) -> dict[str, float]:
-        """``chain_rule`` of every node at once, by name (one walk of the tree: a walk per node took time n²)."""
+    def _chain_totals(self, magnitudes: bool = False) -> dict[str, float]:
+        """``chain_rule`` of every node at once, by name (one walk of the tree: a walk per node took time n²);
+        ``magnitudes``: the sum over the paths of the products' absolute values instead, the scale of the rounding
+        where the paths cancel."""
         total: dict[str, float] = {self.cost: 1.0}
         waiting = dict.fromkeys(self.nodes, 0)  # edges to children not yet added in
         downward: dict[str, list[TreeEdge]] = {}
@@ -161,7 +163,8 @@ class DependencyTree:
         while ready:  # children before parents (Kahn's order), so each total is complete when it is passed on
             child = ready.pop()
             for edge in downward.get(child, []):
-                total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * edge.number
+                number = abs(edge.number) if magnitudes else edge.number
+                total[edge.parent] = total.get(edge.parent, 0.0) + total[child] * number
                 waiting[edge.parent] -= 1
                 if not waiting[edge.parent]:
                     ready.append(edge.parent)
@@ -417,15 +420,17 @@ def _check_single_pass(tree: DependencyTree) -> None:
     """A parameter's .grad may hold other backward passes' gradients too: then the tree's numbers would not
     multiply to it, so say so instead of drawing a contradiction.  The chain rule here multiplies in float64, which
     a float32 network's .grad differs from in the 8th digit: the tolerance is half the digits of the tree's dtype,
-    and, for gradients that vanish in a deep network, the dtype's smallest normal number, not a fixed 1e-12."""
+    of the paths' sizes where they cancel (a gradient near 0 made of 1, 1e-16 and −1 is 0 or 1.1e-16 by the order of
+    the sum), and, for gradients that vanish in a deep network, the dtype's smallest normal number, not a fixed
+    1e-12."""
     rel_tol = max(1e-9, math.sqrt(max(float(np.finfo(node.value.dtype).eps) for node in tree.nodes.values())))
-    totals = tree._chain_totals()
+    totals, sizes = tree._chain_totals(), tree._chain_totals(magnitudes=True)
     for name, node in tree.nodes.items():
         if node.kind in ("weight", "bias") and node.grad is not None:
             through_tree = totals.get(name, 0.0)
             both_nan = math.isnan(node.grad) and math.isnan(through_tree)  # a NaN cost: drawn as it is
-            if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol,
-                                                 abs_tol=smallest_normal(node.value.data)):
+            rounding = rel_tol * sizes.get(name, 0.0) + smallest_normal(node.value.data)
+            if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol, abs_tol=rounding):
                 raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
                                  f"cost gives {through_tree:.6g}: the gradient holds contributions from other "
                                  "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() "

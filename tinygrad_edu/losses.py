@@ -247,11 +247,17 @@ COSTS = {"squared_error": squared_error, "mean_squared_error": mean_squared_erro
 # the binary cross-entropy here, for PyTorch's and Keras's names of it
 _BINARY = F.BINARY_ADVICE
 
+# the seed's cost, beside the mean squared error of the other libraries' names
+_SEED_COST = ("the seed's cost, summed over the outputs and averaged over the samples, is "
+              "squared_error(prediction, target)")
+# Keras's cross-entropies on the raw outputs
+_FROM_LOGITS = ("on the raw outputs (an output layer with activation='identity': it takes the softmax itself, Keras's "
+                "from_logits=True)")
+
 # PyTorch's names for the costs (torch.nn.functional's and torch.nn's), and what they are here
 _PYTORCH_NAMES = {
-    **dict.fromkeys(("mse_loss", "MSELoss"), "mean_squared_error(prediction, target), the mean over every element; "
-                                             "the seed's cost, summed over the outputs and averaged over the "
-                                             "samples, is squared_error(prediction, target)"),
+    **dict.fromkeys(("mse_loss", "MSELoss"), f"mean_squared_error(prediction, target), the mean over every element; "
+                                             f"{_SEED_COST}"),
     **dict.fromkeys(("CrossEntropyLoss", "nll_loss", "NLLLoss"),
                     "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)"),
     **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss", "BCEWithLogitsLoss"),
@@ -262,15 +268,12 @@ _PYTORCH_NAMES = {
 # they are here: fit's error for cost='mse' and this module's __getattr__ say them
 KERAS_NAMES = {
     **dict.fromkeys(("mse", "MSE", "mean_squared_error", "MeanSquaredError"),
-                    "mean_squared_error(prediction, target), the mean over every element as Keras's mse; the "
-                    "seed's cost, summed over the outputs and averaged over the samples, is "
-                    "squared_error(prediction, target)"),
+                    "mean_squared_error(prediction, target), the mean over every element as Keras's mse; "
+                    + _SEED_COST),
     **dict.fromkeys(("categorical_crossentropy", "CategoricalCrossentropy"),
-                    "cross_entropy(logits, labels) with one-hot rows as labels, on the raw outputs (an output "
-                    "layer with activation='identity': it takes the softmax itself, Keras's from_logits=True)"),
+                    f"cross_entropy(logits, labels) with one-hot rows as labels, {_FROM_LOGITS}"),
     **dict.fromkeys(("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"),
-                    "cross_entropy(logits, labels) with class indices as labels, on the raw outputs (an output "
-                    "layer with activation='identity': it takes the softmax itself, Keras's from_logits=True)"),
+                    f"cross_entropy(logits, labels) with class indices as labels, {_FROM_LOGITS}"),
     **dict.fromkeys(("binary_crossentropy", "BinaryCrossentropy"), _BINARY),
 }
 

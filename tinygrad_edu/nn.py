@@ -50,13 +50,15 @@ _BUILT_IN_FLOAT64 = "layers are built in float64; convert one afterwards with .f
                     "e.g. nn.MLP(sizes).float()"
 
 
+#: What PyTorch's ReLU, Sigmoid and Tanh classes and Keras's Activation are here.
+_ACTIVATION_IN_THE_LAYER = "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='relu')"
+
 # torch.nn's classes that have no counterpart here, and what to write instead (this module's __getattr__).
 _PYTORCH_CLASSES = {
     "Linear": "nn.Layer(in_size, out_size, activation='identity') is one here; its weights are (in_size, "
               "out_size), the transpose of Linear.weight (out_features, in_features)",
     "Sequential": "nn.Network(layer, layer, ...) is one here",
-    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), "a Layer applies its activation itself here: "
-                    "nn.Layer(in_size, out_size, activation='relu')"),
+    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), _ACTIVATION_IN_THE_LAYER),
     "ModuleList": "a plain list of Modules is walked here: self.layers = [nn.Layer(...), ...]",
     "Parameter": checks.PARAMETER_ADVICE,
     "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
@@ -81,7 +83,7 @@ _KERAS_CLASSES = {
              "is linear, a Layer's sigmoid: give it): it takes the number of inputs too, where Dense infers it "
              "(units is out_size), e.g. Dense(12, activation='relu') is nn.Layer(1, 12, activation='relu')",
     "Input": "there is no input layer: the first Layer's in_size is the number of inputs, nn.Layer(in_size, ...)",
-    "Activation": "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='relu')",
+    "Activation": _ACTIVATION_IN_THE_LAYER,
     "Model": "a model of your own derives from nn.Module and defines forward(self, x); nn.Network(layer, layer, ...) "
              "is Keras's Sequential",
 }
@@ -416,7 +418,7 @@ _KERAS_METHODS = {
     "count_params": "it is model.num_parameters() here",
 }
 for _name, _advice in _KERAS_METHODS.items():
-    setattr(Module, _name, checks.Absent(_name, _advice, "{cls} has no attribute {name} (a Keras name): {advice}"))
+    setattr(Module, _name, checks.Absent(_name, _advice, checks.KERAS_ABSENT))
 for _name, _advice in {**_MINITORCH_METHODS, **_PYTORCH_METHODS}.items():
     setattr(Module, _name, checks.Absent(_name, _advice))
 

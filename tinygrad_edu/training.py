@@ -156,7 +156,7 @@ _KERAS_HISTORY = {
              "the cost of episode i + 1",
 }
 for _name, _advice in _KERAS_HISTORY.items():
-    setattr(History, _name, checks.Absent(_name, _advice, "{cls} has no attribute {name} (a Keras name): {advice}"))
+    setattr(History, _name, checks.Absent(_name, _advice, checks.KERAS_ABSENT))
 
 
 def _cost_text(cost: Any) -> str:
@@ -368,8 +368,7 @@ def _warn_if_paired_across(cost: Value, name: str) -> None:
         if n and {((n, 1), True), ((n,), False)} <= {(p.shape, p.requires_grad) for p in v.parents}:
             warnings.warn(f"fit: the cost function {name} combines outputs of shape ({n}, 1) with targets of shape "
                           f"({n},) into shape ({n}, {n}), every output paired with every target by numpy's "
-                          f"broadcasting, so it averages {n}² pairs instead of the {n} samples: give the targets as "
-                          "a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, out.reshape(-1))",
+                          f"broadcasting, so it averages {n}² pairs instead of the {n} samples: {_AS_A_COLUMN}",
                           stacklevel=checks.outside_the_package())  # (the line calling fit)
             return
 
@@ -382,8 +381,12 @@ def _paired_across_error(error: MemoryError, where: str, n: int) -> ValueError |
         return None
     return ValueError(f"{where} ran out of memory making an array of shape ({n}, {n}): with targets of shape ({n},) "
                       f"that is most likely outputs of shape ({n}, 1) and the targets, every output paired with every "
-                      f"target by numpy's broadcasting ({n}² pairs instead of the {n} samples): give the targets as "
-                      "a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, out.reshape(-1))")
+                      f"target by numpy's broadcasting ({n}² pairs instead of the {n} samples): {_AS_A_COLUMN}")
+
+
+#: How to pair flat targets with a column of outputs (:func:`_warn_if_paired_across`, :func:`_paired_across_error`).
+_AS_A_COLUMN = ("give the targets as a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, "
+                "out.reshape(-1))")
 
 
 @contextlib.contextmanager
@@ -528,10 +531,9 @@ def _replaced_layer(model: Any, params: list[Value], owned: set[int], kind: str)
 def _owned(model: Any) -> set[int]:
     """The ``id`` of each Value of the model: its parameters and, for a Module, the frozen ones too (left out of
     ``parameters()`` but still the model's: an optimizer built before they were frozen holds them)."""
-    modules = getattr(model, "modules", None)
-    if not callable(modules):
+    if not callable(getattr(model, "modules", None)):
         return {id(value) for value in model.parameters()}
-    return {id(value) for module in modules() for value in vars(module).values() if isinstance(value, Value)}
+    return {id(value) for value in _values_of(model)}
 
 
 def _takes_cost(step: Any) -> bool:
