@@ -1096,8 +1096,10 @@ class Value:
         return twin
 
     def __dir__(self) -> list[str]:
-        """Its attributes, without other libraries' names that are only there to say what to write (_WRITE_INSTEAD)."""
-        return checks.present(self, super().__dir__())
+        """Its attributes, without other libraries' names that are only there to say what to write (_WRITE_INSTEAD),
+        nor ``as_integer_ratio``, which is there only to refuse ``statistics.mean`` by name (tab completion offers
+        nothing that always raises)."""
+        return [name for name in checks.present(self, super().__dir__()) if name != "as_integer_ratio"]
 
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change

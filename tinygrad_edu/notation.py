@@ -91,7 +91,7 @@ def smallest_normal(array: Any) -> float:
 def _numbers(array: Any, where: str) -> np.ndarray:
     if not isinstance(array, np.ndarray) and hasattr(array, "requires_grad"):
         array = array.data
-    return checks.real_array(array, "the numbers", where)
+    return checks.real_array(array, "array", where)  # (the argument's name in summary, numbers_of, smallest_normal)
 
 
 def pretty(label: str) -> str:

@@ -425,7 +425,7 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
         raise TypeError(f"fit: model is the method {type(model.__self__).__name__}.{model.__name__}, which lists the "
                         "parameters; pass the network itself: fit(net, inputs, targets, ...)")
     if isinstance(cost, str) and (cost in KERAS_NAMES or cost in COSTS):  # (Keras's compile(loss='mse'))
-        meant = f"Keras's {cost!r} is losses.{KERAS_NAMES[cost]}" if cost in KERAS_NAMES else f"cost=losses.{cost}"
+        meant = f"cost=losses.{cost}" if cost in COSTS else f"Keras's {cost!r} is losses.{KERAS_NAMES[cost]}"
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value, not its name {cost!r}; {meant}")
     if not callable(cost):
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value such as losses.squared_error, "
