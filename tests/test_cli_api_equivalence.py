@@ -99,10 +99,13 @@ def test_the_documented_python_of_train_writes_the_same_model_file(capsys, tmp_p
     assert (tmp_path / "cli.npz").read_bytes() == (tmp_path / "python.npz").read_bytes()
 
 
-def test_train_s_help_names_the_settings_that_differ_from_the_api_s_defaults(capsys) -> None:
+def test_train_s_help_names_the_settings_that_differ_from_the_api_s_defaults(capsys, monkeypatch) -> None:
     """``train_test_split`` defaults to ``stratify=False`` and ``RandomSearch(rng=seed)`` redraws the weights' numbers:
     following the help (``--seed``: the seed of the samples, weights, batches and random search's changes; a quarter
     of the digits held back) in Python trained another model, silently."""
+    # argparse wraps at the terminal's width (COLUMNS, or the terminal under `pytest -s`): below 52 columns it cuts
+    # seeds.second_stream(SEED) into "seeds.second_s tream(SEED)", so the help is read at 80 columns
+    monkeypatch.setenv("COLUMNS", "80")
     capsys.readouterr()
     assert main(["train", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
