@@ -524,6 +524,10 @@ def _takes(init: Callable[..., None], name: str) -> bool:
     return name in inspect.signature(init).parameters
 
 
+#: Other names for the learning rate (lower case, without "_"): the seed's η spelt out, PyTorch's lr in capitals,
+#: History's step_size; an optimizer has no attribute of these names, so setting one would change no step.
+_LEARNING_RATE_WORDS = frozenset({"eta", "η", "lr", "learningrate", "stepsize", "rate"})
+
 #: PyTorch's optimizer arguments that no optimizer here has, and what to do instead.
 _NOT_HERE = {
     "weight_decay": "PyTorch's weight_decay=λ is the cost plus λ/2·Σw² (whose gradient adds λw): add that term to "
@@ -559,9 +563,17 @@ class Optimizer:
     def __setattr__(self, name: str, value: Any) -> None:
         """On the optimizers here (not on subclasses of one's own), another one's setting or one of PyTorch's that
         none has (``opt.momentum = 0.9`` on gradient descent: a schedule written for SGD), or a misspelt setting
-        (``opt.learnin_rate = 0.1``), is an AttributeError, not a new attribute that no step reads."""
+        (``opt.learnin_rate = 0.1``), is an AttributeError, not a new attribute that no step reads; so is another
+        name for the learning rate (``opt.eta``, the seed's η; ``opt.LR``; ``opt.step_size``), which says where this
+        optimizer's is.  A name with advice of the optimizer's own (Armijo's ``learning_rate``: its ``initial_step``)
+        gets that advice, from :class:`checks.Absent`, as reading it does."""
         if type(self).__module__ == __name__ and name not in self._settings and not hasattr(self, name):
-            advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
+            if name in self._renamed or name in self._absent:  # (the Absent's own error, below)
+                advice = ""
+            elif name.lower().replace("_", "") in _LEARNING_RATE_WORDS:
+                advice = self._learning_rate_advice()
+            else:
+                advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
             if advice:
                 raise AttributeError(f"{type(self).__name__} has no attribute {name}: {advice}", name=name, obj=self)
         super().__setattr__(name, value)
@@ -569,6 +581,14 @@ class Optimizer:
     def __dir__(self) -> list[str]:
         """Its attributes, without the PyTorch names that are only there to say they are not (``lr``, …)."""
         return checks.present(self, super().__dir__())
+
+    def _learning_rate_advice(self) -> str:
+        """Where this optimizer's learning rate is (``learning_rate``, Armijo's ``initial_step``, random search's
+        ``scale``), or why it has none (Newton)."""
+        word = "learning_rate" if "learning_rate" in self._settings else self._renamed.get("learning_rate")
+        if word is None:
+            return self._absent.get("learning_rate", "")
+        return f"the learning rate η is called {word} here: opt.{word} = ..."
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
         for name in kwargs:

@@ -616,11 +616,15 @@ def _isolated(values: np.ndarray) -> list[int]:
 
 def _step_size_axis(ax: Axes, steps: np.ndarray) -> None:
     """A log axis, base 2 as Armijo's steps are powers of α = 1/2; a few distinct steps (a learning rate) are the
-    ticks themselves, so that 0.001 reads 0.001, not a point between 2⁻¹⁰ = 0.000976562 and 2⁻⁹."""
+    ticks themselves, so that 0.001 reads 0.001, not a point between 2⁻¹⁰ = 0.000976562 and 2⁻⁹.  Many learning
+    rates over two decades or more (a decaying schedule) get base 10, ticks 0.1, 0.01, …, where base 2 labelled
+    them 0.000244141 and 3.05176e-05; steps that are all powers of 2 keep base 2."""
     from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 
-    ax.set_yscale("log", base=2)
     distinct, counts = np.unique(steps[np.isfinite(steps)], return_counts=True)
+    powers_of_2 = bool((np.frexp(distinct)[0] == 0.5).all())
+    decades = distinct.size > 6 and not powers_of_2 and distinct[-1] >= 100 * distinct[0]
+    ax.set_yscale("log", base=10 if decades else 2)
     if distinct.size <= 6:
         ax.yaxis.set_major_locator(FixedLocator(_spaced_ticks(distinct, counts)))
     ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
