@@ -457,7 +457,10 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     owned = _owned(model)
     if owned and not any(id(p) in owned for p in params):
         raise ValueError("fit: none of the optimizer's parameters belong to the model; build the optimizer "
-                         "from this model's parameters, e.g. GradientDescent(model, 0.1)")
+                         f"from this model's parameters, e.g. {type(optimizer).__name__}(model, ...) (an optimizer "
+                         "built for another model, such as an earlier fold's, or copied on its own, "
+                         "copy.deepcopy(optimizer), holds other Values: copy a model and its optimizer together, "
+                         "copy.deepcopy((model, optimizer)))")
     return params, _replaced_layer(model, params, owned, type(optimizer).__name__)
 
 
@@ -705,14 +708,26 @@ def _at_start(run: _Run) -> Iterator[None]:
     they are put back bit for bit, and so are the numbers a Module keeps besides them that the pass changed (a
     running average its forward updates in place under no_grad(), see nn.Module), as training left them."""
     assert run.start is not None
+    now = [p.data.copy() for p in run.params]
+    _put(run.params, run.start)
+    try:
+        with _kept_numbers_left_alone(run):
+            yield
+    finally:
+        _put(run.params, now)
+
+
+@contextlib.contextmanager
+def _kept_numbers_left_alone(run: _Run) -> Iterator[None]:
+    """For the body, a forward pass fit makes besides training (the cost at the start, or after the last update):
+    the numbers a Module keeps besides its parameters that the pass changed (a running average its forward updates
+    in place under no_grad(), see nn.Module) are put back afterwards, bit for bit, as training left them."""
     trained = {id(p) for p in run.params}
     kept = [v for v in _values_of(run.model) if id(v) not in trained]
-    now, before = [p.data.copy() for p in run.params], [v.data.copy() for v in kept]
-    _put(run.params, run.start)
+    before = [v.data.copy() for v in kept]
     try:
         yield
     finally:
-        _put(run.params, now)
         changed = [(v, x) for v, x in zip(kept, before, strict=True)
                    if v.shape == x.shape and v.data.tobytes() != x.tobytes()]  # (not one replaced whole)
         _put([v for v, _ in changed], [x for _, x in changed])
@@ -737,8 +752,9 @@ def _put(params: list[Value], numbers: list[np.ndarray]) -> None:
 def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, history: History) -> float:
     """The cost on all samples after the last update (in ``episode``).  NaN or inf raises ``FloatingPointError``
     naming the episode, with ``history``, as a NaN cost at the start of an episode does; the parameters stay as
-    that update left them, as they do then."""
-    with no_grad():
+    that update left them, as they do then; so do the numbers a Module keeps besides them (a running average), which
+    this extra pass leaves as training left them (fit(episodes=1) called twice keeps those fit(episodes=2) keeps)."""
+    with _kept_numbers_left_alone(run), no_grad():
         number = float(full_batch().item())
     if not math.isfinite(number):
         error = FloatingPointError(f"fit: after the last update (in episode {episode} of {run.episodes}), the cost "
@@ -909,7 +925,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
-    batch: of the last episode), taken before the last update.
+    batch: of the last episode), taken before the last update.  The cost on all samples after the last update
+    (``final_cost``) is a forward pass of fit's own: numbers a Module keeps besides its parameters that its forward
+    changes (a running average) are put back as training left them, as after fit's other extra passes.
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
