@@ -1067,6 +1067,9 @@ class Value:
         state = packed[0] if tagged else packed
         attributes, slots = state if isinstance(state, tuple) else (state, {})
         for name, value in {**(attributes or {}), **slots}.items():
+            if name == "_parents":  # pickled before the inputs were kept in slots of their own (a leaf's are ())
+                self._first, self._second, self._rest = _split(tuple(value))
+                continue
             setattr(self, "_data" if name == "data" else name, value)  # (pickled before data was a property)
         if not (tagged and packed[1] == made):
             self._order = next(_creation)

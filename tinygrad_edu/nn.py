@@ -915,6 +915,17 @@ class Layer(Module):
         if name in ("weights", "biases") and "_index" in vars(self):
             self._set_index(self._index)  # label the new Value as the old one was
 
+    def __setstate__(self, state: Any) -> None:
+        """Unpickling (and ``copy``): a Layer pickled before ``activation_name`` became a property kept the name in an
+        attribute of that name, where the property, which reads ``_activation_name``, would not find it."""
+        attributes, slots = state if isinstance(state, tuple) else (state, None)  # (slots: a subclass's __slots__)
+        attributes = dict(attributes or {})
+        if "activation_name" in attributes:
+            attributes["_activation_name"] = attributes.pop("activation_name")
+        vars(self).update(attributes)
+        for name, value in (slots or {}).items():
+            object.__setattr__(self, name, value)
+
     @property
     def activation(self) -> Callable[[Value], Value]:
         """The activation function σ; ``layer.activation = "tanh"`` (a name or a function of Values, as the
