@@ -1003,6 +1003,8 @@ class Layer(Module):
             raise kind(f"{self.name}: the activation {self.activation_name} failed on a Value of shape {z.shape} "
                        f"({error}){advice}") from error
         if not isinstance(alpha, Value) or alpha.shape != z.shape:
+            if checks.reloaded(alpha, Value):  # ("must return a Value, got Value": a module reloaded in between)
+                raise checks.reloaded_error(alpha, Value, f"{self.name}: the activation {self.activation_name}")
             if not isinstance(alpha, Value):
                 raise TypeError(f"{self.name}: the activation {self.activation_name} must return a Value, "
                                 f"got {type(alpha).__name__}")
