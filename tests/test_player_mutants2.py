@@ -105,7 +105,7 @@ _REDUCTIONS = [
     ("max", lambda v: v.max(), "max(v)", "1 at the maximum (shared equally by ties), 0 elsewhere", [0.0, 0.0, 1.0]),
     ("reshape", lambda v: v.reshape(3, 1), "reshape(v)", "1 (the numbers only move)", [1.0, 1.0, 1.0]),
     ("transpose", lambda v: v.reshape(1, 3).T, "transpose(v)", "1 (the numbers only move)", [1.0, 1.0, 1.0]),
-    ("index", lambda v: v[2], "index(v)", "1 for the picked elements", [0.0, 0.0, 1.0]),
+    ("index", lambda v: v[2], "v[2]", "1 for the picked elements", [0.0, 0.0, 1.0]),
 ]
 
 

@@ -29,7 +29,8 @@ import math
 import operator
 import os
 import secrets
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MappingView
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 import numpy as np
@@ -381,6 +382,10 @@ _WRITE_INSTEAD = {
     "prod": "v[0] * v[1] * … written out, or v.log().sum().exp() for positive numbers",
     **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"), "bmm": "v @ other (@ multiplies stacks of matrices too)",
     "masked_fill": "functional.where(mask, value, v)",
+    "index_select": "v[indices] for v.index_select(0, indices) (v[:, indices] along axis 1)",
+    "take": "v.reshape(-1)[indices] (take flattens v; along axis 0: v[indices])",
+    "gather": "v[np.arange(len(indices))[:, None], indices] for v.gather(1, indices) of a matrix (v[indices, "
+              "np.arange(indices.shape[1])] for v.gather(0, indices))",
     "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
     "norm": "(v ** 2).sum().sqrt()",
     "log1p": "(1 + v).log(); for ln(1 + eᵛ), functional.softplus(v), exact for every v",
@@ -1834,12 +1839,15 @@ def _check_int64(part: Any, shape: tuple[int, ...]) -> None:
 
 
 def _index_part(key: Any, shape: tuple[int, ...]) -> Any:
-    """One part of an index, as numpy takes it: lists become arrays, an empty list an empty integer array.  What
+    """One part of an index, as numpy takes it: lists and array-likes (a pandas Series) become arrays, an empty list
+    an empty integer array; a set, a dict or an iterator is refused (it has no order of its own, or is read once).  What
     numpy refuses for its kind (a float, a string, an array of floats) is a TypeError naming it, never rounded: an
     IndexError is for an index out of range (iteration over a Value ends on one), also one beyond int64
     (:func:`_check_int64`)."""
     checks.unmasked(key, "the index", "index")
-    if isinstance(key, list):
+    if isinstance(key, (int, slice, np.ndarray, np.generic)) or key is None or key is Ellipsis:  # (the usual ones)
+        part: Any = key
+    elif isinstance(key, list):
         try:
             array = np.asarray(key)
         except TypeError:  # a list holding Values (which refuse to become an array)
@@ -1848,7 +1856,12 @@ def _index_part(key: Any, shape: tuple[int, ...]) -> Any:
             raise ValueError(f"index: the list {key!r:.40} is not an array of indices ({error})") from None
         if array.size == 0 and array.dtype.kind == "f":
             return array.astype(np.intp)
-        part: Any = array
+        part = array
+    elif isinstance(key, (AbstractSet, Mapping, MappingView, Iterator)):  # (numpy's IndexError says only what it takes)
+        given = "list(ids)" if isinstance(key, Iterator) else "sorted(ids)"  # (a set's order is no order of yours)
+        raise TypeError(f"{_INDEX_WITH}{_described(key)}: give the indices as a list, such as {given}")
+    elif hasattr(key, "__array__"):
+        part = np.asarray(key)  # a pandas Series: its numbers, copied into the graph as an array's are (_own)
     else:
         part = key
     array_like = isinstance(part, np.ndarray)
@@ -1859,6 +1872,9 @@ def _index_part(key: Any, shape: tuple[int, ...]) -> Any:
         dtype = f" (an array of dtype {part.dtype})" if array_like else ""
         floats = isinstance(part, (float, np.floating)) or (array_like and part.dtype.kind == "f")
         advice = "; a float is not rounded to an index: give whole numbers as integers (.astype(int))" if floats else ""
+        if floats and array_like and part.ndim > 1 and np.isin(part, (0.0, 1.0)).all():
+            advice += (", but this one holds only 0s and 1s: a one-hot matrix picks rows by a product, one_hot @ w "
+                       "(or give the labels themselves, w[labels]), a mask by .astype(bool)")
         raise TypeError(f"{_INDEX_WITH}{_described(key)}{dtype}{advice}")
     return part
 

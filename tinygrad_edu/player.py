@@ -163,7 +163,21 @@ def forward_formula(node: Value, names: list[str]) -> str:
              "sigmoid": f"σ({inner})", "relu": f"max({inner}, 0)", "sum": f"Σ({inner}{along})" if along else f"Σ {a}",
              "mean": f"mean({inner}{along})", "max": f"max({inner}{along})", "min": f"min({inner}{along})",
              "squared_error": f"Σ({a} − {b})²{per}"}
+    if op == "index":  # which elements were picked, as Python writes it: W[[1, 1, 3]], w[0], x[:, 1]
+        key = node.op_params["key"]
+        base = a if _grouped(a) or " " not in a else f"({a})"
+        return f"{base}[{', '.join(map(_index_text, key if isinstance(key, tuple) else (key,)))}]"
     return forms.get(op, f"{node.op}({inner if len(names) == 1 else ', '.join(names)})")
+
+
+def _index_text(part: Any) -> str:
+    """One part of an index as Python writes it between brackets: ``0``, ``[1, 1, 3]``, ``1:3``, ``...``."""
+    if isinstance(part, slice):
+        ends = ["" if end is None else str(end) for end in (part.start, part.stop, part.step)]
+        return ":".join(ends if ends[2] else ends[:2])
+    if isinstance(part, np.ndarray):  # (on one line: [[0, 1], [2, 3]]; a long one shortened with ...)
+        return " ".join(np.array2string(part, separator=", ", threshold=8).split()).replace("[ ", "[")
+    return "..." if part is Ellipsis else str(part)
 
 
 def local_formula(node: Value, i: int, names: list[str]) -> str:
