@@ -183,6 +183,8 @@ def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: V
             raise ValueError(f"{where}: {key!r} must be a step count, a 0-d int array >= 1, got {value.dtype} "
                              f"of shape {value.shape}" + (f" = {value}" if value.shape == () else ""))
         return int(value)
+    if value.dtype.kind == "f":  # big-endian ones too (np.load of a file saved on such a machine), as the model's
+        value = value.astype(value.dtype.newbyteorder("="), copy=False)
     if value.shape != parameter.shape or value.dtype != parameter.dtype:
         raise ValueError(f"{where}: {key!r} must have the shape {parameter.shape} and dtype {parameter.dtype} of "
                          f"its parameter, got {value.shape} {value.dtype}" + _dtype_advice(value, parameter))

@@ -289,21 +289,23 @@ class _Run:
         """The cost function's name, for messages."""
         return getattr(self.cost, "__name__", type(self.cost).__name__)
 
-    def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool) -> tuple[Value, float, float]:
+    def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool, targets: np.ndarray
+                         ) -> tuple[Value, float, float]:
         """``cost_with_gradient`` naming the episode, and ``‖∇C‖``; ``first``: before any update (a NaN there is
-        no divergence).  A gradient that is not finite, or (first) that reaches no parameter, is an error; one
-        raised in the first pass (fit's checks of the cost) leaves the parameters' ``grad`` as fit found them."""
+        no divergence); ``targets``: those the closure gives the cost.  A gradient that is not finite, or (first)
+        that reaches no parameter, is an error; one raised in the first pass (fit's checks of the cost) leaves the
+        parameters' ``grad`` as fit found them."""
         if not first:
-            return self._forward_backward(closure, episode, first)
+            return self._forward_backward(closure, episode, first, targets)
         found = [p.grad for p in self.params]  # (cost_with_gradient sets them to None, it changes no array)
         try:
-            return self._forward_backward(closure, episode, first)
+            return self._forward_backward(closure, episode, first, targets)
         except BaseException:
             for p, grad in zip(self.params, found, strict=True):
                 p.grad = grad
             raise
 
-    def _forward_backward(self, closure: Callable[[], Value], episode: int, first: bool
+    def _forward_backward(self, closure: Callable[[], Value], episode: int, first: bool, targets: np.ndarray
                           ) -> tuple[Value, float, float]:
         """:meth:`forward_backward`, without putting the gradients back."""
         where = f"fit: in episode {episode} of {self.episodes}, the cost function {self.cost_name}"
@@ -319,16 +321,17 @@ class _Run:
                                                   "the cost function")
             else:
                 cost, number = cost_with_gradient(closure, self.params, where)
-        except MemoryError as error:  # (n, n) from flat targets, too large to make, before _warn_if_paired_across
+        except MemoryError as error:  # (n, n) from flat targets (or a column), too large to make, before the warning
             first_batch = min(self.batch_size or len(self.targets), len(self.targets))
-            paired = _paired_across_error(error, where, first_batch) if first and self.targets.ndim == 1 else None
+            one_each = first and self.targets.shape[1:] in ((), (1,))  # (flat targets, or a column)
+            paired = _paired_across_error(error, where, first_batch, self.targets.ndim == 1) if one_each else None
             if paired is None:
                 raise
             raise paired from error
         if first and self.replaced and any(p.grad is None for p in self.replaced[0]):
             raise ValueError(self.replaced[1])
-        if first and self.targets.ndim == 1 and not any(self.cost is known for known in COSTS.values()):
-            _warn_if_paired_across(cost, self.cost_name)  # (the library's costs refuse shapes that differ)
+        if first and self.targets.shape[1:] in ((), (1,)) and not any(self.cost is known for known in COSTS.values()):
+            _warn_if_paired_across(cost, self.cost_name, targets)  # (the library's costs refuse shapes that differ)
         norm = gradient_norm(self.params)
         if not math.isfinite(norm) or (first and norm == 0.0):
             self._check_gradient(number, norm, where, first)
@@ -358,35 +361,47 @@ class _Run:
                                                         "step size)"))
 
 
-def _warn_if_paired_across(cost: Value, name: str) -> None:
-    """Flat targets ``(n,)`` met a column of outputs ``(n, 1)`` in a cost of one's own: numpy's broadcasting pairs
-    every output with every target, ``(n, n)``, and the cost averages the n² pairs, silently; a warning saying how to
-    pair them.  Once per call of fit (one walk over the first batch's graph).  Outputs are what needs a gradient,
-    targets what does not: a model's own ``x * w`` (inputs ``(n, 1)``, a parameter ``(n,)``) is no such pair."""
+def _warn_if_paired_across(cost: Value, name: str, targets: np.ndarray) -> None:
+    """Flat targets ``(n,)`` met a column of outputs ``(n, 1)`` in a cost of one's own, or a column of targets met
+    flat outputs: numpy's broadcasting pairs every output with every target, ``(n, n)``, and the cost averages the
+    n² pairs, silently; a warning saying how to pair them.  Once per call of fit (one walk over the first batch's
+    graph, whose ``targets`` are given).  Outputs are what needs a gradient, targets what does not, and a column of
+    targets is told by its numbers: a model's own ``x * w`` (inputs ``(n, 1)``, a parameter ``(n,)``) is no such
+    pair."""
+    flat = targets.ndim == 1
     for v in backward_order(cost):
         n = v.shape[0] if v.ndim == 2 and v.shape[0] == v.shape[1] > 1 else 0
-        if n and {((n, 1), True), ((n,), False)} <= {(p.shape, p.requires_grad) for p in v.parents}:
-            warnings.warn(f"fit: the cost function {name} combines outputs of shape ({n}, 1) with targets of shape "
-                          f"({n},) into shape ({n}, {n}), every output paired with every target by numpy's "
-                          f"broadcasting, so it averages {n}² pairs instead of the {n} samples: {_AS_A_COLUMN}",
-                          stacklevel=checks.outside_the_package())  # (the line calling fit)
+        if not n:
+            continue
+        outputs, given = ((n, 1), (n,)) if flat else ((n,), (n, 1))
+        if any(p.shape == outputs and p.requires_grad for p in v.parents) and any(
+                p.shape == given and not p.requires_grad and (flat or np.array_equal(p.data, targets))
+                for p in v.parents):
+            warnings.warn(f"fit: the cost function {name} combines outputs of shape {outputs} with targets of shape "
+                          f"{given} into shape ({n}, {n}), every output paired with every target by numpy's "
+                          f"broadcasting, so it averages {n}² pairs instead of the {n} samples: "
+                          f"{_AS_A_COLUMN if flat else _FLAT}", stacklevel=checks.outside_the_package())  # (fit's line)
             return
 
 
-def _paired_across_error(error: MemoryError, where: str, n: int) -> ValueError | None:
+def _paired_across_error(error: MemoryError, where: str, n: int, flat: bool) -> ValueError | None:
     """The ValueError for numpy's MemoryError on an array of shape ``(n, n)``, n the first batch's samples, where the
-    targets are flat: the pairing :func:`_warn_if_paired_across` warns about, too large to make for many samples (so
-    the warning never comes); None for a MemoryError of another shape."""
+    targets are flat (``flat``) or a column: the pairing :func:`_warn_if_paired_across` warns about, too large to make
+    for many samples (so the warning never comes); None for a MemoryError of another shape."""
     if n < 2 or getattr(error, "shape", None) != (n, n):
         return None
-    return ValueError(f"{where} ran out of memory making an array of shape ({n}, {n}): with targets of shape ({n},) "
-                      f"that is most likely outputs of shape ({n}, 1) and the targets, every output paired with every "
-                      f"target by numpy's broadcasting ({n}² pairs instead of the {n} samples): {_AS_A_COLUMN}")
+    outputs, given = ((n, 1), (n,)) if flat else ((n,), (n, 1))
+    return ValueError(f"{where} ran out of memory making an array of shape ({n}, {n}): with targets of shape {given} "
+                      f"that is most likely outputs of shape {outputs} and the targets, every output paired with "
+                      f"every target by numpy's broadcasting ({n}² pairs instead of the {n} samples): "
+                      f"{_AS_A_COLUMN if flat else _FLAT}")
 
 
 #: How to pair flat targets with a column of outputs (:func:`_warn_if_paired_across`, :func:`_paired_across_error`).
 _AS_A_COLUMN = ("give the targets as a column, targets.reshape(-1, 1) (or flatten the outputs in the cost, "
                 "out.reshape(-1))")
+#: How to pair a column of targets with flat outputs (:func:`_warn_if_paired_across`, :func:`_paired_across_error`).
+_FLAT = "give the targets flat, targets.reshape(-1) (or make the outputs a column in the cost, out.reshape(-1, 1))"
 
 
 @contextlib.contextmanager
@@ -569,6 +584,8 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
                 "not average them (seed 7.1), so every step would be as many times too long: give one row "
                 f"per sample, {_column_of(given_targets)}, and a model returning a column (as an nn.MLP does; "
                 "inputs.reshape(-1, 1) for one input per sample), or cost=losses.mean_squared_error")
+    if inputs.dtype.kind == "f" and not inputs.dtype.isnative:  # big-endian floats (np.load of their file) are the
+        inputs = inputs.astype(inputs.dtype.newbyteorder("="))  # same numbers: computed in their dtype, as native ones
     if inputs.dtype not in (np.float32, np.float64):  # ints (pixels 0…255) in the parameters' float dtype: a model
         inputs = inputs.astype(np.result_type(np.float32, *(p.dtype for p in params)))  # in float32 computes in it
     if batch_size is not None:
@@ -593,7 +610,7 @@ _Episode = tuple[float, float, float | None, str]
 
 def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> _Episode:
     """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless ‖∇C‖ ≤ tol)."""
-    cost, number, norm = run.forward_backward(closure, episode, first=episode == 1)
+    cost, number, norm = run.forward_backward(closure, episode, first=episode == 1, targets=run.targets)
     if episode == 1:
         run.start_cost = number
     if run.tol is not None and norm <= run.tol:
@@ -626,7 +643,7 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
             closure = run.closure(Value(batch_inputs, requires_grad=False), batch_targets)  # as the full batch is
             first = episode == 1 and i == 0
             try:
-                cost, number, norm = run.forward_backward(closure, episode, first=first)
+                cost, number, norm = run.forward_backward(closure, episode, first=first, targets=batch_targets)
             except FloatingPointError:  # (after updates: put down to them, maybe wrongly)
                 better = None if first else _not_the_steps(run, closure, episode, i)
                 if better is None:
@@ -894,34 +911,34 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     mini-batches (shuffled reproducibly from ``seed`` when ``shuffle``), one update per batch.
 
     ``inputs`` has one row per sample, ``(n, in_size)`` (integers or bools are converted to the parameters' float
-    dtype, float32 after ``model.float()``); ``targets`` whatever ``cost`` takes (``(n, out_size)`` for
-    the squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit
-    refuses it where the model gives one number per sample, but cannot see it inside a cost of one's own: there use
+    dtype, float32 after ``model.float()``); ``targets`` whatever ``cost`` takes (``(n, out_size)`` for the squared
+    error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit refuses it where
+    the model gives one number per sample, but cannot see it inside a cost of one's own: there use
     ``mean_squared_error`` for flat targets, or targets ``(n, 1)``; a cost of one's own in which flat targets meet a
-    column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning, or a ValueError where numpy cannot make
-    that array; class indices ``(n,)`` for cross entropy).  A pandas
-    DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose indexes differ
-    are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int, float, the nullable
-    Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a mini-batch) as a
-    Value without gradient (``requires_grad=False``): a plain function may compute with it as with a parameter, or
-    use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this package's optimizers do.  Training
-    stops early when ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before the update, so that
-    episode makes none; mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted by their sizes, each
-    taken before its batch's update) is checked after the episode, whose updates all happen.  Without ``tol``, full
-    batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter (every later episode would
-    repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C, after the update under way (a
-    second Ctrl-C stops at once), keeping the model and the history so far.  A cost that grows to more than
-    ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full batch, the first episode's; not so
-    with mini-batches, whose first episode may have diverged already) gives a :class:`DivergenceWarning` (once); a
-    NaN or infinite cost, at the start of an episode or after the last update, raises ``FloatingPointError`` naming
-    the episode (and, before any update, saying so), with the history so far as its ``history``; so does a gradient
-    holding NaN or inf at a finite cost (a cost not differentiable there, such as √C at C = 0, or a NaN target left
-    out by ``functional.where`` only after it met the outputs; on a mini-batch whose cost is NaN or inf at the
-    parameters before any update too, such as a masked cost with nothing observed in the batch, the error says the
-    batch's samples are the cause, not the steps).  NaN or inf in ``inputs`` or ``targets`` is a ValueError naming
-    the samples.  A cost that depends on none of the optimizer's parameters is a ValueError at the first backward
-    pass; so is an optimizer built before a layer of the model was replaced (it holds Values the model no longer has
-    and the cost does not reach, and lacks the new ones).
+    column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning, or a ValueError where numpy cannot
+    make that array, and so do targets ``(n, 1)`` that meet flat outputs there; class indices ``(n,)`` for cross
+    entropy).  A pandas DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series
+    whose indexes differ are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int,
+    float, the nullable Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a
+    mini-batch) as a Value without gradient (``requires_grad=False``): a plain function may compute with it as with
+    a parameter, or use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this package's
+    optimizers do.  Training stops early when ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before
+    the update, so that episode makes none; mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted
+    by their sizes, each taken before its batch's update) is checked after the episode, whose updates all happen.
+    Without ``tol``, full batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter
+    (every later episode would repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C,
+    after the update under way (a second Ctrl-C stops at once), keeping the model and the history so far.  A cost
+    that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full batch, the
+    first episode's; not so with mini-batches, whose first episode may have diverged already) gives a
+    :class:`DivergenceWarning` (once); a NaN or infinite cost, at the start of an episode or after the last update,
+    raises ``FloatingPointError`` naming the episode (and, before any update, saying so), with the history so far as
+    its ``history``; so does a gradient holding NaN or inf at a finite cost (a cost not differentiable there, such
+    as √C at C = 0, or a NaN target left out by ``functional.where`` only after it met the outputs; on a mini-batch
+    whose cost is NaN or inf at the parameters before any update too, such as a masked cost with nothing observed in
+    the batch, the error says the batch's samples are the cause, not the steps).  NaN or inf in ``inputs`` or
+    ``targets`` is a ValueError naming the samples.  A cost that depends on none of the optimizer's parameters is a
+    ValueError at the first backward pass; so is an optimizer built before a layer of the model was replaced (it
+    holds Values the model no longer has and the cost does not reach, and lacks the new ones).
     Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
