@@ -45,7 +45,7 @@ from tinygrad_edu.calculus import stationary_point
 from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import checked_path, replacing
 from tinygrad_edu.nn import Layer, Network
-from tinygrad_edu.notation import printable
+from tinygrad_edu.notation import format_number, printable
 from tinygrad_edu.optim import ArmijoStep, Newton, RandomSearch, armijo_step
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -814,14 +814,30 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
 
 
 def _colour_bar(fig: Figure, ax: Axes, filled: Any) -> None:
-    """The cost's colour bar: log-spaced levels (a deep valley) labelled with two digits, evenly spaced ones as
-    matplotlib labels them (two digits printed the levels 100.5 … 103.3 all as 1e+02, and 13.5 as 14)."""
+    """The cost's colour bar: log-spaced levels (a deep valley) labelled with two digits, evenly spaced ones with
+    as many as tell them apart (two digits printed the levels 100.5 … 103.3 all as 1e+02, and 13.5 as 14).  Every
+    label is its level's cost: matplotlib's own labels of costs near 1e-12 read 0.3, 0.6, … under a "1e−12" printed
+    over the end of the title."""
     if filled.zmin == filled.zmax:  # a constant f (one colour between two made-up levels): its cost, once
         fig.colorbar(filled, ax=ax, label="cost", ticks=[filled.zmin], format="%.6g")
         return
-    gaps = np.diff(np.asarray(filled.levels, dtype=float))
-    even = np.allclose(gaps, gaps[0], rtol=1e-6)
-    fig.colorbar(filled, ax=ax, label="cost", format=None if even else "%.2g")
+    levels = np.asarray(filled.levels, dtype=float)
+    gaps = np.diff(levels)
+    even = np.allclose(gaps, gaps[0], rtol=1e-6, atol=0)  # (numpy's atol of 1e-8 took any gaps of 1e-12 as even)
+    if not even:
+        fig.colorbar(filled, ax=ax, label="cost", format="%.2g")
+        return
+    from matplotlib.ticker import FuncFormatter
+
+    digits = min(17, max(2, math.ceil(math.log10(float(np.abs(levels).max()) / gaps[0])) + 1))
+    label = functools.partial(_level_label, digits=digits, zero=1e-6 * float(gaps[0]))  # (a figure still pickles)
+    fig.colorbar(filled, ax=ax, label="cost", format=FuncFormatter(label))
+
+
+def _level_label(cost: float, position: Any, *, digits: int, zero: float) -> str:
+    """A colour bar's label of ``cost`` with ``digits`` significant digits; below ``zero`` it is 0 (a tick meant to
+    be 0 may come out of matplotlib's locator as 2e-16); with the minus sign −, as matplotlib writes the axes'."""
+    return format_number(0.0 if abs(cost) < zero else float(cost), digits).replace("-", "\N{MINUS SIGN}")
 
 
 def _draw_path(ax: Axes, points: np.ndarray, label: str) -> None:

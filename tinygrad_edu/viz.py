@@ -389,9 +389,10 @@ def _passes_mixed(kept: list[Value]) -> bool:
             return False
         grad = p.grad.data if isinstance(p.grad, Value) else p.grad
         tolerance = max(1e-9, math.sqrt(float(np.finfo(p.dtype).eps))) if p.dtype.kind == "f" else 1e-9
-        # (not a fixed atol of 1e-12: a deep network's vanishing gradients, 1e-20 and twice it, are not rounding)
-        if np.shape(grad) != p.shape or not np.allclose(grad, through, rtol=tolerance,
-                                                        atol=tolerance * size + smallest_normal(grad), equal_nan=True):
+        # (not a fixed atol of 1e-12: a deep network's vanishing gradients, 1e-20 and twice it, are not rounding; a NaN
+        # or inf contribution is no scale of rounding, and numpy warns about such an atol)
+        atol = tolerance * np.nan_to_num(size, nan=0.0, posinf=0.0) + smallest_normal(grad)
+        if np.shape(grad) != p.shape or not np.allclose(grad, through, rtol=tolerance, atol=atol, equal_nan=True):
             return True
     return False
 
@@ -676,8 +677,9 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
-        if node.grad is not None:
-            lines.append(_text(f"∂{pretty(tree.cost)}/∂{pretty(name)} = {format_number(node.grad, precision)}"))
+        if node.grad is not None:  # a long name is cut, never the number after it
+            symbol = _text(f"∂{pretty(tree.cost)}/∂{pretty(name)}")
+            lines.append(symbol + _text(f" = {format_number(node.grad, precision)}"))
             if abs(node.grad) < smallest_normal(node.value.data) and tree.chain_rule(name) != node.grad:
                 lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
         if chains:
