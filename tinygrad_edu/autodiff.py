@@ -313,17 +313,27 @@ def _argnums(argnums: Any, count: int, name: str, keywords: Iterable[str] = ()) 
     return positions
 
 
-def _output(out: Any, name: str, scalar: bool) -> Value:
+def _output(out: Any, name: str, scalar: bool, f: Any = None) -> Value:
     """f's result, which must be a Value; a transform of a cost needs a single number.  A plain number or array
     cannot depend on the arguments, so its derivative would be a silent 0 (as in ``torch.func``, it is refused)."""
     if not isinstance(out, Value):
-        raise TypeError(f"{name}: f must return a Value, got {_why_not_a_value(out, scalar)}")
+        got = _tuple_of_a_transform(out, f, name) or _why_not_a_value(out, scalar)
+        raise TypeError(f"{name}: f must return a Value, got {got}")
     if scalar and out.size != 1:
         several = ("jacobian(jacobian(f)) gives the second derivatives of each output" if name in ("hessian", "hvp")
                    else "use jacobian for a function with several outputs")
         raise ValueError(f"{name}: f must return a single number (a cost), got a Value of shape {out.shape}; "
                          f"{several}")
     return out
+
+
+def _tuple_of_a_transform(out: Any, f: Any, name: str) -> str | None:
+    """What to say of a tuple that ``f``, itself a transform that returns one (value_and_grad, grad with a tuple of
+    argnums: its ``_tuple_holds``), returned: differentiated again (``grad(value_and_grad(f))``), the tuple is the
+    transform's, not a ``has_aux`` pair of f's own; None for any other result."""
+    held = getattr(f, "_tuple_holds", None) if isinstance(out, tuple) else None
+    return None if held is None else (f"a tuple of {len(out)}, {held}; {name} differentiates one Value: pick one "
+                                      f"of them, as in {name}(lambda *args: g(*args)[i]) for that transform g")
 
 
 def _why_not_a_value(out: Any, scalar: bool) -> str:
@@ -413,7 +423,10 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
     """
     _check_callable(f, "value_and_grad")
     _argnums_type(argnums, "value_and_grad")  # now, not at the first call: value_and_grad(f, x) is PyTorch's idiom
-    return _named(_value_and_grad(f, argnums, "value_and_grad"), f, "value and gradient")
+    transformed = _named(_value_and_grad(f, argnums, "value_and_grad"), f, "value and gradient")
+    transformed._tuple_holds = (  # type: ignore[attr-defined]  # (see _tuple_of_a_transform)
+        "the pair (value, gradient) that value_and_grad returns, for which grad(f) gives the gradient alone")
+    return transformed
 
 
 def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[..., tuple[Value, Any]]:
@@ -423,7 +436,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[
     def transformed(*args: Any, **kwargs: Any) -> tuple[Value, Any]:
         positions = _argnums(argnums, len(args), name, kwargs)
         inputs = {i: _input(args[i], name, i) for i in positions}
-        out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)], **kwargs), name, scalar=True)
+        out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)], **kwargs), name, scalar=True, f=f)
         (found,), recorded = _pull(out, list(inputs.values()), [None], None, name)
         value = out if recorded else out.detach()  # connected to the caller's Values, or a plain number
         return value, (tuple(found) if isinstance(argnums, tuple) else found[0])
@@ -449,7 +462,13 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     """
     _check_callable(f, "grad")
     _argnums_type(argnums, "grad")  # now, not at the first call: grad(f, x) is PyTorch's idiom
-    return _named(_gradient_only(_value_and_grad(f, argnums, "grad")), f, "gradient")
+    transformed = _named(_gradient_only(_value_and_grad(f, argnums, "grad")), f, "gradient")
+    if isinstance(argnums, tuple):
+        transformed._tuple_holds = (  # type: ignore[attr-defined]
+            f"the gradients that grad(f, argnums={argnums!r}) returns, one per argument, for which "
+            "grad(f, argnums=i) gives the one of argument i (jacobian(grad(f, argnums=i), argnums=j): the mixed "
+            "second derivatives)")
+    return transformed
 
 
 def _gradient_only(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..., Any]:
@@ -479,7 +498,7 @@ def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., V
     def transformed(*args: Any, **kwargs: Any) -> Value:
         (position,) = _argnums(argnums, len(args), name, kwargs)
         x = _input(args[position], name, position)
-        out = _output(f(*args[:position], x, *args[position + 1:], **kwargs), name, scalar=False)
+        out = _output(f(*args[:position], x, *args[position + 1:], **kwargs), name, scalar=False, f=f)
         if out.size == 0:  # no output element, no backward pass
             return Value(np.zeros(out.shape + x.shape, dtype=x.dtype), requires_grad=False)
         rows = [row[0] for row in _pull(out, [x], _units(out), None, name)[0]]
@@ -541,7 +560,7 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
         checks.one_argument(f, name, "x", f"{_ONE_VECTOR}; functools.partial(f, c=...) for an argument that "
                             "stays fixed")
         raise
-    out = _output(result, name, scalar=True)
+    out = _output(result, name, scalar=True, f=f)
     slope = _pull(out, [point], [None], True, name)[0][0][0]
     inner = (slope * direction).sum()
     return _pull(inner, [point], [None], None, name)[0][0][0]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -241,6 +241,19 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     kind = classify_stationary_point(eigenvalues, zero_tol, previous=previous) if converged else "not converged"
     return StationaryPoint(x.copy(), value, _norm(slope), eigenvalues, kind, converged,
                            len(path) - 1, np.array(path))
+
+
+#: The derivatives, which are tinygrad_edu.autodiff's (hessian and value_and_grad are only imported here).
+_IN_AUTODIFF = ("grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients", "gradient_and_hessian")
+
+
+if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take calculus.any_typo for a name)
+    def __getattr__(name: str) -> Any:
+        """``calculus.grad`` (``jacobian``, ``hvp``, …): an AttributeError saying that the derivatives are in
+        :mod:`tinygrad_edu.autodiff`; this module has the school method built on them."""
+        where = (f": the derivatives are in tinygrad_edu.autodiff (from tinygrad_edu.autodiff import {name}); "
+                 "calculus has stationary_point and classify_stationary_point" if name in _IN_AUTODIFF else "")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
 
 
 def __dir__() -> list[str]:
