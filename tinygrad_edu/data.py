@@ -296,8 +296,12 @@ def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
     """
     classes = checks.integer(classes, "classes", "one_hot", least=1)
     y = _array("one_hot", "the labels", labels)
-    if checks.python_ints(y):  # (labels beyond numpy's integers: out of range)
-        raise ValueError(f"one_hot: label {max(y.flat, key=abs)} is outside 0..{classes - 1} (classes={classes})")
+    if checks.python_ints(y):  # ints numpy keeps as objects: an object array (a pandas column), or beyond int64
+        try:
+            y = y.astype(np.int64)
+        except OverflowError:  # (labels beyond numpy's integers: out of range)
+            raise ValueError(f"one_hot: label {max(y.flat, key=abs)} is outside 0..{classes - 1} "
+                             f"(classes={classes})") from None
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)
     if y.dtype.kind not in "iu":  # (not bool, and not timedelta64, which numpy counts among its integers)

@@ -1297,7 +1297,12 @@ class Value:
                 return apply(op, *inputs)
         if method == "__call__" and ufunc in _CONSTANT_UFUNCS and not any(
                 isinstance(x, Value) for x in kwargs.get("out", ())):  # (no gradient: numpy's keywords apply)
-            return ufunc(*(_data_of(x) for x in inputs), **kwargs)
+            try:
+                return ufunc(*(_data_of(x) for x in inputs), **kwargs)
+            except TypeError:  # (numpy's words name dtypes, not the Value: strings < v, datetimes, None in objects)
+                kinds = " and ".join(f"{type(x).__name__} of dtype {np.asarray(_data_of(x)).dtype}" for x in inputs)
+                raise TypeError(f"np.{ufunc.__name__}: not defined between {kinds}; a Value compares with numbers "
+                                "(a number, an array or a Value)") from None
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
         if method == "__call__" and (ufunc in _UFUNC_OPS or ufunc in _CONSTANT_UFUNCS):
             key = next(iter(kwargs))

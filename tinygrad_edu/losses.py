@@ -186,9 +186,12 @@ def _labels_array(labels: Any, classes: int) -> np.ndarray:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
-    if checks.python_ints(data):  # (labels beyond numpy's integers: out of range)
-        raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
-                         f"{max(data.flat, key=abs)}")
+    if checks.python_ints(data):  # ints numpy keeps as objects: an object array (a pandas column), or beyond int64
+        try:
+            data = data.astype(np.int64)
+        except OverflowError:  # (labels beyond numpy's integers: out of range)
+            raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
+                             f"{max(data.flat, key=abs)}") from None
     if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
         raise TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got "
                         f"{type(labels).__name__} {labels!r:.40}")

@@ -153,6 +153,7 @@ def _entry(state: Mapping[str, Any], key: str, where: str) -> np.ndarray:
                          "must be whole and still open (inside its with-block)") from error
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{where}: {key!r} must be a numpy array, got {type(value).__name__}")
+    checks.unmasked(value, repr(key), where, ValueError)  # (its masked numbers would be loaded, and fail a step)
     return value
 
 
@@ -199,7 +200,7 @@ def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: V
 def _dtype_advice(value: np.ndarray, parameter: Value) -> str:
     """What to do when a state saved from a model of another float dtype meets this one: the steps take the
     parameter's dtype, so loading first and converting the model afterwards (``model.float()``) works."""
-    if value.shape != parameter.shape or value.dtype.kind != "f":
+    if value.shape != parameter.shape or value.dtype not in (np.float32, np.float64):  # (no model is float16)
         return ""
     return (f"; the state was saved while the model was {value.dtype}: load it into the model in {value.dtype}, "
             f"then convert the model to {parameter.dtype}")
