@@ -309,7 +309,7 @@ def minitorch_name(module: str, name: str) -> AttributeError:
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
-def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
+def pytorch_keywords(misplaced: Mapping[str, str] | None = None, unknown: str | None = None, /,
                      **advice: str) -> Callable[[_Function], _Function]:
     """A decorator: a call with a keyword argument that PyTorch (or Keras, JAX) has and the function lacks
     (``dim=``) is a TypeError naming the function and saying what to write here (``advice["dim"]``), not Python's
@@ -319,7 +319,8 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
     per-element hot paths).  For functions without ``**kwargs``: a keyword that is not a parameter can only fail the
     call itself.  Slips of the hand that Python refuses get their own words too (``_call_slip``): a keyword a letter
     or two off a parameter (``episode=``: ``did you mean episodes=?``) and keyword-only arguments given by position;
-    any other refusal stays Python's own.
+    any other refusal stays Python's own, unless ``unknown`` is given: the advice for any other keyword the function
+    lacks (``{key}`` in it is that keyword), such as one meant for the function it is given.
 
         >>> @pytorch_keywords(dim="it is called axis= here")
         ... def total(x, axis=None):
@@ -341,7 +342,7 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, /,
                 name = function.__qualname__.removesuffix(".__init__") if function.__name__ == "__init__" \
                     else function.__name__
                 if key is None:
-                    slip = _call_slip(function, args, kwargs)
+                    slip = _call_slip(function, args, kwargs) or _unknown_keyword(function, kwargs, unknown)
                     if not slip:
                         raise
                     raise TypeError(f"{name}: {slip}") from None
@@ -375,6 +376,16 @@ def _call_slip(function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapp
     return (f"takes {counted(len(positional), 'positional argument')} ({', '.join(positional)}) but "
             f"{len(args)} were given; the others are keyword-only: write them with their names, e.g. "
             f"{', '.join(f'{name}=...' for name in needed)}")
+
+
+def _unknown_keyword(function: Callable[..., Any], kwargs: Mapping[str, Any], advice: str | None) -> str:
+    """``there is no argument scale=; <advice>`` for the first of ``kwargs`` that is not a parameter of ``function``,
+    where ``advice`` is given (``{key}`` in it: that keyword); else ''."""
+    names = _keywords(function)
+    if advice is None or names is None:
+        return ""
+    key = next((key for key in kwargs if key not in names), None)
+    return "" if key is None else f"there is no argument {key}=; {advice.format(key=key)}"
 
 
 #: The keyword names :func:`misspelt_keyword` has read from each function's signature, while the function lives:

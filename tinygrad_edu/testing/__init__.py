@@ -110,6 +110,12 @@ def _unrecorded(f: Callable[..., Any], arguments: Callable[[], list[Any]]) -> An
             raise error from None
 
 
+#: What a keyword argument meant for f, check_gradients(f, x, scale=2.0), is told (check_gradients has no **kwargs).
+_F_KEYWORDS = ("f's own keyword arguments are not passed on to it: fix them first, with functools.partial(f, "
+               "{key}=...) or lambda x: f(x, {key}=...)")
+
+
+@checks.pytorch_keywords(None, _F_KEYWORDS)
 def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
                        upstream: Any = None) -> list[np.ndarray]:
     """The gradient of ``Σ upstream · f(*inputs)`` with respect to each input: central differences, float64.
@@ -143,7 +149,14 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         # copies: an f that changes its argument in place (x -= x.mean()) must not move the points differenced
         def args() -> list[Any]:
             return [Value(a) if wrap else a.copy() for a, wrap in zip(arrays, as_value, strict=True)]
-        out = _output_data(_unrecorded(f, args), "numerical_gradient")
+        try:
+            out = _output_data(_unrecorded(f, args), "numerical_gradient")
+        except AttributeError as error:  # (f written for Values, v.relu(), given an array)
+            if not isinstance(getattr(error, "obj", None), np.ndarray):
+                raise
+            raise TypeError(f"numerical_gradient: f failed on a float64 array ({error}): inputs given as arrays or "
+                            "numbers reach f as arrays, Values as Values; for an f written with Value methods, give "
+                            "the inputs as Values, numerical_gradient(f, Value(x))") from None
         _check_same_shape(out, shape, "numerical_gradient")
         return out
 
@@ -515,7 +528,7 @@ _GRADCHECK_ADVICE = {
 }
 
 
-@checks.pytorch_keywords(USE_SEED, **GENERATOR_AS_SEED, **_GRADCHECK_ADVICE)
+@checks.pytorch_keywords(USE_SEED, _F_KEYWORDS, **GENERATOR_AS_SEED, **_GRADCHECK_ADVICE)
 def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = None, atol: float = 1e-6,
                     rtol: float = 1e-5, seed: Seed = 0, rows: int = 10, order: int = 1) -> GradientReport:
     """Check ``f``'s backpropagated gradients against :func:`numerical_gradient`.
@@ -668,11 +681,12 @@ def _check_recorded_pass(task: _Task, out: Value, analytic: list[np.ndarray], nu
         with np.errstate(invalid="ignore", over="ignore"):
             bad = _disagreeing(np.abs(r - n), n, task.atol, task.rtol)
         if bad.any():
+            where, k = _first_of(name, bad)
             raise GradientCheckError(
-                f"check_gradients: input {name}: backward(create_graph=True) gave {r.ravel()[:4]}, but backward() "
-                f"gave {a.ravel()[:4]}, as the finite differences {n.ravel()[:4]} do: a vjp computes differently "
-                "when it gets no saved= (a recorded pass hands its vjps none, so an Op with saving= computes what "
-                "it saved again, on Values); make that path agree", analytic, numeric)
+                f"check_gradients: {where}: backward(create_graph=True) gave {r.ravel()[k:k + 1]}, but backward() "
+                f"gave {a.ravel()[k:k + 1]}, as the finite differences {n.ravel()[k:k + 1]} do: a vjp computes "
+                "differently when it gets no saved= (a recorded pass hands its vjps none, so an Op with saving= "
+                "computes what it saved again, on Values); make that path agree", analytic, numeric)
 
 
 def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
@@ -682,13 +696,25 @@ def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric
     scaled = _backprop(task.f, task.arrays, task.labels, task.seed, scale=-2.0)
     for name, a, s in zip(task.names, analytic, scaled, strict=True):
         s = np.zeros(a.shape) if s is None else np.asarray(s, dtype=np.float64)
-        if not np.allclose(s, -2 * a, rtol=task.rtol, atol=task.atol, equal_nan=True):
+        bad = ~np.isclose(s, -2 * a, rtol=task.rtol, atol=task.atol, equal_nan=True)
+        if bad.any():
+            where, k = _first_of(name, bad)
             raise GradientCheckError(
-                f"check_gradients: input {name}: backward() with ∂C/∂output = −2 gave {s.ravel()[:4]}, not −2 "
-                f"times the gradient {a.ravel()[:4]} it gives with 1: a vjp does not multiply by its upstream "
+                f"check_gradients: {where}: backward() with ∂C/∂output = −2 gave {s.ravel()[k:k + 1]}, not −2 "
+                f"times the gradient {a.ravel()[k:k + 1]} it gives with 1: a vjp does not multiply by its upstream "
                 "gradient g (vjp(g, out, *inputs) must return g times the local derivative)"
                 + (f"; it is {culprit}" if (culprit := _unscaled_vjp(task)) else ""),
                 analytic, numeric)
+
+
+def _first_of(name: str, bad: np.ndarray) -> tuple[str, int]:
+    """``input 0, element (5,) (1 of 6 elements)`` for the first element of input ``name`` where ``bad`` (just
+    ``input 0`` for an input of one element), and its flat position: the element a message shows."""
+    k = int(np.flatnonzero(bad)[0])
+    if bad.size == 1:
+        return f"input {name}", k
+    index = tuple(int(i) for i in np.unravel_index(k, bad.shape))
+    return f"input {name}, element {index} ({np.count_nonzero(bad)} of {bad.size} elements)", k
 
 
 def _recorded_ops(out: Value) -> list[tuple[Any, list[np.ndarray], dict, np.ndarray]]:
@@ -840,7 +866,9 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                 or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution, eps, tolerance)
                 or _kinked_slope_note(analytic, worst, halved, eps)
                 or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
-        raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note), analytic, numeric)
+        at_kink = kink(*worst[:2]) is not None  # (the table's first row says so already)
+        raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note, at_kink), analytic,
+                                 numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
                           eps, analytic, numeric, order, atol_only)
 
@@ -976,14 +1004,15 @@ def _jump_note(numeric: list[np.ndarray], worst: tuple[int, tuple[int, ...], flo
 
 
 def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int, requested: int,
-                   difference_note: str) -> str:
+                   difference_note: str, at_kink: bool = False) -> str:
     """What a failure at this order suggests: the orders checked, then a difference that cannot tell
     (``difference_note``: a step too large, or f too large for its rounding) or else, where the derivative is 0
-    wherever it disagrees, a vjp that may have stepped out of the graph."""
+    wherever it disagrees and the worst element is not ``at_kink`` (where no derivative exists: relu(x)² at 0 at
+    order 2), a vjp that may have stepped out of the graph."""
     notes = f"\n(order={requested} checks orders 1 to {requested} in turn; order {order} failed.)" * (requested > 1)
     if difference_note:
         return notes + difference_note
-    if order > 1 and all(np.all(a[b] == 0) for a, b in zip(analytic, bad, strict=True)):
+    if order > 1 and not at_kink and all(np.all(a[b] == 0) for a, b in zip(analytic, bad, strict=True)):
         notes += ("\nThe analytic derivative is 0 wherever it disagrees. If that is not the true derivative, a vjp "
                   "may read .data, make a Python number of a Value (float(x), math.cos(x)) or call an Op whose "
                   "vjp does: that steps out of the recorded graph, so "
