@@ -320,8 +320,10 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                   "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
                   "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
                   "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()",
-                  "np.broadcast_to": "v + np.zeros(shape) (the gradient sums the copies back)",
+                  "np.broadcast_to": "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)",
                   "np.trace": "(v * np.eye(len(v))).sum() for a square v",
+                  "np.diag": "v[np.arange(len(v)), np.arange(len(v))] for the diagonal of a square v, v * "
+                             "np.eye(len(v)) for the matrix with a vector v on its diagonal",
                   "np.logaddexp": "functional.maximum(a, b) + functional.softplus(-abs(a - b)), exact for finite a and "
                                   "b (np.logaddexp(0, v) is functional.softplus(v))",
                   "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
@@ -378,6 +380,8 @@ def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | Non
 _WRITE_INSTEAD = {
     **dict.fromkeys(("flatten", "ravel"), "v.reshape(-1)"),
     **dict.fromkeys(("view", "squeeze", "unsqueeze", "expand_dims"), "v.reshape(shape), the 1s taken out or put in"),
+    **dict.fromkeys(("broadcast_to", "expand"), "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)"),
+    "expand_as": "v + np.zeros(other.shape, v.dtype) (the gradient sums the copies back)",
     "pow": "v ** exponent", "square": "v ** 2", "mT": "v.swapaxes(-1, -2)",
     "prod": "v[0] * v[1] * … written out, or v.log().sum().exp() for positive numbers",
     **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"), "bmm": "v @ other (@ multiplies stacks of matrices too)",
@@ -388,6 +392,8 @@ _WRITE_INSTEAD = {
               "np.arange(indices.shape[1])] for v.gather(0, indices))",
     "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
     "norm": "(v ** 2).sum().sqrt()",
+    "trace": "(v * np.eye(len(v))).sum() for a square v",
+    "diagonal": "v[np.arange(len(v)), np.arange(len(v))] for a square v",
     "log1p": "(1 + v).log(); for ln(1 + eᵛ), functional.softplus(v), exact for every v",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
     **dict.fromkeys(("clip", "clamp"), "functional.maximum(v, low) for a floor, -functional.maximum(-v, -high) for "
@@ -828,9 +834,11 @@ def _its_vjp(parents: tuple[Any, ...], parent: Value) -> str:
     return f"its vjp for input {next(i for i, p in enumerate(parents) if p is parent)}"
 
 
-def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exception) -> NoReturn:
+def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exception, node: Value) -> NoReturn:
     """A vjp's own TypeError or ValueError (a custom Op's, or numpy's inside it) raised again with the operation and
-    the input it is for named in front, as ``_forward_error`` does for a forward; one naming the operation as is."""
+    the input it is for named in front, as ``_forward_error`` does for a forward, and for a ValueError the shapes of
+    ``g`` (the output ``node``'s) and of the inputs, which numpy's own words leave out (``g @ b`` where ``g @ b.T``
+    was meant); one naming the operation as is."""
     if str(error).startswith(f"{op.name}:"):
         try:
             raise error
@@ -840,7 +848,11 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     written = "read-only" in str(error)  # (numpy's words for a write into g, which the walk shares)
     shared = ("; a vjp must not write into its arguments (g, out, the inputs, saved=), which the backward pass "
               "shares with other Values: compute a new array (g * 2 * x, not g *= 2 * x)") if written else ""
-    raise kind(f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}{shared}") from error
+    inputs = ", ".join(str(np.shape(_data_of(p))) for p in parents)
+    inputs = f"the input has shape {inputs}" if len(parents) == 1 else f"the inputs have shapes {inputs}"
+    shapes = "" if written or kind is TypeError else f" (g has shape {node.shape}; {inputs})"
+    message = f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}{shared}{shapes}"
+    raise kind(message) from error
 
 
 def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:
@@ -1962,7 +1974,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 else:
                     grad_in = vjp(g, out, *inputs)
             except (TypeError, ValueError) as error:
-                _vjp_failed(op, parents, parent, error)
+                _vjp_failed(op, parents, parent, error, node)
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent._data
@@ -2135,7 +2147,7 @@ def _local_vjp(op: Op, vjp: Any, g: np.ndarray, node: Value, inputs: list[np.nda
     try:
         return vjp(g, node._data, *inputs, **params)
     except (TypeError, ValueError) as error:
-        _vjp_failed(op, node.parents, parent, error)
+        _vjp_failed(op, node.parents, parent, error, node)
 
 
 def _check_not_bool(grad: Any, where: str) -> None:

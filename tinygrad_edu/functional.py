@@ -290,6 +290,7 @@ _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
 _LOG_SIGMOID = "-F.softplus(-x), which is ln σ(x) exact for every x (x.sigmoid().log() is -inf below about -745)"
 _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(values, axis=0)",
             **dict.fromkeys(("clamp", "clip"), "F.maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling"),
+            "minimum": "-F.maximum(-a, -b)",
             "logsigmoid": _LOG_SIGMOID}
 _RENAMED_BY_JAX = {"log_sigmoid": _LOG_SIGMOID}  # (jax.nn's)
 
