@@ -135,7 +135,9 @@ def test_a_plain_function_model_gets_the_same_kind_of_inputs_in_every_call(batch
 
     # seed=0: the same order of batches in every run (a rare order ended, converged, on a batch whose Armijo step
     # rounded to no change, which fit rightly warns about: the one warning CI runs reported now and then)
-    history = fit(polynomial, X, 3 * X**2 - X, optimizer=optim.Armijo([w, b]), episodes=300,
+    # (100 episodes: full batch, the cost is 1e-31 by episode 177, where Armijo finds no step that lowers it: a
+    # LineSearchWarning, right but not this test's business)
+    history = fit(polynomial, X, 3 * X**2 - X, optimizer=optim.Armijo([w, b]), episodes=100,
                   batch_size=batch_size, seed=0, progress=False)
     assert seen == {(Value, False)}
     assert history.final_cost < 1e-6

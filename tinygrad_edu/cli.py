@@ -680,8 +680,12 @@ def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float, h
         return ("the cost did not fall: its gradient ∇C was 0 in every episode (a ReLU that is 0 on every sample "
                 "has slope 0), so no learning rate can change it; try another --seed, --init, --activation or "
                 "--output-activation")
-    if isinstance(optimizer, optim.Armijo) and optimizer.last_failed and \
-            len(optimizer.last_trials) > optimizer.max_backtracks:  # every trial step, down to the last, too large
+    before = optimizer.last_cost_before if isinstance(optimizer, optim.Armijo) else None  # (the failed step's f(x))
+    if isinstance(optimizer, optim.Armijo) and optimizer.last_failed and before is not None and \
+            len(optimizer.last_trials) > optimizer.max_backtracks and \
+            any(not cost <= before for _, cost in optimizer.last_trials):
+        # every trial step, down to the last, too large (one of them raised the cost; where none did, they only
+        # changed it by less than it can show: too small, below)
         return (f"the cost did not fall: Armijo's {optimizer.max_backtracks} backtracks from its first trial step "
                 f"{rate:g} down to {optimizer.last_trials[-1][0]:.3g} found no step that lowers it enough; try a "
                 f"smaller learning rate than {rate:g} (--learning-rate)")

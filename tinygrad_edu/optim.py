@@ -401,6 +401,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     the trials are silenced: such a trial is just rejected).  A step size so small that ``x + t·d`` rounds to ``x``
     fails it too, and so does every smaller one: the condition asks for a decrease of ``−σt∇f(x)ᵀd > 0`` from a
     point that has not moved (its rounded form could hold by rounding alone), so the search ends with that trial.
+    A trial whose cost is not below ``f(x)`` fails it as well (it backtracks), where ``f(x) + σ·t·∇f(x)ᵀd`` rounds
+    to ``f(x)``: near a minimum where f is far from 0, a cost that did not fall at all would otherwise pass.
     Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
     ``direction`` replaces ``d = −∇f(x)`` by another descent direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule
     and its guarantee (the cost never rises) hold for any of them; an uphill one (``∇f(x)ᵀd > 0``) is a ValueError,
@@ -440,7 +442,10 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
         trials.append((t, trial))
         if not (point != x).any():  # x + t·d rounds to x, as for every smaller t: no step, whatever f said
             break
-        if math.isfinite(trial) and trial <= f0 + sigma * t * slope:  # else it backtracks
+        # a decrease σt∇f(x)ᵀd < 0 that f(x) + σt∇f(x)ᵀd rounds away would take a cost that did not fall at all for
+        # one that fell enough: then it must at least fall (one that underflows to 0 is judged as before)
+        decrease = sigma * t * slope
+        if math.isfinite(trial) and trial <= f0 + decrease and (trial < f0 or decrease == 0):  # else it backtracks
             return ArmijoStep(t, trials)
     return ArmijoStep(None, trials)
 
@@ -716,10 +721,14 @@ class Optimizer:
                              "step computes both; the parameters are unchanged")
         if cost is not None or closure is None:
             return cost
-        cost = cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure")[0]
+        cost = cost_with_gradient(closure, self.params, f"{type(self).__name__}.step: the closure",
+                                  hint=self._not_finite)[0]
         if params[0].grad is None and all(p.grad is None for p in params):  # (as fit refuses it)
             raise self._reached_none()
         return cost
+
+    #: What a NaN or infinite cost at the current parameters is put down to (:func:`cost_with_gradient`'s ``hint``).
+    _not_finite = _DIVERGED
 
     def _reached_none(self) -> ValueError:
         """The error for a closure whose cost depends on none of the parameters (backward() reached none of them)."""
@@ -1027,13 +1036,19 @@ class Armijo(Optimizer):
     change any parameter (``x + t·d`` rounds to ``x``, as it does near a minimum at the precision of the floats)
     does not satisfy the condition, which asks for a decrease of ``σt‖∇f(x)‖² > 0``, even where its rounded form
     holds: it is a failed step as well, reported so, not a success of size ``t`` that moved nothing (and the search
-    stops there, since no smaller step moves either).  :func:`tinygrad_edu.fit` then stops: "no descent step".
+    stops there, since no smaller step moves either); so is a step whose cost does not fall below ``f(x)`` at all
+    (``f(x + t·d)`` rounds to ``f(x)``, for a cost far from 0 near its minimum).  :func:`tinygrad_edu.fit` then
+    stops: "no descent step".
     """
 
     _settings = ("sigma", "alpha", "initial_step", "max_backtracks")
     sigma, alpha, initial_step = _Setting(above=0, below=1), _Setting(above=0, below=1), _Setting(above=0)
     max_backtracks = _Setting(_backtracks)
     _renamed = {"lr": "initial_step", "learning_rate": "initial_step"}
+    # (no step of its own led there: the search never accepts a trial whose cost is NaN or inf)
+    _not_finite = ("Armijo never takes a step to a NaN or infinite cost, so that is the cost at the parameters as "
+                   "they are, not where its steps led (unless the closure changed since, to other samples, say): "
+                   "start where the cost is finite; the parameters are unchanged")
 
     def __init__(self, params: Any, sigma: float = 1e-4, alpha: float = 0.5, initial_step: float = 1.0,
                  max_backtracks: int = 50) -> None:
@@ -1049,7 +1064,7 @@ class Armijo(Optimizer):
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost, needs_closure=True)
         assert closure is not None
-        f0 = _cost_value(cost, "Armijo.step")
+        f0 = _cost_value(cost, "Armijo.step", self._not_finite)
         gradients = self._finite_gradients()
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
         wide = flat.astype(np.float64)  # so that the squares of float32 numbers do not overflow
