@@ -370,8 +370,9 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
             "<table><tr><th>from</th><th>arriving ∂" + _esc(cost) + "/∂·</th><th>local derivative</th>"
             f"<th>product</th></tr>{''.join(rows)}</table>")
     if len(arrivals) > 1:
-        parts = _sum_text([fmt(c) if np.size(c) == 1 else f"({fmt(c)})" for _, _, c in arrivals])
-        body += f"<p class='sum'>Where the contributions meet they add up: {_esc(parts)} = {_esc(total)}</p>"
+        terms = [fmt(c) if np.size(c) == 1 else f"({fmt(c)})" for _, _, c in arrivals]
+        body += (f"<p class='sum'>Where the contributions meet they add up: {_esc(_sum_text(terms))} "
+                 f"{_added(terms, total, fmt)} {_esc(total)}</p>")
     body += f"<p class='result'>∂{_esc(cost)}/∂{_esc(name)} = {_esc(total)}</p>"
     if node.op is None and node.requires_grad:
         body += "<p>A parameter: its gradient is final (backward() stores it in its .grad).</p>"
@@ -416,6 +417,16 @@ def _equals(arriving: str, local: str, product: str, fmt: Any) -> str:
     except ValueError:  # a summary of a tensor ("min … · mean … · max …")
         return "="
     return "=" if fmt(worked_out) == product else "≈"
+
+
+def _added(terms: list[str], total: str, fmt: Any) -> str:
+    """``=`` where the numbers as printed add up to the ``total`` printed, ``≈`` where their rounding shows in it
+    (``0.3333 + 0.3333 + 0.3333 ≈ 1``), as :func:`_equals` does for a product; ``=`` for what is no single number."""
+    try:
+        worked_out = sum(float(term) for term in terms)
+    except ValueError:  # a summary of a tensor ("(min … · mean … · max …)")
+        return "="
+    return "=" if fmt(worked_out) == total else "≈"
 
 
 def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: Mapping[int, np.ndarray],
@@ -559,8 +570,9 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
             "arriving from above times the local derivative on the edge:</p><table><tr><th>from</th>"
             f"<th>arriving ∂{_esc(top)}/∂·</th><th>local derivative</th><th>product</th></tr>{''.join(rows)}</table>")
     if len(uses) > 1:
+        terms = [fmt(p) for p in products]
         body += (f"<p class='sum'>Where the contributions meet they add up: "
-                 f"{_esc(_sum_text([fmt(p) for p in products]))} = {_esc(total)}</p>")
+                 f"{_esc(_sum_text(terms))} {_added(terms, total, fmt)} {_esc(total)}</p>")
     edges = [f"v{position[e.child]}->v{index[id(node)]}" for e in uses]
     return Step("backward", index[id(node)], title, body + result, edges)
 
