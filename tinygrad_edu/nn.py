@@ -376,11 +376,13 @@ class Module:
         A file that is not ours, truncated or corrupt, whose stored architecture is damaged (the same check as
         :func:`load`), or that does not fit this module (other shapes, or other activations where both are
         known) raises ``ValueError`` and leaves the module unchanged.  Only entries of the sizes of this module's
-        parameters are read.
+        parameters are read.  A tied parameter may be stored under any of its names (``dec.weights`` for the Value
+        that is also ``enc.weights``), as :meth:`load_state_dict` takes it.
         """
-        shapes = {name: value.shape for name, value in self._named_state()}
-        try:
-            state, stored = serialization.read(path, shapes, operation="load")
+        params = dict(self._named_state())
+        shapes = {name: value.shape for name, value in params.items()}
+        try:  # (a tied parameter's other names, dec.weights for enc.weights, as load_state_dict takes them)
+            state, stored = serialization.read(path, shapes, operation="load", aliases=_tied_owner(self, params))
         except serialization.ModelFileError as error:
             _explain_frozen_left_out(error, path, shapes, [name for name, value in self._named_state()
                                                             if not value.requires_grad])
@@ -517,9 +519,16 @@ def _pytorch_names_hint(owner: str, params: Mapping[str, Value], extra: list[str
 def _tied_names(module: Module, params: Mapping[str, Value], state: Mapping[str, Any]) -> dict[str, str]:
     """The names in ``state`` that are a tied parameter's other names (``dec.weights``, the Value that is also
     ``enc.weights``), each with the parameter's own name."""
+    owner = _tied_owner(module, params)
+    found = {str(key): owner(str(key)) for key in state if key not in params}
+    return {key: name for key, name in found.items() if name is not None}
+
+
+def _tied_owner(module: Module, params: Mapping[str, Value]) -> Callable[[str], str | None]:
+    """For a dotted name: the name in ``params`` of the Value it leads to (``dec.weights`` → ``enc.weights``, a
+    tied parameter's own name), else None."""
     owners = {id(value): name for name, value in params.items()}
-    reached = {str(key): id(_reached(module, str(key))) for key in state if key not in params}
-    return {key: owners[found] for key, found in reached.items() if found in owners}
+    return lambda name: owners.get(id(_reached(module, name)))
 
 
 def _reached(module: Module, name: str) -> Any:

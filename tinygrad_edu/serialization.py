@@ -34,7 +34,7 @@ import math
 import os
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 import numpy as np
@@ -259,12 +259,15 @@ def _destination(name: str | bytes) -> None:
 
 # --- reading ----------------------------------------------------------------------------------------------
 
-def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *, operation: str = "read"
-         ) -> tuple[dict[str, np.ndarray], Architecture | None]:
+def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *, operation: str = "read",
+         aliases: Callable[[str], str | None] | None = None) -> tuple[dict[str, np.ndarray], Architecture | None]:
     """The parameters (by name) and the architecture (or None) stored in a model file.
 
     ``shapes`` are the parameter shapes of the model being loaded into, if any: the file must hold exactly
-    those.  A stored architecture must describe exactly the stored entries.  Raises :class:`ModelFileError`
+    those.  ``aliases`` gives, for a name that is not in ``shapes``, the name in ``shapes`` of the parameter it is
+    another name of (a tied one: ``dec.weights``, the Value that is also ``enc.weights``), else None: such an
+    entry is read with that parameter's shape, and then stands in for it.  A stored architecture must describe
+    exactly the stored entries.  Raises :class:`ModelFileError`
     (a ``ValueError``) for a file that is not ours, damaged or does not fit, ``ValueError`` for a pipe or
     device, ``TypeError`` for something that is not a path; ``FileNotFoundError`` etc. as ``open`` does.
     Every message starts with ``operation``, the function the caller called (``nn.load`` passes ``"load"``).
@@ -282,7 +285,7 @@ def read(path: PathLike, shapes: Mapping[str, tuple[int, ...]] | None = None, *,
     where = f"{operation}: {os.fsdecode(checked_path(path, operation))!r}"
     with _open_model_file(path, operation) as file:
         try:
-            return _read_archive(file, shapes, where)
+            return _read_archive(file, shapes, where, aliases)
         except ModelFileError:
             raise
         except RecursionError:
@@ -308,7 +311,8 @@ def _open_model_file(path: PathLike, operation: str) -> IO[bytes]:
         raise FileNotFoundError(error.errno, f"{error.strerror} (there is a file {other!r}{why})", name) from None
 
 
-def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None, where: str
+def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None, where: str,
+                  aliases: Callable[[str], str | None] | None = None
                   ) -> tuple[dict[str, np.ndarray], Architecture | None]:
     start = file.read(6)
     if start == b"\x93NUMPY":
@@ -328,10 +332,22 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
         if architecture_entry is not None:
             text = _read_text(archive, architecture_entry, _MAX_ARCHITECTURE_BYTES, "architecture", where)
             architecture = _parsed_architecture(text, where)
+        if shapes is not None and aliases is not None:
+            shapes = _with_aliases(shapes, members, aliases)
         expected = _expected_shapes(architecture, shapes, members, where, marker)
         state = {name: _read_parameter(archive, info, name, None if expected is None else expected[name], where)
                  for name, info in members.items()}
         return state, architecture
+
+
+def _with_aliases(shapes: Mapping[str, tuple[int, ...]], members: Mapping[str, zipfile.ZipInfo],
+                  aliases: Callable[[str], str | None]) -> dict[str, tuple[int, ...]]:
+    """``shapes`` with the entries that are a tied parameter's other names (``aliases`` gives its own name), each of
+    its shape; the parameter's own name need then not be in the file (as ``Module.load_state_dict`` takes them)."""
+    found = {name: aliases(name) for name in members if name not in shapes}
+    found = {name: own for name, own in found.items() if own in shapes}
+    kept = {name: shape for name, shape in shapes.items() if name in members or name not in found.values()}
+    return kept | {name: shapes[own] for name, own in found.items() if own is not None}
 
 
 def counted_from_1(name: str) -> str:
