@@ -271,7 +271,7 @@ def test_render_dot_source_and_bad_suffix(tmp_path):
     graph = draw_graph(Value(2.0, label="two") * 3.0)
     written = render(graph, tmp_path / "sub" / "g.dot")
     assert written.read_text(encoding="utf-8") == graph.source
-    with pytest.raises(ValueError, match=r"render: .*\.svg, \.png, \.pdf or \.dot"):
+    with pytest.raises(ValueError, match=r"render: .*\.svg, \.png, \.pdf, or \.dot or \.gv"):
         render(graph, tmp_path / "g.jpeg2000")
     with pytest.raises(TypeError, match="render"):
         render("digraph {}", tmp_path / "g.svg")

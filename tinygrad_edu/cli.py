@@ -507,8 +507,7 @@ def _show_warnings(caught: list[warnings.WarningMessage], rate: float | None = N
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
         else:
             message = " ".join(str(warning.message).split())
-            print(f"{PROG}: warning: {message if rate is None else _naming_the_option(message, rate)}",
-                  file=sys.stderr, flush=True)
+            _to_stderr(f"{PROG}: warning: {message if rate is None else _naming_the_option(message, rate)}")
     return any(issubclass(warning.category, DivergenceWarning) for warning in caught)
 
 
@@ -549,8 +548,15 @@ def _said(line: str, status: int) -> int:
         _flush_stdout()
     except (OSError, ValueError):  # a reader that has gone
         _stdout_to_nowhere()
-    print(f"{PROG}: {line}", file=sys.stderr)
+    _to_stderr(f"{PROG}: {line}")
     return status
+
+
+def _to_stderr(line: str) -> None:
+    """Print ``line`` on stderr; nothing when there is no stderr (``2>&-`` closed it: Python sets ``sys.stderr`` to
+    None, and ``print(file=None)`` writes to stdout, where an error line went in among predict's results)."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _flush_stdout() -> None:
@@ -752,8 +758,8 @@ def _train(args: argparse.Namespace) -> int:
         start = float(cost(model(inputs), targets).item())
     if args.progress and importlib.util.find_spec("tqdm") is None:
         _flush_stdout()  # after the line above, also when both streams go to one file
-        print(f"{PROG}: warning: --progress needs tqdm (pip install tqdm, or the 'progress' extra); "
-              "training without a progress bar", file=sys.stderr, flush=True)
+        _to_stderr(f"{PROG}: warning: --progress needs tqdm (pip install tqdm, or the 'progress' extra); "
+                   "training without a progress bar")
     began = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # shown now, before the results; dropped on an error
         try:
@@ -837,7 +843,8 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
             raise ValueError(f"predict: {name} line {line_number} holds 0, 1, …, {len(words) - 1}, the header pandas' "
                              "to_csv writes for columns without names, not a sample: write the file with "
                              "to_csv(path, header=False, index=False) (a sample of these numbers: write its 0 as 0.0)")
-        numbers.extend(_file_number(word, f"{name} line {line_number}") for word in words)
+        for word in words:  # (a word that is no number before the first number: a header line above the samples?)
+            numbers.append(_file_number(word, f"{name} line {line_number}", header=not numbers))
         counts.append(len(words))
     return np.array(numbers, dtype=float), counts
 
@@ -868,9 +875,11 @@ def _opened_inputs_file(path: str) -> BinaryIO:
 _WORD = re.compile(r"[^\s,]+")
 
 
-def _file_number(word: re.Match[str], line: str) -> float:
+def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
     """The number ``word`` of an inputs file's ``line`` (such as ``'inputs.txt' line 3``); one that is not a number,
-    or not a finite one, is an error naming the line and the word (and the column of a semicolon in it)."""
+    or not a finite one, is an error naming the line and the word (and the column of a semicolon in it).  A word
+    that starts with ``#`` (numpy's ``savetxt`` writes its header as such a comment), or any other before the file's
+    first number (``header``: a column name), is said to be a line to remove."""
     text = word.group()
     if ";" in text:  # a spreadsheet's CSV with decimal commas: "0,5;1,25"
         raise ValueError(f"predict: {line}, column {word.start() + text.index(';') + 1}: a semicolon, which "
@@ -879,7 +888,14 @@ def _file_number(word: re.Match[str], line: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"predict: {line}: {text!r} is not a number") from None
+        if text.startswith("#"):
+            hint = ("; a comment (numpy's savetxt writes its header as one): remove the line, or save without "
+                    "header=")
+        elif header:
+            hint = "; a header line above the samples? the file holds only numbers: remove the line"
+        else:
+            hint = ""
+        raise ValueError(f"predict: {line}: {text!r} is not a number{hint}") from None
     if not math.isfinite(value):  # (NaN, inf, or a number beyond float64 such as 1e400)
         raise ValueError(f"predict: {line}: {text!r} is not a finite number (NaN, inf, or beyond float64's 1.8e308)")
     return value

@@ -190,6 +190,10 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
             passed.append(node[:2])
             node = node[2]
         if node is None:
+            if self._switch is not _GRAD_ENABLED and self._switch is not _DETECT_ANOMALY:  # (the switches are new)
+                raise RuntimeError(f"{type(self).__name__}: the block ends after an importlib.reload of {__name__} "
+                                   "inside it, which started every mode afresh: what ran after the reload ran as "
+                                   "outside the block; open the block after the reload (or restart the kernel)")
             raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
         rest, handed = node[2], False
         for block, value in reversed(passed):  # (blocks left open after this one's entry stay open)

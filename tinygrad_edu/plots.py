@@ -4,8 +4,10 @@ or ``pip install matplotlib``).
 Importing this module never needs matplotlib; calling a plot without it raises ImportError naming the extra.
 Every ``plot_`` function draws a :class:`matplotlib.figure.Figure` of its own (not pyplot's: shown inline in
 Jupyter, never by ``plt.show()``), returns it and saves it when given ``path``: ``.png``, ``.svg`` or ``.pdf``, told
-by the suffix.  There is no ``ax=``: change the panels through ``fig.axes`` (``fig.axes[0].set_title(...)``).  A
-``title`` replaces the plot's own title, and ``title=""`` leaves it out.
+by the suffix, at 120 dots per inch (a PNG's pixels; for another resolution save the returned figure yourself:
+``fig.savefig("plot.png", dpi=300, bbox_inches="tight")``).  There is no ``ax=``: change the panels through
+``fig.axes`` (``fig.axes[0].set_title(...)``).  A ``title`` replaces the plot's own title, and ``title=""`` leaves
+it out.
 
 * :func:`plot_history` — the cost per episode of one or several training runs (seed, sections 5 and 7.3), and the
   Armijo step sizes.

@@ -613,7 +613,7 @@ def render(graph: graphviz.Digraph | graphviz.Graph | graphviz.Source, path: str
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png", "pdf", "dot", "gv"):
         raise ValueError(f"render: cannot tell the format from the suffix of {str(path)!r}; "
-                         "use .svg, .png, .pdf or .dot")
+                         "use .svg, .png, .pdf, or .dot or .gv for the Graphviz source")
     source = graph.source
     if fmt in ("dot", "gv"):
         write_text(path, source, "render")
@@ -900,7 +900,7 @@ def _weight_edges(graph: Drawing, column: int, w: np.ndarray, sources: list[int 
             # dashed too, not only red: the sign must not rest on colour alone (red-green colour blindness, greyscale)
             graph.edge(f"L{column - 1}_{j}", f"L{column}_{k}", color="#2e75b6" if value >= 0 else "#c00000",
                        style="solid" if value >= 0 else "dashed",
-                       penwidth=f"{0.3 + 3.0 * (abs(value) / largest):.2f}", tooltip=f"w = {value:.4g}")
+                       penwidth=f"{0.3 + 3.0 * (abs(value) / largest):.2f}", tooltip=f"w = {format_number(value, 4)}")
 
 
 def _subscript(j: int) -> str:
