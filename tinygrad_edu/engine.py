@@ -1383,7 +1383,10 @@ class Value:
             if self._op is not None:
                 raise _unflagged(self, "backward")
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
-                             "such as parameters frozen with requires_grad=False, or under no_grad)")
+                             "such as parameters frozen with requires_grad=False, or under no_grad; or it is a "
+                             "derivative that came out constant, as backward(create_graph=True) gives for 3 * x, "
+                             "relu(x), leaky_relu(x) or abs(x): its own derivative is 0, which autodiff.grad of a "
+                             "function gives)")
         seed = self._seed_gradient(grad, create_graph)
         if not (create_graph or _anomaly_mode() or inputs is not None):  # the common case: nothing to set up
             _backpropagate(self, seed, graph=False)

@@ -277,7 +277,9 @@ def _evaluate(closure: Closure, where: str) -> Any:
                              "closure without gradients (under no_grad), so it only computes the cost and returns it "
                              "(a PyTorch closure calls zero_grad() and backward() itself: leave them out; for a cost "
                              "that holds a gradient, such as a gradient penalty, take it with autodiff.gradients(cost, "
-                             "params, create_graph=True)); the parameters are unchanged") from error
+                             "params, create_graph=True), and a derivative with respect to the inputs, such as du/dx, "
+                             "with autodiff.gradients(u, [x], create_graph=True)); the parameters are unchanged"
+                             ) from error
         if "no_grad" not in str(error):  # (an error of the closure's own: not evaluated twice)
             raise
         try:
@@ -336,8 +338,14 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
                                                       if frozen else ""))
     _check_not_backpropagated(cost, where)
     if any(p.grad is not None for p in params):  # it backpropagated another cost (``return loss * 1.0``)
+        # (a recorded gradient: a derivative it took by backward(create_graph=True), du/dx say, reached them too)
+        inner = ("; a derivative taken inside it by backward(create_graph=True), such as du/dx of a physics-informed "
+                 "cost, adds to the parameters' gradients too: take it with autodiff.gradients(u, [x], "
+                 "create_graph=True), or backward(..., create_graph=True, inputs=[x])"
+                 if any(isinstance(p.grad, Value) for p in params) else "")
         raise ValueError(f"{where} called backward() itself (a parameter has a gradient already): here the closure "
-                         "only computes the cost and the optimizer calls backward(); the parameters are unchanged")
+                         f"only computes the cost and the optimizer calls backward(){inner}; the parameters are "
+                         "unchanged")
     number = float(cost.item())
     if not math.isfinite(number):
         raise FloatingPointError(f"{where} gave a cost of {number}: {hint}{_log_of_zero(cost)}")

@@ -32,7 +32,7 @@ import numpy as np
 
 from tinygrad_edu import checks
 from tinygrad_edu.data import USE_TARGETS, batches
-from tinygrad_edu.engine import Value, backward_order, no_grad
+from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
 from tinygrad_edu.losses import COSTS, KERAS_NAMES, squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
@@ -679,8 +679,8 @@ def _not_the_steps(run: _Run, closure: Callable[[], Value], episode: int, batch:
     if run.start is None or run.batch_size is None or run.stepped_before:  # (earlier steps may be the cause)
         return None
     try:
-        with _at_start(run), no_grad():
-            number = float(closure().item())
+        with _at_start(run):
+            number = _extra_pass(closure)
     except Exception:  # (the cost fails there in another way: the error raised stands)
         return None
     if math.isfinite(number):
@@ -702,10 +702,30 @@ def _start_cost(run: _Run, full_batch: Callable[[], Value], cost: float) -> floa
     if run.start_cost is None and run.first_batch is not None and run.start is not None:
         first, share = run.first_batch
         if first > 0 and cost > DIVERGENCE_FACTOR * first * share:
-            with _at_start(run), no_grad(), np.errstate(all="ignore"):
-                number = float(full_batch().item())
+            with _at_start(run), np.errstate(all="ignore"):
+                number = _extra_pass(full_batch)
             run.start_cost = number if math.isfinite(number) else math.nan
     return run.start_cost
+
+
+def _extra_pass(closure: Callable[[], Value]) -> float:
+    """The cost of a forward pass fit makes besides training, as a float: under ``no_grad``, which keeps no graph.
+    A cost that holds a derivative (``autodiff.gradients(u, [x], create_graph=True)`` or ``backward(create_graph=True,
+    inputs=[x])`` in the model or the cost: a physics-informed residual du/dx, a gradient penalty) needs recording,
+    and fails without, with an error naming no_grad: it is evaluated again with recording on, as the training passes
+    are (and as the optimizers' line searches do); if it fails that way too, the first error is raised."""
+    try:
+        with no_grad():
+            cost = closure()
+    except ValueError as error:
+        if "no_grad" not in str(error):  # (an error of the model's or the cost's own: not evaluated twice)
+            raise
+        try:
+            with enable_grad():
+                cost = closure()
+        except ValueError:
+            raise error from None
+    return float(cost.item())
 
 
 def _all_samples(run: _Run) -> Callable[[], Value]:
@@ -771,8 +791,8 @@ def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, histor
     naming the episode, with ``history``, as a NaN cost at the start of an episode does; the parameters stay as
     that update left them, as they do then; so do the numbers a Module keeps besides them (a running average), which
     this extra pass leaves as training left them (fit(episodes=1) called twice keeps those fit(episodes=2) keeps)."""
-    with _kept_numbers_left_alone(run), no_grad():
-        number = float(full_batch().item())
+    with _kept_numbers_left_alone(run):
+        number = _extra_pass(full_batch)
     if not math.isfinite(number):
         error = FloatingPointError(f"fit: after the last update (in episode {episode} of {run.episodes}), the cost "
                                    f"function {run.cost_name} gave a cost of {number}: the steps diverged; try a "
@@ -943,8 +963,10 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
     batch: of the last episode), taken before the last update.  The cost on all samples after the last update
-    (``final_cost``) is a forward pass of fit's own: numbers a Module keeps besides its parameters that its forward
-    changes (a running average) are put back as training left them, as after fit's other extra passes.
+    (``final_cost``) is a forward pass of fit's own (under ``no_grad``; with recording on where the model or the
+    cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say): numbers a Module keeps
+    besides its parameters that its forward changes (a running average) are put back as training left them, as
+    after fit's other extra passes.
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
