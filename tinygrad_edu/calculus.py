@@ -129,7 +129,8 @@ def _evaluate(f: Callable[[Value], Value], x: np.ndarray,
         except (TypeError, ValueError) as error:
             raise _as_ours(error) from None
         matrix = hessian(f)(x.reshape(shape)).data.reshape(x.size, x.size)
-    return float(value.item()), np.array(slope.data, dtype=np.float64).ravel(), (matrix + matrix.T) / 2
+        matrix = matrix + (matrix.T - matrix) / 2  # (H + Hᵀ)/2, without H + Hᵀ overflowing (entries of 1e308)
+    return float(value.item()), np.array(slope.data, dtype=np.float64).ravel(), matrix
 
 
 def _as_ours(error: Exception) -> Exception:

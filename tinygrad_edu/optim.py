@@ -1330,7 +1330,7 @@ class Newton(Optimizer):
             direction = np.zeros_like(gradient)  # (= −g there as well, should the others fall back to −g)
             direction[used] = self._direction(gradient[used], hessian[np.ix_(used, used)])
             return direction
-        matrix = (hessian + hessian.T) / 2
+        matrix = hessian + (hessian.T - hessian) / 2  # (H + Hᵀ)/2, without H + Hᵀ overflowing (H of 1e308)
         lowest = float(np.linalg.eigvalsh(matrix)[0]) if len(gradient) else 0.0
         shift = self.damping
         if lowest + shift <= 0:  # a saddle or a maximum nearby: make the model convex again
