@@ -29,6 +29,7 @@ import math
 import operator
 import os
 import secrets
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MappingView
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
@@ -293,6 +294,11 @@ def _foreign_values(array: np.ndarray) -> str:
 _NOT_AN_ARRAY = ("a Value is not converted to a numpy array implicitly (that would drop its graph); use .data or "
                  ".numpy() for the numbers, or tinygrad_edu operations on the Value (on a list of Values: "
                  "sum(values), functional.stack(values), which keep the graph)")
+#: What it says when pandas asks: ``df @ v`` (DataFrame.dot) converts its right operand before any Value method runs,
+#: where ``df * v`` and ``series + v`` leave the operation to the Value (``__pandas_priority__``).
+_PANDAS_NOT_AN_ARRAY = ("pandas turns a Value into a numpy array here, which would drop its graph: for df @ v (or "
+                        "df.dot(v), series @ v) write Value(df) @ v or df.to_numpy() @ v, which keep it, as v @ df, "
+                        "df * v and series + v do; to put the numbers into a DataFrame or Series, give it v.data")
 
 
 #: What a masked array met by a Value hears: numpy.ma reads any object's ``_data`` (a Value's numbers) and ``_mask``.
@@ -1232,7 +1238,8 @@ class Value:
 
     if not TYPE_CHECKING:  # (hidden from type checkers: a Value is no array-like, and `array + v` is a Value)
         def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:
-            raise TypeError(_NOT_AN_ARRAY)
+            asker = str(sys._getframe(1).f_globals.get("__name__", ""))  # pandas' df @ v needs other advice
+            raise TypeError(_PANDAS_NOT_AN_ARRAY if asker.startswith("pandas.") else _NOT_AN_ARRAY)
 
     def __array_function__(self, function: Any, types: Any, args: Any, kwargs: Any) -> Any:
         """numpy's functions run as numpy runs them: ``np.sum(v)`` and ``np.reshape(v, …)`` call the Value's own

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 import sys
@@ -52,6 +53,11 @@ def checked_path(path: object, operation: str) -> str | bytes:
                              f"{error.object[error.start:error.end]!r}; use a UTF-8 locale (LC_ALL=C.UTF-8) or "
                              "Python's UTF-8 mode (PYTHONUTF8=1)") from None
         return name
+    opened = getattr(path, "name", None) if isinstance(path, io.IOBase) else None
+    if isinstance(opened, (str, bytes)):  # open(path): its repr, cut at 60 characters, would lose the name
+        raise TypeError(f"{operation}: expected a file path (str or os.PathLike), got an open file "
+                        f"({type(path).__name__}); open files are not accepted: give its path, "
+                        f"{os.fsdecode(opened)!r:.300}")
     raise TypeError(f"{operation}: expected a file path (str or os.PathLike), got {type(path).__name__} "
                     f"{str(path)[:60]}; file descriptors and open files are not accepted")
 
