@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -287,7 +288,7 @@ class _Run:
     @property
     def cost_name(self) -> str:
         """The cost function's name, for messages."""
-        return getattr(self.cost, "__name__", type(self.cost).__name__)
+        return _function_name(self.cost)
 
     def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool, targets: np.ndarray
                          ) -> tuple[Value, float, float]:
@@ -361,18 +362,40 @@ class _Run:
                                                         "step size)"))
 
 
+def _function_name(function: Any) -> str:
+    """A cost function's name in fit's messages: its ``__name__``; for a ``functools.partial`` the function it fixes
+    arguments of (``partial(huber)``, where its own name would be the class's, ``partial``); for a method its class's
+    too (``Costs.huber``); else (an instance of a class of one's own) its class's name."""
+    if isinstance(function, functools.partial):
+        return f"partial({_function_name(function.func)})"
+    name = getattr(function, "__qualname__" if inspect.ismethod(function) else "__name__", None)
+    return name if isinstance(name, str) else type(function).__name__
+
+
 def _warn_if_paired_across(cost: Value, name: str, targets: np.ndarray) -> None:
     """Flat targets ``(n,)`` met a column of outputs ``(n, 1)`` in a cost of one's own, or a column of targets met
     flat outputs: numpy's broadcasting pairs every output with every target, ``(n, n)``, and the cost averages the
     n² pairs, silently; a warning saying how to pair them.  Once per call of fit (one walk over the first batch's
     graph, whose ``targets`` are given).  Outputs are what needs a gradient, targets what does not, and a column of
     targets is told by its numbers: a model's own ``x * w`` (inputs ``(n, 1)``, a parameter ``(n,)``) is no such
-    pair."""
+    pair.  Beside a column of targets, flat numbers of one per sample (per-sample weights, ``w * (out - t) ** 2``,
+    or the targets flattened in the cost) meeting a column of outputs pair the same way, and are warned about."""
     flat = targets.ndim == 1
     for v in backward_order(cost):
         n = v.shape[0] if v.ndim == 2 and v.shape[0] == v.shape[1] > 1 else 0
         if not n:
             continue
+        numbers = [p for p in v.parents if p.shape == (n,) and not p.requires_grad] if not flat else []
+        if numbers and n == len(targets) and any(p.shape == (n, 1) and p.requires_grad for p in v.parents):
+            what, fix = (("the targets flattened", "do not flatten the targets in the cost")
+                         if np.array_equal(numbers[0].data, targets.ravel()) else
+                         ("numbers that are not the targets (per-sample weights?)",
+                          f"give them as a column of shape ({n}, 1), as the targets are, weights.reshape(-1, 1)"))
+            warnings.warn(f"fit: the cost function {name} combines outputs of shape ({n}, 1) with {what}, of shape "
+                          f"({n},), into shape ({n}, {n}), every output paired with every one of them by numpy's "
+                          f"broadcasting, so it averages {n}² pairs instead of the {n} samples: {fix}",
+                          stacklevel=checks.outside_the_package())  # (fit's line)
+            return
         outputs, given = ((n, 1), (n,)) if flat else ((n,), (n, 1))
         if any(p.shape == outputs and p.requires_grad for p in v.parents) and any(
                 p.shape == given and not p.requires_grad and (flat or np.array_equal(p.data, targets))
@@ -508,7 +531,7 @@ def _check_cost_function(cost: Callable[..., Any]) -> None:
     try:
         signature.bind(None, None)
     except TypeError as error:
-        name = getattr(cost, "__name__", type(cost).__name__)
+        name = _function_name(cost)
         raise TypeError(f"fit: cost is called cost(outputs, targets), but {name}{signature} cannot take them "
                         f"({error}); write a function of the model's outputs and the targets, such as "
                         "losses.squared_error") from None
@@ -936,9 +959,10 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     the model gives one number per sample, but cannot see it inside a cost of one's own: there use
     ``mean_squared_error`` for flat targets, or targets ``(n, 1)``; a cost of one's own in which flat targets meet a
     column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning, or a ValueError where numpy cannot
-    make that array, and so do targets ``(n, 1)`` that meet flat outputs there; class indices ``(n,)`` for cross
-    entropy).  A pandas DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series
-    whose indexes differ are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int,
+    make that array, and so do targets ``(n, 1)`` that meet flat outputs there (flat per-sample weights ``(n,)``
+    that meet a column of outputs get the warning too); class indices ``(n,)`` for cross entropy).
+    A pandas DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose
+    indexes differ are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int,
     float, the nullable Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a
     mini-batch) as a Value without gradient (``requires_grad=False``): a plain function may compute with it as with
     a parameter, or use numpy on its ``.data``.  ``optimizer.step`` must take ``cost=``, as this package's
