@@ -569,8 +569,10 @@ def _scale(value: Any, name: str, optimizer: Any) -> float:
 
 def _takes(init: Callable[..., None], name: str) -> bool:
     """Whether ``init`` (an optimizer's ``__init__``) takes the keyword ``name``: one of PyTorch's, in an optimizer
-    of the user's own."""
-    return name in inspect.signature(init).parameters
+    of the user's own, by name or through ``**kwargs`` (a port of a PyTorch optimizer's ``**defaults``; none of the
+    optimizers here takes ``**kwargs``)."""
+    parameters = inspect.signature(init).parameters
+    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 #: Other names for the learning rate (lower case, without "_"): the seed's η spelt out, PyTorch's lr in capitals,
@@ -588,8 +590,34 @@ _NOT_HERE = {
 }
 
 
+def _defines(cls: type, name: str) -> bool:
+    """Whether ``cls`` (or a class it inherits from) defines ``name`` itself, not as a stand-in :class:`checks.Absent`:
+    an optimizer of one's own with a default ``lr = 0.01`` or a ``param_groups`` property of its own."""
+    for klass in cls.__mro__:
+        if name in vars(klass):  # (the nearest definition; lr = None is one too)
+            return not isinstance(vars(klass)[name], checks.Absent)
+    return False
+
+
 class Optimizer:
-    """Base class: holds ``params`` and knows how to get the gradient (see the module docstring)."""
+    """Base class: holds ``params`` and knows how to get the gradient (see the module docstring).
+
+    An optimizer of one's own subclasses it: its ``__init__`` calls ``super().__init__(params)`` (which sets
+    ``params``, the distinct leaf Values, and ``last_step_size = None``) and its ``step(closure=None, *, cost=None)``
+    (the keyword ``cost=`` is what :func:`tinygrad_edu.fit` passes) begins with ``cost = self._gradient(closure,
+    cost)`` (the three ways of the module docstring), takes ``self._finite_gradients()``, the pairs ``(p, g)`` of the
+    parameters to change (not frozen, with a gradient, checked finite and of the parameter's shape), changes each
+    under ``no_grad()`` (``p -= …``), sets ``self.last_step_size`` (what ``fit`` records as ``History.step_size``;
+    None for none) and returns ``cost``.  ``zero_grad()`` and ``repr()`` are inherited.  ``state_dict()`` saves only
+    what the class declares, as class attributes: ``_settings`` (names of attributes that are numbers, bools, text or
+    tuples of them, checked again on loading by setting them, so a property or a ``_Setting`` that checks its value
+    checks them), ``_counters`` (ints >= 0), ``_generators`` (numpy Generators) and ``_parameter_fields`` (each
+    parameter's state: ``(name, kind)`` pairs, kind ``"array"``, ``"nonnegative"`` or ``"count"``), handed over by
+    ``_parameter_states()`` (a dict ``id(p) → tuple`` in the order of ``_parameter_fields``) and
+    ``_set_parameter_states(states)``.  Anything else it keeps (a step counter of a warm-up) is not saved.  The
+    names ``lr`` and ``param_groups`` (PyTorch's) are errors saying what to use here, unless the subclass defines
+    them itself (a class attribute, a property) or sets them on its instances.
+    """
 
     #: Argument names from PyTorch that this package spells in the seed's words, and the word to use instead.
     _renamed: dict[str, str] = {"lr": "learning_rate"}
@@ -606,7 +634,7 @@ class Optimizer:
                        for name, word in cls._renamed.items()})
         absent.update(cls._absent)
         for name, advice in absent.items():
-            if name not in cls._settings:
+            if name not in cls._settings and not _defines(cls, name):
                 setattr(cls, name, checks.Absent(name, advice))
 
     def __setattr__(self, name: str, value: Any) -> None:

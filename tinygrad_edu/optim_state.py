@@ -43,6 +43,11 @@ def state_dict(optimizer: Any) -> dict[str, np.ndarray]:
     state = {"optimizer": np.array(type(optimizer).__name__), "parameter_count": np.array(len(optimizer.params))}
     for name in optimizer._settings + optimizer._counters:
         state[name] = np.array(getattr(optimizer, name))
+        if state[name].dtype.kind == "O":  # (None, a ragged tuple: np.load(allow_pickle=False) cannot read it back)
+            raise TypeError(f"{type(optimizer).__name__}.state_dict: the setting {name!r} is "
+                            f"{getattr(optimizer, name)!r:.40}, which a state file cannot hold (np.load(path, "
+                            "allow_pickle=False) would refuse it): a setting is a number, a bool, text or a tuple of "
+                            "them (for 'none', a number such as math.inf)")
     for name in optimizer._generators:  # JSON keeps PCG64's 128-bit numbers exact
         state[name] = np.array(json.dumps(getattr(optimizer, name).bit_generator.state, default=_listed))
     per_parameter = optimizer._parameter_states()
@@ -112,12 +117,13 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
 
 def _checked_settings(optimizer: Any, state: Mapping[str, Any], where: str) -> Any:
     """The saved settings, checked as the constructor checks them: a copy of the optimizer holding them."""
-    settings = {}
+    settings: dict[str, Any] = {}
     for name in optimizer._settings:
         value, shape = _entry(state, name, where), np.shape(getattr(optimizer, name))
         if value.shape != shape:
             raise ValueError(f"{where}: {name!r} must have shape {shape}, got {value.shape}")
-        settings[name] = value.tolist()
+        # (a tuple comes back as one: tolist() gives a list, which a setting of one's own would keep as it is)
+        settings[name] = tuple(value.tolist()) if isinstance(getattr(optimizer, name), tuple) else value.tolist()
     # set on a copy of the optimizer, where each setting checks itself as the constructor's does (see _Setting);
     # not by calling the constructor, which a subclass of one's own may give other arguments
     checked = object.__new__(type(optimizer))
