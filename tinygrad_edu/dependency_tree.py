@@ -290,8 +290,9 @@ def _copied(copy: Value, original: Value) -> bool:
 def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Value], names: dict[int, str],
                   thetas: Iterator[int]) -> list[Value]:
     """The inputs of node ``name`` that the tree shows, weights first and biases last: labelled Values that need a
-    gradient, parameters without a label (named θ1, θ2, … here), the network's input α^0 (labelled or not) and the
-    cost's target; other constants are folded into the edge like an exponent (they need no gradient)."""
+    gradient, parameters without a label (named θ1, θ2, … here), the network's input α^0 (labelled or not; under
+    the seed's z^L, α^(L-1), see _layer_input) and the cost's target; other constants are folded into the edge like
+    an exponent (they need no gradient)."""
     shown: list[Value] = []
     for leaf in boundary:
         if id(leaf) in names and (leaf.op is not None or leaf.requires_grad):
@@ -299,8 +300,9 @@ def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Va
         elif leaf.requires_grad:
             names[id(leaf)] = f"θ{next(thetas)}"
             shown.append(leaf)
-        elif _is_first_layer_input(leaf, region, name):
-            names.setdefault(id(leaf), "α^0")
+        elif _is_first_layer_input(leaf, region, name) and (id(leaf) in names or
+                                                             _layer_input(name) not in names.values()):
+            names.setdefault(id(leaf), _layer_input(name))
             shown.append(leaf)
         elif id(leaf) in names and _is_target(leaf, region, name == names[id(cost)]):
             shown.append(leaf)
@@ -316,7 +318,8 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
 
     The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``, or
     as the seed writes them, ``α^L``, ``z^(L-1)``, ``w_3``,
-    the target ``y``...; an unlabeled input of the first layer is called ``α^0``; other constants need no gradient and
+    the target ``y``...; an unlabeled input of the first layer is called ``α^0``, or ``α^(L-1)`` under the seed's
+    ``z^L`` (``α^(L-3)`` under ``z^(L-2)``); other constants need no gradient and
     are folded in like an exponent).  Unlabeled operations between them are folded into one edge whose local
     derivative is computed from the operations' own gradient rules (their vjps with an upstream gradient of 1); a
     Value that two folded operations use is refused (label their results to see both paths).  If ``cost`` has not
@@ -541,10 +544,24 @@ def _is_target(leaf: Value, region: list[Value], under_cost: bool) -> bool:
 _FIRST_LAYER_SUMS = ("z^1", "z", "α^1", "α")
 
 
+#: A pre-activation as the seed labels it, layers counted from the output: ``z^L``, ``z^(L-2)`` (``α^L`` with the
+#: identity activation).
+_SEED_LAYER_SUM = re.compile(r"^(?:z|α)\^(?:L|\(L[-−](\d+)\))$")
+
+
+def _layer_input(key_name: str) -> str:
+    """The name of the unlabeled activation a layer's sum ``key_name`` multiplies by its weights: α^0 under the
+    first layer's z^1, α^(L-1) under the seed's z^L (its section 6.3: z^L = w_3·α^(L−1) + b_3), α^(L-3) under
+    z^(L-2)."""
+    match = _SEED_LAYER_SUM.match(key_name)
+    return "α^0" if match is None else f"α^(L-{int(match.group(1) or 0) + 1})"
+
+
 def _is_first_layer_input(leaf: Value, region: list[Value], key_name: str) -> bool:
     """A constant multiplied by a parameter under the first layer's ``z^1`` (``α^1`` with the identity activation,
-    see _FIRST_LAYER_SUMS): the network's input α^0."""
-    if key_name not in _FIRST_LAYER_SUMS:
+    see _FIRST_LAYER_SUMS), or under a sum labelled as the seed does (``z^L``, whose input is then a number, as in
+    the seed's section 6.3): the network's input, named by :func:`_layer_input`."""
+    if key_name not in _FIRST_LAYER_SUMS and not _SEED_LAYER_SUM.match(key_name):
         return False
     return any(n.op in ("mul", "matmul") and any(p is leaf for p in n.parents)
                and any(p.op is None and p.requires_grad for p in n.parents) for n in region)
