@@ -64,7 +64,8 @@ _ONE_VECTOR = ("hvp differentiates a function of one array x: join the arrays in
                "lambda p: f(p[:w.size].reshape(w.shape), p[w.size:].reshape(b.shape))")
 
 
-@checks.pytorch_keywords(outputs="it is called output= here (one Value)",
+@checks.pytorch_keywords(dict.fromkeys(("grad", "upstream"), "the upstream gradient is called grad_output= here"),
+                         outputs="it is called output= here (one Value)",
                          grad_outputs="it is called grad_output= here",
                          retain_graph="not needed: the graph is kept as it was, and can be differentiated again",
                          allow_unused="not needed: an input the output does not depend on gets zeros")

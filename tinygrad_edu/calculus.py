@@ -85,6 +85,8 @@ def _eigenvalues(value: Any, name: str) -> np.ndarray:
     return values
 
 
+@checks.pytorch_keywords({"zero_tol": "it is called tol= here (stationary_point's zero_tol=; its tol= is the "
+                                       "gradient's)"})
 def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: Any = None) -> str:
     """The second-derivative test from the Hessian's eigenvalues.
 

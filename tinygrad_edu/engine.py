@@ -1346,6 +1346,7 @@ class Value:
 
     # --- backpropagation -----------------------------------------------------------------------------------------
     @checks.pytorch_keywords(
+        dict.fromkeys(("grad_output", "upstream"), "the upstream gradient is called grad= here: backward(grad)"),
         gradient="it is called grad= here: backward(grad) or backward(grad=...)",
         retain_graph="it is not needed here: the graph is kept, and backward() can be called on it again")
     def backward(self, grad: Any = None, *, create_graph: bool = False, inputs: Any = None) -> None:

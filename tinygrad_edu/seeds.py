@@ -25,8 +25,9 @@ GENERATOR_AS_SEED = {"generator": "give the numpy Generator as seed= here",
                      "random_state": "it is called seed= here (an int or a numpy Generator)"}
 
 
-def generator(seed: Seed, where: str) -> np.random.Generator:
-    """The numpy ``Generator`` for ``seed``; a bad seed is an error naming ``where`` it was given.
+def generator(seed: Seed, where: str, *, name: str = "the seed") -> np.random.Generator:
+    """The numpy ``Generator`` for ``seed``; a bad seed is an error naming ``where`` it was given (and the seed as
+    ``name``: ``seed`` where the function's other settings are named so too).
 
     ``None`` takes its seed from numpy's global random state, as scikit-learn's ``random_state=None`` does and as
     PyTorch's initialisers follow ``torch.manual_seed``: a notebook that starts with ``np.random.seed(0)`` (the
@@ -41,9 +42,9 @@ def generator(seed: Seed, where: str) -> np.random.Generator:
         return np.random.default_rng(np.random.randint(0, 2**63 - 1, dtype=np.int64))
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if seed < 0:
-            raise ValueError(f"{where}: the seed must be an int >= 0, got {seed}")
+            raise ValueError(f"{where}: {name} must be an int >= 0, got {seed}")
         return np.random.default_rng(seed)
-    raise TypeError(f"{where}: the seed must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}")
+    raise TypeError(f"{where}: {name} must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}")
 
 
 def second_stream(seed: int, where: str = "second_stream") -> np.random.Generator:

@@ -115,7 +115,8 @@ _F_KEYWORDS = ("f's own keyword arguments are not passed on to it: fix them firs
                "{key}=...) or lambda x: f(x, {key}=...)")
 
 
-@checks.pytorch_keywords(None, _F_KEYWORDS)
+@checks.pytorch_keywords(dict.fromkeys(("grad", "grad_output"), "the upstream gradient is called upstream= here"),
+                         _F_KEYWORDS)
 def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
                        upstream: Any = None) -> list[np.ndarray]:
     """The gradient of ``Σ upstream · f(*inputs)`` with respect to each input: central differences, float64.
@@ -476,7 +477,9 @@ def _checked_settings(eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, orde
     atol, rtol = checks.number(atol, "atol", name, least=0), checks.number(rtol, "rtol", name, least=0, below=1)
     if seed is None or isinstance(seed, np.random.Generator):
         seed = int(generator(seed, name).integers(2**62))
-    seed = checks.integer(seed, "seed", name, least=0)
+    else:
+        generator(seed, name, name="seed")  # (a bad seed: the rule of every seed=, named as atol and rows are)
+        seed = int(seed)
     rows = checks.integer(rows, "rows", name, least=1)
     return eps, atol, rtol, seed, rows, order
 
