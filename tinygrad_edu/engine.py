@@ -324,16 +324,22 @@ _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its 
                   "v[::-1, ::-1] (a half turn of a matrix: its rows and its columns reversed)",
                   "v[::-1].T (three quarter turns of a matrix, one back: its rows reversed, then transposed)")
 
+#: np.linalg.inv and det as Ops of one's own (for a square matrix A): inv's vjp is −A⁻ᵀ·g·A⁻ᵀ, det's g·det(A)·A⁻ᵀ,
+#: written with inv itself and operators, so that a backward pass through them is recorded too (any order).
+_INV = "inv = Op('inv', np.linalg.inv, lambda g, out, a: -(out.T @ g @ out.T))"
+_DET = "det = Op('det', np.linalg.det, lambda g, out, a: g * out * inv(a).T)"
+_OWN_OPS = "Ops of your own for square matrices, recorded to any order (from tinygrad_edu import Op)"
+
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                   "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
                   "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
                   "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
-                  "np.outer": "a.reshape(-1, 1) * b.reshape(1, -1)", "np.linalg.norm": "(v ** 2).sum().sqrt()",
+                  **dict.fromkeys(("np.outer", "np.linalg.outer"), "a.reshape(-1, 1) * b.reshape(1, -1)"),
                   "np.broadcast_to": "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)",
-                  "np.trace": "(v * np.eye(len(v))).sum() for a square v",
+                  "np.trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
                   "np.diag": "v[np.arange(len(v)), np.arange(len(v))] for the diagonal of a square v, v * "
-                             "np.eye(len(v)) for the matrix with a vector v on its diagonal",
+                             "np.eye(len(v), dtype=v.dtype) for the matrix with a vector v on its diagonal",
                   "np.logaddexp": "functional.maximum(a, b) + functional.softplus(-abs(a - b)), exact for finite a and "
                                   "b (np.logaddexp(0, v) is functional.softplus(v))",
                   "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
@@ -349,22 +355,75 @@ _NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fu
                                "np.einsum('ij,jk->ik', a, b) is a @ b, np.einsum('ij,ij->i', a, b) is (a * b).sum(1)",
                   "np.pad": "functional.concatenate([np.zeros(before), v, np.zeros(after)], axis), zeros of v's "
                             "shape but for that axis",
-                  "np.rot90": _QUARTER_TURNS[1]}
+                  "np.rot90": _QUARTER_TURNS[1],
+                  **dict.fromkeys(("np.vecdot", "np.linalg.vecdot"), "(a * b).sum(-1)"),
+                  "np.inner": "(a * b).sum() for vectors a and b (a @ b.T for matrices: np.inner sums over the last "
+                              "axes)",
+                  "np.matvec": "a @ b", "np.vecmat": "a @ b", "np.linalg.matrix_transpose": "v.swapaxes(-1, -2)",
+                  "np.kron": "(a.reshape(m, 1, n, 1) * b.reshape(1, p, 1, q)).reshape(m * p, n * q) for an m×n a and "
+                             "a p×q b",
+                  "np.linalg.inv": f"inv(a), with {_INV}, {_OWN_OPS}",
+                  "np.linalg.det": f"det(a), with {_DET} and {_INV}, {_OWN_OPS}",
+                  "np.linalg.slogdet": f"abs(det(a)).log() (log|det a|; its sign is np.sign(det(a).data)), with {_DET} "
+                                       f"and {_INV}, {_OWN_OPS}",
+                  "np.linalg.solve": f"inv(a) @ b, with {_INV}, {_OWN_OPS}",
+                  "np.linalg.lstsq": f"inv(a.T @ a) @ (a.T @ b) (the normal equations: np.linalg.lstsq's first result "
+                                     f"for an a of full column rank), with {_INV}, {_OWN_OPS}"}
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
-                  "np.prod": "v.log().sum(axis).exp() for positive numbers",
-                  "np.linalg.norm": "(v ** 2).sum(axis).sqrt()"}
+                  "np.prod": "v.log().sum(axis).exp() for positive numbers"}
+
+#: A vector's norm for numpy's ord (None: the 2-norm) along ``{axis}`` (empty: of all the numbers); another number p
+#: is (Σ|v|ᵖ)^(1/p).
+_VECTOR_NORMS = {None: "(v ** 2).sum({axis}).sqrt()", 2: "(v ** 2).sum({axis}).sqrt()", 1: "abs(v).sum({axis})",
+                 np.inf: "abs(v).max({axis})", -np.inf: "abs(v).min({axis})"}
+#: A matrix's norm for numpy's ord, over its last two axes: Frobenius's, the largest or smallest sum of a column's or
+#: a row's |numbers|; none for 2, -2 and "nuc", of its singular values.
+_MATRIX_NORMS = {"fro": "(v ** 2).sum((-2, -1)).sqrt()", 1: "abs(v).sum(-2).max(-1)", -1: "abs(v).sum(-2).min(-1)",
+                 np.inf: "abs(v).sum(-1).max(-1)", -np.inf: "abs(v).sum(-1).min(-1)"}
+#: What the refusal of a norm whose formula has a square root adds: its gradient at 0 is 0/0.
+_NORM_AT_ZERO = ("; at v = 0, where a 2-norm has no derivative, the gradient of the formula below is NaN (0/0; "
+                 "PyTorch's norm gives 0): if v can be 0, ((v ** 2).sum() + 1e-30).sqrt()")
+
+
+def _norm_advice(name: str, args: tuple, kwargs: dict) -> str | None:
+    """The formula for numpy's norm ``name`` (np.linalg.norm, vector_norm or matrix_norm) with the ``ord``, ``axis``
+    and ``keepdims`` it was called with: a vector's 1-, 2-, max-, min- or p-norm, of all the numbers or along an
+    axis, and a matrix's Frobenius norm or largest column or row sum; none for a matrix's norms of singular values
+    (2, -2, "nuc"), nor a matrix norm that keeps its dimensions."""
+    ndim = np.ndim(_data_of(args[0])) if args else 0
+    if name == "np.linalg.matrix_norm":
+        order, axis, matrix = kwargs.get("ord", "fro"), None, True
+    elif name == "np.linalg.vector_norm":
+        order, axis, matrix = kwargs.get("ord", 2), kwargs.get("axis"), False
+    else:  # norm(x, ord=None, axis=None, keepdims=False): a matrix's norm for a matrix with an ord, or two axes
+        order = kwargs.get("ord", args[1] if len(args) > 1 else None)
+        axis = kwargs.get("axis", args[2] if len(args) > 2 else None)
+        if axis is None and order is not None and ndim > 2:  # (numpy refuses it)
+            return None
+        matrix = axis is None and order is not None and ndim == 2 or isinstance(axis, tuple) and len(axis) == 2
+    keepdims = kwargs.get("keepdims", args[3] if name == "np.linalg.norm" and len(args) > 3 else False)
+    if matrix:
+        if keepdims or axis is not None and order not in (None, "fro"):
+            return None
+        return "(v ** 2).sum(axis).sqrt()" if axis is not None else _MATRIX_NORMS.get(order)
+    where = ", ".join((["axis"] if axis is not None else []) + (["keepdims=True"] if keepdims else []))
+    if order in _VECTOR_NORMS:
+        return _VECTOR_NORMS[order].format(axis=where)
+    if isinstance(order, int | float | np.integer | np.floating) and order:  # (ord=0 counts: no derivative)
+        return f"(abs(v) ** {float(order):g}).sum({where}) ** (1 / {float(order):g})"
+    return None
 
 
 def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None:
     """What to write instead of numpy's function ``name`` (``np.var``; ``short``: ``var``) called with ``args``: the
     formula for an axis (``np.var(v, axis=1)``), for ``ddof`` (``np.std(v, ddof=1)``) or for a single number
-    (``np.dot(v, 2.0)``) where it needs one; none for a norm of another ``ord`` than the 2-norm's."""
-    at = 2 if name in ("np.linalg.norm", "np.take") else 1  # (norm(x, ord, axis), take(v, indices, axis); else 2nd)
+    (``np.dot(v, 2.0)``) where it needs one; a norm's for its ``ord`` (:func:`_norm_advice`)."""
+    if name in ("np.linalg.norm", "np.linalg.vector_norm", "np.linalg.matrix_norm"):
+        return _norm_advice(name, args, kwargs)
+    at = 2 if name == "np.take" else 1  # (take(v, indices, axis); else the 2nd argument)
     axis = kwargs.get("axis", args[at] if len(args) > at else None)
-    if name == "np.linalg.norm" and kwargs.get("ord", args[1] if len(args) > 1 else None) not in (None, "fro"):
-        return None
     ddof = kwargs.get("ddof", kwargs.get("correction", args[4] if len(args) > 4 else 0))  # (var's 5th argument)
     if short in ("var", "std") and ddof:  # (PyTorch's default 1: divided by n − 1, not by n as mean() divides)
         if axis is None:
@@ -401,8 +460,10 @@ _WRITE_INSTEAD = {
     "gather": "v[np.arange(len(indices))[:, None], indices] for v.gather(1, indices) of a matrix (v[indices, "
               "np.arange(indices.shape[1])] for v.gather(0, indices))",
     "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
-    "norm": "(v ** 2).sum().sqrt()",
-    "trace": "(v * np.eye(len(v))).sum() for a square v",
+    "norm": "(v ** 2).sum().sqrt() (at v = 0, where a 2-norm has no derivative, its gradient is NaN, 0/0; PyTorch's "
+            "norm gives 0: if v can be 0, ((v ** 2).sum() + 1e-30).sqrt()); along an axis, (v ** 2).sum(axis).sqrt(); "
+            "the 1-norm abs(v).sum(), the max-norm abs(v).max()",
+    "trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
     "diagonal": "v[np.arange(len(v)), np.arange(len(v))] for a square v",
     "log1p": "(1 + v).log(); for ln(1 + eᵛ), functional.softplus(v), exact for every v",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
@@ -1253,7 +1314,8 @@ class Value:
                 raise
         name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
         instead = _numpy_advice(name, function.__name__, args, kwargs)
-        raise TypeError(f"{name}: {_NOT_AN_ARRAY}" + (f" (here: {instead})" if instead else "")) from None
+        note = _NORM_AT_ZERO if "norm" in name and instead is not None and instead.endswith(".sqrt()") else ""
+        raise TypeError(f"{name}: {_NOT_AN_ARRAY}{note}" + (f" (here: {instead})" if instead else "")) from None
 
     def __repr__(self) -> str:
         """``Value(data=…, grad=…)``: numbers shown briefly but never so rounded that different ones look equal,
@@ -2232,8 +2294,8 @@ _UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(a
                   "minimum.reduce": "v.min(axis={axis})",
                   "multiply.reduce": "v.log().sum(axis={axis}).exp() for positive numbers",
                   # (the running sum along the last axis is v @ U, U the upper triangle of ones: any number of axes)
-                  "add.accumulate": "(v.swapaxes({axis}, -1) @ np.triu(np.ones((n, n)))).swapaxes({axis}, -1), for "
-                                    "the n numbers along axis {axis}",
+                  "add.accumulate": "(v.swapaxes({axis}, -1) @ np.triu(np.ones((n, n), v.dtype))).swapaxes({axis}, "
+                                    "-1), for the n numbers along axis {axis}",
                   **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
                      for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
                                            (np.divide, "/"), (np.power, "**"))}}
