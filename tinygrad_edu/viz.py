@@ -213,7 +213,9 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     and a tall graph scrolls rather than shrinking its text out of reading; left to right, ``rankdir="LR"`` or
     ``"RL"``, the default turns to 9 inches high; None for the natural size), the
     ``max_nodes`` Values nearest the output (breadth-first) with a note saying how many were left out.
-    Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.
+    Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.  Where one drawn Value is
+    used by many drawn operations (x in a Horner polynomial, w in ``s = tanh(s * w + b)`` repeated), Graphviz's
+    placing of the nodes is capped, so that it takes seconds, not minutes: the chain is drawn slanted a little.
     """
     _check_value(value, "draw_graph")
     _check_layout(rankdir, max_nodes, "draw_graph")
@@ -318,6 +320,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
     if size is not None:
         attributes["size"] = size
+    if _most_uses(kept) > _SHARED_USES:  # (see _SHARED_USES)
+        attributes["nslimit"] = "1"
     graph = Drawing("computation_graph", graph_attr=attributes, node_attr={"fontname": "Helvetica", "fontsize": "11"},
                     edge_attr={"color": "#555555"})
     number = {id(n): i for i, n in enumerate(kept)}
@@ -344,6 +348,25 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
     _add_edges(graph, kept, number, total, clustered)
     return graph
+
+
+#: A drawn Value used by more drawn operations than this (x in a Horner polynomial, w in ``s = tanh(s * w + b)``
+#: repeated) has an edge to each of them, many ranks long, and Graphviz's placing of the nodes grows so fast with
+#: them that ``dot`` took 6 s for 30 uses among the default 150 Values, 35 s for 50 and minutes for a recurrent
+#: chain (in Jupyter, with no time limit).  Such a drawing caps that placing (Graphviz's ``nslimit``): laid out in
+#: a second or two, slanted a little.
+_SHARED_USES = 20
+
+
+def _most_uses(kept: list[Value]) -> int:
+    """The most operations among ``kept`` that use one Value of ``kept``."""
+    kept_ids = {id(node) for node in kept}
+    uses: dict[int, int] = {}
+    for node in kept:
+        for parent in node.parents:
+            if id(parent) in kept_ids:
+                uses[id(parent)] = uses.get(id(parent), 0) + 1
+    return max(uses.values(), default=0)
 
 
 def _stale_note(value: Value) -> str:
