@@ -255,10 +255,10 @@ def test_a_name_nothing_here_stands_for_is_a_plain_attribute_error() -> None:
 def test_the_advised_formula_computes_what_the_missing_method_would(name, expected) -> None:
     """The advice is code that runs, and gives numpy's (PyTorch's) answer: the population variance and standard
     deviation, the flattened numbers, the element count and dimensions, the other float dtype."""
-    from tinygrad_edu.engine import _WRITE_INSTEAD
+    from tinygrad_edu.write_instead import WRITE_INSTEAD
 
     data = np.array([[1.0, 2.0, 4.0], [8.0, -3.0, 0.5]])
-    computed = eval(_WRITE_INSTEAD[name], {"v": Value(data), "np": np})  # noqa: S307
+    computed = eval(WRITE_INSTEAD[name], {"v": Value(data), "np": np})  # noqa: S307
     computed = getattr(computed, "data", computed)
     assert np.asarray(computed).dtype == np.asarray(expected(data)).dtype
     np.testing.assert_allclose(computed, expected(data), rtol=1e-15)

@@ -12,9 +12,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_edu"
 
 #: Each module's layer, from the bottom.  A module may import its own layer and the layers below.
 LAYERS: dict[str, int] = {
-    # the engine: Value, the graph walk, each op's derivative, how numbers print; seeds (numpy only); opening files;
-    # argument checks
-    "engine": 0, "ops": 0, "printing": 0, "seeds": 0, "files": 0, "checks": 0,
+    # the engine: Value, the graph walk, each op's derivative, how numbers print, what its refusals say to write
+    # instead; seeds (numpy only); opening files; argument checks
+    "engine": 0, "ops": 0, "printing": 0, "write_instead": 0, "seeds": 0, "files": 0, "checks": 0,
     # differentiable functions
     "functional": 1, "autodiff": 1,
     # networks, costs, the model file format

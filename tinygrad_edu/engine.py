@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 import numpy as np
 
-from tinygrad_edu import checks, ops, printing
+from tinygrad_edu import checks, ops, printing, write_instead
 from tinygrad_edu.ops import Op
 
 __all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly",
@@ -318,180 +318,6 @@ def _refused_for_numpy(error: TypeError) -> bool:
 
 #: numpy functions that answer False to any error converting their inputs: a Value is refused before they run.
 _FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
-
-#: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
-_QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
-                  "v[::-1, ::-1] (a half turn of a matrix: its rows and its columns reversed)",
-                  "v[::-1].T (three quarter turns of a matrix, one back: its rows reversed, then transposed)")
-
-#: np.linalg.inv and det as Ops of one's own (for a square matrix A): inv's vjp is −A⁻ᵀ·g·A⁻ᵀ, det's g·det(A)·A⁻ᵀ,
-#: written with inv itself and operators, so that a backward pass through them is recorded too (any order).
-_INV = "inv = Op('inv', np.linalg.inv, lambda g, out, a: -(out.T @ g @ out.T))"
-_DET = "det = Op('det', np.linalg.det, lambda g, out, a: g * out * inv(a).T)"
-_OWN_OPS = "Ops of your own for square matrices, recorded to any order (from tinygrad_edu import Op)"
-
-#: The recorded operation to use instead of a numpy function that needs a Value's numbers.
-_NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
-                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
-                  "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
-                  "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
-                  **dict.fromkeys(("np.outer", "np.linalg.outer"), "a.reshape(-1, 1) * b.reshape(1, -1)"),
-                  "np.broadcast_to": "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)",
-                  "np.trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
-                  "np.diag": "v[np.arange(len(v)), np.arange(len(v))] for the diagonal of a square v, v * "
-                             "np.eye(len(v), dtype=v.dtype) for the matrix with a vector v on its diagonal",
-                  "np.logaddexp": "functional.maximum(a, b) + functional.softplus(-abs(a - b)), exact for finite a and "
-                                  "b (np.logaddexp(0, v) is functional.softplus(v))",
-                  "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
-                  "np.hstack": "functional.concatenate(values) for 1-D Values, functional.concatenate(values, "
-                               "axis=1) for 2-D",
-                  **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
-                                                             "has no derivative"),
-                  **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")},
-                  "np.nansum": "v[~np.isnan(v)].sum(); along an axis, functional.where(np.isnan(v), 0.0, v).sum(axis)",
-                  "np.nanmean": "v[~np.isnan(v)].mean(); along an axis, functional.where(np.isnan(v), 0.0, v)"
-                                ".sum(axis) / (~np.isnan(v)).sum(axis)",
-                  "np.einsum": "@ for products of matrices, with v.transpose(...) and (a * b).sum(axis) for the rest: "
-                               "np.einsum('ij,jk->ik', a, b) is a @ b, np.einsum('ij,ij->i', a, b) is (a * b).sum(1)",
-                  "np.pad": "functional.concatenate([np.zeros(before), v, np.zeros(after)], axis), zeros of v's "
-                            "shape but for that axis",
-                  "np.rot90": _QUARTER_TURNS[1],
-                  **dict.fromkeys(("np.vecdot", "np.linalg.vecdot"), "(a * b).sum(-1)"),
-                  "np.inner": "(a * b).sum() for vectors a and b (a @ b.T for matrices: np.inner sums over the last "
-                              "axes)",
-                  "np.matvec": "a @ b", "np.vecmat": "a @ b", "np.linalg.matrix_transpose": "v.swapaxes(-1, -2)",
-                  "np.kron": "(a.reshape(m, 1, n, 1) * b.reshape(1, p, 1, q)).reshape(m * p, n * q) for an m×n a and "
-                             "a p×q b",
-                  "np.linalg.inv": f"inv(a), with {_INV}, {_OWN_OPS}",
-                  "np.linalg.det": f"det(a), with {_DET} and {_INV}, {_OWN_OPS}",
-                  "np.linalg.slogdet": f"abs(det(a)).log() (log|det a|; its sign is np.sign(det(a).data)), with {_DET} "
-                                       f"and {_INV}, {_OWN_OPS}",
-                  "np.linalg.solve": f"inv(a) @ b, with {_INV}, {_OWN_OPS}",
-                  "np.linalg.lstsq": f"inv(a.T @ a) @ (a.T @ b) (the normal equations: np.linalg.lstsq's first result "
-                                     f"for an a of full column rank), with {_INV}, {_OWN_OPS}"}
-#: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
-_ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
-                  "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
-                  "np.prod": "v.log().sum(axis).exp() for positive numbers"}
-
-#: A vector's norm for numpy's ord (None: the 2-norm) along ``{axis}`` (empty: of all the numbers); another number p
-#: is (Σ|v|ᵖ)^(1/p).
-_VECTOR_NORMS = {None: "(v ** 2).sum({axis}).sqrt()", 2: "(v ** 2).sum({axis}).sqrt()", 1: "abs(v).sum({axis})",
-                 np.inf: "abs(v).max({axis})", -np.inf: "abs(v).min({axis})"}
-#: A matrix's norm for numpy's ord, over its last two axes: Frobenius's, the largest or smallest sum of a column's or
-#: a row's |numbers|; none for 2, -2 and "nuc", of its singular values.
-_MATRIX_NORMS = {"fro": "(v ** 2).sum((-2, -1)).sqrt()", 1: "abs(v).sum(-2).max(-1)", -1: "abs(v).sum(-2).min(-1)",
-                 np.inf: "abs(v).sum(-1).max(-1)", -np.inf: "abs(v).sum(-1).min(-1)"}
-#: What the refusal of a norm whose formula has a square root adds: its gradient at 0 is 0/0.
-_NORM_AT_ZERO = ("; at v = 0, where a 2-norm has no derivative, the gradient of the formula below is NaN (0/0; "
-                 "PyTorch's norm gives 0): if v can be 0, ((v ** 2).sum() + 1e-30).sqrt()")
-
-
-def _norm_advice(name: str, args: tuple, kwargs: dict) -> str | None:
-    """The formula for numpy's norm ``name`` (np.linalg.norm, vector_norm or matrix_norm) with the ``ord``, ``axis``
-    and ``keepdims`` it was called with: a vector's 1-, 2-, max-, min- or p-norm, of all the numbers or along an
-    axis, and a matrix's Frobenius norm or largest column or row sum; none for a matrix's norms of singular values
-    (2, -2, "nuc"), nor a matrix norm that keeps its dimensions."""
-    ndim = np.ndim(_data_of(args[0])) if args else 0
-    if name == "np.linalg.matrix_norm":
-        order, axis, matrix = kwargs.get("ord", "fro"), None, True
-    elif name == "np.linalg.vector_norm":
-        order, axis, matrix = kwargs.get("ord", 2), kwargs.get("axis"), False
-    else:  # norm(x, ord=None, axis=None, keepdims=False): a matrix's norm for a matrix with an ord, or two axes
-        order = kwargs.get("ord", args[1] if len(args) > 1 else None)
-        axis = kwargs.get("axis", args[2] if len(args) > 2 else None)
-        if axis is None and order is not None and ndim > 2:  # (numpy refuses it)
-            return None
-        matrix = axis is None and order is not None and ndim == 2 or isinstance(axis, tuple) and len(axis) == 2
-    keepdims = kwargs.get("keepdims", args[3] if name == "np.linalg.norm" and len(args) > 3 else False)
-    if matrix:
-        if keepdims or axis is not None and order not in (None, "fro"):
-            return None
-        return "(v ** 2).sum(axis).sqrt()" if axis is not None else _MATRIX_NORMS.get(order)
-    where = ", ".join((["axis"] if axis is not None else []) + (["keepdims=True"] if keepdims else []))
-    if order in _VECTOR_NORMS:
-        return _VECTOR_NORMS[order].format(axis=where)
-    if isinstance(order, int | float | np.integer | np.floating) and order:  # (ord=0 counts: no derivative)
-        return f"(abs(v) ** {float(order):g}).sum({where}) ** (1 / {float(order):g})"
-    return None
-
-
-def _numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None:
-    """What to write instead of numpy's function ``name`` (``np.var``; ``short``: ``var``) called with ``args``: the
-    formula for an axis (``np.var(v, axis=1)``), for ``ddof`` (``np.std(v, ddof=1)``) or for a single number
-    (``np.dot(v, 2.0)``) where it needs one; a norm's for its ``ord`` (:func:`_norm_advice`)."""
-    if name in ("np.linalg.norm", "np.linalg.vector_norm", "np.linalg.matrix_norm"):
-        return _norm_advice(name, args, kwargs)
-    at = 2 if name == "np.take" else 1  # (take(v, indices, axis); else the 2nd argument)
-    axis = kwargs.get("axis", args[at] if len(args) > at else None)
-    ddof = kwargs.get("ddof", kwargs.get("correction", args[4] if len(args) > 4 else 0))  # (var's 5th argument)
-    if short in ("var", "std") and ddof:  # (PyTorch's default 1: divided by n − 1, not by n as mean() divides)
-        if axis is None:
-            variance = f"((v - v.mean()) ** 2).sum() / (v.size - {ddof})"
-        else:
-            variance = f"((v - v.mean(axis, keepdims=True)) ** 2).sum(axis) / (n - {ddof})"
-        formula = f"({variance}).sqrt()" if short == "std" else variance
-        return formula if axis is None else f"{formula}, n the numbers along axis"
-    if name in _ALONG_AN_AXIS and axis is not None:
-        return _ALONG_AN_AXIS[name]
-    if name == "np.take" and isinstance(axis, (int, np.integer)):  # (one index array at that axis)
-        return "v[" + ":, " * axis + "indices]" if axis >= 0 else "v[..., indices" + ", :" * (-axis - 1) + "]"
-    if name == "np.rot90" and isinstance(k := kwargs.get("k", args[1] if len(args) > 1 else 1), (int, np.integer)):
-        return _QUARTER_TURNS[k % 4]
-    if name == "np.dot" and any(isinstance(x, int | float) or getattr(_data_of(x), "ndim", 1) == 0 for x in args[:2]):
-        return "a * b (np.dot of a single number multiplies; @ needs arrays)"
-    return _NUMPY_INSTEAD.get(name, _WRITE_INSTEAD.get(short))
-
-
-#: Methods a PyTorch, numpy or micrograd user reaches for that a Value has under another name or as a formula, and
-#: what to write instead: each a class attribute of Value (checks.Absent, set below the class, unseen by type
-#: checkers), so ``v.flatten()`` says it; numpy's function of the same name, ``np.clip(v, …)``, says it too.
-_WRITE_INSTEAD = {
-    **dict.fromkeys(("flatten", "ravel"), "v.reshape(-1)"),
-    **dict.fromkeys(("view", "squeeze", "unsqueeze", "expand_dims"), "v.reshape(shape), the 1s taken out or put in"),
-    **dict.fromkeys(("broadcast_to", "expand"), "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)"),
-    "expand_as": "v + np.zeros(other.shape, v.dtype) (the gradient sums the copies back)",
-    "pow": "v ** exponent", "square": "v ** 2", "mT": "v.swapaxes(-1, -2)",
-    "prod": "v[0] * v[1] * … written out, or v.log().sum().exp() for positive numbers",
-    **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"), "bmm": "v @ other (@ multiplies stacks of matrices too)",
-    "masked_fill": "functional.where(mask, value, v)",
-    "index_select": "v[indices] for v.index_select(0, indices) (v[:, indices] along axis 1)",
-    "take": "v.reshape(-1)[indices] (take flattens v; along axis 0: v[indices])",
-    "gather": "v[np.arange(len(indices))[:, None], indices] for v.gather(1, indices) of a matrix (v[indices, "
-              "np.arange(indices.shape[1])] for v.gather(0, indices))",
-    "var": "((v - v.mean()) ** 2).mean()", "std": "((v - v.mean()) ** 2).mean().sqrt()",
-    "norm": "(v ** 2).sum().sqrt() (at v = 0, where a 2-norm has no derivative, its gradient is NaN, 0/0; PyTorch's "
-            "norm gives 0: if v can be 0, ((v ** 2).sum() + 1e-30).sqrt()); along an axis, (v ** 2).sum(axis).sqrt(); "
-            "the 1-norm abs(v).sum(), the max-norm abs(v).max()",
-    "trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
-    "diagonal": "v[np.arange(len(v)), np.arange(len(v))] for a square v",
-    "log1p": "(1 + v).log(); for ln(1 + eᵛ), functional.softplus(v), exact for every v",
-    **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
-    **dict.fromkeys(("clip", "clamp"), "functional.maximum(v, low) for a floor, -functional.maximum(-v, -high) for "
-                                       "a ceiling"),
-    **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
-    **{name: f"v.data.{name}(), on the numbers: an index has no derivative" for name in ("argmax", "argmin")},
-    "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
-    "permute": "v.transpose(*axes)", "t": "v.T", "amax": "v.max(axis=...)", "amin": "v.min(axis=...)",
-    "clone": "v * 1.0 (a new Value on the graph), or v.detach() for its numbers without the graph",
-    "detach_": "v = v.detach(), a new Value: a Value is not cut from its graph in place",
-    "retain_grad": "nothing: after backward() every Value on the way holds its .grad (of the latest pass)",
-    "float": "v.astype(np.float32)", "double": "v.astype(np.float64)",
-    "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
-    "grad_fn": "v.op for the operation's name and v.parents for its inputs", "_prev": "v.parents, micrograd's _prev",
-    "_backward": "v.backward(); each operation's derivative is in tinygrad_edu.ops",
-    # minitorch's Scalar, Tensor and Parameter
-    "derivative": "v.grad (minitorch's derivative), filled by v.backward()",
-    "zero_grad_": "v.zero_grad()", "dims": "v.ndim",
-    "contiguous": "v itself: any Value can be reshaped, so none needs making contiguous",
-    "is_constant": "not v.requires_grad", "history": "v.op for the operation's name and v.parents for its inputs",
-    "chain_rule": "engine.local_gradients(v, upstream), the step backward() takes at each Value",
-    "accumulate_derivative": "v.backward(), which adds to the .grad of every leaf",
-    "value": "v.data for its numbers (v.item() for a single number): a parameter is the Value itself here, not a "
-             "Parameter holding one",
-    "update": "with no_grad(): v -= learning_rate * v.grad (or v.data = numbers) to change a parameter",
-}
-
 
 def _large_integers(array: np.ndarray) -> np.ndarray:
     """Python integers too large for int64 (numpy keeps them as objects) as floats, or an error naming the largest."""
@@ -1187,9 +1013,9 @@ class Value:
         return twin
 
     def __dir__(self) -> list[str]:
-        """Its attributes, without other libraries' names that are only there to say what to write (_WRITE_INSTEAD),
-        nor ``as_integer_ratio``, which is there only to refuse ``statistics.mean`` by name (tab completion offers
-        nothing that always raises)."""
+        """Its attributes, without other libraries' names that are only there to say what to write
+        (``write_instead.WRITE_INSTEAD``), nor ``as_integer_ratio``, which is there only to refuse ``statistics.mean``
+        by name (tab completion offers nothing that always raises)."""
         return [name for name in checks.present(self, super().__dir__()) if name != "as_integer_ratio"]
 
     def detach(self) -> Value:
@@ -1313,8 +1139,8 @@ class Value:
             if not _refused_for_numpy(error):
                 raise
         name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
-        instead = _numpy_advice(name, function.__name__, args, kwargs)
-        note = _NORM_AT_ZERO if "norm" in name and instead is not None and instead.endswith(".sqrt()") else ""
+        instead = write_instead.numpy_advice(name, function.__name__, tuple(_data_of(x) for x in args), kwargs)
+        note = write_instead.norm_note(name, instead)
         raise TypeError(f"{name}: {_NOT_AN_ARRAY}{note}" + (f" (here: {instead})" if instead else "")) from None
 
     def __repr__(self) -> str:
@@ -1394,14 +1220,14 @@ class Value:
             raise TypeError(f"np.{name}: {key}= not supported on Values ("
                             + _UFUNC_KEYWORDS.get(key, "call np.{name} with its inputs only").format(name=name) + ")")
         if method != "__call__":
-            instead = _UFUNC_METHODS.get(name)
+            instead = write_instead.UFUNC_METHODS.get(name)
             if instead:  # along the axis given (numpy's default: 0)
                 instead = instead.format(axis=kwargs.get("axis", 0))
             raise TypeError(f"np.{name}: a ufunc's .{method} {_UNSUPPORTED_METHOD}; "
                             + (f"write {instead}" if instead else "compute with Value methods and "
                                "tinygrad_edu.functional, or on .data (no gradient)"))
         instead = (_division_advice(_NUMPY_DIVISIONS[name], inputs) if name in _NUMPY_DIVISIONS else
-                   _NUMPY_INSTEAD.get(f"np.{name}", _WRITE_INSTEAD.get(name)))  # (np.square: v ** 2, as v.square)
+                   write_instead.ufunc_advice(name))
         raise TypeError(f"np.{name}: {_UNSUPPORTED}np.{', np.'.join(_UFUNC_NAMES)} and comparisons); "
                         + (f"write {instead}" if instead else "compute with Value methods and "
                            "tinygrad_edu.functional, or on .data (no gradient)"))
@@ -1726,14 +1552,7 @@ class Value:
         self._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
 
 
-#: v.var(axis=0) and v.std(axis=0) (a batch norm's statistics) are read before their arguments: the advice names the
-#: formula along an axis too, and PyTorch's default (x.var() divides by n − 1, where numpy's and mean() divide by n).
-_UNBIASED = "((v - v.mean(axis, keepdims=True)) ** 2).sum(axis) / (n - 1)"
-_METHOD_ADVICE = {name: f"{_WRITE_INSTEAD[name]}; along an axis, {_ALONG_AN_AXIS['np.' + name]} (keepdims=True in "
-                        "the last mean keeps the axis, to broadcast against v); that divides by n, as numpy's does, "
-                        f"where PyTorch's x.{name}() divides by n - 1: {unbiased}, n the numbers along axis"
-                  for name, unbiased in (("var", _UNBIASED), ("std", f"({_UNBIASED}).sqrt()"))}
-for _name, _advice in {**_WRITE_INSTEAD, **_METHOD_ADVICE}.items():
+for _name, _advice in {**write_instead.WRITE_INSTEAD, **write_instead.METHOD_ADVICE}.items():
     setattr(Value, _name, checks.Absent(_name, _advice, "{cls!r} object has no attribute {name!r}; write {advice}"))
 
 
@@ -2288,16 +2107,5 @@ _UFUNC_KEYWORDS = {
     "where": "numpy would leave the other elements unset; write functional.where(mask, np.{name}(…), other), with "
              "the masked-out inputs replaced first, functional.where(mask, v, 1.0) (else a NaN they give there makes "
              "the gradient NaN: 0 · NaN)"}
-#: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, along the axis it was given (numpy passes
-#: it as the keyword axis; its default is 0).
-_UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(axis={axis})",
-                  "minimum.reduce": "v.min(axis={axis})",
-                  "multiply.reduce": "v.log().sum(axis={axis}).exp() for positive numbers",
-                  # (the running sum along the last axis is v @ U, U the upper triangle of ones: any number of axes)
-                  "add.accumulate": "(v.swapaxes({axis}, -1) @ np.triu(np.ones((n, n), v.dtype))).swapaxes({axis}, "
-                                    "-1), for the n numbers along axis {axis}",
-                  **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
-                     for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
-                                           (np.divide, "/"), (np.power, "**"))}}
 _CONSTANT_UFUNCS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, np.sign,
                     np.isfinite, np.isnan, np.isinf}
