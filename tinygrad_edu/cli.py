@@ -8,9 +8,11 @@
 Bad arguments, a missing or damaged model file, or inputs that do not fit the model end with one line
 ``tinygrad-edu: error: ...`` on stderr and exit status 2; Ctrl-C ends with exit status 130 (``train`` first saves
 the model trained so far, also when Ctrl-C comes after training; during the save itself no file is written; ``demo``
-writes nothing more).  When the program reading the output stops early (``predict ... | head``), it ends quietly
-with exit status 141, as shells report a command ended by a closed pipe.  SIGTERM (``kill``, ``timeout``) ends it as
-the system does, with no model saved (status 143), after removing the file being written.
+writes nothing more).  When the program reading the output stops early (``predict ... | head``, also before
+anything was written: ``| grep -q .``), it ends quietly with exit status 141, as shells report a command ended by a
+closed pipe; output that cannot be written (``> FILE`` on a full disk) is an error naming standard output.  SIGTERM
+(``kill``, ``timeout``) ends it as the system does, with no model saved (status 143), after removing the file being
+written.
 
 The same training in Python: ``train`` with its defaults writes this model file, byte for byte (``--hidden``,
 ``--activation``, ``--output-activation``, ``--init``, ``--samples``, ``--episodes``, ``--batch-size`` and ``--seed``
@@ -123,6 +125,20 @@ class _Parser(argparse.ArgumentParser):
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
             message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """argparse's, but a help or version that cannot be written to stdout is an error (argparse dropped it:
+        ``--help > FILE`` on a full disk ended with status 0 and an empty file), and with stdout closed (``>&-``)
+        nothing is printed (argparse printed the help on stderr)."""
+        if file is None:  # a closed stream: argparse wrote on the other one
+            return
+        if file is not sys.stdout:
+            super()._print_message(message, file)
+            return
+        try:
+            file.write(message)
+        except OSError as error:
+            raise _output_error(error) from None
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         if not self._parsing:
@@ -357,7 +373,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise TypeError(f"main: argv must be a list of strings such as ['demo', '--quick'], or None for "
                         f"sys.argv[1:], got {type(argv).__name__} {argv!r:.60}")
     with _terminated_cleanly(), _unencodable_replaced(sys.stdout), _unencodable_replaced(sys.stderr):
-        return _main(argv)
+        try:
+            status = _main(argv)
+            _flush_stdout()  # what a file or pipe still holds: failing at exit, it ended in a traceback, status 120
+        except BrokenPipeError:  # `predict ... | grep -q .`: the reader went before the output was written
+            _stdout_to_nowhere()
+            return _BROKEN_PIPE
+        except OSError as error:  # `--help > FILE` on a full disk
+            return _said(f"error: {error.strerror}", 2)
+        return status
 
 
 class _Terminated(BaseException):
@@ -530,6 +554,8 @@ def _run(args: argparse.Namespace) -> int:
         _stdout_to_nowhere()
         return _BROKEN_PIPE
     except (ValueError, OSError) as error:
+        if isinstance(error, OSError) and error.filename is None:  # a print that failed (a full disk) names no file
+            error = _unwritten_output() or error
         if isinstance(error, OSError) and error.strerror:  # not "[Errno 28] …": the package's own say what failed
             message = error.strerror if error.filename is None else f"{error.filename}: {error.strerror}"
         else:
@@ -561,9 +587,32 @@ def _to_stderr(line: str) -> None:
 
 def _flush_stdout() -> None:
     """``sys.stdout.flush()``; nothing when there is no stdout (``>&-`` closed it: Python sets ``sys.stdout`` to None
-    and ``print`` writes nothing), where every run ended in an AttributeError traceback."""
+    and ``print`` writes nothing), where every run ended in an AttributeError traceback.  An error writing is
+    raised as :func:`_output_error`."""
     if sys.stdout is not None:
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()
+        except OSError as error:
+            raise _output_error(error) from None
+
+
+def _output_error(error: OSError) -> OSError:
+    """``error`` from writing to stdout, saying so: "error: No space left on device" alone named no file (and after
+    ``train > log.txt`` on a full disk the model had been saved).  A reader that has gone (``BrokenPipeError``) is
+    returned as it is."""
+    if isinstance(error, BrokenPipeError):
+        return error
+    return OSError(error.errno, f"cannot write the output (standard output): {error.strerror or error}")
+
+
+def _unwritten_output() -> OSError | None:
+    """The error of writing what stdout still holds (a ``print`` that failed on a full disk leaves it there), or
+    None."""
+    try:
+        _flush_stdout()
+    except OSError as error:
+        return error
+    return None
 
 
 def _stdout_to_nowhere() -> None:
