@@ -568,6 +568,7 @@ def _made_here() -> tuple[str, int, str]:
 def _constant_input(array: np.ndarray, node: Value) -> Value:
     """A constant input of ``node``, kept in the graph as its array, made a Value: numbered as older than ``node``,
     as every input is (``_creation``)."""
+    array.flags.writeable = False  # (the graph's own copy: writing into it would change the gradients unseen)
     constant = _node(Value, array, False, (), None, None)
     constant._order = node._order + 1
     return constant
@@ -937,13 +938,15 @@ class Value:
 
     @property
     def op_params(self) -> dict[str, Any]:
-        """The keyword parameters of that operation (``{'axis': 0, 'keepdims': False}``)."""
-        return dict(_given_params(self))
+        """The keyword parameters of that operation (``{'axis': 0, 'keepdims': False}``): copies (an index's arrays,
+        a custom Op's lists too), so changing what this returns cannot change the graph."""
+        return {name: _own(value) for name, value in _given_params(self).items()}
 
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from.  The graph keeps a constant input (the 1.001 of ``y * 1.001``) as
-        just its array, which saves a Value per operation; here it becomes a Value, once (later looks see the same)."""
+        just its array, which saves a Value per operation; here it becomes a Value, once (later looks see the same),
+        whose numbers are read-only: they are the graph's own."""
         inputs = _inputs(self)
         if any(p.__class__ is np.ndarray for p in inputs):
             inputs = tuple(_constant_input(p, self) if p.__class__ is np.ndarray else p for p in inputs)
@@ -2008,8 +2011,10 @@ def local_gradients(node: Value, upstream: Any, *,
                     constants: Collection[Value] = ()) -> list[tuple[int, Value, np.ndarray]]:
     """One step of backpropagation at ``node``, as :meth:`Value.backward` takes it: given ``upstream`` = ∂C/∂node,
     for each input ``i`` that needs a gradient, ``(i, parent, ∂C/∂parent through this edge)`` (the chain rule:
-    upstream times the local derivative, summed back over broadcasting).  Inputs listed in ``constants`` are
-    differentiated too although they need no gradient (a drawing's edge to the target y; backward skips them).
+    upstream times the local derivative, summed back over broadcasting), each an array of its own (not ``upstream``
+    itself nor a view: summing them with ``+=`` is safe).  Inputs listed in ``constants`` are differentiated too
+    although they need no gradient (a drawing's edge to the target y; backward skips them).  What backward refuses
+    it refuses, with backward's error: a stale graph, an input whose ``requires_grad`` was set to False by hand.
 
     >>> w, a = Value(0.5), Value(2.0, requires_grad=False)
     >>> z = w * a
@@ -2029,10 +2034,13 @@ def local_gradients(node: Value, upstream: Any, *,
         raise ValueError(f"local_gradients: upstream has shape {g.shape} but the node has shape {node.shape}")
     parents = node.parents
     _check_fresh(node, parents, "local_gradients")
+    for parent in parents:
+        if not parent.requires_grad and parent._op is not None:
+            raise _unflagged(parent, "local_gradients")  # (as backward would: it cuts the walk there)
     inputs = [p._data for p in parents]
     params = node._params or _NO_PARAMS
     op = node._op
-    return [(i, parent, _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents))
+    return [(i, parent, np.array(_fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents)))
             for i, (parent, vjp) in enumerate(zip(parents, op.vjps))
             if parent.requires_grad or id(parent) in wanted]
 
