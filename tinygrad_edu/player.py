@@ -658,8 +658,10 @@ class BackpropPlayer:
         if not self._initialised():
             return f"<p>{html.escape(repr(self))}</p>"
         page = html.escape(self.html(use_hash=False), quote=True)
+        # (border-box: the border inside the 100 %, else the frame is 2 px wider than the output and JupyterLab
+        # puts a horizontal scroll bar under it)
         return (f'<iframe srcdoc="{page}" title="{html.escape(self.title)}" '
-                'style="width: 100%; height: 640px; border: 1px solid #ddd;"></iframe>')
+                'style="width: 100%; height: 640px; border: 1px solid #ddd; box-sizing: border-box;"></iframe>')
 
 
 def __dir__() -> list[str]:

@@ -504,7 +504,8 @@ def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int
 
 
 def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, Any] | None = None,
-                    max_nodes: int = 150, model: Any = None, precision: int = 4) -> BackpropPlayer:
+                    max_nodes: int = 150, model: Any = None, precision: int = 4,
+                    title: str = "Backpropagation, step by step") -> BackpropPlayer:
     """Watch backpropagation happen: a page that steps through the forward pass, one operation at a time, then
     the backward pass in the engine's own order.
 
@@ -520,6 +521,9 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     takes the tree when the cost comes from a network with one neuron per layer (labelled ``z^i``, ``α^i`` as
     ``nn.Layer`` does) and has at most ``max_nodes`` labelled Values, else the graph.
 
+    ``title`` heads the page and names its frame in Jupyter: give each player of a notebook its own, so that
+    they read apart (a screen reader lists the frames by it).
+
     In Jupyter the result shows inline; ``.save("player.html")`` writes one self-contained page.  Without
     Graphviz's ``dot`` the page has the steps and says how to install Graphviz for the drawing.
     """
@@ -528,6 +532,10 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if not isinstance(layout, str) or layout not in ("auto", "graph", "tree"):
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
     checks.precision(precision, "backprop_player")
+    if not isinstance(title, str) or not title.strip():
+        kind = TypeError if not isinstance(title, str) else ValueError
+        raise kind(f"backprop_player: title must be a non-empty str (the page's heading and the frame's name), "
+                   f"got {type(title).__name__} {title!r:.60}")
     given = _given_names(names, "backprop_player")
     _check_model(model, value, "backprop_player")
     if value.size != 1 or not value.requires_grad:
@@ -547,7 +555,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         else:  # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
             if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
                 drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
-                return _player(tree_steps(value, tree, precision=precision), drawing)
+                return _player(tree_steps(value, tree, precision=precision), drawing, title)
     if value.grad is None:
         value.backward()
     kept, total = nearest_values(value, max_nodes)
@@ -557,7 +565,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None, precision=precision,
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants},
                               grads=pass_gradients(value))  # the steps' gradients: .grad may hold other passes
-    return _player(steps, graph)
+    return _player(steps, graph, title)
 
 
 #: The longest backprop_player waits for Graphviz's layout, in seconds: a graph that shares a Value among many
@@ -565,16 +573,16 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
 PLAYER_TIMEOUT = 60.0
 
 
-def _player(steps: list, graph: graphviz.Digraph) -> BackpropPlayer:
+def _player(steps: list, graph: graphviz.Digraph, title: str) -> BackpropPlayer:
     try:
         svg = _laid_out(graph.source, "dot", "svg", PLAYER_TIMEOUT, "backprop_player", "the graph")
     except FileNotFoundError:
-        return BackpropPlayer(steps, None, missing_drawing=_NO_DOT.format(what="the graph", save=""))
+        return BackpropPlayer(steps, None, title=title, missing_drawing=_NO_DOT.format(what="the graph", save=""))
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"backprop_player: Graphviz took more than {PLAYER_TIMEOUT:g} s to lay out the drawing "
                            "(viz.PLAYER_TIMEOUT); draw fewer Values (max_nodes=) or choose another "
                            "layout") from None
-    return BackpropPlayer(steps, svg.decode("utf-8"))
+    return BackpropPlayer(steps, svg.decode("utf-8"), title=title)
 
 
 def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: str, what: object) -> bytes:
