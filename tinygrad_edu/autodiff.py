@@ -318,7 +318,7 @@ def _output(out: Any, name: str, scalar: bool, f: Any = None) -> Value:
     """f's result, which must be a Value; a transform of a cost needs a single number.  A plain number or array
     cannot depend on the arguments, so its derivative would be a silent 0 (as in ``torch.func``, it is refused)."""
     if not isinstance(out, Value):
-        got = _tuple_of_a_transform(out, f, name) or _why_not_a_value(out, scalar)
+        got = _tuple_of_a_transform(out, f) or _why_not_a_value(out, scalar)
         raise TypeError(f"{name}: f must return a Value, got {got}")
     if scalar and out.size != 1:
         several = ("jacobian(jacobian(f)) gives the second derivatives of each output" if name in ("hessian", "hvp")
@@ -328,13 +328,12 @@ def _output(out: Any, name: str, scalar: bool, f: Any = None) -> Value:
     return out
 
 
-def _tuple_of_a_transform(out: Any, f: Any, name: str) -> str | None:
+def _tuple_of_a_transform(out: Any, f: Any) -> str | None:
     """What to say of a tuple that ``f``, itself a transform that returns one (value_and_grad, grad with a tuple of
     argnums: its ``_tuple_holds``), returned: differentiated again (``grad(value_and_grad(f))``), the tuple is the
     transform's, not a ``has_aux`` pair of f's own; None for any other result."""
     held = getattr(f, "_tuple_holds", None) if isinstance(out, tuple) else None
-    return None if held is None else (f"a tuple of {len(out)}, {held}; {name} differentiates one Value: pick one "
-                                      f"of them, as in {name}(lambda *args: g(*args)[i]) for that transform g")
+    return None if held is None else f"a tuple of {len(out)}, {held}"
 
 
 def _why_not_a_value(out: Any, scalar: bool) -> str:
@@ -426,7 +425,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
     _argnums_type(argnums, "value_and_grad")  # now, not at the first call: value_and_grad(f, x) is PyTorch's idiom
     transformed = _named(_value_and_grad(f, argnums, "value_and_grad"), f, "value and gradient")
     transformed._tuple_holds = (  # type: ignore[attr-defined]  # (see _tuple_of_a_transform)
-        "the pair (value, gradient) that value_and_grad returns, for which grad(f) gives the gradient alone")
+        "the pair (value, gradient) that value_and_grad(f) returns: differentiate f itself (grad(f) is its gradient), "
+        "or its gradient, jacobian(grad(f)), which is hessian(f)")
     return transformed
 
 
@@ -466,9 +466,8 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     transformed = _named(_gradient_only(_value_and_grad(f, argnums, "grad")), f, "gradient")
     if isinstance(argnums, tuple):
         transformed._tuple_holds = (  # type: ignore[attr-defined]
-            f"the gradients that grad(f, argnums={argnums!r}) returns, one per argument, for which "
-            "grad(f, argnums=i) gives the one of argument i (jacobian(grad(f, argnums=i), argnums=j): the mixed "
-            "second derivatives)")
+            f"the gradients that grad(f, argnums={argnums!r}) returns, one per argument: differentiate one of them, "
+            "jacobian(grad(f, argnums=i), argnums=j) for the second derivatives in arguments i and j")
     return transformed
 
 

@@ -555,7 +555,7 @@ def _run(args: argparse.Namespace) -> int:
         return _BROKEN_PIPE
     except (ValueError, OSError) as error:
         if isinstance(error, OSError) and error.filename is None:  # a print that failed (a full disk) names no file
-            error = _unwritten_output() or error
+            error = _unwritten_output() or (_output_error(error) if _raised_by_print(error) else error)
         if isinstance(error, OSError) and error.strerror:  # not "[Errno 28] …": the package's own say what failed
             message = error.strerror if error.filename is None else f"{error.filename}: {error.strerror}"
         else:
@@ -603,6 +603,16 @@ def _output_error(error: OSError) -> OSError:
     if isinstance(error, BrokenPipeError):
         return error
     return OSError(error.errno, f"cannot write the output (standard output): {error.strerror or error}")
+
+
+def _raised_by_print(error: OSError) -> bool:
+    """Whether ``error`` was raised by a ``print`` of this module's own: where stdout is unbuffered
+    (``PYTHONUNBUFFERED=1``, ``python -u``) the print to a full disk fails at once, and holds nothing for
+    :func:`_unwritten_output` to find.  A builtin adds no frame: the last one of the traceback is this module's."""
+    last = error.__traceback__
+    while last is not None and last.tb_next is not None:
+        last = last.tb_next
+    return last is not None and last.tb_frame.f_globals.get("__name__") == __name__
 
 
 def _unwritten_output() -> OSError | None:
@@ -941,7 +951,7 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
             hint = ("; a comment (numpy's savetxt writes its header as one): remove the line, or save without "
                     "header=")
         elif header:
-            hint = "; a header line above the samples? the file holds only numbers: remove the line"
+            hint = "; a header line above the samples? the file must hold only numbers: remove the line"
         else:
             hint = ""
         raise ValueError(f"predict: {line}: {text!r} is not a number{hint}") from None

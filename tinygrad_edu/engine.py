@@ -1144,7 +1144,7 @@ class Value:
         name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
         instead = write_instead.numpy_advice(name, function.__name__, tuple(_data_of(x) for x in args), kwargs)
         note = write_instead.norm_note(name, instead)
-        raise TypeError(f"{name}: {_NOT_AN_ARRAY}{note}" + (f" (here: {instead})" if instead else "")) from None
+        raise TypeError(f"{name}: {_NOT_AN_ARRAY}" + (f" (here: {instead})" if instead else "") + note) from None
 
     def __repr__(self) -> str:
         """``Value(data=…, grad=…)``: numbers shown briefly but never so rounded that different ones look equal,
