@@ -38,6 +38,16 @@ Newton or random search whose closure fails in a trial (or Ctrl-C there) leaves 
 search's generator and the ``last_*`` reports as they were; Ctrl-C during the updates of gradient descent, SGD or
 Adam (a training loop of one's own) takes effect once every parameter is updated.
 
+A **random closure** (noise added to the inputs, a dropout mask, a mini-batch drawn inside it) gives another cost at
+every call.  Gradient descent, SGD and Adam call it once per step (its gradient is then a stochastic gradient, as
+section 7.4's batches give), but Armijo, Newton and random search call it several times per step and compare the
+costs: each call sees other random numbers, so a step is kept or refused by the luck of the draws, and their
+promises (the cost never increases, a change is kept only if the cost fell) hold only for the costs drawn, not for
+the cost itself (a line search may even find no step, where only the draws differed).  Fix the random numbers for
+the step: draw them before ``step()`` and let the closure use them (``noise = rng.normal(size=x.shape)`` then
+``opt.step(lambda: cost(x + noise))``), or let the closure make a generator of the step's own,
+``np.random.default_rng(k)`` in step k.
+
     >>> from tinygrad_edu import Value, optim
     >>> x = Value([3.0, -2.0])
     >>> opt = optim.Armijo([x])
@@ -1068,7 +1078,8 @@ class Armijo(Optimizer):
     ``last_trials`` (every ``(t, f(x + t·d))`` tried, for a plot), ``last_cost_before`` (``f(x)``),
     ``last_slope`` (``∇f(x)ᵀd = −‖∇f(x)‖²``), ``last_cost`` (the cost after the step) and ``last_failed``.
     If no ``l ≤ max_backtracks`` satisfies the condition, the parameters stay exactly as they were, and a
-    :class:`LineSearchWarning` says so, ``last_failed`` True: the cost never increases.  A step size too small to
+    :class:`LineSearchWarning` says so, ``last_failed`` True: the cost never increases (the cost the closure gives:
+    a random closure's draws differ from trial to trial, see the module docstring).  A step size too small to
     change any parameter (``x + t·d`` rounds to ``x``, as it does near a minimum at the precision of the floats)
     does not satisfy the condition, which asks for a decrease of ``σt‖∇f(x)‖² > 0``, even where its rounded form
     holds: it is a failed step as well, reported so, not a success of size ``t`` that moved nothing (and the search
@@ -1188,9 +1199,11 @@ def _restore(params: list[Value], start: list[np.ndarray]) -> None:
 class RandomSearch(Optimizer):
     """The seed's naive method (section 5): change every parameter by a random amount, uniform in
     ``[−scale, scale)``, and keep the change only if the cost got smaller (a tie, or a NaN or infinite cost, is
-    no improvement); otherwise restore the parameters exactly.  A NaN or infinite cost before the change is a
-    ``FloatingPointError``.  Frozen parameters (``requires_grad=False``) are left alone, as the other optimizers
-    leave them; a step with all of them frozen is a ValueError.
+    no improvement); otherwise restore the parameters exactly.  The costs before and after are two calls of the
+    closure: a random one (noise, dropout, a mini-batch drawn inside it) compares two draws, and keeps a change the
+    draws favoured (see the module docstring: fix its random numbers for the step).  A NaN or infinite cost before
+    the change is a ``FloatingPointError``.  Frozen parameters (``requires_grad=False``) are left alone, as the
+    other optimizers leave them; a step with all of them frozen is a ValueError.
 
     ``step(closure)`` evaluates the closure (under ``no_grad``, or with recording on where it needs it: a cost that
     holds a gradient) before and after the change; pass ``cost=`` to
@@ -1270,7 +1283,9 @@ class Newton(Optimizer):
     model, plus ½λ‖d‖², which keeps d short): for a strictly convex quadratic with ``damping=0`` (and σ < ½, as the
     default 1e-4) one step lands exactly on the minimum.  The step ``x ← x + t·d``
     takes the seed's Armijo rule ``C(x + t·d) ≤ C(x) + σ·t·gᵀd`` with ``t = αˡ``, largest first: the rule holds for
-    *any* descent direction (``gᵀd < 0``), not only for ``d = −g``, so the cost never increases.  On a quadratic
+    *any* descent direction (``gᵀd < 0``), not only for ``d = −g``, so the cost never increases (for a closure
+    that gives the same cost for the same parameters: a random one's H and g are those of its first draw, and each
+    trial sees another, see the module docstring).  On a quadratic
     ``C(x + t·d) = C(x) + (t − t²/2)·gᵀd``, so the rule takes the largest αˡ ≤ 2(1 − σ): the full step t = 1 only
     for σ < ½ (at σ = ½ by rounding alone), and so near a minimum where H is positive definite; with σ > ½ the steps
     stay shorter and Newton converges only linearly, not quadratically.  Where H + λI is not positive definite
