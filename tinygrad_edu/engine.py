@@ -450,8 +450,22 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     if out.__class__ is not np.ndarray or out.dtype not in _FLOAT_DTYPES:  # (reductions give numpy scalars)
         out = np.asarray(out) if out.__class__ in _NUMPY_FLOATS else _forward_output(op, out)
     if _anomaly_mode() and not np.isfinite(out).all():
-        raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})")
+        raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})"
+                                 f"{_log_of_a_probability(op, values)}")
     return _result(op, values, params, out)
+
+
+def _log_of_a_probability(op: Op, values: tuple[Any, ...]) -> str:
+    """For ``detect_anomaly``'s error at ln of a probability that rounded to 0 (a softmax's or a sigmoid's output):
+    the function that computes the logarithm exactly; else nothing."""
+    x = values[0]
+    made_by = x._op if op is ops.log and x.__class__ is not np.ndarray and (x._data == 0).any() else None
+    if made_by is ops.softmax:
+        return ("; ln of a probability that rounded to 0: ln softmax(x) is functional.log_softmax(x), exact for "
+                "every x")
+    if made_by is ops.sigmoid:
+        return "; ln of a probability that rounded to 0: ln σ(x) is -functional.softplus(-x), exact for every x"
+    return ""
 
 
 def _forward_output(op: Op, out: Any) -> np.ndarray:

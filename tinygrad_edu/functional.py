@@ -104,7 +104,12 @@ def softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
     −inf (every entry masked), or one holding +inf, has no softmax, as in PyTorch: its probabilities are NaN, and so
     is its gradient, even where nothing uses the row, and through it every gradient before it.  Leave such rows out,
     or mask with a large negative number instead (``F.where(mask, -1e9, scores)``): a fully masked row is then
-    uniform."""
+    uniform.
+
+    A probability rounds to exactly 0 once its entry is about 745 below the row's largest (104 in float32), and its
+    logarithm ``softmax(x).log()`` is then −inf, its gradient NaN (a policy's ln π(a), an entropy −Σ p ln p):
+    :func:`log_softmax` computes ln softmax(x) exactly for every x (the entropy is
+    ``-(softmax(x) * log_softmax(x)).sum()``)."""
     return apply(ops.softmax, x, axis=_softmax_axis("softmax", x, axis))
 
 

@@ -125,7 +125,8 @@ def mean_squared_error(prediction: Any, target: Any) -> Value:
 @checks.pytorch_keywords({"targets": "it is called labels= here (class labels, or rows of probabilities)"},
                          input="it is called logits= here", target="it is called labels= here",
                          reduction="it is always the mean over the samples (PyTorch's reduction='mean'); for the "
-                                   "sum, multiply by the number of samples",
+                                   "sum, multiply by the number of samples; each sample's cost (reduction='none', "
+                                   "to weigh by advantages, say) is -F.log_softmax(logits)[np.arange(n), labels]",
                          ignore_index="every label counts here; leave those samples out instead: "
                                       "keep = labels != -100, then cross_entropy(logits[keep], labels[keep])",
                          weight="the classes are not weighted here; compute "

@@ -64,6 +64,8 @@ _PYTORCH_CLASSES = {
     "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
     "CrossEntropyLoss": "the costs are functions here: tinygrad_edu.losses.cross_entropy(logits, labels)",
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
+    "utils": "there is no nn.utils here; clip_grad_norm_(model.parameters(), c) is, after backward(): norm = "
+             "optim.gradient_norm(model), and if norm > c, p.grad *= c / norm for p in model.parameters()",
 }
 
 #: The classes both torch.nn and Keras have, and what to write instead.

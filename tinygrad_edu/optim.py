@@ -363,24 +363,29 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
     return cost, number
 
 
-def _log_of_zero(cost: Value) -> str:
-    """For a cost of NaN or inf: where a logarithm in its graph gave −inf (ln 0), the likely cause, a probability
-    rounded to 0 or 1, and what to write instead; else nothing.  Only on the way to an error: it walks the graph."""
+def _log_of_zero(cost: Value, lead: str = "; but a logarithm in it gave −inf (ln 0), which a smaller step only "
+                                          "puts off") -> str:
+    """For a cost of NaN or inf (or a NaN gradient): where a logarithm in its graph gave −inf (ln 0), ``lead``, the
+    likely cause, a probability rounded to 0 or 1, and what to write instead; else nothing.  Only on the way to an
+    error: it walks the graph."""
     try:
-        logs = [v.data for v in backward_order(cost) if v.op == "log"]
+        logs = [v for v in backward_order(cost) if v.op == "log" and np.isneginf(v.data).any()]
     except (TypeError, ValueError):  # a graph backward refuses (stale): its own error comes with the first backward
         return ""
-    zeros = [data.dtype for data in logs if np.isneginf(data).any()]
-    if not zeros:
+    if not logs:
         return ""
+    if any(log.parents[0].op == "softmax" for log in logs):  # ln softmax(x): a policy's or a classifier's
+        return (f"{lead}: a probability of functional.softmax that rounded to exactly 0 (a logit about 745 below "
+                "its row's largest in float64, 104 in float32); write ln softmax(x) as functional.log_softmax(x), "
+                "exact for every x (and an entropy as -(softmax(x) * log_softmax(x)).sum())")
+    zeros = [log.dtype for log in logs]
     # σ(z) rounds to 1 once e⁻ᶻ is below half the dtype's eps, to 0 once eᶻ is below half its smallest subnormal
     # number: above about 37 and below about −745 in float64, but 17 and −104 in float32
     finfo = np.finfo(zeros[0] if zeros[0].kind == "f" else np.float64)
     above, below = math.log(2 / float(finfo.eps)), math.log(float(finfo.smallest_subnormal)) - math.log(2)
-    return ("; but a logarithm in it gave −inf (ln 0), which a smaller step only puts off: a probability that "
-            f"rounded to exactly 0 or 1, as σ(z) does in {finfo.dtype} for z above about {above:.0f} or below about "
-            f"−{-below:.0f}; in a cross-entropy write ln σ(z) as −functional.softplus(−z) and ln(1 − σ(z)) as "
-            "−functional.softplus(z), exact for every z")
+    return (f"{lead}: a probability that rounded to exactly 0 or 1, as σ(z) does in {finfo.dtype} for z above about "
+            f"{above:.0f} or below about −{-below:.0f}; in a cross-entropy write ln σ(z) as −functional.softplus(−z) "
+            "and ln(1 − σ(z)) as −functional.softplus(z), exact for every z")
 
 
 def _check_not_backpropagated(cost: Value, where: str) -> None:
@@ -615,8 +620,8 @@ class Optimizer:
     An optimizer of one's own subclasses it: its ``__init__`` calls ``super().__init__(params)`` (which sets
     ``params``, the distinct leaf Values, and ``last_step_size = None``) and its ``step(closure=None, *, cost=None)``
     (the keyword ``cost=`` is what :func:`tinygrad_edu.fit` passes) begins with ``cost = self._gradient(closure,
-    cost)`` (the three ways of the module docstring), takes ``self._finite_gradients()``, the pairs ``(p, g)`` of the
-    parameters to change (not frozen, with a gradient, checked finite and of the parameter's shape), changes each
+    cost)`` (the three ways of the module docstring), takes ``self._finite_gradients(cost)``, the pairs ``(p, g)`` of
+    the parameters to change (not frozen, with a gradient, checked finite and of the parameter's shape), changes each
     under ``no_grad()`` (``p -= …``), sets ``self.last_step_size`` (what ``fit`` records as ``History.step_size``;
     None for none) and returns ``cost``.  ``zero_grad()`` and ``repr()`` are inherited.  ``state_dict()`` saves only
     what the class declares, as class attributes: ``_settings`` (names of attributes that are numbers, bools, text or
@@ -826,15 +831,19 @@ class Optimizer:
                          "replaced by ones of another shape (.data = …); give it numbers of its old shape, or make a "
                          "new optimizer for it; the parameters are unchanged")
 
-    def _finite_gradients(self) -> list[tuple[Value, np.ndarray]]:
+    def _finite_gradients(self, cost: Any = None) -> list[tuple[Value, np.ndarray]]:
         """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
         cannot overflow) carries NaN and inf over, and only a sum that is not finite needs the element-wise check.
-        One concatenation and one sum cost less than a check per small array."""
+        One concatenation and one sum cost less than a check per small array.  Where they do, the graph of ``cost``
+        (the step's, if a Value) is searched for a logarithm of a probability rounded to 0, whose ∂/∂p is 0/0 even
+        where the cost is finite (ln softmax(x)[a]): a smaller learning rate would not help there."""
         gradients = self._gradients()
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
         if not math.isfinite(flat.sum(dtype=np.float64)) and not np.isfinite(flat).all():
+            cause = _log_of_zero(cost, lead="; a logarithm in the cost gave −inf (ln 0)") if isinstance(cost, Value) \
+                else ""
             raise FloatingPointError(f"{type(self).__name__}.step: the gradient holds NaN or inf; the parameters "
-                                     "are unchanged (try a smaller learning rate)")
+                                     f"are unchanged{cause or ' (try a smaller learning rate)'}")
         return gradients
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
@@ -943,7 +952,7 @@ class GradientDescent(Optimizer):
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
-        gradients = self._finite_gradients()
+        gradients = self._finite_gradients(cost)
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
         with _whole_update(), no_grad(), _updating():
             for p, g in gradients:
@@ -980,7 +989,7 @@ class SGD(Optimizer):
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
-        gradients = self._finite_gradients()
+        gradients = self._finite_gradients(cost)
         rate, momentum = self.learning_rate, self.momentum
         if momentum:
             for p, g in gradients:
@@ -1035,7 +1044,7 @@ class Adam(Optimizer):
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         cost = self._gradient(closure, cost)
-        gradients = self._finite_gradients()
+        gradients = self._finite_gradients(cost)
         beta1, beta2 = self.betas
         rate, eps = self.learning_rate, self.eps
         for p, g in gradients:
@@ -1112,7 +1121,7 @@ class Armijo(Optimizer):
         cost = self._gradient(closure, cost, needs_closure=True)
         assert closure is not None
         f0 = _cost_value(cost, "Armijo.step", self._not_finite)
-        gradients = self._finite_gradients()
+        gradients = self._finite_gradients(cost)
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
         wide = flat.astype(np.float64)  # so that the squares of float32 numbers do not overflow
         slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)
