@@ -110,26 +110,28 @@ def _whole_update() -> contextlib.AbstractContextManager[None]:
     if (_signal.getsignal(signal.SIGINT) is not signal.default_int_handler
             or threading.current_thread() is not threading.main_thread()):
         return _AS_IT_IS
-    return _ctrl_c_held()
+    return _CtrlCHeld()
 
 
-@contextlib.contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """The body with a first Ctrl-C held back until it ends (see _whole_update)."""
-    pressed: list[int] = []
+class _CtrlCHeld:
+    """The body with a first Ctrl-C held back until it ends (see _whole_update).  A class, not @contextmanager, and
+    _signal's signal(), as _whole_update's getsignal (signal.signal's enum lookups cost 3 µs a call): 1 µs a step."""
 
-    def ctrl_c(signum: int, frame: Any) -> None:
-        if pressed:
+    __slots__ = ("pressed",)
+
+    def __enter__(self) -> None:
+        self.pressed: list[int] = []
+        _signal.signal(signal.SIGINT, self._ctrl_c)
+
+    def _ctrl_c(self, signum: int, frame: Any) -> None:
+        if self.pressed:
             signal.default_int_handler(signum, frame)  # the second: KeyboardInterrupt, now
-        pressed.append(signum)
+        self.pressed.append(signum)
 
-    signal.signal(signal.SIGINT, ctrl_c)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if pressed:
-        raise KeyboardInterrupt
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        _signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.pressed and kind is None:  # (an error of the body's own is raised as it is)
+            raise KeyboardInterrupt
 
 
 def _parameters(params: Any, where: str) -> list[Value]:
