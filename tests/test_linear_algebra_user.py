@@ -148,9 +148,9 @@ def test_numpy_2s_vector_and_matrix_norms_say_a_formula_giving_their_numbers(cal
 @pytest.mark.parametrize(("call", "a", "b"), [
     (lambda a, b: np.linalg.outer(a, b), A[0], Y[:4]), (lambda a, b: np.linalg.vecdot(a, b), A, A.T),
     (lambda a, b: np.vecdot(a, b), A, A.T), (lambda a, b: np.inner(a, b), A[0], A[1]),
-    (lambda a, b: np.matvec(a, b), A, A[1]), (lambda a, b: np.linalg.matrix_transpose(a), X, None),
+    (lambda a, b: np.linalg.matrix_transpose(a), X, None),  # (np.matvec, numpy 2.2, is above the floor)
     (lambda a, b: np.kron(a, b), A, X[:2, :2])],
-    ids=["linalg.outer", "linalg.vecdot", "vecdot", "inner", "matvec", "matrix_transpose", "kron"])
+    ids=["linalg.outer", "linalg.vecdot", "vecdot", "inner", "matrix_transpose", "kron"])
 def test_numpys_products_say_a_formula_giving_their_numbers_and_gradient(call: Callable[..., Any], a: np.ndarray,
                                                                         b: np.ndarray | None) -> None:
     formula = _formula(lambda: call(Value(a), b if b is None else Value(b)))
