@@ -61,7 +61,10 @@ _HVP_RESULT = "note that hvp returns H·v alone, shaped like x, not PyTorch's pa
 # hvp differentiates f with respect to one array, where torch.autograd.functional.hvp takes a tuple of them
 _ONE_VECTOR = ("hvp differentiates a function of one array x: join the arrays into one vector, x = "
                "np.concatenate([w.ravel(), b.ravel()]) (and v alike), and split it inside f, "
-               "lambda p: f(p[:w.size].reshape(w.shape), p[w.size:].reshape(b.shape))")
+               "lambda p: f(p[:w.size].reshape(w.shape), p[w.size:].reshape(b.shape)); or, with no flattening, for "
+               "Values you already have (a model's parameters, params): g = gradients(cost, params, "
+               "create_graph=True), then gradients(sum((gi * vi).sum() for gi, vi in zip(g, vs)), params) is H·v, "
+               "one array per parameter (see hvp's docstring)")
 
 
 @checks.pytorch_keywords(dict.fromkeys(("grad", "upstream"), "the upstream gradient is called grad_output= here"),
@@ -120,6 +123,9 @@ def _check_grad_output(grad_output: Any, output: Any) -> None:
         return
     if isinstance(grad_output, (bool, np.bool_)):
         raise TypeError(f"gradients: grad_output must be numbers, not the bool {grad_output!r}")
+    if not isinstance(grad_output, Value) and _holds_booleans(grad_output):  # (a mask in the place of v, most likely)
+        raise TypeError(f"gradients: grad_output must be numbers, not booleans (shape {np.shape(grad_output)}); for "
+                        "the numbers 1 and 0 give it as floats, np.asarray(grad_output, dtype=float)")
     try:
         shape = grad_output.shape if isinstance(grad_output, Value) else Value(grad_output).shape
     except (TypeError, ValueError) as error:
@@ -271,16 +277,20 @@ def _copy(x: Value) -> Value:
     return copy
 
 
+def _holds_booleans(x: Any) -> bool:
+    """Whether ``x`` (not a Value) is a bool array or a nested list of bools; False for what numpy cannot read."""
+    try:
+        return bool(np.asarray(x).dtype == np.bool_)
+    except (TypeError, ValueError):  # (Value's own error says what is wrong)
+        return False
+
+
 def _refuse_booleans(x: Any, name: str, position: int) -> None:
     """True and False (or a mask) have no derivative: differentiated as the numbers 1 and 0 they gave a silent
     answer for what is most likely an argument in the wrong place.  JAX and torch.func refuse them too."""
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError):  # (Value's own error, below, says what is wrong)
-        return
-    if array.dtype == np.bool_:
+    if _holds_booleans(x):
         skip = " (a mask or a flag: leave it out of argnums)" if name != "hvp" else ""
-        raise TypeError(f"{name}: argument {position} holds booleans (shape {array.shape}), which have no "
+        raise TypeError(f"{name}: argument {position} holds booleans (shape {np.shape(x)}), which have no "
                         f"derivative{skip}; for the numbers 1 and 0 give it as floats, np.asarray(x, dtype=float)")
 
 
@@ -546,6 +556,15 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
 
     >>> hvp(lambda p: (p ** 3).sum(), [1.0, 2.0], [1.0, 1.0]).data     # H = diag(6x)
     array([ 6., 12.])
+
+    ``x`` is one array.  For Values you already have, such as a model's parameters, :func:`gradients` twice gives
+    ``H·v`` with no flattening (PyTorch's ``torch.autograd.grad`` recipe): a recorded gradient, then the gradient of
+    ⟨∇C, v⟩, with ``v`` one array per parameter; the recorded gradient serves any number of products.
+
+    >>> w, b = Value([1.0, 2.0]), Value(3.0)                  # C = b·Σw³: ∂²C/∂w² = diag(6wb), ∂²C/∂w∂b = 3w²
+    >>> slope = gradients((w ** 3).sum() * b, [w, b], create_graph=True)
+    >>> [h.data for h in gradients((slope[0] * [1.0, 0.0]).sum() + slope[1] * 1.0, [w, b])]   # v = ((1, 0), 1)
+    [array([21., 12.]), array(3.)]
     """
     name = "hvp"
     _check_callable(f, name)

@@ -408,9 +408,9 @@ class ArmijoStep(NamedTuple):
     trials: list[tuple[float, float]]  #: (t, f(x + t·d)) for each step size tried, in order
 
 
-def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.ndarray, *, sigma: float,
-                alpha: float, fx: float | None = None, initial_step: float = 1.0,
-                max_backtracks: int = 50, direction: np.ndarray | None = None) -> ArmijoStep:
+def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray | Value, gradient: np.ndarray | Value, *,
+                sigma: float, alpha: float, fx: float | Value | None = None, initial_step: float = 1.0,
+                max_backtracks: int = 50, direction: np.ndarray | Value | None = None) -> ArmijoStep:
     """The Armijo step size control (seed 6.2.1, step (ii)): with the direction ``d = −∇f(x)``, the largest
     ``t = initial_step · αˡ``, ``l = 0, 1, …, max_backtracks``, with
 
@@ -421,7 +421,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     ``initial_step > 0``, ``max_backtracks`` an int >= 0, else ValueError (TypeError for one that is not a number,
     or a ``max_backtracks`` that is not an int, such as 2.0).  ``f`` maps a point (a numpy array shaped like ``x``)
     to one number (a float, a 0-d array or a Value of size 1; anything else is a TypeError); ``fx`` is ``f(x)`` if
-    already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape.
+    already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape (Values, such
+    as ``autodiff.value_and_grad``'s results, are taken by their numbers, and so is a ``fx`` given as a Value).
     A trial whose cost is NaN or infinite counts as failing the condition (numpy's floating-point warnings during
     the trials are silenced: such a trial is just rejected).  A step size so small that ``x + t·d`` rounds to ``x``
     fails it too, and so does every smaller one: the condition asks for a decrease of ``−σt∇f(x)ᵀd > 0`` from a
@@ -449,6 +450,8 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray, gradient: np.nd
     alpha = checks.number(alpha, "alpha", where, above=0, below=1)
     initial_step = checks.number(initial_step, "initial_step", where, above=0)
     max_backtracks = checks.integer(max_backtracks, "max_backtracks", where, least=0)
+    if isinstance(fx, Value) and fx.size == 1:  # f(x) as a Value, the way f (and value_and_grad) may return it
+        fx = fx.item()
     f0 = checks.number(_one_number(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
     # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x); in float64, so that float32 numbers do not overflow
     slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
@@ -494,7 +497,10 @@ def _one_number(value: Any) -> float:
 
 
 def _point(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """An array argument of :func:`armijo_step`: finite numbers, of ``shape`` if given."""
+    """An array argument of :func:`armijo_step`: finite numbers, of ``shape`` if given; a Value's numbers (as
+    autodiff's grad and hvp return them)."""
+    if isinstance(value, Value):
+        value = value.data
     checks.unmasked(value, name, "armijo_step")
     try:
         array = np.asarray(value)
