@@ -870,9 +870,13 @@ class Optimizer:
             raise
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                             if k in self._settings)
-        return f"{type(self).__name__}({settings})"
+        """The settings, read as a step reads them (a property of a subclass's too); one whose __init__ raised
+        before setting them all says so, rather than passing for one built with the rest."""
+        values = [getattr(self, name, _Setting) for name in self._settings]  # (unset: the _Setting itself)
+        if any(value is _Setting or isinstance(value, _Setting) for value in values):
+            return f"{type(self).__name__}(<not initialised>)"
+        return f"{type(self).__name__}(" + ", ".join(f"{name}={value!r}" for name, value in
+                                                     zip(self._settings, values, strict=True)) + ")"
 
     _settings: tuple[str, ...] = ()
 

@@ -47,14 +47,17 @@ def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> in
 def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
     """``array`` printed as numpy prints it, summarized past ``summary``; one number with 6 significant digits,
     as a float (``3.0``, not ``3``, which reads as an integer), or all its digits where 6 would make it a whole
-    number it is not (``1.0000001``, not ``1.0``); anything else (a gradient set by hand to text or to objects) as
-    numpy prints it, so that a repr never raises on it."""
+    number it is not (``1.0000001``, not ``1.0``; ``9.999995e+05``, not ``1e+06``); anything else (a gradient set
+    by hand to text or to objects) as numpy prints it, so that a repr never raises on it."""
     threshold, edgeitems = summary
     if array.dtype.kind not in "biufc":
         return repr(array.item()) if array.ndim == 0 else np.array2string(array, threshold=threshold,
                                                                            edgeitems=edgeitems)
     if array.ndim == 0:
         number = f"{array.item():.6g}"
+        if array.dtype.kind == "f" and "e" in number and float(number) != array.item() and float(number).is_integer():
+            # rounded to a whole number that it is not (999999.5 as 1e+06): all the digits it needs
+            return np.format_float_scientific(array.dtype.type(array.item()), unique=True, trim="-")
         if not number.lstrip("-").isdigit():
             return number
         if float(number) == array.item():
