@@ -124,6 +124,12 @@ class _Parser(argparse.ArgumentParser):
                         "./NAME for one in the current folder)")
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
             message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
+        a_file = re.fullmatch(r"argument (X|--data): invalid (?:float value|choice): '(.*?)'.*", message)
+        if a_file and (os.path.isfile(a_file.group(2)) or re.search(r"\.(csv|tsv|txt|dat)$", a_file.group(2), re.I)):
+            message += (f"; to read the input numbers from a file, write --inputs-file {shlex.quote(a_file.group(2))}"
+                        if a_file.group(1) == "X" else
+                        "; train learns only the bundled data: for a file of your own, train in Python (np.loadtxt, "
+                        "nn.MLP, fit, model.save: see the README's Command line) and give the model file to predict")
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def _print_message(self, message: str, file: Any = None) -> None:

@@ -96,6 +96,15 @@ class Drawing(graphviz.Digraph):
         return ("<Drawing: shown as a picture in Jupyter; viz.render(drawing, 'graph.svg') writes it to a file, "
                 "print(drawing) prints its Graphviz source>")
 
+    def render(self, filename: Any = None, *args: Any, **kwargs: Any) -> str:
+        """graphviz's ``render``, except that ``drawing.render("graph.png")`` (a name ending in ``.svg``, ``.png`` or
+        ``.pdf``, and no other argument) writes that picture, as :func:`render` does: graphviz would write the
+        Graphviz source under that name and the picture beside it, as ``graph.png.pdf``."""
+        name = os.fsdecode(filename) if isinstance(filename, (str, os.PathLike)) else ""
+        if not args and not kwargs and Path(name).suffix.lower() in (".svg", ".png", ".pdf"):
+            return os.fspath(render(self, name))
+        return super().render(filename, *args, **kwargs)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
