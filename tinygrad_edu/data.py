@@ -31,10 +31,11 @@ import urllib.parse
 import urllib.request
 import uuid
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MappingView
+from collections.abc import Set as AbstractSet
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class Dataset(_Fields):
 
     A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``.  Made by hand,
     ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of samples
-    (first axis); two Datasets are equal when their arrays are.
+    (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
 
     __slots__ = ()
@@ -71,11 +72,18 @@ class Dataset(_Fields):
     def __new__(cls, inputs: object, labels: object) -> Dataset:
         return super().__new__(cls, *_paired("Dataset", inputs, labels, "labels"))
 
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Dataset:  # type: ignore[override]  # (mypy's own NamedTuple rule)
+        """As ``Dataset(inputs, labels)``, checked: ``ds._replace(labels=...)`` makes its Dataset here (namedtuple's
+        own took anything, labels of another number of samples, or lists kept as lists)."""
+        return cls(*iterable)
+
     def __eq__(self, other: object) -> bool:
-        """Equal arrays, element by element (a tuple's == asked numpy for the truth of an array and raised)."""
+        """Equal arrays, element by element, NaN where NaN is (a tuple's == asked numpy for the truth of an array and
+        raised; a Dataset with a missing value equals itself and its copies)."""
         if not isinstance(other, tuple) or len(other) != len(self):
             return NotImplemented
-        return all(np.array_equal(mine, theirs) for mine, theirs in zip(self, other, strict=True))
+        return all(_same_numbers(mine, theirs) for mine, theirs in zip(self, other, strict=True))
 
     def __ne__(self, other: object) -> bool:
         equal = self.__eq__(other)
@@ -101,6 +109,15 @@ class Dataset(_Fields):
         raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
 
 
+def _same_numbers(mine: np.ndarray, theirs: object) -> bool:
+    """``np.array_equal``, with NaN equal to NaN where both hold floating-point numbers."""
+    try:
+        theirs = np.asarray(theirs)
+    except (TypeError, ValueError):  # (ragged lists, a Value: no array, so not equal, as np.array_equal says)
+        return False
+    return np.array_equal(mine, theirs, equal_nan=mine.dtype.kind in "fc" and theirs.dtype.kind in "fc")
+
+
 # ---------------------------------------------------------------------------------------------- validation
 
 def _check_size(func: str, count: int, what: str) -> None:
@@ -112,6 +129,11 @@ def _check_size(func: str, count: int, what: str) -> None:
 
 def _array(func: str, what: str, data: object) -> np.ndarray:
     checks.unmasked(data, what, func)
+    if isinstance(data, AbstractSet | Mapping | MappingView | Iterator):  # numpy makes one object of them, shape ()
+        given = "list(...)" if isinstance(data, Iterator) else "sorted(...)" if isinstance(data, AbstractSet) else \
+            "a list"  # (a set's order is no order of the samples)
+        raise TypeError(f"{func}: {what} are a {type(data).__name__}, not an array: give them as a list or an array, "
+                        f"such as {given}")
     try:
         return np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists
@@ -257,7 +279,7 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     else:
         test_idx = rng.permutation(n)[:math.ceil(n * test_fraction)]
     if not 1 <= len(test_idx) <= n - 1:
-        raise ValueError(f"train_test_split: test_fraction={test_fraction} of {n} samples leaves "
+        raise ValueError(f"train_test_split: test_fraction={test_fraction} of {checks.counted(n, 'sample')} leaves "
                          f"{len(test_idx)} test and {n - len(test_idx)} training samples; "
                          f"each needs at least 1")
     in_test = np.zeros(n, dtype=bool)
@@ -359,7 +381,8 @@ class _Batches:
         return -(-len(self._x) // self._batch_size)
 
     def __repr__(self) -> str:
-        return (f"<batches: {len(self._x)} samples in {len(self)} batches of up to {self._batch_size}, "
+        return (f"<batches: {checks.counted(len(self._x), 'sample')} in {len(self)} "
+                f"{'batch' if len(self) == 1 else 'batches'} of up to {self._batch_size}, "
                 f"{'shuffled' if self._rng is not None else 'in order'}>")
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
