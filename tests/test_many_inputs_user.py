@@ -92,12 +92,12 @@ def test_a_join_of_many_values_of_mixed_dtypes_gives_numpys_numbers_to_the_bit(n
 
 
 @pytest.mark.parametrize("n", [5, 40, 3000])
-def test_python_numbers_in_a_long_join_take_the_dtype_of_the_first_value(n) -> None:
+def test_python_numbers_in_a_long_join_take_numpys_dtype_of_all_the_values(n) -> None:
     xs = [Value(np.float32(i)) for i in range(n)]
     pieces = [*xs[: n // 2], 0.1, *xs[n // 2:], Value(np.float64(2.5))]  # a float64 Value last: the result is float64
     stacked = F.stack(pieces)
     assert stacked.dtype == np.float64
-    assert stacked.data[n // 2] == np.float64(np.float32(0.1))  # 0.1 came in as float32, as in one join
+    assert stacked.data[n // 2] == 0.1  # 0.1 itself (a float64 among them), as in one join and in np.stack
     (stacked * np.arange(n + 2.0)).sum().backward()
     assert [x.grad.dtype for x in xs[:2]] == [np.float32, np.float32]
     weights = np.concatenate([np.arange(n // 2), np.arange(n // 2 + 1, n + 1)])  # (0.1 took place n // 2)

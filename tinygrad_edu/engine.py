@@ -385,9 +385,10 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     """Run ``op`` forward on the inputs' data and, when gradients are wanted, record it in the graph.
 
     Inputs that are not Values (numbers, arrays) are constants.  Python numbers take the dtype of the first Value
-    input, so ``x * 0.5`` keeps a float32 ``x`` in float32.  Arrays among the inputs and ``params`` are copied:
-    changing them afterwards cannot change a gradient.  The graph keeps a constant input as just its array (see
-    ``Value.parents``).
+    input, so ``x * 0.5`` keeps a float32 ``x`` in float32, or float64 where a float64 Value or array is among the
+    inputs (numpy's rule: ``np.stack([x32, 0.1, x64])`` holds 0.1 itself).  Arrays among the inputs and ``params``
+    are copied: changing them afterwards cannot change a gradient.  The graph keeps a constant input as just its array
+    (see ``Value.parents``).
     """
     try:
         count = len(op.vjps)
@@ -407,12 +408,17 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
 
 def _constants(op: Op, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``op``'s inputs with each constant made its array, Python numbers in the dtype of the first Value."""
+    """``op``'s inputs with each constant made its array, Python numbers in the dtype of the first Value, or in
+    float64 where a float64 Value or array is among the others (numpy's rule: a number adapts to all it meets, so
+    ``stack([x32, 0.1, x64])`` holds 0.1, not float32's 0.10000000149)."""
     dtype = None
     for x in inputs:
         if isinstance(x, Value):
             dtype = x._data.dtype
             break
+    if dtype is not None and dtype is not _FLOAT64 and any(  # (a float32 Value first: one look at the others)
+            getattr(getattr(x, "_data", x), "dtype", None) is _FLOAT64 for x in inputs):  # (`is`: None == float64)
+        dtype = _FLOAT64
     return tuple([x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs])
 
 
@@ -1487,25 +1493,25 @@ class Value:
     # --- reductions and shapes ---------------------------------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """Σ over ``axis`` (all elements by default).  ``np.sum(v)`` works too."""
-        _numpy_defaults("sum", numpy)
+        _numpy_defaults("sum", numpy, self)
         keepdims = _keepdims(keepdims, "sum")
         return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The average over ``axis`` (all elements by default).  ``np.mean(v)`` works too."""
-        _numpy_defaults("mean", numpy)
+        _numpy_defaults("mean", numpy, self)
         keepdims = _keepdims(keepdims, "mean")
         return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The largest element over ``axis``; the gradient goes to the maximum (split between ties)."""
-        _numpy_defaults("max", numpy)
+        _numpy_defaults("max", numpy, self)
         keepdims = _keepdims(keepdims, "max")
         return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The smallest element over ``axis``; the gradient goes to the minimum (split between ties)."""
-        _numpy_defaults("min", numpy)
+        _numpy_defaults("min", numpy, self)
         keepdims = _keepdims(keepdims, "min")
         return apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
 
@@ -2089,9 +2095,10 @@ def _values(values: Any, name: str, where: str) -> list[Value]:
     return values
 
 
-def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:
-    """``np.sum(v)`` and its kind call ``v.sum(axis=..., out=None, dtype=None)``: numpy's defaults are fine, anything
-    else (an ``out=`` array, another dtype) is refused by name."""
+def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value) -> None:
+    """``np.sum(v)`` and its kind call ``v.sum(axis=..., out=None, dtype=None)``: numpy's defaults are fine, and so is
+    the dtype of ``own`` (the Value: ``np.sum(v, dtype=v.dtype)`` computes what numpy's default does); anything else
+    (an ``out=`` array, another dtype) is refused by name."""
     for key, value in keywords.items():
         if key == "dim" and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: its values and indices)
             raise TypeError(f"{name}: there is no dim= here; v.{name}(axis={value!r}) gives the values alone, and "
@@ -2105,6 +2112,8 @@ def _numpy_defaults(name: str, keywords: dict[str, Any]) -> None:
                 wanted: np.dtype | None = np.dtype(value)
             except TypeError:
                 wanted = None
+            if wanted == own._data.dtype:  # (the sum or mean numpy computes without it)
+                continue
             if wanted is not None and wanted in _FLOAT_DTYPES:  # (not `None in`: numpy takes None for float64)
                 raise TypeError(f"{name}: dtype=np.{wanted} is not supported on Values; convert the Value instead, "
                                 f"v.astype(np.{wanted}).{name}(), which computes in {wanted} (its gradient is "

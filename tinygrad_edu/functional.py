@@ -194,9 +194,11 @@ def _in_a_tree(values: list[Any], join: Callable[[int, Any], ops.Op], axis: int 
     """``apply(join(len(values), axis), *values)`` (one join of them all) made as a balanced tree: ``join`` of groups
     of at most ``_FAN_IN`` values, then concatenations of their results along ``axis``, each of at most ``_FAN_IN``,
     down to one.  Joining only copies numbers, so each comes out as one join gives it, to the bit.  Python numbers
-    take the dtype of the first Value as in one join; what one join refuses is refused, with the one join's error."""
+    take the dtype of the other values together as in one join (numpy's rule); what one join refuses is refused,
+    with the one join's error."""
     try:
-        dtype = next(v.dtype for v in values if isinstance(v, Value))  # Python numbers take the first Value's
+        dtype = np.result_type(*[v.dtype if isinstance(v, Value) else np.asarray(v).dtype
+                                 for v in values if v.__class__ not in (int, float, bool)])
         parts: list[Any] = [np.asarray(v, dtype) if v.__class__ in (int, float, bool) else v for v in values]
         first = join
         while len(parts) > _FAN_IN:
