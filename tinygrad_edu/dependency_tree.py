@@ -459,9 +459,10 @@ def _kind(name: str, node: Value, cost: Value) -> str:
     if node is cost:
         return "cost"
     match = _TREE_LABEL.match(name)
-    if match:
+    if match:  # an α that is a constant (the seed's α^(L-1) under z^L) is an input, as α^0 is
+        constant = node.op is None and not node.requires_grad
         return {"W": "weight", "w": "weight", "b": "bias", "z": "pre-activation"}.get(
-            match.group(1), "input" if match.group(2) == "0" else "activation")
+            match.group(1), "input" if match.group(2) == "0" or constant else "activation")
     return "weight" if node.op is None and node.requires_grad else "input" if node.op is None else "other"
 
 
