@@ -385,10 +385,10 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     """Run ``op`` forward on the inputs' data and, when gradients are wanted, record it in the graph.
 
     Inputs that are not Values (numbers, arrays) are constants.  Python numbers take the dtype of the first Value
-    input, so ``x * 0.5`` keeps a float32 ``x`` in float32, or float64 where a float64 Value or array is among the
-    inputs (numpy's rule: ``np.stack([x32, 0.1, x64])`` holds 0.1 itself).  Arrays among the inputs and ``params``
-    are copied: changing them afterwards cannot change a gradient.  The graph keeps a constant input as just its array
-    (see ``Value.parents``).
+    input, so ``x * 0.5`` keeps a float32 ``x`` in float32, or float64 where a float64 Value or array (or an int64
+    one) is among the inputs (numpy's rule: ``np.stack([x32, 0.1, x64])`` holds 0.1 itself).  Arrays among the inputs
+    and ``params`` are copied: changing them afterwards cannot change a gradient.  The graph keeps a constant input as
+    just its array (see ``Value.parents``).
     """
     try:
         count = len(op.vjps)
@@ -408,17 +408,19 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
 
 def _constants(op: Op, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``op``'s inputs with each constant made its array, Python numbers in the dtype of the first Value, or in
-    float64 where a float64 Value or array is among the others (numpy's rule: a number adapts to all it meets, so
-    ``stack([x32, 0.1, x64])`` holds 0.1, not float32's 0.10000000149)."""
+    """``op``'s inputs with each constant made its array, Python numbers in the dtype of the first Value, promoted
+    with the others' as numpy promotes them (numpy's rule: a number adapts to all it meets, so ``stack([x32, 0.1,
+    x64])`` and ``stack([x32, ints, 0.1])`` hold 0.1 in float64, not float32's 0.10000000149)."""
     dtype = None
     for x in inputs:
         if isinstance(x, Value):
             dtype = x._data.dtype
             break
-    if dtype is not None and dtype is not _FLOAT64 and any(  # (a float32 Value first: one look at the others)
-            getattr(getattr(x, "_data", x), "dtype", None) is _FLOAT64 for x in inputs):  # (`is`: None == float64)
-        dtype = _FLOAT64
+    if dtype is not None and dtype is not _FLOAT64:  # (a float32 Value first: one look at the others)
+        for x in inputs:
+            other = getattr(getattr(x, "_data", x), "dtype", None)
+            if other is not None and other is not dtype and isinstance(other, np.dtype) and other.kind in "iuf":
+                dtype = np.promote_types(dtype, other)  # (an int64 array, a big-endian float64 one: float64)
     return tuple([x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs])
 
 
