@@ -1166,7 +1166,7 @@ class Value:
         name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
         instead = write_instead.numpy_advice(name, function.__name__, tuple(_data_of(x) for x in args), kwargs)
         note = write_instead.norm_note(name, instead)
-        raise TypeError(f"{name}: {_NOT_AN_ARRAY}" + (f" (here: {instead})" if instead else "") + note) from None
+        raise TypeError(f"{name}: {_NOT_AN_ARRAY}{note}" + (f" (here: {instead})" if instead else "")) from None
 
     def __repr__(self) -> str:
         """``Value(data=…, grad=…)``: numbers shown briefly but never so rounded that different ones look equal,
@@ -2062,9 +2062,14 @@ def local_gradients(node: Value, upstream: Any, *,
     inputs = [p._data for p in parents]
     params = node._params or _NO_PARAMS
     op = node._op
-    return [(i, parent, np.array(_fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents)))
-            for i, (parent, vjp) in enumerate(zip(parents, op.vjps))
-            if parent.requires_grad or id(parent) in wanted]
+    found: list[tuple[int, Value, np.ndarray]] = []
+    for i, (parent, vjp) in enumerate(zip(parents, op.vjps)):
+        if parent.requires_grad or id(parent) in wanted:
+            grad = _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents)
+            if grad is g or not grad.flags.owndata or any(grad is other for _, _, other in found):  # (shared)
+                grad = grad.copy()  # (copied only then: a drawing of a large batch holds no second copy of one)
+            found.append((i, parent, grad))
+    return found
 
 
 def _local_vjp(op: Op, vjp: Any, g: np.ndarray, node: Value, inputs: list[np.ndarray], params: dict,

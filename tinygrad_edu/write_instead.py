@@ -76,10 +76,11 @@ _VECTOR_NORMS = {None: "(v ** 2).sum({axis}).sqrt()", 2: "(v ** 2).sum({axis}).s
 #: a row's |numbers|; none for 2, -2 and "nuc", of its singular values.
 _MATRIX_NORMS = {"fro": "(v ** 2).sum((-2, -1)).sqrt()", 1: "abs(v).sum(-2).max(-1)", -1: "abs(v).sum(-2).min(-1)",
                  np.inf: "abs(v).sum(-1).max(-1)", -np.inf: "abs(v).sum(-1).min(-1)"}
-#: What the refusal of a norm whose formula has a square root adds after it: its gradient at 0 is 0/0, and the
-#: formula ``{safe}`` with a small number under the root (along the same axes).
-_NORM_AT_ZERO = ("; at v = 0, where a 2-norm has no derivative, that formula's gradient is NaN (0/0; PyTorch's norm "
-                 "gives 0): if v can be 0, {safe}")
+#: What the refusal of a norm whose formula has a square root adds before it (the refusal ends with the formula in
+#: brackets, "(here: …)"): its gradient at 0 is 0/0, and the formula ``{safe}`` with a small number under the root
+#: (along the same axes).
+_NORM_AT_ZERO = ("; at v = 0, where a 2-norm has no derivative, the gradient of the formula at the end is NaN (0/0; "
+                 "PyTorch's norm gives 0): if v can be 0, {safe}")
 
 
 def _norm_advice(name: str, args: tuple, kwargs: dict) -> str | None:
@@ -112,7 +113,7 @@ def _norm_advice(name: str, args: tuple, kwargs: dict) -> str | None:
 
 
 def norm_note(name: str, instead: str | None) -> str:
-    """What the refusal of numpy's function ``name`` says after the formula ``instead``: for a norm with a square
+    """What the refusal of numpy's function ``name`` says before the formula ``instead``: for a norm with a square
     root, that its gradient at 0 is NaN, and what to write if v can be 0 (1e-30 under the root, along the same
     axes: ``((v ** 2).sum(axis) + 1e-30).sqrt()``); else nothing."""
     if "norm" not in name or instead is None or not instead.endswith(".sqrt()"):
