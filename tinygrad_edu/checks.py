@@ -1,5 +1,5 @@
 """Argument checks shared by the whole package: flags, integers, numbers (one, or a sequence of them), significant
-digits and arrays of real numbers; and how an int reads in an error message.
+digits, text (a title) and arrays of real numbers; and how an int reads in an error message.
 
 One convention everywhere: a wrong type is a ``TypeError``, a wrong value a ``ValueError``, and the message reads
 ``"{where}: {name} must be …, got …"``, naming the function (``where``) and the argument (``name``) at fault.
@@ -25,7 +25,7 @@ import numpy as np
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "other_library_name", "minitorch_name", "counted", "listed", "masked", "unmasked",
            "python_ints", "reloaded", "reloaded_error", "same_index", "one_argument", "misspelt_keyword",
-           "outside_the_package"]
+           "outside_the_package", "text"]
 
 
 def _shown(value: Any) -> str:
@@ -143,6 +143,19 @@ def precision(value: Any, where: str) -> int:
         4
     """
     return integer(value, "precision (significant digits)", where, least=1, most=17)
+
+
+def text(value: Any, name: str, where: str, meaning: str = "") -> str:
+    """``value`` if it is a str with more than white space in it (a page's title), else a TypeError (not a str) or
+    a ValueError: ``"{where}: {name} must be a non-empty str{meaning}, got …"``.
+
+        >>> text("Backpropagation, step by step", "title", "backprop_player")
+        'Backpropagation, step by step'
+    """
+    if not isinstance(value, str) or not value.strip():
+        kind = TypeError if not isinstance(value, str) else ValueError
+        raise kind(f"{where}: {name} must be a non-empty str{meaning}, got {_shown(value)}")
+    return value
 
 
 def masked(value: Any) -> bool:

@@ -444,7 +444,7 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray | Value, gradien
         raise TypeError(f"{where}: f must be a function of a point, got {type(f).__name__}")
     x = _point(x, "x")
     gradient = _point(gradient, "gradient", x.shape)
-    given = direction
+    given = direction is not None
     direction = -gradient if direction is None else _point(direction, "direction", x.shape)
     sigma = checks.number(sigma, "sigma", where, above=0, below=1)
     alpha = checks.number(alpha, "alpha", where, above=0, below=1)
@@ -453,14 +453,7 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray | Value, gradien
     if isinstance(fx, Value) and fx.size == 1:  # f(x) as a Value, the way f (and value_and_grad) may return it
         fx = fx.item()
     f0 = checks.number(_one_number(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
-    # ∇f(x)ᵀd, = −‖∇f(x)‖² for d = −∇f(x); in float64, so that float32 numbers do not overflow
-    slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
-    sign = _sign_of_slope(gradient, direction)
-    if sign > 0:  # uphill: the condition could accept a step that raises f
-        raise ValueError(f"{where}: direction is no descent direction: ∇f(x)ᵀd = {slope:.3g} > 0")
-    if sign == 0 and given is not None and gradient.any():  # flat: the condition asks for no decrease at all
-        raise ValueError(f"{where}: direction is no descent direction: ∇f(x)ᵀd = 0 where ∇f(x) ≠ 0 (d is "
-                         "orthogonal to the gradient, or 0), so a step that does not decrease f would be accepted")
+    slope = _descent_slope(gradient, direction, given)
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
@@ -476,6 +469,20 @@ def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray | Value, gradien
         if math.isfinite(trial) and trial <= f0 + decrease and (trial < f0 or decrease == 0):  # else it backtracks
             return ArmijoStep(t, trials)
     return ArmijoStep(None, trials)
+
+
+def _descent_slope(gradient: np.ndarray, direction: np.ndarray, given: bool) -> float:
+    """∇f(x)ᵀd for :func:`armijo_step`, = −‖∇f(x)‖² for d = −∇f(x), in float64 (float32 numbers do not overflow);
+    a ValueError for an uphill direction (``∇f(x)ᵀd > 0``: the condition could accept a step that raises f), and for
+    a flat one that was ``given`` (``∇f(x)ᵀd = 0`` where ``∇f(x) ≠ 0``: the condition asks for no decrease at all)."""
+    slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
+    sign = _sign_of_slope(gradient, direction)
+    if sign > 0:
+        raise ValueError(f"armijo_step: direction is no descent direction: ∇f(x)ᵀd = {slope:.3g} > 0")
+    if sign == 0 and given and gradient.any():
+        raise ValueError("armijo_step: direction is no descent direction: ∇f(x)ᵀd = 0 where ∇f(x) ≠ 0 (d is "
+                         "orthogonal to the gradient, or 0), so a step that does not decrease f would be accepted")
+    return slope
 
 
 def _sign_of_slope(gradient: np.ndarray, direction: np.ndarray) -> float:

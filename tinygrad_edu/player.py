@@ -609,6 +609,7 @@ class BackpropPlayer:
         for name, text in (("title", title), ("missing_drawing", missing_drawing)):
             if not isinstance(text, str):
                 raise TypeError(f"BackpropPlayer: {name} must be a str, got {type(text).__name__} {text!r:.60}")
+        checks.text(title, "title", "BackpropPlayer", " (the page's heading and the frame's name)")
         if not steps:  # (the page shows a step, the first: none would be "step 1 / 0" and a script error)
             raise ValueError("BackpropPlayer: steps must hold at least one Step, got none")
         self.steps = list(steps)  # (a copy: the caller's list may change, the player does not)

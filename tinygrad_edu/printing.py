@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["TEXT_SUMMARY", "HTML_SUMMARY", "array_text", "hidden_non_finite"]
+
 #: How many numbers an array may have before its print is summarized with "...", and how many are kept at each end
 #: of a long axis: in the one-line repr, and in Jupyter's table.
 TEXT_SUMMARY = (6, 2)
@@ -79,3 +81,8 @@ def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[
         if counts:
             notes.append(f"{name} holds {' and '.join(counts)}")
     return "; ".join(notes)
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)

@@ -313,19 +313,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     first_input = network_input(kept)
     if first_input is not None:
         names.setdefault(id(first_input), "α^0")
-    key = ("green: parameter (thick frame) · grey: constant or input · blue: intermediate · gold: output · "
-           "ovals: operations")
-    if show_grad and grads is None and value.grad is None and any(n.grad is not None for n in kept):
-        # (a gradient recorded by backward(create_graph=True), drawn before its own backward(): its forward Values
-        # hold ∂C/∂· of the cost, which read as derivatives of the Value drawn)
-        key += ("\ngrad: each Value's .grad, from the backward pass of another output (the Value drawn has had none: "
-                "call its backward() to see its own)")
-    elif show_grad and grads is None and value.grad is not None and total == len(kept) and _passes_mixed(kept):
-        key += ("\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
-                "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
-                "again to see one pass")
-    if show_data and grads is None and total == len(kept):  # (the whole graph: a walk of at most max_nodes)
-        key += _stale_note(value)
+    key = _graph_key(value, kept, total, show_grad=show_grad and grads is None, stale=show_data and grads is None)
     attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
     if size is not None:
         attributes["size"] = size
@@ -357,6 +345,25 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
     _add_edges(graph, kept, number, total, clustered)
     return graph
+
+
+def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, stale: bool) -> str:
+    """The key under :func:`computation_graph`'s drawing: the colours, and notes on what its ``.grad`` (if
+    ``show_grad``: the Values' own) and its numbers (if ``stale``) show."""
+    key = ("green: parameter (thick frame) · grey: constant or input · blue: intermediate · gold: output · "
+           "ovals: operations")
+    if show_grad and value.grad is None and any(n.grad is not None for n in kept):
+        # (a gradient recorded by backward(create_graph=True), drawn before its own backward(): its forward Values
+        # hold ∂C/∂· of the cost, which read as derivatives of the Value drawn)
+        key += ("\ngrad: each Value's .grad, from the backward pass of another output (the Value drawn has had none: "
+                "call its backward() to see its own)")
+    elif show_grad and value.grad is not None and total == len(kept) and _passes_mixed(kept):
+        key += ("\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
+                "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
+                "again to see one pass")
+    if stale and total == len(kept):  # (the whole graph: a walk of at most max_nodes)
+        key += _stale_note(value)
+    return key
 
 
 #: A drawn Value used by more drawn operations than this (x in a Horner polynomial, w in ``s = tanh(s * w + b)``
@@ -541,10 +548,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if not isinstance(layout, str) or layout not in ("auto", "graph", "tree"):
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
     checks.precision(precision, "backprop_player")
-    if not isinstance(title, str) or not title.strip():
-        kind = TypeError if not isinstance(title, str) else ValueError
-        raise kind(f"backprop_player: title must be a non-empty str (the page's heading and the frame's name), "
-                   f"got {type(title).__name__} {title!r:.60}")
+    checks.text(title, "title", "backprop_player", " (the page's heading and the frame's name)")
     given = _given_names(names, "backprop_player")
     _check_model(model, value, "backprop_player")
     if value.size != 1 or not value.requires_grad:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "numpy_advice", "ufunc_advice",
+           "norm_note"]
+
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
                   "v[::-1, ::-1] (a half turn of a matrix: its rows and its columns reversed)",
@@ -155,8 +158,8 @@ def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None
 
 
 #: Methods a PyTorch, numpy or micrograd user reaches for that a Value has under another name or as a formula, and
-#: what to write instead: each a class attribute of Value (checks.Absent, set below the class, unseen by type
-#: checkers), so ``v.flatten()`` says it; numpy's function of the same name, ``np.clip(v, …)``, says it too.
+#: what to write instead: each a class attribute of Value (checks.Absent, set in engine.py below the class, unseen by
+#: type checkers), so ``v.flatten()`` says it; numpy's function of the same name, ``np.clip(v, …)``, says it too.
 WRITE_INSTEAD = {
     **dict.fromkeys(("flatten", "ravel"), "v.reshape(-1)"),
     **dict.fromkeys(("view", "squeeze", "unsqueeze", "expand_dims"), "v.reshape(shape), the 1s taken out or put in"),
@@ -223,3 +226,8 @@ UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(ax
                   **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
                      for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
                                            (np.divide, "/"), (np.power, "**"))}}
+
+
+def __dir__() -> list[str]:
+    """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
+    return sorted(__all__)
