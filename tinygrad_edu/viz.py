@@ -29,6 +29,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -610,9 +611,21 @@ def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: 
     result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
                             capture_output=True, timeout=timeout, check=False, env=environment)
     if result.returncode != 0:
-        raise RuntimeError(f"{where}: Graphviz failed to draw {what} (exit status {result.returncode}): "
-                           f"{result.stderr.decode('utf-8', 'replace').strip()}")
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"{where}: Graphviz failed to draw {what} ({_how_it_ended(result.returncode)})"
+                           + (f": {message}" if message else ""))
     return result.stdout
+
+
+def _how_it_ended(returncode: int) -> str:
+    """How a failed ``dot`` ended: its exit status, or the signal that killed it (subprocess's negative return code:
+    -9 is SIGKILL, the out-of-memory killer's, not an exit status)."""
+    if returncode >= 0:
+        return f"exit status {returncode}"
+    try:
+        return f"killed by signal {signal.Signals(-returncode).name}"
+    except ValueError:  # (a number this system names no signal for)
+        return f"killed by signal {-returncode}"
 
 
 #: The dates Cairo writes into a PDF's information dictionary (``/CreationDate (D:20240131120000Z)``, in newer
