@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -40,6 +41,15 @@ def _python_ctrl_c_handler():
 
 class Hang(Exception):
     """A call was still running when :func:`three_seconds` ran out."""
+
+
+@pytest.fixture
+def numpy_default_print_options() -> Iterator[None]:
+    """numpy's default print options for a test that checks printed text, whatever an earlier test, a plugin or a
+    conftest set: np.set_printoptions(sign="+") made an index [+1, +1, +3], precision=3 a reported slope [0.298]."""
+    with np.printoptions(precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False, nanstr="nan",
+                         infstr="inf", sign="-", floatmode="maxprec", legacy=False):
+        yield
 
 
 @pytest.fixture

@@ -24,15 +24,7 @@ import pytest
 from tinygrad_edu import Value, nn
 from tinygrad_edu.demo import compare_xsquared
 
-
-@pytest.fixture(autouse=True)
-def _numpys_default_print_options():
-    """The texts checked here are written with numpy's default print options, whatever an earlier test, a plugin or
-    a conftest set: np.set_printoptions(sign="+") made the lookup's key [+1, +1, +3], precision=3 the reported
-    slope [0.298]."""
-    with np.printoptions(precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False, nanstr="nan",
-                         infstr="inf", sign="-", floatmode="maxprec", legacy=False):
-        yield
+pytestmark = pytest.mark.usefixtures("numpy_default_print_options")  # (texts checked as numpy prints them)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TEXT = README.read_text(encoding="utf-8")

@@ -17,15 +17,7 @@ from tinygrad_edu import functional as F
 from tinygrad_edu.autodiff import hessian
 from tinygrad_edu.player import forward_formula
 
-
-@pytest.fixture(autouse=True)
-def _numpys_default_print_options():
-    """The texts checked here are written with numpy's default print options, whatever an earlier test, a plugin or
-    a conftest set: np.set_printoptions(sign="+") made the lookup's key [+1, +1, +3], precision=3 the reported
-    slope [0.298]."""
-    with np.printoptions(precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False, nanstr="nan",
-                         infstr="inf", sign="-", floatmode="maxprec", legacy=False):
-        yield
+pytestmark = pytest.mark.usefixtures("numpy_default_print_options")  # (texts checked as numpy prints them)
 
 _TABLE = np.random.default_rng(7).normal(size=(6, 3))  # 6 words, 3 numbers each
 

@@ -52,11 +52,15 @@ def _global_state() -> tuple:
 
 def test_seeded_calls_neither_read_nor_advance_numpys_global_random_state() -> None:
     runs = []
-    for global_seed in (1, 2):
-        np.random.seed(global_seed)
-        before = _global_state()
-        runs.append(_seeded_run())
-        assert _global_state() == before, global_seed  # not advanced: a later np.random draw is what it would be
+    found = np.random.get_state()  # (put back afterwards: later tests that draw from it see what they would)
+    try:
+        for global_seed in (1, 2):
+            np.random.seed(global_seed)
+            before = _global_state()
+            runs.append(_seeded_run())
+            assert _global_state() == before, global_seed  # not advanced: a later np.random draw is what it would be
+    finally:
+        np.random.set_state(found)
     assert runs[0] == runs[1]  # not read: the same numbers whatever the global state was
     assert len(runs[0]) == (3 + 3 + 3 + 1) * 8 + 20 * 8
 
