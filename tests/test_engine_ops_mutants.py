@@ -104,13 +104,16 @@ def test_a_saving_forward_that_returns_no_pair_is_refused_by_name():
         bad(Value(1.0))
 
 
-def test_python_numbers_take_the_dtype_of_the_first_value_among_the_inputs():
-    """apply's promise: 0.1 beside a float32 Value given first is float32's 0.1, though a float64 Value follows."""
+def test_python_numbers_take_numpys_dtype_of_the_values_among_the_inputs():
+    """apply's promise: 0.1 beside a float32 Value alone is float32's 0.1; with a float64 Value among the inputs it is
+    float64's, as numpy promotes a Python number (its rule since round 33; before, the first Value's dtype)."""
     affine = Op("affine", lambda x, w, c: x * w + c,
                 (lambda g, out, x, w, c: g * w, lambda g, out, x, w, c: g * x, lambda g, out, x, w, c: g))
     out = apply(affine, Value(np.array([1.0], dtype=np.float32)), Value([1.0]), 0.1)
     assert out.dtype == np.float64
-    assert out.data[0] == 1.0 + float(np.float32(0.1)) != 1.1
+    assert out.data[0] == 1.1 != 1.0 + float(np.float32(0.1))
+    alone = apply(affine, Value(np.array([1.0], dtype=np.float32)), Value(np.array([1.0], dtype=np.float32)), 0.1)
+    assert alone.dtype == np.float32 and alone.data[0] == np.float32(1.0) + np.float32(0.1)
 
 
 # --- the backward walk and shapes --------------------------------------------------------------------------------
