@@ -29,43 +29,43 @@ _OWN_OPS = "Ops of your own for square matrices, recorded to any order (from tin
 
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
-                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
-                  "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
-                  "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
-                  **dict.fromkeys(("np.outer", "np.linalg.outer"), "a.reshape(-1, 1) * b.reshape(1, -1)"),
-                  "np.broadcast_to": "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)",
-                  "np.trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
-                  "np.diag": "v[np.arange(len(v)), np.arange(len(v))] for the diagonal of a square v, v * "
-                             "np.eye(len(v), dtype=v.dtype) for the matrix with a vector v on its diagonal",
-                  "np.logaddexp": "functional.maximum(a, b) + functional.softplus(-abs(a - b)), exact for finite a and "
-                                  "b (np.logaddexp(0, v) is functional.softplus(v))",
-                  "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
-                  "np.hstack": "functional.concatenate(values) for 1-D Values, functional.concatenate(values, "
-                               "axis=1) for 2-D",
-                  **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
-                                                             "has no derivative"),
-                  **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")},
-                  "np.nansum": "v[~np.isnan(v)].sum(); along an axis, functional.where(np.isnan(v), 0.0, v).sum(axis)",
-                  "np.nanmean": "v[~np.isnan(v)].mean(); along an axis, functional.where(np.isnan(v), 0.0, v)"
-                                ".sum(axis) / (~np.isnan(v)).sum(axis)",
-                  "np.einsum": "@ for products of matrices, with v.transpose(...) and (a * b).sum(axis) for the rest: "
-                               "np.einsum('ij,jk->ik', a, b) is a @ b, np.einsum('ij,ij->i', a, b) is (a * b).sum(1)",
-                  "np.pad": "functional.concatenate([np.zeros(before), v, np.zeros(after)], axis), zeros of v's "
-                            "shape but for that axis",
-                  "np.rot90": _QUARTER_TURNS[1],
-                  **dict.fromkeys(("np.vecdot", "np.linalg.vecdot"), "(a * b).sum(-1)"),
-                  "np.inner": "(a * b).sum() for vectors a and b (a @ b.T for matrices: np.inner sums over the last "
-                              "axes)",
-                  "np.matvec": "a @ b", "np.vecmat": "a @ b", "np.linalg.matrix_transpose": "v.swapaxes(-1, -2)",
-                  "np.kron": "(a.reshape(m, 1, n, 1) * b.reshape(1, p, 1, q)).reshape(m * p, n * q) for an m×n a and "
-                             "a p×q b",
-                  "np.linalg.inv": f"inv(a), with {_INV}, {_OWN_OPS}",
-                  "np.linalg.det": f"det(a), with {_DET} and {_INV}, {_OWN_OPS}",
-                  "np.linalg.slogdet": f"abs(det(a)).log() (log|det a|; its sign is np.sign(det(a).data)), with {_DET} "
-                                       f"and {_INV}, {_OWN_OPS}",
-                  "np.linalg.solve": f"inv(a) @ b, with {_INV}, {_OWN_OPS}",
-                  "np.linalg.lstsq": f"inv(a.T @ a) @ (a.T @ b) (the normal equations: np.linalg.lstsq's first result "
-                                     f"for an a of full column rank), with {_INV}, {_OWN_OPS}"}
+                 "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
+                 "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
+                 "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
+                 **dict.fromkeys(("np.outer", "np.linalg.outer"), "a.reshape(-1, 1) * b.reshape(1, -1)"),
+                 "np.broadcast_to": "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)",
+                 "np.trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
+                 "np.diag": "v[np.arange(len(v)), np.arange(len(v))] for the diagonal of a square v, v * "
+                            "np.eye(len(v), dtype=v.dtype) for the matrix with a vector v on its diagonal",
+                 "np.logaddexp": "functional.maximum(a, b) + functional.softplus(-abs(a - b)), exact for finite a and "
+                                 "b (np.logaddexp(0, v) is functional.softplus(v))",
+                 "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
+                 "np.hstack": "functional.concatenate(values) for 1-D Values, functional.concatenate(values, "
+                              "axis=1) for 2-D",
+                 **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
+                                                            "has no derivative"),
+                 **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")},
+                 "np.nansum": "v[~np.isnan(v)].sum(); along an axis, functional.where(np.isnan(v), 0.0, v).sum(axis)",
+                 "np.nanmean": "v[~np.isnan(v)].mean(); along an axis, functional.where(np.isnan(v), 0.0, v)"
+                               ".sum(axis) / (~np.isnan(v)).sum(axis)",
+                 "np.einsum": "@ for products of matrices, with v.transpose(...) and (a * b).sum(axis) for the rest: "
+                              "np.einsum('ij,jk->ik', a, b) is a @ b, np.einsum('ij,ij->i', a, b) is (a * b).sum(1)",
+                 "np.pad": "functional.concatenate([np.zeros(before), v, np.zeros(after)], axis), zeros of v's "
+                           "shape but for that axis",
+                 "np.rot90": _QUARTER_TURNS[1],
+                 **dict.fromkeys(("np.vecdot", "np.linalg.vecdot"), "(a * b).sum(-1)"),
+                 "np.inner": "(a * b).sum() for vectors a and b (a @ b.T for matrices: np.inner sums over the last "
+                             "axes)",
+                 "np.matvec": "a @ b", "np.vecmat": "a @ b", "np.linalg.matrix_transpose": "v.swapaxes(-1, -2)",
+                 "np.kron": "(a.reshape(m, 1, n, 1) * b.reshape(1, p, 1, q)).reshape(m * p, n * q) for an m×n a and "
+                            "a p×q b",
+                 "np.linalg.inv": f"inv(a), with {_INV}, {_OWN_OPS}",
+                 "np.linalg.det": f"det(a), with {_DET} and {_INV}, {_OWN_OPS}",
+                 "np.linalg.slogdet": f"abs(det(a)).log() (log|det a|; its sign is np.sign(det(a).data)), with {_DET} "
+                                      f"and {_INV}, {_OWN_OPS}",
+                 "np.linalg.solve": f"inv(a) @ b, with {_INV}, {_OWN_OPS}",
+                 "np.linalg.lstsq": f"inv(a.T @ a) @ (a.T @ b) (the normal equations: np.linalg.lstsq's first result "
+                                    f"for an a of full column rank), with {_INV}, {_OWN_OPS}"}
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
@@ -218,14 +218,14 @@ METHOD_ADVICE = {name: f"{WRITE_INSTEAD[name]}; along an axis, {_ALONG_AN_AXIS['
 #: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, along the axis it was given (numpy passes
 #: it as the keyword axis; its default is 0).
 UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(axis={axis})",
-                  "minimum.reduce": "v.min(axis={axis})",
-                  "multiply.reduce": "v.log().sum(axis={axis}).exp() for positive numbers",
-                  # (the running sum along the last axis is v @ U, U the upper triangle of ones: any number of axes)
-                  "add.accumulate": "(v.swapaxes({axis}, -1) @ np.triu(np.ones((n, n), v.dtype))).swapaxes({axis}, "
-                                    "-1), for the n numbers along axis {axis}",
-                  **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
-                     for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
-                                           (np.divide, "/"), (np.power, "**"))}}
+                 "minimum.reduce": "v.min(axis={axis})",
+                 "multiply.reduce": "v.log().sum(axis={axis}).exp() for positive numbers",
+                 # (the running sum along the last axis is v @ U, U the upper triangle of ones: any number of axes)
+                 "add.accumulate": "(v.swapaxes({axis}, -1) @ np.triu(np.ones((n, n), v.dtype))).swapaxes({axis}, "
+                                   "-1), for the n numbers along axis {axis}",
+                 **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
+                    for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
+                                          (np.divide, "/"), (np.power, "**"))}}
 
 
 def __dir__() -> list[str]:
