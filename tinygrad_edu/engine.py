@@ -419,7 +419,7 @@ def _constants(op: Op, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     if dtype is not None and dtype is not _FLOAT64:  # (a float32 Value first: one look at the others)
         for x in inputs:
             other = getattr(getattr(x, "_data", x), "dtype", None)
-            if other is not None and other is not dtype and isinstance(other, np.dtype) and other.kind in "iuf":
+            if isinstance(other, np.dtype) and other is not dtype and other.kind in "iuf":
                 dtype = np.promote_types(dtype, other)  # (an int64 array, a big-endian float64 one: float64)
     return tuple([x if isinstance(x, Value) else _operand(op, x, dtype) for x in inputs])
 
