@@ -807,10 +807,51 @@ def _function_name(function: Callable) -> str:
     return getattr(function, "__name__", type(function).__name__)
 
 
+#: Other libraries' names for the initialisations (PyTorch's ``kaiming_normal_``, Keras's ``glorot_uniform``), what
+#: they are here: keyed by the name in lower case, without a trailing ``_``.
+_OTHER_INITS = {
+    **dict.fromkeys(("kaiming", "kaiming_normal", "he_normal"),
+                    "PyTorch's kaiming_normal_ is 'he' here: normal, standard deviation √(2 / in_size); Keras's "
+                    "he_normal draws a truncated normal of the same variance"),
+    **dict.fromkeys(("kaiming_uniform", "he_uniform"),
+                    "He's uniform variant is not drawn here; 'he' draws normal weights of the same variance, "
+                    "2 / in_size"),
+    **dict.fromkeys(("glorot", "glorot_uniform", "xavier_uniform"),
+                    "PyTorch's xavier_uniform_ and Keras's glorot_uniform are 'xavier' here: uniform in "
+                    "±√(6 / (in_size + out_size))"),
+    **dict.fromkeys(("glorot_normal", "xavier_normal"),
+                    "Glorot's normal variant is not drawn here; 'xavier' draws uniform weights of the same variance, "
+                    "2 / (in_size + out_size)"),
+    **dict.fromkeys(("rand", "random"), "the seed's np.random.rand is 'uniform' here: uniform in [0, 1)"),
+}
+
+
 def _checked_init(init: Any, where: str) -> str:
-    if not isinstance(init, str) or init not in INITS:
-        raise ValueError(f"{where}: unknown init {init!r:.60}; choose one of {', '.join(INITS)}")
+    """``init`` if it is one of :data:`INITS`; else a TypeError (not a name) or a ValueError saying what another
+    library's name (``"kaiming"``, ``"glorot_uniform"``) or another spelling (``"Xavier"``) is here."""
+    if not isinstance(init, str):
+        own = ("; to set the weights with a function of your own, model.apply(fn) calls it on every layer (with "
+               "no_grad(): layer.weights[...] = array)") if callable(init) else ""
+        raise TypeError(f"{where}: init must be the name of an initialisation, one of {', '.join(INITS)}, got "
+                        f"{type(init).__name__} {init!r:.60}{own}")
+    if init not in INITS:
+        key = init.lower().removesuffix("_")
+        advice = f" (the names are in lower case: {key!r})" if key in INITS else (
+            f" ({_OTHER_INITS[key]})" if key in _OTHER_INITS else "")
+        raise ValueError(f"{where}: unknown init {init!r:.60}{advice}; choose one of {', '.join(INITS)}")
     return init
+
+
+def _drawn(init: str, in_size: int, out_size: int, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's starting weights ``(in_size, out_size)`` and biases ``(out_size,)``, drawn as ``init`` says (in
+    that order, from ``generator``)."""
+    shape = (in_size, out_size)
+    if init == "uniform":
+        return generator.random(shape), generator.random(out_size)
+    if init == "xavier":
+        limit = np.sqrt(6.0 / (in_size + out_size))
+        return generator.uniform(-limit, limit, shape), np.zeros(out_size)
+    return generator.normal(0.0, np.sqrt(2.0 / in_size), shape), np.zeros(out_size)
 
 
 def _layer_parameters(in_size: int, out_size: int) -> int:
@@ -899,19 +940,25 @@ class Layer(Module):
         self._activation_name, self._activation = _named_activation(activation, "Layer")
         self.init = _checked_init(init, "Layer")
         generator = seeds.generator(rng, "Layer")
-        shape = (self.in_size, self.out_size)
-        if init == "uniform":
-            weights, biases = generator.random(shape), generator.random(self.out_size)
-        elif init == "xavier":
-            limit = np.sqrt(6.0 / (self.in_size + self.out_size))
-            weights, biases = generator.uniform(-limit, limit, shape), np.zeros(self.out_size)
-        else:
-            weights = generator.normal(0.0, np.sqrt(2.0 / self.in_size), shape)
-            biases = np.zeros(self.out_size)
+        weights, biases = _drawn(self.init, self.in_size, self.out_size, generator)
         self._name = name
         self.weights = Value(weights)
         self.biases = Value(biases)
         self._set_index(None)
+
+    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG)
+    def reset_parameters(self, rng: None | int | np.random.Generator = None) -> None:
+        """Draw the weights and biases again as ``init`` draws them (PyTorch's ``reset_parameters``), in place: the
+        same Values, in their dtype (a float32 layer stays float32), so an optimizer made before trains the new
+        numbers (its own state, such as Adam's averages, is not reset: make a new one).  ``rng`` as the constructor's:
+        ``nn.Layer(3, 2, init="he", rng=0)`` reset with ``rng=0`` has its first numbers again.  A layer rebuilt by
+        :func:`load` has the default ``init="uniform"``: set ``layer.init = "he"`` first for another."""
+        where = f"{self.name}.reset_parameters"
+        init = _checked_init(self.init, where)
+        weights, biases = _drawn(init, self.in_size, self.out_size, seeds.generator(rng, where))
+        with no_grad():
+            for value, array in ((self.weights, weights), (self.biases, biases)):
+                _set_numbers(value, array.astype(value.dtype))
 
     def __setattr__(self, name: str, value: Any) -> None:
         """``weights`` and ``biases`` stay Values of their shapes, labelled ``W^i``, ``b^i``: an array in their place
@@ -1112,6 +1159,20 @@ class Network(Module):
                              f"net[{len(self.layers) - 1}]")
         return self.layers[index]
 
+    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG)
+    def reset_parameters(self, rng: None | int | np.random.Generator = None) -> None:
+        """Draw every layer's weights and biases again (:meth:`Layer.reset_parameters`), layer after layer from one
+        generator: ``nn.MLP(sizes, init="he", rng=0)`` reset with ``rng=0`` has its first numbers again, and no two
+        layers get the same numbers (an int given to each layer would draw the same ones where their shapes agree)."""
+        where = f"{type(self).__name__}.reset_parameters"
+        for layer in self.layers:  # all checked first: a refused reset changes nothing
+            if not isinstance(layer, Layer):
+                raise TypeError(f"{where}: {type(layer).__name__} is not an nn.Layer; reset the layers one by one")
+            _checked_init(layer.init, f"{layer.name}.reset_parameters")
+        generator = seeds.generator(rng, where)
+        for layer in self.layers:
+            layer.reset_parameters(generator)
+
     @property
     def sizes(self) -> list[int]:
         """The number of neurons per layer, input layer first: ``[1, 12, 12, 1]``."""
@@ -1169,7 +1230,9 @@ class MLP(Network):
     """A fully connected network from its layer sizes: ``MLP([1, 12, 12, 1])`` has 3 layers, 193 parameters.
 
     Hidden layers use ``activation``; the output layer uses ``output_activation`` (by default the same).
-    ``rng`` seeds all layers' initialisation.
+    ``init`` draws every layer's starting weights and biases as :class:`Layer`'s does (``"uniform"``, ``"xavier"``
+    or ``"he"``); ``rng`` seeds all layers' initialisation, one generator for all, so that no two layers get the
+    same numbers (:meth:`Network.reset_parameters` with the same ``rng`` draws them again).
     """
 
     @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, dtype=_BUILT_IN_FLOAT64)
