@@ -800,8 +800,23 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
         grad = grad.astype(parent._data.dtype)
     if _anomaly_mode() and not np.isfinite(_data_of(grad)).all():
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
-                                 f"(input shape {parent._data.shape})")
+                                 f"(input shape {parent._data.shape}){_root_of_zero(op, parents, parent)}")
     return grad
+
+
+def _root_of_zero(op: Op, parents: tuple[Any, ...], parent: Value) -> str:
+    """For ``detect_anomaly``'s error at the gradient of √x (or x ** p, 0 < p < 1) where x = 0, whose slope is
+    infinite there (a distance ‖xᵢ − xⱼ‖ on a distance matrix's diagonal): why, and what to write; else nothing."""
+    if parent is not parents[0] or not (op is ops.sqrt or op is ops.power and (
+            (exponent := _data_of(parents[1])).size and ((exponent > 0) & (exponent < 1)).all())):
+        return ""
+    zeros = int(np.count_nonzero(parent._data == 0))
+    if not zeros:
+        return ""
+    return (f"; {zeros} of its {parent._data.size} inputs are 0, where √x (x ** p, p < 1) has the slope +inf: a "
+            "distance √(Σ(xᵢ − xⱼ)²) at i = j (a distance matrix's diagonal) then gets 0·inf = NaN for gradient; if "
+            "x can be 0, write (x + 1e-30).sqrt() (or (x + 1e-30) ** p), whose slope at 0 is large but finite: the "
+            "distance's gradient at i = j is then 0, as finite differences find")
 
 
 def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, parent: Value,
@@ -815,7 +830,8 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
         if not _anomaly_mode():
             raise
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf (input shape {parent.shape}; "
-                                 f"found in {_its_vjp(inputs, parent)}, create_graph=True: {error})") from None
+                                 f"found in {_its_vjp(inputs, parent)}, create_graph=True: {error})"
+                                 f"{_root_of_zero(op, inputs, parent)}") from None
     except (TypeError, AttributeError) as error:
         if _refuses_call(vjp, (g, node, *inputs), params):  # (a parameter it does not take: Values are not at fault)
             raise

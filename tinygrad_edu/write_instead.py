@@ -25,6 +25,11 @@ _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its 
 #: written with inv itself and operators, so that a backward pass through them is recorded too (any order).
 _INV = "inv = Op('inv', np.linalg.inv, lambda g, out, a: -(out.T @ g @ out.T))"
 _DET = "det = Op('det', np.linalg.det, lambda g, out, a: g * out * inv(a).T)"
+#: log|det A| from numpy's slogdet, whose vjp is g·A⁻ᵀ: det(A) itself under- or overflows for a large matrix (a
+#: 200×200 kernel matrix's is about 1e-380, 0.0 in float64), where its logarithm is an ordinary number.
+_LOGDET = "logdet = Op('logdet', lambda a: np.linalg.slogdet(a)[1], lambda g, out, a: g * inv(a).T)"
+_UNDERFLOWS = ("where det(a) under- or overflows (a large matrix: a 200×200 kernel matrix's det is about 1e-380, 0.0 "
+               "in floats, whose log is -inf and gradient NaN), logdet(a), with " + _LOGDET)
 _OWN_OPS = "Ops of your own for square matrices, recorded to any order (from tinygrad_edu import Op)"
 
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
@@ -62,7 +67,10 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                  "np.linalg.inv": f"inv(a), with {_INV}, {_OWN_OPS}",
                  "np.linalg.det": f"det(a), with {_DET} and {_INV}, {_OWN_OPS}",
                  "np.linalg.slogdet": f"abs(det(a)).log() (log|det a|; its sign is np.sign(det(a).data)), with {_DET} "
-                                      f"and {_INV}, {_OWN_OPS}",
+                                      f"and {_INV}, {_OWN_OPS}; {_UNDERFLOWS}",
+                 "np.linalg.cholesky": f"none for the factor itself; what it is used for, a Gaussian process's K⁻¹y "
+                                       f"and log det K (2 Σ ln Lᵢᵢ), is inv(a) @ b and logdet(a), with {_LOGDET} and "
+                                       f"{_INV}, {_OWN_OPS}",
                  "np.linalg.solve": f"inv(a) @ b, with {_INV}, {_OWN_OPS}",
                  "np.linalg.lstsq": f"inv(a.T @ a) @ (a.T @ b) (the normal equations: np.linalg.lstsq's first result "
                                     f"for an a of full column rank), with {_INV}, {_OWN_OPS}"}
