@@ -166,6 +166,9 @@ class Module:
         if hidden and _holds_parameters(value, set()):
             raise TypeError(f"{type(self).__name__}: the attribute {name!r} would hide {type(self).__name__}.{name}, "
                             f"which the module needs; give the {type(value).__name__} {value!r:.40} another name")
+        if name == "requires_grad" and isinstance(method, checks.Absent):  # (a module of one's own too)
+            raise AttributeError(f"{type(self).__name__} has no attribute requires_grad: {_FREEZE_ADVICE}",
+                                 name=name, obj=self)
         if name.startswith("_") and _holds_parameters(value, set(), modules_only=True):
             raise TypeError(f"{type(self).__name__}: the attribute {name!r} holds a Module, but attributes whose names "
                             "start with '_' are private here: no optimizer would train its parameters and no save "
@@ -423,7 +426,12 @@ _KERAS_METHODS = {
 }
 for _name, _advice in _KERAS_METHODS.items():
     setattr(Module, _name, checks.Absent(_name, _advice, checks.KERAS_ABSENT))
-for _name, _advice in {**_MINITORCH_METHODS, **_PYTORCH_METHODS}.items():
+#: ``model.requires_grad = False`` (a slip PyTorch lets pass) would freeze nothing: refused, on a module of one's own
+#: too (unless its class defines the name), with the method to call (see Module.__setattr__).
+_FREEZE_ADVICE = ("freeze or unfreeze every parameter of a module with model.requires_grad_(False) or "
+                  "model.requires_grad_(True) (a method, ending in _); setting model.requires_grad would freeze "
+                  "nothing")
+for _name, _advice in {**_MINITORCH_METHODS, **_PYTORCH_METHODS, "requires_grad": _FREEZE_ADVICE}.items():
     setattr(Module, _name, checks.Absent(_name, _advice))
 
 

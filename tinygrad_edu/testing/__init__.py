@@ -543,11 +543,13 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     (a vjp that forgets its ``g`` passes with 1; a failure names the Op and input of a vjp that does not scale
     with ``g``).  An Op in f whose forward changes the array it is given in place
     fails too, by name, even where the gradients agree: the Value it was called on would hold other numbers.
-    Inputs the gradient never reaches count as zeros.  A Value with ``requires_grad=False`` (class labels, a mask)
-    is passed to ``f`` as it is and not checked, as in ``torch.autograd.gradcheck``: the report covers the other
-    inputs, the table names inputs by their position in the call (with no other input, or none at all, there is
-    nothing to check: a ``ValueError``; empty arrays, as property tests draw them, give a report of 0 elements
-    checked).  Give the inputs one by one, ``check_gradients(f, x, y)``, not as one tuple.
+    Inputs the gradient never reaches count as zeros, but an f that computes from a Value given as an input itself
+    (a model's weight it closes over) rather than from its argument is a ``ValueError``.  A Value with
+    ``requires_grad=False`` (class labels, a mask) is passed to ``f`` as it is and not checked, as in
+    ``torch.autograd.gradcheck``: the report covers the other inputs, the table names inputs by their position in the
+    call (with no other input, or none at all, there is nothing to check: a ``ValueError``; empty arrays, as property
+    tests draw them, give a report of 0 elements checked).  Give the inputs one by one, ``check_gradients(f, x, y)``,
+    not as one tuple.
     Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, with ``rtol`` below 1 (from 1 on,
     an analytic 0 would pass against any finite difference); where derivatives are smaller than about atol/rtol
     (inputs near 1e-8, f nearly flat) atol alone decides, and the report counts such elements (give a smaller
@@ -602,7 +604,32 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     gradient_weights = [[rng.standard_normal(a.shape) for a in arrays] for _ in range(order - 1)]
     for k in range(1, order + 1):  # a derivative is checked against differences of the one below: check that first
         report = _check_order(task, _EPS.get(k, _EPS[3]) if eps is None else eps, gradient_weights[:k - 1], order)
+    _refuse_closed_over(task, checked, report)
     return report
+
+
+def _refuse_closed_over(task: _Task, given: Sequence[Any], report: GradientReport) -> None:
+    """A ValueError when f computes from a Value it was given as itself, closed over (a model's weight, as in
+    ``check_gradients(lambda w: cost(model), model[0].weights)``), not from its argument: f is called on copies,
+    so both sides are 0 and the check would pass whatever the derivatives.  Looked for only where an input given as
+    a Value got zeros on both sides, with one more call of f."""
+    __tracebackhide__ = True
+    suspects = [i for i, x in enumerate(given) if isinstance(x, Value) and not report.analytic[i].any()
+                and not report.numeric[i].any()]
+    if not suspects:
+        return
+    values = [Value(a) for a in task.arrays]
+    with enable_grad():
+        out = _output(task.f, values)
+    reached = {id(node) for node in backward_order(out)} if out.requires_grad else set()
+    closed = [task.names[i] for i in suspects if id(given[i]) in reached and id(values[i]) not in reached]
+    if closed:
+        raise ValueError(f"check_gradients: f computes its result from the Value given as input {closed[0]} itself "
+                         "(closed over, as a model's weight is), not from the argument it is called with: f is called "
+                         "on float64 copies of its inputs, so the gradient and the finite differences are both 0 and "
+                         "the check would pass whatever the derivatives are. Compute f from its arguments (for a "
+                         "layer's weight: set it in f, net[0].weights = w, and put the model's own Value back after "
+                         "the check)")
 
 
 @dataclass(frozen=True)
