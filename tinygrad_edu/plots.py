@@ -452,12 +452,24 @@ def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
 _RUN_STYLES = ("-", "--", ":", "-.")
 
 
+def _run_styles(count: int) -> list[str]:
+    """The line style of each of ``count`` runs drawn in matplotlib's colours in turn: the styles in turn, shifted by
+    one after every lcm(colours, styles) runs, so that no two of the first colours × styles runs share both (else
+    run 21 is run 1's twin with matplotlib's 10 colours, and run 13 with seaborn's 6)."""
+    from matplotlib import rcParams
+
+    colours = len(rcParams["axes.prop_cycle"].by_key().get("color", ())) or 1
+    period = math.lcm(colours, len(_RUN_STYLES))
+    return [_RUN_STYLES[(i + i // period) % len(_RUN_STYLES)] for i in range(count)]
+
+
 @checks.pytorch_keywords(**_NO_AX)
 def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] | None = None,
                  step_sizes: bool | None = None, title: str | None = None,
                  path: str | Path | None = None) -> Figure:
     """The cost per episode (seed, sections 5 and 7.3); several runs overlaid with a legend, each in a colour and a
-    line style of its own (solid, dashed, dotted, dash-dotted), so that they stay apart in grayscale too.
+    line style (solid, dashed, dotted, dash-dotted), so that they stay apart in grayscale too; no two of the first
+    4 × c runs have both alike (c: the colours of the matplotlib style in use, 10 by default).
 
     ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
     a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too).  Legends use
@@ -483,10 +495,11 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     else:
         ax, ax_steps = fig.subplots(), None
     colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour and line style
+    styles = _run_styles(len(runs))
     for i, (label, cost, _) in enumerate(runs):
         isolated = _isolated(cost)
         line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=_legend_text(label), linewidth=1.6,
-                        linestyle=_RUN_STYLES[i % len(_RUN_STYLES)], marker="o" if isolated else None, markersize=4,
+                        linestyle=styles[i], marker="o" if isolated else None, markersize=4,
                         markevery=isolated)
         colors.append(line.get_color())
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
@@ -500,7 +513,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     ax.grid(True, which="both", alpha=0.3)
     if ax_steps is not None:
         for i, label, steps in with_steps:
-            ax_steps.plot(np.arange(1, len(steps) + 1), steps, "." + _RUN_STYLES[i % len(_RUN_STYLES)], markersize=3,
+            ax_steps.plot(np.arange(1, len(steps) + 1), steps, "." + styles[i], markersize=3,
                           linewidth=1, color=colors[i], label=label)  # the look of its cost curve: one legend for both
         every_step = np.concatenate([s for _, _, s in with_steps]) if with_steps else np.zeros(0)
         if (every_step > 0).any() and not (every_step < 0).any():
