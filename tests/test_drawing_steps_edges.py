@@ -240,8 +240,7 @@ def test_local_formulas_of_a_difference_a_product_by_a_matrix_and_a_first_power(
 
 # --- player.py: the graph's steps -------------------------------------------------------------------------------
 def test_a_steps_edges_are_the_drawings_and_a_single_use_is_not_summed():
-    """C = 3p: kept is [C, p, 3] (v0, v1, v2); forward lights v1→op0, v2→op0, op0→v0, p's step v1→op0→v0.  (A
-    weight named w would make the 3 the network's input α⁰.)"""
+    """C = 3p: kept is [C, p, 3] (v0, v1, v2); forward lights v1→op0, v2→op0, op0→v0, p's step v1→op0→v0."""
     p = Value(0.5, label="p")
     cost = p * 3.0
     cost.label = "C"

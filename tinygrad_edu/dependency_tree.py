@@ -661,14 +661,16 @@ def built_in_op(node: Value) -> str:
 def network_input(nodes: list[Value]) -> Value | None:
     """The network's input α⁰ among ``nodes``: an unlabeled constant multiplied by the first layer's weights
     (labelled ``W^1``, ``w^1``, or ``W``/``w`` for a single layer) in the operations that make ``z^1`` (or ``z``;
-    ``α^1``/``α`` with the identity activation); without such a Value among ``nodes``, in any operation.  None if
-    there is none."""
+    ``α^1``/``α`` with the identity activation); without such a Value among ``nodes``, in any operation, by ``W^1``
+    or ``w^1`` only (a lone layer labels its sum, and ``3 * w`` of a weight of one's own named w is no network's
+    input).  None if there is none."""
     if not isinstance(nodes, list) or not all(isinstance(node, Value) for node in nodes):
         raise TypeError(f"network_input: nodes must be a list of Values, got {type(nodes).__name__} {nodes!r:.60}")
     kept = {id(node): node for node in nodes}
     first_sum = [node for label in _FIRST_LAYER_SUMS for node in nodes if node.label == label]
     searched = _unlabelled_region(first_sum[0], kept) if first_sum else nodes
-    return next((found for node in searched if (found := _weights_input(node)) is not None), None)
+    weights = _FIRST_WEIGHTS if first_sum else _NUMBERED_FIRST_WEIGHTS
+    return next((found for node in searched if (found := _weights_input(node, weights)) is not None), None)
 
 
 def _unlabelled_region(key: Value, kept: dict[int, Value]) -> list[Value]:
@@ -685,18 +687,20 @@ def _unlabelled_region(key: Value, kept: dict[int, Value]) -> list[Value]:
     return region
 
 
-def _weights_input(node: Value) -> Value | None:
-    """The unlabeled constant ``node`` multiplies by the first layer's weights, if it is such a product."""
+def _weights_input(node: Value, weights: set[str]) -> Value | None:
+    """The unlabeled constant ``node`` multiplies by the first layer's weights (labelled one of ``weights``), if it
+    is such a product."""
     if node.op not in ("mul", "matmul"):
         return None
     labels = [p.label for p in node.parents]
     for parent, other in ((node.parents[0], labels[-1]), (node.parents[-1], labels[0])):
-        if other in _FIRST_WEIGHTS and parent.op is None and parent.label is None and not parent.requires_grad:
+        if other in weights and parent.op is None and parent.label is None and not parent.requires_grad:
             return parent
     return None
 
 
-_FIRST_WEIGHTS = {"W^1", "w^1", "W", "w"}
+_NUMBERED_FIRST_WEIGHTS = {"W^1", "w^1"}
+_FIRST_WEIGHTS = _NUMBERED_FIRST_WEIGHTS | {"W", "w"}
 
 
 def __dir__() -> list[str]:

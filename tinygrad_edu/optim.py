@@ -1039,6 +1039,8 @@ class Adam(Optimizer):
     ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``, ``x ← x − η · m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β₁ᵏ)``,
     ``v̂ = v/(1−β₂ᵏ)``, where ``k`` counts the steps of *this* parameter (those in which it had a gradient), as
     in PyTorch: a parameter's first update is ``η · g/(|g| + ε)``, about ``η·sign(g)``, whenever it comes.
+    A gradient whose square overflows (``|g|`` above about 1.3e154, 1.8e19 in float32) makes ``v`` inf, and every
+    later step of its parameter 0, as in PyTorch: a RuntimeWarning names the parameter.
     The settings may be changed between steps (a learning-rate schedule), as in PyTorch: the averages and step
     counts go on, and the next step uses the new ``η``, ``β``'s and ``ε`` (``1 − β₁ᵏ`` with the new ``β₁``).
     """
@@ -1069,17 +1071,33 @@ class Adam(Optimizer):
         for p, g in gradients:
             kept = self._state.get(id(p))
             self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
-        with _whole_update(), no_grad(), _updating():
+        overflowed: tuple[Value, np.ndarray, np.dtype] | None = None  # (said after the update, in Adam's words)
+        with _whole_update(), no_grad(), _updating(), np.errstate(over="ignore"):
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
                 if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
                     m, v = np.asarray(m, dtype=p.dtype), np.asarray(v, dtype=p.dtype)
+                kept_v = v
                 k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
+                if overflowed is None and not np.isfinite(v).all() and np.isfinite(kept_v).all():  # (said once)
+                    overflowed = p, g, v.dtype
                 self._state[id(p)] = (k, m, v)
                 m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
                 p -= rate * m_hat / (np.sqrt(v_hat) + eps)
             self.last_step_size = rate
+        if overflowed is not None:
+            self._warn_overflow(*overflowed)
         return cost
+
+    def _warn_overflow(self, p: Value, g: np.ndarray, dtype: np.dtype) -> None:
+        """Say that the square of ``p``'s gradient ``g`` overflowed: its average ``v`` is inf for good, so every later
+        step of ``p``, ``m̂/(√v̂ + ε)``, is 0, as in PyTorch (numpy said only "overflow encountered in multiply")."""
+        i = next(i for i, q in enumerate(self.params) if q is p)
+        warnings.warn(f"Adam.step: the square of the gradient of {_parameter(i, p, shape=False)} overflowed {dtype} "
+                      f"(|g| up to {float(np.abs(g).max()):.3g}, above √max ≈ "
+                      f"{math.sqrt(float(np.finfo(dtype).max)):.3g}): its average v is inf, so it will not move "
+                      "again (m̂/(√v̂ + ε) = 0, as in PyTorch); scale the cost down or clip the gradients, and start "
+                      "a new optimizer", RuntimeWarning, stacklevel=checks.outside_the_package())
 
 
 class Armijo(Optimizer):

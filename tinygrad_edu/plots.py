@@ -113,16 +113,25 @@ def _unpickled_figure(figure_class: type) -> Figure:
 _SAVING = threading.Lock()  # see _finish
 
 
-def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
-    """Save ``fig`` to ``path`` (if given) in the format its suffix names, as :func:`tinygrad_edu.viz.render` does."""
+def _output_path(path: str | Path | None, function: str) -> Path | None:
+    """``path`` checked (its type, name and suffix): first thing in each plot function, so that a wrong one costs no
+    drawing (plot_learning_rates takes seconds), and again by :func:`_finish`."""
     if path is None:
-        return fig
+        return None
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{function}: path must be a file name such as 'plot.png', got {type(path).__name__}")
     path = Path(os.fsdecode(checked_path(path, function)))  # (an empty name, or one holding NUL, named)
     if path.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ValueError(f"{function}: cannot tell the format from the suffix of {os.fspath(path)!r}; "
                          "use .png, .svg or .pdf")
+    return path
+
+
+def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
+    """Save ``fig`` to ``path`` (if given) in the format its suffix names, as :func:`tinygrad_edu.viz.render` does."""
+    path = _output_path(path, function)
+    if path is None:
+        return fig
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: say which
@@ -479,6 +488,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     rate of the other methods), on a log axis where a step is positive (a step of 0, no step taken, is marked ▼ on
     its bottom edge); by default it appears when some run recorded step sizes.
     """
+    _output_path(path, "plot_history")  # (checked before the drawing, which may take seconds)
     checks.flag(log_scale, "log_scale", "plot_history")
     if step_sizes is not None:
         checks.flag(step_sizes, "step_sizes", "plot_history")
@@ -724,6 +734,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     relu, tanh, leaky_relu and softplus (all by default); leaky ReLU uses ``negative_slope`` (0.1, so that the
     slope is visible).
     """
+    _output_path(path, "plot_activations")  # (checked before the drawing, which may take seconds)
     from tinygrad_edu import functional as F
 
     if names is not None and (isinstance(names, str) or not isinstance(names, Sequence)
@@ -946,6 +957,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     default it frames the path.
     ``parameter_names`` names the axes, p[0] along x (``("w", "b")``).
     """
+    _output_path(path, "plot_descent")  # (checked before the drawing, which may take seconds)
     _check_function(f, "plot_descent")
     title = _check_title(title, "plot_descent")
     names = _parameter_names(parameter_names, "plot_descent")
@@ -1009,6 +1021,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     ``{"label": η}`` to choose your own.  ``parameter_names`` names the axes of the contour panels, p[0] along x
     (``("w", "b")``), as in :func:`plot_descent`.
     """
+    _output_path(path, "plot_learning_rates")  # (checked before the drawing, which may take seconds)
     names = _parameter_names(parameter_names, "plot_learning_rates")
     start, learning_rates, steps = _learning_rate_arguments(start, learning_rates, steps, armijo, sigma, alpha)
     if not np.any(_value_and_grad(f, start, "plot_learning_rates")[1]):
@@ -1095,6 +1108,7 @@ def plot_armijo(f: Function, x: Any, *, sigma: float = 0.25, alpha: float = 0.5,
     ``sigma`` defaults to 0.25 so that the line visibly slopes (the optimizer's default 1e-4 is almost flat);
     any σ in ]0, 1[ works.
     """
+    _output_path(path, "plot_armijo")  # (checked before the drawing, which may take seconds)
     _check_constants(sigma, alpha, "plot_armijo")
     initial_step = checks.number(initial_step, "initial_step", "plot_armijo", above=0)
     max_backtracks = checks.integer(max_backtracks, "max_backtracks", "plot_armijo", least=0)
@@ -1256,6 +1270,7 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     network of one input and one output takes its samples as rows: its fitted curve, with its slopes, is
     ``plot_derivatives(lambda x: net(x.reshape(-1, 1)).reshape(x.shape))``.
     """
+    _output_path(path, "plot_derivatives")  # (checked before the drawing, which may take seconds)
     _check_function(f, "plot_derivatives")
     if isinstance(f, (Layer, Network)):  # (a layer takes rows (n, in_size), never a flat grid of x's)
         raise TypeError(f"plot_derivatives: f must act element by element on a Value of x's, but it is a network "
@@ -1364,6 +1379,7 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
     ``kind`` and ``path``); runs that did not converge are drawn as paths only.  ``parameter_names`` names the
     axes, p[0] along x (``("w", "b")``).
     """
+    _output_path(path, "plot_stationary_points")  # (checked before the drawing, which may take seconds)
     _check_function(f, "plot_stationary_points")
     title = _check_title(title, "plot_stationary_points")
     try:
