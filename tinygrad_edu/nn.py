@@ -50,6 +50,11 @@ _BUILT_IN_FLOAT64 = "layers are built in float64; convert one afterwards with .f
                     "e.g. nn.MLP(sizes).float()"
 
 
+#: What PyTorch's and Keras's recurrent layers (RNN, LSTM, GRU, SimpleRNN, their cells) are here.
+_UNROLL_BY_HAND = "there are no recurrent layers here; unroll one in a loop with the same weight Values at every " \
+                  "step, h = (h @ W_h + x[:, t] @ W_x + b).tanh() for t in range(steps): backward() is then " \
+                  "backpropagation through time (h = h.detach() every k steps truncates it)"
+
 #: What PyTorch's ReLU, Sigmoid and Tanh classes and Keras's Activation are here.
 _ACTIVATION_IN_THE_LAYER = "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='relu')"
 
@@ -60,6 +65,7 @@ _PYTORCH_CLASSES = {
     "Sequential": "nn.Network(layer, layer, ...) is one here",
     **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), _ACTIVATION_IN_THE_LAYER),
     "ModuleList": "a plain list of Modules is walked here: self.layers = [nn.Layer(...), ...]",
+    **dict.fromkeys(("RNN", "RNNCell", "LSTMCell", "GRUCell"), _UNROLL_BY_HAND),
     "Parameter": checks.PARAMETER_ADVICE,
     "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
     "CrossEntropyLoss": "the costs are functions here: tinygrad_edu.losses.cross_entropy(logits, labels)",
@@ -71,6 +77,7 @@ _PYTORCH_CLASSES = {
 #: The classes both torch.nn and Keras have, and what to write instead.
 _PYTORCH_AND_KERAS_CLASSES = {
     "Dropout": "there is no dropout here (no layer computes differently in training); leave it out",
+    **dict.fromkeys(("LSTM", "GRU"), _UNROLL_BY_HAND),
 }
 
 #: micrograd's classes and keywords, and what they are here (micrograd's Neuron and Layer apply ReLU unless
@@ -86,6 +93,7 @@ _KERAS_CLASSES = {
              "(units is out_size), e.g. Dense(12, activation='relu') is nn.Layer(1, 12, activation='relu')",
     "Input": "there is no input layer: the first Layer's in_size is the number of inputs, nn.Layer(in_size, ...)",
     "Activation": _ACTIVATION_IN_THE_LAYER,
+    "SimpleRNN": _UNROLL_BY_HAND,
     "Model": "a model of your own derives from nn.Module and defines forward(self, x); nn.Network(layer, layer, ...) "
              "is Keras's Sequential",
 }
@@ -869,7 +877,9 @@ def _layer_parameters(in_size: int, out_size: int) -> int:
 
 def _reshape_hint(shape: tuple[int, ...], in_size: int) -> str:
     """How data of ``shape`` becomes rows of ``in_size`` inputs, where a reshape does it: one number or a column of
-    single inputs, one image (8×8 pixels are 64 inputs, seed section 4) or a batch of images; else nothing."""
+    single inputs, one image (8×8 pixels are 64 inputs, seed section 4), a batch of images or of sequences (a
+    recurrent network's states, ``(n, steps, in_size)``, where PyTorch's ``Linear`` takes the last axis); else
+    nothing."""
     if in_size == 1 and len(shape) == 1:
         return f"; {shape[0]} samples of one input each are a column: x.reshape(-1, 1)"
     if in_size == 1 and not shape:
@@ -878,6 +888,9 @@ def _reshape_hint(shape: tuple[int, ...], in_size: int) -> str:
         return f"; one sample of shape {shape} is {in_size} inputs in a row: x.reshape(-1)"
     if len(shape) >= 3 and math.prod(shape[1:]) == in_size:
         return f"; {shape[0]} samples of shape {shape[1:]} are rows of {in_size} inputs: x.reshape(len(x), -1)"
+    if len(shape) >= 3 and shape[-1] == in_size:  # (n, steps, in_size): the states of a recurrent network
+        return (f"; as {math.prod(shape[:-1])} samples of {in_size} inputs (a batch of sequences): x.reshape(-1, "
+                f"{in_size}), and the outputs back with .reshape({', '.join(map(str, shape[:-1]))}, -1)")
     return ""
 
 

@@ -106,6 +106,10 @@ class Drawing(graphviz.Digraph):
             return os.fspath(render(self, name))
         return super().render(filename, *args, **kwargs)
 
+    def _repr_image_svg_xml(self) -> str:
+        """The picture Jupyter shows, its scale written exactly (see :func:`_exact_scale`)."""
+        return _exact_scale(super()._repr_image_svg_xml().encode("utf-8")).decode("utf-8")
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
@@ -614,7 +618,30 @@ def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: 
         message = result.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"{where}: Graphviz failed to draw {what} ({_how_it_ended(result.returncode)})"
                            + (f": {message}" if message else ""))
-    return result.stdout
+    return _exact_scale(result.stdout) if fmt == "svg" else result.stdout
+
+
+#: An SVG's size and the scale Graphviz drew it at, followed by its page (the background polygon of the whole
+#: drawing, in Graphviz's units before scaling).
+_SVG_VIEW_BOX = re.compile(rb'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"')
+_SVG_SCALE = re.compile(rb'transform="scale\(([\d.]+ [\d.]+)\)[^"]*">\s*<title>[^<]*</title>\s*'
+                        rb'<polygon [^>]*points="([^"]+)"')
+
+
+def _exact_scale(svg: bytes) -> bytes:
+    """``svg`` with the scale that fits the drawing into its ``size`` written exactly: Graphviz (2.43 among others)
+    writes it with two decimals, ``scale(0.19 0.19)`` for 0.1855, and a drawing scaled up by that rounding overflows
+    its viewBox, which cuts off its right and bottom edges (the output and the legend of a long unrolled graph)."""
+    view_box, scale = _SVG_VIEW_BOX.search(svg), _SVG_SCALE.search(svg)
+    if view_box is None or scale is None or scale.group(1) == b"1 1":
+        return svg
+    points = [tuple(map(float, point.split(b","))) for point in scale.group(2).split()]
+    width = max(x for x, _ in points) - min(x for x, _ in points)
+    height = max(y for _, y in points) - min(y for _, y in points)
+    if width <= 0 or height <= 0:
+        return svg
+    exact = min(float(view_box.group(1)) / width, float(view_box.group(2)) / height)
+    return svg[:scale.start(1)] + b"%.6g %.6g" % (exact, exact) + svg[scale.end(1):]
 
 
 def _how_it_ended(returncode: int) -> str:
