@@ -331,9 +331,10 @@ class Module:
         is not an array of finite floats, raises ``ValueError`` naming it, and the model stays as it was.  With
         ``strict=False``, as in PyTorch, missing and extra names are allowed (the parameters without an entry keep
         their numbers) and returned as ``(missing_keys, unexpected_keys)``; a state whose names count layers from
-        0 is still refused, as none of them would fit.  A tied parameter's other names (``dec.weights`` for the
-        Value that is also ``enc.weights``, as PyTorch's ``state_dict`` lists it) are taken for its own, if their
-        entries hold the same numbers.  A PyTorch ``state_dict`` (``0.weight``, ``0.bias``…) is refused, with
+        0 is still refused, as none of them would fit, and so is an optimizer's ``state_dict()``.  A tied
+        parameter's other names (``dec.weights`` for the Value that is also ``enc.weights``, as PyTorch's
+        ``state_dict`` lists it) are taken for its own, if their entries hold the same numbers.  A PyTorch
+        ``state_dict`` (``0.weight``, ``0.bias``…) is refused, with
         ``strict=False`` too, saying what to load instead: a Layer's ``weights`` are ``(in_size, out_size)``, the
         transpose of a Linear's ``weight`` ``(out_features, in_features)``, so ``layers.1.weights`` is
         ``state["0.weight"].T`` and ``layers.1.biases`` is ``state["0.bias"]``; entries may be PyTorch tensors.
@@ -488,8 +489,8 @@ def _check_activations(path: PathLike, stored: dict | None, own: dict | None) ->
 def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, Any], strict: bool,
                  aliases: Mapping[str, str]) -> _IncompatibleKeys:
     """The names missing from ``state`` and those it has in excess (a tied parameter's other names in ``aliases``,
-    by the name of the parameter, are neither); unless both are empty, a ValueError if ``strict`` or if its names
-    count layers from 0 (saying so)."""
+    by the name of the parameter, are neither); unless both are empty, a ValueError if ``strict``, if its names
+    count layers from 0 or are PyTorch's, or if it is an optimizer's state (saying so)."""
     missing = [name for name in params if name not in state and name not in aliases.values()]
     extra = [str(name) for name in state if name not in params and name not in aliases]
     counted_from_0 = bool(missing or extra) and (
@@ -498,7 +499,9 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
     pytorch_names = bool(extra) and len(missing) == len(params) and all(
         name.rsplit(".", 1)[-1] in _PYTORCH_SUFFIXES.values() for name in extra) and not any(
         name.rsplit(".", 1)[-1] in _PYTORCH_SUFFIXES.values() for name in params)
-    if not (strict or counted_from_0 or pytorch_names) or not (missing or extra):
+    # an optimizer's state_dict() (its kind, parameter count, settings…): with strict=False none of it would be loaded
+    optimizer_state = len(missing) == len(params) and {"optimizer", "parameter_count"} <= set(extra)
+    if not (strict or counted_from_0 or pytorch_names or optimizer_state) or not (missing or extra):
         return _IncompatibleKeys(missing, extra)
     parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (
         [f"unexpected {checks.listed([name[:60] for name in extra])}"] if extra else [])
@@ -507,6 +510,9 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
                      "from 1 (layers.1.weights is W¹): rename them, or save and load files, which are converted")
     if pytorch_names:
         parts.append(_pytorch_names_hint(owner, params, extra))
+    if optimizer_state:
+        parts.append("it is an optimizer's state_dict(), not a model's: load it with the optimizer's "
+                     "load_state_dict(state), and the model's own state, model.state_dict(), with this one")
     if "__format__" in extra:  # np.load(path) of a saved model: its format marker and architecture came along
         parts.append("it is a model file's contents, marker entries and all: read the file with model.load(path) "
                      "or nn.load_state(path)")

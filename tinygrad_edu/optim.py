@@ -951,6 +951,8 @@ class Optimizer:
         or extra keys, every entry a numpy array, the settings (as the constructor checks them), each parameter's
         arrays (its shape and dtype, finite) and the random generator's state.  A bad state raises ``ValueError``
         (``TypeError`` for what is not a mapping of arrays) naming the key at fault, and the optimizer stays as it was.
+        An entry edited with numpy (``state["learning_rate"] = state["learning_rate"] * 0.1``, a numpy scalar) counts
+        as its 0-d array.
         """
         optim_state.load_state_dict(self, state)
 

@@ -157,6 +157,8 @@ def _entry(state: Mapping[str, Any], key: str, where: str) -> np.ndarray:
     except Exception as error:  # (BadZipFile, EOF, allow_pickle, a closed file's AttributeError, …: any of them)
         raise ValueError(f"{where}: {key!r} cannot be read ({type(error).__name__}: {error}); a file from np.load "
                          "must be whole and still open (inside its with-block)") from error
+    if isinstance(value, np.generic):  # a numpy scalar: numpy's arithmetic on a 0-d entry gives one (state[key] * 2)
+        value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{where}: {key!r} must be a numpy array, got {type(value).__name__}")
     checks.unmasked(value, repr(key), where, ValueError)  # (its masked numbers would be loaded, and fail a step)
@@ -222,6 +224,11 @@ def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Ma
     """The saved state of a random generator (JSON in a 0-d string array), checked by numpy on a throwaway
     generator of ``bit_generator``'s kind, which must hold it exactly: numpy quietly cuts a count of 1.5 to 1."""
     text = _entry(state, name, where)
+    kind, ours = _saved_kind(text), type(bit_generator).__name__
+    if kind is not None and kind != ours:  # (a generator made by hand: np.random.Generator(np.random.MT19937(0)))
+        raise ValueError(f"{where}: {name!r} is no state of a {ours}, this optimizer's {name}, but of a {kind}: "
+                         f"make the optimizer with {name}=np.random.Generator(np.random.{kind}()) and load the state "
+                         "into it")
     try:
         if text.shape != () or text.dtype.kind != "U":
             raise TypeError(f"an array of dtype {text.dtype} and shape {text.shape}, not JSON text")
@@ -234,6 +241,16 @@ def _generator_state(name: str, bit_generator: np.random.BitGenerator, state: Ma
         # large count; json: lists nested thousands deep)
         raise ValueError(f"{where}: {name!r} is no state of a {type(bit_generator).__name__} ({error})") from None
     return nested
+
+
+def _saved_kind(text: np.ndarray) -> str | None:
+    """The name of numpy's bit generator (``"MT19937"``) whose state the saved JSON text holds, else None."""
+    try:
+        kind = json.loads(str(text)).get("bit_generator") if text.shape == () and text.dtype.kind == "U" else None
+    except (ValueError, AttributeError, RecursionError):  # (not JSON, or not a dict: _generator_state says so)
+        return None
+    bit_generator = getattr(np.random, kind, None) if isinstance(kind, str) else None
+    return kind if isinstance(bit_generator, type) and issubclass(bit_generator, np.random.BitGenerator) else None
 
 
 def __dir__() -> list[str]:

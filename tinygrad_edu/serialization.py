@@ -322,6 +322,11 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
     file.seek(0)
     with zipfile.ZipFile(file) as archive:
         members = _members(archive, where)
+        if _FORMAT_KEY not in members and {"optimizer", "parameter_count"} <= members.keys():
+            raise ModelFileError(f"{where} is not a tinygrad_edu model file but an optimizer's state, as "
+                                 "numpy.savez(path, **optimizer.state_dict()) writes it: load it with "
+                                 "optimizer.load_state_dict(numpy.load(path, allow_pickle=False)), and the model from "
+                                 "its own file")
         marker = _read_text(archive, members.pop(_FORMAT_KEY, None), _MAX_MARKER_BYTES, "format", where)
         if marker not in (FORMAT, FORMAT_1):
             raise ModelFileError(f"{where} has format {marker[:60]!r}; this version reads {FORMAT!r}")
