@@ -60,11 +60,12 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # --- small helpers ------------------------------------------------------------------------------------------
 def _text(text: Any, limit: int = 60) -> str:
     """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut, and each
-    backslash doubled (Graphviz reads ``\\N`` in a label as the node's name, ``\\G`` as the graph's)."""
+    backslash doubled (Graphviz reads ``\\N`` in a label as the node's name, ``\\G`` as the graph's), each ``]`` a
+    character reference (Graphviz 2.43 fails on a label that is just ``]`` or starts ``]]``)."""
     text = printable(text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text, quote=True).replace("\\", "\\\\")
+    return html.escape(text, quote=True).replace("\\", "\\\\").replace("]", "&#93;")
 
 
 def _html(*lines: str) -> str:
@@ -86,11 +87,14 @@ _NO_DOT = """Graphviz's `dot` program was not found on PATH, so {what} cannot be
 and display it again (restart the kernel if needed){save}."""
 _INLINE_HELP = _NO_DOT.format(what="this graph", save=""", or save its source now with
 tinygrad_edu.viz.render(<the drawing>, "graph.dot")""")
+_DOT_FAILED = """Graphviz's `dot` failed to draw this graph ({how}){message}
+print(drawing) prints the Graphviz source it was given (edited by hand through .body or .attr?)."""
 
 
 class Drawing(graphviz.Digraph):
     """The graphs this module returns: a :class:`graphviz.Digraph` that, displayed in Jupyter on a machine
-    without Graphviz's ``dot``, says how to install it instead of showing graphviz's raw error."""
+    without Graphviz's ``dot``, says how to install it instead of showing graphviz's raw error, and where ``dot``
+    fails (a source edited by hand), says so with ``dot``'s own message."""
 
     def __repr__(self) -> str:
         """What to do with a drawing outside Jupyter (the default said only ``<…Drawing object at 0x…>``)."""
@@ -116,6 +120,12 @@ class Drawing(graphviz.Digraph):
         except graphviz.ExecutableNotFound:
             return {"text/plain": _INLINE_HELP,
                     "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(_INLINE_HELP)}</pre>"}
+        except graphviz.CalledProcessError as error:  # (a source edited by hand, a crash: say so, not graphviz's trace)
+            stderr = error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) else error.stderr
+            failed = _DOT_FAILED.format(how=_how_it_ended(error.returncode),
+                                        message=f": {stderr.strip()}" if stderr and stderr.strip() else "")
+            return {"text/plain": failed,
+                    "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(failed)}</pre>"}
 
 
 def _check_value(value: Any, function: str) -> None:
@@ -545,6 +555,9 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     ``title`` heads the page and names its frame in Jupyter: give each player of a notebook its own, so that
     they read apart (a screen reader lists the frames by it).
 
+    A cost whose graph is stale (a parameter changed in place since it was computed: a training cell run in
+    between) is refused, as ``backward()`` refuses it.
+
     In Jupyter the result shows inline; ``.save("player.html")`` writes one self-contained page.  Without
     Graphviz's ``dot`` the page has the steps and says how to install Graphviz for the drawing.
     """
@@ -559,6 +572,10 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     if value.size != 1 or not value.requires_grad:
         raise ValueError(f"backprop_player: expected a cost, a single number that depends on parameters; got a "
                          f"Value of shape {value.shape}{'' if value.requires_grad else ' without a gradient'}")
+    try:  # what backward refuses, the player refuses, in its own name (a stale graph: a training cell run since)
+        backward_order(value)
+    except ValueError as error:
+        raise ValueError(f"backprop_player: {str(error).removeprefix('backward_order: ')}") from None
     labelled = sum(isinstance(n.label, str) and n.label != "" for n in nearest_values(value)[0])
     if layout == "tree" and labelled > max_nodes:  # the tree's steps and layout grow as n²: 1,600 layers took a minute
         raise ValueError(f"backprop_player: the dependency tree would have {labelled} labelled Values, more than "
