@@ -892,10 +892,12 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                                kink, what, finite_here(), about)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
         tolerance = task.atol + task.rtol * abs(float(numeric[worst[0]][worst[1]]))
-        note = (in_place or (_no_graph_note(task, bad) or _unscaled_note(task) if order == 1 else "")
+        note = (in_place or (_no_graph_note(task, bad) or _rounded_forward_note(task) or _unscaled_note(task)
+                             if order == 1 else "")
                 or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution, eps, tolerance)
                 or _kinked_slope_note(analytic, worst, halved, eps)
-                or _jump_note(numeric, worst, halved))  # (after rounding: noise of one ulp over ε can double too)
+                or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
+                or (_summed_vjp_note(task) if order == 1 else ""))
         at_kink = kink(*worst[:2]) is not None  # (the table's first row says so already)
         raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note, at_kink), analytic,
                                  numeric)
@@ -961,6 +963,60 @@ def _no_graph_note(task: _Task, bad: list[np.ndarray]) -> str:
     return (f"\nf's output holds no graph from {inputs}, so backpropagation cannot reach {them} and the analytic "
             "gradient is 0: f computed its result from .data (or from a detached Value, or under no_grad()) instead "
             "of from its arguments. Compute f with operations on the Values it is given.")
+
+
+def _rounded_forward_note(task: _Task) -> str:
+    """A note naming the first Op whose forward returns integers or a float narrower than its float64 inputs
+    (``np.zeros(x.shape, dtype=int)`` filled in, ``.astype(np.float16)``): the Value it makes holds them as floats,
+    already rounded, so f is a staircase whose differences are 0 or jumps, and the table blames kinks or the step."""
+    __tracebackhide__ = True
+    for op, inputs, params, _ in _recorded_ops(_graph_at_inputs(task)):
+        floats = [x for x in inputs if x.dtype.kind == "f"]
+        if not floats or any(x.dtype != np.float64 for x in floats):
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                dtype = np.asarray(op.forward(*inputs, **params)).dtype
+        except Exception:  # noqa: BLE001 - a forward that fails here has said so in f already
+            continue
+        if dtype.kind in "biu" or _narrow_float(dtype):
+            return (f"\nThe forward of Op {op.name!r} returns {dtype} for float64 inputs: the Value it makes holds "
+                    "those numbers rounded, so f moves in steps, and its finite differences are 0 or jumps (which "
+                    "the table may take for kinks); compute the forward in floats of its inputs' dtype (np.zeros("
+                    "x.shape), not dtype=int; no astype).")
+    return ""
+
+
+def _summed_vjp_note(task: _Task) -> str:
+    """A note naming the first vjp that returns a shape neither its input's nor one its Op's output could broadcast
+    it to (``g[:, None] * b`` where ``g * b`` was meant): backward() sums it down to the input's shape, as for an
+    input the forward broadcasts, so its wrong shape shows only as wrong numbers."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(task.seed)
+    for op, inputs, params, data in _recorded_ops(_graph_at_inputs(task)):
+        g = rng.standard_normal(data.shape)
+        for k, vjp in enumerate(op.vjps):
+            try:
+                with np.errstate(all="ignore"):
+                    shape = np.shape(vjp(g, data, *inputs, **params))
+            except Exception:  # noqa: BLE001 - a vjp that cannot be called this way is not the one to name
+                continue
+            if shape != inputs[k].shape and not _broadcasts_to(shape, data.shape):
+                return (f"\nThe vjp for input {k} of Op {op.name!r} returns shape {shape} for an input of shape "
+                        f"{inputs[k].shape} (g has shape {data.shape}): backward() sums it down to the input's "
+                        "shape, as for an input the forward broadcasts; if the forward does not broadcast this input "
+                        "to that shape, the vjp's shape is the mistake (an outer product, g[:, None] * …, where an "
+                        "element-wise one was meant?).")
+    return ""
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` (a gradient of the output's shape, or less, is one a
+    broadcast input's vjp may return)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _unscaled_note(task: _Task) -> str:
