@@ -30,6 +30,7 @@ import operator
 import os
 import secrets
 import sys
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MappingView
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
@@ -213,7 +214,9 @@ class no_grad(_GradMode):
     recursion are fine: each exit restores the state of its own entry, and blocks closed in another order (two
     generators suspended inside one each) leave the state to those still open, as before them all once closed.
     The mode is one per thread, as in PyTorch (and one per asyncio task): a block in one thread does not stop
-    recording in the others.
+    recording in the others, nor in a thread started inside it (``threading.Thread``, a ``ThreadPoolExecutor``'s
+    workers, ``loop.run_in_executor``): open a block in the function the thread runs.  ``asyncio.to_thread``, which
+    runs its function in a copy of the caller's context, takes the block's mode along.
     """
 
     _value = False
@@ -1982,21 +1985,29 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
         if captured is not None:  # an autodiff pass: no .grad changes (see CAPTURED_GRADIENTS)
             captured.update((id(leaf), ops.copy(g) if graph else np.array(g, copy=True)) for leaf, g in leaves)
             return
-    for leaf, _ in leaves:
-        if leaf.grad is not None:
-            _check_own_grad(leaf)  # all of them before any leaf's gradient changes
-    if _anomaly_mode():  # (the walk checked each gradient and their sums, not what they add up to with .grad)
-        _check_finite_leaves(leaves)
-    for leaf, g in leaves:
-        if leaf.grad is None:
-            leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
-        else:
-            total = leaf.grad + g  # (a .grad set by hand in another dtype, np.zeros(shape) say: the leaf's again)
-            if not isinstance(total, Value):
-                total = np.asarray(total, dtype=leaf._data.dtype)
-            elif total._data.dtype != leaf._data.dtype:  # (a Value .grad of another dtype: model.float() keeps it)
-                total = total.astype(leaf._data.dtype)
-            leaf.grad = total
+    with _ACCUMULATING:  # (read .grad, add, write it back: two threads' passes would each add to the same old one)
+        for leaf, _ in leaves:
+            if leaf.grad is not None:
+                _check_own_grad(leaf)  # all of them before any leaf's gradient changes
+        if _anomaly_mode():  # (the walk checked each gradient and their sums, not what they add up to with .grad)
+            _check_finite_leaves(leaves)
+        for leaf, g in leaves:
+            if leaf.grad is None:
+                leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
+            else:
+                total = leaf.grad + g  # (a .grad set by hand in another dtype, np.zeros(shape) say: the leaf's again)
+                if not isinstance(total, Value):
+                    total = np.asarray(total, dtype=leaf._data.dtype)
+                elif total._data.dtype != leaf._data.dtype:  # (a Value .grad of another dtype: model.float() keeps it)
+                    total = total.astype(leaf._data.dtype)
+                leaf.grad = total
+
+
+#: Held while a backward pass adds its gradients to the leaves' ``.grad``: passes in several threads through shared
+#: parameters (a batch split between threads, each calling backward) add up as they would one after the other, as
+#: PyTorch's do, instead of losing one thread's gradient to another's write.  Reentrant: a ``.grad`` of one's own
+#: whose ``+`` runs a backward pass waits for nothing.
+_ACCUMULATING = threading.RLock()
 
 
 def _check_finite_leaves(leaves: list[tuple[Value, Any]]) -> None:

@@ -865,21 +865,39 @@ def _warnings_above(bar: Any) -> Iterator[None]:
     if bar is None:
         yield
         return
-    shown = warnings.showwarning
-
-    def showwarning(*args: Any, **kwargs: Any) -> None:
-        bar.clear()
-        try:
-            shown(*args, **kwargs)
-        finally:
-            bar.refresh()
-
-    warnings.showwarning = showwarning
+    with _SHOWING:
+        showwarning = _AboveTheBar(bar, warnings.showwarning)
+        warnings.showwarning = showwarning
     try:
         yield
     finally:
-        if warnings.showwarning is showwarning:  # (not if it was replaced meanwhile)
-            warnings.showwarning = shown
+        with _SHOWING:  # (fits in two threads end in any order: each takes its own out of the chain)
+            if warnings.showwarning is showwarning:
+                warnings.showwarning = showwarning.shown
+            else:  # replaced meanwhile: by a later fit's, which then shows through to what this one wrapped
+                later: Any = warnings.showwarning
+                while isinstance(later, _AboveTheBar) and later.shown is not showwarning:
+                    later = later.shown
+                if isinstance(later, _AboveTheBar):
+                    later.shown = showwarning.shown
+
+
+class _AboveTheBar:
+    """``warnings.showwarning`` while a bar is drawn (see :func:`_warnings_above`): ``shown``, the one it replaced,
+    between clearing the bar and drawing it again."""
+
+    def __init__(self, bar: Any, shown: Callable[..., Any]) -> None:
+        self.bar, self.shown = bar, shown
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.bar.clear()
+        try:
+            self.shown(*args, **kwargs)
+        finally:
+            self.bar.refresh()
+
+
+_SHOWING = threading.Lock()  # held while a fit puts its _AboveTheBar in warnings.showwarning or takes it out
 
 
 def _show_progress(bar: Any, cost: float, seconds: float, last_shown: float) -> float:
