@@ -24,8 +24,8 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "other_library_name", "minitorch_name", "counted", "listed", "masked", "unmasked",
-           "python_ints", "reloaded", "reloaded_error", "same_index", "one_argument", "misspelt_keyword",
-           "outside_the_package", "text"]
+           "python_ints", "not_a_dataset", "reloaded", "reloaded_error", "same_index", "one_argument",
+           "misspelt_keyword", "outside_the_package", "text"]
 
 
 def _shown(value: Any) -> str:
@@ -176,6 +176,16 @@ def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeErr
         verb = "are" if name.endswith("s") else "is"  # the labels are, eigenvalues are; x is, entry 'w' is
         raise error(f"{where}: {name} {verb} a masked array with masked elements, whose numbers numpy would use; "
                     "give m.filled(x) or m.compressed() of the masked array m")
+
+
+def not_a_dataset(value: Any, name: str, where: str, give: str = "give one of its arrays, data.inputs or "
+                                                                    "data.labels") -> None:
+    """Refuse a ``data.Dataset`` (the tuple of inputs and labels that ``train_test_split`` returns) where one of its
+    arrays belongs: numpy stacks the two into one array of shape (2, n, ...), or fails to ("inhomogeneous shape"),
+    and what follows never names the Dataset.  A TypeError naming ``where`` and ``name``, saying what to ``give``."""
+    if isinstance(value, tuple) and getattr(value, "_fields", None) == ("inputs", "labels"):
+        verb = "are" if name.endswith("s") else "is"
+        raise TypeError(f"{where}: {name} {verb} a Dataset (inputs and labels together), not one array: {give}")
 
 
 def same_index(inputs: Any, targets: Any, where: str, name: str = "targets") -> None:

@@ -102,11 +102,22 @@ class Dataset(_Fields):
 
     def __getattr__(self, name: str) -> object:
         """Only called for a missing attribute: scikit-learn's Bunch names get their names here."""
-        ours = {"data": "inputs", "target": "labels", "images": "inputs.reshape(-1, 8, 8)"}.get(name)
+        ours = {"data": "inputs", "target": "labels", "images": _images_of(self.inputs)}.get(name)
         hint = f"; scikit-learn's .{name} is .{ours} here" if ours else ""
+        if name == "images" and not ours:
+            hint = f"; scikit-learn's .images are pictures, and inputs of shape {self.inputs.shape} hold none"
         if name == "targets":  # (fit's and batches' word: class labels and regression targets alike)
             hint = "; the targets (fit's and batches' word) are .labels here, class labels or any targets"
         raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
+
+
+def _images_of(inputs: np.ndarray) -> str | None:
+    """How a Dataset's inputs become square pictures: themselves when they are ``(n, rows, cols)`` already
+    (``load_mnist(flatten=False)``), rows of ``side²`` pixels reshaped (8x8 digits, 28x28 MNIST), else None."""
+    if inputs.ndim == 3:
+        return "inputs"
+    side = math.isqrt(inputs.shape[1]) if inputs.ndim == 2 else 0
+    return f"inputs.reshape(-1, {side}, {side})" if side > 1 and side * side == inputs.shape[1] else None
 
 
 def _same_numbers(mine: np.ndarray, theirs: object) -> bool:
@@ -129,6 +140,7 @@ def _check_size(func: str, count: int, what: str) -> None:
 
 def _array(func: str, what: str, data: object) -> np.ndarray:
     checks.unmasked(data, what, func)
+    checks.not_a_dataset(data, what, func)
     if isinstance(data, AbstractSet | Mapping | MappingView | Iterator):  # numpy makes one object of them, shape ()
         given = "list(...)" if isinstance(data, Iterator) else "sorted(...)" if isinstance(data, AbstractSet) else \
             "a list"  # (a set's order is no order of the samples)
@@ -288,10 +300,20 @@ def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: floa
     return Dataset(x[train_idx], y[train_idx]), Dataset(x[test_idx], y[test_idx])
 
 
+def _labels_hint(y: np.ndarray) -> str:
+    """For targets that are not 1-D: how to get the class labels from a column of them, or from one-hot rows."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        return "; give a column of labels flat, labels.reshape(-1)"
+    if y.ndim == 2 and y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
+        return ("; these are one-hot rows: split the labels, rows.argmax(axis=1), and make the targets "
+                "one_hot(train.labels) after the split")
+    return ""
+
+
 def _stratified_test_parts(y: np.ndarray, test_fraction: float, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """For each class, the indices of its ``round(count * test_fraction)`` samples drawn for the test part."""
     if y.ndim != 1:
-        raise ValueError(f"train_test_split: stratify needs 1-D class labels, got shape {y.shape}")
+        raise ValueError(f"train_test_split: stratify needs 1-D class labels, got shape {y.shape}{_labels_hint(y)}")
     if y.dtype.kind in "fc" and not np.isfinite(y).all():
         raise ValueError("train_test_split: stratify needs class labels, but the labels hold NaN or inf")
     try:

@@ -26,6 +26,7 @@ def _as_value(x: Any, cost: str, what: str) -> Value:
     if isinstance(x, Value):
         return x
     checks.unmasked(x, what, cost)  # (as cross_entropy's labels: not "must be an array of real numbers")
+    checks.not_a_dataset(x, what, cost)
     try:
         return Value(x, requires_grad=False)
     except (TypeError, ValueError) as error:
@@ -35,6 +36,7 @@ def _as_value(x: Any, cost: str, what: str) -> Value:
 def _as_target(target: Any, prediction: Value, cost: str) -> Value:
     """The target as a Value of the dtype numpy's rule gives ``prediction − target``: a Python number, or an array
     of bools, small integers or float16, keeps a float32 prediction's cost float32 (as in PyTorch)."""
+    checks.not_a_dataset(target, "the target", cost, "give its .labels (one_hot(data.labels) for several outputs)")
     value, dtype = _as_value(target, cost, "the target"), prediction.data.dtype
     if value.data.dtype is not dtype and target is not value and (  # (`is`: the common case decided at once)
             target.__class__ in (int, float, bool) or np.result_type(np.asarray(target).dtype, dtype) == dtype):
@@ -183,6 +185,7 @@ def _labels_array(labels: Any, classes: int) -> np.ndarray:
     if isinstance(labels, Value):
         return labels.data
     checks.unmasked(labels, "the labels", "cross_entropy")
+    checks.not_a_dataset(labels, "the labels", "cross_entropy", "give its .labels")
     try:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists

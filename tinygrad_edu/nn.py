@@ -1059,6 +1059,8 @@ class Layer(Module):
         if isinstance(data, (Value, np.ndarray)):
             shape = data.shape
         else:
+            checks.not_a_dataset(data, "the data", f"{self.name} ({self.in_size} → {self.out_size})",
+                                 "call the model on its inputs, model(data.inputs)")
             try:
                 shape = np.shape(data)
             except ValueError:

@@ -173,6 +173,7 @@ def _cost_text(cost: Any) -> str:
 
 def _as_array(data: Any, name: str) -> np.ndarray:
     checks.unmasked(data, f"the {name}", "fit")
+    checks.not_a_dataset(data, f"the {name}", "fit", _GIVE_APART[name])
     try:
         array = data.data if isinstance(data, Value) else np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists
@@ -195,6 +196,13 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     if array.ndim == 0:
         raise ValueError(f"fit: {name} must hold one entry per sample, got a single number")
     return array
+
+
+#: What to give instead of a Dataset (train_test_split's part) as fit's inputs or targets.
+_GIVE_APART = {"inputs": "give its arrays apart, fit(model, data.inputs, targets, ...), with data.labels as the "
+                         "targets of cross_entropy or one_hot(data.labels) as those of squared_error",
+               "targets": "give its .labels (the targets of cross_entropy) or one_hot(data.labels) (those of "
+                          "squared_error), and its .inputs as the inputs"}
 
 
 def _samples_at(rows: np.ndarray) -> str:
