@@ -36,7 +36,7 @@ __all__ = ["StationaryPoint", "stationary_point", "classify_stationary_point", "
 #: What the second-derivative test can say, and what it says when Newton's method did not converge.
 KINDS = ("minimum", "maximum", "saddle", "inconclusive", "not converged")
 
-#: Newton's method has converged when ‖∇f‖ ≤ tol and the next step is at most this times max(1, ‖x‖).
+#: Newton's method has converged when ‖∇f‖ ≤ tol and the next step is at most this (or a few roundings of x).
 _STEP_TOL = 1e-3
 
 
@@ -177,10 +177,12 @@ def _norm(vector: np.ndarray) -> float:
 
 
 def _settled(slope: np.ndarray, step: np.ndarray, x: np.ndarray, tol: float, matrix: np.ndarray) -> bool:
-    """‖∇f‖ ≤ tol (or ∇f is rounding noise, see :func:`_at_rounding`) and a next Newton step of at most
-    _STEP_TOL · max(1, ‖x‖)."""
+    """‖∇f‖ ≤ tol (or ∇f is rounding noise, see :func:`_at_rounding`) and a next Newton step of at most _STEP_TOL,
+    or of a few roundings of x (4ε‖x‖, where ‖x‖ > 1e12 rounds to more than that).  Not _STEP_TOL · ‖x‖: for a cost
+    of small scale (1e-10 · f), where ‖∇f‖ ≤ tol holds everywhere, a minimum at 1000 was 'converged' a step of 0.25
+    short, and called inconclusive, its f″ still changing."""
     small = _norm(slope) <= tol or _at_rounding(slope, step, x, matrix)
-    return small and _norm(step) <= _STEP_TOL * max(1.0, _norm(x))
+    return small and _norm(step) <= max(_STEP_TOL, 4 * float(np.finfo(np.float64).eps) * _norm(x))
 
 
 def _at_rounding(slope: np.ndarray, step: np.ndarray, x: np.ndarray, matrix: np.ndarray) -> bool:
@@ -210,16 +212,16 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
                      zero_tol: float = 1e-6) -> StationaryPoint:
     """Newton's method for ∇f(x) = 0 from ``start`` (a number or a vector), then the second-derivative test.
 
-    Converged means ``‖∇f(x)‖ ≤ tol`` (or, for a cost of large scale, a ∇f that is only rounding: a Newton step
-    that solves for it moves x by a few roundings) and a next Newton step of at most 1e-3 · max(1, ‖x‖): where the
-    gradient only dies out as x runs off (eˣ), the steps stay large.  While the steps still shrink quadratically
-    (each under a tenth of the one before) the run goes on to full precision, whatever the scale of f.  The run
-    takes at least one step unless ∇f(start) = 0, at most ``max_iterations``, and stops at a value, gradient or
-    Hessian that is NaN or inf, or at a step that leaves x unchanged; a singular Hessian takes the least-squares
-    step (0 for a zero Hessian, so a linear f stops there, not converged).  A run that did not converge has kind
-    ``"not converged"``; otherwise the kind is :func:`classify_stationary_point` of the last two Hessians'
-    eigenvalues, with tolerance ``zero_tol`` (relative, < 1).  ``f`` takes a Value shaped like ``start`` and returns
-    a single number.
+    Converged means ``‖∇f(x)‖ ≤ tol`` (or, for a cost of large scale, a ∇f that is only rounding: a Newton step that
+    solves for it moves x by a few roundings) and a next Newton step of at most 1e-3 (or a few roundings of a large
+    x): where the gradient only dies out as x runs off (eˣ, e^(−x²)), the steps stay large.  While the steps still
+    shrink quadratically (each under a tenth of the one before) the run goes on to full precision, whatever the
+    scale of f.  The run takes at least one step unless ∇f(start) = 0, at most ``max_iterations``, and stops at a
+    value, gradient or Hessian that is NaN or inf, or at a step that leaves x unchanged; a singular Hessian takes
+    the least-squares step (0 for a zero Hessian, so a linear f stops there, not converged).  A run that did not
+    converge has kind ``"not converged"``; otherwise the kind is :func:`classify_stationary_point` of the last two
+    Hessians' eigenvalues, with tolerance ``zero_tol`` (relative, < 1).  ``f`` takes a Value shaped like ``start``
+    and returns a single number.
     """
     x = _check_arguments(f, start, tol, max_iterations, zero_tol)
     shape, x = x.shape, x.ravel()
