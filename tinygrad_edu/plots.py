@@ -148,16 +148,24 @@ def _finish(fig: Figure, path: str | Path | None, function: str) -> Figure:
     # svg.fonttype "none": the SVG's words are <text> a screen reader reads and a search finds, not glyph outlines
     with _SAVING, matplotlib.rc_context({"svg.hashsalt": "tinygrad_edu", "svg.fonttype": "none"}), \
             replacing(path, function, doing="save the figure to") as temporary, open(temporary, "xb") as file:
-        fig.savefig(file, format=path.suffix.lower()[1:], dpi=120, bbox_inches="tight", metadata=_metadata(path))
+        fig.savefig(file, format=path.suffix.lower()[1:], dpi=120, bbox_inches="tight",
+                    metadata=_metadata(path, _text_alternative(fig, function)))
     return fig
 
 
-def _metadata(path: Path) -> dict:
+def _text_alternative(fig: Figure, function: str) -> str:
+    """What the picture shows, in words: the figure's titles (each panel's), else the plot's name."""
+    titles = [fig.get_suptitle(), *(ax.get_title() for ax in fig.axes)]
+    return "; ".join(title for title in titles if title.strip()) or function.replace("_", " ")
+
+
+def _metadata(path: Path, title: str) -> dict:
     """No creation dates in the files, so regenerated pictures are byte-for-byte the same (and a fixed
-    ``svg.hashsalt`` in :func:`_finish`: the ids of an SVG's clip paths and markers)."""
+    ``svg.hashsalt`` in :func:`_finish`: the ids of an SVG's clip paths and markers).  An SVG gets ``title`` as its
+    ``<title>``: the name a screen reader gives the picture (it had none, only its tick labels to read out)."""
     suffix = path.suffix.lower()
     if suffix == ".svg":
-        return {"Date": None}
+        return {"Date": None, "Title": title}
     if suffix == ".pdf":
         return {"CreationDate": None, "ModDate": None}
     return {"Software": None}  # .png

@@ -53,6 +53,9 @@ __all__ = ["draw_graph", "draw_dependency_tree", "dependency_tree", "DependencyT
 #: Fill colours: parameters (leaves needing a gradient), constants and inputs, intermediate Values, the output.
 COLORS = {"parameter": "#c6efce", "constant": "#e7e6e6", "intermediate": "#ddebf7", "output": "#ffd966",
           "op": "#ffffff", "note": "#fff2cc"}
+#: The dashed edges of constants and of the Values left out: lighter than the others, yet 4.5:1 on white (#999999 was
+#: 2.85:1, under WCAG 1.4.11's 3:1 for the lines that say which Value feeds which)
+_FAINT_EDGE = "#767676"
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -531,7 +534,7 @@ def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int
         graph.node("truncated", _html(*(_text(line, 90) for line in left_out_note(len(kept), total))),
                    shape="note", style="filled", fillcolor=COLORS["note"])
         for i in cut_ops:
-            graph.edge("truncated", f"op{i}", style="dashed", color="#999999")
+            graph.edge("truncated", f"op{i}", style="dashed", color=_FAINT_EDGE)
 
 
 def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, Any] | None = None,
@@ -793,7 +796,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
             lines += [f"<I>{_text(line)}</I>" for line in _folded_lines(edge.ops, edge.branching)]
         if not tree.nodes[edge.parent].value.requires_grad:  # the target y or the input α⁰, as the seed draws them
             graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines, "<I>(a constant: needs no gradient)</I>"),
-                       style="dashed", color="#999999")
+                       style="dashed", color=_FAINT_EDGE)
         else:
             graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines))
     if any(len(edge.ops) > 1 and not edge.formula for edge in tree.edges):
