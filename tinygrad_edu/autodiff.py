@@ -16,7 +16,8 @@ as they are, not differentiated (as in JAX and ``torch.func``).  ``f`` must retu
 array (``float(x)``, ``x.item()``, ``x.data``, ``math.sin(x)``) has left the graph, and is refused rather than
 given a derivative of 0.  As in ``torch.func``, a transform differentiates inside ``no_grad()`` too, and returns
 detached Values there (connected to nothing); unlike it, a tuple argument is one array, not a tuple of arguments (a
-pytree): pick several arguments with ``argnums``.
+pytree), and a dict of arrays is refused: pick several arguments with ``argnums`` (for a model's parameters, there is
+no ``functional_call``: ``gradients(cost, list(params.values()))`` with ``params = dict(model.named_parameters())``).
 
 **Nothing is mutated**: the ``.grad`` of your Values (and of every Value in the graph) is the same after a call as
 before, so a transform never leaves stale gradients behind or adds to yours.  The transforms differentiate fresh
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import numpy as np
@@ -58,6 +59,12 @@ _NO_AUX = "f must return only the Value to differentiate: compute any other resu
 _RECORDED = ("not needed: the result is recorded (and can be differentiated again) whenever f's result depends on "
              "Values of yours that require a gradient (x given as such a Value, or used by f)")
 _HVP_RESULT = "note that hvp returns H·v alone, shaped like x, not PyTorch's pair (f(x), H·v)"
+# JAX's grad keywords and torch.autograd.functional's jacobian / hessian / hvp keywords that have no use here
+_JAX_GRAD = {"holomorphic": "Values hold real numbers here: there are no complex derivatives",
+             "allow_int": "not needed: integer arguments are differentiated as floats"}
+_STRICT = "not needed: an input the result does not depend on gets zeros"
+_REVERSE = dict.fromkeys(("vectorize", "strategy", "outer_jacobian_strategy"),
+                         "not needed: the Jacobian is always one backward pass per output element (reverse mode)")
 # hvp differentiates f with respect to one array, where torch.autograd.functional.hvp takes a tuple of them
 _ONE_VECTOR = ("hvp differentiates a function of one array x: join the arrays into one vector, x = "
                "np.concatenate([w.ravel(), b.ravel()]) (and v alike), and split it inside f, "
@@ -222,10 +229,19 @@ def _units(output: Value) -> Iterator[np.ndarray]:
 
 
 def _inputs(inputs: Any, name: str) -> list[Value]:
-    """``inputs`` as a list; a single Value, or anything that is not a sequence, is a TypeError naming ``name``."""
+    """``inputs`` as a list; a single Value, or anything that is not a sequence, is a TypeError naming ``name``.  A
+    dict (a pytree of parameters, a ``state_dict``) would give its keys, and ``named_parameters()`` its pairs: each is
+    an error saying to pass the Values (the derivatives come back in their order)."""
+    if isinstance(inputs, Mapping):
+        raise TypeError(f"{name}: inputs must be a list of Values, got a {type(inputs).__name__}, whose keys would be "
+                        "taken; give its Values, list(params.values()): the results come in their order")
     if isinstance(inputs, (Value, np.ndarray, str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(f"{name}: inputs must be a list of Values, got {type(inputs).__name__}")
-    return list(inputs)
+    inputs = list(inputs)
+    if any(isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], Value) for x in inputs):
+        raise TypeError(f"{name}: inputs must be a list of Values, got (name, Value) pairs, as named_parameters() "
+                        "gives them; give model.parameters(), or the Values of dict(model.named_parameters())")
+    return inputs
 
 
 def _has_other_leaves(nodes: list[Value], inputs: list[Value]) -> bool:
@@ -261,8 +277,8 @@ def _input(x: Any, name: str, position: int) -> Value:
         except (TypeError, ValueError) as error:
             several = (_ONE_VECTOR if name == "hvp" else
                        "give each array as an argument of its own (argnums picks the ones to differentiate)")
-            pytree = (f"; a {type(x).__name__} of arrays is not one argument here (no pytrees, as in JAX): {several}"
-                      if isinstance(x, dict | tuple | list) else "")
+            pytree = (f"; a {type(x).__name__} of arrays is not one argument here (no pytrees, which JAX and "
+                      f"torch.func take): {several}" if isinstance(x, dict | tuple | list) else "")
             raise type(error)(f"{name}: argument {position} must be a number, a nested list, a numpy array or a "
                               f"Value, got {type(x).__name__} {x!r:.40} ({error}){pytree}") from None
     copy = _copy(leaf)
@@ -351,10 +367,10 @@ def _why_not_a_value(out: Any, scalar: bool) -> str:
     ``return cost, aux`` as for JAX's and torch.func's ``has_aux=True``: not to stack them into several outputs)."""
     if out is None:
         return "None (does f end with return?)"
-    if isinstance(out, tuple) and scalar:
-        return (f"a tuple of {len(out)}; f must return its cost alone, one Value of a single number: there is no "
-                "has_aux here, so compute any other result outside f")
-    if isinstance(out, list | tuple):
+    if isinstance(out, tuple | Mapping) and scalar:  # (JAX's has_aux pair; a dict of the cost and metrics)
+        return (f"a {type(out).__name__} of {len(out)}; f must return its cost alone, one Value of a single number: "
+                "there is no has_aux here, so compute any other result outside f")
+    if isinstance(out, list | tuple | Mapping):
         return (f"a {type(out).__name__} of {len(out)}; a transform differentiates one Value: combine them, e.g. "
                 "with F.stack")
     shown = f"of shape {np.shape(out)}" if np.ndim(out) else (f"{out!r:.40}" if isinstance(out, str) else str(out)[:40])
@@ -421,7 +437,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., tup
 @overload
 def value_and_grad(f: Callable[..., Any],
                    argnums: tuple[int, ...]) -> Callable[..., tuple[Value, tuple[Value, ...]]]: ...
-@checks.pytorch_keywords(has_aux=_NO_AUX)
+@checks.pytorch_keywords(has_aux=_NO_AUX, **_JAX_GRAD)
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., tuple[Value, Any]]:
     """A function returning ``(f(*args), ∇f)``: ``∇f`` is one Value shaped like ``args[argnums]``, or a tuple of
     them when ``argnums`` is a tuple.  ``f`` must return a single number.  Keyword arguments go to ``f`` as they
@@ -459,7 +475,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[
 def grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]: ...
 @overload
 def grad(f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., tuple[Value, ...]]: ...
-@checks.pytorch_keywords(has_aux=_NO_AUX)
+@checks.pytorch_keywords(has_aux=_NO_AUX, **_JAX_GRAD)
 def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """The gradient of ``f`` (which returns a single number) as a function of the same arguments; keyword
     arguments go to ``f`` as they are.
@@ -486,7 +502,7 @@ def _gradient_only(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..
     return lambda *args, **kwargs: transformed(*args, **kwargs)[1]
 
 
-@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED)
+@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED, strict=_STRICT, **_JAX_GRAD, **_REVERSE)
 def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """The Jacobian of ``f`` with respect to argument ``argnums`` (one int): a Value of shape
     ``f(x).shape + x.shape`` whose entry ``[i, j]`` is ∂f_i/∂x_j (one backward pass per output element; an empty
@@ -517,7 +533,7 @@ def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., V
     return transformed
 
 
-@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED)
+@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED, strict=_STRICT, **_JAX_GRAD, **_REVERSE)
 def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """The matrix of second derivatives ∂²f/∂x_i∂x_j of a single-number ``f``: ``jacobian(grad(f))``, of shape
     ``x.shape + x.shape``.  Its eigenvalues say whether a point where ∇f = 0 is a minimum (all > 0), a maximum
@@ -542,7 +558,7 @@ def _one_argnum(argnums: Any, name: str) -> None:
 
 
 @checks.pytorch_keywords(inputs=f"it is called x= here; {_HVP_RESULT}",
-                         create_graph=f"{_RECORDED}; {_HVP_RESULT}")
+                         create_graph=f"{_RECORDED}; {_HVP_RESULT}", strict=_STRICT)
 @_recording
 def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     """The Hessian-vector product ``H(x)·v`` of a single-number ``f`` without forming ``H``: one backward pass
@@ -592,7 +608,12 @@ _OTHER_NAMES = {
     "grad_and_value": "use value_and_grad(f, argnums): the pair the other way round, (f(x), ∇f), as JAX's",
     "vjp": "use gradients(f(x), [x], grad_output=v) for vᵀJ, on a Value f(x) computed from a Value x",
     "jvp": "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v",
-    "vmap": "there is no vmap: operations take whole arrays, so give f a batch (one sample a row), or loop"}
+    "vmap": "there is no vmap: operations take whole arrays, so give f a batch (one sample a row), or loop",
+    "functional_call": "there is no functional_call: a model's parameters are its own Values, so compute the cost "
+                       "with the model itself and differentiate it, gradients(cost, list(params.values())) for "
+                       "params = dict(model.named_parameters()); model.load_state_dict(state) copies other numbers "
+                       "in (copies: the state's own Values are not differentiated)",
+    "linearize": "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v"}
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take autodiff.any_typo for a name)
     def __getattr__(name: str) -> Any:
