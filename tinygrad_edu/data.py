@@ -35,9 +35,10 @@ from collections.abc import Iterable, Iterator, Mapping, MappingView
 from collections.abc import Set as AbstractSet
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from tinygrad_edu import checks, printing
 from tinygrad_edu.files import checked_path, open_regular_file
@@ -100,15 +101,16 @@ class Dataset(_Fields):
 
         return f"Dataset(inputs={shown(self.inputs)}, labels={shown(self.labels)})"
 
-    def __getattr__(self, name: str) -> object:
-        """Only called for a missing attribute: scikit-learn's Bunch names get their names here."""
-        ours = {"data": "inputs", "target": "labels", "images": _images_of(self.inputs)}.get(name)
-        hint = f"; scikit-learn's .{name} is .{ours} here" if ours else ""
-        if name == "images" and not ours:
-            hint = f"; scikit-learn's .images are pictures, and inputs of shape {self.inputs.shape} hold none"
-        if name == "targets":  # (fit's and batches' word: class labels and regression targets alike)
-            hint = "; the targets (fit's and batches' word) are .labels here, class labels or any targets"
-        raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
+    if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take dataset.target for a name)
+        def __getattr__(self, name: str) -> NoReturn:
+            """Only called for a missing attribute: scikit-learn's Bunch names get their names here."""
+            ours = {"data": "inputs", "target": "labels", "images": _images_of(self.inputs)}.get(name)
+            hint = f"; scikit-learn's .{name} is .{ours} here" if ours else ""
+            if name == "images" and not ours:
+                hint = f"; scikit-learn's .images are pictures, and inputs of shape {self.inputs.shape} hold none"
+            if name == "targets":  # (fit's and batches' word: class labels and regression targets alike)
+                hint = "; the targets (fit's and batches' word) are .labels here, class labels or any targets"
+            raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
 
 
 def _images_of(inputs: np.ndarray) -> str | None:
@@ -263,7 +265,7 @@ _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no 
 
 
 @checks.pytorch_keywords({**USE_SEED, **USE_LABELS}, **GENERATOR_AS_SEED, **_SPLIT_ADVICE)
-def train_test_split(inputs: np.ndarray, labels: np.ndarray, test_fraction: float = 0.2, seed: Seed = 0,
+def train_test_split(inputs: npt.ArrayLike, labels: npt.ArrayLike, test_fraction: float = 0.2, seed: Seed = 0,
                      stratify: bool = False) -> tuple[Dataset, Dataset]:
     """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
     (scikit-learn's function of this name returns ``X_train, X_test, y_train, y_test`` instead.)
@@ -338,7 +340,7 @@ _ONE_HOT_ADVICE = {"num_classes": "it is called classes= here (10 unless given)"
 
 
 @checks.pytorch_keywords(USE_LABELS, **_ONE_HOT_ADVICE)
-def one_hot(labels: np.ndarray, classes: int = 10) -> np.ndarray:
+def one_hot(labels: npt.ArrayLike, classes: int = 10) -> np.ndarray:
     """Targets for the seed's output neurons: a 1.0 at the label's neuron, 0.0 at the others.
 
     Shape ``labels.shape + (classes,)``, float64 (so a column of labels, (n, 1), gives (n, 1, classes): give them
@@ -436,7 +438,7 @@ class _Pass:
 
 
 @checks.pytorch_keywords({**USE_SEED, **USE_TARGETS}, **GENERATOR_AS_SEED, **_BATCHES_ADVICE)
-def batches(inputs: np.ndarray, targets: np.ndarray, batch_size: int, shuffle: bool = True,
+def batches(inputs: npt.ArrayLike, targets: npt.ArrayLike, batch_size: int, shuffle: bool = True,
             seed: Seed = None) -> _Batches:
     """The batches of an episode (seed section 7): ``(inputs, targets)`` pairs of ``batch_size`` samples.
 

@@ -164,7 +164,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Value:
         return self.forward(*args, **kwargs)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _checked_setattr(self, name: str, value: Any) -> None:
         """A Module or Value (or a list, tuple or dict of them) under the name of one of the module's methods would
         hide it (``model.parameters = [...]`` breaks ``parameters()``, optimizers and ``save``): refused, as PyTorch
         refuses a parameter or sub-module named after an existing attribute.  A property with a setter
@@ -182,6 +182,9 @@ class Module:
                             "start with '_' are private here: no optimizer would train its parameters and no save "
                             "would keep them (PyTorch registers it); give it a name that does not start with '_'")
         super().__setattr__(name, value)
+
+    if not TYPE_CHECKING:  # (hidden from type checkers, which would take any model.misspelt = x)
+        __setattr__ = _checked_setattr
 
     def __dir__(self) -> list[str]:
         """Its attributes, without minitorch's names that are only there to say what to write (``add_parameter``)."""
@@ -987,7 +990,7 @@ class Layer(Module):
             for value, array in ((self.weights, weights), (self.biases, biases)):
                 _set_numbers(value, array.astype(value.dtype))
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _checked_setattr(self, name: str, value: Any) -> None:
         """``weights`` and ``biases`` stay Values of their shapes, labelled ``W^i``, ``b^i``: an array in their place
         (the seed's ``self.weights = np.random.rand(...)``) would be a constant that no optimizer trains."""
         if name in ("weights", "biases"):
@@ -999,6 +1002,9 @@ class Layer(Module):
         super().__setattr__(name, value)
         if name in ("weights", "biases") and "_index" in vars(self):
             self._set_index(self._index)  # label the new Value as the old one was
+
+    if not TYPE_CHECKING:  # (hidden from type checkers, which would take any layer.misspelt = x)
+        __setattr__ = _checked_setattr
 
     def __setstate__(self, state: Any) -> None:
         """Unpickling (and ``copy``): a Layer pickled before ``activation_name`` became a property kept the name in an

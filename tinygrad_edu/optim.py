@@ -408,9 +408,10 @@ class ArmijoStep(NamedTuple):
     trials: list[tuple[float, float]]  #: (t, f(x + t·d)) for each step size tried, in order
 
 
-def armijo_step(f: Callable[[np.ndarray], float], x: np.ndarray | Value, gradient: np.ndarray | Value, *,
-                sigma: float, alpha: float, fx: float | Value | None = None, initial_step: float = 1.0,
-                max_backtracks: int = 50, direction: np.ndarray | Value | None = None) -> ArmijoStep:
+def armijo_step(f: Callable[[np.ndarray], float | np.floating | np.ndarray | Value], x: np.ndarray | Value,
+                gradient: np.ndarray | Value, *, sigma: float, alpha: float, fx: float | Value | None = None,
+                initial_step: float = 1.0, max_backtracks: int = 50,
+                direction: np.ndarray | Value | None = None) -> ArmijoStep:
     """The Armijo step size control (seed 6.2.1, step (ii)): with the direction ``d = −∇f(x)``, the largest
     ``t = initial_step · αˡ``, ``l = 0, 1, …, max_backtracks``, with
 
@@ -667,7 +668,7 @@ class Optimizer:
             if name not in cls._settings and not _defines(cls, name):
                 setattr(cls, name, checks.Absent(name, advice))
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _checked_setattr(self, name: str, value: Any) -> None:
         """On the optimizers here (not on subclasses of one's own), another one's setting or one of PyTorch's that
         none has (``opt.momentum = 0.9`` on gradient descent: a schedule written for SGD), or a misspelt setting
         (``opt.learnin_rate = 0.1``), is an AttributeError, not a new attribute that no step reads; so is another
@@ -684,6 +685,9 @@ class Optimizer:
             if advice:
                 raise AttributeError(f"{type(self).__name__} has no attribute {name}: {advice}", name=name, obj=self)
         super().__setattr__(name, value)
+
+    if not TYPE_CHECKING:  # (hidden from type checkers, which would take opt.lr = 0.5 for a setting)
+        __setattr__ = _checked_setattr
 
     def __dir__(self) -> list[str]:
         """Its attributes, without the PyTorch names that are only there to say they are not (``lr``, …)."""
