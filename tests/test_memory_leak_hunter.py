@@ -3,7 +3,8 @@ soon as nothing refers to them, by reference counting alone (README: "Graphs hol
 the output frees them at once"; a script that builds a large graph may pause the collector around it).  Every test
 here runs with the cyclic collector off and asks weak references whether a Value (or an array) is gone: a reference
 cycle, or a module-level cache, shows as a Value still alive.  A traceback that is still held may keep a graph alive;
-an exception that was dropped must not."""
+an exception that was dropped must not.  Further down: what an optimizer keeps by ``id`` of its parameters, and
+what fit's History keeps of an optimizer's step size, over a long session."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, autodiff, detect_anomaly, fit, losses, nn, optim, viz
+from tinygrad_edu import Op, Value, autodiff, detect_anomaly, enable_grad, fit, losses, nn, no_grad, optim, viz
 
 _X = np.linspace(-1.0, 1.0, 8).reshape(-1, 1)
 _Y = _X**2
@@ -204,3 +205,171 @@ def test_a_thousand_line_search_steps_hold_no_memory() -> None:
             tracemalloc.stop()
     assert optimizer.last_backtracks is not None
     assert grown < 4096  # one leaked float per step would be 25,600 bytes
+
+
+# --- round 34: optimizers' state by id, fit's History, decorated generators -----------------------------------------
+class _HalvingRate(optim.Optimizer):
+    """Gradient descent of one's own whose rate is a Value (as a hypergradient method keeps it), halved in place under
+    no_grad before every step but the first; ``last_step_size`` is that Value, or (``graph=True``) one computed
+    from a Value that needs gradients, as a learnt rate is."""
+
+    def __init__(self, params: Any, rate: float, graph: bool = False) -> None:
+        super().__init__(params)
+        self.rate = Value(rate, requires_grad=False)
+        self.log_rate = Value(np.log(rate))
+        self.graph = graph
+
+    def step(self, closure: Any = None, *, cost: Any = None) -> Any:
+        cost = self._gradient(closure, cost)
+        with no_grad():
+            if self.last_step_size is not None:  # (each step after the first halves the rate)
+                self.rate *= 0.5
+            for p, g in self._finite_gradients(cost):
+                p -= self.rate.item() * g
+        self.last_step_size = self.log_rate.exp() if self.graph else self.rate
+        return cost
+
+
+def test_fit_records_each_episodes_own_step_size() -> None:
+    w = Value(np.ones((1, 1)))
+    history = fit(lambda x: x @ w, _X, _Y, optimizer=_HalvingRate([w], 0.1), episodes=4, progress=False)
+    assert history.step_size == [0.1, 0.05, 0.025, 0.0125]  # 0.1 · 2⁻ᵏ, the rate each step used
+    assert all(type(step) is float for step in history.step_size)
+
+
+def test_a_history_keeps_no_graph_of_a_step_size_computed_from_values() -> None:
+    w = Value(np.ones((1, 1)))
+    optimizer = _HalvingRate([w], 0.1, graph=True)
+    seen: list[weakref.ref] = []
+    real_step = optimizer.step
+
+    def step(closure: Any = None, *, cost: Any = None) -> Any:
+        result = real_step(closure, cost=cost)
+        seen.append(weakref.ref(optimizer.last_step_size))
+        return result
+
+    optimizer.step = step  # type: ignore[method-assign]
+    with _collector_off():
+        history = fit(lambda x: x @ w, _X, _Y, optimizer=optimizer, episodes=3, progress=False)
+        optimizer.last_step_size = None
+        assert len(seen) == 3 and _alive(seen) == 0
+    np.testing.assert_allclose(history.step_size, [0.1] * 3)  # e^(ln 0.1): log_rate is never changed
+
+
+def _trained(make: Callable[[nn.Module], optim.Optimizer]) -> tuple[nn.Module, optim.Optimizer]:
+    model = nn.MLP([1, 3, 1], rng=0)
+    optimizer = make(model)
+    for _ in range(3):
+        optimizer.zero_grad()
+        losses.squared_error(model(_X), _Y).backward()
+        optimizer.step()
+    return model, optimizer
+
+
+_WITH_STATE = pytest.mark.parametrize("make", [lambda m: optim.SGD(m, 0.05, momentum=0.9),
+                                               lambda m: optim.Adam(m, 0.01)], ids=["sgd", "adam"])
+
+
+@_WITH_STATE
+def test_new_params_drop_the_state_of_the_parameters_left_out(make: Any) -> None:
+    model, optimizer = _trained(make)
+    old_head = model.layers[-1]
+    kept_arrays = [weakref.ref(state[-1]) for p, state in
+                   ((p, optimizer._parameter_states()[id(p)]) for p in old_head.parameters())]
+    model.layers[-1] = nn.Layer(3, 1, rng=1)  # a new head; the optimizer is told its new parameters
+    optimizer.params = model.parameters()
+    del old_head
+    assert set(optimizer._parameter_states()) <= {id(p) for p in optimizer.params}
+    assert _alive(kept_arrays) == 0  # (the old head's momentum or averages: freed with it)
+
+
+def test_new_params_are_checked_as_the_constructors_are() -> None:
+    model, optimizer = _trained(lambda m: optim.Adam(m, 0.01))
+    _raised(lambda: setattr(optimizer, "params", [*model.parameters(), None]), TypeError,
+            "Adam.params: every parameter must be a Value, got NoneType")
+
+
+@_WITH_STATE
+def test_the_same_params_given_again_keep_their_state(make: Any) -> None:
+    """Guard: giving an optimizer its parameters again changes nothing of its steps (the moments go on)."""
+    model, optimizer = _trained(make)
+    twin, twin_optimizer = _trained(make)
+    optimizer.params = model.parameters()
+    for m, o in ((model, optimizer), (twin, twin_optimizer)):
+        for _ in range(3):
+            o.zero_grad()
+            losses.squared_error(m(_X), _Y).backward()
+            o.step()
+    for p, q in zip(model.parameters(), twin.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def _thrown_into(generator: Any) -> None:
+    """Start ``generator``, throw a KeyError into it, which it does not catch, and drop the error."""
+    next(generator)
+    try:
+        generator.throw(KeyError("stop"))
+    except KeyError:
+        pass
+    else:
+        pytest.fail("the KeyError was swallowed")
+
+
+@pytest.mark.parametrize("mode", [no_grad, no_grad(), enable_grad(), detect_anomaly()],
+                         ids=["no_grad", "no_grad()", "enable_grad()", "detect_anomaly()"])
+def test_a_decorated_generator_an_error_was_thrown_into_leaves_its_arguments_to_be_freed(mode: Any) -> None:
+    @mode
+    def sums(v: Value) -> Iterator[Value]:
+        while True:
+            yield v.sum()
+
+    with _collector_off():
+        hidden = Value(np.ones(1000)).exp()
+        ref = weakref.ref(hidden)
+        generator = sums(hidden)
+        del hidden
+        _thrown_into(generator)
+        del generator
+        assert ref() is None
+
+
+def _values_tracked() -> int:
+    """Values the collector tracks, garbage or not (it is paused: nothing is collected by counting them)."""
+    return sum(type(o) is Value for o in gc.get_objects())
+
+
+def test_a_thousand_second_order_steps_by_hand_leave_no_value_behind_without_the_collector() -> None:
+    """Guard: backward(create_graph=True), a step on the slope's own backward and zero_grad, by hand: the leaf's
+    recorded gradient, whose graph refers back to the leaf, is let go by zero_grad, so each step frees its graphs."""
+    x = Value(np.array([1.0, 2.0]))
+
+    def step() -> None:
+        x.zero_grad()
+        (x**3).sum().backward(create_graph=True)
+        slope = x.grad
+        x.zero_grad()
+        (slope * slope).sum().backward()  # ∂/∂x Σ(3x²)² = 36x³
+        np.testing.assert_allclose(x.grad, 36 * x.data**3)
+
+    with _collector_off():
+        step()
+        before = _values_tracked()
+        for _ in range(1000):
+            step()
+        assert _values_tracked() - before <= 2  # (x's own gradient Value of the latest pass at most)
+
+
+def test_check_gradients_in_a_loop_leaves_no_value_behind_without_the_collector() -> None:
+    """Guard: a grader's loop of gradient checks, first and second order, frees every graph it builds."""
+    from tinygrad_edu.testing import check_gradients
+
+    def check() -> None:
+        assert check_gradients(lambda w: (w.tanh() ** 2).sum(), np.array([0.3, -0.5]))
+        assert check_gradients(lambda w: (w.tanh() ** 2).sum(), np.array([0.3, -0.5]), order=2)
+
+    with _collector_off():
+        check()
+        before = _values_tracked()
+        for _ in range(50):
+            check()
+        assert _values_tracked() == before

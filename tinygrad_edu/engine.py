@@ -164,6 +164,8 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
                         value = steps.send(sent) if thrown is None else steps.throw(thrown)
                     except StopIteration as finished:
                         return finished.value
+                    finally:  # an error thrown in and raised on out holds this frame in its traceback: kept here,
+                        thrown = None  # a reference cycle that kept the arguments (a graph) alive until gc ran
                 try:
                     sent, thrown = (yield value), None
                 except GeneratorExit:  # closed by its user: close the inner one, in the mode too

@@ -674,7 +674,10 @@ class Optimizer:
         (``opt.learnin_rate = 0.1``), is an AttributeError, not a new attribute that no step reads; so is another
         name for the learning rate (``opt.eta``, the seed's η; ``opt.LR``; ``opt.step_size``), which says where this
         optimizer's is.  A name with advice of the optimizer's own (Armijo's ``learning_rate``: its ``initial_step``)
-        gets that advice, from :class:`checks.Absent`, as reading it does."""
+        gets that advice, from :class:`checks.Absent`, as reading it does.  New ``params`` (``opt.params =
+        model.parameters()`` after a layer was replaced) are checked as the constructor checks them, and the state
+        kept for the Values left out (momentum, Adam's averages: kept by ``id``) is dropped with them: it would
+        otherwise pile up, and be given to a later Value that Python placed at a freed one's address."""
         if type(self).__module__ == __name__ and name not in self._settings and not hasattr(self, name):
             if name in self._renamed or name in self._absent:  # (the Absent's own error, below)
                 advice = ""
@@ -684,6 +687,10 @@ class Optimizer:
                 advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
             if advice:
                 raise AttributeError(f"{type(self).__name__} has no attribute {name}: {advice}", name=name, obj=self)
+        if name == "params" and "params" in vars(self):  # opt.params = model.parameters() after a layer was replaced
+            value = _trainable(value, f"{type(self).__name__}.params")
+            kept = {id(p) for p in value}  # (the old list still holds the Values left out: no id is reused yet)
+            self._set_parameter_states({key: state for key, state in self._parameter_states().items() if key in kept})
         super().__setattr__(name, value)
 
     if not TYPE_CHECKING:  # (hidden from type checkers, which would take opt.lr = 0.5 for a setting)

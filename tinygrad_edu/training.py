@@ -72,9 +72,10 @@ class History:
     DivergenceWarning)`` stops a diverging run), ``"diverging"``; ``label`` names the run in plot legends.
 
     With this package's optimizers the fields are plain Python floats (None where an episode has no step size) and
-    strs, so ``json.dumps(dataclasses.asdict(history))`` saves a History and ``History(**json.loads(text))`` loads
-    it back equal; ``pd.DataFrame(dataclasses.asdict(history))`` is a table of it, one row per episode, which
-    ``plots.plot_history`` draws as it draws the History.
+    strs (an optimizer of one's own whose ``last_step_size`` is a Value or numpy number of one element too: fit
+    records it as a float, each episode's its own), so ``json.dumps(dataclasses.asdict(history))`` saves a History
+    and ``History(**json.loads(text))`` loads it back equal; ``pd.DataFrame(dataclasses.asdict(history))`` is a
+    table of it, one row per episode, which ``plots.plot_history`` draws as it draws the History.
 
     A run trained in pieces (fit called again, one episode per call for a learning-rate schedule, another
     optimizer) is one History again with ``+``: ``first + rest``, or ``sum(pieces)``; see
@@ -655,7 +656,7 @@ def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -
     stopped = "no descent step" if getattr(run.optimizer, "last_failed", False) else ""
     if before is not None and all(np.array_equal(p.data, b) for p, b in zip(run.params, before, strict=True)):
         stopped = "zero gradient"
-    return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
+    return number, norm, _last_step_size(run.optimizer), stopped
 
 
 def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
@@ -700,7 +701,17 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
     done = seen / len(run.inputs)  # 1.0 exactly for a whole episode: one batch of all samples gives its own numbers
     number, norm = total / done, norms / done
     stopped = "tol" if run.tol is not None and norm <= run.tol else ""
-    return number, norm, getattr(run.optimizer, "last_step_size", None), stopped
+    return number, norm, _last_step_size(run.optimizer), stopped
+
+
+def _last_step_size(optimizer: Any) -> Any:
+    """The optimizer's ``last_step_size`` for the History: a Value, numpy scalar or array of one number (an optimizer
+    of one's own, whose rate is a Value changed in place under ``no_grad``) as a float of its own, so that every
+    episode keeps its own number and no graph; None, and what is not one number, as it is."""
+    step = getattr(optimizer, "last_step_size", None)
+    if isinstance(step, (Value, np.ndarray, np.generic)) and step.size == 1 and step.dtype.kind in "fiu":
+        return float(step)
+    return step
 
 
 def _not_the_steps(run: _Run, closure: Callable[[], Value], episode: int, batch: int) -> FloatingPointError | None:
