@@ -6,13 +6,14 @@
     tinygrad-edu predict model.npz 0.1 0.5 -1 0.01
 
 Bad arguments, a missing or damaged model file, or inputs that do not fit the model end with one line
-``tinygrad-edu: error: ...`` on stderr and exit status 2; Ctrl-C ends with exit status 130 (``train`` first saves
-the model trained so far, also when Ctrl-C comes after training; during the save itself no file is written; ``demo``
-writes nothing more).  When the program reading the output stops early (``predict ... | head``, also before
-anything was written: ``| grep -q .``), it ends quietly with exit status 141, as shells report a command ended by a
-closed pipe; output that cannot be written (``> FILE`` on a full disk) is an error naming standard output.  SIGTERM
-(``kill``, ``timeout``) ends it as the system does, with no model saved (status 143), after removing the file being
-written.
+``tinygrad-edu: error: ...`` on stderr and exit status 2 (a training that diverged, its cost NaN or inf: status 1,
+no model saved); Ctrl-C ends with exit status 130 (``train`` first saves the model trained so far, also when Ctrl-C
+comes after training; during the save itself no file is written; ``demo`` writes nothing more).  When the program
+reading the output stops early (``predict ... | head``, also before anything was written: ``| grep -q .``), it ends
+quietly with exit status 141, as shells report a command ended by a closed pipe; output that cannot be written
+(``> FILE`` on a full disk) is an error naming standard output, and an error that stderr cannot take
+(``2>&1 | head -1``, ``2> FILE`` on a full disk) still ends with its status.  SIGTERM (``kill``, ``timeout``) ends it
+as the system does, with no model saved (status 143), after removing the file being written.
 
 The same training in Python: ``train`` with its defaults writes this model file, byte for byte (``--hidden``,
 ``--activation``, ``--output-activation``, ``--init``, ``--samples``, ``--episodes``, ``--batch-size`` and ``--seed``
@@ -137,6 +138,9 @@ class _Parser(argparse.ArgumentParser):
         ``--help > FILE`` on a full disk ended with status 0 and an empty file), and with stdout closed (``>&-``)
         nothing is printed (argparse printed the help on stderr)."""
         if file is None:  # a closed stream: argparse wrote on the other one
+            return
+        if file is sys.stderr:  # argparse dropped an error writing it, and Python's flush at exit failed (status 120)
+            _to_stderr(message, end="")
             return
         if file is not sys.stdout:
             super()._print_message(message, file)
@@ -584,11 +588,16 @@ def _said(line: str, status: int) -> int:
     return status
 
 
-def _to_stderr(line: str) -> None:
+def _to_stderr(line: str, end: str = "\n") -> None:
     """Print ``line`` on stderr; nothing when there is no stderr (``2>&-`` closed it: Python sets ``sys.stderr`` to
-    None, and ``print(file=None)`` writes to stdout, where an error line went in among predict's results)."""
+    None, and ``print(file=None)`` writes to stdout, where an error line went in among predict's results), or when
+    it cannot be written (``2>&1 | head -1`` after its reader has gone, ``2> FILE`` on a full disk): the exit status
+    is still the run's own, where the error raised here made it 1, and Python's failed flush at exit 120."""
     if sys.stderr is not None:
-        print(line, file=sys.stderr, flush=True)
+        try:
+            print(line, file=sys.stderr, end=end, flush=True)
+        except OSError:
+            _to_nowhere(sys.stderr)
 
 
 def _flush_stdout() -> None:
@@ -612,13 +621,14 @@ def _output_error(error: OSError) -> OSError:
 
 
 def _raised_by_print(error: OSError) -> bool:
-    """Whether ``error`` was raised by a ``print`` of this module's own: where stdout is unbuffered
-    (``PYTHONUNBUFFERED=1``, ``python -u``) the print to a full disk fails at once, and holds nothing for
-    :func:`_unwritten_output` to find.  A builtin adds no frame: the last one of the traceback is this module's."""
+    """Whether ``error`` was raised by a ``print`` of this module's own, or of the demo's: where stdout is
+    unbuffered (``PYTHONUNBUFFERED=1``, ``python -u``) the print to a full disk fails at once, and holds nothing for
+    :func:`_unwritten_output` to find.  A builtin adds no frame: the last one of the traceback is the module's (the
+    demo's files are written by other modules, and its own OSErrors name a file)."""
     last = error.__traceback__
     while last is not None and last.tb_next is not None:
         last = last.tb_next
-    return last is not None and last.tb_frame.f_globals.get("__name__") == __name__
+    return last is not None and last.tb_frame.f_globals.get("__name__") in (__name__, "tinygrad_edu.demo")
 
 
 def _unwritten_output() -> OSError | None:
@@ -633,9 +643,14 @@ def _unwritten_output() -> OSError | None:
 
 def _stdout_to_nowhere() -> None:
     """The rest of the output, flushed at exit, goes nowhere: its reader has gone (no "Broken pipe" at exit)."""
+    _to_nowhere(sys.stdout)
+
+
+def _to_nowhere(stream: Any) -> None:
+    """The rest of what ``stream`` (stdout or stderr) is given, flushed at exit too, goes to the null device."""
     with contextlib.suppress(OSError, ValueError):
-        stdout, nowhere = sys.stdout.fileno(), os.open(os.devnull, os.O_WRONLY)
-        os.dup2(nowhere, stdout)
+        descriptor, nowhere = stream.fileno(), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nowhere, descriptor)
         os.close(nowhere)
 
 
