@@ -287,7 +287,12 @@ class Module:
         """Freeze (``False``) or unfreeze (``True``) every parameter of the module, as PyTorch's; returns the module.
 
         Frozen parameters are not among :meth:`parameters`, so ``for p in model.parameters(): p.requires_grad =
-        True`` cannot unfreeze them: this can.  An optimizer made before keeps the parameters it was given."""
+        True`` cannot unfreeze them: this can.  An optimizer made before keeps the parameters it was given.
+
+        ``requires_grad_(True)`` unfreezes every Value that requires no gradient, buffers too (a batch norm's
+        running averages, which are such Values here): they become parameters, which an optimizer made afterwards
+        trains.  Unfreeze the modules that hold weights (``model.hidden.requires_grad_(True)``), or freeze the
+        buffers again (``norm.running_mean.requires_grad = False``)."""
         requires_grad = checks.flag(requires_grad, "requires_grad", "requires_grad_")
         for _, value in list(self._named_state()):  # all found first: a refused walk changes nothing
             value.requires_grad = requires_grad
@@ -419,7 +424,9 @@ _PYTORCH_METHODS = {"register_buffer": "numbers kept but not trained (a batch no
                                        "requires no gradient here: self.running_mean = Value(np.zeros(n), "
                                        "requires_grad=False), changed in place under no_grad() (self.running_mean *= "
                                        "0.9); state_dict, save and load keep it and no optimizer changes it (a numpy "
-                                       "array attribute is not saved)"}
+                                       "array attribute is not saved; model.requires_grad_(True) unfreezes it too, "
+                                       "so unfreeze the modules that hold weights instead, or set "
+                                       "running_mean.requires_grad = False again)"}
 #: Keras's Model methods, and what to write here: training and evaluating are functions of the model here.
 _KERAS_METHODS = {
     "compile": "nothing is compiled here: give the cost and the optimizer to training.fit(model, inputs, targets, "

@@ -193,7 +193,7 @@ def _as_array(data: Any, name: str) -> np.ndarray:
         at = tuple(int(i) for i in np.unravel_index(int(np.argmax(not_finite)), array.shape))  # (no index per NaN)
         samples = "" if array.ndim == 0 else _samples_at(not_finite.reshape(len(array), -1).any(axis=1))
         raise ValueError(f"fit: the {name} hold NaN or inf (the first at index {at}: "
-                         f"{array[at]}){samples}; leave those samples out, or fill them in")
+                         f"{array[at]}){samples}{_whole_columns(not_finite)}")
     if array.ndim == 0:
         raise ValueError(f"fit: {name} must hold one entry per sample, got a single number")
     return array
@@ -204,6 +204,19 @@ _GIVE_APART = {"inputs": "give its arrays apart, fit(model, data.inputs, targets
                          "targets of cross_entropy or one_hot(data.labels) as those of squared_error",
                "targets": "give its .labels (the targets of cross_entropy) or one_hot(data.labels) (those of "
                           "squared_error), and its .inputs as the inputs"}
+
+
+def _whole_columns(not_finite: np.ndarray) -> str:
+    """What to do with the samples that hold NaN or inf: leave them out, unless whole columns hold them in every
+    sample (inputs standardised with a column's standard deviation of 0, a constant column: 0/0), which no sample
+    can be left out for."""
+    columns = np.flatnonzero(not_finite.all(axis=0)) if not_finite.ndim == 2 and len(not_finite) > 1 else np.zeros(0)
+    if not len(columns):
+        return "; leave those samples out, or fill them in"
+    shown = ", ".join(str(i) for i in columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
+    return (f"; {'column' if len(columns) == 1 else 'columns'} {shown} hold them in every sample: a column divided by "
+            "its standard deviation of 0 (a constant column, standardised) is 0/0; divide by np.where(std > 0, std, "
+            "1), or leave those columns out")
 
 
 def _samples_at(rows: np.ndarray) -> str:
