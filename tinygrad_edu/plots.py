@@ -323,6 +323,12 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
     return _descent(f, x, rate, steps, sigma, alpha, "descent_path")
 
 
+def _rate_text(rate: float) -> str:
+    """A learning rate the caller gave as ``%g`` writes it (6 digits), with more where those do not read back as that
+    number: three digits wrote 1.001 as "1", beside the 1 that oscillates for ever on x² while 1.001 diverges."""
+    return next(text for digits in range(6, 18) if float(text := f"{rate:.{digits}g}") == rate)  # (17: any float)
+
+
 def _step_rule(learning_rate: Any, name: str, function: str) -> float | None:
     """A fixed learning rate > 0, or None for ``"armijo"``."""
     if not isinstance(learning_rate, str):
@@ -922,7 +928,7 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
         raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got bool {optimizer_or_steps!r}")
     if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)):  # (np.int64(1): descent_path's)
         rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", "plot_descent")
-        label = "Armijo steps" if rate is None else f"learning rate η = {rate:g}"
+        label = "Armijo steps" if rate is None else f"learning rate η = {_rate_text(rate)}"
         return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label, "gradient descent"
     if callable(optimizer_or_steps):
         return _optimizer_path(f, start, optimizer_or_steps, steps)
@@ -1025,9 +1031,11 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     By default the learning rates come from the largest curvature λ of ``f`` at ``start`` (Hessian by finite
     differences of engine gradients): η = 2.1/λ overshoots (past 2/λ every step lands higher up the other side of
     the valley, so the path diverges; where f curves less steeply further along, η is doubled until the path does
-    end higher than it started), η = 0.05/λ crawls and η = 1/λ fits.  Give ``learning_rates`` as
-    ``{"label": η}`` to choose your own.  ``parameter_names`` names the axes of the contour panels, p[0] along x
-    (``("w", "b")``), as in :func:`plot_descent`.
+    end higher than it started), η = 0.05/λ crawls and η = 1/λ fits (their labels round them to 3 digits).  Give
+    ``learning_rates`` as ``{"label": η}`` to choose your own (labelled as given: 1.001 is not written 1); the window
+    then frames the paths whose cost does not end higher than it started (all of them if none does), so that one
+    that diverges runs out of it, as "overshoots" does.  ``parameter_names`` names the axes of the contour panels,
+    p[0] along x (``("w", "b")``), as in :func:`plot_descent`.
     """
     _output_path(path, "plot_learning_rates")  # (checked before the drawing, which may take seconds)
     names = _parameter_names(parameter_names, "plot_learning_rates")
@@ -1043,12 +1051,17 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
         learning_rates = {"overshoots": _overshooting_rate(f, start, 2.1 / curvature, steps),
                           "crawls": 0.05 / curvature, "fits": 1.0 / curvature}
         framed = ["crawls", "fits"]  # the overshooting path runs out of the window: that is the point
+        shown = {name: f"{rate:.3g}" for name, rate in learning_rates.items()}  # (computed from λ: 3 digits)
     else:
-        framed = list(learning_rates)
+        framed, shown = None, {name: _rate_text(rate) for name, rate in learning_rates.items()}
     schedules: list[tuple[str, np.ndarray]] = []
     for name, rate in learning_rates.items():
-        schedules.append((f"{name}: η = {rate:.3g}", _descent(f, start, rate, steps, sigma, alpha,
-                                                             "plot_learning_rates")))
+        schedules.append((f"{name}: η = {shown[name]}", _descent(f, start, rate, steps, sigma, alpha,
+                                                                "plot_learning_rates")))
+    if framed is None:  # your own rates: one that runs off, as "overshoots" does, would shrink every panel to a dot
+        framed = [name for name, (_, p) in zip(learning_rates, schedules, strict=False)
+                  if _value(f, p[-1], "plot_learning_rates") <= _value(f, p[0], "plot_learning_rates")]
+        framed = framed or list(learning_rates)
     if armijo:
         schedules.append((f"Armijo (σ = {sigma:g}, α = {alpha:g})",
                           _descent(f, start, None, steps, sigma, alpha, "plot_learning_rates")))
