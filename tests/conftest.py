@@ -32,6 +32,10 @@ for _name in [name for name in os.environ if name.startswith("TQDM_")]:
     del os.environ[_name]
 
 
+# files for mypy to check, not modules to import: --doctest-modules would run their deliberate mistakes
+collect_ignore_glob = ["data/mypy_strict_user/*.py"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _python_ctrl_c_handler():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
