@@ -179,8 +179,9 @@ def xsquared(n: int = 1000, low: float = -1.0, high: float = 1.0, seed: Seed = 0
     """``n`` samples of the seed's ``f(x) = x²`` (section 5): ``x ~ Uniform[low, high)``, target ``x²``.
 
     Returns ``(inputs, targets)``, both float64 of shape ``(n, 1)``. The seed defines ``f`` on ``[-1, 1]`` and
-    tests the network at ``x = -1``, so the default interval is the whole ``[-1, 1]`` (the companion code drew
-    from ``[0, 1)``, which makes ``x = -1`` an extrapolation). The same ``seed`` gives the same samples.
+    tests the network at ``x = -1``, so the default interval is the whole ``[-1, 1]`` (its section 5 drew its
+    samples between 0 and 1, as its companion code does, from ``[0, 1)``, which makes ``x = -1`` an
+    extrapolation). The same ``seed`` gives the same samples.
 
         >>> x, y = xsquared(4, seed=1)
         >>> bool((y == x ** 2).all()), x.shape

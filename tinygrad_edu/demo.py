@@ -7,8 +7,8 @@ initial weights and biases, and a smaller network a fourth, second-order way:
 1. **random search** (section 5): 500 episodes of "change every parameter at random, keep the change if the
    average cost fell";
 2. **gradient descent with a fixed learning rate η** (sections 7.1, 7.2): 50 episodes; each episode walks
-   through the samples in batches of 5 (section 7.4), one update ``x ← x − η ∇C`` per batch, as the seed's own
-   demonstration in 7.3 updated after every sample;
+   through the samples in batches of 5 (section 7.4), one update ``x ← x − η ∇C`` per batch, where the seed's 7.1
+   makes one per episode and the companion code of its 7.3 demonstration updated after every sample;
 3. **gradient descent with Armijo steps** (section 6.2.1): the algorithm exactly, on all samples at once, one
    step per episode, so the cost can never increase;
 4. **Newton's method with Armijo steps** (sections 6.1, 6.2): the direction from the Hessian, ``(H + λI)d = −∇C``,

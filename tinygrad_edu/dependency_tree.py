@@ -3,7 +3,8 @@
 ``C ← α^L ← z^L ← (W^L, α^(L−1), b^L)`` and onward to the input: :func:`dependency_tree` finds the labelled
 Values (``nn.Layer`` labels ``W^i``, ``b^i``, ``z^i``, ``α^i``), folds the unlabeled operations between them into
 one edge each, and gives every edge its local derivative, as a number (from the engine's own gradient rules) and
-as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂α = 2(α − y′)``, y′ the target).  Drawn by
+as the seed's formula (``∂z/∂w = α``, ``∂α/∂z = σ′(z)``, ``∂C/∂α = 2(α − y′)``, y′ the target; the last two as the
+chain rule needs them, which the seed's section 6.3 misprints as σ(z) and 2(α^(L−1))).  Drawn by
 :func:`tinygrad_edu.viz.draw_dependency_tree`.
 
     >>> import numpy as np

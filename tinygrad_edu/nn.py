@@ -943,8 +943,9 @@ def _left_the_values(error: BaseException) -> bool:
 
 class Layer(Module):
     """One layer of neurons: ``forward(α) = σ(α @ W + b)``, the seed's ``σ(W·α + b)`` (section 3) for a sample
-    written as a row: ``W`` here is the transpose of the seed's weights matrix (``W @ α`` is refused, or silently
-    wrong where the shapes happen to fit).
+    written as a row: ``W`` here is the transpose of the seed's weights matrix in that formula (one row per neuron),
+    and has the shape of its ``Layer`` code, ``np.random.rand(in_size, out_size)``, where the seed's formula and
+    code disagree (``W @ α`` is refused, or silently wrong where the shapes happen to fit).
 
     ``in_size`` activations come in, ``out_size`` go out.  ``activation`` is a name from
     :data:`tinygrad_edu.functional.ACTIVATIONS` (``"sigmoid"``, ``"relu"``, ``"tanh"``, ``"leaky_relu"``,

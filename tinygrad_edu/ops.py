@@ -249,8 +249,8 @@ def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
     inner_b = b[0] if len(b) == 1 else b[-2]
     if a[-1] != inner_b:
         swapped = len(a) > 1 and b[-1] == a[-2]  # (b @ a would align: the seed's W·α written W @ α)
-        order = (f"; {b} @ {a} would align: a layer's W is (in_size, out_size), the transpose of the seed's, so "
-                 "the seed's W·α is α @ W here") if swapped else ""
+        order = (f"; {b} @ {a} would align: a layer's W is (in_size, out_size), as the seed's Layer stores it, the "
+                 "transpose of the W in its formula W·α, so the seed's W·α is α @ W here") if swapped else ""
         return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b}){order}"
     return f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together"
 
@@ -386,7 +386,8 @@ softplus = Op("softplus", _softplus, lambda g, out, x: g * sigmoid(x))
 
 # ---------------------------------------------------------------------------------------------------------------
 # The seed's cost (section 5): C = Σ_j (y_j − y'_j)² per sample, averaged over the n samples of a batch,
-# and its derivative ∂C/∂y = 2(y − y')/n, the "∂C/∂α^L = 2(α^L − y′)" of section 6.3 (y′ the target).
+# and its derivative ∂C/∂y = 2(y − y')/n: section 6.3's ∂C/∂α^L = 2(α^L − y′) (y′ the target; misprinted there
+# as 2(α^(L−1))).
 # ---------------------------------------------------------------------------------------------------------------
 def _samples(prediction) -> int:
     """How many samples a prediction holds: rows of a batch ``(n, k)``, else one."""

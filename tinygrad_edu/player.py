@@ -181,7 +181,8 @@ def _index_text(part: Any) -> str:
 
 
 def local_formula(node: Value, i: int, names: list[str]) -> str:
-    """The local derivative ∂node/∂(input i) as the seed writes it (``α`` for ∂z/∂w, ``σ′(z)``, ``2(α − y′)``);
+    """The local derivative ∂node/∂(input i) in the seed's notation (``α`` for ∂z/∂w, ``σ′(z)``, ``2(α − y′)``:
+    the last two as the chain rule needs them, which the seed's section 6.3 misprints as σ(z) and 2(α^(L−1)));
     a description for operations that only move numbers; empty if there is no simple formula."""
     _check_formula(node, names, "local_formula")
     if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < len(node.parents):
