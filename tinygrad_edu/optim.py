@@ -30,13 +30,15 @@ The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Arm
 schedule does; they are checked whenever they are set, as the constructor checks them, and a bad one is an error
 naming the optimizer and the setting.  ``step`` returns the cost before the update (or None if it was not
 computed).  Updates run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad``
-is None are left alone, and so are frozen ones (``requires_grad=False``), even holding a gradient from before they
-were frozen or the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step every parameter with a
-grad).  A gradient holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has
-not its parameter's shape (``ValueError``) or does not hold real numbers (``TypeError``).  A step of Armijo,
-Newton or random search whose closure fails in a trial (or Ctrl-C there) leaves the parameters, random
-search's generator and the ``last_*`` reports as they were; Ctrl-C during the updates of gradient descent, SGD or
-Adam (a training loop of one's own) takes effect once every parameter is updated.
+is None are left alone (except by random search, which uses no gradient and changes every parameter that is not
+frozen), and so are frozen ones (``requires_grad=False``), even holding a gradient from before they were frozen or
+the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step every parameter with a grad).  A gradient
+holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has not its parameter's shape
+(``ValueError``) or does not hold real numbers (``TypeError``).  A step of Armijo, Newton or random search whose
+closure fails in a trial (or Ctrl-C there) leaves the parameters, random search's generator and the ``last_*``
+reports as they were; Ctrl-C during the updates of gradient descent, SGD or Adam (a training loop of one's own)
+takes effect once every parameter is updated, and while random search keeps or undoes its change, once the change
+is kept or undone in full.
 
 A **random closure** (noise added to the inputs, a dropout mask, a mini-batch drawn inside it) gives another cost at
 every call.  Gradient descent, SGD and Adam call it once per step (its gradient is then a stochastic gradient, as
@@ -272,18 +274,21 @@ def _cost_value(cost: Any, where: str, advice: str = "try a smaller learning rat
     return value
 
 
-def _evaluate(closure: Closure, where: str) -> Any:
+def _evaluate(closure: Closure, where: str, *, recording: bool = False) -> Any:
     """``closure()`` under ``no_grad``, for what needs no gradient (random search, the trials of a line search):
     the cost, checked by :func:`_is_cost` (NaN and inf are the caller's to judge).  A closure that calls
     ``backward()`` itself, as PyTorch's do (under no_grad the engine refuses), or returns anything else is an error
     naming ``where``.  A closure whose cost holds a gradient (a gradient penalty, by ``autodiff.gradients(...,
     create_graph=True)``) needs recording, and fails without, with an error naming no_grad: it is evaluated again
     with recording on, as PyTorch evaluates its line search's closures; if it fails that way too, the first error is
-    raised.  Any other error is raised at once."""
+    raised.  Any other error is raised at once.  ``recording=True`` (the closure needed it earlier in the same step)
+    evaluates it with recording on at once, not first under ``no_grad`` again."""
     try:
-        with no_grad():
+        with enable_grad() if recording else no_grad():
             cost = closure()
     except ValueError as error:
+        if recording:
+            raise
         if str(error).startswith("backward:"):  # the engine's errors from backward() start so
             raise ValueError(f"{where}: the closure called backward(), which fails here: this step evaluates the "
                              "closure without gradients (under no_grad), so it only computes the cost and returns it "
@@ -1265,12 +1270,13 @@ class RandomSearch(Optimizer):
     other optimizers leave them; a step with all of them frozen is a ValueError.
 
     ``step(closure)`` evaluates the closure (under ``no_grad``, or with recording on where it needs it: a cost that
-    holds a gradient) before and after the change; pass ``cost=`` to
-    reuse a known cost at the current parameters.  The closure returns the cost, a Value of one number or a
-    number, and needs no gradient: one that calls ``backward()`` (as PyTorch's closures do) is a ValueError, one
-    that returns anything else a TypeError.  ``accepted`` and ``proposals`` count the changes kept and tried;
-    ``last_accepted`` and ``last_cost`` describe the latest step.  ``scale`` (a setting) and ``rng`` (a seed or
-    a numpy Generator) may be set between steps.  An int ``rng`` draws the numbers an int ``rng`` of a network
+    holds a gradient) before and after the change; pass ``cost=`` to reuse a known cost at the current parameters
+    (``cost=search.last_cost`` in a loop of one's own: one call per step).  A closure that needs recording is tried
+    under ``no_grad`` first, where it fails: one call more per step.  The closure returns the cost, a Value of one
+    number or a number, and needs no gradient: one that calls ``backward()`` (as PyTorch's closures do) is a
+    ValueError, one that returns anything else a TypeError.  ``accepted`` and ``proposals`` count the changes kept
+    and tried; ``last_accepted`` and ``last_cost`` describe the latest step.  ``scale`` (a setting) and ``rng`` (a
+    seed or a numpy Generator) may be set between steps.  An int ``rng`` draws the numbers an int ``rng`` of a network
     draws: give the search a stream of its own, ``rng=seeds.second_stream(seed)`` (as the demo and the command line
     do), or one Generator to both; with ``init="uniform"`` and the same int the first change is w → 1.2·w − 0.1
     for every weight, with ``init="xavier"`` a multiple of the first layer's weights, no random guess.
@@ -1301,8 +1307,10 @@ class RandomSearch(Optimizer):
             raise ValueError("RandomSearch.step: every parameter is frozen (requires_grad=False; "
                              f"{checks.counted(len(self.params), 'parameter')}), so there is nothing to change: "
                              f"{_UNFREEZE}; the parameters are unchanged")
+        recorded = False
         if cost is None:
             cost = _evaluate(closure, "RandomSearch.step")
+            recorded = isinstance(cost, Value) and cost._op is not None  # (it needed recording: so will the change's)
         before = _cost_value(cost, "RandomSearch.step", "it is the cost at the parameters as they are, and random "
                              "search never keeps a change to a NaN or infinite cost: start from parameters (and "
                              "data) where the cost is finite; the parameters are unchanged")
@@ -1312,19 +1320,20 @@ class RandomSearch(Optimizer):
                 for p in self.params:
                     if p.requires_grad:  # frozen ones are left alone, as the other optimizers leave them
                         p += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
-            after = float(_evaluate(closure, "RandomSearch.step"))
+            after = float(_evaluate(closure, "RandomSearch.step", recording=recorded))
         except BaseException:  # as if this step had not been tried: the parameters and the generator as they were
             _restore(self.params, start)
             self.rng.bit_generator.state = drawn
             raise
-        self.proposals += 1
-        self.last_accepted = -math.inf < after < before  # False for NaN, and for −inf as Armijo's trials
-        if self.last_accepted:
-            self.accepted += 1
-            self.last_cost = after
-        else:
-            _restore(self.params, start)
-            self.last_cost = before
+        with _whole_update():  # a Ctrl-C here takes effect once the change is kept or undone in full, not halfway
+            self.proposals += 1
+            self.last_accepted = -math.inf < after < before  # False for NaN, and for −inf as Armijo's trials
+            if self.last_accepted:
+                self.accepted += 1
+                self.last_cost = after
+            else:
+                _restore(self.params, start)
+                self.last_cost = before
         return cost
 
 
