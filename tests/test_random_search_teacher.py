@@ -22,7 +22,7 @@ def _network() -> nn.MLP:
     return nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", rng=0)
 
 
-# ------------------------------------------------------------------------------------------------ defects (xfail)
+# ------------------------------------------------------------------------------------------------ defects (fixed)
 
 
 def test_ctrl_c_while_a_rejected_guess_is_undone_takes_effect_once_every_parameter_is_back(monkeypatch) -> None:
