@@ -1338,6 +1338,9 @@ class RandomSearch(Optimizer):
 
 
 # --- Newton's method -------------------------------------------------------------------------------------------
+_EPS = float(np.finfo(np.float64).eps)
+
+
 class Newton(Optimizer):
     """Newton's method with the Armijo step size: the second-order way down (seed 6.1 and 6.2).
 
@@ -1362,13 +1365,19 @@ class Newton(Optimizer):
     is no such margin: then, and wherever the solve fails, ``d = −g`` is used instead (plain Armijo gradient
     descent for that step) and ``last_fallback`` is True.  A larger ``damping`` bends ``d`` towards −g.  A
     parameter the cost does not depend on (its row of H and its slope are 0, as for the weights of an input that is
-    always 0) is left out of the solve and stays where it is: its eigenvalue 0 is no saddle.
+    always 0) is left out of the solve and stays where it is: its eigenvalue 0 is no saddle.  Nor is an eigenvalue
+    that is 0 but for rounding (|λ| ≤ n·ε·max|λ|, ε of the parameters' dtype) along a direction where C does not
+    change (adding the same number to every class's logit under softmax, two equal inputs): with ``damping=0`` and
+    no eigenvalue below that, d is the shortest solution of H d = −g (``np.linalg.lstsq``), the Newton step of the
+    directions that curve; −g only where g has a part along the flat ones (C linear there, with no minimum).
 
     The cost: n backward passes per step and an n × n solve, fine for tens or a few hundred parameters, hopeless
-    for millions (seed 6.1; ``benchmarks/bench_second_order.py``).  ``step(closure)`` needs the closure;
-    ``cost=`` (the closure's cost at the current point, graph still in place) saves one forward pass.  After a
-    step: ``last_step_size`` (t, 0 if no t was accepted), ``last_cost``, ``last_fallback``, ``last_failed`` (as
-    for :class:`Armijo`, also when the step size that met the condition changed no parameter).
+    for millions (seed 6.1; ``benchmarks/bench_second_order.py``): a step with more than ``MANY_PARAMETERS`` (1,000)
+    warns (a RuntimeWarning, once per optimizer and n) before it starts, with n and the Hessian's size in memory.
+    ``step(closure)`` needs the closure; ``cost=`` (the closure's cost at the current point, graph still in place)
+    saves one forward pass.  After a step: ``last_step_size`` (t, 0 if no t was accepted), ``last_cost``,
+    ``last_fallback``, ``last_failed`` (as for :class:`Armijo`, also when the step size that met the condition
+    changed no parameter).
 
         >>> from tinygrad_edu import Value, optim
         >>> x = Value([3.0, -2.0])
@@ -1379,6 +1388,8 @@ class Newton(Optimizer):
     """
 
     _settings = ("damping", "sigma", "alpha", "max_backtracks")
+    #: More parameters than this make a step slow (n backward passes, an n³ solve) and the Hessian big: a warning.
+    MANY_PARAMETERS = 1000
     damping, sigma, alpha = _Setting(least=0), _Setting(above=0, below=1), _Setting(above=0, below=1)
     max_backtracks = _Setting(_backtracks)
     _renamed: dict[str, str] = {}
@@ -1393,6 +1404,7 @@ class Newton(Optimizer):
         self.last_fallback = False
         self.last_failed = False
         self.last_damping: float | None = None
+        self._warned_for = 0  # the number of parameters the latest warning of their cost was for
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         self._check_step(closure, cost, needs_closure=True)
@@ -1408,6 +1420,7 @@ class Newton(Optimizer):
         f0 = _cost_value(cost, "Newton.step", "it is at the parameters as they are (unchanged), and Newton has no "
                          "learning rate to lower: start it where the cost is finite")
         params = [p for p in self.params if p.requires_grad]  # frozen ones are left alone, as the others leave them
+        self._warn_if_many(sum(p.size for p in params))
         gradient, hessian = gradient_and_hessian(cost, params)
         if params and not gradient.any() and not _reaches_any(cost, params):  # (a copied optimizer's closure, say)
             raise self._reached_none()
@@ -1416,13 +1429,24 @@ class Newton(Optimizer):
                                      "are unchanged")
         self._store_gradients(params, gradient)
         with self._reports_kept_on_failure():
-            direction = self._direction(gradient, hessian)
+            rounding = max([float(np.finfo(p.dtype).eps) for p in params if p.dtype.kind == "f"], default=_EPS)
+            direction = self._direction(gradient, hessian, rounding)
             self.last_cost, self.last_failed = f0, False
             if not gradient.any():  # ∇C = 0: nothing to do (step 1.2's STOP; the slope alone can be 0 by underflow)
                 self.last_step_size = 0.0
                 return cost
             self._line_search(params, closure, direction, gradient, f0)
         return cost
+
+    def _warn_if_many(self, n: int) -> None:
+        """Before a step's n backward passes: a RuntimeWarning (once per n) when n > ``MANY_PARAMETERS``."""
+        if n <= self.MANY_PARAMETERS or n == self._warned_for:
+            return
+        self._warned_for = n
+        warnings.warn(f"Newton.step: {n:,} parameters, so each step takes {n:,} backward passes for the Hessian, "
+                      f"{n:,} × {n:,} numbers ({8 * n * n / 1e6:,.0f} MB, a few times that while it is built), and "
+                      "a solve that grows like n³; for this many parameters train with Armijo, SGD or Adam",
+                      RuntimeWarning, stacklevel=3)
 
     @staticmethod
     def _store_gradients(params: list[Value], gradient: np.ndarray) -> None:
@@ -1432,30 +1456,45 @@ class Newton(Optimizer):
             p.grad = gradient[start:start + p.size].reshape(p.shape).astype(p.dtype)
             start += p.size
 
-    def _direction(self, gradient: np.ndarray, hessian: np.ndarray) -> np.ndarray:
+    def _direction(self, gradient: np.ndarray, hessian: np.ndarray, rounding: float = _EPS) -> np.ndarray:
         """d from (H + λI) d = −g, with λ raised where H + λI is not positive definite; −g if that fails.
         A parameter the cost does not depend on (its row of H and its slope all 0) is left out of the solve and
-        keeps d = 0: its eigenvalue 0 says nothing about the others, which it would otherwise send back to −g."""
+        keeps d = 0: its eigenvalue 0 says nothing about the others, which it would otherwise send back to −g.
+        ``rounding`` is the ε of the parameters' dtype (float32's for a float32 model), which H was computed in."""
         used = hessian.any(axis=0) | hessian.any(axis=1) | (gradient != 0)
         if not used.all():
             direction = np.zeros_like(gradient)  # (= −g there as well, should the others fall back to −g)
-            direction[used] = self._direction(gradient[used], hessian[np.ix_(used, used)])
+            direction[used] = self._direction(gradient[used], hessian[np.ix_(used, used)], rounding)
             return direction
         matrix = hessian + (hessian.T - hessian) / 2  # (H + Hᵀ)/2, without H + Hᵀ overflowing (H of 1e308)
-        lowest = float(np.linalg.eigvalsh(matrix)[0]) if len(gradient) else 0.0
+        eigenvalues = np.linalg.eigvalsh(matrix) if len(gradient) else np.zeros(1)
+        lowest = float(eigenvalues[0])
+        flat = len(gradient) * rounding * float(np.abs(eigenvalues).max())  # an eigenvalue 0 but for rounding
         shift = self.damping
         if lowest + shift <= 0:  # a saddle or a maximum nearby: make the model convex again
             shift = self.damping - lowest if self.damping > 0 else 0.0
         self.last_damping = shift
         direction = np.full_like(gradient, np.nan)
-        if shift > 0 or lowest > 0:
+        if shift > 0 or lowest > flat:
             try:
                 direction = np.linalg.solve(matrix + shift * np.eye(len(gradient)), -gradient)
             except np.linalg.LinAlgError:
                 pass
+        elif lowest >= -flat and flat > 0:  # H ≥ 0 with flat directions, along which C does not change
+            direction = self._flat_newton_step(matrix, gradient, len(gradient) * rounding)
         usable = bool(np.isfinite(direction).all() and _sign_of_slope(gradient, direction) < 0)  # (gᵀd may underflow)
         self.last_fallback = not usable and bool(gradient.any())  # (∇C = 0: no step at all, so nothing fell back)
         return direction if usable else -gradient
+
+    @staticmethod
+    def _flat_newton_step(matrix: np.ndarray, gradient: np.ndarray, cutoff: float) -> np.ndarray:
+        """The shortest d with H d = −g, for an H ≥ 0 whose eigenvalues that are 0 but for rounding belong to flat
+        directions, along which C does not change (the same shift of every class's logit under softmax, two equal
+        inputs): g has no part along them, and the Newton step leaves them alone.  NaN (so −g) where g has such a
+        part (C linear along them: no minimum for the model to jump to).  ``cutoff``: relative to the largest."""
+        direction = np.linalg.lstsq(matrix, -gradient, rcond=cutoff)[0]
+        residual = np.abs(matrix @ direction + gradient).max()
+        return direction if residual <= 1e-3 * np.abs(gradient).max() else np.full_like(gradient, np.nan)
 
     def _line_search(self, params: list[Value], closure: Closure, direction: np.ndarray, gradient: np.ndarray,
                      f0: float) -> None:
