@@ -198,8 +198,10 @@ def _param_text(value: Any) -> str:
     not ``(slice(None, None, None), array([0, 2]))``."""
     if isinstance(value, np.generic):
         return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612)
-    if isinstance(value, np.ndarray):
-        return np.array2string(value, separator=", ", threshold=8)
+    if isinstance(value, np.ndarray):  # (on one line, as the player writes it, whatever np.set_printoptions says)
+        text = np.array2string(value, separator=", ", threshold=8, edgeitems=3, sign="-", floatmode="maxprec",
+                               suppress_small=False, formatter={}, legacy=False)
+        return " ".join(text.split()).replace("[ ", "[").replace(" ]", "]")
     if isinstance(value, slice):
         parts = ["" if part is None else _param_text(part) for part in (value.start, value.stop, value.step)]
         return ":".join(parts if parts[2] else parts[:2])
