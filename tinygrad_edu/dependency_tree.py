@@ -26,7 +26,7 @@ import itertools
 import math
 import re
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,8 @@ class TreeEdge:
     """``child`` depends on ``parent`` with local derivative ∂child/∂parent = ``number`` (= ``formula``);
     ``ops`` are the operations folded into the edge, from ``parent`` up to ``child`` (e.g. ``("mul", "add")``),
     ``branching`` whether they branch (some of them take the results of two others, or ``parent`` and a result:
-    then ``ops`` is an order they ran in, not a chain)."""
+    then ``ops`` is an order they ran in, not a chain); ``direct`` whether it goes straight to the cost from a node
+    with other paths to it as well (a regularised weight): its ∂C/∂parent is then one term of the node's."""
 
     parent: str
     child: str
@@ -86,11 +87,13 @@ class TreeEdge:
     formula: str = ""
     ops: tuple[str, ...] = ()
     branching: bool = False
+    direct: bool = False
 
     @property
     def symbol(self) -> str:
-        """The local derivative this edge stands for, written as a symbol: ``∂z^2/∂W^2``."""
-        return f"∂{pretty(self.child)}/∂{pretty(self.parent)}"
+        """The local derivative this edge stands for, written as a symbol: ``∂z^2/∂W^2``; ``∂C/∂W^2 (direct)`` for a
+        ``direct`` edge, whose number is not the ∂C/∂W^2 that its node shows (the sum over all the paths)."""
+        return f"∂{pretty(self.child)}/∂{pretty(self.parent)}" + (" (direct)" if self.direct else "")
 
 
 @dataclass
@@ -314,7 +317,7 @@ def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Va
 _SHOWN_FIRST = {"weight": 0, "activation": 1, "pre-activation": 1, "input": 2, "bias": 3}
 
 
-def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
+def dependency_tree(cost: Value, *, precision: int = 4, gradients: Mapping[int, Any] | None = None) -> DependencyTree:
     """The dependency tree of a cost from a chain network (one neuron per layer), from labelled Values.
 
     The nodes are the cost and every labelled Value it depends on (``W^i``/``w^i``, ``b^i``, ``z^i``, ``α^i``, or
@@ -327,10 +330,17 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
     been backpropagated yet, this calls ``cost.backward()`` (which adds to the parameters' ``.grad``), once the tree
     is found: a cost that is no chain network's is refused with every ``.grad`` left as it was.  A formula writes an
     unlabelled constant (the target in ``2(α − 0.25)``) with ``precision`` significant digits.
+
+    Each node's gradient is its ``.grad``, refused where that holds other backward passes too; ``gradients``
+    (id(Value) → ∂C/∂(it) of one pass of ``cost`` alone, as :func:`tinygrad_edu.player.pass_gradients` gives them)
+    are taken instead, as the backpropagation player does, which steps through that one pass whatever ``.grad`` holds.
     """
     if not isinstance(cost, Value):
         raise TypeError(f"dependency_tree: expected a Value (the cost), got {type(cost).__name__}")
     checks.precision(precision, "dependency_tree")
+    if gradients is not None and not isinstance(gradients, Mapping):
+        raise TypeError(f"dependency_tree: gradients must map id(Value) to its gradient (pass_gradients(cost) gives "
+                        f"them), got {type(gradients).__name__} {gradients!r:.60}")
     if cost.size != 1:
         raise ValueError(f"dependency_tree: the cost must be a single number, got shape {cost.shape}")
     if not cost.requires_grad:
@@ -373,10 +383,14 @@ def dependency_tree(cost: Value, *, precision: int = 4) -> DependencyTree:
             if id(parent) not in queued:
                 queued.add(id(parent))
                 queue.append(parent)
+    uses = Counter(edge.parent for edge in tree.edges)
+    for edge in tree.edges:  # ∂C/∂W² on an edge straight to C, beside W²'s other paths, is not W²'s ∂C/∂W²
+        edge.direct = edge.child == tree.cost and uses[edge.parent] > 1
     if cost.grad is None:  # only now: a tree refused above leaves every .grad as it was
         cost.backward()
     for node in tree.nodes.values():
-        node.grad = None if node.value.grad is None else _scalar(node.value.grad)
+        grad = node.value.grad if gradients is None else gradients.get(id(node.value))
+        node.grad = None if grad is None else _scalar(grad)
     _check_single_pass(tree)
     return tree
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from tinygrad_edu import checks
 
-__all__ = ["format_number", "summary", "numbers_of", "smallest_normal", "pretty", "operand", "printable",
-           "left_out_note", "LAYER_LABEL"]
+__all__ = ["format_number", "summary", "value_summary", "numbers_of", "smallest_normal", "pretty", "operand",
+           "printable", "left_out_note", "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -63,6 +63,22 @@ def summary(array: Any, precision: int = 4) -> str:
     digits = min(precision, 3)
     return (f"min {format_number(float(array.min()), digits)} · mean {format_number(_mean(array), digits)} · "
             f"max {format_number(float(array.max()), digits)}")
+
+
+def value_summary(array: Any, precision: int = 4) -> str:
+    """:func:`summary` of a Value's numbers (its data), as the drawings and the player show them, but a single number
+    never rounded to a whole number it is not: σ(20.24) = 0.9999999984 is written 0.999999998, not ``1`` (from which
+    a reader works out 2(α − 1) = 0 and σ(1 − σ) = 0, where the drawing shows -3.2e-09 and 1.6e-09), with the
+    digits it takes (up to 17) to show it is not whole."""
+    precision = _digits(precision, "value_summary")
+    if array is None or _numbers(array, "value_summary").size != 1:
+        return summary(array, precision)
+    x = float(_numbers(array, "value_summary").reshape(()))
+    text = format_number(x, precision)
+    while float(text) != x and float(text).is_integer() and abs(x) < 10 ** precision and precision < 17:
+        precision += 1  # (above 10^precision every number is written whole: 123457 for 123456.7 is no surprise)
+        text = format_number(x, precision)
+    return text
 
 
 def _mean(array: np.ndarray) -> float:

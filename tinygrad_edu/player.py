@@ -300,9 +300,10 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     order = [n for n in backward_order(output) if id(n) in number]
     operations = [n for n in reversed(order) if n.op is not None]
     fmt = lambda array: summary(array, precision)  # noqa: E731
-    steps = [_start_step(kept, total, names, fmt)]
+    data = lambda array: notation.value_summary(array, precision)  # noqa: E731 (σ(20) = 0.999999998, not 1)
+    steps = [_start_step(kept, total, names, data)]
     for k, node in enumerate(operations, start=1):
-        steps.append(_forward_step(node, k, len(operations), number, names, fmt))
+        steps.append(_forward_step(node, k, len(operations), number, names, data))
     for k, node in enumerate(order, start=1):
         steps.append(_backward_step(node, k, len(order), output, number, names, grads, arrivals.get(id(node), []),
                                     fmt))
@@ -364,7 +365,8 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
         return Step("backward", i, title, body)
     rows, edges = [], []
     for user, position, contribution in arrivals:
-        rows.append(_arrival_row(node, user, position, contribution, names, grads, cost, fmt))
+        direct = user is output and len(arrivals) > 1  # ∂C/∂w of this use alone is not w's ∂C/∂w, the sum
+        rows.append(_arrival_row(node, user, position, contribution, names, grads, cost, fmt, direct))
         if id(user) in number:
             edges += [f"v{i}->op{number[id(user)]}", f"op{number[id(user)]}->v{number[id(user)]}"]
     used = _uses(len(arrivals), len({id(user) for user, _, _ in arrivals}), "was used", "operation")
@@ -394,11 +396,11 @@ def _sum_text(terms: list[str]) -> str:
 
 
 def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarray, names: Mapping[int, str],
-                 grads: Mapping[int, np.ndarray], cost: str, fmt: Any) -> str:
+                 grads: Mapping[int, np.ndarray], cost: str, fmt: Any, direct: bool = False) -> str:
     user_name = pretty(_name(user, names))
     inputs = [pretty(_name(p, names)) for p in user.parents]
     formula = local_formula(user, position, inputs)
-    symbol = f"∂{user_name}/∂{pretty(_name(node, names))}"
+    symbol = f"∂{user_name}/∂{pretty(_name(node, names))}" + (" (direct)" if direct else "")
     local = f"{symbol} = {formula}" if formula else symbol
     if user.size == 1:  # the local derivative is a number (or, for a tensor input, one number per element)
         ones = np.ones(user.shape, user.dtype)
@@ -475,17 +477,18 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     grads, _ = _gradients(cost, set())
     order = [n for n in backward_order(cost) if id(n) in index]
     fmt = lambda array: summary(array, precision)  # noqa: E731
+    data = lambda array: notation.value_summary(array, precision)  # noqa: E731 (σ(20) = 0.999999998, not 1)
     leaves = [node.value for node in tree.nodes.values() if node.value.op is None]
     folded = _folded_constants(tree)
     names_and_constants = {**names, **_constant_names(folded, precision)}  # how the formulas write the constants
-    steps = [_start_step(leaves + folded, len(leaves) + len(folded), names_and_constants, fmt)]
+    steps = [_start_step(leaves + folded, len(leaves) + len(folded), names_and_constants, data)]
     operations = [n for n in reversed(order) if n.op is not None]
     for k, node in enumerate(operations, start=1):
         inputs = inputs_of.get(names[id(node)], [])
         formula = _tree_forward_formula(node, inputs, names_and_constants)
-        values = "".join(f"<li>{_esc(e.parent)} = {_esc(fmt(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
+        values = "".join(f"<li>{_esc(e.parent)} = {_esc(data(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
         body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
-                f"<p class='result'>{_esc(names[id(node)])} = {_esc(fmt(node.data))}</p>")
+                f"<p class='result'>{_esc(names[id(node)])} = {_esc(data(node.data))}</p>")
         edges = [f"v{index[id(node)]}->v{position[e.parent]}" for e in inputs]
         steps.append(Step("forward", index[id(node)], f"Forward {k} of {len(operations)}: "
                           f"{pretty(names[id(node)])}", body, edges))

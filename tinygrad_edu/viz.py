@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 import numpy as np
 
-from tinygrad_edu import checks, nn
+from tinygrad_edu import checks, nn, notation
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, has_layers, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, replacing, write_text
@@ -495,7 +495,7 @@ def _value_label(node: Value, name: str | None, show_data: bool, show_grad: bool
     if node.ndim:
         cells.append(_text(f"shape {node.shape}"))
     if show_data:
-        cells.append("data " + _text(summary(node.data, precision)))
+        cells.append("data " + _text(notation.value_summary(node.data, precision)))
     if show_grad:
         cells.append("grad " + _text(summary(grad, precision)))
     rows = "".join(f"<TR><TD>{cell}</TD></TR>" for cell in cells or [" "])
@@ -549,7 +549,8 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     Value that used it, the local derivative on that edge (``∂z/∂W = α``, ``σ′(z)``, ``2(α − y′)``...), their
     product, the sum where several contributions meet, and ∂C/∂(the Value); the last step lists every
     parameter's gradient next to its ``.grad``.  ``value`` is the cost (a single number); if it has no
-    gradient yet this calls ``value.backward()``.
+    gradient yet this calls ``value.backward()``.  The steps and the drawing show one backward pass of ``value``
+    alone, also where ``.grad`` holds other passes too (``backward()`` run twice): the last step says so.
 
     ``layout="graph"`` draws every Value and operation as :func:`draw_graph` does (large graphs cut the same
     way); ``"tree"`` draws the seed's dependency tree of a chain network (:func:`draw_dependency_tree`, with
@@ -588,7 +589,9 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
                          "which keeps the max_nodes Values nearest the output")
     if layout == "tree" or (layout == "auto" and labelled <= max_nodes and has_layers(value)):  # (see has_layers)
         try:
-            tree = dependency_tree(value, precision=precision)  # value.backward() if needed, once found
+            # value.backward() if needed, once found; each node's gradient that of the steps' one pass (.grad may hold
+            # other passes too: the result step says so, and the tree of a network is still the tree)
+            tree = dependency_tree(value, precision=precision, gradients=pass_gradients(value))
         except ValueError as error:
             if layout == "tree":  # say who was called, as draw_dependency_tree does
                 raise ValueError(f"backprop_player: layout='tree' needs a chain network's tree; {error}") from None
@@ -782,7 +785,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
-        lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {format_number(node.data, precision)}")]
+        lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {notation.value_summary(node.data, precision)}")]
         if node.grad is not None:  # a long name is cut, never the number after it
             symbol = _text(f"∂{pretty(tree.cost)}/∂{pretty(name)}")
             lines.append(symbol + _text(f" = {format_number(node.grad, precision)}"))
