@@ -140,7 +140,7 @@ NUMPY = {
         leaky_relu=lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
         softmax=lambda x, axis=-1: np.exp(_log_softmax(x, axis)), log_softmax=_log_softmax,
         concatenate=lambda xs, axis=0: np.concatenate(xs, axis=axis), stack=lambda xs, axis=0: np.stack(xs, axis),
-        maximum=np.maximum, where=np.where),
+        maximum=np.maximum, where=np.where, identity=lambda x: x),
     "L": SimpleNamespace(
         squared_error=lambda p, t: np.sum((p - t) ** 2) / _samples(p),
         mean_squared_error=lambda p, t: np.mean((p - t) ** 2), cross_entropy=_cross_entropy),
@@ -158,6 +158,14 @@ NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, 
                                sigmoid_slope=lambda x: _sigmoid(x) * _sigmoid(-x),
                                tanh_slope=lambda x: 1 / np.cosh(x) ** 2)  # 1 − tanh² loses every digit far out
 LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops, "inf": np.inf, "nan": np.nan}
+#: The Value methods a line may call on a node (``v3.exp()``), which numpy arrays lack: the reference reads them as
+#: the functions of :data:`NUMPY`'s ``F`` (``F.exp(v3)``).
+_METHODS = re.compile(r"\b([xv]\d+)\.(exp|log|sqrt|abs|tanh|sigmoid|relu)\(\)")
+
+
+def _as_numpy(line: str) -> str:
+    """A line as the numpy reference evaluates it: Value methods on nodes as ``F``'s functions."""
+    return _METHODS.sub(r"F.\2(\1)", line)
 
 
 def _literal(array: np.ndarray) -> str:
@@ -208,6 +216,10 @@ class Expression:
     def _code(self) -> Any:
         return compile("\n".join(self.lines), "<expression>", "exec")
 
+    @cached_property
+    def _reference_code(self) -> Any:
+        return compile("\n".join(map(_as_numpy, self.lines)), "<expression>", "exec")
+
     def run(self, *values: Any, reference: bool = False, constants: dict[str, np.ndarray] | None = None,
             dtype: Any = np.float64) -> dict[str, Any]:
         """Evaluate every line; returns each node (inputs, then ``v…``) by name.
@@ -224,7 +236,7 @@ class Expression:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             if reference:  # numpy warns of a mean of an empty slice even where the result is empty, (0, 0) over axis 0
                 warnings.simplefilter("ignore", RuntimeWarning)  # (the engine's, with no numbers to give, does not)
-            exec(self._code, env)
+            exec(self._reference_code if reference else self._code, env)
         names = self.input_names + [line.split(" = ", 1)[0] for line in self.lines]
         return {name: env[name] for name in names}
 
@@ -325,7 +337,7 @@ class Graph:
         """The numpy value of an expression over the nodes and constants (not added to the graph)."""
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the mean of nothing: rejected as NaN by add
-            return np.asarray(eval(expression, self._env), dtype=np.float64)
+            return np.asarray(eval(_as_numpy(expression), self._env), dtype=np.float64)
 
     # writing
     def constant(self, array: np.ndarray) -> str:
@@ -469,10 +481,13 @@ def _sides(g: Graph, left: str, right: str) -> tuple[str, str]:
 
 # --- the node builders: each writes one kind of line for operand ``a`` (or gives up with None) ----------------
 def arithmetic(g: Graph, a: str) -> str | None:
-    """a + b, a − b, a · b, −a, with b a node, a number or an array, on either side."""
-    symbol = g.draw(st.sampled_from(["+", "-", "*", "neg"]))
+    """a + b, a − b, a · b, −a, with b a node, a number or an array, on either side; +a and F.identity(a) (a itself:
+    a node named twice)."""
+    symbol = g.draw(st.sampled_from(["+", "-", "*", "neg", "pos"]))
     if symbol == "neg":
         return g.add(f"-{a}")
+    if symbol == "pos":  # (not of an input: it would be the input itself, under no_grad too)
+        return g.add(g.draw(st.sampled_from(["+{a}", "F.identity({a})"])).format(a=a)) if a[0] == "v" else None
     left, right = _sides(g, a, _operand(g, a))
     return g.add(f"{left} {symbol} {right}")
 
@@ -515,6 +530,8 @@ def matmul(g: Graph, a: str) -> str | None:
     if not shape:
         return None
     kind = g.draw(st.sampled_from(["node", "itself", "array"]))
+    if kind == "itself" and g.draw(st.booleans()):  # numpy's function, which calls the Value's @
+        return g.add(f"np.matmul({a}, {a if len(shape) == 1 else f'np.swapaxes({a}, -1, -2)'})")
     if kind == "itself":
         return g.add({1: f"{a} @ {a}", 2: f"{a} @ {a}.T"}.get(len(shape), f"{a} @ {a}.swapaxes(-1, -2)"))
     if kind == "node":
@@ -551,7 +568,9 @@ def elementwise(g: Graph, a: str) -> str | None:
         return None
     if name == "leaky_relu" and g.draw(st.booleans()):
         return g.add(f"F.leaky_relu({a}, negative_slope={g.draw(st.sampled_from([0.2, 0.0, 0.5]))})")
-    return g.add(f"F.{name}({a})")
+    if name in ("leaky_relu", "softplus") or g.draw(st.booleans()):
+        return g.add(f"F.{name}({a})")
+    return g.add(f"abs({a})" if name == "abs" and g.draw(st.booleans()) else f"{a}.{name}()")  # Value's methods
 
 
 def _axes(g: Graph, ndim: int) -> Any:
@@ -586,6 +605,8 @@ def reduction(g: Graph, a: str) -> str | None:
     args = [] if axis is None and g.draw(st.booleans()) else [f"axis={axis!r}"]
     if g.draw(st.booleans()):
         args.append(f"keepdims={g.draw(st.booleans())}")
+    if g.draw(st.booleans()):  # numpy's function, which calls the Value's method
+        return g.add(f"np.{name}({', '.join([a] + args)})")
     return g.add(f"{a}.{name}({', '.join(args)})")
 
 
@@ -621,23 +642,31 @@ def reshape(g: Graph, a: str) -> str | None:
         shape[g.draw(st.integers(0, len(shape) - 1))] = -1
     if not shape:
         return g.add(f"{a}.reshape(())")
+    if g.draw(st.integers(0, 2)) == 0:  # numpy's function, which calls the Value's method
+        return g.add(f"np.reshape({a}, {tuple(shape)!r})")
     return g.add(f"{a}.reshape({', '.join(map(str, shape))})" if g.draw(st.booleans())
                  else f"{a}.reshape({tuple(shape)!r})")
 
 
 def transpose(g: Graph, a: str) -> str | None:
-    """transpose with a permutation (negative axes too), .T, transpose() and swapaxes."""
+    """transpose with a permutation (negative axes too), .T, transpose() and swapaxes; numpy's np.transpose,
+    np.swapaxes and np.moveaxis on Values."""
     ndim = g.value(a).ndim
-    kind = g.draw(st.sampled_from(["axes", "T", "reversed", "swapaxes"]))
+    kind = g.draw(st.sampled_from(["axes", "T", "reversed", "swapaxes", "np.transpose", "np.moveaxis"]))
     if kind == "T":
         return g.add(f"{a}.T")
     if kind == "reversed" or not ndim:
-        return g.add(f"{a}.transpose()")
+        return g.add(f"np.transpose({a})" if kind == "np.transpose" else f"{a}.transpose()")
     negative = st.booleans()
     if kind == "swapaxes":
         i, j = (g.draw(st.integers(-ndim, ndim - 1)) for _ in range(2))
-        return g.add(f"{a}.swapaxes({i}, {j})")
+        return g.add(f"np.swapaxes({a}, {i}, {j})" if g.draw(st.booleans()) else f"{a}.swapaxes({i}, {j})")
+    if kind == "np.moveaxis":
+        source, destination = (g.draw(st.integers(-ndim, ndim - 1)) for _ in range(2))
+        return g.add(f"np.moveaxis({a}, {source}, {destination})")
     axes = [axis - ndim if g.draw(negative) else axis for axis in g.draw(st.permutations(range(ndim)))]
+    if kind == "np.transpose":
+        return g.add(f"np.transpose({a}, {tuple(axes)!r})")
     return g.add(f"{a}.transpose({', '.join(map(str, axes))})" if g.draw(st.booleans())
                  else f"{a}.transpose({tuple(axes)!r})")
 
@@ -664,11 +693,13 @@ def _basic_key(g: Graph, shape: tuple[int, ...]) -> str:
 def indexing(g: Graph, a: str) -> str | None:
     """Basic (ints, slices, None, ...), advanced (repeated and negative int arrays), boolean and empty indexing."""
     shape = g.shape(a)
-    kind = g.draw(st.sampled_from(["basic", "integers", "mask", "empty", "pairs"]))
+    kind = g.draw(st.sampled_from(["basic", "integers", "mask", "empty", "pairs", "np.flip"]))
     if not shape:
         return g.add(f"{a}[{g.draw(st.sampled_from(['...', 'None', '()']))}]")
     if kind == "basic":
         return g.add(f"{a}[{_basic_key(g, shape)}]")
+    if kind == "np.flip":  # numpy's function on a Value: indexing with reversed slices
+        return g.add(f"np.flip({a}, axis={_axes(g, len(shape))!r})")
     if kind == "empty":
         empty = "[]" if g.draw(st.booleans()) else g.constant(np.zeros(0, dtype=np.intp))
         return g.add(f"{a}[{empty}]" if g.draw(st.booleans()) or len(shape) < 2 else f"{a}[:, {empty}]")
@@ -728,12 +759,16 @@ def choosing(g: Graph, a: str) -> str | None:
 
 
 def cost(g: Graph, a: str) -> str | None:
-    """L.squared_error / L.mean_squared_error against a node or constant of a's shape; L.cross_entropy."""
+    """L.squared_error / L.mean_squared_error against a node or constant of a's shape; L.cross_entropy against class
+    labels or rows of probabilities (soft targets: a softmax of a node, whose gradient is checked too)."""
     shape = g.shape(a)
     kind = g.draw(st.sampled_from(["squared_error", "mean_squared_error", "cross_entropy"]))
     if kind == "cross_entropy":
         if len(shape) not in (1, 2) or not g.value(a).size:
             return None
+        if g.draw(st.booleans()):
+            soft = g.pick(lambda v: v.shape == shape) or a  # a itself: the same node on both sides
+            return g.add(f"L.cross_entropy({a}, F.softmax({soft}, axis=-1))")
         classes = shape[-1]
         labels = g.draw(st.lists(st.integers(0, classes - 1), min_size=int(np.prod(shape[:-1])),
                                  max_size=int(np.prod(shape[:-1]))))
@@ -916,7 +951,9 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
 
     The graphs use every registered operation (arithmetic with numbers and arrays on either side, ``**`` with
     Values on both sides, matmul, every element-wise function and activation, sum/mean/max over random axes,
-    reshape, transpose, indexing, softmax, concatenate/stack, where/maximum, the costs) plus the Ops you give in
+    reshape, transpose, indexing, softmax, concatenate/stack, where/maximum, the costs, cross_entropy against soft
+    targets too), each in the spellings users write (``F.exp(v)``, ``v.exp()``, ``np.exp(v)``; ``v.sum(axis=…)``,
+    ``np.sum(v, axis=…)``; ``np.moveaxis``, ``np.flip``, ``abs(v)``, ``+v``, ``F.identity``) plus the Ops you give in
     ``extra_ops`` (an :class:`~tinygrad_edu.Op`, or an :class:`OpSpec` saying its domain, kinks and params).
     With ``only_extra=True`` every other step of the drawing, the first one included, adds one of yours (with any
     helper nodes that put its inputs in its domain), so every graph with room for it uses one of your ops.
