@@ -178,8 +178,7 @@ def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeErr
                     "give m.filled(x) or m.compressed() of the masked array m")
 
 
-def not_a_dataset(value: Any, name: str, where: str, give: str = "give one of its arrays, data.inputs or "
-                                                                    "data.labels") -> None:
+def not_a_dataset(value: Any, name: str, where: str, give: str) -> None:
     """Refuse a ``data.Dataset`` (the tuple of inputs and labels that ``train_test_split`` returns) where one of its
     arrays belongs: numpy stacks the two into one array of shape (2, n, ...), or fails to ("inhomogeneous shape"),
     and what follows never names the Dataset.  A TypeError naming ``where`` and ``name``, saying what to ``give``."""

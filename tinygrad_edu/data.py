@@ -115,11 +115,12 @@ class Dataset(_Fields):
 
 def _images_of(inputs: np.ndarray) -> str | None:
     """How a Dataset's inputs become square pictures: themselves when they are ``(n, rows, cols)`` already
-    (``load_mnist(flatten=False)``), rows of ``side²`` pixels reshaped (8x8 digits, 28x28 MNIST), else None."""
+    (``load_mnist(flatten=False)``), rows of ``side²`` pixels reshaped (8x8 digits, 28x28 MNIST), else None (also
+    for rows of 4, 9, … 49 numbers: a table's columns, no pictures)."""
     if inputs.ndim == 3:
         return "inputs"
     side = math.isqrt(inputs.shape[1]) if inputs.ndim == 2 else 0
-    return f"inputs.reshape(-1, {side}, {side})" if side > 1 and side * side == inputs.shape[1] else None
+    return f"inputs.reshape(-1, {side}, {side})" if side >= 8 and side * side == inputs.shape[1] else None
 
 
 def _same_numbers(mine: np.ndarray, theirs: object) -> bool:
@@ -142,7 +143,8 @@ def _check_size(func: str, count: int, what: str) -> None:
 
 def _array(func: str, what: str, data: object) -> np.ndarray:
     checks.unmasked(data, what, func)
-    checks.not_a_dataset(data, what, func)
+    checks.not_a_dataset(data, what, func, f"give its arrays apart, {func}(data.inputs, data.labels, ...)"
+                         if what == "the inputs" else "give its .labels")
     if isinstance(data, AbstractSet | Mapping | MappingView | Iterator):  # numpy makes one object of them, shape ()
         given = "list(...)" if isinstance(data, Iterator) else "sorted(...)" if isinstance(data, AbstractSet) else \
             "a list"  # (a set's order is no order of the samples)

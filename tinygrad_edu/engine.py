@@ -818,10 +818,9 @@ def _root_of_zero(op: Op, parents: tuple[Any, ...], parent: Value) -> str:
     zeros = int(np.count_nonzero(parent._data == 0))
     if not zeros:
         return ""
-    return (f"; {zeros} of its {parent._data.size} inputs are 0, where √x (x ** p, p < 1) has the slope +inf: a "
-            "distance √(Σ(xᵢ − xⱼ)²) at i = j (a distance matrix's diagonal) then gets 0·inf = NaN for gradient; if "
-            "x can be 0, write (x + 1e-30).sqrt() (or (x + 1e-30) ** p), whose slope at 0 is large but finite: the "
-            "distance's gradient at i = j is then 0, as finite differences find")
+    return (f"; {zeros} of its {parent._data.size} inputs {'is' if zeros == 1 else 'are'} 0, where √x "
+            "(x ** p, p < 1) has the slope +inf (0·inf = NaN on a distance matrix's diagonal); if x can be 0, write "
+            "(x + 1e-30).sqrt() or (x + 1e-30) ** p, whose slope there is finite")
 
 
 def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, parent: Value,

@@ -26,7 +26,7 @@ def _as_value(x: Any, cost: str, what: str) -> Value:
     if isinstance(x, Value):
         return x
     checks.unmasked(x, what, cost)  # (as cross_entropy's labels: not "must be an array of real numbers")
-    checks.not_a_dataset(x, what, cost)
+    checks.not_a_dataset(x, what, cost, "call the model on its inputs, model(data.inputs)")
     try:
         return Value(x, requires_grad=False)
     except (TypeError, ValueError) as error:

@@ -1446,7 +1446,7 @@ class Newton(Optimizer):
         warnings.warn(f"Newton.step: {n:,} parameters, so each step takes {n:,} backward passes for the Hessian, "
                       f"{n:,} × {n:,} numbers ({8 * n * n / 1e6:,.0f} MB, a few times that while it is built), and "
                       "a solve that grows like n³; for this many parameters train with Armijo, SGD or Adam",
-                      RuntimeWarning, stacklevel=3)
+                      RuntimeWarning, stacklevel=checks.outside_the_package())
 
     @staticmethod
     def _store_gradients(params: list[Value], gradient: np.ndarray) -> None:

@@ -214,7 +214,8 @@ def _whole_columns(not_finite: np.ndarray) -> str:
     if not len(columns):
         return "; leave those samples out, or fill them in"
     shown = ", ".join(str(i) for i in columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
-    return (f"; {'column' if len(columns) == 1 else 'columns'} {shown} hold them in every sample: a column divided by "
+    return (f"; {'column' if len(columns) == 1 else 'columns'} {shown} "
+            f"{'holds' if len(columns) == 1 else 'hold'} them in every sample: a column divided by "
             "its standard deviation of 0 (a constant column, standardised) is 0/0; divide by np.where(std > 0, std, "
             "1), or leave those columns out")
 
