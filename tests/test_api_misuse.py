@@ -348,6 +348,7 @@ CASES = [
     Case(notation.format_number, lambda tmp: {"x": 0.5}),
     Case(notation.summary, lambda tmp: {"array": [1.0, 2.0]}),
     Case(notation.value_summary, lambda tmp: {"array": [1.0, 2.0]}),
+    Case(notation.array_line, lambda tmp: {"array": np.array([1.0, 2.0])}),
     Case(notation.numbers_of, lambda tmp: {"array": [1.0, 2.0]}),
     Case(notation.smallest_normal, lambda tmp: {"array": np.ones(2, dtype=np.float32)}),
     Case(notation.pretty, lambda tmp: {"label": "α^2"}),

@@ -30,6 +30,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.autodiff import hessian, value_and_grad
 from tinygrad_edu.engine import Value
+from tinygrad_edu.notation import array_line
 
 __all__ = ["StationaryPoint", "stationary_point", "classify_stationary_point", "KINDS"]
 
@@ -54,11 +55,10 @@ class StationaryPoint:
     path: np.ndarray  #: every point visited, the start first, shape (iterations + 1, n)
 
     def __repr__(self) -> str:
-        """The verdict first; the path only by its length (it can run to dozens of points).  The numbers print alike
-        whatever np.set_printoptions says (suppress=True wrote a point's -1.2e-05 as -0.0000)."""
+        """The verdict first; the path only by its length (it can run to dozens of points).  The numbers print on one
+        line alike whatever np.set_printoptions says (suppress=True wrote a point's -1.2e-05 as -0.0000)."""
         def numbers(array: np.ndarray) -> str:
-            return np.array2string(np.asarray(array), precision=4, threshold=8, edgeitems=3, separator=", ",
-                                   sign="-", floatmode="maxprec", suppress_small=False, formatter={}, legacy=False)
+            return array_line(np.asarray(array), precision=4)
 
         return (f"StationaryPoint(kind={self.kind!r}, point={numbers(self.point)}, value={self.value:.6g}, "
                 f"eigenvalues={numbers(self.eigenvalues)}, gradient_norm={self.gradient_norm:.3g}, "

@@ -13,8 +13,8 @@ import numpy as np
 
 from tinygrad_edu import checks
 
-__all__ = ["format_number", "summary", "value_summary", "numbers_of", "smallest_normal", "pretty", "operand",
-           "printable", "left_out_note", "LAYER_LABEL"]
+__all__ = ["format_number", "summary", "value_summary", "array_line", "numbers_of", "smallest_normal", "pretty",
+           "operand", "printable", "left_out_note", "LAYER_LABEL"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -79,6 +79,19 @@ def value_summary(array: Any, precision: int = 4) -> str:
         precision += 1  # (above 10^precision every number is written whole: 123457 for 123456.7 is no surprise)
         text = format_number(x, precision)
     return text
+
+
+def array_line(array: np.ndarray, precision: int = 8) -> str:
+    """``array`` on one line, as numpy prints it by default (``[[0, 1], [2, 3]]``, ``[nan, 0.25]``, a long one
+    shortened with ``...``), whatever np.set_printoptions says (sign="+" wrote an index [+1, +3], precision=2 a
+    setting 0.12, nanstr="NA" a NaN NA); ``precision`` digits after the point at most."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"array_line: array must be a numpy array, got {type(array).__name__} {array!r:.40}")
+    precision = _digits(precision, "array_line")
+    with np.printoptions(nanstr="nan", infstr="inf"):  # (array2string takes the others, not these two)
+        text = np.array2string(array, precision=precision, separator=", ", threshold=8, edgeitems=3, sign="-",
+                               floatmode="maxprec", suppress_small=False, formatter={}, legacy=False)
+    return " ".join(text.split()).replace("[ ", "[").replace(" ]", "]")
 
 
 def _mean(array: np.ndarray) -> float:

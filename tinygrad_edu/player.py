@@ -175,10 +175,8 @@ def _index_text(part: Any) -> str:
     if isinstance(part, slice):
         ends = ["" if end is None else str(end) for end in (part.start, part.stop, part.step)]
         return ":".join(ends if ends[2] else ends[:2])
-    if isinstance(part, np.ndarray):  # (on one line: [[0, 1], [2, 3]]; a long one shortened with ...; whatever
-        # np.set_printoptions says, where sign="+" wrote W[[+1, +1, +3]] and edgeitems=1 W[[0, ..., 3]])
-        text = np.array2string(part, separator=", ", threshold=8, edgeitems=3, sign="-", formatter={}, legacy=False)
-        return " ".join(text.split()).replace("[ ", "[")
+    if isinstance(part, np.ndarray):  # (on one line, whatever np.set_printoptions says: sign="+" wrote W[[+1, +3]])
+        return notation.array_line(part)
     return "..." if part is Ellipsis else str(part)
 
 

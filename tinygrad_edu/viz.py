@@ -199,9 +199,7 @@ def _param_text(value: Any) -> str:
     if isinstance(value, np.generic):
         return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612)
     if isinstance(value, np.ndarray):  # (on one line, as the player writes it, whatever np.set_printoptions says)
-        text = np.array2string(value, separator=", ", threshold=8, edgeitems=3, sign="-", floatmode="maxprec",
-                               suppress_small=False, formatter={}, legacy=False)
-        return " ".join(text.split()).replace("[ ", "[").replace(" ]", "]")
+        return notation.array_line(value)
     if isinstance(value, slice):
         parts = ["" if part is None else _param_text(part) for part in (value.start, value.stop, value.step)]
         return ":".join(parts if parts[2] else parts[:2])
@@ -582,23 +580,9 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         backward_order(value)
     except ValueError as error:
         raise ValueError(f"backprop_player: {str(error).removeprefix('backward_order: ')}") from None
-    labelled = sum(isinstance(n.label, str) and n.label != "" for n in nearest_values(value)[0])
-    if layout == "tree" and labelled > max_nodes:  # the tree's steps and layout grow as n²: 1,600 layers took a minute
-        raise ValueError(f"backprop_player: the dependency tree would have {labelled} labelled Values, more than "
-                         f"max_nodes={max_nodes}; raise max_nodes to play it whole (slow), or use layout='graph', "
-                         "which keeps the max_nodes Values nearest the output")
-    if layout == "tree" or (layout == "auto" and labelled <= max_nodes and has_layers(value)):  # (see has_layers)
-        try:
-            # value.backward() if needed, once found; each node's gradient that of the steps' one pass (.grad may hold
-            # other passes too: the result step says so, and the tree of a network is still the tree)
-            tree = dependency_tree(value, precision=precision, gradients=pass_gradients(value))
-        except ValueError as error:
-            if layout == "tree":  # say who was called, as draw_dependency_tree does
-                raise ValueError(f"backprop_player: layout='tree' needs a chain network's tree; {error}") from None
-        else:  # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
-            if layout == "tree" or any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
-                drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
-                return _player(tree_steps(value, tree, precision=precision), drawing, title)
+    tree_player = _tree_player(value, layout, max_nodes, precision, title)
+    if tree_player is not None:
+        return tree_player
     if value.grad is None:
         value.backward()
     kept, total = nearest_values(value, max_nodes)
@@ -609,6 +593,30 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants},
                               grads=pass_gradients(value))  # the steps' gradients: .grad may hold other passes
     return _player(steps, graph, title)
+
+
+def _tree_player(value: Value, layout: str, max_nodes: int, precision: int, title: str) -> BackpropPlayer | None:
+    """backprop_player on the seed's dependency tree, where ``layout`` asks for it; None where the graph is drawn."""
+    labelled = sum(isinstance(n.label, str) and n.label != "" for n in nearest_values(value)[0])
+    if layout == "tree" and labelled > max_nodes:  # the tree's steps and layout grow as n²: 1,600 layers took a minute
+        raise ValueError(f"backprop_player: the dependency tree would have {labelled} labelled Values, more than "
+                         f"max_nodes={max_nodes}; raise max_nodes to play it whole (slow), or use layout='graph', "
+                         "which keeps the max_nodes Values nearest the output")
+    if not (layout == "tree" or (layout == "auto" and labelled <= max_nodes and has_layers(value))):  # (has_layers)
+        return None
+    try:
+        # value.backward() if needed, once found; each node's gradient that of the steps' one pass (.grad may hold
+        # other passes too: the result step says so, and the tree of a network is still the tree)
+        tree = dependency_tree(value, precision=precision, gradients=pass_gradients(value))
+    except ValueError as error:
+        if layout == "tree":  # say who was called, as draw_dependency_tree does
+            raise ValueError(f"backprop_player: layout='tree' needs a chain network's tree; {error}") from None
+        return None
+    # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
+    if layout == "auto" and not any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
+        return None
+    drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
+    return _player(tree_steps(value, tree, precision=precision), drawing, title)
 
 
 #: The longest backprop_player waits for Graphviz's layout, in seconds: a graph that shares a Value among many
