@@ -607,13 +607,13 @@ _OTHER_NAMES = {
     "jacfwd": "use jacobian(f, argnums): there is no forward mode here, and the Jacobian is the same",
     "grad_and_value": "use value_and_grad(f, argnums): the pair the other way round, (f(x), ∇f), as JAX's",
     "vjp": "use gradients(f(x), [x], grad_output=v) for vᵀJ, on a Value f(x) computed from a Value x",
-    "jvp": "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v",
+    **dict.fromkeys(("jvp", "linearize"),
+                    "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v"),
     "vmap": "there is no vmap: operations take whole arrays, so give f a batch (one sample a row), or loop",
     "functional_call": "there is no functional_call: a model's parameters are its own Values, so compute the cost "
                        "with the model itself and differentiate it, gradients(cost, list(params.values())) for "
                        "params = dict(model.named_parameters()); model.load_state_dict(state) copies other numbers "
-                       "in (copies: the state's own Values are not differentiated)",
-    "linearize": "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v"}
+                       "in (copies: the state's own Values are not differentiated)"}
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take autodiff.any_typo for a name)
     def __getattr__(name: str) -> Any:

@@ -144,7 +144,7 @@ def _check_size(func: str, count: int, what: str) -> None:
 def _array(func: str, what: str, data: object) -> np.ndarray:
     checks.unmasked(data, what, func)
     checks.not_a_dataset(data, what, func, f"give its arrays apart, {func}(data.inputs, data.labels, ...)"
-                         if what == "the inputs" else "give its .labels")
+                         if what == "the inputs" else "give its labels, data.labels")
     if isinstance(data, AbstractSet | Mapping | MappingView | Iterator):  # numpy makes one object of them, shape ()
         given = "list(...)" if isinstance(data, Iterator) else "sorted(...)" if isinstance(data, AbstractSet) else \
             "a list"  # (a set's order is no order of the samples)

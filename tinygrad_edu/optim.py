@@ -1310,7 +1310,7 @@ class RandomSearch(Optimizer):
         recorded = False
         if cost is None:
             cost = _evaluate(closure, "RandomSearch.step")
-            recorded = isinstance(cost, Value) and cost._op is not None  # (it needed recording: so will the change's)
+            recorded = isinstance(cost, Value) and cost.op is not None  # (it needed recording: so will the change's)
         before = _cost_value(cost, "RandomSearch.step", "it is the cost at the parameters as they are, and random "
                              "search never keeps a change to a NaN or infinite cost: start from parameters (and "
                              "data) where the cost is finite; the parameters are unchanged")

@@ -323,10 +323,14 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
     return _descent(f, x, rate, steps, sigma, alpha, "descent_path")
 
 
-def _rate_text(rate: float) -> str:
-    """A learning rate the caller gave as ``%g`` writes it (6 digits), with more where those do not read back as that
-    number: three digits wrote 1.001 as "1", beside the 1 that oscillates for ever on x² while 1.001 diverges."""
-    return next(text for digits in range(6, 18) if float(text := f"{rate:.{digits}g}") == rate)  # (17: any float)
+def _rate_text(rate: Any) -> str:
+    """A learning rate as the caller gave it, as ``%g`` writes it (6 digits), with more where those do not read back as
+    that number: three digits wrote 1.001 as "1", beside the 1 that oscillates for ever on x² while 1.001 diverges.
+    A difference of a few roundings is no other number (np.arange(0.025, 0.1, 0.025)'s 0.07500000000000001 is 0.075),
+    and a numpy float32 reads back in its own precision (np.float32(0.1) is 0.1, not 0.10000000149011612)."""
+    number = rate if isinstance(rate, np.float32) else float(rate)
+    return next(text for digits in range(6, 18)  # (17: any float reads back)
+                if math.isclose(type(number)(text := f"{number:.{digits}g}"), number, rel_tol=1e-15, abs_tol=0))
 
 
 def _step_rule(learning_rate: Any, name: str, function: str) -> float | None:
@@ -928,7 +932,7 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
         raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got bool {optimizer_or_steps!r}")
     if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)):  # (np.int64(1): descent_path's)
         rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", "plot_descent")
-        label = "Armijo steps" if rate is None else f"learning rate η = {_rate_text(rate)}"
+        label = "Armijo steps" if rate is None else f"learning rate η = {_rate_text(optimizer_or_steps)}"
         return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label, "gradient descent"
     if callable(optimizer_or_steps):
         return _optimizer_path(f, start, optimizer_or_steps, steps)
@@ -1004,20 +1008,24 @@ def _largest_curvature(f: Function, x: np.ndarray) -> float:
 
 
 def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo: Any, sigma: float,
-                             alpha: float) -> tuple[np.ndarray, dict[str, float] | None, int]:
-    """The arguments of :func:`plot_learning_rates`, checked: the start, the learning rates, the steps."""
+                             alpha: float) -> tuple[np.ndarray, dict[str, float] | None, dict[str, str], int]:
+    """The arguments of :func:`plot_learning_rates`, checked: the start, the learning rates with their texts (as
+    given: :func:`_rate_text`), the steps."""
     function = "plot_learning_rates"
     checks.flag(armijo, "armijo", function)
     _check_constants(sigma, alpha, function)
+    texts: dict[str, str] = {}
     if learning_rates is not None:
         if not isinstance(learning_rates, Mapping):
             raise TypeError(f"{function}: learning_rates must be a dict {{'label': η, ...}}, got "
                             f"{type(learning_rates).__name__} {learning_rates!r:.60}")
-        learning_rates = {_shown(label, "label", function) if isinstance(label, str) else label:
-                          checks.number(rate, f"learning_rates[{label!r}]", function, above=0)
-                          for label, rate in learning_rates.items()}
+        given = [(_shown(label, "label", function) if isinstance(label, str) else label,
+                  checks.number(rate, f"learning_rates[{label!r}]", function, above=0), rate)
+                 for label, rate in learning_rates.items()]
+        learning_rates = {label: rate for label, rate, _ in given}
+        texts = {label: _rate_text(rate) for label, _, rate in given}
     steps = checks.integer(steps, "steps", function, least=0)
-    return _point(start, "start", function, dims=2), learning_rates, steps
+    return _point(start, "start", function, dims=2), learning_rates, texts, steps
 
 
 @checks.pytorch_keywords(**_NO_AX)
@@ -1039,7 +1047,8 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     """
     _output_path(path, "plot_learning_rates")  # (checked before the drawing, which may take seconds)
     names = _parameter_names(parameter_names, "plot_learning_rates")
-    start, learning_rates, steps = _learning_rate_arguments(start, learning_rates, steps, armijo, sigma, alpha)
+    start, learning_rates, texts, steps = _learning_rate_arguments(start, learning_rates, steps, armijo, sigma,
+                                                                   alpha)
     if not np.any(_value_and_grad(f, start, "plot_learning_rates")[1]):
         raise ValueError(f"plot_learning_rates: ∇f = 0 at the start {_vector_text(start)}; there is no descent "
                          "direction, so every learning rate stays put: start elsewhere")
@@ -1053,7 +1062,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
         framed = ["crawls", "fits"]  # the overshooting path runs out of the window: that is the point
         shown = {name: f"{rate:.3g}" for name, rate in learning_rates.items()}  # (computed from λ: 3 digits)
     else:
-        framed, shown = None, {name: _rate_text(rate) for name, rate in learning_rates.items()}
+        framed, shown = None, texts
     schedules: list[tuple[str, np.ndarray]] = []
     for name, rate in learning_rates.items():
         schedules.append((f"{name}: η = {shown[name]}", _descent(f, start, rate, steps, sigma, alpha,
