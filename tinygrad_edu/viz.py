@@ -63,12 +63,13 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # --- small helpers ------------------------------------------------------------------------------------------
 def _text(text: Any, limit: int = 60) -> str:
     """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut, and each
-    backslash doubled (Graphviz reads ``\\N`` in a label as the node's name, ``\\G`` as the graph's), each ``]`` a
-    character reference (Graphviz 2.43 fails on a label that is just ``]`` or starts ``]]``)."""
+    backslash doubled (Graphviz reads ``\\N`` in a label as the node's name, ``\\G`` as the graph's), a leading ``]``
+    a character reference (Graphviz 2.43 fails on a text of just ``]`` or ``]]``)."""
     text = printable(text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text, quote=True).replace("\\", "\\\\").replace("]", "&#93;")
+    text = html.escape(text, quote=True).replace("\\", "\\\\")
+    return "&#93;" + text[1:] if text.startswith("]") else text
 
 
 def _html(*lines: str) -> str:
