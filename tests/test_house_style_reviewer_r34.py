@@ -32,7 +32,7 @@ def test_a_drawn_ops_float_array_setting_is_written_as_numpy_writes_it_by_defaul
     plain = viz.draw_graph(y).source
     with np.printoptions(**_ODD_OPTIONS):
         odd = viz.draw_graph(y).source
-    assert "scale(s=[nan, inf, 0.123456&#93;)" in plain  # as np.array2string writes it, on one line
+    assert "scale(s=[nan, inf, 0.123456])" in plain  # as np.array2string writes it, on one line
     assert odd == plain
 
 

@@ -1021,7 +1021,10 @@ _PREDICT_READS = (f"predict reads the files '{PROG} train -o FILE' writes and th
 def _load_model(path: str) -> nn.Network:
     """``nn.load(path)``, its advice for a file it cannot rebuild a model from (a state_dict saved with numpy, a
     file without the architecture: advice only Python can follow) followed or replaced by what someone at the
-    shell can do."""
+    shell can do.  ``-`` (no such file) is no model: standard input is for the input numbers."""
+    if path == "-" and not os.path.lexists(path):
+        raise ValueError(f"predict: MODEL is a .npz file (as train saves it), not read from standard input ('-'); "
+                         f"'-' is for the input numbers: COMMAND | {PROG} predict MODEL --inputs-file -")
     try:
         return nn.load(path)
     except ModelFileError as error:

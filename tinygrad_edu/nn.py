@@ -71,7 +71,8 @@ _PYTORCH_CLASSES = {
     "CrossEntropyLoss": "the costs are functions here: tinygrad_edu.losses.cross_entropy(logits, labels)",
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
     "utils": "there is no nn.utils here; clip_grad_norm_(model.parameters(), c) is, after backward(): norm = "
-             "optim.gradient_norm(model), and if norm > c, p.grad *= c / norm for p in model.parameters()",
+             "optim.gradient_norm(model), and if norm > c, p.grad *= c / norm for p in model.parameters() if p.grad "
+             "is not None (a parameter the cost did not reach has no gradient)",
 }
 
 #: The classes both torch.nn and Keras have, and what to write instead.
@@ -864,8 +865,10 @@ def _checked_init(init: Any, where: str) -> str:
     if not isinstance(init, str):
         own = ("; to set the weights with a function of your own, model.apply(fn) calls it on every layer (with "
                "no_grad(): layer.weights[...] = array)") if callable(init) else ""
+        # a function by its name (np.random.rand: "method RandomState.rand"), not a repr cut mid-address
+        shown = getattr(init, "__qualname__", None) if callable(init) else None
         raise TypeError(f"{where}: init must be the name of an initialisation, one of {', '.join(INITS)}, got "
-                        f"{type(init).__name__} {init!r:.60}{own}")
+                        f"{type(init).__name__} {shown or f'{init!r:.60}'}{own}")
     if init not in INITS:
         key = init.lower().removesuffix("_")
         advice = f" (the names are in lower case: {key!r})" if key in INITS else (
@@ -1190,12 +1193,13 @@ class Network(Module):
     def __iter__(self) -> Iterator[Layer]:
         return iter(self.layers)
 
-    def __getitem__(self, index: int | slice) -> Layer:
+    def __getitem__(self, index: int) -> Layer:
         """A layer, counted from 0 as in a list: ``net[0]`` is the seed's layer 1 (``W^1``, ``b^1``), ``net[-1]``
         the output layer.  A slice is refused: a Network of some of the layers would number their labels again."""
-        if isinstance(index, slice):
-            raise TypeError(f"{type(self).__name__}: net[{_slice_text(index)}] is not a Network; take the list "
-                            f"net.layers[{_slice_text(index)}] (a Network of them would number their labels again)")
+        given: Any = index  # (a slice is outside the hint, and refused here by name)
+        if isinstance(given, slice):
+            raise TypeError(f"{type(self).__name__}: net[{_slice_text(given)}] is not a Network; take the list "
+                            f"net.layers[{_slice_text(given)}] (a Network of them would number their labels again)")
         index = checks.integer(index, "a layer's index", type(self).__name__)
         if not -len(self.layers) <= index < len(self.layers):
             raise IndexError(f"{type(self).__name__}: no layer {index}: it has {len(self.layers)}, net[0] to "

@@ -1373,7 +1373,8 @@ class Newton(Optimizer):
 
     The cost: n backward passes per step and an n × n solve, fine for tens or a few hundred parameters, hopeless
     for millions (seed 6.1; ``benchmarks/bench_second_order.py``): a step with more than ``MANY_PARAMETERS`` (1,000)
-    warns (a RuntimeWarning, once per optimizer and n) before it starts, with n and the Hessian's size in memory.
+    warns (a RuntimeWarning) before it starts, with n and the Hessian's size in memory; not again while n stays the
+    n of the optimizer's latest warning (a model that changes its number of parameters is warned at each change).
     ``step(closure)`` needs the closure; ``cost=`` (the closure's cost at the current point, graph still in place)
     saves one forward pass.  After a step: ``last_step_size`` (t, 0 if no t was accepted), ``last_cost``,
     ``last_fallback``, ``last_failed`` (as for :class:`Armijo`, also when the step size that met the condition
@@ -1439,7 +1440,8 @@ class Newton(Optimizer):
         return cost
 
     def _warn_if_many(self, n: int) -> None:
-        """Before a step's n backward passes: a RuntimeWarning (once per n) when n > ``MANY_PARAMETERS``."""
+        """Before a step's n backward passes: a RuntimeWarning when n > ``MANY_PARAMETERS`` and n is not the n of the
+        latest warning."""
         if n <= self.MANY_PARAMETERS or n == self._warned_for:
             return
         self._warned_for = n

@@ -268,8 +268,10 @@ def _check_model(model: Any, value: Value, function: str) -> None:
         return
     layers = getattr(model, "layers", [model])
     if not isinstance(layers, list | tuple) or not all(hasattr(layer, "weights") for layer in layers):
+        own = ("; for a Module of your own, leave model out: the drawing shows its Layers' W, b, z and α, without "
+               "a box per layer" if isinstance(model, nn.Module) else "")
         raise TypeError(f"{function}: model must be the Network (or Layer) that computed the value, or None, got "
-                        f"{type(model).__name__} {model!r:.60}")
+                        f"{type(model).__name__}" + (own or f" {model!r:.60}"))
     in_graph = {id(node) for node in nearest_values(value)[0]}
     if not any(id(getattr(layer, name, None)) in in_graph for layer in layers for name in ("weights", "biases")):
         raise ValueError(f"{function}: none of the model's weights or biases are in the graph of the value drawn; "

@@ -202,6 +202,14 @@ WRITE_INSTEAD = {
     "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
     "grad_fn": "v.op for the operation's name and v.parents for its inputs", "_prev": "v.parents, micrograd's _prev",
     "_backward": "v.backward(); each operation's derivative is in tinygrad_edu.ops",
+    "register_hook": "v.grad to read v's gradient: after backward() every Value on the way holds its .grad (of the "
+                     "latest pass); to change the gradient that flows back through v, put an Op of your own on the "
+                     "way, v = Op('hook', lambda x: x.copy(), lambda g, out, x: fn(g))(v) (from tinygrad_edu import "
+                     "Op)",
+    "flip": "np.flip(v, axis), which is recorded (v[::-1] reverses axis 0, v[:, ::-1] axis 1)",
+    "cumsum": "v @ np.triu(np.ones((n, n), v.dtype)), the running sums along the last axis (of length n); along "
+              "another axis, swap it to the end and back with v.swapaxes(axis, -1); of all the numbers in a row "
+              "(numpy's cumsum without an axis), v.reshape(-1) first",
     # minitorch's Scalar, Tensor and Parameter
     "derivative": "v.grad (minitorch's derivative), filled by v.backward()",
     "zero_grad_": "v.zero_grad()", "dims": "v.ndim",

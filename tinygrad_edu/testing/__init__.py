@@ -162,6 +162,8 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         return out
 
     out = evaluate(bases)
+    if any(as_value):
+        _check_alike_recorded(f, bases, out)
     if upstream is None:
         if out.size != 1:
             raise ValueError(f"numerical_gradient: f returned shape {out.shape}; give upstream (∂C/∂output) "
@@ -180,6 +182,38 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
 
 
 Evaluate = Callable[[list[np.ndarray]], np.ndarray]
+
+#: Why f can compute other numbers under no_grad() than recorded, as backpropagation differentiates it.
+_IN_PLACE_OPERATOR = ("an in-place operator (h += x, h *= 2) on a Value f made itself changes that Value's numbers "
+                      "under no_grad(), where recording makes a new Value: if f uses it again after (y = h; h += x; "
+                      "… y …), the finite differences measure another function than backpropagation does. Write "
+                      "h = h + x")
+
+
+def _recorded_differs(f: Callable[..., Any], arrays: list[np.ndarray], unrecorded: np.ndarray) -> str:
+    """``f``'s output recorded at ``arrays`` as ``"x (recorded) and y (under no_grad())"`` where it differs from
+    ``unrecorded`` (f evaluated under no_grad, as finite differences evaluate it); "" where they agree, or where f
+    fails or returns another shape when recorded (said elsewhere)."""
+    __tracebackhide__ = True
+    try:
+        with enable_grad(), np.errstate(all="ignore"):
+            recorded = np.asarray(getattr(out := f(*[Value(a) for a in arrays]), "data", out), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - an f that needs no_grad says so in its own words elsewhere
+        return ""
+    if recorded.shape != unrecorded.shape or np.array_equal(recorded, unrecorded, equal_nan=True):
+        return ""
+    k = int(np.argmax(~((recorded == unrecorded) | np.isnan(recorded) & np.isnan(unrecorded))))
+    return f"{float(recorded.ravel()[k])!r} (recorded) and {float(unrecorded.ravel()[k])!r} (under no_grad())"
+
+
+def _check_alike_recorded(f: Callable[..., Any], bases: list[np.ndarray], out: np.ndarray) -> None:
+    """A ValueError when ``f`` at the inputs gives other numbers recorded than under no_grad (``out``): its finite
+    differences would be those of another function than the one backpropagation differentiates."""
+    __tracebackhide__ = True
+    if differs := _recorded_differs(f, bases, out):
+        raise ValueError(f"numerical_gradient: f gives other numbers recorded than under no_grad(), where its finite "
+                         f"differences are taken: {differs} at the inputs; {_IN_PLACE_OPERATOR} (or f draws random "
+                         "numbers: make it deterministic)")
 
 
 def _check_same_shape(out: np.ndarray, first: list[tuple[int, ...]], name: str) -> None:
@@ -685,7 +719,8 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                      lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
                      lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
                      lambda: _repeatable(evaluate, arrays),
-                     lambda: bool(np.isfinite(evaluate(arrays)).all()))
+                     lambda: bool(np.isfinite(evaluate(arrays)).all()),
+                     (lambda: evaluate(arrays)) if order == 1 else None)
     if order == 1 and weights.size == 1:
         _check_scales_with_upstream(task, analytic, numeric)
     if order == 1:
@@ -865,9 +900,11 @@ _NOT_REPEATABLE = ("\nf is not deterministic: two calls with the same inputs ret
 def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
             requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
             finer: Callable[[int, tuple[int, ...]], float], resolution: Callable[[int, tuple[int, ...]], float],
-            repeatable: Callable[[], bool], finite_here: Callable[[], bool] = lambda: True) -> GradientReport:
+            repeatable: Callable[[], bool], finite_here: Callable[[], bool] = lambda: True,
+            at_inputs: Callable[[], np.ndarray] | None = None) -> GradientReport:
     """The report when every element agrees; else raise GradientCheckError with the table (which, when f is not
-    ``repeatable``, blames f's randomness instead of kinks, the step or rounding)."""
+    ``repeatable``, blames f's randomness instead of kinks, the step or rounding; ``at_inputs``: f's output at the
+    inputs as the differences evaluate it, for order 1)."""
     __tracebackhide__ = True
     errors, abs_errors, rel_errors, bad, atol_only = [], [], [], [], 0
     for a, n in zip(analytic, numeric, strict=True):
@@ -893,7 +930,8 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                                kink, what, finite_here(), about)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
         tolerance = task.atol + task.rtol * abs(float(numeric[worst[0]][worst[1]]))
-        note = (in_place or (_no_graph_note(task, bad) or _rounded_forward_note(task) or _unscaled_note(task)
+        note = (in_place or _unrecorded_note(task, at_inputs)
+                or (_no_graph_note(task, bad) or _rounded_forward_note(task) or _unscaled_note(task)
                              if order == 1 else "")
                 or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution, eps, tolerance)
                 or _kinked_slope_note(analytic, worst, halved, eps)
@@ -923,6 +961,16 @@ def _in_place_note(task: _Task) -> str:
             "backpropagation does not see changes made to .data (and a Value held fixed keeps them from one call "
             "to the next), so the table says nothing about f's derivative. Compute f without changing its "
             "arguments (x = x * 2, not x.data *= 2).")
+
+
+def _unrecorded_note(task: _Task, at_inputs: Callable[[], np.ndarray] | None) -> str:
+    """A note when f gives other numbers under no_grad (``at_inputs()``, as the finite differences evaluate it)
+    than recorded, as backpropagation differentiates it: an in-place operator on a Value f uses again."""
+    __tracebackhide__ = True
+    if at_inputs is None or not (differs := _recorded_differs(task.f, task.arrays, at_inputs())):
+        return ""
+    return (f"\nf gives other numbers recorded than under no_grad(), where the finite differences are taken: "
+            f"{differs} at the inputs; {_IN_PLACE_OPERATOR}.")
 
 
 def _worst(errors: list[np.ndarray], numeric: list[np.ndarray], bad: list[np.ndarray], atol: float,
