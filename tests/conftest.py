@@ -1,11 +1,13 @@
 """Shared test settings: hypothesis profiles, Python's own Ctrl-C handler, a time limit for calls that used to hang,
 and a real browser for the pages.
 
-Hypothesis profiles, chosen with ``HYPOTHESIS_PROFILE``: ``ci`` (the default where the ``CI`` environment variable
-is set, and not to 0, false or no): 40 examples per test, derandomized, so every run draws the same examples and a
-failure can be reproduced; ``dev`` (the default elsewhere): 40 examples per test, new ones every run; ``thorough``:
-500 examples per test (tests/test_composition.py draws 20 graphs per example: 10,000).  Tests that set their own
-``max_examples`` keep it under every profile.
+Hypothesis profiles, chosen with ``HYPOTHESIS_PROFILE``: ``ci`` (the default where the ``CI`` environment variable is
+set, and not to 0, false or no): 40 examples per test, derandomized, so every run of the same test files draws the
+same examples (one file run alone draws others: hypothesis mixes the numbers written in every imported module into
+its draws), and a failure prints the ``@reproduce_failure`` line that replays it with the same hypothesis;
+``dev`` (the default elsewhere): 40 examples per test, new ones every run; ``thorough``: 500 examples per test
+(tests/test_composition.py draws 20 graphs per example: 10,000).  Tests that set their own ``max_examples`` keep it
+under every profile.
 
 The tests that press Ctrl-C (``fit`` ending after the update under way, ``train`` interrupted while saving) need
 Python's own SIGINT handler, which raises KeyboardInterrupt; a run started in the background (``pytest &``, nohup,

@@ -42,9 +42,13 @@ def test_the_graphs_use_every_spelling_of_the_ops() -> None:
                     if any(re.search(pattern, line) for line in expr.lines))
         return len(seen) == len(SPELLINGS)
 
-    try:  # (derandomized: the same 400 graphs at most, every run)
+    # derandomized, yet not the same graphs in every run: hypothesis mixes the literal numbers of every module
+    # imported so far into its draws, so after tests/test_calculus_teacher_6_1.py the 400 graphs this once drew
+    # left out soft-target cross_entropy.  The search stops once all are seen (here 300 to 550 graphs); the budget is
+    # for the rarest spelling, abs(v), in about 1 graph of 90: missed by 3,000 graphs with odds of e^-33
+    try:
         find(expressions(), covers_all, settings=settings(database=None, phases=[Phase.generate], derandomize=True,
-                                                           max_examples=400, suppress_health_check=list(HealthCheck)))
+                                                           max_examples=3000, suppress_health_check=list(HealthCheck)))
     except Exception:  # noqa: BLE001 - hypothesis gave up: report what is missing
         pass
     assert set(SPELLINGS) - seen == set()

@@ -176,6 +176,7 @@ def test_a_twenty_thousand_value_graph_displays_briefly_and_says_what_it_left_ou
     assert len(viz.backprop_player(s)._repr_html_()) < 1_000_000
 
 
+@pytest.mark.usefixtures("numpy_default_print_options")  # (a notebook's suppress=True prints 0.00000e+00 as 0.)
 def test_a_million_number_value_shows_a_short_table_and_line():
     big = Value(np.arange(1_000_000.0).reshape(1000, 1000))
     text, page = repr(big), big._repr_html_()
