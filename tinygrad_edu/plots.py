@@ -7,7 +7,7 @@ Jupyter, never by ``plt.show()``), returns it and saves it when given ``path``: 
 by the suffix, at 120 dots per inch (a PNG's pixels; for another resolution save the returned figure yourself:
 ``fig.savefig("plot.png", dpi=300, bbox_inches="tight")``).  There is no ``ax=``: change the panels through
 ``fig.axes`` (``fig.axes[0].set_title(...)``).  A ``title`` replaces the plot's own title, and ``title=""`` leaves
-it out.
+it out; one wider than the figure wraps onto more lines (not one holding mathtext between ``$`` signs).
 
 * :func:`plot_history` — the cost per episode of one or several training runs (seed, sections 5 and 7.3), and the
   Armijo step sizes.
@@ -288,6 +288,15 @@ def _check_title(title: Any, function: str) -> str | None:
     return None if title is None else _shown(title, "title", function)
 
 
+def _set_title(ax: Axes, text: str, **style: Any) -> None:
+    """``ax.set_title(text)``, wrapped at the figure's edges: a long title was one line three times as wide as the
+    figure, and the saved picture grew to hold it, the plot shrunk to a third of it.  Not a title with mathtext,
+    which matplotlib wraps between its $ signs (the formula then printed as its TeX source)."""
+    from matplotlib import cbook
+
+    ax.set_title(text, wrap=not cbook.is_math_text(text), **style)
+
+
 def _shown(text: str, what: str, function: str) -> str:
     """User text as a plot shows it: control characters but line breaks blanked (an SVG cannot hold them), and
     mathtext between ``$`` signs checked now, not where the figure is saved or shown."""
@@ -534,7 +543,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     edges = _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)],
                                zeros_marked)
     ax.set_ylabel("cost C")
-    ax.set_title("cost per episode" if title is None else title)
+    _set_title(ax, "cost per episode" if title is None else title)
     if log_scale:
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     _room_for_edge_marks(ax, [c for _, c, _ in runs], *edges)
@@ -842,13 +851,19 @@ def _contour(ax: Axes, f: Function, box: tuple[float, float, float, float], leve
     if not finite.size:  # else an empty picture with a made-up colour bar around 0
         raise ValueError(f"{function}: f is NaN or inf everywhere in the window x ∈ [{box[0]:.3g}, {box[1]:.3g}], "
                          f"y ∈ [{box[2]:.3g}, {box[3]:.3g}]; nothing to draw (give other bounds or start)")
+    norm = None
     if finite.min() == finite.max():  # a constant f: one colour (the colour bar shows the cost once)
         level_values: np.ndarray | int = finite[0] + np.array([-0.5, 0.5]) * max(abs(finite[0]), 1.0)
     elif finite.min() > 0 and finite.max() / finite.min() > 1e3:  # log-spaced levels for a deep valley
         level_values = np.geomspace(finite.min(), finite.max(), levels)
+        # coloured on a log scale too: on the linear one the valley's levels, the lower half of the colour bar, were
+        # all one dark purple (and a bowl over 20 decades one colour from edge to edge)
+        from matplotlib.colors import LogNorm
+
+        norm = LogNorm(finite.min(), finite.max())
     else:
         level_values = levels
-    filled = ax.contourf(xs, ys, grid, levels=level_values, cmap="viridis", alpha=0.85)
+    filled = ax.contourf(xs, ys, grid, levels=level_values, cmap="viridis", alpha=0.85, norm=norm)
     ax.contour(xs, ys, grid, levels=level_values, colors="white", linewidths=0.4, alpha=0.6)
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
@@ -867,7 +882,10 @@ def _colour_bar(fig: Figure, ax: Axes, filled: Any) -> None:
         return
     levels = np.asarray(filled.levels, dtype=float)
     gaps = np.diff(levels)
-    even = np.allclose(gaps, gaps[0], rtol=1e-6, atol=0)  # (numpy's atol of 1e-8 took any gaps of 1e-12 as even)
+    # (numpy's atol of 1e-8 took any gaps of 1e-12 as even; but levels 1e-12 apart near 5 differ in their gaps by
+    # their rounding, a few parts in 1e4 of the gap, and were labelled "%.2g": every one of them "5")
+    rounding = 8 * np.finfo(np.float64).eps * float(np.abs(levels).max())
+    even = np.allclose(gaps, gaps[0], rtol=1e-6, atol=rounding)
     if not even:
         fig.colorbar(filled, ax=ax, label="cost", format="%.2g")
         return
@@ -990,7 +1008,7 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     _draw_path(ax, points, label)
     final = _value(f, points[-1], "plot_descent")
     after = checks.counted(len(points) - 1, "step")
-    ax.set_title(f"{method}: {label}, cost {final:.3g} after {after}" if title is None else title, fontsize="medium")
+    _set_title(ax, f"{method}: {label}, cost {final:.3g} after {after}" if title is None else title, fontsize="medium")
     ax.legend(fontsize="small", loc="best")
     return _finish(fig, path, "plot_descent")
 
@@ -1327,8 +1345,8 @@ def plot_derivatives(f: Function, order: int = 3, *, x_range: tuple[float, float
     axes[-1].set_xlabel("x")
     axes[-1].set_xlim(low, high)  # the whole x_range, also where f is undefined (a gap, not a shorter axis)
     derivatives = "its derivative" if order == 1 else f"its first {order} derivatives"
-    axes[0].set_title(f"f and {derivatives}, each by the engine's backward pass" if title is None else title,
-                      fontsize="medium")
+    _set_title(axes[0], f"f and {derivatives}, each by the engine's backward pass" if title is None else title,
+               fontsize="medium")
     return _finish(fig, path, "plot_derivatives")
 
 
@@ -1441,8 +1459,8 @@ def plot_stationary_points(f: Function, found: Sequence[Any], *, bounds: Sequenc
         ax.plot(*result.point, marker, color=color, markeredgecolor="black", markersize=12, zorder=4,
                 label=None if result.kind in shown else result.kind)
         shown.add(result.kind)
-    ax.set_title("∇f = 0 by Newton's method, judged by the Hessian's eigenvalues" if title is None else title,
-                 fontsize="medium")
+    _set_title(ax, "∇f = 0 by Newton's method, judged by the Hessian's eigenvalues" if title is None else title,
+               fontsize="medium")
     handles, labels = ax.get_legend_handles_labels()  # under the picture: inside, it hid starts and paths
     legend = fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize="small")
     _outline(legend.legend_handles[0])  # the white paths' entry, on the legend's white background
