@@ -144,14 +144,25 @@ def _as_ours(error: Exception) -> Exception:
     return type(error)(f"stationary_point: {problem}") if caller == "value_and_grad" else error
 
 
-def _newton_step(matrix: np.ndarray, slope: np.ndarray) -> np.ndarray:
-    """H⁻¹∇f, the least-squares step for a singular H, NaN for a Hessian or gradient that is not finite."""
+def _newton_step(matrix: np.ndarray, slope: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """H⁻¹∇f, the least-squares step for a singular H, NaN for a Hessian or gradient that is not finite.  Singular
+    includes singular but for rounding (a singular value within n·ε of the largest, as for a least-squares cost of
+    two proportional input columns), where ``np.linalg.solve`` raises nothing and divides by the rounding: a step
+    of 1e15 along the flat direction, from a point x of size 1.  A step that many times longer than the shortest
+    one and than x is taken for that; an eigenvalue that is small but real (eˣ far out) keeps solve's step."""
     if not (np.isfinite(matrix).all() and np.isfinite(slope).all()):
         return np.full(slope.shape, np.nan)
     try:
-        return np.linalg.solve(matrix, slope)
+        step = np.linalg.solve(matrix, slope)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(matrix, slope, rcond=None)[0]
+    cutoff = len(slope) * float(np.finfo(np.float64).eps)
+    singular_values = np.linalg.svd(matrix, compute_uv=False)
+    if singular_values[-1] <= cutoff * singular_values[0]:
+        shortest = np.linalg.lstsq(matrix, slope, rcond=cutoff)[0]
+        if _norm(step) > 1e8 * max(_norm(shortest), _norm(x)):
+            return shortest
+    return step
 
 
 def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol: Any) -> np.ndarray:
@@ -229,7 +240,7 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     shape, x = x.shape, x.ravel()
     path, earlier, taken, reach = [x], None, None, _norm(x)
     value, slope, matrix = _evaluate(f, x, shape)
-    step = _newton_step(matrix, slope)
+    step = _newton_step(matrix, slope, x)
     while len(path) <= max_iterations and np.isfinite(value) and np.isfinite(step).all():
         settled = _settled(slope, step, x, tol, matrix) and (len(path) > 1 or not slope.any())
         if (settled and not _still_gaining(step, taken, x, reach)) or np.array_equal(x - step, x):
@@ -238,7 +249,7 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
         path.append(x)
         reach = max(reach, _norm(x))
         value, slope, matrix = _evaluate(f, x, shape)
-        step = _newton_step(matrix, slope)
+        step = _newton_step(matrix, slope, x)
     converged = bool(np.isfinite(value) and np.isfinite(step).all() and _settled(slope, step, x, tol, matrix))
     eigenvalues = np.linalg.eigvalsh(matrix) if np.isfinite(matrix).all() else np.full(x.size, np.nan)
     # the previous Hessian tells of a creeping approach to a degenerate point, where the steps shrink linearly; where

@@ -97,9 +97,23 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     return prediction, target
 
 
+def _sample_weights(cost: str) -> str:
+    """The advice for scikit-learn's ``sample_weight=`` (and ``weight=``, ``weights=``): ``cost`` weighted, written
+    out with weights ``w`` of one per sample, and how to give them to fit."""
+    return (f"no cost here takes weights; with weights w of shape (n, 1), one per sample, the weighted cost is "
+            f"{cost} (a flat w of shape (n,) would pair every sample with every weight: w.reshape(-1, 1)); to fit, "
+            "give w as another column of the targets (see fit's sample_weight= advice)")
+
+
+# the weighted costs: squared_error's sum over the k outputs, mean_squared_error's mean over them too
+_WEIGHTED_SUM = _sample_weights("(w * (prediction - target) ** 2).sum() / w.sum()")
+_WEIGHTED_MEAN = _sample_weights("(w * (prediction - target) ** 2).sum() / (w.sum() * k) for k outputs")
+
+
 @checks.pytorch_keywords(input="it is called prediction= here",
                          reduction="it is the seed's cost, the sum over the outputs averaged over the samples; "
-                                   "mean_squared_error is PyTorch's reduction='mean'")
+                                   "mean_squared_error is PyTorch's reduction='mean'",
+                         sample_weight=_WEIGHTED_SUM, weight=_WEIGHTED_SUM, weights=_WEIGHTED_SUM)
 def squared_error(prediction: Any, target: Any) -> Value:
     """The seed's cost ``C = Σ_j (y_j − y'_j)²`` for one sample, **averaged over the samples** of a batch.
 
@@ -115,7 +129,8 @@ def squared_error(prediction: Any, target: Any) -> Value:
 
 @checks.pytorch_keywords(input="it is called prediction= here",
                          reduction="it is always the mean (PyTorch's reduction='mean'); for the sum, multiply by "
-                                   "the number of elements")
+                                   "the number of elements",
+                         sample_weight=_WEIGHTED_MEAN, weight=_WEIGHTED_MEAN, weights=_WEIGHTED_MEAN)
 def mean_squared_error(prediction: Any, target: Any) -> Value:
     """The mean of ``(y − y')²`` over all elements (samples and outputs): PyTorch's ``MSELoss()``
     (``reduction='mean'``).  For a batch ``(n, k)`` it is :func:`squared_error` divided by ``k``."""
@@ -131,6 +146,8 @@ def mean_squared_error(prediction: Any, target: Any) -> Value:
                                    "to weigh by advantages, say) is -F.log_softmax(logits)[np.arange(n), labels]",
                          ignore_index="every label counts here; leave those samples out instead: "
                                       "keep = labels != -100, then cross_entropy(logits[keep], labels[keep])",
+                         sample_weight="no sample is weighted here; with weights w of shape (n,), one per sample, "
+                                       "compute -(w * F.log_softmax(logits)[np.arange(n), labels]).sum() / w.sum()",
                          weight="the classes are not weighted here; compute "
                                 "-(w[labels] * F.log_softmax(logits)[np.arange(n), labels]).sum() / w[labels].sum()",
                          label_smoothing="give the smoothed rows as labels instead (rows of probabilities): "

@@ -356,6 +356,8 @@ class _Run:
             raise ValueError(self.replaced[1])
         if first and self.targets.shape[1:] in ((), (1,)) and not any(self.cost is known for known in COSTS.values()):
             _warn_if_paired_across(cost, self.cost_name, targets)  # (the library's costs refuse shapes that differ)
+            if len(targets) < len(self.targets):
+                _warn_if_weighed_by_all_samples(cost, self.cost_name, targets, len(self.targets))
         norm = gradient_norm(self.params)
         if not math.isfinite(norm) or (first and norm == 0.0):
             self._check_gradient(number, norm, where, first)
@@ -427,6 +429,34 @@ def _warn_if_paired_across(cost: Value, name: str, targets: np.ndarray) -> None:
                           f"{given} into shape ({n}, {n}), every output paired with every target by numpy's "
                           f"broadcasting, so it averages {n}² pairs instead of the {n} samples: "
                           f"{_AS_A_COLUMN if flat else _FLAT}", stacklevel=checks.outside_the_package())  # (fit's line)
+            return
+
+
+def _warn_if_weighed_by_all_samples(cost: Value, name: str, targets: np.ndarray, samples: int) -> None:
+    """Mini-batches: numbers of one per sample of all ``samples`` (per-sample weights kept outside fit, in the cost's
+    closure) meeting a column of the batch's residuals, ``(b, 1)``: numpy's broadcasting makes ``(b, samples)`` of
+    flat ones, and ``(samples, 1)`` of a column in a batch of one, every residual weighed by every sample's weight,
+    silently (``_warn_if_paired_across`` sees only ``(b, b)``).  A residual is told by depending on the targets,
+    so a model's own numbers of that length (kernel centres) are no such pair.  A warning saying how to batch them."""
+    b = len(targets)
+    residuals: set[int] = set()  # the Values computed from the targets (oldest first: parents before children)
+    for v in reversed(backward_order(cost)):
+        parents = v.parents
+        if any(id(p) in residuals or (not p.requires_grad and p.shape == targets.shape
+                                      and np.array_equal(p.data, targets)) for p in parents):
+            residuals.add(id(v))
+        if v.shape not in ((b, samples), (samples, 1)) or not any(
+                id(p) in residuals and p.shape == (b, 1) for p in parents):
+            continue
+        weights = next((p for p in parents if not p.requires_grad and p.shape in ((samples,), (samples, 1))), None)
+        if weights is not None:
+            warnings.warn(f"fit: the cost function {name} combines a mini-batch's residuals, shape ({b}, 1), with "
+                          f"numbers of one per sample of all {samples} samples (per-sample weights?), of shape "
+                          f"{weights.shape}, into shape {v.shape}, every residual weighed by every sample's number "
+                          "by numpy's broadcasting, not by its own: give them to fit as another column of the "
+                          "targets, which it batches with their samples, np.c_[targets, weights], and use t[:, 1:] "
+                          "in the cost, cost=lambda out, t: (t[:, 1:] * (out - t[:, :1]) ** 2).sum() / "
+                          "t[:, 1:].sum()", stacklevel=checks.outside_the_package())  # (fit's line)
             return
 
 
@@ -1011,7 +1041,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ``mean_squared_error`` for flat targets, or targets ``(n, 1)``; a cost of one's own in which flat targets meet a
     column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning, or a ValueError where numpy cannot
     make that array, and so do targets ``(n, 1)`` that meet flat outputs there (flat per-sample weights ``(n,)``
-    that meet a column of outputs get the warning too); class indices ``(n,)`` for cross entropy).
+    that meet a column of outputs get the warning too, and with mini-batches so do weights of all n samples kept in
+    the cost that meet a batch's residuals: give them as a column of the targets); class indices ``(n,)`` for cross
+    entropy).
     A pandas DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose
     indexes differ are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int,
     float, the nullable Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a
