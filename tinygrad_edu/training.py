@@ -844,16 +844,21 @@ def _at_start(run: _Run) -> Iterator[None]:
 def _kept_numbers_left_alone(run: _Run) -> Iterator[None]:
     """For the body, a forward pass fit makes besides training (the cost at the start, or after the last update):
     the numbers a Module keeps besides its parameters that the pass changed (a running average its forward updates
-    in place under no_grad(), see nn.Module) are put back afterwards, bit for bit, as training left them."""
+    in place under no_grad(), see nn.Module) are put back afterwards, bit for bit, as training left them; so are the
+    states of the numpy Generators a Module keeps (a dropout mask's, drawn in its forward), so that the pass draws
+    no number that training would have drawn next."""
     trained = {id(p) for p in run.params}
     kept = [v for v in _values_of(run.model) if id(v) not in trained]
     before = [v.data.copy() for v in kept]
+    generators = [(rng, rng.bit_generator.state) for rng in _generators_of(run.model)]
     try:
         yield
     finally:
         changed = [(v, x) for v, x in zip(kept, before, strict=True)
                    if v.shape == x.shape and v.data.tobytes() != x.tobytes()]  # (not one replaced whole)
         _put([v for v, _ in changed], [x for _, x in changed])
+        for rng, state in generators:
+            rng.bit_generator.state = state
 
 
 def _values_of(model: Any) -> list[Value]:
@@ -863,6 +868,15 @@ def _values_of(model: Any) -> list[Value]:
     if not callable(modules):
         return []
     return [value for module in modules() for value in vars(module).values() if isinstance(value, Value)]
+
+
+def _generators_of(model: Any) -> list[np.random.Generator]:
+    """The numpy Generators a Module and the Modules under it hold as attributes (a dropout's, drawing its masks);
+    none for a plain function."""
+    modules = getattr(model, "modules", None)
+    if not callable(modules):
+        return []
+    return [rng for module in modules() for rng in vars(module).values() if isinstance(rng, np.random.Generator)]
 
 
 def _put(params: list[Value], numbers: list[np.ndarray]) -> None:
@@ -1073,12 +1087,16 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     (``final_cost``) is a forward pass of fit's own (under ``no_grad``; with recording on where the model or the
     cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say): numbers a Module keeps
     besides its parameters that its forward changes (a running average) are put back as training left them, as
-    after fit's other extra passes.
+    after fit's other extra passes, and so is the state of a numpy ``Generator`` a Module keeps as an attribute (a
+    dropout of one's own drawing its masks in ``forward``): fit(episodes=1) called twice draws the masks
+    fit(episodes=2) draws (that pass runs in the model's mode, training: for the cost without dropout, compute it
+    after fit with ``model.eval()``).
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
     int ``seed`` starts the same orders again at every call, so pass a numpy ``Generator`` as ``seed`` and save
-    ``json.dumps(rng.bit_generator.state)`` with them (set it back as the ``bit_generator.state`` of a new one).
+    ``json.dumps(rng.bit_generator.state)`` with them (set it back as the ``bit_generator.state`` of a new one); a
+    Generator the model keeps (a dropout's) is not in its ``state_dict`` or file: save its state the same way.
     An episode that raises before its first update (a model or cost that fails on the first batch, a NaN cost at
     the start) leaves that ``Generator`` as it found it, so the call made again after a fix shuffles as it would
     have; a call that raises in its first backward pass (fit's checks of the cost) leaves the parameters' ``grad``

@@ -687,8 +687,7 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     f, arrays, labels, seed = task.f, task.arrays, task.labels, task.seed
     order = len(gradient_weights) + 1
     _check_steps("check_gradients", arrays, task.names, eps)
-    analytic = [np.zeros(a.shape) if g is None else np.asarray(g, dtype=np.float64)
-                for a, g in zip(arrays, _backprop(f, arrays, labels, seed, gradient_weights), strict=True)]
+    analytic = _gradient_arrays(arrays, _backprop(f, arrays, labels, seed, gradient_weights))
     if order == 1:
         with enable_grad():  # (recorded: _check_recorded_pass looks for saving Ops in its graph)
             output = _output(f, [Value(a) for a in arrays])
@@ -714,11 +713,18 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
                 f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
     numeric = _central_differences(evaluate, arrays, weights, eps)
+
+    def repeatable(bad: list[np.ndarray]) -> bool:  # f's values, its gradients and the table's differences again
+        __tracebackhide__ = True
+        return (_repeatable(evaluate, arrays)
+                and _computed_again(lambda: _gradient_arrays(arrays, _backprop(f, arrays, labels, seed,
+                                                                               gradient_weights)), analytic)
+                and _differences_again(evaluate, arrays, weights, eps, numeric, bad, task.rows))
     report = _report(task, analytic, numeric, eps, order, requested, what,
                      lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
                      lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
                      lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
-                     lambda: _repeatable(evaluate, arrays),
+                     repeatable,
                      lambda: bool(np.isfinite(evaluate(arrays)).all()),
                      (lambda: evaluate(arrays)) if order == 1 else None)
     if order == 1 and weights.size == 1:
@@ -729,6 +735,12 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
         # last: a saving forward whose out is not forward's makes a recorded pass differ too, but it is named above
         _check_recorded_pass(task, output, analytic, numeric)
     return report
+
+
+def _gradient_arrays(arrays: list[np.ndarray], grads: list[Any]) -> list[np.ndarray]:
+    """The gradients of :func:`_backprop` as float64 arrays, zeros where a gradient never reached."""
+    return [np.zeros(a.shape) if g is None else np.asarray(g, dtype=np.float64)
+            for a, g in zip(arrays, grads, strict=True)]
 
 
 def _check_recorded_pass(task: _Task, out: Value, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
@@ -763,6 +775,11 @@ def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric
     for name, a, s in zip(task.names, analytic, scaled, strict=True):
         s = np.zeros(a.shape) if s is None else np.asarray(s, dtype=np.float64)
         bad = ~np.isclose(s, -2 * a, rtol=task.rtol, atol=task.atol, equal_nan=True)
+        if bad.any() and not (_gradients_again(task, _gradient_arrays(task.arrays, scaled), scale=-2.0)
+                              and _gradients_again(task, analytic)):
+            raise GradientCheckError("check_gradients: backward() with ∂C/∂output = −2 did not give −2 times the "
+                                     "gradient with 1, and computed again the gradients came out otherwise:"
+                                     + _NOT_REPEATABLE, analytic, numeric)
         if bad.any():
             where, k = _first_of(name, bad)
             raise GradientCheckError(
@@ -771,6 +788,14 @@ def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric
                 "gradient g (vjp(g, out, *inputs) must return g times the local derivative)"
                 + (f"; it is {culprit}" if (culprit := _unscaled_vjp(task)) else ""),
                 analytic, numeric)
+
+
+def _gradients_again(task: _Task, first: list[np.ndarray], scale: float = 1.0) -> bool:
+    """Whether f's first-order gradients, backpropagated with ∂C/∂output times ``scale``, come out as ``first``
+    again (see :func:`_computed_again`)."""
+    __tracebackhide__ = True
+    return _computed_again(lambda: _gradient_arrays(task.arrays, _backprop(task.f, task.arrays, task.labels, task.seed,
+                                                                           scale=scale)), first)
 
 
 def _first_of(name: str, bad: np.ndarray) -> tuple[str, int]:
@@ -891,7 +916,27 @@ def _repeatable(evaluate: Evaluate, arrays: list[np.ndarray]) -> bool:
     return bool(np.array_equal(evaluate(arrays), evaluate(arrays), equal_nan=True))
 
 
-_NOT_REPEATABLE = ("\nf is not deterministic: two calls with the same inputs returned different values (random "
+def _computed_again(compute: Callable[[], list[np.ndarray]], first: list[np.ndarray], times: int = 3) -> bool:
+    """Whether numbers of a failed check (``first``) come out the same, bit for bit, each of ``times`` times
+    ``compute`` makes them again, as they do for a deterministic f.  Two calls of f giving the same values do not
+    show an f that is random only now and then (dropout with a small p over few units keeps every unit in most
+    calls): the one call whose draw differed, which made the numbers disagree, is then not made again."""
+    __tracebackhide__ = True
+    return all(all(np.array_equal(a, b, equal_nan=True) for a, b in zip(compute(), first, strict=True))
+               for _ in range(times))
+
+
+def _differences_again(evaluate: Evaluate, arrays: list[np.ndarray], weights: np.ndarray, eps: float,
+                       numeric: list[np.ndarray], bad: list[np.ndarray], rows: int) -> bool:
+    """Whether the central differences of the table's first ``rows`` disagreeing elements come out the same when
+    taken again (see :func:`_computed_again`)."""
+    __tracebackhide__ = True
+    shown = [(i, tuple(int(k) for k in index)) for i, b in enumerate(bad) for index in np.argwhere(b)][:rows]
+    return all(_computed_again(lambda: [np.array(_difference_at(evaluate, arrays, weights, i, index, eps))],  # noqa: B023
+                               [numeric[i][index]]) for i, index in shown)
+
+
+_NOT_REPEATABLE = ("\nf is not deterministic: calls with the same inputs returned different values (random "
                    "numbers inside f, such as dropout or noise?), so its finite differences measure the noise, not "
                    "a slope, and the table says nothing about the derivative. Make f deterministic (fixed noise, "
                    "dropout off) and check again.")
@@ -900,11 +945,11 @@ _NOT_REPEATABLE = ("\nf is not deterministic: two calls with the same inputs ret
 def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], eps: float, order: int,
             requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
             finer: Callable[[int, tuple[int, ...]], float], resolution: Callable[[int, tuple[int, ...]], float],
-            repeatable: Callable[[], bool], finite_here: Callable[[], bool] = lambda: True,
+            repeatable: Callable[[list[np.ndarray]], bool], finite_here: Callable[[], bool] = lambda: True,
             at_inputs: Callable[[], np.ndarray] | None = None) -> GradientReport:
     """The report when every element agrees; else raise GradientCheckError with the table (which, when f is not
-    ``repeatable``, blames f's randomness instead of kinks, the step or rounding; ``at_inputs``: f's output at the
-    inputs as the differences evaluate it, for order 1)."""
+    ``repeatable`` where the elements ``bad`` disagree, blames f's randomness instead of kinks, the step or rounding;
+    ``at_inputs``: f's output at the inputs as the differences evaluate it, for order 1)."""
     __tracebackhide__ = True
     errors, abs_errors, rel_errors, bad, atol_only = [], [], [], [], 0
     for a, n in zip(analytic, numeric, strict=True):
@@ -918,7 +963,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         rel_errors.append(float(rel.max(initial=0.0)))
     if any(b.any() for b in bad):
         in_place = _in_place_note(task)
-        if not repeatable():
+        if not repeatable(bad):
             table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, eps, task.rows,
                                    lambda i, index: None, what)
             raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested,
