@@ -8,9 +8,10 @@ into what it draws (its "local constants"), so a derandomized search draws other
 collected: after tests/test_calculus_teacher_6_1.py, the 400 graphs it drew had no soft-target cross_entropy.  The
 test now lets the search run until every spelling is seen, with a budget the rarest one cannot miss.
 
-The same fact makes the README's word on the ``ci`` profile untrue: "derandomized: every run draws the same ones".
-A run of one file draws other examples than the full suite, so a CI failure is not reproduced by running its file
-again; the ``@reproduce_failure`` line the profile prints (``print_blob=True``) replays it anywhere.
+The same fact made the README's word on the ``ci`` profile untrue: "derandomized: every run draws the same ones".
+A run of one file drew other examples than the full suite, so a CI failure was not reproduced by running its file
+again.  tests/conftest.py now keeps hypothesis from drawing those numbers (``_without_local_constants``): the tests
+here check that it does, in this process, and that hypothesis still would without it (a fresh interpreter).
 """
 
 from __future__ import annotations
@@ -52,11 +53,25 @@ def _ci_sentence() -> str:
 
 
 # --- defect ---------------------------------------------------------------------------------------------------------
-
-def test_the_readme_says_when_the_ci_profile_draws_the_same_examples_and_how_to_replay_one() -> None:
+def test_the_readme_says_every_ci_run_draws_the_same_examples_and_how_to_replay_one() -> None:
     sentence = _ci_sentence()
-    assert "every run draws the same ones" not in sentence
-    assert "imported" in sentence and "@reproduce_failure" in sentence
+    assert "every run draws the same ones" in sentence and "run alone too" in sentence
+    assert "@reproduce_failure" in sentence
+
+
+def test_under_the_test_settings_an_import_changes_no_draw(tmp_path: Path, monkeypatch) -> None:
+    """conftest's _without_local_constants: in this process a module writing 123.456 imported between two
+    derandomized searches changes nothing they draw."""
+    import importlib
+
+    namespace: dict = {}
+    exec(_DRAWS.split("before, again")[0].replace("sys.path.insert(0, sys.argv[1])", ""), namespace)
+    before = namespace["draws"]()
+    (tmp_path / "a_teachers_constants.py").write_text("LEARNING_RATE = 123.456\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("a_teachers_constants")
+    after = namespace["draws"]()
+    assert after == before and 123.456 not in after
 
 
 # --- guards ---------------------------------------------------------------------------------------------------------
