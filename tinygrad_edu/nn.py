@@ -270,10 +270,13 @@ class Module:
 
     def _astype(self: _M, dtype: type[np.floating]) -> _M:
         values = [value for _, value in self._named_state()]  # all found first: a refused walk changes nothing
-        with no_grad():
-            for value in values:
-                if value.dtype != dtype:  # (one already in it is left alone: a graph computed from it stays valid)
-                    _set_numbers(value, value.data.astype(dtype))
+        # (one already in it is left alone: a graph computed from it stays valid)
+        converted = [(value, value.data.astype(dtype), value.grad.astype(dtype) if isinstance(value.grad, np.ndarray)
+                      else value.grad) for value in values if value.dtype != dtype]
+        with no_grad():  # all converted first: a conversion that fails (MemoryError) changes nothing
+            for value, data, grad in converted:
+                value.grad = grad
+                value.data = data
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -995,11 +998,19 @@ class Layer(Module):
         ``nn.Layer(3, 2, init="he", rng=0)`` reset with ``rng=0`` has its first numbers again.  A layer rebuilt by
         :func:`load` has the default ``init="uniform"``: set ``layer.init = "he"`` first for another."""
         where = f"{self.name}.reset_parameters"
-        init = _checked_init(self.init, where)
+        init = self._checked_reset(where)
         weights, biases = _drawn(init, self.in_size, self.out_size, seeds.generator(rng, where))
         with no_grad():
             for value, array in ((self.weights, weights), (self.biases, biases)):
                 _set_numbers(value, array.astype(value.dtype))
+
+    def _checked_reset(self, where: str) -> str:
+        """The ``init`` that :meth:`reset_parameters` draws with, checked with the shapes of the weights and biases
+        (numbers of another shape set through ``.data = …`` would take the new weights and refuse the biases):
+        before anything is drawn, so that a refused reset changes nothing, the generator included."""
+        for name in ("weights", "biases"):
+            _check_layer_parameter(vars(self), name, getattr(self, name))
+        return _checked_init(self.init, where)
 
     def _checked_setattr(self, name: str, value: Any) -> None:
         """``weights`` and ``biases`` stay Values of their shapes, labelled ``W^i``, ``b^i``: an array in their place
@@ -1215,7 +1226,7 @@ class Network(Module):
         for layer in self.layers:  # all checked first: a refused reset changes nothing
             if not isinstance(layer, Layer):
                 raise TypeError(f"{where}: {type(layer).__name__} is not an nn.Layer; reset the layers one by one")
-            _checked_init(layer.init, f"{layer.name}.reset_parameters")
+            layer._checked_reset(f"{layer.name}.reset_parameters")
         generator = seeds.generator(rng, where)
         for layer in self.layers:
             layer.reset_parameters(generator)

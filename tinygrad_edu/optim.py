@@ -99,6 +99,27 @@ def _updating() -> Any:
     return np.errstate(all="ignore") if is_anomaly_enabled() else _AS_IT_IS
 
 
+def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Any:
+    """Around the updates of a step: under ``detect_anomaly``, where an update to NaN or inf raises, the parameters
+    updated before it and the state kept for them are put back, so that the refused step changes nothing."""
+    return _put_back_on_error(optimizer, gradients) if is_anomaly_enabled() else _AS_IT_IS
+
+
+@contextlib.contextmanager
+def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Iterator[None]:
+    """The parameters' numbers and the optimizer's state for them (new arrays at each step, never changed in place)
+    as they were, if the body raises."""
+    numbers, states = [p.data.copy() for p, _ in gradients], optimizer._parameter_states()
+    try:
+        yield
+    except BaseException:
+        for (p, _), kept in zip(gradients, numbers, strict=True):
+            if p.data.flags.writeable:  # (a read-only one was refused, unchanged)
+                p.data[...] = kept
+        optimizer._set_parameter_states(states)
+        raise
+
+
 _AS_IT_IS = contextlib.nullcontext()
 
 
@@ -991,7 +1012,7 @@ class GradientDescent(Optimizer):
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients(cost)
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
-        with _whole_update(), no_grad(), _updating():
+        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients):
             for p, g in gradients:
                 p -= rate * g
             self.last_step_size = rate
@@ -1031,7 +1052,7 @@ class SGD(Optimizer):
         if momentum:
             for p, g in gradients:
                 self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
-        with _whole_update(), no_grad(), _updating():
+        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients):
             for p, g in gradients:
                 if momentum:
                     velocity = self._velocity.get(id(p))
@@ -1090,7 +1111,7 @@ class Adam(Optimizer):
             kept = self._state.get(id(p))
             self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
         overflowed: tuple[Value, np.ndarray, np.dtype] | None = None  # (said after the update, in Adam's words)
-        with _whole_update(), no_grad(), _updating(), np.errstate(over="ignore"):
+        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients), np.errstate(over="ignore"):
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
                 if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
