@@ -1176,6 +1176,12 @@ class Value:
     def __array_function__(self, function: Any, types: Any, args: Any, kwargs: Any) -> Any:
         """numpy's functions run as numpy runs them: ``np.sum(v)`` and ``np.reshape(v, …)`` call the Value's own
         methods; one that needs the numbers (``np.clip(v, 0, 1)``, ``np.linalg.norm(v)``) is refused, named."""
+        name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
+        if name in write_instead.IN_PLACE and args and isinstance(args[0], Value):  # (numpy's errors named no Value)
+            raise TypeError(f"{name}: changes its first argument in place, and a Value's numbers cannot change under "
+                            "a recorded graph; under no_grad(), a leaf's numbers change by index assignment (here: "
+                            f"{write_instead.IN_PLACE[name]}); else build a new Value, "
+                            "functional.where(mask, values, v)")
         try:
             if function in _FALSE_ON_ERROR:  # (the refusal below, raised inside them, would become a silent False)
                 raise TypeError(_NOT_AN_ARRAY)
@@ -1183,7 +1189,6 @@ class Value:
         except TypeError as error:
             if not _refused_for_numpy(error):
                 raise
-        name = f"{function.__module__}.{function.__name__}".replace("numpy.", "np.", 1)
         instead = write_instead.numpy_advice(name, function.__name__, tuple(_data_of(x) for x in args), kwargs)
         note = write_instead.norm_note(name, instead)
         raise TypeError(f"{name}: {_NOT_AN_ARRAY}{note}" + (f" (here: {instead})" if instead else "")) from None
@@ -1266,8 +1271,9 @@ class Value:
                             + _UFUNC_KEYWORDS.get(key, "call np.{name} with its inputs only").format(name=name) + ")")
         if method != "__call__":
             instead = write_instead.UFUNC_METHODS.get(name)
-            if instead:  # along the axis given (numpy's default: 0)
-                instead = instead.format(axis=kwargs.get("axis", 0))
+            if instead:  # along the axis given (numpy's default: 0), keeping it where numpy would
+                instead = instead.format(axis=kwargs.get("axis", 0),
+                                         keepdims=", keepdims=True" if kwargs.get("keepdims") else "")
             raise TypeError(f"np.{name}: a ufunc's .{method} {_UNSUPPORTED_METHOD}; "
                             + (f"write {instead}" if instead else "compute with Value methods and "
                                "tinygrad_edu.functional, or on .data (no gradient)"))

@@ -11,10 +11,12 @@ set from :data:`WRITE_INSTEAD`); these tables are what it says.  Each formula is
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-__all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "numpy_advice", "ufunc_advice",
-           "norm_note"]
+__all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "numpy_advice",
+           "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -74,6 +76,17 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                  "np.linalg.solve": f"inv(a) @ b, with {_INV}, {_OWN_OPS}",
                  "np.linalg.lstsq": f"inv(a.T @ a) @ (a.T @ b) (the normal equations: np.linalg.lstsq's first result "
                                     f"for an a of full column rank), with {_INV}, {_OWN_OPS}"}
+#: numpy's functions that change their first argument in place, and how a leaf's numbers change so under no_grad()
+#: (index assignment, which a Value takes there; elsewhere a new Value is made instead).
+IN_PLACE = {"np.fill_diagonal": "v[np.arange(len(v)), np.arange(len(v))] = value", "np.place": "v[mask] = values",
+            "np.putmask": "v[mask] = values", "np.put": "v[np.unravel_index(indices, v.shape)] = values",
+            "np.copyto": "v[...] = numbers"}
+#: numpy's functions whose results have no derivative, and why: the advice is the same call on the numbers, with the
+#: arguments it was given (``np.round(v, 2)``: ``np.round(v.data, 2)``).
+_NO_DERIVATIVE = {**dict.fromkeys(("round", "around"), "a rounded number has no derivative"),
+                  **dict.fromkeys(("argmax", "argmin"), "an index has no derivative"),
+                  **dict.fromkeys(("any", "all"), "a truth value has no derivative"),
+                  **dict.fromkeys(("isclose", "allclose"), "a truth value has no derivative")}
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
@@ -138,12 +151,39 @@ def ufunc_advice(name: str) -> str | None:
     return NUMPY_INSTEAD.get(f"np.{name}", WRITE_INSTEAD.get(name))
 
 
+def _argument_text(x: object) -> str:
+    """An argument as the advice writes it: a number, an axis or a flag as itself, an array as ``…``."""
+    return repr(x) if x is None or isinstance(x, int | float | tuple | str | np.number) else "…"
+
+
+def _on_the_numbers(short: str, args: tuple, kwargs: dict) -> str:
+    """numpy's call ``short`` on the numbers, with the arguments it was given: ``np.argmax(v.data, axis=1)``."""
+    first = ["a.data", "b.data"] if short in ("isclose", "allclose") else ["v.data"]
+    given = [_argument_text(x) for x in args[len(first):]] + [f"{k}={_argument_text(x)}" for k, x in kwargs.items()]
+    return f"np.{short}({', '.join(first + given)}), on the numbers: {_NO_DERIVATIVE[short]}"
+
+
+def _keeping_dims(formula: str) -> str:
+    """``formula`` with keepdims=True in its last sum or mean (``.mean(axis)``: ``.mean(axis, keepdims=True)``), for
+    numpy's reduction called with keepdims=True, whose result keeps the reduced axes as 1s."""
+    *_, last = re.finditer(r"\.(sum|mean)\((axis)?\)", formula)
+    kept = f".{last[1]}({'axis, ' if last[2] else ''}keepdims=True)"
+    return formula[:last.start()] + kept + formula[last.end():]
+
+
 def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None:
     """What to write instead of numpy's function ``name`` (``np.var``; ``short``: ``var``) called with ``args``: the
-    formula for an axis (``np.var(v, axis=1)``), for ``ddof`` (``np.std(v, ddof=1)``) or for a single number
-    (``np.dot(v, 2.0)``) where it needs one; a norm's for its ``ord`` (:func:`_norm_advice`)."""
+    formula for an axis (``np.var(v, axis=1)``), for ``keepdims`` and ``ddof`` (``np.std(v, ddof=1)``) or for a
+    single number (``np.dot(v, 2.0)``) where it needs one; a norm's for its ``ord`` (:func:`_norm_advice`); the same
+    call on the numbers for a result without a derivative (``np.argmax(v.data, axis=1)``)."""
     if name in ("np.linalg.norm", "np.linalg.vector_norm", "np.linalg.matrix_norm"):
         return _norm_advice(name, args, kwargs)
+    if short in _NO_DERIVATIVE and name == f"np.{short}" and (kwargs or len(args) > (2 if "close" in short else 1)):
+        return _on_the_numbers(short, args, kwargs)
+    at = 4 if short == "prod" else 5  # (keepdims: prod's 5th argument, var's and std's 6th)
+    if short in ("var", "std", "prod") and kwargs.get("keepdims", args[at] if len(args) > at else False):
+        formula = numpy_advice(name, short, args[:at], {**kwargs, "keepdims": False})
+        return None if formula is None else _keeping_dims(formula)
     at = 2 if name == "np.take" else 1  # (take(v, indices, axis); else the 2nd argument)
     axis = kwargs.get("axis", args[at] if len(args) > at else None)
     ddof = kwargs.get("ddof", kwargs.get("correction", args[4] if len(args) > 4 else 0))  # (var's 5th argument)
@@ -232,10 +272,10 @@ METHOD_ADVICE = {name: f"{WRITE_INSTEAD[name]}; along an axis, {_ALONG_AN_AXIS['
                   for name, unbiased in (("var", _UNBIASED), ("std", f"({_UNBIASED}).sqrt()"))}
 
 #: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, along the axis it was given (numpy passes
-#: it as the keyword axis; its default is 0).
-UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis})", "maximum.reduce": "v.max(axis={axis})",
-                 "minimum.reduce": "v.min(axis={axis})",
-                 "multiply.reduce": "v.log().sum(axis={axis}).exp() for positive numbers",
+#: it as the keyword axis; its default is 0) and with keepdims=True where it was given (``{keepdims}``).
+UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis}{keepdims})", "maximum.reduce": "v.max(axis={axis}{keepdims})",
+                 "minimum.reduce": "v.min(axis={axis}{keepdims})",
+                 "multiply.reduce": "v.log().sum(axis={axis}{keepdims}).exp() for positive numbers",
                  # (the running sum along the last axis is v @ U, U the upper triangle of ones: any number of axes)
                  "add.accumulate": "(v.swapaxes({axis}, -1) @ np.triu(np.ones((n, n), v.dtype))).swapaxes({axis}, "
                                    "-1), for the n numbers along axis {axis}",
