@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from tinygrad_edu import checks
 
 __all__ = ["format_number", "summary", "value_summary", "array_line", "numbers_of", "smallest_normal", "pretty",
-           "operand", "printable", "left_out_note", "LAYER_LABEL"]
+           "operand", "printable", "shortened", "left_to_right", "left_out_note", "LAYER_LABEL", "RIGHT_TO_LEFT"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -28,6 +29,10 @@ _SUPERSCRIPT = str.maketrans("0123456789-−L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻�
 #: (with the lone surrogates, which UTF-8 cannot hold, and U+FFFE, U+FFFF, which XML and so SVG cannot)
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _EXPONENT = re.compile(r"\^(?:\(([0-9L]+(?:[-−][0-9]+)?)\)|([-−]?[0-9]+|L)(?![\w.]))(?!\^)")
+#: A run of right-to-left words (Hebrew, Arabic, Syriac, Thaana, N'Ko...): each word starts with a letter of such a
+#: script and goes on to the next space or formula sign, the words of a two-word label one run.
+_RTL = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff"
+RIGHT_TO_LEFT = re.compile(f"[{_RTL}][^\\s=∂/·×+−*(),;:]*(?:\\s+[{_RTL}][^\\s=∂/·×+−*(),;:]*)*")
 
 
 def format_number(x: float, precision: int = 4) -> str:
@@ -142,6 +147,44 @@ def operand(name: str) -> str:
 def printable(text: Any) -> str:
     """``text`` as a picture shows it: control characters and the marks that reorder text (bidi controls) blanked."""
     return _UNPRINTABLE.sub(" ", str(text))
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the last one "…", between two characters a reader sees apart:
+    never inside an accented letter written with a combining accent, an emoji with its skin tone, a family of
+    emoji joined by U+200D or a flag (cut after ``limit - 1`` code points they lost their accent, tone or half)."""
+    if not isinstance(text, str):
+        raise TypeError(f"shortened: text must be a str, got {type(text).__name__}")
+    limit = checks.integer(limit, "limit", "shortened", least=1)
+    if len(text) <= limit:
+        return text
+    end = limit - 1
+    while end > 0 and _continues(text, end):
+        end -= 1
+    return text[:(end or limit - 1)] + "…"  # (a single character with more marks than the limit is cut in it)
+
+
+def _continues(text: str, i: int) -> bool:
+    """Whether ``text[i]`` belongs to the character ``text[i - 1]`` ends (Unicode's grapheme clusters, simplified)."""
+    char, before = text[i], text[i - 1]
+    if unicodedata.category(char) in ("Mn", "Mc", "Me") or "\u200d" in (char, before):
+        return True
+    if "\ufe00" <= char <= "\ufe0f" or "\U0001f3fb" <= char <= "\U0001f3ff" or "\U000e0020" <= char <= "\U000e007f":
+        return True  # a variation selector, a skin tone, the tags of a subdivision flag
+    flags = 0  # regional indicators pair up into flags: a second one joins the first
+    while flags < i and "\U0001f1e6" <= text[i - 1 - flags] <= "\U0001f1ff":
+        flags += 1
+    return "\U0001f1e6" <= char <= "\U0001f1ff" and flags % 2 == 1
+
+
+def left_to_right(text: str) -> str:
+    """A line of a drawing laid out left to right, a right-to-left label in it kept whole: a left-to-right mark
+    (U+200E) at its start and after each run of right-to-left words that more text follows.  Without them a number
+    after such a label moved into it: ``∂C/∂وزن = -0.2115`` was shown as ``∂C/∂0.2115- = وزن``."""
+    if not isinstance(text, str):
+        raise TypeError(f"left_to_right: text must be a str, got {type(text).__name__}")
+    marked = RIGHT_TO_LEFT.sub(lambda run: run.group() + ("\u200e" if text[run.end():].strip() else ""), text)
+    return text if marked == text else "\u200e" + marked
 
 
 def left_out_note(shown: int, total: int) -> tuple[str, str]:

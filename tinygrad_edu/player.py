@@ -250,8 +250,18 @@ def _power_rule(node: Value, a: str, b: str) -> str:
 # --- the steps -----------------------------------------------------------------------------------------------
 def _esc(text: Any) -> str:
     """``text`` as HTML for a step's tables, which wrap in a long label, never in a number: a word longer than 24
-    characters gets a place to break every 8, and a number such as ``4.021e-15`` none (browsers break after its -)."""
-    return "".join(_word(word) for word in re.split(r"(\s+)", pretty(str(text))))
+    characters gets a place to break every 8, and a number such as ``4.021e-15`` none (browsers break after its -);
+    a right-to-left name isolated in ``<bdi>`` (``∂C/∂وزن = 3`` was shown as ``∂C/∂3 = وزن``)."""
+    text = pretty(str(text))
+    pieces, start = [], 0
+    for run in notation.RIGHT_TO_LEFT.finditer(text):
+        pieces += [_words(text[start:run.start()]), f"<bdi>{_words(run.group())}</bdi>"]
+        start = run.end()
+    return "".join(pieces) + _words(text[start:])
+
+
+def _words(text: str) -> str:
+    return "".join(_word(word) for word in re.split(r"(\s+)", text))
 
 
 def _word(word: str) -> str:

@@ -62,12 +62,11 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 # --- small helpers ------------------------------------------------------------------------------------------
 def _text(text: Any, limit: int = 60) -> str:
-    """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut, and each
-    backslash doubled (Graphviz reads ``\\N`` in a label as the node's name, ``\\G`` as the graph's), a leading ``]``
-    a character reference (Graphviz 2.43 fails on a text of just ``]`` or ``]]``)."""
-    text = printable(text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
+    """Any user text made safe for a graphviz HTML-like label: control characters blanked, long text cut (between
+    two characters, not inside an emoji or an accented letter), a right-to-left label kept whole (``∂C/∂وزن = 3``,
+    not ``∂C/∂3 = وزن``), and each backslash doubled (Graphviz reads ``\\N`` in a label as the node's name, ``\\G``
+    as the graph's), a leading ``]`` a character reference (Graphviz 2.43 fails on a text of just ``]`` or ``]]``)."""
+    text = notation.left_to_right(notation.shortened(printable(text), limit))
     text = html.escape(text, quote=True).replace("\\", "\\\\")
     return "&#93;" + text[1:] if text.startswith("]") else text
 
@@ -418,7 +417,7 @@ def _stale_note(value: Value) -> str:
         if changed is None:
             return ""
         label = changed.label
-        name = printable(pretty(label))[:40] if isinstance(label, str) and label else "a parameter"
+        name = notation.shortened(printable(pretty(label)), 40) if isinstance(label, str) and label else "a parameter"
         return (f"\ndata: stale: {name} was changed in place (an optimizer's step?) after this graph was computed,"
                 "\nso the boxes mix new and old numbers: compute it again to draw one pass")
     return ""
@@ -798,9 +797,9 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
         lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {notation.value_summary(node.data, precision)}")]
-        if node.grad is not None:  # a long name is cut, never the number after it
-            symbol = _text(f"∂{pretty(tree.cost)}/∂{pretty(name)}")
-            lines.append(symbol + _text(f" = {format_number(node.grad, precision)}"))
+        if node.grad is not None:  # a long name is cut, never the number after it (one line: an Arabic name kept whole)
+            symbol = notation.shortened(printable(f"∂{pretty(tree.cost)}/∂{pretty(name)}"), 60)
+            lines.append(_text(f"{symbol} = {format_number(node.grad, precision)}", 120))
             if abs(node.grad) < smallest_normal(node.value.data) and tree.chain_rule(name) != node.grad:
                 lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
         if chains:
