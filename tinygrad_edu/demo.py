@@ -266,20 +266,25 @@ def _cost_first(run: Run) -> float:
 
 
 def check_goals(runs: list[Run], seconds: float | None = None) -> list[Goal]:
-    """The demonstration's goals, judged from the runs (and the demo's wall time, when given)."""
+    """The demonstration's goals, judged from the runs (and the demo's wall time, when given): the seed's goal
+    (section 7.3) for its methods, the runs other than "Newton" (omitted where there are none); the same goal for
+    the Newton run, on its own; Armijo's cost never rising; the time."""
     _check_runs("check_goals", runs)
     if seconds is not None:
         checks.number(seconds, "seconds", "check_goals", least=0)
     goals = []
-    reached = [run for run in runs if run.episodes <= GOAL_EPISODES and run.final_cost <= SEED_COST
+    # the seed's methods: Newton's run (a network of its own) has its goal below, and met this one a second time
+    # where gradient descent missed it (seed 1: 0.025 low at x = −1), so every goal read "met"
+    seeds_methods = [run for run in runs if run.name != "Newton"]
+    reached = [run for run in seeds_methods if run.episodes <= GOAL_EPISODES and run.final_cost <= SEED_COST
                and float(np.abs(run.errors).max()) <= TOLERANCE]
-    short = [run for run in runs if run.episodes <= GOAL_EPISODES]
-    best = min(short or runs, key=_cost_first)
-    shown = reached[0] if reached else best
-    goals.append(Goal(f"a method reaches cost ≤ {SEED_COST:g} within {GOAL_EPISODES} episodes, all four test "
-                      f"outputs within {TOLERANCE} of x²", bool(reached),
-                      f"{shown.name}: cost {shown.final_cost:.2e} after {shown.episodes} episodes, largest "
-                      f"|output − x²| = {float(np.abs(shown.errors).max()):.4f}"))
+    short = [run for run in seeds_methods if run.episodes <= GOAL_EPISODES]
+    if seeds_methods:
+        shown = reached[0] if reached else min(short or seeds_methods, key=_cost_first)
+        goals.append(Goal(f"a method reaches cost ≤ {SEED_COST:g} within {GOAL_EPISODES} episodes, all four test "
+                          f"outputs within {TOLERANCE} of x²", bool(reached),
+                          f"{shown.name}: cost {shown.final_cost:.2e} after {shown.episodes} episodes, largest "
+                          f"|output − x²| = {float(np.abs(shown.errors).max()):.4f}"))
     for run in runs:
         if run.name == "Newton":
             met = run.episodes <= GOAL_EPISODES and run.final_cost <= SEED_COST and \
