@@ -12,7 +12,7 @@ parameters in one vector (tinygrad_edu.autodiff):
   and n² numbers, what "setting the derivative to 0 and checking the second derivative" (seed 6.1) needs.
 
 One BLAS thread, glibc's allocator thresholds pinned (the script re-runs itself with them); the sizes are measured
-interleaved, round after round, and the table shows medians.
+interleaved, round after round, in CPU time of this process, and the table shows medians.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import sys
 
 #: One BLAS thread, and glibc's allocator thresholds pinned as in bench_engine.py (otherwise every freed array above
 #: 128 KiB goes back to the system and page-faults in again, which swings the large sizes' times by 2x or more).
-SETTINGS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
-            "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
-if any(os.environ.get(k) != v for k, v in SETTINGS.items()):  # before numpy is imported: start again with them
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **SETTINGS})
+SETTINGS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
+if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in SETTINGS.items()):  # before numpy is imported
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **SETTINGS})  # start again with them
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
@@ -60,9 +60,11 @@ def network_cost(hidden: int) -> Callable:
 
 
 def seconds(task: Callable[[], object]) -> float:
-    began = time.perf_counter()
+    """CPU seconds of this process for ``task`` (as ``bench_engine.py``: time the scheduler gives to other programs
+    on a busy machine is not counted)."""
+    began = time.process_time()
     task()
-    return time.perf_counter() - began
+    return time.process_time() - began
 
 
 def measure(cost: Callable, x: np.ndarray, v: np.ndarray, with_hessian: bool) -> dict[str, float]:

@@ -1,0 +1,282 @@
+"""A reviewer of ``benchmarks/``: each reference column (the hand-written numpy steps, micrograd, PyTorch) computes
+what the package's side computes, the memory row measures bytes per node, every script can be imported without
+restarting its importer and times CPU seconds as the method says, and the README's ranges are the ranges of the runs
+``benchmarks/README.md`` lists.  Nothing here times anything."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_edu import Value
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+
+
+def _import(name: str) -> ModuleType:
+    """A benchmark script as a module, without PyTorch (as ``test_bench_reviewer.py`` imports them; a test that needs
+    PyTorch's columns hands the module PyTorch itself)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    blocked = "torch" not in sys.modules
+    if blocked:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # ``import torch`` raises ImportError
+    try:
+        return importlib.import_module(name)
+    finally:
+        if blocked:
+            del sys.modules["torch"]
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return _import("bench_engine")
+
+
+def _cells(function) -> dict:
+    """The variables a step's closure holds (the parameters it updates)."""
+    return dict(zip(function.__code__.co_freevars, (cell.cell_contents for cell in function.__closure__)))
+
+
+def _largest_difference(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float:
+    assert len(ours) == len(theirs) and all(a.shape == b.shape for a, b in zip(ours, theirs))
+    return float(np.max([np.abs(a - b).max() for a, b in zip(ours, theirs)]))
+
+
+# --- the references compute what the package computes -----------------------------------------------------------
+@given(batch=st.integers(1, 12))
+def test_hand_written_numpy_mlp_step_updates_our_weights_within_rounding(bench, batch) -> None:
+    ours = bench.mlp_ours(batch, bench.squared_error)
+    theirs = bench.mlp_numpy(batch)
+    before = [p.data.copy() for p in ours.params]
+    ours()
+    theirs()
+    assert _largest_difference([p.data for p in ours.params], list(theirs.params)) < 1e-15
+    assert _largest_difference([p.data for p in ours.params], before) > 1e-3  # a step was taken, on both sides
+
+
+def test_hand_written_numpy_mlp_cost_is_ours(bench) -> None:
+    """The reference's cost, C = mean over samples of Σ_j (α_j − y_j)², is the one our step backpropagates."""
+    inputs, targets, (w1, b1, w2, b2) = bench.mlp_problem(5)
+    theirs = bench.mlp_numpy(5)
+    theirs()  # (its cost is computed before its update, at the parameters above)
+    output = ((Value(inputs) @ Value(w1) + Value(b1)).sigmoid() @ Value(w2) + Value(b2)).sigmoid()
+    for cost in (bench.written_out_cost, bench.squared_error):
+        assert cost(output, targets).item() == pytest.approx(theirs.cost, rel=1e-14)
+    alpha = 1 / (1 + np.exp(-(1 / (1 + np.exp(-(inputs @ w1 + b1))) @ w2 + b2)))  # by hand, the textbook σ
+    assert theirs.cost == pytest.approx(((alpha - targets) ** 2).sum(axis=1).mean(), rel=1e-14)
+
+
+def test_xsquared_numpy_reference_makes_fits_updates(bench) -> None:
+    """The x² row's numpy column runs the same episode as ``fit`` (same batches, same order, same rate)."""
+    ours, theirs = bench.xsquared_ours(1), bench.xsquared_numpy(1)
+    model = _cells(ours)["model"]
+    before = [p.data.copy() for p in model.parameters()]
+    ours()
+    theirs()
+    layers = _cells(_cells(theirs)["forward"])["layers"]
+    after = [p.data for p in model.parameters()]
+    assert _largest_difference(after, [a for layer in layers for a in layer]) < 1e-12
+    assert _largest_difference(after, before) > 1e-3
+
+
+@pytest.mark.parametrize("variant", [{}, {"norm": True}, {"norm": True, "optimizer": True}])
+def test_xsquared_breakdown_engine_loops_make_the_numpy_updates(variant, monkeypatch) -> None:
+    module = _import("bench_xsquared_update")
+    monkeypatch.setattr(module, "EPISODES", 1)
+    reference = module.bench_engine.xsquared_numpy(1)
+    run = module.engine_loop(**variant)
+    run()
+    reference()
+    layers = _cells(_cells(reference)["forward"])["layers"]
+    assert _largest_difference([p.data for p in _cells(run)["params"]], [a for layer in layers for a in layer]) < 1e-12
+
+
+def test_scalar_chain_and_micrograds_agree_with_the_closed_form(bench) -> None:
+    """y ← 1.001·y + 0.5 two hundred times from 1: y = 1.001²⁰⁰ + 0.5·(1.001²⁰⁰ − 1)/0.001, dy/dx = 1.001²⁰⁰."""
+    micrograd = pytest.importorskip("micrograd.engine")
+    turns = bench.SCALAR_OPS // 2
+    exact_y, exact_slope = 1.001 ** turns + 0.5 * (1.001 ** turns - 1) / 0.001, 1.001 ** turns
+    for make in (Value, micrograd.Value):
+        x, y = bench.scalar_chain(make)()
+        assert float(y.data) == pytest.approx(exact_y, rel=1e-12)
+        assert float(x.grad) == pytest.approx(exact_slope, rel=1e-12)
+
+
+@pytest.fixture
+def with_torch(bench, monkeypatch) -> ModuleType:
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(bench, "torch", torch)
+    return torch
+
+
+def test_pytorch_element_wise_chain_computes_our_gradients(bench, with_torch) -> None:
+    ours, theirs = bench.array_chain_ours(), bench.array_chain_torch()
+    ours()
+    cells, grads = _cells(theirs), {}
+    for name in ("x", "w"):  # (the step clears the leaves' gradients: catch them on their way in)
+        cells[name].register_hook(lambda g, name=name: grads.__setitem__(name, g.numpy().copy()))
+    theirs()
+    assert _largest_difference(list(ours.grads), [grads["x"], grads["w"]]) < 1e-14
+
+
+@pytest.mark.parametrize("cost", ["written_out_cost", "squared_error"])
+def test_pytorch_mlp_step_updates_our_weights_within_rounding(bench, with_torch, cost) -> None:
+    ours, theirs = bench.mlp_ours(6, getattr(bench, cost)), bench.mlp_torch(6)
+    for _ in range(3):
+        ours()
+        theirs()
+    torch_params = [p.detach().numpy() for p in _cells(theirs)["params"]]
+    assert _largest_difference([p.data for p in ours.params], torch_params) < 1e-14
+
+
+def test_pytorch_xsquared_loop_makes_fits_updates(bench, with_torch) -> None:
+    ours, theirs = bench.xsquared_ours(1), bench.xsquared_torch(1)
+    ours()
+    theirs()
+    torch_params = [p.detach().numpy() for p in _cells(theirs)["params"]]
+    assert _largest_difference([p.data for p in _cells(ours)["model"].parameters()], torch_params) < 1e-12
+
+
+# --- the memory row measures bytes per node -----------------------------------------------------------------------
+class _Node:
+    """A stand-in node that holds its input and a payload of 1,000 bytes: a graph of known size per node."""
+
+    __slots__ = ("parent", "payload")
+
+    def __init__(self, parent: object = None) -> None:
+        self.parent, self.payload = parent, bytes(1000)
+
+    def __mul__(self, other: float) -> _Node:
+        return _Node(self)
+
+    __add__ = __mul__
+
+
+def test_graph_memory_row_divides_the_chains_bytes_by_its_nodes(bench) -> None:
+    per_node = bench.graph_bytes_per_node(_Node, 2000)
+    assert 1000 < per_node < 1100  # the payload and the node's own few dozen bytes, once per operation
+
+
+# --- every script can be imported, pins what bench_engine pins, and times CPU seconds ------------------------------
+def _run(code: str, pinned: bool) -> subprocess.CompletedProcess:
+    """``code`` in a fresh Python in benchmarks/, with bench_engine's variables set (``pinned``) or none of them."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "OPENBLAS_", "OMP_", "MKL_"))}
+    if pinned:
+        environment.update(_import("bench_engine").PINNED_ENVIRONMENT)
+    environment["PYTHONPATH"] = os.pathsep.join([str(BENCHMARKS), str(REPO)])
+    return subprocess.run([sys.executable, "-c", f"import sys; sys.modules['torch'] = None\n{code}"],
+                          capture_output=True, text=True, timeout=120, env=environment, cwd=BENCHMARKS)
+
+
+def test_importing_bench_second_order_leaves_the_importer_running() -> None:
+    result = _run("import bench_second_order\nprint('imported', bench_second_order.SAMPLES)", pinned=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["imported", "64"]
+
+
+def test_bench_second_order_pins_every_variable_bench_engine_pins() -> None:
+    result = _run("import bench_engine as engine, bench_second_order as second\n"
+                  "print(sorted(set(engine.PINNED_ENVIRONMENT.items()) - set(second.SETTINGS.items())))", pinned=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_bench_second_order_times_this_process_cpu_seconds() -> None:
+    result = _run("import time, bench_second_order\nprint(bench_second_order.seconds(lambda: time.sleep(0.3)))",
+                  pinned=True)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) < 0.1  # sleeping takes no CPU time
+
+
+# --- the README's ranges are the ranges of benchmarks/README.md's runs ---------------------------------------------
+ORDINALS = ["twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
+            "nineteenth", "twentieth", "twenty-first", "twenty-second", "twenty-third", "twenty-fourth",
+            "twenty-fifth", "twenty-sixth", "twenty-seventh", "twenty-eighth", "twenty-ninth", "thirtieth",
+            "thirty-first", "thirty-second", "thirty-third"]
+_RATIO, _FLOOR = r"(\d\.\d\d)×", r"\((?:floor )?(\d\.\d\d)×[^)]*\)"
+_RUN = re.compile(rf"{_RATIO}(?: {_FLOOR})?, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} "
+                  rf"{_FLOOR},(?: 256 B,)? (\d\.\d\d) s(?: \([^)]*\))?, {_RATIO}")
+SCALAR, SCALAR_FLOOR, X2 = 0, 1, 11  # columns of a parsed run (the element-wise chain, the MLP rows, the long chain)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def full_runs() -> dict[str, list[tuple[str | None, ...]]]:
+    """The full runs of ``bench_engine.py`` that benchmarks/README.md lists, by round, from the twelfth on (the ones
+    the README's ranges cover): (scalar, its floor or None, element-wise, floor, three MLP rows with floors, the long
+    chain's seconds, x²)."""
+    text = _flat((BENCHMARKS / "README.md").read_text(encoding="utf-8"))
+    parts = re.split(r"\*\*([\w-]+) round", text)
+    runs = {name.lower(): [m.groups() for m in _RUN.finditer(body)] for name, body in zip(parts[1::2], parts[2::2])}
+    assert all(runs[name] for name in ("twelfth", "thirtieth", "thirty-third"))  # the parser finds runs
+    return {name: runs[name] for name in ORDINALS}
+
+
+def _range(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.2f}×" if low == high else f"{low:.2f}–{high:.2f}×"
+
+
+def _bullet(title: str) -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    return _flat(readme.split(f"- **{title}")[1].split("\n- **")[0])
+
+
+def test_readme_scalar_lean_tape_range_covers_every_listed_run() -> None:
+    floors = [float(run[SCALAR_FLOOR]) for runs in full_runs().values() for run in runs if run[SCALAR_FLOOR]]
+    assert f"lean tape runs at {_range(floors)[:-1]}×" in _bullet("Scalar chain")
+
+
+@pytest.mark.parametrize(("title", "column", "rounds"), [("Scalar chain", SCALAR, ORDINALS[13:]),
+                                                         ("x² update", X2, ORDINALS[18:])])
+def test_readme_per_round_ranges_are_the_listed_runs(title, column, rounds) -> None:
+    runs, bullet = full_runs(), _bullet(title)
+    for ordinal in rounds:
+        said = re.search(rf"(\d\.\d\d(?:–\d\.\d\d)?×) in the (?:[\w-]+ and in the )?{ordinal}\b", bullet)
+        assert said, ordinal
+        assert said[1] == _range([float(run[column]) for run in runs[ordinal]]), ordinal
+
+
+def test_readme_table_is_a_listed_run_and_its_verdicts_follow_from_its_cells(bench) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+             for line in readme.split("## Performance")[1].split("\n## ")[0].splitlines() if line.startswith("| ")][1:]
+    assert len(table) == 8
+    ratios = []
+    for label, ours, others, ratio, floor, target, met in table:
+        if ratio == "—":
+            continue
+        seconds = {name: float(number) * {"s": 1, "ms": 1e-3, "µs": 1e-6}[unit]
+                   for name, number, unit in re.findall(r"([\w ]+?) ([\d.]+) (s|ms|µs)", " · " + others)}
+        seconds = {name.strip(" ·"): value for name, value in seconds.items()}
+        reference = re.search(r"× (\w+)$", target)[1]
+        ours_seconds = float(ours.split()[0]) * {"s": 1, "ms": 1e-3, "µs": 1e-6}[ours.split()[1]]
+        # a ratio is the median of the rounds' ratios, near (not equal to) the ratio of the medians
+        assert float(ratio.rstrip("×")) == pytest.approx(ours_seconds / seconds[reference], rel=0.03), label
+        floors = [seconds[name] / seconds[reference] for name in (bench.FLOOR, bench.TAPE) if name in seconds]
+        if floors:
+            assert float(floor.rstrip("×")) == pytest.approx(max(floors), rel=0.03), label
+        goal = float(re.search(r"≤ ([\d.]+)×", target)[1])
+        r, f = float(ratio.rstrip("×")), None if floor == "—" else float(floor.rstrip("×"))
+        assert met == ("yes" if r <= goal else "NO (floor above)" if f is not None and f > goal * bench.NOISE
+                       else "NO"), label
+        ratios.append(ratio)
+    listed = _flat((BENCHMARKS / "README.md").read_text(encoding="utf-8"))
+    x2 = ratios.pop()
+    floors_of = [row[4] for row in table if row[3] != "—"][:5]
+    run = f"{ratios[0]} (floor {floors_of[0]}), " + ", ".join(f"{r} ({f})" for r, f in zip(ratios[1:], floors_of[1:]))
+    assert run in listed and x2 in listed.split(run)[1][:80]  # the table's run is one benchmarks/README.md lists
