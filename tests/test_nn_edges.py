@@ -171,7 +171,7 @@ def test_micrograds_mlp_call_is_shown_in_this_packages_form():
     """micrograd's ``MLP(3, [4, 4, 1])`` was refused with "got 3" only."""
     with pytest.raises(TypeError, match=r"^MLP: sizes must be a list of layer sizes like \[1, 12, 1\], got 3; "
                                         r"micrograd's MLP\(3, \[4, 4, 1\]\) is MLP\(\[3, 4, 4, 1\], "
-                                        r"activation='relu', output_activation='identity'\) here$"):
+                                        r"activation='relu', output_activation='identity', init='xavier'\) here$"):
         nn.MLP(3, [4, 4, 1])
     with pytest.raises(TypeError, match=r"got 3$"):
         nn.MLP(3)

@@ -168,5 +168,5 @@ def test_micrograds_mlp_call_with_a_numpy_int_gets_the_hint():
 def test_micrograds_hint_for_a_numpy_int_suggests_plain_sizes():
     """The suggested call is ``MLP([3, 4, 4, 1])``, not ``MLP([np.int64(3), 4, 4, 1])`` (numpy 2's repr)."""
     with pytest.raises(TypeError, match=r"micrograd's MLP\(3, \[4, 4, 1\]\) is MLP\(\[3, 4, 4, 1\], "
-                                        r"activation='relu', output_activation='identity'\) here$"):
+                                        r"activation='relu', output_activation='identity', init='xavier'\) here$"):
         nn.MLP(np.int64(3), [4, 4, 1])

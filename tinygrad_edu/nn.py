@@ -86,6 +86,14 @@ _PYTORCH_AND_KERAS_CLASSES = {
 _MICROGRAD_CLASSES = {"Neuron": "micrograd's Neuron(nin) is a layer of one neuron here: "
                                 "nn.Layer(nin, 1, activation='relu'), or activation='identity' for nonlin=False"}
 _NONLIN = "micrograd's nonlin=True is activation='relu' here, nonlin=False is activation='identity'"
+#: micrograd's Neuron and Layer attributes, and what they are here (one weight matrix, a column per neuron).
+_MICROGRAD_LAYER_ATTRIBUTES = {
+    "w": "micrograd's neuron.w is a column of the matrix layer.weights (in_size, out_size) here: layer.weights[:, j] "
+         "for neuron j",
+    "b": "micrograd's neuron.b is an entry of layer.biases (out_size,) here: layer.biases[j] for neuron j",
+    "neurons": "micrograd's layer.neurons are the columns of layer.weights (in_size, out_size) and the entries of "
+               "layer.biases (out_size,) here, not objects of their own",
+}
 
 #: Keras's layer classes and Dense's keywords, and what they are here (a Layer takes its number of inputs too).
 _KERAS_CLASSES = {
@@ -1156,6 +1164,10 @@ class Layer(Module):
         return f"Layer({self.in_size} → {self.out_size}, activation={activation}{name})"
 
 
+for _name, _advice in _MICROGRAD_LAYER_ATTRIBUTES.items():
+    setattr(Layer, _name, checks.Absent(_name, _advice))
+
+
 def _check_fit(layers: list[Layer], where: str, advice: str = "") -> None:
     """Consecutive layers fit (the ``out_size`` of one is the ``in_size`` of the next), else a ValueError naming the
     two that do not, followed by ``advice``."""
@@ -1271,11 +1283,13 @@ def _slice_text(part: slice) -> str:
 
 def _micrograd_hint(sizes: Any, outputs: Any) -> str:
     """How micrograd's ``MLP(3, [4, 4, 1])`` (the input size, then the layer sizes) is written here, if it is that:
-    with its activations too (ReLU hidden layers and a linear output there; sigmoid throughout by default here)."""
+    with its activations too (ReLU hidden layers and a linear output there; sigmoid throughout by default here) and
+    its start (weights of both signs, biases 0: the default init='uniform' draws them all positive, which kills the
+    ReLUs of micrograd's moons demo within a few steps)."""
     if isinstance(sizes, (int, np.integer)) and isinstance(outputs, (list, tuple)):
         sizes, outputs = _plain(sizes), [_plain(n) for n in outputs]  # 3, not numpy 2's np.int64(3)
         return (f"; micrograd's MLP({sizes}, {outputs}) is MLP({[sizes, *outputs]}, activation='relu', "
-                "output_activation='identity') here")
+                "output_activation='identity', init='xavier') here")
     return ""
 
 
