@@ -9,9 +9,10 @@ import re
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, cli, data, functional, losses
+from tinygrad_edu import Value, cli, data, functional, losses, no_grad
 from tinygrad_edu.ops import Op
 from tinygrad_edu.testing import GradientCheckError, check_gradients
+from tinygrad_edu.write_instead import numpy_advice
 
 DATA = np.arange(12.0).reshape(3, 4) ** 1.5
 
@@ -148,3 +149,76 @@ def test_guard_cross_entropy_reshape_advice_is_the_mean_over_positions():
     one_hot = data.one_hot(labels.reshape(-1, 1), 5)  # (6, 1, 5): the advice flattens the labels first
     with pytest.raises(ValueError, match=r"data\.one_hot\(labels\.reshape\(-1\), classes=5\)"):
         losses.cross_entropy(Value(logits.reshape(-1, 5)), one_hot)
+
+# --- the round 4a2e8b4..: in-place numpy functions refused by name, advice for numpy's functions without a
+# derivative; the advice is code a student pastes in: it must do what numpy's call would have done -------
+def _here(call) -> str:
+    """The whole code after "(here: " in the TypeError ``call`` raises (up to its closing bracket)."""
+    with pytest.raises(TypeError) as info:
+        call()
+    found = re.search(r"\(here: (.*?)\);", str(info.value)) or re.search(r"\(here: (.*)\)$", str(info.value))
+    assert found, str(info.value)
+    return found.group(1)
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2, 2, 2)])
+def test_fill_diagonal_advice_does_what_numpy_does(shape: tuple[int, ...]) -> None:
+    _check_fill_diagonal_advice(shape)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, 3)])
+def test_fill_diagonal_advice_on_a_square_or_wide_matrix(shape: tuple[int, ...]) -> None:
+    _check_fill_diagonal_advice(shape)
+
+
+def _check_fill_diagonal_advice(shape: tuple[int, ...]) -> None:
+    v = Value(np.zeros(shape))
+    advice = _here(lambda: np.fill_diagonal(v, 7.0))
+    expected = np.zeros(shape)
+    np.fill_diagonal(expected, 7.0)
+    with no_grad():
+        exec(advice, {"np": np, "v": v, "value": 7.0})  # the advice as a student would paste it
+    np.testing.assert_array_equal(v.data, expected)
+
+
+def test_isclose_advice_writes_a_number_as_itself() -> None:
+    v = Value(np.array([2.0, 2.5]))
+    advice = _here(lambda: np.isclose(v, 2.0, rtol=1e-3))
+    assert advice.startswith("np.isclose(a.data, 2.0, rtol=0.001)"), advice
+    result = eval(advice.split(", on the numbers")[0], {"np": np, "a": v})
+    np.testing.assert_array_equal(result, np.isclose(v.data, 2.0, rtol=1e-3))
+
+
+# --- guards: advice this round added, followed to the letter, gives numpy's numbers --------------------------------
+def test_put_and_putmask_advice_give_numpys_numbers() -> None:
+    v, expected = Value(np.zeros((2, 3))), np.zeros((2, 3))
+    np.put(expected, [1, 4], [7.0, 8.0])
+    with no_grad():
+        exec(_here(lambda: np.put(v, [1, 4], [7.0, 8.0])), {"np": np, "v": v, "indices": [1, 4],
+                                                              "values": [7.0, 8.0]})
+    np.testing.assert_array_equal(v.data, expected)
+    w, mask = Value(np.arange(6.0)), np.arange(6) % 2 == 0
+    expected = np.arange(6.0)
+    np.putmask(expected, mask, -1.0)
+    with no_grad():
+        exec(_here(lambda: np.putmask(w, mask, -1.0)), {"np": np, "v": w, "mask": mask, "values": -1.0})
+    np.testing.assert_array_equal(w.data, expected)
+
+
+@pytest.mark.parametrize("name, axis", [("var", 1), ("std", 0), ("prod", 1)])
+def test_keepdims_advice_keeps_numpys_shape_and_numbers(name: str, axis: int) -> None:
+    data = np.array([[1.0, 2.0, 4.0], [3.0, 5.0, 0.5]])
+    v = Value(data)
+    advice = _here(lambda: getattr(np, name)(v, axis=axis, keepdims=True)).removesuffix(" for positive numbers")
+    got = eval(advice, {"np": np, "v": v, "axis": axis})
+    expected = getattr(np, name)(data, axis=axis, keepdims=True)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+
+
+def test_argmax_advice_keeps_the_arguments() -> None:
+    data = np.array([[0.1, 0.9], [0.8, 0.2]])
+    advice = numpy_advice("np.argmax", "argmax", (data,), {"axis": 1})
+    assert advice is not None
+    call = advice.split(", on the numbers")[0]
+    np.testing.assert_array_equal(eval(call, {"np": np, "v": Value(data)}), np.argmax(data, axis=1))

@@ -78,7 +78,7 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                                     f"for an a of full column rank), with {_INV}, {_OWN_OPS}"}
 #: numpy's functions that change their first argument in place, and how a leaf's numbers change so under no_grad()
 #: (index assignment, which a Value takes there; elsewhere a new Value is made instead).
-IN_PLACE = {"np.fill_diagonal": "v[np.arange(len(v)), np.arange(len(v))] = value", "np.place": "v[mask] = values",
+IN_PLACE = {"np.fill_diagonal": "v[np.diag_indices(min(v.shape), v.ndim)] = value", "np.place": "v[mask] = values",
             "np.putmask": "v[mask] = values", "np.put": "v[np.unravel_index(indices, v.shape)] = values",
             "np.copyto": "v[...] = numbers"}
 #: numpy's functions whose results have no derivative, and why: the advice is the same call on the numbers, with the
@@ -158,7 +158,9 @@ def _argument_text(x: object) -> str:
 
 def _on_the_numbers(short: str, args: tuple, kwargs: dict) -> str:
     """numpy's call ``short`` on the numbers, with the arguments it was given: ``np.argmax(v.data, axis=1)``."""
-    first = ["a.data", "b.data"] if short in ("isclose", "allclose") else ["v.data"]
+    first = ["v.data"]
+    if short in ("isclose", "allclose"):  # (b a number: written as itself, np.isclose(a.data, 2.0))
+        first = ["a.data", "b.data" if len(args) < 2 or isinstance(args[1], np.ndarray) else _argument_text(args[1])]
     given = [_argument_text(x) for x in args[len(first):]] + [f"{k}={_argument_text(x)}" for k, x in kwargs.items()]
     return f"np.{short}({', '.join(first + given)}), on the numbers: {_NO_DERIVATIVE[short]}"
 
