@@ -184,8 +184,8 @@ def _check_fill_diagonal_advice(shape: tuple[int, ...]) -> None:
 def test_isclose_advice_writes_a_number_as_itself() -> None:
     v = Value(np.array([2.0, 2.5]))
     advice = _here(lambda: np.isclose(v, 2.0, rtol=1e-3))
-    assert advice.startswith("np.isclose(a.data, 2.0, rtol=0.001)"), advice
-    result = eval(advice.split(", on the numbers")[0], {"np": np, "a": v})
+    assert advice.startswith("np.isclose(v.data, 2.0, rtol=0.001)"), advice
+    result = eval(advice.split(", on the numbers")[0], {"np": np, "v": v})
     np.testing.assert_array_equal(result, np.isclose(v.data, 2.0, rtol=1e-3))
 
 

@@ -156,11 +156,18 @@ def _argument_text(x: object) -> str:
     return repr(x) if x is None or isinstance(x, int | float | tuple | str | np.number) else "…"
 
 
+def _compared(args: tuple) -> list[str]:
+    """isclose's and allclose's two operands as the advice writes them: a number as itself (``np.isclose(v.data,
+    0.1)``, not ``b.data`` of the 0.1), the numbers of a Value or an array as ``v.data``, of two as ``a.data``,
+    ``b.data``."""
+    numbers = [isinstance(x, int | float | np.number) for x in args[:2]]
+    names = iter(["v.data"] if numbers.count(False) == 1 else ["a.data", "b.data"])
+    return [repr(x) if number else next(names) for x, number in zip(args[:2], numbers, strict=True)]
+
+
 def _on_the_numbers(short: str, args: tuple, kwargs: dict) -> str:
     """numpy's call ``short`` on the numbers, with the arguments it was given: ``np.argmax(v.data, axis=1)``."""
-    first = ["v.data"]
-    if short in ("isclose", "allclose"):  # (b a number: written as itself, np.isclose(a.data, 2.0))
-        first = ["a.data", "b.data" if len(args) < 2 or isinstance(args[1], np.ndarray) else _argument_text(args[1])]
+    first = _compared(args) if short in ("isclose", "allclose") else ["v.data"]
     given = [_argument_text(x) for x in args[len(first):]] + [f"{k}={_argument_text(x)}" for k, x in kwargs.items()]
     return f"np.{short}({', '.join(first + given)}), on the numbers: {_NO_DERIVATIVE[short]}"
 
@@ -180,7 +187,9 @@ def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None
     call on the numbers for a result without a derivative (``np.argmax(v.data, axis=1)``)."""
     if name in ("np.linalg.norm", "np.linalg.vector_norm", "np.linalg.matrix_norm"):
         return _norm_advice(name, args, kwargs)
-    if short in _NO_DERIVATIVE and name == f"np.{short}" and (kwargs or len(args) > (2 if "close" in short else 1)):
+    compared = "close" in short and any(isinstance(x, int | float | np.number) for x in args[:2])  # (v with 0.1)
+    if short in _NO_DERIVATIVE and name == f"np.{short}" and (kwargs or compared
+                                                              or len(args) > (2 if "close" in short else 1)):
         return _on_the_numbers(short, args, kwargs)
     at = 4 if short == "prod" else 5  # (keepdims: prod's 5th argument, var's and std's 6th)
     if short in ("var", "std", "prod") and kwargs.get("keepdims", args[at] if len(args) > at else False):

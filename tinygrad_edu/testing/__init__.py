@@ -124,7 +124,9 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     Every element ``x`` of every input is moved to ``x + ε`` and ``x − ε`` in turn and
     ``∂C/∂x ≈ Σ upstream · (f(…, x + ε, …) − f(…, x − ε, …)) / 2ε``.  Inputs given as Values reach ``f`` as
     Values (float64, evaluated under :func:`~tinygrad_edu.no_grad`, or with recording on where ``f`` needs it: an
-    ``f`` that differentiates inside, a hypergradient), arrays and numbers as float64 arrays.
+    ``f`` that differentiates inside, a hypergradient; once more recorded at the inputs, so that an ``f`` whose
+    ``h += x`` on a Value it uses again computes other numbers under no_grad is a ValueError, not another slope),
+    arrays and numbers as float64 arrays.
     ``upstream`` (∂C/∂output) may be left out only when ``f`` returns a single number.
     Returns one float64 array per input, of that input's shape, all finite.  ``eps`` must be a finite number > 0,
     the inputs and ``upstream`` finite; an element where ``x ± ε`` rounds back to ``x`` (a step too small for
@@ -163,7 +165,7 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
 
     out = evaluate(bases)
     if any(as_value):
-        _check_alike_recorded(f, bases, out)
+        _check_alike_recorded(f, bases, out, evaluate)
     if upstream is None:
         if out.size != 1:
             raise ValueError(f"numerical_gradient: f returned shape {out.shape}; give upstream (∂C/∂output) "
@@ -206,14 +208,21 @@ def _recorded_differs(f: Callable[..., Any], arrays: list[np.ndarray], unrecorde
     return f"{float(recorded.ravel()[k])!r} (recorded) and {float(unrecorded.ravel()[k])!r} (under no_grad())"
 
 
-def _check_alike_recorded(f: Callable[..., Any], bases: list[np.ndarray], out: np.ndarray) -> None:
+def _check_alike_recorded(f: Callable[..., Any], bases: list[np.ndarray], out: np.ndarray,
+                          evaluate: Evaluate) -> None:
     """A ValueError when ``f`` at the inputs gives other numbers recorded than under no_grad (``out``): its finite
-    differences would be those of another function than the one backpropagation differentiates."""
+    differences would be those of another function than the one backpropagation differentiates.  An f that gives
+    other numbers under no_grad too, called again (``evaluate``), is random, not in place, and told so."""
     __tracebackhide__ = True
-    if differs := _recorded_differs(f, bases, out):
-        raise ValueError(f"numerical_gradient: f gives other numbers recorded than under no_grad(), where its finite "
-                         f"differences are taken: {differs} at the inputs; {_IN_PLACE_OPERATOR} (or f draws random "
-                         "numbers: make it deterministic)")
+    if not (differs := _recorded_differs(f, bases, out)):
+        return
+    if not _computed_again(lambda: [evaluate(bases)], [out]):
+        raise ValueError("numerical_gradient: f is not deterministic: calls with the same inputs returned different "
+                         "values (random numbers inside f, such as dropout or noise?), so its finite differences "
+                         "would measure the noise, not a slope; make f deterministic (fixed noise, dropout off)")
+    raise ValueError(f"numerical_gradient: f gives other numbers recorded than under no_grad(), where its finite "
+                     f"differences are taken: {differs} at the inputs; {_IN_PLACE_OPERATOR} (or f draws random "
+                     "numbers: make it deterministic)")
 
 
 def _check_same_shape(out: np.ndarray, first: list[tuple[int, ...]], name: str) -> None:
@@ -778,8 +787,10 @@ def _check_scales_with_upstream(task: _Task, analytic: list[np.ndarray], numeric
         if bad.any() and not (_gradients_again(task, _gradient_arrays(task.arrays, scaled), scale=-2.0)
                               and _gradients_again(task, analytic)):
             raise GradientCheckError("check_gradients: backward() with ∂C/∂output = −2 did not give −2 times the "
-                                     "gradient with 1, and computed again the gradients came out otherwise:"
-                                     + _NOT_REPEATABLE, analytic, numeric)
+                                     "gradient it gives with 1, and the gradients came out otherwise when computed "
+                                     "again: f is not deterministic (random numbers inside f, such as dropout or "
+                                     "noise?), so the two passes cannot be compared. Make f deterministic (fixed "
+                                     "noise, dropout off) and check again.", analytic, numeric)
         if bad.any():
             where, k = _first_of(name, bad)
             raise GradientCheckError(
