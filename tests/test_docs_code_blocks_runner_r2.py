@@ -61,7 +61,8 @@ def test_the_second_derivative_block_prints_18_in_a_fresh_process(tmp_path):
     assert _run_fresh(code, tmp_path) == [repr(6 * 3.0)]  # d²(x³)/dx² = 6x at x = 3
 
 
-def test_the_softmax_and_anomaly_block_prints_its_comments_in_a_fresh_process(tmp_path):
+def test_the_softmax_and_anomaly_block_prints_its_comments_in_a_fresh_process(tmp_path, numpy_default_print_options):
+    """(numpy's default print options here too: the fresh process prints with them, whatever this one was set to.)"""
     code = _block("detect_anomaly")
     stable, anomaly = _print_comments(code)
     assert stable.startswith("stable: ")

@@ -95,8 +95,12 @@ def test_micrograds_demo_on_moons_gives_micrograds_costs_gradients_and_accuracy_
     (so the same gradients, which the update turns into the next cost), the same final accuracy."""
     mg = pytest.importorskip("micrograd.nn")
     X, y = _moons(40, 0.1, seed=1337)
+    state = random.getstate()  # (micrograd draws its weights from Python's global random state: put back after)
     random.seed(1337)
-    theirs = mg.MLP(2, [8, 8, 1])
+    try:
+        theirs = mg.MLP(2, [8, 8, 1])
+    finally:
+        random.setstate(state)
     ours = nn.MLP([2, 8, 8, 1], activation="relu", output_activation="identity")
     _copy_weights(theirs, ours)
     costs_t, accuracy_t = _train(theirs, X, y, ours=False, steps=20)
