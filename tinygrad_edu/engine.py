@@ -522,8 +522,18 @@ def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> V
                 out = out.copy()
                 break
     elif out.flags.writeable:
-        out = out.copy(order="K")
+        out = _laid_out_as(out)
     return _node(Value, out, False, (), None, None)
+
+
+def _laid_out_as(view: np.ndarray) -> np.ndarray:
+    """A copy of ``view`` laid out as it is, reversed axes too: numpy computes along a negative stride (``x[::-1]``)
+    with other loops than along a positive one, to another last bit (``np.exp`` of −1.19e-7), and order "K" copies
+    a reversed axis forwards."""
+    reversed_axes = tuple(axis for axis, stride in enumerate(view.strides) if stride < 0)
+    if not reversed_axes:
+        return view.copy(order="K")
+    return np.flip(np.flip(view, reversed_axes).copy(order="K"), reversed_axes)
 
 
 def _given_params(node: Value) -> dict:
