@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -905,20 +905,33 @@ def _unscaled_vjp(task: _Task) -> str:
     """Which vjp forgets g ("the vjp for input 1 of Op 'scale'"; "" where none is found): each Op of f's graph at the
     inputs has its vjps called with a random g and with −2·g, whose results must scale the same way."""
     __tracebackhide__ = True
+    for op, k, _, _, results in _vjp_results(task, (1.0, -2.0)):
+        try:
+            once, twice = (np.asarray(result, dtype=np.float64) for result in results)
+        except (TypeError, ValueError):  # (not numbers: not the one to name)
+            continue
+        if once.shape == twice.shape and not np.allclose(twice, -2 * once, rtol=task.rtol, atol=task.atol,
+                                                         equal_nan=True):
+            return f"the vjp for input {k} of Op {op.name!r}"
+    return ""
+
+
+def _vjp_results(task: _Task, scales: tuple[float, ...]
+                 ) -> Iterator[tuple[Op, int, np.ndarray, np.ndarray, list[Any]]]:
+    """For each vjp of each Op in f's graph at the inputs: ``(op, k, input k, the Op's output, [the vjp's result for
+    s·g for each s of scales])``, g random (drawn from the task's seed, one per Op); numpy's warnings off, and a vjp
+    that cannot be called this way left out (it is not the one to name)."""
+    __tracebackhide__ = True
     rng = np.random.default_rng(task.seed)
     for op, inputs, params, data in _recorded_ops(_graph_at_inputs(task)):
         g = rng.standard_normal(data.shape)
         for k, vjp in enumerate(op.vjps):
             try:
                 with np.errstate(all="ignore"):
-                    once, twice = (np.asarray(vjp(s * g, data, *inputs, **params), dtype=np.float64)
-                                   for s in (1.0, -2.0))
+                    results = [vjp(s * g, data, *inputs, **params) for s in scales]
             except Exception:  # noqa: BLE001 - a vjp that cannot be called this way is not the one to name
                 continue
-            if once.shape == twice.shape and not np.allclose(twice, -2 * once, rtol=task.rtol, atol=task.atol,
-                                                             equal_nan=True):
-                return f"the vjp for input {k} of Op {op.name!r}"
-    return ""
+            yield op, k, inputs[k], data, results
 
 
 def _repeatable(evaluate: Evaluate, arrays: list[np.ndarray]) -> bool:
@@ -1097,21 +1110,14 @@ def _summed_vjp_note(task: _Task) -> str:
     it to (``g[:, None] * b`` where ``g * b`` was meant): backward() sums it down to the input's shape, as for an
     input the forward broadcasts, so its wrong shape shows only as wrong numbers."""
     __tracebackhide__ = True
-    rng = np.random.default_rng(task.seed)
-    for op, inputs, params, data in _recorded_ops(_graph_at_inputs(task)):
-        g = rng.standard_normal(data.shape)
-        for k, vjp in enumerate(op.vjps):
-            try:
-                with np.errstate(all="ignore"):
-                    shape = np.shape(vjp(g, data, *inputs, **params))
-            except Exception:  # noqa: BLE001 - a vjp that cannot be called this way is not the one to name
-                continue
-            if shape != inputs[k].shape and not _broadcasts_to(shape, data.shape):
-                return (f"\nThe vjp for input {k} of Op {op.name!r} returns shape {shape} for an input of shape "
-                        f"{inputs[k].shape} (g has shape {data.shape}): backward() sums it down to the input's "
-                        "shape, as for an input the forward broadcasts; if the forward does not broadcast this input "
-                        "to that shape, the vjp's shape is the mistake (an outer product, g[:, None] * …, where an "
-                        "element-wise one was meant?).")
+    for op, k, given, data, (result,) in _vjp_results(task, (1.0,)):
+        shape = np.shape(result)
+        if shape != given.shape and not _broadcasts_to(shape, data.shape):
+            return (f"\nThe vjp for input {k} of Op {op.name!r} returns shape {shape} for an input of shape "
+                    f"{given.shape} (g has shape {data.shape}): backward() sums it down to the input's "
+                    "shape, as for an input the forward broadcasts; if the forward does not broadcast this input "
+                    "to that shape, the vjp's shape is the mistake (an outer product, g[:, None] * …, where an "
+                    "element-wise one was meant?).")
     return ""
 
 
