@@ -290,6 +290,9 @@ _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
           **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits"), "losses." + BINARY_ADVICE),
           "mse_loss": "losses.mean_squared_error(prediction, target), the mean over every element as mse_loss is; "
                       "the seed's cost, summed over the outputs and averaged over the samples, is losses.squared_error",
+          "nll_loss": "losses.cross_entropy(logits, labels) on the raw outputs (it takes the log_softmax itself); on "
+                      "log-probabilities, -log_probs[np.arange(n), labels].mean(), and without .mean() each sample's "
+                      "(reduction='none'; a policy gradient's ln π(a) is F.log_softmax(logits)[np.arange(n), actions])",
           "mean_squared_error": "losses.mean_squared_error(prediction, target)",
           "squared_error": "losses.squared_error(prediction, target)"}
 
@@ -299,7 +302,10 @@ _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(val
             **dict.fromkeys(("clamp", "clip"), "F.maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling"),
             "minimum": "-F.maximum(-a, -b)",
             "logsigmoid": _LOG_SIGMOID}
-_RENAMED_BY_JAX = {"log_sigmoid": _LOG_SIGMOID}  # (jax.nn's)
+_RENAMED_BY_JAX = {"log_sigmoid": _LOG_SIGMOID,  # (jax.nn's)
+                   "logsumexp": "x.max() + (x - x.max()).exp().sum().log(), exact for every finite x; along an axis, "
+                                "x.max(axis) + (x - x.max(axis, keepdims=True)).exp().sum(axis).log() (x minus it is "
+                                "F.log_softmax(x, axis))"}
 
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take F.any_typo for a valid name)
     def __getattr__(name: str) -> Any:

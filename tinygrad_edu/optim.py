@@ -394,14 +394,19 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
 def _log_of_zero(cost: Value, lead: str = "; but a logarithm in it gave −inf (ln 0), which a smaller step only "
                                           "puts off") -> str:
     """For a cost of NaN or inf (or a NaN gradient): where a logarithm in its graph gave −inf (ln 0), ``lead``, the
-    likely cause, a probability rounded to 0 or 1, and what to write instead; else nothing.  Only on the way to an
-    error: it walks the graph."""
+    likely cause, a probability rounded to 0 or 1 (or, for a log_softmax, a logit of −inf), and what to write
+    instead; else nothing.  Only on the way to an error: it walks the graph."""
     try:
-        logs = [v for v in backward_order(cost) if v.op == "log" and np.isneginf(v.data).any()]
+        logs = [v for v in backward_order(cost) if v.op in ("log", "log_softmax") and np.isneginf(v.data).any()]
     except (TypeError, ValueError):  # a graph backward refuses (stale): its own error comes with the first backward
         return ""
     if not logs:
         return ""
+    if all(log.op == "log_softmax" for log in logs):  # exact, so −inf only of a logit of −inf: a mask
+        return (f"{lead}: functional.log_softmax of a logit of −inf (an action or class masked out), whose probability "
+                "0 times its ln −inf is NaN (an entropy −Σ p ln p over it; picking it costs inf); mask with a large "
+                "negative number instead, functional.where(mask, logits, -1e9): its probability is still 0 and its "
+                "ln finite")
     if any(log.parents[0].op == "softmax" for log in logs):  # ln softmax(x): a policy's or a classifier's
         return (f"{lead}: a probability of functional.softmax that rounded to exactly 0 (a logit about 745 below "
                 "its row's largest in float64, 104 in float32); write ln softmax(x) as functional.log_softmax(x), "

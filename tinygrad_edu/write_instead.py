@@ -244,6 +244,12 @@ WRITE_INSTEAD = {
                                        "a ceiling"),
     **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
     **{name: f"v.data.{name}(), on the numbers: an index has no derivative" for name in ("argmax", "argmin")},
+    "multinomial": "rng.choice(v.size, p=v.data) for a vector of probabilities, rng = np.random.default_rng(seed), on "
+                   "the numbers: a sampled index has no derivative (a batch: one call per row); its ln probability is "
+                   "functional.log_softmax(logits)[index]",
+    "logsumexp": "v.max() + (v - v.max()).exp().sum().log(), exact for every finite v; along an axis, v.max(axis) + "
+                 "(v - v.max(axis, keepdims=True)).exp().sum(axis).log() (v minus it is functional.log_softmax(v, "
+                 "axis))",
     "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
     "permute": "v.transpose(*axes)", "t": "v.T", "amax": "v.max(axis=...)", "amin": "v.min(axis=...)",
     "clone": "v * 1.0 (a new Value on the graph), or v.detach() for its numbers without the graph",
