@@ -1275,8 +1275,10 @@ class Value:
                 raise TypeError(f"np.{ufunc.__name__}: not defined between {kinds}; a Value compares with numbers "
                                 "(a number, an array or a Value)") from None
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        if method == "__call__" and ufunc in _UFUNC_OPS and all(map(_numpy_default, kwargs.items())):
+            return apply(_UFUNC_OPS[ufunc], *inputs)  # (numpy's defaults written out: where=True, casting='same_kind')
         if method == "__call__" and (ufunc in _UFUNC_OPS or ufunc in _CONSTANT_UFUNCS):
-            key = next(iter(kwargs))
+            key = next(key for key, value in kwargs.items() if not _numpy_default((key, value)))
             raise TypeError(f"np.{name}: {key}= not supported on Values ("
                             + _UFUNC_KEYWORDS.get(key, "call np.{name} with its inputs only").format(name=name) + ")")
         if method != "__call__":
@@ -2189,5 +2191,19 @@ _UFUNC_KEYWORDS = {
     "where": "numpy would leave the other elements unset; write functional.where(mask, np.{name}(…), other), with "
              "the masked-out inputs replaced first, functional.where(mask, v, 1.0) (else a NaN they give there makes "
              "the gradient NaN: 0 · NaN)"}
+#: numpy's keywords of a ufunc call at their defaults (which numpy passes on as given): what they ask is what a Value's
+#: operation does anyway, so ``np.exp(v, where=True)`` is ``np.exp(v)``.
+_UFUNC_DEFAULTS: dict[str, Any] = {"where": True, "casting": "same_kind", "order": "K", "dtype": None, "subok": True,
+                                   "signature": None}
+
+
+def _numpy_default(keyword: tuple[str, Any]) -> bool:
+    """Whether a ufunc's keyword argument ``(name, value)`` is numpy's default (the very object: ``where=True``,
+    not ``where=1`` or an array)."""
+    name, value = keyword
+    default = _UFUNC_DEFAULTS.get(name, ...)
+    return value is default if default in (None, True) else type(value) is str and value == default
+
+
 _CONSTANT_UFUNCS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, np.sign,
                     np.isfinite, np.isnan, np.isinf}

@@ -924,12 +924,12 @@ def _reshape_hint(shape: tuple[int, ...], in_size: int) -> str:
     return ""
 
 
-def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any) -> None:
+def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any, where: str | None = None) -> None:
     """A Layer's ``weights`` or ``biases`` (``name``) must be a Value, of the shape its sizes give (once it has them:
-    ``layer`` is its attributes)."""
+    ``layer`` is its attributes); ``where`` names the call that checks it (``layer.reset_parameters``), if any."""
     sizes = (layer.get("in_size"), layer.get("out_size"))
     shape = sizes if name == "weights" else sizes[1:]
-    where = layer.get("_name") or (f"layer {layer['_index']}" if layer.get("_index") else "Layer")
+    where = where or layer.get("_name") or (f"layer {layer['_index']}" if layer.get("_index") else "Layer")
     if not isinstance(value, Value):
         raise TypeError(f"{where}: {name} must be a Value of shape {shape}, got {type(value).__name__}; set its "
                         f"numbers with `with no_grad(): layer.{name}[...] = array` (seen by the graphs recorded "
@@ -1017,7 +1017,7 @@ class Layer(Module):
         (numbers of another shape set through ``.data = …`` would take the new weights and refuse the biases):
         before anything is drawn, so that a refused reset changes nothing, the generator included."""
         for name in ("weights", "biases"):
-            _check_layer_parameter(vars(self), name, getattr(self, name))
+            _check_layer_parameter(vars(self), name, getattr(self, name), where)
         return _checked_init(self.init, where)
 
     def _checked_setattr(self, name: str, value: Any) -> None:
@@ -1305,6 +1305,11 @@ class MLP(Network):
     ``init`` draws every layer's starting weights and biases as :class:`Layer`'s does (``"uniform"``, ``"xavier"``
     or ``"he"``); ``rng`` seeds all layers' initialisation, one generator for all, so that no two layers get the
     same numbers (:meth:`Network.reset_parameters` with the same ``rng`` draws them again).
+
+    Called on one sample ``(in_size,)`` it gives a Value of shape ``(out_size,)``, and on a batch ``(n, in_size)``
+    one of shape ``(n, out_size)``: one output is a Value of shape ``(1,)``, where micrograd's MLP gives its single
+    Value itself.  A cost of it still takes ``backward()`` (a Value of size 1 is one number), and ``net(x)[0]`` or
+    ``net(x).item()`` is the output as a scalar Value or a float.
     """
 
     @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, dtype=_BUILT_IN_FLOAT64)

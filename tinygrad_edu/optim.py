@@ -1115,7 +1115,7 @@ class Adam(Optimizer):
         for p, g in gradients:
             kept = self._state.get(id(p))
             self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
-        overflowed: tuple[Value, np.ndarray, np.dtype] | None = None  # (said after the update, in Adam's words)
+        overflowed: tuple[Value, np.ndarray, np.ndarray] | None = None  # (said after the update, in Adam's words)
         with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients), np.errstate(over="ignore"):
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
@@ -1124,7 +1124,7 @@ class Adam(Optimizer):
                 kept_v = v
                 k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
                 if overflowed is None and not np.isfinite(v).all() and np.isfinite(kept_v).all():  # (said once)
-                    overflowed = p, g, v.dtype
+                    overflowed = p, g, v
                 self._state[id(p)] = (k, m, v)
                 m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
                 p -= rate * m_hat / (np.sqrt(v_hat) + eps)
@@ -1133,13 +1133,16 @@ class Adam(Optimizer):
             self._warn_overflow(*overflowed)
         return cost
 
-    def _warn_overflow(self, p: Value, g: np.ndarray, dtype: np.dtype) -> None:
-        """Say that the square of ``p``'s gradient ``g`` overflowed: its average ``v`` is inf for good, so every later
-        step of ``p``, ``m̂/(√v̂ + ε)``, is 0, as in PyTorch (numpy said only "overflow encountered in multiply")."""
+    def _warn_overflow(self, p: Value, g: np.ndarray, v: np.ndarray) -> None:
+        """Say that the square of ``p``'s gradient ``g`` overflowed: its average ``v`` is inf for good where it did,
+        so every later step of those numbers of ``p``, ``m̂/(√v̂ + ε)``, is 0, as in PyTorch (numpy said only
+        "overflow encountered in multiply"); the others go on moving."""
         i = next(i for i, q in enumerate(self.params) if q is p)
-        warnings.warn(f"Adam.step: the square of the gradient of {_parameter(i, p, shape=False)} overflowed {dtype} "
-                      f"(|g| up to {float(np.abs(g).max()):.3g}, above √max ≈ "
-                      f"{math.sqrt(float(np.finfo(dtype).max)):.3g}): its average v is inf, so it will not move "
+        stuck, size = int(np.count_nonzero(~np.isfinite(v))), int(np.size(v))
+        which = "so it will not move" if stuck == size else f"so {stuck} of its {size} numbers will not move"
+        warnings.warn(f"Adam.step: the square of the gradient of {_parameter(i, p, shape=False)} overflowed "
+                      f"{v.dtype} (|g| up to {float(np.abs(g).max()):.3g}, above √max ≈ "
+                      f"{math.sqrt(float(np.finfo(v.dtype).max)):.3g}): its average v is inf there, {which} "
                       "again (m̂/(√v̂ + ε) = 0, as in PyTorch); scale the cost down or clip the gradients, and start "
                       "a new optimizer", RuntimeWarning, stacklevel=checks.outside_the_package())
 

@@ -306,8 +306,8 @@ class _Run:
         """The cost on these samples at the current parameters (forward only)."""
         flat = self.flat
         if flat is not None:  # (a prediction of k outputs per sample gets squared_error's own error)
-            return lambda: self.cost(_not_flat(self.model(inputs), flat), targets)
-        return lambda: self.cost(self.model(inputs), targets)
+            return lambda: self.cost(_not_flat(_forward(self.model, inputs), flat), targets)
+        return lambda: self.cost(_forward(self.model, inputs), targets)
 
     @property
     def cost_name(self) -> str:
@@ -825,6 +825,24 @@ def _all_samples(run: _Run) -> Callable[[], Value]:
     if run.batch_size is None:
         return run.closure(_samples(run.inputs), run.targets)
     return lambda: run.closure(_samples(run.inputs), run.targets)()
+
+
+#: numpy's words for a write into a read-only array (``x.data[...] = …``, ``x.data += …``), which name no array.
+_READ_ONLY = ("assignment destination is read-only", "output array is read-only")
+
+
+def _forward(model: Callable[[Any], Any], inputs: Value) -> Any:
+    """``model(inputs)``; numpy's bare error for a write into a read-only array made into one saying which array
+    that is and what to write instead."""
+    try:
+        return model(inputs)
+    except ValueError as error:
+        if str(error) not in _READ_ONLY:
+            raise
+        raise ValueError(f"fit: the model wrote into a read-only array (numpy: {error}): fit gives the model its "
+                         "samples as a Value whose .data is a read-only view of your inputs, not a copy (and a "
+                         "computed Value's numbers are its graph's own); compute a new Value instead (x = x * mask, "
+                         "functional.where(mask, 0.0, x)), or copy the numbers first, Value(x.data.copy())") from error
 
 
 def _samples(inputs: np.ndarray) -> Value:

@@ -60,6 +60,11 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                  "np.pad": "functional.concatenate([np.zeros(before), v, np.zeros(after)], axis), zeros of v's "
                            "shape but for that axis",
                  "np.rot90": _QUARTER_TURNS[1],
+                 "np.fliplr": "v[:, ::-1] (its columns reversed)", "np.flipud": "v[::-1] (its rows reversed)",
+                 "np.diff": "v[..., 1:] - v[..., :-1], the differences along the last axis (numpy's default; along "
+                            "axis 0, v[1:] - v[:-1]); for n=2 and more, take the differences of the differences",
+                 "np.tensordot": "a @ b for np.tensordot(a, b, 1) (a's last axis with b's first); (a * b).sum() for "
+                                 "numpy's default axes=2 between two matrices of one shape",
                  **dict.fromkeys(("np.vecdot", "np.linalg.vecdot"), "(a * b).sum(-1)"),
                  "np.inner": "(a * b).sum() for vectors a and b (a @ b.T for matrices: np.inner sums over the last "
                              "axes)",
@@ -87,6 +92,8 @@ _NO_DERIVATIVE = {**dict.fromkeys(("round", "around"), "a rounded number has no 
                   **dict.fromkeys(("argmax", "argmin"), "an index has no derivative"),
                   **dict.fromkeys(("any", "all"), "a truth value has no derivative"),
                   **dict.fromkeys(("isclose", "allclose"), "a truth value has no derivative")}
+#: The product of all the numbers written out, which keeps no axis: np.prod(v, keepdims=True)'s advice leaves it out.
+_WRITTEN_OUT = "v[0] * v[1] * … written out, or "
 #: The advice for numpy's reductions called with an axis (np.var(v, axis=1)): the formula without one reduces it all.
 _ALONG_AN_AXIS = {"np.var": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)",
                   "np.std": "((v - v.mean(axis, keepdims=True)) ** 2).mean(axis).sqrt()",
@@ -194,7 +201,7 @@ def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None
     at = 4 if short == "prod" else 5  # (keepdims: prod's 5th argument, var's and std's 6th)
     if short in ("var", "std", "prod") and kwargs.get("keepdims", args[at] if len(args) > at else False):
         formula = numpy_advice(name, short, args[:at], {**kwargs, "keepdims": False})
-        return None if formula is None else _keeping_dims(formula)
+        return None if formula is None else _keeping_dims(formula.removeprefix(_WRITTEN_OUT))
     at = 2 if name == "np.take" else 1  # (take(v, indices, axis); else the 2nd argument)
     axis = kwargs.get("axis", args[at] if len(args) > at else None)
     ddof = kwargs.get("ddof", kwargs.get("correction", args[4] if len(args) > 4 else 0))  # (var's 5th argument)
@@ -225,7 +232,7 @@ WRITE_INSTEAD = {
     **dict.fromkeys(("broadcast_to", "expand"), "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)"),
     "expand_as": "v + np.zeros(other.shape, v.dtype) (the gradient sums the copies back)",
     "pow": "v ** exponent", "square": "v ** 2", "mT": "v.swapaxes(-1, -2)",
-    "prod": "v[0] * v[1] * … written out, or v.log().sum().exp() for positive numbers",
+    "prod": _WRITTEN_OUT + "v.log().sum().exp() for positive numbers",
     **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"), "bmm": "v @ other (@ multiplies stacks of matrices too)",
     "masked_fill": "functional.where(mask, value, v)",
     "index_select": "v[indices] for v.index_select(0, indices) (v[:, indices] along axis 1)",
