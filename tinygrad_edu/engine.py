@@ -400,7 +400,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     except AttributeError:  # (not an Op: found on this error path, so a good call pays nothing for the test)
         raise TypeError(f"apply: op must be an Op (tinygrad_edu.Op), got {_described(op)}") from None
     if len(inputs) != count:
-        raise TypeError(f"{op.name}: takes {count} input(s), got {len(inputs)}")
+        raise ops.inputs_error(op, len(inputs))
     if params:
         if op.saving is not None and "saved" in params:
             raise TypeError(f"{op.name}: saved= is not a parameter of an Op with a saving forward: the engine hands "
@@ -857,6 +857,10 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
                         "create_graph=True would take as a constant)") from _helpful_cause(error)
     if not isinstance(grad, Value):
         its = _its_vjp(inputs, parent)
+        if not isinstance(grad, (np.ndarray, np.generic)):  # (a number or a list: nothing computed from g)
+            raise TypeError(f"{op.name}: {its} returned {type(grad).__name__} on Values, not a Value: a vjp returns "
+                            "g times the local derivative, computed from g (g * 2.0, not 2.0), with operators, "
+                            "array methods and Ops")
         raise TypeError(f"{op.name}: {its} returned {type(grad).__name__} on Values, not a Value: it computes on "
                         "raw arrays, so create_graph=True cannot differentiate it again; write it with operators, "
                         "array methods and Ops")

@@ -94,7 +94,7 @@ class Op:
             if record is not None:
                 return record(self, *inputs, **params)
         if len(inputs) != len(self.vjps):  # (one more would reach a ufunc forward as its out=, overwritten)
-            raise TypeError(f"{self.name}: takes {len(self.vjps)} input(s), got {len(inputs)}")
+            raise inputs_error(self, len(inputs))
         return self.forward(*inputs, **params)
 
     def __repr__(self) -> str:
@@ -113,6 +113,19 @@ class Op:
                         "graph too: zero_grad() it first, or set .grad = .grad.detach().  A model whose layer has "
                         "it as its activation cannot be pickled either: save its numbers with model.save(path), and "
                         "load them into a model built again with the activation (model.load(path))")
+
+
+def inputs_error(op: Op, given: int) -> TypeError:
+    """The error for ``op`` called with ``given`` inputs, not one per vjp; where there are too many and its forward
+    has parameters after its inputs (``relu6(x, 0.0, 1.0)`` for ``lambda x, lo, hi``), it says they go by name."""
+    count = len(op.vjps)
+    code = getattr(op.forward, "__code__", None)
+    names = code.co_varnames[count:code.co_argcount + code.co_kwonlyargcount] if code is not None else ()
+    hint = ""
+    if given > count and names:
+        hint = (f"; its parameters ({', '.join(names)}) are given by name, after the inputs: "
+                f"{op.name}({', '.join(['x'] * count)}, {names[0]}=…)")
+    return TypeError(f"{op.name}: takes {count} input(s), got {given}{hint}")
 
 
 def _takes_inputs(vjp: Vjp, count: int) -> bool:

@@ -585,7 +585,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     output at once; a single number with 1, and again with −2, which must double every gradient and flip its sign
     (a vjp that forgets its ``g`` passes with 1; a failure names the Op and input of a vjp that does not scale
     with ``g``).  An Op in f whose forward changes the array it is given in place
-    fails too, by name, even where the gradients agree: the Value it was called on would hold other numbers.
+    fails too, by name, even where the gradients agree: the Value it was called on would hold other numbers; so does
+    one whose vjp returns float32 for a float64 input (cast back to float64, it holds float32's digits only).
     Inputs the gradient never reaches count as zeros, but an f that computes from a Value given as an input itself
     (a model's weight it closes over) rather than from its argument is a ``ValueError``.  A Value with
     ``requires_grad=False`` (class labels, a mask) is passed to ``f`` as it is and not checked, as in
@@ -741,6 +742,7 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
     if order == 1:
         _check_forwards_keep_inputs(output, analytic, numeric)  # (where f's gradients disagree, _report says so)
         _check_vjps_and_saving(output, analytic, numeric)
+        _check_vjp_precision(task, analytic, numeric)
         # last: a saving forward whose out is not forward's makes a recorded pass differ too, but it is named above
         _check_recorded_pass(task, output, analytic, numeric)
     return report
@@ -899,6 +901,20 @@ def _check_vjps_and_saving(out: Value, analytic: list[np.ndarray], numeric: list
                     "ordinary backward pass hands a vjp the Values' own arrays (and saved= again at every "
                     "backward()), so compute into a new array (g * 2 * x, not x *= 2 or saved *= g)",
                     analytic, numeric)
+
+
+def _check_vjp_precision(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray]) -> None:
+    """A vjp that computes in float32 for a float64 input (``g * w32``, ``.astype(np.float32)``): the engine casts its
+    result to the input's dtype, so the gradient looks like float64 but holds 7 digits, which the tolerances let
+    pass; each vjp of f's Ops is called once at the inputs, and the first such one is named."""
+    __tracebackhide__ = True
+    for op, k, x, _, (result,) in _vjp_results(task, (1.0,)):
+        dtype = getattr(result, "dtype", None)
+        if x.dtype == np.float64 and isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8:
+            raise GradientCheckError(
+                f"check_gradients: the vjp for input {k} of Op {op.name!r} returns {dtype} for a float64 input: the "
+                "engine casts it to float64, but it holds only that dtype's digits; compute in the input's dtype "
+                "(no .astype(np.float32), no float32 copy of g)", analytic, numeric)
 
 
 def _unscaled_vjp(task: _Task) -> str:
