@@ -2014,16 +2014,22 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
                 _check_own_grad(leaf)  # all of them before any leaf's gradient changes
         if _anomaly_mode():  # (the walk checked each gradient and their sums, not what they add up to with .grad)
             _check_finite_leaves(leaves)
-        for leaf, g in leaves:
-            if leaf.grad is None:
-                leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
-            else:
-                total = leaf.grad + g  # (a .grad set by hand in another dtype, np.zeros(shape) say: the leaf's again)
-                if not isinstance(total, Value):
-                    total = np.asarray(total, dtype=leaf._data.dtype)
-                elif total._data.dtype != leaf._data.dtype:  # (a Value .grad of another dtype: model.float() keeps it)
-                    total = total.astype(leaf._data.dtype)
-                leaf.grad = total
+        kept = [leaf.grad for leaf, _ in leaves]  # (new arrays are assigned, never added into: these stay as they are)
+        try:
+            for leaf, g in leaves:
+                if leaf.grad is None:
+                    leaf.grad = ops.copy(g) if graph else np.array(g, copy=True)
+                else:
+                    total = leaf.grad + g  # (a .grad set by hand in another dtype, np.zeros(shape): the leaf's again)
+                    if not isinstance(total, Value):
+                        total = np.asarray(total, dtype=leaf._data.dtype)
+                    elif total._data.dtype != leaf._data.dtype:  # (a Value .grad of another dtype: model.float())
+                        total = total.astype(leaf._data.dtype)
+                    leaf.grad = total
+        except BaseException:  # Ctrl-C halfway, some leaves' .grad added to and others not: none, as in any pass
+            for (leaf, _), grad in zip(leaves, kept, strict=True):  # that raises
+                leaf.grad = grad
+            raise
 
 
 #: Held while a backward pass adds its gradients to the leaves' ``.grad``: passes in several threads through shared

@@ -126,35 +126,35 @@ _AS_IT_IS = contextlib.nullcontext()
 def _whole_update() -> contextlib.AbstractContextManager[None]:
     """Around the updates ``p -= …`` of gradient descent, SGD and Adam: a Ctrl-C pressed while they run (a
     training loop of one's own, in a notebook) raises ``KeyboardInterrupt`` once every parameter is updated, not
-    halfway through, some parameters (and Adam's step counts) changed and others not; a second one interrupts at
-    once.  Only where Ctrl-C is Python's own KeyboardInterrupt (the main thread, Python's handler); elsewhere, and
-    inside fit (which ends training after the update under way itself), nothing changes, at a cost of under 1 µs."""
+    halfway through, some parameters (and Adam's step counts) changed and others not; a second one too (the updates
+    are quick and run no code of the user's).  Inside fit a press is handed to fit's own handler once the update is
+    made, which ends training there.  Only where Ctrl-C runs a Python function (the main thread, Python's handler or
+    fit's); elsewhere nothing changes, at a cost of under 1 µs."""
     # (_signal's getsignal: signal.getsignal's is the same handler wrapped by an enum lookup, 3 µs for a function)
-    if (_signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-            or threading.current_thread() is not threading.main_thread()):
+    if not callable(_signal.getsignal(signal.SIGINT)) or threading.current_thread() is not threading.main_thread():
         return _AS_IT_IS
     return _CtrlCHeld()
 
 
 class _CtrlCHeld:
-    """The body with a first Ctrl-C held back until it ends (see _whole_update).  A class, not @contextmanager, and
-    _signal's signal(), as _whole_update's getsignal (signal.signal's enum lookups cost 3 µs a call): 1 µs a step."""
+    """The body with Ctrl-C held back until it ends, then handed to the handler it found, once for each press (see
+    _whole_update).  A class, not @contextmanager, and _signal's signal(), as _whole_update's getsignal
+    (signal.signal's enum lookups cost 3 µs a call): 1 µs a step."""
 
-    __slots__ = ("pressed",)
+    __slots__ = ("found", "pressed")
 
     def __enter__(self) -> None:
         self.pressed: list[int] = []
-        _signal.signal(signal.SIGINT, self._ctrl_c)
+        self.found: Callable[[int, Any], Any] = _signal.signal(signal.SIGINT, self._ctrl_c)
 
     def _ctrl_c(self, signum: int, frame: Any) -> None:
-        if self.pressed:
-            signal.default_int_handler(signum, frame)  # the second: KeyboardInterrupt, now
         self.pressed.append(signum)
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        _signal.signal(signal.SIGINT, signal.default_int_handler)
-        if self.pressed and kind is None:  # (an error of the body's own is raised as it is)
-            raise KeyboardInterrupt
+        _signal.signal(signal.SIGINT, self.found)
+        if kind is None:  # (an error of the body's own is raised as it is)
+            for signum in self.pressed:  # (frame None: fit's handler ends training after this update, not in it)
+                self.found(signum, None)
 
 
 def _parameters(params: Any, where: str) -> list[Value]:

@@ -485,15 +485,16 @@ _FLAT = "give the targets flat, targets.reshape(-1) (or make the outputs a colum
 def _whole_updates(run: _Run) -> Iterator[None]:
     """While fit trains, the first Ctrl-C ends training after the update under way (full batch: after its episode;
     mini-batches: after the batch), never halfway through it, some parameters changed and others not; a second one
-    interrupts at once.  Only where Ctrl-C is Python's own KeyboardInterrupt (the main thread, Python's handler, as
-    in a Jupyter cell); elsewhere nothing changes."""
+    interrupts at once, except while the optimizer changes the parameters (``optim._whole_update``): there training
+    ends once they are all changed.  Only where Ctrl-C is Python's own KeyboardInterrupt (the main thread, Python's
+    handler, as in a Jupyter cell); elsewhere nothing changes."""
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield
         return
 
     def ctrl_c(signum: int, frame: Any) -> None:
-        if run.interrupted:
+        if run.interrupted and frame is not None:  # (None: pressed during an update, handed on once it was made)
             signal.default_int_handler(signum, frame)  # the second: KeyboardInterrupt, now
         run.interrupted = True
 
@@ -1111,9 +1112,10 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     by their sizes, each taken before its batch's update) is checked after the episode, whose updates all happen.
     Without ``tol``, full batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter
     (every later episode would repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C,
-    after the update under way (a second Ctrl-C stops at once), keeping the model and the history so far.  A cost
-    that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full batch, the
-    first episode's; not so with mini-batches, whose first episode may have diverged already) gives a
+    after the update under way (a second Ctrl-C stops at once, but never halfway through an update), keeping the
+    model and the history so far.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all
+    samples before any update (full batch, the first episode's; not so with mini-batches, whose first episode may
+    have diverged already) gives a
     :class:`DivergenceWarning` (once); a NaN or infinite cost, at the start of an episode or after the last update,
     raises ``FloatingPointError`` naming the episode (and, before any update, saying so), with the history so far as
     its ``history``; so does a gradient holding NaN or inf at a finite cost (a cost not differentiable there, such
