@@ -54,6 +54,13 @@ class StationaryPoint:
     iterations: int
     path: np.ndarray  #: every point visited, the start first, shape (iterations + 1, n)
 
+    def __eq__(self, other: object) -> bool:
+        """Field by field, the arrays element by element, NaN where NaN is (the dataclass's own == asked numpy for
+        the truth of an array, and raised for a copy or an unpickled StationaryPoint)."""
+        if not isinstance(other, StationaryPoint):
+            return NotImplemented
+        return all(_same(getattr(self, name), getattr(other, name)) for name in self.__dataclass_fields__)
+
     def __repr__(self) -> str:
         """The verdict first; the path only by its length (it can run to dozens of points).  The numbers print on one
         line alike whatever np.set_printoptions says (suppress=True wrote a point's -1.2e-05 as -0.0000)."""
@@ -63,6 +70,12 @@ class StationaryPoint:
         return (f"StationaryPoint(kind={self.kind!r}, point={numbers(self.point)}, value={self.value:.6g}, "
                 f"eigenvalues={numbers(self.eigenvalues)}, gradient_norm={self.gradient_norm:.3g}, "
                 f"converged={self.converged}, iterations={self.iterations}, path=<{len(self.path)} points>)")
+
+
+def _same(mine: Any, theirs: Any) -> bool:
+    """Two fields of StationaryPoints equal: of the same shape and numbers, NaN equal to NaN."""
+    mine, theirs = np.asarray(mine), np.asarray(theirs)
+    return np.array_equal(mine, theirs, equal_nan=mine.dtype.kind in "fc" and theirs.dtype.kind in "fc")
 
 
 def _relative_tolerance(value: Any, name: str, where: str) -> float:

@@ -25,6 +25,8 @@ import math
 import numbers
 import os
 import reprlib
+import sys
+import types
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -1036,6 +1038,18 @@ class Layer(Module):
     if not TYPE_CHECKING:  # (hidden from type checkers, which would take any layer.misspelt = x)
         __setattr__ = _checked_setattr
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickle (and ``copy``) take the layer's state; an activation that pickle cannot find by its name (a lambda, a
+        function defined inside another) goes in it wrapped (:class:`_Unpicklable`), so that copies keep the function
+        and pickle raises a TypeError naming the layer (pickle's own error named neither it nor what to do)."""
+        reduced = super().__reduce_ex__(protocol)
+        if _pickled_by_name(self._activation) or not (isinstance(reduced, tuple) and len(reduced) > 2):
+            return reduced
+        constructor, arguments, state, *rest = reduced
+        attributes, slots = state if isinstance(state, tuple) else (state, None)
+        attributes = {**attributes, "_activation": _Unpicklable(self._activation, self)}
+        return (constructor, arguments, attributes if slots is None else (attributes, slots), *rest)
+
     def __setstate__(self, state: Any) -> None:
         """Unpickling (and ``copy``): a Layer pickled before ``activation_name`` became a property kept the name in an
         attribute of that name, where the property, which reads ``_activation_name``, would not find it."""
@@ -1043,6 +1057,8 @@ class Layer(Module):
         attributes = dict(attributes or {})
         if "activation_name" in attributes:
             attributes["_activation_name"] = attributes.pop("activation_name")
+        if isinstance(attributes.get("_activation"), _Unpicklable):  # (a copy's: the function itself)
+            attributes["_activation"] = attributes["_activation"].function
         vars(self).update(attributes)
         for name, value in (slots or {}).items():
             object.__setattr__(self, name, value)
@@ -1166,6 +1182,40 @@ class Layer(Module):
 
 for _name, _advice in _MICROGRAD_LAYER_ATTRIBUTES.items():
     setattr(Layer, _name, checks.Absent(_name, _advice))
+
+
+def _pickled_by_name(function: Any) -> bool:
+    """Whether pickle can save ``function``: it saves a Python function as its module and qualified name, which must
+    find the function again (not a lambda, nor a function defined inside another); anything else by its own rules."""
+    if not isinstance(function, types.FunctionType):  # (numpy's ufuncs, partials, Ops, callable objects)
+        return True
+    found: Any = sys.modules.get(function.__module__)
+    for part in function.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is function
+
+
+class _Unpicklable:
+    """A layer's activation that pickle cannot save (see ``Layer.__reduce_ex__``): copies keep the function itself,
+    pickle raises a TypeError naming the layer and what to do instead."""
+
+    def __init__(self, function: Callable[[Value], Value], layer: Layer) -> None:
+        self.function = function
+        self.where = f"{layer.name} ({layer.in_size} → {layer.out_size})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"pickle: {self.where} has the activation {self.function.__qualname__}, a lambda or a "
+                        "function defined inside another function, which pickle cannot save (it saves a function "
+                        "by its module and name, and finds none for this one); define it with def at the top level "
+                        f"of a module, or give a named activation ({', '.join(ACTIVATIONS)}); or save the numbers "
+                        "with model.save(path) and load them into a model built again where they are needed "
+                        "(model.load(path))")
+
+    def __copy__(self) -> _Unpicklable:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> _Unpicklable:
+        return self
 
 
 def _check_fit(layers: list[Layer], where: str, advice: str = "") -> None:
