@@ -110,8 +110,9 @@ def _check_recorded(output: Any, inputs: list[Any], name: str) -> None:
     if not output.requires_grad:
         raise ValueError(f"{name}: the output does not require a gradient, so it holds no graph to "
                          "differentiate. If it was computed under no_grad(), compute it again with recording on; if "
-                         "it is a constant (the derivative of 3 * x is), its derivatives are 0: autodiff.grad of a "
-                         "function gives them")
+                         "it is a derivative taken without create_graph=True (by gradients() or backward()), take "
+                         "it again with create_graph=True; if it is a constant (the derivative of 3 * x is), its "
+                         "derivatives are 0: autodiff.grad of a function gives them")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise ValueError(f"{name}: input {i} (shape {x.shape}) does not require a gradient, so no backward "

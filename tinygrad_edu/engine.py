@@ -1346,7 +1346,9 @@ class Value:
             if self._op is not None:
                 raise _unflagged(self, "backward")
             raise ValueError("backward: this Value does not require a gradient (it was made only from constants, "
-                             "such as parameters frozen with requires_grad=False, or under no_grad; or it is a "
+                             "such as parameters frozen with requires_grad=False, or under no_grad; or from a "
+                             "derivative taken without create_graph=True, by backward() or autodiff.gradients(), "
+                             "which is a constant: take it again with create_graph=True; or it is a "
                              "derivative that came out constant, as backward(create_graph=True) gives for 3 * x, "
                              "relu(x), leaky_relu(x) or abs(x): its own derivative is 0, which autodiff.grad of a "
                              "function gives)")

@@ -63,12 +63,18 @@ def sigmoid(x: Any) -> Value:
 
 
 def relu(x: Any) -> Value:
-    """ReLU(x) = max(x, 0), with derivative 1 for x > 0 and 0 otherwise."""
+    """ReLU(x) = max(x, 0), with derivative 1 for x > 0 and 0 otherwise.
+
+    Its second derivative is 0 (wherever it has one): a derivative of a ReLU network with respect to its input is
+    a constant in that input, so a cost of second derivatives (a physics-informed u″) cannot train it; tanh,
+    sigmoid and softplus have second derivatives."""
     return apply(ops.relu, x)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Value:
     """x for x > 0, ``negative_slope``·x otherwise: ReLU that keeps a small gradient for negative inputs.
+
+    As ReLU's, its second derivative is 0 (wherever it has one).
 
     ``negative_slope`` is one finite real number (any sign, as in PyTorch); NaN or inf, which would make every
     output at x ≤ 0 NaN, and True/False are errors naming it."""
