@@ -24,8 +24,10 @@ it out; one wider than the figure wraps onto more lines (not one holding mathtex
 * :func:`plot_stationary_points` — the school method on a two-parameter cost: Newton's paths to ∇f = 0 and the
   points found, marked minimum, maximum, saddle or inconclusive (seed, section 6.1).
 
-``f`` in the last three is any function of a Value of shape ``(n,)`` (``(2,)`` for the contour plots) that
-returns a single-number Value, e.g. ``lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2``.
+``f`` in :func:`plot_descent`, :func:`descent_path`, :func:`plot_learning_rates`, :func:`plot_armijo` and
+:func:`plot_stationary_points` is any function of a Value of shape ``(n,)`` (``(2,)`` for the contour plots) that
+returns a single-number Value, e.g. ``lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2``; ``f`` in :func:`plot_derivatives`
+acts element by element instead, returning a Value shaped like its input, e.g. ``lambda x: x ** 3 - 3 * x``.
 """
 
 from __future__ import annotations

@@ -626,7 +626,7 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ... except GradientCheckError as error:
     ...     print(str(error).splitlines()[0].split("); ")[1])   # the header after the tolerances: where to look
     order 1, in float64; f's Ops: square; x = 2.0 in the first row:
-    >>> check_gradients(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), order=2)   # (3x²)' = 6x
+    >>> check_gradients(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), order=2)  # (3x²)' = 6x  # doctest: +ELLIPSIS
     GradientReport(ok, order 2, 1 input(s), 2 element(s) checked; ...)
     """
     __tracebackhide__ = True  # pytest: a failed check shows the test's line and the table, not this source

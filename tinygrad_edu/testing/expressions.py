@@ -959,11 +959,11 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
     helper nodes that put its inputs in its domain), so every graph with room for it uses one of your ops.
     Inputs are float64 arrays in [−2, 2].
 
-    >>> from hypothesis import find, settings
+    >>> from hypothesis import Phase, find, settings
     >>> from tinygrad_edu import Op
     >>> cube = Op("cube", lambda x: x ** 3, lambda g, out, x: 3 * g * x ** 2)
-    >>> expr = find(expressions(extra_ops=[cube]), lambda e: "cube(" in e.program(),
-    ...             settings=settings(database=None, derandomize=True))
+    >>> expr = find(expressions(extra_ops=[cube], only_extra=True), lambda e: "cube(" in e.program(),
+    ...             settings=settings(database=None, derandomize=True, phases=[Phase.generate]))  # not shrunk
     >>> out = expr(*[Value(x) for x in expr.inputs])
     """
     specs = _checked_arguments(extra_ops, min_nodes, max_nodes, max_inputs, only_extra)
