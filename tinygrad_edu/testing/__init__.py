@@ -115,8 +115,13 @@ _F_KEYWORDS = ("f's own keyword arguments are not passed on to it: fix them firs
                "{key}=...) or lambda x: f(x, {key}=...)")
 
 
-@checks.pytorch_keywords(dict.fromkeys(("grad", "grad_output"), "the upstream gradient is called upstream= here"),
-                         _F_KEYWORDS)
+#: The step of the central differences under other libraries' names (MyGrad's h=, minitorch's epsilon=).
+_STEP_NAMES = dict.fromkeys(("h", "epsilon"), "the step of the central differences is called eps= here")
+
+
+@checks.pytorch_keywords(dict.fromkeys(("grad", "grad_output", "grad_outputs", "back_grad"),
+                                       "the upstream gradient is called upstream= here"),
+                         _F_KEYWORDS, **_STEP_NAMES)
 def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
                        upstream: Any = None) -> list[np.ndarray]:
     """The gradient of ``Σ upstream · f(*inputs)`` with respect to each input: central differences, float64.
@@ -571,10 +576,24 @@ _GRADCHECK_ADVICE = {
     "fast_mode": "every element of every input is checked",
     "modes": "only reverse mode (backpropagation) is checked; order= works as in jax's check_grads",
     "check_grad_dtypes": "inputs are checked in float64 (float32 ones with a warning)",
+    # torch's other gradcheck and gradgradcheck settings: not f's keywords, though taken for them before
+    "grad_outputs": "the upstream gradient is drawn from seed= (a single number's is 1, then −2); "
+                    "order=2 checks derivatives of the gradient, as gradgradcheck does",
+    "gen_non_contig_grad_outputs": "the upstream gradient is drawn from seed=; numpy arrays need no "
+                                   "non-contiguous check",
+    "check_undefined_grad": "an input the gradient never reaches counts as zeros, and is checked as such",
+    "check_batched_grad": "there is no vmap here: f is checked on its inputs as given",
+    "check_batched_forward_grad": "there is no vmap here: f is checked on its inputs as given",
+    "check_forward_ad": "only reverse mode (backpropagation) is checked",
+    "check_backward_ad": "reverse mode (backpropagation) is always checked",
+    "check_fwd_over_rev": "only reverse mode is checked; order=2 checks derivatives of the gradient",
+    "check_rev_over_rev": "order=2 checks derivatives of the gradient (reverse over reverse)",
+    "masked": "inputs are dense arrays: every element of every input is checked",
+    "check_sparse_nnz": "inputs are dense arrays: every element of every input is checked",
 }
 
 
-@checks.pytorch_keywords(USE_SEED, _F_KEYWORDS, **GENERATOR_AS_SEED, **_GRADCHECK_ADVICE)
+@checks.pytorch_keywords(USE_SEED, _F_KEYWORDS, **GENERATOR_AS_SEED, **_GRADCHECK_ADVICE, **_STEP_NAMES)
 def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = None, atol: float = 1e-6,
                     rtol: float = 1e-5, seed: Seed = 0, rows: int = 10, order: int = 1) -> GradientReport:
     """Check ``f``'s backpropagated gradients against :func:`numerical_gradient`.
