@@ -382,8 +382,22 @@ def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Excepti
     details = _params_text(params)
     if "broadcast" in message:  # (broadcast_to's target shape is a parameter: named with the input's)
         return ValueError(f"{op.name}: shapes {_shapes(values)}{' and ' + details if details else ''} cannot be "
-                          "broadcast together")
+                          f"broadcast together{_flat_against_columns(values)}")
     return ValueError(f"{op.name}: {message} (input shapes {_shapes(values)}{'; ' + details if details else ''})")
+
+
+def _flat_against_columns(values: tuple[Any, ...]) -> str:
+    """For a flat vector ``(n,)`` that met ``(n, k)`` (a bias ``b`` of the seed's ``W·α + b`` after an earlier
+    ``(n, 1) + (n,)`` made ``(n, n)``): numpy lines it up with the last axis; how to make it a column."""
+    shapes = [_data_of(v).shape for v in values]
+    if len(shapes) != 2 or {len(shape) for shape in shapes} != {1, 2}:
+        return ""
+    flat, rows = sorted(shapes, key=len)
+    if flat[0] != rows[0] or rows[1] == flat[0]:
+        return ""
+    return (f"; numpy lines a flat {flat} up with the last axis of {rows}, not the first: as a column, "
+            f"v.reshape(-1, 1); a column and a flat vector together, (n, 1) and (n,), make (n, n) silently, every "
+            "entry paired with every other: keep the seed's vectors all columns (n, 1) or all flat (n,)")
 
 
 def apply(op: Op, *inputs: Any, **params: Any) -> Value:

@@ -49,7 +49,8 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
                  numbers: np.ndarray | None = None) -> str:
     """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back; or class
     labels, (n,), to k output neurons, (n, k); or one number per sample that is no class label (a regression's
-    target of one output) to k outputs; or one-hot rows of a column of labels, (n, 1, k), to (n, k).  ``given``: the
+    target of one output) to k outputs; or one sample's target, a column (k, 1) as the seed writes it or flat, to its
+    prediction, a row (1, k); or one-hot rows of a column of labels, (n, 1, k), to (n, k).  ``given``: the
     targets as given (pandas' Series has no reshape); ``numbers``: their numbers (None: taken for class labels)."""
     if len(target) == 1 and prediction == (*target, 1):
         column = "targets.to_numpy().reshape(-1, 1)" if hasattr(given, "to_numpy") else "targets.reshape(-1, 1)"
@@ -63,6 +64,10 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
                     f"{prediction[1]} targets per sample, shape {prediction}, or a model with one output)")
         return (f" (one class label per sample? the targets of {prediction[1]} output neurons are one-hot rows: "
                 f"data.one_hot(labels, classes={prediction[1]}))")
+    if len(prediction) == 2 and prediction[0] == 1 < prediction[1] and target in ((prediction[1], 1), prediction[1:]):
+        given_as = "as a column, as the seed writes y'" if len(target) == 2 else "flat"
+        return (f" (one sample of {prediction[1]} outputs is a row here, and its targets were given {given_as}: "
+                "give them as a row too, targets.reshape(1, -1))")
     return _one_hot_column(prediction, target)
 
 
@@ -119,7 +124,9 @@ def squared_error(prediction: Any, target: Any) -> Value:
 
     A single sample ``(k,)`` (or a scalar) gives the plain sum over its ``k`` outputs.  A batch ``(n, k)``
     gives ``(1/n) Σ_s Σ_j (y_sj − y'_sj)²``, so that its gradient is the average of the samples' gradients, as
-    in the learning algorithm of seed section 7.1.  For one output per sample (``k = 1``) this equals
+    in the learning algorithm of seed section 7.1.  A column ``(k, 1)``, the seed's column vector of one sample, is
+    read as ``k`` samples of one output each, so its cost is the mean of the ``k`` squares, not the seed's sum:
+    give one sample as ``(k,)`` or as a row ``(1, k)``.  For one output per sample (``k = 1``) this equals
     :func:`mean_squared_error`; for ``k`` outputs it is ``k`` times it.  In PyTorch's words it is
     ``MSELoss(reduction='sum')`` divided by the number of samples ``n`` (``reduction='sum'`` alone for one sample).
     """

@@ -909,15 +909,18 @@ def _layer_parameters(in_size: int, out_size: int) -> int:
 
 def _reshape_hint(shape: tuple[int, ...], in_size: int) -> str:
     """How data of ``shape`` becomes rows of ``in_size`` inputs, where a reshape does it: one number or a column of
-    single inputs, one image (8×8 pixels are 64 inputs, seed section 4), a batch of images or of sequences (a
-    recurrent network's states, ``(n, steps, in_size)``, where PyTorch's ``Linear`` takes the last axis); else
-    nothing."""
+    single inputs, one image (8×8 pixels are 64 inputs, seed section 4), samples given as columns (the seed's column
+    vectors α side by side: a transpose), a batch of images or of sequences (a recurrent network's states,
+    ``(n, steps, in_size)``, where PyTorch's ``Linear`` takes the last axis); else nothing."""
     if in_size == 1 and len(shape) == 1:
         return f"; {shape[0]} samples of one input each are a column: x.reshape(-1, 1)"
     if in_size == 1 and not shape:
         return "; one number is one sample of one input: [x]"
     if len(shape) >= 2 and math.prod(shape) == in_size:
         return f"; one sample of shape {shape} is {in_size} inputs in a row: x.reshape(-1)"
+    if len(shape) == 2 and shape[0] == in_size:  # the seed's column vectors α side by side
+        return (f"; {shape[1]} samples as columns? a sample is a row here (the seed's column vector α, transposed), "
+                f"and a batch stacks them as rows: x.T, shape ({shape[1]}, {in_size})")
     if len(shape) >= 3 and math.prod(shape[1:]) == in_size:
         return f"; {shape[0]} samples of shape {shape[1:]} are rows of {in_size} inputs: x.reshape(len(x), -1)"
     if len(shape) >= 3 and shape[-1] == in_size:  # (n, steps, in_size): the states of a recurrent network

@@ -264,6 +264,14 @@ def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
         swapped = len(a) > 1 and b[-1] == a[-2]  # (b @ a would align: the seed's W·α written W @ α)
         order = (f"; {b} @ {a} would align: a layer's W is (in_size, out_size), as the seed's Layer stores it, the "
                  "transpose of the W in its formula W·α, so the seed's W·α is α @ W here") if swapped else ""
+        if not order and len(a) == 2 and a[-2] == inner_b:  # (W.T @ α would align: the seed's code's W, its column α)
+            order = (f"; the first transposed, {a[::-1]} @ {b}, would align: a W of shape (in_size, out_size), as the "
+                     "seed's Layer code stores it, is the transpose of the W in its formula W·α (one row per neuron), "
+                     "so with α a column (in_size, 1) the seed's W·α is W.T @ α; a layer here takes α as a row, α @ W")
+        elif not order and len(a) == 2 and len(b) == 2 and a[-1] == b[-1]:  # (a @ b.T would align)
+            order = (f"; the second transposed, {a} @ {b[::-1]}, would align: the seed's W·α takes α as a column "
+                     "(n, 1), where a row (1, n) was given, or a batch of rows meets a W of one row per neuron, as in "
+                     "the seed's formula (PyTorch's Linear.weight too): rows @ W.T")
         return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b}){order}"
     return f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together"
 
