@@ -123,6 +123,9 @@ class _Parser(argparse.ArgumentParser):
         elif path_option:  # `-o -model.npz`: argparse took the name for an option
             message += (f" (a name that starts with '-' is read as an option: write {path_option.group(1)}=NAME, or "
                         "./NAME for one in the current folder)")
+        sizes = re.fullmatch(r"argument --hidden: expected a whole number, got '(\d+(?:,+\d+)+)'", message)
+        if sizes:  # `--hidden 64,10`: a list as other scripts take it
+            message += f"; separate the layer sizes with spaces: --hidden {re.sub(',+', ' ', sizes[1])}"
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
             message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
         a_file = re.fullmatch(r"argument (X|--data): invalid (?:float value|choice): '(.*?)'.*", message)
@@ -668,9 +671,14 @@ def _check_writable(folder: Path, failure: str) -> None:
 def _check_model_path(text: str) -> None:
     """``train -o``, checked before training: a file name, in a folder that exists and is writable."""
     name = os.fsdecode(checked_path(text, "train -o"))
+    if name == "-":  # the shell's name of standard output: a file named '-' was written, and the report went there
+        raise ValueError("train: cannot save the model to standard output ('-'), where train prints its report; "
+                         "give a file name such as model.npz (./- for a file named '-')")
     if os.path.basename(name) in ("", ".", ".."):  # "models/" names a folder: save failed on it after training
         raise ValueError(f"train: cannot save the model to {text}: that names a folder, not a file; add a file "
                          "name such as model.npz")
+    if os.path.exists(name) and not os.path.isfile(name):  # (/dev/stdout to a pipe: its realpath names no file)
+        raise ValueError(f"train: cannot save the model to {text}: it is a folder, pipe or device")
     output = Path(os.path.realpath(name))  # Path.resolve raised RuntimeError on a loop of links (Python < 3.13)
     if output.is_symlink():  # realpath stops at a loop of links, which save refuses
         raise ValueError(f"train: cannot save the model to {text}: it is a loop of symbolic links")
