@@ -38,7 +38,8 @@ holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does on
 closure fails in a trial (or Ctrl-C there) leaves the parameters, random search's generator and the ``last_*``
 reports as they were; Ctrl-C during the updates of gradient descent, SGD or Adam (a training loop of one's own)
 takes effect once every parameter is updated, and while random search keeps or undoes its change, once the change
-is kept or undone in full.
+is kept or undone in full.  A step of gradient descent, SGD or Adam whose parameters are all frozen warns
+(``RuntimeWarning``) that it changes nothing.
 
 A **random closure** (noise added to the inputs, a dropout mask, a mini-batch drawn inside it) gives another cost at
 every call.  Gradient descent, SGD and Adam call it once per step (its gradient is then a stochastic gradient, as
@@ -863,7 +864,19 @@ class Optimizer:
             if g.shape != p.data.shape or g.dtype.kind not in "fiub":
                 self._refuse_gradient(p, g)
             gradients.append((p, g))
+        if not gradients and self.params and not any(p.requires_grad for p in self.params):
+            self._warn_all_frozen()
         return gradients
+
+    def _warn_all_frozen(self) -> None:
+        """Say that a step changes nothing because every parameter is frozen: PyTorch's unfreezing loop, ``for p in
+        model.parameters(): p.requires_grad = True``, unfreezes nothing here (``parameters()`` leaves the frozen ones
+        out), so a network frozen for another network's step (a GAN's discriminator) would silently never train
+        again."""
+        warnings.warn(f"{type(self).__name__}.step: all {checks.counted(len(self.params), 'parameter')} of this "
+                      "optimizer are frozen (requires_grad=False), so the step changes nothing; unfreeze them with "
+                      "model.requires_grad_(True) (a loop over model.parameters() cannot: it leaves the frozen ones "
+                      "out)", RuntimeWarning, stacklevel=checks.outside_the_package())
 
     def _refuse_gradient(self, p: Value, g: np.ndarray) -> None:
         """The error for the gradient ``g`` of parameter ``p``, of another shape or not of real numbers."""

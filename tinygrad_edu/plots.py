@@ -395,13 +395,22 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
     elif sequence and len(histories) and all(isinstance(c, (int, float, np.number)) or _one_number(c)
                                              for c in histories):
         items = [(None, histories)]  # one run's costs
+    elif sequence and _rows_of_costs(histories):
+        width = len(histories[0])
+        raise TypeError(f"plot_history: got a list of {len(histories)} tuples of {width} costs, one row per episode "
+                        "(as costs.append((g_cost, d_cost)) makes), where a list of runs is meant: that would draw "
+                        f"{len(histories)} runs of {width} episodes; give each run's costs in a dict, "
+                        "{'first': [row[0] for row in costs], 'second': [row[1] for row in costs]}")
     elif sequence and len(histories) and all(hasattr(h, "cost") or (isinstance(h, (Sequence, np.ndarray))
                                                                      and not isinstance(h, (str, bytes)))
                                              for h in histories):  # (["1", "2"] is not two runs of one cost)
         items = [(None, h) for h in histories]
     else:
+        columns = getattr(histories, "columns", None)  # a table of one column per run, without a cost column
+        table = "" if columns is None else (f" with the columns {', '.join(map(str, list(columns)[:4]))} and no "
+                                            "'cost' column: its columns as runs are plot_history(dict(table))")
         raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
-                        f"list of costs, got {_not_runs(histories) if sequence else type(histories).__name__}")
+                        f"list of costs, got {_not_runs(histories) if sequence else type(histories).__name__}{table}")
     if labels is not None and (isinstance(labels, str) or not isinstance(labels, (Sequence, np.ndarray))):
         raise TypeError(f"plot_history: labels must be a list of names, one per run, got {type(labels).__name__}")
     if labels is not None and len(labels) != len(items):
@@ -427,6 +436,14 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
                 for i, (label, cost, steps) in enumerate(runs, start=1)]
     return runs
+
+
+def _rows_of_costs(histories: Sequence[Any] | np.ndarray) -> bool:
+    """Whether ``histories`` is a list of tuples of costs, all of one length: a table kept one row per episode
+    (``costs.append((g_cost, d_cost))``, ``list(zip(g, d))``), which read as runs would be drawn transposed."""
+    return bool(len(histories)) and all(
+        isinstance(row, tuple) and len(row) == len(histories[0]) > 0
+        and all(isinstance(c, (int, float, np.number)) or _one_number(c) for c in row) for row in histories)
 
 
 def _column(values: Any) -> Any:
@@ -510,7 +527,9 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     4 × c runs have both alike (c: the colours of the matplotlib style in use, 10 by default).
 
     ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
-    a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too).  Legends use
+    a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too); a list of runs
+    may hold lists of costs too, but a list of tuples of costs, one row per episode (``costs.append((g_cost,
+    d_cost))``), is refused: a dict of each run's costs says which is which.  Legends use
     ``labels``, the dict keys or each History's ``label``.  With ``log_scale`` the cost axis is logarithmic
     (symlog when a cost is negative); costs of 0 are marked ▼ on its bottom edge, NaN and inf × on its top edge.
     ``step_sizes`` adds a second panel with the step size of every episode (Armijo's accepted steps, the learning
