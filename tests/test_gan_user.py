@@ -175,7 +175,8 @@ def test_a_gan_round_matches_numpy_gradients_and_the_update_formulas_and_leaves_
         np.testing.assert_allclose(p.grad, expected, rtol=1e-6, atol=1e-9)
     g_kept = [p.grad.copy() for p in generator.parameters()]
     opt_g.step()
-    opt_d.step()  # a stray step of the frozen discriminator's optimizer, holding gradients, changes nothing
+    with pytest.warns(RuntimeWarning, match="all 4 parameters of this optimizer are frozen"):
+        opt_d.step()  # a stray step of the frozen discriminator's optimizer, holding gradients, changes nothing
     assert all(np.array_equal(p.data, b) for p, b in zip(d_params, d1, strict=True))
     for p, before, g in zip(generator.parameters(), g0, g_kept, strict=True):  # Adam's first step: η·g/(|g| + ε)
         np.testing.assert_allclose(p.data, before - LEARNING_RATE_G * g / (np.abs(g) + 1e-8), rtol=1e-12, atol=0)

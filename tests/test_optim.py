@@ -449,7 +449,8 @@ def test_adam_bias_corrects_each_parameter_by_its_own_step_count():
 def test_an_adam_step_without_gradients_counts_for_nothing():
     x = Value([1.0, -2.0])
     opt = optim.Adam([x], learning_rate=0.1)
-    opt.step()  # no gradient yet: nothing moves, nothing is counted
+    with pytest.warns(RuntimeWarning, match="no parameter has a gradient, so the step changes nothing"):
+        opt.step()  # no gradient yet: nothing moves, nothing is counted
     np.testing.assert_array_equal(x.data, [1.0, -2.0])
     x.grad = np.array([0.3, -4.0])
     opt.step()

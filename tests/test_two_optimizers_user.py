@@ -326,7 +326,8 @@ def test_the_module_docstring_says_which_optimizers_refuse_a_stale_cost():
     cost.backward()
     opt = optim.GradientDescent([x], 0.1)
     opt.step(lambda: (x * x).sum(), cost=cost)
-    opt.step(lambda: (x * x).sum(), cost=cost)  # the stale cost: taken
+    with pytest.warns(RuntimeWarning, match="hold the gradients the previous step used"):
+        opt.step(lambda: (x * x).sum(), cost=cost)  # the stale cost: taken, with a warning
     np.testing.assert_allclose(x.data, [1.0 - 2 * 0.2, 2.0 - 4 * 0.2])  # twice the first gradient (2, 4)
     text = " ".join(optim.__doc__.split())
     rule = text[text.index("``step(closure, cost=c)``"):][:700]

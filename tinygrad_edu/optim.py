@@ -23,7 +23,9 @@ computes the gradient:
   steps by its number), one computed before a Value it depends on last changed (an earlier step, of this optimizer
   or of another one training other parameters of the model), and, for Armijo (which pairs ``f(x)`` with
   ``∇f(x)``), one never backpropagated (``c.grad`` None); gradient descent, SGD and Adam take the gradients as
-  they are, as PyTorch's steps do.
+  they are, as PyTorch's steps do (with a RuntimeWarning when they are all the ones the previous step used: no
+  backward() reached the parameters since, as with a cost of a model built again or copied apart from the
+  optimizer).
 
 The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Armijo's and Newton's ``sigma``,
 ``alpha``, ``max_backtracks``, RandomSearch's ``scale``, …) may be changed between steps, as a learning-rate
@@ -32,7 +34,9 @@ naming the optimizer and the setting.  ``step`` returns the cost before the upda
 computed).  Updates run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad``
 is None are left alone (except by random search, which uses no gradient and changes every parameter that is not
 frozen), and so are frozen ones (``requires_grad=False``), even holding a gradient from before they were frozen or
-the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step every parameter with a grad).  A gradient
+the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step every parameter with a grad); a ``step()``
+where no parameter has a gradient changes nothing, with a RuntimeWarning (the optimizer's model built again after
+it, say).  A gradient
 holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has not its parameter's shape
 (``ValueError``) or does not hold real numbers (``TypeError``).  A step of Armijo, Newton or random search whose
 closure fails in a trial (or Ctrl-C there) leaves the parameters, random search's generator and the ``last_*``
@@ -70,6 +74,7 @@ import math
 import signal
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
@@ -215,6 +220,10 @@ def _trainable(params: Any, where: str) -> list[Value]:
     if not found:
         frozen = (f" (a Module's parameters() leaves out the frozen ones, requires_grad=False: {_UNFREEZE})"
                   if hasattr(params, "parameters") else "")
+        if isinstance(params, Iterator):  # a generator given to an earlier optimizer (or list()) first
+            frozen = (f" ({type(params).__name__} params gave no Values: used up already, by an earlier optimizer "
+                      "or list()? an iterator gives its Values once; pass a list, list(model.parameters()), or the "
+                      "Module)")
         raise ValueError(f"{where}: got no parameters to optimize{frozen}")
     for i, p in enumerate(found):
         if p.op is not None:
@@ -820,9 +829,16 @@ class Optimizer:
         self._check_step(closure, cost, needs_closure=needs_closure)
         # not ∇C = 0: no gradient was computed (the first parameter's gradient settles the common case at once)
         params = self.params
-        if cost is not None and params and params[0].grad is None and all(p.grad is None for p in params):
-            raise ValueError(f"{type(self).__name__}.step: cost= was given but no parameter has a gradient; call "
-                             "cost.backward() first (as fit does), or leave cost= out and the step computes both")
+        if params and params[0].grad is None and all(p.grad is None for p in params):
+            if cost is not None:
+                raise self._no_gradient(cost)
+            if closure is None and any(p.requires_grad for p in params):  # (left alone, as PyTorch leaves them,
+                # but not silently: it looks like training; all frozen, _gradients says so)
+                warnings.warn(f"{type(self).__name__}.step: no parameter has a gradient, so the step changes "
+                              "nothing: call cost.backward() first; if you did, the cost depends on none of the "
+                              f"optimizer's {checks.counted(len(params), 'parameter')}: "
+                              f"{self._other_values_advice()}", RuntimeWarning,
+                              stacklevel=checks.outside_the_package())
         if needs_closure and isinstance(cost, Value) and cost.grad is None:  # Armijo pairs f(x) with ∇f(x)
             raise ValueError(f"{type(self).__name__}.step: cost= was given but not backpropagated (its grad is None), "
                              "so the parameters' gradients are those of another cost, such as the one before the "
@@ -839,16 +855,33 @@ class Optimizer:
     #: What a NaN or infinite cost at the current parameters is put down to (:func:`cost_with_gradient`'s ``hint``).
     _not_finite = _DIVERGED
 
-    def _reached_none(self) -> ValueError:
+    def _reached_none(self, whose: str = "the closure's cost") -> ValueError:
         """The error for a closure whose cost depends on none of the parameters (backward() reached none of them)."""
-        params = self.params
-        advice = (f"all of them are frozen (requires_grad=False): {_UNFREEZE}, or build the optimizer from the "
-                  "parameters to train" if not any(p.requires_grad for p in params)
-                  else "compute it with the Values the optimizer was built from (a model copied with "
-                       "copy.deepcopy, or read with nn.load, has Values of its own: build an optimizer from it)")
-        return ValueError(f"{type(self).__name__}.step: the closure's cost depends on none of the optimizer's "
-                          f"{checks.counted(len(params), 'parameter')} (backward() reached none of them), so the "
-                          f"step would change nothing: {advice}; the parameters are unchanged")
+        return ValueError(f"{type(self).__name__}.step: {whose} depends on none of the optimizer's "
+                          f"{checks.counted(len(self.params), 'parameter')} (backward() reached none of them), so the "
+                          f"step would change nothing: {self._other_values_advice()}; the parameters are unchanged")
+
+    def _other_values_advice(self) -> str:
+        """What to do about a cost computed without this optimizer's parameters."""
+        if not any(p.requires_grad for p in self.params):
+            return f"all of them are frozen (requires_grad=False): {_UNFREEZE}, or build the optimizer from the " \
+                   "parameters to train"
+        return ("compute it with the Values the optimizer was built from (a model built again, model = "
+                "nn.MLP(...), copied with copy.deepcopy or pickle, or read with nn.load, has Values of its own: build "
+                "an optimizer from it)")
+
+    def _no_gradient(self, cost: Any) -> ValueError:
+        """The error for ``step(cost=c)`` where no parameter holds a gradient: a backpropagated ``c`` reached none of
+        them, or ``zero_grad()`` ran since (the cost of a model built again after the optimizer, or of a copy, reaches
+        other Values)."""
+        where = f"{type(self).__name__}.step"
+        if isinstance(cost, Value) and cost.grad is not None:  # backpropagated: zero_grad() since, or reached none
+            return ValueError(f"{where}: cost= was given but no parameter has a gradient, though cost.backward() was "
+                              "called: either zero_grad() ran since (call it before backward()), or the cost depends "
+                              f"on none of the optimizer's {checks.counted(len(self.params), 'parameter')}: "
+                              f"{self._other_values_advice()}; the parameters are unchanged")
+        return ValueError(f"{where}: cost= was given but no parameter has a gradient; call cost.backward() first "
+                          "(as fit does), or leave cost= out and the step computes both")
 
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
         """Each parameter that has a gradient and is not frozen, with the gradient's numbers, checked before anything
@@ -909,12 +942,36 @@ class Optimizer:
         where the cost is finite (ln softmax(x)[a]): a smaller learning rate would not help there."""
         gradients = self._gradients()
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
-        if not math.isfinite(flat.sum(dtype=np.float64)) and not np.isfinite(flat).all():
+        total = flat.sum(dtype=np.float64)
+        if not math.isfinite(total) and not np.isfinite(flat).all():
             cause = _log_of_zero(cost, lead="; a logarithm in the cost gave −inf (ln 0)") if isinstance(cost, Value) \
                 else ""
             raise FloatingPointError(f"{type(self).__name__}.step: the gradient holds NaN or inf; the parameters "
                                      f"are unchanged{cause or ' (try a smaller learning rate)'}")
+        self._check_not_stepped(gradients, float(total))
         return gradients
+
+    #: The ``.grad`` objects the latest step used (weak references, in the order of its gradients) and the sum of
+    #: their numbers: backward() assigns new arrays, never adds into the old ones, so finding them all again, holding
+    #: the same sum (not written over in place, x.grad[...] = …), means no backward pass since.
+    _stepped: tuple[list[weakref.ref[Any]], float] = ([], 0.0)
+
+    def _check_not_stepped(self, gradients: list[tuple[Value, np.ndarray]], total: float) -> None:
+        """A step whose gradients are all those the previous step used (``total``: the sum of their numbers) repeats
+        it: no backward() reached the parameters since (the cost was computed with other Values, a model built again
+        or a copy's, or backward() was left out), which looks like training while the model stays as it is.  A
+        RuntimeWarning (the step is made, as PyTorch makes it: a gradient set by hand may be meant to be used
+        again); well under 1 µs a parameter."""
+        stepped, stepped_total = self._stepped
+        if gradients and total == stepped_total and len(stepped) == len(gradients) and all(
+                ref() is p.grad for ref, (p, _) in zip(stepped, gradients, strict=True)):
+            warnings.warn(f"{type(self).__name__}.step: the parameters hold the gradients the previous step used (no "
+                          "backward() has reached them since), so this step repeats it: compute the cost again with "
+                          "the Values the optimizer holds and call backward() first (a model built again, model = "
+                          "nn.MLP(...), or copied apart from the optimizer, with copy.deepcopy or pickle, has Values "
+                          "of its own: build an optimizer from it)", RuntimeWarning,
+                          stacklevel=checks.outside_the_package())
+        self._stepped = [weakref.ref(p.grad) for p, _ in gradients], total
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         """Change the parameters once; returns the cost before the change (None if not computed)."""
@@ -962,6 +1019,7 @@ class Optimizer:
         """For pickle and ``copy.deepcopy``: each parameter's state by its position too, since it is kept by ``id``
         of the parameter, which the copied parameters do not share."""
         state = dict(vars(self))
+        state.pop("_stepped", None)  # (weak references: a copy's gradients are other objects anyway)
         kept = self._parameter_states()
         state["_states_by_position"] = {i: kept[id(p)] for i, p in enumerate(self.params) if id(p) in kept}
         return state
@@ -1010,6 +1068,7 @@ class Optimizer:
         as its 0-d array.
         """
         optim_state.load_state_dict(self, state)
+        self._stepped = [], 0.0  # (gone back to a saved point: the same gradients again repeat no step of its own)
 
 
 class GradientDescent(Optimizer):
@@ -1231,6 +1290,8 @@ class Armijo(Optimizer):
             found = _armijo_on_parameters([p for p, _ in gradients], closure, flat, f0, "Armijo.step",
                                           sigma=self.sigma, alpha=self.alpha, initial_step=self.initial_step,
                                           max_backtracks=self.max_backtracks)
+            if found.step is None and isinstance(cost, Value) and not _reached_before(cost):
+                raise self._reached_none("cost=")  # (a copied optimizer's: its gradients are the copies' old ones)
         self.last_trials = found.trials
         self.last_backtracks = len(found.trials) - 1
         if found.step is not None:
@@ -1293,6 +1354,16 @@ def _reaches_any(cost: Value, params: list[Value]) -> bool:
     """Whether ``cost.backward()`` would reach one of ``params`` (a gradient of 0 everywhere does not say)."""
     reached = {id(node) for node in backward_order(cost, params)}
     return any(id(p) in reached for p in params)
+
+
+def _reached_before(cost: Value) -> bool:
+    """Whether ``cost`` depends on parameters that a line search changed and put back (so its graph is stale, which
+    the walk refuses); a cost that depends on none of them is not stale (the step checked it was current)."""
+    try:
+        backward_order(cost)
+    except ValueError:
+        return True
+    return False
 
 
 def _restore(params: list[Value], start: list[np.ndarray]) -> None:
