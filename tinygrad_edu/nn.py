@@ -1192,10 +1192,16 @@ def _pickled_by_name(function: Any) -> bool:
     find the function again (not a lambda, nor a function defined inside another); anything else by its own rules."""
     if not isinstance(function, types.FunctionType):  # (numpy's ufuncs, partials, Ops, callable objects)
         return True
+    return _found_by_name(function) is function
+
+
+def _found_by_name(function: Any) -> Any:
+    """What pickle finds under ``function``'s module and qualified name: the function itself, another object (the
+    name defined again, as a notebook cell run again does), or None."""
     found: Any = sys.modules.get(function.__module__)
     for part in function.__qualname__.split("."):
         found = getattr(found, part, None)
-    return found is function
+    return found
 
 
 class _Unpicklable:
@@ -1207,10 +1213,16 @@ class _Unpicklable:
         self.where = f"{layer.name} ({layer.in_size} → {layer.out_size})"
 
     def __reduce__(self) -> Any:
-        raise TypeError(f"pickle: {self.where} has the activation {self.function.__qualname__}, a lambda or a "
-                        "function defined inside another function, which pickle cannot save (it saves a function "
-                        "by its module and name, and finds none for this one); define it with def at the top level "
-                        f"of a module, or give a named activation ({', '.join(ACTIVATIONS)}); or save the numbers "
+        name = self.function.__qualname__
+        why = (f"{name}, a lambda or a function defined inside another function, which pickle cannot save (it saves a "
+               "function by its module and name, and finds none for this one); define it with def at the top level "
+               "of a module")
+        if _found_by_name(self.function) is not None:  # (the name defined again: pickle finds that one, not this)
+            why = (f"{name}, but {name} was defined again after the layer was built (a notebook cell run again), and "
+                   "pickle, which saves a function by its module and name, finds the new one, not this; build the "
+                   "layer again with it")
+        raise TypeError(f"pickle: {self.where} has the activation {why}, or give a named activation "
+                        f"({', '.join(ACTIVATIONS)}); or save the numbers "
                         "with model.save(path) and load them into a model built again where they are needed "
                         "(model.load(path))")
 
