@@ -955,7 +955,10 @@ class Value:
             raise TypeError(f"Value: data is a Value that requires a gradient (shape {data.shape}): a new leaf of "
                             "its numbers would stop the gradients that should reach it; use it as it is, or "
                             ".detach() (or Value(v, requires_grad=False)) for its numbers without the graph")
-        self._data: np.ndarray = np.array(_to_array(data), copy=True)
+        array = _to_array(data)
+        # copied unless the array is new: a list's, or an integer array's numbers as floats (a second copy of a batch)
+        new = isinstance(data, (list, tuple)) or (data.__class__ is np.ndarray and array.dtype != data.dtype)
+        self._data: np.ndarray = array if new else np.array(array, copy=True)
         self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
         self.label: str | None = label
         self._first: Any = None  # the inputs (see __slots__): Values, and a constant input as just its array
