@@ -57,13 +57,13 @@ def test_too_few_inputs_get_no_parameters_by_name_hint() -> None:  # kills: `giv
     assert _message(lambda: relu6()) == "relu6: takes 1 input(s), got 0"
 
 
-def test_keyword_only_parameters_are_named_and_every_input_is_written() -> None:  # kills: kwonly dropped; one x
+def test_keyword_only_parameters_are_named_and_every_input_is_written() -> None:  # kills: kwonly dropped; one input
     clip = Op("clipk", lambda x, *, lo=0.0: np.maximum(x, lo), (lambda g, out, x, *, lo=0.0: g * (x > lo),))
     assert "its parameters (lo) are given by name, after the inputs: clipk(x, lo=…)" in _message(
         lambda: clip(Value(np.ones(2)), 0.0))
     wadd = Op("wadd", lambda a, b, w: a + w * b, (lambda g, out, a, b, w: g, lambda g, out, a, b, w: g * w))
     assert _message(lambda: wadd(Value(1.0), Value(2.0), 3.0)).endswith(
-        "its parameters (w) are given by name, after the inputs: wadd(x, x, w=…)")
+        "its parameters (w) are given by name, after the inputs: wadd(a, b, w=…)")
 
 
 # calculus.StationaryPoint.__eq__

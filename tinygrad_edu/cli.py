@@ -56,11 +56,13 @@ import codecs
 import contextlib
 import copy
 import importlib.util
+import itertools
 import math
 import os
 import re
 import shlex
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -124,9 +126,9 @@ class _Parser(argparse.ArgumentParser):
         elif path_option:  # `-o -model.npz`: argparse took the name for an option
             message += (f" (a name that starts with '-' is read as an option: write {path_option.group(1)}=NAME, or "
                         "./NAME for one in the current folder)")
-        sizes = re.fullmatch(r"argument --hidden: expected a whole number, got '(\d+(?:,+\d+)+)'", message)
-        if sizes:  # `--hidden 64,10`: a list as other scripts take it
-            message += f"; separate the layer sizes with spaces: --hidden {re.sub(',+', ' ', sizes[1])}"
+        sizes = re.fullmatch(r"argument --hidden: expected a whole number, got '(\d+,[\d,]*)'", message)
+        if sizes:  # `--hidden 64,10`, `--hidden 64, 10`: a list as other scripts take it
+            message += f"; separate the layer sizes with spaces: --hidden {_hidden_sizes(self._words, sizes[1])}"
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
             message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
         a_file = re.fullmatch(r"argument (X|--data): invalid (?:float value|choice): '(.*?)'.*", message)
@@ -658,6 +660,18 @@ def _to_nowhere(stream: Any) -> None:
         os.close(nowhere)
 
 
+def _hidden_sizes(words: list[str], given: str) -> str:
+    """Every layer size written after ``--hidden`` (``--hidden 12 64,10``, ``--hidden 64, 10``), in order and
+    separated by spaces; ``given``'s own where ``--hidden`` is not found among ``words``."""
+    for i, word in enumerate(words):
+        option, equals, value = word.partition("=")
+        if len(option) > 3 and "--hidden".startswith(option):  # (argparse takes --hid for --hidden too)
+            written = [value] if equals else list(itertools.takewhile(re.compile(r"[\d,]+").fullmatch, words[i + 1:]))
+            if given in written:
+                return " ".join(re.findall(r"\d+", " ".join(written)))
+    return " ".join(re.findall(r"\d+", given))
+
+
 # --- output files ------------------------------------------------------------------------------------------
 def _check_writable(folder: Path, failure: str) -> None:
     """Fail now, not after training, if no file can be made in ``folder`` (an existing folder): a ``ValueError``
@@ -667,6 +681,14 @@ def _check_writable(folder: Path, failure: str) -> None:
             pass
     except OSError as error:
         raise ValueError(f"{failure}: {error.strerror or error}") from None
+
+
+def _not_a_file(name: str) -> str:
+    """What the existing ``name`` that is no regular file is, for ``train -o``, and what to give instead."""
+    if os.path.isdir(name):  # (as -o models/ is told)
+        return "it is a folder, not a file; add a file name such as model.npz"
+    kind = "a pipe" if stat.S_ISFIFO(os.stat(name).st_mode) else "a device"
+    return f"it is {kind}, not a file; give a file name such as model.npz"
 
 
 def _check_model_path(text: str) -> None:
@@ -679,7 +701,7 @@ def _check_model_path(text: str) -> None:
         raise ValueError(f"train: cannot save the model to {text}: that names a folder, not a file; add a file "
                          "name such as model.npz")
     if os.path.exists(name) and not os.path.isfile(name):  # (/dev/stdout to a pipe: its realpath names no file)
-        raise ValueError(f"train: cannot save the model to {text}: it is a folder, pipe or device")
+        raise ValueError(f"train: cannot save the model to {text}: {_not_a_file(name)}")
     output = Path(os.path.realpath(name))  # Path.resolve raised RuntimeError on a loop of links (Python < 3.13)
     if output.is_symlink():  # realpath stops at a loop of links, which save refuses
         raise ValueError(f"train: cannot save the model to {text}: it is a loop of symbolic links")
@@ -687,7 +709,7 @@ def _check_model_path(text: str) -> None:
         problem = "is a file, not a folder" if output.parent.exists() else "does not exist"
         raise ValueError(f"train: cannot save the model to {text}: {output.parent} {problem}")
     if output.exists() and not output.is_file():
-        raise ValueError(f"train: cannot save the model to {text}: it is a folder, pipe or device")
+        raise ValueError(f"train: cannot save the model to {text}: {_not_a_file(str(output))}")
     if output.is_file() and not os.access(output, os.W_OK):  # save refuses it: after training, the model was lost
         raise ValueError(f"train: cannot save the model to {text}: the file is read-only")
     _check_writable(output.parent, f"train: cannot save the model to {text}: cannot write to {output.parent}")

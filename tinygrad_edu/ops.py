@@ -120,11 +120,11 @@ def inputs_error(op: Op, given: int) -> TypeError:
     has parameters after its inputs (``relu6(x, 0.0, 1.0)`` for ``lambda x, lo, hi``), it says they go by name."""
     count = len(op.vjps)
     code = getattr(op.forward, "__code__", None)
-    names = code.co_varnames[count:code.co_argcount + code.co_kwonlyargcount] if code is not None else ()
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount] if code is not None else ()
     hint = ""
-    if given > count and names:
-        hint = (f"; its parameters ({', '.join(names)}) are given by name, after the inputs: "
-                f"{op.name}({', '.join(['x'] * count)}, {names[0]}=…)")
+    if given > count and names[count:]:  # (the inputs by the forward's own names: a, b, not x, x)
+        hint = (f"; its parameters ({', '.join(names[count:])}) are given by name, after the inputs: "
+                f"{op.name}({', '.join(names[:count])}, {names[count]}=…)")
     return TypeError(f"{op.name}: takes {count} input(s), got {given}{hint}")
 
 

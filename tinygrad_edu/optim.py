@@ -835,7 +835,8 @@ class Optimizer:
             if closure is None and any(p.requires_grad for p in params):  # (left alone, as PyTorch leaves them,
                 # but not silently: it looks like training; all frozen, _gradients says so)
                 warnings.warn(f"{type(self).__name__}.step: no parameter has a gradient, so the step changes "
-                              "nothing: call cost.backward() first; if you did, the cost depends on none of the "
+                              "nothing: call cost.backward() first, and zero_grad() before it, not between it and "
+                              "step() (that clears the gradients); if you did, the cost depends on none of the "
                               f"optimizer's {checks.counted(len(params), 'parameter')}: "
                               f"{self._other_values_advice()}", RuntimeWarning,
                               stacklevel=checks.outside_the_package())

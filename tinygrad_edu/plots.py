@@ -397,18 +397,22 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         items = [(None, histories)]  # one run's costs
     elif sequence and _rows_of_costs(histories):
         width = len(histories[0])
-        raise TypeError(f"plot_history: got a list of {len(histories)} tuples of {width} costs, one row per episode "
-                        "(as costs.append((g_cost, d_cost)) makes), where a list of runs is meant: that would draw "
-                        f"{len(histories)} runs of {width} episodes; give each run's costs in a dict, "
-                        "{'first': [row[0] for row in costs], 'second': [row[1] for row in costs]}")
+        by_run = ("{'first': [row[0] for row in costs], 'second': [row[1] for row in costs]}" if width == 2 else
+                  f"{{f'run {{i}}': [row[i] for row in costs] for i in range({width})}}")
+        raise TypeError(f"plot_history: got a list of {len(histories)} tuples of {checks.counted(width, 'cost')}, "
+                        "one row per episode (as costs.append((g_cost, d_cost)) makes), where a list of runs is "
+                        f"meant: that would draw {checks.counted(len(histories), 'run')} of "
+                        f"{checks.counted(width, 'episode')}; give each run's costs in a dict, {by_run}")
     elif sequence and len(histories) and all(hasattr(h, "cost") or (isinstance(h, (Sequence, np.ndarray))
                                                                      and not isinstance(h, (str, bytes)))
                                              for h in histories):  # (["1", "2"] is not two runs of one cost)
         items = [(None, h) for h in histories]
     else:
         columns = getattr(histories, "columns", None)  # a table of one column per run, without a cost column
-        table = "" if columns is None else (f" with the columns {', '.join(map(str, list(columns)[:4]))} and no "
-                                            "'cost' column: its columns as runs are plot_history(dict(table))")
+        titles = [] if columns is None else list(map(str, columns))
+        shown = ", ".join(titles[:4] + ["…"] * (len(titles) > 4))  # (the first four, then … for more)
+        table = "" if columns is None else (f" with the columns {shown} and no 'cost' column: its columns as runs are "
+                                            "plot_history(dict(table))")
         raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
                         f"list of costs, got {_not_runs(histories) if sequence else type(histories).__name__}{table}")
     if labels is not None and (isinstance(labels, str) or not isinstance(labels, (Sequence, np.ndarray))):
