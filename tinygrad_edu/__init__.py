@@ -29,6 +29,13 @@ __version__ = "0.1.0"
 
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would take tinygrad_edu.any_typo for a name)
     def __getattr__(name: str) -> _typing.NoReturn:
-        """minitorch's ``minitorch.Tensor``, ``minitorch.central_difference``: an AttributeError saying what they
-        are here."""
+        """minitorch's ``minitorch.Tensor``, ``minitorch.central_difference``, and JAX's transforms, top-level names
+        there (``jax.grad``, ``jax.vmap``): an AttributeError saying what they are here."""
+        from tinygrad_edu import autodiff  # (loaded with the package already: optim uses it)
+
+        if name in autodiff.__all__ or name in autodiff.OTHER_NAMES:
+            here = (f"from tinygrad_edu.autodiff import {name}" if name in autodiff.__all__ else
+                    autodiff.OTHER_NAMES[name])
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}; the function transforms (JAX's "
+                                 f"jax.grad, jax.hessian, …) are in tinygrad_edu.autodiff: {here}", name=name)
         raise checks.minitorch_name(__name__, name)

@@ -236,7 +236,10 @@ def _inputs(inputs: Any, name: str) -> list[Value]:
     if isinstance(inputs, Mapping):
         raise TypeError(f"{name}: inputs must be a list of Values, got a {type(inputs).__name__}, whose keys would be "
                         "taken; give its Values, list(params.values()): the results come in their order")
-    if isinstance(inputs, (Value, np.ndarray, str, bytes)) or not isinstance(inputs, Iterable):
+    if isinstance(inputs, Value):  # (torch.autograd.grad(y, x) takes one tensor)
+        raise TypeError(f"{name}: inputs must be a list of Values, got a Value: give [x] (the derivatives come back "
+                        "as a list, one per input)")
+    if isinstance(inputs, (np.ndarray, str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(f"{name}: inputs must be a list of Values, got {type(inputs).__name__}")
     inputs = list(inputs)
     if any(isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], Value) for x in inputs):
@@ -602,12 +605,15 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     return _pull(inner, [point], [None], None, name)[0][0][0]
 
 
-# torch.func's and JAX's transforms that have another name here, or none, looked for as autodiff.jacrev, …
-_OTHER_NAMES = {
+#: torch.func's and JAX's transforms that have another name here, or none, looked for as autodiff.jacrev, … (shared:
+#: tinygrad_edu's own __getattr__ says the same of tinygrad_edu.jacrev, JAX's transforms being top-level names there)
+OTHER_NAMES = {
     "jacrev": "use jacobian(f, argnums) (one backward pass per output element, as jacrev's)",
     "jacfwd": "use jacobian(f, argnums): there is no forward mode here, and the Jacobian is the same",
     "grad_and_value": "use value_and_grad(f, argnums): the pair the other way round, (f(x), ∇f), as JAX's",
     "vjp": "use gradients(f(x), [x], grad_output=v) for vᵀJ, on a Value f(x) computed from a Value x",
+    "vhp": "use hvp(f, x, v): a Hessian is symmetric, so vᵀH is H·v (returned alone, not PyTorch's pair (f(x), vᵀH))",
+    "stop_gradient": "use x.detach(), the same numbers connected to nothing (jax.lax.stop_gradient's)",
     **dict.fromkeys(("jvp", "linearize"),
                     "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v"),
     "vmap": "there is no vmap: operations take whole arrays, so give f a batch (one sample a row), or loop",
@@ -620,8 +626,8 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
     def __getattr__(name: str) -> Any:
         """torch.func's and JAX's ``autodiff.jacrev``, ``autodiff.vmap`` and minitorch's
         ``autodiff.topological_sort``: an AttributeError saying what to write here."""
-        if name in _OTHER_NAMES:
-            raise checks.other_library_name(__name__, name, "torch.func / JAX", _OTHER_NAMES[name])
+        if name in OTHER_NAMES:
+            raise checks.other_library_name(__name__, name, "torch.func / JAX", OTHER_NAMES[name])
         raise checks.minitorch_name(__name__, name)
 
 

@@ -797,6 +797,10 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     written = "read-only" in str(error)  # (numpy's words for a write into g, which the walk shares)
     shared = ("; a vjp must not write into its arguments (g, out, the inputs, saved=), which the backward pass "
               "shares with other Values: compute a new array (g * 2 * x, not g *= 2 * x)") if written else ""
+    if "memoryview" in str(error):  # (x.data in a vjp: an ordinary pass gives it arrays, whose .data is their buffer)
+        shared = ("; an ordinary backward pass gives a vjp numpy arrays, whose .data is a memoryview of their bytes, "
+                  "not numbers: use the argument itself (3 * x ** 2, not 3 * x.data ** 2), which create_graph=True "
+                  "also records, so that the second derivative is right")
     inputs = ", ".join(str(np.shape(_data_of(p))) for p in parents)
     inputs = f"the input has shape {inputs}" if len(parents) == 1 else f"the inputs have shapes {inputs}"
     shapes = "" if written or kind is TypeError else f" (g has shape {node.shape}; {inputs})"
