@@ -17,8 +17,7 @@ Y = X ** 2
 
 
 def _model(seed: int = 0) -> nn.MLP:
-    np.random.seed(seed)
-    return nn.MLP([1, 4, 1])
+    return nn.MLP([1, 4, 1], rng=seed)
 
 
 def _numbers(model: nn.Module) -> list[np.ndarray]:
