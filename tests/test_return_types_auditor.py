@@ -264,6 +264,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.checks.readable_int": call(checks.readable_int, 10 ** 30),
         "tinygrad_edu.checks.present": call(checks.present, Value(1.0), ["data", "grad"]),
         "tinygrad_edu.checks.other_library_name": call(checks.other_library_name, "m", "Tensor", "PyTorch", "say x"),
+        "tinygrad_edu.checks.no_attribute": call(checks.no_attribute, "tinygrad_edu.nn", "mlp"),
         "tinygrad_edu.checks.minitorch_name": call(checks.minitorch_name, "tinygrad_edu", "Tensor"),
         "tinygrad_edu.checks.counted": call(checks.counted, 2, "episode"),
         "tinygrad_edu.checks.listed": call(checks.listed, ["a", "b"]),

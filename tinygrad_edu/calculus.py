@@ -284,7 +284,7 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
         :mod:`tinygrad_edu.autodiff`; this module has the school method built on them."""
         where = (f": the derivatives are in tinygrad_edu.autodiff (from tinygrad_edu.autodiff import {name}); "
                  "calculus has stationary_point and classify_stationary_point" if name in _IN_AUTODIFF else "")
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
+        raise checks.no_attribute(__name__, name, where)
 
 
 def __dir__() -> list[str]:

@@ -23,8 +23,8 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
-           "Absent", "present", "other_library_name", "minitorch_name", "counted", "listed", "masked", "unmasked",
-           "python_ints", "not_a_dataset", "reloaded", "reloaded_error", "same_index", "one_argument",
+           "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
+           "unmasked", "python_ints", "not_a_dataset", "reloaded", "reloaded_error", "same_index", "one_argument",
            "misspelt_keyword", "outside_the_package", "text"]
 
 
@@ -316,11 +316,18 @@ _MINITORCH_NAMES = {
 }
 
 
+def no_attribute(module: str, name: str, where: str = "") -> AttributeError:
+    """The AttributeError a module's ``__getattr__`` raises for ``module.name``, ``where`` saying what to write
+    instead.  Without it (a typo) the error holds the module, from whose ``dir()`` Python adds "Did you mean:
+    'MLP'?" (``nn.mlp``), as for a module without a ``__getattr__``; with it, the advice stands alone."""
+    return AttributeError(f"module {module!r} has no attribute {name!r}{where}", name=name,
+                          obj=None if where else sys.modules.get(module))
+
+
 def other_library_name(module: str, name: str, library: str, advice: str | None) -> AttributeError:
     """The AttributeError for ``module.name``, which says what to write here (``advice``) where ``name`` is one of
     another ``library``'s names (None: a name of no library's, a typo)."""
-    where = f" (a {library} name); {advice}" if advice else ""
-    return AttributeError(f"module {module!r} has no attribute {name!r}{where}", name=name)
+    return no_attribute(module, name, f" (a {library} name); {advice}" if advice else "")
 
 
 def minitorch_name(module: str, name: str) -> AttributeError:

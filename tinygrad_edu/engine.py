@@ -949,6 +949,15 @@ class Value:
                  "label": "The name drawings and reprs show for this Value (``W^1``, ``z``), or None.",
                  "_first": None, "_second": None, "_rest": None, "_params": None, "_order": None, "__weakref__": None}
 
+    # (a repr pasted back, Value(data=2.0, grad=None), and torch.tensor's dtype=: said what to write, not Python's
+    # bare "unexpected keyword"; the operations make their Values without __init__, so they pay nothing for it)
+    @checks.pytorch_keywords(
+        {"grad": "a Value's repr shows grad=, which backward() fills in: give the numbers alone, Value(data, "
+                 "label=...) (or set v.grad = array afterwards)",
+         "shape": "a Value's repr shows shape= (and grad=, which backward() fills in); the shape is the numbers' "
+                  "own: Value(np.zeros(shape)) for an empty Value of that shape"},
+        dtype="the dtype is the numbers' own here: Value(np.asarray(data, dtype=np.float32)), or "
+              "Value(data).astype(np.float32) (float32 or float64)")
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
         if not (label is None or isinstance(label, (str, int, float, np.number))):
@@ -1094,9 +1103,9 @@ class Value:
 
     def __dir__(self) -> list[str]:
         """Its attributes, without other libraries' names that are only there to say what to write
-        (``write_instead.WRITE_INSTEAD``), nor ``as_integer_ratio``, which is there only to refuse ``statistics.mean``
-        by name (tab completion offers nothing that always raises)."""
-        return [name for name in checks.present(self, super().__dir__()) if name != "as_integer_ratio"]
+        (``write_instead.WRITE_INSTEAD``), nor ``as_integer_ratio`` and ``_mask``, which are there only to refuse
+        ``statistics.mean`` and ``numpy.ma`` by name (tab completion offers nothing that always raises)."""
+        return [name for name in checks.present(self, super().__dir__()) if name not in ("as_integer_ratio", "_mask")]
 
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change

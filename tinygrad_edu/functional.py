@@ -320,7 +320,7 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwi
         where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else next(
             (f" (a {library} name); write {names[name]}"
              for library, names in (("PyTorch", _RENAMED), ("JAX", _RENAMED_BY_JAX)) if name in names), "")
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
+        raise checks.no_attribute(__name__, name, where)
 
 
 def __dir__() -> list[str]:

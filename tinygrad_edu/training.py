@@ -513,7 +513,8 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
         raise TypeError(f"fit: model is the class {model.__name__}; build the network first and pass it, e.g. "
                         f"net = {model.__name__}(...); fit(net, inputs, targets, ...)")
     if not callable(model):
-        raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}")
+        raise TypeError(f"fit: model must be a network (a callable Module), got {type(model).__name__}; the model "
+                        "comes first: fit(model, inputs, targets, optimizer=..., episodes=...)")
     if inspect.ismethod(model) and model.__name__ in ("parameters", "named_parameters"):  # (the optimizer's habit)
         raise TypeError(f"fit: model is the method {type(model.__self__).__name__}.{model.__name__}, which lists the "
                         "parameters; pass the network itself: fit(net, inputs, targets, ...)")

@@ -1031,7 +1031,7 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
     def __getattr__(name: str) -> Any:
         """micrograd's ``draw_dot``: an AttributeError saying what it is here."""
         where = "; micrograd's draw_dot(root) is draw_graph(root) here" if name == "draw_dot" else ""
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{where}", name=name)
+        raise checks.no_attribute(__name__, name, where)
 
 
 def __dir__() -> list[str]:  # dir(viz) and tab completion list the drawings, not numpy or subprocess
