@@ -335,6 +335,32 @@ def dependency_tree(cost: Value, *, precision: int = 4, gradients: Mapping[int, 
     (id(Value) → ∂C/∂(it) of one pass of ``cost`` alone, as :func:`tinygrad_edu.player.pass_gradients` gives them)
     are taken instead, as the backpropagation player does, which steps through that one pass whatever ``.grad`` holds.
     """
+    _check_cost(cost, precision, gradients)
+    names = _labelled_names(cost)
+    tree = DependencyTree(cost=names[id(cost)])
+    thetas = itertools.count(1)  # numbers for unlabelled parameters: θ1, θ2, …
+    queue = deque([cost])
+    queued = {id(cost)}
+    while queue:
+        for parent in _add_node(tree, queue.popleft(), cost, names, thetas, precision):
+            if id(parent) not in queued:
+                queued.add(id(parent))
+                queue.append(parent)
+    uses = Counter(edge.parent for edge in tree.edges)
+    for edge in tree.edges:  # ∂C/∂W² on an edge straight to C, beside W²'s other paths, is not W²'s ∂C/∂W²
+        edge.direct = edge.child == tree.cost and uses[edge.parent] > 1
+    if cost.grad is None:  # only now: a tree refused above leaves every .grad as it was
+        cost.backward()
+    for node in tree.nodes.values():
+        grad = node.value.grad if gradients is None else gradients.get(id(node.value))
+        node.grad = None if grad is None else _scalar(grad)
+    _check_single_pass(tree)
+    return tree
+
+
+def _check_cost(cost: Any, precision: Any, gradients: Any) -> None:
+    """:func:`dependency_tree`'s arguments checked: a Value of one number that needs a gradient, whose graph
+    backward would walk, a valid ``precision`` and ``gradients`` a Mapping or None."""
     if not isinstance(cost, Value):
         raise TypeError(f"dependency_tree: expected a Value (the cost), got {type(cost).__name__}")
     checks.precision(precision, "dependency_tree")
@@ -349,50 +375,37 @@ def dependency_tree(cost: Value, *, precision: int = 4, gradients: Mapping[int, 
         backward_order(cost)
     except ValueError as error:  # (a stale graph, a computed Value whose requires_grad was set to False by hand)
         raise ValueError(f"dependency_tree: {str(error).removeprefix('backward_order: ')}") from None
-    names = _labelled_names(cost)
-    tree = DependencyTree(cost=names[id(cost)])
-    thetas = itertools.count(1)  # numbers for unlabelled parameters: θ1, θ2, …
-    queue = deque([cost])
-    queued = {id(cost)}
-    while queue:
-        key = queue.popleft()
-        name = names[id(key)]
-        if key.size != 1:
-            raise ValueError(f"dependency_tree: {name!r} has shape {key.shape}; the tree is for a chain "
-                             "network with one neuron per layer (every Value a single number)")
-        tree.nodes[name] = TreeNode(name, key, _scalar(key.data), None, _kind(name, key, cost))
-        if key.op is None:
-            continue
-        # the region: unlabeled operations between this node and the labelled nodes it depends on
-        region, boundary, order = _region(key, names)
-        users = _users(region)  # (found once: a search of the region for each input took time n² for wide regions)
-        shown = _shown_inputs(cost, name, region, boundary, names, thetas)
-        _check_few_inputs(name, shown)
-        _check_one_use(name, users, shown, names)
-        _check_single_numbers(name, shown, names)
-        numbers = _local_derivatives(key, order, {id(n) for n in shown})
-        ops = {n.op for n in region}
-        place = {id(node): i for i, node in enumerate(reversed(order))}
-        own_math = not all(built_in_op(n) for n in region)
-        difference = None if own_math else _squared_difference(region, ops)
-        for parent in shown:
-            path, branching = _folded_ops(parent, users, place)
-            formula = "" if own_math else _formula(key, name, parent, region, users, ops, difference, names,
-                                                   () if branching else path, precision)
-            tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula, path, branching))
-            if id(parent) not in queued:
-                queued.add(id(parent))
-                queue.append(parent)
-    uses = Counter(edge.parent for edge in tree.edges)
-    for edge in tree.edges:  # ∂C/∂W² on an edge straight to C, beside W²'s other paths, is not W²'s ∂C/∂W²
-        edge.direct = edge.child == tree.cost and uses[edge.parent] > 1
-    if cost.grad is None:  # only now: a tree refused above leaves every .grad as it was
-        cost.backward()
-    for node in tree.nodes.values():
-        grad = node.value.grad if gradients is None else gradients.get(id(node.value))
-        node.grad = None if grad is None else _scalar(grad)
-    _check_single_pass(tree)
-    return tree
+
+
+def _add_node(tree: DependencyTree, key: Value, cost: Value, names: dict[int, str], thetas: Iterator[int],
+              precision: int) -> list[Value]:
+    """Add ``key`` to the tree as a node, with an edge from each labelled Value it shows as an input (the unlabeled
+    operations between them folded in); returns those inputs, in the order their edges were added."""
+    name = names[id(key)]
+    if key.size != 1:
+        raise ValueError(f"dependency_tree: {name!r} has shape {key.shape}; the tree is for a chain "
+                         "network with one neuron per layer (every Value a single number)")
+    tree.nodes[name] = TreeNode(name, key, _scalar(key.data), None, _kind(name, key, cost))
+    if key.op is None:
+        return []
+    # the region: unlabeled operations between this node and the labelled nodes it depends on
+    region, boundary, order = _region(key, names)
+    users = _users(region)  # (found once: a search of the region for each input took time n² for wide regions)
+    shown = _shown_inputs(cost, name, region, boundary, names, thetas)
+    _check_few_inputs(name, shown)
+    _check_one_use(name, users, shown, names)
+    _check_single_numbers(name, shown, names)
+    numbers = _local_derivatives(key, order, {id(n) for n in shown})
+    ops = {n.op for n in region}
+    place = {id(node): i for i, node in enumerate(reversed(order))}
+    own_math = not all(built_in_op(n) for n in region)
+    difference = None if own_math else _squared_difference(region, ops)
+    for parent in shown:
+        path, branching = _folded_ops(parent, users, place)
+        formula = "" if own_math else _formula(key, name, parent, region, users, ops, difference, names,
+                                               () if branching else path, precision)
+        tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula, path, branching))
+    return shown
 
 
 #: The most inputs one node of the tree shows: a chain network's have two or three (W, α, b), its cost one more per

@@ -496,6 +496,13 @@ def armijo_step(f: Callable[[np.ndarray], float | np.floating | np.ndarray | Val
         fx = fx.item()
     f0 = checks.number(_one_number(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
     slope = _descent_slope(gradient, direction, given)
+    return _backtrack(f, x, direction, f0, slope, sigma, alpha, initial_step, max_backtracks)
+
+
+def _backtrack(f: Callable[[np.ndarray], Any], x: np.ndarray, direction: np.ndarray, f0: float, slope: float,
+               sigma: float, alpha: float, initial_step: float, max_backtracks: int) -> ArmijoStep:
+    """The trials of :func:`armijo_step`, t = initial_step·αˡ for l = 0, 1, …, max_backtracks, until one satisfies
+    the Armijo condition ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd`` (with ``slope`` = ∇f(x)ᵀd, ``f0`` = f(x))."""
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks

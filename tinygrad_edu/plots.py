@@ -556,8 +556,23 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         ax, ax_steps = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
     else:
         ax, ax_steps = fig.subplots(), None
-    colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour and line style
     styles = _run_styles(len(runs))
+    colors = _draw_cost_curves(ax, runs, styles, log_scale, title)
+    if ax_steps is not None:
+        _draw_step_sizes(ax, ax_steps, with_steps, colors, styles)
+    else:
+        ax.set_xlabel("episode")
+    # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", handlelength=3)  # (room for "-.")
+    _whole_episodes(ax, max(len(cost) for _, cost, _ in runs))
+    return _finish(fig, path, "plot_history")
+
+
+def _draw_cost_curves(ax: Any, runs: list[tuple[str, np.ndarray, np.ndarray | None]], styles: list[str],
+                      log_scale: bool, title: str | None) -> list[str]:
+    """:func:`plot_history`'s cost panel: each run's curve in its line style, costs off the axis marked on its
+    edges, the axis and title; returns the runs' colours."""
+    colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour and line style
     for i, (label, cost, _) in enumerate(runs):
         isolated = _isolated(cost)
         line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=_legend_text(label), linewidth=1.6,
@@ -573,29 +588,34 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     _room_for_edge_marks(ax, [c for _, c, _ in runs], *edges)
     ax.grid(True, which="both", alpha=0.3)
-    if ax_steps is not None:
-        for i, label, steps in with_steps:
-            ax_steps.plot(np.arange(1, len(steps) + 1), steps, "." + styles[i], markersize=3,
-                          linewidth=1, color=colors[i], label=label)  # the look of its cost curve: one legend for both
-        every_step = np.concatenate([s for _, _, s in with_steps]) if with_steps else np.zeros(0)
-        if (every_step > 0).any() and not (every_step < 0).any():
-            # a step of 0 (Armijo found none, ‖∇C‖ = 0) made the axis linear, where steps of 2⁻²⁰ sat on 0 too: a
-            # log axis, with the zeros as ▼ on its bottom edge, as costs of 0 are
-            _step_size_axis(ax_steps, every_step[every_step > 0])
-            _mark_zero_steps(ax, ax_steps, [(colors[i], steps) for i, _, steps in with_steps])
-        ax_steps.set_ylabel("step size t (learning rate)")
-        ax_steps.set_xlabel("episode")
-        ax_steps.grid(True, which="both", alpha=0.3)
-    else:
-        ax.set_xlabel("episode")
-    # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", handlelength=3)  # (room for "-.")
+    return colors
+
+
+def _draw_step_sizes(ax: Any, ax_steps: Any, with_steps: list[tuple[int, str, np.ndarray]], colors: list[str],
+                     styles: list[str]) -> None:
+    """:func:`plot_history`'s step size panel: each run's steps in its cost curve's colour and style, on a log axis
+    where every step is ≥ 0 and some > 0 (steps of 0 marked ▼ on its bottom edge)."""
+    for i, label, steps in with_steps:
+        ax_steps.plot(np.arange(1, len(steps) + 1), steps, "." + styles[i], markersize=3,
+                      linewidth=1, color=colors[i], label=label)  # the look of its cost curve: one legend for both
+    every_step = np.concatenate([s for _, _, s in with_steps]) if with_steps else np.zeros(0)
+    if (every_step > 0).any() and not (every_step < 0).any():
+        # a step of 0 (Armijo found none, ‖∇C‖ = 0) made the axis linear, where steps of 2⁻²⁰ sat on 0 too: a
+        # log axis, with the zeros as ▼ on its bottom edge, as costs of 0 are
+        _step_size_axis(ax_steps, every_step[every_step > 0])
+        _mark_zero_steps(ax, ax_steps, [(colors[i], steps) for i, _, steps in with_steps])
+    ax_steps.set_ylabel("step size t (learning rate)")
+    ax_steps.set_xlabel("episode")
+    ax_steps.grid(True, which="both", alpha=0.3)
+
+
+def _whole_episodes(ax: Any, episodes: int) -> None:
+    """Ticks of the episode axis at whole episodes only, and room around a single one."""
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator("auto", integer=True, steps=[1, 2, 2.5, 5, 10]))  # whole episodes
-    if max(len(cost) for _, cost, _ in runs) == 1:
+    if episodes == 1:
         ax.set_xlim(0, 2)  # else the axis spans 0.95 to 1.05 and has no whole number but 1
-    return _finish(fig, path, "plot_history")
 
 
 def _legend_text(label: str) -> str:
@@ -1095,17 +1115,7 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     if not np.any(_value_and_grad(f, start, "plot_learning_rates")[1]):
         raise ValueError(f"plot_learning_rates: ∇f = 0 at the start {_vector_text(start)}; there is no descent "
                          "direction, so every learning rate stays put: start elsewhere")
-    if learning_rates is None:
-        curvature = _largest_curvature(f, start)
-        if not np.isfinite(curvature) or curvature <= 1e-12:
-            raise ValueError("plot_learning_rates: f is not curved upwards at the start (largest Hessian eigenvalue "
-                             f"{curvature:.3g}); pass learning_rates={{'label': η, ...}}")
-        learning_rates = {"overshoots": _overshooting_rate(f, start, 2.1 / curvature, steps),
-                          "crawls": 0.05 / curvature, "fits": 1.0 / curvature}
-        framed = ["crawls", "fits"]  # the overshooting path runs out of the window: that is the point
-        shown = {name: f"{rate:.3g}" for name, rate in learning_rates.items()}  # (computed from λ: 3 digits)
-    else:
-        framed, shown = None, texts
+    learning_rates, framed, shown = _chosen_rates(f, start, learning_rates, texts, steps)
     schedules: list[tuple[str, np.ndarray]] = []
     for name, rate in learning_rates.items():
         schedules.append((f"{name}: η = {shown[name]}", _descent(f, start, rate, steps, sigma, alpha,
@@ -1124,6 +1134,34 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     box = _bounds(framed_paths, bounds, "plot_learning_rates")
     fig = _figure(figsize=(3.6 * (len(schedules) + 1), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(schedules) + 1))
+    costs, cost_colors = _draw_paths(f, axes, schedules, box, resolution, names)
+    _draw_costs_per_step(axes[-1], costs, cost_colors)
+    return _finish(fig, path, "plot_learning_rates")
+
+
+def _chosen_rates(f: Function, start: np.ndarray, learning_rates: dict[str, float] | None, texts: dict[str, str],
+                  steps: int) -> tuple[dict[str, float], list[str] | None, dict[str, str]]:
+    """:func:`plot_learning_rates`'s learning rates (by default from the largest curvature λ at ``start``: 2.1/λ
+    made to overshoot, 0.05/λ, 1/λ), the names of the paths the window frames (None: your own rates, framed once
+    their paths are known) and each rate's text."""
+    if learning_rates is not None:
+        return learning_rates, None, texts
+    curvature = _largest_curvature(f, start)
+    if not np.isfinite(curvature) or curvature <= 1e-12:
+        raise ValueError("plot_learning_rates: f is not curved upwards at the start (largest Hessian eigenvalue "
+                         f"{curvature:.3g}); pass learning_rates={{'label': η, ...}}")
+    learning_rates = {"overshoots": _overshooting_rate(f, start, 2.1 / curvature, steps),
+                      "crawls": 0.05 / curvature, "fits": 1.0 / curvature}
+    framed = ["crawls", "fits"]  # the overshooting path runs out of the window: that is the point
+    shown = {name: f"{rate:.3g}" for name, rate in learning_rates.items()}  # (computed from λ: 3 digits)
+    return learning_rates, framed, shown
+
+
+def _draw_paths(f: Function, axes: np.ndarray, schedules: list[tuple[str, np.ndarray]],
+                box: tuple[float, float, float, float], resolution: int,
+                names: tuple[str, str]) -> tuple[list[np.ndarray], list[str]]:
+    """:func:`plot_learning_rates`'s contour panels, one path each, and each path's curve on the last panel;
+    returns the costs along each path and their curves' colours."""
     colors = ["#ff5050", "#ffa040", "#50d0ff", "#ff60ff", "#ffffff", "#a0ff60"]
     costs: list[np.ndarray] = []
     cost_colors: list[str] = []
@@ -1139,7 +1177,12 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
         cost_colors.append(color if color != "#ffffff" else "#333333")
         axes[-1].plot(np.arange(len(costs[-1])), costs[-1], "o" + style, markersize=2.5, color=cost_colors[-1],
                       label=_legend_text(label))
-    cost_ax = axes[-1]
+    return costs, cost_colors
+
+
+def _draw_costs_per_step(cost_ax: Any, costs: list[np.ndarray], cost_colors: list[str]) -> None:
+    """:func:`plot_learning_rates`'s last panel, around the cost curves :func:`_draw_paths` drew: a log axis with
+    costs of 0 marked on its edge, labels, grid and legend."""
     # a rate that fits lands on the minimum: costs of 0 beside ones of 1e-300 made a symlog axis around 1e-300,
     # an empty panel and hundreds of matplotlib's overflow warnings; marked ▼ on a log axis, as plot_history does
     zeros_marked = _zeros_on_the_edge(costs)
@@ -1153,7 +1196,6 @@ def plot_learning_rates(f: Function, start: Any, learning_rates: Mapping[str, fl
     # samples long enough for the dash-dot pattern twice: in 3 font sizes, the marker in the middle left a dash
     # and a dot at the end, which read as the dashed line
     cost_ax.legend(fontsize="x-small", handlelength=7)
-    return _finish(fig, path, "plot_learning_rates")
 
 
 def _overshooting_rate(f: Function, start: np.ndarray, rate: float, steps: int) -> float:

@@ -1163,7 +1163,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     history = History(label=type(optimizer).__name__)
     bar = run.bar = _progress_bar(progress, run.episodes, history.label)
     full_batch = _all_samples(run)
-    start, last_shown, warned, episode = time.perf_counter(), 0.0, False, 0
+    start = time.perf_counter()
     since = "in episode 1" if run.batch_size is None else "on all samples before the first update"
     history.stopped = "episodes"
     # a diverging run ends with fit's own DivergenceWarning and FloatingPointError, which name the episode;
@@ -1172,37 +1172,54 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     with np.errstate(all="ignore"), _whole_updates(run), _warnings_above(bar):
         if run.batch_size is not None:
             run.start = [p.data.copy() for p in run.params]
-        try:
-            for episode in range(1, run.episodes + 1):
-                number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
-                                                    if run.batch_size is None else _mini_batch_episode(run, episode))
-                history._add(number, norm, step_size, time.perf_counter() - start)
-                when = f"in episode {episode} of {run.episodes}"
-                warned = warned or _warn_if_diverging(_start_cost(run, full_batch, number), number, when, since)
-                last_shown = _show_progress(bar, number, history.seconds[-1], last_shown)
-                stopped = "interrupted" if run.interrupted else stopped  # Ctrl-C during this episode's update
-                if stopped:
-                    history.stopped = stopped
-                    break
-        except KeyboardInterrupt:
-            history.stopped = "interrupted"
-        except (FloatingPointError, DivergenceWarning) as error:  # (the warning: raised where a filter says "error")
-            history.stopped = "not finite" if isinstance(error, FloatingPointError) else "diverging"
-            error.history = history  # type: ignore[union-attr]
-            raise
-        finally:
-            if bar is not None:
-                _close_progress(bar, history)
+        episode, warned = _episodes(run, history, full_batch, start, since)
         history.final_cost = _final_cost(run, full_batch, episode, history)
+    if not warned:
+        _warn_after_the_last_update(run, history, full_batch, history.final_cost, since)
+    return history
+
+
+def _episodes(run: _Run, history: History, full_batch: Callable[[], Value], start: float, since: str
+              ) -> tuple[int, bool]:
+    """:func:`fit`'s episodes, each recorded in ``history`` (with why training stopped) and shown on the bar, which
+    is closed at the end; returns the last episode and whether a DivergenceWarning was given.  A NaN or inf
+    (FloatingPointError) and a DivergenceWarning raised as an error carry ``history`` as their ``history``."""
+    warned, episode, last_shown = False, 0, 0.0
     try:
-        if not warned:
-            _warn_if_diverging(_start_cost(run, full_batch, history.final_cost), history.final_cost,
-                               "after the last update", since)
+        for episode in range(1, run.episodes + 1):
+            number, norm, step_size, stopped = (_full_batch_episode(run, full_batch, episode)
+                                                if run.batch_size is None else _mini_batch_episode(run, episode))
+            history._add(number, norm, step_size, time.perf_counter() - start)
+            when = f"in episode {episode} of {run.episodes}"
+            warned = warned or _warn_if_diverging(_start_cost(run, full_batch, number), number, when, since)
+            last_shown = _show_progress(run.bar, number, history.seconds[-1], last_shown)
+            stopped = "interrupted" if run.interrupted else stopped  # Ctrl-C during this episode's update
+            if stopped:
+                history.stopped = stopped
+                break
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+    except (FloatingPointError, DivergenceWarning) as error:  # (the warning: raised where a filter says "error")
+        history.stopped = "not finite" if isinstance(error, FloatingPointError) else "diverging"
+        error.history = history  # type: ignore[union-attr]
+        raise
+    finally:
+        if run.bar is not None:
+            _close_progress(run.bar, history)
+    return episode, warned
+
+
+def _warn_after_the_last_update(run: _Run, history: History, full_batch: Callable[[], Value], final_cost: float,
+                                since: str) -> None:
+    """The DivergenceWarning of a run whose episodes gave none, where the cost after the last update
+    (``final_cost``) has grown; one raised as an error carries ``history`` (stopped ``"diverging"``) as its
+    ``history``."""
+    try:
+        _warn_if_diverging(_start_cost(run, full_batch, final_cost), final_cost, "after the last update", since)
     except DivergenceWarning as error:  # (raised where a filter says "error")
         history.stopped = "diverging"
         error.history = history  # type: ignore[attr-defined]
         raise
-    return history
 
 
 def __dir__() -> list[str]:

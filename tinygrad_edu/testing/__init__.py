@@ -150,6 +150,22 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     _check_steps("numerical_gradient", bases, [str(i) for i in range(len(bases))], eps)
     _check_arity(f, inputs, "numerical_gradient")
     as_value = [isinstance(x, Value) for x in inputs]
+    evaluate = _evaluator(f, as_value)
+    out = evaluate(bases)
+    if any(as_value):
+        _check_alike_recorded(f, bases, out, evaluate)
+    weights = _upstream_weights(upstream, out)
+    grads = _central_differences(evaluate, bases, weights, eps)
+    _refuse_non_finite(evaluate, bases, weights, eps, grads)
+    return grads
+
+
+Evaluate = Callable[[list[np.ndarray]], np.ndarray]
+
+
+def _evaluator(f: Callable[..., Any], as_value: list[bool]) -> Evaluate:
+    """:func:`numerical_gradient`'s f at a point, as a float64 array: each input a Value where ``as_value`` says
+    so, else an array, copied either way; every output the shape of the first, or a ValueError."""
     shape: list[tuple[int, ...]] = []  # f's output shape at the inputs: the same a step away, or no difference
 
     def evaluate(arrays: list[np.ndarray]) -> np.ndarray:
@@ -168,27 +184,25 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         _check_same_shape(out, shape, "numerical_gradient")
         return out
 
-    out = evaluate(bases)
-    if any(as_value):
-        _check_alike_recorded(f, bases, out, evaluate)
+    return evaluate
+
+
+def _upstream_weights(upstream: Any, out: np.ndarray) -> np.ndarray:
+    """:func:`numerical_gradient`'s ``upstream``, checked against f's output ``out``, as float64 (ones where it is
+    left out, which only an output of size 1 may be)."""
+    __tracebackhide__ = True
     if upstream is None:
         if out.size != 1:
             raise ValueError(f"numerical_gradient: f returned shape {out.shape}; give upstream (∂C/∂output) "
                              "of that shape, only an output of size 1 needs none")
-        weights = np.ones(out.shape)
-    else:
-        weights = _real_array("numerical_gradient", "upstream", upstream)
-        if weights.shape != out.shape:
-            raise ValueError(f"numerical_gradient: upstream has shape {weights.shape} but f returned shape "
-                             f"{out.shape}")
-        if not np.isfinite(weights).all():
-            raise ValueError(f"numerical_gradient: upstream must be finite, got {weights[~np.isfinite(weights)][0]}")
-    grads = _central_differences(evaluate, bases, weights, eps)
-    _refuse_non_finite(evaluate, bases, weights, eps, grads)
-    return grads
-
-
-Evaluate = Callable[[list[np.ndarray]], np.ndarray]
+        return np.ones(out.shape)
+    weights = _real_array("numerical_gradient", "upstream", upstream)
+    if weights.shape != out.shape:
+        raise ValueError(f"numerical_gradient: upstream has shape {weights.shape} but f returned shape "
+                         f"{out.shape}")
+    if not np.isfinite(weights).all():
+        raise ValueError(f"numerical_gradient: upstream must be finite, got {weights[~np.isfinite(weights)][0]}")
+    return weights
 
 #: Why f can compute other numbers under no_grad() than recorded, as backpropagation differentiates it.
 _IN_PLACE_OPERATOR = ("an in-place operator (h += x, h *= 2) on a Value f made itself changes that Value's numbers "
@@ -649,10 +663,29 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     GradientReport(ok, order 2, 1 input(s), 2 element(s) checked; ...)
     """
     __tracebackhide__ = True  # pytest: a failed check shows the test's line and the table, not this source
+    eps, atol, rtol, seed, rows, order = _checked_call(f, inputs, eps, atol, rtol, seed, rows, order)
+    task, checked = _gradient_task(f, inputs, atol, rtol, seed, rows)
+    report = _check_orders(task, eps, order)
+    _refuse_closed_over(task, checked, report)
+    return report
+
+
+def _checked_call(f: Any, inputs: Sequence[Any], eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, order: Any
+                  ) -> tuple[float | None, float, float, int, int, int]:
+    """:func:`check_gradients`'s ``f`` (callable, taking as many inputs as given) and settings, checked."""
+    __tracebackhide__ = True
     if not callable(f):
         raise TypeError(f"check_gradients: f must be callable, got {type(f).__name__}")
-    eps, atol, rtol, seed, rows, order = _checked_settings(eps, atol, rtol, seed, rows, order)
+    settings = _checked_settings(eps, atol, rtol, seed, rows, order)
     _check_arity(f, inputs, "check_gradients")
+    return settings
+
+
+def _gradient_task(f: Callable[..., Any], inputs: Sequence[Any], atol: float, rtol: float, seed: int, rows: int
+                   ) -> tuple[_Task, list[Any]]:
+    """What :func:`check_gradients` checks, and the inputs it checks as given (not those held fixed); a ValueError
+    when there are none."""
+    __tracebackhide__ = True
     f, checked, positions = _held_fixed(f, inputs)
     if not checked:  # a report of 0 elements would pass whatever f's derivatives are
         raise ValueError("check_gradients: nothing to check: " + (
@@ -663,11 +696,17 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     task = _Task(f, arrays, [x.label if isinstance(x, Value) else None for x in checked],
                  [_input_name(i, x) for i, x in zip(positions, checked, strict=True)], atol, rtol, seed, rows,
                  [(_input_name(i, x), x) for i, x in enumerate(inputs) if i not in positions])
-    rng = np.random.default_rng(seed + 1)
-    gradient_weights = [[rng.standard_normal(a.shape) for a in arrays] for _ in range(order - 1)]
+    return task, checked
+
+
+def _check_orders(task: _Task, eps: float | None, order: int) -> GradientReport:
+    """Orders 1 to ``order`` checked in turn (each against differences of the one below: that one first), the
+    derivatives of the gradient weighted by random numbers drawn from ``seed + 1``; the last order's report."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(task.seed + 1)
+    gradient_weights = [[rng.standard_normal(a.shape) for a in task.arrays] for _ in range(order - 1)]
     for k in range(1, order + 1):  # a derivative is checked against differences of the one below: check that first
         report = _check_order(task, _EPS.get(k, _EPS[3]) if eps is None else eps, gradient_weights[:k - 1], order)
-    _refuse_closed_over(task, checked, report)
     return report
 
 
