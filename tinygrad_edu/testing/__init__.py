@@ -518,7 +518,7 @@ def _checked_inputs(inputs: Sequence[Any], positions: Sequence[int]) -> list[np.
         if _narrow_float(dtype):
             warnings.warn(f"check_gradients: input {i} is {dtype}; it is checked in float64 (finite "
                           f"differences are too coarse in {dtype})", UserWarning,
-                          stacklevel=4)  # the line calling check_gradients (through checks.pytorch_keywords)
+                          stacklevel=checks.outside_the_package())  # the line calling check_gradients
     return arrays
 
 
