@@ -82,7 +82,7 @@ from tinygrad_edu.files import checked_path, open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.serialization import ModelFileError
-from tinygrad_edu.training import DivergenceWarning, History, fit
+from tinygrad_edu.training import SQUASHED_OUTPUT_ADVICE, DivergenceWarning, History, fit
 
 __all__ = ["main", "build_parser", "whole_number", "output_folder", "PROG", "DATA_DEFAULTS", "LEARNING_RATES",
            "MAX_INPUTS_FILE_BYTES", "INTERRUPTED"]
@@ -546,7 +546,8 @@ def _show_warnings(caught: list[warnings.WarningMessage], rate: float | None = N
         if not issubclass(warning.category, (RuntimeWarning, UserWarning)):  # not meant for the user: as before
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
         else:
-            message = " ".join(str(warning.message).split())
+            message = " ".join(str(warning.message).split()).replace(SQUASHED_OUTPUT_ADVICE,
+                                                                     "give --output-activation identity")
             _to_stderr(f"{PROG}: warning: {message if rate is None else _naming_the_option(message, rate)}")
     return any(issubclass(warning.category, DivergenceWarning) for warning in caught)
 

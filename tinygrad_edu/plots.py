@@ -284,10 +284,10 @@ def _check_constants(sigma: float, alpha: float, function: str) -> None:
         checks.number(value, name, function, above=0, below=1)
 
 
-def _check_title(title: Any, function: str) -> str | None:
+def _check_title(title: Any, function: str, what: str = "title") -> str | None:
     if title is not None and not isinstance(title, str):
-        raise TypeError(f"{function}: title must be a string or None, got {type(title).__name__} {title!r:.60}")
-    return None if title is None else _shown(title, "title", function)
+        raise TypeError(f"{function}: {what} must be a string or None, got {type(title).__name__} {title!r:.60}")
+    return None if title is None else _shown(title, what, function)
 
 
 def _set_title(ax: Axes, text: str, **style: Any) -> None:
@@ -524,7 +524,7 @@ def _run_styles(count: int) -> list[str]:
 
 @checks.pytorch_keywords(**_NO_AX)
 def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] | None = None,
-                 step_sizes: bool | None = None, title: str | None = None,
+                 step_sizes: bool | None = None, title: str | None = None, ylabel: str | None = None,
                  path: str | Path | None = None) -> Figure:
     """The cost per episode (seed, sections 5 and 7.3); several runs overlaid with a legend, each in a colour and a
     line style (solid, dashed, dotted, dash-dotted), so that they stay apart in grayscale too; no two of the first
@@ -539,12 +539,16 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     ``step_sizes`` adds a second panel with the step size of every episode (Armijo's accepted steps, the learning
     rate of the other methods), on a log axis where a step is positive (a step of 0, no step taken, is marked ▼ on
     its bottom edge); by default it appears when some run recorded step sizes.
+    ``ylabel`` names what the numbers are where they are no cost, say a test accuracy recorded after each episode
+    (``plot_history(accuracies, log_scale=False, ylabel="test accuracy")``; the title is then "test accuracy per
+    episode" unless ``title`` is given); by default the axis reads "cost C".
     """
     _output_path(path, "plot_history")  # (checked before the drawing, which may take seconds)
     checks.flag(log_scale, "log_scale", "plot_history")
     if step_sizes is not None:
         checks.flag(step_sizes, "step_sizes", "plot_history")
     title = _check_title(title, "plot_history")
+    ylabel = _check_title(ylabel, "plot_history", "ylabel")
     runs = _runs(history, labels)
     with_steps = [(i, label, steps) for i, (label, _, steps) in enumerate(runs) if steps is not None]
     if step_sizes and not with_steps:  # else an empty panel on a made-up axis from 0 to 1
@@ -557,7 +561,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     else:
         ax, ax_steps = fig.subplots(), None
     styles = _run_styles(len(runs))
-    colors = _draw_cost_curves(ax, runs, styles, log_scale, title)
+    colors = _draw_cost_curves(ax, runs, styles, log_scale, title, ylabel)
     if ax_steps is not None:
         _draw_step_sizes(ax, ax_steps, with_steps, colors, styles)
     else:
@@ -569,9 +573,9 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
 
 
 def _draw_cost_curves(ax: Any, runs: list[tuple[str, np.ndarray, np.ndarray | None]], styles: list[str],
-                      log_scale: bool, title: str | None) -> list[str]:
+                      log_scale: bool, title: str | None, ylabel: str | None) -> list[str]:
     """:func:`plot_history`'s cost panel: each run's curve in its line style, costs off the axis marked on its
-    edges, the axis and title; returns the runs' colours."""
+    edges, the axis (``ylabel``, "cost C" by default) and title; returns the runs' colours."""
     colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour and line style
     for i, (label, cost, _) in enumerate(runs):
         isolated = _isolated(cost)
@@ -582,8 +586,8 @@ def _draw_cost_curves(ax: Any, runs: list[tuple[str, np.ndarray, np.ndarray | No
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
     edges = _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)],
                                zeros_marked)
-    ax.set_ylabel("cost C")
-    _set_title(ax, "cost per episode" if title is None else title)
+    ax.set_ylabel("cost C" if ylabel is None else ylabel)
+    _set_title(ax, title if title is not None else "cost per episode" if ylabel is None else f"{ylabel} per episode")
     if log_scale:
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     _room_for_edge_marks(ax, [c for _, c, _ in runs], *edges)

@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks
+from tinygrad_edu import checks, nn
 from tinygrad_edu.data import USE_TARGETS, batches
 from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
-from tinygrad_edu.losses import COSTS, KERAS_NAMES, squared_error
+from tinygrad_edu.losses import COSTS, KERAS_NAMES, cross_entropy, squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
@@ -433,6 +433,29 @@ def _warn_if_paired_across(cost: Value, name: str, targets: np.ndarray) -> None:
             return
 
 
+#: fit's advice for cross_entropy on a squashing output layer (the command line says its own option instead).
+SQUASHED_OUTPUT_ADVICE = "give the output layer activation='identity' (nn.MLP(..., output_activation='identity'))"
+#: The width of the range of an output activation that keeps its outputs in a narrow band: sigmoid (0, 1), tanh (−1, 1).
+_BOUNDED_OUTPUTS = {"sigmoid": 1.0, "tanh": 2.0}
+
+
+def _warn_if_squashed_logits(model: Any, cost: Any) -> None:
+    """cross_entropy on the outputs of a sigmoid or tanh output layer (nn.MLP's default, the seed's, is a sigmoid):
+    its softmax of k outputs at most ``width`` apart gives the right class at most e^width / (e^width + k − 1), so
+    the cost cannot fall below ln(1 + (k − 1)·e^−width) (1.46 for the 10 digits) and training crawls against it."""
+    last = model if isinstance(model, nn.Layer) else model.layers[-1] if isinstance(model, nn.Network) else None
+    if cost is not cross_entropy or last is None or last.activation_name not in _BOUNDED_OUTPUTS:
+        return
+    width, k = _BOUNDED_OUTPUTS[last.activation_name], last.out_size
+    if k < 2:  # (one output neuron: cross_entropy refuses it with its own advice)
+        return
+    best = math.exp(width) / (math.exp(width) + k - 1)
+    warnings.warn(f"fit: cross_entropy takes the raw outputs (logits) and applies the softmax itself, but the output "
+                  f"layer applies {last.activation_name!r}, which keeps its {k} outputs within {width:g} of each "
+                  f"other: the softmax gives the right class at most {best:.3g}, so the cost cannot fall below "
+                  f"{-math.log(best):.3g}; {SQUASHED_OUTPUT_ADVICE}", stacklevel=checks.outside_the_package())
+
+
 def _warn_if_weighed_by_all_samples(cost: Value, name: str, targets: np.ndarray, samples: int) -> None:
     """Mini-batches: numbers of one per sample of all ``samples`` (per-sample weights kept outside fit, in the cost's
     closure) meeting a column of the batch's residuals, ``(b, 1)``: numpy's broadcasting makes ``(b, samples)`` of
@@ -675,6 +698,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     checks.flag(progress, "progress", "fit")
     # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
     rng = generator(seed, "fit") if (shuffle and batch_size is not None) or seed is not None else None
+    _warn_if_squashed_logits(model, cost)
     run = _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
     run.replaced = replaced
     # stepped before: it has a latest step size, or (RandomSearch, which has none) has tried changes
