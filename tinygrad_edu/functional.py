@@ -309,7 +309,7 @@ _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(val
             "minimum": "-F.maximum(-a, -b)",
             "logsigmoid": _LOG_SIGMOID}
 _RENAMED_BY_JAX = {"log_sigmoid": _LOG_SIGMOID,  # (jax.nn's)
-                   "logsumexp": "x.max() + (x - x.max()).exp().sum().log(), exact for every finite x; along an axis, "
+                   "logsumexp": "x.max() + (x - x.max()).exp().sum().log(), finite for every finite x; along an axis, "
                                 "x.max(axis) + (x - x.max(axis, keepdims=True)).exp().sum(axis).log() (x minus it is "
                                 "F.log_softmax(x, axis))"}
 

@@ -254,7 +254,7 @@ WRITE_INSTEAD = {
     "multinomial": "rng.choice(v.size, p=v.data) for a vector of probabilities, rng = np.random.default_rng(seed), on "
                    "the numbers: a sampled index has no derivative (a batch: one call per row); its ln probability is "
                    "functional.log_softmax(logits)[index]",
-    "logsumexp": "v.max() + (v - v.max()).exp().sum().log(), exact for every finite v; along an axis, v.max(axis) + "
+    "logsumexp": "v.max() + (v - v.max()).exp().sum().log(), finite for every finite v; along an axis, v.max(axis) + "
                  "(v - v.max(axis, keepdims=True)).exp().sum(axis).log() (v minus it is functional.log_softmax(v, "
                  "axis))",
     "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
