@@ -1396,11 +1396,14 @@ class RandomSearch(Optimizer):
     under ``no_grad`` first, where it fails: one call more per step.  The closure returns the cost, a Value of one
     number or a number, and needs no gradient: one that calls ``backward()`` (as PyTorch's closures do) is a
     ValueError, one that returns anything else a TypeError.  ``accepted`` and ``proposals`` count the changes kept
-    and tried; ``last_accepted`` and ``last_cost`` describe the latest step.  ``scale`` (a setting) and ``rng`` (a
-    seed or a numpy Generator) may be set between steps.  An int ``rng`` draws the numbers an int ``rng`` of a network
-    draws: give the search a stream of its own, ``rng=seeds.second_stream(seed)`` (as the demo and the command line
-    do), or one Generator to both; with ``init="uniform"`` and the same int the first change is w → 1.2·w − 0.1
-    for every weight, with ``init="xavier"`` a multiple of the first layer's weights, no random guess.
+    and tried; ``last_accepted``, ``last_cost`` (the cost of the parameters the step left) and
+    ``last_proposal_cost`` (the cost of the change it tried, kept or not: the seed's section 5 figure plots these,
+    History's cost only the kept ones) describe the latest step, and ``load_state_dict`` resets them to None (they
+    were not saved: ``cost=search.last_cost`` then evaluates the loaded parameters' cost).  ``scale`` (a setting)
+    and ``rng`` (a seed or a numpy Generator) may be set between steps.  An int ``rng`` draws the numbers an int
+    ``rng`` of a network draws: give the search a stream of its own, ``rng=seeds.second_stream(seed)`` (as the demo
+    and the command line do), or one Generator to both; with ``init="uniform"`` and the same int the first change is
+    w → 1.2·w − 0.1 for every weight, with ``init="xavier"`` a multiple of the first layer's weights, no random guess.
     """
 
     _settings = ("scale",)
@@ -1420,6 +1423,14 @@ class RandomSearch(Optimizer):
         self.proposals = 0
         self.last_accepted: bool | None = None
         self.last_cost: float | None = None
+        self.last_proposal_cost: float | None = None
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """As :meth:`Optimizer.load_state_dict`; the latest step's reports (``last_cost``, …) are reset to None:
+        they described the parameters before the load, and ``cost=search.last_cost`` would compare the next change
+        with a cost the loaded parameters do not have."""
+        super().load_state_dict(state)
+        self.last_accepted = self.last_cost = self.last_proposal_cost = None
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         self._check_step(closure, cost, needs_closure=True)
@@ -1448,6 +1459,7 @@ class RandomSearch(Optimizer):
             raise
         with _whole_update():  # a Ctrl-C here takes effect once the change is kept or undone in full, not halfway
             self.proposals += 1
+            self.last_proposal_cost = after
             self.last_accepted = -math.inf < after < before  # False for NaN, and for −inf as Armijo's trials
             if self.last_accepted:
                 self.accepted += 1
