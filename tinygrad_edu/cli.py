@@ -1033,9 +1033,10 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
             hint = "; a header line above the samples? the file must hold only numbers: remove the line"
         else:
             hint = ""
-        raise ValueError(f"predict: {line}: {text!r} is not a number{hint}") from None
+        raise ValueError(f"predict: {line}: {_echoed(text)} is not a number{hint}") from None
     if not math.isfinite(value):  # (NaN, inf, or a number beyond float64 such as 1e400)
-        raise ValueError(f"predict: {line}: {text!r} is not a finite number (NaN, inf, or beyond float64's 1.8e308)")
+        raise ValueError(f"predict: {line}: {_echoed(text)} is not a finite number (NaN, inf, or beyond float64's "
+                         "1.8e308)")
     return value
 
 

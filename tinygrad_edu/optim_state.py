@@ -109,7 +109,8 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
                   and (start := key[:key.rfind(".") + 1]) in positions}
     expected.update(f"state.{i}.{field}" for i in with_state for field, _ in optimizer._parameter_fields)
     given = set(state)
-    problems = [f"{what} {', '.join(sorted(map(repr, keys)))}"
+    # (a few of them, each cut: a crafted file may hold thousands of entries, or names of 60,000 characters)
+    problems = [f"{what} {checks.listed(sorted(repr(key)[:60] for key in keys))}"
                 for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))

@@ -417,7 +417,8 @@ def _parsed_architecture(text: str, where: str) -> Architecture:
 def _same_names(wanted: Mapping[str, Any], members: Mapping[str, Any], whose: str, where: str,
                 when_only_missing: str = "") -> None:
     missing = [name for name in wanted if name not in members]
-    extra = [name[:60] for name in members if name not in wanted]
+    # (a file's own names quoted where they hold what a terminal would obey: escape sequences, new lines)
+    extra = [name[:60] if name[:60].isprintable() else repr(name[:60]) for name in members if name not in wanted]
     if missing or extra:
         parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (
             [f"unexpected {checks.listed(extra)}"] if extra else []) + (
