@@ -399,7 +399,9 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         width = len(histories[0])
         by_run = ("{'first': [row[0] for row in costs], 'second': [row[1] for row in costs]}" if width == 2 else
                   f"{{f'run {{i}}': [row[i] for row in costs] for i in range({width})}}")
-        raise TypeError(f"plot_history: got a list of {len(histories)} tuples of {checks.counted(width, 'cost')}, "
+        rows = (f"an array of {len(histories)} rows" if isinstance(histories, np.ndarray) else
+                f"a list of {len(histories)} tuples")
+        raise TypeError(f"plot_history: got {rows} of {checks.counted(width, 'cost')}, "
                         "one row per episode (as costs.append((g_cost, d_cost)) makes), where a list of runs is "
                         f"meant: that would draw {checks.counted(len(histories), 'run')} of "
                         f"{checks.counted(width, 'episode')}; give each run's costs in a dict, {by_run}")
@@ -443,9 +445,13 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
 
 
 def _rows_of_costs(histories: Sequence[Any] | np.ndarray) -> bool:
-    """Whether ``histories`` is a list of tuples of costs, all of one length: a table kept one row per episode
-    (``costs.append((g_cost, d_cost))``, ``list(zip(g, d))``), which read as runs would be drawn transposed."""
-    return bool(len(histories)) and all(
+    """Whether ``histories`` is a table kept one row per episode, which read as runs would be drawn transposed: a
+    list of tuples of costs, all of one length (``costs.append((g_cost, d_cost))``, ``list(zip(g, d))``), or a 2-D
+    array of them (``np.array(costs)``), with at least as many rows as costs in a row.  Fewer rows are runs: the
+    tuples of ``g_costs, d_costs = zip(*costs)``, one per run."""
+    if isinstance(histories, np.ndarray):
+        return histories.ndim == 2 and histories.dtype.kind in "iuf" and len(histories) >= histories.shape[1] > 0
+    return bool(len(histories)) and isinstance(histories[0], tuple) and len(histories) >= len(histories[0]) and all(
         isinstance(row, tuple) and len(row) == len(histories[0]) > 0
         and all(isinstance(c, (int, float, np.number)) or _one_number(c) for c in row) for row in histories)
 
@@ -533,7 +539,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
     a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too); a list of runs
     may hold lists of costs too, but a list of tuples of costs, one row per episode (``costs.append((g_cost,
-    d_cost))``), is refused: a dict of each run's costs says which is which.  Legends use
+    d_cost))``), or a 2-D array of them, is refused: a dict of each run's costs says which is which.  Legends use
     ``labels``, the dict keys or each History's ``label``.  With ``log_scale`` the cost axis is logarithmic
     (symlog when a cost is negative); costs of 0 are marked ▼ on its bottom edge, NaN and inf × on its top edge.
     ``step_sizes`` adds a second panel with the step size of every episode (Armijo's accepted steps, the learning
