@@ -431,8 +431,10 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         except (TypeError, ValueError):
             raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
         name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
-        label = labels[i] if labels is not None else name or _run_label(run) or f"run {i + 1}"
-        where = f"run {i + 1}" + ("" if label == f"run {i + 1}" else f" ({label})")
+        # one run without a name (a list of costs) has no legend entry: "run 1" named no other run
+        unnamed = "" if len(items) == 1 else f"run {i + 1}"
+        label = labels[i] if labels is not None else name or _run_label(run) or unnamed
+        where = f"run {i + 1}" + ("" if label in ("", f"run {i + 1}") else f" ({label})")
         if not cost.size:
             raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
         step_array = _step_sizes(_column(getattr(run, "step_size", None)), cost.size, where)
@@ -572,8 +574,10 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         _draw_step_sizes(ax, ax_steps, with_steps, colors, styles)
     else:
         ax.set_xlabel("episode")
-    # under the panels, where it covers no curve (long labels inside the axes hid the first episodes)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", handlelength=3)  # (room for "-.")
+    # under the panels, where it covers no curve (long labels inside the axes hid the first episodes); hidden when
+    # empty (one unnamed run, nothing marked: its "run 1" named no other run)
+    legend = fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", handlelength=3)  # (room for "-.")
+    legend.set_visible(bool(legend.get_texts()))
     _whole_episodes(ax, max(len(cost) for _, cost, _ in runs))
     return _finish(fig, path, "plot_history")
 
@@ -957,11 +961,16 @@ def _level_label(cost: float, position: Any, *, digits: int, zero: float) -> str
     return format_number(0.0 if abs(cost) < zero else float(cost), digits).replace("-", "\N{MINUS SIGN}")
 
 
-def _draw_path(ax: Axes, points: np.ndarray, label: str) -> None:
+def _draw_path(ax: Axes, points: np.ndarray, label: str, after: str) -> None:
     ax.plot(points[:, 0], points[:, 1], "o-", color="#ff5050", markersize=3.5, linewidth=1.4, label=label)
     ax.plot(points[0, 0], points[0, 1], "s", color="white", markeredgecolor="black", markersize=7, label="start")
     ax.plot(points[-1, 0], points[-1, 1], "*", color="gold", markeredgecolor="black", markersize=12,
-            label=f"after {checks.counted(len(points) - 1, 'step')}")
+            label=f"after {after}")
+
+
+def _steps_text(points: np.ndarray) -> str:
+    """How many steps a path of ``points`` (its start first) took: "3 steps"."""
+    return checks.counted(len(points) - 1, "step")
 
 
 #: What plot_descent's title calls the path of an optimizer that takes no gradient descent steps (the seed sets random
@@ -970,9 +979,10 @@ _METHODS = {RandomSearch: "random search", Newton: "Newton's method"}
 
 
 def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Value]], Any],
-                    steps: int) -> tuple[np.ndarray, str, str]:
-    """The points an optimizer from ``tinygrad_edu.optim`` visits (``factory([x])`` must return it), its name and
-    the method it follows."""
+                    steps: int) -> tuple[np.ndarray, str, str, str]:
+    """The points an optimizer from ``tinygrad_edu.optim`` visits (``factory([x])`` must return it), its name,
+    the method it follows and how many steps it took: for random search the changes it kept, one point each, of the
+    guesses it made (a guess it refused put the point back where it was: no step, and no point drawn on the last)."""
     point = Value(start.copy())
     optimizer = factory([point])
     if not hasattr(optimizer, "step"):
@@ -989,24 +999,30 @@ def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Valu
         stopped = point.grad is not None and not np.any(point.grad) and np.array_equal(point.data, before)
         if getattr(optimizer, "last_failed", False) or stopped:
             break
-        points.append(np.array(point.data, dtype=np.float64))
+        if getattr(optimizer, "last_accepted", True) is not False:  # (a refused guess: no step)
+            points.append(np.array(point.data, dtype=np.float64))
     method = next((name for kind, name in _METHODS.items() if isinstance(optimizer, kind)), "gradient descent")
-    return np.array(points), type(optimizer).__name__, method
+    after = _steps_text(np.array(points))
+    if isinstance(optimizer, RandomSearch):
+        guesses = optimizer.proposals
+        after = f"{checks.counted(len(points) - 1, 'kept change')} of {guesses} guess{'' if guesses == 1 else 'es'}"
+    return np.array(points), type(optimizer).__name__, method, after
 
 
 _PATH_KINDS = "a learning rate, 'armijo', a function making an optimizer, or points of shape (k, 2)"
 
 
 def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps: int, sigma: float,
-                  alpha: float) -> tuple[np.ndarray, str, str]:
-    """The points :func:`plot_descent` draws, their label and the method that made them (for the title), from its
-    ``optimizer_or_steps``."""
+                  alpha: float) -> tuple[np.ndarray, str, str, str]:
+    """The points :func:`plot_descent` draws, their label, the method that made them (for the title) and how many
+    steps they are ("12 steps"; a random search's "3 kept changes of 12 guesses"), from its ``optimizer_or_steps``."""
     if isinstance(optimizer_or_steps, (bool, np.bool_)):  # no learning rate of 1, and no array of shape ()
         raise TypeError(f"plot_descent: optimizer_or_steps must be {_PATH_KINDS}; got bool {optimizer_or_steps!r}")
     if isinstance(optimizer_or_steps, (str, int, float, np.integer, np.floating)):  # (np.int64(1): descent_path's)
         rate = _step_rule(optimizer_or_steps, "optimizer_or_steps", "plot_descent")
         label = "Armijo steps" if rate is None else f"learning rate η = {_rate_text(optimizer_or_steps)}"
-        return _descent(f, start, rate, steps, sigma, alpha, "plot_descent"), label, "gradient descent"
+        points = _descent(f, start, rate, steps, sigma, alpha, "plot_descent")
+        return points, label, "gradient descent", _steps_text(points)
     if callable(optimizer_or_steps):
         return _optimizer_path(f, start, optimizer_or_steps, steps)
     try:
@@ -1025,7 +1041,7 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
         raise ValueError(f"plot_descent: the path given as optimizer_or_steps must begin at start "
                          f"{tuple(start.tolist())}, but its first point is {tuple(points[0].tolist())}; for the "
                          "points after each step, put start first: np.vstack([start, points])")
-    return points, "path", "gradient descent"
+    return points, "path", "gradient descent", _steps_text(points)
 
 
 @checks.pytorch_keywords({"learning_rate": "give it as optimizer_or_steps, the third argument (a learning rate, "
@@ -1055,14 +1071,13 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     start = _point(start, "start", "plot_descent", dims=2)
     steps = checks.integer(steps, "steps", "plot_descent", least=0)
     _check_constants(sigma, alpha, "plot_descent")  # whatever optimizer_or_steps is: checked, not ignored unread
-    points, label, method = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
+    points, label, method, after = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
     filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent", names)
     _colour_bar(fig, ax, filled)
-    _draw_path(ax, points, label)
+    _draw_path(ax, points, label, after)
     final = _value(f, points[-1], "plot_descent")
-    after = checks.counted(len(points) - 1, "step")
     _set_title(ax, f"{method}: {label}, cost {final:.3g} after {after}" if title is None else title, fontsize="medium")
     ax.legend(fontsize="small", loc="best")
     return _finish(fig, path, "plot_descent")
