@@ -20,6 +20,7 @@ Models are saved as ``.npz`` files (``model.save(path)``) and read back without 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import numbers
@@ -64,9 +65,15 @@ _ACTIVATION_IN_THE_LAYER = "a Layer applies its activation itself here: nn.Layer
 _PYTORCH_CLASSES = {
     "Linear": "nn.Layer(in_size, out_size, activation='identity') is one here; its weights are (in_size, "
               "out_size), the transpose of Linear.weight (out_features, in_features)",
-    "Sequential": "nn.Network(layer, layer, ...) is one here",
+    "Sequential": "nn.Network(layer, layer, ...) is one here, of Layers; blocks of your own (a residual block) go in "
+                  "a list on a Module of your own, called in turn in its forward: for block in self.blocks: x = "
+                  "block(x)",
     **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), _ACTIVATION_IN_THE_LAYER),
     "ModuleList": "a plain list of Modules is walked here: self.layers = [nn.Layer(...), ...]",
+    "ModuleDict": "a plain dict of Modules is walked here, its keys naming them: self.heads = {'reg': nn.Layer(...), "
+                  "...} (parameters heads.reg.weights, ...)",
+    **dict.fromkeys(("ParameterList", "ParameterDict"), "a plain list or dict of Values is walked here: "
+                                                        "self.scales = [Value(np.ones(n)), ...]"),
     **dict.fromkeys(("RNN", "RNNCell", "LSTMCell", "GRUCell"), _UNROLL_BY_HAND),
     "Parameter": checks.PARAMETER_ADVICE,
     "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
@@ -126,6 +133,24 @@ _KERAS_ACTIVATIONS = {
 }
 
 
+def _name_the_module(error: TypeError | ValueError, module: Module) -> None:
+    """Name in ``error`` the Module it came from by its path under ``module`` (``blocks.3.f2``), as it leaves each
+    Module's call: the innermost is noted first, and each Module around it names it again from there, so the
+    outermost's path is the one read.  A Network numbers its own layers already (``layer 2``): it adds nothing."""
+    raised_in = getattr(error, "_raised_in", None)
+    if raised_in is None:
+        if len(error.args) == 1 and isinstance(error.args[0], str) and str(error) == error.args[0]:
+            with contextlib.suppress(AttributeError):  # (an error class of one's own with __slots__: left as it is)
+                error._raised_in = (module, error.args[0])  # type: ignore[union-attr]
+        return
+    inner, message = raised_in
+    if isinstance(module, Network):
+        return
+    path = next((name for name, found in module.named_modules() if found is inner), "")
+    if path:
+        error.args = (f"{message} (in {type(module).__name__}.{path}, a {type(inner).__name__})",)
+
+
 def _checked_prefix(prefix: Any, where: str) -> str:
     """A prefix for names must be a string (PyTorch's too), else names like ``5.layers.1.weights`` came out."""
     if not isinstance(prefix, str):
@@ -173,7 +198,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Value:
-        return self.forward(*args, **kwargs)
+        try:
+            return self.forward(*args, **kwargs)
+        except (TypeError, ValueError) as error:  # (a layer deep in blocks of one's own: say which)
+            _name_the_module(error, self)
+            raise
 
     def _checked_setattr(self, name: str, value: Any) -> None:
         """A Module or Value (or a list, tuple or dict of them) under the name of one of the module's methods would
@@ -434,7 +463,10 @@ _MINITORCH_METHODS = {"add_parameter": "a Value set as an attribute is a paramet
                                        "setattr(self, name, Value(array)) for a name in a variable)"}
 #: PyTorch's Module methods that Module lacks, and what to write: a buffer (numbers kept but not trained, a batch
 #: norm's running averages) is a Value that requires no gradient, which state_dict, save, load and float() keep.
-_PYTORCH_METHODS = {"register_buffer": "numbers kept but not trained (a batch norm's running mean) are a Value that "
+_PYTORCH_METHODS = {**dict.fromkeys(("add_module", "register_module", "register_parameter"),
+                                    "a Module or Value set as an attribute is registered here: self.name = module "
+                                    "(or setattr(self, name, module) for a name in a variable)"),
+                    "register_buffer": "numbers kept but not trained (a batch norm's running mean) are a Value that "
                                        "requires no gradient here: self.running_mean = Value(np.zeros(n), "
                                        "requires_grad=False), changed in place under no_grad() (self.running_mean *= "
                                        "0.9); state_dict, save and load keep it and no optimizer changes it (a numpy "

@@ -197,9 +197,13 @@ def _parameters(params: Any, where: str) -> list[Value]:
     return list(unique.values())
 
 
+#: How to give groups of parameters settings of their own (a learning rate per layer) without parameter groups.
+_ONE_OPTIMIZER_PER_GROUP = ("for settings of their own (a learning rate per group of layers), make one optimizer "
+                            "per group, opt1 = SGD(first.parameters(), ...) and opt2 = SGD(second.parameters(), ...), "
+                            "and after one cost.backward() call opt1.step() and opt2.step()")
 # Why a dict or a list among the parameters is refused (a PyTorch user's parameter groups).
 _GROUPS = ("; there are no parameter groups here (PyTorch's [{'params': ..., 'lr': ...}]): pass one list of Values, "
-           "which share the settings, e.g. [*first.parameters(), *second.parameters()]")
+           f"which share the settings, e.g. [*first.parameters(), *second.parameters()]; {_ONE_OPTIMIZER_PER_GROUP}")
 
 
 #: What a frozen parameter's error says to do (requires_grad=False: left out of parameters(), never stepped).
@@ -708,7 +712,7 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         example = f"opt.{cls._settings[0]} = ..." if cls._settings else "the settings"
         absent = {"param_groups": "there are no parameter groups here, all parameters share the settings: set one "
-                                  f"between steps directly, e.g. {example}"}
+                                  f"between steps directly, e.g. {example}; {_ONE_OPTIMIZER_PER_GROUP}"}
         absent.update({name: f"it is called {word} here (the seed's word): opt.{word} = ..."
                        for name, word in cls._renamed.items()})
         absent.update(cls._absent)

@@ -555,6 +555,11 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
         raise TypeError(f"fit: optimizer must be an optimizer object, not its name {optimizer!r}; build one from the "
                         "model, e.g. optimizer=optim.Adam(model, learning_rate=0.001) (Keras's 'adam'), "
                         "optim.SGD(model, learning_rate=0.01)")
+    if isinstance(optimizer, (list, tuple)) and optimizer and all(hasattr(o, "step") for o in optimizer):
+        raise TypeError(f"fit: optimizer must be one optimizer, got a {type(optimizer).__name__} of "
+                        f"{len(optimizer)}; to train groups of layers with settings of their own (a learning rate "
+                        "per group), write the loop yourself: zero_grad() each optimizer, compute the cost, "
+                        "cost.backward() once, then step() each")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
     if not _takes_cost(optimizer.step):
