@@ -264,7 +264,8 @@ USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_
 
 _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no sample counts)",
                  "train_size": "give test_fraction= (the rest is for training)",
-                 "shuffle": "the samples are always shuffled here"}
+                 "shuffle": "the samples are always shuffled here; to split a time series by time (the future kept "
+                            "out of training, no window in both parts), slice it instead: inputs[:k], inputs[k:]"}
 
 
 @checks.pytorch_keywords({**USE_SEED, **USE_LABELS}, **GENERATOR_AS_SEED, **_SPLIT_ADVICE)
@@ -275,7 +276,8 @@ def train_test_split(inputs: npt.ArrayLike, labels: npt.ArrayLike, test_fraction
 
     The test part holds ``ceil(n * test_fraction)`` samples, as scikit-learn's ``test_size=`` (the product taken
     in floating point, as there: 25 × 0.28 gives 7.000000000000001, so 8); each part needs at least 1.  Both
-    parts come in random order.
+    parts come in random order.  For a time series, slice instead (``inputs[:k]``, ``inputs[k:]``): a random
+    split puts samples of the future in the training part, and overlapping windows in both parts.
     ``labels`` may be class labels or any targets with one row per sample. With ``stratify=True`` (1-D labels)
     each class is split separately, so both parts keep the class proportions; the test part then holds the
     sum of each class's share rounded to the nearest (halves to even), which must leave every class at least one

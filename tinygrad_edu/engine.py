@@ -31,6 +31,7 @@ import os
 import secrets
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MappingView
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
@@ -637,8 +638,9 @@ def _stale(node: Value, parent: Value, where: str, output: Value | None = None) 
               "carried over from the previous chunk, a W.T made once): compute that Value again after each step, or "
               "cut the graph there with h = h.detach() (truncated backpropagation through time)")
     error = ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
-                       f"load_state_dict, .data = …, or -= or [...] = under no_grad) after {node.op} used it, so the "
-                       f"numbers recorded from it are out of date; {advice}")
+                       f"load_state_dict, .data = …, or -= or [...] = under no_grad, on it or on its .detach(), which "
+                       f"shares its numbers) after {node.op} used it, so the numbers recorded from it are out of "
+                       f"date; {advice}")
     error.changed = parent  # type: ignore[attr-defined]  # (the Value changed: a drawing's key names it)
     return error
 
@@ -1109,8 +1111,14 @@ class Value:
 
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change
-        in place of one changes the other, unseen by the graphs that used the other (see ``backward``)."""
-        return _node(Value, self._data, False, (), None, None)
+        in place of one changes the other.  A change of the detached Value under ``no_grad`` (``h = h.detach()``,
+        then ``h *= 0`` to start a new sequence) makes the graphs recorded from this one stale, as PyTorch's shared
+        version counter does: their backward raises, where it would use the changed numbers; a change of this one
+        is unseen by the graphs recorded from the detached Value (see ``backward``)."""
+        detached = _node(Value, self._data, False, (), None, None)
+        key = id(detached)  # (the entry goes when the detached Value does, before its id can be reused)
+        _DETACHED_FROM[key] = (weakref.ref(self), weakref.ref(detached, functools.partial(_forget_detached, key)))
+        return detached
 
     def astype(self, dtype: Any) -> Value:
         """The same numbers in another float dtype (float32 or float64); the gradient is converted back."""
@@ -1649,6 +1657,7 @@ class Value:
             raise _refused(error, f"index assignment: cannot set [{key!r:.40}] of a Value of shape {self.shape} "
                                   f"to {_described(value)}") from None
         self._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
+        _changed_with(self)
 
 
 for _name, _advice in {**write_instead.WRITE_INSTEAD, **write_instead.METHOD_ADVICE}.items():
@@ -1788,7 +1797,27 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     else:
         _update(op, value, other)
     value._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
+    _changed_with(value)
     return value
+
+
+#: The Values made by ``detach()``, by id, with the Value each was detached from (weakly: a detached hidden state
+#: must not keep its chunk's graph alive), and the weak reference that removes the entry when the detached one goes.
+_DETACHED_FROM: dict[int, tuple[weakref.ref[Value], weakref.ref[Value]]] = {}
+
+
+def _forget_detached(key: int, _: weakref.ref[Value]) -> None:
+    """The entry of a Value made by ``detach()``, removed when it goes."""
+    _DETACHED_FROM.pop(key, None)
+
+
+def _changed_with(value: Value) -> None:
+    """After ``value`` changed in place: the Values it was detached from (and theirs) share its numbers, so the
+    graphs recorded from them are stale too (PyTorch's shared version counter)."""
+    link = _DETACHED_FROM.get(id(value))
+    while link is not None and (original := link[0]()) is not None:
+        original._order = next(_creation)
+        link = _DETACHED_FROM.get(id(original))
 
 
 def _update(op: Op, value: Value, other: Any) -> None:

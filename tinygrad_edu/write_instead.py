@@ -34,6 +34,12 @@ _UNDERFLOWS = ("where det(a) under- or overflows (a large matrix: a 200×200 ker
                "in floats, whose log is -inf and gradient NaN), logdet(a), with " + _LOGDET)
 _OWN_OPS = "Ops of your own for square matrices, recorded to any order (from tinygrad_edu import Op)"
 
+#: A time series' windows of k numbers (sliding_window_view's, PyTorch's unfold) and its shift by s (np.roll), indexed.
+_WINDOWS = ("v[np.arange(len(v) - k + 1)[:, None] + np.arange(k)], the windows of k numbers of a 1-D v, one a row "
+            "(the gradient adds up where they overlap; for a step s between windows, np.arange(0, len(v) - k + 1, s))")
+_ROLL = ("functional.concatenate([v[-s:], v[:-s]]) for a 1-D v shifted by s, 0 < s < len(v) (along axis 1: "
+         "functional.concatenate([v[:, -s:], v[:, :-s]], axis=1))")
+
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
@@ -61,6 +67,8 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                            "shape but for that axis",
                  "np.rot90": _QUARTER_TURNS[1],
                  "np.fliplr": "v[:, ::-1] (its columns reversed)", "np.flipud": "v[::-1] (its rows reversed)",
+                 "np.lib.stride_tricks.sliding_window_view": _WINDOWS,
+                 "np.roll": _ROLL,
                  "np.diff": "v[..., 1:] - v[..., :-1], the differences along the last axis (numpy's default; along "
                             "axis 0, v[1:] - v[:-1]); for n=2 and more, take the differences of the differences",
                  "np.tensordot": "a @ b for np.tensordot(a, b, 1) (a's last axis with b's first); (a * b).sum() for "
@@ -270,6 +278,7 @@ WRITE_INSTEAD = {
                      "latest pass); to change the gradient that flows back through v, put an Op of your own on the "
                      "way, v = Op('hook', lambda x: x.copy(), lambda g, out, x: fn(g))(v) (from tinygrad_edu import "
                      "Op)",
+    "unfold": _WINDOWS.replace("], the", "] for v.unfold(0, k, 1), the", 1), "roll": _ROLL,
     "flip": "np.flip(v, axis), which is recorded (v[::-1] reverses axis 0, v[:, ::-1] axis 1)",
     "cumsum": "v @ np.triu(np.ones((n, n), v.dtype)), the running sums along the last axis (of length n); along "
               "another axis, swap it to the end and back with v.swapaxes(axis, -1); of all the numbers in a row "
