@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tinygrad_edu import Value, fit, nn, no_grad, optim, seeds
 from tinygrad_edu.data import xsquared
