@@ -25,13 +25,20 @@ from tinygrad_edu.viz import tree_drawing
 
 
 def _peak(call) -> tuple[object, int]:
-    """What ``call()`` returns and the most memory it held at once (bytes, as tracemalloc counts them)."""
-    tracemalloc.start()
+    """What ``call()`` returns and the most memory it held at once (bytes, as tracemalloc counts them), also where
+    the session already traces (PYTHONTRACEMALLOC=1, python -X tracemalloc): then the peak is counted from now, above
+    what is already held, and the tracing is left on."""
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    held = tracemalloc.get_traced_memory()[0]
     try:
         result = call()
-        return result, tracemalloc.get_traced_memory()[1]
+        return result, tracemalloc.get_traced_memory()[1] - held
     finally:
-        tracemalloc.stop()
+        if not tracing:
+            tracemalloc.stop()
 
 
 def _inputs_file(folder: Path, rows: int, columns: int) -> tuple[Path, np.ndarray]:

@@ -9,14 +9,18 @@ Presses are real SIGINTs (``signal.raise_signal``) sent at a chosen point: in an
 
 from __future__ import annotations
 
+import builtins
 import copy
 import inspect
 import signal
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
 
 from tinygrad_edu import Value, engine, is_grad_enabled, nn, optim
 from tinygrad_edu.data import xsquared
@@ -165,28 +169,42 @@ def test_guard_fit_stopped_by_one_ctrl_c_goes_on_as_if_it_had_not_stopped(name, 
     _same_state(net, opt, [p.data for p in twin.parameters()], twin_opt.state_dict())
 
 
-def test_guard_cells_interrupted_inside_blocks_leave_every_mode_as_it_was():
-    """Cells run in IPython, each stopped by Ctrl-C inside a ``with`` block or a decorated function (and one with an
-    error, fixed and run again): the next cell records, and computes NaN quietly, as outside every block."""
-    shell = InteractiveShell.instance()
+@pytest.fixture
+def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """An IPython shell that leaves no trace: its folder in ``tmp_path``, not the user's ~/.ipython, no history (the
+    cells would be in the user's next session, and a thread would go on saving them), and ``__main__`` and the
+    builtins it sets (``__IPYTHON__``, ``display``) put back for the later tests."""
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])  # (the shell puts its namespace there)
+    names = set(vars(builtins))
+    config = Config()
+    config.HistoryManager.enabled = False
     try:
-        cells = ["from tinygrad_edu import Value, no_grad, enable_grad, detect_anomaly\n"
-                 "import signal, numpy as np\nw = Value(np.array([1.0, -2.0]), label='w')",
-                 "with no_grad():\n    w -= 0.5\n    signal.raise_signal(signal.SIGINT)",
-                 "with detect_anomaly():\n    with no_grad():\n        with enable_grad():\n"
-                 "            signal.raise_signal(signal.SIGINT)",
-                 "@no_grad\ndef update():\n    w.data = w.data * 2\n    signal.raise_signal(signal.SIGINT)\nupdate()",
-                 "with detect_anomaly():\n    (w - w).log()",  # FloatingPointError: log of 0
-                 "with detect_anomaly():\n    (w * w).log()"]  # fixed and run again
-        results = [shell.run_cell(cell) for cell in cells]
-        assert [type(r.error_in_exec).__name__ for r in results] == (
-            ["NoneType"] + ["KeyboardInterrupt"] * 3 + ["FloatingPointError", "NoneType"])
-        assert is_grad_enabled() and not is_anomaly_enabled()
-        after = shell.run_cell("c = (w * w).sum(); c.backward()\n"
-                               "with np.errstate(invalid='ignore'):\n    nan = (Value(0.0) / 0.0).item()\n"
-                               "(w.grad.tolist(), nan)")
-        grad, nan = after.result
-        assert grad == [2 * x for x in shell.user_ns["w"].data.tolist()] and np.isnan(nan)
-        np.testing.assert_array_equal(shell.user_ns["w"].data, [1.0, -5.0])  # (1 − 0.5, −2 − 0.5), doubled
+        yield InteractiveShell.instance(config=config)
     finally:
         InteractiveShell.clear_instance()
+        for name in set(vars(builtins)) - names:
+            delattr(builtins, name)
+
+
+def test_guard_cells_interrupted_inside_blocks_leave_every_mode_as_it_was(shell: InteractiveShell):
+    """Cells run in IPython, each stopped by Ctrl-C inside a ``with`` block or a decorated function (and one with an
+    error, fixed and run again): the next cell records, and computes NaN quietly, as outside every block."""
+    cells = ["from tinygrad_edu import Value, no_grad, enable_grad, detect_anomaly\n"
+             "import signal, numpy as np\nw = Value(np.array([1.0, -2.0]), label='w')",
+             "with no_grad():\n    w -= 0.5\n    signal.raise_signal(signal.SIGINT)",
+             "with detect_anomaly():\n    with no_grad():\n        with enable_grad():\n"
+             "            signal.raise_signal(signal.SIGINT)",
+             "@no_grad\ndef update():\n    w.data = w.data * 2\n    signal.raise_signal(signal.SIGINT)\nupdate()",
+             "with detect_anomaly():\n    (w - w).log()",  # FloatingPointError: log of 0
+             "with detect_anomaly():\n    (w * w).log()"]  # fixed and run again
+    results = [shell.run_cell(cell) for cell in cells]
+    assert [type(r.error_in_exec).__name__ for r in results] == (
+        ["NoneType"] + ["KeyboardInterrupt"] * 3 + ["FloatingPointError", "NoneType"])
+    assert is_grad_enabled() and not is_anomaly_enabled()
+    after = shell.run_cell("c = (w * w).sum(); c.backward()\n"
+                           "with np.errstate(invalid='ignore'):\n    nan = (Value(0.0) / 0.0).item()\n"
+                           "(w.grad.tolist(), nan)")
+    grad, nan = after.result
+    assert grad == [2 * x for x in shell.user_ns["w"].data.tolist()] and np.isnan(nan)
+    np.testing.assert_array_equal(shell.user_ns["w"].data, [1.0, -5.0])  # (1 − 0.5, −2 − 0.5), doubled

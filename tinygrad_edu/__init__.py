@@ -18,12 +18,12 @@ those; ``demo`` and ``cli`` on top.  ``viz`` and ``plots`` are imported on deman
 import typing as _typing
 
 from tinygrad_edu import checks, data, functional, losses, nn, optim
-from tinygrad_edu.engine import Value, apply, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from tinygrad_edu.engine import Value, apply, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from tinygrad_edu.ops import Op
 from tinygrad_edu.training import DivergenceWarning, History, fit
 
-__all__ = ["Value", "Op", "apply", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "functional", "nn",
-           "losses", "optim", "data", "fit", "History", "DivergenceWarning"]
+__all__ = ["Value", "Op", "apply", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled",
+           "functional", "nn", "losses", "optim", "data", "fit", "History", "DivergenceWarning"]
 __version__ = "0.1.0"
 
 
