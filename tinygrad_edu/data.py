@@ -63,7 +63,8 @@ class _Fields(NamedTuple):
 class Dataset(_Fields):
     """Samples and their labels: ``inputs`` of shape ``(n, features)``, ``labels`` of shape ``(n,)``.
 
-    A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``.  Made by hand,
+    A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``; as a pair it is indexed
+    by 0 and 1 only: samples are picked from its arrays, ``Dataset(ds.inputs[idx], ds.labels[idx])``.  Made by hand,
     ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of samples
     (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
@@ -91,6 +92,21 @@ class Dataset(_Fields):
         return equal if equal is NotImplemented else not equal
 
     __hash__ = None  # type: ignore[assignment]  # (arrays: not hashable)
+
+    def __getitem__(self, index: Any) -> Any:
+        """``ds[0]`` is the inputs and ``ds[1]`` the labels, as in a tuple; samples are picked from the arrays (a
+        slice or indices gave the tuple's own answers: ``ds[:10]`` both arrays whole, ``ds[idx]`` numpy's "only
+        integer scalar arrays" error, ``ds[5]`` "tuple index out of range")."""
+        samples = "index its arrays: Dataset(ds.inputs[idx], ds.labels[idx])"
+        if isinstance(index, slice) or not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"Dataset: a Dataset is the pair (inputs, labels), indexed by 0 or 1, got "
+                            f"{type(index).__name__}; for some of its samples (a bootstrap sample, the first 10) "
+                            f"{samples}")
+        if not -2 <= index <= 1:
+            raise IndexError(f"Dataset: a Dataset is the pair (inputs, labels), indexed by 0 or 1, got {index}; "
+                             f"for sample {index}, ds.inputs[{index}] and ds.labels[{index}], or for some samples "
+                             f"{samples}")
+        return super().__getitem__(index)
 
     def __repr__(self) -> str:
         """One line, the arrays summarized as a Value's are, with their shapes once summarized (the NamedTuple's repr

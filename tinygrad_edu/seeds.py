@@ -44,7 +44,19 @@ def generator(seed: Seed, where: str, *, name: str = "the seed") -> np.random.Ge
         if seed < 0:
             raise ValueError(f"{where}: {name} must be an int >= 0, got {seed}")
         return np.random.default_rng(seed)
-    raise TypeError(f"{where}: {name} must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}")
+    raise TypeError(f"{where}: {name} must be an int >= 0, a numpy Generator or None, got {type(seed).__name__}"
+                    f"{_GENERATOR_FROM.get(type(seed).__name__, '')}")
+
+
+#: What makes a Generator of numpy's other seeds: a SeedSequence (numpy's way to seed the members of an ensemble,
+#: ``SeedSequence(0).spawn(10)``, one each), a bit generator, the legacy RandomState.
+_GENERATOR_FROM = {
+    "SeedSequence": "; make a Generator of it, np.random.default_rng(sequence) (one per member of an ensemble: "
+                    "[np.random.default_rng(s) for s in np.random.SeedSequence(0).spawn(10)])",
+    **dict.fromkeys(("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"),
+                    "; make a Generator of it, np.random.Generator(bit_generator)"),
+    "RandomState": "; numpy's legacy RandomState is not taken: give np.random.default_rng(seed)",
+}
 
 
 def second_stream(seed: int, where: str = "second_stream") -> np.random.Generator:
