@@ -322,6 +322,16 @@ def _refused_for_numpy(error: TypeError) -> bool:
     return _NOT_AN_ARRAY in str(error) or _UNSUPPORTED in str(error) or _UNSUPPORTED_METHOD in str(error)
 
 
+def _own_method_error(refusal: TypeError, method: str) -> TypeError | None:
+    """The TypeError a Value's own method ``method`` raised inside numpy's function of that name (``np.reshape(v, (2,
+    6 / 2))`` calls ``v.reshape``), if that is what led to ``refusal``: numpy takes any TypeError of the method for a
+    cue to convert the Value instead, so the refusal to convert hid the method's error, which names what is wrong."""
+    cause = refusal.__context__
+    if isinstance(cause, TypeError) and str(cause).startswith(f"{method}:"):
+        return cause
+    return None
+
+
 #: numpy functions that answer False to any error converting their inputs: a Value is refused before they run.
 _FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
 
@@ -1241,6 +1251,9 @@ class Value:
         except TypeError as error:
             if not _refused_for_numpy(error):
                 raise
+            own = _own_method_error(error, function.__name__)
+            if own is not None:
+                raise own from None
         instead = write_instead.numpy_advice(name, function.__name__, tuple(_data_of(x) for x in args), kwargs)
         note = write_instead.norm_note(name, instead)
         raise TypeError(f"{name}: {_NOT_AN_ARRAY}{note}" + (f" (here: {instead})" if instead else "")) from None
@@ -1604,7 +1617,13 @@ class Value:
         if order != "C" or copy is not None:  # (a ValueError: numpy would take a TypeError as a cue to convert v)
             raise ValueError(f"reshape: only numpy's default order='C' and copy=None are supported, got "
                              f"order={order!r}, copy={copy!r}")
-        return apply(ops.reshape, self, shape=_listed(shape))
+        shape = _listed(shape)
+        try:
+            return apply(ops.reshape, self, shape=shape)
+        except ValueError as error:
+            if "newaxis" not in str(error):  # (numpy's word for the -1 of a shape)
+                raise
+            raise ValueError(_reshape_mismatch(self.shape, shape)) from None
 
     def transpose(self, *axes: int | tuple[int, ...] | None) -> Value:
         """Axes reversed (no arguments, or None) or permuted: ``v.transpose(1, 0, 2)``; ``np.transpose(v)`` too.
@@ -1697,6 +1716,17 @@ def _listed(given: tuple[Any, ...]) -> tuple[Any, ...]:
     if isinstance(given[0], np.ndarray):
         return tuple(given[0].ravel().tolist())
     return tuple(given[0]) if isinstance(given[0], (tuple, list, range)) else given
+
+
+def _reshape_mismatch(shape: tuple[int, ...], wanted: tuple[Any, ...]) -> str:
+    """Why a Value of ``shape`` cannot take the shape ``wanted`` holding a -1: numpy's message writes the -1 as
+    "newaxis" (the name of another thing) and says nothing of its length.  The other axes' product does not divide
+    the size (the heads of an attention that do not divide its width: ``x.reshape(B, T, heads, -1)``)."""
+    wanted = tuple(int(n) for n in wanted)  # (np.int64(3) as 3)
+    size, known = math.prod(shape), math.prod(n for n in wanted if n >= 0)
+    why = (f"the -1 would have to be {size} / {known}, not a whole number" if known else
+           f"the other axes hold no numbers, so no length of the -1 can be found from {size}")
+    return f"reshape: cannot reshape {size} numbers into shape {wanted}: {why} (input shapes {shape})"
 
 
 def _shaped(x: Any) -> str:

@@ -304,7 +304,22 @@ _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
 
 # torch's functions with another name here, looked for as F.cat (torch.cat, as F.concatenate), F.clamp, …
 _LOG_SIGMOID = "-F.softplus(-x), which is ln σ(x) exact for every x (x.sigmoid().log() is -inf below about -745)"
+#: The scores of scaled dot-product attention (q, k, v of shape (..., T, d)), scaled by a Python number so that a
+#: float32 block stays float32, and PyTorch's is_causal=True mask: True above the diagonal, the future.
+_SCORES = "q @ k.swapaxes(-1, -2) / q.shape[-1] ** 0.5"
+_FUTURE = "np.triu(np.ones((q.shape[-2], k.shape[-2]), bool), 1)"
+_LAYER_NORM = ("(x - x.mean(-1, keepdims=True)) / (((x - x.mean(-1, keepdims=True)) ** 2).mean(-1, keepdims=True) "
+               "+ 1e-5).sqrt() * weight + bias")
 _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(values, axis=0)",
+            "scaled_dot_product_attention": f"F.softmax({_SCORES}) @ v; for is_causal=True, "
+                                            f"F.softmax(F.where({_FUTURE}, -np.inf, {_SCORES})) @ v (an attn_mask of "
+                                            "booleans, True where a query may look: F.where(~attn_mask, -np.inf, "
+                                            "scores))",
+            "layer_norm": f"{_LAYER_NORM}, over the last axis (normalized_shape=(d,)), whose variance divides by d "
+                          "as PyTorch's does",
+            "linear": "x @ weight.T + bias, for PyTorch's weight of shape (out_features, in_features)",
+            "embedding": "weight[ids], an integer array of token ids indexing the rows (the gradient adds up where "
+                         "an id repeats)",
             **dict.fromkeys(("clamp", "clip"), "F.maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling"),
             "minimum": "-F.maximum(-a, -b)",
             "logsigmoid": _LOG_SIGMOID}

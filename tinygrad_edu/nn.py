@@ -78,6 +78,17 @@ _PYTORCH_CLASSES = {
     "Parameter": checks.PARAMETER_ADVICE,
     "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
     "CrossEntropyLoss": "the costs are functions here: tinygrad_edu.losses.cross_entropy(logits, labels)",
+    "MultiheadAttention": "there is no attention layer here; write it on a Module of your own, with weight Values "
+                          "Wq, Wk, Wv, Wo of shape (d, d): heads = lambda y: y.reshape(B, T, h, d // h).transpose(0, "
+                          "2, 1, 3) splits x @ Wq, x @ Wk and x @ Wv (x of shape (B, T, d)) into q, k and v, "
+                          "(F.softmax(q @ k.swapaxes(-1, -2) / (d // h) ** 0.5) @ v).transpose(0, 2, 1, 3).reshape(B, "
+                          "T, d) @ Wo joins the heads (an attn_mask of booleans, True where a query may not look, "
+                          "goes in with F.where(attn_mask, -np.inf, scores))",
+    "LayerNorm": "there is no LayerNorm here; on a Module of your own with Values weight = Value(np.ones(d)) and bias "
+                 "= Value(np.zeros(d)), write (x - x.mean(-1, keepdims=True)) / (((x - x.mean(-1, keepdims=True)) ** "
+                 "2).mean(-1, keepdims=True) + 1e-5).sqrt() * weight + bias",
+    "Embedding": "a Value of shape (num_embeddings, embedding_dim) is one here, indexed by the token ids: "
+                 "table[ids], ids an integer array (the gradient adds up where an id repeats)",
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
     "utils": "there is no nn.utils here; clip_grad_norm_(model.parameters(), c) is, after backward(): norm = "
              "optim.gradient_norm(model), and if norm > c, p.grad *= c / norm for p in model.parameters() if p.grad "

@@ -272,8 +272,25 @@ def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
             order = (f"; the second transposed, {a} @ {b[::-1]}, would align: the seed's W·α takes α as a column "
                      "(n, 1), where a row (1, n) was given, or a batch of rows meets a W of one row per neuron, as in "
                      "the seed's formula (PyTorch's Linear.weight too): rows @ W.T")
-        return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b}){order}"
-    return f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together"
+        return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b}){order or _stack_reversed(a, b)}"
+    return f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together{_stack_reversed(a, b)}"
+
+
+def _stack_reversed(a: tuple[int, ...], b: tuple[int, ...]) -> str:
+    """For ``q @ k.T`` with ``k`` a stack of matrices (batch, T, d): numpy's .T reverses all its axes, (d, T, batch),
+    where each matrix transposed, (batch, d, T), would fit ``a``."""
+    if len(b) < 3:
+        return ""
+    stack = b[::-1]
+    each = stack[:-2] + stack[:-3:-1]
+    try:
+        np.broadcast_shapes(a[:-2], each[:-2])
+    except ValueError:
+        return ""
+    if a[-1] != each[-2]:
+        return ""
+    return (f"; if the second is k.T, k a stack of matrices of shape {stack}, that .T reversed all {len(b)} axes "
+            f"(numpy's .T does): k.swapaxes(-1, -2) transposes each matrix, giving shape {each}")
 
 
 def _matmul_vjp(g, a, b, wrt_a: bool):

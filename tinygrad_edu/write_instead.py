@@ -40,6 +40,12 @@ _WINDOWS = ("v[np.arange(len(v) - k + 1)[:, None] + np.arange(k)], the windows o
 _ROLL = ("functional.concatenate([v[-s:], v[:-s]]) for a 1-D v shifted by s, 0 < s < len(v) (along axis 1: "
          "functional.concatenate([v[:, -s:], v[:, :-s]], axis=1))")
 
+#: A matrix's lower (tril) or upper (triu) triangle, of each matrix of a stack, the rest zeros; and the causal mask of
+#: attention scores, which is a where, not a product (a masked score must be −inf, not 0, before the softmax).
+_TRIANGLE = ("v * np.{kept}(np.ones(v.shape[-2:], v.dtype)), zeros {masked} the diagonal of each matrix; to mask "
+             "attention scores before a softmax, functional.where(np.triu(np.ones(v.shape[-2:], bool), 1), -np.inf, "
+             "v)")
+
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
@@ -76,6 +82,8 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                  **dict.fromkeys(("np.vecdot", "np.linalg.vecdot"), "(a * b).sum(-1)"),
                  "np.inner": "(a * b).sum() for vectors a and b (a @ b.T for matrices: np.inner sums over the last "
                              "axes)",
+                 **{f"np.{name}": _TRIANGLE.format(kept=name, masked=masked)
+                    for name, masked in (("tril", "above"), ("triu", "below"))},
                  "np.matvec": "a @ b", "np.vecmat": "a @ b", "np.linalg.matrix_transpose": "v.swapaxes(-1, -2)",
                  "np.kron": "(a.reshape(m, 1, n, 1) * b.reshape(1, p, 1, q)).reshape(m * p, n * q) for an m×n a and "
                             "a p×q b",
@@ -243,6 +251,12 @@ WRITE_INSTEAD = {
     "prod": _WRITTEN_OUT + "v.log().sum().exp() for positive numbers",
     **dict.fromkeys(("dot", "mm", "matmul"), "v @ other"), "bmm": "v @ other (@ multiplies stacks of matrices too)",
     "masked_fill": "functional.where(mask, value, v)",
+    "masked_fill_": "v = functional.where(mask, value, v), a new Value: a Value's numbers do not change in place",
+    "baddbmm": "beta * v + alpha * (batch1 @ batch2) (@ multiplies stacks of matrices)",
+    "tril": _TRIANGLE.format(kept="tril", masked="above"), "triu": _TRIANGLE.format(kept="triu", masked="below"),
+    "chunk": "np.split(v, chunks, axis=axis), a list of Values (chunks must divide the length along axis): "
+             "the q, k and v of attention are np.split(qkv, 3, axis=-1)",
+    "split": "np.split(v, range(size, v.shape[axis], size), axis=axis), a list of Values, for v.split(size, axis)",
     "index_select": "v[indices] for v.index_select(0, indices) (v[:, indices] along axis 1)",
     "take": "v.reshape(-1)[indices] (take flattens v; along axis 0: v[indices])",
     "gather": "v[np.arange(len(indices))[:, None], indices] for v.gather(1, indices) of a matrix (v[indices, "
