@@ -1292,7 +1292,7 @@ class Value:
         rows = [("data", cell(self._data)), ("grad", grad), ("shape", str(self.shape)),
                 ("dtype", str(self.dtype)), ("op", html.escape(self.op or "leaf")),
                 ("requires_grad", str(self.requires_grad))]
-        if self.label:
+        if self.label not in (None, ""):  # (as in __repr__: a label of 0 is a label)
             rows.insert(0, ("label", html.escape(str(self.label))))  # (set by hand, it may be a number)
         notes = printing.hidden_non_finite(self._data, numbers, printing.HTML_SUMMARY)
         if notes:

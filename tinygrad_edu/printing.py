@@ -1,5 +1,6 @@
 """How a Value's numbers print, in its one-line repr and in Jupyter's table: as numpy prints them, summarized past a
-size, never so rounded that different numbers look equal, and saying how many NaN and inf a summary hides.
+size, never so rounded that different numbers look equal or one looks like a whole number it is not, and saying how
+many NaN and inf a summary hides.
 
     >>> import numpy as np
     >>> array_text(np.array([1.00001, 1.00002]), TEXT_SUMMARY)   # at numpy's default 4 digits: [1. 1.]
@@ -33,17 +34,35 @@ def _shown_part(array: np.ndarray, summary: tuple[int, int]) -> np.ndarray:
 
 
 def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> int:
-    """The fewest digits (at least 4) with which the different numbers shown print differently: at 4 digits,
-    ``[1.00001, 1.00002]`` printed as ``[1. 1.]``."""
+    """The fewest digits (at least 4) with which the different numbers shown print differently, and none as a whole
+    number it is not (as a single number prints): at 4 digits, ``[1.00001, 1.00002]`` printed as ``[1. 1.]``, and
+    ``[0.99999, 2.5]`` as ``[1. 2.5]``."""
     shown = _shown_part(array, summary)
     distinct = np.unique(shown[np.isfinite(shown)])
-    if distinct.size < 2:
+    if distinct.size == 0:
         return 4
     for precision in range(4, 17):  # (split at a separator: numpy pads inside complex numbers, "0.1   +1.j")
-        text = np.array2string(distinct, precision=precision, separator="|", threshold=distinct.size + 1)
-        if len({number.strip() for number in text.strip("[]").split("|")}) == distinct.size:
+        text = np.array2string(distinct, precision=precision, separator="|", threshold=distinct.size + 1,
+                               suppress_small=False)
+        printed = [number.strip() for number in text.strip("[]").split("|")]
+        if len(set(printed)) == distinct.size and not _whole_but_not(printed, distinct):
             return precision
     return 17
+
+
+def _whole_but_not(printed: list[str], numbers: np.ndarray) -> bool:
+    """Whether one of the real ``numbers`` is ``printed`` as a whole number that it is not (0.99999 as ``1.``; in
+    scientific notation, ``1.4286e+05``, a number reads as rounded)."""
+    if numbers.dtype.kind != "f":
+        return False
+    for text, number in zip(printed, numbers.tolist()):
+        try:
+            shown = float(text)
+        except ValueError:  # (np.set_printoptions(formatter=...) of the user's: "<1.0>")
+            return False
+        if "e" not in text and shown.is_integer() and shown != number:
+            return True
+    return False
 
 
 def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
@@ -66,8 +85,10 @@ def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
             return f"{number}.0"
         # rounded to a whole number that it is not (1.0000001 as 1.0, like Value(1.0)): all the digits it needs
         return np.format_float_positional(array.dtype.type(array.item()), unique=True, trim="0")
+    # (never suppress_small, whatever np.set_printoptions says: suppress=True printed a gradient of 1e-27 as 0., and
+    # [1e-27, 5e-28] as [0. 0.], at any precision)
     return np.array2string(array, precision=_distinguishing_precision(array, summary), threshold=threshold,
-                           edgeitems=edgeitems)
+                           edgeitems=edgeitems, suppress_small=False)
 
 
 def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[int, int]) -> str:
