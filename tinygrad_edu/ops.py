@@ -516,26 +516,25 @@ def _softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarr
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-# softmax: ∂C/∂x = s ⊙ (g − Σ g⊙s);   log_softmax: ∂C/∂x = g − softmax(x) · Σ g, with softmax(x) = e^out
+# softmax: ∂C/∂x = s ⊙ (g − Σ g⊙s)
 softmax = Op("softmax", _softmax,
              lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
 
 
+# log_softmax: ∂C/∂x = g − p · Σ g, with p = softmax(x) = e^out, written p·(g − Σg) − g·(p − 1): the same number, but
+# p − 1 = expm1(out) keeps its digits where a class is nearly sure (there p rounds to 1, and g − p·Σg kept only the
+# digits left over from 1: a confident right answer's cross-entropy slope p − 1 came out 0 at a margin of 40)
+def _log_softmax_vjp(g, out, x, axis=-1):
+    return exp(out) * (g - g.sum(axis=axis, keepdims=True)) - g * _expm1(out)
+
+
 def _expm1(x):
-    """eˣ − 1, exact where eˣ is near 1 (there eˣ − 1 keeps only the digits left over from 1): numpy's expm1 on
-    arrays; on Values (a recorded backward pass) 2t/(1 − t) with t = tanh(x/2), the same number to an ulp, made of
-    Ops that have derivatives."""
+    """eˣ − 1, exact where eˣ is near 1: numpy's expm1 on arrays; on Values (a recorded backward pass) 2t/(1 − t)
+    with t = tanh(x/2), the same number to a few ulps, made of Ops that have derivatives."""
     if x.__class__ is np.ndarray:
         return np.expm1(x)
     t = tanh(x * 0.5)
     return 2 * t / (1 - t)
-
-
-def _log_softmax_vjp(g, out, x, axis=-1):
-    """g − p·Σg with p = softmax(x) = eᵒᵘᵗ, written p·(g − Σg) − g·(p − 1): the same number, but p − 1 = expm1(out)
-    keeps its digits where a class is nearly sure.  There p rounds to 1, and g − p·Σg kept only the digits left
-    over from 1: a confident right answer's cross-entropy slope p − 1 came out 0 at a margin of 40 (20 in float32)."""
-    return exp(out) * (g - g.sum(axis=axis, keepdims=True)) - g * _expm1(out)
 
 
 log_softmax = Op("log_softmax", _log_softmax, _log_softmax_vjp)

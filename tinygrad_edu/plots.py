@@ -382,6 +382,39 @@ def _descent(f: Function, x: np.ndarray, rate: float | None, steps: int, sigma: 
 # --- training histories ------------------------------------------------------------------------------------------
 def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     """(label, cost per episode, step size per episode or None) for each run given."""
+    items = _run_items(histories)
+    if labels is not None and (isinstance(labels, str) or not isinstance(labels, (Sequence, np.ndarray))):
+        raise TypeError(f"plot_history: labels must be a list of names, one per run, got {type(labels).__name__}")
+    if labels is not None and len(labels) != len(items):
+        raise ValueError(f"plot_history: {len(labels)} labels for {len(items)} histories")
+    missing = [i for i, label in enumerate(labels or ()) if label is None]  # (a legend entry "None")
+    if missing:
+        raise TypeError(f"plot_history: labels[{missing[0]}] is None; give every run a name")
+    runs = []
+    for i, (key, run) in enumerate(items):
+        try:
+            cost = _cost_array(getattr(run, "cost", run))
+        except (TypeError, ValueError):
+            raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
+        name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
+        # one run without a name (a list of costs) has no legend entry: "run 1" named no other run
+        unnamed = "" if len(items) == 1 else f"run {i + 1}"
+        label = labels[i] if labels is not None else name or _run_label(run) or unnamed
+        where = f"run {i + 1}" + ("" if label in ("", f"run {i + 1}") else f" ({label})")
+        if not cost.size:
+            raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
+        step_array = _step_sizes(_column(getattr(run, "step_size", None)), cost.size, where)
+        runs.append((_shown(str(label), "run name", "plot_history"), cost, step_array))
+    if labels is None:  # two runs of one optimizer share its name as their History's label
+        names = [label for label, _, _ in runs]
+        runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
+                for i, (label, cost, steps) in enumerate(runs, start=1)]
+    return runs
+
+
+def _run_items(histories: Any) -> list[tuple[Any, Any]]:
+    """:func:`plot_history`'s ``history`` as (its key or None, one run: a History or its costs) for each run; what
+    is no run, or a table of one row per episode that would be drawn transposed, is refused."""
     if getattr(histories, "ndim", None) == 1 and hasattr(histories, "to_numpy"):  # a pandas Series of costs
         histories = histories.to_numpy()
     sequence = (isinstance(histories, (Sequence, np.ndarray)) and not isinstance(histories, (str, bytes))
@@ -417,33 +450,7 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
                                             "plot_history(dict(table))")
         raise TypeError("plot_history: expected a History, a list of Histories, a dict of label → History or a "
                         f"list of costs, got {_not_runs(histories) if sequence else type(histories).__name__}{table}")
-    if labels is not None and (isinstance(labels, str) or not isinstance(labels, (Sequence, np.ndarray))):
-        raise TypeError(f"plot_history: labels must be a list of names, one per run, got {type(labels).__name__}")
-    if labels is not None and len(labels) != len(items):
-        raise ValueError(f"plot_history: {len(labels)} labels for {len(items)} histories")
-    missing = [i for i, label in enumerate(labels or ()) if label is None]  # (a legend entry "None")
-    if missing:
-        raise TypeError(f"plot_history: labels[{missing[0]}] is None; give every run a name")
-    runs = []
-    for i, (key, run) in enumerate(items):
-        try:
-            cost = _cost_array(getattr(run, "cost", run))
-        except (TypeError, ValueError):
-            raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
-        name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
-        # one run without a name (a list of costs) has no legend entry: "run 1" named no other run
-        unnamed = "" if len(items) == 1 else f"run {i + 1}"
-        label = labels[i] if labels is not None else name or _run_label(run) or unnamed
-        where = f"run {i + 1}" + ("" if label in ("", f"run {i + 1}") else f" ({label})")
-        if not cost.size:
-            raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
-        step_array = _step_sizes(_column(getattr(run, "step_size", None)), cost.size, where)
-        runs.append((_shown(str(label), "run name", "plot_history"), cost, step_array))
-    if labels is None:  # two runs of one optimizer share its name as their History's label
-        names = [label for label, _, _ in runs]
-        runs = [(f"{label} (run {i})" if names.count(label) > 1 else label, cost, steps)
-                for i, (label, cost, steps) in enumerate(runs, start=1)]
-    return runs
+    return items
 
 
 def _rows_of_costs(histories: Sequence[Any] | np.ndarray) -> bool:
