@@ -926,6 +926,7 @@ def _set_data(value: Value, numbers: Any) -> None:
     if grad.__class__ is np.ndarray and grad.dtype != numbers.dtype:  # a gradient has its Value's dtype (as
         value.grad = grad.astype(numbers.dtype)  # model.float() and load_state_dict convert it)
     value._order = next(_creation)  # new numbers: graphs recorded from the old ones are stale (_creation)
+    _changed_with(value)  # (d.data *= 0 on a Value made by detach() changed the numbers it shares, then assigned them)
 
 
 class Value:
@@ -1122,12 +1123,14 @@ class Value:
     def detach(self) -> Value:
         """The same data as a constant: no parents, no gradient.  The numbers are shared, as in PyTorch: a change
         in place of one changes the other.  A change of the detached Value under ``no_grad`` (``h = h.detach()``,
-        then ``h *= 0`` to start a new sequence) makes the graphs recorded from this one stale, as PyTorch's shared
-        version counter does: their backward raises, where it would use the changed numbers; a change of this one
-        is unseen by the graphs recorded from the detached Value (see ``backward``)."""
+        then ``h *= 0`` to start a new sequence, or micrograd's ``h.data *= 0``) makes the graphs recorded from this
+        one stale, as PyTorch's shared version counter does: their backward raises, where it would use the changed
+        numbers; a change of this one is unseen by the graphs recorded from the detached Value (see ``backward``)."""
         detached = _node(Value, self._data, False, (), None, None)
         key = id(detached)  # (the entry goes when the detached Value does, before its id can be reused)
-        _DETACHED_FROM[key] = (weakref.ref(self), weakref.ref(detached, functools.partial(_forget_detached, key)))
+        earlier = _DETACHED_FROM.get(id(self))  # (a detached Value detached again: h.detach().detach() shares h's)
+        sharing = (weakref.ref(self), *(earlier[0] if earlier is not None else ()))
+        _DETACHED_FROM[key] = (sharing, weakref.ref(detached, functools.partial(_forget_detached, key)))
         return detached
 
     def astype(self, dtype: Any) -> Value:
@@ -1831,9 +1834,11 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     return value
 
 
-#: The Values made by ``detach()``, by id, with the Value each was detached from (weakly: a detached hidden state
-#: must not keep its chunk's graph alive), and the weak reference that removes the entry when the detached one goes.
-_DETACHED_FROM: dict[int, tuple[weakref.ref[Value], weakref.ref[Value]]] = {}
+#: The Values made by ``detach()``, by id, with the Values each shares its numbers with: the one it was detached from
+#: and, where that was detached too, theirs (weakly: a detached hidden state must not keep its chunk's graph alive;
+#: all of them, so that a link gone in between, h.detach().detach(), breaks no chain), and the weak reference that
+#: removes the entry when the detached one goes.
+_DETACHED_FROM: dict[int, tuple[tuple[weakref.ref[Value], ...], weakref.ref[Value]]] = {}
 
 
 def _forget_detached(key: int, _: weakref.ref[Value]) -> None:
@@ -1843,11 +1848,15 @@ def _forget_detached(key: int, _: weakref.ref[Value]) -> None:
 
 def _changed_with(value: Value) -> None:
     """After ``value`` changed in place: the Values it was detached from (and theirs) share its numbers, so the
-    graphs recorded from them are stale too (PyTorch's shared version counter)."""
-    link = _DETACHED_FROM.get(id(value))
-    while link is not None and (original := link[0]()) is not None:
-        original._order = next(_creation)
-        link = _DETACHED_FROM.get(id(original))
+    graphs recorded from them are stale too (PyTorch's shared version counter); not one given new numbers since, or
+    where ``value`` was (``d.data = np.zeros(n)``): it shares them no more."""
+    entry = _DETACHED_FROM.get(id(value))
+    if entry is None:
+        return
+    for reference in entry[0]:
+        original = reference()
+        if original is not None and original._data is value._data:
+            original._order = next(_creation)
 
 
 def _update(op: Op, value: Value, other: Any) -> None:

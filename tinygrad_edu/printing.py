@@ -51,16 +51,17 @@ def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> in
 
 
 def _whole_but_not(printed: list[str], numbers: np.ndarray) -> bool:
-    """Whether one of the real ``numbers`` is ``printed`` as a whole number that it is not (0.99999 as ``1.``; in
-    scientific notation, ``1.4286e+05``, a number reads as rounded)."""
+    """Whether one of the real ``numbers`` is ``printed`` as a whole number that it is not (0.99999 as ``1.``, and
+    99999.99999 as ``1.e+05`` in scientific notation, beside 0.5; ``1.4286e+05``, with digits after the point, reads
+    as rounded)."""
     if numbers.dtype.kind != "f":
         return False
     for text, number in zip(printed, numbers.tolist()):
         try:
-            shown = float(text)
+            shown, leading = float(text), float(text.partition("e")[0])
         except ValueError:  # (np.set_printoptions(formatter=...) of the user's: "<1.0>")
             return False
-        if "e" not in text and shown.is_integer() and shown != number:
+        if leading.is_integer() and shown.is_integer() and shown != number:
             return True
     return False
 
