@@ -408,7 +408,8 @@ def test_inputs_f_cannot_take_are_named_with_a_hint_for_a_torch_style_tuple(chec
     for together in ((x, y), [x, y]):
         with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a, b) cannot be called with the "
                                                       f"1 input(s) given; give the inputs one by one, "
-                                                      f"{check.__name__}(f, x, y), not as one tuple")):
+                                                      f"{check.__name__}(f, x, y), not as one "
+                                                      f"{type(together).__name__}")):
             check((lambda a, b: (a * b).sum()), together)
     with pytest.raises(TypeError, match=re.escape(f"{check.__name__}: f <lambda>(a) cannot be called with the 2 "
                                                   "input(s) given") + "$"):

@@ -34,8 +34,8 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would take ti
         from tinygrad_edu import autodiff  # (loaded with the package already: optim uses it)
 
         if name in autodiff.__all__ or name in autodiff.OTHER_NAMES:
-            here = (f"from tinygrad_edu.autodiff import {name}" if name in autodiff.__all__ else
-                    autodiff.OTHER_NAMES[name])
+            here = (f": from tinygrad_edu.autodiff import {name}" if name in autodiff.__all__ else
+                    f"; for {name}, {autodiff.OTHER_NAMES[name]}")  # (vmap, stop_gradient: in autodiff neither)
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}; the function transforms (JAX's "
-                                 f"jax.grad, jax.hessian, …) are in tinygrad_edu.autodiff: {here}", name=name)
+                                 f"jax.grad, jax.hessian, …) are in tinygrad_edu.autodiff{here}", name=name)
         raise checks.minitorch_name(__name__, name)

@@ -647,6 +647,9 @@ def _stale(node: Value, parent: Value, where: str, output: Value | None = None) 
               "this output was computed after that change, but from a Value kept from before it (a hidden state "
               "carried over from the previous chunk, a W.T made once): compute that Value again after each step, or "
               "cut the graph there with h = h.detach() (truncated backpropagation through time)")
+    if _has_detached(parent):  # (h = h.detach(); h *= 0 changed the numbers of the h the cost was computed from)
+        advice += ("; if the change was to a Value made by its .detach() (h = h.detach(), then h *= 0 to start a new "
+                   "sequence), call backward() before that change, or make a new Value instead: h = h.detach() * 0")
     error = ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
                        f"load_state_dict, .data = …, or -= or [...] = under no_grad, on it or on its .detach(), which "
                        f"shares its numbers) after {node.op} used it, so the numbers recorded from it are out of "
@@ -968,7 +971,7 @@ class Value:
         {"grad": "a Value's repr shows grad=, which backward() fills in: give the numbers alone, Value(data, "
                  "label=...) (or set v.grad = array afterwards)",
          "shape": "a Value's repr shows shape= (and grad=, which backward() fills in); the shape is the numbers' "
-                  "own: Value(np.zeros(shape)) for an empty Value of that shape"},
+                  "own: Value(np.zeros(shape)) for a Value of zeros of that shape"},
         dtype="the dtype is the numbers' own here: Value(np.asarray(data, dtype=np.float32)), or "
               "Value(data).astype(np.float32) (float32 or float64)")
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
@@ -1844,6 +1847,12 @@ _DETACHED_FROM: dict[int, tuple[tuple[weakref.ref[Value], ...], weakref.ref[Valu
 def _forget_detached(key: int, _: weakref.ref[Value]) -> None:
     """The entry of a Value made by ``detach()``, removed when it goes."""
     _DETACHED_FROM.pop(key, None)
+
+
+def _has_detached(value: Value) -> bool:
+    """Whether a Value made by ``value.detach()`` is alive, which shares its numbers (for a stale graph's error)."""
+    return any(detached() is not None and any(original() is value for original in sharing)
+               for sharing, detached in list(_DETACHED_FROM.values()))
 
 
 def _changed_with(value: Value) -> None:

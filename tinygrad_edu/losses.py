@@ -163,8 +163,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     """``−(1/n) Σ_s ln softmax(logits_s)[label_s]``: the cost of classification (seed section 4's digits).
 
     ``logits`` are the raw outputs, shape ``(n, k)`` for ``n`` samples of ``k`` classes (or ``(k,)`` for one):
-    an output layer with ``activation='identity'``, as a sigmoid's outputs, all in (0, 1), keep the cost above
-    ln(1 + (k − 1)/e), 1.46 for the 10 digits (``fit`` warns of it, and of a tanh's floor).
+    those of an output layer with ``activation='identity'``, for a sigmoid's outputs, all in (0, 1), keep the cost
+    above ln(1 + (k − 1)/e), 1.46 for the 10 digits (``fit`` warns of it, and of a tanh's floor).
     ``labels`` are class indices (ints in ``0 … k−1``, shape ``(n,)``) or one-hot rows of the same shape as
     ``logits`` (ints, bools or floats; rows of probabilities work too).  Computed through ``log_softmax``, so
     logits of ±1000 are fine.  Rows of probabilities given as a Value get their gradient too (soft targets from

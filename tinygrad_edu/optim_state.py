@@ -109,11 +109,17 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
                   and (start := key[:key.rfind(".") + 1]) in positions}
     expected.update(f"state.{i}.{field}" for i in with_state for field, _ in optimizer._parameter_fields)
     given = set(state)
-    # (a few of them, each cut: a crafted file may hold thousands of entries, or names of 60,000 characters)
-    problems = [f"{what} {checks.listed(sorted(repr(key)[:60] for key in keys))}"
+    # (a few of them, each cut, inside its quotes: a crafted file may hold thousands of entries, or names of 60,000
+    # characters)
+    problems = [f"{what} {checks.listed(sorted(_cut(key) for key in keys))}"
                 for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
+
+
+def _cut(key: Any) -> str:
+    """A state's key for a message, at most 60 characters of it quoted (its repr cut would lose the closing quote)."""
+    return repr(key[:60]) if isinstance(key, str) else repr(key)[:60]
 
 
 def _checked_settings(optimizer: Any, state: Mapping[str, Any], where: str) -> Any:

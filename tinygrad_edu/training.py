@@ -452,8 +452,9 @@ def _warn_if_squashed_logits(model: Any, cost: Any) -> None:
     best = math.exp(width) / (math.exp(width) + k - 1)
     warnings.warn(f"fit: cross_entropy takes the raw outputs (logits) and applies the softmax itself, but the output "
                   f"layer applies {last.activation_name!r}, which keeps its {k} outputs within {width:g} of each "
-                  f"other: the softmax gives the right class at most {best:.3g}, so the cost cannot fall below "
-                  f"{-math.log(best):.3g}; {SQUASHED_OUTPUT_ADVICE}", stacklevel=checks.outside_the_package())
+                  f"other: the softmax gives the right class a probability of at most {best:.3g}, so the cost cannot "
+                  f"fall below {-math.log(best):.3g}; {SQUASHED_OUTPUT_ADVICE}",
+                  stacklevel=checks.outside_the_package())
 
 
 def _warn_if_weighed_by_all_samples(cost: Value, name: str, targets: np.ndarray, samples: int) -> None:

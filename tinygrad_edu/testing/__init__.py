@@ -45,8 +45,9 @@ def _check_arity(f: Callable[..., Any], inputs: Sequence[Any], where: str) -> No
     torch.autograd.gradcheck takes them.  A tuple or list of arrays or Values given as the only input is a TypeError
     too where f takes one: ``(W,)`` would be checked as one array of shape ``(1, *W.shape)``, not as ``W``."""
     together = len(inputs) == 1 and isinstance(inputs[0], tuple | list)
-    hint = (f"; give the inputs one by one, {where}(f, x, y), not as one tuple (as torch.autograd.gradcheck "
-            "takes them)" if together else "")
+    kind = type(inputs[0]).__name__ if together else ""
+    hint = (f"; give the inputs one by one, {where}(f, x, y), not as one {kind} (torch.autograd.gradcheck's "
+            "tuple of inputs)" if together else "")
     if isinstance(f, Op):  # (its signature, (*inputs, **params), takes any number: its vjps count them)
         if len(inputs) != len(f.vjps):
             raise TypeError(f"{where}: f {f!r} cannot be called with the {len(inputs)} input(s) given{hint}")
@@ -61,10 +62,10 @@ def _check_arity(f: Callable[..., Any], inputs: Sequence[Any], where: str) -> No
             raise TypeError(f"{where}: f {name}{signature} cannot be called with the {len(inputs)} input(s) "
                             f"given{hint}") from None
     if together and any(isinstance(x, Value | np.ndarray) for x in inputs[0]):
-        raise TypeError(f"{where}: the only input is a {type(inputs[0]).__name__} of {len(inputs[0])} array(s), "
+        raise TypeError(f"{where}: the only input is a {kind} of {checks.counted(len(inputs[0]), 'array')}, "
                         "which would be checked as one array with a new first axis, not as the arrays themselves; "
-                        f"give the inputs one by one, {where}(f, x) or {where}(f, x, y), not as one tuple (as "
-                        "torch.autograd.gradcheck takes them), or np.stack(...) for one array made of them")
+                        f"give the inputs one by one, {where}(f, x) or {where}(f, x, y), not as one {kind} "
+                        "(torch.autograd.gradcheck's tuple of inputs), or np.stack(...) for one array made of them")
 
 
 def _real_array(name: str, what: str, x: Any) -> np.ndarray:
