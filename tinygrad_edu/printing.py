@@ -56,12 +56,13 @@ def _whole_but_not(printed: list[str], numbers: np.ndarray) -> bool:
     as rounded)."""
     if numbers.dtype.kind != "f":
         return False
-    for text, number in zip(printed, numbers.tolist()):
+    for text, number in zip(printed, numbers):
         try:
             shown, leading = float(text), float(text.partition("e")[0])
         except ValueError:  # (np.set_printoptions(formatter=...) of the user's: "<1.0>")
             return False
-        if leading.is_integer() and shown.is_integer() and shown != number:
+        # (compared in the array's dtype: float32's 1e20 is 100000002004087734272, which 1.e+20 shows exactly)
+        if leading.is_integer() and shown.is_integer() and numbers.dtype.type(shown) != number:
             return True
     return False
 
