@@ -1833,7 +1833,8 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
     else:
         _update(op, value, other)
     value._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
-    _changed_with(value)
+    if _DETACHED_FROM:  # (and those of the Values it shares its numbers with: none while nothing was detached)
+        _changed_with(value)
     return value
 
 
