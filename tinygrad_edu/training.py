@@ -509,9 +509,9 @@ _FLAT = "give the targets flat, targets.reshape(-1) (or make the outputs a colum
 def _whole_updates(run: _Run) -> Iterator[None]:
     """While fit trains, the first Ctrl-C ends training after the update under way (full batch: after its episode;
     mini-batches: after the batch), never halfway through it, some parameters changed and others not; a second one
-    interrupts at once, except while the optimizer changes the parameters (``optim._whole_update``): there training
-    ends once they are all changed.  Only where Ctrl-C is Python's own KeyboardInterrupt (the main thread, Python's
-    handler, as in a Jupyter cell); elsewhere nothing changes."""
+    interrupts at once, except while the optimizer changes the parameters (it holds Ctrl-C back for that): there
+    training ends once they are all changed.  Only where Ctrl-C is Python's own KeyboardInterrupt (the main thread,
+    Python's handler, as in a Jupyter cell); elsewhere nothing changes."""
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield
