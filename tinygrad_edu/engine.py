@@ -651,9 +651,8 @@ def _stale(node: Value, parent: Value, where: str, output: Value | None = None) 
         advice += ("; if the change was to a Value made by its .detach() (h = h.detach(), then h *= 0 to start a new "
                    "sequence), call backward() before that change, or make a new Value instead: h = h.detach() * 0")
     error = ValueError(f"{where}: the graph is stale: {name} was changed in place (an optimizer's step, "
-                       f"load_state_dict, .data = …, or -= or [...] = under no_grad, on it or on its .detach(), which "
-                       f"shares its numbers) after {node.op} used it, so the numbers recorded from it are out of "
-                       f"date; {advice}")
+                       f"load_state_dict, .data = …, or -= or [...] = under no_grad) after {node.op} used it, so the "
+                       f"numbers recorded from it are out of date; {advice}")
     error.changed = parent  # type: ignore[attr-defined]  # (the Value changed: a drawing's key names it)
     return error
 
