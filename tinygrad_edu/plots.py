@@ -14,7 +14,8 @@ it out; one wider than the figure wraps onto more lines (not one holding mathtex
 * :func:`plot_activations` — the activation functions and their derivatives (seed, section 3.1), the derivatives
   computed by the engine's own backward pass.
 * :func:`plot_descent` — the path gradient descent takes on the contour of a two-parameter cost (seed, 6.2).
-* :func:`descent_path` — the points of that path as an array (no figure), ``steps + 1`` rows.
+* :func:`descent_path` — the points of that path as an array (no figure), ``steps + 1`` rows (fewer where it
+  stops early: ∇f = 0, no Armijo step, or a diverging path past 1e12).
 * :func:`plot_learning_rates` — the same start with a learning rate that overshoots, one that crawls, one that
   fits, and Armijo's step size control (seed, section 7.2).
 * :func:`plot_armijo` — the Armijo condition on one step: φ(t) = f(x + t·d), the line f(x) + σ·t·∇f(x)ᵀd, the
@@ -319,12 +320,14 @@ def _shown(text: str, what: str, function: str) -> str:
 
 def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, steps: int = 25,
                  sigma: float = 1e-4, alpha: float = 0.5) -> np.ndarray:
-    """The points of gradient descent x^(k+1) = x^k − t_k·∇f(x^k) from ``start``: ``steps + 1`` rows.
+    """The points of gradient descent x^(k+1) = x^k − t_k·∇f(x^k) from ``start``: ``steps + 1`` rows, fewer where
+    it stops early.
 
     ``learning_rate`` is a fixed step t_k = η, or ``"armijo"`` for the Armijo step of
     :func:`tinygrad_edu.optim.armijo_step`.  Stops early where ∇f = 0, where Armijo finds no step (as the
-    optimizer, it then stays), where the points stop being finite (a learning rate that diverges) or at the first
-    point where f is NaN or inf (outside its domain).
+    optimizer, it then stays), before the first point that is not finite or has an element larger than 1e12 in size
+    (a learning rate that diverges: the last row is the last point within 1e12) or at the first point where f is NaN
+    or inf (outside its domain).
     """
     _check_function(f, "descent_path")
     x = _point(start, "start", "descent_path")
@@ -1063,8 +1066,9 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     ``optimizer_or_steps`` is a fixed learning rate η (a number), ``"armijo"`` for the Armijo step size
     control, a function making an optimizer from a parameter list (``lambda p: optim.Adam(p, 0.1)``: it
     takes up to ``steps`` steps, and stops as the ``"armijo"`` path does where ∇f = 0 leaves the point where it
-    is or the optimizer finds no step, its ``last_failed``), or the points of a path you computed (an array of
-    shape (k, 2)), which must begin at ``start``: the first point is marked as the start and the path counts
+    is or the optimizer finds no step, its ``last_failed``; a learning rate or an optimizer whose path diverges ends
+    at its last point within 1e12 in size, as :func:`descent_path` does), or the points of a path you computed (an
+    array of shape (k, 2)), which must begin at ``start``: the first point is marked as the start and the path counts
     k − 1 steps (a path that begins elsewhere is refused with a ValueError, not drawn from a start it does not
     pass through).  The title names the method: gradient descent, or random search and Newton's method for the paths
     of ``optim.RandomSearch`` and ``optim.Newton``.  ``bounds`` = (x_min, x_max, y_min, y_max) fixes the window; by
