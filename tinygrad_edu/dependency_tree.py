@@ -180,7 +180,8 @@ class DependencyTree:
         several uses, Σ ∂C/∂(user)·∂(user)/∂name.  The total follows ``≈`` instead of ``=`` where the numbers as
         printed do not work out to it at ``precision`` digits (``0.78 · 0.23 · 0.75 ≈ 0.14``: the factors' digits
         left out add up).  A long chain goes on over more lines (``· 0.25 · …``) with every factor kept and the
-        total last; no lines when there is nothing to multiply or add (one factor)."""
+        total last; no lines when there is nothing to multiply or add (one factor), nor for a frozen parameter
+        (``requires_grad = False``), which needs no gradient."""
         name = self._check_name(name, "chain_lines")
         checks.precision(precision, "DependencyTree.chain_lines")
         checks.integer(width, "width", "DependencyTree.chain_lines", least=1)
@@ -196,7 +197,8 @@ class DependencyTree:
                 worked_out = math.fsum(products)
             except (OverflowError, ValueError):  # fsum refuses inf + (−inf) and a finite sum past 1.8e308
                 worked_out = sum(products)
-        elif self.nodes[name].kind in ("weight", "bias") and name != self.cost:
+        elif (self.nodes[name].kind in ("weight", "bias") and name != self.cost
+              and self.nodes[name].value.requires_grad):
             try:
                 path = self.path(name)
             except ValueError:  # the path splits further up: the sum is on the Value where it splits
@@ -294,12 +296,15 @@ def _copied(copy: Value, original: Value) -> bool:
 def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Value], names: dict[int, str],
                   thetas: Iterator[int]) -> list[Value]:
     """The inputs of node ``name`` that the tree shows, weights first and biases last: labelled Values that need a
-    gradient, parameters without a label (named θ1, θ2, … here), the network's input α^0 (labelled or not; under
-    the seed's z^L, α^(L-1), see _layer_input) and the cost's target; other constants are folded into the edge like
-    an exponent (they need no gradient)."""
+    gradient, a layer's frozen weights and biases (``W^i``, ``b^i`` with ``requires_grad = False``: constants, drawn as
+    α^0 is), parameters without a label (named θ1, θ2, … here), the network's input α^0 (labelled or not; under the
+    seed's z^L, α^(L-1), see _layer_input) and the cost's target; other constants are folded into the edge like an
+    exponent (they need no gradient)."""
     shown: list[Value] = []
     for leaf in boundary:
-        if id(leaf) in names and (leaf.op is not None or leaf.requires_grad):
+        # (a frozen W^i or b^i, requires_grad False, is still the layer's parameter: drawn as a constant, as α^0 is)
+        if id(leaf) in names and (leaf.op is not None or leaf.requires_grad
+                                  or _kind(names[id(leaf)], leaf, cost) in ("weight", "bias")):
             shown.append(leaf)
         elif leaf.requires_grad:
             names[id(leaf)] = f"θ{next(thetas)}"
