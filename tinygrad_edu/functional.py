@@ -165,9 +165,15 @@ def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
     if axis is not None:
         _check_axis("concatenate", axis, "an int or None")
     values = _joined("concatenate", values)
-    if len(values) > _FAN_IN and _recorded(values):
-        return _in_a_tree(values, ops.concatenate, axis)
-    return apply(ops.concatenate(len(values), axis), *values)
+    try:
+        if len(values) > _FAN_IN and _recorded(values):
+            return _in_a_tree(values, ops.concatenate, axis)
+        return apply(ops.concatenate(len(values), axis), *values)
+    except ValueError as error:  # (numpy's "zero-dimensional arrays cannot be concatenated": say what joins numbers)
+        if axis is None or not all(_shape(v) == () for v in values):
+            raise
+        raise ValueError(f"{error}; numbers (0-d Values, such as the ln π(a) of each step) have no axis to join "
+                         "along: F.stack(values) makes them a vector (torch.cat of 1-element tensors)") from None
 
 
 @checks.pytorch_keywords(dim=_AXIS)
@@ -322,6 +328,8 @@ _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(val
                          "an id repeats)",
             **dict.fromkeys(("clamp", "clip"), "F.maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling"),
             "minimum": "-F.maximum(-a, -b)",
+            "one_hot": "np.eye(num_classes)[indices], an array (an index has no derivative); a policy's ln π(a) is "
+                       "F.log_softmax(logits)[np.arange(n), actions], no one-hot product needed",
             "logsigmoid": _LOG_SIGMOID}
 _RENAMED_BY_JAX = {"log_sigmoid": _LOG_SIGMOID,  # (jax.nn's)
                    "logsumexp": "x.max() + (x - x.max()).exp().sum().log(), finite for every finite x; along an axis, "

@@ -58,8 +58,14 @@ _UNROLL_BY_HAND = "there are no recurrent layers here; unroll one in a loop with
                   "step, h = (h @ W_h + x[:, t] @ W_x + b).tanh() for t in range(steps): backward() is then " \
                   "backpropagation through time (h = h.detach() every k steps truncates it)"
 
-#: What PyTorch's ReLU, Sigmoid and Tanh classes and Keras's Activation are here.
+#: What PyTorch's ReLU, Sigmoid, Tanh, LeakyReLU and Softplus classes and Keras's Activation are here.
 _ACTIVATION_IN_THE_LAYER = "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='relu')"
+
+#: What PyTorch's Softmax and LogSoftmax classes (the last module of a classifier or a policy network) are here.
+_SOFTMAX_OUTSIDE_THE_LAYER = ("there is no softmax layer here: give the output layer activation='identity' and take "
+                              "F.softmax(model(x)) for the probabilities, F.log_softmax(model(x)) for their logarithms "
+                              "(a policy's ln π(a): F.log_softmax(model(x))[np.arange(n), actions], exact where a "
+                              "probability rounds to 0); losses.cross_entropy takes the raw outputs itself")
 
 # torch.nn's classes that have no counterpart here, and what to write instead (this module's __getattr__).
 _PYTORCH_CLASSES = {
@@ -68,7 +74,8 @@ _PYTORCH_CLASSES = {
     "Sequential": "nn.Network(layer, layer, ...) is one here, of Layers; blocks of your own (a residual block) go in "
                   "a list on a Module of your own, called in turn in its forward: for block in self.blocks: x = "
                   "block(x)",
-    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh"), _ACTIVATION_IN_THE_LAYER),
+    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softplus"), _ACTIVATION_IN_THE_LAYER),
+    **dict.fromkeys(("Softmax", "LogSoftmax"), _SOFTMAX_OUTSIDE_THE_LAYER),
     "ModuleList": "a plain list of Modules is walked here: self.layers = [nn.Layer(...), ...]",
     "ModuleDict": "a plain dict of Modules is walked here, its keys naming them: self.heads = {'reg': nn.Layer(...), "
                   "...} (parameters heads.reg.weights, ...)",
@@ -135,12 +142,16 @@ _KERAS_DENSE = {
     "use_bias": "every Layer has biases here; init='xavier' or 'he' starts them at 0, and freezing them keeps "
                 "them there: layer.biases.requires_grad = False",
 }
-#: Keras's activation names (None and 'linear' are its identity; its softmax output goes with its cross-entropy).
+#: Keras's activation names (None and 'linear' are its identity; its softmax output goes with its cross-entropy;
+#: log_softmax, also PyTorch's, is taken on the outputs).
 _KERAS_ACTIVATIONS = {
     "linear": "Keras's 'linear' is 'identity' here",
     "softmax": "Keras's softmax output goes with its categorical_crossentropy; here losses.cross_entropy takes the "
                "raw outputs (logits) and applies the softmax itself: give the output layer activation='identity' "
                "(F.softmax(model(x)) gives the probabilities)",
+    "log_softmax": "give the output layer activation='identity' and take F.log_softmax(model(x)), the logarithms of "
+                   "the probabilities (a policy's ln π(a): F.log_softmax(model(x))[np.arange(n), actions]), or pass "
+                   "the function itself, F.log_softmax, as the activation",
 }
 
 
