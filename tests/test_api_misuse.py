@@ -349,6 +349,7 @@ CASES = [
     Case(notation.summary, lambda tmp: {"array": [1.0, 2.0]}),
     Case(notation.value_summary, lambda tmp: {"array": [1.0, 2.0]}),
     Case(notation.array_line, lambda tmp: {"array": np.array([1.0, 2.0])}),
+    Case(notation.param_text, lambda tmp: {"value": (slice(None), np.array([0, 2]))}),
     Case(notation.shortened, lambda tmp: {"text": "abc", "limit": 2}),
     Case(notation.left_to_right, lambda tmp: {"text": "abc"}),
     Case(notation.numbers_of, lambda tmp: {"array": [1.0, 2.0]}),

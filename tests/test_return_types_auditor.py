@@ -382,6 +382,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.notation.summary": call(notation.summary, np.ones(3, np.float32)),
         "tinygrad_edu.notation.value_summary": call(notation.value_summary, np.float32(0.9999999)),
         "tinygrad_edu.notation.array_line": call(notation.array_line, np.ones(3, np.float32)),
+        "tinygrad_edu.notation.param_text": call(notation.param_text, (slice(None), np.int64(2))),
         "tinygrad_edu.notation.shortened": call(notation.shortened, "a label", 4),
         "tinygrad_edu.notation.left_to_right": call(notation.left_to_right, "∂C/∂وزن = 3"),
         "tinygrad_edu.notation.numbers_of": call(notation.numbers_of, Value(2.0)),

@@ -310,6 +310,10 @@ _MINITORCH_NAMES = {
     "topological_sort": "tinygrad_edu.engine.backward_order(output) lists the Values output.backward() visits, in "
                         "its order",
     "backpropagate": "write output.backward() (output.backward(grad) for an output of more than one number)",
+    **dict.fromkeys(("Function", "ScalarFunction"),
+                    "an operation of one's own is an Op here, its forward and one vjp per input as functions "
+                    "(no ctx, no class): from tinygrad_edu import Op; Op(name, forward, (vjp_a, vjp_b)), called "
+                    "as op(x, y) (PyTorch's torch.autograd.Function too)"),
     "central_difference": "tinygrad_edu.testing.numerical_gradient(f, *inputs) gives every input's gradient by "
                           "central differences (minitorch's central_difference(f, *vals, arg=i) is its [i] for one "
                           "number), and check_gradients(f, *inputs) compares it with backward()",

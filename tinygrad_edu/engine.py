@@ -425,7 +425,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     except AttributeError:  # (not an Op: found on this error path, so a good call pays nothing for the test)
         raise TypeError(f"apply: op must be an Op (tinygrad_edu.Op), got {_described(op)}") from None
     if len(inputs) != count:
-        raise ops.inputs_error(op, len(inputs))
+        raise ops.inputs_error(op, len(inputs), inputs)
     if params:
         if op.saving is not None and "saved" in params:
             raise TypeError(f"{op.name}: saved= is not a parameter of an Op with a saving forward: the engine hands "
@@ -831,7 +831,15 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
         if array is None or array.dtype.kind not in "biuf":  # (a Value in an ordinary pass, None, complex, …)
             its = _its_vjp(parents, parent)
             dtype = f" of dtype {grad.dtype}" if hasattr(grad, "dtype") else ""
-            raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real gradients")
+            why = ("; an ordinary backward pass gives a vjp arrays, so it computed with a Value kept in its closure "
+                   "or given as a parameter, whose gradient an Op cannot follow: give every Value as an input, "
+                   "apply(op, x, w), with a vjp for each") if isinstance(grad, Value) else ""  # (as _forward_output)
+            raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real "
+                            f"gradients{why}")
+        if array.dtype.kind in "biu" and not isinstance(grad, int):  # (g is floats: integers lost its fractions)
+            raise TypeError(f"{op.name}: {_its_vjp(parents, parent)} returned {array.dtype} for an input of dtype "
+                            f"{parent._data.dtype}: integers or booleans hold no fractions of g; return g times the "
+                            "local derivative in floats (g * (x > 0), not (x > 0) alone; no .astype(int))")
         grad = array
     shape = parent._data.shape
     if grad.shape != shape:

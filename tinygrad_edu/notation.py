@@ -14,8 +14,9 @@ import numpy as np
 
 from tinygrad_edu import checks
 
-__all__ = ["format_number", "summary", "value_summary", "array_line", "numbers_of", "smallest_normal", "pretty",
-           "operand", "printable", "shortened", "left_to_right", "left_out_note", "LAYER_LABEL", "RIGHT_TO_LEFT"]
+__all__ = ["format_number", "summary", "value_summary", "array_line", "param_text", "numbers_of", "smallest_normal",
+           "pretty", "operand", "printable", "shortened", "left_to_right", "left_out_note", "LAYER_LABEL",
+           "RIGHT_TO_LEFT"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -97,6 +98,22 @@ def array_line(array: np.ndarray, precision: int = 8) -> str:
         text = np.array2string(array, precision=precision, separator=", ", threshold=8, edgeitems=3, sign="-",
                                floatmode="maxprec", suppress_small=False, formatter={}, legacy=False)
     return " ".join(text.split()).replace("[ ", "[").replace(" ]", "]")
+
+
+def param_text(value: Any) -> str:
+    """An operation's setting as it is written in Python: ``axis=0``, not ``axis=np.int64(0)``; ``key=(:, [0, 2])``,
+    not ``(slice(None, None, None), array([0, 2]))``."""
+    if isinstance(value, np.generic):
+        return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612)
+    if isinstance(value, np.ndarray):  # (on one line, as the player writes it, whatever np.set_printoptions says)
+        return array_line(value)
+    if isinstance(value, slice):
+        parts = ["" if part is None else param_text(part) for part in (value.start, value.stop, value.step)]
+        return ":".join(parts if parts[2] else parts[:2])
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(map(param_text, value)) + ("," if isinstance(value, tuple) and len(value) == 1 else "")
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    return "..." if value is Ellipsis else repr(value)
 
 
 def _mean(array: np.ndarray) -> float:

@@ -100,6 +100,12 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r}, inputs={len(self.vjps)})"
 
+    def __getattr__(self, name: str) -> Any:
+        """PyTorch's (and minitorch's) names of a Function's parts: an AttributeError saying what they are here."""
+        advice = _FUNCTION_NAMES.get(name)
+        where = f" (a torch.autograd.Function name); {advice}" if advice else ""
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{where}", name=name, obj=self)
+
     def __copy__(self) -> Op:
         return self  # a fixed rule: copies of a graph (copy.deepcopy) share it
 
@@ -115,14 +121,29 @@ class Op:
                         "load them into a model built again with the activation (model.load(path))")
 
 
-def inputs_error(op: Op, given: int) -> TypeError:
+#: torch.autograd.Function's names, what they are for an Op (see Op.__getattr__).
+_FUNCTION_NAMES = {
+    "apply": "call the Op itself, op(x, y), or apply(op, x, y) (from tinygrad_edu import apply)",
+    "backward": "an Op's backward rule is its vjps, one per input, vjp(g, out, *inputs, **params): op.vjps",
+    "save_for_backward": "a vjp is given the forward's output and inputs, vjp(g, out, *inputs); to keep more from "
+                         "the forward pass, give Op(..., saving=forward_and_saved), whose saved= the vjps get"}
+
+
+def inputs_error(op: Op, given: int, inputs: Sequence[Any] = ()) -> TypeError:
     """The error for ``op`` called with ``given`` inputs, not one per vjp; where there are too many and its forward
-    has parameters after its inputs (``relu6(x, 0.0, 1.0)`` for ``lambda x, lo, hi``), it says they go by name."""
+    has parameters after its inputs (``relu6(x, 0.0, 1.0)`` for ``lambda x, lo, hi``), it says they go by name; where
+    one of those is a Value (an input, given one vjp for all, as PyTorch's backward returns all gradients), it says
+    an Op has one vjp per input."""
     count = len(op.vjps)
     code = getattr(op.forward, "__code__", None)
     names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount] if code is not None else ()
     hint = ""
-    if given > count and names[count:]:  # (the inputs by the forward's own names: a, b, not x, x)
+    if given > count and any(hasattr(x, "_apply_op") for x in inputs[count:]):  # (a Value: no parameter)
+        vjps = ", ".join(f"vjp_{name}" for name in names[:given]) if len(names) >= given else "vjp_a, vjp_b, …"
+        hint = (f"; an Op takes one input per vjp, and it has {count}: a vjp returns the gradient of its own input, "
+                f"so give one for each, Op({op.name!r}, forward, ({vjps})) (not one returning them all, as PyTorch's "
+                "backward does)")
+    elif given > count and names[count:]:  # (the inputs by the forward's own names: a, b, not x, x)
         hint = (f"; its parameters ({', '.join(names[count:])}) are given by name, after the inputs: "
                 f"{op.name}({', '.join(names[:count])}, {names[count]}=…)")
     return TypeError(f"{op.name}: takes {count} input(s), got {given}{hint}")

@@ -168,7 +168,10 @@ def forward_formula(node: Value, names: list[str]) -> str:
         key = node.op_params["key"]
         base = a if _grouped(a) or " " not in a else f"({a})"
         return f"{base}[{', '.join(map(_index_text, key if isinstance(key, tuple) else (key,)))}]"
-    return forms.get(op, f"{node.op}({inner if len(names) == 1 else ', '.join(names)})")
+    arguments = [inner] if len(names) == 1 else names
+    if not op:  # an Op of one's own: its parameters too, as draw_graph writes them (log_base(x, base=2))
+        arguments = [*arguments, *(f"{k}={notation.param_text(v)}" for k, v in node.op_params.items())]
+    return forms.get(op, f"{node.op}({', '.join(arguments)})")
 
 
 def _index_text(part: Any) -> str:

@@ -189,24 +189,9 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
 
 def _op_text(node: Value) -> str:
     params = node.op_params
-    shown = ", ".join(f"{k}={_param_text(v)}" for k, v in params.items() if v is not None and (k != "keepdims" or v))
+    shown = ", ".join(f"{k}={notation.param_text(v)}" for k, v in params.items()
+                      if v is not None and (k != "keepdims" or v))
     return _text(f"{node.op}({shown})" if shown else node.op, 40)
-
-
-def _param_text(value: Any) -> str:
-    """An operation's setting as it is written in Python: ``axis=0``, not ``axis=np.int64(0)``; ``key=(:, [0, 2])``,
-    not ``(slice(None, None, None), array([0, 2]))``."""
-    if isinstance(value, np.generic):
-        return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612)
-    if isinstance(value, np.ndarray):  # (on one line, as the player writes it, whatever np.set_printoptions says)
-        return notation.array_line(value)
-    if isinstance(value, slice):
-        parts = ["" if part is None else _param_text(part) for part in (value.start, value.stop, value.step)]
-        return ":".join(parts if parts[2] else parts[:2])
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(map(_param_text, value)) + ("," if isinstance(value, tuple) and len(value) == 1 else "")
-        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-    return "..." if value is Ellipsis else repr(value)
 
 
 @checks.pytorch_keywords(format="draw_graph(v) returns a graphviz Digraph: set its .format = 'svg', or call "
