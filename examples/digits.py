@@ -56,8 +56,8 @@ def main() -> None:
     history = fit(network, train.inputs, one_hot(train.labels), cost=squared_error,
                   optimizer=optim.GradientDescent(network, learning_rate=1.0), episodes=args.episodes,
                   batch_size=10, seed=args.seed, progress=False)
-    print(f"gradient descent, η = 1, batches of 10: {history.episodes} episodes in "
-          f"{time.perf_counter() - began:.1f} s")
+    episodes = f"{history.episodes} episode" + ("" if history.episodes == 1 else "s")
+    print(f"gradient descent, η = 1, batches of 10: {episodes} in {time.perf_counter() - began:.1f} s")
     print(f"cost C on all training images: {start:.3f} before training → {history.final_cost:.4f} after")
 
     with no_grad():

@@ -10,8 +10,9 @@ The first three start from the same weights and biases; all four see the same 10
 
 Then it prints the outputs at the seed's test inputs x = 0.1, 0.5, −1, 0.01 next to their targets, checks the
 goals and writes into a folder (default ./xsquared-example) the pictures (cost per episode, the section 6.3
-dependency tree, the trained network), the backpropagation player page, the table and the lowest-cost network
-(model.npz).  ``python -m tinygrad_edu demo`` runs the same comparison from :mod:`tinygrad_edu.demo`.
+dependency tree, the trained network), the backpropagation player page, the table and the 1-12-12-1 network that
+ended lowest (model.npz; Newton's 1-8-1 network, often lower, is not one of them).  ``python -m tinygrad_edu demo``
+runs the same comparison from :mod:`tinygrad_edu.demo`.
 
 Run:  python examples/xsquared.py [--output FOLDER] [--seed S]
 """
