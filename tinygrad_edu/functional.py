@@ -316,7 +316,27 @@ _SCORES = "q @ k.swapaxes(-1, -2) / q.shape[-1] ** 0.5"
 _FUTURE = "np.triu(np.ones((q.shape[-2], k.shape[-2]), bool), 1)"
 _LAYER_NORM = ("(x - x.mean(-1, keepdims=True)) / (((x - x.mean(-1, keepdims=True)) ** 2).mean(-1, keepdims=True) "
                "+ 1e-5).sqrt() * weight + bias")
-_RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(values, axis=0)",
+#: A convolution's windows by im2col, for x of shape (N, C, H, W) and k×k windows of stride 1 (for a stride s, each
+#: window's corner np.arange(oh).repeat(ow) * s, with oh = (H - k) // s + 1): each window one column, an index that
+#: adds the gradient up where windows overlap; conv2d is the weights (out_channels, C·k·k) @ these columns.
+_WINDOWS_2D = ("x[:, :, r, c].reshape(N, C * k * k, oh * ow), the k×k windows of x (N, C, H, W) as columns, with "
+               "oh, ow = H - k + 1, W - k + 1, r = np.arange(k).repeat(k)[:, None] + np.arange(oh).repeat(ow) and c = "
+               "np.tile(np.arange(k), k)[:, None] + np.tile(np.arange(ow), oh) (the gradient adds up where windows "
+               "overlap; for a stride s, np.arange(oh).repeat(ow) * s and np.tile(np.arange(ow), oh) * s, with oh = "
+               "(H - k) // s + 1)")
+#: 2×2 pooling of x (N, C, H, W), H and W even, by a reshape and a reduction over the two window axes.
+_POOLING = "x.reshape(N, C, H // 2, 2, W // 2, 2).{}(axis=(3, 5)), for 2×2 windows of stride 2 of x (N, C, H, W)"
+#: What PyTorch's convolution, pooling and padding are here, written with indexing, reshape, reductions and @.
+CONVOLUTION = {"conv2d": f"(weight.reshape(len(weight), -1) @ windows + bias.reshape(1, -1, 1)).reshape(N, -1, oh, "
+                         f"ow), for weight (out_channels, C, k, k) and bias (out_channels,), where windows = "
+                         f"{_WINDOWS_2D}",
+               "unfold": _WINDOWS_2D,
+               "max_pool2d": _POOLING.format("max") + " (ties split the gradient evenly)",
+               "avg_pool2d": _POOLING.format("mean"),
+               "pad": "np.eye(H + 2 * p, H, k=-p) @ x @ np.eye(W, W + 2 * p, k=p), p zeros on each side of the last "
+                      "two axes of x (N, C, H, W), F.pad(x, (p, p, p, p)); along one axis, F.concatenate([zeros, x, "
+                      "zeros], axis) with zeros = np.zeros(shape) of x's shape but p along that axis"}
+_RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(values, axis=0)", **CONVOLUTION,
             "scaled_dot_product_attention": f"F.softmax({_SCORES}) @ v; for is_causal=True, "
                                             f"F.softmax(F.where({_FUTURE}, -np.inf, {_SCORES})) @ v (an attn_mask of "
                                             "booleans, True where a query may look: F.where(~attn_mask, -np.inf, "

@@ -183,7 +183,13 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
         k = logits.shape[-1] if logits.ndim > 2 else 0  # (batch, positions, classes): each position a sample
         rows = (f"; for logits of {k} classes at each position, take each position for a sample: cross_entropy("
-                f"logits.reshape(-1, {k}), labels.reshape(-1)) (one-hot rows: labels.reshape(-1, {k}))" if k else "")
+                f"logits.reshape(-1, {k}), labels.reshape(-1)) (one-hot rows: labels.reshape(-1, {k}))"
+                if k > 1 else "")
+        if logits.ndim > 2 and logits.shape[1] > 1:  # (PyTorch's layout (n, k, d1, …), a convolution's output)
+            n, k = logits.shape[:2]
+            rows += ("; with the classes on axis 1, as a convolution gives them (PyTorch's (n, k, d1, …)): "
+                     + (f"cross_entropy(logits.reshape({n}, {k}), labels)" if logits.size == n * k else
+                        f"cross_entropy(np.moveaxis(logits, 1, -1).reshape(-1, {k}), labels.reshape(-1))"))
         raise ValueError(f"cross_entropy: logits must have shape (n, k) or (k,), got {logits.shape}{rows}")
     if not logits.size:
         raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")

@@ -37,7 +37,7 @@ import numpy as np
 
 from tinygrad_edu import checks, ops, seeds, serialization
 from tinygrad_edu.engine import Value, apply, no_grad
-from tinygrad_edu.functional import ACTIVATIONS
+from tinygrad_edu.functional import ACTIVATIONS, CONVOLUTION
 
 __all__ = ["Module", "Layer", "Network", "MLP", "load_state", "load", "INITS", "FORMAT", "MAX_PARAMETERS"]
 
@@ -96,6 +96,11 @@ _PYTORCH_CLASSES = {
                  "2).mean(-1, keepdims=True) + 1e-5).sqrt() * weight + bias",
     "Embedding": "a Value of shape (num_embeddings, embedding_dim) is one here, indexed by the token ids: "
                  "table[ids], ids an integer array (the gradient adds up where an id repeats)",
+    "Conv2d": "there is no convolution layer here; on a Module of your own with Values weight (out_channels, C, k, "
+              "k) and bias (out_channels,), its forward is " + CONVOLUTION["conv2d"],
+    "MaxPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["max_pool2d"],
+    "AvgPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["avg_pool2d"],
+    "Flatten": "x.reshape(len(x), -1) in a forward of your own (it keeps the batch's first axis, as Flatten does)",
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
     "utils": "there is no nn.utils here; clip_grad_norm_(model.parameters(), c) is, after backward(): norm = "
              "optim.gradient_norm(model), and if norm > c, p.grad *= c / norm for p in model.parameters() if p.grad "

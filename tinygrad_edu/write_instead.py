@@ -317,6 +317,9 @@ METHOD_ADVICE = {name: f"{WRITE_INSTEAD[name]}; along an axis, {_ALONG_AN_AXIS['
                         "the last mean keeps the axis, to broadcast against v); that divides by n, as numpy's does, "
                         f"where PyTorch's x.{name}() divides by n - 1: {unbiased}, n the numbers along axis"
                   for name, unbiased in (("var", _UNBIASED), ("std", f"({_UNBIASED}).sqrt()"))}
+#: v.flatten(1), PyTorch's flatten of a batch (a CNN's features before its Linear head), keeps the first axis.
+METHOD_ADVICE["flatten"] = (f"{WRITE_INSTEAD['flatten']}; v.flatten(1), which keeps the first axis (a batch's, as "
+                            "PyTorch's flatten(x, 1)), is v.reshape(len(v), -1)")
 
 #: What to write instead of a ufunc's method (np.add.reduce(v)) on Values, along the axis it was given (numpy passes
 #: it as the keyword axis; its default is 0) and with keepdims=True where it was given (``{keepdims}``).

@@ -33,7 +33,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.autodiff import gradients
 from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
-from tinygrad_edu.ops import Op
+from tinygrad_edu.ops import BUILT_IN, Op
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
 __all__ = ["numerical_gradient", "check_gradients", "GradientReport", "GradientCheckError"]
@@ -1190,11 +1190,13 @@ def _rounded_forward_note(task: _Task) -> str:
 def _summed_vjp_note(task: _Task) -> str:
     """A note naming the first vjp that returns a shape neither its input's nor one its Op's output could broadcast
     it to (``g[:, None] * b`` where ``g * b`` was meant): backward() sums it down to the input's shape, as for an
-    input the forward broadcasts, so its wrong shape shows only as wrong numbers."""
+    input the forward broadcasts, so its wrong shape shows only as wrong numbers.  The built-in Ops are left out:
+    matmul's vjp for a matrix shared by a stack (``W @ columns``, a convolution by im2col) is rightly of the stack's
+    batch shape, which its output's shape is not."""
     __tracebackhide__ = True
     for op, k, given, data, (result,) in _vjp_results(task, (1.0,)):
         shape = np.shape(result)
-        if shape != given.shape and not _broadcasts_to(shape, data.shape):
+        if shape != given.shape and BUILT_IN.get(op.name) is not op and not _broadcasts_to(shape, data.shape):
             return (f"\nThe vjp for input {k} of Op {op.name!r} returns shape {shape} for an input of shape "
                     f"{given.shape} (g has shape {data.shape}): backward() sums it down to the input's "
                     "shape, as for an input the forward broadcasts; if the forward does not broadcast this input "
