@@ -922,7 +922,8 @@ def _set_data(value: Value, numbers: Any) -> None:
     """``v.data = numbers``: new numbers for a leaf, taken as Value() takes them, except that a Python number keeps
     v's dtype and a float32 or float64 array is used as it is, not copied (PyTorch's ``p.data = t``).  micrograd's
     update ``p.data += -lr * p.grad`` changes the array in place, then assigns it: either way the leaf's numbers are
-    new, so a graph recorded from the old ones is stale and its backward raises, as after ``w -= …`` under no_grad."""
+    new, so a graph recorded from the old ones is stale and its backward raises, as after ``w -= …`` under no_grad.
+    Numbers of another shape leave no ``.grad``: the old one was of the old shape."""
     if value._op is not None:
         raise ValueError(f"Value.data: this Value was computed by {value._op.name}, so its numbers follow from its "
                          "inputs; change a leaf's numbers (a parameter), or assign to a Value made by .detach()")
@@ -933,7 +934,9 @@ def _set_data(value: Value, numbers: Any) -> None:
         raise type(error)(f"Value.data: {str(error).removeprefix('Value: ')}") from None
     value._data = numbers
     grad = value.grad
-    if grad.__class__ is np.ndarray and grad.dtype != numbers.dtype:  # a gradient has its Value's dtype (as
+    if getattr(grad, "shape", numbers.shape) != numbers.shape:  # the old numbers' gradient fits no new shape (the
+        value.grad = None  # repr showed data=0.3, grad=[[-0.0005]], and an optimizer's step blamed the gradient)
+    elif grad.__class__ is np.ndarray and grad.dtype != numbers.dtype:  # a gradient has its Value's dtype (as
         value.grad = grad.astype(numbers.dtype)  # model.float() and load_state_dict convert it)
     value._order = next(_creation)  # new numbers: graphs recorded from the old ones are stale (_creation)
     _changed_with(value)  # (d.data *= 0 on a Value made by detach() changed the numbers it shares, then assigned them)
@@ -1018,7 +1021,8 @@ class Value:
                             "Shared, not copied: ``v.data = a`` with a float array ``a`` keeps ``a`` itself (as "
                             "PyTorch's ``p.data = t``), so a later step that changes ``v`` in place changes ``a``, "
                             "and a change of ``a`` changes ``v``; writes into the array (``v.data[0] = 1``, "
-                            "``v.data.fill(0)``) are not seen by the graphs recorded from ``v`` (``backward``).")
+                            "``v.data.fill(0)``) are not seen by the graphs recorded from ``v`` (``backward``).  "
+                            "Numbers of another shape set ``.grad`` to None (it was a gradient of the old shape).")
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -448,6 +448,17 @@ def _added(terms: list[str], total: str, fmt: Any) -> str:
     return "=" if fmt(worked_out) == total else "≈"
 
 
+#: The result step's word for a parameter whose ``.grad`` differs from the steps': it holds other passes too (backward()
+#: run twice), or zero_grad() emptied it after this backward() (then "zero_grad() first" would be the wrong advice).
+_MIXED = "≠ .grad (it holds other backward passes too: zero_grad() first)"
+_RESET = "≠ .grad (zero_grad() reset it after this backward(), or it was never filled: call backward() again)"
+
+
+def _reset(grad: Any) -> bool:
+    """Whether a parameter's ``.grad`` holds no backward pass: None, or zeros (``zero_grad(set_to_none=False)``)."""
+    return grad is None or not np.any(numbers_of(grad))
+
+
 def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: Mapping[int, np.ndarray],
                  fmt: Any) -> Step:
     rows = []
@@ -459,7 +470,7 @@ def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: 
         same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9,
                                                      atol=notation.smallest_normal(node.grad),
                                                      equal_nan=True)  # a NaN cost: NaN steps, NaN .grad
-        check = "= .grad" if same else "≠ .grad (it holds other backward passes too: zero_grad() first)"
+        check = "= .grad" if same else _RESET if _reset(node.grad) else _MIXED
         rows.append(f"<tr><td>{_esc(_name(node, names))}</td><td>{_esc(found)}</td><td>{_esc(stored)}</td>"
                     f"<td>{_esc(check)}</td></tr>")
     body = ("<p>The backward pass is done. The gradient of every parameter, as the steps computed it and as "

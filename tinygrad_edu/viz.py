@@ -364,7 +364,9 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
         key += ("\ngrad: each Value's .grad, from the backward pass of another output (the Value drawn has had none: "
                 "call its backward() to see its own)")
     elif show_grad and value.grad is not None and total == len(kept) and _passes_mixed(kept):
-        key += ("\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
+        key += ("\ngrad: the parameters' .grad are 0, reset by zero_grad(set_to_none=False) after the backward pass "
+                "whose gradients the other Values hold: call backward() again to see one pass" if _zeroed(kept) else
+                "\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
                 "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
                 "again to see one pass")
     if stale and total == len(kept):  # (the whole graph: a walk of at most max_nodes)
@@ -406,6 +408,16 @@ def _stale_note(value: Value) -> str:
         return (f"\ndata: stale: {name} was changed in place (an optimizer's step?) after this graph was computed,"
                 "\nso the boxes mix new and old numbers: compute it again to draw one pass")
     return ""
+
+
+def _zeroed(kept: list[Value]) -> bool:
+    """Whether every parameter among ``kept`` that has a ``.grad`` holds zeros there (``zero_grad(set_to_none=False)``
+    since the backward pass), so that no pass is in them, rather than several."""
+    grads = [p.grad for p in kept if p.op is None and p.requires_grad and p.grad is not None]
+    try:
+        return bool(grads) and not any(np.any(notation.numbers_of(grad)) for grad in grads)
+    except (TypeError, ValueError):  # a .grad set by hand to what holds no numbers
+        return False
 
 
 def _passes_mixed(kept: list[Value]) -> bool:
