@@ -650,7 +650,11 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     engine's own derivative of the order below, ``order=k`` checks orders 1 to k in turn and raises at the first
     that fails (a wrong second derivative would otherwise make a wrong third one look right).  The step ``eps``
     (unless given) is 1e-6 at order 1, 1e-5 at order 2 and 1e-4 from order 3, where the differenced derivative
-    carries rounding errors of its own.  ``order`` is at most 10: the work grows about threefold per order.  As in
+    carries rounding errors of its own.  From order 2, an element that disagrees is taken again before it is
+    reported, as a step of 1e-4 is too coarse wherever f varies on a scale near it (−25x/(625x² + 0.5) at 0): its
+    differences with steps ε and ε/2, then ε/10 and ε/20, are Richardson-extrapolated, and it passes only where an
+    extrapolation agrees and the disagreement fell with the step (a wrong derivative's does not); a failure names
+    the steps tried.  ``order`` is at most 10: the work grows about threefold per order.  As in
     :func:`numerical_gradient`, NaN or inf inputs, an ``eps`` that is not a finite number > 0, and an element
     where ``x ± ε`` rounds back to ``x`` or overflows raise ``ValueError``: these are not gradient mismatches.
 
@@ -789,6 +793,11 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
                 f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
     numeric = _central_differences(evaluate, arrays, weights, eps)
+    retaken = ""
+    if order > 1:  # (the differenced derivative is smooth, but its steep ones outrun a fixed step: take them again)
+        numeric, retaken = _retaken(task, analytic, numeric,
+                                    lambda i, index, step: _difference_at(evaluate, arrays, weights, i, index, step),
+                                    eps)
 
     def repeatable(bad: list[np.ndarray]) -> bool:  # f's values, its gradients and the table's differences again
         __tracebackhide__ = True
@@ -802,7 +811,8 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                      lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
                      repeatable,
                      lambda: bool(np.isfinite(evaluate(arrays)).all()),
-                     (lambda: evaluate(arrays)) if order == 1 else None)
+                     (lambda: evaluate(arrays)) if order == 1 else None,
+                     lambda i, index, step: _difference_at(evaluate, arrays, weights, i, index, step), retaken)
     if order == 1 and weights.size == 1:
         _check_scales_with_upstream(task, analytic, numeric)
     if order == 1:
@@ -812,6 +822,40 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
         # last: a saving forward whose out is not forward's makes a recorded pass differ too, but it is named above
         _check_recorded_pass(task, output, analytic, numeric)
     return report
+
+
+def _retaken(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray],
+             difference: Callable[[int, tuple[int, ...], float], float], eps: float) -> tuple[list[np.ndarray], str]:
+    """``numeric`` with each disagreeing element taken again before it is reported (orders 2 and up, where the
+    differenced derivative is steep wherever f varies on a scale near ε: a central difference's own error, about
+    ε²·C‴/6, then exceeds the tolerance of a right derivative).  Its differences with steps ε and ε/2 are
+    Richardson-extrapolated, (4·D(ε/2) − D(ε))/3, which cancels that ε² error; where the disagreement fell with the
+    step but the extrapolation still disagrees, ε/10 and ε/20 are tried the same way.  An element is cleared only
+    where an extrapolation agrees and the disagreement fell at least fourfold with the step or vanished (a wrong
+    derivative's stays, whatever the step); it then holds the extrapolation.  Also the steps tried, for a failure's
+    message ('' where every element agreed).  Costs nothing where every element agrees."""
+    __tracebackhide__ = True
+    bad = [_disagreeing(np.abs(a - n), n, task.atol, task.rtol) for a, n in zip(analytic, numeric, strict=True)]
+    if not any(b.any() for b in bad):
+        return numeric, ""
+    numeric = [n.copy() for n in numeric]
+    for i, b in enumerate(bad):
+        for index in (tuple(int(k) for k in index) for index in np.argwhere(b)):
+            a, coarse = float(analytic[i][index]), float(numeric[i][index])
+            for step in (eps, eps / 10):  # (Python floats below: inf − inf is nan, never a numpy warning)
+                coarse = coarse if step == eps else difference(i, index, step)
+                fine = difference(i, index, step / 2)
+                agrees = [abs(a - d) <= task.atol + task.rtol * abs(d) for d in (coarse, fine)]
+                if not (agrees[1] or abs(a - fine) <= 0.35 * abs(a - coarse)):
+                    break  # the disagreement does not fall with the step: not the step's
+                extrapolated = fine + (fine - coarse) / 3
+                if abs(a - extrapolated) <= task.atol + task.rtol * abs(extrapolated):
+                    numeric[i][index] = extrapolated
+                    break
+    return numeric, (f"\nThe disagreeing elements were taken again with the steps eps={eps:g} and {eps / 2:g}, and "
+                     f"where the disagreement fell with the step also {eps / 10:g} and {eps / 20:g} (the central "
+                     "differences of each pair Richardson-extrapolated, which cancels their own error of order "
+                     "eps²): the rows above still disagree.")
 
 
 def _gradient_arrays(arrays: list[np.ndarray], grads: list[Any]) -> list[np.ndarray]:
@@ -1052,10 +1096,14 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
             requested: int, what: str, kink: Callable[[int, tuple[int, ...]], tuple[float, float] | None],
             finer: Callable[[int, tuple[int, ...]], float], resolution: Callable[[int, tuple[int, ...]], float],
             repeatable: Callable[[list[np.ndarray]], bool], finite_here: Callable[[], bool] = lambda: True,
-            at_inputs: Callable[[], np.ndarray] | None = None) -> GradientReport:
+            at_inputs: Callable[[], np.ndarray] | None = None,
+            at_step: Callable[[int, tuple[int, ...], float], float] | None = None,
+            retaken: str = "") -> GradientReport:
     """The report when every element agrees; else raise GradientCheckError with the table (which, when f is not
     ``repeatable`` where the elements ``bad`` disagree, blames f's randomness instead of kinks, the step or rounding;
-    ``at_inputs``: f's output at the inputs as the differences evaluate it, for order 1)."""
+    ``at_inputs``: f's output at the inputs as the differences evaluate it, for order 1; ``at_step``: the central
+    difference at an element with another step, to try the one a note suggests; ``retaken``: which steps
+    :func:`_retaken` tried, for the message)."""
     __tracebackhide__ = True
     errors, abs_errors, rel_errors, bad, atol_only = [], [], [], [], 0
     for a, n in zip(analytic, numeric, strict=True):
@@ -1084,13 +1132,14 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         note = (in_place or _unrecorded_note(task, at_inputs)
                 or (_no_graph_note(task, bad) or _rounded_forward_note(task) or _unscaled_note(task)
                              if order == 1 else "")
-                or _step_note(analytic, worst, halved, eps) or _rounding_note(worst, resolution, eps, tolerance)
+                or _step_note(analytic, worst, halved, eps, tolerance, at_step)
+                or _rounding_note(worst, resolution, eps, tolerance)
                 or _kinked_slope_note(analytic, worst, halved, eps)
                 or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
                 or (_summed_vjp_note(task) if order == 1 else ""))
         at_kink = kink(*worst[:2]) is not None  # (the table's first row says so already)
-        raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested, note, at_kink), analytic,
-                                 numeric)
+        raise GradientCheckError(table + retaken + _failure_notes(analytic, bad, order, requested, note, at_kink),
+                                 analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
                           eps, analytic, numeric, order, atol_only)
 
@@ -1243,17 +1292,26 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
 
 
 def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
-               eps: float) -> str:
+               eps: float, tolerance: float = math.inf,
+               at_step: Callable[[int, tuple[int, ...], float], float] | None = None) -> str:
     """A note when the worst disagreement is the step's, not the derivative's: a central difference's own error
     (about ε²·C‴/6) falls fourfold when the step is halved (``halved``: the difference then); a wrong derivative's
-    disagreement does not fall."""
+    disagreement does not fall.  The step suggested is the power of ten that the ε² law puts within a quarter of the
+    element's ``tolerance``, if the difference with it (``at_step``) agrees there: a step that fails too is not
+    suggested (rounding then outgrows the step's error before it is small enough)."""
     i, index, error = worst
     finer_error = abs(float(analytic[i][index]) - halved)  # (Python floats: inf − inf is nan)
     if not (math.isfinite(error) and finer_error <= 0.35 * error):  # (NaN where the halved step is lost in rounding;
         return ""                                                      # an infinite error falls by no step)
+    wanted = eps * math.sqrt(tolerance / (4 * error)) if error > 0 else eps / 10
+    smaller = min(eps / 10, 10.0 ** math.floor(math.log10(wanted))) if wanted > 0 else 0.0
+    works = at_step is None or (smaller > 0 and abs(float(analytic[i][index]) - at_step(i, index, smaller))
+                                <= tolerance)
+    advice = (f"try eps={smaller:g}" if works else "no smaller step agrees either there: rounding outgrows the "
+              "step's error first; check at a point where f varies more slowly")
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
             f"halved, as a central difference's own error does: the step eps={eps:g} is too large for these inputs "
-            f"(try eps={eps / 10:g}); the derivative is not shown to be wrong.")
+            f"({advice}); the derivative is not shown to be wrong.")
 
 
 def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
