@@ -356,6 +356,7 @@ CASES = [
     Case(notation.smallest_normal, lambda tmp: {"array": np.ones(2, dtype=np.float32)}),
     Case(notation.pretty, lambda tmp: {"label": "α^2"}),
     Case(notation.operand, lambda tmp: {"name": "-0.5"}),
+    Case(notation.exponent, lambda tmp: {"name": "z²"}),
     Case(notation.printable, lambda tmp: {"text": "α"}),
     Case(notation.left_out_note, lambda tmp: {"shown": 1, "total": 2}),
     Case(plots.plot_history, lambda tmp: {"history": sample_history()}),

@@ -142,7 +142,7 @@ def test_the_seeds_last_layer_with_a_numeric_previous_activation_gets_the_seeds_
     assert math.isclose(tree.chain_rule("w_3"), 0.6 * a * (1 - a) * 2 * (a - 0.9), rel_tol=1e-12)
     assert math.isclose(tree.chain_rule("w_3"), float(w.grad), rel_tol=1e-12)
     drawn = viz.draw_dependency_tree(cost).source
-    assert "∂zᴸ/∂w_3 = αᴸ⁻¹" in drawn and "through mul" not in drawn
+    assert "∂zᴸ/∂w₃ = αᴸ⁻¹" in drawn and "through mul" not in drawn
 
 
 def test_a_chain_labelled_from_the_output_names_its_input_after_the_first_layer():

@@ -127,10 +127,10 @@ def test_an_empty_label_is_no_name_and_a_constant_of_other_than_one_number_is_na
 
 
 def test_the_local_derivatives_of_a_mean_a_minimum_and_a_one_by_one_matrix():
-    """∂mean(v)/∂v = 1/3 for 3 numbers; min has no formula (""); α @ W with a 1×1 W: ∂/∂α is W, no transpose."""
+    """∂mean(v)/∂v = 1/3 for 3 numbers; min's is 1 at the minimum; α @ W with a 1×1 W: ∂/∂α is W, no transpose."""
     v = Value([1.0, 2.0, 3.0])
     assert local_formula(v.mean(), 0, ["v"]) == "1/3 for every element"
-    assert local_formula(v.min(), 0, ["v"]) == ""
+    assert local_formula(v.min(), 0, ["v"]) == "1 at the minimum (shared equally by ties), 0 elsewhere"
     alpha, weights = Value(np.ones(1)), Value(np.ones((1, 1)))
     assert local_formula(alpha @ weights, 0, ["α", "W"]) == "W"
 
@@ -154,7 +154,8 @@ def test_a_minimums_row_shows_the_local_derivative_without_an_empty_formula():
     _, steps = _steps(cost)
     text = _text_of(steps[-2].html)
     assert steps[-2].title == "Backward 3 of 3: ∂C/∂v"
-    assert "∂min₁/∂v = min 0 · mean 0.5 · max 1 2 × min 0 · mean 0.5 · max 1 = min 0 · mean 1 · max 2" in text
+    assert ("∂min₁/∂v = 1 at the minimum (shared equally by ties), 0 elsewhere = min 0 · mean 0.5 · max 1 2 × min 0 "
+            "· mean 0.5 · max 1 = min 0 · mean 1 · max 2") in text
 
 
 # ------------------------------------------------------------------------------------------------- the graph's steps

@@ -35,7 +35,7 @@ import numpy as np
 from tinygrad_edu import checks
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.graph import nearest_values
-from tinygrad_edu.notation import format_number, numbers_of, operand, pretty, smallest_normal
+from tinygrad_edu.notation import exponent, format_number, numbers_of, operand, pretty, smallest_normal
 from tinygrad_edu.ops import BUILT_IN
 
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op", "has_layers",
@@ -231,6 +231,7 @@ def _wrapped(first: str, pieces: list[str], width: int) -> list[str]:
     return lines
 
 
+#: ∂α/∂z of each activation, ``{z}`` the pre-activation's name (for ``exp`` written as an exponent: ``e^(z²)``).
 ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": "1 − tanh²({z})",
                         "leaky_relu": "LeakyReLU′({z})", "softplus": "σ({z})", "exp": "e^{z}"}
 
@@ -638,7 +639,8 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], users: d
     if key_kind and key_kind.group(1) in ("z", "α") and ops <= {"mul", "matmul", "add"}:  # α = z: identity
         return _affine_formula(parent, users, names, path)
     if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in ACTIVATION_FORMULAS:
-        return ACTIVATION_FORMULAS[key.op].format(z=pretty(parent_name))
+        written = pretty(parent_name)
+        return ACTIVATION_FORMULAS[key.op].format(z=exponent(written) if key.op == "exp" else written)
     if difference is None or not any(p is parent for p in difference.parents):
         return ""
     first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data), precision)

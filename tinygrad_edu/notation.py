@@ -15,7 +15,7 @@ import numpy as np
 from tinygrad_edu import checks
 
 __all__ = ["format_number", "summary", "value_summary", "array_line", "param_text", "numbers_of", "smallest_normal",
-           "pretty", "operand", "printable", "shortened", "left_to_right", "left_out_note", "LAYER_LABEL",
+           "pretty", "operand", "exponent", "printable", "shortened", "left_to_right", "left_out_note", "LAYER_LABEL",
            "RIGHT_TO_LEFT"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
@@ -159,6 +159,31 @@ def operand(name: str) -> str:
     if not isinstance(name, str):
         raise TypeError(f"operand: name must be a str, got {type(name).__name__}")
     return f"({name})" if name.startswith(("-", "−")) else name
+
+
+#: The marks of a name that has an exponent already (``z²``, ``αᴸ⁻¹``, ``x^0.5``).
+_RAISED = set("^⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᴸ")
+
+
+def exponent(name: str) -> str:
+    """``name`` as an exponent, after ``^``: in parentheses where it has an exponent of its own or more than one term,
+    ``e^(z²)`` (``e^z²`` reads as (e^z)², while the ² is layer 2's, as in ``σ(z²)``), ``e^(ln x)``; a single name or
+    number as it is, ``e^z``, and so is one group in parentheses already, ``e^(w · x)``."""
+    if not isinstance(name, str):
+        raise TypeError(f"exponent: name must be a str, got {type(name).__name__}")
+    if not (_RAISED & set(name) or " " in name) or _one_group(name):
+        return name
+    return f"({name})"
+
+
+def _one_group(text: str) -> bool:
+    """Whether ``text`` is one group in parentheses: ``(w − y²)``, not ``(a)·(b²)``."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and i < len(text) - 1:  # closed before the end (or never opened)
+            return False
+    return text.endswith(")")
 
 
 def printable(text: Any) -> str:

@@ -158,7 +158,8 @@ def forward_formula(node: Value, names: list[str]) -> str:
         axis = tuple(map(operator.index, axis)) if isinstance(axis, tuple) else operator.index(axis)
     along = "" if axis is None else f", axis={axis}"  # mean(x, axis=0) is a row of means, not one number
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
-             "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}", "exp": f"e^{a}",
+             "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}",
+             "exp": f"e^{notation.exponent(a)}",  # e^(z²): the layer's index inside the exponent, as in σ(z²)
              "log": f"ln {a}", "sqrt": f"√{a}", "abs": f"|{inner}|", "tanh": f"tanh({inner})",
              "tanh_slope": f"1 − tanh²({inner})", "sigmoid_slope": f"σ′({inner})",  # (a recorded backward pass's)
              "sigmoid": f"σ({inner})", "relu": f"max({inner}, 0)", "sum": f"Σ({inner}{along})" if along else f"Σ {a}",
@@ -205,14 +206,20 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
     if op == "pow":
         return _power_rule(node, a, b) if i == 0 else f"{_base(a)}^{b} · ln {a}"
     forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
-             "div": f"1/{operand(b)}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1", "exp": f"e^{a}",
+             "div": f"1/{operand(b)}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1",
+             "exp": f"e^{notation.exponent(a)}",
              "log": f"1/{a}", "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
              "tanh_slope": f"−2·tanh({a})(1 − tanh²({a}))", "sigmoid_slope": f"σ″({a}) = σ′({a})(1 − 2σ({a}))",
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
              "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
              "mean": f"1/{node.parents[0].size // max(node.size, 1)} for every element",  # (per number averaged)
              "max": "1 at the maximum (shared equally by ties), 0 elsewhere",
-             "copy": "1 (the numbers only move)",
+             "min": "1 at the minimum (shared equally by ties), 0 elsewhere",
+             "maximum": f"1 where {names[i]} > {other}, ½ where they are equal, 0 elsewhere",
+             "softmax": f"sᵢ(δᵢⱼ − sⱼ), s = softmax({a})", "log_softmax": f"δᵢⱼ − softmax({a})ⱼ",
+             "copy": "1 (the numbers only move)", "astype": "1 (only the dtype changes)",
+             "broadcast_to": "1 for each copy (the copies' gradients add up)",
+             "scatter": "1 for the elements placed",
              "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)",
              "index": "1 for the picked elements"}
     return forms.get(op, "")

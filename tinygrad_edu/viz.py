@@ -781,7 +781,9 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
 
 def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB", chains: bool = True) -> Drawing:
     """The drawing of :func:`draw_dependency_tree` for a tree already found; node ``i`` of ``tree.nodes`` is the
-    Graphviz node ``v{i}``.  ``chains=False`` leaves out the ``chain: …`` lines (the player's steps show them)."""
+    Graphviz node ``v{i}``.  ``chains=False`` leaves out the ``chain: …`` lines (the player's steps show them).  The
+    seed's indices are drawn as it prints them, ``W^1`` as ``W¹`` and ``w_3`` as ``w₃`` (the tree's names stay
+    ``'w_3'``)."""
     if not isinstance(tree, DependencyTree):
         raise TypeError(f"tree_drawing: tree must be a DependencyTree (from dependency_tree(cost)), "
                         f"got {type(tree).__name__}")
@@ -793,9 +795,9 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
-        lines = [f"<B>{_text(pretty(name))}</B>", _text(f"= {notation.value_summary(node.data, precision)}")]
+        lines = [f"<B>{_text(_indexed(pretty(name)))}</B>", _text(f"= {notation.value_summary(node.data, precision)}")]
         if node.grad is not None:  # a long name is cut, never the number after it (one line: an Arabic name kept whole)
-            symbol = notation.shortened(printable(f"∂{pretty(tree.cost)}/∂{pretty(name)}"), 60)
+            symbol = notation.shortened(printable(_indexed(f"∂{pretty(tree.cost)}/∂{pretty(name)}")), 60)
             lines.append(_text(f"{symbol} = {format_number(node.grad, precision)}", 120))
             if abs(node.grad) < smallest_normal(node.value.data) and tree.chain_rule(name) != node.grad:
                 lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
@@ -803,7 +805,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
             lines += [_text(line, 120) for line in tree.chain_lines(name, precision)]
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
-        symbol = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
+        symbol = _indexed(edge.symbol + (f" = {edge.formula}" if edge.formula else ""))
         lines = [_text(symbol), _text(f"= {format_number(edge.number, precision)}")]
         if not edge.formula and edge.ops:  # say what the edge stands for when there is no formula to say it
             lines += [f"<I>{_text(line)}</I>" for line in _folded_lines(edge.ops, edge.branching)]
@@ -816,6 +818,18 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         graph.attr(label=_html(*(_text(line, 120) for line in _FOLDED_NOTE)), labelloc="t", fontname="Helvetica",
                    fontsize="11")
     return graph
+
+
+#: The seed's index below the line (section 6.3's ``w_3``, ``b_3``; ``z_1^1``), after a letter and before no other
+#: letter, digit or decimal point: the tree drawing writes it ``w₃``, as it writes ``W^1`` as ``W¹``.  Graphviz sets
+#: a label's lines one font size apart, and the underscore of ``w_3`` ran into the number below it (``= 0̄.7``).
+_SEED_INDEX = re.compile(r"(?<=[^\W\d_])_(\d+)(?![^\W⁰¹²³⁴⁵⁶⁷⁸⁹ᴸ]|\.\d)")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _indexed(text: str) -> str:
+    """``text`` with the seed's indices below the line written as subscripts: ``∂zᴸ/∂w_3`` → ``∂zᴸ/∂w₃``."""
+    return _SEED_INDEX.sub(lambda match: match.group(1).translate(_SUBSCRIPT_DIGITS), text)
 
 
 def _underflow_note(dtype: np.dtype) -> str:
