@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_numerics_mpmath import _derivatives, _sigma, _ulps  # f, f′, f″ by the engine; σ and ulps in mpmath
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, losses
@@ -33,10 +34,6 @@ CANCELLED = "log_softmax's vjp g − softmax·Σg cancels to the leftover digits
 def _fifty_digits():
     with mp.workdps(50):
         yield
-
-
-def _ulps(got: float, exact, dtype) -> float:
-    return float(abs(mp.mpf(float(got)) - exact) / abs(exact) / np.finfo(dtype).eps)
 
 
 def _softmax(row) -> list:
@@ -126,21 +123,6 @@ def test_cross_entropy_on_logits_zero_and_z_has_the_softplus_routes_slope(z, dty
 
 
 # --- guards ---------------------------------------------------------------------------------------------------------
-def _derivatives(f, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """f(x), f'(x), f''(x) element-wise, the last from a recorded backward pass differentiated again."""
-    point = Value(x)
-    out = f(point)
-    out.backward(np.ones_like(x), create_graph=True)
-    slope = point.grad
-    point.grad = None
-    slope.sum().backward()
-    return out.data, slope.data, np.asarray(point.grad)
-
-
-def _sigma(x):
-    return 1 / (1 + mp.exp(-x))
-
-
 # f and its two derivatives in closed form (mpmath), for every real x
 EVERYWHERE = {
     "sigmoid": (F.sigmoid, _sigma, lambda x: _sigma(x) * _sigma(-x),

@@ -40,6 +40,11 @@ KINDS = ("minimum", "maximum", "saddle", "inconclusive", "not converged")
 #: Newton's method has converged when ‖∇f‖ ≤ tol and the next step is at most this (or a few roundings of x).
 _STEP_TOL = 1e-3
 
+#: stationary_point's default zero_tol is this many times n·ε: an eigenvalue within 100·n·ε·max|λ| of 0 is the
+#: rounding of the Hessian's entries and of eigvalsh (which Newton's step takes for singular at n·ε), with room to
+#: spare: a valley of minima, (x − y)² or (xy − 1)², has a computed 0 of up to 0.5ε·max|λ|.
+_ROUNDINGS = 100
+
 
 @dataclass(frozen=True)
 class StationaryPoint:
@@ -110,7 +115,9 @@ def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: 
     At an ordinary stationary point Newton converges quadratically and the eigenvalues settle; near a degenerate
     one it creeps in linearly and the eigenvalue that is really 0 keeps shrinking with the steps (halving for x³),
     at any scale.  Both lists may come in any order (``np.linalg.eig`` does not sort): they are sorted, and the
-    k-th smallest compared with the k-th smallest.
+    k-th smallest compared with the k-th smallest.  The default ``tol`` is for eigenvalues of a point known to a few
+    digits (1e-9 beside 1e3 counts as 0); :func:`stationary_point`, whose point is Newton's to the last digits,
+    counts only rounding as 0 (100·n·ε), so a minimum of eigenvalues 2 and 2e6 is a minimum there, not here.
 
     >>> classify_stationary_point([2.0, 0.5]), classify_stationary_point([-1.0, 3.0])
     ('minimum', 'saddle')
@@ -189,7 +196,8 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
         raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")
     checks.integer(max_iterations, "max_iterations", "stationary_point", least=0)
     checks.number(tol, "tol", "stationary_point", least=0)
-    _relative_tolerance(zero_tol, "zero_tol", "stationary_point")
+    if zero_tol is not None:
+        _relative_tolerance(zero_tol, "zero_tol", "stationary_point")
     return x
 
 
@@ -235,7 +243,7 @@ def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray,
 
 
 def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e-10, max_iterations: int = 50,
-                     zero_tol: float = 1e-6) -> StationaryPoint:
+                     zero_tol: float | None = None) -> StationaryPoint:
     """Newton's method for ∇f(x) = 0 from ``start`` (a number or a vector), then the second-derivative test.
 
     Converged means ``‖∇f(x)‖ ≤ tol`` (or, for a cost of large scale, a ∇f that is only rounding: a Newton step that
@@ -246,11 +254,17 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     value, gradient or Hessian that is NaN or inf, or at a step that leaves x unchanged; a singular Hessian takes
     the least-squares step (0 for a zero Hessian, so a linear f stops there, not converged).  A run that did not
     converge has kind ``"not converged"``; otherwise the kind is :func:`classify_stationary_point` of the last two
-    Hessians' eigenvalues, with tolerance ``zero_tol`` (relative, < 1).  ``f`` takes a Value shaped like ``start``
-    and returns a single number.
+    Hessians' eigenvalues, with tolerance ``zero_tol`` (relative, < 1; by default 100·n·ε for n parameters, 4.4e-14
+    for two: the rounding of the eigenvalues, where classify_stationary_point's own default, 1e-6, is for eigenvalues
+    of a point found only so far).  So a minimum of eigenvalues 2 and 2e6, 1e6·(x − 0.1)² + (y − 0.7)², is a
+    minimum, and only a computed 0 counts as flat; x³ and x⁴ at 0 stay inconclusive, their eigenvalue still
+    halving (x³) or shrinking by 4/9 (x⁴) with Newton's steps, at any scale.  ``f`` takes a Value shaped like
+    ``start`` and returns a single number.
     """
     x = _check_arguments(f, start, tol, max_iterations, zero_tol)
     shape, x = x.shape, x.ravel()
+    if zero_tol is None:
+        zero_tol = _ROUNDINGS * x.size * float(np.finfo(np.float64).eps)
     path, earlier, taken, reach = [x], None, None, _norm(x)
     value, slope, matrix = _evaluate(f, x, shape)
     step = _newton_step(matrix, slope, x)

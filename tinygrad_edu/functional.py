@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks, ops
+from tinygrad_edu import checks, ops, write_instead
 from tinygrad_edu.engine import Value, apply, is_grad_enabled
 
 __all__ = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "identity",
@@ -352,9 +352,7 @@ _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(val
                        "F.log_softmax(logits)[np.arange(n), actions], no one-hot product needed",
             "logsigmoid": _LOG_SIGMOID}
 _RENAMED_BY_JAX = {"log_sigmoid": _LOG_SIGMOID,  # (jax.nn's)
-                   "logsumexp": "x.max() + (x - x.max()).exp().sum().log(), finite for every finite x; along an axis, "
-                                "x.max(axis) + (x - x.max(axis, keepdims=True)).exp().sum(axis).log() (x minus it is "
-                                "F.log_softmax(x, axis))"}
+                   "logsumexp": write_instead.LOGSUMEXP.format(v="x", functional="F")}
 
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take F.any_typo for a valid name)
     def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ Each cost returns a :class:`~tinygrad_edu.Value` of size 1, so ``cost.backward()
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,8 +51,12 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
     """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back; or class
     labels, (n,), to k output neurons, (n, k); or one number per sample that is no class label (a regression's
     target of one output) to k outputs; or one sample's target, a column (k, 1) as the seed writes it or flat, to its
-    prediction, a row (1, k); or one-hot rows of a column of labels, (n, 1, k), to (n, k).  ``given``: the
-    targets as given (pandas' Series has no reshape); ``numbers``: their numbers (None: taken for class labels)."""
+    prediction, a row (1, k); or one-hot rows of a column of labels, (n, 1, k), to (n, k); or one number, shape (),
+    to several.  ``given``: the targets as given (pandas' Series has no reshape); ``numbers``: their numbers (None:
+    taken for class labels)."""
+    if not target and math.prod(prediction) > 1:
+        return (f" (one number as the target of {math.prod(prediction)} predicted numbers: give a target for each, "
+                f"an array of shape {prediction}; np.full({prediction}, y) where they are all y)")
     if len(target) == 1 and prediction == (*target, 1):
         column = "targets.to_numpy().reshape(-1, 1)" if hasattr(given, "to_numpy") else "targets.reshape(-1, 1)"
         return f" (one target per sample: give them as a column, {column})"
@@ -90,6 +95,8 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     given_target = target
     prediction = _as_value(prediction, name, "the prediction")
     target = _as_target(target, prediction, name)
+    if prediction.size == target.size == 1 and prediction.shape != target.shape:  # one number for one: the seed's
+        target = target.reshape(prediction.shape)  # C = (α^L − y')² of one output, y' a number (not an array of it)
     if prediction.shape != target.shape:
         hint = _column_hint(prediction.shape, target.shape, given_target, target.data)
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
@@ -129,6 +136,8 @@ def squared_error(prediction: Any, target: Any) -> Value:
     give one sample as ``(k,)`` or as a row ``(1, k)``.  For one output per sample (``k = 1``) this equals
     :func:`mean_squared_error`; for ``k`` outputs it is ``k`` times it.  In PyTorch's words it is
     ``MSELoss(reduction='sum')`` divided by the number of samples ``n`` (``reduction='sum'`` alone for one sample).
+    A target of one number for a prediction of one number, the seed's ``(α^L − y')²`` with ``y'`` a number, is
+    taken in the prediction's shape (here and in :func:`mean_squared_error`); one number for several is refused.
     """
     prediction, target = _matching("squared_error", prediction, target)
     return apply(ops.squared_error, prediction, target)  # the formula and its derivative: tinygrad_edu/ops.py
@@ -178,6 +187,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     ``−[y·ln σ(z) + (1 − y)·ln(1 − σ(z))]`` is ``(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean()``, exact for
     every ``z``, with gradient ``(σ(z) − y)/n``; written with ``z.sigmoid().log()`` it is NaN once σ rounds to 0 or 1.
     It is this function's cost on the logits ``[0, z]``, so both routes draw the same decision boundary.
+    One class index for logits ``(1, k)``, one sample, is that sample's label, as for logits ``(k,)``.
     """
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
@@ -194,6 +204,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     if not logits.size:
         raise ValueError(f"cross_entropy: the batch is empty (logits of shape {logits.shape})")
     data = _labels_array(labels, logits.shape[-1])
+    if not data.ndim and logits.shape[0] == 1 < logits.ndim:  # one label for one sample, as for logits of shape (k,)
+        data = data.reshape(1)
     try:
         targets = _targets(data, logits.shape)
     except ValueError:

@@ -15,8 +15,8 @@ import re
 
 import numpy as np
 
-__all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "numpy_advice",
-           "ufunc_advice", "norm_note"]
+__all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP",
+           "numpy_advice", "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -45,6 +45,12 @@ _ROLL = ("functional.concatenate([v[-s:], v[:-s]]) for a 1-D v shifted by s, 0 <
 _TRIANGLE = ("v * np.{kept}(np.ones(v.shape[-2:], v.dtype)), zeros {masked} the diagonal of each matrix; to mask "
              "attention scores before a softmax, functional.where(np.triu(np.ones(v.shape[-2:], bool), 1), -np.inf, "
              "v)")
+
+#: ln Σ eᵛ written so that it stays finite, for v.logsumexp() and for JAX's F.logsumexp(x): ``{v}`` the Value's
+#: name, ``{functional}`` the functional module's (``F`` where functional's own refusal says it).
+LOGSUMEXP = ("{v}.max() + ({v} - {v}.max()).exp().sum().log(), finite for every finite {v}; along an axis, "
+             "{v}.max(axis) + ({v} - {v}.max(axis, keepdims=True)).exp().sum(axis).log() ({v} minus it is "
+             "{functional}.log_softmax({v}, axis))")
 
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
@@ -276,9 +282,7 @@ WRITE_INSTEAD = {
     "multinomial": "rng.choice(v.size, p=v.data) for a vector of probabilities, rng = np.random.default_rng(seed), on "
                    "the numbers: a sampled index has no derivative (a batch: one call per row); its ln probability is "
                    "functional.log_softmax(logits)[index]",
-    "logsumexp": "v.max() + (v - v.max()).exp().sum().log(), finite for every finite v; along an axis, v.max(axis) + "
-                 "(v - v.max(axis, keepdims=True)).exp().sum(axis).log() (v minus it is functional.log_softmax(v, "
-                 "axis))",
+    "logsumexp": LOGSUMEXP.format(v="v", functional="functional"),
     "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
     "permute": "v.transpose(*axes)", "t": "v.T", "amax": "v.max(axis=...)", "amin": "v.min(axis=...)",
     "clone": "v * 1.0 (a new Value on the graph), or v.detach() for its numbers without the graph",
