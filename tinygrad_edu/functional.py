@@ -297,6 +297,19 @@ BINARY_ADVICE = ("cross_entropy(logits, labels) with 2 output neurons; for one o
                  "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds to 0 "
                  "or 1)")
 
+#: PyTorch's costs with a kink (|d| at d = 0, a hinge at its margin), for a prediction p and a target y of one shape
+#: (reduction='mean': the mean over every element), written with abs, where and relu; said here and by
+#: tinygrad_edu.losses.
+PIECEWISE_COSTS = {
+    "l1_loss": "abs(p - y).mean(), for a prediction p and a target y (its gradient at p = y is 0, |x|'s at 0)",
+    "huber_loss": "F.where(abs(p - y) <= delta, 0.5 * (p - y) ** 2, delta * (abs(p - y) - 0.5 * delta)).mean(), for "
+                  "a prediction p and a target y (PyTorch's delta=1.0)",
+    "smooth_l1_loss": "F.where(abs(p - y) < beta, 0.5 * (p - y) ** 2 / beta, abs(p - y) - 0.5 * beta).mean(), for a "
+                      "prediction p and a target y (PyTorch's beta=1.0: huber_loss's numbers)",
+    "hinge_embedding_loss": "F.where(y == 1, x, (margin - x).relu()).mean(), for x and labels y of 1 or -1 "
+                            "(PyTorch's margin=1.0); a linear SVM's hinge loss of scores s and labels y of 1 or -1 "
+                            "is (1 - y * s).relu().mean()"}
+
 # torch.nn.functional's costs, and this package's looked for here: they are in tinygrad_edu.losses
 _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
           **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits"), "losses." + BINARY_ADVICE),
@@ -346,7 +359,12 @@ _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(val
             "linear": "x @ weight.T + bias, for PyTorch's weight of shape (out_features, in_features)",
             "embedding": "weight[ids], an integer array of token ids indexing the rows (the gradient adds up where "
                          "an id repeats)",
-            **dict.fromkeys(("clamp", "clip"), "F.maximum(v, low) for a floor, -F.maximum(-v, -high) for a ceiling"),
+            **dict.fromkeys(("clamp", "clip"), write_instead.CLAMP.format(functional="F")),
+            "hardtanh": "-F.maximum(-F.maximum(v, -1.0), -1.0), v clamped to [-1, 1] (PyTorch's hardtanh passes no "
+                        "gradient at a bound itself, this formula ½)",
+            "relu6": "-F.maximum(-v.relu(), -6.0), v clamped to [0, 6] (PyTorch's relu6 passes no gradient at 6 "
+                     "itself, this formula ½)",
+            **PIECEWISE_COSTS,
             "minimum": "-F.maximum(-a, -b)",
             "one_hot": "np.eye(num_classes)[indices], an array (an index has no derivative); a policy's ln π(a) is "
                        "F.log_softmax(logits)[np.arange(n), actions], no one-hot product needed",

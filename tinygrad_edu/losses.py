@@ -315,6 +315,10 @@ _PYTORCH_NAMES = {
                     _BINARY),
 }
 
+# torch.nn's classes of the costs with a kink, by torch.nn.functional's names (functional.PIECEWISE_COSTS)
+_PIECEWISE_CLASSES = {"L1Loss": "l1_loss", "HuberLoss": "huber_loss", "SmoothL1Loss": "smooth_l1_loss",
+                      "HingeEmbeddingLoss": "hinge_embedding_loss"}
+
 # Keras's names for the costs (as strings to compile's loss=, and as keras.losses' functions and classes), and what
 # they are here: fit's error for cost='mse' and this module's __getattr__ say them
 KERAS_NAMES = {
@@ -335,6 +339,9 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
         if name in KERAS_NAMES:
             raise checks.other_library_name(__name__, name, "Keras", f"use losses.{KERAS_NAMES[name]}")
         advice = f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None
+        formula = F.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name))
+        if formula is not None:  # (a cost with a kink, written with F = tinygrad_edu.functional)
+            advice = f"write {formula}"
         raise checks.other_library_name(__name__, name, "PyTorch", advice)
 
 

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP",
+__all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP", "CLAMP",
            "numpy_advice", "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
@@ -52,6 +52,21 @@ LOGSUMEXP = ("{v}.max() + ({v} - {v}.max()).exp().sum().log(), finite for every 
              "{v}.max(axis) + ({v} - {v}.max(axis, keepdims=True)).exp().sum(axis).log() ({v} minus it is "
              "{functional}.log_softmax({v}, axis))")
 
+#: PyTorch's clamp written with maximum, as v.clamp's and F.clamp's refusals say it (``{functional}``: the functional
+#: module's name there).  At a bound itself the two inputs of maximum tie, and a tie splits the gradient (½); clamp
+#: passes all of it there, as the where does.
+CLAMP = ("{functional}.maximum(v, low) for a floor, -{functional}.maximum(-v, -high) for a ceiling (where v is at a "
+         "bound exactly, they tie there and pass ½ of the gradient; PyTorch's clamp passes all of it, as "
+         "{functional}.where((v >= low) & (v <= high), v, np.clip(v.data, low, high)) does)")
+
+
+def _rounding(name: str) -> str:
+    """What to write instead of rounding a Value with numpy's ``name`` (np.round, np.floor, …, PyTorch's v.round())."""
+    return (f"np.{name}(v.data), on the numbers: a rounded number is constant between its jumps, so its derivative is "
+            "0 wherever it has one (PyTorch's round, floor, ceil and trunc give 0); for a straight-through estimator "
+            f"(the rounded numbers forward, v's gradient back), v + (np.{name}(v.data) - v.data)")
+
+
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
@@ -67,8 +82,8 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                  "np.vstack": "functional.stack(values) for 1-D Values, functional.concatenate(values) for 2-D",
                  "np.hstack": "functional.concatenate(values) for 1-D Values, functional.concatenate(values, "
                               "axis=1) for 2-D",
-                 **dict.fromkeys(("np.round", "np.around"), "np.round(v.data), on the numbers: a rounded number "
-                                                            "has no derivative"),
+                 **dict.fromkeys(("np.round", "np.around"), _rounding("round")),
+                 **{f"np.{name}": _rounding(name) for name in ("rint", "fix")},
                  **{f"np.{name}": f"np.{name}(a.data, b.data), on the numbers" for name in ("allclose", "isclose")},
                  "np.nansum": "v[~np.isnan(v)].sum(); along an axis, functional.where(np.isnan(v), 0.0, v).sum(axis)",
                  "np.nanmean": "v[~np.isnan(v)].mean(); along an axis, functional.where(np.isnan(v), 0.0, v)"
@@ -275,8 +290,15 @@ WRITE_INSTEAD = {
     "diagonal": "v[np.arange(len(v)), np.arange(len(v))] for a square v",
     "log1p": "(1 + v).log(); for ln(1 + eᵛ), functional.softplus(v), exact for every v",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
-    **dict.fromkeys(("clip", "clamp"), "functional.maximum(v, low) for a floor, -functional.maximum(-v, -high) for "
-                                       "a ceiling"),
+    **dict.fromkeys(("clip", "clamp"), CLAMP.format(functional="functional")),
+    "clamp_min": "functional.maximum(v, low)", "clamp_max": "-functional.maximum(-v, -high)",
+    **{name: _rounding(name) for name in ("round", "floor", "ceil", "trunc")},
+    "sign": "np.sign(v), an array: sign is constant between its jumps, so its derivative is 0 wherever it has one "
+            "(PyTorch's sign gives 0)",
+    "sort": "v[np.argsort(v.data)] for a 1-D v (each row of a matrix: v[np.arange(len(v))[:, None], np.argsort(v.data, "
+            "axis=1)]): indexing, whose gradient goes back to where each number came from",
+    "topk": "v[np.argsort(-v.data, kind='stable')[:k]], the k largest of a 1-D v (their indices "
+            "np.argsort(-v.data, kind='stable')[:k]); the gradient goes back to them",
     **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
     **{name: f"v.data.{name}(), on the numbers: an index has no derivative" for name in ("argmax", "argmin")},
     "multinomial": "rng.choice(v.size, p=v.data) for a vector of probabilities, rng = np.random.default_rng(seed), on "
