@@ -72,7 +72,7 @@ def test_pytorchs_costs_with_a_kink_name_a_formula_that_gives_their_numbers(name
     module, attribute = {"F": (F, name), "losses": (losses, name), "losses class": (losses, classes[name])}[where]
     message = _message(lambda: getattr(module, attribute))
     assert "(a PyTorch name); write " in message
-    formula = message.split("; write ", 1)[1].split(", for ", 1)[0]
+    formula = message.split("; write ", 1)[1].removeprefix("the cost, ").split(", for ", 1)[0]
     p = Value(PREDICTION.copy())
     names = {"F": F, "np": np, "p": p, "x": p, "y": LABELS if name == "hinge_embedding_loss" else TARGET,
              "delta": 1.0, "beta": 1.0, "margin": 1.0}

@@ -309,6 +309,19 @@ PIECEWISE_COSTS = {
     "hinge_embedding_loss": "F.where(y == 1, x, (margin - x).relu()).mean(), for x and labels y of 1 or -1 "
                             "(PyTorch's margin=1.0); a linear SVM's hinge loss of scores s and labels y of 1 or -1 "
                             "is (1 - y * s).relu().mean()"}
+#: PyTorch's negative log-likelihoods, which are a cost of one's own here (every optimizer minimises, as PyTorch's
+#: do): the formula, in PyTorch's names of the arguments (said here and by tinygrad_edu.losses).
+LIKELIHOOD_ADVICE = {
+    **dict.fromkeys(("gaussian_nll_loss", "GaussianNLLLoss"),
+                    "(0.5 * (var.log() + (input - target) ** 2 / var)).mean(), the Gaussian negative log-likelihood "
+                    "of the targets under means input and variances var, less 0.5·ln 2π (PyTorch's full=False; it "
+                    "also raises var to at least eps=1e-6); for a network whose outputs are a mean and a log-variance "
+                    "s, (0.5 * (s + (target - mean) ** 2 * (-s).exp())).mean() needs no positive var"),
+    **dict.fromkeys(("poisson_nll_loss", "PoissonNLLLoss"),
+                    "(input.exp() - target * input).mean(), the Poisson negative log-likelihood of the counts target "
+                    "under rates e^input, less the mean of ln(target!), a constant (PyTorch's log_input=True, "
+                    "full=False)"),
+}
 
 # torch.nn.functional's costs, and this package's looked for here: they are in tinygrad_edu.losses
 _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
@@ -376,6 +389,8 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwi
     def __getattr__(name: str) -> Any:
         """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are (``F.cat``: what to
         write)."""
+        if name in LIKELIHOOD_ADVICE:  # (in neither module: a cost of one's own)
+            raise checks.other_library_name(__name__, name, "PyTorch", f"write the cost, {LIKELIHOOD_ADVICE[name]}")
         where = f": the costs are in tinygrad_edu.losses; use {_COSTS[name]}" if name in _COSTS else next(
             (f" (a {library} name); write {names[name]}"
              for library, names in (("PyTorch", _RENAMED), ("JAX", _RENAMED_BY_JAX)) if name in names), "")

@@ -339,9 +339,10 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
         if name in KERAS_NAMES:
             raise checks.other_library_name(__name__, name, "Keras", f"use losses.{KERAS_NAMES[name]}")
         advice = f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None
-        formula = F.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name))
-        if formula is not None:  # (a cost with a kink, written with F = tinygrad_edu.functional)
-            advice = f"write {formula}"
+        # a cost with a kink or a negative log-likelihood: one's own, written with F = tinygrad_edu.functional
+        formula = F.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name)) or F.LIKELIHOOD_ADVICE.get(name)
+        if formula is not None:
+            advice = f"write the cost, {formula}"
         raise checks.other_library_name(__name__, name, "PyTorch", advice)
 
 

@@ -288,7 +288,12 @@ WRITE_INSTEAD = {
             "the 1-norm abs(v).sum(), the max-norm abs(v).max()",
     "trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
     "diagonal": "v[np.arange(len(v)), np.arange(len(v))] for a square v",
-    "log1p": "(1 + v).log(); for ln(1 + eᵛ), functional.softplus(v), exact for every v",
+    "log1p": "(1 + v).log(), which loses the digits of a small v (ln(1 + 1e-20) comes out 0); for v > 0, "
+             "functional.softplus(v.log()) keeps them (ln(1 + v) = softplus(ln v)); for ln(1 + eᵛ), "
+             "functional.softplus(v), exact for every v",
+    # (eᵛ − 1 = 2t/(1 − t) for t = tanh(v/2), written 2t·e^max(v, 0)/(1 + |t|): no cancellation on either side of 0)
+    "expm1": "2 * (v * 0.5).tanh() * functional.maximum(v, 0).exp() / (1 + abs((v * 0.5).tanh())), eᵛ - 1 to a few "
+             "roundings for every v, where v.exp() - 1 loses the digits of a small v (e^1e-20 - 1 comes out 0)",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
     **dict.fromkeys(("clip", "clamp"), CLAMP.format(functional="functional")),
     "clamp_min": "functional.maximum(v, low)", "clamp_max": "-functional.maximum(-v, -high)",
