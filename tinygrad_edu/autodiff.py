@@ -160,7 +160,10 @@ def gradient_and_hessian(output: Value, inputs: Sequence[Value]) -> tuple[np.nda
         raise TypeError(f"gradient_and_hessian: the output must be a Value, got {type(output).__name__}")
     if output.size != 1:
         raise ValueError(f"gradient_and_hessian: the output must hold a single number (a cost), got a Value of shape "
-                         f"{output.shape}")
+                         f"{output.shape}; for the Jacobian of several outputs (residuals r, whose JᵀJ is the "
+                         "Gauss-Newton matrix), gradients(output, inputs, grad_output=e) is its row for each e of "
+                         "the output's shape holding 1 at one element and 0 elsewhere (autodiff.jacobian(f) gives it "
+                         "whole for a function f)")
     inputs = _inputs(inputs, "gradient_and_hessian")
     _check_recorded(output, inputs, "gradient_and_hessian")
     if not inputs:  # no parameters: an empty gradient and a 0 × 0 Hessian
@@ -506,7 +509,9 @@ def _gradient_only(transformed: Callable[..., tuple[Value, Any]]) -> Callable[..
     return lambda *args, **kwargs: transformed(*args, **kwargs)[1]
 
 
-@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED, strict=_STRICT, **_JAX_GRAD, **_REVERSE)
+@checks.pytorch_keywords(has_aux=_NO_AUX, create_graph=_RECORDED, strict=_STRICT, **_JAX_GRAD, **_REVERSE,
+                         chunk_size="not needed: the rows are taken one at a time, one backward pass per output "
+                                    "element, as torch.func's chunk_size=1 takes them")
 def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Value]:
     """The Jacobian of ``f`` with respect to argument ``argnums`` (one int): a Value of shape
     ``f(x).shape + x.shape`` whose entry ``[i, j]`` is ∂f_i/∂x_j (one backward pass per output element; an empty
@@ -605,17 +610,35 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     return _pull(inner, [point], [None], None, name)[0][0][0]
 
 
+#: The double-vjp trick, for J·v (jvp) and the columns of a Jacobian (jacfwd) with no forward mode: uᵀJ, recorded,
+#: is linear in u, so its gradient in u along v is J·v (two backward passes, whatever the sizes)
+_DOUBLE_VJP = ("for y = f(x) computed from a Value x and u = Value(np.zeros(y.shape)), g = gradients(y, [x], "
+               "grad_output=u, create_graph=True)[0] is uᵀJ")
+
 #: torch.func's and JAX's transforms that have another name here, or none, looked for as autodiff.jacrev, … (shared:
 #: tinygrad_edu's own __getattr__ says the same of tinygrad_edu.jacrev, JAX's transforms being top-level names there)
 OTHER_NAMES = {
     "jacrev": "use jacobian(f, argnums) (one backward pass per output element, as jacrev's)",
-    "jacfwd": "use jacobian(f, argnums): there is no forward mode here, and the Jacobian is the same",
+    "jacfwd": "use jacobian(f, argnums): there is no forward mode here, and the Jacobian is the same, by one backward "
+              "pass per output element; for many more outputs than inputs (what jacfwd is for), take it by columns, "
+              f"one backward pass per input element: {_DOUBLE_VJP}, and gradients(g.reshape(-1)[j], [u])[0] is "
+              "∂y/∂x_j, shaped like y, for x's element j (flattened)",
     "grad_and_value": "use value_and_grad(f, argnums): the pair the other way round, (f(x), ∇f), as JAX's",
     "vjp": "use gradients(f(x), [x], grad_output=v) for vᵀJ, on a Value f(x) computed from a Value x",
     "vhp": "use hvp(f, x, v): a Hessian is symmetric, so vᵀH is H·v (returned alone, not PyTorch's pair (f(x), vᵀH))",
     "stop_gradient": "use x.detach(), the same numbers connected to nothing (jax.lax.stop_gradient's)",
     **dict.fromkeys(("jvp", "linearize"),
-                    "there is no forward mode here: contract jacobian(f)(x) with v over x's axes for J·v"),
+                    f"there is no forward mode here, but J·v takes two backward passes (the double-vjp trick): "
+                    f"{_DOUBLE_VJP}, and gradients((g * v).sum(), [u])[0] is J·v; contracting jacobian(f)(x) with v "
+                    "over x's axes gives the same numbers by one backward pass per element of y (for 1,000 of them, "
+                    "seconds where the trick takes milliseconds)"),
+    "jit": "there is nothing to compile here: each operation runs at once on numpy arrays, so call f itself (and, for "
+           "speed, give it a whole batch, one sample a row)",
+    "custom_vjp": "write an Op: Op(name, forward, vjps) (from tinygrad_edu import Op), a forward on numpy arrays and "
+                  "one vjp(g, out, *inputs) per input (a sequence of them for several) returning g times the local "
+                  "derivative; written with operators, it can be differentiated again",
+    "custom_jvp": "there is no forward mode here: give the derivative as a vjp, in an Op(name, forward, vjp) (from "
+                  "tinygrad_edu import Op), vjp(g, out, *inputs) returning g times the local derivative",
     "vmap": "there is no vmap: operations take whole arrays, so give f a batch (one sample a row), or loop",
     "functional_call": "there is no functional_call: a model's parameters are its own Values, so compute the cost "
                        "with the model itself and differentiate it, gradients(cost, list(params.values())) for "
