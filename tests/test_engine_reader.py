@@ -157,9 +157,10 @@ def test_backward_visits_every_node_after_all_its_users_in_backward_orders_order
 
 
 def test_a_long_chain_under_a_small_recursion_limit_is_walked_ordered_drawn_and_freed():
-    """y = x·cⁿ for n = 300,000 under a recursion limit of 100: backward (plain and recorded), backward_order and
-    nearest_values need no recursion, and dropping y frees the chain by reference counting alone."""
-    c, n = 1.000001, 300_000
+    """y = x·cⁿ for n = 30,000 under a recursion limit of 100: backward (plain and recorded), backward_order and
+    nearest_values need no recursion (a walk recursing once per node would stop 300 times over), and dropping y frees
+    the chain by reference counting alone (test_engine.py's million-op chain checks a longer one backpropagates)."""
+    c, n = 1.000001, 30_000
     x = Value(1.0)
     y = x
     for _ in range(n):

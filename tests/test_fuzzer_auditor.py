@@ -15,6 +15,7 @@ test_composition does (same graph sizes, its former counts, generation only: no 
 from __future__ import annotations
 
 import collections
+import functools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,17 +35,30 @@ DRAWN = settings(derandomize=True, database=None, phases=[Phase.generate], deadl
                  suppress_health_check=list(HealthCheck))
 
 
-def ops_drawn(count: int, max_nodes: int) -> collections.Counter:
-    """In how many of ``count`` derandomized graphs of at most ``max_nodes`` nodes each op appears."""
-    seen: collections.Counter = collections.Counter()
+@functools.cache
+def graphs_drawn(count: int, max_nodes: int) -> tuple[Expression, ...]:
+    """``count`` derandomized graphs of at most ``max_nodes`` nodes, drawn once for the tests that look at them."""
+    drawn: list[Expression] = []
 
     @settings(DRAWN, max_examples=count)
     @given(expressions(max_nodes=max_nodes))
     def collect(expr: Expression) -> None:
-        seen.update(op_names(expr(*[Value(x) for x in expr.inputs])))
+        drawn.append(expr)
 
     collect()
+    return tuple(drawn)
+
+
+def ops_drawn(count: int, max_nodes: int) -> collections.Counter:
+    """In how many of ``count`` derandomized graphs of at most ``max_nodes`` nodes each op appears."""
+    seen: collections.Counter = collections.Counter()
+    for expr in graphs_drawn(count, max_nodes):
+        seen.update(op_names(expr(*[Value(x) for x in expr.inputs])))
     return seen
+
+
+class _Found(Exception):
+    """Raised once a graph fails: hypothesis draws no more graphs (they would not be checked)."""
 
 
 def failing_graphs(count: int, max_nodes: int, order: int, uses: str = "") -> int:
@@ -55,14 +69,20 @@ def failing_graphs(count: int, max_nodes: int, order: int, uses: str = "") -> in
     @settings(DRAWN, max_examples=count)
     @given(expressions(max_nodes=max_nodes))
     def check(expr: Expression) -> None:
-        if found or not any(re.search(uses, line) for line in expr.lines):
+        if found:  # hypothesis replaying the failing graph: it failed already
+            raise _Found
+        if not any(re.search(uses, line) for line in expr.lines):
             return
         try:
             check_gradients(expr, *expr.inputs, order=order)
         except GradientCheckError:
             found.append(expr)
+            raise _Found from None
 
-    check()
+    try:
+        check()
+    except _Found:
+        pass
     return len(found)
 
 
@@ -97,14 +117,8 @@ def test_every_built_in_op_appears_in_the_graphs_of_the_first_order_check_more_t
 
 
 def test_the_softmaxes_are_drawn_over_all_axes_and_over_tuples_of_axes() -> None:
-    lines: list[str] = []
-
-    @settings(DRAWN, max_examples=GRAPHS // 2)
-    @given(expressions())
-    def collect(expr: Expression) -> None:
-        lines.extend(line for line in expr.lines if "softmax(" in line)
-
-    collect()
+    """In the same graphs as the first-order coverage test (expressions()'s own max_nodes is 25: drawn once)."""
+    lines = [line for expr in graphs_drawn(GRAPHS // 2, 25) for line in expr.lines if "softmax(" in line]
     assert any("axis=None" in line for line in lines)
     assert any(re.search(r"axis=\((-?\d+, )+-?\d+\)", line) for line in lines)  # two axes or more
 

@@ -49,7 +49,8 @@ def _central(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
 
 def _live_values() -> int:
     gc.collect()
-    return sum(isinstance(o, Value) for o in gc.get_objects())
+    # type(o), not isinstance: isinstance reads o.__class__, which warns on torch's deprecated module attributes
+    return sum(issubclass(type(o), Value) for o in gc.get_objects())
 
 
 # --- defects ------------------------------------------------------------------------------------------------------
