@@ -139,9 +139,9 @@ def _check_value(value: Any, function: str) -> None:
 
 # --- computation graphs -------------------------------------------------------------------------------------
 def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[tuple[str, list[Value]]]:
-    """Group the Values of each Layer: its weights and biases plus every operation result that is an ancestor
-    of the layer's output ``α^i`` but not of its input ``α^(i−1)``.  Layers are found by the labels
-    ``W^i, b^i, α^i`` (``W, b, α`` for a standalone Layer) or from ``model.layers``.
+    """Group the Values of each Layer: its weights and biases plus every operation result on the way back from the
+    layer's outputs ``α^i`` to its inputs (``α^(i−1)``, what its weights multiply), of every call.  Layers are found by
+    the labels ``W^i, b^i, α^i`` (``W, b, α`` for a standalone Layer) or from ``model.layers``.
     """
     groups: dict[int | None, dict[str, list[Value]]] = {}
     for node in kept:
@@ -150,33 +150,38 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
             index = int(match.group(2)) if match.group(2) else None
             kind = match.group(1).upper() if match.group(1) in "Ww" else match.group(1)
             groups.setdefault(index, {}).setdefault(kind, []).append(node)
-    layers: list[tuple[int | None, str, list[Value]]] = []  # (index, name, parameters)
+    layers: list[tuple[int | None, str, list[Value], int]] = []  # (index, name, parameters, how many are weights)
     if model is not None:
         model_layers = list(getattr(model, "layers", [model]))
         for position, layer in enumerate(model_layers, start=1):
             index = getattr(layer, "index", None) or position
-            params = [p for p in (getattr(layer, "weights", None), getattr(layer, "biases", None))
-                      if isinstance(p, Value) and id(p) in kept_ids]
+            weights = [p for p in (getattr(layer, "weights", None),) if isinstance(p, Value) and id(p) in kept_ids]
+            biases = [p for p in (getattr(layer, "biases", None),) if isinstance(p, Value) and id(p) in kept_ids]
             if index not in groups and len(model_layers) == 1:
                 index = None
             name = getattr(layer, "name", None) or f"layer {index}"
-            layers.append((index, str(name), params))
+            layers.append((index, str(name), weights + biases, len(weights)))
     else:
         for index, kinds in groups.items():
             # a layer's output α^i: hand-made graphs labelled w, b only get no box, nor do several Layers outside a
             # Network, which all label their Values W, b, z, α (one box would hold them all)
             if "α" in kinds and (index is not None or len(kinds["α"]) == 1):
                 layers.append((index, "layer" if index is None else f"layer {index}", kinds.get("W", []) +
-                               kinds.get("b", [])))
+                               kinds.get("b", []), len(kinds.get("W", []))))
     layers.sort(key=lambda item: -1 if item[0] is None else item[0])
-    done: set[int] = set()  # what made the layers' inputs α^(i−1): the layers before, boxed or not, and α^0
+    done: set[int] = set()  # the layers before, boxed or not
     clusters = []
     taken: set[int] = set()
-    for index, name, params in layers:
-        for node in groups.get(0 if index is None else index - 1, {}).get("α", []):  # (a lone layer's input: α^0)
-            done |= {id(n) for n in ancestors([node], kept_ids, done)}
+    for index, name, params, weight_count in layers:
+        # the walk back from α^i stops at the layer's inputs: α^(i−1) (a lone layer's: α^0) and what its weights
+        # multiply (the unlabelled α^0 too), so that in a network called several times (a neural ODE's steps, an
+        # unrolled recurrence) the box holds every call's operations, and none of what came between the calls
+        weight_ids = {id(p) for p in params[:weight_count]}
+        inputs = [*groups.get(0 if index is None else index - 1, {}).get("α", []),
+                  *(parent for node in kept if any(id(p) in weight_ids for p in node.parents)
+                    for parent in node.parents if id(parent) not in weight_ids)]
         outputs = groups.get(index, {}).get("α", [])
-        new = ancestors(outputs, kept_ids, done)
+        new = ancestors(outputs, kept_ids, done | {id(n) for n in inputs})
         done |= {id(n) for n in new}
         members = [p for p in params if id(p) not in taken]
         taken |= {id(n) for n in members}
@@ -207,7 +212,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     whole number it is not: a saturated σ is 0.999999998, not 1).  Colours (:data:`COLORS`): green for
     parameters (leaves with ``requires_grad``), grey for constants and inputs, blue for intermediate Values, gold for
     the output.  The Values of each
-    ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``) sit in a box named
+    ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``, at every call of a network
+    called several times: a neural ODE's steps) sit in a box named
     after the layer, ``W^i`` and ``b^i`` beside the operations that use them and the boxes one under the other;
     pass ``model`` to take the layers from a Network.
 
@@ -217,7 +223,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     the grad rows show what ``.grad`` the Values hold from other passes (for ``x.grad``, the cost's ∂C/∂·), and the
     key at the bottom says so.
     After several backward passes (gradient accumulation: the parameters' ``.grad`` add up, the other Values' hold
-    the latest pass's) the grad rows no longer follow one another by the chain rule, and the key says that too.
+    the latest pass's) the grad rows no longer follow one another by the chain rule, and the key of a drawing of the
+    whole graph says that too (one cut by ``max_nodes`` cannot tell: call ``zero_grad()`` before ``backward()``).
     A graph made stale by a parameter changed in place since it was computed (an optimizer's step, a notebook's
     training cell run in between) shows the new weights beside activations computed from the old ones: the key says
     so, naming the parameter.
@@ -369,8 +376,8 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
                 "\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
                 "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
                 "again to see one pass")
-    if stale and total == len(kept):  # (the whole graph: a walk of at most max_nodes)
-        key += _stale_note(value)
+    if stale:
+        key += _stale_note(value, kept)
     return key
 
 
@@ -393,12 +400,13 @@ def _most_uses(kept: list[Value]) -> int:
     return max(uses.values(), default=0)
 
 
-def _stale_note(value: Value) -> str:
+def _stale_note(value: Value, kept: list[Value]) -> str:
     """The key's line for a stale graph (a parameter changed in place after ``value`` was computed: an optimizer's
-    step, a notebook's training cell run in between), whose boxes show the new weights beside the activations
-    computed from the old ones; "" for a graph backward() would take."""
-    try:
-        backward_order(value)  # (checks every operation's inputs, as backward does)
+    step, a notebook's training cell run in between), whose boxes, ``kept``, show the new weights beside the
+    activations computed from the old ones; "" for a graph backward() would take there."""
+    computed = [node for node in kept if node.op is not None and node.requires_grad]
+    try:  # (checks the operations' inputs as backward does, back to the oldest drawn: a long solve's last steps)
+        backward_order(value, inputs=computed or None)
     except ValueError as error:
         changed = getattr(error, "changed", None)  # (the stale-graph error's Value; None: another refusal)
         if changed is None:
