@@ -831,8 +831,8 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
         if array is None or array.dtype.kind not in "biuf":  # (a Value in an ordinary pass, None, complex, …)
             its = _its_vjp(parents, parent)
             dtype = f" of dtype {grad.dtype}" if hasattr(grad, "dtype") else ""
-            why = ("; an ordinary backward pass gives a vjp arrays, so it computed with a Value kept in its closure "
-                   "or given as a parameter, whose gradient an Op cannot follow: give every Value as an input, "
+            why = ("; in an ordinary backward pass a vjp is given arrays, so it computed with a Value kept in its "
+                   "closure or given as a parameter, whose gradient an Op cannot follow: give every Value as an input, "
                    "apply(op, x, w), with a vjp for each") if isinstance(grad, Value) else ""  # (as _forward_output)
             raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real "
                             f"gradients{why}")

@@ -192,11 +192,14 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     logits = _as_value(logits, "cross_entropy", "the logits")
     if logits.ndim not in (1, 2) or not logits.shape[-1]:
         k = logits.shape[-1] if logits.ndim > 2 else 0  # (batch, positions, classes): each position a sample
+        given = _shape_of(labels)  # labels that fit one layout only: the advice for that one alone
+        by_position = given in (logits.shape[:-1], logits.shape)
+        by_axis_1 = logits.ndim > 2 and given == (logits.shape[0], *logits.shape[2:])
         rows = (f"; for logits of {k} classes at each position, take each position for a sample: cross_entropy("
                 f"logits.reshape(-1, {k}), labels.reshape(-1)) (one-hot rows: labels.reshape(-1, {k}))"
-                if k > 1 else "")
-        if logits.ndim > 2 and logits.shape[1] > 1:  # (PyTorch's layout (n, k, d1, …), a convolution's output)
-            n, k = logits.shape[:2]
+                if k > 1 and not (by_axis_1 and not by_position) else "")
+        if logits.ndim > 2 and logits.shape[1] > 1 and not (by_position and not by_axis_1):
+            n, k = logits.shape[:2]  # (PyTorch's layout (n, k, d1, …), a convolution's output)
             rows += ("; with the classes on axis 1, as a convolution gives them (PyTorch's (n, k, d1, …)): "
                      + (f"cross_entropy(logits.reshape({n}, {k}), labels)" if logits.size == n * k else
                         f"cross_entropy(np.moveaxis(logits, 1, -1).reshape(-1, {k}), labels.reshape(-1))"))
@@ -223,6 +226,14 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     else:  # class indices
         picked = log_probabilities[np.arange(samples), targets] if logits.ndim == 2 else log_probabilities[int(targets)]
     return (0.0 - picked.sum()) / samples  # (0 − Σ, not −1 · Σ: a sure right answer costs 0.0, not −0.0)
+
+
+def _shape_of(labels: Any) -> tuple[int, ...] | None:
+    """The shape of ``labels`` as given (a Value, an array, a list), or None where they have none (ragged lists)."""
+    try:
+        return tuple(np.shape(labels.data if isinstance(labels, Value) else labels))
+    except (TypeError, ValueError):
+        return None
 
 
 def _labels_array(labels: Any, classes: int) -> np.ndarray:

@@ -58,8 +58,9 @@ _UNROLL_BY_HAND = "there are no recurrent layers here; unroll one in a loop with
                   "step, h = (h @ W_h + x[:, t] @ W_x + b).tanh() for t in range(steps): backward() is then " \
                   "backpropagation through time (h = h.detach() every k steps truncates it)"
 
-#: What PyTorch's ReLU, Sigmoid, Tanh, LeakyReLU and Softplus classes and Keras's Activation are here.
-_ACTIVATION_IN_THE_LAYER = "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='relu')"
+#: What PyTorch's ReLU, Sigmoid, Tanh, LeakyReLU and Softplus classes and Keras's Activation are here (``{}``: the
+#: activation's name).
+_ACTIVATION_IN_THE_LAYER = "a Layer applies its activation itself here: nn.Layer(in_size, out_size, activation='{}')"
 
 #: What PyTorch's Softmax and LogSoftmax classes (the last module of a classifier or a policy network) are here.
 _SOFTMAX_OUTSIDE_THE_LAYER = ("there is no softmax layer here: give the output layer activation='identity' and take "
@@ -74,7 +75,9 @@ _PYTORCH_CLASSES = {
     "Sequential": "nn.Network(layer, layer, ...) is one here, of Layers; blocks of your own (a residual block) go in "
                   "a list on a Module of your own, called in turn in its forward: for block in self.blocks: x = "
                   "block(x)",
-    **dict.fromkeys(("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softplus"), _ACTIVATION_IN_THE_LAYER),
+    **{name: _ACTIVATION_IN_THE_LAYER.format(activation)  # (each module's own activation, not one for all)
+       for name, activation in (("ReLU", "relu"), ("Sigmoid", "sigmoid"), ("Tanh", "tanh"),
+                                ("LeakyReLU", "leaky_relu"), ("Softplus", "softplus"))},
     **dict.fromkeys(("Softmax", "LogSoftmax"), _SOFTMAX_OUTSIDE_THE_LAYER),
     "ModuleList": "a plain list of Modules is walked here: self.layers = [nn.Layer(...), ...]",
     "ModuleDict": "a plain dict of Modules is walked here, its keys naming them: self.heads = {'reg': nn.Layer(...), "
@@ -96,8 +99,8 @@ _PYTORCH_CLASSES = {
                  "2).mean(-1, keepdims=True) + 1e-5).sqrt() * weight + bias",
     "Embedding": "a Value of shape (num_embeddings, embedding_dim) is one here, indexed by the token ids: "
                  "table[ids], ids an integer array (the gradient adds up where an id repeats)",
-    "Conv2d": "there is no convolution layer here; on a Module of your own with Values weight (out_channels, C, k, "
-              "k) and bias (out_channels,), its forward is " + CONVOLUTION["conv2d"],
+    "Conv2d": "there is no convolution layer here; on a Module of your own with Values weight and bias, its forward "
+              "is " + CONVOLUTION["conv2d"],
     "MaxPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["max_pool2d"],
     "AvgPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["avg_pool2d"],
     "Flatten": "x.reshape(len(x), -1) in a forward of your own (it keeps the batch's first axis, as Flatten does)",
@@ -133,7 +136,7 @@ _KERAS_CLASSES = {
              "is linear, a Layer's sigmoid: give it): it takes the number of inputs too, where Dense infers it "
              "(units is out_size), e.g. Dense(12, activation='relu') is nn.Layer(1, 12, activation='relu')",
     "Input": "there is no input layer: the first Layer's in_size is the number of inputs, nn.Layer(in_size, ...)",
-    "Activation": _ACTIVATION_IN_THE_LAYER,
+    "Activation": _ACTIVATION_IN_THE_LAYER.format("relu"),
     "SimpleRNN": _UNROLL_BY_HAND,
     "Model": "a model of your own derives from nn.Module and defines forward(self, x); nn.Network(layer, layer, ...) "
              "is Keras's Sequential",
