@@ -273,6 +273,7 @@ CASES = [
     Case(losses.squared_error, lambda tmp: {"prediction": Value(np.zeros((2, 1))), "target": np.ones((2, 1))}),
     Case(losses.mean_squared_error, lambda tmp: {"prediction": Value(np.zeros((2, 1))), "target": np.ones((2, 1))}),
     Case(losses.cross_entropy, lambda tmp: {"logits": Value(np.zeros((2, 3))), "labels": [0, 2]}),
+    Case(losses.pytorch_cost_advice, lambda tmp: {"name": "HuberLoss"}),
     # training, data, drawing
     Case(optim.Optimizer, lambda tmp: {"params": [Value(1.0)]}),
     Case(optim.GradientDescent, lambda tmp: {"params": [Value(1.0)], "learning_rate": 0.1}),

@@ -354,6 +354,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.functional.where": call(functional.where, x > 1, Value(x), 0.0),
         "tinygrad_edu.losses.squared_error": call(losses.squared_error, Value(np.array([[0.5]])), [[1.0]]),
         "tinygrad_edu.losses.mean_squared_error": call(losses.mean_squared_error, Value(np.array([[0.5]])), [[1.0]]),
+        "tinygrad_edu.losses.pytorch_cost_advice": call(losses.pytorch_cost_advice, "MSELoss"),
         "tinygrad_edu.losses.cross_entropy": call(losses.cross_entropy, Value(np.array([[0.5, 1.0]])), [1]),
         # graph
         "tinygrad_edu.graph.nearest_values": lambda: (graph.nearest_values, graph.nearest_values(cost(), 3)),

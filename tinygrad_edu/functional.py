@@ -297,6 +297,11 @@ BINARY_ADVICE = ("cross_entropy(logits, labels) with 2 output neurons; for one o
                  "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds to 0 "
                  "or 1)")
 
+#: What PyTorch's nll_loss and NLLLoss are here, after "losses." (said here and by tinygrad_edu.losses).
+NLL_ADVICE = ("cross_entropy(logits, labels) on the raw outputs (it takes the log_softmax itself); on "
+              "log-probabilities, -log_probs[np.arange(n), labels].mean(), and without .mean() each sample's "
+              "(reduction='none'; a policy gradient's ln π(a) is F.log_softmax(logits)[np.arange(n), actions])")
+
 #: PyTorch's costs with a kink (|d| at d = 0, a hinge at its margin), for a prediction p and a target y of one shape
 #: (reduction='mean': the mean over every element), written with abs, where and relu; said here and by
 #: tinygrad_edu.losses.
@@ -328,9 +333,7 @@ _COSTS = {"cross_entropy": "losses.cross_entropy(logits, labels)",
           **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits"), "losses." + BINARY_ADVICE),
           "mse_loss": "losses.mean_squared_error(prediction, target), the mean over every element as mse_loss is; "
                       "the seed's cost, summed over the outputs and averaged over the samples, is losses.squared_error",
-          "nll_loss": "losses.cross_entropy(logits, labels) on the raw outputs (it takes the log_softmax itself); on "
-                      "log-probabilities, -log_probs[np.arange(n), labels].mean(), and without .mean() each sample's "
-                      "(reduction='none'; a policy gradient's ln π(a) is F.log_softmax(logits)[np.arange(n), actions])",
+          "nll_loss": "losses." + NLL_ADVICE,
           "mean_squared_error": "losses.mean_squared_error(prediction, target)",
           "squared_error": "losses.squared_error(prediction, target)"}
 
@@ -340,8 +343,9 @@ _LOG_SIGMOID = "-F.softplus(-x), which is ln σ(x) exact for every x (x.sigmoid(
 #: float32 block stays float32, and PyTorch's is_causal=True mask: True above the diagonal, the future.
 _SCORES = "q @ k.swapaxes(-1, -2) / q.shape[-1] ** 0.5"
 _FUTURE = "np.triu(np.ones((q.shape[-2], k.shape[-2]), bool), 1)"
-_LAYER_NORM = ("(x - x.mean(-1, keepdims=True)) / (((x - x.mean(-1, keepdims=True)) ** 2).mean(-1, keepdims=True) "
-               "+ 1e-5).sqrt() * weight + bias")
+#: PyTorch's layer_norm over the last axis (LayerNorm((d,)), eps=1e-5), said here and by tinygrad_edu.nn.
+LAYER_NORM = ("(x - x.mean(-1, keepdims=True)) / (((x - x.mean(-1, keepdims=True)) ** 2).mean(-1, keepdims=True) "
+              "+ 1e-5).sqrt() * weight + bias")
 #: A convolution's windows by im2col, for x of shape (N, C, H, W) and k×k windows of stride 1 (for a stride s, each
 #: window's corner np.arange(oh).repeat(ow) * s, with oh = (H - k) // s + 1): each window one column, an index that
 #: adds the gradient up where windows overlap; conv2d is the weights (out_channels, C·k·k) @ these columns.
@@ -367,7 +371,7 @@ _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(val
                                             f"F.softmax(F.where({_FUTURE}, -np.inf, {_SCORES})) @ v (an attn_mask of "
                                             "booleans, True where a query may look: F.where(~attn_mask, -np.inf, "
                                             "scores))",
-            "layer_norm": f"{_LAYER_NORM}, over the last axis (normalized_shape=(d,)), whose variance divides by d "
+            "layer_norm": f"{LAYER_NORM}, over the last axis (normalized_shape=(d,)), whose variance divides by d "
                           "as PyTorch's does",
             "linear": "x @ weight.T + bias, for PyTorch's weight of shape (out_features, in_features)",
             "embedding": "weight[ids], an integer array of token ids indexing the rows (the gradient adds up where "

@@ -20,7 +20,7 @@ import tinygrad_edu.functional as F
 from tinygrad_edu import checks, ops
 from tinygrad_edu.engine import Value, apply
 
-__all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS"]
+__all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS", "pytorch_cost_advice"]
 
 
 def _as_value(x: Any, cost: str, what: str) -> Value:
@@ -320,8 +320,8 @@ _FROM_LOGITS = ("on the raw outputs (an output layer with activation='identity':
 _PYTORCH_NAMES = {
     **dict.fromkeys(("mse_loss", "MSELoss"), f"mean_squared_error(prediction, target), the mean over every element; "
                                              f"{_SEED_COST}"),
-    **dict.fromkeys(("CrossEntropyLoss", "nll_loss", "NLLLoss"),
-                    "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)"),
+    "CrossEntropyLoss": "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)",
+    **dict.fromkeys(("nll_loss", "NLLLoss"), F.NLL_ADVICE),
     **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss", "BCEWithLogitsLoss"),
                     _BINARY),
 }
@@ -343,18 +343,26 @@ KERAS_NAMES = {
     **dict.fromkeys(("binary_crossentropy", "BinaryCrossentropy"), _BINARY),
 }
 
+
+def pytorch_cost_advice(name: str) -> str | None:
+    """What to write for PyTorch's cost ``name`` (torch.nn.functional's ``mse_loss``, torch.nn's ``MSELoss``), as
+    ``losses.name`` and ``nn.name`` say it; None for a name that is not one of PyTorch's costs."""
+    if not isinstance(name, str):
+        raise TypeError(f"pytorch_cost_advice: name must be a str, got {type(name).__name__}")
+    # a cost with a kink or a negative log-likelihood: one's own, written with F = tinygrad_edu.functional
+    formula = F.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name)) or F.LIKELIHOOD_ADVICE.get(name)
+    if formula is not None:
+        return f"write the cost, {formula}"
+    return f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None
+
+
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)
     def __getattr__(name: str) -> Any:
         """``losses.mse_loss``, ``losses.MSELoss``, Keras's ``losses.mse``: an AttributeError saying what the cost is
         called here."""
         if name in KERAS_NAMES:
             raise checks.other_library_name(__name__, name, "Keras", f"use losses.{KERAS_NAMES[name]}")
-        advice = f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None
-        # a cost with a kink or a negative log-likelihood: one's own, written with F = tinygrad_edu.functional
-        formula = F.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name)) or F.LIKELIHOOD_ADVICE.get(name)
-        if formula is not None:
-            advice = f"write the cost, {formula}"
-        raise checks.other_library_name(__name__, name, "PyTorch", advice)
+        raise checks.other_library_name(__name__, name, "PyTorch", pytorch_cost_advice(name))
 
 
 def __dir__() -> list[str]:

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from tinygrad_edu import checks, ops, seeds, serialization
+from tinygrad_edu import checks, losses, ops, seeds, serialization
 from tinygrad_edu.engine import Value, apply, no_grad
-from tinygrad_edu.functional import ACTIVATIONS, CONVOLUTION
+from tinygrad_edu.functional import ACTIVATIONS, CONVOLUTION, LAYER_NORM
 
 __all__ = ["Module", "Layer", "Network", "MLP", "load_state", "load", "INITS", "FORMAT", "MAX_PARAMETERS"]
 
@@ -95,8 +95,7 @@ _PYTORCH_CLASSES = {
                           "T, d) @ Wo joins the heads (an attn_mask of booleans, True where a query may not look, "
                           "goes in with F.where(attn_mask, -np.inf, scores))",
     "LayerNorm": "there is no LayerNorm here; on a Module of your own with Values weight = Value(np.ones(d)) and bias "
-                 "= Value(np.zeros(d)), write (x - x.mean(-1, keepdims=True)) / (((x - x.mean(-1, keepdims=True)) ** "
-                 "2).mean(-1, keepdims=True) + 1e-5).sqrt() * weight + bias",
+                 "= Value(np.zeros(d)), write " + LAYER_NORM,
     "Embedding": "a Value of shape (num_embeddings, embedding_dim) is one here, indexed by the token ids: "
                  "table[ids], ids an integer array (the gradient adds up where an id repeats)",
     "Conv2d": "there is no convolution layer here; on a Module of your own with Values weight and bias, its forward "
@@ -1472,7 +1471,9 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
             raise checks.other_library_name(__name__, name, "PyTorch and Keras", _PYTORCH_AND_KERAS_CLASSES[name])
         if name in _KERAS_CLASSES:
             raise checks.other_library_name(__name__, name, "Keras", _KERAS_CLASSES[name])
-        raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_CLASSES.get(name))
+        # torch.nn's costs (BCEWithLogitsLoss, L1Loss, ...): what tinygrad_edu.losses says of them
+        advice = _PYTORCH_CLASSES.get(name) or losses.pytorch_cost_advice(name)
+        raise checks.other_library_name(__name__, name, "PyTorch", advice)
 
 
 def __dir__() -> list[str]:

@@ -53,11 +53,14 @@ LOGSUMEXP = ("{v}.max() + ({v} - {v}.max()).exp().sum().log(), finite for every 
              "{functional}.log_softmax({v}, axis))")
 
 #: PyTorch's clamp written with maximum, as v.clamp's and F.clamp's refusals say it (``{functional}``: the functional
-#: module's name there).  At a bound itself the two inputs of maximum tie, and a tie splits the gradient (½); clamp
-#: passes all of it there, as the where does.
+#: module's name there).  At a bound itself the two inputs of maximum tie, and a tie splits the gradient (½); PyTorch's
+#: clamp (of number bounds) passed all of it there up to version 2.12 and passes none of it in 2.14, as its relu6 and
+#: hardtanh: a where gives either.
 CLAMP = ("{functional}.maximum(v, low) for a floor, -{functional}.maximum(-v, -high) for a ceiling (where v is at a "
-         "bound exactly, they tie there and pass ½ of the gradient; PyTorch's clamp passes all of it, as "
-         "{functional}.where((v >= low) & (v <= high), v, np.clip(v.data, low, high)) does)")
+         "bound exactly, they tie there and pass ½ of the gradient; PyTorch's clamp passed all of it up to version "
+         "2.12, as {functional}.where((v >= low) & (v <= high), v, np.clip(v.data, low, high)) does, and passes none "
+         "of it in 2.14, as its relu6 and hardtanh do and {functional}.where((v > low) & (v < high), v, "
+         "np.clip(v.data, low, high)) does)")
 
 
 def _rounding(name: str) -> str:
@@ -73,8 +76,6 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                  "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
                  "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
                  **dict.fromkeys(("np.outer", "np.linalg.outer"), "a.reshape(-1, 1) * b.reshape(1, -1)"),
-                 "np.broadcast_to": "v + np.zeros(shape, v.dtype) (the gradient sums the copies back)",
-                 "np.trace": "(v * np.eye(len(v), dtype=v.dtype)).sum() for a square v",
                  "np.diag": "v[np.arange(len(v)), np.arange(len(v))] for the diagonal of a square v, v * "
                             "np.eye(len(v), dtype=v.dtype) for the matrix with a vector v on its diagonal",
                  "np.logaddexp": "functional.maximum(a, b) + functional.softplus(-abs(a - b)), exact for finite a and "
@@ -260,6 +261,9 @@ def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None
     return NUMPY_INSTEAD.get(name, WRITE_INSTEAD.get(short))
 
 
+#: Where a Value's graph is: PyTorch's grad_fn, minitorch's history.
+_OP_AND_PARENTS = "v.op for the operation's name and v.parents for its inputs"
+
 #: Methods a PyTorch, numpy or micrograd user reaches for that a Value has under another name or as a formula, and
 #: what to write instead: each a class attribute of Value (checks.Absent, set in engine.py below the class, unseen by
 #: type checkers), so ``v.flatten()`` says it; numpy's function of the same name, ``np.clip(v, …)``, says it too.
@@ -320,7 +324,7 @@ WRITE_INSTEAD = {
     "retain_grad": "nothing: after backward() every Value on the way holds its .grad (of the latest pass)",
     "float": "v.astype(np.float32)", "double": "v.astype(np.float64)",
     "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
-    "grad_fn": "v.op for the operation's name and v.parents for its inputs", "_prev": "v.parents, micrograd's _prev",
+    "grad_fn": _OP_AND_PARENTS, "_prev": "v.parents, micrograd's _prev",
     "_backward": "v.backward(); each operation's derivative is in tinygrad_edu.ops",
     "register_hook": "v.grad to read v's gradient: after backward() every Value on the way holds its .grad (of the "
                      "latest pass); to change the gradient that flows back through v, put an Op of your own on the "
@@ -335,7 +339,7 @@ WRITE_INSTEAD = {
     "derivative": "v.grad (minitorch's derivative), filled by v.backward()",
     "zero_grad_": "v.zero_grad()", "dims": "v.ndim",
     "contiguous": "v itself: any Value can be reshaped, so none needs making contiguous",
-    "is_constant": "not v.requires_grad", "history": "v.op for the operation's name and v.parents for its inputs",
+    "is_constant": "not v.requires_grad", "history": _OP_AND_PARENTS,
     "chain_rule": "engine.local_gradients(v, upstream), the step backward() takes at each Value",
     "accumulate_derivative": "v.backward(), which adds to the .grad of every leaf",
     "value": "v.data for its numbers (v.item() for a single number): a parameter is the Value itself here, not a "
