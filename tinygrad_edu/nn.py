@@ -1001,10 +1001,16 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any, wher
                         f"numbers with `with no_grad(): layer.{name}[...] = array` (seen by the graphs recorded "
                         "from it), or assign Value(array)")
     if None not in sizes and value.shape != shape:
-        transposed = f"; {_TRANSPOSED}" if name == "weights" and value.shape == shape[::-1] else ""
+        advice = (f"; {_TRANSPOSED}" if name == "weights" and value.shape == shape[::-1]
+                  else _RESIZE if value.ndim == len(shape) else "")
         raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(layer['in_size'], 'input')}, "
                          f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}"
-                         f"{transposed}")
+                         f"{advice}")
+
+
+#: How to give a built layer other sizes (more or fewer neurons), said where its numbers do not have its shapes.
+_RESIZE = ("; to grow or prune the layer, set its sizes too (layer.out_size = n, and the next layer's in_size = n), "
+           "or put in a new nn.Layer")
 
 
 #: Value's ways out of the graph, to a Python number or to numpy (float(z) inside math.tanh(z), np.sin(z), if z:).
@@ -1089,6 +1095,9 @@ class Layer(Module):
     def _checked_setattr(self, name: str, value: Any) -> None:
         """``weights`` and ``biases`` stay Values of their shapes, labelled ``W^i``, ``b^i``: an array in their place
         (the seed's ``self.weights = np.random.rand(...)``) would be a constant that no optimizer trains."""
+        if name in ("in_size", "out_size"):  # (growing or pruning a built layer: its numbers follow, checked then)
+            where = vars(self).get("_name") or (f"layer {self._index}" if vars(self).get("_index") else "Layer")
+            value = checks.integer(value, name, where, least=1)
         if name in ("weights", "biases"):
             _check_layer_parameter(vars(self), name, value)
             if "_activation" not in vars(self):  # else printing it, or a Network of it, fails on what __init__ sets
@@ -1396,6 +1405,9 @@ class Network(Module):
             return None
         _check_fit(self.layers, "save", f", so this {type(self).__name__} computes nothing; make the layers fit "
                    "(net.layers[i] = nn.Layer(...)) before saving it")  # (a layer put in since __init__ checked them)
+        for layer in self.layers:  # numbers of another shape set through .data = … (else saved without architecture)
+            for name in ("weights", "biases"):
+                _check_layer_parameter(vars(layer), name, getattr(layer, name), f"save: {layer.name}")
         config = self.config()
         shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None
