@@ -298,14 +298,14 @@ def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Va
                   thetas: Iterator[int]) -> list[Value]:
     """The inputs of node ``name`` that the tree shows, weights first and biases last: labelled Values that need a
     gradient, a layer's frozen weights and biases (``W^i``, ``b^i`` with ``requires_grad = False``: constants, drawn as
-    α^0 is), parameters without a label (named θ1, θ2, … here), the network's input α^0 (labelled or not; under the
-    seed's z^L, α^(L-1), see _layer_input) and the cost's target; other constants are folded into the edge like an
-    exponent (they need no gradient)."""
+    α^0 is) and the ``α^i`` that frozen layers below hand it (a constant too), parameters without a label (named θ1,
+    θ2, … here), the network's input α^0 (labelled or not; under the seed's z^L, α^(L-1), see _layer_input) and the
+    cost's target; other constants are folded into the edge like an exponent (they need no gradient)."""
     shown: list[Value] = []
     for leaf in boundary:
-        # (a frozen W^i or b^i, requires_grad False, is still the layer's parameter: drawn as a constant, as α^0 is)
-        if id(leaf) in names and (leaf.op is not None or leaf.requires_grad
-                                  or _kind(names[id(leaf)], leaf, cost) in ("weight", "bias")):
+        # (a frozen W^i or b^i, requires_grad False, is still the layer's parameter, and the α^i of frozen layers
+        # below is still the layer's input: drawn as constants, as α^0 is)
+        if id(leaf) in names and (leaf.op is not None or leaf.requires_grad or _TREE_LABEL.match(names[id(leaf)])):
             shown.append(leaf)
         elif leaf.requires_grad:
             names[id(leaf)] = f"θ{next(thetas)}"
