@@ -337,7 +337,8 @@ def dependency_tree(cost: Value, *, precision: int = 4, gradients: Mapping[int, 
     is found: a cost that is no chain network's is refused with every ``.grad`` left as it was.  A formula writes an
     unlabelled constant (the target in ``2(α − 0.25)``) with ``precision`` significant digits.
 
-    Each node's gradient is its ``.grad``, refused where that holds other backward passes too; ``gradients``
+    Each node's gradient is its ``.grad``, refused where that holds other backward passes too (None for a frozen
+    weight or bias, ``requires_grad = False``, drawn as a constant whatever ``.grad`` it kept); ``gradients``
     (id(Value) → ∂C/∂(it) of one pass of ``cost`` alone, as :func:`tinygrad_edu.player.pass_gradients` gives them)
     are taken instead, as the backpropagation player does, which steps through that one pass whatever ``.grad`` holds.
     """
@@ -357,9 +358,9 @@ def dependency_tree(cost: Value, *, precision: int = 4, gradients: Mapping[int, 
         edge.direct = edge.child == tree.cost and uses[edge.parent] > 1
     if cost.grad is None:  # only now: a tree refused above leaves every .grad as it was
         cost.backward()
-    for node in tree.nodes.values():
+    for node in tree.nodes.values():  # (a frozen W^i or b^i is a constant, as α^0: an old .grad is no pass's)
         grad = node.value.grad if gradients is None else gradients.get(id(node.value))
-        node.grad = None if grad is None else _scalar(grad)
+        node.grad = None if grad is None or not node.value.requires_grad else _scalar(grad)
     _check_single_pass(tree)
     return tree
 

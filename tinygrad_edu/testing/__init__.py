@@ -832,8 +832,9 @@ def _retaken(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray],
     Richardson-extrapolated, (4·D(ε/2) − D(ε))/3, which cancels that ε² error; where the disagreement fell with the
     step but the extrapolation still disagrees, ε/10 and ε/20 are tried the same way.  An element is cleared only
     where an extrapolation agrees and the disagreement fell with the step, to at most 0.35 of it (the step's own
-    error falls fourfold; 0.35 leaves room for rounding), or vanished (a wrong derivative's stays, whatever the step); it then holds the extrapolation.  Also the steps tried, for a failure's
-    message ('' where every element agreed).  Costs nothing where every element agrees."""
+    error falls fourfold; 0.35 leaves room for rounding), or vanished (a wrong derivative's stays, whatever the
+    step); it then holds the extrapolation.  Also the steps tried, for a failure's message ('' where every element
+    agreed).  Costs nothing where every element agrees."""
     __tracebackhide__ = True
     bad = [_disagreeing(np.abs(a - n), n, task.atol, task.rtol) for a, n in zip(analytic, numeric, strict=True)]
     if not any(b.any() for b in bad):
