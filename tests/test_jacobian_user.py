@@ -12,25 +12,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_jax_functional_user import _differences  # float64 central differences, laid out as a Jacobian
 
 import tinygrad_edu
 import tinygrad_edu.functional as F
 from tinygrad_edu import Op, Value, autodiff, engine
 from tinygrad_edu.autodiff import gradient_and_hessian, gradients, hessian, hvp, jacobian
-
-
-def _differences(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of an array-valued ``f`` (numpy in, numpy out) in each element of ``x``, float64: shape
-    f(x).shape + x.shape, as a Jacobian here (and in JAX) is laid out."""
-    x = np.asarray(x, dtype=np.float64)
-    columns = []
-    for i in range(x.size):
-        step = np.zeros(x.size)
-        step[i] = h
-        step = step.reshape(x.shape)
-        columns.append((np.asarray(f(x + step), np.float64) - np.asarray(f(x - step), np.float64)) / (2 * h))
-    stacked = np.stack(columns, axis=-1)
-    return stacked.reshape(stacked.shape[:-1] + x.shape)
 
 
 def _on_numbers(f):
