@@ -371,13 +371,15 @@ def _helpful_cause(error: BaseException) -> BaseException | None:
 
 
 def _param_text(param: Any) -> str:
-    """An operation's parameter for an error message: an array of more than one row or a few numbers (an im2col's
-    index arrays) by its shape and dtype, not thousands of characters of its numbers over many lines."""
-    if isinstance(param, np.ndarray) and (param.ndim > 1 or param.size > 8):
-        return f"<{param.dtype} array of shape {param.shape}>"
-    if isinstance(param, tuple):
-        return "(" + ", ".join(map(_param_text, param)) + ("," if len(param) == 1 else "") + ")"
-    return repr(param)
+    """An operation's parameter for an error message, as the drawings write it (``axis=3``, ``key=(:, 0)``), but an
+    array of more than one row or a few numbers (an im2col's index arrays) by its shape and dtype, not thousands of
+    characters of its numbers over many lines."""
+    return printing.param_text(param, _array_param)
+
+
+def _array_param(array: np.ndarray) -> str:
+    """An array among an operation's parameters, in an error message (see :func:`_param_text`)."""
+    return f"<{array.dtype} array of shape {array.shape}>" if array.ndim > 1 or array.size > 8 else repr(array)
 
 
 def _params_text(params: dict) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks
+from tinygrad_edu import checks, printing
 
 __all__ = ["format_number", "summary", "value_summary", "array_line", "param_text", "numbers_of", "smallest_normal",
            "pretty", "operand", "exponent", "printable", "shortened", "left_to_right", "left_out_note", "LAYER_LABEL",
@@ -102,18 +102,9 @@ def array_line(array: np.ndarray, precision: int = 8) -> str:
 
 def param_text(value: Any) -> str:
     """An operation's setting as it is written in Python: ``axis=0``, not ``axis=np.int64(0)``; ``key=(:, [0, 2])``,
-    not ``(slice(None, None, None), array([0, 2]))``."""
-    if isinstance(value, np.generic):
-        return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612)
-    if isinstance(value, np.ndarray):  # (on one line, as the player writes it, whatever np.set_printoptions says)
-        return array_line(value)
-    if isinstance(value, slice):
-        parts = ["" if part is None else param_text(part) for part in (value.start, value.stop, value.step)]
-        return ":".join(parts if parts[2] else parts[:2])
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(map(param_text, value)) + ("," if isinstance(value, tuple) and len(value) == 1 else "")
-        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-    return "..." if value is Ellipsis else repr(value)
+    not ``(slice(None, None, None), array([0, 2]))``; an array on one line, as the player writes it, whatever
+    np.set_printoptions says (:func:`array_line`).  The engine's errors write settings alike (printing.param_text)."""
+    return printing.param_text(value, array_line)
 
 
 def _mean(array: np.ndarray) -> float:

@@ -184,7 +184,7 @@ def _axes(axis, ndim: int) -> tuple[int, ...]:
     return tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
 
 
-def sum_to(g, shape: tuple[int, ...]):
+def sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``g`` back to ``shape`` over the axes that numpy broadcasting added or stretched."""
     extra = g.ndim - len(shape)
     if extra > 0:

@@ -11,9 +11,12 @@ many NaN and inf a summary hides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-__all__ = ["TEXT_SUMMARY", "HTML_SUMMARY", "array_text", "hidden_non_finite"]
+__all__ = ["TEXT_SUMMARY", "HTML_SUMMARY", "array_text", "hidden_non_finite", "param_text"]
 
 #: How many numbers an array may have before its print is summarized with "...", and how many are kept at each end
 #: of a long axis: in the one-line repr, and in Jupyter's table.
@@ -104,6 +107,24 @@ def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[
         if counts:
             notes.append(f"{name} holds {' and '.join(counts)}")
     return "; ".join(notes)
+
+
+def param_text(value: Any, array: Callable[[np.ndarray], str] = repr) -> str:
+    """An operation's setting as it is written in Python: ``axis=0``, not ``axis=np.int64(0)``; ``key=(:, [0, 2])``,
+    not ``(slice(None, None, None), array([0, 2]))``; each array in it written by ``array`` (the drawings write it on
+    one line, notation.array_line; the engine's errors a big one by its shape)."""
+    if isinstance(value, np.generic):
+        return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612)
+    if isinstance(value, np.ndarray):
+        return array(value)
+    if isinstance(value, slice):
+        parts = ["" if part is None else param_text(part, array) for part in (value.start, value.stop, value.step)]
+        return ":".join(parts if parts[2] else parts[:2])
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(param_text(item, array) for item in value)
+        inner += "," if isinstance(value, tuple) and len(value) == 1 else ""
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    return "..." if value is Ellipsis else repr(value)
 
 
 def __dir__() -> list[str]:
