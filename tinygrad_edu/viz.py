@@ -224,7 +224,9 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     key at the bottom says so.
     After several backward passes (gradient accumulation: the parameters' ``.grad`` add up, the other Values' hold
     the latest pass's) the grad rows no longer follow one another by the chain rule, and the key of a drawing of the
-    whole graph says that too (one cut by ``max_nodes`` cannot tell: call ``zero_grad()`` before ``backward()``).
+    whole graph says that too (one cut by ``max_nodes`` cannot tell: call ``zero_grad()`` before ``backward()``); so
+    does it for parameters emptied by ``zero_grad()`` (or left out by ``backward(inputs=…)``) since the pass the other
+    Values' grads hold, and for a frozen Value that keeps a ``.grad`` from before ``requires_grad = False``.
     A graph made stale by a parameter changed in place since it was computed (an optimizer's step, a notebook's
     training cell run in between) shows the new weights beside activations computed from the old ones: the key says
     so, naming the parameter.
@@ -376,6 +378,16 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
                 "\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
                 "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
                 "again to see one pass")
+    elif show_grad and value.grad is not None and _emptied(kept):
+        key += ("\ngrad: – on a parameter: its .grad is None, reset by zero_grad() after the backward pass whose "
+                "gradients the other Values hold\n(or left out by backward(inputs=…)): call backward() again to see "
+                "one pass")
+    kept_grad = [n for n in kept if n.op is None and not n.requires_grad and n.grad is not None]
+    if show_grad and kept_grad:
+        label = kept_grad[0].label
+        name = notation.shortened(printable(pretty(label)), 40) if isinstance(label, str) and label else "a constant"
+        key += (f"\ngrad: {name} needs no gradient (requires_grad = False) and this pass gave it none:\nits .grad is "
+                "kept from a backward pass before requires_grad was set to False")
     if stale:
         key += _stale_note(value, kept)
     return key
@@ -426,6 +438,13 @@ def _zeroed(kept: list[Value]) -> bool:
         return bool(grads) and not any(np.any(notation.numbers_of(grad)) for grad in grads)
     except (TypeError, ValueError):  # a .grad set by hand to what holds no numbers
         return False
+
+
+def _emptied(kept: list[Value]) -> bool:
+    """Whether a parameter among ``kept`` has no ``.grad`` although a Value that uses it has one: ``zero_grad()``
+    since the backward pass (or ``backward(inputs=…)`` without it), so its box's "grad –" is no pass's."""
+    used_by_a_pass = {id(parent) for node in kept if node.grad is not None for parent in node.parents}
+    return any(p.op is None and p.requires_grad and p.grad is None and id(p) in used_by_a_pass for p in kept)
 
 
 def _passes_mixed(kept: list[Value]) -> bool:
@@ -775,7 +794,10 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
     gradient ∂C/∂(node); each edge its local derivative, e.g. ``∂z^L/∂W^L = α^(L−1)``, ``∂α^L/∂z^L = σ′(z^L)``,
     ``∂C/∂α^L = 2(α^L − y′)``, ``∂z^L/∂b^L = 1``, ``∂z^L/∂α^(L−1) = W^L``, with its number.  Multiplying the
     numbers along the path from a weight to ``C`` gives ∂C/∂w, shown under the weight next to its ``.grad``.
-    See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).
+    See :func:`dependency_tree` for what is found and how (it calls ``cost.backward()`` if needed).  Refused, with
+    what to call, where the parameters' ``.grad`` hold no single pass of ``cost``: after ``backward()`` twice, or
+    ``zero_grad()`` (either kind) since, or ``backward(inputs=…)`` that left some out.  A frozen first layer's
+    W¹·α⁰, which the engine does not record, is noted on z¹ with its number.
     """
     _check_value(cost, "draw_dependency_tree")
     checks.precision(precision, "draw_dependency_tree")
@@ -784,7 +806,25 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
         tree = dependency_tree(cost, precision=precision)
     except ValueError as error:  # the cost is not a chain network's: say who was called (once)
         raise ValueError(f"draw_dependency_tree: {str(error).removeprefix('dependency_tree: ')}") from None
+    _check_filled(tree)
     return tree_drawing(tree, precision=precision, rankdir=rankdir)
+
+
+def _check_filled(tree: DependencyTree) -> None:
+    """A parameter that needs a gradient and whose ``.grad`` is None though the cost has had its backward pass:
+    ``zero_grad()`` emptied it since, or ``backward(inputs=…)`` left it out.  The drawing left out its ∂C/∂W line and
+    kept its ``chain:`` line and the other Values' gradients without a word: refuse, as for the zeros of
+    ``zero_grad(set_to_none=False)``, with the player's advice."""
+    trainable = [node for node in tree.nodes.values() if node.kind in ("weight", "bias") and node.name != tree.cost
+                 and node.value.requires_grad]
+    empty = [node.name for node in trainable if node.grad is None]
+    if not empty:
+        return
+    cause = ("zero_grad() reset it after this cost's backward(); call cost.backward() again" if len(empty) ==
+             len(trainable) else "zero_grad() reset it after this cost's backward(), or backward(inputs=…) left it "
+             "out; call zero_grad() (or model.zero_grad()) and cost.backward()")
+    raise ValueError(f"draw_dependency_tree: {empty[0]}.grad is None but the chain rule through this cost gives "
+                     f"{tree.chain_rule(empty[0]):.6g}: {cause} before drawing")
 
 
 def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB", chains: bool = True) -> Drawing:
@@ -811,6 +851,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                 lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
         if chains:
             lines += [_text(line, 120) for line in tree.chain_lines(name, precision)]
+        lines += [f"<I>{_text(line, 120)}</I>" for line in _unrecorded_product(tree, name, precision)]
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
         symbol = _indexed(edge.symbol + (f" = {edge.formula}" if edge.formula else ""))
@@ -826,6 +867,25 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         graph.attr(label=_html(*(_text(line, 120) for line in _FOLDED_NOTE)), labelloc="t", fontname="Helvetica",
                    fontsize="11")
     return graph
+
+
+def _unrecorded_product(tree: DependencyTree, name: str, precision: int) -> list[str]:
+    """The note on a pre-activation ``z^i`` that adds an unlabelled constant and has no weight in the tree: nn.Layer's
+    W·α + b with W^i frozen and a constant input (α⁰), a product the engine does not record (none of its inputs needs
+    a gradient), so the tree's only input b^i did not add up to z^i's number without a word."""
+    node = tree.nodes[name]
+    layer = re.fullmatch(r"z\^(\d+)", name)
+    if layer is None or node.value.op != "add" or any(
+            edge.child == name and tree.nodes[edge.parent].kind == "weight" for edge in tree.edges):
+        return []
+    constants = [p for p in node.value.parents if p.op is None and not p.requires_grad and p.label is None]
+    if len(constants) != 1 or constants[0].size != 1:
+        return []
+    i = int(layer.group(1))
+    product = pretty(f"W^{i}") + "·" + pretty(f"α^{i - 1}")
+    number = format_number(float(notation.numbers_of(constants[0].data).reshape(-1)[0]), precision)
+    return [f"(+ {number} = {product}: {pretty(f'W^{i}')} is frozen, requires_grad = False,",
+            "so the product needs no gradient and is not in the graph)"]
 
 
 #: The seed's index below the line (section 6.3's ``w_3``, ``b_3``; ``z_1^1``), after a letter and before no other
