@@ -17,7 +17,7 @@ those; ``demo`` and ``cli`` on top.  ``viz`` and ``plots`` are imported on deman
 
 import typing as _typing
 
-from tinygrad_edu import checks, data, functional, losses, nn, optim
+from tinygrad_edu import checks, data, functional, losses, nn, optim, write_instead
 from tinygrad_edu.engine import Value, apply, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from tinygrad_edu.ops import Op
 from tinygrad_edu.training import DivergenceWarning, History, fit
@@ -25,6 +25,18 @@ from tinygrad_edu.training import DivergenceWarning, History, fit
 __all__ = ["Value", "Op", "apply", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled",
            "functional", "nn", "losses", "optim", "data", "fit", "History", "DivergenceWarning"]
 __version__ = "0.1.0"
+
+
+#: torch's top-level names a training script uses, and what to write here.
+_PYTORCH_NAMES = {
+    **dict.fromkeys(("distributions", "Normal", "Categorical"), write_instead.DISTRIBUTIONS),
+    "save": "model.save(path) writes a model's parameters, np.savez(path, **opt.state_dict()) an optimizer's state",
+    "load": "model.load(path) on a model built as the saved one, opt.load_state_dict(np.load(path)) on an optimizer",
+    "manual_seed": "np.random.seed(0) before building the model (its initial weights, as PyTorch's after "
+                   "torch.manual_seed, follow numpy's global random state), or seed= where it is taken "
+                   "(data.batches(..., seed=0), fit(..., seed=0))",
+    "from_numpy": "Value(array)", "inference_mode": "no_grad(), as a with block or a decorator",
+}
 
 
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would take tinygrad_edu.any_typo for a name)
@@ -38,4 +50,6 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would take ti
                     f"; for {name}, {autodiff.OTHER_NAMES[name]}")  # (vmap, stop_gradient: in autodiff neither)
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}; the function transforms (JAX's "
                                  f"jax.grad, jax.hessian, …) are in tinygrad_edu.autodiff{here}", name=name)
+        if name in _PYTORCH_NAMES:
+            raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_NAMES[name])
         raise checks.minitorch_name(__name__, name)

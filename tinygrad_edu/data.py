@@ -799,6 +799,19 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     return Dataset(inputs.astype(dtype) / np.asarray(255, dtype=dtype), labels.astype(np.int64))
 
 
+#: torch.utils.data's names, and what to write here.
+_PYTORCH_NAMES = {
+    "DataLoader": "data.batches(inputs, targets, batch_size, shuffle=True, seed=0) is DataLoader(TensorDataset(inputs, "
+                  "targets), batch_size, shuffle=True): for xb, yb in loader, each pass an episode, shuffled anew",
+    "TensorDataset": "the arrays themselves are the data here: data.batches(inputs, targets, batch_size) takes them",
+}
+
+if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take data.any_typo for a valid name)
+    def __getattr__(name: str) -> Any:
+        """``data.DataLoader``, ``data.TensorDataset``: an AttributeError saying what to write."""
+        raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_NAMES.get(name))
+
+
 def __dir__() -> list[str]:
     """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
     return sorted(__all__)

@@ -316,6 +316,14 @@ _UNSUPPORTED = "not supported on Values (supported: "
 _UNSUPPORTED_METHOD = "is not supported on Values, only calling the ufunc"
 
 
+def _uneven_split(v: Value, indices_or_sections: int, axis: int = 0) -> str:
+    """What np.split(v, n, axis) says where n does not divide v's length along axis (PyTorch's chunk would not mind)."""
+    n, length = indices_or_sections, v.shape[axis]
+    return (f"np.split: a Value of shape {v.shape} cannot be split into {n} equal parts along axis {axis}, of length "
+            f"{length}, not a multiple of {n}; np.array_split(v, {n}, axis={axis}) gives parts whose lengths differ by "
+            f"at most one, np.split(v, [i, j], axis={axis}) the parts between the indices i and j")
+
+
 def _refused_for_numpy(error: TypeError) -> bool:
     """Whether ``error`` is a Value's refusal to be a numpy array, or numpy's ufunc, inside a numpy function: the
     function the user called (``np.allclose``, ``np.prod``) names itself, not the helper it called."""
@@ -1267,6 +1275,10 @@ class Value:
             if function in _FALSE_ON_ERROR:  # (the refusal below, raised inside them, would become a silent False)
                 raise TypeError(_NOT_AN_ARRAY)
             return function._implementation(*args, **kwargs)
+        except ValueError as error:  # (numpy's own words name neither the shape nor the axis)
+            if function is not np.split or "equal division" not in str(error):
+                raise
+            raise ValueError(_uneven_split(*args, **kwargs)) from None
         except TypeError as error:
             if not _refused_for_numpy(error):
                 raise

@@ -366,6 +366,11 @@ CONVOLUTION = {"conv2d": f"(weight.reshape(len(weight), -1) @ windows + bias.res
                "pad": "np.eye(H + 2 * p, H, k=-p) @ x @ np.eye(W, W + 2 * p, k=p), p zeros on each side of the last "
                       "two axes of x (N, C, H, W), F.pad(x, (p, p, p, p)); along one axis, F.concatenate([zeros, x, "
                       "zeros], axis) with zeros = np.zeros(shape) of x's shape but p along that axis"}
+#: PyTorch's clamping activations (F.hardtanh, F.relu6; torch.nn's Hardtanh and ReLU6 say them too), with maximum.
+CLAMPED = {"hardtanh": "-F.maximum(-F.maximum(v, -1.0), -1.0), v clamped to [-1, 1] (PyTorch's hardtanh passes no "
+                       "gradient at a bound itself, this formula ½)",
+           "relu6": "-F.maximum(-v.relu(), -6.0), v clamped to [0, 6] (PyTorch's relu6 passes no gradient at 6 "
+                    "itself, this formula ½)"}
 _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(values, axis=0)", **CONVOLUTION,
             "scaled_dot_product_attention": f"F.softmax({_SCORES}) @ v; for is_causal=True, "
                                             f"F.softmax(F.where({_FUTURE}, -np.inf, {_SCORES})) @ v (an attn_mask of "
@@ -377,10 +382,7 @@ _RENAMED = {"cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(val
             "embedding": "weight[ids], an integer array of token ids indexing the rows (the gradient adds up where "
                          "an id repeats)",
             **dict.fromkeys(("clamp", "clip"), write_instead.CLAMP.format(functional="F")),
-            "hardtanh": "-F.maximum(-F.maximum(v, -1.0), -1.0), v clamped to [-1, 1] (PyTorch's hardtanh passes no "
-                        "gradient at a bound itself, this formula ½)",
-            "relu6": "-F.maximum(-v.relu(), -6.0), v clamped to [0, 6] (PyTorch's relu6 passes no gradient at 6 "
-                     "itself, this formula ½)",
+            **CLAMPED,
             **PIECEWISE_COSTS,
             "minimum": "-F.maximum(-a, -b)",
             "one_hot": "np.eye(num_classes)[indices], an array (an index has no derivative); a policy's ln π(a) is "

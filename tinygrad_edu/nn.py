@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from tinygrad_edu import checks, losses, ops, seeds, serialization
+from tinygrad_edu import checks, losses, ops, seeds, serialization, write_instead
 from tinygrad_edu.engine import Value, apply, no_grad
-from tinygrad_edu.functional import ACTIVATIONS, CONVOLUTION, LAYER_NORM
+from tinygrad_edu.functional import ACTIVATIONS, CLAMPED, CONVOLUTION, LAYER_NORM
 
 __all__ = ["Module", "Layer", "Network", "MLP", "load_state", "load", "INITS", "FORMAT", "MAX_PARAMETERS"]
 
@@ -102,6 +102,10 @@ _PYTORCH_CLASSES = {
               "is " + CONVOLUTION["conv2d"],
     "MaxPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["max_pool2d"],
     "AvgPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["avg_pool2d"],
+    **{name: f"there is no {name} layer here; in a forward of your own, {CLAMPED[function]}"
+       for name, function in (("Hardtanh", "hardtanh"), ("ReLU6", "relu6"))},
+    "Unfold": "there is no Unfold layer here; in a forward of your own, " + CONVOLUTION["unfold"],
+    "ZeroPad2d": "there is no padding layer here; in a forward of your own, " + CONVOLUTION["pad"],
     "Flatten": "x.reshape(len(x), -1) in a forward of your own (it keeps the batch's first axis, as Flatten does)",
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
     "utils": "there is no nn.utils here; clip_grad_norm_(model.parameters(), c) is, after backward(): norm = "
@@ -120,8 +124,12 @@ _PYTORCH_AND_KERAS_CLASSES = {
 _MICROGRAD_CLASSES = {"Neuron": "micrograd's Neuron(nin) is a layer of one neuron here: "
                                 "nn.Layer(nin, 1, activation='relu'), or activation='identity' for nonlin=False"}
 _NONLIN = "micrograd's nonlin=True is activation='relu' here, nonlin=False is activation='identity'"
-#: micrograd's Neuron and Layer attributes, and what they are here (one weight matrix, a column per neuron).
+#: micrograd's Neuron and Layer attributes (and PyTorch's Linear's), and what they are here (one weight matrix, a
+#: column per neuron).
 _MICROGRAD_LAYER_ATTRIBUTES = {
+    "weight": "PyTorch's linear.weight (out_features, in_features) is the transpose of layer.weights (in_size, "
+              "out_size) here",
+    "bias": "PyTorch's linear.bias is layer.biases (out_size,) here",
     "w": "micrograd's neuron.w is a column of the matrix layer.weights (in_size, out_size) here: layer.weights[:, j] "
          "for neuron j",
     "b": "micrograd's neuron.b is an entry of layer.biases (out_size,) here: layer.biases[j] for neuron j",
@@ -501,7 +509,9 @@ _PYTORCH_METHODS = {**dict.fromkeys(("add_module", "register_module", "register_
                                        "0.9); state_dict, save and load keep it and no optimizer changes it (a numpy "
                                        "array attribute is not saved; model.requires_grad_(True) unfreezes it too, "
                                        "so unfreeze the modules that hold weights instead, or set "
-                                       "running_mean.requires_grad = False again)"}
+                                       "running_mean.requires_grad = False again)",
+                    **dict.fromkeys(("to", "cuda", "cpu"), write_instead.NO_DEVICES.format(v="the model") + " (for a "
+                                                           "dtype, model.float() or model.double())")}
 #: Keras's Model methods, and what to write here: training and evaluating are functions of the model here.
 _KERAS_METHODS = {
     "compile": "nothing is compiled here: give the cost and the optimizer to training.fit(model, inputs, targets, "

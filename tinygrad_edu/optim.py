@@ -715,6 +715,7 @@ class Optimizer:
                                   f"between steps directly, e.g. {example}; {_ONE_OPTIMIZER_PER_GROUP}"}
         absent.update({name: f"it is called {word} here (the seed's word): opt.{word} = ..."
                        for name, word in cls._renamed.items()})
+        absent.update(_NOT_HERE)  # (opt.maximize read, as setting it says)
         absent.update(cls._absent)
         for name, advice in absent.items():
             if name not in cls._settings and not _defines(cls, name):
@@ -1662,6 +1663,18 @@ def _misspelt(name: str, settings: tuple[str, ...]) -> str:
 
 #: Optimizers by name, for command lines.
 OPTIMIZERS = {"gd": GradientDescent, "armijo": Armijo, "random": RandomSearch, "sgd": SGD, "adam": Adam}
+
+#: torch.optim's learning-rate schedulers: a schedule is the learning rate set between episodes here.
+_SCHEDULES = ("there are no schedulers here: set opt.learning_rate between episodes (StepLR(opt, step_size, gamma) "
+              "with scheduler.step() at each episode's end is: if (episode + 1) % step_size == 0: opt.learning_rate "
+              "*= gamma)")
+_PYTORCH_NAMES = dict.fromkeys(("lr_scheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+                                "LambdaLR", "ReduceLROnPlateau"), _SCHEDULES)
+
+if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take optim.any_typo for a valid name)
+    def __getattr__(name: str) -> Any:
+        """``optim.lr_scheduler``, ``optim.StepLR``: an AttributeError saying what to write."""
+        raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_NAMES.get(name))
 
 
 def __dir__() -> list[str]:

@@ -202,8 +202,9 @@ def _parameter_entry(state: Mapping[str, Any], key: str, kind: str, parameter: V
     if value.dtype.kind == "f":  # big-endian ones too (np.load of a file saved on such a machine), as the model's
         value = value.astype(value.dtype.newbyteorder("="), copy=False)
     if value.shape != parameter.shape or value.dtype != parameter.dtype:
+        label = f" {parameter.label!r}" if parameter.label not in (None, "") else ""  # (W^1: which layer's)
         raise ValueError(f"{where}: {key!r} must have the shape {parameter.shape} and dtype {parameter.dtype} of "
-                         f"its parameter, got {value.shape} {value.dtype}" + _dtype_advice(value, parameter))
+                         f"its parameter{label}, got {value.shape} {value.dtype}" + _dtype_advice(value, parameter))
     if kind == "nonnegative":  # an average of squares may overflow to +inf, as in PyTorch's Adam (float32 above
         if not (value >= 0).all():  # |g| ≈ 1.8e19): the step then leaves that number alone, and so does a resumed one
             raise ValueError(f"{where}: {key!r} must hold numbers >= 0 (inf allowed), not NaN or negative ones")

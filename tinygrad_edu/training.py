@@ -34,7 +34,7 @@ import numpy as np
 from tinygrad_edu import checks, nn
 from tinygrad_edu.data import USE_TARGETS, batches
 from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
-from tinygrad_edu.losses import COSTS, KERAS_NAMES, cross_entropy, squared_error
+from tinygrad_edu.losses import COSTS, KERAS_NAMES, cross_entropy, pytorch_cost_advice, squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
@@ -542,9 +542,11 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     if inspect.ismethod(model) and model.__name__ in ("parameters", "named_parameters"):  # (the optimizer's habit)
         raise TypeError(f"fit: model is the method {type(model.__self__).__name__}.{model.__name__}, which lists the "
                         "parameters; pass the network itself: fit(net, inputs, targets, ...)")
-    if isinstance(cost, str) and (cost in KERAS_NAMES or cost in COSTS):  # (Keras's compile(loss='mse'))
-        meant = f"cost=losses.{cost}" if cost in COSTS else f"Keras's {cost!r} is losses.{KERAS_NAMES[cost]}"
+    if isinstance(cost, str) and (cost in KERAS_NAMES or cost in COSTS or pytorch_cost_advice(cost)):
+        meant = (f"cost=losses.{cost}" if cost in COSTS else f"Keras's {cost!r} is losses.{KERAS_NAMES[cost]}"
+                 if cost in KERAS_NAMES else f"for PyTorch's {cost!r}, {pytorch_cost_advice(cost)}")
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value, not its name {cost!r}; {meant}")
+    _check_not_pytorchs(cost)
     if not callable(cost):
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value such as losses.squared_error, "
                         f"got {type(cost).__name__} {cost!r:.40}")
@@ -590,6 +592,20 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
 #: The cost functions :func:`_check_cost_function` found to take (outputs, targets), while they live: a loop calling
 #: fit(episodes=1) checked the same one on every call, and inspect.signature cost more than the episode's checks.
 _TWO_ARGUMENT_COSTS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _check_not_pytorchs(cost: Any) -> None:
+    """A cost of PyTorch's (``torch.nn.MSELoss()``, its class, ``torch.nn.functional.mse_loss``) computes with torch
+    tensors: called with a Value it failed inside torch ("'int' object is not callable"), naming neither fit nor cost;
+    refused, saying what it is here (:func:`losses.pytorch_cost_advice`)."""
+    owner = cost if isinstance(cost, type) or inspect.isroutine(cost) else type(cost)
+    if str(getattr(owner, "__module__", "")).partition(".")[0] != "torch":
+        return
+    name = getattr(owner, "__name__", type(cost).__name__)
+    advice = pytorch_cost_advice(name) or (f"use losses.{name}" if name in COSTS else "write it with Value "
+                                           "operations, a function (outputs, targets) → Value such as "
+                                           "losses.squared_error")
+    raise TypeError(f"fit: cost is PyTorch's {name}, which computes with torch tensors, not Values; {advice}")
 
 
 def _check_cost_function(cost: Callable[..., Any]) -> None:

@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP", "CLAMP",
-           "numpy_advice", "ufunc_advice", "norm_note"]
+           "DISTRIBUTIONS", "NO_DEVICES", "numpy_advice", "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -61,6 +61,16 @@ CLAMP = ("{functional}.maximum(v, low) for a floor, -{functional}.maximum(-v, -h
          "2.12, as {functional}.where((v >= low) & (v <= high), v, np.clip(v.data, low, high)) does, and passes none "
          "of it in 2.14, as its relu6 and hardtanh do and {functional}.where((v > low) & (v < high), v, "
          "np.clip(v.data, low, high)) does)")
+
+#: PyTorch's torch.distributions (Normal(mu, sigma).log_prob(x), Categorical): the log-probabilities written out, as
+#: v.log_prob's refusal and tinygrad_edu.distributions', .Normal's and .Categorical's say them.
+DISTRIBUTIONS = ("the log-probability itself, as there are no distribution objects here: Normal(mu, sigma).log_prob(x) "
+                 "is -((x - mu) / sigma) ** 2 / 2 - sigma.log() - 0.5 * np.log(2 * np.pi), Categorical(logits="
+                 "logits).log_prob(a) is functional.log_softmax(logits)[np.arange(len(a)), a]; samples come from a "
+                 "numpy Generator on the numbers, rng.normal(mu.data, sigma.data) (rsample(), which the gradient "
+                 "goes through, is mu + sigma * rng.standard_normal(mu.shape))")
+#: PyTorch's devices (v.cpu(), v.cuda(), v.to(device), model.to(device)): there are none here.
+NO_DEVICES = "{v} itself: there are no devices here, its numbers are numpy arrays in the computer's memory"
 
 
 def _rounding(name: str) -> str:
@@ -335,6 +345,12 @@ WRITE_INSTEAD = {
     "cumsum": "v @ np.triu(np.ones((n, n), v.dtype)), the running sums along the last axis (of length n); along "
               "another axis, swap it to the end and back with v.swapaxes(axis, -1); of all the numbers in a row "
               "(numpy's cumsum without an axis), v.reshape(-1) first",
+    "cumprod": "(v.log() @ np.triu(np.ones((n, n), v.dtype))).exp() for positive numbers, the running products along "
+               "the last axis (of length n); with zeros or negative numbers, of a 1-D v, "
+               "functional.stack(list(itertools.accumulate(v, operator.mul)))",
+    "neg": "-v", **dict.fromkeys(("cpu", "cuda"), NO_DEVICES.format(v="v")),
+    "to": "v.astype(np.float32) for a dtype (PyTorch's to(torch.float32)); for a device, " + NO_DEVICES.format(v="v"),
+    "log_prob": DISTRIBUTIONS,
     # minitorch's Scalar, Tensor and Parameter
     "derivative": "v.grad (minitorch's derivative), filled by v.backward()",
     "zero_grad_": "v.zero_grad()", "dims": "v.ndim",
