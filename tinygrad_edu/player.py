@@ -170,9 +170,16 @@ def forward_formula(node: Value, names: list[str]) -> str:
         base = a if _grouped(a) or " " not in a else f"({a})"
         return f"{base}[{', '.join(map(_index_text, key if isinstance(key, tuple) else (key,)))}]"
     arguments = [inner] if len(names) == 1 else names
-    if not op:  # an Op of one's own: its parameters too, as draw_graph writes them (log_base(x, base=2))
-        arguments = [*arguments, *(f"{k}={notation.param_text(v)}" for k, v in node.op_params.items())]
+    if not op or op in _SETTINGS_SHOWN:  # its parameters too, as draw_graph writes them (log_base(x, base=2))
+        arguments = [*arguments, *(f"{k}={notation.param_text(v)}" for k, v in node.op_params.items()
+                                   if v is not None)]
     return forms.get(op, f"{node.op}({', '.join(arguments)})")
+
+
+#: The built-in operations whose settings change numbers the step does not show: softmax(x, axis=0) is not
+#: softmax(x, axis=1), scatter(w) did not say where w's elements go, astype(w) to which dtype (the operation's oval
+#: in the drawing writes them, and so does the step).  reshape, transpose and broadcast_to: the result's shape says it.
+_SETTINGS_SHOWN = {"softmax", "log_softmax", "scatter", "astype"}
 
 
 def _index_text(part: Any) -> str:

@@ -113,8 +113,8 @@ def param_text(value: Any, array: Callable[[np.ndarray], str] = repr) -> str:
     """An operation's setting as it is written in Python: ``axis=0``, not ``axis=np.int64(0)``; ``key=(:, [0, 2])``,
     not ``(slice(None, None, None), array([0, 2]))``; each array in it written by ``array`` (the drawings write it on
     one line, notation.array_line; the engine's errors a big one by its shape)."""
-    if isinstance(value, np.generic):
-        return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612)
+    if isinstance(value, np.generic | np.dtype):
+        return str(value)  # (a float32 as a float32 prints: 0.1, not 0.10000000149011612; dtype=float32)
     if isinstance(value, np.ndarray):
         return array(value)
     if isinstance(value, slice):
