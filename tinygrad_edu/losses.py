@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import checks, ops
+from tinygrad_edu import checks, ops, write_instead
 from tinygrad_edu.engine import Value, apply
 
 __all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS", "pytorch_cost_advice"]
@@ -307,7 +307,7 @@ COSTS = {"squared_error": squared_error, "mean_squared_error": mean_squared_erro
 
 
 # the binary cross-entropy here, for PyTorch's and Keras's names of it
-_BINARY = F.BINARY_ADVICE
+_BINARY = write_instead.BINARY_ADVICE
 
 # the seed's cost, beside the mean squared error of the other libraries' names
 _SEED_COST = ("the seed's cost, summed over the outputs and averaged over the samples, is "
@@ -321,12 +321,12 @@ _PYTORCH_NAMES = {
     **dict.fromkeys(("mse_loss", "MSELoss"), f"mean_squared_error(prediction, target), the mean over every element; "
                                              f"{_SEED_COST}"),
     "CrossEntropyLoss": "cross_entropy(logits, labels), on the raw outputs (it takes the log_softmax itself)",
-    **dict.fromkeys(("nll_loss", "NLLLoss"), F.NLL_ADVICE),
+    **dict.fromkeys(("nll_loss", "NLLLoss"), write_instead.NLL_ADVICE),
     **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss", "BCEWithLogitsLoss"),
                     _BINARY),
 }
 
-# torch.nn's classes of the costs with a kink, by torch.nn.functional's names (functional.PIECEWISE_COSTS)
+# torch.nn's classes of the costs with a kink, by torch.nn.functional's names (write_instead.PIECEWISE_COSTS)
 _PIECEWISE_CLASSES = {"L1Loss": "l1_loss", "HuberLoss": "huber_loss", "SmoothL1Loss": "smooth_l1_loss",
                       "HingeEmbeddingLoss": "hinge_embedding_loss"}
 
@@ -350,7 +350,8 @@ def pytorch_cost_advice(name: str) -> str | None:
     if not isinstance(name, str):
         raise TypeError(f"pytorch_cost_advice: name must be a str, got {type(name).__name__}")
     # a cost with a kink or a negative log-likelihood: one's own, written with F = tinygrad_edu.functional
-    formula = F.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name)) or F.LIKELIHOOD_ADVICE.get(name)
+    formula = (write_instead.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name))
+               or write_instead.LIKELIHOOD_ADVICE.get(name))
     if formula is not None:
         return f"write the cost, {formula}"
     return f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None

@@ -37,7 +37,7 @@ import numpy as np
 
 from tinygrad_edu import checks, losses, ops, seeds, serialization, write_instead
 from tinygrad_edu.engine import Value, apply, no_grad
-from tinygrad_edu.functional import ACTIVATIONS, CLAMPED, CONVOLUTION, LAYER_NORM
+from tinygrad_edu.functional import ACTIVATIONS
 
 __all__ = ["Module", "Layer", "Network", "MLP", "load_state", "load", "INITS", "FORMAT", "MAX_PARAMETERS"]
 
@@ -95,17 +95,17 @@ _PYTORCH_CLASSES = {
                           "T, d) @ Wo joins the heads (an attn_mask of booleans, True where a query may not look, "
                           "goes in with F.where(attn_mask, -np.inf, scores))",
     "LayerNorm": "there is no LayerNorm here; on a Module of your own with Values weight = Value(np.ones(d)) and bias "
-                 "= Value(np.zeros(d)), write " + LAYER_NORM,
+                 "= Value(np.zeros(d)), write " + write_instead.LAYER_NORM,
     "Embedding": "a Value of shape (num_embeddings, embedding_dim) is one here, indexed by the token ids: "
                  "table[ids], ids an integer array (the gradient adds up where an id repeats)",
     "Conv2d": "there is no convolution layer here; on a Module of your own with Values weight and bias, its forward "
-              "is " + CONVOLUTION["conv2d"],
-    "MaxPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["max_pool2d"],
-    "AvgPool2d": "there is no pooling layer here; in a forward of your own, " + CONVOLUTION["avg_pool2d"],
-    **{name: f"there is no {name} layer here; in a forward of your own, {CLAMPED[function]}"
+              "is " + write_instead.CONVOLUTION["conv2d"],
+    "MaxPool2d": "there is no pooling layer here; in a forward of your own, " + write_instead.CONVOLUTION["max_pool2d"],
+    "AvgPool2d": "there is no pooling layer here; in a forward of your own, " + write_instead.CONVOLUTION["avg_pool2d"],
+    **{name: f"there is no {name} layer here; in a forward of your own, {write_instead.CLAMPED[function]}"
        for name, function in (("Hardtanh", "hardtanh"), ("ReLU6", "relu6"))},
-    "Unfold": "there is no Unfold layer here; in a forward of your own, " + CONVOLUTION["unfold"],
-    "ZeroPad2d": "there is no padding layer here; in a forward of your own, " + CONVOLUTION["pad"],
+    "Unfold": "there is no Unfold layer here; in a forward of your own, " + write_instead.CONVOLUTION["unfold"],
+    "ZeroPad2d": "there is no padding layer here; in a forward of your own, " + write_instead.CONVOLUTION["pad"],
     "Flatten": "x.reshape(len(x), -1) in a forward of your own (it keeps the batch's first axis, as Flatten does)",
     "functional": "it is tinygrad_edu.functional here (import tinygrad_edu.functional as F)",
     "utils": "there is no nn.utils here; clip_grad_norm_(model.parameters(), c) is, after backward(): norm = "

@@ -2,8 +2,10 @@
 need its numbers (``np.var(v, axis=1)``, ``np.linalg.norm(v, 1)``, ``np.add.reduce(v)``) and for the methods other
 libraries have under other names (PyTorch's ``v.flatten()``, micrograd's ``v._prev``).  The engine refuses those
 by name (:class:`tinygrad_edu.engine.Value`'s ``__array_function__``, ``__array_ufunc__`` and the class attributes
-set from :data:`WRITE_INSTEAD`); these tables are what it says.  Each formula is code that runs on a Value ``v``
-(``a``, ``b`` for two), and the tests run them.
+set from :data:`WRITE_INSTEAD`); these tables are what it says.  So are the tables of other libraries' module-level
+names (PyTorch's ``F.conv2d``, ``nn.LayerNorm``, ``losses.L1Loss``, JAX's ``F.logsumexp``) that the ``__getattr__`` of
+:mod:`tinygrad_edu.functional`, :mod:`~tinygrad_edu.losses` and :mod:`~tinygrad_edu.nn` read.  Each formula is code
+that runs on a Value ``v`` (``a``, ``b`` for two), and the tests run them.
 
     >>> numpy_advice("np.var", "var", (np.zeros((2, 3)),), {"axis": 1})
     '((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)'
@@ -16,7 +18,9 @@ import re
 import numpy as np
 
 __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP", "CLAMP",
-           "DISTRIBUTIONS", "NO_DEVICES", "numpy_advice", "ufunc_advice", "norm_note"]
+           "DISTRIBUTIONS", "NO_DEVICES", "BINARY_ADVICE", "NLL_ADVICE", "PIECEWISE_COSTS", "LIKELIHOOD_ADVICE",
+           "FUNCTIONAL_COSTS", "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL",
+           "numpy_advice", "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -116,7 +120,11 @@ NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "fun
                              "axes)",
                  **{f"np.{name}": _TRIANGLE.format(kept=name, masked=masked)
                     for name, masked in (("tril", "above"), ("triu", "below"))},
-                 "np.matvec": "a @ b", "np.vecmat": "a @ b", "np.linalg.matrix_transpose": "v.swapaxes(-1, -2)",
+                 # (a stack of vectors is a matrix to @, whose rows would each meet every matrix: one axis added)
+                 "np.matvec": "(a @ b[..., None])[..., 0], the matrices a times the vectors b (a @ b for one vector b)",
+                 "np.vecmat": "(a[..., None, :] @ b)[..., 0, :], the vectors a times the matrices b (a @ b for one "
+                              "vector a)",
+                 "np.linalg.matrix_transpose": "v.swapaxes(-1, -2)",
                  "np.kron": "(a.reshape(m, 1, n, 1) * b.reshape(1, p, 1, q)).reshape(m * p, n * q) for an m×n a and "
                             "a p×q b",
                  "np.linalg.inv": f"inv(a), with {_INV}, {_OWN_OPS}",
@@ -386,6 +394,118 @@ UFUNC_METHODS = {"add.reduce": "v.sum(axis={axis}{keepdims})", "maximum.reduce":
                  **{f"{ufunc.__name__}.outer": f"a.reshape(-1, 1) {symbol} b.reshape(1, -1), for 1-d a and b"
                     for ufunc, symbol in ((np.add, "+"), (np.subtract, "-"), (np.multiply, "*"),
                                           (np.divide, "/"), (np.power, "**"))}}
+
+
+# --- other libraries' module-level names (F.conv2d, losses.L1Loss, nn.LayerNorm): what the __getattr__ of
+# tinygrad_edu.functional, losses and nn say to write
+
+#: What PyTorch's and Keras's binary cross-entropy is here, after "losses." (as F.name's, losses.Name's and
+#: nn.Name's refusals say it).
+BINARY_ADVICE = ("cross_entropy(logits, labels) with 2 output neurons; for one output z (no sigmoid on it) and "
+                 "targets y of its shape, write the binary cross-entropy through softplus, exact for every z: "
+                 "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean(), as ln σ(z) = -softplus(-z) and "
+                 "ln(1 - σ(z)) = -softplus(z) (the log of a sigmoid output is -inf, the cost NaN, once σ rounds to 0 "
+                 "or 1)")
+
+#: What PyTorch's nll_loss and NLLLoss are here, after "losses." (as F.name's, losses.Name's and nn.Name's
+#: refusals say it).
+NLL_ADVICE = ("cross_entropy(logits, labels) on the raw outputs (it takes the log_softmax itself); on "
+              "log-probabilities, -log_probs[np.arange(n), labels].mean(), and without .mean() each sample's "
+              "(reduction='none'; a policy gradient's ln π(a) is F.log_softmax(logits)[np.arange(n), actions])")
+
+#: PyTorch's costs with a kink (|d| at d = 0, a hinge at its margin), for a prediction p and a target y of one shape
+#: (reduction='mean': the mean over every element), written with abs, where and relu, as F.name's,
+#: losses.Name's and nn.Name's refusals say them.
+PIECEWISE_COSTS = {
+    "l1_loss": "abs(p - y).mean(), for a prediction p and a target y (its gradient at p = y is 0, |x|'s at 0)",
+    "huber_loss": "F.where(abs(p - y) <= delta, 0.5 * (p - y) ** 2, delta * (abs(p - y) - 0.5 * delta)).mean(), for "
+                  "a prediction p and a target y (PyTorch's delta=1.0)",
+    "smooth_l1_loss": "F.where(abs(p - y) < beta, 0.5 * (p - y) ** 2 / beta, abs(p - y) - 0.5 * beta).mean(), for a "
+                      "prediction p and a target y (PyTorch's beta=1.0: huber_loss's numbers)",
+    "hinge_embedding_loss": "F.where(y == 1, x, (margin - x).relu()).mean(), for x and labels y of 1 or -1 "
+                            "(PyTorch's margin=1.0); a linear SVM's hinge loss of scores s and labels y of 1 or -1 "
+                            "is (1 - y * s).relu().mean()"}
+#: PyTorch's negative log-likelihoods, which are a cost of one's own here (every optimizer minimises, as PyTorch's
+#: do): the formula, in PyTorch's names of the arguments (as F.name's, losses.Name's and nn.Name's refusals say it).
+LIKELIHOOD_ADVICE = {
+    **dict.fromkeys(("gaussian_nll_loss", "GaussianNLLLoss"),
+                    "(0.5 * (var.log() + (input - target) ** 2 / var)).mean(), the Gaussian negative log-likelihood "
+                    "of the targets under means input and variances var, less 0.5·ln 2π (PyTorch's full=False; it "
+                    "also raises var to at least eps=1e-6); for a network whose outputs are a mean and a log-variance "
+                    "s, (0.5 * (s + (target - mean) ** 2 * (-s).exp())).mean() needs no positive var"),
+    **dict.fromkeys(("poisson_nll_loss", "PoissonNLLLoss"),
+                    "(input.exp() - target * input).mean(), the Poisson negative log-likelihood of the counts target "
+                    "under rates e^input, less the mean of ln(target!), a constant (PyTorch's log_input=True, "
+                    "full=False)"),
+}
+
+#: torch.nn.functional's costs, and this package's, looked for as F.name: they are in tinygrad_edu.losses.
+FUNCTIONAL_COSTS = {
+    "cross_entropy": "losses.cross_entropy(logits, labels)",
+    **dict.fromkeys(("binary_cross_entropy", "binary_cross_entropy_with_logits"), "losses." + BINARY_ADVICE),
+    "mse_loss": "losses.mean_squared_error(prediction, target), the mean over every element as mse_loss is; "
+                "the seed's cost, summed over the outputs and averaged over the samples, is losses.squared_error",
+    "nll_loss": "losses." + NLL_ADVICE,
+    "mean_squared_error": "losses.mean_squared_error(prediction, target)",
+    "squared_error": "losses.squared_error(prediction, target)"}
+
+#: ln σ(x), PyTorch's F.logsigmoid and JAX's log_sigmoid.
+_LOG_SIGMOID = "-F.softplus(-x), which is ln σ(x) exact for every x (x.sigmoid().log() is -inf below about -745)"
+#: The scores of scaled dot-product attention (q, k, v of shape (..., T, d)), scaled by a Python number so that a
+#: float32 block stays float32, and PyTorch's is_causal=True mask: True above the diagonal, the future.
+_SCORES = "q @ k.swapaxes(-1, -2) / q.shape[-1] ** 0.5"
+_FUTURE = "np.triu(np.ones((q.shape[-2], k.shape[-2]), bool), 1)"
+#: PyTorch's layer_norm over the last axis (LayerNorm((d,)), eps=1e-5), as F.layer_norm and nn.LayerNorm say it.
+LAYER_NORM = ("(x - x.mean(-1, keepdims=True)) / (((x - x.mean(-1, keepdims=True)) ** 2).mean(-1, keepdims=True) "
+              "+ 1e-5).sqrt() * weight + bias")
+#: A convolution's windows by im2col, for x of shape (N, C, H, W) and k×k windows of stride 1 (for a stride s, each
+#: window's corner np.arange(oh).repeat(ow) * s, with oh = (H - k) // s + 1): each window one column, an index that
+#: adds the gradient up where windows overlap; conv2d is the weights (out_channels, C·k·k) @ these columns.
+_WINDOWS_2D = ("x[:, :, r, c].reshape(N, C * k * k, oh * ow), the k×k windows of x (N, C, H, W) as columns, with "
+               "oh, ow = H - k + 1, W - k + 1, r = np.arange(k).repeat(k)[:, None] + np.arange(oh).repeat(ow) and c = "
+               "np.tile(np.arange(k), k)[:, None] + np.tile(np.arange(ow), oh) (the gradient adds up where windows "
+               "overlap; for a stride s, np.arange(oh).repeat(ow) * s and np.tile(np.arange(ow), oh) * s, with oh = "
+               "(H - k) // s + 1)")
+#: 2×2 pooling of x (N, C, H, W), H and W even, by a reshape and a reduction over the two window axes.
+_POOLING = "x.reshape(N, C, H // 2, 2, W // 2, 2).{}(axis=(3, 5)), for 2×2 windows of stride 2 of x (N, C, H, W)"
+#: What PyTorch's convolution, pooling and padding are here, written with indexing, reshape, reductions and @.
+CONVOLUTION = {"conv2d": f"(weight.reshape(len(weight), -1) @ windows + bias.reshape(1, -1, 1)).reshape(N, -1, oh, "
+                         f"ow), for weight (out_channels, C, k, k) and bias (out_channels,), where windows = "
+                         f"{_WINDOWS_2D}",
+               "unfold": _WINDOWS_2D,
+               "max_pool2d": _POOLING.format("max") + " (ties split the gradient evenly)",
+               "avg_pool2d": _POOLING.format("mean"),
+               "pad": "np.eye(H + 2 * p, H, k=-p) @ x @ np.eye(W, W + 2 * p, k=p), p zeros on each side of the last "
+                      "two axes of x (N, C, H, W), F.pad(x, (p, p, p, p)); along one axis, F.concatenate([zeros, x, "
+                      "zeros], axis) with zeros = np.zeros(shape) of x's shape but p along that axis"}
+#: PyTorch's clamping activations (F.hardtanh, F.relu6; torch.nn's Hardtanh and ReLU6 say them too), with maximum.
+CLAMPED = {"hardtanh": "-F.maximum(-F.maximum(v, -1.0), -1.0), v clamped to [-1, 1] (PyTorch's hardtanh passes no "
+                       "gradient at a bound itself, this formula ½)",
+           "relu6": "-F.maximum(-v.relu(), -6.0), v clamped to [0, 6] (PyTorch's relu6 passes no gradient at 6 "
+                    "itself, this formula ½)"}
+#: torch.nn.functional's functions with another name here or written as a formula, looked for as F.cat
+#: (torch.cat, as F.concatenate), F.clamp, …: what F's refusals say to write.
+PYTORCH_FUNCTIONAL = {
+    "cat": "F.concatenate(values, axis=0)", "concat": "F.concatenate(values, axis=0)", **CONVOLUTION,
+    "scaled_dot_product_attention": f"F.softmax({_SCORES}) @ v; for is_causal=True, "
+                                    f"F.softmax(F.where({_FUTURE}, -np.inf, {_SCORES})) @ v (an attn_mask of "
+                                    "booleans, True where a query may look: F.where(~attn_mask, -np.inf, "
+                                    "scores))",
+    "layer_norm": f"{LAYER_NORM}, over the last axis (normalized_shape=(d,)), whose variance divides by d "
+                  "as PyTorch's does",
+    "linear": "x @ weight.T + bias, for PyTorch's weight of shape (out_features, in_features)",
+    "embedding": "weight[ids], an integer array of token ids indexing the rows (the gradient adds up where "
+                 "an id repeats)",
+    **dict.fromkeys(("clamp", "clip"), CLAMP.format(functional="F")),
+    **CLAMPED,
+    **PIECEWISE_COSTS,
+    "minimum": "-F.maximum(-a, -b)",
+    "one_hot": "np.eye(num_classes)[indices], an array (an index has no derivative); a policy's ln π(a) is "
+               "F.log_softmax(logits)[np.arange(n), actions], no one-hot product needed",
+    "logsigmoid": _LOG_SIGMOID}
+#: jax.nn's and jax.numpy's functions looked for as F.name, and what to write.
+JAX_FUNCTIONAL = {"log_sigmoid": _LOG_SIGMOID,  # (jax.nn's)
+                  "logsumexp": LOGSUMEXP.format(v="x", functional="F")}
 
 
 def __dir__() -> list[str]:
