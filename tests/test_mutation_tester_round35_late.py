@@ -109,7 +109,7 @@ def test_a_matrix_times_a_vector_of_the_wrong_length_names_both_shapes() -> None
 def test_an_op_without_parameters_given_too_many_inputs_says_how_many_it_takes() -> None:
     double = Op("double", lambda x: 2 * x, lambda g, out, x: 2 * g)
     with pytest.raises(TypeError, match=r"^double: takes 1 input\(s\), got 2$"):
-        double(Value(1.0), Value(2.0))
+        double(Value(1.0), 2.0)  # (a number too many: a Value would be told an Op has one vjp per input)
 
 
 # --- data: a Dataset indexed as the pair it is ---------------------------------------------------------------------

@@ -333,8 +333,9 @@ def dependency_tree(cost: Value, *, precision: int = 4, gradients: Mapping[int, 
     are folded in like an exponent).  Unlabeled operations between them are folded into one edge whose local
     derivative is computed from the operations' own gradient rules (their vjps with an upstream gradient of 1); a
     Value that two folded operations use is refused (label their results to see both paths).  If ``cost`` has not
-    been backpropagated yet, this calls ``cost.backward()`` (which adds to the parameters' ``.grad``), once the tree
-    is found: a cost that is no chain network's is refused with every ``.grad`` left as it was.  A formula writes an
+    been backpropagated yet and no ``gradients`` are given, this calls ``cost.backward()`` (which adds to the
+    parameters' ``.grad``), once the tree is found: a cost that is no chain network's is refused with every ``.grad``
+    left as it was.  A formula writes an
     unlabelled constant (the target in ``2(α − 0.25)``) with ``precision`` significant digits.
 
     Each node's gradient is its ``.grad``, refused where that holds other backward passes too (None for a frozen
@@ -356,8 +357,8 @@ def dependency_tree(cost: Value, *, precision: int = 4, gradients: Mapping[int, 
     uses = Counter(edge.parent for edge in tree.edges)
     for edge in tree.edges:  # ∂C/∂W² on an edge straight to C, beside W²'s other paths, is not W²'s ∂C/∂W²
         edge.direct = edge.child == tree.cost and uses[edge.parent] > 1
-    if cost.grad is None:  # only now: a tree refused above leaves every .grad as it was
-        cost.backward()
+    if cost.grad is None and gradients is None:  # only now: a tree refused above leaves every .grad as it was
+        cost.backward()  # (given the gradients, it needs none: a tree drawn between steps changes no .grad)
     for node in tree.nodes.values():  # (a frozen W^i or b^i is a constant, as α^0: an old .grad is no pass's)
         grad = node.value.grad if gradients is None else gradients.get(id(node.value))
         node.grad = None if grad is None or not node.value.requires_grad else _scalar(grad)

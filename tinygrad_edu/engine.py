@@ -651,6 +651,8 @@ def _stale(node: Value, parent: Value, where: str, output: Value | None = None) 
     Where the ``output`` walked from was itself computed after that change, the cost is new but reaches a Value
     kept from before it (a recurrent network's hidden state carried into the next chunk, a ``W.T`` made once):
     computing the cost again would not help, so the error says what does."""
+    if node._order == parent._order and node._op is not None:  # (only _changed_with numbers a node as its input)
+        return _changed_through_detached(node, where)
     name = repr(parent.label) if parent.label else f"an input of shape {parent.shape}"
     advice = ("compute the cost again (a new forward pass) and call backward() on that"
               if output is None or output._order > parent._order else
@@ -664,6 +666,20 @@ def _stale(node: Value, parent: Value, where: str, output: Value | None = None) 
                        f"load_state_dict, .data = …, or -= or [...] = under no_grad) after {node.op} used it, so the "
                        f"numbers recorded from it are out of date; {advice}")
     error.changed = parent  # type: ignore[attr-defined]  # (the Value changed: a drawing's key names it)
+    return error
+
+
+def _changed_through_detached(node: Value, where: str) -> ValueError:
+    """The stale-graph error for a computed Value whose numbers were changed in place through a Value made by its
+    ``.detach()`` (``h = x.exp(); d = h.detach(); d *= 0``): they no longer follow from its inputs, so neither a
+    graph recorded from it before nor one recorded after can be differentiated (PyTorch's version counter raises)."""
+    name = repr(node.label) if node.label else f"a Value of shape {node.shape}"
+    error = ValueError(f"{where}: the graph is stale: {name}, computed by {node.op}, was changed in place through a "
+                       "Value made by its .detach() (-=, *= or [...] = under no_grad, or d.data *= …), so its numbers "
+                       f"no longer follow from its inputs and {node.op}'s derivative would be out of date; call "
+                       "backward() before that change (or compute it again: a new forward pass), or make a new Value "
+                       "instead: h = h.detach() * 0")
+    error.changed = node  # type: ignore[attr-defined]  # (the Value changed: a drawing's key names it)
     return error
 
 
@@ -1098,11 +1114,12 @@ class Value:
         if len(reduced) < 3 or type(self).__setstate__ is not Value.__setstate__:
             return reduced  # a subclass that pickles its own way
         constructor, arguments, state, *rest = reduced
-        return (constructor, arguments, (state, _made_here()), *rest)
+        shared = _shared_leaves(self) if _DETACHED_FROM else ()  # (a Value made by detach(): the leaves it shares)
+        return (constructor, arguments, (state, _made_here(), *([shared] if shared else [])), *rest)
 
     def __setstate__(self, packed: Any) -> None:
         made = _made_here()
-        tagged = isinstance(packed, tuple) and len(packed) == 2 and isinstance(packed[1], tuple) and (
+        tagged = isinstance(packed, tuple) and len(packed) in (2, 3) and isinstance(packed[1], tuple) and (
             packed[1][:1] == made[:1])
         state = packed[0] if tagged else packed
         attributes, slots = state if isinstance(state, tuple) else (state, {})
@@ -1113,6 +1130,8 @@ class Value:
             setattr(self, "_data" if name == "data" else name, value)  # (pickled before data was a property)
         if not (tagged and packed[1] == made):
             self._order = next(_creation)
+        if tagged and len(packed) == 3:  # made by detach() from these leaves, copied or pickled with it
+            _link_detached(self, tuple(weakref.ref(original) for original in packed[2]))
 
     def __deepcopy__(self, memo: dict) -> Value:
         """``copy.deepcopy``: every Value of the graph (inputs and Value gradients, found by a loop) is made first,
@@ -1151,10 +1170,8 @@ class Value:
         one stale, as PyTorch's shared version counter does: their backward raises, where it would use the changed
         numbers; a change of this one is unseen by the graphs recorded from the detached Value (see ``backward``)."""
         detached = _node(Value, self._data, False, (), None, None)
-        key = id(detached)  # (the entry goes when the detached Value does, before its id can be reused)
         earlier = _DETACHED_FROM.get(id(self))  # (a detached Value detached again: h.detach().detach() shares h's)
-        sharing = (weakref.ref(self), *(earlier[0] if earlier is not None else ()))
-        _DETACHED_FROM[key] = (sharing, weakref.ref(detached, functools.partial(_forget_detached, key)))
+        _link_detached(detached, (weakref.ref(self), *(earlier[0] if earlier is not None else ())))
         return detached
 
     def astype(self, dtype: Any) -> Value:
@@ -1870,6 +1887,25 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
 _DETACHED_FROM: dict[int, tuple[tuple[weakref.ref[Value], ...], weakref.ref[Value]]] = {}
 
 
+def _link_detached(detached: Value, sharing: tuple[weakref.ref[Value], ...]) -> None:
+    """``detached``'s entry: it shares its numbers with the Values ``sharing`` refers to."""
+    key = id(detached)  # (the entry goes when the detached Value does, before its id can be reused)
+    _DETACHED_FROM[key] = (sharing, weakref.ref(detached, functools.partial(_forget_detached, key)))
+
+
+def _shared_leaves(value: Value) -> tuple[Value, ...]:
+    """The leaves (parameters) alive that ``value``, made by ``detach()``, still shares its numbers with: a copy or a
+    pickle of it carries them, so that copies made together (``copy.deepcopy((model, d))``, which share one array as
+    the originals do) stay linked; a computed Value, or a leaf whose gradient is a Value, is left out (its graph would
+    be copied, or pickling refused, with it)."""
+    entry = _DETACHED_FROM.get(id(value))
+    if entry is None:
+        return ()
+    return tuple(original for original in (reference() for reference in entry[0])
+                 if original is not None and original._op is None and original._data is value._data
+                 and not isinstance(original.grad, Value))
+
+
 def _forget_detached(key: int, _: weakref.ref[Value]) -> None:
     """The entry of a Value made by ``detach()``, removed when it goes."""
     _DETACHED_FROM.pop(key, None)
@@ -1891,7 +1927,11 @@ def _changed_with(value: Value) -> None:
     for reference in entry[0]:
         original = reference()
         if original is not None and original._data is value._data:
-            original._order = next(_creation)
+            # A computed Value (h = x.exp()) is numbered as its newest input: its numbers no longer follow from its
+            # inputs (exp's vjp g·out would read the changed ones), so it is stale to them too, and every graph
+            # through it raises (_stale says what changed)
+            inputs = [p._order for p in _inputs(original) if p.__class__ is not np.ndarray]
+            original._order = min(inputs) if inputs else next(_creation)
 
 
 def _update(op: Op, value: Value, other: Any) -> None:

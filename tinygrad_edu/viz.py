@@ -632,8 +632,8 @@ def _tree_player(value: Value, layout: str, max_nodes: int, precision: int, titl
     if not (layout == "tree" or (layout == "auto" and labelled <= max_nodes and has_layers(value))):  # (has_layers)
         return None
     try:
-        # value.backward() if needed, once found; each node's gradient that of the steps' one pass (.grad may hold
-        # other passes too: the result step says so, and the tree of a network is still the tree)
+        # each node's gradient that of the steps' one pass (.grad may hold other passes too: the result step says so,
+        # and the tree of a network is still the tree)
         tree = dependency_tree(value, precision=precision, gradients=pass_gradients(value))
     except ValueError as error:
         if layout == "tree":  # say who was called, as draw_dependency_tree does
@@ -642,6 +642,8 @@ def _tree_player(value: Value, layout: str, max_nodes: int, precision: int, titl
     # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
     if layout == "auto" and not any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
         return None
+    if value.grad is None:  # (once the tree is found, as the graph's player does)
+        value.backward()
     drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
     return _player(tree_steps(value, tree, precision=precision), drawing, title)
 
