@@ -316,10 +316,11 @@ _UNSUPPORTED = "not supported on Values (supported: "
 _UNSUPPORTED_METHOD = "is not supported on Values, only calling the ufunc"
 
 
-def _uneven_split(v: Value, indices_or_sections: int, axis: int = 0) -> str:
-    """What np.split(v, n, axis) says where n does not divide v's length along axis (PyTorch's chunk would not mind)."""
-    n, length = indices_or_sections, v.shape[axis]
-    return (f"np.split: a Value of shape {v.shape} cannot be split into {n} equal parts along axis {axis}, of length "
+def _uneven_split(ary: Value, indices_or_sections: int, axis: int = 0) -> str:
+    """What np.split(v, n, axis) says where n does not divide v's length along axis (PyTorch's chunk would not mind);
+    its parameters are np.split's, which may be given by name (np.split(ary=v, indices_or_sections=3))."""
+    n, length = indices_or_sections, ary.shape[axis]
+    return (f"np.split: a Value of shape {ary.shape} cannot be split into {n} equal parts along axis {axis}, of length "
             f"{length}, not a multiple of {n}; np.array_split(v, {n}, axis={axis}) gives parts whose lengths differ by "
             f"at most one, np.split(v, [i, j], axis={axis}) the parts between the indices i and j")
 
@@ -387,7 +388,9 @@ def _param_text(param: Any) -> str:
 
 def _array_param(array: np.ndarray) -> str:
     """An array among an operation's parameters, in an error message (see :func:`_param_text`)."""
-    return f"<{array.dtype} array of shape {array.shape}>" if array.ndim > 1 or array.size > 8 else repr(array)
+    if array.ndim > 1 or array.size > 8:
+        return f"<{array.dtype} array of shape {array.shape}>"
+    return printing.param_text(array.tolist())  # (a few numbers as the drawings write them: [0, 2], not array([0, 2]))
 
 
 def _params_text(params: dict) -> str:

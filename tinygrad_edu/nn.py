@@ -470,6 +470,10 @@ class Module:
                 if arrays else ""
             raise ValueError(f"save: this {type(self).__name__} holds no Values, so the file would be an empty model"
                              f"{hint}")
+        for module in self.modules():  # numbers of another shape set through .data = … (the file would fit no layer)
+            if isinstance(module, Layer):
+                for name in ("weights", "biases"):
+                    _check_layer_parameter(vars(module), name, getattr(module, name), f"save: {module.name}")
         serialization.save(path, state, self._architecture())
 
     def load(self: _M, path: PathLike) -> _M:
@@ -1415,9 +1419,6 @@ class Network(Module):
             return None
         _check_fit(self.layers, "save", f", so this {type(self).__name__} computes nothing; make the layers fit "
                    "(net.layers[i] = nn.Layer(...)) before saving it")  # (a layer put in since __init__ checked them)
-        for layer in self.layers:  # numbers of another shape set through .data = … (else saved without architecture)
-            for name in ("weights", "biases"):
-                _check_layer_parameter(vars(layer), name, getattr(layer, name), f"save: {layer.name}")
         config = self.config()
         shapes = {name: value.shape for name, value in self._named_state()}
         return config if config is not None and serialization.parameter_shapes(config) == shapes else None

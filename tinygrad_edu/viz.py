@@ -808,11 +808,11 @@ def draw_dependency_tree(cost: Value, *, precision: int = 4, rankdir: str = "TB"
         tree = dependency_tree(cost, precision=precision)
     except ValueError as error:  # the cost is not a chain network's: say who was called (once)
         raise ValueError(f"draw_dependency_tree: {str(error).removeprefix('dependency_tree: ')}") from None
-    _check_filled(tree)
+    _check_filled(tree, "draw_dependency_tree")
     return tree_drawing(tree, precision=precision, rankdir=rankdir)
 
 
-def _check_filled(tree: DependencyTree) -> None:
+def _check_filled(tree: DependencyTree, where: str) -> None:
     """A parameter that needs a gradient and whose ``.grad`` is None though the cost has had its backward pass:
     ``zero_grad()`` emptied it since, or ``backward(inputs=…)`` left it out.  The drawing left out its ∂C/∂W line and
     kept its ``chain:`` line and the other Values' gradients without a word: refuse, as for the zeros of
@@ -825,7 +825,7 @@ def _check_filled(tree: DependencyTree) -> None:
     cause = ("zero_grad() reset it after this cost's backward(); call cost.backward() again" if len(empty) ==
              len(trainable) else "zero_grad() reset it after this cost's backward(), or backward(inputs=…) left it "
              "out; call zero_grad() (or model.zero_grad()) and cost.backward()")
-    raise ValueError(f"draw_dependency_tree: {empty[0]}.grad is None but the chain rule through this cost gives "
+    raise ValueError(f"{where}: {empty[0]}.grad is None but the chain rule through this cost gives "
                      f"{tree.chain_rule(empty[0]):.6g}: {cause} before drawing")
 
 
@@ -833,13 +833,15 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
     """The drawing of :func:`draw_dependency_tree` for a tree already found; node ``i`` of ``tree.nodes`` is the
     Graphviz node ``v{i}``.  ``chains=False`` leaves out the ``chain: …`` lines (the player's steps show them).  The
     seed's indices are drawn as it prints them, ``W^1`` as ``W¹`` and ``w_3`` as ``w₃`` (the tree's names stay
-    ``'w_3'``)."""
+    ``'w_3'``).  A tree whose parameters' ``.grad`` were emptied since the cost's backward pass is refused, as
+    :func:`draw_dependency_tree` refuses it."""
     if not isinstance(tree, DependencyTree):
         raise TypeError(f"tree_drawing: tree must be a DependencyTree (from dependency_tree(cost)), "
                         f"got {type(tree).__name__}")
     checks.precision(precision, "tree_drawing")
     _check_rankdir(rankdir, "tree_drawing")
     checks.flag(chains, "chains", "tree_drawing")
+    _check_filled(tree, "tree_drawing")  # (a tree of dependency_tree(cost) after zero_grad(): its ∂C/∂W lines gone)
     graph = Drawing("dependency_tree", graph_attr={"rankdir": rankdir, "nodesep": "0.4"},
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
