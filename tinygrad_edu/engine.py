@@ -322,7 +322,7 @@ def _uneven_split(ary: Value, indices_or_sections: int, axis: int = 0) -> str:
     n, length = indices_or_sections, ary.shape[axis]
     return (f"np.split: a Value of shape {ary.shape} cannot be split into {n} equal parts along axis {axis}, of length "
             f"{length}, not a multiple of {n}; np.array_split(v, {n}, axis={axis}) gives parts whose lengths differ by "
-            f"at most one, np.split(v, [i, j], axis={axis}) the parts between the indices i and j")
+            f"at most one, np.split(v, [i, j], axis={axis}) the three parts before index i, from i to j and from j on")
 
 
 def _refused_for_numpy(error: TypeError) -> bool:

@@ -1016,15 +1016,22 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any, wher
                         "from it), or assign Value(array)")
     if None not in sizes and value.shape != shape:
         advice = (f"; {_TRANSPOSED}" if name == "weights" and value.shape == shape[::-1]
-                  else _RESIZE if value.ndim == len(shape) else "")
+                  else _resize(name, value.shape, shape, layer.get("_index")) if value.ndim == len(shape) else "")
         raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(layer['in_size'], 'input')}, "
                          f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}"
                          f"{advice}")
 
 
-#: How to give a built layer other sizes (more or fewer neurons), said where its numbers do not have its shapes.
-_RESIZE = ("; to grow or prune the layer, set its sizes too (layer.out_size = n, and the next layer's in_size = n), "
-           "or put in a new nn.Layer")
+def _resize(name: str, got: tuple[int, ...], shape: tuple[int | None, ...], index: int | None) -> str:
+    """How to give a built layer other sizes (more or fewer neurons or inputs), said where its ``name`` (weights or
+    biases) of shape ``got`` is not of its ``shape``: the size that differs, set to what ``got`` holds (the layer
+    beside it too, in a Network, but before layer 1 are the inputs)."""
+    sizes = dict(zip(("in_size", "out_size") if name == "weights" else ("out_size",), got, strict=True))
+    neighbour = {"in_size": "" if index == 1 else " (and the previous layer's out_size = {} in a Network)",
+                 "out_size": " (and the next layer's in_size = {} in a Network)"}
+    steps = ", ".join(f"layer.{size} = {n}" + neighbour[size].format(n)
+                      for (size, n), wanted in zip(sizes.items(), shape, strict=True) if n != wanted)
+    return f"; to grow or prune the layer, set its sizes too: {steps}, or put in a new nn.Layer"
 
 
 #: Value's ways out of the graph, to a Python number or to numpy (float(z) inside math.tanh(z), np.sin(z), if z:).

@@ -379,9 +379,7 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
                 "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
                 "again to see one pass")
     elif show_grad and value.grad is not None and _emptied(kept):
-        key += ("\ngrad: – on a parameter: its .grad is None, reset by zero_grad() after the backward pass whose "
-                "gradients the other Values hold\n(or left out by backward(inputs=…)): call backward() again to see "
-                "one pass")
+        key += _emptied_note(kept)
     kept_grad = [n for n in kept if n.op is None and not n.requires_grad and n.grad is not None]
     if show_grad and kept_grad:
         label = kept_grad[0].label
@@ -438,6 +436,17 @@ def _zeroed(kept: list[Value]) -> bool:
         return bool(grads) and not any(np.any(notation.numbers_of(grad)) for grad in grads)
     except (TypeError, ValueError):  # a .grad set by hand to what holds no numbers
         return False
+
+
+def _emptied_note(kept: list[Value]) -> str:
+    """The key's line for parameters whose ``.grad`` is None beside Values that hold a pass's (:func:`_emptied`);
+    where another parameter holds that pass's ``.grad`` (``backward(inputs=…)``), backward() alone would add a
+    second pass to it: zero_grad() first."""
+    note = ("\ngrad: – on a parameter: its .grad is None, reset by zero_grad() after the backward pass whose gradients "
+            "the other Values hold")
+    if not any(p.op is None and p.requires_grad and p.grad is not None for p in kept):
+        return note + ":\ncall backward() again to see one pass"
+    return note + "\n(or left out by backward(inputs=…)): call zero_grad(), then call backward() again to see one pass"
 
 
 def _emptied(kept: list[Value]) -> bool:

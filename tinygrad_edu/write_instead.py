@@ -318,10 +318,11 @@ WRITE_INSTEAD = {
              "roundings for every v, where v.exp() - 1 loses the digits of a small v (e^1e-20 - 1 comes out 0)",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
     **dict.fromkeys(("clip", "clamp"), CLAMP.format(functional="functional")),
+    # (PyTorch 2.14's clamp_min and clamp_max pass none of the gradient at the bound, as its clamp: see CLAMP)
     "clamp_min": "functional.maximum(v, low) (where v is at low exactly, it passes ½ of the gradient; PyTorch's "
-                 "clamp_min passes all of it)",
+                 "clamp_min passes none of it in 2.14, as functional.where(v > low, v, low) does)",
     "clamp_max": "-functional.maximum(-v, -high) (where v is at high exactly, it passes ½ of the gradient; PyTorch's "
-                 "clamp_max passes all of it)",
+                 "clamp_max passes none of it in 2.14, as functional.where(v < high, v, high) does)",
     **{name: _rounding(name) for name in ("round", "floor", "ceil", "trunc")},
     "sign": "np.sign(v), an array: sign is constant between its jumps, so its derivative is 0 wherever it has one "
             "(PyTorch's sign gives 0)",
