@@ -114,10 +114,12 @@ def classify_stationary_point(eigenvalues: Any, tol: float = 1e-6, *, previous: 
     eigenvalues one Newton step earlier), when it changed by more than half its size in that step.
     At an ordinary stationary point Newton converges quadratically and the eigenvalues settle; near a degenerate
     one it creeps in linearly and the eigenvalue that is really 0 keeps shrinking with the steps (halving for x³),
-    at any scale.  Both lists may come in any order (``np.linalg.eig`` does not sort): they are sorted, and the
-    k-th smallest compared with the k-th smallest.  The default ``tol`` is for eigenvalues of a point known to a few
-    digits (1e-9 beside 1e3 counts as 0); :func:`stationary_point`, whose point is Newton's to the last digits,
-    counts only rounding as 0 (100·n·ε), so a minimum of eigenvalues 2 and 2e6 is a minimum there, not here.
+    at any scale.  Both lists may come in any order (``np.linalg.eig`` does not sort): they are sorted, and the k-th
+    smallest compared with the k-th smallest (so an eigenvalue that passed another in that step is compared with the
+    wrong one; :func:`stationary_point` compares them along their eigenvectors instead).  The default ``tol`` is for
+    eigenvalues of a point known to a few digits (1e-9 beside 1e3 counts as 0); :func:`stationary_point`, whose point is
+    Newton's to the last digits, counts only rounding as 0 (100·n·ε), so a minimum of eigenvalues 2 and 2e6 is a minimum
+    there, not here.
 
     >>> classify_stationary_point([2.0, 0.5]), classify_stationary_point([-1.0, 3.0])
     ('minimum', 'saddle')
@@ -242,6 +244,17 @@ def _still_gaining(step: np.ndarray, previous: np.ndarray | None, x: np.ndarray,
     return size < before / 10 and size > eps * _norm(x) and before > eps * reach
 
 
+def _still_changing(matrix: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """For each of the Hessian's eigenvalues (ascending) whether it changed by more than half its size in the last
+    Newton step: compared with the curvature of the earlier Hessian along its own eigenvector v (vᵀ·earlier·v), not
+    with the earlier Hessian's k-th smallest eigenvalue, which is another one's where a shrinking eigenvalue passed it
+    in that step (x³ + 1.6e-5·y² from (1, 1): x³'s 2.3e-5, halving, paired with y²'s 3.2e-5 and called settled, a
+    minimum)."""
+    eigenvalues, vectors = np.linalg.eigh(matrix)
+    before = np.einsum("ik,ij,jk->k", vectors, earlier, vectors)
+    return np.abs(eigenvalues - before) > np.abs(eigenvalues) / 2
+
+
 def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e-10, max_iterations: int = 50,
                      zero_tol: float | None = None) -> StationaryPoint:
     """Newton's method for ∇f(x) = 0 from ``start`` (a number or a vector), then the second-derivative test.
@@ -253,13 +266,15 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     scale of f.  The run takes at least one step unless ∇f(start) = 0, at most ``max_iterations``, and stops at a
     value, gradient or Hessian that is NaN or inf, or at a step that leaves x unchanged; a singular Hessian takes
     the least-squares step (0 for a zero Hessian, so a linear f stops there, not converged).  A run that did not
-    converge has kind ``"not converged"``; otherwise the kind is :func:`classify_stationary_point` of the last two
-    Hessians' eigenvalues, with tolerance ``zero_tol`` (relative, < 1; by default 100·n·ε for n parameters, 4.4e-14
-    for two: the rounding of the eigenvalues, where classify_stationary_point's own default, 1e-6, is for eigenvalues
-    of a point found only so far).  So a minimum of eigenvalues 2 and 2e6, 1e6·(x − 0.1)² + (y − 0.7)², is a
-    minimum, and only a computed 0 counts as flat; x³ and x⁴ at 0 stay inconclusive, their eigenvalue still
-    halving (x³) or shrinking by 4/9 (x⁴) with Newton's steps, at any scale.  ``f`` takes a Value shaped like
-    ``start`` and returns a single number.
+    converge has kind ``"not converged"``; otherwise the kind is :func:`classify_stationary_point` of the last Hessian's
+    eigenvalues, with tolerance ``zero_tol`` (relative, < 1; by default 100·n·ε for n parameters, 4.4e-14 for two: the
+    rounding of the eigenvalues, where classify_stationary_point's own default, 1e-6, is for eigenvalues of a point
+    found only so far), and, where the last steps shrank linearly, each eigenvalue that changed by more than half its
+    size in the last step counted as 0: the Hessian before compared along the eigenvalue's own eigenvector, so that
+    x³'s, halving past the 3.2e-5 of 1.6e-5·y², is not taken for y²'s, settled.  So a minimum of eigenvalues 2 and 2e6,
+    1e6·(x − 0.1)² + (y − 0.7)², is a minimum, and only a computed 0 counts as flat; x³ and x⁴ at 0 stay inconclusive,
+    their eigenvalue still halving (x³) or shrinking by 4/9 (x⁴) with Newton's steps, at any scale.  ``f`` takes a Value
+    shaped like ``start`` and returns a single number.
     """
     x = _check_arguments(f, start, tol, max_iterations, zero_tol)
     shape, x = x.shape, x.ravel()
@@ -282,8 +297,11 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     # the previous Hessian tells of a creeping approach to a degenerate point, where the steps shrink linearly; where
     # they shrink faster (a step that landed on the point) it is the Hessian of another point, and says nothing here
     creeping = taken is not None and _norm(step) >= _norm(taken) / 10
-    previous = np.linalg.eigvalsh(earlier) if earlier is not None and creeping else None
-    kind = classify_stationary_point(eigenvalues, zero_tol, previous=previous) if converged else "not converged"
+    if converged and earlier is not None and creeping:
+        changing = _still_changing(matrix, earlier)  # (in eigenvalues' ascending order)
+        kind = classify_stationary_point(np.where(changing, 0.0, eigenvalues), zero_tol)
+    else:
+        kind = classify_stationary_point(eigenvalues, zero_tol) if converged else "not converged"
     return StationaryPoint(x.copy(), value, _norm(slope), eigenvalues, kind, converged,
                            len(path) - 1, np.array(path))
 
