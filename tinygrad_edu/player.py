@@ -172,7 +172,7 @@ def forward_formula(node: Value, names: list[str]) -> str:
     arguments = [inner] if len(names) == 1 else names
     if not op or op in _SETTINGS_SHOWN:  # its parameters too, as draw_graph writes them (log_base(x, base=2))
         arguments = [*arguments, *(f"{k}={notation.param_text(v)}" for k, v in node.op_params.items()
-                                   if v is not None)]
+                                   if v is not None or op)]  # (softmax(x, axis=None), over every number)
     return forms.get(op, f"{node.op}({', '.join(arguments)})")
 
 
