@@ -175,6 +175,7 @@ def test_every_hessian_block_of_a_networks_cost_matches_differences_of_the_gradi
             np.testing.assert_allclose(block.data, _differences(slope, params[j]), rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # (torch.jit, on importing torch.func)
 def test_hessian_blocks_of_a_networks_cost_match_torch_func() -> None:
     torch = pytest.importorskip("torch")
     from torch.func import hessian as torch_hessian
