@@ -18,6 +18,8 @@ recorded in the graph.
 Define your own differentiable operation the same way::
 
     >>> import numpy as np
+
+from tinygrad_edu import checks
     >>> from tinygrad_edu import Op, Value
     >>> cube = Op("cube", lambda x: x**3, lambda g, out, x: g * 3 * x**2)
     >>> y = cube(Value(2.0)); y.backward(); y.parents[0].grad
@@ -35,6 +37,8 @@ from itertools import accumulate
 from typing import Any
 
 import numpy as np
+
+from tinygrad_edu import checks
 
 __all__ = ["Op", "BUILT_IN"]
 
@@ -100,12 +104,6 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r}, inputs={len(self.vjps)})"
 
-    def __getattr__(self, name: str) -> Any:
-        """PyTorch's (and minitorch's) names of a Function's parts: an AttributeError saying what they are here."""
-        advice = _FUNCTION_NAMES.get(name)
-        where = f" (a torch.autograd.Function name); {advice}" if advice else ""
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{where}", name=name, obj=self)
-
     def __copy__(self) -> Op:
         return self  # a fixed rule: copies of a graph (copy.deepcopy) share it
 
@@ -121,12 +119,16 @@ class Op:
                         "load them into a model built again with the activation (model.load(path))")
 
 
-#: torch.autograd.Function's names, what they are for an Op (see Op.__getattr__).
+#: torch.autograd.Function's names, what they are for an Op: each a class attribute of Op that says so when read
+#: (checks.Absent; a __getattr__ would make every attribute of an Op, op.vjps in the backward walk, a slow lookup).
 _FUNCTION_NAMES = {
     "apply": "call the Op itself, op(x, y), or apply(op, x, y) (from tinygrad_edu import apply)",
     "backward": "an Op's backward rule is its vjps, one per input, vjp(g, out, *inputs, **params): op.vjps",
     "save_for_backward": "a vjp is given the forward's output and inputs, vjp(g, out, *inputs); to keep more from "
                          "the forward pass, give Op(..., saving=forward_and_saved), whose saved= the vjps get"}
+for _name, _advice in _FUNCTION_NAMES.items():
+    setattr(Op, _name, checks.Absent(_name, _advice, "{cls!r} object has no attribute {name!r} (a "
+                                                     "torch.autograd.Function name); {advice}"))
 
 
 def inputs_error(op: Op, given: int, inputs: Sequence[Any] = ()) -> TypeError:
