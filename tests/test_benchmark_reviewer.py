@@ -204,7 +204,8 @@ def test_bench_second_order_times_this_process_cpu_seconds() -> None:
 ORDINALS = ["twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
             "nineteenth", "twentieth", "twenty-first", "twenty-second", "twenty-third", "twenty-fourth",
             "twenty-fifth", "twenty-sixth", "twenty-seventh", "twenty-eighth", "twenty-ninth", "thirtieth",
-            "thirty-first", "thirty-second", "thirty-third", "thirty-fourth", "thirty-fifth"]
+            "thirty-first", "thirty-second", "thirty-third", "thirty-fourth", "thirty-fifth",
+            "thirty-sixth"]
 _RATIO, _FLOOR = r"(\d\.\d\d)×", r"\((?:floor )?(\d\.\d\d)×[^)]*\)"
 _RUN = re.compile(rf"{_RATIO}(?: {_FLOOR})?, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} "
                   rf"{_FLOOR},(?: 256 B,)? (\d\.\d\d) s(?: \([^)]*\))?, {_RATIO}")
