@@ -18,8 +18,6 @@ recorded in the graph.
 Define your own differentiable operation the same way::
 
     >>> import numpy as np
-
-from tinygrad_edu import checks
     >>> from tinygrad_edu import Op, Value
     >>> cube = Op("cube", lambda x: x**3, lambda g, out, x: g * 3 * x**2)
     >>> y = cube(Value(2.0)); y.backward(); y.parents[0].grad
