@@ -327,25 +327,29 @@ def test_the_ported_loop_resumed_from_its_checkpoint_files_goes_on_exactly(tmp_p
     torch.save of a checkpoint) and loaded into a new model and optimizer, gives the same parameters, costs and
     held-out predictions as the run that never stopped."""
     inputs, labels = _digits(200)
+    state = np.random.get_state()  # (restored below: later tests draw from it)
     np.random.seed(0)
-    model, other = _Net(), _Net()
-    opt = optim.Adam(model, learning_rate=0.01)
-    loader = data.batches(inputs[:160], labels[:160], batch_size=32, seed=1)
-    costs = [_episode(model, opt, loader) for _ in range(2)]
-    np.savez(tmp_path / "model.npz", **model.state_dict())
-    np.savez(tmp_path / "optimizer.npz", **opt.state_dict())
-    resumed = optim.Adam(other, learning_rate=1.0)
-    with np.load(tmp_path / "model.npz") as saved:
-        other.load_state_dict(saved)
-    with np.load(tmp_path / "optimizer.npz") as saved:
-        resumed.load_state_dict(saved)
-    assert resumed.learning_rate == opt.learning_rate == 0.0025
-    shuffle = copy.deepcopy(loader)  # (the same batches for both from here on)
-    assert _episode(model, opt, loader) == _episode(other, resumed, shuffle) and costs[1] < costs[0]
-    for (name, mine), (_, theirs) in zip(model.named_parameters(), other.named_parameters(), strict=True):
-        np.testing.assert_array_equal(mine.data, theirs.data, err_msg=name)
-    model.eval()
-    with no_grad():
-        held_out = model(Value(inputs[160:]))
-        assert np.array_equal(held_out.data, other(Value(inputs[160:])).data)
-        assert isinstance(losses.cross_entropy(held_out, labels[160:]).item(), float)
+    try:
+        model, other = _Net(), _Net()
+        opt = optim.Adam(model, learning_rate=0.01)
+        loader = data.batches(inputs[:160], labels[:160], batch_size=32, seed=1)
+        costs = [_episode(model, opt, loader) for _ in range(2)]
+        np.savez(tmp_path / "model.npz", **model.state_dict())
+        np.savez(tmp_path / "optimizer.npz", **opt.state_dict())
+        resumed = optim.Adam(other, learning_rate=1.0)
+        with np.load(tmp_path / "model.npz") as saved:
+            other.load_state_dict(saved)
+        with np.load(tmp_path / "optimizer.npz") as saved:
+            resumed.load_state_dict(saved)
+        assert resumed.learning_rate == opt.learning_rate == 0.0025
+        shuffle = copy.deepcopy(loader)  # (the same batches for both from here on)
+        assert _episode(model, opt, loader) == _episode(other, resumed, shuffle) and costs[1] < costs[0]
+        for (name, mine), (_, theirs) in zip(model.named_parameters(), other.named_parameters(), strict=True):
+            np.testing.assert_array_equal(mine.data, theirs.data, err_msg=name)
+        model.eval()
+        with no_grad():
+            held_out = model(Value(inputs[160:]))
+            assert np.array_equal(held_out.data, other(Value(inputs[160:])).data)
+            assert isinstance(losses.cross_entropy(held_out, labels[160:]).item(), float)
+    finally:
+        np.random.set_state(state)
