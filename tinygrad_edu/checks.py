@@ -244,8 +244,9 @@ def real_array(value: Any, name: str, where: str, *, bools: bool = True) -> np.n
 
 class Absent:
     """A class attribute that stands for one another library has and the class has not (PyTorch's ``opt.lr``,
-    ``v.flatten``): reading or setting it on an instance is an AttributeError from ``template`` (with the instance's
-    class name ``cls``, the attribute's ``name`` and the ``advice``), not a new attribute that nothing reads.  A
+    ``v.flatten``; ``whose`` names another owner, the seed's ``NETWORK.BACKWARD()``): reading or setting it on an
+    instance is an AttributeError from ``template`` (with the instance's class name ``cls``, the attribute's ``name``
+    and the ``advice``), not a new attribute that nothing reads.  A
     descriptor, not ``__getattr__``: CPython looks up every attribute of a class with ``__getattr__`` the slow way
     (measured: the scalar chain 15 % slower with ``Value.__getattr__``).  :func:`present` leaves them out of ``dir()``.
     On an instance of a class of the user's own (``class Net(nn.Module)`` setting ``self.predict`` or ``self.summary``
@@ -253,10 +254,11 @@ class Absent:
     instance's, which reading it then gives: the name is the user's there, not another library's.
     """
 
-    def __init__(self, name: str, advice: str, template: str = "{cls} has no attribute {name}: {advice}") -> None:
+    def __init__(self, name: str, advice: str, template: str = "{cls} has no attribute {name}: {advice}", *,
+                 whose: str = "another library's name") -> None:
         self.name, self.advice, self.template = name, advice, template
         # what help(cls) shows under the name, which it lists with the class's real attributes (dir() leaves it out)
-        self.__doc__ = f"Not an attribute here (another library's name): {advice}"
+        self.__doc__ = f"Not an attribute here ({whose}): {advice}"
 
     def _error(self, obj: Any) -> AttributeError:
         message = self.template.format(cls=type(obj).__name__, name=self.name, advice=self.advice)

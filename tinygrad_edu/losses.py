@@ -48,18 +48,21 @@ def _as_target(target: Any, prediction: Value, cost: str) -> Value:
 
 def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: Any = None,
                  numbers: np.ndarray | None = None) -> str:
-    """How to fit one target per sample, (n,), to a network's one output per sample, (n, 1), or back; or class
-    labels, (n,), to k output neurons, (n, k); or one number per sample that is no class label (a regression's
-    target of one output) to k outputs; or one sample's target, a column (k, 1) as the seed writes it or flat, to its
-    prediction, a row (1, k); or one-hot rows of a column of labels, (n, 1, k), to (n, k); or one number, shape (),
-    to several.  ``given``: the targets as given (pandas' Series has no reshape); ``numbers``: their numbers (None:
-    taken for class labels)."""
+    """How to fit one target per sample, (n,) or a row (1, n), to a network's one output per sample, (n, 1), or
+    back; or class labels, (n,), to k output neurons, (n, k); or one number per sample that is no class label (a
+    regression's target of one output) to k outputs; or one sample's target, a column (k, 1) as the seed writes it
+    or flat, to its prediction, a row (1, k); or one-hot rows of a column of labels, (n, 1, k), to (n, k); or one
+    number, shape (), to several.  ``given``: the targets as given (pandas' Series has no reshape); ``numbers``:
+    their numbers (None: taken for class labels)."""
     if not target and math.prod(prediction) > 1:
         return (f" (one number as the target of {math.prod(prediction)} predicted numbers: give a target for each, "
                 f"an array of shape {prediction}; np.full({prediction}, y) where they are all y)")
     if len(target) == 1 and prediction == (*target, 1):
         column = "targets.to_numpy().reshape(-1, 1)" if hasattr(given, "to_numpy") else "targets.reshape(-1, 1)"
         return f" (one target per sample: give them as a column, {column})"
+    if len(prediction) == 2 and prediction[1] == 1 < prediction[0] and target == (1, prediction[0]):
+        return (f" (targets of shape {target} are one row: one target per sample is a column here, as the "
+                f"predictions are: targets.T, or targets.reshape(-1, 1))")
     # (not targets.ravel(): a flat prediction is one sample of n outputs, and squared_error's cost their sum)
     if len(prediction) == 1 and target == (*prediction, 1):
         return " (one output per sample: make the prediction a column too, prediction.reshape(-1, 1))"

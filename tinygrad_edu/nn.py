@@ -316,12 +316,18 @@ class Module:
             fn(module)
         return self
 
-    def train(self: _M, mode: bool = True) -> _M:
+    def train(self: _M, mode: bool = True, *samples: Any) -> _M:
         """Set ``training`` to ``mode`` on the module and every Module under it, as PyTorch's; returns the module.
 
         For PyTorch's loops, which call ``model.train()`` and ``model.eval()``: no layer here computes anything
         differently in training (there is no dropout and no batch norm), so only a ``forward`` of your own reads
-        the flag."""
+        the flag.  It trains nothing: samples given to it (the seed's ``n.train(...)``) are a TypeError saying that
+        :func:`tinygrad_edu.training.fit` trains."""
+        first: Any = mode  # (annotated bool, but a student's samples may come here)
+        if samples or isinstance(first, (np.ndarray, Value, list, tuple)):
+            given = ", ".join(type(argument).__name__ for argument in (first, *samples))
+            raise TypeError(f"train: got {given} where it takes one flag, mode=True or False; "
+                            f"{write_instead.SEED_TRAIN}")
         mode = checks.flag(mode, "mode", "train")
         for module in self.modules():
             module.training = mode
@@ -541,6 +547,8 @@ _FREEZE_ADVICE = ("freeze or unfreeze every parameter of a module with model.req
                   "nothing")
 for _name, _advice in {**_MINITORCH_METHODS, **_PYTORCH_METHODS, "requires_grad": _FREEZE_ADVICE}.items():
     setattr(Module, _name, checks.Absent(_name, _advice))
+for _name, _advice in write_instead.SEED_NETWORK_METHODS.items():  # (the seed's net.backward(): the cost's here)
+    setattr(Module, _name, checks.Absent(_name, _advice, whose="the seed's name"))
 
 
 def _set_numbers(value: Value, array: np.ndarray) -> None:
@@ -901,7 +909,8 @@ def _named_activation(activation: Any, where: str, argument: str = "activation"
     """The name and the function of ``activation``: a name from ACTIVATIONS, or a function of Values."""
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
-            keras = f" ({_KERAS_ACTIVATIONS[activation]})" if activation in _KERAS_ACTIVATIONS else ""
+            keras = f" ({_KERAS_ACTIVATIONS[activation]})" if activation in _KERAS_ACTIVATIONS else \
+                f" ({write_instead.SEED_SIGMA})" if activation.strip().lower() in ("σ", "sigma") else ""
             raise ValueError(f"{where}: unknown {argument} {activation!r}{keras}; choose one of "
                              f"{', '.join(ACTIVATIONS)} or pass a function of Values")
         return activation, ACTIVATIONS[activation]

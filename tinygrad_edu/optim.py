@@ -662,6 +662,9 @@ def _takes(init: Callable[..., None], name: str) -> bool:
 #: History's step_size; an optimizer has no attribute of these names, so setting one would change no step.
 _LEARNING_RATE_WORDS = frozenset({"eta", "η", "lr", "learningrate", "stepsize", "rate"})
 
+#: The seed's Greek letters for settings spelt out here (Armijo's and Newton's σ and α, SGD's momentum μ), as keywords.
+_SEED_LETTERS = {"σ": "sigma", "α": "alpha", "μ": "momentum"}
+
 #: PyTorch's optimizer arguments that no optimizer here has, and what to do instead.
 _NOT_HERE = {
     "weight_decay": "PyTorch's weight_decay=λ is the cost plus λ/2·Σw² (whose gradient adds λw): add that term to "
@@ -671,6 +674,13 @@ _NOT_HERE = {
     "amsgrad": "Adam here is the plain Adam of its docstring",
     "maximize": "every optimizer here minimises: minimise the negated cost",
 }
+
+
+def _spelt_as_parameter(init: Callable[..., Any], name: str) -> bool:
+    """Whether ``name`` is one of ``init``'s parameters but for case and underscores (``learningrate=``): a slip of
+    the hand, which the constructor names as one, not another word for the learning rate."""
+    key = name.lower().replace("_", "")
+    return any(key == parameter.lower().replace("_", "") for parameter in inspect.signature(init).parameters)
 
 
 def _defines(cls: type, name: str) -> bool:
@@ -726,9 +736,10 @@ class Optimizer:
         none has (``opt.momentum = 0.9`` on gradient descent: a schedule written for SGD), or a misspelt setting
         (``opt.learnin_rate = 0.1``), is an AttributeError, not a new attribute that no step reads; so is another
         name for the learning rate (``opt.eta``, the seed's η; ``opt.LR``; ``opt.step_size``), which says where this
-        optimizer's is.  A name with advice of the optimizer's own (Armijo's ``learning_rate``: its ``initial_step``)
-        gets that advice, from :class:`checks.Absent`, as reading it does.  New ``params`` (``opt.params =
-        model.parameters()`` after a layer was replaced) are checked as the constructor checks them, and the state
+        optimizer's is, and a setting by the seed's letter (Armijo's ``opt.σ``), which says its name here.  A name
+        with advice of the optimizer's own (Armijo's ``learning_rate``: its ``initial_step``) gets that advice, from
+        :class:`checks.Absent`, as reading it does.  New ``params`` (``opt.params = model.parameters()`` after a
+        layer was replaced) are checked as the constructor checks them, and the state
         kept for the Values left out (momentum, Adam's averages: kept by ``id``) is dropped with them: it would
         otherwise pile up, and be given to a later Value that Python placed at a freed one's address."""
         if type(self).__module__ == __name__ and name not in self._settings and not hasattr(self, name):
@@ -736,6 +747,9 @@ class Optimizer:
                 advice = ""
             elif name.lower().replace("_", "") in _LEARNING_RATE_WORDS:
                 advice = self._learning_rate_advice()
+            elif _SEED_LETTERS.get(name) in self._settings:  # (opt.σ = 0.1: the seed's letter, a setting spelt out)
+                advice = f"it is called {_SEED_LETTERS[name]} here (the seed's {name} spelt out): " \
+                         f"opt.{_SEED_LETTERS[name]} = ..."
             else:
                 advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
             if advice:
@@ -753,23 +767,37 @@ class Optimizer:
         """Its attributes, without the PyTorch names that are only there to say they are not (``lr``, …)."""
         return checks.present(self, super().__dir__())
 
+    @classmethod
+    def _learning_rate_word(cls) -> str | None:
+        """The name of this optimizer's learning rate (``learning_rate``, Armijo's ``initial_step``, random search's
+        ``scale``), None where it has none (Newton)."""
+        return "learning_rate" if "learning_rate" in cls._settings else cls._renamed.get("learning_rate")
+
     def _learning_rate_advice(self) -> str:
-        """Where this optimizer's learning rate is (``learning_rate``, Armijo's ``initial_step``, random search's
-        ``scale``), or why it has none (Newton)."""
-        word = "learning_rate" if "learning_rate" in self._settings else self._renamed.get("learning_rate")
+        """Where this optimizer's learning rate is, or why it has none (Newton)."""
+        word = self._learning_rate_word()
         if word is None:
             return self._absent.get("learning_rate", "")
         return f"the learning rate η is called {word} here: opt.{word} = ..."
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
         for name in kwargs:
-            if (name in cls._renamed or name in cls._absent or name in _NOT_HERE) and _takes(cls.__init__, name):
+            learning_rate = name.lower().replace("_", "") in _LEARNING_RATE_WORDS and not _spelt_as_parameter(
+                cls.__init__, name)  # (the seed's η, spelt or not; learningrate= is a slip, said below)
+            letter = _SEED_LETTERS.get(name) if _SEED_LETTERS.get(name) in cls._settings else None
+            if (name in cls._renamed or name in cls._absent or name in _NOT_HERE or learning_rate or letter) \
+                    and _takes(cls.__init__, name):
                 continue  # (an optimizer of one's own that takes lr= or weight_decay= itself)
-            if name in cls._renamed:
-                raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called "
-                                f"{cls._renamed[name]}= here (the seed's word), e.g. "
-                                f"{cls.__name__}(model, {cls._renamed[name]}=...)")
-            advice = cls._absent.get(name) or _NOT_HERE.get(name)
+            renamed = cls._renamed.get(name) or (cls._learning_rate_word() if learning_rate else None)
+            if renamed:
+                said = "the learning rate η is called" if learning_rate and name not in cls._renamed else "it is called"
+                raise TypeError(f"{cls.__name__}: there is no argument {name}=; {said} {renamed}= here (the seed's "
+                                f"word), e.g. {cls.__name__}(model, {renamed}=...)")
+            if letter:
+                raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called {letter}= here (the "
+                                f"seed's {name} spelt out), e.g. {cls.__name__}(model, {letter}=...)")
+            advice = cls._absent.get(name) or _NOT_HERE.get(name) or (
+                cls._absent.get("learning_rate") if learning_rate else None)
             if advice:
                 raise TypeError(f"{cls.__name__}: there is no argument {name}= here; {advice}")
         slip = checks.misspelt_keyword(cls.__init__, kwargs) if kwargs else ""  # (learning_rat=0.1)

@@ -20,7 +20,7 @@ import numpy as np
 __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP", "CLAMP",
            "DISTRIBUTIONS", "NO_DEVICES", "BINARY_ADVICE", "NLL_ADVICE", "PIECEWISE_COSTS", "LIKELIHOOD_ADVICE",
            "FUNCTIONAL_COSTS", "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL",
-           "numpy_advice", "ufunc_advice", "norm_note"]
+           "SEED_NETWORK_METHODS", "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -508,6 +508,33 @@ PYTORCH_FUNCTIONAL = {
 JAX_FUNCTIONAL = {"log_sigmoid": _LOG_SIGMOID,  # (jax.nn's)
                   "logsumexp": LOGSUMEXP.format(v="x", functional="F")}
 
+
+
+# --- the seed's own words for what a network does: its learning algorithm (section 7.1) and its footnote 7's code
+
+#: The seed's learning algorithm (section 7.1) calls NETWORK.FORWARD(S), NETWORK.BACKWARD() and
+#: NETWORK.UPDATE_PARAMETERS(η, ∇C_all), and the code of its footnote 7 trains with n.train and n.train_random: what
+#: the names a model lacks are here (nn.Module's refusals say them; its forward is the seed's FORWARD).
+SEED_NETWORK_METHODS = {
+    "backward": "the seed's NETWORK.BACKWARD() (section 7.1) is the cost's here: cost = "
+                "losses.squared_error(model(inputs), targets), then cost.backward() sets each parameter's .grad to "
+                "∂C/∂(it), the seed's ∇C averaged over the samples (model.zero_grad() before it: gradients add up)",
+    "update_parameters": "the seed's NETWORK.UPDATE_PARAMETERS(η, ∇C_all) (section 7.1) is an optimizer's step here: "
+                         "opt = optim.GradientDescent(model, learning_rate=η), then opt.step() after cost.backward() "
+                         "sets p to p − η·p.grad for every parameter (squared_error averages over the samples "
+                         "already, as the seed's update divides by their number); training.fit(model, inputs, "
+                         "targets, optimizer=opt, episodes=50) runs the whole algorithm",
+    "train_random": "the seed's n.train_random (random guessing, section 5) is training.fit(model, inputs, targets, "
+                    "optimizer=optim.RandomSearch(model), episodes=500), which keeps a random change only if the "
+                    "cost fell",
+}
+#: The seed's n.train(...) (its footnote 7) given samples, where a model's train(mode) is PyTorch's training flag.
+SEED_TRAIN = ("train(mode) only sets the training flag, as PyTorch's does; the seed's n.train(...) (gradient descent "
+              "over episodes, section 7.1) is training.fit(model, inputs, targets, "
+              "optimizer=optim.GradientDescent(model, learning_rate=η), episodes=50)")
+#: The seed's σ given as the name of a layer's activation: in its formulas σ stands for any activation function.
+SEED_SIGMA = ("σ is the seed's name for any activation function, not one of them: name the one meant, 'sigmoid' "
+              "(σ(z) = 1 / (1 + e^(−z)), the seed's default) or another")
 
 def __dir__() -> list[str]:
     """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
