@@ -19,6 +19,7 @@ import pytest
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, losses, nn, optim, training
+from tinygrad_edu import write_instead as W
 
 
 def _message(action: Callable[[], object]) -> str:
@@ -114,8 +115,10 @@ def test_a_cost_written_as_a_formula_says_one_formula_through_f_losses_nn_and_fi
     assert _after(_message(lambda: getattr(nn, cls)), "(a PyTorch name); write the cost, ") == formula
     assert _after(_message(lambda: getattr(F, function)), "(a PyTorch name); write ").removeprefix(
         "the cost, ") == formula
-    for name in (cls, function):
-        assert _fit_message(name).endswith(f"for PyTorch's {name!r}, write the cost, {formula}")
+    for name in (cls, function):  # (fit says the function to give as cost=, the formula inside it)
+        message = _fit_message(name)
+        assert f"for PyTorch's {name!r}, import tinygrad_edu.functional as F and give cost=lambda " in message
+        assert message.endswith(W.COST_FUNCTIONS[name])
 
 
 #: torch.nn's layers written as a formula in a forward of one's own, and torch.nn.functional's function for each.

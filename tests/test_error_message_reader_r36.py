@@ -95,7 +95,8 @@ def test_the_piecewise_costs_advice_matches_their_definitions_and_gradients() ->
                 "smooth_l1_loss": np.where(abs(d) < 1, 0.5 * d ** 2, abs(d) - 0.5).mean(),
                 "l1_loss": abs(d).mean()}
     for name, value in expected.items():
-        formula = re.search(r"write (.*?), for a prediction p", _message(lambda n=name: getattr(F, n))).group(1)
+        formula = re.search(r"write (?:the cost, )?(.*?), for a prediction p",
+                            _message(lambda n=name: getattr(F, n))).group(1)
 
         def cost(p, formula=formula):
             return eval(formula, {"F": F, "abs": abs, "p": p, "y": y, "delta": 1.0, "beta": 1.0})  # noqa: S307

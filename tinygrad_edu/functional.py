@@ -296,8 +296,9 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwi
         """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are (``F.cat``: what to
         write, from :mod:`tinygrad_edu.write_instead`'s tables)."""
         likelihoods, costs = write_instead.LIKELIHOOD_ADVICE, write_instead.FUNCTIONAL_COSTS
-        if name in likelihoods:  # (in neither module: a cost of one's own)
-            raise checks.other_library_name(__name__, name, "PyTorch", f"write the cost, {likelihoods[name]}")
+        own = likelihoods.get(name) or write_instead.PIECEWISE_COSTS.get(name)
+        if own is not None:  # (in neither module: a cost of one's own, as losses.name says it)
+            raise checks.other_library_name(__name__, name, "PyTorch", f"write the cost, {own}")
         where = f": the costs are in tinygrad_edu.losses; use {costs[name]}" if name in costs else next(
             (f" (a {library} name); write {names[name]}"
              for library, names in (("PyTorch", write_instead.PYTORCH_FUNCTIONAL),

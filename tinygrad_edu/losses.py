@@ -362,10 +362,13 @@ def pytorch_cost_advice(name: str) -> str | None:
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)
     def __getattr__(name: str) -> Any:
-        """``losses.mse_loss``, ``losses.MSELoss``, Keras's ``losses.mse``: an AttributeError saying what the cost is
-        called here."""
+        """``losses.mse_loss``, ``losses.MSELoss``, Keras's ``losses.mse`` and ``losses.mae``: an AttributeError saying
+        what the cost is called here, or its formula."""
         if name in KERAS_NAMES:
             raise checks.other_library_name(__name__, name, "Keras", f"use losses.{KERAS_NAMES[name]}")
+        if name in write_instead.KERAS_COSTS:  # (mae, huber, hinge: a cost of one's own)
+            raise checks.other_library_name(__name__, name, "Keras",
+                                            f"write the cost, {write_instead.KERAS_COSTS[name]}")
         raise checks.other_library_name(__name__, name, "PyTorch", pytorch_cost_advice(name))
 
 

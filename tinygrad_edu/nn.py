@@ -86,8 +86,6 @@ _PYTORCH_CLASSES = {
                                                         "self.scales = [Value(np.ones(n)), ...]"),
     **dict.fromkeys(("RNN", "RNNCell", "LSTMCell", "GRUCell"), _UNROLL_BY_HAND),
     "Parameter": checks.PARAMETER_ADVICE,
-    "MSELoss": "the costs are functions here: tinygrad_edu.losses.mean_squared_error(prediction, target)",
-    "CrossEntropyLoss": "the costs are functions here: tinygrad_edu.losses.cross_entropy(logits, labels)",
     "MultiheadAttention": "there is no attention layer here; write it on a Module of your own, with weight Values "
                           "Wq, Wk, Wv, Wo of shape (d, d): heads = lambda y: y.reshape(B, T, h, d // h).transpose(0, "
                           "2, 1, 3) splits x @ Wq, x @ Wk and x @ Wv (x of shape (B, T, d)) into q, k and v, "
@@ -1510,7 +1508,7 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
             raise checks.other_library_name(__name__, name, "PyTorch and Keras", _PYTORCH_AND_KERAS_CLASSES[name])
         if name in _KERAS_CLASSES:
             raise checks.other_library_name(__name__, name, "Keras", _KERAS_CLASSES[name])
-        # torch.nn's costs (BCEWithLogitsLoss, L1Loss, ...): what tinygrad_edu.losses says of them
+        # torch.nn's costs (MSELoss, BCEWithLogitsLoss, L1Loss, ...): what tinygrad_edu.losses says of them
         advice = _PYTORCH_CLASSES.get(name) or losses.pytorch_cost_advice(name)
         raise checks.other_library_name(__name__, name, "PyTorch", advice)
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks, nn
+from tinygrad_edu import checks, nn, write_instead
 from tinygrad_edu.data import USE_TARGETS, batches
 from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
 from tinygrad_edu.losses import COSTS, KERAS_NAMES, cross_entropy, pytorch_cost_advice, squared_error
@@ -542,10 +542,10 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     if inspect.ismethod(model) and model.__name__ in ("parameters", "named_parameters"):  # (the optimizer's habit)
         raise TypeError(f"fit: model is the method {type(model.__self__).__name__}.{model.__name__}, which lists the "
                         "parameters; pass the network itself: fit(net, inputs, targets, ...)")
-    if isinstance(cost, str) and (cost in KERAS_NAMES or cost in COSTS or pytorch_cost_advice(cost)):
-        meant = (f"cost=losses.{cost}" if cost in COSTS else f"Keras's {cost!r} is losses.{KERAS_NAMES[cost]}"
-                 if cost in KERAS_NAMES else f"for PyTorch's {cost!r}, {pytorch_cost_advice(cost)}")
-        raise TypeError(f"fit: cost must be a function (outputs, targets) → Value, not its name {cost!r}; {meant}")
+    if isinstance(cost, str) and (cost in KERAS_NAMES or cost in COSTS or cost in write_instead.COST_FUNCTIONS
+                                  or pytorch_cost_advice(cost)):
+        raise TypeError(f"fit: cost must be a function (outputs, targets) → Value, not its name {cost!r}; "
+                        f"{_named_cost(cost)}")
     _check_not_pytorchs(cost)
     if not callable(cost):
         raise TypeError(f"fit: cost must be a function (outputs, targets) → Value such as losses.squared_error, "
@@ -589,6 +589,23 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
     return params, _replaced_layer(model, params, owned, type(optimizer).__name__)
 
 
+def _named_cost(name: str) -> str:
+    """What to give fit as ``cost=`` for the cost called ``name`` (this package's, Keras's or PyTorch's): the function
+    itself, or for a cost written as a formula the function of (outputs, targets) that computes it."""
+    if name in COSTS:
+        return f"cost=losses.{name}"
+    library = "Keras" if name in KERAS_NAMES or name in write_instead.KERAS_COSTS else "PyTorch"
+    if name in write_instead.COST_FUNCTIONS:
+        return f"for {library}'s {name!r}, {_cost_function(name)}"
+    return f"Keras's {name!r} is losses.{KERAS_NAMES[name]}" if name in KERAS_NAMES else (
+        f"for PyTorch's {name!r}, {pytorch_cost_advice(name)}")
+
+
+def _cost_function(name: str) -> str:
+    """The function to give fit as ``cost=`` for a cost written as a formula (write_instead.COST_FUNCTIONS)."""
+    return f"import tinygrad_edu.functional as F and give cost={write_instead.COST_FUNCTIONS[name]}"
+
+
 #: The cost functions :func:`_check_cost_function` found to take (outputs, targets), while they live: a loop calling
 #: fit(episodes=1) checked the same one on every call, and inspect.signature cost more than the episode's checks.
 _TWO_ARGUMENT_COSTS: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -597,15 +614,20 @@ _TWO_ARGUMENT_COSTS: weakref.WeakSet[Any] = weakref.WeakSet()
 def _check_not_pytorchs(cost: Any) -> None:
     """A cost of PyTorch's (``torch.nn.MSELoss()``, its class, ``torch.nn.functional.mse_loss``) computes with torch
     tensors: called with a Value it failed inside torch ("'int' object is not callable"), naming neither fit nor cost;
-    refused, saying what it is here (:func:`losses.pytorch_cost_advice`)."""
-    owner = cost if isinstance(cost, type) or inspect.isroutine(cost) else type(cost)
+    refused, saying what it is here (:func:`losses.pytorch_cost_advice`); so is one in a ``functools.partial``
+    (``partial(F.huber_loss, delta=0.5)``)."""
+    inner = cost
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    owner = inner if isinstance(inner, type) or inspect.isroutine(inner) else type(inner)
     if str(getattr(owner, "__module__", "")).partition(".")[0] != "torch":
         return
-    name = getattr(owner, "__name__", type(cost).__name__)
-    advice = pytorch_cost_advice(name) or (f"use losses.{name}" if name in COSTS else "write it with Value "
-                                           "operations, a function (outputs, targets) → Value such as "
-                                           "losses.squared_error")
-    raise TypeError(f"fit: cost is PyTorch's {name}, which computes with torch tensors, not Values; {advice}")
+    name = getattr(owner, "__name__", type(inner).__name__)
+    advice = (_cost_function(name) if name in write_instead.COST_FUNCTIONS else pytorch_cost_advice(name)
+              or (f"use losses.{name}" if name in COSTS else "write it with Value operations, a function (outputs, "
+                  "targets) → Value such as losses.squared_error"))
+    partial = " (in a functools.partial)" if inner is not cost else ""
+    raise TypeError(f"fit: cost is PyTorch's {name}{partial}, which computes with torch tensors, not Values; {advice}")
 
 
 def _check_cost_function(cost: Callable[..., Any]) -> None:

@@ -19,8 +19,9 @@ import numpy as np
 
 __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP", "CLAMP",
            "DISTRIBUTIONS", "NO_DEVICES", "BINARY_ADVICE", "NLL_ADVICE", "PIECEWISE_COSTS", "LIKELIHOOD_ADVICE",
-           "FUNCTIONAL_COSTS", "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL",
-           "SEED_NETWORK_METHODS", "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note"]
+           "KERAS_COSTS", "COST_FUNCTIONS", "FUNCTIONAL_COSTS", "LAYER_NORM", "CONVOLUTION", "CLAMPED",
+           "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL", "SEED_NETWORK_METHODS", "SEED_TRAIN", "SEED_SIGMA", "numpy_advice",
+           "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -88,6 +89,19 @@ def _rounding(name: str) -> str:
 NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
                  "np.fabs": "abs(v)", "np.minimum": "-functional.maximum(-a, -b)",
+                 **{f"np.{name}": f"{formula} where neither holds NaN; where one of them is NaN, np.{name} gives the "
+                                  f"other number: functional.where(np.isnan(a), b, functional.where(np.isnan(b), a, "
+                                  f"{formula}))"
+                    for name, formula in (("fmax", "functional.maximum(a, b)"),
+                                          ("fmin", "-functional.maximum(-a, -b)"))},
+                 "np.heaviside": "np.heaviside(v.data, h), on the numbers (h its value at 0): a step is constant on "
+                                 "either side of its jump, so its derivative is 0 wherever it has one; for a "
+                                 "straight-through estimator (the step forward, v's gradient back), v + "
+                                 "(np.heaviside(v.data, h) - v.data)",
+                 "np.median": "v[np.argsort(v.data)[(len(v) - 1) // 2:len(v) // 2 + 1]].mean(), the middle number of "
+                              "a 1-D v (of an even length, the mean of the middle two: the gradient goes to them); "
+                              "along axis 1 of a matrix, v[np.arange(len(v))[:, None], np.argsort(v.data, axis=1)[:, "
+                              "(m - 1) // 2:m // 2 + 1]].mean(1) with m = v.shape[1]",
                  "np.take": "v.reshape(-1)[indices] (np.take flattens v; along axis 0: v[indices])",
                  **dict.fromkeys(("np.outer", "np.linalg.outer"), "a.reshape(-1, 1) * b.reshape(1, -1)"),
                  "np.diag": "v[np.arange(len(v)), np.arange(len(v))] for the diagonal of a square v, v * "
@@ -316,6 +330,7 @@ WRITE_INSTEAD = {
     # (eᵛ − 1 = 2t/(1 − t) for t = tanh(v/2), written 2t·e^max(v, 0)/(1 + |t|): no cancellation on either side of 0)
     "expm1": "2 * (v * 0.5).tanh() * functional.maximum(v, 0).exp() / (1 + abs((v * 0.5).tanh())), eᵛ - 1 to a few "
              "roundings for every v, where v.exp() - 1 loses the digits of a small v (e^1e-20 - 1 comes out 0)",
+    "log2": "v.log() / np.log(2)", "log10": "v.log() / np.log(10)", "exp2": "2 ** v",
     **{name: f"v.data.{name}(), on the numbers: a truth value has no derivative" for name in ("any", "all")},
     **dict.fromkeys(("clip", "clamp"), CLAMP.format(functional="functional")),
     # (PyTorch 2.14's clamp_min and clamp_max pass none of the gradient at the bound, as its clamp: see CLAMP)
@@ -331,7 +346,8 @@ WRITE_INSTEAD = {
     "topk": "v[np.argsort(-v.data, kind='stable')[:k]], the k largest of a 1-D v (their indices "
             "np.argsort(-v.data, kind='stable')[:k]); the gradient goes back to them",
     **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
-    **{name: f"v.data.{name}(), on the numbers: an index has no derivative" for name in ("argmax", "argmin")},
+    **{name: f"v.data.{name}(), on the numbers: an index has no derivative; along an axis (PyTorch's {name}(dim=1), "
+             f"one index per row), v.data.{name}(axis=1)" for name in ("argmax", "argmin")},
     "multinomial": "rng.choice(v.size, p=v.data) for a vector of probabilities, rng = np.random.default_rng(seed), on "
                    "the numbers: a sampled index has no derivative (a batch: one call per row); its ln probability is "
                    "functional.log_softmax(logits)[index]",
@@ -414,18 +430,33 @@ NLL_ADVICE = ("cross_entropy(logits, labels) on the raw outputs (it takes the lo
               "log-probabilities, -log_probs[np.arange(n), labels].mean(), and without .mean() each sample's "
               "(reduction='none'; a policy gradient's ln π(a) is F.log_softmax(logits)[np.arange(n), actions])")
 
+#: The costs with a kink written out, for a prediction p and a target y of one shape (x and labels y of 1 or -1 for
+#: the hinges): the mean of |p − y|, Huber's (½d² within delta of the target, linear beyond), its smooth L1 form
+#: (divided by beta) and the hinges; each runs as written with F = tinygrad_edu.functional.
+_L1 = "abs(p - y).mean()"
+_HUBER = "F.where(abs(p - y) <= delta, 0.5 * (p - y) ** 2, delta * (abs(p - y) - 0.5 * delta)).mean()"
+_SMOOTH_L1 = "F.where(abs(p - y) < beta, 0.5 * (p - y) ** 2 / beta, abs(p - y) - 0.5 * beta).mean()"
+_HINGE_EMBEDDING = "F.where(y == 1, x, (margin - x).relu()).mean()"
+_HINGE = "(1 - y * p).relu().mean()"
+#: PyTorch's Poisson negative log-likelihood of counts target under rates e^input, less a constant.
+_POISSON = "(input.exp() - target * input).mean()"
 #: PyTorch's costs with a kink (|d| at d = 0, a hinge at its margin), for a prediction p and a target y of one shape
 #: (reduction='mean': the mean over every element), written with abs, where and relu, as F.name's,
 #: losses.Name's and nn.Name's refusals say them.
 PIECEWISE_COSTS = {
-    "l1_loss": "abs(p - y).mean(), for a prediction p and a target y (its gradient at p = y is 0, |x|'s at 0)",
-    "huber_loss": "F.where(abs(p - y) <= delta, 0.5 * (p - y) ** 2, delta * (abs(p - y) - 0.5 * delta)).mean(), for "
-                  "a prediction p and a target y (PyTorch's delta=1.0)",
-    "smooth_l1_loss": "F.where(abs(p - y) < beta, 0.5 * (p - y) ** 2 / beta, abs(p - y) - 0.5 * beta).mean(), for a "
-                      "prediction p and a target y (PyTorch's beta=1.0: huber_loss's numbers)",
-    "hinge_embedding_loss": "F.where(y == 1, x, (margin - x).relu()).mean(), for x and labels y of 1 or -1 "
-                            "(PyTorch's margin=1.0); a linear SVM's hinge loss of scores s and labels y of 1 or -1 "
-                            "is (1 - y * s).relu().mean()"}
+    "l1_loss": f"{_L1}, for a prediction p and a target y (its gradient at p = y is 0, |x|'s at 0)",
+    "huber_loss": f"{_HUBER}, for a prediction p and a target y (PyTorch's delta=1.0)",
+    "smooth_l1_loss": f"{_SMOOTH_L1}, for a prediction p and a target y (PyTorch's beta=1.0: huber_loss's numbers)",
+    "hinge_embedding_loss": f"{_HINGE_EMBEDDING}, for x and labels y of 1 or -1 (PyTorch's margin=1.0); a linear SVM's "
+                            "hinge loss of scores s and labels y of 1 or -1 is (1 - y * s).relu().mean()"}
+#: Keras's costs with a kink, by compile(loss=...)'s names and keras.losses' functions and classes (Keras takes the
+#: mean over the last axis, then over the samples: the mean over every element), as losses.name's refusal says them.
+KERAS_COSTS = {
+    **dict.fromkeys(("mae", "MAE", "mean_absolute_error", "MeanAbsoluteError"), PIECEWISE_COSTS["l1_loss"]),
+    **dict.fromkeys(("huber", "Huber"), f"{_HUBER}, for a prediction p and a target y (Keras's delta=1.0)"),
+    **dict.fromkeys(("hinge", "Hinge"), f"{_HINGE}, for scores p and labels y of -1 or 1 (Keras turns labels 0 and 1 "
+                                        "into -1 and 1 itself; here write 2 * y - 1 for them)"),
+}
 #: PyTorch's negative log-likelihoods, which are a cost of one's own here (every optimizer minimises, as PyTorch's
 #: do): the formula, in PyTorch's names of the arguments (as F.name's, losses.Name's and nn.Name's refusals say it).
 LIKELIHOOD_ADVICE = {
@@ -435,9 +466,24 @@ LIKELIHOOD_ADVICE = {
                     "also raises var to at least eps=1e-6); for a network whose outputs are a mean and a log-variance "
                     "s, (0.5 * (s + (target - mean) ** 2 * (-s).exp())).mean() needs no positive var"),
     **dict.fromkeys(("poisson_nll_loss", "PoissonNLLLoss"),
-                    "(input.exp() - target * input).mean(), the Poisson negative log-likelihood of the counts target "
-                    "under rates e^input, less the mean of ln(target!), a constant (PyTorch's log_input=True, "
-                    "full=False)"),
+                    f"{_POISSON}, the Poisson negative log-likelihood of the counts target under rates e^input, less "
+                    "the mean of ln(target!), a constant (PyTorch's log_input=True, full=False)"),
+}
+
+#: The costs written as formulas above, as fit's cost= takes them: a function (outputs, targets) → Value, with F =
+#: tinygrad_edu.functional (what fit(cost='huber_loss') says), by PyTorch's names and Keras's.
+COST_FUNCTIONS = {
+    **dict.fromkeys(("l1_loss", "L1Loss", "mae", "MAE", "mean_absolute_error", "MeanAbsoluteError"),
+                    f"lambda p, y: {_L1}"),
+    **dict.fromkeys(("huber_loss", "HuberLoss", "huber", "Huber"), f"lambda p, y, delta=1.0: {_HUBER}"),
+    **dict.fromkeys(("smooth_l1_loss", "SmoothL1Loss"), f"lambda p, y, beta=1.0: {_SMOOTH_L1}"),
+    **dict.fromkeys(("hinge_embedding_loss", "HingeEmbeddingLoss"), f"lambda x, y, margin=1.0: {_HINGE_EMBEDDING}, "
+                                                                    "for targets y of 1 or -1"),
+    **dict.fromkeys(("hinge", "Hinge"), f"lambda p, y: {_HINGE}, for targets y of -1 or 1 (labels 0 and 1: 2 * y - 1)"),
+    **dict.fromkeys(("poisson_nll_loss", "PoissonNLLLoss"), f"lambda input, target: {_POISSON}, for counts as targets"),
+    **dict.fromkeys(("gaussian_nll_loss", "GaussianNLLLoss"),
+                    "lambda out, y: (0.5 * (out[:, 1:] + (y - out[:, :1]) ** 2 * (-out[:, 1:]).exp())).mean(), for "
+                    "a network of 2 outputs, a mean and a log-variance, and targets y of shape (n, 1)"),
 }
 
 #: torch.nn.functional's costs, and this package's, looked for as F.name: they are in tinygrad_edu.losses.
@@ -499,7 +545,6 @@ PYTORCH_FUNCTIONAL = {
                  "an id repeats)",
     **dict.fromkeys(("clamp", "clip"), CLAMP.format(functional="F")),
     **CLAMPED,
-    **PIECEWISE_COSTS,
     "minimum": "-F.maximum(-a, -b)",
     "one_hot": "np.eye(num_classes)[indices], an array (an index has no derivative); a policy's ln π(a) is "
                "F.log_softmax(logits)[np.arange(n), actions], no one-hot product needed",
