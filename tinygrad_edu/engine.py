@@ -325,6 +325,26 @@ def _uneven_split(ary: Value, indices_or_sections: int, axis: int = 0) -> str:
             f"at most one, np.split(v, [i, j], axis={axis}) the three parts before index i, from i to j and from j on")
 
 
+def _split_refusal(name: str, ary: Any, indices_or_sections: Any, axis: Any = 0) -> Exception | None:
+    """What np.split or np.array_split (``name``) says, before it runs, of an axis that ``ary`` lacks, or of 0 parts,
+    where numpy's own words were "tuple index out of range" and "integer modulo by zero" (np.split of a list of
+    indices runs np.array_split: the error names the function called); None for what numpy says well itself.  Its
+    parameters are numpy's, which may be given by name."""
+    if not isinstance(ary, Value):  # (a Value among the indices of an array's split: numpy's words stand)
+        return None
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):  # (True is not axis 1: as swapaxes)
+        return TypeError(f"{name}: axis must be an int, got {type(axis).__name__} {axis!r:.40}")
+    dimensions = f"{ary.ndim} dimension{'s' * (ary.ndim != 1)}"
+    if not -ary.ndim <= axis < ary.ndim:
+        return np.exceptions.AxisError(f"{name}: axis {axis} is out of bounds for a Value of shape {ary.shape} "
+                                       f"({dimensions}){'; a number has no axis to split' * (ary.ndim == 0)}")
+    sections = indices_or_sections
+    if isinstance(sections, (int, float, np.number, np.ndarray)) and np.ndim(sections) == 0 and sections == 0:
+        return ValueError(f"{name}: a Value of shape {ary.shape} cannot be split into 0 parts along axis {axis}: give "
+                          f"the number of parts, at least 1, or a list of the indices to split at")
+    return None
+
+
 def _refused_for_numpy(error: TypeError) -> bool:
     """Whether ``error`` is a Value's refusal to be a numpy array, or numpy's ufunc, inside a numpy function: the
     function the user called (``np.allclose``, ``np.prod``) names itself, not the helper it called."""
@@ -343,6 +363,8 @@ def _own_method_error(refusal: TypeError, method: str) -> TypeError | None:
 
 #: numpy functions that answer False to any error converting their inputs: a Value is refused before they run.
 _FALSE_ON_ERROR = {np.array_equal, np.array_equiv}
+#: numpy's functions that split a Value by its own indexing, whose errors _split_refusal words.
+_SPLITS = {np.split, np.array_split}
 
 def _large_integers(array: np.ndarray) -> np.ndarray:
     """Python integers too large for int64 (numpy keeps them as objects) as floats, or an error naming the largest."""
@@ -851,12 +873,16 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     raise kind(message) from error
 
 
-def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:
+def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], node: Value, recorded: bool = False) -> Any:
     """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
     dtype, and an array of real numbers (a Value in a ``recorded`` pass, ``create_graph``); anything else is an error
-    naming the operation and, among its inputs ``parents``, the one whose vjp is at fault."""
+    naming the operation (``node``'s) and, among its inputs ``parents``, the one whose vjp is at fault.
+
+    Integers: a Python int is a number written in the vjp (``return 0`` for a flat piece), taken as that number; a
+    numpy integer or boolean, an array or a single one (np.int64 from a count, np.True_, ``x > 0``), and a Python
+    bool (``x.item() > 0``), were computed from integers or truth values and hold none of g's fractions: refused."""
     if not (recorded and isinstance(grad, Value)):
-        array = np.asarray(grad) if isinstance(grad, (np.ndarray, np.number, float, int)) else None
+        array = np.asarray(grad) if isinstance(grad, (np.ndarray, np.number, np.bool_, float, int)) else None
         if array is None or array.dtype.kind not in "biuf":  # (a Value in an ordinary pass, None, complex, …)
             its = _its_vjp(parents, parent)
             dtype = f" of dtype {grad.dtype}" if hasattr(grad, "dtype") else ""
@@ -865,15 +891,14 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
                    "apply(op, x, w), with a vjp for each") if isinstance(grad, Value) else ""  # (as _forward_output)
             raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real "
                             f"gradients{why}")
-        if array.dtype.kind in "biu" and not isinstance(grad, int):  # (g is floats: integers lost its fractions)
-            raise TypeError(f"{op.name}: {_its_vjp(parents, parent)} returned {array.dtype} for an input of dtype "
-                            f"{parent._data.dtype}: integers or booleans hold no fractions of g; return g times the "
-                            "local derivative in floats (g * (x > 0), not (x > 0) alone; no .astype(int))")
+        if array.dtype.kind in "biu" and grad.__class__ is not int:  # (g is floats: integers lost its fractions)
+            raise _integer_gradient(op, parents, parent, array.dtype)
         grad = array
     shape = parent._data.shape
     if grad.shape != shape:
         returned = grad.shape
         if grad.ndim >= len(shape):
+            _check_broadcast(returned, parent, op, parents, node)
             grad = ops.sum_to(grad, shape)  # a shape that broadcasting cannot have made stays wrong: refused below
             if not isinstance(grad, Value):
                 grad = np.asarray(grad)  # a sum over every axis gives a numpy scalar
@@ -886,6 +911,44 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
                                  f"(input shape {parent._data.shape}){_root_of_zero(op, parents, parent)}")
     return grad
+
+
+def _integer_gradient(op: Op, parents: tuple[Any, ...], parent: Value, dtype: np.dtype) -> TypeError:
+    """The refusal of a vjp's result of integers or booleans (see ``_fit``)."""
+    return TypeError(f"{op.name}: {_its_vjp(parents, parent)} returned {dtype} for an input of dtype "
+                     f"{parent._data.dtype}: integers or booleans hold no fractions of g; return g times the local "
+                     "derivative in floats (g * (x > 0), not (x > 0) alone; no .astype(int); g * 0.0 where it is "
+                     "flat); only a Python int written in the vjp (return 0, outside create_graph=True) is taken as "
+                     "that number, not a numpy integer or a bool")
+
+
+def _check_broadcast(returned: tuple[int, ...], parent: Value, op: Op, parents: tuple[Any, ...], node: Value) -> None:
+    """Refuse a vjp's gradient of shape ``returned`` that ``sum_to`` would sum back over an axis no broadcasting made:
+    one whose length there (counted from the right, as numpy aligns shapes) is neither 1 nor that of the output,
+    another input or an array parameter (a vjp returning (2, 3) for an input and output of shape (3,): its rows
+    added up to a wrong gradient, silently)."""
+    out = node._data.shape
+    if returned == out:  # (the common case: g, or g times something of its shape)
+        return
+    shape = parent._data.shape
+    params = (p.shape for p in (node._params or _NO_PARAMS).values() if isinstance(p, np.ndarray))
+    others = [out, *(p.shape for p in parents), *params]
+    for axis, size in enumerate(returned):
+        place = axis - len(returned)  # (counted from the right)
+        if size == 1 or (-place <= len(shape) and shape[place] != 1):
+            continue  # (nothing is summed along it; a length that differs from the input's is refused by _fit)
+        if not any(-place <= len(other) and other[place] == size for other in others):
+            raise ValueError(f"{op.name}: {_its_vjp(parents, parent)} returned a gradient of shape {returned} for an "
+                             f"input of shape {shape}; summing it back would add up its axis {axis} (of length "
+                             f"{size}), which no broadcasting in this operation made (the output has shape {out}"
+                             f"{_other_inputs(parents, parent)}): a vjp returns g times the local derivative, of its "
+                             "input's shape or of the shape its forward broadcast the input to")
+
+
+def _other_inputs(parents: tuple[Any, ...], parent: Value) -> str:
+    """The shapes of ``parent``'s fellow inputs, for ``_check_broadcast``'s message."""
+    shapes = [str(p.shape) for p in parents if p is not parent]
+    return f", the other input{'s' * (len(shapes) > 1)} {' and '.join(shapes)}" if shapes else ""
 
 
 def _root_of_zero(op: Op, parents: tuple[Any, ...], parent: Value) -> str:
@@ -926,6 +989,8 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
                         "create_graph=True would take as a constant)") from _helpful_cause(error)
     if not isinstance(grad, Value):
         its = _its_vjp(inputs, parent)
+        if isinstance(grad, (bool, np.bool_, np.integer)) or isinstance(grad, np.ndarray) and grad.dtype.kind in "biu":
+            raise _integer_gradient(op, inputs, parent, np.asarray(grad).dtype)  # (x > 0 of a Value: g forgotten)
         if not isinstance(grad, (np.ndarray, np.generic)):  # (a number or a list: nothing computed from g)
             raise TypeError(f"{op.name}: {its} returned {type(grad).__name__} on Values, not a Value: a vjp returns "
                             "g times the local derivative, computed from g (g * 2.0, not 2.0), with operators, "
@@ -1291,6 +1356,10 @@ class Value:
                             "a recorded graph; under no_grad(), a leaf's numbers change by index assignment (here: "
                             f"{write_instead.IN_PLACE[name]}); else build a new Value, "
                             "functional.where(mask, values, v)")
+        if function in _SPLITS:  # (an axis the Value lacks, 0 parts: numpy's words named neither)
+            refusal = _split_refusal(name, *args, **kwargs)
+            if refusal is not None:
+                raise refusal
         try:
             if function in _FALSE_ON_ERROR:  # (the refusal below, raised inside them, would become a silent False)
                 raise TypeError(_NOT_AN_ARRAY)
@@ -2121,7 +2190,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             data = parent._data
             if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
-                grad_in = _fit(grad_in, parent, op, parents, graph)
+                grad_in = _fit(grad_in, parent, op, parents, node, graph)
             key = id(parent)
             previous = pending.get(key)
             if previous is None:
@@ -2299,7 +2368,7 @@ def local_gradients(node: Value, upstream: Any, *,
     found: list[tuple[int, Value, np.ndarray]] = []
     for i, (parent, vjp) in enumerate(zip(parents, op.vjps)):
         if parent.requires_grad or id(parent) in wanted:
-            grad = _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents)
+            grad = _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents, node)
             if grad is g or not grad.flags.owndata or any(grad is other for _, _, other in found):  # (shared)
                 grad = grad.copy()  # (copied only then: a drawing of a large batch holds no second copy of one)
             found.append((i, parent, grad))
