@@ -199,3 +199,62 @@ def test_pictures_display_inline_in_a_fresh_kernel(tmp_path, kernel_environment)
         assert not widgets and "3/3" in bar and "episode" in bar, outputs[4]
     advice = outputs[5][0]["data"]["text/plain"]
     assert "apt-get install graphviz" in advice and "ExecutableNotFound" not in advice
+
+
+# --- notebook 06: "Where a cell below trains one network after another, it then stops too" ------------------------
+
+TRAINING = ROOT / "notebooks" / "06_training.ipynb"
+
+
+def _training_cell(marker: str) -> str:
+    """The source of the one code cell of notebook 06 that contains ``marker``."""
+    cells = json.loads(TRAINING.read_text(encoding="utf-8"))["cells"]
+    [source] = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"
+                and marker in "".join(cell["source"])]
+    return source
+
+
+def _press_ctrl_c_at_the_first_step(monkeypatch) -> None:
+    """SIGINT (Jupyter's ■) as the cell's first optimizer step begins: fit ends that run after the update, with
+    ``stopped == "interrupted"``, and returns."""
+    import signal
+
+    from tinygrad_edu import optim
+
+    pressed: list[bool] = []
+    for kind in (optim.GradientDescent, optim.RandomSearch):
+        def step(self, *args, _original=kind.step, **kwargs):
+            if not pressed:
+                pressed.append(True)
+                os.kill(os.getpid(), signal.SIGINT)
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(kind, "step", step)
+
+
+@pytest.mark.parametrize("marker", ["full = fit(", "runs = demo.compare_xsquared()"])
+def test_ctrl_c_in_notebook_06s_other_cells_that_train_one_network_after_another_stops_the_cell(marker, monkeypatch):
+    """The cell of the full-batch and the mini-batch run went on to train the second network after Ctrl-C in the
+    first, and plotted the unfinished run beside it; the demo's cell printed the table with the interrupted run's
+    cost and outputs, as if it had been trained. The prose above them says such a cell stops."""
+    from tinygrad_edu import demo, nn, optim
+    from tinygrad_edu.data import xsquared
+    from tinygrad_edu.training import fit
+
+    shown: list[object] = []
+    inputs, targets = xsquared(16, seed=0)
+    namespace = {"np": np, "nn": nn, "optim": optim, "fit": fit, "demo": demo, "inputs": inputs, "targets": targets,
+                 "network": lambda seed=0: nn.MLP([1, 12, 12, 1], activation="tanh", output_activation="identity",
+                                                  init="xavier", rng=seed),
+                 "plots": type("NoPlots", (), {"plot_history": staticmethod(lambda *a, **k: shown.append(a))}),
+                 "print": lambda *args, **kwargs: shown.append(args)}
+    _press_ctrl_c_at_the_first_step(monkeypatch)
+    trained: list[object] = []  # an optimizer made for each network the cell trains
+
+    def counted(self, *args, _original=optim.Optimizer.__init__, **kwargs):
+        trained.append(self)
+        _original(self, *args, **kwargs)
+
+    monkeypatch.setattr(optim.Optimizer, "__init__", counted)
+    with pytest.raises(KeyboardInterrupt):
+        exec(_training_cell(marker), namespace)
+    assert shown == [] and len(trained) == 1  # no second network trained, nothing printed or drawn

@@ -213,9 +213,9 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 
 def output_folder(text: str) -> Path:
     """An argparse type: a folder for a script's output, checked before any work (it, or the folder it would be
-    made in, must be a folder), with a one-line error; a leading ``~`` is the home folder.  The script makes it when
-    it writes there.  An empty name is refused: it would mean the current folder, and is more likely an unset shell
-    variable."""
+    made in, must be a folder a file can be made in), with a one-line error; a leading ``~`` is the home folder.
+    The script makes it when it writes there.  An empty name is refused: it would mean the current folder, and is
+    more likely an unset shell variable."""
     if not isinstance(text, str):
         raise TypeError(f"output_folder: text must be a str (the folder name), got {type(text).__name__} {text!r:.60}")
     if not text:
@@ -229,6 +229,13 @@ def output_folder(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"cannot use the folder {text}: {error.strerror or error}") from None
     if not existing.is_dir():
         raise argparse.ArgumentTypeError(f"cannot make the folder {text}: {existing} is a file, not a folder")
+    # a folder no file can be made in (read-only, /proc): the examples trained first and then ended in a traceback
+    failure = f"cannot write to the folder {text}" if existing is folder else \
+        f"cannot make the folder {text} in {existing}"
+    try:
+        _check_writable(existing, failure)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return folder
 
 
@@ -785,12 +792,19 @@ def _check_activations_size(samples: int, hidden: list[int], option: str, fix: s
                          f"(tinygrad_edu.data.MAX_ARRAY_SIZE); {fix}")
 
 
-def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float, history: History) -> str | None:
-    """What to try when the cost did not fall measurably (None when it did)."""
+def _advice(optimizer: optim.Optimizer, rate: float, start: float, end: float, history: History,
+            batch: tuple[int, int] | None = None) -> str | None:
+    """What to try when the cost did not fall measurably (None when it did); ``batch`` is (samples per update, all
+    samples) where training used mini-batches."""
     if end < start * (1 - 1e-6):
         return None
     if isinstance(optimizer, optim.RandomSearch):  # (it may have kept some, each lowering the cost by almost nothing)
         kept = f"{optimizer.accepted} of its {optimizer.proposals}" if optimizer.accepted else "none of its"
+        if batch is not None and end > start:  # more episodes, another seed: it rose further (2.468 → 5.855)
+            return (f"the cost rose: random search kept {kept} changes of up to ±{rate:g}, each one that lowered the "
+                    f"cost of a batch of {batch[0]} samples, which can raise the cost of all {batch[1]}; give "
+                    f"--batch-size {batch[1]} (all samples at once: every change kept then lowers their cost) or a "
+                    "smaller size of change (--learning-rate)")
         return (f"the cost did not fall{' measurably' if optimizer.accepted else ''}: random search kept {kept} "
                 f"changes of up to ±{rate:g}; try another size of change (--learning-rate, "
                 f"{LEARNING_RATES['random']:g} by default), more --episodes or another --seed")
@@ -883,7 +897,8 @@ def _train(args: argparse.Namespace) -> int:
     _save(model, args.output)  # before the report, so that a Ctrl-C during it loses no model
     interrupted = history.stopped == "interrupted"
     try:
-        diverged = _report_training(history, caught, optimizer, rate, start, seconds)
+        batch = None if batch_size is None or batch_size >= len(inputs) else (batch_size, len(inputs))
+        diverged = _report_training(history, caught, optimizer, rate, start, seconds, batch)
         _print_results(model, test)
         note = " although training diverged" if diverged else " as it was when interrupted" if interrupted else ""
         pasted = os.path.join(".", args.output) if args.output.startswith("-") else args.output  # not an option
@@ -895,15 +910,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _report_training(history: History, caught: list[warnings.WarningMessage], optimizer: optim.Optimizer,
-                     rate: float, start: float, seconds: float) -> bool:
+                     rate: float, start: float, seconds: float, batch: tuple[int, int] | None = None) -> bool:
     """How training went (episodes, time, why it stopped, the cost at the start and at the end), its warnings and
-    advice; returns whether it diverged."""
+    advice (``batch``: as :func:`_advice` takes it); returns whether it diverged."""
     end = math.nan if history.final_cost is None else history.final_cost
     print(f"{counted(history.episodes, 'episode')} in {seconds:.2f} s "
           f"({_STOPPED.get(history.stopped, history.stopped)}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught, rate)
-    advice = None if history.stopped == "interrupted" else _advice(optimizer, rate, start, end, history)
+    advice = None if history.stopped == "interrupted" else _advice(optimizer, rate, start, end, history, batch)
     if advice:
         print(advice)
     return diverged
