@@ -110,8 +110,8 @@ def test_the_players_formula_for_my_op_shows_its_parameters() -> None:
     w.label = "w"
     steps = viz.backprop_player(w.sum()).steps
     assert any("w = my_where(s, 0, mask=[True, False])" in step.html for step in steps)
-    # the built-in operations keep their forms
-    assert forward_formula(x.reshape(2, 1), ["x"]) == "reshape(x)"
+    # the built-in operations keep their forms, with the settings the step needs (reshape's shape)
+    assert forward_formula(x.reshape(2, 1), ["x"]) == "reshape(x, shape=(2, 1))"
 
 
 # --- guards: what the author relies on --------------------------------------------------------------------------

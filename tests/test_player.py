@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
@@ -11,7 +12,10 @@ import time
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, nn, viz
+from tinygrad_edu import Value, nn, ops, viz
+from tinygrad_edu import functional as F
+from tinygrad_edu.dependency_tree import has_layers
+from tinygrad_edu.engine import apply, local_gradients
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
@@ -709,3 +713,163 @@ def test_formulas_put_a_negative_operand_or_base_in_parentheses(make, names, for
     assert forward_formula(node, names) == forward
     if local is not None:
         assert [local_formula(node, i, names) for i in range(len(node.parents))] == local
+
+
+# --- a teacher's loose ends: backward(inputs=…), a Value frozen after its pass, operations' settings, "auto" ---------
+def _linear_cost():
+    """C = (3w + b − 1)², w = 0.5, b = 0.2: ∂C/∂w = 6(3w + b − 1) = 4.2 and ∂C/∂b = 2(3w + b − 1) = 1.4."""
+    w, b = Value(0.5, label="w"), Value(0.2, label="b")
+    cost = (w * 3.0 + b - 1.0) ** 2
+    cost.label = "C"
+    return w, b, cost
+
+
+def _result_rows(player: BackpropPlayer) -> dict[str, str]:
+    """The last step's table: each parameter's name → the text of its row."""
+    rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", player.steps[-1].html)
+    return {html_name: _text_of(rest) for html_name, rest in rows}
+
+
+def test_after_backward_with_inputs_the_result_step_says_to_zero_grad_first_and_that_advice_works():
+    """``cost.backward(inputs=[w])`` fills w's .grad and leaves b's None.  The last step said of b "call backward()
+    again": done, w's .grad held two passes (8.4, where one pass gives 4.2) and the step then said "≠ .grad".  Where
+    another parameter holds the pass, the advice is zero_grad() first, as draw_graph's key says; followed, every
+    row reads "= .grad", with the closed-form gradients."""
+    w, b, cost = _linear_cost()
+    cost.backward(inputs=[w])
+    assert b.grad is None and float(w.grad) == pytest.approx(4.2)
+    for layout in ("graph", "tree"):
+        rows = _result_rows(viz.backprop_player(cost, layout=layout))
+        assert rows["w"].endswith("= .grad") and rows["b"].startswith("1.4 – ≠ .grad"), rows
+        assert "backward(inputs=…) left it out" in rows["b"], rows
+        assert "call zero_grad(), then backward() again" in rows["b"], rows
+    for p in (w, b):  # the advice, followed
+        p.zero_grad()
+    cost.backward()
+    rows = _result_rows(viz.backprop_player(cost, layout="graph"))
+    assert rows == {"w": "4.2 4.2 = .grad", "b": "1.4 1.4 = .grad"}, rows
+    assert (float(w.grad), float(b.grad)) == pytest.approx((6 * 0.7, 2 * 0.7))
+
+
+def test_after_zero_grad_of_every_parameter_the_result_step_still_says_backward_again():
+    """Where no parameter holds the pass (zero_grad() of all of them since), backward() alone is the whole advice."""
+    w, b, cost = _linear_cost()
+    cost.backward()
+    for p in (w, b):
+        p.zero_grad()
+    rows = _result_rows(viz.backprop_player(cost, layout="graph"))
+    assert all(row.endswith("call backward() again)") and "zero_grad(), then" not in row for row in rows.values())
+
+
+def _graph_key(drawing) -> str:
+    found = re.search(r'\blabel="(green[^"]*)"', drawing.source, flags=re.S)
+    assert found is not None, drawing.source
+    return found.group(1)
+
+
+def test_a_value_frozen_right_after_the_pass_that_filled_it_is_not_said_to_have_had_none():
+    """x frozen (requires_grad = False) right after the backward pass that gave it ∂C/∂x = 2(wx − 1)·w: the key said
+    "this pass gave it none: its .grad is kept from a backward pass before requires_grad was set to False", untrue
+    of the pass drawn.  It now says the drawn pass filled it before x was frozen."""
+    w, x = Value(0.75, label="w"), Value(2.0, label="x")
+    cost = (w * x - 1.0) ** 2
+    cost.backward()
+    x.requires_grad = False
+    assert float(x.grad) == pytest.approx(2 * (0.75 * 2.0 - 1.0) * 0.75)  # 0.75, the closed form
+    key = _graph_key(viz.draw_graph(cost))
+    assert "this pass gave it none" not in key, key
+    assert "x needs no gradient (requires_grad = False)" in key and "this backward pass filled its .grad" in key, key
+    x = Value(0.3, label="x")  # a drawing cut by max_nodes cannot tell which pass filled it, and does not say
+    s = Value(0.0)
+    for i in range(30):
+        s = s + x * float(i)
+    s.backward()
+    x.requires_grad = False
+    assert float(x.grad) == pytest.approx(sum(range(30)))
+    key = _graph_key(viz.draw_graph(s, max_nodes=10))
+    assert "this pass gave it none" not in key and "this one or an earlier one" in key, key
+
+
+def test_a_value_frozen_before_the_pass_still_has_its_old_grad_named_as_such():
+    """The other case, unchanged: x frozen before the pass drawn, its .grad from an earlier pass at other numbers."""
+    w, x = Value(0.75, label="w"), Value(2.0, label="x")
+    ((w * x - 1.0) ** 2).backward()
+    x.requires_grad = False
+    w.zero_grad()
+    w.data = np.array(0.25)
+    cost = (w * x - 1.0) ** 2
+    cost.backward()
+    key = _graph_key(viz.draw_graph(cost))
+    assert "this pass gave it none" in key and "before requires_grad was set to False" in key, key
+
+
+def _central_difference(f, x: float, h: float = 1e-6) -> float:
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("make, forward", [
+    (lambda v: v.reshape(3, 2), "reshape(W, shape=(3, 2))"),
+    (lambda v: v.reshape(6), "reshape(W, shape=(6,))"),
+    (lambda v: v.transpose(1, 0), "transpose(W, axes=(1, 0))"),
+    (lambda v: v.T, "transpose(W)"),  # (axes=None, numpy's default: every axis reversed)
+    (lambda v: apply(ops.broadcast_to, v, shape=(4, 2, 3)), "broadcast_to(W, shape=(4, 2, 3))"),
+    (lambda v: F.leaky_relu(v, 0.1), "leaky_relu(W, negative_slope=0.1)"),
+])
+def test_the_steps_of_operations_with_settings_show_them_as_the_drawing_does(make, forward):
+    """reshape, transpose, broadcast_to and leaky_relu steps read "reshape(W)", "transpose(W)", "leaky_relu(W)":
+    their shape, axes or slope, which the drawing's oval writes (reshape(shape=(3, 2))), were left out, where
+    softmax's axis and astype's dtype were shown."""
+    W = Value(np.arange(-2.0, 4.0).reshape(2, 3), label="W")
+    node = make(W)
+    assert forward_formula(node, ["W"]) == forward
+    steps = viz.backprop_player((node * node).sum(), layout="graph").steps
+    assert any(f"= {forward}" in _text_of(step.html) for step in steps if step.phase == "forward"), forward
+
+
+def test_leaky_relus_step_writes_its_slope_and_it_is_the_engines_derivative():
+    """LeakyReLU′(x) alone did not say what it is below 0 (ReLU′'s says "1 where x > 0, else 0"): the slope, 0.1
+    here, against central differences in float64."""
+    x = Value(-0.7, label="x")
+    node = F.leaky_relu(x, 0.1)
+    assert local_formula(node, 0, ["x"]) == "LeakyReLU′(x): 1 where x > 0, else 0.1"
+    (_, _, number), = local_gradients(node, np.ones(()))
+    finite = _central_difference(lambda t: float(F.leaky_relu(Value(t), 0.1).data), -0.7)
+    assert float(number) == pytest.approx(finite, rel=1e-6) == pytest.approx(0.1)
+    text = html.unescape(_text_of(_step_titled(viz.backprop_player(node * 2.0, layout="graph"), "∂C/∂x").html))
+    assert "LeakyReLU′(x): 1 where x > 0, else 0.1 = 0.1 2 × 0.1 = 0.2 ∂C/∂x = 0.2" in text, text  # C = 2·0.1·x
+
+
+def test_auto_draws_a_single_labelled_number_as_the_graph_not_a_one_edge_tree():
+    """z = Value(1.5, label="z^2"), C = z²: "auto" took the label for a layer's pre-activation and played a tree of
+    two boxes, C ← z², its edge "through pow" without a formula: no network (nothing computes z², no weight).  It
+    plays the graph, with its pow and the exponent 2; a network's tree stays a tree."""
+    z = Value(1.5, label="z^2")
+    cost = z ** 2
+    player = viz.backprop_player(cost)
+    assert not has_layers(cost)
+    assert "<title>computation_graph</title>" in player.drawing_svg, player.drawing_svg[:300]
+    assert f"∂C/∂z² = {format_number(2 * 1.5)}" in _text_of(_step_titled(player, "∂C/∂z²").html)
+    _, network_cost = _chain()
+    assert has_layers(network_cost)
+    assert "<title>dependency_tree</title>" in viz.backprop_player(network_cost).drawing_svg
+
+
+@needs_dot
+def test_in_chromium_the_last_step_after_backward_with_inputs_and_a_slope_read_as_they_should(browser, tmp_path):
+    """The page, not only the steps' HTML: after ``backward(inputs=[w])`` its last step gives b's row the advice that
+    works (zero_grad() first), and the forward step of leaky_relu shows its slope, in the browser's own text."""
+    w, b, cost = _linear_cost()
+    cost.backward(inputs=[w])
+    url = viz.backprop_player(cost, layout="graph").save(tmp_path / "inputs.html").resolve().as_uri()
+    browser.get(url)
+    browser.find_element("css selector", "[data-go=last]").click()
+    text = _read(browser)[1]
+    assert "backward(inputs=…) left it out" in text and "call zero_grad(), then backward() again" in text, text
+    x = Value(-0.7, label="x")
+    url = viz.backprop_player(F.leaky_relu(x, 0.1) * 2.0, layout="graph").save(tmp_path / "slope.html").resolve()
+    browser.get("about:blank")
+    browser.get(url.as_uri() + "#step=2")
+    counter, text = _read(browser)
+    assert counter.startswith("step 2 / ") and "leaky_relu(x, negative_slope=0.1)" in text, text
+    assert "= -0.07" in text, text  # 0.1 · (−0.7)
+    assert _errors(browser) == []

@@ -80,7 +80,8 @@ _ONE_INPUT = [
     ("sigmoid", lambda x: x.sigmoid(), "σ(x)", "σ′(x) = σ(x)(1 − σ(x))", lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
     ("relu", lambda x: x.relu(), "max(x, 0)", "ReLU′(x): 1 where x > 0, else 0", lambda x: 1.0),
     ("neg", lambda x: -x, "−x", "−1", lambda x: -1.0),
-    ("leaky_relu", F.leaky_relu, "leaky_relu(x)", "LeakyReLU′(x)", lambda x: 1.0),
+    ("leaky_relu", F.leaky_relu, "leaky_relu(x, negative_slope=0.01)", "LeakyReLU′(x): 1 where x > 0, else 0.01",
+     lambda x: 1.0),
     ("softplus", F.softplus, "softplus(x)", "σ(x)", _sigmoid),
 ]
 
@@ -89,7 +90,8 @@ _ONE_INPUT = [
 def test_each_element_wise_operation_has_its_seed_formulas_and_they_are_the_engines_derivative(
         op, make, forward, local, derivative):
     """The forward formula and the local derivative of each one-input operation, as the steps write them; an
-    operation without a formula of its own (leaky_relu, softplus) is written as its name applied to the input."""
+    operation without a formula of its own (leaky_relu, softplus) is written as its name applied to the input, with
+    its setting (leaky_relu's slope)."""
     x = Value(-_X if op == "abs" else _X)
     node = make(x)
     assert node.op == op
@@ -103,7 +105,7 @@ _REDUCTIONS = [
     ("sum", lambda v: v.sum(), "Σ v", "1 for every element", [1.0, 1.0, 1.0]),
     ("mean", lambda v: v.mean(), "mean(v)", "1/3 for every element", [1 / 3, 1 / 3, 1 / 3]),
     ("max", lambda v: v.max(), "max(v)", "1 at the maximum (shared equally by ties), 0 elsewhere", [0.0, 0.0, 1.0]),
-    ("reshape", lambda v: v.reshape(3, 1), "reshape(v)", "1 (the numbers only move)", [1.0, 1.0, 1.0]),
+    ("reshape", lambda v: v.reshape(3, 1), "reshape(v, shape=(3, 1))", "1 (the numbers only move)", [1.0, 1.0, 1.0]),
     ("transpose", lambda v: v.reshape(1, 3).T, "transpose(v)", "1 (the numbers only move)", [1.0, 1.0, 1.0]),
     ("index", lambda v: v[2], "v[2]", "1 for the picked elements", [0.0, 0.0, 1.0]),
 ]

@@ -478,13 +478,14 @@ def _check_single_pass(tree: DependencyTree) -> None:
 
 
 def has_layers(cost: Value) -> bool:
-    """Whether a Value ``cost`` depends on is labelled as a layer's z or α (``z^i``, ``α^i``, not the input α⁰): a
-    tree with a node of those kinds is a network's.  Linear in the graph, where finding the tree of a wide graph of
-    labelled Values (a sum of them) takes time n²."""
+    """Whether a Value ``cost`` depends on, computed by an operation, is labelled as a layer's z or α (``z^i``,
+    ``α^i``, not the input α⁰): a tree with a node of those kinds is a network's.  A number labelled ``z^2`` and
+    computed by nothing is no layer's.  Linear in the graph, where finding the tree of a wide graph of labelled Values
+    (a sum of them) takes time n²."""
     if not isinstance(cost, Value):
         raise TypeError(f"has_layers: cost must be a Value, got {type(cost).__name__} {cost!r:.60}")
     return any(_kind(node.label, node, cost) in ("activation", "pre-activation")
-               for node in nearest_values(cost)[0] if isinstance(node.label, str))
+               for node in nearest_values(cost)[0] if isinstance(node.label, str) and node.op is not None)
 
 
 #: A tree node's label as nn.Layer writes it (``W^i``, ``b^i``, ``z^i``, ``α^i``; notation.LAYER_LABEL) or as the

@@ -171,15 +171,19 @@ def forward_formula(node: Value, names: list[str]) -> str:
         return f"{base}[{', '.join(map(_index_text, key if isinstance(key, tuple) else (key,)))}]"
     arguments = [inner] if len(names) == 1 else names
     if not op or op in _SETTINGS_SHOWN:  # its parameters too, as draw_graph writes them (log_base(x, base=2))
+        # (softmax(x, axis=None): over every number; transpose's axes=None is numpy's default, W.T, left out as the
+        # oval leaves it out)
         arguments = [*arguments, *(f"{k}={notation.param_text(v)}" for k, v in node.op_params.items()
-                                   if v is not None or op)]  # (softmax(x, axis=None), over every number)
+                                   if v is not None or op and op != "transpose")]
     return forms.get(op, f"{node.op}({', '.join(arguments)})")
 
 
 #: The built-in operations whose settings change numbers the step does not show: softmax(x, axis=0) is not
-#: softmax(x, axis=1), scatter(w) did not say where w's elements go, astype(w) to which dtype (the operation's oval
-#: in the drawing writes them, and so does the step).  reshape, transpose and broadcast_to: the result's shape says it.
-_SETTINGS_SHOWN = {"softmax", "log_softmax", "scatter", "astype"}
+#: softmax(x, axis=1), scatter(w) did not say where w's elements go, astype(w) to which dtype, leaky_relu(x) with
+#: which slope, transpose(x) in which order of the axes (the result's shape does not tell (1, 0, 2) from (0, 1, 2)
+#: of a 2×2×2 tensor), reshape(x) and broadcast_to(x) to which shape (the operation's oval in the drawing writes
+#: them, and so does the step).
+_SETTINGS_SHOWN = {"softmax", "log_softmax", "scatter", "astype", "leaky_relu", "transpose", "reshape", "broadcast_to"}
 
 
 def _index_text(part: Any) -> str:
@@ -218,7 +222,8 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
              "log": f"1/{a}", "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
              "tanh_slope": f"−2·tanh({a})(1 − tanh²({a}))", "sigmoid_slope": f"σ″({a}) = σ′({a})(1 − 2σ({a}))",
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
-             "leaky_relu": f"LeakyReLU′({a})", "softplus": f"σ({a})", "sum": "1 for every element",
+             "leaky_relu": f"LeakyReLU′({a}): 1 where {a} > 0, else {_slope(node)}", "softplus": f"σ({a})",
+             "sum": "1 for every element",
              "mean": f"1/{node.parents[0].size // max(node.size, 1)} for every element",  # (per number averaged)
              "max": "1 at the maximum (shared equally by ties), 0 elsewhere",
              "min": "1 at the minimum (shared equally by ties), 0 elsewhere",
@@ -230,6 +235,12 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
              "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)",
              "index": "1 for the picked elements"}
     return forms.get(op, "")
+
+
+def _slope(node: Value) -> str:
+    """leaky_relu's slope below 0, as the step writes its setting (0.01, the default, for ops.leaky_relu(x) called
+    without one)."""
+    return notation.param_text(node.op_params.get("negative_slope", 0.01))
 
 
 _RAISED = set("^⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᴸ")  # a name with one of these already has an exponent
@@ -466,6 +477,10 @@ def _added(terms: list[str], total: str, fmt: Any) -> str:
 #: run twice), or zero_grad() emptied it after this backward() (then "zero_grad() first" would be the wrong advice).
 _MIXED = "≠ .grad (it holds other backward passes too: zero_grad() first)"
 _RESET = "≠ .grad (zero_grad() reset it after this backward(), or it was never filled: call backward() again)"
+#: The same where another parameter's ``.grad`` holds a pass (``backward(inputs=[w])`` filled w's only): backward()
+#: alone would add a second pass to w's, so zero_grad() first, as draw_graph's key says.
+_LEFT_OUT = ("≠ .grad (backward(inputs=…) left it out, or zero_grad() reset it after this backward(): "
+             "call zero_grad(), then backward() again)")
 
 
 def _reset(grad: Any) -> bool:
@@ -476,15 +491,15 @@ def _reset(grad: Any) -> bool:
 def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: Mapping[int, np.ndarray],
                  fmt: Any) -> Step:
     rows = []
-    for node in kept:
-        if node.op is not None or not node.requires_grad:
-            continue
+    parameters = [node for node in kept if node.op is None and node.requires_grad]
+    reset = _LEFT_OUT if not all(_reset(node.grad) for node in parameters) else _RESET
+    for node in parameters:
         found, stored = fmt(grads.get(id(node))), fmt(node.grad)
         # (atol: the dtype's smallest normal number; a fixed 1e-12 took a vanishing 2e-20 for the steps' 1e-20)
         same = node.grad is not None and np.allclose(numbers_of(node.grad), grads[id(node)], rtol=1e-9,
                                                      atol=notation.smallest_normal(node.grad),
                                                      equal_nan=True)  # a NaN cost: NaN steps, NaN .grad
-        check = "= .grad" if same else _RESET if _reset(node.grad) else _MIXED
+        check = "= .grad" if same else reset if _reset(node.grad) else _MIXED
         rows.append(f"<tr><td>{_esc(_name(node, names))}</td><td>{_esc(found)}</td><td>{_esc(stored)}</td>"
                     f"<td>{_esc(check)}</td></tr>")
     body = ("<p>The backward pass is done. The gradient of every parameter, as the steps computed it and as "

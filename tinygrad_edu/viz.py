@@ -382,10 +382,7 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
         key += _emptied_note(kept)
     kept_grad = [n for n in kept if n.op is None and not n.requires_grad and n.grad is not None]
     if show_grad and kept_grad:
-        label = kept_grad[0].label
-        name = notation.shortened(printable(pretty(label)), 40) if isinstance(label, str) and label else "a constant"
-        key += (f"\ngrad: {name} needs no gradient (requires_grad = False) and this pass gave it none:\nits .grad is "
-                "kept from a backward pass before requires_grad was set to False")
+        key += _frozen_note(kept_grad[0], kept, total)
     if stale:
         key += _stale_note(value, kept)
     return key
@@ -426,6 +423,44 @@ def _stale_note(value: Value, kept: list[Value]) -> str:
         return (f"\ndata: stale: {name} was changed in place (an optimizer's step?) after this graph was computed,"
                 "\nso the boxes mix new and old numbers: compute it again to draw one pass")
     return ""
+
+
+def _frozen_note(frozen: Value, kept: list[Value], total: int) -> str:
+    """The key's line for a Value that needs no gradient (``requires_grad = False``) and has a ``.grad``: from the
+    pass drawn, frozen right after it, or from a pass before it was frozen (which a drawing cut by ``max_nodes``
+    cannot tell)."""
+    label = frozen.label
+    name = notation.shortened(printable(pretty(label)), 40) if isinstance(label, str) and label else "a constant"
+    if total > len(kept):
+        return (f"\ngrad: {name} needs no gradient (requires_grad = False): its .grad is kept from a backward pass "
+                "before\nrequires_grad was set to False, this one or an earlier one")
+    if _this_pass(frozen, kept):
+        return (f"\ngrad: {name} needs no gradient (requires_grad = False), set after this backward pass filled its "
+                ".grad:\nthe next backward() leaves it as it is")
+    return (f"\ngrad: {name} needs no gradient (requires_grad = False) and this pass gave it none:\nits .grad is "
+            "kept from a backward pass before requires_grad was set to False")
+
+
+def _this_pass(frozen: Value, kept: list[Value]) -> bool:
+    """Whether the ``.grad`` of a Value frozen (``requires_grad = False``) is the pass the Values using it hold (all in
+    ``kept``, the whole graph): ``requires_grad`` was set to False after that pass, not before it."""
+    through: Any = 0.0
+    size: Any = 0.0  # Σ |contribution|: the scale of rounding where contributions of both signs cancel
+    try:
+        for user in (node for node in kept if any(parent is frozen for parent in node.parents)):
+            if user.grad is None:
+                return False
+            upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
+            for _, parent, g in local_gradients(user, upstream, constants=[frozen]):
+                if parent is frozen:
+                    through, size = through + g, size + np.abs(g)
+        grad = frozen.grad.data if isinstance(frozen.grad, Value) else frozen.grad
+        tolerance = max(1e-9, math.sqrt(float(np.finfo(frozen.dtype).eps))) if frozen.dtype.kind == "f" else 1e-9
+        atol = tolerance * np.nan_to_num(size, nan=0.0, posinf=0.0) + smallest_normal(grad)
+        return bool(np.shape(grad) == frozen.shape and np.allclose(grad, through, rtol=tolerance, atol=atol,
+                                                                   equal_nan=True))
+    except (TypeError, ValueError):  # a stale graph (a step since), a .grad of another shape set by hand
+        return False
 
 
 def _zeroed(kept: list[Value]) -> bool:
@@ -648,8 +683,9 @@ def _tree_player(value: Value, layout: str, max_nodes: int, precision: int, titl
         if layout == "tree":  # say who was called, as draw_dependency_tree does
             raise ValueError(f"backprop_player: layout='tree' needs a chain network's tree; {error}") from None
         return None
-    # "auto" wants a network's tree: layers with their z and α, not two labelled numbers
-    if layout == "auto" and not any(n.kind in ("activation", "pre-activation") for n in tree.nodes.values()):
+    # "auto" wants a network's tree: layers with their z and α computed, not two labelled numbers
+    if layout == "auto" and not any(n.kind in ("activation", "pre-activation") and n.value.op is not None
+                                    for n in tree.nodes.values()):
         return None
     if value.grad is None:  # (once the tree is found, as the graph's player does)
         value.backward()
