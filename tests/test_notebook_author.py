@@ -117,7 +117,7 @@ def test_the_teachers_cells_show_one_clean_output_each(tmp_path, kernel_environm
         "plots.plot_history(runs, labels=['gradient descent', 'Armijo'])",
         "check_gradients(lambda x, w: (x * w).tanh().sum() + (w ** 2).mean(), np.array([0.3, -0.2]),"
         " np.array([1.0, 2.0]))",
-        "@settings(max_examples=10)\n@given(arrays(shape=3, avoid=(0.0,)))\ndef test_mine(x):\n"
+        "@settings(max_examples=10, deadline=None)\n@given(arrays(shape=3, avoid=(0.0,)))\ndef test_mine(x):\n"
         "    check_gradients(lambda v: (v.relu() * v.sigmoid()).sum(), x)\ntest_mine()",
     ], tmp_path, allow_errors=True)
     assert outputs[0] == []
