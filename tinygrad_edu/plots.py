@@ -395,15 +395,12 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         raise TypeError(f"plot_history: labels[{missing[0]}] is None; give every run a name")
     runs = []
     for i, (key, run) in enumerate(items):
-        try:
-            cost = _cost_array(getattr(run, "cost", run))
-        except (TypeError, ValueError):
-            raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
         name = "" if key is None else str(key)  # a dict key of 0 (a seed) is a name too, not a missing one
         # one run without a name (a list of costs) has no legend entry: "run 1" named no other run
         unnamed = "" if len(items) == 1 else f"run {i + 1}"
         label = labels[i] if labels is not None else name or _run_label(run) or unnamed
         where = f"run {i + 1}" + ("" if label in ("", f"run {i + 1}") else f" ({label})")
+        cost = _cost_array(getattr(run, "cost", run), i, where)
         if not cost.size:
             raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
         step_array = _step_sizes(_column(getattr(run, "step_size", None)), cost.size, where)
@@ -500,11 +497,27 @@ def _one_number(cost: Any) -> bool:
     return isinstance(cost, Value) and cost.size == 1
 
 
-def _cost_array(costs: Any) -> np.ndarray:
-    """A run's costs as floats, a Value of one number as its number (``float(cost)``, as History's repr shows it)."""
+def _cost_array(costs: Any, i: int, run: str) -> np.ndarray:
+    """Run ``i``'s costs (``run`` names it) as floats, one per episode: a Value of one number as its number
+    (``float(cost)``, as History's repr shows it), a column (n, 1) or a row (1, n) as its n costs.  A table of several
+    columns is refused (raveled, the costs of each episode were interleaved into one curve), and so are True and
+    False, as a flat array of them is by :func:`_run_items` (a 2-D one was drawn one run per row, where a table of
+    numbers one row per episode is refused)."""
     if isinstance(costs, (list, tuple)):
         costs = [cost.item() if _one_number(cost) else cost for cost in costs]
-    return _reals(costs).ravel()
+    try:
+        given = np.asarray(costs)
+        array = _reals(given)
+    except (TypeError, ValueError):
+        raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
+    if given.dtype == bool:
+        raise TypeError(f"plot_history: the costs of {run} are True/False values, not numbers; give numbers "
+                        "(a share of correct answers per episode, a cost), e.g. np.asarray(costs, dtype=float)")
+    if sum(length > 1 for length in array.shape) > 1:
+        raise ValueError(f"plot_history: {run} is a table of shape {array.shape}, where a run is one cost per "
+                         "episode (drawn as one run, its columns would be interleaved into one curve); give each "
+                         "column as a run of its own: {'first': costs[:, 0], 'second': costs[:, 1]}")
+    return array.ravel()
 
 
 def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
@@ -551,9 +564,11 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
     a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too); a list of runs
     may hold lists of costs too, but a list of tuples of costs, one row per episode (``costs.append((g_cost,
-    d_cost))``), or a 2-D array of them, is refused: a dict of each run's costs says which is which.  Legends use
-    ``labels``, the dict keys or each History's ``label``.  With ``log_scale`` the cost axis is logarithmic
-    (symlog when a cost is negative); costs of 0 are marked ▼ on its bottom edge, NaN and inf × on its top edge.
+    d_cost))``), or a 2-D array of them, is refused: a dict of each run's costs says which is which (one run's costs
+    given as such a table, or as True and False, are refused too).  Legends use ``labels``, the dict keys or each
+    History's ``label``.  With ``log_scale`` the cost axis is logarithmic (symlog when a cost is negative, labelled
+    with plain numbers where all costs are negative within a decade); costs of 0 are marked ▼ on its bottom edge,
+    NaN and inf × on its top edge.
     ``step_sizes`` adds a second panel with the step size of every episode (Armijo's accepted steps, the learning
     rate of the other methods), on a log axis where a step is positive (a step of 0, no step taken, is marked ▼ on
     its bottom edge); by default it appears when some run recorded step sizes.
@@ -772,13 +787,7 @@ def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = F
     if finite.size and not finite.any():  # all 0: symlog around 1e-12 drew two dozen crowded decades
         ax.set_yscale("linear")
     elif finite.size and (finite <= 0).any() and not zeros_marked:
-        positive = np.abs(finite[finite != 0])
-        linthresh = float(positive.min())
-        # the linear part around 0 takes one decade's height by default: beside 40 decades its ticks −10⁻²⁰, 0 and
-        # 10⁻²⁰ printed over each other; give it a twelfth of the decades shown, as the decade ticks are spaced
-        decades = sum(math.log10(float(side.max())) - math.log10(linthresh)
-                      for side in (finite[finite > 0], -finite[finite < 0]) if side.size)
-        ax.set_yscale("symlog", linthresh=linthresh, linscale=max(1.0, decades / 12))
+        _symlog_cost_axis(ax, finite)
     else:
         positive = finite[finite > 0]
         with np.errstate(over="ignore"):  # (margins past float64: _frame_far_decades sets the limits then)
@@ -790,6 +799,41 @@ def _log_cost_axis(ax: Axes, costs: Sequence[np.ndarray], zeros_marked: bool = F
         if positive.size and positive.max() / 10 < positive.min():  # (10 · 1e308 overflowed, with a warning)
             _plain_tick_labels(ax)
         _frame_far_decades(ax, positive)
+
+
+def _symlog_cost_axis(ax: Axes, finite: np.ndarray) -> None:
+    """A symlog axis for the ``finite`` costs, some of them below 0, framed here: matplotlib's margins (5% of the axis
+    in its own units) overflowed float64 past about 1e±293, and a cost with a sign error, run down to −1e307, got an
+    empty axis from −0.001 to 0.001 (and numpy's overflow warning).  Costs all below 0 within a decade are labelled
+    with plain numbers, as such costs above 0 are (the decade ticks labelled −1 … −3 once, −10⁰, and one cost of −2
+    not at all), and costs all equal are framed by half and twice them."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+
+    linthresh = float(np.abs(finite[finite != 0]).min())
+    # the linear part around 0 takes one decade's height by default: beside 40 decades its ticks −10⁻²⁰, 0 and
+    # 10⁻²⁰ printed over each other; give it a twelfth of the decades shown, as the decade ticks are spaced
+    decades = sum(math.log10(float(side.max())) - math.log10(linthresh)
+                  for side in (finite[finite > 0], -finite[finite < 0]) if side.size)
+    ax.set_autoscaley_on(False)  # (before the scale: matplotlib's margins would be computed, and overflow, first)
+    ax.set_yscale("symlog", linthresh=linthresh, linscale=max(1.0, decades / 12))
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:  # one cost below 0, or all alike: twice and half of it (a decade's margins spanned 0.1 of it)
+        limits = [2 * low, high / 2]
+    else:
+        scale = ax.yaxis.get_transform()
+        drawn = scale.transform([[low], [high]]).ravel()
+        margin = 0.05 * float(drawn[1] - drawn[0])
+        with np.errstate(over="ignore"):
+            ends = scale.inverted().transform([[drawn[0] - margin], [drawn[1] + margin]]).ravel()
+        # within float64 (as _frame_far_decades), and within 1e307 linthresholds: matplotlib's tick labels divide
+        # the ends by linthresh, which overflowed (numpy's warnings when shown or saved); never inside the costs
+        largest = min(10.0 ** 308.25, linthresh * 1e307)
+        limits = [min(max(float(ends[0]), -largest), low), max(min(float(ends[1]), largest), high)]
+    ax.yaxis.set_view_interval(limits[0], limits[1], ignore=True)
+    if high < 0 and low > 10 * high:  # all below 0, within a decade: a few plain numbers, −3, −2.5, −2, …
+        ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))  # (more crowd the axis's bottom)
+        ax.yaxis.set_major_formatter(FuncFormatter(functools.partial(_level_label, digits=12, zero=0.0)))
+        ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _frame_far_decades(ax: Axes, positive: np.ndarray) -> None:
@@ -1353,9 +1397,10 @@ def _step_axis(end: float, x: np.ndarray, d: np.ndarray, slope: float) -> np.nda
 def _draw_trials(ax: Axes, trials: list[tuple[float, float] | None], accepted: bool, top: float,
                  initial_step: float) -> None:
     """The trial steps (t, φ(t)): rejected ones as red ×, or as red ▲ on the top edge (with their φ) when φ is
-    above the frame; the accepted one as a green dot.  Each kind of marker drawn gets one legend entry.  The
-    labels on the top edge go one line lower each, so that those of the ever closer steps αˡ do not overlap.  A
-    trial None is past the end of the step size axis (a small ``t_max``): not drawn, it would stretch the axis."""
+    above the frame or NaN (f not defined there); the accepted one as a green dot.  Each kind of marker drawn gets
+    one legend entry.  The labels on the top edge go one line lower each, so that those of the ever closer steps αˡ
+    do not overlap.  A trial None is past the end of the step size axis (a small ``t_max``): not drawn, it would
+    stretch the axis."""
     labelled: set[str] = set()
     lines_down = 0
     for level, trial in enumerate(trials):
@@ -1369,14 +1414,15 @@ def _draw_trials(ax: Axes, trials: list[tuple[float, float] | None], accepted: b
                     f"accepted step t = {t:.4g}")
             ax.annotate(name, (t, value), textcoords="offset points", xytext=(4, 6), fontsize="small")
             continue
-        above = value > top
+        above = not value <= top  # (NaN too, where f is not defined: drawn at (t, NaN) it was no marker at all)
         steps = "$\\alpha^l$" if initial_step == 1.0 else f"$t_l$ = {initial_step:.4g}·$\\alpha^l$"
-        label = f"rejected trial steps {steps}" + (", φ above the frame" if above else "")
-        ax.plot([t], [min(value, top)], "^" if above else "x", color="#c00000", markersize=9, markeredgewidth=2,
-                label=None if label in labelled else label, clip_on=False)
+        edge = ", φ NaN (f not defined there)" if math.isnan(value) else ", φ above the frame"
+        label = f"rejected trial steps {steps}" + (edge if above else "")
+        ax.plot([t], [top if above else value], "^" if above else "x", color="#c00000", markersize=9,
+                markeredgewidth=2, label=None if label in labelled else label, clip_on=False)
         labelled.add(label)
         lines_down += above
-        ax.annotate(name + (f"  (φ = {value:.3g})" if above else ""), (t, min(value, top)),
+        ax.annotate(name + (f"  (φ = {value:.3g})" if above else ""), (t, top if above else value),
                     textcoords="offset points", xytext=(4, -12 * lines_down if above else 6), fontsize="small")
 
 
