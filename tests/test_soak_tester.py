@@ -174,22 +174,28 @@ def test_saving_and_loading_leave_no_file_open_or_behind(tmp_path: Path) -> None
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]
 
 
-def test_drawings_and_player_pages_leave_no_file_open_or_in_tmp(tmp_path: Path) -> None:
+def test_drawings_and_player_pages_leave_no_file_open_or_in_tmp(tmp_path: Path, monkeypatch) -> None:
     viz = pytest.importorskip("tinygrad_edu.viz")
     from tinygrad_edu import demo
 
+    # A temporary folder of this test's own, for Python's tempfile and for the programs it starts (dot): the shared
+    # /tmp also holds what other processes make meanwhile (CI runs a second suite beside this one)
+    temporary, saved = tmp_path / "tmp", tmp_path / "saved"
+    temporary.mkdir(), saved.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.setenv("TMPDIR", str(temporary))
     cost = demo.chain_cost()
-    in_tmp, files = set(os.listdir(tempfile.gettempdir())), _open_files()
+    files = _open_files()
 
     def draw(i: int) -> None:
         assert viz.draw_graph(cost).source and viz.draw_dependency_tree(cost).source
         if i % 5 == 0:
-            viz.backprop_player(cost).save(tmp_path / "player.html")
+            viz.backprop_player(cost).save(saved / "player.html")
 
     assert _growth(draw, 20, 60, warm=60) < 3 * _BOUND  # (three drawings a unit)
     assert _open_files() == files
-    assert set(os.listdir(tempfile.gettempdir())) <= in_tmp
-    assert sorted(os.listdir(tmp_path)) == ["player.html"]
+    assert os.listdir(temporary) == []
+    assert sorted(os.listdir(saved)) == ["player.html"]
 
 
 def test_plots_are_not_kept_by_pyplot_or_anything_else() -> None:
