@@ -8,9 +8,10 @@ asked for: an underflow to 0 is right.  Where a true value is too large for the 
 For the functions of a whole vector (softmax, log_softmax, the costs) a derivative is a sum of terms that may cancel
 (∂ log_softmax = g − softmax·Σg); its error is measured against the size of those terms (``scale``), which is what
 these textbook formulas promise in floating point (PyTorch's and JAX's too).  Where one input dominates, the
-derivative at that input is tiny and loses its relative digits (at x = [40, 0, 1], ∂softmax₀/∂x₀ comes out 0, not
-1.6e-17); rewriting the rules around the largest input would keep them, at several more numpy calls per backward
-pass.  Their values are held to the plain relative bound.
+derivative at that input is tiny, and the textbook formulas lose its relative digits (at x = [40, 0, 1], PyTorch's
+∂softmax₀/∂x₀ is 0, not 1.6e-17); the rules here are written around the dominant share and keep them
+(tests/test_numerics.py and tests/test_numerical_extremes_r3.py hold them to mpmath's relative digits).  Their values
+are held to the plain relative bound.
 """
 
 from __future__ import annotations

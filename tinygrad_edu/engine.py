@@ -514,6 +514,8 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
             raise listed from None  # (sum(axis=[0, 1]): found here, where a good call pays nothing for the test)
         details = f"; {_params_text(params)}" if params else ""  # (as _forward_error writes them)
         raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from _helpful_cause(error)
+    except FloatingPointError as error:  # np.errstate(under="raise"): σ(800)'s e⁻⁸⁰⁰ rounding to 0 is no error
+        out = _without_underflow(op, error, forward, *arrays, **params)
     if saving:
         if out.__class__ is not tuple or len(out) != 2:
             raise TypeError(f"{op.name}: its saving forward must return a pair (out, saved), got "
@@ -526,6 +528,18 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
         raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})"
                                  f"{_log_of_a_probability(op, values)}")
     return _result(op, values, params, out)
+
+
+def _without_underflow(op: Op, error: FloatingPointError, function: Callable[..., Any], *args: Any,
+                       **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)`` (``op``'s forward or one of its vjps, which raised ``error``) again with
+    underflows ignored, where ``op`` is one whose underflows are rounding (``ops.UNDERFLOW_IS_ROUNDING``: e^−|x| far
+    out) and ``error`` is numpy's underflow; else ``error`` itself.  Only a FloatingPointError gets here (under a
+    caller's errstate that raises): the common call pays nothing."""
+    if op not in ops.UNDERFLOW_IS_ROUNDING or not str(error).startswith("underflow"):
+        raise error
+    with np.errstate(under="ignore"):
+        return function(*args, **kwargs)
 
 
 def _log_of_a_probability(op: Op, values: tuple[Any, ...]) -> str:
@@ -2185,6 +2199,10 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                     grad_in = vjp(g, out, *inputs)
             except (TypeError, ValueError) as error:
                 _vjp_failed(op, parents, parent, error, node)
+            except FloatingPointError as error:  # np.errstate(under="raise"): as in _record
+                grad_in = (_without_underflow(op, error, _differentiable_vjp, op, vjp, g, node, params or _NO_PARAMS,
+                                              parent, inputs) if graph else
+                           _without_underflow(op, error, vjp, g, out, *inputs, **(params or _NO_PARAMS)))
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent._data

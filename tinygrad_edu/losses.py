@@ -141,6 +141,9 @@ def squared_error(prediction: Any, target: Any) -> Value:
     ``MSELoss(reduction='sum')`` divided by the number of samples ``n`` (``reduction='sum'`` alone for one sample).
     A target of one number for a prediction of one number, the seed's ``(α^L − y')²`` with ``y'`` a number, is
     taken in the prediction's shape (here and in :func:`mean_squared_error`); one number for several is refused.
+    It is finite wherever its value is, though the squares or their sum overflow (two samples 1e154 off cost 1e308;
+    numpy still warns of that overflow, as the fast sum is tried first); under ``np.errstate(all="raise")`` it raises
+    only where the cost itself overflows.
     """
     prediction, target = _matching("squared_error", prediction, target)
     return apply(ops.squared_error, prediction, target)  # the formula and its derivative: tinygrad_edu/ops.py

@@ -458,7 +458,27 @@ def _samples(prediction) -> int:
 
 def _squared_error(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
     difference = prediction - target
-    return np.sum(difference * difference) / _samples(prediction)
+    try:
+        cost = np.sum(difference * difference) / _samples(prediction)
+    except FloatingPointError as error:  # np.errstate(over="raise"): perhaps only the squares overflowed, not the cost
+        return _scaled_squared_error(difference, _samples(prediction), error)
+    return _scaled_squared_error(difference, _samples(prediction)) if cost == np.inf else cost
+
+
+def _scaled_squared_error(difference: np.ndarray, samples: int, error: FloatingPointError | None = None) -> Any:
+    """Σd²/n where d² or its sum overflowed, as (Σ(d/m)²/n)·m·m with m the largest |d|: finite wherever the cost is
+    (1e154 off in two samples: 1e308).  Where the cost itself overflows (or d holds inf), inf, as numpy gave it (with
+    its warning), or numpy's error (``error``)."""
+    largest = np.max(np.abs(difference))
+    if np.isfinite(largest):
+        with np.errstate(all="ignore"):  # (the squares of the small ones underflow to 0: no error)
+            scaled = difference / largest
+            cost = np.sum(scaled * scaled) / samples * largest * largest
+        if cost != np.inf:
+            return cost
+    if error is not None:
+        raise error
+    return np.asarray(np.inf, dtype=difference.dtype)
 
 
 def _squared_error_vjp(sign: float):
@@ -540,9 +560,17 @@ def _softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarr
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-# softmax: ∂C/∂x = s ⊙ (g − Σ g⊙s)
-softmax = Op("softmax", _softmax,
-             lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
+# softmax: ∂C/∂x = s ⊙ (g − Σ g⊙s), the same for g − c, any c of the slice (Σ s = 1).  With c the g of a share above
+# ½, where a slice has one, Σ g⊙s holds only the other, small shares, and that share's own slope keeps its digits
+# (g − Σ g⊙s took its 1 − s from a sum near 1: 1e-3 off at logits (30, 0), 0 in float32)
+def _softmax_vjp(g, out, x, axis=-1):
+    sure = out > 0.5  # (a constant mask: at most one share per slice)
+    if sure.any():
+        g = g - (g * sure).sum(axis=axis, keepdims=True)
+    return out * (g - (g * out).sum(axis=axis, keepdims=True))
+
+
+softmax = Op("softmax", _softmax, _softmax_vjp)
 
 
 # log_softmax: ∂C/∂x = g − p · Σ g, with p = softmax(x) = e^out, written p·(g − Σg) − g·(p − 1): the same number, but
@@ -648,6 +676,14 @@ def stack(count: int, axis: int = 0) -> Op:
     return Op("stack", lambda *xs: np.stack(xs, axis=axis),
               tuple(_piece(i, axis, stacked=True, last=[]) for i in range(count)))
 
+
+#: The operations whose formulas take e^−|x| or e^(x − max x), which far out underflows to 0 (σ(800) = 1/(1 + e⁻⁸⁰⁰),
+#: exactly 1): there the underflow is rounding, the right answer, and no error of the caller's.  Where numpy raised it
+#: (np.errstate(under="raise"), or all="raise"), the engine computes such an operation, or its vjp, again with
+#: underflows ignored; an overflow, a division by 0 or an invalid value stays numpy's error, as does the underflow of
+#: an exp of one's own (F.exp(-800)).
+UNDERFLOW_IS_ROUNDING: frozenset[Op] = frozenset({sigmoid, sigmoid_slope, tanh, tanh_slope, softplus, softmax,
+                                                  log_softmax, squared_error})
 
 #: The built-in operations by name (drawings write formulas for these, not for an Op of one's own of the same name).
 BUILT_IN: dict[str, Op] = {value.name: value for value in list(globals().values()) if isinstance(value, Op)}

@@ -1229,7 +1229,9 @@ class Adam(Optimizer):
             kept = self._state.get(id(p))
             self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
         overflowed: tuple[Value, np.ndarray, np.ndarray] | None = None  # (said after the update, in Adam's words)
-        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients), np.errstate(over="ignore"):
+        # (a g² that underflows to 0 is harmless, ε dominates √v̂ there: no error under a caller's all="raise" either)
+        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients), \
+                np.errstate(over="ignore", under="ignore"):
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
                 if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
