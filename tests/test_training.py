@@ -660,3 +660,125 @@ def test_a_models_parameters_method_given_as_the_model_is_refused_by_name(method
     assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))
     history = fit(net.forward, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, progress=False)
     assert history.episodes == 2  # a bound method that computes is a model
+
+
+# --- an optimizer built before the model grew (round 37, a practitioner's training) -------------------------------
+
+def _grown(change: str) -> tuple[nn.Network, optim.Optimizer]:
+    """A 1-4-1 network trained by an Adam built from it, then changed: a layer appended (a trained network grown),
+    or its first layer frozen before the optimizer was built (the head trained first) and unfrozen afterwards."""
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", rng=0)
+    if change == "unfrozen":
+        net[0].requires_grad_(False)
+    opt = optim.Adam(net, learning_rate=0.01)
+    fit(net, *_data(), optimizer=opt, episodes=2, progress=False)
+    if change == "appended":
+        net.layers.append(nn.Layer(1, 1, activation="identity", rng=3))
+    else:
+        net[0].requires_grad_(True)
+    return net, opt
+
+
+@pytest.mark.parametrize(("change", "names"), [("appended", r"layers\.3\.weights, layers\.3\.biases"),
+                                                ("unfrozen", r"layers\.1\.weights, layers\.1\.biases")])
+def test_fit_refuses_an_optimizer_built_before_a_layer_was_added_or_unfrozen(change, names):
+    """Defect: the optimizer holds the Values the model had when it was built; a layer appended since (or one frozen
+    then and unfrozen since) was never trained by fit, silently, while the History showed training going on.  Now a
+    ValueError naming them, before anything changes; the advice given (optimizer.params = model.parameters()) works
+    and keeps the other parameters' state (Adam's step counts go on)."""
+    net, opt = _grown(change)
+    before = [p.data.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=rf"fit: .*{names}.*added or replaced.*or unfrozen.*optimizer\.params = "
+                                         r"model\.parameters\(\)"):
+        fit(net, *_data(), optimizer=opt, episodes=2, progress=False)
+    assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before, strict=True))
+    opt.params = net.parameters()  # (the advice)
+    fit(net, *_data(), optimizer=opt, episodes=2, progress=False)
+    assert not any(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before, strict=True))
+    counts = sorted(int(v) for k, v in opt.state_dict().items() if k.endswith("step_count"))
+    assert counts == [2, 2] + [4] * (len(counts) - 2)  # (the new ones 2 steps, the others 2 + 2)
+
+
+def test_an_optimizer_of_one_layer_still_fine_tunes_it_inside_a_grown_model():
+    """(guard) An optimizer built from the last layer, the model grown since elsewhere: it trains that layer only,
+    and the optimizer of a layer no longer in the model is the replaced-layer check's (left to it); a copy of the
+    optimizer pickles and copies as before."""
+    import copy
+    import pickle
+
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", rng=0)
+    opt = optim.SGD(net[1], learning_rate=0.1)
+    net.layers.insert(0, nn.Layer(1, 1, activation="identity", rng=3))
+    first = [p.data.copy() for p in net[0].parameters()]
+    fit(net, *_data(), optimizer=opt, episodes=2, progress=False)
+    assert all(np.array_equal(p.data, b) for p, b in zip(net[0].parameters(), first, strict=True))
+    copied_net, copied_opt = copy.deepcopy((net, opt))
+    assert len(pickle.loads(pickle.dumps(opt)).params) == 2
+    fit(copied_net, *_data(), optimizer=copied_opt, episodes=1, progress=False)
+
+
+def test_resuming_a_fine_tuning_run_says_the_frozen_parameters_are_left_out_and_the_advice_resumes_it(tmp_path):
+    """Defect: an optimizer built before the first layer was frozen holds all four parameters; resumed from the files,
+    ``nn.load`` freezes that layer again, so ``Adam(model)`` holds two, and loading the saved state was refused with
+    only "'parameter_count' is 4, but this optimizer has 2 parameters".  Now the message names the frozen parameters
+    and says what to do; doing it goes on bit for bit as the run that was not interrupted."""
+    x, y = _data()
+
+    def first_part() -> tuple[nn.Network, optim.Adam]:
+        net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", rng=0)
+        opt = optim.Adam(net, learning_rate=0.05)
+        fit(net, x, y, optimizer=opt, episodes=2, progress=False)
+        net[0].requires_grad_(False)
+        fit(net, x, y, optimizer=opt, episodes=2, progress=False)
+        return net, opt
+
+    straight, straight_opt = first_part()
+    fit(straight, x, y, optimizer=straight_opt, episodes=3, progress=False)
+    saved, saved_opt = first_part()
+    saved.save(tmp_path / "model.npz")
+    np.savez(tmp_path / "adam.npz", **saved_opt.state_dict())
+    resumed = nn.load(tmp_path / "model.npz")
+    assert not resumed[0].weights.requires_grad  # (frozen again, as the README says)
+    opt = optim.Adam(resumed)
+    with pytest.raises(ValueError, match=r"'parameter_count' is 4, but this optimizer has 2 parameters; the model it "
+                                         r"was built from has 2 frozen ones \(layers\.1\.weights, layers\.1\.biases\)"
+                                         r".*requires_grad_\(True\).*freeze them again"):
+        opt.load_state_dict(np.load(tmp_path / "adam.npz", allow_pickle=False))
+    resumed.requires_grad_(True)  # (the advice)
+    opt = optim.Adam(resumed)
+    opt.load_state_dict(np.load(tmp_path / "adam.npz", allow_pickle=False))
+    resumed[0].requires_grad_(False)
+    fit(resumed, x, y, optimizer=opt, episodes=3, progress=False)
+    for p, q in zip(straight.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert p.dtype == q.dtype and np.array_equal(p, q)
+
+
+@pytest.mark.parametrize("kept", [lambda cost: cost.data, lambda cost: cost.numpy(), lambda cost: cost.data.copy(),
+                                  lambda cost: cost.data.reshape(1)],
+                         ids=["data", "numpy", "copy", "one-element"])
+def test_plot_history_draws_a_hand_loops_costs_kept_as_arrays_as_one_run(kept):
+    """Defect: a hand-written loop that keeps each cost's numbers (``costs.append(cost.data)``, a 0-d array) got one
+    run per episode from plot_history, each of one episode, with a legend entry apiece ("run 1" … "run 12"), where a
+    list of floats or of the cost Values draws one curve.  Now an array of one number counts as one cost, as a Value
+    of one number does."""
+    pytest.importorskip("matplotlib")
+    from tinygrad_edu import plots
+
+    x, y = _data()
+    net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", rng=0)
+    opt = optim.SGD(net, learning_rate=0.1)
+    costs, numbers = [], []
+    for _ in range(12):
+        opt.zero_grad()
+        cost = losses.squared_error(net(x), y)
+        cost.backward()
+        opt.step()
+        costs.append(kept(cost))
+        numbers.append(cost.item())
+    fig = plots.plot_history(costs, log_scale=False)
+    lines = [line for line in fig.axes[0].get_lines() if len(line.get_xdata())]
+    assert len(lines) == 1
+    np.testing.assert_array_equal(lines[0].get_ydata(), numbers)
+    np.testing.assert_array_equal(lines[0].get_xdata(), np.arange(1, 13))
+    with pytest.raises(TypeError, match="list of 12 tuples of 2 costs, one row per episode"):
+        plots.plot_history([(c, c) for c in costs])  # (costs.append((g_cost.data, d_cost.data)): refused as rows)

@@ -218,6 +218,17 @@ def _parameter(i: int, p: Value, *, shape: bool = True) -> str:
     return f"parameter {i}" + (f" ({', '.join(details)})" if details else "")
 
 
+def _module_of(params: Any) -> weakref.ref[Any] | None:
+    """A weak reference to ``params`` where it is a Module (what :attr:`Optimizer.built_from` gives back), else None
+    (a list of Values, or an object that cannot be referred to weakly)."""
+    if not callable(getattr(params, "parameters", None)) or not callable(getattr(params, "modules", None)):
+        return None
+    try:
+        return weakref.ref(params)
+    except TypeError:
+        return None
+
+
 def _trainable(params: Any, where: str) -> list[Value]:
     """An optimizer's parameters: at least one, and each a leaf (a Value made directly, not by an operation)."""
     found = _parameters(params, where)
@@ -696,7 +707,8 @@ class Optimizer:
     """Base class: holds ``params`` and knows how to get the gradient (see the module docstring).
 
     An optimizer of one's own subclasses it: its ``__init__`` calls ``super().__init__(params)`` (which sets
-    ``params``, the distinct leaf Values, and ``last_step_size = None``) and its ``step(closure=None, *, cost=None)``
+    ``params``, the distinct leaf Values, and ``last_step_size = None``, and keeps the Module given, see
+    :attr:`built_from`) and its ``step(closure=None, *, cost=None)``
     (the keyword ``cost=`` is what :func:`tinygrad_edu.fit` passes) begins with ``cost = self._gradient(closure,
     cost)`` (the three ways of the module docstring), takes ``self._finite_gradients(cost)``, the pairs ``(p, g)`` of
     the parameters to change (not frozen, with a gradient, checked finite and of the parameter's shape), changes each
@@ -755,9 +767,10 @@ class Optimizer:
             if advice:
                 raise AttributeError(f"{type(self).__name__} has no attribute {name}: {advice}", name=name, obj=self)
         if name == "params" and "params" in vars(self):  # opt.params = model.parameters() after a layer was replaced
-            value = _trainable(value, f"{type(self).__name__}.params")
+            given, value = value, _trainable(value, f"{type(self).__name__}.params")
             kept = {id(p) for p in value}  # (the old list still holds the Values left out: no id is reused yet)
             self._set_parameter_states({key: state for key, state in self._parameter_states().items() if key in kept})
+            self._built_from = _module_of(given)  # (a list chosen by hand: none of the Module's others are missed)
         super().__setattr__(name, value)
 
     if not TYPE_CHECKING:  # (hidden from type checkers, which would take opt.lr = 0.5 for a setting)
@@ -805,10 +818,23 @@ class Optimizer:
             raise TypeError(f"{cls.__name__}: {slip}")
         return super().__new__(cls)
 
+    #: The Module the optimizer was built from (a weak reference; None: a list of Values), for :attr:`built_from`.
+    _built_from: weakref.ref[Any] | None = None
+
     def __init__(self, params: Any) -> None:
         self.params: list[Value] = _trainable(params, type(self).__name__)
+        self._built_from = _module_of(params)
         #: The step size of the latest step (the learning rate, Armijo's accepted ``t``, None for random search).
         self.last_step_size: float | None = None
+
+    @property
+    def built_from(self) -> Any:
+        """The Module this optimizer was built from (``Adam(model)``), while it lives; None where it was built from
+        Values (``model.parameters()``, a list) or its ``params`` were set since from a list.  Its parameters are
+        those the Module had then: :func:`tinygrad_edu.fit` refuses a model whose Module has parameters the
+        optimizer lacks (a layer added or replaced since, or one unfrozen since), which no step would train.  A
+        copy of the optimizer (``copy.deepcopy``, pickle) has none."""
+        return None if self._built_from is None else self._built_from()
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget all gradients before computing new ones: each ``grad`` becomes None (``set_to_none=False``, as in
@@ -1061,6 +1087,7 @@ class Optimizer:
         of the parameter, which the copied parameters do not share."""
         state = dict(vars(self))
         state.pop("_stepped", None)  # (weak references: a copy's gradients are other objects anyway)
+        state.pop("_built_from", None)  # (a weak reference too, which pickle cannot take: a copy has none)
         kept = self._parameter_states()
         state["_states_by_position"] = {i: kept[id(p)] for i, p in enumerate(self.params) if id(p) in kept}
         return state

@@ -102,7 +102,7 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
                          f"{count.shape}: {count.tolist()!r:.40}")
     if count != len(params):
         raise ValueError(f"{where}: 'parameter_count' is {count.tolist()!r}, but this optimizer has "
-                         f"{len(params)} parameters")
+                         f"{len(params)} parameters{_frozen_left_out(optimizer, int(count) - len(params))}")
     expected = {"optimizer", "parameter_count", *optimizer._settings, *optimizer._counters, *optimizer._generators}
     positions = {f"state.{i}.": i for i in range(len(params))}
     with_state = {positions[start] for key in state if isinstance(key, str)
@@ -115,6 +115,25 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
                 for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
+
+
+def _frozen_left_out(optimizer: Any, more: int) -> str:
+    """Where the state holds ``more`` parameters than the optimizer and the Module it was built from has frozen
+    ones, which an optimizer built from it leaves out: the optimizer saved was built before they were frozen (a
+    fine-tuning run; ``nn.load`` freezes them again).  What to do, for the message; else ""."""
+    source = getattr(optimizer, "built_from", None)
+    if more <= 0 or source is None:
+        return ""
+    try:
+        trained = {name for name, _ in source.named_parameters()}
+        frozen = [name for name in source.state_dict() if name not in trained]  # (the state holds frozen ones too)
+    except TypeError:  # (a Module that since holds a Value computed by an operation: its own error says so elsewhere)
+        return ""
+    if not frozen:
+        return ""
+    return (f"; the model it was built from has {len(frozen)} frozen ones ({checks.listed(frozen)}), which an "
+            "optimizer built from it leaves out: if the saved one was built before they were frozen, unfreeze them, "
+            "model.requires_grad_(True), build the optimizer from the model, load the state, and freeze them again")
 
 
 def _cut(key: Any) -> str:

@@ -493,7 +493,11 @@ def _not_runs(histories: Sequence[Any] | np.ndarray) -> str:
 
 
 def _one_number(cost: Any) -> bool:
-    """Whether ``cost`` is a Value of one number: the cost a hand-written training loop appends to its list."""
+    """Whether ``cost`` is a Value or a numpy array of one real number: the cost a hand-written training loop appends
+    to its list (``cost``, or its numbers, ``cost.data``, a 0-d array; an array has a length only from 1-d on, so
+    it was taken for a run of its own, one per episode)."""
+    if isinstance(cost, np.ndarray):
+        return cost.size == 1 and cost.dtype.kind in "iuf"
     return isinstance(cost, Value) and cost.size == 1
 
 
@@ -562,7 +566,8 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     4 × c runs have both alike (c: the colours of the matplotlib style in use, 10 by default).
 
     ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
-    a list of them, a dict ``label → History`` or a plain list of costs (a pandas Series too); a list of runs
+    a list of them, a dict ``label → History`` or a plain list of costs (numbers, or a loop's cost Values or their
+    ``.data``, arrays of one number; a pandas Series too); a list of runs
     may hold lists of costs too, but a list of tuples of costs, one row per episode (``costs.append((g_cost,
     d_cost))``), or a 2-D array of them, is refused: a dict of each run's costs says which is which (one run's costs
     given as such a table, or as True and False, are refused too).  Legends use ``labels``, the dict keys or each

@@ -586,7 +586,7 @@ def _check_model_and_optimizer(model: Any, cost: Any, optimizer: Any
                          "built for another model, such as an earlier fold's, or copied on its own, "
                          "copy.deepcopy(optimizer), holds other Values: copy a model and its optimizer together, "
                          "copy.deepcopy((model, optimizer)))")
-    return params, _replaced_layer(model, params, owned, type(optimizer).__name__)
+    return params, _replaced_layer(model, params, owned, optimizer)
 
 
 def _named_cost(name: str) -> str:
@@ -673,23 +673,53 @@ def _can_take(function: Callable[..., Any], count: int) -> bool:
     return True
 
 
-def _replaced_layer(model: Any, params: list[Value], owned: set[int], kind: str) -> tuple[list[Value], str] | None:
+def _replaced_layer(model: Any, params: list[Value], owned: set[int], optimizer: Any
+                    ) -> tuple[list[Value], str] | None:
     """An optimizer built before a layer of the model was replaced holds the old layer's Values, which the model no
     longer computes with, and not the new one's, which nothing would train.  Here: the Values it holds besides the
     model's, and the error to raise if the first backward pass reaches none of them (a cost's own parameter, beside
-    some of the model's as in fine-tuning, gets a gradient: that is fine)."""
+    some of the model's as in fine-tuning, gets a gradient: that is fine).  One built from the model itself (or a
+    Module of it) that lacks some of its parameters is refused at once (:func:`_check_not_grown`)."""
     named = getattr(model, "named_parameters", None)
     if not callable(named):
         return None
     given = {id(p) for p in params}
-    untrained = [name for name, p in named() if id(p) not in given]
+    untrained = [(name, p) for name, p in named() if id(p) not in given]
+    if not untrained:
+        return None
+    kind = type(optimizer).__name__
+    _check_not_grown(model, getattr(optimizer, "built_from", None), untrained, kind)
     foreign = [p for p in params if id(p) not in owned]
-    if not (untrained and foreign):
+    if not foreign:
         return None
     return foreign, (f"fit: the optimizer holds {checks.counted(len(foreign), 'Value')} that the model no longer has "
-                     f"and the cost does not use, and not the model's {checks.listed(untrained)}, which nothing would "
-                     f"train (was a layer replaced after the optimizer was built?); build the optimizer again from the "
-                     f"model, e.g. {kind}(model, ...)")
+                     f"and the cost does not use, and not the model's {checks.listed([n for n, _ in untrained])}, "
+                     "which nothing would train (was a layer replaced after the optimizer was built?); build the "
+                     f"optimizer again from the model, e.g. {kind}(model, ...)")
+
+
+def _check_not_grown(model: Any, source: Any, untrained: list[tuple[str, Value]], kind: str) -> None:
+    """An optimizer built from a Module (``Adam(model)``, its ``built_from``) holds the parameters the Module had
+    then: one put in since (a layer appended, or replaced) or unfrozen since (frozen while the optimizer was built) is
+    not among them, and no step would train it, silently.  Refused, naming them, where that Module is the model or
+    one of its own (an optimizer of one layer fine-tunes that layer; one of a layer no longer in the model is left to
+    :func:`_replaced_layer`).  ``untrained``: the model's parameters the optimizer lacks, by name."""
+    if source is None:
+        return
+    if source is model:
+        missing = [name for name, _ in untrained]
+    else:
+        modules = getattr(model, "modules", None)
+        if not callable(modules) or not any(module is source for module in modules()):
+            return
+        theirs = {id(p) for p in source.parameters()}
+        missing = [name for name, p in untrained if id(p) in theirs]
+    if missing:
+        whose = "model" if source is model else f"model's {type(source).__name__}"
+        raise ValueError(f"fit: the optimizer was built from the {whose} before its {checks.listed(missing)} were "
+                         "put in (a layer added or replaced since) or unfrozen, so it does not hold them and nothing "
+                         f"would train them; build the optimizer again, e.g. {kind}(model, ...), or give it the "
+                         "model's parameters, optimizer.params = model.parameters() (the others keep their state)")
 
 
 def _owned(model: Any) -> set[int]:
@@ -1193,7 +1223,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     the batch, the error says the batch's samples are the cause, not the steps).  NaN or inf in ``inputs`` or
     ``targets`` is a ValueError naming the samples.  A cost that depends on none of the optimizer's parameters is a
     ValueError at the first backward pass; so is an optimizer built before a layer of the model was replaced (it
-    holds Values the model no longer has and the cost does not reach, and lacks the new ones).
+    holds Values the model no longer has and the cost does not reach, and lacks the new ones), and, before training,
+    one built from the model (``Adam(model)``) that lacks parameters the model has now: a layer appended or replaced
+    since, or one frozen when the optimizer was built and unfrozen since (see ``Optimizer.built_from``).
     Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
