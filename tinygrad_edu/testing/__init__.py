@@ -368,8 +368,11 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
 
     On a smooth function the slopes over a step ε to the left and to the right differ by about ε·C'', which can
     exceed the tolerance (ε = 1e-4 from order 3), and over a step ε/2 by half as much; at a kink they differ by
-    the jump in slope, whatever the step, and no derivative exists to check.  Nor is a gap a kink where rounding
-    alone makes it: a large f's last digits (8 units in the last place of Σ|w·C| over ε, for the two slopes).
+    the jump in slope, whatever the step, and no derivative exists to check.  A kink a distance d < ε away (relu at
+    x = 3e-7 with ε = 1e-6) is within the step too: the gap is J·(1 − d/h) for a step h > d, and 0 once h < d, which
+    halves from ε to ε/2 where d is 0.23ε to 0.41ε; so a gap that halved must halve again from ε/2 to ε/4, as
+    curvature's does, to be called curvature.  Nor is a gap a kink where rounding alone makes it: a large f's last
+    digits (8 units in the last place of Σ|w·C| over ε, for the two slopes).
     """
     __tracebackhide__ = True
     here = evaluate(bases)
@@ -379,9 +382,13 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
         rounding = 8 * float(np.finfo(np.float64).eps) * float(np.sum(np.abs(weights * here))) / eps
     if not abs(gap) > max(10 * (atol + rtol * max(abs(right), abs(left))), rounding):
         return None
-    half_gap = (_one_sided_slope(evaluate, bases, weights, here, i, index, eps / 2)
-                - _one_sided_slope(evaluate, bases, weights, here, i, index, -eps / 2))
-    return None if 0.3 <= half_gap / gap <= 0.7 else (left, right)  # halved with the step: curvature (NaN: a kink)
+    for step in (eps / 2, eps / 4):  # halved with each step: curvature (NaN: a kink)
+        smaller = (_one_sided_slope(evaluate, bases, weights, here, i, index, step)
+                   - _one_sided_slope(evaluate, bases, weights, here, i, index, -step))
+        if not 0.3 <= smaller / gap <= 0.7:
+            return left, right
+        gap = smaller
+    return None
 
 
 @dataclass(frozen=True)
@@ -484,9 +491,10 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
     text.insert(1, "  ".join("-" * w for w in widths))
     more = f"\n... and {len(failures) - rows} more" if len(failures) > rows else ""
     total = sum(a.size for a in analytic)
-    note = ("\nThe rows with slopes sit at a kink: the one-sided differences disagree there (ReLU's or abs's 0, a "
-            "tie in a max), so no derivative exists to check. Keep test inputs away from kinks, e.g. with "
-            "strategies.arrays(avoid=(0.0,)) (and min_gap= against ties)." if kinks else "")
+    note = ("\nThe rows with slopes sit at a kink, or within the step of one: the one-sided differences disagree "
+            "there (ReLU's or abs's 0, a tie in a max), so no derivative exists to check, or the difference reaches "
+            "across the kink. Keep test inputs away from kinks, e.g. with strategies.arrays(avoid=(0.0,)) (and "
+            "min_gap= against ties)." if kinks else "")
     if any(not np.isfinite(row[4]) and np.isfinite(row[3]) for row in failures) and not finite_here:
         note += ("\nWhere the numeric column is nan or inf, f is not finite at the inputs given (f itself at order 1, "
                  "the derivative below at higher orders), so no finite difference exists around them, whatever the "
@@ -650,19 +658,25 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     engine's own derivative of the order below, ``order=k`` checks orders 1 to k in turn and raises at the first
     that fails (a wrong second derivative would otherwise make a wrong third one look right).  The step ``eps``
     (unless given) is 1e-6 at order 1, 1e-5 at order 2 and 1e-4 from order 3, where the differenced derivative
-    carries rounding errors of its own.  From order 2, an element that disagrees is taken again before it is
-    reported, as a step of 1e-4 is too coarse wherever f varies on a scale near it (−25x/(625x² + 0.5) at 0): its
-    differences with steps ε and ε/2, then ε/10 and ε/20, are Richardson-extrapolated, and it passes only where an
-    extrapolation agrees and the disagreement fell with the step (a wrong derivative's does not); a failure names
-    the steps tried.  ``order`` is at most 10: the work grows about threefold per order.  As in
+    carries rounding errors of its own.  At every order an element that disagrees is taken again before it is
+    reported, as a fixed step is too coarse wherever f varies on a scale near it (−25x/(625x² + 0.5) at 0 with the
+    step 1e-4 of order 3; −s·x/(s²x² + 0.5) with s ≥ 1000 at order 1): its differences with steps ε and ε/2, then
+    ε/10 and ε/20, are Richardson-extrapolated, and it passes only where an extrapolation agrees and the
+    disagreement fell with the step (a wrong derivative's does not); a failure names the steps tried.  From order 2
+    every element is differenced with both ε and ε/2 (about 1.7 times the work of those orders), and agrees only
+    where both do or an extrapolation does: a step's own error (exp(150x)‴ is 3.75e-5 high with ε = 1e-4) would
+    otherwise cancel a wrong derivative of its size.  Order 1 differences once where all agree, so there a
+    derivative can still pass that is off by about the step's own error, (k·ε)²/6 relative where f varies on a
+    scale 1/k (1e-4 at 1/k = 4e-5 with ε = 1e-6: give a smaller eps for such f).  ``order`` is at most 10: the work
+    grows about threefold per order.  As in
     :func:`numerical_gradient`, NaN or inf inputs, an ``eps`` that is not a finite number > 0, and an element
     where ``x ± ε`` rounds back to ``x`` or overflows raise ``ValueError``: these are not gradient mismatches.
 
     Returns a :class:`GradientReport` of order ``order`` when all agree, otherwise raises
     :class:`GradientCheckError` (an ``AssertionError``) with a table of the ``rows`` worst elements of the order
-    that failed; an element where the one-sided differences disagree (and keep disagreeing with half the step) is
-    marked as sitting at a kink.  Warns (``UserWarning``) about float32 inputs: they are checked in
-    float64, as finite differences need.
+    that failed; an element where the one-sided differences disagree (and their gap does not halve with the step
+    and halve again, as curvature's does) is marked as sitting at a kink, or within the step of one.  Warns
+    (``UserWarning``) about float32 inputs: they are checked in float64, as finite differences need.
 
     >>> from tinygrad_edu import Op
     >>> square = Op("square", lambda x: x * x, lambda g, out, x: g * x)   # forgot the 2
@@ -792,71 +806,128 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                                 if g is not None))
         what = ("second-order elements (∂/∂x of the randomly weighted gradient)" if order == 2 else
                 f"order-{order} elements (∂/∂x of the randomly weighted derivative of order {order - 1})")
+
+    def at_step(i: int, index: tuple[int, ...], step: float) -> float:
+        __tracebackhide__ = True
+        return _difference_at(evaluate, arrays, weights, i, index, step)
     numeric = _central_differences(evaluate, arrays, weights, eps)
-    retaken = ""
-    if order > 1:  # (the differenced derivative is smooth, but its steep ones outrun a fixed step: take them again)
-        numeric, retaken = _retaken(task, analytic, numeric,
-                                    lambda i, index, step: _difference_at(evaluate, arrays, weights, i, index, step),
-                                    eps)
+    # from order 2 every element is differenced with half the step too (see _retaken); order 1 keeps one step
+    halved = _central_differences(evaluate, arrays, weights, eps / 2) if order > 1 else None
+    numeric, retaken, steps = _retaken(task, analytic, numeric, at_step, eps, halved)
 
     def repeatable(bad: list[np.ndarray]) -> bool:  # f's values, its gradients and the table's differences again
         __tracebackhide__ = True
         return (_repeatable(evaluate, arrays)
                 and _computed_again(lambda: _gradient_arrays(arrays, _backprop(f, arrays, labels, seed,
                                                                                gradient_weights)), analytic)
-                and _differences_again(evaluate, arrays, weights, eps, numeric, bad, task.rows))
+                and _differences_again(evaluate, arrays, weights, eps, numeric, bad, task.rows, steps))
     report = _report(task, analytic, numeric, eps, order, requested, what,
                      lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
                      lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
                      lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
                      repeatable,
                      lambda: bool(np.isfinite(evaluate(arrays)).all()),
-                     (lambda: evaluate(arrays)) if order == 1 else None,
-                     lambda i, index, step: _difference_at(evaluate, arrays, weights, i, index, step), retaken)
-    if order == 1 and weights.size == 1:
-        _check_scales_with_upstream(task, analytic, numeric)
+                     (lambda: evaluate(arrays)) if order == 1 else None, at_step, retaken)
     if order == 1:
-        _check_forwards_keep_inputs(output, analytic, numeric)  # (where f's gradients disagree, _report says so)
-        _check_vjps_and_saving(output, analytic, numeric)
-        _check_vjp_precision(task, analytic, numeric)
-        # last: a saving forward whose out is not forward's makes a recorded pass differ too, but it is named above
-        _check_recorded_pass(task, output, analytic, numeric)
+        _check_first_order(task, output, weights, analytic, numeric)
     return report
 
 
-def _retaken(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray],
-             difference: Callable[[int, tuple[int, ...], float], float], eps: float) -> tuple[list[np.ndarray], str]:
-    """``numeric`` with each disagreeing element taken again before it is reported (orders 2 and up, where the
-    differenced derivative is steep wherever f varies on a scale near ε: a central difference's own error, about
-    ε²·C‴/6, then exceeds the tolerance of a right derivative).  Its differences with steps ε and ε/2 are
-    Richardson-extrapolated, (4·D(ε/2) − D(ε))/3, which cancels that ε² error; where the disagreement fell with the
-    step but the extrapolation still disagrees, ε/10 and ε/20 are tried the same way.  An element is cleared only
-    where an extrapolation agrees and the disagreement fell with the step, to at most 0.35 of it (the step's own
-    error falls fourfold; 0.35 leaves room for rounding), or vanished (a wrong derivative's stays, whatever the
-    step); it then holds the extrapolation.  Also the steps tried, for a failure's message ('' where every element
-    agreed).  Costs nothing where every element agrees."""
+def _check_first_order(task: _Task, output: Value, weights: np.ndarray, analytic: list[np.ndarray],
+                       numeric: list[np.ndarray]) -> None:
+    """Order 1's checks of what the differences cannot show, each naming what it finds: gradients scale with the
+    upstream gradient, forwards and vjps leave their inputs alone, saving forwards return forward's output, vjps
+    compute in the input's precision, and a recorded pass agrees too."""
     __tracebackhide__ = True
-    bad = [_disagreeing(np.abs(a - n), n, task.atol, task.rtol) for a, n in zip(analytic, numeric, strict=True)]
+    if weights.size == 1:
+        _check_scales_with_upstream(task, analytic, numeric)
+    _check_forwards_keep_inputs(output, analytic, numeric)  # (where f's gradients disagree, _report says so)
+    _check_vjps_and_saving(output, analytic, numeric)
+    _check_vjp_precision(task, analytic, numeric)
+    # last: a saving forward whose out is not forward's makes a recorded pass differ too, but it is named above
+    _check_recorded_pass(task, output, analytic, numeric)
+
+
+#: Where a check took an element's difference with another step than its eps: (input, index) → that step.
+_Steps = dict[tuple[int, tuple[int, ...]], float]
+
+
+def _retaken(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray],
+             difference: Callable[[int, tuple[int, ...], float], float], eps: float,
+             halved: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], str, _Steps]:
+    """``numeric`` with each disagreeing element taken again before it is reported (at every order: the
+    differenced function is steep wherever f varies on a scale near ε, −s·x/(s²x² + 0.5) with s ≥ 1000 at order 1,
+    and a central difference's own error, about ε²·C‴/6, then exceeds the tolerance of a right derivative).  Its
+    differences with steps ε and ε/2 are Richardson-extrapolated, (4·D(ε/2) − D(ε))/3, which cancels that ε² error;
+    where the disagreement fell with the step but the extrapolation still disagrees, ε/10 and ε/20 are tried the
+    same way.  An element is cleared only where an extrapolation agrees and the disagreement fell with the step, to
+    at most 0.35 of it (the step's own error falls fourfold; 0.35 leaves room for rounding), or vanished (a wrong
+    derivative's stays, whatever the step); it then holds the extrapolation.
+
+    ``halved``: D(ε/2) of every element, taken from order 2 (where ε is 1e-5 or 1e-4): there the step's own error
+    can cancel a wrong derivative of its size (exp(150x)‴ off by +3e-5 agreed with D(1e-4)), so an element agrees
+    only where both steps agree (or an extrapolation clears it); one that agreed with ε but not with ε/2 holds
+    D(ε/2), and its step goes into the third value returned, for the table's repeatability check.  A derivative off
+    by more than 5/3 of the tolerance then fails whatever the step's error (leaving rounding and ε⁴ terms aside).
+    Also what was tried, for a failure's message: '' where every element agreed, and at order 1 where no
+    disagreement fell with the step (a plainly wrong vjp needs no word on steps).  Costs nothing where every
+    element agrees."""
+    __tracebackhide__ = True
+    with np.errstate(invalid="ignore", over="ignore"):  # (inf − inf: nan, which disagrees, even under "raise")
+        bad = [_disagreeing(np.abs(a - n), n, task.atol, task.rtol) for a, n in zip(analytic, numeric, strict=True)]
+        if halved is not None:  # (a step lost in rounding, NaN, tells nothing: the element keeps its verdict)
+            bad = [b | (_disagreeing(np.abs(a - h), h, task.atol, task.rtol) & np.isfinite(h))
+                   for a, h, b in zip(analytic, halved, bad, strict=True)]
     if not any(b.any() for b in bad):
-        return numeric, ""
-    numeric = [n.copy() for n in numeric]
+        return numeric, "", {}
+    numeric, steps, fell = [n.copy() for n in numeric], {}, False
     for i, b in enumerate(bad):
         for index in (tuple(int(k) for k in index) for index in np.argwhere(b)):
-            a, coarse = float(analytic[i][index]), float(numeric[i][index])
-            for step in (eps, eps / 10):  # (Python floats below: inf − inf is nan, never a numpy warning)
-                coarse = coarse if step == eps else difference(i, index, step)
-                fine = difference(i, index, step / 2)
-                agrees = [abs(a - d) <= task.atol + task.rtol * abs(d) for d in (coarse, fine)]
-                if not (agrees[1] or abs(a - fine) <= 0.35 * abs(a - coarse)):
-                    break  # the disagreement does not fall with the step: not the step's
-                extrapolated = fine + (fine - coarse) / 3
-                if abs(a - extrapolated) <= task.atol + task.rtol * abs(extrapolated):
-                    numeric[i][index] = extrapolated
-                    break
+            first = float(halved[i][index]) if halved is not None else difference(i, index, eps / 2)
+            value, step, fallen = _retake(task, float(analytic[i][index]), float(numeric[i][index]), first,
+                                          lambda step: difference(i, index, step), eps)  # noqa: B023 (called at once)
+            numeric[i][index], fell = value, fell or fallen
+            if step is not None:
+                steps[(i, index)] = step
+    if not (halved is not None or fell):
+        return numeric, "", steps
+    masked = (f" Rows whose difference with eps={eps:g} agreed show the one with {eps / 2:g}, which does not: "
+              f"from order 2 every element is differenced with both steps, as the step's own error (about "
+              "eps²·C‴/6, a quarter as large with half the step) can cancel a wrong derivative of its size; a right "
+              "derivative's difference comes closer when the step is halved, these went further away." if steps
+              else "")
     return numeric, (f"\nThe disagreeing elements were taken again with the steps eps={eps:g} and {eps / 2:g}, and "
                      f"where the disagreement fell with the step also {eps / 10:g} and {eps / 20:g} (the central "
                      "differences of each pair Richardson-extrapolated, which cancels their own error of order "
-                     "eps²): the rows above still disagree.")
+                     f"eps²): the rows above still disagree.{masked}"), steps
+
+
+def _retake(task: _Task, a: float, coarse: float, fine: float, difference: Callable[[float], float],
+            eps: float) -> tuple[float, float | None, bool]:
+    """One element of :func:`_retaken`, whose derivative is ``a`` and central differences D(ε) = ``coarse`` and
+    D(ε/2) = ``fine``: (the number to report, the step it was taken with where that is not ε (None: ε, or an
+    extrapolation), whether the disagreement fell with the step).  Python floats: inf − inf is nan, no warning."""
+    __tracebackhide__ = True
+    fell, original = False, coarse
+    for step in (eps, eps / 10):
+        if step != eps:
+            coarse, fine = difference(step), difference(step / 2)
+        agrees = [_agrees(task, a, coarse), _agrees(task, a, fine)]
+        if step == eps and agrees[0] and not agrees[1]:  # came closer with its own error's help
+            return fine, step / 2, False
+        if not (agrees[1] or abs(a - fine) <= 0.35 * abs(a - coarse)):
+            break  # the disagreement does not fall with the step: not the step's
+        fell = True
+        extrapolated = fine + (fine - coarse) / 3
+        if _agrees(task, a, extrapolated):
+            return extrapolated, None, True
+    return original, None, fell
+
+
+def _agrees(task: _Task, a: float, difference: float) -> bool:
+    """Whether a derivative ``a`` and a finite ``difference`` agree within the task's tolerances (an infinite one
+    never does: its tolerance would be infinite too)."""
+    return math.isfinite(difference) and abs(a - difference) <= task.atol + task.rtol * abs(difference)
 
 
 def _gradient_arrays(arrays: list[np.ndarray], grads: list[Any]) -> list[np.ndarray]:
@@ -1078,12 +1149,15 @@ def _computed_again(compute: Callable[[], list[np.ndarray]], first: list[np.ndar
 
 
 def _differences_again(evaluate: Evaluate, arrays: list[np.ndarray], weights: np.ndarray, eps: float,
-                       numeric: list[np.ndarray], bad: list[np.ndarray], rows: int) -> bool:
+                       numeric: list[np.ndarray], bad: list[np.ndarray], rows: int, steps: _Steps | None = None
+                       ) -> bool:
     """Whether the central differences of the table's first ``rows`` disagreeing elements come out the same when
-    taken again (see :func:`_computed_again`)."""
+    taken again (see :func:`_computed_again`), each with its step: ``eps``, or the one ``steps`` holds for it."""
     __tracebackhide__ = True
     shown = [(i, tuple(int(k) for k in index)) for i, b in enumerate(bad) for index in np.argwhere(b)][:rows]
-    return all(_computed_again(lambda: [np.array(_difference_at(evaluate, arrays, weights, i, index, eps))],  # noqa: B023
+    steps = steps or {}
+    return all(_computed_again(lambda: [np.array(_difference_at(evaluate, arrays, weights, i, index,  # noqa: B023
+                                                                steps.get((i, index), eps)))],  # noqa: B023
                                [numeric[i][index]]) for i, index in shown)
 
 
@@ -1130,15 +1204,16 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                                kink, what, finite_here(), about)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
         tolerance = task.atol + task.rtol * abs(float(numeric[worst[0]][worst[1]]))
+        at_kink = kink(*worst[:2]) is not None  # (the table's first row says so already: no step or slope to blame)
         note = (in_place or _unrecorded_note(task, at_inputs)
                 or (_no_graph_note(task, bad) or _rounded_forward_note(task) or _unscaled_note(task)
                              if order == 1 else "")
-                or _step_note(analytic, worst, halved, eps, tolerance, at_step)
+                or ("" if at_kink else _step_note(analytic, worst, halved, eps, tolerance, at_step,
+                                                  lambda: resolution(*worst[:2])))
                 or _rounding_note(worst, resolution, eps, tolerance)
-                or _kinked_slope_note(analytic, worst, halved, eps)
+                or ("" if at_kink else _kinked_slope_note(analytic, worst, halved, eps, at_step))
                 or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
                 or (_summed_vjp_note(task) if order == 1 else ""))
-        at_kink = kink(*worst[:2]) is not None  # (the table's first row says so already)
         raise GradientCheckError(table + retaken + _failure_notes(analytic, bad, order, requested, note, at_kink),
                                  analytic, numeric)
     return GradientReport(tuple(abs_errors), tuple(rel_errors), sum(a.size for a in analytic), task.atol, task.rtol,
@@ -1282,7 +1357,9 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
     __tracebackhide__ = True
     i, index, error = worst
     rounding = resolution(i, index)
-    if not error <= rounding:  # (NaN: an error or a rounding that is not a number explains nothing)
+    # (NaN: an error or a rounding that is not a number explains nothing; nor does an infinite one: f is not finite
+    # a step away there, which the table says, not too large to resolve a slope)
+    if not (error <= rounding and math.isfinite(rounding)):
         return ""
     wanted = eps * 4 * rounding / tolerance if tolerance > 0 else math.inf  # (NaN and inf: no step to suggest)
     larger = 10.0 ** math.ceil(math.log10(wanted)) if 0 < wanted < 1e300 else math.inf
@@ -1294,20 +1371,26 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
 
 def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
                eps: float, tolerance: float = math.inf,
-               at_step: Callable[[int, tuple[int, ...], float], float] | None = None) -> str:
+               at_step: Callable[[int, tuple[int, ...], float], float] | None = None,
+               rounding: Callable[[], float] = lambda: math.inf) -> str:
     """A note when the worst disagreement is the step's, not the derivative's: a central difference's own error
     (about ε²·C‴/6) falls fourfold when the step is halved (``halved``: the difference then); a wrong derivative's
     disagreement does not fall.  The step suggested is the power of ten that the ε² law puts within a quarter of the
     element's ``tolerance``, if the difference with it (``at_step``) agrees there: a step that fails too is not
-    suggested (rounding then outgrows the step's error before it is small enough)."""
+    suggested (rounding then outgrows the step's error before it is small enough), and where the disagreement there
+    is more than the rounding of f's values over that step (``rounding()``: over ε; it grows as 1/step), nothing is
+    said: the disagreement stopped falling, as a wrong derivative's does beside a step's larger error (exp(1e5·x)
+    with a slope off by 1e-4)."""
     i, index, error = worst
     finer_error = abs(float(analytic[i][index]) - halved)  # (Python floats: inf − inf is nan)
     if not (math.isfinite(error) and finer_error <= 0.35 * error):  # (NaN where the halved step is lost in rounding;
         return ""                                                      # an infinite error falls by no step)
     wanted = eps * math.sqrt(tolerance / (4 * error)) if error > 0 else eps / 10
     smaller = min(eps / 10, 10.0 ** math.floor(math.log10(wanted))) if wanted > 0 else 0.0
-    works = at_step is None or (smaller > 0 and abs(float(analytic[i][index]) - at_step(i, index, smaller))
-                                <= tolerance)
+    there = abs(float(analytic[i][index]) - at_step(i, index, smaller)) if at_step and smaller > 0 else math.nan
+    works = at_step is None or there <= tolerance
+    if not works and not there <= rounding() * eps / smaller:  # (NaN: no step to try, nothing shown either way)
+        return ""
     advice = (f"try eps={smaller:g}" if works else "no smaller step agrees either there: rounding outgrows the "
               "step's error first; check at a point where f varies more slowly")
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
@@ -1316,12 +1399,17 @@ def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], fl
 
 
 def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
-                       eps: float) -> str:
+                       eps: float, at_step: Callable[[int, tuple[int, ...], float], float] | None = None) -> str:
     """A note when the worst disagreement halves with the step (``halved``: the difference then): a central
-    difference's own error is about ε·(C″₊ − C″₋)/4 where the slope has a kink (x·|x| at 0), not ε²·C‴/6."""
+    difference's own error is about ε·(C″₊ − C″₋)/4 where the slope has a kink (x·|x| at 0), not ε²·C‴/6.  That
+    error is then a tenth as large with the step ε/10 it suggests (``at_step``: the difference with another step);
+    where it is not, the halving was chance (rounding beside the step's own error: 1e10 + exp(3e4·x) at 0), and no
+    kink is named."""
     i, index, error = worst
     finer_error = abs(float(analytic[i][index]) - halved)
     if not (math.isfinite(error) and 0.4 * error <= finer_error <= 0.6 * error):  # (NaN fails the test: no note)
+        return ""
+    if at_step is not None and not abs(float(analytic[i][index]) - at_step(i, index, eps / 10)) <= 0.2 * error:
         return ""
     return (f"\nAt the worst element the disagreement halves when the step is halved ({error:.3g}, then "
             f"{finer_error:.3g}), as a central difference's own error does where the slope of what is differenced "
