@@ -1515,9 +1515,12 @@ class Value:
 
         ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient (a computed
         Value among them holds the latest call's, as every other Value on the way does, where PyTorch accumulates
-        it too).  When they are all computed Values (not leaves), the walk leaves out what was made before all of
-        them (it cannot lead to one), so that a gradient with respect to Values made late in a long graph does not
-        walk its history.
+        it too).  The walk leaves out every Value from which no path leads to one of them, as PyTorch's does: its
+        gradient is not needed (a weight's, for ∂u/∂x of a network u(x)), and one that is NaN (the slope of xⁿ in a
+        Value n that requires a gradient, xⁿ·ln x, at x < 0) gives no numpy warning and no ``detect_anomaly``
+        error.  When they are all computed Values (not leaves), the walk does not even look at what was made before
+        all of them (it cannot lead to one), so that a gradient with respect to Values made late in a long graph
+        does not walk its history.
 
         >>> x = Value(3.0)
         >>> y = x ** 3
@@ -2138,9 +2141,12 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see ``_creation``),
     its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Leaves' gradients are
     accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them.  Given ``only`` (the
-    ``inputs`` of ``backward``), only they accumulate, and ``_walk_limit`` says which nodes are left out."""
+    ``inputs`` of ``backward``), only they accumulate, and ``_walk_limit`` and ``_leading`` say which nodes are left
+    out."""
     checked = _anomaly_mode() or graph
     oldest = _walk_limit(output, only)
+    # given only, the Values on a path to one of them (see _leading); None: every Value (the common backward())
+    leading = None if only is None else _leading(output, only)
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
     # Nodes with a gradient, newest first.  No two computed nodes the walk takes share a creation number (copies are
@@ -2180,7 +2186,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             order = parent._order
             if order <= node._order:  # changed in place after this node was computed from it (_creation)
                 raise _stale(node, parent, "backward", output)
-            if order > oldest or not parent.requires_grad:  # (older than every input asked for: leads to none)
+            # (older than every input asked for, or on no path to one: leads to none)
+            if order > oldest or not parent.requires_grad or (leading is not None and id(parent) not in leading):
                 if not parent.requires_grad and parent._op is not None:  # (a frozen leaf pays one more look)
                     raise _unflagged(parent, "backward")
                 continue
@@ -2329,25 +2336,44 @@ def _non_finite_sum(value: Value, how: str) -> FloatingPointError:
 
 def backward_order(output: Value, inputs: Any = None) -> list[Value]:
     """The Values ``output.backward()`` visits, in the order it visits them: ``output`` first, then every Value
-    that needs a gradient after all the Values that use it (the order a backprop player steps through); those of
-    ``output.backward(inputs=inputs)`` given ``inputs``.  What backward refuses it refuses, with backward's error: a
-    stale graph, a computed Value whose ``requires_grad`` was set to False by hand."""
+    that needs a gradient after all the Values that use it (the order a backprop player steps through); given
+    ``inputs``, those that ``output.backward(inputs=inputs)`` looks at, of which it visits ``output`` and the ones on
+    a path to one of ``inputs``.  What backward refuses it refuses, with backward's error: a stale graph, a computed
+    Value whose ``requires_grad`` was set to False by hand."""
     _check_value(output, "output", "backward_order")
-    oldest = _walk_limit(output, None if inputs is None else _wanted_inputs(inputs, "backward_order"))
+    return _visited(output, None if inputs is None else _wanted_inputs(inputs, "backward_order"), "backward_order")
+
+
+def _visited(output: Value, wanted: list[Value] | None, where: str) -> list[Value]:
+    """:func:`backward_order`, with errors naming ``where``."""
+    oldest = _walk_limit(output, wanted)
     found = {id(output): output}
     stack = [output]
     while stack:
         node = stack.pop()
         inputs = _inputs(node)
-        _check_fresh(node, inputs, "backward_order", output)  # as backward would
+        _check_fresh(node, inputs, where, output)  # as backward would
         for parent in inputs:
             if parent.__class__ is not np.ndarray and not parent.requires_grad and parent._op is not None:
-                raise _unflagged(parent, "backward_order")  # (as backward would: it cuts the walk there)
+                raise _unflagged(parent, where)  # (as backward would: it cuts the walk there)
             if parent.__class__ is not np.ndarray and parent.requires_grad and id(parent) not in found and (
                     parent._order <= oldest):
                 found[id(parent)] = parent
                 stack.append(parent)
     return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
+
+
+def _leading(output: Value, wanted: list[Value]) -> set[int]:
+    """The ids of ``wanted`` and of the Values from which a path leads to one of them, among those a walk from
+    ``output`` looks at (refusing what backward refuses): the only ones whose gradients ``backward(inputs=wanted)``
+    needs.  It leaves the others out, as PyTorch does: computed, one that is NaN (the slope of xⁿ in a Value n that
+    requires a gradient, xⁿ·ln x, at x < 0) made numpy warn and ``detect_anomaly`` stop a pass whose result is
+    finite."""
+    leading = {id(x) for x in wanted}
+    for node in reversed(_visited(output, wanted, "backward")):  # (oldest first: a node's inputs are older)
+        if not leading.isdisjoint(map(id, _inputs(node))):
+            leading.add(id(node))
+    return leading
 
 
 def local_gradients(node: Value, upstream: Any, *,
