@@ -225,9 +225,8 @@ def test_guard_max_pool_at_two_way_ties_agrees_with_central_differences_and_a_th
 
 
 def test_guard_a_custom_ops_outer_product_vjp_is_still_named_by_the_report() -> None:
-    """(backward() itself refuses the shape now, naming the Op, the input and both shapes: test_vjpcontract.)"""
     wrong = Op("scale", lambda a, b: a * b, (lambda g, out, a, b: g * b, lambda g, out, a, b: g[:, None] * a))
-    with pytest.raises(ValueError, match=r"^scale: its vjp for input 1 returned a gradient of shape \(3, 3\)"):
+    with pytest.raises(GradientCheckError, match=r"vjp for input 1 of Op 'scale' returns shape \(3, 3\)"):
         check_gradients(lambda a, b: wrong(a, b).sum(), np.arange(1.0, 4.0), np.arange(2.0, 5.0))
 
 

@@ -48,12 +48,10 @@ def test_float32_forward_inside_f_is_named():
 
 
 def test_vjp_of_a_larger_shape_is_named_with_its_shape():
-    """(Since the thirty-seventh round backward() itself refuses a shape no broadcasting in the Op made: the grader
-    gets that ValueError, naming the Op, the input and both shapes, where a GradientCheckError's note named them.)"""
     times = Op("times", lambda a, b: a * b, (lambda g, out, a, b: g[:, None] * b[None, :], lambda g, out, a, b: g * a))
-    with pytest.raises(ValueError, match=r"^times: its vjp for input 0 returned a gradient of shape \(3, 3\) for an "
-                                         r"input of shape \(3,\)"):
-        check_gradients(times, X3, X3 + 1.0)
+    message = _failure(times, X3, X3 + 1.0)
+    assert re.search(r"vjp for input 0 of Op 'times' returns shape \(3, 3\) for an input of shape \(3,\)", message), \
+        message
 
 
 # --- guards: what a grader relies on -----------------------------------------------------------------------------

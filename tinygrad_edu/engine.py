@@ -887,10 +887,10 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     raise kind(message) from error
 
 
-def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], node: Value, recorded: bool = False) -> Any:
+def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:
     """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
     dtype, and an array of real numbers (a Value in a ``recorded`` pass, ``create_graph``); anything else is an error
-    naming the operation (``node``'s) and, among its inputs ``parents``, the one whose vjp is at fault.
+    naming the operation and, among its inputs ``parents``, the one whose vjp is at fault.
 
     Integers: a Python int is a number written in the vjp (``return 0`` for a flat piece), taken as that number; a
     numpy integer or boolean, an array or a single one (np.int64 from a count, np.True_, ``x > 0``), and a Python
@@ -912,7 +912,6 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], node: Value
     if grad.shape != shape:
         returned = grad.shape
         if grad.ndim >= len(shape):
-            _check_broadcast(returned, parent, op, parents, node)
             grad = ops.sum_to(grad, shape)  # a shape that broadcasting cannot have made stays wrong: refused below
             if not isinstance(grad, Value):
                 grad = np.asarray(grad)  # a sum over every axis gives a numpy scalar
@@ -934,35 +933,6 @@ def _integer_gradient(op: Op, parents: tuple[Any, ...], parent: Value, dtype: np
                      "derivative in floats (g * (x > 0), not (x > 0) alone; no .astype(int); g * 0.0 where it is "
                      "flat); only a Python int written in the vjp (return 0, outside create_graph=True) is taken as "
                      "that number, not a numpy integer or a bool")
-
-
-def _check_broadcast(returned: tuple[int, ...], parent: Value, op: Op, parents: tuple[Any, ...], node: Value) -> None:
-    """Refuse a vjp's gradient of shape ``returned`` that ``sum_to`` would sum back over an axis no broadcasting made:
-    one whose length there (counted from the right, as numpy aligns shapes) is neither 1 nor that of the output,
-    another input or an array parameter (a vjp returning (2, 3) for an input and output of shape (3,): its rows
-    added up to a wrong gradient, silently)."""
-    out = node._data.shape
-    if returned == out:  # (the common case: g, or g times something of its shape)
-        return
-    shape = parent._data.shape
-    params = (p.shape for p in (node._params or _NO_PARAMS).values() if isinstance(p, np.ndarray))
-    others = [out, *(p.shape for p in parents), *params]
-    for axis, size in enumerate(returned):
-        place = axis - len(returned)  # (counted from the right)
-        if size == 1 or (-place <= len(shape) and shape[place] != 1):
-            continue  # (nothing is summed along it; a length that differs from the input's is refused by _fit)
-        if not any(-place <= len(other) and other[place] == size for other in others):
-            raise ValueError(f"{op.name}: {_its_vjp(parents, parent)} returned a gradient of shape {returned} for an "
-                             f"input of shape {shape}; summing it back would add up its axis {axis} (of length "
-                             f"{size}), which no broadcasting in this operation made (the output has shape {out}"
-                             f"{_other_inputs(parents, parent)}): a vjp returns g times the local derivative, of its "
-                             "input's shape or of the shape its forward broadcast the input to")
-
-
-def _other_inputs(parents: tuple[Any, ...], parent: Value) -> str:
-    """The shapes of ``parent``'s fellow inputs, for ``_check_broadcast``'s message."""
-    shapes = [str(p.shape) for p in parents if p is not parent]
-    return f", the other input{'s' * (len(shapes) > 1)} {' and '.join(shapes)}" if shapes else ""
 
 
 def _root_of_zero(op: Op, parents: tuple[Any, ...], parent: Value) -> str:
@@ -2215,7 +2185,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             data = parent._data
             if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype or (
                     grad_in.shape != data.shape):  # `is`: an equal dtype that is another object goes to _fit too
-                grad_in = _fit(grad_in, parent, op, parents, node, graph)
+                grad_in = _fit(grad_in, parent, op, parents, graph)
             key = id(parent)
             previous = pending.get(key)
             if previous is None:
@@ -2412,7 +2382,7 @@ def local_gradients(node: Value, upstream: Any, *,
     found: list[tuple[int, Value, np.ndarray]] = []
     for i, (parent, vjp) in enumerate(zip(parents, op.vjps)):
         if parent.requires_grad or id(parent) in wanted:
-            grad = _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents, node)
+            grad = _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents)
             if grad is g or not grad.flags.owndata or any(grad is other for _, _, other in found):  # (shared)
                 grad = grad.copy()  # (copied only then: a drawing of a large batch holds no second copy of one)
             found.append((i, parent, grad))

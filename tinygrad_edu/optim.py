@@ -762,6 +762,9 @@ class Optimizer:
             elif _SEED_LETTERS.get(name) in self._settings:  # (opt.σ = 0.1: the seed's letter, a setting spelt out)
                 advice = f"it is called {_SEED_LETTERS[name]} here (the seed's {name} spelt out): " \
                          f"opt.{_SEED_LETTERS[name]} = ..."
+            elif _SEED_LETTERS.get(name) in _SETTINGS_ELSEWHERE:  # (opt.μ = 0.9 on gradient descent: SGD's momentum)
+                word = _SEED_LETTERS[name]
+                advice = f"the seed's {name} is called {word} here; {_SETTINGS_ELSEWHERE[word]}"
             else:
                 advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
             if advice:

@@ -430,8 +430,7 @@ def _run_items(histories: Any) -> list[tuple[Any, Any]]:
         items = [(None, histories)]  # one run's costs
     elif sequence and _rows_of_costs(histories):
         width = len(histories[0])
-        by_run = ("{'first': [row[0] for row in costs], 'second': [row[1] for row in costs]}" if width == 2 else
-                  f"{{f'run {{i}}': [row[i] for row in costs] for i in range({width})}}")
+        by_run = _runs_of_columns(width)
         rows = (f"an array of {len(histories)} rows" if isinstance(histories, np.ndarray) else
                 f"a list of {len(histories)} tuples")
         raise TypeError(f"plot_history: got {rows} of {checks.counted(width, 'cost')}, "
@@ -518,10 +517,20 @@ def _cost_array(costs: Any, i: int, run: str) -> np.ndarray:
         raise TypeError(f"plot_history: the costs of {run} are True/False values, not numbers; give numbers "
                         "(a share of correct answers per episode, a cost), e.g. np.asarray(costs, dtype=float)")
     if sum(length > 1 for length in array.shape) > 1:
+        # (the same advice as for such a table given alone, for a list of pairs too: costs[:, 0] failed on it)
+        split = (f"give each column as a run of its own: {_runs_of_columns(array.shape[1])}" if array.ndim == 2 else
+                 "give each run one cost per episode")
         raise ValueError(f"plot_history: {run} is a table of shape {array.shape}, where a run is one cost per "
-                         "episode (drawn as one run, its columns would be interleaved into one curve); give each "
-                         "column as a run of its own: {'first': costs[:, 0], 'second': costs[:, 1]}")
+                         f"episode (drawn as one run, its columns would be interleaved into one curve); {split}")
     return array.ravel()
+
+
+def _runs_of_columns(width: int) -> str:
+    """A dict of one run per column of ``costs``, a table of ``width`` costs per episode (a list of tuples, as
+    ``costs.append((g_cost, d_cost))`` makes it, or an array), as plot_history's refusals write it."""
+    if width == 2:
+        return "{'first': [row[0] for row in costs], 'second': [row[1] for row in costs]}"
+    return f"{{f'run {{i}}': [row[i] for row in costs] for i in range({width})}}"
 
 
 def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:

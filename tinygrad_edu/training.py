@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import inspect
 import math
+import re
 import reprlib
 import signal
 import sys
@@ -601,9 +602,31 @@ def _named_cost(name: str) -> str:
         f"for PyTorch's {name!r}, {pytorch_cost_advice(name)}")
 
 
-def _cost_function(name: str) -> str:
-    """The function to give fit as ``cost=`` for a cost written as a formula (write_instead.COST_FUNCTIONS)."""
-    return f"import tinygrad_edu.functional as F and give cost={write_instead.COST_FUNCTIONS[name]}"
+def _cost_function(name: str, given: Any = None) -> str:
+    """The function to give fit as ``cost=`` for a cost written as a formula (write_instead.COST_FUNCTIONS), with the
+    settings of PyTorch's cost ``given`` (``partial(F.huber_loss, delta=0.5)``, ``HuberLoss(delta=0.5)``) as its
+    defaults: with PyTorch's defaults (delta=1.0) it computed another cost than the one given."""
+    header, formula = write_instead.COST_FUNCTIONS[name].split(":", 1)
+    for setting in re.findall(r"(\w+)=", header):  # (delta=1.0, beta=1.0, margin=1.0)
+        value = _setting_of(given, setting)
+        if value is not None:
+            header = re.sub(rf"\b{setting}=[^,]+", f"{setting}={value!r}", header)
+    return f"import tinygrad_edu.functional as F and give cost={header}:{formula}"
+
+
+def _setting_of(given: Any, setting: str) -> float | None:
+    """The number ``setting`` of PyTorch's cost ``given``: a keyword of its ``functools.partial`` (the outermost
+    one's), or an attribute of a module (``HuberLoss(delta=0.5).delta``); None where it has none."""
+    while isinstance(given, functools.partial):
+        if setting in given.keywords:
+            value = given.keywords[setting]
+            break
+        given = given.func
+    else:
+        value = None if isinstance(given, type) or inspect.isroutine(given) else getattr(given, setting, None)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return None
 
 
 #: The cost functions :func:`_check_cost_function` found to take (outputs, targets), while they live: a loop calling
@@ -623,7 +646,7 @@ def _check_not_pytorchs(cost: Any) -> None:
     if str(getattr(owner, "__module__", "")).partition(".")[0] != "torch":
         return
     name = getattr(owner, "__name__", type(inner).__name__)
-    advice = (_cost_function(name) if name in write_instead.COST_FUNCTIONS else pytorch_cost_advice(name)
+    advice = (_cost_function(name, cost) if name in write_instead.COST_FUNCTIONS else pytorch_cost_advice(name)
               or (f"use losses.{name}" if name in COSTS else "write it with Value operations, a function (outputs, "
                   "targets) → Value such as losses.squared_error"))
     partial = " (in a functools.partial)" if inner is not cost else ""
