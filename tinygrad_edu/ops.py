@@ -7,10 +7,9 @@ An :class:`Op` is a forward function on numpy arrays plus one *vector-Jacobian p
 
 where ``g = ∂C/∂out`` is the gradient arriving from above and ``out`` the forward result.  The chain rule
 ``∂C/∂x = ∂C/∂out · ∂out/∂x`` is exactly "``g`` times the local derivative".  A vjp may return a gradient of the
-broadcast shape; the engine sums it back to the input's shape, so the rules below stay as short as the math.  (Only
-over axes that broadcasting made: a length the output, another input or an array parameter has there.  A wider
-gradient, (2, 3) for an input and output of shape (3,), is refused, as are integers and booleans other than a
-Python int written in the vjp: ``g * 0.0`` where the rule is flat.)
+broadcast shape; the engine sums it back to the input's shape, so the rules below stay as short as the math.  (It
+returns floats: integers and booleans other than a Python int written in the vjp are refused, ``g * 0.0`` where the
+rule is flat.)
 
 Every rule is written with operators (``+ - * / @``), array methods (``.reshape``, ``.sum``, ``.swapaxes``,
 ``.transpose``, indexing) and other Ops, so that the same line works on numpy arrays (an ordinary backward pass)
