@@ -759,12 +759,10 @@ class Optimizer:
                 advice = ""
             elif name.lower().replace("_", "") in _LEARNING_RATE_WORDS:
                 advice = self._learning_rate_advice()
-            elif _SEED_LETTERS.get(name) in self._settings:  # (opt.σ = 0.1: the seed's letter, a setting spelt out)
-                advice = f"it is called {_SEED_LETTERS[name]} here (the seed's {name} spelt out): " \
-                         f"opt.{_SEED_LETTERS[name]} = ..."
-            elif _SEED_LETTERS.get(name) in _SETTINGS_ELSEWHERE:  # (opt.μ = 0.9 on gradient descent: SGD's momentum)
+            elif name in _SEED_LETTERS:  # (opt.σ = 0.1: the seed's letter, a setting spelt out, maybe another's)
                 word = _SEED_LETTERS[name]
-                advice = f"the seed's {name} is called {word} here; {_SETTINGS_ELSEWHERE[word]}"
+                advice = (f"it is called {word} here (the seed's {name} spelt out): opt.{word} = ..."
+                          if word in self._settings else _elsewhere(name))
             else:
                 advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
             if advice:
@@ -800,7 +798,7 @@ class Optimizer:
         for name in kwargs:
             learning_rate = name.lower().replace("_", "") in _LEARNING_RATE_WORDS and not _spelt_as_parameter(
                 cls.__init__, name)  # (the seed's η, spelt or not; learningrate= is a slip, said below)
-            letter = _SEED_LETTERS.get(name) if _SEED_LETTERS.get(name) in cls._settings else None
+            letter = _SEED_LETTERS.get(name)  # (the seed's σ, α or μ: this optimizer's setting, or another's)
             if (name in cls._renamed or name in cls._absent or name in _NOT_HERE or learning_rate or letter) \
                     and _takes(cls.__init__, name):
                 continue  # (an optimizer of one's own that takes lr= or weight_decay= itself)
@@ -809,9 +807,11 @@ class Optimizer:
                 said = "the learning rate η is called" if learning_rate and name not in cls._renamed else "it is called"
                 raise TypeError(f"{cls.__name__}: there is no argument {name}=; {said} {renamed}= here (the seed's "
                                 f"word), e.g. {cls.__name__}(model, {renamed}=...)")
-            if letter:
+            if letter in cls._settings:
                 raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called {letter}= here (the "
                                 f"seed's {name} spelt out), e.g. {cls.__name__}(model, {letter}=...)")
+            if letter:
+                raise TypeError(f"{cls.__name__}: there is no argument {name}= here; {_elsewhere(name)}")
             advice = cls._absent.get(name) or _NOT_HERE.get(name) or (
                 cls._absent.get("learning_rate") if learning_rate else None)
             if advice:
@@ -1714,6 +1714,14 @@ _OURS = (GradientDescent, SGD, Adam, Armijo, RandomSearch, Newton)
 _SETTINGS_ELSEWHERE = {**_NOT_HERE, **{
     name: f"it is a setting of {' and '.join(cls.__name__ for cls in _OURS if name in cls._settings)}"
     for name in {name for cls in _OURS for name in cls._settings}}}
+
+
+def _elsewhere(letter: str) -> str:
+    """What the seed's ``letter`` (σ, α, μ) is, for an optimizer without that setting (``opt.μ`` on gradient
+    descent): the setting spelt out, and whose it is."""
+    word = _SEED_LETTERS[letter]
+    return f"the seed's {letter} is called {word} here; {_SETTINGS_ELSEWHERE[word]}"
+
 
 def _misspelt(name: str, settings: tuple[str, ...]) -> str:
     """``did you mean learning_rate?`` for a name that differs from a setting by a letter or two, else ''."""

@@ -427,8 +427,8 @@ def _stale_note(value: Value, kept: list[Value]) -> str:
 
 def _frozen_note(frozen: Value, kept: list[Value], total: int) -> str:
     """The key's line for a Value that needs no gradient (``requires_grad = False``) and has a ``.grad``: from the
-    pass drawn, frozen right after it, or from a pass before it was frozen (which a drawing cut by ``max_nodes``
-    cannot tell)."""
+    pass drawn, frozen right after it, or from passes before it was frozen, earlier ones or this one added to them
+    (which a drawing cut by ``max_nodes`` cannot tell)."""
     label = frozen.label
     name = notation.shortened(printable(pretty(label)), 40) if isinstance(label, str) and label else "a constant"
     if total > len(kept):
@@ -437,8 +437,9 @@ def _frozen_note(frozen: Value, kept: list[Value], total: int) -> str:
     if _this_pass(frozen, kept):
         return (f"\ngrad: {name} needs no gradient (requires_grad = False), set after this backward pass filled its "
                 ".grad:\nthe next backward() leaves it as it is")
-    return (f"\ngrad: {name} needs no gradient (requires_grad = False) and this pass gave it none:\nits .grad is "
-            "kept from a backward pass before requires_grad was set to False")
+    # (not "this pass gave it none": a .grad of two passes, backward() run twice before the freeze, holds this one)
+    return (f"\ngrad: {name} needs no gradient (requires_grad = False) and its .grad is not this pass's:\nit is "
+            "kept from backward passes before requires_grad was set to False")
 
 
 def _this_pass(frozen: Value, kept: list[Value]) -> bool:
