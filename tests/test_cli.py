@@ -69,9 +69,15 @@ def test_train_digits_reports_the_accuracy_of_the_saved_model(tmp_path: Path) ->
     assert classes == list(model(test.inputs[:2]).data.argmax(axis=1))
 
 
-def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    result = run_cli("demo", "--quick", "--output", str(out))
+@pytest.fixture(scope="module")
+def quick_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    """``demo --quick --seed 3`` run once (2 s) for the tests that read what it prints and writes; its folder."""
+    out = tmp_path_factory.mktemp("quick_demo") / "demo"
+    return run_cli("demo", "--quick", "--seed", "3", "--output", str(out)), out
+
+
+def test_demo_quick_writes_its_files(quick_demo: tuple[subprocess.CompletedProcess, Path]) -> None:
+    result, out = quick_demo
     assert result.returncode == 0, result.stderr
     for method in ("random search", "gradient descent", "Armijo"):
         assert re.search(rf"^\| {method}\s+\|", result.stdout, re.MULTILINE)
@@ -95,12 +101,13 @@ def test_demo_quick_writes_its_files(tmp_path: Path) -> None:
     assert "| method" in (out / "results.md").read_text(encoding="utf-8")
 
 
-def test_demo_results_record_the_seed_and_a_quick_run_and_newton_s_time_reads_alike(tmp_path: Path) -> None:
+def test_demo_results_record_the_seed_and_a_quick_run_and_newton_s_time_reads_alike(
+        quick_demo: tuple[subprocess.CompletedProcess, Path]) -> None:
     """results.md held the table alone, so a quick run's table could pass for a full one; Newton's goal line said
     "0.1 s" where the table said "0.15 s"."""
-    result = run_cli("demo", "--quick", "--seed", "3", "--output", str(tmp_path))
+    result, out = quick_demo
     assert result.returncode == 0, result.stderr
-    heading = (tmp_path / "results.md").read_text(encoding="utf-8").splitlines()[0]
+    heading = (out / "results.md").read_text(encoding="utf-8").splitlines()[0]
     assert heading.startswith("# ") and "seed 3" in heading and "quick run" in heading, heading
     table_time = re.search(r"^\| Newton .*\| (\S+ s) \|$", result.stdout, re.MULTILINE).group(1)
     goal_time = re.search(r"\(Newton\) reaches the same goal.*, (\S+ s)$", result.stdout, re.MULTILINE).group(1)

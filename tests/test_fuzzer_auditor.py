@@ -9,7 +9,8 @@ in the 200 graphs of the second-order check copy, scatter, sqrt and tanh_slope n
 second derivative went unseen.  The builders are now drawn about as often as the ops they write.
 
 The planted bugs are put in one Op's rule for the length of a test (``planted``) and searched for as
-test_composition does (same graph sizes, its former counts, generation only: no shrinking).
+test_composition does (same graph sizes, its former counts, generation only: no shrinking), stopping at the first
+failing graph; the guards at the end check that this quicker search still reports that graph, once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from test_composition import op_names  # the ops a drawn graph uses
 
@@ -151,3 +153,35 @@ def _sqrt_slope_held_constant(g, out, x):
 def test_a_sqrt_rule_wrong_only_at_the_second_order_is_found() -> None:
     with planted("sqrt", _sqrt_slope_held_constant):
         assert failing_graphs(SECOND, max_nodes=12, order=2, uses=r"sqrt\(|\*\* 0\.5") == 1
+
+
+# --- guards: the quicker search keeps what made the slower one fail -------------------------------------------------
+def test_failing_graphs_stops_at_the_first_failing_graph_and_checks_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """failing_graphs stops hypothesis at the first failing graph (it used to draw the rest of its 800 graphs without
+    checking them): it still reports that graph once and checks nothing after it."""
+    outcomes: list[bool] = []
+
+    def counted(*args, **kwargs):
+        try:
+            result = checked(*args, **kwargs)
+        except GradientCheckError:
+            outcomes.append(False)
+            raise
+        outcomes.append(True)
+        return result
+
+    checked = check_gradients
+    monkeypatch.setitem(globals(), "check_gradients", counted)
+    with planted("abs", _abs_wrong_for_negatives):
+        found = failing_graphs(GRAPHS, max_nodes=25, order=1, uses=r"F\.abs\(|np\.absolute\(")
+    assert found == 1
+    assert outcomes and outcomes[-1] is False and all(outcomes[:-1])  # the failing graph was the last one checked
+
+
+def test_failing_graphs_lets_an_error_other_than_a_failed_check_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("not a gradient check failure")
+
+    monkeypatch.setitem(globals(), "check_gradients", broken)
+    with pytest.raises(ZeroDivisionError):
+        failing_graphs(5, max_nodes=6, order=1)

@@ -133,21 +133,26 @@ def test_every_single_byte_change_loads_exactly_or_fails_with_value_error(tmp_pa
         _load_or_refuse(path, original, into_a_model=position % 4 == 0)
 
 
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict, Path]:
+    """The bytes and the state of the saved model (the same for every example), and the path to write damage to."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    _model().save(folder / "model.npz")
+    return (folder / "model.npz").read_bytes(), _state(_model()), folder / "damaged.npz"
+
+
 @settings(max_examples=300, deadline=None)
 @given(changes=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=3),
        cut=st.one_of(st.none(), st.floats(0, 1)))
-def test_random_damage_loads_exactly_or_fails_with_value_error(tmp_path_factory, changes, cut) -> None:
-    folder = tmp_path_factory.mktemp("fuzz")
-    source = folder / "model.npz"
-    _model().save(source)
-    damaged = bytearray(source.read_bytes())
+def test_random_damage_loads_exactly_or_fails_with_value_error(fuzzed, changes, cut) -> None:
+    saved, original, path = fuzzed
+    damaged = bytearray(saved)
     for where, value in changes:
         damaged[int(where * len(damaged))] = value
     if cut is not None:
         damaged = damaged[: int(cut * len(damaged))]
-    path = folder / "damaged.npz"
     path.write_bytes(bytes(damaged))
-    _load_or_refuse(path, _state(_model()))
+    _load_or_refuse(path, original)
 
 
 # --- forged archives ------------------------------------------------------------------------------------------

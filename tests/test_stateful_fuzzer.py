@@ -9,72 +9,28 @@ parameters never move, the dtypes stay as set, and a resumed run continues exact
 twin step of the old and the resumed model).
 """
 
-import contextlib
 import io
 import warnings
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from stateful_shadow import NAMES, Shadow, assert_gradients_accumulated, gradient_array, stray_steps
 
 from tinygrad_edu import Value, fit, nn, no_grad
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.optim import SGD, Adam, Armijo, GradientDescent
 
-NAMES = ("layers.1.weights", "layers.1.biases", "layers.2.weights", "layers.2.biases")
 KINDS = ("gd", "sgd", "adam", "armijo")
 SIGMA, ALPHA, INITIAL_STEP, BACKTRACKS = 1e-4, 0.5, 1.0, 30
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _batch(seed: int, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 5)) if n is None else n
     return rng.normal(size=(n, 2)), rng.random((n, 1))
-
-
-class Shadow:
-    """The MLP 2-3-1 (sigmoid layers) and its squared error, in float64 numpy: forward and gradient by hand."""
-
-    def __init__(self, params: dict[str, np.ndarray]) -> None:
-        self.p = {name: np.array(array, dtype=np.float64) for name, array in params.items()}
-
-    def cost(self, x: np.ndarray, y: np.ndarray, p: dict[str, np.ndarray] | None = None) -> float:
-        p = self.p if p is None else p
-        out = _sigmoid(_sigmoid(x @ p[NAMES[0]] + p[NAMES[1]]) @ p[NAMES[2]] + p[NAMES[3]])
-        return float(np.mean(np.sum((out - y) ** 2, axis=1)))
-
-    def gradient(self, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-        """∂C/∂θ for C = (1/n) Σ_s Σ_j (out_sj − y_sj)², by the chain rule written out."""
-        p = self.p
-        a1 = _sigmoid(x @ p[NAMES[0]] + p[NAMES[1]])
-        out = _sigmoid(a1 @ p[NAMES[2]] + p[NAMES[3]])
-        dz2 = 2 * (out - y) / len(x) * out * (1 - out)
-        dz1 = dz2 @ p[NAMES[2]].T * a1 * (1 - a1)
-        return {NAMES[0]: x.T @ dz1, NAMES[1]: dz1.sum(0), NAMES[2]: a1.T @ dz2, NAMES[3]: dz2.sum(0)}
-
-
-def _gradient_array(grad: object) -> np.ndarray | None:
-    if grad is None:
-        return None
-    return np.asarray(grad.data if isinstance(grad, Value) else grad, dtype=np.float64)
-
-
-@contextlib.contextmanager
-def _stray_steps() -> Iterator[None]:
-    """The session steps with no gradient, with every parameter frozen, or with the previous step's gradients again,
-    on purpose: the optimizers' warnings for these (a step that changes nothing or repeats the last) are checked in
-    test_stale_bindings_user.py and test_gan_user_r2.py; here the numbers are."""
-    with warnings.catch_warnings():
-        for message in ("no parameter has a gradient", "are frozen", "previous step used"):
-            warnings.filterwarnings("ignore", message=f".*{message}", category=RuntimeWarning)
-        yield
 
 
 class TrainingSession(RuleBasedStateMachine):
@@ -158,7 +114,7 @@ class TrainingSession(RuleBasedStateMachine):
         rounding does not add up over many steps."""
         for name, value in self._values().items():
             self.shadow.p[name] = value.data.astype(np.float64)
-            grad = _gradient_array(value.grad)
+            grad = gradient_array(value.grad)
             if grad is not None and self.grads[name] is not None:
                 self.grads[name] = grad
         # and from the optimizer's own state (what state_dict saves is rounded to the parameters' dtype; the
@@ -259,7 +215,7 @@ class TrainingSession(RuleBasedStateMachine):
     @precondition(lambda self: self.kind != "armijo")
     @rule()
     def step(self) -> None:
-        with _stray_steps():
+        with stray_steps():
             self.optimizer.step()
         self._shadow_step()
 
@@ -294,7 +250,7 @@ class TrainingSession(RuleBasedStateMachine):
                 self.optimizer.step(closure, cost=cost)
             return
         if self.kind != "armijo":
-            with _stray_steps():
+            with stray_steps():
                 self.optimizer.step(closure, cost=cost)
             self._shadow_step()
             return
@@ -447,11 +403,7 @@ class TrainingSession(RuleBasedStateMachine):
 
     @invariant()
     def gradients_are_those_accumulated(self) -> None:
-        for name, value in self._values().items():
-            expected, got = self.grads[name], _gradient_array(value.grad)
-            assert (got is None) == (expected is None), f"{name}: grad {got} where the shadow has {expected}"
-            if expected is not None:
-                np.testing.assert_allclose(got, expected, **self.tolerance, err_msg=name)
+        assert_gradients_accumulated(self._values(), self.grads, **self.tolerance)
 
     @invariant()
     def frozen_parameters_never_move(self) -> None:
