@@ -450,15 +450,35 @@ def _keywords(function: Callable[..., Any]) -> tuple[str, ...] | None:
 
 def misspelt_keyword(function: Callable[..., Any], kwargs: Iterable[str]) -> str:
     """``there is no argument episode=; did you mean episodes=?`` for the first of ``kwargs`` that is not a parameter
-    of ``function`` but a letter or two off one; else '' (and for a function taking ``**kwargs``)."""
+    of ``function`` but a letter or two off one, or the only one it is with two neighbouring letters swapped
+    (``rgn=``) or that it begins or is begun by (``batch=``, ``tolerance=`` for ``tol=``); else '' (and for a
+    function taking ``**kwargs``)."""
     names = _keywords(function)
     if names is None:
         return ""
     for key in kwargs:
-        meant = difflib.get_close_matches(key, names, n=1, cutoff=0.75) if key not in names else None
+        meant = difflib.get_close_matches(key, names, n=1, cutoff=0.75) or _swapped_or_cut(key, names) \
+            if key not in names else None
         if meant:
             return f"there is no argument {key}=; did you mean {meant[0]}=?"
     return ""
+
+
+def _swapped_or_cut(key: str, names: tuple[str, ...]) -> list[str]:
+    """The one name of ``names`` that ``key`` is with two neighbouring letters swapped (``rgn`` for ``rng``: too
+    far for difflib in so short a word), else the one that begins ``key`` or that ``key`` begins, each at least 3
+    letters long (``tolerance`` for ``tol``, ``batch`` for ``batch_size``); [] for none, or for two."""
+    swapped = [name for name in names if _swapped(key, name)]
+    cut = [name for name in names if min(len(name), len(key)) >= 3 and (name.startswith(key) or key.startswith(name))]
+    found = swapped or cut
+    return found if len(found) == 1 else []
+
+
+def _swapped(key: str, name: str) -> bool:
+    """Whether ``key`` is ``name`` with two neighbouring letters swapped."""
+    differ = [i for i, (a, b) in enumerate(zip(key, name)) if a != b]
+    return (len(key) == len(name) and len(differ) == 2 and differ[1] == differ[0] + 1
+            and key[differ[0]] == name[differ[1]] and key[differ[1]] == name[differ[0]])
 
 
 def outside_the_package() -> int:

@@ -155,6 +155,12 @@ _KERAS_DENSE = {
     "use_bias": "every Layer has biases here; init='xavier' or 'he' starts them at 0, and freezing them keeps "
                 "them there: layer.biases.requires_grad = False",
 }
+#: PyTorch's Linear's keywords, and what they are here (bias=False: biases held at 0, as use_bias=False).
+_PYTORCH_LINEAR = {
+    "in_features": "PyTorch's in_features is in_size here, the first argument: nn.Layer(in_size, out_size, ...)",
+    "out_features": "PyTorch's out_features is out_size here, the second argument: nn.Layer(in_size, out_size, ...)",
+    "bias": _KERAS_DENSE["use_bias"],
+}
 #: Keras's activation names (None and 'linear' are its identity; its softmax output goes with its cross-entropy;
 #: log_softmax, also PyTorch's, is taken on the outputs).
 _KERAS_ACTIVATIONS = {
@@ -1077,8 +1083,8 @@ class Layer(Module):
     ``rng`` (an int seed or a numpy ``Generator``) makes the draw reproducible.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, **_KERAS_DENSE, dtype=_BUILT_IN_FLOAT64,
-                             nonlin=_NONLIN)
+    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, **_KERAS_DENSE, **_PYTORCH_LINEAR,
+                             dtype=_BUILT_IN_FLOAT64, nonlin=_NONLIN)
     def __init__(self, in_size: int, out_size: int, activation: str | Callable[[Value], Value] = "sigmoid",
                  init: str = "uniform", rng: None | int | np.random.Generator = None,
                  name: str | None = None) -> None:

@@ -64,13 +64,14 @@ class History:
       (with mini-batches every episode makes all its updates, see :func:`fit`);
     - ``seconds``: the time since training started, at the end of the episode.
 
-    ``final_cost`` is the cost on all training samples after the last update; ``stopped`` says why training
-    ended: ``"episodes"``, ``"tol"``, ``"interrupted"``, ``"no descent step"`` (full batch: Armijo found no
-    step size that decreases the cost enough, so every further episode would fail the same way), ``"zero
-    gradient"`` (full batch: ``‖∇C‖`` was exactly 0 and the update changed nothing, see :func:`fit`) or, in the
-    history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN or infinite cost or gradient), and in the
-    history of a :class:`DivergenceWarning` raised as an error (``warnings.simplefilter("error",
-    DivergenceWarning)`` stops a diverging run), ``"diverging"``; ``label`` names the run in plot legends.
+    ``final_cost`` is the cost on all training samples after the last update (None where Ctrl-C interrupted fit
+    while it computed it); ``stopped`` says why training ended: ``"episodes"``, ``"tol"``, ``"interrupted"``,
+    ``"no descent step"`` (full batch: Armijo found no step size that decreases the cost enough, so every further
+    episode would fail the same way), ``"zero gradient"`` (full batch: ``‖∇C‖`` was exactly 0 and the update
+    changed nothing, see :func:`fit`) or, in the history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN
+    or infinite cost or gradient), and in the history of a :class:`DivergenceWarning` raised as an error
+    (``warnings.simplefilter("error", DivergenceWarning)`` stops a diverging run), ``"diverging"``; ``label``
+    names the run in plot legends.
 
     With this package's optimizers the fields are plain Python floats (None where an episode has no step size) and
     strs (an optimizer of one's own whose ``last_step_size`` is a Value or numpy number of one element too: fit
@@ -320,15 +321,15 @@ class _Run:
         """``cost_with_gradient`` naming the episode, and ``‖∇C‖``; ``first``: before any update (a NaN there is
         no divergence); ``targets``: those the closure gives the cost.  A gradient that is not finite, or (first)
         that reaches no parameter, is an error; one raised in the first pass (fit's checks of the cost) leaves the
-        parameters' ``grad`` as fit found them."""
-        if not first:
-            return self._forward_backward(closure, episode, first, targets)
+        parameters' ``grad`` as fit found them, and so does Ctrl-C in any pass (the gradients of the last update:
+        that pass had set them to None)."""
         found = [p.grad for p in self.params]  # (cost_with_gradient sets them to None, it changes no array)
         try:
             return self._forward_backward(closure, episode, first, targets)
-        except BaseException:
-            for p, grad in zip(self.params, found, strict=True):
-                p.grad = grad
+        except BaseException as error:
+            if first or isinstance(error, KeyboardInterrupt):  # (a NaN gradient after updates is left to be seen)
+                for p, grad in zip(self.params, found, strict=True):
+                    p.grad = grad
             raise
 
     def _forward_backward(self, closure: Callable[[], Value], episode: int, first: bool, targets: np.ndarray
@@ -1040,13 +1041,19 @@ def _put(params: list[Value], numbers: list[np.ndarray]) -> None:
             p[...] = x
 
 
-def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, history: History) -> float:
+def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, history: History) -> float | None:
     """The cost on all samples after the last update (in ``episode``).  NaN or inf raises ``FloatingPointError``
     naming the episode, with ``history``, as a NaN cost at the start of an episode does; the parameters stay as
     that update left them, as they do then; so do the numbers a Module keeps besides them (a running average), which
-    this extra pass leaves as training left them (fit(episodes=1) called twice keeps those fit(episodes=2) keeps)."""
-    with _kept_numbers_left_alone(run):
-        number = _extra_pass(full_batch)
+    this extra pass leaves as training left them (fit(episodes=1) called twice keeps those fit(episodes=2) keeps).
+    Ctrl-C during this pass (a second one, the first having ended training) gives None, training ``"interrupted"``:
+    the History is kept, as it is for a Ctrl-C during the episodes."""
+    try:
+        with _kept_numbers_left_alone(run):
+            number = _extra_pass(full_batch)
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+        return None
     if not math.isfinite(number):
         error = FloatingPointError(f"fit: after the last update (in episode {episode} of {run.episodes}), the cost "
                                    f"function {run.cost_name} gave a cost of {number}: the steps diverged; try a "
@@ -1235,9 +1242,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     Without ``tol``, full batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter
     (every later episode would repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C,
     after the update under way (a second Ctrl-C stops at once, but never halfway through an update), keeping the
-    model and the history so far.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all
-    samples before any update (full batch, the first episode's; not so with mini-batches, whose first episode may
-    have diverged already) gives a
+    model and the history so far (a Ctrl-C during fit's pass after the last update leaves ``final_cost`` None).
+    A cost that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full
+    batch, the first episode's; not so with mini-batches, whose first episode may have diverged already) gives a
     :class:`DivergenceWarning` (once); a NaN or infinite cost, at the start of an episode or after the last update,
     raises ``FloatingPointError`` naming the episode (and, before any update, saying so), with the history so far as
     its ``history``; so does a gradient holding NaN or inf at a finite cost (a cost not differentiable there, such
@@ -1297,7 +1304,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
             run.start = [p.data.copy() for p in run.params]
         episode, warned = _episodes(run, history, full_batch, start, since)
         history.final_cost = _final_cost(run, full_batch, episode, history)
-    if not warned:
+    if not warned and history.final_cost is not None:
         _warn_after_the_last_update(run, history, full_batch, history.final_cost, since)
     return history
 
