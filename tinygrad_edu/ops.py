@@ -284,7 +284,7 @@ def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
         return f"matmul: shapes {a} and {b}: matmul needs at least 1-D operands (use * for scalars)"
     inner_b = b[0] if len(b) == 1 else b[-2]
     if a[-1] != inner_b:
-        swapped = len(a) > 1 and b[-1] == a[-2]  # (b @ a would align: the seed's W·α written W @ α)
+        swapped = len(a) > 1 and b[-1] == a[-2] and _batches_broadcast(b, a)  # (b @ a would align: W @ α for α @ W)
         order = (f"; {b} @ {a} would align: a layer's W is (in_size, out_size), as the seed's Layer stores it, the "
                  "transpose of the W in its formula W·α, so the seed's W·α is α @ W here") if swapped else ""
         if not order and len(a) == 2 and a[-2] == inner_b:  # (W.T @ α would align: the seed's code's W, its column α)
@@ -297,6 +297,16 @@ def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
                      "the seed's formula (PyTorch's Linear.weight too): rows @ W.T")
         return f"matmul: shapes {a} and {b} are not aligned ({a[-1]} != {inner_b}){order or _stack_reversed(a, b)}"
     return f"matmul: batch dimensions of shapes {a} and {b} cannot be broadcast together{_stack_reversed(a, b)}"
+
+
+def _batches_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Whether the stacks of matrices of shapes ``a`` and ``b`` (a vector or a matrix: none) broadcast in ``a @ b``: a
+    product offered as one that would align must not fail on them instead."""
+    try:
+        np.broadcast_shapes(a[:-2], b[:-2])
+    except ValueError:
+        return False
+    return True
 
 
 def _stack_reversed(a: tuple[int, ...], b: tuple[int, ...]) -> str:

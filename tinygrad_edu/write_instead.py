@@ -14,6 +14,7 @@ that runs on a Value ``v`` (``a``, ``b`` for two), and the tests run them.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -290,7 +291,38 @@ def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None
         return _QUARTER_TURNS[k % 4]
     if name == "np.dot" and any(isinstance(x, int | float) or getattr(x, "ndim", 1) == 0 for x in args[:2]):
         return "a * b (np.dot of a single number multiplies; @ needs arrays)"
+    if name in ("np.dot", "np.tensordot") and len(args) > 1 and _ndim(args[1]) > 2:  # (b a stack of matrices)
+        return _contraction_of_a_stack(name, args, kwargs)
+    if name == "np.where" and len(args) == 1:  # (numpy's np.nonzero: indices, no Values)
+        return ("np.where(v.data), on the numbers: an index has no derivative (with three arguments, "
+                "functional.where(condition, a, b) picks between Values)")
     return NUMPY_INSTEAD.get(name, WRITE_INSTEAD.get(short))
+
+
+def _ndim(x: Any) -> int:
+    """``x``'s number of axes, 0 for what is no array (a list holding Values)."""
+    try:
+        return np.ndim(x)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _contraction_of_a_stack(name: str, args: tuple, kwargs: dict) -> str:
+    """np.dot(a, b) and np.tensordot(a, b, 1) of a stack of matrices ``b`` (3-D or more): a @ b pairs a's last axis
+    with b's second to last and broadcasts the stacks, np.dot keeps every axis of both (the same numbers only for a
+    vector a), np.tensordot pairs it with b's first; so the formula reshapes them into one matrix product."""
+    if name == "np.dot":
+        if _ndim(args[0]) < 2:
+            return "a @ b"
+        return ("(a.reshape(-1, a.shape[-1]) @ np.moveaxis(b, -2, 0).reshape(a.shape[-1], -1)).reshape(a.shape[:-1] "
+                "+ b.shape[:-2] + b.shape[-1:]) for a stack of matrices b (np.dot pairs a's last axis with b's second "
+                "to last and keeps every other axis of both, in order; a @ b would pair a with each matrix of b)")
+    axes = kwargs.get("axes", args[2] if len(args) > 2 else 2)
+    if not (isinstance(axes, int | np.integer) and axes == 1):
+        return NUMPY_INSTEAD[name]
+    return ("(a.reshape(-1, b.shape[0]) @ b.reshape(b.shape[0], -1)).reshape(a.shape[:-1] + b.shape[1:]) for "
+            "np.tensordot(a, b, 1) (a's last axis with b's first: a @ b pairs it with b's second to last, the same "
+            "only for a vector or a matrix b)")
 
 
 #: Where a Value's graph is: PyTorch's grad_fn, minitorch's history.

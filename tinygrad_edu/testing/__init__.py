@@ -159,7 +159,11 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     _check_arity(f, inputs, "numerical_gradient")
     as_value = [isinstance(x, Value) for x in inputs]
     evaluate = _evaluator(f, as_value)
-    out = evaluate(bases)
+    try:
+        out = evaluate(bases)
+    except (TypeError, IndexError) as error:
+        _name_integer_inputs(error, inputs, "numerical_gradient")
+        raise
     if any(as_value):
         _check_alike_recorded(f, bases, out, evaluate)
     weights = _upstream_weights(upstream, out)
@@ -642,7 +646,9 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ``torch.autograd.gradcheck``: the report covers the other inputs, the table names inputs by their position in the
     call (with no other input, or none at all, there is nothing to check: a ``ValueError``; empty arrays, as property
     tests draw them, give a report of 0 elements checked).  Give the inputs one by one, ``check_gradients(f, x, y)``,
-    not as one tuple.
+    not as one tuple.  Every other input is a point to differentiate at, made float64, an array of integers or
+    booleans too: the ids of a lookup or a mask that ``f`` indexes with go in its closure,
+    ``check_gradients(lambda x: f(x, ids), x)`` (f's error on such an input says so).
     Each element must satisfy ``|analytic − numeric| ≤ atol + rtol·|numeric|``, with ``rtol`` below 1 (from 1 on,
     an analytic 0 would pass against any finite difference); where derivatives are smaller than about atol/rtol
     (inputs near 1e-8, f nearly flat) atol alone decides, and the report counts such elements (give a smaller
@@ -691,9 +697,31 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     __tracebackhide__ = True  # pytest: a failed check shows the test's line and the table, not this source
     eps, atol, rtol, seed, rows, order = _checked_call(f, inputs, eps, atol, rtol, seed, rows, order)
     task, checked = _gradient_task(f, inputs, atol, rtol, seed, rows)
-    report = _check_orders(task, eps, order)
+    try:
+        report = _check_orders(task, eps, order)
+    except (TypeError, IndexError) as error:
+        _name_integer_inputs(error, inputs, "check_gradients")
+        raise
     _refuse_closed_over(task, checked, report)
     return report
+
+
+def _name_integer_inputs(error: TypeError | IndexError, inputs: Sequence[Any], where: str) -> None:
+    """``error``, raised where ``f`` was called on the inputs made float64, raised again with a note where one of them
+    was given as integers or booleans (the ids of a lookup, a gather's rows, a mask): f may have used it as an index,
+    and the refusal ("not with a Value", numpy's "must be of integer type") named nothing the call held.  Returns
+    where there is no such input, or the error is of another class (its own arguments)."""
+    __tracebackhide__ = True
+    given = [(i, x) for i, x in enumerate(inputs) if not isinstance(x, Value | np.generic | int | float | bool)
+             and np.ndim(x) and np.asarray(x).dtype.kind in "biu"]
+    if not given or type(error) not in (TypeError, IndexError):
+        return
+    i, x = given[0]
+    dtype = np.asarray(x).dtype
+    kind = f"a{'n' * (dtype.kind != 'b')} {dtype} array" if isinstance(x, np.ndarray) else f"a list of {dtype}"
+    note = (f"; {where}: input {i} was given as {kind}, and made float64 to differentiate at, as every input given "
+            f"is: indices, labels and masks go in f's closure instead, {where}(lambda x: f(x, ids), x)")
+    raise type(error)(f"{error}{note}").with_traceback(error.__traceback__) from None
 
 
 def _checked_call(f: Any, inputs: Sequence[Any], eps: Any, atol: Any, rtol: Any, seed: Any, rows: Any, order: Any
