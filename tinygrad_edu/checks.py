@@ -159,8 +159,18 @@ def text(value: Any, name: str, where: str, meaning: str = "") -> str:
 
 
 def masked(value: Any) -> bool:
-    """Whether ``value`` is a masked array with masked elements: ``np.asarray`` would use the numbers under the mask."""
+    """Whether ``value`` is a masked array with masked elements, or a list or tuple holding one (at any depth;
+    numpy.ma's ``masked``, which iterating a masked array gives, too): ``np.asarray`` would use the numbers under the
+    mask."""
+    if isinstance(value, (list, tuple)):
+        kinds = set(map(type, value))  # (the types first, in C: a list of a million numbers is not walked in Python)
+        if kinds <= _NUMBER_TYPES or not any(issubclass(kind, (list, tuple, np.ma.MaskedArray)) for kind in kinds):
+            return False
+        return any(masked(part) for part in value)
     return isinstance(value, np.ma.MaskedArray) and bool(np.ma.is_masked(value))
+
+
+_NUMBER_TYPES = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_})
 
 
 def python_ints(array: np.ndarray) -> bool:
@@ -173,8 +183,10 @@ def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeErr
     """Refuse a masked array with masked elements, whose numbers under the mask ``np.asarray`` would use: an error
     (TypeError, or ``error``) naming ``where`` and ``name``."""
     if masked(value):
-        verb = "are" if name.endswith("s") else "is"  # the labels are, eigenvalues are; x is, entry 'w' is
-        raise error(f"{where}: {name} {verb} a masked array with masked elements, whose numbers numpy would use; "
+        plural = name.endswith("s")  # the labels are, eigenvalues are; x is, entry 'w' is
+        what = (f"{'hold' if plural else 'holds'} a masked array (or numpy.ma's masked)"
+                if isinstance(value, (list, tuple)) else f"{'are' if plural else 'is'} a masked array")
+        raise error(f"{where}: {name} {what} with masked elements, whose numbers numpy would use; "
                     "give m.filled(x) or m.compressed() of the masked array m")
 
 

@@ -251,6 +251,10 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         raise TypeError(f"Value: cannot make a Value from {type(data).__name__} {data!r}; give a number, "
                         "a nested list or a numpy array")
     if data.__class__ is not np.ndarray and checks.masked(data):
+        if isinstance(data, (list, tuple)):  # (rows of a masked array, or its elements: m[1] is numpy.ma's masked)
+            raise TypeError(f"Value: the {type(data).__name__} holds a masked array (or numpy.ma's masked) with "
+                            "masked elements, whose numbers numpy would use; give m.filled(x) or m.compressed() of "
+                            "the masked array m")
         raise TypeError(f"Value: {_MASKED.removeprefix('numpy.ma: ')}")
     try:
         array = np.asarray(data)
@@ -326,10 +330,10 @@ def _uneven_split(ary: Value, indices_or_sections: int, axis: int = 0) -> str:
 
 
 def _split_refusal(name: str, ary: Any, indices_or_sections: Any, axis: Any = 0) -> Exception | None:
-    """What np.split or np.array_split (``name``) says, before it runs, of an axis that ``ary`` lacks, or of 0 parts,
-    where numpy's own words were "tuple index out of range" and "integer modulo by zero" (np.split of a list of
-    indices runs np.array_split: the error names the function called); None for what numpy says well itself.  Its
-    parameters are numpy's, which may be given by name."""
+    """What np.split or np.array_split (``name``) says, before it runs, of an axis that ``ary`` lacks, or of 0 parts
+    (or fewer), where numpy's own words were "tuple index out of range", "integer modulo by zero" and "number sections
+    must be larger than 0." (np.split of a list of indices runs np.array_split: the error names the function called);
+    None for what numpy says well itself.  Its parameters are numpy's, which may be given by name."""
     if not isinstance(ary, Value):  # (a Value among the indices of an array's split: numpy's words stand)
         return None
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):  # (True is not axis 1: as swapaxes)
@@ -339,9 +343,10 @@ def _split_refusal(name: str, ary: Any, indices_or_sections: Any, axis: Any = 0)
         return np.exceptions.AxisError(f"{name}: axis {axis} is out of bounds for a Value of shape {ary.shape} "
                                        f"({dimensions}){'; a number has no axis to split' * (ary.ndim == 0)}")
     sections = indices_or_sections
-    if isinstance(sections, (int, float, np.number, np.ndarray)) and np.ndim(sections) == 0 and sections == 0:
-        return ValueError(f"{name}: a Value of shape {ary.shape} cannot be split into 0 parts along axis {axis}: give "
-                          f"the number of parts, at least 1, or a list of the indices to split at")
+    if isinstance(sections, (int, float, np.number, np.ndarray)) and np.ndim(sections) == 0 and sections <= 0:
+        parts = int(sections) if float(sections).is_integer() else sections  # (False: 0; np.int64(-2): -2)
+        return ValueError(f"{name}: a Value of shape {ary.shape} cannot be split into {parts} parts along axis "
+                          f"{axis}: give the number of parts, at least 1, or a list of the indices to split at")
     return None
 
 
@@ -432,6 +437,16 @@ def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Excepti
     return ValueError(f"{op.name}: {message} (input shapes {_shapes(values)}{'; ' + details if details else ''})")
 
 
+def _float_indices(error: IndexError, values: tuple[Any, ...]) -> str:
+    """For numpy's "arrays used as indices must be of integer (or boolean) type" in a forward of several inputs: the
+    engine made each of them floats (an input has a gradient), whatever the integers given; an index array goes by
+    name, as a parameter, which keeps its dtype."""
+    if "must be of integer" not in str(error) or len(values) < 2:
+        return ""
+    return ("; an array given as an input is made a float constant (an input has a gradient): give index arrays by "
+            "name, as parameters, op(x, index=i), which keep their integers")
+
+
 def _flat_against_columns(values: tuple[Any, ...]) -> str:
     """For a flat vector ``(n,)`` that met ``(n, k)`` (a bias ``b`` of the seed's ``W·α + b`` after an earlier
     ``(n, 1) + (n,)`` made ``(n, n)``): numpy lines it up with the last axis; how to make it a column."""
@@ -460,7 +475,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     except AttributeError:  # (not an Op: found on this error path, so a good call pays nothing for the test)
         raise TypeError(f"apply: op must be an Op (tinygrad_edu.Op), got {_described(op)}") from None
     if len(inputs) != count:
-        raise ops.inputs_error(op, len(inputs), inputs)
+        raise ops.inputs_error(op, len(inputs), inputs, params)
     if params:
         if op.saving is not None and "saved" in params:
             raise TypeError(f"{op.name}: saved= is not a parameter of an Op with a saving forward: the engine hands "
@@ -507,8 +522,9 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     except (ValueError, OverflowError) as error:  # first: numpy's AxisError is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from _helpful_cause(error)
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
-        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}; {_params_text(params)})") \
-            from _helpful_cause(error)
+        details = f"; {_params_text(params)}" if params else ""  # (as _forward_error writes them)
+        raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})"
+                         f"{_float_indices(error, values)}") from _helpful_cause(error)
     except TypeError as error:  # e.g. reshape(2, "a"), sum(axis=1.0)
         if op in _REDUCTIONS and (listed := _listed_axes(params.get("axis"), op.name)) is not None:
             raise listed from None  # (sum(axis=[0, 1]): found here, where a good call pays nothing for the test)
@@ -866,7 +882,8 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     """A vjp's own TypeError or ValueError (a custom Op's, or numpy's inside it) raised again with the operation and
     the input it is for named in front, as ``_forward_error`` does for a forward, and for a ValueError the shapes of
     ``g`` (the output ``node``'s) and of the inputs, which numpy's own words leave out (``g @ b`` where ``g @ b.T``
-    was meant); one naming the operation as is."""
+    was meant), and for a vjp that cannot be called with the call's keywords (one the forward takes by default), that
+    the vjps get those keywords only; one naming the operation as is."""
     if str(error).startswith(f"{op.name}:"):
         try:
             raise error
@@ -880,6 +897,11 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
         shared = ("; an ordinary backward pass gives a vjp numpy arrays, whose .data is a memoryview of their bytes, "
                   "not numbers: use the argument itself (3 * x ** 2, not 3 * x.data ** 2), which create_graph=True "
                   "also records, so that the second derivative is right")
+    vjp = op.vjps[next(i for i, p in enumerate(parents) if p is parent)]
+    if kind is TypeError and _refuses_call(vjp, (None,) * (2 + len(parents)), node._params or _NO_PARAMS):
+        given = ", ".join(_given_params(node)) or "none"
+        shared = (f"; a vjp is called as vjp(g, out, *inputs, **params) with the keywords the call gave ({given}), "
+                  "not the forward's defaults: give the vjp's parameters the forward's defaults too")
     inputs = ", ".join(str(np.shape(_data_of(p))) for p in parents)
     inputs = f"the input has shape {inputs}" if len(parents) == 1 else f"the inputs have shapes {inputs}"
     shapes = "" if written or kind is TypeError else f" (g has shape {node.shape}; {inputs})"
@@ -1485,8 +1507,9 @@ class Value:
 
         ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient (a computed
         Value among them holds the latest call's, as every other Value on the way does, where PyTorch accumulates
-        it too).  The walk leaves out every Value from which no path leads to one of them, as PyTorch's does: its
-        gradient is not needed (a weight's, for ∂u/∂x of a network u(x)), and one that is NaN (the slope of xⁿ in a
+        it too).  The walk leaves out every Value from which no path leads to one of them, as PyTorch's does (its
+        ``.grad`` stays as it was, None or another pass's, as a retained ``.grad`` does in PyTorch): its gradient is
+        not needed (a weight's, for ∂u/∂x of a network u(x)), and one that is NaN (the slope of xⁿ in a
         Value n that requires a gradient, xⁿ·ln x, at x < 0) gives no numpy warning and no ``detect_anomaly``
         error.  When they are all computed Values (not leaves), the walk does not even look at what was made before
         all of them (it cannot lead to one), so that a gradient with respect to Values made late in a long graph

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -67,6 +67,9 @@ class Op:
                  saving: Callable[..., tuple[Any, Any]] | None = None) -> None:
         if not isinstance(name, str):  # (every error about the op starts with it)
             raise TypeError(f"Op: name must be a str, got {type(name).__name__} {name!r:.40}")
+        if not name or name.isspace():  # (an error reading ": its vjp raised …" names nothing)
+            raise ValueError(f"Op: name must be a non-empty str (every error, drawing and gradient check names the "
+                             f"operation by it), got {name!r}")
         if more_vjps:  # Op("mul", f, vjp_a, vjp_b), as MyGrad's and micrograd's users may write it
             raise TypeError(f"Op {name!r}: give the vjps as one sequence, one per input: "
                             f"Op({name!r}, forward, (vjp_a, vjp_b, …)); saving= is given by name")
@@ -98,7 +101,7 @@ class Op:
             if record is not None:
                 return record(self, *inputs, **params)
         if len(inputs) != len(self.vjps):  # (one more would reach a ufunc forward as its out=, overwritten)
-            raise inputs_error(self, len(inputs))
+            raise inputs_error(self, len(inputs), params=params)
         return self.forward(*inputs, **params)
 
     def __repr__(self) -> str:
@@ -131,16 +134,21 @@ for _name, _advice in _FUNCTION_NAMES.items():
                                                      "torch.autograd.Function name); {advice}"))
 
 
-def inputs_error(op: Op, given: int, inputs: Sequence[Any] = ()) -> TypeError:
+def inputs_error(op: Op, given: int, inputs: Sequence[Any] = (), params: Collection[str] = ()) -> TypeError:
     """The error for ``op`` called with ``given`` inputs, not one per vjp; where there are too many and its forward
     has parameters after its inputs (``relu6(x, 0.0, 1.0)`` for ``lambda x, lo, hi``), it says they go by name; where
     one of those is a Value (an input, given one vjp for all, as PyTorch's backward returns all gradients), it says
-    an Op has one vjp per input."""
+    an Op has one vjp per input; where too few, and an input's name is among the keywords ``params``, that inputs go
+    by position."""
     count = len(op.vjps)
     code = getattr(op.forward, "__code__", None)
     names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount] if code is not None else ()
     hint = ""
-    if given > count and any(hasattr(x, "_apply_op") for x in inputs[count:]):  # (a Value: no parameter)
+    if given < count and not set(names[given:count]).isdisjoint(params):  # (weighted(a=x, b=y))
+        rest = ", ".join(names[count:code.co_argcount] if code is not None else ())
+        hint = (f"; the inputs go by position, not by name: {op.name}({', '.join(names[:count])}"
+                f"{', ' + rest.replace(', ', '=…, ') + '=…' if rest else ''})")
+    elif given > count and any(hasattr(x, "_apply_op") for x in inputs[count:]):  # (a Value: no parameter)
         vjps = ", ".join(f"vjp_{name}" for name in names[:given]) if len(names) >= given else "vjp_a, vjp_b, …"
         hint = (f"; an Op takes one input per vjp, and it has {count}: a vjp returns the gradient of its own input, "
                 f"so give one for each, Op({op.name!r}, forward, ({vjps})) (not one returning them all, as PyTorch's "

@@ -226,7 +226,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     the latest pass's) the grad rows no longer follow one another by the chain rule, and the key of a drawing of the
     whole graph says that too (one cut by ``max_nodes`` cannot tell: call ``zero_grad()`` before ``backward()``); so
     does it for parameters emptied by ``zero_grad()`` (or left out by ``backward(inputs=…)``) since the pass the other
-    Values' grads hold, and for a frozen Value that keeps a ``.grad`` from before ``requires_grad = False``.
+    Values' grads hold, for intermediates that ``backward(inputs=…)`` left out (their ``.grad`` None, or another
+    pass's), and for a frozen Value that keeps a ``.grad`` from before ``requires_grad = False``.
     A graph made stale by a parameter changed in place since it was computed (an optimizer's step, a notebook's
     training cell run in between) shows the new weights beside activations computed from the old ones: the key says
     so, naming the parameter.
@@ -372,6 +373,15 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
         # hold ∂C/∂· of the cost, which read as derivatives of the Value drawn)
         key += ("\ngrad: each Value's .grad, from the backward pass of another output (the Value drawn has had none: "
                 "call its backward() to see its own)")
+    elif show_grad and value.grad is not None and any(n.op is not None and n.requires_grad and n.grad is None
+                                                      for n in kept):  # (every backward() fills them: inputs=…)
+        key += ("\ngrad: – on an intermediate: its .grad is None, left out by backward(inputs=…) (on no path to its "
+                "inputs; so are the parameters\nthat are not its inputs), and the Values it uses may hold another "
+                "pass's .grad: call zero_grad(), then call backward() again to see one pass")
+    elif show_grad and value.grad is not None and total == len(kept) and _intermediates_apart(value, kept):
+        key += ("\ngrad: some intermediates' .grad are from another backward pass than those of the Values that use "
+                "them (another output's, or one that\nbackward(inputs=…) left as it was, on no path to its inputs), "
+                "so here they do not follow by the chain rule: call zero_grad() and backward() again to see one pass")
     elif show_grad and value.grad is not None and total == len(kept) and _passes_mixed(kept):
         key += ("\ngrad: the parameters' .grad are 0, reset by zero_grad(set_to_none=False) after the backward pass "
                 "whose gradients the other Values hold: call backward() again to see one pass" if _zeroed(kept) else
@@ -516,14 +526,46 @@ def _passes_mixed(kept: list[Value]) -> bool:
                         through, size = through + g, size + np.abs(g)
         except (TypeError, ValueError):  # a stale graph (a step since), a .grad of another shape set by hand
             return False
-        grad = p.grad.data if isinstance(p.grad, Value) else p.grad
-        tolerance = max(1e-9, math.sqrt(float(np.finfo(p.dtype).eps))) if p.dtype.kind == "f" else 1e-9
-        # (not a fixed atol of 1e-12: a deep network's vanishing gradients, 1e-20 and twice it, are not rounding; a NaN
-        # or inf contribution is no scale of rounding, and numpy warns about such an atol)
-        atol = tolerance * np.nan_to_num(size, nan=0.0, posinf=0.0) + smallest_normal(grad)
-        if np.shape(grad) != p.shape or not np.allclose(grad, through, rtol=tolerance, atol=atol, equal_nan=True):
+        if not _follows(p, through, size):
             return True
     return False
+
+
+def _follows(value: Value, through: Any, size: Any) -> bool:
+    """Whether ``value.grad`` is ``through``, the sum by the chain rule of what the Values that use it pass back, to
+    rounding (``size``: the sum of the parts' sizes, the scale of rounding where parts of both signs cancel)."""
+    grad = value.grad.data if isinstance(value.grad, Value) else value.grad
+    tolerance = max(1e-9, math.sqrt(float(np.finfo(value.dtype).eps))) if value.dtype.kind == "f" else 1e-9
+    # (not a fixed atol of 1e-12: a deep network's vanishing gradients, 1e-20 and twice it, are not rounding; a NaN
+    # or inf contribution is no scale of rounding, and numpy warns about such an atol)
+    atol = tolerance * np.nan_to_num(size, nan=0.0, posinf=0.0) + smallest_normal(grad)
+    return bool(np.shape(grad) == value.shape and np.allclose(grad, through, rtol=tolerance, atol=atol,
+                                                               equal_nan=True))
+
+
+def _intermediates_apart(value: Value, kept: list[Value]) -> bool:
+    """Whether a computed Value among ``kept`` (the whole graph of ``value``) holds a ``.grad`` that does not follow by
+    the chain rule from those of the Values that use it: another backward pass's, one of another output through it,
+    or one that ``backward(inputs=…)`` left as it was, on no path to its inputs.  False where that cannot be told (a
+    Value that uses it without ``.grad``, a graph made stale by a step)."""
+    through: dict[int, Any] = {}
+    size: dict[int, Any] = {}
+    unknown: set[int] = set()  # (used by a Value without .grad: what it passes back is not known)
+    try:
+        for user in kept:
+            if user.op is None:
+                continue
+            if user.grad is None:
+                unknown.update(id(parent) for parent in user.parents)
+                continue
+            upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
+            for _, parent, g in local_gradients(user, upstream):
+                through[id(parent)] = through.get(id(parent), 0.0) + g
+                size[id(parent)] = size.get(id(parent), 0.0) + np.abs(g)
+    except (TypeError, ValueError):  # a stale graph (a step since), a .grad of another shape set by hand
+        return False
+    return any(node is not value and node.op is not None and node.grad is not None and id(node) in through
+               and id(node) not in unknown and not _follows(node, through[id(node)], size[id(node)]) for node in kept)
 
 
 def _rank_parameters_beside_their_use(cluster: graphviz.Digraph, members: list[Value],
