@@ -356,6 +356,7 @@ CASES = [
     Case(notation.numbers_of, lambda tmp: {"array": [1.0, 2.0]}),
     Case(notation.smallest_normal, lambda tmp: {"array": np.ones(2, dtype=np.float32)}),
     Case(notation.pretty, lambda tmp: {"label": "α^2"}),
+    Case(notation.indexed, lambda tmp: {"text": "∂C/∂w_3"}),
     Case(notation.operand, lambda tmp: {"name": "-0.5"}),
     Case(notation.exponent, lambda tmp: {"name": "z²"}),
     Case(notation.printable, lambda tmp: {"text": "α"}),

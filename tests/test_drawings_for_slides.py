@@ -93,8 +93,9 @@ def test_negative_factors_and_terms_in_the_players_arithmetic_are_in_parentheses
     assert "-0.09347 × (-0.08004) = 0.007481" in tree["Backward 7 of 9: ∂C/∂W²"]
 
 
-@pytest.mark.parametrize(("reduce", "formula"), [("sum", "Σ(mul₁, axis=0)"), ("mean", "mean(mul₁, axis=0)"),
-                                                 ("max", "max(mul₁, axis=0)")])
+@pytest.mark.parametrize(("reduce", "formula"), [("sum", "Σ(mul₁, axis=0, keepdims=True)"),
+                                                 ("mean", "mean(mul₁, axis=0, keepdims=True)"),
+                                                 ("max", "max(mul₁, axis=0, keepdims=True)")])
 def test_the_forward_formula_of_a_reduction_along_an_axis_names_the_axis(reduce, formula):
     """A per-column mean, ``(a·a).mean(axis=0, keepdims=True)``: the drawing's oval says ``mean(axis=0,
     keepdims=True)``, but the player's forward step said ``mean₁ = mean(mul₁)``, which a student reads as one number

@@ -35,7 +35,7 @@ _FUNCTIONS = {
     "sp": lambda x: _sigmoid(x) * (1 - _sigmoid(x)),  # σ′
     "sig": _sigmoid,  # σ (softplus′)
     "rp": lambda x: 1.0 if x > 0 else 0.0,  # ReLU′
-    "lp": lambda x: 1.0 if x > 0 else 0.01,  # LeakyReLU′ at the default slope
+    "lp": lambda x, slope: 1.0 if x > 0 else slope,  # LeakyReLU′, with the slope its formula writes
     "tanh": math.tanh,
 }
 
@@ -44,7 +44,7 @@ def _evaluate(formula: str, tree: DependencyTree, **others: float) -> float:
     """The number of a formula as printed, computed here: names become the nodes' numbers (and ``others``'), the
     seed's symbols Python's."""
     values = {**{pretty(name): node.data for name, node in tree.nodes.items()}, **others}
-    text = formula
+    text = re.sub(r"LeakyReLU′\(([^()]*)\): 1 where [^,]*, else (\S+)$", r"lp(\1, \2)", formula)
     for symbol, python in (("LeakyReLU′(", "lp("), ("ReLU′(", "rp("), ("σ′(", "sp("), ("σ(", "sig(")):
         text = text.replace(symbol, python)
     text = re.sub(r"tanh²\(([^()]*)\)", r"tanh(\1)**2", text)
@@ -53,7 +53,7 @@ def _evaluate(formula: str, tree: DependencyTree, **others: float) -> float:
     names = {f"n{i}": values[name] for i, name in enumerate(sorted(values, key=len, reverse=True))}
     text = text.replace("−", "-").replace("·", "*")
     text = re.sub(r"(\d)\(", r"\1*(", text)  # 2(α − y) is 2·(α − y)
-    assert re.fullmatch(r"[\w\s.*+\-/()]*", text), (formula, text)
+    assert re.fullmatch(r"[\w\s.,*+\-/()]*", text), (formula, text)  # (a comma: lp(z, slope))
     return float(eval(text, {"__builtins__": {}}, {**_FUNCTIONS, **names}))  # noqa: S307 (the test's own text)
 
 

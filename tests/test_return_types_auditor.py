@@ -389,6 +389,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.notation.numbers_of": call(notation.numbers_of, Value(2.0)),
         "tinygrad_edu.notation.smallest_normal": call(notation.smallest_normal, Value(2.0)),
         "tinygrad_edu.notation.pretty": call(notation.pretty, "W^1"),
+        "tinygrad_edu.notation.indexed": call(notation.indexed, "w_3"),
         "tinygrad_edu.notation.operand": call(notation.operand, "a + b"),
         "tinygrad_edu.notation.exponent": call(notation.exponent, "z²"),
         "tinygrad_edu.notation.printable": call(notation.printable, "x\x00"),

@@ -138,7 +138,8 @@ def test_softmax_formulas_are_the_engines_jacobian():
 
 # --- guards -------------------------------------------------------------------------------------------------------
 def test_guard_the_text_outputs_keep_the_seeds_w_3_and_its_chain_is_the_closed_form():
-    """What the drawing writes w₃ stays w_3 in the tree's names, symbols and the player's steps (a teacher types it)."""
+    """What the drawing writes w₃ stays w_3 in the tree's names and symbols (a teacher types them); the player's steps,
+    shown beside the drawing, write it w₃ as the drawing does (round 38: they wrote w_3 next to the drawing's w₃)."""
     cost, w = _seed_last_layer()
     tree = dependency_tree(cost)
     edges = {(edge.parent, edge.child): edge for edge in tree.edges}
@@ -147,7 +148,7 @@ def test_guard_the_text_outputs_keep_the_seeds_w_3_and_its_chain_is_the_closed_f
     assert tree.chain_rule("w_3") == pytest.approx(0.6 * a * (1 - a) * 2 * (a - 0.9), rel=1e-12)
     assert tree.chain_rule("w_3") == pytest.approx(float(w.grad), rel=1e-12)
     texts = [_text_of(step.html) for step in tree_steps(cost, tree)]
-    assert any("zᴸ = w_3 · αᴸ⁻¹ + b_3" in text for text in texts)
+    assert any("zᴸ = w₃ · αᴸ⁻¹ + b₃" in text for text in texts)
 
 
 def test_guard_a_plain_exponent_keeps_no_parentheses_and_a_sigmoid_layer_keeps_its_formula():

@@ -174,9 +174,9 @@ def test_guard_a_weight_shared_by_two_neurons_adds_both_paths_and_matches_finite
     w, cost = cost_of(0.7)
     h = 1e-6
     numeric = (float(cost_of(0.7 + h)[1].data) - float(cost_of(0.7 - h)[1].data)) / (2 * h)
-    step = next(s for s in viz.backprop_player(cost).steps if s.title.endswith("∂C/∂w_1"))
+    step = next(s for s in viz.backprop_player(cost).steps if s.title.endswith("∂C/∂w₁"))  # (as drawn: w₁)
     text = _text(step.html)
-    assert "w_1 feeds 2 nodes of the tree" in text
+    assert "w₁ feeds 2 nodes of the tree" in text
     terms = re.search(r"add up: (\S+) \+ (\S+) [=≈] (\S+)", text).groups()
     assert float(terms[2]) == pytest.approx(numeric, rel=1e-3)
     assert float(terms[0]) + float(terms[1]) == pytest.approx(numeric, rel=1e-3)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks
+from tinygrad_edu import checks, notation
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import exponent, format_number, numbers_of, operand, pretty, smallest_normal
@@ -112,13 +112,14 @@ class DependencyTree:
         return f"DependencyTree(cost {_written(self.cost)}; {len(names)} nodes: {shown}; {len(self.edges)} edges)"
 
     def _check_name(self, name: object, method: str) -> str:
-        """``name`` must be a node's name (a str), as stored (``'W^1'``) or as the repr and drawings write it
-        (``'W¹'``): else a TypeError, or a KeyError listing the names there are.  Returns the stored name."""
+        """``name`` must be a node's name (a str), as stored (``'W^1'``, ``'w_3'``) or as the repr and drawings write it
+        (``'W¹'``, ``'w₃'``): else a TypeError, or a KeyError listing the names there are.  Returns the stored name."""
         if not isinstance(name, str):
             raise TypeError(f"DependencyTree.{method}: name must be a node's name (a str such as 'W^1'), got "
                             f"{type(name).__name__} {name!r:.60}")
         if name not in self.nodes:
-            name = next((node for node in self.nodes if pretty(node) == name), name)
+            name = next((node for node in self.nodes if name in (pretty(node), notation.indexed(pretty(node)))),
+                        name)
         if name not in self.nodes:
             raise KeyError(f"DependencyTree.{method}: no node named {name!r}; nodes are {sorted(self.nodes)}")
         return name
@@ -231,7 +232,8 @@ def _wrapped(first: str, pieces: list[str], width: int) -> list[str]:
     return lines
 
 
-#: ∂α/∂z of each activation, ``{z}`` the pre-activation's name (for ``exp`` written as an exponent: ``e^(z²)``).
+#: ∂α/∂z of each activation, ``{z}`` the pre-activation's name (for ``exp`` written as an exponent: ``e^(z²)``); the
+#: tree's edge adds leaky ReLU's slope: ``LeakyReLU′(z): 1 where z > 0, else 0.01``.
 ACTIVATION_FORMULAS = {"sigmoid": "σ′({z})", "relu": "ReLU′({z})", "tanh": "1 − tanh²({z})",
                         "leaky_relu": "LeakyReLU′({z})", "softplus": "σ({z})", "exp": "e^{z}"}
 
@@ -299,8 +301,9 @@ def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Va
     """The inputs of node ``name`` that the tree shows, weights first and biases last: labelled Values that need a
     gradient, a layer's frozen weights and biases (``W^i``, ``b^i`` with ``requires_grad = False``: constants, drawn as
     α^0 is) and the ``α^i`` that frozen layers below hand it (a constant too), parameters without a label (named θ1,
-    θ2, … here), the network's input α^0 (labelled or not; under the seed's z^L, α^(L-1), see _layer_input) and the
-    cost's target; other constants are folded into the edge like an exponent (they need no gradient)."""
+    θ2, … here), the network's input α^0 (labelled or not; under the seed's z^L, α^(L-1), see _layer_input), a
+    labelled constant a layer's sum multiplies (its edge's formula names it) and the cost's target; other constants
+    are folded into the edge like an exponent (they need no gradient)."""
     shown: list[Value] = []
     for leaf in boundary:
         # (a frozen W^i or b^i, requires_grad False, is still the layer's parameter, and the α^i of frozen layers
@@ -314,7 +317,8 @@ def _shown_inputs(cost: Value, name: str, region: list[Value], boundary: list[Va
                                                              _layer_input(name) not in names.values()):
             names.setdefault(id(leaf), _layer_input(name))
             shown.append(leaf)
-        elif id(leaf) in names and _is_target(leaf, region, name == names[id(cost)]):
+        elif id(leaf) in names and (_is_target(leaf, region, name == names[id(cost)])
+                                    or _is_named_factor(leaf, region, name)):
             shown.append(leaf)
     return sorted(shown, key=lambda n: _SHOWN_FIRST.get(_kind(names[id(n)], n, cost), 4))
 
@@ -578,6 +582,15 @@ def _is_target(leaf: Value, region: list[Value], under_cost: bool) -> bool:
     return under_cost and any(n.op in ("sub", "squared_error") and n.parents[-1] is leaf for n in region)
 
 
+def _is_named_factor(leaf: Value, region: list[Value], key_name: str) -> bool:
+    """A labelled constant that one product under a layer's sum ``key_name`` (``z^2``; ``α^2`` with the identity)
+    takes: the edge of the product's other factor is written with its name (``∂z²/∂w = x``), so the tree draws it,
+    as it draws α⁰ (it wrote x, and drew no x)."""
+    kind = _TREE_LABEL.match(key_name)
+    users = [n for n in region if any(p is leaf for p in n.parents)]
+    return kind is not None and kind.group(1) in ("z", "α") and len(users) == 1 and users[0].op in ("mul", "matmul")
+
+
 #: The first layer's W·α⁰ + b, by label: ``z^1`` (``z`` for a lone layer), else ``α^1`` (``α``) when the activation
 #: is the identity, which returns z itself (nn.Layer's α label then replaces its z label).
 _FIRST_LAYER_SUMS = ("z^1", "z", "α^1", "α")
@@ -643,7 +656,11 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], users: d
         return _affine_formula(parent, users, names, path)
     if key_kind and key_kind.group(1) == "α" and len(region) == 1 and key.op in ACTIVATION_FORMULAS:
         written = pretty(parent_name)
-        return ACTIVATION_FORMULAS[key.op].format(z=exponent(written) if key.op == "exp" else written)
+        formula = ACTIVATION_FORMULAS[key.op].format(z=exponent(written) if key.op == "exp" else written)
+        if key.op == "leaky_relu":  # its slope below 0, a setting (the player's local formula says it too)
+            slope = notation.param_text(key.op_params.get("negative_slope", 0.01))
+            formula += f": 1 where {written} > 0, else {slope}"
+        return formula
     if difference is None or not any(p is parent for p in difference.parents):
         return ""
     first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data), precision)

@@ -15,8 +15,8 @@ import numpy as np
 from tinygrad_edu import checks, printing
 
 __all__ = ["format_number", "summary", "value_summary", "array_line", "param_text", "numbers_of", "smallest_normal",
-           "pretty", "operand", "exponent", "printable", "shortened", "left_to_right", "left_out_note", "LAYER_LABEL",
-           "RIGHT_TO_LEFT"]
+           "pretty", "indexed", "operand", "exponent", "printable", "shortened", "left_to_right", "left_out_note",
+           "LAYER_LABEL", "RIGHT_TO_LEFT"]
 
 #: The labels nn.Layer gives its Values: ``W^i``, ``b^i``, ``z^i``, ``α^i`` (``w`` for hand-made graphs).
 LAYER_LABEL = re.compile(r"^(W|w|b|z|α)(?:\^(\d+))?$")
@@ -142,6 +142,22 @@ def pretty(label: str) -> str:
     if not isinstance(label, str):
         raise TypeError(f"pretty: label must be a str, got {type(label).__name__}")
     return _EXPONENT.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT), label)
+
+
+#: The seed's index below the line (section 6.3's ``w_3``, ``b_3``; ``z_1^1``), after a letter and before no other
+#: letter, digit or decimal point: the tree drawing and the player's steps on it write it ``w₃``, as they write ``W^1``
+#: as ``W¹``.  Graphviz sets a label's lines one font size apart, and the underscore of ``w_3`` ran into the number
+#: below it (``= 0̄.7``).
+_SEED_INDEX = re.compile(r"(?<=[^\W\d_])_(\d+)(?![^\W⁰¹²³⁴⁵⁶⁷⁸⁹ᴸ]|\.\d)")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def indexed(text: str) -> str:
+    """``text`` with the seed's indices below the line written as subscripts: ``∂zᴸ/∂w_3`` → ``∂zᴸ/∂w₃`` (not
+    ``w_3b``, ``w_3.5`` or ``layer_2_w``)."""
+    if not isinstance(text, str):
+        raise TypeError(f"indexed: text must be a str, got {type(text).__name__}")
+    return _SEED_INDEX.sub(lambda match: match.group(1).translate(_SUBSCRIPT_DIGITS), text)
 
 
 def operand(name: str) -> str:

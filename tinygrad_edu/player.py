@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import keyword
 import operator
 import os
 import re
@@ -157,6 +158,8 @@ def forward_formula(node: Value, names: list[str]) -> str:
     if axis is not None:  # as written in Python: axis=(0, 1), not axis=(np.int64(0), np.int64(1))
         axis = tuple(map(operator.index, axis)) if isinstance(axis, tuple) else operator.index(axis)
     along = "" if axis is None else f", axis={axis}"  # mean(x, axis=0) is a row of means, not one number
+    if op in ("sum", "mean", "max", "min") and node.op_params.get("keepdims"):  # a (1, 2) row, not 2 numbers
+        along += ", keepdims=True"
     forms = {"add": f"{a} + {b}", "sub": f"{a} − {b}", "mul": f"{a} · {b}", "div": f"{a} / {b}",
              "pow": f"{_base(a)}^{second}", "matmul": f"{a} @ {b}", "neg": f"−{operand(a)}",
              "exp": f"e^{notation.exponent(a)}",  # e^(z²): the layer's index inside the exponent, as in σ(z²)
@@ -505,14 +508,30 @@ def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: 
     body = ("<p>The backward pass is done. The gradient of every parameter, as the steps computed it and as "
             f"backward() stored it in .grad:</p><table><tr><th>parameter</th><th>∂{_esc(cost)}/∂· (the steps)</th>"
             f"<th>.grad</th><th></th></tr>{''.join(rows)}</table>")
+    if any("zero_grad()" in row for row in rows):
+        body += _zero_grad_how(parameters)
     return Step("result", -1, "Every gradient, as .grad holds it", body)
+
+
+def _zero_grad_how(parameters: list[Value]) -> str:
+    """How to call the zero_grad() the rows advise, a method of each Value and of a model (there is no function of
+    that name to call): for Values of one's own, a line that runs where their labels are their variables' names
+    (``for p in (w, b): p.zero_grad()``)."""
+    labels = [p.label if isinstance(p.label, str) else "" for p in parameters]
+    if all(label.isidentifier() and not keyword.iskeyword(label) for label in labels):
+        each = f"for p in ({', '.join(labels)}{',' * (len(labels) == 1)}): p.zero_grad()"
+    else:
+        each = "p.zero_grad()"
+    return (f"<p class='note'>zero_grad() is a method: <code>{_esc(each)}</code> for each parameter of your own, "
+            "model.zero_grad() for a model's; then backward() again.</p>")
 
 
 # --- the same steps on the dependency tree of a chain network ----------------------------------------------------
 def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list[Step]:
     """The player's steps on the seed's dependency tree (:mod:`tinygrad_edu.dependency_tree`): the tree's
     Values in the engine's order, each edge with the tree's local derivative (unlabeled operations folded in,
-    as the tree draws them).  Value number ``i`` is the ``i``-th of ``tree.nodes``."""
+    as the tree draws them; the seed's ``w_3`` written ``w₃``, as the drawing writes it).  Value number ``i`` is the
+    ``i``-th of ``tree.nodes``."""
     if not isinstance(tree, DependencyTree):
         raise TypeError(f"tree_steps: tree must be a DependencyTree (from dependency_tree(cost)), "
                         f"got {type(tree).__name__}")
@@ -550,7 +569,14 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
         uses = uses_of.get(names[id(node)], [])
         steps.append(_tree_backward_step(node, k, len(order), cost, tree, uses, index, position, names, grads, fmt))
     steps.append(_result_step(leaves, tree.cost, names, grads, fmt))
-    return steps
+    # the seed's w_3 as the tree drawing writes it, w₃ (not in code to run: the result step's zero_grad line)
+    return [Step(step.phase, step.node, notation.indexed(step.title), _indexed_outside_code(step.html),
+                 step.edges) for step in steps]
+
+
+def _indexed_outside_code(text: str) -> str:
+    return "".join(piece if piece.startswith("<code>") else notation.indexed(piece)
+                   for piece in re.split(r"(<code>.*?</code>)", text))
 
 
 def _tree_forward_formula(node: Value, inputs: list[TreeEdge], names: Mapping[int, str]) -> str:

@@ -588,7 +588,7 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
     its bottom edge); by default it appears when some run recorded step sizes.
     ``ylabel`` names what the numbers are where they are no cost, say a test accuracy recorded after each episode
     (``plot_history(accuracies, log_scale=False, ylabel="test accuracy")``; the title is then "test accuracy per
-    episode" unless ``title`` is given); by default the axis reads "cost C".
+    episode" unless ``title`` is given); by default the axis reads "cost C", and ``ylabel=""`` leaves it unlabelled.
     """
     _output_path(path, "plot_history")  # (checked before the drawing, which may take seconds)
     checks.flag(log_scale, "log_scale", "plot_history")
@@ -636,7 +636,9 @@ def _draw_cost_curves(ax: Any, runs: list[tuple[str, np.ndarray, np.ndarray | No
     edges = _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)],
                                zeros_marked)
     ax.set_ylabel("cost C" if ylabel is None else ylabel)
-    _set_title(ax, title if title is not None else "cost per episode" if ylabel is None else f"{ylabel} per episode")
+    # (ylabel="" leaves the axis unlabelled: the title is then the cost's, not " per episode")
+    _set_title(ax, title if title is not None else f"{ylabel} per episode" if ylabel and ylabel.strip() else
+               "cost per episode")
     if log_scale:
         _log_cost_axis(ax, [c for _, c, _ in runs], zeros_marked)
     _room_for_edge_marks(ax, [c for _, c, _ in runs], *edges)
@@ -1115,7 +1117,7 @@ def _path_to_draw(f: Function, start: np.ndarray, optimizer_or_steps: Any, steps
 @checks.pytorch_keywords({"learning_rate": "give it as optimizer_or_steps, the third argument (a learning rate, "
                                            "\"armijo\", an optimizer or a path): plot_descent(f, start, 0.1)"},
                          **_NO_AX)
-def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int = 25,
+def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, steps: int | None = None,
                  sigma: float = 1e-4, alpha: float = 0.5, bounds: Sequence[float] | None = None, levels: int = 30,
                  resolution: int = 60, title: str | None = None, path: str | Path | None = None,
                  parameter_names: Sequence[str] = _PARAMETER_NAMES) -> Figure:
@@ -1123,14 +1125,14 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
 
     ``optimizer_or_steps`` is a fixed learning rate η (a number), ``"armijo"`` for the Armijo step size
     control, a function making an optimizer from a parameter list (``lambda p: optim.Adam(p, 0.1)``: it
-    takes up to ``steps`` steps, and stops as the ``"armijo"`` path does where ∇f = 0 leaves the point where it
-    is or the optimizer finds no step, its ``last_failed``; a learning rate or an optimizer whose path diverges ends
-    at its last point within 1e12 in size, as :func:`descent_path` does), or the points of a path you computed (an
-    array of shape (k, 2)), which must begin at ``start``: the first point is marked as the start and the path counts
-    k − 1 steps (a path that begins elsewhere is refused with a ValueError, not drawn from a start it does not
-    pass through).  The title names the method: gradient descent, or random search and Newton's method for the paths
-    of ``optim.RandomSearch`` and ``optim.Newton``.  ``bounds`` = (x_min, x_max, y_min, y_max) fixes the window; by
-    default it frames the path.
+    takes up to ``steps`` steps, 25 by default, and stops as the ``"armijo"`` path does where ∇f = 0 leaves the point
+    where it is or the optimizer finds no step, its ``last_failed``; a learning rate or an optimizer whose path
+    diverges ends at its last point within 1e12 in size, as :func:`descent_path` does), or the points of a path you
+    computed (an array of shape (k, 2)), which must begin at ``start``: the first point is marked as the start and the
+    path counts k − 1 steps, all drawn unless ``steps`` is given (then its first ``steps``; a path that begins
+    elsewhere is refused with a ValueError, not drawn from a start it does not pass through).  The title names the
+    method: gradient descent, or random search and Newton's method for the paths of ``optim.RandomSearch`` and
+    ``optim.Newton``.  ``bounds`` = (x_min, x_max, y_min, y_max) fixes the window; by default it frames the path.
     ``parameter_names`` names the axes, p[0] along x (``("w", "b")``).
     """
     _output_path(path, "plot_descent")  # (checked before the drawing, which may take seconds)
@@ -1138,9 +1140,13 @@ def plot_descent(f: Function, start: Any, optimizer_or_steps: Any = 0.1, *, step
     title = _check_title(title, "plot_descent")
     names = _parameter_names(parameter_names, "plot_descent")
     start = _point(start, "start", "plot_descent", dims=2)
-    steps = checks.integer(steps, "steps", "plot_descent", least=0)
+    given = None if steps is None else checks.integer(steps, "steps", "plot_descent", least=0)
     _check_constants(sigma, alpha, "plot_descent")  # whatever optimizer_or_steps is: checked, not ignored unread
-    points, label, method, after = _path_to_draw(f, start, optimizer_or_steps, steps, sigma, alpha)
+    points, label, method, after = _path_to_draw(f, start, optimizer_or_steps, 25 if given is None else given,
+                                                 sigma, alpha)
+    if given is not None and len(points) > given + 1:  # a path given as points: its first steps only (all were drawn)
+        points = points[:given + 1]
+        after = _steps_text(points)
     fig = _figure(figsize=(6.2, 5), layout="constrained")
     ax = fig.subplots()
     filled = _contour(ax, f, _bounds([points], bounds, "plot_descent"), levels, resolution, "plot_descent", names)

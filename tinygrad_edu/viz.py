@@ -444,9 +444,10 @@ def _frozen_note(frozen: Value, kept: list[Value], total: int) -> str:
     if total > len(kept):
         return (f"\ngrad: {name} needs no gradient (requires_grad = False): its .grad is kept from a backward pass "
                 "before\nrequires_grad was set to False, this one or an earlier one")
-    if _this_pass(frozen, kept):
+    if _this_pass(frozen, kept):  # (or frozen before it, with an earlier pass's equal .grad: a cell run twice)
         return (f"\ngrad: {name} needs no gradient (requires_grad = False), set after this backward pass filled its "
-                ".grad:\nthe next backward() leaves it as it is")
+                ".grad\n(or after an earlier pass that gave it the same numbers): the next backward() leaves it as "
+                "it is")
     # (not "this pass gave it none": a .grad of two passes, backward() run twice before the freeze, holds this one)
     return (f"\ngrad: {name} needs no gradient (requires_grad = False) and its .grad is not this pass's:\nit is "
             "kept from backward passes before requires_grad was set to False")
@@ -454,7 +455,8 @@ def _frozen_note(frozen: Value, kept: list[Value], total: int) -> str:
 
 def _this_pass(frozen: Value, kept: list[Value]) -> bool:
     """Whether the ``.grad`` of a Value frozen (``requires_grad = False``) is the pass the Values using it hold (all in
-    ``kept``, the whole graph): ``requires_grad`` was set to False after that pass, not before it."""
+    ``kept``, the whole graph): ``requires_grad`` was set to False after that pass, not before it, or before it after
+    an earlier pass of the same numbers (which the graph cannot tell apart: it keeps no record of when)."""
     through: Any = 0.0
     size: Any = 0.0  # Σ |contribution|: the scale of rounding where contributions of both signs cancel
     try:
@@ -935,9 +937,11 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
     for name, node in tree.nodes.items():
-        lines = [f"<B>{_text(_indexed(pretty(name)))}</B>", _text(f"= {notation.value_summary(node.data, precision)}")]
+        lines = [f"<B>{_text(notation.indexed(pretty(name)))}</B>",
+                 _text(f"= {notation.value_summary(node.data, precision)}")]
         if node.grad is not None:  # a long name is cut, never the number after it (one line: an Arabic name kept whole)
-            symbol = notation.shortened(printable(_indexed(f"∂{pretty(tree.cost)}/∂{pretty(name)}")), 60)
+            symbol = notation.shortened(printable(notation.indexed(f"∂{pretty(tree.cost)}/∂{pretty(name)}")),
+                                        60)
             lines.append(_text(f"{symbol} = {format_number(node.grad, precision)}", 120))
             if abs(node.grad) < smallest_normal(node.value.data) and tree.chain_rule(name) != node.grad:
                 lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
@@ -946,7 +950,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         lines += [f"<I>{_text(line, 120)}</I>" for line in _unrecorded_product(tree, name, precision)]
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
-        symbol = _indexed(edge.symbol + (f" = {edge.formula}" if edge.formula else ""))
+        symbol = notation.indexed(edge.symbol + (f" = {edge.formula}" if edge.formula else ""))
         lines = [_text(symbol), _text(f"= {format_number(edge.number, precision)}")]
         if not edge.formula and edge.ops:  # say what the edge stands for when there is no formula to say it
             lines += [f"<I>{_text(line)}</I>" for line in _folded_lines(edge.ops, edge.branching)]
@@ -978,18 +982,6 @@ def _unrecorded_product(tree: DependencyTree, name: str, precision: int) -> list
     number = format_number(float(notation.numbers_of(constants[0].data).reshape(-1)[0]), precision)
     return [f"(+ {number} = {product}: {pretty(f'W^{i}')} is frozen, requires_grad = False,",
             "so the product needs no gradient and is not in the graph)"]
-
-
-#: The seed's index below the line (section 6.3's ``w_3``, ``b_3``; ``z_1^1``), after a letter and before no other
-#: letter, digit or decimal point: the tree drawing writes it ``w₃``, as it writes ``W^1`` as ``W¹``.  Graphviz sets
-#: a label's lines one font size apart, and the underscore of ``w_3`` ran into the number below it (``= 0̄.7``).
-_SEED_INDEX = re.compile(r"(?<=[^\W\d_])_(\d+)(?![^\W⁰¹²³⁴⁵⁶⁷⁸⁹ᴸ]|\.\d)")
-_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def _indexed(text: str) -> str:
-    """``text`` with the seed's indices below the line written as subscripts: ``∂zᴸ/∂w_3`` → ``∂zᴸ/∂w₃``."""
-    return _SEED_INDEX.sub(lambda match: match.group(1).translate(_SUBSCRIPT_DIGITS), text)
 
 
 def _underflow_note(dtype: np.dtype) -> str:
