@@ -16,7 +16,8 @@ import math
 import os
 import sys
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView, Sequence
+from collections.abc import Set as AbstractSet
 from types import FrameType
 from typing import Any, TypeVar, cast
 
@@ -24,8 +25,8 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
-           "unmasked", "python_ints", "not_a_dataset", "reloaded", "reloaded_error", "same_index", "one_argument",
-           "misspelt_keyword", "outside_the_package", "text"]
+           "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
+           "one_argument", "misspelt_keyword", "outside_the_package", "text"]
 
 
 def _shown(value: Any) -> str:
@@ -197,6 +198,28 @@ def not_a_dataset(value: Any, name: str, where: str, give: str) -> None:
     if isinstance(value, tuple) and getattr(value, "_fields", None) == ("inputs", "labels"):
         verb = "are" if name.endswith("s") else "is"
         raise TypeError(f"{where}: {name} {verb} a Dataset (inputs and labels together), not one array: {give}")
+
+
+def not_an_array(value: Any, name: str, where: str) -> None:
+    """Refuse samples numpy would not make an array of them from: a mapping (a dict, or ``np.load`` of an .npz file,
+    whose arrays go by names), a view of one, a set (whose order is no order of the samples), an iterator (numpy
+    makes one object of each, shape ()), and a str (``*np.load(path)`` unpacks an archive's names).  A TypeError
+    naming ``where`` and ``name`` (``"the inputs"``), saying what to give."""
+    verb = "are" if name.endswith("s") else "is"
+    if isinstance(value, Mapping):
+        names = [repr(key) for key in value]
+        give = (f"give one of its arrays by its name ({listed(names)}), such as data[{names[0]}]" if names
+                else "it is empty; give an array")
+    elif isinstance(value, str | bytes):
+        raise TypeError(f"{where}: {name} {verb} the {_shown(value)}, not an array: a file's name? read it first "
+                        "(np.loadtxt, np.load); *np.load(path) of an .npz file unpacks the names of its arrays, not "
+                        "the arrays: give data[name]")
+    elif isinstance(value, AbstractSet | MappingView | Iterator):
+        given = "sorted(...)" if isinstance(value, AbstractSet) else "list(...)"  # (a set's order is no order)
+        give = f"give them as a list or an array, such as {given}"
+    else:
+        return
+    raise TypeError(f"{where}: {name} {verb} a {type(value).__name__}, not an array: {give}")
 
 
 def same_index(inputs: Any, targets: Any, where: str, name: str = "targets") -> None:

@@ -31,8 +31,7 @@ import urllib.parse
 import urllib.request
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, MappingView
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Protocol
@@ -64,7 +63,8 @@ class Dataset(_Fields):
     """Samples and their labels: ``inputs`` of shape ``(n, features)``, ``labels`` of shape ``(n,)``.
 
     A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``; as a pair it is indexed
-    by 0 and 1 only: samples are picked from its arrays, ``Dataset(ds.inputs[idx], ds.labels[idx])``.  Made by hand,
+    by 0 and 1 only: samples are picked from its arrays, ``Dataset(ds.inputs[idx], ds.labels[idx])``, and joined from
+    them, ``np.concatenate`` of each (a tuple's ``a + b`` and ``a * 2`` are refused: 4 arrays).  Made by hand,
     ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of samples
     (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
@@ -92,6 +92,15 @@ class Dataset(_Fields):
         return equal if equal is NotImplemented else not equal
 
     __hash__ = None  # type: ignore[assignment]  # (arrays: not hashable)
+
+    def __add__(self, other: object) -> NoReturn:
+        """Refused: a tuple's + made the 4-tuple ``(a.inputs, a.labels, b.inputs, b.labels)``, without a word, where
+        PyTorch's ``a + b`` joins the samples; so did ``a * 2``.  A TypeError saying how to join the samples."""
+        raise TypeError("Dataset: + and * of a Dataset, the pair (inputs, labels), would join or repeat the pairs "
+                        "as a tuple of 4 arrays, not their samples; for the samples of a and then b: Dataset("
+                        "np.concatenate([a.inputs, b.inputs]), np.concatenate([a.labels, b.labels]))")
+
+    __radd__ = __mul__ = __rmul__ = __add__  # ((inputs, labels) + ds and sum(datasets, start=()) too)
 
     def __getitem__(self, index: Any) -> Any:
         """``ds[0]`` is the inputs and ``ds[1]`` the labels, as in a tuple; samples are picked from the arrays (a
@@ -161,11 +170,7 @@ def _array(func: str, what: str, data: object) -> np.ndarray:
     checks.unmasked(data, what, func)
     checks.not_a_dataset(data, what, func, f"give its arrays apart, {func}(data.inputs, data.labels, ...)"
                          if what == "the inputs" else "give its labels, data.labels")
-    if isinstance(data, AbstractSet | Mapping | MappingView | Iterator):  # numpy makes one object of them, shape ()
-        given = "list(...)" if isinstance(data, Iterator) else "sorted(...)" if isinstance(data, AbstractSet) else \
-            "a list"  # (a set's order is no order of the samples)
-        raise TypeError(f"{func}: {what} are a {type(data).__name__}, not an array: give them as a list or an array, "
-                        f"such as {given}")
+    checks.not_an_array(data, what, func)
     try:
         return np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists
@@ -260,9 +265,15 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
         table = np.zeros((0, 1)) if empty else np.loadtxt(io.StringIO(lines), delimiter=",", ndmin=2)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
-    if table.shape != (DIGITS_SAMPLES, DIGITS_PIXELS + 1):
-        raise ValueError(f"load_digits: {where} is damaged: expected a table of shape "
-                         f"({DIGITS_SAMPLES}, {DIGITS_PIXELS + 1}), found {table.shape}")
+    expected = (DIGITS_SAMPLES, DIGITS_PIXELS + 1)
+    if table.shape[1:] == expected[1:] and table.shape != expected:  # UCI's training part, optdigits.tra, say
+        raise ValueError(f"load_digits: {where} holds a table of shape {table.shape}, not the {expected} of the "
+                         f"digits file (UCI's optdigits.tes, bundled): it is damaged, or another file; for another "
+                         f"file of this format (UCI's optdigits.tra holds 3,823 digits): table = np.loadtxt(path, "
+                         f"delimiter=',', ndmin=2); inputs, labels = table[:, :64] / 16, table[:, 64].astype(int)")
+    if table.shape != expected:
+        raise ValueError(f"load_digits: {where} is damaged: expected a table of shape {expected}, found "
+                         f"{table.shape}")
     pixels, labels = table[:, :DIGITS_PIXELS], table[:, DIGITS_PIXELS]
     if not (np.all(pixels == np.round(pixels)) and pixels.min() >= 0 and pixels.max() <= 16):
         raise ValueError(f"load_digits: {where} is damaged: pixel values must be whole numbers 0..16")

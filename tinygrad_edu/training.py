@@ -177,6 +177,7 @@ def _cost_text(cost: Any) -> str:
 def _as_array(data: Any, name: str) -> np.ndarray:
     checks.unmasked(data, f"the {name}", "fit")
     checks.not_a_dataset(data, f"the {name}", "fit", _GIVE_APART[name])
+    checks.not_an_array(data, f"the {name}", "fit")
     try:
         array = data.data if isinstance(data, Value) else np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged nested lists
@@ -187,6 +188,13 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     if array.dtype.kind == "O" and array.size and all(isinstance(x, (int, float)) for x in array.flat):
         with contextlib.suppress(OverflowError):  # (ints beyond every float: refused below)
             array = array.astype(np.float64)  # a DataFrame of bool, int and float columns (pandas gives objects)
+    if array.dtype.names:  # records of named fields, as np.genfromtxt(path, names=True) reads a CSV with a header
+        fields = ", ".join(repr(field) for field in array.dtype.names)
+        raise TypeError(f"fit: the {name} are a structured array (fields {fields}), as np.genfromtxt(..., names=True) "
+                        f"reads a CSV file with a header, one record per sample, not columns of numbers: give the "
+                        f"fields as columns, recfunctions.structured_to_unstructured({name}[[{fields}]]) (from "
+                        f"numpy.lib import recfunctions), or read the file with np.loadtxt(path, delimiter=',', "
+                        f"skiprows=1, ndmin=2)")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"fit: {name} must be numbers, one entry per sample, got {type(data).__name__} "
                         f"(dtype {array.dtype}){_not_a_number(data, array)}")
