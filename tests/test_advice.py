@@ -68,7 +68,8 @@ def test_fit_given_a_partial_of_pytorchs_cost_says_what_it_is_here(make) -> None
     assert message.startswith("fit: cost is PyTorch's "), message
     assert "(in a functools.partial)" in message
     assert re.search(r"; (import tinygrad_edu\.functional as F and give cost=lambda p, y"
-                     r"|use losses\.mean_squared_error)", message), message
+                     r"|from tinygrad_edu import losses and give cost=lambda p, y: losses\.mean_squared_error)",
+                     message), message
 
 
 def test_fit_still_takes_a_partial_of_a_cost_of_its_own() -> None:

@@ -141,7 +141,8 @@ def test_a_dead_relu_network_stops_with_a_zero_gradient():
     net = nn.MLP([1, 4, 1], activation="relu", init="he", rng=0)
     for p in net.parameters():
         p.data[...] = -1.0  # every neuron's input is below 0 for every sample
-    history = fit(net, x, x**2, optimizer=optim.SGD(net, 0.1, momentum=0.9), episodes=30, progress=False)
+    with pytest.warns(UserWarning, match=r"not at a minimum: .* The ReLUs of layer 1, layer 2 are all 0 on every"):
+        history = fit(net, x, x**2, optimizer=optim.SGD(net, 0.1, momentum=0.9), episodes=30, progress=False)
     assert history.stopped == "zero gradient" and history.gradient_norm == [0.0] and history.episodes == 1
     assert all((p.data == -1.0).all() for p in net.parameters()) and history.final_cost == history.cost[0] > 0
 

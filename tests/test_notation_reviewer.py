@@ -84,7 +84,7 @@ def test_player_formulas_have_one_pair_of_brackets_around_a_function_argument():
     net = _chain_network(2)
     prediction = net(np.array([0.5]))
     formulas = _forward_formulas(losses.mean_squared_error(prediction, np.array([0.2])))
-    assert formulas[-1] == "C = mean((α² − 0.2) · (α² − 0.2))"
+    assert formulas[-1] == "C = Σ(α² − 0.2)²"  # (one number: the squared_error op, the mean of one square)
     assert float(losses.mean_squared_error(prediction, np.array([0.2]))) == pytest.approx(
         float(np.mean((prediction.data - 0.2) * (prediction.data - 0.2))), rel=1e-15)
     assert all(formula.count("(") == formula.count(")") for formula in formulas)

@@ -40,6 +40,7 @@ _PYTORCH_NAMES = {
 
 
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would take tinygrad_edu.any_typo for a name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> _typing.NoReturn:
         """minitorch's ``minitorch.Tensor``, ``minitorch.central_difference``, and JAX's transforms, top-level names
         there (``jax.grad``, ``jax.vmap``): an AttributeError saying what they are here."""

@@ -646,6 +646,7 @@ OTHER_NAMES = {
                        "in (copies: the state's own Values are not differentiated)"}
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take autodiff.any_typo for a name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """torch.func's and JAX's ``autodiff.jacrev``, ``autodiff.vmap`` and minitorch's
         ``autodiff.topological_sort``: an AttributeError saying what to write here."""

@@ -311,6 +311,7 @@ _IN_AUTODIFF = ("grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradien
 
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take calculus.any_typo for a name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """``calculus.grad`` (``jacobian``, ``hvp``, …): an AttributeError saying that the derivatives are in
         :mod:`tinygrad_edu.autodiff`; this module has the school method built on them."""

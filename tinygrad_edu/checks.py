@@ -13,6 +13,7 @@ import difflib
 import functools
 import inspect
 import math
+import opcode
 import os
 import sys
 import weakref
@@ -369,6 +370,33 @@ def other_library_name(module: str, name: str, library: str, advice: str | None)
     """The AttributeError for ``module.name``, which says what to write here (``advice``) where ``name`` is one of
     another ``library``'s names (None: a name of no library's, a typo)."""
     return no_attribute(module, name, f" (a {library} name); {advice}" if advice else "")
+
+
+#: The bytecode of ``from module import name``'s look-up of the name.
+_IMPORT_FROM = opcode.opmap["IMPORT_FROM"]
+
+
+def advice_on_import(function: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A decorator for a module's ``__getattr__``: ``from module import name`` keeps the advice its AttributeError
+    gives (``tinygrad_edu.Normal``'s), where Python would put its bare ImportError "cannot import name" in its place.
+    Only a look-up by that statement becomes an ImportError (``getattr``, ``hasattr`` and importlib's own look-ups of
+    submodules still get the AttributeError), and only where the error has advice and no submodule of that name is
+    being imported (Python then takes it from ``sys.modules``)."""
+    @functools.wraps(function)
+    def __getattr__(name: str) -> Any:
+        try:
+            return function(name)
+        except AttributeError as error:
+            module, caller = function.__module__, sys._getframe(1)  # (the frame whose statement looks the name up)
+            bare = f"module {module!r} has no attribute {name!r}"
+            if not str(error).startswith(bare) or str(error) == bare or f"{module}.{name}" in sys.modules or \
+                    caller.f_lasti < 0 or caller.f_code.co_code[caller.f_lasti] != _IMPORT_FROM:  # (the frame last)
+                raise
+            path = getattr(sys.modules.get(module), "__file__", None)
+            raise ImportError(f"cannot import name {name!r} from {module!r}{str(error).removeprefix(bare)}",
+                              name=module, path=path) from None
+
+    return __getattr__
 
 
 def minitorch_name(module: str, name: str) -> AttributeError:

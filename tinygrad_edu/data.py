@@ -818,6 +818,7 @@ _PYTORCH_NAMES = {
 }
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take data.any_typo for a valid name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """``data.DataLoader``, ``data.TensorDataset``: an AttributeError saying what to write."""
         raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_NAMES.get(name))

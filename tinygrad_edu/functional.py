@@ -292,6 +292,7 @@ ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "tanh": tanh, "leaky_relu": lea
 
 
 if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take F.any_typo for a valid name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are (``F.cat``: what to
         write, from :mod:`tinygrad_edu.write_instead`'s tables)."""

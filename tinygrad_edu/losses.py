@@ -155,10 +155,12 @@ def squared_error(prediction: Any, target: Any) -> Value:
                          sample_weight=_WEIGHTED_MEAN, weight=_WEIGHTED_MEAN, weights=_WEIGHTED_MEAN)
 def mean_squared_error(prediction: Any, target: Any) -> Value:
     """The mean of ``(y − y')²`` over all elements (samples and outputs): PyTorch's ``MSELoss()``
-    (``reduction='mean'``).  For a batch ``(n, k)`` it is :func:`squared_error` divided by ``k``."""
+    (``reduction='mean'``).  For a batch ``(n, k)`` it is :func:`squared_error` divided by ``k``.  It is that op
+    with each element taken for a sample of one output, so it is finite wherever its value is, as squared_error."""
     prediction, target = _matching("mean_squared_error", prediction, target)
-    difference = prediction - target
-    return (difference * difference).mean()
+    if prediction.size > 1 and prediction.shape != (prediction.size, 1):  # (one number, or a column: as they are)
+        prediction, target = prediction.reshape(-1, 1), target.reshape(-1, 1)
+    return apply(ops.squared_error, prediction, target)  # Σ(y − y')² / (n·k)
 
 
 @checks.pytorch_keywords({"targets": "it is called labels= here (class labels, or rows of probabilities)"},
@@ -364,6 +366,7 @@ def pytorch_cost_advice(name: str) -> str | None:
 
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take losses.any_typo for valid)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """``losses.mse_loss``, ``losses.MSELoss``, Keras's ``losses.mse`` and ``losses.mae``: an AttributeError saying
         what the cost is called here, or its formula."""

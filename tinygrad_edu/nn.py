@@ -1506,6 +1506,7 @@ class MLP(Network):
 
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take nn.any_typo for a name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """``nn.Linear``, ``nn.Sequential``: an AttributeError saying what they are here."""
         if name in _MICROGRAD_CLASSES:

@@ -1740,6 +1740,7 @@ _PYTORCH_NAMES = dict.fromkeys(("lr_scheduler", "StepLR", "MultiStepLR", "Expone
                                 "LambdaLR", "ReduceLROnPlateau"), _SCHEDULES)
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take optim.any_typo for a valid name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """``optim.lr_scheduler``, ``optim.StepLR``: an AttributeError saying what to write."""
         raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_NAMES.get(name))

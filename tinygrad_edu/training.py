@@ -626,16 +626,85 @@ def _cost_function(name: str, given: Any = None) -> str:
 def _setting_of(given: Any, setting: str) -> float | None:
     """The number ``setting`` of PyTorch's cost ``given``: a keyword of its ``functools.partial`` (the outermost
     one's), or an attribute of a module (``HuberLoss(delta=0.5).delta``); None where it has none."""
-    while isinstance(given, functools.partial):
-        if setting in given.keywords:
-            value = given.keywords[setting]
-            break
-        given = given.func
-    else:
-        value = None if isinstance(given, type) or inspect.isroutine(given) else getattr(given, setting, None)
+    value = _given_setting(given, setting)
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         return float(value)
     return None
+
+
+#: A setting not given (a partial without that keyword, a module without that attribute), for _given_setting.
+_NOT_GIVEN = object()
+
+
+def _given_setting(given: Any, setting: str) -> Any:
+    """``setting`` of PyTorch's cost ``given`` as :func:`_setting_of` finds it, any value; _NOT_GIVEN where it has
+    none."""
+    while isinstance(given, functools.partial):
+        if setting in given.keywords:
+            return given.keywords[setting]
+        given = given.func
+    return _NOT_GIVEN if isinstance(given, type) or inspect.isroutine(given) else getattr(given, setting, _NOT_GIVEN)
+
+
+def _pytorch_settings(given: Any, inner: Any) -> dict[str, Any]:
+    """The settings of PyTorch's cost ``given`` (``inner`` inside its partials) that are not PyTorch's defaults
+    (``reduction='sum'``, ``label_smoothing=0.1``, a ``weight``), by name, in the order of its signature."""
+    try:
+        parameters = inspect.signature(inner if isinstance(inner, type) or inspect.isroutine(inner) else type(inner))
+    except (TypeError, ValueError):  # (no signature to read)
+        return {}
+    found = {}
+    for name, parameter in parameters.parameters.items():
+        default, value = parameter.default, _given_setting(given, name)
+        if default is parameter.empty or value is _NOT_GIVEN or value is None is default:
+            continue
+        simple = (bool, int, float, str, type(None))
+        if not (isinstance(value, simple) and isinstance(default, simple)) or value != default:
+            found[name] = value
+    return found
+
+
+def _settings_kept(name: str, given: Any, settings: dict[str, Any]) -> tuple[str | None, set[str]]:
+    """The advice for PyTorch's cost ``name`` that keeps its ``settings`` where it can (reduction='sum', and a
+    cross-entropy's label_smoothing), and the names of the settings it keeps; (None, no names) where the usual
+    advice, :func:`pytorch_cost_advice`'s, keeps them all (it has none to keep)."""
+    summed = settings.get("reduction") == "sum"
+    if name in write_instead.COST_FUNCTIONS:  # (delta=, beta=, margin=: _cost_function keeps them)
+        advice = _cost_function(name, given)
+        kept = set(re.findall(r"(\w+)=", write_instead.COST_FUNCTIONS[name].split(":", 1)[0]))
+        if summed and advice.count(".mean()") == 1:
+            return advice.replace(".mean()", ".sum()") + " (PyTorch's reduction='sum')", kept | {"reduction"}
+        return advice, kept
+    base = {"mse_loss": "mse_loss", "MSELoss": "mse_loss", "cross_entropy": "cross_entropy",
+            "CrossEntropyLoss": "cross_entropy"}.get(name)
+    smoothing = settings.get("label_smoothing") if base == "cross_entropy" else None
+    if base is None or not (summed or isinstance(smoothing, (int, float))):
+        return None, set()
+    kept = {"reduction"} if summed else set()
+    labels = "y"
+    if isinstance(smoothing, (int, float)):
+        labels = write_instead.SMOOTHED_LABELS.format(eps=smoothing)
+        kept.add("label_smoothing")
+    function = write_instead.SETTINGS_KEPT[base].format(labels=labels,
+                                                        total=write_instead.SUMMED[base] if summed else "")
+    shown = ", ".join(f"{key}={settings[key]!r}" for key in settings if key in kept)
+    imports = "data, losses" if "data." in function else "losses"
+    return (f"from tinygrad_edu import {imports} and give cost={function} (PyTorch's {name} with {shown}"
+            + (", for class indices y)" if base == "cross_entropy" else ")")), kept
+
+
+def _left_out(settings: dict[str, Any], kept: set[str]) -> str:
+    """What the advice says of the settings of PyTorch's cost that it does not keep (reduction='none', a weight)."""
+    left = [key for key in settings if key not in kept]
+    if not left:
+        return ""
+    shown = ", ".join(f"{key}={settings[key]!r}" if isinstance(settings[key], (bool, int, float, str)) else
+                      f"{key}=… (a {type(settings[key]).__name__})" for key in left)
+    if settings.get("reduction") == "none":  # (one cost per element: fit takes one number)
+        return (f"; its {shown} {'is' if len(left) == 1 else 'are'} not carried over: fit minimises one number, and "
+                "reduction='none' gives one per element (the cost above is their mean, PyTorch's reduction='mean')")
+    return (f"; its {shown} {'is' if len(left) == 1 else 'are'} not carried over: the cost above is PyTorch's "
+            f"without {'it' if len(left) == 1 else 'them'}")
 
 
 #: The cost functions :func:`_check_cost_function` found to take (outputs, targets), while they live: a loop calling
@@ -655,11 +724,14 @@ def _check_not_pytorchs(cost: Any) -> None:
     if str(getattr(owner, "__module__", "")).partition(".")[0] != "torch":
         return
     name = getattr(owner, "__name__", type(inner).__name__)
-    advice = (_cost_function(name, cost) if name in write_instead.COST_FUNCTIONS else pytorch_cost_advice(name)
-              or (f"use losses.{name}" if name in COSTS else "write it with Value operations, a function (outputs, "
-                  "targets) → Value such as losses.squared_error"))
+    settings = _pytorch_settings(cost, inner)  # (reduction='sum', label_smoothing=0.1: kept, or said to be left out)
+    advice, kept = _settings_kept(name, cost, settings)
+    advice = advice or pytorch_cost_advice(name) or (
+        f"use losses.{name}" if name in COSTS else "write it with Value operations, a function (outputs, targets) → "
+                                                   "Value such as losses.squared_error")
     partial = " (in a functools.partial)" if inner is not cost else ""
-    raise TypeError(f"fit: cost is PyTorch's {name}{partial}, which computes with torch tensors, not Values; {advice}")
+    raise TypeError(f"fit: cost is PyTorch's {name}{partial}, which computes with torch tensors, not Values; {advice}"
+                    f"{_left_out(settings, kept)}")
 
 
 def _check_cost_function(cost: Callable[..., Any]) -> None:
@@ -715,14 +787,17 @@ def _replaced_layer(model: Any, params: list[Value], owned: set[int], optimizer:
     named = getattr(model, "named_parameters", None)
     if not callable(named):
         return None
-    given = {id(p) for p in params}
-    untrained = [(name, p) for name, p in named() if id(p) not in given]
+    given, every = {id(p) for p in params}, list(named())
+    untrained = [(name, p) for name, p in every if id(p) not in given]
     if not untrained:
         return None
     kind = type(optimizer).__name__
-    _check_not_grown(model, getattr(optimizer, "built_from", None), untrained, kind)
+    source = getattr(optimizer, "built_from", None)
+    _check_not_grown(model, source, untrained, kind)
     foreign = [p for p in params if id(p) not in owned]
     if not foreign:
+        if source is None:
+            _warn_if_appended([name for name, p in every if id(p) in given], [name for name, _ in every], kind)
         return None
     return foreign, (f"fit: the optimizer holds {checks.counted(len(foreign), 'Value')} that the model no longer has "
                      f"and the cost does not use, and not the model's {checks.listed([n for n, _ in untrained])}, "
@@ -752,6 +827,52 @@ def _check_not_grown(model: Any, source: Any, untrained: list[tuple[str, Value]]
                          "put in (a layer added or replaced since) or unfrozen, so it does not hold them and nothing "
                          f"would train them; build the optimizer again, e.g. {kind}(model, ...), or give it the "
                          "model's parameters, optimizer.params = model.parameters() (the others keep their state)")
+
+
+def _warn_if_appended(held: list[str], every: list[str], kind: str) -> None:
+    """An optimizer built from a model's parameters (``SGD(model.parameters())``, or a list of them) before a layer
+    was appended holds the first layers' parameters, all of them, and none of the last ones, which no step would
+    train: one built from the model itself is refused (:func:`_check_not_grown`); from its parameters it may be
+    meant (last layers kept as they are), so a warning, which freezing them silences.  ``held``: the names of the
+    model's parameters the optimizer holds; ``every``: all of them, in order.  One that leaves out the first
+    layers (fine-tuning the last ones), or part of a layer, is no such case."""
+    count = len(held)
+    if not 0 < count < len(every) or held != every[:count] or \
+            every[count - 1].rpartition(".")[0] == every[count].rpartition(".")[0]:
+        return
+    warnings.warn(f"fit: the optimizer holds the model's parameters but its last ones, {checks.listed(every[count:])}, "
+                  "which no step will train: was a layer appended after the optimizer was built from the model's "
+                  f"parameters? Build it again from the model, e.g. {kind}(model, ...) (fit then checks that it holds "
+                  "them all), or give it optimizer.params = model.parameters() (the others keep their state); to "
+                  "keep those as they are, freeze them, layer.requires_grad_(False), and this warning goes",
+                  stacklevel=checks.outside_the_package())
+
+
+def _warn_if_dead(model: Any, inputs: np.ndarray, history: History, cost: float) -> None:
+    """fit stopped at ‖∇C‖ = 0, the seed's STOP, with a cost above 0 (``cost``, the final one): where every ReLU
+    of a layer is 0 on every sample, these dead units (a ReLU's slope is 0 where it is 0) pass no gradient back,
+    which is why it is 0 there, and no minimum: a warning says so, and what brings them back."""
+    # (layers applied one after the other, as a Network's own forward does: not one of one's own, a skip say)
+    layers = [model] if isinstance(model, nn.Layer) else list(model.layers) if isinstance(model, nn.Network) and \
+        type(model).forward is nn.Network.forward else []
+    if not layers or history.stopped != "zero gradient" or not cost > 0:
+        return
+    dead, outputs = [], Value(inputs, requires_grad=False)
+    with no_grad():
+        for layer in layers:
+            if not isinstance(layer, nn.Layer) or type(layer).forward is not nn.Layer.forward:
+                return
+            outputs = layer(outputs)
+            if layer.activation_name == "relu" and not np.any(outputs.data > 0):
+                dead.append(layer.name)
+    if dead:
+        warnings.warn(f"fit: training stopped at ‖∇C‖ = 0 (the seed's STOP) after {history.episodes} "
+                      f"episode{'s' if history.episodes != 1 else ''}, but not at a minimum: the cost is still "
+                      f"{cost:.4g}. The ReLUs of {checks.listed(dead)} are all 0 on every sample: these "
+                      "units are dead, a ReLU's slope is 0 where it is 0, so no gradient passes back through them and "
+                      "no learning rate moves them; start again from other weights (another rng=, init='he', small "
+                      "positive biases), with a smaller learning rate (one large step can kill them), or with "
+                      "activation='leaky_relu'", stacklevel=checks.outside_the_package())
 
 
 def _owned(model: Any) -> set[int]:
@@ -1248,7 +1369,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     the update, so that episode makes none; mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted
     by their sizes, each taken before its batch's update) is checked after the episode, whose updates all happen.
     Without ``tol``, full batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter
-    (every later episode would repeat it): ``stopped`` is then ``"zero gradient"``.  It stops cleanly on Ctrl-C,
+    (every later episode would repeat it): ``stopped`` is then ``"zero gradient"`` (where the cost is above 0 and
+    every ReLU of a layer of an nn.Network is 0 on every sample, a warning says that these units are dead, and that
+    this is no minimum).  It stops cleanly on Ctrl-C,
     after the update under way (a second Ctrl-C stops at once, but never halfway through an update), keeping the
     model and the history so far (a Ctrl-C during fit's pass after the last update leaves ``final_cost`` None).
     A cost that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full
@@ -1263,7 +1386,9 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     ValueError at the first backward pass; so is an optimizer built before a layer of the model was replaced (it
     holds Values the model no longer has and the cost does not reach, and lacks the new ones), and, before training,
     one built from the model (``Adam(model)``) that lacks parameters the model has now: a layer appended or replaced
-    since, or one frozen when the optimizer was built and unfrozen since (see ``Optimizer.built_from``).
+    since, or one frozen when the optimizer was built and unfrozen since (see ``Optimizer.built_from``); one built
+    from the model's parameters (``SGD(model.parameters())``, a list of them) that lacks its last layers' whole, as
+    after a layer was appended, gets a warning.
     Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
@@ -1314,6 +1439,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         history.final_cost = _final_cost(run, full_batch, episode, history)
     if not warned and history.final_cost is not None:
         _warn_after_the_last_update(run, history, full_batch, history.final_cost, since)
+    _warn_if_dead(model, run.inputs, history, history.final_cost)
     return history
 
 

@@ -1191,6 +1191,7 @@ def _subscript(j: int) -> str:
 
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take viz.any_typo for a name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """micrograd's ``draw_dot``: an AttributeError saying what it is here."""
         where = "; micrograd's draw_dot(root) is draw_graph(root) here" if name == "draw_dot" else ""

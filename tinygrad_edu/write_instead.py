@@ -20,9 +20,9 @@ import numpy as np
 
 __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "IN_PLACE", "LOGSUMEXP", "CLAMP",
            "DISTRIBUTIONS", "NO_DEVICES", "BINARY_ADVICE", "NLL_ADVICE", "PIECEWISE_COSTS", "LIKELIHOOD_ADVICE",
-           "KERAS_COSTS", "COST_FUNCTIONS", "FUNCTIONAL_COSTS", "LAYER_NORM", "CONVOLUTION", "CLAMPED",
-           "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL", "SEED_NETWORK_METHODS", "SEED_TRAIN", "SEED_SIGMA", "numpy_advice",
-           "ufunc_advice", "norm_note"]
+           "KERAS_COSTS", "COST_FUNCTIONS", "SETTINGS_KEPT", "SUMMED", "SMOOTHED_LABELS", "FUNCTIONAL_COSTS",
+           "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL", "SEED_NETWORK_METHODS",
+           "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -517,6 +517,16 @@ COST_FUNCTIONS = {
                     "lambda out, y: (0.5 * (out[:, 1:] + (y - out[:, :1]) ** 2 * (-out[:, 1:]).exp())).mean(), for "
                     "a network of 2 outputs, a mean and a log-variance, and targets y of shape (n, 1)"),
 }
+
+#: The mean squared error and the cross-entropy as fit's cost= with PyTorch's settings kept, as fit's refusal of
+#: PyTorch's own cost says them: ``{labels}`` the labels given to cross_entropy (y, or rows of probabilities for
+#: label_smoothing, SMOOTHED_LABELS), ``{total}`` empty for reduction='mean' and SUMMED's entry for reduction='sum'.
+SETTINGS_KEPT = {"mse_loss": "lambda p, y: losses.mean_squared_error(p, y){total}",
+                 "cross_entropy": "lambda z, y: losses.cross_entropy(z, {labels}){total}"}
+#: reduction='sum' as the mean times the number of numbers averaged: every element's, or every sample's.
+SUMMED = {"mse_loss": " * p.size", "cross_entropy": " * len(y)"}
+#: PyTorch's label_smoothing=eps for class indices y: the rows of probabilities it compares the softmax with.
+SMOOTHED_LABELS = "(1 - {eps}) * data.one_hot(y, classes=z.shape[-1]) + {eps} / z.shape[-1]"
 
 #: torch.nn.functional's costs, and this package's, looked for as F.name: they are in tinygrad_edu.losses.
 FUNCTIONAL_COSTS = {
