@@ -848,14 +848,14 @@ def _warn_if_appended(held: list[str], every: list[str], kind: str) -> None:
                   stacklevel=checks.outside_the_package())
 
 
-def _warn_if_dead(model: Any, inputs: np.ndarray, history: History, cost: float) -> None:
+def _warn_if_dead(model: Any, inputs: np.ndarray, history: History, cost: float | None) -> None:
     """fit stopped at ‖∇C‖ = 0, the seed's STOP, with a cost above 0 (``cost``, the final one): where every ReLU
     of a layer is 0 on every sample, these dead units (a ReLU's slope is 0 where it is 0) pass no gradient back,
     which is why it is 0 there, and no minimum: a warning says so, and what brings them back."""
     # (layers applied one after the other, as a Network's own forward does: not one of one's own, a skip say)
     layers = [model] if isinstance(model, nn.Layer) else list(model.layers) if isinstance(model, nn.Network) and \
         type(model).forward is nn.Network.forward else []
-    if not layers or history.stopped != "zero gradient" or not cost > 0:
+    if not layers or history.stopped != "zero gradient" or cost is None or not cost > 0:
         return
     dead, outputs = [], Value(inputs, requires_grad=False)
     with no_grad():
