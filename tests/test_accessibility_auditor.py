@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_svg_accessibility import contrast
+from helpers_drawings import contrast
 
 from tinygrad_edu import Value, losses, nn, viz
 

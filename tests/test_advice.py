@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 
 import tinygrad_edu
 import tinygrad_edu.functional as F
@@ -30,17 +31,6 @@ def _message(action: Callable[[], object], kinds: tuple[type[Exception], ...] = 
     with pytest.raises(kinds) as caught:
         action()
     return str(caught.value)
-
-
-def _central(function: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """The gradient of a scalar ``function`` at ``x`` by central differences, in float64."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += step
-        down[i] -= step
-        grad[i] = (function(up) - function(down)) / (2 * step)
-    return grad
 
 
 def _fit(cost: object, targets: np.ndarray | None = None, outputs: int = 1) -> training.History:
@@ -140,7 +130,7 @@ def test_fit_given_a_costs_name_says_the_function_to_pass_and_it_is_that_cost(na
         assert number(outputs) == pytest.approx(reference(outputs, targets), rel=1e-12)
     p = Value(outputs.copy())
     cost(p, targets).backward()
-    np.testing.assert_allclose(p.grad, _central(number, outputs), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(p.grad, central_difference(number, outputs), rtol=1e-6, atol=1e-9)
 
 
 # --- defect: F.huber_loss said "write ...", losses.huber_loss "write the cost, ..."; nn.MSELoss said less ------------
@@ -173,7 +163,7 @@ def test_the_distributions_advice_runs_and_is_torchs_log_probability() -> None:
     assert log_prob(np.stack([mu0, sigma0])) == pytest.approx(closed, rel=1e-13)
     mu, sigma = Value(mu0), Value(sigma0)
     eval(normal, {"np": np, "mu": mu, "sigma": sigma, "x": x}).sum().backward()  # noqa: S307
-    numeric = _central(log_prob, np.stack([mu0, sigma0]))
+    numeric = central_difference(log_prob, np.stack([mu0, sigma0]))
     np.testing.assert_allclose(mu.grad, numeric[0], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(sigma.grad, numeric[1], rtol=1e-6, atol=1e-9)
 
@@ -206,7 +196,7 @@ def test_keras_costs_written_as_formulas_say_a_formula_that_is_kerass_cost(name:
     assert number(outputs) == pytest.approx(_KERAS[name](outputs, targets), rel=1e-12)
     p = Value(outputs.copy())
     eval(formula, {"F": F, "p": p, "y": targets, "delta": 1.0}).backward()  # noqa: S307
-    np.testing.assert_allclose(p.grad, _central(number, outputs), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(p.grad, central_difference(number, outputs), rtol=1e-6, atol=1e-9)
 
 
 # --- defect: numpy's heaviside, fmax, fmin, median, log2, log10, exp2 on a Value got the generic refusal ------------
@@ -237,9 +227,9 @@ def test_numpys_one_argument_functions_on_a_value_say_a_formula_with_their_numbe
     out = eval(formula, {"np": np, "v": v})  # noqa: S307
     np.testing.assert_allclose(out.data, function(x0), rtol=1e-13)
     (out * weights).sum().backward()
-    np.testing.assert_allclose(v.grad, _central(number, x0), rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(v.grad, _central(lambda x: float((function(x) * weights).sum()), x0), rtol=1e-6,
-                               atol=1e-9)
+    np.testing.assert_allclose(v.grad, central_difference(number, x0), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(v.grad, central_difference(lambda x: float((function(x) * weights).sum()), x0),
+                               rtol=1e-6, atol=1e-9)
 
 
 def test_the_median_advice_along_an_axis_is_numpys() -> None:
@@ -250,7 +240,8 @@ def test_the_median_advice_along_an_axis_is_numpys() -> None:
     out = eval(formula, {"np": np, "v": v, "m": x0.shape[1]})  # noqa: S307
     np.testing.assert_allclose(out.data, np.median(x0, axis=1), rtol=1e-13)
     out.sum().backward()
-    np.testing.assert_allclose(v.grad, _central(lambda x: float(np.median(x, axis=1).sum()), x0), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(v.grad, central_difference(lambda x: float(np.median(x, axis=1).sum()), x0), rtol=1e-6,
+                               atol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["fmax", "fmin"])
@@ -267,7 +258,7 @@ def test_fmax_and_fmin_on_values_say_a_formula_with_their_numbers_nan_and_all(na
         np.testing.assert_array_equal(out.data[keep], function(a0, b0)[keep])
         (out * np.where(keep, 1.0, 0.0)).sum().backward()
         finite = keep & ~np.isnan(a0) & ~np.isnan(b0)
-        expected = _central(lambda x, finite=finite: float(np.where(finite, function(x, b0), 0.0).sum()),
+        expected = central_difference(lambda x, finite=finite: float(np.where(finite, function(x, b0), 0.0).sum()),
                             np.nan_to_num(a0))
         np.testing.assert_allclose(a.grad[finite], expected[finite], rtol=1e-6, atol=1e-9)
         assert np.isfinite(a.grad).all() and np.isfinite(b.grad).all()
@@ -284,7 +275,7 @@ def test_heaviside_on_a_value_says_the_step_on_the_numbers_and_the_straight_thro
     assert on_numbers, message
     np.testing.assert_array_equal(eval(on_numbers[0], {"np": np, "v": Value(x0), "h": 0.5}),  # noqa: S307
                                   np.heaviside(x0, 0.5))
-    assert not _central(lambda x: float(np.heaviside(x, 0.5).sum()), x0[x0 != 0]).any()  # (0 off the jump)
+    assert not central_difference(lambda x: float(np.heaviside(x, 0.5).sum()), x0[x0 != 0]).any()  # (0 off the jump)
     straight = re.search(r"v \+ \(np\.heaviside\(v\.data, h\) - v\.data\)", message)
     assert straight, message
     v = Value(x0.copy())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_introspection import public_callables
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,20 +31,6 @@ USER_MODULES = ["tinygrad_edu", "tinygrad_edu.data", "tinygrad_edu.nn", "tinygra
                 "tinygrad_edu.losses", "tinygrad_edu.plots", "tinygrad_edu.viz"]
 
 
-def _public_callables(modules: list[str]) -> dict[str, typing.Any]:
-    """``module.name`` → each function and class listed in the modules' ``__all__`` (each object once)."""
-    found: dict[str, typing.Any] = {}
-    seen: set[int] = set()
-    for name in modules:
-        module = importlib.import_module(name)
-        for item in module.__all__:
-            obj = getattr(module, item)
-            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
-                seen.add(id(obj))
-                found[f"{name}.{item}"] = obj
-    return found
-
-
 def _parameters(obj: typing.Any) -> dict[str, inspect.Parameter]:
     try:
         return dict(inspect.signature(obj).parameters)
@@ -52,7 +39,7 @@ def _parameters(obj: typing.Any) -> dict[str, inspect.Parameter]:
 
 
 def _with_parameter(words: set[str], modules: list[str], classes: bool = True) -> list[tuple[str, typing.Any, str]]:
-    return [(name, obj, word) for name, obj in _public_callables(modules).items()
+    return [(name, obj, word) for name, obj in public_callables(modules).items()
             if classes or inspect.isfunction(obj) for word in words & set(_parameters(obj))]
 
 
@@ -145,7 +132,7 @@ def _message(call: typing.Callable[[], typing.Any]) -> str:
 
 
 def test_the_plots_other_word_for_the_point_is_refused_saying_which_word_to_use():
-    points = {name: (obj, list(_parameters(obj))[1]) for name, obj in _public_callables(["tinygrad_edu.plots"]).items()
+    points = {name: (obj, list(_parameters(obj))[1]) for name, obj in public_callables(["tinygrad_edu.plots"]).items()
               if list(_parameters(obj))[:1] == ["f"] and list(_parameters(obj))[1] in ("start", "x")}
     starts = [name for name, (_, word) in points.items() if word == "start"]
     assert len(starts) >= 3, "start= is no longer the plots' word for the point"
@@ -168,7 +155,7 @@ def test_keepdims_always_follows_axis_with_numpys_defaults():
         names = list(parameters)
         assert names[1:3] == ["axis", "keepdims"], (name, names)
         assert (parameters["axis"].default, parameters["keepdims"].default) == (None, False), name
-    for name, obj in _public_callables(USER_MODULES).items():  # no other spelling of numpy's words
+    for name, obj in public_callables(USER_MODULES).items():  # no other spelling of numpy's words
         assert not {"dim", "keepdim", "axes"} & set(_parameters(obj)), name
 
 
@@ -203,7 +190,7 @@ def test_line_search_settings_have_the_optimizers_defaults_everywhere():
 
 
 def test_optimizers_with_a_learning_rate_call_it_learning_rate_and_refuse_lr():
-    classes = [obj for obj in _public_callables(["tinygrad_edu.optim"]).values()
+    classes = [obj for obj in public_callables(["tinygrad_edu.optim"]).values()
                if inspect.isclass(obj) and issubclass(obj, optim.Optimizer) and obj is not optim.Optimizer]
     with_rate = [cls for cls in classes if "learning_rate" in _parameters(cls)]
     assert len(with_rate) >= 3

@@ -12,12 +12,12 @@ same error everywhere it is taken.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import typing
 
 import numpy as np
 import pytest
+from helpers_introspection import public_callables
 
 from tinygrad_edu import Value, calculus, data, nn, optim, plots, seeds, training
 from tinygrad_edu.testing import check_gradients
@@ -27,25 +27,11 @@ USER_MODULES = ["tinygrad_edu", "tinygrad_edu.data", "tinygrad_edu.nn", "tinygra
                 "tinygrad_edu.losses", "tinygrad_edu.plots", "tinygrad_edu.viz", "tinygrad_edu.dependency_tree"]
 
 
-def _public(modules: list[str]) -> dict[str, typing.Any]:
-    """``module.name`` → each function and class in the modules' ``__all__`` (each object once)."""
-    found: dict[str, typing.Any] = {}
-    seen: set[int] = set()
-    for name in modules:
-        module = importlib.import_module(name)
-        for item in module.__all__:
-            obj = getattr(module, item)
-            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
-                seen.add(id(obj))
-                found[f"{name}.{item}"] = obj
-    return found
-
-
 def _callables(modules: list[str]) -> dict[str, typing.Any]:
     """The public functions, and the public methods (with ``__init__``) of the public classes, that this package
     defines (a dataclass's generated ``__init__`` and inherited library methods left out)."""
     found: dict[str, typing.Any] = {}
-    for name, obj in _public(modules).items():
+    for name, obj in public_callables(modules).items():
         if inspect.isfunction(obj):
             found[name] = obj
             continue
@@ -133,7 +119,7 @@ def _error(call: typing.Callable[[], typing.Any]) -> tuple[str, str]:
                          ids=["float", "bool", "str", "list", "RandomState", "negative", "negative-int64"])
 def test_every_seed_is_refused_with_the_one_seed_rule(bad):
     calls = _seeded_calls()
-    seeded = {name for name, obj in _public(USER_MODULES).items() if {"seed", "rng"} & set(_parameters(obj))}
+    seeded = {name for name, obj in public_callables(USER_MODULES).items() if {"seed", "rng"} & set(_parameters(obj))}
     assert seeded == set(calls), f"a seeded function without a call here: {seeded ^ set(calls)}"
     rule = _error(lambda: seeds.generator(bad, "rule"))
     assert rule[0] != "no error" and rule[1].startswith("an int >= 0")
@@ -174,7 +160,7 @@ def test_every_public_function_and_method_has_type_hints_and_a_docstring():
     (float("nan"), ValueError, "must be finite, got nan"), (True, TypeError, "must be a number, got bool True"),
     (None, TypeError, "must be a number, got NoneType None")])
 def test_a_learning_rate_out_of_range_is_the_same_error_everywhere(bad, error, message):
-    takers = {name: obj for name, obj in _public(USER_MODULES).items() if "learning_rate" in _parameters(obj)}
+    takers = {name: obj for name, obj in public_callables(USER_MODULES).items() if "learning_rate" in _parameters(obj)}
     assert {"tinygrad_edu.optim.SGD", "tinygrad_edu.optim.Adam", "tinygrad_edu.plots.descent_path"} <= set(takers)
 
     def surface(p: Value) -> Value:

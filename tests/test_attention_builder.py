@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers_gradients import central_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,21 +50,6 @@ def _attention(X, Wq, Wk, Wv, masking: str = "where"):
     return F.softmax(scores, axis=-1) @ V
 
 
-def _central_differences(f, arrays: list[np.ndarray], eps: float = 1e-6) -> list[np.ndarray]:
-    """∂f/∂(each element of each array), f a number-valued function of float64 arrays."""
-    grads = []
-    for i, array in enumerate(arrays):
-        grad = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            moved = [a.copy() for a in arrays]
-            moved[i][index] += eps
-            up = f(*moved)
-            moved[i][index] -= 2 * eps
-            grad[index] = (up - f(*moved)) / (2 * eps)
-        grads.append(grad)
-    return grads
-
-
 def _inputs(seed: int, shape: tuple[int, ...], d: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.normal(size=shape + (d,))] + [rng.normal(size=(d, d)) for _ in range(3)]
@@ -76,7 +62,7 @@ def _check_block(arrays: list[np.ndarray], masking: str) -> None:
     out = _attention(*values, masking=masking)
     np.testing.assert_allclose(out.data, _reference(*arrays), rtol=1e-12, atol=1e-12)
     (out * upstream).sum().backward()
-    numeric = _central_differences(lambda *a: float(np.sum(_reference(*a) * upstream)), arrays)
+    numeric = central_differences(lambda a: float(np.sum(_reference(*a) * upstream)), arrays)
     for name, value, expected in zip(("X", "Wq", "Wk", "Wv"), values, numeric):
         assert value.grad is not None and np.isfinite(value.grad).all(), name
         np.testing.assert_allclose(value.grad, expected, rtol=1e-6, atol=1e-7, err_msg=name)
@@ -221,8 +207,8 @@ def test_float32_block_stays_float32_and_agrees_with_float64() -> None:
     assert all(v.grad.dtype == np.float32 for v in values)
     np.testing.assert_allclose(out.data, _reference(*[v.data.astype(np.float64) for v in values]), rtol=1e-4,
                                atol=1e-5)
-    numeric = _central_differences(lambda *a: float(np.sum(_reference(*a))),
-                                   [v.data.astype(np.float64) for v in values])
+    numeric = central_differences(lambda a: float(np.sum(_reference(*a))),
+                                  [v.data.astype(np.float64) for v in values])
     for value, expected in zip(values, numeric):
         np.testing.assert_allclose(value.grad, expected, rtol=1e-3, atol=1e-4)
 

@@ -15,9 +15,9 @@ import typing
 
 import numpy as np
 import pytest
+from helpers_gradient_cases import CASES, Case
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import CASES, Case
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Op, Value, apply, is_grad_enabled, nn, no_grad

@@ -4,7 +4,6 @@ row's medians and ratios what the README says they are.  Nothing here times anyt
 
 from __future__ import annotations
 
-import importlib
 import io
 import os
 import subprocess
@@ -15,6 +14,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers_checkout import import_benchmark
 
 from tinygrad_edu import Value
 
@@ -22,24 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
 
 
-def _import(name: str) -> ModuleType:
-    """A benchmark script as a module, without PyTorch (its optional columns are not needed here, and it takes
-    seconds to import)."""
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    blocked = "torch" not in sys.modules
-    if blocked:
-        sys.modules["torch"] = None  # type: ignore[assignment]  # ``import torch`` raises ImportError
-    try:
-        return importlib.import_module(name)
-    finally:
-        if blocked:
-            del sys.modules["torch"]
-
-
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    return _import("bench_engine")
+    return import_benchmark("bench_engine")
 
 
 @pytest.fixture
@@ -159,7 +144,7 @@ def test_a_row_shows_medians_and_the_median_of_the_rounds_ratios(bench, monkeypa
 
 # --- the x² breakdown's check ---------------------------------------------------------------------------------------
 def test_xsquared_breakdown_check_sees_nan_in_a_later_parameter(monkeypatch) -> None:
-    module = _import("bench_xsquared_update")
+    module = import_benchmark("bench_xsquared_update")
     original = module.bare_tape
 
     def broken():

@@ -5,7 +5,6 @@ restarting its importer and times CPU seconds as the method says, and the README
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import subprocess
@@ -15,6 +14,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers_checkout import import_benchmark
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,24 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
 
 
-def _import(name: str) -> ModuleType:
-    """A benchmark script as a module, without PyTorch (as ``test_bench_reviewer.py`` imports them; a test that needs
-    PyTorch's columns hands the module PyTorch itself)."""
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    blocked = "torch" not in sys.modules
-    if blocked:
-        sys.modules["torch"] = None  # type: ignore[assignment]  # ``import torch`` raises ImportError
-    try:
-        return importlib.import_module(name)
-    finally:
-        if blocked:
-            del sys.modules["torch"]
-
-
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    return _import("bench_engine")
+    return import_benchmark("bench_engine")
 
 
 def _cells(function) -> dict:
@@ -93,7 +78,7 @@ def test_xsquared_numpy_reference_makes_fits_updates(bench) -> None:
 
 @pytest.mark.parametrize("variant", [{}, {"norm": True}, {"norm": True, "optimizer": True}])
 def test_xsquared_breakdown_engine_loops_make_the_numpy_updates(variant, monkeypatch) -> None:
-    module = _import("bench_xsquared_update")
+    module = import_benchmark("bench_xsquared_update")
     monkeypatch.setattr(module, "EPISODES", 1)
     reference = module.bench_engine.xsquared_numpy(1)
     run = module.engine_loop(**variant)
@@ -174,7 +159,7 @@ def _run(code: str, pinned: bool) -> subprocess.CompletedProcess:
     """``code`` in a fresh Python in benchmarks/, with bench_engine's variables set (``pinned``) or none of them."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "OPENBLAS_", "OMP_", "MKL_"))}
     if pinned:
-        environment.update(_import("bench_engine").PINNED_ENVIRONMENT)
+        environment.update(import_benchmark("bench_engine").PINNED_ENVIRONMENT)
     environment["PYTHONPATH"] = os.pathsep.join([str(BENCHMARKS), str(REPO)])
     return subprocess.run([sys.executable, "-c", f"import sys; sys.modules['torch'] = None\n{code}"],
                           capture_output=True, text=True, timeout=120, env=environment, cwd=BENCHMARKS)

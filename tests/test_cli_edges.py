@@ -5,46 +5,20 @@ tables read back as text, hand-made runs whose goals are known by construction).
 from __future__ import annotations
 
 import io
-import json
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_cli import error_of, made_run, numpy_forward, read_model
 
 from tinygrad_edu import cli, demo, nn
 from tinygrad_edu.cli import build_parser, main
 from tinygrad_edu.data import load_digits, train_test_split, xsquared
 from tinygrad_edu.training import History
 
-ACTIVATIONS = {"leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z), "identity": lambda z: z, "tanh": np.tanh,
-               "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
 SEED_INPUTS = np.array([[0.1], [0.5], [-1.0], [0.01]])
-
-
-def numpy_forward(arrays, activations: list[str], x: np.ndarray) -> np.ndarray:
-    """The network's outputs computed with numpy alone: ``a ← φ(a W + b)`` layer by layer."""
-    a = np.asarray(x, dtype=float)
-    for i, name in enumerate(activations, start=1):
-        a = ACTIVATIONS[name](a @ arrays[f"layers.{i}.weights"] + arrays[f"layers.{i}.biases"])
-    return a
-
-
-def read_model(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
-    """A saved model's arrays and activations, read with numpy and json (no tinygrad_edu code, no pickle)."""
-    with np.load(path, allow_pickle=False) as stored:
-        arrays = {name: stored[name] for name in stored.files}
-    layers = json.loads(str(arrays.pop("__architecture__")))["layers"]
-    return arrays, [layer["activation"] for layer in layers]
-
-
-def error_of(capsys, argv: list[str]) -> str:
-    """main's one-line error (status 2); nothing was printed on stdout."""
-    status = main(argv)
-    captured = capsys.readouterr()
-    assert status == 2 and captured.err.count("\n") == 1 and captured.out == "", captured
-    return captured.err
 
 
 # --- the numbers of the command line's options ---------------------------------------------------------------
@@ -350,15 +324,6 @@ def test_chain_cost_is_the_squared_error_of_a_chain_of_sigmoid_neurons() -> None
 
 
 # --- the goals and the table, from hand-made runs ------------------------------------------------------------
-SQUARES = np.array([0.01, 0.25, 1.0, 0.0001])  # x² at x = 0.1, 0.5, -1, 0.01
-
-
-def made_run(name: str, *, costs: list[float], final: float, largest_error: float = 0.0) -> demo.Run:
-    """A Run whose history and test outputs are given: ``largest_error`` added to the first output."""
-    outputs = SQUARES + np.array([largest_error, 0.0, 0.0, 0.0])
-    return demo.Run(name, "by hand", demo.xsquared_network(0), History(cost=costs, final_cost=final), outputs, 0.5)
-
-
 @pytest.mark.parametrize("episodes, final, error, met", [
     (50, 3e-4, 0.019, True),  # at the seed's limits: cost ≤ 3e-4 within 50 episodes, outputs within 0.02
     (51, 1e-5, 0.0, False),

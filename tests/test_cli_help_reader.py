@@ -23,6 +23,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from helpers_cli import error_of
 
 from tinygrad_edu import cli
 from tinygrad_edu.cli import main
@@ -48,13 +49,6 @@ def option_help(text: str, option: str) -> str:
         if option in re.split(r"[\s,]+", entry[0].strip().split("  ")[0]):
             return " ".join(" ".join(entry).split())
     raise AssertionError(f"{option} is not in the help")
-
-
-def error_of(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.count("\n") == 1, captured
-    return captured.err
 
 
 # --- help pages at 80 columns ---------------------------------------------------------------------------------------

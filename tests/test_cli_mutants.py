@@ -28,32 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli_edges import error_of  # main's one-line error (status 2)
+from helpers_cli import BUFFERED, TRAIN_TINY, error_of, recording_fit, stalled_armijo_report, uniform_model
 
 from tinygrad_edu import cli, nn, training
 from tinygrad_edu.cli import build_parser, main, output_folder, whole_number
-
-
-def recording_fit(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
-    """Replace the fit that ``train`` calls by one that records its keyword arguments and trains one episode."""
-    calls: list[dict] = []
-
-    def fit(model, inputs, targets, **kwargs):
-        calls.append(kwargs)
-        return training.fit(model, inputs, targets, **{**kwargs, "episodes": 1, "progress": False})
-
-    monkeypatch.setattr(cli, "fit", fit)
-    return calls
-
-
-def uniform_model(path: Path, sizes: list[int], weight: float = 1.0) -> Path:
-    """A saved identity network, all weights ``weight`` and biases 0: each output is weight^layers · Σ inputs."""
-    model = nn.MLP(sizes, activation="identity", output_activation="identity", rng=0)
-    for layer in model.layers:
-        layer.weights.data[...] = weight
-        layer.biases.data[...] = 0.0
-    model.save(path)
-    return path
 
 
 # --- argument types -----------------------------------------------------------------------------------------------
@@ -161,9 +139,6 @@ def warning_fit(monkeypatch: pytest.MonkeyPatch, message: str, category: type[Wa
     monkeypatch.setattr(cli, "fit", fit)
 
 
-TRAIN_TINY = ["train", "--episodes", "1", "--samples", "5", "--hidden", "2"]
-
-
 def test_a_warning_over_several_lines_is_shown_on_one(capsys, monkeypatch, tmp_path: Path) -> None:
     """main's docstring: warnings are one line each on stderr."""
     warning_fit(monkeypatch, "first line\n   second line", UserWarning)
@@ -191,10 +166,6 @@ def test_warnings_before_a_divergence_error_are_not_shown_after_it(capsys, monke
     monkeypatch.setattr(demo, "fit", diverging_fit)
     assert main(["demo", "--quick", "-o", str(tmp_path / "out")]) == 1
     assert capsys.readouterr().err == "tinygrad-edu: error: fit: the steps diverged\n"
-
-
-#: The environment of a real process whose output to a pipe is buffered, as Python's is unless told otherwise.
-BUFFERED = {**os.environ, "PYTHONUNBUFFERED": ""}
 
 
 def test_a_warning_comes_after_what_was_printed_before_it(tmp_path: Path) -> None:
@@ -251,20 +222,6 @@ def test_ctrl_c_before_the_first_episode_says_0_episodes(capsys, monkeypatch, tm
     monkeypatch.setattr(cli, "fit", lambda *args, **kwargs: training.History(stopped="interrupted"))
     assert main([*TRAIN_TINY, "-o", str(tmp_path / "m.npz")]) == 130
     assert "\n0 episodes in " in capsys.readouterr().out
-
-
-def stalled_armijo_report(capsys, monkeypatch, tmp_path: Path, *, failed: bool, tried_all: bool) -> str:
-    """What train prints after a (scripted) Armijo run that left the cost where it started, its last search marked
-    ``failed`` or not, having tried all max_backtracks + 1 step sizes (``tried_all``) or one fewer."""
-    def fit(model, inputs, targets, *, cost, optimizer, **kwargs):
-        optimizer.last_failed = failed
-        optimizer.last_trials = [(0.5 ** k, 1.0) for k in range(optimizer.max_backtracks + tried_all)]
-        start = float(cost(model(inputs), targets).item())
-        return training.History(cost=[start], gradient_norm=[1.0], final_cost=start, stopped="episodes")
-
-    monkeypatch.setattr(cli, "fit", fit)
-    assert main([*TRAIN_TINY, "-o", str(tmp_path / "m.npz")]) == 0
-    return capsys.readouterr().out
 
 
 def test_an_armijo_search_that_stopped_before_its_last_backtrack_did_not_run_out(capsys, monkeypatch,

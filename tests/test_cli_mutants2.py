@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from test_cli_mutants import BUFFERED, TRAIN_TINY, recording_fit, stalled_armijo_report, uniform_model
+from helpers_cli import BUFFERED, TRAIN_TINY, recording_fit, stalled_armijo_report, uniform_model
 
 from tinygrad_edu import cli, training
 from tinygrad_edu.cli import main

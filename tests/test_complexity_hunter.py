@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 import pytest
-from test_scale_linear import _calls  # function calls counted by sys.setprofile
+from helpers_introspection import count_calls  # function calls counted by sys.setprofile
 
 from tinygrad_edu import Value, autodiff, cli, data, nn, optim, player
 from tinygrad_edu.dependency_tree import dependency_tree
@@ -38,7 +38,8 @@ def test_the_players_steps_on_a_deep_networks_tree_do_work_linear_in_its_depth()
         cost.backward()
         tree = dependency_tree(cost)
         steps: list = []
-        calls[layers] = _calls(lambda cost=cost, tree=tree, steps=steps: steps.extend(player.tree_steps(cost, tree)))
+        calls[layers] = count_calls(lambda cost=cost, tree=tree, steps=steps:
+                                    steps.extend(player.tree_steps(cost, tree)))
         numbers = [int(end[1:]) for step in steps for edge in step.edges for end in edge.split("->")]
         assert max(numbers) < len(tree.nodes)  # every lit edge joins two drawn nodes
         phases = [step.phase for step in steps]
@@ -53,7 +54,7 @@ def test_the_tree_of_a_regularised_deep_network_does_work_linear_in_its_depth() 
         net, cost = _chain_cost(layers, regularised=True)
         cost.backward()
         trees: list = []
-        calls[layers] = _calls(lambda cost=cost, trees=trees: trees.append(dependency_tree(cost)))
+        calls[layers] = count_calls(lambda cost=cost, trees=trees: trees.append(dependency_tree(cost)))
         tree = trees[0]
         assert {e.parent for e in tree.edges if e.child == tree.cost} >= {f"W^{i}" for i in range(1, layers + 1)}
         for i in (1, layers):
@@ -124,7 +125,7 @@ def test_the_model_helpers_do_work_linear_in_the_number_of_layers(tmp_path) -> N
             assert loaded.keys() == state.keys()
             assert all(np.array_equal(loaded[name], array) for name, array in state.items())
 
-        calls[layers] = _calls(run)
+        calls[layers] = count_calls(run)
     assert calls[200] < 5 * calls[50], calls  # four times the layers, about four times the work
 
 
@@ -136,7 +137,7 @@ def test_fit_does_the_same_work_in_every_episode() -> None:
         for batch_size in (None, 4):
             optimizer = optim.SGD(net.parameters(), 0.1) if batch_size else optim.Armijo(net.parameters())
             fit(net, x, x ** 2, optimizer=optimizer, episodes=2, batch_size=batch_size, progress=False, seed=0)
-            calls[episodes, batch_size] = _calls(
+            calls[episodes, batch_size] = count_calls(
                 lambda net=net, optimizer=optimizer, episodes=episodes, batch_size=batch_size: fit(
                     net, x, x ** 2, optimizer=optimizer, episodes=episodes, batch_size=batch_size, progress=False,
                     seed=0))
@@ -198,6 +199,6 @@ def test_predict_reads_a_long_inputs_file_with_work_linear_in_its_lines(tmp_path
         run()  # (the first run imports what predict needs)
         out.seek(0)
         out.truncate()
-        calls[lines] = _calls(run)
+        calls[lines] = count_calls(run)
         assert out.getvalue().count("\n") == lines
     assert calls[8000] < 5 * calls[2000], calls

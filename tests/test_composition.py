@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_strategies import op_names
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
@@ -151,17 +152,6 @@ def test_third_derivatives_match_finite_differences_of_the_second(expr: Expressi
 
 
 # --- the strategy itself -----------------------------------------------------------------------------------------
-def op_names(out: Value) -> set[str]:
-    names, stack, seen = set(), [out], set()
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            names |= {node.op} if node.op else set()
-            stack.extend(node.parents)
-    return names
-
-
 def test_the_graphs_use_every_registered_op() -> None:
     registered = {op.name for op in vars(ops).values() if isinstance(op, Op)}
     registered |= {ops.select([True]).name, ops.concatenate(1).name, ops.stack(1).name}

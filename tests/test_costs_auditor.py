@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, data, losses
@@ -37,7 +37,7 @@ def test_squared_error_is_the_seeds_sum_averaged_over_the_samples(shape, seed):
     (TF.mse_loss(tp, torch.tensor(target), reduction="sum") / n).backward()
     assert math.isclose(float(cost), by_hand, rel_tol=1e-12)
     np.testing.assert_allclose(y.grad, tp.grad.numpy(), rtol=1e-12, atol=1e-15)
-    numeric = _central_difference(lambda p: float(losses.squared_error(p, target)), prediction, 1e-6)
+    numeric = central_difference(lambda p: float(losses.squared_error(p, target)), prediction, 1e-6)
     np.testing.assert_allclose(y.grad, numeric, rtol=1e-6, atol=1e-8)
 
 
@@ -93,7 +93,7 @@ def test_cross_entropy_of_one_sample_is_minus_the_log_probability_of_its_class(k
     shifted = logits - logits.max()  # ln Σ e^shifted = ln(1 + the others), as log1p (ln of 1.00003 loses digits)
     by_hand = np.log1p(np.exp(np.delete(shifted, np.argmax(logits))).sum()) - shifted[label]
     assert math.isclose(float(cost), by_hand, rel_tol=1e-12)
-    numeric = _central_difference(lambda z: float(losses.cross_entropy(z, label)), logits, 1e-6)
+    numeric = central_difference(lambda z: float(losses.cross_entropy(z, label)), logits, 1e-6)
     np.testing.assert_allclose(x.grad, numeric, rtol=1e-6, atol=1e-8)
 
 
@@ -155,7 +155,7 @@ def test_the_gradient_of_cross_entropy_is_softmax_minus_one_hot_over_n():
     logits = np.array([[2.0, 0.5, -1.0], [0.0, 3.0, 1.0]])
     x = Value(logits)
     losses.cross_entropy(x, [0, 1]).backward()
-    numeric = _central_difference(lambda z: float(losses.cross_entropy(z, [0, 1])), logits, 1e-6)
+    numeric = central_difference(lambda z: float(losses.cross_entropy(z, [0, 1])), logits, 1e-6)
     np.testing.assert_allclose(x.grad, numeric, rtol=1e-6, atol=1e-9)
     p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(x.grad, (p - np.eye(3)[[0, 1]]) / 2, rtol=1e-12)

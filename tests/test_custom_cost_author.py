@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,17 +29,6 @@ def log_cosh(out, t):
 def pinball(out, t, q=0.9):
     d = t - out
     return F.maximum(q * d, (q - 1) * d).mean()
-
-
-def _central(f, x, eps=1e-6):
-    """Central differences of the float f at every element of x, in float64 (numpy only)."""
-    slopes = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += eps
-        down[index] -= eps
-        slopes[index] = (f(up) - f(down)) / (2 * eps)
-    return slopes
 
 
 # the costs and their derivatives ∂C/∂out in closed form (numpy), for a batch of m elements
@@ -68,7 +58,8 @@ def test_a_cost_of_ones_own_has_its_closed_form_value_and_gradient(name, seed, r
     c.backward()
     assert float(c.item()) == pytest.approx(value(d), rel=1e-12, abs=1e-15)
     np.testing.assert_allclose(out.grad, slope(d), rtol=1e-10, atol=1e-15)
-    np.testing.assert_allclose(out.grad, _central(lambda o: value(o - targets), targets + d), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(out.grad, central_difference(lambda o: value(o - targets), targets + d), rtol=1e-5,
+                               atol=1e-9)
 
 
 def test_fit_backpropagates_a_partial_cost_at_the_starting_parameters():
@@ -89,7 +80,7 @@ def test_fit_backpropagates_a_partial_cost_at_the_starting_parameters():
                   episodes=1, progress=False)
     assert history.cost[0] == pytest.approx(numpy_cost(start), rel=1e-12)
     for i, p in enumerate(net.parameters()):
-        slope = _central(lambda a, i=i: numpy_cost([*start[:i], a, *start[i + 1:]]), start[i])
+        slope = central_difference(lambda a, i=i: numpy_cost([*start[:i], a, *start[i + 1:]]), start[i])
         np.testing.assert_allclose(p.grad, slope, rtol=1e-5, atol=1e-9)
 
 

@@ -3,22 +3,20 @@ MNIST download (served from a local HTTP server on 127.0.0.1; these tests never 
 
 import gzip
 import hashlib
-import http.server
 import os
 import socket
 import threading
 import warnings
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_data_files import Server, digits_text, fake_mnist, idx_bytes, make_mnist_dir, write_file, write_gz
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_edu import data
 from tinygrad_edu.data import (
-    MNIST_FILES,
     MNIST_URL_ENV,
     Dataset,
     DownloadError,
@@ -118,31 +116,20 @@ def test_digits_come_with_attribution():
         assert fact in text
 
 
-def _write_gz(path, text):
-    with gzip.open(path, "wt", encoding="ascii") as f:
-        f.write(text)
-    return path
-
-
-def _digits_text(rows=1797, label=3, pixel=5, columns=65):
-    line = ",".join([str(pixel)] * (columns - 1) + [str(label)])
-    return "\n".join([line] * rows) + "\n"
-
-
 def test_load_digits_reads_a_valid_copy(tmp_path):
-    x, labels = load_digits(_write_gz(tmp_path / "d.csv.gz", _digits_text(pixel=4, label=7)))
+    x, labels = load_digits(write_gz(tmp_path / "d.csv.gz", digits_text(pixel=4, label=7)))
     assert np.all(x == 0.25) and np.all(labels == 7)
 
 
 @pytest.mark.parametrize("text, words", [
-    (_digits_text(rows=1796), "shape"),
-    (_digits_text(columns=64), "shape"),
-    (_digits_text(label=10), "labels"),
-    (_digits_text(pixel=17), "pixel"),
-    (_digits_text().replace("5,", "x,", 1), "cannot be read"),
+    (digits_text(rows=1796), "shape"),
+    (digits_text(columns=64), "shape"),
+    (digits_text(label=10), "labels"),
+    (digits_text(pixel=17), "pixel"),
+    (digits_text().replace("5,", "x,", 1), "cannot be read"),
 ])
 def test_load_digits_rejects_damaged_files(tmp_path, text, words):
-    path = _write_gz(tmp_path / "d.csv.gz", text)
+    path = write_gz(tmp_path / "d.csv.gz", text)
     with pytest.raises(ValueError, match="load_digits.*damaged") as info:
         load_digits(path)
     assert words in str(info.value) and "d.csv.gz" in str(info.value)
@@ -150,7 +137,7 @@ def test_load_digits_rejects_damaged_files(tmp_path, text, words):
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n"])
 def test_load_digits_of_a_file_without_numbers_is_a_clear_error_without_numpys_warning(tmp_path, text):
-    path = _write_gz(tmp_path / "empty.csv.gz", text)
+    path = write_gz(tmp_path / "empty.csv.gz", text)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"load_digits: .*empty.csv.gz.* is damaged: expected a table"):
@@ -158,9 +145,9 @@ def test_load_digits_of_a_file_without_numbers_is_a_clear_error_without_numpys_w
 
 
 def test_load_digits_rejects_truncated_and_non_gzip_files(tmp_path):
-    good = _write_gz(tmp_path / "good.csv.gz", _digits_text()).read_bytes()
+    good = write_gz(tmp_path / "good.csv.gz", digits_text()).read_bytes()
     (tmp_path / "cut.csv.gz").write_bytes(good[: len(good) // 2])
-    (tmp_path / "plain.csv.gz").write_text(_digits_text())
+    (tmp_path / "plain.csv.gz").write_text(digits_text())
     for name in ("cut.csv.gz", "plain.csv.gz"):
         with pytest.raises(ValueError, match="load_digits.*damaged"):
             load_digits(tmp_path / name)
@@ -288,26 +275,6 @@ def test_batches_reject_bad_arguments_when_called(args, kwargs, error, words):
 # ------------------------------------------------------------------------------------------------------- IDX
 
 
-def idx_bytes(array, dtype_byte=0x08, ndim=None, zero=b"\x00\x00"):
-    """An IDX file written independently of the reader: header per the format, then the bytes."""
-    array = np.asarray(array, dtype=np.uint8)
-    ndim = array.ndim if ndim is None else ndim
-    header = zero + bytes([dtype_byte, ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    return header + array.tobytes()
-
-
-def write_file(path, raw):
-    path = Path(path)
-    path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
-    return path
-
-
-def fake_mnist(n, seed, rows=28, cols=28):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, size=(n, rows, cols), dtype=np.uint8)
-    return images, rng.integers(0, 10, size=n, dtype=np.uint8)
-
-
 @pytest.mark.parametrize("suffix", ["", ".gz"])
 def test_read_idx_round_trip(tmp_path, suffix):
     images, labels = fake_mnist(5, seed=0, rows=3, cols=4)
@@ -348,16 +315,6 @@ def test_read_idx_rejects_a_cut_gzip_stream(tmp_path):
     path.write_bytes(raw[: len(raw) - 20])
     with pytest.raises(ValueError, match="read_idx.*cut.gz"):
         read_idx(path)
-
-
-def make_mnist_dir(root, n_train=6, n_test=4, suffix=".gz"):
-    root.mkdir(parents=True, exist_ok=True)
-    splits = {"train": fake_mnist(n_train, seed=2), "test": fake_mnist(n_test, seed=3)}
-    for kind, (images, labels) in splits.items():
-        image_name, label_name = MNIST_FILES[kind]
-        write_file(root / f"{image_name}{suffix}", idx_bytes(images))
-        write_file(root / f"{label_name}{suffix}", idx_bytes(labels))
-    return splits
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
@@ -408,44 +365,10 @@ def test_load_mnist_missing_files_and_bad_kind(tmp_path):
 # -------------------------------------------------------------------------------------------------- download
 
 
-class _Server:
-    """Serves ``files`` (name -> bytes) from 127.0.0.1 on an ephemeral port and counts the requests."""
-
-    def __init__(self):
-        self.files, self.requests, self.short = {}, [], set()
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (the name http.server calls)
-                name = self.path.rsplit("/", 1)[-1]
-                server.requests.append(self.path)
-                if name not in server.files:
-                    self.send_error(404, "Not Found")
-                    return
-                body = server.files[name]
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body) + (100 if name in server.short else 0)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/mnist/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
 def server(tmp_path):
     """A server holding four small MNIST-like .gz files, and their md5 checksums."""
-    srv = _Server()
+    srv = Server()
     source = tmp_path / "source"
     srv.splits = make_mnist_dir(source, n_train=7, n_test=3)
     srv.files = {p.name: p.read_bytes() for p in source.iterdir()}

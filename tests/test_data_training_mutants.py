@@ -15,8 +15,8 @@ import warnings
 
 import numpy as np
 import pytest
-from test_data import idx_bytes  # an IDX file written independently of the reader
-from test_training_edges import _Scripted  # an optimizer that sets scripted values: every cost known by hand
+from helpers_data_files import idx_bytes  # an IDX file written independently of the reader
+from helpers_models import Scripted  # an optimizer that sets scripted values: every cost known by hand
 
 from tinygrad_edu import Value, nn, optim
 from tinygrad_edu.data import download_mnist, load_digits, load_mnist, read_idx, train_test_split, xsquared
@@ -136,7 +136,7 @@ def test_a_zero_gradient_update_that_moves_one_parameter_goes_on():
     parameter stops training.  Then C = 1 twice (the script has no more updates)."""
     w, b = Value(np.array([0.0])), Value(np.array([0.0]))
     history = fit(lambda inputs: inputs * w + b, np.ones((1, 1)), np.zeros((1, 1)),
-                  optimizer=_Scripted([w, b], [[1.0, 0.0]]), episodes=3, progress=False)
+                  optimizer=Scripted([w, b], [[1.0, 0.0]]), episodes=3, progress=False)
     assert history.gradient_norm[0] == 0.0 and history.cost == [0.0, 1.0, 1.0]
     assert history.stopped == "episodes"
 
@@ -148,5 +148,5 @@ def test_a_cost_that_grows_from_exactly_zero_is_no_divergence():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
         history = fit(lambda inputs: inputs * w, np.ones((1, 1)), np.zeros((1, 1)),
-                      optimizer=_Scripted([w], [[5.0]]), episodes=2, progress=False)
+                      optimizer=Scripted([w], [[5.0]]), episodes=2, progress=False)
     assert history.cost == [0.0, 25.0] and history.final_cost == 25.0

@@ -48,9 +48,9 @@ import urllib.request
 
 import numpy as np
 import pytest
-from test_data import _digits_text, _Server, _write_gz, idx_bytes, make_mnist_dir, write_file
-from test_training import _interrupting_updates  # Ctrl-C sent in the middle of an update
-from test_training_edges import _Scripted  # an optimizer that sets scripted values: every cost known by hand
+from helpers_data_files import Server, digits_text, idx_bytes, make_mnist_dir, write_file, write_gz
+from helpers_interrupts import interrupting_updates  # Ctrl-C sent in the middle of an update
+from helpers_models import Scripted  # an optimizer that sets scripted values: every cost known by hand
 
 from tinygrad_edu import Value, data, nn, optim, training
 from tinygrad_edu.data import (
@@ -77,7 +77,7 @@ from tinygrad_edu.training import History, fit
 def test_load_digits_refuses_labels_that_are_no_digit_and_negative_pixels(tmp_path, label, pixel):
     """Labels are whole numbers 0..9 and pixels whole numbers 0..16: a label 2.5 (silently read as 2), a label -1
     or a pixel -1 is damage, as a label 10 or a pixel 17 is."""
-    path = _write_gz(tmp_path / "d.csv.gz", _digits_text(label=label, pixel=pixel))
+    path = write_gz(tmp_path / "d.csv.gz", digits_text(label=label, pixel=pixel))
     what = "labels \\(last column\\) must be whole numbers 0\\.\\.9" if pixel == "5" else "pixel values must be whole"
     with pytest.raises(ValueError, match=rf"^load_digits: digits file .*d\.csv\.gz' is damaged: {what}"):
         load_digits(path)
@@ -86,13 +86,13 @@ def test_load_digits_refuses_labels_that_are_no_digit_and_negative_pixels(tmp_pa
 def test_load_digits_reads_a_file_unpacking_to_exactly_its_size_limit(tmp_path):
     """Only a file unpacking to *more* than the limit (4 MiB) is refused: a valid table padded with blanks to exactly
     4 MiB is read; one byte more is refused."""
-    text = _digits_text(pixel=8, label=1)
+    text = digits_text(pixel=8, label=1)
     padded = text[:-1] + " " * (_DIGITS_MAX_BYTES - len(text)) + "\n"
     assert len(padded) == _DIGITS_MAX_BYTES == 4 << 20
-    inputs, labels = load_digits(_write_gz(tmp_path / "exact.csv.gz", padded))
+    inputs, labels = load_digits(write_gz(tmp_path / "exact.csv.gz", padded))
     assert (inputs == 0.5).all() and (labels == 1).all()
     with pytest.raises(ValueError, match=r"unpacks to more than 4,194,304 bytes"):
-        load_digits(_write_gz(tmp_path / "over.csv.gz", " " + padded))
+        load_digits(write_gz(tmp_path / "over.csv.gz", " " + padded))
 
 
 def test_stratify_names_complex_labels_holding_nan():
@@ -212,7 +212,7 @@ def test_a_content_length_that_is_no_number_is_ignored(tmp_path, monkeypatch):
 
 def test_an_http_error_names_its_code_and_reason(tmp_path):
     """HTTP failure says the status code and its reason: "HTTP 404 Not Found"."""
-    server = _Server()
+    server = Server()
     try:
         with pytest.raises(DownloadError, match=r"t10k-images-idx3-ubyte\.gz failed: HTTP 404 Not Found$"):
             download_mnist(tmp_path, kind="test", url=server.url)
@@ -261,7 +261,7 @@ def test_labels_and_targets_have_their_documented_dtypes(tmp_path):
     float64 targets."""
     make_mnist_dir(tmp_path, n_train=1, n_test=2)
     assert load_mnist(tmp_path, kind="test").labels.dtype == np.int64
-    assert load_digits(_write_gz(tmp_path / "d.csv.gz", _digits_text())).labels.dtype == np.int64
+    assert load_digits(write_gz(tmp_path / "d.csv.gz", digits_text())).labels.dtype == np.int64
     assert one_hot([1, 2]).dtype == np.float64
 
 
@@ -283,7 +283,7 @@ def test_bool_and_int_inputs_are_numbers_that_reach_the_model_as_float64(x):
         seen.add(inputs.data.dtype)
         return inputs @ w
 
-    history = fit(model, x, np.array([[2.0], [0.0]]), optimizer=_Scripted([w]), episodes=1, progress=False)
+    history = fit(model, x, np.array([[2.0], [0.0]]), optimizer=Scripted([w]), episodes=1, progress=False)
     assert history.cost == [2.0] and seen == {np.dtype(np.float64)}
 
 
@@ -295,14 +295,14 @@ def test_a_single_number_or_no_samples_is_named(inputs, targets, pattern):
     """fit names inputs that are one number, or no samples, rather than failing inside numpy or the model."""
     w = Value(np.zeros((1, 1)))
     with pytest.raises(ValueError, match=pattern):
-        fit(_line(w), inputs, targets, optimizer=_Scripted([w]), episodes=1, progress=False)
+        fit(_line(w), inputs, targets, optimizer=Scripted([w]), episodes=1, progress=False)
 
 
 def test_batch_size_zero_is_named_as_fits_argument():
     """batch_size=0 is fit's argument error, said by fit, not by data.batches which fit calls later."""
     w = Value(np.zeros((1, 1)))
     with pytest.raises(ValueError, match=r"^fit: batch_size must be an integer >= 1, got 0$"):
-        fit(_line(w), np.ones((2, 1)), np.ones((2, 1)), optimizer=_Scripted([w]), episodes=1, batch_size=0,
+        fit(_line(w), np.ones((2, 1)), np.ones((2, 1)), optimizer=Scripted([w]), episodes=1, batch_size=0,
             progress=False)
 
 
@@ -315,7 +315,7 @@ def test_a_callers_own_ctrl_c_handler_is_left_alone():
     w = Value(np.zeros((1, 1)))
     old = signal.signal(signal.SIGINT, handler)
     try:
-        fit(_line(w), np.ones((2, 1)), np.ones((2, 1)), optimizer=_Scripted([w]), episodes=2, progress=False)
+        fit(_line(w), np.ones((2, 1)), np.ones((2, 1)), optimizer=Scripted([w]), episodes=2, progress=False)
         assert signal.getsignal(signal.SIGINT) is handler
     finally:
         signal.signal(signal.SIGINT, old)
@@ -362,7 +362,7 @@ def test_a_step_whose_signature_cannot_be_read_is_given_the_benefit_of_the_doubt
             self.costs.append(cost.item())
 
     w = Value(np.zeros((1, 1)))
-    optimizer = _Scripted([w])
+    optimizer = Scripted([w])
     optimizer.step = Step()
     with pytest.raises(TypeError):
         inspect.signature(optimizer.step)
@@ -377,7 +377,7 @@ def test_an_optimizer_listing_no_parameters_trains_the_models():
     net = nn.MLP([1, 1], output_activation="identity", rng=0)
     for p in net.parameters():
         p.data[...] = 0.0
-    history = fit(net, np.ones((1, 1)), np.ones((1, 1)), optimizer=_Scripted([]), episodes=2, progress=False)
+    history = fit(net, np.ones((1, 1)), np.ones((1, 1)), optimizer=Scripted([]), episodes=2, progress=False)
     assert history.cost == [1.0, 1.0] and history.stopped == "episodes"
 
 
@@ -396,7 +396,7 @@ def test_mini_batch_tol_is_compared_with_the_gradient_norm_not_the_cost():
     """C = (w·1 − 3)² at w = 0 (no updates): C = 9, ‖∇C‖ = 6.  With tol = 6 the norm stops training after the first
     episode, though the cost is above tol."""
     w = Value(np.zeros((1, 1)))
-    history = fit(_line(w), np.ones((1, 1)), np.full((1, 1), 3.0), optimizer=_Scripted([w]), episodes=3,
+    history = fit(_line(w), np.ones((1, 1)), np.full((1, 1), 3.0), optimizer=Scripted([w]), episodes=3,
                   batch_size=1, tol=6.0, progress=False)
     assert history.stopped == "tol" and history.cost == [9.0] and history.gradient_norm == [6.0]
 
@@ -411,7 +411,7 @@ def test_the_progress_bar_counts_episodes_and_is_closed(monkeypatch):
 
     monkeypatch.setattr(sys, "stderr", Terminal())
     w = Value(np.zeros((1, 1)))
-    fit(_line(w), np.ones((1, 1)), np.ones((1, 1)), optimizer=_Scripted([w]), episodes=3)
+    fit(_line(w), np.ones((1, 1)), np.ones((1, 1)), optimizer=Scripted([w]), episodes=3)
     assert "episode/s" in sys.stderr.getvalue() or "s/episode" in sys.stderr.getvalue()
 
     class Bar:
@@ -428,7 +428,7 @@ def test_the_progress_bar_counts_episodes_and_is_closed(monkeypatch):
 
     bar = Bar()
     monkeypatch.setattr(training, "_progress_bar", lambda enabled, episodes, label: bar)
-    fit(_line(w), np.ones((1, 1)), np.ones((1, 1)), optimizer=_Scripted([w]), episodes=3)
+    fit(_line(w), np.ones((1, 1)), np.ones((1, 1)), optimizer=Scripted([w]), episodes=3)
     assert bar.closed
 
 
@@ -436,7 +436,7 @@ def test_history_seconds_count_from_the_start_of_training():
     """seconds is the time since training started (documented: each call counts from 0), not a clock reading."""
     w = Value(np.zeros((1, 1)))
     before = time.perf_counter()
-    history = fit(_line(w), np.ones((1, 1)), np.ones((1, 1)), optimizer=_Scripted([w]), episodes=3, progress=False)
+    history = fit(_line(w), np.ones((1, 1)), np.ones((1, 1)), optimizer=Scripted([w]), episodes=3, progress=False)
     took = time.perf_counter() - before
     assert 0 <= history.seconds[0] <= history.seconds[-1] <= took
 
@@ -458,7 +458,7 @@ def test_a_hand_filled_history_counts_its_costs_as_episodes():
 def test_ctrl_c_in_a_mini_batch_episode_that_also_meets_tol_says_interrupted(monkeypatch):
     """Ctrl-C during the first of two batches cuts the episode short; its average ‖∇C‖ (1, at C = (w − ½)², w = 0)
     is below tol = 10, yet training ended because of Ctrl-C, on part of an episode: stopped is "interrupted"."""
-    _interrupting_updates(monkeypatch, at=1)
+    interrupting_updates(monkeypatch, at=1)
     w = Value(np.zeros((1, 1)))
     history = fit(_line(w), np.ones((2, 1)), np.full((2, 1), 0.5), optimizer=optim.GradientDescent([w], 0.25),
                   episodes=3, batch_size=1, tol=10.0, progress=False)

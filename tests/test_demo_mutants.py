@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_cli_edges import SQUARES, made_run, numpy_forward
+from helpers_cli import SQUARES, made_run, numpy_forward
 
 from tinygrad_edu import demo, nn, optim, seeds
 from tinygrad_edu.data import xsquared

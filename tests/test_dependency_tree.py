@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers_player import two_uses
 
 from tinygrad_edu import Value, nn
 from tinygrad_edu.demo import chain_cost
@@ -57,19 +58,9 @@ def test_a_short_chain_stays_one_line_as_before():
         tree.chain_lines("W")
 
 
-def _two_uses() -> Value:
-    """C = (w·a + tanh w)², w's two uses labelled m and t."""
-    w, a = Value(0.7, label="w"), Value(2.0, requires_grad=False, label="a")
-    m, t = w * a, w.tanh()
-    m.label, t.label = "m", "t"
-    cost = (m + t) ** 2
-    cost.label = "C"
-    return cost
-
-
 def test_the_sum_over_several_uses_goes_on_over_lines_with_its_total():
     """∂C/∂w = ∂C/∂m·∂m/∂w + ∂C/∂t·∂t/∂w."""
-    tree = dependency_tree(_two_uses())
+    tree = dependency_tree(two_uses())
     u = 0.7 * 2.0 + math.tanh(0.7)
     products = sorted([2 * u * 2.0, 2 * u * (1 - math.tanh(0.7) ** 2)])
     for width, count in ((80, 1), (20, 3)):
@@ -82,7 +73,7 @@ def test_the_sum_over_several_uses_goes_on_over_lines_with_its_total():
 
 
 def test_a_tree_node_with_two_uses_says_so_in_the_plural():
-    cost = _two_uses()
+    cost = two_uses()
     step = next(s for s in tree_steps(cost, dependency_tree(cost)) if s.title.endswith("∂C/∂w"))
     assert "w feeds 2 nodes of the tree" in step.html and "add up" in step.html
 

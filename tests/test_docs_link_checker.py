@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers_layering import LAYERS
 
 import tinygrad_edu
 from tinygrad_edu import cli
@@ -276,22 +277,16 @@ def test_names_in_the_notebooks_markdown_exist() -> None:
     assert checked >= 3
 
 
-def _layers_of_test_layering() -> dict[str, int]:
-    spec = importlib.util.spec_from_file_location("test_layering_for_docs", ROOT / "tests" / "test_layering.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.LAYERS
-
-
 def test_readme_layout_table_names_every_module_in_its_layer() -> None:
     """"How the code is laid out": every module of the package is in the table (a renamed one fails), every file it
-    names exists, and its rows follow the layers tests/test_layering.py enforces (its second row holds two)."""
+    names exists, and its rows follow the layers tests/test_layering.py enforces (tests/helpers_layering.py; its
+    second row holds two)."""
     section = re.search(r"^## How the code is laid out\n(.*?)^## ", README, re.MULTILINE | re.DOTALL)
     assert section
     rows = [line for line in section.group(1).splitlines() if line.startswith("|")][2:]
     assert [row.split("|")[1].strip() for row in rows] == ["engine", "functions and layers",
                                                           "training, data, drawing", "on top"]
-    layers = _layers_of_test_layering()
+    layers = LAYERS
     row_of_layer = {0: 0, 1: 1, 2: 1, 3: 2, 4: 3}
     named: dict[str, int] = {}
     for i, row in enumerate(rows):

@@ -10,13 +10,14 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from helpers_player import player_steps
 
 from tinygrad_edu import Value, nn, viz
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, network_input
 from tinygrad_edu.graph import ancestors, nearest_values
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.notation import format_number
-from tinygrad_edu.player import backprop_steps, display_names, forward_formula, local_formula, tree_steps
+from tinygrad_edu.player import display_names, forward_formula, local_formula, tree_steps
 
 
 def _text_of(html: str) -> str:
@@ -35,11 +36,6 @@ def _chain(x: float = 0.5, target: float = 0.25, label: str = "C"):
     (w1, b1), (w2, b2) = [(float(layer.weights.data[0, 0]), float(layer.biases.data[0])) for layer in net.layers]
     a1 = _sigmoid(w1 * x + b1)
     return net, cost, a1, _sigmoid(w2 * a1 + b2)
-
-
-def _steps(cost: Value):
-    kept, total = nearest_values(cost)
-    return kept, backprop_steps(cost, kept, total, display_names(kept))
 
 
 # --- graph.py --------------------------------------------------------------------------------------------------
@@ -244,7 +240,7 @@ def test_a_steps_edges_are_the_drawings_and_a_single_use_is_not_summed():
     p = Value(0.5, label="p")
     cost = p * 3.0
     cost.label = "C"
-    _, steps = _steps(cost)
+    _, steps = player_steps(cost)
     drawn = set(re.findall(r"(\w+) -> (\w+)", viz.draw_graph(cost).source))
     forward, backward_p = steps[1], steps[3]
     assert forward.edges == ["v1->op0", "v2->op0", "op0->v0"]
@@ -258,7 +254,7 @@ def test_an_unlabelled_parameter_is_listed_among_the_inputs_a_constant_is_not():
     p = Value(0.5)  # named by its number, like the constant 3, but it is a parameter
     cost = p * 3.0
     cost.label = "C"
-    _, steps = _steps(cost)
+    _, steps = player_steps(cost)
     assert re.findall(r"<li>(.*?)</li>", steps[1].html) == ["0.5 = 0.5"]
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 from tinygrad_edu import Value, no_grad, optim, viz
 from tinygrad_edu import functional as F
@@ -119,7 +119,7 @@ def test_the_bag_of_words_gradient_adds_up_repeated_words_and_matches_central_di
     classifier = np.random.default_rng(1).normal(size=(3, 2))
     table = Value(_TABLE.copy())
     _bag_cost(table, Value(classifier)).backward()
-    numeric = _central_difference(lambda e: _bag_cost_numpy(e, classifier), _TABLE.copy(), 1e-6)
+    numeric = central_difference(lambda e: _bag_cost_numpy(e, classifier), _TABLE.copy(), 1e-6)
     np.testing.assert_allclose(table.grad, numeric, rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(table.grad[4:], 0.0)  # words in no document get no gradient
     assert np.all(table.grad[:4] != 0.0)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 
 from tinygrad_edu import data, losses, nn, optim, testing, training
 from tinygrad_edu.engine import Value
@@ -118,13 +119,7 @@ def test_the_averaged_prediction_and_its_cost_match_numpy_by_hand_and_central_di
         hand = np.mean([_by_hand(state if i == 7 else s, x) for i, s in enumerate(states)], axis=0)
         return float(np.mean((hand - y) ** 2))
 
-    eps, w = 1e-6, weight.data.copy()
-    numeric = np.zeros_like(w)
-    for i in np.ndindex(w.shape):
-        up, down = w.copy(), w.copy()
-        up[i] += eps
-        down[i] -= eps
-        numeric[i] = (cost_at(up) - cost_at(down)) / (2 * eps)
+    numeric = central_difference(cost_at, weight.data.copy(), 1e-6)
     np.testing.assert_allclose(weight.grad, numeric, rtol=1e-6, atol=1e-9)
     assert all(m.layers[0].weights.grad is not None and m.layers[0].weights.grad.any() for m in members)
 

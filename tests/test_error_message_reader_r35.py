@@ -8,18 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_cli import error_of
 
 from tinygrad_edu import Op, Value, apply, losses, nn, optim
 from tinygrad_edu import functional as F
 from tinygrad_edu.cli import main
-
-
-def error_of(capsys, argv: list[str]) -> str:
-    """main's one-line error (status 2); nothing was printed on stdout."""
-    status = main(argv)
-    captured = capsys.readouterr()
-    assert status == 2 and captured.err.count("\n") == 1 and captured.out == "", captured
-    return captured.err
 
 
 def net_and_cost() -> tuple[nn.MLP, Value]:

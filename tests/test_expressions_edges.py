@@ -9,53 +9,19 @@ closed forms and hand-worked values.
 
 from __future__ import annotations
 
-import functools
 import re
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from helpers_strategies import NODE, POOL, drawn_graphs, lines_matching, pool, references
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_edu import Op, Value
 from tinygrad_edu.testing import GradientCheckError, check_gradients
 from tinygrad_edu.testing.expressions import KINK_MARGIN, NUMPY, Expression, Graph, OpSpec, expressions
 
-POOL = settings(database=None, derandomize=True, max_examples=300, deadline=None, phases=[Phase.generate],
-                suppress_health_check=list(HealthCheck))
-
-
-def drawn(strategy, examples=300) -> list:
-    """The graphs hypothesis draws from ``strategy`` (derandomized: the same ones every run)."""
-    seen: list = []
-    settings(POOL, max_examples=examples)(given(strategy)(lambda e: seen.append(e)))()
-    return seen
-
-
-@functools.cache
-def pool() -> tuple[Expression, ...]:
-    """1000 graphs (~10 s): hypothesis favours small ones, 7 lines on average."""
-    return tuple(drawn(expressions(), examples=1000))
-
-
-@functools.cache
-def references() -> tuple[dict, ...]:
-    """Every node of every pooled graph, evaluated with plain numpy."""
-    return tuple(e.run(*e.inputs, reference=True) for e in pool())
-
-
-def lines_matching(pattern: str) -> list[tuple[Expression, dict, re.Match]]:
-    found = []
-    for expr, nodes in zip(pool(), references()):
-        for line in expr.lines:
-            match = re.fullmatch(r"(v\d+) = " + pattern, line)
-            if match:
-                found.append((expr, nodes, match))
-    return found
-
-
-NODE = r"([xv]\d+)"
 NUMBER = r"(-?\d+\.\d+)"
 
 
@@ -134,7 +100,7 @@ def test_a_custom_op_takes_the_drawn_node_in_either_position():
     """A two-input op is called with a constant first as well as second (its vjp for each input is exercised
     with a node behind it)."""
     mul = Op("mul2", lambda a, b: a * b, (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a))
-    exprs = drawn(expressions(extra_ops=[mul], only_extra=True, max_nodes=6), examples=60)
+    exprs = drawn_graphs(expressions(extra_ops=[mul], only_extra=True, max_nodes=6), examples=60)
     firsts = [m[1] for e in exprs for line in e.lines for m in [re.search(r"mul2\((\w+), (\w+)\)", line)] if m]
     assert any(name.startswith("c") for name in firsts) and any(name[0] in "xv" for name in firsts)
 
@@ -298,7 +264,7 @@ def test_reference_runs_call_a_custom_op_on_arrays_and_a_renamed_op_is_imported_
 
 def test_an_op_named_like_a_constant_does_not_clash_with_it():
     c0 = Op("c0", lambda x: x + 1, lambda g, out, x: g)
-    exprs = drawn(expressions(extra_ops=[c0], only_extra=True, max_nodes=5), examples=20)
+    exprs = drawn_graphs(expressions(extra_ops=[c0], only_extra=True, max_nodes=5), examples=20)
     for expr in exprs:
         reference = expr.run(*expr.inputs, reference=True)
         out = expr(*[Value(x) for x in expr.inputs])
@@ -362,7 +328,7 @@ def test_kinked_and_unit_domain_custom_ops_get_arguments_off_their_kinks_and_ins
     arcsine = Op("arcsine", np.arcsin, lambda g, out, x: g / np.sqrt(1 - x * x))
     specs = [OpSpec(step, kinks=(0.0, 0.5)), OpSpec(arcsine, domain="unit")]
     arguments = {"step_abs": [], "arcsine": []}
-    for expr in drawn(expressions(extra_ops=specs, only_extra=True, max_nodes=8), examples=150):
+    for expr in drawn_graphs(expressions(extra_ops=specs, only_extra=True, max_nodes=8), examples=150):
         env = {**expr.run(*expr.inputs, reference=True), **expr.constants}
         for line in expr.lines:
             for name, argument in re.findall(r"(step_abs|arcsine)\((\w+)\)", line):

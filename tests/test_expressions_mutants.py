@@ -23,12 +23,10 @@ import re
 
 import numpy as np
 import pytest
+from helpers_strategies import FIRST, NODE, drawn_graphs, first, lines_matching  # derandomized draws
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.vendor.pretty import pretty
-from test_expressions_edges import NODE, lines_matching  # the lines of a pool of 1000 drawn graphs
-from test_expressions_edges import drawn as drawn_graphs  # the graphs hypothesis draws (derandomized)
-from test_testing_mutants import FIRST, first  # the first example of a strategy (derandomized)
 
 from tinygrad_edu import Op, Value
 from tinygrad_edu import functional as F

@@ -20,8 +20,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers_checkout import copied_tree  # a copy of the checkout to build a wheel from
 from packaging.requirements import Requirement
-from test_packaging_py310 import copied_tree  # a copy of the checkout to build a wheel from
 
 try:
     import tomllib

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_gradients import jacobian_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,20 +33,6 @@ def _cost(p, x, y):
     q = _unflatten(p)
     hidden = (x @ q["W1"] + q["b1"]).tanh()
     return ((hidden @ q["W2"] + q["b2"] - y) ** 2).mean()
-
-
-def _central(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """(f(x + h eᵢ) − f(x − h eᵢ)) / 2h for each element i of ``x``, in float64: shape f(x).shape + x.shape."""
-    x = np.asarray(x, dtype=np.float64)
-    columns = []
-    for i in range(x.size):
-        step = np.zeros(x.size)
-        step[i] = h
-        step = step.reshape(x.shape)
-        columns.append((np.asarray(f(x + step), dtype=np.float64) - np.asarray(f(x - step), dtype=np.float64))
-                       / (2 * h))
-    stacked = np.stack(columns, axis=-1)
-    return stacked.reshape(stacked.shape[:-1] + x.shape)
 
 
 def _batch(seed: int = 1):
@@ -124,10 +111,10 @@ def test_other_libraries_keywords_of_the_transforms_say_what_they_are(call, name
 def test_the_hessian_of_a_networks_cost_in_a_flat_vector_is_the_difference_of_its_gradient() -> None:
     p0, x, y = _batch()
     matrix = hessian(_cost)(p0, x, y).data
-    differences = _central(lambda p: grad(_cost)(p, x, y).data, p0, h=1e-5)
+    differences = jacobian_differences(lambda p: grad(_cost)(p, x, y).data, p0, h=1e-5)
     np.testing.assert_allclose(matrix, differences, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(matrix, matrix.T, atol=1e-12)
-    slope = _central(lambda p: _cost(Value(p, requires_grad=False), x, y).data, p0, h=1e-6)
+    slope = jacobian_differences(lambda p: _cost(Value(p, requires_grad=False), x, y).data, p0, h=1e-6)
     np.testing.assert_allclose(grad(_cost)(p0, x, y).data, slope, rtol=1e-6, atol=1e-9)
     v = np.random.default_rng(2).normal(size=p0.size)
     np.testing.assert_allclose(hvp(lambda p: _cost(p, x, y), p0, v).data, differences @ v, rtol=1e-6, atol=1e-8)
@@ -143,10 +130,10 @@ def test_a_models_own_values_give_the_flat_hessian_in_named_parameters_order() -
                                _unflatten(p0).values())})
     params = dict(model.named_parameters())
     slope, matrix = gradient_and_hessian(losses.mean_squared_error(model(x), y), list(params.values()))
-    differences = _central(lambda p: grad(_cost)(p, x, y).data, p0, h=1e-5)
+    differences = jacobian_differences(lambda p: grad(_cost)(p, x, y).data, p0, h=1e-5)
     np.testing.assert_allclose(matrix, differences, rtol=1e-6, atol=1e-8)
     named = dict(zip(params, gradients(losses.mean_squared_error(model(x), y), list(params.values()))))
-    flat = _central(lambda p: _cost(Value(p, requires_grad=False), x, y).data, p0)
+    flat = jacobian_differences(lambda p: _cost(Value(p, requires_grad=False), x, y).data, p0)
     for name, expected in zip(params, _unflatten(flat).values()):
         np.testing.assert_allclose(named[name].data, expected, rtol=1e-6, atol=1e-9, err_msg=name)
     np.testing.assert_allclose(slope, flat, rtol=1e-6, atol=1e-9)
@@ -157,7 +144,8 @@ def test_per_sample_gradients_by_a_loop_are_each_the_differences_and_average_to_
     each = [grad(_cost)(p0, x[i:i + 1], y[i:i + 1]).data for i in range(len(x))]
     for i, g in enumerate(each):
         xi, yi = x[i:i + 1], y[i:i + 1]
-        differences = _central(lambda p, xi=xi, yi=yi: _cost(Value(p, requires_grad=False), xi, yi).data, p0)
+        differences = jacobian_differences(lambda p, xi=xi, yi=yi: _cost(Value(p, requires_grad=False), xi, yi).data,
+                                           p0)
         np.testing.assert_allclose(g, differences, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(np.mean(each, axis=0), grad(_cost)(p0, x, y).data, rtol=1e-12, atol=1e-15)
 
@@ -208,8 +196,8 @@ def test_the_vjp_and_jvp_recipes_the_errors_give_are_the_jacobians_contractions(
     f = lambda x: (x * np.arange(1.0, 5.0).reshape(2, 2)).tanh() @ x  # noqa: E731
     x0, u = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
     matrix = jacobian(f)(x0).data
-    np.testing.assert_allclose(matrix, _central(lambda a: f(Value(a, requires_grad=False)).data, x0), rtol=1e-6,
-                               atol=1e-9)
+    np.testing.assert_allclose(matrix, jacobian_differences(lambda a: f(Value(a, requires_grad=False)).data, x0),
+                               rtol=1e-6, atol=1e-9)
     x = Value(x0)
     np.testing.assert_allclose(gradients(f(x), [x], grad_output=u)[0].data, np.tensordot(u, matrix, axes=2),
                                rtol=1e-12, atol=1e-14)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_gradients import _central_difference
+from helpers_gradients import central_difference
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value
@@ -95,7 +95,7 @@ def test_leaky_relu_takes_its_slope_on_the_negative_side_only(slope):
     np.testing.assert_allclose(out, [-3.0 * slope, -0.5 * slope, 0.25, 2.0], rtol=1e-15)
     np.testing.assert_allclose(grad, [slope, slope, 1.0, 1.0], rtol=1e-15)
     closed_form = lambda t: np.sum(np.where(t > 0, t, slope * t))  # noqa: E731
-    np.testing.assert_allclose(grad, _central_difference(closed_form, x, eps=1e-6), atol=1e-8)
+    np.testing.assert_allclose(grad, central_difference(closed_form, x, eps=1e-6), atol=1e-8)
 
 
 def test_softmax_does_not_overflow_and_shifts_each_row_by_its_own_maximum():
@@ -120,7 +120,7 @@ def test_softmax_and_log_softmax_normalise_along_the_axis_given(function, closed
     x, weights = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     out, grad = _gradient(lambda v: function(v, axis=axis), x, weights)
     np.testing.assert_allclose(out, closed_form(x, axis), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(grad, _central_difference(lambda t: np.sum(weights * closed_form(t, axis)), x, eps=1e-6),
+    np.testing.assert_allclose(grad, central_difference(lambda t: np.sum(weights * closed_form(t, axis)), x, eps=1e-6),
                                atol=1e-7)
 
 

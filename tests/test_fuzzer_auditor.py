@@ -23,8 +23,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from helpers_strategies import op_names  # the ops a drawn graph uses
 from hypothesis import HealthCheck, Phase, given, settings
-from test_composition import op_names  # the ops a drawn graph uses
 
 from tinygrad_edu import Value, ops
 from tinygrad_edu.testing import GradientCheckError, check_gradients

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_gradients import central_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,22 +50,6 @@ def discriminator_cost(d: list[np.ndarray], real: np.ndarray, fake: np.ndarray) 
 def generator_cost(g: list[np.ndarray], d: list[np.ndarray], noise: np.ndarray) -> float:
     """The non-saturating cost −mean ln σ(D(G(z)))."""
     return float(softplus(-mlp(d, mlp(g, noise))).mean())
-
-
-def central_differences(f, numbers: list[np.ndarray], h: float = 1e-6) -> list[np.ndarray]:
-    gradients = []
-    for array in numbers:
-        gradient = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            keep = array[index]
-            array[index] = keep + h
-            up = f(numbers)
-            array[index] = keep - h
-            down = f(numbers)
-            array[index] = keep
-            gradient[index] = (up - down) / (2 * h)
-        gradients.append(gradient)
-    return gradients
 
 
 def numbers(module: nn.Module) -> list[np.ndarray]:

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_gradients import central_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,22 +47,6 @@ def networks(seed: int = 0, activation: str = "tanh") -> tuple[nn.MLP, nn.MLP]:
 
 def numbers(module: nn.Module) -> list[np.ndarray]:
     return [p.data.copy() for p in module.parameters()]
-
-
-def central_differences(f, arrays: list[np.ndarray], h: float = 1e-6) -> list[np.ndarray]:
-    result = []
-    for array in arrays:
-        gradient = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            keep = array[index]
-            array[index] = keep + h
-            up = f(arrays)
-            array[index] = keep - h
-            down = f(arrays)
-            array[index] = keep
-            gradient[index] = (up - down) / (2 * h)
-        result.append(gradient)
-    return result
 
 
 def penalty_by_hand(critic: list[np.ndarray], x: np.ndarray, activation: str) -> float:

@@ -11,9 +11,9 @@ the inner gradient then failed with an error about a ``no_grad`` the user never 
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, losses, nn, no_grad, optim
@@ -43,7 +43,7 @@ def gradient_np(w):
 
 def central(f, x, eps=1e-6):
     """Central differences of a float function of an array, element by element, float64."""
-    return _central_difference(f, np.asarray(x, dtype=np.float64), eps)
+    return central_difference(f, np.asarray(x, dtype=np.float64), eps)
 
 
 def after_one_step(eta, w):

@@ -5,9 +5,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.autodiff import grad, hessian
@@ -61,7 +61,7 @@ def test_second_derivatives_through_repeated_indices_add_up() -> None:
     np.testing.assert_allclose(hessian(f)(x0).data, expected, rtol=1e-12)
     gradient = grad(f)(x0).data
     np.testing.assert_allclose(gradient, [6 * x0[0] ** 2 + x0[2] + 2 * x0[0], 0.0, 3 * x0[2] ** 2 + x0[0]])
-    np.testing.assert_allclose(gradient, _central_difference(lambda a: float(f(Value(a)).data), x0, 1e-6), rtol=1e-6)
+    np.testing.assert_allclose(gradient, central_difference(lambda a: float(f(Value(a)).data), x0, 1e-6), rtol=1e-6)
 
 
 def test_a_mask_from_comparing_values_picks_and_scatters_back() -> None:

@@ -6,10 +6,10 @@ forms."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,18 +17,6 @@ from tinygrad_edu import Op, Value, apply, data, nn, no_grad, optim
 
 #: A straight-through estimator, as a custom Op's author writes it: the forward hands back the array it was given.
 STRAIGHT_THROUGH = Op("straight_through", lambda x: x, lambda g, out, x: g)
-
-
-def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """∂f/∂x by (f(x + h) − f(x − h)) / 2h, element by element, in plain numpy."""
-    x = np.array(x, dtype=np.float64)
-    slope = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        slope[i] = (f(up) - f(down)) / (2 * eps)
-    return slope
 
 
 # --- defects ---------------------------------------------------------------------------------------------------
@@ -51,7 +39,7 @@ def test_a_gradient_is_not_changed_through_a_custom_op_result_sharing_a_constant
         k *= 100.0
     loss.backward()
     np.testing.assert_array_equal(c.data, c0)
-    expected = central_differences(lambda v: float((v * c0).sum()), w0)
+    expected = central_difference(lambda v: float((v * c0).sum()), w0)
     np.testing.assert_allclose(w.grad, expected, rtol=1e-7)
 
 
@@ -87,7 +75,7 @@ def test_an_array_given_to_value_and_changed_afterwards_changes_nothing() -> Non
     y.backward()
     original = np.array([1.0, -2.0, 3.0])
     np.testing.assert_array_equal(w.data, original)
-    np.testing.assert_allclose(w.grad, central_differences(lambda v: float((v ** 3).sum()), original), rtol=1e-6)
+    np.testing.assert_allclose(w.grad, central_difference(lambda v: float((v ** 3).sum()), original), rtol=1e-6)
 
 
 @pytest.mark.parametrize("change", ["-= under no_grad", "[...] = under no_grad", "micrograd's p.data += ...",
@@ -124,7 +112,7 @@ def test_a_gradient_after_an_in_place_step_is_the_one_at_the_new_point() -> None
     moved = w.data.copy()
     w.zero_grad()
     (w * w * w).sum().backward()
-    np.testing.assert_allclose(w.grad, central_differences(lambda v: float((v ** 3).sum()), moved), rtol=1e-6)
+    np.testing.assert_allclose(w.grad, central_difference(lambda v: float((v ** 3).sum()), moved), rtol=1e-6)
 
 
 def test_a_grad_changed_in_place_is_added_to_and_a_users_own_array_is_left_alone() -> None:
@@ -134,7 +122,7 @@ def test_a_grad_changed_in_place_is_added_to_and_a_users_own_array_is_left_alone
     kept *= 0.5  # the user halves the gradient in place: it is the leaf's own array
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])
     (w * w).sum().backward()  # accumulates onto what the user left
-    np.testing.assert_allclose(w.grad, 0.5 * np.array([2.0, 4.0]) + central_differences(
+    np.testing.assert_allclose(w.grad, 0.5 * np.array([2.0, 4.0]) + central_difference(
         lambda v: float((v * v).sum()), np.array([1.0, 2.0])), rtol=1e-7)
     mine = np.array([10.0, 10.0])
     w.grad = mine
@@ -202,5 +190,5 @@ def test_in_place_steps_then_a_new_forward_pass_give_central_difference_gradient
     point = w.data.copy()
     w.zero_grad()
     (w.tanh() * w).sum().backward()
-    expected = central_differences(lambda v: float((np.tanh(v) * v).sum()), point)
+    expected = central_difference(lambda v: float((np.tanh(v) * v).sum()), point)
     np.testing.assert_allclose(w.grad, expected, rtol=1e-5, atol=1e-8)

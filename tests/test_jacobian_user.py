@@ -10,9 +10,9 @@ import re
 
 import numpy as np
 import pytest
+from helpers_gradients import jacobian_differences  # float64 central differences, laid out as a Jacobian
 from hypothesis import given
 from hypothesis import strategies as st
-from test_jax_functional_user import _differences  # float64 central differences, laid out as a Jacobian
 
 import tinygrad_edu
 import tinygrad_edu.functional as F
@@ -81,7 +81,7 @@ def test_the_jvp_advice_gives_a_recipe_of_two_backward_passes_that_is_the_jacobi
     exec(first, scope)
     product = eval(second, scope).data
     assert len(passes) == 2  # whatever the number of outputs (6 here)
-    np.testing.assert_allclose(product, _differences(_on_numbers(_wide), x0) @ v, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(product, jacobian_differences(_on_numbers(_wide), x0) @ v, rtol=1e-7, atol=1e-9)
 
 
 def test_the_jacfwd_advice_gives_the_columns_of_a_tall_jacobian_in_a_pass_each(passes) -> None:
@@ -97,7 +97,7 @@ def test_the_jacfwd_advice_gives_the_columns_of_a_tall_jacobian_in_a_pass_each(p
     exec(first, scope)
     columns = [eval(column, {**scope, "j": j}).data for j in range(p0.size)]
     assert len(passes) == 1 + p0.size  # where jacobian takes one per output: 400
-    np.testing.assert_allclose(np.stack(columns, axis=-1), _differences(_on_numbers(_tall), p0), rtol=1e-7,
+    np.testing.assert_allclose(np.stack(columns, axis=-1), jacobian_differences(_on_numbers(_tall), p0), rtol=1e-7,
                                atol=1e-9)
 
 
@@ -124,7 +124,7 @@ def test_gradient_and_hessian_of_residuals_says_how_to_take_their_jacobian() -> 
     assert "jacobian" in str(error.value)
     # the advice followed: one row per output element, the Jacobian of central differences
     rows = [gradients(residuals, [x], grad_output=e)[0].data for e in np.eye(3)]
-    np.testing.assert_allclose(np.array(rows), _differences(lambda a: np.tanh(a * a) - 0.5, x.data), rtol=1e-7,
+    np.testing.assert_allclose(np.array(rows), jacobian_differences(lambda a: np.tanh(a * a) - 0.5, x.data), rtol=1e-7,
                                atol=1e-9)
 
 
@@ -150,7 +150,7 @@ def test_jacobian_in_a_later_argument_of_a_matrix_product_is_the_differences() -
     a, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
     matrix = jacobian(lambda a_, b_: F.tanh(a_ @ b_), argnums=-1)(a, b).data
     assert matrix.shape == (3, 2, 4, 2)
-    np.testing.assert_allclose(matrix, _differences(lambda m: np.tanh(a @ m), b), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(matrix, jacobian_differences(lambda m: np.tanh(a @ m), b), rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("f", [F.softmax, F.log_softmax, F.sigmoid, F.softplus, F.relu, F.abs,
@@ -214,7 +214,7 @@ def test_the_jacobian_of_a_networks_residuals_is_the_differences_and_gives_its_g
     theta, v = rng.normal(size=12), rng.normal(size=12)
     matrix = jacobian(residuals)(theta).data
     assert matrix.shape == (20, 12)
-    np.testing.assert_allclose(matrix, _differences(_on_numbers(residuals), theta), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(matrix, jacobian_differences(_on_numbers(residuals), theta), rtol=1e-6, atol=1e-8)
     # JᵀJ·v without J: J·v by the double-vjp trick, then Jᵀ(J·v) by one more backward pass
     t = Value(theta)
     r = residuals(t)

@@ -7,28 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_gradients import jacobian_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, autodiff, losses, no_grad
 from tinygrad_edu.autodiff import grad, gradients, hessian, hvp, jacobian
-
-
-def _differences(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences (f(x + h) − f(x − h)) / 2h of an array-valued ``f`` in each element of ``x``: shape
-    f(x).shape + x.shape, in float64."""
-    x = np.asarray(x, dtype=np.float64)
-    columns = []
-    for i in range(x.size):
-        step = np.zeros(x.size)
-        step[i] = h
-        step = step.reshape(x.shape)
-        columns.append((np.asarray(f(x + step), dtype=np.float64) - np.asarray(f(x - step), dtype=np.float64))
-                       / (2 * h))
-    stacked = np.stack(columns, axis=-1)
-    return stacked.reshape(stacked.shape[:-1] + x.shape)
-
 
 # --- defects ------------------------------------------------------------------------------------------------------
 
@@ -49,7 +34,7 @@ def test_the_mixed_block_the_hessian_error_points_to_is_the_closed_form() -> Non
     np.testing.assert_allclose(mixed, np.diag(6 * a * b ** 2), rtol=1e-12, atol=1e-15)
     other_way = jacobian(grad(f, argnums=1), argnums=0)(a, b).data
     np.testing.assert_allclose(other_way, mixed.T, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(mixed, _differences(lambda bb: 2 * a * bb ** 3, b), rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(mixed, jacobian_differences(lambda bb: 2 * a * bb ** 3, b), rtol=1e-7, atol=1e-8)
 
 
 @pytest.mark.parametrize(("name", "words"), [("jacrev", "jacobian(f, argnums)"), ("jacfwd", "jacobian(f, argnums)"),
@@ -172,7 +157,7 @@ def test_every_hessian_block_of_a_networks_cost_matches_differences_of_the_gradi
                 given = [*params[:j], p, *params[j + 1:]]
                 return grad(cost, argnums=i)(*given).data
 
-            np.testing.assert_allclose(block.data, _differences(slope, params[j]), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(block.data, jacobian_differences(slope, params[j]), rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")  # (torch.jit, on importing torch.func)
@@ -215,4 +200,4 @@ def test_jacobian_of_jacobian_matches_differences_of_the_jacobian() -> None:
     x0 = np.array([0.3, -0.7, 1.1])
     second = jacobian(jacobian(f))(x0).data
     assert second.shape == (3, 3, 3)
-    np.testing.assert_allclose(second, _differences(lambda v: jacobian(f)(v).data, x0), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(second, jacobian_differences(lambda v: jacobian(f)(v).data, x0), rtol=1e-6, atol=1e-9)

@@ -8,24 +8,10 @@ import ast
 import textwrap
 from pathlib import Path
 
+from helpers_layering import LAYERS
+
 PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_edu"
 
-#: Each module's layer, from the bottom.  A module may import its own layer and the layers below.
-LAYERS: dict[str, int] = {
-    # the engine: Value, the graph walk, each op's derivative, how numbers print, what its refusals say to write
-    # instead; seeds (numpy only); opening files; argument checks
-    "engine": 0, "ops": 0, "printing": 0, "write_instead": 0, "seeds": 0, "files": 0, "checks": 0,
-    # differentiable functions
-    "functional": 1, "autodiff": 1,
-    # networks, costs, the model file format
-    "nn": 2, "losses": 2, "serialization": 2,
-    # training, optimizers and their saved state, data, drawings, plots, gradient checks; the package's own namespace
-    "optim": 3, "optim_state": 3, "training": 3, "data": 3, "viz": 3, "player": 3, "dependency_tree": 3, "plots": 3,
-    "graph": 3, "notation": 3,
-    "testing": 3, "testing.strategies": 3, "testing.expressions": 3, "__init__": 3, "calculus": 3,
-    # programs
-    "demo": 4, "cli": 4, "__main__": 4,
-}
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -97,7 +83,7 @@ def import_graph(root: Path) -> dict[str, list[tuple[str, int, bool]]]:
 
 def upward_imports(graph: dict[str, list[tuple[str, int, bool]]], layers: dict[str, int]) -> list[str]:
     """The imports that break the layering, and the modules that have no layer yet."""
-    problems = [f"{name} has no layer: add it to LAYERS in tests/test_layering.py" for name in graph
+    problems = [f"{name} has no layer: add it to LAYERS in tests/helpers_layering.py" for name in graph
                 if name not in layers]
     for name, imports in graph.items():
         for imported, line, _ in imports:
@@ -208,7 +194,7 @@ def test_the_checker_finds_upward_lazy_relative_and_unplaced_imports(tmp_path):
     assert sorted(upward_imports(graph, layers)) == [
         "low (layer 0) imports high (layer 2) on line 4",
         "mid (layer 1) imports high (layer 2) on line 2",
-        "stray has no layer: add it to LAYERS in tests/test_layering.py",
+        "stray has no layer: add it to LAYERS in tests/helpers_layering.py",
     ]
     assert [imported for imported, _, _ in graph["sub"]] == ["low"]
     assert [imported for imported, _, _ in graph["sub.deep"]] == ["mid"]

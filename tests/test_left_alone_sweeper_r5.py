@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
-from test_cli_edges import error_of  # main's one-line error (status 2)
+from helpers_cli import error_of  # main's one-line error (status 2)
 
 from tinygrad_edu import Op, Value, nn, testing, viz
 from tinygrad_edu.cli import main

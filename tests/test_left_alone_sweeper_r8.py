@@ -12,8 +12,10 @@ eigenvalues of unknown provenance.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,17 +122,21 @@ def test_the_logsumexp_advice_computes_log_sum_exp_and_names_log_softmax(read, n
 
 # --- (3) the numerics tests' helpers, shared ----------------------------------------------------------------------
 def test_the_numerics_helpers_are_defined_once() -> None:
-    pytest.importorskip("mpmath")
-    extremes = importlib.import_module("test_numerical_extremes_r3")
-    mpmath_tests = importlib.import_module("test_numerics_mpmath")
-    for name in ("_derivatives", "_sigma", "_ulps"):
-        assert getattr(extremes, name) is getattr(mpmath_tests, name), name
+    """Both numerics files take them from tests/helpers_numerics.py (no test module imports another) and define
+    none of their own (read with ast: importing a test module runs it)."""
+    names = {"derivatives", "sigma", "ulps", "compare_with_mpmath"}
+    for test_file in ("test_numerical_extremes_r3.py", "test_numerics_mpmath.py"):
+        tree = ast.parse((Path(__file__).parent / test_file).read_text(encoding="utf-8"))
+        imported = {alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                    and node.module == "helpers_numerics" for alias in node.names}
+        defined = {node.name.lstrip("_") for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert imported == names and not defined & names, (test_file, imported, defined & names)
 
 
 def test_the_shared_derivatives_helper_gives_f_and_two_derivatives() -> None:
     """(what both numerics files rely on) x³ at 0.5, −2: x³, 3x², 6x."""
     pytest.importorskip("mpmath")
-    derivatives = importlib.import_module("test_numerics_mpmath")._derivatives
+    derivatives = importlib.import_module("helpers_numerics").derivatives
     x = np.array([0.5, -2.0])
     value, slope, curvature = derivatives(lambda v: v ** 3, x)
     np.testing.assert_allclose(value, x ** 3, rtol=1e-15)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,17 +34,6 @@ import tinygrad_edu.functional as F
 from tinygrad_edu import Op, Value
 from tinygrad_edu.autodiff import hessian
 from tinygrad_edu.testing import check_gradients
-
-
-def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """∂f/∂x, element by element, by central differences in float64."""
-    slope = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += eps
-        down[index] -= eps
-        slope[index] = (f(up) - f(down)) / (2 * eps)
-    return slope
 
 
 def _message(call: Callable[[], Any]) -> str:
@@ -123,7 +113,7 @@ def test_np_linalg_norm_of_every_order_with_a_formula_says_it_and_it_gives_numpy
     out = _run(formula, v=v)
     np.testing.assert_allclose(out.data, np.linalg.norm(x, order), rtol=1e-12)
     out.backward()
-    np.testing.assert_allclose(v.grad, central_differences(lambda a: np.linalg.norm(a, order), x), atol=1e-7)
+    np.testing.assert_allclose(v.grad, central_difference(lambda a: np.linalg.norm(a, order), x), atol=1e-7)
 
 
 @pytest.mark.parametrize("order", [1, np.inf])
@@ -162,7 +152,7 @@ def test_numpys_products_say_a_formula_giving_their_numbers_and_gradient(call: C
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
     weights = np.linspace(-1.0, 2.0, expected.size).reshape(expected.shape)
     (out * weights).sum().backward()
-    np.testing.assert_allclose(v.grad, central_differences(lambda x: float((call(x, b) * weights).sum()), a),
+    np.testing.assert_allclose(v.grad, central_difference(lambda x: float((call(x, b) * weights).sum()), a),
                                atol=1e-7)
 
 
@@ -202,7 +192,7 @@ def test_np_linalg_solve_and_lstsq_give_a_formula_whose_gradient_is_the_closed_f
     def squared(m: np.ndarray) -> float:
         return float((np.linalg.lstsq(m, target, rcond=None)[0] ** 2).sum())
 
-    np.testing.assert_allclose(a.grad, central_differences(squared, matrix), atol=1e-7)
+    np.testing.assert_allclose(a.grad, central_difference(squared, matrix), atol=1e-7)
 
 
 @pytest.mark.parametrize("call", [lambda v: np.linalg.norm(v), lambda v: v.norm()], ids=["np.linalg.norm", "v.norm"])
@@ -290,7 +280,7 @@ def test_guard_the_outer_and_einsum_advice_give_numpys_numbers_and_gradients() -
     np.testing.assert_allclose(a.grad, X[:3] @ y, rtol=1e-12)  # ∂Σ W∘(x yᵀ)/∂x = W y
     a = Value(A)
     ((a * A.T).sum(1) ** 2).sum().backward()  # np.einsum('ij,ij->i', a, b) is (a * b).sum(1), the advice says
-    np.testing.assert_allclose(a.grad, central_differences(
+    np.testing.assert_allclose(a.grad, central_difference(
         lambda m: float((np.einsum("ij,ij->i", m, A.T) ** 2).sum()), A), atol=1e-7)
 
 

@@ -7,9 +7,9 @@ import copy
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, fit, losses, nn, no_grad, optim
@@ -164,7 +164,7 @@ def test_a_layer_shared_by_two_networks_is_one_parameter_whose_gradient_sums_bot
         w.data[...] = weights
         return cost()
 
-    numeric = _central_difference(at, keep, 1e-6)
+    numeric = central_difference(at, keep, 1e-6)
     w.data[...] = keep
     np.testing.assert_allclose(w.grad, numeric, rtol=1e-6, atol=1e-8)
 

@@ -13,6 +13,7 @@ import copy
 
 import numpy as np
 import pytest
+from helpers_gradients import differences_in_place
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,23 +49,6 @@ class _LayerTwice(nn.Module):
 
 def _cost(model, x=X):
     return ((model(x) - TARGET) ** 2).mean()
-
-
-def _central_difference(f, params, eps=1e-6):
-    """∂f/∂θ for every number θ of ``params`` (Values, changed in place and put back), by central differences."""
-    found = []
-    for p in params:
-        g = np.zeros_like(p.data)
-        for index in np.ndindex(p.shape):
-            old = p.data[index]
-            p.data[index] = old + eps
-            up = f()
-            p.data[index] = old - eps
-            down = f()
-            p.data[index] = old
-            g[index] = (up - down) / (2 * eps)
-        found.append(g)
-    return found
 
 
 # --- defects ------------------------------------------------------------------------------------------------
@@ -124,7 +108,7 @@ def test_a_tied_weight_is_one_parameter_whose_gradient_sums_both_uses(build):
     params = model.parameters()
     cost = _cost(model)
     cost.backward()
-    for p, numeric in zip(params, _central_difference(lambda: _cost(model).item(), params)):
+    for p, numeric in zip(params, differences_in_place(lambda: _cost(model).item(), [p.data for p in params])):
         np.testing.assert_allclose(p.grad, numeric, rtol=1e-6, atol=1e-8)
     weights = params[0]
     gradient, hessian = gradient_and_hessian(_cost(model), params)
@@ -217,7 +201,7 @@ def test_a_frozen_middle_layer_passes_gradients_on_and_stays_frozen_through_floa
     _cost(net).backward()
     assert net.layers[1].weights.grad is None
     first = net.layers[0].weights
-    np.testing.assert_allclose(first.grad, _central_difference(lambda: _cost(net).item(), [first])[0],
+    np.testing.assert_allclose(first.grad, differences_in_place(lambda: _cost(net).item(), [first.data])[0],
                                rtol=1e-6, atol=1e-9)
     fit(net, X, TARGET, optimizer=optim.Adam(net, 0.05), episodes=5, progress=False)
     for name, array in frozen.items():

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers_models import flat_parameters, place_parameters
 
 from tinygrad_edu import Value, nn, optim
 from tinygrad_edu.autodiff import gradient_and_hessian, gradients
@@ -19,17 +20,6 @@ from tinygrad_edu.training import fit
 RNG = np.random.default_rng(31)
 X23, Y23 = RNG.standard_normal((7, 2)), RNG.uniform(0.1, 0.9, (7, 1))
 X45, Y45 = RNG.standard_normal((9, 4)), RNG.uniform(-0.8, 0.8, (9, 3))
-
-
-def _flat(params: list[Value]) -> np.ndarray:
-    return np.concatenate([p.data.ravel() for p in params])
-
-
-def _place(params: list[Value], flat: np.ndarray) -> None:
-    start = 0
-    for p in params:
-        p.data[...] = flat[start:start + p.size].reshape(p.shape)
-        start += p.size
 
 
 def _network(sizes: list[int], activation: str) -> tuple[nn.MLP, np.ndarray, np.ndarray]:
@@ -50,11 +40,11 @@ def test_the_hessian_of_a_networks_cost_agrees_with_central_differences(sizes, a
     params = net.parameters()
     cost = lambda: squared_error(net(Value(x, requires_grad=False)), y)
     slope, curvature = gradient_and_hessian(cost(), params)
-    start, n, h = _flat(params), sum(p.size for p in params), 1e-6
+    start, n, h = flat_parameters(params), sum(p.size for p in params), 1e-6
     assert slope.shape == (n,) and curvature.shape == (n, n) and curvature.dtype == np.float64
 
     def at(point: np.ndarray, what: str) -> np.ndarray:
-        _place(params, point)
+        place_parameters(params, point)
         c = cost()
         return np.array(float(c)) if what == "cost" else np.concatenate([g.data.ravel() for g in gradients(c, params)])
 
@@ -64,7 +54,7 @@ def test_the_hessian_of_a_networks_cost_agrees_with_central_differences(sizes, a
         e[i] = h
         differences.append((at(start + e, "cost") - at(start - e, "cost")) / (2 * h))
         columns.append((at(start + e, "grad") - at(start - e, "grad")) / (2 * h))
-    _place(params, start)
+    place_parameters(params, start)
     np.testing.assert_allclose(slope, differences, atol=1e-8)
     np.testing.assert_allclose(curvature, np.array(columns).T, atol=1e-7)
     np.testing.assert_allclose(curvature, curvature.T, atol=1e-14)
@@ -85,12 +75,12 @@ def test_a_damped_newton_step_on_a_network_is_the_numpy_solve_of_the_shifted_sys
     slope, curvature = gradient_and_hessian(cost(), params)
     lowest = np.linalg.eigvalsh(curvature)[0]
     assert lowest < 0  # (a saddle-like start: plain Newton could climb)
-    start = _flat(params)
+    start = flat_parameters(params)
     opt = optim.Newton(net, damping=1e-2)
     opt.step(cost)
     assert opt.last_damping == pytest.approx(1e-2 - lowest, rel=1e-9) and not opt.last_fallback
     d = np.linalg.solve(curvature + opt.last_damping * np.eye(len(slope)), -slope)
-    np.testing.assert_allclose(_flat(params) - start, opt.last_step_size * d, atol=1e-10)
+    np.testing.assert_allclose(flat_parameters(params) - start, opt.last_step_size * d, atol=1e-10)
     assert float(cost()) == pytest.approx(opt.last_cost, abs=0) and opt.last_cost < before
     np.testing.assert_allclose(np.concatenate([p.grad.ravel() for p in params]), slope, atol=1e-15)
 
@@ -102,11 +92,11 @@ def test_without_damping_newton_on_a_network_at_a_saddle_goes_down_the_gradient_
     cost = lambda: squared_error(net(Value(x, requires_grad=False)), y)
     before = float(cost())
     slope, curvature = gradient_and_hessian(cost(), params)
-    start = _flat(params)
+    start = flat_parameters(params)
     opt = optim.Newton(net)
     opt.step(cost)
     assert opt.last_fallback and float(cost()) < before
-    np.testing.assert_allclose(_flat(params) - start, -opt.last_step_size * slope, atol=1e-14)
+    np.testing.assert_allclose(flat_parameters(params) - start, -opt.last_step_size * slope, atol=1e-14)
 
 
 def test_a_float32_network_gets_the_float64_networks_hessian_and_stays_float32() -> None:
@@ -132,16 +122,16 @@ def test_fit_with_newton_on_the_x_squared_network_records_a_history_that_loads_b
     net = nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=2)
     params = net.parameters()
     cost = lambda: squared_error(net(Value(x, requires_grad=False)), y)
-    start, h = _flat(params), 1e-6
+    start, h = flat_parameters(params), 1e-6
     differences = []
     for i in range(len(start)):
         e = np.zeros(len(start))
         e[i] = h
-        _place(params, start + e)
+        place_parameters(params, start + e)
         up = float(cost())
-        _place(params, start - e)
+        place_parameters(params, start - e)
         differences.append((up - float(cost())) / (2 * h))
-    _place(params, start)
+    place_parameters(params, start)
     history = fit(net, x, y, optimizer=optim.Newton(net, damping=1e-3), episodes=12, progress=False)
     assert history.label == "Newton" and history.episodes == 12
     assert history.gradient_norm[0] == pytest.approx(np.linalg.norm(differences), rel=1e-6)

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_models import flat_parameters, place_parameters
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,23 +23,12 @@ LABELS = RNG.integers(0, 3, size=60)
 POINTS = RNG.standard_normal((60, 2)) + np.array([[0.0, 0.0], [1.2, 0.4], [-0.8, 1.0]])[LABELS]
 
 
-def _flat(params: list[Value]) -> np.ndarray:
-    return np.concatenate([p.data.ravel() for p in params])
-
-
-def _place(params: list[Value], flat: np.ndarray) -> None:
-    start = 0
-    for p in params:
-        p.data[...] = flat[start:start + p.size].reshape(p.shape)
-        start += p.size
-
-
 def _hessian_by_differences(cost, params: list[Value], h: float = 1e-6) -> np.ndarray:
     """Column j: the central difference of the engine's gradient along parameter number j (float64)."""
-    start = _flat(params)
+    start = flat_parameters(params)
 
     def slope(point: np.ndarray) -> np.ndarray:
-        _place(params, point)
+        place_parameters(params, point)
         return np.concatenate([g.data.ravel() for g in gradients(cost(), params)])
 
     columns = []
@@ -46,7 +36,7 @@ def _hessian_by_differences(cost, params: list[Value], h: float = 1e-6) -> np.nd
         step = np.zeros_like(start)
         step[j] = h
         columns.append((slope(start + step) - slope(start - step)) / (2 * h))
-    _place(params, start)
+    place_parameters(params, start)
     return np.array(columns).T
 
 
@@ -75,7 +65,7 @@ def test_softmax_regression_takes_the_hand_written_newton_steps_not_gradient_ste
         opt.step(cost)
         theta = _softmax_newton_by_hand(theta)
         assert not opt.last_fallback and opt.last_step_size == 1.0
-        np.testing.assert_allclose(_flat([w, b]), theta, atol=1e-9)
+        np.testing.assert_allclose(flat_parameters([w, b]), theta, atol=1e-9)
     assert np.abs(gradient_and_hessian(cost(), [w, b])[0]).max() < 1e-6  # nearly converged, as IRLS (−∇C: ~1e-2)
 
 
@@ -89,7 +79,7 @@ def test_linear_regression_with_two_equal_columns_is_solved_in_one_newton_step()
     opt.step(lambda: ((Value(x, requires_grad=False) @ w + b - y) ** 2).mean())
     expected = np.linalg.lstsq(np.c_[x, np.ones(30)], y, rcond=None)[0]
     assert not opt.last_fallback and opt.last_step_size == 1.0
-    np.testing.assert_allclose(_flat([w, b]), expected, atol=1e-9)
+    np.testing.assert_allclose(flat_parameters([w, b]), expected, atol=1e-9)
 
 
 def test_a_float32_softmax_regression_follows_the_float64_newton_steps() -> None:
@@ -101,7 +91,7 @@ def test_a_float32_softmax_regression_follows_the_float64_newton_steps() -> None
         opt.step(cost)
         theta = _softmax_newton_by_hand(theta)
         assert not opt.last_fallback and w.dtype == b.dtype == np.float32
-        np.testing.assert_allclose(_flat([w, b]), theta, atol=2e-4)
+        np.testing.assert_allclose(flat_parameters([w, b]), theta, atol=2e-4)
 
 
 def test_a_step_on_more_than_a_thousand_parameters_warns_of_its_cost_before_it_starts() -> None:
@@ -133,7 +123,7 @@ def test_logistic_regression_follows_hand_written_irls_at_every_iterate() -> Non
         p = 1 / (1 + np.exp(-ones @ theta))
         theta = theta - np.linalg.solve((ones.T * (p * (1 - p))) @ ones / 50, ones.T @ (p - y) / 50)
         assert opt.last_step_size == 1.0 and not opt.last_fallback
-        np.testing.assert_allclose(_flat([w, b]), theta, atol=1e-10)
+        np.testing.assert_allclose(flat_parameters([w, b]), theta, atol=1e-10)
 
 
 def test_blocks_follow_the_optimizers_order_and_the_damped_step_is_numpys_solve() -> None:
@@ -148,10 +138,10 @@ def test_blocks_follow_the_optimizers_order_and_the_damped_step_is_numpys_solve(
     lowest = np.linalg.eigvalsh(curvature)[0]
     damping = 3.0 if lowest + 3.0 > 0 else 3.0 - lowest
     d = np.linalg.solve(curvature + damping * np.eye(10), -slope)
-    start = _flat(params)
+    start = flat_parameters(params)
     opt.step(cost)
     assert opt.last_damping == pytest.approx(damping) and opt.last_step_size > 0
-    np.testing.assert_allclose(_flat(params) - start, opt.last_step_size * d, atol=1e-12)
+    np.testing.assert_allclose(flat_parameters(params) - start, opt.last_step_size * d, atol=1e-12)
 
 
 def test_frozen_parameters_are_left_out_of_the_hessian_and_stay() -> None:

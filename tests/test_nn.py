@@ -6,6 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers_model_files import state_copy, unchanged_since
 
 from tinygrad_edu import Value, nn, optim, serialization
 
@@ -250,21 +251,11 @@ def test_layer_gradients_match_finite_differences():
 
 # --- state, save and load -------------------------------------------------------------------------------------
 
-def _state(model):
-    return {k: (v.copy(), v.dtype) for k, v in model.state_dict().items()}
-
-
-def _same(model, state):
-    now = model.state_dict()
-    return now.keys() == state.keys() and all(
-        np.array_equal(now[k], state[k][0]) and now[k].dtype == state[k][1] for k in now)
-
-
 def test_state_dict_round_trip_and_validation():
     a, b = nn.MLP([2, 3, 1], rng=0), nn.MLP([2, 3, 1], rng=1)
     b.load_state_dict(a.state_dict())
-    assert _same(b, _state(a))
-    before = _state(b)
+    assert unchanged_since(b, state_copy(a))
+    before = state_copy(b)
     state = a.state_dict()
     del state["layers.1.biases"]
     with pytest.raises(ValueError, match="missing layers.1.biases"):
@@ -278,7 +269,7 @@ def test_state_dict_round_trip_and_validation():
     state = {**a.state_dict(), "layers.1.biases": np.zeros(3, dtype=int)}
     with pytest.raises(ValueError, match="layers.1.biases.*dtype"):
         b.load_state_dict(state)
-    assert _same(b, before)
+    assert unchanged_since(b, before)
 
 
 def test_loading_a_state_keeps_its_dtype_and_makes_graphs_of_the_old_parameters_stale():
@@ -288,7 +279,7 @@ def test_loading_a_state_keeps_its_dtype_and_makes_graphs_of_the_old_parameters_
     state = {**a.state_dict(), "layers.1.weights": a.state_dict()["layers.1.weights"].astype(np.float32)}
     b.load_state_dict(state)
     assert b.layers[0].weights is weights and weights.dtype == np.float32  # the state's dtype, as documented
-    assert _same(b, _state(a) | {"layers.1.weights": (state["layers.1.weights"], np.float32)})
+    assert unchanged_since(b, state_copy(a) | {"layers.1.weights": (state["layers.1.weights"], np.float32)})
     with pytest.raises(ValueError, match=r"backward: the graph is stale: '[Wb]\^[12]' was changed in place"):
         cost.backward()
     b(np.ones((4, 2))).sum().backward()  # a new forward pass uses the loaded numbers
@@ -300,10 +291,10 @@ def test_save_and_load_restore_exactly(tmp_path):
     path = tmp_path / "model.npz"
     a.save(path)
     b = nn.MLP([3, 5, 2], activation="tanh", output_activation="identity", rng=9).load(path)
-    assert _same(b, _state(a))
+    assert unchanged_since(b, state_copy(a))
     assert b.layers[1].biases.dtype == np.float32
     rebuilt = nn.load(path)
-    assert _same(rebuilt, _state(a))
+    assert unchanged_since(rebuilt, state_copy(a))
     assert [layer.activation_name for layer in rebuilt.layers] == ["tanh", "identity"]
     x = np.random.default_rng(0).normal(size=(4, 3))
     np.testing.assert_array_equal(rebuilt(x).data, a(x).data)
@@ -317,7 +308,7 @@ def test_a_single_layer_saves_and_loads(tmp_path):
     layer.save(tmp_path / "layer.npz")
     assert sorted(nn.load_state(tmp_path / "layer.npz")) == ["biases", "weights"]
     other = nn.Layer(3, 2, rng=1).load(tmp_path / "layer.npz")
-    assert _same(other, _state(layer))
+    assert unchanged_since(other, state_copy(layer))
     with pytest.raises(ValueError, match="no architecture"):
         nn.load(tmp_path / "layer.npz")
 
@@ -329,7 +320,7 @@ def test_a_file_without_architecture_needs_the_model(tmp_path):
         nn.load(tmp_path / "custom.npz")
     other = nn.Network(nn.Layer(2, 2, activation=lambda v: v * 2.0))
     other.load(tmp_path / "custom.npz")
-    assert _same(other, _state(net))
+    assert unchanged_since(other, state_copy(net))
 
 
 def _write_npz(path, **entries):
@@ -374,11 +365,11 @@ def test_every_corrupt_file_fails_clearly_and_changes_nothing(tmp_path):
     good = tmp_path / "good.npz"
     source.save(good)
     model = nn.MLP([2, 3, 1], rng=1)
-    before = _state(model)
+    before = state_copy(model)
     for name, path, pattern in _corrupt_files(tmp_path, good):
         with pytest.raises(ValueError, match=pattern):
             model.load(path)
-        assert _same(model, before), name
+        assert unchanged_since(model, before), name
     with pytest.raises(FileNotFoundError):
         model.load(tmp_path / "absent.npz")
     assert zipfile.is_zipfile(good)
@@ -437,10 +428,10 @@ def test_a_damaged_architecture_is_rejected_before_anything_is_built(tmp_path, a
         nn.load(path)
     assert raised.match(pattern)
     model = nn.MLP([2, 3, 1], rng=1)  # Module.load applies the same rule
-    before = _state(model)
+    before = state_copy(model)
     with pytest.raises(ValueError, match="damaged.npz"):
         model.load(path)
-    assert _same(model, before)
+    assert unchanged_since(model, before)
 
 
 def test_a_valid_architecture_still_loads(tmp_path):
@@ -453,10 +444,10 @@ def test_non_finite_weights_are_rejected_naming_the_entry(tmp_path, bad):
     model = nn.MLP([2, 3, 1], rng=0)
     state = model.state_dict()
     state["layers.1.weights"][1, 0] = bad
-    before = _state(model)
+    before = state_copy(model)
     with pytest.raises(ValueError, match="layers.1.weights"):
         model.load_state_dict(state)
-    assert _same(model, before)
+    assert unchanged_since(model, before)
     path = tmp_path / "nan.npz"
     _write_npz(path, **{**dict(np.load(_saved(tmp_path))), "layers.1.weights": state["layers.1.weights"]})
     with pytest.raises(ValueError, match="layers.1.weights"):
@@ -530,10 +521,10 @@ def test_a_size_too_long_to_read_is_shown_as_its_power_of_ten(build, message):
 @pytest.mark.parametrize("entry", [[[1.0, 2.0, 3.0], [1.0]], [[1.0, [2.0]], [3.0, 4.0]]])
 def test_a_ragged_list_in_a_state_is_a_value_error_naming_the_entry(entry):
     model = nn.MLP([2, 3, 1], rng=0)
-    before = _state(model)
+    before = state_copy(model)
     with pytest.raises(ValueError, match=r"load_state_dict: entry 'layers.1.weights' is not an array"):
         model.load_state_dict({**model.state_dict(), "layers.1.weights": entry})
-    assert _same(model, before)
+    assert unchanged_since(model, before)
 
 
 def test_a_state_of_nested_lists_of_floats_loads():

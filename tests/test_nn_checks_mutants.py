@@ -16,8 +16,9 @@ import re
 
 import numpy as np
 import pytest
+from helpers_models import Values
 
-from tinygrad_edu import Value, nn
+from tinygrad_edu import nn
 
 
 class _Shared(nn.Module):
@@ -30,14 +31,6 @@ class _Shared(nn.Module):
 
     def forward(self, x):
         return self.second(self.first(x))
-
-
-class _Values(nn.Module):
-    """``count`` parameters of shape (2,), named v0, v1, …"""
-
-    def __init__(self, count):
-        for i in range(count):
-            setattr(self, f"v{i}", Value(np.zeros(2)))
 
 
 def test_a_module_under_two_names_is_one_child_and_a_module_is_not_its_own():
@@ -67,7 +60,7 @@ def test_a_network_refuses_the_same_layer_twice():
 
 def test_a_modules_repr_lists_twelve_members_in_full_and_counts_the_rest():
     """Twelve members fit (no "… and 0 more" line); the thirteenth is counted, not listed."""
-    twelve, thirteen = repr(_Values(12)), repr(_Values(13))
+    twelve, thirteen = repr(Values(12)), repr(Values(13))
     assert "more" not in twelve and twelve.count("parameter, shape (2,)") == 12
     assert twelve.endswith("  (v11): parameter, shape (2,)\n)  # 24 parameters")
     assert thirteen.count("parameter, shape (2,)") == 12 and "(v12)" not in thirteen

@@ -28,7 +28,7 @@ Left without a test, as no promise says which is right:
 
 import numpy as np
 import pytest
-from test_nn_checks_mutants import _Values
+from helpers_models import Values
 
 from tinygrad_edu import Value, nn
 from tinygrad_edu.functional import sigmoid
@@ -134,7 +134,7 @@ def test_a_module_without_parameters_in_a_dict_under_a_bad_key_is_refused():
 def test_an_empty_modules_repr_is_one_line():
     """No members: ``_Empty()  # 0 parameters``, with no blank line inside the brackets (PyTorch's ``Empty()``)."""
     assert repr(_Empty()) == "_Empty()  # 0 parameters"
-    assert repr(_Values(1)) == "_Values(\n  (v0): parameter, shape (2,)\n)  # 2 parameters"
+    assert repr(Values(1)) == "Values(\n  (v0): parameter, shape (2,)\n)  # 2 parameters"
 
 
 def test_the_repr_of_a_module_keeping_a_computed_value_names_it_and_leaves_out_the_count():

@@ -6,12 +6,11 @@ the end, printed the half-trained run's cost among the finished ones, as if noth
 from __future__ import annotations
 
 import json
-import os
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_interrupts import press_ctrl_c_at_the_first_step
 
 from tinygrad_edu import demo, nn, no_grad, optim, plots
 from tinygrad_edu.data import xsquared
@@ -41,18 +40,6 @@ def _namespace(printed: list[str]) -> dict:
             "network": network, "print": lambda *args, **kwargs: printed.append(" ".join(map(str, args)))}
 
 
-def _ctrl_c_at_the_first_step(monkeypatch) -> None:
-    """Press Ctrl-C (SIGINT, as Jupyter's ■ sends it) as the first optimizer step of the cell begins."""
-    pressed = []
-    for kind in (optim.GradientDescent, optim.Armijo, optim.Adam):
-        def step(self, *args, _original=kind.step, **kwargs):
-            if not pressed:
-                pressed.append(True)
-                os.kill(os.getpid(), signal.SIGINT)
-            return _original(self, *args, **kwargs)
-        monkeypatch.setattr(kind, "step", step)
-
-
 LOOPS = {"three learning rates": "for eta in (0.005, 0.1, 0.4):",
          "ten starts": "for seed in range(10):",
          "network sizes": "for sizes in"}
@@ -66,7 +53,7 @@ def test_ctrl_c_in_a_cell_that_trains_several_networks_stops_the_cell(loop, monk
     plots_shown: list[object] = []
     namespace = _namespace(printed)
     namespace["plots"] = type("NoPlots", (), {"plot_history": staticmethod(lambda *a, **k: plots_shown.append(a))})
-    _ctrl_c_at_the_first_step(monkeypatch)
+    press_ctrl_c_at_the_first_step(monkeypatch, (optim.GradientDescent, optim.Armijo, optim.Adam))
     with pytest.raises(KeyboardInterrupt):
         exec(_code_cell(LOOPS[loop]), namespace)
     assert printed == [] and plots_shown == []

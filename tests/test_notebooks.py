@@ -214,28 +214,13 @@ def _training_cell(marker: str) -> str:
     return source
 
 
-def _press_ctrl_c_at_the_first_step(monkeypatch) -> None:
-    """SIGINT (Jupyter's ■) as the cell's first optimizer step begins: fit ends that run after the update, with
-    ``stopped == "interrupted"``, and returns."""
-    import signal
-
-    from tinygrad_edu import optim
-
-    pressed: list[bool] = []
-    for kind in (optim.GradientDescent, optim.RandomSearch):
-        def step(self, *args, _original=kind.step, **kwargs):
-            if not pressed:
-                pressed.append(True)
-                os.kill(os.getpid(), signal.SIGINT)
-            return _original(self, *args, **kwargs)
-        monkeypatch.setattr(kind, "step", step)
-
-
 @pytest.mark.parametrize("marker", ["full = fit(", "runs = demo.compare_xsquared()"])
 def test_ctrl_c_in_notebook_06s_other_cells_that_train_one_network_after_another_stops_the_cell(marker, monkeypatch):
     """The cell of the full-batch and the mini-batch run went on to train the second network after Ctrl-C in the
     first, and plotted the unfinished run beside it; the demo's cell printed the table with the interrupted run's
     cost and outputs, as if it had been trained. The prose above them says such a cell stops."""
+    from helpers_interrupts import press_ctrl_c_at_the_first_step
+
     from tinygrad_edu import demo, nn, optim
     from tinygrad_edu.data import xsquared
     from tinygrad_edu.training import fit
@@ -247,7 +232,7 @@ def test_ctrl_c_in_notebook_06s_other_cells_that_train_one_network_after_another
                                                   init="xavier", rng=seed),
                  "plots": type("NoPlots", (), {"plot_history": staticmethod(lambda *a, **k: shown.append(a))}),
                  "print": lambda *args, **kwargs: shown.append(args)}
-    _press_ctrl_c_at_the_first_step(monkeypatch)
+    press_ctrl_c_at_the_first_step(monkeypatch, (optim.GradientDescent, optim.RandomSearch))
     trained: list[object] = []  # an optimizer made for each network the cell trains
 
     def counted(self, *args, _original=optim.Optimizer.__init__, **kwargs):

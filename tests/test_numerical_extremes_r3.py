@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_numerics_mpmath import _derivatives, _sigma, _ulps  # f, f′, f″ by the engine; σ and ulps in mpmath
+from helpers_numerics import compare_with_mpmath, derivatives, sigma, ulps  # the engine's f, f′, f″; mpmath's
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, losses
@@ -68,7 +68,7 @@ def test_cross_entropy_slope_of_a_confident_right_answer_keeps_its_digits(row, d
         if abs(exact) < np.finfo(dtype).tiny:
             assert abs(float(s)) <= np.finfo(dtype).tiny, (row, i, s)
         else:
-            assert _ulps(s, exact, dtype) <= _allowed(row), f"slope {i} at {row}: {s!r}, mpmath {mp.nstr(exact, 17)}"
+            assert ulps(s, exact, dtype) <= _allowed(row), f"slope {i} at {row}: {s!r}, mpmath {mp.nstr(exact, 17)}"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -90,7 +90,7 @@ def test_log_softmax_vjp_of_the_sure_class_alone_is_one_minus_its_probability(dt
             p = _softmax(line)
             for j, s in enumerate(slope):
                 exact = mp.fsum(q for i, q in enumerate(p) if i != k) if j == k else -p[j]
-                assert _ulps(s, exact, dtype) <= _allowed(line), f"{line}, axis {axis} ({recorded=}), entry {j}: {s!r}"
+                assert ulps(s, exact, dtype) <= _allowed(line), f"{line}, axis {axis} ({recorded=}), entry {j}: {s!r}"
 
 
 @pytest.mark.parametrize(("row", "dtype"), SURE_CASES)
@@ -106,7 +106,7 @@ def test_cross_entropy_hessian_diagonal_of_the_sure_class_is_p_times_one_minus_p
     if abs(exact) < np.finfo(dtype).tiny:
         assert abs(float(curvature[k, k])) <= np.finfo(dtype).tiny
     else:
-        assert _ulps(curvature[k, k], exact, dtype) <= _allowed(row), (row, curvature[k, k], mp.nstr(exact, 17))
+        assert ulps(curvature[k, k], exact, dtype) <= _allowed(row), (row, curvature[k, k], mp.nstr(exact, 17))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -118,17 +118,17 @@ def test_cross_entropy_on_logits_zero_and_z_has_the_softplus_routes_slope(z, dty
     through_softplus = grad(lambda v: F.softplus(-v).sum())(zs).data
     through_logits = grad(lambda v: losses.cross_entropy(F.concatenate([v * 0.0, v]), np.array(1)))(zs).data
     exact = -1 / (1 + mp.exp(mp.mpf(float(zs[0]))))
-    assert _ulps(through_softplus[0], exact, dtype) <= 4  # (a guard of the reference route)
-    assert _ulps(through_logits[0], exact, dtype) <= _allowed([z]), (through_logits, mp.nstr(exact, 17))
+    assert ulps(through_softplus[0], exact, dtype) <= 4  # (a guard of the reference route)
+    assert ulps(through_logits[0], exact, dtype) <= _allowed([z]), (through_logits, mp.nstr(exact, 17))
 
 
 # --- guards ---------------------------------------------------------------------------------------------------------
 # f and its two derivatives in closed form (mpmath), for every real x
 EVERYWHERE = {
-    "sigmoid": (F.sigmoid, _sigma, lambda x: _sigma(x) * _sigma(-x),
-                lambda x: -_sigma(x) * _sigma(-x) * mp.tanh(x / 2)),
+    "sigmoid": (F.sigmoid, sigma, lambda x: sigma(x) * sigma(-x),
+                lambda x: -sigma(x) * sigma(-x) * mp.tanh(x / 2)),
     "tanh": (F.tanh, mp.tanh, lambda x: mp.sech(x) ** 2, lambda x: -2 * mp.sech(x) ** 2 * mp.tanh(x)),
-    "softplus": (F.softplus, lambda x: mp.log1p(mp.exp(x)), _sigma, lambda x: _sigma(x) * _sigma(-x)),
+    "softplus": (F.softplus, lambda x: mp.log1p(mp.exp(x)), sigma, lambda x: sigma(x) * sigma(-x)),
     "exp": (F.exp, mp.exp, mp.exp, mp.exp),
     "x**3": (lambda v: v ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: 6 * x),
 }
@@ -154,21 +154,6 @@ def _edges(dtype) -> np.ndarray:
         return np.array([p for q in points for p in (q, -q)], dtype=dtype)
 
 
-def _compare(name: str, results, rules, x: np.ndarray, dtype) -> None:
-    info = np.finfo(dtype)
-    for order, (got, rule) in enumerate(zip(results, rules)):
-        assert got.dtype == dtype, (name, order, got.dtype)
-        for xi, gi in zip(x, got):
-            r = rule(mp.mpf(float(xi)))
-            where = f"{name}{chr(39) * order}({float(xi)!r}) in {dtype.__name__}: {gi!r}, mpmath {mp.nstr(r, 17)}"
-            if abs(r) > info.max:
-                assert np.isinf(gi) and np.sign(gi) == mp.sign(r), where
-            elif abs(r) < info.tiny:
-                assert abs(float(gi)) <= info.tiny and not np.isnan(gi), where
-            else:
-                assert _ulps(gi, r, dtype) <= 4, where
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", list(EVERYWHERE) + list(POSITIVE))
 def test_elementwise_ops_and_two_derivatives_at_the_edges_of_the_dtype(name, dtype):
@@ -179,7 +164,7 @@ def test_elementwise_ops_and_two_derivatives_at_the_edges_of_the_dtype(name, dty
     x = _edges(dtype)
     if name in POSITIVE:  # (in float32, 1e-300 and 1e-40 round to 0: the poles are other tests')
         x = np.unique(np.abs(x[x != 0]))
-    _compare(name, _derivatives(f, x), rules, x, dtype)
+    compare_with_mpmath(name, derivatives(f, x), rules, x, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

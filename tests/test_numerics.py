@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_numerics import ulps
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,11 +40,6 @@ def _fifty_digits():
     """mpmath's precision is global (other test files set their own): 50 digits for every test here."""
     with mp.workdps(50):
         yield
-
-
-def _ulps(got: float, exact, dtype) -> float:
-    """|got − exact| relative to |exact| (an mpmath number ≠ 0), in units of dtype's machine epsilon."""
-    return float(abs(mp.mpf(float(got)) - exact) / abs(exact) / np.finfo(dtype).eps)
 
 
 def _exact_softmax(row) -> list:
@@ -82,7 +78,7 @@ def test_softmax_slope_at_a_nearly_sure_share_keeps_its_relative_digits(row, ups
     assert slope.dtype == dtype
     allowed = 4 * (2 + max(abs(float(q)) for q in x))
     for i, (s, r) in enumerate(zip(slope, exact)):
-        assert (s == 0) if r == 0 else _ulps(s, r, dtype) <= allowed, \
+        assert (s == 0) if r == 0 else ulps(s, r, dtype) <= allowed, \
             f"∂/∂x{i} of softmax({row}) · {upstream} in {dtype.__name__}: {s!r}, mpmath {mp.nstr(r, 17)}"
 
 
@@ -102,7 +98,7 @@ def test_softmax_slope_along_any_axis_keeps_the_digits_of_the_nearly_sure_shares
         lines, ups, got = x.reshape(1, -1), g.reshape(1, -1), got.reshape(1, -1)
     for row, up, slope in zip(lines, ups, got):
         for s, r in zip(slope, _exact_softmax_vjp(row, up)):
-            assert _ulps(s, r, np.float64) <= 4 * (2 + 30), (axis, row, up, slope)
+            assert ulps(s, r, np.float64) <= 4 * (2 + 30), (axis, row, up, slope)
 
 
 @given(st.lists(st.floats(-60.0, 60.0), min_size=2, max_size=6), st.integers(0, 5))
@@ -116,7 +112,7 @@ def test_softmax_slope_of_any_row_is_within_its_condition_number_of_mpmath(value
     F.softmax(v).backward(upstream)
     for s, r in zip(np.asarray(v.grad), exact):
         if abs(r) >= np.finfo(np.float64).tiny:
-            assert _ulps(s, r, np.float64) <= 4 * (2 + max(abs(x))), (values, which, v.grad)
+            assert ulps(s, r, np.float64) <= 4 * (2 + max(abs(x))), (values, which, v.grad)
 
 
 def test_softmax_second_derivatives_at_a_nearly_sure_share_agree_with_mpmath():
@@ -128,9 +124,9 @@ def test_softmax_second_derivatives_at_a_nearly_sure_share_agree_with_mpmath():
     x.grad = None
     slope[0].backward()
     s0, s1 = _exact_softmax([3.0, 0.0])
-    assert _ulps(slope.data[0], s0 * s1, np.float64) <= 20
-    assert _ulps(x.grad[0], s0 * s1 * (s1 - s0), np.float64) <= 20
-    assert _ulps(x.grad[1], -s0 * s1 * (s1 - s0), np.float64) <= 20
+    assert ulps(slope.data[0], s0 * s1, np.float64) <= 20
+    assert ulps(x.grad[0], s0 * s1 * (s1 - s0), np.float64) <= 20
+    assert ulps(x.grad[1], -s0 * s1 * (s1 - s0), np.float64) <= 20
 
 
 def test_softmax_slope_of_a_row_with_no_softmax_stays_nan_without_warnings():
@@ -143,7 +139,7 @@ def test_softmax_slope_of_a_row_with_no_softmax_stays_nan_without_warnings():
         y.backward(np.array([[1.0, 0.0], [1.0, 0.0]]))
     assert np.isnan(x.grad[0]).all()
     s0, s1 = _exact_softmax([30.0, 0.0])
-    assert _ulps(x.grad[1, 0], s0 * s1, np.float64) <= 4 * 32 and _ulps(x.grad[1, 1], -s0 * s1, np.float64) <= 4 * 32
+    assert ulps(x.grad[1, 0], s0 * s1, np.float64) <= 4 * 32 and ulps(x.grad[1, 1], -s0 * s1, np.float64) <= 4 * 32
 
 
 # --- squared_error where the squares' sum overflows ------------------------------------------------------------------
@@ -166,9 +162,9 @@ def test_squared_error_is_finite_where_its_mean_is_though_the_squares_sum_past_t
             warnings.simplefilter("error")
             cost = losses.squared_error(p, target)
             cost.backward()
-        assert cost.dtype == dtype and _ulps(cost.data, exact, dtype) <= 4, (errstate, cost.data)
+        assert cost.dtype == dtype and ulps(cost.data, exact, dtype) <= 4, (errstate, cost.data)
         for s, q in zip(np.asarray(p.grad).ravel(), d):
-            assert (s == 0) if q == 0 else _ulps(s, 2 * q / len(d), dtype) <= 2, (errstate, p.grad)
+            assert (s == 0) if q == 0 else ulps(s, 2 * q / len(d), dtype) <= 2, (errstate, p.grad)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_numerics import compare_with_mpmath, derivatives, sigma, ulps
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, losses
@@ -29,32 +30,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 DTYPES = [np.float64, np.float32]
 
 
-def _ulps(got: float, exact, dtype) -> float:
-    """|got − exact| in units of dtype's machine epsilon, relative to |exact| (exact is an mpmath number ≠ 0)."""
-    return float(abs(mp.mpf(float(got)) - exact) / abs(exact) / np.finfo(dtype).eps)
-
-
-def _derivatives(f, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """f(x), f'(x), f''(x) element-wise, the last from a recorded backward pass differentiated again."""
-    point = Value(x)
-    out = f(point)
-    out.backward(np.ones_like(x), create_graph=True)
-    slope = point.grad
-    point.grad = None
-    slope.sum().backward()
-    return out.data, slope.data, np.asarray(point.grad)
-
-
-def _sigma(x):
-    return 1 / (1 + mp.exp(-x))
-
-
 # f, f, f', f'' (mpmath closed forms)
 ELEMENTWISE = {
-    "sigmoid": (F.sigmoid, _sigma, lambda x: _sigma(x) * _sigma(-x),
-                lambda x: -_sigma(x) * _sigma(-x) * mp.tanh(x / 2)),  # (1 − 2σ(x) = −tanh(x/2), no cancellation)
+    "sigmoid": (F.sigmoid, sigma, lambda x: sigma(x) * sigma(-x),
+                lambda x: -sigma(x) * sigma(-x) * mp.tanh(x / 2)),  # (1 − 2σ(x) = −tanh(x/2), no cancellation)
     "tanh": (F.tanh, mp.tanh, lambda x: mp.sech(x) ** 2, lambda x: -2 * mp.sech(x) ** 2 * mp.tanh(x)),
-    "softplus": (F.softplus, lambda x: mp.log1p(mp.exp(x)), _sigma, lambda x: _sigma(x) * _sigma(-x)),
+    "softplus": (F.softplus, lambda x: mp.log1p(mp.exp(x)), sigma, lambda x: sigma(x) * sigma(-x)),
     "exp": (F.exp, mp.exp, mp.exp, mp.exp),
     "log": (F.log, mp.log, lambda x: 1 / x, lambda x: -1 / x ** 2),
     "sqrt": (F.sqrt, mp.sqrt, lambda x: 1 / (2 * mp.sqrt(x)), lambda x: -1 / (4 * x * mp.sqrt(x))),
@@ -78,19 +59,7 @@ def test_elementwise_values_and_two_derivatives_are_within_a_few_ulps_of_mpmath(
     the result is at most the smallest normal number; where it overflows the result is inf of the right sign."""
     f, *exact = ELEMENTWISE[name]
     x = _points(name, dtype)
-    results = _derivatives(f, x)
-    info = np.finfo(dtype)
-    for order, (got, rule) in enumerate(zip(results, exact)):
-        assert got.dtype == dtype
-        for xi, gi in zip(x, got):
-            r = rule(mp.mpf(float(xi)))
-            where = f"{name}{chr(39) * order}({float(xi)!r}) in {dtype.__name__}: {gi!r}, mpmath {mp.nstr(r, 17)}"
-            if abs(r) > info.max:
-                assert np.isinf(gi) and np.sign(gi) == mp.sign(r), where
-            elif abs(r) < info.tiny:
-                assert abs(float(gi)) <= info.tiny, where
-            else:
-                assert _ulps(gi, r, dtype) <= 4, where
+    compare_with_mpmath(name, derivatives(f, x), exact, x, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -98,14 +67,14 @@ def test_elementwise_values_and_two_derivatives_are_within_a_few_ulps_of_mpmath(
 def test_powers_and_their_two_derivatives_agree_with_mpmath_including_negative_bases(exponent, dtype):
     bases = [-3.0, -0.75, 0.75, 3.0, 1e-6, 1e6] if float(exponent).is_integer() else [0.75, 3.0, 1e-6, 1e6]
     x = np.array(bases, dtype=dtype)
-    results = _derivatives(lambda v: v ** exponent, x)
+    results = derivatives(lambda v: v ** exponent, x)
     b = mp.mpf(exponent)
     for order, got in enumerate(results):
         for xi, gi in zip(x, got):
             a = mp.mpf(float(xi))
             r = (a ** b, b * a ** (b - 1), b * (b - 1) * a ** (b - 2))[order]
             assert gi.dtype == dtype
-            assert _ulps(gi, r, dtype) <= 4, f"d^{order}/dx^{order} x**{exponent} at {float(xi)}: {gi!r} vs {r}"
+            assert ulps(gi, r, dtype) <= 4, f"d^{order}/dx^{order} x**{exponent} at {float(xi)}: {gi!r} vs {r}"
 
 
 def test_relu_slope_at_zero_is_the_documented_zero_and_its_second_derivative_vanishes():
@@ -121,7 +90,7 @@ def test_sqrt_slope_at_negative_zero_is_plus_infinity(dtype):
     """√x at 0: f' = 1/(2√x) → +∞ and f'' = −1/(4x√x) → −∞, the limits mpmath gives at the smallest positive
     number.  −0 turns up as −x at x = 0, or a·0 for a negative a; √(−x) at x = 0 then went uphill the wrong way."""
     tiny = mp.mpf(float(np.finfo(dtype).smallest_subnormal))
-    _, slope, curvature = _derivatives(F.sqrt, np.array([-0.0, 0.0], dtype=dtype))
+    _, slope, curvature = derivatives(F.sqrt, np.array([-0.0, 0.0], dtype=dtype))
     assert np.all(slope == float(mp.sign(1 / (2 * mp.sqrt(tiny)))) * np.inf)
     assert np.all(curvature == float(mp.sign(-1 / (4 * tiny * mp.sqrt(tiny)))) * np.inf)
     # d/dx √(−x) = −1/(2√(−x)) → −∞ as x → 0 from below
@@ -132,7 +101,7 @@ def test_sqrt_slope_at_negative_zero_is_plus_infinity(dtype):
 def test_log_slope_at_negative_zero_is_plus_infinity(dtype):
     """ln(−0) = −∞ like ln(+0) (IEEE and numpy), so its slope 1/x is +∞ there too, and the curvature −1/x² is −∞."""
     tiny = mp.mpf(float(np.finfo(dtype).smallest_subnormal))
-    value, slope, curvature = _derivatives(F.log, np.array([-0.0, 0.0], dtype=dtype))
+    value, slope, curvature = derivatives(F.log, np.array([-0.0, 0.0], dtype=dtype))
     assert np.all(value == -np.inf)
     assert np.all(slope == float(mp.sign(1 / tiny)) * np.inf)
     assert np.all(curvature == -np.inf)
@@ -163,7 +132,7 @@ def _close(got, exact, dtype, what: str, ulps: float) -> None:
         if r == 0:
             assert g == 0, message
         else:
-            assert _ulps(g, r, dtype) <= ulps, message
+            assert ulps(g, r, dtype) <= ulps, message
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -206,7 +175,7 @@ def test_cross_entropy_gradient_and_hessian_of_uncertain_and_wrong_answers_agree
         assert slope.dtype == dtype
         for i, s in enumerate(slope):
             r = p[i] - (i == label)
-            assert s == 0 if r == 0 else _ulps(s, r, dtype) <= _tolerance(row), (row, i, s, r)
+            assert s == 0 if r == 0 else ulps(s, r, dtype) <= _tolerance(row), (row, i, s, r)
         curvature = hessian(lambda z, label=label: losses.cross_entropy(z, np.array(label)))(logits).data
         assert curvature.dtype == dtype
         for (i, j), h in np.ndenumerate(curvature):
@@ -224,10 +193,10 @@ def test_log_softmax_and_cross_entropy_at_infinite_and_huge_logits(dtype):
     cost.backward()
     p = _exact_softmax([0.0, 1.0])
     exact_cost = -mp.log(p[1]) / 2
-    assert _ulps(cost.data, exact_cost, dtype) <= 4
+    assert ulps(cost.data, exact_cost, dtype) <= 4
     slope = np.asarray(z.grad)
     assert slope[0, 1] == 0 and slope[1].tolist() == [0.0, 0.0, 0.0]
-    assert _ulps(slope[0, 0], p[0] / 2, dtype) <= 4 and _ulps(slope[0, 2], (p[1] - 1) / 2, dtype) <= 4
+    assert ulps(slope[0, 0], p[0] / 2, dtype) <= 4 and ulps(slope[0, 2], (p[1] - 1) / 2, dtype) <= 4
 
 
 # --- averages whose sum overflows --------------------------------------------------------------------------------

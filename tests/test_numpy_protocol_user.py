@@ -6,9 +6,9 @@ where no gradient is meant, or a TypeError naming the numpy function and what to
 numpy's numbers."""
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value
@@ -23,7 +23,7 @@ def _check_gradient(build, x0: np.ndarray) -> Value:
     assert isinstance(out, Value) and out.requires_grad
     weights = np.arange(1.0, out.size + 1).reshape(out.shape)
     (out * weights).sum().backward()
-    expected = _central_difference(lambda a: float((build(Value(a)).data * weights).sum()), x0, 1e-6)
+    expected = central_difference(lambda a: float((build(Value(a)).data * weights).sum()), x0, 1e-6)
     np.testing.assert_allclose(x.grad, expected, rtol=1e-6, atol=1e-7)
     return out
 

@@ -9,7 +9,6 @@ each such dependency that cannot run with numpy 2.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers_checkout import copied_tree
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 try:
     import tomllib
@@ -112,23 +111,6 @@ def test_every_extra_the_readme_names_exists():
 
 SOURCES = ["tinygrad_edu", "tests", "examples", "notebooks", "docs", "scripts", "benchmarks", ".ci",
            "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"]
-
-
-def copied_tree(tmp_path_factory: pytest.TempPathFactory, names: list[str]) -> Path:
-    """A copy of the checkout's ``names`` to build from, or a skip where ``build`` or a setuptools new enough to
-    build offline (77, the dev extra's) is missing."""
-    pytest.importorskip("build")
-    setuptools = pytest.importorskip("setuptools")
-    if Version(setuptools.__version__) < Version("77"):
-        pytest.skip("building offline needs setuptools >= 77 in this environment (the dev extra)")
-    tree = tmp_path_factory.mktemp("tree")
-    for name in names:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        elif source.exists():
-            shutil.copy2(source, tree / name)
-    return tree
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ u'' in closed form (float64), for every activation of ``functional.ACTIVATIONS``
 
 import numpy as np
 import pytest
+from helpers_gradients import central_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,21 +50,6 @@ def _numpy_costs(activation, w1, b1, w2, b2, xs=XS):
     d2u = (curvature(z) * w1 ** 2) @ w2
     u0 = f(b1) @ w2 + b2
     return np.mean((du - np.cos(xs)) ** 2) + np.sum(u0 ** 2), np.mean((d2u + u) ** 2)
-
-
-def _central(cost, weights, h=1e-6):
-    """∂cost/∂w of every weight array by central differences."""
-    found = []
-    for i, w in enumerate(weights):
-        d = np.zeros_like(w)
-        for j in np.ndindex(w.shape):
-            plus = [x.copy() for x in weights]
-            minus = [x.copy() for x in weights]
-            plus[i][j] += h
-            minus[i][j] -= h
-            d[j] = (cost(*plus) - cost(*minus)) / (2 * h)
-        found.append(d)
-    return found
 
 
 def _net(activation, seed):
@@ -199,7 +185,7 @@ def test_double_backprop_of_the_first_order_cost_matches_central_differences(act
     assert float(cost) == pytest.approx(_numpy_costs(activation, *_weights(net))[0], rel=1e-12)
     net.zero_grad()
     cost.backward()
-    expected = _central(lambda *w: _numpy_costs(activation, *w)[0], _weights(net))
+    expected = central_differences(lambda w: _numpy_costs(activation, *w)[0], _weights(net))
     for p, e in zip(net.parameters(), expected, strict=True):
         assert p.grad == pytest.approx(e, abs=1e-7)
 
@@ -213,7 +199,7 @@ def test_double_backprop_of_the_second_order_cost_matches_central_differences(ac
     assert float(cost) == pytest.approx(_numpy_costs(activation, *_weights(net))[1], rel=1e-12)
     net.zero_grad()
     cost.backward()
-    expected = _central(lambda *w: _numpy_costs(activation, *w)[1], _weights(net))
+    expected = central_differences(lambda w: _numpy_costs(activation, *w)[1], _weights(net))
     for p, e in zip(net.parameters(), expected, strict=True):
         assert p.grad == pytest.approx(e, abs=1e-7)
 
@@ -249,7 +235,7 @@ def test_a_hand_loop_zeroing_the_input_grad_steps_by_the_central_difference_grad
         cost = ((x.grad - np.cos(XS)) ** 2).mean() + (net(zero) ** 2).sum()
         opt.zero_grad()
         cost.backward(inputs=net.parameters())
-        expected = _central(lambda *w: _numpy_costs("tanh", *w)[0], _weights(net))
+        expected = central_differences(lambda w: _numpy_costs("tanh", *w)[0], _weights(net))
         for p, e in zip(net.parameters(), expected, strict=True):
             assert p.grad == pytest.approx(e, abs=1e-7)
         sizes.append(len(backward_order(cost)))
@@ -299,7 +285,7 @@ def test_the_residual_under_no_grad_is_detached_and_training_is_unchanged():
     assert du.data == pytest.approx(((1 - np.tanh(XS @ w1 + b1) ** 2) * w1) @ w2, rel=1e-12)
     cost = _pinn_cost(net, "grad")
     cost.backward()
-    expected = _central(lambda *w: _numpy_costs("tanh", *w)[0], _weights(net))
+    expected = central_differences(lambda w: _numpy_costs("tanh", *w)[0], _weights(net))
     for p, e in zip(net.parameters(), expected, strict=True):
         assert p.grad == pytest.approx(e, abs=1e-7)
 

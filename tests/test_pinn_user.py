@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_gradients import differences_in_place
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,23 +44,6 @@ def _ode_cost(net: nn.MLP, points: np.ndarray) -> tuple[Value, Value, Value, Val
     (d2u,) = gradients(du, [x], np.ones(u.shape), create_graph=True)
     (du0,) = gradients(u0, [x0], create_graph=True)
     return ((d2u + u) ** 2).mean() + (u0 ** 2).sum() + ((du0 - 1) ** 2).sum(), u, du, d2u
-
-
-def _central_weights(cost, params: list[Value], h: float = 1e-6) -> list[np.ndarray]:
-    """∂cost()/∂p of every parameter by central differences, moving one number of p.data at a time."""
-    found = []
-    for p in params:
-        d = np.zeros_like(p.data)
-        for j in np.ndindex(p.shape):
-            old = p.data[j]
-            p.data[j] = old + h
-            plus = float(cost())
-            p.data[j] = old - h
-            minus = float(cost())
-            p.data[j] = old
-            d[j] = (plus - minus) / (2 * h)
-        found.append(d)
-    return found
 
 
 # --- defects -----------------------------------------------------------------------------------------------------
@@ -172,7 +156,7 @@ def test_the_ode_cost_gradient_matches_central_differences_of_the_whole_cost(act
     cost = _ode_cost(net, points)[0]
     net.zero_grad()
     cost.backward()
-    expected = _central_weights(lambda: _ode_cost(net, points)[0], net.parameters())
+    expected = differences_in_place(lambda: float(_ode_cost(net, points)[0]), [p.data for p in net.parameters()])
     for p, e in zip(net.parameters(), expected, strict=True):
         assert p.grad == pytest.approx(e, rel=1e-6, abs=1e-8)
 
@@ -202,7 +186,7 @@ def test_a_two_input_residual_of_indexed_derivatives_to_third_order_matches_cent
     assert uxxx.data == pytest.approx(third, abs=1e-4)
     net.zero_grad()
     cost.backward()
-    expected = _central_weights(lambda: residual()[0], net.parameters())
+    expected = differences_in_place(lambda: float(residual()[0]), [p.data for p in net.parameters()])
     for p, e in zip(net.parameters(), expected, strict=True):
         assert p.grad == pytest.approx(e, rel=1e-6, abs=1e-8)
 

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers_player import text_of
 
 from tinygrad_edu import Value, nn, ops, viz
 from tinygrad_edu import functional as F
@@ -22,11 +23,6 @@ from tinygrad_edu.notation import format_number, left_out_note, pretty, summary
 from tinygrad_edu.player import BackpropPlayer, forward_formula, local_formula
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
-
-
-def _text_of(html: str) -> str:
-    """The visible text of a step's HTML, roughly as a browser shows it."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#x27;", "'").strip()
 
 
 def _sigmoid(z: float) -> float:
@@ -70,16 +66,16 @@ def test_backward_steps_give_the_closed_form_gradients_and_the_engines(layout):
     expected = _closed_form_grads(net, 0.5, 0.25)
     for name, grad in expected.items():
         pretty = name.replace("^1", "¹").replace("^2", "²")
-        text = _text_of(_step_titled(player, f"∂C/∂{pretty}").html)
+        text = text_of(_step_titled(player, f"∂C/∂{pretty}").html)
         shown = float(re.search(rf"∂C/∂{pretty} = (\S+)", text).group(1))
         assert shown == pytest.approx(grad, rel=5e-4)  # four significant digits
         parameter = next(p for p in net.parameters() if p.label == name)
         assert f"∂C/∂{pretty} = {format_number(float(parameter.grad.item()))}" in text
     # ∂C/∂W² = arriving · local: the row of the step shows α¹ as the local derivative of the matmul
-    row = _text_of(_step_titled(player, "∂C/∂W²").html)
+    row = text_of(_step_titled(player, "∂C/∂W²").html)
     alpha1 = _sigmoid(float(net.layers[0].weights.data[0, 0]) * 0.5 + float(net.layers[0].biases.data[0]))
     assert f"/∂W² = α¹ = {format_number(alpha1)}" in row  # ∂z²/∂W² in the tree, ∂matmul₂/∂W² in the graph
-    result = _text_of(player.steps[-1].html)
+    result = text_of(player.steps[-1].html)
     for p in net.parameters():
         assert f"{format_number(float(p.grad.item()))} = .grad" in result
 
@@ -118,10 +114,10 @@ def test_the_tree_layout_steps_through_the_seeds_tree_in_the_engines_order():
             assert shown.index(edge.parent) > shown.index(edge.child)
     step = _step_titled(player, "∂C/∂z²")
     assert step.edges == [f"v{names.index('α^2')}->v{names.index('z^2')}"]
-    assert "∂α²/∂z² = σ′(z²)" in _text_of(step.html)
+    assert "∂α²/∂z² = σ′(z²)" in text_of(step.html)
     forward = [names[s.node] for s in player.steps if s.phase == "forward"]
     assert forward == ["z^1", "α^1", "z^2", "α^2", "z^3", "α^3", "C"]
-    assert "z³ = W³ · α² + b³" in _text_of(player.steps[5].html)
+    assert "z³ = W³ · α² + b³" in text_of(player.steps[5].html)
     wide = nn.MLP([1, 3, 1], rng=0)  # not a chain: the graph layout
     cost = squared_error(wide(np.array([0.5])), np.array([0.2]))
     assert any("matmul" in s.title for s in viz.backprop_player(cost).steps)
@@ -150,7 +146,7 @@ def test_contributions_add_up_where_a_value_is_used_twice():
     cost = (w * a + w.tanh()) ** 2  # w splits: ∂C/∂w = 2u·(a + 1 − tanh²w), u = wa + tanh w
     cost.label = "C"
     player = viz.backprop_player(cost)
-    text = _text_of(_step_titled(player, "∂C/∂w").html)
+    text = text_of(_step_titled(player, "∂C/∂w").html)
     u = 0.7 * 2.0 + math.tanh(0.7)
     through_mul, through_tanh = 2 * u * 2.0, 2 * u * (1 - math.tanh(0.7) ** 2)
     assert "used by 2 operations" in text
@@ -164,7 +160,7 @@ def test_a_nan_gradient_equals_its_nan_grad_in_the_last_step():
     with np.errstate(invalid="ignore"):  # (numpy's own warnings for √−1 and log −1, expected here)
         cost = (w.sqrt() + w.log()) ** 2  # NaN all the way: the steps and .grad agree, no zero_grad() advice
     cost.backward()
-    text = _text_of(viz.backprop_player(cost, layout="graph").steps[-1].html)
+    text = text_of(viz.backprop_player(cost, layout="graph").steps[-1].html)
     assert "w nan nan = .grad" in text and "≠" not in text
 
 
@@ -172,15 +168,15 @@ def test_a_power_of_a_name_with_an_exponent_gets_parentheses():
     net = nn.MLP([2, 3, 3, 1], rng=0)
     cost = squared_error(net(np.array([[0.5, -1.0]])), np.array([[0.25]])) + 0.01 * (net.layers[1].weights ** 2).sum()
     steps = viz.backprop_player(cost, layout="graph").steps
-    forward = " ".join(_text_of(s.html) for s in steps if s.phase == "forward")
+    forward = " ".join(text_of(s.html) for s in steps if s.phase == "forward")
     assert "pow₁ = (W²)²" in forward and "²²" not in forward
-    assert "∂pow₁/∂W² = 2·(W²)" in _text_of(_step_titled(steps, "∂C/∂W²").html)
+    assert "∂pow₁/∂W² = 2·(W²)" in text_of(_step_titled(steps, "∂C/∂W²").html)
     w = Value(2.0, label="W^(L-1)")
     inverse = w ** -1.0
     inverse.label = "C"
     steps = viz.backprop_player(inverse, layout="graph").steps
-    assert "C = (Wᴸ⁻¹)⁻¹" in _text_of(steps[1].html)
-    assert "= -1·(Wᴸ⁻¹)⁻²" in _text_of(_step_titled(steps, "∂C/∂Wᴸ⁻¹").html)
+    assert "C = (Wᴸ⁻¹)⁻¹" in text_of(steps[1].html)
+    assert "= -1·(Wᴸ⁻¹)⁻²" in text_of(_step_titled(steps, "∂C/∂Wᴸ⁻¹").html)
     assert "(Wᴸ⁻¹)²" in local_formula(Value(1.0) / w, 1, ["1", pretty("W^(L-1)")])
 
 
@@ -204,7 +200,7 @@ def test_the_power_rule_reads_as_the_number_it_states(exponent):
     b = 3.0 if exponent == "n" else exponent
     expected = {"x": b * 1.7 ** (b - 1), "n": 1.7 ** b * math.log(1.7)}  # the power rule, and ∂(x^n)/∂n
     for name in (["x", "n"] if exponent == "n" else ["x"]):
-        text = _text_of(_step_titled(steps, f"∂C/∂{name}").html)
+        text = text_of(_step_titled(steps, f"∂C/∂{name}").html)
         formula, number = re.search(rf"∂C/∂{name} = (.+?) = (\S+) 1 ×", text).groups()
         assert formula.count("(") == formula.count(")"), formula
         assert float(number) == pytest.approx(expected[name], rel=5e-4)
@@ -226,12 +222,12 @@ def test_uses_and_operations_are_counted_apart_and_an_exponent_is_no_input():
     cost = v * v + v
     cost.label = "C"
     player = viz.backprop_player(cost)
-    assert "v was used 3 times, by 2 operations" in _text_of(_step_titled(player, "∂C/∂v").html)
-    assert "∂C/∂v = 7" in _text_of(_step_titled(player, "∂C/∂v").html)
+    assert "v was used 3 times, by 2 operations" in text_of(_step_titled(player, "∂C/∂v").html)
+    assert "∂C/∂v = 7" in text_of(_step_titled(player, "∂C/∂v").html)
     square = Value(0.5, label="w") ** 2
     square.label = "C"
     forward = next(s for s in viz.backprop_player(square).steps if s.phase == "forward")
-    assert "C = w²" in _text_of(forward.html) and "2 = 2" not in _text_of(forward.html)
+    assert "C = w²" in text_of(forward.html) and "2 = 2" not in text_of(forward.html)
 
 
 def test_the_tree_player_writes_an_identity_layers_sum_as_a_sigmoid_layers_z():
@@ -239,7 +235,7 @@ def test_the_tree_player_writes_an_identity_layers_sum_as_a_sigmoid_layers_z():
     net = nn.Network(nn.Layer(1, 1, "identity", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
     cost = squared_error(net(np.array([0.5])), np.array([0.25]))
     cost.label = "C"
-    forward = {s.title.split(": ")[-1]: _text_of(s.html) for s in viz.backprop_player(cost, layout="tree").steps
+    forward = {s.title.split(": ")[-1]: text_of(s.html) for s in viz.backprop_player(cost, layout="tree").steps
                if s.phase == "forward"}
     assert "α¹ = W¹ · α⁰ + b¹" in forward["α¹"] and "z² = W² · α¹ + b²" in forward["z²"], forward
 
@@ -249,19 +245,19 @@ def test_the_tree_player_writes_an_unlabelled_target_as_its_number():
     cost = squared_error(net(np.array([0.5])), np.array([0.25]))  # a plain array target: no label, no tree node
     cost.label = "C"
     player = viz.backprop_player(cost)
-    forward = _text_of([s for s in player.steps if s.phase == "forward"][-1].html)
+    forward = text_of([s for s in player.steps if s.phase == "forward"][-1].html)
     assert "C = Σ(α² − 0.25)²" in forward
-    assert "0.25 constant shape (1,): 0.25" in _text_of(player.steps[0].html)
-    assert "∂C/∂α² = 2(α² − 0.25) = " in _text_of(_step_titled(player, "∂C/∂α²").html)
+    assert "0.25 constant shape (1,): 0.25" in text_of(player.steps[0].html)
+    assert "∂C/∂α² = 2(α² − 0.25) = " in text_of(_step_titled(player, "∂C/∂α²").html)
 
 
 def test_tensors_are_summarised_like_the_drawings():
     weights = Value(np.arange(6.0).reshape(2, 3) / 10, label="W")
     cost = (Value(np.ones(2), requires_grad=False) @ weights).sigmoid().sum()
     player = viz.backprop_player(cost)
-    text = _text_of(_step_titled(player, "∂C/∂W").html)
+    text = text_of(_step_titled(player, "∂C/∂W").html)
     assert f"∂C/∂W = {summary(weights.grad)}" in text
-    assert "shape (2, 3)" in _text_of(player.steps[0].html)
+    assert "shape (2, 3)" in text_of(player.steps[0].html)
 
 
 def _long_chain(steps: int) -> Value:
@@ -356,7 +352,7 @@ def test_gradients_recorded_by_create_graph_are_shown_as_numbers():
     cost.backward(create_graph=True)  # every .grad is a Value now
     expected = _closed_form_grads(net, 0.5, 0.25)
     for layout in ("tree", "graph"):
-        result = _text_of(viz.backprop_player(cost, layout=layout).steps[-1].html)
+        result = text_of(viz.backprop_player(cost, layout=layout).steps[-1].html)
         assert f"{format_number(expected['W^1'])} {format_number(expected['W^1'])} = .grad" in result
     assert f"∂C/∂W¹ = {format_number(expected['W^1'])}" in viz.draw_dependency_tree(cost).source
     assert f"grad {format_number(expected['W^1'])}" in viz.draw_graph(cost).source
@@ -366,7 +362,7 @@ def test_a_cost_that_is_a_parameter_itself_has_one_backward_step():
     w = Value(3.0, label="w")
     player = viz.backprop_player(w)
     assert [s.phase for s in player.steps] == ["start", "backward", "result"]
-    assert "3 = .grad" not in _text_of(player.steps[-1].html) and "1 = .grad" in _text_of(player.steps[-1].html)
+    assert "3 = .grad" not in text_of(player.steps[-1].html) and "1 = .grad" in text_of(player.steps[-1].html)
 
 
 def test_without_dot_the_page_has_the_steps_and_the_install_advice(tmp_path, monkeypatch):
@@ -657,8 +653,8 @@ def test_a_constant_is_named_by_its_number_at_the_players_precision(layout):
     cost = squared_error(net(np.array([0.5])), np.array([0.333333]))
     cost.label = "C"
     player = viz.backprop_player(cost, layout=layout, precision=8)
-    assert "0.333333 constant" in _text_of(player.steps[0].html)
-    last_forward = _text_of([s for s in player.steps if s.phase == "forward"][-1].html)
+    assert "0.333333 constant" in text_of(player.steps[0].html)
+    last_forward = text_of([s for s in player.steps if s.phase == "forward"][-1].html)
     assert "C = Σ(α² − 0.333333)²" in last_forward
     alpha2 = _sigmoid(float(net.layers[1].weights.data[0, 0]) * _sigmoid(
         float(net.layers[0].weights.data[0, 0]) * 0.5 + float(net.layers[0].biases.data[0])) +
@@ -670,7 +666,7 @@ def test_an_exponent_keeps_its_short_name_and_a_number_is_not_listed_as_its_own_
     w = Value(0.5, label="w")
     cost = (w * 3.0 - 0.333333) ** 2
     player = viz.backprop_player(cost, layout="graph", precision=8)
-    forward = [_text_of(s.html) for s in player.steps if s.phase == "forward"]
+    forward = [text_of(s.html) for s in player.steps if s.phase == "forward"]
     assert "sub₁ = mul₁ − 0.333333 from mul₁ = 1.5 sub₁" in forward[1]  # the number is not listed again under "from"
     assert "C = sub₁² from sub₁ = 1.166667" in forward[2]
 
@@ -727,7 +723,7 @@ def _linear_cost():
 def _result_rows(player: BackpropPlayer) -> dict[str, str]:
     """The last step's table: each parameter's name → the text of its row."""
     rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", player.steps[-1].html)
-    return {html_name: _text_of(rest) for html_name, rest in rows}
+    return {html_name: text_of(rest) for html_name, rest in rows}
 
 
 def test_after_backward_with_inputs_the_result_step_says_to_zero_grad_first_and_that_advice_works():
@@ -823,7 +819,7 @@ def test_the_steps_of_operations_with_settings_show_them_as_the_drawing_does(mak
     node = make(W)
     assert forward_formula(node, ["W"]) == forward
     steps = viz.backprop_player((node * node).sum(), layout="graph").steps
-    assert any(f"= {forward}" in _text_of(step.html) for step in steps if step.phase == "forward"), forward
+    assert any(f"= {forward}" in text_of(step.html) for step in steps if step.phase == "forward"), forward
 
 
 def test_leaky_relus_step_writes_its_slope_and_it_is_the_engines_derivative():
@@ -835,7 +831,7 @@ def test_leaky_relus_step_writes_its_slope_and_it_is_the_engines_derivative():
     (_, _, number), = local_gradients(node, np.ones(()))
     finite = _central_difference(lambda t: float(F.leaky_relu(Value(t), 0.1).data), -0.7)
     assert float(number) == pytest.approx(finite, rel=1e-6) == pytest.approx(0.1)
-    text = html.unescape(_text_of(_step_titled(viz.backprop_player(node * 2.0, layout="graph"), "∂C/∂x").html))
+    text = html.unescape(text_of(_step_titled(viz.backprop_player(node * 2.0, layout="graph"), "∂C/∂x").html))
     assert "LeakyReLU′(x): 1 where x > 0, else 0.1 = 0.1 2 × 0.1 = 0.2 ∂C/∂x = 0.2" in text, text  # C = 2·0.1·x
 
 
@@ -848,7 +844,7 @@ def test_auto_draws_a_single_labelled_number_as_the_graph_not_a_one_edge_tree():
     player = viz.backprop_player(cost)
     assert not has_layers(cost)
     assert "<title>computation_graph</title>" in player.drawing_svg, player.drawing_svg[:300]
-    assert f"∂C/∂z² = {format_number(2 * 1.5)}" in _text_of(_step_titled(player, "∂C/∂z²").html)
+    assert f"∂C/∂z² = {format_number(2 * 1.5)}" in text_of(_step_titled(player, "∂C/∂z²").html)
     _, network_cost = _chain()
     assert has_layers(network_cost)
     assert "<title>dependency_tree</title>" in viz.backprop_player(network_cost).drawing_svg

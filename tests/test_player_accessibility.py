@@ -10,7 +10,7 @@ import re
 import shutil
 
 import pytest
-from test_player_js_mutants import A, W, _chain_cost, _split_cost  # C = (w·a + tanh w)², and a 2-layer chain
+from helpers_player import A, W, chain_network_cost, split_cost  # C = (w·a + tanh w)², and a 2-layer chain
 
 from tinygrad_edu import viz
 
@@ -22,8 +22,8 @@ def pages(tmp_path_factory):
         pytest.skip("Graphviz's dot program is not installed")
     folder = tmp_path_factory.mktemp("accessibility")
     found = {}
-    for name, cost, layout in (("tree", _chain_cost(), "tree"), ("graph", _chain_cost(), "graph"),
-                               ("split", _split_cost(), "graph")):
+    for name, cost, layout in (("tree", chain_network_cost(), "tree"), ("graph", chain_network_cost(), "graph"),
+                               ("split", split_cost(), "graph")):
         player = viz.backprop_player(cost, layout=layout)
         found[name] = (player.save(folder / f"{name}.html").resolve().as_uri(), player)
     return found

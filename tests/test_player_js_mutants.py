@@ -11,34 +11,17 @@ import time
 
 import numpy as np
 import pytest
+from helpers_player import A, W, chain_network_cost, split_cost
 
 from tinygrad_edu import Value, nn, viz
 from tinygrad_edu.losses import squared_error
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
-W, A = 0.7, 2.0  # C = (w·a + tanh w)², w used twice
-
-
-def _split_cost():
-    w = Value(W, label="w")
-    a = Value(A, requires_grad=False, label="a")
-    cost = (w * a + w.tanh()) ** 2
-    cost.label = "C"
-    return cost
-
-
 def _split_grads() -> dict[str, float]:
     """∂C/∂· of every Value with a backward step, by the chain rule written out in floats."""
     u = W * A + math.tanh(W)
     return {"C": 1.0, "add₁": 2 * u, "mul₁": 2 * u, "tanh₁": 2 * u, "w": 2 * u * (A + 1 - math.tanh(W) ** 2)}
-
-
-def _chain_cost():
-    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(2)])
-    cost = squared_error(net(np.array([0.5])), np.array([0.25]))
-    cost.label = "C"
-    return cost
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +31,7 @@ def pages(tmp_path_factory):
         pytest.skip("Graphviz's dot program is not installed")
     folder = tmp_path_factory.mktemp("js_mutants")
     found = {}
-    for layout, cost in (("graph", _split_cost()), ("tree", _chain_cost())):
+    for layout, cost in (("graph", split_cost()), ("tree", chain_network_cost())):
         player = viz.backprop_player(cost, layout=layout)
         found[layout] = (player.save(folder / f"{layout}.html").resolve().as_uri(), player.steps)
     return found

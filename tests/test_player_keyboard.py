@@ -7,22 +7,13 @@ from __future__ import annotations
 import shutil
 import time
 
-import numpy as np
 import pytest
+from helpers_player import chain_network_cost
 
-from tinygrad_edu import nn, viz
-from tinygrad_edu.losses import squared_error
+from tinygrad_edu import viz
 from tinygrad_edu.player import BackpropPlayer, Step
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
-
-
-def _cost(layers: int = 2):
-    net = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(layers)])
-    cost = squared_error(net(np.array([0.5])), np.array([0.25]))
-    cost.label = "C"
-    cost.backward()
-    return cost
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +22,8 @@ def pages(tmp_path_factory):
     if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot program is not installed")
     folder = tmp_path_factory.mktemp("keyboard")
-    cost = _cost()
+    cost = chain_network_cost()
+    cost.backward()
     found = {}
     for layout in ("tree", "graph"):
         player = viz.backprop_player(cost, layout=layout)

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_drawing_steps_edges import _steps  # nearest_values, display_names and backprop_steps of a cost
-from test_player import _text_of  # a step's visible text
-from test_reprs_half_built import half_built  # the object whose __init__ raised
+from helpers_introspection import half_built  # the object whose __init__ raised
+from helpers_player import (  # a cost's steps (nearest_values, display_names, backprop_steps); a step's visible text
+    player_steps,
+    text_of,
+)
 
 from tinygrad_edu import Value
 from tinygrad_edu.dependency_tree import dependency_tree
@@ -92,7 +94,7 @@ def test_unlabelled_results_are_numbered_in_the_order_the_forward_pass_computes_
     a = Value(1.0, label="a")
     square = a * a
     triple = a * 3.0
-    kept, steps = _steps(square + triple)
+    kept, steps = player_steps(square + triple)
     names = display_names(kept)
     assert (names[id(square)], names[id(triple)]) == ("mul₁", "mul₂")
     assert [s.title for s in steps if s.phase == "forward"] == ["Forward 1 of 3: mul₁", "Forward 2 of 3: mul₂",
@@ -151,8 +153,8 @@ def test_a_minimums_row_shows_the_local_derivative_without_an_empty_formula():
     """C = 2·min(v), v = (1, 4): ∂min/∂v = (1, 0) (min 0 · mean 0.5 · max 1), times the arriving 2 gives (2, 0)."""
     v = Value([1.0, 4.0], label="v")
     cost = v.min() * 2.0
-    _, steps = _steps(cost)
-    text = _text_of(steps[-2].html)
+    _, steps = player_steps(cost)
+    text = text_of(steps[-2].html)
     assert steps[-2].title == "Backward 3 of 3: ∂C/∂v"
     assert ("∂min₁/∂v = 1 at the minimum (shared equally by ties), 0 elsewhere = min 0 · mean 0.5 · max 1 2 × min 0 "
             "· mean 0.5 · max 1 = min 0 · mean 1 · max 2") in text
@@ -169,10 +171,10 @@ def test_a_cut_graph_names_what_is_not_drawn_and_lights_only_drawn_edges():
     kept, total = nearest_values(cost, 2)
     assert (len(kept), total) == (2, 4)
     start, forward, _, backward_x, _ = backprop_steps(cost, kept, total, display_names(kept))
-    assert "… 2 more Values left out" in _text_of(start.html)
-    assert forward.edges == ["v1->op0", "op0->v0"] and "C = x + a Value not drawn" in _text_of(forward.html)
+    assert "… 2 more Values left out" in text_of(start.html)
+    assert forward.edges == ["v1->op0", "op0->v0"] and "C = x + a Value not drawn" in text_of(forward.html)
     assert backward_x.edges == ["v1->op0", "op0->v0"]
-    text = _text_of(backward_x.html)
+    text = text_of(backward_x.html)
     assert "a Value not drawn (mul) 1" in text and "they add up: 1 + 2 = 3" in text
 
 
@@ -181,14 +183,14 @@ def _vector_used_three_times():
     w = (1, 2), newest first."""
     w = Value([1.0, 2.0], label="w")
     p = Value(3.0, requires_grad=False, label="p")
-    return _steps((w * w + w * p).sum())[1]
+    return player_steps((w * w + w * p).sum())[1]
 
 
 def test_tensor_contributions_are_summed_in_parentheses_as_vector_jacobian_products():
     """A tensor's contribution is a summary (min · mean · max), each in parentheses in the sum; a row whose user is
     a tensor says vector-Jacobian product instead of multiplying two numbers."""
     step = _vector_used_three_times()[-2]
-    text = _text_of(step.html)
+    text = text_of(step.html)
     assert step.title.endswith("∂C/∂w") and "w was used 3 times, by 2 operations" in text
     assert "vector-Jacobian product: min 3 · mean 3 · max 3" in text
     assert ("they add up: (min 3 · mean 3 · max 3) + (min 1 · mean 1.5 · max 2) + (min 1 · mean 1.5 · max 2) = "
@@ -209,15 +211,15 @@ def test_the_last_step_lists_parameters_only_and_a_grad_from_another_pass_differ
     cost = p * 3.0
     cost.backward()
     assert p.grad == pytest.approx(3.000001, rel=1e-12)
-    result = _steps(cost)[1][-1].html
+    result = player_steps(cost)[1][-1].html
     assert result.count("<tr><td>") == 1 and "<td>p</td><td>3</td><td>3</td>" in result
-    assert "≠ .grad (it holds other backward passes too: zero_grad() first)" in _text_of(result)
+    assert "≠ .grad (it holds other backward passes too: zero_grad() first)" in text_of(result)
 
 
 def test_the_last_step_of_a_cost_not_yet_backpropagated_says_grad_differs():
     """Before backward() the parameter's .grad is None (shown –): not the steps' 3."""
     p = Value(0.5, label="p")
-    result = _text_of(_steps(p * 3.0)[1][-1].html)
+    result = text_of(player_steps(p * 3.0)[1][-1].html)
     assert "p 3 – ≠ .grad" in result
 
 
@@ -238,15 +240,15 @@ def test_the_tree_writes_three_levels_of_unlabelled_operations_in_parentheses():
     _, cost, tree = _folded_chain()
     steps = tree_steps(cost, tree)
     forward = [s for s in steps if s.phase == "forward"]
-    assert len(forward) == 1 and "C = (((… · 3) − 4) · 5)² from w = 0.5 C = 100" in _text_of(forward[0].html)
-    assert steps[-2].title == "Backward 2 of 2: ∂C/∂w" and "∂C/∂w = 600" in _text_of(steps[-2].html)
+    assert len(forward) == 1 and "C = (((… · 3) − 4) · 5)² from w = 0.5 C = 100" in text_of(forward[0].html)
+    assert steps[-2].title == "Backward 2 of 2: ∂C/∂w" and "∂C/∂w = 600" in text_of(steps[-2].html)
 
 
 def test_the_trees_first_step_lists_every_folded_constant_and_cuts_nothing():
     """The leaves of the tree's start step: w, then the six constants found through the unlabelled operations; the
     tree has every Value, so no "left out" note."""
     _, cost, tree = _folded_chain()
-    start = _text_of(tree_steps(cost, tree)[0].html)
+    start = text_of(tree_steps(cost, tree)[0].html)
     assert start.count("constant") == 6 and "w parameter 0.5" in start
     for number in ("1", "2", "3", "4", "5"):
         assert f" {number} constant {number}" in start
@@ -260,7 +262,7 @@ def test_a_folded_difference_squared_has_one_pair_of_parentheses():
     cost = (w - Value(0.25, requires_grad=False, label="y^2")) ** 2
     cost.label = "C"
     forward = [s for s in tree_steps(cost, dependency_tree(cost)) if s.phase == "forward"]
-    assert "C = (w − y²)² from w = 0.5 y² = 0.25 C = 0.0625" in _text_of(forward[0].html)
+    assert "C = (w − y²)² from w = 0.5 y² = 0.25 C = 0.0625" in text_of(forward[0].html)
 
 
 def test_tree_steps_refuse_a_cost_the_tree_was_not_found_from():

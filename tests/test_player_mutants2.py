@@ -41,8 +41,10 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from test_drawing_steps_edges import _steps  # nearest_values, display_names and backprop_steps of a cost
-from test_player import _text_of  # a step's visible text
+from helpers_player import (  # a cost's steps (nearest_values, display_names, backprop_steps); a step's visible text
+    player_steps,
+    text_of,
+)
 
 from tinygrad_edu import Value
 from tinygrad_edu import functional as F
@@ -220,7 +222,7 @@ def test_ten_unlabelled_results_are_numbered_with_two_digit_subscripts():
     value = x
     for _ in range(11):
         value = value * 2.0
-    _, steps = _steps(value)
+    _, steps = player_steps(value)
     titles = [s.title for s in steps if s.phase == "forward"]
     assert titles == [f"Forward {k} of 11: mul{s}" for k, s in enumerate("₁ ₂ ₃ ₄ ₅ ₆ ₇ ₈ ₉ ₁₀".split(), 1)] + \
         ["Forward 11 of 11: C"]
@@ -231,7 +233,7 @@ def test_ten_unlabelled_results_are_numbered_with_two_digit_subscripts():
 
 def test_the_start_and_the_result_are_about_no_drawn_value_and_the_start_lists_the_leaves_only():
     """C = 3p: the start step (node −1, nothing to highlight) has a row for each leaf, p and 3, not for C."""
-    steps = _steps(Value(0.5, label="p") * 3.0)[1]
+    steps = player_steps(Value(0.5, label="p") * 3.0)[1]
     assert (steps[0].node, steps[-1].node) == (-1, -1)
     assert re.findall(r"<tr><td>(.*?)</td>", steps[0].html) == ["p", "3"]
 
@@ -239,9 +241,9 @@ def test_the_start_and_the_result_are_about_no_drawn_value_and_the_start_lists_t
 def test_a_tensors_forward_step_gives_the_shapes_of_its_inputs_and_its_result():
     """C = Σ 3v, v = (1, 2): "mul₁ = v · 3 from v = shape (2,): …" and "mul₁ = shape (2,): …", each summarised."""
     v = Value([1.0, 2.0], label="v")
-    forward = _steps((v * 3.0).sum())[1][1]
+    forward = player_steps((v * 3.0).sum())[1][1]
     assert forward.title == "Forward 1 of 2: mul₁"
-    assert _text_of(forward.html) == ("mul₁ = v · 3 from v = shape (2,): min 1 · mean 1.5 · max 2 "
+    assert text_of(forward.html) == ("mul₁ = v · 3 from v = shape (2,): min 1 · mean 1.5 · max 2 "
                                       "mul₁ = shape (2,): min 3 · mean 4.5 · max 6")
 
 
@@ -250,7 +252,7 @@ def test_a_labelled_results_exponent_is_raised_in_its_forward_title():
     w = Value(0.5, label="w")
     z = w * 2.0
     z.label = "z^1"
-    forward = [s.title for s in _steps(z * 3.0)[1] if s.phase == "forward"]
+    forward = [s.title for s in player_steps(z * 3.0)[1] if s.phase == "forward"]
     assert forward == ["Forward 1 of 2: z¹", "Forward 2 of 2: C"]
 
 
@@ -260,7 +262,7 @@ def test_the_backward_steps_name_the_cost_by_its_label_and_the_first_lights_no_e
     w = Value(0.5, label="w")
     cost = w * 3.0
     cost.label = "L"
-    steps = _steps(cost)[1]
+    steps = player_steps(cost)[1]
     first, second = [s for s in steps if s.phase == "backward"]
     assert first.title == "Backward 1 of 2: ∂L/∂L" and first.edges == []
     assert "<th>arriving ∂L/∂·</th>" in second.html
@@ -276,7 +278,7 @@ def test_a_single_uses_product_is_the_gradient_to_every_digit():
     kept, total = nearest_values(cost)
     step = backprop_steps(cost, kept, total, display_names(kept), precision=17)[-2]
     assert step.title == "Backward 3 of 3: ∂C/∂x"
-    assert "7 × 0.33333333333333331 ≈ 2.3333333333333335 ∂C/∂x = 2.3333333333333335" in _text_of(step.html)
+    assert "7 × 0.33333333333333331 ≈ 2.3333333333333335 ∂C/∂x = 2.3333333333333335" in text_of(step.html)
 
 
 # ---------------------------------------------------------------------------------------------- the tree's steps
@@ -292,7 +294,7 @@ def test_the_tree_parenthesises_folded_operations_where_they_would_misread(make,
     cost = make(w)
     cost.label = "C"
     forward = [s for s in tree_steps(cost, dependency_tree(cost)) if s.phase == "forward"]
-    assert _text_of(forward[0].html).startswith(f"C = {formula} from w = 0.5")
+    assert text_of(forward[0].html).startswith(f"C = {formula} from w = 0.5")
 
 
 def test_the_tree_parenthesises_a_folded_matrix_product():
@@ -301,7 +303,7 @@ def test_the_tree_parenthesises_a_folded_matrix_product():
     cost = (np.array([2.0]) @ weights).sum()
     cost.label = "C"
     forward = [s for s in tree_steps(cost, dependency_tree(cost)) if s.phase == "forward"]
-    assert _text_of(forward[0].html).startswith("C = Σ (2 @ W) from W = 1")
+    assert text_of(forward[0].html).startswith("C = Σ (2 @ W) from W = 1")
 
 
 def test_the_trees_start_lists_each_leaf_once_and_the_constants_of_every_operation():
@@ -315,7 +317,7 @@ def test_the_trees_start_lists_each_leaf_once_and_the_constants_of_every_operati
     cost.label = "C"
     steps = tree_steps(cost, dependency_tree(cost))
     assert re.findall(r"<tr><td>(.*?)</td>", steps[0].html) == ["w", "1", "2"]
-    assert steps[-2].title == "Backward 3 of 3: ∂C/∂w" and "-1 × 1 = -1" in _text_of(steps[-2].html)
+    assert steps[-2].title == "Backward 3 of 3: ∂C/∂w" and "-1 × 1 = -1" in text_of(steps[-2].html)
 
 
 def test_tree_steps_refuse_a_tree_whose_cost_is_not_among_its_nodes():

@@ -12,13 +12,10 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
+from helpers_models import bowl  # noqa: E402  (f(p) = ‖p‖²)
+
 from tinygrad_edu import optim, plots  # noqa: E402
 from tinygrad_edu.training import History  # noqa: E402
-
-
-def bowl(p):
-    """f(p) = ‖p‖²: ∇f = 2p, so a step of learning rate η maps p to (1 − 2η)·p."""
-    return (p * p).sum()
 
 
 def _legend(ax) -> list[str]:

@@ -30,7 +30,7 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from test_plots_edges import bowl  # noqa: E402  (f(p) = ‖p‖²)
+from helpers_models import bowl  # noqa: E402  (f(p) = ‖p‖²)
 
 from tinygrad_edu import Value, plots  # noqa: E402
 from tinygrad_edu.training import History  # noqa: E402

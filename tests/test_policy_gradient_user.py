@@ -14,9 +14,9 @@ import weakref
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 from tinygrad_edu import Value, detect_anomaly, losses, nn, no_grad, optim
 from tinygrad_edu import functional as F
@@ -131,7 +131,7 @@ def test_the_entropy_gradient_agrees_with_central_differences_and_its_closed_for
         entropy = -np.sum(pi * np.log(pi))
     closed = -pi * (np.log(pi) + entropy)  # ∂H/∂x_i = −π_i (ln π_i + H)
     np.testing.assert_allclose(logits.grad, closed, rtol=1e-6, atol=1e-14)
-    numeric = _central_difference(lambda v: float(-np.sum(_softmax(v) * np.log(_softmax(v)))), x0, eps=1e-5)
+    numeric = central_difference(lambda v: float(-np.sum(_softmax(v) * np.log(_softmax(v)))), x0, eps=1e-5)
     np.testing.assert_allclose(logits.grad, numeric, rtol=1e-5, atol=1e-9)
 
 
@@ -173,7 +173,7 @@ def test_a_detached_baseline_from_the_value_head_gets_no_gradient_and_the_trunk_
             actor, critic = actor_and_critic(baseline=fixed)
             return actor.item() + critic.item()
 
-    numeric = _central_difference(total, start, eps=1e-5)
+    numeric = central_difference(total, start, eps=1e-5)
     trunk.weights.data = start
     np.testing.assert_allclose(trunk.weights.grad, numeric, rtol=1e-5, atol=1e-8)
 

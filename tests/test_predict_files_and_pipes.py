@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli_edges import error_of  # main's one-line error (status 2)
+from helpers_cli import error_of  # main's one-line error (status 2)
 
 from tinygrad_edu import nn, serialization
 

@@ -13,9 +13,9 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 from tinygrad_edu import Value, nn, no_grad, optim
 from tinygrad_edu import functional as F
@@ -185,7 +185,7 @@ def test_per_episode_backward_passes_agree_with_one_backward_and_with_central_di
                 p.data = w
                 return sum(_episode_cost(net, *episode).item() for episode in episodes) / len(episodes)
 
-        numeric = _central_difference(mean_cost, start, eps=1e-6)
+        numeric = central_difference(mean_cost, start, eps=1e-6)
         p.data = start
         np.testing.assert_allclose(p.grad, numeric, rtol=1e-5, atol=1e-8)
 
@@ -231,7 +231,7 @@ def test_a_value_head_baseline_left_undetached_sends_the_actor_cost_into_the_cri
             value.weights.data = w
             return actor().item()
 
-    numeric = _central_difference(cost, start, eps=1e-6)
+    numeric = central_difference(cost, start, eps=1e-6)
     value.weights.data = start
     assert np.abs(numeric).max() > 0.1
     np.testing.assert_allclose(value.weights.grad, numeric, rtol=1e-6, atol=1e-9)

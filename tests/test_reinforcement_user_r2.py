@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference  # float64 central differences, independent of the engine
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gradients import _central_difference  # float64 central differences, independent of the engine
 
 from tinygrad_edu import Value, nn, no_grad, optim
 from tinygrad_edu import functional as F
@@ -114,7 +114,7 @@ def test_the_expected_reinforce_surrogate_has_the_gradient_of_the_exact_expected
     logits = Value(theta.copy())
     log_pi = F.log_softmax(logits)
     (log_pi.exp().detach() * rewards * log_pi).sum().backward()
-    numeric = _central_difference(lambda t: _expected_return(t, rewards), theta, eps=1e-6)
+    numeric = central_difference(lambda t: _expected_return(t, rewards), theta, eps=1e-6)
     np.testing.assert_allclose(logits.grad, numeric, rtol=1e-6, atol=1e-8)
 
 
@@ -127,7 +127,7 @@ def test_a_monte_carlo_average_of_score_functions_approaches_the_exact_gradient(
     log_pi = F.log_softmax(logits)
     actions = rng.choice(4, size=20_000, p=log_pi.exp().data)
     (log_pi[actions] * rewards[actions]).mean().backward()
-    exact = _central_difference(lambda t: _expected_return(t, rewards), theta, eps=1e-6)
+    exact = central_difference(lambda t: _expected_return(t, rewards), theta, eps=1e-6)
     scores = rewards[actions, None] * (np.eye(4)[actions] - _softmax(theta))  # each sample's estimate, in numpy
     standard_error = scores.std(axis=0) / np.sqrt(len(actions))
     assert np.all(np.abs(logits.grad - exact) < 4 * standard_error), (logits.grad, exact, standard_error)
@@ -145,7 +145,7 @@ def test_gradient_ascent_is_a_step_on_zero_minus_the_return() -> None:
     for _ in range(30):
         start = theta.data.copy()
         opt.step(lambda: 0.0 - F.softmax(theta) @ rewards)
-        ascent = 2.0 * _central_difference(lambda t: _expected_return(t, rewards), start, eps=1e-6)
+        ascent = 2.0 * central_difference(lambda t: _expected_return(t, rewards), start, eps=1e-6)
         np.testing.assert_allclose(theta.data - start, ascent, rtol=1e-6, atol=1e-10)
         returns.append(_expected_return(theta.data, rewards))
     assert all(b > a for a, b in zip(returns, returns[1:], strict=False)), returns
@@ -164,7 +164,7 @@ def test_the_magic_box_surrogate_has_the_second_derivative_of_the_return(theta: 
         return (log_pi.exp().detach() * (log_pi - log_pi.detach()).exp() * rewards).sum()
 
     assert surrogate(Value(x0)).item() == pytest.approx(_expected_return(x0, rewards), rel=1e-14)
-    numeric = np.stack([_central_difference(lambda t, i=i: float(_grad_expected_return(t, rewards)[i]), x0, eps=1e-6)
+    numeric = np.stack([central_difference(lambda t, i=i: float(_grad_expected_return(t, rewards)[i]), x0, eps=1e-6)
                         for i in range(4)])
     np.testing.assert_allclose(hessian(surrogate)(x0).data, numeric, rtol=1e-6, atol=1e-9)
 

@@ -5,22 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_introspection import half_built
 
 from tinygrad_edu import History, Value, nn
 from tinygrad_edu.player import BackpropPlayer
-
-
-def half_built(make, error, cls):
-    """The object whose ``__init__`` raised ``error``, as a debugger shows it: ``self`` in the frame that raised."""
-    with pytest.raises(error) as caught:
-        make()
-    found, frame = None, caught.tb
-    while frame is not None:  # the innermost __init__ of a ``cls``: the object the caller never got
-        candidate = frame.tb_frame.f_locals.get("self")
-        found = candidate if isinstance(candidate, cls) else found
-        frame = frame.tb_next
-    assert found is not None
-    return found
 
 
 class _Scaled(Value):

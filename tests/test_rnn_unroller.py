@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers_gradients import central_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -80,20 +81,6 @@ def _bptt(weights: list[np.ndarray], xs: np.ndarray, ys: np.ndarray) -> list[np.
     return grads
 
 
-def _central(f, weights: list[np.ndarray], eps: float = 1e-6) -> list[np.ndarray]:
-    result = []
-    for i, array in enumerate(weights):
-        slope = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            plus = [a.copy() for a in weights]
-            minus = [a.copy() for a in weights]
-            plus[i][index] += eps
-            minus[i][index] -= eps
-            slope[index] = (f(plus) - f(minus)) / (2 * eps)
-        result.append(slope)
-    return result
-
-
 # --- defects ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("walk", ["backward", "backward_order"])
@@ -158,7 +145,7 @@ def test_bptt_gradients_equal_central_differences(steps: int) -> None:
     weights, xs, ys = _problem(steps, steps)
     params = [Value(a.copy()) for a in weights]
     _unrolled(params, xs, ys).backward()
-    for p, expected in zip(params, _central(lambda ws: _cost_numpy(ws, xs, ys), weights), strict=True):
+    for p, expected in zip(params, central_differences(lambda ws: _cost_numpy(ws, xs, ys), weights), strict=True):
         np.testing.assert_allclose(p.grad, expected, rtol=1e-6, atol=1e-7)
 
 
@@ -243,7 +230,7 @@ def test_detaching_the_hidden_state_cuts_the_gradient_exactly_there() -> None:
     def truncated(ws: list[np.ndarray]) -> float:
         return _cost_numpy(ws, xs, ys, frozen_prefix=weights[:3], cut=cut)
 
-    for p, expected in zip(params, _central(truncated, weights), strict=True):
+    for p, expected in zip(params, central_differences(truncated, weights), strict=True):
         np.testing.assert_allclose(p.grad, expected, rtol=1e-6, atol=1e-7)
     with_cut = params[0].grad
     full = _bptt(weights, xs, ys)[0]
@@ -277,7 +264,7 @@ def test_one_gradient_descent_step_updates_each_shared_weight_once() -> None:
             h = np.tanh(h @ ws[0] + x[:, t, :] @ ws[1] + ws[2])
         return float(((h @ ws[3] + ws[4] - y) ** 2).sum() / 5)
 
-    for p, start, slope in zip(model.parameters(), weights, _central(cost, weights), strict=True):
+    for p, start, slope in zip(model.parameters(), weights, central_differences(cost, weights), strict=True):
         np.testing.assert_allclose(p.data, start - 0.1 * slope, rtol=1e-7, atol=1e-8)
 
 
@@ -298,7 +285,7 @@ def test_adam_counts_one_step_per_update_for_a_tied_autoencoder() -> None:
     def numpy_cost(ws: list[np.ndarray]) -> float:
         return float(((np.tanh(x @ ws[0]) @ ws[0].T - x) ** 2).sum() / 6)
 
-    np.testing.assert_allclose(model.W.grad, _central(numpy_cost, [start])[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(model.W.grad, central_differences(numpy_cost, [start])[0], rtol=1e-6, atol=1e-8)
     opt = optim.Adam(model, learning_rate=0.01)
     fit(model, x, x, optimizer=opt, episodes=3, progress=False)
     assert [int(n) for k, n in opt.state_dict().items() if k.endswith("step_count")] == [3]

@@ -41,24 +41,13 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 
 from tinygrad_edu import Op, Value, apply, losses, nn, ops, optim, viz
 from tinygrad_edu import functional as F
 from tinygrad_edu.cli import main as cli_main
 from tinygrad_edu.player import local_formula
 from tinygrad_edu.training import fit
-
-
-def _central(function, x: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """∂function/∂x by central differences, element by element, in float64."""
-    x = np.asarray(x, dtype=float)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += step
-        down[i] -= step
-        grad[i] = (function(up) - function(down)) / (2 * step)
-    return grad
 
 
 # --- _fit and _differentiable_vjp: integers --------------------------------------------------------------------------
@@ -95,7 +84,7 @@ def test_an_array_parameters_length_is_a_broadcast_the_engine_sums_back() -> Non
     w = np.array([0.5, -1.5, 2.0, 4.0])
     x = Value(0.7)
     apply(weighted, x, w=w).backward()
-    assert float(x.grad) == pytest.approx(float(_central(lambda t: (t * w).sum(), 0.7)), rel=1e-8)
+    assert float(x.grad) == pytest.approx(float(central_difference(lambda t: (t * w).sum(), 0.7)), rel=1e-8)
     assert float(x.grad) == pytest.approx(w.sum(), rel=1e-15)
 
 
@@ -107,7 +96,7 @@ def test_a_vjp_that_sums_part_of_a_broadcast_itself_is_taken() -> None:
     scaled = Op("scaled", lambda x: x * W, lambda g, out, x: (g * W).sum(axis=0))
     x = Value([0.3, -0.2, 1.1])
     (scaled(x) * c).sum().backward()
-    np.testing.assert_allclose(x.grad, _central(lambda t: float((t * W * c).sum()), x.data), rtol=1e-7)
+    np.testing.assert_allclose(x.grad, central_difference(lambda t: float((t * W * c).sum()), x.data), rtol=1e-7)
 
 
 # --- np.split and np.array_split -------------------------------------------------------------------------------------
@@ -254,7 +243,7 @@ def test_leaky_relu_without_a_slope_given_says_the_default_slope_and_it_is_the_e
     x = Value(-0.7, label="x")
     node = apply(ops.leaky_relu, x)  # (no negative_slope among its parameters: the forward's default)
     assert "negative_slope" not in node.op_params
-    slope = float(_central(lambda t: float(apply(ops.leaky_relu, Value(t)).data), -0.7))
+    slope = float(central_difference(lambda t: float(apply(ops.leaky_relu, Value(t)).data), -0.7))
     assert slope == pytest.approx(0.01, rel=1e-8)
     assert local_formula(node, 0, ["x"]) == "LeakyReLU′(x): 1 where x > 0, else 0.01"
 

@@ -2,10 +2,10 @@
 network's tree and of a player for a wide sum grows linearly, counted in function calls (each was n² before its
 fix, found by an exploratory pass as a scale adversary)."""
 
-import sys
 
 import numpy as np
 import pytest
+from helpers_introspection import count_calls
 
 from tinygrad_edu import Value, viz
 from tinygrad_edu import functional as F
@@ -14,29 +14,13 @@ from tinygrad_edu.losses import squared_error
 from tinygrad_edu.nn import MLP
 
 
-def _calls(run) -> int:
-    """How many function calls ``run()`` makes: Python's (generators' steps included) and built-in ones."""
-    calls = 0
-
-    def count(frame, event, arg):
-        nonlocal calls
-        calls += event in ("call", "c_call")
-
-    sys.setprofile(count)
-    try:
-        run()
-    finally:
-        sys.setprofile(None)
-    return calls
-
-
 @pytest.mark.parametrize("join", [F.concatenate, F.stack])
 def test_a_recorded_backward_pass_of_a_join_does_work_linear_in_its_inputs(join) -> None:
     calls = {}
     for n in (300, 600):
         xs = [Value(np.array([float(i)])) for i in range(n)]
         cost = (join(xs) ** 2).sum()
-        calls[n] = _calls(lambda cost=cost: cost.backward(create_graph=True))
+        calls[n] = count_calls(lambda cost=cost: cost.backward(create_graph=True))
         assert [x.grad.item() for x in xs[:3]] == [0.0, 2.0, 4.0]
     assert calls[600] < 2.5 * calls[300], calls  # twice the inputs, about twice the work (n²: four times)
 
@@ -47,7 +31,7 @@ def test_finding_the_tree_of_a_deep_chain_network_does_work_linear_in_its_depth(
         net = MLP([1] * (layers + 1))
         cost = squared_error(net(Value([[0.5]], requires_grad=False)), [[1.0]])
         cost.backward()
-        calls[layers] = _calls(lambda cost=cost: dependency_tree(cost))
+        calls[layers] = count_calls(lambda cost=cost: dependency_tree(cost))
         tree = dependency_tree(cost)
         assert tree.chain_rule("W^1") == pytest.approx(net.layers[0].weights.grad.item(), rel=1e-9)
     assert calls[200] < 2.5 * calls[100], calls  # twice the layers, about twice the work (n²: four times)
@@ -58,6 +42,6 @@ def test_the_player_of_a_sum_of_labelled_values_does_work_linear_in_their_number
     for n in (150, 300):
         xs = [Value(float(i), label=f"x{i}") for i in range(n)]
         total = sum(xs[1:], xs[0]) * 1.0
-        calls[n] = _calls(lambda total=total: viz.backprop_player(total))
+        calls[n] = count_calls(lambda total=total: viz.backprop_player(total))
         assert xs[0].grad == 1.0
     assert calls[300] < 2.5 * calls[150], calls  # twice the Values, about twice the work (n²: four times)

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 
 from tinygrad_edu import Value, losses, nn, no_grad, optim, plots
 from tinygrad_edu.calculus import stationary_point
@@ -28,16 +29,6 @@ from tinygrad_edu.training import fit
 
 def _sigmoid(z: float | np.ndarray) -> float | np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
-
-
-def _central(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central finite differences of a float-valued f at x, element by element."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        grad[i] = (f(x + e) - f(x - e)) / (2 * h)
-    return grad
 
 
 # --- the defect: descent_path's rows and its stop for a diverging path ---------------------------------------------
@@ -73,7 +64,7 @@ def test_squared_error_is_the_seeds_sum_over_outputs_without_a_half_and_the_mean
     # the gradient: 2(y − y')/n (section 6.3's ∂C/∂α^L for n = 1), against central differences
     prediction = Value(batch)
     losses.squared_error(prediction, targets).backward()
-    measured = _central(lambda p: float(losses.squared_error(p, targets)), batch)
+    measured = central_difference(lambda p: float(losses.squared_error(p, targets)), batch)
     np.testing.assert_allclose(prediction.grad, measured, rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(prediction.grad, 2 * (batch - targets) / 2, rtol=1e-15)
 
@@ -151,7 +142,7 @@ def test_the_dependency_tree_of_the_seeds_last_layer_gives_the_chain_rule_with_t
     db = 1.0 * s * (1 - s) * 2 * (s - 0.3)
     assert math.isclose(tree.chain_rule("w_3"), dw, rel_tol=1e-12)
     assert math.isclose(tree.chain_rule("b_3"), db, rel_tol=1e-12)
-    measured = _central(lambda p: float((_sigmoid(p[0] * 0.6 + p[1]) - 0.3) ** 2), np.array([0.8, -0.2]))
+    measured = central_difference(lambda p: float((_sigmoid(p[0] * 0.6 + p[1]) - 0.3) ** 2), np.array([0.8, -0.2]))
     np.testing.assert_allclose([float(w3.grad), float(b3.grad)], measured, rtol=1e-7)
     assert [edge.formula for edge in tree.path("w_3")] == ["αᴸ⁻¹", "σ′(zᴸ)", "2(αᴸ − 0.3)"]
 

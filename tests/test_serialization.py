@@ -9,7 +9,6 @@ import io
 import json
 import os
 import stat
-import struct
 import threading
 import zipfile
 import zlib
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_model_files import npy_bytes, state_copy, stored_entry, tiny_mlp, unchanged_since, zip_by_hand
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,62 +27,17 @@ PACKAGE = Path(serialization.__file__).parent
 
 # --- helpers -------------------------------------------------------------------------------------------------
 
-def _npy(array: np.ndarray | None = None, header: dict | None = None, data: bytes = b"") -> bytes:
-    """The bytes of an ``.npy`` file: an array, or a forged ``header`` followed by ``data``."""
-    out = io.BytesIO()
-    if header is None:
-        np.lib.format.write_array(out, array, allow_pickle=False)
-    else:
-        np.lib.format.write_array_header_1_0(out, header)
-        out.write(data)
-    return out.getvalue()
-
-
-def _zip(path: Path, entries: list[tuple]) -> Path:
-    """Write a zip by hand: entries are ``(name, stored_bytes, method, crc, size, flags)``, so that the test
-    controls every field (a compression method, a flag, a declared size) exactly."""
-    body, directory = bytearray(), bytearray()
-    for name, stored, method, crc, size, flags in entries:
-        encoded = name.encode()
-        offset = len(body)
-        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, 0, 0x21, crc, len(stored), size,
-                            len(encoded), 0) + encoded + stored
-        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, method, 0, 0x21, crc,
-                                 len(stored), size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), len(body), 0)
-    path.write_bytes(bytes(body + directory + end))
-    return path
-
-
-def _stored(name: str, content: bytes, method: int = 0, flags: int = 0) -> tuple:
-    return name, content, method, zlib.crc32(content), len(content), flags
-
-
 def _entries_of(path: Path) -> list[tuple]:
-    """The entries of a saved model, as stored entries for :func:`_zip`."""
+    """The entries of a saved model, as stored entries for :func:`zip_by_hand`."""
     with zipfile.ZipFile(path) as archive:
-        return [_stored(info.filename, archive.read(info)) for info in archive.infolist()]
-
-
-def _model() -> nn.MLP:
-    return nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)
+        return [stored_entry(info.filename, archive.read(info)) for info in archive.infolist()]
 
 
 @pytest.fixture
 def saved(tmp_path: Path) -> Path:
     path = tmp_path / "model.npz"
-    _model().save(path)
+    tiny_mlp().save(path)
     return path
-
-
-def _state(model: nn.Module) -> dict:
-    return {name: (array.copy(), array.dtype) for name, array in model.state_dict().items()}
-
-
-def _unchanged(model: nn.Module, before: dict) -> bool:
-    now = model.state_dict()
-    return now.keys() == before.keys() and all(
-        np.array_equal(now[k], before[k][0]) and now[k].dtype == before[k][1] for k in now)
 
 
 def _refused(path: Path, pattern: str) -> None:
@@ -93,10 +48,10 @@ def _refused(path: Path, pattern: str) -> None:
             load(path)
         assert path.name in str(raised.value)
     model = nn.MLP([2, 3, 1], rng=1)
-    before = _state(model)
+    before = state_copy(model)
     with pytest.raises(ValueError, match=pattern):
         model.load(path)
-    assert _unchanged(model, before)
+    assert unchanged_since(model, before)
 
 
 # --- random damage -------------------------------------------------------------------------------------------
@@ -109,22 +64,22 @@ def _load_or_refuse(path: Path, original: dict, into_a_model: bool = True) -> No
     except ValueError:
         pass
     else:
-        assert _unchanged(rebuilt, original)
+        assert unchanged_since(rebuilt, original)
     if into_a_model:
         model = nn.MLP([2, 3, 1], rng=1)
-        before = _state(model)
+        before = state_copy(model)
         try:
             model.load(path)
         except ValueError:
-            assert _unchanged(model, before)
+            assert unchanged_since(model, before)
         else:
-            assert _unchanged(model, original)
+            assert unchanged_since(model, original)
 
 
 def test_every_single_byte_change_loads_exactly_or_fails_with_value_error(tmp_path: Path, saved: Path) -> None:
     """Each byte of a saved model replaced in turn (by its complement, by 0 or by 99, a zip compression method
     that Python cannot read)."""
-    original, data = _state(_model()), saved.read_bytes()
+    original, data = state_copy(tiny_mlp()), saved.read_bytes()
     path = tmp_path / "damaged.npz"
     for position in range(len(data)):
         damaged = bytearray(data)
@@ -137,8 +92,8 @@ def test_every_single_byte_change_loads_exactly_or_fails_with_value_error(tmp_pa
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict, Path]:
     """The bytes and the state of the saved model (the same for every example), and the path to write damage to."""
     folder = tmp_path_factory.mktemp("fuzz")
-    _model().save(folder / "model.npz")
-    return (folder / "model.npz").read_bytes(), _state(_model()), folder / "damaged.npz"
+    tiny_mlp().save(folder / "model.npz")
+    return (folder / "model.npz").read_bytes(), state_copy(tiny_mlp()), folder / "damaged.npz"
 
 
 @settings(max_examples=300, deadline=None)
@@ -163,14 +118,14 @@ def test_unusual_compression_and_encryption_are_value_errors(tmp_path: Path, sav
                                                              pattern) -> None:
     entries = _entries_of(saved)
     name, content, *_ = entries[-1]
-    entries[-1] = _stored(name, content, method=method, flags=flags)
-    _refused(_zip(tmp_path / "odd.npz", entries), pattern)
+    entries[-1] = stored_entry(name, content, method=method, flags=flags)
+    _refused(zip_by_hand(tmp_path / "odd.npz", entries), pattern)
 
 
 def test_the_hand_made_zip_of_a_model_loads(tmp_path: Path, saved: Path) -> None:
     """The forging helper itself writes loadable files, so the refusals above are about the forged field."""
-    path = _zip(tmp_path / "copy.npz", _entries_of(saved))
-    assert _unchanged(nn.load(path), _state(_model()))
+    path = zip_by_hand(tmp_path / "copy.npz", _entries_of(saved))
+    assert unchanged_since(nn.load(path), state_copy(tiny_mlp()))
 
 
 @pytest.mark.parametrize("entry, pattern", [
@@ -178,15 +133,15 @@ def test_the_hand_made_zip_of_a_model_loads(tmp_path: Path, saved: Path) -> None
     (("layers.1.biases.npy", b"\x80\x04\x95" + b"pickled"), "layers.1.biases|not a readable"),
     (("layers.1.biases.npy", b"raw bytes, no header"), "not a readable"),
     (("__format__.npy", serialization.FORMAT.encode()), "not a readable"),
-    (("__format__.npy", _npy(np.array(serialization.FORMAT.encode()))), "format entry is not a text"),
-    (("__format__.npy", _npy(np.array([serialization.FORMAT]))), "format entry is not a text"),
-    (("layers.1.biases.npy", _npy(np.zeros(3, dtype=np.complex128))), "complex128"),
-    (("layers.1.biases.npy", _npy(np.zeros(3, dtype=np.float16))), "float16"),
-    (("layers.1.biases.npy", _npy(np.zeros(3, dtype=[("a", "<f8")]))), "dtype"),
+    (("__format__.npy", npy_bytes(np.array(serialization.FORMAT.encode()))), "format entry is not a text"),
+    (("__format__.npy", npy_bytes(np.array([serialization.FORMAT]))), "format entry is not a text"),
+    (("layers.1.biases.npy", npy_bytes(np.zeros(3, dtype=np.complex128))), "complex128"),
+    (("layers.1.biases.npy", npy_bytes(np.zeros(3, dtype=np.float16))), "float16"),
+    (("layers.1.biases.npy", npy_bytes(np.zeros(3, dtype=[("a", "<f8")]))), "dtype"),
 ])
 def test_entries_that_are_not_float_arrays_are_refused(tmp_path: Path, saved: Path, entry, pattern) -> None:
-    entries = [e for e in _entries_of(saved) if e[0] != entry[0]] + [_stored(*entry)]
-    _refused(_zip(tmp_path / "forged.npz", entries), pattern)
+    entries = [e for e in _entries_of(saved) if e[0] != entry[0]] + [stored_entry(*entry)]
+    _refused(zip_by_hand(tmp_path / "forged.npz", entries), pattern)
 
 
 def test_a_pickled_parameter_is_never_unpickled(tmp_path: Path, saved: Path, monkeypatch) -> None:
@@ -197,18 +152,19 @@ def test_a_pickled_parameter_is_never_unpickled(tmp_path: Path, saved: Path, mon
     out = io.BytesIO()
     np.lib.format.write_array(out, np.array([None, 1, 2], dtype=object), allow_pickle=True)
     entries = [e for e in _entries_of(saved) if e[0] != "layers.1.biases.npy"]
-    _refused(_zip(tmp_path / "pickled.npz", entries + [_stored("layers.1.biases.npy", out.getvalue())]),
+    _refused(zip_by_hand(tmp_path / "pickled.npz", entries + [stored_entry("layers.1.biases.npy", out.getvalue())]),
              "dtype object")
 
 
 def test_duplicate_entries_are_refused(tmp_path: Path, saved: Path) -> None:
     entries = _entries_of(saved)
-    _refused(_zip(tmp_path / "twice.npz", entries + [entries[-1]]), "appears twice")
+    _refused(zip_by_hand(tmp_path / "twice.npz", entries + [entries[-1]]), "appears twice")
 
 
 def _with_architecture_text(tmp_path: Path, saved: Path, text: str) -> Path:
     entries = [e for e in _entries_of(saved) if e[0] != "__architecture__.npy"]
-    return _zip(tmp_path / "architecture.npz", entries + [_stored("__architecture__.npy", _npy(np.array(text)))])
+    architecture = stored_entry("__architecture__.npy", npy_bytes(np.array(text)))
+    return zip_by_hand(tmp_path / "architecture.npz", entries + [architecture])
 
 
 @pytest.mark.parametrize("text, pattern", [
@@ -233,10 +189,10 @@ def test_hostile_architectures_are_value_errors(tmp_path: Path, saved: Path, tex
     with pytest.raises(ValueError, match=pattern):
         nn.load(path)
     model = nn.MLP([2, 3, 1], rng=1)
-    before = _state(model)
+    before = state_copy(model)
     with pytest.raises(ValueError, match=pattern):
         model.load(path)
-    assert _unchanged(model, before)
+    assert unchanged_since(model, before)
 
 
 def test_an_architecture_entry_larger_than_a_megabyte_is_refused_unread(tmp_path: Path, saved: Path) -> None:
@@ -249,13 +205,13 @@ def test_an_architecture_entry_larger_than_a_megabyte_is_refused_unread(tmp_path
 
 @pytest.mark.parametrize("shape", [(10 ** 12,), (10 ** 6, 10 ** 6), (2 ** 62, 2 ** 62)])
 def test_a_header_declaring_a_huge_shape_is_refused_before_allocating(tmp_path: Path, saved: Path, shape) -> None:
-    forged = _npy(header={"descr": "<f8", "fortran_order": False, "shape": shape}, data=bytes(24))
+    forged = npy_bytes(header={"descr": "<f8", "fortran_order": False, "shape": shape}, data=bytes(24))
     for name in ("layers.1.biases.npy", "extra.npy"):
-        entries = [e for e in _entries_of(saved) if e[0] != name] + [_stored(name, forged)]
-        _refused(_zip(tmp_path / "huge.npz", entries), r"shape|unexpected extra|declares")
+        entries = [e for e in _entries_of(saved) if e[0] != name] + [stored_entry(name, forged)]
+        _refused(zip_by_hand(tmp_path / "huge.npz", entries), r"shape|unexpected extra|declares")
     # without an architecture or a model, the limit of MAX_PARAMETERS still holds
     no_architecture = [e for e in _entries_of(saved) if e[0] != "__architecture__.npy"]
-    path = _zip(tmp_path / "bare.npz", no_architecture + [_stored("extra.npy", forged)])
+    path = zip_by_hand(tmp_path / "bare.npz", no_architecture + [stored_entry("extra.npy", forged)])
     with pytest.raises(ValueError, match=r"numbers|declares"):
         nn.load_state(path)
 
@@ -276,7 +232,7 @@ def test_a_zip_bomb_is_refused_without_reading_it(tmp_path: Path, saved: Path, m
     """1.6 GB of zeros in a 1.7 MB file, as an unused entry or in place of a parameter: refused from the zip
     directory alone, the entry is never opened."""
     entries = [e for e in _entries_of(saved) if e[0] != name] + [_zip_bomb_entry(name, 1600)]
-    path = _zip(tmp_path / "bomb.npz", entries)
+    path = zip_by_hand(tmp_path / "bomb.npz", entries)
     assert path.stat().st_size < 2_000_000
     opened = []
     real_open = zipfile.ZipFile.open
@@ -342,22 +298,22 @@ def test_a_path_that_cannot_be_opened_is_an_os_error_naming_the_load_and_the_pat
     """nn.load(".") said only "[Errno 21] Is a directory: '.'", not which operation had failed."""
     path = saved.parent / where
     model = nn.MLP([2, 3, 1], rng=1)
-    before = _state(model)
+    before = state_copy(model)
     for operation, load in (("load", nn.load), ("load_state", nn.load_state), ("load", model.load)):
         with pytest.raises(error, match=rf"^\[Errno \d+\] {operation}: ") as raised:
             load(path)
         assert raised.value.filename == str(path)
-    assert _unchanged(model, before)
+    assert unchanged_since(model, before)
 
 
 def test_a_missing_model_npz_points_at_the_file_model_that_save_wrote(tmp_path: Path) -> None:
     """save("model") writes model (as torch.save does, unlike numpy.savez); load("model.npz") then said only that
     there was no such file."""
-    _model().save(tmp_path / "model")
+    tiny_mlp().save(tmp_path / "model")
     with pytest.raises(FileNotFoundError, match=r"^\[Errno \d+\] load: No such file or directory \(there is a "
                                                 r"file '.*model' without \.npz"):
         nn.load(tmp_path / "model.npz")
-    _model().save(tmp_path / "other.npz")
+    tiny_mlp().save(tmp_path / "other.npz")
     with pytest.raises(FileNotFoundError, match=r"there is a file '.*other\.npz'"):
         nn.MLP([2, 3, 1]).load(tmp_path / "other")
     with pytest.raises(FileNotFoundError) as raised:  # no such hint without such a file
@@ -368,7 +324,7 @@ def test_a_missing_model_npz_points_at_the_file_model_that_save_wrote(tmp_path: 
 # --- what save writes ------------------------------------------------------------------------------------------
 
 def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path: Path) -> None:
-    model = _model()
+    model = tiny_mlp()
     model.layers[0].weights.data[0, 0] = np.nan
     with pytest.raises(ValueError, match=r"layers.1.weights.*NaN"):
         model.save(tmp_path / "nan.npz")
@@ -395,7 +351,7 @@ def test_a_parameter_named_file_is_saved_like_any_other(tmp_path: Path) -> None:
     other = Odd()
     for layer in (other.file, other.allow_pickle):
         layer.weights.data = np.zeros((1, 1))
-    assert _unchanged(other.load(tmp_path / "odd.npz"), _state(model))
+    assert unchanged_since(other.load(tmp_path / "odd.npz"), state_copy(model))
 
 
 def test_layer_names_must_be_strings_so_that_saved_files_load(tmp_path: Path) -> None:
@@ -430,22 +386,22 @@ def _format_1_file(path: Path, model: nn.Network) -> Path:
 
 
 def test_files_of_format_1_counting_from_0_still_load(tmp_path: Path) -> None:
-    model = _model()
+    model = tiny_mlp()
     path = _format_1_file(tmp_path / "old.npz", model)
-    assert _unchanged(nn.load(path), _state(model))
+    assert unchanged_since(nn.load(path), state_copy(model))
     assert sorted(nn.load_state(path)) == sorted(model.state_dict())
     other = nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", rng=5)
-    assert _unchanged(other.load(path), _state(model))
+    assert unchanged_since(other.load(path), state_copy(model))
 
 
 def test_an_in_memory_state_counting_from_0_is_refused_with_the_reason() -> None:
-    model = _model()
+    model = tiny_mlp()
     old = {f"layers.{i}.{kind}": getattr(layer, kind).data for i, layer in enumerate(model.layers)
            for kind in ("weights", "biases")}
-    before = _state(model)
+    before = state_copy(model)
     with pytest.raises(ValueError, match=r"count layers from 0.*layers.1.weights is W¹"):
         model.load_state_dict(old)
-    assert _unchanged(model, before)
+    assert unchanged_since(model, before)
 
 
 # --- the rule: no pickle anywhere ----------------------------------------------------------------------------------
@@ -471,11 +427,11 @@ def test_save_never_replaces_a_pipe_or_device(tmp_path: Path) -> None:
     pipe = tmp_path / "pipe.npz"
     os.mkfifo(pipe)
     with pytest.raises(ValueError, match="pipe.npz' exists and is not a regular file"):
-        _model().save(pipe)
+        tiny_mlp().save(pipe)
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.npz"]
     with pytest.raises(IsADirectoryError, match=r"^\[Errno \d+\] save: Is a directory: ") as raised:  # named its caller
-        _model().save(tmp_path)
+        tiny_mlp().save(tmp_path)
     assert raised.value.filename == str(tmp_path)
 
 
@@ -485,8 +441,8 @@ def test_save_through_a_symbolic_link_writes_its_target(tmp_path: Path) -> None:
     target, link = tmp_path / "models" / "model.npz", tmp_path / "link.npz"
     target.write_bytes(b"old")
     link.symlink_to(target)
-    _model().save(link)
-    assert link.is_symlink() and _unchanged(nn.load(target), _state(_model()))
+    tiny_mlp().save(link)
+    assert link.is_symlink() and unchanged_since(nn.load(target), state_copy(tiny_mlp()))
 
 
 def test_a_network_with_parameters_of_its_own_saves_without_an_architecture(tmp_path: Path) -> None:
@@ -502,7 +458,7 @@ def test_a_network_with_parameters_of_its_own_saves_without_an_architecture(tmp_
     assert sorted(nn.load_state(tmp_path / "scaled.npz")) == ["layers.1.biases", "layers.1.weights", "scale"]
     other = Scaled()
     other.scale.data = np.array([0.0])
-    assert _unchanged(other.load(tmp_path / "scaled.npz"), _state(model))
+    assert unchanged_since(other.load(tmp_path / "scaled.npz"), state_copy(model))
     with pytest.raises(ValueError, match="no architecture"):
         nn.load(tmp_path / "scaled.npz")
 
@@ -558,18 +514,18 @@ def test_a_save_that_cannot_write_names_the_users_file(tmp_path, monkeypatch):
 def test_saving_over_a_file_keeps_its_permissions(tmp_path: Path) -> None:
     """A model kept private (0600) became readable by everyone (0644) once saved over."""
     path = tmp_path / "private.npz"
-    _model().save(path)
+    tiny_mlp().save(path)
     path.chmod(0o600)
     nn.MLP([2, 3, 1], rng=1).save(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert _unchanged(nn.load(path), _state(nn.MLP([2, 3, 1], rng=1)))
+    assert unchanged_since(nn.load(path), state_copy(nn.MLP([2, 3, 1], rng=1)))
 
 
 def test_saving_over_a_read_only_file_is_refused(tmp_path: Path, monkeypatch) -> None:
     """The rename replaced a read-only file that open(path, "wb") would refuse.  (os.access is faked where the
     tests run as root, for whom every file is writable.)"""
     path = tmp_path / "kept.npz"
-    _model().save(path)
+    tiny_mlp().save(path)
     path.chmod(0o444)
     if os.access(path, os.W_OK):
         real = os.access
@@ -577,7 +533,7 @@ def test_saving_over_a_read_only_file_is_refused(tmp_path: Path, monkeypatch) ->
     with pytest.raises(PermissionError, match=r"save: .*read-only") as raised:
         nn.MLP([2, 3, 1], rng=1).save(path)
     assert raised.value.filename == str(path)
-    assert _unchanged(nn.load(path), _state(_model())) and sorted(tmp_path.iterdir()) == [path]
+    assert unchanged_since(nn.load(path), state_copy(tiny_mlp())) and sorted(tmp_path.iterdir()) == [path]
 
 
 def test_save_puts_the_data_on_disk_before_the_rename(tmp_path: Path, monkeypatch) -> None:
@@ -586,7 +542,7 @@ def test_save_puts_the_data_on_disk_before_the_rename(tmp_path: Path, monkeypatc
     real_fsync, real_replace = os.fsync, os.replace
     monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
     monkeypatch.setattr(os, "replace", lambda *args: (calls.append("replace"), real_replace(*args))[1])
-    _model().save(tmp_path / "model.npz")
+    tiny_mlp().save(tmp_path / "model.npz")
     assert calls == ["fsync", "replace"]
 
 
@@ -594,9 +550,9 @@ def test_save_puts_the_data_on_disk_before_the_rename(tmp_path: Path, monkeypatc
 def test_names_open_would_refuse_are_refused(tmp_path: Path) -> None:
     """"model.npz/" wrote a file "model.npz", and a loop of symbolic links was replaced by the model."""
     with pytest.raises(IsADirectoryError, match="save"):
-        _model().save(str(tmp_path / "model.npz") + os.sep)
+        tiny_mlp().save(str(tmp_path / "model.npz") + os.sep)
     (tmp_path / "a").symlink_to(tmp_path / "b")
     (tmp_path / "b").symlink_to(tmp_path / "a")
     with pytest.raises(OSError, match="save: Too many levels of symbolic links"):
-        _model().save(tmp_path / "a")
+        tiny_mlp().save(tmp_path / "a")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"] and (tmp_path / "a").is_symlink()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_model_files import layer_entry, npz_file
 
 from tinygrad_edu import Value, nn, serialization
 from tinygrad_edu.files import open_regular_file
@@ -49,16 +50,6 @@ def _snapshot(model: nn.Network) -> list[tuple]:
     """Each parameter's identity, requires_grad, dtype and bits: what a refused load must leave as it was."""
     values = [value for layer in model.layers for value in (layer.weights, layer.biases)]
     return [(id(value), value.requires_grad, value.data.dtype.str, value.data.tobytes()) for value in values]
-
-
-def _npz(path: Path, entries: dict[str, np.ndarray], version: tuple[int, int] | None = None) -> Path:
-    """A stored zip of .npy entries, written with numpy and zipfile (``version``: of every .npy header)."""
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, array in entries.items():
-            out = io.BytesIO()
-            np.lib.format.write_array(out, array, version=version, allow_pickle=False)
-            archive.writestr(f"{name}.npy", out.getvalue())
-    return path
 
 
 # --- every bit back ----------------------------------------------------------------------------------------------
@@ -115,7 +106,7 @@ def _network_entries(convert=lambda array: array) -> dict[str, np.ndarray]:
     (lambda array: array, (2, 0)),                              # .npy format version 2.0
 ], ids=["Fortran order", "big-endian", "npy version 2.0"])
 def test_entries_in_every_layout_numpy_writes_load_exactly(tmp_path: Path, convert, version) -> None:
-    path = _npz(tmp_path / "numpy.npz", _network_entries(convert), version)
+    path = npz_file(tmp_path / "numpy.npz", _network_entries(convert), version)
     expected = _bits(_network().state_dict())
     assert _bits(nn.load_state(path)) == expected
     assert _bits(nn.load(path).state_dict()) == expected
@@ -191,18 +182,14 @@ def test_save_refuses_an_architecture_that_load_would_refuse_for_its_size(tmp_pa
 
 # --- the stored architecture --------------------------------------------------------------------------------------
 
-def _layer(in_size, out_size, **more) -> dict:
-    return {"in_size": in_size, "out_size": out_size, "activation": "relu", "name": None, **more}
-
-
 @pytest.mark.parametrize("layers, pattern", [
-    ([_layer(0, 3)], "sizes 0"),
-    ([_layer(2, 0)], "sizes 2 → 0"),
-    ([_layer(True, 3)], "sizes True"),
-    ([_layer(2, 3), _layer(4, 1)], "layer 1 gives 3 outputs but layer 2 takes 4"),
-    ([_layer(2, 3, frozen=["weights", "weights"])], "frozen"),
-    ([_layer(2, 3, frozen=["W"])], "frozen"),
-    ([_layer(2, 3, activation="relu6")], "unknown activation 'relu6'"),
+    ([layer_entry(0, 3)], "sizes 0"),
+    ([layer_entry(2, 0)], "sizes 2 → 0"),
+    ([layer_entry(True, 3)], "sizes True"),
+    ([layer_entry(2, 3), layer_entry(4, 1)], "layer 1 gives 3 outputs but layer 2 takes 4"),
+    ([layer_entry(2, 3, frozen=["weights", "weights"])], "frozen"),
+    ([layer_entry(2, 3, frozen=["W"])], "frozen"),
+    ([layer_entry(2, 3, activation="relu6")], "unknown activation 'relu6'"),
 ])
 def test_parameter_shapes_refuses_a_malformed_architecture(layers, pattern) -> None:
     with pytest.raises(ValueError, match=pattern):
@@ -211,7 +198,7 @@ def test_parameter_shapes_refuses_a_malformed_architecture(layers, pattern) -> N
 
 def test_parameter_shapes_of_a_well_formed_architecture() -> None:
     """Worked out by hand: W¹ is in × out, b¹ has out numbers."""
-    shapes = serialization.parameter_shapes({"layers": [_layer(4, 3), _layer(3, 2, frozen=["biases"])]})
+    shapes = serialization.parameter_shapes({"layers": [layer_entry(4, 3), layer_entry(3, 2, frozen=["biases"])]})
     assert shapes == {"layers.1.weights": (4, 3), "layers.1.biases": (3,), "layers.2.weights": (3, 2),
                       "layers.2.biases": (2,)}
 
@@ -220,7 +207,8 @@ def test_the_parameter_limit_admits_exactly_max_parameters() -> None:
     """1 → 5·10⁷ holds 5·10⁷ weights and 5·10⁷ biases: exactly the limit, so allowed; one more is refused."""
     limit = serialization.MAX_PARAMETERS
     serialization.check_parameter_count(limit, "a model")
-    assert serialization.parameter_shapes({"layers": [_layer(1, limit // 2)]})["layers.1.weights"] == (1, limit // 2)
+    shapes = serialization.parameter_shapes({"layers": [layer_entry(1, limit // 2)]})
+    assert shapes["layers.1.weights"] == (1, limit // 2)
     with pytest.raises(ValueError, match="100,000,001 parameters"):
         serialization.check_parameter_count(limit + 1, "a model")
 
@@ -232,7 +220,7 @@ def test_a_file_whose_architecture_contradicts_its_entries_is_refused_by_module_
     lying = nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", rng=0).config()
     entries = {"__format__": np.array(serialization.FORMAT), "__architecture__": np.array(json.dumps(lying)),
                **source.state_dict()}
-    path = _npz(tmp_path / "lying.npz", entries)
+    path = npz_file(tmp_path / "lying.npz", entries)
     with pytest.raises(ValueError, match="lying.npz"):
         nn.load(path)
     model = nn.MLP([3, 2, 1], activation="tanh", output_activation="identity", rng=1)
@@ -300,7 +288,7 @@ def test_an_entry_of_another_shape_than_the_stored_architecture_says_is_refused_
     was only if the entry's shape went unchecked; every load must refuse the file, naming it and the entry."""
     entries = _network_entries()
     entries["layers.1.weights"] = entries["layers.1.weights"].T.copy()
-    _refused_by_every_load(_npz(tmp_path / "transposed.npz", entries),
+    _refused_by_every_load(npz_file(tmp_path / "transposed.npz", entries),
                            r"transposed\.npz.*'layers\.1\.weights' has shape \(3, 2\) but \(2, 3\)")
 
 
@@ -308,10 +296,10 @@ def test_without_an_architecture_an_entry_above_the_parameter_limit_is_refused(t
     """With the limit lowered to 10 numbers, an entry of 11 (and no architecture or model to compare with) is
     refused from its header; one of 10 is read."""
     monkeypatch.setattr(serialization, "MAX_PARAMETERS", 10)
-    path = _npz(tmp_path / "bare.npz", {"__format__": np.array(serialization.FORMAT), "w": np.arange(11.0)})
+    path = npz_file(tmp_path / "bare.npz", {"__format__": np.array(serialization.FORMAT), "w": np.arange(11.0)})
     with pytest.raises(ValueError, match=r"bare\.npz.*'w' declares shape \(11,\), more than 10 numbers"):
         nn.load_state(path)
-    path = _npz(tmp_path / "fits.npz", {"__format__": np.array(serialization.FORMAT), "w": np.arange(10.0)})
+    path = npz_file(tmp_path / "fits.npz", {"__format__": np.array(serialization.FORMAT), "w": np.arange(10.0)})
     assert nn.load_state(path)["w"].tolist() == list(range(10))
 
 
@@ -321,16 +309,16 @@ def test_without_an_architecture_entries_above_the_limit_together_are_refused_un
     zip directory, as the file's entries are read only if all together fit."""
     monkeypatch.setattr(serialization, "MAX_PARAMETERS", 10_000)
     marker = {"__format__": np.array(serialization.FORMAT)}
-    path = _npz(tmp_path / "two.npz", {**marker, "a": np.zeros(10_000), "b": np.zeros(10_000)})
+    path = npz_file(tmp_path / "two.npz", {**marker, "a": np.zeros(10_000), "b": np.zeros(10_000)})
     with pytest.raises(ValueError, match=r"two\.npz': its entries declare more than 10,000 numbers"):
         nn.load_state(path)
-    assert nn.load_state(_npz(tmp_path / "one.npz", {**marker, "a": np.zeros(10_000)}))["a"].shape == (10_000,)
+    assert nn.load_state(npz_file(tmp_path / "one.npz", {**marker, "a": np.zeros(10_000)}))["a"].shape == (10_000,)
 
 
 def test_a_nan_in_a_forged_file_is_refused_by_every_load_naming_the_file(tmp_path: Path) -> None:
     entries = _network_entries()
     entries["layers.2.biases"] = np.array([0.0, np.nan, 1.0], dtype=np.float32)
-    _refused_by_every_load(_npz(tmp_path / "nan.npz", entries),
+    _refused_by_every_load(npz_file(tmp_path / "nan.npz", entries),
                            r"nan\.npz': entry 'layers\.2\.biases' holds NaN or inf")
 
 

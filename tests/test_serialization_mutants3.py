@@ -22,8 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_serialization import _npy, _stored, _zip
-from test_serialization_edges import _npz
+from helpers_model_files import npy_bytes, npz_file, stored_entry, zip_by_hand
 
 from tinygrad_edu import serialization
 
@@ -72,7 +71,7 @@ def test_a_write_error_names_the_users_file_without_a_chained_traceback(tmp_path
 
 def test_an_architecture_that_is_not_json_is_refused_without_a_chained_traceback(tmp_path: Path):
     """Damaged JSON is a ModelFileError naming the file and json's complaint, raised from None."""
-    path = _npz(tmp_path / "m.npz", {**MARKER, "__architecture__": np.array("{"), **ONE_STATE})
+    path = npz_file(tmp_path / "m.npz", {**MARKER, "__architecture__": np.array("{"), **ONE_STATE})
     with pytest.raises(serialization.ModelFileError, match=r"m\.npz'?: the stored architecture is damaged: "
                                                            r"Expecting property name") as raised:
         serialization.read(path)
@@ -82,7 +81,7 @@ def test_an_architecture_that_is_not_json_is_refused_without_a_chained_traceback
 def test_a_file_missing_many_parameters_names_the_first_five(tmp_path: Path):
     """Of six missing names the message lists the first five and says one more is missing, then what is
     unexpected."""
-    path = _npz(tmp_path / "m.npz", {**MARKER, "q": np.zeros(1)})
+    path = npz_file(tmp_path / "m.npz", {**MARKER, "q": np.zeros(1)})
     shapes = {f"p{i}": (1,) for i in range(6)}
     with pytest.raises(serialization.ModelFileError, match=r"does not fit the model: missing p0, p1, p2, p3, p4 "
                                                            r"and 1 more; unexpected q$"):
@@ -92,9 +91,9 @@ def test_a_file_missing_many_parameters_names_the_first_five(tmp_path: Path):
 def test_an_entry_declaring_fewer_bytes_than_its_header_describes_is_refused_with_both_sizes(tmp_path: Path):
     """An entry shorter than its header promises is refused by its sizes before any data is read."""
     header = {"descr": "<f8", "fortran_order": False, "shape": (2,)}
-    content = _npy(header=header, data=b"\0" * 8)
-    path = _zip(tmp_path / "m.npz", [_stored("__format__.npy", _npy(np.array(serialization.FORMAT))),
-                                     _stored("w.npy", content)])
+    content = npy_bytes(header=header, data=b"\0" * 8)
+    path = zip_by_hand(tmp_path / "m.npz", [stored_entry("__format__.npy", npy_bytes(np.array(serialization.FORMAT))),
+                                     stored_entry("w.npy", content)])
     with pytest.raises(serialization.ModelFileError, match=rf"entry 'w\.npy' declares {len(content)} bytes but its "
                                                            rf"header describes {len(content) + 8}$"):
         serialization.read(path)
@@ -104,8 +103,8 @@ def test_an_entry_with_a_header_of_ten_thousand_bytes_loads_into_a_model_of_its_
     """The longest header read (10,000 bytes after the 10-byte preamble) is within an entry's size limit."""
     text = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }".ljust(9_999) + "\n"
     content = b"\x93NUMPY\x01\x00" + struct.pack("<H", 10_000) + text.encode() + np.array([1.5, -2.0]).tobytes()
-    path = _zip(tmp_path / "m.npz", [_stored("__format__.npy", _npy(np.array(serialization.FORMAT))),
-                                     _stored("w.npy", content)])
+    path = zip_by_hand(tmp_path / "m.npz", [stored_entry("__format__.npy", npy_bytes(np.array(serialization.FORMAT))),
+                                     stored_entry("w.npy", content)])
     state, architecture = serialization.read(path, {"w": (2,)})
     assert state["w"].tolist() == [1.5, -2.0] and architecture is None
 
@@ -134,7 +133,7 @@ def test_a_missing_file_pointing_at_the_npz_beside_it_has_no_chained_traceback(t
 
 def test_a_format_marker_above_1024_bytes_is_refused_unread(tmp_path: Path):
     """The marker may take at most 1,024 bytes (the architecture's larger limit is not the marker's)."""
-    path = _npz(tmp_path / "m.npz", {"__format__": np.array("x" * 300), **ONE_STATE})
+    path = npz_file(tmp_path / "m.npz", {"__format__": np.array("x" * 300), **ONE_STATE})
     with pytest.raises(serialization.ModelFileError, match=r": the format entry declares \d+ bytes; at most 1024 "
                                                            r"are read$"):
         serialization.read(path)
@@ -148,9 +147,9 @@ def test_shapes_that_are_not_a_mapping_are_a_type_error_naming_the_operation(tmp
 
 def test_an_entry_whose_stored_bytes_end_before_its_declared_size_is_truncated(tmp_path: Path):
     """Stored data shorter than the entry's declared (and header-consistent) size is refused as truncated."""
-    content = _npy(header={"descr": "<f8", "fortran_order": False, "shape": (2,)}, data=b"\0" * 8)
-    name, stored, method, crc, _, flags = _stored("w.npy", content)
-    path = _zip(tmp_path / "m.npz", [_stored("__format__.npy", _npy(np.array(serialization.FORMAT))),
+    content = npy_bytes(header={"descr": "<f8", "fortran_order": False, "shape": (2,)}, data=b"\0" * 8)
+    name, stored, method, crc, _, flags = stored_entry("w.npy", content)
+    path = zip_by_hand(tmp_path / "m.npz", [stored_entry("__format__.npy", npy_bytes(np.array(serialization.FORMAT))),
                                      (name, stored, method, crc, len(content) + 8, flags)])
     with pytest.raises(serialization.ModelFileError, match=r"entry 'w\.npy' is truncated$"):
         serialization.read(path)

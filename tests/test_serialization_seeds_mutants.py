@@ -42,8 +42,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_serialization import _model, _npy, _state, _stored, _unchanged, _zip
-from test_serialization_edges import _layer, _npz
+from helpers_model_files import (
+    layer_entry,
+    npy_bytes,
+    npz_file,
+    state_copy,
+    stored_entry,
+    tiny_mlp,
+    unchanged_since,
+    zip_by_hand,
+)
 
 from tinygrad_edu import nn, seeds, serialization
 
@@ -52,7 +60,7 @@ MARKER = {"__format__": np.array(serialization.FORMAT)}
 
 def _bare(path: Path, **arrays: np.ndarray) -> Path:
     """A model file of ``arrays`` and the format marker, no architecture, written with numpy and zipfile."""
-    return _npz(path, {**MARKER, **arrays})
+    return npz_file(path, {**MARKER, **arrays})
 
 
 # ------------------------------------------------------------------------------------------------------------- seeds
@@ -77,7 +85,7 @@ def test_frozen_must_be_a_list_not_a_mapping_of_the_names():
     """{"weights": true} holds the right name as a key, but the format says a list."""
     with pytest.raises(ValueError, match=r"layer 1 has frozen \{'weights': True\}; expected a list of 'weights' "
                                          r"and 'biases'$"):
-        serialization.parameter_shapes({"layers": [_layer(2, 3, frozen={"weights": True})]})
+        serialization.parameter_shapes({"layers": [layer_entry(2, 3, frozen={"weights": True})]})
 
 
 # -------------------------------------------------------------------------------------------------------- saving
@@ -85,10 +93,10 @@ def test_frozen_must_be_a_list_not_a_mapping_of_the_names():
 def test_a_state_of_values_as_named_parameters_gives_them_is_saved_as_their_numbers(tmp_path: Path):
     """``dict(model.named_parameters())`` maps names to Values, which load_state_dict takes too; save writes their
     numbers (a Value refuses to become an array implicitly)."""
-    model = _model()
+    model = tiny_mlp()
     serialization.save(tmp_path / "values.npz", dict(model.named_parameters()))
-    assert _unchanged(nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", rng=1)
-                      .load(tmp_path / "values.npz"), _state(model))
+    assert unchanged_since(nn.MLP([2, 3, 1], activation="tanh", output_activation="identity", rng=1)
+                      .load(tmp_path / "values.npz"), state_copy(model))
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf])
@@ -157,7 +165,7 @@ def test_save_refuses_an_architecture_naming_the_parameters_but_with_other_shape
     """W¹ of a 2 → 3 layer is 2 × 3; a 3 × 2 array under the right name does not fit it."""
     state = {"layers.1.weights": np.zeros((3, 2)), "layers.1.biases": np.zeros(3)}
     with pytest.raises(ValueError, match=r"^save: the architecture does not describe the parameters$"):
-        serialization.save(tmp_path / "m.npz", state, {"layers": [_layer(2, 3)]})
+        serialization.save(tmp_path / "m.npz", state, {"layers": [layer_entry(2, 3)]})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -166,7 +174,7 @@ def test_saving_over_a_file_of_mode_000_keeps_mode_000(tmp_path: Path):
     """A file that nobody may read or write keeps mode 0 when its owner (here root, for whom it is writable) saves
     over it; mode 0 is a mode to keep, not "no mode"."""
     path = tmp_path / "locked.npz"
-    _model().save(path)
+    tiny_mlp().save(path)
     path.chmod(0)
     if not os.access(path, os.W_OK):
         pytest.skip("only root may write a file of mode 000")
@@ -184,7 +192,7 @@ def test_an_os_error_naming_no_file_is_said_to_be_about_the_users_file(tmp_path:
     path = tmp_path / "m.npz"
     with pytest.raises(OSError, match=rf"^\[Errno 28\] save: cannot write {re.escape(repr(str(path)))}: No space "
                                       "left on device$") as raised:
-        _model().save(path)
+        tiny_mlp().save(path)
     assert raised.value.errno == 28 and os.listdir(tmp_path) == []
     failure = ZeroDivisionError("a bug")
 
@@ -193,7 +201,7 @@ def test_an_os_error_naming_no_file_is_said_to_be_about_the_users_file(tmp_path:
 
     monkeypatch.setattr(np.lib.format, "write_array", broken)
     with pytest.raises(ZeroDivisionError) as raised:
-        _model().save(path)
+        tiny_mlp().save(path)
     assert raised.value is failure and os.listdir(tmp_path) == []
 
 
@@ -230,7 +238,7 @@ def test_an_empty_parameter_is_saved_and_read_back_with_its_shape(tmp_path: Path
 def test_a_format_from_a_later_version_is_refused_with_exactly_the_format_read(tmp_path: Path):
     """'tinygrad_edu.state/3' is ours but not readable here; the ModelFileError says so, once, not wrapped in "is not
     a readable ... file: ModelFileError: ..."."""
-    path = _npz(tmp_path / "future.npz", {"__format__": np.array("tinygrad_edu.state/3"), "w": np.ones(2)})
+    path = npz_file(tmp_path / "future.npz", {"__format__": np.array("tinygrad_edu.state/3"), "w": np.ones(2)})
     with pytest.raises(serialization.ModelFileError, match=r"^load_state: '[^']*future\.npz' has format "
                                                            r"'tinygrad_edu\.state/3'; this version reads "
                                                            r"'tinygrad_edu\.state/2'$"):
@@ -240,7 +248,7 @@ def test_a_format_from_a_later_version_is_refused_with_exactly_the_format_read(t
 def test_a_missing_model_npz_in_capitals_points_at_the_file_model(tmp_path: Path):
     """'.NPZ' is '.npz' in other letters: load("model.NPZ") of a missing file points at the file "model" that
     save wrote."""
-    _model().save(tmp_path / "model")
+    tiny_mlp().save(tmp_path / "model")
     with pytest.raises(FileNotFoundError, match=r"there is a file '.*model' without \.npz"):
         nn.load(tmp_path / "model.NPZ")
 
@@ -265,10 +273,11 @@ def test_a_file_starting_with_pk_but_not_a_zip_entry_lacks_the_zip_header(tmp_pa
 def test_an_encrypted_entry_is_refused_from_the_zip_directory_by_name(tmp_path: Path):
     """Bit 0 of an entry's flags marks it encrypted: refused as such by tinygrad_edu, naming the entry, not left for
     zipfile to fail on when it is opened ("password required for extraction")."""
-    entries = [_stored("__format__.npy", _npy(MARKER["__format__"])), _stored("w.npy", _npy(np.ones(2)), flags=1)]
+    entries = [stored_entry("__format__.npy", npy_bytes(MARKER["__format__"])),
+               stored_entry("w.npy", npy_bytes(np.ones(2)), flags=1)]
     with pytest.raises(serialization.ModelFileError, match=r"^load_state: '[^']*locked\.npz': entry 'w\.npy' is "
                                                            r"encrypted$"):
-        nn.load_state(_zip(tmp_path / "locked.npz", entries))
+        nn.load_state(zip_by_hand(tmp_path / "locked.npz", entries))
 
 
 def test_a_file_that_does_not_fit_the_model_names_what_is_missing_and_what_is_unexpected(tmp_path: Path):
@@ -277,12 +286,12 @@ def test_a_file_that_does_not_fit_the_model_names_what_is_missing_and_what_is_un
     source = nn.MLP([2, 3], rng=0).state_dict()
     path = _bare(tmp_path / "partial.npz", **source, extra=np.ones(1))
     model = nn.MLP([2, 3, 1], rng=1)
-    before = _state(model)
+    before = state_copy(model)
     with pytest.raises(serialization.ModelFileError, match=r"^load: '[^']*partial\.npz' does not fit the model: "
                                                            r"missing layers\.2\.weights, layers\.2\.biases; "
                                                            r"unexpected extra$"):
         model.load(path)
-    assert _unchanged(model, before)
+    assert unchanged_since(model, before)
 
 
 def test_each_entry_may_declare_a_header_of_up_to_ten_thousand_bytes(tmp_path: Path, monkeypatch):
@@ -297,10 +306,10 @@ def test_each_entry_may_declare_a_header_of_up_to_ten_thousand_bytes(tmp_path: P
         return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + array.tobytes()
 
     arrays = {name: np.full(3_000, float(i)) for i, name in enumerate("abc")}
-    entries = [_stored("__format__.npy", _npy(MARKER["__format__"]))]
-    entries += [_stored(f"{name}.npy", padded(array)) for name, array in arrays.items()]
+    entries = [stored_entry("__format__.npy", npy_bytes(MARKER["__format__"]))]
+    entries += [stored_entry(f"{name}.npy", padded(array)) for name, array in arrays.items()]
     assert [len(content) for _, content, *_ in entries[1:]] == [33_000] * 3
-    state = nn.load_state(_zip(tmp_path / "padded.npz", entries))
+    state = nn.load_state(zip_by_hand(tmp_path / "padded.npz", entries))
     assert {name: array.tolist() for name, array in state.items()} == {k: v.tolist() for k, v in arrays.items()}
 
 
@@ -315,11 +324,11 @@ def test_a_large_layer_loads_into_a_model(tmp_path: Path):
 
 def test_an_entry_longer_than_its_header_says_is_refused_with_both_sizes(tmp_path: Path):
     """np.ones(2) as .npy is a 128-byte header and 2 · 8 bytes of data, 144 bytes; 8 bytes more are not ours."""
-    entries = [_stored("__format__.npy", _npy(MARKER["__format__"])),
-               _stored("w.npy", _npy(np.ones(2)) + bytes(8))]
+    entries = [stored_entry("__format__.npy", npy_bytes(MARKER["__format__"])),
+               stored_entry("w.npy", npy_bytes(np.ones(2)) + bytes(8))]
     with pytest.raises(serialization.ModelFileError, match=r"entry 'w\.npy' declares 152 bytes but its header "
                                                            r"describes 144$"):
-        nn.load_state(_zip(tmp_path / "long.npz", entries))
+        nn.load_state(zip_by_hand(tmp_path / "long.npz", entries))
 
 
 def test_an_infinite_entry_is_refused_like_nan(tmp_path: Path):

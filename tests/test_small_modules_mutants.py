@@ -54,7 +54,7 @@ import os
 
 import numpy as np
 import pytest
-from test_state_files_printing_edges import _assert_next_sgd_step_is_the_unchanged_one, _sgd_after_one_step
+from helpers_models import assert_next_sgd_step_is_the_unchanged_one, sgd_after_one_step
 
 from tinygrad_edu import Value, files, optim
 from tinygrad_edu.graph import ancestors, nearest_values
@@ -307,7 +307,7 @@ def test_a_float64_gradient_on_a_float32_parameter_saves_float32_state_that_load
 
 def test_the_saved_state_is_a_copy_and_so_is_the_loaded_one():
     """A step after state_dict() leaves the saved velocity (G1) alone; a step after loading leaves the dict alone."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     saved = opt.state_dict()
     x.grad = np.array([-3.0, 2.0])
     opt.step()
@@ -319,7 +319,7 @@ def test_the_saved_state_is_a_copy_and_so_is_the_loaded_one():
 
 def test_a_state_that_is_no_mapping_is_a_type_error():
     """A list of pairs is no mapping: a TypeError naming what it got."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     with pytest.raises(TypeError, match=r"^SGD\.load_state_dict: expected a mapping of names to numpy arrays, as "
                                         r"state_dict\(\) makes, got list$"):
         opt.load_state_dict(list(opt.state_dict().items()))
@@ -340,7 +340,7 @@ def test_a_state_that_is_no_mapping_is_a_type_error():
 ], ids=["float count", "Adam's", "MySGD's", "lr of shape (1,)", "momentum of text", "text not array", "float32"])
 def test_a_damaged_sgd_state_is_refused_by_name_and_changes_nothing(change, message):
     """Each damaged entry is refused naming the entry, and the next step is the one before."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     state = {**opt.state_dict(), **change}
     if message is None:
         with pytest.raises(TypeError, match=r"^SGD\.load_state_dict: 'optimizer' must be a numpy array, got str$"):
@@ -348,12 +348,12 @@ def test_a_damaged_sgd_state_is_refused_by_name_and_changes_nothing(change, mess
     else:
         with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: " + message):
             opt.load_state_dict(state)
-    _assert_next_sgd_step_is_the_unchanged_one(x, opt)
+    assert_next_sgd_step_is_the_unchanged_one(x, opt)
 
 
 def test_missing_and_unexpected_keys_are_named_together():
     """Missing and unexpected keys in one message; a missing 'optimizer' is named, not a KeyError."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     state = {**opt.state_dict(), "junk": np.array(0)}
     del state["momentum"]
     with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: missing 'momentum'; unexpected 'junk'$"):
@@ -361,23 +361,23 @@ def test_missing_and_unexpected_keys_are_named_together():
     del state["optimizer"]
     with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: missing 'optimizer'$"):
         opt.load_state_dict(state)
-    _assert_next_sgd_step_is_the_unchanged_one(x, opt)
+    assert_next_sgd_step_is_the_unchanged_one(x, opt)
 
 
 def test_an_entry_that_cannot_be_read_is_named(tmp_path):
     """An np.load file closed before loading: its entries cannot be read; the error names the key."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     np.savez(tmp_path / "state.npz", **opt.state_dict())
     with np.load(tmp_path / "state.npz") as saved:
         pass
     with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: 'optimizer' cannot be read \("):
         opt.load_state_dict(saved)
-    _assert_next_sgd_step_is_the_unchanged_one(x, opt)
+    assert_next_sgd_step_is_the_unchanged_one(x, opt)
 
 
 def test_every_setting_is_loaded():
     """Both of SGD's settings are loaded, not only the first."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     opt.load_state_dict({**opt.state_dict(), "learning_rate": np.array(0.5), "momentum": np.array(0.25)})
     assert (opt.learning_rate, opt.momentum) == (0.5, 0.25)
 

@@ -10,30 +10,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from helpers_models import G1, G2, X0, assert_next_sgd_step_is_the_unchanged_one, sgd_after_one_step
 
 from tinygrad_edu import Value, files, optim, optim_state
 
 # --- optim_state: a bad state is refused by name, and a refused one changes nothing ----------------------------------
-
-X0, G1, G2 = np.array([1.0, -2.0]), np.array([0.5, 1.0]), np.array([-3.0, 2.0])
-
-
-def _sgd_after_one_step(*others):
-    """SGD (η = 0.1, μ = 0.9) over x and ``others`` after one step with gradient G1 for x (none for the others):
-    x's velocity is G1, x is X0 − 0.1·G1."""
-    x = Value(X0.copy())
-    opt = optim.SGD([x, *others], learning_rate=0.1, momentum=0.9)
-    x.grad = G1.copy()
-    opt.step()
-    return x, opt
-
-
-def _assert_next_sgd_step_is_the_unchanged_one(x, opt):
-    """The step after a refused load goes on from the state before it: v = 0.9·G1 + G2, x ← x − 0.1·v."""
-    x.grad = G2.copy()
-    opt.step()
-    np.testing.assert_allclose(x.data, X0 - 0.1 * G1 - 0.1 * (0.9 * G1 + G2), rtol=1e-15)
-
 
 def test_the_module_functions_refuse_what_is_not_an_optimizer():
     """An object with ``params`` alone is no optimizer: a TypeError naming the function, not an AttributeError
@@ -49,33 +30,33 @@ def test_the_module_functions_refuse_what_is_not_an_optimizer():
 def test_a_state_for_fewer_parameters_is_refused_and_changes_nothing():
     """One parameter's state loaded into an optimizer of two: its keys all fit (the second parameter would just
     start afresh), so only the count can tell."""
-    x, opt = _sgd_after_one_step(Value([3.0]))
+    x, opt = sgd_after_one_step(Value([3.0]))
     one = optim.SGD([Value([7.0, 7.0])], learning_rate=0.5, momentum=0.1)
     with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: 'parameter_count' is 1, but this optimizer has 2 "
                                          r"parameters$"):
         opt.load_state_dict(one.state_dict())
     assert (opt.learning_rate, opt.momentum) == (0.1, 0.9)
-    _assert_next_sgd_step_is_the_unchanged_one(x, opt)
+    assert_next_sgd_step_is_the_unchanged_one(x, opt)
 
 
 def test_a_setting_refused_by_the_constructor_is_named_once():
     """The constructor's message starts "SGD: "; after "SGD.load_state_dict: " that prefix is dropped."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     state = {**opt.state_dict(), "learning_rate": np.array(-1.0)}
     with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: learning_rate must be > 0, got -1\.0$"):
         opt.load_state_dict(state)
-    _assert_next_sgd_step_is_the_unchanged_one(x, opt)
+    assert_next_sgd_step_is_the_unchanged_one(x, opt)
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf], ids=["inf", "-inf"])
 def test_a_velocity_of_inf_is_refused_and_changes_nothing(bad):
     """Only the average of squares may be inf (an overflowed g², see Adam); a velocity of inf would make the next
     step move the parameter to ∓inf."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     state = {**opt.state_dict(), "state.0.velocity": np.array([bad, 0.0]), "learning_rate": np.array(0.5)}
     with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: 'state\.0\.velocity' must hold finite numbers$"):
         opt.load_state_dict(state)
-    _assert_next_sgd_step_is_the_unchanged_one(x, opt)
+    assert_next_sgd_step_is_the_unchanged_one(x, opt)
 
 
 def test_adam_refuses_a_gradient_average_of_inf():
@@ -97,10 +78,10 @@ def test_adam_refuses_a_gradient_average_of_inf():
 
 def test_a_key_that_is_not_text_is_named_as_unexpected():
     """A dict made by hand may hold a key of another type: it is an unexpected key, not an AttributeError."""
-    x, opt = _sgd_after_one_step()
+    x, opt = sgd_after_one_step()
     with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: unexpected 0$"):
         opt.load_state_dict({**opt.state_dict(), 0: np.array(1.0)})
-    _assert_next_sgd_step_is_the_unchanged_one(x, opt)
+    assert_next_sgd_step_is_the_unchanged_one(x, opt)
 
 
 def _random_search():

@@ -10,36 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_drawings import contrast
 
 from tinygrad_edu import Value, losses, nn, viz
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
-NAMED = {"white": "#ffffff", "black": "#000000"}
 
 
 # --- WCAG 2.x contrast --------------------------------------------------------------------------------------
-def _rgb(color: str) -> np.ndarray:
-    color = NAMED.get(color.lower(), color.lower())
-    if re.fullmatch(r"#[0-9a-f]{3}", color):
-        color = "#" + "".join(2 * c for c in color[1:])
-    assert re.fullmatch(r"#[0-9a-f]{6}", color), color
-    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
-
-
-def _luminance(color: str) -> float:
-    c = _rgb(color)
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
-
-
-def contrast(foreground: str, background: str) -> float:
-    """WCAG's contrast ratio (L1 + 0.05) / (L2 + 0.05), 1 to 21."""
-    high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 def test_contrast_formula_matches_wcag_reference_values() -> None:
     assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)  # the well-known "just fails AA" grey

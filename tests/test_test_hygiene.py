@@ -25,7 +25,9 @@ TESTS = ROOT / "tests"
 
 
 def _test_files() -> list[Path]:
-    return sorted(path for path in TESTS.glob("test_*.py") if path.name != Path(__file__).name)
+    """The test files, and the helper modules whose code they run (tests/helpers_*.py, tests/stateful_shadow.py)."""
+    helpers = [*TESTS.glob("helpers_*.py"), TESTS / "stateful_shadow.py"]
+    return sorted(path for path in [*TESTS.glob("test_*.py"), *helpers] if path.name != Path(__file__).name)
 
 
 def _pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_strategies import DRAWS, drawn
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
@@ -32,14 +33,6 @@ from tinygrad_edu.testing.strategies import (
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_FOUND = settings(database=None, phases=[Phase.generate], derandomize=True)
-DRAWS = settings(database=None, derandomize=True, max_examples=60, deadline=None)
-
-
-def drawn(strategy, measure, draws=DRAWS) -> list:
-    """``measure`` of every example hypothesis draws from ``strategy`` (derandomized)."""
-    seen = []
-    draws(given(strategy)(lambda example: seen.append(measure(example))))()
-    return seen
 
 
 def half_square() -> Op:

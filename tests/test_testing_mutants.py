@@ -23,10 +23,9 @@ import sys
 
 import numpy as np
 import pytest
+from helpers_strategies import FIRST, drawn, drawn_graphs, first  # what a strategy draws (derandomized)
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
-from test_expressions_edges import drawn as drawn_graphs  # the graphs hypothesis draws (derandomized)
-from test_testing import drawn  # a measure of every example a strategy draws (derandomized)
 
 from tinygrad_edu import Op, Value
 from tinygrad_edu.testing.expressions import (
@@ -49,13 +48,6 @@ from tinygrad_edu.testing.strategies import (
     shapes,
     values,
 )
-
-FIRST = settings(database=None, derandomize=True, max_examples=200, deadline=None)
-
-
-def first(strategy, condition=lambda example: True):
-    """The first example of ``strategy`` that meets ``condition`` (derandomized: the same one every run)."""
-    return find(strategy, condition, settings=FIRST)
 
 
 # ------------------------------------------------------------------------------------------ shapes and their limits

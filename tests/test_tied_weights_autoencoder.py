@@ -10,6 +10,7 @@ import pickle
 
 import numpy as np
 import pytest
+from helpers_gradients import differences_in_place
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,20 +47,6 @@ def _tied_network(seed: int = 0) -> nn.Network:
     net = nn.Network(nn.Layer(4, 4, activation="tanh", rng=seed), nn.Layer(4, 4, activation="identity", rng=seed + 1))
     net.layers[1].weights = net.layers[0].weights
     return net
-
-
-def _central(f, p: Value, eps: float = 1e-6) -> np.ndarray:
-    """∂f/∂p by central differences, each number of ``p`` moved in place and put back."""
-    g = np.zeros_like(p.data)
-    for index in np.ndindex(p.shape):
-        old = p.data[index]
-        p.data[index] = old + eps
-        up = f()
-        p.data[index] = old - eps
-        down = f()
-        p.data[index] = old
-        g[index] = (up - down) / (2 * eps)
-    return g
 
 
 # --- defects -------------------------------------------------------------------------------------------------------
@@ -104,7 +91,7 @@ def test_the_tied_gradient_of_w_and_its_transpose_matches_central_differences(sc
         return losses.mean_squared_error(model(x), x).item()
 
     losses.mean_squared_error(model(x), x).backward()
-    np.testing.assert_allclose(model.W.grad, _central(cost, model.W), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(model.W.grad, differences_in_place(cost, [model.W.data])[0], rtol=1e-5, atol=1e-8)
 
 
 def test_the_shared_weight_is_one_parameter_counted_once_and_drawn_once() -> None:
@@ -125,7 +112,7 @@ def test_a_tied_weight_given_twice_to_an_optimizer_takes_one_step() -> None:
     model = _TiedLayers()
     opt = optim.SGD([*model.enc.parameters(), *model.dec.parameters()], learning_rate=0.1)
     start = model.enc.weights.data.copy()
-    slope = _central(lambda: losses.mean_squared_error(model(X), X).item(), model.enc.weights)
+    slope = differences_in_place(lambda: losses.mean_squared_error(model(X), X).item(), [model.enc.weights.data])[0]
     opt.zero_grad()
     losses.mean_squared_error(model(X), X).backward()
     opt.step()

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_interrupts import interrupting_updates
 
 from tinygrad_edu import Value, losses, nn, no_grad, optim
 from tinygrad_edu.training import DivergenceWarning, History, fit
@@ -498,26 +499,6 @@ def test_a_nan_cost_after_the_last_update_is_the_same_error_as_one_episode_earli
     assert any(abs(p.data).max() > 1e100 > abs(b).max() for p, b in zip(net.parameters(), before, strict=True))
 
 
-def _interrupting_updates(monkeypatch, at: int, signals: int = 1) -> None:
-    """Send Ctrl-C (SIGINT) ``signals`` times in the middle of an update: when the ``at``-th parameter of the run is
-    being changed in place (optimizers change their parameters one by one with ``-=``)."""
-    import os
-    import signal
-
-    from tinygrad_edu import engine
-
-    changed, in_place = [], engine._in_place
-
-    def changing(*args):
-        changed.append(1)
-        if len(changed) == at:
-            for _ in range(signals):
-                os.kill(os.getpid(), signal.SIGINT)
-        return in_place(*args)
-
-    monkeypatch.setattr(engine, "_in_place", changing)
-
-
 def test_ctrl_c_during_an_update_ends_training_after_that_update_never_halfway(monkeypatch):
     """Before, the KeyboardInterrupt came between two parameters' changes: W¹ and b¹ of the third update changed,
     the rest not, and the history lacked that episode."""
@@ -526,7 +507,7 @@ def test_ctrl_c_during_an_update_ends_training_after_that_update_never_halfway(m
     x, y = _data()
     make = lambda: nn.MLP([1, 4, 1], activation="tanh", output_activation="identity", init="xavier", rng=0)  # noqa: E731
     net = make()
-    _interrupting_updates(monkeypatch, at=2 * len(net.parameters()) + 2)  # the third update's second parameter
+    interrupting_updates(monkeypatch, at=2 * len(net.parameters()) + 2)  # the third update's second parameter
     history = fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=50, progress=False)
     assert history.stopped == "interrupted" and history.episodes == 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
@@ -551,12 +532,12 @@ def test_ctrl_c_with_mini_batches_ends_after_the_batch_even_a_second_one(monkeyp
         return result
 
     monkeypatch.setattr(optimizer, "step", recorded_step)
-    _interrupting_updates(monkeypatch, at=7 * len(net.parameters()) + 3)  # inside the 8th batch's update
+    interrupting_updates(monkeypatch, at=7 * len(net.parameters()) + 3)  # inside the 8th batch's update
     history = fit(net, x, y, optimizer=optimizer, episodes=50, batch_size=8, progress=False)
     assert history.stopped == "interrupted" and len(after_each_update) == 8
     for p, whole in zip(net.parameters(), after_each_update[-1], strict=True):
         np.testing.assert_array_equal(p.data, whole)  # as the 8th update left it: all of it done
-    _interrupting_updates(monkeypatch, at=len(after_each_update) * len(net.parameters()) + 202, signals=2)
+    interrupting_updates(monkeypatch, at=len(after_each_update) * len(net.parameters()) + 202, signals=2)
     history = fit(net, x, y, optimizer=optimizer, episodes=50, batch_size=8, progress=False)
     assert history.stopped == "interrupted"  # the second Ctrl-C too: after the update under way, never inside it
     assert any(all(np.array_equal(p.data, q) for p, q in zip(net.parameters(), whole, strict=True))
@@ -595,7 +576,7 @@ def test_ctrl_c_with_mini_batches_records_the_episode_under_way(monkeypatch, bat
         batch_costs.append((float(cost.item()), len(target)))
         return cost
 
-    _interrupting_updates(monkeypatch, at=(batches_made - 1) * len(net.parameters()) + 1)  # in that batch's update
+    interrupting_updates(monkeypatch, at=(batches_made - 1) * len(net.parameters()) + 1)  # in that batch's update
     history = fit(net, x, y, cost=recording_cost, optimizer=optim.SGD(net, 0.05), episodes=5, batch_size=10,
                   seed=0, progress=False)
     made = batch_costs[:batches_made]  # (the cost function is called once more: the final cost on all samples)

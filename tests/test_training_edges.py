@@ -10,6 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers_models import Scripted
 
 from tinygrad_edu import Value, nn, optim
 from tinygrad_edu.losses import squared_error
@@ -351,29 +352,12 @@ def test_the_history_repr_shows_where_training_started_and_ended():
 
 # --- fit's bookkeeping, against values computed by hand ---------------------------------------------------------
 
-class _Scripted:
-    """An optimizer that makes no update of its own: it sets the parameters to the next values of ``script``
-    (if any), so every gradient and cost of a run can be computed by hand."""
-
-    def __init__(self, params, script=()):
-        self.params, self.script = list(params), list(script)
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self, closure, cost=None):
-        if self.script:
-            for p, value in zip(self.params, self.script.pop(0), strict=True):
-                p.data[...] = value
-
-
 def test_mini_batch_cost_and_gradient_norm_are_averages_weighted_by_the_batch_sizes():
     """C = (1/n) Σ (w·x − t)², w = 0, x = 1: batch {t=1, t=1} has C = 1, |∂C/∂w| = 2; the short last batch {t=4}
     has C = 16, |∂C/∂w| = 8.  Weighted by sizes 2 and 1: cost (2·1 + 16)/3 = 6, ‖∇C‖ (2·2 + 8)/3 = 4."""
     w = Value(np.array([0.0]))
     history = fit(lambda inputs: inputs * w, np.ones((3, 1)), np.array([[1.0], [1.0], [4.0]]), cost=squared_error,
-                  optimizer=_Scripted([w]), episodes=1, batch_size=2, shuffle=False, progress=False)
+                  optimizer=Scripted([w]), episodes=1, batch_size=2, shuffle=False, progress=False)
     assert history.cost == [pytest.approx(6.0)] and history.gradient_norm == [pytest.approx(4.0)]
     assert history.final_cost == pytest.approx(6.0)  # (1 + 1 + 16)/3 on all samples
 
@@ -404,7 +388,7 @@ def test_a_nan_cost_after_an_update_is_not_called_the_cost_before_any_update(bat
     after an update."""
     w = Value(np.array([0.0]))
     with pytest.raises(FloatingPointError, match=f"episode {episode} of 3") as caught:
-        fit(lambda inputs: inputs * w, np.ones((2, 1)), np.zeros((2, 1)), optimizer=_Scripted([w], [[np.nan]]),
+        fit(lambda inputs: inputs * w, np.ones((2, 1)), np.zeros((2, 1)), optimizer=Scripted([w], [[np.nan]]),
             episodes=3, batch_size=batch_size, progress=False)
     assert "before any update" not in str(caught.value) and "diverged" in str(caught.value)
 
@@ -415,7 +399,7 @@ def test_a_cost_exactly_the_divergence_factor_times_the_first_is_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
         history = fit(lambda inputs: inputs * w, np.ones((1, 1)), np.zeros((1, 2)),
-                      optimizer=_Scripted([w], [[[10.0, 30.0]]] * 2), episodes=2, progress=False)
+                      optimizer=Scripted([w], [[[10.0, 30.0]]] * 2), episodes=2, progress=False)
     assert DIVERGENCE_FACTOR == 1e3 and history.cost == [1.0, 1000.0] and history.final_cost == 1000.0
 
 

@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 import pytest
-from test_dependency_tree import _two_uses
+from helpers_player import two_uses
 
 from tinygrad_edu import Value, nn
 from tinygrad_edu.demo import chain_cost
@@ -300,7 +300,7 @@ def test_a_nodes_inputs_are_weights_then_activations_then_the_input_then_biases(
 
 def test_a_sum_over_uses_writes_each_term_as_the_users_gradient_times_the_local_derivative():
     """Σ ∂C/∂(user)·∂(user)/∂w, in that order: for m = w·a, ∂C/∂m = 2u with u = 1.4 + tanh 0.7, and ∂m/∂w = a = 2."""
-    tree = dependency_tree(_two_uses())
+    tree = dependency_tree(two_uses())
     u = 1.4 + math.tanh(0.7)
     assert f"{format_number(2 * u)}·2" in tree.chain_lines("w")[0]
     assert repr(tree).endswith("; 4 nodes: C, m, t, w; 4 edges)")  # a node with two uses: as many edges as nodes

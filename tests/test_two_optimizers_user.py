@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_gradients import central_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,23 +42,6 @@ def cost_of(encoder_numbers: list[np.ndarray], decoder_numbers: list[np.ndarray]
     """The network's squared error written in numpy: (1/n) Σ ‖tanh(x W¹ + b¹) W² + b² − y‖²."""
     (w1, b1), (w2, b2) = encoder_numbers, decoder_numbers
     return float((((np.tanh(x @ w1 + b1) @ w2 + b2) - y) ** 2).sum() / len(x))
-
-
-def finite_differences(f, numbers: list[np.ndarray], h: float = 1e-6) -> list[np.ndarray]:
-    """Central differences of ``f(numbers)`` with respect to every entry of every array."""
-    gradients = []
-    for array in numbers:
-        gradient = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            keep = array[index]
-            array[index] = keep + h
-            up = f(numbers)
-            array[index] = keep - h
-            down = f(numbers)
-            array[index] = keep
-            gradient[index] = (up - down) / (2 * h)
-        gradients.append(gradient)
-    return gradients
 
 
 def numbers(module: nn.Module) -> list[np.ndarray]:
@@ -146,7 +130,7 @@ def test_an_encoder_and_a_decoder_with_adams_of_their_own_step_as_numpy_does(see
         e, d = numbers(encoder), numbers(decoder)
         ge, gd = [p.grad.copy() for p in encoder.parameters()], [p.grad.copy() for p in decoder.parameters()]
         if step == 0:
-            fd = finite_differences(lambda n: cost_of(n[:2], n[2:], x, y), e + d)
+            fd = central_differences(lambda n: cost_of(n[:2], n[2:], x, y), e + d)
             for got, expected in zip(ge + gd, fd, strict=True):
                 np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
         for_encoder.step()
@@ -205,7 +189,7 @@ def test_a_gan_like_alternation_detaches_where_meant_and_adds_up_gradients_as_py
     (-(discriminate(Value(real, requires_grad=False)).log().mean() + (1 - discriminate(fake)).log().mean())).backward()
     assert np.array_equal(g.grad, generator_gradient)  # nothing reached G through the detached outputs
     fake_numbers = z @ g.data
-    expected = finite_differences(
+    expected = central_differences(
         lambda n: generator_cost(g0, n[0], n[1]) + discriminator_cost(fake_numbers, n[0], n[1]), [a0.copy(), c0.copy()])
     np.testing.assert_allclose(a.grad, expected[0], rtol=1e-6)
     np.testing.assert_allclose(c.grad, expected[1], rtol=1e-6)
@@ -230,7 +214,7 @@ def test_armijo_on_one_layer_beside_sgd_on_the_other_judges_the_cost_at_the_curr
         e, d = numbers(encoder), numbers(decoder)
         armijo.step(closure)
         assert armijo.last_cost_before == pytest.approx(cost_of(e, d, x, y), rel=1e-12)
-        gradient = finite_differences(lambda n, e=e: cost_of(e, n, x, y), [v.copy() for v in d])
+        gradient = central_differences(lambda n, e=e: cost_of(e, n, x, y), [v.copy() for v in d])
         t = armijo.last_step_size
         assert t > 0
         for p, start, g in zip(decoder.parameters(), d, gradient, strict=True):
@@ -281,8 +265,8 @@ def test_fit_with_an_optimizer_of_one_layer_is_the_loop_written_by_hand():
     d, state, costs, encoder_sum = numbers(by_hand_decoder), {}, [], [np.zeros_like(v) for v in e]
     for _ in range(4):
         costs.append(cost_of(e, d, x, y))
-        ge = finite_differences(lambda n, d=d: cost_of(n, d, x, y), [v.copy() for v in e])
-        gd = finite_differences(lambda n: cost_of(e, n, x, y), [v.copy() for v in d])
+        ge = central_differences(lambda n, d=d: cost_of(n, d, x, y), [v.copy() for v in e])
+        gd = central_differences(lambda n: cost_of(e, n, x, y), [v.copy() for v in d])
         encoder_sum = [s + g for s, g in zip(encoder_sum, ge, strict=True)]
         d = adam_by_hand(d, gd, state, 0.05)
     np.testing.assert_allclose(history.cost, costs, rtol=1e-9)  # (Adam from difference quotients)
@@ -311,7 +295,7 @@ def test_fit_on_a_sub_model_with_the_whole_models_optimizer_trains_only_the_sub_
     e, d = numbers(encoder), numbers(decoder)
     fit(decoder, features, y, optimizer=optim.GradientDescent(model, 0.2), episodes=2, progress=False)
     for _ in range(2):
-        gd = finite_differences(lambda n: cost_of(e, n, x, y), [v.copy() for v in d])
+        gd = central_differences(lambda n: cost_of(e, n, x, y), [v.copy() for v in d])
         d = [v - 0.2 * g for v, g in zip(d, gd, strict=True)]
     assert all(np.array_equal(p.data, v) for p, v in zip(encoder.parameters(), e, strict=True))
     for p, v in zip(decoder.parameters(), d, strict=True):

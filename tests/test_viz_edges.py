@@ -3,7 +3,6 @@ or from the rendered SVG, never from viz's own helpers."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ import xml.etree.ElementTree as ET
 import graphviz
 import numpy as np
 import pytest
+from helpers_drawings import bold_text, dot_clusters, dot_edges, dot_json, dot_nodes
 
 from tinygrad_edu import Value, nn
 from tinygrad_edu.losses import squared_error
@@ -31,41 +31,6 @@ pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def _parsed(graph) -> dict:
-    """The drawing as Graphviz itself reads it: JSON of its nodes, clusters and edges."""
-    out = subprocess.run(["dot", "-Tjson0"], input=graph.source.encode("utf-8"), capture_output=True, check=True)
-    return json.loads(out.stdout)
-
-
-def _bold(label: str) -> str | None:
-    found = re.search(r"<B>(.*?)</B>", label or "")
-    return found.group(1) if found else None
-
-
-def _nodes(graph) -> dict[str, dict]:
-    """Graphviz node name → its attributes."""
-    return {o["name"]: o for o in _parsed(graph)["objects"] if "nodes" not in o and "subgraphs" not in o
-            and not o["name"].startswith("%")}
-
-
-def _clusters(graph) -> dict[str, set[str]]:
-    """Each layer box's title → the bold names (or Graphviz names, for unnamed nodes) of the nodes inside it."""
-    data = _parsed(graph)
-    objects = data["objects"]
-    boxes = {}
-    for o in objects:
-        if o["name"].startswith("cluster"):
-            boxes[_bold(o["label"])] = {_bold(objects[i].get("label", "")) or objects[i]["name"] for i in o["nodes"]}
-    return boxes
-
-
-def _edges(graph) -> list[tuple[str, str, dict]]:
-    data = _parsed(graph)
-    names = {o["_gvid"]: o["name"] for o in data["objects"] if "nodes" not in o and "subgraphs" not in o
-             and not o["name"].startswith("%")}
-    return [(names[e["tail"]], names[e["head"]], e) for e in data.get("edges", [])]
-
-
 def _texts(root: ET.Element) -> list[str]:
     return [t.text for t in root.iter(f"{SVG}text") if t.text is not None]
 
@@ -75,7 +40,7 @@ def test_a_long_label_is_cut_to_sixty_characters_with_an_ellipsis():
     """60 characters is the limit: a 60-character label is shown whole, a 70-character one as 59 and "…"."""
     for length, shown in ((60, "x" * 60), (70, "x" * 59 + "…")):
         value = Value(1.0, label="x" * length)
-        names = [_bold(n.get("label")) for n in _nodes(draw_graph(value * 2.0)).values()]
+        names = [bold_text(n.get("label")) for n in dot_nodes(draw_graph(value * 2.0)).values()]
         assert shown in names, (length, names)
 
 
@@ -89,7 +54,7 @@ def test_a_hand_made_layer_with_a_lowercase_w_keeps_its_weight_in_the_box():
     a = z.tanh()
     a.label = "α^1"
     cost = (a - 0.25) ** 2
-    boxes = _clusters(draw_graph(cost))
+    boxes = dot_clusters(draw_graph(cost))
     assert list(boxes) == ["layer 1"]
     assert {"w¹", "b¹", "z¹", "α¹"} <= boxes["layer 1"] and "x" not in boxes["layer 1"]
 
@@ -101,13 +66,13 @@ def test_a_computed_input_labelled_alpha_0_stays_outside_the_first_layers_box():
     a0.label = "α^0"
     net = nn.MLP([2, 1], rng=0)
     cost = squared_error(net(a0), np.array([0.25]))
-    boxes = _clusters(draw_graph(cost, model=net))
+    boxes = dot_clusters(draw_graph(cost, model=net))
     assert list(boxes) == ["layer 1"]
     assert {"W¹", "b¹", "z¹", "α¹"} <= boxes["layer 1"] and "α⁰" not in boxes["layer 1"]
-    nodes = _nodes(draw_graph(cost, model=net))
+    nodes = dot_nodes(draw_graph(cost, model=net))
     assert "mul" not in {nodes[n].get("label") for n in boxes["layer 1"] if n.startswith("op")}  # x·2 is α⁰'s
-    (a0_node,) = [name for name, node in nodes.items() if _bold(node.get("label")) == "α⁰"]
-    (into_box,) = [e for tail, head, e in _edges(draw_graph(cost, model=net)) if tail == a0_node]
+    (a0_node,) = [name for name, node in nodes.items() if bold_text(node.get("label")) == "α⁰"]
+    (into_box,) = [e for tail, head, e in dot_edges(draw_graph(cost, model=net)) if tail == a0_node]
     assert "weight" not in into_box  # only the chain inside the box is weighted to run straight
 
 
@@ -115,7 +80,7 @@ def test_a_layer_boxs_title_is_at_its_top():
     """The title sits above the layer's operations, where α^(i−1) enters, not at the bottom where α^i leaves."""
     net = nn.MLP([2, 3, 1], rng=0)
     cost = squared_error(net(np.array([0.5, -1.0])), np.array([0.25]))
-    boxes = [o for o in _parsed(draw_graph(cost, model=net))["objects"] if o["name"].startswith("cluster")]
+    boxes = [o for o in dot_json(draw_graph(cost, model=net))["objects"] if o["name"].startswith("cluster")]
     assert len(boxes) == 2
     for box in boxes:
         _, bottom, _, top = (float(n) for n in box["bb"].split(","))  # Graphviz's y grows upwards
@@ -126,7 +91,7 @@ def test_a_layer_boxs_title_is_at_its_top():
 def test_named_layers_name_their_boxes():
     net = nn.Network(nn.Layer(2, 3, name="hidden", rng=0), nn.Layer(3, 1, name="readout", rng=1))
     cost = squared_error(net(np.array([0.5, -1.0])), np.array([0.25]))
-    boxes = _clusters(draw_graph(cost, model=net))
+    boxes = dot_clusters(draw_graph(cost, model=net))
     assert sorted(boxes) == ["hidden", "readout"]
     assert "W¹" in boxes["hidden"] and "W²" in boxes["readout"]
 
@@ -139,14 +104,14 @@ def _two_layer_cost():
 def test_a_single_layer_of_a_network_as_model_boxes_that_layer():
     """model=net.layers[1]: one box, "layer 2", with W², b², z², α²."""
     net, cost = _two_layer_cost()
-    boxes = _clusters(draw_graph(cost, model=net.layers[1]))
+    boxes = dot_clusters(draw_graph(cost, model=net.layers[1]))
     assert list(boxes) == ["layer 2"]
     assert {"W²", "b²", "z²", "α²"} <= boxes["layer 2"]
 
 
 def test_a_single_layer_of_a_network_as_model_leaves_the_layer_before_out_of_its_box():
     net, cost = _two_layer_cost()
-    boxes = _clusters(draw_graph(cost, model=net.layers[1]))
+    boxes = dot_clusters(draw_graph(cost, model=net.layers[1]))
     assert not {"z¹", "α¹"} & boxes["layer 2"]
 
 
@@ -155,7 +120,7 @@ def test_a_layer_the_cost_does_not_use_gets_no_box_even_beside_a_standalone_laye
     net = nn.MLP([1, 1, 1], rng=0)
     alone = nn.Layer(1, 1, rng=1)
     cost = (net.layers[0](np.array([0.5])) + alone(np.array([0.5]))).sum()
-    boxes = _clusters(draw_graph(cost, model=net))
+    boxes = dot_clusters(draw_graph(cost, model=net))
     assert list(boxes) == ["layer 1"]
     assert "W" not in boxes["layer 1"]
 
@@ -164,7 +129,7 @@ def test_a_layer_the_cost_does_not_use_gets_no_box_even_beside_a_standalone_laye
 def test_an_operation_shows_its_parameters_but_not_keepdims_false():
     x = Value(np.arange(6.0).reshape(2, 3), label="x")
     kept = x.sum(axis=0, keepdims=True).sum(axis=1)
-    ovals = sorted(n["label"] for n in _nodes(draw_graph(kept)).values() if n.get("shape") == "oval")
+    ovals = sorted(n["label"] for n in dot_nodes(draw_graph(kept)).values() if n.get("shape") == "oval")
     assert ovals == ["sum(axis=0, keepdims=True)", "sum(axis=1)"]
 
 
@@ -172,9 +137,9 @@ def test_a_name_given_to_the_networks_input_beats_alpha_0():
     net = nn.MLP([2, 1], rng=0)
     x = Value(np.array([0.5, -1.0]), requires_grad=False)
     cost = squared_error(net(x), np.array([0.25]))
-    names = {_bold(n.get("label")) for n in _nodes(draw_graph(cost, names={"inputs": x})).values()}
+    names = {bold_text(n.get("label")) for n in dot_nodes(draw_graph(cost, names={"inputs": x})).values()}
     assert "inputs" in names and "α⁰" not in names
-    assert "α⁰" in {_bold(n.get("label")) for n in _nodes(draw_graph(cost)).values()}
+    assert "α⁰" in {bold_text(n.get("label")) for n in dot_nodes(draw_graph(cost)).values()}
 
 
 def test_a_parameter_used_twice_in_a_box_is_ranked_beside_its_first_use_only():
@@ -186,8 +151,8 @@ def test_a_parameter_used_twice_in_a_box_is_ranked_beside_its_first_use_only():
     a = z.tanh()
     a.label = "α^1"
     graph = draw_graph(a)
-    objects = _parsed(graph)["objects"]
-    (w_id,) = [o["_gvid"] for o in objects if _bold(o.get("label", "")) == "w¹"]
+    objects = dot_json(graph)["objects"]
+    (w_id,) = [o["_gvid"] for o in objects if bold_text(o.get("label", "")) == "w¹"]
     groups = [o["nodes"] for o in objects if o.get("rank") == "same"]
     assert sum(w_id in nodes for nodes in groups) == 1
 
@@ -195,19 +160,20 @@ def test_a_parameter_used_twice_in_a_box_is_ranked_beside_its_first_use_only():
 def test_a_label_beats_a_name_given_in_names():
     """The docstring's order: the Value's own label, else its name in ``names``."""
     x = Value(2.0, label="w")
-    names = {_bold(n.get("label")) for n in _nodes(draw_graph(x * 3.0, names={"x": x})).values()}
+    names = {bold_text(n.get("label")) for n in dot_nodes(draw_graph(x * 3.0, names={"x": x})).values()}
     assert "w" in names and "x" not in names
 
 
 def test_the_first_name_given_to_a_value_wins():
     x = Value(2.0)
-    names = [_bold(n.get("label")) for n in _nodes(draw_graph(x * 3.0, names={"first": x, "second": x})).values()]
+    drawn = dot_nodes(draw_graph(x * 3.0, names={"first": x, "second": x}))
+    names = [bold_text(n.get("label")) for n in drawn.values()]
     assert "first" in names and "second" not in names
 
 
 def test_a_vector_shows_its_shape_and_a_number_does_not():
     v = Value(np.array([1.0, 2.0, 3.0]), label="v")
-    labels = {_bold(n.get("label")): n["label"] for n in _nodes(draw_graph(v.sum())).values()}
+    labels = {bold_text(n.get("label")): n["label"] for n in dot_nodes(draw_graph(v.sum())).values()}
     assert "shape (3,)" in labels["v"]
     assert not [label for label in labels.values() if "shape ()" in label]
 
@@ -217,7 +183,7 @@ def test_a_vector_shows_its_shape_and_a_number_does_not():
 def test_size_takes_one_or_two_positive_finite_inches(size, accepted):
     cost = Value(2.0, label="x") * 3.0
     if accepted:
-        assert _parsed(draw_graph(cost, size=size))["size"] == size
+        assert dot_json(draw_graph(cost, size=size))["size"] == size
     else:
         with pytest.raises(ValueError, match="draw_graph: size must be inches"):
             draw_graph(cost, size=size)
@@ -235,9 +201,9 @@ def test_the_output_is_gold_a_parameter_green_and_a_constant_grey():
     w, c = Value(0.5, label="w"), Value(2.0, requires_grad=False, label="c")
     out = w * c
     out.label = "out"
-    fills = {_bold(n.get("label")): n.get("fillcolor") for n in _nodes(draw_graph(out)).values()}
+    fills = {bold_text(n.get("label")): n.get("fillcolor") for n in dot_nodes(draw_graph(out)).values()}
     assert fills["out"] == COLORS["output"] and fills["w"] == COLORS["parameter"] and fills["c"] == COLORS["constant"]
-    edges = {(tail, head) for tail, head, _ in _edges(draw_graph(out))}
+    edges = {(tail, head) for tail, head, _ in dot_edges(draw_graph(out))}
     assert edges == {("v1", "op0"), ("v2", "op0"), ("op0", "v0")}  # w, c → mul → out, and nothing else
 
 
@@ -253,13 +219,13 @@ def _chain(steps: int) -> Value:
 def test_a_graph_one_value_too_big_gets_the_note_and_only_cut_operations_point_from_it():
     y = _chain(5)  # 11 Values
     graph = draw_graph(y, max_nodes=10)
-    values = [n for n in _nodes(graph) if re.fullmatch(r"v\d+", n)]
-    assert len(values) == 10 and "truncated" in _nodes(graph)
-    from_note = [head for tail, head, _ in _edges(graph) if tail == "truncated"]
+    values = [n for n in dot_nodes(graph) if re.fullmatch(r"v\d+", n)]
+    assert len(values) == 10 and "truncated" in dot_nodes(graph)
+    from_note = [head for tail, head, _ in dot_edges(graph) if tail == "truncated"]
     assert len(from_note) == 1  # the one add whose input was left out
-    assert "… 1 more Values left out" in _nodes(graph)["truncated"]["label"]
+    assert "… 1 more Values left out" in dot_nodes(graph)["truncated"]["label"]
     whole = draw_graph(y, max_nodes=11)
-    assert "truncated" not in _nodes(whole) and len(_nodes(whole)) == 11 + 5  # 11 Values, 5 adds
+    assert "truncated" not in dot_nodes(whole) and len(dot_nodes(whole)) == 11 + 5  # 11 Values, 5 adds
 
 
 # --- render --------------------------------------------------------------------------------------------------------
@@ -319,18 +285,18 @@ def test_a_long_chain_line_is_drawn_whole_and_multiplies_to_the_grad(tmp_path):
 def test_an_edge_folding_two_operations_gets_the_note_and_one_operation_does_not():
     a, b = Value(0.3, label="a"), Value(0.7, label="b")
     folded = tree_drawing(dependency_tree((a * b).tanh()))  # C = tanh(a·b): each edge folds mul → tanh
-    assert "fold several unlabelled operations" in _parsed(folded).get("label", "")
-    edge = {head: e for _, head, e in _edges(folded)}
-    (a_node,) = [n for n, node in _nodes(folded).items() if _bold(node["label"]) == "a"]
+    assert "fold several unlabelled operations" in dot_json(folded).get("label", "")
+    edge = {head: e for _, head, e in dot_edges(folded)}
+    (a_node,) = [n for n, node in dot_nodes(folded).items() if bold_text(node["label"]) == "a"]
     dtanh = 0.7 * (1 - np.tanh(0.21) ** 2)  # ∂C/∂a = b·(1 − tanh²(ab))
     assert f"= {dtanh:.4g}" in edge[a_node]["label"] and "through mul → tanh" in edge[a_node]["label"]
     plain = tree_drawing(dependency_tree(Value(0.3, label="a") * Value(0.7, label="b")))  # one mul per edge
-    assert "fold several" not in _parsed(plain).get("label", "")
+    assert "fold several" not in dot_json(plain).get("label", "")
 
 
 # --- the network diagram -------------------------------------------------------------------------------------------
 def _neurons(graph) -> dict[str, dict]:
-    return {name: node for name, node in _nodes(graph).items() if re.fullmatch(r"L\d+_(\d+|more)", name)}
+    return {name: node for name, node in dot_nodes(graph).items() if re.fullmatch(r"L\d+_(\d+|more)", name)}
 
 
 @pytest.mark.parametrize("width, limit, shown", [
@@ -348,7 +314,7 @@ def test_a_wide_layer_shows_its_first_and_last_neurons(width, limit, shown):
 def test_weight_edges_colour_zero_blue_and_scale_by_the_largest_magnitude():
     layer = nn.Layer(1, 3, rng=0)
     layer.weights.data[:] = [[-2.0, 1.0, 0.0]]
-    edges = {head: e for tail, head, e in _edges(draw_network(layer))}
+    edges = {head: e for tail, head, e in dot_edges(draw_network(layer))}
     # penwidth 0.3 + 3·|w| / max|w| with max|w| = 2 (the negative weight)
     assert [edges[f"L1_{k}"]["penwidth"] for k in range(3)] == ["3.30", "1.80", "0.30"]
     assert [edges[f"L1_{k}"]["color"] for k in range(3)] == ["#c00000", "#2e75b6", "#2e75b6"]
@@ -356,7 +322,7 @@ def test_weight_edges_colour_zero_blue_and_scale_by_the_largest_magnitude():
 
 def test_network_columns_say_how_many_neurons_and_colour_input_hidden_and_output():
     graph = draw_network(nn.MLP([2, 3, 1], rng=0))
-    nodes = _nodes(graph)
+    nodes = dot_nodes(graph)
     assert re.search(r"(^|>)1 neuron($|<)", nodes["title2"]["label"]) and "2 neurons" in nodes["title0"]["label"]
     fills = {name[:2]: node["fillcolor"] for name, node in _neurons(graph).items()}
     assert fills == {"L0": COLORS["constant"], "L1": COLORS["intermediate"], "L2": COLORS["output"]}
@@ -418,7 +384,8 @@ def test_network_refuses_by_name_layers_it_cannot_draw(model, error, words):
 def test_weight_edges_of_weights_near_float64s_largest_keep_their_widths():
     """3·|w| overflowed for |w| near 1e308: a RuntimeWarning, and an edge of width inf.  Widths 0.3 + 3·|w|/max|w|:
     1e308 and -1e308 are the largest (3.30), 1e307 a tenth of them (0.60)."""
-    edges = {head: e for tail, head, e in _edges(draw_network(_Raw(np.array([[1e308, -1e308, 1e307]]), np.zeros(3))))}
+    drawing = draw_network(_Raw(np.array([[1e308, -1e308, 1e307]]), np.zeros(3)))
+    edges = {head: e for tail, head, e in dot_edges(drawing)}
     assert [edges[f"L1_{k}"]["penwidth"] for k in range(3)] == ["3.30", "3.30", "0.60"]
 
 
@@ -439,7 +406,7 @@ def test_a_model_is_the_one_that_computed_the_value_or_it_is_refused(draw):
         draw(cost, model=nn.MLP([1, 1, 1], rng=0))
     draw(cost, model=net)  # its own network is fine
     if draw is draw_graph:  # ... and boxes its layers
-        assert set(_clusters(draw(cost, model=net))) == {"layer 1", "layer 2"}
+        assert set(dot_clusters(draw(cost, model=net))) == {"layer 1", "layer 2"}
 
 
 def test_render_and_save_name_themselves_when_they_cannot_write(tmp_path):

@@ -27,7 +27,7 @@ import shutil
 
 import numpy as np
 import pytest
-from test_viz_edges import _bold, _clusters, _edges, _nodes, _parsed
+from helpers_drawings import bold_text, dot_clusters, dot_edges, dot_json, dot_nodes
 
 from tinygrad_edu import Value, nn
 from tinygrad_edu.losses import squared_error
@@ -65,7 +65,7 @@ def test_the_inline_advice_without_dot_is_escaped_in_html(tmp_path, monkeypatch)
 def test_an_operation_over_all_axes_is_named_without_axis_none():
     """``x.sum()`` records axis=None: the oval says ``sum``, as it was called, not ``sum(axis=None)``."""
     x = Value(np.ones((2, 3)), label="x")
-    ovals = sorted(n["label"] for n in _nodes(draw_graph(x.sum() + x.mean())).values() if n.get("shape") == "oval")
+    ovals = sorted(n["label"] for n in dot_nodes(draw_graph(x.sum() + x.mean())).values() if n.get("shape") == "oval")
     assert ovals == ["add", "mean", "sum"]
 
 
@@ -74,7 +74,7 @@ def test_a_long_operation_is_cut_to_forty_characters_and_ovals_are_white():
     ``reshape(shape=(2, 3, 4, 5, 1, 1, 1, 1, 1, 1))`` (45 characters), is shown as its first 39 and "…"; the
     ovals are filled with COLORS["op"]."""
     x = Value(np.ones(120), label="x")
-    (oval,) = [n for n in _nodes(draw_graph(x.reshape((2, 3, 4, 5, 1, 1, 1, 1, 1, 1)))).values()
+    (oval,) = [n for n in dot_nodes(draw_graph(x.reshape((2, 3, 4, 5, 1, 1, 1, 1, 1, 1)))).values()
                if n.get("shape") == "oval"]
     assert oval["label"] == "reshape(shape=(2, 3, 4, 5, 1, 1, 1, 1, " + "…"
     assert len(oval["label"]) == 40 and oval["fillcolor"] == COLORS["op"]
@@ -90,18 +90,18 @@ def test_draw_graph_takes_bottom_to_top():
     out = w * 2.0
     out.label = "out"
     graph = draw_graph(out, rankdir="BT")
-    assert _parsed(graph)["rankdir"] == "BT"
-    nodes = {_bold(n.get("label")) or name: n for name, n in _nodes(graph).items()}
+    assert dot_json(graph)["rankdir"] == "BT"
+    nodes = {bold_text(n.get("label")) or name: n for name, n in dot_nodes(graph).items()}
     assert float(nodes["out"]["pos"].split(",")[1]) > float(nodes["w"]["pos"].split(",")[1])
 
 
 def test_the_colour_key_is_under_the_graph():
     """The key (green: parameter · …) is written below the drawing, not above the output."""
     graph = draw_graph(Value(0.5, label="w") * 2.0)
-    data = _parsed(graph)
+    data = dot_json(graph)
     assert data["label"].startswith("green: parameter")
     key_y = float(data["lp"].split(",")[1])
-    assert all(key_y < float(n["pos"].split(",")[1]) for n in _nodes(graph).values())
+    assert all(key_y < float(n["pos"].split(",")[1]) for n in dot_nodes(graph).values())
 
 
 def test_a_layer_name_with_markup_characters_is_shown_as_written():
@@ -109,7 +109,7 @@ def test_a_layer_name_with_markup_characters_is_shown_as_written():
     would otherwise refuse the source)."""
     net = nn.Network(nn.Layer(2, 1, name="<in & out>", rng=0))
     cost = squared_error(net(np.array([0.5, -1.0])), np.array([0.25]))
-    assert list(_clusters(draw_graph(cost, model=net))) == ["&lt;in &amp; out&gt;"]  # json0 keeps the entities
+    assert list(dot_clusters(draw_graph(cost, model=net))) == ["&lt;in &amp; out&gt;"]  # json0 keeps the entities
 
 
 # ------------------------------------------------------------------------------------------------------- value boxes
@@ -118,14 +118,14 @@ def test_a_layer_name_with_markup_characters_is_shown_as_written():
 def test_an_empty_label_gives_way_to_a_name_from_names():
     """An empty label is no label (docstring: the label, else the name in ``names``): the given name is shown."""
     x = Value(2.0, label="")
-    names = {_bold(n.get("label")) for n in _nodes(draw_graph(x * 3.0, names={"x": x})).values()}
+    names = {bold_text(n.get("label")) for n in dot_nodes(draw_graph(x * 3.0, names={"x": x})).values()}
     assert "x" in names
 
 
 def test_a_one_element_vector_still_shows_its_shape():
     """Shape (1,) is a tensor, not a number: its box says ``shape (1,)``; the 0-d sum says no shape."""
     v = Value(np.array([4.0]), label="v")
-    labels = {_bold(n.get("label")): n["label"] for n in _nodes(draw_graph(v.sum())).values()}
+    labels = {bold_text(n.get("label")): n["label"] for n in dot_nodes(draw_graph(v.sum())).values()}
     assert "shape (1,)" in labels["v"]
     assert "shape" not in labels[None]
 
@@ -142,13 +142,13 @@ def test_draw_graph_writes_gradients_at_the_precision_asked():
     """With precision=2, a's grad 2/3 is written 0.67 (not the default's 0.6667), like b's data."""
     cost = _times_two_thirds()
     cost.backward()
-    labels = {_bold(n.get("label")): n["label"] for n in _nodes(draw_graph(cost, precision=2)).values()}
+    labels = {bold_text(n.get("label")): n["label"] for n in dot_nodes(draw_graph(cost, precision=2)).values()}
     assert "grad 0.67<" in labels["a"] and "data 0.67<" in labels["b"]
 
 
 def test_a_leaf_drawn_alone_is_the_gold_output():
     """The output is gold even when it is a parameter with no operation behind it."""
-    (node,) = _nodes(draw_graph(Value(0.5, label="w"))).values()
+    (node,) = dot_nodes(draw_graph(Value(0.5, label="w"))).values()
     assert node["fillcolor"] == COLORS["output"]
 
 
@@ -175,7 +175,7 @@ def _one_neuron():
 
 def _by_name(graph) -> dict[str, dict]:
     """A tree drawing's nodes by their bold name."""
-    return {_bold(n["label"]): n for n in _nodes(graph).values()}
+    return {bold_text(n["label"]): n for n in dot_nodes(graph).values()}
 
 
 def test_a_tree_arrow_points_from_each_node_to_the_one_that_uses_it():
@@ -185,8 +185,8 @@ def test_a_tree_arrow_points_from_each_node_to_the_one_that_uses_it():
     nodes = _by_name(graph)
     heights = [float(nodes[name]["pos"].split(",")[1]) for name in ("C", "α¹", "z¹", "W¹")]
     assert heights == sorted(heights, reverse=True)
-    names = {name: _bold(n["label"]) for name, n in _nodes(graph).items()}
-    pairs = {(names[tail], names[head]): e for tail, head, e in _edges(graph)}
+    names = {name: bold_text(n["label"]) for name, n in dot_nodes(graph).items()}
+    pairs = {(names[tail], names[head]): e for tail, head, e in dot_edges(graph)}
     assert ("C", "α¹") in pairs and ("α¹", "z¹") in pairs
     assert all(e.get("dir") == "back" for e in pairs.values())  # arrowhead at the tail: the upper node
 
@@ -208,7 +208,7 @@ def test_a_tree_drawn_without_chains_has_no_chain_lines():
 
 def test_a_trees_edge_numbers_have_the_precision_asked():
     """The tree's edge ∂C/∂a = b = 2/3 is written ``= 0.67`` with precision=2."""
-    (label,) = [e["label"] for _, _, e in _edges(draw_dependency_tree(_times_two_thirds(), precision=2))
+    (label,) = [e["label"] for _, _, e in dot_edges(draw_dependency_tree(_times_two_thirds(), precision=2))
                 if e["label"].startswith("∂C/∂a")]
     assert "<BR/>= 0.67<BR/>" in label
 
@@ -298,8 +298,8 @@ def test_a_network_diagram_needs_room_for_first_last_and_the_ellipsis():
 
 def test_a_network_diagram_shows_twelve_neurons_a_layer_by_default():
     """max_neurons defaults to 12: a hidden layer of 12 is drawn whole, one of 13 with "…"."""
-    twelve = _nodes(draw_network(nn.MLP([2, 12, 1], rng=0)))
-    thirteen = _nodes(draw_network(nn.MLP([2, 13, 1], rng=0)))
+    twelve = dot_nodes(draw_network(nn.MLP([2, 12, 1], rng=0)))
+    thirteen = dot_nodes(draw_network(nn.MLP([2, 13, 1], rng=0)))
     assert "L1_11" in twelve and "L1_more" not in twelve
     assert "L1_more" in thirteen
 
@@ -309,7 +309,7 @@ def test_network_circles_are_never_smaller_than_seven_tenths_of_an_inch():
     two 1.2-line rows = 0.27 inch tall: hypot 0.46, plus 0.06); the circles keep the documented least 0.7."""
     layer = nn.Layer(1, 1, rng=0)
     layer.biases.data[:] = 0.5
-    circles = [n for n in _nodes(draw_network(layer, precision=1)).values() if n.get("shape") == "circle"]
+    circles = [n for n in dot_nodes(draw_network(layer, precision=1)).values() if n.get("shape") == "circle"]
     assert len(circles) == 2 and all(float(n["width"]) == pytest.approx(0.7, abs=0.01) for n in circles)
 
 

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_gradients import differences_in_place
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -19,23 +20,6 @@ from tinygrad_edu.data import xsquared
 from tinygrad_edu.demo import xsquared_network
 from tinygrad_edu.losses import squared_error
 from tinygrad_edu.training import fit
-
-
-def _central_differences(cost, arrays: list[np.ndarray], eps: float = 1e-6) -> list[np.ndarray]:
-    """∂cost/∂array for each array (changed in place and put back), by central differences in float64."""
-    slopes = []
-    for array in arrays:
-        slope = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            kept = array[index]
-            array[index] = kept + eps
-            above = cost()
-            array[index] = kept - eps
-            below = cost()
-            array[index] = kept
-            slope[index] = (above - below) / (2 * eps)
-        slopes.append(slope)
-    return slopes
 
 
 def _summed_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -108,7 +92,7 @@ def test_the_x_squared_networks_gradients_agree_with_central_differences() -> No
     cost = squared_error(model(inputs), targets)
     cost.backward()
     arrays = [p.data for p in params]  # (changed in place by the differences, and put back)
-    numeric = _central_differences(lambda: float(squared_error(model(inputs), targets).item()), arrays)
+    numeric = differences_in_place(lambda: float(squared_error(model(inputs), targets).item()), arrays)
     assert [p.grad.shape for p in params] == [p.shape for p in params]
     for p, slope in zip(params, numeric):
         np.testing.assert_allclose(p.grad, slope, rtol=1e-6, atol=1e-8)
