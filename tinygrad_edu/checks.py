@@ -220,7 +220,8 @@ def not_an_array(value: Any, name: str, where: str) -> None:
         give = f"give them as a list or an array, such as {given}"
     else:
         return
-    raise TypeError(f"{where}: {name} {verb} a {type(value).__name__}, not an array: {give}")
+    kind = type(value).__name__
+    raise TypeError(f"{where}: {name} {verb} a{'n' * kind.startswith(tuple('aeiou'))} {kind}, not an array: {give}")
 
 
 def same_index(inputs: Any, targets: Any, where: str, name: str = "targets") -> None:

@@ -336,9 +336,10 @@ def _uneven_split(ary: Value, indices_or_sections: int, axis: int = 0) -> str:
 
 def _split_refusal(name: str, ary: Any, indices_or_sections: Any, axis: Any = 0) -> Exception | None:
     """What np.split or np.array_split (``name``) says, before it runs, of an axis that ``ary`` lacks, or of 0 parts
-    (or fewer), where numpy's own words were "tuple index out of range", "integer modulo by zero" and "number sections
-    must be larger than 0." (np.split of a list of indices runs np.array_split: the error names the function called);
-    None for what numpy says well itself.  Its parameters are numpy's, which may be given by name."""
+    (or fewer, or a fraction of one, which numpy takes for 0), where numpy's own words were "tuple index out of
+    range", "integer modulo by zero" and "number sections must be larger than 0." (np.split of a list of indices runs
+    np.array_split: the error names the function called); None for what numpy says well itself.  Its parameters are
+    numpy's, which may be given by name."""
     if not isinstance(ary, Value):  # (a Value among the indices of an array's split: numpy's words stand)
         return None
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):  # (True is not axis 1: as swapaxes)
@@ -348,7 +349,7 @@ def _split_refusal(name: str, ary: Any, indices_or_sections: Any, axis: Any = 0)
         return np.exceptions.AxisError(f"{name}: axis {axis} is out of bounds for a Value of shape {ary.shape} "
                                        f"({dimensions}){'; a number has no axis to split' * (ary.ndim == 0)}")
     sections = indices_or_sections
-    if isinstance(sections, (int, float, np.number, np.ndarray)) and np.ndim(sections) == 0 and sections <= 0:
+    if isinstance(sections, (int, float, np.number, np.ndarray)) and np.ndim(sections) == 0 and sections < 1:
         parts = int(sections) if float(sections).is_integer() else sections  # (False: 0; np.int64(-2): -2)
         return ValueError(f"{name}: a Value of shape {ary.shape} cannot be split into {parts} parts along axis "
                           f"{axis}: give the number of parts, at least 1, or a list of the indices to split at")
@@ -442,14 +443,25 @@ def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Excepti
     return ValueError(f"{op.name}: {message} (input shapes {_shapes(values)}{'; ' + details if details else ''})")
 
 
-def _float_indices(error: IndexError, values: tuple[Any, ...]) -> str:
+def _float_indices(op: Op, error: IndexError, values: tuple[Any, ...]) -> str:
     """For numpy's "arrays used as indices must be of integer (or boolean) type" in a forward of several inputs: the
     engine made each of them floats (an input has a gradient), whatever the integers given; an index array goes by
-    name, as a parameter, which keeps its dtype."""
+    name, as a parameter, which keeps its dtype and has no vjp (an Op has one per input).  The Op to build and the
+    call, in the forward's own names, for its last input of whole numbers (the index, most likely)."""
     if "must be of integer" not in str(error) or len(values) < 2:
         return ""
-    return ("; an array given as an input is made a float constant (an input has a gradient): give index arrays by "
-            "name, as parameters, op(x, index=i), which keep their integers")
+    code = getattr(op.forward, "__code__", None)
+    names = code.co_varnames[:len(values)] if code is not None and code.co_argcount >= len(values) else ()
+    with np.errstate(all="ignore"):  # (inf or NaN among the numbers: no whole number, and no warning)
+        whole = [k for k in range(1, len(values)) if np.all(np.mod(values[k], 1) == 0)] or [len(values) - 1]
+    if not names:
+        return ("; an array given as an input is made a float constant (an input has a gradient): give index arrays "
+                "by name, as parameters without a vjp of their own, which keep their integers")
+    inputs = [name for k, name in enumerate(names) if k != whole[-1]]
+    return (f"; an array given as an input is made a float constant (an input has a gradient): give index arrays by "
+            f"name, as parameters without a vjp of their own, which keep their integers: Op({op.name!r}, forward, "
+            f"({', '.join(f'vjp_{name}' for name in inputs)},)), then {op.name}({', '.join(inputs)}, "
+            f"{names[whole[-1]]}=…)")
 
 
 def _flat_against_columns(values: tuple[Any, ...]) -> str:
@@ -529,7 +541,7 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
         details = f"; {_params_text(params)}" if params else ""  # (as _forward_error writes them)
         raise IndexError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})"
-                         f"{_float_indices(error, values)}") from _helpful_cause(error)
+                         f"{_float_indices(op, error, values)}") from _helpful_cause(error)
     except TypeError as error:  # e.g. reshape(2, "a"), sum(axis=1.0)
         if op in _REDUCTIONS and (listed := _listed_axes(params.get("axis"), op.name)) is not None:
             raise listed from None  # (sum(axis=[0, 1]): found here, where a good call pays nothing for the test)
@@ -906,12 +918,23 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     if kind is TypeError and _refuses_call(vjp, (None,) * (2 + len(parents)), node._params or _NO_PARAMS):
         given = ", ".join(_given_params(node)) or "none"
         shared = (f"; a vjp is called as vjp(g, out, *inputs, **params) with the keywords the call gave ({given}), "
-                  "not the forward's defaults: give the vjp's parameters the forward's defaults too")
+                  f"not the forward's defaults: {_vjp_signature(op)}")
     inputs = ", ".join(str(np.shape(_data_of(p))) for p in parents)
     inputs = f"the input has shape {inputs}" if len(parents) == 1 else f"the inputs have shapes {inputs}"
     shapes = "" if written or kind is TypeError else f" (g has shape {node.shape}; {inputs})"
     message = f"{op.name}: {_its_vjp(parents, parent)} raised {type(error).__name__}: {error}{shared}{shapes}"
     raise kind(message) from error
+
+
+def _vjp_signature(op: Op) -> str:
+    """What to give a vjp that refused the call's keywords (lacking one, or its default): the forward's parameters
+    with their defaults, ``vjp(g, out, x, k=2.0)`` (and ``saved=None`` with a saving forward)."""
+    try:
+        written = str(inspect.signature(op.forward))[1:-1]
+    except (TypeError, ValueError):  # (a builtin without a signature)
+        return "give each vjp the forward's keyword parameters, with its defaults"
+    saved = ", saved=None" if op.saving is not None else ""
+    return f"give each vjp the forward's keyword parameters, with its defaults: vjp(g, out, {written}{saved})"
 
 
 def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:

@@ -693,13 +693,18 @@ def _settings_kept(name: str, given: Any, settings: dict[str, Any]) -> tuple[str
             + (", for class indices y)" if base == "cross_entropy" else ")")), kept
 
 
+def _shown_settings(settings: dict[str, Any]) -> str:
+    """PyTorch's cost's ``settings`` as written in its call: ``reduction='sum'``, ``weight=… (a Tensor)``."""
+    return ", ".join(f"{key}={value!r}" if isinstance(value, (bool, int, float, str)) else
+                     f"{key}=… (a {type(value).__name__})" for key, value in settings.items())
+
+
 def _left_out(settings: dict[str, Any], kept: set[str]) -> str:
     """What the advice says of the settings of PyTorch's cost that it does not keep (reduction='none', a weight)."""
     left = [key for key in settings if key not in kept]
     if not left:
         return ""
-    shown = ", ".join(f"{key}={settings[key]!r}" if isinstance(settings[key], (bool, int, float, str)) else
-                      f"{key}=… (a {type(settings[key]).__name__})" for key in left)
+    shown = _shown_settings({key: settings[key] for key in left})
     if settings.get("reduction") == "none":  # (one cost per element: fit takes one number)
         return (f"; its {shown} {'is' if len(left) == 1 else 'are'} not carried over: fit minimises one number, and "
                 "reduction='none' gives one per element (the cost above is their mean, PyTorch's reduction='mean')")
@@ -726,9 +731,11 @@ def _check_not_pytorchs(cost: Any) -> None:
     name = getattr(owner, "__name__", type(inner).__name__)
     settings = _pytorch_settings(cost, inner)  # (reduction='sum', label_smoothing=0.1: kept, or said to be left out)
     advice, kept = _settings_kept(name, cost, settings)
-    advice = advice or pytorch_cost_advice(name) or (
-        f"use losses.{name}" if name in COSTS else "write it with Value operations, a function (outputs, targets) → "
-                                                   "Value such as losses.squared_error")
+    advice = advice or pytorch_cost_advice(name) or (f"use losses.{name}" if name in COSTS else None)
+    if advice is None:  # (no cost here to say its settings are left out of: they are the user's to write)
+        keeping = f" (keeping its {_shown_settings(settings)})" if settings else ""
+        advice, kept = (f"write it with Value operations{keeping}, a function (outputs, targets) → Value such as "
+                        "losses.squared_error"), set(settings)
     partial = " (in a functools.partial)" if inner is not cost else ""
     raise TypeError(f"fit: cost is PyTorch's {name}{partial}, which computes with torch tensors, not Values; {advice}"
                     f"{_left_out(settings, kept)}")
@@ -864,7 +871,7 @@ def _warn_if_dead(model: Any, inputs: np.ndarray, history: History, cost: float 
                 return
             outputs = layer(outputs)
             if layer.activation_name == "relu" and not np.any(outputs.data > 0):
-                dead.append(layer.name)
+                dead.append("the layer" if layer is model else layer.name)  # (a lone Layer's name is "layer")
     if dead:
         warnings.warn(f"fit: training stopped at ‖∇C‖ = 0 (the seed's STOP) after {history.episodes} "
                       f"episode{'s' if history.episodes != 1 else ''}, but not at a minimum: the cost is still "

@@ -161,13 +161,13 @@ def numerical_gradient(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     evaluate = _evaluator(f, as_value)
     try:
         out = evaluate(bases)
-    except (TypeError, IndexError) as error:
+        if any(as_value):
+            _check_alike_recorded(f, bases, out, evaluate)
+        weights = _upstream_weights(upstream, out)
+        grads = _central_differences(evaluate, bases, weights, eps)  # (class labels moved by eps refused: 1e-06)
+    except (TypeError, IndexError, ValueError) as error:
         _name_integer_inputs(error, inputs, "numerical_gradient")
         raise
-    if any(as_value):
-        _check_alike_recorded(f, bases, out, evaluate)
-    weights = _upstream_weights(upstream, out)
-    grads = _central_differences(evaluate, bases, weights, eps)
     _refuse_non_finite(evaluate, bases, weights, eps, grads)
     return grads
 
@@ -699,22 +699,24 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     task, checked = _gradient_task(f, inputs, atol, rtol, seed, rows)
     try:
         report = _check_orders(task, eps, order)
-    except (TypeError, IndexError) as error:
+    except (TypeError, IndexError, ValueError) as error:
         _name_integer_inputs(error, inputs, "check_gradients")
         raise
     _refuse_closed_over(task, checked, report)
     return report
 
 
-def _name_integer_inputs(error: TypeError | IndexError, inputs: Sequence[Any], where: str) -> None:
+def _name_integer_inputs(error: Exception, inputs: Sequence[Any], where: str) -> None:
     """``error``, raised where ``f`` was called on the inputs made float64, raised again with a note where one of them
-    was given as integers or booleans (the ids of a lookup, a gather's rows, a mask): f may have used it as an index,
-    and the refusal ("not with a Value", numpy's "must be of integer type") named nothing the call held.  Returns
-    where there is no such input, or the error is of another class (its own arguments)."""
+    was given as integers or booleans (the ids of a lookup, a gather's rows, a mask, class labels): f may have used it
+    as an index, and the refusal ("not with a Value", numpy's "must be of integer type", cross_entropy's "class
+    indices must be integers, got 1e-06" of a label moved by the step) named nothing the call held.  Returns where
+    there is no such input, or the error is of another class (its own arguments) or a ValueError not about integers."""
     __tracebackhide__ = True
     given = [(i, x) for i, x in enumerate(inputs) if not isinstance(x, Value | np.generic | int | float | bool)
              and np.ndim(x) and np.asarray(x).dtype.kind in "biu"]
-    if not given or type(error) not in (TypeError, IndexError):
+    if not given or type(error) not in (TypeError, IndexError, ValueError) or \
+            type(error) is ValueError and "integer" not in str(error):
         return
     i, x = given[0]
     dtype = np.asarray(x).dtype
