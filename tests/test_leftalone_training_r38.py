@@ -12,21 +12,11 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 
 import tinygrad_edu
 from tinygrad_edu import Value, data, losses, nn, no_grad, optim, training
 from tinygrad_edu import functional as F
-
-
-def _central_differences(function, start: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """∂function/∂x by central differences in float64, element by element."""
-    grad = np.zeros_like(start)
-    for i in np.ndindex(start.shape):
-        up, down = start.copy(), start.copy()
-        up[i] += step
-        down[i] -= step
-        grad[i] = (function(up) - function(down)) / (2 * step)
-    return grad
 
 
 # --- (a) mean_squared_error: finite wherever its value is ------------------------------------------------------------
@@ -61,7 +51,7 @@ def test_mean_squared_error_keeps_its_numbers_and_gradient_elsewhere() -> None:
         cost = losses.mean_squared_error(prediction, y)
         cost.backward()
         assert float(cost.data) == pytest.approx(np.mean((p - y) ** 2), rel=1e-13)
-        expected = _central_differences(lambda q, y=y: np.mean((q - y) ** 2), np.asarray(p, dtype=float))
+        expected = central_difference(lambda q, y=y: np.mean((q - y) ** 2), np.asarray(p, dtype=float))
         np.testing.assert_allclose(prediction.grad, expected, rtol=1e-7, atol=1e-10)
     small = Value(np.ones((3, 2), np.float32))
     assert losses.mean_squared_error(small, np.zeros((3, 2), np.float32)).dtype == np.float32
@@ -94,7 +84,7 @@ def _check_against_torch(mine, theirs, outputs: np.ndarray, targets: np.ndarray,
     expected.backward()
     assert value.item() == pytest.approx(expected.item(), rel=1e-12)
     np.testing.assert_allclose(prediction.grad, outputs_torch.grad.numpy(), rtol=1e-10, atol=1e-14)
-    differences = _central_differences(lambda o: mine(Value(o), targets).item(), outputs.copy())
+    differences = central_difference(lambda o: mine(Value(o), targets).item(), outputs.copy())
     np.testing.assert_allclose(prediction.grad, differences, rtol=1e-6, atol=1e-8)
 
 
@@ -255,6 +245,6 @@ def test_the_normal_log_probability_advised_is_pytorchs() -> None:
     np.testing.assert_allclose(mine.data, theirs.detach().numpy(), rtol=1e-13)
     np.testing.assert_allclose(mu.grad, mu_t.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(sigma.grad, sigma_t.grad.numpy(), rtol=1e-12)
-    by_differences = _central_differences(
+    by_differences = central_difference(
         lambda s: float(np.sum(-((x - mu0) / s) ** 2 / 2 - np.log(s) - 0.5 * np.log(2 * np.pi))), sigma0.copy())
     np.testing.assert_allclose(sigma.grad, by_differences, rtol=1e-7)

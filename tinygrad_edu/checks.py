@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
            "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
-           "one_argument", "misspelt_keyword", "outside_the_package", "text"]
+           "one_argument", "misspelt_keyword", "outside_the_package", "text", "advice_on_import"]
 
 
 def _shown(value: Any) -> str:

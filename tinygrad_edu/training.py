@@ -100,7 +100,8 @@ class History:
     def __add__(self, other: History) -> History:
         """The run of ``self`` and then of ``other``, as one History (a new one): the episodes of ``other`` follow
         those of ``self`` and its ``seconds`` count on from self's last; ``final_cost`` and ``stopped`` are those
-        of ``other`` (of ``self`` where ``other`` has none); the label is the two joined by " + ", or one of them
+        of ``other`` (of ``self`` where ``other`` has no episodes and none: a ``final_cost`` None after episodes,
+        Ctrl-C in fit's pass after the last update, stays None); the label is the two joined by " + ", or one of them
         where the other is empty or repeats the last (pieces of one optimizer keep its name).
 
             >>> a = History([4.0, 2.0], [4.0, 2.0], [0.1, 0.1], [0.5, 1.0], "SGD", "episodes", 1.5)
@@ -118,7 +119,7 @@ class History:
         return History([*self.cost, *other.cost], [*self.gradient_norm, *other.gradient_norm],
                        [*self.step_size, *other.step_size], [*self.seconds, *(offset + s for s in other.seconds)],
                        label, other.stopped or self.stopped,
-                       self.final_cost if other.final_cost is None else other.final_cost)
+                       self.final_cost if other.final_cost is None and not other.cost else other.final_cost)
 
     def __radd__(self, other: Any) -> History:
         """``0 + history``: ``sum(histories)`` starts from 0, as it does for numbers."""

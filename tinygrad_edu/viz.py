@@ -379,9 +379,11 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
                 "inputs; so are the parameters\nthat are not its inputs), and the Values it uses may hold another "
                 "pass's .grad: call zero_grad(), then call backward() again to see one pass")
     elif show_grad and value.grad is not None and total == len(kept) and _intermediates_apart(value, kept):
-        key += ("\ngrad: some intermediates' .grad are from another backward pass than those of the Values that use "
-                "them (another output's, or one that\nbackward(inputs=…) left as it was, on no path to its inputs), "
-                "so here they do not follow by the chain rule: call zero_grad() and backward() again to see one pass")
+        key += ("\ngrad: some intermediates' .grad do not follow by the chain rule from those of the Values that use "
+                "them here: they hold another backward\npass's (another output's, or one that backward(inputs=…) left "
+                "as it was, on no path to its inputs), or Values outside this drawing use them\ntoo (the Value drawn "
+                "is part of a larger graph: draw the output backward() started from); else call zero_grad() and "
+                "backward() again")
     elif show_grad and value.grad is not None and total == len(kept) and _passes_mixed(kept):
         key += ("\ngrad: the parameters' .grad are 0, reset by zero_grad(set_to_none=False) after the backward pass "
                 "whose gradients the other Values hold: call backward() again to see one pass" if _zeroed(kept) else
@@ -548,7 +550,9 @@ def _follows(value: Value, through: Any, size: Any) -> bool:
 def _intermediates_apart(value: Value, kept: list[Value]) -> bool:
     """Whether a computed Value among ``kept`` (the whole graph of ``value``) holds a ``.grad`` that does not follow by
     the chain rule from those of the Values that use it: another backward pass's, one of another output through it,
-    or one that ``backward(inputs=…)`` left as it was, on no path to its inputs.  False where that cannot be told (a
+    or one that ``backward(inputs=…)`` left as it was, on no path to its inputs; or one of this pass where Values
+    outside ``kept`` use it too (``value`` inside a larger graph: a Value keeps no record of its users, so the two
+    cannot be told apart).  False where that cannot be told (a
     Value that uses it without ``.grad``, a graph made stale by a step)."""
     through: dict[int, Any] = {}
     size: dict[int, Any] = {}

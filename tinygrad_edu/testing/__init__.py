@@ -1480,6 +1480,7 @@ def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int
 
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take testing.any_typo for a name)
+    @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """minitorch's ``central_difference``: an AttributeError saying what it is here."""
         raise checks.minitorch_name(__name__, name)
