@@ -94,3 +94,15 @@ def test_a_drawing_inside_a_larger_graph_does_not_call_one_pass_two() -> None:
     key = viz.draw_graph(v).source
     assert "larger graph" in key, key
     assert "from another backward pass than" not in key
+
+
+# --- a list holding itself ---------------------------------------------------------------------------------------
+def test_a_list_holding_itself_is_refused_clearly_not_by_a_recursion_error() -> None:
+    """checks.masked looks inside lists for masked arrays (this round); a list that holds itself must end that walk
+    and reach numpy's own refusal, named by Value, as before, not a RecursionError."""
+    looped: list = [1.0, 2.0]
+    looped.append(looped)
+    with pytest.raises((TypeError, ValueError)) as caught:
+        Value(looped)
+    assert not isinstance(caught.value, RecursionError) and str(caught.value).startswith("Value"), caught.value
+    assert checks.masked([[np.ma.masked_array([1.0, 2.0], mask=[False, True])], looped])

@@ -160,15 +160,16 @@ def text(value: Any, name: str, where: str, meaning: str = "") -> str:
     return value
 
 
-def masked(value: Any) -> bool:
+def masked(value: Any, _within: frozenset[int] = frozenset()) -> bool:
     """Whether ``value`` is a masked array with masked elements, or a list or tuple holding one (at any depth;
     numpy.ma's ``masked``, which iterating a masked array gives, too): ``np.asarray`` would use the numbers under the
-    mask."""
+    mask.  (``_within``: the lists walked into, so that a list holding itself ends the walk, for numpy to refuse.)"""
     if isinstance(value, (list, tuple)):
         kinds = set(map(type, value))  # (the types first, in C: a list of a million numbers is not walked in Python)
-        if kinds <= _NUMBER_TYPES or not any(issubclass(kind, (list, tuple, np.ma.MaskedArray)) for kind in kinds):
+        if kinds <= _NUMBER_TYPES or not any(issubclass(kind, (list, tuple, np.ma.MaskedArray)) for kind in kinds) \
+                or id(value) in _within:
             return False
-        return any(masked(part) for part in value)
+        return any(masked(part, _within | {id(value)}) for part in value)
     return isinstance(value, np.ma.MaskedArray) and bool(np.ma.is_masked(value))
 
 
