@@ -28,7 +28,8 @@ Equivalent mutants, left without a test:
 - _softmax_axis with ``len(shape) or 1 if shape else 1`` for ``max(len(shape), 1)``: the same number.
 - _shape taking ``np.shape(x)`` of a Value: np.shape goes through the Value's __array_function__ to its own shape.
 - _joined keeping the caller's list instead of a copy: apply only unpacks it.
-- where casting the condition to bool before ops.select: numpy's where reads non-zero as true either way.
+- (was: where casting the condition to bool before ops.select; since round 38 ops.where takes the condition as a
+  setting, uncast, and tests/test_stepformulas_r38.py kills the mutant.)
 - functional.__getattr__ raising without ``name=name``: Python 3.11 fills in AttributeError.name for a module's
   __getattr__ itself (the test for it kills this on interpreters that do not).
 

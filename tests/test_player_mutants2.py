@@ -46,7 +46,7 @@ from helpers_player import (  # a cost's steps (nearest_values, display_names, b
     text_of,
 )
 
-from tinygrad_edu import Value
+from tinygrad_edu import Op, Value
 from tinygrad_edu import functional as F
 from tinygrad_edu.dependency_tree import DependencyTree, dependency_tree
 from tinygrad_edu.engine import local_gradients
@@ -128,11 +128,16 @@ def test_each_reduction_and_move_has_its_formulas_and_they_are_the_engines_deriv
 
 
 def test_an_operation_of_several_inputs_without_a_formula_is_written_as_its_name_applied_to_them():
-    """stack(a, b): every input named, comma-separated (not only the first); its local derivative has no formula."""
+    """blend(a, b), an Op of one's own: every input named, comma-separated (not only the first); its local derivative
+    has no formula.  (Round 38: stack, which this used, now writes its own, with its axis: stack([a, b], axis=0).)"""
     a, b = Value([1.0, 2.0]), Value([3.0, 4.0])
+    blend = Op("blend", lambda a, b: a + 2 * b, (lambda g, out, a, b: g, lambda g, out, a, b: 2 * g))
+    blended = blend(a, b)
+    assert forward_formula(blended, ["a", "b"]) == "blend(a, b)"
+    assert local_formula(blended, 1, ["a", "b"]) == ""
     stacked = F.stack([a, b])
-    assert forward_formula(stacked, ["a", "b"]) == "stack(a, b)"
-    assert local_formula(stacked, 1, ["a", "b"]) == ""
+    assert forward_formula(stacked, ["a", "b"]) == "stack([a, b], axis=0)"
+    assert local_formula(stacked, 1, ["a", "b"]) == "1 for its own slice, index 1 along axis 0"
 
 
 def test_the_second_input_of_a_quotient_and_of_a_power_get_their_own_derivatives():

@@ -85,6 +85,9 @@ def _maker(op: str):
         "astype": lambda: ops.astype(s(), dtype=np.float32), "broadcast_to": lambda: ops.broadcast_to(s(), shape=(3,)),
         "reshape": lambda: v().reshape(3, 1), "transpose": lambda: v().reshape(1, 3).T, "index": lambda: v()[2],
         "scatter": lambda: ops.scatter(s(), shape=(3,), key=1),
+        # (round 38: built in too, with their settings shown)
+        "where": lambda: F.where([True, False, True], v(), 0.3), "concatenate": lambda: F.concatenate([v(), v()]),
+        "stack": lambda: F.stack([v(), v()], axis=1),
     }[op]
 
 

@@ -36,7 +36,7 @@ from tinygrad_edu import checks, notation
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import exponent, format_number, numbers_of, operand, pretty, smallest_normal
-from tinygrad_edu.ops import BUILT_IN
+from tinygrad_edu.ops import BUILT_IN, Op
 
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op", "has_layers",
            "ACTIVATION_FORMULAS"]
@@ -707,11 +707,20 @@ def _is_square_of(node: Value, base: Value) -> bool:
 def built_in_op(node: Value) -> str:
     """The name of the operation that made ``node`` if it is the built-in one of that name, else "": formulas are
     written for these only, not for an Op of one's own that shares a name (a "pow" with its exponent as a parameter
-    has one input, and its own math)."""
+    has one input, and its own math).  A join (concatenate, stack), made per call, is the built-in one where it has
+    BUILT_IN's forward and vjps made in tinygrad_edu.ops."""
     if not isinstance(node, Value):
         raise TypeError(f"built_in_op: node must be a Value, got {type(node).__name__} {node!r:.60}")
     op = node._op
-    return op.name if op is not None and BUILT_IN.get(op.name) is op else ""
+    if op is None or (known := BUILT_IN.get(op.name)) is None:
+        return ""
+    return known.name if known is op or _made_like(op, known) else ""
+
+
+def _made_like(op: Op, known: Op) -> bool:
+    """Whether ``op`` computes as the built-in ``known`` does: its forward, and vjps of the same module."""
+    return (op.forward is known.forward and op.saving is known.saving
+            and all(getattr(vjp, "__module__", None) == known.vjps[0].__module__ for vjp in op.vjps))
 
 
 def network_input(nodes: list[Value]) -> Value | None:

@@ -168,7 +168,7 @@ def concatenate(values: Iterable[Any], axis: int | None = 0) -> Value:
     try:
         if len(values) > _FAN_IN and _recorded(values):
             return _in_a_tree(values, ops.concatenate, axis)
-        return apply(ops.concatenate(len(values), axis), *values)
+        return apply(ops.concatenate(len(values)), *values, axis=axis)
     except ValueError as error:  # (numpy's "zero-dimensional arrays cannot be concatenated": say what joins numbers)
         if axis is None or not all(_shape(v) == () for v in values):
             raise
@@ -188,7 +188,7 @@ def stack(values: Iterable[Any], axis: int = 0) -> Value:
     values = _joined("stack", values)
     if len(values) > _FAN_IN and _recorded(values):
         return _in_a_tree(values, ops.stack, axis)
-    return apply(ops.stack(len(values), axis), *values)
+    return apply(ops.stack(len(values)), *values, axis=axis)
 
 
 #: The most inputs one recorded join takes.  The backward pass hands each input's vjp all the inputs of its operation
@@ -202,12 +202,12 @@ def _recorded(values: list[Any]) -> bool:
     return is_grad_enabled() and any(isinstance(v, Value) and v.requires_grad for v in values)
 
 
-def _in_a_tree(values: list[Any], join: Callable[[int, Any], ops.Op], axis: int | None) -> Value:
-    """``apply(join(len(values), axis), *values)`` (one join of them all) made as a balanced tree: ``join`` of groups
-    of at most ``_FAN_IN`` values, then concatenations of their results along ``axis``, each of at most ``_FAN_IN``,
-    down to one.  Joining only copies numbers, so each comes out as one join gives it, to the bit.  Python numbers
-    take the dtype of the other values together as in one join (numpy's rule); what one join refuses is refused,
-    with the one join's error."""
+def _in_a_tree(values: list[Any], join: Callable[[int], ops.Op], axis: int | None) -> Value:
+    """``apply(join(len(values)), *values, axis=axis)`` (one join of them all) made as a balanced tree: ``join`` of
+    groups of at most ``_FAN_IN`` values, then concatenations of their results along ``axis``, each of at most
+    ``_FAN_IN``, down to one.  Joining only copies numbers, so each comes out as one join gives it, to the bit.
+    Python numbers take the dtype of the other values together as in one join (numpy's rule); what one join refuses
+    is refused, with the one join's error."""
     try:
         dtype = np.result_type(*[v.dtype if isinstance(v, Value) else np.asarray(v).dtype
                                  for v in values if v.__class__ not in (int, float, bool)])
@@ -215,12 +215,13 @@ def _in_a_tree(values: list[Any], join: Callable[[int, Any], ops.Op], axis: int 
         first = join
         while len(parts) > _FAN_IN:
             size = -(-len(parts) // -(-len(parts) // _FAN_IN))  # groups of (nearly) equal size
-            parts = [apply(first(len(group), axis), *group)
+            parts = [apply(first(len(group)), *group, axis=axis)
                      for group in (parts[i:i + size] for i in range(0, len(parts), size))]
             first = ops.concatenate
-        return apply(first(len(parts), axis), *parts)
+        return apply(first(len(parts)), *parts, axis=axis)
     except (TypeError, ValueError, IndexError, FloatingPointError):
-        return apply(join(len(values), axis), *values)  # the error of the one join (or, should it work, its result)
+        # the error of the one join (or, should it work, its result)
+        return apply(join(len(values)), *values, axis=axis)
 
 
 def _check_axis(name: str, axis: Any, wanted: str = "an int") -> None:
@@ -282,7 +283,7 @@ def where(condition: Any, a: Any, b: Any) -> Value:
     except ValueError:
         raise ValueError(f"where: condition, a and b of shapes {' and '.join(map(str, shapes))} "
                          "cannot be broadcast together") from None
-    return apply(ops.select(condition), a, b)
+    return apply(ops.where, a, b, condition=np.asarray(condition, dtype=bool))  # (the engine keeps a copy)
 
 
 #: Activation functions by name, for ``Layer(..., activation="relu")``.

@@ -217,11 +217,10 @@ def _expand(g, shape: tuple[int, ...], axis):
     return broadcast_to(g.reshape(kept), shape=shape)
 
 
-def select(condition: np.ndarray) -> Op:
-    """The Op ``select(c)(a, b)``: ``a`` where ``c`` holds, else ``b``; the gradient follows the same choice."""
-    condition = np.array(condition, dtype=bool)  # a copy: changing the caller's mask later changes nothing here
-    return Op("where", lambda a, b: np.where(condition, a, b), (lambda g, out, a, b: g * condition,
-                                                                lambda g, out, a, b: g * ~condition))
+# where(a, b, condition=c): a where c holds, else b; the gradient follows the same choice.  The condition (booleans) is
+# a setting, as an index's key is, so that drawings and the player's steps show it (the engine keeps a copy).
+where = Op("where", lambda a, b, condition: np.where(condition, a, b), (lambda g, out, a, b, condition: g * condition,
+                                                                       lambda g, out, a, b, condition: g * ~condition))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -256,9 +255,10 @@ def _pow_vjp_base(g, out, a, b):
     zero = b == 0
     if not zero.any():  # x ** n
         return g * b * power(a, b - 1)
-    general = b * power(select(zero)(1.0, a), b - 1)
-    at_zero = select(zero)(b, 0.0) / select(a == 0)(1.0, a) * select(zero)(out, 1.0)  # no 0·∞ where b ≠ 0 either
-    return g * select(zero)(at_zero, general)
+    general = b * power(where(1.0, a, condition=zero), b - 1)
+    at_zero = (where(b, 0.0, condition=zero) / where(1.0, a, condition=a == 0)
+               * where(out, 1.0, condition=zero))  # no 0·∞ where b ≠ 0 either
+    return g * where(at_zero, general, condition=zero)
 
 
 def _squared(a, b) -> bool:
@@ -272,7 +272,7 @@ def _pow_vjp_exponent(g, out, a, b):
     0, not 0·(−∞) = NaN."""
     if a.dtype != out.dtype:  # a float32 base under a float64 exponent: ln a in float64, as aᵇ was computed
         a = a.astype(out.dtype)
-    return g * out * log(select(a == 0)(1.0, a))
+    return g * out * log(where(1.0, a, condition=a == 0))
 
 
 # d(a^b)/da = b·a^(b-1),  d(a^b)/db = a^b·ln a
@@ -664,12 +664,12 @@ def _recorded_starts(last: list, out, inputs, axis: int | None) -> list[int]:
     return starts
 
 
-def _piece(i: int, axis: int | None, stacked: bool, last: list):
+def _piece(i: int, stacked: bool, last: list):
     """The vjp of input ``i`` of a concatenate/stack: cut its own piece out of the incoming gradient.  The pieces'
     places are found once, by the forward pass (``saved``; in a recorded pass, by the first vjp: ``last``), not by
     each vjp again: that made the backward pass of a join of n inputs take time n² (10,000 pieces: 7 s)."""
 
-    def vjp(g, out, *inputs, saved=None):
+    def vjp(g, out, *inputs, axis=0, saved=None):
         if stacked:
             return g[(slice(None),) * (axis % g.ndim) + (i,)]
         starts = saved or _recorded_starts(last, out, inputs, axis)
@@ -680,18 +680,31 @@ def _piece(i: int, axis: int | None, stacked: bool, last: list):
     return vjp
 
 
-def concatenate(count: int, axis: int | None = 0) -> Op:
-    """An Op joining ``count`` arrays along an existing ``axis`` (``None``: flattened first, as numpy does)."""
+# The joins take their axis as a setting (op(*xs, axis=1); 0 if not given), so that drawings and the player's steps
+# show it; an Op is made per number of inputs (one vjp each), all sharing these forwards (BUILT_IN holds one of each).
+def _concatenate(*xs, axis: int | None = 0):
+    return np.concatenate(xs, axis=axis)
+
+
+def _concatenate_and_starts(*xs, axis: int | None = 0):
+    return np.concatenate(xs, axis=axis), _starts(xs, axis)
+
+
+def _stack(*xs, axis: int = 0):
+    return np.stack(xs, axis=axis)
+
+
+def concatenate(count: int) -> Op:
+    """An Op joining ``count`` arrays along an existing axis, its setting ``axis`` (``None``: flattened first, as
+    numpy does)."""
     last: list = [None, None]  # the output of the last recorded pass's vjps (a weak reference), and its starts
-    return Op("concatenate", lambda *xs: np.concatenate(xs, axis=axis),
-              tuple(_piece(i, axis, stacked=False, last=last) for i in range(count)),
-              saving=lambda *xs: (np.concatenate(xs, axis=axis), _starts(xs, axis)))
+    return Op("concatenate", _concatenate, tuple(_piece(i, stacked=False, last=last) for i in range(count)),
+              saving=_concatenate_and_starts)
 
 
-def stack(count: int, axis: int = 0) -> Op:
-    """An Op joining ``count`` arrays of one shape along a new ``axis``."""
-    return Op("stack", lambda *xs: np.stack(xs, axis=axis),
-              tuple(_piece(i, axis, stacked=True, last=[]) for i in range(count)))
+def stack(count: int) -> Op:
+    """An Op joining ``count`` arrays of one shape along a new axis, its setting ``axis``."""
+    return Op("stack", _stack, tuple(_piece(i, stacked=True, last=[]) for i in range(count)))
 
 
 #: The operations whose formulas take e^−|x| or e^(x − max x), which far out underflows to 0 (σ(800) = 1/(1 + e⁻⁸⁰⁰),
@@ -702,5 +715,7 @@ def stack(count: int, axis: int = 0) -> Op:
 UNDERFLOW_IS_ROUNDING: frozenset[Op] = frozenset({sigmoid, sigmoid_slope, tanh, tanh_slope, softplus, softmax,
                                                   log_softmax, squared_error})
 
-#: The built-in operations by name (drawings write formulas for these, not for an Op of one's own of the same name).
-BUILT_IN: dict[str, Op] = {value.name: value for value in list(globals().values()) if isinstance(value, Op)}
+#: The built-in operations by name (drawings write formulas for these, not for an Op of one's own of the same name);
+#: for the joins, made per call, one of each: an Op with its forward and vjps made here is that join.
+BUILT_IN: dict[str, Op] = {**{value.name: value for value in list(globals().values()) if isinstance(value, Op)},
+                           "concatenate": concatenate(1), "stack": stack(1)}

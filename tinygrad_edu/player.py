@@ -168,6 +168,10 @@ def forward_formula(node: Value, names: list[str]) -> str:
              "sigmoid": f"σ({inner})", "relu": f"max({inner}, 0)", "sum": f"Σ({inner}{along})" if along else f"Σ {a}",
              "mean": f"mean({inner}{along})", "max": f"max({inner}{along})", "min": f"min({inner}{along})",
              "squared_error": f"Σ({a} − {b})²{per}"}
+    if op == "where":  # the condition, a setting: where([True, False], x, y) as F.where(condition, x, y)
+        return f"where({notation.param_text(node.op_params['condition'])}, {a}, {second})"
+    if op in ("concatenate", "stack"):  # along which axis (0 where the Op was called without one)
+        return f"{op}([{', '.join(names)}], axis={notation.param_text(node.op_params.get('axis', 0))})"
     if op == "index":  # which elements were picked, as Python writes it: W[[1, 1, 3]], w[0], x[:, 1]
         key = node.op_params["key"]
         base = a if _grouped(a) or " " not in a else f"({a})"
@@ -219,25 +223,60 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
         return other if node.parents[1 - i].ndim < 2 or node.parents[1 - i].size == 1 else f"{other}ᵀ"
     if op == "pow":
         return _power_rule(node, a, b) if i == 0 else f"{_base(a)}^{b} · ln {a}"
+    if op in ("concatenate", "stack", "index", "softmax", "log_softmax"):
+        return _moved_or_softmax(node, op, i, a)
     forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
              "div": f"1/{operand(b)}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1",
              "exp": f"e^{notation.exponent(a)}",
              "log": f"1/{a}", "sqrt": f"1/(2√{a})", "abs": f"sign({a})", "tanh": f"1 − tanh²({a})",
              "tanh_slope": f"−2·tanh({a})(1 − tanh²({a}))", "sigmoid_slope": f"σ″({a}) = σ′({a})(1 − 2σ({a}))",
              "sigmoid": f"σ′({a}) = σ({a})(1 − σ({a}))", "relu": f"ReLU′({a}): 1 where {a} > 0, else 0",
+             "where": f"1 where the condition is {i == 0}, else 0",
              "leaky_relu": f"LeakyReLU′({a}): 1 where {a} > 0, else {_slope(node)}", "softplus": f"σ({a})",
              "sum": "1 for every element",
              "mean": f"1/{node.parents[0].size // max(node.size, 1)} for every element",  # (per number averaged)
              "max": "1 at the maximum (shared equally by ties), 0 elsewhere",
              "min": "1 at the minimum (shared equally by ties), 0 elsewhere",
              "maximum": f"1 where {names[i]} > {other}, ½ where they are equal, 0 elsewhere",
-             "softmax": f"sᵢ(δᵢⱼ − sⱼ), s = softmax({a})", "log_softmax": f"δᵢⱼ − softmax({a})ⱼ",
              "copy": "1 (the numbers only move)", "astype": "1 (only the dtype changes)",
              "broadcast_to": "1 for each copy (the copies' gradients add up)",
              "scatter": "1 for the elements placed",
-             "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)",
-             "index": "1 for the picked elements"}
+             "reshape": "1 (the numbers only move)", "transpose": "1 (the numbers only move)"}
     return forms.get(op, "")
+
+
+def _moved_or_softmax(node: Value, op: str, i: int, a: str) -> str:
+    """The local derivative of a join (where input ``i``'s numbers went), an index (picks of one element add up)
+    or a softmax (over which axis, and 0 between two slices along it: softmax(x) alone would be over the last)."""
+    if op == "stack":
+        return f"1 for its own slice, index {i} along axis {notation.param_text(node.op_params.get('axis', 0))}"
+    if op == "concatenate":
+        axis = node.op_params.get("axis", 0)
+        sizes = [p.size if axis is None else p.shape[axis] for p in node.parents]
+        piece = f"{sum(sizes[:i])}:{sum(sizes[:i + 1])}"
+        return f"1 for its own piece, {piece} " + ("of the flattened result" if axis is None else
+                                                    f"along axis {notation.param_text(axis)}")
+    if op == "index":
+        x = node.parents[0]
+        picked = np.arange(x.size).reshape(x.shape)[node.op_params["key"]]
+        if np.unique(picked).size == picked.size:
+            return "1 for the picked elements"
+        return "1 for each pick (repeated picks of an element add up)"
+    x, axis = node.parents[0], node.op_params.get("axis", -1)
+    along = "" if x.ndim <= 1 else f", axis={notation.param_text(axis)}"
+    across = x.size > _slice_size(x.shape, axis)  # more than one slice: the derivative between two is 0
+    within = f" within each slice along axis {notation.param_text(axis)}" if across else ""
+    if op == "softmax":
+        return f"sᵢ(δᵢⱼ − sⱼ){within}, s = softmax({a}{along})"
+    return f"δᵢⱼ − softmax({a}{along})ⱼ{within}"
+
+
+def _slice_size(shape: tuple[int, ...], axis: Any) -> int:
+    """How many numbers one softmax over ``axis`` of an input of ``shape`` takes (all of them for None)."""
+    if axis is None or not shape:
+        return int(np.prod(shape))
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return int(np.prod([shape[a] for a in axes]))
 
 
 def _slope(node: Value) -> str:

@@ -39,7 +39,15 @@ import graphviz
 import numpy as np
 
 from tinygrad_edu import checks, nn, notation
-from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, TreeNode, dependency_tree, has_layers, network_input
+from tinygrad_edu.dependency_tree import (
+    DependencyTree,
+    TreeEdge,
+    TreeNode,
+    built_in_op,
+    dependency_tree,
+    has_layers,
+    network_input,
+)
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, replacing, write_text
 from tinygrad_edu.graph import ancestors, nearest_values
@@ -192,10 +200,16 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
     return clusters
 
 
+#: The operations whose setting None is not their default: an oval leaving it out would read as the default
+#: (softmax(x, axis=None), over all the numbers, as softmax over the last axis; concatenate(…, axis=None) as axis 0).
+_NONE_SHOWN = {"softmax", "log_softmax", "concatenate"}
+
+
 def _op_text(node: Value) -> str:
     params = node.op_params
+    none_shown = built_in_op(node) in _NONE_SHOWN
     shown = ", ".join(f"{k}={notation.param_text(v)}" for k, v in params.items()
-                      if v is not None and (k != "keepdims" or v))
+                      if (v is not None or none_shown) and (k != "keepdims" or v))
     return _text(f"{node.op}({shown})" if shown else node.op, 40)
 
 
