@@ -71,7 +71,7 @@ def test_log_and_sqrt_have_slope_plus_infinity_at_minus_zero():
 
 
 def test_a_condition_changed_after_where_changes_neither_the_result_nor_the_gradient():
-    """ops.select: the condition is copied, so changing the caller's mask later changes nothing."""
+    """ops.where's condition setting is copied, so changing the caller's mask later changes nothing."""
     mask = np.array([True, False, True])
     a, b = Value([1.0, 2.0, 3.0]), Value([10.0, 20.0, 30.0])
     out = F.where(mask, a * 2.0, b * 3.0)
