@@ -525,40 +525,59 @@ def _passes_mixed(kept: list[Value]) -> bool:
     ``kept``, the whole graph) pass back from their ``.grad``: a leaf adds up gradients over backward passes
     (gradient accumulation, or another output's pass through shared Values), an intermediate keeps the latest pass's.
     False where that cannot be told (a Value without ``.grad``, a graph made stale by a step)."""
+    users = _users(kept)
+    for p in kept:
+        if p.op is not None or not p.requires_grad or p.grad is None or id(p) not in users:
+            continue
+        follows = _follows(p, _passed_back(p, users[id(p)]))  # (the parts freed before the next Value's)
+        if follows is not True:
+            return follows is False
+    return False
+
+
+def _users(kept: list[Value]) -> dict[int, list[Value]]:
+    """The Values among ``kept`` that use each Value, by its id."""
     users: dict[int, dict[int, Value]] = {}
     for node in kept:
         for parent in node.parents:
             users.setdefault(id(parent), {})[id(node)] = node
-    for p in kept:
-        if p.op is not None or not p.requires_grad or p.grad is None or id(p) not in users:
-            continue
-        through: Any = 0.0
-        size: Any = 0.0  # Σ |contribution|: the scale of rounding where contributions of both signs cancel
-        try:
-            for user in users[id(p)].values():
-                if user.grad is None:
-                    return False
-                upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
-                for _, parent, g in local_gradients(user, upstream):
-                    if parent is p:
-                        through, size = through + g, size + np.abs(g)
-        except (TypeError, ValueError):  # a stale graph (a step since), a .grad of another shape set by hand
-            return False
-        if not _follows(p, through, size):
-            return True
-    return False
+    return {key: list(found.values()) for key, found in users.items()}
 
 
-def _follows(value: Value, through: Any, size: Any) -> bool:
-    """Whether ``value.grad`` is ``through``, the sum by the chain rule of what the Values that use it pass back, to
-    rounding (``size``: the sum of the parts' sizes, the scale of rounding where parts of both signs cancel)."""
+def _passed_back(value: Value, users: list[Value]) -> list[np.ndarray] | None:
+    """What each of ``users`` passes back to ``value`` from its ``.grad`` by the chain rule; None where that cannot be
+    told (a user without ``.grad``, a graph made stale by a step, a ``.grad`` of another shape set by hand).  One
+    Value at a time: a drawing of a network on all its samples holds no gradient of every Value at once."""
+    parts = []
+    try:
+        for user in users:
+            if user.grad is None:
+                return None
+            upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
+            parts += [g for _, parent, g in local_gradients(user, upstream) if parent is value]
+    except (TypeError, ValueError):
+        return None
+    return parts
+
+
+def _follows(value: Value, parts: list[np.ndarray] | None) -> bool | None:
+    """Whether ``value.grad`` is the sum of ``parts``, what the Values that use it pass back by the chain rule: the
+    same bits (one pass, as backward adds them), or equal to rounding on the scale of the parts' sizes (where parts
+    of both signs cancel); None for parts that cannot be told (``_passed_back``'s None)."""
+    if parts is None:
+        return None
     grad = value.grad.data if isinstance(value.grad, Value) else value.grad
+    through = sum(parts, start=np.zeros(())) if len(parts) != 1 else parts[0]
+    if np.shape(grad) != value.shape:
+        return False
+    if np.array_equal(grad, through):  # (first: no array of sizes, for a drawing of a large batch)
+        return True
+    size = sum((np.abs(part) for part in parts), start=np.zeros(()))
     tolerance = max(1e-9, math.sqrt(float(np.finfo(value.dtype).eps))) if value.dtype.kind == "f" else 1e-9
     # (not a fixed atol of 1e-12: a deep network's vanishing gradients, 1e-20 and twice it, are not rounding; a NaN
     # or inf contribution is no scale of rounding, and numpy warns about such an atol)
     atol = tolerance * np.nan_to_num(size, nan=0.0, posinf=0.0) + smallest_normal(grad)
-    return bool(np.shape(grad) == value.shape and np.allclose(grad, through, rtol=tolerance, atol=atol,
-                                                               equal_nan=True))
+    return bool(np.allclose(grad, through, rtol=tolerance, atol=atol, equal_nan=True))
 
 
 def _intermediates_apart(value: Value, kept: list[Value]) -> bool:
@@ -566,26 +585,10 @@ def _intermediates_apart(value: Value, kept: list[Value]) -> bool:
     the chain rule from those of the Values that use it: another backward pass's, one of another output through it,
     or one that ``backward(inputs=…)`` left as it was, on no path to its inputs; or one of this pass where Values
     outside ``kept`` use it too (``value`` inside a larger graph: a Value keeps no record of its users, so the two
-    cannot be told apart).  False where that cannot be told (a
-    Value that uses it without ``.grad``, a graph made stale by a step)."""
-    through: dict[int, Any] = {}
-    size: dict[int, Any] = {}
-    unknown: set[int] = set()  # (used by a Value without .grad: what it passes back is not known)
-    try:
-        for user in kept:
-            if user.op is None:
-                continue
-            if user.grad is None:
-                unknown.update(id(parent) for parent in user.parents)
-                continue
-            upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
-            for _, parent, g in local_gradients(user, upstream):
-                through[id(parent)] = through.get(id(parent), 0.0) + g
-                size[id(parent)] = size.get(id(parent), 0.0) + np.abs(g)
-    except (TypeError, ValueError):  # a stale graph (a step since), a .grad of another shape set by hand
-        return False
-    return any(node is not value and node.op is not None and node.grad is not None and id(node) in through
-               and id(node) not in unknown and not _follows(node, through[id(node)], size[id(node)]) for node in kept)
+    cannot be told apart).  Values where that cannot be told (see ``_passed_back``) are passed over."""
+    users = _users(kept)
+    return any(node is not value and node.op is not None and node.grad is not None and id(node) in users
+               and _follows(node, _passed_back(node, users[id(node)])) is False for node in kept)
 
 
 def _rank_parameters_beside_their_use(cluster: graphviz.Digraph, members: list[Value],
