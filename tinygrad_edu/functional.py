@@ -62,6 +62,7 @@ def sigmoid(x: Any) -> Value:
     return apply(ops.sigmoid, x)
 
 
+@checks.pytorch_keywords(inplace=write_instead.PYTORCH_ACTIVATION_KEYWORDS["inplace"])
 def relu(x: Any) -> Value:
     """ReLU(x) = max(x, 0), with derivative 1 for x > 0 and 0 otherwise.
 
@@ -71,6 +72,7 @@ def relu(x: Any) -> Value:
     return apply(ops.relu, x)
 
 
+@checks.pytorch_keywords(inplace=write_instead.PYTORCH_ACTIVATION_KEYWORDS["inplace"])
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Value:
     """x for x > 0, ``negative_slope``·x otherwise: ReLU that keeps a small gradient for negative inputs.
 
@@ -83,6 +85,8 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Value:
     return apply(ops.leaky_relu, x, negative_slope=negative_slope)
 
 
+@checks.pytorch_keywords(beta=write_instead.PYTORCH_ACTIVATION_KEYWORDS["beta"],
+                         threshold=write_instead.PYTORCH_ACTIVATION_KEYWORDS["threshold"])
 def softplus(x: Any) -> Value:
     """ln(1 + eˣ), a smooth ReLU whose derivative is σ(x); stable for large x.
 
@@ -298,12 +302,16 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwi
         """``F.cross_entropy``, ``F.mse_loss``: an AttributeError saying where the costs are (``F.cat``: what to
         write, from :mod:`tinygrad_edu.write_instead`'s tables)."""
         likelihoods, costs = write_instead.LIKELIHOOD_ADVICE, write_instead.FUNCTIONAL_COSTS
-        own = likelihoods.get(name) or write_instead.PIECEWISE_COSTS.get(name)
+        own = (likelihoods.get(name) or write_instead.PIECEWISE_COSTS.get(name)
+               or write_instead.PYTORCH_COSTS.get(name))
         if own is not None:  # (in neither module: a cost of one's own, as losses.name says it)
             raise checks.other_library_name(__name__, name, "PyTorch", f"write the cost, {own}")
         where = f": the costs are in tinygrad_edu.losses; use {costs[name]}" if name in costs else next(
             (f" (a {library} name); write {names[name]}"
              for library, names in (("PyTorch", write_instead.PYTORCH_FUNCTIONAL),
+                                    ("PyTorch", write_instead.PYTORCH_ACTIVATIONS),  # (F.gelu)
+                                    ("PyTorch", write_instead.PYTORCH_FUNCTIONS),  # (F.dropout, F.normalize)
+                                    ("PyTorch", write_instead.PYTORCH_IN_PLACE),
                                     ("JAX", write_instead.JAX_FUNCTIONAL)) if name in names), "")
         raise checks.no_attribute(__name__, name, where)
 

@@ -359,7 +359,8 @@ def pytorch_cost_advice(name: str) -> str | None:
         raise TypeError(f"pytorch_cost_advice: name must be a str, got {type(name).__name__}")
     # a cost with a kink or a negative log-likelihood: one's own, written with F = tinygrad_edu.functional
     formula = (write_instead.PIECEWISE_COSTS.get(_PIECEWISE_CLASSES.get(name, name))
-               or write_instead.LIKELIHOOD_ADVICE.get(name))
+               or write_instead.LIKELIHOOD_ADVICE.get(name)
+               or write_instead.PYTORCH_COSTS.get(write_instead.PYTORCH_COST_CLASSES.get(name, name)))
     if formula is not None:
         return f"write the cost, {formula}"
     return f"use losses.{_PYTORCH_NAMES[name]}" if name in _PYTORCH_NAMES else None

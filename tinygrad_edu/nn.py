@@ -113,7 +113,7 @@ _PYTORCH_CLASSES = {
 
 #: The classes both torch.nn and Keras have, and what to write instead.
 _PYTORCH_AND_KERAS_CLASSES = {
-    "Dropout": "there is no dropout here (no layer computes differently in training); leave it out",
+    "Dropout": write_instead.PYTORCH_LAYERS["Dropout"],  # (Keras's rate is p)
     **dict.fromkeys(("LSTM", "GRU"), _UNROLL_BY_HAND),
 }
 
@@ -1516,7 +1516,8 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
         if name in _KERAS_CLASSES:
             raise checks.other_library_name(__name__, name, "Keras", _KERAS_CLASSES[name])
         # torch.nn's costs (MSELoss, BCEWithLogitsLoss, L1Loss, ...): what tinygrad_edu.losses says of them
-        advice = _PYTORCH_CLASSES.get(name) or losses.pytorch_cost_advice(name)
+        advice = (_PYTORCH_CLASSES.get(name) or write_instead.PYTORCH_LAYERS.get(name)  # (nn.GELU, nn.BatchNorm1d)
+                  or losses.pytorch_cost_advice(name))
         raise checks.other_library_name(__name__, name, "PyTorch", advice)
 
 

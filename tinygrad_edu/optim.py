@@ -80,7 +80,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 import numpy as np
 
-from tinygrad_edu import checks, optim_state
+from tinygrad_edu import checks, optim_state, write_instead
 from tinygrad_edu.autodiff import gradient_and_hessian
 from tinygrad_edu.engine import Value, backward_order, enable_grad, is_anomaly_enabled, no_grad
 from tinygrad_edu.seeds import generator
@@ -1743,7 +1743,8 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
     @checks.advice_on_import
     def __getattr__(name: str) -> Any:
         """``optim.lr_scheduler``, ``optim.StepLR``: an AttributeError saying what to write."""
-        raise checks.other_library_name(__name__, name, "PyTorch", _PYTORCH_NAMES.get(name))
+        advice = _PYTORCH_NAMES.get(name) or write_instead.PYTORCH_OPTIMIZERS.get(name)  # (optim.AdamW, RMSprop)
+        raise checks.other_library_name(__name__, name, "PyTorch", advice)
 
 
 def __dir__() -> list[str]:

@@ -3,9 +3,10 @@ need its numbers (``np.var(v, axis=1)``, ``np.linalg.norm(v, 1)``, ``np.add.redu
 libraries have under other names (PyTorch's ``v.flatten()``, micrograd's ``v._prev``).  The engine refuses those
 by name (:class:`tinygrad_edu.engine.Value`'s ``__array_function__``, ``__array_ufunc__`` and the class attributes
 set from :data:`WRITE_INSTEAD`); these tables are what it says.  So are the tables of other libraries' module-level
-names (PyTorch's ``F.conv2d``, ``nn.LayerNorm``, ``losses.L1Loss``, JAX's ``F.logsumexp``) that the ``__getattr__`` of
-:mod:`tinygrad_edu.functional`, :mod:`~tinygrad_edu.losses` and :mod:`~tinygrad_edu.nn` read.  Each formula is code
-that runs on a Value ``v`` (``a``, ``b`` for two), and the tests run them.
+names (PyTorch's ``F.conv2d``, ``nn.LayerNorm``, ``losses.L1Loss``, ``optim.AdamW``, JAX's ``F.logsumexp``) that the
+``__getattr__`` of :mod:`tinygrad_edu.functional`, :mod:`~tinygrad_edu.losses`, :mod:`~tinygrad_edu.nn` and
+:mod:`~tinygrad_edu.optim` read.  Each formula is code that runs on a Value ``v`` (``a``, ``b`` for two; ``x`` in
+the tables of module-level names), and the tests run them.
 
     >>> numpy_advice("np.var", "var", (np.zeros((2, 3)),), {"axis": 1})
     '((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)'
@@ -622,6 +623,190 @@ SEED_TRAIN = ("train(mode) only sets the training flag, as PyTorch's does; the s
 #: The seed's σ given as the name of a layer's activation: in its formulas σ stands for any activation function.
 SEED_SIGMA = ("σ is the seed's name for any activation function, not one of them: name the one meant, 'sigmoid' "
               "(σ(z) = 1 / (1 + e^(−z)), the seed's default) or another")
+
+
+# --- torch.nn's, torch.nn.functional's and torch.optim's names for small networks (activations, norms, dropout,
+# containers, costs, optimizers) that have none here: what the __getattr__ of tinygrad_edu.functional, nn, losses and
+# optim say to write (each formula runs on a Value x, or a and b, with F = tinygrad_edu.functional)
+
+#: An error function of one's own, for PyTorch's exact GELU: numpy has none (math.erf takes one number); its
+#: derivative 2/√π·e^(−a²) is written with np.exp, which gives a Value where a is one (a second derivative).
+_ERF = ("Op('erf', lambda a: np.vectorize(math.erf, otypes=[a.dtype])(a), lambda g, out, a: g * 2 / np.pi ** 0.5 * "
+        "np.exp(-a * a))")
+#: e to the power min(x, 0), less 1: the negative side of ELU and SELU, which overflows for no x (x.exp() does,
+#: for x above about 709, and a where passes its NaN gradient on).
+_EXP_BELOW_0 = "((-(-x).relu()).exp() - 1)"
+#: PyTorch's Hardsigmoid, x/6 + ½ clamped to [0, 1], with its gradient at -3 and 3 themselves (none, as PyTorch's).
+_HARD_SIGMOID = "F.where(x >= 3, 1.0, (x / 6 + 0.5).relu())"
+#: PyTorch's activations by torch.nn.functional's names, written on a Value x, as F.name's refusals say them (and
+#: torch.nn's classes of them, PYTORCH_LAYERS).
+PYTORCH_ACTIVATIONS = {
+    "gelu": f"x * 0.5 * (1 + erf(x / 2 ** 0.5)), with erf = {_ERF}, an Op of your own (import math; from "
+            "tinygrad_edu import Op); PyTorch's approximate='tanh' is 0.5 * x * (1 + ((2 / np.pi) ** 0.5 * (x + "
+            "0.044715 * x ** 3)).tanh())",
+    "silu": "x * x.sigmoid()",
+    "mish": "x * F.softplus(x).tanh()",
+    "elu": f"x.relu() + {_EXP_BELOW_0}, for PyTorch's alpha=1.0 (another alpha multiplies the second term; e to the "
+           "power min(x, 0) overflows for no x)",
+    "selu": f"1.0507009873554805 * (x.relu() + 1.6732632423543772 * {_EXP_BELOW_0})",
+    "softsign": "x / (1 + abs(x))",
+    "hardsigmoid": f"{_HARD_SIGMOID}, x / 6 + 1/2 clamped to [0, 1]",
+    "hardswish": f"x * {_HARD_SIGMOID}",
+    "tanhshrink": "x - x.tanh()",
+    "glu": "x[..., :x.shape[-1] // 2] * x[..., x.shape[-1] // 2:].sigmoid(), the first half of the last axis gated by "
+           "the second (PyTorch's dim=-1)",
+    "softmin": "F.softmax(-x, axis), for PyTorch's dim=axis",
+    "threshold": "F.where(x > threshold, x, value)",
+    "prelu": "x.relu() - weight * (-x).relu(), weight a Value of the slopes, trained as the weights are (one, or one "
+             "per column of an x of shape (N, C))",
+}
+#: torch.nn.functional's in-place activations (F.relu_), and its inplace=True: what is written here instead.
+_NEW_VALUE = ("every function here makes a new Value, none changes its input in place (PyTorch's in-place forms save "
+              "memory, nothing else)")
+PYTORCH_IN_PLACE = {"relu_": "x = F.relu(x): " + _NEW_VALUE,
+                    "leaky_relu_": "x = F.leaky_relu(x, negative_slope): " + _NEW_VALUE}
+#: PyTorch's keywords of F.relu, F.leaky_relu and F.softplus that these have not.
+PYTORCH_ACTIVATION_KEYWORDS = {"inplace": "leave it out: " + _NEW_VALUE,
+                               "beta": "F.softplus(beta * x) / beta, PyTorch's softplus(x, beta)",
+                               "threshold": "leave it out: F.softplus is exact for every x, where PyTorch's turns "
+                                            "into x above the threshold"}
+
+#: Dropout, of single numbers or of whole channels (x of shape (N, C, …)), drawn while training from a numpy
+#: Generator rng: the mask is numbers, with no gradient, and the kept numbers are scaled by 1/(1 − p).
+_DROPOUT = "x * ((rng.random({shape}) >= p) / (1 - p))"
+_DROPPED = (", while training (rng a numpy Generator, p the probability of dropping; the mask has no gradient), x "
+            "itself in evaluation (training=False)")
+#: Batch norm of x of shape (N, C) (BatchNorm1d) or (N, C, H, W) (BatchNorm2d, ``{shape}`` a reshape of the
+#: per-channel Values): by the batch's own mean and (biased) variance in training, by the running averages in
+#: evaluation; the running variance is the unbiased one, as PyTorch's (momentum=0.1, eps=1e-5).
+_BATCH_NORM = ("(x - x.mean({axes}, keepdims=True)) / (((x - x.mean({axes}, keepdims=True)) ** 2).mean({axes}, "
+               "keepdims=True) + 1e-5).sqrt() * weight{shape} + bias{shape}")
+_RUNNING_NORM = "(x - running_mean{shape}) / np.sqrt(running_var{shape} + 1e-5) * weight{shape} + bias{shape}"
+_RUNNING_UPDATE = ("running_mean *= 0.9; running_mean += 0.1 * x.data.mean({axes}); running_var *= 0.9; "
+                   "running_var += 0.1 * x.data.var({axes}, ddof=1)")
+_PER_CHANNEL = ".reshape(1, -1, 1, 1)"
+
+
+def _batch_norm_layer(axes: str, shape: str) -> str:
+    """What torch.nn's BatchNorm1d (``axes`` '0') and BatchNorm2d (``axes`` '(0, 2, 3)') are here."""
+    return ("there is no batch norm here; on a Module of your own with Values weight = Value(np.ones(C)) and bias = "
+            "Value(np.zeros(C)), and running_mean = Value(np.zeros(C), requires_grad=False) and running_var = "
+            "Value(np.ones(C), requires_grad=False), which the state keeps and no optimizer changes, its forward is, "
+            f"while self.training, {_BATCH_NORM.format(axes=axes, shape=shape)}, with under no_grad(): "
+            f"{_RUNNING_UPDATE.format(axes=axes)} (PyTorch's momentum=0.1; eps=1e-5); and in eval(), "
+            f"{_RUNNING_NORM.format(shape=shape)}")
+
+
+#: PyTorch's RMSNorm over the last axis (eps=None: the dtype's machine epsilon, as PyTorch's).
+_RMS_NORM = "x / ((x ** 2).mean(-1, keepdims=True) + np.finfo(x.dtype).eps).sqrt() * weight"
+#: torch.nn.functional's other functions for small networks, written on Values, as F.name's refusals say them.
+PYTORCH_FUNCTIONS = {
+    "dropout": _DROPOUT.format(shape="x.shape") + _DROPPED,
+    **dict.fromkeys(("dropout1d", "dropout2d"), _DROPOUT.format(shape="x.shape[:2] + (1,) * (x.ndim - 2)")
+                    + ", whole channels of x (N, C, …) at a time" + _DROPPED),
+    "batch_norm": f"{_BATCH_NORM.format(axes=0, shape='')}, by the batch's own mean and variance (training=True) for "
+                  f"x of shape (N, C); PyTorch's default training=False is {_RUNNING_NORM.format(shape='')}",
+    "rms_norm": f"{_RMS_NORM}, over the last axis (normalized_shape=(d,), weight = Value(np.ones(d)); PyTorch's "
+                "eps=None is np.finfo(x.dtype).eps)",
+    "normalize": "x / F.maximum((x ** 2).sum(1, keepdims=True), 1e-24).sqrt(), each row of x scaled to length 1 "
+                 "(PyTorch's p=2, dim=1, eps=1e-12: a row shorter than eps is divided by eps)",
+    "cosine_similarity": "(a * b).sum(1) / (F.maximum((a ** 2).sum(1), 1e-16).sqrt() * F.maximum((b ** 2).sum(1), "
+                         "1e-16).sqrt()), the cosine of the angle between each row of a and b (PyTorch's dim=1, "
+                         "eps=1e-8)",
+    "pairwise_distance": "((a - b + 1e-6) ** 2).sum(-1).sqrt(), the distance between each row of a and b (PyTorch's "
+                         "p=2 adds eps=1e-6 to the difference)",
+}
+#: torch.nn's activation classes, and the functions they stand for: a Layer's activation may be a function of Values.
+_LAYER_ACTIVATIONS = {"GELU": "gelu", "SiLU": "silu", "Mish": "mish", "ELU": "elu", "SELU": "selu",
+                      "Softsign": "softsign", "Hardsigmoid": "hardsigmoid", "Hardswish": "hardswish",
+                      "Tanhshrink": "tanhshrink"}
+#: An activation class of torch.nn's, which is a function of Values given as a Layer's activation here.
+_AS_ACTIVATION = ("there is no {} layer here; a Layer takes a function of Values as its activation: nn.Layer(in_size, "
+                  "out_size, activation=act), with act = lambda x: ")
+#: A module of torch.nn's that is a formula in a forward here (``{}``: the class's name).
+_IN_A_FORWARD = "there is no {} module here; in a forward of your own, "
+#: torch.nn's (and Keras's) dropout layers: none here, but a forward of one's own may drop numbers.
+_DROPOUT_LAYER = ("there is no dropout here (no layer computes differently in training); leave it out, or, in the "
+                    "forward of a Module of your own, ")
+#: torch.nn's classes of the functions above, and its other modules for small networks: what nn.Name's refusals say.
+PYTORCH_LAYERS = {
+    **{name: _AS_ACTIVATION.format(name) + PYTORCH_ACTIVATIONS[function]
+       for name, function in _LAYER_ACTIVATIONS.items()},
+    "LogSigmoid": _AS_ACTIVATION.format("LogSigmoid") + _LOG_SIGMOID,
+    **{name: _IN_A_FORWARD.format(name) + PYTORCH_ACTIVATIONS[function]
+       for name, function in (("Softmin", "softmin"), ("Threshold", "threshold"), ("GLU", "glu"))},  # (GLU halves x)
+    "PReLU": "there is no PReLU module here; on a Module of your own with a Value weight = Value(np.full(1, 0.25)) "
+             "(PyTorch's start; np.full(C, 0.25) for one slope per column), its forward is "
+             + PYTORCH_ACTIVATIONS["prelu"],
+    "Dropout": _DROPOUT_LAYER + PYTORCH_FUNCTIONS["dropout"],  # (nn's advice for torch.nn's and Keras's Dropout)
+    **{name: _DROPOUT_LAYER + PYTORCH_FUNCTIONS["dropout2d"] for name in ("Dropout1d", "Dropout2d")},
+    "BatchNorm1d": _batch_norm_layer("0", ""),
+    "BatchNorm2d": _batch_norm_layer("(0, 2, 3)", _PER_CHANNEL),
+    "RMSNorm": "there is no RMSNorm here; on a Module of your own, its forward is " + PYTORCH_FUNCTIONS["rms_norm"],
+    "CosineSimilarity": _IN_A_FORWARD.format("CosineSimilarity") + PYTORCH_FUNCTIONS["cosine_similarity"],
+    "PairwiseDistance": _IN_A_FORWARD.format("PairwiseDistance") + PYTORCH_FUNCTIONS["pairwise_distance"],
+    "Identity": "there is no Identity module here; leave it out (a Network calls its layers in turn), or write x "
+                "itself where it stood; a layer without an activation is nn.Layer(in_size, out_size, "
+                "activation='identity')",
+    "Unflatten": "x.reshape(len(x), *sizes) in a forward of your own (Unflatten(1, sizes): the batch's first axis "
+                 "kept, the next one split)",
+    "LazyLinear": "there are no lazy layers here: nn.Layer(in_size, out_size, activation='identity') is given its "
+                  "number of inputs, x.shape[1], when it is made",
+    "init": "there is no init module here: a Layer draws its own weights, nn.Layer(in_size, out_size, init='he') "
+            "(PyTorch's kaiming_normal_), init='xavier' (xavier_uniform_) or 'uniform', and starts its biases at 0 "
+            "for 'he' and 'xavier'; numbers of your own go in under no_grad(): layer.weights[...] = array",
+}
+
+#: torch.nn.functional's costs (and torch.nn's classes of them, PYTORCH_COST_CLASSES) for small networks, written
+#: on Values, as F.name's, losses.name's and nn.Name's refusals say them (reduction='mean', PyTorch's default).
+PYTORCH_COSTS = {
+    "kl_div": "(target * (np.log(np.where(target > 0, target, 1)) - input)).sum() / len(input), for "
+              "log-probabilities input and probabilities target, an array (a network's: its .data), PyTorch's "
+              "reduction='batchmean', the divergence per sample; its default reduction='mean' divides the same sum "
+              "by target.size instead",
+    "soft_margin_loss": "F.softplus(-y * x).mean(), for scores x and labels y of 1 or -1: ln(1 + e^(−yx)), averaged",
+    "margin_ranking_loss": "(margin - y * (x1 - x2)).relu().mean(), for labels y of 1 (x1 should rank above x2) or "
+                           "-1 (PyTorch's margin=0.0)",
+    "multilabel_soft_margin_loss": "(y * F.softplus(-x) + (1 - y) * F.softplus(x)).mean(), for scores x and targets "
+                                   "y of 0 or 1, both of shape (N, C)",
+    "multi_margin_loss": "((1 - x[np.arange(len(x)), y][:, None] + x).relu() * (np.arange(x.shape[1]) != y[:, "
+                         "None])).sum(1).mean() / x.shape[1], for scores x (N, C) and class labels y, the multi-class "
+                         "SVM's hinge (PyTorch's margin=1)",
+}
+#: torch.nn's classes of the costs above, by their torch.nn.functional names.
+PYTORCH_COST_CLASSES = {"KLDivLoss": "kl_div", "SoftMarginLoss": "soft_margin_loss",
+                        "MarginRankingLoss": "margin_ranking_loss",
+                        "MultiLabelSoftMarginLoss": "multilabel_soft_margin_loss",
+                        "MultiMarginLoss": "multi_margin_loss"}
+
+#: A rule of one's own, stepped by hand after cost.backward() (every parameter the cost reached has a .grad).
+_BY_HAND = ("its step by hand after cost.backward(), with {state} = [np.zeros_like(p.data) for p in "
+            "model.parameters()] made once, under no_grad(): for p, s in zip(model.parameters(), {state}): {rule} ")
+#: torch.optim's optimizers that are not here, and what to write instead, as optim.Name's refusals say it.
+PYTORCH_OPTIMIZERS = {
+    "AdamW": "there is no AdamW here; write optim.Adam(model, learning_rate=lr) and, before each opt.step(), AdamW's "
+             "decay by hand under no_grad(): for p in model.parameters(): p *= 1 - lr * weight_decay (PyTorch's "
+             "weight_decay=0.01; the decay is not in the gradient, as PyTorch's Adam(weight_decay=) puts it)",
+    "RMSprop": "there is no RMSprop here; write " + _BY_HAND.format(
+        state="squares", rule="s *= alpha; s += (1 - alpha) * p.grad ** 2; p -= lr * p.grad / (np.sqrt(s) + eps)")
+        + "(PyTorch's alpha=0.99, eps=1e-8; optim.Adam(model, learning_rate=lr, betas=(0.0, alpha)) differs from it "
+          "only by Adam's bias correction)",
+    "Adagrad": "there is no Adagrad here; write " + _BY_HAND.format(
+        state="sums", rule="s += p.grad ** 2; p -= lr * p.grad / (np.sqrt(s) + eps)") + "(PyTorch's lr=0.01, "
+        "eps=1e-10)",
+    **{name: f"there is no {name} here; optim.Adam(model, learning_rate=lr) (plain Adam) or optim.SGD(model, "
+             "learning_rate=lr, momentum=0.9) takes its place, or write its rule by hand after cost.backward(), under "
+             "no_grad(): p -= … for p in model.parameters()"
+       for name in ("Adamax", "NAdam", "RAdam", "Adadelta", "ASGD", "Rprop", "SparseAdam")},
+    "LBFGS": "there is no L-BFGS here; for a small full-batch problem optim.Newton(model) (the Hessian itself, with "
+             "Armijo's line search) or optim.Armijo(model) (gradient descent with Armijo's steps) takes a closure as "
+             "LBFGS does, opt.step(closure), whose closure returns the cost without calling backward()",
+}
+
+# (this section's names, listed here beside it)
+__all__ += ["PYTORCH_ACTIVATIONS", "PYTORCH_IN_PLACE", "PYTORCH_ACTIVATION_KEYWORDS", "PYTORCH_FUNCTIONS",
+            "PYTORCH_LAYERS", "PYTORCH_COSTS", "PYTORCH_COST_CLASSES", "PYTORCH_OPTIMIZERS"]
+
 
 def __dir__() -> list[str]:
     """``dir()`` of this module lists its API (``__all__``), not its helpers and imports."""
