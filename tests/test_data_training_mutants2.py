@@ -108,7 +108,7 @@ def test_one_hot_checks_classes_and_the_labels_dtype_even_for_no_labels():
         one_hot([0], classes=0)
     with pytest.raises(ValueError, match=r"^one_hot: classes must be an integer >= 1, got 0$"):
         one_hot([], classes=0)
-    with pytest.raises(TypeError, match=r"^one_hot: labels must be integers, got dtype bool$"):
+    with pytest.raises(TypeError, match=r"^one_hot: labels must be integers, got dtype bool; .*labels\.astype\(int\)"):
         one_hot(np.array([], dtype=bool))
     assert one_hot([]).shape == (0, 10)
 

@@ -612,8 +612,10 @@ def test_pytorch_and_keras_keywords_say_this_packages_word(keyword, value, advic
     with pytest.raises(TypeError, match=rf"^fit: there is no argument {keyword}= \(another library's name\); {advice}"):
         fit(net, x, y, **arguments)
     assert all(np.array_equal(p.data, b) for p, b in zip(net.parameters(), before))  # nothing trained
-    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):  # a plain typo: Python's error
+    with pytest.raises(TypeError, match=r"^fit: there is no argument epoch=; did you mean episodes=\?"):  # a slip
         fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, epoch=3, progress=False)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):  # a word of no one's: Python's error
+        fit(net, x, y, optimizer=optim.GradientDescent(net, 0.1), episodes=2, colour=3, progress=False)
 
 
 def test_the_learning_rate_given_to_fit_says_it_belongs_to_the_optimizer():

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView, Sequence
 from collections.abc import Set as AbstractSet
 from types import FrameType
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 import numpy as np
 
@@ -204,10 +204,18 @@ def not_a_dataset(value: Any, name: str, where: str, give: str) -> None:
 
 def not_an_array(value: Any, name: str, where: str) -> None:
     """Refuse samples numpy would not make an array of them from: a mapping (a dict, or ``np.load`` of an .npz file,
-    whose arrays go by names), a view of one, a set (whose order is no order of the samples), an iterator (numpy
-    makes one object of each, shape ()), and a str (``*np.load(path)`` unpacks an archive's names).  A TypeError
-    naming ``where`` and ``name`` (``"the inputs"``), saying what to give."""
+    whose arrays go by names), a view of one (a dict's keys in their order), a set (whose order is no order of the
+    samples), an iterator (numpy makes one object of each, shape ()), a str (``*np.load(path)`` unpacks an archive's
+    names), a PyTorch tensor that requires grad (whose ``__array__`` raises torch's RuntimeError), and records of named
+    fields (``np.genfromtxt(..., names=True)``), not columns of numbers.  A TypeError naming ``where`` and ``name``
+    (``"the inputs"``), saying what to give."""
     verb = "are" if name.endswith("s") else "is"
+    fields = getattr(getattr(value, "dtype", None), "names", None)
+    if isinstance(fields, tuple):
+        _structured(fields, name, verb, where)
+    if getattr(value, "requires_grad", False) is True and type(value).__module__.partition(".")[0] == "torch":
+        raise TypeError(f"{where}: {name} {verb} a PyTorch {type(value).__name__} that requires grad, whose numbers "
+                        "numpy cannot read: give them, tensor.detach().numpy()")
     if isinstance(value, Mapping):
         names = [repr(key) for key in value]
         give = (f"give one of its arrays by its name ({listed(names)}), such as data[{names[0]}]" if names
@@ -216,13 +224,25 @@ def not_an_array(value: Any, name: str, where: str) -> None:
         raise TypeError(f"{where}: {name} {verb} the {_shown(value)}, not an array: a file's name? read it first "
                         "(np.loadtxt, np.load); *np.load(path) of an .npz file unpacks the names of its arrays, not "
                         "the arrays: give data[name]")
-    elif isinstance(value, AbstractSet | MappingView | Iterator):
-        given = "sorted(...)" if isinstance(value, AbstractSet) else "list(...)"  # (a set's order is no order)
+    elif isinstance(value, AbstractSet | MappingView | Iterator):  # (a set's order is no order; a dict's keys' is)
+        given = "sorted(...)" if isinstance(value, AbstractSet) and not isinstance(value, MappingView) else "list(...)"
         give = f"give them as a list or an array, such as {given}"
     else:
         return
     kind = type(value).__name__
     raise TypeError(f"{where}: {name} {verb} a{'n' * kind.startswith(tuple('aeiou'))} {kind}, not an array: {give}")
+
+
+def _structured(fields: tuple[str, ...], name: str, verb: str, where: str) -> NoReturn:
+    """The TypeError for records of named ``fields`` (``np.genfromtxt(path, names=True)`` of a CSV file with a header)
+    given as ``name``: how to make columns of them, or (not for the inputs) take one field."""
+    shown, bare = ", ".join(repr(field) for field in fields), name.removeprefix("the ")
+    one = f"one field by its name, {bare}[{fields[0]!r}], or " if bare != "inputs" else ""
+    raise TypeError(f"{where}: {name} {verb} a structured array (fields {shown}), as np.genfromtxt(..., names=True) "
+                    f"reads a CSV file with a header, one record per sample, not columns of numbers: give {one}the "
+                    f"fields as columns, recfunctions.structured_to_unstructured({bare}[[{shown}]]) (from "
+                    f"numpy.lib import recfunctions), or read the file with np.loadtxt(path, delimiter=',', "
+                    f"skiprows=1, ndmin=2)")
 
 
 def same_index(inputs: Any, targets: Any, where: str, name: str = "targets") -> None:
@@ -439,8 +459,7 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, unknown: str | 
                 return function(*args, **kwargs)
             except TypeError:
                 key = next((key for key in kwargs if key in advice or key in misplaced), None)
-                name = function.__qualname__.removesuffix(".__init__") if function.__name__ == "__init__" \
-                    else function.__name__
+                name = _called(function)
                 if key is None:
                     slip = _call_slip(function, args, kwargs) or _unknown_keyword(function, kwargs, unknown)
                     if not slip:
@@ -454,6 +473,12 @@ def pytorch_keywords(misplaced: Mapping[str, str] | None = None, unknown: str | 
     return decorate
 
 
+def _called(function: Callable[..., Any]) -> str:
+    """The name a call of ``function`` is written with: its class's for ``__init__`` and ``__new__``."""
+    return function.__qualname__.rpartition(".")[0] if function.__name__ in ("__init__", "__new__") \
+        else function.__name__
+
+
 def _call_slip(function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
     """What a slip of the hand in a call of ``function`` that Python refused was, for an error message: a keyword
     a letter or two off one of its parameters (``there is no argument episode=; did you mean episodes=?``), or
@@ -462,7 +487,7 @@ def _call_slip(function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapp
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
         return ""
-    slip = misspelt_keyword(function, kwargs)
+    slip = misspelt_keyword(function, kwargs) or _unpacked_dataset(function, args, kwargs)
     if slip:
         return slip
     kinds = {p.kind for p in parameters.values()}
@@ -476,6 +501,24 @@ def _call_slip(function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapp
     return (f"takes {counted(len(positional), 'positional argument')} ({', '.join(positional)}) but "
             f"{len(args)} were given; the others are keyword-only: write them with their names, e.g. "
             f"{', '.join(f'{name}=...' for name in needed)}")
+
+
+def _unpacked_dataset(function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """For a call Python refused that was given a ``data.Dataset`` (``train_test_split(data)``: Python's bare
+    "missing 1 required positional argument: 'labels'"): that it holds two arguments, to unpack with ``*``; else ''."""
+    at = next((i for i, arg in enumerate(args)
+               if isinstance(arg, tuple) and getattr(arg, "_fields", None) == ("inputs", "labels")), None)
+    if at is None:
+        return ""
+    try:
+        inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:  # (the call itself was refused, not a check inside the function)
+        names = [name for name in inspect.signature(function).parameters][:at + 1]
+        before = [name for name in names[:at] if name not in ("self", "cls")]
+        call = ", ".join([*before, "*data", "..."])
+        return (f"the {names[-1]} {'are' if names[-1].endswith('s') else 'is'} a Dataset (inputs and labels "
+                f"together), one argument for two: give them apart, unpacked with *, {_called(function)}({call})")
+    return ""
 
 
 def _unknown_keyword(function: Callable[..., Any], kwargs: Mapping[str, Any], advice: str | None) -> str:

@@ -54,6 +54,12 @@ __all__ = [
 ]
 
 
+#: The samples' second array is ``labels`` where it is kept with the inputs (Dataset, train_test_split, one_hot) and
+#: ``targets`` where the model learns it (batches, fit): advice for checks.pytorch_keywords when the two are swapped.
+USE_TARGETS = {"labels": "it is called targets= here (what the model should output), as for batches and fit"}
+USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_split and one_hot"}
+
+
 class _Fields(NamedTuple):
     inputs: np.ndarray
     labels: np.ndarray
@@ -71,8 +77,19 @@ class Dataset(_Fields):
 
     __slots__ = ()
 
+    @checks.pytorch_keywords(USE_LABELS, data="scikit-learn's .data is called inputs here: Dataset(inputs, labels)",
+                             target="scikit-learn's .target is called labels here: Dataset(inputs, labels)")
     def __new__(cls, inputs: object, labels: object) -> Dataset:
         return super().__new__(cls, *_paired("Dataset", inputs, labels, "labels"))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refused for its arrays with advice (a tuple's fields cannot be set: Python's bare "can't set attribute",
+        for ``train.inputs = train.inputs / 255``, say)."""
+        if name in self._fields:
+            raise AttributeError(f"Dataset: a Dataset is a tuple, whose arrays cannot be replaced: make another, "
+                                 f"ds = ds._replace({name}=...), or change the numbers in place, ds.{name}[...] = ...",
+                                 name=name, obj=self)
+        super().__setattr__(name, value)
 
     @classmethod
     def _make(cls, iterable: Iterable[Any]) -> Dataset:  # type: ignore[override]  # (mypy's own NamedTuple rule)
@@ -116,6 +133,23 @@ class Dataset(_Fields):
                              f"for sample {index}, ds.inputs[{index}] and ds.labels[{index}], or for some samples "
                              f"{samples}")
         return super().__getitem__(index)
+
+    def __contains__(self, sample: object) -> NoReturn:
+        """Refused, as ``count`` and ``index`` are: a tuple's compared the two arrays with ``sample`` and raised
+        numpy's "truth value ... is ambiguous" or its broadcasting error.  A TypeError saying how to look for a
+        sample or a label."""
+        raise TypeError("Dataset: a Dataset is the pair (inputs, labels), not its samples: to look for a sample "
+                        "among the inputs, np.count_nonzero((ds.inputs == x).all(axis=1)) counts its rows, "
+                        "np.flatnonzero(...) of the same gives their positions; for a label, "
+                        "np.count_nonzero(ds.labels == label)")
+
+    def count(self, sample: object) -> NoReturn:  # (refused, see __contains__)
+        """Refused: see ``__contains__``."""
+        self.__contains__(sample)
+
+    def index(self, sample: object, *bounds: object) -> NoReturn:  # (refused, see __contains__)
+        """Refused: see ``__contains__``."""
+        self.__contains__(sample)
 
     def __repr__(self) -> str:
         """One line, the arrays summarized as a Value's are, with their shapes once summarized (the NamedTuple's repr
@@ -284,11 +318,6 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
 
 # --------------------------------------------------------------------------------------------------- helpers
 
-#: The samples' second array is ``labels`` where it is kept with the inputs (Dataset, train_test_split, one_hot) and
-#: ``targets`` where the model learns it (batches, fit): advice for checks.pytorch_keywords when the two are swapped.
-USE_TARGETS = {"labels": "it is called targets= here (what the model should output), as for batches and fit"}
-USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_split and one_hot"}
-
 _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no sample counts)",
                  "train_size": "give test_fraction= (the rest is for training)",
                  "shuffle": "the samples are always shuffled here; to split a time series by time (the future kept "
@@ -392,7 +421,9 @@ def one_hot(labels: npt.ArrayLike, classes: int = 10) -> np.ndarray:
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)
     if y.dtype.kind not in "iu":  # (not bool, and not timedelta64, which numpy counts among its integers)
-        raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}{_float_labels_hint(y)}")
+        hint = "; for the two classes False and True (0 and 1), one_hot(labels.astype(int), classes=2)" \
+            if y.dtype.kind == "b" else _float_labels_hint(y)
+        raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}{hint}")
     _check_size("one_hot", y.size * classes,
                 f"{y.size:,} labels of {checks.readable_int(classes, grouped=True)} classes")
     bad = y[(y < 0) | (y >= classes)]
@@ -565,8 +596,8 @@ def _idx_shape(path: Path, head: bytes, dims: bytes, ndim: int | None) -> tuple[
         raise ValueError(f"read_idx: {path}: data type byte 0x{head[2]:02x} is not supported "
                          f"(expected 0x08, unsigned byte; magic number 0x{magic:08x})")
     if ndim is not None and head[3] != ndim:
-        raise ValueError(f"read_idx: {path}: magic number 0x{magic:08x} says {head[3]} dimensions, expected "
-                         f"0x{0x800 + ndim:08x} ({ndim} dimensions)")
+        raise ValueError(f"read_idx: {path}: magic number 0x{magic:08x} says {checks.counted(head[3], 'dimension')}, "
+                         f"expected 0x{0x800 + ndim:08x} ({checks.counted(ndim, 'dimension')})")
     if head[3] == 0 or len(dims) < 4 * head[3]:
         raise ValueError(f"read_idx: {path}: header for {head[3]} dimensions is incomplete or empty")
     return tuple(int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(head[3]))
@@ -751,16 +782,27 @@ def download_mnist(root: str | os.PathLike, kind: str = "all", url: str | None =
     return paths
 
 
-def _find(root: Path, stem: str) -> Path:
-    for candidate in (root / f"{stem}.gz", root / stem):
+def _present(root: Path, stem: str) -> Path | None:
+    """The file of ``stem`` in ``root``, the first found of: ``stem.gz``, ``stem``, the names with a dot that some
+    copies use (``train-images.idx3-ubyte``), and ``stem/stem`` (each file in a folder of its name, as some copies
+    unpack); None for none."""
+    dotted = stem.replace("-idx", ".idx", 1)
+    for candidate in (root / f"{stem}.gz", root / stem, root / f"{dotted}.gz", root / dotted, root / stem / stem):
         if candidate.is_file():
             return candidate
+    return None
+
+
+def _find(root: Path, stem: str) -> Path:
+    found = _present(root, stem)
+    if found is not None:
+        return found
     if not root.is_dir():
         problem = f"{root} is a file, not a folder" if root.exists() else f"the folder {root} does not exist"
         raise FileNotFoundError(f"load_mnist: {problem}; root is the folder holding the MNIST files "
                                 f"(download=True fetches them there)")
-    raise FileNotFoundError(f"load_mnist: neither {stem}.gz nor {stem} is in {root}; "
-                            f"pass download=True to fetch them")
+    raise FileNotFoundError(f"load_mnist: neither {stem}.gz nor {stem} (nor {stem.replace('-idx', '.idx', 1)}) is "
+                            f"in {root}; pass download=True to fetch them")
 
 
 def _float_dtype(dtype: object) -> np.dtype:
@@ -785,7 +827,8 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     shape ``(n, rows * cols)`` (``(n, 784)`` for MNIST), or ``(n, rows, cols)`` with ``flatten=False``;
     ``dtype`` a floating-point type, float32 by default (the 60,000 training images take 188 MB, twice that as
     float64); ``labels`` int64.
-    Files may be gzip-compressed (``train-images-idx3-ubyte.gz``, preferred) or plain. With ``download=True``
+    Files may be gzip-compressed (``train-images-idx3-ubyte.gz``, preferred) or plain, and named with a dot
+    (``train-images.idx3-ubyte``) or each in a folder of its name, as some copies are. With ``download=True``
     missing files of that split are fetched first (the split's files all present uncompressed are not missing),
     see :func:`download_mnist` for ``url``, ``checksums`` and ``timeout``.
     Bad files (wrong magic number, truncated, image and label counts that differ) raise ``ValueError``.
@@ -797,7 +840,7 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     checks.flag(download, "download", "load_mnist")
     checks.flag(flatten, "flatten", "load_mnist")
     stems = MNIST_FILES[kind]
-    if download and not all((root / stem).is_file() and not (root / f"{stem}.gz").exists() for stem in stems):
+    if download and not all((found := _present(root, stem)) is not None and not _gzipped(found) for stem in stems):
         download_mnist(root, kind, url=url, checksums=checksums, timeout=timeout)
     images_path, labels_path = (_find(root, stem) for stem in stems)
     images, labels = read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1)

@@ -76,7 +76,19 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
         given_as = "as a column, as the seed writes y'" if len(target) == 2 else "flat"
         return (f" (one sample of {prediction[1]} outputs is a row here, and its targets were given {given_as}: "
                 "give them as a row too, targets.reshape(1, -1))")
-    return _one_hot_column(prediction, target)
+    return _one_hot_column(prediction, target) or _one_hot_width(prediction, target, numbers)
+
+
+def _one_hot_width(prediction: tuple[int, ...], target: tuple[int, ...], numbers: np.ndarray | None) -> str:
+    """For one-hot rows (n, m) against a prediction (n, k) of k > 1 outputs, m ≠ k: ``data.one_hot`` of other
+    classes than the model's outputs (its default, 10, for 3 classes)."""
+    if (numbers is None or len(prediction) != 2 or prediction[1] < 2 or len(target) != 2 or target[0] != prediction[0]
+            or not np.isin(numbers, (0, 1)).all() or not (numbers.sum(axis=1) == 1).all()):
+        return ""
+    k, largest = prediction[1], int(numbers.argmax(axis=1).max()) if len(numbers) else 0
+    if largest < k:
+        return f" (one-hot rows of {target[1]} classes for {k} outputs: data.one_hot(labels, classes={k}))"
+    return f" (one-hot rows of {target[1]} classes, with labels up to {largest}: a model of {largest + 1} outputs)"
 
 
 def _one_hot_column(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:

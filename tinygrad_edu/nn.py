@@ -858,9 +858,10 @@ def _member_text(member: Module | Value | np.ndarray) -> str:
         return f"numpy array, shape {member.shape}: not a parameter"
     if member.op is not None:
         return f"Value computed by {member.op}, shape {member.shape}: not a parameter"
+    dtype = f", dtype={member.dtype}" if member.dtype != np.float64 else ""  # (after .float(), as a Value's repr)
     if not member.requires_grad:  # (a buffer, such as a batch norm's running mean, is kept the same way)
-        return f"frozen parameter or buffer (requires_grad=False), shape {member.shape}"
-    return f"parameter, shape {member.shape}"
+        return f"frozen parameter or buffer (requires_grad=False), shape {member.shape}{dtype}"
+    return f"parameter, shape {member.shape}{dtype}"
 
 
 def _named_entries(table: dict, prefix: str, visited: set[int]) -> Iterator[tuple[str, Any]]:
@@ -1284,7 +1285,9 @@ class Layer(Module):
         except AttributeError:  # its __init__ raised before setting them, or a subclass's did before calling it
             return "Layer(<not initialised>)"
         activation = repr(self.activation_name) if named else f"<function {self.activation_name}>"
-        return f"Layer({self.in_size} → {self.out_size}, activation={activation}{name})"
+        dtype = self.weights.dtype  # (as a Value's repr: a dtype other than float64, after .float(), is shown)
+        shown = f", dtype={dtype}" if dtype != np.float64 else ""
+        return f"Layer({self.in_size} → {self.out_size}, activation={activation}{name}{shown})"
 
 
 for _name, _advice in _MICROGRAD_LAYER_ATTRIBUTES.items():

@@ -819,6 +819,10 @@ class Optimizer:
         slip = checks.misspelt_keyword(cls.__init__, kwargs) if kwargs else ""  # (learning_rat=0.1)
         if slip:
             raise TypeError(f"{cls.__name__}: {slip}")
+        other = next((name for name in kwargs if name in _SETTINGS_ELSEWHERE and name not in cls._settings
+                      and not _takes(cls.__init__, name)), None)  # (its own settings, the common case, at once)
+        if other is not None:  # another optimizer's setting (SGD(betas=...): Adam's)
+            raise TypeError(f"{cls.__name__}: there is no argument {other}= here; {_SETTINGS_ELSEWHERE[other]}")
         return super().__new__(cls)
 
     #: The Module the optimizer was built from (a weak reference; None: a list of Values), for :attr:`built_from`.

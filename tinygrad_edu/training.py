@@ -189,13 +189,8 @@ def _as_array(data: Any, name: str) -> np.ndarray:
     if array.dtype.kind == "O" and array.size and all(isinstance(x, (int, float)) for x in array.flat):
         with contextlib.suppress(OverflowError):  # (ints beyond every float: refused below)
             array = array.astype(np.float64)  # a DataFrame of bool, int and float columns (pandas gives objects)
-    if array.dtype.names:  # records of named fields, as np.genfromtxt(path, names=True) reads a CSV with a header
-        fields = ", ".join(repr(field) for field in array.dtype.names)
-        raise TypeError(f"fit: the {name} are a structured array (fields {fields}), as np.genfromtxt(..., names=True) "
-                        f"reads a CSV file with a header, one record per sample, not columns of numbers: give the "
-                        f"fields as columns, recfunctions.structured_to_unstructured({name}[[{fields}]]) (from "
-                        f"numpy.lib import recfunctions), or read the file with np.loadtxt(path, delimiter=',', "
-                        f"skiprows=1, ndmin=2)")
+    if array.dtype.names:  # records of named fields made by np.asarray (a list of np.genfromtxt's rows)
+        checks.not_an_array(array, f"the {name}", "fit")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"fit: {name} must be numbers, one entry per sample, got {type(data).__name__} "
                         f"(dtype {array.dtype}){_not_a_number(data, array)}")
@@ -265,9 +260,11 @@ def _one_sample_hint(inputs: np.ndarray, targets: np.ndarray) -> str:
 
 def _not_flat(prediction: Any, error: str) -> Any:
     """``prediction``, unless it holds one number per sample as the flat targets do (flat, or a column): then the
-    ValueError ``error``, which says how to give the targets as a column."""
-    if getattr(prediction, "shape", (0, 0))[1:] in ((), (1,)):
-        raise ValueError(error)
+    ValueError ``error``, which says how to give the targets as a column (and, beside flat outputs, which
+    mean_squared_error pairs with flat targets, that cost: it refuses a column of outputs)."""
+    shape = getattr(prediction, "shape", (0, 0))
+    if shape[1:] in ((), (1,)):
+        raise ValueError(error + (", or cost=losses.mean_squared_error" if len(shape) == 1 else ""))
     return prediction
 
 
@@ -920,7 +917,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
                 f"a flat array as one sample of {len(targets)} outputs and would sum the samples' costs, "
                 "not average them (seed 7.1), so every step would be as many times too long: give one row "
                 f"per sample, {_column_of(given_targets)}, and a model returning a column (as an nn.MLP does; "
-                "inputs.reshape(-1, 1) for one input per sample), or cost=losses.mean_squared_error")
+                "inputs.reshape(-1, 1) for one input per sample)")
     if inputs.dtype.kind == "f" and not inputs.dtype.isnative:  # big-endian floats (np.load of their file) are the
         inputs = inputs.astype(inputs.dtype.newbyteorder("="))  # same numbers: computed in their dtype, as native ones
     if inputs.dtype not in (np.float32, np.float64):  # ints (pixels 0…255) in the parameters' float dtype: a model
@@ -1316,7 +1313,14 @@ def _close_progress(bar: Any, history: History) -> None:
 _LEARNING_RATE_ADVICE = "the learning rate belongs to the optimizer: optimizer=optim.SGD(model, learning_rate=0.1)"
 
 
-@checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE, **USE_SEED, **USE_TARGETS},
+#: fit's answer to callbacks= (Keras's) and callback= (scipy.optimize.minimize's).
+_NO_CALLBACKS = ("fit takes no callbacks: call it for a few episodes at a time and look in between (the optimizer "
+                 "keeps its state; with mini-batches pass a numpy Generator as seed=)")
+
+
+@checks.pytorch_keywords({"learning_rate": _LEARNING_RATE_ADVICE, **USE_SEED, **USE_TARGETS,
+                          "epoch": "did you mean episodes=? (a pass through the samples is an episode here, the "
+                                   "seed's word)"},
                          **GENERATOR_AS_SEED,
                          drop_last="every sample is used in every episode, and a smaller last batch is averaged "
                                    "over its own samples; to leave some out, pass inputs[:len(inputs) // b * b] and "
@@ -1343,9 +1347,7 @@ _LEARNING_RATE_ADVICE = "the learning rate belongs to the optimizer: optimizer=o
                          steps_per_epoch="every episode is one pass through all the samples: its steps are "
                                          "len(inputs) / batch_size, rounded up; pass fewer samples or a larger "
                                          "batch_size= for fewer",
-                         callbacks="fit takes no callbacks: call it for a few episodes at a time and look in between "
-                                   "(the optimizer keeps its state; with mini-batches pass a numpy Generator as "
-                                   "seed=)")
+                         callbacks=_NO_CALLBACKS, callback=_NO_CALLBACKS)
 def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         cost: Callable[[Value, Any], Value] = squared_error, optimizer: Any, episodes: int,
         batch_size: int | None = None, shuffle: bool = True, seed: Seed = None, tol: float | None = None,
