@@ -734,6 +734,7 @@ def _check_not_pytorchs(cost: Any) -> None:
         keeping = f" (keeping its {_shown_settings(settings)})" if settings else ""
         advice, kept = (f"write it with Value operations{keeping}, a function (outputs, targets) → Value such as "
                         "losses.squared_error"), set(settings)
+    kept |= {key for key, value in settings.items() if f"{key}={value!r}" in advice}  # (KLDivLoss's 'batchmean')
     partial = " (in a functools.partial)" if inner is not cost else ""
     raise TypeError(f"fit: cost is PyTorch's {name}{partial}, which computes with torch tensors, not Values; {advice}"
                     f"{_left_out(settings, kept)}")
