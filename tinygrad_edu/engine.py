@@ -1837,7 +1837,8 @@ class Value:
         _changed_with(self)
 
 
-for _name, _advice in {**write_instead.WRITE_INSTEAD, **write_instead.METHOD_ADVICE}.items():
+for _name, _advice in {**write_instead.WRITE_INSTEAD, **write_instead.METHOD_ADVICE,
+                       **write_instead.TENSOR_METHODS}.items():  # (PyTorch's v.add, v.eq, v.add_, v.sin, …)
     setattr(Value, _name, checks.Absent(_name, _advice, "{cls!r} object has no attribute {name!r}; write {advice}"))
 
 

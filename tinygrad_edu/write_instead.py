@@ -226,8 +226,8 @@ def norm_note(name: str, instead: str | None) -> str:
 
 def ufunc_advice(name: str) -> str | None:
     """What to write instead of calling numpy's ufunc ``name`` that a Value does not support (``np.square``:
-    ``v ** 2``, as for ``v.square()``), if there is a formula."""
-    return NUMPY_INSTEAD.get(f"np.{name}", WRITE_INSTEAD.get(name))
+    ``v ** 2``, as for ``v.square()``; ``np.sin``: an Op of one's own, as for ``v.sin()``), if there is a formula."""
+    return NUMPY_INSTEAD.get(f"np.{name}", MATH_FUNCTIONS.get(name, WRITE_INSTEAD.get(name)))
 
 
 def _argument_text(x: object) -> str:
@@ -806,6 +806,119 @@ PYTORCH_OPTIMIZERS = {
 # (this section's names, listed here beside it)
 __all__ += ["PYTORCH_ACTIVATIONS", "PYTORCH_IN_PLACE", "PYTORCH_ACTIVATION_KEYWORDS", "PYTORCH_FUNCTIONS",
             "PYTORCH_LAYERS", "PYTORCH_COSTS", "PYTORCH_COST_CLASSES", "PYTORCH_OPTIMIZERS"]
+
+
+# --- torch.Tensor's methods for small networks that a Value has not (v.add, v.eq, v.add_, v.gelu, v.sin, v.repeat):
+# what the checks.Absent attributes engine.py sets on Value say, as WRITE_INSTEAD's do (each formula runs on v)
+
+#: sine and cosine as Ops of one's own, each written with the other, so that a recorded backward pass records them too.
+_SIN_COS = ("sin = Op('sin', np.sin, lambda g, out, a: g * cos(a)) and cos = Op('cos', np.cos, lambda g, out, a: "
+            "-g * sin(a)), Ops of your own (from tinygrad_edu import Op), each the other's derivative, so that "
+            "derivatives of derivatives work too")
+_YOUR_OWN = "an Op of your own (from tinygrad_edu import Op), its derivative written with operators (any order)"
+#: numpy's ufuncs (and scipy.special's erf) that the engine has not, as Ops of one's own: what np.sin(v) says
+#: (ufunc_advice reads this table) and what v.sin(), PyTorch's method, says.
+MATH_FUNCTIONS = {
+    "sin": f"sin(v), with {_SIN_COS}", "cos": f"cos(v), with {_SIN_COS}",
+    "tan": f"tan(v), with tan = Op('tan', np.tan, lambda g, out, a: g * (1 + out * out)), {_YOUR_OWN}",
+    "arctan": f"atan(v), with atan = Op('atan', np.arctan, lambda g, out, a: g / (1 + a * a)), {_YOUR_OWN}",
+    "erf": f"erf(v), with erf = {_ERF}, an Op of your own (import math; from tinygrad_edu import Op)",
+}
+
+#: The README's rule for a Value changed in place: under no_grad() a leaf's numbers change; elsewhere a new Value.
+_CHANGED = ("; with no_grad(), that changes a leaf (a parameter) in place, as PyTorch's {name}_ does (w -= lr * "
+            "w.grad); elsewhere it makes a new Value, v = v {op} other, and a graph recorded before is unchanged")
+#: A leaf's numbers set under no_grad() by index assignment (a Value elsewhere is never changed element by element).
+_SET = "with no_grad(): v[...] = {}, which changes a leaf (a parameter) in place"
+_DRAWN = f"{_SET}, with rng = np.random.default_rng(seed)"
+#: PyTorch's in-place arithmetic (v.add_(other, alpha=a)), its numbers set in place (v.zero_(), v.copy_(src)) and
+#: its in-place functions (v.relu_(), F.relu_'s method form): what the code is here.
+_IN_PLACE_METHODS = {
+    **{f"{name}_": f"v {op}= other{alpha}" + _CHANGED.format(name=name, op=op)
+       for name, op, alpha in (("add", "+", " (PyTorch's alpha=a: v += a * other)"),
+                               ("sub", "-", " (PyTorch's alpha=a: v -= a * other)"), ("mul", "*", ""),
+                               ("div", "/", ""))},
+    "zero_": _SET.format("0") + " (PyTorch's v.grad.zero_() is v.zero_grad() here, .grad being a numpy array; "
+                                "model.zero_grad() for every parameter)",
+    "fill_": _SET.format("value") + " (a new Value of one number everywhere: Value(np.full(v.shape, value)))",
+    "copy_": _SET.format("numbers") + ", numbers an array of v's shape (another Value's: other.data; a PyTorch "
+                                      "tensor's: t.detach().numpy()); a whole model's: model.load_state_dict(state)",
+    "normal_": _DRAWN.format("rng.normal(mean, std, v.shape)"),
+    "uniform_": _DRAWN.format("rng.uniform(low, high, v.shape)"),
+    "clamp_": "v = -functional.maximum(-functional.maximum(v, low), -high), a new Value (at a bound itself it passes "
+              "½ of the gradient, see clamp); to clip a parameter after a step, "
+              + _SET.format("np.clip(v.data, low, high)"),
+    **{f"{name}_": f"v = v.{name}(): {_NEW_VALUE}" for name in ("relu", "sigmoid", "tanh", "exp")},
+    "abs_": f"v = abs(v): {_NEW_VALUE}", "neg_": f"v = -v: {_NEW_VALUE}",
+}
+#: An activation of torch.nn.functional's (PYTORCH_ACTIVATIONS, written on x with F) written on v with functional, as
+#: the rest of a Value's advice is: its method form (v.gelu()) says the same as F.gelu.
+_ON_V = ((r"\ban x\b", "a v"), (r"\bx\b", "v"), (r"\bF\.", "functional."))
+
+
+def _on_v(formula: str) -> str:
+    """``formula``, written on x with F, written on v with functional."""
+    for pattern, replacement in _ON_V:
+        formula = re.sub(pattern, replacement, formula)
+    return formula
+
+
+_INV_OF_V = f"with {_INV}, {_OWN_OPS}"
+#: torch.Tensor's methods (and torch.nn.functional's activations as methods) a small network's author writes, which a
+#: Value has not: what to write here (engine.py sets them on Value as checks.Absent attributes, as WRITE_INSTEAD's).
+TENSOR_METHODS = {
+    # the operators' method forms
+    "add": "v + other (PyTorch's alpha=a: v + a * other)", "sub": "v - other (PyTorch's alpha=a: v - a * other)",
+    "mul": "v * other", "div": "v / other", "reciprocal": "1 / v", "rsqrt": "1 / v.sqrt()",
+    "maximum": "functional.maximum(v, other)", "minimum": "-functional.maximum(-v, -other)",
+    "addmm": "v + mat1 @ mat2 (PyTorch's beta and alpha: beta * v + alpha * (mat1 @ mat2))",
+    "outer": "v.reshape(-1, 1) * other.reshape(1, -1), for a 1-D v and other", "mv": "v @ vector",
+    # comparisons: boolean arrays, as numpy's
+    **{name: f"v {symbol} other, a boolean array (a comparison has no gradient)"
+       for name, symbol in (("eq", "=="), ("ne", "!="), ("gt", ">"), ("lt", "<"), ("ge", ">="), ("le", "<="))},
+    "equal": "np.array_equal(v.data, other.data), on the numbers: True where the shapes and all the numbers agree (a "
+             "truth value has no derivative)",
+    **{name: f"np.{name}(v), a boolean array (it has no gradient)" for name in ("isnan", "isinf", "isfinite")},
+    "allclose": "np.allclose(v.data, other.data), on the numbers: a truth value has no derivative",
+    **_IN_PLACE_METHODS,
+    **{name: _on_v(formula) for name, formula in PYTORCH_ACTIVATIONS.items()},
+    **{name: MATH_FUNCTIONS[name] for name in ("sin", "cos", "tan", "erf")}, "atan": MATH_FUNCTIONS["arctan"],
+    # reshapes
+    **dict.fromkeys(("repeat", "tile"),
+                    "functional.concatenate([v] * n), n copies of a 1-D v one after another, PyTorch's repeat(n) (of a "
+                    "matrix, functional.concatenate([v] * n, axis=1) for repeat(1, n) and functional.concatenate([v] "
+                    "* n) for repeat(n, 1)); the gradient adds the copies up"),
+    "repeat_interleave": "v[np.repeat(np.arange(len(v)), n)], each number of a 1-D v n times in a row, PyTorch's "
+                         "repeat_interleave(n) (along axis 1 of a matrix: v[:, np.repeat(np.arange(v.shape[1]), n)]); "
+                         "the gradient adds the copies up",
+    **dict.fromkeys(("view_as", "reshape_as"), "v.reshape(other.shape)"),
+    "unbind": "list(v), the Values v[0], v[1], … along axis 0 (along axis 1: [v[:, i] for i in range(v.shape[1])])",
+    "movedim": "np.moveaxis(v, source, destination), which is recorded (a transpose)",
+    "unflatten": "v.reshape(v.shape[:axis] + sizes + v.shape[axis + 1:]), for PyTorch's unflatten(axis, sizes) with "
+                 "a tuple sizes and axis >= 0",
+    # reductions, orders, matrices
+    "diff": NUMPY_INSTEAD["np.diff"],
+    "median": "v[np.argsort(v.data)[(len(v) - 1) // 2]], the middle number of a 1-D v; of an even length the lower "
+              "of the middle two, as PyTorch's median (numpy's averages them: see np.median); the gradient goes to it",
+    "argsort": "np.argsort(v.data), on the numbers: an index has no derivative (v[np.argsort(v.data)] is a 1-D v "
+               "sorted, its gradient going back; each row of a matrix: np.argsort(v.data, axis=1))",
+    "inverse": f"inv(v), {_INV_OF_V}", "det": f"det(v), with {_DET} and {_INV}, {_OWN_OPS}",
+    "where": "functional.where(condition, v, other), v where condition holds and other elsewhere (PyTorch's "
+             "where(condition, other))",
+    "masked_select": "v[mask], a 1-D Value of the numbers where mask holds (the gradient goes back to them)",
+    # dtypes, devices, new arrays
+    "type_as": "v.astype(other.dtype)",
+    "type": "v.astype(np.float32) for a dtype (PyTorch's type(torch.float32)); v.dtype is the one it has",
+    "half": "v.astype(np.float32): a Value holds float32 or float64, there is no float16 here",
+    **dict.fromkeys(("int", "long"), "v.data.astype(np.int64), on the numbers: an integer has no derivative"),
+    "device": "nothing: there are no devices here, a Value's numbers are numpy arrays in the computer's memory "
+              "(PyTorch's x.to(v.device) is x itself)",
+    **{f"new_{name}": f"np.{name}(shape, v.dtype), a constant of v's dtype (Value(np.{name}(shape, v.dtype)) for a "
+                      "parameter)" for name in ("zeros", "ones")},
+    "new_full": "np.full(shape, value, v.dtype), a constant of v's dtype (Value(np.full(shape, value, v.dtype)) for a "
+                "parameter)",
+}
+__all__ += ["MATH_FUNCTIONS", "TENSOR_METHODS"]
 
 
 def __dir__() -> list[str]:
