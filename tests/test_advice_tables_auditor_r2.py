@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_advice import advice_code
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Value, checks, losses, nn, optim
@@ -45,17 +46,6 @@ def _calls(text: str, start: str) -> list[str]:
                 found.append(text[at:end + 1])
                 break
     return found
-
-
-def _code(text: str) -> str:
-    """The formula a table entry begins with: up to the first ", ", "; ", " for " or bracketed prose (" (the …")
-    outside brackets."""
-    depth = 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
-        if depth == 0 and (text[i:i + 2] in (", ", "; ") or re.match(r" for | \((?=[a-z']{2,}[ ,:)])", text[i:])):
-            return text[:i]
-    return text
 
 
 # --- defect: the clamp advice said what the installed PyTorch's clamp does not do at a bound -----------------------
@@ -244,7 +234,7 @@ def test_each_formula_runs_and_gives_the_numbers_and_gradient_of_what_it_stands_
     sum of the outputs) against central differences of that numpy function.  (NaN inputs are left alone.)"""
     from tinygrad_edu import Op
     text, name, bound, reference = _FORMULAS[entry]
-    formula = _code(text)
+    formula = advice_code(text)
     x = np.array(_INPUTS.get(entry, _M), dtype=float)
     names = {"np": np, "F": F, "functional": F, "abs": abs, "Op": Op,
              **{key: Value(value) if isinstance(value, np.ndarray) and value.dtype.kind == "f" else value

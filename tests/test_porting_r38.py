@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_advice import advice_code
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,17 +36,6 @@ def _message(action: Callable[[], object]) -> str:
 def _after(message: str, marker: str) -> str:
     assert marker in message, message
     return message.split(marker, 1)[1]
-
-
-def _code(text: str) -> str:
-    """The formula a piece of advice begins with: up to the first ", ", "; ", " for " or bracketed prose outside
-    brackets."""
-    depth = 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
-        if depth == 0 and (text[i:i + 2] in (", ", "; ") or re.match(r" for | \((?=[a-z']{2,}[ ,:)])", text[i:])):
-            return text[:i]
-    return text
 
 
 def _names(**bound: Any) -> dict[str, Any]:
@@ -173,7 +163,7 @@ def test_an_activations_formula_gives_pytorchs_numbers_and_gradients(name: str) 
         bound = {"erf": _erf_from(message)}
     # (PyTorch's hardsigmoid and hardswish multiply their gradients by 1/6 rounded to float32, even in float64)
     rtol = 1e-7 if name in ("hardsigmoid", "hardswish") else 1e-10
-    _check_formula(_code(text), "x", _X.copy(), lambda t: theirs(torch, t), grad_rtol=rtol, **bound)
+    _check_formula(advice_code(text), "x", _X.copy(), lambda t: theirs(torch, t), grad_rtol=rtol, **bound)
 
 
 def test_the_tanh_gelu_gives_pytorchs_approximate_gelu() -> None:
@@ -192,7 +182,7 @@ def test_the_gelus_error_function_keeps_float32_and_has_a_second_derivative() ->
 def test_elu_and_selu_stay_finite_for_a_large_input() -> None:
     """The formulas take e to the power min(x, 0): x.exp() would be inf at 800, and its gradient NaN."""
     for name in ("elu", "selu"):
-        formula = _code(_after(_message(lambda name=name: getattr(F, name)), "(a PyTorch name); write "))
+        formula = advice_code(_after(_message(lambda name=name: getattr(F, name)), "(a PyTorch name); write "))
         x = Value(np.array([800.0, -800.0]))
         out = eval(formula, _names(x=x))  # noqa: S307
         out.sum().backward()
@@ -212,7 +202,7 @@ def test_an_activation_class_says_fs_formula_as_a_layers_activation_that_runs(cl
     formula = _after(_message(lambda: getattr(F, _LAYERS[cls])), "(a PyTorch name); write ")
     assert message.endswith(f"activation=act), with act = lambda x: {formula}")
     bound = {"erf": _erf_from(message)} if cls == "GELU" else {}
-    act = eval("lambda x: " + _code(formula), _names(**bound))  # noqa: S307
+    act = eval("lambda x: " + advice_code(formula), _names(**bound))  # noqa: S307
     layer = nn.Layer(3, 4, activation=act, rng=0)
     x = np.random.default_rng(2).normal(size=(5, 3))
     z = torch.tensor(x @ layer.weights.data + layer.biases.data)
@@ -259,7 +249,7 @@ def test_inplace_true_says_to_leave_it_out(call: Callable[[Value], Value]) -> No
 def test_softplus_beta_says_a_formula_with_pytorchs_numbers() -> None:
     torch = _torch()
     message = _message(lambda: F.softplus(Value(_X), beta=2.0))
-    formula = _code(_after(message, "there is no argument beta= (another library's name); "))
+    formula = advice_code(_after(message, "there is no argument beta= (another library's name); "))
     _check_formula(formula, "x", _X.copy(), lambda t: torch.nn.functional.softplus(t, beta=2.0), beta=2.0)
     assert "leave it out" in _message(lambda: F.softplus(Value(_X), threshold=20.0))
 
@@ -304,12 +294,12 @@ def test_dropouts_formula_with_pytorchs_mask_gives_pytorchs_numbers_and_gradient
     if name != "dropout":  # (whole channels: one draw per (sample, channel))
         kept = kept.reshape(*shape[:2], -1).any(axis=2).reshape(*shape[:2], *(1,) * (len(shape) - 2))
     assert kept.any() and not kept.all()
-    formula = _code(_after(_message(lambda: getattr(F, name)), "(a PyTorch name); write "))
+    formula = advice_code(_after(_message(lambda: getattr(F, name)), "(a PyTorch name); write "))
     _check_formula(formula, "x", x, theirs, rng=_Drawn(kept), p=0.3)
 
 
 def test_dropouts_formula_runs_with_a_numpy_generator() -> None:
-    formula = _code(_after(_message(lambda: F.dropout), "(a PyTorch name); write "))
+    formula = advice_code(_after(_message(lambda: F.dropout), "(a PyTorch name); write "))
     x = Value(np.ones(20000))
     out = eval(formula, _names(x=x, rng=np.random.default_rng(0), p=0.25))  # noqa: S307
     assert set(np.unique(out.data)) == {0.0, 1 / 0.75}
@@ -385,7 +375,7 @@ def test_f_batch_norm_gives_pytorchs_numbers_in_training_and_from_the_running_av
     weight, bias = np.array([0.5, 1.5, 2.0]), np.array([0.1, -0.2, 0.3])
     mean, var = np.array([0.2, 0.9, 1.1]), np.array([3.0, 0.5, 1.2])
     tw, tb = torch.tensor(weight), torch.tensor(bias)
-    _check_formula(_code(message), "x", x, lambda t: torch.nn.functional.batch_norm(
+    _check_formula(advice_code(message), "x", x, lambda t: torch.nn.functional.batch_norm(
         t, None, None, tw, tb, training=True), weight=Value(weight), bias=Value(bias))
     running = _after(message, "PyTorch's default training=False is ")
     _check_formula(running, "x", x, lambda t: torch.nn.functional.batch_norm(
@@ -395,7 +385,7 @@ def test_f_batch_norm_gives_pytorchs_numbers_in_training_and_from_the_running_av
 
 def test_rms_norm_gives_pytorchs_numbers() -> None:
     torch = _torch()
-    formula = _code(_after(_message(lambda: F.rms_norm), "(a PyTorch name); write "))
+    formula = advice_code(_after(_message(lambda: F.rms_norm), "(a PyTorch name); write "))
     weight = np.array([0.5, 1.0, 1.5, -2.0])
     x = np.random.default_rng(7).normal(size=(3, 4))
     _check_formula(formula, "x", x, lambda t: torch.nn.functional.rms_norm(t, (4,), torch.tensor(weight)),
@@ -410,7 +400,7 @@ _B = np.random.default_rng(9).normal(size=(4, 5))
 @pytest.mark.parametrize("name", ["normalize", "cosine_similarity", "pairwise_distance"])
 def test_the_geometric_functions_give_pytorchs_numbers(name: str) -> None:
     torch = _torch()
-    formula = _code(_after(_message(lambda: getattr(F, name)), "(a PyTorch name); write "))
+    formula = advice_code(_after(_message(lambda: getattr(F, name)), "(a PyTorch name); write "))
     function = getattr(torch.nn.functional, name)
     if name == "normalize":
         _check_formula(formula, "x", _A.copy(), function)
@@ -421,7 +411,7 @@ def test_the_geometric_functions_give_pytorchs_numbers(name: str) -> None:
 
 def test_normalize_of_a_row_of_zeros_is_pytorchs_too() -> None:
     torch = _torch()
-    formula = _code(_after(_message(lambda: F.normalize), "(a PyTorch name); write "))
+    formula = advice_code(_after(_message(lambda: F.normalize), "(a PyTorch name); write "))
     x = np.vstack([_A[:2], np.zeros(5)])
     v, t = Value(x), torch.tensor(x, requires_grad=True)
     out, want = eval(formula, _names(x=v)), torch.nn.functional.normalize(t)  # noqa: S307
@@ -466,7 +456,7 @@ _COSTS: dict[str, tuple[str, str, np.ndarray, Callable[[Any, Any], Any], dict[st
 def test_a_costs_formula_gives_pytorchs_numbers_and_gradients(name: str) -> None:
     torch = _torch()
     _, variable, x, theirs, bound = _COSTS[name]
-    formula = _code(_after(_message(lambda: getattr(F, name)), "(a PyTorch name); write the cost, "))
+    formula = advice_code(_after(_message(lambda: getattr(F, name)), "(a PyTorch name); write the cost, "))
     _check_formula(formula, variable, x.copy(), lambda t: theirs(torch, t), **bound)
 
 
@@ -475,7 +465,7 @@ def test_kl_divs_default_mean_is_the_same_sum_over_target_size() -> None:
     torch = _torch()
     message = _message(lambda: F.kl_div)
     assert "its default reduction='mean' divides the same sum by target.size instead" in message
-    formula = _code(_after(message, "write the cost, ")).replace("/ len(input)", "/ target.size")
+    formula = advice_code(_after(message, "write the cost, ")).replace("/ len(input)", "/ target.size")
     _check_formula(formula, "input", _LOG_P.copy(),
                    lambda t: torch.nn.functional.kl_div(t, torch.tensor(_TARGET)), target=_TARGET)
 
@@ -507,7 +497,7 @@ def test_fit_given_pytorchs_cost_object_says_the_formula() -> None:
 # ---- containers and initialisation --------------------------------------------------------------------------------
 def test_unflatten_gives_pytorchs_numbers() -> None:
     torch = _torch()
-    formula = _code(_message(lambda: nn.Unflatten).split("(a PyTorch name); ", 1)[1].split(" in a forward")[0])
+    formula = advice_code(_message(lambda: nn.Unflatten).split("(a PyTorch name); ", 1)[1].split(" in a forward")[0])
     x = np.arange(24.0).reshape(2, 12)
     out = eval(formula, _names(x=Value(x), sizes=(3, 4)))  # noqa: S307
     np.testing.assert_array_equal(out.data, torch.nn.Unflatten(1, (3, 4))(torch.tensor(x)).numpy())
@@ -633,7 +623,7 @@ def test_every_activations_formula_gives_pytorchs_numbers_at_any_input(x: np.nda
     x = np.hstack([x, -x])
     for name, (theirs, bound) in _ACTIVATIONS.items():
         message = _message(lambda name=name: getattr(F, name))
-        formula = _code(_after(message, "(a PyTorch name); write "))
+        formula = advice_code(_after(message, "(a PyTorch name); write "))
         if name == "gelu":
             bound = {"erf": _erf_from(message)}
         elif name == "prelu":  # (one slope for every column)

@@ -226,8 +226,8 @@ def test_the_oval_of_a_softmax_over_all_numbers_says_axis_none(name):
 
 
 def test_a_condition_of_numbers_routes_whole_gradients_as_booleans_do():
-    """F.where reads non-zero as True; the gradient is then 1 or 0, not the condition's number (ops.where multiplies
-    by the condition it is given: F.where hands it booleans)."""
+    """F.where reads non-zero as True; the gradient is then 1 or 0, not the condition's number (F.where hands ops.where
+    booleans, which the step shows; ops.where reads numbers as booleans too: tests/test_review_late_r38.py)."""
     x, y = Value([1.0, 2.0, 3.0]), Value([4.0, 5.0, 6.0])
     out = F.where(np.array([2.0, 0.0, -0.5]), x, y)
     out.sum().backward()

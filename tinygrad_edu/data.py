@@ -829,8 +829,9 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     float64); ``labels`` int64.
     Files may be gzip-compressed (``train-images-idx3-ubyte.gz``, preferred) or plain, and named with a dot
     (``train-images.idx3-ubyte``) or each in a folder of its name, as some copies are. With ``download=True``
-    missing files of that split are fetched first (the split's files all present uncompressed are not missing),
-    see :func:`download_mnist` for ``url``, ``checksums`` and ``timeout``.
+    missing files of that split are fetched first (a ``.gz`` of download_mnist's names is fetched again unless its
+    checksum holds; a file found under another of the names above is not missing), see :func:`download_mnist` for
+    ``url``, ``checksums`` and ``timeout``.
     Bad files (wrong magic number, truncated, image and label counts that differ) raise ``ValueError``.
     """
     if not isinstance(kind, str) or kind not in MNIST_FILES:
@@ -840,7 +841,7 @@ def load_mnist(root: str | os.PathLike, kind: str = "train", download: bool = Fa
     checks.flag(download, "download", "load_mnist")
     checks.flag(flatten, "flatten", "load_mnist")
     stems = MNIST_FILES[kind]
-    if download and not all((found := _present(root, stem)) is not None and not _gzipped(found) for stem in stems):
+    if download and not all(_present(root, stem) not in (None, root / f"{stem}.gz") for stem in stems):
         download_mnist(root, kind, url=url, checksums=checksums, timeout=timeout)
     images_path, labels_path = (_find(root, stem) for stem in stems)
     images, labels = read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1)

@@ -218,9 +218,11 @@ def _expand(g, shape: tuple[int, ...], axis):
 
 
 # where(a, b, condition=c): a where c holds, else b; the gradient follows the same choice.  The condition (booleans) is
-# a setting, as an index's key is, so that drawings and the player's steps show it (the engine keeps a copy).
-where = Op("where", lambda a, b, condition: np.where(condition, a, b), (lambda g, out, a, b, condition: g * condition,
-                                                                       lambda g, out, a, b, condition: g * ~condition))
+# a setting, as an index's key is, so that drawings and the player's steps show it (the engine keeps a copy); numbers
+# or a list are read as np.where reads them, not 0: holds (g times the numbers themselves would scale it, ~ flip bits).
+where = Op("where", lambda a, b, condition: np.where(condition, a, b),
+           (lambda g, out, a, b, condition: g * np.asarray(condition, dtype=bool),
+            lambda g, out, a, b, condition: g * ~np.asarray(condition, dtype=bool)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
