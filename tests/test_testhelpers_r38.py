@@ -11,7 +11,6 @@ the sources with ``ast`` (importing a test module would run it).
 from __future__ import annotations
 
 import ast
-import copy
 import fnmatch
 import functools
 import re
@@ -110,21 +109,21 @@ def test_helper_modules_hold_no_tests_and_ship_in_the_source_archive() -> None:
                    for folder, *patterns in rules), relative
 
 
-class _Renamed(ast.NodeTransformer):
-    """Every name and argument renamed in order of first appearance: copies that differ only in names compare
-    equal."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-
-    def _new(self, name: str) -> str:
-        return self.names.setdefault(name, f"n{len(self.names)}")
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:  # noqa: N802 (ast's method names)
-        return ast.Name(id=self._new(node.id), ctx=node.ctx)
-
-    def visit_arg(self, node: ast.arg) -> ast.arg:
-        return ast.arg(arg=self._new(node.arg))
+def _renamed(node: object, names: dict[str, str]) -> str:
+    """``node`` written out as ``ast.dump`` would, every name and argument renamed in order of first appearance
+    (``n0``, ``n1``, …; an argument's annotation left out): copies that differ only in names compare equal.  Written
+    out, not a renamed copy of the tree: deep copies of every test file's functions took minutes late in a full run,
+    whose large heap the collector walks again and again."""
+    if isinstance(node, ast.Name | ast.arg):
+        name = node.id if isinstance(node, ast.Name) else node.arg
+        renamed = names.setdefault(name, f"n{len(names)}")
+        return f"Name({renamed}, {type(node.ctx).__name__})" if isinstance(node, ast.Name) else f"arg({renamed})"
+    if isinstance(node, ast.AST):
+        fields = ", ".join(_renamed(value, names) for _, value in ast.iter_fields(node))
+        return f"{type(node).__name__}({fields})"
+    if isinstance(node, list):
+        return "[" + ", ".join(_renamed(item, names) for item in node) + "]"
+    return repr(node)
 
 
 def _body(function: ast.FunctionDef) -> list[ast.stmt]:
@@ -136,10 +135,9 @@ def _body(function: ast.FunctionDef) -> list[ast.stmt]:
 
 def _shape(function: ast.FunctionDef) -> str:
     """A function's body, its arguments and names renamed: what two copies of it share whatever their names."""
-    renamed = _Renamed()
-    arguments = [renamed.visit(copy.deepcopy(argument)) for argument in function.args.args]
-    body = [renamed.visit(statement) for statement in copy.deepcopy(_body(function))]
-    return f"{len(arguments)} {ast.dump(ast.Module(body=body, type_ignores=[]))}"
+    names: dict[str, str] = {}
+    arguments = [_renamed(argument, names) for argument in function.args.args]
+    return f"{len(arguments)} {_renamed(_body(function), names)}"
 
 
 def _sizeable(tree: ast.Module) -> list[ast.FunctionDef]:
