@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers_gradients import jacobian_differences
 
 from tinygrad_edu import Value, viz
 from tinygrad_edu import functional as F
@@ -28,15 +29,9 @@ from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.player import backprop_steps, display_names, forward_formula, local_formula
 
 
-def _central_jacobian(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """∂f(x)/∂x by central differences in float64, row j for output element j."""
-    x = np.array(x, dtype=np.float64)
-    columns = []
-    for k in range(x.size):
-        step = np.zeros(x.size)
-        step[k] = eps
-        columns.append(((f(x + step.reshape(x.shape)) - f(x - step.reshape(x.shape))) / (2 * eps)).reshape(-1))
-    return np.array(columns).T
+def _central_jacobian(f, x: np.ndarray) -> np.ndarray:
+    """∂f(x)/∂x by helpers_gradients' central differences in float64, as a matrix: row j for output element j."""
+    return jacobian_differences(f, x).reshape(-1, np.size(x))
 
 
 def _engine_jacobian(node: Value, position: int) -> np.ndarray:

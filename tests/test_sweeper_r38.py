@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -45,12 +46,29 @@ def test_asking_a_dataset_for_a_sample_says_how_not_numpys_truth_value_error(ask
     ds = _samples()
     with pytest.raises(TypeError, match=r"^Dataset: .*the pair \(inputs, labels\).*np\.count_nonzero") as caught:
         ask(ds)
-    assert "ambiguous" not in str(caught.value) and "broadcast" not in str(caught.value)
-    # the advice, run: the row [2, 3] once among the inputs, label 1 twice among the labels
-    row = np.array([2.0, 3.0])
-    assert np.count_nonzero((ds.inputs == row).all(axis=1)) == 1
-    assert np.flatnonzero((ds.inputs == row).all(axis=1)).tolist() == [1]
-    assert np.count_nonzero(ds.labels == 1) == 2
+    message = str(caught.value)
+    assert "ambiguous" not in message and "broadcast" not in message
+    # the message's own advice, run: the row [2, 3] once among the inputs, label 1 twice among the labels
+    count_rows, positions, count_labels = _numpy_calls(message)
+    same = count_rows.removeprefix("np.count_nonzero(").removesuffix(")")  # what "of the same" refers to
+    assert positions == "np.flatnonzero(...)"
+    run = {"np": np, "ds": ds, "x": np.array([2.0, 3.0]), "label": 1}
+    assert eval(count_rows, run) == 1  # noqa: S307
+    assert eval(positions.replace("...", same), run).tolist() == [1]  # noqa: S307
+    assert eval(count_labels, run) == 2  # noqa: S307
+
+
+def _numpy_calls(message: str) -> list[str]:
+    """Each ``np.name(...)`` a message writes, its brackets matched."""
+    calls = []
+    for start in (found.start() for found in re.finditer(r"np\.\w+\(", message)):
+        depth = 0
+        for end in range(start, len(message)):
+            depth += {"(": 1, ")": -1}.get(message[end], 0)
+            if message[end] == ")" and depth == 0:
+                calls.append(message[start:end + 1])
+                break
+    return calls
 
 
 def test_a_dataset_is_still_a_pair_to_unpack_and_compare() -> None:

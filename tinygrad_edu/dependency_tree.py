@@ -412,9 +412,12 @@ def _add_node(tree: DependencyTree, key: Value, cost: Value, names: dict[int, st
     place = {id(node): i for i, node in enumerate(reversed(order))}
     own_math = not all(built_in_op(n) for n in region)
     difference = None if own_math else _squared_difference(region, ops)
+    # a labelled constant the tree does not draw (x in w·x + v·x) is written as its number, as an unlabelled one is
+    written = names | {id(n): format_number(_scalar(n.data), precision) for n in boundary
+                       if id(n) in names and n.size == 1 and all(n is not s for s in shown)}
     for parent in shown:
         path, branching = _folded_ops(parent, users, place)
-        formula = "" if own_math else _formula(key, name, parent, region, users, ops, difference, names,
+        formula = "" if own_math else _formula(key, name, parent, region, users, ops, difference, written,
                                                () if branching else path, precision)
         tree.edges.append(TreeEdge(names[id(parent)], name, numbers[id(parent)], formula, path, branching))
     return shown

@@ -161,6 +161,10 @@ _PYTORCH_LINEAR = {
     "out_features": "PyTorch's out_features is out_size here, the second argument: nn.Layer(in_size, out_size, ...)",
     "bias": _KERAS_DENSE["use_bias"],
 }
+#: The same for a network's builders (nn.MLP(sizes, bias=False), Keras's use_bias): every layer's biases, frozen.
+_NETWORK_BIASES = dict.fromkeys(("bias", "use_bias"), "every Layer has biases here; init='xavier' or 'he' starts "
+                                "them at 0, and freezing them keeps them there: for layer in net: "
+                                "layer.biases.requires_grad = False")
 #: Keras's activation names (None and 'linear' are its identity; its softmax output goes with its cross-entropy;
 #: log_softmax, also PyTorch's, is taken on the outputs).
 _KERAS_ACTIVATIONS = {
@@ -1357,6 +1361,7 @@ class Network(Module):
     (counting from 1) gets the labels ``W^i``, ``b^i``, ``z^i``, ``α^i`` of the seed's figures.
     """
 
+    @checks.pytorch_keywords(**_NETWORK_BIASES)
     def __init__(self, *given: Layer | Sequence[Layer]) -> None:
         items = tuple(given[0]) if len(given) == 1 and isinstance(given[0], (list, tuple)) else given
         if not items:
@@ -1484,7 +1489,7 @@ class MLP(Network):
     ``net(x).item()`` is the output as a scalar Value or a float.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, dtype=_BUILT_IN_FLOAT64)
+    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, **_NETWORK_BIASES, dtype=_BUILT_IN_FLOAT64)
     def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "sigmoid",
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:

@@ -555,9 +555,10 @@ def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: 
 def _zero_grad_how(parameters: list[Value]) -> str:
     """How to call the zero_grad() the rows advise, a method of each Value and of a model (there is no function of
     that name to call): for Values of one's own, a line that runs where their labels are their variables' names
-    (``for p in (w, b): p.zero_grad()``)."""
+    (``for p in (w, b): p.zero_grad()``); none where two share a label (``(w, w)`` would reset one of them twice)."""
     labels = [p.label if isinstance(p.label, str) else "" for p in parameters]
-    if all(label.isidentifier() and not keyword.iskeyword(label) for label in labels):
+    if len(set(labels)) == len(labels) and all(label.isidentifier() and not keyword.iskeyword(label)
+                                               for label in labels):
         each = f"for p in ({', '.join(labels)}{',' * (len(labels) == 1)}): p.zero_grad()"
     else:
         each = "p.zero_grad()"
