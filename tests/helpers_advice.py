@@ -5,6 +5,12 @@ A helper module, not a test module: no test module imports another.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import Value
 
 
 def advice_code(text: str) -> str:
@@ -16,3 +22,23 @@ def advice_code(text: str) -> str:
         if depth == 0 and (text[i:i + 2] in (", ", "; ") or re.match(r" for | \((?=[a-z']{2,}[ ,:)])", text[i:])):
             return text[:i]
     return text
+
+
+#: torch.nn.functional's activations by name: PyTorch's function of a tensor t, and the names the advice's formula
+#: needs bound (F.name's advice and v.name's say the same formula).
+PYTORCH_ACTIVATION_CALLS: dict[str, tuple[Callable[[Any, Any], Any], dict[str, Any]]] = {
+    "gelu": (lambda torch, t: torch.nn.functional.gelu(t), {}),
+    "silu": (lambda torch, t: torch.nn.functional.silu(t), {}),
+    "mish": (lambda torch, t: torch.nn.functional.mish(t), {}),
+    "elu": (lambda torch, t: torch.nn.functional.elu(t), {}),
+    "selu": (lambda torch, t: torch.nn.functional.selu(t), {}),
+    "softsign": (lambda torch, t: torch.nn.functional.softsign(t), {}),
+    "hardsigmoid": (lambda torch, t: torch.nn.functional.hardsigmoid(t), {}),
+    "hardswish": (lambda torch, t: torch.nn.functional.hardswish(t), {}),
+    "tanhshrink": (lambda torch, t: torch.nn.functional.tanhshrink(t), {}),
+    "glu": (lambda torch, t: torch.nn.functional.glu(t), {}),
+    "softmin": (lambda torch, t: torch.nn.functional.softmin(t, dim=1), {"axis": 1}),
+    "threshold": (lambda torch, t: torch.nn.functional.threshold(t, 0.3, -2.0), {"threshold": 0.3, "value": -2.0}),
+    "prelu": (lambda torch, t: torch.nn.functional.prelu(t, torch.tensor(np.linspace(0.1, 0.6, 6))),
+              {"weight": Value(np.linspace(0.1, 0.6, 6))}),
+}

@@ -4,6 +4,7 @@ A helper module, not a test module (no test module imports another): one copy of
 
 - :func:`central_difference`: ∂f/∂x of a number-valued ``f`` of one array.
 - :func:`jacobian_differences`: the same for an array-valued ``f``, laid out as a Jacobian.
+- :func:`weighted_difference`: ∂(Σ weights·f(x))/∂x for an array-valued ``f``, the difference taken before the sum.
 - :func:`central_differences`: ∂f/∂(each array) of a number-valued ``f`` of a list of arrays.
 - :func:`differences_in_place`: ∂f/∂(each array) where ``f()`` reads the arrays itself (a model's ``p.data``): each
   number is moved in place and put back.
@@ -28,6 +29,19 @@ def central_difference(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-6
         down[i] -= eps
         grad[i] = (f(up) - f(down)) / (2 * eps)
     return grad
+
+
+def weighted_difference(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, weights: np.ndarray,
+                        step: float = 1e-6) -> np.ndarray:
+    """∂(Σ weights·f(x))/∂x by central differences in float64, each difference of f taken before it is weighted and
+    summed (so large values that cancel lose no digits): a vector-Jacobian product, what a vjp computes."""
+    gradient = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += step
+        down[i] -= step
+        gradient[i] = ((f(up) - f(down)) * weights).sum() / (2 * step)
+    return gradient
 
 
 def jacobian_differences(f: Callable[[np.ndarray], Any], x: Any, h: float = 1e-6) -> np.ndarray:

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers_advice import advice_code
+from helpers_advice import PYTORCH_ACTIVATION_CALLS, advice_code
+from helpers_gradients import weighted_difference
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,18 +50,6 @@ def _torch() -> Any:
     return torch
 
 
-def _central(function: Callable[[np.ndarray], np.ndarray], x: np.ndarray, weights: np.ndarray,
-             step: float = 1e-6) -> np.ndarray:
-    """∂(Σ weights·function(x))/∂x by central differences, in float64."""
-    gradient = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += step
-        down[i] -= step
-        gradient[i] = ((function(up) - function(down)) * weights).sum() / (2 * step)
-    return gradient
-
-
 def _check_formula(formula: str, name: str, x: np.ndarray, theirs: Callable[[Any], Any], *, grad_rtol: float = 1e-10,
                    **bound: Any) -> None:
     """``formula`` run on a Value ``name`` = x: PyTorch's numbers (``theirs`` of a float64 tensor), and the gradient
@@ -76,7 +65,7 @@ def _check_formula(formula: str, name: str, x: np.ndarray, theirs: Callable[[Any
     (out * weights).sum().backward()
     (want * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=grad_rtol, atol=1e-12)
-    numeric = _central(lambda y: eval(formula, {**names, name: Value(y)}).data, x, weights)  # noqa: S307
+    numeric = weighted_difference(lambda y: eval(formula, {**names, name: Value(y)}).data, x, weights)  # noqa: S307
     np.testing.assert_allclose(v.grad, numeric, rtol=1e-6, atol=1e-7)
 
 
@@ -134,23 +123,7 @@ def _erf_from(message: str) -> Any:
     return eval(code[1], _names())  # noqa: S307
 
 
-#: F.name: PyTorch's function of a tensor t, and the names the formula needs bound
-_ACTIVATIONS: dict[str, tuple[Callable[[Any, Any], Any], dict[str, Any]]] = {
-    "gelu": (lambda torch, t: torch.nn.functional.gelu(t), {}),
-    "silu": (lambda torch, t: torch.nn.functional.silu(t), {}),
-    "mish": (lambda torch, t: torch.nn.functional.mish(t), {}),
-    "elu": (lambda torch, t: torch.nn.functional.elu(t), {}),
-    "selu": (lambda torch, t: torch.nn.functional.selu(t), {}),
-    "softsign": (lambda torch, t: torch.nn.functional.softsign(t), {}),
-    "hardsigmoid": (lambda torch, t: torch.nn.functional.hardsigmoid(t), {}),
-    "hardswish": (lambda torch, t: torch.nn.functional.hardswish(t), {}),
-    "tanhshrink": (lambda torch, t: torch.nn.functional.tanhshrink(t), {}),
-    "glu": (lambda torch, t: torch.nn.functional.glu(t), {}),
-    "softmin": (lambda torch, t: torch.nn.functional.softmin(t, dim=1), {"axis": 1}),
-    "threshold": (lambda torch, t: torch.nn.functional.threshold(t, 0.3, -2.0), {"threshold": 0.3, "value": -2.0}),
-    "prelu": (lambda torch, t: torch.nn.functional.prelu(t, torch.tensor(np.linspace(0.1, 0.6, 6))),
-              {"weight": Value(np.linspace(0.1, 0.6, 6))}),
-}
+_ACTIVATIONS = PYTORCH_ACTIVATION_CALLS
 
 
 @pytest.mark.parametrize("name", sorted(_ACTIVATIONS))

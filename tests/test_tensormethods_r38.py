@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_advice import PYTORCH_ACTIVATION_CALLS
+from helpers_gradients import weighted_difference
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Op, Value, no_grad
@@ -69,18 +71,6 @@ def _names(**bound: Any) -> dict[str, Any]:
     return {"np": np, "F": F, "functional": F, "math": math, "Op": Op, "abs": abs, "no_grad": no_grad, **bound}
 
 
-def _central(function: Callable[[np.ndarray], np.ndarray], x: np.ndarray, weights: np.ndarray,
-             step: float = 1e-6) -> np.ndarray:
-    """∂(Σ weights·function(x))/∂x by central differences, in float64."""
-    gradient = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += step
-        down[i] -= step
-        gradient[i] = ((function(up) - function(down)) * weights).sum() / (2 * step)
-    return gradient
-
-
 def _check(formula: str, x: np.ndarray, theirs: Callable[[Any], Any], *, grad_rtol: float = 1e-10,
            **bound: Any) -> None:
     """``formula`` run on a Value v = x: PyTorch's numbers (``theirs`` of a float64 tensor), and the gradient of a
@@ -96,7 +86,7 @@ def _check(formula: str, x: np.ndarray, theirs: Callable[[Any], Any], *, grad_rt
     (out * weights).sum().backward()
     (want * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=grad_rtol, atol=1e-12)
-    numeric = _central(lambda y: eval(formula, {**names, "v": Value(y)}).data, x, weights)  # noqa: S307
+    numeric = weighted_difference(lambda y: eval(formula, {**names, "v": Value(y)}).data, x, weights)  # noqa: S307
     np.testing.assert_allclose(v.grad, numeric, rtol=1e-6, atol=1e-7)
 
 
@@ -300,22 +290,7 @@ def test_relu_in_place_says_what_f_relu_in_place_says() -> None:
 
 # ---- activations as methods: F.name's formula, on v ------------------------------------------------------------
 _Z = np.linspace(-4.37, 4.41, 30).reshape(5, 6)
-_ACTIVATION_CALLS: dict[str, tuple[Callable[[Any, Any], Any], dict[str, Any]]] = {
-    "gelu": (lambda torch, t: torch.nn.functional.gelu(t), {}),
-    "silu": (lambda torch, t: torch.nn.functional.silu(t), {}),
-    "mish": (lambda torch, t: torch.nn.functional.mish(t), {}),
-    "elu": (lambda torch, t: torch.nn.functional.elu(t), {}),
-    "selu": (lambda torch, t: torch.nn.functional.selu(t), {}),
-    "softsign": (lambda torch, t: torch.nn.functional.softsign(t), {}),
-    "hardsigmoid": (lambda torch, t: torch.nn.functional.hardsigmoid(t), {}),
-    "hardswish": (lambda torch, t: torch.nn.functional.hardswish(t), {}),
-    "tanhshrink": (lambda torch, t: torch.nn.functional.tanhshrink(t), {}),
-    "glu": (lambda torch, t: torch.nn.functional.glu(t), {}),
-    "softmin": (lambda torch, t: torch.nn.functional.softmin(t, dim=1), {"axis": 1}),
-    "threshold": (lambda torch, t: torch.nn.functional.threshold(t, 0.3, -2.0), {"threshold": 0.3, "value": -2.0}),
-    "prelu": (lambda torch, t: t.prelu(torch.tensor(np.linspace(0.1, 0.6, 6))), {"weight": Value(np.linspace(0.1, 0.6,
-                                                                                                          6))}),
-}
+_ACTIVATION_CALLS = PYTORCH_ACTIVATION_CALLS
 
 
 def _erf_from(text: str) -> Any:
