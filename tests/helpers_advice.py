@@ -1,5 +1,6 @@
-"""Reading the advice tables' formulas (tinygrad_edu.write_instead) out of their prose, for the tests that run them.
-A helper module, not a test module: no test module imports another.
+"""Reading the advice tables' formulas (tinygrad_edu.write_instead) out of their prose, and running them against
+finite differences and PyTorch, for the tests that check them. A helper module, not a test module: no test module
+imports another.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_gradients import weighted_difference
 
 from tinygrad_edu import Value
 
@@ -62,3 +64,22 @@ def one_thread_torch() -> Any:
         return _SkipOnUse()
     torch.set_num_threads(1)
     return torch
+
+
+def check_formula(formula: str, name: str, x: np.ndarray, theirs: Callable[[Any], Any], names: dict[str, Any], *,
+                  seed: int, grad_rtol: float = 1e-10) -> None:
+    """``formula`` (advice's code, with ``names`` bound) run on a Value ``name`` = x: the gradient of a weighted sum of
+    its outputs against central differences of the formula in float64 (first: it needs no PyTorch), then its numbers
+    and that gradient against PyTorch's (``theirs`` of a float64 tensor)."""
+    v = Value(x)
+    out = eval(formula, {**names, name: v})  # noqa: S307 (the advice is code)
+    weights = np.random.default_rng(seed).normal(size=out.shape)
+    (out * weights).sum().backward()
+    numeric = weighted_difference(lambda y: eval(formula, {**names, name: Value(y)}).data, x, weights)  # noqa: S307
+    np.testing.assert_allclose(v.grad, numeric, rtol=1e-6, atol=1e-7)
+    torch = one_thread_torch()
+    t = torch.tensor(x, requires_grad=True)
+    want = theirs(t)
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-14)
+    (want * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=grad_rtol, atol=1e-12)

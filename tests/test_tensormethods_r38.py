@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers_advice import PYTORCH_ACTIVATION_CALLS, one_thread_torch
-from helpers_gradients import weighted_difference
+from helpers_advice import PYTORCH_ACTIVATION_CALLS, check_formula, one_thread_torch
 
 import tinygrad_edu.functional as F
 from tinygrad_edu import Op, Value, no_grad
@@ -73,19 +72,7 @@ def _check(formula: str, x: np.ndarray, theirs: Callable[[Any], Any], *, grad_rt
            **bound: Any) -> None:
     """``formula`` run on a Value v = x: PyTorch's numbers (``theirs`` of a float64 tensor), and the gradient of a
     weighted sum of its outputs against PyTorch's and against central differences of the formula in float64."""
-    names = _names(**bound)
-    v = Value(x)
-    out = eval(formula, {**names, "v": v})  # noqa: S307 (the advice is code)
-    weights = np.random.default_rng(3).normal(size=out.shape)
-    (out * weights).sum().backward()
-    numeric = weighted_difference(lambda y: eval(formula, {**names, "v": Value(y)}).data, x, weights)  # noqa: S307
-    np.testing.assert_allclose(v.grad, numeric, rtol=1e-6, atol=1e-7)  # (first: it needs no PyTorch)
-    torch = _torch()
-    t = torch.tensor(x, requires_grad=True)
-    want = theirs(t)
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-14)
-    (want * torch.tensor(weights)).sum().backward()
-    np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=grad_rtol, atol=1e-12)
+    check_formula(formula, "v", x, theirs, _names(**bound), seed=3, grad_rtol=grad_rtol)
 
 
 # ---- every name says what to write -----------------------------------------------------------------------------------
