@@ -75,6 +75,11 @@ _OPEN_BLOCKS: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("tin
 #: ``.grad`` that a training loop in another thread is filling and reading is never touched by them.
 CAPTURED_GRADIENTS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar(
     "tinygrad_edu.captured_gradients", default=None)
+#: While a recorded backward pass (``create_graph=True``) runs a vjp, in this thread or asyncio task: its Op.  A Python
+#: number made there of a Value that requires a gradient (``float(x)``, ``x.item()``, ``math.cos(x)``) is a constant
+#: to the pass, so every derivative taken of the vjp's result through it would be a silent 0: it is refused
+#: (``Value._number``), and the vjp's error names the Op.
+_RECORDED_VJP: contextvars.ContextVar[Op | None] = contextvars.ContextVar("tinygrad_edu.recorded_vjp", default=None)
 
 
 def is_grad_enabled() -> bool:
@@ -926,6 +931,15 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     raise kind(message) from error
 
 
+def _number_in_a_vjp(call: str) -> TypeError:
+    """A Python number (or array) made of a Value that requires a gradient, by ``call``, inside a vjp that a recorded
+    pass runs (see ``_RECORDED_VJP``): refused, where the pass would take it as a constant."""
+    return TypeError(f"{call}: a vjp that create_graph=True runs is given Values, and a Python number made of one "
+                     "that requires a gradient (float(x), x.item(), math.cos(x); an array, x.numpy()) leaves the "
+                     "graph: the recorded pass would differentiate it as a constant, a silent 0 in the derivative of "
+                     "this derivative; compute with the Value itself (for a decision, g * (x > 0))")
+
+
 def _vjp_signature(op: Op) -> str:
     """What to give a vjp that refused the call's keywords (lacking one, or its default): the forward's parameters
     with their defaults, ``vjp(g, out, x, k=2.0)`` (and ``saved=None`` with a saving forward)."""
@@ -1004,6 +1018,7 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
     """The vjp for ``parent`` evaluated on Values (``create_graph=True``), given ``node.parents`` as ``inputs``
     (found once per node: for each input again, a join of n inputs took time n²): its result must itself be a
     recorded Value."""
+    token = _RECORDED_VJP.set(op)
     try:
         grad = vjp(g, node, *inputs, **params)
     except FloatingPointError as error:  # detect_anomaly, in an operation of the vjp: name this op, not that one
@@ -1021,6 +1036,8 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
                         f"it failed ({type(error).__name__}: {error}); write it with operators, array methods and "
                         "Ops (a function Values lack, such as np.cos, as an Op of its own; not on .data, which "
                         "create_graph=True would take as a constant)") from _helpful_cause(error)
+    finally:
+        _RECORDED_VJP.reset(token)
     if not isinstance(grad, Value):
         its = _its_vjp(inputs, parent)
         if isinstance(grad, (bool, np.bool_, np.integer)) or isinstance(grad, np.ndarray) and grad.dtype.kind in "biu":
@@ -1195,13 +1212,17 @@ class Value:
         return inputs
 
     def item(self) -> float:
-        """The single number held by a Value of size 1."""
+        """The single number held by a Value of size 1 (outside the graph, as ``float(v)`` is)."""
         if self._data.size != 1:
             raise ValueError(f"item: only a Value of size 1 has one number; this one has shape {self.shape}")
+        if self.requires_grad and _RECORDED_VJP.get() is not None:
+            raise _number_in_a_vjp("x.item()")
         return self._data.item()
 
     def numpy(self) -> np.ndarray:
-        """The data as a numpy array (shared, not copied)."""
+        """The data as a numpy array (shared, not copied; outside the graph, as ``float(v)`` is)."""
+        if self.requires_grad and _RECORDED_VJP.get() is not None:
+            raise _number_in_a_vjp("x.numpy()")
         return self._data
 
     # A creation number only means something in the process that made it (each process counts from 0 again, and a
@@ -1298,7 +1319,9 @@ class Value:
         ``round(v)`` too, and the ``math`` module's functions, which call this).  Fine for deciding
         (``if float(cost) < tol``); what is computed from it is a constant to ``backward``: ``x * math.exp(x)`` gets
         the derivative ``e^x``, silently, where ``x * x.exp()`` gets ``(1 + x)e^x``, as in PyTorch.
-        ``check_gradients`` finds such a slip."""
+        ``check_gradients`` finds such a slip.  Inside a vjp that ``backward(create_graph=True)`` runs on Values it
+        is refused for a Value that requires a gradient (``math.cos(x)`` in a custom Op's rule): the recorded pass
+        would take the number for a constant, a silent 0 in the derivative of that derivative."""
         return float(self._number("float"))
 
     def __int__(self) -> int:
@@ -1331,10 +1354,13 @@ class Value:
         return round(self._number("round"), ndigits)
 
     def _number(self, where: str) -> float:
-        """The single number, for Python's conversions; a Value of any other size is an error naming ``where``."""
+        """The single number, for Python's conversions; a Value of any other size is an error naming ``where``, and
+        so is one that requires a gradient inside a vjp of a recorded pass (``_RECORDED_VJP``)."""
         if self._data.size != 1:
             raise TypeError(f"{where}: only a Value of size 1 is one number; this one has shape {self.shape} "
                             "(take one element, or convert its .data)")
+        if self.requires_grad and _RECORDED_VJP.get() is not None:
+            raise _number_in_a_vjp(f"{where}(x)")
         return self._data.item()
 
     def __format__(self, spec: str) -> str:
@@ -1344,7 +1370,7 @@ class Value:
         if self._data.size != 1:
             raise TypeError(f"format: {spec!r} formats a single number; this Value has shape {self.shape}: "
                             "format its .data, or one element")
-        return format(self.item(), spec)
+        return format(self._data.item(), spec)
 
     def __bool__(self) -> bool:
         """As numpy: the truth of a single number; for more, say ``(v > 0).any()`` or ``.all()``."""

@@ -1472,10 +1472,9 @@ def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int
         return notes + difference_note
     if order > 1 and not at_kink and all(np.all(a[b] == 0) for a, b in zip(analytic, bad, strict=True)):
         notes += ("\nThe analytic derivative is 0 wherever it disagrees. If that is not the true derivative, a vjp "
-                  "may read .data, make a Python number of a Value (float(x), math.cos(x)) or call an Op whose "
-                  "vjp does: that steps out of the recorded graph, so "
-                  "create_graph=True differentiates it as a constant; write vjps with operators, array methods and "
-                  "Ops on their arguments.")
+                  "may read .data (np.cos(x.data)) or call an Op whose vjp does: that steps out of the recorded "
+                  "graph, so create_graph=True differentiates it as a constant; write vjps with operators, array "
+                  "methods and Ops on their arguments.")
     return notes
 
 
