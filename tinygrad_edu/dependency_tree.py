@@ -478,10 +478,12 @@ def _check_single_pass(tree: DependencyTree) -> None:
             rounding = rel_tol * sizes.get(name, 0.0) + smallest_normal(node.value.data)
             if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol, abs_tol=rounding):
                 cause = ("zero_grad(set_to_none=False) reset it after this cost's backward(); call cost.backward() "
-                         "again" if node.grad == 0 else "the gradient holds contributions from other backward passes; "
-                         "call zero_grad() (or model.zero_grad()) and cost.backward()")
+                         "again before drawing" if node.grad == 0 else "the gradient holds contributions from other "
+                         "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() before drawing "
+                         "(or, from one pass, contributions of uses outside this cost, after backward() of a larger "
+                         "cost such as one with a regularisation term: the same calls draw this cost's own)")
                 raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
-                                 f"cost gives {through_tree:.6g}: {cause} before drawing")
+                                 f"cost gives {through_tree:.6g}: {cause}")
 
 
 def has_layers(cost: Value) -> bool:

@@ -518,6 +518,11 @@ def _added(terms: list[str], total: str, fmt: Any) -> str:
 #: The result step's word for a parameter whose ``.grad`` differs from the steps': it holds other passes too (backward()
 #: run twice), or zero_grad() emptied it after this backward() (then "zero_grad() first" would be the wrong advice).
 _MIXED = "≠ .grad (it holds other backward passes too: zero_grad() first)"
+#: The note under such rows: one backward() of a larger cost (this one plus a regularisation term) fills .grad with the
+#: larger cost's gradient in one pass, through uses of the parameter outside this cost, which the graph cannot tell.
+_OUTSIDE = ("<p class='note'>Or, in one pass: backward() of a larger cost that uses the parameter outside this one "
+            "(a regularisation term added to it) filled .grad with the larger cost's gradient; zero_grad() and "
+            "backward() of this cost show its own.</p>")
 _RESET = "≠ .grad (zero_grad() reset it after this backward(), or it was never filled: call backward() again)"
 #: The same where another parameter's ``.grad`` holds a pass (``backward(inputs=[w])`` filled w's only): backward()
 #: alone would add a second pass to w's, so zero_grad() first, as draw_graph's key says.
@@ -549,6 +554,8 @@ def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: 
             f"<th>.grad</th><th></th></tr>{''.join(rows)}</table>")
     if any("zero_grad()" in row for row in rows):
         body += _zero_grad_how(parameters)
+    if any(_esc(_MIXED) in row for row in rows):
+        body += _OUTSIDE
     return Step("result", -1, "Every gradient, as .grad holds it", body)
 
 

@@ -566,13 +566,35 @@ def _run_styles(count: int) -> list[str]:
     return [_RUN_STYLES[(i + i // period) % len(_RUN_STYLES)] for i in range(count)]
 
 
+#: The markers of the runs past the first colours × line styles (40 with matplotlib's 10 colours), one for each such
+#: block of runs in turn: run 41 was run 11's twin (blue, dotted), and the legend held two entries alike.
+_RUN_MARKERS = ("s", "D", "P", "*", "h", "X")
+
+
+def _run_markers(count: int) -> list[str | None]:
+    """The marker of each of ``count`` runs: none for the first colours × styles runs, then one per block of as many
+    (the colours and styles of a block go round as the first block's, each pair once: see :func:`_run_styles`)."""
+    from matplotlib import rcParams
+
+    block = (len(rcParams["axes.prop_cycle"].by_key().get("color", ())) or 1) * len(_RUN_STYLES)
+    return [None if i < block else _RUN_MARKERS[(i // block - 1) % len(_RUN_MARKERS)] for i in range(count)]
+
+
+def _marked_points(count: int, run: int, isolated: list[int]) -> list[int]:
+    """Where a run's marker is drawn on its ``count`` points: about six of them, from a point of its own (so that the
+    markers of several runs do not all stand on one episode), and every ``isolated`` point (see :func:`_isolated`)."""
+    step = max(1, count // 6)
+    return sorted(set(range(run % step, count, step)) | set(isolated))
+
+
 @checks.pytorch_keywords(**_NO_AX)
 def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] | None = None,
                  step_sizes: bool | None = None, title: str | None = None, ylabel: str | None = None,
                  path: str | Path | None = None) -> Figure:
     """The cost per episode (seed, sections 5 and 7.3); several runs overlaid with a legend, each in a colour and a
     line style (solid, dashed, dotted, dash-dotted), so that they stay apart in grayscale too; no two of the first
-    4 × c runs have both alike (c: the colours of the matplotlib style in use, 10 by default).
+    4 × c runs have both alike (c: the colours of the matplotlib style in use, 10 by default), and each further block
+    of 4 × c runs has a marker of its own on a few of its points (□, ◇, ✚, ★, ⬢, ✖: no twins up to 28 × c runs).
 
     ``history`` is a ``training.History`` (anything with ``.cost``: a pandas DataFrame of a History's fields too),
     a list of them, a dict ``label → History`` or a plain list of costs (numbers, or a loop's cost Values or their
@@ -607,10 +629,10 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
         ax, ax_steps = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
     else:
         ax, ax_steps = fig.subplots(), None
-    styles = _run_styles(len(runs))
-    colors = _draw_cost_curves(ax, runs, styles, log_scale, title, ylabel)
+    styles, markers = _run_styles(len(runs)), _run_markers(len(runs))
+    colors = _draw_cost_curves(ax, runs, styles, markers, log_scale, title, ylabel)
     if ax_steps is not None:
-        _draw_step_sizes(ax, ax_steps, with_steps, colors, styles)
+        _draw_step_sizes(ax, ax_steps, with_steps, colors, styles, markers)
     else:
         ax.set_xlabel("episode")
     # under the panels, where it covers no curve (long labels inside the axes hid the first episodes); hidden when
@@ -622,15 +644,15 @@ def plot_history(history: Any, *, log_scale: bool = True, labels: Sequence[str] 
 
 
 def _draw_cost_curves(ax: Any, runs: list[tuple[str, np.ndarray, np.ndarray | None]], styles: list[str],
-                      log_scale: bool, title: str | None, ylabel: str | None) -> list[str]:
-    """:func:`plot_history`'s cost panel: each run's curve in its line style, costs off the axis marked on its
-    edges, the axis (``ylabel``, "cost C" by default) and title; returns the runs' colours."""
+                      markers: list[str | None], log_scale: bool, title: str | None, ylabel: str | None) -> list[str]:
+    """:func:`plot_history`'s cost panel: each run's curve in its line style (and marker), costs off the axis marked
+    on its edges, the axis (``ylabel``, "cost C" by default) and title; returns the runs' colours."""
     colors = []  # by run, not by label: labels=["SGD", "SGD"] are two runs, each with its colour and line style
     for i, (label, cost, _) in enumerate(runs):
         isolated = _isolated(cost)
         line, = ax.plot(np.arange(1, len(cost) + 1), cost, label=_legend_text(label), linewidth=1.6,
-                        linestyle=styles[i], marker="o" if isolated else None, markersize=4,
-                        markevery=isolated)
+                        linestyle=styles[i], marker=markers[i] or ("o" if isolated else None), markersize=4,
+                        markevery=_marked_points(len(cost), i, isolated) if markers[i] else isolated)
         colors.append(line.get_color())
     zeros_marked = log_scale and _zeros_on_the_edge([cost for _, cost, _ in runs])
     edges = _mark_off_the_axis(ax, [(color, cost) for color, (_, cost, _) in zip(colors, runs, strict=True)],
@@ -647,12 +669,14 @@ def _draw_cost_curves(ax: Any, runs: list[tuple[str, np.ndarray, np.ndarray | No
 
 
 def _draw_step_sizes(ax: Any, ax_steps: Any, with_steps: list[tuple[int, str, np.ndarray]], colors: list[str],
-                     styles: list[str]) -> None:
-    """:func:`plot_history`'s step size panel: each run's steps in its cost curve's colour and style, on a log axis
-    where every step is ≥ 0 and some > 0 (steps of 0 marked ▼ on its bottom edge)."""
+                     styles: list[str], markers: list[str | None]) -> None:
+    """:func:`plot_history`'s step size panel: each run's steps in its cost curve's colour, style and marker, on a log
+    axis where every step is ≥ 0 and some > 0 (steps of 0 marked ▼ on its bottom edge)."""
     for i, label, steps in with_steps:
-        ax_steps.plot(np.arange(1, len(steps) + 1), steps, "." + styles[i], markersize=3,
-                      linewidth=1, color=colors[i], label=label)  # the look of its cost curve: one legend for both
+        every = _marked_points(len(steps), i, []) if markers[i] else None
+        ax_steps.plot(np.arange(1, len(steps) + 1), steps, linestyle=styles[i], marker=markers[i] or ".",
+                      markevery=every, markersize=4 if markers[i] else 3, linewidth=1, color=colors[i],
+                      label=label)  # the look of its cost curve: one legend for both
     every_step = np.concatenate([s for _, _, s in with_steps]) if with_steps else np.zeros(0)
     if (every_step > 0).any() and not (every_step < 0).any():
         # a step of 0 (Armijo found none, ‖∇C‖ = 0) made the axis linear, where steps of 2⁻²⁰ sat on 0 too: a

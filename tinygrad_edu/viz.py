@@ -205,12 +205,16 @@ def _layer_clusters(kept: list[Value], kept_ids: set[int], model: Any) -> list[t
 _NONE_SHOWN = {"softmax", "log_softmax", "concatenate"}
 
 
-def _op_text(node: Value) -> str:
+def _op_text(node: Value) -> tuple[str, dict[str, str]]:
+    """An operation's oval: its label, cut at 40 characters (``…``), and where it was cut, the whole text as its
+    tooltip (Graphviz's escString: a backslash doubled, as ``_text`` doubles it)."""
     params = node.op_params
     none_shown = built_in_op(node) in _NONE_SHOWN
     shown = ", ".join(f"{k}={notation.param_text(v)}" for k, v in params.items()
                       if (v is not None or none_shown) and (k != "keepdims" or v))
-    return _text(f"{node.op}({shown})" if shown else node.op, 40)
+    whole = printable(f"{node.op}({shown})" if shown else str(node.op))
+    cut = notation.shortened(whole, 40) != whole
+    return _text(whole, 40), {"tooltip": whole.replace("\\", "\\\\")} if cut else {}
 
 
 @checks.pytorch_keywords(format="draw_graph(v) returns a graphviz Digraph: set its .format = 'svg', or call "
@@ -219,6 +223,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
                names: Mapping[str, Any] | None = None, max_nodes: int = 150, model: Any = None,
                size: str | None = "9,100", precision: int = 4) -> Drawing:
     """Draw everything ``value`` depends on: one box per Value, one oval per operation between inputs and output.
+    An oval names its operation and settings (``index(key=[0, 0, 1])``); one cut at 40 characters ends in ``…`` and
+    shows the whole text as its tooltip in an SVG.
 
     Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``; the network's
     unlabeled input is called α⁰), its shape, its data and its grad (the number for a single element;
@@ -237,7 +243,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     the grad rows show what ``.grad`` the Values hold from other passes (for ``x.grad``, the cost's ∂C/∂·), and the
     key at the bottom says so.
     After several backward passes (gradient accumulation: the parameters' ``.grad`` add up, the other Values' hold
-    the latest pass's) the grad rows no longer follow one another by the chain rule, and the key of a drawing of the
+    the latest pass's) the grad rows no longer follow one another by the chain rule, nor where ``value`` is part of a
+    larger cost that backward() started from (a parameter used outside it too), and the key of a drawing of the
     whole graph says that too (one cut by ``max_nodes`` cannot tell: call ``zero_grad()`` before ``backward()``); so
     does it for parameters emptied by ``zero_grad()`` (or left out by ``backward(inputs=…)``) since the pass the other
     Values' grads hold, for intermediates that ``backward(inputs=…)`` left out (their ``.grad`` None, or another
@@ -362,7 +369,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
                                               frame=2 if kind == "parameter" else 0),
                         shape="plaintext", style="filled", fillcolor=COLORS[kind])
             if node.op is not None:
-                target.node(f"op{i}", _op_text(node), shape="oval", style="filled", fillcolor=COLORS["op"])
+                text, tooltip = _op_text(node)
+                target.node(f"op{i}", text, shape="oval", style="filled", fillcolor=COLORS["op"], **tooltip)
 
     clustered: set[int] = set()
     for position, (name, members) in enumerate(_layer_clusters(kept, set(number), model)):
@@ -401,9 +409,10 @@ def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, 
     elif show_grad and value.grad is not None and total == len(kept) and _passes_mixed(kept):
         key += ("\ngrad: the parameters' .grad are 0, reset by zero_grad(set_to_none=False) after the backward pass "
                 "whose gradients the other Values hold: call backward() again to see one pass" if _zeroed(kept) else
-                "\ngrad: the parameters' .grad add up over backward passes until zero_grad(), the other Values' hold "
-                "the latest pass's, so here they do not follow by the chain rule: call zero_grad() and backward() "
-                "again to see one pass")
+                "\ngrad: the parameters' .grad do not follow by the chain rule from those of the Values that use them "
+                "here: they add up over backward passes until zero_grad()\n(the other Values' hold the latest pass's), "
+                "or Values outside this drawing use them too (the Value drawn is part of a larger graph: draw the "
+                "output\nbackward() started from); else call zero_grad() and backward() again to see one pass")
     elif show_grad and value.grad is not None and _emptied(kept):
         key += _emptied_note(kept)
     kept_grad = [n for n in kept if n.op is None and not n.requires_grad and n.grad is not None]
@@ -523,7 +532,9 @@ def _emptied(kept: list[Value]) -> bool:
 def _passes_mixed(kept: list[Value]) -> bool:
     """Whether a parameter's ``.grad`` differs from the sum, by the chain rule, of what the Values that use it (all in
     ``kept``, the whole graph) pass back from their ``.grad``: a leaf adds up gradients over backward passes
-    (gradient accumulation, or another output's pass through shared Values), an intermediate keeps the latest pass's.
+    (gradient accumulation, or another output's pass through shared Values), an intermediate keeps the latest pass's;
+    or a parameter is used outside ``kept`` too, in the larger cost that backward() started from (one pass: the graph
+    keeps no record of a Value's users, so the two cannot be told apart).
     False where that cannot be told (a Value without ``.grad``, a graph made stale by a step)."""
     users = _users(kept)
     for p in kept:
