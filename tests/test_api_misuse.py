@@ -176,8 +176,19 @@ from tinygrad_edu import (  # noqa: E402  (after the helpers above, which the ta
     testing,
     training,
     viz,
+    write_instead,
 )
 from tinygrad_edu.testing import expressions, strategies  # noqa: E402
+
+
+def pytorch_like_cost() -> Any:
+    """A stand-in for ``partial(torch.nn.functional.huber_loss, delta=0.5)`` (no PyTorch needed): a function of that
+    name and signature whose module is torch's."""
+    def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+        raise AssertionError("not called")
+
+    huber_loss.__module__ = "torch.nn.functional"
+    return functools.partial(huber_loss, delta=0.5)
 
 
 def x_value(tmp: Path) -> dict[str, Any]:
@@ -274,6 +285,9 @@ CASES = [
     Case(losses.mean_squared_error, lambda tmp: {"prediction": Value(np.zeros((2, 1))), "target": np.ones((2, 1))}),
     Case(losses.cross_entropy, lambda tmp: {"logits": Value(np.zeros((2, 3))), "labels": [0, 2]}),
     Case(losses.pytorch_cost_advice, lambda tmp: {"name": "HuberLoss"}),
+    Case(write_instead.cost_function, lambda tmp: {"name": "HuberLoss", "given": pytorch_like_cost()}),
+    Case(write_instead.pytorch_cost_refusal,
+         lambda tmp: {"cost": pytorch_like_cost(), "fallback": losses.pytorch_cost_advice}),
     # training, data, drawing
     Case(optim.Optimizer, lambda tmp: {"params": [Value(1.0)]}),
     Case(optim.GradientDescent, lambda tmp: {"params": [Value(1.0)], "learning_rate": 0.1}),

@@ -156,6 +156,16 @@ def _quadratic(p: Any) -> Value:
     return (p * p).sum() + p[0] * p[1]
 
 
+def _pytorch_like_cost() -> Any:
+    """A stand-in for ``torch.nn.functional.mse_loss`` (no PyTorch needed): a function of that name whose module is
+    torch's."""
+    def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+        raise AssertionError("not called")
+
+    mse_loss.__module__ = "torch.nn.functional"
+    return mse_loss
+
+
 def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
     """``module.name`` (or ``module.Class.method``) → a typical call, which returns (the function, its result)."""
     from tinygrad_edu import (
@@ -177,6 +187,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         serialization,
         testing,
         viz,
+        write_instead,
     )
     from tinygrad_edu.testing import expressions, strategies
 
@@ -357,6 +368,9 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.losses.squared_error": call(losses.squared_error, Value(np.array([[0.5]])), [[1.0]]),
         "tinygrad_edu.losses.mean_squared_error": call(losses.mean_squared_error, Value(np.array([[0.5]])), [[1.0]]),
         "tinygrad_edu.losses.pytorch_cost_advice": call(losses.pytorch_cost_advice, "MSELoss"),
+        "tinygrad_edu.write_instead.cost_function": call(write_instead.cost_function, "huber_loss"),
+        "tinygrad_edu.write_instead.pytorch_cost_refusal": call(write_instead.pytorch_cost_refusal,
+                                                                _pytorch_like_cost(), losses.pytorch_cost_advice),
         "tinygrad_edu.losses.cross_entropy": call(losses.cross_entropy, Value(np.array([[0.5, 1.0]])), [1]),
         # graph
         "tinygrad_edu.graph.nearest_values": lambda: (graph.nearest_values, graph.nearest_values(cost(), 3)),

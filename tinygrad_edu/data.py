@@ -70,7 +70,9 @@ class Dataset(_Fields):
 
     A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``; as a pair it is indexed
     by 0 and 1 only: samples are picked from its arrays, ``Dataset(ds.inputs[idx], ds.labels[idx])``, and joined from
-    them, ``np.concatenate`` of each (a tuple's ``a + b`` and ``a * 2`` are refused: 4 arrays).  Made by hand,
+    them, ``np.concatenate`` of each (a tuple's ``a + b`` and ``a * 2`` are refused: 4 arrays; so are ``a < b``, which
+    compared the inputs, and ``np.array(a)``, which stacked the inputs on the labels).  ``len(a)`` is 2, a pair's
+    length: its samples are ``len(a.inputs)``.  Made by hand,
     ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of samples
     (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
@@ -133,6 +135,24 @@ class Dataset(_Fields):
                              f"for sample {index}, ds.inputs[{index}] and ds.labels[{index}], or for some samples "
                              f"{samples}")
         return super().__getitem__(index)
+
+    def __lt__(self, other: object) -> NoReturn:
+        """Refused, as ``<=``, ``>`` and ``>=`` are: a tuple's compared the inputs element-wise and gave numpy's array
+        of booleans (one sample each: ``[[True]]``, which passes for true), or raised numpy's "truth value ... is
+        ambiguous" or its broadcasting error.  A TypeError saying what to compare."""
+        raise TypeError("Dataset: a Dataset is the pair (inputs, labels), which has no order: compare its arrays, "
+                        "or their numbers of samples, len(a.inputs) < len(b.inputs); a == b says whether two Datasets "
+                        "hold the same numbers")
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __array__(self, dtype: object = None, copy: object = None) -> NoReturn:
+        """Refused: numpy made one array of the pair, inputs and labels stacked as if they were samples (shape
+        ``(2, n, k)`` where the labels are ``(n, k)`` too, an autoencoder's, say), without a word, or raised its
+        "inhomogeneous shape" error.  A TypeError saying which array to take."""
+        raise TypeError(f"Dataset: a Dataset is the pair (inputs, labels), not one array (np.array would stack the "
+                        f"inputs {self.inputs.shape} and the labels {self.labels.shape}): give ds.inputs or "
+                        "ds.labels, or unpack the pair, inputs, labels = ds")
 
     def __contains__(self, sample: object) -> NoReturn:
         """Refused, as ``count`` and ``index`` are: a tuple's compared the two arrays with ``sample`` and raised

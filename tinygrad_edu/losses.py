@@ -187,7 +187,7 @@ def mean_squared_error(prediction: Any, target: Any) -> Value:
                          weight="the classes are not weighted here; compute "
                                 "-(w[labels] * F.log_softmax(logits)[np.arange(n), labels]).sum() / w[labels].sum()",
                          label_smoothing="give the smoothed rows as labels instead (rows of probabilities): "
-                                         "(1 - eps) * data.one_hot(labels, classes=k) + eps / k")
+                                         "(1 - eps) * data.one_hot(labels, classes=k).astype(logits.dtype) + eps / k")
 def cross_entropy(logits: Any, labels: Any) -> Value:
     """``−(1/n) Σ_s ln softmax(logits_s)[label_s]``: the cost of classification (seed section 4's digits).
 
@@ -261,6 +261,7 @@ def _labels_array(labels: Any, classes: int) -> np.ndarray:
         return labels.data
     checks.unmasked(labels, "the labels", "cross_entropy")
     checks.not_a_dataset(labels, "the labels", "cross_entropy", "give its .labels")
+    checks.not_an_array(labels, "the labels", "cross_entropy")  # (a torch tensor that requires grad: torch's error)
     try:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists

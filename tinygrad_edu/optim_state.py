@@ -12,6 +12,7 @@ The optimizer is passed in (this module does not import :mod:`tinygrad_edu.optim
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping
@@ -101,8 +102,10 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
         raise ValueError(f"{where}: 'parameter_count' must be a 0-d int array, got {count.dtype} of shape "
                          f"{count.shape}: {count.tolist()!r:.40}")
     if count != len(params):
+        # (which parameters: the model's frozen ones, where it has them, else the first whose shape differs)
+        which = _frozen_left_out(optimizer, int(count) - len(params)) or _first_difference(optimizer, state, int(count))
         raise ValueError(f"{where}: 'parameter_count' is {count.tolist()!r}, but this optimizer has "
-                         f"{len(params)} parameters{_frozen_left_out(optimizer, int(count) - len(params))}")
+                         f"{len(params)} parameters{which}")
     expected = {"optimizer", "parameter_count", *optimizer._settings, *optimizer._counters, *optimizer._generators}
     positions = {f"state.{i}.": i for i in range(len(params))}
     with_state = {positions[start] for key in state if isinstance(key, str)
@@ -115,6 +118,44 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
                 for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
+
+
+def _first_difference(optimizer: Any, state: Mapping[str, Any], count: int) -> str:
+    """Where a state of ``count`` parameters and the optimizer's parameters part, by the shapes of the arrays the
+    state keeps per parameter (``state.3.velocity``; none before a step, none for plain SGD): the first position
+    whose shapes differ, or the parameters one side has beyond the other's; "" where the state shows no shapes."""
+    fields = [field for field, kind in optimizer._parameter_fields if kind != "count"]
+    saved: dict[int, tuple[int, ...]] = {}
+    for i in range(min(count, 10_000)):  # (a crafted count: no more positions than a model has)
+        key = next((f"state.{i}.{field}" for field in fields if f"state.{i}.{field}" in state), None)
+        if key is None:  # (no step of it saved: no shape to compare)
+            continue
+        with contextlib.suppress(Exception):  # (an entry that cannot be read: the check of each entry says so)
+            saved[i] = tuple(np.shape(state[key]))
+    if not saved:
+        return ""
+    params = optimizer.params
+    if 0 < count < len(params) and all(shape == params[len(params) - count + i].shape for i, shape in saved.items()):
+        last = ", ".join(f"{_named(p)}{p.shape}" for p in params[len(params) - count:][:3])
+        tail = (f"; the state's {count} match this optimizer's last {count} in shape ({last}{', …' * (count > 3)}): "
+                "saved while the first ones were frozen? freeze them again before building the optimizer")
+    else:
+        tail = ""
+    for i, shape in saved.items():
+        if i < len(params) and shape != params[i].shape:
+            return (f"; the first that differs is parameter {i} {_named(params[i])}of shape {params[i].shape}, "
+                    f"where the state holds {shape}{tail}")
+    if count < len(params):
+        rest = ", ".join(f"{_named(p)}{p.shape}" for p in params[count:][:3])
+        return (f"; the state's {count} match this optimizer's first {count} in shape; it has none for the others "
+                f"({rest}{', …' * (len(params) > count + 3)})")
+    return (f"; this optimizer's {len(params)} match the state's first {len(params)} in shape; the state holds "
+            f"{count - len(params)} more")
+
+
+def _named(parameter: Value) -> str:
+    """``'W^1' ``, a parameter's label and a space for a message (which layer's), or "" where it has none."""
+    return f"{parameter.label!r} " if parameter.label not in (None, "") else ""
 
 
 def _frozen_left_out(optimizer: Any, more: int) -> str:

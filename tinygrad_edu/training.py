@@ -18,7 +18,6 @@ import importlib
 import importlib.util
 import inspect
 import math
-import re
 import reprlib
 import signal
 import sys
@@ -604,110 +603,9 @@ def _named_cost(name: str) -> str:
         return f"cost=losses.{name}"
     library = "Keras" if name in KERAS_NAMES or name in write_instead.KERAS_COSTS else "PyTorch"
     if name in write_instead.COST_FUNCTIONS:
-        return f"for {library}'s {name!r}, {_cost_function(name)}"
+        return f"for {library}'s {name!r}, {write_instead.cost_function(name)}"
     return f"Keras's {name!r} is losses.{KERAS_NAMES[name]}" if name in KERAS_NAMES else (
         f"for PyTorch's {name!r}, {pytorch_cost_advice(name)}")
-
-
-def _cost_function(name: str, given: Any = None) -> str:
-    """The function to give fit as ``cost=`` for a cost written as a formula (write_instead.COST_FUNCTIONS), with the
-    settings of PyTorch's cost ``given`` (``partial(F.huber_loss, delta=0.5)``, ``HuberLoss(delta=0.5)``) as its
-    defaults: with PyTorch's defaults (delta=1.0) it computed another cost than the one given."""
-    header, formula = write_instead.COST_FUNCTIONS[name].split(":", 1)
-    for setting in re.findall(r"(\w+)=", header):  # (delta=1.0, beta=1.0, margin=1.0)
-        value = _setting_of(given, setting)
-        if value is not None:
-            header = re.sub(rf"\b{setting}=[^,]+", f"{setting}={value!r}", header)
-    return f"import tinygrad_edu.functional as F and give cost={header}:{formula}"
-
-
-def _setting_of(given: Any, setting: str) -> float | None:
-    """The number ``setting`` of PyTorch's cost ``given``: a keyword of its ``functools.partial`` (the outermost
-    one's), or an attribute of a module (``HuberLoss(delta=0.5).delta``); None where it has none."""
-    value = _given_setting(given, setting)
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
-        return float(value)
-    return None
-
-
-#: A setting not given (a partial without that keyword, a module without that attribute), for _given_setting.
-_NOT_GIVEN = object()
-
-
-def _given_setting(given: Any, setting: str) -> Any:
-    """``setting`` of PyTorch's cost ``given`` as :func:`_setting_of` finds it, any value; _NOT_GIVEN where it has
-    none."""
-    while isinstance(given, functools.partial):
-        if setting in given.keywords:
-            return given.keywords[setting]
-        given = given.func
-    return _NOT_GIVEN if isinstance(given, type) or inspect.isroutine(given) else getattr(given, setting, _NOT_GIVEN)
-
-
-def _pytorch_settings(given: Any, inner: Any) -> dict[str, Any]:
-    """The settings of PyTorch's cost ``given`` (``inner`` inside its partials) that are not PyTorch's defaults
-    (``reduction='sum'``, ``label_smoothing=0.1``, a ``weight``), by name, in the order of its signature."""
-    try:
-        parameters = inspect.signature(inner if isinstance(inner, type) or inspect.isroutine(inner) else type(inner))
-    except (TypeError, ValueError):  # (no signature to read)
-        return {}
-    found = {}
-    for name, parameter in parameters.parameters.items():
-        default, value = parameter.default, _given_setting(given, name)
-        if default is parameter.empty or value is _NOT_GIVEN or value is None is default:
-            continue
-        simple = (bool, int, float, str, type(None))
-        if not (isinstance(value, simple) and isinstance(default, simple)) or value != default:
-            found[name] = value
-    return found
-
-
-def _settings_kept(name: str, given: Any, settings: dict[str, Any]) -> tuple[str | None, set[str]]:
-    """The advice for PyTorch's cost ``name`` that keeps its ``settings`` where it can (reduction='sum', and a
-    cross-entropy's label_smoothing), and the names of the settings it keeps; (None, no names) where the usual
-    advice, :func:`pytorch_cost_advice`'s, keeps them all (it has none to keep)."""
-    summed = settings.get("reduction") == "sum"
-    if name in write_instead.COST_FUNCTIONS:  # (delta=, beta=, margin=: _cost_function keeps them)
-        advice = _cost_function(name, given)
-        kept = set(re.findall(r"(\w+)=", write_instead.COST_FUNCTIONS[name].split(":", 1)[0]))
-        if summed and advice.count(".mean()") == 1:
-            return advice.replace(".mean()", ".sum()") + " (PyTorch's reduction='sum')", kept | {"reduction"}
-        return advice, kept
-    base = {"mse_loss": "mse_loss", "MSELoss": "mse_loss", "cross_entropy": "cross_entropy",
-            "CrossEntropyLoss": "cross_entropy"}.get(name)
-    smoothing = settings.get("label_smoothing") if base == "cross_entropy" else None
-    if base is None or not (summed or isinstance(smoothing, (int, float))):
-        return None, set()
-    kept = {"reduction"} if summed else set()
-    labels = "y"
-    if isinstance(smoothing, (int, float)):
-        labels = write_instead.SMOOTHED_LABELS.format(eps=smoothing)
-        kept.add("label_smoothing")
-    function = write_instead.SETTINGS_KEPT[base].format(labels=labels,
-                                                        total=write_instead.SUMMED[base] if summed else "")
-    shown = ", ".join(f"{key}={settings[key]!r}" for key in settings if key in kept)
-    imports = "data, losses" if "data." in function else "losses"
-    return (f"from tinygrad_edu import {imports} and give cost={function} (PyTorch's {name} with {shown}"
-            + (", for class indices y)" if base == "cross_entropy" else ")")), kept
-
-
-def _shown_settings(settings: dict[str, Any]) -> str:
-    """PyTorch's cost's ``settings`` as written in its call: ``reduction='sum'``, ``weight=… (a Tensor)``."""
-    return ", ".join(f"{key}={value!r}" if isinstance(value, (bool, int, float, str)) else
-                     f"{key}=… (a {type(value).__name__})" for key, value in settings.items())
-
-
-def _left_out(settings: dict[str, Any], kept: set[str]) -> str:
-    """What the advice says of the settings of PyTorch's cost that it does not keep (reduction='none', a weight)."""
-    left = [key for key in settings if key not in kept]
-    if not left:
-        return ""
-    shown = _shown_settings({key: settings[key] for key in left})
-    if settings.get("reduction") == "none":  # (one cost per element: fit takes one number)
-        return (f"; its {shown} {'is' if len(left) == 1 else 'are'} not carried over: fit minimises one number, and "
-                "reduction='none' gives one per element (the cost above is their mean, PyTorch's reduction='mean')")
-    return (f"; its {shown} {'is' if len(left) == 1 else 'are'} not carried over: the cost above is PyTorch's "
-            f"without {'it' if len(left) == 1 else 'them'}")
 
 
 #: The cost functions :func:`_check_cost_function` found to take (outputs, targets), while they live: a loop calling
@@ -718,26 +616,12 @@ _TWO_ARGUMENT_COSTS: weakref.WeakSet[Any] = weakref.WeakSet()
 def _check_not_pytorchs(cost: Any) -> None:
     """A cost of PyTorch's (``torch.nn.MSELoss()``, its class, ``torch.nn.functional.mse_loss``) computes with torch
     tensors: called with a Value it failed inside torch ("'int' object is not callable"), naming neither fit nor cost;
-    refused, saying what it is here (:func:`losses.pytorch_cost_advice`); so is one in a ``functools.partial``
-    (``partial(F.huber_loss, delta=0.5)``)."""
-    inner = cost
-    while isinstance(inner, functools.partial):
-        inner = inner.func
-    owner = inner if isinstance(inner, type) or inspect.isroutine(inner) else type(inner)
-    if str(getattr(owner, "__module__", "")).partition(".")[0] != "torch":
-        return
-    name = getattr(owner, "__name__", type(inner).__name__)
-    settings = _pytorch_settings(cost, inner)  # (reduction='sum', label_smoothing=0.1: kept, or said to be left out)
-    advice, kept = _settings_kept(name, cost, settings)
-    advice = advice or pytorch_cost_advice(name) or (f"use losses.{name}" if name in COSTS else None)
-    if advice is None:  # (no cost here to say its settings are left out of: they are the user's to write)
-        keeping = f" (keeping its {_shown_settings(settings)})" if settings else ""
-        advice, kept = (f"write it with Value operations{keeping}, a function (outputs, targets) → Value such as "
-                        "losses.squared_error"), set(settings)
-    kept |= {key for key, value in settings.items() if f"{key}={value!r}" in advice}  # (KLDivLoss's 'batchmean')
-    partial = " (in a functools.partial)" if inner is not cost else ""
-    raise TypeError(f"fit: cost is PyTorch's {name}{partial}, which computes with torch tensors, not Values; {advice}"
-                    f"{_left_out(settings, kept)}")
+    refused, saying what it is here (:func:`write_instead.pytorch_cost_refusal`, and for the costs whose settings it
+    has no formula of, :func:`losses.pytorch_cost_advice`); so is one in a ``functools.partial``."""
+    refusal = write_instead.pytorch_cost_refusal(
+        cost, lambda name: pytorch_cost_advice(name) or (f"use losses.{name}" if name in COSTS else None))
+    if refusal is not None:
+        raise TypeError(f"fit: {refusal}")
 
 
 def _check_cost_function(cost: Callable[..., Any]) -> None:

@@ -5,8 +5,10 @@ by name (:class:`tinygrad_edu.engine.Value`'s ``__array_function__``, ``__array_
 set from :data:`WRITE_INSTEAD`); these tables are what it says.  So are the tables of other libraries' module-level
 names (PyTorch's ``F.conv2d``, ``nn.LayerNorm``, ``losses.L1Loss``, ``optim.AdamW``, JAX's ``F.logsumexp``) that the
 ``__getattr__`` of :mod:`tinygrad_edu.functional`, :mod:`~tinygrad_edu.losses`, :mod:`~tinygrad_edu.nn` and
-:mod:`~tinygrad_edu.optim` read.  Each formula is code that runs on a Value ``v`` (``a``, ``b`` for two; ``x`` in
-the tables of module-level names), and the tests run them.
+:mod:`~tinygrad_edu.optim` read, and what ``fit`` says of a cost of PyTorch's given as its ``cost=``
+(:func:`pytorch_cost_refusal`: ``HuberLoss(delta=0.5)`` as a formula that keeps the setting).  Each formula is
+code that runs on a Value ``v`` (``a``, ``b`` for two; ``x`` in the tables of module-level names), and the tests
+run them.
 
     >>> numpy_advice("np.var", "var", (np.zeros((2, 3)),), {"axis": 1})
     '((v - v.mean(axis, keepdims=True)) ** 2).mean(axis)'
@@ -14,7 +16,10 @@ the tables of module-level names), and the tests run them.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +28,8 @@ __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "
            "DISTRIBUTIONS", "NO_DEVICES", "BINARY_ADVICE", "NLL_ADVICE", "PIECEWISE_COSTS", "LIKELIHOOD_ADVICE",
            "KERAS_COSTS", "COST_FUNCTIONS", "SETTINGS_KEPT", "SUMMED", "SMOOTHED_LABELS", "FUNCTIONAL_COSTS",
            "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL", "SEED_NETWORK_METHODS",
-           "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note"]
+           "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note", "cost_function",
+           "pytorch_cost_refusal"]
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
@@ -526,8 +532,145 @@ SETTINGS_KEPT = {"mse_loss": "lambda p, y: losses.mean_squared_error(p, y){total
                  "cross_entropy": "lambda z, y: losses.cross_entropy(z, {labels}){total}"}
 #: reduction='sum' as the mean times the number of numbers averaged: every element's, or every sample's.
 SUMMED = {"mse_loss": " * p.size", "cross_entropy": " * len(y)"}
-#: PyTorch's label_smoothing=eps for class indices y: the rows of probabilities it compares the softmax with.
-SMOOTHED_LABELS = "(1 - {eps}) * data.one_hot(y, classes=z.shape[-1]) + {eps} / z.shape[-1]"
+#: PyTorch's label_smoothing=eps for class indices y: the rows of probabilities it compares the softmax with, in the
+#: logits' dtype (one_hot's float64 rows made a float32 model's cost float64, where PyTorch's stays float32).
+SMOOTHED_LABELS = "(1 - {eps}) * data.one_hot(y, classes=z.shape[-1]).astype(z.dtype) + {eps} / z.shape[-1]"
+
+# --- PyTorch's cost objects given as fit's cost= (torch.nn.MSELoss(), partial(F.huber_loss, delta=0.5)): what they are
+# here, with their settings kept where a formula above can keep them
+
+def pytorch_cost_refusal(cost: Any, fallback: Callable[[str], str | None]) -> str | None:
+    """What fit says of a cost of PyTorch's given as ``cost=`` (``torch.nn.MSELoss()``, its class,
+    ``torch.nn.functional.mse_loss``, one in a ``functools.partial``: ``partial(F.huber_loss, delta=0.5)``), which
+    computes with torch tensors, not Values: what it is here, keeping its settings where a formula can
+    (``reduction='sum'``, ``label_smoothing``, ``delta``), else ``fallback(name)``'s advice, and which settings are
+    not carried over.  None for a cost that is not PyTorch's."""
+    inner = cost
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    owner = inner if isinstance(inner, type) or inspect.isroutine(inner) else type(inner)
+    if str(getattr(owner, "__module__", "")).partition(".")[0] != "torch":
+        return None
+    name = getattr(owner, "__name__", type(inner).__name__)
+    settings = _pytorch_settings(cost, inner)  # (reduction='sum', label_smoothing=0.1: kept, or said to be left out)
+    advice, kept = _settings_kept(name, cost, settings)
+    advice = advice or fallback(name)
+    if advice is None:  # (no cost here to say its settings are left out of: they are the user's to write)
+        keeping = f" (keeping its {_shown_settings(settings)})" if settings else ""
+        advice, kept = (f"write it with Value operations{keeping}, a function (outputs, targets) → Value such as "
+                        "losses.squared_error"), set(settings)
+    kept |= {key for key, value in settings.items() if f"{key}={value!r}" in advice}  # (KLDivLoss's 'batchmean')
+    partial = " (in a functools.partial)" if inner is not cost else ""
+    return f"cost is PyTorch's {name}{partial}, which computes with torch tensors, not Values; {advice}" + \
+        _left_out(settings, kept)
+
+
+def cost_function(name: str, given: Any = None) -> str:
+    """The function to give fit as ``cost=`` for a cost written as a formula (COST_FUNCTIONS), with the settings
+    of PyTorch's cost ``given`` (``partial(F.huber_loss, delta=0.5)``, ``HuberLoss(delta=0.5)``) as its
+    defaults: with PyTorch's defaults (delta=1.0) it computed another cost than the one given.
+
+        >>> cost_function("l1_loss")
+        'import tinygrad_edu.functional as F and give cost=lambda p, y: abs(p - y).mean()'
+    """
+    if not isinstance(name, str) or name not in COST_FUNCTIONS:
+        raise ValueError(f"cost_function: name must be one of the costs written as formulas (COST_FUNCTIONS: "
+                         f"'l1_loss', 'HuberLoss', 'mae', …), got {name!r:.40}")
+    header, formula = COST_FUNCTIONS[name].split(":", 1)
+    for setting in re.findall(r"(\w+)=", header):  # (delta=1.0, beta=1.0, margin=1.0)
+        value = _setting_of(given, setting)
+        if value is not None:
+            header = re.sub(rf"\b{setting}=[^,]+", f"{setting}={value!r}", header)
+    return f"import tinygrad_edu.functional as F and give cost={header}:{formula}"
+
+
+def _setting_of(given: Any, setting: str) -> float | None:
+    """The number ``setting`` of PyTorch's cost ``given``: a keyword of its ``functools.partial`` (the outermost
+    one's), or an attribute of a module (``HuberLoss(delta=0.5).delta``); None where it has none."""
+    value = _given_setting(given, setting)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return None
+
+
+#: A setting not given (a partial without that keyword, a module without that attribute), for _given_setting.
+_NOT_GIVEN = object()
+
+
+def _given_setting(given: Any, setting: str) -> Any:
+    """``setting`` of PyTorch's cost ``given`` as :func:`_setting_of` finds it, any value; _NOT_GIVEN where it has
+    none."""
+    while isinstance(given, functools.partial):
+        if setting in given.keywords:
+            return given.keywords[setting]
+        given = given.func
+    return _NOT_GIVEN if isinstance(given, type) or inspect.isroutine(given) else getattr(given, setting, _NOT_GIVEN)
+
+
+def _pytorch_settings(given: Any, inner: Any) -> dict[str, Any]:
+    """The settings of PyTorch's cost ``given`` (``inner`` inside its partials) that are not PyTorch's defaults
+    (``reduction='sum'``, ``label_smoothing=0.1``, a ``weight``), by name, in the order of its signature."""
+    try:
+        parameters = inspect.signature(inner if isinstance(inner, type) or inspect.isroutine(inner) else type(inner))
+    except (TypeError, ValueError):  # (no signature to read)
+        return {}
+    found = {}
+    for name, parameter in parameters.parameters.items():
+        default, value = parameter.default, _given_setting(given, name)
+        if default is parameter.empty or value is _NOT_GIVEN or value is None is default:
+            continue
+        simple = (bool, int, float, str, type(None))
+        if not (isinstance(value, simple) and isinstance(default, simple)) or value != default:
+            found[name] = value
+    return found
+
+
+def _settings_kept(name: str, given: Any, settings: dict[str, Any]) -> tuple[str | None, set[str]]:
+    """The advice for PyTorch's cost ``name`` that keeps its ``settings`` where it can (reduction='sum', and a
+    cross-entropy's label_smoothing), and the names of the settings it keeps; (None, no names) where the usual
+    advice (fit's ``fallback``, losses.pytorch_cost_advice) keeps them all (it has none to keep)."""
+    summed = settings.get("reduction") == "sum"
+    if name in COST_FUNCTIONS:  # (delta=, beta=, margin=: cost_function keeps them)
+        advice = cost_function(name, given)
+        kept = set(re.findall(r"(\w+)=", COST_FUNCTIONS[name].split(":", 1)[0]))
+        if summed and advice.count(".mean()") == 1:
+            return advice.replace(".mean()", ".sum()") + " (PyTorch's reduction='sum')", kept | {"reduction"}
+        return advice, kept
+    base = {"mse_loss": "mse_loss", "MSELoss": "mse_loss", "cross_entropy": "cross_entropy",
+            "CrossEntropyLoss": "cross_entropy"}.get(name)
+    smoothing = settings.get("label_smoothing") if base == "cross_entropy" else None
+    if base is None or not (summed or isinstance(smoothing, (int, float))):
+        return None, set()
+    kept = {"reduction"} if summed else set()
+    labels = "y"
+    if isinstance(smoothing, (int, float)):
+        labels = SMOOTHED_LABELS.format(eps=smoothing)
+        kept.add("label_smoothing")
+    function = SETTINGS_KEPT[base].format(labels=labels, total=SUMMED[base] if summed else "")
+    shown = ", ".join(f"{key}={settings[key]!r}" for key in settings if key in kept)
+    imports = "data, losses" if "data." in function else "losses"
+    return (f"from tinygrad_edu import {imports} and give cost={function} (PyTorch's {name} with {shown}"
+            + (", for class indices y)" if base == "cross_entropy" else ")")), kept
+
+
+def _shown_settings(settings: dict[str, Any]) -> str:
+    """PyTorch's cost's ``settings`` as written in its call: ``reduction='sum'``, ``weight=… (a Tensor)``."""
+    return ", ".join(f"{key}={value!r}" if isinstance(value, (bool, int, float, str)) else
+                     f"{key}=… (a {type(value).__name__})" for key, value in settings.items())
+
+
+def _left_out(settings: dict[str, Any], kept: set[str]) -> str:
+    """What the advice says of the settings of PyTorch's cost that it does not keep (reduction='none', a weight)."""
+    left = [key for key in settings if key not in kept]
+    if not left:
+        return ""
+    shown = _shown_settings({key: settings[key] for key in left})
+    if settings.get("reduction") == "none":  # (one cost per element: fit takes one number)
+        return (f"; its {shown} {'is' if len(left) == 1 else 'are'} not carried over: fit minimises one number, and "
+                "reduction='none' gives one per element (the cost above is their mean, PyTorch's reduction='mean')")
+    return (f"; its {shown} {'is' if len(left) == 1 else 'are'} not carried over: the cost above is PyTorch's "
+            f"without {'it' if len(left) == 1 else 'them'}")
+
 
 #: torch.nn.functional's costs, and this package's, looked for as F.name: they are in tinygrad_edu.losses.
 FUNCTIONAL_COSTS = {
