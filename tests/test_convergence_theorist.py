@@ -192,7 +192,10 @@ def test_sgd_with_momentum_and_adam_follow_their_published_formulas_step_for_ste
         g = a @ ys - b
         m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
         ys = ys - rate * (m / (1 - beta1 ** k)) / (np.sqrt(v / (1 - beta2 ** k)) + eps)
-        np.testing.assert_allclose(y.data, ys, rtol=1e-12, atol=1e-13)
+        # (1e-10: with β₁ = 0 and β₂ near 0.5 a step is nearly ηg/|g|, which grows the last-bit differences of the two
+        # gradients, the engine's sums and numpy's a @ x, to 1.3e-12 in 12 steps in 1 draw of 4,000; a slip in the
+        # formula is off by far more)
+        np.testing.assert_allclose(y.data, ys, rtol=1e-10, atol=1e-12)
 
 
 def test_fit_stops_by_tol_at_the_first_point_whose_gradient_norm_is_at_most_tol() -> None:
