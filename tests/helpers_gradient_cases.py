@@ -220,7 +220,7 @@ CASES = [
     Case("max", lambda a, **p: a.max(**p), reduction(min_gap=1e-3)),
     Case("min", lambda a, **p: a.min(**p), reduction(min_gap=1e-3)),
     Case("reshape", lambda a, shape: a.reshape(shape), reshaped()),
-    Case("transpose(axes)", lambda a, axes: a.transpose(*axes), permuted()),
+    Case("transpose(axes)", lambda a, axes: a.transpose(axes), permuted()),  # (one tuple: (0, 1) of a matrix too)
     Case("transpose()", lambda a: a.transpose(), one()),
     Case(".T", lambda a: a.T, one()),
     Case("swapaxes", lambda a, axis1, axis2: a.swapaxes(axis1, axis2), two_axes()),
@@ -236,6 +236,8 @@ CASES = [
     Case("copy (a leaf's gradient under create_graph)", lambda a: ops.copy(a) * 1.0, one()),
     Case("sigmoid's slope σ'", lambda a: ops.sigmoid_slope(a), one(min_value=-8.0, max_value=8.0)),
     Case("tanh's slope 1 − tanh²", lambda a: ops.tanh_slope(a), one(min_value=-4.0, max_value=4.0)),
+    Case("log_softmax's vjp g − e^out·Σg", lambda a, axis: ops.log_softmax_grad(a, F.log_softmax(a, axis=axis),
+                                                                                 axis=axis), last_axis()),
     Case("broadcast_to", lambda a, shape: ops.broadcast_to(a, shape=shape), broadcast_target()),
     Case("scatter (index's gradient)", lambda a, key: ops.scatter(a, shape=(4,), key=key), scattered()),
     Case("sigmoid layer cost", lambda w, b, x, y: (((x @ w + b).sigmoid() - y) ** 2).mean(), layer()),

@@ -436,8 +436,9 @@ def op_transpose(g: Graph) -> Node | None:
         a, b = (int(v) for v in g.rng.integers(-ndim, ndim, size=2))
         return g.add("swapaxes", f"{x.name}.swapaxes({a}, {b})", f"torch.swapaxes({x.name}, {a}, {b})", x.dtype, [x])
     perm = tuple(int(a) - (ndim if g.rng.random() < 0.5 else 0) for a in g.rng.permutation(ndim))
-    spelling = f"{x.name}.transpose({perm!r})" if g.rng.random() < 0.5 or ndim < 2 else \
-        f"{x.name}.transpose({', '.join(map(str, perm))})"
+    # (the spread form of a matrix's identity, m.transpose(0, 1), is refused: PyTorch reads it as exchanging the axes)
+    spelling = f"{x.name}.transpose({perm!r})" if g.rng.random() < 0.5 or ndim < 2 or perm[0] % ndim == 0 and \
+        ndim == 2 else f"{x.name}.transpose({', '.join(map(str, perm))})"
     return g.add("transpose", spelling, f"{x.name}.permute({perm!r})", x.dtype, [x])
 
 

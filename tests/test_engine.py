@@ -690,7 +690,7 @@ def test_a_subclass_of_value_keeps_its_gradient():
 def test_transpose_with_negative_axes_moves_the_gradient_back() -> None:
     square = Value(np.arange(9.0).reshape(3, 3))
     upstream = np.arange(9.0).reshape(3, 3) * 10
-    square.transpose(0, -1).backward(upstream)   # axes (0, 1): y = x itself, so ∂C/∂x = upstream, not its ᵀ
+    square.transpose((0, -1)).backward(upstream)   # axes (0, 1): y = x itself, so ∂C/∂x = upstream, not its ᵀ
     np.testing.assert_array_equal(square.grad, upstream)
     x = Value(np.random.default_rng(0).normal(size=(3, 3, 2)))
     y = x.transpose((-2, 0, 2))

@@ -152,7 +152,7 @@ def test_transpose_and_reshape_move_the_gradient_back(x: np.ndarray, random, neg
     random.shuffle(order)
     axes = [a - x.ndim if negative else a for a in order]
     v = Value(x)
-    moved = v.transpose(*axes)
+    moved = v.transpose(axes)  # (one list: a matrix's [0, 1] spread out, transpose(0, 1), is refused)
     np.testing.assert_array_equal(moved.data, np.transpose(x, axes))
     flat = moved.reshape(-1, x.shape[-1])
     np.testing.assert_array_equal(flat.data, np.transpose(x, axes).reshape(-1, x.shape[-1]))

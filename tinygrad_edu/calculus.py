@@ -50,7 +50,7 @@ _ROUNDINGS = 100
 class StationaryPoint:
     """Where Newton's method for ∇f = 0 ended, and what the Hessian says about that point."""
 
-    point: np.ndarray  #: the x found
+    point: np.ndarray  #: the x found: a vector of the n parameters, shape (1,) for a single-number start
     value: float  #: f(x)
     gradient_norm: float  #: ‖∇f(x)‖, ≤ tol when converged
     eigenvalues: np.ndarray  #: of the Hessian at x, ascending (NaN when the Hessian is not finite)
@@ -279,7 +279,9 @@ def stationary_point(f: Callable[[Value], Value], start: Any, *, tol: float = 1e
     x³'s, halving past the 3.2e-5 of 1.6e-5·y², is not taken for y²'s, settled.  So a minimum of eigenvalues 2 and 2e6,
     1e6·(x − 0.1)² + (y − 0.7)², is a minimum, and only a computed 0 counts as flat; x³ and x⁴ at 0 stay inconclusive,
     their eigenvalue still halving (x³) or shrinking by 4/9 (x⁴) with Newton's steps, at any scale.  ``f`` takes a Value
-    shaped like ``start`` and returns a single number.
+    shaped like ``start`` and returns a single number.  The point (as each row of the path) is a vector of the n
+    parameters, as ``scipy.optimize.minimize``'s ``x`` is: of shape (1,) for a single-number start
+    (``float(found.point[0])``).
     """
     x = _check_arguments(f, start, tol, max_iterations, zero_tol)
     shape, x = x.shape, x.ravel()

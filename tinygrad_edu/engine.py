@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import dis
 import functools
 import heapq
 import html
@@ -1785,14 +1786,20 @@ class Value:
         return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
-        """The largest element over ``axis``; the gradient goes to the maximum (split between ties)."""
+        """The largest element over ``axis``; the gradient goes to the maximum (split between ties).  The values
+        alone, as numpy's: PyTorch's ``_, idx = v.max(1)`` is refused (the indices: ``v.data.argmax(axis=1)``)."""
         _numpy_defaults("max", numpy, self)
+        if axis is not None and _unpacked_in_two(sys._getframe(1)):
+            raise _values_and_indices("max", axis)
         keepdims = _keepdims(keepdims, "max")
         return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
-        """The smallest element over ``axis``; the gradient goes to the minimum (split between ties)."""
+        """The smallest element over ``axis``; the gradient goes to the minimum (split between ties).  The values
+        alone, as ``max`` gives them."""
         _numpy_defaults("min", numpy, self)
+        if axis is not None and _unpacked_in_two(sys._getframe(1)):
+            raise _values_and_indices("min", axis)
         keepdims = _keepdims(keepdims, "min")
         return apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
 
@@ -1812,9 +1819,15 @@ class Value:
     def transpose(self, *axes: int | tuple[int, ...] | None) -> Value:
         """Axes reversed (no arguments, or None) or permuted: ``v.transpose(1, 0, 2)``; ``np.transpose(v)`` too.
         As in numpy, the axes are all of them in their new order; PyTorch's ``transpose(dim0, dim1)``, which
-        exchanges two, is ``v.swapaxes(dim0, dim1)`` here: ``m.transpose(0, 1)`` of a matrix changes nothing."""
+        exchanges two, is ``v.swapaxes(dim0, dim1)`` here.  ``m.transpose(0, 1)`` of a matrix, which numpy reads
+        as "change nothing" and PyTorch as "exchange the two", is refused (numpy's is ``m.transpose((0, 1))``)."""
         if len(axes) == 1 and axes[0] is None:
             axes = ()
+        if len(axes) == 2 and self.ndim == 2 and _axis_in(axes[0], (0, -2)) and _axis_in(axes[1], (1, -1)):
+            raise ValueError(f"transpose: m.transpose({axes[0]}, {axes[1]}) of a matrix means two things: in numpy "
+                             "(and here) the axes in their new order, which leaves it as it is, and in PyTorch the "
+                             "two axes exchanged; to exchange them write m.swapaxes(0, 1) or m.T, and to leave it as "
+                             "it is, leave the transpose out (or give numpy's order as one tuple, m.transpose((0, 1)))")
         axes = _listed(axes)
         try:
             return apply(ops.transpose, self, axes=axes or None)
@@ -2500,6 +2513,40 @@ def _values(values: Any, name: str, where: str) -> list[Value]:
     for x in values:
         _check_value(x, f"every entry of {name}", where)
     return values
+
+
+def _axis_in(axis: Any, numbers: tuple[int, ...]) -> bool:
+    """Whether ``axis`` is an integer (not a bool) among ``numbers``."""
+    return isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) and int(axis) in numbers
+
+
+#: For each place that calls Value.max or min over an axis (the caller's code and the call's offset in it), whether
+#: the result is unpacked into two names at once there, as PyTorch's pair of values and indices is
+_UNPACKED_IN_TWO: dict[tuple[Any, int], bool] = {}
+_UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
+
+
+def _unpacked_in_two(frame: Any) -> bool:
+    """Whether the call under way in ``frame`` has its result unpacked into two names, ``_, idx = v.max(1)``: the
+    caller's next instruction, read from its bytecode once per place (a look in a dict after that)."""
+    key = (frame.f_code, frame.f_lasti)
+    known = _UNPACKED_IN_TWO.get(key)
+    if known is None:
+        following = next((i for i in dis.get_instructions(frame.f_code) if i.offset > frame.f_lasti), None)
+        known = following is not None and following.opcode == _UNPACK_SEQUENCE and following.arg == 2
+        if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
+            _UNPACKED_IN_TWO.clear()
+        _UNPACKED_IN_TWO[key] = known
+    return known
+
+
+def _values_and_indices(name: str, axis: Any) -> TypeError:
+    """The refusal of ``_, idx = v.max(1)``: two names would get the maxima of the first two rows, silently."""
+    what, call = ("maxima" if name == "max" else "minima"), f"v.{name}({axis!r})"
+    return TypeError(f"{name}: {call} gives the {what} alone (numpy's meaning), not PyTorch's pair of values and "
+                     f"indices, so unpacked into two names it would give the {what} of the first two rows: the indices "
+                     f"are v.data.arg{name}(axis={axis!r}) (an index has no derivative), the values {call}; to unpack "
+                     f"the {what} of two rows, index them (m = {call}; m[0], m[1])")
 
 
 def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value) -> None:

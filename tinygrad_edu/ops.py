@@ -81,6 +81,9 @@ class Op:
             raise TypeError(f"Op {name!r}: vjps must be a vjp function or a sequence of them (one per input), "
                             f"got {type(vjps).__name__}")
         rules = (vjps,) if callable(vjps) else tuple(vjps)
+        if not rules:  # (it could never be recorded: a call on a Value was refused only then, far from here)
+            raise TypeError(f"Op {name!r}: got no vjps, so no input: an Op has one vjp per input, and at least one "
+                            "input (a function of no inputs has no gradient to pass on: use its array as a constant)")
         for vjp in rules:
             if not callable(vjp):
                 raise TypeError(f"Op {name!r}: every vjp must be callable, got {type(vjp).__name__}")
@@ -595,8 +598,8 @@ softmax = Op("softmax", _softmax, _softmax_vjp)
 # log_softmax: ∂C/∂x = g − p · Σ g, with p = softmax(x) = e^out, written p·(g − Σg) − g·(p − 1): the same number, but
 # p − 1 = expm1(out) keeps its digits where a class is nearly sure (there p rounds to 1, and g − p·Σg kept only the
 # digits left over from 1: a confident right answer's cross-entropy slope p − 1 came out 0 at a margin of 40)
-def _log_softmax_vjp(g, out, x, axis=-1):
-    return exp(out) * (g - g.sum(axis=axis, keepdims=True)) - g * _expm1(out)
+def _log_softmax_grad(g, out, axis=-1):
+    return np.exp(out) * (g - np.sum(g, axis=axis, keepdims=True)) - g * np.expm1(out)
 
 
 def _expm1(x):
@@ -606,6 +609,23 @@ def _expm1(x):
         return np.expm1(x)
     t = tanh(x * 0.5)
     return 2 * t / (1 - t)
+
+
+# That vjp is an Op of its own in a recorded pass (create_graph=True), as σ′ and tanh′ are, with its own vjps for g and
+# out: ∂/∂g of g − p·Σg is (h − Σh) − Σ h·(p − 1) (the transpose, written with p − 1 for its digits again) and ∂/∂out
+# is −h·p·Σg.  So the second derivative's products of e^(x − max x), which far out underflow as rounding, are this
+# Op's and count as such (see UNDERFLOW_IS_ROUNDING): as exp and mul of the formula they raised numpy's "underflow"
+# under np.errstate(all="raise"), where the first derivative raised nothing
+log_softmax_grad = Op("log_softmax_grad", _log_softmax_grad,
+                      (lambda h, r, g, out, axis=-1: (h - h.sum(axis=axis, keepdims=True)
+                                                      - (h * _expm1(out)).sum(axis=axis, keepdims=True)),
+                       lambda h, r, g, out, axis=-1: -h * exp(out) * g.sum(axis=axis, keepdims=True)))
+
+
+def _log_softmax_vjp(g, out, x, axis=-1):
+    if g.__class__ is np.ndarray and out.__class__ is np.ndarray:  # (an ordinary backward pass: the formula itself)
+        return _log_softmax_grad(g, out, axis)
+    return log_softmax_grad(g, out, axis=axis)
 
 
 log_softmax = Op("log_softmax", _log_softmax, _log_softmax_vjp)
@@ -715,7 +735,7 @@ def stack(count: int) -> Op:
 #: underflows ignored; an overflow, a division by 0 or an invalid value stays numpy's error, as does the underflow of
 #: an exp of one's own (F.exp(-800)).
 UNDERFLOW_IS_ROUNDING: frozenset[Op] = frozenset({sigmoid, sigmoid_slope, tanh, tanh_slope, softplus, softmax,
-                                                  log_softmax, squared_error})
+                                                  log_softmax, log_softmax_grad, squared_error})
 
 #: The built-in operations by name (drawings write formulas for these, not for an Op of one's own of the same name);
 #: for the joins, made per call, one of each: an Op with its forward and vjps made here is that join.

@@ -190,7 +190,8 @@ def forward_formula(node: Value, names: list[str]) -> str:
 #: which slope, transpose(x) in which order of the axes (the result's shape does not tell (1, 0, 2) from (0, 1, 2)
 #: of a 2×2×2 tensor), reshape(x) and broadcast_to(x) to which shape (the operation's oval in the drawing writes
 #: them, and so does the step).
-_SETTINGS_SHOWN = {"softmax", "log_softmax", "scatter", "astype", "leaky_relu", "transpose", "reshape", "broadcast_to"}
+_SETTINGS_SHOWN = {"softmax", "log_softmax", "log_softmax_grad", "scatter", "astype", "leaky_relu", "transpose",
+                   "reshape", "broadcast_to"}
 
 
 def _index_text(part: Any) -> str:
@@ -225,6 +226,8 @@ def local_formula(node: Value, i: int, names: list[str]) -> str:
         return _power_rule(node, a, b) if i == 0 else f"{_base(a)}^{b} · ln {a}"
     if op in ("concatenate", "stack", "index", "softmax", "log_softmax"):
         return _moved_or_softmax(node, op, i, a)
+    if op == "log_softmax_grad":
+        return _log_softmax_grad_rule(node, i, a, b)
     forms = {"add": "1", "sub": "1" if i == 0 else "−1", "mul": other,
              "div": f"1/{operand(b)}" if i == 0 else f"−{a}/{_base(b)}²", "neg": "−1",
              "exp": f"e^{notation.exponent(a)}",
@@ -269,6 +272,15 @@ def _moved_or_softmax(node: Value, op: str, i: int, a: str) -> str:
     if op == "softmax":
         return f"sᵢ(δᵢⱼ − sⱼ){within}, s = softmax({a}{along})"
     return f"δᵢⱼ − softmax({a}{along})ⱼ{within}"
+
+
+def _log_softmax_grad_rule(node: Value, i: int, g: str, out: str) -> str:
+    """The local derivatives of log_softmax's vjp g − p·Σg, p = e^out (an Op of a recorded backward pass): δᵢⱼ − pᵢ
+    for g, −δᵢⱼ·pᵢ·Σg for out (within a slice along its axis; 0 between two)."""
+    x, axis = node.parents[1], node.op_params.get("axis", -1)
+    within = f" within each slice along axis {notation.param_text(axis)}" if x.size > _slice_size(x.shape, axis) else ""
+    p = f"e^{notation.exponent(out)}"
+    return f"δᵢⱼ − ({p})ᵢ{within}" if i == 0 else f"−δᵢⱼ·({p})ᵢ·Σ{operand(g)}{within}"
 
 
 def _slice_size(shape: tuple[int, ...], axis: Any) -> int:

@@ -156,7 +156,8 @@ def _scatter(x: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
 
 NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, shape), scatter=_scatter, copy=np.copy,
                                sigmoid_slope=lambda x: _sigmoid(x) * _sigmoid(-x),
-                               tanh_slope=lambda x: 1 / np.cosh(x) ** 2)  # 1 − tanh² loses every digit far out
+                               tanh_slope=lambda x: 1 / np.cosh(x) ** 2,  # 1 − tanh² loses every digit far out
+                               log_softmax_grad=lambda g, out, axis=-1: g - np.exp(out) * g.sum(axis, keepdims=True))
 LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops, "inf": np.inf, "nan": np.nan}
 #: The Value methods a line may call on a node (``v3.exp()``), which numpy arrays lack: the reference reads them as
 #: the functions of :data:`NUMPY`'s ``F`` (``F.exp(v3)``).
@@ -667,8 +668,8 @@ def transpose(g: Graph, a: str) -> str | None:
     axes = [axis - ndim if g.draw(negative) else axis for axis in g.draw(st.permutations(range(ndim)))]
     if kind == "np.transpose":
         return g.add(f"np.transpose({a}, {tuple(axes)!r})")
-    return g.add(f"{a}.transpose({', '.join(map(str, axes))})" if g.draw(st.booleans())
-                 else f"{a}.transpose({tuple(axes)!r})")
+    spread = g.draw(st.booleans()) and not (ndim == 2 and axes[0] % 2 == 0)  # (m.transpose(0, 1) is refused)
+    return g.add(f"{a}.transpose({', '.join(map(str, axes))})" if spread else f"{a}.transpose({tuple(axes)!r})")
 
 
 def _basic_key(g: Graph, shape: tuple[int, ...]) -> str:
@@ -896,9 +897,12 @@ def numpy_function(g: Graph, a: str) -> str | None:
 def internal(g: Graph, a: str) -> str | None:
     """The Ops the backward pass builds on (create_graph), called directly: astype, ops.copy (a leaf's own
     gradient), ops.broadcast_to, ops.scatter (indexing's gradient: zeros with a's elements added at a key; repeated
-    rows add up) and the slopes of sigmoid and tanh."""
+    rows add up), the slopes of sigmoid and tanh, and log_softmax's vjp (a as g, log_softmax(a) as out)."""
     shape = g.shape(a)
-    kind = g.draw(st.sampled_from(["astype", "copy", "broadcast_to", "scatter", "sigmoid_slope", "tanh_slope"]))
+    kind = g.draw(st.sampled_from(["astype", "copy", "broadcast_to", "scatter", "sigmoid_slope", "tanh_slope",
+                                   "log_softmax_grad"]))
+    if kind == "log_softmax_grad":
+        return g.add(f"ops.log_softmax_grad({a}, F.log_softmax({a}, axis=None), axis=None)")
     if kind == "astype":
         return g.add(f"{a}.astype(x0.dtype)")  # the dtype of the first input: a no-op in float64 runs
     if kind in ("copy", "sigmoid_slope", "tanh_slope"):
