@@ -1789,19 +1789,21 @@ class Value:
         """The largest element over ``axis``; the gradient goes to the maximum (split between ties).  The values
         alone, as numpy's: PyTorch's ``_, idx = v.max(1)`` is refused (the indices: ``v.data.argmax(axis=1)``)."""
         _numpy_defaults("max", numpy, self)
-        if axis is not None and _unpacked_in_two(sys._getframe(1)):
-            raise _values_and_indices("max", axis)
         keepdims = _keepdims(keepdims, "max")
-        return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
+        result = apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
+        if axis is not None and axis.__class__ is not tuple and _unpacked_in_two():  # (PyTorch's max takes one dim)
+            raise _values_and_indices("max", axis, self.ndim, keepdims)
+        return result
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The smallest element over ``axis``; the gradient goes to the minimum (split between ties).  The values
         alone, as ``max`` gives them."""
         _numpy_defaults("min", numpy, self)
-        if axis is not None and _unpacked_in_two(sys._getframe(1)):
-            raise _values_and_indices("min", axis)
         keepdims = _keepdims(keepdims, "min")
-        return apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
+        result = apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
+        if axis is not None and axis.__class__ is not tuple and _unpacked_in_two():  # (PyTorch's min takes one dim)
+            raise _values_and_indices("min", axis, self.ndim, keepdims)
+        return result
 
     def reshape(self, *shape: int | tuple[int, ...], order: str = "C", copy: bool | None = None) -> Value:
         """The same numbers in a new shape: ``v.reshape(2, 3)`` or ``v.reshape((2, 3))``; ``np.reshape(v, …)`` too."""
@@ -2526,9 +2528,14 @@ _UNPACKED_IN_TWO: dict[tuple[Any, int], bool] = {}
 _UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
 
 
-def _unpacked_in_two(frame: Any) -> bool:
-    """Whether the call under way in ``frame`` has its result unpacked into two names, ``_, idx = v.max(1)``: the
-    caller's next instruction, read from its bytecode once per place (a look in a dict after that)."""
+def _unpacked_in_two() -> bool:
+    """Whether the call of Value.max or min under way has its result unpacked into two names, ``_, idx = v.max(1)``:
+    the caller's next instruction, read from its bytecode once per place (a look in a dict after that).  False where
+    the method has no Python caller (called back from C alone, by a thread of ``_thread``)."""
+    try:
+        frame = sys._getframe(2)  # (0: this function, 1: Value.max or min, 2: the code that called it)
+    except ValueError:  # ("call stack is not deep enough")
+        return False
     key = (frame.f_code, frame.f_lasti)
     known = _UNPACKED_IN_TWO.get(key)
     if known is None:
@@ -2540,13 +2547,18 @@ def _unpacked_in_two(frame: Any) -> bool:
     return known
 
 
-def _values_and_indices(name: str, axis: Any) -> TypeError:
-    """The refusal of ``_, idx = v.max(1)``: two names would get the maxima of the first two rows, silently."""
+def _values_and_indices(name: str, axis: Any, ndim: int, keepdims: bool) -> TypeError:
+    """The refusal of ``_, idx = v.max(1)`` (of a Value with ``ndim`` axes): two names would get two of the maxima,
+    silently (a matrix's first two rows' over axis 1; over axis 0, its first two columns')."""
     what, call = ("maxima" if name == "max" else "minima"), f"v.{name}({axis!r})"
+    if ndim == 2 and not keepdims:
+        taken = f"the {what} of its first two {'rows' if int(axis) % 2 else 'columns'}"
+    else:
+        taken = f"the {what} split along their first axis"
     return TypeError(f"{name}: {call} gives the {what} alone (numpy's meaning), not PyTorch's pair of values and "
-                     f"indices, so unpacked into two names it would give the {what} of the first two rows: the indices "
-                     f"are v.data.arg{name}(axis={axis!r}) (an index has no derivative), the values {call}; to unpack "
-                     f"the {what} of two rows, index them (m = {call}; m[0], m[1])")
+                     f"indices, so unpacked into two names it would give {taken}: the indices are "
+                     f"v.data.arg{name}(axis={axis!r}) (an index has no derivative), the values {call}; to unpack "
+                     f"two of the {what}, index them (m = {call}; m[0], m[1])")
 
 
 def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value) -> None:
