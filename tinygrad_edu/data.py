@@ -22,13 +22,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import http.client
 import io
 import math
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -670,6 +667,12 @@ def _unwritable(error: OSError, what: Path) -> OSError:
 def _fetch(url: str, target: Path, checksum: str | None, timeout: float, mirror: str) -> None:
     """Download ``url`` to a temporary file next to ``target``, check it, then rename it into place; ``mirror`` says
     where the base URL came from, for the advice a failure gives."""
+    # the network's modules are imported here, by the one function that uses them: at the top, http.client, ssl,
+    # email and urllib.request took an eighth of every `import tinygrad_edu` (the CLI's start-up too), 20-35 ms
+    import http.client
+    import urllib.error
+    import urllib.request
+
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
     # the umask's permissions, as every other file the package writes (mkstemp's 0600 left a teacher's shared copy of
     # MNIST unreadable to the students); its data is public
