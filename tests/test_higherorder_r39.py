@@ -188,7 +188,7 @@ def test_a_jacobian_of_a_gradient_through_such_an_op_is_named_not_zeros() -> Non
 
 def test_a_matrix_start_is_told_how_to_flatten_it_and_what_it_says_finds_the_minimum() -> None:
     with pytest.raises(ValueError, match=r"^stationary_point: start must be a number or a vector, got an array of "
-                                         r"shape \(2, 3\); .*start\.ravel\(\).*reshape\(2, 3\)"):
+                                         r"shape \(2, 3\); .*np\.ravel\(start\).*reshape\(2, 3\)"):
         stationary_point(_cost, W0)
     start = _near_the_minimum()
     found = stationary_point(lambda p: _cost(p.reshape(2, 3)), start.ravel())

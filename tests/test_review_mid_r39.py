@@ -33,15 +33,19 @@ def test_two_maxima_over_a_tuple_of_axes_unpack_as_numpys_do(name: str) -> None:
 
 
 # --- the refusal's words: rows or columns ----------------------------------------------------------------------------
-@pytest.mark.parametrize(("axis", "word", "other"), [(0, "columns", "rows"), (-2, "columns", "rows"),
-                                                     (1, "rows", "columns"), (-1, "rows", "columns")])
-def test_the_refusal_names_what_two_names_would_take_apart(axis: int, word: str, other: str) -> None:
-    """``xmax, ymax = points.max(0)`` of 3 points (x, y): the two names would get the maxima of the two columns."""
+@pytest.mark.parametrize(("axis", "words", "other"), [(0, "maxima of its two columns", "rows"),
+                                                      (-2, "maxima of its two columns", "rows"),
+                                                      (1, "3 maxima, which do not unpack", "columns"),
+                                                      (-1, "3 maxima, which do not unpack", "columns")])
+def test_the_refusal_names_what_two_names_would_take_apart(axis: int, words: str, other: str) -> None:
+    """``xmax, ymax = points.max(0)`` of 3 points (x, y): the two names would get the maxima of the two columns; over
+    axis 1, three maxima, one per point, which Python does not unpack into two (test_messages_r39: not "the first
+    two rows", as it said)."""
     points = Value(np.array([[0.0, 1.0], [2.0, 5.0], [3.0, 1.0]]))
     with pytest.raises(TypeError) as refused:
         xmax, ymax = points.max(axis)
     message = str(refused.value)
-    assert f"first two {word}" in message and other not in message
+    assert words in message and other not in message and "rows" not in message
     assert f"v.data.argmax(axis={axis})" in message
 
 

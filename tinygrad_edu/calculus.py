@@ -196,8 +196,8 @@ def _check_arguments(f: Any, start: Any, tol: Any, max_iterations: Any, zero_tol
     x = checks.real_array(start, "start", "stationary_point", bools=False).astype(np.float64)
     if x.ndim > 1:  # (a weight matrix: Newton's method works on the parameters as one vector)
         raise ValueError(f"stationary_point: start must be a number or a vector, got an array of shape {x.shape}; "
-                         f"give it flattened, start.ravel(), and reshape it inside f: "
-                         f"stationary_point(lambda p: f(p.reshape{x.shape}), start.ravel()) (the point found is "
+                         f"give it flattened, np.ravel(start), and reshape it inside f: "
+                         f"stationary_point(lambda p: f(p.reshape{x.shape}), np.ravel(start)) (the point found is "
                          f"flat too: found.point.reshape{x.shape})")
     if x.size == 0 or not np.isfinite(x).all():
         raise ValueError(f"stationary_point: start must be a finite number or vector, got {start!r}")

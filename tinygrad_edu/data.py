@@ -146,10 +146,13 @@ class Dataset(_Fields):
     def __array__(self, dtype: object = None, copy: object = None) -> NoReturn:
         """Refused: numpy made one array of the pair, inputs and labels stacked as if they were samples (shape
         ``(2, n, k)`` where the labels are ``(n, k)`` too, an autoencoder's, say), without a word, or raised its
-        "inhomogeneous shape" error.  A TypeError saying which array to take."""
+        "inhomogeneous shape" error.  A TypeError saying which array to take, and how to join two
+        Datasets (np.concatenate([a, b]) comes here)."""
         raise TypeError(f"Dataset: a Dataset is the pair (inputs, labels), not one array (np.array would stack the "
                         f"inputs {self.inputs.shape} and the labels {self.labels.shape}): give ds.inputs or "
-                        "ds.labels, or unpack the pair, inputs, labels = ds")
+                        "ds.labels, or unpack the pair, inputs, labels = ds; to join the samples of a and b (not "
+                        "np.concatenate([a, b])), Dataset(np.concatenate([a.inputs, b.inputs]), "
+                        "np.concatenate([a.labels, b.labels]))")
 
     def __contains__(self, sample: object) -> NoReturn:
         """Refused, as ``count`` and ``index`` are: a tuple's compared the two arrays with ``sample`` and raised

@@ -950,13 +950,19 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     raise kind(message) from error
 
 
+#: The words of :func:`_number_in_a_vjp`'s refusal that the error naming the Op looks for: that refusal says all there
+#: is to say (the general advice added to other failures, "not on .data", would read as a ban on the print it advises)
+_LEFT_THE_GRAPH = "grad(grad(f)), hessian and create_graph=True run the vjp on Values"
+
+
 def _number_in_a_vjp(call: str) -> TypeError:
     """A Python number (or array) made of a Value that requires a gradient, by ``call``, inside a vjp that a recorded
-    pass runs (see ``_RECORDED_VJP``): refused, where the pass would take it as a constant."""
-    return TypeError(f"{call}: a vjp that create_graph=True runs is given Values, and a Python number made of one "
-                     "that requires a gradient (float(x), x.item(), math.cos(x); an array, x.numpy()) leaves the "
-                     "graph: the recorded pass would differentiate it as a constant, a silent 0 in the derivative of "
-                     "this derivative; compute with the Value itself (for a decision, g * (x > 0))")
+    pass runs (see ``_RECORDED_VJP``): refused, where the pass would take it as a constant.  What it says works at
+    both orders, on the arrays of an ordinary pass too: a comparison (a plain boolean), and a Value's text."""
+    return TypeError(f"{call}: {_LEFT_THE_GRAPH}, and a Python number made of one that requires a gradient (float(x), "
+                     "x.item(), math.cos(x), x.numpy()) leaves the graph, which would differentiate it as a constant: "
+                     "a silent 0 in this derivative's derivative; compute with the Value (math.cos as an Op of its "
+                     "own); to decide, compare it (if x > 0:, g * (x > 0)); to print it, print(x) or f'{x:.4g}'")
 
 
 def _vjp_signature(op: Op) -> str:
@@ -1050,6 +1056,8 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
         if _refuses_call(vjp, (g, node, *inputs), params):  # (a parameter it does not take: Values are not at fault)
             raise
         its = _its_vjp(inputs, parent)
+        if _LEFT_THE_GRAPH in str(error):  # (float(x) in it: that refusal says what to write)
+            raise TypeError(f"{op.name}: {its} cannot be differentiated: {error}") from _helpful_cause(error)
         unsaved = " with saved=None (it computes what its saving forward kept from the inputs)" if op.saving else ""
         raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values{unsaved} and "
                         f"it failed ({type(error).__name__}: {error}); write it with operators, array methods and "
@@ -1811,8 +1819,10 @@ class Value:
         _numpy_defaults("max", numpy, self)
         keepdims = _keepdims(keepdims, "max")
         result = apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
-        if axis is not None and axis.__class__ is not tuple and _unpacked_in_two():  # (PyTorch's max takes one dim)
-            raise _values_and_indices("max", axis, self.ndim, keepdims)
+        if axis is not None and axis.__class__ is not tuple:  # (PyTorch's max takes one dim)
+            spelling = _unpacked_in_two()
+            if spelling is not None:
+                raise _values_and_indices("max", axis, spelling, result.shape, self.ndim, keepdims)
         return result
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
@@ -1821,8 +1831,10 @@ class Value:
         _numpy_defaults("min", numpy, self)
         keepdims = _keepdims(keepdims, "min")
         result = apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
-        if axis is not None and axis.__class__ is not tuple and _unpacked_in_two():  # (PyTorch's min takes one dim)
-            raise _values_and_indices("min", axis, self.ndim, keepdims)
+        if axis is not None and axis.__class__ is not tuple:  # (PyTorch's min takes one dim)
+            spelling = _unpacked_in_two()
+            if spelling is not None:
+                raise _values_and_indices("min", axis, spelling, result.shape, self.ndim, keepdims)
         return result
 
     def reshape(self, *shape: int | tuple[int, ...], order: str = "C", copy: bool | None = None) -> Value:
@@ -2582,14 +2594,23 @@ _UNPACKED_IN_TWO: dict[tuple[Any, int], bool] = {}
 _UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
 
 
-def _unpacked_in_two() -> bool:
-    """Whether the call of Value.max or min under way has its result unpacked into two names, ``_, idx = v.max(1)``:
-    the caller's next instruction, read from its bytecode once per place (a look in a dict after that).  False where
-    the method has no Python caller (called back from C alone, by a thread of ``_thread``)."""
+def _unpacked_in_two() -> str | None:
+    """How the call of Value.max or min under way was written where its result is unpacked into two names, ``"v"``
+    for ``_, idx = v.max(1)`` and ``"np"`` for ``_, idx = np.max(v, 1)`` (PyTorch's ``torch.max(x, 1)``), None where
+    it is not: the caller's next instruction, read from its bytecode once per place (a look in a dict after that).
+    None where the method has no Python caller (called back from C alone, by a thread of ``_thread``)."""
     try:
-        frame = sys._getframe(2)  # (0: this function, 1: Value.max or min, 2: the code that called it)
+        frame: Any = sys._getframe(2)  # (0: this function, 1: Value.max or min, 2: the code that called it)
     except ValueError:  # ("call stack is not deep enough")
-        return False
+        return None
+    spelling = "v"
+    if frame.f_globals.get("__name__", "").startswith("numpy."):  # np.max(v, 1): numpy's frames, __array_function__
+        spelling = "np"
+        while frame is not None and (frame.f_globals.get("__name__", "").startswith("numpy.")
+                                     or frame.f_code is Value.__array_function__.__code__):
+            frame = frame.f_back
+        if frame is None:
+            return None
     key = (frame.f_code, frame.f_lasti)
     known = _UNPACKED_IN_TWO.get(key)
     if known is None:
@@ -2598,21 +2619,29 @@ def _unpacked_in_two() -> bool:
         if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
             _UNPACKED_IN_TWO.clear()
         _UNPACKED_IN_TWO[key] = known
-    return known
+    return spelling if known else None
 
 
-def _values_and_indices(name: str, axis: Any, ndim: int, keepdims: bool) -> TypeError:
-    """The refusal of ``_, idx = v.max(1)`` (of a Value with ``ndim`` axes): two names would get two of the maxima,
-    silently (a matrix's first two rows' over axis 1; over axis 0, its first two columns')."""
-    what, call = ("maxima" if name == "max" else "minima"), f"v.{name}({axis!r})"
-    if ndim == 2 and not keepdims:
-        taken = f"the {what} of its first two {'rows' if int(axis) % 2 else 'columns'}"
+def _values_and_indices(name: str, axis: Any, spelling: str, shape: tuple[int, ...], ndim: int,
+                        keepdims: bool) -> TypeError:
+    """The refusal of ``_, idx = v.max(1)`` (of a Value with ``ndim`` axes, its result of ``shape``): two names would
+    get two of the maxima, silently, where there are two (a matrix of two rows' maxima over axis 1; over axis 0, of
+    two columns'), and else fail in Python's unpacking (a vector's one maximum, three rows' three)."""
+    what = "maxima" if name == "max" else "minima"
+    given = f"{axis!r}" + (", keepdims=True" if keepdims else "")
+    call = f"v.{name}({given})" if spelling == "v" else f"np.{name}(v, {given})"
+    if not shape:
+        taken = f"a single number, which does not unpack ({what[:-1]}um of a vector)"
+    elif shape[0] != 2:
+        taken = f"{shape[0]} {what}, which do not unpack into two"
+    elif ndim == 2 and not keepdims:
+        taken = f"the {what} of its two {'rows' if int(axis) % 2 else 'columns'}, silently"
     else:
-        taken = f"the {what} split along their first axis"
+        taken = f"the {what} split in two along their first axis, silently"
+    both = f"; to unpack the two {what}, index them (m = {call}; m[0], m[1])" if shape[:1] == (2,) else ""
     return TypeError(f"{name}: {call} gives the {what} alone (numpy's meaning), not PyTorch's pair of values and "
-                     f"indices, so unpacked into two names it would give {taken}: the indices are "
-                     f"v.data.arg{name}(axis={axis!r}) (an index has no derivative), the values {call}; to unpack "
-                     f"two of the {what}, index them (m = {call}; m[0], m[1])")
+                     f"indices, so two names would get {taken}: the indices are v.data.arg{name}(axis={axis!r}) (an "
+                     f"index has no derivative), the values {call}{both}")
 
 
 def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value) -> None:

@@ -123,7 +123,9 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
 def _first_difference(optimizer: Any, state: Mapping[str, Any], count: int) -> str:
     """Where a state of ``count`` parameters and the optimizer's parameters part, by the shapes of the arrays the
     state keeps per parameter (``state.3.velocity``; none before a step, none for plain SGD): the first position
-    whose shapes differ, or the parameters one side has beyond the other's; "" where the state shows no shapes."""
+    whose shapes differ, or the parameters one side has beyond the other's; "" where the state shows no shapes.  Where
+    the fewer parameters of one side match the last ones of the other, it says so: the first ones were frozen when
+    one optimizer was built and not when the other was (a fine-tuning run), a cause as likely as a missing layer."""
     fields = [field for field, kind in optimizer._parameter_fields if kind != "count"]
     saved: dict[int, tuple[int, ...]] = {}
     for i in range(min(count, 10_000)):  # (a crafted count: no more positions than a model has)
@@ -135,12 +137,7 @@ def _first_difference(optimizer: Any, state: Mapping[str, Any], count: int) -> s
     if not saved:
         return ""
     params = optimizer.params
-    if 0 < count < len(params) and all(shape == params[len(params) - count + i].shape for i, shape in saved.items()):
-        last = ", ".join(f"{_named(p)}{p.shape}" for p in params[len(params) - count:][:3])
-        tail = (f"; the state's {count} match this optimizer's last {count} in shape ({last}{', …' * (count > 3)}): "
-                "saved while the first ones were frozen? freeze them again before building the optimizer")
-    else:
-        tail = ""
+    tail = _frozen_first(params, saved, count)
     for i, shape in saved.items():
         if i < len(params) and shape != params[i].shape:
             return (f"; the first that differs is parameter {i} {_named(params[i])}of shape {params[i].shape}, "
@@ -148,9 +145,24 @@ def _first_difference(optimizer: Any, state: Mapping[str, Any], count: int) -> s
     if count < len(params):
         rest = ", ".join(f"{_named(p)}{p.shape}" for p in params[count:][:3])
         return (f"; the state's {count} match this optimizer's first {count} in shape; it has none for the others "
-                f"({rest}{', …' * (len(params) > count + 3)})")
+                f"({rest}{', …' * (len(params) > count + 3)}){tail}")
     return (f"; this optimizer's {len(params)} match the state's first {len(params)} in shape; the state holds "
-            f"{count - len(params)} more")
+            f"{count - len(params)} more{tail}")
+
+
+def _frozen_first(params: list[Value], saved: dict[int, tuple[int, ...]], count: int) -> str:
+    """What :func:`_first_difference` adds where the fewer parameters of one side match the other's last ones in
+    shape (``saved``: the state's shapes by position, of ``count`` parameters), else ""."""
+    if 0 < count < len(params) and all(shape == params[len(params) - count + i].shape for i, shape in saved.items()):
+        last = ", ".join(f"{_named(p)}{p.shape}" for p in params[len(params) - count:][:3])
+        return (f"; the state's {count} match this optimizer's last {count} in shape ({last}{', …' * (count > 3)}): "
+                "saved while the first ones were frozen? freeze them again before building the optimizer")
+    more = count - len(params)
+    if 0 < len(params) < count and all(saved.get(more + i, p.shape) == p.shape for i, p in enumerate(params)):
+        return (f"; this optimizer's {len(params)} match the state's last {len(params)} in shape: saved before the "
+                "first ones were frozen? unfreeze them (requires_grad_(True)), build the optimizer, load the state, "
+                "and freeze them again")
+    return ""
 
 
 def _named(parameter: Value) -> str:
