@@ -2101,16 +2101,19 @@ def _link_detached_copies(copies: list[tuple[Value, Value, Any]], memo: dict) ->
     numbers with (``copies``: the ``(original, copy, state)`` made now; the other may be copied before or after):
     linked as the originals are, so that the detached copy changed in place makes the graphs through ``h``'s copy
     stale.  Unlinked, the two shared their numbers silently: a copied cost differentiated exp with the changed ones.
-    (A leaf's link is in the state pickle takes: Value.__reduce_ex__.)"""
+    The same for a leaf whose ``.grad`` is a Value (after ``backward(create_graph=True)``); any other leaf's link is in
+    the state pickle takes (Value.__reduce_ex__)."""
     awaiting = memo.setdefault(id(_AWAITING_ORIGINALS), {})
     for node, twin, _ in copies:
-        if node._op is not None:  # an original that detached copies made before may be waiting for
-            if awaiting and id(node) in awaiting:
-                _link_copy(awaiting.pop(id(node))[1], twin)
+        if awaiting and id(node) in awaiting:  # an original that detached copies made before wait for
+            _link_copy(awaiting.pop(id(node))[1], twin)
+        if node._op is not None:
             continue
         entry = _DETACHED_FROM.get(id(node))  # a detached Value: linked to its original's copy, or waiting for it
         for original in () if entry is None else (reference() for reference in entry[0]):
-            if original is not None and original._op is not None and original._data is node._data:
+            # (the originals the state leaves out, _shared_leaves: a computed one, a leaf whose .grad is a Value)
+            if original is not None and (original._op is not None or isinstance(original.grad, Value)) and (
+                    original._data is node._data):
                 awaiting.setdefault(id(original), (original, []))[1].append(twin)
                 if id(original) in memo:
                     _link_copy(awaiting.pop(id(original))[1], memo[id(original)])

@@ -208,14 +208,15 @@ _NONE_SHOWN = {"softmax", "log_softmax", "concatenate"}
 
 def _op_text(node: Value) -> tuple[str, dict[str, str]]:
     """An operation's oval: its label, cut at 40 characters (``…``), and where it was cut, the whole text as its
-    tooltip (Graphviz's escString: a backslash doubled, as ``_text`` doubles it)."""
+    tooltip.  Graphviz reads a tooltip's backslashes twice (a label's once, ``_text`` doubles them): its line breaks
+    (``\\n``, ``\\\\``), then the escString's names (``\\N``): so each backslash is written four times."""
     params = node.op_params
     none_shown = built_in_op(node) in _NONE_SHOWN
     shown = ", ".join(f"{k}={notation.param_text(v)}" for k, v in params.items()
                       if (v is not None or none_shown) and (k != "keepdims" or v))
     whole = printable(f"{node.op}({shown})" if shown else str(node.op))
     cut = notation.shortened(whole, 40) != whole
-    return _text(whole, 40), {"tooltip": whole.replace("\\", "\\\\")} if cut else {}
+    return _text(whole, 40), {"tooltip": whole.replace("\\", 4 * "\\")} if cut else {}
 
 
 @checks.pytorch_keywords(format="draw_graph(v) returns a graphviz Digraph: set its .format = 'svg', or call "
