@@ -20,11 +20,13 @@ Everything here is plain numpy; nothing imports the engine.
 from __future__ import annotations
 
 import contextlib
+import dis
 import gzip
 import hashlib
 import io
 import math
 import os
+import sys
 import urllib.parse
 import uuid
 import zlib
@@ -68,8 +70,9 @@ class Dataset(_Fields):
     A tuple, so ``inputs, labels = load_digits()`` works as well as ``load_digits().inputs``; as a pair it is indexed
     by 0 and 1 only: samples are picked from its arrays, ``Dataset(ds.inputs[idx], ds.labels[idx])``, and joined from
     them, ``np.concatenate`` of each (a tuple's ``a + b`` and ``a * 2`` are refused: 4 arrays; so are ``a < b``, which
-    compared the inputs, and ``np.array(a)``, which stacked the inputs on the labels).  ``len(a)`` is 2, a pair's
-    length: its samples are ``len(a.inputs)``.  Made by hand,
+    compared the inputs, and ``np.array(a)``, which stacked the inputs on the labels, and so ``np.array_equal(a, b)``:
+    ``a == b`` compares).  ``len(a)`` is 2, a pair's length: its samples are ``len(a.inputs)``, and PyTorch's
+    ``x, y = ds[0]`` and ``for x, y in ds`` are refused, saying how to take samples.  Made by hand,
     ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of samples
     (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
@@ -131,7 +134,21 @@ class Dataset(_Fields):
             raise IndexError(f"Dataset: a Dataset is the pair (inputs, labels), indexed by 0 or 1, got {index}; "
                              f"for sample {index}, ds.inputs[{index}] and ds.labels[{index}], or for some samples "
                              f"{samples}")
+        if _unpacked_in_two(after=True):  # x, y = ds[0], PyTorch's sample 0
+            raise TypeError(f"Dataset: ds[{index}] is the {self._fields[index]}, all of them (a Dataset is the pair "
+                            f"(inputs, labels)), not sample {index}: for sample {index} and its label, as PyTorch's "
+                            f"dataset[{index}], x, y = ds.inputs[{index}], ds.labels[{index}]; for the arrays, "
+                            "inputs, labels = ds")
         return super().__getitem__(index)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """The pair's two arrays, as a tuple's (``inputs, labels = ds``); ``for x, y in ds``, PyTorch's loop over
+        samples, is refused: it went through the pair, two samples' inputs (rows 0 and 1) and then their two
+        labels, silently, or raised Python's bare "too many values to unpack"."""
+        if _unpacked_in_two(after=False):
+            raise TypeError("Dataset: for x, y in ds goes through the pair (inputs, labels), not through the "
+                            "samples: for sample and label, as in PyTorch, for x, y in zip(ds.inputs, ds.labels)")
+        return super().__iter__()
 
     def __lt__(self, other: object) -> NoReturn:
         """Refused, as ``<=``, ``>`` and ``>=`` are: a tuple's compared the inputs element-wise and gave numpy's array
@@ -153,6 +170,16 @@ class Dataset(_Fields):
                         "ds.labels, or unpack the pair, inputs, labels = ds; to join the samples of a and b (not "
                         "np.concatenate([a, b])), Dataset(np.concatenate([a.inputs, b.inputs]), "
                         "np.concatenate([a.labels, b.labels]))")
+
+    def __array_function__(self, func: Any, types: object, args: object, kwargs: object) -> NoReturn:
+        """Refused, as ``np.array(ds)`` is: ``np.array_equal`` and ``np.array_equiv`` caught that refusal and
+        answered False, even for a Dataset and itself.  Other functions get the refusal of ``np.array(ds)``."""
+        name = getattr(func, "__name__", "")
+        if name in ("array_equal", "array_equiv"):
+            raise TypeError(f"np.{name}: a Dataset is the pair (inputs, labels), not one array: a == b says whether "
+                            f"two Datasets hold the same numbers (NaN where NaN is); for one of their arrays, "
+                            f"np.{name}(a.inputs, b.inputs)")
+        self.__array__()
 
     def __contains__(self, sample: object) -> NoReturn:
         """Refused, as ``count`` and ``index`` are: a tuple's compared the two arrays with ``sample`` and raised
@@ -190,6 +217,32 @@ class Dataset(_Fields):
             if name == "targets":  # (fit's and batches' word: class labels and regression targets alike)
                 hint = "; the targets (fit's and batches' word) are .labels here, class labels or any targets"
             raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
+
+
+#: For each place that indexes or iterates a Dataset (the caller's code and the offset in it), whether the result
+#: is unpacked into two names there, as PyTorch's sample and label are
+_UNPACKED: dict[tuple[Any, int, bool], bool] = {}
+
+
+def _unpacked_in_two(*, after: bool) -> bool:
+    """Whether the code that called Dataset.__getitem__ or __iter__ unpacks the result into two names at the
+    instruction after the one under way (``after``; else, for ``iter``, the one two after it, past FOR_ITER):
+    ``x, y = ds[0]`` or ``for x, y in ds``, read from the bytecode once per place.  ``inputs, labels = ds`` unpacks
+    at the instruction itself, which is not looked at.  False where the method has no Python caller."""
+    try:
+        frame: Any = sys._getframe(2)  # (0: this function, 1: the method, 2: the code that called it)
+    except ValueError:  # ("call stack is not deep enough": called back from C alone)
+        return False
+    key = (frame.f_code, frame.f_lasti, after)
+    known = _UNPACKED.get(key)
+    if known is None:
+        following = [i for i in dis.get_instructions(frame.f_code) if i.offset > frame.f_lasti][:2]
+        wanted = ["UNPACK_SEQUENCE"] if after else ["FOR_ITER", "UNPACK_SEQUENCE"]
+        known = [i.opname for i in following[:len(wanted)]] == wanted and following[len(wanted) - 1].arg == 2
+        if len(_UNPACKED) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
+            _UNPACKED.clear()
+        _UNPACKED[key] = known
+    return known
 
 
 def _images_of(inputs: np.ndarray) -> str | None:
