@@ -992,6 +992,8 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: b
             why = ("; in an ordinary backward pass a vjp is given arrays, so it computed with a Value kept in its "
                    "closure or given as a parameter, whose gradient an Op cannot follow: give every Value as an input, "
                    "apply(op, x, w), with a vjp for each") if isinstance(grad, Value) else ""  # (as _forward_output)
+            if grad is None:  # (a function that only looks at g, as a PyTorch hook returning None leaves it)
+                why = ": a vjp returns g times the local derivative, g itself for one that only looks at g (a hook)"
             raise TypeError(f"{op.name}: {its} returned {type(grad).__name__}{dtype}, not an array of real "
                             f"gradients{why}")
         if array.dtype.kind in "biu" and grad.__class__ is not int:  # (g is floats: integers lost its fractions)
@@ -1819,10 +1821,7 @@ class Value:
         _numpy_defaults("max", numpy, self)
         keepdims = _keepdims(keepdims, "max")
         result = apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
-        if axis is not None and axis.__class__ is not tuple:  # (PyTorch's max takes one dim)
-            spelling = _unpacked_in_two()
-            if spelling is not None:
-                raise _values_and_indices("max", axis, spelling, result.shape, self.ndim, keepdims)
+        _refuse_values_and_indices("max", axis, result, self.ndim, keepdims)
         return result
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
@@ -1831,10 +1830,7 @@ class Value:
         _numpy_defaults("min", numpy, self)
         keepdims = _keepdims(keepdims, "min")
         result = apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
-        if axis is not None and axis.__class__ is not tuple:  # (PyTorch's min takes one dim)
-            spelling = _unpacked_in_two()
-            if spelling is not None:
-                raise _values_and_indices("min", axis, spelling, result.shape, self.ndim, keepdims)
+        _refuse_values_and_indices("min", axis, result, self.ndim, keepdims)
         return result
 
     def reshape(self, *shape: int | tuple[int, ...], order: str = "C", copy: bool | None = None) -> Value:
@@ -1850,6 +1846,9 @@ class Value:
                 raise
             raise ValueError(_reshape_mismatch(self.shape, shape)) from None
 
+    @checks.pytorch_keywords(**dict.fromkeys(
+        ("dim0", "dim1"), "numpy's transpose takes all the axes in their new order, by position; "
+        "PyTorch's transpose(dim0, dim1), which exchanges two, is v.swapaxes(dim0, dim1) here (v.T for a matrix)"))
     def transpose(self, *axes: int | tuple[int, ...] | None) -> Value:
         """Axes reversed (no arguments, or None) or permuted: ``v.transpose(1, 0, 2)``; ``np.transpose(v)`` too.
         As in numpy, the axes are all of them in their new order; PyTorch's ``transpose(dim0, dim1)``, which
@@ -2597,13 +2596,23 @@ _UNPACKED_IN_TWO: dict[tuple[Any, int], bool] = {}
 _UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
 
 
+def _refuse_values_and_indices(name: str, axis: Any, result: Value, ndim: int, keepdims: bool) -> None:
+    """PyTorch's ``_, idx = v.max(1)``, refused (see ``_values_and_indices``) where Value.max or min (``name``) over
+    one integer ``axis`` (PyTorch's max takes one dim) has its ``result`` unpacked into two names by its caller."""
+    if axis is not None and axis.__class__ is not tuple:
+        spelling = _unpacked_in_two()
+        if spelling is not None:
+            raise _values_and_indices(name, axis, spelling, result.shape, ndim, keepdims)
+
+
 def _unpacked_in_two() -> str | None:
     """How the call of Value.max or min under way was written where its result is unpacked into two names, ``"v"``
     for ``_, idx = v.max(1)`` and ``"np"`` for ``_, idx = np.max(v, 1)`` (PyTorch's ``torch.max(x, 1)``), None where
     it is not: the caller's next instruction, read from its bytecode once per place (a look in a dict after that).
-    None where the method has no Python caller (called back from C alone, by a thread of ``_thread``)."""
+    None where the method has no Python caller (called back from C alone, by a thread of ``_thread``), and where
+    what is unpacked is another callable's result, called there (``list`` of ``map(methodcaller("max", 1), …)``)."""
     try:
-        frame: Any = sys._getframe(2)  # (0: this function, 1: Value.max or min, 2: the code that called it)
+        frame: Any = sys._getframe(3)  # (0: this function, 1: the refusal, 2: Value.max or min, 3: its caller)
     except ValueError:  # ("call stack is not deep enough")
         return None
     spelling = "v"
@@ -2617,12 +2626,40 @@ def _unpacked_in_two() -> str | None:
     key = (frame.f_code, frame.f_lasti)
     known = _UNPACKED_IN_TWO.get(key)
     if known is None:
-        following = next((i for i in dis.get_instructions(frame.f_code) if i.offset > frame.f_lasti), None)
-        known = following is not None and following.opcode == _UNPACK_SEQUENCE and following.arg == 2
+        instructions = list(dis.get_instructions(frame.f_code))
+        following = next((i for i in instructions if i.offset > frame.f_lasti), None)
+        known = (following is not None and following.opcode == _UNPACK_SEQUENCE and following.arg == 2
+                 and not _calls_another_name(instructions, frame.f_lasti))
         if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
             _UNPACKED_IN_TWO.clear()
         _UNPACKED_IN_TWO[key] = known
     return spelling if known else None
+
+
+#: What the interpreter does between loading a callable and calling it: not the callable itself.
+_BEFORE_A_CALL = frozenset({"PRECALL", "KW_NAMES", "PUSH_NULL", "CACHE", "NOP", "EXTENDED_ARG"})
+
+
+def _calls_another_name(instructions: list[dis.Instruction], offset: int) -> bool:
+    """Whether the call at ``offset`` calls a name other than max or min, such as ``list`` in ``a, b = list(map(
+    operator.methodcaller("max", 1), [x, y]))``, whose result is what is unpacked (Value.max was called from C):
+    the callable is what was loaded last where the call's source begins.  False where that cannot be told (a
+    callable that a call returned, ``getattr(v, "max")(1)``; Python 3.10, whose bytecode has no columns)."""
+    def start(instruction: Any) -> tuple[Any, Any]:  # (a Python 3.10 Instruction has no positions)
+        where = getattr(instruction, "positions", None)
+        return getattr(where, "lineno", None), getattr(where, "col_offset", None)
+
+    place = next((start(i) for i in instructions if i.offset == offset), (None, None))
+    if None in place:
+        return False
+    callee = None
+    for instruction in instructions:
+        if instruction.offset >= offset:
+            break
+        if start(instruction) == place and instruction.opname not in _BEFORE_A_CALL:
+            callee = instruction
+    return (callee is not None and callee.opname.startswith("LOAD_") and isinstance(callee.argval, str)
+            and callee.argval not in ("max", "min", "amax", "amin"))
 
 
 def _values_and_indices(name: str, axis: Any, spelling: str, shape: tuple[int, ...], ndim: int,

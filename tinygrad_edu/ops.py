@@ -51,6 +51,10 @@ class Op:
     ``vjps`` is a sequence with one vjp per input, or a single vjp for a one-input operation.  A vjp is called as
     ``vjp(g, out, *inputs, **params)`` with ``g = ∂C/∂out`` and returns ∂C/∂(its input): ``g`` times the local
     derivative (see the module docstring, and write it with operators so that derivatives of derivatives work).
+    Under ``create_graph=True`` (``hessian``, ``grad(grad(f))``) it gets Values, and one that reads ``x.data`` makes
+    a constant of it there, silently: ``g * 2 * x.data`` for x² gives the second derivative 0, which
+    ``check_gradients(f, x, order=2)`` finds.  Write ``x`` itself (an ordinary pass hands it arrays, whose ``.data``
+    is a memoryview).
 
     ``saving``, optional: a forward that also returns what the backward pass will need, ``(out, saved)``, where
     computing both at once is cheaper (σ and σ' from one exponential).  The engine uses it for operations it
@@ -716,9 +720,22 @@ def _stack(*xs, axis: int = 0):
     return np.stack(xs, axis=axis)
 
 
+def _count(name: str, count: Any) -> int:
+    """The number of inputs of a join's Op, an int of at least 1; ``ops.stack([a, b])``, numpy's ``np.stack`` read
+    into this factory, is a TypeError saying what joins Values (Python's own named no function)."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
+        raise TypeError(f"ops.{name}(count) makes the Op that joins count inputs, and takes that number, not "
+                        f"{type(count).__name__} {count!r:.40}; to join Values, write F.{name}([a, b]) (from "
+                        f"tinygrad_edu import functional as F), or the Op itself: ops.{name}(2)(a, b)")
+    if count < 1:
+        raise ValueError(f"ops.{name}: count must be at least 1 (the number of inputs its Op joins), got {count}")
+    return int(count)
+
+
 def concatenate(count: int) -> Op:
     """An Op joining ``count`` arrays along an existing axis, its setting ``axis`` (``None``: flattened first, as
     numpy does)."""
+    count = _count("concatenate", count)
     last: list = [None, None]  # the output of the last recorded pass's vjps (a weak reference), and its starts
     return Op("concatenate", _concatenate, tuple(_piece(i, stacked=False, last=last) for i in range(count)),
               saving=_concatenate_and_starts)
@@ -726,6 +743,7 @@ def concatenate(count: int) -> Op:
 
 def stack(count: int) -> Op:
     """An Op joining ``count`` arrays of one shape along a new axis, its setting ``axis``."""
+    count = _count("stack", count)
     return Op("stack", _stack, tuple(_piece(i, stacked=True, last=[]) for i in range(count)))
 
 

@@ -391,7 +391,7 @@ WRITE_INSTEAD = {
                    "the numbers: a sampled index has no derivative (a batch: one call per row); its ln probability is "
                    "functional.log_softmax(logits)[index]",
     "logsumexp": LOGSUMEXP.format(v="v", functional="functional"),
-    "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "dim": "v.ndim",
+    "tolist": "v.data.tolist(), or v.item() for one number", "numel": "v.size", "nelement": "v.size", "dim": "v.ndim",
     "permute": "v.transpose(axes), the new order as one tuple (permute(2, 0, 1): v.transpose((2, 0, 1)))",
     "t": "v.T", "amax": "v.max(axis=...)", "amin": "v.min(axis=...)",
     "clone": "v * 1.0 (a new Value on the graph), or v.detach() for its numbers without the graph",
@@ -404,7 +404,7 @@ WRITE_INSTEAD = {
     "register_hook": "v.grad to read v's gradient: after backward() every Value on the way holds its .grad (of the "
                      "latest pass); to change the gradient that flows back through v, put an Op of your own on the "
                      "way, v = Op('hook', lambda x: x.copy(), lambda g, out, x: fn(g))(v) (from tinygrad_edu import "
-                     "Op)",
+                     "Op), fn returning the gradient to pass on (g itself, where PyTorch's hook returns None)",
     "unfold": _WINDOWS.replace("], the", "] for v.unfold(0, k, 1), the", 1), "roll": _ROLL,
     "flip": "np.flip(v, axis), which is recorded (v[::-1] reverses axis 0, v[:, ::-1] axis 1)",
     "cumsum": "v @ np.triu(np.ones((n, n), v.dtype)), the running sums along the last axis (of length n); along "
@@ -992,8 +992,9 @@ _IN_PLACE_METHODS = {
     "clamp_": "v = -functional.maximum(-functional.maximum(v, low), -high), a new Value (at a bound itself it passes "
               "½ of the gradient, see clamp); to clip a parameter after a step, "
               + _SET.format("np.clip(v.data, low, high)"),
-    **{f"{name}_": f"v = v.{name}(): {_NEW_VALUE}" for name in ("relu", "sigmoid", "tanh", "exp")},
+    **{f"{name}_": f"v = v.{name}(): {_NEW_VALUE}" for name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt")},
     "abs_": f"v = abs(v): {_NEW_VALUE}", "neg_": f"v = -v: {_NEW_VALUE}",
+    "pow_": f"v = v ** exponent: {_NEW_VALUE}", "square_": f"v = v ** 2: {_NEW_VALUE}",
 }
 #: An activation of torch.nn.functional's (PYTORCH_ACTIVATIONS, written on x with F) written on v with functional, as
 #: the rest of a Value's advice is: its method form (v.gelu()) says the same as F.gelu.
