@@ -8,6 +8,7 @@ The refusals of (d) an interrupted Armijo step's cost= and (f) a hand loop's sta
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,14 @@ def test_an_interrupted_armijo_step_refuses_the_old_cost_and_its_advice_resumes(
     search.step(closure, cost=again)
     assert search.last_step_size is not None and search.last_cost is not None
     assert search.last_step_size > 0 and search.last_cost < float(again)
+
+
+def test_indexing_made_from_c_is_not_taken_for_pytorchs_sample_unpacking() -> None:
+    """``operator.itemgetter(0)`` indexes each Dataset from C, where the caller's instruction under way is the call
+    of ``list``, whose result two names unpack: the two Datasets' inputs, which is right, and was refused as
+    ``x, y = ds[0]``.  Only an index written ``ds[0]`` there is looked at."""
+    first, second = _two_samples(), data.Dataset(np.ones((3, 2)), np.zeros(3))
+    a, b = list(map(operator.itemgetter(0), [first, second]))
+    assert a is first.inputs and b is second.inputs
+    c, d = map(iter, [first, second])  # (nor iter() from C, whose result is then unpacked)
+    assert next(c) is first.inputs and next(d) is second.inputs

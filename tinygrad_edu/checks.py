@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import dis
 import functools
 import inspect
 import math
@@ -27,7 +28,8 @@ import numpy as np
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
            "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
-           "one_argument", "misspelt_keyword", "outside_the_package", "text", "advice_on_import"]
+           "one_argument", "misspelt_keyword", "outside_the_package", "text", "advice_on_import",
+           "unpacked_in_two"]
 
 
 def _shown(value: Any) -> str:
@@ -419,6 +421,59 @@ def advice_on_import(function: Callable[[str], Any]) -> Callable[[str], Any]:
                               name=module, path=path) from None
 
     return __getattr__
+
+
+#: For each place in the code (its code object, the offset of the instruction under way) and what is asked of it:
+#: whether that instruction's result is unpacked into two names there (see unpacked_in_two)
+_UNPACKED_IN_TWO: dict[tuple[Any, ...], bool] = {}
+#: What the interpreter does between loading a callable and calling it: not the callable itself
+_BEFORE_A_CALL = frozenset({"PRECALL", "KW_NAMES", "PUSH_NULL", "CACHE", "NOP", "EXTENDED_ARG"})
+
+
+def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), looped: bool = False,
+                    names: tuple[str, ...] = ()) -> bool:
+    """Whether the instruction under way in ``frame`` (one of the opnames ``under_way``, any if empty) has its
+    result unpacked into two names by the next instruction (``x, y = ds[0]``) or, ``looped``, by the one after the
+    loop's FOR_ITER (``for x, y in ds``); given ``names``, only where the call under way is of one of them (not
+    ``list`` in ``a, b = list(map(methodcaller("max", 1), …))``, which called max from C).  PyTorch's pairs (values
+    and indices, sample and label) unpacked where ours are not pairs.  Read from the bytecode once per place."""
+    key = (frame.f_code, frame.f_lasti, under_way, looped, names)
+    known = _UNPACKED_IN_TWO.get(key)
+    if known is None:
+        instructions = list(dis.get_instructions(frame.f_code))
+        # (f_lasti may be past the instruction, at its last inline cache entry, which dis does not list)
+        current = next((i for i in reversed(instructions) if i.offset <= frame.f_lasti), None)
+        wanted = ("FOR_ITER", "UNPACK_SEQUENCE") if looped else ("UNPACK_SEQUENCE",)
+        following = [i for i in instructions if i.offset > frame.f_lasti][:len(wanted)]
+        known = (current is not None and (not under_way or current.opname in under_way)
+                 and tuple(i.opname for i in following) == wanted and following[-1].arg == 2
+                 and not (names and _calls_another_name(instructions, current, names)))
+        if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
+            _UNPACKED_IN_TWO.clear()
+        _UNPACKED_IN_TWO[key] = known
+    return known
+
+
+def _calls_another_name(instructions: list[dis.Instruction], call: dis.Instruction, names: tuple[str, ...]) -> bool:
+    """Whether ``call`` calls a name not among ``names``, such as ``list`` in ``a, b = list(map(operator.methodcaller(
+    "max", 1), [x, y]))``: the callable is what was loaded last where the call's source begins.  False where that
+    cannot be told (a callable that a call returned, ``getattr(v, "max")(1)``; Python 3.10, whose bytecode has no
+    columns)."""
+    def start(instruction: Any) -> tuple[Any, Any]:  # (a Python 3.10 Instruction has no positions)
+        where = getattr(instruction, "positions", None)
+        return getattr(where, "lineno", None), getattr(where, "col_offset", None)
+
+    place = start(call)
+    if None in place:
+        return False
+    callee = None
+    for instruction in instructions:
+        if instruction.offset >= call.offset:
+            break
+        if start(instruction) == place and instruction.opname not in _BEFORE_A_CALL:
+            callee = instruction
+    return (callee is not None and callee.opname.startswith("LOAD_") and isinstance(callee.argval, str)
+            and callee.argval not in names)
 
 
 def minitorch_name(module: str, name: str) -> AttributeError:

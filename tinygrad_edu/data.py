@@ -20,7 +20,6 @@ Everything here is plain numpy; nothing imports the engine.
 from __future__ import annotations
 
 import contextlib
-import dis
 import gzip
 import hashlib
 import io
@@ -134,7 +133,7 @@ class Dataset(_Fields):
             raise IndexError(f"Dataset: a Dataset is the pair (inputs, labels), indexed by 0 or 1, got {index}; "
                              f"for sample {index}, ds.inputs[{index}] and ds.labels[{index}], or for some samples "
                              f"{samples}")
-        if _unpacked_in_two(after=True):  # x, y = ds[0], PyTorch's sample 0
+        if _unpacked_in_two(looped=False):  # x, y = ds[0], PyTorch's sample 0
             raise TypeError(f"Dataset: ds[{index}] is the {self._fields[index]}, all of them (a Dataset is the pair "
                             f"(inputs, labels)), not sample {index}: for sample {index} and its label, as PyTorch's "
                             f"dataset[{index}], x, y = ds.inputs[{index}], ds.labels[{index}]; for the arrays, "
@@ -145,7 +144,7 @@ class Dataset(_Fields):
         """The pair's two arrays, as a tuple's (``inputs, labels = ds``); ``for x, y in ds``, PyTorch's loop over
         samples, is refused: it went through the pair, two samples' inputs (rows 0 and 1) and then their two
         labels, silently, or raised Python's bare "too many values to unpack"."""
-        if _unpacked_in_two(after=False):
+        if _unpacked_in_two(looped=True):
             raise TypeError("Dataset: for x, y in ds goes through the pair (inputs, labels), not through the "
                             "samples: for sample and label, as in PyTorch, for x, y in zip(ds.inputs, ds.labels)")
         return super().__iter__()
@@ -219,30 +218,18 @@ class Dataset(_Fields):
             raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
 
 
-#: For each place that indexes or iterates a Dataset (the caller's code and the offset in it), whether the result
-#: is unpacked into two names there, as PyTorch's sample and label are
-_UNPACKED: dict[tuple[Any, int, bool], bool] = {}
-
-
-def _unpacked_in_two(*, after: bool) -> bool:
-    """Whether the code that called Dataset.__getitem__ or __iter__ unpacks the result into two names at the
-    instruction after the one under way (``after``; else, for ``iter``, the one two after it, past FOR_ITER):
-    ``x, y = ds[0]`` or ``for x, y in ds``, read from the bytecode once per place.  ``inputs, labels = ds`` unpacks
-    at the instruction itself, which is not looked at.  False where the method has no Python caller."""
+def _unpacked_in_two(*, looped: bool) -> bool:
+    """Whether the code that called Dataset.__getitem__ or __iter__ unpacks the result into two names, as PyTorch's
+    sample and label are: ``x, y = ds[0]`` or (``looped``) ``for x, y in ds`` (see ``checks.unpacked_in_two``).
+    ``inputs, labels = ds`` unpacks at the instruction itself, which is not looked at.  False where the method has
+    no Python caller, or was called from C (``operator.itemgetter(0)``)."""
     try:
         frame: Any = sys._getframe(2)  # (0: this function, 1: the method, 2: the code that called it)
     except ValueError:  # ("call stack is not deep enough": called back from C alone)
         return False
-    key = (frame.f_code, frame.f_lasti, after)
-    known = _UNPACKED.get(key)
-    if known is None:
-        following = [i for i in dis.get_instructions(frame.f_code) if i.offset > frame.f_lasti][:2]
-        wanted = ["UNPACK_SEQUENCE"] if after else ["FOR_ITER", "UNPACK_SEQUENCE"]
-        known = [i.opname for i in following[:len(wanted)]] == wanted and following[len(wanted) - 1].arg == 2
-        if len(_UNPACKED) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
-            _UNPACKED.clear()
-        _UNPACKED[key] = known
-    return known
+    # (ds[0] is BINARY_SUBSCR, BINARY_OP from Python 3.14 on)
+    return checks.unpacked_in_two(frame, under_way=("GET_ITER",) if looped else ("BINARY_SUBSCR", "BINARY_OP"),
+                                  looped=looped)
 
 
 def _images_of(inputs: np.ndarray) -> str | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
-import dis
 import functools
 import heapq
 import html
@@ -2590,12 +2589,6 @@ def _axis_in(axis: Any, numbers: tuple[int, ...]) -> bool:
     return isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) and int(axis) in numbers
 
 
-#: For each place that calls Value.max or min over an axis (the caller's code and the call's offset in it), whether
-#: the result is unpacked into two names at once there, as PyTorch's pair of values and indices is
-_UNPACKED_IN_TWO: dict[tuple[Any, int], bool] = {}
-_UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
-
-
 def _refuse_values_and_indices(name: str, axis: Any, result: Value, ndim: int, keepdims: bool) -> None:
     """PyTorch's ``_, idx = v.max(1)``, refused (see ``_values_and_indices``) where Value.max or min (``name``) over
     one integer ``axis`` (PyTorch's max takes one dim) has its ``result`` unpacked into two names by its caller."""
@@ -2608,9 +2601,8 @@ def _refuse_values_and_indices(name: str, axis: Any, result: Value, ndim: int, k
 def _unpacked_in_two() -> str | None:
     """How the call of Value.max or min under way was written where its result is unpacked into two names, ``"v"``
     for ``_, idx = v.max(1)`` and ``"np"`` for ``_, idx = np.max(v, 1)`` (PyTorch's ``torch.max(x, 1)``), None where
-    it is not: the caller's next instruction, read from its bytecode once per place (a look in a dict after that).
-    None where the method has no Python caller (called back from C alone, by a thread of ``_thread``), and where
-    what is unpacked is another callable's result, called there (``list`` of ``map(methodcaller("max", 1), …)``)."""
+    it is not (see ``checks.unpacked_in_two``), and where the method has no Python caller (called back from C alone,
+    by a thread of ``_thread``)."""
     try:
         frame: Any = sys._getframe(3)  # (0: this function, 1: the refusal, 2: Value.max or min, 3: its caller)
     except ValueError:  # ("call stack is not deep enough")
@@ -2623,43 +2615,7 @@ def _unpacked_in_two() -> str | None:
             frame = frame.f_back
         if frame is None:
             return None
-    key = (frame.f_code, frame.f_lasti)
-    known = _UNPACKED_IN_TWO.get(key)
-    if known is None:
-        instructions = list(dis.get_instructions(frame.f_code))
-        following = next((i for i in instructions if i.offset > frame.f_lasti), None)
-        known = (following is not None and following.opcode == _UNPACK_SEQUENCE and following.arg == 2
-                 and not _calls_another_name(instructions, frame.f_lasti))
-        if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
-            _UNPACKED_IN_TWO.clear()
-        _UNPACKED_IN_TWO[key] = known
-    return spelling if known else None
-
-
-#: What the interpreter does between loading a callable and calling it: not the callable itself.
-_BEFORE_A_CALL = frozenset({"PRECALL", "KW_NAMES", "PUSH_NULL", "CACHE", "NOP", "EXTENDED_ARG"})
-
-
-def _calls_another_name(instructions: list[dis.Instruction], offset: int) -> bool:
-    """Whether the call at ``offset`` calls a name other than max or min, such as ``list`` in ``a, b = list(map(
-    operator.methodcaller("max", 1), [x, y]))``, whose result is what is unpacked (Value.max was called from C):
-    the callable is what was loaded last where the call's source begins.  False where that cannot be told (a
-    callable that a call returned, ``getattr(v, "max")(1)``; Python 3.10, whose bytecode has no columns)."""
-    def start(instruction: Any) -> tuple[Any, Any]:  # (a Python 3.10 Instruction has no positions)
-        where = getattr(instruction, "positions", None)
-        return getattr(where, "lineno", None), getattr(where, "col_offset", None)
-
-    place = next((start(i) for i in instructions if i.offset == offset), (None, None))
-    if None in place:
-        return False
-    callee = None
-    for instruction in instructions:
-        if instruction.offset >= offset:
-            break
-        if start(instruction) == place and instruction.opname not in _BEFORE_A_CALL:
-            callee = instruction
-    return (callee is not None and callee.opname.startswith("LOAD_") and isinstance(callee.argval, str)
-            and callee.argval not in ("max", "min", "amax", "amin"))
+    return spelling if checks.unpacked_in_two(frame, names=("max", "min", "amax", "amin")) else None
 
 
 def _values_and_indices(name: str, axis: Any, spelling: str, shape: tuple[int, ...], ndim: int,
