@@ -654,7 +654,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     (inputs near 1e-8, f nearly flat) atol alone decides, and the report counts such elements (give a smaller
     atol).  Where f is large and its slope small, f moves by less than its own rounding over the step and no
     difference can resolve the slope: a failure there says so in a note (check at a point where f is smaller, or
-    with the larger eps it suggests).  A failure's header names the step eps used.
+    with the larger eps it suggests: only one with which the worst element passes).  A failure's header names the
+    step eps used.
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -1240,7 +1241,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                              if order == 1 else "")
                 or ("" if at_kink else _step_note(analytic, worst, halved, eps, tolerance, at_step,
                                                   lambda: resolution(*worst[:2])))
-                or _rounding_note(worst, resolution, eps, tolerance)
+                or _rounding_note(worst, resolution, eps, tolerance, _passes_with(task, analytic, worst, at_step))
                 or ("" if at_kink else _kinked_slope_note(analytic, worst, halved, eps, at_step))
                 or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
                 or (_summed_vjp_note(task) if order == 1 else ""))
@@ -1380,10 +1381,12 @@ def _unscaled_note(task: _Task) -> str:
 
 
 def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callable[[int, tuple[int, ...]], float],
-                   eps: float, tolerance: float) -> str:
+                   eps: float, tolerance: float, works: Callable[[float], bool] = lambda step: True) -> str:
     """A note when the worst disagreement is within what the difference can resolve: where f is large and its
     slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶).  The rounding
-    falls as 1/ε: the step suggested (a power of ten) brings it to a quarter of the element's ``tolerance``."""
+    falls as 1/ε: the step suggested (a power of ten) brings it to a quarter of the element's ``tolerance``, if the
+    worst element passes with it (``works``): a step chosen for rounding alone can be far too large for f's curvature
+    (eps=10000 for 10⁻²·tanh(x) + 10¹² at x = 1), and is then not suggested."""
     __tracebackhide__ = True
     i, index, error = worst
     rounding = resolution(i, index)
@@ -1393,10 +1396,38 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
         return ""
     wanted = eps * 4 * rounding / tolerance if tolerance > 0 else math.inf  # (NaN and inf: no step to suggest)
     larger = 10.0 ** math.ceil(math.log10(wanted)) if 0 < wanted < 1e300 else math.inf
-    step = f", e.g. eps={larger:g}" if eps < larger < math.inf else ""
+    if not eps < larger < math.inf:
+        advice = "or with a larger eps"
+    elif works(larger):
+        advice = f"or with a larger eps, e.g. eps={larger:g}"
+    else:
+        advice = (f"a larger eps does not help: the step that rounding would need, eps={larger:g}, is too coarse "
+                  "for f's curvature there")
     return (f"\nAt the worst element the disagreement, {error:.3g}, is within the rounding of f's values over the "
             f"step ({rounding:.3g}): f is too large for finite differences to resolve slopes this small. Check at "
-            f"a point where f is smaller (or with a larger eps{step}); the derivative is not shown to be wrong.")
+            f"a point where f is smaller ({advice}); the derivative is not shown to be wrong.")
+
+
+def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float],
+                 at_step: Callable[[int, tuple[int, ...], float], float] | None) -> Callable[[float], bool]:
+    """Whether the worst element would agree in a check with another step, as that check takes a disagreeing element
+    again (:func:`_retake`: Richardson-extrapolated with its half, then a tenth of it): for a step a note suggests."""
+    i, index, _ = worst
+    a = float(analytic[i][index])
+
+    def passes(step: float) -> bool:
+        if at_step is None:
+            return True
+        try:
+            difference = at_step(i, index, step)
+            if _agrees(task, a, difference):
+                return True
+            value, _, _ = _retake(task, a, difference, at_step(i, index, step / 2),
+                                  lambda smaller: at_step(i, index, smaller), step)
+        except Exception:  # noqa: BLE001 - f fails that far away (out of its domain): no step to suggest
+            return False
+        return _agrees(task, a, value)
+    return passes
 
 
 def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
@@ -1450,15 +1481,17 @@ def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, 
 def _jump_note(numeric: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float) -> str:
     """A note when the worst element's central difference doubles with half the step (``halved``), as
     (g(x + ε) − g(x − ε)) / 2ε does where g jumps: g is f at order 1, the derivative below at higher orders (|x|′ =
-    sign x at 0).  No derivative exists there; the analytic one is not shown to be wrong."""
+    sign x at 0).  No derivative exists there; the analytic one is not shown to be wrong.  A kink a distance d < ε/4
+    away doubles it too (|x| at d: d/ε, then 2d/ε), where g is continuous: the note says either."""
     i, index, _ = worst
     difference = float(numeric[i][index])
     if not (difference and 1.8 <= halved / difference <= 2.2):  # (NaN and inf fail the test: no note)
         return ""
     return (f"\nAt the worst element the difference doubles when the step is halved ({difference:.3g}, then "
-            f"{halved:.3g}): what is differenced jumps there (f itself at order 1; at a higher order the derivative "
-            "below it, as |x|′ = sign x does at 0), so no derivative exists to check. Keep test inputs away from "
-            "such points.")
+            f"{halved:.3g}): what is differenced jumps there, or bends within the step (f itself at order 1, as |x| "
+            "does within eps of 0; at a higher order the derivative below it, as |x|′ = sign x jumps at 0), so no "
+            "derivative exists to check, or the step reaches across the bend. Keep test inputs away from such "
+            "points.")
 
 
 def _failure_notes(analytic: list[np.ndarray], bad: list[np.ndarray], order: int, requested: int,
