@@ -19,6 +19,7 @@ Everything here is plain numpy; nothing imports the engine.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gzip
 import hashlib
@@ -335,7 +336,8 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     Data: E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten Digits", UCI Machine Learning
     Repository (1998), CC BY 4.0; see ``tinygrad_edu/datasets/ATTRIBUTION.txt``.
     ``path`` reads another copy of the file in the same format instead, gzip-compressed if its name ends in
-    ``.gz``, else plain text (UCI's own ``optdigits.tes``). A damaged file raises ``ValueError``.
+    ``.gz``, else plain text (UCI's own ``optdigits.tes``; saved by a Windows editor too, with a byte order mark
+    or as UTF-16). A damaged file raises ``ValueError``.
     """
     if path is None:
         source = resources.files("tinygrad_edu") / "datasets" / "digits.csv.gz"
@@ -350,14 +352,20 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     try:
         with raw, (gzip.open(raw, "rb") if path is None or _gzipped(path) else contextlib.nullcontext(raw)) as unpacked:
             text = _read_up_to(unpacked, _DIGITS_MAX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
+    if path is not None and not _gzipped(path) and text.startswith(_GZIP_MAGIC):  # (not damaged: named without .gz)
+        raise ValueError(f"load_digits: {where} is gzip-compressed, but its name does not end in .gz, which says "
+                         "so: name it *.gz (as the bundled digits.csv.gz), or unpack it")
+    try:
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
-        lines = text.decode("ascii")
+        lines = _digits_text(text)
         # a file without data (numpy would warn): the shape check below says so.  Not by silencing numpy's warning:
         # warnings.catch_warnings() swaps the whole process's filters, another thread's too
         empty = not any(line.split("#", 1)[0].strip() for line in lines.splitlines())
         table = np.zeros((0, 1)) if empty else np.loadtxt(io.StringIO(lines), delimiter=",", ndmin=2)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
+    except ValueError as error:  # (a UnicodeDecodeError too)
         raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
     expected = (DIGITS_SAMPLES, DIGITS_PIXELS + 1)
     if table.shape[1:] == expected[1:] and table.shape != expected:  # UCI's training part, optdigits.tra, say
@@ -374,6 +382,14 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     if not (np.all(labels == np.round(labels)) and labels.min() >= 0 and labels.max() <= 9):
         raise ValueError(f"load_digits: {where} is damaged: labels (last column) must be whole numbers 0..9")
     return Dataset(pixels / 16.0, labels.astype(np.int64))
+
+
+def _digits_text(data: bytes) -> str:
+    """A digits file's text: ASCII, after the byte order mark a Windows editor starts a UTF-8 file with, or UTF-16
+    with its mark (Windows PowerShell's ``>``), as ``predict --inputs-file`` reads them."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.removeprefix(codecs.BOM_UTF8).decode("ascii")
 
 
 # --------------------------------------------------------------------------------------------------- helpers

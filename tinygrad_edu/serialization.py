@@ -317,8 +317,14 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
     start = file.read(6)
     if start == b"\x93NUMPY":
         raise ModelFileError(f"{where} holds a single array (.npy), not a set of named arrays")
+    if not start:
+        raise ModelFileError(f"{where} is empty (0 bytes), not an .npz archive")
     if start[:4] != b"PK\x03\x04":
         raise ModelFileError(f"{where} is not an .npz archive (it lacks the zip header)")
+    if not _has_zip_end(file):  # (zipfile says "File is not a zip file" of a file that starts as one)
+        raise ModelFileError(f"{where} is not a readable tinygrad_edu model file (.npz): it is cut short, it starts "
+                             "as a zip archive but lacks the end of one, the directory of its entries (a copy or "
+                             "download that stopped before the end?)")
     file.seek(0)
     with zipfile.ZipFile(file) as archive:
         members = _members(archive, where)
@@ -343,6 +349,15 @@ def _read_archive(file: IO[bytes], shapes: Mapping[str, tuple[int, ...]] | None,
         state = {name: _read_parameter(archive, info, name, None if expected is None else expected[name], where)
                  for name, info in members.items()}
         return state, architecture
+
+
+def _has_zip_end(file: IO[bytes]) -> bool:
+    """Whether the last 64 kB (and 22 bytes) of ``file`` hold a zip archive's end record (22 bytes from its signature,
+    which a comment of at most 65,535 bytes may follow); a file cut short has none, or only its start."""
+    size = file.seek(0, os.SEEK_END)
+    file.seek(max(0, size - 0xFFFF - 22))
+    tail = file.read()
+    return 0 <= tail.rfind(b"PK\x05\x06") <= len(tail) - 22
 
 
 def _with_aliases(shapes: Mapping[str, tuple[int, ...]], members: Mapping[str, zipfile.ZipInfo],
@@ -390,6 +405,11 @@ def _members(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]
     members: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
         name = info.filename
+        if name.endswith("/data.pkl"):  # (torch.save's archive: "model/data.pkl", "model/version", ...)
+            raise ModelFileError(f"{where} is not a tinygrad_edu model file but a PyTorch one, as torch.save writes "
+                                 f"it (its entry {name[:60]!r} is pickled, and no pickle is loaded here): read it with "
+                                 "torch.load(path) where PyTorch is installed and give its state_dict to "
+                                 "model.load_state_dict, which says how its names and shapes map to this model's")
         if not name.endswith(".npy") or name[:-4] in members:
             what = "appears twice" if name.endswith(".npy") else "is not an .npy array"
             raise ModelFileError(f"{where} is not a tinygrad_edu model file: its entry {name[:60]!r} {what}")
