@@ -305,15 +305,16 @@ def test_defect_the_seeds_letter_for_a_setting_the_optimizer_lacks_is_refused_no
                                                                                              owners) -> None:
     """``opt.μ = 0.9`` on gradient descent made an attribute no step reads: its steps stayed plain −η·∇C."""
     net = make(_net())
-    with pytest.raises(AttributeError, match=rf"^\w+ has no attribute {letter}: the seed's {letter} is called "
+    whose = letter if letter == "μ" else f"the seed's {letter}"  # (round 40: the seed has no momentum μ)
+    with pytest.raises(AttributeError, match=rf"^\w+ has no attribute {letter}: {whose} is called "
                                              rf"\w+ here; it is a setting of {owners}$"):
         setattr(net, letter, 0.5)
     assert letter not in vars(net)
 
 
 def test_defect_the_seeds_letter_for_a_setting_the_optimizer_lacks_is_named_by_the_constructor() -> None:
-    with pytest.raises(TypeError, match=r"^GradientDescent: there is no argument μ= here; the seed's μ is called "
-                                        r"momentum here; it is a setting of SGD$"):
+    with pytest.raises(TypeError, match=r"^GradientDescent: there is no argument μ= here; μ is called "  # (not the
+                                        r"momentum here; it is a setting of SGD$"):  # seed's μ: it has no momentum)
         optim.GradientDescent(_net(), learning_rate=0.1, μ=0.9)
     opt = optim.SGD(_net(), learning_rate=0.1, momentum=0.9)  # the advice, followed
     assert opt.momentum == 0.9

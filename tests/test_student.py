@@ -106,18 +106,18 @@ def test_the_seeds_n_train_with_samples_says_train_sets_a_flag_and_fit_trains(ar
 # --- the seed's letters as keywords ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("make", "word"), [
-    (lambda net, **kw: optim.GradientDescent(net, **kw), "learning_rate"),
-    (lambda net, **kw: optim.SGD(net, **kw), "learning_rate"),
-    (lambda net, **kw: optim.Adam(net, **kw), "learning_rate"),
-    (lambda net, **kw: optim.Armijo(net, **kw), "initial_step"),
-    (lambda net, **kw: optim.RandomSearch(net, **kw), "scale"),
+@pytest.mark.parametrize(("make", "word", "means"), [  # (round 40: initial_step and scale are not the seed's words)
+    (lambda net, **kw: optim.GradientDescent(net, **kw), "learning_rate", "the seed's word"),
+    (lambda net, **kw: optim.SGD(net, **kw), "learning_rate", "the seed's word"),
+    (lambda net, **kw: optim.Adam(net, **kw), "learning_rate", "the seed's word"),
+    (lambda net, **kw: optim.Armijo(net, **kw), "initial_step", "the first step t it tries"),
+    (lambda net, **kw: optim.RandomSearch(net, **kw), "scale", "the size of the random changes"),
 ])
 @pytest.mark.parametrize("letter", ["η", "eta", "ETA", "step_size"])
-def test_the_learning_rate_by_the_seeds_letter_says_the_keyword_here(make, word: str, letter: str) -> None:
+def test_the_learning_rate_by_the_seeds_letter_says_the_keyword_here(make, word: str, means: str, letter: str) -> None:
     net = _net()
     with pytest.raises(TypeError, match=rf"^\w+: there is no argument {letter}=; the learning rate η is called "
-                                        rf"{word}= here \(the seed's word\), e\.g\. \w+\(model, {word}=\.\.\.\)$"):
+                                        rf"{word}= here \({means}.*\), e\.g\. \w+\(model, {word}=\.\.\.\)$"):
         make(net, **{letter: 0.1})
 
 
@@ -157,16 +157,19 @@ def test_armijos_greek_letters_as_keywords_say_the_spelt_out_name_and_it_gives_t
         np.testing.assert_allclose(p.data, x0 - t * g, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize(("make", "letter", "word"), [
-    (lambda net: optim.Armijo(net), "σ", "sigma"), (lambda net: optim.Armijo(net), "α", "alpha"),
-    (lambda net: optim.Newton(net), "σ", "sigma"), (lambda net: optim.SGD(net, learning_rate=0.1), "μ", "momentum"),
+@pytest.mark.parametrize(("make", "letter", "word", "whose"), [  # (round 40: μ is not the seed's, it has no momentum)
+    (lambda net: optim.Armijo(net), "σ", "sigma", "the seed's σ spelt out"),
+    (lambda net: optim.Armijo(net), "α", "alpha", "the seed's α spelt out"),
+    (lambda net: optim.Newton(net), "σ", "sigma", "the seed's σ spelt out"),
+    (lambda net: optim.SGD(net, learning_rate=0.1), "μ", "momentum", "μ spelt out; the seed has no momentum"),
 ])
-def test_a_setting_changed_by_the_seeds_letter_between_steps_is_refused_not_kept_unread(make, letter, word) -> None:
+def test_a_setting_changed_by_the_seeds_letter_between_steps_is_refused_not_kept_unread(make, letter, word,
+                                                                                         whose) -> None:
     """``opt.σ = 0.1`` made an attribute that no step reads: Armijo went on with σ = 1e-4, silently."""
     opt = make(_net())
     before = getattr(opt, word)
-    with pytest.raises(AttributeError, match=rf"^\w+ has no attribute {letter}: it is called {word} here \(the "
-                                             rf"seed's {letter} spelt out\): opt\.{word} = \.\.\.$"):
+    with pytest.raises(AttributeError, match=rf"^\w+ has no attribute {letter}: it is called {word} here "
+                                             rf"\({whose}\): opt\.{word} = \.\.\.$"):
         setattr(opt, letter, 0.3)
     assert letter not in vars(opt) and getattr(opt, word) == before
     setattr(opt, word, 0.3)  # the advice, followed: the setting the steps read

@@ -673,8 +673,14 @@ def _takes(init: Callable[..., None], name: str) -> bool:
 #: History's step_size; an optimizer has no attribute of these names, so setting one would change no step.
 _LEARNING_RATE_WORDS = frozenset({"eta", "η", "lr", "learningrate", "stepsize", "rate"})
 
-#: The seed's Greek letters for settings spelt out here (Armijo's and Newton's σ and α, SGD's momentum μ), as keywords.
+#: The seed's Greek letters for settings spelt out here (Armijo's and Newton's σ and α), as keywords, and SGD's
+#: momentum μ, which is not the seed's (it has no momentum): :func:`_spelt_out` says which.
 _SEED_LETTERS = {"σ": "sigma", "α": "alpha", "μ": "momentum"}
+
+
+def _spelt_out(letter: str) -> str:
+    """Whose ``letter`` is, for the messages: the seed's σ or α (its Armijo rule, 6.2), or μ, which the seed lacks."""
+    return "μ spelt out; the seed has no momentum" if letter == "μ" else f"the seed's {letter} spelt out"
 
 #: PyTorch's optimizer arguments that no optimizer here has, and what to do instead.
 _NOT_HERE = {
@@ -726,6 +732,8 @@ class Optimizer:
 
     #: Argument names from PyTorch that this package spells in the seed's words, and the word to use instead.
     _renamed: dict[str, str] = {"lr": "learning_rate"}
+    #: What the word of ``_renamed`` is, in the messages: the seed's, or what it means where the seed has none.
+    _renamed_means = "the seed's word"
     #: Argument and attribute names from PyTorch that this optimizer has no word for, and what to do instead.
     _absent: dict[str, str] = {}
 
@@ -735,7 +743,7 @@ class Optimizer:
         example = f"opt.{cls._settings[0]} = ..." if cls._settings else "the settings"
         absent = {"param_groups": "there are no parameter groups here, all parameters share the settings: set one "
                                   f"between steps directly, e.g. {example}; {_ONE_OPTIMIZER_PER_GROUP}"}
-        absent.update({name: f"it is called {word} here (the seed's word): opt.{word} = ..."
+        absent.update({name: f"it is called {word} here ({cls._renamed_means}): opt.{word} = ..."
                        for name, word in cls._renamed.items()})
         absent.update(_NOT_HERE)  # (opt.maximize read, as setting it says)
         absent.update(cls._absent)
@@ -761,7 +769,7 @@ class Optimizer:
                 advice = self._learning_rate_advice()
             elif name in _SEED_LETTERS:  # (opt.σ = 0.1: the seed's letter, a setting spelt out, maybe another's)
                 word = _SEED_LETTERS[name]
-                advice = (f"it is called {word} here (the seed's {name} spelt out): opt.{word} = ..."
+                advice = (f"it is called {word} here ({_spelt_out(name)}): opt.{word} = ..."
                           if word in self._settings else _elsewhere(name))
             else:
                 advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
@@ -798,18 +806,18 @@ class Optimizer:
         for name in kwargs:
             learning_rate = name.lower().replace("_", "") in _LEARNING_RATE_WORDS and not _spelt_as_parameter(
                 cls.__init__, name)  # (the seed's η, spelt or not; learningrate= is a slip, said below)
-            letter = _SEED_LETTERS.get(name)  # (the seed's σ, α or μ: this optimizer's setting, or another's)
+            letter = _SEED_LETTERS.get(name)  # (σ, α or μ: this optimizer's setting, or another's)
             if (name in cls._renamed or name in cls._absent or name in _NOT_HERE or learning_rate or letter) \
                     and _takes(cls.__init__, name):
                 continue  # (an optimizer of one's own that takes lr= or weight_decay= itself)
             renamed = cls._renamed.get(name) or (cls._learning_rate_word() if learning_rate else None)
             if renamed:
                 said = "the learning rate η is called" if learning_rate and name not in cls._renamed else "it is called"
-                raise TypeError(f"{cls.__name__}: there is no argument {name}=; {said} {renamed}= here (the seed's "
-                                f"word), e.g. {cls.__name__}(model, {renamed}=...)")
+                raise TypeError(f"{cls.__name__}: there is no argument {name}=; {said} {renamed}= here "
+                                f"({cls._renamed_means}), e.g. {cls.__name__}(model, {renamed}=...)")
             if letter in cls._settings:
-                raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called {letter}= here (the "
-                                f"seed's {name} spelt out), e.g. {cls.__name__}(model, {letter}=...)")
+                raise TypeError(f"{cls.__name__}: there is no argument {name}=; it is called {letter}= here "
+                                f"({_spelt_out(name)}), e.g. {cls.__name__}(model, {letter}=...)")
             if letter:
                 raise TypeError(f"{cls.__name__}: there is no argument {name}= here; {_elsewhere(name)}")
             advice = cls._absent.get(name) or _NOT_HERE.get(name) or (
@@ -1334,6 +1342,7 @@ class Armijo(Optimizer):
     sigma, alpha, initial_step = _Setting(above=0, below=1), _Setting(above=0, below=1), _Setting(above=0)
     max_backtracks = _Setting(_backtracks)
     _renamed = {"lr": "initial_step", "learning_rate": "initial_step"}
+    _renamed_means = "the first step t it tries, then t·α, t·α², …; the seed's is 1"
     # (no step of its own led there: the search never accepts a trial whose cost is NaN or inf)
     _not_finite = ("Armijo never takes a step to a NaN or infinite cost, so that is the cost at the parameters as "
                    "they are, not where its steps led (unless the closure changed since, to other samples, say): "
@@ -1479,6 +1488,7 @@ class RandomSearch(Optimizer):
     _counters = ("accepted", "proposals")
     _generators = ("rng",)
     _renamed = {"lr": "scale", "learning_rate": "scale"}
+    _renamed_means = "the size of the random changes, uniform in [−scale, scale)"
     _absent = dict.fromkeys(("seed", "generator", "random_state"),
                             "it is called rng= (an int or a numpy Generator), as for layers: "
                             "RandomSearch(model, rng=seeds.second_stream(0)) beside a network made with rng=0")
@@ -1724,7 +1734,8 @@ def _elsewhere(letter: str) -> str:
     """What the seed's ``letter`` (σ, α, μ) is, for an optimizer without that setting (``opt.μ`` on gradient
     descent): the setting spelt out, and whose it is."""
     word = _SEED_LETTERS[letter]
-    return f"the seed's {letter} is called {word} here; {_SETTINGS_ELSEWHERE[word]}"
+    whose = "μ" if letter == "μ" else f"the seed's {letter}"  # (the seed has no momentum)
+    return f"{whose} is called {word} here; {_SETTINGS_ELSEWHERE[word]}"
 
 
 def _misspelt(name: str, settings: tuple[str, ...]) -> str:
