@@ -1087,7 +1087,8 @@ class Optimizer:
     _counters: tuple[str, ...] = ()
     _generators: tuple[str, ...] = ()
     #: Each parameter's state, in order: a name and its kind: "array" (shaped like the parameter, finite),
-    #: "nonnegative" (the same, >= 0) or "count" (a step count, an int >= 1).
+    #: "nonnegative" (the same, >= 0, +inf allowed: an average of squares may overflow) or "count" (a step count,
+    #: an int >= 1).
     _parameter_fields: tuple[tuple[str, str], ...] = ()
 
     def _parameter_states(self) -> dict[int, tuple[Any, ...]]:
@@ -1145,7 +1146,8 @@ class Optimizer:
 
         Everything is checked before anything changes: the kind of optimizer, the number of parameters, no missing
         or extra keys, every entry a numpy array, the settings (as the constructor checks them), each parameter's
-        arrays (its shape and dtype, finite) and the random generator's state.  A bad state raises ``ValueError``
+        arrays (its shape and dtype, finite; an average of squares >= 0, +inf allowed, as an overflow leaves it) and
+        the random generator's state.  A bad state raises ``ValueError``
         (``TypeError`` for what is not a mapping of arrays) naming the key at fault, and the optimizer stays as it was.
         An entry edited with numpy (``state["learning_rate"] = state["learning_rate"] * 0.1``, a numpy scalar) counts
         as its 0-d array.
