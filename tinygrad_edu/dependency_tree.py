@@ -24,6 +24,7 @@ import copy
 import dataclasses
 import itertools
 import math
+import operator
 import re
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping
@@ -127,9 +128,7 @@ class DependencyTree:
     def path(self, name: str) -> list[TreeEdge]:
         """The edges from ``name`` up to the cost, e.g. ``W^L → z^L → α^L → C`` (the path must be unique)."""
         name = self._check_name(name, "path")
-        upward: dict[str, list[TreeEdge]] = {}
-        for edge in self.edges:
-            upward.setdefault(edge.parent, []).append(edge)
+        upward = self._walked(totals=False)[1]
         path, current = [], name
         while current != self.cost:
             up = upward.get(current, [])
@@ -149,7 +148,23 @@ class DependencyTree:
         rounding; where a vanishing gradient falls below the smallest normal number of the network's dtype (1.2e-38
         for float32), ``.grad`` has lost digits or is 0, and the drawing says so."""
         name = self._check_name(name, "chain_rule")
-        return self._chain_totals().get(name, 0.0)
+        return self._walked()[0].get(name, 0.0)
+
+    def _walked(self, totals: bool = True) -> tuple[dict[str, float], dict[str, list[TreeEdge]]]:
+        """``_chain_totals()`` (if ``totals``, else {}) and each node's edges up (by name, in the edges' order), kept
+        until the edges or the nodes change: a drawing asks for them at every node, and a walk of the tree each time
+        took time n²."""
+        key = (self.cost, tuple(self.nodes), tuple(map(_WALKED_FIELDS, self.edges)))
+        memo = self.__dict__.get("_memo")  # [the edges walked, the key, the edges up, the totals or None]
+        if not (memo and memo[1] == key and len(memo[0]) == len(self.edges)
+                and all(map(operator.is_, memo[0], self.edges))):
+            upward: dict[str, list[TreeEdge]] = {}
+            for edge in self.edges:
+                upward.setdefault(edge.parent, []).append(edge)
+            memo = self.__dict__["_memo"] = [tuple(self.edges), key, upward, None]
+        if totals and memo[3] is None:
+            memo[3] = self._chain_totals()
+        return memo[3] or {}, memo[2]
 
     def _chain_totals(self, magnitudes: bool = False) -> dict[str, float]:
         """``chain_rule`` of every node at once, by name (one walk of the tree: a walk per node took time n²);
@@ -187,9 +202,9 @@ class DependencyTree:
         checks.precision(precision, "DependencyTree.chain_lines")
         checks.integer(width, "width", "DependencyTree.chain_lines", least=1)
         number = lambda text: f"({text})" if text.startswith("-") else text  # noqa: E731 (a factor as printed)
-        ups = [edge for edge in self.edges if edge.parent == name]
+        ups = self._walked(totals=False)[1].get(name, [])  # (walked once for all the nodes of a drawing)
         if len(ups) > 1:
-            totals = self._chain_totals()  # (once: chain_rule walks the whole tree)
+            totals = self._walked()[0]
             pairs = [(format_number(totals.get(e.child, 0.0), precision), format_number(e.number, precision))
                      for e in ups]
             terms, joiner = [f"{number(above)}·{number(local)}" for above, local in pairs], " + "
@@ -204,7 +219,7 @@ class DependencyTree:
                 path = self.path(name)
             except ValueError:  # the path splits further up: the sum is on the Value where it splits
                 return []
-            totals, factors = self._chain_totals(), [format_number(edge.number, precision) for edge in path]
+            totals, factors = self._walked()[0], [format_number(edge.number, precision) for edge in path]
             terms, joiner = [number(factor) for factor in factors], " · "
             worked_out = math.prod(float(factor) for factor in factors)
         else:
@@ -217,6 +232,9 @@ class DependencyTree:
         equals = "=" if format_number(worked_out, precision) == total else "≈"
         pieces = [joiner + term for term in terms[1:]] + [f" {equals} {total}"]
         return _wrapped(f"chain: {terms[0]}", pieces, width)
+
+
+_WALKED_FIELDS = operator.attrgetter("parent", "child", "number")  # (what the walks read of an edge)
 
 
 def _wrapped(first: str, pieces: list[str], width: int) -> list[str]:

@@ -471,6 +471,11 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
         terms = [fmt(c) if np.size(c) == 1 else f"({fmt(c)})" for _, _, c in arrivals]
         body += (f"<p class='sum'>Where the contributions meet they add up: {_esc(_sum_text(terms))} "
                  f"{_added(terms, total, fmt)} {_esc(total)}</p>")
+    if node.size == 1 and _underflowed(grads[id(node)]) and all(user.size == 1 for user, _, _ in arrivals):
+        worked_out = sum(float(np.asarray(grads[id(user)]).reshape(())) * float(np.asarray(
+            next(g for j, _, g in local_gradients(user, np.ones(user.shape, user.dtype)) if j == position)).reshape(()))
+            for user, position, _ in arrivals)
+        body += _underflow_note(grads[id(node)], worked_out, total, fmt, f"∂{cost}/∂{name}")
     body += f"<p class='result'>∂{_esc(cost)}/∂{_esc(name)} = {_esc(total)}</p>"
     if node.op is None and node.requires_grad:
         body += "<p>A parameter: its gradient is final (backward() stores it in its .grad).</p>"
@@ -718,8 +723,26 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
         terms = [fmt(p) for p in products]
         body += (f"<p class='sum'>Where the contributions meet they add up: "
                  f"{_esc(_sum_text(terms))} {_added(terms, total, fmt)} {_esc(total)}</p>")
+    body += _underflow_note(grads[id(node)], sum(products), total, fmt, f"∂{top}/∂{name}")
     edges = [f"v{position[e.child]}->v{index[id(node)]}" for e in uses]
     return Step("backward", index[id(node)], title, body + result, edges)
+
+
+def _underflowed(grad: np.ndarray) -> bool:
+    """Whether a single-number gradient is below the smallest normal number of its dtype (0 included)."""
+    return abs(float(np.asarray(grad).reshape(-1)[0])) < notation.smallest_normal(grad)
+
+
+def _underflow_note(grad: np.ndarray, worked_out: float, total: str, fmt: Any, symbol: str) -> str:
+    """Why ``symbol``'s gradient, ``total`` as the engine's pass holds it, is not the ``worked_out`` of the step's
+    products (multiplied in float64, as the tree's edges are): it fell below the smallest normal number of its dtype
+    (float32's 1.2e-38), where a number keeps fewer digits, or none."""
+    if fmt(worked_out) == total or worked_out == 0 or not _underflowed(grad):  # (−0 printed for 0: no underflow)
+        return ""
+    dtype, least = np.asarray(grad).dtype, format_number(notation.smallest_normal(grad), 4)
+    return (f"<p class='note'>{_esc(f'{symbol} is {total}, not the {fmt(worked_out)}')} that the numbers here multiply "
+            f"out to in float64: the backward pass computes in {dtype}, whose numbers below {least} keep fewer digits, "
+            "or none (underflow).</p>")
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
