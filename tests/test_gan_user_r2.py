@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pytest
 from helpers_gradients import central_differences
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_edu.functional as F
@@ -49,13 +49,18 @@ def numbers(module: nn.Module) -> list[np.ndarray]:
     return [p.data.copy() for p in module.parameters()]
 
 
-def penalty_by_hand(critic: list[np.ndarray], x: np.ndarray, activation: str) -> float:
-    """mean (‖∂D/∂x‖ − 1)² of a 1-4-4-1 critic, its input gradient by the chain rule written out in numpy."""
+def input_gradient_by_hand(critic: list[np.ndarray], x: np.ndarray, activation: str) -> np.ndarray:
+    """∂D/∂x of a 1-4-4-1 critic at each sample, by the chain rule written out in numpy."""
     f, df = ACTIVATIONS[activation]
     w1, b1, w2, b2, w3, _ = critic
     z1 = x @ w1 + b1
     z2 = f(z1) @ w2 + b2
-    dx = (((df(z2) * w3.T) @ w2.T) * df(z1)) @ w1.T
+    return (((df(z2) * w3.T) @ w2.T) * df(z1)) @ w1.T
+
+
+def penalty_by_hand(critic: list[np.ndarray], x: np.ndarray, activation: str) -> float:
+    """mean (‖∂D/∂x‖ − 1)² of a 1-4-4-1 critic, its input gradient by the chain rule written out in numpy."""
+    dx = input_gradient_by_hand(critic, x, activation)
     return float(((np.sqrt((dx ** 2).sum(axis=1) + TINY) - 1) ** 2).mean())
 
 
@@ -160,6 +165,14 @@ def test_the_gradient_penalty_and_its_gradient_in_the_weights_match_numpy(seed, 
     x = rng.normal(size=(5, 1))
     cost = penalty(critic, x)
     arrays = numbers(critic)
+    # Where a sample's ∂D/∂x is within 1e-4 of 0 (not exactly 0: a dead ReLU path stays 0), √(dx² + TINY) bends
+    # within the differences' step: its third derivative, up to 3·TINY/dx⁴, is 5e11 at dx = 1e-6, the h² error of a
+    # central difference at h = 1e-6 reached 3.4e-3 (7 draws in 15,000), and no float64 step clears both that error
+    # and rounding.  Such draws are left out (dx from 1e-4 to 1e-3 stays within 0.2% of the tolerance); the engine's
+    # gradient at 4 such draws (seeds 33114, 61811, 47373, 60995) is held against 40-digit differences in
+    # tests/test_flaky_r40.py.
+    dx = np.abs(input_gradient_by_hand(arrays, x, activation))
+    assume(not ((dx > 0) & (dx < 1e-4)).any())
     assert float(cost) == pytest.approx(penalty_by_hand(arrays, x, activation), rel=1e-12, abs=1e-15)
     cost.backward()
     expected = central_differences(lambda n: penalty_by_hand(n, x, activation), arrays)
