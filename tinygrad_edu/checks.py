@@ -444,7 +444,9 @@ def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), looped
         # (f_lasti may be past the instruction, at its last inline cache entry, which dis does not list)
         current = next((i for i in reversed(instructions) if i.offset <= frame.f_lasti), None)
         wanted = ("FOR_ITER", "UNPACK_SEQUENCE") if looped else ("UNPACK_SEQUENCE",)
-        following = [i for i in instructions if i.offset > frame.f_lasti][:len(wanted)]
+        # (a loop's FOR_ITER that jumps far, past a body of a few lines, takes an EXTENDED_ARG before it)
+        following = [i for i in instructions if i.offset > frame.f_lasti and i.opname != "EXTENDED_ARG"]
+        following = following[:len(wanted)]
         known = (current is not None and (not under_way or current.opname in under_way)
                  and tuple(i.opname for i in following) == wanted and following[-1].arg == 2
                  and not (names and _calls_another_name(instructions, current, names)))
@@ -458,7 +460,8 @@ def _calls_another_name(instructions: list[dis.Instruction], call: dis.Instructi
     """Whether ``call`` calls a name not among ``names``, such as ``list`` in ``a, b = list(map(operator.methodcaller(
     "max", 1), [x, y]))``: the callable is what was loaded last where the call's source begins.  False where that
     cannot be told (a callable that a call returned, ``getattr(v, "max")(1)``; Python 3.10, whose bytecode has no
-    columns)."""
+    columns).  What spans the whole call is not the callable, which ends before its parentheses (Python 3.13's
+    ``LOAD_CONST ('key',)`` before ``CALL_KW`` of ``sorted(..., key=id)``)."""
     def start(instruction: Any) -> tuple[Any, Any]:  # (a Python 3.10 Instruction has no positions)
         where = getattr(instruction, "positions", None)
         return getattr(where, "lineno", None), getattr(where, "col_offset", None)
@@ -470,7 +473,8 @@ def _calls_another_name(instructions: list[dis.Instruction], call: dis.Instructi
     for instruction in instructions:
         if instruction.offset >= call.offset:
             break
-        if start(instruction) == place and instruction.opname not in _BEFORE_A_CALL:
+        if start(instruction) == place and instruction.opname not in _BEFORE_A_CALL \
+                and getattr(instruction, "positions", None) != getattr(call, "positions", None):  # (see above)
             callee = instruction
     return (callee is not None and callee.opname.startswith("LOAD_") and isinstance(callee.argval, str)
             and callee.argval not in names)

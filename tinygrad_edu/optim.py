@@ -1733,8 +1733,8 @@ _SETTINGS_ELSEWHERE = {**_NOT_HERE, **{
 
 
 def _elsewhere(letter: str) -> str:
-    """What the seed's ``letter`` (σ, α, μ) is, for an optimizer without that setting (``opt.μ`` on gradient
-    descent): the setting spelt out, and whose it is."""
+    """What ``letter`` (the seed's σ or α, or μ, which the seed lacks) is, for an optimizer without that setting
+    (``opt.μ`` on gradient descent): the setting spelt out, and whose it is."""
     word = _SEED_LETTERS[letter]
     whose = "μ" if letter == "μ" else f"the seed's {letter}"  # (the seed has no momentum)
     return f"{whose} is called {word} here; {_SETTINGS_ELSEWHERE[word]}"

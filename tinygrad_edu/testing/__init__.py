@@ -1381,12 +1381,13 @@ def _unscaled_note(task: _Task) -> str:
 
 
 def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callable[[int, tuple[int, ...]], float],
-                   eps: float, tolerance: float, works: Callable[[float], bool] = lambda step: True) -> str:
+                   eps: float, tolerance: float, fails: Callable[[float], str] = lambda step: "") -> str:
     """A note when the worst disagreement is within what the difference can resolve: where f is large and its
     slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶).  The rounding
     falls as 1/ε: the step suggested (a power of ten) brings it to a quarter of the element's ``tolerance``, if the
-    worst element passes with it (``works``): a step chosen for rounding alone can be far too large for f's curvature
-    (eps=10000 for 10⁻²·tanh(x) + 10¹² at x = 1), and is then not suggested."""
+    worst element passes with it (``fails``: why it does not, else ""): a step chosen for rounding alone can be far
+    too large for f's curvature (eps=10000 for 10⁻²·tanh(x) + 10¹² at x = 1) or its domain (for 10⁻²·ln x + 10¹²),
+    and is then not suggested."""
     __tracebackhide__ = True
     i, index, error = worst
     rounding = resolution(i, index)
@@ -1398,36 +1399,39 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
     larger = 10.0 ** math.ceil(math.log10(wanted)) if 0 < wanted < 1e300 else math.inf
     if not eps < larger < math.inf:
         advice = "or with a larger eps"
-    elif works(larger):
+    elif not (why := fails(larger)):
         advice = f"or with a larger eps, e.g. eps={larger:g}"
     else:
-        advice = (f"a larger eps does not help: the step that rounding would need, eps={larger:g}, is too coarse "
-                  "for f's curvature there")
+        advice = f"a larger eps does not help: the step that rounding would need, eps={larger:g}, {why}"
     return (f"\nAt the worst element the disagreement, {error:.3g}, is within the rounding of f's values over the "
             f"step ({rounding:.3g}): f is too large for finite differences to resolve slopes this small. Check at "
             f"a point where f is smaller ({advice}); the derivative is not shown to be wrong.")
 
 
 def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float],
-                 at_step: Callable[[int, tuple[int, ...], float], float] | None) -> Callable[[float], bool]:
-    """Whether the worst element would agree in a check with another step, as that check takes a disagreeing element
-    again (:func:`_retake`: Richardson-extrapolated with its half, then a tenth of it): for a step a note suggests."""
+                 at_step: Callable[[int, tuple[int, ...], float], float] | None) -> Callable[[float], str]:
+    """Why the worst element would not agree in a check with another step ("" where it would), as that check takes
+    a disagreeing element again (:func:`_retake`: Richardson-extrapolated with its half, then a tenth of it): for a
+    step a note suggests.  f not finite, or failing, that step away is outside its domain, not bent."""
+    outside = "reaches where f is not finite or fails (outside its domain)"
     i, index, _ = worst
     a = float(analytic[i][index])
 
-    def passes(step: float) -> bool:
+    def fails(step: float) -> str:
         if at_step is None:
-            return True
+            return ""
         try:
             difference = at_step(i, index, step)
             if _agrees(task, a, difference):
-                return True
+                return ""
+            if not math.isfinite(difference):
+                return outside
             value, _, _ = _retake(task, a, difference, at_step(i, index, step / 2),
                                   lambda smaller: at_step(i, index, smaller), step)
         except Exception:  # noqa: BLE001 - f fails that far away (out of its domain): no step to suggest
-            return False
-        return _agrees(task, a, value)
-    return passes
+            return outside
+        return "" if _agrees(task, a, value) else "is too coarse for f's curvature there"
+    return fails
 
 
 def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
