@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import array
-import codecs
 import contextlib
 import copy
 import importlib.util
@@ -78,7 +77,7 @@ from tinygrad_edu import __version__, checks, nn, optim, seeds
 from tinygrad_edu.checks import counted
 from tinygrad_edu.data import MAX_ARRAY_SIZE, load_digits, train_test_split, xsquared
 from tinygrad_edu.engine import no_grad
-from tinygrad_edu.files import checked_path, open_regular_file
+from tinygrad_edu.files import checked_path, decoded_text, open_regular_file
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.serialization import ModelFileError
@@ -945,10 +944,8 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
             if os.fstat(file.fileno()).st_size > MAX_INPUTS_FILE_BYTES:
                 raise ValueError(f"predict: {name} is larger than {MAX_INPUTS_FILE_BYTES >> 20} MiB")
             data = file.read()
-    # Windows editors start UTF-8 files with a byte order mark; Windows PowerShell's `echo 0.5 > f` writes UTF-16
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        text = data.decode("utf-16" if utf16 else "utf-8-sig")
+        text = decoded_text(data)  # (as Windows editors and PowerShell save it too)
     except UnicodeDecodeError:
         raise ValueError(f"predict: {name} is not a text file of numbers (UTF-8 or UTF-16 text)") from None
     numbers = array.array("d")  # 8 bytes a number, and no copy for numpy (a list of Python floats took 32 and a copy)

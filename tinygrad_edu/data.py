@@ -19,7 +19,6 @@ Everything here is plain numpy; nothing imports the engine.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import gzip
 import hashlib
@@ -39,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tinygrad_edu import checks, printing
-from tinygrad_edu.files import checked_path, open_regular_file
+from tinygrad_edu.files import checked_path, decoded_text, open_regular_file
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
 #: The most numbers one array made here may hold (800 MB of float64); larger requests are refused up front.
@@ -360,7 +359,7 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     try:
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
-        lines = _digits_text(text)
+        lines = decoded_text(text)  # (ASCII, as Windows editors save it too)
         # a file without data (numpy would warn): the shape check below says so.  Not by silencing numpy's warning:
         # warnings.catch_warnings() swaps the whole process's filters, another thread's too
         empty = not any(line.split("#", 1)[0].strip() for line in lines.splitlines())
@@ -382,14 +381,6 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     if not (np.all(labels == np.round(labels)) and labels.min() >= 0 and labels.max() <= 9):
         raise ValueError(f"load_digits: {where} is damaged: labels (last column) must be whole numbers 0..9")
     return Dataset(pixels / 16.0, labels.astype(np.int64))
-
-
-def _digits_text(data: bytes) -> str:
-    """A digits file's text: ASCII, after the byte order mark a Windows editor starts a UTF-8 file with, or UTF-16
-    with its mark (Windows PowerShell's ``>``), as ``predict --inputs-file`` reads them."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    return data.removeprefix(codecs.BOM_UTF8).decode("ascii")
 
 
 # --------------------------------------------------------------------------------------------------- helpers

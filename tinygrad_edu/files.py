@@ -16,6 +16,7 @@ drawings (:mod:`tinygrad_edu.viz`, :mod:`tinygrad_edu.player`).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import io
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["checked_path", "open_regular_file", "replacing", "write_text"]
+__all__ = ["checked_path", "open_regular_file", "replacing", "write_text", "decoded_text"]
 
 PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
@@ -90,6 +91,14 @@ def open_regular_file(path: object, operation: str) -> BinaryIO:
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def decoded_text(data: bytes) -> str:
+    """A text file's ``data`` as Windows saves it too: UTF-8 after the byte order mark its editors start a file
+    with, or UTF-16 with its mark (Windows PowerShell's ``echo 0.5 > f``).  Else UTF-8: ``UnicodeDecodeError``."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
 
 
 def write_text(path: object, text: str | None, operation: str) -> None:
