@@ -254,6 +254,8 @@ class detect_anomaly(_GradMode):
 def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None = None) -> np.ndarray:
     """Convert user data to a float array: float32/float64 arrays keep their dtype, ``dtype`` is forced, and other
     arrays (bool, integers, float16) become what numpy makes of them beside a ``partner`` dtype (float64 alone)."""
+    if data.__class__ is _ndarray and dtype is None and data.dtype in _FLOAT_DTYPES:  # a fast path: what the checks
+        return data  # below keep as it is, at once (fit's batch: Value(np.zeros(0)), .data = batch; a cost's target)
     if isinstance(data, Value):  # (its numbers, in ``dtype`` where given: a Value as backward's grad, say)
         return data.data if dtype is None else data.data.astype(dtype, copy=False)
     if data is None or isinstance(data, (str, bytes, bytearray)) or (
@@ -1112,7 +1114,8 @@ def _set_data(value: Value, numbers: Any) -> None:
     elif grad.__class__ is np.ndarray and grad.dtype != numbers.dtype:  # a gradient has its Value's dtype (as
         value.grad = grad.astype(numbers.dtype)  # model.float() and load_state_dict convert it)
     value._order = next(_creation)  # new numbers: graphs recorded from the old ones are stale (_creation)
-    _changed_with(value)  # (d.data *= 0 on a Value made by detach() changed the numbers it shares, then assigned them)
+    if _DETACHED_FROM:  # (d.data *= 0 on a Value made by detach() changed the numbers it shares, then assigned them;
+        _changed_with(value)  # a fast path: while no Value was detached, no call)
 
 
 class Value:
@@ -1158,7 +1161,8 @@ class Value:
         dtype="the dtype is the numbers' own here: Value(np.asarray(data, dtype=np.float32)), or "
               "Value(data).astype(np.float32) (float32 or float64)")
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
-        self.requires_grad: bool = checks.flag(requires_grad, "requires_grad", "Value")
+        self.requires_grad: bool = requires_grad if requires_grad.__class__ is bool else checks.flag(
+            requires_grad, "requires_grad", "Value")  # (a fast path: True or False itself needs no call to check it)
         if not (label is None or isinstance(label, (str, int, float, np.number))):
             # (a number is shown as text; a list failed later, in a drawing, naming nothing)
             raise TypeError(f"Value: label must be a string (or a number, shown as text) or None, got "
@@ -1169,7 +1173,8 @@ class Value:
                             ".detach() (or Value(v, requires_grad=False)) for its numbers without the graph")
         array = _to_array(data)
         # copied unless the array is new: a list's, or an integer array's numbers as floats (a second copy of a batch)
-        new = isinstance(data, (list, tuple)) or (data.__class__ is np.ndarray and array.dtype != data.dtype)
+        new = array is not data and (isinstance(data, (list, tuple)) or (  # (a fast path: a float array is not new,
+            data.__class__ is _ndarray and array.dtype != data.dtype))  # decided without comparing dtypes)
         self._data: np.ndarray = array if new else np.array(array, copy=True)
         self.grad: Any = None  # an array of data's shape; a Value after backward(create_graph=True)
         self.label: str | None = label
