@@ -60,7 +60,7 @@ def test_a_step_out_of_fs_domain_is_not_blamed_on_its_curvature(f) -> None:
 
 def test_a_step_too_coarse_for_a_bend_still_says_curvature() -> None:
     """10⁻²·tanh(x) + 10¹² at x = 1 is defined everywhere: eps=10000 fails there for tanh's bend."""
-    with pytest.raises(AssertionError, match=r"eps=10000, is too coarse for f's curvature there\)"):
+    with pytest.raises(AssertionError, match=r"eps=10000, is too coarse for f's curvature at these inputs\)"):
         check_gradients(lambda x: (x.tanh() * 1e-2 + 1e12).sum(), np.array([1.0]))
 
 

@@ -116,7 +116,9 @@ def test_the_seeds_n_train_with_samples_says_train_sets_a_flag_and_fit_trains(ar
 @pytest.mark.parametrize("letter", ["η", "eta", "ETA", "step_size"])
 def test_the_learning_rate_by_the_seeds_letter_says_the_keyword_here(make, word: str, means: str, letter: str) -> None:
     net = _net()
-    with pytest.raises(TypeError, match=rf"^\w+: there is no argument {letter}=; the learning rate η is called "
+    said = ("the learning rate η is called" if word == "learning_rate"  # (the others have no learning rate)
+            else "it has no learning rate η; the nearest setting is")
+    with pytest.raises(TypeError, match=rf"^\w+: there is no argument {letter}=; {said} "
                                         rf"{word}= here \({means}.*\), e\.g\. \w+\(model, {word}=\.\.\.\)$"):
         make(net, **{letter: 0.1})
 

@@ -71,9 +71,9 @@ class Dataset(_Fields):
     them, ``np.concatenate`` of each (a tuple's ``a + b`` and ``a * 2`` are refused: 4 arrays; so are ``a < b``, which
     compared the inputs, and ``np.array(a)``, which stacked the inputs on the labels, and so ``np.array_equal(a, b)``:
     ``a == b`` compares).  ``len(a)`` is 2, a pair's length: its samples are ``len(a.inputs)``, and PyTorch's
-    ``x, y = ds[0]`` and ``for x, y in ds`` are refused, saying how to take samples.  Made by hand,
-    ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of samples
-    (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
+    ``x, y = ds[0]`` and ``for x, y in ds`` (a comprehension's too) are refused, saying how to take samples.  Made
+    by hand, ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of
+    samples (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
 
     __slots__ = ()

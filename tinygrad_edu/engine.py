@@ -917,7 +917,9 @@ def _its_vjp(parents: tuple[Any, ...], parent: Value) -> str:
     """How messages name the vjp for ``parent``: "its vjp", and which input it is for when there are several."""
     if len(parents) < 2:
         return "its vjp"
-    return f"its vjp for input {next(i for i, p in enumerate(parents) if p is parent)}"
+    places = [str(i) for i, p in enumerate(parents) if p is parent]  # (op(x, x): either vjp, not only the first)
+    return f"its vjp for input {places[0]}" if len(places) == 1 else (
+        f"its vjp for input {' or '.join(places)} (one Value, given {len(places)} times)")
 
 
 def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exception, node: Value) -> NoReturn:

@@ -724,8 +724,10 @@ def _count(name: str, count: Any) -> int:
     """The number of inputs of a join's Op, an int of at least 1; ``ops.stack([a, b])``, numpy's ``np.stack`` read
     into this factory, is a TypeError saying what joins Values (Python's own named no function)."""
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
+        given = (f"a {type(count).__name__} of {len(count)}" if isinstance(count, (list, tuple))
+                 else f"{type(count).__name__} {count!r:.40}")  # (not the Values' text, cut off halfway)
         raise TypeError(f"ops.{name}(count) makes the Op that joins count inputs, and takes that number, not "
-                        f"{type(count).__name__} {count!r:.40}; to join Values, write F.{name}([a, b]) (from "
+                        f"{given}; to join Values, write F.{name}([a, b]) (from "
                         f"tinygrad_edu import functional as F), or the Op itself: ops.{name}(2)(a, b)")
     if count < 1:
         raise ValueError(f"ops.{name}: count must be at least 1 (the number of inputs its Op joins), got {count}")

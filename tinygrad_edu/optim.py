@@ -682,6 +682,9 @@ def _spelt_out(letter: str) -> str:
     """Whose ``letter`` is, for the messages: the seed's σ or α (its Armijo rule, 6.2), or μ, which the seed lacks."""
     return "μ spelt out; the seed has no momentum" if letter == "μ" else f"the seed's {letter} spelt out"
 
+#: What the seed's η is on an optimizer without a learning rate (random search's scale, Armijo's first trial step)
+_NO_ETA = "it has no learning rate η; the nearest setting is"
+
 #: PyTorch's optimizer arguments that no optimizer here has, and what to do instead.
 _NOT_HERE = {
     "weight_decay": "PyTorch's weight_decay=λ is the cost plus λ/2·Σw² (whose gradient adds λw): add that term to "
@@ -800,7 +803,9 @@ class Optimizer:
         word = self._learning_rate_word()
         if word is None:
             return self._absent.get("learning_rate", "")
-        return f"the learning rate η is called {word} here: opt.{word} = ..."
+        if word == "learning_rate":
+            return f"the learning rate η is called {word} here: opt.{word} = ..."
+        return f"{_NO_ETA} {word} here ({self._renamed_means}): opt.{word} = ..."
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
         for name in kwargs:
@@ -812,7 +817,8 @@ class Optimizer:
                 continue  # (an optimizer of one's own that takes lr= or weight_decay= itself)
             renamed = cls._renamed.get(name) or (cls._learning_rate_word() if learning_rate else None)
             if renamed:
-                said = "the learning rate η is called" if learning_rate and name not in cls._renamed else "it is called"
+                said = "it is called" if not learning_rate or name in cls._renamed else (
+                    "the learning rate η is called" if renamed == "learning_rate" else _NO_ETA)
                 raise TypeError(f"{cls.__name__}: there is no argument {name}=; {said} {renamed}= here "
                                 f"({cls._renamed_means}), e.g. {cls.__name__}(model, {renamed}=...)")
             if letter in cls._settings:

@@ -654,8 +654,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     (inputs near 1e-8, f nearly flat) atol alone decides, and the report counts such elements (give a smaller
     atol).  Where f is large and its slope small, f moves by less than its own rounding over the step and no
     difference can resolve the slope: a failure there says so in a note (check at a point where f is smaller, or
-    with the larger eps it suggests: only one with which the worst element passes).  A failure's header names the
-    step eps used.
+    with the larger eps it suggests: only one with which the disagreeing elements pass).  A failure's header names
+    the step eps used.
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -1241,7 +1241,8 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                              if order == 1 else "")
                 or ("" if at_kink else _step_note(analytic, worst, halved, eps, tolerance, at_step,
                                                   lambda: resolution(*worst[:2])))
-                or _rounding_note(worst, resolution, eps, tolerance, _passes_with(task, analytic, worst, at_step))
+                or _rounding_note(worst, resolution, eps, tolerance, _passes_with(task, analytic, worst, bad,
+                                                                                   at_step))
                 or ("" if at_kink else _kinked_slope_note(analytic, worst, halved, eps, at_step))
                 or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
                 or (_summed_vjp_note(task) if order == 1 else ""))
@@ -1385,9 +1386,9 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
     """A note when the worst disagreement is within what the difference can resolve: where f is large and its
     slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶).  The rounding
     falls as 1/ε: the step suggested (a power of ten) brings it to a quarter of the element's ``tolerance``, if the
-    worst element passes with it (``fails``: why it does not, else ""): a step chosen for rounding alone can be far
-    too large for f's curvature (eps=10000 for 10⁻²·tanh(x) + 10¹² at x = 1) or its domain (for 10⁻²·ln x + 10¹²),
-    and is then not suggested."""
+    disagreeing elements pass with it (``fails``: why one does not, else ""): a step chosen for rounding alone can be
+    far too large for f's curvature (eps=10000 for 10⁻²·tanh(x) + 10¹² at x = 1) or its domain (for 10⁻²·ln x +
+    10¹²), and is then not suggested."""
     __tracebackhide__ = True
     i, index, error = worst
     rounding = resolution(i, index)
@@ -1409,28 +1410,36 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
 
 
 def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float],
-                 at_step: Callable[[int, tuple[int, ...], float], float] | None) -> Callable[[float], str]:
-    """Why the worst element would not agree in a check with another step ("" where it would), as that check takes
-    a disagreeing element again (:func:`_retake`: Richardson-extrapolated with its half, then a tenth of it): for a
-    step a note suggests.  f not finite, or failing, that step away is outside its domain, not bent."""
+                 bad: list[np.ndarray], at_step: Callable[[int, tuple[int, ...], float], float] | None,
+                 most: int = 32) -> Callable[[float], str]:
+    """Why the worst element, or another disagreeing one (``bad``; the first ``most`` of them), would not agree in a
+    check with another step ("" where all would), as that check takes a disagreeing element again (:func:`_retake`:
+    Richardson-extrapolated with its half, then a tenth of it): for a step a note suggests.  The worst alone is not
+    enough: a step that resolves x² + 10⁸ can be too coarse for a tanh beside it, which the check then blamed on a
+    kink.  f not finite, or failing, that step away is outside its domain, not bent."""
     outside = "reaches where f is not finite or fails (outside its domain)"
-    i, index, _ = worst
-    a = float(analytic[i][index])
+    others = [(i, tuple(int(k) for k in index)) for i, b in enumerate(bad) for index in np.argwhere(b)]  # (0-d too)
+    elements = [worst[:2], *[element for element in others if element != worst[:2]][:most - 1]]
+
+    def fails_at(i: int, index: tuple[int, ...], step: float) -> str:
+        assert at_step is not None
+        a = float(analytic[i][index])
+        difference = at_step(i, index, step)
+        if _agrees(task, a, difference):
+            return ""
+        if not math.isfinite(difference):
+            return outside
+        value, _, _ = _retake(task, a, difference, at_step(i, index, step / 2),
+                              lambda smaller: at_step(i, index, smaller), step)
+        return "" if _agrees(task, a, value) else "is too coarse for f's curvature at these inputs"
 
     def fails(step: float) -> str:
         if at_step is None:
             return ""
         try:
-            difference = at_step(i, index, step)
-            if _agrees(task, a, difference):
-                return ""
-            if not math.isfinite(difference):
-                return outside
-            value, _, _ = _retake(task, a, difference, at_step(i, index, step / 2),
-                                  lambda smaller: at_step(i, index, smaller), step)
+            return next((why for i, index in elements if (why := fails_at(i, index, step))), "")
         except Exception:  # noqa: BLE001 - f fails that far away (out of its domain): no step to suggest
             return outside
-        return "" if _agrees(task, a, value) else "is too coarse for f's curvature there"
     return fails
 
 
