@@ -13,7 +13,6 @@ import difflib
 import dis
 import functools
 import inspect
-import itertools
 import math
 import opcode
 import os
@@ -431,54 +430,26 @@ _UNPACKED_IN_TWO: dict[tuple[Any, ...], bool] = {}
 _BEFORE_A_CALL = frozenset({"PRECALL", "KW_NAMES", "PUSH_NULL", "CACHE", "NOP", "EXTENDED_ARG"})
 
 
-def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), looped: bool = False,
-                    names: tuple[str, ...] = ()) -> bool:
+def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names: tuple[str, ...] = ()) -> bool:
     """Whether the instruction under way in ``frame`` (one of the opnames ``under_way``, any if empty) has its
-    result unpacked into two names by the next instruction (``x, y = ds[0]``) or, ``looped``, by the one after the
-    loop's FOR_ITER (``for x, y in ds``, a comprehension's too); given ``names``, only where the call under way is
-    of one of them (not ``list`` in ``a, b = list(map(methodcaller("max", 1), …))``, which called max from C).
-    PyTorch's pairs (values and indices, sample and label) unpacked where ours are not pairs.  Read from the bytecode
-    once per place."""
-    key = (frame.f_code, frame.f_lasti, under_way, looped, names)
+    result unpacked into two names by the next instruction (``x, y = ds[0]``; ``for x, y in ds`` under the loop's
+    FOR_ITER, which takes each item); given ``names``, only where the call under way is of one of them (not
+    ``list`` in ``a, b = list(map(methodcaller("max", 1), …))``, which called max from C).  PyTorch's pairs (values
+    and indices, sample and label) unpacked where ours are not pairs.  Read from the bytecode once per place."""
+    key = (frame.f_code, frame.f_lasti, under_way, names)
     known = _UNPACKED_IN_TWO.get(key)
     if known is None:
         instructions = list(dis.get_instructions(frame.f_code))
         # (f_lasti may be past the instruction, at its last inline cache entry, which dis does not list)
         current = next((i for i in reversed(instructions) if i.offset <= frame.f_lasti), None)
-        wanted = ("FOR_ITER", "UNPACK_SEQUENCE") if looped else ("UNPACK_SEQUENCE",)
-        # (a loop's FOR_ITER that jumps far, past a body of a few lines, takes an EXTENDED_ARG before it)
-        following = [i for i in instructions if i.offset > frame.f_lasti and i.opname != "EXTENDED_ARG"]
-        if looped and current is not None:
-            following = _loop_taking(instructions, current, following)
-        following = following[:len(wanted)]
+        following = next((i for i in instructions if i.offset > frame.f_lasti), None)
         known = (current is not None and (not under_way or current.opname in under_way)
-                 and tuple(i.opname for i in following) == wanted and following[-1].arg == 2
+                 and following is not None and following.opname == "UNPACK_SEQUENCE" and following.arg == 2
                  and not (names and _calls_another_name(instructions, current, names)))
         if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
             _UNPACKED_IN_TWO.clear()
         _UNPACKED_IN_TWO[key] = known
     return known
-
-
-#: What a comprehension does between GET_ITER and its loop, inlined in the code around it (Python 3.12 on)
-_BEFORE_A_LOOP = frozenset({"LOAD_FAST_AND_CLEAR", "SWAP", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "CACHE", "NOP"})
-_COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
-
-
-def _loop_taking(instructions: list[dis.Instruction], current: dis.Instruction,
-                 following: list[dis.Instruction]) -> list[dis.Instruction]:
-    """The instructions from the loop that takes the iterator made by ``current`` (GET_ITER), of which ``following``
-    are the ones after it: those themselves for ``for x, y in ds``, and for a comprehension (``[f(x) for x, y in
-    ds]``) the loop inside it, after its setup (Python 3.12 on) or in the function of its own that it calls (before
-    3.12: the last comprehension's code loaded before ``current``).  Else ``following`` as it is."""
-    rest = list(itertools.dropwhile(lambda i: i.opname in _BEFORE_A_LOOP, following))
-    if not rest or rest[0].opname not in ("PRECALL", "CALL", "CALL_FUNCTION") or rest[0].arg != 0:
-        return rest if rest and rest[0].opname == "FOR_ITER" else following
-    code = next((i.argval for i in reversed(instructions) if i.offset < current.offset and i.opname == "LOAD_CONST"
-                 and inspect.iscode(i.argval)), None)
-    if code is None or code.co_name not in _COMPREHENSIONS:
-        return following
-    return list(itertools.dropwhile(lambda i: i.opname != "FOR_ITER", dis.get_instructions(code)))
 
 
 def _calls_another_name(instructions: list[dis.Instruction], call: dis.Instruction, names: tuple[str, ...]) -> bool:

@@ -20,6 +20,7 @@ Everything here is plain numpy; nothing imports the engine.
 from __future__ import annotations
 
 import contextlib
+import dis
 import gzip
 import hashlib
 import io
@@ -133,7 +134,7 @@ class Dataset(_Fields):
             raise IndexError(f"Dataset: a Dataset is the pair (inputs, labels), indexed by 0 or 1, got {index}; "
                              f"for sample {index}, ds.inputs[{index}] and ds.labels[{index}], or for some samples "
                              f"{samples}")
-        if _unpacked_in_two(looped=False):  # x, y = ds[0], PyTorch's sample 0
+        if _unpacked_in_two(under_way=("BINARY_SUBSCR", "BINARY_OP")):  # x, y = ds[0], PyTorch's sample 0
             raise TypeError(f"Dataset: ds[{index}] is the {self._fields[index]}, all of them (a Dataset is the pair "
                             f"(inputs, labels)), not sample {index}: for sample {index} and its label, as PyTorch's "
                             f"dataset[{index}], x, y = ds.inputs[{index}], ds.labels[{index}]; for the arrays, "
@@ -142,12 +143,16 @@ class Dataset(_Fields):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """The pair's two arrays, as a tuple's (``inputs, labels = ds``); ``for x, y in ds``, PyTorch's loop over
-        samples, is refused: it went through the pair, two samples' inputs (rows 0 and 1) and then their two
-        labels, silently, or raised Python's bare "too many values to unpack"."""
-        if _unpacked_in_two(looped=True):
-            raise TypeError("Dataset: for x, y in ds goes through the pair (inputs, labels), not through the "
-                            "samples: for sample and label, as in PyTorch, for x, y in zip(ds.inputs, ds.labels)")
-        return super().__iter__()
+        samples, is refused (in a comprehension too, ``[f(x) for x, y in ds]``): it went through the pair, two
+        samples' inputs (rows 0 and 1) and then their two labels, silently, or raised Python's bare "too many values
+        to unpack".  Told when the loop takes the first array (a comprehension's loop runs in a code of its own)."""
+        arrays = super().__iter__()
+        try:
+            frame: Any = sys._getframe(1)
+        except ValueError:  # ("call stack is not deep enough": called back from C alone)
+            return arrays
+        # (iter(ds) in a loop's GET_ITER, not in enumerate(ds) or zip(names, ds), whose loops unpack their own pairs)
+        return _refused_in_pairs(arrays) if frame.f_code.co_code[frame.f_lasti] == _GET_ITER else arrays
 
     def __lt__(self, other: object) -> NoReturn:
         """Refused, as ``<=``, ``>`` and ``>=`` are: a tuple's compared the inputs element-wise and gave numpy's array
@@ -218,18 +223,30 @@ class Dataset(_Fields):
             raise AttributeError(f"'Dataset' object has no attribute {name!r}{hint}")
 
 
-def _unpacked_in_two(*, looped: bool) -> bool:
-    """Whether the code that called Dataset.__getitem__ or __iter__ unpacks the result into two names, as PyTorch's
-    sample and label are: ``x, y = ds[0]`` or (``looped``) ``for x, y in ds`` (see ``checks.unpacked_in_two``).
+_GET_ITER = dis.opmap["GET_ITER"]
+
+
+def _refused_in_pairs(arrays: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """A Dataset's arrays for a loop over it, refused where the loop unpacks each into two names (``for x, y in
+    ds``), as PyTorch's samples are: the loop is told by its FOR_ITER, in the code that takes the first array."""
+    for array in arrays:
+        if _unpacked_in_two(under_way=("FOR_ITER",)):
+            raise TypeError("Dataset: for x, y in ds goes through the pair (inputs, labels), not through the "
+                            "samples: for sample and label, as in PyTorch, for x, y in zip(ds.inputs, ds.labels)")
+        yield array
+
+
+def _unpacked_in_two(*, under_way: tuple[str, ...]) -> bool:
+    """Whether the code that called Dataset.__getitem__ (the instruction under way ``ds[0]``, BINARY_SUBSCR, or
+    BINARY_OP from Python 3.14 on) or resumed its loop's iterator (FOR_ITER) unpacks the result into two names, as
+    PyTorch's sample and label are: ``x, y = ds[0]``, ``for x, y in ds`` (see ``checks.unpacked_in_two``).
     ``inputs, labels = ds`` unpacks at the instruction itself, which is not looked at.  False where the method has
-    no Python caller, or was called from C (``operator.itemgetter(0)``)."""
+    no Python caller, or was called from C (``operator.itemgetter(0)``, ``list(ds)``)."""
     try:
-        frame: Any = sys._getframe(2)  # (0: this function, 1: the method, 2: the code that called it)
+        frame: Any = sys._getframe(2)  # (0: this function, 1: the method or iterator, 2: its caller or resumer)
     except ValueError:  # ("call stack is not deep enough": called back from C alone)
         return False
-    # (ds[0] is BINARY_SUBSCR, BINARY_OP from Python 3.14 on)
-    return checks.unpacked_in_two(frame, under_way=("GET_ITER",) if looped else ("BINARY_SUBSCR", "BINARY_OP"),
-                                  looped=looped)
+    return checks.unpacked_in_two(frame, under_way=under_way)
 
 
 def _images_of(inputs: np.ndarray) -> str | None:

@@ -96,6 +96,9 @@ def open_regular_file(path: object, operation: str) -> BinaryIO:
 def decoded_text(data: bytes) -> str:
     """A text file's ``data`` as Windows saves it too: UTF-8 after the byte order mark its editors start a file
     with, or UTF-16 with its mark (Windows PowerShell's ``echo 0.5 > f``).  Else UTF-8: ``UnicodeDecodeError``."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decoded_text: data must be the bytes read from a file, got {type(data).__name__}")
+    data = bytes(data)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     return data.decode("utf-8-sig")
