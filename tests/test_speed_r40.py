@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -119,16 +120,6 @@ def test_a_custom_forward_returning_text_is_refused_naming_the_op() -> None:
         apply(op, Value(np.ones(2)))
 
 
-def _central(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += h
-        down[i] -= h
-        grad[i] = (f(up) - f(down)) / (2 * h)
-    return grad
-
-
 @given(st.integers(1, 5), st.integers(1, 3), st.integers(0, 2**32 - 1))
 def test_squared_error_with_an_array_target_matches_closed_form_and_central_differences(n: int, k: int,
                                                                                         seed: int) -> None:
@@ -141,7 +132,7 @@ def test_squared_error_with_an_array_target_matches_closed_form_and_central_diff
     closed = ((p - t) ** 2).sum(axis=1).mean()
     assert cost.item() == pytest.approx(closed, rel=1e-12, abs=1e-300)
     np.testing.assert_allclose(w.grad, 2 * (p - t) / n, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(w.grad, _central(lambda q: ((q - t) ** 2).sum(axis=1).mean(), p), rtol=1e-6,
+    np.testing.assert_allclose(w.grad, central_difference(lambda q: ((q - t) ** 2).sum(axis=1).mean(), p), rtol=1e-6,
                                atol=1e-8)
 
 
@@ -198,7 +189,8 @@ def test_a_fresh_graph_after_new_numbers_gets_central_difference_gradients() -> 
     w.data = np.array([0.5, -1.5])
     cost = (w.exp() * w).sum()
     cost.backward()
-    np.testing.assert_allclose(w.grad, _central(lambda q: (np.exp(q) * q).sum(), np.array([0.5, -1.5])), rtol=1e-7)
+    expected = central_difference(lambda q: (np.exp(q) * q).sum(), np.array([0.5, -1.5]))
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-7)
     with no_grad():
         w -= 0.1 * w.grad
     np.testing.assert_allclose(w.data, np.array([0.5, -1.5]) - 0.1 * np.exp([0.5, -1.5]) * (1 + np.array([0.5, -1.5])))
