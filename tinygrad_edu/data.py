@@ -376,7 +376,7 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     try:
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
-        lines = decoded_text(text)  # (ASCII, as Windows editors save it too)
+        lines = decoded_text(text)  # (with a byte order mark or as UTF-16 too, as Windows editors save it)
         # a file without data (numpy would warn): the shape check below says so.  Not by silencing numpy's warning:
         # warnings.catch_warnings() swaps the whole process's filters, another thread's too
         empty = not any(line.split("#", 1)[0].strip() for line in lines.splitlines())

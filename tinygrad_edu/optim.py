@@ -682,6 +682,7 @@ def _spelt_out(letter: str) -> str:
     """Whose ``letter`` is, for the messages: the seed's σ or α (its Armijo rule, 6.2), or μ, which the seed lacks."""
     return "μ spelt out; the seed has no momentum" if letter == "μ" else f"the seed's {letter} spelt out"
 
+
 #: What the seed's η is on an optimizer without a learning rate (random search's scale, Armijo's first trial step)
 _NO_ETA = "it has no learning rate η; the nearest setting is"
 
