@@ -529,7 +529,8 @@ _PYTORCH_METHODS = {**dict.fromkeys(("add_module", "register_module", "register_
                                        "so unfreeze the modules that hold weights instead, or set "
                                        "running_mean.requires_grad = False again)",
                     **dict.fromkeys(("to", "cuda", "cpu"), write_instead.NO_DEVICES.format(v="the model") + " (for a "
-                                                           "dtype, model.float() or model.double())")}
+                                                           "dtype, model.float() or model.double())"),
+                    **write_instead.PYTORCH_MODULE_METHODS}
 #: Keras's Model methods, and what to write here: training and evaluating are functions of the model here.
 _KERAS_METHODS = {
     "compile": "nothing is compiled here: give the cost and the optimizer to training.fit(model, inputs, targets, "
@@ -639,6 +640,10 @@ _PYTORCH_SUFFIXES = {"weights": "weight", "biases": "bias"}
 #: What an array of a weights matrix's shape transposed is likely to be, and what to do with it.
 _TRANSPOSED = ("it is that shape transposed: a Layer's weights are (in_size, out_size), where PyTorch's "
                "Linear.weight is (out_features, in_features); give its transpose, weight.T")
+#: The same, for a Value set as a Layer's weights: its ``.T`` would be computed from it, which no Layer trains.
+_TRANSPOSED_VALUE = (_TRANSPOSED.removesuffix(", weight.T") + " as a parameter of its own, Value(weight.data.T) "
+                     "(weight.T is computed by an operation: no parameter, refused by parameters() and save); to tie "
+                     "a decoder's weights to an encoder's W, compute x @ W.T in the forward() of a Module of your own")
 
 
 def _pytorch_names_hint(owner: str, params: Mapping[str, Value], extra: list[str]) -> str:
@@ -1033,7 +1038,7 @@ def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any, wher
                         f"numbers with `with no_grad(): layer.{name}[...] = array` (seen by the graphs recorded "
                         "from it), or assign Value(array)")
     if None not in sizes and value.shape != shape:
-        advice = (f"; {_TRANSPOSED}" if name == "weights" and value.shape == shape[::-1]
+        advice = (f"; {_TRANSPOSED_VALUE}" if name == "weights" and value.shape == shape[::-1]
                   else _resize(name, value.shape, shape, layer.get("_index")) if value.ndim == len(shape) else "")
         raise ValueError(f"{where}: {name} must have shape {shape} ({checks.counted(layer['in_size'], 'input')}, "
                          f"{checks.counted(layer['out_size'], 'neuron')}), got a Value of shape {value.shape}"

@@ -28,6 +28,7 @@ __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "
            "DISTRIBUTIONS", "NO_DEVICES", "BINARY_ADVICE", "NLL_ADVICE", "PIECEWISE_COSTS", "LIKELIHOOD_ADVICE",
            "KERAS_COSTS", "COST_FUNCTIONS", "SETTINGS_KEPT", "SUMMED", "SMOOTHED_LABELS", "FUNCTIONAL_COSTS",
            "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL", "SEED_NETWORK_METHODS",
+           "PYTORCH_MODULE_METHODS",
            "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note", "cost_function",
            "pytorch_cost_refusal"]
 
@@ -740,6 +741,21 @@ PYTORCH_FUNCTIONAL = {
 JAX_FUNCTIONAL = {"log_sigmoid": _LOG_SIGMOID,  # (jax.nn's)
                   "logsumexp": LOGSUMEXP.format(v="x", functional="F")}
 
+
+#: PyTorch's Module methods for dtypes, buffers and lookups by name that a Module lacks: what to write here
+#: (nn.Module's checks.Absent attributes say them).
+PYTORCH_MODULE_METHODS = {
+    "half": "there is no float16 here (a Value holds float32 or float64): model.float() converts every weight to "
+            "float32 in place, model.double() to float64",
+    **dict.fromkeys(("buffers", "named_buffers"),
+                    "numbers kept but not trained (PyTorch's buffers, a batch norm's running mean) are Values with "
+                    "requires_grad=False here, kept as attributes (model.norm.running_mean); state_dict() holds "
+                    "copies of their numbers by name beside the parameters', and parameters() leaves them out"),
+    "get_submodule": "dict(model.named_modules())['layers.1'] (or the attribute itself, model.layers[0], net[0])",
+    "get_parameter": "dict(model.named_parameters())['layers.1.weights'] (or the attribute itself, "
+                     "model.layers[0].weights; a frozen one is only the attribute, as named_parameters() leaves it "
+                     "out)",
+}
 
 
 # --- the seed's own words for what a network does: its learning algorithm (section 7.1) and its footnote 7's code
