@@ -654,8 +654,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     (inputs near 1e-8, f nearly flat) atol alone decides, and the report counts such elements (give a smaller
     atol).  Where f is large and its slope small, f moves by less than its own rounding over the step and no
     difference can resolve the slope: a failure there says so in a note (check at a point where f is smaller, or
-    with the larger eps it suggests: only one with which the disagreeing elements pass).  A failure's header names
-    the step eps used.
+    with the larger eps it suggests: only one with which the disagreeing elements pass, or resolve a slope that a
+    wrong derivative disagrees with).  A failure's header names the step eps used.
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -1386,9 +1386,9 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
     """A note when the worst disagreement is within what the difference can resolve: where f is large and its
     slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶).  The rounding
     falls as 1/ε: the step suggested (a power of ten) brings it to a quarter of the element's ``tolerance``, if the
-    disagreeing elements pass with it (``fails``: why one does not, else ""): a step chosen for rounding alone can be
-    far too large for f's curvature (eps=10000 for 10⁻²·tanh(x) + 10¹² at x = 1) or its domain (for 10⁻²·ln x +
-    10¹²), and is then not suggested."""
+    disagreeing elements pass with it or resolve their slopes (``fails``: why one does not, else ""): a step chosen
+    for rounding alone can be far too large for f's curvature (eps=10000 for 10⁻²·tanh(x) + 10¹² at x = 1) or its
+    domain (for 10⁻²·ln x + 10¹²), and is then not suggested."""
     __tracebackhide__ = True
     i, index, error = worst
     rounding = resolution(i, index)
@@ -1413,7 +1413,8 @@ def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tupl
                  bad: list[np.ndarray], at_step: Callable[[int, tuple[int, ...], float], float] | None,
                  most: int = 32) -> Callable[[float], str]:
     """Why the worst element, or another disagreeing one (``bad``; the first ``most`` of them), would not agree in a
-    check with another step ("" where all would), as that check takes a disagreeing element again (:func:`_retake`:
+    check with another step ("" where all would, or where the step and its half give one slope, which a wrong
+    derivative does not match: that check shows it), as that check takes a disagreeing element again (:func:`_retake`:
     Richardson-extrapolated with its half, then a tenth of it): for a step a note suggests.  The worst alone is not
     enough: a step that resolves x² + 10⁸ can be too coarse for a tanh beside it, which the check then blamed on a
     kink.  f not finite, or failing, that step away is outside its domain, not bent."""
@@ -1429,9 +1430,12 @@ def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tupl
             return ""
         if not math.isfinite(difference):
             return outside
-        value, _, _ = _retake(task, a, difference, at_step(i, index, step / 2),
-                              lambda smaller: at_step(i, index, smaller), step)
-        return "" if _agrees(task, a, value) else "is too coarse for f's curvature at these inputs"
+        half = at_step(i, index, step / 2)
+        value, _, _ = _retake(task, a, difference, half, lambda smaller: at_step(i, index, smaller), step)
+        # (differences that halving the step leaves as they are, to rtol, resolved the slope, which the derivative
+        # does not match: not f's curvature, but a wrong derivative, which the check with that step shows)
+        resolved = math.isfinite(half) and abs(half - difference) <= task.rtol * abs(half)
+        return "" if _agrees(task, a, value) or resolved else "is too coarse for f's curvature at these inputs"
 
     def fails(step: float) -> str:
         if at_step is None:
