@@ -440,9 +440,13 @@ def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names:
     known = _UNPACKED_IN_TWO.get(key)
     if known is None:
         instructions = list(dis.get_instructions(frame.f_code))
-        # (f_lasti may be past the instruction, at its last inline cache entry, which dis does not list)
-        current = next((i for i in reversed(instructions) if i.offset <= frame.f_lasti), None)
-        following = next((i for i in instructions if i.offset > frame.f_lasti), None)
+        # (f_lasti may be past the instruction, at its last inline cache entry, which dis does not list, or before
+        # it, at its EXTENDED_ARG on Python 3.10: a loop's FOR_ITER past a body of a few lines)
+        at = next((n for n, i in enumerate(instructions) if i.offset > frame.f_lasti), len(instructions)) - 1
+        while 0 <= at < len(instructions) - 1 and instructions[at].opname == "EXTENDED_ARG":
+            at += 1
+        current = instructions[at] if at >= 0 else None
+        following = instructions[at + 1] if 0 <= at < len(instructions) - 1 else None
         known = (current is not None and (not under_way or current.opname in under_way)
                  and following is not None and following.opname == "UNPACK_SEQUENCE" and following.arg == 2
                  and not (names and _calls_another_name(instructions, current, names)))
