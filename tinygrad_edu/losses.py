@@ -202,9 +202,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     elsewhere in the row costs nothing, as in PyTorch; rows of floats weigh every class, and 0 · (−inf) is NaN.
     A row with no possible class (every logit −inf) or with a logit of +inf has no softmax: its cost is NaN, as in
     PyTorch.  Logits of one class (one output neuron, as scikit-learn's binary classifiers have) fit only the label 0,
-    at a cost of 0: labels 0 and 1, and targets of the logits' shape (a column of 0/1, even one of only 1s), are
-    refused with the advice to give the network 2 output neurons.  With one output ``z`` (no sigmoid on it) and
-    targets ``y`` of its shape, the binary cross-entropy
+    at a cost of 0: labels 0 and 1 are refused with the advice to give the network 2 output neurons.  With one
+    output ``z`` (no sigmoid on it) and targets ``y`` of its shape, the binary cross-entropy
     ``−[y·ln σ(z) + (1 − y)·ln(1 − σ(z))]`` is ``(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean()``, exact for
     every ``z``, with gradient ``(σ(z) − y)/n``; written with ``z.sigmoid().log()`` it is NaN once σ rounds to 0 or 1.
     It is this function's cost on the logits ``[0, z]``, so both routes draw the same decision boundary.
@@ -230,19 +229,16 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     data = _labels_array(labels, logits.shape[-1])
     if not data.ndim and logits.shape[0] == 1 < logits.ndim:  # one label for one sample, as for logits of shape (k,)
         data = data.reshape(1)
-    one_class = logits.shape[-1] == 1 and data.shape in (logits.shape, logits.shape[:-1])
-    try:  # (rows of one class, of the logits' shape, are a column of 0/1 targets: all 1s too, a batch of positives)
-        targets = None if one_class and data.shape == logits.shape else _targets(data, logits.shape)
+    try:
+        targets = _targets(data, logits.shape)
     except ValueError:
-        if not one_class:
+        if logits.shape[-1] != 1 or data.shape not in (logits.shape, logits.shape[:-1]):
             raise
-        targets = None
-    if targets is None:
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} hold one class (one output neuron), whose "
                          "softmax is always 1, so 0 is the only label: two classes need 2 output neurons, with "
                          f"labels 0 and 1 (or one sigmoid output, targets of shape {logits.shape} and "
                          "losses.squared_error; or one output z without a sigmoid and the binary cross-entropy "
-                         "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean())")
+                         "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean())") from None
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
     if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)
