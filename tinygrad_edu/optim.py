@@ -772,9 +772,7 @@ class Optimizer:
             elif name.lower().replace("_", "") in _LEARNING_RATE_WORDS:
                 advice = self._learning_rate_advice()
             elif name in _SEED_LETTERS:  # (opt.σ = 0.1: the seed's letter, a setting spelt out, maybe another's)
-                word = _SEED_LETTERS[name]
-                advice = (f"it is called {word} here ({_spelt_out(name)}): opt.{word} = ..."
-                          if word in self._settings else _elsewhere(name))
+                advice = _letter_advice(type(self), name)
             else:
                 advice = _SETTINGS_ELSEWHERE.get(name) or _misspelt(name, self._settings)
             if advice:
@@ -799,14 +797,15 @@ class Optimizer:
         ``scale``), None where it has none (Newton)."""
         return "learning_rate" if "learning_rate" in cls._settings else cls._renamed.get("learning_rate")
 
-    def _learning_rate_advice(self) -> str:
+    @classmethod
+    def _learning_rate_advice(cls) -> str:
         """Where this optimizer's learning rate is, or why it has none (Newton)."""
-        word = self._learning_rate_word()
+        word = cls._learning_rate_word()
         if word is None:
-            return self._absent.get("learning_rate", "")
+            return cls._absent.get("learning_rate", "")
         if word == "learning_rate":
             return f"the learning rate η is called {word} here: opt.{word} = ..."
-        return f"{_NO_ETA} {word} here ({self._renamed_means}): opt.{word} = ..."
+        return f"{_NO_ETA} {word} here ({cls._renamed_means}): opt.{word} = ..."
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
         for name in kwargs:
@@ -1739,12 +1738,34 @@ _SETTINGS_ELSEWHERE = {**_NOT_HERE, **{
     for name in {name for cls in _OURS for name in cls._settings}}}
 
 
+def _letter_advice(cls: type[Optimizer], letter: str) -> str:
+    """Where the setting of the seed's ``letter`` (σ, α; or μ) is, for ``opt.σ`` read or set on ``cls``."""
+    word = _SEED_LETTERS[letter]
+    return f"it is called {word} here ({_spelt_out(letter)}): opt.{word} = ..." if word in cls._settings else \
+        _elsewhere(letter)
+
+
 def _elsewhere(letter: str) -> str:
     """What ``letter`` (the seed's σ or α, or μ, which the seed lacks) is, for an optimizer without that setting
     (``opt.μ`` on gradient descent): the setting spelt out, and whose it is."""
     word = _SEED_LETTERS[letter]
     whose = "μ" if letter == "μ" else f"the seed's {letter}"  # (the seed has no momentum)
     return f"{whose} is called {word} here; {_SETTINGS_ELSEWHERE[word]}"
+
+
+def _say_where_letters_are() -> None:
+    """``opt.μ``, ``opt.σ`` or ``opt.η`` read on the optimizers here says what setting it says (where that setting
+    is, maybe another optimizer's, so only once all are defined), not a plain AttributeError."""
+    for cls in _OURS:
+        advice = {letter: _letter_advice(cls, letter) for letter in _SEED_LETTERS}
+        if cls._learning_rate_advice():  # (Newton has no learning rate, and nothing to say of it here)
+            advice.update(dict.fromkeys(("η", "eta"), cls._learning_rate_advice()))
+        for name, said in advice.items():
+            if name not in cls._settings and not _defines(cls, name):
+                setattr(cls, name, checks.Absent(name, said))
+
+
+_say_where_letters_are()
 
 
 def _misspelt(name: str, settings: tuple[str, ...]) -> str:
