@@ -29,7 +29,7 @@ __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "p
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
            "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
            "one_argument", "misspelt_keyword", "outside_the_package", "text", "advice_on_import",
-           "unpacked_in_two"]
+           "unpacked_in_two", "call_under_way"]
 
 
 def _shown(value: Any) -> str:
@@ -428,54 +428,91 @@ def advice_on_import(function: Callable[[str], Any]) -> Callable[[str], Any]:
 _UNPACKED_IN_TWO: dict[tuple[Any, ...], bool] = {}
 #: What the interpreter does between loading a callable and calling it: not the callable itself
 _BEFORE_A_CALL = frozenset({"PRECALL", "KW_NAMES", "PUSH_NULL", "CACHE", "NOP", "EXTENDED_ARG"})
+#: The instructions that call a callable with arguments of their own (not CALL_FUNCTION_EX's *args)
+_CALLS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD"})
 
 
-def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names: tuple[str, ...] = ()) -> bool:
+def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names: tuple[str, ...] = (),
+                    inner: bool = False) -> bool:
     """Whether the instruction under way in ``frame`` (one of the opnames ``under_way``, any if empty) has its
     result unpacked into two names by the next instruction (``x, y = ds[0]``; ``for x, y in ds`` under the loop's
     FOR_ITER, which takes each item); given ``names``, only where the call under way is of one of them (not
     ``list`` in ``a, b = list(map(methodcaller("max", 1), …))``, which called max from C).  PyTorch's pairs (values
-    and indices, sample and label) unpacked where ours are not pairs.  Read from the bytecode once per place."""
-    key = (frame.f_code, frame.f_lasti, under_way, names)
+    and indices, sample and label) unpacked where ours are not pairs.  ``inner``: the result is a pair whose second
+    item is unpacked into two (``for i, (x, y) in enumerate(ds)``).  Read from the bytecode once per place."""
+    key = (frame.f_code, frame.f_lasti, under_way, names, inner)
     known = _UNPACKED_IN_TWO.get(key)
     if known is None:
-        instructions = list(dis.get_instructions(frame.f_code))
-        # (f_lasti may be past the instruction, at its last inline cache entry, which dis does not list, or before
-        # it, at its EXTENDED_ARG on Python 3.10: a loop's FOR_ITER past a body of a few lines)
-        at = next((n for n, i in enumerate(instructions) if i.offset > frame.f_lasti), len(instructions)) - 1
-        while 0 <= at < len(instructions) - 1 and instructions[at].opname == "EXTENDED_ARG":
-            at += 1
+        instructions, at = _under_way(frame)
         current = instructions[at] if at >= 0 else None
-        following = instructions[at + 1] if 0 <= at < len(instructions) - 1 else None
+        pattern = ("UNPACK_SEQUENCE", "STORE_", "UNPACK_SEQUENCE") if inner else ("UNPACK_SEQUENCE",)
+        following = instructions[at + 1: at + 1 + len(pattern)] if at >= 0 else []
         known = (current is not None and (not under_way or current.opname in under_way)
-                 and following is not None and following.opname == "UNPACK_SEQUENCE" and following.arg == 2
-                 and not (names and _calls_another_name(instructions, current, names)))
-        if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
-            _UNPACKED_IN_TWO.clear()
-        _UNPACKED_IN_TWO[key] = known
+                 and len(following) == len(pattern)
+                 and all(i.opname.startswith(start) and (start != "UNPACK_SEQUENCE" or i.arg == 2)
+                         and i.opname != "STORE_FAST_STORE_FAST" for i, start in zip(following, pattern))
+                 and not (names and _calls_another_name(instructions, at, names)))
+        _remember(key, known)
     return known
 
 
-def _calls_another_name(instructions: list[dis.Instruction], call: dis.Instruction, names: tuple[str, ...]) -> bool:
-    """Whether ``call`` calls a name not among ``names``, such as ``list`` in ``a, b = list(map(operator.methodcaller(
-    "max", 1), [x, y]))``: the callable is what was loaded last where the call's source begins.  False where that
-    cannot be told (a callable that a call returned, ``getattr(v, "max")(1)``; Python 3.10, whose bytecode has no
-    columns).  What spans the whole call is not the callable, which ends before its parentheses (Python 3.13's
-    ``LOAD_CONST ('key',)`` before ``CALL_KW`` of ``sorted(..., key=id)``)."""
-    def start(instruction: Any) -> tuple[Any, Any]:  # (a Python 3.10 Instruction has no positions)
-        where = getattr(instruction, "positions", None)
-        return getattr(where, "lineno", None), getattr(where, "col_offset", None)
+def call_under_way(frame: FrameType, names: tuple[str, ...], *, looped: bool = False) -> bool:
+    """Whether the instruction under way in ``frame`` calls one of ``names`` (the callable loaded last where the
+    call's source begins; False where that cannot be told, as on Python 3.10, whose bytecode has no columns) and,
+    given ``looped``, a loop goes through its result (``for … in enumerate(ds)``, GET_ITER next).  Read from the
+    bytecode once per place."""
+    key = (frame.f_code, frame.f_lasti, names, looped, "call")
+    known = _UNPACKED_IN_TWO.get(key)
+    if known is None:
+        instructions, at = _under_way(frame)
+        callee = _callee(instructions, at) if at >= 0 and instructions[at].opname in _CALLS else None
+        known = (callee is not None and callee.opname.startswith("LOAD_") and callee.argval in names
+                 and (not looped or at + 1 < len(instructions) and instructions[at + 1].opname == "GET_ITER"))
+        _remember(key, known)
+    return known
 
-    place = start(call)
-    if None in place:
-        return False
-    callee = None
-    for instruction in instructions:
-        if instruction.offset >= call.offset:
-            break
-        if start(instruction) == place and instruction.opname not in _BEFORE_A_CALL \
-                and getattr(instruction, "positions", None) != getattr(call, "positions", None):  # (see above)
-            callee = instruction
+
+def _under_way(frame: FrameType) -> tuple[list[dis.Instruction], int]:
+    """The instructions of ``frame``'s code and the position among them of the one under way (-1 if none)."""
+    instructions = list(dis.get_instructions(frame.f_code))
+    # (f_lasti may be past the instruction, at its last inline cache entry, which dis does not list, or before
+    # it, at its EXTENDED_ARG on Python 3.10: a loop's FOR_ITER past a body of a few lines)
+    at = next((n for n, i in enumerate(instructions) if i.offset > frame.f_lasti), len(instructions)) - 1
+    while 0 <= at < len(instructions) - 1 and instructions[at].opname == "EXTENDED_ARG":
+        at += 1
+    if 0 <= at < len(instructions) - 1 and instructions[at].opname == "PRECALL" \
+            and instructions[at + 1].opname == "CALL":  # (Python 3.11's PRECALL calls a builtin itself, specialized)
+        at += 1
+    return instructions, at
+
+
+def _remember(key: tuple[Any, ...], known: bool) -> None:
+    if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
+        _UNPACKED_IN_TWO.clear()
+    _UNPACKED_IN_TWO[key] = known
+
+
+def _callee(instructions: list[dis.Instruction], at: int) -> dis.Instruction | None:
+    """What the call ``instructions[at]`` calls: the instruction that loaded the callable, the last before the call
+    where the call's source begins.  What spans the whole call is not the callable, which ends before its
+    parentheses (Python 3.13's ``LOAD_CONST ('key',)`` before ``CALL_KW`` of ``sorted(..., key=id)``).  None on
+    Python 3.10, whose bytecode has no columns, and for a call the compiler made, of no source."""
+    where: Any = getattr(instructions[at], "positions", None)  # (a Python 3.10 Instruction has none)
+    if where is None or where.lineno is None or where.col_offset is None:
+        return None
+    for instruction in reversed(instructions[:at]):
+        its: Any = getattr(instruction, "positions", None)
+        if (its.lineno, its.col_offset) == (where.lineno, where.col_offset) \
+                and instruction.opname not in _BEFORE_A_CALL and its != where:
+            return instruction
+    return None
+
+
+def _calls_another_name(instructions: list[dis.Instruction], at: int, names: tuple[str, ...]) -> bool:
+    """Whether the call ``instructions[at]`` calls a name not among ``names``, such as ``list`` in ``a, b =
+    list(map(operator.methodcaller("max", 1), [x, y]))`` (see ``_callee``).  False where that cannot be told (a
+    callable that a call returned, ``getattr(v, "max")(1)``; Python 3.10)."""
+    callee = _callee(instructions, at)
     return (callee is not None and callee.opname.startswith("LOAD_") and isinstance(callee.argval, str)
             and callee.argval not in names)
 

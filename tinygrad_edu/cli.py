@@ -1041,6 +1041,8 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
         if text.startswith("#"):
             hint = ("; a comment (numpy's savetxt writes its header as one): remove the line, or save without "
                     "header=")
+        elif len(text) > 2 and text[0] == text[-1] in "\"'" and _is_number(text[1:-1]):
+            hint = "; a number in quotes, as a CSV file quoting every field holds them: save the numbers unquoted"
         elif header:
             hint = "; a header line above the samples? the file must hold only numbers: remove the line"
         else:

@@ -72,9 +72,10 @@ class Dataset(_Fields):
     them, ``np.concatenate`` of each (a tuple's ``a + b`` and ``a * 2`` are refused: 4 arrays; so are ``a < b``, which
     compared the inputs, and ``np.array(a)``, which stacked the inputs on the labels, and so ``np.array_equal(a, b)``:
     ``a == b`` compares).  ``len(a)`` is 2, a pair's length: its samples are ``len(a.inputs)``, and PyTorch's
-    ``x, y = ds[0]`` and ``for x, y in ds`` (a comprehension's too) are refused, saying how to take samples.  Made
-    by hand, ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the same number of
-    samples (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
+    ``x, y = ds[0]`` and ``for x, y in ds`` (a comprehension's too; ``reversed(ds)``'s, ``for i, (x, y) in
+    enumerate(ds)`` and ``x, y = next(iter(ds))`` as well, from Python 3.11 on) are refused, saying how to take
+    samples.  Made by hand, ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the
+    same number of samples (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
 
     __slots__ = ()
@@ -145,14 +146,29 @@ class Dataset(_Fields):
         """The pair's two arrays, as a tuple's (``inputs, labels = ds``); ``for x, y in ds``, PyTorch's loop over
         samples, is refused (in a comprehension too, ``[f(x) for x, y in ds]``): it went through the pair, two
         samples' inputs (rows 0 and 1) and then their two labels, silently, or raised Python's bare "too many values
-        to unpack".  Told when the loop takes the first array (a comprehension's loop runs in a code of its own)."""
+        to unpack"; so are ``for i, (x, y) in enumerate(ds)`` and ``x, y = next(iter(ds))``.  Told when the loop
+        (or next) takes the first array (a comprehension's loop runs in a code of its own)."""
         arrays = super().__iter__()
         try:
             frame: Any = sys._getframe(1)
         except ValueError:  # ("call stack is not deep enough": called back from C alone)
             return arrays
-        # (iter(ds) in a loop's GET_ITER, not in enumerate(ds) or zip(names, ds), whose loops unpack their own pairs)
-        return _refused_in_pairs(arrays) if frame.f_code.co_code[frame.f_lasti] == _GET_ITER else arrays
+        # (iter(ds) in a loop's GET_ITER, not in zip(names, ds) or enumerate(ds), whose loops unpack their own pairs:
+        # there only the second of enumerate's, for i, (x, y) in enumerate(ds); and next(iter(ds)) unpacked in two)
+        if frame.f_code.co_code[frame.f_lasti] == _GET_ITER:
+            return _refused_in_pairs(arrays)
+        if checks.call_under_way(frame, ("enumerate",), looped=True):
+            return _refused_in_pairs(arrays, inner=True)
+        return _refused_in_pairs(arrays, by_next=True) if checks.call_under_way(frame, ("iter",)) else arrays
+
+    def __reversed__(self) -> Iterator[np.ndarray]:
+        """The labels, then the inputs; ``for x, y in reversed(ds)`` is refused as ``for x, y in ds`` is."""
+        arrays = iter((self.labels, self.inputs))
+        try:
+            frame: Any = sys._getframe(1)
+        except ValueError:  # (called back from C alone)
+            return arrays
+        return _refused_in_pairs(arrays) if checks.call_under_way(frame, ("reversed",), looped=True) else arrays
 
     def __lt__(self, other: object) -> NoReturn:
         """Refused, as ``<=``, ``>`` and ``>=`` are: a tuple's compared the inputs element-wise and gave numpy's array
@@ -226,27 +242,39 @@ class Dataset(_Fields):
 _GET_ITER = dis.opmap["GET_ITER"]
 
 
-def _refused_in_pairs(arrays: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+def _refused_in_pairs(arrays: Iterator[np.ndarray], *, inner: bool = False,
+                      by_next: bool = False) -> Iterator[np.ndarray]:
     """A Dataset's arrays for a loop over it, refused where the loop unpacks each into two names (``for x, y in
-    ds``), as PyTorch's samples are: the loop is told by its FOR_ITER, in the code that takes the first array."""
+    ds``), as PyTorch's samples are: the loop is told by its FOR_ITER, in the code that takes the first array.
+    ``inner``: each is the second of enumerate's pairs, refused where that is unpacked (``for i, (x, y) in
+    enumerate(ds)``); ``by_next``: taken by next(), refused where its result is (``x, y = next(iter(ds))``)."""
     for array in arrays:
-        if _unpacked_in_two(under_way=("FOR_ITER",)):
-            raise TypeError("Dataset: for x, y in ds goes through the pair (inputs, labels), not through the "
-                            "samples: for sample and label, as in PyTorch, for x, y in zip(ds.inputs, ds.labels)")
+        if by_next and _unpacked_in_two(under_way=(), called=("next",)):
+            raise TypeError("Dataset: x, y = next(iter(ds)) unpacks the inputs, the first of the pair (inputs, "
+                            "labels), not the first sample and its label: for those, as PyTorch's next(iter(ds)), "
+                            "x, y = ds.inputs[0], ds.labels[0]; for the arrays, inputs, labels = ds")
+        if not by_next and _unpacked_in_two(under_way=("FOR_ITER",), inner=inner):
+            spelled = "for i, (x, y) in enumerate(ds)" if inner else "for x, y in ds"
+            fix = "for i, (x, y) in enumerate(zip(ds.inputs, ds.labels))" if inner else \
+                "for x, y in zip(ds.inputs, ds.labels)"
+            raise TypeError(f"Dataset: {spelled} goes through the pair (inputs, labels), not through the "
+                            f"samples: for sample and label, as in PyTorch, {fix}")
         yield array
 
 
-def _unpacked_in_two(*, under_way: tuple[str, ...]) -> bool:
+def _unpacked_in_two(*, under_way: tuple[str, ...], called: tuple[str, ...] = (), inner: bool = False) -> bool:
     """Whether the code that called Dataset.__getitem__ (the instruction under way ``ds[0]``, BINARY_SUBSCR, or
     BINARY_OP from Python 3.14 on) or resumed its loop's iterator (FOR_ITER) unpacks the result into two names, as
-    PyTorch's sample and label are: ``x, y = ds[0]``, ``for x, y in ds`` (see ``checks.unpacked_in_two``).
-    ``inputs, labels = ds`` unpacks at the instruction itself, which is not looked at.  False where the method has
-    no Python caller, or was called from C (``operator.itemgetter(0)``, ``list(ds)``)."""
+    PyTorch's sample and label are: ``x, y = ds[0]``, ``for x, y in ds`` (see ``checks.unpacked_in_two``; ``inner``:
+    the second of a pair, ``for i, (x, y) in enumerate(ds)``; ``called``: names one of which the call under way
+    calls, ``next``).  ``inputs, labels = ds`` unpacks at the instruction itself, which is not looked at.  False
+    where the method has no Python caller, or was called from C (``operator.itemgetter(0)``, ``list(ds)``)."""
     try:
         frame: Any = sys._getframe(2)  # (0: this function, 1: the method or iterator, 2: its caller or resumer)
     except ValueError:  # ("call stack is not deep enough": called back from C alone)
         return False
-    return checks.unpacked_in_two(frame, under_way=under_way)
+    return checks.unpacked_in_two(frame, under_way=under_way, inner=inner) and (
+        not called or checks.call_under_way(frame, called))  # (a call of one of these: on Python 3.10 too)
 
 
 def _images_of(inputs: np.ndarray) -> str | None:
@@ -373,6 +401,8 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     if path is not None and not _gzipped(path) and text.startswith(_GZIP_MAGIC):  # (not damaged: named without .gz)
         raise ValueError(f"load_digits: {where} is gzip-compressed, but its name does not end in .gz, which says "
                          "so: name it *.gz (as the bundled digits.csv.gz), or unpack it")
+    if path is not None and text.startswith(_GZIP_MAGIC):  # (not damaged either)
+        raise ValueError(f"load_digits: {where}: {_TWICE.removeprefix('; ')}")
     try:
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
@@ -610,6 +640,8 @@ def batches(inputs: npt.ArrayLike, targets: npt.ArrayLike, batch_size: int, shuf
 
 _IDX_UBYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"  # how a gzip file starts (an IDX file starts with two zero bytes)
+#: What a .gz file is whose content starts as a gzip file again (gzip run on a .gz file, a download saved as sent)
+_TWICE = "; unpacked, it starts as a gzip file again: it is compressed twice, unpack it once (gzip -dc FILE > ONCE.gz)"
 
 
 class _Readable(Protocol):
@@ -651,7 +683,8 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     try:
         with file, (gzip.open(file, "rb") if _gzipped(path) else contextlib.nullcontext(file)) as stream:
             head = _read_up_to(stream, 4)
-            shape = _idx_shape(name, head, _read_up_to(stream, 4 * head[3]) if len(head) == 4 else b"", ndim)
+            shape = _idx_shape(name, head, _read_up_to(stream, 4 * head[3]) if len(head) == 4 else b"", ndim,
+                               _gzipped(path))
             header, expected = 4 + 4 * len(shape), math.prod(shape)
             _check_size("read_idx", expected, f"{name}: its header's dimensions {shape}")
             _check_size("read_idx", math.prod(size for size in shape if size),  # (0, 2³², 2³²): no array can be made
@@ -667,13 +700,14 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8).reshape(shape).copy()
 
 
-def _idx_shape(path: Path, head: bytes, dims: bytes, ndim: int | None) -> tuple[int, ...]:
-    """The shape an IDX header declares, after checking its magic number."""
+def _idx_shape(path: Path, head: bytes, dims: bytes, ndim: int | None, unpacked: bool) -> tuple[int, ...]:
+    """The shape an IDX header declares, after checking its magic number (``unpacked``: of a .gz file's content)."""
     if len(head) < 4:
         raise ValueError(f"read_idx: {path}: {len(head)} bytes is too short for an IDX header")
     magic = int.from_bytes(head, "big")
     if head[0] or head[1]:
-        packed = "; it starts as a gzip file does: if it is compressed, name it *.gz" if head[:2] == _GZIP_MAGIC else ""
+        packed = "" if head[:2] != _GZIP_MAGIC else _TWICE if unpacked else \
+            "; it starts as a gzip file does: if it is compressed, name it *.gz"
         raise ValueError(f"read_idx: {path}: bad magic number 0x{magic:08x}, not an IDX file "
                          f"(the first two bytes must be zero){packed}")
     if head[2] != _IDX_UBYTE:

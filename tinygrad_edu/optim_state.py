@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,6 +70,7 @@ def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
         raise TypeError(f"{where}: expected a mapping of names to numpy arrays, as state_dict() makes, "
                         f"got {type(state).__name__}"
                         + (" (a path: read the file first, np.load(path, allow_pickle=False))" if path else ""))
+    _check_whole_directory(state, where)
     _check_keys(optimizer, state, where)
     settings = _checked_settings(optimizer, state, where)
     counters = {name: _counter(state, name, where) for name in optimizer._counters}
@@ -118,6 +120,33 @@ def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
                 for what, keys in (("missing", expected - given), ("unexpected", given - expected)) if keys]
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
+
+
+def _check_whole_directory(state: Mapping[str, Any], where: str) -> None:
+    """What ``np.load`` read of a file: all the entries its zip archive's end record counts.  zipfile stops reading
+    the directory where a damaged entry's lengths (a flipped bit) run past its end, and leaves the entries after it
+    out without a word: the state of the last parameters, which would load as if they had never had a gradient."""
+    archive = getattr(state, "zip", None) if isinstance(state, np.lib.npyio.NpzFile) else None
+    if not isinstance(archive, zipfile.ZipFile) or archive.fp is None:  # (a dict; a closed file, which _entry tells)
+        return
+    file = archive.fp
+    try:
+        position = file.tell()
+        try:
+            file.seek(max(0, file.seek(0, os.SEEK_END) - 0xFFFF - 22))  # (the end record: a comment of 64 kB at most)
+            tail = file.read()
+        finally:
+            file.seek(position)
+    except (OSError, ValueError):  # (a file closed under np.load's feet: reading its entries fails, as _entry says)
+        return
+    end = tail.rfind(b"PK\x05\x06")
+    # (its count twice, on this disk and in all: where they differ, a flipped bit in one, the count is not known)
+    found = 0 <= end <= len(tail) - 22 and tail[end + 8: end + 10] == tail[end + 10: end + 12]
+    counted = int.from_bytes(tail[end + 10: end + 12], "little") if found else None
+    read = len(archive.infolist())
+    if counted is not None and counted != 0xFFFF and read < counted:  # (0xFFFF: a ZIP64 archive's count is elsewhere)
+        raise ValueError(f"{where}: the file's zip directory is damaged: np.load left out {counted - read} of its "
+                         f"{counted} entries (save the state again, or load another copy of the file)")
 
 
 def _first_difference(optimizer: Any, state: Mapping[str, Any], count: int) -> str:
