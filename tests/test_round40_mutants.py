@@ -163,11 +163,11 @@ def test_a_gz_file_compressed_twice_is_not_said_to_lack_gz_in_its_name(tmp_path:
 
 def test_values_and_indices_of_np_amax_and_amin_are_refused() -> None:
     """``_, idx = np.amax(v, 1)``, numpy's other name for max (PyTorch's torch.max(x, 1) pair), is refused as
-    ``np.max(v, 1)`` is: the call under way is of a name of max's."""
+    ``np.max(v, 1)`` is: the call under way is of a name of max's (and named as written, round 41)."""
     v = Value(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]))
-    with pytest.raises(TypeError, match=r"^max: np\.max\(v, 1\) gives the maxima alone"):
+    with pytest.raises(TypeError, match=r"^max: np\.amax\(v, 1\) gives the maxima alone"):
         _, idx = np.amax(v, 1)
-    with pytest.raises(TypeError, match=r"^min: np\.min\(v, 1\) gives the minima alone"):
+    with pytest.raises(TypeError, match=r"^min: np\.amin\(v, 1\) gives the minima alone"):
         _, idx = np.amin(v, 1)
 
 

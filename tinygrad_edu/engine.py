@@ -953,6 +953,17 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     raise kind(message) from error
 
 
+def _name_in_a_note(error: BaseException, note: str) -> None:
+    """``note`` added to ``error`` (a vjp's own KeyError, ZeroDivisionError, …, which the walk raises again as it is,
+    so that code catching it still does): the traceback shows the user's line in the vjp, the note which Op's vjp
+    that is.  Python 3.10 has no ``add_note``: there the note is kept where 3.11 keeps it, in ``__notes__``, which
+    3.10's own traceback does not print."""
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:
+        error.__notes__ = [*getattr(error, "__notes__", ()), note]  # type: ignore[attr-defined]
+
+
 #: The words of :func:`_number_in_a_vjp`'s refusal that the error naming the Op looks for: that refusal says all there
 #: is to say (the general advice added to other failures, "not on .data", would read as a ban on the print it advises)
 _LEFT_THE_GRAPH = "grad(grad(f)), hessian and create_graph=True run the vjp on Values"
@@ -2347,6 +2358,10 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 grad_in = (_without_underflow(op, error, _differentiable_vjp, op, vjp, g, node, params or _NO_PARAMS,
                                               parent, inputs) if graph else
                            _without_underflow(op, error, vjp, g, out, *inputs, **(params or _NO_PARAMS)))
+            except Exception as error:  # any other (a KeyError, an assert of its own): kept, a note naming the Op
+                _name_in_a_note(error, f"{op.name}: raised by {_its_vjp(parents, parent)} in the backward pass (g has "
+                                       f"shape {node.shape})")
+                raise
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent._data
@@ -2607,22 +2622,26 @@ def _refuse_values_and_indices(name: str, axis: Any, result: Value, ndim: int, k
 
 def _unpacked_in_two() -> str | None:
     """How the call of Value.max or min under way was written where its result is unpacked into two names, ``"v"``
-    for ``_, idx = v.max(1)`` and ``"np"`` for ``_, idx = np.max(v, 1)`` (PyTorch's ``torch.max(x, 1)``), None where
-    it is not (see ``checks.unpacked_in_two``), and where the method has no Python caller (called back from C alone,
-    by a thread of ``_thread``)."""
+    for ``_, idx = v.max(1)`` and numpy's function's name for ``_, idx = np.max(v,
+    1)`` (PyTorch's ``torch.max(x, 1)``): ``"max"``, ``"amax"`` for np.amax, "" where it is not found.  None where
+    it is not unpacked (see ``checks.unpacked_in_two``), and where the method has no Python caller (called back from
+    C alone, by a thread of ``_thread``)."""
     try:
         frame: Any = sys._getframe(3)  # (0: this function, 1: the refusal, 2: Value.max or min, 3: its caller)
     except ValueError:  # ("call stack is not deep enough")
         return None
-    spelling = "v"
+    through, spelling = None, "v"  # (np.max(v, 1): the frame of __array_function__, which knows numpy's function)
     if frame.f_globals.get("__name__", "").startswith("numpy."):  # np.max(v, 1): numpy's frames, __array_function__
-        spelling = "np"
+        spelling = ""
         while frame is not None and (frame.f_globals.get("__name__", "").startswith("numpy.")
                                      or frame.f_code is Value.__array_function__.__code__):
+            through = frame if frame.f_code is Value.__array_function__.__code__ else through
             frame = frame.f_back
         if frame is None:
             return None
-    return spelling if checks.unpacked_in_two(frame, names=("max", "min", "amax", "amin")) else None
+    if not checks.unpacked_in_two(frame, names=("max", "min", "amax", "amin")):
+        return None
+    return spelling if through is None else getattr(through.f_locals.get("function"), "__name__", "")
 
 
 def _values_and_indices(name: str, axis: Any, spelling: str, shape: tuple[int, ...], ndim: int,
@@ -2632,7 +2651,7 @@ def _values_and_indices(name: str, axis: Any, spelling: str, shape: tuple[int, .
     two columns'), and else fail in Python's unpacking (a vector's one maximum, three rows' three)."""
     what = "maxima" if name == "max" else "minima"
     given = f"{axis!r}" + (", keepdims=True" if keepdims else "")
-    call = f"v.{name}({given})" if spelling == "v" else f"np.{name}(v, {given})"
+    call = f"v.{name}({given})" if spelling == "v" else f"np.{spelling or name}(v, {given})"
     if not shape:
         taken = f"a single number, which does not unpack ({what[:-1]}um of a vector)"
     elif shape[0] != 2:

@@ -22,6 +22,7 @@ Hypothesis strategies for property tests of your own operations live in :mod:`ti
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -389,10 +390,30 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
     for step in (eps / 2, eps / 4):  # halved with each step: curvature (NaN: a kink)
         smaller = (_one_sided_slope(evaluate, bases, weights, here, i, index, step)
                    - _one_sided_slope(evaluate, bases, weights, here, i, index, -step))
-        if not 0.3 <= smaller / gap <= 0.7:
-            return left, right
+        if not 0.3 <= smaller / gap <= 0.7:  # (a gap that doubles twice is f's coarse rounding: no kink's grows so)
+            return None if _coarse_values(evaluate, bases, weights, i, index, eps) else (left, right)
         gap = smaller
     return None
+
+
+def _coarse_values(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
+                   eps: float) -> list[float]:
+    """The gaps between the one-sided slopes at an element over the steps ε, ε/2 and ε/4 where each is about twice
+    the one before (of either sign), as a fixed rounding of f's values over a smaller step is, and more than float64's
+    rounding of f makes them (see :func:`_at_a_kink`), yet less than the slope: f's values are rounded far more
+    coarsely than float64 (a forward computed in float32 and cast back); else [].  A kink's gap never grows as the
+    step shrinks, curvature's halves; a jump's grows too, but as the slope on one side, not beside it (the one-sided
+    slopes 0 and J/ε of a step of height J: see :func:`_jump_note`)."""
+    __tracebackhide__ = True
+    here = evaluate(bases)
+    slopes = [(_one_sided_slope(evaluate, bases, weights, here, i, index, step),
+               _one_sided_slope(evaluate, bases, weights, here, i, index, -step)) for step in (eps, eps / 2, eps / 4)]
+    gaps = [right - left for right, left in slopes]
+    with np.errstate(all="ignore"):
+        rounding = 8 * float(np.finfo(np.float64).eps) * float(np.sum(np.abs(weights * here))) / eps
+    grown = all(1.5 <= abs(later / earlier) <= 2.5 for earlier, later in zip(gaps, gaps[1:]) if earlier)
+    beside = all(abs(right - left) < 0.5 * abs(right + left) for right, left in slopes)  # (less than the slope)
+    return gaps if gaps[0] and abs(gaps[0]) > rounding and grown and beside else []
 
 
 @dataclass(frozen=True)
@@ -655,7 +676,8 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     atol).  Where f is large and its slope small, f moves by less than its own rounding over the step and no
     difference can resolve the slope: a failure there says so in a note (check at a point where f is smaller, or
     with the larger eps it suggests: only one with which the disagreeing elements pass, or resolve a slope that a
-    wrong derivative disagrees with).  A failure's header names the step eps used.
+    wrong derivative disagrees with, and with which the other orders checked pass, as eps= sets the step of each).
+    A failure's header names the step eps used.
 
     With ``order=2`` the derivatives of the gradient are checked: the gradient is recorded with
     ``backward(create_graph=True)``, weighted by random numbers, summed and backpropagated again, and compared
@@ -762,8 +784,19 @@ def _check_orders(task: _Task, eps: float | None, order: int) -> GradientReport:
     __tracebackhide__ = True
     rng = np.random.default_rng(task.seed + 1)
     gradient_weights = [[rng.standard_normal(a.shape) for a in task.arrays] for _ in range(order - 1)]
+
+    def at_other_orders(failed: int) -> Callable[[float], str]:
+        def fails(step: float) -> str:  # why a step a failure of order `failed` suggests fails another order: eps=
+            for k in (k for k in range(1, order + 1) if k != failed):  # sets the step of every order checked
+                try:
+                    _check_order(task, step, gradient_weights[:k - 1], order)
+                except Exception:  # noqa: BLE001 - a GradientCheckError, a step rounded away (ValueError), f failing
+                    return f"fails the check of order {k}, which order={order} runs with the same eps"
+            return ""
+        return fails
     for k in range(1, order + 1):  # a derivative is checked against differences of the one below: check that first
-        report = _check_order(task, _EPS.get(k, _EPS[3]) if eps is None else eps, gradient_weights[:k - 1], order)
+        report = _check_order(task, _EPS.get(k, _EPS[3]) if eps is None else eps, gradient_weights[:k - 1], order,
+                              at_other_orders(k))
     return report
 
 
@@ -806,8 +839,10 @@ class _Task:
     held: list[tuple[str, Value]] = field(default_factory=list)  # the Values held fixed, with their names
 
 
-def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray]], requested: int) -> GradientReport:
-    """One order, ``len(gradient_weights) + 1``, of a check of orders 1 to ``requested``: the report, or raise."""
+def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray]], requested: int,
+                 elsewhere: Callable[[float], str] = lambda step: "") -> GradientReport:
+    """One order, ``len(gradient_weights) + 1``, of a check of orders 1 to ``requested``: the report, or raise
+    (``elsewhere``: why a step that a failure's note would suggest fails the other orders, "" where it passes)."""
     __tracebackhide__ = True
     f, arrays, labels, seed = task.f, task.arrays, task.labels, task.seed
     order = len(gradient_weights) + 1
@@ -858,7 +893,8 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                      lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
                      repeatable,
                      lambda: bool(np.isfinite(evaluate(arrays)).all()),
-                     (lambda: evaluate(arrays)) if order == 1 else None, at_step, retaken)
+                     (lambda: evaluate(arrays)) if order == 1 else None, at_step, retaken, elsewhere,
+                     lambda i, index: _coarse_values(evaluate, arrays, weights, i, index, eps))
     if order == 1:
         _check_first_order(task, output, weights, analytic, numeric)
     return report
@@ -1204,12 +1240,14 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
             repeatable: Callable[[list[np.ndarray]], bool], finite_here: Callable[[], bool] = lambda: True,
             at_inputs: Callable[[], np.ndarray] | None = None,
             at_step: Callable[[int, tuple[int, ...], float], float] | None = None,
-            retaken: str = "") -> GradientReport:
+            retaken: str = "", elsewhere: Callable[[float], str] = lambda step: "",
+            coarse: Callable[[int, tuple[int, ...]], list[float]] = lambda i, index: []) -> GradientReport:
     """The report when every element agrees; else raise GradientCheckError with the table (which, when f is not
     ``repeatable`` where the elements ``bad`` disagree, blames f's randomness instead of kinks, the step or rounding;
     ``at_inputs``: f's output at the inputs as the differences evaluate it, for order 1; ``at_step``: the central
     difference at an element with another step, to try the one a note suggests; ``retaken``: which steps
-    :func:`_retaken` tried, for the message)."""
+    :func:`_retaken` tried, for the message; ``elsewhere``: why such a step fails at the other orders checked;
+    ``coarse``: :func:`_coarse_values` at an element)."""
     __tracebackhide__ = True
     errors, abs_errors, rel_errors, bad, atol_only = [], [], [], [], 0
     for a, n in zip(analytic, numeric, strict=True):
@@ -1240,9 +1278,10 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                 or (_no_graph_note(task, bad) or _rounded_forward_note(task) or _unscaled_note(task)
                              if order == 1 else "")
                 or ("" if at_kink else _step_note(analytic, worst, halved, eps, tolerance, at_step,
-                                                  lambda: resolution(*worst[:2])))
+                                                  lambda: resolution(*worst[:2]), elsewhere))
                 or _rounding_note(worst, resolution, eps, tolerance, _passes_with(task, analytic, worst, bad,
-                                                                                   at_step))
+                                                                                   at_step, elsewhere))
+                or _coarse_values_note(coarse(*worst[:2]))
                 or ("" if at_kink else _kinked_slope_note(analytic, worst, halved, eps, at_step))
                 or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
                 or (_summed_vjp_note(task) if order == 1 else ""))
@@ -1382,7 +1421,7 @@ def _unscaled_note(task: _Task) -> str:
 
 
 def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callable[[int, tuple[int, ...]], float],
-                   eps: float, tolerance: float, fails: Callable[[float], str] = lambda step: "") -> str:
+                   eps: float, tolerance: float, fails: Callable[[float], str]) -> str:
     """A note when the worst disagreement is within what the difference can resolve: where f is large and its
     slope small, f moves by less than its own rounding over the step (C ≈ 10⁴ over a step of 10⁻⁶).  The rounding
     falls as 1/ε: the step suggested (a power of ten) brings it to a quarter of the element's ``tolerance``, if the
@@ -1411,16 +1450,17 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
 
 def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float],
                  bad: list[np.ndarray], at_step: Callable[[int, tuple[int, ...], float], float] | None,
-                 most: int = 32) -> Callable[[float], str]:
+                 elsewhere: Callable[[float], str], most: int = 32) -> Callable[[float], str]:
     """Why the worst element, or another disagreeing one (``bad``; the first ``most`` of them), would not agree in a
     check with another step ("" where all would, or where the step and its half give one slope, which a wrong
     derivative does not match: that check shows it), as that check takes a disagreeing element again (:func:`_retake`:
     Richardson-extrapolated with its half, then a tenth of it): for a step a note suggests.  The worst alone is not
     enough: a step that resolves x² + 10⁸ can be too coarse for a tanh beside it, which the check then blamed on a
-    kink.  f not finite, or failing, that step away is outside its domain, not bent."""
+    kink.  f not finite, or failing, that step away is outside its domain, not bent.  A step these pass must also
+    pass the check of every other order (``elsewhere``: why not), as ``eps=`` sets the step of each."""
     outside = "reaches where f is not finite or fails (outside its domain)"
-    others = [(i, tuple(int(k) for k in index)) for i, b in enumerate(bad) for index in np.argwhere(b)]  # (0-d too)
-    elements = [worst[:2], *[element for element in others if element != worst[:2]][:most - 1]]
+    others = ((i, tuple(int(k) for k in index)) for i, b in enumerate(bad) for index in np.argwhere(b))  # (0-d too)
+    elements = [worst[:2], *itertools.islice((element for element in others if element != worst[:2]), most - 1)]
 
     def fails_at(i: int, index: tuple[int, ...], step: float) -> str:
         assert at_step is not None
@@ -1441,16 +1481,18 @@ def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tupl
         if at_step is None:
             return ""
         try:
-            return next((why for i, index in elements if (why := fails_at(i, index, step))), "")
+            why = next((why for i, index in elements if (why := fails_at(i, index, step))), "")
         except Exception:  # noqa: BLE001 - f fails that far away (out of its domain): no step to suggest
             return outside
+        return why or elsewhere(step)
     return fails
 
 
 def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
                eps: float, tolerance: float = math.inf,
                at_step: Callable[[int, tuple[int, ...], float], float] | None = None,
-               rounding: Callable[[], float] = lambda: math.inf) -> str:
+               rounding: Callable[[], float] = lambda: math.inf,
+               elsewhere: Callable[[float], str] = lambda step: "") -> str:
     """A note when the worst disagreement is the step's, not the derivative's: a central difference's own error
     (about ε²·C‴/6) falls fourfold when the step is halved (``halved``: the difference then); a wrong derivative's
     disagreement does not fall.  The step suggested is the power of ten that the ε² law puts within a quarter of the
@@ -1458,7 +1500,8 @@ def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], fl
     suggested (rounding then outgrows the step's error before it is small enough), and where the disagreement there
     is more than the rounding of f's values over that step (``rounding()``: over ε; it grows as 1/step), nothing is
     said: the disagreement stopped falling, as a wrong derivative's does beside a step's larger error (exp(1e5·x)
-    with a slope off by 1e-4)."""
+    with a slope off by 1e-4).  A step that agrees there but fails another order checked (``elsewhere``: why) is
+    not suggested either."""
     i, index, error = worst
     finer_error = abs(float(analytic[i][index]) - halved)  # (Python floats: inf − inf is nan)
     if not (math.isfinite(error) and finer_error <= 0.35 * error):  # (NaN where the halved step is lost in rounding;
@@ -1469,11 +1512,26 @@ def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], fl
     works = at_step is None or there <= tolerance
     if not works and not there <= rounding() * eps / smaller:  # (NaN: no step to try, nothing shown either way)
         return ""
-    advice = (f"try eps={smaller:g}" if works else "no smaller step agrees either there: rounding outgrows the "
+    other = elsewhere(smaller) if works else ""
+    advice = (f"eps={smaller:g}, which agrees there, {other}; check at a point where f varies more slowly" if other
+              else f"try eps={smaller:g}" if works else "no smaller step agrees either there: rounding outgrows the "
               "step's error first; check at a point where f varies more slowly")
     return (f"\nAt the worst element the disagreement falls from {error:.3g} to {finer_error:.3g} when the step is "
             f"halved, as a central difference's own error does: the step eps={eps:g} is too large for these inputs "
             f"({advice}); the derivative is not shown to be wrong.")
+
+
+def _coarse_values_note(gaps: list[float]) -> str:
+    """A note where the worst element's one-sided slopes drift apart as the step shrinks (``gaps``: see
+    :func:`_coarse_values`), which no kink or curvature does: f's values are rounded coarsely."""
+    if not gaps:
+        return ""
+    return (f"\nAt the worst element the gap between the one-sided slopes doubles each time the step is halved "
+            f"({', '.join(f'{gap:.3g}' for gap in gaps)}), as a fixed rounding over a smaller step does: what is "
+            "differenced (f itself at order 1, the derivative below at higher orders) is rounded far more coarsely "
+            "than float64 (a forward or vjp that computes in float32 or float16 and casts back, or rounds its "
+            "result), so the differences measure that rounding, not a slope; compute in float64 throughout (no "
+            "astype(np.float32) inside an Op). No kink is shown: the derivative is not shown to be wrong.")
 
 
 def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
