@@ -646,6 +646,8 @@ def op_loss(g: Graph) -> Node | None:
             rows = g.rng.random(shape) + 0.1
             rows /= rows.sum(axis=-1, keepdims=True)
             labels = rows
+        if k == 1:  # (rows of one class given as data, a column of 1s, are refused as a binary problem's 0/1 targets)
+            labels = np.zeros(shape[:-1], dtype=np.int64)
         c = g.constant(np.asarray(labels))
         r_code = g.constant(np.asarray(rows, dtype=np.float64))
         n = shape[0] if len(shape) == 2 else 1

@@ -26,6 +26,10 @@ __all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS", "pyt
 def _as_value(x: Any, cost: str, what: str) -> Value:
     if isinstance(x, Value):
         return x
+    if callable(x) and not isinstance(x, np.ndarray):  # (a model, a layer, a function: numpy's "dtype object")
+        verb, second = "are" if what.endswith("s") else "is", "labels" if cost == "cross_entropy" else "targets"
+        raise TypeError(f"{cost}: {what} {verb} the {type(x).__name__} itself (a model or a function), not its "
+                        f"outputs: call the model on the inputs, {cost}(model(inputs), {second})")
     checks.unmasked(x, what, cost)  # (as cross_entropy's labels: not "must be an array of real numbers")
     checks.not_a_dataset(x, what, cost, "call the model on its inputs, model(data.inputs)")
     try:
@@ -76,7 +80,15 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
         given_as = "as a column, as the seed writes y'" if len(target) == 2 else "flat"
         return (f" (one sample of {prediction[1]} outputs is a row here, and its targets were given {given_as}: "
                 "give them as a row too, targets.reshape(1, -1))")
-    return _one_hot_column(prediction, target) or _one_hot_width(prediction, target, numbers)
+    return (_one_hot_column(prediction, target) or _transposed(prediction, target, "targets", "prediction has")
+            or _one_hot_width(prediction, target, numbers))
+
+
+def _transposed(prediction: tuple[int, ...], target: tuple[int, ...], name: str, outputs: str) -> str:
+    """For targets ``(k, n)`` against a prediction ``(n, k)``, n ≠ k: a column per sample, not a row."""
+    if len(prediction) != 2 or prediction[0] == prediction[1] or target != prediction[::-1]:
+        return ""
+    return f" ({name} of shape {target} hold a column per sample, but the {outputs} a row per sample: {name}.T)"
 
 
 def _one_hot_width(prediction: tuple[int, ...], target: tuple[int, ...], numbers: np.ndarray | None) -> str:
@@ -202,8 +214,10 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     elsewhere in the row costs nothing, as in PyTorch; rows of floats weigh every class, and 0 · (−inf) is NaN.
     A row with no possible class (every logit −inf) or with a logit of +inf has no softmax: its cost is NaN, as in
     PyTorch.  Logits of one class (one output neuron, as scikit-learn's binary classifiers have) fit only the label 0,
-    at a cost of 0: labels 0 and 1 are refused with the advice to give the network 2 output neurons.  With one
-    output ``z`` (no sigmoid on it) and targets ``y`` of its shape, the binary cross-entropy
+    at a cost of 0: labels 1, and targets of the logits' shape given as data (a column of 0/1, even one of only
+    1s), are refused with the advice to give the network 2 output neurons (soft targets given as a Value, such as
+    ``F.softmax(u)`` of one class, cost 0, as in PyTorch).  With one output ``z`` (no sigmoid on it) and targets
+    ``y`` of its shape, the binary cross-entropy
     ``−[y·ln σ(z) + (1 − y)·ln(1 − σ(z))]`` is ``(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean()``, exact for
     every ``z``, with gradient ``(σ(z) − y)/n``; written with ``z.sigmoid().log()`` it is NaN once σ rounds to 0 or 1.
     It is this function's cost on the logits ``[0, z]``, so both routes draw the same decision boundary.
@@ -229,16 +243,22 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     data = _labels_array(labels, logits.shape[-1])
     if not data.ndim and logits.shape[0] == 1 < logits.ndim:  # one label for one sample, as for logits of shape (k,)
         data = data.reshape(1)
+    one_class = logits.shape[-1] == 1 and data.shape in (logits.shape, logits.shape[:-1])
+    # (data of one class's logits' shape are a binary problem's column of 0/1 targets, even all 1s, a batch of
+    # positives: refused; soft targets given as a Value, the softmax of another network's one output, are not)
+    column = one_class and data.shape == logits.shape and not isinstance(labels, Value)
     try:
-        targets = _targets(data, logits.shape)
+        targets = None if column else _targets(data, logits.shape)
     except ValueError:
-        if logits.shape[-1] != 1 or data.shape not in (logits.shape, logits.shape[:-1]):
+        if not one_class:
             raise
+        targets = None
+    if targets is None:
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} hold one class (one output neuron), whose "
                          "softmax is always 1, so 0 is the only label: two classes need 2 output neurons, with "
                          f"labels 0 and 1 (or one sigmoid output, targets of shape {logits.shape} and "
                          "losses.squared_error; or one output z without a sigmoid and the binary cross-entropy "
-                         "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean())") from None
+                         "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean())")
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
     if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)
@@ -246,6 +266,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     else:  # class indices
         picked = log_probabilities[np.arange(samples), targets] if logits.ndim == 2 else log_probabilities[int(targets)]
     return (0.0 - picked.sum()) / samples  # (0 − Σ, not −1 · Σ: a sure right answer costs 0.0, not −0.0)
+
+
 
 
 def _shape_of(labels: Any) -> tuple[int, ...] | None:
@@ -293,7 +315,15 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return _class_indices(data, shape[-1])
     raise ValueError(f"cross_entropy: labels of shape {data.shape} do not fit logits of shape {shape}; give "
                      f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}"
-                     + _one_hot_column(shape, data.shape))
+                     + (_one_hot_column(shape, data.shape) or _transposed(shape, data.shape, "labels", "logits hold")
+                        or _flat_labels(shape, data.shape)))
+
+
+def _flat_labels(shape: tuple[int, ...], given: tuple[int, ...]) -> str:
+    """For class labels as a column ``(n, 1)`` or a row ``(1, n)`` against logits ``(n, k)`` of k > 1 classes."""
+    if len(shape) != 2 or shape[1] < 2 or given not in ((shape[0], 1), (1, shape[0])):
+        return ""
+    return f" (class labels as a {'column' if given[1] == 1 else 'row'}? give them flat: labels.reshape(-1))"
 
 
 def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:

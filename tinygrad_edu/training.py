@@ -446,15 +446,32 @@ SQUASHED_OUTPUT_ADVICE = "give the output layer activation='identity' (nn.MLP(..
 _BOUNDED_OUTPUTS = {"sigmoid": 1.0, "tanh": 2.0}
 
 
+def _last_layer(model: Any) -> Any:
+    """The output layer of a Layer or Network (None for a model of one's own)."""
+    return model if isinstance(model, nn.Layer) else model.layers[-1] if isinstance(model, nn.Network) else None
+
+
+def _check_not_one_class(model: Any, cost: Any) -> None:
+    """cross_entropy on one output neuron: its softmax is 1 for every input, so the cost is 0 and its gradient 0
+    whatever the labels (labels all 0 pass cross_entropy, which refuses a 1): nothing would train."""
+    last = _last_layer(model)
+    if cost is cross_entropy and last is not None and getattr(last, "out_size", None) == 1:
+        raise ValueError("fit: cross_entropy on a model of one output neuron: the softmax of one output is 1 for "
+                         "every input, so the cost is 0 and no parameter moves, whatever the labels; two classes "
+                         "need 2 output neurons, with labels 0 and 1 (or one output z without a sigmoid, targets y "
+                         "of shape (n, 1) and cost=lambda z, y: (y * F.softplus(-z) + (1 - y) * F.softplus(z))"
+                         ".mean(), with F = tinygrad_edu.functional)")
+
+
 def _warn_if_squashed_logits(model: Any, cost: Any) -> None:
     """cross_entropy on the outputs of a sigmoid or tanh output layer (nn.MLP's default, the seed's, is a sigmoid):
     its softmax of k outputs at most ``width`` apart gives the right class at most e^width / (e^width + k − 1), so
     the cost cannot fall below ln(1 + (k − 1)·e^−width) (1.46 for the 10 digits) and training crawls against it."""
-    last = model if isinstance(model, nn.Layer) else model.layers[-1] if isinstance(model, nn.Network) else None
+    last = _last_layer(model)
     if cost is not cross_entropy or last is None or last.activation_name not in _BOUNDED_OUTPUTS:
         return
     width, k = _BOUNDED_OUTPUTS[last.activation_name], last.out_size
-    if k < 2:  # (one output neuron: cross_entropy refuses it with its own advice)
+    if k < 2:  # (one output neuron: refused, see _check_not_one_class)
         return
     best = math.exp(width) / (math.exp(width) + k - 1)
     warnings.warn(f"fit: cross_entropy takes the raw outputs (logits) and applies the softmax itself, but the output "
@@ -815,6 +832,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     checks.flag(progress, "progress", "fit")
     # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
     rng = generator(seed, "fit") if (shuffle and batch_size is not None) or seed is not None else None
+    _check_not_one_class(model, cost)
     _warn_if_squashed_logits(model, cost)
     run = _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
     run.replaced = replaced
