@@ -243,22 +243,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     data = _labels_array(labels, logits.shape[-1])
     if not data.ndim and logits.shape[0] == 1 < logits.ndim:  # one label for one sample, as for logits of shape (k,)
         data = data.reshape(1)
-    one_class = logits.shape[-1] == 1 and data.shape in (logits.shape, logits.shape[:-1])
-    # (data of one class's logits' shape are a binary problem's column of 0/1 targets, even all 1s, a batch of
-    # positives: refused; soft targets given as a Value, the softmax of another network's one output, are not)
-    column = one_class and data.shape == logits.shape and not isinstance(labels, Value)
-    try:
-        targets = None if column else _targets(data, logits.shape)
-    except ValueError:
-        if not one_class:
-            raise
-        targets = None
-    if targets is None:
-        raise ValueError(f"cross_entropy: logits of shape {logits.shape} hold one class (one output neuron), whose "
-                         "softmax is always 1, so 0 is the only label: two classes need 2 output neurons, with "
-                         f"labels 0 and 1 (or one sigmoid output, targets of shape {logits.shape} and "
-                         "losses.squared_error; or one output z without a sigmoid and the binary cross-entropy "
-                         "(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean())")
+    targets = _targets_of_classes(data, logits.shape, given_as_value=isinstance(labels, Value))
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
     if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)
@@ -268,6 +253,22 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     return (0.0 - picked.sum()) / samples  # (0 − Σ, not −1 · Σ: a sure right answer costs 0.0, not −0.0)
 
 
+def _targets_of_classes(data: np.ndarray, shape: tuple[int, ...], given_as_value: bool) -> np.ndarray:
+    """:func:`_targets`, where logits of one class (``shape`` (n, 1)) refuse labels 1 and targets of their shape
+    given as data: a binary problem's column of 0/1 targets, even one of only 1s, a batch of positives, which cost 0
+    and trained nothing.  Soft targets given as a Value (another network's one-class softmax) are kept."""
+    one_class = shape[-1] == 1 and data.shape in (shape, shape[:-1])
+    try:
+        if not (one_class and data.shape == shape and not given_as_value):
+            return _targets(data, shape)
+    except ValueError:
+        if not one_class:
+            raise
+    raise ValueError(f"cross_entropy: logits of shape {shape} hold one class (one output neuron), whose softmax is "
+                     "always 1, so 0 is the only label: two classes need 2 output neurons, with labels 0 and 1 (or "
+                     f"one sigmoid output, targets of shape {shape} and losses.squared_error; or one output z "
+                     "without a sigmoid and the binary cross-entropy (y * F.softplus(-z) + (1 - y) * "
+                     "F.softplus(z)).mean())")
 
 
 def _shape_of(labels: Any) -> tuple[int, ...] | None:
