@@ -49,7 +49,15 @@ import numpy as np
 
 from tinygrad_edu import checks, ops
 from tinygrad_edu import functional as F
-from tinygrad_edu.engine import CAPTURED_GRADIENTS, Value, apply, backward_order, enable_grad, is_grad_enabled
+from tinygrad_edu.engine import (
+    CAPTURED_GRADIENTS,
+    WALK_SETUP,
+    Value,
+    apply,
+    backward_order,
+    enable_grad,
+    is_grad_enabled,
+)
 
 __all__ = ["grad", "value_and_grad", "jacobian", "hessian", "hvp", "gradients", "gradient_and_hessian"]
 
@@ -204,7 +212,8 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
     written = [node for node in [*visited, *inputs] if node.op is not None]
     saved = [(node, node.grad) for node in written]
     results = []
-    try:
+    setup = WALK_SETUP.set([output, wanted])  # (the graph does not change between the passes: which Values lead to
+    try:                                      # the inputs is found by the first, not again for each row)
         for upstream in upstreams:
             for node in written:  # an input the pass does not reach must come back as zeros
                 node.grad = None
@@ -217,6 +226,7 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
             results.append([_as_result(x.grad if x.op is not None else captured.get(id(x)), zero)
                             for x, zero in zip(inputs, zeros, strict=True)])
     finally:
+        WALK_SETUP.reset(setup)
         for node, old in saved:
             node.grad = old
     return results, create_graph
@@ -242,6 +252,9 @@ def _inputs(inputs: Any, name: str) -> list[Value]:
     if isinstance(inputs, Value):  # (torch.autograd.grad(y, x) takes one tensor)
         raise TypeError(f"{name}: inputs must be a list of Values, got a Value: give [x] (the derivatives come back "
                         "as a list, one per input)")
+    if callable(getattr(inputs, "parameters", None)):  # a Network (iterating gives its layers) or a Layer
+        raise TypeError(f"{name}: inputs must be a list of Values, got the model itself (a {type(inputs).__name__}); "
+                        "give its parameters, model.parameters() (the derivatives come in their order)")
     if isinstance(inputs, (np.ndarray, str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(f"{name}: inputs must be a list of Values, got {type(inputs).__name__}")
     inputs = list(inputs)
