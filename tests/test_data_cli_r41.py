@@ -133,10 +133,10 @@ def test_pytorchs_first_sample_by_next_iter_is_refused_with_advice() -> None:
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10's bytecode has no columns: the call is not told")
 def test_pytorchs_reversed_loop_is_refused_as_the_loop_is() -> None:
     ds = _digits()
-    with pytest.raises(TypeError, match=r"^Dataset: for x, y in ds goes through the pair"):
+    with pytest.raises(TypeError, match=r"^Dataset: for x, y in reversed\(ds\) goes through the pair"):
         for x, y in reversed(ds):  # noqa: B007
             pass
-    with pytest.raises(TypeError, match=r"^Dataset: for x, y in ds goes through the pair"):
+    with pytest.raises(TypeError, match=r"^Dataset: for x, y in reversed\(ds\) goes through the pair"):
         [x for x, y in reversed(ds)]  # noqa: B018
 
 

@@ -162,13 +162,15 @@ class Dataset(_Fields):
         return _refused_in_pairs(arrays, by_next=True) if checks.call_under_way(frame, ("iter",)) else arrays
 
     def __reversed__(self) -> Iterator[np.ndarray]:
-        """The labels, then the inputs; ``for x, y in reversed(ds)`` is refused as ``for x, y in ds`` is."""
+        """The labels, then the inputs; ``for x, y in reversed(ds)`` is refused as ``for x, y in ds`` is (its advice
+        going through the samples from the last)."""
         arrays = iter((self.labels, self.inputs))
         try:
             frame: Any = sys._getframe(1)
         except ValueError:  # (called back from C alone)
             return arrays
-        return _refused_in_pairs(arrays) if checks.call_under_way(frame, ("reversed",), looped=True) else arrays
+        looped = checks.call_under_way(frame, ("reversed",), looped=True)
+        return _refused_in_pairs(arrays, backwards=True) if looped else arrays
 
     def __lt__(self, other: object) -> NoReturn:
         """Refused, as ``<=``, ``>`` and ``>=`` are: a tuple's compared the inputs element-wise and gave numpy's array
@@ -242,23 +244,27 @@ class Dataset(_Fields):
 _GET_ITER = dis.opmap["GET_ITER"]
 
 
-def _refused_in_pairs(arrays: Iterator[np.ndarray], *, inner: bool = False,
-                      by_next: bool = False) -> Iterator[np.ndarray]:
+def _refused_in_pairs(arrays: Iterator[np.ndarray], *, inner: bool = False, by_next: bool = False,
+                      backwards: bool = False) -> Iterator[np.ndarray]:
     """A Dataset's arrays for a loop over it, refused where the loop unpacks each into two names (``for x, y in
     ds``), as PyTorch's samples are: the loop is told by its FOR_ITER, in the code that takes the first array.
     ``inner``: each is the second of enumerate's pairs, refused where that is unpacked (``for i, (x, y) in
-    enumerate(ds)``); ``by_next``: taken by next(), refused where its result is (``x, y = next(iter(ds))``)."""
+    enumerate(ds)``); ``by_next``: taken by next(), refused where its result is (``x, y = next(iter(ds))``);
+    ``backwards``: of ``reversed(ds)``, whose samples PyTorch's loop takes from the last."""
     for array in arrays:
         if by_next and _unpacked_in_two(under_way=(), called=("next",)):
             raise TypeError("Dataset: x, y = next(iter(ds)) unpacks the inputs, the first of the pair (inputs, "
                             "labels), not the first sample and its label: for those, as PyTorch's next(iter(ds)), "
                             "x, y = ds.inputs[0], ds.labels[0]; for the arrays, inputs, labels = ds")
         if not by_next and _unpacked_in_two(under_way=("FOR_ITER",), inner=inner):
-            spelled = "for i, (x, y) in enumerate(ds)" if inner else "for x, y in ds"
+            spelled = "for i, (x, y) in enumerate(ds)" if inner else "for x, y in reversed(ds)" if backwards \
+                else "for x, y in ds"
             fix = "for i, (x, y) in enumerate(zip(ds.inputs, ds.labels))" if inner else \
+                "for x, y in zip(ds.inputs[::-1], ds.labels[::-1])" if backwards else \
                 "for x, y in zip(ds.inputs, ds.labels)"
-            raise TypeError(f"Dataset: {spelled} goes through the pair (inputs, labels), not through the "
-                            f"samples: for sample and label, as in PyTorch, {fix}")
+            pair = "the pair (inputs, labels) backwards, labels first" if backwards else "the pair (inputs, labels)"
+            raise TypeError(f"Dataset: {spelled} goes through {pair}, not through the samples: for sample and "
+                            f"label, as in PyTorch, {fix}")
         yield array
 
 

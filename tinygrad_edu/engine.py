@@ -959,11 +959,12 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
     raise kind(message) from error
 
 
-def _name_in_a_note(error: BaseException, note: str) -> None:
-    """``note`` added to ``error`` (a vjp's own KeyError, ZeroDivisionError, …, which the walk raises again as it is,
-    so that code catching it still does): the traceback shows the user's line in the vjp, the note which Op's vjp
-    that is.  Python 3.10 has no ``add_note``: there the note is kept where 3.11 keeps it, in ``__notes__``, which
-    3.10's own traceback does not print."""
+def _name_in_a_note(error: BaseException, op: Op, parents: tuple[Any, ...], parent: Value, node: Value) -> None:
+    """A note naming ``op``'s vjp for ``parent`` added to ``error`` (a vjp's own KeyError, ZeroDivisionError, …,
+    which the walk raises again as it is, so that code catching it still does): the traceback shows the user's line
+    in the vjp, the note which Op's vjp that is.  Python 3.10 has no ``add_note``: there the note is kept where 3.11
+    keeps it, in ``__notes__``, which 3.10's own traceback does not print."""
+    note = f"{op.name}: raised by {_its_vjp(parents, parent)} in the backward pass (g has shape {node.shape})"
     if sys.version_info >= (3, 11):
         error.add_note(note)
     else:
@@ -2365,8 +2366,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                                               parent, inputs) if graph else
                            _without_underflow(op, error, vjp, g, out, *inputs, **(params or _NO_PARAMS)))
             except Exception as error:  # any other (a KeyError, an assert of its own): kept, a note naming the Op
-                _name_in_a_note(error, f"{op.name}: raised by {_its_vjp(parents, parent)} in the backward pass (g has "
-                                       f"shape {node.shape})")
+                _name_in_a_note(error, op, parents, parent, node)
                 raise
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
@@ -2600,6 +2600,9 @@ def _local_vjp(op: Op, vjp: Any, g: np.ndarray, node: Value, inputs: list[np.nda
         return vjp(g, node._data, *inputs, **params)
     except (TypeError, ValueError) as error:
         _vjp_failed(op, node.parents, parent, error, node)
+    except Exception as error:  # any other (a KeyError of its own): kept, with backward's note naming the Op
+        _name_in_a_note(error, op, node.parents, parent, node)
+        raise
 
 
 def _check_not_bool(grad: Any, where: str) -> None:

@@ -1271,7 +1271,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     make that array, and so do targets ``(n, 1)`` that meet flat outputs there (flat per-sample weights ``(n,)``
     that meet a column of outputs get the warning too, and with mini-batches so do weights of all n samples kept in
     the cost that meet a batch's residuals: give them as a column of the targets); class indices ``(n,)`` for cross
-    entropy).
+    entropy, which a model of one output neuron cannot use: its softmax is always 1, so fit refuses it).
     A pandas DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose
     indexes differ are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int,
     float, the nullable Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a
