@@ -44,7 +44,8 @@ from tinygrad_edu.ops import Op
 __all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly",
            "backward_order", "local_gradients"]
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# float64 first: `dtype in` finds the common dtype by identity, without comparing it with float32's (30 ns a test)
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 # numpy's module defines __getattr__ (for its lazily imported submodules and removed names), and CPython does not
 # specialise attribute reads on such a module: each `np.ndarray` costs a generic lookup (30-40 ns) where a global
 # name costs a few.  The arithmetic fast path, _record and the backward walk read these names instead (the scalar
@@ -543,8 +544,9 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     arrays = [v if v.__class__ is _ndarray else v._data for v in values]
     saving = op.saving is not None and _recorded(values)  # where recorded, σ computes σ' too (see ops.Op)
     forward: Any = op.saving if saving else op.forward
+    anomaly = _anomaly_mode()  # (read once, for the errstate and the check of the output below)
     try:
-        if _anomaly_mode():
+        if anomaly:
             with np.errstate(all="ignore"):  # the check below names the op; numpy's warning would only echo it
                 out = forward(*arrays, **params)
         else:
@@ -570,7 +572,7 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
         params = {**params, "saved": saved}  # handed to the vjps with the params (see _given_params)
     if out.__class__ is not _ndarray or out.dtype not in _FLOAT_DTYPES:  # (reductions give numpy scalars)
         out = _asarray(out) if out.__class__ in _NUMPY_FLOATS else _forward_output(op, out)
-    if _anomaly_mode() and not np.isfinite(out).all():
+    if anomaly and not np.isfinite(out).all():
         raise FloatingPointError(f"{op.name}: the forward output holds NaN or inf (input shapes {_shapes(values)})"
                                  f"{_log_of_a_probability(op, values)}")
     return _result(op, values, params, out)
@@ -620,7 +622,11 @@ def _forward_output(op: Op, out: Any) -> np.ndarray:
 
 def _recorded(values: tuple[Any, ...]) -> bool:
     """Whether an operation on ``values`` goes into the graph: gradients are wanted and an input needs one."""
-    return _grad_enabled() and any(v.__class__ is not _ndarray and v.requires_grad for v in values)
+    if _grad_enabled():
+        for v in values:  # (a loop, not any() of a generator: 0.14 µs against 0.75 µs, on each σ recorded)
+            if v.__class__ is not _ndarray and v.requires_grad:
+                return True
+    return False
 
 
 def _result(op: Op, values: tuple[Any, ...], params: dict, out: np.ndarray) -> Value:
@@ -826,8 +832,8 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
         shared = _NUMBER_ARRAYS.get(b) if b.__class__ is float and x.dtype is _FLOAT64 else None
         b = _shared_operand(op, b, x.dtype) if shared is None else shared
     y = b if b.__class__ is ndarray else b._data
-    function = _FLOAT_ARITHMETIC.get(op)
-    if function is None or x.dtype is not _FLOAT64 or y.dtype is not _FLOAT64 or x.ndim or y.ndim:
+    function = None if x.ndim or y.ndim else _FLOAT_ARITHMETIC.get(op)  # (arrays: decided by the first test)
+    if function is None or x.dtype is not _FLOAT64 or y.dtype is not _FLOAT64:
         return _record(op, (a, b), _NO_PARAMS)
     try:
         result = function(x.item(), y.item())
@@ -2387,7 +2393,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 total = previous + grad_in
                 if checked and not graph and not np.isfinite(total).all():  # (a recorded sum is an add, checked)
                     raise _non_finite_sum(parent, "summed over the operations that use it (each part finite)")
-                pending[key] = total if graph else asarray(total)  # 0-d sums come back as numpy scalars
+                # 0-d sums come back as numpy scalars
+                pending[key] = total if graph or total.__class__ is ndarray else asarray(total)
     _accumulate(leaves, only, graph)
 
 

@@ -40,6 +40,10 @@ import numpy as np
 
 from tinygrad_edu import checks
 
+# Op.__call__ (tanh's vjp calls tanh_slope(x)) reads this name: numpy's module has a __getattr__, with which
+# CPython looks np.ndarray up the slow way, 30-40 ns a read
+_ndarray = np.ndarray
+
 __all__ = ["Op", "BUILT_IN"]
 
 Vjp = Callable[..., Any]
@@ -102,7 +106,7 @@ class Op:
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """On Values: the recorded operation (a new Value).  On arrays and numbers: just ``forward``."""
         for x in inputs:
-            if x.__class__ is np.ndarray:  # (the common case in a backward pass, decided without a failed lookup)
+            if x.__class__ is _ndarray:  # (the common case in a backward pass, decided without a failed lookup)
                 continue
             record = getattr(x, "_apply_op", None)  # a Value: let the engine record it (no import needed here)
             if record is not None:
