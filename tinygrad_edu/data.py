@@ -72,10 +72,10 @@ class Dataset(_Fields):
     them, ``np.concatenate`` of each (a tuple's ``a + b`` and ``a * 2`` are refused: 4 arrays; so are ``a < b``, which
     compared the inputs, and ``np.array(a)``, which stacked the inputs on the labels, and so ``np.array_equal(a, b)``:
     ``a == b`` compares).  ``len(a)`` is 2, a pair's length: its samples are ``len(a.inputs)``, and PyTorch's
-    ``x, y = ds[0]`` and ``for x, y in ds`` (a comprehension's too; ``reversed(ds)``'s, ``for i, (x, y) in
-    enumerate(ds)`` and ``x, y = next(iter(ds))`` as well, from Python 3.11 on) are refused, saying how to take
-    samples.  Made by hand, ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with the
-    same number of samples (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
+    ``x, y = ds[0]`` and ``for x, y in ds`` (a comprehension's too; ``iter(ds)``'s, ``reversed(ds)``'s, ``for i,
+    (x, y) in enumerate(ds)`` and ``x, y = next(iter(ds))`` as well, from Python 3.11 on) are refused, saying how to
+    take samples.  Made by hand, ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with
+    the same number of samples (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
 
     __slots__ = ()
@@ -153,9 +153,10 @@ class Dataset(_Fields):
             frame: Any = sys._getframe(1)
         except ValueError:  # ("call stack is not deep enough": called back from C alone)
             return arrays
-        # (iter(ds) in a loop's GET_ITER, not in zip(names, ds) or enumerate(ds), whose loops unpack their own pairs:
-        # there only the second of enumerate's, for i, (x, y) in enumerate(ds); and next(iter(ds)) unpacked in two)
-        if frame.f_code.co_code[frame.f_lasti] == _GET_ITER:
+        # (iter(ds) in a loop's GET_ITER, or just before it, for x, y in iter(ds); not in zip(names, ds) or
+        # enumerate(ds), whose loops unpack their own pairs: there only the second of enumerate's, for i, (x, y) in
+        # enumerate(ds); and next(iter(ds)) unpacked in two)
+        if frame.f_code.co_code[frame.f_lasti] == _GET_ITER or checks.call_under_way(frame, ("iter",), looped=True):
             return _refused_in_pairs(arrays)
         if checks.call_under_way(frame, ("enumerate",), looped=True):
             return _refused_in_pairs(arrays, inner=True)
