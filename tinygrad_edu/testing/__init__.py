@@ -401,9 +401,9 @@ def _coarse_values(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndar
     """The gaps between the one-sided slopes at an element over the steps ε, ε/2 and ε/4 where each is about twice
     the one before (of either sign), as a fixed rounding of f's values over a smaller step is, and more than float64's
     rounding of f makes them (see :func:`_at_a_kink`), yet less than the slope: f's values are rounded far more
-    coarsely than float64 (a forward computed in float32 and cast back); else [].  A kink's gap never grows as the
-    step shrinks, curvature's halves; a jump's grows too, but as the slope on one side, not beside it (the one-sided
-    slopes 0 and J/ε of a step of height J: see :func:`_jump_note`)."""
+    coarsely than float64 (a forward computed in float32 and cast back, or cancelling in float64); else [].  A
+    kink's gap never grows as the step shrinks, curvature's halves; a jump's grows too, but as the slope on one side,
+    not beside it (the one-sided slopes 0 and J/ε of a step of height J: see :func:`_jump_note`)."""
     __tracebackhide__ = True
     here = evaluate(bases)
     slopes = [(_one_sided_slope(evaluate, bases, weights, here, i, index, step),
@@ -1281,7 +1281,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                                                   lambda: resolution(*worst[:2]), elsewhere))
                 or _rounding_note(worst, resolution, eps, tolerance, _passes_with(task, analytic, worst, bad,
                                                                                    at_step, elsewhere))
-                or _coarse_values_note(coarse(*worst[:2]))
+                or _coarse_values_note(coarse(*worst[:2]), worst[2])
                 or ("" if at_kink else _kinked_slope_note(analytic, worst, halved, eps, at_step))
                 or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
                 or (_summed_vjp_note(task) if order == 1 else ""))
@@ -1521,17 +1521,22 @@ def _step_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], fl
             f"({advice}); the derivative is not shown to be wrong.")
 
 
-def _coarse_values_note(gaps: list[float]) -> str:
+def _coarse_values_note(gaps: list[float], error: float) -> str:
     """A note where the worst element's one-sided slopes drift apart as the step shrinks (``gaps``: see
-    :func:`_coarse_values`), which no kink or curvature does: f's values are rounded coarsely."""
-    if not gaps:
+    :func:`_coarse_values`), which no kink or curvature does: f's values are rounded coarsely (in float32, or by
+    a cancellation in float64: the note cannot tell which).  Only where the disagreement (``error``) is within
+    what that rounding moves a slope by, about the gap over the step (twice it, for margin): a larger one is the
+    derivative's, which the table then shows."""
+    if not (gaps and error <= 2 * abs(gaps[0])):
         return ""
     return (f"\nAt the worst element the gap between the one-sided slopes doubles each time the step is halved "
             f"({', '.join(f'{gap:.3g}' for gap in gaps)}), as a fixed rounding over a smaller step does: what is "
             "differenced (f itself at order 1, the derivative below at higher orders) is rounded far more coarsely "
-            "than float64 (a forward or vjp that computes in float32 or float16 and casts back, or rounds its "
-            "result), so the differences measure that rounding, not a slope; compute in float64 throughout (no "
-            "astype(np.float32) inside an Op). No kink is shown: the derivative is not shown to be wrong.")
+            "than float64 rounds numbers of its size (a forward or vjp that computes in float32 or float16 and "
+            "casts back, or rounds its result, or a float64 one whose large terms cancel: (x + 1e7) - 1e7 keeps x "
+            "to 2e-9 only), so the differences measure that rounding, not a slope; compute in float64 throughout "
+            "(no astype(np.float32) inside an Op), without such cancellation. No kink is shown: the derivative is "
+            "not shown to be wrong.")
 
 
 def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
