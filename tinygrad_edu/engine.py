@@ -683,6 +683,10 @@ def _node(cls: type[Value], data: np.ndarray, requires_grad: bool, parents: tupl
     if len(parents) == 2:  # most operations
         node._first, node._second = parents
         node._rest = ()
+    elif len(parents) == 1:  # σ, tanh, exp…: no call of _split (with the walk's case: element-wise chain 0.96×)
+        node._first = parents[0]
+        node._second = None
+        node._rest = ()
     else:
         node._first, node._second, node._rest = _split(parents)
     node._op = op
@@ -2335,6 +2339,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
         elif len(parents) == 2:
             inputs = (first if first.__class__ is ndarray else first._data,
                       second if second.__class__ is ndarray else second._data)
+        elif second is None:  # one input (σ, tanh…): no comprehension (with _node's case: element-wise chain 0.96×)
+            inputs = (first if first.__class__ is ndarray else first._data,)
         else:
             inputs = [p if p.__class__ is ndarray else p._data for p in parents]
         out, pair = node._data, len(inputs) == 2
