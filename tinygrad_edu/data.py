@@ -146,8 +146,9 @@ class Dataset(_Fields):
         """The pair's two arrays, as a tuple's (``inputs, labels = ds``); ``for x, y in ds``, PyTorch's loop over
         samples, is refused (in a comprehension too, ``[f(x) for x, y in ds]``): it went through the pair, two
         samples' inputs (rows 0 and 1) and then their two labels, silently, or raised Python's bare "too many values
-        to unpack"; so are ``for i, (x, y) in enumerate(ds)`` and ``x, y = next(iter(ds))``.  Told when the loop
-        (or next) takes the first array (a comprehension's loop runs in a code of its own)."""
+        to unpack"; so are ``for x, y in iter(ds)``, ``for i, (x, y) in enumerate(ds)`` and ``x, y =
+        next(iter(ds))`` (from Python 3.11 on, whose bytecode tells the call).  Told when the loop (or next) takes the
+        first array (a comprehension's loop runs in a code of its own)."""
         arrays = super().__iter__()
         try:
             frame: Any = sys._getframe(1)
@@ -281,7 +282,7 @@ def _unpacked_in_two(*, under_way: tuple[str, ...], called: tuple[str, ...] = ()
     except ValueError:  # ("call stack is not deep enough": called back from C alone)
         return False
     return checks.unpacked_in_two(frame, under_way=under_way, inner=inner) and (
-        not called or checks.call_under_way(frame, called))  # (a call of one of these: on Python 3.10 too)
+        not called or checks.call_under_way(frame, called))  # (a call of one of these; never told on Python 3.10)
 
 
 def _images_of(inputs: np.ndarray) -> str | None:
