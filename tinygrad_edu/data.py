@@ -150,9 +150,8 @@ class Dataset(_Fields):
         next(iter(ds))`` (from Python 3.11 on, whose bytecode tells the call).  Told when the loop (or next) takes the
         first array (a comprehension's loop runs in a code of its own)."""
         arrays = super().__iter__()
-        try:
-            frame: Any = sys._getframe(1)
-        except ValueError:  # ("call stack is not deep enough": called back from C alone)
+        frame = _caller()
+        if frame is None:
             return arrays
         # (iter(ds) in a loop's GET_ITER, or just before it, for x, y in iter(ds); not in zip(names, ds) or
         # enumerate(ds), whose loops unpack their own pairs: there only the second of enumerate's, for i, (x, y) in
@@ -167,9 +166,8 @@ class Dataset(_Fields):
         """The labels, then the inputs; ``for x, y in reversed(ds)`` is refused as ``for x, y in ds`` is (its advice
         going through the samples from the last)."""
         arrays = iter((self.labels, self.inputs))
-        try:
-            frame: Any = sys._getframe(1)
-        except ValueError:  # (called back from C alone)
+        frame = _caller()
+        if frame is None:
             return arrays
         looped = checks.call_under_way(frame, ("reversed",), looped=True)
         return _refused_in_pairs(arrays, backwards=True) if looped else arrays
@@ -244,6 +242,15 @@ class Dataset(_Fields):
 
 
 _GET_ITER = dis.opmap["GET_ITER"]
+
+
+def _caller() -> Any:
+    """The frame that called the Dataset method calling this (``iter(ds)``, ``reversed(ds)``), None where there is
+    none ("call stack is not deep enough": called back from C alone)."""
+    try:
+        return sys._getframe(2)
+    except ValueError:
+        return None
 
 
 def _refused_in_pairs(arrays: Iterator[np.ndarray], *, inner: bool = False, by_next: bool = False,

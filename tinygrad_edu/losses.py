@@ -26,7 +26,7 @@ __all__ = ["squared_error", "mean_squared_error", "cross_entropy", "COSTS", "pyt
 def _as_value(x: Any, cost: str, what: str) -> Value:
     if isinstance(x, Value):
         return x
-    if callable(x) and not isinstance(x, np.ndarray):  # (a model, a layer, a function: numpy's "dtype object")
+    if callable(x):  # (a model, a layer, a function: numpy's "dtype object")
         verb, second = "are" if what.endswith("s") else "is", "labels" if cost == "cross_entropy" else "targets"
         raise TypeError(f"{cost}: {what} {verb} the {type(x).__name__} itself (a model or a function), not its "
                         f"outputs: call the model on the inputs, {cost}(model(inputs), {second})")

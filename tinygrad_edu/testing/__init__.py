@@ -383,9 +383,7 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
     here = evaluate(bases)
     left, right = (_one_sided_slope(evaluate, bases, weights, here, i, index, step) for step in (-eps, eps))
     gap = right - left
-    with np.errstate(all="ignore"):
-        rounding = 8 * float(np.finfo(np.float64).eps) * float(np.sum(np.abs(weights * here))) / eps
-    if not abs(gap) > max(10 * (atol + rtol * max(abs(right), abs(left))), rounding):
+    if not abs(gap) > max(10 * (atol + rtol * max(abs(right), abs(left))), _slope_rounding(weights, here, eps)):
         return None
     for step in (eps / 2, eps / 4):  # halved with each step: curvature (NaN: a kink)
         smaller = (_one_sided_slope(evaluate, bases, weights, here, i, index, step)
@@ -409,11 +407,16 @@ def _coarse_values(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndar
     slopes = [(_one_sided_slope(evaluate, bases, weights, here, i, index, step),
                _one_sided_slope(evaluate, bases, weights, here, i, index, -step)) for step in (eps, eps / 2, eps / 4)]
     gaps = [right - left for right, left in slopes]
-    with np.errstate(all="ignore"):
-        rounding = 8 * float(np.finfo(np.float64).eps) * float(np.sum(np.abs(weights * here))) / eps
     grown = all(1.5 <= abs(later / earlier) <= 2.5 for earlier, later in zip(gaps, gaps[1:]) if earlier)
     beside = all(abs(right - left) < 0.5 * abs(right + left) for right, left in slopes)  # (less than the slope)
-    return gaps if gaps[0] and abs(gaps[0]) > rounding and grown and beside else []
+    return gaps if gaps[0] and abs(gaps[0]) > _slope_rounding(weights, here, eps) and grown and beside else []
+
+
+def _slope_rounding(weights: np.ndarray, here: np.ndarray, eps: float) -> float:
+    """How far float64's rounding of f's values (``here``, weighted) moves the gap between two one-sided slopes
+    over ``eps``: 8 units in the last place of Σ|w·C| over ε."""
+    with np.errstate(all="ignore"):
+        return 8 * float(np.finfo(np.float64).eps) * float(np.sum(np.abs(weights * here))) / eps
 
 
 @dataclass(frozen=True)
