@@ -4,10 +4,10 @@ The "straightforward solution" the seed describes, nested loops over the neurons
 one line that replaces it, ``nn.Layer``: both compute the same activations.
 
 Notation (seed, section 3):
-    α⁰_k      activation of neuron k of the previous layer (here: the input x_k), k = 0 … n₀−1
+    α⁰_k      activation of neuron k of the previous layer (here: the input x_k), k = 0 … n₀ (n₀ + 1 inputs)
     w_{k;j}   the weight connecting α⁰_k to neuron j of this layer
     b_j       the bias of neuron j
-    α¹_j = σ(α⁰_0 · w_{0;j} + α⁰_1 · w_{1;j} + … + b_j)
+    α¹_j = σ(α⁰_0 · w_{0;j} + α⁰_1 · w_{1;j} + … + α⁰_n₀ · w_{n₀;j} + b_j)
 
 The seed stores w_{k;j} in a weights matrix of shape (in_size, out_size), row k for input k, as the code does:
 the sum over k is then the row vector α⁰ times W, ``α⁰ @ W``.  The seed's vector form W·α⁰ means the same with
