@@ -36,6 +36,8 @@ _PYTORCH_NAMES = {
                    "torch.manual_seed, follow numpy's global random state), or seed= where it is taken "
                    "(data.batches(..., seed=0), fit(..., seed=0))",
     "from_numpy": "Value(array)", "inference_mode": "no_grad(), as a with block or a decorator",
+    "set_grad_enabled": "with no_grad(): stops recording and with enable_grad(): records again; torch's with "
+                        "set_grad_enabled(flag): is with (enable_grad() if flag else no_grad()):",
 }
 
 

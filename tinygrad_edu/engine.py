@@ -1839,20 +1839,23 @@ class Value:
     # --- reductions and shapes ---------------------------------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """Σ over ``axis`` (all elements by default).  ``np.sum(v)`` works too."""
-        _numpy_defaults("sum", numpy, self)
+        if numpy:
+            _numpy_defaults("sum", numpy, self, axis, keepdims)
         keepdims = _keepdims(keepdims, "sum")
         return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The average over ``axis`` (all elements by default).  ``np.mean(v)`` works too."""
-        _numpy_defaults("mean", numpy, self)
+        if numpy:
+            _numpy_defaults("mean", numpy, self, axis, keepdims)
         keepdims = _keepdims(keepdims, "mean")
         return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The largest element over ``axis``; the gradient goes to the maximum (split between ties).  The values
         alone, as numpy's: PyTorch's ``_, idx = v.max(1)`` is refused (the indices: ``v.data.argmax(axis=1)``)."""
-        _numpy_defaults("max", numpy, self)
+        if numpy:
+            _numpy_defaults("max", numpy, self, axis, keepdims)
         keepdims = _keepdims(keepdims, "max")
         result = apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
         _refuse_values_and_indices("max", axis, result, self.ndim, keepdims)
@@ -1861,7 +1864,8 @@ class Value:
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The smallest element over ``axis``; the gradient goes to the minimum (split between ties).  The values
         alone, as ``max`` gives them."""
-        _numpy_defaults("min", numpy, self)
+        if numpy:
+            _numpy_defaults("min", numpy, self, axis, keepdims)
         keepdims = _keepdims(keepdims, "min")
         result = apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
         _refuse_values_and_indices("min", axis, result, self.ndim, keepdims)
@@ -2699,18 +2703,26 @@ def _values_and_indices(name: str, axis: Any, spelling: str, shape: tuple[int, .
                      f"index has no derivative), the values {call}{both}")
 
 
-def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value) -> None:
+def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value, axis: Any = None,
+                    keepdims: Any = False) -> None:
     """``np.sum(v)`` and its kind call ``v.sum(axis=..., out=None, dtype=None)``: numpy's defaults are fine, and so is
     the dtype of ``own`` (the Value: ``np.sum(v, dtype=v.dtype)`` computes what numpy's default does); anything else
-    (an ``out=`` array, another dtype) is refused by name."""
+    (an ``out=`` array, another dtype) is refused by name.  PyTorch's ``dim=`` and ``keepdim=`` are refused with the
+    whole call to write, ``axis`` and ``keepdims`` (the call's own) included: ``v.sum(dim=1, keepdim=True)`` is
+    ``v.sum(axis=1, keepdims=True)``, where naming one keyword alone would drop the other's meaning."""
+    if "dim" in keywords or "keepdim" in keywords:  # (PyTorch's and minitorch's words for numpy's)
+        axis, keepdims = keywords.get("dim", axis), keywords.get("keepdim", keepdims)
+        written = ", ".join([f"axis={axis!r}"] * (axis is not None)
+                            + [f"keepdims={keepdims!r}"] * (keepdims is not False))
+        if "dim" in keywords and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: values and indices)
+            raise TypeError(f"{name}: there is no dim= here; v.{name}({written}) gives the values alone, and "
+                            f"PyTorch's indices are v.data.arg{name}({written}) (an index has no derivative)")
+        keys = [key for key in ("dim", "keepdim") if key in keywords]
+        words = " and ".join(f"{'axis' if key == 'dim' else 'keepdims'}=" for key in keys)
+        are = "they are" if len(keys) == 2 else "it is"
+        raise TypeError(f"{name}: there is no {' and no '.join(f'{key}=' for key in keys)} here, {are} called {words} "
+                        f"(numpy's word{'s' * (len(keys) == 2)}): write v.{name}({written})")
     for key, value in keywords.items():
-        if key == "dim" and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: its values and indices)
-            raise TypeError(f"{name}: there is no dim= here; v.{name}(axis={value!r}) gives the values alone, and "
-                            f"PyTorch's indices are v.data.arg{name}(axis={value!r}) (an index has no derivative)")
-        if key in ("dim", "keepdim"):  # (PyTorch's and minitorch's words for numpy's)
-            word = "axis" if key == "dim" else "keepdims"
-            raise TypeError(f"{name}: there is no {key}= here, it is called {word}= (numpy's word): write "
-                            f"v.{name}({word}={value!r})")
         if key == "dtype" and value is not None:  # (np.mean(v, dtype=np.float64): to average float32 in float64)
             try:
                 wanted: np.dtype | None = np.dtype(value)

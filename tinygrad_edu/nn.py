@@ -111,6 +111,11 @@ _PYTORCH_CLASSES = {
              "is not None (a parameter the cost did not reach has no gradient)",
 }
 
+#: What ``nn.save(model.state_dict(), path)`` (torch.save's spelling, beside nn.load) is here.
+_SAVED_BY_THE_MODEL = ("a model saves itself here: model.save(path), which model.load(path) reads back into a model "
+                       "built as the saved one (nn.load(path) rebuilds a Network or MLP, nn.load_state(path) gives "
+                       "the arrays by name)")
+
 #: The classes both torch.nn and Keras have, and what to write instead.
 _PYTORCH_AND_KERAS_CLASSES = {
     "Dropout": write_instead.PYTORCH_LAYERS["Dropout"],  # (Keras's rate is p)
@@ -442,8 +447,7 @@ class Module:
         ``state["0.weight"].T`` and ``layers.1.biases`` is ``state["0.bias"]``; entries may be PyTorch tensors.
         """
         if not isinstance(state, Mapping):
-            raise TypeError("load_state_dict: expected a mapping of names to arrays, "
-                            f"got {type(state).__name__}")
+            raise TypeError(_not_a_state(state))
         strict = checks.flag(strict, "strict", "load_state_dict")  # numpy's True and False too, as every flag here
         if isinstance(state, np.lib.npyio.NpzFile) and state.zip is None:  # (its entries can no longer be read)
             raise ValueError("load_state_dict: the numpy.load file is closed (its with block has ended); call "
@@ -558,6 +562,14 @@ for _name, _advice in {**_MINITORCH_METHODS, **_PYTORCH_METHODS, "requires_grad"
     setattr(Module, _name, checks.Absent(_name, _advice))
 for _name, _advice in write_instead.SEED_NETWORK_METHODS.items():  # (the seed's net.backward(): the cost's here)
     setattr(Module, _name, checks.Absent(_name, _advice, whose="the seed's name"))
+
+
+def _not_a_state(state: Any) -> str:
+    """What load_state_dict says of ``state``, which is no mapping: a model given itself (PyTorch's too refuses
+    ``load_state_dict(other_model)``, or ``load_state_dict(nn.load(path))``) is told to give its state_dict()."""
+    hint = ("; a model's are its state_dict(), model.load_state_dict(other.state_dict()) (a file's: "
+            "nn.load_state(path), or model.load(path))") if isinstance(state, Module) else ""
+    return f"load_state_dict: expected a mapping of names to arrays, got {type(state).__name__}{hint}"
 
 
 def _set_numbers(value: Value, array: np.ndarray) -> None:
@@ -1411,6 +1423,18 @@ class Network(Module):
                              f"net[{len(self.layers) - 1}]")
         return self.layers[index]
 
+    def __setitem__(self, index: int, layer: Layer) -> None:
+        """Put ``layer`` in the place of ``net[index]``, as PyTorch's ``seq[0] = nn.Linear(...)`` and as
+        ``net.layers[index] = layer`` do: it is labelled by its place (``W^1`` for ``net[0]``) when the network next
+        computes, and an optimizer made before does not train it (``fit`` refuses one).  The sizes are checked then,
+        not here, so that a layer can be grown one side at a time."""
+        self[index]  # (the checks of net[index]: an integer of a layer there, no slice)
+        if not isinstance(layer, Layer):
+            raise TypeError(f"{type(self).__name__}: net[{index}] = ... takes an nn.Layer, got {type(layer).__name__}")
+        if any(other is layer for other in self.layers if other is not self.layers[index]):
+            raise ValueError(f"{type(self).__name__}: net[{index}] = ...: the same Layer would appear twice")
+        self.layers[index] = layer
+
     @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG)
     def reset_parameters(self, rng: None | int | np.random.Generator = None) -> None:
         """Draw every layer's weights and biases again (:meth:`Layer.reset_parameters`), layer after layer from one
@@ -1528,6 +1552,8 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would otherwise take 
             raise checks.other_library_name(__name__, name, "PyTorch and Keras", _PYTORCH_AND_KERAS_CLASSES[name])
         if name in _KERAS_CLASSES:
             raise checks.other_library_name(__name__, name, "Keras", _KERAS_CLASSES[name])
+        if name == "save":  # (beside nn.load and nn.load_state, torch.save's place: a method here)
+            raise checks.no_attribute(__name__, name, f"; {_SAVED_BY_THE_MODEL}")
         # torch.nn's costs (MSELoss, BCEWithLogitsLoss, L1Loss, ...): what tinygrad_edu.losses says of them
         advice = (_PYTORCH_CLASSES.get(name) or write_instead.PYTORCH_LAYERS.get(name)  # (nn.GELU, nn.BatchNorm1d)
                   or losses.pytorch_cost_advice(name))

@@ -229,12 +229,30 @@ def _module_of(params: Any) -> weakref.ref[Any] | None:
         return None
 
 
+def _numpy_attributes(module: Any) -> list[str]:
+    """Where ``module`` is a Module that holds no Value at all, frozen or not, the numpy arrays among the public
+    attributes of it and the Modules under it (``fc1.w``): weights kept as arrays, which nothing trains; else []."""
+    if not callable(getattr(module, "named_modules", None)) or not callable(getattr(module, "state_dict", None)):
+        return []
+    try:
+        if module.state_dict():
+            return []
+        return [f"{name}.{key}" if name else key for name, child in module.named_modules()
+                for key, member in vars(child).items() if isinstance(member, np.ndarray) and not key.startswith("_")]
+    except (TypeError, ValueError):  # (a walk refused: its own error says why, elsewhere)
+        return []
+
+
 def _trainable(params: Any, where: str) -> list[Value]:
     """An optimizer's parameters: at least one, and each a leaf (a Value made directly, not by an operation)."""
     found = _parameters(params, where)
     if not found:
         frozen = (f" (a Module's parameters() leaves out the frozen ones, requires_grad=False: {_UNFREEZE})"
                   if hasattr(params, "parameters") else "")
+        arrays = _numpy_attributes(params)
+        if arrays:  # (no Value at all, frozen or not: unfreezing would find nothing)
+            frozen = (f": this {type(params).__name__} holds no Values, and its numpy arrays ({', '.join(arrays)}) are "
+                      "not parameters: keep weights as Values, self.w = Value(array)")
         if isinstance(params, Iterator):  # a generator given to an earlier optimizer (or list()) first
             frozen = (f" ({type(params).__name__} params gave no Values: used up already, by an earlier optimizer "
                       "or list()? an iterator gives its Values once; pass a list, list(model.parameters()), or the "
