@@ -357,9 +357,13 @@ def _word(word: str) -> str:
     return "<wbr>".join(html.escape(word[i:i + 8], quote=True) for i in range(0, len(word), 8))
 
 
-def _gradients(output: Value, kept_ids: set[int]) -> tuple[dict[int, np.ndarray], dict[int, list]]:
+def _gradients(output: Value, kept_ids: set[int], where: str) -> tuple[dict[int, np.ndarray], dict[int, list]]:
     """One backward pass, exactly in the engine's order with its local gradients: ∂C/∂node of every node, and
-    for each drawn node the contributions (user, input position, ∂C/∂node through that edge) in arrival order."""
+    for each drawn node the contributions (user, input position, ∂C/∂node through that edge) in arrival order.
+    Only a single number gets the seed 1, as in backward(): ones for a vector gave the gradient of its sum."""
+    if output.size != 1:
+        raise ValueError(f"{where}: the output must be a single number (a cost), got a Value of shape {output.shape}; "
+                         "backward() refuses it too: make it one number first (.sum(), .mean(), or a loss)")
     seed = np.ones(output.shape, output.dtype)
     grads: dict[int, np.ndarray] = {id(output): seed}
     arrivals: dict[int, list] = {}
@@ -375,10 +379,11 @@ def _gradients(output: Value, kept_ids: set[int]) -> tuple[dict[int, np.ndarray]
 
 def pass_gradients(output: Value) -> dict[int, np.ndarray]:
     """∂output/∂node (id → array) of every Value ``output`` depends on through one backward pass of ``output``
-    alone, as the steps show it: ``.grad`` also holds the gradients of any other backward passes."""
+    alone, as the steps show it: ``.grad`` also holds the gradients of any other backward passes.  ``output`` is a
+    single number (a cost); one of several numbers is refused, as ``backward()`` refuses it."""
     if not isinstance(output, Value):
         raise TypeError(f"pass_gradients: expected a Value (the output), got {type(output).__name__}")
-    return _gradients(output, set())[0]
+    return _gradients(output, set(), "pass_gradients")[0]
 
 
 def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[int, str], *,
@@ -388,8 +393,9 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     engine's order, and the result."""
     check_drawn(output, kept, total, names, "backprop_steps")
     checks.precision(precision, "backprop_steps")
+    names = {**_undrawn_names(kept, precision), **names}
     number = {id(n): i for i, n in enumerate(kept)}
-    grads, arrivals = _gradients(output, set(number))
+    grads, arrivals = _gradients(output, set(number), "backprop_steps")
     order = [n for n in backward_order(output) if id(n) in number]
     operations = [n for n in reversed(order) if n.op is not None]
     fmt = lambda array: summary(array, precision)  # noqa: E731
@@ -406,6 +412,19 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
 
 def _name(node: Value, names: Mapping[int, str]) -> str:
     return names.get(id(node), "a Value not drawn")
+
+
+def _undrawn_names(kept: list[Value], precision: int) -> dict[int, str]:
+    """The inputs of drawn operations left out of a cut graph, named as if drawn where they can be: by their label, a
+    single-number constant by its number (``sub₁²``, not ``sub₁^a Value not drawn``); others stay unnamed."""
+    drawn = {id(node) for node in kept}
+    found: dict[int, str] = {}
+    for parent in (parent for node in kept for parent in node.parents if id(parent) not in drawn):
+        if parent.label is not None and str(parent.label):
+            found[id(parent)] = str(parent.label)
+        elif parent.op is None and parent.size == 1:
+            found[id(parent)] = format_number(float(parent.data.reshape(())), precision)
+    return found
 
 
 def _is_number(node: Value, name: str, fmt: Any) -> bool:
@@ -611,7 +630,7 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     for edge in tree.edges:
         inputs_of.setdefault(edge.child, []).append(edge)
         uses_of.setdefault(edge.parent, []).append(edge)
-    grads, _ = _gradients(cost, set())
+    grads, _ = _gradients(cost, set(), "tree_steps")
     order = [n for n in backward_order(cost) if id(n) in index]
     fmt = lambda array: summary(array, precision)  # noqa: E731
     data = lambda array: notation.value_summary(array, precision)  # noqa: E731 (σ(20) = 0.999999998, not 1)
@@ -710,7 +729,9 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
         arriving = grads[id(tree.nodes[edge.child].value)]
         product = float(np.asarray(arriving).reshape(())) * edge.number
         products.append(product)
-        above, factor, shown = fmt(arriving), fmt(edge.number), fmt(product)  # (each printed once)
+        # (each printed once; a Value used once passes down exactly ∂C/∂(it), in the pass's dtype: float32's pass is
+        # not the float64 product of the printed factors, as the graph's rows show the engine's contribution)
+        above, factor, shown = fmt(arriving), fmt(edge.number), total if len(uses) == 1 else fmt(product)
         local = edge.symbol + (f" = {edge.formula}" if edge.formula else "")
         local += "" if edge.formula == factor else f" = {factor}"
         rows.append(f"<tr><td>{_esc(edge.child)}</td><td>{_esc(above)}</td><td>{_esc(local)}</td>"
