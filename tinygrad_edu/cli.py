@@ -1139,7 +1139,8 @@ def _predict(args: argparse.Namespace) -> int:
                       "model (float64 reaches only 1.8e308); give smaller inputs", RuntimeWarning, stacklevel=2)
     for x, y in zip(samples, outputs):
         left = f"{x[0]:g}" if size == 1 else f"[{', '.join(f'{v:g}' for v in x[:4])}{', …' if size > 4 else ''}]"
-        right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {int(y.argmax())}"
+        chosen = "nan" if np.isnan(y).any() else int(y.argmax())  # (argmax takes a NaN for the largest: "class 0")
+        right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {chosen}"
         print(f"{left} → {right}")
     return 0
 

@@ -56,7 +56,8 @@ def _digits(precision: Any, where: str) -> int:
 
 def summary(array: Any, precision: int = 4) -> str:
     """A number for a single element (``precision`` significant digits), ``min · mean · max`` for a tensor (at most
-    3 digits each, to keep the line short), ``–`` for None (no gradient).  A Value (a gradient recorded by
+    3 digits each, to keep the line short; where some of its numbers are NaN, the others' min and max and how many are
+    NaN), ``–`` for None (no gradient).  A Value (a gradient recorded by
     ``backward(create_graph=True)``) is summarised by its numbers."""
     if array is None:
         return "–"
@@ -67,8 +68,14 @@ def summary(array: Any, precision: int = 4) -> str:
     if array.size == 0:
         return "empty"
     digits = min(precision, 3)
-    return (f"min {format_number(float(array.min()), digits)} · mean {format_number(_mean(array), digits)} · "
-            f"max {format_number(float(array.max()), digits)}")
+    nan = np.isnan(array) if array.dtype.kind == "f" else None
+    if nan is None or not nan.any() or nan.all():
+        return (f"min {format_number(float(array.min()), digits)} · mean {format_number(_mean(array), digits)} · "
+                f"max {format_number(float(array.max()), digits)}")
+    # a few NaN among numbers (log of one negative input): "min nan · mean nan · max nan" read as all NaN
+    others = array[~nan]
+    return (f"min {format_number(float(others.min()), digits)} · mean nan · "
+            f"max {format_number(float(others.max()), digits)} ({int(nan.sum())} of {array.size} nan)")
 
 
 def value_summary(array: Any, precision: int = 4) -> str:

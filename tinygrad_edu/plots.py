@@ -513,6 +513,9 @@ def _cost_array(costs: Any, i: int, run: str) -> np.ndarray:
         array = _reals(given)
     except (TypeError, ValueError):
         raise TypeError(f"plot_history: the costs of run {i + 1} are not numbers") from None
+    except OverflowError:  # a Python int past 1.8e308, which History's repr prints: numpy's bare OverflowError
+        raise ValueError(f"plot_history: a cost of {run} is too large for a float (float64 reaches 1.8e308), "
+                         "so it cannot be drawn") from None
     if given.dtype == bool:
         raise TypeError(f"plot_history: the costs of {run} are True/False values, not numbers; give numbers "
                         "(a share of correct answers per episode, a cost), e.g. np.asarray(costs, dtype=float)")
@@ -544,6 +547,9 @@ def _step_sizes(steps: Any, episodes: int, run: str) -> np.ndarray | None:
         array = np.array([np.nan if s is None else float(s) for s in steps], dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"plot_history: the step sizes of {run} are not numbers (or None): {steps!r:.60}") from None
+    except OverflowError:  # (as for the costs)
+        raise ValueError(f"plot_history: the step sizes of {run} hold a number too large for a float (float64 "
+                         "reaches 1.8e308), so they cannot be drawn") from None
     if array.size != episodes:  # else drawn against episodes they do not belong to
         raise ValueError(f"plot_history: {run} has {array.size} step sizes for {episodes} episodes; a History "
                          "records one per episode")

@@ -230,10 +230,10 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
 
     Each box shows the Value's ``label`` (or its name in ``names``, e.g. ``names=locals()``; the network's
     unlabeled input is called α⁰), its shape, its data and its grad (the number for a single element;
-    min/mean/max for a tensor), with ``precision`` significant digits (more for data that would otherwise round to a
-    whole number it is not: a saturated σ is 0.999999998, not 1).  Colours (:data:`COLORS`): green for
-    parameters (leaves with ``requires_grad``), grey for constants and inputs, blue for intermediate Values, gold for
-    the output.  The Values of each
+    min/mean/max for a tensor, and how many are NaN where some are), with ``precision`` significant digits (more
+    for data that would otherwise round to a whole number it is not: a saturated σ is 0.999999998, not 1).
+    Colours (:data:`COLORS`): green for parameters (leaves with ``requires_grad``), grey for constants and inputs,
+    blue for intermediate Values, gold for the output.  The Values of each
     ``Layer`` (its ``W^i``, ``b^i`` and the operations that make ``α^i`` from ``α^(i−1)``, at every call of a network
     called several times: a neural ODE's steps) sit in a box named
     after the layer, ``W^i`` and ``b^i`` beside the operations that use them and the boxes one under the other;
