@@ -38,7 +38,8 @@ the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step every p
 where no parameter has a gradient changes nothing, with a RuntimeWarning (the optimizer's model built again after
 it, say).  A gradient
 holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has not its parameter's shape
-(``ValueError``) or does not hold real numbers (``TypeError``).  A step of Armijo, Newton or random search whose
+(``ValueError``) or does not hold real numbers (``TypeError``), and a parameter whose numbers are read-only
+(``ValueError``; ``p.data = a`` keeps a read-only ``a``).  A step of Armijo, Newton or random search whose
 closure fails in a trial (or Ctrl-C there) leaves the parameters, random search's generator and the ``last_*``
 reports as they were; Ctrl-C during the updates of gradient descent, SGD or Adam (a training loop of one's own)
 takes effect once every parameter is updated, and while random search keeps or undoes its change, once the change
@@ -76,7 +77,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, overload
 
 import numpy as np
 
@@ -97,12 +98,17 @@ class LineSearchWarning(RuntimeWarning):
     without numpy's RuntimeWarnings about overflows and divisions by 0."""
 
 
-def _updating() -> Any:
+def _updating(over: Literal["ignore"] | None = None) -> Any:
     """The numpy error state for the updates ``p -= …`` of a step (under ``no_grad()``): under ``detect_anomaly``
     numpy's floating-point warnings about their numbers are silenced, so that an update to NaN or inf is the error
     naming it ("sub in place: the new numbers hold NaN or inf"), which numpy's "overflow encountered in multiply",
-    pointing at this file, would only echo (as the engine's operations do under ``detect_anomaly``)."""
-    return np.errstate(all="ignore") if is_anomaly_enabled() else _AS_IT_IS
+    pointing at this file, would only echo (as the engine's operations do under ``detect_anomaly``).  ``over="ignore"``
+    (Adam's, which warns of an overflow itself) ignores overflows and underflows, under a caller's
+    ``np.errstate(all="raise")`` too; gradient descent's and SGD's updates keep the caller's error state (a
+    ``with np.errstate`` costs about 2 µs, 1 % of the x² update)."""
+    if is_anomaly_enabled():
+        return np.errstate(all="ignore")
+    return _AS_IT_IS if over is None else np.errstate(over=over, under="ignore")
 
 
 def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Any:
@@ -114,7 +120,8 @@ def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarr
 @contextlib.contextmanager
 def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Iterator[None]:
     """The parameters' numbers and the optimizer's state for them (new arrays at each step, never changed in place)
-    as they were, if the body raises."""
+    as they were, if the body raises; and its gradients are no step's (the same ones again, with a smaller learning
+    rate, are no repeat of a step, which :meth:`Optimizer._check_not_stepped` would warn of)."""
     numbers, states = [p.data.copy() for p, _ in gradients], optimizer._parameter_states()
     try:
         yield
@@ -123,6 +130,7 @@ def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.nda
             if p.data.flags.writeable:  # (a read-only one was refused, unchanged)
                 p.data[...] = kept
         optimizer._set_parameter_states(states)
+        optimizer._stepped = [], 0.0
         raise
 
 
@@ -412,11 +420,7 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
     if cost.size != 1:
         raise ValueError(f"{where} must return one number, got a Value of shape {cost.shape}")
     if not cost.requires_grad:
-        frozen = sum(not p.requires_grad for p in params)
-        raise TypeError(f"{where} must return a cost that depends on the parameters, got one that records no "
-                        "operation on them: computed under no_grad, or from numbers such as a parameter's .data "
-                        "instead of the parameter" + (f"; {frozen} of them are frozen (requires_grad=False)"
-                                                      if frozen else ""))
+        raise TypeError(f"{where} must return a cost that depends on the parameters, {_records_nothing(params)}")
     _check_not_backpropagated(cost, where)
     if any(p.grad is not None for p in params):  # it backpropagated another cost (``return loss * 1.0``)
         # (a recorded gradient: a derivative it took by backward(create_graph=True), du/dx say, reached them too)
@@ -432,6 +436,14 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
         raise FloatingPointError(f"{where} gave a cost of {number}: {hint}{_log_of_zero(cost)}")
     cost.backward()
     return cost, number
+
+
+def _records_nothing(params: list[Value]) -> str:
+    """Why a closure's cost records no operation on ``params`` (its ``requires_grad`` False), for the messages."""
+    frozen = sum(not p.requires_grad for p in params)
+    return ("got one that records no operation on them: computed under no_grad, or from numbers such as a "
+            "parameter's .data instead of the parameter" + (f"; {frozen} of them are frozen (requires_grad=False)"
+                                                            if frozen else ""))
 
 
 def _log_of_zero(cost: Value, lead: str = "; but a logarithm in it gave −inf (ln 0), which a smaller step only "
@@ -529,13 +541,17 @@ def armijo_step(f: Callable[[np.ndarray], float | np.floating | np.ndarray | Val
         fx = fx.item()
     f0 = checks.number(_one_number(f(x)), "f(x)", where) if fx is None else checks.number(fx, "fx", where)
     slope = _descent_slope(gradient, direction, given)
-    return _backtrack(f, x, direction, f0, slope, sigma, alpha, initial_step, max_backtracks)
+    # ∇f(x)ᵀd above the largest float (‖∇f‖ > 1.3e154) as factors, whose product with σ·t, small, need not overflow
+    factors = (slope,) if math.isfinite(slope) else _slope_factors(gradient, direction)
+    return _backtrack(f, x, direction, f0, factors, sigma, alpha, initial_step, max_backtracks)
 
 
-def _backtrack(f: Callable[[np.ndarray], Any], x: np.ndarray, direction: np.ndarray, f0: float, slope: float,
-               sigma: float, alpha: float, initial_step: float, max_backtracks: int) -> ArmijoStep:
+def _backtrack(f: Callable[[np.ndarray], Any], x: np.ndarray, direction: np.ndarray, f0: float,
+               slope: tuple[float, ...], sigma: float, alpha: float, initial_step: float,
+               max_backtracks: int) -> ArmijoStep:
     """The trials of :func:`armijo_step`, t = initial_step·αˡ for l = 0, 1, …, max_backtracks, until one satisfies
-    the Armijo condition ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd`` (with ``slope`` = ∇f(x)ᵀd, ``f0`` = f(x))."""
+    the Armijo condition ``f(x + t·d) ≤ f(x) + σ·t·∇f(x)ᵀd`` (with ``f0`` = f(x) and ∇f(x)ᵀd the product of the
+    numbers in ``slope``: itself, or factors of it that σ·t multiplies one by one, where it overflows)."""
     trials: list[tuple[float, float]] = []
     for backtracks in range(max_backtracks + 1):
         t = initial_step * alpha ** backtracks
@@ -547,7 +563,7 @@ def _backtrack(f: Callable[[np.ndarray], Any], x: np.ndarray, direction: np.ndar
             break
         # a decrease σt∇f(x)ᵀd < 0 that f(x) + σt∇f(x)ᵀd rounds away would take a cost that did not fall at all for
         # one that fell enough: then it must at least fall (one that underflows to 0 is judged as before)
-        decrease = sigma * t * slope
+        decrease = math.prod((sigma, t, *slope))  # (σ·t·∇f(x)ᵀd, multiplied from the left)
         if math.isfinite(trial) and trial <= f0 + decrease and (trial < f0 or decrease == 0):  # else it backtracks
             return ArmijoStep(t, trials)
     return ArmijoStep(None, trials)
@@ -557,7 +573,8 @@ def _descent_slope(gradient: np.ndarray, direction: np.ndarray, given: bool) -> 
     """∇f(x)ᵀd for :func:`armijo_step`, = −‖∇f(x)‖² for d = −∇f(x), in float64 (float32 numbers do not overflow);
     a ValueError for an uphill direction (``∇f(x)ᵀd > 0``: the condition could accept a step that raises f), and for
     a flat one that was ``given`` (``∇f(x)ᵀd = 0`` where ``∇f(x) ≠ 0``: the condition asks for no decrease at all)."""
-    slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
+    with np.errstate(over="ignore", under="ignore"):  # (an overflow to ±inf: see _slope_factors; an underflow to 0)
+        slope = float(np.dot(gradient.ravel().astype(np.float64), direction.ravel().astype(np.float64)))
     sign = _sign_of_slope(gradient, direction)
     if sign > 0:
         raise ValueError(f"armijo_step: direction is no descent direction: ∇f(x)ᵀd = {slope:.3g} > 0")
@@ -570,9 +587,17 @@ def _descent_slope(gradient: np.ndarray, direction: np.ndarray, given: bool) -> 
 def _sign_of_slope(gradient: np.ndarray, direction: np.ndarray) -> float:
     """The sign of ∇f(x)ᵀd, from the two scaled to a largest element of 1: the product itself underflows to 0 where
     it is not (‖∇f‖ = ‖d‖ = 1e-170), which would make a descent direction look flat."""
+    return float(np.sign(_slope_factors(gradient, direction)[0]))
+
+
+def _slope_factors(gradient: np.ndarray, direction: np.ndarray) -> tuple[float, float, float]:
+    """∇f(x)ᵀd as ``(s, g_max, d_max)``, its product: ``g_max`` and ``d_max`` the largest |number| of each and ``s``
+    the product of the two scaled by them (0 where one is 0), in float64.  ∇f(x)ᵀd itself overflows where ‖∇f‖ is
+    above about 1.3e154, and underflows to 0 where it is about 1e-170, where its sign and σ·t·∇f(x)ᵀd need not."""
     g, d = (np.ravel(v).astype(np.float64) for v in (gradient, direction))
-    g_max, d_max = np.abs(g).max(initial=0.0), np.abs(d).max(initial=0.0)
-    return float(np.sign((g / g_max) @ (d / d_max))) if g_max and d_max else 0.0
+    g_max, d_max = float(np.abs(g).max(initial=0.0)), float(np.abs(d).max(initial=0.0))
+    with np.errstate(under="ignore"):  # (numbers far below the largest: their share rounds to 0, no error)
+        return (float((g / g_max) @ (d / d_max)) if g_max and d_max else 0.0), g_max, d_max
 
 
 def _one_number(value: Any) -> float:
@@ -647,8 +672,11 @@ def _number(value: Any, name: str, optimizer: Any, **bounds: float | None) -> fl
 
 
 def _backtracks(value: Any, name: str, optimizer: Any) -> int:
-    """``max_backtracks``: an int >= 0."""
-    return checks.integer(value, name, type(optimizer).__name__, least=0)
+    """``max_backtracks``: an int >= 0, at most the largest int64 (as state_dict saves it)."""
+    return checks.integer(value, name, type(optimizer).__name__, least=0, most=_LARGEST_INT64)
+
+
+_LARGEST_INT64 = int(np.iinfo(np.int64).max)
 
 
 def _betas(value: Any, name: str, optimizer: Any) -> tuple[float, float]:
@@ -992,7 +1020,7 @@ class Optimizer:
     def _gradients(self) -> list[tuple[Value, np.ndarray]]:
         """Each parameter that has a gradient and is not frozen, with the gradient's numbers, checked before anything
         changes: of the parameter's shape (numpy would broadcast a row over a matrix) and real (bool, int or float, as
-        a Value holds), else a ValueError or TypeError naming the parameter."""
+        a Value holds), and the parameter's numbers writeable, else a ValueError or TypeError naming the parameter."""
         gradients = []
         for p in self.params:
             g = p.grad
@@ -1000,7 +1028,8 @@ class Optimizer:
                 continue
             if g.__class__ is not np.ndarray:
                 g = _numbers(g, f"{type(self).__name__}.step")
-            if g.shape != p.data.shape or g.dtype.kind not in "fiub":
+            data = p.data
+            if g.shape != data.shape or g.dtype.kind not in "fiub" or not data.flags.writeable:
                 self._refuse_gradient(p, g)
             gradients.append((p, g))
         if not gradients and self.params and not any(p.requires_grad for p in self.params):
@@ -1018,9 +1047,15 @@ class Optimizer:
                       "out)", RuntimeWarning, stacklevel=checks.outside_the_package())
 
     def _refuse_gradient(self, p: Value, g: np.ndarray) -> None:
-        """The error for the gradient ``g`` of parameter ``p``, of another shape or not of real numbers."""
+        """The error for the gradient ``g`` of parameter ``p``, of another shape or not of real numbers, or for a
+        parameter whose numbers are read-only (``p.data = a`` keeps a read-only ``a``), which the update would fail on
+        after updating the parameters before it."""
         where = f"{type(self).__name__}.step"
         i = next(i for i, q in enumerate(self.params) if q is p)
+        if not p.data.flags.writeable:
+            raise ValueError(f"{where}: {_parameter(i, p)} holds read-only numbers (its .data was set to a read-only "
+                             "array, such as a view of a broadcast or of fit's inputs), which a step cannot change: "
+                             "give it a copy, p.data = p.data.copy(); the parameters are unchanged")
         if g.dtype.kind not in "fiub":
             raise TypeError(f"{where}: {_parameter(i, p)} has a grad of dtype {g.dtype} (shape "
                             f"{g.shape}); a gradient holds real numbers (float, int or bool); the parameters are "
@@ -1297,9 +1332,9 @@ class Adam(Optimizer):
             kept = self._state.get(id(p))
             self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
         overflowed: tuple[Value, np.ndarray, np.ndarray] | None = None  # (said after the update, in Adam's words)
-        # (a g² that underflows to 0 is harmless, ε dominates √v̂ there: no error under a caller's all="raise" either)
-        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients), \
-                np.errstate(over="ignore", under="ignore"):
+        # (a g² that underflows to 0 is harmless, ε dominates √v̂ there: no error under a caller's all="raise" either;
+        # one that overflows is said below)
+        with _whole_update(), no_grad(), _updating(over="ignore"), _undone_on_error(self, gradients):
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
                 if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
@@ -1352,8 +1387,9 @@ class Armijo(Optimizer):
 
     After each step: ``last_step_size`` (the accepted ``t``, 0 if none), ``last_backtracks`` (``l``),
     ``last_trials`` (every ``(t, f(x + t·d))`` tried, for a plot), ``last_cost_before`` (``f(x)``),
-    ``last_slope`` (``∇f(x)ᵀd = −‖∇f(x)‖²``), ``last_cost`` (the cost after the step) and ``last_failed``.
-    If no ``l ≤ max_backtracks`` satisfies the condition, the parameters stay exactly as they were, and a
+    ``last_slope`` (``∇f(x)ᵀd = −‖∇f(x)‖²``; −inf above ‖∇f(x)‖ ≈ 1.3e154, where the search multiplies σ·t by the
+    factors of the slope instead), ``last_cost`` (the cost after the step) and ``last_failed``.  If no
+    ``l ≤ max_backtracks`` satisfies the condition, the parameters stay exactly as they were, and a
     :class:`LineSearchWarning` says so, ``last_failed`` True: the cost never increases (the cost the closure gives:
     a random closure's draws differ from trial to trial, see the module docstring).  A step size too small to
     change any parameter (``x + t·d`` rounds to ``x``, as it does near a minimum at the precision of the floats)
@@ -1392,7 +1428,9 @@ class Armijo(Optimizer):
         gradients = self._finite_gradients(cost)
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
         wide = flat.astype(np.float64)  # so that the squares of float32 numbers do not overflow
-        slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)
+        # (−inf above ‖∇f‖ ≈ 1.3e154, as reported, where the search copes; squares below 1e-308 are no error either)
+        with np.errstate(over="ignore", under="ignore"):
+            slope = -float(wide @ wide)  # ∇f(x)ᵀd with d = −∇f(x)
         with self._reports_kept_on_failure():
             self.last_cost_before, self.last_slope, self.last_trials = f0, slope, []
             self.last_failed = False
@@ -1651,10 +1689,12 @@ class Newton(Optimizer):
         if not (isinstance(cost, Value) and cost.requires_grad):
             with enable_grad():
                 cost = closure()
-            if not (isinstance(cost, Value) and cost.requires_grad and cost.size == 1):
+            if not (isinstance(cost, Value) and cost.size == 1):
                 raise TypeError("Newton.step: the closure must return the cost as a Value of size 1 that depends on "
-                                f"the parameters (computed outside no_grad), got {type(cost).__name__} "
-                                f"{getattr(cost, 'shape', '')}")
+                                f"the parameters, got {type(cost).__name__} {getattr(cost, 'shape', '')}")
+            if not cost.requires_grad:  # (as the other optimizers' closures say it)
+                raise TypeError("Newton.step: the closure must return a cost that depends on the parameters, "
+                                + _records_nothing(self.params))
             _check_not_backpropagated(cost, "Newton.step: the closure")
         f0 = _cost_value(cost, "Newton.step", "it is at the parameters as they are (unchanged), and Newton has no "
                          "learning rate to lower: start it where the cost is finite")
