@@ -43,6 +43,7 @@ from tinygrad_edu import checks
 # Op.__call__ (tanh's vjp calls tanh_slope(x)) reads this name: numpy's module has a __getattr__, with which
 # CPython looks np.ndarray up the slow way, 30-40 ns a read
 _ndarray = np.ndarray
+_FLOAT64 = np.dtype(np.float64)  # (leaky ReLU's _max_form: a float64 array's dtype is this one object)
 
 __all__ = ["Op", "BUILT_IN"]
 
@@ -443,13 +444,17 @@ relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # 
 def _max_form(slope, dtype: np.dtype) -> bool:
     """Whether leaky ReLU's slope s, as x's dtype makes it, lies in (0, 1]: there x for x > 0, else s·x, is the same
     as max(x, s·x), and its slope, 1 for x > 0, else s, is max(sign x, s) (fmax: s where x is NaN).  numpy computes
-    these maxima twice as fast as the np.where of the definition."""
-    return isinstance(slope, float) and 0 < dtype.type(slope) <= 1
+    these maxima twice as fast as the np.where of the definition.  s itself must lie there too: an integer or bool
+    dtype (an Op called on such arrays directly) makes 1.5 a 1, where max(x, 1.5x) is not leaky ReLU.  (A float64
+    x takes s as it is, decided without making a numpy number of it.)"""
+    return isinstance(slope, float) and 0 < slope <= 1 and (dtype is _FLOAT64 or dtype.type(slope) > 0)
 
 
 def _leaky_relu(x, negative_slope=0.01):
     if _max_form(negative_slope, x.dtype):
         return np.maximum(x, x * negative_slope)
+    if x.dtype.kind != "f":  # integers or booleans (the Op called on them directly), whose dtype rounds the slope
+        return _leaky_relu(np.asarray(x, dtype=np.result_type(x, 1.0)), negative_slope)  # to a whole number
     if x.dtype.type(negative_slope) == 0:  # s·x is ±0 below 0, at −∞ too (0·(−∞) would be NaN)
         return np.where(x > 0, x, np.maximum(x, np.finfo(x.dtype).min) * negative_slope)
     return np.where(x > 0, x, x * negative_slope)
@@ -586,7 +591,11 @@ def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.n
 def _softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     if x.size == 0:
         return np.empty_like(x)
-    e = np.exp(_shifted(x, axis))
+    try:
+        shifted = _shifted(x, axis)
+    except TypeError:  # booleans (the Op called on them directly), which numpy does not subtract: in float64, as
+        return _softmax(x.astype(np.float64), axis)  # log_softmax and exp take them
+    e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 

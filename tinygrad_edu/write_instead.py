@@ -296,7 +296,8 @@ def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None
     if name == "np.take" and isinstance(axis, (int, np.integer)):  # (one index array at that axis)
         return "v[" + ":, " * axis + "indices]" if axis >= 0 else "v[..., indices" + ", :" * (-axis - 1) + "]"
     if name == "np.rot90" and isinstance(k := kwargs.get("k", args[1] if len(args) > 1 else 1), (int, np.integer)):
-        return _QUARTER_TURNS[k % 4]
+        axes = kwargs.get("axes", args[2] if len(args) > 2 else (0, 1))
+        return _rot90_advice(_ndim(args[0] if args else kwargs.get("m")), int(k), axes)
     if name == "np.dot" and any(isinstance(x, int | float) or getattr(x, "ndim", 1) == 0 for x in args[:2]):
         return "a * b (np.dot of a single number multiplies; @ needs arrays)"
     if name in ("np.dot", "np.tensordot") and len(args) > 1 and _ndim(args[1]) > 2:  # (b a stack of matrices)
@@ -305,6 +306,21 @@ def numpy_advice(name: str, short: str, args: tuple, kwargs: dict) -> str | None
         return ("np.where(v.data), on the numbers: an index has no derivative (with three arguments, "
                 "functional.where(condition, a, b) picks between Values)")
     return NUMPY_INSTEAD.get(name, WRITE_INSTEAD.get(short))
+
+
+def _rot90_advice(ndim: int, k: int, axes: Any) -> str | None:
+    """np.rot90(v, k, axes) written with indexing, np.flip and swapaxes (all recorded): the matrix forms of
+    ``_QUARTER_TURNS`` for a matrix turned in the plane (0, 1), or k turned the other way for axes (1, 0); for other
+    axes or more than 2 dimensions, numpy's own steps with those axes; none for axes numpy refuses."""
+    if not (isinstance(axes, (tuple, list)) and len(axes) == 2
+            and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes)
+            and all(-ndim <= a < ndim for a in axes) and axes[0] % ndim != axes[1] % ndim):
+        return None
+    first, second = int(axes[0]), int(axes[1])
+    if ndim == 2:  # (0, 1) turns counterclockwise, (1, 0) the other way
+        return _QUARTER_TURNS[(k if first % 2 == 0 else -k) % 4]
+    return ("v (no turn)", f"np.flip(v, {second}).swapaxes({first}, {second})",
+            f"np.flip(np.flip(v, {first}), {second})", f"np.flip(v.swapaxes({first}, {second}), {second})")[k % 4]
 
 
 def _ndim(x: Any) -> int:
