@@ -72,8 +72,8 @@ def test_optimizer_errors_name_the_parameter_as_the_drawings_label_it():
 
 
 def test_player_formulas_have_one_pair_of_brackets_around_a_function_argument():
-    for function, formula in ((lambda u: u.sigmoid(), "C = σ((w · x) + b)"), (abs, "C = |(w · x) + b|"),
-                              (lambda u: u.relu(), "C = max((w · x) + b, 0)")):
+    for function, formula in ((lambda u: u.sigmoid(), "C = σ(w · x + b)"), (abs, "C = |w · x + b|"),
+                              (lambda u: u.relu(), "C = max(w · x + b, 0)")):  # (the seed's σ(w·x + b))
         w, b = Value(0.5, label="w"), Value(0.1, label="b")
         x = Value(2.0, requires_grad=False, label="x")
         cost = function(w * x + b)

@@ -240,7 +240,7 @@ def test_the_tree_writes_three_levels_of_unlabelled_operations_in_parentheses():
     _, cost, tree = _folded_chain()
     steps = tree_steps(cost, tree)
     forward = [s for s in steps if s.phase == "forward"]
-    assert len(forward) == 1 and "C = (((… · 3) − 4) · 5)² from w = 0.5 C = 100" in text_of(forward[0].html)
+    assert len(forward) == 1 and "C = ((… · 3 − 4) · 5)² from w = 0.5 C = 100" in text_of(forward[0].html)
     assert steps[-2].title == "Backward 2 of 2: ∂C/∂w" and "∂C/∂w = 600" in text_of(steps[-2].html)
 
 

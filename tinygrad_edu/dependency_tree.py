@@ -90,6 +90,14 @@ class TreeEdge:
     branching: bool = False
     direct: bool = False
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """As a dataclass sets it; a change of what the tree's walks read (``parent``, ``child``, ``number``) is
+        counted, so that a tree's walk kept between calls is taken again (checking every edge at every call took
+        a third of the time of a deep network's drawing)."""
+        object.__setattr__(self, name, value)
+        if name in _WALKED_FIELDS:
+            _edge_edits[0] += 1
+
     @property
     def symbol(self) -> str:
         """The local derivative this edge stands for, written as a symbol: ``∂z^2/∂W^2``; ``∂C/∂W^2 (direct)`` for a
@@ -111,6 +119,10 @@ class DependencyTree:
         names = [_written(name) for name in self.nodes]
         shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
         return f"DependencyTree(cost {_written(self.cost)}; {len(names)} nodes: {shown}; {len(self.edges)} edges)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled and copied without the walk kept between calls (its key counts this process's edits of edges)."""
+        return {key: value for key, value in self.__dict__.items() if key != "_memo"}
 
     def _check_name(self, name: object, method: str) -> str:
         """``name`` must be a node's name (a str), as stored (``'W^1'``, ``'w_3'``) or as the repr and drawings write it
@@ -152,19 +164,29 @@ class DependencyTree:
 
     def _walked(self, totals: bool = True) -> tuple[dict[str, float], dict[str, list[TreeEdge]]]:
         """``_chain_totals()`` (if ``totals``, else {}) and each node's edges up (by name, in the edges' order), kept
-        until the edges or the nodes change: a drawing asks for them at every node, and a walk of the tree each time
-        took time n²."""
-        key = (self.cost, tuple(self.nodes), tuple(map(_WALKED_FIELDS, self.edges)))
-        memo = self.__dict__.get("_memo")  # [the edges walked, the key, the edges up, the totals or None]
+        until the edges or the nodes change (an edge's own fields changing is counted by TreeEdge): a drawing asks
+        for them at every node, and a walk of the tree each time took time n²."""
+        key = (self.cost, tuple(self.nodes), _edge_edits[0])
+        # [the edges walked, the key, the edges up, the totals or None, the factors as chain_lines prints them]
+        memo = self.__dict__.get("_memo")
         if not (memo and memo[1] == key and len(memo[0]) == len(self.edges)
                 and all(map(operator.is_, memo[0], self.edges))):
             upward: dict[str, list[TreeEdge]] = {}
             for edge in self.edges:
                 upward.setdefault(edge.parent, []).append(edge)
-            memo = self.__dict__["_memo"] = [tuple(self.edges), key, upward, None]
+            memo = self.__dict__["_memo"] = [tuple(self.edges), key, upward, None, {}]
         if totals and memo[3] is None:
             memo[3] = self._chain_totals()
         return memo[3] or {}, memo[2]
+
+    def _printed(self, edge: TreeEdge, precision: int) -> str:
+        """``edge``'s number as a chain line prints it, kept with the walk: a drawing prints each factor once, not
+        once per weight below it (a deep network's chains printed 330,000 numbers for 1,600 edges)."""
+        printed = self.__dict__["_memo"][4]
+        text = printed.get((id(edge), precision))
+        if text is None:
+            text = printed[id(edge), precision] = format_number(edge.number, precision)
+        return text
 
     def _chain_totals(self, magnitudes: bool = False) -> dict[str, float]:
         """``chain_rule`` of every node at once, by name (one walk of the tree: a walk per node took time n²);
@@ -219,7 +241,7 @@ class DependencyTree:
                 path = self.path(name)
             except ValueError:  # the path splits further up: the sum is on the Value where it splits
                 return []
-            totals, factors = self._walked()[0], [format_number(edge.number, precision) for edge in path]
+            totals, factors = self._walked()[0], [self._printed(edge, precision) for edge in path]
             terms, joiner = [number(factor) for factor in factors], " · "
             worked_out = math.prod(float(factor) for factor in factors)
         else:
@@ -234,7 +256,8 @@ class DependencyTree:
         return _wrapped(f"chain: {terms[0]}", pieces, width)
 
 
-_WALKED_FIELDS = operator.attrgetter("parent", "child", "number")  # (what the walks read of an edge)
+_WALKED_FIELDS = ("parent", "child", "number")  # what the walks read of an edge: a change of them is counted here
+_edge_edits = [0]
 
 
 def _wrapped(first: str, pieces: list[str], width: int) -> list[str]:

@@ -38,6 +38,7 @@ from tinygrad_edu import checks, notation
 from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, built_in_op, network_input
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, write_text
+from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, operand, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
@@ -393,9 +394,11 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     engine's order, and the result."""
     check_drawn(output, kept, total, names, "backprop_steps")
     checks.precision(precision, "backprop_steps")
-    names = {**_undrawn_names(kept, precision), **names}
     number = {id(n): i for i, n in enumerate(kept)}
     grads, arrivals = _gradients(output, set(number), "backprop_steps")
+    # (a labelled operation left out that uses a drawn Value is named by its label in that Value's step)
+    cut_users = [user for found in arrivals.values() for user, _, _ in found if id(user) not in number]
+    names = {**_undrawn_names(kept, precision, cut_users), **names}
     order = [n for n in backward_order(output) if id(n) in number]
     operations = [n for n in reversed(order) if n.op is not None]
     fmt = lambda array: summary(array, precision)  # noqa: E731
@@ -406,7 +409,13 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     for k, node in enumerate(order, start=1):
         steps.append(_backward_step(node, k, len(order), output, number, names, grads, arrivals.get(id(node), []),
                                     fmt))
-    steps.append(_result_step(kept, _name(output, names), names, grads, fmt))
+    left_out: list[Value] = []
+    if total > len(kept) and not any(node.op is None and node.requires_grad for node in kept):
+        # every parameter cut off (max_nodes=1): the last step gives their gradients all the same, by label
+        left_out = [node for node in nearest_values(output)[0] if node.op is None and node.requires_grad]
+        names = {**{id(p): str(p.label) if p.label is not None and str(p.label) else "a parameter not drawn"
+                    for p in left_out[:_MOST_LEFT_OUT]}, **names}
+    steps.append(_result_step(kept, _name(output, names), names, grads, fmt, left_out))
     return steps
 
 
@@ -414,12 +423,15 @@ def _name(node: Value, names: Mapping[int, str]) -> str:
     return names.get(id(node), "a Value not drawn")
 
 
-def _undrawn_names(kept: list[Value], precision: int) -> dict[int, str]:
+def _undrawn_names(kept: list[Value], precision: int, cut_users: list[Value] | None = None) -> dict[int, str]:
     """The inputs of drawn operations left out of a cut graph, named as if drawn where they can be: by their label, a
-    single-number constant by its number (``sub₁²``, not ``sub₁^a Value not drawn``); others stay unnamed."""
+    single-number constant by its number (``sub₁²``, not ``sub₁^a Value not drawn``); others stay unnamed.  So are
+    ``cut_users``, operations left out that use drawn Values, and their inputs (``∂s/∂x = k``)."""
     drawn = {id(node) for node in kept}
     found: dict[int, str] = {}
-    for parent in (parent for node in kept for parent in node.parents if id(parent) not in drawn):
+    users = cut_users or []
+    candidates = [parent for node in (*kept, *users) for parent in node.parents] + users
+    for parent in (parent for parent in candidates if id(parent) not in drawn):
         if parent.label is not None and str(parent.label):
             found[id(parent)] = str(parent.label)
         elif parent.op is None and parent.size == 1:
@@ -571,10 +583,17 @@ def _reset(grad: Any) -> bool:
     return grad is None or not np.any(numbers_of(grad))
 
 
+#: The most parameters the last step lists when none of them is drawn (each a row of the table).
+_MOST_LEFT_OUT = 12
+
+
 def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: Mapping[int, np.ndarray],
-                 fmt: Any) -> Step:
+                 fmt: Any, left_out: list[Value] | None = None) -> Step:
+    """The last step: each drawn parameter's gradient next to its .grad; those ``left_out`` of a cut graph where none
+    is drawn (an empty table said nothing)."""
     rows = []
-    parameters = [node for node in kept if node.op is None and node.requires_grad]
+    left_out = left_out or []
+    parameters = [node for node in kept if node.op is None and node.requires_grad] or left_out[:_MOST_LEFT_OUT]
     reset = _LEFT_OUT if not all(_reset(node.grad) for node in parameters) else _RESET
     for node in parameters:
         found, stored = fmt(grads.get(id(node))), fmt(node.grad)
@@ -588,6 +607,12 @@ def _result_step(kept: list[Value], cost: str, names: Mapping[int, str], grads: 
     body = ("<p>The backward pass is done. The gradient of every parameter, as the steps computed it and as "
             f"backward() stored it in .grad:</p><table><tr><th>parameter</th><th>∂{_esc(cost)}/∂· (the steps)</th>"
             f"<th>.grad</th><th></th></tr>{''.join(rows)}</table>")
+    if left_out:
+        count = f"{len(left_out):,} parameter{'s' * (len(left_out) != 1)}"
+        above = "above" if len(left_out) <= _MOST_LEFT_OUT else f"({_MOST_LEFT_OUT} of them above)"
+        body += (f"<p class='note'>The {count} {above} {'are' if len(left_out) != 1 else 'is'} not drawn: the drawing "
+                 f"keeps the {len(kept)} Value{'s' * (len(kept) != 1)} nearest the output (raise max_nodes to see "
+                 "them); backward() found their gradients all the same.</p>")
     if any("zero_grad()" in row for row in rows):
         body += _zero_grad_how(parameters)
     if any(_esc(_MIXED) in row for row in rows):
@@ -642,7 +667,11 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     for k, node in enumerate(operations, start=1):
         inputs = inputs_of.get(names[id(node)], [])
         formula = _tree_forward_formula(node, inputs, names_and_constants)
-        values = "".join(f"<li>{_esc(e.parent)} = {_esc(data(tree.nodes[e.parent].value.data))}</li>" for e in inputs)
+        # the tree's inputs, then the labelled constants folded into its edges (a in σ(w · a + b))
+        given = [(e.parent, data(tree.nodes[e.parent].value.data)) for e in inputs] + [
+            (names_and_constants[id(c)], _shape(c) + data(c.data)) for c in _folded_constants(tree, [node], names)
+            if c.label is not None]
+        values = "".join(f"<li>{_esc(n)} = {_esc(number)}</li>" for n, number in given)
         body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
                 f"<p class='result'>{_esc(names[id(node)])} = {_esc(data(node.data))}</p>")
         edges = [f"v{index[id(node)]}->v{position[e.parent]}" for e in inputs]
@@ -669,30 +698,34 @@ def _tree_forward_formula(node: Value, inputs: list[TreeEdge], names: Mapping[in
     # a layer's z = W·α + b (α: the identity's z), told by its edges: ∂z/∂W = α, ∂z/∂α = W, ∂z/∂b = 1
     if len(parents) == 3 and [edge.formula for edge in inputs] == [parents[1], parents[0], "1"]:
         return f"{parents[0]} · {parents[1]} + {parents[2]}"
-    return forward_formula(node, [_operand(p, names) for p in node.parents])
+    return forward_formula(node, [_operand(p, names, within=str(node.op)) for p in node.parents])
 
 
 _INFIX = {"add", "sub", "mul", "div", "matmul", "neg"}  # written in parentheses when inside another formula
+_PRODUCTS = {"mul", "div", "matmul"}  # but not as a term of a sum: w · a + b, as the seed writes σ(w·a + b)
 
 
-def _operand(node: Value, names: Mapping[int, str], depth: int = 3) -> str:
-    """An input in a tree node's formula: its name in the tree, a folded constant's label or number, or an unlabelled
-    operation folded into the edge written out (a few levels deep)."""
+def _operand(node: Value, names: Mapping[int, str], depth: int = 3, within: str | None = None) -> str:
+    """An input in a tree node's formula (of an operation ``within``): its name in the tree, a folded constant's
+    label or number, or an unlabelled operation folded into the edge written out (a few levels deep)."""
     if id(node) in names:
         return pretty(names[id(node)])
     if node.op is None:
         return _constant_names([node])[id(node)]
     if depth == 0:
         return "…"
-    text = forward_formula(node, [_operand(p, names, depth - 1) for p in node.parents])
-    return f"({text})" if node.op in _INFIX else text
+    text = forward_formula(node, [_operand(p, names, depth - 1, str(node.op)) for p in node.parents])
+    term = node.op in _PRODUCTS and within in ("add", "sub")
+    return f"({text})" if node.op in _INFIX and not term else text
 
 
-def _folded_constants(tree: DependencyTree) -> list[Value]:
+def _folded_constants(tree: DependencyTree, starts: list[Value] | None = None,
+                      inside: Mapping[int, Any] | None = None) -> list[Value]:
     """The constants the tree folds into its edges instead of drawing them (a target without a label, an
-    exponent): the leaves reached from the tree's operations through unlabelled operations only."""
-    inside = {id(node.value) for node in tree.nodes.values()}
-    stack = [node.value for node in tree.nodes.values() if node.value.op is not None]
+    exponent): the leaves reached from the tree's operations (or from ``starts``) through unlabelled operations
+    only; ``inside``: the tree's Values by id, if known (found once for a node at a time)."""
+    inside = {id(node.value): node for node in tree.nodes.values()} if inside is None else inside
+    stack = [node.value for node in tree.nodes.values() if node.value.op is not None] if starts is None else [*starts]
     found: dict[int, Value] = {}
     seen: set[int] = set()
     while stack:

@@ -970,6 +970,8 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
+    weighted = {edge.child for edge in tree.edges  # (found once, not at every node)
+                if edge.parent in tree.nodes and tree.nodes[edge.parent].kind == "weight"}
     for name, node in tree.nodes.items():
         lines = [f"<B>{_text(notation.indexed(pretty(name)))}</B>",
                  _text(f"= {notation.value_summary(node.data, precision)}")]
@@ -981,7 +983,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                 lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
         if chains:
             lines += [_text(line, 120) for line in tree.chain_lines(name, precision)]
-        lines += [f"<I>{_text(line, 120)}</I>" for line in _unrecorded_product(tree, name, precision)]
+        lines += [f"<I>{_text(line, 120)}</I>" for line in _unrecorded_product(tree, name, precision, weighted)]
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
     for edge in tree.edges:
         symbol = notation.indexed(edge.symbol + (f" = {edge.formula}" if edge.formula else ""))
@@ -999,14 +1001,14 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
     return graph
 
 
-def _unrecorded_product(tree: DependencyTree, name: str, precision: int) -> list[str]:
-    """The note on a pre-activation ``z^i`` that adds an unlabelled constant and has no weight in the tree: nn.Layer's
-    W·α + b with W^i frozen and a constant input (α⁰), a product the engine does not record (none of its inputs needs
-    a gradient), so the tree's only input b^i did not add up to z^i's number without a word."""
+def _unrecorded_product(tree: DependencyTree, name: str, precision: int, weighted: set[str]) -> list[str]:
+    """The note on a pre-activation ``z^i`` that adds an unlabelled constant and has no weight in the tree
+    (``weighted``: the nodes that have one): nn.Layer's W·α + b with W^i frozen and a constant input (α⁰), a product
+    the engine does not record (none of its inputs needs a gradient), so the tree's only input b^i did not add up to
+    z^i's number without a word."""
     node = tree.nodes[name]
     layer = re.fullmatch(r"z\^(\d+)", name)
-    if layer is None or node.value.op != "add" or any(
-            edge.child == name and tree.nodes[edge.parent].kind == "weight" for edge in tree.edges):
+    if layer is None or node.value.op != "add" or name in weighted:
         return []
     constants = [p for p in node.value.parents if p.op is None and not p.requires_grad and p.label is None]
     if len(constants) != 1 or constants[0].size != 1:
