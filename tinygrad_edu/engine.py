@@ -2712,6 +2712,7 @@ def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value, axis: Any =
     ``v.sum(axis=1, keepdims=True)``, where naming one keyword alone would drop the other's meaning."""
     if "dim" in keywords or "keepdim" in keywords:  # (PyTorch's and minitorch's words for numpy's)
         axis, keepdims = keywords.get("dim", axis), keywords.get("keepdim", keepdims)
+        axis = tuple(axis) if isinstance(axis, list) else axis  # (PyTorch's dim=[2, 3]: axis takes a tuple)
         written = ", ".join([f"axis={axis!r}"] * (axis is not None)
                             + [f"keepdims={keepdims!r}"] * (keepdims is not False))
         if "dim" in keywords and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: values and indices)

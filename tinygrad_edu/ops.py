@@ -453,7 +453,7 @@ def _max_form(slope, dtype: np.dtype) -> bool:
 def _leaky_relu(x, negative_slope=0.01):
     if _max_form(negative_slope, x.dtype):
         return np.maximum(x, x * negative_slope)
-    if x.dtype.kind != "f":  # integers or booleans (the Op called on them directly), whose dtype rounds the slope
+    if x.dtype.kind in "iub":  # integers or booleans (the Op called on them directly), whose dtype rounds the slope
         return _leaky_relu(np.asarray(x, dtype=np.result_type(x, 1.0)), negative_slope)  # to a whole number
     if x.dtype.type(negative_slope) == 0:  # s·x is ±0 below 0, at −∞ too (0·(−∞) would be NaN)
         return np.where(x > 0, x, np.maximum(x, np.finfo(x.dtype).min) * negative_slope)
@@ -589,13 +589,11 @@ def _log_softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.n
 
 
 def _softmax(x: np.ndarray, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
+    if x.dtype.kind in "iub":  # integers or booleans (the Op called on them directly): in float64, as log_softmax
+        x = x.astype(np.float64)  # (x − max x of uint8 wraps around, bools do not subtract, int8's exp is float16's)
     if x.size == 0:
         return np.empty_like(x)
-    try:
-        shifted = _shifted(x, axis)
-    except TypeError:  # booleans (the Op called on them directly), which numpy does not subtract: in float64, as
-        return _softmax(x.astype(np.float64), axis)  # log_softmax and exp take them
-    e = np.exp(shifted)
+    e = np.exp(_shifted(x, axis))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 

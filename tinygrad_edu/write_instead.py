@@ -401,7 +401,10 @@ WRITE_INSTEAD = {
             "axis=1)]): indexing, whose gradient goes back to where each number came from",
     "topk": "v[np.argsort(-v.data, kind='stable')[:k]], the k largest of a 1-D v (their indices "
             "np.argsort(-v.data, kind='stable')[:k]); the gradient goes back to them",
-    **{name: f"functional.{name}(v)" for name in ("softmax", "log_softmax", "leaky_relu", "softplus")},
+    **{name: f"functional.{name}(v)" for name in ("leaky_relu", "softplus")},
+    # (PyTorch's v.softmax(dim) names its axis, which functional.softmax(v) pasted would leave at the last one)
+    **{name: f"functional.{name}(v) over the last axis; PyTorch's {name}(dim) is functional.{name}(v, axis=dim)"
+       for name in ("softmax", "log_softmax")},
     **{name: f"v.data.{name}(), on the numbers: an index has no derivative; along an axis (PyTorch's {name}(dim=1), "
              f"one index per row), v.data.{name}(axis=1)" for name in ("argmax", "argmin")},
     "multinomial": "rng.choice(v.size, p=v.data) for a vector of probabilities, rng = np.random.default_rng(seed), on "
