@@ -606,8 +606,9 @@ def reduction(g: Graph, a: str) -> str | None:
     args = [] if axis is None and g.draw(st.booleans()) else [f"axis={axis!r}"]
     if g.draw(st.booleans()):
         args.append(f"keepdims={g.draw(st.booleans())}")
-    if g.draw(st.booleans()):  # numpy's function, which calls the Value's method
-        return g.add(f"np.{name}({', '.join([a] + args)})")
+    if g.draw(st.booleans()):  # numpy's function, which calls the Value's method (np.amax too, max's other name)
+        function = f"a{name}" if name in ("max", "min") and g.draw(st.booleans()) else name
+        return g.add(f"np.{function}({', '.join([a] + args)})")
     return g.add(f"{a}.{name}({', '.join(args)})")
 
 
@@ -722,8 +723,33 @@ def indexing(g: Graph, a: str) -> str | None:
     return g.add(f"{a}[{key}]" if axis == 0 else f"{a}[:, {key}]")
 
 
+def splitting(g: Graph, a: str) -> str | None:
+    """np.split and np.array_split on a Value (a list of Values, pieces of a): one piece, or all of them joined
+    again in another order (a roll), so that each piece's gradient lands in its own part of a's."""
+    shape = g.shape(a)
+    if not shape:
+        return None
+    axis = g.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    if not n or g.draw(st.booleans()):  # cut at indices (numpy clips them; an empty piece too)
+        cuts = sorted(g.draw(st.lists(st.integers(0, n), min_size=1, max_size=2)))
+        call, count = f"np.split({a}, {cuts!r}, axis={axis})", len(cuts) + 1
+    else:  # into equal parts (np.split) or nearly equal ones (np.array_split)
+        parts = g.draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+        function = "split" if g.draw(st.booleans()) else "array_split"
+        parts = parts if function == "split" else g.draw(st.integers(1, n + 1))
+        call, count = f"np.{function}({a}, {parts}, axis={axis})", parts
+    if count > 1 and g.draw(st.booleans()):
+        shift = g.draw(st.integers(1, count - 1))
+        return g.add(f"F.concatenate({call}[{shift}:] + {call}[:{shift}], axis={axis})")
+    return g.add(f"{call}[{g.draw(st.integers(-count, count - 1))}]")
+
+
 def joining(g: Graph, a: str) -> str | None:
-    """F.concatenate (axis negative too, or None) and F.stack of a with itself, other nodes or constants."""
+    """F.concatenate (axis negative too, or None) and F.stack of a with itself, other nodes or constants; one time
+    in four, np.split or np.array_split instead (:func:`splitting`, drawn from here: the table's draws stay)."""
+    if g.draw(st.integers(0, 3)) == 3:
+        return splitting(g, a)
     shape = g.shape(a)
     stacked = g.draw(st.booleans())
     if not stacked and not shape:
@@ -955,9 +981,10 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
 
     The graphs use every registered operation (arithmetic with numbers and arrays on either side, ``**`` with
     Values on both sides, matmul, every element-wise function and activation, sum/mean/max over random axes,
-    reshape, transpose, indexing, softmax, concatenate/stack, where/maximum, the costs, cross_entropy against soft
-    targets too), each in the spellings users write (``F.exp(v)``, ``v.exp()``, ``np.exp(v)``; ``v.sum(axis=…)``,
-    ``np.sum(v, axis=…)``; ``np.moveaxis``, ``np.flip``, ``abs(v)``, ``+v``, ``F.identity``) plus the Ops you give in
+    reshape, transpose, indexing, softmax, concatenate/stack, np.split/np.array_split, where/maximum, the costs,
+    cross_entropy against soft targets too), each in the spellings users write (``F.exp(v)``, ``v.exp()``,
+    ``np.exp(v)``; ``v.sum(axis=…)``, ``np.sum(v, axis=…)``, ``np.amax``; ``np.moveaxis``, ``np.flip``, ``abs(v)``,
+    ``+v``, ``F.identity``) plus the Ops you give in
     ``extra_ops`` (an :class:`~tinygrad_edu.Op`, or an :class:`OpSpec` saying its domain, kinks and params).
     With ``only_extra=True`` every other step of the drawing, the first one included, adds one of yours (with any
     helper nodes that put its inputs in its domain), so every graph with room for it uses one of your ops.
