@@ -129,12 +129,19 @@ def test_a_left_out_constant_of_several_numbers_stays_unnamed_and_the_page_is_ma
 
 def test_a_left_out_constant_with_an_empty_label_is_named_by_its_number() -> None:
     w = Value(0.5, label="w")
-    two = Value(2.0, label="")
+    two = Value(2.0, requires_grad=False, label="")
     text = _cut_step((w * 3.0 - two) ** 2, "C")
     assert text.startswith("C = sub₁² from sub₁ = -0.5"), text
     assert _cut_step((w * 3.0 - two) ** 2, "sub₁").startswith("sub₁ = a Value not drawn − 2 "), \
         _cut_step((w * 3.0 - two) ** 2, "sub₁")
 
+
+
+def test_a_left_out_unlabelled_parameter_is_not_named_by_its_number_as_a_constant_is() -> None:
+    # (read-through: a parameter's number is no constant of the formula; 2 would read as the exponent's kind of 2)
+    w, two = Value(0.5, label="w"), Value(2.0)
+    step = _cut_step((w * 3.0 - two) ** 2, "sub₁")
+    assert step.startswith("sub₁ = a Value not drawn − a Value not drawn "), step
 
 # --- player: a tree row's product where its Value feeds several nodes is that edge's product, not the total ------
 def test_the_rows_of_a_tree_node_with_two_uses_show_each_edges_own_product() -> None:

@@ -1428,7 +1428,7 @@ class Network(Module):
         ``net.layers[index] = layer`` do: it is labelled by its place (``W^1`` for ``net[0]``) when the network next
         computes, and an optimizer made before does not train it (``fit`` refuses one).  The sizes are checked then,
         not here, so that a layer can be grown one side at a time."""
-        self[index]  # (the checks of net[index]: an integer of a layer there, no slice)
+        self[index]  # (net[index]'s checks: the index of a layer there, not a slice)
         if not isinstance(layer, Layer):
             raise TypeError(f"{type(self).__name__}: net[{index}] = ... takes an nn.Layer, got {type(layer).__name__}")
         if any(other is layer for other in self.layers if other is not self.layers[index]):

@@ -434,7 +434,7 @@ def _undrawn_names(kept: list[Value], precision: int, cut_users: list[Value] | N
     for parent in (parent for parent in candidates if id(parent) not in drawn):
         if parent.label is not None and str(parent.label):
             found[id(parent)] = str(parent.label)
-        elif parent.op is None and parent.size == 1:
+        elif parent.op is None and not parent.requires_grad and parent.size == 1:  # (a parameter's is no constant)
             found[id(parent)] = format_number(float(parent.data.reshape(())), precision)
     return found
 
