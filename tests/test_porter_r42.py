@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 import tinygrad_edu
 from tinygrad_edu import Value, enable_grad, nn, no_grad, optim  # noqa: F401  (the pasted advice names them)
@@ -32,7 +31,9 @@ def test_dim_and_keepdim_advice_pasted_computes_what_pytorch_does(reduction: str
     written = re.search(rf"write (v\.{reduction}\([^)]*\))", message)
     assert written, message
     pasted = eval(written.group(1), {"v": v})  # noqa: S307
-    expected = getattr(torch, reduction)(torch.tensor(data), *args, **kwargs).numpy()
+    # PyTorch's torch.sum(x, dim, keepdim=...) is numpy's sum with axis and keepdims (CI has no torch to ask)
+    dim, keepdim = (args[0] if args else kwargs.get("dim")), kwargs.get("keepdim", False)
+    expected = getattr(np, reduction)(data, axis=dim, keepdims=keepdim)
     assert pasted.shape == expected.shape
     np.testing.assert_allclose(pasted.data, expected, rtol=1e-15)
     assert (v / pasted).shape == (v.data / expected).shape  # (the softmax by hand: each row by its own sum)
@@ -46,9 +47,11 @@ def test_max_with_dim_and_keepdim_names_keepdims_in_both_calls(reduction: str) -
     values = re.search(rf"(v\.{reduction}\([^)]*\)) gives the values", message)
     indices = re.search(rf"(v\.data\.arg{reduction}\([^)]*\))", message)
     assert values and indices, message
-    expected = getattr(torch.tensor(data), reduction)(dim=1, keepdim=True)
-    np.testing.assert_array_equal(eval(values.group(1), {"v": v}).data, expected.values.numpy())  # noqa: S307
-    np.testing.assert_array_equal(eval(indices.group(1), {"v": v}), expected.indices.numpy())  # noqa: S307
+    # PyTorch's x.max(dim=1, keepdim=True): the values and the indices, each of shape (3, 1)
+    values_expected = getattr(np, reduction)(data, axis=1, keepdims=True)
+    indices_expected = getattr(np, f"arg{reduction}")(data, axis=1, keepdims=True)
+    np.testing.assert_array_equal(eval(values.group(1), {"v": v}).data, values_expected)  # noqa: S307
+    np.testing.assert_array_equal(eval(indices.group(1), {"v": v}), indices_expected)  # noqa: S307
 
 
 # --- torch.set_grad_enabled ---------------------------------------------------------------------------------
