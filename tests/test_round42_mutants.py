@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers_player import text_of
+from helpers_player import text_of, two_uses
 
 from tinygrad_edu import Value, nn, ops, optim, viz
 from tinygrad_edu.dependency_tree import dependency_tree
@@ -143,13 +143,10 @@ def test_a_left_out_unlabelled_parameter_is_not_named_by_its_number_as_a_constan
     step = _cut_step((w * 3.0 - two) ** 2, "sub₁")
     assert step.startswith("sub₁ = a Value not drawn − a Value not drawn "), step
 
+
 # --- player: a tree row's product where its Value feeds several nodes is that edge's product, not the total ------
 def test_the_rows_of_a_tree_node_with_two_uses_show_each_edges_own_product() -> None:
-    w, a = Value(0.7, label="w"), Value(2.0, requires_grad=False, label="a")
-    m, t = w * a, w.tanh()
-    m.label, t.label = "m", "t"
-    cost = (m + t) ** 2
-    cost.label = "C"
+    cost = two_uses()  # C = (w·a + tanh w)², w = 0.7, a = 2
     step = next(s for s in tree_steps(cost, dependency_tree(cost)) if s.title.endswith("∂C/∂w"))
     shown = [float(re.split(r" [=≈] ", cell)[-1]) for cell in re.findall(r"<td>([^<]* × [^<]*)</td></tr>", step.html)]
     u = 0.7 * 2.0 + math.tanh(0.7)

@@ -424,8 +424,9 @@ def advice_on_import(function: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 #: For each place in the code (its code object, the offset of the instruction under way) and what is asked of it:
-#: whether that instruction's result is unpacked into two names there (see unpacked_in_two)
-_UNPACKED_IN_TWO: dict[tuple[Any, ...], bool] = {}
+#: the answer read from the bytecode (unpacked_in_two: whether that instruction's result is unpacked into two names
+#: there; call_under_way: whether it calls one of the names)
+_READ_FROM_BYTECODE: dict[tuple[Any, ...], bool] = {}
 #: What the interpreter does between loading a callable and calling it: not the callable itself
 _BEFORE_A_CALL = frozenset({"PRECALL", "KW_NAMES", "PUSH_NULL", "CACHE", "NOP", "EXTENDED_ARG"})
 #: The instructions that call a callable with arguments of their own (not CALL_FUNCTION_EX's *args)
@@ -441,7 +442,7 @@ def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names:
     and indices, sample and label) unpacked where ours are not pairs.  ``inner``: the result is a pair whose second
     item is unpacked into two (``for i, (x, y) in enumerate(ds)``).  Read from the bytecode once per place."""
     key = (frame.f_code, frame.f_lasti, under_way, names, inner)
-    known = _UNPACKED_IN_TWO.get(key)
+    known = _READ_FROM_BYTECODE.get(key)
     if known is None:
         instructions, at = _under_way(frame)
         current = instructions[at] if at >= 0 else None
@@ -462,7 +463,7 @@ def call_under_way(frame: FrameType, names: tuple[str, ...], *, looped: bool = F
     given ``looped``, a loop goes through its result (``for … in enumerate(ds)``, GET_ITER next).  Read from the
     bytecode once per place."""
     key = (frame.f_code, frame.f_lasti, names, looped, "call")
-    known = _UNPACKED_IN_TWO.get(key)
+    known = _READ_FROM_BYTECODE.get(key)
     if known is None:
         instructions, at = _under_way(frame)
         callee = _callee(instructions, at) if at >= 0 and instructions[at].opname in _CALLS else None
@@ -487,9 +488,9 @@ def _under_way(frame: FrameType) -> tuple[list[dis.Instruction], int]:
 
 
 def _remember(key: tuple[Any, ...], known: bool) -> None:
-    if len(_UNPACKED_IN_TWO) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
-        _UNPACKED_IN_TWO.clear()
-    _UNPACKED_IN_TWO[key] = known
+    if len(_READ_FROM_BYTECODE) >= 4096:  # (code made again and again, by exec in a notebook: kept bounded)
+        _READ_FROM_BYTECODE.clear()
+    _READ_FROM_BYTECODE[key] = known
 
 
 def _callee(instructions: list[dis.Instruction], at: int) -> dis.Instruction | None:

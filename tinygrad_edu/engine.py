@@ -2659,10 +2659,10 @@ def _refuse_values_and_indices(name: str, axis: Any, result: Value, ndim: int, k
 
 def _unpacked_in_two() -> str | None:
     """How the call of Value.max or min under way was written where its result is unpacked into two names, ``"v"``
-    for ``_, idx = v.max(1)`` and numpy's function's name for ``_, idx = np.max(v,
-    1)`` (PyTorch's ``torch.max(x, 1)``): ``"max"``, ``"amax"`` for np.amax, "" where it is not found.  None where
-    it is not unpacked (see ``checks.unpacked_in_two``), and where the method has no Python caller (called back from
-    C alone, by a thread of ``_thread``)."""
+    for ``_, idx = v.max(1)`` and numpy's function's name for ``_, idx = np.max(v, 1)`` (PyTorch's
+    ``torch.max(x, 1)``): ``"max"``, ``"amax"`` for np.amax, "" where it is not found.  None where it is not unpacked
+    (see ``checks.unpacked_in_two``), and where the method has no Python caller (called back from C alone, by a
+    thread of ``_thread``)."""
     try:
         frame: Any = sys._getframe(3)  # (0: this function, 1: the refusal, 2: Value.max or min, 3: its caller)
     except ValueError:  # ("call stack is not deep enough")
@@ -2711,18 +2711,7 @@ def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value, axis: Any =
     whole call to write, ``axis`` and ``keepdims`` (the call's own) included: ``v.sum(dim=1, keepdim=True)`` is
     ``v.sum(axis=1, keepdims=True)``, where naming one keyword alone would drop the other's meaning."""
     if "dim" in keywords or "keepdim" in keywords:  # (PyTorch's and minitorch's words for numpy's)
-        axis, keepdims = keywords.get("dim", axis), keywords.get("keepdim", keepdims)
-        axis = tuple(axis) if isinstance(axis, list) else axis  # (PyTorch's dim=[2, 3]: axis takes a tuple)
-        written = ", ".join([f"axis={axis!r}"] * (axis is not None)
-                            + [f"keepdims={keepdims!r}"] * (keepdims is not False))
-        if "dim" in keywords and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: values and indices)
-            raise TypeError(f"{name}: there is no dim= here; v.{name}({written}) gives the values alone, and "
-                            f"PyTorch's indices are v.data.arg{name}({written}) (an index has no derivative)")
-        keys = [key for key in ("dim", "keepdim") if key in keywords]
-        words = " and ".join(f"{'axis' if key == 'dim' else 'keepdims'}=" for key in keys)
-        are = "they are" if len(keys) == 2 else "it is"
-        raise TypeError(f"{name}: there is no {' and no '.join(f'{key}=' for key in keys)} here, {are} called {words} "
-                        f"(numpy's word{'s' * (len(keys) == 2)}): write v.{name}({written})")
+        _refuse_pytorch_words(name, keywords, axis, keepdims)
     for key, value in keywords.items():
         if key == "dtype" and value is not None:  # (np.mean(v, dtype=np.float64): to average float32 in float64)
             try:
@@ -2737,6 +2726,21 @@ def _numpy_defaults(name: str, keywords: dict[str, Any], own: Value, axis: Any =
                                 "converted back)")
         if key not in ("out", "dtype", "initial", "where") or value is not None:
             raise TypeError(f"{name}: {key}={value!r} is not supported on Values (only axis and keepdims)")
+
+
+def _refuse_pytorch_words(name: str, keywords: dict[str, Any], axis: Any, keepdims: Any) -> None:
+    """The TypeError of ``v.sum(dim=1, keepdim=True)`` and its kind: the whole call in numpy's words to write."""
+    axis, keepdims = keywords.get("dim", axis), keywords.get("keepdim", keepdims)
+    axis = tuple(axis) if isinstance(axis, list) else axis  # (PyTorch's dim=[2, 3]: axis takes a tuple)
+    written = ", ".join([f"axis={axis!r}"] * (axis is not None) + [f"keepdims={keepdims!r}"] * (keepdims is not False))
+    if "dim" in keywords and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: values and indices)
+        raise TypeError(f"{name}: there is no dim= here; v.{name}({written}) gives the values alone, and "
+                        f"PyTorch's indices are v.data.arg{name}({written}) (an index has no derivative)")
+    keys = [key for key in ("dim", "keepdim") if key in keywords]
+    words = " and ".join(f"{'axis' if key == 'dim' else 'keepdims'}=" for key in keys)
+    are = "they are" if len(keys) == 2 else "it is"
+    raise TypeError(f"{name}: there is no {' and no '.join(f'{key}=' for key in keys)} here, {are} called {words} "
+                    f"(numpy's word{'s' * (len(keys) == 2)}): write v.{name}({written})")
 
 
 def _data_of(x: Any) -> Any:
