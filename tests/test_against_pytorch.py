@@ -630,7 +630,8 @@ def op_maximum(g: Graph) -> Node | None:
 def op_loss(g: Graph) -> Node | None:
     kind = str(g.rng.choice(["squared_error", "mean_squared_error", "cross_entropy"]))
     if kind == "cross_entropy":
-        x = g.pick(lambda n: n.data.ndim in (1, 2) and n.data.size > 0)
+        # (logits of one class are refused, a cost of 0 that trains nothing: at least 2 classes)
+        x = g.pick(lambda n: n.data.ndim in (1, 2) and n.data.size > 0 and n.data.shape[-1] > 1)
         if x is None:
             return None
         shape = x.data.shape
@@ -646,8 +647,6 @@ def op_loss(g: Graph) -> Node | None:
             rows = g.rng.random(shape) + 0.1
             rows /= rows.sum(axis=-1, keepdims=True)
             labels = rows
-        if k == 1:  # (rows of one class given as data, a column of 1s, are refused as a binary problem's 0/1 targets)
-            labels = np.zeros(shape[:-1], dtype=np.int64)
         c = g.constant(np.asarray(labels))
         r_code = g.constant(np.asarray(rows, dtype=np.float64))
         n = shape[0] if len(shape) == 2 else 1

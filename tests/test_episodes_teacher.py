@@ -94,8 +94,7 @@ def test_one_full_batch_episode_moves_the_parameters_in_proportion_to_the_learni
 
 
 @pytest.mark.parametrize("rate, error, message", [
-    (0, ValueError, r"learning_rate must be > 0, got 0\.0$"),
-    (-0.1, ValueError, r"learning_rate must be > 0, got -0\.1$"),
+    (-0.1, ValueError, r"learning_rate must be >= 0, got -0\.1$"),  # (0 is a step that changes nothing, as in PyTorch)
     (float("nan"), ValueError, r"learning_rate must be finite, got nan$"),
     (float("inf"), ValueError, r"learning_rate must be finite, got inf$"),
     (lambda episode: 0.1 / episode, TypeError, r"learning_rate must be a number, got function"),

@@ -735,7 +735,7 @@ BAD_ADAM_STATES = {
     "a state for no parameter": (_replace("state.2.step_count", np.array(1)), ValueError,
                                  "unexpected 'state.2.step_count'"),
     "a number, not an array": (_replace("learning_rate", 0.1), TypeError, "'learning_rate' must be a numpy array"),
-    "a negative learning rate": (_replace("learning_rate", np.array(-1.0)), ValueError, "learning_rate must be > 0"),
+    "a negative learning rate": (_replace("learning_rate", np.array(-1.0)), ValueError, "learning_rate must be >= 0"),
     "a text learning rate": (_replace("learning_rate", np.array("fast")), ValueError,
                              "learning_rate must be a number"),
     "a beta of 1.5": (_replace("betas", np.array([0.9, 1.5])), ValueError, r"betas\[1\] must lie in \[0, 1\)"),

@@ -151,7 +151,7 @@ def test_a_subclass_with_its_own_constructor_loads_its_own_state_and_goes_on_exa
     _quadratic_steps(resumed, z, 3)
     assert z.data.tolist() == x.data.tolist()
     assert resumed.state_dict()["state.0.step_count"] == 6
-    with pytest.raises(ValueError, match=r"^WarmedUpAdam\.load_state_dict: learning_rate must be > 0"):
+    with pytest.raises(ValueError, match=r"^WarmedUpAdam\.load_state_dict: learning_rate must be >= 0"):
         resumed.load_state_dict({**saved, "learning_rate": np.array(-1.0)})  # its settings are still checked
 
 

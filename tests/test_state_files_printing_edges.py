@@ -43,7 +43,7 @@ def test_a_setting_refused_by_the_constructor_is_named_once():
     """The constructor's message starts "SGD: "; after "SGD.load_state_dict: " that prefix is dropped."""
     x, opt = sgd_after_one_step()
     state = {**opt.state_dict(), "learning_rate": np.array(-1.0)}
-    with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: learning_rate must be > 0, got -1\.0$"):
+    with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: learning_rate must be >= 0, got -1\.0$"):
         opt.load_state_dict(state)
     assert_next_sgd_step_is_the_unchanged_one(x, opt)
 

@@ -30,21 +30,22 @@ computes the gradient:
 The settings (``learning_rate``, ``momentum``, Adam's ``betas`` and ``eps``, Armijo's and Newton's ``sigma``,
 ``alpha``, ``max_backtracks``, RandomSearch's ``scale``, …) may be changed between steps, as a learning-rate
 schedule does; they are checked whenever they are set, as the constructor checks them, and a bad one is an error
-naming the optimizer and the setting.  ``step`` returns the cost before the update (or None if it was not
-computed).  Updates run under ``no_grad`` and change each parameter's ``data`` in place; parameters whose ``grad``
-is None are left alone (except by random search, which uses no gradient and changes every parameter that is not
-frozen), and so are frozen ones (``requires_grad=False``), even holding a gradient from before they were frozen or
-the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step every parameter with a grad); a ``step()``
-where no parameter has a gradient changes nothing, with a RuntimeWarning (the optimizer's model built again after
-it, say).  A gradient
-holding NaN or inf raises ``FloatingPointError`` and changes nothing; so does one that has not its parameter's shape
-(``ValueError``) or does not hold real numbers (``TypeError``), and a parameter whose numbers are read-only
-(``ValueError``; ``p.data = a`` keeps a read-only ``a``).  A step of Armijo, Newton or random search whose
-closure fails in a trial (or Ctrl-C there) leaves the parameters, random search's generator and the ``last_*``
-reports as they were; Ctrl-C during the updates of gradient descent, SGD or Adam (a training loop of one's own)
-takes effect once every parameter is updated, and while random search keeps or undoes its change, once the change
-is kept or undone in full.  A step of gradient descent, SGD or Adam whose parameters are all frozen warns
-(``RuntimeWarning``) that it changes nothing.
+naming the optimizer and the setting.  A learning rate may be 0 (a step that changes nothing, as in PyTorch: a
+schedule annealed to 0; not Armijo's ``initial_step``, a first trial step of 0 being no step) and anything that
+holds one real number (a numpy scalar, a 0-d array, a Value of one number), kept as its float.  ``step`` returns the
+cost before the update (or None if it was not computed).  Updates run under ``no_grad`` and change each parameter's
+``data`` in place; parameters whose ``grad`` is None are left alone (except by random search, which uses no gradient
+and changes every parameter that is not frozen), and so are frozen ones (``requires_grad=False``), even holding a
+gradient from before they were frozen or the zeros of ``zero_grad(set_to_none=False)`` (PyTorch's optimizers step
+every parameter with a grad); a ``step()`` where no parameter has a gradient changes nothing, with a RuntimeWarning
+(the optimizer's model built again after it, say).  A gradient holding NaN or inf raises ``FloatingPointError`` and
+changes nothing; so does one that has not its parameter's shape (``ValueError``) or does not hold real numbers
+(``TypeError``), and a parameter whose numbers are read-only (``ValueError``; ``p.data = a`` keeps a read-only
+``a``).  A step of Armijo, Newton or random search whose closure fails in a trial (or Ctrl-C there) leaves the
+parameters, random search's generator and the ``last_*`` reports as they were; Ctrl-C during the updates of gradient
+descent, SGD or Adam (a training loop of one's own) takes effect once every parameter is updated, and while random
+search keeps or undoes its change, once the change is kept or undone in full.  A step of gradient descent, SGD or
+Adam whose parameters are all frozen warns (``RuntimeWarning``) that it changes nothing.
 
 A **random closure** (noise added to the inputs, a dropout mask, a mini-batch drawn inside it) gives another cost at
 every call.  Gradient descent, SGD and Adam call it once per step (its gradient is then a stochastic gradient, as
@@ -387,13 +388,14 @@ _DIVERGED = "the steps diverged; try a smaller learning rate or step size"
 
 
 def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], where: str, *,
-                       hint: str = _DIVERGED) -> tuple[Value, float]:
+                       hint: str | Callable[[], str] = _DIVERGED) -> tuple[Value, float]:
     """Forward and backward at the current point: forget the gradients of ``params``, compute ``closure()`` and
     backpropagate it.  Returns the cost and its float.  The closure runs with recording on, as PyTorch's optimizers
     run theirs, so a step (and ``fit``) works inside ``no_grad()`` too.
 
     The cost must be a Value of one number that depends on the parameters; NaN or inf raises
-    ``FloatingPointError`` (ending with ``hint``, the likely cause) before any backward pass.  ``where`` names
+    ``FloatingPointError`` (ending with ``hint``, the likely cause, or what the function ``hint`` returns, called
+    only then) before any backward pass.  ``where`` names
     the function in the messages.
 
         >>> from tinygrad_edu import Value
@@ -433,7 +435,8 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
                          "unchanged")
     number = float(cost.item())
     if not math.isfinite(number):
-        raise FloatingPointError(f"{where} gave a cost of {number}: {hint}{_log_of_zero(cost)}")
+        raise FloatingPointError(f"{where} gave a cost of {number}: {hint() if callable(hint) else hint}"
+                                 f"{_log_of_zero(cost)}")
     cost.backward()
     return cost, number
 
@@ -669,6 +672,38 @@ _BOUND_SIGNS = {"least": ">=", "above": ">", "below": "<"}
 def _number(value: Any, name: str, optimizer: Any, **bounds: float | None) -> float:
     """A setting that is a number within ``bounds``."""
     return checks.number(value, name, type(optimizer).__name__, **bounds)
+
+
+def _one_real(value: Any, name: str, where: str) -> Any:
+    """A step size held by a 0-d array, an array or a Value of one number (a schedule's own, ``np.float64`` math or a
+    Value it keeps) as that number, a numpy scalar of its dtype (:func:`checks.number` refuses bools, complex numbers,
+    NaN, inf); several numbers are a TypeError naming ``name``; anything else is passed on as it is."""
+    if isinstance(value, Value):
+        value, kind = value.data, "a Value"
+    else:
+        kind = "an array"
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise TypeError(f"{where}: {name} must be one number, got {kind} of shape {value.shape}")
+        value = value.reshape(())[()]
+    return value
+
+
+def _learning_rate(value: Any, name: str, optimizer: Any) -> float:
+    """a real number >= 0 (0: a step that changes nothing, as in PyTorch: a schedule annealed to 0)"""
+    where = type(optimizer).__name__
+    return checks.number(_one_real(value, name, where), name, where, least=0)
+
+
+def _initial_step(value: Any, name: str, optimizer: Any) -> float:
+    """a real number > 0 (the first step size t the line search tries)"""
+    where = type(optimizer).__name__
+    step = checks.number(_one_real(value, name, where), name, where)
+    if not step > 0:
+        raise ValueError(f"{where}: {name} must be > 0, got {step!r}: it is the first step size t the search tries, "
+                         "then t·α, t·α², …, so t = 0 is no step and no backtrack from it is one either (every step "
+                         "would fail); to stop stepping, stop calling step()")
+    return step
 
 
 def _backtracks(value: Any, name: str, optimizer: Any) -> int:
@@ -1053,15 +1088,27 @@ class Optimizer:
         where = f"{type(self).__name__}.step"
         i = next(i for i, q in enumerate(self.params) if q is p)
         if not p.data.flags.writeable:
-            raise ValueError(f"{where}: {_parameter(i, p)} holds read-only numbers (its .data was set to a read-only "
-                             "array, such as a view of a broadcast or of fit's inputs), which a step cannot change: "
-                             "give it a copy, p.data = p.data.copy(); the parameters are unchanged")
+            raise self._read_only(i, p)
         if g.dtype.kind not in "fiub":
             raise TypeError(f"{where}: {_parameter(i, p)} has a grad of dtype {g.dtype} (shape "
                             f"{g.shape}); a gradient holds real numbers (float, int or bool); the parameters are "
                             "unchanged")
         raise ValueError(f"{where}: {_parameter(i, p)} has a grad of shape {g.shape}; a gradient has "
                          "its parameter's shape (as backward() leaves it); the parameters are unchanged")
+
+    def _read_only(self, i: int, p: Value) -> ValueError:
+        """The error for parameter ``p`` (number ``i``), whose numbers are read-only: a step cannot change them."""
+        return ValueError(f"{type(self).__name__}.step: {_parameter(i, p)} holds read-only numbers (its .data was set "
+                          "to a read-only array, such as a view of a broadcast or of fit's inputs), which a step "
+                          "cannot change: give it a copy, p.data = p.data.copy(); the parameters are unchanged")
+
+    def _check_writeable(self) -> None:
+        """Before a step that writes every parameter it trains (random search, Newton: not frozen ones), each one's
+        numbers must be writeable, else the error naming it, before anything changes (numpy's own, "assignment
+        destination is read-only", names no parameter)."""
+        for i, p in enumerate(self.params):
+            if p.requires_grad and not p.data.flags.writeable:
+                raise self._read_only(i, p)
 
     def _check_kept(self, p: Value, g: np.ndarray, kept: np.ndarray | None, what: str) -> None:
         """The state kept for parameter ``p`` from earlier steps (its ``what``; None before the first) must have the
@@ -1223,7 +1270,7 @@ class GradientDescent(Optimizer):
     """
 
     _settings = ("learning_rate",)
-    learning_rate = _Setting(above=0)
+    learning_rate = _Setting(_learning_rate)
 
     def __init__(self, params: Any, learning_rate: float) -> None:
         super().__init__(params)
@@ -1234,8 +1281,11 @@ class GradientDescent(Optimizer):
         gradients = self._finite_gradients(cost)
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
         with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients):
-            for p, g in gradients:
-                p -= rate * g
+            # every η·∇C first: one that underflows or overflows under a caller's np.errstate(all="raise") raises
+            # before any parameter changes (one product a parameter either way)
+            steps = [(p, rate * g) for p, g in gradients]
+            for p, step in steps:
+                p -= step
             self.last_step_size = rate
         return cost
 
@@ -1250,7 +1300,7 @@ class SGD(Optimizer):
     """
 
     _settings = ("learning_rate", "momentum")
-    learning_rate, momentum = _Setting(above=0), _Setting(least=0, below=1)
+    learning_rate, momentum = _Setting(_learning_rate), _Setting(least=0, below=1)
 
     def __init__(self, params: Any, learning_rate: float, momentum: float = 0.0) -> None:
         super().__init__(params)
@@ -1274,15 +1324,20 @@ class SGD(Optimizer):
             for p, g in gradients:
                 self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
         with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients):
+            # every velocity and η·v first: one that underflows or overflows under a caller's
+            # np.errstate(all="raise") raises before any parameter or velocity changes (as for GradientDescent)
+            steps = []
             for p, g in gradients:
                 if momentum:
                     velocity = self._velocity.get(id(p))
                     # kept in the parameter's dtype, as state_dict saves it (after model.float() a resumed run
                     # would otherwise go on from rounded velocities)
-                    velocity = g.copy() if velocity is None else velocity.astype(p.dtype, copy=False) * momentum + g
+                    g = g.copy() if velocity is None else velocity.astype(p.dtype, copy=False) * momentum + g
+                steps.append((p, g, rate * g))
+            for p, velocity, step in steps:
+                if momentum:
                     self._velocity[id(p)] = velocity
-                    g = velocity
-                p -= rate * g
+                p -= step
             if not momentum and self._velocity:  # v ← 0·v + ∇C: none kept (see the docstring)
                 self._velocity.clear()
             self.last_step_size = rate
@@ -1306,7 +1361,7 @@ class Adam(Optimizer):
     """
 
     _settings = ("learning_rate", "betas", "eps")
-    learning_rate, betas, eps = _Setting(above=0), _Setting(_betas), _Setting(above=0)
+    learning_rate, betas, eps = _Setting(_learning_rate), _Setting(_betas), _Setting(above=0)
 
     def __init__(self, params: Any, learning_rate: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
@@ -1401,7 +1456,7 @@ class Armijo(Optimizer):
     """
 
     _settings = ("sigma", "alpha", "initial_step", "max_backtracks")
-    sigma, alpha, initial_step = _Setting(above=0, below=1), _Setting(above=0, below=1), _Setting(above=0)
+    sigma, alpha, initial_step = _Setting(above=0, below=1), _Setting(above=0, below=1), _Setting(_initial_step)
     max_backtracks = _Setting(_backtracks)
     _renamed = {"lr": "initial_step", "learning_rate": "initial_step"}
     _renamed_means = "the first step t it tries, then t·α, t·α², …; the seed's is 1"
@@ -1582,6 +1637,7 @@ class RandomSearch(Optimizer):
             raise ValueError("RandomSearch.step: every parameter is frozen (requires_grad=False; "
                              f"{checks.counted(len(self.params), 'parameter')}), so there is nothing to change: "
                              f"{_UNFREEZE}; the parameters are unchanged")
+        self._check_writeable()
         recorded = False
         if cost is None:
             cost = _evaluate(closure, "RandomSearch.step")
@@ -1686,6 +1742,7 @@ class Newton(Optimizer):
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         self._check_step(closure, cost, needs_closure=True)
         assert closure is not None
+        self._check_writeable()
         if not (isinstance(cost, Value) and cost.requires_grad):
             with enable_grad():
                 cost = closure()

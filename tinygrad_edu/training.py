@@ -59,8 +59,9 @@ class History:
     - ``gradient_norm``: ``‖∇C‖`` at that point (mini-batches: the average over the episode's batches, weighted
       by their sizes as ``cost`` is, each taken before its batch's update);
     - ``step_size``: Armijo's accepted step (mini-batches: the last batch's), the learning rate for the other
-      gradient methods, None for random search and for a full-batch episode that only found ``‖∇C‖ ≤ tol``
-      (with mini-batches every episode makes all its updates, see :func:`fit`);
+      gradient methods, None for random search and for a full-batch episode that only found ``‖∇C‖ ≤ tol``, or
+      ``‖∇C‖ = 0`` (the seed's STOP, ``stopped`` "zero gradient": no step was taken; with mini-batches every
+      episode makes all its updates, see :func:`fit`);
     - ``seconds``: the time since training started, at the end of the episode.
 
     ``final_cost`` is the cost on all training samples after the last update (None where Ctrl-C interrupted fit
@@ -308,6 +309,23 @@ class _Run:
     stepped_before: bool = False  # the optimizer made steps before this call (an earlier fit, a loop of one's own)
     replaced: tuple[list[Value], str] | None = None  # Values the optimizer holds besides the model's (_replaced_layer)
     bar: Any = None  # the progress bar, if any: mini-batches show the batch under way on it (_show_batch)
+    history: History | None = None  # the episodes so far (for the message of a cost that turns NaN or inf)
+
+    def not_finite_hint(self) -> str:
+        """Why the cost turned NaN or inf after updates: the steps diverged, the usual cause; but where the cost
+        was falling up to the episode before (a cost function undefined beyond some point, ln of a negative number),
+        what happened: the last finite cost and the step size that led here."""
+        history = self.history
+        costs = [] if history is None else history.cost
+        if len(costs) < 2 or not costs[-1] < costs[-2]:
+            return _STEPS_DIVERGED
+        assert history is not None
+        step = history.step_size[-1]
+        taken = f", then a step of size {step:g}" if isinstance(step, float) else ", then a step"
+        return (f"the cost was falling, not diverging (to {costs[-1]:.4g} in episode {len(costs)}{taken}), so the "
+                "cost function itself is not finite at the new parameters: it is undefined there (a logarithm or a "
+                "square root of a negative number, 0/0, a division by 0); keep its argument in its domain (clip it, "
+                "or compute it from a form that stays in it), or take smaller steps that stop short of that edge")
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
@@ -352,7 +370,7 @@ class _Run:
                                                   "before any update: check the inputs, the targets, the model and "
                                                   "the cost function")
             else:
-                cost, number = cost_with_gradient(closure, self.params, where)
+                cost, number = cost_with_gradient(closure, self.params, where, hint=self.not_finite_hint)
         except MemoryError as error:  # (n, n) from flat targets (or a column), too large to make, before the warning
             first_batch = min(self.batch_size or len(self.targets), len(self.targets))
             one_each = first and self.targets.shape[1:] in ((), (1,))  # (flat targets, or a column)
@@ -842,6 +860,9 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     return run
 
 
+#: The likely cause of a NaN or infinite cost after updates (see _Run.not_finite_hint for the exception).
+_STEPS_DIVERGED = "the steps diverged; try a smaller learning rate or step size"
+
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
 _Episode = tuple[float, float, float | None, str]
 
@@ -861,7 +882,7 @@ def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -
     run.optimizer.step(closure, cost=cost)
     stopped = "no descent step" if getattr(run.optimizer, "last_failed", False) else ""
     if before is not None and all(np.array_equal(p.data, b) for p, b in zip(run.params, before, strict=True)):
-        stopped = "zero gradient"
+        return number, norm, None, "zero gradient"  # (no step was taken, as with tol: not Armijo's t = 0 of a failure)
     return number, norm, _last_step_size(run.optimizer), stopped
 
 
@@ -1336,7 +1357,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
                            progress)
-    history = History(label=type(optimizer).__name__)
+    history = run.history = History(label=type(optimizer).__name__)
     bar = run.bar = _progress_bar(progress, run.episodes, history.label)
     full_batch = _all_samples(run)
     start = time.perf_counter()
