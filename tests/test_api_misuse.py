@@ -346,6 +346,8 @@ CASES = [
     Case(dependency_tree.network_input, lambda tmp: {"nodes": kept_values(tmp)["kept"]}),
     Case(dependency_tree.built_in_op, lambda tmp: {"node": chain_cost()}),
     Case(dependency_tree.has_layers, lambda tmp: {"cost": chain_cost()}),
+    Case(dependency_tree.unrecorded_product, lambda tmp: {"tree": dependency_tree.dependency_tree(chain_cost()),
+                                                          "name": "z^1"}),
     Case(player.Step, lambda tmp: {"phase": "forward", "node": 0, "title": "t", "html": "<p>"}),
     Case(player.BackpropPlayer, lambda tmp: {"steps": [player.Step("forward", 0, "t", "<p>")],
                                              "drawing_svg": None}),

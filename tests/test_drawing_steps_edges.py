@@ -251,11 +251,11 @@ def test_a_steps_edges_are_the_drawings_and_a_single_use_is_not_summed():
 
 
 def test_an_unlabelled_parameter_is_listed_among_the_inputs_a_constant_is_not():
-    p = Value(0.5)  # named by its number, like the constant 3, but it is a parameter
+    p = Value(0.5)  # a parameter: named θ₁ (by its number it read as a constant, like the 3), listed with it
     cost = p * 3.0
     cost.label = "C"
     _, steps = player_steps(cost)
-    assert re.findall(r"<li>(.*?)</li>", steps[1].html) == ["0.5 = 0.5"]
+    assert re.findall(r"<li>(.*?)</li>", steps[1].html) == ["θ₁ = 0.5"]
 
 
 def test_a_label_that_closes_the_script_stays_inside_the_pages_data():

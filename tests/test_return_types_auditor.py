@@ -327,6 +327,8 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
                                                              dependency_tree.built_in_op(cost())),
         "tinygrad_edu.dependency_tree.network_input": lambda: (dependency_tree.network_input,
                                                                dependency_tree.network_input(kept()[0])),
+        "tinygrad_edu.dependency_tree.unrecorded_product": lambda: (dependency_tree.unrecorded_product,
+                                                                    dependency_tree.unrecorded_product(tree(), "z^1")),
         "tinygrad_edu.dependency_tree.DependencyTree.path": on(tree, "path", "W^1"),
         "tinygrad_edu.dependency_tree.DependencyTree.chain_rule": on(tree, "chain_rule", "W^1"),
         "tinygrad_edu.dependency_tree.DependencyTree.chain_lines": on(tree, "chain_lines", "W^1"),

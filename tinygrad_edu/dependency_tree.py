@@ -40,7 +40,7 @@ from tinygrad_edu.notation import exponent, format_number, numbers_of, operand, 
 from tinygrad_edu.ops import BUILT_IN, Op
 
 __all__ = ["dependency_tree", "DependencyTree", "TreeNode", "TreeEdge", "network_input", "built_in_op", "has_layers",
-           "ACTIVATION_FORMULAS"]
+           "ACTIVATION_FORMULAS", "unrecorded_product"]
 
 def _written(name: object) -> str:
     """A node's name as drawings write it (``W¹``); anything else, in a tree built by hand, as its repr."""
@@ -527,6 +527,33 @@ def _check_single_pass(tree: DependencyTree) -> None:
                                  f"cost gives {through_tree:.6g}: {cause}")
 
 
+def unrecorded_product(tree: DependencyTree, name: str, precision: int = 4) -> list[str]:
+    """The note on a pre-activation ``z^i`` that adds an unlabelled constant and has no weight in the tree: nn.Layer's
+    W·α + b with W^i frozen and a constant input (α⁰), a product the engine does not record (none of its inputs needs
+    a gradient), so that z^i's only input b^i does not add up to z^i's number without a word; [] for any other node.
+    The tree drawing writes it under z^i, and the player's forward step of z^i."""
+    if not isinstance(tree, DependencyTree):
+        raise TypeError(f"unrecorded_product: tree must be a DependencyTree, got {type(tree).__name__}")
+    try:  # (a node's name, as stored or as drawn: 'z^1' or 'z¹')
+        name = tree._check_name(name, "unrecorded_product")
+    except KeyError as error:  # (a function's argument out of range: a ValueError, as the others raise)
+        raise ValueError(str(error.args[0]).removeprefix("DependencyTree.")) from None
+    checks.precision(precision, "unrecorded_product")
+    node = tree.nodes[name]
+    layer = re.fullmatch(r"z\^(\d+)", name)
+    if layer is None or node.value.op != "add":
+        return []
+    constants = [p for p in node.value.parents if p.op is None and not p.requires_grad and p.label is None]
+    if len(constants) != 1 or constants[0].size != 1 or any(
+            edge.child == name and tree.nodes[edge.parent].kind == "weight" for edge in tree.edges):
+        return []
+    i = int(layer.group(1))
+    product = pretty(f"W^{i}") + "·" + pretty(f"α^{i - 1}")
+    number = format_number(float(numbers_of(constants[0].data).reshape(-1)[0]), precision)
+    return [f"(+ {number} = {product}: {pretty(f'W^{i}')} is frozen, requires_grad = False,",
+            "so the product needs no gradient and is not in the graph)"]
+
+
 def has_layers(cost: Value) -> bool:
     """Whether a Value ``cost`` depends on, computed by an operation, is labelled as a layer's z or α (``z^i``,
     ``α^i``, not the input α⁰): a tree with a node of those kinds is a network's.  A number labelled ``z^2`` and
@@ -561,16 +588,15 @@ def _region(key: Value, names: dict[int, str]) -> tuple[list[Value], list[Value]
     boundary: list[Value] = []
     seen = {id(key)}
     stack = [key]
-    while stack:
+    while stack:  # (first inputs first: the boundary of a + b + c is a, b, c, as the formula writes them)
         node = stack.pop()
+        if node is not key and (id(node) in names or node.op is None):
+            boundary.append(node)
+            continue
         region.append(node)
-        for parent in node.parents:
-            if id(parent) in seen:
-                continue
-            seen.add(id(parent))
-            if id(parent) in names or parent.op is None:
-                boundary.append(parent)
-            else:
+        for parent in reversed(node.parents):
+            if id(parent) not in seen:
+                seen.add(id(parent))
                 stack.append(parent)
     inside = {id(n) for n in region}
     order: list[Value] = []
@@ -707,6 +733,8 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], users: d
             slope = notation.param_text(key.op_params.get("negative_slope", 0.01))
             formula += f": 1 where {written} > 0, else {slope}"
         return formula
+    if difference is None:  # C = (α − y′)² + other terms (0.01·ΣW²): ∂C/∂α is still 2(α − y′)
+        difference = _added_squared_difference(parent, users, path)
     if difference is None or not any(p is parent for p in difference.parents):
         return ""
     first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data), precision)
@@ -738,6 +766,23 @@ def _squared_difference(region: list[Value], ops: set[str | None]) -> Value | No
             and _is_square_of(squares[0], subs[0])):
         return None
     return subs[0]
+
+
+def _added_squared_difference(parent: Value, users: dict[int, list[Value]], path: tuple[str, ...]) -> Value | None:
+    """The α − y′ of (α − y′)² where ``parent``'s way up (``path``, empty where it branches) is that square and
+    then sums only (the cost's other terms, a regularisation, do not change ∂C/∂α); else None."""
+    if not path or path[0] not in ("squared_error", "sub"):
+        return None
+    first = next(node for node in users[id(parent)] if node.op == path[0])
+    if path[0] == "squared_error":
+        rest = path[1:]
+    else:
+        square = next((node for node in users.get(id(first), []) if node.op in ("pow", "mul")), None)
+        if len(path) < 2 or square is None or path[1] != square.op or not _is_square_of(square, first):
+            return None
+        rest = path[2:]
+    rest = rest[1:] if rest[:1] in (("sum",), ("mean",)) else rest  # (of one number: the number itself)
+    return first if first.size == 1 and all(op == "add" for op in rest) else None
 
 
 def _is_square_of(node: Value, base: Value) -> bool:

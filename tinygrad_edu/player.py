@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import checks, notation
-from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, built_in_op, network_input
+from tinygrad_edu.dependency_tree import DependencyTree, TreeEdge, built_in_op, network_input, unrecorded_product
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, write_text
 from tinygrad_edu.graph import nearest_values
@@ -110,8 +110,8 @@ def _check_formula(node: Any, names: Any, function: str) -> None:
 def display_names(kept: list[Value], names: Mapping[int, str] | None = None, *,
                   precision: int = 4) -> dict[int, str]:
     """A name for every drawn Value (id → name): its label, a given name, C for the output (the first drawn),
-    α^0 for the network's input, the number itself (``precision`` significant digits) for a single-number
-    constant, and ``mul₁``, ``add₂``... for unlabeled results."""
+    α^0 for the network's input, ``θ₁``, ``θ₂``... for unlabeled parameters, the number itself (``precision``
+    significant digits) for a single-number constant, and ``mul₁``, ``add₂``... for unlabeled results."""
     _check_kept(kept, "display_names")
     if names is not None:
         _check_names(names, "display_names")
@@ -134,6 +134,9 @@ def display_names(kept: list[Value], names: Mapping[int, str] | None = None, *,
         elif node.op is not None:
             counts[node.op] = counts.get(node.op, 0) + 1
             result[id(node)] = f"{node.op}{str(counts[node.op]).translate(_SUBSCRIPT)}"
+        elif node.requires_grad:  # a parameter (never its number, ∂C/∂0.8, which reads as a constant's): θ₁, θ₂...
+            counts["θ"] = counts.get("θ", 0) + 1
+            result[id(node)] = f"θ{str(counts['θ']).translate(_SUBSCRIPT)}"
         elif node.size == 1:
             result[id(node)] = format_number(float(node.data.reshape(())), precision)
         else:
@@ -672,8 +675,11 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
             (names_and_constants[id(c)], _shape(c) + data(c.data)) for c in _folded_constants(tree, [node], names)
             if c.label is not None]
         values = "".join(f"<li>{_esc(n)} = {_esc(number)}</li>" for n, number in given)
+        # (z¹ = 0.3185 + b¹ with W¹ frozen: where the 0.3185 comes from, as the drawing says under z¹)
+        note = " ".join(unrecorded_product(tree, names[id(node)], precision))
         body = (f"<p class='formula'>{_esc(names[id(node)])} = {_esc(formula)}</p><p>from</p><ul>{values}</ul>"
-                f"<p class='result'>{_esc(names[id(node)])} = {_esc(data(node.data))}</p>")
+                + (f"<p class='note'>{_esc(note)}</p>" if note else "")
+                + f"<p class='result'>{_esc(names[id(node)])} = {_esc(data(node.data))}</p>")
         edges = [f"v{index[id(node)]}->v{position[e.parent]}" for e in inputs]
         steps.append(Step("forward", index[id(node)], f"Forward {k} of {len(operations)}: "
                           f"{pretty(names[id(node)])}", body, edges))
@@ -698,24 +704,29 @@ def _tree_forward_formula(node: Value, inputs: list[TreeEdge], names: Mapping[in
     # a layer's z = W·α + b (α: the identity's z), told by its edges: ∂z/∂W = α, ∂z/∂α = W, ∂z/∂b = 1
     if len(parents) == 3 and [edge.formula for edge in inputs] == [parents[1], parents[0], "1"]:
         return f"{parents[0]} · {parents[1]} + {parents[2]}"
-    return forward_formula(node, [_operand(p, names, within=str(node.op)) for p in node.parents])
+    return forward_formula(node, [_operand(p, names, within=str(node.op), first=i == 0)
+                                  for i, p in enumerate(node.parents)])
 
 
 _INFIX = {"add", "sub", "mul", "div", "matmul", "neg"}  # written in parentheses when inside another formula
 _PRODUCTS = {"mul", "div", "matmul"}  # but not as a term of a sum: w · a + b, as the seed writes σ(w·a + b)
 
 
-def _operand(node: Value, names: Mapping[int, str], depth: int = 3, within: str | None = None) -> str:
-    """An input in a tree node's formula (of an operation ``within``): its name in the tree, a folded constant's
-    label or number, or an unlabelled operation folded into the edge written out (a few levels deep)."""
+def _operand(node: Value, names: Mapping[int, str], depth: int = 3, within: str | None = None,
+             first: bool = True) -> str:
+    """An input in a tree node's formula (of an operation ``within``, its ``first`` input or not): its name in the
+    tree, a folded constant's label or number, or an unlabelled operation folded into the edge written out (a few
+    levels deep), in brackets where they matter: a − (b + c), (a + b) · c, but a + b + c, not (a + b) + c."""
     if id(node) in names:
         return pretty(names[id(node)])
     if node.op is None:
         return _constant_names([node])[id(node)]
     if depth == 0:
         return "…"
-    text = forward_formula(node, [_operand(p, names, depth - 1, str(node.op)) for p in node.parents])
-    term = node.op in _PRODUCTS and within in ("add", "sub")
+    text = forward_formula(node, [_operand(p, names, depth - 1, str(node.op), i == 0)
+                                  for i, p in enumerate(node.parents)])
+    term = node.op in _PRODUCTS and within in ("add", "sub") or (  # a sum inside a sum, but not a − (b + c)
+        node.op in ("add", "sub") and (within == "add" or within == "sub" and first))
     return f"({text})" if node.op in _INFIX and not term else text
 
 

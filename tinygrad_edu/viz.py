@@ -47,6 +47,7 @@ from tinygrad_edu.dependency_tree import (
     dependency_tree,
     has_layers,
     network_input,
+    unrecorded_product,
 )
 from tinygrad_edu.engine import Value, backward_order, local_gradients
 from tinygrad_edu.files import checked_path, replacing, write_text
@@ -737,8 +738,11 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         value.backward()
     kept, total = nearest_values(value, max_nodes)
     shown_names = display_names(kept, given, precision=precision)
-    unnamed_constants = {id(n) for n in kept if n.op is None and n.label is None and id(n) not in given}
-    steps = backprop_steps(value, kept, total, shown_names, precision=precision)
+    unnamed_constants = {id(n) for n in kept if n.op is None and not n.requires_grad and n.label is None
+                         and id(n) not in given}  # (an unlabelled parameter's box shows the θ₁ the steps name it)
+    kept_ids = {id(node) for node in kept}  # (the given names of Values left out name them in the steps' notes)
+    steps = backprop_steps(value, kept, total, {**{k: v for k, v in given.items() if k not in kept_ids}, **shown_names},
+                           precision=precision)
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None, precision=precision,
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants},
                               grads=pass_gradients(value))  # the steps' gradients: .grad may hold other passes
@@ -970,8 +974,6 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
-    weighted = {edge.child for edge in tree.edges  # (found once, not at every node)
-                if edge.parent in tree.nodes and tree.nodes[edge.parent].kind == "weight"}
     for name, node in tree.nodes.items():
         lines = [f"<B>{_text(notation.indexed(pretty(name)))}</B>",
                  _text(f"= {notation.value_summary(node.data, precision)}")]
@@ -983,8 +985,13 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                 lines.append(f"<I>{_text(_underflow_note(node.value.dtype))}</I>")
         if chains:
             lines += [_text(line, 120) for line in tree.chain_lines(name, precision)]
-        lines += [f"<I>{_text(line, 120)}</I>" for line in _unrecorded_product(tree, name, precision, weighted)]
-        graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[node.kind])
+        lines += [f"<I>{_text(line, 120)}</I>" for line in unrecorded_product(tree, name, precision)]
+        kind = node.kind
+        if kind in ("weight", "bias") and not node.value.requires_grad:  # grey as a constant, and said: not trained
+            kind = "input"
+            lines.append("<I>frozen (requires_grad = False):</I>")
+            lines.append("<I>a constant, not trained</I>")
+        graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[kind])
     for edge in tree.edges:
         symbol = notation.indexed(edge.symbol + (f" = {edge.formula}" if edge.formula else ""))
         lines = [_text(symbol), _text(f"= {format_number(edge.number, precision)}")]
@@ -999,25 +1006,6 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         graph.attr(label=_html(*(_text(line, 120) for line in _FOLDED_NOTE)), labelloc="t", fontname="Helvetica",
                    fontsize="11")
     return graph
-
-
-def _unrecorded_product(tree: DependencyTree, name: str, precision: int, weighted: set[str]) -> list[str]:
-    """The note on a pre-activation ``z^i`` that adds an unlabelled constant and has no weight in the tree
-    (``weighted``: the nodes that have one): nn.Layer's W·α + b with W^i frozen and a constant input (α⁰), a product
-    the engine does not record (none of its inputs needs a gradient), so the tree's only input b^i did not add up to
-    z^i's number without a word."""
-    node = tree.nodes[name]
-    layer = re.fullmatch(r"z\^(\d+)", name)
-    if layer is None or node.value.op != "add" or name in weighted:
-        return []
-    constants = [p for p in node.value.parents if p.op is None and not p.requires_grad and p.label is None]
-    if len(constants) != 1 or constants[0].size != 1:
-        return []
-    i = int(layer.group(1))
-    product = pretty(f"W^{i}") + "·" + pretty(f"α^{i - 1}")
-    number = format_number(float(notation.numbers_of(constants[0].data).reshape(-1)[0]), precision)
-    return [f"(+ {number} = {product}: {pretty(f'W^{i}')} is frozen, requires_grad = False,",
-            "so the product needs no gradient and is not in the graph)"]
 
 
 def _underflow_note(dtype: np.dtype) -> str:
