@@ -990,10 +990,15 @@ def _number_in_a_vjp(call: str) -> TypeError:
     """A Python number (or array) made of a Value that requires a gradient, by ``call``, inside a vjp that a recorded
     pass runs (see ``_RECORDED_VJP``): refused, where the pass would take it as a constant.  What it says works at
     both orders, on the arrays of an ordinary pass too: a comparison (a plain boolean), and a Value's text."""
+    numbers = write_instead.WHOLE_NUMBER_IN_A_VJP.get(call)
+    whole = (f"; {call} is flat between whole numbers (its derivative is 0), so a constant is right for it: take it "
+             f"from the numbers, {numbers}, which works at both orders (an ordinary pass hands the vjp arrays, whose "
+             ".data numpy reads as the array)") if numbers else ""
     return TypeError(f"{call}: {_LEFT_THE_GRAPH}, and a Python number made of one that requires a gradient (float(x), "
                      "x.item(), math.cos(x), x.numpy()) leaves the graph, which would differentiate it as a constant: "
                      "a silent 0 in this derivative's derivative; compute with the Value (math.cos as an Op of its "
-                     "own); to decide, compare it (if x > 0:, g * (x > 0)); to print it, print(x) or f'{x:.4g}'")
+                     "own); to decide, compare it (if x > 0:, g * (x > 0)); to print it, print(x) or f'{x:.4g}'"
+                     + whole)
 
 
 def _vjp_signature(op: Op) -> str:
@@ -1363,11 +1368,14 @@ class Value:
         return detached
 
     def astype(self, dtype: Any) -> Value:
-        """The same numbers in another float dtype (float32 or float64); the gradient is converted back."""
+        """The same numbers in another float dtype (float32 or float64); the gradient is converted back.  A byte
+        order of its own (``'>f8'``, big-endian float64) is taken for the native one: the same numbers."""
         try:
             understood = np.dtype(dtype)
         except TypeError:  # numpy's "data type 'foo' not understood"
             raise TypeError(f"astype: a Value holds float32 or float64, not {dtype!r:.40}") from None
+        if understood.kind == "f" and not understood.isnative:  # ('>f8' on a little-endian machine)
+            understood = understood.newbyteorder("=")
         if understood not in _FLOAT_DTYPES:
             raise TypeError(f"astype: a Value holds float32 or float64, not {understood}")
         dtype = understood
@@ -1659,11 +1667,14 @@ class Value:
         create_graph = checks.flag(create_graph, "create_graph", "backward")  # (here: the common call pays nothing)
         wanted = None if inputs is None else _wanted_inputs(inputs, "backward")
         before = _GRAD_ENABLED.set(_grad_enabled() or create_graph)  # a recorded pass records even inside no_grad
+        frozen = _read_only_for_the_walk(self) if _anomaly_mode() else []
         try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would echo it
             with np.errstate(all="ignore") if _anomaly_mode() else contextlib.nullcontext():
                 _backpropagate(self, seed, graph=create_graph, only=wanted)
         finally:
             _GRAD_ENABLED.reset(before)
+            for array in sorted(frozen, key=lambda array: array.base is not None):  # (an owner before its views)
+                array.flags.writeable = True
 
     def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
         """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""
@@ -2408,6 +2419,32 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     _accumulate(leaves, only, graph)
 
 
+def _read_only_for_the_walk(output: Value) -> list[np.ndarray]:
+    """Under ``detect_anomaly`` (the debugging mode, whose walk checks every gradient): the arrays that the vjps are
+    handed (every Value's of ``output``'s graph, its constant inputs and array parameters, ``saved=`` too) made
+    read-only for the walk, so that a vjp writing into x or out in place (``x *= 2``) raises, naming its Op, where
+    an ordinary pass cannot afford to look; returned: those it changed, to make writeable again."""
+    changed: list[np.ndarray] = []
+    seen: set[int] = set()
+    waiting = [output]
+    while waiting:
+        node = waiting.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        arrays = [node._data, *(x for x in (node._params or _NO_PARAMS).values() if isinstance(x, np.ndarray))]
+        for parent in _inputs(node):
+            if parent.__class__ is np.ndarray:
+                arrays.append(parent)
+            else:
+                waiting.append(parent)
+        for array in arrays:
+            if array.flags.writeable:
+                array.flags.writeable = False
+                changed.append(array)
+    return changed
+
+
 def _walk_limit(output: Value, inputs: list[Value] | None) -> int:
     """How far back a walk from ``output`` towards ``inputs`` goes: to the creation number of the oldest input (they
     count down), since a Value made before it cannot have been computed from any of them.  Only computed inputs set
@@ -2734,8 +2771,13 @@ def _refuse_pytorch_words(name: str, keywords: dict[str, Any], axis: Any, keepdi
     axis = tuple(axis) if isinstance(axis, list) else axis  # (PyTorch's dim=[2, 3]: axis takes a tuple)
     written = ", ".join([f"axis={axis!r}"] * (axis is not None) + [f"keepdims={keepdims!r}"] * (keepdims is not False))
     if "dim" in keywords and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: values and indices)
+        if isinstance(axis, tuple) and len(axis) != 1:  # (PyTorch's amax; numpy's argmax takes a single axis)
+            raise TypeError(f"{name}: there is no dim= here; v.{name}({written}) gives the values alone (PyTorch's "
+                            f"a{name}: its {name} takes one dim, with indices along it)")
+        one = ", ".join([f"axis={axis[0] if isinstance(axis, tuple) else axis!r}"] * (axis is not None)
+                        + [f"keepdims={keepdims!r}"] * (keepdims is not False))  # (argmax takes no tuple, (1,) too)
         raise TypeError(f"{name}: there is no dim= here; v.{name}({written}) gives the values alone, and "
-                        f"PyTorch's indices are v.data.arg{name}({written}) (an index has no derivative)")
+                        f"PyTorch's indices are v.data.arg{name}({one}) (an index has no derivative)")
     keys = [key for key in ("dim", "keepdim") if key in keywords]
     words = " and ".join(f"{'axis' if key == 'dim' else 'keepdims'}=" for key in keys)
     are = "they are" if len(keys) == 2 else "it is"

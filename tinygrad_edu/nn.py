@@ -1428,12 +1428,30 @@ class Network(Module):
         ``net.layers[index] = layer`` do: it is labelled by its place (``W^1`` for ``net[0]``) when the network next
         computes, and an optimizer made before does not train it (``fit`` refuses one).  The sizes are checked then,
         not here, so that a layer can be grown one side at a time."""
-        self[index]  # (net[index]'s checks: the index of a layer there, not a slice)
+        given: Any = index  # (a slice is outside the hint, and refused here by name)
+        if isinstance(given, slice):  # (PyTorch's Sequential refuses it too)
+            raise TypeError(f"{type(self).__name__}: net[{_slice_text(given)}] = ... is not supported: put one layer "
+                            f"in at a time, net[i] = layer, or assign the list, net.layers[{_slice_text(given)}] = "
+                            "[layers] (the sizes are checked when the network next computes)")
+        self[index]  # (net[index]'s checks: the index of a layer there)
         if not isinstance(layer, Layer):
             raise TypeError(f"{type(self).__name__}: net[{index}] = ... takes an nn.Layer, got {type(layer).__name__}")
         if any(other is layer for other in self.layers if other is not self.layers[index]):
             raise ValueError(f"{type(self).__name__}: net[{index}] = ...: the same Layer would appear twice")
         self.layers[index] = layer
+
+    def __delitem__(self, index: int | slice) -> None:
+        """Take out ``net[index]`` (a slice: those layers), as PyTorch's ``del seq[0]`` and ``del net.layers[index]``
+        do: the layers after it are labelled by their new places when the network next computes, which checks that
+        the sizes still fit; an optimizer made before still holds the parameters taken out.  At least one layer
+        stays."""
+        given: Any = index
+        taken = range(len(self.layers))[given] if isinstance(given, slice) else [self[given]]  # (net[i]'s checks)
+        if len(taken) == len(self.layers):
+            shown = _slice_text(given) if isinstance(given, slice) else index
+            raise ValueError(f"{type(self).__name__}: del net[{shown}] would take out every layer; a Network needs at "
+                             "least one")
+        del self.layers[given]
 
     @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG)
     def reset_parameters(self, rng: None | int | np.random.Generator = None) -> None:

@@ -444,10 +444,12 @@ relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))  # 
 def _max_form(slope, dtype: np.dtype) -> bool:
     """Whether leaky ReLU's slope s, as x's dtype makes it, lies in (0, 1]: there x for x > 0, else s·x, is the same
     as max(x, s·x), and its slope, 1 for x > 0, else s, is max(sign x, s) (fmax: s where x is NaN).  numpy computes
-    these maxima twice as fast as the np.where of the definition.  s itself must lie there too: an integer or bool
-    dtype (an Op called on such arrays directly) makes 1.5 a 1, where max(x, 1.5x) is not leaky ReLU.  (A float64
+    these maxima twice as fast as the np.where of the definition.  x must be floats and s lie there in x's dtype too:
+    an integer dtype (an Op called on such arrays directly) makes 1.5 a 1 (max(x, 1.5x) is not leaky ReLU) and 0.01
+    a 0, and booleans have no np.sign.  (A float64
     x takes s as it is, decided without making a numpy number of it.)"""
-    return isinstance(slope, float) and 0 < slope <= 1 and (dtype is _FLOAT64 or dtype.type(slope) > 0)
+    return isinstance(slope, float) and 0 < slope <= 1 and (dtype is _FLOAT64 or dtype.kind == "f" and
+                                                             dtype.type(slope) > 0)
 
 
 def _leaky_relu(x, negative_slope=0.01):
@@ -463,6 +465,8 @@ def _leaky_relu(x, negative_slope=0.01):
 def _leaky_relu_vjp(g, out, x, negative_slope=0.01):
     if _max_form(negative_slope, x.dtype):
         slope = np.fmax(np.sign(x), negative_slope)
+    elif x.dtype.kind in "iub":  # integers or booleans (the Op called on them directly): as the forward, in floats,
+        return _leaky_relu_vjp(g, out, np.asarray(x, dtype=np.result_type(x, 1.0)), negative_slope)  # not s as 0
     else:
         slope = np.where(x > 0, 1.0, negative_slope)
     return g * slope.astype(x.dtype, copy=False)

@@ -94,6 +94,10 @@ def _rounding(name: str) -> str:
             f"(the rounded numbers forward, v's gradient back), v + (np.{name}(v.data) - v.data)")
 
 
+#: A whole number made of a Value inside a vjp that create_graph=True runs (refused there): what to write, which is
+#: right as a constant (its derivative is 0 between the jumps) and reads the array an ordinary pass hands the vjp too.
+WHOLE_NUMBER_IN_A_VJP = {"int(x)": "np.trunc(x.data)", "round(x)": "np.round(x.data)", "trunc(x)": "np.trunc(x.data)"}
+
 #: The recorded operation to use instead of a numpy function that needs a Value's numbers.
 NUMPY_INSTEAD = {"np.dot": "a @ b", "np.matmul": "a @ b", "np.concatenate": "functional.concatenate",
                  "np.stack": "functional.stack", "np.where": "functional.where", "np.positive": "+v",
@@ -1098,7 +1102,7 @@ TENSOR_METHODS = {
     "new_full": "np.full(shape, value, v.dtype), a constant of v's dtype (Value(np.full(shape, value, v.dtype)) for a "
                 "parameter)",
 }
-__all__ += ["MATH_FUNCTIONS", "TENSOR_METHODS"]
+__all__ += ["MATH_FUNCTIONS", "TENSOR_METHODS", "WHOLE_NUMBER_IN_A_VJP"]
 
 
 def __dir__() -> list[str]:
