@@ -140,7 +140,7 @@ def test_load_digits_of_a_file_without_numbers_is_a_clear_error_without_numpys_w
     path = write_gz(tmp_path / "empty.csv.gz", text)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match=r"load_digits: .*empty.csv.gz.* is damaged: expected a table"):
+        with pytest.raises(ValueError, match=r"load_digits: .*empty.csv.gz.* holds no numbers: it is empty"):
             load_digits(path)
 
 

@@ -130,12 +130,12 @@ def test_07_armijo_training_runs_every_episode_under_the_strict_decrease_rule():
     """07 reads the Hessian where 400 Armijo episodes end ("where we stop gradient descent"): since Armijo asks each
     trial to lower the cost, a run that finds no decrease stops early and warns; this one must not."""
     source = next(s for s in code_cells(notebook("07_second_derivatives")) if "gradient_and_hessian(cost" in s)
-    fitting = "\n".join(line for line in source.splitlines() if line.startswith(("x =", "net =", "fit(")))
+    fitting = "\n".join(line for line in source.splitlines() if line.startswith(("x =", "net =", "history = fit(")))
     assert "episodes=400" in fitting and "optim.Armijo(net)" in fitting
     namespace = {"np": np, "nn": nn, "optim": optim, "fit": fit}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        exec(fitting.replace("fit(", "history = fit(", 1), namespace)
+        exec(fitting, namespace)
     history = namespace["history"]
     assert history.stopped == "episodes" and len(history.cost) == 400
     assert history.final_cost < history.cost[0] / 10

@@ -112,7 +112,7 @@ def test_leaky_relu_uses_the_slope_asked_for():
     x = value.get_xdata()
     np.testing.assert_allclose(value.get_ydata(), np.where(x > 0, x, 0.3 * x), atol=1e-12)
     np.testing.assert_allclose(derivative.get_ydata()[x < 0], 0.3)
-    assert ax.get_title() == "leaky ReLU (slope 0.3)"
+    assert ax.get_title() == "leaky ReLU (slope 0.3), 0.01 in layers"  # (the layers' slope: test_loose_teach)
 
 
 # --- plot_descent --------------------------------------------------------------------------------------------------

@@ -965,7 +965,8 @@ def _read_numbers(path: str) -> tuple[np.ndarray, list[int]]:
                              "(a missing value?); every sample needs all its numbers")
         words = _WORD.findall(line)
         if not numbers and len(words) >= 3 and words == [str(i) for i in range(len(words))]:
-            raise ValueError(f"predict: {name} line {line_number} holds 0, 1, …, {len(words) - 1}, the header pandas' "
+            shown = ", ".join(words) if len(words) <= 4 else f"0, 1, …, {len(words) - 1}"  # (not "0, 1, …, 2")
+            raise ValueError(f"predict: {name} line {line_number} holds {shown}, the header pandas' "
                              "to_csv writes for columns without names, not a sample: write the file with "
                              "to_csv(path, header=False, index=False) (a sample of these numbers: write its 0 as 0.0)")
         values = _finite_numbers(words)  # a line of numbers at once: a call per word took most of the time
@@ -995,6 +996,8 @@ def _finite_numbers(words: list[str]) -> list[float] | None:
     try:
         values = list(map(float, words))
     except ValueError:
+        return None
+    if any("_" in word for word in words):  # Python's float() reads "1_000"; numpy.loadtxt and csv files do not
         return None
     return values if math.isfinite(sum(values)) else None
 
@@ -1036,6 +1039,8 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
                          "separates no numbers here: use spaces, tabs, commas or new lines, and decimal points (0.5, "
                          "not 0,5)")
     try:
+        if "_" in text:  # float("1_000") is 1000.0, a digit separator of Python's source, no number numpy reads
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         if text.startswith("#"):
@@ -1043,6 +1048,10 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
                     "header=")
         elif len(text) > 2 and text[0] == text[-1] in "\"'" and _is_number(text[1:-1]):
             hint = "; a number in quotes, as a CSV file quoting every field holds them: save the numbers unquoted"
+        elif "_" in text and _is_number(text):
+            hint = f"; _ between digits is Python's way of writing numbers, not a file's: write {text.replace('_', '')}"
+        elif "\x1a" in text:  # what copy con and old DOS editors put after the last line
+            hint = "; Ctrl-Z (\\x1a), the end-of-file mark of old DOS tools: remove it"
         elif header:
             hint = "; a header line above the samples? the file must hold only numbers: remove the line"
         else:
@@ -1133,16 +1142,31 @@ def _predict(args: argparse.Namespace) -> int:
     rows = max(1, _PREDICT_PART_SIZE // max(model.sizes))
     with no_grad():
         outputs = np.concatenate([model(samples[at:at + rows]).data for at in range(0, len(samples), rows)])
-    overflowed = int((~np.isfinite(outputs).all(axis=1)).sum())
-    if overflowed:  # a saved model's numbers are finite: its inputs were too large for float64 arithmetic
-        warnings.warn(f"predict: {counted(overflowed, 'sample')} gave NaN or inf: the numbers overflowed inside the "
-                      "model (float64 reaches only 1.8e308); give smaller inputs", RuntimeWarning, stacklevel=2)
+    overflowed = ~np.isfinite(outputs).all(axis=1)
+    if overflowed.any():  # a saved model's numbers are finite, but its inputs or its weights may be too large
+        advice = _overflow_advice(model, samples[overflowed])
+        warnings.warn(f"predict: {counted(int(overflowed.sum()), 'sample')} gave NaN or inf: the numbers overflowed "
+                      f"inside the model (float64 reaches only 1.8e308); {advice}", RuntimeWarning, stacklevel=2)
     for x, y in zip(samples, outputs):
         left = f"{x[0]:g}" if size == 1 else f"[{', '.join(f'{v:g}' for v in x[:4])}{', …' if size > 4 else ''}]"
         chosen = "nan" if np.isnan(y).any() else int(y.argmax())  # (argmax takes a NaN for the largest: "class 0")
         right = f"{y[0]:.6g}" if y.size == 1 else f"[{', '.join(f'{v:.4g}' for v in y)}]  class {chosen}"
         print(f"{left} → {right}")
     return 0
+
+
+def _overflow_advice(model: nn.Network, samples: np.ndarray) -> str:
+    """What to do about ``samples`` that overflowed in ``model``: smaller inputs where the same samples scaled down to
+    numbers of size 1 go through it (inputs of 1e300), else the model's own weights and biases are too large (a model
+    that overflows at inputs of size 1, where smaller inputs are no answer)."""
+    largest = np.abs(samples).max(axis=1, keepdims=True)
+    with no_grad(), np.errstate(all="ignore"):
+        scaled = model(samples / np.maximum(largest, 1.0)).data
+    if np.isfinite(scaled).all():
+        return f"the inputs are too large (up to {float(largest.max()):.3g}): give smaller inputs"
+    weights = max(float(np.abs(p.data).max(initial=0.0)) for p in model.parameters())
+    return (f"it overflows at inputs of size 1 too: its weights and biases (up to {weights:.3g}) are too large, "
+            "smaller inputs will not help: train the model again (a smaller learning rate)")
 
 
 def __dir__() -> list[str]:

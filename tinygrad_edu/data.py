@@ -265,9 +265,10 @@ def _refused_in_pairs(arrays: Iterator[np.ndarray], *, inner: bool = False, by_n
             raise TypeError("Dataset: x, y = next(iter(ds)) unpacks the inputs, the first of the pair (inputs, "
                             "labels), not the first sample and its label: for those, as PyTorch's next(iter(ds)), "
                             "x, y = ds.inputs[0], ds.labels[0]; for the arrays, inputs, labels = ds")
-        if not by_next and _unpacked_in_two(under_way=("FOR_ITER",), inner=inner):
+        # (by_next too: it = iter(ds) kept, then for x, y in it)
+        if _unpacked_in_two(under_way=("FOR_ITER",), inner=inner):
             spelled = "for i, (x, y) in enumerate(ds)" if inner else "for x, y in reversed(ds)" if backwards \
-                else "for x, y in ds"
+                else "for x, y in iter(ds)" if by_next else "for x, y in ds"
             fix = "for i, (x, y) in enumerate(zip(ds.inputs, ds.labels))" if inner else \
                 "for x, y in zip(ds.inputs[::-1], ds.labels[::-1])" if backwards else \
                 "for x, y in zip(ds.inputs, ds.labels)"
@@ -428,6 +429,10 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
         table = np.zeros((0, 1)) if empty else np.loadtxt(io.StringIO(lines), delimiter=",", ndmin=2)
     except ValueError as error:  # (a UnicodeDecodeError too)
         raise ValueError(f"load_digits: {where} is damaged, it cannot be read: {error}") from None
+    if empty:  # (no numbers at all: an empty file, or a .gz of one, is no damaged digits file; numpy: "Empty input")
+        unpacks = " or unpacks to nothing" if path is not None and _gzipped(path) else ""
+        raise ValueError(f"load_digits: {where} holds no numbers: it is empty{unpacks} (blank lines and comments at "
+                         f"most), where the digits file holds {DIGITS_SAMPLES} rows of {DIGITS_PIXELS + 1} numbers")
     expected = (DIGITS_SAMPLES, DIGITS_PIXELS + 1)
     if table.shape[1:] == expected[1:] and table.shape != expected:  # UCI's training part, optdigits.tra, say
         raise ValueError(f"load_digits: {where} holds a table of shape {table.shape}, not the {expected} of the "

@@ -65,8 +65,9 @@ GOAL_SECONDS = 10.0
 COMPANION_NOTE = """\
 For comparison, the assignment's companion code (valteu/basic-neural-network, measured on this kind of machine, not
 re-run here): gradient descent with one update per sample, 50 episodes on 10,000 samples, takes 37–57 s for a cost
-of 3.8e-4 to 7.4e-4, and answers f(−1) = 0.03 to 0.10 where the target is 1, because it trains on [0, 1) only; with
-the seed's 1000 samples it ends at a cost of 4e-3 to 5e-3. A finite-difference gradient check (the kind that
+of 3.8e-4 to 7.4e-4, and answers f(−1) = 0.03 to 0.10 where the target is 1, because it trains on [0, 1) only.
+The seed names 1000 samples in section 5 (its random guessing; section 7.3 names no number): with
+1000 samples it ends at a cost of 4e-3 to 5e-3. A finite-difference gradient check (the kind that
 tinygrad_edu.testing.check_gradients runs) finds two bugs in it: its sigmoid derivative is taken at σ(z) instead of
 z, and all hidden biases of a layer share one gradient."""
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import inspect
 import io
 import math
 import os
@@ -689,6 +690,10 @@ def _draw_step_sizes(ax: Any, ax_steps: Any, with_steps: list[tuple[int, str, np
         # log axis, with the zeros as ▼ on its bottom edge, as costs of 0 are
         _step_size_axis(ax_steps, every_step[every_step > 0])
         _mark_zero_steps(ax, ax_steps, [(colors[i], steps) for i, _, steps in with_steps])
+    elif bool(np.isfinite(every_step).any()) and bool((every_step[np.isfinite(every_step)] == 0).all()):
+        # every step 0 (‖∇C‖ = 0 from the start): matplotlib's axis −0.05..0.05 read as negative step sizes
+        ax_steps.set_ylim(-0.1, 1.0)
+        ax_steps.set_yticks([0.0])
     ax_steps.set_ylabel("step size t (learning rate)")
     ax_steps.set_xlabel("episode")
     ax_steps.grid(True, which="both", alpha=0.3)
@@ -886,7 +891,7 @@ def _frame_far_decades(ax: Axes, positive: np.ndarray) -> None:
     """Limits and decade ticks for a log axis reaching past 10^±200, where matplotlib's own overflow float64: its
     margins made the axis of a run diverging to 1e295 span 1 to 10, without the curve, and its ticks a few decades
     past the data broke its tick labels.  Here: margins of 5% of the decades, ends within float64, ~8 ticks."""
-    from matplotlib.ticker import FixedLocator, NullLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     if not positive.size or 1e-200 < positive.min() <= positive.max() < 1e200:
         return
@@ -898,6 +903,9 @@ def _frame_far_decades(ax: Axes, positive: np.ndarray) -> None:
     decades = np.arange(math.ceil(bottom / stride) * stride, top + 1e-9, stride)
     ax.yaxis.set_major_locator(FixedLocator((10.0 ** decades).tolist()))
     ax.yaxis.set_minor_locator(NullLocator())
+    if bottom < -307:  # subnormal decades: 10.0 ** -322 is 9.88e-323, no power of 10, and matplotlib labelled none
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{10.0 ** round(math.log10(value)):g}"
+                                                   if value > 1e-300 else f"1e{round(math.log10(value))}"))
 
 
 def _plain_tick_labels(ax: Axes) -> None:
@@ -910,6 +918,15 @@ def _plain_tick_labels(ax: Axes) -> None:
 
 
 # --- activation functions ----------------------------------------------------------------------------------
+def _layers_slope(drawn: float) -> str:
+    """For the title, where the slope drawn is not the one a layer's ``activation="leaky_relu"`` uses (the default
+    of ``functional.leaky_relu``), that one: a student read the drawing's 0.1 as the layers' slope."""
+    from tinygrad_edu import functional as F
+
+    used = inspect.signature(F.leaky_relu).parameters["negative_slope"].default
+    return "" if drawn == used else f", {used:g} in layers"
+
+
 @checks.pytorch_keywords(**_NO_AX)
 def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float, float] = (-5.0, 5.0),
                      negative_slope: float = 0.1, path: str | Path | None = None) -> Figure:
@@ -918,7 +935,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     The derivatives come from the engine's own backward pass (``σ(x).sum().backward()`` gives σ′(x) in
     ``x.grad``), so the picture also shows the gradient rules the network uses.  ``names`` picks from sigmoid,
     relu, tanh, leaky_relu and softplus (all by default); leaky ReLU uses ``negative_slope`` (0.1, so that the
-    slope is visible).
+    slope is visible; the panel's title then says that the layers' ``"leaky_relu"`` has 0.01, F.leaky_relu's default).
     """
     _output_path(path, "plot_activations")  # (checked before the drawing, which may take seconds)
     from tinygrad_edu import functional as F
@@ -931,7 +948,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     available = {"sigmoid": ("sigmoid σ(x) = 1/(1+e⁻ˣ)", F.sigmoid),
                  "relu": ("ReLU max(x, 0)", F.relu),
                  "tanh": ("tanh x", F.tanh),
-                 "leaky_relu": (f"leaky ReLU (slope {negative_slope:g})",
+                 "leaky_relu": (f"leaky ReLU (slope {negative_slope:g}){_layers_slope(negative_slope)}",
                                 lambda v: F.leaky_relu(v, negative_slope=negative_slope)),
                  "softplus": ("softplus ln(1+eˣ)", F.softplus)}
     names = list(available) if names is None else list(names)
