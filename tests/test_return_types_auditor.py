@@ -141,6 +141,12 @@ def _trained(optimizer: str = "armijo", **settings: Any) -> tuple[nn.MLP, optim.
     return model, opt, history
 
 
+def _entered(manager: Any) -> Any:
+    """What a context manager yields (``checks.naming_the_file``: None)."""
+    with manager as given:
+        return given
+
+
 def _replaced(replacing: Callable[..., Any], path: Path) -> Any:
     """The temporary file name ``files.replacing`` yields, written to as its body must."""
     with replacing(path, "f") as name:
@@ -273,6 +279,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.checks.text": call(checks.text, "a title", "title", "f"),
         "tinygrad_edu.checks.real_array": call(checks.real_array, [1, 2], "x", "f"),
         "tinygrad_edu.checks.pytorch_keywords": call(checks.pytorch_keywords, lr="say learning_rate="),
+        "tinygrad_edu.checks.naming_the_file": lambda: (Documented(type(None)), _entered(checks.naming_the_file({}))),
         "tinygrad_edu.checks.readable_int": call(checks.readable_int, 10 ** 30),
         "tinygrad_edu.checks.present": call(checks.present, Value(1.0), ["data", "grad"]),
         "tinygrad_edu.checks.other_library_name": call(checks.other_library_name, "m", "Tensor", "PyTorch", "say x"),

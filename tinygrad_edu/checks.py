@@ -29,7 +29,7 @@ __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "p
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
            "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
            "one_argument", "misspelt_keyword", "outside_the_package", "text", "advice_on_import",
-           "unpacked_in_two", "call_under_way"]
+           "unpacked_in_two", "call_under_way", "naming_the_file"]
 
 
 def _shown(value: Any) -> str:
@@ -697,6 +697,21 @@ def outside_the_package() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
     return level
+
+
+@contextlib.contextmanager
+def naming_the_file(state: Mapping[str, Any]) -> Iterator[None]:
+    """Within it, a TypeError or ValueError of the checks of a ``state`` that ``np.load`` read from a file gets the
+    file's name added: ``load_state_dict(np.load(path))`` otherwise names the entry at fault but not the file (a
+    model's and an optimizer's files are often loaded side by side: which one is damaged?)."""
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        archive = getattr(state, "zip", None) if isinstance(state, np.lib.npyio.NpzFile) else None
+        name = getattr(archive, "filename", None)
+        if type(error) not in (TypeError, ValueError) or not isinstance(name, (str, bytes)):
+            raise
+        raise type(error)(f"{error} (in the file {os.fsdecode(name)!r})") from error.__cause__
 
 
 def __dir__() -> list[str]:

@@ -111,6 +111,8 @@ _PYTORCH_CLASSES = {
              "is not None (a parameter the cost did not reach has no gradient)",
 }
 
+#: torch.load's keywords, given to nn.load, nn.load_state and model.load: what they are here.
+_LOAD_KEYWORDS = {key: write_instead.PYTORCH_LOAD_KEYWORDS[key] for key in ("map_location", "weights_only")}
 #: What ``nn.save(model.state_dict(), path)`` (torch.save's spelling, beside nn.load) is here.
 _SAVED_BY_THE_MODEL = ("a model saves itself here: model.save(path), which model.load(path) reads back into a model "
                        "built as the saved one (nn.load(path) rebuilds a Network or MLP, nn.load_state(path) gives "
@@ -431,6 +433,7 @@ class Module:
         under each name; :meth:`load_state_dict` takes such a state too."""
         return {name: value.data.copy() for name, value in self._named_state()}
 
+    @checks.pytorch_keywords(assign=write_instead.PYTORCH_LOAD_KEYWORDS["assign"])
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
         """Set the parameters from ``state`` (as made by :meth:`state_dict`), exactly, keeping its dtype.
 
@@ -453,16 +456,17 @@ class Module:
             raise ValueError("load_state_dict: the numpy.load file is closed (its with block has ended); call "
                              "load_state_dict inside the with block, or pass dict(numpy.load(path))")
         params = dict(self._named_state())
-        aliases = _tied_names(self, params, state)
-        result = _check_names(type(self).__name__, params, state, strict, aliases)
-        arrays = {name: _state_array(name, _state_entry(state, name), value.shape) for name, value in params.items()
-                  if name in state}
-        for alias, name in aliases.items():
-            array = _state_array(alias, _state_entry(state, alias), params[name].shape)
-            if name in arrays and not (array.dtype == arrays[name].dtype and np.array_equal(array, arrays[name])):
-                raise ValueError(f"load_state_dict: entries {name!r} and {alias!r} name one tied parameter (the same "
-                                 "Value) but hold different numbers")
-            arrays.setdefault(name, array)
+        with checks.naming_the_file(state):  # (np.load(path): which file, a model's or an optimizer's?)
+            aliases = _tied_names(self, params, state)
+            result = _check_names(type(self).__name__, params, state, strict, aliases)
+            arrays = {name: _state_array(name, _state_entry(state, name), value.shape)
+                      for name, value in params.items() if name in state}
+            for alias, name in aliases.items():
+                array = _state_array(alias, _state_entry(state, alias), params[name].shape)
+                if name in arrays and not (array.dtype == arrays[name].dtype and np.array_equal(array, arrays[name])):
+                    raise ValueError(f"load_state_dict: entries {name!r} and {alias!r} name one tied parameter (the "
+                                     "same Value) but hold different numbers")
+                arrays.setdefault(name, array)
         with no_grad():
             for name, array in arrays.items():
                 _set_numbers(params[name], array)
@@ -494,6 +498,7 @@ class Module:
                     _check_layer_parameter(vars(module), name, getattr(module, name), f"save: {module.name}")
         serialization.save(path, state, self._architecture())
 
+    @checks.pytorch_keywords(**_LOAD_KEYWORDS)
     def load(self: _M, path: PathLike) -> _M:
         """Set the parameters from a file written by :meth:`save`; returns the module.
 
@@ -629,7 +634,9 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
         name.rsplit(".", 1)[-1] in _PYTORCH_SUFFIXES.values() for name in params)
     # an optimizer's state_dict() (its kind, parameter count, settings…): with strict=False none of it would be loaded
     optimizer_state = len(missing) == len(params) and {"optimizer", "parameter_count"} <= set(extra)
-    if not (strict or counted_from_0 or pytorch_names or optimizer_state) or not (missing or extra):
+    # a dict saved whole by np.savez(path, model.state_dict()) (its one entry arr_0): with strict=False, as above
+    saved_whole = extra == ["arr_0"] and len(missing) == len(params)
+    if not (strict or counted_from_0 or pytorch_names or optimizer_state or saved_whole) or not (missing or extra):
         return _IncompatibleKeys(missing, extra)
     parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (
         [f"unexpected {checks.listed([name[:60] for name in extra])}"] if extra else [])
@@ -641,6 +648,8 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
     if optimizer_state:
         parts.append("it is an optimizer's state_dict(), not a model's: load it with the optimizer's "
                      "load_state_dict(state), and the model's own state, model.state_dict(), with this one")
+    if saved_whole:
+        parts.append(write_instead.SAVED_WITHOUT_STARS.format(who="model"))
     if "__format__" in extra:  # np.load(path) of a saved model: its format marker and architecture came along
         parts.append("it is a model file's contents, marker entries and all: read the file with model.load(path) "
                      "or nn.load_state(path)")
@@ -897,6 +906,7 @@ def _named_entries(table: dict, prefix: str, visited: set[int]) -> Iterator[tupl
                             "without '.' (they become parameter names like 'table.key.weights')")
 
 
+@checks.pytorch_keywords(**_LOAD_KEYWORDS)
 def load_state(path: PathLike) -> dict[str, np.ndarray]:
     """The parameters stored in a file written by :meth:`Module.save`, by name (read without pickle).
 
@@ -906,6 +916,7 @@ def load_state(path: PathLike) -> dict[str, np.ndarray]:
     return serialization.read(path, operation="load_state")[0]
 
 
+@checks.pytorch_keywords(**_LOAD_KEYWORDS)
 def load(path: PathLike) -> Network:
     """Rebuild a saved :class:`Network` (its layers and activations) and its parameters from ``path``; weights and
     biases that were frozen (``requires_grad = False``) when it was saved are frozen again.

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import checks
+from tinygrad_edu import checks, write_instead
 from tinygrad_edu.engine import Value
 
 __all__ = ["state_dict", "load_state_dict"]
@@ -70,14 +70,15 @@ def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
         raise TypeError(f"{where}: expected a mapping of names to numpy arrays, as state_dict() makes, "
                         f"got {type(state).__name__}"
                         + (" (a path: read the file first, np.load(path, allow_pickle=False))" if path else ""))
-    _check_whole_directory(state, where)
-    _check_keys(optimizer, state, where)
-    settings = _checked_settings(optimizer, state, where)
-    counters = {name: _counter(state, name, where) for name in optimizer._counters}
-    _check_counters(counters, where)
-    generators = {name: _generator_state(name, getattr(optimizer, name).bit_generator, state, where)
-                  for name in optimizer._generators}
-    per_parameter = _checked_parameter_states(optimizer, state, where)
+    with checks.naming_the_file(state):
+        _check_whole_directory(state, where)
+        _check_keys(optimizer, state, where)
+        settings = _checked_settings(optimizer, state, where)
+        counters = {name: _counter(state, name, where) for name in optimizer._counters}
+        _check_counters(counters, where)
+        generators = {name: _generator_state(name, getattr(optimizer, name).bit_generator, state, where)
+                      for name in optimizer._generators}
+        per_parameter = _checked_parameter_states(optimizer, state, where)
     for name in optimizer._settings:
         setattr(optimizer, name, getattr(settings, name))
     for name, count in counters.items():
@@ -90,6 +91,9 @@ def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
 def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
     """The state is one of this kind of optimizer, for as many parameters, with exactly the keys it needs."""
     kind, params = type(optimizer).__name__, optimizer.params
+    if len(state) == 1 and "arr_0" in state:  # (np.savez(path, opt.state_dict()): the ** forgotten)
+        raise ValueError(f"{where}: missing 'optimizer' and 'parameter_count': "
+                         + write_instead.SAVED_WITHOUT_STARS.format(who="opt"))
     if "optimizer" not in state and "parameter_count" not in state:  # a model's state, a PyTorch optimizer's, …
         keys = ", ".join(repr(key) for key, _ in zip(state, range(3))) + (", …" if len(state) > 3 else "")
         raise ValueError(f"{where}: missing 'optimizer' and 'parameter_count': this is no optimizer's "

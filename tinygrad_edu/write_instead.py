@@ -28,7 +28,8 @@ __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "
            "DISTRIBUTIONS", "NO_DEVICES", "BINARY_ADVICE", "NLL_ADVICE", "PIECEWISE_COSTS", "LIKELIHOOD_ADVICE",
            "KERAS_COSTS", "COST_FUNCTIONS", "SETTINGS_KEPT", "SUMMED", "SMOOTHED_LABELS", "FUNCTIONAL_COSTS",
            "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL", "SEED_NETWORK_METHODS",
-           "PYTORCH_MODULE_METHODS",
+           "PYTORCH_MODULE_METHODS", "PYTORCH_LOAD_KEYWORDS",
+           "SAVED_WITHOUT_STARS",
            "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note", "cost_function",
            "pytorch_cost_refusal"]
 
@@ -780,6 +781,24 @@ PYTORCH_MODULE_METHODS = {
                      "out)",
 }
 
+
+#: torch.load's keywords and load_state_dict's assign=, given to the loaders here (nn.load, nn.load_state,
+#: model.load, model.load_state_dict): what they are here (the call without them works).
+PYTORCH_LOAD_KEYWORDS = {
+    "map_location": "there are no devices here: a file's numbers are read into numpy arrays in the computer's memory, "
+                    "so nothing is mapped; leave map_location= out (model.float() or model.double() sets the dtype)",
+    "weights_only": "a model file here holds only named arrays and is read without pickle, so every load is weights "
+                    "only; leave weights_only= out",
+    "assign": "load_state_dict here always gives each weight the state's numbers and dtype, in the model's own Values "
+              "(an optimizer built before keeps training them); leave assign= out",
+}
+
+#: What a state saved as np.savez(path, state), without ** (its dict pickled as one entry, arr_0), is, and how to
+#: save it and read the file back ({who}: model or opt).
+SAVED_WITHOUT_STARS = ("its one entry 'arr_0' is what np.savez(path, {who}.state_dict()) writes, the ** left out: "
+                       "the dict pickled whole; save it with np.savez(path, **{who}.state_dict()), and read this "
+                       "file, if you trust it (pickle runs code), with {who}.load_state_dict(np.load(path, "
+                       "allow_pickle=True)['arr_0'].item())")
 
 # --- the seed's own words for what a network does: its learning algorithm (section 7.1) and its footnote 7's code
 
