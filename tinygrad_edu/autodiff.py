@@ -20,7 +20,10 @@ pytree), and a dict of arrays is refused: pick several arguments with ``argnums`
 no ``functional_call``: ``gradients(cost, list(params.values()))`` with ``params = dict(model.named_parameters())``).
 
 **Nothing is mutated**: the ``.grad`` of your Values (and of every Value in the graph) is the same after a call as
-before, so a transform never leaves stale gradients behind or adds to yours.  The transforms differentiate fresh
+before, so a transform never leaves stale gradients behind or adds to yours.  (A ``backward()`` that ``f`` calls
+itself adds to the ``.grad`` of every leaf it reaches, as anywhere: the transforms put back their arguments', not
+those of Values ``f`` uses from outside, a model's weights; inside ``f``, ``gradients(y, [p], create_graph=True)``
+gives the derivative and writes no ``.grad``.)  The transforms differentiate fresh
 copies of the arguments; when ``f``'s result also depends on Values of yours (an argument that is a Value requiring
 a gradient, or one ``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and
 stays connected to them, so it can be differentiated again; with only numbers and arrays it is a constant
@@ -306,6 +309,19 @@ def _input(x: Any, name: str, position: int) -> Value:
     return copy
 
 
+def _calling(f: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], given: list[Any]) -> Any:
+    """``f(*args, **kwargs)``, with the ``.grad`` of the Values among the arguments ``given`` to the transform put
+    back as it was afterwards: a ``backward()`` that f calls itself (to read ``p.grad``, as ``backward(
+    create_graph=True)`` lets it) goes through the copies to the caller's Values and adds to their ``.grad``."""
+    kept = [(x, x.grad) for x in given if isinstance(x, Value)]
+    try:
+        return f(*args, **kwargs)
+    finally:
+        for x, old in kept:
+            if x.grad is not old:  # (only then: a .grad another thread's training loop fills is left alone)
+                x.grad = old
+
+
 def _copy(x: Value) -> Value:
     """``x`` copied by a recorded operation, with its label."""
     copy = apply(ops.reshape, x, shape=x.shape)
@@ -483,7 +499,8 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[
     def transformed(*args: Any, **kwargs: Any) -> tuple[Value, Any]:
         positions = _argnums(argnums, len(args), name, kwargs)
         inputs = {i: _input(args[i], name, i) for i in positions}
-        out = _output(f(*[inputs.get(i, a) for i, a in enumerate(args)], **kwargs), name, scalar=True, f=f)
+        result = _calling(f, [inputs.get(i, a) for i, a in enumerate(args)], kwargs, [*args, *kwargs.values()])
+        out = _output(result, name, scalar=True, f=f)
         (found,), recorded = _pull(out, list(inputs.values()), [None], None, name)
         value = out if recorded else out.detach()  # connected to the caller's Values, or a plain number
         return value, (tuple(found) if isinstance(argnums, tuple) else found[0])
@@ -546,7 +563,8 @@ def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., V
     def transformed(*args: Any, **kwargs: Any) -> Value:
         (position,) = _argnums(argnums, len(args), name, kwargs)
         x = _input(args[position], name, position)
-        out = _output(f(*args[:position], x, *args[position + 1:], **kwargs), name, scalar=False, f=f)
+        result = _calling(f, [*args[:position], x, *args[position + 1:]], kwargs, [*args, *kwargs.values()])
+        out = _output(result, name, scalar=False, f=f)
         if out.size == 0:  # no output element, no backward pass
             return Value(np.zeros(out.shape + x.shape, dtype=x.dtype), requires_grad=False)
         rows = [row[0] for row in _pull(out, [x], _units(out), None, name)[0]]
@@ -611,7 +629,7 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     if direction.shape != point.shape:
         raise ValueError(f"hvp: v has shape {direction.shape} but x has shape {point.shape}; they must match")
     try:
-        result = f(point)
+        result = _calling(f, [point], {}, [x])
     except TypeError:
         # (looked at once the call has failed: a good call costs nothing more)
         checks.one_argument(f, name, "x", f"{_ONE_VECTOR}; functools.partial(f, c=...) for an argument that "
