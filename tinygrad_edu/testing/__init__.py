@@ -385,12 +385,16 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
     gap = right - left
     if not abs(gap) > max(10 * (atol + rtol * max(abs(right), abs(left))), _slope_rounding(weights, here, eps)):
         return None
-    for step in (eps / 2, eps / 4):  # halved with each step: curvature (NaN: a kink)
-        smaller = (_one_sided_slope(evaluate, bases, weights, here, i, index, step)
-                   - _one_sided_slope(evaluate, bases, weights, here, i, index, -step))
-        if not 0.3 <= smaller / gap <= 0.7:  # (a gap that doubles twice is f's coarse rounding: no kink's grows so)
-            return None if _coarse_values(evaluate, bases, weights, i, index, eps) else (left, right)
-        gap = smaller
+    smaller = [_one_sided_slope(evaluate, bases, weights, here, i, index, step)
+               - _one_sided_slope(evaluate, bases, weights, here, i, index, -step) for step in (eps / 2, eps / 4)]
+    # a kink's gap is J·(1 − d/h), which a smaller step h leaves as it is or shrinks, never grows or turns round: a
+    # gap that does is f's rounding (a vjp in float32 at order 2), however it halved on the way
+    shrinks = not any(later * earlier < 0 or abs(later) > 1.3 * abs(earlier)  # (NaN, a step lost in rounding:
+                      for earlier, later in zip([gap, *smaller], smaller))  # no sign of rounding)
+    for halved in smaller:  # halved with each step: curvature (NaN: a kink)
+        if not 0.3 <= halved / gap <= 0.7:  # (a gap that doubles twice is f's coarse rounding: no kink's grows so)
+            return None if not shrinks or _coarse_values(evaluate, bases, weights, i, index, eps) else (left, right)
+        gap = halved
     return None
 
 
@@ -527,10 +531,14 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
         note += ("\nWhere the numeric column is nan or inf, f is not finite at the inputs given (f itself at order 1, "
                  "the derivative below at higher orders), so no finite difference exists around them, whatever the "
                  "step: choose inputs where f is finite, in its domain.")
-    elif any(not np.isfinite(row[4]) and np.isfinite(row[3]) for row in failures):
+    elif any(not np.isfinite(row[4]) for row in failures):
         note += ("\nWhere the numeric column is nan or inf, f is not finite a step away from the point (it overflows "
                  "or leaves its domain within ±eps), so finite differences cannot check those elements: choose a "
                  "point where f is finite around it, or a smaller eps.")
+        if any(not np.isfinite(row[4]) and np.isinf(row[3]) for row in failures):  # (√x at 0: both at the edge)
+            note += (" Where the analytic column is inf too, the slope itself is infinite there (√x at 0, the edge "
+                     "of its domain): no finite derivative exists to check, and no step helps; choose a point "
+                     "inside the domain.")
     return (f"check_gradients: {len(failures)} of {total} {what} disagree with finite differences of step "
             f"eps={eps:g} (atol={atol:g}, rtol={rtol:g}){about}:\n" + "\n".join(text) + more + note)
 
@@ -1285,7 +1293,9 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                 or _rounding_note(worst, resolution, eps, tolerance, _passes_with(task, analytic, worst, bad,
                                                                                    at_step, elsewhere))
                 or _coarse_values_note(coarse(*worst[:2]), worst[2])
-                or ("" if at_kink else _kinked_slope_note(analytic, worst, halved, eps, at_step))
+                or _lost_digits_note(worst, resolution)
+                or ("" if at_kink else _kinked_slope_note(analytic, worst, halved, eps, at_step, tolerance,
+                                                          elsewhere))
                 or _jump_note(numeric, worst, halved)  # (after rounding: noise of one ulp over ε can double too)
                 or (_summed_vjp_note(task) if order == 1 else ""))
         raise GradientCheckError(table + retaken + _failure_notes(analytic, bad, order, requested, note, at_kink),
@@ -1451,6 +1461,24 @@ def _rounding_note(worst: tuple[int, tuple[int, ...], float], resolution: Callab
             f"a point where f is smaller ({advice}); the derivative is not shown to be wrong.")
 
 
+def _lost_digits_note(worst: tuple[int, tuple[int, ...], float],
+                      resolution: Callable[[int, tuple[int, ...]], float]) -> str:
+    """A note when the worst disagreement is more than the rounding of f's values over the step (else
+    :func:`_rounding_note` speaks) but within a few times it: f is large beside its change over the step (1e10 +
+    exp(3e4·x) at 0), so the difference keeps few digits, and the step's own error (about ε²·C‴/6) can make up the
+    rest; a smaller step loses more to rounding.  Nothing is shown either way, which the note says."""
+    i, index, error = worst
+    rounding = resolution(i, index)
+    if not (math.isfinite(rounding) and rounding < error <= 4 * rounding):  # (NaN: nothing to compare)
+        return ""
+    return (f"\nAt the worst element the disagreement, {error:.3g}, is within a few times the rounding of f's "
+            f"values over the step ({rounding:.3g}): f is large beside its change over the step (its large terms "
+            "cancel in the difference), so the finite difference keeps few digits there, and the step's own error "
+            "(about eps²·f‴/6) can make up the rest: a smaller step loses more digits to rounding, a larger one "
+            "more to the step. The derivative is shown neither wrong nor right; check at a point where f is smaller "
+            "beside its change (without its large constant part).")
+
+
 def _passes_with(task: _Task, analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float],
                  bad: list[np.ndarray], at_step: Callable[[int, tuple[int, ...], float], float] | None,
                  elsewhere: Callable[[float], str], most: int = 32) -> Callable[[float], str]:
@@ -1538,27 +1566,39 @@ def _coarse_values_note(gaps: list[float], error: float) -> str:
             "than float64 rounds numbers of its size (a forward or vjp that computes in float32 or float16 and "
             "casts back, or rounds its result, or a float64 one whose large terms cancel: (x + 1e7) - 1e7 keeps x "
             "to 2e-9 only), so the differences measure that rounding, not a slope; compute in float64 throughout "
-            "(no astype(np.float32) inside an Op), without such cancellation. No kink is shown: the derivative is "
-            "not shown to be wrong.")
+            "(no astype(np.float32) inside an Op), without such cancellation. No kink is shown, and the derivative "
+            f"is shown neither wrong nor right: one off by up to about {2 * abs(gaps[0]):.2g} would disagree as "
+            "much here; check it where f's values are not rounded so.")
 
 
 def _kinked_slope_note(analytic: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float,
-                       eps: float, at_step: Callable[[int, tuple[int, ...], float], float] | None = None) -> str:
+                       eps: float, at_step: Callable[[int, tuple[int, ...], float], float] | None = None,
+                       tolerance: float = math.inf, elsewhere: Callable[[float], str] = lambda step: "") -> str:
     """A note when the worst disagreement halves with the step (``halved``: the difference then): a central
     difference's own error is about ε·(C″₊ − C″₋)/4 where the slope has a kink (x·|x| at 0), not ε²·C‴/6.  That
     error is then a tenth as large with the step ε/10 it suggests (``at_step``: the difference with another step);
     where it is not, the halving was chance (rounding beside the step's own error: 1e10 + exp(3e4·x) at 0), and no
-    kink is named."""
+    kink is named.  The step suggested is the power of ten that the ε law puts within half the element's
+    ``tolerance``, if the element agrees with it and the other orders checked pass with it too (``elsewhere``: why
+    not), as with :func:`_step_note`."""
     i, index, error = worst
-    finer_error = abs(float(analytic[i][index]) - halved)
+    a = float(analytic[i][index])
+    finer_error = abs(a - halved)
     if not (math.isfinite(error) and 0.4 * error <= finer_error <= 0.6 * error):  # (NaN fails the test: no note)
         return ""
-    if at_step is not None and not abs(float(analytic[i][index]) - at_step(i, index, eps / 10)) <= 0.2 * error:
+    if at_step is not None and not abs(a - at_step(i, index, eps / 10)) <= 0.2 * error:
         return ""
+    wanted = eps * tolerance / (2 * error) if math.isfinite(tolerance) else eps / 10
+    smaller = min(eps / 10, 10.0 ** math.floor(math.log10(wanted))) if wanted > 0 else 0.0
+    there = abs(a - at_step(i, index, smaller)) if at_step is not None and smaller > 0 else 0.0
+    why = "" if not there <= tolerance else elsewhere(smaller)
+    advice = (f", or give a smaller eps (try eps={smaller:g})" if there <= tolerance and not why else
+              f" (a smaller eps shrinks the disagreement with the step, but eps={smaller:g} "
+              f"{why or 'still disagrees there'})")
     return (f"\nAt the worst element the disagreement halves when the step is halved ({error:.3g}, then "
             f"{finer_error:.3g}), as a central difference's own error does where the slope of what is differenced "
             "has a kink (x·|x| at 0): the derivative is not shown to be wrong. Keep test inputs away from such "
-            f"points, or give a smaller eps (try eps={eps / 10:g}).")
+            f"points{advice}.")
 
 
 def _jump_note(numeric: list[np.ndarray], worst: tuple[int, tuple[int, ...], float], halved: float) -> str:

@@ -49,7 +49,7 @@ except ImportError as error:  # (as in strategies, which imports this module)
 
 import tinygrad_edu.functional as functional
 from tinygrad_edu import checks, losses, ops
-from tinygrad_edu.engine import Value
+from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.ops import Op
 
 __all__ = ["expressions", "Expression", "OpSpec", "NUMPY", "BUILDERS"]
@@ -158,15 +158,34 @@ NUMPY["ops"] = SimpleNamespace(broadcast_to=lambda x, shape: np.broadcast_to(x, 
                                sigmoid_slope=lambda x: _sigmoid(x) * _sigmoid(-x),
                                tanh_slope=lambda x: 1 / np.cosh(x) ** 2,  # 1 − tanh² loses every digit far out
                                log_softmax_grad=lambda g, out, axis=-1: g - np.exp(out) * g.sum(axis, keepdims=True))
-LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops, "inf": np.inf, "nan": np.nan}
+LIBRARY = {"np": np, "F": functional, "L": losses, "ops": ops, "no_grad": no_grad, "inf": np.inf, "nan": np.nan}
 #: The Value methods a line may call on a node (``v3.exp()``), which numpy arrays lack: the reference reads them as
 #: the functions of :data:`NUMPY`'s ``F`` (``F.exp(v3)``).
 _METHODS = re.compile(r"\b([xv]\d+)\.(exp|log|sqrt|abs|tanh|sigmoid|relu)\(\)")
 
 
+#: A line that changes a node in place: ``v5 += c0`` (recorded: a new Value named v5; the nodes that used v5 before
+#: keep the old one) or, on an input not used yet, ``with no_grad(): x0 -= c0`` (the leaf's own numbers change).
+_IN_PLACE = re.compile(r"(with no_grad\(\): )?([xv]\d+) (\*\*|[-+*/])= (.+)")
+
+
 def _as_numpy(line: str) -> str:
-    """A line as the numpy reference evaluates it: Value methods on nodes as ``F``'s functions."""
-    return _METHODS.sub(r"F.\2(\1)", line)
+    """A line as the numpy reference evaluates it: Value methods on nodes as ``F``'s functions; ``v5 += c0`` as
+    ``v5 = v5 + (c0)`` (a new array), an input's change under no_grad on a copy (numpy's in-place dtype rule)."""
+    line = _METHODS.sub(r"F.\2(\1)", line)
+    change = _IN_PLACE.fullmatch(line)
+    if change is None:
+        return line
+    under_no_grad, name, symbol, operand = change.groups()
+    if under_no_grad:
+        return f"{name} = np.array({name}); {name} {symbol}= {operand}"
+    return f"{name} = {name} {symbol} ({operand})"
+
+
+def _node_name(line: str) -> str:
+    """The node a line defines or changes: ``v3`` of ``v3 = …`` and of ``v3 += …``."""
+    change = _IN_PLACE.fullmatch(line)
+    return line.split(" = ", 1)[0] if change is None else change.group(2)
 
 
 def _literal(array: np.ndarray) -> str:
@@ -184,9 +203,9 @@ class Expression:
     """A drawn expression graph: one line of Python per node, evaluated on Values by calling it.
 
     ``inputs`` are the float64 input arrays (``x0, x1, …`` in the lines), ``constants`` the arrays the lines use
-    (``c0, c1, …``: operands, index arrays, masks), ``lines`` the statements ``v3 = …``; the last one is the
-    output.  ``expr(*values)`` returns the output Value; :meth:`run` returns every node; :meth:`program` (also
-    the repr) is a runnable program reproducing it.
+    (``c0, c1, …``: operands, index arrays, masks), ``lines`` the statements ``v3 = …`` (or ``v3 += …``, ``with
+    no_grad(): x0 -= …``); the last one's node is the output.  ``expr(*values)`` returns the output Value;
+    :meth:`run` returns every node; :meth:`program` (also the repr) is a runnable program reproducing it.
     """
 
     inputs: tuple[np.ndarray, ...]
@@ -195,11 +214,12 @@ class Expression:
     custom: dict[str, Op] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        lines_ok = _sequence_of(self.lines, str) and bool(self.lines) and all(" = " in line for line in self.lines)
+        lines_ok = _sequence_of(self.lines, str) and bool(self.lines) and all(
+            " = " in line or _IN_PLACE.fullmatch(line) for line in self.lines)
         for name, ok, wanted in (
                 ("inputs", _sequence_of(self.inputs, np.ndarray), "a tuple of numpy arrays"),
                 ("constants", _mapping_of(self.constants, np.ndarray), "a dict of names to numpy arrays"),
-                ("lines", lines_ok, "a non-empty tuple of lines 'name = expression'"),
+                ("lines", lines_ok, "a non-empty tuple of lines 'name = expression' (or 'name += expression')"),
                 ("custom", _mapping_of(self.custom, Op), "a dict of names to Ops")):
             if not ok:
                 value = getattr(self, name)
@@ -211,7 +231,7 @@ class Expression:
 
     @property
     def output_name(self) -> str:
-        return self.lines[-1].split(" = ", 1)[0]
+        return _node_name(self.lines[-1])
 
     @cached_property
     def _code(self) -> Any:
@@ -238,7 +258,7 @@ class Expression:
             if reference:  # numpy warns of a mean of an empty slice even where the result is empty, (0, 0) over axis 0
                 warnings.simplefilter("ignore", RuntimeWarning)  # (the engine's, with no numbers to give, does not)
             exec(self._reference_code if reference else self._code, env)
-        names = self.input_names + [line.split(" = ", 1)[0] for line in self.lines]
+        names = self.input_names + [_node_name(line) for line in self.lines]
         return {name: env[name] for name in names}
 
     def constants_as(self, dtype: Any) -> dict[str, np.ndarray]:
@@ -257,6 +277,8 @@ class Expression:
         header = ["import numpy as np", "import tinygrad_edu.functional as F",
                   "from tinygrad_edu import Value, ops", "from tinygrad_edu import losses as L",
                   "from tinygrad_edu.testing import check_gradients"]
+        if any(line.startswith("with no_grad") for line in self.lines):
+            header[2] = "from tinygrad_edu import Value, no_grad, ops"
         header += [_op_source(name, op) for name, op in self.custom.items()]
         if any(re.search(r"\b(inf|nan)\b", line) for line in self.lines):  # a param of inf or nan, as source
             header.append("from numpy import inf, nan")
@@ -352,8 +374,10 @@ class Graph:
         elements = st.floats(low, high).map(lambda x: round(x, 2))
         return self.constant(self.draw(hnp.arrays(np.float64, shape, elements=elements)))
 
-    def add(self, expression: str) -> str | None:
-        """Append ``v… = expression`` if its numpy value is usable (finite, ≤ LIMIT, ≤ MAX_SIZE elements)."""
+    def add(self, expression: str, in_place: str | None = None) -> str | None:
+        """Append ``v… = expression`` if its numpy value is usable (finite, ≤ LIMIT, ≤ MAX_SIZE elements); with
+        ``in_place``, the line ``in_place`` instead (``v5 += c0``), which makes ``expression``'s value the newest
+        node of the name it changes."""
         try:
             value = self.evaluate(expression)
         except (ValueError, TypeError, IndexError, ZeroDivisionError):
@@ -362,39 +386,50 @@ class Graph:
             return None
         if value.size and np.abs(value).max() > LIMIT:
             return None
-        name = f"v{len(self.lines) + len(self.inputs)}"
+        name = f"v{len(self.lines) + len(self.inputs)}" if in_place is None else _node_name(in_place)
         self.used.update(_NODE_NAME.findall(expression))
-        self.lines.append(f"{name} = {expression}")
+        self.lines.append(f"{name} = {expression}" if in_place is None else in_place)
+        self.used.discard(name)  # (changed in place: a new node, which nothing uses yet)
+        self.values.pop(name, None)
         self.values[name] = value
         self._env[name] = value
         return name
 
     @property
     def size(self) -> int:
-        """Nodes so far, inputs included."""
-        return len(self.values)
+        """Nodes so far, inputs included (a line that changes a node in place counts as one)."""
+        return len(self.inputs) + len(self.lines)
+
+    def loose(self) -> list[str]:
+        """The nodes :meth:`finish` joins to the output: those no other node uses yet, newest first, inputs aside
+        unless changed in place (under no_grad: their new numbers count)."""
+        changed = {_node_name(line) for line in self.lines if _IN_PLACE.fullmatch(line)}
+        return [n for n in self.sinks() if n.startswith("v") or n in changed]
 
     def closed_size(self) -> int:
         """Nodes once :meth:`finish` has joined the unused ones (it adds one node when there are several)."""
-        return self.size + (len([n for n in self.sinks() if n.startswith("v")]) > 1)
+        return self.size + (len(self.loose()) > 1)
 
-    def checkpoint(self) -> tuple[int, int, set[str]]:
-        return len(self.lines), len(self.constants), set(self.used)
+    def checkpoint(self) -> tuple[int, int, set[str], dict[str, np.ndarray]]:
+        return len(self.lines), len(self.constants), set(self.used), dict(self.values)
 
-    def rollback(self, checkpoint: tuple[int, int, set[str]]) -> None:
-        """Drop the nodes and constants added since ``checkpoint`` (a builder that failed, or took too many)."""
-        lines, constants, used = checkpoint
-        for name in [line.split(" = ", 1)[0] for line in self.lines[lines:]] + list(self.constants)[constants:]:
-            self.values.pop(name, None)
+    def rollback(self, checkpoint: tuple[int, int, set[str], dict[str, np.ndarray]]) -> None:
+        """Drop the nodes and constants added, and undo the changes in place made, since ``checkpoint`` (a builder
+        that failed, or took too many)."""
+        lines, constants, used, values = checkpoint
+        for name in [n for n in self.values if n not in values] + list(self.constants)[constants:]:
             self.constants.pop(name, None)
             del self._env[name]
         del self.lines[lines:]
         self.used = used
+        self.values = dict(values)
+        self._env.update(values)
 
     def finish(self) -> None:
         """Make every node count: add each unused node, weighted by a random array and summed, to the newest."""
         newest, *others = self.sinks()
-        terms = [f"({n} * {self.array(self.shape(n), 0.1, 1.0)}).sum()" for n in others if n.startswith("v")]
+        loose = self.loose()
+        terms = [f"({n} * {self.array(self.shape(n), 0.1, 1.0)}).sum()" for n in others if n in loose]
         if not terms or self.add(" + ".join([newest] + terms)) is not None:
             return
         # the sum left the safe range (over LIMIT): the loose nodes, left out, had their gradients never checked
@@ -523,6 +558,40 @@ def power(g: Graph, a: str) -> str | None:
         return g.add(f"{_positive(g, a)} ** {g.array(_partner_shape(g, g.shape(a)))}")
     base = g.pick(_broadcasts(g.shape(a))) or a  # a itself fits at least
     return g.add(f"{_positive(g, base)} ** {a}")
+
+
+def in_place(g: Graph, a: str) -> str | None:
+    """a += b, -=, *=, /= (b positive), **= 2 or 3 on a node other nodes may have used (they keep its old value; the
+    new one is a new node), with b a node, number or array that broadcasts to a's shape; on an input no node has used
+    yet, under no_grad, += or -= a number or array (the leaf's own numbers change, and the derivatives are at
+    the new ones).  Not on a node that shares its numbers with another under no_grad (+v, F.identity,
+    ops.broadcast_to)."""
+    leaf = a[0] == "x"  # (only + and −: the derivatives are at the leaf's new numbers, x0 *= 2 would scale them)
+    symbol = g.draw(st.sampled_from(["+", "-"] if leaf else ["+", "-", "*", "/", "**"]))
+    if leaf and a in g.used or _shares_numbers(g, a):
+        return None
+    if symbol == "**":
+        operand = repr(g.draw(st.sampled_from([2, 3])))
+    elif leaf:
+        operand = _number(g) if g.draw(st.booleans()) else g.array(_partner_shape(g, g.shape(a)))
+    else:
+        operand = _operand(g, a, positive=symbol == "/")
+    try:
+        if g.evaluate(f"{a} {symbol} ({operand})").shape != g.shape(a):  # (under no_grad the shape stays)
+            return None
+    except ValueError:  # shapes that do not broadcast
+        return None
+    line = f"{'with no_grad(): ' if leaf else ''}{a} {symbol}= {operand}"
+    return g.add(f"{a} {symbol} ({operand})", in_place=line)
+
+
+def _shares_numbers(g: Graph, a: str) -> bool:
+    """Whether ``a`` is, under no_grad, the same Value as another node or a view of it (changed in place, both
+    would change): +v and F.identity(v) are v itself, ops.broadcast_to(v) a read-only view of v's numbers."""
+    return any(a in _NODE_NAME.findall(line) for line in g.lines if _ALIASING.search(line))
+
+
+_ALIASING = re.compile(r"= (\+[xv]\d+$|F\.identity\(|ops\.broadcast_to\()")
 
 
 def matmul(g: Graph, a: str) -> str | None:
@@ -945,10 +1014,11 @@ def internal(g: Graph, a: str) -> str | None:
     return g.add(f"ops.scatter({a}, shape={(count,) + shape!r}, key={g.draw(st.integers(-count, count - 1))})")
 
 
-#: The node builders, simplest first (hypothesis shrinks toward the start of the table).
+#: The node builders, simplest first (hypothesis shrinks toward the start of the table; in_place, which adds no node,
+#: last: a shrunk graph is then written without it where it can be).
 BUILDERS: tuple[Callable[[Graph, str], str | None], ...] = (
     arithmetic, elementwise, reduction, division, power, reshape, transpose, indexing, matmul, softmax,
-    joining, choosing, cost, numpy_function, internal, custom)
+    joining, choosing, cost, numpy_function, internal, custom, in_place)
 #: How often :func:`_grow` draws each builder: as many times as the ops it writes (elementwise 9, internal 6; matmul,
 #: transpose and indexing twice), so that each op, not each builder, comes up about as often: drawn uniformly, each
 #: element-wise function came up in 1 node of 144, and the small graphs of the second-order check missed some.
