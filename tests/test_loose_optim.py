@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Value, losses, optim
+from tinygrad_edu import Value, losses, no_grad, optim
 from tinygrad_edu.training import DivergenceWarning, fit
 
 
@@ -182,9 +182,9 @@ def test_a_cost_that_turns_nan_after_rising_still_says_the_steps_diverged() -> N
 # --- (6) cross_entropy of one class (one output neuron): a cost of 0 and no gradient, silently ---------------------
 
 
-@pytest.mark.parametrize("labels", [np.zeros(4, dtype=np.int64), [0, 0, 0, 0], Value(np.ones((4, 1))),
+@pytest.mark.parametrize("labels", [np.zeros(4, dtype=np.int64), [0, 0, 0, 0], np.ones((4, 1)),
                                     Value(np.zeros(4), requires_grad=False)],
-                         ids=["class indices", "list", "Value of ones", "Value of indices"])
+                         ids=["class indices", "list", "a column of ones", "Value of indices"])
 def test_cross_entropy_of_one_class_is_refused_with_advice(labels) -> None:
     logits = Value(np.linspace(-1.0, 1.0, 4).reshape(4, 1))
     with pytest.raises(ValueError, match="2 output neurons") as caught:
@@ -193,9 +193,12 @@ def test_cross_entropy_of_one_class_is_refused_with_advice(labels) -> None:
 
 
 def test_cross_entropy_of_one_class_soft_targets_computed_by_a_network_still_cost_0() -> None:
-    """Soft targets computed by another network (a graph, F.softmax(u) of one class): the documented case, kept."""
+    """Soft targets given as a Value (F.softmax(u) of one class): the documented case, kept, under no_grad too (where
+    the softmax records no graph: refusing it there only would make evaluation fail where training ran)."""
     z, u = Value([[3.0], [-2.0]]), Value([[0.5], [1.5]])
     assert float(losses.cross_entropy(z, F.softmax(u, axis=-1))) == 0.0
+    with no_grad():
+        assert float(losses.cross_entropy(z, F.softmax(u, axis=-1))) == 0.0
 
 
 # --- (7) gradient descent and SGD under np.errstate(under="raise"): all or nothing -----------------------------------

@@ -215,9 +215,9 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     A row with no possible class (every logit −inf) or with a logit of +inf has no softmax: its cost is NaN, as in
     PyTorch.  Logits of one class (one output neuron, as scikit-learn's binary classifiers have) have a softmax of
     1, so label 0 would cost 0 with a gradient of 0 and train nothing: every label (class indices, even all 0, and
-    targets of the logits' shape, a column of 0/1 or of only 1s, as data or as a Value of numbers) is refused with the
-    advice to give the network 2 output neurons (soft targets computed by an operation, such as ``F.softmax(u)`` of
-    one class, cost 0, as in PyTorch).  With one output ``z`` (no sigmoid on it) and targets
+    targets of the logits' shape given as data, a column of 0/1 or of only 1s) is refused with the advice to give
+    the network 2 output neurons (soft targets given as a Value, such as ``F.softmax(u)`` of one class, cost 0, as in
+    PyTorch).  With one output ``z`` (no sigmoid on it) and targets
     ``y`` of its shape, the binary cross-entropy
     ``−[y·ln σ(z) + (1 − y)·ln(1 − σ(z))]`` is ``(y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean()``, exact for
     every ``z``, with gradient ``(σ(z) − y)/n``; written with ``z.sigmoid().log()`` it is NaN once σ rounds to 0 or 1.
@@ -244,7 +244,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     data = _labels_array(labels, logits.shape[-1])
     if not data.ndim and logits.shape[0] == 1 < logits.ndim:  # one label for one sample, as for logits of shape (k,)
         data = data.reshape(1)
-    targets = _targets_of_classes(data, logits.shape, computed=isinstance(labels, Value) and labels.op is not None)
+    targets = _targets_of_classes(data, logits.shape, given_as_value=isinstance(labels, Value))
     samples = logits.shape[0] if logits.ndim == 2 else 1
     log_probabilities = F.log_softmax(logits, axis=-1)
     if targets.dtype.kind == "f":  # rows of probabilities: a Value of them keeps its graph (∂C/∂q = −ln softmax / n)
@@ -254,12 +254,13 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
     return (0.0 - picked.sum()) / samples  # (0 − Σ, not −1 · Σ: a sure right answer costs 0.0, not −0.0)
 
 
-def _targets_of_classes(data: np.ndarray, shape: tuple[int, ...], computed: bool) -> np.ndarray:
+def _targets_of_classes(data: np.ndarray, shape: tuple[int, ...], given_as_value: bool) -> np.ndarray:
     """:func:`_targets`, where logits of one class (``shape`` (n, 1)) refuse every label: their softmax is 1, so
     the cost is 0 with a gradient of 0 for labels 0 (class indices, or a column of 1s), and a binary problem's column
-    of 0/1 targets, or a batch of only negatives, trained nothing.  Soft targets ``computed`` by an operation (another
-    network's one-class softmax, a Value with a graph) are kept: a cost of 0, as in PyTorch."""
-    if shape[-1] == 1 and data.shape in (shape, shape[:-1]) and not (computed and data.shape == shape):
+    of 0/1 targets, or a batch of only negatives, trained nothing.  Soft targets of their shape ``given_as_value``
+    (another network's one-class softmax) are kept: a cost of 0, as in PyTorch (under ``no_grad`` as with recording
+    on, where a computed Value and a Value of numbers cannot be told apart)."""
+    if shape[-1] == 1 and data.shape in (shape, shape[:-1]) and not (given_as_value and data.shape == shape):
         raise ValueError(f"cross_entropy: logits of shape {shape} hold one class (one output neuron), whose softmax "
                          "is always 1: label 0 costs 0 with a gradient of 0, so nothing trains, and there is no "
                          "other label; two classes need 2 output neurons, with labels 0 and 1 (or one sigmoid "

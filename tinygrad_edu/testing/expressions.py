@@ -862,7 +862,7 @@ def cost(g: Graph, a: str) -> str | None:
     if kind == "cross_entropy":
         if len(shape) not in (1, 2) or not g.value(a).size:
             return None
-        if g.draw(st.booleans()):
+        if g.draw(st.booleans()) or shape[-1] == 1:  # (class labels for one output neuron are refused: no cost)
             soft = g.pick(lambda v: v.shape == shape) or a  # a itself: the same node on both sides
             return g.add(f"L.cross_entropy({a}, F.softmax({soft}, axis=-1))")
         classes = shape[-1]
