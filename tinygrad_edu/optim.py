@@ -136,6 +136,9 @@ def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.nda
 
 
 _AS_IT_IS = contextlib.nullcontext()
+# One block of each mode for the steps' updates and cost_with_gradient's closure, made once (a block may be entered
+# again, nested too: each entry keeps what it found): making one costs at every update of fit.
+_NOT_RECORDING, _RECORDING = no_grad(), enable_grad()
 
 
 def _whole_update() -> contextlib.AbstractContextManager[None]:
@@ -174,6 +177,10 @@ class _CtrlCHeld:
 
 def _parameters(params: Any, where: str) -> list[Value]:
     """The distinct Values in ``params`` (a Module, or an iterable of Values); possibly none."""
+    # a fast path: a list of distinct Values, as fit gives gradient_norm at every batch, is what the checks below
+    # find it (the copy they make, at once; a Value hashes by identity)
+    if params.__class__ is list and all(p.__class__ is Value for p in params) and len(set(params)) == len(params):
+        return params[:]
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
     if isinstance(params, Value):
@@ -407,14 +414,15 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
     if not callable(closure):
         raise TypeError(f"{where}: the closure must be a function of no arguments that returns the cost, "
                         f"got {type(closure).__name__} {closure!r:.40}")
-    if isinstance(params, Value) or not isinstance(params, Iterable):
+    # (a list, as fit's every batch gives, is passed at once: isinstance of an abstract class is the dearest check)
+    if params.__class__ is not list and (isinstance(params, Value) or not isinstance(params, Iterable)):
         raise TypeError(f"{where}: params must be a list of Values, got {type(params).__name__}")
     params = list(params)  # (walked again after the closure)
     for p in params:
         if not isinstance(p, Value):
             raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
         p.grad = None
-    with enable_grad():
+    with _RECORDING:
         cost = closure()
     if not isinstance(cost, Value):
         raise TypeError(f"{where} must return the cost as a Value (so that it can backpropagate), "
@@ -424,7 +432,7 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
     if not cost.requires_grad:
         raise TypeError(f"{where} must return a cost that depends on the parameters, {_records_nothing(params)}")
     _check_not_backpropagated(cost, where)
-    if any(p.grad is not None for p in params):  # it backpropagated another cost (``return loss * 1.0``)
+    if any([p.grad is not None for p in params]):  # it backpropagated another cost (``return loss * 1.0``)
         # (a recorded gradient: a derivative it took by backward(create_graph=True), du/dx say, reached them too)
         inner = ("; a derivative taken inside it by backward(create_graph=True), such as du/dx of a physics-informed "
                  "cost, adds to the parameters' gradients too: take it with autodiff.gradients(u, [x], "
@@ -949,20 +957,20 @@ class Optimizer:
                 p.zero_grad(set_to_none=False)
 
     def _check_step(self, closure: Any, cost: Any, *, needs_closure: bool = False) -> None:
-        """``step``'s arguments: a closure (a function of no arguments) or None; a cost that is a number or None."""
-        where = f"{type(self).__name__}.step"
+        """``step``'s arguments: a closure (a function of no arguments) or None; a cost that is a number or None.
+        (The step's name is made only for a message: fit's every update passes these checks.)"""
         if closure is None and needs_closure:
-            raise TypeError(f"{where}: needs a closure, a function of no arguments that returns the cost for the "
-                            "current parameters, to try steps")
+            raise TypeError(f"{type(self).__name__}.step: needs a closure, a function of no arguments that returns the "
+                            "cost for the current parameters, to try steps")
         if closure is not None and not callable(closure):
-            raise TypeError(f"{where}: the closure must be a function of no arguments that returns the cost, "
-                            f"got {type(closure).__name__} {closure!r:.40}")
+            raise TypeError(f"{type(self).__name__}.step: the closure must be a function of no arguments that returns "
+                            f"the cost, got {type(closure).__name__} {closure!r:.40}")
         if cost is not None and not _is_cost(cost):
             shown = getattr(cost, "shape", None) or f"{cost!r:.40}"  # (an array by its shape, anything else its repr)
-            raise TypeError(f"{where}: cost= must be the cost at the current parameters (a Value of size 1 or a "
-                            f"number) or None, got {type(cost).__name__} {shown}")
+            raise TypeError(f"{type(self).__name__}.step: cost= must be the cost at the current parameters (a Value of "
+                            f"size 1 or a number) or None, got {type(cost).__name__} {shown}")
         if needs_closure and isinstance(cost, Value):  # the methods that judge their steps by the cost's number
-            self._check_current(cost, where)
+            self._check_current(cost, f"{type(self).__name__}.step")
 
     def _check_current(self, cost: Value, where: str) -> None:
         """A cost= given as a Value must be the cost at the parameters as they are: one computed before a step (or
@@ -1130,7 +1138,7 @@ class Optimizer:
         where the cost is finite (ln softmax(x)[a]): a smaller learning rate would not help there."""
         gradients = self._gradients()
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
-        total = flat.sum(dtype=np.float64)
+        total = np.add.reduce(flat, None, np.float64)  # (flat.sum(dtype=np.float64) without its Python wrapper)
         if not math.isfinite(total) and not np.isfinite(flat).all():
             cause = _log_of_zero(cost, lead="; a logarithm in the cost gave −inf (ln 0)") if isinstance(cost, Value) \
                 else ""
@@ -1280,7 +1288,7 @@ class GradientDescent(Optimizer):
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients(cost)
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
-        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients):
+        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients):
             # every η·∇C first: one that underflows or overflows under a caller's np.errstate(all="raise") raises
             # before any parameter changes (one product a parameter either way)
             steps = [(p, rate * g) for p, g in gradients]
@@ -1323,7 +1331,7 @@ class SGD(Optimizer):
         if momentum:
             for p, g in gradients:
                 self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
-        with _whole_update(), no_grad(), _updating(), _undone_on_error(self, gradients):
+        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients):
             # every velocity and η·v first: one that underflows or overflows under a caller's
             # np.errstate(all="raise") raises before any parameter or velocity changes (as for GradientDescent)
             steps = []
@@ -1389,7 +1397,7 @@ class Adam(Optimizer):
         overflowed: tuple[Value, np.ndarray, np.ndarray] | None = None  # (said after the update, in Adam's words)
         # (a g² that underflows to 0 is harmless, ε dominates √v̂ there: no error under a caller's all="raise" either;
         # one that overflows is said below)
-        with _whole_update(), no_grad(), _updating(over="ignore"), _undone_on_error(self, gradients):
+        with _whole_update(), _NOT_RECORDING, _updating(over="ignore"), _undone_on_error(self, gradients):
             for p, g in gradients:
                 k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
                 if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)

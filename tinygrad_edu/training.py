@@ -334,9 +334,9 @@ class _Run:
             return lambda: self.cost(_not_flat(_forward(self.model, inputs), flat), targets)
         return lambda: self.cost(_forward(self.model, inputs), targets)
 
-    @property
+    @functools.cached_property
     def cost_name(self) -> str:
-        """The cost function's name, for messages."""
+        """The cost function's name, for messages (found once: every batch's ``where`` names it)."""
         return _function_name(self.cost)
 
     def forward_backward(self, closure: Callable[[], Value], episode: int, first: bool, targets: np.ndarray
