@@ -279,6 +279,8 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.checks.text": call(checks.text, "a title", "title", "f"),
         "tinygrad_edu.checks.real_array": call(checks.real_array, [1, 2], "x", "f"),
         "tinygrad_edu.checks.pytorch_keywords": call(checks.pytorch_keywords, lr="say learning_rate="),
+        "tinygrad_edu.checks.looped_over_a_call": call(checks.looped_over_a_call, sys._getframe()),
+        "tinygrad_edu.checks.saved_without_stars": call(checks.saved_without_stars, {"arr_0": np.zeros(2)}),
         "tinygrad_edu.checks.naming_the_file": lambda: (Documented(type(None)), _entered(checks.naming_the_file({}))),
         "tinygrad_edu.checks.readable_int": call(checks.readable_int, 10 ** 30),
         "tinygrad_edu.checks.present": call(checks.present, Value(1.0), ["data", "grad"]),

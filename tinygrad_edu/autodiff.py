@@ -318,7 +318,7 @@ def _calling(f: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], giv
         return f(*args, **kwargs)
     finally:
         for x, old in kept:
-            if x.grad is not old:  # (only then: a .grad another thread's training loop fills is left alone)
+            if x.grad is not old:  # (only then: a .grad that f left as it was is not written)
                 x.grad = old
 
 

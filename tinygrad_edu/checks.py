@@ -29,7 +29,8 @@ __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "p
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
            "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
            "one_argument", "misspelt_keyword", "outside_the_package", "text", "advice_on_import",
-           "unpacked_in_two", "call_under_way", "naming_the_file"]
+           "unpacked_in_two", "call_under_way", "looped_over_a_call",
+           "naming_the_file", "saved_without_stars"]
 
 
 def _shown(value: Any) -> str:
@@ -473,6 +474,28 @@ def call_under_way(frame: FrameType, names: tuple[str, ...], *, looped: bool = F
     return known
 
 
+def looped_over_a_call(frame: FrameType) -> bool:
+    """Whether the loop under way in ``frame`` (its FOR_ITER resumed an iterator) goes through what a call made,
+    ``zip(it, names)`` or ``enumerate(it)``, which take the iterator's items from C and make pairs of their own, not
+    through the iterator itself (``for x, y in it``); in a comprehension too (Python 3.11's runs in a code of its
+    own, given the iterator as ``.0`` by the code that made it; 3.12's, inlined, sets its names aside between
+    GET_ITER and FOR_ITER)."""
+    instructions, at = _under_way(frame)
+    at -= 1
+    while at >= 0 and instructions[at].opname in _SET_ASIDE:
+        at -= 1
+    if at >= 0 and instructions[at].opname == "LOAD_FAST" and instructions[at].argval == ".0" and frame.f_back:
+        instructions, at = _under_way(frame.f_back)  # (under way there: the comprehension's call)
+        at -= 1
+        while at >= 0 and instructions[at].opname == "PRECALL":
+            at -= 1
+    return at >= 1 and instructions[at].opname == "GET_ITER" and instructions[at - 1].opname.startswith("CALL")
+
+
+#: What an inlined comprehension (Python 3.12 on) does between its GET_ITER and its FOR_ITER.
+_SET_ASIDE = frozenset({"LOAD_FAST_AND_CLEAR", "SWAP", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "NOP"})
+
+
 def _under_way(frame: FrameType) -> tuple[list[dis.Instruction], int]:
     """The instructions of ``frame``'s code and the position among them of the one under way (-1 if none)."""
     instructions = list(dis.get_instructions(frame.f_code))
@@ -697,6 +720,19 @@ def outside_the_package() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def saved_without_stars(state: Mapping[str, Any]) -> bool:
+    """Whether ``state`` (what ``np.load`` read, or a dict) holds only ``'arr_0'``, a pickled object: what
+    ``np.savez(path, d)`` writes for a dict ``d``, its ``**`` left out (not an array saved by position,
+    ``np.savez(path, W)``)."""
+    if len(state) != 1 or "arr_0" not in state:
+        return False
+    try:
+        entry = state["arr_0"]
+    except ValueError as error:  # (np.load's refusal of a pickled entry, allow_pickle=False)
+        return "allow_pickle" in str(error)
+    return isinstance(entry, np.ndarray) and entry.dtype == object
 
 
 @contextlib.contextmanager

@@ -265,8 +265,10 @@ def _refused_in_pairs(arrays: Iterator[np.ndarray], *, inner: bool = False, by_n
             raise TypeError("Dataset: x, y = next(iter(ds)) unpacks the inputs, the first of the pair (inputs, "
                             "labels), not the first sample and its label: for those, as PyTorch's next(iter(ds)), "
                             "x, y = ds.inputs[0], ds.labels[0]; for the arrays, inputs, labels = ds")
-        # (by_next too: it = iter(ds) kept, then for x, y in it)
-        if _unpacked_in_two(under_way=("FOR_ITER",), inner=inner):
+        # (by_next too: it = iter(ds) kept, then for x, y in it; not zip(it, names) or enumerate(it), whose loops
+        # unpack their own pairs; frame 1: the loop that resumed this generator)
+        if _unpacked_in_two(under_way=("FOR_ITER",), inner=inner) and not (
+                by_next and checks.looped_over_a_call(sys._getframe(1))):
             spelled = "for i, (x, y) in enumerate(ds)" if inner else "for x, y in reversed(ds)" if backwards \
                 else "for x, y in iter(ds)" if by_next else "for x, y in ds"
             fix = "for i, (x, y) in enumerate(zip(ds.inputs, ds.labels))" if inner else \

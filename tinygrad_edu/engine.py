@@ -2432,7 +2432,14 @@ def _read_only_for_the_walk(output: Value) -> list[np.ndarray]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        arrays = [node._data, *(x for x in (node._params or _NO_PARAMS).values() if isinstance(x, np.ndarray))]
+        arrays = [node._data]
+        given = list((node._params or _NO_PARAMS).values())
+        while given:  # (saved= may be a tuple of arrays, (out, (a, b)) of a saving forward)
+            x = given.pop()
+            if isinstance(x, np.ndarray):
+                arrays.append(x)
+            elif isinstance(x, (tuple, list)):
+                given.extend(x)
         for parent in _inputs(node):
             if parent.__class__ is np.ndarray:
                 arrays.append(parent)

@@ -635,7 +635,7 @@ def _check_names(owner: str, params: Mapping[str, Value], state: Mapping[str, An
     # an optimizer's state_dict() (its kind, parameter count, settings…): with strict=False none of it would be loaded
     optimizer_state = len(missing) == len(params) and {"optimizer", "parameter_count"} <= set(extra)
     # a dict saved whole by np.savez(path, model.state_dict()) (its one entry arr_0): with strict=False, as above
-    saved_whole = extra == ["arr_0"] and len(missing) == len(params)
+    saved_whole = len(missing) == len(params) and checks.saved_without_stars(state)
     if not (strict or counted_from_0 or pytorch_names or optimizer_state or saved_whole) or not (missing or extra):
         return _IncompatibleKeys(missing, extra)
     parts = ([f"missing {checks.listed(missing)}"] if missing else []) + (

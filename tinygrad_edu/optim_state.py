@@ -91,7 +91,7 @@ def load_state_dict(optimizer: Any, state: Mapping[str, Any]) -> None:
 def _check_keys(optimizer: Any, state: Mapping[str, Any], where: str) -> None:
     """The state is one of this kind of optimizer, for as many parameters, with exactly the keys it needs."""
     kind, params = type(optimizer).__name__, optimizer.params
-    if len(state) == 1 and "arr_0" in state:  # (np.savez(path, opt.state_dict()): the ** forgotten)
+    if checks.saved_without_stars(state):  # (np.savez(path, opt.state_dict()): the ** forgotten)
         raise ValueError(f"{where}: missing 'optimizer' and 'parameter_count': "
                          + write_instead.SAVED_WITHOUT_STARS.format(who="opt"))
     if "optimizer" not in state and "parameter_count" not in state:  # a model's state, a PyTorch optimizer's, …
