@@ -69,7 +69,7 @@ def test_reading_an_inputs_file_holds_at_most_about_twice_its_size(tmp_path) -> 
 
 
 def test_the_numbers_read_are_numpys_for_any_layout(tmp_path) -> None:
-    text = "0.5, 1.25\t-3e-2\n\n 7,8 , 9\r\n1_000\n"
+    text = "0.5, 1.25\t-3e-2\n\n 7,8 , 9\r\n1000\n"  # (1_000, which numpy.loadtxt refuses, is refused since round 43)
     path = tmp_path / "mixed.txt"
     path.write_bytes(text.encode())
     read, counts = cli._read_numbers(str(path))

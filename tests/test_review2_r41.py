@@ -28,7 +28,8 @@ def test_the_coarse_values_note_names_cancellation_in_float64_not_only_float32()
     assert "doubles each time the step is halved" in message, message
     note = message[message.index("doubles each time"):]
     assert "cancel" in note, note
-    assert "sit at a kink" not in message and "the derivative is not shown to be wrong" in message
+    # (since round 43 the note says "shown neither wrong nor right": a wrong derivative can hide in such rounding)
+    assert "sit at a kink" not in message and "the derivative is shown neither wrong nor right" in message
     # the analytic slope the table shows is the closed form 2x = 3.4
     assert "3.4" in message
 
