@@ -163,7 +163,8 @@ def test_a_state_saved_without_its_stars_is_said_to_be_one_and_the_advice_recove
     assert "no optimizer's state_dict()" not in message and "loaded by the model" not in message
     assert "np.savez(path, **" in message and "'arr_0'" in message
     assert _bits(fresh.state_dict()) == before
-    fresh.load_state_dict(np.load(path, allow_pickle=True)["arr_0"].item())  # the recovery the message gives
+    with np.load(path, allow_pickle=True) as archive:  # the recovery the message gives (closed: no ResourceWarning)
+        fresh.load_state_dict(archive["arr_0"].item())
     assert _bits(fresh.state_dict()) == _bits(opt.state_dict())
 
     np.savez(tmp_path / "model.npz", net.state_dict())  # the model's state, the same way
@@ -172,5 +173,6 @@ def test_a_state_saved_without_its_stars_is_said_to_be_one_and_the_advice_recove
     for strict in (True, False):  # (strict=False too: it would load nothing, and say only that arr_0 is unexpected)
         with np.load(tmp_path / "model.npz") as state, pytest.raises(ValueError, match=r"np\.savez\(path, \*\*"):
             model.load_state_dict(state, strict=strict)
-    model.load_state_dict(np.load(tmp_path / "model.npz", allow_pickle=True)["arr_0"].item())
+    with np.load(tmp_path / "model.npz", allow_pickle=True) as archive:
+        model.load_state_dict(archive["arr_0"].item())
     assert _bits(model.state_dict()) == _bits(net.state_dict())

@@ -88,9 +88,29 @@ def test_an_array_saved_by_position_is_not_called_a_dict_saved_without_its_stars
     np.savez(path, layer.weights.data)
     optimizer = optim.SGD(layer.parameters(), learning_rate=0.1)
     for load in (layer.load_state_dict, optimizer.load_state_dict):
-        with pytest.raises(ValueError) as caught:
-            load(np.load(path))
+        with np.load(path) as state, pytest.raises(ValueError) as caught:  # (closed: no ResourceWarning later)
+            load(state)
         assert "the ** left out" not in str(caught.value), load
     np.savez(path, layer.state_dict())  # the slip itself: still explained
-    with pytest.raises(ValueError, match=r"the \*\* left out"):
-        layer.load_state_dict(np.load(path))
+    with np.load(path) as state, pytest.raises(ValueError, match=r"the \*\* left out"):
+        layer.load_state_dict(state)
+
+
+def test_a_view_of_a_broadcast_changed_in_place_under_no_grad_is_named_and_the_fuzzer_draws_none() -> None:
+    """Under no_grad a reshape of ops.broadcast_to's (1, 2, 1) stays a view with a stride of 0, read-only: v **= 2
+    is refused (PyTorch refuses an in-place change of an expanded view too), with words that fit, not "given as its
+    data"; and the fuzzer, which found it under the thorough profile, no longer draws an in-place line on such a
+    node (its finite differences run under no_grad)."""
+    from tinygrad_edu import Value, no_grad, ops
+    from tinygrad_edu.testing import expressions
+
+    with no_grad():
+        v6 = ops.broadcast_to(Value(np.ones((1, 1, 1))) * 2.0, shape=(1, 2, 1)).reshape(2)
+        with pytest.raises(ValueError, match=r"view of a broadcast, which PyTorch refuses in place too \(write "
+                                             r"v = v ∘ b, a new Value\)"):
+            v6 **= 2
+    graph = expressions.Graph(draw=None, inputs=[np.zeros(1)], custom={})  # type: ignore[arg-type]
+    graph.lines = ["v1 = x0 + x0", "v2 = ops.broadcast_to(v1, shape=(1, 2, 1))", "v3 = np.reshape(v2, (2,))",
+                   "v4 = v3.T", "v5 = v3.exp()"]
+    assert [expressions._shares_numbers(graph, name) for name in ("v1", "v2", "v3", "v4", "v5")] == [
+        True, True, True, True, False]

@@ -2211,7 +2211,9 @@ def _update(op: Op, value: Value, other: Any) -> None:
     try:
         _IN_PLACE_UFUNCS[op](data, other._data if isinstance(other, Value) else other, data)  # (out=data)
     except (TypeError, ValueError, OverflowError) as error:  # (OverflowError: a Python int beyond float)
-        shared = "" if data.flags.writeable else "; its numbers are a read-only array, given as its data"
+        shared = "" if data.flags.writeable else (  # (an array given read-only, or a view of a broadcast)
+            "; its numbers are read-only: an array given as its data (give it a copy, v.data = v.data.copy()) or a "
+            "view of a broadcast, which PyTorch refuses in place too (write v = v ∘ b, a new Value)")
         raise _refused(error, f"{op.name} in place: cannot change a Value of shape {value.shape} and dtype "
                               f"{value.dtype} by {_shaped(other)}{shared}") from None
 
