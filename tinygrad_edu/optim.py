@@ -395,14 +395,14 @@ _DIVERGED = "the steps diverged; try a smaller learning rate or step size"
 
 
 def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], where: str, *,
-                       hint: str | Callable[[], str] = _DIVERGED) -> tuple[Value, float]:
+                       hint: str | Callable[[], str | None] = _DIVERGED) -> tuple[Value, float]:
     """Forward and backward at the current point: forget the gradients of ``params``, compute ``closure()`` and
     backpropagate it.  Returns the cost and its float.  The closure runs with recording on, as PyTorch's optimizers
     run theirs, so a step (and ``fit``) works inside ``no_grad()`` too.
 
     The cost must be a Value of one number that depends on the parameters; NaN or inf raises
     ``FloatingPointError`` (ending with ``hint``, the likely cause, or what the function ``hint`` returns, called
-    only then) before any backward pass.  ``where`` names
+    only then: None for the usual cause, that the steps diverged) before any backward pass.  ``where`` names
     the function in the messages.
 
         >>> from tinygrad_edu import Value
@@ -443,7 +443,8 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
                          "unchanged")
     number = float(cost.item())
     if not math.isfinite(number):
-        raise FloatingPointError(f"{where} gave a cost of {number}: {hint() if callable(hint) else hint}"
+        said = hint() if callable(hint) else hint
+        raise FloatingPointError(f"{where} gave a cost of {number}: {_DIVERGED if said is None else said}"
                                  f"{_log_of_zero(cost)}")
     cost.backward()
     return cost, number

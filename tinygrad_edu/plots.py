@@ -918,12 +918,10 @@ def _plain_tick_labels(ax: Axes) -> None:
 
 
 # --- activation functions ----------------------------------------------------------------------------------
-def _layers_slope(drawn: float) -> str:
+def _layers_slope(drawn: float, leaky_relu: Callable[..., Any]) -> str:
     """For the title, where the slope drawn is not the one a layer's ``activation="leaky_relu"`` uses (the default
-    of ``functional.leaky_relu``), that one: a student read the drawing's 0.1 as the layers' slope."""
-    from tinygrad_edu import functional as F
-
-    used = inspect.signature(F.leaky_relu).parameters["negative_slope"].default
+    of ``leaky_relu``, functional's), that one: a student read the drawing's 0.1 as the layers' slope."""
+    used = inspect.signature(leaky_relu).parameters["negative_slope"].default
     return "" if drawn == used else f", {used:g} in layers"
 
 
@@ -948,7 +946,7 @@ def plot_activations(names: Sequence[str] | None = None, *, x_range: tuple[float
     available = {"sigmoid": ("sigmoid σ(x) = 1/(1+e⁻ˣ)", F.sigmoid),
                  "relu": ("ReLU max(x, 0)", F.relu),
                  "tanh": ("tanh x", F.tanh),
-                 "leaky_relu": (f"leaky ReLU (slope {negative_slope:g}){_layers_slope(negative_slope)}",
+                 "leaky_relu": (f"leaky ReLU (slope {negative_slope:g}){_layers_slope(negative_slope, F.leaky_relu)}",
                                 lambda v: F.leaky_relu(v, negative_slope=negative_slope)),
                  "softplus": ("softplus ln(1+eˣ)", F.softplus)}
     names = list(available) if names is None else list(names)

@@ -311,14 +311,15 @@ class _Run:
     bar: Any = None  # the progress bar, if any: mini-batches show the batch under way on it (_show_batch)
     history: History | None = None  # the episodes so far (for the message of a cost that turns NaN or inf)
 
-    def not_finite_hint(self) -> str:
-        """Why the cost turned NaN or inf after updates: the steps diverged, the usual cause; but where the cost
-        was falling up to the episode before (a cost function undefined beyond some point, ln of a negative number),
-        what happened: the last finite cost and the step size that led here."""
+    def not_finite_hint(self) -> str | None:
+        """Why the cost turned NaN or inf after updates: None for the usual cause, that the steps diverged (said by
+        cost_with_gradient); but where the cost was falling up to the episode before (a cost function undefined
+        beyond some point, ln of a negative number), what happened: the last finite cost and the step size that led
+        here."""
         history = self.history
         costs = [] if history is None else history.cost
         if len(costs) < 2 or not costs[-1] < costs[-2]:
-            return _STEPS_DIVERGED
+            return None
         assert history is not None
         step = history.step_size[-1]
         taken = f", then a step of size {step:g}" if isinstance(step, float) else ", then a step"
@@ -859,9 +860,6 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
                           or bool(getattr(optimizer, "proposals", 0)))
     return run
 
-
-#: The likely cause of a NaN or infinite cost after updates (see _Run.not_finite_hint for the exception).
-_STEPS_DIVERGED = "the steps diverged; try a smaller learning rate or step size"
 
 # One episode: (the cost, ‖∇C‖, the step size, why training stops here or "").
 _Episode = tuple[float, float, float | None, str]
