@@ -2778,11 +2778,14 @@ def _refuse_pytorch_words(name: str, keywords: dict[str, Any], axis: Any, keepdi
     """The TypeError of ``v.sum(dim=1, keepdim=True)`` and its kind: the whole call in numpy's words to write."""
     axis, keepdims = keywords.get("dim", axis), keywords.get("keepdim", keepdims)
     axis = tuple(axis) if isinstance(axis, list) else axis  # (PyTorch's dim=[2, 3]: axis takes a tuple)
+    every = isinstance(axis, tuple) and not axis  # (PyTorch's dim=() reduces every axis, numpy's axis=() none)
+    axis = None if every else axis
+    note = " (PyTorch's dim=() reduces every axis, where numpy's axis=() reduces none)" if every else ""
     written = ", ".join([f"axis={axis!r}"] * (axis is not None) + [f"keepdims={keepdims!r}"] * (keepdims is not False))
     if "dim" in keywords and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: values and indices)
-        if isinstance(axis, tuple) and len(axis) != 1:  # (PyTorch's amax; numpy's argmax takes a single axis)
+        if every or isinstance(axis, tuple) and len(axis) != 1:  # (PyTorch's amax; numpy's argmax: one axis)
             raise TypeError(f"{name}: there is no dim= here; v.{name}({written}) gives the values alone (PyTorch's "
-                            f"a{name}: its {name} takes one dim, with indices along it)")
+                            f"a{name}: its {name} takes one dim, with indices along it){note}")
         one = ", ".join([f"axis={axis[0] if isinstance(axis, tuple) else axis!r}"] * (axis is not None)
                         + [f"keepdims={keepdims!r}"] * (keepdims is not False))  # (argmax takes no tuple, (1,) too)
         raise TypeError(f"{name}: there is no dim= here; v.{name}({written}) gives the values alone, and "
@@ -2791,7 +2794,7 @@ def _refuse_pytorch_words(name: str, keywords: dict[str, Any], axis: Any, keepdi
     words = " and ".join(f"{'axis' if key == 'dim' else 'keepdims'}=" for key in keys)
     are = "they are" if len(keys) == 2 else "it is"
     raise TypeError(f"{name}: there is no {' and no '.join(f'{key}=' for key in keys)} here, {are} called {words} "
-                    f"(numpy's word{'s' * (len(keys) == 2)}): write v.{name}({written})")
+                    f"(numpy's word{'s' * (len(keys) == 2)}): write v.{name}({written}){note}")
 
 
 def _data_of(x: Any) -> Any:
