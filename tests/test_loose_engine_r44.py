@@ -3,6 +3,8 @@
 - ``v.sum(dim=())`` (and mean, max, min) was told to write ``axis=()``, which reduces nothing in numpy, where
   PyTorch's ``dim=()`` reduces every axis: the advice now names the call that gives PyTorch's result, and every
   advice of the kind is run here against PyTorch's own answer.
+- ``float(f"{x:.3f}")`` in a custom vjp was a silent 0 at order 2 (the recorded pass's Value formatted, then read
+  back as a constant): it is refused there as ``float(x)`` is, while the formatted text still prints.
 """
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference
 
-from tinygrad_edu import Value
+from tinygrad_edu import Op, Value
+from tinygrad_edu.autodiff import grad, hessian
 
 _X = np.arange(24.0).reshape(2, 3, 4) * np.array([1.0, -1.0, 0.5, 2.0])  # (no ties: one maximum per row)
 
@@ -68,3 +72,40 @@ def test_the_indices_it_advises_are_pytorchs_indices(name: str, dim: Any, keepdi
     one = dim[0] if isinstance(dim, (tuple, list)) else dim
     theirs = getattr(torch.from_numpy(_X), name)(dim=one, keepdim=keepdim).indices.numpy()
     np.testing.assert_array_equal(eval(found.group(0), {"v": v}), theirs, err_msg=found.group(0))
+
+
+# --- float(f"{x:.3f}") in a vjp that a recorded pass runs -----------------------------------------------------------
+def _square_by(read: Any) -> Op:
+    """x² whose vjp reads x back from its text by ``read`` (first order right to 3 digits; second order: 2)."""
+    return Op("square_by_text", lambda x: x * x, lambda g, out, x: g * 2 * read(x))
+
+
+@pytest.mark.parametrize("read", [lambda x: float(f"{x:.12f}"), lambda x: float(format(x, ".12f")),
+                                  lambda x: float("{:.12f}".format(x))],  # noqa: UP032
+                         ids=["f-string", "format", "str.format"])
+def test_a_number_read_back_from_a_values_text_in_a_recorded_vjp_is_refused_not_a_silent_zero(read: Any) -> None:
+    op = _square_by(read)
+    first = float(grad(op)(0.7).data)  # (first order: the vjp gets arrays, and their text reads back fine)
+    assert first == pytest.approx(float(central_difference(lambda v: float(v) ** 2, np.array(0.7))), rel=1e-8)
+    with pytest.raises(TypeError, match=r"^square_by_text: its vjp cannot be differentiated: "
+                       r"float\(f'\{x:…\}'\): grad\(grad\(f\)\), hessian and create_graph=True run the vjp on "
+                       r"Values.*silent 0"):
+        grad(grad(op))(0.7)
+    with pytest.raises(TypeError, match="silent 0"):
+        hessian(op)(0.7)
+
+
+def test_an_int_read_back_from_a_values_text_is_refused_too() -> None:
+    op = _square_by(lambda x: int(f"{x:.0f}"))
+    assert float(grad(op)(3.0).data) == 6.0
+    with pytest.raises(TypeError, match=r"int\(f'\{x:…\}'\)"):
+        grad(grad(op))(3.0)
+
+
+def test_the_text_still_prints_inside_and_reads_back_once_the_pass_is_over() -> None:
+    shown: list[str] = []
+    op = Op("shown_square", lambda x: x * x, lambda g, out, x: (shown.append(f"{x:.3f}"), g * 2 * x)[1])
+    assert float(grad(grad(op))(0.7).data) == 2.0  # (d²/dx² x², exactly)
+    assert shown[-1] == "0.700" and f"[{shown[-1]}]" == "[0.700]" and shown[-1].upper() == "0.700"
+    assert [float(text) for text in shown] == [0.7] * len(shown)  # (outside the vjp: a number again)
+    assert type(f"{Value(0.7):.3f}") is str and float(f"{Value(0.7):.3f}") == 0.7  # (outside any vjp: plain text)

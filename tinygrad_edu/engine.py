@@ -1153,6 +1153,23 @@ def _set_data(value: Value, numbers: Any) -> None:
         _changed_with(value)  # a fast path: while no Value was detached, no call)
 
 
+class _Shown(str):
+    """The text of ``f"{x:.3f}"``, of a Value ``x`` that requires a gradient, inside a vjp that a recorded pass runs:
+    text for a print, which refuses to be read back as a number there, ``float(f"{x:.3f}")``, as ``float(x)`` is
+    refused (``_number_in_a_vjp``): the number would be a constant to the pass, a silent 0 at the next order."""
+
+    def __float__(self) -> float:
+        return float(self._read("float"))
+
+    def __int__(self) -> int:
+        return int(self._read("int"))
+
+    def _read(self, where: str) -> str:
+        if _RECORDED_VJP.get() is not None:
+            raise _number_in_a_vjp(f"{where}(f'{{x:…}}')")
+        return str(self)  # (outside the vjp, later: read as the text it is)
+
+
 class Value:
     """A number or a numpy array that remembers how it was computed, so that it can backpropagate.
 
@@ -1437,13 +1454,15 @@ class Value:
         return self._data.item()
 
     def __format__(self, spec: str) -> str:
-        """``f"{cost:.4f}"`` formats a single number, as a 0-d tensor does in PyTorch; ``f"{v}"`` is the repr."""
+        """``f"{cost:.4f}"`` formats a single number, as a 0-d tensor does in PyTorch; ``f"{v}"`` is the repr.  In a
+        vjp that a recorded pass runs, the text is for a print: ``float(f"{x:.3f}")`` is refused, as ``float(x)``."""
         if not spec:
             return repr(self)
         if self._data.size != 1:
             raise TypeError(f"format: {spec!r} formats a single number; this Value has shape {self.shape}: "
                             "format its .data, or one element")
-        return format(self._data.item(), spec)
+        text = format(self._data.item(), spec)
+        return _Shown(text) if self.requires_grad and _RECORDED_VJP.get() is not None else text
 
     def __bool__(self) -> bool:
         """As numpy: the truth of a single number; for more, say ``(v > 0).any()`` or ``.all()``."""
