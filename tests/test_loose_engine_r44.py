@@ -5,17 +5,21 @@
   advice of the kind is run here against PyTorch's own answer.
 - ``float(f"{x:.3f}")`` in a custom vjp was a silent 0 at order 2 (the recorded pass's Value formatted, then read
   back as a constant): it is refused there as ``float(x)`` is, while the formatted text still prints.
+- A transform puts its arguments' ``.grad`` back after ``f`` by plain assignment, so another thread's write to one
+  meanwhile is undone: the docs (autodiff's and the README's) now say so and what to pass instead.
 """
 from __future__ import annotations
 
 import re
+import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from helpers_gradients import central_difference
 
-from tinygrad_edu import Op, Value
+from tinygrad_edu import Op, Value, autodiff
 from tinygrad_edu.autodiff import grad, hessian
 
 _X = np.arange(24.0).reshape(2, 3, 4) * np.array([1.0, -1.0, 0.5, 2.0])  # (no ties: one maximum per row)
@@ -109,3 +113,43 @@ def test_the_text_still_prints_inside_and_reads_back_once_the_pass_is_over() -> 
     assert shown[-1] == "0.700" and f"[{shown[-1]}]" == "[0.700]" and shown[-1].upper() == "0.700"
     assert [float(text) for text in shown] == [0.7] * len(shown)  # (outside the vjp: a number again)
     assert type(f"{Value(0.7):.3f}") is str and float(f"{Value(0.7):.3f}") == 0.7  # (outside any vjp: plain text)
+
+
+# --- a transform's put-back of its arguments' .grad, against another thread's write --------------------------------
+def _grad_while_another_thread_writes(argument: Any, w: Value) -> Value:
+    """grad(Σp²) at ``argument``, while another thread sets ``w.grad`` to [7, 7] during f (which calls no backward)."""
+    inside, written = threading.Event(), threading.Event()
+
+    def f(p: Value) -> Value:
+        inside.set()
+        assert written.wait(10)
+        return (p * p).sum()
+
+    def trainer() -> None:
+        assert inside.wait(10)
+        w.grad = np.array([7.0, 7.0])
+        written.set()
+
+    thread = threading.Thread(target=trainer)
+    thread.start()
+    try:
+        return grad(f)(argument)
+    finally:
+        thread.join()
+
+
+def test_another_threads_write_to_an_arguments_grad_during_f_is_undone_as_the_docs_say() -> None:
+    w = Value([1.0, 2.0])
+    w.grad = np.array([5.0, 5.0])
+    np.testing.assert_array_equal(_grad_while_another_thread_writes(w, w).data, [2.0, 4.0])
+    np.testing.assert_array_equal(w.grad, [5.0, 5.0])  # (the other thread's [7, 7]: replaced)
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    for text in (" ".join((autodiff.__doc__ or "").split()), readme):
+        assert "another thread gives an argument while" in text, text[:80]
+        assert "is replaced by the one from before the call" in text
+    # what they say to pass instead keeps the other thread's write
+    np.testing.assert_array_equal(_grad_while_another_thread_writes(w.detach(), w).data, [2.0, 4.0])
+    np.testing.assert_array_equal(w.grad, [7.0, 7.0])
+    w.grad = np.array([5.0, 5.0])
+    np.testing.assert_array_equal(_grad_while_another_thread_writes(w.data, w).data, [2.0, 4.0])
+    np.testing.assert_array_equal(w.grad, [7.0, 7.0])

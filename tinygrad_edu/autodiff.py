@@ -23,7 +23,9 @@ no ``functional_call``: ``gradients(cost, list(params.values()))`` with ``params
 before, so a transform never leaves stale gradients behind or adds to yours.  (A ``backward()`` that ``f`` calls
 itself adds to the ``.grad`` of every leaf it reaches, as anywhere: the transforms put back their arguments', not
 those of Values ``f`` uses from outside, a model's weights; inside ``f``, ``gradients(y, [p], create_graph=True)``
-gives the derivative and writes no ``.grad``.)  The transforms differentiate fresh
+gives the derivative and writes no ``.grad``.  That put-back is a plain assignment after ``f`` returns: a ``.grad`` that
+another thread gives an argument while ``f`` runs is replaced by the one from before the call, even where ``f`` calls
+no ``backward()``; pass such a Value's ``.detach()``, or ``.data``.)  The transforms differentiate fresh
 copies of the arguments; when ``f``'s result also depends on Values of yours (an argument that is a Value requiring
 a gradient, or one ``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and
 stays connected to them, so it can be differentiated again; with only numbers and arrays it is a constant
@@ -312,7 +314,8 @@ def _input(x: Any, name: str, position: int) -> Value:
 def _calling(f: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], given: list[Any]) -> Any:
     """``f(*args, **kwargs)``, with the ``.grad`` of the Values among the arguments ``given`` to the transform put
     back as it was afterwards: a ``backward()`` that f calls itself (to read ``p.grad``, as ``backward(
-    create_graph=True)`` lets it) goes through the copies to the caller's Values and adds to their ``.grad``."""
+    create_graph=True)`` lets it) goes through the copies to the caller's Values and adds to their ``.grad``.  Which
+    write was f's is not known here (the walk does not report it), so another thread's write meanwhile is undone too."""
     kept = [(x, x.grad) for x in given if isinstance(x, Value)]
     try:
         return f(*args, **kwargs)
