@@ -7,6 +7,8 @@
   back as a constant): it is refused there as ``float(x)`` is, while the formatted text still prints.
 - A transform puts its arguments' ``.grad`` back after ``f`` by plain assignment, so another thread's write to one
   meanwhile is undone: the docs (autodiff's and the README's) now say so and what to pass instead.
+- ``v.size(0)`` (PyTorch's) fails with Python's "'int' object is not callable", and ``repr(v)`` does not paste back:
+  both left as they are (see the docstrings), which now say what to write, run here.
 """
 from __future__ import annotations
 
@@ -153,3 +155,26 @@ def test_another_threads_write_to_an_arguments_grad_during_f_is_undone_as_the_do
     w.grad = np.array([5.0, 5.0])
     np.testing.assert_array_equal(_grad_while_another_thread_writes(w.data, w).data, [2.0, 4.0])
     np.testing.assert_array_equal(w.grad, [7.0, 7.0])
+
+
+# --- what the docstrings of size and repr say to write --------------------------------------------------------------
+def test_size_says_what_pytorchs_size_calls_are_here_and_they_give_pytorchs_numbers() -> None:
+    torch = pytest.importorskip("torch")
+    doc = " ".join((Value.size.__doc__ or "").split())
+    assert "PyTorch's ``x.size(0)`` is ``v.shape[0]``" in doc and "its ``x.size()`` is ``v.shape``" in doc, doc
+    v, t = Value(_X), torch.from_numpy(_X)
+    assert v.shape[0] == t.size(0) and v.shape == tuple(t.size()) and v.size == t.numel()
+    with pytest.raises(TypeError, match="'int' object is not callable"):  # (what the docstring says it gives)
+        v.size(0)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("make", [lambda: Value(np.arange(7.0).reshape(7, 1), label="w"),
+                                  lambda: Value(np.float32([1.5, 2.0]), requires_grad=False), lambda: Value(2.0)])
+def test_repr_says_it_is_for_reading_and_what_it_says_to_write_makes_the_same_value(make: Any) -> None:
+    doc = " ".join((Value.__repr__.__doc__ or "").split())
+    assert "for reading, not for pasting back" in doc, doc
+    written = re.search(r"``(Value\(v\.data, [^`]*\))``", doc)
+    assert written is not None, doc
+    v = make()
+    again = eval(written.group(1), {"Value": Value, "v": v})
+    assert repr(again) == repr(v) and again.dtype == v.dtype and again.data is not v.data

@@ -1266,7 +1266,9 @@ class Value:
 
     @property
     def size(self) -> int:
-        """The number of elements of ``data``."""
+        """The number of elements of ``data``, numpy's (PyTorch's ``x.numel()``): an int, not PyTorch's method, so
+        ``v.size(0)`` fails with Python's "'int' object is not callable"; PyTorch's ``x.size(0)`` is ``v.shape[0]``
+        here, and its ``x.size()`` is ``v.shape``."""
         return self._data.size
 
     @property
@@ -1533,7 +1535,9 @@ class Value:
     def __repr__(self) -> str:
         """``Value(data=…, grad=…)``: numbers shown briefly but never so rounded that different ones look equal,
         brackets kept (``[2.5]`` is not ``2.5``), the shape of an array shown in part, a float32 dtype, a frozen
-        Value, a gradient that is itself a Value (``create_graph=True``) and the label named."""
+        Value, a gradient that is itself a Value (``create_graph=True``) and the label named.  micrograd's form, for
+        reading, not for pasting back (numpy prints no commas, and a new Value takes no ``grad=``, which ``Value``
+        says): the same Value anew is ``Value(v.data, requires_grad=v.requires_grad, label=v.label)`` (a copy)."""
         if not hasattr(self, "_data"):  # Value.__new__ alone, or a subclass whose __init__ raised before Value's
             return "Value(<not initialised>)"
         data = printing.array_text(self._data, printing.TEXT_SUMMARY).replace("\n", "")
