@@ -112,10 +112,21 @@ def _updating(over: Literal["ignore"] | None = None) -> Any:
     return _AS_IT_IS if over is None else np.errstate(over=over, under="ignore")
 
 
-def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Any:
+def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]], *,
+                     errstate: bool = False) -> Any:
     """Around the updates of a step: under ``detect_anomaly``, where an update to NaN or inf raises, the parameters
-    updated before it and the state kept for them are put back, so that the refused step changes nothing."""
-    return _put_back_on_error(optimizer, gradients) if is_anomaly_enabled() else _AS_IT_IS
+    updated before it and the state kept for them are put back, so that the refused step changes nothing; with
+    ``errstate`` (SGD's) also under a caller's ``np.errstate(over="raise")`` (or ``under=``, ``invalid=``), where
+    ``x − η·v`` can overflow after the parameters before it changed (the check costs about 1 µs a step)."""
+    if is_anomaly_enabled() or errstate and _raises_in_updates():
+        return _put_back_on_error(optimizer, gradients)
+    return _AS_IT_IS
+
+
+def _raises_in_updates() -> bool:
+    """Whether numpy's error state (a caller's np.errstate) raises on an overflow, underflow or invalid result."""
+    state = np.geterr()
+    return "raise" in (state["over"], state["under"], state["invalid"])
 
 
 @contextlib.contextmanager
@@ -126,13 +137,39 @@ def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.nda
     numbers, states = [p.data.copy() for p, _ in gradients], optimizer._parameter_states()
     try:
         yield
-    except BaseException:
+    except BaseException as error:
+        numpys = isinstance(error, FloatingPointError) and " encountered in " in str(error)  # (np.errstate's)
+        failed = next((i for i, (p, _) in enumerate(gradients) if numpys and not np.isfinite(p.data).all()), None)
         for (p, _), kept in zip(gradients, numbers, strict=True):
             if p.data.flags.writeable:  # (a read-only one was refused, unchanged)
                 p.data[...] = kept
         optimizer._set_parameter_states(states)
         optimizer._stepped = [], 0.0
+        if numpys:
+            raise _update_refused(optimizer, gradients, failed, str(error)) from error
         raise
+
+
+def _update_refused(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]], failed: int | None,
+                    said: str) -> FloatingPointError:
+    """The error for an update that numpy refused under a caller's ``np.errstate(...="raise")`` (``said``: numpy's
+    words), naming the parameter whose new numbers overflowed (``failed``, its place among ``gradients``)."""
+    where = f"{type(optimizer).__name__}.step"
+    if said.startswith("underflow"):  # (η·v below the smallest normal number: it rounds towards 0, no harm done)
+        return FloatingPointError(f"{where}: the update x ← x − η·v underflowed ({said}): some numbers of the step "
+                                  "are too small for the dtype and round towards 0, which is harmless here, but the "
+                                  "caller's np.errstate(under='raise') makes it an error: wrap the step in "
+                                  "np.errstate(under='ignore'); the parameters are unchanged")
+    if failed is None:
+        whose = ""
+    else:
+        p = gradients[failed][0]
+        i = next(i for i, q in enumerate(optimizer.params) if q is p)
+        whose = (f" for {_parameter(i, p)}, beyond {p.dtype}'s largest number "
+                 f"{float(np.finfo(p.dtype).max):.3g}" if p.dtype.kind == "f" else f" for {_parameter(i, p)}")
+    return FloatingPointError(f"{where}: the update x ← x − η·v gave numbers that are not finite{whose} ({said}, "
+                              "under the caller's np.errstate): the steps diverged, or the learning rate is too "
+                              "large; try a smaller one; the parameters are unchanged")
 
 
 _AS_IT_IS = contextlib.nullcontext()
@@ -1132,14 +1169,16 @@ class Optimizer:
                          "new optimizer for it; the parameters are unchanged")
 
     def _finite_gradients(self, cost: Any = None) -> list[tuple[Value, np.ndarray]]:
-        """The gradients, after checking that they hold no NaN or inf: their sum (in float64, where float32 numbers
-        cannot overflow) carries NaN and inf over, and only a sum that is not finite needs the element-wise check.
+        """The gradients, after checking that they hold no NaN or inf: the sum of their squares carries NaN and inf
+        over, and only a sum that is not finite needs the element-wise check (it overflows for finite numbers too,
+        above about 1.3e154, 1.8e19 in float32: np.vdot, unlike np.sum, then gives inf without numpy's "overflow
+        encountered" warning, or its FloatingPointError under a caller's np.errstate(over="raise"), and costs less).
         One concatenation and one sum cost less than a check per small array.  Where they do, the graph of ``cost``
         (the step's, if a Value) is searched for a logarithm of a probability rounded to 0, whose ∂/∂p is 0/0 even
         where the cost is finite (ln softmax(x)[a]): a smaller learning rate would not help there."""
         gradients = self._gradients()
         flat = np.concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
-        total = np.add.reduce(flat, None, np.float64)  # (flat.sum(dtype=np.float64) without its Python wrapper)
+        total = np.vdot(flat, flat)  # Σ g²
         if not math.isfinite(total) and not np.isfinite(flat).all():
             cause = _log_of_zero(cost, lead="; a logarithm in the cost gave −inf (ln 0)") if isinstance(cost, Value) \
                 else ""
@@ -1149,7 +1188,7 @@ class Optimizer:
         return gradients
 
     #: The ``.grad`` objects the latest step used (weak references, in the order of its gradients) and the sum of
-    #: their numbers: backward() assigns new arrays, never adds into the old ones, so finding them all again, holding
+    #: their squares: backward() assigns new arrays, never adds into the old ones, so finding them all again, holding
     #: the same sum (not written over in place, x.grad[...] = …), means no backward pass since.
     _stepped: tuple[list[weakref.ref[Any]], float] = ([], 0.0)
 
@@ -1332,7 +1371,7 @@ class SGD(Optimizer):
         if momentum:
             for p, g in gradients:
                 self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
-        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients):
+        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients, errstate=True):
             # every velocity and η·v first: one that underflows or overflows under a caller's
             # np.errstate(all="raise") raises before any parameter or velocity changes (as for GradientDescent)
             steps = []
