@@ -156,7 +156,7 @@ def test_every_public_function_and_method_has_type_hints_and_a_docstring():
 
 
 @pytest.mark.parametrize(("bad", "error", "message"), [
-    (-0.5, ValueError, "must be >= 0, got -0.5"),  # (an optimizer's η may be 0 since round 43; descent_path's not)
+    (-0.5, ValueError, "must be >= 0, got -0.5"),  # (η may be 0 since round 43; descent_path's since round 44)
     (float("nan"), ValueError, "must be finite, got nan"), (True, TypeError, "must be a number, got bool True"),
     (None, TypeError, "must be a number, got NoneType None")])
 def test_a_learning_rate_out_of_range_is_the_same_error_everywhere(bad, error, message):
@@ -172,5 +172,4 @@ def test_a_learning_rate_out_of_range_is_the_same_error_everywhere(bad, error, m
         short = name.rsplit(".", 1)[1]
         with pytest.raises(error) as raised:
             call()
-        said = message.replace(">= 0", "> 0") if short == "descent_path" else message  # (a path needs steps)
-        assert str(raised.value) == f"{short}: learning_rate {said}", name
+        assert str(raised.value) == f"{short}: learning_rate {message}", name

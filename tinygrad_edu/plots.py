@@ -324,9 +324,11 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
     """The points of gradient descent x^(k+1) = x^k − t_k·∇f(x^k) from ``start``: ``steps + 1`` rows, fewer where
     it stops early.
 
-    ``learning_rate`` is a fixed step t_k = η, or ``"armijo"`` for the Armijo step of
+    ``learning_rate`` is a fixed step t_k = η >= 0, or ``"armijo"`` for the Armijo step of
     :func:`tinygrad_edu.optim.armijo_step`.  Stops early where ∇f = 0, where Armijo finds no step (as the
-    optimizer, it then stays), before the first point that is not finite or has an element larger than 1e12 in size
+    optimizer, it then stays), where a step changes no number of x^k (η = 0, as the optimizers allow it: the path is
+    the start alone; or η·∇f rounds away), before the first point that is not finite or has an element larger than
+    1e12 in size
     (a learning rate that diverges: the last row is the last point within 1e12) or at the first point where f is NaN
     or inf (outside its domain).
     """
@@ -349,9 +351,10 @@ def _rate_text(rate: Any) -> str:
 
 
 def _step_rule(learning_rate: Any, name: str, function: str) -> float | None:
-    """A fixed learning rate > 0, or None for ``"armijo"``."""
+    """A fixed learning rate >= 0 (0: a step that changes nothing, as the optimizers take it), or None for
+    ``"armijo"``."""
     if not isinstance(learning_rate, str):
-        return checks.number(learning_rate, name, function, above=0)
+        return checks.number(learning_rate, name, function, least=0)
     if learning_rate.lower() != "armijo":
         raise ValueError(f"{function}: {name} must be a number or 'armijo', got {learning_rate!r}")
     return None
@@ -375,10 +378,11 @@ def _descent(f: Function, x: np.ndarray, rate: float | None, steps: int, sigma: 
                 break
         else:
             t = rate
-        with np.errstate(over="ignore", invalid="ignore"):  # a learning rate that diverges ends the path below
-            x = x - t * grad
-        if not np.isfinite(x).all() or np.abs(x).max() > 1e12:
-            break
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # a rate that diverges ends it below
+            moved = x - t * grad
+        if not np.isfinite(moved).all() or np.abs(moved).max() > 1e12 or np.array_equal(moved, x):
+            break  # (a step that changes nothing, η = 0: every later one would repeat it)
+        x = moved
         points.append(x)
     return np.array(points)
 
