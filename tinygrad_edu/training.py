@@ -315,7 +315,8 @@ class _Run:
         """Why the cost turned NaN or inf after updates: None for the usual cause, that the steps diverged (said by
         cost_with_gradient); but where the cost was falling up to the episode before (a cost function undefined
         beyond some point, ln of a negative number), what happened: the last finite cost and the step size that led
-        here."""
+        here.  (The hint is not told the number: an inf may also be one step so large that the cost overflowed,
+        which the message's "a cost of inf" and this hint's last sentence cover.)"""
         history = self.history
         costs = [] if history is None else history.cost
         if len(costs) < 2 or not costs[-1] < costs[-2]:
@@ -323,10 +324,12 @@ class _Run:
         assert history is not None
         step = history.step_size[-1]
         taken = f", then a step of size {step:g}" if isinstance(step, float) else ", then a step"
-        return (f"the cost was falling, not diverging (to {costs[-1]:.4g} in episode {len(costs)}{taken}), so the "
-                "cost function itself is not finite at the new parameters: it is undefined there (a logarithm or a "
-                "square root of a negative number, 0/0, a division by 0); keep its argument in its domain (clip it, "
-                "or compute it from a form that stays in it), or take smaller steps that stop short of that edge")
+        return (f"the cost was falling, not diverging steadily (to {costs[-1]:.4g} in episode {len(costs)}{taken}), "
+                "so the cost function may be undefined at the new parameters (a logarithm or a square root of a "
+                "negative number, 0/0, a division by 0): keep its argument in its domain (clip it, or compute it from "
+                "a form that stays in it), or take smaller steps that stop short of that edge; an inf may also be "
+                "that one step going so far that the cost overflowed, which a smaller learning rate or step size "
+                "avoids")
 
     def closure(self, inputs: Any, targets: Any) -> Callable[[], Value]:
         """The cost on these samples at the current parameters (forward only)."""
