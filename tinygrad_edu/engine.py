@@ -2347,7 +2347,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Leaves' gradients are
     accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them.  Given ``only`` (the
     ``inputs`` of ``backward``), only they accumulate, and ``_walk_limit`` and ``_leading`` say which nodes are left
-    out."""
+    out.  The loop below is the hot path, written out in one piece (a call per node or per input costs the scalar
+    chain 11–14 % of its instructions); what runs only when something is wrong is in ``_vjp_raised``."""
     checked = _anomaly_mode() or graph
     oldest = _walk_limit(output, only)
     # given only, the Values on a path to one of them (see _leading); None: every Value (the common backward())
@@ -2411,15 +2412,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                     grad_in = vjp(g, out, inputs[0], inputs[1])
                 else:
                     grad_in = vjp(g, out, *inputs)
-            except (TypeError, ValueError) as error:
-                _vjp_failed(op, parents, parent, error, node)
-            except FloatingPointError as error:  # np.errstate(under="raise"): as in _record
-                grad_in = (_without_underflow(op, error, _differentiable_vjp, op, vjp, g, node, params or _NO_PARAMS,
-                                              parent, inputs) if graph else
-                           _without_underflow(op, error, vjp, g, out, *inputs, **(params or _NO_PARAMS)))
-            except Exception as error:  # any other (a KeyError, an assert of its own): kept, a note naming the Op
-                _name_in_a_note(error, op, parents, parent, node)
-                raise
+            except Exception as error:  # (the handler is a call: the walk's code reads at once)
+                grad_in = _vjp_raised(error, op, vjp, g, node, parent, parents, inputs, params, graph)
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent._data
@@ -2442,6 +2436,26 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 # 0-d sums come back as numpy scalars
                 pending[key] = total if graph or total.__class__ is ndarray else asarray(total)
     _accumulate(leaves, only, graph)
+
+
+def _vjp_raised(error: Exception, op: Op, vjp: Any, g: Any, node: Value, parent: Value, parents: tuple[Any, ...],
+                inputs: Any, params: dict | None, graph: bool) -> Any:
+    """What the walk does when ``node``'s vjp for ``parent`` raised ``error``: a TypeError or ValueError is raised
+    again naming the operation (``_vjp_failed``); numpy's underflow, under a caller's ``np.errstate(under="raise")``,
+    is computed again without it where it is rounding, as in ``_record`` (``_without_underflow``, which returns the
+    gradient); any other error (a KeyError, an assert of its own) is kept as it is, with a note naming the Op."""
+    try:
+        if isinstance(error, (TypeError, ValueError)):
+            _vjp_failed(op, parents, parent, error, node)
+        if isinstance(error, FloatingPointError):
+            if graph:
+                return _without_underflow(op, error, _differentiable_vjp, op, vjp, g, node, params or _NO_PARAMS,
+                                          parent, inputs)
+            return _without_underflow(op, error, vjp, g, node._data, *inputs, **(params or _NO_PARAMS))
+        _name_in_a_note(error, op, parents, parent, node)
+        raise error
+    finally:  # the error's traceback holds this frame: without the del, a reference cycle would keep the walk's
+        del error  # graph alive after the error was dropped, until the cyclic collector ran (as in _vjp_failed)
 
 
 def _read_only_for_the_walk(output: Value) -> list[np.ndarray]:
