@@ -541,7 +541,14 @@ _REDUCTIONS = (ops.reduce_sum, ops.reduce_mean, ops.reduce_max, ops.reduce_min)
 
 def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
     """The forward pass of one operation on Values (and constants' arrays), and its entry in the graph."""
-    arrays = [v if v.__class__ is _ndarray else v._data for v in values]
+    # the inputs' arrays: one or two (most operations) written out, without a comprehension's frame (Python 3.11)
+    if len(values) == 2:
+        a, b = values
+        arrays: Any = (a if a.__class__ is _ndarray else a._data, b if b.__class__ is _ndarray else b._data)
+    elif len(values) == 1:
+        arrays = (values[0] if values[0].__class__ is _ndarray else values[0]._data,)
+    else:
+        arrays = [v if v.__class__ is _ndarray else v._data for v in values]
     saving = op.saving is not None and _recorded(values)  # where recorded, σ computes σ' too (see ops.Op)
     forward: Any = op.saving if saving else op.forward
     anomaly = _anomaly_mode()  # (read once, for the errstate and the check of the output below)
@@ -550,7 +557,7 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
             with np.errstate(all="ignore"):  # the check below names the op; numpy's warning would only echo it
                 out = forward(*arrays, **params)
         else:
-            out = forward(*arrays, **params)
+            out = forward(*arrays, **params) if params else forward(*arrays)  # (no dict built for no params)
     except (ValueError, OverflowError) as error:  # first: numpy's AxisError is a ValueError and an IndexError
         raise _forward_error(op, values, params, error) from _helpful_cause(error)
     except IndexError as error:  # out-of-range indices stay IndexErrors, so iteration over a Value stops
@@ -2410,6 +2417,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                     grad_in = asarray(product) if _NORMAL_MIN <= abs(product) <= _NORMAL_MAX else vjp(g, out, *inputs)
                 elif pair:
                     grad_in = vjp(g, out, inputs[0], inputs[1])
+                elif second is None:  # (one input, tanh: a call Python specializes, not one of *inputs)
+                    grad_in = vjp(g, out, inputs[0])
                 else:
                     grad_in = vjp(g, out, *inputs)
             except Exception as error:  # (the handler is a call: the walk's code reads at once)
