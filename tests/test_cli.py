@@ -184,7 +184,7 @@ def one_line_error(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
     (["train", "--data", "mnist"], "invalid choice: 'mnist'"),
     (["train", "--test-fraction", "1.5"], "strictly between 0 and 1"),
     (["predict"], "required: MODEL"),
-    (["predict", "model.npz", "one"], "invalid float value: 'one'"),
+    (["predict", "model.npz", "one"], "expected a number, got 'one'"),
 ])
 def test_bad_arguments(capsys: pytest.CaptureFixture, argv: list[str], words: str) -> None:
     message = one_line_error(capsys, argv)

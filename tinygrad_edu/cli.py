@@ -66,6 +66,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -130,7 +131,7 @@ class _Parser(argparse.ArgumentParser):
             message += f"; separate the layer sizes with spaces: --hidden {_hidden_sizes(self._words, sizes[1])}"
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
             message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
-        a_file = re.fullmatch(r"argument (X|--data): invalid (?:float value|choice): '(.*?)'.*", message)
+        a_file = re.fullmatch(r"argument (X|--data): (?:invalid choice:|expected a number, got) '(.*?)'.*", message)
         if a_file and (os.path.isfile(a_file.group(2)) or re.search(r"\.(csv|tsv|txt|dat)$", a_file.group(2), re.I)):
             message += (f"; to read the input numbers from a file, write --inputs-file {shlex.quote(a_file.group(2))}"
                         if a_file.group(1) == "X" else
@@ -257,10 +258,25 @@ def _echoed(text: str, quoted: bool = True) -> str:
 
 
 def _number(text: str) -> float:
+    """A number as numpy.loadtxt reads it (float() also reads 1_000 and digits other than 0-9, ١٢)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}") from None
+    if _python_only(text):
+        raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}: {_python_only(text)}")
+    return value
+
+
+def _python_only(text: str) -> str:
+    """Why numpy.loadtxt refuses ``text``, a number float() reads, where it does: ``_`` between digits, or digits
+    other than 0-9 (``'١٢'``); else ``""``."""
+    if "_" in text:
+        return f"_ between digits is Python's way of writing numbers, not numpy's: write {text.replace('_', '')}"
+    if text.strip().isascii():
+        return ""
+    digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text.strip())
+    return f"numpy reads the digits 0-9 only: write {digits}"
 
 
 def _positive_float(text: str) -> float:
@@ -375,7 +391,7 @@ def _add_predict(commands: Any) -> None:
         "with several outputs also prints the class, the output neuron with the largest activation.")
     predict.intermixed = True  # numbers before and after --inputs-file alike
     predict.add_argument("model", type=_home_expanded, metavar="MODEL", help="a .npz model file")
-    predict.add_argument("inputs", type=float, nargs="*", default=[], metavar="X", help="input numbers")
+    predict.add_argument("inputs", type=_number, nargs="*", default=[], metavar="X", help="input numbers")
     predict.add_argument("--inputs-file", type=_home_expanded, action=_Once, metavar="FILE",
                          help="a text file of input numbers ('-': standard input), separated by spaces, commas or "
                          "new lines: one sample or several per line, or one sample over several lines, but no sample "
@@ -997,7 +1013,7 @@ def _finite_numbers(words: list[str]) -> list[float] | None:
         values = list(map(float, words))
     except ValueError:
         return None
-    if any("_" in word for word in words):  # Python's float() reads "1_000"; numpy.loadtxt and csv files do not
+    if any(map(_python_only, words)):  # Python's float() reads "1_000" and "١٢"; numpy.loadtxt and csv files do not
         return None
     return values if math.isfinite(sum(values)) else None
 
@@ -1039,7 +1055,7 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
                          "separates no numbers here: use spaces, tabs, commas or new lines, and decimal points (0.5, "
                          "not 0,5)")
     try:
-        if "_" in text:  # float("1_000") is 1000.0, a digit separator of Python's source, no number numpy reads
+        if _python_only(text):  # float("1_000") is 1000.0, a digit separator of Python's source, no number numpy reads
             raise ValueError(text)
         value = float(text)
     except ValueError:
@@ -1048,8 +1064,8 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
                     "header=")
         elif len(text) > 2 and text[0] == text[-1] in "\"'" and _is_number(text[1:-1]):
             hint = "; a number in quotes, as a CSV file quoting every field holds them: save the numbers unquoted"
-        elif "_" in text and _is_number(text):
-            hint = f"; _ between digits is Python's way of writing numbers, not a file's: write {text.replace('_', '')}"
+        elif _is_number(text) and _python_only(text):
+            hint = "; " + _python_only(text).replace("not numpy's", "not a file's")
         elif "\x1a" in text:  # what copy con and old DOS editors put after the last line
             hint = "; Ctrl-Z (\\x1a), the end-of-file mark of old DOS tools: remove it"
         elif header:
