@@ -6,7 +6,39 @@ import numpy as np
 import pytest
 from helpers_cli import error_of, uniform_model
 
+from tinygrad_edu import Value, player
+from tinygrad_edu import functional as F
 from tinygrad_edu.cli import main
+from tinygrad_edu.engine import backward_order
+from tinygrad_edu.graph import nearest_values
+from tinygrad_edu.player import backprop_steps, display_names, pass_gradients
+
+
+def _concatenated() -> tuple[Value, list[Value]]:
+    p, q, r = (Value(np.array(v), label=n) for v, n in (([1.0, 2.0], "p"), ([3.0], "q"), ([4.0, 5.0], "r")))
+    cost = (F.concatenate([p, q, r]) ** 2).sum()
+    return cost, [p, q, r]
+
+
+def test_the_player_steps_through_one_operations_inputs_first_to_last():
+    cost, (p, q, r) = _concatenated()
+    kept, total = nearest_values(cost)
+    titles = [s.title for s in backprop_steps(cost, kept, total, display_names(kept)) if s.phase == "backward"]
+    assert [t.rsplit("∂", 1)[1] for t in titles[-3:]] == ["p", "q", "r"], titles
+
+
+def test_the_reading_order_comes_to_each_value_after_all_its_users():
+    """Any such order gives each Value its whole gradient at its step; an input used by another keeps its place."""
+    x = Value(np.array([1.0, -2.0]), label="x")
+    y = x * 3.0
+    cost = (F.concatenate([x, y, x.exp()]) ** 2).sum()
+    order = player.reading_order(cost)
+    at = {id(n): k for k, n in enumerate(order)}
+    assert all(at[id(u)] < at[id(p)] for u in order for p in u.parents if id(p) in at)
+    assert sorted(map(id, order)) == sorted(map(id, backward_order(cost)))
+    grads = pass_gradients(cost)
+    # ∂/∂x of ‖[x, 3x, eˣ]‖²: 2x + 18x + 2e²ˣ, the closed form
+    np.testing.assert_allclose(grads[id(x)], 20 * x.data + 2 * np.exp(2 * x.data))
 
 
 # --- 3: the command line reads numbers as numpy does, on the command line as in a file ---------------------------

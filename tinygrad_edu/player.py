@@ -1,4 +1,5 @@
-"""The backpropagation player: the forward pass Value by Value, then the backward pass in the engine's own order.
+"""The backpropagation player: the forward pass Value by Value, then the backward pass in the engine's own order
+(one operation's inputs first to last, where the engine takes them last to first: :func:`reading_order`).
 
 At each backward step the page shows, for the Value in hand, the gradient arriving from every Value that used
 it, the local derivative on that edge (``∂z/∂w = α``, ``σ′(z)``, ...), their product (the chain rule, which the
@@ -42,7 +43,7 @@ from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.notation import format_number, left_out_note, numbers_of, operand, pretty, printable, summary
 
 __all__ = ["Step", "BackpropPlayer", "backprop_steps", "tree_steps", "display_names", "local_formula",
-           "forward_formula", "check_drawn", "pass_gradients"]
+           "forward_formula", "check_drawn", "pass_gradients", "reading_order"]
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -381,6 +382,27 @@ def _gradients(output: Value, kept_ids: set[int], where: str) -> tuple[dict[int,
     return grads, arrivals
 
 
+def reading_order(output: Value) -> list[Value]:
+    """:func:`~tinygrad_edu.engine.backward_order` with the inputs of one operation first to last (p, q, r of
+    concatenate([p, q, r])) where the engine takes them one after another last to first and none uses another: any
+    order that comes to a Value after all the Values using it gives each its whole ∂C/∂(the Value), the same numbers."""
+    order = backward_order(output)
+    at = {id(node): k for k, node in enumerate(order)}
+    for user in list(order):
+        inputs = list({id(p): p for p in user.parents if id(p) in at}.values())  # (first to last, once each)
+        places = sorted(at[id(p)] for p in inputs)
+        if len(inputs) > 1 and places[-1] - places[0] == len(inputs) - 1 and not any(
+                id(q) in map(id, inputs) for p in inputs for q in p.parents):
+            for k, p in zip(places, inputs, strict=True):
+                order[k], at[id(p)] = p, k
+    return order
+
+
+def _oldest_first(nodes: list[Value]) -> list[Value]:
+    """``nodes`` in the order the forward pass made them (the engine numbers Values counting down as it makes them)."""
+    return sorted(nodes, key=lambda node: (node._order, id(node)), reverse=True)
+
+
 def pass_gradients(output: Value) -> dict[int, np.ndarray]:
     """∂output/∂node (id → array) of every Value ``output`` depends on through one backward pass of ``output``
     alone, as the steps show it: ``.grad`` also holds the gradients of any other backward passes.  ``output`` is a
@@ -394,7 +416,7 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
                    precision: int = 4) -> list[Step]:
     """The player's steps for ``output`` (a single number), about the drawn Values ``kept`` (of ``total``):
     a start, one forward step per drawn operation (oldest first), one backward step per drawn Value in the
-    engine's order, and the result."""
+    engine's order (:func:`reading_order`), and the result."""
     check_drawn(output, kept, total, names, "backprop_steps")
     checks.precision(precision, "backprop_steps")
     number = {id(n): i for i, n in enumerate(kept)}
@@ -402,8 +424,8 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     # (a labelled operation left out that uses a drawn Value is named by its label in that Value's step)
     cut_users = [user for found in arrivals.values() for user, _, _ in found if id(user) not in number]
     names = {**_undrawn_names(kept, precision, cut_users), **names}
-    order = [n for n in backward_order(output) if id(n) in number]
-    operations = [n for n in reversed(order) if n.op is not None]
+    order = [n for n in reading_order(output) if id(n) in number]
+    operations = [n for n in _oldest_first(order) if n.op is not None]
     fmt = lambda array: summary(array, precision)  # noqa: E731
     data = lambda array: notation.value_summary(array, precision)  # noqa: E731 (σ(20) = 0.999999998, not 1)
     steps = [_start_step(kept, total, names, data)]
@@ -457,7 +479,7 @@ def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: An
         cut = f"<p class='note'>{_esc(first)} {_esc(second)}: the steps follow the drawn Values only.</p>"
     text = ("<p>The forward pass starts from the inputs and the parameters (the leaves of the graph). Each step "
             "computes one operation from Values already known; then the backward pass walks back from the cost, "
-            "in the order the engine uses.</p>")
+            "in the order the engine uses (the inputs of one operation first to last).</p>")
     return Step("start", -1, "The leaves: inputs and parameters",
                 text + f"<table><tr><th>Value</th><th>kind</th><th>data</th></tr>{rows}</table>{cut}")
 
@@ -659,14 +681,14 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
         inputs_of.setdefault(edge.child, []).append(edge)
         uses_of.setdefault(edge.parent, []).append(edge)
     grads, _ = _gradients(cost, set(), "tree_steps")
-    order = [n for n in backward_order(cost) if id(n) in index]
+    order = [n for n in reading_order(cost) if id(n) in index]
     fmt = lambda array: summary(array, precision)  # noqa: E731
     data = lambda array: notation.value_summary(array, precision)  # noqa: E731 (σ(20) = 0.999999998, not 1)
     leaves = [node.value for node in tree.nodes.values() if node.value.op is None]
     folded = _folded_constants(tree)
     names_and_constants = {**names, **_constant_names(folded, precision)}  # how the formulas write the constants
     steps = [_start_step(leaves + folded, len(leaves) + len(folded), names_and_constants, data)]
-    operations = [n for n in reversed(order) if n.op is not None]
+    operations = [n for n in _oldest_first(order) if n.op is not None]
     for k, node in enumerate(operations, start=1):
         inputs = inputs_of.get(names[id(node)], [])
         formula = _tree_forward_formula(node, inputs, names_and_constants)
