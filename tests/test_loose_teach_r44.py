@@ -63,3 +63,24 @@ def test_predict_still_reads_what_numpy_reads(capsys, tmp_path):
     printed = [float(line.split("→")[1]) for line in capsys.readouterr().out.splitlines() if "→" in line]
     assert printed == [2 * x for x in np.loadtxt(words)], printed
 
+
+# --- 4: a drawing of exp(1000)·0 shows inf and nan without numpy's warnings a second time --------------------------
+def test_drawings_of_inf_times_zero_show_the_nan_without_warning_again(recwarn):
+    """backward() warned (0 × inf in its multiply); the drawings' own pass through the same numbers is silent."""
+    from tinygrad_edu import viz
+    from tinygrad_edu.dependency_tree import dependency_tree
+
+    with np.errstate(all="ignore"):
+        x, w = Value(1000.0, label="x"), Value(0.0, label="w")
+        cost = x.exp() * w
+        cost.label = "C"
+        cost.backward()
+    assert np.isnan(x.grad) and np.isinf(w.grad)
+    recwarn.clear()
+    steps = viz.backprop_player(cost, layout="graph").steps
+    viz.draw_graph(cost)
+    dependency_tree(cost, gradients=pass_gradients(cost))
+    assert [str(w.message) for w in recwarn] == []
+    last = next(s for s in steps if s.title.endswith("∂C/∂x"))
+    assert "0 × inf = nan" in last.html and "∂C/∂x = nan" in last.html, last.html
+

@@ -702,7 +702,9 @@ def _local_derivatives(key: Value, order: list[Value], wanted: set[int]) -> dict
         if g is None:
             continue
         wanted_inputs = [p for p in node.parents if id(p) in wanted]  # constants the tree draws edges to
-        for _, parent, local in local_gradients(node, g, constants=wanted_inputs):
+        with np.errstate(all="ignore"):  # (0 × inf = nan, drawn as such: the user's own backward() warned)
+            passed = local_gradients(node, g, constants=wanted_inputs)
+        for _, parent, local in passed:
             if id(parent) not in inside and id(parent) not in wanted:
                 continue  # a constant folded into the edge (an exponent, a target without a label)
             if parent.size != 1:

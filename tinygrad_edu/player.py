@@ -374,9 +374,12 @@ def _gradients(output: Value, kept_ids: set[int], where: str) -> tuple[dict[int,
     arrivals: dict[int, list] = {}
     for node in backward_order(output):
         g = grads[id(node)]
-        for i, parent, contribution in local_gradients(node, g):
+        with np.errstate(all="ignore"):  # (0 × inf = nan: the steps show it; backward() warned, not a drawing again)
+            passed = local_gradients(node, g)
+        for i, parent, contribution in passed:
             key = id(parent)
-            grads[key] = contribution if key not in grads else np.asarray(grads[key] + contribution)
+            with np.errstate(all="ignore"):
+                grads[key] = contribution if key not in grads else np.asarray(grads[key] + contribution)
             if key in kept_ids:
                 arrivals.setdefault(key, []).append((node, i, contribution))
     return grads, arrivals
@@ -558,7 +561,8 @@ def _arrival_row(node: Value, user: Value, position: int, contribution: np.ndarr
     local = f"{symbol} = {formula}" if formula else symbol
     if user.size == 1:  # the local derivative is a number (or, for a tensor input, one number per element)
         ones = np.ones(user.shape, user.dtype)
-        number = next(g for j, p, g in local_gradients(user, ones) if j == position)
+        with np.errstate(all="ignore"):  # (a local derivative of inf or nan is shown as such)
+            number = next(g for j, p, g in local_gradients(user, ones) if j == position)
         arriving, factor, shown = fmt(grads[id(user)]), fmt(number), fmt(contribution)
         local += "" if formula == factor else f" = {factor}"
         product = f"{arriving} × {operand(factor)} {_equals(arriving, factor, shown, fmt)} {shown}"

@@ -492,9 +492,10 @@ def _this_pass(frozen: Value, kept: list[Value]) -> bool:
             if user.grad is None:
                 return False
             upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
-            for _, parent, g in local_gradients(user, upstream, constants=[frozen]):
-                if parent is frozen:
-                    through, size = through + g, size + np.abs(g)
+            with np.errstate(all="ignore"):  # (0 × inf: the nan backward() warned about, compared as such)
+                for _, parent, g in local_gradients(user, upstream, constants=[frozen]):
+                    if parent is frozen:
+                        through, size = through + g, size + np.abs(g)
         grad = frozen.grad.data if isinstance(frozen.grad, Value) else frozen.grad
         tolerance = max(1e-9, math.sqrt(float(np.finfo(frozen.dtype).eps))) if frozen.dtype.kind == "f" else 1e-9
         atol = tolerance * np.nan_to_num(size, nan=0.0, posinf=0.0) + smallest_normal(grad)
@@ -568,7 +569,8 @@ def _passed_back(value: Value, users: list[Value]) -> list[np.ndarray] | None:
             if user.grad is None:
                 return None
             upstream = user.grad.data if isinstance(user.grad, Value) else user.grad
-            parts += [g for _, parent, g in local_gradients(user, upstream) if parent is value]
+            with np.errstate(all="ignore"):  # (0 × inf: the nan backward() warned about, compared as such)
+                parts += [g for _, parent, g in local_gradients(user, upstream) if parent is value]
     except (TypeError, ValueError):
         return None
     return parts
