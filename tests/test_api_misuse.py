@@ -356,6 +356,7 @@ CASES = [
         chain_cost())),
     Case(player.display_names, lambda tmp: {"kept": kept_values(tmp)["kept"]}),
     Case(player.pass_gradients, lambda tmp: {"output": chain_cost()}),
+    Case(player.reading_order, lambda tmp: {"output": chain_cost()}),
     Case(player.check_drawn, lambda tmp: (lambda kept: {"output": kept["kept"][0], **kept, "where": "check_drawn"})(
         kept_values(tmp))),
     Case(player.local_formula, lambda tmp: {"node": chain_cost(), "i": 0, "names": ["α", "y"]}),

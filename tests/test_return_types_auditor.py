@@ -365,6 +365,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.player.check_drawn": lambda: (lambda o, s, t, n: (
             player.check_drawn, player.check_drawn(o, s, t, n, "f")))(*names_of(cost())),
         "tinygrad_edu.player.pass_gradients": lambda: (player.pass_gradients, player.pass_gradients(cost())),
+        "tinygrad_edu.player.reading_order": lambda: (player.reading_order, player.reading_order(cost())),
         # files
         "tinygrad_edu.files.checked_path": call(files.checked_path, tmp / "f.txt", "f"),
         "tinygrad_edu.files.open_regular_file": lambda: (files.open_regular_file, _closed(

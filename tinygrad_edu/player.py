@@ -389,6 +389,8 @@ def reading_order(output: Value) -> list[Value]:
     """:func:`~tinygrad_edu.engine.backward_order` with the inputs of one operation first to last (p, q, r of
     concatenate([p, q, r])) where the engine takes them one after another last to first and none uses another: any
     order that comes to a Value after all the Values using it gives each its whole ∂C/∂(the Value), the same numbers."""
+    if not isinstance(output, Value):
+        raise TypeError(f"reading_order: expected a Value (the output), got {type(output).__name__}")
     order = backward_order(output)
     at = {id(node): k for k, node in enumerate(order)}
     for user in list(order):
