@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from helpers_cli import error_of, uniform_model
 
-from tinygrad_edu import Value, player
+from tinygrad_edu import Op, Value, no_grad, player
 from tinygrad_edu import functional as F
 from tinygrad_edu.cli import main
 from tinygrad_edu.engine import backward_order
 from tinygrad_edu.graph import nearest_values
 from tinygrad_edu.player import backprop_steps, display_names, pass_gradients
+from tinygrad_edu.testing import GradientCheckError, check_gradients
 
 
 def _concatenated() -> tuple[Value, list[Value]]:
@@ -84,3 +87,41 @@ def test_drawings_of_inf_times_zero_show_the_nan_without_warning_again(recwarn):
     last = next(s for s in steps if s.title.endswith("∂C/∂x"))
     assert "0 × inf = nan" in last.html and "∂C/∂x = nan" in last.html, last.html
 
+
+
+# --- 5: the gradient checker's in-place note only where the change hides a slope -------------------------------
+#: x² with a vjp 10 % too large: a failure that has nothing to do with the inputs' changes.
+BAD_SQUARE = Op("bad_square", lambda x: x * x, lambda g, out, x: 2.2 * g * x)
+
+
+def _failure(f) -> str:
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(f, np.array([0.3, -1.2]))
+    return str(caught.value)
+
+
+def test_a_shift_under_no_grad_before_any_use_is_not_called_a_hidden_change():
+    """f(x) = bad_square(x + ½): the shift's slope is 1, so the table (1.76 against 2·0.8 = 1.6) is about the vjp."""
+    def f(x: Value) -> Value:
+        with no_grad():
+            x += 0.5
+        return BAD_SQUARE(x).sum()
+
+    message = _failure(f)
+    assert re.search(r"\(0,\)\s+1\.76\s+1\.6\b", message), message
+    assert "in place" not in message, message
+
+
+@pytest.mark.parametrize("change", ["scale", "shift by another input"])
+def test_a_change_that_hides_a_slope_is_still_noted(change):
+    """x *= 2 under no_grad: backpropagation gives 2·(2x), the finite differences 4·(2x); x += y hides ∂/∂y."""
+    def f(x: Value, y: Value) -> Value:
+        with no_grad():
+            if change == "scale":
+                x *= 2.0
+            else:
+                x += y
+        return (x * x).sum()
+
+    with pytest.raises(GradientCheckError, match=r"f changes its input\(s\) 0 in place"):
+        check_gradients(f, np.array([0.3, -1.2]), np.array([0.5, 2.0]))

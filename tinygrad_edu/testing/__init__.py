@@ -1308,12 +1308,13 @@ def _in_place_note(task: _Task) -> str:
     """A note when f changes the numbers of its arguments in place (``x.data *= 2``): the engine records no such
     change, so backpropagation differentiates another function than f, and each call sees the last one's changes."""
     __tracebackhide__ = True
-    values = [Value(a) for a in task.arrays]
     held = [(name, x, x.data.copy()) for name, x in task.held]
-    with no_grad(), np.errstate(all="ignore"):
-        task.f(*values)
-    changed = [name for name, x, a in zip(task.names, values, task.arrays, strict=True)
-               if not np.array_equal(x.data, a, equal_nan=True)]
+    first = _changes(task.f, task.arrays) or [None] * len(task.arrays)
+    moved = [_changes(task.f, [a + move for a in task.arrays]) for move in (0.75, -1.5)]
+    # (x += c under no_grad, c the same wherever the inputs are: a slope of 1, the table holds; x *= 2 does not)
+    changed = [name for k, (name, change) in enumerate(zip(task.names, first, strict=True)) if change is not None
+               and not all(m is not None and m[k] is not None and np.allclose(m[k], change, rtol=1e-9, atol=1e-12)
+                           for m in moved)]
     changed += [name for name, x, before in held if not np.array_equal(x.data, before, equal_nan=True)]
     if not changed:
         return ""
@@ -1321,6 +1322,19 @@ def _in_place_note(task: _Task) -> str:
             "backpropagation does not see changes made to .data (and a Value held fixed keeps them from one call "
             "to the next), so the table says nothing about f's derivative. Compute f without changing its "
             "arguments (x = x * 2, not x.data *= 2).")
+
+
+def _changes(f: Callable[..., Any], arrays: list[np.ndarray]) -> list[np.ndarray | None] | None:
+    """How much a call of ``f`` under no_grad changes the numbers of each of its arguments, Values of ``arrays``
+    (None: unchanged; None for all: f failed there)."""
+    values = [Value(a) for a in arrays]
+    try:
+        with no_grad(), np.errstate(all="ignore"):
+            f(*values)
+    except Exception:  # noqa: BLE001 - at the inputs it ran; elsewhere it may not, and nothing is known there
+        return None
+    return [None if np.array_equal(x.data, a, equal_nan=True) else np.asarray(x.data - a)
+            for x, a in zip(values, arrays, strict=True)]
 
 
 def _unrecorded_note(task: _Task, at_inputs: Callable[[], np.ndarray] | None) -> str:
