@@ -125,3 +125,34 @@ def test_a_change_that_hides_a_slope_is_still_noted(change):
 
     with pytest.raises(GradientCheckError, match=r"f changes its input\(s\) 0 in place"):
         check_gradients(f, np.array([0.3, -1.2]), np.array([0.5, 2.0]))
+
+
+# --- 2: a regularised weight's edge to the cost says its local derivative, 2·λ·W --------------------------------
+@pytest.mark.parametrize(("penalty", "formula"), [(lambda W: 0.1 * (W ** 2).sum(), "2·0.1·W¹"),
+                                                  (lambda W: (W * W).sum() * 0.1, "2·0.1·W¹"),
+                                                  (lambda W: (W ** 2).mean(), "2·W¹")])
+def test_the_edge_from_a_regularisation_term_to_its_weight_says_2_lambda_w(penalty, formula):
+    from tinygrad_edu import losses, nn
+    from tinygrad_edu.dependency_tree import dependency_tree
+
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    weight = net.parameters()[0]
+    cost = losses.squared_error(net(np.array([0.5])), np.array([0.25])) + penalty(weight)
+    cost.label = "C"
+    edge = next(e for e in dependency_tree(cost).edges if e.parent == "W^1" and e.child == "C")
+    assert edge.formula == formula, edge
+    lam = 0.1 if "0.1" in formula else 1.0
+    assert edge.number == pytest.approx(2 * lam * float(weight.data.reshape(())), rel=1e-12)  # d(λW²)/dW = 2λW
+
+
+def test_another_way_from_a_weight_to_the_cost_keeps_no_formula():
+    """C = … + ΣW³: ∂/∂W is 3W², no 2·W; the edge keeps its number only."""
+    from tinygrad_edu import losses, nn
+    from tinygrad_edu.dependency_tree import dependency_tree
+
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    weight = net.parameters()[0]
+    cost = losses.squared_error(net(np.array([0.5])), np.array([0.25])) + (weight ** 3).sum()
+    cost.label = "C"
+    edge = next(e for e in dependency_tree(cost).edges if e.parent == "W^1" and e.child == "C")
+    assert edge.formula == "" and edge.number == pytest.approx(3 * float(weight.data.reshape(())) ** 2)

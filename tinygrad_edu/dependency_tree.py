@@ -738,7 +738,7 @@ def _formula(key: Value, name: str, parent: Value, region: list[Value], users: d
     if difference is None:  # C = (α − y′)² + other terms (0.01·ΣW²): ∂C/∂α is still 2(α − y′)
         difference = _added_squared_difference(parent, users, path)
     if difference is None or not any(p is parent for p in difference.parents):
-        return ""
+        return _penalty_formula(parent, users, names, path, precision)
     first, second = (pretty(names[id(p)]) if id(p) in names else format_number(_scalar(p.data), precision)
                      for p in difference.parents)
     return f"{'' if difference.parents[0] is parent else '−'}2({first} − {operand(second)})"
@@ -755,6 +755,28 @@ def _affine_formula(parent: Value, users: dict[int, list[Value]], names: dict[in
     product = next(node for node in users[id(parent)] if node.op == path[0])
     others = [p for p in product.parents if p is not parent]
     return pretty(names[id(others[0])]) if len(others) == 1 and id(others[0]) in names else ""
+
+
+def _penalty_formula(parent: Value, users: dict[int, list[Value]], names: dict[int, str], path: tuple[str, ...],
+                     precision: int) -> str:
+    """∂C/∂W of a regularisation term of the cost, C = … + λ·ΣW²: ``2·λ·W`` (``2·W`` without a λ); empty for any
+    other way up from ``parent`` (``path``: the square, sums, one product with a constant, then sums)."""
+    if not path or path[0] not in ("pow", "mul"):
+        return ""
+    node = next(user for user in users[id(parent)] if user.op == path[0])
+    if not _is_square_of(node, parent):
+        return ""
+    factor = ""
+    for op in path[1:]:
+        user = next(user for user in users[id(node)] if user.op == op)
+        others = [p for p in user.parents if p is not node]
+        if op == "mul" and not factor and len(others) == 1 and others[0].op is None and others[0].size == 1:
+            factor = (pretty(names[id(others[0])]) if id(others[0]) in names
+                      else format_number(_scalar(others[0].data), precision)) + "·"
+        elif op not in ("sum", "mean", "add"):  # (a Value of one number: its sum and mean are itself)
+            return ""
+        node = user
+    return f"2·{factor}{pretty(names[id(parent)])}"
 
 
 def _squared_difference(region: list[Value], ops: set[str | None]) -> Value | None:
