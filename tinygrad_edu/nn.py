@@ -448,6 +448,8 @@ class Module:
         ``strict=False`` too, saying what to load instead: a Layer's ``weights`` are ``(in_size, out_size)``, the
         transpose of a Linear's ``weight`` ``(out_features, in_features)``, so ``layers.1.weights`` is
         ``state["0.weight"].T`` and ``layers.1.biases`` is ``state["0.bias"]``; entries may be PyTorch tensors.
+        Given ``numpy.load(path)`` itself (inside its ``with`` block), an error names the file too; a
+        ``dict(numpy.load(path))`` holds arrays that no longer tell which file they came from.
         """
         if not isinstance(state, Mapping):
             raise TypeError(_not_a_state(state))
