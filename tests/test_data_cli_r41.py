@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import io
 import struct
-import sys
 
 import numpy as np
 import pytest
@@ -82,7 +81,6 @@ def _digits() -> Dataset:
     return Dataset(np.arange(12.0).reshape(6, 2), np.arange(6))
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10's bytecode has no columns: the call is not told")
 def test_pytorchs_enumerate_loop_over_samples_is_refused_with_advice() -> None:
     ds = _digits()
     with pytest.raises(TypeError, match=r"^Dataset: for i, \(x, y\) in enumerate\(ds\) goes through the pair "
@@ -117,7 +115,6 @@ def test_the_legitimate_loops_over_a_datasets_arrays_still_work() -> None:
     assert [i for i, array in enumerate(reversed(ds))] == [0, 1]
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10's bytecode has no columns: the call is not told")
 def test_pytorchs_first_sample_by_next_iter_is_refused_with_advice() -> None:
     ds = _digits()
     with pytest.raises(TypeError, match=r"^Dataset: x, y = next\(iter\(ds\)\) unpacks the inputs, .*"
@@ -130,7 +127,6 @@ def test_pytorchs_first_sample_by_next_iter_is_refused_with_advice() -> None:
     assert x.tolist() == [0.0, 1.0] and y == 0
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10's bytecode has no columns: the call is not told")
 def test_pytorchs_reversed_loop_is_refused_as_the_loop_is() -> None:
     ds = _digits()
     with pytest.raises(TypeError, match=r"^Dataset: for x, y in reversed\(ds\) goes through the pair"):

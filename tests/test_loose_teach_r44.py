@@ -156,3 +156,28 @@ def test_another_way_from_a_weight_to_the_cost_keeps_no_formula():
     cost.label = "C"
     edge = next(e for e in dependency_tree(cost).edges if e.parent == "W^1" and e.child == "C")
     assert edge.formula == "" and edge.number == pytest.approx(3 * float(weight.data.reshape(())) ** 2)
+
+
+# --- 7: PyTorch's loops over a Dataset's samples are refused on Python 3.10 as on later ones ----------------------
+@pytest.mark.parametrize(("code", "said"), [
+    ("for i, (x, y) in enumerate(ds): pass", r"for i, \(x, y\) in enumerate\(ds\) goes through the pair"),
+    ("[x for i, (x, y) in enumerate(ds, 1)]", r"for i, \(x, y\) in enumerate\(ds\) goes through the pair"),
+    ("x, y = next(iter(ds))", r"x, y = next\(iter\(ds\)\) unpacks the inputs"),
+    ("for x, y in reversed(ds): pass", r"for x, y in reversed\(ds\) goes through the pair")])
+def test_pytorchs_loops_over_samples_are_refused_on_every_python(code, said):
+    """Python 3.10's bytecode has no columns to tell the call by: its arguments, loads, are counted back instead.
+    Two samples: the pair unpacked silently into the two samples' inputs, then their labels."""
+    from tinygrad_edu.data import Dataset
+
+    ds = Dataset(np.arange(4.0).reshape(2, 2), np.array([[0, 1], [1, 0]]))
+    with pytest.raises(TypeError, match=said):
+        exec(code, {"ds": ds})
+
+
+def test_the_loops_over_a_datasets_two_arrays_still_run_on_every_python():
+    from tinygrad_edu.data import Dataset
+
+    ds = Dataset(np.arange(4.0).reshape(2, 2), np.array([0, 1]))
+    found: dict = {"ds": ds}
+    exec("a = [i for i, arrays in enumerate(ds)]; b = list(ds); c, d = tuple(iter(ds)); e = next(iter(ds))", found)
+    assert found["a"] == [0, 1] and found["b"][1] is ds.labels and found["d"] is ds.labels and found["e"] is ds.inputs

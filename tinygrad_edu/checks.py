@@ -460,9 +460,9 @@ def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names:
 
 def call_under_way(frame: FrameType, names: tuple[str, ...], *, looped: bool = False) -> bool:
     """Whether the instruction under way in ``frame`` calls one of ``names`` (the callable loaded last where the
-    call's source begins; False where that cannot be told, as on Python 3.10, whose bytecode has no columns) and,
-    given ``looped``, a loop goes through its result (``for … in enumerate(ds)``, GET_ITER next).  Read from the
-    bytecode once per place."""
+    call's source begins; False where that cannot be told: on Python 3.10, whose bytecode has no columns, a call
+    with an argument other than loads and calls of loads) and, given ``looped``, a loop goes through its result
+    (``for … in enumerate(ds)``, GET_ITER next).  Read from the bytecode once per place."""
     key = (frame.f_code, frame.f_lasti, names, looped, "call")
     known = _READ_FROM_BYTECODE.get(key)
     if known is None:
@@ -516,13 +516,36 @@ def _remember(key: tuple[Any, ...], known: bool) -> None:
     _READ_FROM_BYTECODE[key] = known
 
 
+#: Python 3.10's instructions that push one value and pop none: a call's arguments made of these (and of calls of
+#: these) are counted back to the callable.
+_ONE_LOAD = frozenset({"LOAD_FAST", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CONST", "LOAD_CLOSURE"})
+
+
+def _start_of(instructions: list[dis.Instruction], end: int) -> int | None:
+    """Where the expression ending at ``instructions[end]`` begins, if it is one load or a call (Python 3.10's
+    CALL_FUNCTION) of loads and such calls; else None."""
+    if end < 0 or instructions[end].opname not in _ONE_LOAD | {"CALL_FUNCTION"}:
+        return None
+    start: int | None = end
+    for _ in range((instructions[end].arg or 0) + 1 if instructions[end].opname == "CALL_FUNCTION" else 0):
+        start = _start_of(instructions, start - 1) if start is not None else None  # the arguments, then the callable
+    return start
+
+
 def _callee(instructions: list[dis.Instruction], at: int) -> dis.Instruction | None:
     """What the call ``instructions[at]`` calls: the instruction that loaded the callable, the last before the call
     where the call's source begins.  What spans the whole call is not the callable, which ends before its
-    parentheses (Python 3.13's ``LOAD_CONST ('key',)`` before ``CALL_KW`` of ``sorted(..., key=id)``).  None on
-    Python 3.10, whose bytecode has no columns, and for a call the compiler made, of no source."""
+    parentheses (Python 3.13's ``LOAD_CONST ('key',)`` before ``CALL_KW`` of ``sorted(..., key=id)``).  None for a
+    call the compiler made, of no source, and on Python 3.10, whose bytecode has no columns, for any call but one
+    whose arguments are loads or such calls (``enumerate(ds)``, ``next(iter(ds))``): counted back over them."""
     where: Any = getattr(instructions[at], "positions", None)  # (a Python 3.10 Instruction has none)
-    if where is None or where.lineno is None or where.col_offset is None:
+    if where is None:
+        end: int | None = at - 1 if instructions[at].opname == "CALL_FUNCTION" else None
+        for _ in range(instructions[at].arg or 0):  # (the arguments, last first)
+            start = _start_of(instructions, end) if end is not None else None
+            end = None if start is None else start - 1
+        return instructions[end] if end is not None and instructions[end].opname in _ONE_LOAD else None
+    if where.lineno is None or where.col_offset is None:
         return None
     for instruction in reversed(instructions[:at]):
         its: Any = getattr(instruction, "positions", None)
@@ -535,7 +558,8 @@ def _callee(instructions: list[dis.Instruction], at: int) -> dis.Instruction | N
 def _calls_another_name(instructions: list[dis.Instruction], at: int, names: tuple[str, ...]) -> bool:
     """Whether the call ``instructions[at]`` calls a name not among ``names``, such as ``list`` in ``a, b =
     list(map(operator.methodcaller("max", 1), [x, y]))`` (see ``_callee``).  False where that cannot be told (a
-    callable that a call returned, ``getattr(v, "max")(1)``; Python 3.10)."""
+    callable that a call returned, ``getattr(v, "max")(1)``; on Python 3.10, a call with other arguments than
+    loads and calls of loads)."""
     callee = _callee(instructions, at)
     return (callee is not None and callee.opname.startswith("LOAD_") and isinstance(callee.argval, str)
             and callee.argval not in names)

@@ -73,7 +73,7 @@ class Dataset(_Fields):
     compared the inputs, and ``np.array(a)``, which stacked the inputs on the labels, and so ``np.array_equal(a, b)``:
     ``a == b`` compares).  ``len(a)`` is 2, a pair's length: its samples are ``len(a.inputs)``, and PyTorch's
     ``x, y = ds[0]`` and ``for x, y in ds`` (a comprehension's too; ``iter(ds)``'s, ``reversed(ds)``'s, ``for i,
-    (x, y) in enumerate(ds)`` and ``x, y = next(iter(ds))`` as well, from Python 3.11 on) are refused, saying how to
+    (x, y) in enumerate(ds)`` and ``x, y = next(iter(ds))`` as well) are refused, saying how to
     take samples.  Made by hand, ``Dataset(inputs, labels)`` takes arrays or nested lists (kept as numpy arrays) with
     the same number of samples (first axis); two Datasets are equal when their arrays are (NaN where NaN is).
     """
@@ -147,7 +147,7 @@ class Dataset(_Fields):
         samples, is refused (in a comprehension too, ``[f(x) for x, y in ds]``): it went through the pair, two
         samples' inputs (rows 0 and 1) and then their two labels, silently, or raised Python's bare "too many values
         to unpack"; so are ``for x, y in iter(ds)``, ``for i, (x, y) in enumerate(ds)`` and ``x, y =
-        next(iter(ds))`` (from Python 3.11 on, whose bytecode tells the call).  Told when the loop (or next) takes the
+        next(iter(ds))`` (the bytecode tells the call).  Told when the loop (or next) takes the
         first array (a comprehension's loop runs in a code of its own)."""
         arrays = super().__iter__()
         frame = _caller()
@@ -292,7 +292,7 @@ def _unpacked_in_two(*, under_way: tuple[str, ...], called: tuple[str, ...] = ()
     except ValueError:  # ("call stack is not deep enough": called back from C alone)
         return False
     return checks.unpacked_in_two(frame, under_way=under_way, inner=inner) and (
-        not called or checks.call_under_way(frame, called))  # (a call of one of these; never told on Python 3.10)
+        not called or checks.call_under_way(frame, called))  # (a call of one of these)
 
 
 def _images_of(inputs: np.ndarray) -> str | None:
