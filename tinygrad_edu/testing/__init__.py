@@ -1313,8 +1313,8 @@ def _in_place_note(task: _Task) -> str:
     moved = [_changes(task.f, [a + move for a in task.arrays]) for move in (0.75, -1.5)]
     # (x += c under no_grad, c the same wherever the inputs are: a slope of 1, the table holds; x *= 2 does not)
     changed = [name for k, (name, change) in enumerate(zip(task.names, first, strict=True)) if change is not None
-               and not all(m is not None and m[k] is not None and np.allclose(m[k], change, rtol=1e-9, atol=1e-12)
-                           for m in moved)]
+               and not all(m is not None and m[k] is not None
+                           and np.allclose(np.asarray(m[k]), change, rtol=1e-9, atol=1e-12) for m in moved)]
     changed += [name for name, x, before in held if not np.array_equal(x.data, before, equal_nan=True)]
     if not changed:
         return ""
