@@ -261,8 +261,9 @@ def _number(text: str) -> float:
     """A number as numpy.loadtxt reads it (float() also reads 1_000 and digits other than 0-9, ١٢)."""
     try:
         value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}") from None
+    except ValueError:  # (a file's name in full: the message says to give it as --inputs-file)
+        shown = repr(text) if os.path.isfile(text) or re.search(r"\.(csv|tsv|txt|dat)$", text, re.I) else _echoed(text)
+        raise argparse.ArgumentTypeError(f"expected a number, got {shown}") from None
     if _python_only(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}: {_python_only(text)}")
     return value
