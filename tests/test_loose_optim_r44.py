@@ -55,6 +55,23 @@ def test_an_update_that_underflows_under_errstate_is_said_in_the_steps_words() -
     assert x.data.tolist() == [1e-300]
 
 
+def test_gradient_descents_update_is_all_or_nothing_under_errstate_too() -> None:
+    """The same for gradient descent, whose every η·∇C was computed first but whose x − η·∇C could still overflow
+    after parameter 0 had changed; its message names its own rule."""
+    a, b = _held([1.0, 2.0], [1.0, 1.0]), _held([1e308, -1e308], [-1e308, 1e308])
+    opt = optim.GradientDescent([a, b], learning_rate=1.0)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as caught:
+        opt.step()
+    assert str(caught.value).startswith("GradientDescent.step: the update x ← x − η·∇C gave numbers that are not "
+                                        "finite for parameter 1 (shape (2,))")
+    assert a.data.tolist() == [1.0, 2.0] and b.data.tolist() == [1e308, -1e308]
+    x = _held([1e-300], [1e-300])
+    with np.errstate(under="raise"), pytest.raises(FloatingPointError, match=r"^GradientDescent.step: the update "
+                                                                               r"x ← x − η·∇C underflowed"):
+        optim.GradientDescent([x], learning_rate=1e-300).step()
+    assert x.data.tolist() == [1e-300]
+
+
 # --- (2) finite gradients whose sum of squares overflows: numpy's "overflow encountered in reduce" -----------------
 
 
