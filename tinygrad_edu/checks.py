@@ -516,19 +516,27 @@ def _remember(key: tuple[Any, ...], known: bool) -> None:
     _READ_FROM_BYTECODE[key] = known
 
 
-#: Python 3.10's instructions that push one value and pop none: a call's arguments made of these (and of calls of
-#: these) are counted back to the callable.
+#: Python 3.10's instructions that push one value and pop none: a call's arguments made of these (and of attributes,
+#: items and calls of these) are counted back to the callable.
 _ONE_LOAD = frozenset({"LOAD_FAST", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CONST", "LOAD_CLOSURE"})
 
 
+def _operands(instruction: dis.Instruction) -> int | None:
+    """How many expressions Python 3.10's ``instruction`` takes to push its one value: 0 for a load, 1 for an
+    attribute (``h.ds``), 2 for an item (``d["train"]``), the callable and arguments for a call (with
+    ``CALL_FUNCTION_KW``'s tuple of names); None for any other instruction."""
+    name, arg = instruction.opname, instruction.arg or 0
+    counts = {"LOAD_ATTR": 1, "BINARY_SUBSCR": 2, "CALL_FUNCTION": arg + 1, "CALL_FUNCTION_KW": arg + 2}
+    return 0 if name in _ONE_LOAD else counts.get(name)
+
+
 def _start_of(instructions: list[dis.Instruction], end: int) -> int | None:
-    """Where the expression ending at ``instructions[end]`` begins, if it is one load or a call (Python 3.10's
-    CALL_FUNCTION) of loads and such calls; else None."""
-    if end < 0 or instructions[end].opname not in _ONE_LOAD | {"CALL_FUNCTION"}:
-        return None
-    start: int | None = end
-    for _ in range((instructions[end].arg or 0) + 1 if instructions[end].opname == "CALL_FUNCTION" else 0):
-        start = _start_of(instructions, start - 1) if start is not None else None  # the arguments, then the callable
+    """Where the expression ending at ``instructions[end]`` begins, if it is made of loads, attributes, items and
+    calls (see ``_operands``); else None."""
+    count = _operands(instructions[end]) if end >= 0 else None
+    start: int | None = None if count is None else end
+    for _ in range(count or 0):
+        start = _start_of(instructions, start - 1) if start is not None else None  # the operands, last first
     return start
 
 
@@ -537,11 +545,13 @@ def _callee(instructions: list[dis.Instruction], at: int) -> dis.Instruction | N
     where the call's source begins.  What spans the whole call is not the callable, which ends before its
     parentheses (Python 3.13's ``LOAD_CONST ('key',)`` before ``CALL_KW`` of ``sorted(..., key=id)``).  None for a
     call the compiler made, of no source, and on Python 3.10, whose bytecode has no columns, for any call but one
-    whose arguments are loads or such calls (``enumerate(ds)``, ``next(iter(ds))``): counted back over them."""
+    whose arguments are loads, attributes, items or calls of such (``enumerate(self.ds, start=1)``,
+    ``next(iter(ds))``): counted back over them."""
     where: Any = getattr(instructions[at], "positions", None)  # (a Python 3.10 Instruction has none)
     if where is None:
-        end: int | None = at - 1 if instructions[at].opname == "CALL_FUNCTION" else None
-        for _ in range(instructions[at].arg or 0):  # (the arguments, last first)
+        count = _operands(instructions[at]) if instructions[at].opname.startswith("CALL_FUNCTION") else None
+        end: int | None = None if count is None else at - 1
+        for _ in range((count or 1) - 1):  # (the arguments, last first)
             start = _start_of(instructions, end) if end is not None else None
             end = None if start is None else start - 1
         return instructions[end] if end is not None and instructions[end].opname in _ONE_LOAD else None

@@ -1,0 +1,64 @@
+"""Round 44's review: what a demanding reading of the round's change found, each with the test that failed."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import checks
+
+
+# --- Python 3.10: the call counted back over attributes, items and keywords, as later Pythons tell it ---------------
+class _Instruction(NamedTuple):
+    """Python 3.10's dis.Instruction as _callee reads it: no ``positions`` (its bytecode has no columns)."""
+
+    opname: str
+    arg: int | None
+    argval: Any
+
+
+def _py310(*listing: tuple[str, Any]) -> list[Any]:
+    """Python 3.10's instructions from (opname, arg or argval) pairs, as ``dis.dis`` lists them on 3.10."""
+    return [_Instruction(name, value if name.startswith("CALL") else 0, value) for name, value in listing]
+
+
+@pytest.mark.parametrize(("listing", "called"), [
+    # enumerate(h.ds)
+    ([("LOAD_NAME", "enumerate"), ("LOAD_NAME", "h"), ("LOAD_ATTR", "ds"), ("CALL_FUNCTION", 1)], "enumerate"),
+    # enumerate(h.ds, start=0)
+    ([("LOAD_NAME", "enumerate"), ("LOAD_NAME", "h"), ("LOAD_ATTR", "ds"), ("LOAD_CONST", 0),
+      ("LOAD_CONST", ("start",)), ("CALL_FUNCTION_KW", 2)], "enumerate"),
+    # iter(d["train"])
+    ([("LOAD_NAME", "iter"), ("LOAD_NAME", "d"), ("LOAD_CONST", "train"), ("BINARY_SUBSCR", None),
+      ("CALL_FUNCTION", 1)], "iter"),
+    # enumerate(ds)
+    ([("LOAD_GLOBAL", "enumerate"), ("LOAD_FAST", "ds"), ("CALL_FUNCTION", 1)], "enumerate")])
+def test_python_310s_call_is_told_through_attributes_items_and_keywords(listing: list, called: str) -> None:
+    """On Python 3.11+, ``for i, (x, y) in enumerate(self.ds)`` and ``enumerate(ds, start=1)`` are refused (the
+    columns tell the call); 3.10's counting back stopped at an attribute or a keyword and let them run silently."""
+    instructions = _py310(*listing)
+    callee = checks._callee(instructions, len(instructions) - 1)
+    assert callee is not None and callee.argval == called, callee
+
+
+def test_python_310s_call_of_what_a_call_or_an_attribute_returned_is_not_told() -> None:
+    """``f(g)(ds)`` and ``obj.enumerate(ds)``: the callable is no name loaded, so nothing is said."""
+    made = _py310(("LOAD_NAME", "f"), ("LOAD_NAME", "g"), ("CALL_FUNCTION", 1), ("LOAD_NAME", "ds"),
+                  ("CALL_FUNCTION", 1))
+    attribute = _py310(("LOAD_NAME", "obj"), ("LOAD_ATTR", "enumerate"), ("LOAD_NAME", "ds"), ("CALL_FUNCTION", 1))
+    assert checks._callee(made, 4) is None and checks._callee(attribute, 3) is None
+
+
+@pytest.mark.parametrize("code", ["for i, (x, y) in enumerate(h.ds): pass", "x, y = next(iter(h.ds))",
+                                  "for i, (x, y) in enumerate(ds, start=0): pass",
+                                  "for i, (x, y) in enumerate(d['train']): pass"])
+def test_pytorchs_loops_over_a_dataset_held_elsewhere_are_refused(code: str) -> None:
+    """The same on every Python (this one's bytecode, whichever it is)."""
+    from tinygrad_edu.data import Dataset
+
+    ds = Dataset(np.arange(4.0).reshape(2, 2), np.array([[0, 1], [1, 0]]))
+    holder = type("Holder", (), {"ds": ds})()
+    with pytest.raises(TypeError, match=r"goes through the pair|unpacks the inputs"):
+        exec(code, {"ds": ds, "h": holder, "d": {"train": ds}})
