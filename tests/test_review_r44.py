@@ -62,3 +62,26 @@ def test_pytorchs_loops_over_a_dataset_held_elsewhere_are_refused(code: str) -> 
     holder = type("Holder", (), {"ds": ds})()
     with pytest.raises(TypeError, match=r"goes through the pair|unpacks the inputs"):
         exec(code, {"ds": ds, "h": holder, "d": {"train": ds}})
+
+
+# --- predict: the advice for a file's name given where a number goes, whatever its quotes --------------------------
+@pytest.mark.parametrize("name", ["it's.csv", "back\\slash.csv", 'say "hi".txt'])
+def test_the_inputs_file_advice_names_the_file_and_runs_when_pasted(capsys, tmp_path, monkeypatch, name):
+    """argparse shows the name as Python's repr: "it's.csv" in double quotes, a backslash doubled.  The advice was
+    left out for the first and named another file for the second; pasted, it now reads the file."""
+    import shlex
+
+    from helpers_cli import error_of, uniform_model
+
+    from tinygrad_edu.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    model = uniform_model(tmp_path / "m.npz", [1, 1], weight=2.0)
+    (tmp_path / name).write_text("0.5\n", encoding="utf-8")
+    error = error_of(capsys, ["predict", str(model), name])
+    advice = error.split("; to read the input numbers from a file, write ", 1)
+    assert len(advice) == 2, error
+    words = shlex.split(advice[1].split(" (see ", 1)[0])
+    assert words == ["--inputs-file", name], words
+    assert main(["predict", str(model), *words]) == 0
+    assert "1" in capsys.readouterr().out  # (2 · 0.5)

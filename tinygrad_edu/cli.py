@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import ast
 import contextlib
 import copy
 import importlib.util
@@ -131,9 +132,11 @@ class _Parser(argparse.ArgumentParser):
             message += f"; separate the layer sizes with spaces: --hidden {_hidden_sizes(self._words, sizes[1])}"
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
             message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
-        a_file = re.fullmatch(r"argument (X|--data): (?:invalid choice:|expected a number, got) '(.*?)'.*", message)
-        if a_file and (os.path.isfile(a_file.group(2)) or re.search(r"\.(csv|tsv|txt|dat)$", a_file.group(2), re.I)):
-            message += (f"; to read the input numbers from a file, write --inputs-file {shlex.quote(a_file.group(2))}"
+        a_file = re.fullmatch(r"argument (X|--data): (?:invalid choice:|expected a number, got) "
+                              r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\").*", message)  # (a repr: it's.csv, C:\\x)
+        name = ast.literal_eval(a_file.group(2)) if a_file else ""
+        if a_file and (os.path.isfile(name) or re.search(r"\.(csv|tsv|txt|dat)$", name, re.I)):
+            message += (f"; to read the input numbers from a file, write --inputs-file {shlex.quote(name)}"
                         if a_file.group(1) == "X" else
                         "; train learns only the bundled data: for a file of your own, train in Python (np.loadtxt, "
                         "nn.MLP, fit, model.save: see the README's Command line) and give the model file to predict")
