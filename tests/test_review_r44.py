@@ -85,3 +85,30 @@ def test_the_inputs_file_advice_names_the_file_and_runs_when_pasted(capsys, tmp_
     assert words == ["--inputs-file", name], words
     assert main(["predict", str(model), *words]) == 0
     assert "1" in capsys.readouterr().out  # (2 · 0.5)
+
+
+# --- plot_descent: a learning rate of 0 given as a number or as an optimizer draws the same path -----------------
+@pytest.mark.parametrize("rate", [0.0, 1e-30])
+def test_an_optimizer_whose_steps_change_nothing_draws_the_path_descent_path_gives(rate: float) -> None:
+    """descent_path's path ends where a step changes no number (round 44); the optimizer's path drew 25 steps on
+    the same point and said "after 25 steps" where the number η said "after 0 steps"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tinygrad_edu import optim, plots
+
+    def f(p: Any) -> Any:
+        return p[0] ** 2 + 3 * p[1] ** 2
+
+    drawn = []
+    for way in (rate, lambda p: optim.GradientDescent(p, rate), lambda p: optim.SGD(p, rate)):
+        figure = plots.plot_descent(f, [1.0, 1.0], way)
+        axes = figure.axes[0]
+        drawn.append((axes.get_title().split(", cost ")[1], np.asarray(axes.get_lines()[0].get_xydata())))
+        plt.close(figure)
+    assert [title for title, _ in drawn] == ["4 after 0 steps"] * 3, drawn
+    np.testing.assert_array_equal(plots.descent_path(f, [1.0, 1.0], rate), [[1.0, 1.0]])
+    for _, path in drawn:
+        np.testing.assert_array_equal(path, [[1.0, 1.0]])

@@ -1118,7 +1118,8 @@ def _optimizer_path(f: Function, start: np.ndarray, factory: Callable[[list[Valu
         stopped = point.grad is not None and not np.any(point.grad) and np.array_equal(point.data, before)
         if getattr(optimizer, "last_failed", False) or stopped:
             break
-        if getattr(optimizer, "last_accepted", True) is not False:  # (a refused guess: no step)
+        # (a refused guess: no step; nor one that changed no number, η = 0, as descent_path's path ends there)
+        if getattr(optimizer, "last_accepted", True) is not False and not np.array_equal(point.data, before):
             points.append(np.array(point.data, dtype=np.float64))
     method = next((name for kind, name in _METHODS.items() if isinstance(optimizer, kind)), "gradient descent")
     after = _steps_text(np.array(points))
