@@ -112,3 +112,33 @@ def test_an_optimizer_whose_steps_change_nothing_draws_the_path_descent_path_giv
     np.testing.assert_array_equal(plots.descent_path(f, [1.0, 1.0], rate), [[1.0, 1.0]])
     for _, path in drawn:
         np.testing.assert_array_equal(path, [[1.0, 1.0]])
+
+
+# --- an optimizer's repeated-step warning, after its finiteness check became a sum of squares ----------------------
+def _step_warnings(change: Any) -> list[str]:
+    import warnings
+
+    from tinygrad_edu import Value, optim
+
+    w = Value(np.array([1.0, -2.0]))
+    optimizer = optim.SGD([w], 0.1)
+    (w * w).sum().backward()
+    optimizer.step()
+    change(w)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optimizer.step()
+    return [str(warning.message) for warning in caught]
+
+
+def test_a_gradient_negated_in_place_is_no_repeated_step() -> None:
+    """w.grad *= -1 (ascent by hand) holds other numbers of the same squares: the step is no repeat (it warned)."""
+    def negate(w: Any) -> None:
+        w.grad *= -1
+
+    assert _step_warnings(negate) == []
+
+
+def test_the_same_gradients_again_are_still_a_repeated_step() -> None:
+    said = _step_warnings(lambda w: None)
+    assert len(said) == 1 and "repeats it" in said[0], said

@@ -1186,30 +1186,32 @@ class Optimizer:
                 else ""
             raise FloatingPointError(f"{type(self).__name__}.step: the gradient holds NaN or inf; the parameters "
                                      f"are unchanged{cause or ' (try a smaller learning rate)'}")
-        self._check_not_stepped(gradients, float(total))
+        self._check_not_stepped(gradients, flat)
         return gradients
 
-    #: The ``.grad`` objects the latest step used (weak references, in the order of its gradients) and the sum of
-    #: their squares: backward() assigns new arrays, never adds into the old ones, so finding them all again, holding
-    #: the same sum (not written over in place, x.grad[...] = …), means no backward pass since.
-    _stepped: tuple[list[weakref.ref[Any]], float] = ([], 0.0)
+    #: The ``.grad`` objects the latest step used (weak references, in the order of its gradients) and a copy of
+    #: their numbers (the step's concatenation, kept): backward() assigns new arrays, never adds into the old ones, so
+    #: finding them all again, holding the same numbers (not written over in place, x.grad[...] = …, x.grad *= -1),
+    #: means no backward pass since.
+    _stepped: tuple[list[weakref.ref[Any]], Any] = ([], 0.0)
 
-    def _check_not_stepped(self, gradients: list[tuple[Value, np.ndarray]], total: float) -> None:
-        """A step whose gradients are all those the previous step used (``total``: the sum of their numbers) repeats
+    def _check_not_stepped(self, gradients: list[tuple[Value, np.ndarray]], flat: np.ndarray) -> None:
+        """A step whose gradients are all those the previous step used (``flat``: their numbers, one array) repeats
         it: no backward() reached the parameters since (the cost was computed with other Values, a model built again
         or a copy's, or backward() was left out), which looks like training while the model stays as it is.  A
         RuntimeWarning (the step is made, as PyTorch makes it: a gradient set by hand may be meant to be used
         again); well under 1 µs a parameter."""
-        stepped, stepped_total = self._stepped
-        if gradients and total == stepped_total and len(stepped) == len(gradients) and all(
-                ref() is p.grad for ref, (p, _) in zip(stepped, gradients, strict=True)):
+        stepped, stepped_flat = self._stepped
+        if gradients and len(stepped) == len(gradients) and all(
+                ref() is p.grad for ref, (p, _) in zip(stepped, gradients, strict=True)) \
+                and np.array_equal(flat, stepped_flat):  # (a sum of squares would miss x.grad *= -1)
             warnings.warn(f"{type(self).__name__}.step: the parameters hold the gradients the previous step used (no "
                           "backward() has reached them since), so this step repeats it: compute the cost again with "
                           "the Values the optimizer holds and call backward() first (a model built again, model = "
                           "nn.MLP(...), or copied apart from the optimizer, with copy.deepcopy or pickle, has Values "
                           "of its own: build an optimizer from it)", RuntimeWarning,
                           stacklevel=checks.outside_the_package())
-        self._stepped = [weakref.ref(p.grad) for p, _ in gradients], total
+        self._stepped = [weakref.ref(p.grad) for p, _ in gradients], flat
 
     def step(self, closure: Closure | None = None, *, cost: Any = None) -> Any:
         """Change the parameters once; returns the cost before the change (None if not computed)."""
