@@ -142,3 +142,23 @@ def test_a_gradient_negated_in_place_is_no_repeated_step() -> None:
 def test_the_same_gradients_again_are_still_a_repeated_step() -> None:
     said = _step_warnings(lambda w: None)
     assert len(said) == 1 and "repeats it" in said[0], said
+
+
+# --- the player's page says which order its backward steps take, and it is true ----------------------------------
+def test_the_players_first_page_does_not_say_the_engine_takes_inputs_first_to_last() -> None:
+    """The steps take p, q, r of concatenate([p, q, r]) first to last; the engine, r, q, p.  The page said "in the
+    order the engine uses (the inputs of one operation first to last)", which the engine does not do."""
+    from tinygrad_edu import Value
+    from tinygrad_edu import functional as F
+    from tinygrad_edu.engine import backward_order
+    from tinygrad_edu.graph import nearest_values
+    from tinygrad_edu.player import backprop_steps, display_names, reading_order
+
+    p, q, r = (Value(np.array(v), label=n) for v, n in (([1.0, 2.0], "p"), ([3.0], "q"), ([4.0, 5.0], "r")))
+    cost = (F.concatenate([p, q, r]) ** 2).sum()
+    engine = [n.label for n in backward_order(cost) if n.label in ("p", "q", "r")]
+    shown = [n.label for n in reading_order(cost) if n.label in ("p", "q", "r")]
+    assert engine == ["r", "q", "p"] and shown == ["p", "q", "r"]  # (what the page must say)
+    kept, total = nearest_values(cost)
+    start = backprop_steps(cost, kept, total, display_names(kept))[0].html
+    assert "the engine takes them last to first" in start and "first to last" in start, start

@@ -484,7 +484,9 @@ def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: An
         cut = f"<p class='note'>{_esc(first)} {_esc(second)}: the steps follow the drawn Values only.</p>"
     text = ("<p>The forward pass starts from the inputs and the parameters (the leaves of the graph). Each step "
             "computes one operation from Values already known; then the backward pass walks back from the cost, "
-            "in the order the engine uses (the inputs of one operation first to last).</p>")
+            "in the engine's order, but for the inputs of one operation, which come first to last where the engine "
+            "takes them last to first: each Value still comes after every Value that used it, with the same "
+            "gradient.</p>")
     return Step("start", -1, "The leaves: inputs and parameters",
                 text + f"<table><tr><th>Value</th><th>kind</th><th>data</th></tr>{rows}</table>{cut}")
 
@@ -668,8 +670,9 @@ def _zero_grad_how(parameters: list[Value]) -> str:
 # --- the same steps on the dependency tree of a chain network ----------------------------------------------------
 def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list[Step]:
     """The player's steps on the seed's dependency tree (:mod:`tinygrad_edu.dependency_tree`): the tree's
-    Values in the engine's order, each edge with the tree's local derivative (unlabeled operations folded in,
-    as the tree draws them; the seed's ``w_3`` written ``w₃``, as the drawing writes it).  Value number ``i`` is the
+    Values in the engine's order (one operation's inputs first to last, :func:`reading_order`), each edge with the
+    tree's local derivative (unlabeled operations folded in, as the tree draws them; the seed's ``w_3`` written
+    ``w₃``, as the drawing writes it).  Value number ``i`` is the
     ``i``-th of ``tree.nodes``."""
     if not isinstance(tree, DependencyTree):
         raise TypeError(f"tree_steps: tree must be a DependencyTree (from dependency_tree(cost)), "
