@@ -461,8 +461,8 @@ def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names:
 def call_under_way(frame: FrameType, names: tuple[str, ...], *, looped: bool = False) -> bool:
     """Whether the instruction under way in ``frame`` calls one of ``names`` (the callable loaded last where the
     call's source begins; False where that cannot be told: on Python 3.10, whose bytecode has no columns, a call
-    with an argument other than loads and calls of loads) and, given ``looped``, a loop goes through its result
-    (``for … in enumerate(ds)``, GET_ITER next).  Read from the bytecode once per place."""
+    with an argument other than loads, attributes, items and calls of such) and, given ``looped``, a loop goes
+    through its result (``for … in enumerate(ds)``, GET_ITER next).  Read from the bytecode once per place."""
     key = (frame.f_code, frame.f_lasti, names, looped, "call")
     known = _READ_FROM_BYTECODE.get(key)
     if known is None:
@@ -569,7 +569,7 @@ def _calls_another_name(instructions: list[dis.Instruction], at: int, names: tup
     """Whether the call ``instructions[at]`` calls a name not among ``names``, such as ``list`` in ``a, b =
     list(map(operator.methodcaller("max", 1), [x, y]))`` (see ``_callee``).  False where that cannot be told (a
     callable that a call returned, ``getattr(v, "max")(1)``; on Python 3.10, a call with other arguments than
-    loads and calls of loads)."""
+    loads, attributes, items and calls of such)."""
     callee = _callee(instructions, at)
     return (callee is not None and callee.opname.startswith("LOAD_") and isinstance(callee.argval, str)
             and callee.argval not in names)
