@@ -57,12 +57,23 @@ def test_every_advice_for_pytorchs_dim_runs_and_gives_pytorchs_numbers(name: str
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
 def test_an_empty_dim_is_told_that_numpys_empty_axis_reduces_nothing(name: str) -> None:
     v = Value(_X)
-    for dim in ((), []):
-        with pytest.raises(TypeError, match=re.escape(f"v.{name}()") + r".*PyTorch's dim=\(\) reduces every axis, "
-                           r"where numpy's axis=\(\) reduces none"):
+    for dim, written in (((), r"\(\)"), ([], r"\[\]")):
+        with pytest.raises(TypeError, match=re.escape(f"v.{name}()") + rf".*PyTorch's dim={written} reduces every "
+                           r"axis, numpy's axis=\(\) none"):
             getattr(v, name)(dim=dim)
     assert "axis=()" not in _advised_call(name, dim=())
     np.testing.assert_array_equal(getattr(v, name)(axis=()).data, _X)  # (what the old advice gave: nothing reduced)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+def test_numpys_own_empty_axis_given_with_keepdim_keeps_it_in_the_advice(name: str) -> None:
+    """axis=() written by the user is numpy's (reduce nothing): only the keepdim= word is wrong, and the advice that
+    replaces it reduces nothing either."""
+    with pytest.raises(TypeError) as caught:
+        getattr(Value(_X), name)(axis=(), keepdim=True)
+    call = str(caught.value).split("write ", 1)[1]  # (the message ends with the call to write)
+    assert call == f"v.{name}(axis=(), keepdims=True)", str(caught.value)
+    np.testing.assert_array_equal(eval(call, {"v": Value(_X)}).data, _X)
 
 
 @pytest.mark.parametrize("keepdim", [False, True])

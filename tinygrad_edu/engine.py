@@ -2824,9 +2824,10 @@ def _refuse_pytorch_words(name: str, keywords: dict[str, Any], axis: Any, keepdi
     """The TypeError of ``v.sum(dim=1, keepdim=True)`` and its kind: the whole call in numpy's words to write."""
     axis, keepdims = keywords.get("dim", axis), keywords.get("keepdim", keepdims)
     axis = tuple(axis) if isinstance(axis, list) else axis  # (PyTorch's dim=[2, 3]: axis takes a tuple)
-    every = isinstance(axis, tuple) and not axis  # (PyTorch's dim=() reduces every axis, numpy's axis=() none)
+    # (PyTorch's dim=() reduces every axis, numpy's axis=() none; an axis=() given with keepdim= is numpy's)
+    every = "dim" in keywords and isinstance(axis, tuple) and not axis
     axis = None if every else axis
-    note = " (PyTorch's dim=() reduces every axis, where numpy's axis=() reduces none)" if every else ""
+    note = f" (PyTorch's dim={keywords.get('dim')!r} reduces every axis, numpy's axis=() none)" if every else ""
     written = ", ".join([f"axis={axis!r}"] * (axis is not None) + [f"keepdims={keepdims!r}"] * (keepdims is not False))
     if "dim" in keywords and name in ("max", "min"):  # (PyTorch's x.max(dim=1) is a pair: values and indices)
         if every or isinstance(axis, tuple) and len(axis) != 1:  # (PyTorch's amax; numpy's argmax: one axis)
