@@ -122,3 +122,66 @@ def test_a_files_python_style_number_is_said_to_be_no_files_number(capsys, tmp_p
     inputs.write_text("0.5\n1_000\n", encoding="utf-8")
     error = error_of(capsys, ["predict", str(model), "--inputs-file", str(inputs)])
     assert "_ between digits is Python's way of writing numbers, not a file's: write 1000" in error, error
+
+
+# --- player: the reading order moves an operation's inputs only where they stand together --------------------------
+def test_inputs_apart_in_the_engines_order_keep_their_places() -> None:
+    """z = p·q with q = 3p + 1: the engine goes z, q, w, p (p after w, which uses it); putting p in q's place would
+    show p's step before w's gradient reached it, an incomplete ∂z/∂p (q + 3p = 13, not q = 7)."""
+    from tinygrad_edu import player
+    from tinygrad_edu.player import pass_gradients
+
+    p = Value(2.0, label="p")
+    w = p * 3.0
+    q = w + 1.0
+    z = p * q
+    order = player.reading_order(z)
+    at = {id(n): k for k, n in enumerate(order)}
+    assert all(at[id(u)] < at[id(parent)] for u in order for parent in u.parents if id(parent) in at)
+    assert [id(n) for n in order] == [id(z), id(q), id(w), id(p)]
+    assert float(pass_gradients(z)[id(p)]) == 13.0  # ∂(p·(3p + 1))/∂p = 6p + 1
+
+
+def test_the_steps_go_forward_oldest_first_and_the_trees_back_through_inputs_first_to_last() -> None:
+    from tinygrad_edu.dependency_tree import dependency_tree
+    from tinygrad_edu.graph import nearest_values
+    from tinygrad_edu.player import backprop_steps, display_names, tree_steps
+
+    p, q = Value(2.0, label="p"), Value(3.0, label="q")
+    z = p * q
+    z.label = "z"
+    cost = (z - 1.0) ** 2
+    cost.label = "C"
+    kept, total = nearest_values(cost)
+    forward = [s.title for s in backprop_steps(cost, kept, total, display_names(kept)) if s.phase == "forward"]
+    assert [t.rsplit(": ", 1)[1] for t in forward][0] == "z" and forward[-1].endswith(": C"), forward
+    steps = tree_steps(cost, dependency_tree(cost))
+    assert [s.title.rsplit("∂", 1)[1] for s in steps if s.phase == "backward"] == ["C", "z", "p", "q"]
+    assert [s.title.rsplit(": ", 1)[1] for s in steps if s.phase == "forward"] == ["z", "C"]
+
+
+# --- drawings: inf and nan from the user's own backward() are drawn without numpy's warnings a second time ---------
+def _cube_times_zero() -> tuple[Value, Value]:
+    x, w = Value(1e200, label="x"), Value(0.0, label="w")  # ∂C/∂x = 0·3x² = 0·inf
+    return (x ** 3) * w, x
+
+
+def _two_infinite_paths() -> tuple[Value, Value]:
+    x = Value(1000.0, label="x")  # ∂C/∂x = e¹⁰⁰⁰ − e¹⁰⁰⁰ = inf − inf
+    return x.exp() - x.exp(), x
+
+
+@pytest.mark.parametrize("make", [_cube_times_zero, _two_infinite_paths])
+def test_the_player_and_graph_of_infinite_numbers_warn_no_more(recwarn, make) -> None:
+    from tinygrad_edu import viz
+
+    with np.errstate(all="ignore"):
+        cost, x = make()
+        cost.label = "C"
+        cost.backward()
+    assert np.isnan(x.grad)
+    recwarn.clear()
+    steps = viz.backprop_player(cost, layout="graph").steps
+    viz.draw_graph(cost)
+    assert [str(w.message) for w in recwarn] == []
+    assert "∂C/∂x = nan" in next(s for s in steps if s.title.endswith("∂C/∂x")).html

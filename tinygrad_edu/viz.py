@@ -583,7 +583,8 @@ def _follows(value: Value, parts: list[np.ndarray] | None) -> bool | None:
     if parts is None:
         return None
     grad = value.grad.data if isinstance(value.grad, Value) else value.grad
-    through = sum(parts, start=np.zeros(())) if len(parts) != 1 else parts[0]
+    with np.errstate(all="ignore"):  # (inf − inf: the nan backward() warned about, compared as such)
+        through = sum(parts, start=np.zeros(())) if len(parts) != 1 else parts[0]
     if np.shape(grad) != value.shape:
         return False
     if np.array_equal(grad, through):  # (first: no array of sizes, for a drawing of a large batch)
