@@ -185,3 +185,18 @@ def test_the_player_and_graph_of_infinite_numbers_warn_no_more(recwarn, make) ->
     viz.draw_graph(cost)
     assert [str(w.message) for w in recwarn] == []
     assert "∂C/∂x = nan" in next(s for s in steps if s.title.endswith("∂C/∂x")).html
+
+
+# --- optim: np.errstate(invalid="raise") alone is a caller's errstate too ------------------------------------------
+def test_an_update_to_nan_under_errstate_invalid_raise_changes_nothing() -> None:
+    """Parameter 1 is inf (an earlier step overflowed, allowed then) and its step η·g is inf: inf − inf is NaN, which
+    np.errstate(invalid="raise") refuses after parameter 0 changed; the step says so and puts parameter 0 back."""
+    a, b = Value(np.array([1.0])), Value(np.array([np.inf]))
+    a.grad, b.grad = np.array([1.0]), np.array([1e308])
+    opt = optim.SGD([a, b], learning_rate=1e308)
+    with np.errstate(invalid="raise", over="ignore"), pytest.raises(FloatingPointError) as caught:
+        opt.step()
+    message = str(caught.value)
+    assert message.startswith("SGD.step: the update x ← x − η·v gave numbers that are not finite for parameter 1")
+    assert "invalid value encountered" in message and message.endswith("the parameters are unchanged"), message
+    assert a.data.tolist() == [1.0] and b.data.tolist() == [np.inf]
