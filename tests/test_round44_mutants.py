@@ -200,3 +200,17 @@ def test_an_update_to_nan_under_errstate_invalid_raise_changes_nothing() -> None
     assert message.startswith("SGD.step: the update x ← x − η·v gave numbers that are not finite for parameter 1")
     assert "invalid value encountered" in message and message.endswith("the parameters are unchanged"), message
     assert a.data.tolist() == [1.0] and b.data.tolist() == [np.inf]
+
+
+def test_predict_reads_a_number_with_unicode_spaces_around_it_as_numpy_does(capsys, tmp_path) -> None:
+    """'\\xa012' (a no-break space, as pasted from a web page): float() and numpy.loadtxt both read 12."""
+    from helpers_cli import uniform_model
+
+    from tinygrad_edu.cli import main
+
+    model = uniform_model(tmp_path / "m.npz", [1, 1], weight=2.0)
+    words = ["\xa012", "3\u2003"]
+    assert np.loadtxt(words).tolist() == [12.0, 3.0]
+    assert main(["predict", str(model), "--", *words]) == 0
+    printed = [float(line.split("→")[1]) for line in capsys.readouterr().out.splitlines() if "→" in line]
+    assert printed == [24.0, 6.0], printed
