@@ -214,3 +214,14 @@ def test_predict_reads_a_number_with_unicode_spaces_around_it_as_numpy_does(caps
     assert main(["predict", str(model), "--", *words]) == 0
     printed = [float(line.split("→")[1]) for line in capsys.readouterr().out.splitlines() if "→" in line]
     assert printed == [24.0, 6.0], printed
+
+
+# --- engine: _record's written-out one-input case takes a constant's array too -------------------------------------
+def test_a_one_input_op_applied_to_a_constant_gives_a_constant_value() -> None:
+    """apply(op, array) of a one-input Op: the constant reaches _record as its array, not a Value."""
+    from tinygrad_edu import apply
+
+    square = Op("square_of_a_constant", lambda x: x * x, lambda g, out, x: 2 * g * x)
+    for given, expected in ((np.array([3.0, -0.5]), [9.0, 0.25]), (2.0, 4.0)):
+        out = apply(square, given)
+        assert np.asarray(out.data).tolist() == expected and not out.requires_grad
