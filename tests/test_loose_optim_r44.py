@@ -153,3 +153,15 @@ def test_a_cost_that_overflows_after_falling_is_not_only_put_down_to_an_undefine
     assert "gave a cost of inf" in message and "then a step of size 1e+200" in message
     assert "itself is not finite" not in message and "may be undefined" in message
     assert "the cost overflowed, which a smaller learning rate or step size avoids" in message
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.GradientDescent], ids=["SGD", "GradientDescent"])
+def test_an_update_that_turns_nan_says_no_number_was_too_large(make: Any) -> None:
+    """inf − inf under np.errstate(invalid="raise"): NaN, no overflow, so no "beyond float64's largest number"."""
+    a, b = _held([1.0], [1.0]), _held([np.inf], [1e308])
+    opt = make([a, b], learning_rate=10.0)
+    with np.errstate(invalid="raise", over="ignore"), pytest.raises(FloatingPointError) as caught:
+        opt.step()
+    message = str(caught.value)
+    assert "not finite for parameter 1 (shape (1,)) (invalid value encountered in subtract" in message, message
+    assert "largest number" not in message and a.data.tolist() == [1.0] and b.data.tolist() == [np.inf]

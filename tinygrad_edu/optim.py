@@ -167,8 +167,9 @@ def _update_refused(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarra
     else:
         p = gradients[failed][0]
         i = next(i for i, q in enumerate(optimizer.params) if q is p)
+        beyond = p.dtype.kind == "f" and said.startswith("overflow")  # (not an invalid inf − inf: NaN, no overflow)
         whose = (f" for {_parameter(i, p)}, beyond {p.dtype}'s largest number "
-                 f"{float(np.finfo(p.dtype).max):.3g}" if p.dtype.kind == "f" else f" for {_parameter(i, p)}")
+                 f"{float(np.finfo(p.dtype).max):.3g}" if beyond else f" for {_parameter(i, p)}")
     return FloatingPointError(f"{where}: the update {rule} gave numbers that are not finite{whose} ({said}, "
                               "under the caller's np.errstate): the steps diverged, or the learning rate is too "
                               "large; try a smaller one; the parameters are unchanged")
