@@ -1,5 +1,6 @@
-"""The backpropagation player: the forward pass Value by Value, then the backward pass in the engine's own order
-(one operation's inputs first to last, where the engine takes them last to first: :func:`reading_order`).
+"""The backpropagation player: the forward pass Value by Value, then the backward pass, each Value after every Value
+that uses it, as the engine walks it (one operation's inputs first to last, where the engine takes them last to first:
+:func:`reading_order`).
 
 At each backward step the page shows, for the Value in hand, the gradient arriving from every Value that used
 it, the local derivative on that edge (``∂z/∂w = α``, ``σ′(z)``, ...), their product (the chain rule, which the
@@ -394,10 +395,10 @@ def reading_order(output: Value) -> list[Value]:
     order = backward_order(output)
     at = {id(node): k for k, node in enumerate(order)}
     for user in list(order):
-        inputs = list({id(p): p for p in user.parents if id(p) in at}.values())  # (first to last, once each)
-        places = sorted(at[id(p)] for p in inputs)
-        if len(inputs) > 1 and places[-1] - places[0] == len(inputs) - 1 and not any(
-                id(q) in map(id, inputs) for p in inputs for q in p.parents):
+        by_id = {id(p): p for p in user.parents if id(p) in at}  # (first to last, once each)
+        inputs, places = list(by_id.values()), sorted(at[key] for key in by_id)
+        adjacent = len(inputs) > 1 and places[-1] - places[0] == len(inputs) - 1
+        if adjacent and not any(id(q) in by_id for p in inputs for q in p.parents):  # (none uses another)
             for k, p in zip(places, inputs, strict=True):
                 order[k], at[id(p)] = p, k
     return order
@@ -672,8 +673,7 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
     """The player's steps on the seed's dependency tree (:mod:`tinygrad_edu.dependency_tree`): the tree's
     Values in the engine's order (one operation's inputs first to last, :func:`reading_order`), each edge with the
     tree's local derivative (unlabeled operations folded in, as the tree draws them; the seed's ``w_3`` written
-    ``w₃``, as the drawing writes it).  Value number ``i`` is the
-    ``i``-th of ``tree.nodes``."""
+    ``w₃``, as the drawing writes it).  Value number ``i`` is the ``i``-th of ``tree.nodes``."""
     if not isinstance(tree, DependencyTree):
         raise TypeError(f"tree_steps: tree must be a DependencyTree (from dependency_tree(cost)), "
                         f"got {type(tree).__name__}")

@@ -328,9 +328,8 @@ def descent_path(f: Function, start: Any, learning_rate: float | str = 0.1, *, s
     :func:`tinygrad_edu.optim.armijo_step`.  Stops early where ∇f = 0, where Armijo finds no step (as the
     optimizer, it then stays), where a step changes no number of x^k (η = 0, as the optimizers allow it: the path is
     the start alone; or η·∇f rounds away), before the first point that is not finite or has an element larger than
-    1e12 in size
-    (a learning rate that diverges: the last row is the last point within 1e12) or at the first point where f is NaN
-    or inf (outside its domain).
+    1e12 in size (a learning rate that diverges: the last row is the last point within 1e12) or at the first point
+    where f is NaN or inf (outside its domain).
     """
     _check_function(f, "descent_path")
     x = _point(start, "start", "descent_path")

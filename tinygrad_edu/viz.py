@@ -695,8 +695,8 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
                     max_nodes: int = 150, model: Any = None, precision: int = 4,
                     title: str = "Backpropagation, step by step") -> BackpropPlayer:
     """Watch backpropagation happen: a page that steps through the forward pass, one operation at a time, then
-    the backward pass in the engine's own order (one operation's inputs first to last, where the engine takes them
-    last to first: :func:`tinygrad_edu.player.reading_order`).
+    the backward pass, each Value after every Value that uses it, as the engine walks it (one operation's inputs
+    first to last, where the engine takes them last to first: :func:`tinygrad_edu.player.reading_order`).
 
     At each backward step the Value in hand is highlighted and the page shows the gradient arriving from each
     Value that used it, the local derivative on that edge (``∂z/∂W = α``, ``σ′(z)``, ``2(α − y′)``...), their
