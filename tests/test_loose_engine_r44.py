@@ -40,18 +40,34 @@ def _advised_call(name: str, **pytorch: Any) -> str:
 _DIMS = [0, -1, (), [], (1,), (0, 2), [1, 2], (0, 1, 2)]
 
 
+def _pytorchs(name: str, dim: Any, keepdim: bool | None) -> np.ndarray:
+    """What PyTorch's ``x.sum(dim=..., keepdim=...)`` gives (mean too; max and min of several dims are its amax and
+    amin), by its documentation, in numpy: an empty dim reduces every axis, a list is a tuple of axes."""
+    axis = None if isinstance(dim, (tuple, list)) and not dim else tuple(dim) if isinstance(dim, list) else dim
+    return getattr(np, name)(_X, axis=axis, keepdims=bool(keepdim))
+
+
 @pytest.mark.parametrize("keepdim", [None, False, True])
 @pytest.mark.parametrize("dim", _DIMS, ids=repr)
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
 def test_every_advice_for_pytorchs_dim_runs_and_gives_pytorchs_numbers(name: str, dim: Any, keepdim: Any) -> None:
-    torch = pytest.importorskip("torch")
     given = {"dim": dim} if keepdim is None else {"dim": dim, "keepdim": keepdim}
     call = _advised_call(name, **given)
     ours = eval(call, {"v": Value(_X), "np": np})  # (the text the user is told to paste)
-    reduce = {"max": "amax", "min": "amin"}.get(name, name)  # (PyTorch's max(dim=tuple) is amax's)
-    theirs = getattr(torch.from_numpy(_X), reduce)(**given).numpy()
+    theirs = _pytorchs(name, dim, keepdim)
     assert ours.shape == theirs.shape, (call, given)
     np.testing.assert_allclose(ours.data, theirs, rtol=1e-14, err_msg=f"{call} for {given}")
+
+
+@pytest.mark.parametrize("keepdim", [None, False, True])
+@pytest.mark.parametrize("dim", _DIMS, ids=repr)
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+def test_the_numpy_reading_of_pytorchs_dim_is_pytorchs_own(name: str, dim: Any, keepdim: Any) -> None:
+    torch = pytest.importorskip("torch")
+    given = {"dim": dim} if keepdim is None else {"dim": dim, "keepdim": keepdim}
+    reduce = {"max": "amax", "min": "amin"}.get(name, name)  # (PyTorch's max(dim=tuple) is amax's)
+    theirs = getattr(torch.from_numpy(_X), reduce)(**given).numpy()
+    np.testing.assert_allclose(_pytorchs(name, dim, keepdim), theirs, rtol=1e-14, err_msg=f"{name} {given}")
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
