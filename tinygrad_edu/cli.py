@@ -267,16 +267,16 @@ def _number(text: str) -> float:
     except ValueError:  # (a file's name in full: the message says to give it as --inputs-file)
         shown = repr(text) if os.path.isfile(text) or re.search(r"\.(csv|tsv|txt|dat)$", text, re.I) else _echoed(text)
         raise argparse.ArgumentTypeError(f"expected a number, got {shown}") from None
-    if _python_only(text):
-        raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}: {_python_only(text)}")
+    if why := _python_only(text):
+        raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}: {why}")
     return value
 
 
-def _python_only(text: str) -> str:
-    """Why numpy.loadtxt refuses ``text``, a number float() reads, where it does: ``_`` between digits, or digits
-    other than 0-9 (``'١٢'``); else ``""``."""
+def _python_only(text: str, reader: str = "numpy's") -> str:
+    """Why numpy.loadtxt refuses ``text``, a number float() reads, where it does: ``_`` between digits (Python's way,
+    not the ``reader``'s), or digits other than 0-9 (``'١٢'``); else ``""``."""
     if "_" in text:
-        return f"_ between digits is Python's way of writing numbers, not numpy's: write {text.replace('_', '')}"
+        return f"_ between digits is Python's way of writing numbers, not {reader}: write {text.replace('_', '')}"
     if text.strip().isascii():
         return ""
     digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text.strip())
@@ -1069,7 +1069,7 @@ def _file_number(word: re.Match[str], line: str, header: bool = False) -> float:
         elif len(text) > 2 and text[0] == text[-1] in "\"'" and _is_number(text[1:-1]):
             hint = "; a number in quotes, as a CSV file quoting every field holds them: save the numbers unquoted"
         elif _is_number(text) and _python_only(text):
-            hint = "; " + _python_only(text).replace("not numpy's", "not a file's")
+            hint = "; " + _python_only(text, reader="a file's")
         elif "\x1a" in text:  # what copy con and old DOS editors put after the last line
             hint = "; Ctrl-Z (\\x1a), the end-of-file mark of old DOS tools: remove it"
         elif header:

@@ -140,21 +140,20 @@ def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.nda
         yield
     except BaseException as error:
         numpys = isinstance(error, FloatingPointError) and " encountered in " in str(error)  # (np.errstate's)
-        failed = next((i for i, (p, _) in enumerate(gradients) if numpys and not np.isfinite(p.data).all()), None)
+        failed = next((p for p, _ in gradients if not np.isfinite(p.data).all()), None) if numpys else None
         for (p, _), kept in zip(gradients, numbers, strict=True):
             if p.data.flags.writeable:  # (a read-only one was refused, unchanged)
                 p.data[...] = kept
         optimizer._set_parameter_states(states)
-        optimizer._stepped = [], 0.0
+        optimizer._stepped = [], None
         if numpys:
-            raise _update_refused(optimizer, gradients, failed, str(error)) from error
+            raise _update_refused(optimizer, failed, str(error)) from error
         raise
 
 
-def _update_refused(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]], failed: int | None,
-                    said: str) -> FloatingPointError:
+def _update_refused(optimizer: Optimizer, failed: Value | None, said: str) -> FloatingPointError:
     """The error for an update that numpy refused under a caller's ``np.errstate(...="raise")`` (``said``: numpy's
-    words), naming the parameter whose new numbers overflowed (``failed``, its place among ``gradients``)."""
+    words), naming the parameter whose new numbers were not finite (``failed``, if one was)."""
     where = f"{type(optimizer).__name__}.step"
     rule = "x ← x − η·v" if isinstance(optimizer, SGD) else "x ← x − η·∇C"
     if said.startswith("underflow"):  # (η·v below the smallest normal number: it rounds towards 0, no harm done)
@@ -162,14 +161,11 @@ def _update_refused(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarra
                                   "are too small for the dtype and round towards 0, which is harmless here, but the "
                                   "caller's np.errstate(under='raise') makes it an error: wrap the step in "
                                   "np.errstate(under='ignore'); the parameters are unchanged")
-    if failed is None:
-        whose = ""
-    else:
-        p = gradients[failed][0]
-        i = next(i for i, q in enumerate(optimizer.params) if q is p)
-        beyond = p.dtype.kind == "f" and said.startswith("overflow")  # (not an invalid inf − inf: NaN, no overflow)
-        whose = (f" for {_parameter(i, p)}, beyond {p.dtype}'s largest number "
-                 f"{float(np.finfo(p.dtype).max):.3g}" if beyond else f" for {_parameter(i, p)}")
+    whose = ""
+    if failed is not None:
+        whose = f" for {_parameter(next(i for i, p in enumerate(optimizer.params) if p is failed), failed)}"
+        if failed.dtype.kind == "f" and said.startswith("overflow"):  # (not an invalid inf − inf: NaN, no overflow)
+            whose += f", beyond {failed.dtype}'s largest number {float(np.finfo(failed.dtype).max):.3g}"
     return FloatingPointError(f"{where}: the update {rule} gave numbers that are not finite{whose} ({said}, "
                               "under the caller's np.errstate): the steps diverged, or the learning rate is too "
                               "large; try a smaller one; the parameters are unchanged")
@@ -1194,7 +1190,7 @@ class Optimizer:
     #: their numbers (the step's concatenation, kept): backward() assigns new arrays, never adds into the old ones, so
     #: finding them all again, holding the same numbers (not written over in place, x.grad[...] = …, x.grad *= -1),
     #: means no backward pass since.
-    _stepped: tuple[list[weakref.ref[Any]], Any] = ([], 0.0)
+    _stepped: tuple[list[weakref.ref[Any]], Any] = ([], None)
 
     def _check_not_stepped(self, gradients: list[tuple[Value, np.ndarray]], flat: np.ndarray) -> None:
         """A step whose gradients are all those the previous step used (``flat``: their numbers, one array) repeats
@@ -1312,7 +1308,7 @@ class Optimizer:
         as its 0-d array.
         """
         optim_state.load_state_dict(self, state)
-        self._stepped = [], 0.0  # (gone back to a saved point: the same gradients again repeat no step of its own)
+        self._stepped = [], None  # (gone back to a saved point: the same gradients again repeat no step of its own)
 
 
 class GradientDescent(Optimizer):

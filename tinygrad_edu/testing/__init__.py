@@ -1311,10 +1311,8 @@ def _in_place_note(task: _Task) -> str:
     held = [(name, x, x.data.copy()) for name, x in task.held]
     first = _changes(task.f, task.arrays) or [None] * len(task.arrays)
     moved = [_changes(task.f, [a + move for a in task.arrays]) for move in (0.75, -1.5)]
-    # (x += c under no_grad, c the same wherever the inputs are: a slope of 1, the table holds; x *= 2 does not)
-    changed = [name for k, (name, change) in enumerate(zip(task.names, first, strict=True)) if change is not None
-               and not all(m is not None and m[k] is not None
-                           and np.allclose(np.asarray(m[k]), change, rtol=1e-9, atol=1e-12) for m in moved)]
+    changed = [name for k, (name, change) in enumerate(zip(task.names, first, strict=True))
+               if change is not None and not _a_shift(k, change, moved)]
     changed += [name for name, x, before in held if not np.array_equal(x.data, before, equal_nan=True)]
     if not changed:
         return ""
@@ -1322,6 +1320,14 @@ def _in_place_note(task: _Task) -> str:
             "backpropagation does not see changes made to .data (and a Value held fixed keeps them from one call "
             "to the next), so the table says nothing about f's derivative. Compute f without changing its "
             "arguments (x = x * 2, not x.data *= 2).")
+
+
+def _a_shift(k: int, change: np.ndarray, elsewhere: list[list[np.ndarray | None] | None]) -> bool:
+    """Whether f changes its argument ``k`` by the same numbers at the moved inputs (``elsewhere``: ``_changes`` there)
+    as at the inputs: ``x += c`` under no_grad, c the same wherever the inputs are, a slope of 1, and the table holds
+    (``x *= 2`` changes x by another amount elsewhere)."""
+    return all(m is not None and (other := m[k]) is not None and np.allclose(other, change, rtol=1e-9, atol=1e-12)
+               for m in elsewhere)
 
 
 def _changes(f: Callable[..., Any], arrays: list[np.ndarray]) -> list[np.ndarray | None] | None:
