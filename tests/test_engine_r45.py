@@ -1,0 +1,71 @@
+"""Round 45's loose ends in the engine, each test failing before its fix unless it says otherwise:
+
+- A custom vjp returning a gradient larger than its input, of a shape no broadcast explains (``np.outer(g, x)``'s
+  (n, n) for an (n,) that gave an (n,)), was summed back to the input's shape: silently wrong numbers.  It is refused
+  by name; a gradient of a broadcast shape (the output's, another input's, an array parameter's) is still summed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers_gradients import central_difference
+
+from tinygrad_edu import Op, Value, apply, detect_anomaly, engine, ops
+
+# np.outer(g, x), written so that it runs on Values too: (n, n) for an (n,) giving an (n,)
+_OUTER = Op("outer", lambda x: x * 2, lambda g, out, x: g.reshape(-1, 1) * x.reshape(1, -1))
+_ROWS = Op("rows", lambda x: x * 2, lambda g, out, x: g * 2 + np.zeros((4, 1)))  # (4, n): no operand has a 4
+
+
+@pytest.mark.parametrize("op", [_OUTER, _ROWS], ids=lambda op: op.name)
+@pytest.mark.parametrize("how", ["backward", "create_graph", "local_gradients", "detect_anomaly"])
+def test_a_vjp_of_a_shape_no_broadcast_explains_is_refused_by_name(op: Op, how: str) -> None:
+    x = Value(np.array([1.0, 2.0, 3.0]))
+    y = apply(op, x)
+    returned = "3, 3" if op is _OUTER else "4, 3"
+    with pytest.raises(ValueError, match=rf"^{op.name}: its vjp returned a gradient of shape \({returned}\) for an "
+                                         r"input of shape \(3,\) \(the output's shape \(3,\)\): no broadcast"):
+        if how == "local_gradients":
+            engine.local_gradients(y, np.ones(3))
+        elif how == "detect_anomaly":
+            with detect_anomaly():
+                y.sum().backward()
+        else:
+            y.sum().backward(create_graph=how == "create_graph")
+    assert x.grad is None  # (nothing summed into it)
+
+
+def _summed_back(op: Op, inputs: list[np.ndarray], params: dict[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """∂(Σ op(inputs))/∂inputs[k], by the engine and by central differences of the forward."""
+    values = [Value(a) for a in inputs]
+    apply(op, *values, **params).sum().backward()
+
+    def cost(a: np.ndarray) -> float:
+        arrays = [a if i == k else x for i, x in enumerate(inputs)]
+        return float(np.sum(op.forward(*arrays, **params)))
+    return values[k].grad, central_difference(cost, inputs[k])
+
+
+_RNG = np.random.default_rng(45)
+_P, _T = _RNG.normal(size=(2, 3)), _RNG.normal(size=3)
+_W = _RNG.normal(size=(5, 3))
+_BROADCASTS: dict[str, tuple[Op, list[np.ndarray], dict[str, Any], int]] = {
+    # the output's shape: x (3,) broadcast against y (2, 3)
+    "output": (Op("plus", np.add, (lambda g, out, x, y: g, lambda g, out, x, y: g)), [_T, _P], {}, 0),
+    # another input's shape, the output one number (squared_error's target row)
+    "other input": (Op("squares", lambda p, t: np.sum((p - t) ** 2),
+                       (lambda g, out, p, t: 2 * g * (p - t), lambda g, out, p, t: -2 * g * (p - t))), [_P, _T], {},
+                    1),
+    # an array parameter's shape
+    "parameter": (Op("weighted", lambda x, w: np.sum(x * w), lambda g, out, x, w: g * w), [_T], {"w": _W}, 0),
+    # batched matmul: a (2, 3) against b (5, 3, 4) gets (5, 2, 3), neither its shape nor the output's (5, 2, 4)
+    "batched matmul": (ops.matmul, [_P, _RNG.normal(size=(5, 3, 4))], {}, 0),
+}
+
+
+@pytest.mark.parametrize("name", list(_BROADCASTS))
+def test_a_gradient_of_a_broadcast_shape_is_still_summed_back(name: str) -> None:
+    ours, theirs = _summed_back(*_BROADCASTS[name])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
