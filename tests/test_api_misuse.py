@@ -240,6 +240,7 @@ CASES = [
     Case(engine.detect_anomaly),
     Case(engine.backward_order, lambda tmp: {"output": chain_cost()}),
     Case(engine.local_gradients, lambda tmp: {"node": chain_cost(), "upstream": np.array(1.0)}),
+    Case(engine.held_by_a_walk, lambda tmp: {"array": np.ones(2)}),
     Case(ops.Op, lambda tmp: {"name": "double", "forward": lambda x: 2 * x, "vjps": lambda g, out, x: 2 * g}),
     Case(seeds.generator, lambda tmp: {"seed": 0, "where": "somewhere"}, names=("somewhere", "generator")),
     Case(seeds.second_stream, lambda tmp: {"seed": 0, "where": "somewhere"}, names=("somewhere", "second_stream")),

@@ -3,9 +3,12 @@
 - A custom vjp returning a gradient larger than its input, of a shape no broadcast explains (``np.outer(g, x)``'s
   (n, n) for an (n,) that gave an (n,)), was summed back to the input's shape: silently wrong numbers.  It is refused
   by name; a gradient of a broadcast shape (the output's, another input's, an array parameter's) is still summed.
+- Under ``detect_anomaly`` a walk holds its graph's arrays read-only; another thread's step then found a parameter
+  "read-only" with advice that does harm there.  ``engine.held_by_a_walk`` tells the two causes apart.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -69,3 +72,32 @@ _BROADCASTS: dict[str, tuple[Op, list[np.ndarray], dict[str, Any], int]] = {
 def test_a_gradient_of_a_broadcast_shape_is_still_summed_back(name: str) -> None:
     ours, theirs = _summed_back(*_BROADCASTS[name])
     np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+
+
+def test_held_by_a_walk_tells_a_walks_hold_from_a_read_only_array() -> None:
+    w = Value(np.ones(3))
+    inside, release = threading.Event(), threading.Event()
+
+    def waiting(g: np.ndarray, out: np.ndarray, x: np.ndarray) -> np.ndarray:
+        inside.set()
+        release.wait(30)
+        return g
+    slow = Op("slow", lambda x: x * 1.0, waiting)
+
+    def walk() -> None:
+        with detect_anomaly():
+            apply(slow, w).sum().backward()
+    assert not engine.held_by_a_walk(w.data)
+    thread = threading.Thread(target=walk)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        assert not w.data.flags.writeable and engine.held_by_a_walk(w.data)  # (this thread: no detect_anomaly)
+        assert engine.held_by_a_walk(w.data[1:])  # (a view of it)
+    finally:
+        release.set()
+        thread.join()
+    assert w.data.flags.writeable and not engine.held_by_a_walk(w.data)
+    assert not engine.held_by_a_walk(np.broadcast_to(np.ones(3), (2, 3)))  # read-only, held by no walk
+    with pytest.raises(TypeError, match=r"^held_by_a_walk: array must be a numpy array .*got Value of shape \(3,\)"):
+        engine.held_by_a_walk(w)  # type: ignore[arg-type]

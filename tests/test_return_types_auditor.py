@@ -238,6 +238,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.engine.backward_order": lambda: (engine.backward_order, engine.backward_order(cost())),
         "tinygrad_edu.engine.local_gradients": lambda: (engine.local_gradients, engine.local_gradients(
             Value(0.5) * Value(2.0, requires_grad=False), 1.0)),
+        "tinygrad_edu.engine.held_by_a_walk": call(engine.held_by_a_walk, np.ones(2)),
         **{f"tinygrad_edu.engine.Value.{name}": on(v, name) for name in
            ("shape", "ndim", "size", "dtype", "op", "op_params", "parents", "numpy", "detach", "__len__", "T")},
         "tinygrad_edu.engine.Value.item": on(lambda: Value(np.float32(2.5)), "item"),

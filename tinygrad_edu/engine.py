@@ -42,7 +42,7 @@ from tinygrad_edu import checks, ops, printing, write_instead
 from tinygrad_edu.ops import Op
 
 __all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly",
-           "backward_order", "local_gradients"]
+           "backward_order", "local_gradients", "held_by_a_walk"]
 
 # float64 first: `dtype in` finds the common dtype by identity, without comparing it with float32's (30 ns a test)
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -87,6 +87,27 @@ WALK_SETUP: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("t
 #: to the pass, so every derivative taken of the vjp's result through it would be a silent 0: it is refused
 #: (``Value._number``), and the vjp's error names the Op.
 _RECORDED_VJP: contextvars.ContextVar[Op | None] = contextvars.ContextVar("tinygrad_edu.recorded_vjp", default=None)
+
+
+#: The arrays a backward pass under detect_anomaly made read-only for its walk (``_read_only_for_the_walk``), by id,
+#: until it ends: another thread's step, refused on them, asks ``held_by_a_walk`` why they are read-only.
+_HELD: set[int] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def held_by_a_walk(array: np.ndarray) -> bool:
+    """Whether ``array`` (or the array it is a view of) is read-only because a backward pass under
+    :func:`detect_anomaly`, in some thread, holds it so for its walk (it is writeable again when that pass ends);
+    False for an array made read-only otherwise (a view of a broadcast, ``flags.writeable = False``)."""
+    if not isinstance(array, np.ndarray):  # (a Value: its .data is the array asked about)
+        raise TypeError(f"held_by_a_walk: array must be a numpy array (a Value's .data), got {_described(array)}")
+    held: Any = array
+    with _HELD_LOCK:
+        while isinstance(held, np.ndarray):  # (the array, then what it is a view of)
+            if id(held) in _HELD:
+                return True
+            held = held.base
+    return False
 
 
 def is_grad_enabled() -> bool:
@@ -1736,6 +1757,8 @@ class Value:
             _GRAD_ENABLED.reset(before)
             for array in sorted(frozen, key=lambda array: array.base is not None):  # (an owner before its views)
                 array.flags.writeable = True
+            with _HELD_LOCK:
+                _HELD.difference_update(map(id, frozen))
 
     def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
         """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""
@@ -2525,10 +2548,12 @@ def _read_only_for_the_walk(output: Value) -> list[np.ndarray]:
                 arrays.append(parent)
             else:
                 waiting.append(parent)
-        for array in arrays:
-            if array.flags.writeable:
-                array.flags.writeable = False
-                changed.append(array)
+        with _HELD_LOCK:  # (registered before it is frozen: a step that finds it read-only finds it held too)
+            for array in arrays:
+                if array.flags.writeable:
+                    _HELD.add(id(array))
+                    array.flags.writeable = False
+                    changed.append(array)
     return changed
 
 
