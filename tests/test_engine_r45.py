@@ -5,10 +5,14 @@
   by name; a gradient of a broadcast shape (the output's, another input's, an array parameter's) is still summed.
 - Under ``detect_anomaly`` a walk holds its graph's arrays read-only; another thread's step then found a parameter
   "read-only" with advice that does harm there.  ``engine.held_by_a_walk`` tells the two causes apart.
+- ``float(f"{x:.3f}".strip())`` (any str method's text) in a vjp of a recorded pass read the number back silently.
+- ``x.data`` in a vjp of a recorded pass: a silent 0 at order 2, not refused (a mask ``x.data > 0`` is right); the
+  README says so, and the behaviour it describes is checked here.
 """
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,6 +20,7 @@ import pytest
 from helpers_gradients import central_difference
 
 from tinygrad_edu import Op, Value, apply, detect_anomaly, engine, ops
+from tinygrad_edu.autodiff import hessian
 
 # np.outer(g, x), written so that it runs on Values too: (n, n) for an (n,) giving an (n,)
 _OUTER = Op("outer", lambda x: x * 2, lambda g, out, x: g.reshape(-1, 1) * x.reshape(1, -1))
@@ -101,3 +106,43 @@ def test_held_by_a_walk_tells_a_walks_hold_from_a_read_only_array() -> None:
     assert not engine.held_by_a_walk(np.broadcast_to(np.ones(3), (2, 3)))  # read-only, held by no walk
     with pytest.raises(TypeError, match=r"^held_by_a_walk: array must be a numpy array .*got Value of shape \(3,\)"):
         engine.held_by_a_walk(w)  # type: ignore[arg-type]
+
+
+_READ_BACK: dict[str, Callable[[str], float]] = {
+    "strip": lambda text: float(text.strip()),
+    "replace": lambda text: float(text.replace(",", "")),
+    "slice": lambda text: float(text[0:]),
+    "plus": lambda text: float(text + "0"),
+    "plus reflected": lambda text: float(" " + text),
+    "split": lambda text: float(text.split()[0]),
+    "format": lambda text: float(f"{text}"),
+    "int": lambda text: int(text.partition(".")[0]),
+}
+
+
+@pytest.mark.parametrize("how", list(_READ_BACK))
+def test_text_a_str_method_makes_of_a_shown_value_is_refused_as_a_number_in_a_recorded_vjp(how: str) -> None:
+    texts: list[str] = []
+
+    def vjp(g: Any, out: Any, x: Any) -> Any:
+        texts.append(f"{x:.3f}")
+        return g * _READ_BACK[how](texts[-1])
+    read_back = Op("read_back", lambda x: x * x / 2, vjp)
+    with pytest.raises(TypeError, match=r"^read_back: its vjp cannot be differentiated: (float|int)\(f'\{x:…\}'\)"):
+        hessian(lambda v: apply(read_back, v))(Value(1.5))
+    assert texts[-1] == "1.500" and _READ_BACK[how](texts[-1]) in (1.5, 15.0, 1.0)  # text, a number outside it
+
+
+def test_the_readmes_word_on_data_in_a_recorded_vjp_holds() -> None:
+    """Not a fix (passes before it): ``x.data`` in a vjp is a constant to a recorded pass, as the README now says;
+    the second derivative of x³ at 2 is 12 written on x, 0 on x.data; a mask of x.data is right at both orders."""
+    on_data = Op("cube_data", lambda x: x ** 3, lambda g, out, x: g * 3 * _data(x) ** 2)
+    on_x = Op("cube", lambda x: x ** 3, lambda g, out, x: g * 3 * x ** 2)
+    relu = Op("relu_mask", lambda x: np.maximum(x, 0), lambda g, out, x: g * (_data(x) > 0))
+    assert hessian(lambda v: apply(on_x, v))(Value(2.0)).item() == 12.0
+    assert hessian(lambda v: apply(on_data, v))(Value(2.0)).item() == 0.0
+    assert hessian(lambda v: apply(relu, v))(Value(2.0)).item() == 0.0  # (relu'' = 0 off the kink: right)
+
+
+def _data(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Value) else x

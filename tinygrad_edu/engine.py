@@ -1215,7 +1215,10 @@ def _set_data(value: Value, numbers: Any) -> None:
 class _Shown(str):
     """The text of ``f"{x:.3f}"``, of a Value ``x`` that requires a gradient, inside a vjp that a recorded pass runs:
     text for a print, which refuses to be read back as a number there, ``float(f"{x:.3f}")``, as ``float(x)`` is
-    refused (``_number_in_a_vjp``): the number would be a constant to the pass, a silent 0 at the next order."""
+    refused (``_number_in_a_vjp``): the number would be a constant to the pass, a silent 0 at the next order.  The
+    text that str's methods make of it (``.strip()``, ``.replace(",", "")``, ``[1:]``, ``+``, ``.split()``'s parts)
+    stays _Shown; ``complex(text)`` cannot be refused (Python parses a str's subclass without asking it), nor
+    ``str(text)`` or ``"".join(text)`` (plain copies): the README says so where custom Ops are explained."""
 
     def __float__(self) -> float:
         return float(self._read("float"))
@@ -1227,6 +1230,24 @@ class _Shown(str):
         if _RECORDED_VJP.get() is not None:
             raise _number_in_a_vjp(f"{where}(f'{{x:…}}')")
         return str(self)  # (outside the vjp, later: read as the text it is)
+
+
+def _kept_shown(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of str on a _Shown text, its result (a text, or a list or tuple of texts) _Shown too."""
+    def kept(self: _Shown, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        if isinstance(result, (list, tuple)):  # (split, partition: every part a text)
+            return type(result)(map(_Shown, result))
+        return _Shown(result) if isinstance(result, str) else result
+    return functools.wraps(method)(kept)
+
+
+for _name in ("capitalize", "casefold", "center", "expandtabs", "ljust", "lower", "lstrip", "partition",
+              "removeprefix", "removesuffix", "replace", "rjust", "rpartition", "rsplit", "rstrip", "split",
+              "splitlines", "strip", "swapcase", "title", "translate", "upper", "zfill", "__getitem__", "__add__",
+              "__mul__", "__rmul__", "__mod__", "__format__"):
+    setattr(_Shown, _name, _kept_shown(getattr(str, _name)))
+_Shown.__radd__ = lambda self, other: _Shown(other + str(self))  # type: ignore[attr-defined]  # ("x" + text)
 
 
 class Value:
