@@ -1248,6 +1248,7 @@ for _name in ("capitalize", "casefold", "center", "expandtabs", "ljust", "lower"
               "__mul__", "__rmul__", "__mod__", "__format__"):
     setattr(_Shown, _name, _kept_shown(getattr(str, _name)))
 _Shown.__radd__ = lambda self, other: _Shown(other + str(self))  # type: ignore[attr-defined]  # ("x" + text)
+del _name  # (the loop's name: not one of the module's)
 
 
 class Value:
