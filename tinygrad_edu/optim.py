@@ -99,27 +99,27 @@ class LineSearchWarning(RuntimeWarning):
     without numpy's RuntimeWarnings about overflows and divisions by 0."""
 
 
-def _updating(over: Literal["ignore"] | None = None) -> Any:
+def _updating(over: Literal["ignore"] | None = None, under: Literal["ignore"] | None = None) -> Any:
     """The numpy error state for the updates ``p -= …`` of a step (under ``no_grad()``): under ``detect_anomaly``
     numpy's floating-point warnings about their numbers are silenced, so that an update to NaN or inf is the error
     naming it ("sub in place: the new numbers hold NaN or inf"), which numpy's "overflow encountered in multiply",
-    pointing at this file, would only echo (as the engine's operations do under ``detect_anomaly``).  ``over="ignore"``
-    (Adam's, which warns of an overflow itself) ignores overflows and underflows, under a caller's
-    ``np.errstate(all="raise")`` too; gradient descent's and SGD's updates keep the caller's error state (a
-    ``with np.errstate`` costs about 2 µs, 1 % of the x² update)."""
+    pointing at this file, would only echo (as the engine's operations do under ``detect_anomaly``).  Else the
+    caller's error state, but for what is ``"ignore"`` here: Adam's averages ignore overflows and underflows (it warns
+    of an overflow itself), and its update underflows (harmless), under a caller's ``np.errstate(all="raise")`` too;
+    gradient descent's and SGD's updates keep the caller's error state as it is (a ``with np.errstate`` costs about
+    2 µs, 1 % of the x² update)."""
     if is_anomaly_enabled():
         return np.errstate(all="ignore")
-    return _AS_IT_IS if over is None else np.errstate(over=over, under="ignore")
+    return _AS_IT_IS if over is None and under is None else np.errstate(over=over, under=under)
 
 
-def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]], *,
-                     errstate: bool = False) -> Any:
-    """Around the updates of a step: under ``detect_anomaly``, where an update to NaN or inf raises, the parameters
-    updated before it and the state kept for them are put back, so that the refused step changes nothing; with
-    ``errstate`` (gradient descent's and SGD's) also under a caller's ``np.errstate(over="raise")`` (or ``under=``,
-    ``invalid=``), where ``x − η·v`` can overflow after the parameters before it changed (the check costs under 1 µs a
-    step, 0.4 % of the x² demo's update)."""
-    if is_anomaly_enabled() or errstate and _raises_in_updates():
+def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Any:
+    """Around the updates of gradient descent, SGD and Adam: under ``detect_anomaly``, where an update to NaN or inf
+    raises, and under a caller's ``np.errstate(over="raise")`` (or ``under=``, ``invalid=``), where ``x − η·v`` can
+    overflow after the parameters before it changed, the parameters updated before it and the state kept for them
+    (Adam's averages and step counts too) are put back, so that the refused step changes nothing (the check costs
+    under 1 µs a step, 0.4 % of the x² demo's update)."""
+    if is_anomaly_enabled() or _raises_in_updates():
         return _put_back_on_error(optimizer, gradients)
     return _AS_IT_IS
 
@@ -155,7 +155,10 @@ def _update_refused(optimizer: Optimizer, failed: Value | None, said: str) -> Fl
     """The error for an update that numpy refused under a caller's ``np.errstate(...="raise")`` (``said``: numpy's
     words), naming the parameter whose new numbers were not finite (``failed``, if one was)."""
     where = f"{type(optimizer).__name__}.step"
-    rule = "x ← x − η·v" if isinstance(optimizer, SGD) else "x ← x − η·∇C"
+    rule, setting = ("x ← x − η·v" if isinstance(optimizer, SGD) else "x ← x − η·m̂/(√v̂ + ε)"
+                     if isinstance(optimizer, Adam) else "x ← x − η·∇C"), "the learning rate"
+    if isinstance(optimizer, RandomSearch):  # (the seed's random change, kept or undone: no learning rate)
+        rule, setting = "x ← x + u, u uniform in [−scale, scale)", "the scale"
     if said.startswith("underflow"):  # (η·v below the smallest normal number: it rounds towards 0, no harm done)
         return FloatingPointError(f"{where}: the update {rule} underflowed ({said}): some numbers of the step "
                                   "are too small for the dtype and round towards 0, which is harmless here, but the "
@@ -167,8 +170,8 @@ def _update_refused(optimizer: Optimizer, failed: Value | None, said: str) -> Fl
         if failed.dtype.kind == "f" and said.startswith("overflow"):  # (not an invalid inf − inf: NaN, no overflow)
             whose += f", beyond {failed.dtype}'s largest number {float(np.finfo(failed.dtype).max):.3g}"
     return FloatingPointError(f"{where}: the update {rule} gave numbers that are not finite{whose} ({said}, "
-                              "under the caller's np.errstate): the steps diverged, or the learning rate is too "
-                              "large; try a smaller one; the parameters are unchanged")
+                              f"under the caller's np.errstate): the steps diverged, or {setting} is too large; try "
+                              "a smaller one; the parameters are unchanged")
 
 
 _AS_IT_IS = contextlib.nullcontext()
@@ -559,15 +562,16 @@ def armijo_step(f: Callable[[np.ndarray], float | np.floating | np.ndarray | Val
     already known (finite).  ``x``, ``gradient`` (and ``direction``) are finite arrays of one shape (Values, such
     as ``autodiff.value_and_grad``'s results, are taken by their numbers, and so is a ``fx`` given as a Value).
     A trial whose cost is NaN or infinite counts as failing the condition (numpy's floating-point warnings during
-    the trials are silenced: such a trial is just rejected).  A step size so small that ``x + t·d`` rounds to ``x``
-    fails it too, and so does every smaller one: the condition asks for a decrease of ``−σt∇f(x)ᵀd > 0`` from a
-    point that has not moved (its rounded form could hold by rounding alone), so the search ends with that trial.
-    A trial whose cost is not below ``f(x)`` fails it as well (it backtracks), where ``f(x) + σ·t·∇f(x)ᵀd`` rounds
-    to ``f(x)``: near a minimum where f is far from 0, a cost that did not fall at all would otherwise pass.
-    Returns the step (None if no ``l`` satisfies the condition) and the trials; ``x`` is not changed.
-    ``direction`` replaces ``d = −∇f(x)`` by another descent direction (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule
-    and its guarantee (the cost never rises) hold for any of them; an uphill one (``∇f(x)ᵀd > 0``) is a ValueError,
-    and so is a flat one (``∇f(x)ᵀd = 0`` where ``∇f(x) ≠ 0``).
+    the trials are silenced: such a trial is just rejected), and so does one whose point ``x + t·d`` overflowed to
+    ±inf, whatever its cost (a cost that stays finite there, such as −min(x, c), would put inf into a parameter).
+    A step size so small that ``x + t·d`` rounds to ``x`` fails it too, and so does every smaller one: the condition
+    asks for a decrease of ``−σt∇f(x)ᵀd > 0`` from a point that has not moved (its rounded form could hold by
+    rounding alone), so the search ends with that trial.  A trial whose cost is not below ``f(x)`` fails it as well
+    (it backtracks), where ``f(x) + σ·t·∇f(x)ᵀd`` rounds to ``f(x)``: near a minimum where f is far from 0, a cost
+    that did not fall at all would otherwise pass.  Returns the step (None if no ``l`` satisfies the condition) and
+    the trials; ``x`` is not changed.  ``direction`` replaces ``d = −∇f(x)`` by another descent direction
+    (``∇f(x)ᵀd < 0``, e.g. Newton's): the rule and its guarantee (the cost never rises) hold for any of them; an
+    uphill one (``∇f(x)ᵀd > 0``) is a ValueError, and so is a flat one (``∇f(x)ᵀd = 0`` where ``∇f(x) ≠ 0``).
 
         >>> import numpy as np
         >>> f = lambda p: float(p @ p)                  # φ(t) = (1 − 2t)² along d = −∇f(1) = −2
@@ -609,6 +613,8 @@ def _backtrack(f: Callable[[np.ndarray], Any], x: np.ndarray, direction: np.ndar
         trials.append((t, trial))
         if not (point != x).any():  # x + t·d rounds to x, as for every smaller t: no step, whatever f said
             break
+        if not np.isfinite(point).all():  # x + t·d overflowed (x is finite): no step to an inf, whatever f said
+            continue
         # a decrease σt∇f(x)ᵀd < 0 that f(x) + σt∇f(x)ᵀd rounds away would take a cost that did not fall at all for
         # one that fell enough: then it must at least fall (one that underflows to 0 is judged as before)
         decrease = math.prod((sigma, t, *slope))  # (σ·t·∇f(x)ᵀd, multiplied from the left)
@@ -1329,7 +1335,7 @@ class GradientDescent(Optimizer):
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients(cost)
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
-        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients, errstate=True):
+        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients):
             # every η·∇C first: one that underflows or overflows under a caller's np.errstate(all="raise") raises
             # before any parameter changes (one product a parameter either way); x − η·∇C may still overflow
             # partway, and _undone_on_error then puts back the parameters changed before it
@@ -1373,7 +1379,7 @@ class SGD(Optimizer):
         if momentum:
             for p, g in gradients:
                 self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
-        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients, errstate=True):
+        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients):
             # every velocity and η·v first: one that underflows or overflows under a caller's
             # np.errstate(all="raise") raises before any parameter or velocity changes (as for GradientDescent)
             steps = []
@@ -1437,20 +1443,25 @@ class Adam(Optimizer):
             kept = self._state.get(id(p))
             self._check_kept(p, g, None if kept is None else kept[1], "gradient averages")
         overflowed: tuple[Value, np.ndarray, np.ndarray] | None = None  # (said after the update, in Adam's words)
-        # (a g² that underflows to 0 is harmless, ε dominates √v̂ there: no error under a caller's all="raise" either;
-        # one that overflows is said below)
-        with _whole_update(), _NOT_RECORDING, _updating(over="ignore"), _undone_on_error(self, gradients):
-            for p, g in gradients:
-                k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
-                if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
-                    m, v = np.asarray(m, dtype=p.dtype), np.asarray(v, dtype=p.dtype)
-                kept_v = v
-                k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
-                if overflowed is None and not np.isfinite(v).all() and np.isfinite(kept_v).all():  # (said once)
-                    overflowed = p, g, v
-                self._state[id(p)] = (k, m, v)
-                m_hat, v_hat = m / (1 - beta1 ** k), v / (1 - beta2 ** k)
-                p -= rate * m_hat / (np.sqrt(v_hat) + eps)
+        # the averages with overflows and underflows ignored (a g² that underflows to 0 is harmless, ε dominates √v̂
+        # there; one that overflows is said below), then x − η·m̂/(√v̂ + ε) under the caller's error state for
+        # overflows (an inf written into a parameter), undone in full (the averages and step counts too) if it raises
+        with _whole_update(), _NOT_RECORDING, _undone_on_error(self, gradients):
+            with _updating(over="ignore", under="ignore"):
+                updates = []
+                for p, g in gradients:
+                    k, m, v = self._state.get(id(p), _ADAM_START)  # m = v = 0 at first: no arrays to allocate
+                    if k:  # in the parameter's dtype, as state_dict saves them (after model.float(), say)
+                        m, v = np.asarray(m, dtype=p.dtype), np.asarray(v, dtype=p.dtype)
+                    kept_v = v
+                    k, m, v = k + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g)
+                    if overflowed is None and not np.isfinite(v).all() and np.isfinite(kept_v).all():  # (said once)
+                        overflowed = p, g, v
+                    self._state[id(p)] = (k, m, v)
+                    updates.append((p, m / (1 - beta1 ** k), np.sqrt(v / (1 - beta2 ** k)) + eps))  # (p, m̂, √v̂ + ε)
+            with _updating(under="ignore"):
+                for p, m_hat, denominator in updates:
+                    p -= rate * m_hat / denominator
             self.last_step_size = rate
         if overflowed is not None:
             self._warn_overflow(*overflowed)
@@ -1696,15 +1707,20 @@ class RandomSearch(Optimizer):
                              "search never keeps a change to a NaN or infinite cost: start from parameters (and "
                              "data) where the cost is finite; the parameters are unchanged")
         start, drawn = [p.data.copy() for p in self.params], self.rng.bit_generator.state
+        changing: Value | None = None  # (the parameter being changed: x + u may overflow, under np.errstate)
         try:
             with no_grad():
-                for p in self.params:
-                    if p.requires_grad:  # frozen ones are left alone, as the other optimizers leave them
-                        p += self.rng.uniform(-self.scale, self.scale, p.shape).astype(p.dtype, copy=False)
+                for changing in self.params:
+                    if changing.requires_grad:  # frozen ones are left alone, as the other optimizers leave them
+                        changing += self.rng.uniform(-self.scale, self.scale, changing.shape).astype(changing.dtype,
+                                                                                                     copy=False)
+            changing = None
             after = float(_evaluate(closure, "RandomSearch.step", recording=recorded))
-        except BaseException:  # as if this step had not been tried: the parameters and the generator as they were
+        except BaseException as error:  # as if this step had not been tried: the parameters and generator as they were
             _restore(self.params, start)
             self.rng.bit_generator.state = drawn
+            if changing is not None and isinstance(error, FloatingPointError) and " encountered in " in str(error):
+                raise _update_refused(self, changing, str(error)) from error  # (numpy's, under a caller's errstate)
             raise
         with _whole_update():  # a Ctrl-C here takes effect once the change is kept or undone in full, not halfway
             self.proposals += 1

@@ -1,0 +1,85 @@
+"""The optimizers', the training loop's and the costs' loose ends (round 45): each test fails on the code before its
+fix."""
+
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, optim
+from tinygrad_edu import functional as F
+
+
+def _held(numbers: list[float], grad: list[float]) -> Value:
+    """A parameter holding ``numbers`` and the gradient ``grad``, as after a backward pass."""
+    p = Value(np.array(numbers))
+    p.grad = np.array(grad)
+    return p
+
+
+# --- (1) Adam (and random search, Armijo, Newton) writing inf into a parameter under a caller's errstate -----------
+
+
+def test_adams_update_that_overflows_under_errstate_changes_nothing_and_names_the_parameter() -> None:
+    """Parameter 1's update is η·m̂/(√v̂ + ε) ≈ −1e308 for a constant g, so 1.7e308 + 1e308 overflows: Adam wrote
+    inf into it with overflows ignored; now nothing changes (nor the averages and step counts) and the error says
+    Adam's rule."""
+    a, b = _held([1.0], [1.0]), _held([1.7e308], [-1.0])
+    opt = optim.Adam([a, b], learning_rate=0.1)
+    opt.step()  # (a finite update of both: the state that the refused step must leave as it is)
+    a.grad, b.grad = np.array([1.0]), np.array([-1.0])
+    opt.learning_rate = 1e308
+    saved, before = opt.state_dict(), a.data.tolist()
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as caught:
+        opt.step()
+    message = str(caught.value)
+    assert message.startswith("Adam.step: the update x ← x − η·m̂/(√v̂ + ε) gave numbers that are not finite for "
+                              "parameter 1 (shape (1,)), beyond float64's largest number 1.8e+308"), message
+    assert message.endswith("the parameters are unchanged")
+    assert b.data.tolist() == [1.7e308] and a.data.tolist() == before
+    now = opt.state_dict()
+    assert now.keys() == saved.keys() and all(np.array_equal(now[key], saved[key]) for key in saved)
+    assert now["state.1.step_count"] == 1
+
+
+def test_adams_first_update_is_unchanged_by_the_split_of_its_averages_and_its_update() -> None:
+    """x − η·m̂/(√v̂ + ε) with m̂ = g, v̂ = g² on the first step (closed form), under a caller's all="raise" too."""
+    x = _held([1.0, -2.0], [3.0, -0.5])
+    with np.errstate(all="raise"):
+        optim.Adam([x], learning_rate=0.1).step()
+    np.testing.assert_array_equal(x.data, [1.0 - 0.1 * 3.0 / (3.0 + 1e-8), -2.0 + 0.1 * 0.5 / (0.5 + 1e-8)])
+
+
+def test_random_searchs_change_that_overflows_under_errstate_says_so_in_its_words() -> None:
+    """x + u overflowing under np.errstate(over="raise") was numpy's bare "overflow encountered in add"."""
+    x = Value([1.7e308, 1.0])
+    search = optim.RandomSearch([x], scale=0.5e308, rng=0)
+    state = search.rng.bit_generator.state
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as caught:
+        search.step(lambda: x[1] * 1.0)
+    message = str(caught.value)
+    assert message.startswith("RandomSearch.step: the update x ← x + u, u uniform in [−scale, scale) gave numbers "
+                              "that are not finite for parameter 0 (shape (2,)), beyond float64's largest number")
+    assert "the scale is too large" in message and message.endswith("the parameters are unchanged")
+    assert x.data.tolist() == [1.7e308, 1.0] and search.rng.bit_generator.state == state
+    assert search.proposals == 0
+
+
+def _capped(x: Value) -> Value:
+    """−min(x, 1e308): finite (−1e308) where x is +inf, with slope −1 below the cap."""
+    return -F.where(x.data < 1e308, x, np.array([1e308])).sum()
+
+
+@pytest.mark.parametrize("state", ["raise", "warn"])
+def test_armijos_search_takes_no_step_to_an_inf_though_the_cost_is_finite_there(state: str) -> None:
+    """From x = 0.9e308 along d = 1, t = 1e308 overflows to x = inf, where −min(x, 1e308) is finite and lower: Armijo
+    took it (inf in the parameter, silently, even under over="raise"); now it backtracks to t = 5e307 (x = 1.4e308,
+    the cost −1e308 there too)."""
+    x = Value([0.9e308])
+    opt = optim.Armijo([x], initial_step=1e308)
+    with np.errstate(over=state):
+        opt.step(lambda: _capped(x))
+    assert x.data.tolist() == [0.9e308 + 0.5e308] and opt.last_step_size == 0.5e308
+    assert [t for t, _ in opt.last_trials] == [1e308, 0.5e308]
+    found = optim.armijo_step(lambda p: float(-min(p[0], 1e308)), np.array([0.9e308]), np.array([-1.0]),
+                              sigma=1e-4, alpha=0.5, initial_step=1e308)
+    assert found.step == 0.5e308
