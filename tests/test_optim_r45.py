@@ -1,10 +1,12 @@
 """The optimizers', the training loop's and the costs' loose ends (round 45): each test fails on the code before its
 fix."""
 
+from typing import Any
 
 import numpy as np
 import pytest
 
+import tinygrad_edu
 from tinygrad_edu import Value, optim
 from tinygrad_edu import functional as F
 
@@ -83,3 +85,49 @@ def test_armijos_search_takes_no_step_to_an_inf_though_the_cost_is_finite_there(
     found = optim.armijo_step(lambda p: float(-min(p[0], 1e308)), np.array([0.9e308]), np.array([-1.0]),
                               sigma=1e-4, alpha=0.5, initial_step=1e308)
     assert found.step == 0.5e308
+
+
+# --- (2) fit's pass for final_cost where no parameter changed since the last cost on all samples -------------------
+
+
+class _Counted:
+    """x @ w + b, counting its calls (each a forward pass on the samples given)."""
+
+    def __init__(self, w: list[list[float]], b: list[float]) -> None:
+        self.w, self.b, self.calls = Value(np.array(w)), Value(np.array(b)), 0
+
+    def __call__(self, x: Value) -> Value:
+        self.calls += 1
+        return x @ self.w + self.b
+
+
+_INPUTS, _TARGETS = np.array([[0.0], [1.0], [2.0]]), np.array([[1.0], [3.0], [5.0]])
+
+
+@pytest.mark.parametrize(("start", "tol", "stopped"), [([[1.0]], 1e6, "tol"), ([[2.0]], None, "zero gradient")])
+def test_fit_that_stops_before_any_step_makes_no_pass_for_final_cost(start: Any, tol: Any, stopped: str) -> None:
+    """Stopped at ‖∇C‖ ≤ tol (no update) or at ‖∇C‖ = 0 (y = 2x + 1 exactly: the update changed nothing), the cost on
+    all samples was the episode's: one forward pass, not two; the number is the cost at those parameters."""
+    model = _Counted(start, [1.0])
+    history = tinygrad_edu.fit(model, _INPUTS, _TARGETS, optimizer=optim.GradientDescent([model.w, model.b], 0.1),
+                               episodes=5, tol=tol, progress=False)
+    assert history.stopped == stopped and history.episodes == 1 and model.calls == 1
+    residuals = _INPUTS @ model.w.data + model.b.data - _TARGETS
+    assert history.final_cost == float((residuals ** 2).sum() / 3) == history.cost[0]  # (3 samples, closed form)
+
+
+def test_fit_after_a_step_or_with_batches_still_makes_its_pass_for_final_cost() -> None:
+    """After an update, and with mini-batches (whose costs are batch averages taken before each update), the cost
+    on all samples is not known: fit computes it, one pass more."""
+    model = _Counted([[1.0]], [1.0])
+    history = tinygrad_edu.fit(model, _INPUTS, _TARGETS, optimizer=optim.GradientDescent([model.w, model.b], 0.1),
+                               episodes=2, progress=False)
+    assert history.stopped == "episodes" and model.calls == 3
+    residuals = _INPUTS @ model.w.data + model.b.data - _TARGETS
+    assert history.final_cost == pytest.approx(float((residuals ** 2).sum() / 3), rel=1e-15)
+    model = _Counted([[1.0]], [1.0])
+    history = tinygrad_edu.fit(model, _INPUTS, _TARGETS, optimizer=optim.GradientDescent([model.w, model.b], 0.1),
+                               episodes=1, batch_size=2, tol=1e6, progress=False)
+    assert history.stopped == "tol" and model.calls == 2 + 1  # (two batches, then all samples)
+    residuals = _INPUTS @ model.w.data + model.b.data - _TARGETS
+    assert history.final_cost == pytest.approx(float((residuals ** 2).sum() / 3), rel=1e-15)

@@ -1106,7 +1106,11 @@ def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, histor
     that update left them, as they do then; so do the numbers a Module keeps besides them (a running average), which
     this extra pass leaves as training left them (fit(episodes=1) called twice keeps those fit(episodes=2) keeps).
     Ctrl-C during this pass (a second one, the first having ended training) gives None, training ``"interrupted"``:
-    the History is kept, as it is for a Ctrl-C during the episodes."""
+    the History is kept, as it is for a Ctrl-C during the episodes.  Where a full-batch episode stopped at
+    ``‖∇C‖ ≤ tol`` or ``‖∇C‖ = 0`` no parameter changed since its cost on all samples, which is that number, and no
+    pass is made (but for a model that draws from a Generator it keeps, a dropout's, whose next pass draws anew)."""
+    if run.batch_size is None and history.stopped in ("tol", "zero gradient") and not _generators_of(run.model):
+        return history.cost[-1]
     try:
         with _kept_numbers_left_alone(run):
             number = _extra_pass(full_batch)
@@ -1328,11 +1332,12 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
     batch: of the last episode), taken before the last update.  The cost on all samples after the last update
-    (``final_cost``) is a forward pass of fit's own (under ``no_grad``; with recording on where the model or the
-    cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say): numbers a Module keeps
-    besides its parameters that its forward changes (a running average) are put back as training left them, as
-    after fit's other extra passes, and so is the state of a numpy ``Generator`` a Module keeps as an attribute (a
-    dropout of one's own drawing its masks in ``forward``): fit(episodes=1) called twice draws the masks
+    (``final_cost``) is a forward pass of fit's own (none where a full-batch run stopped at ``tol`` or ``‖∇C‖ = 0``
+    with no update since its last cost on all samples, which it is; under ``no_grad``; with recording on where the
+    model or the cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say): numbers a
+    Module keeps besides its parameters that its forward changes (a running average) are put back as training left
+    them, as after fit's other extra passes, and so is the state of a numpy ``Generator`` a Module keeps as an
+    attribute (a dropout of one's own drawing its masks in ``forward``): fit(episodes=1) called twice draws the masks
     fit(episodes=2) draws (that pass runs in the model's mode, training: for the cost without dropout, compute it
     after fit with ``model.eval()``).
 
