@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu
-from tinygrad_edu import Value, optim
+from tinygrad_edu import Value, losses, optim
 from tinygrad_edu import functional as F
 
 
@@ -131,3 +131,35 @@ def test_fit_after_a_step_or_with_batches_still_makes_its_pass_for_final_cost() 
     assert history.stopped == "tol" and model.calls == 2 + 1  # (two batches, then all samples)
     residuals = _INPUTS @ model.w.data + model.b.data - _TARGETS
     assert history.final_cost == pytest.approx(float((residuals ** 2).sum() / 3), rel=1e-15)
+
+
+# --- (3) cross_entropy of (n,) logits with n labels -----------------------------------------------------------------
+
+_N_SAMPLES = ("for 3 samples, give logits of shape (3, classes), a row of one logit per class for each sample (an "
+              "output layer of one neuron per class), and labels of shape (3,), each sample's class index")
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 1, 2]), np.array([0.0, 1.0, 2.0]), np.array([[0], [1], [1]])],
+                         ids=["ints", "floats", "column"])
+def test_cross_entropy_of_one_logit_per_sample_and_their_labels_says_what_to_write(labels: np.ndarray) -> None:
+    """Logits (3,) are one sample of 3 classes: labels [0, 1, 2] were "integer one-hot rows must hold a single 1"
+    (the user gave labels), [0., 1., 2.] "a row sums to 3"; now each error names the shapes and what to give."""
+    with pytest.raises(ValueError) as caught:
+        losses.cross_entropy(Value(np.array([0.5, -1.0, 2.0])), labels)
+    message = str(caught.value)
+    assert message.startswith("cross_entropy: ") and message.endswith(_N_SAMPLES), message
+    assert "logits of shape (3,) are one sample with 3 classes" in message
+    logits = Value(np.array([[0.5, 0.0, 0.0], [-1.0, 0.0, 0.0], [2.0, 0.0, 0.0]]))  # what it says: (3, classes)
+    rows = logits.data - logits.data.max(axis=1, keepdims=True)
+    log_softmax = rows - np.log(np.exp(rows).sum(axis=1, keepdims=True))
+    flat = labels.reshape(-1).astype(int)
+    expected = -log_softmax[np.arange(3), flat].mean()
+    assert float(losses.cross_entropy(logits, flat).data) == pytest.approx(expected, rel=1e-15)
+
+
+def test_cross_entropy_keeps_its_clear_messages_for_rows_of_logits() -> None:
+    """Logits (n, k) with rows that are no one-hot rows: the message as it was, with no word of one sample."""
+    with pytest.raises(ValueError, match=r"^cross_entropy: integer one-hot rows must hold a single 1 and zeros "
+                                         r"elsewhere$"):
+        losses.cross_entropy(Value(np.zeros((2, 3))), np.array([[1, 1, 0], [0, 0, 1]]))
+    assert float(losses.cross_entropy(Value(np.zeros(3)), np.array([0, 1, 0])).data) == pytest.approx(np.log(3))

@@ -305,18 +305,31 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     target probabilities (floats of ``shape``)."""
     if data.shape == shape:
         if data.dtype.kind == "f":
-            return _probability_rows(data)
+            return _probability_rows(data, _one_sample(shape, data.shape))
         if data.dtype.kind not in "iub":
             raise ValueError(f"cross_entropy: one-hot rows must be integers or floats, got dtype {data.dtype}")
         if data.min() < 0 or data.max() > 1 or not np.all(data.sum(axis=-1) == 1):  # (0/1: no sum wraps to 1)
-            raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere")
+            raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere"
+                             + _one_sample(shape, data.shape))
         return data.argmax(axis=-1)
     if data.shape == shape[:-1]:
         return _class_indices(data, shape[-1])
     raise ValueError(f"cross_entropy: labels of shape {data.shape} do not fit logits of shape {shape}; give "
                      f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}"
                      + (_one_hot_column(shape, data.shape) or _transposed(shape, data.shape, "labels", "logits hold")
-                        or _flat_labels(shape, data.shape)))
+                        or _flat_labels(shape, data.shape) or _one_sample(shape, data.shape)))
+
+
+def _one_sample(shape: tuple[int, ...], given: tuple[int, ...]) -> str:
+    """For logits ``(k,)``, one sample, met by labels ``given`` of n > 0 rows (of their shape, read as its one-hot row
+    or row of probabilities): likely n samples' logits, one number each, given with their n class labels."""
+    if len(shape) != 1 or not given or not given[0]:
+        return ""
+    n = given[0]
+    read = f", so labels of shape {shape} are read as its one-hot row" if given == shape else ""
+    return (f"; logits of shape {shape} are one sample with {shape[0]} classes{read}: for {n} samples, give logits "
+            f"of shape ({n}, classes), a row of one logit per class for each sample (an output layer of one neuron "
+            f"per class), and labels of shape ({n},), each sample's class index")
 
 
 def _flat_labels(shape: tuple[int, ...], given: tuple[int, ...]) -> str:
@@ -340,15 +353,16 @@ def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:
     return data.astype(np.intp)
 
 
-def _probability_rows(data: np.ndarray) -> np.ndarray:
-    """Float targets must be distributions: finite, non-negative, each row summing to 1 (within 1e-3)."""
+def _probability_rows(data: np.ndarray, hint: str = "") -> np.ndarray:
+    """Float targets must be distributions: finite, non-negative, each row summing to 1 (within 1e-3); ``hint``
+    ends the error."""
     if not np.isfinite(data).all() or data.min() < 0:
         raise ValueError("cross_entropy: float target rows must be probabilities, but they hold a negative "
-                         "number, NaN or inf")
+                         f"number, NaN or inf{hint}")
     sums = data.sum(axis=-1)
     if not np.all(np.abs(sums - 1) <= 1e-3):
         raise ValueError(f"cross_entropy: float target rows must be probabilities summing to 1; a row sums to "
-                         f"{sums.flat[np.argmax(np.abs(sums - 1))]:g}")
+                         f"{sums.flat[np.argmax(np.abs(sums - 1))]:g}{hint}")
     return data
 
 
