@@ -301,6 +301,8 @@ CASES = [
     Case(optim.ArmijoStep, lambda tmp: {"step": 0.5, "trials": [(1.0, 2.0)]}),
     Case(optim.armijo_step, lambda tmp: {"f": lambda x: float(x @ x), "x": np.ones(2), "gradient": 2 * np.ones(2),
                                          "sigma": 1e-4, "alpha": 0.5}),
+    Case(optim.checked_learning_rate, lambda tmp: {"value": 0.1, "name": "eta", "where": "stepping"},
+         names=("stepping", "eta")),
     Case(optim.cost_with_gradient, lambda tmp: (lambda x: {"closure": lambda: quadratic(x), "params": [x],
                                                            "where": "stepping"})(Value([1.0, 2.0])),
          names=("stepping",)),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu
-from tinygrad_edu import Value, losses, optim
+from tinygrad_edu import Value, losses, optim, plots
 from tinygrad_edu import functional as F
 
 
@@ -163,3 +163,31 @@ def test_cross_entropy_keeps_its_clear_messages_for_rows_of_logits() -> None:
                                          r"elsewhere$"):
         losses.cross_entropy(Value(np.zeros((2, 3))), np.array([[1, 1, 0], [0, 0, 1]]))
     assert float(losses.cross_entropy(Value(np.zeros(3)), np.array([0, 1, 0])).data) == pytest.approx(np.log(3))
+
+
+# --- (4) plot_learning_rates refuses what the optimizers refuse, in their words -----------------------------------
+
+_RATES: list[Any] = [0, 0.0, np.array(0.25), Value(0.25), np.float32(0.125), -0.1, np.nan, True, "0.1",
+                     np.array([0.1, 0.2]), 1 + 1j]
+
+
+@pytest.mark.parametrize("rate", _RATES, ids=[repr(rate) for rate in _RATES])
+def test_plot_learning_rates_takes_and_refuses_the_learning_rates_the_optimizers_take_and_refuse(rate: Any) -> None:
+    """Its own check refused η = 0 ("must be > 0"), which the optimizers take (a step that changes nothing), and a
+    0-d array or a Value of one number; now both call one check and say the same words of their own names."""
+    def bowl(p: Value) -> Value:
+        return (p * p).sum()
+
+    try:
+        optim.GradientDescent([Value([1.0])], rate)
+    except (TypeError, ValueError) as error:
+        said = str(error).removeprefix("GradientDescent: learning_rate")
+        with pytest.raises(type(error)) as caught:
+            plots.plot_learning_rates(bowl, [1.0, 2.0], {"a": rate}, steps=2, resolution=5, armijo=False)
+        assert str(caught.value) == f"plot_learning_rates: learning_rates['a']{said}"
+        return
+    figure = plots.plot_learning_rates(bowl, [1.0, 2.0], {"a": rate}, steps=2, resolution=5, armijo=False)
+    path = figure.axes[0].get_lines()[0]  # x ← x − η·2x from (1, 2): (1 − 2η)ᵏ·(1, 2)
+    shrink = 1 - 2 * float(rate)
+    expected = [1.0, shrink, shrink ** 2] if rate != 0 else [1.0]  # (η = 0: the start alone, as descent_path's)
+    np.testing.assert_allclose(path.get_xdata(), expected, rtol=1e-6)

@@ -204,7 +204,7 @@ def test_given_paths_that_cannot_be_drawn_are_named(path, message):
 
 # --- plot_learning_rates ---------------------------------------------------------------------------------------
 def test_learning_rate_arguments_are_named_by_the_plot():
-    with pytest.raises(ValueError, match=r"plot_learning_rates: learning_rates\['a'\] must be > 0"):
+    with pytest.raises(ValueError, match=r"plot_learning_rates: learning_rates\['a'\] must be >= 0, got -0\.1$"):
         plots.plot_learning_rates(bowl, [1.0, 1.0], {"a": -0.1}, steps=1, resolution=5)
     with pytest.raises(ValueError, match="plot_learning_rates: nothing to draw"):
         plots.plot_learning_rates(bowl, [1.0, 1.0], {}, armijo=False, steps=1, resolution=5)

@@ -431,6 +431,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.optim.armijo_step": call(optim.armijo_step, lambda p: np.float32(p @ p),
                                                np.array([1.0], np.float32), np.array([2.0], np.float32),
                                                sigma=0.25, alpha=0.5),
+        "tinygrad_edu.optim.checked_learning_rate": call(optim.checked_learning_rate, np.float32(0.5), "eta", "f"),
         "tinygrad_edu.optim.cost_with_gradient": lambda: (lambda m: (optim.cost_with_gradient, optim.cost_with_gradient(
             lambda: losses.squared_error(m(Value([[0.5]], requires_grad=False)), [[0.25]]), m.parameters(), "f")))(
             nn.MLP([1, 2, 1], rng=0).float()),

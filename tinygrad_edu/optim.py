@@ -88,7 +88,8 @@ from tinygrad_edu.engine import Value, backward_order, enable_grad, is_anomaly_e
 from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
-           "armijo_step", "cost_with_gradient", "gradient_norm", "OPTIMIZERS", "LineSearchWarning"]
+           "armijo_step", "checked_learning_rate", "cost_with_gradient", "gradient_norm", "OPTIMIZERS",
+           "LineSearchWarning"]
 
 Closure = Callable[[], Any]
 
@@ -740,10 +741,21 @@ def _one_real(value: Any, name: str, where: str) -> Any:
     return value
 
 
+def checked_learning_rate(value: Any, name: str = "learning_rate", where: str = "learning_rate") -> float:
+    """A learning rate η as every optimizer here takes it, as a float: a real number >= 0 (0: a step that changes
+    nothing, as in PyTorch: a schedule annealed to 0) or what holds one (a numpy scalar, a 0-d array, a Value of one
+    number); anything else is the TypeError or ValueError of the optimizers, naming ``where`` and ``name`` (the plots
+    of learning rates check theirs with it).
+
+        >>> checked_learning_rate(np.array(0.1), "learning_rate", "GradientDescent")
+        0.1
+    """
+    return checks.number(_one_real(value, name, where), name, where, least=0)
+
+
 def _learning_rate(value: Any, name: str, optimizer: Any) -> float:
     """a real number >= 0 (0: a step that changes nothing, as in PyTorch: a schedule annealed to 0)"""
-    where = type(optimizer).__name__
-    return checks.number(_one_real(value, name, where), name, where, least=0)
+    return checked_learning_rate(value, name, type(optimizer).__name__)
 
 
 def _initial_step(value: Any, name: str, optimizer: Any) -> float:

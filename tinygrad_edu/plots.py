@@ -52,7 +52,7 @@ from tinygrad_edu.engine import Value, no_grad
 from tinygrad_edu.files import checked_path, replacing
 from tinygrad_edu.nn import Layer, Network
 from tinygrad_edu.notation import format_number, printable
-from tinygrad_edu.optim import ArmijoStep, Newton, RandomSearch, armijo_step
+from tinygrad_edu.optim import ArmijoStep, Newton, RandomSearch, armijo_step, checked_learning_rate
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -353,7 +353,7 @@ def _step_rule(learning_rate: Any, name: str, function: str) -> float | None:
     """A fixed learning rate >= 0 (0: a step that changes nothing, as the optimizers take it), or None for
     ``"armijo"``."""
     if not isinstance(learning_rate, str):
-        return checks.number(learning_rate, name, function, least=0)
+        return checked_learning_rate(learning_rate, name, function)
     if learning_rate.lower() != "armijo":
         raise ValueError(f"{function}: {name} must be a number or 'armijo', got {learning_rate!r}")
     return None
@@ -1232,7 +1232,7 @@ def _learning_rate_arguments(start: Any, learning_rates: Any, steps: Any, armijo
             raise TypeError(f"{function}: learning_rates must be a dict {{'label': η, ...}}, got "
                             f"{type(learning_rates).__name__} {learning_rates!r:.60}")
         given = [(_shown(label, "label", function) if isinstance(label, str) else label,
-                  checks.number(rate, f"learning_rates[{label!r}]", function, above=0), rate)
+                  checked_learning_rate(rate, f"learning_rates[{label!r}]", function), rate)
                  for label, rate in learning_rates.items()]
         learning_rates = {label: rate for label, rate, _ in given}
         texts = {label: _rate_text(rate) for label, _, rate in given}
