@@ -84,7 +84,7 @@ import numpy as np
 
 from tinygrad_edu import checks, optim_state, write_instead
 from tinygrad_edu.autodiff import gradient_and_hessian
-from tinygrad_edu.engine import Value, backward_order, enable_grad, is_anomaly_enabled, no_grad
+from tinygrad_edu.engine import Value, backward_order, enable_grad, held_by_a_walk, is_anomaly_enabled, no_grad
 from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
@@ -1161,6 +1161,11 @@ class Optimizer:
 
     def _read_only(self, i: int, p: Value) -> ValueError:
         """The error for parameter ``p`` (number ``i``), whose numbers are read-only: a step cannot change them."""
+        if held_by_a_walk(p.data):  # (a copy would cut the parameter off from that walk's graph: not advised)
+            return ValueError(f"{type(self).__name__}.step: {_parameter(i, p)} holds read-only numbers: a backward "
+                              "pass under detect_anomaly (in another thread) holds them read-only until it ends; "
+                              "step after it (join that thread, or hold one lock around backward and step); the "
+                              "parameters are unchanged")
         return ValueError(f"{type(self).__name__}.step: {_parameter(i, p)} holds read-only numbers (its .data was set "
                           "to a read-only array, such as a view of a broadcast or of fit's inputs), which a step "
                           "cannot change: give it a copy, p.data = p.data.copy(); the parameters are unchanged")

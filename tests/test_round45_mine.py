@@ -1,0 +1,54 @@
+"""Round 45's own changes outside the helpers' files: an optimizer's refusal of numbers a walk holds read-only."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, apply, detect_anomaly, optim
+from tinygrad_edu.ops import Op
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.GradientDescent(ps, 0.1), lambda ps: optim.SGD(ps, 0.1),
+                                  lambda ps: optim.Adam(ps, 0.1)], ids=["GradientDescent", "SGD", "Adam"])
+def test_a_step_during_another_threads_walk_under_detect_anomaly_names_that_walk(make) -> None:
+    w = Value(np.ones(3))
+    inside, release = threading.Event(), threading.Event()
+
+    def waiting(g: np.ndarray, out: np.ndarray, x: np.ndarray) -> np.ndarray:
+        inside.set()
+        release.wait(30)
+        return g
+    slow = Op("slow", lambda x: x * 1.0, waiting)
+
+    def walk() -> None:
+        with detect_anomaly():
+            apply(slow, w).sum().backward()
+    w.grad = np.full(3, 0.5)
+    optimizer = make([w])
+    thread = threading.Thread(target=walk)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        held = r"holds read-only numbers: a backward pass under detect_anomaly \(in another thread\) holds them"
+        with pytest.raises(ValueError, match=held + r" read-only until it ends; step after it") as e:
+            optimizer.step()
+        assert "p.data = p.data.copy()" not in str(e.value)  # (that copy would cut w off from the walk's graph)
+    finally:
+        release.set()
+        thread.join()
+    np.testing.assert_array_equal(w.data, np.ones(3))  # the refused step changed nothing
+    w.grad = np.full(3, 0.5)
+    optimizer.step()  # after the walk: a step as any other
+    assert not np.array_equal(w.data, np.ones(3))
+
+
+def test_a_read_only_parameter_held_by_no_walk_is_still_told_to_copy() -> None:
+    w = Value(np.ones(3))
+    w.data.flags.writeable = False
+    w.grad = np.full(3, 0.5)
+    with pytest.raises(ValueError, match=r"holds read-only numbers \(its \.data was set to a read-only array.*"
+                                         r"p\.data = p\.data\.copy\(\)"):
+        optim.GradientDescent([w], 0.1).step()
