@@ -1310,9 +1310,15 @@ def _in_place_note(task: _Task) -> str:
     __tracebackhide__ = True
     held = [(name, x, x.data.copy()) for name, x in task.held]
     first = _changes(task.f, task.arrays) or [None] * len(task.arrays)
-    moved = [_changes(task.f, [a + move for a in task.arrays]) for move in (0.75, -1.5)]
+    moved: dict[float, list[np.ndarray | None] | None] = {}  # f's changes at the inputs moved, each move once
+
+    def changes_moved(move: float) -> list[np.ndarray | None] | None:
+        if move not in moved:
+            moved[move] = _changes(task.f, [a + move for a in task.arrays])
+        return moved[move]
+
     changed = [name for k, (name, change) in enumerate(zip(task.names, first, strict=True))
-               if change is not None and not _a_shift(k, change, moved)]
+               if change is not None and not _a_shift(task.arrays[k], k, change, changes_moved)]
     changed += [name for name, x, before in held if not np.array_equal(x.data, before, equal_nan=True)]
     if not changed:
         return ""
@@ -1322,12 +1328,15 @@ def _in_place_note(task: _Task) -> str:
             "arguments (x = x * 2, not x.data *= 2).")
 
 
-def _a_shift(k: int, change: np.ndarray, elsewhere: list[list[np.ndarray | None] | None]) -> bool:
-    """Whether f changes its argument ``k`` by the same numbers at the moved inputs (``elsewhere``: ``_changes`` there)
-    as at the inputs: ``x += c`` under no_grad, c the same wherever the inputs are, a slope of 1, and the table holds
-    (``x *= 2`` changes x by another amount elsewhere)."""
-    return all(m is not None and (other := m[k]) is not None and np.allclose(other, change, rtol=1e-9, atol=1e-12)
-               for m in elsewhere)
+def _a_shift(base: np.ndarray, k: int, change: np.ndarray,
+             changes_moved: Callable[[float], list[np.ndarray | None] | None]) -> bool:
+    """Whether f changes its argument ``k`` (numbers ``base``) by the same numbers at the inputs moved by 0.75 and
+    by −1.5 (``changes_moved``: ``_changes`` there, asked only while they agree) as at the inputs: ``x += c`` under
+    no_grad, c the same wherever the inputs are, a slope of 1, and the table holds (``x *= 2`` changes x by another
+    amount elsewhere).  The same up to the rounding of x + c: a few units in the last place of |x|."""
+    rounding = 1e-12 + 16 * float(np.finfo(np.float64).eps) * (np.abs(base) + 1.5)
+    return all((m := changes_moved(move)) is not None and (other := m[k]) is not None
+               and np.allclose(other, change, rtol=1e-9, atol=rounding) for move in (0.75, -1.5))
 
 
 def _changes(f: Callable[..., Any], arrays: list[np.ndarray]) -> list[np.ndarray | None] | None:

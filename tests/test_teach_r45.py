@@ -1,0 +1,58 @@
+"""Round 45's loose ends in the gradient checker and the drawings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.testing as checker
+from tinygrad_edu import Op, Value, no_grad
+from tinygrad_edu.testing import GradientCheckError, check_gradients
+
+# --- 2: the in-place note's shift test at large inputs, and how often it calls f -----------------------------------
+#: 3x with a vjp 10 % too large: a failure that has nothing to do with the inputs' changes.
+BAD_TRIPLE = Op("bad_triple", lambda x: 3.0 * x, lambda g, out, x: 3.3 * g)
+
+
+def _message(f, x: np.ndarray) -> str:
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(f, x, eps=1e-6 * float(np.abs(x).max()))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("x", [[2.0 ** 40 + 1.0, 1e12], [2.0 ** 50 + 1.0, -1e15]])
+def test_a_shift_of_large_inputs_is_not_called_a_hidden_change(x):
+    """x += 0.1 near 2⁴⁰: x + 0.1 rounds to a multiple of 2⁻¹², x − 1.5 + 0.1 to one of 2⁻¹³, so the shift measured at
+    the two places differs by ~1e-3 of itself, float64's rounding of x, not another slope."""
+    def f(v: Value) -> Value:
+        with no_grad():
+            v += 0.1
+        return BAD_TRIPLE(v).sum()
+
+    message = _message(f, np.array(x))
+    assert "in place" not in message and "bad_triple" in message, message
+
+
+@pytest.mark.parametrize(("change", "calls"), [("none", 1), ("scale", 2), ("shift", 3)])
+def test_the_in_place_note_calls_f_only_as_often_as_it_needs(monkeypatch, change, calls):
+    """No change: one call tells; a scale: one call elsewhere shows another change; a shift: both moves agree."""
+    seen = []
+    original = checker._changes
+
+    def counted(f, arrays):
+        seen.append(1)
+        return original(f, arrays)
+
+    monkeypatch.setattr(checker, "_changes", counted)
+
+    def f(v: Value) -> Value:
+        with no_grad():
+            if change == "scale":
+                v *= 2.0
+            elif change == "shift":
+                v += 0.5
+        return BAD_TRIPLE(v).sum()
+
+    message = _message(f, np.array([0.3, -1.2]))
+    assert len(seen) == calls, (len(seen), message)
+    assert ("f changes its input(s) 0 in place" in message) == (change == "scale"), message
