@@ -56,3 +56,20 @@ def test_the_in_place_note_calls_f_only_as_often_as_it_needs(monkeypatch, change
     message = _message(f, np.array([0.3, -1.2]))
     assert len(seen) == calls, (len(seen), message)
     assert ("f changes its input(s) 0 in place" in message) == (change == "scale"), message
+
+
+# --- 3: the kink and coarse-values tests share their one-sided slopes -----------------------------------------------
+def test_the_coarse_values_test_evaluates_each_quarter_step_once():
+    """(x + 10⁷) − 10⁷ squared: the kink test at the worst element, its coarse-values test, and the note's own
+    coarse-values test all ask for the slopes over ε/4 at x = 1.7; f at x ± ε/4 is evaluated once each (was 3)."""
+    seen: dict[float, int] = {}
+
+    def forward(x: np.ndarray) -> np.ndarray:
+        seen[float(x[0])] = seen.get(float(x[0]), 0) + 1
+        return ((x + 1e7) - 1e7) ** 2
+
+    square = Op("square_after_cancelling", forward, lambda g, out, x: g * 2 * x)
+    with pytest.raises(GradientCheckError, match="doubles each time the step is halved"):
+        check_gradients(lambda v: square(v).sum(), np.array([1.7]), eps=1e-6)
+    quarter = {k: n for k, n in seen.items() if abs(abs(k - 1.7) - 2.5e-7) < 1e-12}
+    assert sorted(quarter.values()) == [1, 1], seen

@@ -367,8 +367,34 @@ def _one_sided_slope(evaluate: Evaluate, bases: list[np.ndarray], weights: np.nd
     return change / float(moved[i][index] - bases[i][index]) + 0.0  # a flat side is 0, not -0 (0 / −step)
 
 
-def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
-               eps: float, atol: float, rtol: float) -> tuple[float, float] | None:
+class _Slopes:
+    """The one-sided slopes (C(x ± h) − C(x)) / ±h of the check's f at its elements, each element and step evaluated
+    once (and C(x), ``here``, once): the kink test asks for the table's rows and the worst element again, and the
+    coarse-values test for the same steps ε, ε/2, ε/4."""
+
+    def __init__(self, evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, eps: float) -> None:
+        self.evaluate, self.bases, self.weights, self.eps = evaluate, bases, weights, eps
+        self.known: dict[tuple[int, tuple[int, ...], float], float] = {}
+        self.values: np.ndarray | None = None
+
+    def here(self) -> np.ndarray:
+        if self.values is None:
+            self.values = self.evaluate(self.bases)
+        return self.values
+
+    def at(self, i: int, index: tuple[int, ...], step: float) -> float:
+        if (i, index, step) not in self.known:
+            self.known[i, index, step] = _one_sided_slope(self.evaluate, self.bases, self.weights, self.here(), i,
+                                                          index, step)
+        return self.known[i, index, step]
+
+    def rounding(self) -> float:
+        """How far float64's rounding of f's values moves the gap between two slopes over ε: see _slope_rounding."""
+        return _slope_rounding(self.weights, self.here(), self.eps)
+
+
+def _at_a_kink(slopes: _Slopes, i: int, index: tuple[int, ...], atol: float,
+               rtol: float) -> tuple[float, float] | None:
     """The two one-sided slopes at an element, if they disagree as at a kink (ReLU or abs at 0, a tie in a max).
 
     On a smooth function the slopes over a step ε to the left and to the right differ by about ε·C'', which can
@@ -380,26 +406,24 @@ def _at_a_kink(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray,
     digits (8 units in the last place of Σ|w·C| over ε, for the two slopes).
     """
     __tracebackhide__ = True
-    here = evaluate(bases)
-    left, right = (_one_sided_slope(evaluate, bases, weights, here, i, index, step) for step in (-eps, eps))
+    eps = slopes.eps
+    left, right = (slopes.at(i, index, step) for step in (-eps, eps))
     gap = right - left
-    if not abs(gap) > max(10 * (atol + rtol * max(abs(right), abs(left))), _slope_rounding(weights, here, eps)):
+    if not abs(gap) > max(10 * (atol + rtol * max(abs(right), abs(left))), slopes.rounding()):
         return None
-    smaller = [_one_sided_slope(evaluate, bases, weights, here, i, index, step)
-               - _one_sided_slope(evaluate, bases, weights, here, i, index, -step) for step in (eps / 2, eps / 4)]
+    smaller = [slopes.at(i, index, step) - slopes.at(i, index, -step) for step in (eps / 2, eps / 4)]
     # a kink's gap is J·(1 − d/h), which a smaller step h leaves as it is or shrinks, never grows or turns round: a
     # gap that does is f's rounding (a vjp in float32 at order 2), however it halved on the way
     shrinks = not any(later * earlier < 0 or abs(later) > 1.3 * abs(earlier)  # (NaN, a step lost in rounding:
                       for earlier, later in zip([gap, *smaller], smaller))  # no sign of rounding)
     for halved in smaller:  # halved with each step: curvature (NaN: a kink)
         if not 0.3 <= halved / gap <= 0.7:  # (a gap that doubles twice is f's coarse rounding: no kink's grows so)
-            return None if not shrinks or _coarse_values(evaluate, bases, weights, i, index, eps) else (left, right)
+            return None if not shrinks or _coarse_values(slopes, i, index) else (left, right)
         gap = halved
     return None
 
 
-def _coarse_values(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndarray, i: int, index: tuple[int, ...],
-                   eps: float) -> list[float]:
+def _coarse_values(slopes: _Slopes, i: int, index: tuple[int, ...]) -> list[float]:
     """The gaps between the one-sided slopes at an element over the steps ε, ε/2 and ε/4 where each is about twice
     the one before (of either sign), as a fixed rounding of f's values over a smaller step is, and more than float64's
     rounding of f makes them (see :func:`_at_a_kink`), yet less than the slope: f's values are rounded far more
@@ -407,13 +431,12 @@ def _coarse_values(evaluate: Evaluate, bases: list[np.ndarray], weights: np.ndar
     kink's gap never grows as the step shrinks, curvature's halves; a jump's grows too, but as the slope on one side,
     not beside it (the one-sided slopes 0 and J/ε of a step of height J: see :func:`_jump_note`)."""
     __tracebackhide__ = True
-    here = evaluate(bases)
-    slopes = [(_one_sided_slope(evaluate, bases, weights, here, i, index, step),
-               _one_sided_slope(evaluate, bases, weights, here, i, index, -step)) for step in (eps, eps / 2, eps / 4)]
-    gaps = [right - left for right, left in slopes]
+    pairs = [(slopes.at(i, index, step), slopes.at(i, index, -step)) for step in (slopes.eps, slopes.eps / 2,
+                                                                                   slopes.eps / 4)]
+    gaps = [right - left for right, left in pairs]
     grown = all(1.5 <= abs(later / earlier) <= 2.5 for earlier, later in zip(gaps, gaps[1:]) if earlier)
-    beside = all(abs(right - left) < 0.5 * abs(right + left) for right, left in slopes)  # (less than the slope)
-    return gaps if gaps[0] and abs(gaps[0]) > _slope_rounding(weights, here, eps) and grown and beside else []
+    beside = all(abs(right - left) < 0.5 * abs(right + left) for right, left in pairs)  # (less than the slope)
+    return gaps if gaps[0] and abs(gaps[0]) > slopes.rounding() and grown and beside else []
 
 
 def _slope_rounding(weights: np.ndarray, here: np.ndarray, eps: float) -> float:
@@ -898,14 +921,15 @@ def _check_order(task: _Task, eps: float, gradient_weights: list[list[np.ndarray
                 and _computed_again(lambda: _gradient_arrays(arrays, _backprop(f, arrays, labels, seed,
                                                                                gradient_weights)), analytic)
                 and _differences_again(evaluate, arrays, weights, eps, numeric, bad, task.rows, steps))
+    slopes = _Slopes(evaluate, arrays, weights, eps)  # (asked again for the same elements: kept)
     report = _report(task, analytic, numeric, eps, order, requested, what,
-                     lambda i, index: _at_a_kink(evaluate, arrays, weights, i, index, eps, task.atol, task.rtol),
+                     lambda i, index: _at_a_kink(slopes, i, index, task.atol, task.rtol),
                      lambda i, index: _difference_at(evaluate, arrays, weights, i, index, eps / 2),
                      lambda i, index: _resolution(evaluate, arrays, weights, i, index, eps),
                      repeatable,
                      lambda: bool(np.isfinite(evaluate(arrays)).all()),
                      (lambda: evaluate(arrays)) if order == 1 else None, at_step, retaken, elsewhere,
-                     lambda i, index: _coarse_values(evaluate, arrays, weights, i, index, eps))
+                     lambda i, index: _coarse_values(slopes, i, index))
     if order == 1:
         _check_first_order(task, output, weights, analytic, numeric)
     return report
