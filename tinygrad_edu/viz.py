@@ -263,6 +263,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     Graphviz's layout is slow beyond a few thousand nodes, so keep ``max_nodes`` moderate.  Where one drawn Value is
     used by many drawn operations (x in a Horner polynomial, w in ``s = tanh(s * w + b)`` repeated), Graphviz's
     placing of the nodes is capped, so that it takes seconds, not minutes: the chain is drawn slanted a little.
+    Where drawn Values are used by operations far below them (a weight at every sample, a Value reused along a long
+    sum: edges passing more than 10,000 ranks in all), each is drawn again beside its far uses, and the key says so.
     """
     _check_value(value, "draw_graph")
     _check_layout(rankdir, max_nodes, "draw_graph")
@@ -363,14 +365,17 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
                     edge_attr={"color": "#555555"})
     number = {id(n): i for i, n in enumerate(kept)}
 
+    def box(target: graphviz.Digraph, node: Value, name: str, **tooltip: str) -> None:
+        kind = _value_kind(node, value)  # a parameter framed too: its green is the constants' grey to some eyes
+        grad = node.grad if grads is None else grads.get(id(node))
+        target.node(name, _value_label(node, names.get(id(node)), show_data, show_grad, precision, grad,
+                                       frame=2 if kind == "parameter" else 0),
+                    shape="plaintext", style="filled", fillcolor=COLORS[kind], **tooltip)
+
     def add_nodes(target: graphviz.Digraph, nodes: list[Value]) -> None:
         for node in nodes:
             i = number[id(node)]
-            kind = _value_kind(node, value)  # a parameter framed too: its green is the constants' grey to some eyes
-            grad = node.grad if grads is None else grads.get(id(node))
-            target.node(f"v{i}", _value_label(node, names.get(id(node)), show_data, show_grad, precision, grad,
-                                              frame=2 if kind == "parameter" else 0),
-                        shape="plaintext", style="filled", fillcolor=COLORS[kind])
+            box(target, node, f"v{i}")
             if node.op is not None:
                 text, tooltip = _op_text(node)
                 target.node(f"op{i}", text, shape="oval", style="filled", fillcolor=COLORS["op"], **tooltip)
@@ -384,8 +389,62 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
             _rank_parameters_beside_their_use(cluster, members, number)
         clustered |= {id(n) for n in members}
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
-    _add_edges(graph, kept, number, total, clustered)
+    far = _far_uses(kept, number)
+    for parent, user in sorted(far):  # (see _LONG_EDGES)
+        box(graph, kept[parent], f"v{parent}_{user}", tooltip="the same Value as a box higher up, drawn again here")
+    _add_edges(graph, kept, number, total, clustered, far)
+    if far:
+        graph.attr(label=key + _REPEATED_NOTE)
     return graph
+
+
+#: In all, the ranks the edges of a drawing may pass (a Value used by an operation far below it: a weight of a
+#: scalar network at every sample, a Value reused along a long expression) before its Values are drawn again beside
+#: their far uses: Graphviz's placing gets a node for each rank an edge passes, 59,528 for 500 Values of a reused
+#: sum of products (minutes, in Jupyter with no time limit; 0.3 s without those edges).  Drawings of the default
+#: 150 Values pass a few thousand at most, and are drawn as they were.
+_LONG_EDGES = 10_000
+#: How many ranks below a Value an operation may use it before, in such a drawing, the Value is drawn again there.
+_FAR = 6
+_REPEATED_NOTE = ("\nA box drawn more than once is one Value used by operations far apart, drawn again beside each far "
+                  "use so that Graphviz lays the drawing out in seconds")
+
+
+def _far_uses(kept: list[Value], number: dict[int, int]) -> set[tuple[int, int]]:
+    """The (Value, user) pairs, numbers in ``kept``, whose edge passes more than :data:`_FAR` ranks, if the drawing's
+    edges pass more than :data:`_LONG_EDGES` in all; else none.  Each Value is ranked as far from the output as its
+    farthest use, one rank above that use's operation (so a weight sits beside its first use, and the Values
+    closer to the output draw it again)."""
+    depth = {id(kept[0]): 0}  # ranks above the output; users first, so a Value's depth is known when it comes
+    uses = []
+    for node in _users_first(kept, number):
+        if node.op is not None:
+            for parent in node.parents:
+                if id(parent) in number:
+                    depth[id(parent)] = max(depth.get(id(parent), 0), depth[id(node)] + 2)
+                    uses.append((id(parent), id(node)))
+    passed = [(depth[parent] - depth[user] - 1, parent, user) for parent, user in uses]
+    if sum(ranks - 1 for ranks, *_ in passed) <= _LONG_EDGES:
+        return set()
+    return {(number[parent], number[user]) for ranks, parent, user in passed if ranks > _FAR}
+
+
+def _users_first(kept: list[Value], number: dict[int, int]) -> list[Value]:
+    """``kept`` ordered so that each Value comes after every Value of ``kept`` that uses it (backward_order's order,
+    which refuses a stale graph: its drawing says it is stale instead)."""
+    done: set[int] = set()
+    order: list[Value] = []  # inputs first
+    for start in kept:
+        stack = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+            elif id(node) not in done:
+                done.add(id(node))
+                stack.append((node, True))
+                stack.extend((p, False) for p in node.parents if id(p) in number and id(p) not in done)
+    return order[::-1]
 
 
 def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, stale: bool) -> str:
@@ -663,8 +722,9 @@ def _value_kind(node: Value, output: Value) -> str:
 
 
 def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int], total: int,
-               clustered: set[int]) -> None:
-    """Input → operation → result edges; when Values were left out, a note pointing at the cut operations.
+               clustered: set[int], far: set[tuple[int, int]] = frozenset()) -> None:  # type: ignore[assignment]
+    """Input → operation → result edges (from a Value's copy for the uses ``far``: see :func:`_far_uses`); when
+    Values were left out, a note pointing at the cut operations.
     The forward chain through the layer boxes (the Values in ``clustered``) weighs :data:`_CHAIN_WEIGHT`, the one
     outside them :data:`_RESULT_WEIGHT`."""
     cut_ops: list[int] = []
@@ -679,7 +739,8 @@ def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int
             if id(parent) in number:
                 chain = parent.op is not None and (not in_layer or id(parent) in clustered)
                 weight = (_CHAIN_WEIGHT if in_layer else _RESULT_WEIGHT) if chain else None
-                graph.edge(f"v{number[id(parent)]}", f"op{i}", weight=weight)
+                source = f"v{number[id(parent)]}" + (f"_{i}" if (number[id(parent)], i) in far else "")
+                graph.edge(source, f"op{i}", weight=weight)
             else:
                 cut = True
         if cut:
