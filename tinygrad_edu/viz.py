@@ -31,7 +31,7 @@ import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -722,7 +722,7 @@ def _value_kind(node: Value, output: Value) -> str:
 
 
 def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int], total: int,
-               clustered: set[int], far: set[tuple[int, int]] = frozenset()) -> None:  # type: ignore[assignment]
+               clustered: set[int], far: Set[tuple[int, int]] = frozenset()) -> None:
     """Input → operation → result edges (from a Value's copy for the uses ``far``: see :func:`_far_uses`); when
     Values were left out, a note pointing at the cut operations.
     The forward chain through the layer boxes (the Values in ``clustered``) weighs :data:`_CHAIN_WEIGHT`, the one
