@@ -76,11 +76,12 @@ _OPEN_BLOCKS: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("tin
 #: ``.grad`` that a training loop in another thread is filling and reading is never touched by them.
 CAPTURED_GRADIENTS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar(
     "tinygrad_edu.captured_gradients", default=None)
-#: While set in this thread or asyncio task to a list ``[output, inputs]`` (by autodiff, for the rows of a Jacobian
-#: or Hessian: one pass per row, over a graph that does not change between them), a backward pass from that output
-#: given those inputs finds which Values lie on a path to them (``_leading``, a walk of the whole graph) once, appends
-#: it to the list, and the next passes reuse it: finding it again for every row took a fifth of a Hessian's time.
-#: Any other pass finds its own as always.
+#: While set in this thread or asyncio task to a list ``[output, inputs, order]`` (by autodiff, for the rows of a
+#: Jacobian or Hessian: one pass per row, over a graph that does not change between them; ``order`` is
+#: ``backward_order(output, inputs)``, which autodiff has walked already), a backward pass from that output given those
+#: inputs finds which Values lie on a path to them (``_leading``) from ``order`` once, appends it to the list, and the
+#: next passes reuse it: walking the graph again for every row took a fifth of a Hessian's time, and once more for a
+#: gradient a tenth of ``value_and_grad``'s.  Any other pass finds its own as always.
 WALK_SETUP: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("tinygrad_edu.walk_setup", default=None)
 #: While a recorded backward pass (``create_graph=True``) runs a vjp, in this thread or asyncio task: its Op.  A Python
 #: number made there of a Value that requires a gradient (``float(x)``, ``x.item()``, ``math.cos(x)``) is a constant
@@ -2714,14 +2715,15 @@ def _visited(output: Value, wanted: list[Value] | None, where: str) -> list[Valu
     return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
 
 
-def _leading(output: Value, wanted: list[Value]) -> set[int]:
+def _leading(output: Value, wanted: list[Value], order: list[Value] | None = None) -> set[int]:
     """The ids of ``wanted`` and of the Values from which a path leads to one of them, among those a walk from
     ``output`` looks at (refusing what backward refuses): the only ones whose gradients ``backward(inputs=wanted)``
     needs.  It leaves the others out, as PyTorch does: computed, one that is NaN (the slope of xⁿ in a Value n that
     requires a gradient, xⁿ·ln x, at x < 0) made numpy warn and ``detect_anomaly`` stop a pass whose result is
-    finite."""
+    finite.  ``order``: ``backward_order(output, wanted)`` if the caller has it (see ``WALK_SETUP``)."""
     leading = {id(x) for x in wanted}
-    for node in reversed(_visited(output, wanted, "backward")):  # (oldest first: a node's inputs are older)
+    order = _visited(output, wanted, "backward") if order is None else order
+    for node in reversed(order):  # (oldest first: a node's inputs are older)
         if not leading.isdisjoint(map(id, _inputs(node))):
             leading.add(id(node))
     return leading
@@ -2733,9 +2735,9 @@ def _leading_once(output: Value, wanted: list[Value]) -> set[int]:
     if setup is None or setup[0] is not output or len(setup[1]) != len(wanted) or any(
             x is not y for x, y in zip(setup[1], wanted)):
         return _leading(output, wanted)
-    if len(setup) == 2:
-        setup.append(_leading(output, wanted))
-    return setup[2]
+    if len(setup) == 3:
+        setup.append(_leading(output, wanted, setup[2]))
+    return setup[3]
 
 
 def local_gradients(node: Value, upstream: Any, *,
