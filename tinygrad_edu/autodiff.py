@@ -21,11 +21,11 @@ no ``functional_call``: ``gradients(cost, list(params.values()))`` with ``params
 
 **Nothing is mutated**: the ``.grad`` of your Values (and of every Value in the graph) is the same after a call as
 before, so a transform never leaves stale gradients behind or adds to yours.  (A ``backward()`` that ``f`` calls
-itself adds to the ``.grad`` of every leaf it reaches, as anywhere: the transforms put back their arguments', not
-those of Values ``f`` uses from outside, a model's weights; inside ``f``, ``gradients(y, [p], create_graph=True)``
-gives the derivative and writes no ``.grad``.  That put-back is a plain assignment after ``f`` returns: a ``.grad`` that
-another thread gives an argument while ``f`` runs is replaced by the one from before the call, even where ``f`` calls
-no ``backward()``; pass such a Value's ``.detach()``, or ``.data``.)  The transforms differentiate fresh
+itself adds to the ``.grad`` of every leaf it reaches while ``f`` runs, as anywhere, so ``f`` can read them; when
+``f`` returns, each leaf's ``.grad`` it wrote goes back to what it was, a model's weights' as the arguments', unless
+another thread has written one since: that write is kept.  Of the computed Values such a walk goes through, only the
+arguments get theirs back; inside ``f``, ``gradients(y, [p], create_graph=True)`` gives the derivative and writes no
+``.grad`` at all.)  The transforms differentiate fresh
 copies of the arguments; when ``f``'s result also depends on Values of yours (an argument that is a Value requiring
 a gradient, or one ``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and
 stays connected to them, so it can be differentiated again; with only numbers and arrays it is a constant
@@ -56,6 +56,7 @@ from tinygrad_edu import checks, ops
 from tinygrad_edu import functional as F
 from tinygrad_edu.engine import (
     CAPTURED_GRADIENTS,
+    LEAF_WRITES,
     WALK_SETUP,
     Value,
     apply,
@@ -278,15 +279,18 @@ def _other_leaves(nodes: list[Value], inputs: list[Value]) -> tuple[bool, bool]:
     own = {id(x) for x in inputs}
     seen = own | {id(node) for node in nodes}
     alone = True
-    for node in nodes:
+    for node in nodes:  # (loops, not any() of generators: a third of the time)
         if node.op is None:
             if id(node) not in own:
                 return True, False
             continue
-        parents = [p for p in node.parents if p.requires_grad]
-        if any(id(p) not in seen for p in parents):
-            return True, False
-        alone = alone and (bool(parents) or id(node) in own)
+        computed = id(node) in own  # from an input, or an input itself
+        for parent in node.parents:
+            if parent.requires_grad:
+                if id(parent) not in seen:
+                    return True, False
+                computed = True
+        alone = alone and computed
     return False, alone
 
 
@@ -325,14 +329,21 @@ def _input(x: Any, name: str, position: int) -> Value:
 
 
 def _calling(f: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], given: list[Any]) -> Any:
-    """``f(*args, **kwargs)``, with the ``.grad`` of the Values among the arguments ``given`` to the transform put
-    back as it was afterwards: a ``backward()`` that f calls itself (to read ``p.grad``, as ``backward(
-    create_graph=True)`` lets it) goes through the copies to the caller's Values and adds to their ``.grad``.  Which
-    write was f's is not known here (the walk does not report it), so another thread's write meanwhile is undone too."""
-    kept = [(x, x.grad) for x in given if isinstance(x, Value)]
+    """``f(*args, **kwargs)``, with every leaf's ``.grad`` that a ``backward()`` f calls itself wrote (to read
+    ``p.grad``, as ``backward(create_graph=True)`` lets it) put back afterwards where it is still in place: a
+    model's weights' and the arguments' (through the copies) alike, while another thread's write meanwhile is kept
+    (``LEAF_WRITES``).  Such a walk also writes the ``.grad`` of the computed Values it goes through: the computed
+    Values among the arguments ``given`` to the transform get theirs back by assignment."""
+    kept = [(x, x.grad) for x in given if isinstance(x, Value) and x.op is not None]
+    writes: list[tuple[Value, Any, Any]] = []
+    token = LEAF_WRITES.set(writes)
     try:
         return f(*args, **kwargs)
     finally:
+        LEAF_WRITES.reset(token)
+        for leaf, old, new in reversed(writes):  # (latest first: a leaf written twice goes back to its first .grad)
+            if leaf.grad is new:
+                leaf.grad = old
         for x, old in kept:
             if x.grad is not old:  # (only then: a .grad that f left as it was is not written)
                 x.grad = old
