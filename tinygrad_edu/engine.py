@@ -2630,7 +2630,8 @@ def _check_own_grad(leaf: Value) -> None:
 
 def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph: bool) -> None:
     """The end of a walk: each leaf's gradient added to its ``.grad`` (at first a copy of its own, then the sum);
-    given ``only``, just theirs, and no other leaf's ``.grad`` is read (another thread may be changing it)."""
+    given ``only``, just theirs, and no other leaf's ``.grad`` is read (another thread may be changing it).  Each
+    write is noted in ``LEAF_WRITES`` where a transform has set it (one look at a context variable per pass)."""
     if only is not None:
         wanted = {id(x) for x in only}
         leaves = [(leaf, g) for leaf, g in leaves if id(leaf) in wanted]
