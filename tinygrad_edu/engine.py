@@ -1258,6 +1258,22 @@ _Shown.__radd__ = lambda self, other: _Shown(other + str(self))  # type: ignore[
 del _name  # (the loop's name: not one of the module's)
 
 
+#: micrograd's ``Value(data, _children, _op)``, by which its operations make their results: what it is here.
+_MICROGRAD_CHILDREN = ("micrograd's Value(data, _children, _op) is how its operations make their results; here an "
+                       "operation records its inputs itself: write the operation on Values (a * b, x.tanh()), or an "
+                       "Op of your own for a new one, Op(name, forward, vjp) (from tinygrad_edu import Op); a Value "
+                       "made by hand is a leaf, Value(data, label=...)")
+
+
+def _requires_grad_flag(requires_grad: Any) -> bool:
+    """``Value``'s ``requires_grad`` given as something other than True or False: as a bool if numpy's, else a
+    TypeError; micrograd's children in its place (``Value(data, (a, b), '+')``) say what to write here."""
+    if isinstance(requires_grad, (tuple, list, set, frozenset)):
+        raise TypeError(f"Value: requires_grad must be True or False, got {type(requires_grad).__name__} "
+                        f"{requires_grad!r:.60}: {_MICROGRAD_CHILDREN}")
+    return checks.flag(requires_grad, "requires_grad", "Value")
+
+
 class Value:
     """A number or a numpy array that remembers how it was computed, so that it can backpropagate.
 
@@ -1299,10 +1315,11 @@ class Value:
          "shape": "a Value's repr shows shape= (and grad=, which backward() fills in); the shape is the numbers' "
                   "own: Value(np.zeros(shape)) for a Value of zeros of that shape"},
         dtype="the dtype is the numbers' own here: Value(np.asarray(data, dtype=np.float32)), or "
-              "Value(data).astype(np.float32) (float32 or float64)")
+              "Value(data).astype(np.float32) (float32 or float64)",
+        **dict.fromkeys(("_children", "_op"), _MICROGRAD_CHILDREN))
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
-        self.requires_grad: bool = requires_grad if requires_grad.__class__ is bool else checks.flag(
-            requires_grad, "requires_grad", "Value")  # (a fast path: True or False itself needs no call to check it)
+        self.requires_grad: bool = requires_grad if requires_grad.__class__ is bool else _requires_grad_flag(
+            requires_grad)  # (a fast path: True or False itself needs no call to check it)
         if not (label is None or isinstance(label, (str, int, float, np.number))):
             # (a number is shown as text; a list failed later, in a drawing, naming nothing)
             raise TypeError(f"Value: label must be a string (or a number, shown as text) or None, got "
