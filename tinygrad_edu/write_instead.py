@@ -423,7 +423,10 @@ WRITE_INSTEAD = {
     "detach_": "v = v.detach(), a new Value: a Value is not cut from its graph in place",
     "retain_grad": "nothing: after backward() every Value on the way holds its .grad (of the latest pass)",
     "float": "v.astype(np.float32)", "double": "v.astype(np.float64)",
-    "requires_grad_": "v.requires_grad = True, an attribute here", "is_leaf": "v.op is None",
+    "requires_grad_": "v.requires_grad = True (or False), an attribute here; a Value made by hand requires a gradient "
+                      "already (Value(data), requires_grad=True by default), so PyTorch's "
+                      "torch.randn(3).requires_grad_() is Value(np.random.randn(3)) (a model's "
+                      "model.requires_grad_(flag) is a method)", "is_leaf": "v.op is None",
     "grad_fn": _OP_AND_PARENTS, "_prev": "v.parents, micrograd's _prev",
     "_backward": "v.backward(); each operation's derivative is in tinygrad_edu.ops",
     "register_hook": "v.grad to read v's gradient: after backward() every Value on the way holds its .grad (of the "
@@ -1120,6 +1123,9 @@ TENSOR_METHODS = {
                       "parameter)" for name in ("zeros", "ones")},
     "new_full": "np.full(shape, value, v.dtype), a constant of v's dtype (Value(np.full(shape, value, v.dtype)) for a "
                 "parameter)",
+    # numpy's own array method, where v.detach() would share the numbers
+    "copy": "v * 1.0, a new Value on the graph with numbers of its own, or Value(v.data.copy()), a new leaf of the "
+            "same numbers (v.detach() and v.numpy() share v's numbers, they do not copy them)",
 }
 __all__ += ["MATH_FUNCTIONS", "TENSOR_METHODS", "WHOLE_NUMBER_IN_A_VJP"]
 

@@ -1,0 +1,94 @@
+"""Round 45's newcomer from micrograd, PyTorch and numpy, each test failing before its fix:
+
+- micrograd's ``Value(data, (a, b), '+')``, how its operations make their results, was told only that
+  ``requires_grad must be True or False``, and ``Value(data, _children=..., _op=...)`` got Python's bare "unexpected
+  keyword argument": both now say what micrograd's form is here (the operation records its inputs, or an Op).
+- numpy's ``v.copy()`` was a bare AttributeError: it now says what copies (``v * 1.0``, ``Value(v.data.copy())``)
+  and that ``v.detach()`` shares the numbers, which is checked here.
+- ``v.requires_grad_()`` (PyTorch's ``torch.randn(3).requires_grad_()``) said only ``v.requires_grad = True``: it now
+  says a Value requires a gradient already and that ``requires_grad_`` is a model's method.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Op, Value, nn
+
+
+# --- micrograd's Value(data, _children, _op) -------------------------------------------------------------------------
+@pytest.mark.parametrize("call", [lambda: Value(2.0, (), ""), lambda: Value(2.0, (Value(1.0), Value(1.0)), "+"),
+                                  lambda: Value(2.0, [Value(1.0)]), lambda: Value(2.0, {Value(1.0)})])
+def test_micrograds_children_in_place_of_requires_grad_say_what_they_are_here(call: Any) -> None:
+    with pytest.raises(TypeError, match=r"^Value: requires_grad must be True or False, got (tuple|list|set) ") as info:
+        call()
+    message = str(info.value)
+    assert "micrograd's Value(data, _children, _op)" in message and "Op(name, forward, vjp)" in message, message
+
+
+@pytest.mark.parametrize("keyword", ["_children", "_op"])
+def test_micrograds_keywords_say_what_they_are_here(keyword: str) -> None:
+    with pytest.raises(TypeError, match=rf"^Value: there is no argument {keyword}= .*micrograd's Value\(data, "
+                                        r"_children, _op\)"):
+        Value(2.0, **{keyword: ()})
+
+
+def test_what_the_micrograd_advice_says_to_write_runs_and_records_the_inputs() -> None:
+    a, b = Value(2.0), Value(-3.0)
+    out = a * b  # (micrograd's Value(a.data * b.data, (a, b), '*'))
+    assert out.parents[0] is a and out.parents[1] is b and out.op == "mul"
+    cube = Op("cube", lambda x: x ** 3, lambda g, out, x: 3 * x ** 2 * g)
+    c = cube(a)
+    c.backward()
+    assert c.parents[0] is a and float(a.grad) == 12.0  # d(a³)/da = 3a² at a = 2
+    leaf = Value(2.0, label="a")
+    assert leaf.op is None and leaf.parents == () and leaf.label == "a"
+
+
+@pytest.mark.parametrize("flag, expected", [(True, True), (False, False), (np.True_, True), (np.False_, False)])
+def test_requires_grad_given_as_a_bool_still_works(flag: Any, expected: bool) -> None:
+    v = Value(1.0, requires_grad=flag)
+    assert type(v.requires_grad) is bool and v.requires_grad is expected
+
+
+@pytest.mark.parametrize("flag", [1, None, "yes"])
+def test_other_wrong_flags_keep_their_short_message(flag: Any) -> None:
+    with pytest.raises(TypeError, match=r"^Value: requires_grad must be True or False, got ") as info:
+        Value(1.0, requires_grad=flag)
+    assert "micrograd" not in str(info.value)
+
+
+# --- numpy's v.copy() -------------------------------------------------------------------------------------------------
+def test_copy_says_what_copies_and_what_shares() -> None:
+    v = Value(np.array([1.0, 2.0]))
+    with pytest.raises(AttributeError, match=r"no attribute 'copy'; write v \* 1\.0.*Value\(v\.data\.copy\(\)\)"
+                                             r".*v\.detach\(\) and v\.numpy\(\) share"):
+        v.copy()  # type: ignore[attr-defined]
+    assert "copy" not in dir(v)
+
+
+def test_what_the_copy_advice_says_holds() -> None:
+    v = Value(np.array([1.0, 2.0]))
+    on_graph, leaf, detached = v * 1.0, Value(v.data.copy()), v.detach()
+    with_no_graph = v.numpy()
+    v.data[0] = 9.0  # (a write into the array: seen by what shares it)
+    assert on_graph.data[0] == 1.0 and leaf.data[0] == 1.0  # numbers of their own
+    assert detached.data[0] == 9.0 and with_no_graph[0] == 9.0  # shared
+    assert on_graph.parents[0] is v and leaf.op is None
+    (on_graph * np.array([3.0, 5.0])).sum().backward()
+    np.testing.assert_array_equal(v.grad, [3.0, 5.0])  # d(Σ c·(1.0·v))/dv = c, exactly
+
+
+# --- PyTorch's v.requires_grad_() -------------------------------------------------------------------------------------
+def test_requires_grad_underscore_says_a_value_needs_none_and_names_the_models_method() -> None:
+    v = Value(np.zeros(3))
+    with pytest.raises(AttributeError, match=r"no attribute 'requires_grad_'; write v\.requires_grad = True "
+                                             r"\(or False\).*Value\(np\.random\.randn\(3\)\).*"
+                                             r"model\.requires_grad_\(flag\) is a method") as info:
+        v.requires_grad_()  # type: ignore[attr-defined]
+    assert info.value.name == "requires_grad_"
+    assert Value(np.random.randn(3)).requires_grad is True  # what it says: a Value made by hand requires one
+    model = nn.MLP([2, 3, 1], rng=0)
+    assert model.requires_grad_(False) is model and model.parameters() == []  # the model's method, as it says
