@@ -7,15 +7,19 @@
   and that ``v.detach()`` shares the numbers, which is checked here.
 - ``v.requires_grad_()`` (PyTorch's ``torch.randn(3).requires_grad_()``) said only ``v.requires_grad = True``: it now
   says a Value requires a gradient already and that ``requires_grad_`` is a model's method.
+- A path starting with ``~`` (the shell's, pandas' and torchvision's home folder) is taken as it is, as ``open``
+  takes it: a missing one now says so (save, load, load_mnist), and ``download_mnist`` no longer makes a folder named
+  ``~`` in the current folder (torchvision's ``MNIST(root="~/data", download=True)`` habit) but refuses, saying so.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, nn
+from tinygrad_edu import Op, Value, data, nn
 
 
 # --- micrograd's Value(data, _children, _op) -------------------------------------------------------------------------
@@ -92,3 +96,48 @@ def test_requires_grad_underscore_says_a_value_needs_none_and_names_the_models_m
     assert Value(np.random.randn(3)).requires_grad is True  # what it says: a Value made by hand requires one
     model = nn.MLP([2, 3, 1], rng=0)
     assert model.requires_grad_(False) is model and model.parameters() == []  # the model's method, as it says
+
+
+# --- '~' in a path (the shell's, pandas' and torchvision's home folder) -----------------------------------------------
+def test_a_missing_path_starting_with_a_tilde_says_it_is_not_the_home_folder(tmp_path: Any,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # (no folder named '~' here)
+    model = nn.MLP([1, 2, 1], rng=0)
+    hint = r"\('~' is not your home folder here, as for open\(\): give os\.path\.expanduser\("
+    with pytest.raises(FileNotFoundError, match=rf"^save: cannot write '~/m\.npz': .*{hint}path\)\)"):
+        model.save("~/m.npz")
+    for load in (nn.load, model.load, nn.load_state):
+        with pytest.raises(FileNotFoundError, match=rf"load(_state)?: No such file or directory {hint}path\)\)"):
+            load("~/m.npz")
+    with pytest.raises(FileNotFoundError, match=rf"^load_mnist: the folder ~/mnist does not exist {hint}root\)\)"):
+        data.load_mnist("~/mnist")
+    for fetch in (lambda: data.load_mnist("~/mnist", download=True), lambda: data.download_mnist("~/mnist")):
+        with pytest.raises(ValueError, match=rf"^download_mnist: root '~/mnist' would make a folder named '~' "
+                                             rf"in the current folder {hint}root\)\)"):
+            fetch()
+    assert list(tmp_path.iterdir()) == []  # nothing made, nothing fetched
+
+
+def test_other_missing_paths_keep_their_message_and_the_expanded_path_works(tmp_path: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    with pytest.raises(FileNotFoundError) as info:
+        nn.load("m.npz")
+    assert "~" not in str(info.value) and "home folder" not in str(info.value)
+    model = nn.MLP([1, 2, 1], rng=0)
+    model.save(os.path.expanduser("~/m.npz"))  # what the message says to write
+    assert (tmp_path / "home" / "m.npz").is_file()
+    again = nn.load(os.path.expanduser("~/m.npz"))
+    np.testing.assert_array_equal(again(np.array([[0.5]])).data, model(np.array([[0.5]])).data)
+
+
+def test_a_folder_named_tilde_that_exists_is_used_as_given(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "~").mkdir()
+    model = nn.MLP([1, 2, 1], rng=0)
+    model.save("~/m.npz")  # (a folder of that name, made on purpose: the path is taken as it is)
+    assert (tmp_path / "~" / "m.npz").is_file()
+    with pytest.raises(FileNotFoundError, match=r"^load_mnist: neither "):
+        data.load_mnist("~")

@@ -55,6 +55,8 @@ __all__ = [
 
 #: The samples' second array is ``labels`` where it is kept with the inputs (Dataset, train_test_split, one_hot) and
 #: ``targets`` where the model learns it (batches, fit): advice for checks.pytorch_keywords when the two are swapped.
+#: A root that starts with ``~``: the shell's home folder, which torchvision expands and ``open`` does not.
+_HOME = " ('~' is not your home folder here, as for open(): give os.path.expanduser(root))"
 USE_TARGETS = {"labels": "it is called targets= here (what the model should output), as for batches and fit"}
 USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_split and one_hot"}
 
@@ -853,6 +855,9 @@ def _check_download_arguments(root: str | os.PathLike, kind: object, timeout: ob
         raise ValueError(f"download_mnist: kind must be 'train', 'test' or 'all', got {kind!r}")
     checks.number(timeout, "timeout", "download_mnist", above=0)
     folder = Path(os.fsdecode(checked_path(root, "download_mnist")))
+    if folder.parts[:1] == ("~",) and not Path("~").is_dir():  # (torchvision's MNIST(root="~/data") expands it)
+        raise ValueError(f"download_mnist: root {os.fsdecode(root)!r} would make a folder named '~' in the current "
+                         f"folder{_HOME}")
     blocking = next((path for path in (folder, *folder.parents) if path.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise ValueError(f"download_mnist: cannot make the folder {folder}: {blocking} is a file, not a folder")
@@ -944,7 +949,8 @@ def _find(root: Path, stem: str) -> Path:
     if found is not None:
         return found
     if not root.is_dir():
-        problem = f"{root} is a file, not a folder" if root.exists() else f"the folder {root} does not exist"
+        problem = f"{root} is a file, not a folder" if root.exists() else f"the folder {root} does not exist" + (
+            _HOME if root.parts[:1] == ("~",) else "")
         raise FileNotFoundError(f"load_mnist: {problem}; root is the folder holding the MNIST files "
                                 f"(download=True fetches them there)")
     raise FileNotFoundError(f"load_mnist: neither {stem}.gz nor {stem} (nor {stem.replace('-idx', '.idx', 1)}) is "

@@ -31,6 +31,8 @@ from typing import BinaryIO
 __all__ = ["checked_path", "open_regular_file", "replacing", "write_text", "decoded_text"]
 
 PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+#: A missing path that starts with ``~``: the shell's (and pandas') home folder, which ``open`` does not expand.
+_HOME = " ('~' is not your home folder here, as for open(): give os.path.expanduser(path))"
 
 
 def checked_path(path: object, operation: str) -> str | bytes:
@@ -80,7 +82,9 @@ def open_regular_file(path: object, operation: str) -> BinaryIO:
     try:
         descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as error:  # os.open's message does not say who wanted the file
-        raise type(error)(error.errno, f"{operation}: {error.strerror}", os.fsdecode(name)) from None
+        home = isinstance(error, FileNotFoundError) and os.fsdecode(name).startswith("~")  # (pandas' habit)
+        raise type(error)(error.errno, f"{operation}: {error.strerror}{_HOME if home else ''}",
+                          os.fsdecode(name)) from None
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):

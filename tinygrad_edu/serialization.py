@@ -244,7 +244,8 @@ def _destination(name: str | bytes) -> None:
     if not os.path.isdir(folder):
         folder = os.fsdecode(folder)
         why = f"{folder!r} is not a folder" if os.path.exists(folder) else f"the folder {folder!r} does not exist"
-        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: {why}")
+        home = " ('~' is not your home folder here, as for open(): give os.path.expanduser(path))"
+        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: {why}{home if text[:1] == '~' else ''}")
     if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, f"save: {os.strerror(errno.EISDIR)}", os.fsdecode(name))
     if not os.path.exists(destination):
