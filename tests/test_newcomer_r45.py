@@ -10,6 +10,9 @@
 - A path starting with ``~`` (the shell's, pandas' and torchvision's home folder) is taken as it is, as ``open``
   takes it: a missing one now says so (save, load, load_mnist), and ``download_mnist`` no longer makes a folder named
   ``~`` in the current folder (torchvision's ``MNIST(root="~/data", download=True)`` habit) but refuses, saying so.
+- ``nn.MLP.load(path)``, on the class (gensim's ``Word2Vec.load(path)``, Keras's ``load_model``), was Python's
+  "missing 1 required positional argument: 'path'" for a call that gave the path: it now says that ``load`` is a
+  method of a model built as the saved one, or ``nn.load(path)``.
 """
 from __future__ import annotations
 
@@ -141,3 +144,27 @@ def test_a_folder_named_tilde_that_exists_is_used_as_given(tmp_path: Any, monkey
     assert (tmp_path / "~" / "m.npz").is_file()
     with pytest.raises(FileNotFoundError, match=r"^load_mnist: neither "):
         data.load_mnist("~")
+
+
+# --- nn.MLP.load(path), on the class ------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [nn.MLP, nn.Network, nn.Module, nn.Layer])
+def test_load_called_on_the_class_says_it_is_a_models_method(cls: Any, tmp_path: Any) -> None:
+    path = tmp_path / "m.npz"
+    nn.MLP([2, 3, 1], rng=0).save(path)
+    for given in (str(path), path):
+        with pytest.raises(TypeError, match=r"^load: model\.load\(path\) is a method of a model built as the saved "
+                                            r"one, .*or nn\.load\(path\), which rebuilds"):
+            cls.load(given)
+
+
+def test_load_without_a_path_asks_for_it_and_with_one_loads_as_before(tmp_path: Any) -> None:
+    path = tmp_path / "m.npz"
+    saved = nn.MLP([2, 3, 1], rng=0)
+    saved.save(path)
+    model = nn.MLP([2, 3, 1], rng=1)
+    with pytest.raises(TypeError, match=r"^load: give the path of the file, model\.load\(path\)$"):
+        model.load()
+    assert model.load(path) is model  # what the message says to write
+    for name, value in saved.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[name], value)
+    np.testing.assert_array_equal(nn.load(path)(np.ones(2)).data, saved(np.ones(2)).data)

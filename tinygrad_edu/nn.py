@@ -501,15 +501,22 @@ class Module:
         serialization.save(path, state, self._architecture())
 
     @checks.pytorch_keywords(**_LOAD_KEYWORDS)
-    def load(self: _M, path: PathLike) -> _M:
+    def load(self: _M, path: PathLike | None = None) -> _M:
         """Set the parameters from a file written by :meth:`save`; returns the module.
 
         A file that is not ours, truncated or corrupt, whose stored architecture is damaged (the same check as
         :func:`load`), or that does not fit this module (other shapes, or other activations where both are
         known) raises ``ValueError`` and leaves the module unchanged.  Only entries of the sizes of this module's
         parameters are read.  A tied parameter may be stored under any of its names (``dec.weights`` for the Value
-        that is also ``enc.weights``), as :meth:`load_state_dict` takes it.
+        that is also ``enc.weights``), as :meth:`load_state_dict` takes it.  It is a method of a model built as
+        the saved one: ``nn.MLP.load(path)``, on the class (Keras's ``load_model``), is a TypeError saying so.
         """
+        if path is None:  # (nn.MLP.load(path) on the class: the path became self, and path is missing)
+            given: Any = self
+            raise TypeError("load: model.load(path) is a method of a model built as the saved one, "
+                            "model = nn.MLP(sizes, ...); model.load(path), or nn.load(path), which rebuilds a Network "
+                            "or MLP from the file" if isinstance(given, (str, bytes, os.PathLike)) else
+                            "load: give the path of the file, model.load(path)")
         params = dict(self._named_state())
         shapes = {name: value.shape for name, value in params.items()}
         try:  # (a tied parameter's other names, dec.weights for enc.weights, as load_state_dict takes them)
