@@ -511,22 +511,22 @@ class Module:
         that is also ``enc.weights``), as :meth:`load_state_dict` takes it.  It is a method of a model built as
         the saved one: ``nn.MLP.load(path)``, on the class (Keras's ``load_model``), is a TypeError saying so.
         """
-        if path is None:  # (nn.MLP.load(path) on the class: the path became self, and path is missing)
-            given: Any = self
+        given: Any = self  # (nn.MLP.load(path) on the class: the path became self, and path is missing)
+        if path is None and not isinstance(given, Module):
             raise TypeError("load: model.load(path) is a method of a model built as the saved one, "
                             "model = nn.MLP(sizes, ...); model.load(path), or nn.load(path), which rebuilds a Network "
-                            "or MLP from the file" if isinstance(given, (str, bytes, os.PathLike)) else
-                            "load: give the path of the file, model.load(path)")
+                            "or MLP from the file")
+        file: Any = path  # (None on a model: read refuses it, naming load)
         params = dict(self._named_state())
         shapes = {name: value.shape for name, value in params.items()}
         try:  # (a tied parameter's other names, dec.weights for enc.weights, as load_state_dict takes them)
-            state, stored = serialization.read(path, shapes, operation="load", aliases=_tied_owner(self, params))
+            state, stored = serialization.read(file, shapes, operation="load", aliases=_tied_owner(self, params))
         except serialization.ModelFileError as error:
-            _explain_frozen_left_out(error, path, shapes, [name for name, value in self._named_state()
+            _explain_frozen_left_out(error, file, shapes, [name for name, value in self._named_state()
                                                             if not value.requires_grad])
             raise
         own = self.config() if isinstance(self, Network) else self._architecture()  # a subclass's layers too
-        _check_activations(path, stored, own)
+        _check_activations(file, stored, own)
         self.load_state_dict(state)
         return self
 
