@@ -10,6 +10,8 @@
 - A path starting with ``~`` (the shell's, pandas' and torchvision's home folder) is taken as it is, as ``open``
   takes it: a missing one now says so (save, load, load_mnist), and ``download_mnist`` no longer makes a folder named
   ``~`` in the current folder (torchvision's ``MNIST(root="~/data", download=True)`` habit) but refuses, saying so.
+- Activation names written another way (``"ReLU"``, ``"LeakyReLU"``, scikit-learn's ``"logistic"``) were refused with
+  the list alone: they now name the spelling here.
 - ``nn.MLP.load(path)``, on the class (gensim's ``Word2Vec.load(path)``, Keras's ``load_model``), was Python's
   "missing 1 required positional argument: 'path'" for a call that gave the path: it now says that ``load`` is a
   method of a model built as the saved one, or ``nn.load(path)``.
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, data, nn
+from tinygrad_edu import Op, Value, data, functional, nn
 
 
 # --- micrograd's Value(data, _children, _op) -------------------------------------------------------------------------
@@ -157,14 +159,43 @@ def test_load_called_on_the_class_says_it_is_a_models_method(cls: Any, tmp_path:
             cls.load(given)
 
 
-def test_load_without_a_path_asks_for_it_and_with_one_loads_as_before(tmp_path: Any) -> None:
+def test_load_on_a_model_without_a_path_is_refused_as_before_and_with_one_loads(tmp_path: Any) -> None:
     path = tmp_path / "m.npz"
     saved = nn.MLP([2, 3, 1], rng=0)
     saved.save(path)
     model = nn.MLP([2, 3, 1], rng=1)
-    with pytest.raises(TypeError, match=r"^load: give the path of the file, model\.load\(path\)$"):
-        model.load()
+    with pytest.raises(TypeError, match=r"^load: expected a file path \(str or os\.PathLike\), got NoneType"):
+        model.load()  # (as model.load(None) says)
     assert model.load(path) is model  # what the message says to write
     for name, value in saved.state_dict().items():
         np.testing.assert_array_equal(model.state_dict()[name], value)
     np.testing.assert_array_equal(nn.load(path)(np.ones(2)).data, saved(np.ones(2)).data)
+
+
+# --- activation names written another way ------------------------------------------------------------------------
+@pytest.mark.parametrize("given, name", [("ReLU", "relu"), ("Sigmoid", "sigmoid"), ("LeakyReLU", "leaky_relu"),
+                                         ("leaky-relu", "leaky_relu"), ("Tanh", "tanh"), ("Softplus", "softplus"),
+                                         ("Identity", "identity")])
+def test_an_activation_written_another_way_names_the_spelling_here(given: str, name: str) -> None:
+    for build in (lambda: nn.MLP([1, 2, 1], activation=given), lambda: nn.Layer(1, 2, activation=given),
+                  lambda: nn.MLP([1, 2, 1], output_activation=given)):
+        with pytest.raises(ValueError, match=rf"unknown (output_)?activation '{given}' \(it is written '{name}' "
+                                             r"here\); choose one of"):
+            build()
+    layer = nn.Layer(1, 2, activation=name, rng=0)  # what it says to write
+    z = np.array([[-2.0], [0.5]]) @ layer.weights.data + layer.biases.data
+    np.testing.assert_array_equal(layer(np.array([[-2.0], [0.5]])).data, functional.ACTIVATIONS[name](z).data)
+
+
+def test_scikit_learns_logistic_is_the_sigmoid() -> None:
+    with pytest.raises(ValueError, match=r"unknown activation 'logistic' \(scikit-learn's 'logistic' is 'sigmoid' "
+                                         r"here\)"):
+        nn.MLP([1, 2, 1], activation="logistic")
+    layer = nn.Layer(1, 1, activation="sigmoid", rng=0)
+    z = 0.3 * layer.weights.data[0, 0] + layer.biases.data[0]
+    assert layer(np.array([0.3])).item() == pytest.approx(1 / (1 + np.exp(-z)), rel=1e-15)  # 1/(1 + e^(−z))
+
+
+def test_names_of_no_activation_keep_their_short_message() -> None:
+    with pytest.raises(ValueError, match=r"^MLP: unknown activation 'relu6'; choose one of "):
+        nn.MLP([1, 2, 1], activation="relu6")

@@ -184,6 +184,10 @@ _KERAS_ACTIVATIONS = {
                    "the function itself, F.log_softmax, as the activation",
 }
 
+#: The activations' names written another way (PyTorch's classes nn.ReLU, nn.LeakyReLU; 'Tanh'; scikit-learn's
+#: 'logistic'), by the name lower-cased without '_' and '-': the name here.
+_SPELLINGS = {**{name.replace("_", ""): name for name in ACTIVATIONS}, "logistic": "sigmoid"}
+
 
 def _name_the_module(error: TypeError | ValueError, module: Module) -> None:
     """Name in ``error`` the Module it came from by its path under ``module`` (``blocks.3.f2``), as it leaves each
@@ -955,8 +959,11 @@ def _named_activation(activation: Any, where: str, argument: str = "activation"
     """The name and the function of ``activation``: a name from ACTIVATIONS, or a function of Values."""
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
+            spelt = _SPELLINGS.get(activation.strip().lower().replace("_", "").replace("-", ""))
             keras = f" ({_KERAS_ACTIVATIONS[activation]})" if activation in _KERAS_ACTIVATIONS else \
-                f" ({write_instead.SEED_SIGMA})" if activation.strip().lower() in ("σ", "sigma") else ""
+                f" ({write_instead.SEED_SIGMA})" if activation.strip().lower() in ("σ", "sigma") else \
+                f" (scikit-learn's 'logistic' is {spelt!r} here)" if spelt and activation == "logistic" else \
+                f" (it is written {spelt!r} here)" if spelt else ""
             raise ValueError(f"{where}: unknown {argument} {activation!r}{keras}; choose one of "
                              f"{', '.join(ACTIVATIONS)} or pass a function of Values")
         return activation, ACTIVATIONS[activation]
