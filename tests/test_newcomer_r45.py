@@ -12,6 +12,8 @@
   ``~`` in the current folder (torchvision's ``MNIST(root="~/data", download=True)`` habit) but refuses, saying so.
 - Activation names written another way (``"ReLU"``, ``"LeakyReLU"``, scikit-learn's ``"logistic"``) were refused with
   the list alone: they now name the spelling here.
+- ``nn.MLP(sizes, learning_rate=0.1)`` (scikit-learn's MLPRegressor holds its learning rate) was Python's bare
+  "unexpected keyword argument": it now says the learning rate belongs to the optimizer, as ``fit``'s refusal does.
 - ``nn.MLP.load(path)``, on the class (gensim's ``Word2Vec.load(path)``, Keras's ``load_model``), was Python's
   "missing 1 required positional argument: 'path'" for a call that gave the path: it now says that ``load`` is a
   method of a model built as the saved one, or ``nn.load(path)``.
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, data, functional, nn
+from tinygrad_edu import Op, Value, data, functional, losses, nn, optim
 
 
 # --- micrograd's Value(data, _children, _op) -------------------------------------------------------------------------
@@ -199,3 +201,20 @@ def test_scikit_learns_logistic_is_the_sigmoid() -> None:
 def test_names_of_no_activation_keep_their_short_message() -> None:
     with pytest.raises(ValueError, match=r"^MLP: unknown activation 'relu6'; choose one of "):
         nn.MLP([1, 2, 1], activation="relu6")
+
+
+# --- the learning rate given to the network ----------------------------------------------------------------------
+@pytest.mark.parametrize("keyword, whose", [("learning_rate", ""), ("lr", r" \(another library's name\)")])
+def test_a_learning_rate_given_to_mlp_says_it_belongs_to_the_optimizer(keyword: str, whose: str) -> None:
+    with pytest.raises(TypeError, match=rf"^MLP: there is no argument {keyword}={whose}; the learning rate belongs to "
+                                        r"the optimizer, built from the model: optim\.SGD\(model, "
+                                        r"learning_rate=0\.1\)"):
+        nn.MLP([1, 2, 1], **{keyword: 0.1})
+    model = nn.MLP([1, 2, 1], output_activation="identity", rng=0)  # what it says to write
+    optimizer = optim.SGD(model, learning_rate=0.1)
+    x, y = np.array([[0.5]]), np.array([[2.0]])
+    before, output = model[1].biases.data.copy(), model(x).item()
+    losses.squared_error(model(x), y).backward()
+    optimizer.step()
+    # C = (α² − y')² with the identity on the output layer: ∂C/∂b² = 2(α² − y'), and the step is b² − η · that
+    np.testing.assert_allclose(model[1].biases.data, before - 0.1 * 2 * (output - 2.0), rtol=1e-15)

@@ -168,6 +168,9 @@ _PYTORCH_LINEAR = {
     "out_features": "PyTorch's out_features is out_size here, the second argument: nn.Layer(in_size, out_size, ...)",
     "bias": _KERAS_DENSE["use_bias"],
 }
+#: MLP(sizes, learning_rate=0.1) (scikit-learn's MLPRegressor holds its learning rate): where it goes here.
+_LEARNING_RATE = ("the learning rate belongs to the optimizer, built from the model: optim.SGD(model, "
+                  "learning_rate=0.1), given to fit(model, inputs, targets, optimizer=..., episodes=...)")
 #: The same for a network's builders (nn.MLP(sizes, bias=False), Keras's use_bias): every layer's biases, frozen.
 _NETWORK_BIASES = dict.fromkeys(("bias", "use_bias"), "every Layer has biases here; init='xavier' or 'he' starts "
                                 "them at 0, and freezing them keeps them there: for layer in net: "
@@ -1563,7 +1566,8 @@ class MLP(Network):
     ``net(x).item()`` is the output as a scalar Value or a float.
     """
 
-    @checks.pytorch_keywords(seeds.USE_RNG, **seeds.GENERATOR_AS_RNG, **_NETWORK_BIASES, dtype=_BUILT_IN_FLOAT64)
+    @checks.pytorch_keywords({**seeds.USE_RNG, "learning_rate": _LEARNING_RATE}, **seeds.GENERATOR_AS_RNG,
+                             **_NETWORK_BIASES, dtype=_BUILT_IN_FLOAT64, lr=_LEARNING_RATE)
     def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "sigmoid",
                  output_activation: str | Callable | None = None, init: str = "uniform",
                  rng: None | int | np.random.Generator = None) -> None:
