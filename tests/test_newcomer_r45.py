@@ -14,6 +14,8 @@
   the list alone: they now name the spelling here.
 - ``nn.MLP(sizes, learning_rate=0.1)`` (scikit-learn's MLPRegressor holds its learning rate) was Python's bare
   "unexpected keyword argument": it now says the learning rate belongs to the optimizer, as ``fit``'s refusal does.
+- ``F.leaky_relu(x, alpha=0.2)`` (Keras's and TensorFlow's word) was Python's bare "unexpected keyword argument": it
+  now names ``negative_slope=``.
 - ``nn.MLP.load(path)``, on the class (gensim's ``Word2Vec.load(path)``, Keras's ``load_model``), was Python's
   "missing 1 required positional argument: 'path'" for a call that gave the path: it now says that ``load`` is a
   method of a model built as the saved one, or ``nn.load(path)``.
@@ -218,3 +220,15 @@ def test_a_learning_rate_given_to_mlp_says_it_belongs_to_the_optimizer(keyword: 
     optimizer.step()
     # C = (α² − y')² with the identity on the output layer: ∂C/∂b² = 2(α² − y'), and the step is b² − η · that
     np.testing.assert_allclose(model[1].biases.data, before - 0.1 * 2 * (output - 2.0), rtol=1e-15)
+
+
+# --- Keras's alpha= of the leaky ReLU ---------------------------------------------------------------------------
+def test_keras_alpha_of_leaky_relu_names_negative_slope() -> None:
+    with pytest.raises(TypeError, match=r"^leaky_relu: there is no argument alpha= \(another library's name\); it is "
+                                        r"called negative_slope= here"):
+        functional.leaky_relu(Value([1.0, -1.0]), alpha=0.2)
+    x = Value(np.array([1.5, -2.0]))
+    y = functional.leaky_relu(x, negative_slope=0.2)  # what it says to write
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data, [1.5, -0.4])  # x for x > 0, 0.2·x otherwise
+    np.testing.assert_array_equal(x.grad, [1.0, 0.2])  # its derivative, 1 or 0.2

@@ -72,7 +72,8 @@ def relu(x: Any) -> Value:
     return apply(ops.relu, x)
 
 
-@checks.pytorch_keywords(inplace=write_instead.PYTORCH_ACTIVATION_KEYWORDS["inplace"])
+@checks.pytorch_keywords(inplace=write_instead.PYTORCH_ACTIVATION_KEYWORDS["inplace"],
+                         alpha="it is called negative_slope= here (PyTorch's word; Keras's and TensorFlow's alpha=)")
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Value:
     """x for x > 0, ``negative_slope``·x otherwise: ReLU that keeps a small gradient for negative inputs.
 
