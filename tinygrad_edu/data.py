@@ -55,10 +55,10 @@ __all__ = [
 
 #: The samples' second array is ``labels`` where it is kept with the inputs (Dataset, train_test_split, one_hot) and
 #: ``targets`` where the model learns it (batches, fit): advice for checks.pytorch_keywords when the two are swapped.
-#: A root that starts with ``~``: the shell's home folder, which torchvision expands and ``open`` does not.
-_HOME = " ('~' is not your home folder here, as for open(): give os.path.expanduser(root))"
 USE_TARGETS = {"labels": "it is called targets= here (what the model should output), as for batches and fit"}
 USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_split and one_hot"}
+#: A root that starts with ``~``: the shell's home folder, which torchvision expands and ``open`` does not.
+_HOME = " ('~' is not your home folder here, as for open(): give os.path.expanduser(root))"
 
 
 class _Fields(NamedTuple):

@@ -516,7 +516,7 @@ class Module:
         known) raises ``ValueError`` and leaves the module unchanged.  Only entries of the sizes of this module's
         parameters are read.  A tied parameter may be stored under any of its names (``dec.weights`` for the Value
         that is also ``enc.weights``), as :meth:`load_state_dict` takes it.  It is a method of a model built as
-        the saved one: ``nn.MLP.load(path)``, on the class (Keras's ``load_model``), is a TypeError saying so.
+        the saved one: ``nn.MLP.load(path)``, on the class (gensim's ``Word2Vec.load``), is a TypeError saying so.
         """
         given: Any = self  # (nn.MLP.load(path) on the class: the path became self, and path is missing)
         if path is None and not isinstance(given, Module):
