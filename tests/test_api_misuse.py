@@ -250,6 +250,7 @@ CASES = [
     Case(files.write_text, lambda tmp: {"path": str(tmp / "f.txt"), "text": "x", "operation": "writing"},
          errors=(OSError,), names=("writing",)),
     Case(files.decoded_text, lambda tmp: {"data": b"\xef\xbb\xbf0.5"}),
+    Case(files.home_advice, lambda tmp: {"path": "~/model.npz"}, names=("home_advice",)),
     Case(files.replacing, lambda tmp: {"path": str(tmp / "f.bin"), "operation": "writing"}, then=write_through,
          errors=(OSError,), names=("writing",)),
     # functions and layers

@@ -373,6 +373,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
             files.open_regular_file(saved, "f"))),
         "tinygrad_edu.files.write_text": call(files.write_text, tmp / "t.txt", "hello", "f"),
         "tinygrad_edu.files.decoded_text": call(files.decoded_text, b"\xef\xbb\xbf0.5"),
+        "tinygrad_edu.files.home_advice": call(files.home_advice, "~/model.npz"),
         "tinygrad_edu.files.replacing": lambda: (Documented(str), _replaced(files.replacing, tmp / "r.txt")),
         # functional, losses
         **{f"tinygrad_edu.functional.{name}": call(getattr(functional, name), Value(np.array([0.5, 1.5])))

@@ -52,3 +52,14 @@ def test_a_read_only_parameter_held_by_no_walk_is_still_told_to_copy() -> None:
     with pytest.raises(ValueError, match=r"holds read-only numbers \(its \.data was set to a read-only array.*"
                                          r"p\.data = p\.data\.copy\(\)"):
         optim.GradientDescent([w], 0.1).step()
+
+
+def test_home_advice_names_expanduser_only_for_a_path_that_starts_with_a_tilde(tmp_path) -> None:
+    from tinygrad_edu import files
+
+    assert files.home_advice("~/data/model.npz") == (" ('~' is not your home folder here, as for open(): give "
+                                                     "os.path.expanduser(path))")
+    assert files.home_advice(b"~/x", "root").endswith("os.path.expanduser(root))")
+    assert files.home_advice(tmp_path / "model.npz") == ""
+    with pytest.raises(TypeError, match=r"^home_advice: "):
+        files.home_advice(3)  # type: ignore[arg-type]

@@ -227,7 +227,7 @@ def test_a_failure_to_write_names_the_operation_and_the_file(tmp_path):
 
 def test_dir_of_files_lists_its_api():
     """``dir(files)`` is its ``__all__``, not its helpers and imports."""
-    assert dir(files) == ["checked_path", "decoded_text", "open_regular_file", "replacing", "write_text"]
+    assert dir(files) == ["checked_path", "decoded_text", "home_advice", "open_regular_file", "replacing", "write_text"]
 
 
 # --- graph ----------------------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tinygrad_edu import checks, printing
-from tinygrad_edu.files import checked_path, decoded_text, open_regular_file
+from tinygrad_edu.files import checked_path, decoded_text, home_advice, open_regular_file
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
 
 #: The most numbers one array made here may hold (800 MB of float64); larger requests are refused up front.
@@ -57,8 +57,6 @@ __all__ = [
 #: ``targets`` where the model learns it (batches, fit): advice for checks.pytorch_keywords when the two are swapped.
 USE_TARGETS = {"labels": "it is called targets= here (what the model should output), as for batches and fit"}
 USE_LABELS = {"targets": "it is called labels= here, as for Dataset, train_test_split and one_hot"}
-#: A root that starts with ``~``: the shell's home folder, which torchvision expands and ``open`` does not.
-_HOME = " ('~' is not your home folder here, as for open(): give os.path.expanduser(root))"
 
 
 class _Fields(NamedTuple):
@@ -857,7 +855,7 @@ def _check_download_arguments(root: str | os.PathLike, kind: object, timeout: ob
     folder = Path(os.fsdecode(checked_path(root, "download_mnist")))
     if folder.parts[:1] == ("~",) and not Path("~").is_dir():  # (torchvision's MNIST(root="~/data") expands it)
         raise ValueError(f"download_mnist: root {os.fsdecode(root)!r} would make a folder named '~' in the current "
-                         f"folder{_HOME}")
+                         f"folder{home_advice(folder, 'root')}")
     blocking = next((path for path in (folder, *folder.parents) if path.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise ValueError(f"download_mnist: cannot make the folder {folder}: {blocking} is a file, not a folder")
@@ -949,8 +947,8 @@ def _find(root: Path, stem: str) -> Path:
     if found is not None:
         return found
     if not root.is_dir():
-        problem = f"{root} is a file, not a folder" if root.exists() else f"the folder {root} does not exist" + (
-            _HOME if root.parts[:1] == ("~",) else "")
+        problem = (f"{root} is a file, not a folder" if root.exists()
+                   else f"the folder {root} does not exist{home_advice(root, 'root')}")
         raise FileNotFoundError(f"load_mnist: {problem}; root is the folder holding the MNIST files "
                                 f"(download=True fetches them there)")
     raise FileNotFoundError(f"load_mnist: neither {stem}.gz nor {stem} (nor {stem.replace('-idx', '.idx', 1)}) is "

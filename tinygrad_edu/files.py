@@ -28,11 +28,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["checked_path", "open_regular_file", "replacing", "write_text", "decoded_text"]
+__all__ = ["checked_path", "open_regular_file", "replacing", "write_text", "decoded_text", "home_advice"]
 
 PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
-#: A missing path that starts with ``~``: the shell's (and pandas') home folder, which ``open`` does not expand.
-_HOME = " ('~' is not your home folder here, as for open(): give os.path.expanduser(path))"
+
+
+def home_advice(path: str | bytes | os.PathLike, name: str = "path") -> str:
+    """For a path that starts with ``~`` (the shell's home folder, which torchvision and pandas expand and ``open``
+    does not), the words that end an error about it not existing; else "".
+
+        >>> home_advice("~/data/model.npz")
+        " ('~' is not your home folder here, as for open(): give os.path.expanduser(path))"
+    """
+    if not os.fsdecode(checked_path(path, "home_advice")).startswith("~"):
+        return ""
+    return f" ('~' is not your home folder here, as for open(): give os.path.expanduser({name}))"
 
 
 def checked_path(path: object, operation: str) -> str | bytes:
@@ -82,9 +92,8 @@ def open_regular_file(path: object, operation: str) -> BinaryIO:
     try:
         descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as error:  # os.open's message does not say who wanted the file
-        home = isinstance(error, FileNotFoundError) and os.fsdecode(name).startswith("~")  # (pandas' habit)
-        raise type(error)(error.errno, f"{operation}: {error.strerror}{_HOME if home else ''}",
-                          os.fsdecode(name)) from None
+        home = home_advice(name) if isinstance(error, FileNotFoundError) else ""
+        raise type(error)(error.errno, f"{operation}: {error.strerror}{home}", os.fsdecode(name)) from None
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):

@@ -40,7 +40,7 @@ from typing import IO, Any
 import numpy as np
 
 from tinygrad_edu import checks
-from tinygrad_edu.files import PathLike, checked_path, open_regular_file, replacing
+from tinygrad_edu.files import PathLike, checked_path, home_advice, open_regular_file, replacing
 from tinygrad_edu.functional import ACTIVATIONS
 
 __all__ = ["FORMAT", "MAX_PARAMETERS", "ModelFileError", "save", "read", "parameter_shapes",
@@ -244,8 +244,7 @@ def _destination(name: str | bytes) -> None:
     if not os.path.isdir(folder):
         folder = os.fsdecode(folder)
         why = f"{folder!r} is not a folder" if os.path.exists(folder) else f"the folder {folder!r} does not exist"
-        home = " ('~' is not your home folder here, as for open(): give os.path.expanduser(path))"
-        raise FileNotFoundError(f"save: cannot write {os.fsdecode(name)!r}: {why}{home if text[:1] == '~' else ''}")
+        raise FileNotFoundError(f"save: cannot write {text!r}: {why}{home_advice(text)}")
     if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, f"save: {os.strerror(errno.EISDIR)}", os.fsdecode(name))
     if not os.path.exists(destination):
