@@ -343,8 +343,10 @@ def _rate_text(rate: Any) -> str:
     """A learning rate as the caller gave it, as ``%g`` writes it (6 digits), with more where those do not read back as
     that number: three digits wrote 1.001 as "1", beside the 1 that oscillates for ever on x² while 1.001 diverges.
     A difference of a few roundings is no other number (np.arange(0.025, 0.1, 0.025)'s 0.07500000000000001 is 0.075),
-    and a numpy float32 reads back in its own precision (np.float32(0.1) is 0.1, not 0.10000000149011612)."""
-    number = rate if isinstance(rate, np.float32) else float(rate)
+    and a numpy float32 reads back in its own precision (np.float32(0.1) is 0.1, not 0.10000000149011612), held in a
+    0-d array or a Value too."""
+    held = np.asarray(rate.data if isinstance(rate, Value) else rate)
+    number = held[()] if held.dtype == np.float32 else float(held)
     return next(text for digits in range(6, 18)  # (17: any float reads back)
                 if math.isclose(type(number)(text := f"{number:.{digits}g}"), number, rel_tol=1e-15, abs_tol=0))
 

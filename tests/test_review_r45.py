@@ -1,0 +1,48 @@
+"""A review of round 45's change: each test fails on the round's code before its mend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, losses, optim, plots
+
+
+def _bowl(p: Value) -> Value:
+    return (p * p).sum()
+
+
+@pytest.mark.parametrize("rate", [np.float32(0.1), np.array(0.1, dtype=np.float32), Value(np.float32(0.1))],
+                         ids=["float32", "0-d float32 array", "float32 Value"])
+def test_a_float32_learning_rate_reads_as_given_in_the_legend_however_it_is_held(rate: Any) -> None:
+    """plot_learning_rates now takes a 0-d array or a Value of one number (the optimizers' check): one holding a
+    float32 0.1 was labelled "η = 0.1000000014901161", a bare np.float32(0.1) "η = 0.1"."""
+    figure = plots.plot_learning_rates(_bowl, [1.0, 2.0], {"a": rate}, steps=2, resolution=5, armijo=False)
+    labels = [text.get_text() for axes in figure.axes for text in axes.texts]
+    labels += [line.get_label() for axes in figure.axes for line in axes.get_lines()]
+    assert any("0.1" in label for label in labels), labels
+    assert not any("0.1000000" in label for label in labels), labels
+
+
+def test_checked_learning_rate_names_itself_when_no_caller_is_given() -> None:
+    """Its default ``where`` was "learning_rate": "learning_rate: learning_rate must be >= 0", naming no operation."""
+    with pytest.raises(ValueError, match=r"^checked_learning_rate: learning_rate must be >= 0, got -1\.0$"):
+        optim.checked_learning_rate(-1)
+    with pytest.raises(TypeError, match=r"^checked_learning_rate: learning_rate must be a number, got str"):
+        optim.checked_learning_rate("0.1")
+    assert optim.checked_learning_rate(Value(0.5)) == 0.5
+
+
+def test_one_samples_logits_with_float_labels_say_they_are_read_as_probabilities() -> None:
+    """Float labels [0., 1., 2.] against logits (3,) are read as a row of probabilities ("float target rows must be
+    probabilities"); the round's hint said they were read as a one-hot row, which integers are."""
+    with pytest.raises(ValueError) as caught:
+        losses.cross_entropy(Value(np.array([0.5, -1.0, 2.0])), np.array([0.0, 1.0, 2.0]))
+    message = str(caught.value)
+    assert message.startswith("cross_entropy: float target rows must be probabilities summing to 1"), message
+    assert "labels of shape (3,) are read as its row of probabilities" in message, message
+    assert "one-hot" not in message, message
+    with pytest.raises(ValueError, match=r"labels of shape \(3,\) are read as its one-hot row: for 3 samples"):
+        losses.cross_entropy(Value(np.array([0.5, -1.0, 2.0])), np.array([0, 1, 2]))
