@@ -741,7 +741,7 @@ def _one_real(value: Any, name: str, where: str) -> Any:
     return value
 
 
-def checked_learning_rate(value: Any, name: str = "learning_rate", where: str = "learning_rate") -> float:
+def checked_learning_rate(value: Any, name: str = "learning_rate", where: str = "checked_learning_rate") -> float:
     """A learning rate η as every optimizer here takes it, as a float: a real number >= 0 (0: a step that changes
     nothing, as in PyTorch: a schedule annealed to 0) or what holds one (a numpy scalar, a 0-d array, a Value of one
     number); anything else is the TypeError or ValueError of the optimizers, naming ``where`` and ``name`` (the plots
