@@ -305,12 +305,12 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     target probabilities (floats of ``shape``)."""
     if data.shape == shape:
         if data.dtype.kind == "f":
-            return _probability_rows(data, _one_sample(shape, data.shape))
+            return _probability_rows(data, _one_sample(shape, data.shape, "row of probabilities"))
         if data.dtype.kind not in "iub":
             raise ValueError(f"cross_entropy: one-hot rows must be integers or floats, got dtype {data.dtype}")
         if data.min() < 0 or data.max() > 1 or not np.all(data.sum(axis=-1) == 1):  # (0/1: no sum wraps to 1)
             raise ValueError("cross_entropy: integer one-hot rows must hold a single 1 and zeros elsewhere"
-                             + _one_sample(shape, data.shape))
+                             + _one_sample(shape, data.shape, "one-hot row"))
         return data.argmax(axis=-1)
     if data.shape == shape[:-1]:
         return _class_indices(data, shape[-1])
@@ -320,13 +320,13 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
                         or _flat_labels(shape, data.shape) or _one_sample(shape, data.shape)))
 
 
-def _one_sample(shape: tuple[int, ...], given: tuple[int, ...]) -> str:
-    """For logits ``(k,)``, one sample, met by labels ``given`` of n > 0 rows (of their shape, read as its one-hot row
-    or row of probabilities): likely n samples' logits, one number each, given with their n class labels."""
+def _one_sample(shape: tuple[int, ...], given: tuple[int, ...], read_as: str = "") -> str:
+    """For logits ``(k,)``, one sample, met by labels ``given`` of n > 0 rows (of their shape, ``read_as`` its one-hot
+    row or row of probabilities): likely n samples' logits, one number each, given with their n class labels."""
     if len(shape) != 1 or not given or not given[0]:
         return ""
     n = given[0]
-    read = f", so labels of shape {shape} are read as its one-hot row" if given == shape else ""
+    read = f", so labels of shape {shape} are read as its {read_as}" if given == shape else ""
     return (f"; logits of shape {shape} are one sample with {shape[0]} classes{read}: for {n} samples, give logits "
             f"of shape ({n}, classes), a row of one logit per class for each sample (an output layer of one neuron "
             f"per class), and labels of shape ({n},), each sample's class index")
