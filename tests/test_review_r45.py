@@ -46,3 +46,13 @@ def test_one_samples_logits_with_float_labels_say_they_are_read_as_probabilities
     assert "one-hot" not in message, message
     with pytest.raises(ValueError, match=r"labels of shape \(3,\) are read as its one-hot row: for 3 samples"):
         losses.cross_entropy(Value(np.array([0.5, -1.0, 2.0])), np.array([0, 1, 2]))
+
+
+@pytest.mark.parametrize("start", ["A custom op takes part in everything", "Large graphs stay usable"])
+def test_the_readme_paragraphs_this_round_rewrote_keep_to_its_width(start: str) -> None:
+    """The custom-Op paragraph, "reflowed to the README's width" in round 45, kept a line of 154 characters."""
+    with open("README.md", encoding="utf-8") as file:
+        text = file.read()
+    paragraph = text[text.index(start):].split("\n\n")[0]
+    assert paragraph.count("\n") > 3, paragraph
+    assert [line for line in paragraph.splitlines() if len(line) > 120] == []
