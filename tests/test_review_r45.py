@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, losses, optim, plots
+from tinygrad_edu import Value, apply, losses, optim, plots
+from tinygrad_edu.ops import Op
 
 
 def _bowl(p: Value) -> Value:
@@ -56,3 +57,29 @@ def test_the_readme_paragraphs_this_round_rewrote_keep_to_its_width(start: str) 
     paragraph = text[text.index(start):].split("\n\n")[0]
     assert paragraph.count("\n") > 3, paragraph
     assert [line for line in paragraph.splitlines() if len(line) > 120] == []
+
+
+# --- a vjp's gradient with an extra axis of length 1: summing it changes no number ---------------------------------
+
+_AXIS_OF_ONE = {
+    # a single number's gradient as a (1,) (np.atleast_1d, a vjp computed on a (1,) array)
+    "() as (1,)": (Op("twice_one", lambda x: 2 * x, lambda g, out, x: np.reshape(2 * g, (1,))), (), 2.0),
+    # an (n,)'s gradient with a leading axis of 1, for an output of one number
+    "(3,) as (1, 3)": (Op("summed", lambda x: np.sum(x * x), lambda g, out, x: (2 * g * x)[None, :]), (3,), None),
+}
+
+
+@pytest.mark.parametrize("how", ["backward", "create_graph"])
+@pytest.mark.parametrize("name", list(_AXIS_OF_ONE))
+def test_a_vjps_extra_axis_of_length_one_is_summed_back_not_refused(name: str, how: str) -> None:
+    """Round 45's check refused these ("summing it back would give wrong numbers"), which the engine summed to the
+    right numbers before: the sum over an axis of length 1 changes none."""
+    op, shape, slope = _AXIS_OF_ONE[name]
+    start = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    x = Value(start.copy())
+    y = apply(op, x)
+    (y if y.size == 1 else y.sum()).backward(create_graph=how == "create_graph")
+    grad = x.grad.data if isinstance(x.grad, Value) else x.grad
+    expected = np.full(shape, slope) if slope is not None else 2 * start  # d(2x)/dx = 2, d(Σx²)/dx = 2x
+    assert grad.shape == shape
+    np.testing.assert_array_equal(grad, expected)

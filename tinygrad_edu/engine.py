@@ -1097,13 +1097,14 @@ def _undoes_a_broadcast(returned: tuple[int, ...], shape: tuple[int, ...], node:
     in ``node``'s operation: each axis the sum removes (one in front of ``shape``'s, or a 1 of ``shape`` stretched)
     is, counted from the last, an axis of the same length of an operand: the output (a bias's (n,) in a (b, n)),
     another input (squared_error's target row against the (b, n) prediction, reduced to one number; batched matmul's
-    a (2, 3) against b (5, 3, 4): (5, 2, 3) for a) or an array parameter.  An (n, n) for an (n,) that gave an (n,)
+    a (2, 3) against b (5, 3, 4): (5, 2, 3) for a) or an array parameter; or it is of length 1, whose sum changes no
+    number (a (1,) for a single number's (), np.atleast_1d's).  An (n, n) for an (n,) that gave an (n,)
     (np.outer(g, x)) is none: summing it would give silently wrong numbers."""
     operands = [node._data.shape, *(_data_of(p).shape for p in parents)]
     operands += [value.shape for value in _given_params(node).values() if isinstance(value, np.ndarray)]
     extra = len(returned) - len(shape)
     for i, n in enumerate(returned):
-        if (i < extra or shape[i - extra] == 1 != n) and not any(
+        if n != 1 and (i < extra or shape[i - extra] == 1) and not any(
                 len(returned) - i <= len(operand) and operand[i - len(returned)] == n for operand in operands):
             return False  # (no operand's axis lines up with this one, counted from the last, of its length)
     return True
