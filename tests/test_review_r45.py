@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -83,3 +84,27 @@ def test_a_vjps_extra_axis_of_length_one_is_summed_back_not_refused(name: str, h
     expected = np.full(shape, slope) if slope is not None else 2 * start  # d(2x)/dx = 2, d(Σx²)/dx = 2x
     assert grad.shape == shape
     np.testing.assert_array_equal(grad, expected)
+
+
+# --- viz: a layer's parameters drawn again outside their layer's box ---------------------------------------------
+
+
+def test_a_layers_parameters_used_by_every_samples_pass_stay_in_their_layer_box() -> None:
+    """A cost summed over 80 passes of one MLP: its weights, in the layers' boxes, were drawn again 77 times each
+    outside them (308 boxes), which made dot's layout slower (7 s to 11 s), not faster."""
+    from tinygrad_edu import nn, viz
+
+    model = nn.MLP([1, 3, 1], rng=0)
+    cost = Value(0.0)
+    for i in range(80):
+        cost = cost + losses.squared_error(model(Value([[i / 80]], requires_grad=False)), [[0.5]])
+    source = viz.draw_graph(cost, max_nodes=3000).source
+    boxes = re.findall(r"subgraph cluster_layer\d+ \{(.*?)\n\t\}", source, re.S)
+    assert len(boxes) == 2
+    in_boxes = set(re.findall(r"^\s*(v\d+) \[", "\n".join(boxes), re.M))
+    kept, _ = viz.nearest_values(cost, 3000)  # (the order that numbers the boxes v0, v1, …)
+    weights = {f"v{i}" for i, node in enumerate(kept) if any(node is p for p in model.parameters())}
+    assert len(weights) == 4 and weights <= in_boxes
+    copies = re.findall(r"^\s*(v\d+)_\d+ \[", source, re.M)
+    assert not set(copies) & in_boxes, len(copies)
+

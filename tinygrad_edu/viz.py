@@ -389,7 +389,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
             _rank_parameters_beside_their_use(cluster, members, number)
         clustered |= {id(n) for n in members}
     add_nodes(graph, [n for n in kept if id(n) not in clustered])
-    far = _far_uses(kept, number)
+    far = _far_uses(kept, number, clustered)
     for parent, user in sorted(far):  # (see _LONG_EDGES)
         box(graph, kept[parent], f"v{parent}_{user}", tooltip="the same Value as a box higher up, drawn again here")
     _add_edges(graph, kept, number, total, clustered, far)
@@ -410,11 +410,12 @@ _REPEATED_NOTE = ("\nA box drawn more than once is one Value used by operations 
                   "use so that Graphviz lays the drawing out in seconds")
 
 
-def _far_uses(kept: list[Value], number: dict[int, int]) -> set[tuple[int, int]]:
+def _far_uses(kept: list[Value], number: dict[int, int], clustered: Set[int] = frozenset()) -> set[tuple[int, int]]:
     """The (Value, user) pairs, numbers in ``kept``, whose edge passes more than :data:`_FAR` ranks, if the drawing's
     edges pass more than :data:`_LONG_EDGES` in all; else none.  Each Value is ranked as far from the output as its
     farthest use, one rank above that use's operation (so a weight sits beside its first use, and the Values
-    closer to the output draw it again)."""
+    closer to the output draw it again).  A Value in a layer's box (``clustered``) is not drawn again: its copies
+    would stand outside the box (a layer's weight used by each sample's pass: the layout took longer, not less)."""
     depth = {id(kept[0]): 0}  # ranks above the output; users first, so a Value's depth is known when it comes
     uses = []
     for node in _users_first(kept, number):
@@ -426,7 +427,8 @@ def _far_uses(kept: list[Value], number: dict[int, int]) -> set[tuple[int, int]]
     passed = [(depth[parent] - depth[user] - 1, parent, user) for parent, user in uses]
     if sum(ranks - 1 for ranks, *_ in passed) <= _LONG_EDGES:
         return set()
-    return {(number[parent], number[user]) for ranks, parent, user in passed if ranks > _FAR}
+    return {(number[parent], number[user]) for ranks, parent, user in passed
+            if ranks > _FAR and parent not in clustered}
 
 
 def _users_first(kept: list[Value], number: dict[int, int]) -> list[Value]:
