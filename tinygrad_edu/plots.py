@@ -346,7 +346,7 @@ def _rate_text(rate: Any) -> str:
     and a numpy float32 reads back in its own precision (np.float32(0.1) is 0.1, not 0.10000000149011612), held in a
     0-d array or a Value too."""
     held = np.asarray(rate.data if isinstance(rate, Value) else rate)
-    number = held[()] if held.dtype == np.float32 else float(held)
+    number: Any = held[()] if held.dtype == np.float32 else float(held)  # (np.float32 or float: read back as it)
     return next(text for digits in range(6, 18)  # (17: any float reads back)
                 if math.isclose(type(number)(text := f"{number:.{digits}g}"), number, rel_tol=1e-15, abs_tol=0))
 
