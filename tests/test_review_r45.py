@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import decimal
+import fractions
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
 from tinygrad_edu import Value, apply, losses, optim, plots
+from tinygrad_edu.autodiff import hessian
 from tinygrad_edu.ops import Op
 
 
@@ -108,3 +112,30 @@ def test_a_layers_parameters_used_by_every_samples_pass_stay_in_their_layer_box(
     copies = re.findall(r"^\s*(v\d+)_\d+ \[", source, re.M)
     assert not set(copies) & in_boxes, len(copies)
 
+
+
+# --- the README's word on what a shown Value's text in a recorded vjp cannot refuse ---------------------------------
+
+_NOT_REFUSED: dict[str, Callable[[str], Any]] = {
+    "`complex(text)`": complex, "`Decimal(text)`": decimal.Decimal, "`Fraction(text)`": fractions.Fraction,
+    "`text.encode()`": lambda text: float(text.encode()),
+}
+
+
+@pytest.mark.parametrize("written", list(_NOT_REFUSED))
+def test_each_read_back_of_a_shown_text_that_is_not_refused_is_named_by_the_readme(written: str) -> None:
+    """The README named complex(text) and str(text) as the reads that cannot be refused; Decimal(text),
+    Fraction(text) and float(text.encode()) read 1.5 back silently too (a constant to the recorded pass)."""
+    read: list[Any] = []
+
+    def vjp(g: Any, out: Any, x: Any) -> Any:
+        if isinstance(x, Value):
+            read.append(_NOT_REFUSED[written](f"{x:.1f}"))
+        return g * x
+    square = Op("half_square", lambda x: x * x / 2, vjp)
+    hessian(lambda v: apply(square, v))(Value(1.5))
+    assert read and complex(read[0]) == 1.5  # (read back, not refused)
+    with open("README.md", encoding="utf-8") as file:
+        text = " ".join(file.read().split())
+    said = text[text.index("is refused as a number too, though"):][:200]
+    assert written in said, said

@@ -1225,8 +1225,9 @@ class _Shown(str):
     text for a print, which refuses to be read back as a number there, ``float(f"{x:.3f}")``, as ``float(x)`` is
     refused (``_number_in_a_vjp``): the number would be a constant to the pass, a silent 0 at the next order.  The
     text that str's methods make of it (``.strip()``, ``.replace(",", "")``, ``[1:]``, ``+``, ``.split()``'s parts)
-    stays _Shown; ``complex(text)`` cannot be refused (Python parses a str's subclass without asking it), nor
-    ``str(text)`` or ``"".join(text)`` (plain copies): the README says so where custom Ops are explained."""
+    stays _Shown; ``complex(text)``, ``Decimal(text)`` and ``Fraction(text)`` cannot be refused (they parse a str's
+    subclass without asking it), nor ``str(text)``, ``"".join(text)`` or ``text.encode()`` (plain copies, bytes that
+    ``float`` parses): the README says so where custom Ops are explained."""
 
     def __float__(self) -> float:
         return float(self._read("float"))
