@@ -1,8 +1,10 @@
 """Round 45's loose ends in the engine, each test failing before its fix unless it says otherwise:
 
-- A custom vjp returning a gradient larger than its input, of a shape no broadcast explains (``np.outer(g, x)``'s
-  (n, n) for an (n,) that gave an (n,)), was summed back to the input's shape: silently wrong numbers.  It is refused
-  by name; a gradient of a broadcast shape (the output's, another input's, an array parameter's) is still summed.
+- A custom vjp's gradient of a broadcast shape (the output's, another input's, an array parameter's) is summed
+  back, checked against central differences.  (This round first refused a shape that no operand's broadcast
+  explains, ``np.outer(g, x)``'s (n, n) for an (n,); that also refused a right vjp broadcasting against a constant
+  the Op keeps in its closure, which the engine cannot see, as round 37 had found: the refusal was taken back, and
+  these tests stay as guards.)
 - Under ``detect_anomaly`` a walk holds its graph's arrays read-only; another thread's step then found a parameter
   "read-only" with advice that does harm there.  ``engine.held_by_a_walk`` tells the two causes apart.
 - ``float(f"{x:.3f}".strip())`` (any str method's text) in a vjp of a recorded pass read the number back silently.
@@ -21,28 +23,6 @@ from helpers_gradients import central_difference
 
 from tinygrad_edu import Op, Value, apply, detect_anomaly, engine, ops
 from tinygrad_edu.autodiff import hessian
-
-# np.outer(g, x), written so that it runs on Values too: (n, n) for an (n,) giving an (n,)
-_OUTER = Op("outer", lambda x: x * 2, lambda g, out, x: g.reshape(-1, 1) * x.reshape(1, -1))
-_ROWS = Op("rows", lambda x: x * 2, lambda g, out, x: g * 2 + np.zeros((4, 1)))  # (4, n): no operand has a 4
-
-
-@pytest.mark.parametrize("op", [_OUTER, _ROWS], ids=lambda op: op.name)
-@pytest.mark.parametrize("how", ["backward", "create_graph", "local_gradients", "detect_anomaly"])
-def test_a_vjp_of_a_shape_no_broadcast_explains_is_refused_by_name(op: Op, how: str) -> None:
-    x = Value(np.array([1.0, 2.0, 3.0]))
-    y = apply(op, x)
-    returned = "3, 3" if op is _OUTER else "4, 3"
-    with pytest.raises(ValueError, match=rf"^{op.name}: its vjp returned a gradient of shape \({returned}\) for an "
-                                         r"input of shape \(3,\) \(the output's shape \(3,\)\): no broadcast"):
-        if how == "local_gradients":
-            engine.local_gradients(y, np.ones(3))
-        elif how == "detect_anomaly":
-            with detect_anomaly():
-                y.sum().backward()
-        else:
-            y.sum().backward(create_graph=how == "create_graph")
-    assert x.grad is None  # (nothing summed into it)
 
 
 def _summed_back(op: Op, inputs: list[np.ndarray], params: dict[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1047,11 +1047,10 @@ def _vjp_signature(op: Op) -> str:
     return f"give each vjp the forward's keyword parameters, with its defaults: vjp(g, out, {written}{saved})"
 
 
-def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], node: Value, recorded: bool = False) -> Any:
-    """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``, where a broadcast of
-    the parent in ``node``'s operation explains it, see ``_undoes_a_broadcast``), of the parent's dtype, an array of
-    real numbers (a Value in a ``recorded`` pass, ``create_graph``); anything else is an error naming the operation
-    and, among its inputs ``parents``, the one whose vjp is at fault.
+def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], recorded: bool = False) -> Any:
+    """A vjp's result made into ∂C/∂parent: summed back from a broadcast shape (``ops.sum_to``), of the parent's
+    dtype, and an array of real numbers (a Value in a ``recorded`` pass, ``create_graph``); anything else is an error
+    naming the operation and, among its inputs ``parents``, the one whose vjp is at fault.
 
     Integers: a Python int is a number written in the vjp (``return 0`` for a flat piece), taken as that number; a
     numpy integer or boolean, an array or a single one (np.int64 from a count, np.True_, ``x > 0``), and a Python
@@ -1075,8 +1074,6 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], node: Value
     if grad.shape != shape:
         returned = grad.shape
         if grad.ndim >= len(shape):
-            if not _undoes_a_broadcast(returned, shape, node, parents):
-                raise _not_a_broadcast(op, parents, parent, returned, node.shape)
             grad = ops.sum_to(grad, shape)  # a shape that broadcasting cannot have made stays wrong: refused below
             if not isinstance(grad, Value):
                 grad = np.asarray(grad)  # a sum over every axis gives a numpy scalar
@@ -1089,35 +1086,6 @@ def _fit(grad: Any, parent: Value, op: Op, parents: tuple[Any, ...], node: Value
         raise FloatingPointError(f"{op.name}: the backward gradient holds NaN or inf "
                                  f"(input shape {parent._data.shape}){_root_of_zero(op, parents, parent)}")
     return grad
-
-
-def _undoes_a_broadcast(returned: tuple[int, ...], shape: tuple[int, ...], node: Value,
-                        parents: tuple[Any, ...]) -> bool:
-    """Whether summing a gradient of shape ``returned`` back to an input's ``shape`` undoes a broadcast of that input
-    in ``node``'s operation: each axis the sum removes (one in front of ``shape``'s, or a 1 of ``shape`` stretched)
-    is, counted from the last, an axis of the same length of an operand: the output (a bias's (n,) in a (b, n)),
-    another input (squared_error's target row against the (b, n) prediction, reduced to one number; batched matmul's
-    a (2, 3) against b (5, 3, 4): (5, 2, 3) for a) or an array parameter; or it is of length 1, whose sum changes no
-    number (a (1,) for a single number's (), np.atleast_1d's).  An (n, n) for an (n,) that gave an (n,)
-    (np.outer(g, x)) is none: summing it would give silently wrong numbers."""
-    operands = [node._data.shape, *(_data_of(p).shape for p in parents)]
-    operands += [value.shape for value in _given_params(node).values() if isinstance(value, np.ndarray)]
-    extra = len(returned) - len(shape)
-    for i, n in enumerate(returned):
-        if n != 1 and (i < extra or shape[i - extra] == 1) and not any(
-                len(returned) - i <= len(operand) and operand[i - len(returned)] == n for operand in operands):
-            return False  # (no operand's axis lines up with this one, counted from the last, of its length)
-    return True
-
-
-def _not_a_broadcast(op: Op, parents: tuple[Any, ...], parent: Value, returned: tuple[int, ...],
-                     out: tuple[int, ...]) -> ValueError:
-    """The refusal of a vjp's result whose shape no broadcast of ``parent`` explains (see ``_undoes_a_broadcast``)."""
-    return ValueError(f"{op.name}: {_its_vjp(parents, parent)} returned a gradient of shape {returned} for an input "
-                      f"of shape {parent._data.shape} (the output's shape {out}): no broadcast of the input against "
-                      "the operation's operands explains it, so summing it back would give wrong numbers; a vjp "
-                      "returns a gradient of its input's shape (or of the broadcast shape, where the input was "
-                      "broadcast)")
 
 
 def _integer_gradient(op: Op, parents: tuple[Any, ...], parent: Value, dtype: np.dtype) -> TypeError:
@@ -2529,13 +2497,12 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent._data
             if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype:
-                grad_in = _fit(grad_in, parent, op, parents, node, graph)  # `is`: an equal dtype, another object, too
+                grad_in = _fit(grad_in, parent, op, parents, graph)  # `is`: an equal dtype, another object, too
             elif grad_in.shape != data.shape:
                 # A bias's gradient, a batch of rows summed to one row (_fit's sum_to, to the bit, without the
-                # checks that this array of the parent's dtype passes): 5–7 % off the x² update.  Only of the
-                # output's shape: an (n, n) for an (n,) that gave an (n,) undoes no broadcast (_fit refuses it)
-                fast = data.ndim and grad_in.shape[1:] == data.shape and grad_in.shape == out.shape
-                grad_in = _ADD_REDUCE(grad_in, 0) if fast else _fit(grad_in, parent, op, parents, node, graph)
+                # checks that this array of the parent's dtype passes): 5–7 % off the x² update
+                grad_in = _ADD_REDUCE(grad_in, 0) if data.ndim and grad_in.shape[1:] == data.shape else _fit(
+                    grad_in, parent, op, parents, graph)
             key = id(parent)
             previous = pending.get(key)
             if previous is None:
@@ -2807,7 +2774,7 @@ def local_gradients(node: Value, upstream: Any, *,
     found: list[tuple[int, Value, np.ndarray]] = []
     for i, (parent, vjp) in enumerate(zip(parents, op.vjps)):
         if parent.requires_grad or id(parent) in wanted:
-            grad = _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents, node)
+            grad = _fit(_local_vjp(op, vjp, g, node, inputs, params, parent), parent, op, parents)
             if grad is g or not grad.flags.owndata or any(grad is other for _, _, other in found):  # (shared)
                 grad = grad.copy()  # (copied only then: a drawing of a large batch holds no second copy of one)
             found.append((i, parent, grad))
