@@ -1,0 +1,164 @@
+"""Round 45's mutation pass (``git diff abcd457 HEAD -- tinygrad_edu``): tests for the hand mutants that survived the
+round's own tests and the tests near each module, where a user would see wrong numbers, a wrong or missing message,
+or a lost refusal.  Each test names the mutant it kills."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_edu
+from tinygrad_edu import Op, Value, apply, losses, nn, optim, plots
+from tinygrad_edu.autodiff import hessian
+
+# --- engine._fit: a vjp's shape that no broadcast explains ----------------------------------------------------------
+
+
+def test_an_operand_with_as_many_axes_but_other_lengths_explains_no_broadcast() -> None:
+    """x (3,) and y (2, 3) give (x·y).sum(0), of shape (3,); a vjp for x of np.outer(g, x), (3, 3), is lined up with
+    y's (2, 3) only by its number of axes, not the lengths: refused, not summed to wrong numbers (mutant: an
+    operand's axis of any length explains it)."""
+    wrong = Op("colsum", lambda x, y: (x * y).sum(0),
+               (lambda g, out, x, y: np.outer(g, x), lambda g, out, x, y: np.ones_like(y) * (g * x)))
+    x, y = Value(np.array([1.0, 2.0, 3.0])), Value(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^colsum: its vjp for input 0 returned a gradient of shape \(3, 3\) for an "
+                                         r"input of shape \(3,\) \(the output's shape \(3,\)\): no broadcast"):
+        apply(wrong, x, y).sum().backward()
+    right = Op("colsum", lambda x, y: (x * y).sum(0),
+               (lambda g, out, x, y: g * y, lambda g, out, x, y: np.ones_like(y) * (g * x)))
+    x, y = Value(np.array([1.0, 2.0, 3.0])), Value(np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]]))
+    apply(right, x, y).sum().backward()  # g·y, (2, 3), undoes the broadcast of x: summed to ∂C/∂x = Σ_rows y
+    np.testing.assert_array_equal(x.grad, [0.0, 2.5, 7.0])
+
+
+def test_the_refusal_names_the_outputs_shape_not_the_inputs() -> None:
+    """x (3,) summed to one number; a vjp returning (3, 3): the message says the output's shape () (mutant: the
+    input's (3,) said as the output's)."""
+    summed = Op("total", lambda x: x.sum(), lambda g, out, x: g * np.outer(np.ones(3), x))
+    with pytest.raises(ValueError, match=r"returned a gradient of shape \(3, 3\) for an input of shape \(3,\) "
+                                         r"\(the output's shape \(\)\)"):
+        apply(summed, Value(np.array([1.0, 2.0, 3.0]))).backward()
+
+
+# --- engine._Shown: the text str's methods make of f"{x:.3f}" in a recorded vjp --------------------------------------
+
+_MORE_READ_BACKS: dict[str, Callable[[str], Any]] = {
+    "lower": lambda text: float(text.lower()), "upper": lambda text: float(text.upper()),
+    "casefold": lambda text: float(text.casefold()), "swapcase": lambda text: float(text.swapcase()),
+    "title": lambda text: float(text.title()), "capitalize": lambda text: float(text.capitalize()),
+    "center": lambda text: float(text.center(9)), "ljust": lambda text: float(text.ljust(9)),
+    "rjust": lambda text: float(text.rjust(9)), "zfill": lambda text: float(text.zfill(9)),
+    "expandtabs": lambda text: float(text.expandtabs()), "lstrip": lambda text: float(text.lstrip()),
+    "rstrip": lambda text: float(text.rstrip()), "rsplit": lambda text: float(text.rsplit()[0]),
+    "rpartition": lambda text: float(text.rpartition(" ")[2]), "splitlines": lambda text: float(text.splitlines()[0]),
+    "removeprefix": lambda text: float(text.removeprefix("+")),
+    "removesuffix": lambda text: float(text.removesuffix("0")),
+    "translate": lambda text: float(text.translate({44: None})), "times one": lambda text: float(text * 1),
+    "one times": lambda text: float(1 * text), "percent": lambda text: float(text % ()),
+}
+
+
+@pytest.mark.parametrize("how", list(_MORE_READ_BACKS))
+def test_every_kept_str_method_keeps_the_text_refused_as_a_number(how: str) -> None:
+    """Each str method _Shown keeps (mutants: one of them dropped from its list) gives text still refused by
+    float() in a vjp of a recorded pass, where the number would be a constant: a silent 0 at order 2."""
+    def vjp(g: Any, out: Any, x: Any) -> Any:
+        return g * _MORE_READ_BACKS[how](f"{x:.3f}")
+    read_back = Op("read_back", lambda x: x * x / 2, vjp)
+    with pytest.raises(TypeError, match=r"^read_back: its vjp cannot be differentiated: float\(f'\{x:…\}'\)"):
+        hessian(lambda v: apply(read_back, v))(Value(1.5))
+
+
+def test_text_added_in_front_of_a_shown_value_reads_in_its_order() -> None:
+    """"x = " + f"{x:.3f}" in a vjp of a recorded pass prints "x = 1.500" (mutant: the two parts swapped), and the
+    second derivative of x²/2 written on x is 1."""
+    printed: list[str] = []
+
+    def vjp(g: Any, out: Any, x: Any) -> Any:
+        printed.append("x = " + f"{x:.3f}")
+        return g * x
+    half_square = Op("half_square", lambda x: x * x / 2, vjp)
+    assert hessian(lambda v: apply(half_square, v))(Value(1.5)).item() == 1.0
+    assert printed and all(str(text) == "x = 1.500" for text in printed)
+
+
+# --- losses: logits (k,) of one sample met by labels of n samples ---------------------------------------------------
+
+
+def test_the_one_sample_hint_says_the_logits_classes_and_the_labels_samples() -> None:
+    """Logits (4,), labels (3,): 4 classes, 3 samples (mutant: the labels' count said as the classes')."""
+    with pytest.raises(ValueError) as caught:
+        losses.cross_entropy(Value(np.zeros(4)), np.array([0, 1, 2]))
+    assert "logits of shape (4,) are one sample with 4 classes: for 3 samples, give logits of shape (3, classes)" \
+        in str(caught.value)
+
+
+def test_the_one_sample_hint_says_labels_of_the_logits_shape_are_read_as_a_row_and_no_others() -> None:
+    """Labels of the logits' shape (3,) are read as its one-hot row or row of probabilities, and the message says
+    so (a negative float too); a column (3, 1) is not (mutants: that clause always, or never)."""
+    read = "logits of shape (3,) are one sample with 3 classes, so labels of shape (3,) are read as its one-hot row: "
+    for labels in (np.array([0, 1, 2]), np.array([-1.0, 1.0, 1.0]), np.array([0.0, 1.0, 2.0])):
+        with pytest.raises(ValueError) as caught:
+            losses.cross_entropy(Value(np.zeros(3)), labels)
+        assert read in str(caught.value) and str(caught.value).endswith("each sample's class index"), labels
+    with pytest.raises(ValueError) as caught:
+        losses.cross_entropy(Value(np.zeros(3)), np.array([[0], [1], [1]]))
+    assert "one sample with 3 classes: for 3 samples" in str(caught.value) and "read as" not in str(caught.value)
+
+
+def test_no_labels_for_one_sample_get_no_advice_for_0_samples() -> None:
+    """Labels of shape (0,) for logits (3,): no 'for 0 samples, give logits of shape (0, classes)' (mutant)."""
+    with pytest.raises(ValueError) as caught:
+        losses.cross_entropy(Value(np.zeros(3)), np.zeros(0, dtype=int))
+    assert str(caught.value) == ("cross_entropy: labels of shape (0,) do not fit logits of shape (3,); give class "
+                                 "indices of shape () or one-hot rows of shape (3,)")
+
+
+# --- plots: descent_path's and plot_descent's learning rate checked as the optimizers check it ---------------------
+
+@pytest.mark.parametrize("rate", [np.array(0.25), Value(0.25), np.array([0.25])], ids=["0-d", "Value", "(1,)"])
+def test_descent_path_takes_a_learning_rate_held_as_the_optimizers_take_it(rate: Any) -> None:
+    """x ← x − η·2x from (1, 2) with η = 0.25: (1, 2), (0.5, 1), (0.25, 0.5) (mutant: the old check, which refused a
+    0-d array and a Value the optimizers take)."""
+    path = plots.descent_path(lambda p: (p * p).sum(), [1.0, 2.0], rate, steps=2)
+    np.testing.assert_array_equal(path, [[1.0, 2.0], [0.5, 1.0], [0.25, 0.5]])
+
+
+def test_descent_path_refuses_a_learning_rate_in_its_own_name() -> None:
+    """A negative η: the optimizers' words, under descent_path's name and its argument's (mutant: the check's
+    defaults, 'learning_rate: learning_rate')."""
+    with pytest.raises(ValueError) as said:
+        optim.GradientDescent([Value([1.0])], -0.1)
+    with pytest.raises(ValueError) as caught:
+        plots.descent_path(lambda p: (p * p).sum(), [1.0, 2.0], -0.1, steps=2)
+    assert str(caught.value) == str(said.value).replace("GradientDescent:", "descent_path:")
+    assert str(caught.value) == "descent_path: learning_rate must be >= 0, got -0.1"
+
+
+# --- training: final_cost without its pass only where no Generator draws anew ---------------------------------------
+
+class _Dropped(nn.Module):
+    """y = x·w masked by a Bernoulli(1/2) draw of its own Generator at each forward (a dropout of one's own)."""
+
+    def __init__(self) -> None:
+        self.w, self.rng = Value(np.array([[1.0]])), np.random.default_rng(7)
+
+    def forward(self, x: Value) -> Value:
+        return (x @ self.w) * (self.rng.random((len(x.data), 1)) < 0.5)
+
+
+def test_final_cost_of_a_model_drawing_from_its_generator_is_a_pass_of_its_own() -> None:
+    """Stopped at tol before any step (full batch), a model that draws its masks makes its final pass with the next
+    draw, not the episode's (mutant: the episode's cost taken for a model with a Generator too)."""
+    x, y = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [6.0]]), np.zeros((6, 1))
+    copy = np.random.default_rng(7)
+    first, second = (copy.random((6, 1)) < 0.5 for _ in range(2))
+    assert not np.array_equal(first, second)  # (the draws differ: so do the costs below)
+    model = _Dropped()
+    history = tinygrad_edu.fit(model, x, y, optimizer=optim.GradientDescent([model.w], 0.01), episodes=3, tol=1e9,
+                               progress=False)
+    assert history.stopped == "tol" and history.episodes == 1
+    assert history.cost[0] == float(((x * first) ** 2).sum() / 6)  # squared error, mean over samples: closed form
+    assert history.final_cost == float(((x * second) ** 2).sum() / 6)
