@@ -12,6 +12,7 @@ import pytest
 import tinygrad_edu
 from tinygrad_edu import Op, Value, apply, losses, nn, optim, plots
 from tinygrad_edu.autodiff import hessian
+from tinygrad_edu.testing import GradientCheckError, check_gradients
 
 # --- engine._fit: a vjp's shape that no broadcast explains ----------------------------------------------------------
 
@@ -162,3 +163,46 @@ def test_final_cost_of_a_model_drawing_from_its_generator_is_a_pass_of_its_own()
     assert history.stopped == "tol" and history.episodes == 1
     assert history.cost[0] == float(((x * first) ** 2).sum() / 6)  # squared error, mean over samples: closed form
     assert history.final_cost == float(((x * second) ** 2).sum() / 6)
+
+
+# --- optim.RandomSearch: only its own change x + u is said to have overflowed ---------------------------------------
+
+def test_random_searchs_cost_that_overflows_is_not_called_its_change() -> None:
+    """The change x + u is finite; the cost then overflows under np.errstate(over="raise"): numpy's error about the
+    cost, not 'the update x ← x + u … the scale is too large' (mutant: the changed parameter still named after the
+    change); the parameters and the generator as they were."""
+    x = Value([1.0, 2.0])
+    search = optim.RandomSearch([x], scale=0.5, rng=0)
+    state = search.rng.bit_generator.state
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as caught:
+        search.step(lambda: (x * 1e308 * 1e308).sum())
+    assert "overflow encountered in multiply" in str(caught.value) and "x ← x + u" not in str(caught.value)
+    assert x.data.tolist() == [1.0, 2.0] and search.rng.bit_generator.state == state
+
+
+def test_random_searchs_change_refused_under_detect_anomaly_is_not_said_to_be_the_callers_errstate() -> None:
+    """Under detect_anomaly the engine refuses x + u overflowing in its own words (no np.errstate of the caller's
+    is involved: mutant: any FloatingPointError wrapped as numpy's under the caller's np.errstate)."""
+    x = Value([1.7e308, 1.0])
+    search = optim.RandomSearch([x], scale=0.5e308, rng=0)
+    with tinygrad_edu.detect_anomaly(), pytest.raises(FloatingPointError) as caught:
+        search.step(lambda: x[1] * 1.0)
+    assert str(caught.value).startswith("add in place: the new numbers hold NaN or inf")
+    assert "np.errstate" not in str(caught.value) and x.data.tolist() == [1.7e308, 1.0]
+
+
+# --- testing: the coarse-values note's gaps, from the shared one-sided slopes ----------------------------------------
+
+def test_the_coarse_values_note_shows_the_gaps_right_minus_left_slope() -> None:
+    """((x + 10⁷) − 10⁷)² at 1.7: the note shows the gaps (C(x + h) − C(x))/h − (C(x − h) − C(x))/(−h) for h = ε,
+    ε/2, ε/4, computed here in float64 (mutant: the shared slopes read left minus right, the signs flipped)."""
+    def f(x: float) -> float:
+        return ((x + 1e7) - 1e7) ** 2
+
+    x = 1.7
+    gaps = [(f(x + h) - f(x)) / ((x + h) - x) - (f(x - h) - f(x)) / ((x - h) - x) for h in (1e-6, 5e-7, 2.5e-7)]
+    assert gaps[0] > 0
+    square = Op("square_after_cancelling", lambda x: ((x + 1e7) - 1e7) ** 2, lambda g, out, x: g * 2 * x)
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(lambda v: square(v).sum(), np.array([x]), eps=1e-6)
+    assert f"doubles each time the step is halved ({', '.join(f'{gap:.3g}' for gap in gaps)})" in str(caught.value)
