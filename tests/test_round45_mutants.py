@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu
-from tinygrad_edu import Op, Value, apply, losses, nn, optim, plots
+from tinygrad_edu import Op, Value, apply, losses, nn, no_grad, optim, plots
 from tinygrad_edu.autodiff import hessian
 from tinygrad_edu.testing import GradientCheckError, check_gradients
 
@@ -174,8 +174,8 @@ def test_random_searchs_cost_that_overflows_is_not_called_its_change() -> None:
     x = Value([1.0, 2.0])
     search = optim.RandomSearch([x], scale=0.5, rng=0)
     state = search.rng.bit_generator.state
-    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as caught:
-        search.step(lambda: (x * 1e308 * 1e308).sum())
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as caught:  # (0 at the start: no overflow)
+        search.step(lambda: ((x - Value([1.0, 2.0])) * 1e308 * 1e308).sum())
     assert "overflow encountered in multiply" in str(caught.value) and "x ← x + u" not in str(caught.value)
     assert x.data.tolist() == [1.0, 2.0] and search.rng.bit_generator.state == state
 
@@ -206,3 +206,60 @@ def test_the_coarse_values_note_shows_the_gaps_right_minus_left_slope() -> None:
     with pytest.raises(GradientCheckError) as caught:
         check_gradients(lambda v: square(v).sum(), np.array([x]), eps=1e-6)
     assert f"doubles each time the step is halved ({', '.join(f'{gap:.3g}' for gap in gaps)})" in str(caught.value)
+
+
+# --- testing: the in-place note's shift test with two inputs, and a scale that is not a shift -----------------------
+_BAD_TRIPLE = Op("bad_triple", lambda x: 3.0 * x, lambda g, out, x: 3.3 * g)  # (a vjp 10 % off: the check fails)
+
+
+def _failure(f: Callable[..., Value], *inputs: np.ndarray) -> str:
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(f, *inputs, eps=1e-3)
+    return str(caught.value)
+
+
+def test_a_shift_of_a_large_second_input_is_judged_by_that_inputs_size() -> None:
+    """a small, b near 2⁴⁰ with b += 0.1: its shift measured at the moved inputs differs by float64's rounding of b
+    (~1e-4), not of a: no hidden change (mutant: the rounding allowed by the first input's size)."""
+    def f(a: Value, b: Value) -> Value:
+        with no_grad():
+            b += 0.1
+        return _BAD_TRIPLE(a).sum() + _BAD_TRIPLE(b).sum()
+
+    message = _failure(f, np.array([0.5, -0.25]), np.array([2.0 ** 40 + 1.0, 1e12]))
+    assert "in place" not in message and "bad_triple" in message, message
+
+
+def test_a_small_scale_of_large_inputs_is_a_hidden_change_not_a_shift() -> None:
+    """x *= 1 + 10⁻⁶ at x ~ 10⁴ changes x by 0.01 there and by 7.5e-7 more at x + 0.75: another change elsewhere, a
+    slope of 1 + 10⁻⁶ the table does not show (mutant: agreement to 1e-3 of the change called a shift)."""
+    def f(v: Value) -> Value:
+        with no_grad():
+            v *= 1 + 1e-6
+        return _BAD_TRIPLE(v).sum()
+
+    assert "f changes its input(s) 0 in place" in _failure(f, np.array([1e4, 2e4]))
+
+
+def test_the_in_place_note_asks_each_move_once_for_two_shifted_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both inputs shifted: f's changes at the inputs, then at the inputs moved by 0.75 and by −1.5, once each
+    (mutant: each move asked again for the second input, 5 calls)."""
+    import tinygrad_edu.testing as checker
+
+    calls: list[int] = []
+    changes = checker._changes
+
+    def counted(f: Callable[..., Any], arrays: list[np.ndarray]) -> Any:
+        calls.append(1)
+        return changes(f, arrays)
+
+    monkeypatch.setattr(checker, "_changes", counted)
+
+    def f(a: Value, b: Value) -> Value:
+        with no_grad():
+            a += 0.5
+            b += 0.25
+        return _BAD_TRIPLE(a).sum() + _BAD_TRIPLE(b).sum()
+
+    message = _failure(f, np.array([0.3, -1.2]), np.array([2.0, 0.7]))
+    assert "in place" not in message and len(calls) == 3, (len(calls), message)
