@@ -3,6 +3,7 @@ round's own tests and the tests near each module, where a user would see wrong n
 or a lost refusal.  Each test names the mutant it kills."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -263,3 +264,36 @@ def test_the_in_place_note_asks_each_move_once_for_two_shifted_inputs(monkeypatc
 
     message = _failure(f, np.array([0.3, -1.2]), np.array([2.0, 0.7]))
     assert "in place" not in message and len(calls) == 3, (len(calls), message)
+
+
+# --- viz: a drawing's far uses drawn again past 10,000 ranks in all, and only those -----------------------------------
+
+def _far_reused(adds: int) -> Value:
+    """p·a, then ``adds`` additions of a constant, then + p: p's edge to the output's operation passes 2·adds + 3
+    ranks (a Value and an operation for each add, ranked as far from the output as its farthest use); every other
+    edge passes 1, so the edges pass 2·adds + 2 ranks more than one each, in all."""
+    p = Value(2.0, requires_grad=True)
+    v = p * Value(3.0)
+    for _ in range(adds):
+        v = v + Value(1.0)
+    return v + p
+
+
+@pytest.mark.parametrize(("adds", "drawn_again"), [(4999, False), (5000, True)])
+def test_a_value_is_drawn_again_beside_its_far_use_only_past_10000_ranks_in_all(adds: int, drawn_again: bool) -> None:
+    """10,000 ranks in all (4,999 adds): drawn as it was; 10,002 (5,000 adds): p, 10,003 ranks above its use by the
+    output's operation, is drawn again there, and no Value one rank above its use is (mutants: another threshold, a
+    strict one, edges' own rank counted, another rank per operation, every edge's Value drawn again)."""
+    from tinygrad_edu import viz
+
+    source = viz.draw_graph(_far_reused(adds), max_nodes=3 * adds).source
+    copies = re.findall(r"^\s*(v\d+)_(\d+) \[label=(<.*?>>)", source, re.M)
+    assert ("drawn again beside each far use" in source) == drawn_again
+    if not drawn_again:
+        assert copies == []
+        return
+    assert [user for _, user, _ in copies] == ["0"]  # (one copy, beside the output's operation op0)
+    original, _, label = copies[0]
+    assert re.search(rf"^\s*{original} \[label={re.escape(label)}", source, re.M) and "data 2<" in label
+    assert re.search(rf"^\s*{original}_0 -> op0\b", source, re.M)
+    assert not re.search(rf"^\s*{original} -> op0\b", source, re.M)  # (the far edge is the copy's alone)
