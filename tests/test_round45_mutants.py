@@ -283,7 +283,8 @@ def _far_reused(adds: int) -> Value:
 def test_a_value_is_drawn_again_beside_its_far_use_only_past_10000_ranks_in_all(adds: int, drawn_again: bool) -> None:
     """10,000 ranks in all (4,999 adds): drawn as it was; 10,002 (5,000 adds): p, 10,003 ranks above its use by the
     output's operation, is drawn again there, and no Value one rank above its use is (mutants: another threshold, a
-    strict one, edges' own rank counted, another rank per operation, every edge's Value drawn again)."""
+    strict one, edges' own rank counted, another rank per operation, every edge's Value drawn again, the copy's
+    frame or tooltip lost)."""
     from tinygrad_edu import viz
 
     source = viz.draw_graph(_far_reused(adds), max_nodes=3 * adds).source
@@ -295,5 +296,8 @@ def test_a_value_is_drawn_again_beside_its_far_use_only_past_10000_ranks_in_all(
     assert [user for _, user, _ in copies] == ["0"]  # (one copy, beside the output's operation op0)
     original, _, label = copies[0]
     assert re.search(rf"^\s*{original} \[label={re.escape(label)}", source, re.M) and "data 2<" in label
+    assert 'BORDER="2"' in label  # (p is a parameter: framed, in its copy too)
+    assert re.search(rf'^\s*{original}_0 \[.*tooltip="the same Value as a box higher up, drawn again here"', source,
+                     re.M)
     assert re.search(rf"^\s*{original}_0 -> op0\b", source, re.M)
     assert not re.search(rf"^\s*{original} -> op0\b", source, re.M)  # (the far edge is the copy's alone)
