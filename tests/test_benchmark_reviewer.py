@@ -191,7 +191,7 @@ ORDINALS = ["twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "se
             "twenty-fifth", "twenty-sixth", "twenty-seventh", "twenty-eighth", "twenty-ninth", "thirtieth",
             "thirty-first", "thirty-second", "thirty-third", "thirty-fourth", "thirty-fifth",
             "thirty-sixth", "thirty-seventh", "thirty-eighth", "thirty-ninth", "fortieth", "forty-first",
-            "forty-second", "forty-third", "forty-fourth"]
+            "forty-second", "forty-third", "forty-fourth", "forty-fifth"]
 _RATIO, _FLOOR = r"(\d\.\d\d)×", r"\((?:floor )?(\d\.\d\d)×[^)]*\)"
 _RUN = re.compile(rf"{_RATIO}(?: {_FLOOR})?, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} "
                   rf"{_FLOOR},(?: 256 B,)? (\d\.\d\d) s(?: \([^)]*\))?, {_RATIO}")
