@@ -135,7 +135,7 @@ class _Parser(argparse.ArgumentParser):
         a_file = re.fullmatch(r"argument (X|--data): (?:invalid choice:|expected a number, got) "
                               r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\").*", message)  # (a repr: it's.csv, C:\\x)
         name = ast.literal_eval(a_file.group(2)) if a_file else ""
-        if a_file and (os.path.isfile(name) or re.search(r"\.(csv|tsv|txt|dat)$", name, re.I)):
+        if a_file and _a_file_name(name):
             message += (f"; to read the input numbers from a file, write --inputs-file {shlex.quote(name)}"
                         if a_file.group(1) == "X" else
                         "; train learns only the bundled data: for a file of your own, train in Python (np.loadtxt, "
@@ -260,12 +260,17 @@ def _echoed(text: str, quoted: bool = True) -> str:
     return shown if len(text) <= 40 else f"{shown} ({len(text):,} characters)"
 
 
+def _a_file_name(text: str) -> bool:
+    """Whether ``text``, given where numbers go, names a file (one that exists, or a .csv, .tsv, .txt or .dat)."""
+    return os.path.isfile(text) or re.search(r"\.(csv|tsv|txt|dat)$", text, re.I) is not None
+
+
 def _number(text: str) -> float:
     """A number as numpy.loadtxt reads it (float() also reads 1_000 and digits other than 0-9, ١٢)."""
     try:
         value = float(text)
     except ValueError:  # (a file's name in full: the message says to give it as --inputs-file)
-        shown = repr(text) if os.path.isfile(text) or re.search(r"\.(csv|tsv|txt|dat)$", text, re.I) else _echoed(text)
+        shown = repr(text) if _a_file_name(text) else _echoed(text)
         raise argparse.ArgumentTypeError(f"expected a number, got {shown}") from None
     if why := _python_only(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}: {why}")

@@ -1771,10 +1771,11 @@ class Value:
                 _backpropagate(self, seed, graph=create_graph, only=wanted)
         finally:
             _GRAD_ENABLED.reset(before)
-            for array in sorted(frozen, key=lambda array: array.base is not None):  # (an owner before its views)
-                array.flags.writeable = True
-            with _HELD_LOCK:
-                _HELD.difference_update(map(id, frozen))
+            if frozen:  # (only under detect_anomaly: no lock taken by a recorded pass, a Hessian's rows)
+                for array in sorted(frozen, key=lambda array: array.base is not None):  # (an owner before its views)
+                    array.flags.writeable = True
+                with _HELD_LOCK:
+                    _HELD.difference_update(map(id, frozen))
 
     def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
         """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""

@@ -140,7 +140,7 @@ def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.nda
     try:
         yield
     except BaseException as error:
-        numpys = isinstance(error, FloatingPointError) and " encountered in " in str(error)  # (np.errstate's)
+        numpys = _refused_by_numpy(error)
         failed = next((p for p, _ in gradients if not np.isfinite(p.data).all()), None) if numpys else None
         for (p, _), kept in zip(gradients, numbers, strict=True):
             if p.data.flags.writeable:  # (a read-only one was refused, unchanged)
@@ -152,14 +152,18 @@ def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.nda
         raise
 
 
+def _refused_by_numpy(error: BaseException) -> bool:
+    """Whether ``error`` is numpy's, raised under a caller's ``np.errstate(...="raise")`` ("overflow encountered in
+    add"), not one of the package's own FloatingPointErrors."""
+    return isinstance(error, FloatingPointError) and " encountered in " in str(error)
+
+
 def _update_refused(optimizer: Optimizer, failed: Value | None, said: str) -> FloatingPointError:
     """The error for an update that numpy refused under a caller's ``np.errstate(...="raise")`` (``said``: numpy's
-    words), naming the parameter whose new numbers were not finite (``failed``, if one was)."""
+    words), naming the parameter whose new numbers were not finite (``failed``, if one was), and the optimizer's
+    ``_update_rule``."""
     where = f"{type(optimizer).__name__}.step"
-    rule, setting = ("x ← x − η·v" if isinstance(optimizer, SGD) else "x ← x − η·m̂/(√v̂ + ε)"
-                     if isinstance(optimizer, Adam) else "x ← x − η·∇C"), "the learning rate"
-    if isinstance(optimizer, RandomSearch):  # (the seed's random change, kept or undone: no learning rate)
-        rule, setting = "x ← x + u, u uniform in [−scale, scale)", "the scale"
+    rule, setting = optimizer._update_rule
     if said.startswith("underflow"):  # (η·v below the smallest normal number: it rounds towards 0, no harm done)
         return FloatingPointError(f"{where}: the update {rule} underflowed ({said}): some numbers of the step "
                                   "are too small for the dtype and round towards 0, which is harmless here, but the "
@@ -1214,6 +1218,9 @@ class Optimizer:
     #: finding them all again, holding the same numbers (not written over in place, x.grad[...] = …, x.grad *= -1),
     #: means no backward pass since.
     _stepped: tuple[list[weakref.ref[Any]], Any] = ([], None)
+    #: The update a step makes, and the setting to make smaller where it overflows, for the error of an update that
+    #: numpy refused under a caller's ``np.errstate`` (``_update_refused``).
+    _update_rule: tuple[str, str] = ("x ← x − η·∇C", "the learning rate")
 
     def _check_not_stepped(self, gradients: list[tuple[Value, np.ndarray]], flat: np.ndarray) -> None:
         """A step whose gradients are all those the previous step used (``flat``: their numbers, one array) repeats
@@ -1373,6 +1380,7 @@ class SGD(Optimizer):
     """
 
     _settings = ("learning_rate", "momentum")
+    _update_rule = ("x ← x − η·v", "the learning rate")
     learning_rate, momentum = _Setting(_learning_rate), _Setting(least=0, below=1)
 
     def __init__(self, params: Any, learning_rate: float, momentum: float = 0.0) -> None:
@@ -1434,6 +1442,7 @@ class Adam(Optimizer):
     """
 
     _settings = ("learning_rate", "betas", "eps")
+    _update_rule = ("x ← x − η·m̂/(√v̂ + ε)", "the learning rate")
     learning_rate, betas, eps = _Setting(_learning_rate), _Setting(_betas), _Setting(above=0)
 
     def __init__(self, params: Any, learning_rate: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -1682,6 +1691,7 @@ class RandomSearch(Optimizer):
     """
 
     _settings = ("scale",)
+    _update_rule = ("x ← x + u, u uniform in [−scale, scale)", "the scale")  # (the seed's random change)
     _counters = ("accepted", "proposals")
     _generators = ("rng",)
     _renamed = {"lr": "scale", "learning_rate": "scale"}
@@ -1736,7 +1746,7 @@ class RandomSearch(Optimizer):
         except BaseException as error:  # as if this step had not been tried: the parameters and generator as they were
             _restore(self.params, start)
             self.rng.bit_generator.state = drawn
-            if changing is not None and isinstance(error, FloatingPointError) and " encountered in " in str(error):
+            if changing is not None and _refused_by_numpy(error):
                 raise _update_refused(self, changing, str(error)) from error  # (numpy's, under a caller's errstate)
             raise
         with _whole_update():  # a Ctrl-C here takes effect once the change is kept or undone in full, not halfway
