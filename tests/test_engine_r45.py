@@ -13,15 +13,15 @@
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 from helpers_gradients import central_difference
+from helpers_threads import a_walk_held_in_another_thread
 
-from tinygrad_edu import Op, Value, apply, detect_anomaly, engine, ops
+from tinygrad_edu import Op, Value, apply, engine, ops
 from tinygrad_edu.autodiff import hessian
 
 
@@ -61,27 +61,10 @@ def test_a_gradient_of_a_broadcast_shape_is_still_summed_back(name: str) -> None
 
 def test_held_by_a_walk_tells_a_walks_hold_from_a_read_only_array() -> None:
     w = Value(np.ones(3))
-    inside, release = threading.Event(), threading.Event()
-
-    def waiting(g: np.ndarray, out: np.ndarray, x: np.ndarray) -> np.ndarray:
-        inside.set()
-        release.wait(30)
-        return g
-    slow = Op("slow", lambda x: x * 1.0, waiting)
-
-    def walk() -> None:
-        with detect_anomaly():
-            apply(slow, w).sum().backward()
     assert not engine.held_by_a_walk(w.data)
-    thread = threading.Thread(target=walk)
-    thread.start()
-    try:
-        assert inside.wait(30)
+    with a_walk_held_in_another_thread(w):
         assert not w.data.flags.writeable and engine.held_by_a_walk(w.data)  # (this thread: no detect_anomaly)
         assert engine.held_by_a_walk(w.data[1:])  # (a view of it)
-    finally:
-        release.set()
-        thread.join()
     assert w.data.flags.writeable and not engine.held_by_a_walk(w.data)
     assert not engine.held_by_a_walk(np.broadcast_to(np.ones(3), (2, 3)))  # read-only, held by no walk
     with pytest.raises(TypeError, match=r"^held_by_a_walk: array must be a numpy array .*got Value of shape \(3,\)"):

@@ -14,13 +14,13 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from helpers_gradients import central_difference
+from helpers_threads import another_thread_writing
 
 from tinygrad_edu import Op, Value, autodiff
 from tinygrad_edu.autodiff import grad, hessian
@@ -148,24 +148,12 @@ def test_the_text_still_prints_inside_and_reads_back_once_the_pass_is_over() -> 
 # --- a transform's put-back of its arguments' .grad, against another thread's write --------------------------------
 def _grad_while_another_thread_writes(argument: Any, w: Value) -> Value:
     """grad(Σp²) at ``argument``, while another thread sets ``w.grad`` to [7, 7] during f (which calls no backward)."""
-    inside, written = threading.Event(), threading.Event()
-
-    def f(p: Value) -> Value:
-        inside.set()
-        assert written.wait(10)
-        return (p * p).sum()
-
-    def trainer() -> None:
-        assert inside.wait(10)
-        w.grad = np.array([7.0, 7.0])
-        written.set()
-
-    thread = threading.Thread(target=trainer)
-    thread.start()
-    try:
+    with another_thread_writing(w, np.array([7.0, 7.0])) as (inside, written):
+        def f(p: Value) -> Value:
+            inside.set()
+            assert written.wait(10)
+            return (p * p).sum()
         return grad(f)(argument)
-    finally:
-        thread.join()
 
 
 def test_another_threads_write_to_an_arguments_grad_during_f_is_kept_as_the_docs_say() -> None:

@@ -2,43 +2,24 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
+from helpers_threads import a_walk_held_in_another_thread
 
-from tinygrad_edu import Value, apply, detect_anomaly, optim
-from tinygrad_edu.ops import Op
+from tinygrad_edu import Value, optim
 
 
 @pytest.mark.parametrize("make", [lambda ps: optim.GradientDescent(ps, 0.1), lambda ps: optim.SGD(ps, 0.1),
                                   lambda ps: optim.Adam(ps, 0.1)], ids=["GradientDescent", "SGD", "Adam"])
 def test_a_step_during_another_threads_walk_under_detect_anomaly_names_that_walk(make) -> None:
     w = Value(np.ones(3))
-    inside, release = threading.Event(), threading.Event()
-
-    def waiting(g: np.ndarray, out: np.ndarray, x: np.ndarray) -> np.ndarray:
-        inside.set()
-        release.wait(30)
-        return g
-    slow = Op("slow", lambda x: x * 1.0, waiting)
-
-    def walk() -> None:
-        with detect_anomaly():
-            apply(slow, w).sum().backward()
     w.grad = np.full(3, 0.5)
     optimizer = make([w])
-    thread = threading.Thread(target=walk)
-    thread.start()
-    try:
-        assert inside.wait(30)
+    with a_walk_held_in_another_thread(w):
         held = r"holds read-only numbers: a backward pass under detect_anomaly \(in another thread\) holds them"
         with pytest.raises(ValueError, match=held + r" read-only until it ends; step after it") as e:
             optimizer.step()
         assert "p.data = p.data.copy()" not in str(e.value)  # (that copy would cut w off from the walk's graph)
-    finally:
-        release.set()
-        thread.join()
     np.testing.assert_array_equal(w.data, np.ones(3))  # the refused step changed nothing
     w.grad = np.full(3, 0.5)
     optimizer.step()  # after the walk: a step as any other

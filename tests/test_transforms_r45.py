@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers_threads import another_thread_writing
 
 from tinygrad_edu import Value, engine, nn
 from tinygrad_edu.autodiff import grad, hessian, hvp, jacobian, value_and_grad
@@ -165,26 +165,14 @@ def test_another_threads_write_to_a_weight_during_f_is_kept_and_f_own_is_undone(
     """The undo leaves another thread's write alone (round 44 kept it too, never undoing a weight's .grad; the
     arguments' case, which it replaced, is tests/test_loose_engine_r44.py's)."""
     w = Value(np.array([1.0, 2.0]))
-    inside, written = threading.Event(), threading.Event()
-
-    def f(x: Value) -> Value:
-        c = (w * x).sum()
-        c.backward()  # w.grad = x, f's own write
-        inside.set()
-        assert written.wait(10)
-        return c
-
-    def trainer() -> None:
-        assert inside.wait(10)
-        w.grad = np.array([7.0, 7.0])
-        written.set()
-
-    thread = threading.Thread(target=trainer)
-    thread.start()
-    try:
+    with another_thread_writing(w, np.array([7.0, 7.0])) as (inside, written):
+        def f(x: Value) -> Value:
+            c = (w * x).sum()
+            c.backward()  # w.grad = x, f's own write
+            inside.set()
+            assert written.wait(10)
+            return c
         np.testing.assert_array_equal(grad(f)(np.array([3.0, 4.0])).data, [1.0, 2.0])
-    finally:
-        thread.join()
     np.testing.assert_array_equal(w.grad, [7.0, 7.0])
 
 
