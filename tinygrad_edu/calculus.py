@@ -94,7 +94,11 @@ def _relative_tolerance(value: Any, name: str, where: str) -> float:
 
 def _eigenvalues(value: Any, name: str) -> np.ndarray:
     """A number or a vector of finite eigenvalues, as float64; a matrix (a Hessian, not its eigenvalues) is an
-    error, not read as the eigenvalues of its entries."""
+    error, not read as the eigenvalues of its entries; so is the function f itself."""
+    if callable(value):
+        raise TypeError(f"classify_stationary_point: {name} must be numbers, the Hessian's eigenvalues, not the "
+                        f"function {getattr(value, '__name__', type(value).__name__)}; for f and a point x: "
+                        "stationary_point(f, x).kind, Newton's method from x and then this test")
     values = checks.real_array(value, name, "classify_stationary_point", bools=False).astype(np.float64)
     if values.ndim > 1:
         raise ValueError(f"classify_stationary_point: {name} must be a vector, got an array of shape "
