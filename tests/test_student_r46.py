@@ -31,3 +31,29 @@ def test_classify_given_the_function_says_it_takes_eigenvalues_and_its_advice_wo
         assert eval(advice.group(1), {"stationary_point": stationary_point, "f": f, "x": x}) == expected
         second = 6 * x - 4  # the closed form f''(x) at the point
         assert classify_stationary_point([second]) == expected
+
+
+@pytest.mark.parametrize("label", [3, 3.0, np.int64(3)])
+def test_a_class_label_as_the_cost_target_of_ten_outputs_is_pointed_to_one_hot(label) -> None:
+    # seed 4-5: a digit's 10 output neurons and the squared-error cost; the student gives the digit itself as y'
+    from tinygrad_edu import data, losses, nn
+
+    net = nn.MLP([784, 16, 16, 10], activation="sigmoid", rng=0)
+    out = net(np.linspace(0, 1, 784))
+    with pytest.raises(ValueError) as caught:
+        losses.squared_error(out, label)
+    message = str(caught.value)
+    advice = re.search(r"(data\.one_hot\(3, classes=10\))", message)
+    assert advice is not None and "(10,)" in message, message
+    target = eval(advice.group(1), {"data": data})
+    expected = float(((out.data - np.eye(10)[3]) ** 2).sum())  # C = Σ (y_j − y'_j)², y' the one-hot row of 3
+    assert float(losses.squared_error(out, target).data) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("target", [12, 0.5, True])
+def test_a_number_that_is_no_class_label_keeps_the_one_number_advice(target) -> None:
+    from tinygrad_edu import losses
+
+    with pytest.raises(ValueError, match=r"one number as the target of 10 predicted numbers") as caught:
+        losses.squared_error(np.zeros(10), target)
+    assert "one_hot" not in str(caught.value)
