@@ -8,11 +8,15 @@ eigenvalues, and its advice, ``stationary_point(f, x).kind``, pasted, classifies
 from __future__ import annotations
 
 import re
+import shlex
 
 import numpy as np
 import pytest
+from helpers_cli import error_of, uniform_model
 
+from tinygrad_edu import data, losses, nn
 from tinygrad_edu.calculus import classify_stationary_point, stationary_point
+from tinygrad_edu.cli import main
 
 
 def _cubic(x):
@@ -36,8 +40,6 @@ def test_classify_given_the_function_says_it_takes_eigenvalues_and_its_advice_wo
 @pytest.mark.parametrize("label", [3, 3.0, np.int64(3)])
 def test_a_class_label_as_the_cost_target_of_ten_outputs_is_pointed_to_one_hot(label) -> None:
     # seed 4-5: a digit's 10 output neurons and the squared-error cost; the student gives the digit itself as y'
-    from tinygrad_edu import data, losses, nn
-
     net = nn.MLP([784, 16, 16, 10], activation="sigmoid", rng=0)
     out = net(np.linspace(0, 1, 784))
     with pytest.raises(ValueError) as caught:
@@ -52,8 +54,27 @@ def test_a_class_label_as_the_cost_target_of_ten_outputs_is_pointed_to_one_hot(l
 
 @pytest.mark.parametrize("target", [12, 0.5, True])
 def test_a_number_that_is_no_class_label_keeps_the_one_number_advice(target) -> None:
-    from tinygrad_edu import losses
-
     with pytest.raises(ValueError, match=r"one number as the target of 10 predicted numbers") as caught:
         losses.squared_error(np.zeros(10), target)
     assert "one_hot" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("written", "numbers"), [
+    (["0.1,0.5"], [0.1, 0.5]), (["[0.1,0.5,-1,0.01]"], [0.1, 0.5, -1, 0.01]),
+    (["0.1,", "0.5,", "-1,", "0.01"], [0.1, 0.5, -1, 0.01]), (["1,2,3"], [1, 2, 3])])
+def test_predict_inputs_written_as_a_list_are_told_to_use_spaces_and_the_advice_runs(tmp_path, capsys, written,
+                                                                                    numbers) -> None:
+    # seed 7.3's test inputs x = 0.1, 0.5, −1, 0.01, typed the way a Python list is written
+    model = str(uniform_model(tmp_path / "model.npz", [1, 1], weight=2.0))  # f(x) = 2x
+    message = error_of(capsys, ["predict", model, *written])
+    advice = re.search(r"not commas: tinygrad-edu (predict MODEL [^(]*?) \(see", message)
+    assert advice is not None, message
+    assert main(shlex.split(advice.group(1).replace("MODEL", shlex.quote(model)))) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [float(line.split("→")[1]) for line in lines] == pytest.approx([2 * x for x in numbers], rel=1e-6)
+
+
+@pytest.mark.parametrize("word", ["0,5", "abc", "a,b"])
+def test_a_decimal_comma_or_a_word_gets_no_list_advice(tmp_path, capsys, word) -> None:
+    message = error_of(capsys, ["predict", str(uniform_model(tmp_path / "m.npz", [1, 1])), word])
+    assert "not commas" not in message, message

@@ -132,6 +132,8 @@ class _Parser(argparse.ArgumentParser):
             message += f"; separate the layer sizes with spaces: --hidden {_hidden_sizes(self._words, sizes[1])}"
         if re.search(r"(?:invalid float value:|expected a number, got) '[+-]?\d*,\d+'$", message):  # `--lr 0,5`
             message += "; write numbers with a decimal point (0.5, not 0,5) and no thousands separator"
+        elif listed := re.fullmatch(r"argument X: expected a number, got '([^']*)'", message):  # `0.1,0.5`, `[1, 2]`
+            message += _listed_numbers_hint(listed[1], self._words)
         a_file = re.fullmatch(r"argument (X|--data): (?:invalid choice:|expected a number, got) "
                               r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\").*", message)  # (a repr: it's.csv, C:\\x)
         name = ast.literal_eval(a_file.group(2)) if a_file else ""
@@ -702,6 +704,23 @@ def _hidden_sizes(words: list[str], given: str) -> str:
             if given in written:
                 return " ".join(re.findall(r"\d+", " ".join(written)))
     return " ".join(re.findall(r"\d+", given))
+
+
+def _listed_numbers_hint(word: str, words: list[str]) -> str:
+    """For input numbers written as a list (``0.1,0.5``, ``[0.1,0.5]``, and ``0.1, 0.5``: the ``word`` refused
+    and the ``words`` of the command line after it): how to write them, separated by spaces (after ``--`` where one
+    starts with ``-``, which argparse may take for an option); else ``""``."""
+    listed = words[words.index(word):] if word in words else [word]
+    text = " ".join(itertools.takewhile(re.compile(r"[-+.,;\[\]()\deE ]+").fullmatch, listed)) or word
+    parts = [part for part in re.split(r"[,; ]+", text.strip("[]() ")) if part]
+    if not parts or parts == [word] or any(_python_only(part) for part in parts):
+        return ""
+    try:
+        [float(part) for part in parts]
+    except ValueError:
+        return ""
+    dashes = "-- " if any(part.startswith("-") for part in parts) else ""
+    return f"; separate the input numbers with spaces, not commas: {PROG} predict MODEL {dashes}{' '.join(parts)}"
 
 
 # --- output files ------------------------------------------------------------------------------------------
