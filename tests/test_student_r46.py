@@ -78,3 +78,25 @@ def test_predict_inputs_written_as_a_list_are_told_to_use_spaces_and_the_advice_
 def test_a_decimal_comma_or_a_word_gets_no_list_advice(tmp_path, capsys, word) -> None:
     message = error_of(capsys, ["predict", str(uniform_model(tmp_path / "m.npz", [1, 1])), word])
     assert "not commas" not in message, message
+
+
+@pytest.mark.parametrize("count", [100, 5, np.int64(3)])
+def test_load_digits_given_a_count_says_it_takes_none_and_its_advice_runs(count) -> None:
+    # seed 4: "a dataset of images of handwritten digits"; the student asks for 100 of them as load_digits(100)
+    with pytest.raises(TypeError) as caught:
+        data.load_digits(count)
+    message = str(caught.value)
+    assert message.startswith("load_digits: ") and f"got int {count}" in message, message
+    first = re.search(r"(inputs, labels = load_digits\(\)), then (inputs\[:\d+\], labels\[:\d+\])", message)
+    assert first is not None, message
+    scope: dict = {"load_digits": data.load_digits}
+    exec(first.group(1), scope)
+    inputs, labels = eval(first.group(2), scope)
+    assert inputs.shape == (count, 64) and labels.shape == (count,)
+    every = data.load_digits()
+    np.testing.assert_array_equal(inputs, every.inputs[:count])
+    kept = re.search(r"(inputs\[labels < \d+\], labels\[labels < \d+\])", message)
+    assert (kept is not None) == (count <= 10), message
+    if kept:
+        _, digits = eval(kept.group(1), scope)
+        assert set(digits.tolist()) == set(range(count))
