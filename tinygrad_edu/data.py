@@ -401,11 +401,13 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     ``.gz``, else plain text (UCI's own ``optdigits.tes``; saved by a Windows editor too, with a byte order mark
     or as UTF-16). A damaged file raises ``ValueError``.
     """
-    if isinstance(path, (int, np.integer)) and not isinstance(path, bool) and path > 0:  # a count, not a file
-        classes = (f", or inputs[labels < {path}], labels[labels < {path}] for the digits 0 to {path - 1} "
-                   "(scikit-learn's n_class)") if path <= 10 else ""
-        raise TypeError(f"load_digits: path is a file's name, got int {path}; it takes no count: inputs, labels = "
-                        f"load_digits(), then inputs[:{path}], labels[:{path}] for the first {path} samples{classes}")
+    count: object = path  # (the type hint says a path; a count is the mistake caught here)
+    if isinstance(count, (int, np.integer)) and not isinstance(count, bool) and count > 0:  # load_digits(100)
+        classes = (f", or inputs[labels < {count}], labels[labels < {count}] for the digits 0 to {count - 1} "
+                   "(scikit-learn's n_class)") if count <= 10 else ""
+        raise TypeError(f"load_digits: path is a file's name, got int {count}; it takes no count: inputs, labels = "
+                        f"load_digits(), then inputs[:{count}], labels[:{count}] for the first {count} samples"
+                        f"{classes}")
     if path is None:
         source = resources.files("tinygrad_edu") / "datasets" / "digits.csv.gz"
         where = "the bundled digits file tinygrad_edu/datasets/digits.csv.gz"
