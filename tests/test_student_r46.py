@@ -100,3 +100,31 @@ def test_load_digits_given_a_count_says_it_takes_none_and_its_advice_runs(count)
     if kept:
         _, digits = eval(kept.group(1), scope)
         assert set(digits.tolist()) == set(range(count))
+
+
+@pytest.mark.parametrize(("command", "typo", "meant"), [
+    (["train", "--optimzer", "gd"], "--optimzer", "--optimizer"), (["train", "--hiden", "4"], "--hiden", "--hidden"),
+    (["train", "--batchsize", "5"], "--batchsize", "--batch-size"), (["demo", "--quik"], "--quik", "--quick")])
+def test_a_misspelled_option_is_named_with_the_one_meant(capsys, command, typo, meant) -> None:
+    message = error_of(capsys, command)
+    assert f"unrecognized arguments: {typo}" in message and f"for {typo}, write {meant} " in message, message
+
+
+def test_an_option_nothing_like_any_gets_no_guess(capsys) -> None:
+    message = error_of(capsys, ["train", "--xyz", "3"])
+    assert "unrecognized arguments: --xyz 3 (see" in message, message
+
+
+def test_predict_with_a_misspelled_option_first_names_it_not_the_model_as_inputs(tmp_path, capsys,
+                                                                                 monkeypatch) -> None:
+    # argparse took the inputs file for MODEL and the model for an input number, and said to write
+    # --inputs-file model.npz: the model as the inputs
+    monkeypatch.chdir(tmp_path)
+    uniform_model(tmp_path / "model.npz", [1, 1], weight=2.0)
+    (tmp_path / "inputs.txt").write_text("0.1 0.5 -1 0.01\n")
+    message = error_of(capsys, ["predict", "--input-file", "inputs.txt", "model.npz"])
+    assert "--inputs-file model.npz" not in message, message
+    assert "unrecognized arguments: --input-file; for --input-file, write --inputs-file " in message, message
+    assert main(["predict", "--inputs-file", "inputs.txt", "model.npz"]) == 0  # the advice, followed
+    outputs = [float(line.split("→")[1]) for line in capsys.readouterr().out.splitlines()]
+    assert outputs == pytest.approx([0.2, 1.0, -2.0, 0.02])

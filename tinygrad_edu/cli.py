@@ -55,6 +55,7 @@ import array
 import ast
 import contextlib
 import copy
+import difflib
 import importlib.util
 import itertools
 import math
@@ -120,6 +121,8 @@ class _Parser(argparse.ArgumentParser):
     _words: list[str] = []
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("argument X: ") and (unknown := self._unknown_option()):  # its words moved one on:
+            message = f"unrecognized arguments: {unknown}{_option_hint(self, [unknown])}"  # `--input-file f MODEL`
         path_option = re.fullmatch(r"argument (?:-o/)?(--output|--inputs-file): expected one argument", message)
         last = self._words[-1] if self._words else ""  # (the option itself, or argparse's abbreviation of it: --out)
         if path_option and (last == "-o" or len(last) > 2 and path_option.group(1).startswith(last)):  # `-o $OUT`
@@ -143,6 +146,15 @@ class _Parser(argparse.ArgumentParser):
                         "; train learns only the bundled data: for a file of your own, train in Python (np.loadtxt, "
                         "nn.MLP, fit, model.save: see the README's Command line) and give the model file to predict")
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def _unknown_option(self) -> str:
+        """The first word given (before ``--``) that looks like a long option and is none of this parser's, nor
+        argparse's abbreviation of one; else ``""``."""
+        for word in itertools.takewhile(lambda word: word != "--", self._words):
+            name = word.split("=", 1)[0]
+            if name.startswith("--") and not any(option.startswith(name) for option in self._option_string_actions):
+                return name
+        return ""
 
     def _print_message(self, message: str, file: Any = None) -> None:
         """argparse's, but a help or version that cannot be written to stdout is an error (argparse dropped it:
@@ -553,10 +565,14 @@ _OTHER_NAMES = {"--epochs": "--episodes", "--epoch": "--episodes"}
 
 
 def _option_hint(parser: argparse.ArgumentParser, words: list[str]) -> str:
-    """For ``train --epochs 5`` or ``--batch_size 5``: the option meant, which argparse does not say."""
+    """For ``train --epochs 5``, ``--batch_size 5`` or a typo, ``--optimzer gd``: the option meant, which argparse
+    (before Python 3.14's suggest_on_error) does not say."""
+    options = [option for option in parser._option_string_actions if option.startswith("--")]
     for word in words:
         name = word.split("=", 1)[0]
         meant = _OTHER_NAMES.get(name, name.replace("_", "-"))
+        if word.startswith("--") and meant not in parser._option_string_actions:  # (a typo: one letter off or two)
+            meant = next(iter(difflib.get_close_matches(meant, options, n=1, cutoff=0.8)), meant)
         if word.startswith("--") and meant != name and meant in parser._option_string_actions:
             return f"; for {name}, write {meant}"
     return ""
