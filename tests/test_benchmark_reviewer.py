@@ -185,63 +185,115 @@ def test_bench_second_order_times_this_process_cpu_seconds() -> None:
     assert float(result.stdout) < 0.1  # sleeping takes no CPU time
 
 
-# --- the README's ranges are the ranges of benchmarks/README.md's runs ---------------------------------------------
-ORDINALS = ["twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
-            "nineteenth", "twentieth", "twenty-first", "twenty-second", "twenty-third", "twenty-fourth",
-            "twenty-fifth", "twenty-sixth", "twenty-seventh", "twenty-eighth", "twenty-ninth", "thirtieth",
-            "thirty-first", "thirty-second", "thirty-third", "thirty-fourth", "thirty-fifth",
-            "thirty-sixth", "thirty-seventh", "thirty-eighth", "thirty-ninth", "fortieth", "forty-first",
-            "forty-second", "forty-third", "forty-fourth", "forty-fifth"]
+# --- the README's ranges and benchmarks/README.md's history table are the ranges of the runs listed there --------
 _RATIO, _FLOOR = r"(\d\.\d\d)×", r"\((?:floor )?(\d\.\d\d)×[^)]*\)"
 _RUN = re.compile(rf"{_RATIO}(?: {_FLOOR})?, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} {_FLOOR}, {_RATIO} "
-                  rf"{_FLOOR},(?: 256 B,)? (\d\.\d\d) s(?: \([^)]*\))?, {_RATIO}")
-SCALAR, SCALAR_FLOOR, X2 = 0, 1, 11  # columns of a parsed run (the element-wise chain, the MLP rows, the long chain)
+                  rf"{_FLOOR},(?: (\d+) B,)? (?:the long chain )?(\d\.\d\d) s(?: \([^)]*\))?, {_RATIO}")
+WORKLOADS = ["scalar chain", "element-wise chain", "MLP, written-out cost", "MLP, `squared_error`",
+             "MLP, batch 1797", "graph memory", "1,000,000-op chain", "x² update"]
+# a parsed run's columns: each ratio with its floor (the scalar chain's may be None), memory (or None), seconds, x²
+COLUMNS = {"scalar chain": (0, 1), "element-wise chain": (2, 3), "MLP, written-out cost": (4, 5),
+           "MLP, `squared_error`": (6, 7), "MLP, batch 1797": (8, 9), "graph memory": (10, None),
+           "1,000,000-op chain": (11, None), "x² update": (12, None)}
+KINDS = {"fast": (0.30, 0.40), "middle": (0.43, 0.53), "slow": (0.67, 1.3)}  # numpy's MLP step at batch 256, ms
+FIRST = 12  # the README's ranges cover the full runs from the twelfth round on
 
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def full_runs() -> dict[str, list[tuple[str | None, ...]]]:
-    """The full runs of ``bench_engine.py`` that benchmarks/README.md lists, by round, from the twelfth on (the ones
-    the README's ranges cover): (scalar, its floor or None, element-wise, floor, three MLP rows with floors, the long
-    chain's seconds, x²)."""
+def full_runs() -> dict[int, list[tuple[str | None, ...]]]:
+    """The full runs of ``bench_engine.py`` that benchmarks/README.md lists, by round number, from the twelfth round on
+    (the ones the README's ranges cover): (scalar, its floor or None, element-wise, floor, three MLP rows with floors,
+    bytes per node or None, the long chain's seconds, x²)."""
     text = _flat((BENCHMARKS / "README.md").read_text(encoding="utf-8"))
     parts = re.split(r"\*\*([\w-]+) round", text)
-    runs = {name.lower(): [m.groups() for m in _RUN.finditer(body)] for name, body in zip(parts[1::2], parts[2::2])}
-    assert all(runs[name] for name in ("twelfth", "thirtieth", "thirty-third"))  # the parser finds runs
-    return {name: runs[name] for name in ORDINALS}
+    names = [name.lower() for name in parts[1::2]]
+    assert names[:3] == ["first", "second", "third"] and names[11] == "twelfth" and len(set(names)) == len(names)
+    runs = {number: [m.groups() for m in _RUN.finditer(body)] for number, body in enumerate(parts[2::2], start=1)}
+    assert all(runs[number] for number in range(FIRST, len(runs) + 1))  # every round from the twelfth lists a run
+    return {number: found for number, found in runs.items() if number >= FIRST}
 
 
-def _range(values: list[float]) -> str:
-    low, high = min(values), max(values)
-    return f"{low:.2f}×" if low == high else f"{low:.2f}–{high:.2f}×"
+def _range(values: list[float], unit: str = "×", digits: int = 2) -> str:
+    low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    return f"{low}{unit}" if low == high else f"{low}–{high}{unit}"
 
 
-def _bullet(title: str) -> str:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    return _flat(readme.split(f"- **{title}")[1].split("\n- **")[0])
+def _cell(runs: list[tuple[str | None, ...]], workload: str) -> str:
+    """A workload's range over ``runs`` as the tables write it: ``1.70–1.76× (1.26–1.28×)``, the floor in brackets."""
+    column, floor = COLUMNS[workload]
+    unit, digits = {"graph memory": (" B", 0), "1,000,000-op chain": (" s", 2)}.get(workload, ("×", 2))
+    said = _range([float(run[column]) for run in runs if run[column]], unit, digits)
+    floors = [float(run[floor]) for run in runs if floor is not None and run[floor]]
+    return f"{said} ({_range(floors)})" if floors else said
 
 
-def test_readme_scalar_lean_tape_range_covers_every_listed_run() -> None:
-    floors = [float(run[SCALAR_FLOOR]) for runs in full_runs().values() for run in runs if run[SCALAR_FLOOR]]
-    assert f"lean tape runs at {_range(floors)[:-1]}×" in _bullet("Scalar chain")
+def _table(text: str, first_header: str) -> list[list[str]]:
+    """The rows of the table whose header starts with ``first_header``, with or without the leading pipes."""
+    body = re.split(rf"\n(?:\| )?{re.escape(first_header)} +\|", text, maxsplit=1)[1].split("\n\n")[0]
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in body.splitlines()[2:]]
 
 
-@pytest.mark.parametrize(("title", "column", "rounds"), [("Scalar chain", SCALAR, ORDINALS[13:]),
-                                                         ("x² update", X2, ORDINALS[18:])])
-def test_readme_per_round_ranges_are_the_listed_runs(title, column, rounds) -> None:
-    runs, bullet = full_runs(), _bullet(title)
-    for ordinal in rounds:
-        said = re.search(rf"(\d\.\d\d(?:–\d\.\d\d)?×) in the (?:[\w-]+ and in the )?{ordinal}\b", bullet)
-        assert said, ordinal
-        assert said[1] == _range([float(run[column]) for run in runs[ordinal]]), ordinal
+def history() -> dict[int, list[str]]:
+    """benchmarks/README.md's table of the runs: its rows by round number."""
+    rows = _table((BENCHMARKS / "README.md").read_text(encoding="utf-8"), "round")
+    return {int(row[0]): row[1:] for row in rows}
+
+
+def kinds() -> dict[str, list[int]]:
+    """The rounds run on each kind of machine, as the history table names them."""
+    found: dict[str, list[int]] = {kind: [] for kind in KINDS}
+    for number, row in history().items():
+        found[row[1].split()[0]].append(number)
+    return found
+
+
+def test_history_table_has_a_row_per_round_and_each_row_is_that_rounds_runs() -> None:
+    runs, table = full_runs(), history()
+    assert list(table) == list(runs)  # a round from the twelfth on, in order, each once
+    for number, (count, machine, *cells, _torch) in table.items():
+        assert int(count) == len(runs[number]), number
+        assert cells == [_cell(runs[number], workload) for workload in WORKLOADS], number
+        assert machine.split()[0] in KINDS, number
+
+
+def test_history_tables_pytorch_column_is_what_each_round_recorded() -> None:
+    text = _flat((BENCHMARKS / "README.md").read_text(encoding="utf-8"))
+    bodies = re.split(r"\*\*[\w-]+ round", text)[1:]
+    for number, row in history().items():
+        said = re.findall(r"PyTorch's (?:x² loop )?((?:\d\.\d×(?:, | and )?)+)", bodies[number - 1])
+        recorded = [float(x) for group in said for x in re.findall(r"\d\.\d", group)]
+        if recorded:
+            assert row[-1] == _range(recorded, digits=1), number
+
+
+def test_history_tables_machine_kinds_follow_numpys_step() -> None:
+    for number, row in history().items():
+        kind, *step = row[1].replace("(", "").replace(")", "").replace(" ms", "").split()
+        for milliseconds in step[0].split("–") if step else []:
+            low, high = KINDS[kind]
+            assert low <= float(milliseconds) <= high, number
+
+
+def _stands() -> dict[str, list[str]]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("## Performance")[1].split("\n## ")[0]
+    return {row[0]: row[1:] for row in _table(readme, "row")}
+
+
+def test_readme_ranges_are_the_listed_runs_overall_and_by_kind_of_machine() -> None:
+    runs, by_kind, table = full_runs(), kinds(), _stands()
+    assert list(table) == WORKLOADS
+    for workload, (overall, *each_kind, _target, _verdict) in table.items():
+        assert overall == _cell([run for found in runs.values() for run in found], workload), workload
+        expected = [_cell([run for number in by_kind[kind] for run in runs[number]], workload) for kind in KINDS]
+        assert each_kind == expected, workload
 
 
 def test_readme_table_is_a_listed_run_and_its_verdicts_follow_from_its_cells(bench) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    table = [[cell.strip() for cell in line.strip().strip("|").split("|")]
-             for line in readme.split("## Performance")[1].split("\n## ")[0].splitlines() if line.startswith("| ")][1:]
+    table = _table(readme.split("## Performance")[1].split("\n## ")[0], "workload")
     assert len(table) == 8
     ratios = []
     for label, ours, others, ratio, floor, target, met in table:
