@@ -1,7 +1,8 @@
 """A reviewer of ``benchmarks/``: each reference column (the hand-written numpy steps, micrograd, PyTorch) computes
 what the package's side computes, the memory row measures bytes per node, every script can be imported without
-restarting its importer and times CPU seconds as the method says, and the README's ranges are the ranges of the runs
-``benchmarks/README.md`` lists.  Nothing here times anything."""
+restarting its importer and times CPU seconds as the method says, and the README's ranges (overall and on each kind
+of machine) and the rows of ``benchmarks/README.md``'s history table are the ranges of the runs ``benchmarks/README.md``
+lists.  Nothing here times anything."""
 
 from __future__ import annotations
 
