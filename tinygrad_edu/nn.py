@@ -1047,24 +1047,25 @@ def _layer_parameters(in_size: int, out_size: int) -> int:
     return in_size * out_size + out_size
 
 
-def _reshape_hint(shape: tuple[int, ...], in_size: int) -> str:
+def _reshape_hint(shape: tuple[int, ...], in_size: int, x: str = "x") -> str:
     """How data of ``shape`` becomes rows of ``in_size`` inputs, where a reshape does it: one number or a column of
     single inputs, one image (8×8 pixels are 64 inputs, seed section 4), samples given as columns (the seed's column
     vectors α side by side: a transpose), a batch of images or of sequences (a recurrent network's states,
-    ``(n, steps, in_size)``, where PyTorch's ``Linear`` takes the last axis); else nothing."""
+    ``(n, steps, in_size)``, where PyTorch's ``Linear`` takes the last axis); else nothing.  ``x`` is how the
+    hint writes the data (``np.array(x)`` for a list, which has no ``reshape``)."""
     if in_size == 1 and len(shape) == 1:
-        return f"; {shape[0]} samples of one input each are a column: x.reshape(-1, 1)"
+        return f"; {shape[0]} samples of one input each are a column: {x}.reshape(-1, 1)"
     if in_size == 1 and not shape:
         return "; one number is one sample of one input: [x]"
     if len(shape) >= 2 and math.prod(shape) == in_size:
-        return f"; one sample of shape {shape} is {in_size} inputs in a row: x.reshape(-1)"
+        return f"; one sample of shape {shape} is {in_size} inputs in a row: {x}.reshape(-1)"
     if len(shape) == 2 and shape[0] == in_size:  # the seed's column vectors α side by side
         return (f"; {shape[1]} samples as columns? a sample is a row here (the seed's column vector α, transposed), "
-                f"and a batch stacks them as rows: x.T, shape ({shape[1]}, {in_size})")
+                f"and a batch stacks them as rows: {x}.T, shape ({shape[1]}, {in_size})")
     if len(shape) >= 3 and math.prod(shape[1:]) == in_size:
-        return f"; {shape[0]} samples of shape {shape[1:]} are rows of {in_size} inputs: x.reshape(len(x), -1)"
+        return f"; {shape[0]} samples of shape {shape[1:]} are rows of {in_size} inputs: {x}.reshape(len(x), -1)"
     if len(shape) >= 3 and shape[-1] == in_size:  # (n, steps, in_size): the states of a recurrent network
-        return (f"; as {math.prod(shape[:-1])} samples of {in_size} inputs (a batch of sequences): x.reshape(-1, "
+        return (f"; as {math.prod(shape[:-1])} samples of {in_size} inputs (a batch of sequences): {x}.reshape(-1, "
                 f"{in_size}), and the outputs back with .reshape({', '.join(map(str, shape[:-1]))}, -1)")
     return ""
 
@@ -1284,9 +1285,10 @@ class Layer(Module):
             if not shape and not isinstance(data, (Value, np.ndarray, numbers.Real, np.number, np.bool_)):
                 raise TypeError(f"{self.name} ({self.in_size} → {self.out_size}): expects numbers, got "
                                 f"{type(data).__name__} {data!r:.40}")  # (np.shape takes 'ab' or None for shape ())
+            hint = _reshape_hint(shape, self.in_size, "x" if hasattr(data, "reshape") else "np.array(x)")  # a list
             raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects "
                              f"{checks.counted(self.in_size, 'input')} per sample, shape ({self.in_size},) or "
-                             f"(n, {self.in_size}); got data of shape {shape}{_reshape_hint(shape, self.in_size)}")
+                             f"(n, {self.in_size}); got data of shape {shape}{hint}")
         if self.weights.shape != (self.in_size, self.out_size) or self.biases.shape != (self.out_size,):
             # numbers of another shape set through .data = … (a Value assigned is checked when it is assigned)
             for name in ("weights", "biases"):
