@@ -17,3 +17,13 @@ def test_a_layers_reshape_hint_for_a_list_runs_when_pasted(sizes, given) -> None
     assert advice, str(caught.value)
     fixed = eval(advice[0], {"np": np, "x": given})  # the advice as pasted, on the list the user gave
     assert model(fixed).shape == (np.asarray(given).size // sizes[0], 1)
+
+
+@pytest.mark.parametrize("name", ["sigma", "σ", "Sigma"])
+def test_the_seeds_sigma_in_functional_names_sigmoid(name) -> None:
+    from tinygrad_edu import functional as F
+    with pytest.raises(AttributeError, match=r"F\.sigmoid") as caught:
+        getattr(F, name)
+    assert caught.value.name == name  # still an AttributeError about that name
+    z = np.array([-1.0, 0.0, 2.0])
+    assert np.allclose(F.sigmoid(z).data, 1 / (1 + np.exp(-z)))  # the function it names is σ
