@@ -99,6 +99,12 @@ _NO_DOT = """Graphviz's `dot` program was not found on PATH, so {what} cannot be
 and display it again (restart the kernel if needed){save}."""
 _INLINE_HELP = _NO_DOT.format(what="this graph", save=""", or save its source now with
 tinygrad_edu.viz.render(<the drawing>, "graph.dot")""")
+#: The longest a drawing shown in Jupyter waits for Graphviz's layout, in seconds: past it, the cell says what to do
+#: instead of hanging the notebook (a scalar network's graph of 2,000 Values took 7-45 s).
+INLINE_TIMEOUT = 10.0
+_TOO_SLOW = """Graphviz took more than {limit:g} s (viz.INLINE_TIMEOUT) to lay out this drawing, so it is not shown.
+Draw fewer Values: draw_graph(value, max_nodes=150) draws the 150 nearest the output (the default),
+or write this one to a file with no time limit: tinygrad_edu.viz.render(<the drawing>, "graph.svg", timeout=None)"""
 _DOT_FAILED = """Graphviz's `dot` failed to draw this graph ({how}){message}
 print(drawing) prints the Graphviz source it was given (edited by hand through .body or .attr?)."""
 
@@ -123,16 +129,23 @@ class Drawing(graphviz.Digraph):
         return super().render(filename, *args, **kwargs)
 
     def _repr_image_svg_xml(self) -> str:
-        """The picture Jupyter shows, its scale written exactly (see :func:`_exact_scale`)."""
-        return _exact_scale(super()._repr_image_svg_xml().encode("utf-8")).decode("utf-8")
+        """The picture Jupyter shows, its scale written exactly (see :func:`_exact_scale`), laid out within
+        :data:`INLINE_TIMEOUT` seconds (``subprocess.TimeoutExpired``, ``dot`` killed)."""
+        result = _dot(self.source, self.engine, "svg", INLINE_TIMEOUT)
+        if result.returncode != 0:
+            raise subprocess.CalledProcessError(result.returncode, "dot", result.stdout, result.stderr)
+        return _exact_scale(result.stdout).decode("utf-8")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
-        except graphviz.ExecutableNotFound:
+        except (graphviz.ExecutableNotFound, FileNotFoundError):
             return {"text/plain": _INLINE_HELP,
                     "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(_INLINE_HELP)}</pre>"}
-        except graphviz.CalledProcessError as error:  # (a source edited by hand, a crash: say so, not graphviz's trace)
+        except subprocess.TimeoutExpired:
+            slow = _TOO_SLOW.format(limit=INLINE_TIMEOUT)
+            return {"text/plain": slow, "text/html": f"<pre style='white-space: pre-wrap'>{html.escape(slow)}</pre>"}
+        except subprocess.CalledProcessError as error:  # (a source edited by hand, a crash: say so, not a trace)
             stderr = error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) else error.stderr
             failed = _DOT_FAILED.format(how=_how_it_ended(error.returncode),
                                         message=f": {stderr.strip()}" if stderr and stderr.strip() else "")
@@ -864,18 +877,24 @@ def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: 
     """Graphviz's picture of ``source`` in format ``fmt``, from its ``dot`` program, within ``timeout`` seconds
     (``subprocess.TimeoutExpired``, the process killed); no ``dot`` is a FileNotFoundError, a failure of it a
     RuntimeError naming ``where`` and ``what`` was drawn."""
-    executable = shutil.which("dot")
-    if executable is None:
-        raise FileNotFoundError("dot")
-    # a PDF's date in UTC, whatever the TZ, so that it is always as long when _without_dates blanks it out
-    environment = {**os.environ, "TZ": "UTC"} if fmt == "pdf" else None
-    result = subprocess.run([executable, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
-                            capture_output=True, timeout=timeout, check=False, env=environment)
+    result = _dot(source, engine, fmt, timeout)
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"{where}: Graphviz failed to draw {what} ({_how_it_ended(result.returncode)})"
                            + (f": {message}" if message else ""))
     return _exact_scale(result.stdout) if fmt == "svg" else result.stdout
+
+
+def _dot(source: str, engine: str, fmt: str, timeout: float | None) -> subprocess.CompletedProcess[bytes]:
+    """Graphviz's ``dot`` run on ``source`` (FileNotFoundError where there is none; ``subprocess.TimeoutExpired``
+    past ``timeout`` seconds, the process killed)."""
+    executable = shutil.which("dot")
+    if executable is None:
+        raise FileNotFoundError("dot")
+    # a PDF's date in UTC, whatever the TZ, so that it is always as long when _without_dates blanks it out
+    environment = {**os.environ, "TZ": "UTC"} if fmt == "pdf" else None
+    return subprocess.run([executable, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
+                          capture_output=True, timeout=timeout, check=False, env=environment)
 
 
 #: An SVG's size and the scale Graphviz drew it at, followed by its page (the background polygon of the whole
