@@ -1,14 +1,18 @@
 """Round 46, drawings, the backprop player and the gradient checker: the problems last round noticed and left alone.
 
 - a drawing shown in Jupyter ran Graphviz with no time limit: a big graph hung the notebook for tens of seconds;
+- the gradient checker's in-place note moved the inputs by 0.75 and −1.5, both multiples of 0.75: a change periodic
+  in 0.75 was taken for a shift (x += c) and the note left out;
 """
 
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
-from tinygrad_edu import Value, viz
+from tinygrad_edu import Op, Value, no_grad, viz
+from tinygrad_edu.testing import GradientCheckError, check_gradients
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -49,3 +53,33 @@ def test_a_drawing_in_jupyter_runs_dot_with_the_limit(monkeypatch):
     monkeypatch.setattr(viz, "INLINE_TIMEOUT", 7.5)
     assert "<svg" in viz.draw_graph(Value(2.0, label="x") * 3.0)._repr_mimebundle_()["image/svg+xml"]
     assert started == [7.5]
+
+
+# --- the in-place note's two moves are incommensurate ------------------------------------------------------------
+#: 3x with a vjp 10 % too large: a failure that has nothing to do with the inputs' changes.
+BAD_TRIPLE = Op("bad_triple", lambda x: 3.0 * x, lambda g, out, x: 3.3 * g)
+
+
+@pytest.mark.parametrize("period", [0.75, 1.5, 0.25])
+def test_an_in_place_change_periodic_in_the_moves_is_still_noted(period):
+    """x.data += 0.1·sin(2πx/p): a change that depends on x, so the table says nothing about f's derivative.  Both
+    moves were multiples of 0.75 (0.75 and −1.5): at a period of 0.75 (or one dividing it) the change was the same
+    at both, taken for a shift (x += c) and the note left out."""
+    def f(v: Value) -> Value:
+        v.data += 0.1 * np.sin(2 * np.pi * v.data / period)
+        return BAD_TRIPLE(v).sum()
+
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(f, np.array([0.3, -1.2]), eps=1e-6)
+    assert "f changes its input(s) 0 in place" in str(caught.value), str(caught.value)
+
+
+def test_a_shift_is_still_not_noted():
+    def f(v: Value) -> Value:
+        with no_grad():
+            v += 0.5
+        return BAD_TRIPLE(v).sum()
+
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(f, np.array([0.3, -1.2]), eps=1e-6)
+    assert "in place" not in str(caught.value) and "bad_triple" in str(caught.value)

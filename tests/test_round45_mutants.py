@@ -216,7 +216,7 @@ def test_a_small_scale_of_large_inputs_is_a_hidden_change_not_a_shift() -> None:
 
 
 def test_the_in_place_note_asks_each_move_once_for_two_shifted_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both inputs shifted: f's changes at the inputs, then at the inputs moved by 0.75 and by −1.5, once each
+    """Both inputs shifted: f's changes at the inputs, then at the inputs moved by 0.75 and by −√2, once each
     (mutant: each move asked again for the second input, 5 calls)."""
     import tinygrad_edu.testing as checker
 

@@ -1355,12 +1355,14 @@ def _in_place_note(task: _Task) -> str:
 def _a_shift(base: np.ndarray, k: int, change: np.ndarray,
              changes_moved: Callable[[float], list[np.ndarray | None] | None]) -> bool:
     """Whether f changes its argument ``k`` (numbers ``base``) by the same numbers at the inputs moved by 0.75 and
-    by −1.5 (``changes_moved``: ``_changes`` there, asked only while they agree) as at the inputs: ``x += c`` under
+    by −√2 (``changes_moved``: ``_changes`` there, asked only while they agree) as at the inputs: ``x += c`` under
     no_grad, c the same wherever the inputs are, a slope of 1, and the table holds (``x *= 2`` changes x by another
-    amount elsewhere).  The same up to the rounding of x + c: a few units in the last place of |x|."""
+    amount elsewhere).  The moves are incommensurate: a change periodic in 0.75 agreed at 0.75 and at −1.5, the moves
+    before; only a constant one repeats at both 0.75 and −√2.  The same up to the rounding of x + c: a few units in
+    the last place of |x|."""
     rounding = 1e-12 + 16 * float(np.finfo(np.float64).eps) * (np.abs(base) + 1.5)
     return all((m := changes_moved(move)) is not None and (other := m[k]) is not None
-               and np.allclose(other, change, rtol=1e-9, atol=rounding) for move in (0.75, -1.5))
+               and np.allclose(other, change, rtol=1e-9, atol=rounding) for move in (0.75, -math.sqrt(2)))
 
 
 def _changes(f: Callable[..., Any], arrays: list[np.ndarray]) -> list[np.ndarray | None] | None:
