@@ -3,6 +3,7 @@
 - a drawing shown in Jupyter ran Graphviz with no time limit: a big graph hung the notebook for tens of seconds;
 - the gradient checker's in-place note moved the inputs by 0.75 and −1.5, both multiples of 0.75: a change periodic
   in 0.75 was taken for a shift (x += c) and the note left out;
+- the backprop player's page was lang="en" whatever the language of its title and names (a CJK title).
 """
 
 import shutil
@@ -11,7 +12,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, no_grad, viz
+from tinygrad_edu import Op, Value, checks, no_grad, viz
+from tinygrad_edu.player import Step
 from tinygrad_edu.testing import GradientCheckError, check_gradients
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
@@ -83,3 +85,38 @@ def test_a_shift_is_still_not_noted():
     with pytest.raises(GradientCheckError) as caught:
         check_gradients(f, np.array([0.3, -1.2]), eps=1e-6)
     assert "in place" not in str(caught.value) and "bad_triple" in str(caught.value)
+
+
+# --- the player's page says the language of its title and names ---------------------------------------------------
+def _cost() -> Value:
+    w = Value(0.5, requires_grad=True, label="重み")
+    return ((w * 2.0 - 1.5) ** 2).sum()
+
+
+@needs_dot
+def test_a_player_in_japanese_is_a_japanese_page_in_a_browser(browser, tmp_path):
+    """lang="ja": the browser takes the title (and the names in the drawing and the steps) for Japanese, and picks
+    its fonts and voices by that; the controls, the library's own English words, stay English."""
+    path = viz.backprop_player(_cost(), title="逆伝播の再生", lang="ja").save(tmp_path / "ja.html")
+    browser.get(path.as_uri())
+    found = browser.execute_script(
+        "return [document.documentElement.lang, document.querySelector('h1').matches(':lang(ja)'), "
+        "document.querySelector('.controls button').matches(':lang(en)'), "
+        "document.querySelector('.counter').matches(':lang(en)'), document.title]")
+    assert found == ["ja", True, True, True, "逆伝播の再生"]
+    browser.save_screenshot(str(tmp_path / "ja.png"))
+
+
+def test_the_players_language_is_english_unless_given():
+    steps = [Step("forward", 0, "t", "<p>")]
+    assert '<html lang="en">' in viz.BackpropPlayer(steps, None).html()
+    assert '<html lang="zh-Hans">' in viz.BackpropPlayer(steps, None, lang="zh-Hans").html()
+
+
+@pytest.mark.parametrize(("lang", "error"), [("", ValueError), ("ja jp", ValueError), ('en"><script>', ValueError),
+                                             (None, TypeError), (1, TypeError)])
+def test_a_wrong_language_is_refused_naming_the_function(lang, error):
+    with pytest.raises(error, match=r"^backprop_player: lang must be a language tag \(BCP 47\)"):
+        viz.backprop_player(_cost(), lang=lang)
+    with pytest.raises(error, match=r"^f: lang must be"):
+        checks.language(lang, "f")

@@ -278,6 +278,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.checks.numbers": call(checks.numbers, [np.float32(0.5), np.int64(2)], "x", "f"),
         "tinygrad_edu.checks.precision": call(checks.precision, np.int64(3), "f"),
         "tinygrad_edu.checks.text": call(checks.text, "a title", "title", "f"),
+        "tinygrad_edu.checks.language": call(checks.language, "zh-Hans", "f"),
         "tinygrad_edu.checks.real_array": call(checks.real_array, [1, 2], "x", "f"),
         "tinygrad_edu.checks.pytorch_keywords": call(checks.pytorch_keywords, lr="say learning_rate="),
         "tinygrad_edu.checks.looped_over_a_call": call(checks.looped_over_a_call, sys._getframe()),

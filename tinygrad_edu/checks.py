@@ -16,6 +16,7 @@ import inspect
 import math
 import opcode
 import os
+import re
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView, Sequence
@@ -28,7 +29,7 @@ import numpy as np
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
            "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
-           "one_argument", "misspelt_keyword", "outside_the_package", "text", "advice_on_import",
+           "one_argument", "misspelt_keyword", "outside_the_package", "text", "language", "advice_on_import",
            "unpacked_in_two", "call_under_way", "looped_over_a_call",
            "naming_the_file", "saved_without_stars"]
 
@@ -160,6 +161,24 @@ def text(value: Any, name: str, where: str, meaning: str = "") -> str:
     if not isinstance(value, str) or not value.strip():
         kind = TypeError if not isinstance(value, str) else ValueError
         raise kind(f"{where}: {name} must be a non-empty str{meaning}, got {_shown(value)}")
+    return value
+
+
+#: A language tag (BCP 47) as HTML's ``lang`` takes it: a language, then subtags of letters and digits.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+
+
+def language(value: Any, where: str) -> str:
+    """``value`` if it is a language tag for a page's ``lang`` (BCP 47: ``"en"``, ``"ja"``, ``"zh-Hans"``), else a
+    TypeError (not a str) or a ValueError naming ``where``.
+
+        >>> language("ja", "backprop_player")
+        'ja'
+    """
+    if not isinstance(value, str) or not _LANGUAGE_TAG.fullmatch(value):
+        kind = TypeError if not isinstance(value, str) else ValueError
+        raise kind(f"{where}: lang must be a language tag (BCP 47) such as 'en', 'ja', 'zh-Hans' or 'pt-BR', "
+                   f"got {_shown(value)}")
     return value
 
 

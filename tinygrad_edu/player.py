@@ -851,10 +851,11 @@ class BackpropPlayer:
     (``_repr_html_``), or one self-contained ``.html`` file with :meth:`save` (no network access; it works from
     ``file://``).  Controls: first / previous / play-pause / next / last, a slider, and the keys ←/→, Home/End
     and space, the same wherever the focus is (with Alt, Ctrl or ⌘ held they stay the browser's); the address
-    keeps the step as ``#step=k``, so a link can open one step."""
+    keeps the step as ``#step=k``, so a link can open one step.  ``lang`` is the language of the title and the
+    names (BCP 47: ``"ja"`` for Japanese), which the browser picks fonts and voices by; the controls stay English."""
 
     def __init__(self, steps: list[Step], drawing_svg: str | None, *, title: str = "Backpropagation, step by step",
-                 missing_drawing: str = "") -> None:
+                 missing_drawing: str = "", lang: str = "en") -> None:
         if not isinstance(steps, list | tuple) or not all(isinstance(step, Step) for step in steps):
             raise TypeError(f"BackpropPlayer: steps must be a list of Step (backprop_steps or tree_steps gives it), "
                             f"got {type(steps).__name__} {steps!r:.60}")
@@ -880,6 +881,7 @@ class BackpropPlayer:
         self.drawing_svg = drawing_svg
         self.title = title
         self.missing_drawing = missing_drawing
+        self.lang = checks.language(lang, "BackpropPlayer")
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -908,7 +910,7 @@ class BackpropPlayer:
             drawing = f"<div class='missing'>{html.escape(self.missing_drawing)}</div>"
         return Template(_PAGE.read_text(encoding="utf-8")).substitute(
             title=html.escape(self.title), use_hash="yes" if use_hash else "no", count=len(self.steps),
-            drawing=drawing, steps=data)
+            drawing=drawing, steps=data, lang=self.lang)
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (a ``.html`` file; folders are created); returns the path."""

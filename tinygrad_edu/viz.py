@@ -769,7 +769,7 @@ def _add_edges(graph: graphviz.Digraph, kept: list[Value], number: dict[int, int
 
 def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, Any] | None = None,
                     max_nodes: int = 150, model: Any = None, precision: int = 4,
-                    title: str = "Backpropagation, step by step") -> BackpropPlayer:
+                    title: str = "Backpropagation, step by step", lang: str = "en") -> BackpropPlayer:
     """Watch backpropagation happen: a page that steps through the forward pass, one operation at a time, then
     the backward pass, each Value after every Value that uses it, as the engine walks it (one operation's inputs
     first to last, where the engine takes them last to first: :func:`tinygrad_edu.player.reading_order`).
@@ -788,7 +788,8 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     ``nn.Layer`` does) and has at most ``max_nodes`` labelled Values, else the graph.
 
     ``title`` heads the page and names its frame in Jupyter: give each player of a notebook its own, so that
-    they read apart (a screen reader lists the frames by it).
+    they read apart (a screen reader lists the frames by it).  ``lang`` is the language of the title and names
+    (``"ja"``, ``"zh-Hans"``: the page's ``lang``, which the browser picks fonts and voices by).
 
     A cost whose graph is stale (a parameter changed in place since it was computed: a training cell run in
     between) is refused, as ``backward()`` refuses it.
@@ -802,6 +803,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         raise ValueError(f"backprop_player: layout must be 'auto', 'graph' or 'tree', got {layout!r}")
     checks.precision(precision, "backprop_player")
     checks.text(title, "title", "backprop_player", " (the page's heading and the frame's name)")
+    checks.language(lang, "backprop_player")
     given = _given_names(names, "backprop_player")
     _check_model(model, value, "backprop_player")
     if value.size != 1 or not value.requires_grad:
@@ -811,7 +813,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         backward_order(value)
     except ValueError as error:
         raise ValueError(f"backprop_player: {str(error).removeprefix('backward_order: ')}") from None
-    tree_player = _tree_player(value, layout, max_nodes, precision, title)
+    tree_player = _tree_player(value, layout, max_nodes, precision, (title, lang))
     if tree_player is not None:
         return tree_player
     if value.grad is None:
@@ -826,10 +828,11 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None, precision=precision,
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants},
                               grads=pass_gradients(value))  # the steps' gradients: .grad may hold other passes
-    return _player(steps, graph, title)
+    return _player(steps, graph, (title, lang))
 
 
-def _tree_player(value: Value, layout: str, max_nodes: int, precision: int, title: str) -> BackpropPlayer | None:
+def _tree_player(value: Value, layout: str, max_nodes: int, precision: int,
+                 page: tuple[str, str]) -> BackpropPlayer | None:
     """backprop_player on the seed's dependency tree, where ``layout`` asks for it; None where the graph is drawn."""
     labelled = sum(isinstance(n.label, str) and n.label != "" for n in nearest_values(value)[0])
     if layout == "tree" and labelled > max_nodes:  # the tree's steps and layout grow as n²: 1,600 layers took a minute
@@ -853,7 +856,7 @@ def _tree_player(value: Value, layout: str, max_nodes: int, precision: int, titl
     if value.grad is None:  # (once the tree is found, as the graph's player does)
         value.backward()
     drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
-    return _player(tree_steps(value, tree, precision=precision), drawing, title)
+    return _player(tree_steps(value, tree, precision=precision), drawing, page)
 
 
 #: The longest backprop_player waits for Graphviz's layout, in seconds: a graph that shares a Value among many
@@ -861,16 +864,18 @@ def _tree_player(value: Value, layout: str, max_nodes: int, precision: int, titl
 PLAYER_TIMEOUT = 60.0
 
 
-def _player(steps: list, graph: graphviz.Digraph, title: str) -> BackpropPlayer:
+def _player(steps: list, graph: graphviz.Digraph, page: tuple[str, str]) -> BackpropPlayer:
+    """The player of ``steps`` and ``graph``'s drawing, ``page`` its title and language."""
     try:
         svg = _laid_out(graph.source, "dot", "svg", PLAYER_TIMEOUT, "backprop_player", "the graph")
     except FileNotFoundError:
-        return BackpropPlayer(steps, None, title=title, missing_drawing=_NO_DOT.format(what="the graph", save=""))
+        return BackpropPlayer(steps, None, title=page[0], lang=page[1],
+                              missing_drawing=_NO_DOT.format(what="the graph", save=""))
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"backprop_player: Graphviz took more than {PLAYER_TIMEOUT:g} s to lay out the drawing "
                            "(viz.PLAYER_TIMEOUT); draw fewer Values (max_nodes=) or choose another "
                            "layout") from None
-    return BackpropPlayer(steps, svg.decode("utf-8"), title=title)
+    return BackpropPlayer(steps, svg.decode("utf-8"), title=page[0], lang=page[1])
 
 
 def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: str, what: object) -> bytes:
