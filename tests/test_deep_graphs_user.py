@@ -31,8 +31,8 @@ def _tanh_chain(x: Value, steps: int) -> Value:
 
 
 def _edge_label(source: str) -> str:
-    """The one edge label of a two-node tree drawing (Graphviz source)."""
-    labels = re.findall(r"v0 -> v1 \[label=<(.*)>", source)
+    """The one edge label of a two-node tree drawing (Graphviz source), its lines without the padded cell's tags."""
+    labels = re.findall(r"v0 -> v1 \[label=<<TABLE[^>]*><TR><TD>(.*)</TD></TR></TABLE>>", source)
     assert len(labels) == 1, source[:500]
     return labels[0]
 

@@ -3,19 +3,23 @@
 - a drawing shown in Jupyter ran Graphviz with no time limit: a big graph hung the notebook for tens of seconds;
 - the gradient checker's in-place note moved the inputs by 0.75 and −1.5, both multiples of 0.75: a change periodic
   in 0.75 was taken for a shift (x += c) and the note left out;
-- the backprop player's page was lang="en" whatever the language of its title and names (a CJK title).
+- the backprop player's page was lang="en" whatever the language of its title and names (a CJK title);
+- the dependency tree's edge labels began on their (straight) edges, the first character crossed by the line.
 """
 
+import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from tinygrad_edu import Op, Value, checks, no_grad, viz
+from tinygrad_edu import Op, Value, checks, losses, nn, no_grad, viz
 from tinygrad_edu.player import Step
 from tinygrad_edu.testing import GradientCheckError, check_gradients
 
+_SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 
@@ -120,3 +124,23 @@ def test_a_wrong_language_is_refused_naming_the_function(lang, error):
         viz.backprop_player(_cost(), lang=lang)
     with pytest.raises(error, match=r"^f: lang must be"):
         checks.language(lang, "f")
+
+
+# --- the dependency tree's edge labels stand clear of their edges -------------------------------------------------
+@needs_dot
+def test_a_tree_edge_label_starts_clear_of_its_straight_edge(tmp_path):
+    """Graphviz puts an edge label's left side on a straight edge: the bare text began on the line, ∂C/∂α³'s ∂
+    crossed by it (README's tree, the demo's); padded, each line starts at least 3 points to the right of it."""
+    model = nn.Network(*[nn.Layer(1, 1, "sigmoid", rng=i) for i in range(3)])
+    cost = losses.squared_error(model(np.array([0.5])), np.array([1.0]))
+    svg = ET.parse(viz.render(viz.draw_dependency_tree(cost), tmp_path / "tree.svg")).getroot()
+    straight = 0
+    for group in svg.iter(f"{_SVG}g"):
+        if group.get("class") != "edge":
+            continue
+        xs = {float(x) for x in re.findall(r"[MC ]([-\d.]+),", group.find(f"{_SVG}path").get("d"))}
+        if len(xs) == 1:  # a vertical edge: α³ above z³, z³ above α², ...
+            straight += 1
+            starts = [float(t.get("x")) for t in group.iter(f"{_SVG}text") if t.get("text-anchor") == "start"]
+            assert starts and min(starts) >= xs.pop() + 3, (group.find(f"{_SVG}title").text, starts)
+    assert straight >= 5

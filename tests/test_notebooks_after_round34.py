@@ -109,8 +109,8 @@ def test_05_the_tree_writes_the_seeds_misprinted_derivatives_as_the_prose_correc
     for layer in network.layers:
         alpha = 1 / (1 + np.exp(-(alpha @ layer.weights.data + layer.biases.data)))
     last = alpha.item()
-    slope = re.search(r"∂α³/∂z³ = σ′\(z³\)<BR/>= (\S+)>", source)
-    outer = re.search(r"∂C/∂α³ = 2\(α³ − y′\)<BR/>= (\S+)>", source)
+    slope = re.search(r"∂α³/∂z³ = σ′\(z³\)<BR/>= ([^<\s]+)<", source)
+    outer = re.search(r"∂C/∂α³ = 2\(α³ − y′\)<BR/>= ([^<\s]+)<", source)
     assert slope and outer, source
     assert float(slope.group(1)) == float(f"{last * (1 - last):.4g}")
     assert float(outer.group(1)) == float(f"{2 * (last - 0.25):.4g}")

@@ -85,6 +85,12 @@ def _html(*lines: str) -> str:
     return "<" + "<BR/>".join(lines) + ">"
 
 
+def _edge_label(*lines: str) -> str:
+    """An edge's HTML-like label, its lines in a cell padded by 4 points: Graphviz puts the label's left side on a
+    straight edge, so the bare text began on the line itself (``∂C/∂α³`` with its ∂ crossed out)."""
+    return f'<<TABLE BORDER="0" CELLPADDING="4"><TR><TD>{"<BR/>".join(lines)}</TD></TR></TABLE>>'
+
+
 _INSTALL = """Install Graphviz (the program, not only the Python package):
   Debian/Ubuntu:  sudo apt-get install graphviz
   macOS:          brew install graphviz
@@ -1089,10 +1095,10 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
         if not edge.formula and edge.ops:  # say what the edge stands for when there is no formula to say it
             lines += [f"<I>{_text(line)}</I>" for line in _folded_lines(edge.ops, edge.branching)]
         if not tree.nodes[edge.parent].value.requires_grad:  # the target y or the input α⁰, as the seed draws them
-            graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines, "<I>(a constant: needs no gradient)</I>"),
-                       style="dashed", color=_FAINT_EDGE)
+            graph.edge(ids[edge.child], ids[edge.parent], style="dashed", color=_FAINT_EDGE,
+                       label=_edge_label(*lines, "<I>(a constant: needs no gradient)</I>"))
         else:
-            graph.edge(ids[edge.child], ids[edge.parent], label=_html(*lines))
+            graph.edge(ids[edge.child], ids[edge.parent], label=_edge_label(*lines))
     if any(len(edge.ops) > 1 and not edge.formula for edge in tree.edges):
         graph.attr(label=_html(*(_text(line, 120) for line in _FOLDED_NOTE)), labelloc="t", fontname="Helvetica",
                    fontsize="11")
