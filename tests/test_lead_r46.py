@@ -27,3 +27,26 @@ def test_the_seeds_sigma_in_functional_names_sigmoid(name) -> None:
     assert caught.value.name == name  # still an AttributeError about that name
     z = np.array([-1.0, 0.0, 2.0])
     assert np.allclose(F.sigmoid(z).data, 1 / (1 + np.exp(-z)))  # the function it names is σ
+
+
+def test_the_dependency_trees_mixed_passes_advice_names_each_parameters_zero_grad() -> None:
+    """Two backward passes: the advice says to clear each weight's and bias's .grad; the cost's own zero_grad(),
+    which 'call zero_grad()' suggested, leaves them doubled, and the advice as written draws the tree."""
+    from tinygrad_edu.dependency_tree import dependency_tree
+    from tinygrad_edu.losses import squared_error
+    net = nn.Network(nn.Layer(1, 1, "sigmoid", rng=0), nn.Layer(1, 1, "sigmoid", rng=1))
+    cost = squared_error(net(np.array([0.5])), np.array([0.25]))
+    cost.backward()
+    cost.backward()
+    with pytest.raises(ValueError, match=r"zero_grad\(\) on each weight and bias") as caught:
+        dependency_tree(cost)
+    assert "cost.zero_grad() clears only the cost's" in str(caught.value)
+    cost.zero_grad()
+    cost.backward()  # the cost's own zero_grad() was not enough: the parameters hold three passes now
+    with pytest.raises(ValueError, match="contributions from other backward passes"):
+        dependency_tree(cost)
+    for w in net.parameters():
+        w.zero_grad()
+    cost.backward()
+    tree = dependency_tree(cost)
+    assert np.isclose(tree.chain_rule("W^2"), net.layers[1].weights.grad.item())

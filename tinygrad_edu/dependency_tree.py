@@ -520,7 +520,9 @@ def _check_single_pass(tree: DependencyTree) -> None:
             if not both_nan and not math.isclose(node.grad, through_tree, rel_tol=rel_tol, abs_tol=rounding):
                 cause = ("zero_grad(set_to_none=False) reset it after this cost's backward(); call cost.backward() "
                          "again before drawing" if node.grad == 0 else "the gradient holds contributions from other "
-                         "backward passes; call zero_grad() (or model.zero_grad()) and cost.backward() before drawing "
+                         "backward passes; call zero_grad() on each weight and bias (model.zero_grad(), or "
+                         "w.zero_grad() for each one made by hand: cost.zero_grad() clears only the cost's) and "
+                         "cost.backward() before drawing "
                          "(or, from one pass, contributions of uses outside this cost, after backward() of a larger "
                          "cost such as one with a regularisation term: the same calls draw this cost's own)")
                 raise ValueError(f"dependency_tree: {name}.grad is {node.grad:.6g} but the chain rule through this "
