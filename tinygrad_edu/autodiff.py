@@ -60,7 +60,7 @@ from tinygrad_edu.engine import (
     WALK_SETUP,
     Value,
     apply,
-    backward_order,
+    backward_reach,
     enable_grad,
     is_grad_enabled,
 )
@@ -207,10 +207,9 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
     if not (output.requires_grad and wanted):
         return [[_as_result(None, x) for x in inputs] for _ in upstreams], False
     try:
-        visited = backward_order(output, wanted)
+        visited, others, alone = backward_reach(output, wanted)
     except ValueError as error:  # a stale graph: say who was called
-        raise ValueError(f"{name}: {str(error).removeprefix('backward_order: ')}") from None
-    others, alone = _other_leaves(visited, inputs)
+        raise ValueError(f"{name}: {str(error).removeprefix('backward_reach: ')}") from None
     create_graph = others if create_graph is None else create_graph
     # Fast path: when every Value the walk visits leads to one of the inputs, all of them computed (the transforms'
     # copies, with nothing of the caller's behind them), a plain backward() walks the same Values and writes the same
@@ -272,28 +271,6 @@ def _inputs(inputs: Any, name: str) -> list[Value]:
     return inputs
 
 
-def _other_leaves(nodes: list[Value], inputs: list[Value]) -> tuple[bool, bool]:
-    """Whether the Values a pass visits (``nodes``) use a Value that needs a gradient other than ``inputs`` (a leaf
-    among them, or an input of theirs the walk left out, made before every one of ``inputs``); and whether, besides,
-    each of them that is not an input is computed from one of them (so that each leads to an input)."""
-    own = {id(x) for x in inputs}
-    seen = own | {id(node) for node in nodes}
-    alone = True
-    for node in nodes:  # (loops, not any() of generators: a third of the time)
-        if node.op is None:
-            if id(node) not in own:
-                return True, False
-            continue
-        computed = id(node) in own  # from an input, or an input itself
-        for parent in node.parents:
-            if parent.requires_grad:
-                if id(parent) not in seen:
-                    return True, False
-                computed = True
-        alone = alone and computed
-    return False, alone
-
-
 def _as_result(g: Any, x: Value) -> Value:
     """A pass's gradient for input ``x`` as a Value; zeros of its shape where the pass did not reach it."""
     if g is None:
@@ -306,7 +283,7 @@ def _input(x: Any, name: str, position: int) -> Value:
     derivative stays connected to it, and an argument given twice counts as two arguments) or of a fresh leaf made
     of numbers, lists, arrays or a Value without a gradient.  That leaf then needs no gradient itself: the passes stop
     at the copy (towards a leaf they would go through every Value made before it, the whole history of a Value f
-    uses from outside), and the leaf is no Value of the caller's for ``_other_leaves``."""
+    uses from outside), and the leaf is no Value of the caller's for ``backward_reach``."""
     if isinstance(x, Value) and x.requires_grad:
         return _copy(x)
     if isinstance(x, Value):

@@ -42,7 +42,7 @@ from tinygrad_edu import checks, ops, printing, write_instead
 from tinygrad_edu.ops import Op
 
 __all__ = ["Value", "apply", "no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly",
-           "backward_order", "local_gradients", "held_by_a_walk"]
+           "backward_order", "backward_reach", "local_gradients", "held_by_a_walk"]
 
 # float64 first: `dtype in` finds the common dtype by identity, without comparing it with float32's (30 ns a test)
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -83,11 +83,11 @@ CAPTURED_GRADIENTS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.
 LEAF_WRITES: contextvars.ContextVar[list[tuple[Any, Any, Any]] | None] = contextvars.ContextVar(
     "tinygrad_edu.leaf_writes", default=None)
 #: While set in this thread or asyncio task to a list ``[output, inputs, order]`` (by autodiff, for the rows of a
-#: Jacobian or Hessian: one pass per row, over a graph that does not change between them; ``order`` is
-#: ``backward_order(output, inputs)``, which autodiff has walked already), a backward pass from that output given those
-#: inputs finds which Values lie on a path to them (``_leading``) from ``order`` once, appends it to the list, and the
-#: next passes reuse it: walking the graph again for every row took a fifth of a Hessian's time, and once more for a
-#: gradient a tenth of ``value_and_grad``'s.  Any other pass finds its own as always.
+#: Jacobian or Hessian: one pass per row, over a graph that does not change between them; ``order`` holds the Values
+#: of ``backward_order(output, inputs)``, which autodiff has walked already, ``backward_reach``), a backward pass
+#: from that output given those inputs finds which Values lie on a path to them (``_leading``) from ``order`` once,
+#: appends it to the list, and the next passes reuse it: walking the graph again for every row took a fifth of a
+#: Hessian's time, and once more for a gradient a tenth of ``value_and_grad``'s.  Any other pass finds its own.
 WALK_SETUP: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("tinygrad_edu.walk_setup", default=None)
 #: While a recorded backward pass (``create_graph=True``) runs a vjp, in this thread or asyncio task: its Op.  A Python
 #: number made there of a Value that requires a gradient (``float(x)``, ``x.item()``, ``math.cos(x)``) is a constant
@@ -839,6 +839,13 @@ def _unflagged(value: Value, where: str) -> ValueError:
                       "which would cut the gradients of everything it was computed from; only a leaf (a parameter) "
                       "can be frozen, as in PyTorch: set it back to True, and use .detach() for its numbers "
                       "without the graph")
+
+
+def _unflagged_or_stale(node: Value, parent: Value, where: str, output: Value) -> ValueError:
+    """The error for ``node``'s frozen computed input ``parent``; the stale-graph error first if another of its
+    inputs was changed in place (the walks test each input in turn: a frozen one before a stale one is seen)."""
+    _check_fresh(node, _inputs(node), where, output)
+    return _unflagged(parent, where)
 
 
 def _check_fresh(node: Value, inputs: tuple[Any, ...], where: str, output: Value | None = None) -> None:
@@ -2475,7 +2482,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             # (older than every input asked for, or on no path to one: leads to none)
             if order > oldest or not parent.requires_grad or (leading is not None and id(parent) not in leading):
                 if not parent.requires_grad and parent._op is not None:  # (a frozen leaf pays one more look)
-                    raise _unflagged(parent, "backward")
+                    raise _unflagged_or_stale(node, parent, "backward", output)
                 continue
             grad_in: Any  # an array; a Value when the pass is recorded
             try:  # (free in Python 3.11+ until something raises)
@@ -2690,28 +2697,66 @@ def backward_order(output: Value, inputs: Any = None) -> list[Value]:
     a path to one of ``inputs``.  What backward refuses it refuses, with backward's error: a stale graph, a computed
     Value whose ``requires_grad`` was set to False by hand."""
     _check_value(output, "output", "backward_order")
-    return _visited(output, None if inputs is None else _wanted_inputs(inputs, "backward_order"), "backward_order")
+    wanted = None if inputs is None else _wanted_inputs(inputs, "backward_order")
+    return _in_backward_order(_visited(output, wanted, "backward_order")[0])
 
 
-def _visited(output: Value, wanted: list[Value] | None, where: str) -> list[Value]:
-    """:func:`backward_order`, with errors naming ``where``."""
+def backward_reach(output: Value, inputs: Any) -> tuple[list[Value], bool, bool]:
+    """``(values, others, leading)`` from one walk: ``values``, those of ``backward_order(output, inputs)`` in the
+    order the walk found them (not sorted into backward's); ``others``, whether they use a Value that needs a
+    gradient other than ``inputs`` (a leaf, or a Value made before all of them, where a walk towards computed inputs
+    stops); ``leading``, when not, whether each of them leads to one of ``inputs`` (so that ``backward()`` walks
+    the same Values as ``backward(inputs=inputs)``).  A graph's constant inputs stay arrays (``Value.parents``
+    would make them Values).
+
+    >>> x = Value(2.0)
+    >>> y = x * x
+    >>> backward_reach(y * Value(3.0), [y])[1:]    # the 3 is another leaf: others
+    (True, False)
+    """
+    _check_value(output, "output", "backward_reach")
+    wanted = _wanted_inputs(inputs, "backward_reach")
+    order, beyond, bare = _visited(output, wanted, "backward_reach")
+    own = {id(x) for x in wanted}
+    others = beyond or any(node._op is None and id(node) not in own for node in bare)
+    return order, others, not others and all(id(node) in own for node in bare)
+
+
+def _visited(output: Value, wanted: list[Value] | None, where: str) -> tuple[list[Value], bool, list[Value]]:
+    """The Values of :func:`backward_order`, in the order the walk finds them (:func:`_in_backward_order` sorts
+    them), with errors naming ``where``; and for :func:`backward_reach`, whether an input that needs a gradient lies
+    beyond the walk's limit, and the Values visited that have no input needing one."""
     oldest = _walk_limit(output, wanted)
     found = {id(output): output}
     stack = [output]
-    while stack:
-        node = stack.pop()
-        for parent in _inputs(node):  # (one loop over the inputs, _check_fresh's test in it: a fifth of the walk)
-            if parent.__class__ is np.ndarray:
+    beyond, bare, ndarray = False, [], np.ndarray
+    for node in stack:  # (the list grows as the loop goes: each Value once)
+        fed, first, second = False, node._first, node._second  # (_inputs(node) written out: a call per node)
+        inputs = () if first is None else (first,) if second is None else (first, second, *node._rest)
+        for parent in inputs:  # (one loop over the inputs, _check_fresh's test in it: a fifth of the walk)
+            if parent.__class__ is ndarray:
                 continue
-            if parent._order <= node._order:  # as backward would
+            order = parent._order
+            if order <= node._order:  # as backward would
                 raise _stale(node, parent, where, output)
             if not parent.requires_grad:
                 if parent._op is not None:
-                    raise _unflagged(parent, where)  # (as backward would: it cuts the walk there)
-            elif parent._order <= oldest and id(parent) not in found:
-                found[id(parent)] = parent
+                    raise _unflagged_or_stale(node, parent, where, output)  # (as backward would: it cuts the walk)
+                continue
+            fed = True
+            if order > oldest:
+                beyond = True
+            elif (key := id(parent)) not in found:
+                found[key] = parent
                 stack.append(parent)
-    return sorted(found.values(), key=lambda node: (node._order, id(node)))  # the heap's order, ties included
+        if not fed:
+            bare.append(node)
+    return stack, beyond, bare
+
+
+def _in_backward_order(nodes: list[Value]) -> list[Value]:
+    """``nodes`` in the order backward visits them: newest first (the heap's order, ties between leaves by id)."""
+    return sorted(nodes, key=lambda node: (node._order, id(node)))
 
 
 def _leading(output: Value, wanted: list[Value], order: list[Value] | None = None) -> set[int]:
@@ -2719,9 +2764,10 @@ def _leading(output: Value, wanted: list[Value], order: list[Value] | None = Non
     ``output`` looks at (refusing what backward refuses): the only ones whose gradients ``backward(inputs=wanted)``
     needs.  It leaves the others out, as PyTorch does: computed, one that is NaN (the slope of xⁿ in a Value n that
     requires a gradient, xⁿ·ln x, at x < 0) made numpy warn and ``detect_anomaly`` stop a pass whose result is
-    finite.  ``order``: ``backward_order(output, wanted)`` if the caller has it (see ``WALK_SETUP``)."""
+    finite.  ``order``: the Values of ``backward_order(output, wanted)``, in any order, if the caller has them (see
+    ``WALK_SETUP``)."""
     leading = {id(x) for x in wanted}
-    order = _visited(output, wanted, "backward") if order is None else order
+    order = _in_backward_order(_visited(output, wanted, "backward")[0] if order is None else order)
     for node in reversed(order):  # (oldest first: a node's inputs are older)
         if not leading.isdisjoint(map(id, _inputs(node))):
             leading.add(id(node))
