@@ -239,6 +239,7 @@ CASES = [
     Case(engine.is_anomaly_enabled),
     Case(engine.detect_anomaly),
     Case(engine.backward_order, lambda tmp: {"output": chain_cost()}),
+    Case(engine.backward_reach, lambda tmp: (lambda x: {"output": x * x, "inputs": [x]})(Value(2.0))),
     Case(engine.local_gradients, lambda tmp: {"node": chain_cost(), "upstream": np.array(1.0)}),
     Case(engine.held_by_a_walk, lambda tmp: {"array": np.ones(2)}),
     Case(ops.Op, lambda tmp: {"name": "double", "forward": lambda x: 2 * x, "vjps": lambda g, out, x: 2 * g}),

@@ -236,6 +236,8 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.engine.is_grad_enabled": call(engine.is_grad_enabled),
         "tinygrad_edu.engine.is_anomaly_enabled": call(engine.is_anomaly_enabled),
         "tinygrad_edu.engine.backward_order": lambda: (engine.backward_order, engine.backward_order(cost())),
+        "tinygrad_edu.engine.backward_reach": lambda: (engine.backward_reach, engine.backward_reach(
+            *(lambda x: (x * x, [x]))(Value(2.0)))),
         "tinygrad_edu.engine.local_gradients": lambda: (engine.local_gradients, engine.local_gradients(
             Value(0.5) * Value(2.0, requires_grad=False), 1.0)),
         "tinygrad_edu.engine.held_by_a_walk": call(engine.held_by_a_walk, np.ones(2)),
