@@ -114,3 +114,43 @@ def test_a_node_with_a_frozen_and_a_stale_input_names_the_stale_one(walk):
     y2 = (frozen * b2).sum()  # the frozen input alone: its own error, as before
     with pytest.raises(ValueError, match="requires_grad was set to False by hand"):
         walk(y2)
+
+
+# --- 3. a backward() that f calls itself leaves the computed Values from outside f as they were ---------------------
+def test_a_computed_value_from_outside_f_gets_its_grad_back_after_fs_own_backward():
+    """failed before: h, computed before the call and used inside f, kept the .grad that f's own backward() wrote
+    (the leaves' came back, the computed Values' did not)."""
+    w = Value(np.array([1.0, 2.0]))
+    h = w * 3.0  # computed outside f
+    seen = []
+
+    def f(x: Value) -> Value:
+        c = (h * x * x).sum()
+        c.backward()  # writes h.grad = x² and w.grad = 3x² while f runs
+        seen.append((np.array(h.grad), np.array(w.grad)))
+        return c
+
+    slope = grad(f)(np.array([2.0, -1.0]))
+    np.testing.assert_array_equal(seen[0][0], [4.0, 1.0])  # f could read them (∂c/∂h = x², ∂c/∂w = 3x²)
+    np.testing.assert_array_equal(seen[0][1], [12.0, 3.0])
+    assert h.grad is None and w.grad is None  # both as they were
+    np.testing.assert_allclose(slope.data, [12.0, -12.0], rtol=1e-15)  # ∂c/∂x = 2hx = 6wx
+
+
+def test_an_earlier_grad_of_a_computed_value_comes_back_and_the_transforms_own_passes_note_nothing():
+    w = Value(np.array([1.0, -1.0]))
+    h = w * 2.0
+    (h * h).sum().backward()
+    earlier = h.grad
+    np.testing.assert_array_equal(earlier, [4.0, -4.0])  # 2h
+    slope = grad(lambda x: ((h * x).sum().backward(), (h * x).sum())[1])(np.array([5.0, 7.0]))
+    assert h.grad is earlier
+    np.testing.assert_array_equal(w.grad, [8.0, -8.0])  # the earlier pass's ∂(h·h)/∂w = 4h, as it was
+    np.testing.assert_array_equal(slope.data, [2.0, -2.0])
+    noted: list[Any] = []
+    token = engine.LEAF_WRITES.set(noted)  # as an enclosing transform sets it: its passes write and put back
+    try:
+        grad(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+    finally:
+        engine.LEAF_WRITES.reset(token)
+    assert noted == []

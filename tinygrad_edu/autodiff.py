@@ -23,9 +23,9 @@ no ``functional_call``: ``gradients(cost, list(params.values()))`` with ``params
 before, so a transform never leaves stale gradients behind or adds to yours.  (A ``backward()`` that ``f`` calls
 itself adds to the ``.grad`` of every leaf it reaches while ``f`` runs, as anywhere, so ``f`` can read them; when
 ``f`` returns, each leaf's ``.grad`` it wrote goes back to what it was, a model's weights' as the arguments', unless
-another thread has written one since: that write is kept.  Of the computed Values such a walk goes through, only the
-arguments get theirs back; inside ``f``, ``gradients(y, [p], create_graph=True)`` gives the derivative and writes no
-``.grad`` at all.)  The transforms differentiate fresh
+another thread has written one since: that write is kept; so does that of each computed Value the walk goes through.
+Inside ``f``, ``gradients(y, [p], create_graph=True)`` gives the derivative and writes no ``.grad`` at all.)  The
+transforms differentiate fresh
 copies of the arguments; when ``f``'s result also depends on Values of yours (an argument that is a Value requiring
 a gradient, or one ``f`` uses from outside, as an enclosing ``grad`` does), the returned derivative is recorded and
 stays connected to them, so it can be differentiated again; with only numbers and arrays it is a constant
@@ -221,7 +221,8 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
     saved = [(node, node.grad) for node in written]
     results = []
     setup = WALK_SETUP.set([output, wanted, visited])  # (the graph does not change between the passes: which Values
-    try:                                               # lead to the inputs is found by the first, not for each row)
+    noted = LEAF_WRITES.set(None)  # (lead to the inputs is found by the first, not for each row; the passes' writes
+    try:                           # are put back here, not noted for an enclosing transform)
         for upstream in upstreams:
             for node in written:  # an input the pass does not reach must come back as zeros
                 node.grad = None
@@ -234,6 +235,7 @@ def _pull(output: Value, inputs: list[Value], upstreams: Iterable[Any], create_g
             results.append([_as_result(x.grad if x.op is not None else captured.get(id(x)), x) for x in inputs])
     finally:
         WALK_SETUP.reset(setup)
+        LEAF_WRITES.reset(noted)
         for node, old in saved:
             node.grad = old
     return results, create_graph
@@ -305,25 +307,20 @@ def _input(x: Any, name: str, position: int) -> Value:
     return copy
 
 
-def _calling(f: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], given: list[Any]) -> Any:
-    """``f(*args, **kwargs)``, with every leaf's ``.grad`` that a ``backward()`` f calls itself wrote (to read
-    ``p.grad``, as ``backward(create_graph=True)`` lets it) put back afterwards where it is still in place: a
-    model's weights' and the arguments' (through the copies) alike, while another thread's write meanwhile is kept
-    (``LEAF_WRITES``).  Such a walk also writes the ``.grad`` of the computed Values it goes through: the computed
-    Values among the arguments ``given`` to the transform get theirs back by assignment."""
-    kept = [(x, x.grad) for x in given if isinstance(x, Value) and x.op is not None]
+def _calling(f: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """``f(*args, **kwargs)``, with every ``.grad`` that a ``backward()`` f calls itself wrote (to read ``p.grad``,
+    as ``backward(create_graph=True)`` lets it) put back afterwards where it is still in place: a model's weights',
+    the arguments' (through the copies) and those of the computed Values the walk went through alike, while another
+    thread's write meanwhile is kept (``LEAF_WRITES``)."""
     writes: list[tuple[Value, Any, Any]] = []
     token = LEAF_WRITES.set(writes)
     try:
         return f(*args, **kwargs)
     finally:
         LEAF_WRITES.reset(token)
-        for leaf, old, new in reversed(writes):  # (latest first: a leaf written twice goes back to its first .grad)
-            if leaf.grad is new:
-                leaf.grad = old
-        for x, old in kept:
-            if x.grad is not old:  # (only then: a .grad that f left as it was is not written)
-                x.grad = old
+        for value, old, new in reversed(writes):  # (latest first: one written twice goes back to its first .grad)
+            if value.grad is new and new is not old:  # (a .grad that the walk left as it was is not written)
+                value.grad = old
 
 
 def _copy(x: Value) -> Value:
@@ -503,7 +500,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, name: str) -> Callable[
     def transformed(*args: Any, **kwargs: Any) -> tuple[Value, Any]:
         positions = _argnums(argnums, len(args), name, kwargs)
         inputs = {i: _input(args[i], name, i) for i in positions}
-        result = _calling(f, [inputs.get(i, a) for i, a in enumerate(args)], kwargs, [*args, *kwargs.values()])
+        result = _calling(f, [inputs.get(i, a) for i, a in enumerate(args)], kwargs)
         out = _output(result, name, scalar=True, f=f)
         (found,), recorded = _pull(out, list(inputs.values()), [None], None, name)
         value = out if recorded else out.detach()  # connected to the caller's Values, or a plain number
@@ -567,7 +564,7 @@ def _jacobian(f: Callable[..., Any], argnums: int, name: str) -> Callable[..., V
     def transformed(*args: Any, **kwargs: Any) -> Value:
         (position,) = _argnums(argnums, len(args), name, kwargs)
         x = _input(args[position], name, position)
-        result = _calling(f, [*args[:position], x, *args[position + 1:]], kwargs, [*args, *kwargs.values()])
+        result = _calling(f, [*args[:position], x, *args[position + 1:]], kwargs)
         out = _output(result, name, scalar=False, f=f)
         if out.size == 0:  # no output element, no backward pass
             return Value(np.zeros(out.shape + x.shape, dtype=x.dtype), requires_grad=False)
@@ -633,7 +630,7 @@ def hvp(f: Callable[[Value], Any], x: Any, v: Any) -> Value:
     if direction.shape != point.shape:
         raise ValueError(f"hvp: v has shape {direction.shape} but x has shape {point.shape}; they must match")
     try:
-        result = _calling(f, [point], {}, [x])
+        result = _calling(f, [point], {})
     except TypeError:
         # (looked at once the call has failed: a good call costs nothing more)
         checks.one_argument(f, name, "x", f"{_ONE_VECTOR}; functools.partial(f, c=...) for an argument that "

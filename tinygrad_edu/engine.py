@@ -76,10 +76,11 @@ _OPEN_BLOCKS: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("tin
 #: ``.grad`` that a training loop in another thread is filling and reading is never touched by them.
 CAPTURED_GRADIENTS: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar(
     "tinygrad_edu.captured_gradients", default=None)
-#: While set (to a list) in this thread or asyncio task, every ``.grad`` of a leaf that a backward pass writes is
-#: noted there, as ``(leaf, the .grad before, the .grad after)``: autodiff sets it around ``f``, and after ``f`` puts
-#: back those still in place, so that a ``backward()`` that ``f`` calls itself leaves no gradient in a model's weights,
-#: and another thread's write meanwhile (not noted: the variable is this thread's) is kept.
+#: While set (to a list) in this thread or asyncio task, every ``.grad`` that a backward pass writes, a leaf's or a
+#: computed Value's, is noted there, as ``(value, the .grad before, the .grad after)``: autodiff sets it around ``f``,
+#: and after ``f`` puts back those still in place, so that a ``backward()`` that ``f`` calls itself leaves no gradient
+#: in a model's weights nor in a Value computed outside ``f``, and another thread's write meanwhile (not noted: the
+#: variable is this thread's) is kept.
 LEAF_WRITES: contextvars.ContextVar[list[tuple[Any, Any, Any]] | None] = contextvars.ContextVar(
     "tinygrad_edu.leaf_writes", default=None)
 #: While set in this thread or asyncio task to a list ``[output, inputs, order]`` (by autodiff, for the rows of a
@@ -2438,6 +2439,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     oldest = _walk_limit(output, only)
     # given only, the Values on a path to one of them (see _leading); None: every Value (the common backward())
     leading = None if only is None else _leading_once(output, only)
+    writes = LEAF_WRITES.get()  # (one look per pass: inside a transform's f, the computed Values' .grad too)
+    computed = None if writes is None else _computed_grads(output, only)
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
     # Nodes with a gradient, newest first.  No two computed nodes the walk takes share a creation number (copies are
@@ -2522,7 +2525,15 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                     raise _non_finite_sum(parent, "summed over the operations that use it (each part finite)")
                 # 0-d sums come back as numpy scalars
                 pending[key] = total if graph or total.__class__ is ndarray else asarray(total)
-    _accumulate(leaves, only, graph)
+    _accumulate(leaves, only, graph, writes)
+    if computed:
+        writes.extend((node, grad, node.grad) for node, grad in computed)  # type: ignore[union-attr]
+
+
+def _computed_grads(output: Value, only: list[Value] | None) -> list[tuple[Value, Any]]:
+    """The computed Values a walk from ``output`` may write the ``.grad`` of, with the ``.grad`` each has before it
+    (noted in ``LEAF_WRITES`` after the walk: a transform puts them back, as it puts back the leaves')."""
+    return [(node, node.grad) for node in _visited(output, only, "backward")[0] if node._op is not None]
 
 
 def _vjp_raised(error: Exception, op: Op, vjp: Any, g: Any, node: Value, parent: Value, parents: tuple[Any, ...],
@@ -2622,10 +2633,11 @@ def _check_own_grad(leaf: Value) -> None:
                          "gradient cannot be added to; set .grad to None (zero_grad()) or to an array of its shape")
 
 
-def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph: bool) -> None:
+def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph: bool,
+                writes: list[tuple[Any, Any, Any]] | None = None) -> None:
     """The end of a walk: each leaf's gradient added to its ``.grad`` (at first a copy of its own, then the sum);
     given ``only``, just theirs, and no other leaf's ``.grad`` is read (another thread may be changing it).  Each
-    write is noted in ``LEAF_WRITES`` where a transform has set it (one look at a context variable per pass)."""
+    write is noted in ``writes``, ``LEAF_WRITES`` where a transform has set it."""
     if only is not None:
         wanted = {id(x) for x in only}
         leaves = [(leaf, g) for leaf, g in leaves if id(leaf) in wanted]
@@ -2655,7 +2667,6 @@ def _accumulate(leaves: list[tuple[Value, Any]], only: list[Value] | None, graph
             for (leaf, _), grad in zip(leaves, kept, strict=True):  # that raises
                 leaf.grad = grad
             raise
-        writes = LEAF_WRITES.get()
         if writes is not None:  # (inside a transform's f: see LEAF_WRITES)
             writes.extend((leaf, grad, leaf.grad) for (leaf, _), grad in zip(leaves, kept, strict=True))
 
