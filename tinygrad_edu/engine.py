@@ -98,21 +98,30 @@ _RECORDED_VJP: contextvars.ContextVar[Op | None] = contextvars.ContextVar("tinyg
 
 
 #: The arrays a backward pass under detect_anomaly made read-only for its walk (``_read_only_for_the_walk``), by id,
-#: until it ends: another thread's step, refused on them, asks ``held_by_a_walk`` why they are read-only.
-_HELD: set[int] = set()
+#: each with the threads of the walks holding it (one entry a walk: two threads may walk one graph), until the last
+#: of them ends; a step refused on them asks ``held_by_a_walk`` why they are read-only.  A view whose last walk ended
+#: while its owner was still held waits in ``_UNHELD_VIEWS``, read-only as its owner, until that owner is let go.
+_HELD: dict[int, list[int]] = {}
+_UNHELD_VIEWS: dict[int, np.ndarray] = {}
 _HELD_LOCK = threading.Lock()
 
 
-def held_by_a_walk(array: np.ndarray) -> bool:
+def held_by_a_walk(array: np.ndarray, in_this_thread: bool | None = None) -> bool:
     """Whether ``array`` (or the array it is a view of) is read-only because a backward pass under
-    :func:`detect_anomaly`, in some thread, holds it so for its walk (it is writeable again when that pass ends);
-    False for an array made read-only otherwise (a view of a broadcast, ``flags.writeable = False``)."""
+    :func:`detect_anomaly` holds it so for its walk (it is writeable again when the last such pass ends); False for
+    an array made read-only otherwise (a view of a broadcast, ``flags.writeable = False``).  ``in_this_thread``:
+    None for a walk in any thread, True for one in the calling thread (a step run by a vjp or hook of that walk),
+    False for one in another thread."""
     if not isinstance(array, np.ndarray):  # (a Value: its .data is the array asked about)
         raise TypeError(f"held_by_a_walk: array must be a numpy array (a Value's .data), got {_described(array)}")
+    if in_this_thread is not None and not isinstance(in_this_thread, bool):
+        raise TypeError(f"held_by_a_walk: in_this_thread must be None, True or False, got {_described(in_this_thread)}")
+    me = threading.get_ident()
     held: Any = array
     with _HELD_LOCK:
         while isinstance(held, np.ndarray):  # (the array, then what it is a view of)
-            if id(held) in _HELD:
+            holders = _HELD.get(id(held), ())
+            if any(in_this_thread is None or (thread == me) == in_this_thread for thread in holders):
                 return True
             held = held.base
     return False
@@ -1780,10 +1789,7 @@ class Value:
         finally:
             _GRAD_ENABLED.reset(before)
             if frozen:  # (only under detect_anomaly: no lock taken by a recorded pass, a Hessian's rows)
-                for array in sorted(frozen, key=lambda array: array.base is not None):  # (an owner before its views)
-                    array.flags.writeable = True
-                with _HELD_LOCK:
-                    _HELD.difference_update(map(id, frozen))
+                _let_go(frozen)
 
     def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
         """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""
@@ -2584,11 +2590,33 @@ def _read_only_for_the_walk(output: Value) -> list[np.ndarray]:
                 waiting.append(parent)
         with _HELD_LOCK:  # (registered before it is frozen: a step that finds it read-only finds it held too)
             for array in arrays:
-                if array.flags.writeable:
-                    _HELD.add(id(array))
+                if id(array) in _HELD or _UNHELD_VIEWS.pop(id(array), None) is not None:  # another walk's: share it
+                    _HELD.setdefault(id(array), []).append(threading.get_ident())
+                    changed.append(array)
+                elif array.flags.writeable:
+                    _HELD[id(array)] = [threading.get_ident()]
                     array.flags.writeable = False
                     changed.append(array)
     return changed
+
+
+def _let_go(frozen: list[np.ndarray]) -> None:
+    """The end of a walk that held ``frozen`` (``_read_only_for_the_walk``'s): each array held by no other walk is
+    writeable again, an owner before its views; a view whose owner another walk still holds waits for it."""
+    me = threading.get_ident()
+    with _HELD_LOCK:
+        for array in sorted(frozen, key=lambda array: array.base is not None):
+            holders = _HELD[id(array)]
+            holders.remove(me)
+            if not holders:
+                del _HELD[id(array)]
+                _UNHELD_VIEWS[id(array)] = array
+        for key, array in sorted(_UNHELD_VIEWS.items(), key=lambda item: item[1].base is not None):
+            try:
+                array.flags.writeable = True
+            except ValueError:  # (its owner is read-only: held by a walk still going)
+                continue
+            del _UNHELD_VIEWS[key]
 
 
 def _walk_limit(output: Value, inputs: list[Value] | None) -> int:

@@ -1165,6 +1165,10 @@ class Optimizer:
 
     def _read_only(self, i: int, p: Value) -> ValueError:
         """The error for parameter ``p`` (number ``i``), whose numbers are read-only: a step cannot change them."""
+        if held_by_a_walk(p.data, in_this_thread=True):  # (a step run by a vjp or hook of the walk itself)
+            return ValueError(f"{type(self).__name__}.step: {_parameter(i, p)} holds read-only numbers: a backward "
+                              "pass under detect_anomaly in this thread, whose vjp or hook runs this step, holds them "
+                              "read-only until it ends; step after backward() returns; the parameters are unchanged")
         if held_by_a_walk(p.data):  # (a copy would cut the parameter off from that walk's graph: not advised)
             return ValueError(f"{type(self).__name__}.step: {_parameter(i, p)} holds read-only numbers: a backward "
                               "pass under detect_anomaly (in another thread) holds them read-only until it ends; "

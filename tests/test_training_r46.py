@@ -1,0 +1,75 @@
+"""Round 46's loose ends in detect_anomaly's hold, the optimizers and training, each test failing before its fix:
+
+- An optimizer's step refused because a walk under ``detect_anomaly`` holds the parameters read-only said "in
+  another thread" also for a step a vjp of that walk runs, in the same thread.
+- Two threads walking one graph under ``detect_anomaly``: the first to end made the arrays writeable again while the
+  other still walked; the hold now counts its walks, and the last one out lets go.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+from helpers_threads import a_walk_held_in_another_thread
+
+from tinygrad_edu import Op, Value, apply, detect_anomaly, engine, optim
+
+
+def test_a_step_in_a_vjp_of_the_walk_holding_its_parameters_names_this_thread_not_another() -> None:
+    w = Value(np.ones(3))
+    w.grad = np.full(3, 0.5)
+    optimizer = optim.SGD([w], 0.1)
+    refused: list[BaseException] = []
+
+    def stepping(g: np.ndarray, out: np.ndarray, x: np.ndarray) -> np.ndarray:
+        assert engine.held_by_a_walk(x, in_this_thread=True) and not engine.held_by_a_walk(x, in_this_thread=False)
+        with pytest.raises(ValueError) as e:
+            optimizer.step()
+        refused.append(e.value)
+        return g
+    with detect_anomaly():
+        (apply(Op("stepping", lambda x: x * 1.0, stepping), w).sum()).backward()
+    message = str(refused[0])
+    assert "in another thread" not in message, message
+    assert "detect_anomaly in this thread, whose vjp or hook runs this step" in message, message
+    assert "step after backward() returns; the parameters are unchanged" in message, message
+    np.testing.assert_array_equal(w.data, np.ones(3))
+
+
+def test_held_by_a_walk_of_another_thread_is_not_held_in_this_one() -> None:
+    w = Value(np.ones(2))
+    with a_walk_held_in_another_thread(w):
+        assert engine.held_by_a_walk(w.data) and engine.held_by_a_walk(w.data, in_this_thread=False)
+        assert not engine.held_by_a_walk(w.data, in_this_thread=True)
+    assert not engine.held_by_a_walk(w.data) and w.data.flags.writeable
+
+
+def test_held_by_a_walk_refuses_an_in_this_thread_that_is_not_a_bool() -> None:
+    with pytest.raises(TypeError, match="held_by_a_walk: in_this_thread must be None, True or False, got"):
+        engine.held_by_a_walk(np.ones(2), in_this_thread="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("view", [False, True], ids=["array", "a view of it in the first walk only"])
+def test_the_first_of_two_threads_walking_one_graph_to_end_leaves_it_read_only_for_the_other(view: bool) -> None:
+    """This thread's walk freezes w; in its vjp another thread starts walking through w and waits there; this walk
+    ends first, and w stays read-only (and held) until the other one ends."""
+    w = Value(np.ones(4))
+    others = contextlib.ExitStack()
+
+    def starting_the_other(g: np.ndarray, out: np.ndarray, x: np.ndarray) -> np.ndarray:
+        others.enter_context(a_walk_held_in_another_thread(w))
+        return g
+    start = Op("start the other", lambda x: x * 1.0, starting_the_other)
+    with others:
+        with detect_anomaly():
+            first = w.reshape(2, 2) if view else w  # (reshape's numbers: a view of w's, held by this walk only)
+            apply(start, first).sum().backward()
+        assert not w.data.flags.writeable and engine.held_by_a_walk(w.data, in_this_thread=False)
+        with pytest.raises(ValueError, match="in another thread"):
+            w.grad = np.ones(4)
+            optim.SGD([w], 0.1).step()
+    assert w.data.flags.writeable and not engine.held_by_a_walk(w.data)
+    if view:
+        assert first.data.flags.writeable and not engine.held_by_a_walk(first.data)
+    np.testing.assert_array_equal(w.data, np.ones(4))
