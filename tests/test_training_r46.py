@@ -4,6 +4,8 @@
   another thread" also for a step a vjp of that walk runs, in the same thread.
 - Two threads walking one graph under ``detect_anomaly``: the first to end made the arrays writeable again while the
   other still walked; the hold now counts its walks, and the last one out lets go.
+- Under ``np.errstate(invalid="raise")`` an Adam update whose m̂/(√v̂ + ε) is inf/inf (NaN) is refused before any
+  parameter changes, and the error named no parameter; it names the one whose averages became inf.
 """
 from __future__ import annotations
 
@@ -73,3 +75,25 @@ def test_the_first_of_two_threads_walking_one_graph_to_end_leaves_it_read_only_f
     if view:
         assert first.data.flags.writeable and not engine.held_by_a_walk(first.data)
     np.testing.assert_array_equal(w.data, np.ones(4))
+
+
+def test_adams_update_refused_as_nan_before_any_parameter_changed_names_its_parameter_and_rule() -> None:
+    """|g| = the largest float64: v = g² overflows (inf, ignored, as Adam does), and at the second step m̂ overflows
+    too, so m̂/(√v̂ + ε) = inf/inf, which numpy refuses under invalid="raise" before writing into w."""
+    other, w = Value(np.ones(3)), Value(np.zeros(2), label="w")
+    optimizer = optim.Adam([other, w], 0.1)
+    huge = np.full(2, np.finfo(np.float64).max)
+    other.grad, w.grad = np.full(3, 0.5), huge
+    with pytest.warns(RuntimeWarning, match="overflowed"):
+        optimizer.step()
+    other.grad, w.grad = np.full(3, 0.5), huge
+    numbers, state = (other.data.copy(), w.data.copy()), optimizer.state_dict()
+    with np.errstate(invalid="raise"), pytest.raises(FloatingPointError) as e:
+        optimizer.step()
+    message = str(e.value)
+    assert message.startswith("Adam.step: the update x ← x − η·m̂/(√v̂ + ε) gave numbers that are not finite for "
+                              "parameter 1 ('w', shape (2,)) (invalid value encountered in divide"), message
+    assert message.endswith("the parameters are unchanged"), message
+    np.testing.assert_array_equal(other.data, numbers[0])
+    np.testing.assert_array_equal(w.data, numbers[1])
+    assert repr(optimizer.state_dict()) == repr(state)  # the averages and step counts as they were

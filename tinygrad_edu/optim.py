@@ -132,16 +132,21 @@ def _raises_in_updates() -> bool:
 
 
 @contextlib.contextmanager
-def _put_back_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Iterator[None]:
+def _put_back_on_error(optimizer: Optimizer,
+                       gradients: list[tuple[Value, np.ndarray]]) -> Iterator[list[Value]]:
     """The parameters' numbers and the optimizer's state for them (new arrays at each step, never changed in place)
     as they were, if the body raises; and its gradients are no step's (the same ones again, with a smaller learning
-    rate, are no repeat of a step, which :meth:`Optimizer._check_not_stepped` would warn of)."""
+    rate, are no repeat of a step, which :meth:`Optimizer._check_not_stepped` would warn of).  The body is given a
+    list to append each parameter to as it updates it (Adam does): numpy's refusal of an update to NaN, made before
+    its parameter changed (m̂/(√v̂ + ε) = inf/inf), then names that parameter too."""
     numbers, states = [p.data.copy() for p, _ in gradients], optimizer._parameter_states()
+    updating: list[Value] = []
     try:
-        yield
+        yield updating
     except BaseException as error:
         numpys = _refused_by_numpy(error)
-        failed = next((p for p, _ in gradients if not np.isfinite(p.data).all()), None) if numpys else None
+        failed = None if not numpys else updating[-1] if updating else next(
+            (p for p, _ in gradients if not np.isfinite(p.data).all()), None)
         for (p, _), kept in zip(gradients, numbers, strict=True):
             if p.data.flags.writeable:  # (a read-only one was refused, unchanged)
                 p.data[...] = kept
@@ -1476,7 +1481,7 @@ class Adam(Optimizer):
         # the averages with overflows and underflows ignored (a g² that underflows to 0 is harmless, ε dominates √v̂
         # there; one that overflows is said below), then x − η·m̂/(√v̂ + ε) under the caller's error state for
         # overflows (an inf written into a parameter), undone in full (the averages and step counts too) if it raises
-        with _whole_update(), _NOT_RECORDING, _undone_on_error(self, gradients):
+        with _whole_update(), _NOT_RECORDING, _undone_on_error(self, gradients) as updating:
             with _updating(over="ignore", under="ignore"):
                 updates = []
                 for p, g in gradients:
@@ -1491,6 +1496,8 @@ class Adam(Optimizer):
                     updates.append((p, m / (1 - beta1 ** k), np.sqrt(v / (1 - beta2 ** k)) + eps))  # (p, m̂, √v̂ + ε)
             with _updating(under="ignore"):
                 for p, m_hat, denominator in updates:
+                    if updating is not None:  # (under a caller's np.errstate(invalid="raise"): named if refused)
+                        updating.append(p)
                     p -= rate * m_hat / denominator
             self.last_step_size = rate
         if overflowed is not None:
