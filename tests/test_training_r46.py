@@ -5,7 +5,9 @@
 - Two threads walking one graph under ``detect_anomaly``: the first to end made the arrays writeable again while the
   other still walked; the hold now counts its walks, and the last one out lets go.
 - Under ``np.errstate(invalid="raise")`` an Adam update whose m̂/(√v̂ + ε) is inf/inf (NaN) is refused before any
-  parameter changes, and the error named no parameter; it names the one whose averages became inf.
+  parameter changes, and the error named no parameter; it names the one being updated.
+- Random search's x + u overflowing under a caller's errstate said "the steps diverged", as if it took gradient
+  steps; it says what happened in its terms: the numbers grew, each change kept because the cost fell.
 """
 from __future__ import annotations
 
@@ -97,3 +99,26 @@ def test_adams_update_refused_as_nan_before_any_parameter_changed_names_its_para
     np.testing.assert_array_equal(other.data, numbers[0])
     np.testing.assert_array_equal(w.data, numbers[1])
     assert repr(optimizer.state_dict()) == repr(state)  # the averages and step counts as they were
+
+
+def test_random_search_overflowing_says_what_happened_in_its_terms_not_that_steps_diverged() -> None:
+    w = Value(np.full(2, 1e307), label="w")
+    search = optim.RandomSearch([w], scale=8e307, rng=0)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as e:
+        for _ in range(200):  # a cost that keeps falling as w grows: the kept changes carry w to float64's edge
+            search.step(lambda: -(w * 1e-300).sum())
+    message = str(e.value)
+    assert "diverged" not in message, message
+    assert ("the parameter's numbers are near the largest its dtype holds (random search keeps every change that "
+            "lowers the cost: one that keeps falling as they grow leads them there), or they started there; or the "
+            "scale is too large: try a smaller one; the parameters are unchanged") in message, message
+    assert search.accepted > 0 and np.isfinite(w.data).all()
+
+
+def test_gradient_descents_overflow_still_says_the_steps_diverged() -> None:
+    w = Value(np.full(2, 1e308))
+    w.grad = np.full(2, -1e308)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="the steps diverged; or the learning "
+                                                                          "rate is too large: try a smaller one"):
+        optim.GradientDescent([w], 1.0).step()
+    np.testing.assert_array_equal(w.data, np.full(2, 1e308))

@@ -168,7 +168,7 @@ def _update_refused(optimizer: Optimizer, failed: Value | None, said: str) -> Fl
     words), naming the parameter whose new numbers were not finite (``failed``, if one was), and the optimizer's
     ``_update_rule``."""
     where = f"{type(optimizer).__name__}.step"
-    rule, setting = optimizer._update_rule
+    rule, cause, setting = optimizer._update_rule
     if said.startswith("underflow"):  # (η·v below the smallest normal number: it rounds towards 0, no harm done)
         return FloatingPointError(f"{where}: the update {rule} underflowed ({said}): some numbers of the step "
                                   "are too small for the dtype and round towards 0, which is harmless here, but the "
@@ -180,8 +180,8 @@ def _update_refused(optimizer: Optimizer, failed: Value | None, said: str) -> Fl
         if failed.dtype.kind == "f" and said.startswith("overflow"):  # (not an invalid inf − inf: NaN, no overflow)
             whose += f", beyond {failed.dtype}'s largest number {float(np.finfo(failed.dtype).max):.3g}"
     return FloatingPointError(f"{where}: the update {rule} gave numbers that are not finite{whose} ({said}, "
-                              f"under the caller's np.errstate): the steps diverged, or {setting} is too large; try "
-                              "a smaller one; the parameters are unchanged")
+                              f"under the caller's np.errstate): {cause}; or {setting} is too large: try a smaller "
+                              "one; the parameters are unchanged")
 
 
 _AS_IT_IS = contextlib.nullcontext()
@@ -1227,9 +1227,9 @@ class Optimizer:
     #: finding them all again, holding the same numbers (not written over in place, x.grad[...] = …, x.grad *= -1),
     #: means no backward pass since.
     _stepped: tuple[list[weakref.ref[Any]], Any] = ([], None)
-    #: The update a step makes, and the setting to make smaller where it overflows, for the error of an update that
-    #: numpy refused under a caller's ``np.errstate`` (``_update_refused``).
-    _update_rule: tuple[str, str] = ("x ← x − η·∇C", "the learning rate")
+    #: The update a step makes, what likely led it beyond the dtype's numbers, and the setting to make smaller, for
+    #: the error of an update that numpy refused under a caller's ``np.errstate`` (``_update_refused``).
+    _update_rule: tuple[str, str, str] = ("x ← x − η·∇C", "the steps diverged", "the learning rate")
 
     def _check_not_stepped(self, gradients: list[tuple[Value, np.ndarray]], flat: np.ndarray) -> None:
         """A step whose gradients are all those the previous step used (``flat``: their numbers, one array) repeats
@@ -1389,7 +1389,7 @@ class SGD(Optimizer):
     """
 
     _settings = ("learning_rate", "momentum")
-    _update_rule = ("x ← x − η·v", "the learning rate")
+    _update_rule = ("x ← x − η·v", "the steps diverged", "the learning rate")
     learning_rate, momentum = _Setting(_learning_rate), _Setting(least=0, below=1)
 
     def __init__(self, params: Any, learning_rate: float, momentum: float = 0.0) -> None:
@@ -1451,7 +1451,7 @@ class Adam(Optimizer):
     """
 
     _settings = ("learning_rate", "betas", "eps")
-    _update_rule = ("x ← x − η·m̂/(√v̂ + ε)", "the learning rate")
+    _update_rule = ("x ← x − η·m̂/(√v̂ + ε)", "the steps diverged", "the learning rate")
     learning_rate, betas, eps = _Setting(_learning_rate), _Setting(_betas), _Setting(above=0)
 
     def __init__(self, params: Any, learning_rate: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -1702,7 +1702,11 @@ class RandomSearch(Optimizer):
     """
 
     _settings = ("scale",)
-    _update_rule = ("x ← x + u, u uniform in [−scale, scale)", "the scale")  # (the seed's random change)
+    _update_rule = ("x ← x + u, u uniform in [−scale, scale)",  # (the seed's random change)
+                    "the parameter's numbers are near the largest its dtype holds (random search keeps every "
+                    "change that lowers the cost: one that keeps falling as they grow leads them there), or they "
+                    "started there",
+                    "the scale")
     _counters = ("accepted", "proposals")
     _generators = ("rng",)
     _renamed = {"lr": "scale", "learning_rate": "scale"}
