@@ -316,6 +316,7 @@ CASES = [
     Case(calculus.stationary_point, a_function_and_start),
     Case(calculus.classify_stationary_point, lambda tmp: {"eigenvalues": [1.0, 2.0]}),
     Case(training.History),
+    Case(training.History.concatenate, lambda tmp: {"pieces": [sample_history(), sample_history()]}),
     Case(training.fit, lambda tmp: (lambda net: {
         "model": net, "inputs": xsquared_inputs()[0], "targets": xsquared_inputs()[1],
         "optimizer": optim.GradientDescent(net, 0.1), "episodes": 2, "progress": False})(nn.MLP([1, 2, 1], rng=0))),

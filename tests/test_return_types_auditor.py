@@ -499,6 +499,8 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.training.History.episodes": on(lambda: _trained()[2], "episodes"),
         "tinygrad_edu.training.History.__add__": on(lambda: _trained()[2], "__add__", _trained("gd",
                                                                                                 learning_rate=0.1)[2]),
+        "tinygrad_edu.training.History.concatenate": on(lambda: tinygrad_edu.History, "concatenate",
+                                                        [tinygrad_edu.History([1.0], [1.0], [0.1], [0.5], "GD")] * 2),
     }
     for name in list(optim.OPTIMIZERS) + ["newton"]:  # fit with each, full batch: History's lists
         settings = {"learning_rate": np.float64(0.1)} if name in ("gd", "sgd", "adam") else {}

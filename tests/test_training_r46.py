@@ -8,16 +8,20 @@
   parameter changes, and the error named no parameter; it names the one being updated.
 - Random search's x + u overflowing under a caller's errstate said "the steps diverged", as if it took gradient
   steps; it says what happened in its terms: the numbers grew, each change kept because the cost fell.
+- ``sum(histories)`` copies the run so far at each ``+`` (quadratic); ``History.concatenate`` gives the same History
+  in one pass, and ``+`` is made of it.
 """
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 import pytest
 from helpers_threads import a_walk_held_in_another_thread
 
 from tinygrad_edu import Op, Value, apply, detect_anomaly, engine, optim
+from tinygrad_edu.training import History
 
 
 def test_a_step_in_a_vjp_of_the_walk_holding_its_parameters_names_this_thread_not_another() -> None:
@@ -122,3 +126,38 @@ def test_gradient_descents_overflow_still_says_the_steps_diverged() -> None:
                                                                           "rate is too large: try a smaller one"):
         optim.GradientDescent([w], 1.0).step()
     np.testing.assert_array_equal(w.data, np.full(2, 1e308))
+
+
+def _pieces() -> list[History]:
+    """Pieces as fit and hand-made ones give: labels repeated, empty, joined already; a piece of no episodes; a
+    final cost None after episodes (Ctrl-C in fit's last pass); int seconds, -0.0."""
+    return [History([4.0, 2.0], [4.0, 2.0], [0.1, 0.1], [0.5, 1.0], "SGD", "episodes", 1.5),
+            History([1.5], [1.0], [None], [0.25], "SGD", "tol", 1.25),
+            History(label="", stopped="", final_cost=None),
+            History([1.0], [0.5], [0.5], [-0.0], "", "interrupted", None),
+            History([0.9, 0.8], [0.4, 0.3], [1.0, 0.5], [1, 2], "SGD + Armijo", "episodes", 0.7),
+            History([0.7], [0.2], [0.5], [0.125], "Armijo", "no descent step", 0.65),
+            History(label="Adam", stopped="", final_cost=0.6)]
+
+
+@pytest.mark.parametrize("start", range(7))
+def test_history_concatenate_gives_what_sum_gives(start: int) -> None:
+    import dataclasses
+    pieces = _pieces()[start:] + _pieces()[:start]
+    joined, summed = History.concatenate(pieces), sum(pieces)
+    assert dataclasses.asdict(joined) == dataclasses.asdict(summed)
+    assert [type(s) for s in joined.seconds] == [type(s) for s in summed.seconds]  # (1 stays an int, as sum has it)
+    assert [math.copysign(1, s) for s in joined.seconds] == [math.copysign(1, s) for s in summed.seconds]
+    assert dataclasses.asdict(pieces[0] + pieces[1]) == dataclasses.asdict(History.concatenate(pieces[:2]))
+    assert all(dataclasses.asdict(a) == dataclasses.asdict(b) for a, b in zip(pieces, _pieces()[start:] +
+                                                                               _pieces()[:start], strict=True))
+
+
+def test_history_concatenate_of_many_pieces_counts_the_seconds_on_and_refuses_what_is_no_history() -> None:
+    run = History.concatenate(History([1.0 / k], [1.0], [0.1], [0.5], "SGD", "episodes", 0.5) for k in range(1, 3001))
+    assert run.episodes == 3000 and run.seconds[-1] == 1500.0 and run.label == "SGD" and run.cost[-1] == 1 / 3000
+    assert History.concatenate([]) == History()
+    with pytest.raises(TypeError, match="History.concatenate: piece 1 is dict, not a History"):
+        History.concatenate([History(), {"cost": [1.0]}])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="History.concatenate: pieces must be a list of Histories"):
+        History.concatenate(History())  # type: ignore[arg-type]

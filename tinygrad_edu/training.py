@@ -25,7 +25,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,8 +80,8 @@ class History:
     table of it, one row per episode, which ``plots.plot_history`` draws as it draws the History.
 
     A run trained in pieces (fit called again, one episode per call for a learning-rate schedule, another
-    optimizer) is one History again with ``+``: ``first + rest``, or ``sum(pieces)``; see
-    :meth:`__add__`.
+    optimizer) is one History again with ``+``: ``first + rest``, or ``sum(pieces)``; see :meth:`__add__`
+    (:meth:`concatenate` joins thousands of pieces in linear time).
     """
 
     cost: list[float] = field(default_factory=list)
@@ -113,13 +113,33 @@ class History:
         """
         if not isinstance(other, History):
             return NotImplemented
-        offset = self.seconds[-1] if len(self.seconds) else 0.0
-        last = self.label.rpartition(" + ")[2]
-        label = self.label if other.label in ("", last) else " + ".join(filter(None, (self.label, other.label)))
-        return History([*self.cost, *other.cost], [*self.gradient_norm, *other.gradient_norm],
-                       [*self.step_size, *other.step_size], [*self.seconds, *(offset + s for s in other.seconds)],
-                       label, other.stopped or self.stopped,
-                       self.final_cost if other.final_cost is None and not other.cost else other.final_cost)
+        return History.concatenate([self, other])
+
+    @classmethod
+    def concatenate(cls, pieces: Iterable[History]) -> History:
+        """``pieces[0] + pieces[1] + …`` (see :meth:`__add__`), the same History that ``sum(pieces)`` gives, in time
+        linear in the episodes, where ``sum`` copies the run so far at each ``+`` (quadratic: 0.05 s for 3,000
+        pieces of one episode); ``History()`` for no pieces."""
+        try:
+            iterator = iter(pieces)
+        except TypeError:  # (a History, a number, a Value of one number)
+            raise TypeError(f"History.concatenate: pieces must be a list of Histories (fit's), got "
+                            f"{type(pieces).__name__}") from None
+        run = cls()
+        for i, piece in enumerate(iterator):
+            if not isinstance(piece, History):
+                raise TypeError(f"History.concatenate: piece {i} is {type(piece).__name__}, not a History")
+            offset = run.seconds[-1] if len(run.seconds) else 0.0
+            last = run.label.rpartition(" + ")[2]
+            if piece.label not in ("", last):
+                run.label = " + ".join(filter(None, (run.label, piece.label)))
+            run.final_cost = run.final_cost if piece.final_cost is None and not piece.cost else piece.final_cost
+            run.stopped = piece.stopped or run.stopped
+            run.cost.extend(piece.cost)
+            run.gradient_norm.extend(piece.gradient_norm)
+            run.step_size.extend(piece.step_size)
+            run.seconds.extend(piece.seconds if i == 0 else (offset + s for s in piece.seconds))  # (0 + first)
+        return run
 
     def __radd__(self, other: Any) -> History:
         """``0 + history``: ``sum(histories)`` starts from 0, as it does for numbers."""
