@@ -10,17 +10,21 @@
   steps; it says what happened in its terms: the numbers grew, each change kept because the cost fell.
 - ``sum(histories)`` copies the run so far at each ``+`` (quadratic); ``History.concatenate`` gives the same History
   in one pass, and ``+`` is made of it.
+- ``nn.MLP([64, 32, 10])`` from the seed's uniform start saturates its sigmoids on the digits (z of tens), and fit
+  trained almost nothing without a word; it warns once, at training's start, naming the layer and init='xavier'.
 """
 from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 
 import numpy as np
 import pytest
 from helpers_threads import a_walk_held_in_another_thread
 
-from tinygrad_edu import Op, Value, apply, detect_anomaly, engine, optim
+from tinygrad_edu import Op, Value, apply, data, detect_anomaly, engine, fit, nn, optim
+from tinygrad_edu.losses import squared_error
 from tinygrad_edu.training import History
 
 
@@ -161,3 +165,50 @@ def test_history_concatenate_of_many_pieces_counts_the_seconds_on_and_refuses_wh
         History.concatenate([History(), {"cost": [1.0]}])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="History.concatenate: pieces must be a list of Histories"):
         History.concatenate(History())  # type: ignore[arg-type]
+
+
+def _digits_fit(network: nn.MLP, optimizer: optim.Optimizer | None = None) -> History:
+    digits = data.load_digits()
+    inputs, targets = digits.inputs[:200], data.one_hot(digits.labels[:200])
+    return fit(network, inputs, targets, cost=squared_error, episodes=1, batch_size=50, seed=0, progress=False,
+               optimizer=optimizer or optim.GradientDescent(network, learning_rate=1.0))
+
+
+def test_fit_warns_once_of_sigmoids_saturated_at_the_start_naming_the_layer_and_xavier() -> None:
+    network = nn.MLP([64, 32, 10], init="uniform", rng=0)  # the seed's np.random.rand: every z of the digits tens
+    with pytest.warns(UserWarning) as caught:
+        history = _digits_fit(network)
+    said = [str(w.message) for w in caught if "saturated" in str(w.message)]
+    assert len(said) == 1, said
+    assert said[0].startswith("fit: 32 of the 32 sigmoid units of layer 1 are saturated at the start (|z| above 5 "
+                              "on 90 % of the samples"), said[0]
+    assert "init='xavier'" in said[0]
+    assert history.cost[0] > 8.9  # (and indeed: nine outputs wrong by almost 1, after the episode too)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.MLP([64, 32, 10], init="xavier", rng=0),
+                                  lambda: nn.MLP([64, 32, 10], activation="tanh", init="xavier", rng=0),
+                                  lambda: nn.MLP([64, 64, 10], activation="leaky_relu", output_activation="identity",
+                                                 init="he", rng=0)],
+                         ids=["sigmoid xavier", "tanh xavier", "leaky_relu he"])
+def test_fit_does_not_warn_of_saturation_for_a_network_that_starts_well(make) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*saturated")
+        _digits_fit(make())
+
+
+def test_saturation_is_looked_at_only_at_trainings_start_not_after_earlier_steps() -> None:
+    network = nn.MLP([64, 32, 10], init="uniform", rng=0)
+    optimizer = optim.GradientDescent(network, learning_rate=1.0)
+    with pytest.warns(UserWarning, match="saturated at the start"):
+        _digits_fit(network, optimizer)
+    with warnings.catch_warnings():  # the next call of a loop of fit(episodes=1): already said, and not looked at
+        warnings.filterwarnings("error", message=".*saturated")
+        _digits_fit(network, optimizer)
+
+
+def test_the_demos_network_is_not_said_to_be_saturated() -> None:
+    from tinygrad_edu import demo
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*saturated")
+        demo.compare_xsquared(samples=10, quick=True, methods=["gradient descent"])

@@ -801,9 +801,7 @@ def _warn_if_dead(model: Any, inputs: np.ndarray, history: History, cost: float 
     """fit stopped at ‖∇C‖ = 0, the seed's STOP, with a cost above 0 (``cost``, the final one): where every ReLU
     of a layer is 0 on every sample, these dead units (a ReLU's slope is 0 where it is 0) pass no gradient back,
     which is why it is 0 there, and no minimum: a warning says so, and what brings them back."""
-    # (layers applied one after the other, as a Network's own forward does: not one of one's own, a skip say)
-    layers = [model] if isinstance(model, nn.Layer) else list(model.layers) if isinstance(model, nn.Network) and \
-        type(model).forward is nn.Network.forward else []
+    layers = _network_layers(model)
     if not layers or history.stopped != "zero gradient" or cost is None or not cost > 0:
         return
     dead, outputs = [], Value(inputs, requires_grad=False)
@@ -822,6 +820,45 @@ def _warn_if_dead(model: Any, inputs: np.ndarray, history: History, cost: float 
                       "no learning rate moves them; start again from other weights (another rng=, init='he', small "
                       "positive biases), with a smaller learning rate (one large step can kill them), or with "
                       "activation='leaky_relu'", stacklevel=checks.outside_the_package())
+
+
+#: The |z| beyond which a sigmoid's (tanh's) slope is under 3 % of its largest (0.25, 1 at z = 0): a saturated unit.
+_SATURATED = {"sigmoid": 5.0, "tanh": 2.5}
+
+
+def _network_layers(model: Any) -> list[Any]:
+    """The layers of ``model`` applied one after the other, as a Network's own forward does (not one of one's own,
+    a skip, say): [] where that is not known."""
+    return [model] if isinstance(model, nn.Layer) else list(model.layers) if isinstance(model, nn.Network) and \
+        type(model).forward is nn.Network.forward else []
+
+
+def _warn_if_saturated(run: _Run) -> None:
+    """At training's start (not after earlier steps: a loop of fit(episodes=1) looks once), one forward pass by hand
+    over up to 200 samples: a hidden sigmoid or tanh layer most of whose units are saturated (|z| beyond
+    ``_SATURATED`` on 90 % of the samples, where the slope is about 0) passes almost no gradient back, and fit would
+    train almost nothing without a word (the seed's uniform start on the digits: z of tens)."""
+    layers = _network_layers(run.model)
+    if run.stepped_before or len(layers) < 2 or not all(type(layer).forward is nn.Layer.forward for layer in layers):
+        return
+    alpha = run.inputs[:200]
+    with no_grad():
+        for layer in layers[:-1]:
+            try:
+                z = alpha @ layer.weights.data + layer.biases.data
+            except ValueError:  # (inputs of another width: fit's first pass says so)
+                return
+            limit = _SATURATED.get(layer.activation_name)
+            saturated = 0 if limit is None else int(np.count_nonzero(np.mean(np.abs(z) > limit, axis=0) >= 0.9))
+            if saturated > layer.out_size / 2:
+                warnings.warn(f"fit: {saturated} of the {layer.out_size} {layer.activation_name} units of {layer.name} "
+                              f"are saturated at the start (|z| above {limit:g} on 90 % of the samples, up to "
+                              f"{float(np.abs(z).max()):.3g}), where the slope of {layer.activation_name} is about 0: "
+                              "backpropagation passes almost no gradient through them, so training barely moves; "
+                              "start from init='xavier' (weights of both signs, scaled to the layer's size: z near "
+                              "0), or scale the inputs down", stacklevel=checks.outside_the_package())
+                return
+            alpha = layer(Value(alpha, requires_grad=False)).data
 
 
 def _owned(model: Any) -> set[int]:
@@ -1386,6 +1423,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     history = run.history = History(label=type(optimizer).__name__)
     bar = run.bar = _progress_bar(progress, run.episodes, history.label)
     full_batch = _all_samples(run)
+    _warn_if_saturated(run)
     start = time.perf_counter()
     since = "in episode 1" if run.batch_size is None else "on all samples before the first update"
     history.stopped = "episodes"
