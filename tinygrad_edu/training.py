@@ -839,7 +839,8 @@ def _warn_if_saturated(run: _Run) -> None:
     ``_SATURATED`` on 90 % of the samples, where the slope is about 0) passes almost no gradient back, and fit would
     train almost nothing without a word (the seed's uniform start on the digits: z of tens)."""
     layers = _network_layers(run.model)
-    if run.stepped_before or len(layers) < 2 or not all(type(layer).forward is nn.Layer.forward for layer in layers):
+    if run.stepped_before or len(layers) < 2 or not all(type(layer).forward is nn.Layer.forward for layer in layers) \
+            or not any(layer.activation_name in _SATURATED for layer in layers[:-1]):  # (ReLUs: no forward pass)
         return
     alpha = run.inputs[:200]
     with no_grad():
