@@ -883,16 +883,22 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     (or a division by 0) goes to ``_record``: numpy computes it, with its warnings, errors and errstate."""
     ndarray = _ndarray  # (a local name: this function is the hot path)
     x = a if a.__class__ is ndarray else a._data
-    if b.__class__ is not Value:  # (a Value subclass stays itself)
-        # a float's shared float64 array looked up here first, saving the call: the scalar chain by 2 %
-        shared = _NUMBER_ARRAYS.get(b) if b.__class__ is float and x.dtype is _FLOAT64 else None
-        b = _shared_operand(op, b, x.dtype) if shared is None else shared
-    y = b if b.__class__ is ndarray else b._data
-    function = None if x.ndim or y.ndim else _FLOAT_ARITHMETIC.get(op)  # (arrays: decided by the first test)
-    if function is None or x.dtype is not _FLOAT64 or y.dtype is not _FLOAT64:
-        return _record(op, (a, b), _NO_PARAMS)
+    function = None if x.ndim or x.dtype is not _FLOAT64 else _FLOAT_ARITHMETIC.get(op)  # (arrays: the first test)
+    if b.__class__ is float and function is not None:
+        # a Python float (y * 1.001) is its own number: its shared float64 array (see _shared_operand), the node's
+        # input, is not read back (its ndim, dtype and item(): the scalar chain by 5 %)
+        number, b = b, _NUMBER_ARRAYS.get(b)
+        if b is None:
+            b = _shared_operand(op, number, _FLOAT64)
+    else:
+        if b.__class__ is not Value:  # (a Value subclass stays itself)
+            b = _shared_operand(op, b, x.dtype)
+        y = b if b.__class__ is ndarray else b._data
+        if function is None or y.ndim or y.dtype is not _FLOAT64:
+            return _record(op, (a, b), _NO_PARAMS)
+        number = y.item()
     try:
-        result = function(x.item(), y.item())
+        result = function(x.item(), number)
     except ZeroDivisionError:
         result = math.nan
     if not _NORMAL_MIN <= abs(result) <= _NORMAL_MAX:  # (NaN fails both comparisons)
