@@ -545,10 +545,13 @@ def _main_option(parser: argparse.ArgumentParser, option: str) -> bool:
 
 
 def _negative_number_hint(command: str, words: list[str]) -> str:
-    """For ``predict m.npz -1e-3``: argparse reads a number like -1e-3 or -inf as an option; say what to do."""
+    """For ``predict m.npz -1e-3``: argparse reads a number like -1e-3 or -inf as an option, and numbers written as
+    a list that starts with one (``-0.1,0.5``) too; say what to do."""
     number = next((word for word in words if word.startswith("-") and _is_number(word)), None)
-    if command != "predict" or number is None:
+    if command != "predict":
         return ""
+    if number is None:
+        return next((hint for word in words if word.startswith("-") and (hint := _listed_numbers_hint(word, words))), "")
     return f"; to give {number} as an input, put '--' before the numbers: {PROG} predict MODEL -- {number}"
 
 
