@@ -177,8 +177,10 @@ def language(value: Any, where: str) -> str:
     """
     if not isinstance(value, str) or not _LANGUAGE_TAG.fullmatch(value):
         kind = TypeError if not isinstance(value, str) else ValueError
+        joined = value.replace("_", "-") if isinstance(value, str) else ""  # (a locale's en_US, as Python writes it)
+        dashes = f"; its parts are joined by '-', not '_': {joined!r}" if _LANGUAGE_TAG.fullmatch(joined) else ""
         raise kind(f"{where}: lang must be a language tag (BCP 47) such as 'en', 'ja', 'zh-Hans' or 'pt-BR', "
-                   f"got {_shown(value)}")
+                   f"got {_shown(value)}{dashes}")
     return value
 
 
