@@ -551,7 +551,8 @@ def _negative_number_hint(command: str, words: list[str]) -> str:
     if command != "predict":
         return ""
     if number is None:
-        return next((hint for word in words if word.startswith("-") and (hint := _listed_numbers_hint(word, words))), "")
+        listed = (_listed_numbers_hint(word, words) for word in words if word.startswith("-"))
+        return next(filter(None, listed), "")
     return f"; to give {number} as an input, put '--' before the numbers: {PROG} predict MODEL -- {number}"
 
 
