@@ -12,6 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import Value
+
+
+def recurrent_chain(steps: int) -> Value:
+    """``s = tanh(s * w + b)`` ``steps`` times: w and b are used by every step (a graph slow for dot to lay out)."""
+    w, b = Value(0.9, label="w"), Value(0.1, label="b")
+    s = Value(1.0, requires_grad=False, label="x")
+    for _ in range(steps):
+        s = (s * w + b).tanh()
+    return s
+
 
 # --- a drawing as Graphviz reads it ---------------------------------------------------------------------------------
 def dot_json(graph: Any) -> dict:

@@ -10,6 +10,22 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import Value, nn, optim
+from tinygrad_edu.losses import squared_error
+
+#: The samples of :func:`network_cost`: eight points in [-1, 1], one input each.
+SAMPLES = np.linspace(-1.0, 1.0, 8).reshape(-1, 1)
+
+
+def network_cost(hidden: int) -> Any:
+    """C(x) of a 1-hidden-1 tanh network whose 3·hidden + 1 parameters are one vector x (as the benchmark's), fitting
+    x² on :data:`SAMPLES`."""
+
+    def cost(x: Value) -> Value:
+        w1, b1 = x[:hidden].reshape(1, hidden), x[hidden:2 * hidden]
+        w2, b2 = x[2 * hidden:3 * hidden].reshape(hidden, 1), x[3 * hidden:]
+        return squared_error((SAMPLES @ w1 + b1).tanh() @ w2 + b2, SAMPLES ** 2)
+
+    return cost
 
 
 class Scripted:

@@ -13,21 +13,13 @@ import time
 
 import numpy as np
 import pytest
+from helpers_drawings import recurrent_chain
 
 from tinygrad_edu import Value, losses, nn, viz
 from tinygrad_edu.dependency_tree import dependency_tree
 from tinygrad_edu.graph import nearest_values
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
-
-
-def _recurrent_chain(steps: int) -> Value:
-    """``s = tanh(s * w + b)`` ``steps`` times: w and b are used by every step."""
-    w, b = Value(0.9, label="w"), Value(0.1, label="b")
-    s = Value(1.0, requires_grad=False, label="x")
-    for _ in range(steps):
-        s = (s * w + b).tanh()
-    return s
 
 
 @needs_dot
@@ -37,7 +29,7 @@ def test_the_players_layout_has_a_time_limit_and_says_what_to_do(monkeypatch, th
     # its default 150 Values took dot well over a minute, until w and b were drawn again beside their far uses
     # (viz._LONG_EDGES; since round 45, about a second): drawn as before here, for a layout that takes long
     monkeypatch.setattr(viz, "_LONG_EDGES", 10 ** 12)
-    cost = _recurrent_chain(200)
+    cost = recurrent_chain(200)
     started = time.monotonic()
     with pytest.raises(RuntimeError, match=r"backprop_player: Graphviz took more than 0\.5 s.*max_nodes"):
         viz.backprop_player(cost, layout="graph")
@@ -46,7 +38,7 @@ def test_the_players_layout_has_a_time_limit_and_says_what_to_do(monkeypatch, th
 
 @needs_dot
 def test_a_player_within_the_time_limit_still_draws_its_graph():
-    cost = _recurrent_chain(3)
+    cost = recurrent_chain(3)
     page = viz.backprop_player(cost, layout="graph").html()
     assert "<svg" in page and "<title>v0</title>" in page  # Graphviz's picture, its nodes titled for the steps
     assert "cannot be drawn here" not in page

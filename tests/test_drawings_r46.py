@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from helpers_drawings import recurrent_chain
 
 from tinygrad_edu import Op, Value, checks, losses, nn, no_grad, viz
 from tinygrad_edu.player import Step
@@ -23,21 +24,12 @@ _SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 
-def _recurrent_chain(steps: int) -> Value:
-    """``s = tanh(s * w + b)`` ``steps`` times: w and b are used by every step (slow for dot, drawn as it is)."""
-    w, b = Value(0.9, label="w"), Value(0.1, label="b")
-    s = Value(1.0, requires_grad=False, label="x")
-    for _ in range(steps):
-        s = (s * w + b).tanh()
-    return s
-
-
 # --- a drawing shown in Jupyter has a time limit -----------------------------------------------------------------
 @needs_dot
 def test_a_slow_drawing_in_jupyter_stops_and_says_what_to_do(monkeypatch):
     monkeypatch.setattr(viz, "_LONG_EDGES", 10 ** 12)  # drawn as before round 45: minutes of dot at 150 Values
     monkeypatch.setattr(viz, "INLINE_TIMEOUT", 0.05)  # (the limit small, not the machine's speed, makes it time out)
-    bundle = viz.draw_graph(_recurrent_chain(200))._repr_mimebundle_()
+    bundle = viz.draw_graph(recurrent_chain(200))._repr_mimebundle_()
     assert "image/svg+xml" not in bundle
     text = bundle["text/plain"]
     assert "more than 0.05 s" in text and "viz.INLINE_TIMEOUT" in text

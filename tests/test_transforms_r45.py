@@ -11,38 +11,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
+from helpers_gradients import central_difference, jacobian_differences
+from helpers_models import SAMPLES, network_cost
 from helpers_threads import another_thread_writing
 
 from tinygrad_edu import Value, engine, nn
 from tinygrad_edu.autodiff import grad, hessian, hvp, jacobian, value_and_grad
 from tinygrad_edu.losses import squared_error
-
-SAMPLES = np.linspace(-1.0, 1.0, 8).reshape(-1, 1)
-
-
-def network_cost(hidden: int):
-    """C(x) of a 1-hidden-1 tanh network whose 3·hidden + 1 parameters are one vector x (as the benchmark's)."""
-
-    def cost(x: Value) -> Value:
-        w1, b1 = x[:hidden].reshape(1, hidden), x[hidden:2 * hidden]
-        w2, b2 = x[2 * hidden:3 * hidden].reshape(hidden, 1), x[3 * hidden:]
-        return squared_error((SAMPLES @ w1 + b1).tanh() @ w2 + b2, SAMPLES ** 2)
-
-    return cost
-
-
-def central(f: Any, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of a float-valued f, in float64."""
-    out = []
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step.flat[i] = h
-        out.append((f(x + step) - f(x - step)) / (2 * h))
-    return np.array(out)
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
@@ -61,7 +38,8 @@ def test_value_and_grad_walks_the_graph_once_and_finds_no_leading_set_when_all_l
     value, slope = value_and_grad(cost)(x)
     assert (len(walks), len(leading)) == (1, 0)
     monkeypatch.undo()
-    np.testing.assert_allclose(slope.data, central(lambda p: float(cost(Value(p)).data), x), rtol=1e-6, atol=1e-8)
+    differences = central_difference(lambda p: float(cost(Value(p)).data), x)
+    np.testing.assert_allclose(slope.data, differences, rtol=1e-6, atol=1e-8)
     assert float(value.data) == pytest.approx(float(cost(Value(x)).data), rel=1e-15)
     assert not slope.requires_grad and not value.requires_grad  # (numbers in, constants out, as before)
 
@@ -88,7 +66,7 @@ def test_hessian_of_the_network_matches_central_differences_of_its_gradient_and_
     assert len(walks) <= 2, len(walks)  # the recorded gradient's pass and the rows' (not one more each)
     monkeypatch.undo()
     slope = grad(cost)
-    columns = central(lambda p: slope(p).data, x)  # row i: ∂∇C/∂x_i
+    columns = jacobian_differences(lambda p: slope(p).data, x).T  # row i: ∂∇C/∂x_i
     np.testing.assert_allclose(h, columns, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(h, h.T, rtol=1e-12, atol=1e-13)
 

@@ -9,33 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_gradients import central_difference, jacobian_differences
+from helpers_models import network_cost
 
 from tinygrad_edu import Value, engine, no_grad
 from tinygrad_edu.autodiff import grad, hessian, value_and_grad
-from tinygrad_edu.losses import squared_error
-
-SAMPLES = np.linspace(-1.0, 1.0, 8).reshape(-1, 1)
-
-
-def network_cost(hidden: int):
-    """C(x) of a 1-hidden-1 tanh network whose 3·hidden + 1 parameters are one vector x (as the benchmark's)."""
-
-    def cost(x: Value) -> Value:
-        w1, b1 = x[:hidden].reshape(1, hidden), x[hidden:2 * hidden]
-        w2, b2 = x[2 * hidden:3 * hidden].reshape(hidden, 1), x[3 * hidden:]
-        return squared_error((SAMPLES @ w1 + b1).tanh() @ w2 + b2, SAMPLES ** 2)
-
-    return cost
-
-
-def central(f: Any, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of a float-valued f, in float64."""
-    out = []
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step.flat[i] = h
-        out.append((f(x + step) - f(x - step)) / (2 * h))
-    return np.array(out)
 
 
 # --- 1, 2. the transforms' walk makes no constant a Value -----------------------------------------------------------
@@ -55,7 +33,8 @@ def test_value_and_grad_turns_no_constant_into_a_value_and_matches_the_pass_writ
     c.backward()
     np.testing.assert_array_equal(value.data, c.data)  # bit for bit, as the pass written out
     np.testing.assert_array_equal(slope.data, p.grad)
-    np.testing.assert_allclose(slope.data, central(lambda q: float(cost(Value(q)).data), x), rtol=1e-6, atol=1e-8)
+    differences = central_difference(lambda q: float(cost(Value(q)).data), x)
+    np.testing.assert_allclose(slope.data, differences, rtol=1e-6, atol=1e-8)
 
 
 def test_backward_reach_gives_backward_orders_values_and_what_the_walk_meets():
@@ -93,7 +72,7 @@ def test_hessian_of_the_network_matches_central_differences_of_its_gradient():
     x = np.random.default_rng(2).normal(size=7)
     h = hessian(cost)(x).data
     slope = grad(cost)
-    np.testing.assert_allclose(h, central(lambda p: slope(p).data, x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(h, jacobian_differences(lambda p: slope(p).data, x).T, rtol=1e-6, atol=1e-7)
 
 
 # --- 4. a stale input's error before a frozen one's ----------------------------------------------------------------
