@@ -33,7 +33,7 @@ def test_a_slow_drawing_in_jupyter_stops_and_says_what_to_do(monkeypatch):
     assert "image/svg+xml" not in bundle
     text = bundle["text/plain"]
     assert "more than 0.05 s" in text and "viz.INLINE_TIMEOUT" in text
-    assert "draw_graph(value, max_nodes=150)" in text and 'render(<the drawing>, "graph.svg", timeout=None)' in text
+    assert "draw_graph(value, max_nodes=50)" in text and 'render(<the drawing>, "graph.svg", timeout=None)' in text
     assert "render(&lt;the drawing&gt;" in bundle["text/html"]
 
 

@@ -8,11 +8,13 @@
 """
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 
 import pytest
 from helpers_cli import error_of, uniform_model
+from helpers_drawings import recurrent_chain
 
 from tinygrad_edu import Value, checks, viz
 from tinygrad_edu.cli import main
@@ -62,3 +64,16 @@ def test_the_players_phase_names_stay_english_on_a_page_in_another_language(brow
         "var phase = document.querySelector('.explanation .phase');"
         "return [phase.textContent, phase.matches(':lang(en)'), document.querySelector('h1').matches(':lang(ja)')]")
     assert found == ["forward pass", True, True]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+def test_a_slow_inline_drawings_advice_draws_fewer_values_than_the_drawing_that_was_too_slow(monkeypatch) -> None:
+    """The advice named max_nodes=150, draw_graph's default: pasted, it drew the same graph that had timed out."""
+    chain = recurrent_chain(200)
+    monkeypatch.setattr(viz, "INLINE_TIMEOUT", 1e-6)  # (the limit small, not the machine's speed, makes it time out)
+    slow = viz.draw_graph(chain)
+    text = slow._repr_mimebundle_()["text/plain"]
+    advice = re.search(r"draw_graph\(value, max_nodes=\d+\)", text)
+    assert advice is not None, text
+    fewer = eval(advice[0], {"draw_graph": viz.draw_graph, "value": chain})  # the advice as pasted
+    assert 0 < fewer.source.count(" -> ") < slow.source.count(" -> ")

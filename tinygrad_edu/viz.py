@@ -109,7 +109,7 @@ tinygrad_edu.viz.render(<the drawing>, "graph.dot")""")
 #: instead of hanging the notebook (a scalar network's graph of 2,000 Values took 7-45 s).
 INLINE_TIMEOUT = 10.0
 _TOO_SLOW = """Graphviz took more than {limit:g} s (viz.INLINE_TIMEOUT) to lay out this drawing, so it is not shown.
-Draw fewer Values: draw_graph(value, max_nodes=150) draws the 150 nearest the output (the default),
+Draw fewer Values: draw_graph(value, max_nodes=50) draws the 50 nearest the output (150 by default),
 or write this one to a file with no time limit: tinygrad_edu.viz.render(<the drawing>, "graph.svg", timeout=None)"""
 _DOT_FAILED = """Graphviz's `dot` failed to draw this graph ({how}){message}
 print(drawing) prints the Graphviz source it was given (edited by hand through .body or .attr?)."""
