@@ -12,11 +12,12 @@ import re
 import shlex
 import shutil
 
+import numpy as np
 import pytest
 from helpers_cli import error_of, uniform_model
 from helpers_drawings import recurrent_chain
 
-from tinygrad_edu import Value, checks, viz
+from tinygrad_edu import Value, checks, data, losses, viz
 from tinygrad_edu.cli import main
 
 
@@ -77,3 +78,24 @@ def test_a_slow_inline_drawings_advice_draws_fewer_values_than_the_drawing_that_
     assert advice is not None, text
     fewer = eval(advice[0], {"draw_graph": viz.draw_graph, "value": chain})  # the advice as pasted
     assert 0 < fewer.source.count(" -> ") < slow.source.count(" -> ")
+
+
+@pytest.mark.parametrize("rows", [None, 1])
+@pytest.mark.parametrize("label", [3, np.int64(0), np.float32(9)])
+def test_a_class_label_as_the_target_of_one_sample_or_a_batch_of_one_gets_the_one_hot_advice_and_it_runs(rows, label):
+    """A sample given as a batch of one (inputs[:1]: net output (1, 10)) is the same mistake as one given alone
+    (inputs[0]: (10,)); only the second was pointed to its one-hot row."""
+    prediction = np.full((10,) if rows is None else (rows, 10), 0.1)
+    with pytest.raises(ValueError) as caught:
+        losses.squared_error(prediction, label)
+    advice = re.search(r"its target is a one-hot row: (data\.one_hot\([^;]*\));", str(caught.value))
+    assert advice is not None, str(caught.value)
+    target = eval(advice[1], {"data": data})  # the advice as pasted
+    assert target.shape == prediction.shape and target.reshape(-1)[int(label)] == 1 and target.sum() == 1
+    assert float(losses.squared_error(prediction, target).data) == pytest.approx(0.81 + 9 * 0.01)
+
+
+def test_a_batch_of_several_keeps_the_one_number_advice():
+    with pytest.raises(ValueError, match=r"one number as the target of 20 predicted numbers") as caught:
+        losses.squared_error(np.zeros((2, 10)), 3)
+    assert "one_hot" not in str(caught.value)

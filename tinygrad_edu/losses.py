@@ -58,10 +58,11 @@ def _column_hint(prediction: tuple[int, ...], target: tuple[int, ...], given: An
     or flat, to its prediction, a row (1, k); or one-hot rows of a column of labels, (n, 1, k), to (n, k); or one
     number, shape (), to several.  ``given``: the targets as given (pandas' Series has no reshape); ``numbers``:
     their numbers (None: taken for class labels)."""
-    if (not target and len(prediction) == 1 and numbers is not None and not isinstance(given, (bool, np.bool_))
-            and _class_labels(numbers, prediction[0])):
-        return (f" (the class label {int(numbers)} of {prediction[0]} output neurons? its target is a one-hot row: "
-                f"data.one_hot({int(numbers)}, classes={prediction[0]}); np.full({prediction}, y) where all are y)")
+    if (not target and prediction[:-1] in ((), (1,)) and numbers is not None  # (one sample, or a batch of one)
+            and not isinstance(given, (bool, np.bool_)) and _class_labels(numbers, prediction[-1])):
+        label = int(numbers) if len(prediction) == 1 else [int(numbers)]
+        return (f" (the class label {int(numbers)} of {prediction[-1]} output neurons? its target is a one-hot row: "
+                f"data.one_hot({label}, classes={prediction[-1]}); np.full({prediction}, y) where all are y)")
     if not target and math.prod(prediction) > 1:
         return (f" (one number as the target of {math.prod(prediction)} predicted numbers: give a target for each, "
                 f"an array of shape {prediction}; np.full({prediction}, y) where they are all y)")
