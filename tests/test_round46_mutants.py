@@ -5,7 +5,6 @@ that matter."""
 from __future__ import annotations
 
 import re
-import shlex
 import warnings
 
 import numpy as np
@@ -15,7 +14,6 @@ from helpers_cli import error_of, uniform_model
 from tinygrad_edu import Value, checks, data, engine, losses, nn, no_grad, optim, viz
 from tinygrad_edu import functional as F
 from tinygrad_edu.autodiff import grad, value_and_grad
-from tinygrad_edu.cli import main
 from tinygrad_edu.player import Step
 from tinygrad_edu.training import History, fit
 
@@ -133,20 +131,6 @@ def test_a_player_made_by_hand_refuses_a_lang_that_would_break_its_page() -> Non
 
 
 # --- cli: the list advice and the typo guess -----------------------------------------------------------------------
-@pytest.mark.parametrize(("written", "numbers"), [
-    (["(0.1,", "0.5)"], [0.1, 0.5]),  # L11: a tuple typed as words
-    (["[0.5,-1e3]"], [0.5, -1000.0])])  # L9: -1e3 is an option to argparse without --
-def test_predict_inputs_written_as_a_tuple_or_with_an_exponent_get_advice_that_runs(tmp_path, capsys, written,
-                                                                                     numbers) -> None:
-    model = str(uniform_model(tmp_path / "model.npz", [1, 1], weight=2.0))  # f(x) = 2x
-    message = error_of(capsys, ["predict", model, *written])
-    advice = re.search(r"not commas: tinygrad-edu (predict MODEL [^(]*?) \(see", message)
-    assert advice is not None, message
-    assert main(shlex.split(advice.group(1).replace("MODEL", shlex.quote(model)))) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [float(line.split("→")[1]) for line in lines] == pytest.approx([2 * x for x in numbers], rel=1e-6)
-
-
 def test_numbers_with_python_underscores_get_no_list_advice(tmp_path, capsys) -> None:
     """L8: '1_000 2' would be refused again."""
     message = error_of(capsys, ["predict", str(uniform_model(tmp_path / "m.npz", [1, 1])), "1_000,2"])

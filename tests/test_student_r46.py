@@ -61,7 +61,9 @@ def test_a_number_that_is_no_class_label_keeps_the_one_number_advice(target) -> 
 
 @pytest.mark.parametrize(("written", "numbers"), [
     (["0.1,0.5"], [0.1, 0.5]), (["[0.1,0.5,-1,0.01]"], [0.1, 0.5, -1, 0.01]),
-    (["0.1,", "0.5,", "-1,", "0.01"], [0.1, 0.5, -1, 0.01]), (["1,2,3"], [1, 2, 3])])
+    (["0.1,", "0.5,", "-1,", "0.01"], [0.1, 0.5, -1, 0.01]), (["1,2,3"], [1, 2, 3]),
+    (["(0.1,", "0.5)"], [0.1, 0.5]),  # a tuple typed as words (the mutation pass's L11)
+    (["[0.5,-1e3]"], [0.5, -1000.0])])  # -1e3 is an option to argparse without -- (L9)
 def test_predict_inputs_written_as_a_list_are_told_to_use_spaces_and_the_advice_runs(tmp_path, capsys, written,
                                                                                     numbers) -> None:
     # seed 7.3's test inputs x = 0.1, 0.5, −1, 0.01, typed the way a Python list is written
