@@ -315,7 +315,7 @@ if not _typing.TYPE_CHECKING:  # (hidden from type checkers, which would otherwi
                                     ("PyTorch", write_instead.PYTORCH_IN_PLACE),
                                     ("JAX", write_instead.JAX_FUNCTIONAL)) if name in names), "")
         if name.lower() in ("sigma", "σ"):  # the seed's letter, too far from "sigmoid" for Python's "Did you mean"
-            where = ": the seed's σ(z) = 1/(1 + e⁻ᶻ) is F.sigmoid here"
+            where = f" ({write_instead.SEED_SIGMA}: F.sigmoid here)"  # (as nn's activation="sigma" says it)
         raise checks.no_attribute(__name__, name, where)
 
 
