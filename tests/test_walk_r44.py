@@ -7,8 +7,12 @@ that failed freed by reference counting alone, as before."""
 
 from __future__ import annotations
 
+import ast
 import gc
+import inspect
 import math
+import sys
+import textwrap
 import weakref
 
 import numpy as np
@@ -70,27 +74,41 @@ def test_another_error_is_kept_with_a_note_and_the_graph_is_freed_without_the_co
 
 # --- issue 10: the element-wise chain's forward and backward calls (−3.2 % of its instructions, callgrind) ---------
 
-def _comprehensions_run(compute: object) -> list[str]:
-    """The comprehensions (frames of their own before Python 3.12) that engine.py runs while ``compute()`` runs."""
-    seen: list[str] = []
+def _comprehension_lines_run(compute: object) -> set[int]:
+    """The lines of ``_record`` holding a comprehension (a frame of its own before Python 3.12, a loop inlined
+    since) that run while ``compute()`` runs: traced line by line, so the test can fail on every Python version."""
+    source, first = inspect.getsourcelines(engine._record)
+    tree = ast.parse(textwrap.dedent("".join(source)))
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    lines = {node.lineno + first - 1 for node in ast.walk(tree) if isinstance(node, comprehensions)}
+    assert lines, "_record holds no comprehension any more: this test has nothing left to check"
+    run: set[int] = set()
 
-    def profile(frame, event, arg):  # noqa: ANN001, ANN202
-        if event == "call" and frame.f_code.co_name.startswith("<") and frame.f_code.co_filename == engine.__file__:
-            seen.append(f"{frame.f_back.f_code.co_name}:{frame.f_code.co_name}")
+    def trace(frame, event, arg):  # noqa: ANN001, ANN202
+        if frame.f_code is engine._record.__code__:
+            run.add(frame.f_lineno)
+            return trace
+        return None
 
-    import sys
-    sys.setprofile(profile)
+    sys.settrace(trace)
     try:
         compute()  # type: ignore[operator]
     finally:
-        sys.setprofile(None)
-    return seen
+        sys.settrace(None)
+    assert run, "the trace saw no line of _record: the test would pass for nothing"
+    return run & lines
 
 
 def test_an_operation_of_one_or_two_inputs_runs_no_comprehension_in_record() -> None:
     x, w = Value(np.linspace(-1.0, 1.0, 8)), Value(np.full(8, 0.9))
-    seen = _comprehensions_run(lambda: ((x * w) + x).tanh().sigmoid())
-    assert not [name for name in seen if name.startswith("_record:")], seen
+    assert not _comprehension_lines_run(lambda: ((x * w) + x).tanh().sigmoid())
+
+
+def test_an_operation_of_three_inputs_is_seen_running_records_comprehension() -> None:
+    """The check above can see a comprehension run: a three-input operation takes the general path."""
+    add3 = Op("add3", lambda a, b, c: a + b + c, (lambda g, out, a, b, c: g,) * 3)
+    x = Value(np.ones(4))
+    assert _comprehension_lines_run(lambda: add3(x, x, x))
 
 
 def test_the_element_wise_chain_matches_central_differences_in_float64() -> None:
