@@ -97,3 +97,22 @@ def test_the_prose_above_the_slopes_says_what_they_show(slope_cell_run):
     assert "every method's slope is flatter than $-2$" in prose
     for run in runs.values():
         assert -2 < _central_differences(run.model, [-1.0])[0] < 0, run.name
+
+
+def test_the_prose_says_why_newtons_curve_starts_lower_with_the_costs_before_any_update():
+    """The demonstration's plot shows Newton's curve starting at 0.24, far below random search's and Armijo's 1.26,
+    and the prose explained only the gradient-descent curve's low start (its first point is taken after updates).
+    Newton trains another network: the costs of both starts before any update, computed here."""
+    from tinygrad_edu import demo
+    from tinygrad_edu.data import xsquared
+    from tinygrad_edu.losses import squared_error
+
+    inputs, targets = xsquared(1000, seed=0)
+    theirs = squared_error(demo.xsquared_network(0)(inputs), targets).item()
+    newtons = squared_error(demo.newton_network(0)(inputs), targets).item()
+    prose = " ".join(" ".join(source.split()) for kind, source in _cells() if kind == "markdown")
+    said = re.search(r"Newton's curve starts lower too, for another reason: its 1-8-1 network is not the others' "
+                     r"1-12-12-1, and costs (\S+) before its first update where theirs costs (\S+)\.", prose)
+    assert said is not None, "notebook 06 does not say why Newton's curve starts lower"
+    assert (said.group(1), said.group(2)) == (f"{newtons:.2f}", f"{theirs:.2f}")
+    assert newtons < theirs / 5
