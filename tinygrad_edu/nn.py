@@ -555,6 +555,8 @@ _PYTORCH_METHODS = {**dict.fromkeys(("add_module", "register_module", "register_
                                        "running_mean.requires_grad = False again)",
                     **dict.fromkeys(("to", "cuda", "cpu"), write_instead.NO_DEVICES.format(v="the model") + " (for a "
                                                            "dtype, model.float() or model.double())"),
+                    "device": "nothing: there are no devices here, a model's numbers are numpy arrays in the "
+                              "computer's memory (PyTorch's x.to(model.device) is x itself)",
                     **write_instead.PYTORCH_MODULE_METHODS}
 #: Keras's Model methods, and what to write here: training and evaluating are functions of the model here.
 _KERAS_METHODS = {

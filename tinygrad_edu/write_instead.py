@@ -1119,6 +1119,8 @@ TENSOR_METHODS = {
     **dict.fromkeys(("int", "long"), "v.data.astype(np.int64), on the numbers: an integer has no derivative"),
     "device": "nothing: there are no devices here, a Value's numbers are numpy arrays in the computer's memory "
               "(PyTorch's x.to(v.device) is x itself)",
+    "is_cuda": "False: there are no devices here, a Value's numbers are numpy arrays in the computer's memory (a "
+               "branch on v.is_cuda keeps its CPU side)",
     **{f"new_{name}": f"np.{name}(shape, v.dtype), a constant of v's dtype (Value(np.{name}(shape, v.dtype)) for a "
                       "parameter)" for name in ("zeros", "ones")},
     "new_full": "np.full(shape, value, v.dtype), a constant of v's dtype (Value(np.full(shape, value, v.dtype)) for a "
