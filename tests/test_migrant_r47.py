@@ -7,6 +7,8 @@ programs that already worked are checked against hand computations where a verdi
 
 from __future__ import annotations
 
+import decimal
+import fractions
 import math
 
 import numpy as np
@@ -24,6 +26,15 @@ def test_a_models_device_says_there_are_no_devices() -> None:
     model = nn.MLP([2, 3, 1])
     with pytest.raises(AttributeError, match=r"MLP has no attribute device: nothing: there are no devices here"):
         model.device  # noqa: B018
+
+
+@pytest.mark.parametrize("number", [fractions.Fraction(1, 3), decimal.Decimal("1.5")])
+def test_a_fraction_or_decimal_is_told_to_become_a_float(number: object) -> None:
+    with pytest.raises(TypeError, match=r"Value: .*float\(x\)"):
+        Value(number)
+    with pytest.raises(TypeError, match=r"Value: .*float\(x\)"):
+        Value([number, 2.0])
+    assert Value(float(number)).item() == float(number)  # (the advice, followed)
 
 
 def test_cross_entropy_of_three_logits_and_a_one_hot_row_is_the_hand_computation() -> None:

@@ -345,9 +345,14 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
 
 def _foreign_values(array: np.ndarray) -> str:
     """What to write when ``array`` (of objects) holds another library's Values, such as micrograd's: they have a
-    ``.data`` and a ``.grad`` but are not this package's (their type's name alone, "Value", would read as nonsense)."""
+    ``.data`` and a ``.grad`` but are not this package's (their type's name alone, "Value", would read as nonsense);
+    or exact numbers, a Fraction or a Decimal, which "use real numbers" alone would deny being."""
     if array.dtype.kind != "O":
         return ""
+    exact = next((x for x in array.flat if type(x).__module__ in ("fractions", "decimal")), None)  # (not imported)
+    if exact is not None:
+        return (f"; {type(exact).__name__} numbers are exact, a Value's are floats: give float(x) of each, "
+                "Value(float(x)) or Value([float(x) for x in numbers])")
     other = next((x for x in array.flat if hasattr(x, "data") and hasattr(x, "grad") and not isinstance(x, Value)),
                  None)
     if other is None:
