@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, losses, nn
+from tinygrad_edu import Value, data, losses, nn
 
 
 def test_is_cuda_says_there_are_no_devices() -> None:
@@ -26,6 +26,18 @@ def test_a_models_device_says_there_are_no_devices() -> None:
     model = nn.MLP([2, 3, 1])
     with pytest.raises(AttributeError, match=r"MLP has no attribute device: nothing: there are no devices here"):
         model.device  # noqa: B018
+
+
+def test_train_test_split_unpacked_into_four_names_says_how_to_write_it() -> None:
+    inputs, labels = np.arange(20.0).reshape(10, 2), np.arange(10.0)
+    with pytest.raises(ValueError, match=r"train_test_split: .*\(X_train, y_train\), \(X_test, y_test\) = "):
+        X_train, X_test, y_train, y_test = data.train_test_split(inputs, labels)  # noqa: N806
+    (x_train, y_train), (x_test, y_test) = data.train_test_split(inputs, labels)  # the pairs, as before
+    assert len(x_train) == 8 and len(x_test) == 2
+    np.testing.assert_array_equal(x_train[:, 0] / 2, y_train)  # each sample still beside its own label
+    np.testing.assert_array_equal(np.sort(np.concatenate([y_train, y_test])), labels)
+    train, test = data.train_test_split(inputs, labels)
+    assert list(data.train_test_split(inputs, labels)) == [train, test] and len(tuple(train)) == 2
 
 
 @pytest.mark.parametrize("number", [fractions.Fraction(1, 3), decimal.Decimal("1.5")])

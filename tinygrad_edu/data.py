@@ -467,11 +467,30 @@ _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no 
                             "out of training, no window in both parts), slice it instead: inputs[:k], inputs[k:]"}
 
 
+_UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
+
+
+class _Split(tuple[Dataset, Dataset]):
+    """train_test_split's ``(train, test)``, a tuple, which unpacked into four names, scikit-learn's ``X_train,
+    X_test, y_train, y_test = ...``, says how to write that here (Python said only "expected 4, got 2")."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[Dataset]:
+        frame = _caller()
+        if frame is not None and frame.f_code.co_code[frame.f_lasti:frame.f_lasti + 2] == bytes((_UNPACK_SEQUENCE, 4)):
+            raise ValueError("train_test_split: gives two Datasets, (train, test), not scikit-learn's four arrays "
+                             "X_train, X_test, y_train, y_test: write (X_train, y_train), (X_test, y_test) = "
+                             "train_test_split(X, y)")
+        return super().__iter__()
+
+
 @checks.pytorch_keywords({**USE_SEED, **USE_LABELS}, **GENERATOR_AS_SEED, **_SPLIT_ADVICE)
 def train_test_split(inputs: npt.ArrayLike, labels: npt.ArrayLike, test_fraction: float = 0.2, seed: Seed = 0,
                      stratify: bool = False) -> tuple[Dataset, Dataset]:
     """Split the samples at random into ``(train, test)``, two :class:`Dataset` s; same seed, same split.
-    (scikit-learn's function of this name returns ``X_train, X_test, y_train, y_test`` instead.)
+    (scikit-learn's function of this name returns ``X_train, X_test, y_train, y_test`` instead; unpacked so, this
+    one says to write ``(X_train, y_train), (X_test, y_test) = train_test_split(X, y)``.)
 
     The test part holds ``ceil(n * test_fraction)`` samples, as scikit-learn's ``test_size=`` (the product taken
     in floating point, as there: 25 × 0.28 gives 7.000000000000001, so 8); each part needs at least 1.  Both
@@ -503,7 +522,7 @@ def train_test_split(inputs: npt.ArrayLike, labels: npt.ArrayLike, test_fraction
     in_test = np.zeros(n, dtype=bool)
     in_test[test_idx] = True
     train_idx = rng.permutation(np.flatnonzero(~in_test))
-    return Dataset(x[train_idx], y[train_idx]), Dataset(x[test_idx], y[test_idx])
+    return _Split((Dataset(x[train_idx], y[train_idx]), Dataset(x[test_idx], y[test_idx])))
 
 
 def _labels_hint(y: np.ndarray) -> str:
