@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, data, losses, nn
+from tinygrad_edu import History, Value, data, losses, nn
 
 
 def test_is_cuda_says_there_are_no_devices() -> None:
@@ -38,6 +38,14 @@ def test_train_test_split_unpacked_into_four_names_says_how_to_write_it() -> Non
     np.testing.assert_array_equal(np.sort(np.concatenate([y_train, y_test])), labels)
     train, test = data.train_test_split(inputs, labels)
     assert list(data.train_test_split(inputs, labels)) == [train, test] and len(tuple(train)) == 2
+
+
+def test_history_plot_draws_the_costs_as_plot_history_does() -> None:
+    pytest.importorskip("matplotlib")
+    history = History([4.0, 2.0, 1.0], [3.0, 2.0, 1.0], [0.1, 0.1, 0.1], [0.5, 1.0, 1.5], "GD")
+    axes = history.plot(log_scale=False, title="day one").axes[0]
+    np.testing.assert_array_equal(axes.lines[0].get_ydata(), [4.0, 2.0, 1.0])
+    assert axes.get_title() == "day one"
 
 
 @pytest.mark.parametrize("number", [fractions.Fraction(1, 3), decimal.Decimal("1.5")])

@@ -501,6 +501,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
                                                                                                 learning_rate=0.1)[2]),
         "tinygrad_edu.training.History.concatenate": on(lambda: tinygrad_edu.History, "concatenate",
                                                         [tinygrad_edu.History([1.0], [1.0], [0.1], [0.5], "GD")] * 2),
+        "tinygrad_edu.training.History.plot": on(lambda: tinygrad_edu.History([1.0], [1.0], [0.1], [0.5]), "plot"),
     }
     for name in list(optim.OPTIMIZERS) + ["newton"]:  # fit with each, full batch: History's lists
         settings = {"learning_rate": np.float64(0.1)} if name in ("gd", "sgd", "adam") else {}

@@ -27,7 +27,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from tinygrad_edu.engine import Value, backward_order, enable_grad, no_grad
 from tinygrad_edu.losses import COSTS, KERAS_NAMES, cross_entropy, pytorch_cost_advice, squared_error
 from tinygrad_edu.optim import RandomSearch, cost_with_gradient, gradient_norm
 from tinygrad_edu.seeds import GENERATOR_AS_SEED, USE_SEED, Seed, generator
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["History", "fit", "DivergenceWarning", "DIVERGENCE_FACTOR"]
 
@@ -140,6 +143,13 @@ class History:
             run.step_size.extend(piece.step_size)
             run.seconds.extend(piece.seconds if i == 0 else (offset + s for s in piece.seconds))  # (0 + first)
         return run
+
+    def plot(self, **options: Any) -> Figure:
+        """The cost per episode, drawn: ``plots.plot_history(history, **options)`` (a pandas user's
+        ``history.plot()``), a Figure of its own."""
+        from tinygrad_edu import plots  # (on demand, as the package imports it: matplotlib loads only to draw)
+
+        return plots.plot_history(self, **options)
 
     def __radd__(self, other: Any) -> History:
         """``0 + history``: ``sum(histories)`` starts from 0, as it does for numbers."""
