@@ -77,7 +77,8 @@ class OpSpec:
     ``st.just({"alpha": 0.5})``), whose keywords the forward and every vjp must take; numbers, strings, tuples and
     numpy arrays print as source in the program.  ``broadcasts=False`` gives every input the same shape.  A bare Op
     in ``extra_ops`` means ``OpSpec(op)``.
-    Where the forward raises (a shape it does not take), that node is left out and another one drawn.
+    Where the forward raises (a shape it does not take), that node is left out and another one drawn; one that
+    raises on every shape :func:`expressions` tries first (without ``params``) is a ValueError there.
     """
 
     op: Op
@@ -1118,10 +1119,43 @@ def _checked_arguments(extra_ops: Any, min_nodes: Any, max_nodes: Any, max_input
     specs: dict[str, OpSpec] = {}
     for op in extra_ops:
         spec = op if isinstance(op, OpSpec) else OpSpec(op)
+        _refuse_unusable(spec)
         specs[_identifier(spec.op, set(specs))] = spec
     if only_extra and not specs:
         raise ValueError("expressions: only_extra=True needs extra_ops")
     return specs
+
+
+#: The shapes an extra op's forward is tried on before any drawing (Graph.add leaves out a node whose forward raises).
+_TRIED_SHAPES = ((), (2,), (3,), (2, 3), (3, 3))
+
+
+def _refuse_unusable(spec: OpSpec) -> None:
+    """A ValueError where ``spec``'s forward raises on every shape tried (numbers 0.1 to 0.5, inside every domain):
+    no graph could use the op, and a property test of it would pass without calling it.  An op with ``params``, or
+    whose forward needs keywords (said by :func:`_drawn_params` when drawn), is not tried."""
+    if spec.params is not None:
+        return
+    try:
+        inspect.signature(spec.op.forward).bind(*range(spec.arity))
+    except TypeError:
+        return
+    except ValueError:  # (a builtin without a signature: tried)
+        pass
+    for shape in _TRIED_SHAPES:
+        arrays = [np.linspace(0.1, 0.5, int(np.prod(shape))).reshape(shape)] * spec.arity
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                spec.op.forward(*arrays)
+            return
+        except (ValueError, TypeError, IndexError, ZeroDivisionError) as error:  # (what Graph.add leaves out)
+            failure = error
+    name = spec.op.name
+    raise ValueError(f"expressions: the forward of your Op {name!r} raised {type(failure).__name__} "
+                     f"({failure}) on inputs of every shape tried ({', '.join(map(str, _TRIED_SHAPES))}), so no "
+                     "graph could use it and a test would pass without calling it; call it yourself to see why, "
+                     f"{name}(np.linspace(0.1, 0.5, 3))") from failure
 
 
 def _grow(g: Graph, extra: bool, most: int) -> None:
