@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from tinygrad_edu import Op
+from tinygrad_edu import Op, Value
 from tinygrad_edu.testing import check_gradients
 from tinygrad_edu.testing.strategies import OpSpec, expressions
 
@@ -54,3 +54,42 @@ def test_an_op_whose_forward_needs_a_keyword_is_named_when_drawn_as_before():
 
     with pytest.raises(TypeError, match=r"OpSpec 'scale': its forward cannot be called as forward\(x0, \*\*\{\}\)"):
         property_test()
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _sigmoid_vjp(g, out, z, saved=None):
+    return g * (out * (1 - out) if saved is None else saved)
+
+
+def _saving_with(saved):
+    return lambda z: (_sigmoid(z), saved(_sigmoid(z)))
+
+
+def test_a_wrong_saved_is_named_when_the_recorded_pass_agrees():
+    # saved σ where σ(1 − σ) was meant: the table alone blamed nothing; backward(create_graph=True) recomputes it
+    # from out and agrees with the differences, which points at the saved= path
+    sig = Op("my_sigmoid", _sigmoid, _sigmoid_vjp, saving=_saving_with(lambda s: s))
+    with pytest.raises(AssertionError, match=r"create_graph=True\), whose vjps get no saved= and compute it again, "
+                                             r"agrees with the differences: in f's Op with saving= \('my_sigmoid'\)"):
+        check_gradients(lambda z: sig(z), np.array([0.5, -1.0, 2.0]))
+    z = np.array([0.5, -1.0, 2.0])  # the closed form the right saving gives, and the check passes
+    right = Op("my_sigmoid", _sigmoid, _sigmoid_vjp, saving=_saving_with(lambda s: s * (1 - s)))
+    check_gradients(lambda v: right(v).sum(), z)
+    v = Value(z)
+    right(v).sum().backward()
+    np.testing.assert_allclose(v.grad, np.exp(-z) / (1 + np.exp(-z)) ** 2, rtol=1e-14)
+
+
+def test_no_saved_note_where_the_recorded_pass_is_wrong_too():
+    # the vjp itself is wrong (the 1 − σ forgotten on both paths), or another Op is: saved= is not to blame
+    wrong = Op("half_sigmoid", _sigmoid, lambda g, out, z, saved=None: g * out,
+               saving=_saving_with(lambda s: s * (1 - s)))
+    cube = Op("wrong_cube", lambda x: x ** 3, lambda g, out, x: g * 2 * x ** 2)
+    right = Op("my_sigmoid", _sigmoid, _sigmoid_vjp, saving=_saving_with(lambda s: s * (1 - s)))
+    for f in (lambda z: wrong(z), lambda z: right(cube(z))):
+        with pytest.raises(AssertionError) as caught:
+            check_gradients(f, np.array([0.5, -1.0, 2.0]))
+        assert "saved=" not in str(caught.value)

@@ -1311,7 +1311,7 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
         at_kink = kink(*worst[:2]) is not None  # (the table's first row says so already: no step or slope to blame)
         note = (in_place or _unrecorded_note(task, at_inputs)
                 or (_no_graph_note(task, bad) or _rounded_forward_note(task) or _unscaled_note(task)
-                             if order == 1 else "")
+                    or _saved_note(task, numeric, bad) if order == 1 else "")
                 or ("" if at_kink else _step_note(analytic, worst, halved, eps, tolerance, at_step,
                                                   lambda: resolution(*worst[:2]), elsewhere))
                 or _rounding_note(worst, resolution, eps, tolerance, _passes_with(task, analytic, worst, bad,
@@ -1427,6 +1427,27 @@ def _no_graph_note(task: _Task, bad: list[np.ndarray]) -> str:
     return (f"\nf's output holds no graph from {inputs}, so backpropagation cannot reach {them} and the analytic "
             "gradient is 0: f computed its result from .data (or from a detached Value, or under no_grad()) instead "
             "of from its arguments. Compute f with operations on the Values it is given.")
+
+
+def _saved_note(task: _Task, numeric: list[np.ndarray], bad: list[np.ndarray]) -> str:
+    """A note where f uses an Op with ``saving=`` and a recorded pass, whose vjps get no ``saved=``, agrees with the
+    differences where backward() does not: what the saving forward saves, or how a vjp reads it, is wrong."""
+    __tracebackhide__ = True
+    names = dict.fromkeys(op.name for op, *_ in _recorded_ops(_graph_at_inputs(task)) if op.saving is not None)
+    if not names:
+        return ""
+    try:
+        recorded = _backprop(task.f, task.arrays, task.labels, task.seed, record=True)
+    except TypeError:  # (a vjp that cannot run on Values: nothing to compare)
+        return ""
+    for r, n, b in zip(recorded, numeric, bad, strict=True):
+        r = np.zeros(n.shape) if r is None else np.asarray(r, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if _disagreeing(np.abs(r - n), n, task.atol, task.rtol)[b].any():
+                return ""
+    return ("\nbackward(create_graph=True), whose vjps get no saved= and compute it again, agrees with the "
+            f"differences: in f's Op with saving= ({checks.listed([repr(name) for name in names])}), what the saving "
+            "forward returns as saved (out, saved) is not what its vjp needs, or the vjp reads it wrongly.")
 
 
 def _rounded_forward_note(task: _Task) -> str:
