@@ -93,3 +93,24 @@ def test_no_saved_note_where_the_recorded_pass_is_wrong_too():
         with pytest.raises(AssertionError) as caught:
             check_gradients(f, np.array([0.5, -1.0, 2.0]))
         assert "saved=" not in str(caught.value)
+
+
+class _OnlyG:
+    """A vjp as a callable object that forgot out and the input: __call__(self, g)."""
+
+    def __call__(self, g):
+        return g
+
+
+def test_a_callable_object_or_partial_vjp_that_takes_too_few_arguments_is_refused_when_the_op_is_made():
+    # a function's code was read and refused there; a callable object or a functools.partial passed, and its
+    # backward() then blamed the keywords ("not the forward's defaults"), which had nothing to do with it
+    import functools
+    for vjp, named in ((_OnlyG(), "_OnlyG"), (functools.partial(lambda g, k: g * k, k=2.0), "partial")):
+        with pytest.raises(TypeError, match=rf"Op 'twice': a vjp is called as vjp\(g, out, \*inputs, \*\*params\), "
+                                            rf"3 arguments for this op's 1 input\(s\); {named} takes fewer"):
+            Op("twice", lambda x: 2 * x, vjp)
+    twice = Op("twice", lambda x: 2 * x, functools.partial(lambda g, out, x, k: g * k, k=2.0))  # a right one
+    x = Value(np.array([1.0, -3.0]))
+    twice(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]

@@ -173,8 +173,17 @@ def inputs_error(op: Op, given: int, inputs: Sequence[Any] = (), params: Collect
 
 def _takes_inputs(vjp: Vjp, count: int) -> bool:
     """Whether ``vjp`` can be called as ``vjp(g, out, *inputs)`` with ``count`` inputs, read from its code (cheap:
-    some Ops are made per call); True where there is no code to read (a builtin, a callable object)."""
+    some Ops are made per call), or where it has none (a callable object, a functools.partial) from its signature;
+    True where it has neither (a builtin)."""
     code = getattr(vjp, "__code__", None)
+    if code is None:
+        try:
+            inspect.signature(vjp).bind(*(None,) * (count + 2))
+        except TypeError:
+            return False
+        except ValueError:  # (no signature to read)
+            pass
+        return True
     # (a bound method's code counts its self, which the call does not pass)
     return code is None or bool(code.co_flags & inspect.CO_VARARGS) or (
         code.co_argcount >= count + 2 + inspect.ismethod(vjp))
