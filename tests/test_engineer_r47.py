@@ -114,3 +114,13 @@ def test_a_callable_object_or_partial_vjp_that_takes_too_few_arguments_is_refuse
     x = Value(np.array([1.0, -3.0]))
     twice(x).sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_the_advice_for_an_unusable_two_input_op_gives_it_two_inputs():
+    joined = Op("joined", lambda a, b: np.concatenate(a, b), (lambda g, out, a, b: g, lambda g, out, a, b: g))
+    with pytest.raises(ValueError, match="forward of your Op 'joined'") as caught:
+        expressions(extra_ops=[joined])
+    advice = str(caught.value).split("to see why, ")[-1]
+    assert advice == "joined(np.linspace(0.1, 0.5, 3), np.linspace(0.1, 0.5, 3))"
+    with pytest.raises(TypeError):  # pasted: the forward's own error (np.concatenate's axis given an array)
+        eval(advice, {"joined": joined, "np": np})

@@ -185,7 +185,7 @@ def _takes_inputs(vjp: Vjp, count: int) -> bool:
             pass
         return True
     # (a bound method's code counts its self, which the call does not pass)
-    return code is None or bool(code.co_flags & inspect.CO_VARARGS) or (
+    return bool(code.co_flags & inspect.CO_VARARGS) or (
         code.co_argcount >= count + 2 + inspect.ismethod(vjp))
 
 

@@ -1155,7 +1155,7 @@ def _refuse_unusable(spec: OpSpec) -> None:
     raise ValueError(f"expressions: the forward of your Op {name!r} raised {type(failure).__name__} "
                      f"({failure}) on inputs of every shape tried ({', '.join(map(str, _TRIED_SHAPES))}), so no "
                      "graph could use it and a test would pass without calling it; call it yourself to see why, "
-                     f"{name}(np.linspace(0.1, 0.5, 3))") from failure
+                     f"{name}({', '.join(['np.linspace(0.1, 0.5, 3)'] * spec.arity)})") from failure
 
 
 def _grow(g: Graph, extra: bool, most: int) -> None:
