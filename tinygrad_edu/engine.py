@@ -1143,9 +1143,9 @@ def _root_of_zero(op: Op, parents: tuple[Any, ...], parent: Value) -> str:
 
 def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, parent: Value,
                         inputs: tuple[Value, ...]) -> Value:
-    """The vjp for ``parent`` evaluated on Values (``create_graph=True``), given ``node.parents`` as ``inputs``
-    (found once per node: for each input again, a join of n inputs took time n²): its result must itself be a
-    recorded Value."""
+    """The vjp for ``parent`` evaluated on Values (``create_graph=True``), given ``node``'s ``inputs`` (found once per
+    node: for each input again, a join of n inputs took time n²), constants as their arrays, as an ordinary pass
+    hands them (``g`` is a Value, so what the vjp computes from it is): its result must itself be a recorded Value."""
     token = _RECORDED_VJP.set(op)
     try:
         grad = vjp(g, node, *inputs, **params)
@@ -2481,8 +2481,8 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
         params = node._params
         # The inputs' arrays (a constant input is kept as its array; a recorded pass hands the vjps Values).  Two
         # inputs are passed by name: Python runs a comprehension and *inputs slower (the scalar chain by 12 %).
-        if graph:
-            inputs: Any = node.parents  # (the vjps get Values, the constant inputs' too)
+        if graph:  # (the vjps get the Values and the constants' arrays, as backward_reach reads them: g is a Value)
+            inputs: Any = parents
             params = _given_params(node)  # (without what a saving forward kept: a recorded pass computes it again)
         elif len(parents) == 2:
             inputs = (first if first.__class__ is ndarray else first._data,

@@ -56,10 +56,10 @@ class Op:
     ``vjps`` is a sequence with one vjp per input, or a single vjp for a one-input operation.  A vjp is called as
     ``vjp(g, out, *inputs, **params)`` with ``g = ∂C/∂out`` and returns ∂C/∂(its input): ``g`` times the local
     derivative (see the module docstring, and write it with operators so that derivatives of derivatives work).
-    Under ``create_graph=True`` (``hessian``, ``grad(grad(f))``) it gets Values, and one that reads ``x.data`` makes
-    a constant of it there, silently: ``g * 2 * x.data`` for x² gives the second derivative 0, which
-    ``check_gradients(f, x, order=2)`` finds.  Write ``x`` itself (an ordinary pass hands it arrays, whose ``.data``
-    is a memoryview).
+    Under ``create_graph=True`` (``hessian``, ``grad(grad(f))``) it gets Values (a constant input stays its array,
+    as in an ordinary pass), and one that reads ``x.data`` makes a constant of it there, silently: ``g * 2 * x.data``
+    for x² gives the second derivative 0, which ``check_gradients(f, x, order=2)`` finds.  Write ``x`` itself (an
+    ordinary pass hands it arrays, whose ``.data`` is a memoryview).
 
     ``saving``, optional: a forward that also returns what the backward pass will need, ``(out, saved)``, where
     computing both at once is cheaper (σ and σ' from one exponential).  The engine uses it for operations it

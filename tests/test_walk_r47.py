@@ -1,0 +1,74 @@
+"""Round 47, the walk and the transforms: a recorded pass keeps constant inputs as arrays, a backward() inside a
+transform's f that raises partway leaves the caller's Values' .grad as they were, the walk setup names the stale
+edge backward meets first, and the way from a first-order .grad to a second derivative is written down."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Op, Value, engine
+from tinygrad_edu.autodiff import grad, hessian, hvp
+from tinygrad_edu.engine import backward_order
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _central_hessian(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """∂²f/∂xᵢ∂xⱼ by central differences of central differences, in float64."""
+    n = x.size
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            e_i, e_j = np.eye(n)[i] * h, np.eye(n)[j] * h
+            out[i, j] = (f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)) / (4 * h * h)
+    return out
+
+
+# --- item 1: a recorded pass reads constant inputs as the first-order walk does -------------------------------------
+
+def test_recorded_pass_keeps_constant_inputs_as_arrays():
+    x = Value(np.array([0.5, -1.0, 2.0]))
+    scale = np.array([3.0, 0.5, -2.0])
+    y = x * scale
+    z = (y.tanh() * 2.0).sum()
+    z.backward(create_graph=True)
+    assert engine._inputs(y)[1].__class__ is np.ndarray  # (Value.parents would have made it a Value, kept there)
+    expected = 2.0 * scale * (1 - np.tanh(x.data * scale) ** 2)
+    assert isinstance(x.grad, Value)
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+
+
+def test_hessian_leaves_the_graph_constants_alone_and_matches_differences():
+    a = np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.25]])
+    target = np.array([0.3, -0.2, 1.0])
+    kept: list[Value] = []
+
+    def f(x):
+        product = a @ x
+        kept.append(product)
+        return ((product.tanh() - target) ** 2).sum() / 3.0
+
+    def plain(x):
+        return float(((np.tanh(a @ x) - target) ** 2).sum() / 3.0)
+
+    x0 = np.array([0.4, -0.3])
+    got = hessian(f)(x0).data
+    assert engine._inputs(kept[0])[0].__class__ is np.ndarray  # the matrix a: still the graph's array
+    np.testing.assert_allclose(got, _central_hessian(plain, x0), rtol=1e-6, atol=1e-8)
+
+
+def test_hvp_with_constant_exponent_and_divisor_matches_differences():
+    c = np.array([2.0, 3.0])
+
+    def f(x):
+        return (x ** c / np.array([1.5, 4.0])).sum() + (np.array([2.0, 0.5]) ** x).sum()
+
+    def plain(x):
+        return float((x ** c / np.array([1.5, 4.0])).sum() + (np.array([2.0, 0.5]) ** x).sum())
+
+    x0, v = np.array([0.7, 1.3]), np.array([1.0, -2.0])
+    np.testing.assert_allclose(hvp(f, x0, v).data, _central_hessian(plain, x0) @ v, rtol=1e-6)
