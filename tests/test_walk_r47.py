@@ -72,3 +72,54 @@ def test_hvp_with_constant_exponent_and_divisor_matches_differences():
 
     x0, v = np.array([0.7, 1.3]), np.array([1.0, -2.0])
     np.testing.assert_allclose(hvp(f, x0, v).data, _central_hessian(plain, x0) @ v, rtol=1e-6)
+
+
+# --- item 2: a backward() inside f that raises partway ---------------------------------------------------------------
+
+def _refusing_vjp(g, out, x):
+    raise KeyError("this vjp refuses")
+
+
+def test_backward_inside_f_that_raises_leaves_outside_values_grad_alone():
+    boom = Op("boom", lambda x: x * 1.0, _refusing_vjp)
+    w = Value(2.0)
+    h = boom(w) * 3.0  # computed outside f: the walk writes its .grad before boom's vjp raises
+    h2 = h * 1.0
+    h.grad, h2.grad = None, np.array(7.0)
+
+    def f(x):
+        (x * h2).backward()
+        return x * x
+
+    with pytest.raises(KeyError, match="this vjp refuses"):
+        grad(f)(Value(1.0))
+    assert h.grad is None
+    assert h2.grad == 7.0
+    assert w.grad is None
+
+
+def test_backward_inside_f_that_overflows_under_errstate_puts_back_grad():
+    w = Value(1.0)
+    h = w * 1.0
+    h2 = h * 1e10  # its gradient g·1e10 overflows from an upstream 1e300, after h2.grad was written
+
+    def f(x):
+        with np.errstate(over="raise"):
+            (h2 + x).backward(np.array(1e300))
+        return x * x
+
+    with pytest.raises(FloatingPointError):
+        grad(f)(Value(1.0))
+    assert h.grad is None and h2.grad is None and w.grad is None
+
+
+def test_backward_inside_f_that_succeeds_still_leaves_grad_alone():
+    w = Value(2.0)
+    h = w * 3.0
+
+    def f(x):
+        (x * h).backward()
+        return x * x
+
+    assert grad(f)(Value(1.5)).item() == 3.0
+    assert h.grad is None and w.grad is None

@@ -1789,20 +1789,24 @@ class Value:
                              "relu(x), leaky_relu(x) or abs(x): its own derivative is 0, which autodiff.grad of a "
                              "function gives)")
         seed = self._seed_gradient(grad, create_graph)
-        if not (create_graph or _anomaly_mode() or inputs is not None):  # the common case: nothing to set up
+        writes = LEAF_WRITES.get()  # (inside a transform's f: the computed Values' .grad are noted, see there)
+        if not (create_graph or _anomaly_mode() or inputs is not None or writes is not None):  # the common case
             _backpropagate(self, seed, graph=False)
             return
         create_graph = checks.flag(create_graph, "create_graph", "backward")  # (here: the common call pays nothing)
         wanted = None if inputs is None else _wanted_inputs(inputs, "backward")
+        computed = () if writes is None else _computed_grads(self, wanted)
         before = _GRAD_ENABLED.set(_grad_enabled() or create_graph)  # a recorded pass records even inside no_grad
         frozen = _read_only_for_the_walk(self) if _anomaly_mode() else []
         try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would echo it
             with np.errstate(all="ignore") if _anomaly_mode() else contextlib.nullcontext():
                 _backpropagate(self, seed, graph=create_graph, only=wanted)
-        finally:
+        finally:  # (noted also when the walk raised partway, having written some of them: f's caller gets them back)
             _GRAD_ENABLED.reset(before)
             if frozen:  # (only under detect_anomaly: no lock taken by a recorded pass, a Hessian's rows)
                 _let_go(frozen)
+            if computed:
+                writes.extend((node, grad, node.grad) for node, grad in computed)  # type: ignore[union-attr]
 
     def _seed_gradient(self, grad: Any, create_graph: bool) -> Any:
         """∂C/∂self to start from: 1 for a single number, else the given ``grad`` (a Value under create_graph)."""
@@ -2458,8 +2462,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
     oldest = _walk_limit(output, only)
     # given only, the Values on a path to one of them (see _leading); None: every Value (the common backward())
     leading = None if only is None else _leading_once(output, only)
-    writes = LEAF_WRITES.get()  # (one look per pass: inside a transform's f, the computed Values' .grad too)
-    computed = None if writes is None else _computed_grads(output, only)
+    writes = LEAF_WRITES.get()  # (one look per pass: inside a transform's f, backward() notes the computed Values')
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
     # Nodes with a gradient, newest first.  No two computed nodes the walk takes share a creation number (copies are
@@ -2545,8 +2548,6 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                 # 0-d sums come back as numpy scalars
                 pending[key] = total if graph or total.__class__ is ndarray else asarray(total)
     _accumulate(leaves, only, graph, writes)
-    if computed:
-        writes.extend((node, grad, node.grad) for node, grad in computed)  # type: ignore[union-attr]
 
 
 def _computed_grads(output: Value, only: list[Value] | None) -> list[tuple[Value, Any]]:
