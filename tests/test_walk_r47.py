@@ -123,3 +123,53 @@ def test_backward_inside_f_that_succeeds_still_leaves_grad_alone():
 
     assert grad(f)(Value(1.5)).item() == 3.0
     assert h.grad is None and w.grad is None
+
+
+# --- item 5: of several stale edges, the one backward meets first ---------------------------------------------------
+
+def _two_stale_edges() -> tuple[Value, Value, Value]:
+    u, w = Value(1.0, label="u"), Value(2.0, label="w")
+    a = u * 2.0  # older node, near the output (breadth-first meets it first)
+    d = w * 3.0  # newer node, further from the output (backward, newest first, meets it first)
+    out = a + d * 1.0 * 1.0
+    u.data = np.array(5.0)
+    w.data = np.array(6.0)
+    return out, u, w
+
+
+def test_walk_setup_names_the_stale_edge_backward_meets_first():
+    out, u, w = _two_stale_edges()
+    with pytest.raises(ValueError, match="stale") as by_backward:
+        out.backward()
+    assert by_backward.value.changed is w  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="backward_order: the graph is stale: 'w'") as by_order:
+        backward_order(out)
+    assert by_order.value.changed is w  # type: ignore[attr-defined]
+
+
+def test_transform_names_the_same_stale_edge_as_backward():
+    u, w = Value(1.0, label="u"), Value(2.0, label="w")
+
+    def f(x):
+        a = u * x  # older node, near the output
+        d = w * x  # newer node, further from it
+        u.data = np.array(5.0)
+        w.data = np.array(6.0)
+        return a + d * 1.0 * 1.0
+
+    with pytest.raises(ValueError, match="hessian: the graph is stale: 'w' was changed in place"):
+        hessian(f)(Value(1.0))
+
+
+def test_frozen_computed_input_reported_where_backward_meets_it():
+    u, w = Value(1.0, label="u"), Value(2.0, label="w")
+    a = u * 2.0
+    a.requires_grad = False  # a frozen computed Value, used near the output by an older node
+    near = a * Value(1.0)  # (requires a gradient through its other input)
+    d = w * 3.0
+    out = near + d * 1.0 * 1.0
+    w.data = np.array(6.0)  # stale, at a newer node further from the output: backward meets it first
+    with pytest.raises(ValueError, match="backward: the graph is stale: 'w'"):
+        out.backward()
+    with pytest.raises(ValueError, match="backward_order: the graph is stale: 'w'"):
+        backward_order(out)

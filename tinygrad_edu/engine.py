@@ -2778,11 +2778,13 @@ def backward_reach(output: Value, inputs: Any) -> tuple[list[Value], bool, bool]
 def _visited(output: Value, wanted: list[Value] | None, where: str) -> tuple[list[Value], bool, list[Value]]:
     """The Values of :func:`backward_order`, in the order the walk finds them (:func:`_in_backward_order` sorts
     them), with errors naming ``where``; and for :func:`backward_reach`, whether an input that needs a gradient lies
-    beyond the walk's limit, and the Values visited that have no input needing one."""
+    beyond the walk's limit, and the Values visited that have no input needing one.  The walk is breadth-first,
+    backward's newest first: of several stale (or frozen computed) inputs it names the one backward meets first,
+    that of the newest Value."""
     oldest = _walk_limit(output, wanted)
     found = {id(output): output}
     stack = [output]
-    beyond, bare, ndarray = False, [], np.ndarray
+    beyond, bare, ndarray, bad = False, [], np.ndarray, None
     for node in stack:  # (the list grows as the loop goes: each Value once)
         fed, first, second = False, node._first, node._second  # (_inputs(node) written out: a call per node)
         inputs = () if first is None else (first,) if second is None else (first, second, *node._rest)
@@ -2790,11 +2792,13 @@ def _visited(output: Value, wanted: list[Value] | None, where: str) -> tuple[lis
             if parent.__class__ is ndarray:
                 continue
             order = parent._order
-            if order <= node._order:  # as backward would
-                raise _stale(node, parent, where, output)
+            if order <= node._order:  # as backward would raise, at the newest such node (its first such input)
+                bad = (node, parent) if bad is None or node._order < bad[0]._order else bad
+                break
             if not parent.requires_grad:
-                if parent._op is not None:
-                    raise _unflagged_or_stale(node, parent, where, output)  # (as backward would: it cuts the walk)
+                if parent._op is not None:  # (as backward would raise: it cuts the walk)
+                    bad = (node, parent) if bad is None or node._order < bad[0]._order else bad
+                    break
                 continue
             fed = True
             if order > oldest:
@@ -2804,6 +2808,10 @@ def _visited(output: Value, wanted: list[Value] | None, where: str) -> tuple[lis
                 stack.append(parent)
         if not fed:
             bare.append(node)
+    if bad is not None:
+        node, parent = bad
+        raise _stale(node, parent, where, output) if parent.requires_grad else _unflagged_or_stale(
+            node, parent, where, output)
     return stack, beyond, bare
 
 
