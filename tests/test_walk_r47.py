@@ -173,3 +173,21 @@ def test_frozen_computed_input_reported_where_backward_meets_it():
         out.backward()
     with pytest.raises(ValueError, match="backward_order: the graph is stale: 'w'"):
         backward_order(out)
+
+
+# --- item 4: the way from a first-order .grad to a second derivative ------------------------------------------------
+
+def test_first_order_grad_is_an_array_and_the_docs_say_what_to_do():
+    x = Value(3.0)
+    (x ** 3).backward()
+    with pytest.raises(AttributeError, match="backward"):
+        x.grad.backward()  # type: ignore[union-attr]
+    x.zero_grad()
+    (x ** 3).backward(create_graph=True)
+    slope = x.grad
+    x.zero_grad()
+    slope.backward()  # type: ignore[union-attr]
+    assert x.grad == 18.0
+    for text in (README.read_text(encoding="utf-8"), Value.backward.__doc__ or ""):
+        flat = re.sub(r"\s+", " ", text)
+        assert "x.grad.backward()" in flat and "create_graph=True" in flat

@@ -1758,7 +1758,8 @@ class Value:
         ``requires_grad`` was set to False by hand makes backward raise (PyTorch refuses the assignment itself).
 
         With ``create_graph=True`` the backward pass is itself recorded: every ``.grad`` it sets is a Value, whose
-        own ``backward()`` gives second derivatives (and so on, to any order).
+        own ``backward()`` gives second derivatives (and so on, to any order).  Without it ``.grad`` is a numpy
+        array, so ``x.grad.backward()`` is numpy's AttributeError: run the pass again with ``create_graph=True``.
 
         ``inputs`` (a Value or a list of them), as in PyTorch: only these leaves accumulate a gradient (a computed
         Value among them holds the latest call's, as every other Value on the way does, where PyTorch accumulates
