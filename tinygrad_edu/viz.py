@@ -134,13 +134,25 @@ class Drawing(graphviz.Digraph):
             return os.fspath(render(self, name))
         return super().render(filename, *args, **kwargs)
 
-    def _repr_image_svg_xml(self) -> str:
-        """The picture Jupyter shows, its scale written exactly (see :func:`_exact_scale`), laid out within
-        :data:`INLINE_TIMEOUT` seconds (``subprocess.TimeoutExpired``, ``dot`` killed)."""
-        result = _dot(self.source, self.engine, "svg", INLINE_TIMEOUT)
+    def _inline(self, fmt: str) -> bytes:
+        """The picture Jupyter shows in format ``fmt``, laid out within :data:`INLINE_TIMEOUT` seconds
+        (``subprocess.TimeoutExpired``, ``dot`` killed), whichever format the notebook asks for."""
+        result = _dot(self.source, self.engine, fmt, INLINE_TIMEOUT)
         if result.returncode != 0:
             raise subprocess.CalledProcessError(result.returncode, "dot", result.stdout, result.stderr)
-        return _exact_scale(result.stdout).decode("utf-8")
+        return result.stdout
+
+    def _repr_image_svg_xml(self) -> str:
+        """The SVG Jupyter shows, its scale written exactly (see :func:`_exact_scale`)."""
+        return _exact_scale(self._inline("svg")).decode("utf-8")
+
+    def _repr_image_png(self) -> bytes:
+        """The PNG Jupyter shows (``graphviz.set_jupyter_format("png")``), under the same limit as the SVG."""
+        return self._inline("png")
+
+    def _repr_image_jpeg(self) -> bytes:
+        """The JPEG Jupyter shows (``graphviz.set_jupyter_format("jpeg")``), under the same limit as the SVG."""
+        return self._inline("jpeg")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -1,0 +1,62 @@
+"""Round 47, drawings and the backprop player: the problems last round noticed and left alone.
+
+- only the SVG a drawing shows in Jupyter had viz.INLINE_TIMEOUT: the PNG and JPEG that
+  graphviz.set_jupyter_format("png") asks for ran Graphviz with no time limit;
+"""
+
+import os
+import shutil
+import stat
+import subprocess
+
+import graphviz
+import pytest
+
+from tinygrad_edu import Value, viz
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+
+
+# --- every picture a drawing shows in Jupyter has the time limit -----------------------------------------------
+@pytest.fixture
+def stuck_dot(tmp_path, monkeypatch):
+    """A `dot` on PATH that never answers in time (it sleeps): a slow layout, whatever the machine's speed."""
+    program = tmp_path / "dot"
+    program.write_text("#!/bin/sh\nexec sleep 3\n")
+    program.chmod(program.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(viz, "INLINE_TIMEOUT", 0.2)
+
+
+@pytest.mark.parametrize("mimetype", ["image/png", "image/jpeg", "image/svg+xml"])
+def test_a_slow_picture_of_any_format_stops_and_says_what_to_do(stuck_dot, mimetype):
+    bundle = viz.draw_graph(Value(2.0, label="x") * 3.0)._repr_mimebundle_(include=[mimetype])
+    assert mimetype not in bundle
+    assert "more than 0.2 s" in bundle["text/plain"] and "viz.INLINE_TIMEOUT" in bundle["text/plain"]
+    assert "draw_graph(value, max_nodes=50)" in bundle["text/plain"]
+
+
+@pytest.mark.parametrize("jupyter_format", ["png", "jpeg"])
+def test_a_notebook_set_to_png_has_the_limit_too(stuck_dot, jupyter_format):
+    before = graphviz.set_jupyter_format(jupyter_format)
+    try:
+        bundle = viz.draw_dependency_tree(Value(2.0, label="x") * 3.0)._repr_mimebundle_()
+    finally:
+        graphviz.set_jupyter_format(before)
+    assert list(bundle) == ["text/plain", "text/html"] and "viz.INLINE_TIMEOUT" in bundle["text/plain"]
+
+
+@needs_dot
+@pytest.mark.parametrize(("mimetype", "magic"), [("image/png", b"\x89PNG"), ("image/jpeg", b"\xff\xd8")])
+def test_a_png_or_jpeg_in_jupyter_runs_dot_with_the_limit(monkeypatch, mimetype, magic):
+    started = []
+    run = subprocess.run
+
+    def recording_run(*args, **kwargs):
+        started.append(kwargs.get("timeout"))
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(viz.subprocess, "run", recording_run)
+    monkeypatch.setattr(viz, "INLINE_TIMEOUT", 7.5)
+    picture = viz.draw_graph(Value(2.0, label="x") * 3.0)._repr_mimebundle_(include=[mimetype])[mimetype]
+    assert picture.startswith(magic) and started == [7.5]
