@@ -4,7 +4,9 @@
   graphviz.set_jupyter_format("png") asks for ran Graphviz with no time limit;
 """
 
+import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -60,3 +62,43 @@ def test_a_png_or_jpeg_in_jupyter_runs_dot_with_the_limit(monkeypatch, mimetype,
     monkeypatch.setattr(viz, "INLINE_TIMEOUT", 7.5)
     picture = viz.draw_graph(Value(2.0, label="x") * 3.0)._repr_mimebundle_(include=[mimetype])[mimetype]
     assert picture.startswith(magic) and started == [7.5]
+
+
+# --- a player in another language marks its own English as English ---------------------------------------------
+def _japanese_cost() -> Value:
+    w = Value(0.5, requires_grad=True, label="重み")
+    return ((w * 2.0 - 1.5) ** 2).sum()
+
+
+def _page_steps(page: str) -> list[dict]:
+    return json.loads(re.search(r'<script type="application/json" id="steps">(.*?)</script>', page, re.S).group(1))
+
+
+def test_the_steps_mark_the_names_in_the_pages_language_and_leave_an_english_page_alone():
+    steps = viz.backprop_player(_japanese_cost(), lang="ja").steps
+    shown = _page_steps(viz.BackpropPlayer(steps, None, lang="ja").html())
+    assert shown[-2]["heading"] == 'Backward 5 of 5: ∂C/∂<span lang="ja">重み</span>'
+    assert '∂C/∂<span lang="ja">重み</span> = ' in shown[-2]["html"]
+    english = _page_steps(viz.BackpropPlayer(steps, None, lang="en-GB").html())
+    assert [step["html"] for step in english] == [step.html for step in steps]
+    assert "<div class='missing' lang='en'>no dot</div>" in viz.BackpropPlayer(steps, None, missing_drawing="no dot",
+                                                                               lang="ja").html()
+
+
+@needs_dot
+def test_a_japanese_players_english_prose_is_english_and_its_names_japanese_in_a_browser(browser, tmp_path):
+    path = viz.backprop_player(_japanese_cost(), title="逆伝播の再生", lang="ja").save(tmp_path / "ja.html")
+    browser.get(path.as_uri() + "#step=10")
+    found = browser.execute_script("""
+        var panel = document.querySelector('.explanation');
+        var prose = Array.from(panel.querySelectorAll('h2, p, th')).filter(function (e) { return /[a-z]{4}/.test(
+            Array.from(e.childNodes).filter(function (n) { return n.nodeType === 3; }).map(function (n) {
+                return n.textContent; }).join('')); });
+        var names = Array.from(panel.querySelectorAll('span')).filter(function (e) {
+            return e.textContent === '重み'; });
+        return [prose.length, prose.every(function (e) { return e.matches(':lang(en)'); }), names.length,
+                names.every(function (e) { return e.matches(':lang(ja)'); }),
+                panel.querySelector('h2').textContent];""")
+    assert found[0] > 0 and found[1] and found[2] > 0 and found[3], found
+    assert found[4] == "Backward 5 of 5: ∂C/∂重み"
+    browser.save_screenshot(str(tmp_path / "ja.png"))

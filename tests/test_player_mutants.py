@@ -302,7 +302,7 @@ def test_the_page_escapes_the_title_and_the_missing_drawings_text_and_drops_the_
     steps = [Step("start", -1, "The leaves", "<p>")]
     page = BackpropPlayer(steps, None, title="a <b> & c", missing_drawing="install <dot> & co").html()
     assert "<title>a &lt;b&gt; &amp; c</title>" in page and "<h1>a &lt;b&gt; &amp; c</h1>" in page
-    assert "<div class='missing'>install &lt;dot&gt; &amp; co</div>" in page
+    assert "<div class='missing' lang='en'>install &lt;dot&gt; &amp; co</div>" in page
     svg = '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<svg width="1"><g/></svg>'
     page = BackpropPlayer(steps, svg).html()
     assert '<div class="drawing"><svg width="1"><g/></svg></div>' in page and "<?xml" not in page

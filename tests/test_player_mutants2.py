@@ -34,6 +34,7 @@ Equivalent mutants, left without a test:
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -369,8 +370,8 @@ def test_the_pages_data_is_every_step_with_its_node_and_edges():
     light included."""
     player = _player()
     data = json.loads(_Scripts(player.html()).data["steps"])
-    assert data == [{"phase": s.phase, "node": s.node, "title": s.title, "html": s.html, "edges": s.edges}
-                    for s in player.steps]
+    assert data == [{"phase": s.phase, "node": s.node, "title": s.title, "html": s.html, "edges": s.edges,
+                     "heading": html.escape(s.title)} for s in player.steps]
     assert len({s["node"] for s in data}) == 4 and any(s["edges"] for s in data)  # (−1, C, 3w and w)
 
 

@@ -28,6 +28,7 @@ import keyword
 import operator
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -842,6 +843,31 @@ def _underflow_note(grad: np.ndarray, worked_out: float, total: str, fmt: Any, s
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
+def _in_page_language(markup: str, lang: str) -> str:
+    """``markup``, the English of a step (shown in an element marked ``lang="en"``), with each run of letters of
+    another script than Latin or Greek (a name such as 重み) marked as the page's ``lang``: on a page in Japanese,
+    screen readers read the prose in English and the names in Japanese, and fonts follow.  An English page: as is."""
+    if lang.split("-")[0].lower() == "en":
+        return markup
+    parts = re.split(r"(<[^>]*>)", markup)  # (the tags as they are: only the text between them is marked)
+    return "".join(part if j % 2 else _marked_letters(part, lang) for j, part in enumerate(parts))
+
+
+def _marked_letters(text: str, lang: str) -> str:
+    """``text`` with its runs of letters outside Latin and Greek (with their combining marks: a vowel sign of
+    Devanagari belongs to the letter before it) in a ``<span lang=…>``."""
+    pieces, outside = [], False
+    for ch in text:
+        if not unicodedata.category(ch).startswith("M"):
+            named = unicodedata.name(ch, "")  # (ᵀ is a MODIFIER LETTER, ℓ a SCRIPT one: the notation's)
+            was, outside = outside, ch.isalpha() and not any(s in named for s in ("LATIN", "GREEK", "MODIFIER",
+                                                                                    "SCRIPT"))
+            if outside != was:
+                pieces.append(f'<span lang="{lang}">' if outside else "</span>")
+        pieces.append(ch)
+    return "".join(pieces) + ("</span>" if outside else "")
+
+
 _PAGE = resources.files("tinygrad_edu") / "player.html"  # also found when the package is imported from a zip
 _PHASES = ("start", "forward", "backward", "result")
 
@@ -852,7 +878,8 @@ class BackpropPlayer:
     ``file://``).  Controls: first / previous / play-pause / next / last, a slider, and the keys ←/→, Home/End
     and space, the same wherever the focus is (with Alt, Ctrl or ⌘ held they stay the browser's); the address
     keeps the step as ``#step=k``, so a link can open one step.  ``lang`` is the language of the title and the
-    names (BCP 47: ``"ja"`` for Japanese), which the browser picks fonts and voices by; the controls stay English."""
+    names (BCP 47: ``"ja"`` for Japanese), which the browser picks fonts and voices by; the controls and the steps'
+    prose stay English, marked so, the names in them in ``lang``."""
 
     def __init__(self, steps: list[Step], drawing_svg: str | None, *, title: str = "Backpropagation, step by step",
                  missing_drawing: str = "", lang: str = "en") -> None:
@@ -901,13 +928,14 @@ class BackpropPlayer:
         from string import Template
 
         use_hash = checks.flag(use_hash, "use_hash", "BackpropPlayer.html")
-        steps = [{"phase": s.phase, "node": s.node, "title": s.title, "html": s.html, "edges": s.edges}
-                 for s in self.steps]
+        steps = [{"phase": s.phase, "node": s.node, "title": s.title, "edges": s.edges,
+                  "heading": _in_page_language(html.escape(s.title), self.lang),
+                  "html": _in_page_language(s.html, self.lang)} for s in self.steps]
         data = printable(json.dumps(steps, ensure_ascii=False)).replace("</", "<\\/").replace("<!--", "\\u003c!--")
         if self.drawing_svg is not None:
             drawing = self.drawing_svg[self.drawing_svg.index("<svg"):]
         else:
-            drawing = f"<div class='missing'>{html.escape(self.missing_drawing)}</div>"
+            drawing = f"<div class='missing' lang='en'>{html.escape(self.missing_drawing)}</div>"
         return Template(_PAGE.read_text(encoding="utf-8")).substitute(
             title=html.escape(self.title), use_hash="yes" if use_hash else "no", count=len(self.steps),
             drawing=drawing, steps=data, lang=self.lang)
