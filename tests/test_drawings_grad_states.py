@@ -69,7 +69,7 @@ def _drawn_gradients(source: str) -> dict[str, float]:
 
 
 def _key(drawing: viz.Drawing) -> str:
-    found = re.search(r'\blabel="(green[^"]*)"', drawing.source, flags=re.S)
+    found = re.search(r'\blabel="\s*(green[^"]*)"', drawing.source, flags=re.S)
     assert found is not None, drawing.source
     return found.group(1)
 

@@ -2,8 +2,12 @@
 
 - only the SVG a drawing shows in Jupyter had viz.INLINE_TIMEOUT: the PNG and JPEG that
   graphviz.set_jupyter_format("png") asks for ran Graphviz with no time limit;
+- a player page in another language than English marked the steps' English prose as that language;
+- draw_graph's key was as wide as Graphviz measured it: where the viewer's Helvetica is wider (DejaVu Sans where
+  Graphviz measured Liberation Sans or Arial), both its ends were cut off at the picture's edges.
 """
 
+import io
 import json
 import os
 import re
@@ -12,9 +16,10 @@ import stat
 import subprocess
 
 import graphviz
+import numpy as np
 import pytest
 
-from tinygrad_edu import Value, viz
+from tinygrad_edu import Value, nn, viz
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -102,3 +107,47 @@ def test_a_japanese_players_english_prose_is_english_and_its_names_japanese_in_a
     assert found[0] > 0 and found[1] and found[2] > 0 and found[3], found
     assert found[4] == "Backward 5 of 5: ∂C/∂重み"
     browser.save_screenshot(str(tmp_path / "ja.png"))
+
+
+# --- the key has room for a wider font than Graphviz measured it in ------------------------------------------------
+def _key_row(graph) -> np.ndarray:
+    """The key's last line (the bottom rows drawn) as a viewer draws them whose Helvetica is DejaVu Sans, laid out by a
+    Graphviz that measured Helvetica as Liberation Sans (Arial's widths): dark pixels True."""
+    source = graph.source.replace("fontname=Helvetica", 'fontname="Liberation Sans"')
+    svg = subprocess.run(["dot", f"-K{graph.engine}", "-Tsvg"], input=source.encode(), capture_output=True,
+                         check=True).stdout
+    svg = re.sub(rb'font-family="[^"]*"', b'font-family="DejaVu Sans"', svg)
+    png = subprocess.run(["rsvg-convert", "-z", "2"], input=svg, capture_output=True, check=True).stdout
+    Image = pytest.importorskip("PIL.Image")
+    with Image.open(io.BytesIO(png)) as picture:
+        pixels = np.asarray(picture.convert("L"))
+    dark = pixels < 128
+    last = np.flatnonzero(dark.any(axis=1))[-1]  # (the key's last line: its widest, here)
+    return dark[last - 30:last + 1]
+
+
+needs_fonts = pytest.mark.skipif(
+    shutil.which("rsvg-convert") is None or shutil.which("fc-match") is None
+    or any(font not in subprocess.run(["fc-match", font], capture_output=True, text=True).stdout
+           for font in ("Liberation Sans", "DejaVu Sans")),
+    reason="needs rsvg-convert and the fonts Liberation Sans and DejaVu Sans")
+
+
+def _two_two_one_cost() -> Value:
+    net = nn.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid", rng=0)
+    cost = ((net(np.array([0.5, -0.3])) - Value(np.array([0.25]), requires_grad=False, label="y′")) ** 2).sum()
+    cost.label = "C"
+    return cost
+
+
+@needs_dot
+@needs_fonts
+@pytest.mark.parametrize("drawing", [lambda: viz.draw_graph(_two_two_one_cost()),
+                                     lambda: viz.draw_network(nn.Layer(1, 1, "sigmoid", rng=0))],
+                         ids=["draw_graph", "draw_network"])
+def test_the_key_is_not_cut_off_where_the_viewers_font_is_wider(drawing):
+    """The key is the widest part of both drawings, and DejaVu Sans 15 % wider than Liberation Sans: the key's first
+    and last letters of draw_graph's were cut off at the picture's edges (draw_network's pad of 0.3 inch holds it)."""
+    row = _key_row(drawing())
+    dark, width = np.flatnonzero(row.any(axis=0)), row.shape[1]
+    assert dark.size and dark[0] >= 4 and dark[-1] <= width - 5, (dark[0], dark[-1], width)

@@ -22,8 +22,8 @@ def _message(action: Callable[[], object], kind: type[Exception] = Exception) ->
 
 
 def _key(cost: Value) -> str:
-    """The key under draw_graph's drawing of ``cost`` (its graph label)."""
-    return viz.draw_graph(cost).source.split('label="', 1)[1].split('" labelloc', 1)[0]
+    """The key under draw_graph's drawing of ``cost`` (its graph label), without its no-break spaces."""
+    return viz.draw_graph(cost).source.split('label="', 1)[1].split('" labelloc', 1)[0].replace("\xa0", "")
 
 
 def _two_layer_cost() -> tuple[nn.Network, Value]:

@@ -120,7 +120,7 @@ def test_the_players_step_of_a_sum_that_keeps_its_dimensions_says_so():
 
 # --- (e) the key's line for a frozen Value whose old .grad equals this pass's ----------------------------------
 def _key(drawing) -> str:
-    found = re.search(r'\blabel="(green[^"]*)"', drawing.source, flags=re.S)
+    found = re.search(r'\blabel="\s*(green[^"]*)"', drawing.source, flags=re.S)
     assert found is not None, drawing.source
     return found.group(1).replace("\n", " ")
 

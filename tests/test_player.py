@@ -758,7 +758,7 @@ def test_after_zero_grad_of_every_parameter_the_result_step_still_says_backward_
 
 
 def _graph_key(drawing) -> str:
-    found = re.search(r'\blabel="(green[^"]*)"', drawing.source, flags=re.S)
+    found = re.search(r'\blabel="\s*(green[^"]*)"', drawing.source, flags=re.S)
     assert found is not None, drawing.source
     return found.group(1)
 

@@ -150,7 +150,7 @@ def test_np_split_of_an_array_is_not_described_as_a_value() -> None:
 
 # --- viz: the key's line for a frozen Value with a .grad ----------------------------------------------------------
 def _key(drawing) -> str:
-    found = re.search(r'\blabel="(green[^"]*)"', drawing.source, flags=re.S)
+    found = re.search(r'\blabel="\s*(green[^"]*)"', drawing.source, flags=re.S)
     assert found is not None, drawing.source
     return found.group(1).replace("\n", " ")
 

@@ -619,7 +619,7 @@ def test_the_note_names_the_first_integer_input() -> None:
 
 # --- viz: the key's line about intermediates of another pass -------------------------------------------------------
 def _key(drawing) -> str:
-    found = re.search(r'\blabel="(green[^"]*)"', drawing.source, flags=re.S)
+    found = re.search(r'\blabel="\s*(green[^"]*)"', drawing.source, flags=re.S)
     assert found is not None, drawing.source
     return found.group(1).replace("\n", " ")
 

@@ -77,7 +77,7 @@ def test_graph_labels_are_real_text_a_screen_reader_reads(tmp_path: Path) -> Non
     root = _svg(viz.draw_graph(_chain_cost()), tmp_path, "graph")
     texts = {t.text for t in root.iter(f"{SVG}text")}
     assert {"W¹", "b³", "matmul", "sigmoid"} <= texts
-    assert any(t and t.startswith("green: parameter") for t in texts)
+    assert any(t and t.strip().startswith("green: parameter") for t in texts)
 
 
 def test_plot_svg_keeps_its_words_as_text(tmp_path: Path) -> None:

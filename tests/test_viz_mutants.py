@@ -99,7 +99,7 @@ def test_the_colour_key_is_under_the_graph():
     """The key (green: parameter · …) is written below the drawing, not above the output."""
     graph = draw_graph(Value(0.5, label="w") * 2.0)
     data = dot_json(graph)
-    assert data["label"].startswith("green: parameter")
+    assert data["label"].strip().startswith("green: parameter")
     key_y = float(data["lp"].split(",")[1])
     assert all(key_y < float(n["pos"].split(",")[1]) for n in dot_nodes(graph).values())
 

@@ -387,7 +387,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     if first_input is not None:
         names.setdefault(id(first_input), "α^0")
     key = _graph_key(value, kept, total, show_grad=show_grad and grads is None, stale=show_data and grads is None)
-    attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10"}
+    attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": _key(key), "labelloc": "b", "fontsize": "10"}
     if size is not None:
         attributes["size"] = size
     if _most_uses(kept) > _SHARED_USES:  # (see _SHARED_USES)
@@ -425,7 +425,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
         box(graph, kept[parent], f"v{parent}_{user}", tooltip="the same Value as a box higher up, drawn again here")
     _add_edges(graph, kept, number, total, clustered, far)
     if far:
-        graph.attr(label=key + _REPEATED_NOTE)
+        graph.attr(label=_key(key + _REPEATED_NOTE))
     return graph
 
 
@@ -478,6 +478,13 @@ def _users_first(kept: list[Value], number: dict[int, int]) -> list[Value]:
                 stack.append((node, True))
                 stack.extend((p, False) for p in node.parents if id(p) in number and id(p) not in done)
     return order[::-1]
+
+
+def _key(text: str) -> str:
+    """A drawing's key ``text`` as its label, each line with no-break spaces on both sides, an eighth of its length:
+    Graphviz sizes the drawing by the key as its font measures it (Arial or Liberation Sans for Helvetica, often), and
+    a viewer whose Helvetica falls back to a font 15 % wider (DejaVu Sans) cut both ends of the key off."""
+    return "\n".join(f"{pad}{line}{pad}" for line in text.split("\n") for pad in ["\u00a0" * -(-len(line) // 8)])
 
 
 def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, stale: bool) -> str:
@@ -1195,7 +1202,7 @@ def draw_network(model: Any, *, max_neurons: int = 12, precision: int = 2) -> Dr
     graph = Drawing("network", engine="neato",
                     graph_attr={"layout": "neato", "splines": "line", "outputorder": "edgesfirst",
                                 "pad": "0.3", "fontname": "Helvetica", "fontsize": "10", "labelloc": "b",
-                                "label": key},
+                                "label": key},  # (pad: room for a key in a wider font)
                     node_attr={"fontname": "Helvetica", "fontsize": "9", "shape": "circle",
                                "style": "filled", "fixedsize": "true", "width": f"{diameter:.2f}"},
                     edge_attr={"arrowhead": "none"})
