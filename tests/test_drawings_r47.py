@@ -4,7 +4,8 @@
   graphviz.set_jupyter_format("png") asks for ran Graphviz with no time limit;
 - a player page in another language than English marked the steps' English prose as that language;
 - draw_graph's key was as wide as Graphviz measured it: where the viewer's Helvetica is wider (DejaVu Sans where
-  Graphviz measured Liberation Sans or Arial), both its ends were cut off at the picture's edges.
+  Graphviz measured Liberation Sans or Arial), both its ends were cut off at the picture's edges;
+- the player's header "arriving ∂C/∂·" of the seed's chain network broke after its slash, "∂C/" over "∂·".
 """
 
 import io
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value, nn, viz
+from tinygrad_edu.demo import chain_cost
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -151,3 +153,25 @@ def test_the_key_is_not_cut_off_where_the_viewers_font_is_wider(drawing):
     row = _key_row(drawing())
     dark, width = np.flatnonzero(row.any(axis=0)), row.shape[1]
     assert dark.size and dark[0] >= 4 and dark[-1] <= width - 5, (dark[0], dark[-1], width)
+
+
+# --- a teacher's look: the seed's chain network in the player ------------------------------------------------------
+@needs_dot
+@pytest.mark.parametrize("layout", ["tree", "graph"])
+def test_the_arriving_gradients_header_is_not_broken_after_its_slash(browser, tmp_path, layout):
+    """The seed's chain network at its test input x = -1 (demo.chain_cost): the table's header "arriving ∂C/∂·" was
+    broken after the slash at the panel's width, "arriving ∂C/" over "∂·"."""
+    player = viz.backprop_player(chain_cost(x=-1.0), layout=layout)
+    step = next(k for k, s in enumerate(player.steps, start=1) if s.title.endswith("∂C/∂W¹"))
+    browser.get(player.save(tmp_path / "chain.html").as_uri() + f"#step={step}")
+    browser.refresh()
+    lines = browser.execute_script("""
+        var th = Array.from(document.querySelectorAll('.explanation th')).filter(function (cell) {
+            return cell.textContent.indexOf('arriving') === 0; })[0];
+        var first = th.firstChild, range = document.createRange();
+        range.setStart(first, first.textContent.indexOf('\\u2202'));
+        range.setEndAfter(th.lastChild);
+        var tops = Array.from(range.getClientRects()).filter(function (rect) { return rect.width > 0; })
+            .map(function (rect) { return Math.round(rect.top); });
+        return [th.textContent, new Set(tops).size];""")
+    assert lines == ["arriving ∂C/∂·", 1]

@@ -271,7 +271,7 @@ def test_the_backward_steps_name_the_cost_by_its_label_and_the_first_lights_no_e
     steps = player_steps(cost)[1]
     first, second = [s for s in steps if s.phase == "backward"]
     assert first.title == "Backward 1 of 2: ∂L/∂L" and first.edges == []
-    assert "<th>arriving ∂L/∂·</th>" in second.html
+    assert "<th>arriving ∂L<span class='unbroken'>/∂·</span></th>" in second.html
     assert "<th>∂L/∂· (the steps)</th>" in steps[-1].html
 
 

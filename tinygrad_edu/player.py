@@ -530,7 +530,7 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
     used = _uses(len(arrivals), len({id(user) for user, _, _ in arrivals}), "was used", "operation")
     body = (f"<p>{_esc(name)} {used}; from each use, the gradient arriving from above times the local derivative "
             "on the edge:</p>"
-            "<table><tr><th>from</th><th>arriving ∂" + _esc(cost) + "/∂·</th><th>local derivative</th>"
+            "<table><tr><th>from</th><th>arriving ∂" + _esc(cost) + _PER_ANY + "</th><th>local derivative</th>"
             f"<th>product</th></tr>{''.join(rows)}</table>")
     if len(arrivals) > 1:
         terms = [fmt(c) if np.size(c) == 1 else f"({fmt(c)})" for _, _, c in arrivals]
@@ -545,6 +545,11 @@ def _backward_step(node: Value, k: int, count: int, output: Value, number: Mappi
     if node.op is None and node.requires_grad:
         body += "<p>A parameter: its gradient is final (backward() stores it in its .grad).</p>"
     return Step("backward", i, title, body, edges)
+
+
+#: The end of the tables' header "arriving ∂C/∂·", kept on one line: the browser broke it after the slash, into
+#: "arriving ∂C/" over "∂·", which reads as two things.
+_PER_ANY = "<span class='unbroken'>/∂·</span>"
 
 
 def _uses(uses: int, users: int, verb: str, noun: str) -> str:
@@ -815,7 +820,8 @@ def _tree_backward_step(node: Value, k: int, count: int, cost: Value, tree: Depe
                     f"{_esc(shown)}</td></tr>")
     body = (f"<p>{_esc(name)} feeds {len(uses)} node{'s' * (len(uses) != 1)} of the tree; from each, the gradient "
             "arriving from above times the local derivative on the edge:</p><table><tr><th>from</th>"
-            f"<th>arriving ∂{_esc(top)}/∂·</th><th>local derivative</th><th>product</th></tr>{''.join(rows)}</table>")
+            f"<th>arriving ∂{_esc(top)}{_PER_ANY}</th><th>local derivative</th><th>product</th></tr>"
+            f"{''.join(rows)}</table>")
     if len(uses) > 1:
         terms = [fmt(p) for p in products]
         body += (f"<p class='sum'>Where the contributions meet they add up: "
