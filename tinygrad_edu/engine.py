@@ -2441,6 +2441,8 @@ def _index_part(key: Any, shape: tuple[int, ...]) -> Any:
 def _own(param: Any) -> Any:
     """An operation's parameter as the graph keeps it: arrays (also inside tuples, as in an index) copied, and lists
     and dicts (a custom Op's weights=[1.0, 2.0]), which the caller may change after the forward pass."""
+    if param.__class__ is float:  # (leaky ReLU's slope, at every call: decided before four isinstance tests)
+        return param
     if isinstance(param, np.ndarray):
         return param.copy()
     if isinstance(param, tuple):

@@ -135,7 +135,10 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
                          f"{target.shape}; they must be equal{hint}")
     if not prediction.size:
         raise ValueError(f"{name}: the batch is empty (shape {prediction.shape})")
-    if not isinstance(given_target, Value) and not np.isfinite(target.data).all():
+    # (Σt² first, one call, as the optimizers' finite check: inf or NaN for any NaN or inf, and without numpy's
+    # warning for finite numbers whose squares overflow, which only the element-wise test below then tells apart)
+    if not isinstance(given_target, Value) and not math.isfinite(np.vdot(target.data, target.data)) and \
+            not np.isfinite(target.data).all():
         raise ValueError(f"{name}: the target holds NaN or inf (at index "
                          f"{tuple(int(i) for i in np.argwhere(~np.isfinite(target.data))[0])})")
     return prediction, target

@@ -478,7 +478,7 @@ def _leaky_relu_vjp(g, out, x, negative_slope=0.01):
         return _leaky_relu_vjp(g, out, np.asarray(x, dtype=np.result_type(x, 1.0)), negative_slope)  # not s as 0
     else:
         slope = np.where(x > 0, 1.0, negative_slope)
-    return g * slope.astype(x.dtype, copy=False)
+    return g * (slope if slope.dtype is x.dtype else slope.astype(x.dtype))  # (`is`: float64 and float32 at once)
 
 
 # leaky_relu(x) = x for x > 0, else s·x;  leaky_relu'(x) = 1 for x > 0, else s
