@@ -306,6 +306,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.checks.outside_the_package": call(checks.outside_the_package),
         "tinygrad_edu.checks.advice_on_import": call(checks.advice_on_import, lambda name: name),
         "tinygrad_edu.checks.unpacked_in_two": call(checks.unpacked_in_two, sys._getframe()),
+        "tinygrad_edu.checks.unpacked_into": call(checks.unpacked_into, sys._getframe(), 4),
         "tinygrad_edu.checks.call_under_way": call(checks.call_under_way, sys._getframe(), ("iter",)),
         # command line
         "tinygrad_edu.cli.build_parser": call(cli.build_parser),

@@ -30,7 +30,7 @@ __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "p
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
            "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
            "one_argument", "misspelt_keyword", "outside_the_package", "text", "language", "advice_on_import",
-           "unpacked_in_two", "call_under_way", "looped_over_a_call",
+           "unpacked_in_two", "unpacked_into", "call_under_way", "looped_over_a_call",
            "naming_the_file", "saved_without_stars"]
 
 
@@ -477,6 +477,26 @@ def unpacked_in_two(frame: FrameType, *, under_way: tuple[str, ...] = (), names:
                  and not (names and _calls_another_name(instructions, at, names)))
         _remember(key, known)
     return known
+
+
+def unpacked_into(frame: FrameType, count: int) -> bool:
+    """Whether the instruction under way in ``frame`` is an ``UNPACK_SEQUENCE`` into ``count`` names of the object
+    being iterated itself (``a, b, c, d = pair``, ``= f(...)``), not of an iterator that reaches it only as it is
+    unpacked (``a, b, c, d = itertools.chain(pair, other)``, whose items are the pair's and the other's): the caller
+    of an object's ``__iter__``, where its iterator would give too few.  Read from the bytecode once per place."""
+    key = (frame.f_code, frame.f_lasti, count, "unpacked_into")
+    known = _READ_FROM_BYTECODE.get(key)
+    if known is None:
+        instructions, at = _under_way(frame)
+        callee = _callee(instructions, at - 1) if at >= 1 and instructions[at - 1].opname in _CALLS else None
+        known = (at >= 0 and instructions[at].opname == "UNPACK_SEQUENCE" and instructions[at].arg == count
+                 and not (callee is not None and callee.argval in _LAZY_CHAINS))
+        _remember(key, known)
+    return known
+
+
+#: Calls whose iterator takes each of its arguments' iterators only when it gets to it (inside the unpacking)
+_LAZY_CHAINS = frozenset({"chain", "from_iterable"})
 
 
 def call_under_way(frame: FrameType, names: tuple[str, ...], *, looped: bool = False) -> bool:

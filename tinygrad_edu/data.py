@@ -467,9 +467,6 @@ _SPLIT_ADVICE = {"test_size": "it is called test_fraction= here (a fraction; no 
                             "out of training, no window in both parts), slice it instead: inputs[:k], inputs[k:]"}
 
 
-_UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
-
-
 class _Split(tuple[Dataset, Dataset]):
     """train_test_split's ``(train, test)``, a tuple, which unpacked into four names, scikit-learn's ``X_train,
     X_test, y_train, y_test = ...``, says how to write that here (Python said only "expected 4, got 2")."""
@@ -478,7 +475,7 @@ class _Split(tuple[Dataset, Dataset]):
 
     def __iter__(self) -> Iterator[Dataset]:
         frame = _caller()
-        if frame is not None and frame.f_code.co_code[frame.f_lasti:frame.f_lasti + 2] == bytes((_UNPACK_SEQUENCE, 4)):
+        if frame is not None and checks.unpacked_into(frame, 4):
             raise ValueError("train_test_split: gives two Datasets, (train, test), not scikit-learn's four arrays "
                              "X_train, X_test, y_train, y_test: write (X_train, y_train), (X_test, y_test) = "
                              "train_test_split(X, y)")
