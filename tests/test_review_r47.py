@@ -31,3 +31,15 @@ def test_four_names_of_one_split_are_still_refused_with_advice() -> None:
         x_train, x_test, y_train, y_test = split
     (x_train, y_train), (x_test, y_test) = train_test_split(x, y)  # the advice, pasted, runs
     assert x_train.shape == (8, 2) and y_test.shape == (2,)
+
+
+def test_a_recorded_vjp_failing_on_a_constant_input_is_told_the_constant_is_an_array() -> None:
+    """Since this round a recorded pass hands a constant input as its array: "runs it on Values" alone sent the
+    reader looking for a Value where b.tanh() met an ndarray."""
+    from tinygrad_edu import Op, Value
+
+    op = Op("scaled_by_tanh", lambda a, b: a * np.tanh(b), [lambda g, out, a, b: g * b.tanh(), lambda g, out, a, b: g])
+    x = Value(np.array([0.5, 1.0]))
+    with pytest.raises(TypeError, match=r"scaled_by_tanh: .* on Values, a constant input as its array, as an "
+                                        r"ordinary pass gives it, and it failed \(AttributeError"):
+        (op(x, np.array([3.0, 1.0])) ** 2).sum().backward(create_graph=True)

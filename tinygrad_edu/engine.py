@@ -1142,7 +1142,7 @@ def _root_of_zero(op: Op, parents: tuple[Any, ...], parent: Value) -> str:
 
 
 def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, parent: Value,
-                        inputs: tuple[Value, ...]) -> Value:
+                        inputs: tuple[Any, ...]) -> Value:
     """The vjp for ``parent`` evaluated on Values (``create_graph=True``), given ``node``'s ``inputs`` (found once per
     node: for each input again, a join of n inputs took time n²), constants as their arrays, as an ordinary pass
     hands them (``g`` is a Value, so what the vjp computes from it is): its result must itself be a recorded Value."""
@@ -1162,6 +1162,8 @@ def _differentiable_vjp(op: Op, vjp: Any, g: Value, node: Value, params: dict, p
         if _LEFT_THE_GRAPH in str(error):  # (float(x) in it: that refusal says what to write)
             raise TypeError(f"{op.name}: {its} cannot be differentiated: {error}") from _helpful_cause(error)
         unsaved = " with saved=None (it computes what its saving forward kept from the inputs)" if op.saving else ""
+        if any(i.__class__ is np.ndarray for i in inputs):  # (as an ordinary pass: a Value's method fails on both)
+            unsaved += ", a constant input as its array, as an ordinary pass gives it,"
         raise TypeError(f"{op.name}: {its} cannot be differentiated: create_graph=True runs it on Values{unsaved} and "
                         f"it failed ({type(error).__name__}: {error}); write it with operators, array methods and "
                         "Ops (a function Values lack, such as np.cos, as an Op of its own; not on .data, which "
