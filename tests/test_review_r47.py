@@ -43,3 +43,23 @@ def test_a_recorded_vjp_failing_on_a_constant_input_is_told_the_constant_is_an_a
     with pytest.raises(TypeError, match=r"scaled_by_tanh: .* on Values, a constant input as its array, as an "
                                         r"ordinary pass gives it, and it failed \(AttributeError"):
         (op(x, np.array([3.0, 1.0])) ** 2).sum().backward(create_graph=True)
+
+
+def test_an_extra_op_of_three_dimensional_inputs_is_not_refused_as_unusable() -> None:
+    """expressions() draws inputs up to 3-D; the round's probe tried shapes up to 2-D only, so an op that needs a
+    third axis (swapping axes 0 and 2) was a ValueError "no graph could use it", yet graphs do use it."""
+    from hypothesis import HealthCheck, given, settings
+
+    from tinygrad_edu import Op
+    from tinygrad_edu.testing.expressions import expressions
+
+    swap = Op("swap02", lambda x: np.swapaxes(x, 0, 2), lambda g, out, x: np.swapaxes(g, 0, 2))
+    programs: list[str] = []
+
+    @settings(max_examples=25, suppress_health_check=list(HealthCheck), deadline=None, database=None)
+    @given(expressions(extra_ops=[swap], only_extra=True))
+    def run(program: object) -> None:
+        programs.append(str(program))
+
+    run()
+    assert any("swap02(" in p for p in programs)

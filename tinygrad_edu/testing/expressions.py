@@ -1127,7 +1127,7 @@ def _checked_arguments(extra_ops: Any, min_nodes: Any, max_nodes: Any, max_input
 
 
 #: The shapes an extra op's forward is tried on before any drawing (Graph.add leaves out a node whose forward raises).
-_TRIED_SHAPES = ((), (2,), (3,), (2, 3), (3, 3))
+_TRIED_SHAPES = ((), (2,), (3,), (2, 3), (3, 3), (2, 3, 3))  # (inputs are drawn up to 3-D)
 
 
 def _refuse_unusable(spec: OpSpec) -> None:
