@@ -63,3 +63,18 @@ def test_an_extra_op_of_three_dimensional_inputs_is_not_refused_as_unusable() ->
 
     run()
     assert any("swap02(" in p for p in programs)
+
+
+def test_the_advice_for_a_nested_list_of_fractions_works_when_pasted() -> None:
+    """Value([float(x) for x in numbers]), the round's advice, raises "float() argument must be ... not 'list'" on
+    the rows of a matrix of Fractions; np.array(numbers, dtype=float) converts lists of any depth and arrays."""
+    import fractions
+
+    from tinygrad_edu import Value
+
+    numbers = [[fractions.Fraction(1, 2)], [fractions.Fraction(1, 3)]]
+    with pytest.raises(TypeError, match=r"np\.array\(numbers, dtype=float\)") as caught:
+        Value(numbers)
+    assert "for x in numbers" not in str(caught.value)
+    value = Value(np.array(numbers, dtype=float))  # the advice, pasted
+    np.testing.assert_array_equal(value.data, [[0.5], [1 / 3]])

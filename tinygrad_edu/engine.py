@@ -352,7 +352,7 @@ def _foreign_values(array: np.ndarray) -> str:
     exact = next((x for x in array.flat if type(x).__module__ in ("fractions", "decimal")), None)  # (not imported)
     if exact is not None:
         return (f"; {type(exact).__name__} numbers are exact, a Value's are floats: give float(x) of each, "
-                "Value(float(x)) or Value([float(x) for x in numbers])")
+                "Value(float(x)), or np.array(numbers, dtype=float) of a list (nested too) or array of them")
     other = next((x for x in array.flat if hasattr(x, "data") and hasattr(x, "grad") and not isinstance(x, Value)),
                  None)
     if other is None:
