@@ -78,3 +78,22 @@ def test_the_advice_for_a_nested_list_of_fractions_works_when_pasted() -> None:
     assert "for x in numbers" not in str(caught.value)
     value = Value(np.array(numbers, dtype=float))  # the advice, pasted
     np.testing.assert_array_equal(value.data, [[0.5], [1 / 3]])
+
+
+def test_a_wrong_saved_blames_the_users_op_not_the_packages_sigmoid() -> None:
+    """check_gradients' new note on a wrong saved= named every Op with saving= in f, the package's sigmoid too
+    (whose saved is right, and tested): the reader was sent to look at it."""
+    from tinygrad_edu import Op
+    from tinygrad_edu.testing import check_gradients
+
+    def saving(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.exp(x), 2 * np.exp(x)  # saved is twice the slope
+
+    def vjp(g, out, x, saved=None):
+        return g * (saved if saved is not None else x.exp())
+
+    my_exp = Op("my_exp", np.exp, vjp, saving=saving)
+    with pytest.raises(AssertionError, match="saving=") as caught:
+        check_gradients(lambda x: my_exp(x).sigmoid().sum(), np.array([0.1, 0.3]))
+    note = str(caught.value).rsplit("\n", 1)[-1]
+    assert "in f's Op with saving= ('my_exp')" in note and "sigmoid" not in note

@@ -1433,7 +1433,8 @@ def _saved_note(task: _Task, numeric: list[np.ndarray], bad: list[np.ndarray]) -
     """A note where f uses an Op with ``saving=`` and a recorded pass, whose vjps get no ``saved=``, agrees with the
     differences where backward() does not: what the saving forward saves, or how a vjp reads it, is wrong."""
     __tracebackhide__ = True
-    names = dict.fromkeys(op.name for op, *_ in _recorded_ops(_graph_at_inputs(task)) if op.saving is not None)
+    names = dict.fromkeys(op.name for op, *_ in _recorded_ops(_graph_at_inputs(task))
+                          if op.saving is not None and BUILT_IN.get(op.name) is not op)  # (the package's are tested)
     if not names:
         return ""
     try:
