@@ -1,6 +1,7 @@
 """Review of round 47's change (2d2dd32..): what the review mended, each with a test that fails without it."""
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -97,3 +98,27 @@ def test_a_wrong_saved_blames_the_users_op_not_the_packages_sigmoid() -> None:
         check_gradients(lambda x: my_exp(x).sigmoid().sum(), np.array([0.1, 0.3]))
     note = str(caught.value).rsplit("\n", 1)[-1]
     assert "in f's Op with saving= ('my_exp')" in note and "sigmoid" not in note
+
+
+class _ScaleVjp:
+    """A vjp as a callable object whose op's params come as a keyword: __call__(self, g, out, x, *, alpha)."""
+
+    def __call__(self, g, out, x, *, alpha):
+        return g * alpha
+
+
+def _vjp_of_scale(g, out, x, alpha, extra):
+    return g * alpha * extra
+
+
+@pytest.mark.parametrize("vjp", [_ScaleVjp(), functools.partial(_vjp_of_scale, extra=1.0)],
+                         ids=["object with a keyword-only param", "partial of a function taking the param"])
+def test_a_callable_object_or_partial_vjp_taking_the_ops_params_is_accepted(vjp: object) -> None:
+    """The round's check bound (g, out, x) to the signature with bind(), which also demands the params the call
+    gives by keyword (alpha=): a right vjp was refused as taking "fewer" arguments.  d(alpha·x)/dx = alpha."""
+    from tinygrad_edu import Op, Value
+
+    scale = Op("scale", lambda x, alpha: x * alpha, vjp)
+    x = Value(np.array([1.0, -2.0]))
+    scale(x, alpha=3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])

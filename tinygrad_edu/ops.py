@@ -178,7 +178,7 @@ def _takes_inputs(vjp: Vjp, count: int) -> bool:
     code = getattr(vjp, "__code__", None)
     if code is None:
         try:
-            inspect.signature(vjp).bind(*(None,) * (count + 2))
+            inspect.signature(vjp).bind_partial(*(None,) * (count + 2))  # (params come as keywords)
         except TypeError:
             return False
         except ValueError:  # (no signature to read)
