@@ -133,3 +133,21 @@ def test_readme_says_a_recorded_pass_hands_a_constant_input_as_its_array() -> No
     readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8"))
     assert ("`create_graph=True`) run the vjp on Values (a constant input stays its array, as at first order)"
             in readme)
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyError])
+def test_a_vjp_that_needs_its_saved_still_gets_the_table_when_its_saved_is_wrong(error: type) -> None:
+    """The wrong-saved= note runs a recorded pass, which gives no saved=; a vjp that cannot do without it raised
+    there, and its error (a ValueError naming the op, a bare KeyError) replaced check_gradients' own failure."""
+    from tinygrad_edu import Op
+    from tinygrad_edu.testing import check_gradients
+
+    def vjp(g, out, x, saved=None):
+        if saved is None:
+            raise error("this vjp needs saved=")
+        return g * saved
+
+    my_exp = Op("my_exp", np.exp, vjp, saving=lambda x: (np.exp(x), 2 * np.exp(x)))  # twice the slope
+    with pytest.raises(AssertionError, match=r"2 of 2 gradient elements disagree") as caught:
+        check_gradients(lambda x: my_exp(x).sum(), np.array([0.1, 0.3]))
+    assert "abs error" in str(caught.value)
