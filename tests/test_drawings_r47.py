@@ -55,22 +55,6 @@ def test_a_notebook_set_to_png_has_the_limit_too(stuck_dot, jupyter_format):
     assert list(bundle) == ["text/plain", "text/html"] and "viz.INLINE_TIMEOUT" in bundle["text/plain"]
 
 
-@needs_dot
-@pytest.mark.parametrize(("mimetype", "magic"), [("image/png", b"\x89PNG"), ("image/jpeg", b"\xff\xd8")])
-def test_a_png_or_jpeg_in_jupyter_runs_dot_with_the_limit(monkeypatch, mimetype, magic):
-    started = []
-    run = subprocess.run
-
-    def recording_run(*args, **kwargs):
-        started.append(kwargs.get("timeout"))
-        return run(*args, **kwargs)
-
-    monkeypatch.setattr(viz.subprocess, "run", recording_run)
-    monkeypatch.setattr(viz, "INLINE_TIMEOUT", 7.5)
-    picture = viz.draw_graph(Value(2.0, label="x") * 3.0)._repr_mimebundle_(include=[mimetype])[mimetype]
-    assert picture.startswith(magic) and started == [7.5]
-
-
 # --- a player in another language marks its own English as English ---------------------------------------------
 def _japanese_cost() -> Value:
     w = Value(0.5, requires_grad=True, label="重み")
