@@ -1,0 +1,146 @@
+"""Round 47's mutation pass: each test kills hand mutants of the round's diff that the round's own tests let live (the
+mutant's id in the docstring: the round's report lists them).  Messages by the words that matter; markup by the
+spans a screen reader and the fonts follow."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Op, Value, viz
+from tinygrad_edu.engine import backward_order
+from tinygrad_edu.player import _in_page_language
+from tinygrad_edu.testing import check_gradients
+from tinygrad_edu.testing.strategies import expressions
+
+
+# --- ops: a callable object's vjp is read from its signature --------------------------------------------------------
+class _GAndOut:
+    """A vjp as a callable object that forgot the input: ``__call__(self, g, out)``, one argument short."""
+
+    def __call__(self, g: object, out: object) -> object:
+        return g
+
+
+def test_a_callable_vjp_one_argument_short_is_refused() -> None:
+    """O2 (bound with count + 1 arguments): (g, out) for a one-input op lacks the input itself."""
+    with pytest.raises(TypeError, match=r"Op 'twice': a vjp is called as vjp\(g, out, \*inputs, \*\*params\), "
+                                        r"3 arguments for this op's 1 input\(s\); _GAndOut takes fewer"):
+        Op("twice", lambda x: 2 * x, _GAndOut())
+
+
+# --- engine: of several frozen computed inputs, the one backward meets first ------------------------------------------
+def test_of_two_frozen_computed_inputs_the_walk_setup_names_the_one_backward_names() -> None:
+    """E15 (the frozen edges' choice flipped to the other end): a, older and near the output, and d, newer and
+    further from it; backward meets d first, and backward_order must name d too."""
+    u, w = Value(1.0, label="u"), Value(2.0, label="w")
+    a, d = u * 2.0, w * 3.0
+    a.label, d.label = "a", "d"
+    a.requires_grad = d.requires_grad = False
+    out = a * Value(1.0) + d * Value(1.0) * 1.0
+    with pytest.raises(ValueError, match=r"^backward: 'd' was computed by mul, but its requires_grad was set to False"):
+        out.backward()
+    with pytest.raises(ValueError, match=r"^backward_order: 'd' was computed by mul, but its requires_grad was set"):
+        backward_order(out)
+
+
+# --- check_gradients: the saved= note ---------------------------------------------------------------------------------
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def test_the_saved_note_says_what_is_wrong_with_saved() -> None:
+    """T8 (the note's last sentence changed): it must say the saved thing is not what the vjp needs."""
+    sig = Op("my_sigmoid", _sigmoid, lambda g, out, z, saved=None: g * (out * (1 - out) if saved is None else saved),
+             saving=lambda z: (_sigmoid(z), _sigmoid(z)))  # saved σ, where σ(1 − σ) was meant
+    with pytest.raises(AssertionError) as caught:
+        check_gradients(lambda z: sig(z), np.array([0.5, -1.0, 2.0]))
+    flat = " ".join(str(caught.value).split())
+    assert ("in f's Op with saving= ('my_sigmoid'), what the saving forward returns as saved (out, saved) is not "
+            "what its vjp needs, or the vjp reads it wrongly.") in flat
+
+
+def test_no_saved_note_where_no_op_saves() -> None:
+    """T2 (every Op named, not only those with saving=), T6 (the recorded pass compared with no Op saving): a vjp
+    whose array path alone is wrong (3x² on Values, 2x² on arrays) fails, and saved= has nothing to do with it."""
+    cube = Op("cube", lambda x: x ** 3,
+              lambda g, out, x: g * 3 * x * x if isinstance(x, Value) else g * 2 * x * x)
+    with pytest.raises(AssertionError, match="disagree with finite differences") as caught:
+        check_gradients(lambda z: cube(z), np.array([0.5, -1.0, 2.0]))
+    assert "saved=" not in str(caught.value) and "saving=" not in str(caught.value)
+
+
+# --- expressions: an extra op is refused only where every shape tried fails -----------------------------------------
+def _domain_checked_log(x: np.ndarray) -> np.ndarray:
+    if np.any(x <= 0):
+        raise ValueError("log of a number <= 0")
+    return np.log(x)
+
+
+@pytest.mark.parametrize(("forward", "vjp"), [
+    (lambda x: np.asarray(float(x) ** 2), lambda g, out, x: g * 2 * x),  # X6: 0-d only (float() of an array raises)
+    (lambda x: np.asarray(np.linalg.det(x)), lambda g, out, x: g * out * np.linalg.inv(x).T),  # X7: (3, 3) only
+    (_domain_checked_log, lambda g, out, x: g / x),  # X9: positive numbers only
+], ids=["scalar_only", "square_only", "positive_only"])
+def test_an_op_that_takes_one_of_the_tried_shapes_is_accepted(forward, vjp) -> None:
+    """X6 (() no longer tried), X7 ((2, 3) and (3, 3) no longer tried), X9 (numbers from -0.5, outside a log's
+    domain): the op works on one shape or domain the docstring promises, and expressions() must not refuse it."""
+    expressions(extra_ops=[Op("picky", forward, vjp)], only_extra=True)
+
+
+@pytest.mark.parametrize(("forward", "error"), [(lambda x: x[5], "IndexError"),
+                                                (lambda x: x * (1 // int(0 * x.size)), "ZeroDivisionError")])
+def test_an_op_whose_forward_always_raises_index_or_zero_division_is_refused(forward, error: str) -> None:
+    """X8 (only ValueError and TypeError caught): Graph.add leaves these out too, so the op must be refused, not
+    let numpy's or Python's bare error out of expressions()."""
+    with pytest.raises(ValueError, match=rf"forward of your Op 'broken' raised {error} .* on inputs of every shape"):
+        expressions(extra_ops=[Op("broken", forward, lambda g, out, x: g)])
+
+
+# --- viz: a PNG whose dot failed says so ---------------------------------------------------------------------------
+def test_a_png_whose_dot_failed_is_the_failure_not_an_empty_picture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """V2 (the return code no longer checked): dot's error would be shown as an empty PNG."""
+    def failing(source: str, engine: str, fmt: str, timeout: float | None) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.CompletedProcess(["dot"], 1, b"", b"Error: syntax error in line 3")
+
+    monkeypatch.setattr(viz, "_dot", failing)
+    drawing = viz.draw_graph(Value(2.0, label="x") * 3.0)
+    with pytest.raises(subprocess.CalledProcessError):
+        drawing._repr_image_png()
+    bundle = drawing._repr_mimebundle_(include=["image/png"])
+    assert "image/png" not in bundle
+    assert "failed to draw this graph (exit status 1): Error: syntax error in line 3" in bundle["text/plain"]
+
+
+# --- player: what is marked as the page's language ----------------------------------------------------------------
+def test_a_devanagari_name_with_its_vowel_signs_is_one_span() -> None:
+    """P7 (combining marks judged as letters of their own): the vowel sign ा is not a letter, and the name was cut
+    into two spans with the sign between them, read in an English voice."""
+    assert _in_page_language("<p>∂C/∂नाम = 2</p>", "hi") == '<p>∂C/∂<span lang="hi">नाम</span> = 2</p>'
+
+
+@pytest.mark.parametrize("notation", ["α", "Wᵀ", "ℓ", "x", "é"])
+def test_the_notations_latin_greek_modifier_and_script_letters_stay_english(notation: str) -> None:
+    """P8 (GREEK), P9 (MODIFIER), P10 (SCRIPT) dropped from the kept scripts: α^0, Wᵀ and ℓ are the notation, read
+    with the English prose, not names in Japanese."""
+    assert _in_page_language(f"<p>∂C/∂{notation} = 2, 重み</p>", "ja") == (
+        f'<p>∂C/∂{notation} = 2, <span lang="ja">重み</span></p>')
+
+
+def test_a_name_at_the_end_of_the_text_is_closed() -> None:
+    """P12 (no closing tag when the text ends inside a name): the span ran on into the next element."""
+    assert _in_page_language("weight 重み", "ja") == 'weight <span lang="ja">重み</span>'
+
+
+def test_the_heading_is_escaped_before_its_names_are_marked() -> None:
+    """P14 (the title not escaped): a label with < made the heading's markup."""
+    w = Value(0.5, label="重<み>")
+    steps = viz.backprop_player((w * 2.0) ** 2, lang="ja").steps
+    page = viz.BackpropPlayer(steps, None, lang="ja").html()
+    shown = json.loads(re.search(r'<script type="application/json" id="steps">(.*?)</script>', page, re.S).group(1))
+    assert shown[-2]["title"] == "Backward 3 of 3: ∂C/∂重<み>"  # (the text the slider reads out)
+    assert shown[-2]["heading"] == 'Backward 3 of 3: ∂C/∂<span lang="ja">重</span>&lt;<span lang="ja">み</span>&gt;'
