@@ -5,17 +5,19 @@ spans a screen reader and the fonts follow."""
 from __future__ import annotations
 
 import json
+import operator
 import re
 import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 from tinygrad_edu import Op, Value, viz
 from tinygrad_edu.engine import backward_order
 from tinygrad_edu.player import _in_page_language
 from tinygrad_edu.testing import check_gradients
-from tinygrad_edu.testing.strategies import expressions
+from tinygrad_edu.testing.strategies import OpSpec, expressions
 
 
 # --- ops: a callable object's vjp is read from its signature --------------------------------------------------------
@@ -53,12 +55,16 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
 
 
+#: saves σ, where σ(1 − σ) was meant
+_WRONGLY_SAVING = Op("my_sigmoid", _sigmoid,
+                     lambda g, out, z, saved=None: g * (out * (1 - out) if saved is None else saved),
+                     saving=lambda z: (_sigmoid(z), _sigmoid(z)))
+
+
 def test_the_saved_note_says_what_is_wrong_with_saved() -> None:
     """T8 (the note's last sentence changed): it must say the saved thing is not what the vjp needs."""
-    sig = Op("my_sigmoid", _sigmoid, lambda g, out, z, saved=None: g * (out * (1 - out) if saved is None else saved),
-             saving=lambda z: (_sigmoid(z), _sigmoid(z)))  # saved σ, where σ(1 − σ) was meant
     with pytest.raises(AssertionError) as caught:
-        check_gradients(lambda z: sig(z), np.array([0.5, -1.0, 2.0]))
+        check_gradients(lambda z: _WRONGLY_SAVING(z), np.array([0.5, -1.0, 2.0]))
     flat = " ".join(str(caught.value).split())
     assert ("in f's Op with saving= ('my_sigmoid'), what the saving forward returns as saved (out, saved) is not "
             "what its vjp needs, or the vjp reads it wrongly.") in flat
@@ -99,6 +105,20 @@ def test_an_op_whose_forward_always_raises_index_or_zero_division_is_refused(for
     let numpy's or Python's bare error out of expressions()."""
     with pytest.raises(ValueError, match=rf"forward of your Op 'broken' raised {error} .* on inputs of every shape"):
         expressions(extra_ops=[Op("broken", forward, lambda g, out, x: g)])
+
+
+def test_an_op_with_params_is_not_tried_without_them() -> None:
+    """X2 (an OpSpec with params tried as well, without its params): shift's forward needs by=, which its default
+    None cannot stand in for, and the params given supply it."""
+    shift = Op("shift", lambda x, by=None: x + by, lambda g, out, x, by=None: g)
+    expressions(extra_ops=[OpSpec(shift, params=st.just({"by": 1.0}))], only_extra=True)
+
+
+def test_a_forward_without_a_signature_is_tried_too() -> None:
+    """X10 (a forward inspect cannot read, such as operator.itemgetter, taken as one needing keywords and not tried):
+    itemgetter(5) raises IndexError on every shape tried, and must be refused as a function would be."""
+    with pytest.raises(ValueError, match=r"forward of your Op 'pick' raised IndexError \(index 5 is out of bounds"):
+        expressions(extra_ops=[Op("pick", operator.itemgetter(5), lambda g, out, x: g)])
 
 
 # --- viz: a PNG whose dot failed says so ---------------------------------------------------------------------------
