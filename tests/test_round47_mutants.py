@@ -136,6 +136,45 @@ def test_a_png_whose_dot_failed_is_the_failure_not_an_empty_picture(monkeypatch:
     assert "failed to draw this graph (exit status 1): Error: syntax error in line 3" in bundle["text/plain"]
 
 
+def test_the_inline_svg_fits_its_drawing_into_its_view_box() -> None:
+    """V6 (the SVG Jupyter shows without _exact_scale): Graphviz's two-decimal scale, 0.01 for 0.0099, drew a long
+    chain 0.6 units past the bottom of its viewBox, cutting the output off."""
+    y = Value(0.5, label="x")
+    for _ in range(30):
+        y = (y * 1.01).tanh()
+    svg = viz.draw_graph(y, size="1.3,1.3")._repr_image_svg_xml()
+    view = [float(v) for v in re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg).groups()]
+    scale = re.search(r'transform="scale\(([\d.]+) [\d.]+\)[^"]*">\s*<title>[^<]*</title>\s*<polygon [^>]*'
+                      r'points="([^"]+)"', svg)
+    corners = np.array([[float(c) for c in point.split(",")] for point in scale.group(2).split()])
+    extent = float(scale.group(1)) * np.ptp(corners, axis=0)
+    assert np.all(extent <= np.array(view) + 1e-3), (extent, view)
+
+
+def _key_lines(source: str) -> list[str]:
+    """The lines of the last graph-level label of a drawing's DOT source (``graph [... label=...]`` or, set later,
+    ``label=...``: the key Graphviz draws)."""
+    labels = re.findall(r'^\t(?:graph \[[^\]]*?)?label="((?:[^"\\]|\\.)*)"', source, re.M)
+    return labels[-1].replace("\\n", "\n").split("\n")
+
+
+def test_each_line_of_the_key_has_room_on_both_sides_also_with_the_repeated_boxes_note() -> None:
+    """V9 (the no-break spaces all after the line), V11 (the key of a drawing with boxes drawn again left unpadded):
+    an eighth of each line's length, rounded up, on both sides."""
+    rng = np.random.default_rng(0)
+    ps = [Value(float(v), requires_grad=True) for v in rng.normal(size=20)]
+    out = Value(0.0)
+    for t in range(120):  # 20 parameters, each used 12 times along a long chain of adds: boxes drawn again
+        out = out + ps[t % 20] * ps[(t * 7 + 3) % 20]
+    for drawing in (viz.draw_graph(Value(2.0, label="x") * 3.0), viz.draw_graph(out, max_nodes=1000)):
+        lines = _key_lines(drawing.source)
+        for line in lines:
+            text = line.strip("\u00a0")
+            pad = "\u00a0" * -(-len(text) // 8)
+            assert line == pad + text + pad, repr(line)
+    assert "drawn more than once" in " ".join(lines)
+
+
 # --- player: what is marked as the page's language ----------------------------------------------------------------
 def test_a_devanagari_name_with_its_vowel_signs_is_one_span() -> None:
     """P7 (combining marks judged as letters of their own): the vowel sign ा is not a letter, and the name was cut
