@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import operator
 import re
+import shutil
 import subprocess
 
 import numpy as np
@@ -203,3 +204,33 @@ def test_the_heading_is_escaped_before_its_names_are_marked() -> None:
     shown = json.loads(re.search(r'<script type="application/json" id="steps">(.*?)</script>', page, re.S).group(1))
     assert shown[-2]["title"] == "Backward 3 of 3: ∂C/∂重<み>"  # (the text the slider reads out)
     assert shown[-2]["heading"] == 'Backward 3 of 3: ∂C/∂<span lang="ja">重</span>&lt;<span lang="ja">み</span>&gt;'
+
+
+def test_tags_are_left_as_they_are_and_an_english_page_in_capitals_too() -> None:
+    """P6 (the tags' text marked as well: a span inside an attribute's value), P5 (lang "EN-US" not lowercased: an
+    English page's names marked)."""
+    assert _in_page_language('<b title="重み">x</b> 重み', "ja") == '<b title="重み">x</b> <span lang="ja">重み</span>'
+    assert _in_page_language("<p>weight 重み</p>", "EN-US") == "<p>weight 重み</p>"
+
+
+def test_the_graph_layouts_header_keeps_its_slash_with_the_dot() -> None:
+    """P1 (the graph layout's table header without the unbroken span): "arriving ∂C/" over "∂·" there."""
+    w = Value(0.5, label="w")
+    steps = viz.backprop_player(w * w * 2.0, layout="graph").steps
+    headers = [s.html for s in steps if "arriving" in s.html]
+    assert headers and all("<th>arriving ∂C<span class='unbroken'>/∂·</span></th>" in h for h in headers)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+def test_the_heading_a_browser_shows_is_the_escaped_title_its_name_marked(browser, tmp_path) -> None:
+    """H3 (the page's script building the heading from the title): 重<み> was parsed as a tag, the name unmarked."""
+    w = Value(0.5, label="重<み>")
+    player = viz.backprop_player((w * 2.0) ** 2, lang="ja")
+    step = next(k for k, s in enumerate(player.steps, start=1) if s.title.endswith("重<み>"))
+    browser.get(player.save(tmp_path / "ja.html").as_uri() + f"#step={step}")
+    browser.refresh()
+    shown = browser.execute_script("""
+        var h2 = document.querySelector('.explanation h2');
+        return [h2.textContent, Array.from(h2.querySelectorAll('span')).map(function (s) {
+            return s.textContent + ':' + s.matches(':lang(ja)'); }), h2.matches(':lang(en)')];""")
+    assert shown == ["Backward 3 of 3: ∂C/∂重<み>", ["重:true", "み:true"], True]
