@@ -976,7 +976,7 @@ def _operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
     if isinstance(x, Value):  # a subclass of Value (the fast paths test for Value itself)
         return x
     if x.__class__ is _ndarray and x.dtype in _FLOAT_DTYPES:  # (the common case, what _to_array keeps as it is)
-        return x.copy()
+        return x.copy("K")  # (in x's layout: a product with a transposed constant, A.T @ v, gives numpy's bits)
     try:
         if x.__class__ is float and dtype is not None:
             return np.array(x, dtype)
