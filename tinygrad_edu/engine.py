@@ -1803,7 +1803,7 @@ class Value:
         frozen = _read_only_for_the_walk(self) if _anomaly_mode() else []
         try:  # under detect_anomaly the walk names the op that made a NaN or inf; numpy's warning would echo it
             with np.errstate(all="ignore") if _anomaly_mode() else contextlib.nullcontext():
-                _backpropagate(self, seed, graph=create_graph, only=wanted)
+                _backpropagate(self, seed, graph=create_graph, only=wanted, writes=writes)
         finally:  # (noted also when the walk raised partway, having written some of them: f's caller gets them back)
             _GRAD_ENABLED.reset(before)
             if frozen:  # (only under detect_anomaly: no lock taken by a recorded pass, a Hessian's rows)
@@ -2456,18 +2456,19 @@ def _own(param: Any) -> Any:
     return param
 
 
-def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | None = None) -> None:
+def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | None = None,
+                   writes: list[tuple[Any, Any, Any]] | None = None) -> None:
     """The walk of :meth:`Value.backward`: every node after all the nodes that use it (newest first, see ``_creation``),
     its gradient ``g`` complete when it is reached; ``graph``: on Values, recorded.  Leaves' gradients are
     accumulated at the end: a walk that fails (a stale graph, a vjp's error) changes none of them.  Given ``only`` (the
     ``inputs`` of ``backward``), only they accumulate, and ``_walk_limit`` and ``_leading`` say which nodes are left
-    out.  The loop below is the hot path, written out in one piece (a call per node or per input costs the scalar
-    chain 11–14 % of its instructions); what runs only when something is wrong is in ``_vjp_raised``."""
+    out.  ``writes``: ``LEAF_WRITES`` as ``backward()`` read it (one look per pass).  The loop below is the hot path,
+    written out in one piece (a call per node or per input costs the scalar chain 11–14 % of its instructions); what
+    runs only when something is wrong is in ``_vjp_raised``."""
     checked = _anomaly_mode() or graph
     oldest = _walk_limit(output, only)
     # given only, the Values on a path to one of them (see _leading); None: every Value (the common backward())
     leading = None if only is None else _leading_once(output, only)
-    writes = LEAF_WRITES.get()  # (one look per pass: inside a transform's f, backward() notes the computed Values')
     pending: dict[int, Any] = {id(output): seed}  # gradients summed so far, by node
     leaves: list[tuple[Value, Any]] = []  # and the leaves' complete ones
     # Nodes with a gradient, newest first.  No two computed nodes the walk takes share a creation number (copies are
