@@ -23,6 +23,7 @@ All graph walks are iterative (no recursion), so graphs a million operations dee
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import math
@@ -387,7 +388,8 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
     if first_input is not None:
         names.setdefault(id(first_input), "α^0")
     key = _graph_key(value, kept, total, show_grad=show_grad and grads is None, stale=show_data and grads is None)
-    attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": _key(key), "labelloc": "b", "fontsize": "10"}
+    attributes = {"rankdir": rankdir, "fontname": "Helvetica", "label": key, "labelloc": "b", "fontsize": "10",
+                  "pad": _pad(key)}
     if size is not None:
         attributes["size"] = size
     if _most_uses(kept) > _SHARED_USES:  # (see _SHARED_USES)
@@ -425,7 +427,7 @@ def computation_graph(value: Value, kept: list[Value], total: int, *, names: Map
         box(graph, kept[parent], f"v{parent}_{user}", tooltip="the same Value as a box higher up, drawn again here")
     _add_edges(graph, kept, number, total, clustered, far)
     if far:
-        graph.attr(label=_key(key + _REPEATED_NOTE))
+        graph.attr(label=key + _REPEATED_NOTE, pad=_pad(key + _REPEATED_NOTE))
     return graph
 
 
@@ -480,11 +482,29 @@ def _users_first(kept: list[Value], number: dict[int, int]) -> list[Value]:
     return order[::-1]
 
 
-def _key(text: str) -> str:
-    """A drawing's key ``text`` as its label, each line with no-break spaces on both sides, an eighth of its length:
-    Graphviz sizes the drawing by the key as its font measures it (Arial or Liberation Sans for Helvetica, often), and
-    a viewer whose Helvetica falls back to a font 15 % wider (DejaVu Sans) cut both ends of the key off."""
-    return "\n".join(f"{pad}{line}{pad}" for line in text.split("\n") for pad in ["\u00a0" * -(-len(line) // 8)])
+def _pad(key: str) -> str:
+    """Graphviz's ``pad`` (inches on the sides, then on top and bottom) of a drawing whose key is ``key``: on each
+    side its 4 points, and half of what a viewer whose Helvetica is DejaVu Sans writes the key's longest line wider
+    than Graphviz measures it (:func:`_wider_viewer`; 4.9 points a character of Arial at 10 points).  Its ends were cut
+    off at the picture's edges; no-break spaces around the key's lines (round 47) were copied with its text.  The pad
+    is outside the layout: the nodes are placed as without it."""
+    return f"{(4 + _wider_viewer() * 2.45 * max(map(len, key.split(chr(10))))) / 72:.3f},0.0556"
+
+
+@functools.cache
+def _wider_viewer(font: str = "Helvetica") -> float:
+    """How much wider DejaVu Sans (the sans-serif font of many Linux desktops, where no Helvetica or Arial is) writes
+    a line than this machine's Graphviz measures it in ``font``: about 0.15 where Graphviz measures Helvetica as Arial
+    or Liberation Sans, 0 where it measures DejaVu Sans itself; 0.15 where there is no ``dot`` to ask."""
+    text = "green: parameter (thick frame) · grey: constant or input · blue: intermediate"
+    source = (f'digraph {{ node [shape=plaintext margin=0 fontsize=100 label="{text}"] h [fontname="{font}"] '
+              'd [fontname="DejaVu Sans"] }')
+    try:
+        plain = _dot(source, "dot", "plain", 30).stdout.decode("utf-8", "replace")
+        widths = {line.split()[1]: float(line.split()[4]) for line in plain.splitlines() if line.startswith("node ")}
+        return min(max(widths["d"] / widths["h"] - 1, 0.0), 0.15)
+    except (OSError, subprocess.SubprocessError, KeyError, ValueError, IndexError, ZeroDivisionError):
+        return 0.15
 
 
 def _graph_key(value: Value, kept: list[Value], total: int, *, show_grad: bool, stale: bool) -> str:

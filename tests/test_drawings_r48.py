@@ -1,0 +1,58 @@
+"""Round 48, drawings and the backprop player: the problems last round noticed and left alone.
+
+- draw_graph's key had no-break spaces around its lines (room for a viewer's wider font), which a reader copied with
+  its text, and which widened the drawing also where this machine's Graphviz already measures the wide font.
+"""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tinygrad_edu import Value, viz
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+
+
+def _width(graph) -> float:
+    """The width in points of ``graph`` as Graphviz lays it out here (its SVG's)."""
+    svg = subprocess.run(["dot", "-Tsvg"], input=graph.source.encode(), capture_output=True, check=True).stdout
+    return float(re.search(rb'<svg width="([\d.]+)pt"', svg).group(1))
+
+
+# --- the key's room for a wider font: no characters, and none where Graphviz measures that font ------------------
+def test_the_keys_text_is_the_key_with_no_added_characters() -> None:
+    drawing = viz.draw_graph(Value(2.0, label="x") * 3.0)
+    assert drawing.graph_attr["label"].startswith("green: parameter (thick frame)")
+    assert "\u00a0" not in drawing.source
+
+
+@needs_dot
+def test_where_graphviz_measures_the_wide_font_the_key_gets_no_room(monkeypatch) -> None:
+    """The drawing is as wide as with Graphviz's default pad of 4 points (no room kept for a wider font)."""
+    monkeypatch.setattr(viz, "_wider_viewer", lambda: 0.0)
+    drawing = viz.draw_graph(Value(2.0, label="x") * 3.0)
+    bare = drawing.copy()
+    bare.graph_attr.pop("pad", None)
+    assert _width(drawing) == pytest.approx(_width(bare), abs=1.0)
+
+
+@needs_dot
+def test_where_graphviz_measures_a_narrow_font_the_drawing_widens_by_the_keys_overflow(monkeypatch) -> None:
+    """14 % of the key's longest line (about 98 letters of 4.9 points), half on each side."""
+    monkeypatch.setattr(viz, "_wider_viewer", lambda: 0.14)
+    drawing = viz.draw_graph(Value(2.0, label="x") * 3.0)
+    bare = drawing.copy()
+    bare.graph_attr.pop("pad", None)
+    longest = max(map(len, drawing.graph_attr["label"].split("\n")))
+    assert _width(drawing) - _width(bare) == pytest.approx(0.14 * 4.9 * longest, abs=2.0)
+
+
+@needs_dot
+@pytest.mark.skipif(shutil.which("fc-match") is None or "DejaVu Sans" not in subprocess.run(
+    ["fc-match", "DejaVu Sans"], capture_output=True, text=True).stdout, reason="needs the font DejaVu Sans")
+def test_the_wider_font_is_measured_as_graphviz_measures_it() -> None:
+    assert viz._wider_viewer("DejaVu Sans") == 0.0
+    assert 0.1 <= viz._wider_viewer("Liberation Sans") <= 0.15 or "Liberation" not in subprocess.run(
+        ["fc-match", "Liberation Sans"], capture_output=True, text=True).stdout
