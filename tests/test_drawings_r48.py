@@ -56,3 +56,30 @@ def test_the_wider_font_is_measured_as_graphviz_measures_it() -> None:
     assert viz._wider_viewer("DejaVu Sans") == 0.0
     assert 0.1 <= viz._wider_viewer("Liberation Sans") <= 0.15 or "Liberation" not in subprocess.run(
         ["fc-match", "Liberation Sans"], capture_output=True, text=True).stdout
+
+
+# --- a drawing too large for a quick layout says so before the wait ------------------------------------------------
+def _long_sum(n: int) -> Value:
+    total = Value(0.0)
+    for i in range(n):
+        total = total + Value(float(i), requires_grad=True)
+    return total
+
+
+def test_drawing_over_a_thousand_values_warns_of_the_slow_layout_naming_the_count_and_the_faster_ways() -> None:
+    """A scalar network's 2,000 Values kept dot busy 32-45 s with no word: the warning comes when the drawing is made
+    (the layout runs when it is shown), from the caller's line."""
+    with pytest.warns(UserWarning, match=r"draw_graph: 1,201 Values to draw, more than 1,000") as caught:
+        viz.draw_graph(_long_sum(600), max_nodes=2000)  # 600 parameters, 600 sums, the start
+    message = str(caught[0].message)
+    assert "max_nodes=" in message and "draw_network(model)" in message
+    assert caught[0].filename == __file__
+
+
+def test_the_default_drawing_and_a_thousand_values_draw_without_a_warning() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        viz.draw_graph(_long_sum(600))
+        viz.draw_graph(_long_sum(600), max_nodes=1000)
