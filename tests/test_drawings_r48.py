@@ -83,3 +83,36 @@ def test_the_default_drawing_and_a_thousand_values_draw_without_a_warning() -> N
         warnings.simplefilter("error")
         viz.draw_graph(_long_sum(600))
         viz.draw_graph(_long_sum(600), max_nodes=1000)
+
+
+# --- player: the names the user gave are in the page's language, also in Latin letters -----------------------------
+def _german_cost() -> Value:
+    gewicht = Value(0.5, requires_grad=True, label="Gewicht")
+    a = Value(2.0, label="a")
+    kosten = ((gewicht * a - 1.5) ** 2).sum()
+    kosten.label = "Kosten"
+    return kosten
+
+
+def test_on_a_german_page_the_users_latin_names_are_marked_german_and_the_prose_stays_english() -> None:
+    """Gewicht was read in an English voice with the prose around it; a single letter (a: also the article) and the
+    player's own words (from, product) stay English."""
+    page = viz.backprop_player(_german_cost(), lang="de").html().replace("<\\/", "</")  # (the steps' JSON)
+    assert '<span lang=\\"de\\">Gewicht</span>' in page and '<span lang=\\"de\\">Kosten</span>' in page
+    assert not re.search(r'<span lang=\\"de\\">(a|from|product|pow₁)</span>', page)
+
+
+def test_a_japanese_page_marks_latin_and_japanese_names_alike_and_an_english_page_marks_none() -> None:
+    w = Value(0.5, requires_grad=True, label="重み")
+    cost = ((w * Value(2.0, label="Eingabe")) ** 2).sum()
+    page = viz.backprop_player(cost, lang="ja").html().replace("<\\/", "</")
+    assert '<span lang=\\"ja\\">重み</span>' in page and '<span lang=\\"ja\\">Eingabe</span>' in page
+    assert "<span lang=" not in viz.backprop_player(cost, lang="en").html()
+
+
+def test_a_layers_notation_is_not_a_name_the_user_gave() -> None:
+    from tinygrad_edu.player import _in_page_language
+
+    assert viz._user_names(["W^1", "α^2", "x", "Gewicht", None]) == ("Gewicht",)
+    assert _in_page_language("<p>∂C/∂Gewicht, Gewichte = 2</p>", "de", ("Gewicht",)) == (
+        '<p>∂C/∂<span lang="de">Gewicht</span>, Gewichte = 2</p>')

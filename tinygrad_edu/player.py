@@ -849,14 +849,19 @@ def _underflow_note(grad: np.ndarray, worked_out: float, total: str, fmt: Any, s
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
-def _in_page_language(markup: str, lang: str) -> str:
-    """``markup``, the English of a step (shown in an element marked ``lang="en"``), with each run of letters of
-    another script than Latin or Greek (a name such as 重み) marked as the page's ``lang``: on a page in Japanese,
-    screen readers read the prose in English and the names in Japanese, and fonts follow.  An English page: as is."""
+def _in_page_language(markup: str, lang: str, names: tuple[str, ...] = ()) -> str:
+    """``markup``, the English of a step (shown in an element marked ``lang="en"``), with the user's ``names`` (as
+    the steps write them: ``Gewicht``) and each run of letters of another script than Latin or Greek (a name such as
+    重み) marked as the page's ``lang``: on a page in German or Japanese, screen readers read the prose in English
+    and the names in the page's language, and fonts follow.  An English page: as is."""
     if lang.split("-")[0].lower() == "en":
         return markup
+    named = re.compile("(?<![\\w′])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + ")(?![\\w′])")
     parts = re.split(r"(<[^>]*>)", markup)  # (the tags as they are: only the text between them is marked)
-    return "".join(part if j % 2 else _marked_letters(part, lang) for j, part in enumerate(parts))
+    return "".join(part if j % 2 else "".join(f'<span lang="{lang}">{piece}</span>' if k % 2 else
+                                              _marked_letters(piece, lang)
+                                              for k, piece in enumerate(named.split(part) if names else [part]))
+                   for j, part in enumerate(parts))
 
 
 def _marked_letters(text: str, lang: str) -> str:
@@ -888,7 +893,7 @@ class BackpropPlayer:
     prose stay English, marked so, the names in them in ``lang``."""
 
     def __init__(self, steps: list[Step], drawing_svg: str | None, *, title: str = "Backpropagation, step by step",
-                 missing_drawing: str = "", lang: str = "en") -> None:
+                 missing_drawing: str = "", lang: str = "en", names: tuple[str, ...] = ()) -> None:
         if not isinstance(steps, list | tuple) or not all(isinstance(step, Step) for step in steps):
             raise TypeError(f"BackpropPlayer: steps must be a list of Step (backprop_steps or tree_steps gives it), "
                             f"got {type(steps).__name__} {steps!r:.60}")
@@ -915,6 +920,10 @@ class BackpropPlayer:
         self.title = title
         self.missing_drawing = missing_drawing
         self.lang = checks.language(lang, "BackpropPlayer")
+        if not isinstance(names, list | tuple) or not all(isinstance(name, str) and name for name in names):
+            raise TypeError(f"BackpropPlayer: names must be a tuple of the names the user gave, as the steps write "
+                            f"them (viz's backprop_player finds them), got {names!r:.60}")
+        self.names = tuple(names)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -935,8 +944,8 @@ class BackpropPlayer:
 
         use_hash = checks.flag(use_hash, "use_hash", "BackpropPlayer.html")
         steps = [{"phase": s.phase, "node": s.node, "title": s.title, "edges": s.edges,
-                  "heading": _in_page_language(html.escape(s.title), self.lang),
-                  "html": _in_page_language(s.html, self.lang)} for s in self.steps]
+                  "heading": _in_page_language(html.escape(s.title), self.lang, self.names),
+                  "html": _in_page_language(s.html, self.lang, self.names)} for s in self.steps]
         data = printable(json.dumps(steps, ensure_ascii=False)).replace("</", "<\\/").replace("<!--", "\\u003c!--")
         if self.drawing_svg is not None:
             drawing = self.drawing_svg[self.drawing_svg.index("<svg"):]

@@ -870,7 +870,8 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         backward_order(value)
     except ValueError as error:
         raise ValueError(f"backprop_player: {str(error).removeprefix('backward_order: ')}") from None
-    tree_player = _tree_player(value, layout, max_nodes, precision, title, lang)
+    names_given = _user_names([*given.values(), *(n.label for n in nearest_values(value, max_nodes)[0])])
+    tree_player = _tree_player(value, layout, max_nodes, precision, title, lang, names_given)
     if tree_player is not None:
         return tree_player
     if value.grad is None:
@@ -885,11 +886,11 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     graph = computation_graph(value, kept, total, rankdir="TB", model=model, size=None, precision=precision,
                               names={k: v for k, v in shown_names.items() if k not in unnamed_constants},
                               grads=pass_gradients(value))  # the steps' gradients: .grad may hold other passes
-    return _player(steps, graph, title, lang)
+    return _player(steps, graph, title, lang, names_given)
 
 
 def _tree_player(value: Value, layout: str, max_nodes: int, precision: int,
-                 title: str, lang: str) -> BackpropPlayer | None:
+                 title: str, lang: str, names: tuple[str, ...]) -> BackpropPlayer | None:
     """backprop_player on the seed's dependency tree, where ``layout`` asks for it; None where the graph is drawn."""
     labelled = sum(isinstance(n.label, str) and n.label != "" for n in nearest_values(value)[0])
     if layout == "tree" and labelled > max_nodes:  # the tree's steps and layout grow as n²: 1,600 layers took a minute
@@ -913,7 +914,15 @@ def _tree_player(value: Value, layout: str, max_nodes: int, precision: int,
     if value.grad is None:  # (once the tree is found, as the graph's player does)
         value.backward()
     drawing = tree_drawing(tree, precision=precision, chains=False)  # the steps show the chain rule
-    return _player(tree_steps(value, tree, precision=precision), drawing, title, lang)
+    return _player(tree_steps(value, tree, precision=precision), drawing, title, lang, names)
+
+
+def _user_names(labels: list[Any]) -> tuple[str, ...]:
+    """The names among ``labels`` (Values' labels, names given to a drawing) that the player marks as the page's
+    language, as its steps write them: all but the seed's notation that the Layers give (``W^1``, ``α^2``) and single
+    letters (``x``, ``a``: read with the prose, where the article "a" is not a name)."""
+    return tuple(sorted({html.escape(pretty(label)) for label in labels if isinstance(label, str) and
+                         len(label) > 1 and not notation.LAYER_LABEL.match(label) and printable(label) == label}))
 
 
 #: The longest backprop_player waits for Graphviz's layout, in seconds: a graph that shares a Value among many
@@ -921,18 +930,19 @@ def _tree_player(value: Value, layout: str, max_nodes: int, precision: int,
 PLAYER_TIMEOUT = 60.0
 
 
-def _player(steps: list, graph: graphviz.Digraph, title: str, lang: str) -> BackpropPlayer:
-    """The player of ``steps`` and ``graph``'s drawing, headed ``title``, in language ``lang``."""
+def _player(steps: list, graph: graphviz.Digraph, title: str, lang: str, names: tuple[str, ...]) -> BackpropPlayer:
+    """The player of ``steps`` and ``graph``'s drawing, headed ``title``, in language ``lang``, the user's ``names``
+    marked so."""
     try:
         svg = _laid_out(graph.source, "dot", "svg", PLAYER_TIMEOUT, "backprop_player", "the graph")
     except FileNotFoundError:
-        return BackpropPlayer(steps, None, title=title, lang=lang,
+        return BackpropPlayer(steps, None, title=title, lang=lang, names=names,
                               missing_drawing=_NO_DOT.format(what="the graph", save=""))
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"backprop_player: Graphviz took more than {PLAYER_TIMEOUT:g} s to lay out the drawing "
                            "(viz.PLAYER_TIMEOUT); draw fewer Values (max_nodes=) or choose another "
                            "layout") from None
-    return BackpropPlayer(steps, svg.decode("utf-8"), title=title, lang=lang)
+    return BackpropPlayer(steps, svg.decode("utf-8"), title=title, lang=lang, names=names)
 
 
 def _laid_out(source: str, engine: str, fmt: str, timeout: float | None, where: str, what: object) -> bytes:
