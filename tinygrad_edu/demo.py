@@ -6,7 +6,7 @@ initial weights and biases, and a smaller network a fourth, second-order way:
 
 1. **random search** (section 5): 500 episodes of "change every parameter at random, keep the change if the
    average cost fell";
-2. **gradient descent with a fixed learning rate η** (sections 7.1, 7.2): 50 episodes; each episode walks
+2. **gradient descent with a fixed learning rate η** (section 7.2): 50 episodes; each episode walks
    through the samples in batches of 5 (section 7.4), one update ``x ← x − η ∇C`` per batch, where the seed's 7.1
    makes one per episode and the companion code of its 7.3 demonstration updated after every sample;
 3. **gradient descent with Armijo steps** (section 6.2.1): the algorithm exactly, on all samples at once, one
@@ -195,7 +195,7 @@ _METHODS: list[tuple[str, str, Callable[[nn.Module, int], optim.Optimizer], int,
     ("random search", "keep a random change of size ≤ 0.1 if the cost fell (assignment §5)",
      lambda model, seed: optim.RandomSearch(model, scale=0.1, rng=seeds.second_stream(seed, "compare_xsquared")),
      500, 100, None, None),
-    ("gradient descent", "fixed η = 0.15, batches of 5 samples (assignment §7.1, §7.4)",
+    ("gradient descent", "fixed η = 0.15, batches of 5 samples (assignment §7.2, §7.4; 7.1 takes all at once)",
      lambda model, seed: optim.GradientDescent(model, learning_rate=0.15), 50, 10, 5, None),
     ("Armijo", "σ = 1e-4, t = 0.5^l, all samples at once (assignment §6.2.1)",
      lambda model, seed: optim.Armijo(model, sigma=1e-4, alpha=0.5), 500, 100, None, None),
