@@ -3,17 +3,19 @@ gradient_and_hessian, optim.Newton, notebook 7).
 
 Measured (cProfile, one BLAS thread, CPU time): a full Hessian of a function of one vector of n = 30-200 numbers costs
 about n gradients of ``value_and_grad`` (forward pass included), as the README's benchmark says; of a small MLP's
-parameters, 2-3 n backward passes of ``gradients`` on a cost already computed (each row's pass visits the recorded
-backward pass and the forward pass: 46 Values where a gradient's visits 15), as notebook 7 says.  Of that, a fifth
-went to finding, again for every row, which Values lie on a path to the inputs (``backward(inputs=)``'s set-up, a
-whole walk of the graph), although the graph does not change between the rows.
+parameters, about 3 n backward passes of ``gradients`` on a cost already computed (2.7-3.4 n for n = 13-1153; each
+row's pass visits the recorded backward pass and the forward pass: 46 Values where a gradient's visits 15), as
+notebook 7 says ("about three times n").  Of that, a fifth went to finding, again for every row, which Values lie on
+a path to the inputs (``backward(inputs=)``'s set-up, a whole walk of the graph), although the graph does not change
+between the rows.
 
 Defects (each test failed before its fix):
 - every row of a Jacobian or Hessian walked the whole graph once more to find the Values that lead to the inputs:
   now found once per call (``engine.WALK_SETUP``), the rows bit for bit the same as before;
 - notebook 7 timed the Hessian on the wall clock, so on a busy machine other programs' time counted in the Hessian's
-  second-long runs and hardly in the gradient's 0.2 ms ones (the ratio came out 13-26 n under load where it is 2-3 n):
-  it now times CPU time, and its prose says what a "gradient" there is and why the multiple is 2 to 4.
+  second-long runs and hardly in the gradient's 0.2 ms ones (the ratio came out 13-26 n under load where it is about
+  3 n): it now times CPU time, and its prose says what a "gradient" there is, why the multiple is about three, and
+  that a busy machine may read two or four.
 """
 
 from __future__ import annotations
