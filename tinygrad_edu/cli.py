@@ -386,6 +386,10 @@ def _add_train(commands: Any) -> None:
                        f"random changes (defaults: {', '.join(f'{k} {v:g}' for k, v in LEARNING_RATES.items())})")
     train.add_argument("--episodes", type=_positive_int, help="passes over all training samples "
                        "(default: 500 for xsquared, 30 for digits)")
+    train.add_argument("--cost-goal", type=_positive_float, metavar="C",
+                       help="stop at the first episode whose cost is at or below C (the seed's 7.1: episodes "
+                       "'related to the cost value'; with batches, the episode's average cost) (default: run all "
+                       "episodes)")
     train.add_argument("--batch-size", type=_positive_int, metavar="N",
                        help="samples per update (default: all of them for xsquared, 32 for digits)")
     train.add_argument("--samples", type=_positive_int, metavar="N",
@@ -790,7 +794,7 @@ def _check_model_path(text: str) -> None:
 _SAMPLE_NOUNS = {"xsquared": "x² sample", "digits": "training digit"}
 #: Why fit stopped (History.stopped), in words.
 _STOPPED = {"episodes": "all episodes run", "tol": "stopped: ‖∇C‖ ≤ tol", "no descent step": "stopped: no descent step",
-            "zero gradient": "stopped: ‖∇C‖ = 0"}
+            "zero gradient": "stopped: ‖∇C‖ = 0", "cost goal": "stopped: cost at or below --cost-goal"}
 
 
 # --- demo --------------------------------------------------------------------------------------------------
@@ -953,7 +957,7 @@ def _train(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:  # shown now, before the results; dropped on an error
         try:
             history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
-                          batch_size=batch_size, seed=args.seed, progress=args.progress)
+                          batch_size=batch_size, seed=args.seed, cost_goal=args.cost_goal, progress=args.progress)
         except FloatingPointError as error:  # training diverged: _run prints it as an error
             raise FloatingPointError(_naming_the_option(str(error), rate)) from None
     seconds = time.perf_counter() - began

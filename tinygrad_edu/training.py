@@ -62,13 +62,15 @@ class History:
     - ``gradient_norm``: ``‖∇C‖`` at that point (mini-batches: the average over the episode's batches, weighted
       by their sizes as ``cost`` is, each taken before its batch's update);
     - ``step_size``: Armijo's accepted step (mini-batches: the last batch's), the learning rate for the other
-      gradient methods, None for random search and for a full-batch episode that only found ``‖∇C‖ ≤ tol``, or
+      gradient methods, None for random search and for a full-batch episode that only found its cost at or below
+      ``cost_goal``, ``‖∇C‖ ≤ tol``, or
       ``‖∇C‖ = 0`` (the seed's STOP, ``stopped`` "zero gradient": no step was taken; with mini-batches every
       episode makes all its updates, see :func:`fit`);
     - ``seconds``: the time since training started, at the end of the episode.
 
     ``final_cost`` is the cost on all training samples after the last update (None where Ctrl-C interrupted fit
-    while it computed it); ``stopped`` says why training ended: ``"episodes"``, ``"tol"``, ``"interrupted"``,
+    while it computed it); ``stopped`` says why training ended: ``"episodes"``, ``"cost goal"`` (a cost at or below
+    fit's ``cost_goal``), ``"tol"``, ``"interrupted"``,
     ``"no descent step"`` (full batch: Armijo found no step size that decreases the cost enough, so every further
     episode would fail the same way), ``"zero gradient"`` (full batch: ``‖∇C‖`` was exactly 0 and the update
     changed nothing, see :func:`fit`) or, in the history of fit's ``FloatingPointError``, ``"not finite"`` (a NaN
@@ -332,6 +334,7 @@ class _Run:
     rng: np.random.Generator | None  # None where nothing is shuffled
     tol: float | None
     flat: str | None  # the error for a model giving one number per sample where the targets are flat
+    cost_goal: float | None = None  # stop at the first episode whose cost is at or below it (seed 7.1)
     interrupted: bool = False  # Ctrl-C was pressed: training ends after the update under way
     start_cost: float | None = None  # on all samples before any update, for DivergenceWarning (NaN: not known)
     first_batch: tuple[float, float] | None = None  # mini-batches: the first batch's cost, its share of the samples
@@ -891,7 +894,7 @@ def _takes_cost(step: Any) -> bool:
 
 
 def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer: Any, episodes: Any,
-                     batch_size: Any, shuffle: bool, seed: Seed, tol: Any, progress: Any) -> _Run:
+                     batch_size: Any, shuffle: bool, seed: Seed, tol: Any, progress: Any, cost_goal: Any) -> _Run:
     """fit's argument checks, in one place: every error names the argument at fault."""
     params, replaced = _check_model_and_optimizer(model, cost, optimizer)
     episodes = checks.integer(episodes, "episodes", "fit", least=1)
@@ -918,6 +921,8 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
         batch_size = checks.integer(batch_size, "batch_size", "fit", least=1)
     if tol is not None:
         tol = checks.number(tol, "tol", "fit", least=0)
+    if cost_goal is not None:  # (any finite number: a cost of one's own may go below 0)
+        cost_goal = checks.number(cost_goal, "cost_goal", "fit")
     shuffle = checks.flag(shuffle, "shuffle", "fit")
     checks.flag(progress, "progress", "fit")
     # no draw from numpy's global random state (seed=None) where nothing is shuffled, as data.batches does not
@@ -925,7 +930,7 @@ def _check_arguments(model: Any, inputs: Any, targets: Any, cost: Any, optimizer
     _check_not_one_class(model, cost)
     _warn_if_squashed_logits(model, cost)
     run = _Run(model, cost, optimizer, params, inputs, targets, episodes, batch_size, shuffle, rng, tol, flat)
-    run.replaced = replaced
+    run.replaced, run.cost_goal = replaced, cost_goal
     # stepped before: it has a latest step size, or (RandomSearch, which has none) has tried changes
     run.stepped_before = (getattr(optimizer, "last_step_size", None) is not None
                           or bool(getattr(optimizer, "proposals", 0)))
@@ -937,10 +942,13 @@ _Episode = tuple[float, float, float | None, str]
 
 
 def _full_batch_episode(run: _Run, closure: Callable[[], Value], episode: int) -> _Episode:
-    """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless ‖∇C‖ ≤ tol)."""
+    """The seed's 7.1: the cost averaged over all samples, its gradient, one update (unless the cost is at or below
+    ``cost_goal`` or ‖∇C‖ ≤ tol)."""
     cost, number, norm = run.forward_backward(closure, episode, first=episode == 1, targets=run.targets)
     if episode == 1:
         run.start_cost = number
+    if run.cost_goal is not None and number <= run.cost_goal:
+        return number, norm, None, "cost goal"
     if run.tol is not None and norm <= run.tol:
         return number, norm, None, "tol"
     # ‖∇C‖ = 0 (the seed's STOP): an update that changes nothing there repeats in every later episode (momentum's
@@ -999,7 +1007,8 @@ def _mini_batch_episode(run: _Run, episode: int) -> _Episode:
         run.interrupted = True  # a second Ctrl-C: the episode is recorded with the batches it made
     done = seen / len(run.inputs)  # 1.0 exactly for a whole episode: one batch of all samples gives its own numbers
     number, norm = total / done, norms / done
-    stopped = "tol" if run.tol is not None and norm <= run.tol else ""
+    stopped = ("cost goal" if run.cost_goal is not None and number <= run.cost_goal
+               else "tol" if run.tol is not None and norm <= run.tol else "")
     return number, norm, _last_step_size(run.optimizer), stopped
 
 
@@ -1168,16 +1177,20 @@ def _put(params: list[Value], numbers: list[np.ndarray]) -> None:
             p[...] = x
 
 
+#: Why training stopped because it was done (full batch: in an episode that made no update).
+_NO_UPDATE = ("cost goal", "tol", "zero gradient")
+
+
 def _final_cost(run: _Run, full_batch: Callable[[], Value], episode: int, history: History) -> float | None:
     """The cost on all samples after the last update (in ``episode``).  NaN or inf raises ``FloatingPointError``
-    naming the episode, with ``history``, as a NaN cost at the start of an episode does; the parameters stay as
-    that update left them, as they do then; so do the numbers a Module keeps besides them (a running average), which
-    this extra pass leaves as training left them (fit(episodes=1) called twice keeps those fit(episodes=2) keeps).
-    Ctrl-C during this pass (a second one, the first having ended training) gives None, training ``"interrupted"``:
-    the History is kept, as it is for a Ctrl-C during the episodes.  Where a full-batch episode stopped at
+    naming the episode, with ``history``, as a NaN cost at the start of an episode does; the parameters stay as that
+    update left them, as they do then; so do the numbers a Module keeps besides them (a running average), which this
+    extra pass leaves as training left them (fit(episodes=1) called twice keeps those fit(episodes=2) keeps). Ctrl-C
+    during this pass (a second one, the first having ended training) gives None, training ``"interrupted"``: the
+    History is kept, as it is for a Ctrl-C during the episodes.  Where a full-batch episode stopped at ``cost_goal``,
     ``‖∇C‖ ≤ tol`` or ``‖∇C‖ = 0`` no parameter changed since its cost on all samples, which is that number, and no
     pass is made (but for a model that draws from a Generator it keeps, a dropout's, whose next pass draws anew)."""
-    if run.batch_size is None and history.stopped in ("tol", "zero gradient") and not _generators_of(run.model):
+    if run.batch_size is None and history.stopped in _NO_UPDATE and not _generators_of(run.model):
         return history.cost[-1]
     try:
         with _kept_numbers_left_alone(run):
@@ -1298,7 +1311,7 @@ def _close_progress(bar: Any, history: History) -> None:
     (and red in Jupyter, tqdm's colour for an error)."""
     if history.cost:
         bar.set_postfix(cost=f"{history.cost[-1]:.3g}", refresh=False)
-    if history.stopped in ("tol", "zero gradient") and bar.total and bar.n < bar.total:
+    if history.stopped in _NO_UPDATE and bar.total and bar.n < bar.total:
         done, started = bar.n, getattr(bar, "start_t", None)
         bar.reset(total=done)  # (the total a notebook's widget shows too; it restarts the clock, set back)
         if started is not None:
@@ -1348,7 +1361,7 @@ _NO_CALLBACKS = ("fit takes no callbacks: call it for a few episodes at a time a
 def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
         cost: Callable[[Value, Any], Value] = squared_error, optimizer: Any, episodes: int,
         batch_size: int | None = None, shuffle: bool = True, seed: Seed = None, tol: float | None = None,
-        progress: bool = True) -> History:
+        cost_goal: float | None = None, progress: bool = True) -> History:
     """Train ``model`` on ``inputs`` → ``targets`` for up to ``episodes`` episodes; returns a :class:`History`.
 
     Full batch (``batch_size=None``, the seed's 7.1): each episode computes the cost averaged over all samples,
@@ -1371,17 +1384,19 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     float, the nullable Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a
     mini-batch) as a Value without gradient (``requires_grad=False``) whose ``.data`` is a read-only view, not a
     copy, of the inputs: a plain function may compute with it as with a parameter, or use numpy on its ``.data``.
-    ``optimizer.step`` must take ``cost=``, as this package's optimizers do.  Training stops early when
-    ``‖∇C‖ ≤ tol`` (the algorithm's step 1.2): full batch, checked before
-    the update, so that episode makes none; mini-batches, the episode's average ``‖∇C‖`` over its batches (weighted
-    by their sizes, each taken before its batch's update) is checked after the episode, whose updates all happen.
-    Without ``tol``, full batch, it still stops where ``‖∇C‖`` is exactly 0 and the update changed no parameter
-    (every later episode would repeat it): ``stopped`` is then ``"zero gradient"`` (where the cost is above 0 and
-    every ReLU of a layer of an nn.Network is 0 on every sample, a warning says that these units are dead, and that
-    this is no minimum).  It stops cleanly on Ctrl-C,
-    after the update under way (a second Ctrl-C stops at once, but never halfway through an update), keeping the
-    model and the history so far (a Ctrl-C during fit's pass after the last update leaves ``final_cost`` None).
-    A cost that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full
+    ``optimizer.step`` must take ``cost=``, as this package's optimizers do.
+
+    Training stops early at the first episode whose cost is at or below ``cost_goal`` (seed 7.1: the number of
+    episodes "related to the cost value"; ``stopped`` ``"cost goal"``) or whose ``‖∇C‖ ≤ tol`` (the algorithm's step
+    1.2; ``"tol"``; the cost is checked first): full batch, before the episode's update, which is then not made;
+    mini-batches, on the episode's averages as History records them, after its updates, which all happen (so
+    ``final_cost`` may lie above the goal).  Without ``tol``, full batch, it still stops where ``‖∇C‖`` is exactly 0
+    and the update changed no parameter (every later episode would repeat it): ``stopped`` is then ``"zero gradient"``
+    (where the cost is above 0 and every ReLU of a layer of an nn.Network is 0 on every sample, a warning says that
+    these units are dead, and that this is no minimum).  It stops cleanly on Ctrl-C, after the update under way (a
+    second Ctrl-C stops at once, but never halfway through an update), keeping the model and the history so far (a
+    Ctrl-C during fit's pass after the last update leaves ``final_cost`` None). A cost that grows to more than
+    ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full
     batch, the first episode's; not so with mini-batches, whose first episode may have diverged already) gives a
     :class:`DivergenceWarning` (once); a NaN or infinite cost, at the start of an episode or after the last update,
     raises ``FloatingPointError`` naming the episode (and, before any update, saying so), with the history so far as
@@ -1400,18 +1415,18 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
     ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
     batch: of the last episode), taken before the last update.  The cost on all samples after the last update
-    (``final_cost``) is a forward pass of fit's own (none where a full-batch run stopped at ``tol`` or ``‖∇C‖ = 0``
-    with no update since its last cost on all samples, which it is; under ``no_grad``; with recording on where the
-    model or the cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say): numbers a
-    Module keeps besides its parameters that its forward changes (a running average) are put back as training left
-    them, as after fit's other extra passes, and so is the state of a numpy ``Generator`` a Module keeps as an
-    attribute (a dropout of one's own drawing its masks in ``forward``): fit(episodes=1) called twice draws the masks
-    fit(episodes=2) draws (that pass runs in the model's mode, training: for the cost without dropout, compute it
-    after fit with ``model.eval()``).
+    (``final_cost``) is a forward pass of fit's own (none where a full-batch run stopped at ``cost_goal``, ``tol`` or
+    ``‖∇C‖ = 0`` with no update since its last cost on all samples, which it is; under ``no_grad``; with recording on
+    where the model or the cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say):
+    numbers a Module keeps besides its parameters that its forward changes (a running average) are put back as
+    training left them, as after fit's other extra passes, and so is the state of a numpy ``Generator`` a Module keeps
+    as an attribute (a dropout of one's own drawing its masks in ``forward``): fit(episodes=1) called twice draws the
+    masks fit(episodes=2) draws (that pass runs in the model's mode, training: for the cost without dropout, compute
+    it after fit with ``model.eval()``).
 
     To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
-    optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an
-    int ``seed`` starts the same orders again at every call, so pass a numpy ``Generator`` as ``seed`` and save
+    optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an int
+    ``seed`` starts the same orders again at every call, so pass a numpy ``Generator`` as ``seed`` and save
     ``json.dumps(rng.bit_generator.state)`` with them (set it back as the ``bit_generator.state`` of a new one); a
     Generator the model keeps (a dropout's) is not in its ``state_dict`` or file: save its state the same way.
     An episode that raises before its first update (a model or cost that fails on the first batch, a NaN cost at
@@ -1430,7 +1445,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     without one and says nothing.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
-                           progress)
+                           progress, cost_goal)
     history = run.history = History(label=type(optimizer).__name__)
     bar = run.bar = _progress_bar(progress, run.episodes, history.label)
     full_batch = _all_samples(run)
