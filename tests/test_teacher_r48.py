@@ -113,6 +113,7 @@ def test_the_command_line_trains_to_a_cost_goal_and_says_why_it_stopped(capsys, 
     assert main(["train", "--samples", "50", "--episodes", "300", "--cost-goal", "0.05",
                  "-o", str(tmp_path / "m.npz")]) == 0
     out = capsys.readouterr().out
+    assert "300 episodes at most, until the cost is at or below 0.05, all samples per update" in out.splitlines()[0]
     assert "(stopped: cost at or below --cost-goal)" in out
     episodes = int(out.splitlines()[1].split(" episode")[0])
     assert 1 < episodes < 300
@@ -136,3 +137,21 @@ def test_the_hessian_tests_docstring_gives_the_multiple_notebook_7_says() -> Non
     assert "about three times $n$" in " ".join(prose.split())
     docstring = (ROOT / "tests" / "test_hessian_r41.py").read_text(encoding="utf-8").split('"""')[1]
     assert "2-3 n" not in docstring and "about 3 n" in docstring
+
+
+def test_notebook_06_shows_the_cost_goal_where_it_teaches_71_and_its_cell_stops_there() -> None:
+    cells = json.loads((ROOT / "notebooks" / "06_training.ipynb").read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(cell["source"]) for cell in cells]
+    start = next(i for i, s in enumerate(sources) if s.startswith("## The learning algorithm (7.1)"))
+    end = next(i for i, s in enumerate(sources) if s.startswith("## The learning rate (7.2)"))
+    [cell] = [i for i in range(start, end) if "cost_goal=" in sources[i] and cells[i]["cell_type"] == "code"]
+    assert "related to the cost value" in sources[cell - 1]
+    shown: list[str] = []
+    namespace: dict = {"print": lambda *args: shown.append(" ".join(map(str, args)))}
+    exec(sources[1], namespace)  # the notebook's imports, samples and network()
+    exec(sources[cell], namespace)
+    history = namespace["to_goal"]
+    assert history.stopped == "cost goal" and history.cost[-1] <= 0.005 < min(history.cost[:-1])
+    assert shown == [f"stopped: 'cost goal' in episode {history.episodes} of at most 1000; cost "
+                     f"{history.cost[-2]:.5f} in the episode before, {history.cost[-1]:.5f} in the last (no update "
+                     "made there)"]
