@@ -945,7 +945,8 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(f"train --learning-rate {rate:g}: {error}") from None
     print(f"training {'-'.join(map(str, sizes))} ({args.activation}, output {args.output_activation}, "
           f"{model.num_parameters()} parameters) on {counted(len(inputs), _SAMPLE_NOUNS[args.data])} with "
-          f"{optimizer!r}, {cost_name}, {counted(episodes, 'episode')}, "
+          f"{optimizer!r}, {cost_name}, {counted(episodes, 'episode')}"
+          f"{'' if args.cost_goal is None else f' at most, until the cost is at or below {args.cost_goal:g}'}, "
           f"{'all samples' if batch_size is None or batch_size >= len(inputs) else batch_size} per update")
     with no_grad():  # with mini-batches, the history's first cost comes after an episode of updates
         start = float(cost(model(inputs), targets).item())
