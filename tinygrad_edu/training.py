@@ -1366,44 +1366,47 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
 
     Full batch (``batch_size=None``, the seed's 7.1): each episode computes the cost averaged over all samples,
     its gradient (the average of the samples' gradients) by one backward pass, and makes one update
-    ``optimizer.step(closure, cost=...)``.  With ``batch_size``, each episode walks through the samples in
-    mini-batches (shuffled reproducibly from ``seed`` when ``shuffle``), one update per batch.
+    ``optimizer.step(closure, cost=...)``, which must take ``cost=`` as this package's optimizers do.  With
+    ``batch_size``, each episode walks through the samples in mini-batches (shuffled reproducibly from ``seed`` when
+    ``shuffle``), one update per batch.
 
-    ``inputs`` has one row per sample, ``(n, in_size)`` (integers or bools are converted to the parameters' float
-    dtype, float32 after ``model.float()``); ``targets`` whatever ``cost`` takes (``(n, out_size)`` for the squared
-    error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit refuses it where
-    the model gives one number per sample, but cannot see it inside a cost of one's own: there use
-    ``mean_squared_error`` for flat targets, or targets ``(n, 1)``; a cost of one's own in which flat targets meet a
-    column of outputs, ``(n, 1)``, broadcast into ``(n, n)``, gets a warning, or a ValueError where numpy cannot
-    make that array, and so do targets ``(n, 1)`` that meet flat outputs there (flat per-sample weights ``(n,)``
-    that meet a column of outputs get the warning too, and with mini-batches so do weights of all n samples kept in
-    the cost that meet a batch's residuals: give them as a column of the targets); class indices ``(n,)`` for cross
-    entropy, which a model of one output neuron cannot use: its softmax is always 1, so fit refuses it).
-    A pandas DataFrame or Series is taken by position, as its ``.to_numpy()``: a DataFrame and a Series whose
-    indexes differ are refused, as their rows would be paired wrongly; columns must all be numbers (bool, int,
-    float, the nullable Int64/Float64/boolean without pd.NA). ``model`` is called with the rows (all of them, or a
-    mini-batch) as a Value without gradient (``requires_grad=False``) whose ``.data`` is a read-only view, not a
-    copy, of the inputs: a plain function may compute with it as with a parameter, or use numpy on its ``.data``.
-    ``optimizer.step`` must take ``cost=``, as this package's optimizers do.
+    Stopping.  Training stops early at the first episode whose cost is at or below ``cost_goal`` (seed 7.1: the
+    number of episodes "related to the cost value"; ``stopped`` ``"cost goal"``) or whose ``‖∇C‖ ≤ tol`` (the
+    algorithm's step 1.2; ``"tol"``; the cost is checked first): full batch, before the episode's update, which is
+    then not made; mini-batches, on the episode's averages as History records them, after its updates, which all
+    happen (so ``final_cost`` may lie above the goal).  Full batch, it also stops where ``‖∇C‖`` is exactly 0 and the
+    update changed no parameter (``"zero gradient"``: every later episode would repeat it; where the cost is above 0
+    and every ReLU of a layer of an nn.Network is 0 on every sample, a warning says these units are dead and this is
+    no minimum).  Ctrl-C stops it cleanly after the update under way (a second Ctrl-C at once, but never halfway
+    through an update), keeping the model and the history so far (``final_cost`` None if it came during fit's pass
+    after the last update).
 
-    Training stops early at the first episode whose cost is at or below ``cost_goal`` (seed 7.1: the number of
-    episodes "related to the cost value"; ``stopped`` ``"cost goal"``) or whose ``‖∇C‖ ≤ tol`` (the algorithm's step
-    1.2; ``"tol"``; the cost is checked first): full batch, before the episode's update, which is then not made;
-    mini-batches, on the episode's averages as History records them, after its updates, which all happen (so
-    ``final_cost`` may lie above the goal).  Without ``tol``, full batch, it still stops where ``‖∇C‖`` is exactly 0
-    and the update changed no parameter (every later episode would repeat it): ``stopped`` is then ``"zero gradient"``
-    (where the cost is above 0 and every ReLU of a layer of an nn.Network is 0 on every sample, a warning says that
-    these units are dead, and that this is no minimum).  It stops cleanly on Ctrl-C, after the update under way (a
-    second Ctrl-C stops at once, but never halfway through an update), keeping the model and the history so far (a
-    Ctrl-C during fit's pass after the last update leaves ``final_cost`` None). A cost that grows to more than
-    ``DIVERGENCE_FACTOR`` times the cost on all samples before any update (full
-    batch, the first episode's; not so with mini-batches, whose first episode may have diverged already) gives a
-    :class:`DivergenceWarning` (once); a NaN or infinite cost, at the start of an episode or after the last update,
-    raises ``FloatingPointError`` naming the episode (and, before any update, saying so), with the history so far as
-    its ``history``; so does a gradient holding NaN or inf at a finite cost (a cost not differentiable there, such
-    as √C at C = 0, or a NaN target left out by ``functional.where`` only after it met the outputs; on a mini-batch
-    whose cost is NaN or inf at the parameters before any update too, such as a masked cost with nothing observed in
-    the batch, the error says the batch's samples are the cause, not the steps).  NaN or inf in ``inputs`` or
+    Inputs.  ``inputs`` has one row per sample, ``(n, in_size)`` (integers or bools are converted to the parameters'
+    float dtype, float32 after ``model.float()``); ``targets`` whatever ``cost`` takes: ``(n, out_size)`` for the
+    squared error, which takes a flat ``(n,)`` as one sample of n outputs and would sum their costs, so fit refuses
+    it where the model gives one number per sample (inside a cost of one's own it cannot see it: use
+    ``mean_squared_error`` for flat targets, or targets ``(n, 1)``); class indices ``(n,)`` for cross entropy, which
+    fit refuses for a model of one output neuron (its softmax is always 1).  In a cost of one's own, flat targets
+    meeting a column of outputs ``(n, 1)`` (broadcast into ``(n, n)``), targets ``(n, 1)`` meeting flat outputs, and
+    flat per-sample weights ``(n,)`` meeting a column of outputs get a warning, or a ValueError where numpy cannot
+    make that array; so, with mini-batches, do weights of all n samples kept in the cost that meet a batch's
+    residuals (give them as a column of the targets).  A pandas DataFrame or Series is taken by position, as its
+    ``.to_numpy()``: a DataFrame and a Series whose indexes differ are refused, as their rows would be paired
+    wrongly; columns must all be numbers (bool, int, float, the nullable Int64/Float64/boolean without pd.NA).
+    ``model`` is called with the rows (all of them, or a mini-batch) as a Value without gradient
+    (``requires_grad=False``) whose ``.data`` is a read-only view, not a copy, of the inputs: a plain function may
+    compute with it as with a parameter, or use numpy on its ``.data``.
+
+    Errors and warnings.  A cost that grows to more than ``DIVERGENCE_FACTOR`` times the cost on all samples before
+    any update (full batch, the first episode's; not so with mini-batches, whose first episode may have diverged
+    already) gives a :class:`DivergenceWarning` (once).  A NaN or infinite cost, at the start of an episode or after
+    the last update, raises ``FloatingPointError`` naming the episode (and, before any update, saying so), with the
+    history so far as its ``history``; so does a gradient holding NaN or inf at a finite cost (a cost not
+    differentiable there, such as √C at C = 0, or a NaN target left out by ``functional.where`` only after it met the
+    outputs; on a mini-batch whose cost is NaN or inf at the parameters before any update too, such as a masked cost
+    with nothing observed in the batch, the error says the batch's samples are the cause, not the steps).  A NaN or
+    inf cost at the start of a later call, after an optimizer that has made steps (an earlier call, a loop of your
+    own), is reported as possibly diverged, not as the model's starting point.  NaN or inf in ``inputs`` or
     ``targets`` is a ValueError naming the samples.  A cost that depends on none of the optimizer's parameters is a
     ValueError at the first backward pass; so is an optimizer built before a layer of the model was replaced (it
     holds Values the model no longer has and the cost does not reach, and lacks the new ones), and, before training,
@@ -1411,38 +1414,37 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     since, or one frozen when the optimizer was built and unfrozen since (see ``Optimizer.built_from``); one built
     from the model's parameters (``SGD(model.parameters())``, a list of them) that lacks its last layers' whole, as
     after a layer was appended, gets a warning.
-    Before each backward pass fit sets the ``grad`` of the optimizer's parameters to None (gradients accumulated
-    before the call are not used; a model's parameters that the optimizer was not given keep adding up, as
-    ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the last batch (full
-    batch: of the last episode), taken before the last update.  The cost on all samples after the last update
-    (``final_cost``) is a forward pass of fit's own (none where a full-batch run stopped at ``cost_goal``, ``tol`` or
-    ``‖∇C‖ = 0`` with no update since its last cost on all samples, which it is; under ``no_grad``; with recording on
-    where the model or the cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say):
-    numbers a Module keeps besides its parameters that its forward changes (a running average) are put back as
-    training left them, as after fit's other extra passes, and so is the state of a numpy ``Generator`` a Module keeps
-    as an attribute (a dropout of one's own drawing its masks in ``forward``): fit(episodes=1) called twice draws the
-    masks fit(episodes=2) draws (that pass runs in the model's mode, training: for the cost without dropout, compute
-    it after fit with ``model.eval()``).
 
-    To stop and go on later exactly as if training had not stopped, save the model (``model.save(path)``) and the
+    Gradients and extra passes.  Before each backward pass fit sets the ``grad`` of the optimizer's parameters to
+    None (gradients accumulated before the call are not used; a model's parameters that the optimizer was not given
+    keep adding up, as ``opt.zero_grad()`` in a PyTorch loop leaves them); after it, each holds the gradient of the
+    last batch (full batch: of the last episode), taken before the last update; a call that raises in its first
+    backward pass (fit's checks of the cost) leaves them as it found them.  ``final_cost``, the cost on all samples
+    after the last update, is a forward pass of fit's own under ``no_grad`` (with recording on where the model or the
+    cost takes a derivative, du/dx by ``autodiff.gradients(u, [x], create_graph=True)`` say), and none where a
+    full-batch run stopped at ``cost_goal``, ``tol`` or ``‖∇C‖ = 0`` with no update since its last cost on all
+    samples, which it is.  After it, as after fit's other extra passes, numbers a Module keeps besides its parameters
+    that its forward changes (a running average) are put back as training left them, and so is the state of a numpy
+    ``Generator`` a Module keeps as an attribute (a dropout of one's own drawing its masks in ``forward``):
+    fit(episodes=1) called twice draws the masks fit(episodes=2) draws (that pass runs in the model's mode,
+    training: for the cost without dropout, compute it after fit with ``model.eval()``).
+
+    Going on later.  To go on exactly as if training had not stopped, save the model (``model.save(path)``) and the
     optimizer (``np.savez(path, **optimizer.state_dict())``); with mini-batches the order of the samples too: an int
     ``seed`` starts the same orders again at every call, so pass a numpy ``Generator`` as ``seed`` and save
     ``json.dumps(rng.bit_generator.state)`` with them (set it back as the ``bit_generator.state`` of a new one); a
     Generator the model keeps (a dropout's) is not in its ``state_dict`` or file: save its state the same way.
     An episode that raises before its first update (a model or cost that fails on the first batch, a NaN cost at
     the start) leaves that ``Generator`` as it found it, so the call made again after a fix shuffles as it would
-    have; a call that raises in its first backward pass (fit's checks of the cost) leaves the parameters' ``grad``
-    as it found them.  A NaN or inf cost at the start of a later call, after an optimizer that has made steps (an
-    earlier call, a loop of your own), is reported as possibly diverged, not as the model's starting point.
-    Each call's History counts its own episodes from 1 and its ``seconds`` from 0; ``first + rest`` (or
-    ``sum(histories)``) joins them into the History of the whole run, which ``plots.plot_history`` draws
-    as one curve.
+    have.  Each call's History counts its own episodes from 1 and its ``seconds`` from 0; ``first + rest`` (or
+    ``sum(histories)``) joins them into the History of the whole run, which ``plots.plot_history`` draws as one
+    curve.
 
     ``progress=True`` (the default) shows a tqdm bar of the episodes and their cost (with mini-batches, during an
     episode, the batch under way and the episode's cost so far), on stderr where it is a terminal and in Jupyter
     (a widget with ipywidgets, else a text bar), closed when training ends, with a warning shown above it; without
-    tqdm (the ``progress`` extra), or with stderr redirected to a file or a pipe, fit trains
-    without one and says nothing.
+    tqdm (the ``progress`` extra), or with stderr redirected to a file or a pipe, fit trains without one and says
+    nothing.
     """
     run = _check_arguments(model, inputs, targets, cost, optimizer, episodes, batch_size, shuffle, seed, tol,
                            progress, cost_goal)
