@@ -84,6 +84,19 @@ def test_cost_goal_and_tol_stop_at_whichever_comes_first_the_cost_named_when_bot
     assert tol_first.stopped == "tol" and tol_first.episodes < 31
 
 
+def test_ctrl_c_ends_training_before_a_goal_met_later_and_wins_over_one_met_by_the_interrupted_episode(
+        monkeypatch) -> None:
+    from helpers_interrupts import press_ctrl_c_at_the_first_step
+
+    plain, _ = _train()
+    press_ctrl_c_at_the_first_step(monkeypatch, [optim.GradientDescent])
+    full, _ = _train(cost_goal=plain.cost[1])  # full batch: met in episode 2; Ctrl-C in episode 1's update
+    assert full.stopped == "interrupted" and full.episodes == 1
+    press_ctrl_c_at_the_first_step(monkeypatch, [optim.GradientDescent])
+    batches, _ = _train(batch_size=10, cost_goal=10.0)  # the first batch's cost alone is below 10
+    assert batches.stopped == "interrupted" and batches.episodes == 1 and batches.cost[0] <= 10.0
+
+
 @pytest.mark.parametrize(("goal", "error", "words"), [
     (float("nan"), ValueError, "fit: cost_goal must be finite, got nan"),
     (float("inf"), ValueError, "fit: cost_goal must be finite, got inf"),
