@@ -4,7 +4,8 @@ and a 1-8-1 network a fourth, second-order way.
 The first three start from the same weights and biases; all four see the same 1000 samples:
 
 1. random search (section 5): change every parameter at random, keep the change only if the average cost fell;
-2. gradient descent with a fixed learning rate η (sections 7.1, 7.2), in batches of 5 samples (section 7.4);
+2. gradient descent with a fixed learning rate η (section 7.2), in batches of 5 samples (section 7.4; 7.1 takes all
+   samples at once);
 3. gradient descent with Armijo steps (section 6.2.1), on all samples at once: the cost never increases;
 4. Newton's method with Armijo steps (sections 6.1, 6.2): the direction from the Hessian, (H + λI)d = −∇C.
 
