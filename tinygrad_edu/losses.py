@@ -127,13 +127,14 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     given_target = target
     prediction = _as_value(prediction, name, "the prediction")
     target = _as_target(target, prediction, name)
-    if prediction.size == target.size == 1 and prediction.shape != target.shape:  # one number for one: the seed's
-        target = target.reshape(prediction.shape)  # C = (α^L − y')² of one output, y' a number (not an array of it)
-    if prediction.shape != target.shape:
+    shape = prediction.data.shape  # (read once through .data, a C-level property; .shape and .size are Python's)
+    if shape != target.data.shape and prediction.data.size == target.data.size == 1:  # one number for one: the seed's
+        target = target.reshape(shape)  # C = (α^L − y')² of one output, y' a number (not an array of it)
+    if shape != target.data.shape:
         hint = _column_hint(prediction.shape, target.shape, given_target, target.data)
         raise ValueError(f"{name}: prediction has shape {prediction.shape} but target has shape "
                          f"{target.shape}; they must be equal{hint}")
-    if not prediction.size:
+    if not prediction.data.size:
         raise ValueError(f"{name}: the batch is empty (shape {prediction.shape})")
     # (Σt² first, one call, as the optimizers' finite check: inf or NaN for any NaN or inf, and without numpy's
     # warning for finite numbers whose squares overflow, which only the element-wise test below then tells apart)

@@ -1072,6 +1072,12 @@ def _reshape_hint(shape: tuple[int, ...], in_size: int, x: str = "x") -> str:
     return ""
 
 
+_MATMUL = ops.matmul
+#: The activations of functional.ACTIVATIONS: each returns, for a Value z, z itself or a Value computed from z, of z's
+#: shape (Layer.forward checks what any other function returns).
+_OWN_ACTIVATIONS = frozenset(ACTIVATIONS.values())
+
+
 def _check_layer_parameter(layer: Mapping[str, Any], name: str, value: Any, where: str | None = None) -> None:
     """A Layer's ``weights`` or ``biases`` (``name``) must be a Value, of the shape its sizes give (once it has them:
     ``layer`` is its attributes); ``where`` names the call that checks it (``layer.reset_parameters``), if any."""
@@ -1270,7 +1276,9 @@ class Layer(Module):
     def forward(self, data: Any) -> Value:
         """``activation(data @ weights + biases)`` for one sample ``(in_size,)`` or a batch
         ``(n, in_size)``."""
-        if isinstance(data, (Value, np.ndarray)):
+        if isinstance(data, Value):
+            shape = data.data.shape  # (.data: a C-level property; .shape is a Python one)
+        elif isinstance(data, np.ndarray):
             shape = data.shape
         else:
             checks.not_a_dataset(data, "the data", f"{self.name} ({self.in_size} → {self.out_size})",
@@ -1291,19 +1299,26 @@ class Layer(Module):
             raise ValueError(f"{self.name} ({self.in_size} → {self.out_size}): expects "
                              f"{checks.counted(self.in_size, 'input')} per sample, shape ({self.in_size},) or "
                              f"(n, {self.in_size}); got data of shape {shape}{hint}")
-        if self.weights.shape != (self.in_size, self.out_size) or self.biases.shape != (self.out_size,):
+        weights, biases, activation = self.weights, self.biases, self._activation
+        # (.data.shape: the numbers' shape read without the Python call of the property .shape)
+        if weights.data.shape != (self.in_size, self.out_size) or biases.data.shape != (self.out_size,):
             # numbers of another shape set through .data = … (a Value assigned is checked when it is assigned)
             for name in ("weights", "biases"):
                 _check_layer_parameter(vars(self), name, getattr(self, name))
-        z = apply(ops.matmul, data, self.weights) + self.biases
+        z = apply(_MATMUL, data, weights) + biases
         z.label = self._z_label
         try:
-            alpha = self._activation(z)
+            alpha = activation(z)
         except (TypeError, ValueError) as error:  # math.tanh(z) and the like end in float(z)'s TypeError
             kind = TypeError if isinstance(error, TypeError) else ValueError
             advice = "; use a function of Values, e.g. from tinygrad_edu.functional" if _left_the_values(error) else ""
             raise kind(f"{self.name}: the activation {self.activation_name} failed on a Value of shape {z.shape} "
                        f"({error}){advice}") from error
+        if activation.__class__ is types.FunctionType and activation in _OWN_ACTIVATIONS:
+            # the library's own give z or a Value computed from it, of its shape: the checks below are for
+            # functions of one's own (a function's hash is its identity: any callable may be tested)
+            alpha.label = self._alpha_label
+            return alpha
         if not isinstance(alpha, Value) or alpha.shape != z.shape:
             if checks.reloaded(alpha, Value):  # ("must return a Value, got Value": a module reloaded in between)
                 raise checks.reloaded_error(alpha, Value, f"{self.name}: the activation {self.activation_name}")
