@@ -5,7 +5,7 @@ activations skips the checks written for functions of one's own (no timings here
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, nn, no_grad
+from tinygrad_edu import Value, apply, nn, no_grad, ops
 from tinygrad_edu.functional import ACTIVATIONS
 from tinygrad_edu.losses import squared_error
 
@@ -101,3 +101,48 @@ def test_the_library_activations_gradients_against_central_differences():
         f_down = np.tanh(x @ down + layer.biases.data).sum()
         numeric[index] = (f_up - f_down) / (2 * h)
     np.testing.assert_allclose(layer.weights.grad, numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_the_product_of_two_matrices_goes_backwards_without_the_general_rule(monkeypatch):
+    calls = []
+    general = ops._matmul_vjp
+    monkeypatch.setattr(ops, "_matmul_vjp", lambda *args, **kwargs: calls.append(args) or general(*args, **kwargs))
+    a, b = Value(np.ones((2, 3))), Value(np.ones((3, 4)))
+    (a @ b).sum().backward()
+    assert calls == []
+    v = Value(np.ones(3))
+    (v @ b).sum().backward()  # a vector: the general rule, which treats it as a row
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((5, 2, 3), (3, 4)),
+                                    ((2, 3), (5, 3, 4))])
+def test_matmul_gradients_against_central_differences(shapes):
+    rng = np.random.default_rng(1)
+    a0, b0 = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
+    weights = rng.normal(size=np.matmul(a0, b0).shape)
+    a, b = Value(a0), Value(b0)
+    (apply(ops.matmul, a, b) * weights).sum().backward()
+    h = 1e-6
+    for value, array, other, first in ((a, a0, b0, True), (b, b0, a0, False)):
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            up, down = array.copy(), array.copy()
+            up[index] += h
+            down[index] -= h
+            f = (lambda x: (np.matmul(x, other) * weights).sum()) if first else \
+                (lambda x: (np.matmul(other, x) * weights).sum())
+            numeric[index] = (f(up) - f(down)) / (2 * h)
+        np.testing.assert_allclose(value.grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_matmul_second_derivative_through_the_fast_rule():
+    x = Value(np.array([[1.0, 2.0]]))
+    w = Value(np.array([[3.0], [4.0]]))
+    y = (apply(ops.matmul, x, w) ** 2).sum()  # (x·w)², d/dx = 2(x·w)·wᵀ, d²/dx² = 2·w·wᵀ
+    y.backward(create_graph=True)
+    gx = x.grad
+    np.testing.assert_allclose(gx.data, 2 * 11.0 * w.data.T)
+    x.grad = w.grad = None
+    gx[0, 0].backward()
+    np.testing.assert_allclose(x.grad, 2 * w.data[0, 0] * w.data.T)

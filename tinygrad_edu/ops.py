@@ -371,8 +371,10 @@ def _matmul_vjp(g, a, b, wrt_a: bool):
     return grad.reshape(grad.shape[:-1]) if b_was_vector else grad
 
 
-matmul = Op("matmul", _matmul, (lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_a=True),
-                                lambda g, out, a, b: _matmul_vjp(g, a, b, wrt_a=False)))
+# (two matrices, a layer's α @ W, written out: g @ bᵀ and aᵀ @ g without a call of _matmul_vjp, the same bits)
+matmul = Op("matmul", _matmul, (
+    lambda g, out, a, b: g @ b.swapaxes(-1, -2) if a.ndim > 1 and b.ndim > 1 else _matmul_vjp(g, a, b, wrt_a=True),
+    lambda g, out, a, b: a.swapaxes(-1, -2) @ g if a.ndim > 1 and b.ndim > 1 else _matmul_vjp(g, a, b, wrt_a=False)))
 
 # ---------------------------------------------------------------------------------------------------------------
 # Element-wise functions, including the activation functions of seed section 3.1.  y = f(x), ∂y/∂x = f'(x).
