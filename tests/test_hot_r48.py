@@ -146,3 +146,38 @@ def test_matmul_second_derivative_through_the_fast_rule():
     x.grad = w.grad = None
     gx[0, 0].backward()
     np.testing.assert_allclose(x.grad, 2 * w.data[0, 0] * w.data.T)
+
+
+def test_an_update_by_an_array_under_no_grad_changes_the_numbers_without_the_general_path(monkeypatch):
+    from tinygrad_edu import engine
+
+    calls = []
+    general = engine._update
+    monkeypatch.setattr(engine, "_update", lambda *args: calls.append(args) or general(*args))
+    w = Value(np.array([1.0, 2.0, 3.0]))
+    cost = (w * w).sum()
+    with no_grad():
+        w -= np.array([0.5, 0.5, 0.5])
+    assert calls == []
+    np.testing.assert_array_equal(w.data, [0.5, 1.5, 2.5])
+    with pytest.raises(ValueError, match="stale|changed in place"):
+        cost.backward()  # (the graph recorded from the old numbers)
+    with no_grad():
+        w -= 0.5  # a number: the general path
+    assert len(calls) == 1 and w.data.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_an_update_by_an_array_numpy_refuses_keeps_its_error_and_the_numbers():
+    w = Value(np.array([1.0, 2.0, 3.0]))
+    with no_grad(), pytest.raises(ValueError, match=r"^sub in place: cannot change a Value of shape \(3,\) "):
+        w -= np.ones(2)
+    frozen = np.array([1.0, 2.0])
+    frozen.flags.writeable = False
+    v = Value(np.zeros(2))
+    v.data = frozen
+    with no_grad(), pytest.raises(ValueError, match="its numbers are read-only"):
+        v -= np.ones(2)
+    assert w.data.tolist() == [1.0, 2.0, 3.0] and v.data.tolist() == [1.0, 2.0]
+    with no_grad(), pytest.raises(TypeError, match=r"^sub in place: cannot change"):
+        w -= np.array([1j, 1j, 1j])
+    assert w.data.tolist() == [1.0, 2.0, 3.0]

@@ -2239,6 +2239,11 @@ def _in_place(op: Op, value: Value, other: Any) -> Value:
         return _binary(op, value, other)
     if _anomaly_mode():
         _checked_update(op, value, other)
+    elif other.__class__ is _ndarray:  # an array (an optimizer's η·g): numpy's in-place ufunc without _update's call,
+        try:  # 2 % of the x² update; what numpy refuses (before it writes) goes to _update for the error naming it
+            _IN_PLACE_UFUNCS[op](value._data, other, value._data)
+        except (TypeError, ValueError, OverflowError):
+            _update(op, value, other)
     else:
         _update(op, value, other)
     value._order = next(_creation)  # changed in place: graphs recorded from it are stale (_creation)
