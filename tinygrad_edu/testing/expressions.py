@@ -77,8 +77,11 @@ class OpSpec:
     ``st.just({"alpha": 0.5})``), whose keywords the forward and every vjp must take; numbers, strings, tuples and
     numpy arrays print as source in the program.  ``broadcasts=False`` gives every input the same shape.  A bare Op
     in ``extra_ops`` means ``OpSpec(op)``.
-    Where the forward raises (a shape it does not take), that node is left out and another one drawn; one that
-    raises on every shape :func:`expressions` tries first (without ``params``) is a ValueError there.
+    Where the forward raises (a shape it does not take), that node is left out and another one drawn.
+    What is called when: :func:`expressions` calls the forward (of an op without ``params``) when it makes the
+    strategy, on ``np.linspace(0.1, 0.5, 3)`` and, only where that raises, on shapes (), (2,), (2, 3), (3, 3) and
+    (2, 3, 3) in turn until one works: an op that raises on all of them is a ValueError there.  Each graph drawn
+    then calls the forward on its inputs as it is built, and the program (``expr(...)``) calls it again.
     """
 
     op: Op
@@ -1126,14 +1129,17 @@ def _checked_arguments(extra_ops: Any, min_nodes: Any, max_nodes: Any, max_input
     return specs
 
 
-#: The shapes an extra op's forward is tried on before any drawing (Graph.add leaves out a node whose forward raises).
-_TRIED_SHAPES = ((), (2,), (3,), (2, 3), (3, 3), (2, 3, 3))  # (inputs are drawn up to 3-D)
+#: The shapes an extra op's forward is tried on when the strategy is made, in turn until one works: the vector the
+#: refusal's advice calls it on first, so an op taking one is called once (Graph.add leaves out a node whose forward
+#: raises; inputs are drawn up to 3-D)
+_TRIED_SHAPES = ((3,), (), (2,), (2, 3), (3, 3), (2, 3, 3))
 
 
 def _refuse_unusable(spec: OpSpec) -> None:
     """A ValueError where ``spec``'s forward raises on every shape tried (numbers 0.1 to 0.5, inside every domain):
     no graph could use the op, and a property test of it would pass without calling it.  An op with ``params``, or
-    whose forward needs keywords (said by :func:`_drawn_params` when drawn), is not tried."""
+    whose forward needs keywords (said by :func:`_drawn_params` when drawn), is not tried.  The error quotes the
+    forward's error on the vector its advice calls it on, ``np.linspace(0.1, 0.5, 3)``."""
     if spec.params is not None:
         return
     try:
@@ -1142,6 +1148,7 @@ def _refuse_unusable(spec: OpSpec) -> None:
         return
     except ValueError:  # (a builtin without a signature: tried)
         pass
+    failures = []
     for shape in _TRIED_SHAPES:
         arrays = [np.linspace(0.1, 0.5, int(np.prod(shape))).reshape(shape)] * spec.arity
         try:
@@ -1150,11 +1157,12 @@ def _refuse_unusable(spec: OpSpec) -> None:
                 spec.op.forward(*arrays)
             return
         except (ValueError, TypeError, IndexError, ZeroDivisionError) as error:  # (what Graph.add leaves out)
-            failure = error
-    name = spec.op.name
+            failures.append(error)
+    name, failure = spec.op.name, failures[0]  # (the vector's, (3,), which the advice below calls it on)
     raise ValueError(f"expressions: the forward of your Op {name!r} raised {type(failure).__name__} "
-                     f"({failure}) on inputs of every shape tried ({', '.join(map(str, _TRIED_SHAPES))}), so no "
-                     "graph could use it and a test would pass without calling it; call it yourself to see why, "
+                     f"({failure}) on inputs of every shape tried ((3,), whose error this is, then "
+                     f"{', '.join(map(str, _TRIED_SHAPES[1:]))}), so no graph could use it and a test would pass "
+                     "without calling it; call it yourself to see why, "
                      f"{name}({', '.join(['np.linspace(0.1, 0.5, 3)'] * spec.arity)})") from failure
 
 
