@@ -488,12 +488,21 @@ def _params_text(params: dict) -> str:
     return ", ".join(f"{k}={_param_text(v)}" for k, v in params.items())
 
 
-def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Exception) -> ValueError:
-    """A readable error for a forward that numpy refused, naming the operation and the shapes."""
+def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Exception) -> Exception:
+    """A readable error for a forward that numpy refused, naming the operation and the shapes; an error of another
+    kind than ValueError and OverflowError (a user's forward's KeyError) is ``error`` itself, with a note saying so
+    (code catching it keeps working; the traceback shows the user's line)."""
     message = str(error)
+    details = _params_text(params)
+    if not isinstance(error, ValueError | OverflowError):
+        note = f"{op.name}: raised by its forward (input shapes {_shapes(values)}{'; ' + details if details else ''})"
+        if sys.version_info >= (3, 11):  # (3.10: kept in __notes__, as _name_in_a_note does)
+            error.add_note(note)
+        else:
+            error.__notes__ = [*getattr(error, "__notes__", ()), note]  # type: ignore[attr-defined]
+        return error
     if message.startswith(f"{op.name}:"):  # the op explained itself (matmul does)
         return ValueError(message)
-    details = _params_text(params)
     if "broadcast" in message:  # (broadcast_to's target shape is a parameter: named with the input's)
         return ValueError(f"{op.name}: shapes {_shapes(values)}{' and ' + details if details else ''} cannot be "
                           f"broadcast together{_flat_against_columns(values)}")
@@ -614,6 +623,9 @@ def _record(op: Op, values: tuple[Any, ...], params: dict) -> Value:
         raise TypeError(f"{op.name}: {error} (input shapes {_shapes(values)}{details})") from _helpful_cause(error)
     except FloatingPointError as error:  # np.errstate(under="raise"): σ(800)'s e⁻⁸⁰⁰ rounding to 0 is no error
         out = _without_underflow(op, error, forward, *arrays, **params)
+    except Exception as error:  # a forward's own KeyError, ZeroDivisionError, …: raised as it is, with a note
+        _forward_error(op, values, params, error)
+        raise
     if saving:
         if out.__class__ is not tuple or len(out) != 2:
             raise TypeError(f"{op.name}: its saving forward must return a pair (out, saved), got "
