@@ -519,7 +519,7 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
     tolerance atol + rtol·|numeric|; NaN first), as a fixed-width text table; elements at a kink are marked.
     The header gives the tolerances and the step ``eps`` of the central differences.
     ``finite_here``: whether what is differenced is finite at the inputs themselves (else no step can help);
-    ``about``: more for the header (order, dtype, f's Ops, the first row's x)."""
+    ``about``: more for the header (order, dtype, f's Ops, the first row's input element)."""
     __tracebackhide__ = True
     failures = []
     for i, (a, n, abs_err, bad) in enumerate(zip(analytic, numeric, errors, disagreeing, strict=True)):
@@ -1302,8 +1302,9 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
             raise GradientCheckError(table + _failure_notes(analytic, bad, order, requested,
                                                             in_place or _NOT_REPEATABLE), analytic, numeric)
         worst = _worst(errors, numeric, bad, task.atol, task.rtol)
-        x = float(task.arrays[worst[0]][worst[1]])
-        about = f"; order {order}, in float64; f's Ops: {_ops_of(task)}; x = {x!r} in the first row"
+        x = float(task.arrays[worst[0]][worst[1]])  # the first row's element, named by its input where there are more
+        at = f"input {task.names[worst[0]]} at {worst[1]}" if len(task.names) > 1 else "x"
+        about = f"; order {order}, in float64; f's Ops: {_ops_of(task)}; {at} = {x!r} in the first row"
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, eps, task.rows,
                                kink, what, finite_here(), about)
         halved = float(finer(*worst[:2]))  # the central difference at the worst element with half the step
