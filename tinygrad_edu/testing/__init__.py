@@ -550,12 +550,11 @@ def _failure_table(names: Sequence[str], analytic: list[np.ndarray], numeric: li
             "there (ReLU's or abs's 0, a tie in a max), so no derivative exists to check, or the difference reaches "
             "across the kink. Keep test inputs away from kinks, e.g. with strategies.arrays(avoid=(0.0,)) (and "
             "min_gap= against ties)." if kinks else "")
-    if any(not np.isfinite(row[4]) and np.isfinite(row[3]) for row in failures) and not finite_here:
+    if any(not np.isfinite(row[4]) for row in failures):  # (f not finite at the inputs: no step helps)
         note += ("\nWhere the numeric column is nan or inf, f is not finite at the inputs given (f itself at order 1, "
                  "the derivative below at higher orders), so no finite difference exists around them, whatever the "
-                 "step: choose inputs where f is finite, in its domain.")
-    elif any(not np.isfinite(row[4]) for row in failures):
-        note += ("\nWhere the numeric column is nan or inf, f is not finite a step away from the point (it overflows "
+                 "step: choose inputs where f is finite, in its domain." if not finite_here else
+                 "\nWhere the numeric column is nan or inf, f is not finite a step away from the point (it overflows "
                  "or leaves its domain within ±eps), so finite differences cannot check those elements: choose a "
                  "point where f is finite around it, or a smaller eps.")
         if any(not np.isfinite(row[4]) and np.isinf(row[3]) for row in failures):  # (√x at 0: both at the edge)
