@@ -253,7 +253,8 @@ def maximum(a: Any, b: Any) -> Value:
 
 
 def where(condition: Any, a: Any, b: Any) -> Value:
-    """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side.
+    """``a`` where ``condition`` holds, ``b`` elsewhere; the gradient flows only to the chosen side.  A condition of
+    numbers holds where they are not 0; a NaN in it is refused (numpy would take it for true).
 
     The side not chosen gets a gradient of 0, but 0 · NaN is NaN: where it was computed from a NaN or inf (a missing
     target, the square root or logarithm of a number ≤ 0), the operations that made it pass NaN back, so the inputs'
@@ -282,6 +283,10 @@ def where(condition: Any, a: Any, b: Any) -> Value:
     if condition.dtype.kind not in "biuf":
         raise TypeError(f"where: the condition must be booleans (or numbers), not {condition.dtype} "
                         f"({type(given).__name__})")
+    if condition.dtype.kind == "f" and np.isnan(condition).any():  # (numpy reads NaN as true: a silent choice)
+        at = tuple(int(i) for i in np.argwhere(np.isnan(condition))[0])
+        raise ValueError(f"where: the condition holds NaN (at index {at} of shape {condition.shape}), which is neither "
+                         "true nor false; compare first (x > 0, ~np.isnan(x))")
     shapes = [condition.shape, _shape(a), _shape(b)]
     try:
         np.broadcast_shapes(*(shape for shape in shapes if shape is not None))  # (a non-array: apply says why)

@@ -1,0 +1,22 @@
+"""Inputs that arrive by accident (round 48): NaN conditions, foreign arrays numpy cannot read, and the like."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value
+from tinygrad_edu import functional as F
+
+
+@pytest.mark.parametrize("condition", [np.array([np.nan, 0.0]), [0.0, float("nan")], Value([1.0, np.nan])])
+def test_where_refuses_a_nan_in_its_condition_which_numpy_takes_for_true(condition):
+    # a float mask made from data with a missing number: numpy's where picked a there, silently
+    with pytest.raises(ValueError, match=r"where: the condition holds NaN \(at index \((0|1),\) of shape \(2,\)\)"):
+        F.where(condition, Value([1.0, 2.0]), 0.0)
+
+
+def test_where_still_reads_a_condition_of_numbers_as_numpy_does():
+    a = Value([1.0, 2.0, 3.0])
+    out = F.where(np.array([2.5, 0.0, -1.0]), a, 10.0)  # (not 0: holds, as np.where reads it)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [1.0, 10.0, 3.0])
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0, 1.0])
