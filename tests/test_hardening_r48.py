@@ -20,3 +20,14 @@ def test_where_still_reads_a_condition_of_numbers_as_numpy_does():
     out.sum().backward()
     np.testing.assert_array_equal(out.data, [1.0, 10.0, 3.0])
     np.testing.assert_array_equal(a.grad, [1.0, 0.0, 1.0])
+
+
+def test_a_bfloat16_tensor_is_refused_naming_value_and_saying_what_to_write():
+    torch = pytest.importorskip("torch")
+    half = torch.ones(2, dtype=torch.bfloat16)  # (a model's weights in mixed precision: no numpy dtype holds them)
+    with pytest.raises(TypeError, match=r"^Value: cannot make an array from Tensor \(.*BFloat16\); .*"
+                                        r"tensor\.detach\(\)\.float\(\)\.numpy\(\)"):
+        Value(half)
+    with pytest.raises(TypeError, match=r"^add: cannot use Tensor .* as an operand \(cannot make an array from Tensor"):
+        Value(1.0) + half
+    np.testing.assert_array_equal(Value(half.detach().float().numpy()).data, [1.0, 1.0])  # (what it says works)

@@ -321,6 +321,9 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         raise TypeError(f"Value: cannot make an array from {type(data).__name__} ({error}); give its numbers, "
                         "e.g. tensor.detach().numpy()") from None
     except TypeError as error:  # a list holding Values (which refuse to become arrays), or numpy's own error
+        if str(error) != _NOT_AN_ARRAY and type(data).__module__.startswith("torch"):  # (bfloat16: no numpy dtype)
+            raise TypeError(f"Value: cannot make an array from {type(data).__name__} ({error}); give its numbers as "
+                            "floats, e.g. tensor.detach().float().numpy()") from None
         if str(error) != _NOT_AN_ARRAY:
             raise
         if checks.reloaded(data, Value):  # (a Value of the class before importlib.reload of this module)
