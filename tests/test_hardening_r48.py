@@ -1,5 +1,7 @@
 """Inputs that arrive by accident (round 48): NaN conditions, foreign arrays numpy cannot read, and the like."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -31,3 +33,17 @@ def test_a_bfloat16_tensor_is_refused_naming_value_and_saying_what_to_write():
     with pytest.raises(TypeError, match=r"^add: cannot use Tensor .* as an operand \(cannot make an array from Tensor"):
         Value(1.0) + half
     np.testing.assert_array_equal(Value(half.detach().float().numpy()).data, [1.0, 1.0])  # (what it says works)
+
+
+@pytest.mark.parametrize("number", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("convert", [int, round, math.trunc], ids=["int", "round", "trunc"])
+def test_int_of_a_value_holding_nan_or_inf_is_a_value_error_naming_the_conversion(convert, number):
+    # Python's own: ValueError "cannot convert float NaN to integer" (no Value named), and an OverflowError for inf
+    with pytest.raises(ValueError, match=rf"^{convert.__name__}: this Value holds {number}, which is no integer"):
+        convert(Value(number))
+
+
+def test_conversions_of_finite_numbers_and_round_to_digits_are_as_pythons():
+    assert int(Value(-2.7)) == -2 and round(Value(2.5)) == 2 and math.trunc(Value(3.9)) == 3
+    assert round(Value(np.inf), 2) == math.inf  # (round(inf, 2) is inf in Python too: a float, no integer asked for)
+    assert math.isnan(round(Value(np.nan), 1))

@@ -1541,7 +1541,7 @@ class Value:
     def __int__(self) -> int:
         """``int(v)`` of a single number, truncated toward 0 as Python's ``int(2.7)`` is (PyTorch's ``int(t)`` too);
         outside the graph, as ``float(v)`` is."""
-        return int(self._number("int"))
+        return int(self._integral("int"))
 
     def __complex__(self) -> complex:
         """``complex(v)`` of a single number; outside the graph, as ``float(v)`` is."""
@@ -1556,7 +1556,7 @@ class Value:
 
     def __trunc__(self) -> int:
         """``math.trunc(v)``, as ``int(v)`` (``math.floor(v)`` and ``math.ceil(v)`` go through ``float(v)``)."""
-        return int(self._number("trunc"))
+        return int(self._integral("trunc"))
 
     @overload
     def __round__(self, ndigits: None = None) -> int: ...
@@ -1565,7 +1565,16 @@ class Value:
     def __round__(self, ndigits: int | None = None) -> float | int:
         """``round(v)`` and ``round(v, 2)`` of a single number, as Python rounds a float (halves to even); outside
         the graph, as ``float(v)`` is."""
-        return round(self._number("round"), ndigits)
+        return round(self._number("round") if ndigits is not None else self._integral("round"), ndigits)
+
+    def _integral(self, where: str) -> float:
+        """The single number, for a conversion to an int: NaN and ±inf have none, an error naming ``where`` (Python's
+        own, "cannot convert float NaN to integer", named no Value, and inf's was an OverflowError)."""
+        number = self._number(where)
+        if not math.isfinite(number):
+            raise ValueError(f"{where}: this Value holds {number}, which is no integer; test it first "
+                             f"(math.isfinite(v), np.isfinite(v.data))")
+        return number
 
     def _number(self, where: str) -> float:
         """The single number, for Python's conversions; a Value of any other size is an error naming ``where``, and
