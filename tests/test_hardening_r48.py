@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value
+from tinygrad_edu import Value, losses
 from tinygrad_edu import functional as F
 
 
@@ -47,3 +47,15 @@ def test_conversions_of_finite_numbers_and_round_to_digits_are_as_pythons():
     assert int(Value(-2.7)) == -2 and round(Value(2.5)) == 2 and math.trunc(Value(3.9)) == 3
     assert round(Value(np.inf), 2) == math.inf  # (round(inf, 2) is inf in Python too: a float, no integer asked for)
     assert math.isnan(round(Value(np.nan), 1))
+
+
+def test_cross_entropy_of_class_names_says_how_to_number_them_on_one_line():
+    pd = pytest.importorskip("pandas")
+    logits = Value(np.zeros((3, 2)))
+    for names in (np.array(["cat", "dog", "cat"]), pd.Series(["cat", "dog", "cat"], dtype="category")):
+        with pytest.raises(TypeError, match=r"got (ndarray|Series) of dtype (<U3|object) holding \['cat', 'dog', "
+                                            r"'cat'\]; number class names first: "
+                                            r"np\.unique\(names, return_inverse=True\)\[1\]$"):
+            losses.cross_entropy(logits, names)
+    numbered = np.unique(np.array(["cat", "dog", "cat"]), return_inverse=True)[1]  # (what it says works)
+    assert losses.cross_entropy(logits, numbered).item() == pytest.approx(math.log(2))

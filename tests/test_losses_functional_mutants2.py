@@ -81,11 +81,11 @@ def test_logits_of_three_axes_are_refused_by_name():
 
 
 def test_labels_that_are_not_numbers_are_shown_in_at_most_40_characters():
-    """A long list of strings is shown cut to the first 40 characters of its repr, not in full."""
+    """A long list of strings is shown by its first labels, at most 40 characters, not in full."""
     labels = ["label"] * 100
     with pytest.raises(TypeError) as raised:
         losses.cross_entropy(Value(np.zeros((100, 3))), labels)
-    assert str(raised.value).endswith("got list " + repr(labels)[:40])
+    assert "got list of dtype <U5 holding ['label', 'label', 'label']; " in str(raised.value)
 
 
 def test_an_integer_row_of_two_ones_is_no_one_hot_row():
