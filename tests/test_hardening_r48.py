@@ -1,6 +1,7 @@
 """Inputs that arrive by accident (round 48): NaN conditions, foreign arrays numpy cannot read, and the like."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -59,3 +60,14 @@ def test_cross_entropy_of_class_names_says_how_to_number_them_on_one_line():
             losses.cross_entropy(logits, names)
     numbered = np.unique(np.array(["cat", "dog", "cat"]), return_inverse=True)[1]  # (what it says works)
     assert losses.cross_entropy(logits, numbered).item() == pytest.approx(math.log(2))
+
+
+@pytest.mark.parametrize(("data", "index"), [([1.0, None], "(1,)"), ([[1.0], [None]], "(1, 0)")])
+def test_a_list_holding_none_says_where_the_missing_number_is(data, index):
+    # a row read from a CSV or JSON file with an empty field: "dtype object is not supported" said neither where nor why
+    with pytest.raises(TypeError, match=rf"it holds None at index {re.escape(index)} \(a missing number\?\): put "
+                                        r"float\('nan'\) there"):
+        Value(data)
+    with pytest.raises(TypeError, match=r"^add: cannot use list .* it holds None at index"):
+        Value(np.zeros(np.shape(data))) + data
+    assert np.isnan(Value([1.0, float("nan")]).data[1])  # (what it says works)

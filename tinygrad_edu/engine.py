@@ -349,9 +349,14 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
 def _foreign_values(array: np.ndarray) -> str:
     """What to write when ``array`` (of objects) holds another library's Values, such as micrograd's: they have a
     ``.data`` and a ``.grad`` but are not this package's (their type's name alone, "Value", would read as nonsense);
-    or exact numbers, a Fraction or a Decimal, which "use real numbers" alone would deny being."""
+    or exact numbers, a Fraction or a Decimal, which "use real numbers" alone would deny being; or a None, which a
+    list read from a file holds for a missing number."""
     if array.dtype.kind != "O":
         return ""
+    missing = next((index for index, x in np.ndenumerate(array) if x is None), None)
+    if missing is not None:
+        return (f"; it holds None at index {missing} (a missing number?): put float('nan') there, which a Value "
+                "keeps, or leave that sample out")
     exact = next((x for x in array.flat if type(x).__module__ in ("fractions", "decimal")), None)  # (not imported)
     if exact is not None:
         return (f"; {type(exact).__name__} numbers are exact, a Value's are floats: give float(x) of each, "
