@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from tinygrad_edu import Value, losses
+from tinygrad_edu import Value, data, losses
 from tinygrad_edu import functional as F
 
 
@@ -71,3 +71,18 @@ def test_a_list_holding_none_says_where_the_missing_number_is(data, index):
     with pytest.raises(TypeError, match=r"^add: cannot use list .* it holds None at index"):
         Value(np.zeros(np.shape(data))) + data
     assert np.isnan(Value([1.0, float("nan")]).data[1])  # (what it says works)
+
+
+def test_load_digits_given_a_numpy_file_says_so_not_that_it_is_damaged(tmp_path):
+    # digits saved with np.savez / np.save and given back: "damaged: 'utf-8' codec can't decode byte 0x93"
+    digits = data.load_digits()
+    np.savez(tmp_path / "digits.npz", inputs=digits.inputs, labels=digits.labels)
+    np.save(tmp_path / "digits.npy", digits.inputs)
+    with pytest.raises(ValueError, match=r"digits\.npz' is a zip archive \(a numpy \.npz file\?\), not the digits' "
+                                         r"text table .*np\.load\(path\), and its arrays by name \(\.files\)$"):
+        data.load_digits(tmp_path / "digits.npz")
+    with pytest.raises(ValueError, match=r"digits\.npy' is a numpy \.npy file, not the digits' text table .*"
+                                         r"read it with np\.load\(path\)$"):
+        data.load_digits(tmp_path / "digits.npy")
+    with np.load(tmp_path / "digits.npz") as saved:  # (what it says works)
+        np.testing.assert_array_equal(saved["labels"], digits.labels)

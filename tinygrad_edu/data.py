@@ -428,6 +428,7 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
                          "so: name it *.gz (as the bundled digits.csv.gz), or unpack it")
     if path is not None and text.startswith(_GZIP_MAGIC):  # (not damaged either)
         raise ValueError(f"load_digits: {where}: {_TWICE.removeprefix('; ')}")
+    _numpy_file(text, where)
     try:
         if len(text) > _DIGITS_MAX_BYTES:
             raise ValueError(f"it unpacks to more than {_DIGITS_MAX_BYTES:,} bytes")
@@ -457,6 +458,17 @@ def load_digits(path: str | os.PathLike | None = None) -> Dataset:
     if not (np.all(labels == np.round(labels)) and labels.min() >= 0 and labels.max() <= 9):
         raise ValueError(f"load_digits: {where} is damaged: labels (last column) must be whole numbers 0..9")
     return Dataset(pixels / 16.0, labels.astype(np.int64))
+
+
+def _numpy_file(text: bytes, where: str) -> None:
+    """Refuse a numpy file given for the digits' text table (digits saved with np.save or np.savez): not damaged,
+    as a failed UTF-8 decoding said, but another format."""
+    kinds = {b"\x93NUMPY": ("a numpy .npy file", ""), b"PK\x03\x04": ("a zip archive (a numpy .npz file?)",
+                                                                      ", and its arrays by name (.files)")}
+    for start, (kind, arrays) in kinds.items():
+        if text.startswith(start):
+            raise ValueError(f"load_digits: {where} is {kind}, not the digits' text table (rows of 64 pixels and a "
+                             f"label, as UCI's optdigits.tes): read it with np.load(path){arrays}")
 
 
 # --------------------------------------------------------------------------------------------------- helpers
