@@ -7,9 +7,9 @@ from __future__ import annotations
 
 #: Each module's layer, from the bottom.  A module may import its own layer and the layers below.
 LAYERS: dict[str, int] = {
-    # the engine: Value, the graph walk, each op's derivative, how numbers print, what its refusals say to write
-    # instead; seeds (numpy only); opening files; argument checks
-    "engine": 0, "ops": 0, "printing": 0, "write_instead": 0, "seeds": 0, "files": 0, "checks": 0,
+    # the engine: Value, the graph walk, grad mode, each op's derivative, how numbers print, what its refusals say to
+    # write instead; seeds (numpy only); opening files; argument checks
+    "engine": 0, "grad_mode": 0, "ops": 0, "printing": 0, "write_instead": 0, "seeds": 0, "files": 0, "checks": 0,
     # differentiable functions
     "functional": 1, "autodiff": 1,
     # networks, costs, the model file format

@@ -163,6 +163,7 @@ from tinygrad_edu import (  # noqa: E402  (after the helpers above, which the ta
     engine,
     files,
     functional,
+    grad_mode,
     graph,
     losses,
     notation,
@@ -543,9 +544,9 @@ def test_wrong_arguments_fail_by_name(case: Case, name: str, tmp_path: Path, mon
 
 
 def test_every_public_callable_is_in_the_table() -> None:
-    modules = [tinygrad_edu, engine, ops, seeds, files, functional, autodiff, nn, serialization, losses, optim,
-               optim_state, calculus, training, data, viz, dependency_tree, player, graph, notation, plots, testing,
-               strategies, expressions, demo, cli]
+    modules = [tinygrad_edu, engine, grad_mode, ops, seeds, files, functional, autodiff, nn, serialization, losses,
+               optim, optim_state, calculus, training, data, viz, dependency_tree, player, graph, notation, plots,
+               testing, strategies, expressions, demo, cli]
     covered = {case.target for case in CASES}
     missing = [f"{module.__name__}.{name}" for module in modules for name in module.__all__
                if callable(thing := getattr(module, name)) and not inspect.ismodule(thing)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Value, fit, nn, no_grad, optim, serialization
-from tinygrad_edu.engine import _GRAD_ENABLED
+from tinygrad_edu.grad_mode import GRAD_ENABLED
 
 X = np.linspace(-1, 1, 8).reshape(-1, 1)
 Y = X ** 2
@@ -20,7 +20,7 @@ Y = X ** 2
 def _state(net, opt, rng):
     """Everything the user owns, as bytes."""
     return pickle.dumps(([p.data for p in net.parameters()], [p.grad for p in net.parameters()], opt.state_dict(),
-                         rng.bit_generator.state, _GRAD_ENABLED.get(), signal.getsignal(signal.SIGINT)))
+                         rng.bit_generator.state, GRAD_ENABLED.get(), signal.getsignal(signal.SIGINT)))
 
 
 def _trained():
@@ -115,7 +115,7 @@ def test_the_nan_blame_puts_parameters_optimizer_and_generator_back():
         assert ("its samples, not the steps" in str(raised.value)) == blamed
         ends.append(pickle.dumps(([p.data for p in net.parameters()], [p.grad for p in net.parameters()],
                                   {k: v for k, v in opt.state_dict().items() if k != "last_step_size"},
-                                  rng.bit_generator.state, _GRAD_ENABLED.get())))
+                                  rng.bit_generator.state, GRAD_ENABLED.get())))
     assert ends[0] == ends[1]
 
 

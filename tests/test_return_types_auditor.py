@@ -31,8 +31,8 @@ import pytest
 import tinygrad_edu
 from tinygrad_edu import Value, data, losses, nn, optim
 
-MODULES = ["tinygrad_edu", "tinygrad_edu.engine", "tinygrad_edu.autodiff", "tinygrad_edu.calculus",
-           "tinygrad_edu.checks", "tinygrad_edu.cli", "tinygrad_edu.data", "tinygrad_edu.demo",
+MODULES = ["tinygrad_edu", "tinygrad_edu.engine", "tinygrad_edu.grad_mode", "tinygrad_edu.autodiff",
+           "tinygrad_edu.calculus", "tinygrad_edu.checks", "tinygrad_edu.cli", "tinygrad_edu.data", "tinygrad_edu.demo",
            "tinygrad_edu.dependency_tree", "tinygrad_edu.files", "tinygrad_edu.functional", "tinygrad_edu.graph",
            "tinygrad_edu.losses", "tinygrad_edu.nn", "tinygrad_edu.notation", "tinygrad_edu.optim",
            "tinygrad_edu.optim_state", "tinygrad_edu.player", "tinygrad_edu.plots", "tinygrad_edu.seeds",
@@ -233,8 +233,8 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
     calls: dict[str, Callable[[], tuple[Any, Any]]] = {
         # engine and Value
         "tinygrad_edu.engine.apply": call(engine.apply, functional.ops.exp, Value(1.0)),
-        "tinygrad_edu.engine.is_grad_enabled": call(engine.is_grad_enabled),
-        "tinygrad_edu.engine.is_anomaly_enabled": call(engine.is_anomaly_enabled),
+        "tinygrad_edu.grad_mode.is_grad_enabled": call(engine.is_grad_enabled),
+        "tinygrad_edu.grad_mode.is_anomaly_enabled": call(engine.is_anomaly_enabled),
         "tinygrad_edu.engine.backward_order": lambda: (engine.backward_order, engine.backward_order(cost())),
         "tinygrad_edu.engine.backward_reach": lambda: (engine.backward_reach, engine.backward_reach(
             *(lambda x: (x * x, [x]))(Value(2.0)))),

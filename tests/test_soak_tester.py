@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tinygrad_edu import autodiff, enable_grad, engine, fit, losses, nn, no_grad, optim
+from tinygrad_edu import autodiff, enable_grad, engine, fit, grad_mode, losses, nn, no_grad, optim
 from tinygrad_edu.engine import Value
 
 
@@ -137,7 +137,7 @@ def test_blocks_entered_and_left_leave_no_open_block_behind() -> None:
 
     assert _growth(blocks, 300, 1000) < _BOUND
     gc.collect()
-    assert engine._OPEN_BLOCKS.get() is None and engine.is_grad_enabled()
+    assert grad_mode._OPEN_BLOCKS.get() is None and engine.is_grad_enabled()
 
 
 def test_the_cache_of_number_constants_stays_bounded() -> None:
