@@ -7,10 +7,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tinygrad_edu
-from tinygrad_edu import engine, grad_mode
+from tinygrad_edu import engine, grad_mode, write_instead
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tinygrad_edu"
 GRAD_MODE_NAMES = ("no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "is_anomaly_enabled")
@@ -76,3 +77,27 @@ def test_a_gradient_under_the_moved_blocks_is_the_closed_form() -> None:
     with grad_mode.no_grad():
         w -= 0.5 * w.grad
     assert float(w.data) == -4.0 and w.op is None
+
+
+# --- the advice for % and //: a table of what to write instead, in write_instead beside the others ----------------
+def test_the_division_advice_tables_live_in_write_instead() -> None:
+    assert not {"_DIVISIONS", "_DIVISIONS_REFLECTED"} & _defined("engine")
+    assert {"DIVISIONS", "DIVISIONS_REFLECTED"} <= set(write_instead.__all__)
+    assert set(write_instead.DIVISIONS) == set(write_instead.DIVISIONS_REFLECTED) == {"%", "//", "divmod"}
+
+
+@pytest.mark.parametrize("call, advice", [
+    (lambda v: v % 3.0, "v - m * np.floor(v.data / m)"), (lambda v: 3.0 // v, "np.floor_divide(m, v.data)"),
+    (lambda v: divmod(v, 2.0), "(np.floor_divide(v.data, m), v - m * np.floor(v.data / m))")])
+def test_the_refusals_of_percent_and_floor_division_still_give_the_advice(call, advice) -> None:
+    with pytest.raises(TypeError, match="is not supported on Values") as refused:
+        call(engine.Value(7.0))
+    assert f"write {advice}" in str(refused.value)
+
+
+def test_the_advice_for_a_remainder_runs_and_has_the_derivative_one_between_the_jumps() -> None:
+    """v - m·floor(v/m) at v = 7, m = 3: 1, with derivative 1 (floor's is 0 between the jumps)."""
+    v, m = engine.Value(7.0), 3.0
+    r = eval(write_instead.DIVISIONS["%"][1].split(" (")[0].format(m="m"), {"np": np, "v": v, "m": m})
+    r.backward()
+    assert float(r.data) == 1.0 and float(v.grad) == 1.0

@@ -2038,23 +2038,6 @@ def _grad_array(grad: Any) -> np.ndarray:
 #: Why % and // have no derivative worth following, and what to write instead: for v ∘ m (m: the divisor) and, by
 #: ``reflected``, for m ∘ v (v the divisor: ``2 % v``).  ``{m}`` is m's numbers, m.data where m is a Value too (np.floor
 #: takes no Value).
-_DIVISIONS = {
-    "%": ("takes a remainder, which jumps at every multiple of m", "v - m * np.floor(v.data / {m}) (the derivative 1 "
-          "between the jumps, as PyTorch's remainder), or np.mod(v.data, {m}) on the numbers (no gradient)"),
-    "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
-           "np.floor_divide(v.data, {m}) on the numbers (no gradient), or v / m for a division with a derivative"),
-    "divmod": ("is a floor division and a remainder, which jump at every multiple of m",
-               "(np.floor_divide(v.data, {m}), v - m * np.floor(v.data / {m})), the first on the numbers (no "
-               "gradient)")}
-_DIVISIONS_REFLECTED = {
-    "%": ("takes a remainder, which jumps wherever m / v is a whole number", "m - v * np.floor({m} / v.data) (the "
-          "derivative −floor(m / v) between the jumps, as PyTorch's remainder), or np.mod({m}, v.data) on the "
-          "numbers (no gradient)"),
-    "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
-           "np.floor_divide({m}, v.data) on the numbers (no gradient), or m / v for a division with a derivative"),
-    "divmod": ("is a floor division and a remainder, which jump wherever m / v is a whole number",
-               "(np.floor_divide({m}, v.data), m - v * np.floor({m} / v.data)), the first on the numbers (no "
-               "gradient)")}
 #: numpy's functions of % and // (``array % v`` and ``np.float64(2) % v`` reach np.remainder).
 _NUMPY_DIVISIONS = {"remainder": "%", "floor_divide": "//", "divmod": "divmod"}
 
@@ -2065,14 +2048,14 @@ def _division_advice(symbol: str, operands: tuple[Any, ...], reflected: bool | N
     if reflected is None:
         reflected = not isinstance(operands[0], Value)
     other = operands[0] if reflected else (operands[1] if len(operands) > 1 else None)
-    instead = (_DIVISIONS_REFLECTED if reflected else _DIVISIONS)[symbol][1]
+    instead = (write_instead.DIVISIONS_REFLECTED if reflected else write_instead.DIVISIONS)[symbol][1]
     return instead.format(m="m.data" if isinstance(other, Value) else "m")
 
 
 def _no_derivative(symbol: str, value: Value, other: Any, reflected: bool = False) -> TypeError:
     """The error for ``value % other``, ``value // other`` or ``divmod(value, other)`` (``other ∘ value`` if
     ``reflected``): Python's own ("unsupported operand type(s)") said neither why nor what to write."""
-    what = (_DIVISIONS_REFLECTED if reflected else _DIVISIONS)[symbol][0]
+    what = (write_instead.DIVISIONS_REFLECTED if reflected else write_instead.DIVISIONS)[symbol][0]
     call = f"divmod({'m, v' if reflected else 'v, m'})" if symbol == "divmod" else (
         f"m {symbol} v" if reflected else f"v {symbol} m")
     instead = _division_advice(symbol, (other, value) if reflected else (value, other), reflected)

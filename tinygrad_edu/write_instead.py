@@ -1,6 +1,7 @@
 """What to write instead: the formulas a Value's refusals give, for numpy's functions and ufunc methods that would
 need its numbers (``np.var(v, axis=1)``, ``np.linalg.norm(v, 1)``, ``np.add.reduce(v)``) and for the methods other
-libraries have under other names (PyTorch's ``v.flatten()``, micrograd's ``v._prev``).  The engine refuses those
+libraries have under other names (PyTorch's ``v.flatten()``, micrograd's ``v._prev``), and for ``v % m`` and ``v // m``
+(:data:`DIVISIONS`, moved here from the engine, which keeps only the refusals).  The engine refuses those
 by name (:class:`tinygrad_edu.engine.Value`'s ``__array_function__``, ``__array_ufunc__`` and the class attributes
 set from :data:`WRITE_INSTEAD`); these tables are what it says.  So are the tables of other libraries' module-level
 names (PyTorch's ``F.conv2d``, ``nn.LayerNorm``, ``losses.L1Loss``, ``optim.AdamW``, JAX's ``F.logsumexp``) that the
@@ -30,8 +31,29 @@ __all__ = ["NUMPY_INSTEAD", "WRITE_INSTEAD", "METHOD_ADVICE", "UFUNC_METHODS", "
            "LAYER_NORM", "CONVOLUTION", "CLAMPED", "PYTORCH_FUNCTIONAL", "JAX_FUNCTIONAL", "SEED_NETWORK_METHODS",
            "PYTORCH_MODULE_METHODS", "PYTORCH_LOAD_KEYWORDS",
            "SAVED_WITHOUT_STARS",
-           "SEED_TRAIN", "SEED_SIGMA", "numpy_advice", "ufunc_advice", "norm_note", "cost_function",
-           "pytorch_cost_refusal"]
+           "SEED_TRAIN", "SEED_SIGMA", "DIVISIONS", "DIVISIONS_REFLECTED", "numpy_advice", "ufunc_advice", "norm_note",
+           "cost_function", "pytorch_cost_refusal"]
+
+#: Why ``v % m``, ``v // m`` and ``divmod(v, m)`` are refused (they jump: no derivative to speak of) and what to
+#: write instead (``{m}``: the other operand), for the engine's refusals of % and // and numpy's remainder.
+DIVISIONS = {
+    "%": ("takes a remainder, which jumps at every multiple of m", "v - m * np.floor(v.data / {m}) (the derivative 1 "
+          "between the jumps, as PyTorch's remainder), or np.mod(v.data, {m}) on the numbers (no gradient)"),
+    "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
+           "np.floor_divide(v.data, {m}) on the numbers (no gradient), or v / m for a division with a derivative"),
+    "divmod": ("is a floor division and a remainder, which jump at every multiple of m",
+               "(np.floor_divide(v.data, {m}), v - m * np.floor(v.data / {m})), the first on the numbers (no "
+               "gradient)")}
+#: The same for a Value on the right (``m % v``, ``m // v``, ``divmod(m, v)``).
+DIVISIONS_REFLECTED = {
+    "%": ("takes a remainder, which jumps wherever m / v is a whole number", "m - v * np.floor({m} / v.data) (the "
+          "derivative −floor(m / v) between the jumps, as PyTorch's remainder), or np.mod({m}, v.data) on the "
+          "numbers (no gradient)"),
+    "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
+           "np.floor_divide({m}, v.data) on the numbers (no gradient), or m / v for a division with a derivative"),
+    "divmod": ("is a floor division and a remainder, which jump wherever m / v is a whole number",
+               "(np.floor_divide({m}, v.data), m - v * np.floor({m} / v.data)), the first on the numbers (no "
+               "gradient)")}
 
 #: np.rot90(v, k) of a matrix by k % 4: k quarter turns (counterclockwise).
 _QUARTER_TURNS = ("v (no turn)", "v[:, ::-1].T (a quarter turn of a matrix: its columns reversed, then transposed)",
