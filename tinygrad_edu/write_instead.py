@@ -49,7 +49,7 @@ DIVISIONS_REFLECTED = {
     "%": ("takes a remainder, which jumps wherever m / v is a whole number", "m - v * np.floor({m} / v.data) (the "
           "derivative −floor(m / v) between the jumps, as PyTorch's remainder), or np.mod({m}, v.data) on the "
           "numbers (no gradient)"),
-    "//": ("is a floor division, constant between its jumps (its derivative is 0 wherever it has one)",
+    "//": (DIVISIONS["//"][0],  # (the same words: a floor division is flat between its jumps either way round)
            "np.floor_divide({m}, v.data) on the numbers (no gradient), or m / v for a division with a derivative"),
     "divmod": ("is a floor division and a remainder, which jump wherever m / v is a whole number",
                "(np.floor_divide({m}, v.data), m - v * np.floor({m} / v.data)), the first on the numbers (no "
