@@ -248,7 +248,8 @@ def _joined(name: str, values: Iterable[Any]) -> list[Any]:
 
 
 def maximum(a: Any, b: Any) -> Value:
-    """Element-wise max(a, b); the gradient goes to the larger input, split evenly at a tie (as PyTorch's)."""
+    """Element-wise max(a, b); the gradient goes to the larger input, split evenly at a tie (as PyTorch's).  A NaN
+    propagates, and the gradient goes to it (split where both are NaN), as ``Value.max`` and PyTorch send it."""
     return apply(ops.maximum, a, b)
 
 

@@ -692,8 +692,13 @@ index = Op("index", lambda x, key: x[key], lambda g, out, x, key: scatter(g, sha
 
 def _larger_share(a, b, dtype: np.dtype):
     """∂max(a, b)/∂a: 1 where a > b, ½ at a tie (split evenly, as ``Value.max``, PyTorch and JAX do, and as the
-    central difference finds), 0 where a < b or either is NaN."""
-    return np.add(a > b, a >= b, dtype=dtype) / 2
+    central difference finds), 0 where a < b.  NaN propagates, so the result is the NaN input: the gradient goes to
+    it (1, ½ where both are NaN), as ``Value.max`` sends it to the NaNs."""
+    share = np.add(a > b, a >= b, dtype=dtype) / 2
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    if nan_a.any() or nan_b.any():  # (a > b and a >= b are False at a NaN)
+        share = where(1.0 - nan_b * 0.5, share, condition=nan_a)
+    return share
 
 
 maximum = Op("maximum", np.maximum, (lambda g, out, a, b: g * _larger_share(a, b, out.dtype),
