@@ -83,6 +83,26 @@ def test_the_max_and_min_reductions_send_the_gradient_to_the_nans():
     np.testing.assert_array_equal(v.grad, [0.0, 1.0, 0.0])
 
 
+# --- 2. softmax over no axis ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("softmax", [F.softmax, F.log_softmax], ids=["softmax", "log_softmax"])
+def test_softmax_over_no_axis_is_refused_naming_it(softmax):
+    name = softmax.__name__
+    with pytest.raises(ValueError, match=rf"^{name}: axis=\(\) names no axis of the input of shape \(2,\)"):
+        softmax(Value([1.0, 2.0]), axis=())  # numpy's max and sum over () are the identity: all ones / zeros
+    np.testing.assert_allclose(np.exp(F.log_softmax(Value([1.0, 2.0]), axis=(0,)).data).sum(), 1.0)
+    assert float(softmax(Value(3.0), axis=())) == (1.0 if softmax is F.softmax else 0.0)  # a number: its one axis
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "max", "min"])
+def test_reductions_over_no_axis_are_the_identity_and_so_is_their_gradient(reduction):
+    v = Value([[1.0, -3.0], [2.0, 2.0]])
+    y = getattr(v, reduction)(axis=())
+    np.testing.assert_array_equal(y.data, v.data)
+    (y * np.array([[2.0, 5.0], [7.0, 11.0]])).sum().backward()
+    np.testing.assert_array_equal(v.grad, [[2.0, 5.0], [7.0, 11.0]])
+
+
 # --- 5. derivatives at the kinks and domain edges, against closed forms -----------------------------------------------
 inf, nan = np.inf, np.nan
 EDGES = [  # f, x, f(x), f'(x), f''(x): the documented rule at each edge (PyTorch's too, except where noted)

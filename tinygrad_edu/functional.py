@@ -136,7 +136,9 @@ def log_softmax(x: Any, axis: int | tuple[int, ...] | None = -1) -> Value:
 def _softmax_axis(name: str, x: Any, axis: Any) -> int | tuple[int, ...] | None:
     """``axis`` if it is None, an int or a tuple of distinct ints within ``x``'s dimensions, else an error naming
     ``name``, the axis and the shape.  A 0-d input counts as one axis (0, -1, (0,) …), so the default -1 works on a
-    number; its axis is then None (numpy reduces a 0-d array over axis=0, but not over axis=(0,))."""
+    number; its axis is then None (numpy reduces a 0-d array over axis=0, but not over axis=(0,)).  ``axis=()`` is
+    refused for an input with axes (numpy's max and sum over no axes would make each entry a distribution of its own,
+    all ones); a number's is its one axis, as above."""
     if axis is None:
         return None
     axes = axis if isinstance(axis, tuple) else (axis,)
@@ -145,6 +147,10 @@ def _softmax_axis(name: str, x: Any, axis: Any) -> int | tuple[int, ...] | None:
     shape = _shape(x)
     if shape is None:  # not an array: apply says what is wrong with it
         return axis
+    if not axes and shape:  # (numpy's max and sum over no axes are the identity: all ones, a log_softmax of 0s)
+        raise ValueError(f"{name}: axis=() names no axis of the input of shape {shape} to normalize over (each "
+                         "entry alone would be a distribution, all ones); give one (axis=-1), several "
+                         "(axis=(0, 1)), or None for all of them")
     ndim = max(len(shape), 1)
     if not all(-ndim <= a < ndim for a in axes) or len({int(a) % ndim for a in axes}) != len(axes):
         raise ValueError(f"{name}: axis {axis!r} does not fit an input of shape {shape}: the axes must be distinct "
