@@ -103,6 +103,21 @@ def test_reductions_over_no_axis_are_the_identity_and_so_is_their_gradient(reduc
     np.testing.assert_array_equal(v.grad, [[2.0, 5.0], [7.0, 11.0]])
 
 
+# --- 3. the keepdims hint only where it fits --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("keepdims", [1, 0, "yes", 1.0])
+def test_a_keepdims_of_another_type_given_by_name_gets_no_hint_of_several_axes(keepdims):
+    with pytest.raises(TypeError) as caught:
+        Value(np.ones((2, 3))).sum(keepdims=keepdims)
+    message = str(caught.value)
+    assert message.startswith("sum: keepdims must be True or False, got ") and "axis=" not in message, message
+
+
+def test_a_second_int_axis_gets_the_tuple_of_its_own_numbers():
+    with pytest.raises(TypeError, match=r"got int 0; over several axes, give them as a tuple: axis=\(1, 0\)$"):
+        Value(np.ones((2, 3))).mean(1, 0)
+
+
 # --- 5. derivatives at the kinks and domain edges, against closed forms -----------------------------------------------
 inf, nan = np.inf, np.nan
 EDGES = [  # f, x, f(x), f'(x), f''(x): the documented rule at each edge (PyTorch's too, except where noted)

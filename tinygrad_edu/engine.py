@@ -1849,14 +1849,14 @@ class Value:
         """Σ over ``axis`` (all elements by default).  ``np.sum(v)`` works too."""
         if numpy:
             _numpy_defaults("sum", numpy, self, axis, keepdims)
-        keepdims = _keepdims(keepdims, "sum")
+        keepdims = _keepdims(keepdims, "sum", axis)
         return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
         """The average over ``axis`` (all elements by default).  ``np.mean(v)`` works too."""
         if numpy:
             _numpy_defaults("mean", numpy, self, axis, keepdims)
-        keepdims = _keepdims(keepdims, "mean")
+        keepdims = _keepdims(keepdims, "mean", axis)
         return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, **numpy: Any) -> Value:
@@ -1864,7 +1864,7 @@ class Value:
         alone, as numpy's: PyTorch's ``_, idx = v.max(1)`` is refused (the indices: ``v.data.argmax(axis=1)``)."""
         if numpy:
             _numpy_defaults("max", numpy, self, axis, keepdims)
-        keepdims = _keepdims(keepdims, "max")
+        keepdims = _keepdims(keepdims, "max", axis)
         result = apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
         _refuse_values_and_indices("max", axis, result, self.ndim, keepdims)
         return result
@@ -1874,7 +1874,7 @@ class Value:
         alone, as ``max`` gives them."""
         if numpy:
             _numpy_defaults("min", numpy, self, axis, keepdims)
-        keepdims = _keepdims(keepdims, "min")
+        keepdims = _keepdims(keepdims, "min", axis)
         result = apply(ops.reduce_min, self, axis=axis, keepdims=keepdims)
         _refuse_values_and_indices("min", axis, result, self.ndim, keepdims)
         return result
@@ -1965,12 +1965,16 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-def _keepdims(keepdims: Any, where: str) -> bool:
-    """A reduction's ``keepdims``, True or False: ``v.sum(0, 1)`` is no sum over axes 0 and 1 (numpy refuses it)."""
+def _keepdims(keepdims: Any, where: str, axis: Any = None) -> bool:
+    """A reduction's ``keepdims``, True or False: ``v.sum(0, 1)`` is no sum over axes 0 and 1 (numpy refuses it).  The
+    tuple to write is offered only where an int followed an int axis (``keepdims=1``, ``keepdims="yes"``: no axis)."""
     try:
         return checks.flag(keepdims, "keepdims", where)
     except TypeError as error:
-        raise TypeError(f"{error}; over several axes, give them as a tuple: axis=(0, 1)") from None
+        axes = (axis, keepdims)
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for a in axes):
+            raise
+        raise TypeError(f"{error}; over several axes, give them as a tuple: axis={tuple(map(int, axes))!r}") from None
 
 
 def _listed_axes(axis: Any, where: str) -> TypeError | None:
