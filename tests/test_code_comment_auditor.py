@@ -115,8 +115,8 @@ def test_an_element_changed_in_place_under_no_grad_is_written_back_into_the_leaf
         cost.backward()
 
 
-def test_math_floor_and_ceil_of_a_value_go_through_float():
-    """__trunc__'s docstring: math.floor(v) and math.ceil(v) go through float(v); int and round have their own."""
+def test_math_floor_and_ceil_of_a_value_round_as_pythons():
+    """math.floor(v), math.ceil(v), int, round and math.trunc each have their own member, rounding as Python's."""
     v = Value(-2.5)
     assert (math.floor(v), math.ceil(v), int(v), round(v), math.trunc(v)) == (-3, -2, -2, -2, -2)
     assert round(Value(2.675), 2) == round(2.675, 2)

@@ -118,6 +118,21 @@ def test_a_second_int_axis_gets_the_tuple_of_its_own_numbers():
         Value(np.ones((2, 3))).mean(1, 0)
 
 
+# --- 4. math.floor and math.ceil of NaN and inf -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("number", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("convert", [math.floor, math.ceil], ids=["floor", "ceil"])
+def test_floor_and_ceil_of_nan_or_inf_are_a_value_error_naming_the_conversion(convert, number):
+    with pytest.raises(ValueError, match=rf"^{convert.__name__}: this Value holds {number}, which is no integer"):
+        convert(Value(number))
+
+
+def test_floor_and_ceil_of_finite_numbers_are_pythons():
+    for x in (-2.5, 2.5, 0.0, -0.0, 7.0, 1e20):
+        assert (math.floor(Value(x)), math.ceil(Value(x))) == (math.floor(x), math.ceil(x))
+    assert math.floor(Value(np.float32(2.75))) == 2 and math.ceil(Value(np.array([[-1.5]]))) == -1
+
+
 # --- 5. derivatives at the kinks and domain edges, against closed forms -----------------------------------------------
 inf, nan = np.inf, np.nan
 EDGES = [  # f, x, f(x), f'(x), f''(x): the documented rule at each edge (PyTorch's too, except where noted)

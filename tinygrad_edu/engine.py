@@ -1393,8 +1393,16 @@ class Value:
                         "with a gradient, or statistics.mean(v.item() for v in values) for the number alone")
 
     def __trunc__(self) -> int:
-        """``math.trunc(v)``, as ``int(v)`` (``math.floor(v)`` and ``math.ceil(v)`` go through ``float(v)``)."""
+        """``math.trunc(v)``, as ``int(v)``."""
         return int(self._integral("trunc"))
+
+    def __floor__(self) -> int:
+        """``math.floor(v)``: the largest int ≤ v; NaN and ±inf are refused as ``int(v)`` refuses them."""
+        return math.floor(self._integral("floor"))
+
+    def __ceil__(self) -> int:
+        """``math.ceil(v)``: the smallest int ≥ v; NaN and ±inf are refused as ``int(v)`` refuses them."""
+        return math.ceil(self._integral("ceil"))
 
     @overload
     def __round__(self, ndigits: None = None) -> int: ...
