@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Op, Value, apply, autodiff, detect_anomaly, enable_grad, fit, nn, no_grad, optim
-from tinygrad_edu.engine import _DETECT_ANOMALY, _GRAD_ENABLED, _OPEN_BLOCKS, CAPTURED_GRADIENTS, WALK_SETUP
+from tinygrad_edu.engine import CAPTURED_GRADIENTS, WALK_SETUP
+from tinygrad_edu.grad_mode import _OPEN_BLOCKS, DETECT_ANOMALY, GRAD_ENABLED
 from tinygrad_edu.testing import check_gradients
 
 
@@ -29,7 +30,7 @@ FAILURE_IDS = [type(e).__name__ for e in FAILURES]
 
 
 def _switches():
-    return (_GRAD_ENABLED.get(), _DETECT_ANOMALY.get(), _OPEN_BLOCKS.get(), CAPTURED_GRADIENTS.get(), WALK_SETUP.get(),
+    return (GRAD_ENABLED.get(), DETECT_ANOMALY.get(), _OPEN_BLOCKS.get(), CAPTURED_GRADIENTS.get(), WALK_SETUP.get(),
             np.geterr())
 
 
