@@ -344,11 +344,11 @@ def _add_demo(commands: Any) -> None:
         "plays backpropagation step by step, the diagram of the trained network, the model and the table into a "
         "folder.")
     demo.add_argument("-o", "--output", type=output_folder, default="tinygrad-edu-demo", metavar="FOLDER",
-                      help="folder for the pictures, the model and the table (default: %(default)s)")
+                      help="folder for the pictures, the player page, the model and the table (default: %(default)s)")
     demo.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights, batches and random "
                       "search's changes (default: 0)")
     demo.add_argument("--quick", action="store_true", help="a fifth of the episodes, for a fast look (as a "
-                      "rule too few to reach the goals' costs)")
+                      "rule too few to meet the goals: gradient descent reaches the cost, not the outputs)")
     demo.set_defaults(handler=_demo, command_parser=demo)
 
 
@@ -384,12 +384,12 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--learning-rate", "--lr", type=_positive_float, metavar="ETA",
                        help="learning rate η; for armijo the first trial step, for random the size of the "
                        f"random changes (defaults: {', '.join(f'{k} {v:g}' for k, v in LEARNING_RATES.items())})")
-    train.add_argument("--episodes", type=_positive_int, help="passes over all training samples "
-                       "(default: 500 for xsquared, 30 for digits)")
+    train.add_argument("--episodes", type=_positive_int, metavar="N", help="passes over all training samples; "
+                       "with --cost-goal, the most to run (default: 500 for xsquared, 30 for digits)")
     train.add_argument("--cost-goal", type=_positive_float, metavar="C",
                        help="stop at the first episode whose cost is at or below C (the seed's 7.1: episodes "
-                       "'related to the cost value'; with batches, the episode's average cost) (default: run all "
-                       "episodes)")
+                       "'related to the cost value'; with batches, the episode's average cost) "
+                       "(default: no goal, all --episodes run)")
     train.add_argument("--batch-size", type=_positive_int, metavar="N",
                        help="samples per update (default: all of them for xsquared, 32 for digits)")
     train.add_argument("--samples", type=_positive_int, metavar="N",
@@ -397,8 +397,9 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--test-fraction", type=_fraction, metavar="F",
                        help="share of each digit held back for testing (a stratified split, train_test_split(..., "
                        f"stratify=True)), for digits only (default: {TEST_FRACTION})")
-    train.add_argument("--seed", type=_seed, default=0, help="seed of the samples, weights, batches and random "
-                       "search's changes, these from a stream of their own, seeds.second_stream(SEED) (default: 0)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed of the x² samples (for digits, of the split), "
+                       "weights, batches and random search's changes, these from a stream of their own, "
+                       "seeds.second_stream(SEED) (default: 0)")
     train.add_argument("-o", "--output", type=_home_expanded, default="model.npz", metavar="PATH",
                        help="where to save the trained model (default: %(default)s)")
     train.add_argument("--progress", action="store_true",
