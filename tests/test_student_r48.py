@@ -1,0 +1,92 @@
+"""A student follows README.md from the top on a fresh machine: the quickstart's second command, the test suite,
+and the command line's help pages against what the commands do.
+
+- ``python -m pytest`` stopped at collection ("Interrupted: 2 errors"), so no test ran: a test module imported the
+  grad-mode switches from ``engine``, from which they had moved to ``grad_mode``.
+- ``train --help`` called ``--episodes`` "passes over all training samples" without saying that with ``--cost-goal``
+  it is the most to run; ``demo --help`` said a quick run is too few to reach the goals' costs, where its gradient
+  descent reaches the cost (it misses the outputs); ``demo -o`` left out the player page; ``train --seed`` named the
+  samples, which for the digits are bundled (the seed picks their split).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import data, demo
+from tinygrad_edu.cli import main
+
+TESTS = Path(__file__).resolve().parent
+
+
+def help_of(capsys: pytest.CaptureFixture, command: str) -> str:
+    assert main([command, "--help"]) == 0
+    return capsys.readouterr().out
+
+
+def option_help(text: str, option: str) -> str:
+    """The entry of ``option`` in a --help page (its names and its help), on one line."""
+    entries: list[list[str]] = []
+    for line in text[text.index("\noptions:\n"):].splitlines()[1:]:
+        if line.startswith("  -"):
+            entries.append([line])
+        elif entries:
+            entries[-1].append(line)
+    for entry in entries:
+        if option in re.split(r"[\s,]+", entry[0].strip().split("  ")[0]):
+            return " ".join(" ".join(entry).split())
+    raise AssertionError(f"{option} is not in the help")
+
+
+def episodes_run(capsys: pytest.CaptureFixture, tmp_path: Path, *argv: str) -> int:
+    assert main(["train", "--samples", "64", "-o", str(tmp_path / "m.npz"), *argv]) == 0
+    return int(re.search(r"^(\d+) episodes? in ", capsys.readouterr().out, re.MULTILINE).group(1))
+
+
+def test_every_name_a_test_module_imports_from_the_package_exists() -> None:
+    missing = []
+    for path in sorted(TESTS.glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # what collection runs (not pytest.raises')
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("tinygrad_edu"):
+                module = importlib.import_module(node.module)
+                missing += [f"{path.name}: {node.module}.{alias.name}" for alias in node.names
+                            if not hasattr(module, alias.name)
+                            and not (hasattr(module, "__path__")
+                                     and importlib.util.find_spec(f"{node.module}.{alias.name}"))]
+    assert not missing, missing  # one is an ImportError at collection, which stops the whole `pytest` run
+
+
+def test_episodes_help_says_it_is_the_most_to_run_under_a_cost_goal(capsys, tmp_path: Path) -> None:
+    episodes = option_help(help_of(capsys, "train"), "--episodes")
+    assert "--cost-goal" in episodes and "the most to run" in episodes, episodes
+    assert "all --episodes run" in option_help(help_of(capsys, "train"), "--cost-goal")
+    assert episodes_run(capsys, tmp_path, "--episodes", "3", "--cost-goal", "1e-12") == 3  # goal missed: all of them
+    assert episodes_run(capsys, tmp_path, "--episodes", "400", "--cost-goal", "0.05") < 400  # goal met: fewer
+
+
+def test_quick_help_says_what_a_quick_run_shows(capsys) -> None:
+    quick = option_help(help_of(capsys, "demo"), "--quick")
+    assert "meet the goals" in quick and "reach the goals' costs" not in quick, quick
+    (run,) = demo.compare_xsquared(quick=True, seed=0, methods=["gradient descent"])
+    assert run.final_cost <= demo.SEED_COST  # the cost is reached …
+    assert np.abs(run.errors).max() > demo.TOLERANCE and not demo.check_goals([run])[0].met  # … the outputs not
+
+
+def test_demo_output_help_names_the_player_page(capsys) -> None:
+    assert "player page" in option_help(help_of(capsys, "demo"), "--output")
+    assert "backprop_player.html" in demo._PLANNED_NAMES
+
+
+def test_train_seed_help_says_that_it_picks_the_digits_split(capsys) -> None:
+    assert "split" in option_help(help_of(capsys, "train"), "--seed")
+    inputs, labels = data.load_digits()
+    tests = [data.train_test_split(inputs, labels, test_fraction=0.25, seed=seed, stratify=True)[1]
+             for seed in (0, 1)]
+    assert not np.array_equal(tests[0].inputs, tests[1].inputs)
