@@ -490,7 +490,8 @@ def test_the_quick_demo_s_texts_do_not_say_its_goals_are_out_of_reach(capsys) ->
     assert demo.check_goals([run])[0].met
     assert main(["demo", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "--quick a fifth of the episodes, for a fast look (as a rule too few to reach the goals' costs)" in help_text
+    assert ("--quick a fifth of the episodes, for a fast look (as a rule too few to meet the goals: gradient descent "
+            "reaches the cost, not the outputs)") in help_text  # (seed 0: cost 5e-5, an output 0.03 off)
     assert main(["predict", "--help"]) == 0
     assert "Module.save" not in capsys.readouterr().out
 
