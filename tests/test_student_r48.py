@@ -100,3 +100,24 @@ def test_quickstart_s_time_says_what_a_busy_machine_takes_within_the_demo_s_own_
     said = re.search(r"step by step \(3–6 s; up to (\d+) s on a machine busy with other jobs\)", quickstart)
     assert said is not None, quickstart[:400]
     assert 6 < int(said.group(1)) < demo.GOAL_SECONDS  # the demo's goal line, "the whole demo runs in under 10 s"
+
+
+NUMBER = r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+
+
+@pytest.mark.parametrize("marker", ["gradients(u, [x]", "optim.Newton([p])"])
+def test_the_blocks_whose_printed_comments_no_other_test_reads_print_them(marker, tmp_path, monkeypatch) -> None:
+    """The physics-informed block (u″ + u = 0, solved by sin x) and the maximum-likelihood block print numbers their
+    comments give; tests/test_readme.py runs them but reads no output.  The numbers, as numpy prints them rounded."""
+    readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    (code,) = [block for block in re.findall(r"^```python\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+               if marker in block]
+    printed: list[str] = []
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md block", "exec"), {"__name__": "readme",
+                                                   "print": lambda *a: printed.append(" ".join(map(str, a)))})
+    comments = [line.split("#")[-1].split(":")[0] for line in code.splitlines() if line.startswith("print(")]
+    assert len(printed) == len(comments) >= 1
+    for shown, comment in zip(printed, comments):
+        assert [float(n) for n in re.findall(NUMBER, shown)] == [float(n) for n in re.findall(NUMBER, comment)], \
+            (shown, comment)
