@@ -529,7 +529,7 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     say()
     artefacts = write_artefacts(runs, output)
     seconds = time.perf_counter() - began
-    say("Goals" + (" (a quick run's fifth of the episodes is, as a rule, too few to reach their costs):" if quick
+    say("Goals" + (" (a quick run's fifth of the episodes is, as a rule, too few to meet them):" if quick
                    else ":"))
     for goal in check_goals(runs, None if quick else seconds):  # a fifth of the work says nothing about the time
         say(f"  [{'met' if goal.met else 'NOT met'}] {goal.text}: {goal.detail}")
