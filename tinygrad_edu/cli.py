@@ -17,7 +17,8 @@ as the system does, with no model saved (status 143), after removing the file be
 
 The same training in Python: ``train`` with its defaults writes this model file, byte for byte (``--hidden``,
 ``--activation``, ``--output-activation``, ``--init``, ``--samples``, ``--episodes``, ``--batch-size`` and ``--seed``
-change the numbers they name; the defaults here are the command line's, several unlike the API's own)::
+change the numbers they name; ``--cost-goal C`` adds ``cost_goal=C`` to ``fit``; the defaults here are the command
+line's, several unlike the API's own)::
 
     from tinygrad_edu import nn, optim, seeds
     from tinygrad_edu.data import load_digits, one_hot, train_test_split, xsquared
@@ -967,7 +968,7 @@ def _train(args: argparse.Namespace) -> int:
     interrupted = history.stopped == "interrupted"
     try:
         batch = None if batch_size is None or batch_size >= len(inputs) else (batch_size, len(inputs))
-        diverged = _report_training(history, caught, optimizer, rate, start, seconds, batch)
+        diverged = _report_training(history, caught, optimizer, rate, start, seconds, batch, args.cost_goal)
         _print_results(model, test)
         note = " although training diverged" if diverged else " as it was when interrupted" if interrupted else ""
         pasted = os.path.join(".", args.output) if args.output.startswith("-") else args.output  # not an option
@@ -979,12 +980,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _report_training(history: History, caught: list[warnings.WarningMessage], optimizer: optim.Optimizer,
-                     rate: float, start: float, seconds: float, batch: tuple[int, int] | None = None) -> bool:
+                     rate: float, start: float, seconds: float, batch: tuple[int, int] | None = None,
+                     cost_goal: float | None = None) -> bool:
     """How training went (episodes, time, why it stopped, the cost at the start and at the end), its warnings and
     advice (``batch``: as :func:`_advice` takes it); returns whether it diverged."""
     end = math.nan if history.final_cost is None else history.final_cost
-    print(f"{counted(history.episodes, 'episode')} in {seconds:.2f} s "
-          f"({_STOPPED.get(history.stopped, history.stopped)}): "
+    stopped = _STOPPED.get(history.stopped, history.stopped)
+    if history.stopped == "episodes" and cost_goal is not None:  # (--cost-goal given and not reached)
+        stopped += f", the cost still above --cost-goal {cost_goal:g}"
+    print(f"{counted(history.episodes, 'episode')} in {seconds:.2f} s ({stopped}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught, rate)
     advice = None if history.stopped == "interrupted" else _advice(optimizer, rate, start, end, history, batch)
