@@ -152,11 +152,11 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         raise ValueError(f"Value: cannot make an array from the given data: {error}") from None
     except RuntimeError as error:  # a PyTorch tensor that requires grad will not give its numbers
         raise TypeError(f"Value: cannot make an array from {type(data).__name__} ({error}); give its numbers, "
-                        "e.g. tensor.detach().numpy()") from None
+                        f"e.g. {_tensor_numbers(data)}") from None
     except TypeError as error:  # a list holding Values (which refuse to become arrays), or numpy's own error
         if str(error) != _NOT_AN_ARRAY and type(data).__module__.startswith("torch"):  # (bfloat16: no numpy dtype)
             raise TypeError(f"Value: cannot make an array from {type(data).__name__} ({error}); give its numbers as "
-                            "floats, e.g. tensor.detach().float().numpy()") from None
+                            f"floats, e.g. {_tensor_numbers(data)}") from None
         if str(error) != _NOT_AN_ARRAY:
             raise
         if checks.reloaded(data, Value):  # (a Value of the class before importlib.reload of this module)
@@ -177,6 +177,13 @@ def _to_array(data: Any, dtype: np.dtype | None = None, partner: np.dtype | None
         return array
     promoted = np.float64 if partner is None else np.promote_types(array.dtype, partner)
     return array.astype(promoted if promoted in _FLOAT_DTYPES else np.float64)
+
+
+def _tensor_numbers(tensor: Any) -> str:
+    """What gives a PyTorch ``tensor``'s numbers to numpy: ``.float()`` first where numpy has no dtype for its own
+    (bfloat16, the float8s), whether or not it requires grad."""
+    numpy_has_none = str(getattr(tensor, "dtype", "")).startswith(("torch.bfloat16", "torch.float8"))
+    return f"tensor.detach(){'.float()' if numpy_has_none else ''}.numpy()"
 
 
 def _foreign_values(array: np.ndarray) -> str:
@@ -2047,9 +2054,6 @@ def _grad_array(grad: Any) -> np.ndarray:
     return grad._data if isinstance(grad, Value) else np.asarray(grad)
 
 
-#: Why % and // have no derivative worth following, and what to write instead: for v ∘ m (m: the divisor) and, by
-#: ``reflected``, for m ∘ v (v the divisor: ``2 % v``).  ``{m}`` is m's numbers, m.data where m is a Value too (np.floor
-#: takes no Value).
 #: numpy's functions of % and // (``array % v`` and ``np.float64(2) % v`` reach np.remainder).
 _NUMPY_DIVISIONS = {"remainder": "%", "floor_divide": "//", "divmod": "divmod"}
 

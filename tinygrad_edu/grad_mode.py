@@ -26,12 +26,17 @@ __all__ = ["GRAD_ENABLED", "DETECT_ANOMALY", "no_grad", "enable_grad", "detect_a
 #: The two switches, whether operations are recorded and whether NaN/inf are hunted, are the running thread's own,
 #: as PyTorch's grad mode is (context variables: an asyncio task has its own too): a block in one thread leaves the
 #: others as they were.  Read them with ``_grad_enabled()`` and ``_anomaly_mode()`` (as fast as a class attribute).
-GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("tinygrad_edu.grad_enabled", default=True)
-DETECT_ANOMALY: contextvars.ContextVar[bool] = contextvars.ContextVar("tinygrad_edu.detect_anomaly", default=False)
+#: An ``importlib.reload`` of this module keeps them (and the open blocks below): the engine, not reloaded, reads the
+#: same switches as the reloaded blocks set, and a block open around the reload stays one.
+GRAD_ENABLED: contextvars.ContextVar[bool] = globals().get("GRAD_ENABLED") or contextvars.ContextVar(
+    "tinygrad_edu.grad_enabled", default=True)
+DETECT_ANOMALY: contextvars.ContextVar[bool] = globals().get("DETECT_ANOMALY") or contextvars.ContextVar(
+    "tinygrad_edu.detect_anomaly", default=False)
 _grad_enabled, _anomaly_mode = GRAD_ENABLED.get, DETECT_ANOMALY.get
 #: The blocks open in this thread or asyncio task, latest first: (block, the switch's value at its entry, the rest).
 #: A context variable, as the switches are: two tasks in one thread that share a block each get their own entry back.
-_OPEN_BLOCKS: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("tinygrad_edu.open_blocks", default=None)
+_OPEN_BLOCKS: contextvars.ContextVar[tuple | None] = globals().get("_OPEN_BLOCKS") or contextvars.ContextVar(
+    "tinygrad_edu.open_blocks", default=None)
 
 
 def is_grad_enabled() -> bool:
@@ -157,10 +162,6 @@ class _GradMode(contextlib.ContextDecorator, metaclass=_GradModeType):
             passed.append(node[:2])
             node = node[2]
         if node is None:
-            if self._switch is not GRAD_ENABLED and self._switch is not DETECT_ANOMALY:  # (the switches are new)
-                raise RuntimeError(f"{type(self).__name__}: the block ends after an importlib.reload of {__name__} "
-                                   "inside it, which started every mode afresh: what ran after the reload ran as "
-                                   "outside the block; open the block after the reload (or restart the kernel)")
             raise RuntimeError(f"{type(self).__name__}: __exit__ without a matching __enter__")
         rest, handed = node[2], False
         for block, value in reversed(passed):  # (blocks left open after this one's entry stay open)

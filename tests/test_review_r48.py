@@ -1,0 +1,60 @@
+"""Round 48's review: what the round's changes left wrong, each checked here (see the report).
+
+- grad_mode keeps its switches through an ``importlib.reload`` of itself: a reloaded module's block set new switches
+  that the engine (not reloaded) never read, so ``with grad_mode.no_grad():`` recorded while ``is_grad_enabled()``
+  said False;
+- ``Value(tensor)`` of a bfloat16 tensor that requires grad advises ``tensor.detach().float().numpy()``, the call
+  that works when pasted (``.detach().numpy()`` fails on bfloat16 the same way).
+"""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tinygrad_edu import Value
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a fresh Python (a reload here would change the modules every other test sees)."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_a_block_of_a_reloaded_grad_mode_stops_the_engine_recording() -> None:
+    done = _run("""
+        import importlib
+        import tinygrad_edu.grad_mode as grad_mode
+        from tinygrad_edu import Value
+        importlib.reload(grad_mode)
+        with grad_mode.no_grad():
+            print(grad_mode.is_grad_enabled(), (Value(2.0) * Value(3.0)).op)
+        with grad_mode.detect_anomaly():
+            try:
+                Value(-1.0).log()
+            except FloatingPointError:
+                print("caught")
+        print(grad_mode.is_grad_enabled(), (Value(2.0) * Value(3.0)).op)
+        """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "None", "caught", "True", "mul"]
+
+
+def test_a_bfloat16_tensor_that_requires_grad_gets_advice_that_works_when_pasted() -> None:
+    torch = pytest.importorskip("torch")
+    tensor = torch.ones(2, dtype=torch.bfloat16, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^Value: cannot make an array from Tensor") as caught:
+        Value(tensor)
+    advice = str(caught.value).rsplit("e.g. ", 1)[1]
+    assert advice == "tensor.detach().float().numpy()"
+    assert Value(eval(advice, {"tensor": tensor})).data.tolist() == [1.0, 1.0]  # the advice, pasted
+
+
+def test_a_float32_tensor_that_requires_grad_is_still_told_detach_numpy() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"e\.g\. tensor\.detach\(\)\.numpy\(\)$"):
+        Value(torch.ones(2, requires_grad=True))
