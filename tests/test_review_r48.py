@@ -58,3 +58,18 @@ def test_a_float32_tensor_that_requires_grad_is_still_told_detach_numpy() -> Non
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match=r"e\.g\. tensor\.detach\(\)\.numpy\(\)$"):
         Value(torch.ones(2, requires_grad=True))
+
+
+def test_labels_with_a_missing_one_are_not_told_to_number_class_names_with_np_unique() -> None:
+    """np.unique(names, return_inverse=True) raises on [None, 1, 0] (None and int do not compare): the advice is for
+    class names only."""
+    import numpy as np
+
+    from tinygrad_edu import losses
+
+    labels = np.array([None, 1, 0], dtype=object)
+    with pytest.raises(TypeError) as caught:
+        losses.cross_entropy(Value(np.zeros((3, 2))), labels)
+    assert "np.unique" not in str(caught.value) and "[None, 1, 0]" in str(caught.value)
+    with pytest.raises(TypeError, match=r"np\.unique\(names, return_inverse=True\)\[1\]$"):
+        losses.cross_entropy(Value(np.zeros((3, 2))), np.array(["cat", "dog", "cat"], dtype=object))

@@ -304,7 +304,8 @@ def _labels_array(labels: Any, classes: int) -> np.ndarray:
             raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
                              f"{max(data.flat, key=abs)}") from None
     if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
-        text = data.dtype.kind in "USO"  # (class names: strings, or a pandas column of them)
+        # class names: strings, or a pandas column of them (np.unique refuses a None, a missing label, among them)
+        text = data.dtype.kind in "US" or all(isinstance(x, str | bytes) for x in data.flat)
         names = "; number class names first: np.unique(names, return_inverse=True)[1]" if text else ""
         raise TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got "  # (a
                         f"{type(labels).__name__} of dtype {data.dtype} holding "  # Series' repr took several lines)
