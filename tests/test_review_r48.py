@@ -73,3 +73,17 @@ def test_labels_with_a_missing_one_are_not_told_to_number_class_names_with_np_un
     assert "np.unique" not in str(caught.value) and "[None, 1, 0]" in str(caught.value)
     with pytest.raises(TypeError, match=r"np\.unique\(names, return_inverse=True\)\[1\]$"):
         losses.cross_entropy(Value(np.zeros((3, 2))), np.array(["cat", "dog", "cat"], dtype=object))
+
+
+def test_a_user_name_gt_or_amp_leaves_the_pages_escaped_characters_whole() -> None:
+    """The user's names are marked in the page's language; one spelled as an escaped character's name (gt in the
+    ReLU step's &gt;, amp) was marked inside it, &<span lang="de">gt</span>;, which a browser shows as "&gt;"."""
+    from tinygrad_edu import viz
+    from tinygrad_edu.player import _in_page_language
+
+    assert _in_page_language("x &gt; 0 &amp; y &#x27;", "de", ("gt", "amp", "x27")) == "x &gt; 0 &amp; y &#x27;"
+    gt = Value(-1.0, label="gt")
+    out = (gt * Value(2.0, label="Gewicht")).relu()
+    page = viz.backprop_player(out, lang="de").html()
+    assert "&gt;" in page and "&<span" not in page
+    assert 'lang=\\"de\\">gt<\\/span>' in page  # the name is still marked where the prose names it (in the JSON)

@@ -856,7 +856,8 @@ def _in_page_language(markup: str, lang: str, names: tuple[str, ...] = ()) -> st
     and the names in the page's language, and fonts follow.  An English page: as is."""
     if lang.split("-")[0].lower() == "en":
         return markup
-    named = re.compile("(?<![\\w′])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + ")(?![\\w′])")
+    # (not after & or &#: a name "gt" or "x27" in an escaped character, &gt; or &#x27;, is no name)
+    named = re.compile("(?<![\\w′&#])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + ")(?![\\w′])")
     parts = re.split(r"(<[^>]*>)", markup)  # (the tags as they are: only the text between them is marked)
     return "".join(part if j % 2 else "".join(f'<span lang="{lang}">{piece}</span>' if k % 2 else
                                               _marked_letters(piece, lang)
