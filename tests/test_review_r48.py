@@ -87,3 +87,33 @@ def test_a_user_name_gt_or_amp_leaves_the_pages_escaped_characters_whole() -> No
     page = viz.backprop_player(out, lang="de").html()
     assert "&gt;" in page and "&<span" not in page
     assert 'lang=\\"de\\">gt<\\/span>' in page  # the name is still marked where the prose names it (in the JSON)
+
+
+class _Python310:
+    """sys as Python 3.10 shows it to the engine (no BaseException.add_note there)."""
+
+    version_info = (3, 10, 0)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys, name)
+
+
+@pytest.mark.parametrize("python_310", [False, True], ids=["3.11+", "3.10"])
+def test_a_forwards_and_a_vjps_own_error_each_get_one_note_naming_the_op(monkeypatch, python_310) -> None:
+    """One helper adds both notes (the forward's, new this round, and the vjp's): each error keeps its type and gets
+    one note, in ``__notes__`` on 3.10 as on 3.11."""
+    import numpy as np
+
+    from tinygrad_edu import Op, apply, engine
+
+    if python_310:
+        monkeypatch.setattr(engine, "sys", _Python310())
+    forward_fails = Op("lookup", lambda x: {}["k"], (lambda g, out, x: g,))
+    with pytest.raises(KeyError) as caught:
+        apply(forward_fails, Value(np.ones(2)))
+    assert caught.value.__notes__ == ["lookup: raised by its forward (input shapes (2,))"]
+    vjp_fails = Op("halve", lambda x: x / 2, (lambda g, out, x: 1 / 0,))
+    with pytest.raises(ZeroDivisionError) as caught:
+        apply(vjp_fails, Value(np.ones(2))).sum().backward()
+    [note] = caught.value.__notes__
+    assert note.startswith("halve: raised by ") and note.endswith("in the backward pass (g has shape (2,))")

@@ -343,11 +343,8 @@ def _forward_error(op: Op, values: tuple[Any, ...], params: dict, error: Excepti
     message = str(error)
     details = _params_text(params)
     if not isinstance(error, ValueError | OverflowError):
-        note = f"{op.name}: raised by its forward (input shapes {_shapes(values)}{'; ' + details if details else ''})"
-        if sys.version_info >= (3, 11):  # (3.10: kept in __notes__, as _name_in_a_note does)
-            error.add_note(note)
-        else:
-            error.__notes__ = [*getattr(error, "__notes__", ()), note]  # type: ignore[attr-defined]
+        _add_note(error, f"{op.name}: raised by its forward (input shapes {_shapes(values)}"
+                         f"{'; ' + details if details else ''})")
         return error
     if message.startswith(f"{op.name}:"):  # the op explained itself (matmul does)
         return ValueError(message)
@@ -897,9 +894,14 @@ def _vjp_failed(op: Op, parents: tuple[Any, ...], parent: Value, error: Exceptio
 def _name_in_a_note(error: BaseException, op: Op, parents: tuple[Any, ...], parent: Value, node: Value) -> None:
     """A note naming ``op``'s vjp for ``parent`` added to ``error`` (a vjp's own KeyError, ZeroDivisionError, …,
     which the walk raises again as it is, so that code catching it still does): the traceback shows the user's line
-    in the vjp, the note which Op's vjp that is.  Python 3.10 has no ``add_note``: there the note is kept where 3.11
-    keeps it, in ``__notes__``, which 3.10's own traceback does not print."""
-    note = f"{op.name}: raised by {_its_vjp(parents, parent)} in the backward pass (g has shape {node.shape})"
+    in the vjp, the note which Op's vjp that is."""
+    _add_note(error, f"{op.name}: raised by {_its_vjp(parents, parent)} in the backward pass (g has shape "
+                     f"{node.shape})")
+
+
+def _add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)``; Python 3.10 has no ``add_note``: there the note is kept where 3.11 keeps it, in
+    ``__notes__``, which 3.10's own traceback does not print."""
     if sys.version_info >= (3, 11):
         error.add_note(note)
     else:
