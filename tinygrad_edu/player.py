@@ -857,7 +857,8 @@ def _in_page_language(markup: str, lang: str, names: tuple[str, ...] = ()) -> st
     if lang.split("-")[0].lower() == "en":
         return markup
     # (not after & or &#: a name "gt" or "x27" in an escaped character, &gt; or &#x27;, is no name)
-    named = re.compile("(?<![\\w′&#])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + ")(?![\\w′])")
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    named = re.compile(f"(?<![\\w′&#])({alternatives})(?![\\w′])")
     parts = re.split(r"(<[^>]*>)", markup)  # (the tags as they are: only the text between them is marked)
     return "".join(part if j % 2 else "".join(f'<span lang="{lang}">{piece}</span>' if k % 2 else
                                               _marked_letters(piece, lang)
