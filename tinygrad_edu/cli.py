@@ -986,8 +986,9 @@ def _report_training(history: History, caught: list[warnings.WarningMessage], op
     advice (``batch``: as :func:`_advice` takes it); returns whether it diverged."""
     end = math.nan if history.final_cost is None else history.final_cost
     stopped = _STOPPED.get(history.stopped, history.stopped)
-    if history.stopped == "episodes" and cost_goal is not None:  # (--cost-goal given and not reached)
-        stopped += f", the cost still above --cost-goal {cost_goal:g}"
+    if history.stopped == "episodes" and cost_goal is not None:  # (--cost-goal given and not reached by an episode's
+        # cost, which the goal is checked on: the cost after the last update, at the end, may lie below it)
+        stopped += f", no episode's cost at or below --cost-goal {cost_goal:g}, the last's {history.cost[-1]:.4g}"
     print(f"{counted(history.episodes, 'episode')} in {seconds:.2f} s ({stopped}): "
           f"cost {start:.4g} at the start, {end:.4g} at the end")
     diverged = _show_warnings(caught, rate)
