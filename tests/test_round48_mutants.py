@@ -156,3 +156,59 @@ def test_without_dot_to_ask_the_room_kept_is_the_common_case(monkeypatch) -> Non
 
     monkeypatch.setattr(viz, "_dot", no_dot)
     assert viz._wider_viewer.__wrapped__("Helvetica") == 0.15
+
+
+# --- player: the user's names from names=, on the tree's page and on a page without a drawing -----------------------
+_MARKED = '<span lang=\\"de\\">{}</span>'
+
+
+def _page(player: BackpropPlayer) -> str:
+    return player.html().replace("<\\/", "</")  # (the steps' JSON)
+
+
+def test_a_name_given_by_names_is_marked_as_the_pages_language() -> None:
+    """V17 (only the Values' labels read): an unlabelled weight named through names= is the user's name too."""
+    w = Value(0.5, requires_grad=True)
+    page = _page(viz.backprop_player(((w * 2.0) ** 2).sum(), names={"Gewicht": w}, lang="de"))
+    assert _MARKED.format("Gewicht") in page
+
+
+def test_the_trees_page_marks_the_users_names() -> None:
+    """V18 (the tree's player given no names): a chain network's target and cost named in German."""
+    net = nn.MLP([1, 1, 1], activation="sigmoid", rng=0)
+    cost = ((net(Value(np.array([0.5]))) - Value(np.array([0.3]), label="Ziel")) ** 2).sum()
+    cost.label = "Kosten"
+    page = _page(viz.backprop_player(cost, layout="tree", lang="de", model=net))
+    assert _MARKED.format("Ziel") in page and _MARKED.format("Kosten") in page
+
+
+def test_a_page_without_graphviz_marks_the_users_names(monkeypatch) -> None:
+    """V20 (the page without a drawing given no names): its steps are the same prose and names."""
+    def no_dot(*args: object) -> None:
+        raise FileNotFoundError("dot")
+
+    monkeypatch.setattr(viz, "_laid_out", no_dot)
+    gewicht = Value(0.5, requires_grad=True, label="Gewicht")
+    player = viz.backprop_player(((gewicht * 2.0) ** 2).sum(), layout="graph", lang="de")
+    assert player.drawing_svg is None and _MARKED.format("Gewicht") in _page(player)
+
+
+# --- write_instead: m // v is a floor division, as v // m is ----------------------------------------------------------
+def test_the_refusal_of_a_floor_division_by_a_value_says_what_it_is() -> None:
+    """W1 (the reflected // given the remainder's words): m // v is no remainder."""
+    with pytest.raises(TypeError, match=r"^//: m // v is a floor division, constant between its jumps \(its "
+                                        r"derivative is 0 wherever it has one\)"):
+        _ = 2 // Value(3.0)
+
+
+# --- losses: one number for one output, the seed's C = (α^L − y')² --------------------------------------------------
+@pytest.mark.parametrize(("prediction", "target"), [([0.5], 1.0), (0.5, [1.0]), ([[0.5]], [1.0])],
+                         ids=["(1,) and a number", "() and (1,)", "(1, 1) and (1,)"])
+def test_one_output_against_one_target_number_is_the_seeds_cost_whatever_their_shapes(prediction, target) -> None:
+    """L1 (the reshape of one number for one dropped): C = (0.5 − 1)² = 0.25, ∂C/∂α = 2(α − y') = −1."""
+    from tinygrad_edu.losses import squared_error
+
+    alpha = Value(prediction, requires_grad=True)
+    cost = squared_error(alpha, np.array(target))
+    cost.backward()
+    assert cost.item() == 0.25 and alpha.grad.shape == alpha.shape and alpha.grad.item() == -1.0
