@@ -294,8 +294,9 @@ def test_readme_ranges_are_the_listed_runs_overall_and_by_kind_of_machine() -> N
 
 def _near(printed: str, of_medians: float) -> bool:
     """A printed ratio is the median of the rounds' ratios, near (not equal to) the ratio of the medians, and printed
-    to two decimals (half a hundredth: 3 % of a floor of 0.17)."""
-    return abs(float(printed.rstrip("×")) - of_medians) <= 0.03 * of_medians + 0.005
+    to two decimals (half a hundredth: 3 % of a floor of 0.17).  How near: in rounds 47 and 48's six runs the two
+    differed by up to 6.1 % (batch 1797's floor in round 47's first: 1.20 printed, the medians' ratio 1.28), so 7 %."""
+    return abs(float(printed.rstrip("×")) - of_medians) <= 0.07 * of_medians + 0.005
 
 
 def test_readme_table_is_a_listed_run_and_its_verdicts_follow_from_its_cells(bench) -> None:
