@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,22 @@ import pytest
 from tinygrad_edu import cli, demo, nn, training
 from tinygrad_edu.cli import main
 from tinygrad_edu.training import History
+
+
+# --- help pages ----------------------------------------------------------------------------------------------------
+def option_help(text: str, option: str) -> str:
+    """The entry of ``option`` in a --help page (its names and its help), on one line."""
+    entries: list[list[str]] = []
+    for line in text[text.index("\noptions:\n"):].splitlines()[1:]:
+        if line.startswith("  -"):
+            entries.append([line])
+        elif entries:
+            entries[-1].append(line)
+    for entry in entries:
+        if option in re.split(r"[\s,]+", entry[0].strip().split("  ")[0]):
+            return " ".join(" ".join(entry).split())
+    raise AssertionError(f"{option} is not in the help")
+
 
 # --- main's errors and saved models ---------------------------------------------------------------------------------
 ACTIVATIONS = {"leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z), "identity": lambda z: z, "tanh": np.tanh,

@@ -23,7 +23,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from helpers_cli import error_of
+from helpers_cli import error_of, option_help
 
 from tinygrad_edu import cli
 from tinygrad_edu.cli import main
@@ -35,20 +35,6 @@ COMMANDS = ["demo", "train", "predict"]
 def help_of(capsys: pytest.CaptureFixture, *argv: str) -> str:
     assert main([*argv, "--help"]) == 0
     return capsys.readouterr().out
-
-
-def option_help(text: str, option: str) -> str:
-    """The entry of ``option`` in a --help page (its names and its help), on one line."""
-    entries: list[list[str]] = []
-    for line in text[text.index("\noptions:\n"):].splitlines()[1:]:
-        if line.startswith("  -"):
-            entries.append([line])
-        elif entries:
-            entries[-1].append(line)
-    for entry in entries:
-        if option in re.split(r"[\s,]+", entry[0].strip().split("  ")[0]):
-            return " ".join(" ".join(entry).split())
-    raise AssertionError(f"{option} is not in the help")
 
 
 # --- help pages at 80 columns ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_cli import option_help
 
 from tinygrad_edu import data, demo
 from tinygrad_edu.cli import main
@@ -29,20 +30,6 @@ TESTS = Path(__file__).resolve().parent
 def help_of(capsys: pytest.CaptureFixture, command: str) -> str:
     assert main([command, "--help"]) == 0
     return capsys.readouterr().out
-
-
-def option_help(text: str, option: str) -> str:
-    """The entry of ``option`` in a --help page (its names and its help), on one line."""
-    entries: list[list[str]] = []
-    for line in text[text.index("\noptions:\n"):].splitlines()[1:]:
-        if line.startswith("  -"):
-            entries.append([line])
-        elif entries:
-            entries[-1].append(line)
-    for entry in entries:
-        if option in re.split(r"[\s,]+", entry[0].strip().split("  ")[0]):
-            return " ".join(" ".join(entry).split())
-    raise AssertionError(f"{option} is not in the help")
 
 
 def episodes_run(capsys: pytest.CaptureFixture, tmp_path: Path, *argv: str) -> int:
