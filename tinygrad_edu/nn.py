@@ -1314,9 +1314,10 @@ class Layer(Module):
             advice = "; use a function of Values, e.g. from tinygrad_edu.functional" if _left_the_values(error) else ""
             raise kind(f"{self.name}: the activation {self.activation_name} failed on a Value of shape {z.shape} "
                        f"({error}){advice}") from error
-        if activation.__class__ is types.FunctionType and activation in _OWN_ACTIVATIONS:
-            # the library's own give z or a Value computed from it, of its shape: the checks below are for
-            # functions of one's own (a function's hash is its identity: any callable may be tested)
+        if alpha.__class__ is Value and activation.__class__ is types.FunctionType and activation in _OWN_ACTIVATIONS:
+            # the library's own give z or a Value computed from it, of its shape: the checks below are for functions
+            # of one's own (a function's hash is its identity: any callable may be tested), and for a functional not
+            # reloaded with the engine, whose Values are of the class before the reload
             alpha.label = self._alpha_label
             return alpha
         if not isinstance(alpha, Value) or alpha.shape != z.shape:
