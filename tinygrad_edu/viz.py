@@ -870,13 +870,13 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         backward_order(value)
     except ValueError as error:
         raise ValueError(f"backprop_player: {str(error).removeprefix('backward_order: ')}") from None
-    names_given = _user_names([*given.values(), *(n.label for n in nearest_values(value, max_nodes)[0])])
+    kept, total = nearest_values(value, max_nodes)  # (the graph's shape: a backward pass below does not change it)
+    names_given = _user_names([*given.values(), *(n.label for n in kept)])
     tree_player = _tree_player(value, layout, max_nodes, precision, title, lang, names_given)
     if tree_player is not None:
         return tree_player
     if value.grad is None:
         value.backward()
-    kept, total = nearest_values(value, max_nodes)
     shown_names = display_names(kept, given, precision=precision)
     unnamed_constants = {id(n) for n in kept if n.op is None and not n.requires_grad and n.label is None
                          and id(n) not in given}  # (an unlabelled parameter's box shows the θ₁ the steps name it)
