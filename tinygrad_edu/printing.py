@@ -36,6 +36,16 @@ def _shown_part(array: np.ndarray, summary: tuple[int, int]) -> np.ndarray:
     return array
 
 
+def _fitted(array: np.ndarray, summary: tuple[int, int]) -> tuple[int, int]:
+    """``summary`` with fewer numbers kept at each end of a long axis where, past 3 axes, it would still show more
+    numbers than a summarized 3-d array, ``(2 · edgeitems)³``: numpy keeps ``edgeitems`` of every axis longer than
+    twice that, so a (4, 4, 4, 4, 4) Value printed all its 1,024 numbers on one line of 15,000 characters."""
+    threshold, edgeitems = summary
+    while edgeitems > 1 and _shown_part(array, (threshold, edgeitems)).size > (2 * summary[1]) ** 3:
+        edgeitems -= 1
+    return threshold, edgeitems
+
+
 def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> int:
     """The fewest digits (at least 4) with which the different numbers shown print differently, and none as a whole
     number it is not (as a single number prints): at 4 digits, ``[1.00001, 1.00002]`` printed as ``[1. 1.]``, and
@@ -75,7 +85,7 @@ def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
     as a float (``3.0``, not ``3``, which reads as an integer), or all its digits where 6 would make it a whole
     number it is not (``1.0000001``, not ``1.0``; ``9.999995e+05``, not ``1e+06``); anything else (a gradient set
     by hand to text or to objects) as numpy prints it, so that a repr never raises on it."""
-    threshold, edgeitems = summary
+    threshold, edgeitems = summary = _fitted(array, summary)
     if array.dtype.kind not in "biufc":
         return repr(array.item()) if array.ndim == 0 else np.array2string(array, threshold=threshold,
                                                                            edgeitems=edgeitems)
@@ -100,8 +110,10 @@ def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[
     """How many NaN and inf ``data`` and ``grad`` hold, when their print is summarized (it may not show them)."""
     notes = []
     for name, array in (("data", data), ("grad", grad)):
-        if array is None or array.dtype.kind not in "fc" or _shown_part(array, summary).size == array.size:
+        if array is None or array.dtype.kind not in "fc":
             continue  # (only floats hold NaN and inf)
+        if _shown_part(array, _fitted(array, summary)).size == array.size:
+            continue  # (all of it printed: nothing hidden)
         counts = [f"{count} {kind}" for count, kind in ((int(np.isnan(array).sum()), "NaN"),
                                                           (int(np.isinf(array).sum()), "inf")) if count]
         if counts:
