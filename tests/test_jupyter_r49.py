@@ -55,3 +55,17 @@ def test_the_nan_a_shorter_summary_hides_is_counted() -> None:
     data[1, 1, 1, 1, 1] = np.nan
     text = repr(Value(data))
     assert "nan" not in text.split("#")[0] and text.endswith("# data holds 1 NaN"), text
+
+
+def test_plotting_a_fit_stopped_in_its_first_episode_says_it_was_interrupted() -> None:
+    """The notebook's stop button pressed during fit's first episode leaves a History of no episodes, stopped
+    "interrupted": plot_history said "has no episodes; train it with fit first", as if fit had never run."""
+    pytest.importorskip("matplotlib")
+    from tinygrad_edu import plots
+    from tinygrad_edu.training import History
+
+    with pytest.raises(ValueError, match=r"^plot_history: run 1 \(Adam\) was interrupted before its first episode "
+                                         r"ended; train it for longer$"):
+        plots.plot_history(History(label="Adam", stopped="interrupted"))
+    with pytest.raises(ValueError, match=r"^plot_history: run 1 \(Adam\) has no episodes; train it with fit first$"):
+        plots.plot_history(History(label="Adam"))

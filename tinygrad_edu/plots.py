@@ -407,8 +407,10 @@ def _runs(histories: Any, labels: Sequence[str] | None) -> list[tuple[str, np.nd
         label = labels[i] if labels is not None else name or _run_label(run) or unnamed
         where = f"run {i + 1}" + ("" if label in ("", f"run {i + 1}") else f" ({label})")
         cost = _cost_array(getattr(run, "cost", run), i, where)
-        if not cost.size:
-            raise ValueError(f"plot_history: {where} has no episodes; train it with fit first")
+        if not cost.size:  # (a fit stopped by Ctrl-C or the notebook's stop button in its first episode has none)
+            how = ("was interrupted before its first episode ended; train it for longer"
+                   if getattr(run, "stopped", None) == "interrupted" else "has no episodes; train it with fit first")
+            raise ValueError(f"plot_history: {where} {how}")
         step_array = _step_sizes(_column(getattr(run, "step_size", None)), cost.size, where)
         runs.append((_shown(str(label), "run name", "plot_history"), cost, step_array))
     if labels is None:  # two runs of one optimizer share its name as their History's label
