@@ -2372,9 +2372,12 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
         # A product of single float64 numbers: its rules g·b and g·a by Python floats, as in _binary's forward (the
         # same bits; a result that is not a normal number goes to numpy): the scalar chain by 7 %.
         floats = op is _MUL and not graph and not out.ndim and out.dtype is _FLOAT64 and g.dtype is _FLOAT64
-        for parent, vjp in zip(parents, op.vjps):
+        vjps = op.vjps
+        for i in range(len(parents)):  # (indices, not zip(), which makes five objects a node: the scalar chain −1.6 %)
+            parent = parents[i]
             if parent.__class__ is ndarray:
                 continue
+            vjp = vjps[i]
             order = parent._order
             if order <= node._order:  # changed in place after this node was computed from it (_creation)
                 raise _stale(node, parent, "backward", output)
@@ -2403,7 +2406,9 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
             if grad_in.__class__ is not ndarray and grad_in.__class__ in _NUMPY_FLOATS:  # numpy's 0-d arithmetic
                 grad_in = asarray(grad_in)  # gives numpy scalars
             data = parent._data
-            if checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype:
+            if floats and not checked and data.dtype is _FLOAT64:
+                pass  # g·b by floats above: a 0-d float64 array, as is the parent (a 0-d product's inputs are 0-d)
+            elif checked or grad_in.__class__ is not ndarray or grad_in.dtype is not data.dtype:
                 grad_in = _fit(grad_in, parent, op, parents, graph)  # `is`: an equal dtype, another object, too
             elif grad_in.shape != data.shape:
                 # A bias's gradient, a batch of rows summed to one row (_fit's sum_to, to the bit, without the
