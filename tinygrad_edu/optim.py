@@ -74,7 +74,6 @@ import difflib
 import inspect
 import math
 import signal
-import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -85,6 +84,7 @@ import numpy as np
 from tinygrad_edu import checks, optim_state, write_instead
 from tinygrad_edu.autodiff import gradient_and_hessian
 from tinygrad_edu.engine import Value, backward_order, enable_grad, held_by_a_walk, is_anomaly_enabled, no_grad
+from tinygrad_edu.grad_mode import GRAD_ENABLED
 from tinygrad_edu.seeds import generator
 
 __all__ = ["Optimizer", "GradientDescent", "Armijo", "RandomSearch", "SGD", "Adam", "Newton", "ArmijoStep",
@@ -123,6 +123,22 @@ def _undone_on_error(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarr
     if is_anomaly_enabled() or _raises_in_updates():
         return _put_back_on_error(optimizer, gradients)
     return _AS_IT_IS
+
+
+def _guarded_updates(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Any:
+    """``_updating()`` around ``_undone_on_error(optimizer, gradients)``, for gradient descent's and SGD's updates,
+    with the anomaly switch and numpy's error state read once, and one block that does nothing where
+    neither is needed (no detect_anomaly, no error state that raises: fit's every update; 1 µs of its x² update)."""
+    if not is_anomaly_enabled() and not _raises_in_updates():
+        return _AS_IT_IS
+    return _guarded(optimizer, gradients)
+
+
+@contextlib.contextmanager
+def _guarded(optimizer: Optimizer, gradients: list[tuple[Value, np.ndarray]]) -> Iterator[None]:
+    """The two blocks of :func:`_guarded_updates`, where one is needed."""
+    with _updating(), _undone_on_error(optimizer, gradients):
+        yield
 
 
 def _raises_in_updates() -> bool:
@@ -188,6 +204,7 @@ _AS_IT_IS = contextlib.nullcontext()
 # One block of each mode for the steps' updates and cost_with_gradient's closure, made once (a block may be entered
 # again, nested too: each entry keeps what it found): making one costs at every update of fit.
 _NOT_RECORDING, _RECORDING = no_grad(), enable_grad()
+_recording = GRAD_ENABLED.get  # (is_grad_enabled() without its call)
 
 
 def _whole_update() -> contextlib.AbstractContextManager[None]:
@@ -197,8 +214,9 @@ def _whole_update() -> contextlib.AbstractContextManager[None]:
     are quick and run no code of the user's).  Inside fit a press is handed to fit's own handler once the update is
     made, which ends training there.  Only where Ctrl-C runs a Python function (the main thread, Python's handler or
     fit's); elsewhere nothing changes, at a cost of under 1 µs."""
-    # (_signal's getsignal: signal.getsignal's is the same handler wrapped by an enum lookup, 3 µs for a function)
-    if not callable(_signal.getsignal(signal.SIGINT)) or threading.current_thread() is not threading.main_thread():
+    # (_signal's getsignal: signal.getsignal's is the same handler wrapped by an enum lookup, 3 µs for a function;
+    # it answers in any thread: _CtrlCHeld finds out whether this is the main one)
+    if not callable(_signal.getsignal(signal.SIGINT)):
         return _AS_IT_IS
     return _CtrlCHeld()
 
@@ -212,12 +230,19 @@ class _CtrlCHeld:
 
     def __enter__(self) -> None:
         self.pressed: list[int] = []
-        self.found: Callable[[int, Any], Any] = _signal.signal(signal.SIGINT, self._ctrl_c)
+        # outside the main thread (of the main interpreter) signal() refuses, and nothing changes: its own check
+        # in C costs nothing here, where threading's current_thread() and main_thread() cost two calls a step
+        try:
+            self.found: Callable[[int, Any], Any] | None = _signal.signal(signal.SIGINT, self._ctrl_c)
+        except ValueError:
+            self.found = None
 
     def _ctrl_c(self, signum: int, frame: Any) -> None:
         self.pressed.append(signum)
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if self.found is None:  # (another thread: no handler was swapped)
+            return
         _signal.signal(signal.SIGINT, self.found)
         if kind is None:  # (an error of the body's own is raised as it is)
             for signum in self.pressed:  # (frame None: fit's handler ends training after this update, not in it)
@@ -476,8 +501,11 @@ def cost_with_gradient(closure: Callable[[], Any], params: Iterable[Value], wher
         if not isinstance(p, Value):
             raise TypeError(f"{where}: every parameter must be a Value, got {type(p).__name__}")
         p.grad = None
-    with _RECORDING:
+    if _recording():  # (on already, as in fit: entering a block to turn it on costs 1 % of the x² update)
         cost = closure()
+    else:
+        with _RECORDING:
+            cost = closure()
     if not isinstance(cost, Value):
         raise TypeError(f"{where} must return the cost as a Value (so that it can backpropagate), "
                         f"got {type(cost).__name__}")
@@ -829,6 +857,8 @@ def _takes(init: Callable[..., None], name: str) -> bool:
 
 #: Other names for the learning rate (lower case, without "_"): the seed's η spelt out, PyTorch's lr in capitals,
 #: History's step_size; an optimizer has no attribute of these names, so setting one would change no step.
+#: The attributes every step writes, which Optimizer and Optimizer.__init__ define (see _checked_setattr).
+_WRITTEN_BY_STEPS = frozenset({"_stepped", "last_step_size"})
 _LEARNING_RATE_WORDS = frozenset({"eta", "η", "lr", "learningrate", "stepsize", "rate"})
 
 #: The seed's Greek letters for settings spelt out here (Armijo's and Newton's σ and α), as keywords, and SGD's
@@ -924,6 +954,9 @@ class Optimizer:
         layer was replaced) are checked as the constructor checks them, and the state
         kept for the Values left out (momentum, Adam's averages: kept by ``id``) is dropped with them: it would
         otherwise pile up, and be given to a later Value that Python placed at a freed one's address."""
+        if name in _WRITTEN_BY_STEPS:  # (names every optimizer has, which none of the checks below refuses: 1 µs a
+            super().__setattr__(name, value)  # step less, of its two writes)
+            return
         if type(self).__module__ == __name__ and name not in self._settings and not hasattr(self, name):
             if name in self._renamed or name in self._absent:  # (the Absent's own error, below)
                 advice = ""
@@ -1217,7 +1250,7 @@ class Optimizer:
         (the step's, if a Value) is searched for a logarithm of a probability rounded to 0, whose ∂/∂p is 0/0 even
         where the cost is finite (ln softmax(x)[a]): a smaller learning rate would not help there."""
         gradients = self._gradients()
-        flat = _concatenate([g.ravel() for _, g in gradients]) if gradients else np.zeros(0)
+        flat = _concatenate([g for _, g in gradients], axis=None) if gradients else np.zeros(0)  # (each raveled)
         total = _vdot(flat, flat)  # Σ g²
         if not math.isfinite(total) and not np.isfinite(flat).all():
             cause = _log_of_zero(cost, lead="; a logarithm in the cost gave −inf (ln 0)") if isinstance(cost, Value) \
@@ -1373,13 +1406,19 @@ class GradientDescent(Optimizer):
         cost = self._gradient(closure, cost)
         gradients = self._finite_gradients(cost)
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
-        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients):
-            # every η·∇C first: one that underflows or overflows under a caller's np.errstate(all="raise") raises
-            # before any parameter changes (one product a parameter either way); x − η·∇C may still overflow
-            # partway, and _undone_on_error then puts back the parameters changed before it
-            steps = [(p, rate * g) for p, g in gradients]
-            for p, step in steps:
-                p -= step
+        with _whole_update(), _guarded_updates(self, gradients):
+            # recording off as no_grad() turns it off, without its block's bookkeeping of blocks opened and closed
+            # out of order (2 µs, 1 % of the x² update): the body opens no block and runs no code of the user's
+            recording = GRAD_ENABLED.set(False)
+            try:
+                # every η·∇C first: one that underflows or overflows under a caller's np.errstate(all="raise")
+                # raises before any parameter changes (one product a parameter either way); x − η·∇C may still
+                # overflow partway, and _undone_on_error then puts back the parameters changed before it
+                steps = [(p, rate * g) for p, g in gradients]
+                for p, step in steps:
+                    p -= step
+            finally:
+                GRAD_ENABLED.reset(recording)
             self.last_step_size = rate
         return cost
 
@@ -1418,7 +1457,7 @@ class SGD(Optimizer):
         if momentum:
             for p, g in gradients:
                 self._check_kept(p, g, self._velocity.get(id(p)), "velocity")
-        with _whole_update(), _NOT_RECORDING, _updating(), _undone_on_error(self, gradients):
+        with _whole_update(), _NOT_RECORDING, _guarded_updates(self, gradients):
             # every velocity and η·v first: one that underflows or overflows under a caller's
             # np.errstate(all="raise") raises before any parameter or velocity changes (as for GradientDescent)
             steps = []
