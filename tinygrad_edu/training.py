@@ -395,7 +395,7 @@ class _Run:
     def _forward_backward(self, closure: Callable[[], Value], episode: int, first: bool, targets: np.ndarray
                           ) -> tuple[Value, float, float]:
         """:meth:`forward_backward`, without putting the gradients back."""
-        where = f"fit: in episode {episode} of {self.episodes}, the cost function {self.cost_name}"
+        where = self._where if self._where_episode == episode else self._where_in(episode)
         try:
             if first and self.stepped_before:  # this call's start, not training's: earlier steps may have diverged
                 cost, number = cost_with_gradient(closure, self.params, where, hint="that is the cost at the start "
@@ -425,6 +425,14 @@ class _Run:
         if not math.isfinite(norm) or (first and norm == 0.0):
             self._check_gradient(number, norm, where, first)
         return cost, number, norm
+
+    _where_episode, _where = 0, ""  # (the text for the episode under way: made once, not at each of its batches)
+
+    def _where_in(self, episode: int) -> str:
+        """What the messages of a forward and backward pass in ``episode`` name (kept for its other batches)."""
+        self._where_episode, self._where = episode, f"fit: in episode {episode} of {self.episodes}, the cost " \
+                                                    f"function {self.cost_name}"
+        return self._where
 
     def _check_gradient(self, number: float, norm: float, where: str, first: bool) -> None:
         """The errors of :meth:`forward_backward`: none of the parameters reached by the gradient (their ``grad``
