@@ -171,3 +171,45 @@ def test_fit_names_the_episode_of_a_nan_cost_and_makes_that_text_once_an_episode
             fit(net, x, y, cost=costly, optimizer=optim.GradientDescent(net, 0.01), episodes=3, batch_size=5,
                 seed=0, progress=False)
     assert made == [1, 2]
+
+
+def test_gradient_norm_is_the_root_of_each_gradients_vdot_summed_bit_for_bit_without_calling_vdot(monkeypatch):
+    rng = np.random.default_rng(49)
+    grads = [rng.standard_normal((7, 5)), np.asfortranarray(rng.standard_normal((6, 4))),
+             rng.standard_normal((9, 8))[::2, ::3], np.array(2.5), rng.standard_normal(300).astype(np.float32),
+             np.array([True, False, True]), rng.standard_normal(1000) * 1e-100]
+    params = [Value(np.zeros(g.shape)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    expected = np.sqrt(sum(float(np.vdot(g.astype(np.float64), g.astype(np.float64))) for g in grads))
+    calls = []
+    monkeypatch.setattr(optim, "_vdot", lambda a, b: calls.append(1) or np.vdot(a, b))
+    assert optim.gradient_norm(params) == expected and calls == []
+    assert optim.gradient_norm([Value([3.0, 4.0])]) == 0.0
+    x = Value([3.0, 4.0])
+    x.grad = np.array([3.0, 4.0])
+    assert optim.gradient_norm([x]) == 5.0
+
+
+def test_a_repeated_step_is_warned_of_once_every_gradient_is_the_last_steps_and_a_new_first_one_walks_none(
+        monkeypatch):
+    a, b = Value([1.0]), Value([2.0])
+    a.grad, b.grad = np.array([1.0]), np.array([1.0])
+    opt = optim.GradientDescent([a, b], 0.5)
+    opt.step()
+    walked = []
+    monkeypatch.setattr(optim, "zip", lambda *args, **kwargs: walked.append(1) or builtins.zip(*args, **kwargs),
+                        raising=False)
+    a.grad = np.array([1.0])  # a new first gradient, the same numbers: no repeat, and no walk of the others
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+    assert walked == [] and a.data.tolist() == [0.0] and b.data.tolist() == [1.0]
+    b.grad = np.array([1.0])  # the first one kept, a new second one: no repeat either
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+    assert walked == [1]
+    with pytest.warns(RuntimeWarning, match="repeats it"):
+        opt.step()
+    assert a.data.tolist() == [-1.0] and b.data.tolist() == [0.0]
