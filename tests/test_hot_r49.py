@@ -173,22 +173,28 @@ def test_fit_names_the_episode_of_a_nan_cost_and_makes_that_text_once_an_episode
     assert made == [1, 2]
 
 
-def test_gradient_norm_is_the_root_of_each_gradients_vdot_summed_bit_for_bit_without_calling_vdot(monkeypatch):
+def test_gradient_norm_and_the_steps_finite_check_warn_of_no_overflow_of_the_squares_even_under_errstate_raise():
+    # (np.vdot gives inf for squares beyond the dtype's numbers without numpy's overflow check; ndarray.dot, whose
+    # product is the same, warns "overflow encountered in dot", and raises under np.errstate(over="raise"))
     rng = np.random.default_rng(49)
     grads = [rng.standard_normal((7, 5)), np.asfortranarray(rng.standard_normal((6, 4))),
              rng.standard_normal((9, 8))[::2, ::3], np.array(2.5), rng.standard_normal(300).astype(np.float32),
-             np.array([True, False, True]), rng.standard_normal(1000) * 1e-100]
+             np.array([True, False, True])]
     params = [Value(np.zeros(g.shape)) for g in grads]
     for p, g in zip(params, grads, strict=True):
         p.grad = g
     expected = np.sqrt(sum(float(np.vdot(g.astype(np.float64), g.astype(np.float64))) for g in grads))
-    calls = []
-    monkeypatch.setattr(optim, "_vdot", lambda a, b: calls.append(1) or np.vdot(a, b))
-    assert optim.gradient_norm(params) == expected and calls == []
-    assert optim.gradient_norm([Value([3.0, 4.0])]) == 0.0
-    x = Value([3.0, 4.0])
-    x.grad = np.array([3.0, 4.0])
-    assert optim.gradient_norm([x]) == 5.0
+    assert optim.gradient_norm(params) == expected
+    x, y = Value(np.ones(3)), Value(np.ones((2, 2)))
+    x.grad, y.grad = np.array([1e200, -1e200, 0.0]), np.ones((2, 2))
+    with np.errstate(over="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert optim.gradient_norm([x, y]) == pytest.approx(np.sqrt(2) * 1e200, rel=1e-15)
+        optim.GradientDescent([x, y], 1e-200).step()  # (Σ g² is inf, but every number is finite: a step)
+    assert x.data.tolist() == [0.0, 2.0, 1.0]
+    x.grad = np.array([1.0, np.inf, 0.0])
+    with pytest.raises(FloatingPointError, match="GradientDescent.step: the gradient holds NaN or inf"):
+        optim.GradientDescent([x, y], 0.1).step()
 
 
 def test_a_repeated_step_is_warned_of_once_every_gradient_is_the_last_steps_and_a_new_first_one_walks_none(

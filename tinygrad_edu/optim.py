@@ -372,8 +372,7 @@ def gradient_norm(params: Any) -> float:
             continue
         if g.__class__ is not _ndarray or g.dtype is not _FLOAT64:  # a Value's numbers; float32 squares overflow
             g = _float64_gradient(g)
-        g = g.ravel()  # (g·g of the numbers in a row: np.vdot's own product, without its dispatch through
-        total += float(g.dot(g))  # __array_function__, 1 µs of fit's ‖∇C‖ at each x² update); Σ g²
+        total += float(_vdot(g, g))  # Σ g², over every element whatever the shape
     if total == math.inf or total < 1e-290:  # ‖(1e200, 1e200)‖ ≈ 1.4e200; squares of 1e-170 underflow to 0
         return _scaled_norm([_float64_gradient(p.grad) for p in params if p.grad is not None])
     return math.sqrt(total)
