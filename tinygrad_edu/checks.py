@@ -28,7 +28,8 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
-           "unmasked", "python_ints", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error", "same_index",
+           "unmasked", "python_ints", "first_index", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error",
+           "same_index",
            "one_argument", "misspelt_keyword", "outside_the_package", "text", "language", "advice_on_import",
            "unpacked_in_two", "unpacked_into", "call_under_way", "looped_over_a_call",
            "naming_the_file", "saved_without_stars"]
@@ -204,6 +205,15 @@ def python_ints(array: np.ndarray) -> bool:
     """Whether ``array`` holds objects, all of them Python ints (not bools): ints beyond int64, which numpy keeps as
     objects, where a number of int64 would have made an array of integers."""
     return array.dtype.kind == "O" and array.size > 0 and all(type(x) is int for x in array.flat)
+
+
+def first_index(mask: np.ndarray) -> tuple[int, ...]:
+    """The index of ``mask``'s first true element (in C order), as Python ints, for a message: ``(1, 0)``; ``()`` for
+    a 0-d mask.  A ValueError where no element is true."""
+    found = np.argwhere(mask)
+    if not len(found):
+        raise ValueError(f"first_index: no element of the mask of shape {np.shape(mask)} is true")
+    return tuple(int(i) for i in found[0])
 
 
 def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeError) -> None:

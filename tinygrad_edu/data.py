@@ -613,7 +613,7 @@ def _float_labels_hint(y: np.ndarray) -> str:
         return (f" of shape {y.shape}; these are one-hot rows already (targets), whose labels are "
                 f"rows.argmax(axis=-1)")
     if np.isnan(y).any():  # (pandas' Int64 labels with pd.NA become floats with NaN)
-        where = tuple(int(i) for i in np.argwhere(np.isnan(y))[0])
+        where = checks.first_index(np.isnan(y))
         return f" of shape {y.shape}, holding NaN (missing labels?) at index {where}"
     whole = np.isfinite(y).all() and (y == np.round(y)).all()
     return f" of shape {y.shape}" + ("; whole numbers given as floats: labels.astype(int)" if whole else "")

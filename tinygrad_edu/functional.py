@@ -291,7 +291,7 @@ def where(condition: Any, a: Any, b: Any) -> Value:
         raise TypeError(f"where: the condition must be booleans (or numbers), not {condition.dtype} "
                         f"({type(given).__name__})")
     if condition.dtype.kind == "f" and np.isnan(condition).any():  # (numpy reads NaN as true: a silent choice)
-        at = tuple(int(i) for i in np.argwhere(np.isnan(condition))[0])
+        at = checks.first_index(np.isnan(condition))
         raise ValueError(f"where: the condition holds NaN (at index {at} of shape {condition.shape}), which is neither "
                          "true nor false; compare first (x > 0, ~np.isnan(x))")
     shapes = [condition.shape, _shape(a), _shape(b)]

@@ -141,7 +141,7 @@ def _matching(name: str, prediction: Any, target: Any) -> tuple[Value, Value]:
     if not isinstance(given_target, Value) and not math.isfinite(np.vdot(target.data, target.data)) and \
             not np.isfinite(target.data).all():
         raise ValueError(f"{name}: the target holds NaN or inf (at index "
-                         f"{tuple(int(i) for i in np.argwhere(~np.isfinite(target.data))[0])})")
+                         f"{checks.first_index(~np.isfinite(target.data))})")
     return prediction, target
 
 

@@ -274,15 +274,15 @@ def _check_steps(name: str, bases: list[np.ndarray], names: Sequence[str], eps: 
         with np.errstate(over="ignore", invalid="ignore"):  # (inf − inf in the step of an inf input)
             plus, minus = base + eps, base - eps
             step = plus - minus
-        checks = ((~np.isfinite(base), "is not finite; finite differences need finite numbers"),
-                  (~np.isfinite(plus) | ~np.isfinite(minus) | ~np.isfinite(step),
-                   f"overflows when moved by eps={eps:g} (x ± eps, or the step of 2·eps between them, is beyond "
-                   f"float64's {np.finfo(np.float64).max:.3g}); give a smaller eps"),
-                  ((plus == base) | (minus == base), f"does not move by eps={eps:g}: x ± eps rounds back to x in "
-                   "float64, so the difference has no step; give a larger eps, about 1e-6·|x|"))
-        for bad, problem in checks:
+        problems = ((~np.isfinite(base), "is not finite; finite differences need finite numbers"),
+                    (~np.isfinite(plus) | ~np.isfinite(minus) | ~np.isfinite(step),
+                     f"overflows when moved by eps={eps:g} (x ± eps, or the step of 2·eps between them, is beyond "
+                     f"float64's {np.finfo(np.float64).max:.3g}); give a smaller eps"),
+                    ((plus == base) | (minus == base), f"does not move by eps={eps:g}: x ± eps rounds back to x in "
+                     "float64, so the difference has no step; give a larger eps, about 1e-6·|x|"))
+        for bad, problem in problems:
             if bad.any():
-                index = tuple(int(k) for k in np.argwhere(bad)[0])
+                index = checks.first_index(bad)
                 raise ValueError(f"{name}: input {label}, element {index} = {base[index]:g} {problem}")
 
 
@@ -294,7 +294,7 @@ def _refuse_non_finite(evaluate: Evaluate, bases: list[np.ndarray], weights: np.
     for i, grad in enumerate(grads):
         if np.isfinite(grad).all():
             continue
-        index = tuple(int(k) for k in np.argwhere(~np.isfinite(grad))[0])
+        index = checks.first_index(~np.isfinite(grad))
         where = f"numerical_gradient: input {i}, element {index} = {bases[i][index]:g}"
         with np.errstate(all="ignore"):
             ends = [evaluate(_moved(bases, i, index, step)) for step in (eps, -eps)]
