@@ -11,7 +11,6 @@ from tinygrad_edu import Value, checks, data, functional
 from tinygrad_edu.losses import cross_entropy, squared_error
 from tinygrad_edu.testing import numerical_gradient
 
-
 # ------------------------------------------------------------------------------------------ 1. first_index
 
 def test_first_index_gives_python_ints_in_c_order() -> None:
@@ -36,3 +35,60 @@ def test_the_four_modules_name_the_first_bad_index() -> None:
         numerical_gradient(lambda x: x.sum(), np.array([0.0, np.inf, np.inf]))
     with pytest.raises(TypeError, match=r"NaN \(missing labels\?\) at index \(1,\)"):
         data.one_hot(np.array([0.0, np.nan, 1.0]), 3)
+
+
+# ------------------------------------------------------------------------------- 2. cross_entropy's labels
+
+LOGITS = Value(np.zeros((3, 4)))
+
+
+def test_labels_as_class_names_are_said_in_the_users_terms_with_what_to_write() -> None:
+    with pytest.raises(TypeError) as raised:
+        cross_entropy(LOGITS, ["cat", "dog", "cow"])
+    message = str(raised.value)
+    assert message.startswith("cross_entropy: the labels must be numbers (class indices or one-hot rows), got a list "
+                              "of str ('cat' first, at index 0): class names? give class indices 0 … 3 instead: ")
+    assert "np.unique(labels, return_inverse=True)" in message and "names.index(label)" in message
+    assert "<U" not in message and "dtype" not in message
+
+
+def test_the_first_element_that_is_no_number_is_named_as_the_user_gave_it() -> None:
+    """numpy makes [0, 'a', 2] all text ('0', 'a', '2'): the message names the 'a' at index 1, not '0'."""
+    with pytest.raises(TypeError, match=r"got a list holding str 'a' at index 1: class names\?"):
+        cross_entropy(LOGITS, [0, "a", 2])
+    with pytest.raises(TypeError, match=r"got a list holding None at index 1: a missing label\? leave that sample out"):
+        cross_entropy(LOGITS, [0, None, 2])
+    with pytest.raises(TypeError, match=r"got a list of str \('1' first, at index 0\): numbers written as text\? give "
+                                        r"them as ints: np\.asarray\(labels\)\.astype\(int\)"):
+        cross_entropy(LOGITS, ["1", "0", "2"])
+
+
+@pytest.mark.parametrize("labels, expected", [
+    ([0, 4, 1], r"got 4 at index 1 \(values from 0 to 4\); the logits have 4 columns, one per class: 5 classes need "
+                r"an output layer of 5 neurons$"),
+    ([0, 1, -1], r"got -1 at index 2 \(values from -1 to 1\); a negative label is no class \(PyTorch's ignore_index, "
+                 r"-100\?\): leave those samples out, keep = labels >= 0"),
+    ([1, 4, 2], r"got 4 at index 1 \(values from 1 to 4\); counted from 1\? give labels - 1, for 0 … 3$"),
+])
+def test_a_label_out_of_range_is_named_with_its_index_and_what_to_write(labels: list[int], expected: str) -> None:
+    with pytest.raises(ValueError, match=r"^cross_entropy: labels must lie in 0 … 3 for 4 classes, " + expected):
+        cross_entropy(LOGITS, labels)
+
+
+def test_one_hot_rows_of_another_width_say_how_many_classes_they_hold() -> None:
+    with pytest.raises(ValueError, match=r"^cross_entropy: labels of shape \(3, 3\) do not fit logits of shape "
+                                         r"\(3, 4\); .*\(one-hot rows of 3 classes for 4 outputs: data\.one_hot\("
+                                         r"labels, classes=4\)\)$"):
+        cross_entropy(LOGITS, np.eye(3))
+
+
+def test_boolean_labels_say_how_to_make_two_classes_of_them() -> None:
+    with pytest.raises(ValueError, match=r"got dtype bool; for the two classes False and True, labels\.astype\(int\)"):
+        cross_entropy(Value(np.zeros((2, 2))), np.array([True, False]))
+
+
+def test_labels_still_accepted_as_before() -> None:
+    """Whole numbers as floats are class indices; a column of labels keeps its hint; the cost is ln 4 at zeros."""
+    assert float(cross_entropy(LOGITS, [1.0, 0.0, 3.0])) == pytest.approx(np.log(4), abs=1e-15)
+    with pytest.raises(ValueError, match=r"class labels as a column\? give them flat: labels\.reshape\(-1\)"):
+        cross_entropy(LOGITS, np.array([[0], [1], [2]]))

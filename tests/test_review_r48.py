@@ -70,8 +70,8 @@ def test_labels_with_a_missing_one_are_not_told_to_number_class_names_with_np_un
     labels = np.array([None, 1, 0], dtype=object)
     with pytest.raises(TypeError) as caught:
         losses.cross_entropy(Value(np.zeros((3, 2))), labels)
-    assert "np.unique" not in str(caught.value) and "[None, 1, 0]" in str(caught.value)
-    with pytest.raises(TypeError, match=r"np\.unique\(names, return_inverse=True\)\[1\]$"):
+    assert "np.unique" not in str(caught.value) and "holding None at index 0: a missing label?" in str(caught.value)
+    with pytest.raises(TypeError, match=r"np\.unique\(labels, return_inverse=True\) numbers them"):
         losses.cross_entropy(Value(np.zeros((3, 2))), np.array(["cat", "dog", "cat"], dtype=object))
 
 

@@ -12,6 +12,7 @@ Each cost returns a :class:`~tinygrad_edu.Value` of size 1, so ``cost.backward()
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -304,13 +305,37 @@ def _labels_array(labels: Any, classes: int) -> np.ndarray:
             raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
                              f"{max(data.flat, key=abs)}") from None
     if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
-        # class names: strings, or a pandas column of them (np.unique refuses a None, a missing label, among them)
-        text = data.dtype.kind in "US" or all(isinstance(x, str | bytes) for x in data.flat)
-        names = "; number class names first: np.unique(names, return_inverse=True)[1]" if text else ""
-        raise TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got "  # (a
-                        f"{type(labels).__name__} of dtype {data.dtype} holding "  # Series' repr took several lines)
-                        f"{data.ravel()[:3].tolist()!r:.40}{names}")
+        raise _not_numbers(labels, data, classes)
     return data
+
+
+def _not_numbers(labels: Any, data: np.ndarray, classes: int) -> TypeError:
+    """The TypeError for labels that are not numbers, in the user's terms: what they gave (a list of str), its first
+    element that is no number and where, and what to give instead (class indices; class names numbered)."""
+    elements = np.asarray(labels, dtype=object) if isinstance(labels, list | tuple) else data.astype(object)
+    if elements.shape != data.shape:  # (numpy made ['a', 1] all text: the user's own elements say which is not)
+        elements = data.astype(object)
+    at = next((i for i, x in enumerate(elements.flat) if x is None),  # (a missing label first: np.unique fails on it)
+              next((i for i, x in enumerate(elements.flat) if not isinstance(x, numbers.Number)), 0))
+    first, index = elements.flat[at], tuple(int(i) for i in np.unravel_index(at, elements.shape))
+    kind, where = "None" if first is None else type(first).__name__, index[0] if len(index) == 1 else index
+    texts = [x for x in elements.flat if isinstance(x, str | bytes)]
+    given, shown = type(labels).__name__, "" if first is None else f"{first!r:.30} "
+    given = f"a{'n' * (given.startswith(tuple('aeiou')) or given == 'ndarray')} {given}"
+    held = (f"{given} of {kind} ({shown}first, at index {where})" if len(texts) == elements.size
+            else f"{given} holding {kind} {shown}at index {where}")
+    if first is None:
+        advice = "a missing label? leave that sample out, or give its class index"
+    elif texts and all(x.strip().isdigit() for x in texts):
+        advice = "numbers written as text? give them as ints: np.asarray(labels).astype(int)"
+    elif texts:
+        advice = (f"class names? give class indices 0 … {classes - 1} instead: names, indices = np.unique(labels, "
+                  "return_inverse=True) numbers them in sorted order (names[i] is class i's name); with the data "
+                  "set's own list of class names, [names.index(label) for label in labels]")
+    else:
+        advice = f"give class indices (ints in 0 … {classes - 1}) or one-hot rows"
+    return TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got {held}: "
+                     f"{advice}")
 
 
 def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -330,7 +355,8 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     raise ValueError(f"cross_entropy: labels of shape {data.shape} do not fit logits of shape {shape}; give "
                      f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}"
                      + (_one_hot_column(shape, data.shape) or _transposed(shape, data.shape, "labels", "logits hold")
-                        or _flat_labels(shape, data.shape) or _one_sample(shape, data.shape)))
+                        or _flat_labels(shape, data.shape) or _one_sample(shape, data.shape)
+                        or _one_hot_width(shape, data.shape, data if data.dtype.kind in "biuf" else None)))
 
 
 def _one_sample(shape: tuple[int, ...], given: tuple[int, ...], read_as: str = "") -> str:
@@ -356,13 +382,28 @@ def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:
     """Whole numbers in ``0 … classes − 1`` (ints, or floats holding whole numbers) as indices; checked before
     any conversion, so that 1e20 is reported as 1e20."""
     if data.dtype.kind not in "iuf":
-        raise ValueError(f"cross_entropy: class indices must be integers, got dtype {data.dtype}")
+        two = ("; for the two classes False and True, labels.astype(int) (and logits of 2 columns)"
+               if data.dtype.kind == "b" else "")
+        raise ValueError(f"cross_entropy: class indices must be integers, got dtype {data.dtype}{two}")
     if data.dtype.kind == "f" and not np.all(np.isfinite(data) & (data == np.round(data))):
         bad = data[~(np.isfinite(data) & (data == np.round(data)))].flat[0]
         raise ValueError(f"cross_entropy: class indices must be integers, got {bad} (dtype {data.dtype})")
     if data.size and (data.min() < 0 or data.max() >= classes):
+        at = checks.first_index((data < 0) | (data >= classes))
+        low, high = data.min(), data.max()
+        if low >= 1 and high == classes:
+            advice = f"counted from 1? give labels - 1, for 0 … {classes - 1}"
+        elif low < 0:
+            advice = ("a negative label is no class (PyTorch's ignore_index, -100?): leave those samples out, "
+                      "keep = labels >= 0, then cross_entropy(logits[keep], labels[keep])")
+        elif high < 1 << 16:
+            advice = (f"the logits have {classes} columns, one per class: {int(high) + 1} classes need an output "
+                      f"layer of {int(high) + 1} neurons")
+        else:
+            advice = f"class indices count the classes: give ints in 0 … {classes - 1}"
         raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
-                         f"values from {data.min()} to {data.max()}")
+                         f"{data[at]} at index {at[0] if len(at) == 1 else at} (values from {low} to {high}); "
+                         f"{advice}")
     return data.astype(np.intp)
 
 
