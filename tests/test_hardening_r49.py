@@ -92,3 +92,27 @@ def test_labels_still_accepted_as_before() -> None:
     assert float(cross_entropy(LOGITS, [1.0, 0.0, 3.0])) == pytest.approx(np.log(4), abs=1e-15)
     with pytest.raises(ValueError, match=r"class labels as a column\? give them flat: labels\.reshape\(-1\)"):
         cross_entropy(LOGITS, np.array([[0], [1], [2]]))
+
+
+# ------------------------------------------------------------------------------------------- 3. --cost-goal
+
+@pytest.mark.parametrize("given", ["0", "-1", "-0.0"])
+def test_a_cost_goal_of_zero_or_below_says_why_the_command_line_wants_a_positive_one(capsys, given: str) -> None:
+    from tinygrad_edu.cli import main
+
+    assert main(["train", f"--cost-goal={given}"]) == 2
+    error = capsys.readouterr().err
+    assert f"--cost-goal: must be a positive number, got {given}: the costs here (squared_error, cross_entropy) are " \
+           "never below 0" in error
+    assert "give a small goal such as 1e-4, or leave --cost-goal out to run all --episodes" in error
+
+
+def test_the_help_says_why_the_cost_goal_is_positive_where_fit_takes_any_number(capsys) -> None:
+    from helpers_cli import option_help
+
+    from tinygrad_edu.cli import main
+
+    assert main(["train", "--help"]) == 0
+    text = option_help(capsys.readouterr().out, "--cost-goal")
+    assert "C > 0: these costs are never below 0 and in practice never exactly 0 (fit's cost_goal takes any number, " \
+           "for costs of one's own)" in text

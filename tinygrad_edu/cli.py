@@ -313,6 +313,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _cost_goal(text: str) -> float:
+    """--cost-goal: a positive number.  The costs here, squared_error and cross_entropy, are never below 0, and in
+    floating point in practice never exactly 0, so a goal of 0 or less would run every episode, as no goal does
+    (``fit(cost_goal=...)`` takes any finite number, for a cost of one's own that goes below 0)."""
+    value = _number(text)
+    if value < 0 or (value == 0 and not any(digit in text.lower().partition("e")[0] for digit in "123456789")):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, got {_echoed(text, quoted=False)}: the costs here (squared_error, "
+            "cross_entropy) are never below 0 and in practice never exactly 0 in floating point, so every episode "
+            "would run; give a small goal such as 1e-4, or leave --cost-goal out to run all --episodes")
+    return _positive_float(text)
+
+
 def _fraction(text: str) -> float:
     value = _number(text)
     if not 0 < value < 1:  # (NaN fails too)
@@ -387,10 +400,11 @@ def _add_train(commands: Any) -> None:
                        f"random changes (defaults: {', '.join(f'{k} {v:g}' for k, v in LEARNING_RATES.items())})")
     train.add_argument("--episodes", type=_positive_int, metavar="N", help="passes over all training samples; "
                        "with --cost-goal, the most to run (default: 500 for xsquared, 30 for digits)")
-    train.add_argument("--cost-goal", type=_positive_float, metavar="C",
+    train.add_argument("--cost-goal", type=_cost_goal, metavar="C",
                        help="stop at the first episode whose cost is at or below C (the seed's 7.1: episodes "
-                       "'related to the cost value'; with batches, the episode's average cost) "
-                       "(default: no goal, all --episodes run)")
+                       "'related to the cost value'; with batches, the episode's average cost); C > 0: these costs "
+                       "are never below 0 and in practice never exactly 0 (fit's cost_goal takes any "
+                       "number, for costs of one's own) (default: no goal, all --episodes run)")
     train.add_argument("--batch-size", type=_positive_int, metavar="N",
                        help="samples per update (default: all of them for xsquared, 32 for digits)")
     train.add_argument("--samples", type=_positive_int, metavar="N",
