@@ -116,3 +116,32 @@ def test_the_help_says_why_the_cost_goal_is_positive_where_fit_takes_any_number(
     text = option_help(capsys.readouterr().out, "--cost-goal")
     assert "C > 0: these costs are never below 0 and in practice never exactly 0 (fit's cost_goal takes any number, " \
            "for costs of one's own)" in text
+
+
+# ----------------------------------------------------------------------- 4. complex and text samples refused
+
+X = np.arange(10.0).reshape(5, 2)
+Y = np.arange(5.0)
+
+
+@pytest.mark.parametrize("func", ["train_test_split", "batches"])
+@pytest.mark.parametrize("inputs, found", [
+    (X + 1j, r"got dtype complex128: give the real and imaginary parts as two columns"),
+    (X.astype(str), r"got dtype <U32: numbers read as text\? np\.asarray\(x, dtype=float\)$"),
+    ([[1.0, None]] * 5, r"got dtype object holding None at index \(0, 1\): a missing value\?"),
+])
+def test_inputs_that_are_no_real_numbers_are_refused_at_once(func: str, inputs: object, found: str) -> None:
+    call = (lambda: data.train_test_split(inputs, Y)) if func == "train_test_split" else \
+        (lambda: data.batches(inputs, Y, 2))
+    with pytest.raises(TypeError, match=rf"^{func}: the inputs must be real numbers \(bool, int or float\), {found}"):
+        call()
+
+
+def test_batches_refuse_targets_of_text_and_train_test_split_keeps_class_names() -> None:
+    names = np.array(list("abcde"))
+    with pytest.raises(TypeError, match=r"^batches: the targets must be real numbers .*got dtype <U1: .*class names\? "
+                                        r"number them, np\.unique\(names, return_inverse=True\)\[1\]$"):
+        data.batches(X, names, 2)
+    train, test = data.train_test_split(X, names)
+    assert sorted([*train.labels, *test.labels]) == list("abcde")
+    assert next(iter(data.batches(np.array([[1, 2]] * 5, dtype=object), Y, 5, shuffle=False)))[0].shape == (5, 2)

@@ -25,6 +25,7 @@ import gzip
 import hashlib
 import io
 import math
+import numbers
 import os
 import sys
 import urllib.parse
@@ -334,10 +335,39 @@ def _array(func: str, what: str, data: object) -> np.ndarray:
         raise ValueError(f"{func}: {what} are not an array: {error}") from None
 
 
+def _real(func: str, what: str, array: np.ndarray) -> None:
+    """Refuse samples a model cannot read: complex numbers, text, dates, or objects other than real numbers (None,
+    a missing value).  A TypeError naming ``func``, ``what``, the dtype found and the first element at fault, saying
+    what is expected and what to write."""
+    kind = array.dtype.kind
+    elements = array.ravel().tolist() if kind == "O" else []
+    text = kind in "US" or bool(elements) and all(isinstance(x, str | bytes) for x in elements)
+    if kind in "biuf" or (kind == "O" and all(isinstance(x, numbers.Real) for x in elements)):
+        return
+    at = next((i for i, x in enumerate(elements) if not isinstance(x, numbers.Real)), 0)
+    shown = "" if not elements or elements[at] is None else f"{type(elements[at]).__name__} "
+    first = (f" holding {shown}{elements[at]!r:.30} at index "
+             f"{tuple(int(i) for i in np.unravel_index(at, array.shape))}" if elements else "")
+    if kind == "c":
+        advice = "give the real and imaginary parts as two columns, np.stack([z.real, z.imag], axis=-1), or np.abs(z)"
+    elif text:
+        advice = "numbers read as text? np.asarray(x, dtype=float)" + (
+            "" if what == "the inputs" else "; class names? number them, np.unique(names, return_inverse=True)[1]")
+    elif elements and elements[at] is None:
+        advice = "a missing value? fill it in, or leave that sample out"
+    else:
+        advice = "give an array of numbers"
+    raise TypeError(f"{func}: {what} must be real numbers (bool, int or float), got dtype {array.dtype}{first}: "
+                    f"{advice}")
+
+
 def _paired(func: str, inputs: object, targets: object, name: str = "targets") -> tuple[np.ndarray, np.ndarray]:
     """Both as arrays with at least one dimension and the same number of samples (first axis); ``name``: what the
     second is called in messages."""
     x, y = _array(func, "the inputs", inputs), _array(func, f"the {name}", targets)
+    _real(func, "the inputs", x)
+    if name != "labels":  # (train_test_split's labels are only carried along: class names, and stratify's own)
+        _real(func, f"the {name}", y)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"{func}: inputs and {name} need a first axis of samples, "
                          f"got shapes {x.shape} and {y.shape}")
