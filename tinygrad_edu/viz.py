@@ -310,11 +310,8 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
     if size == "9,100" and rankdir in ("LR", "RL"):  # the default turned: a wide graph scrolls, its text kept
         size = "100,9"
     kept, total = nearest_values(value, max_nodes)
-    if len(kept) > _SLOW_LAYOUT:  # (told before the wait: the layout runs when the drawing is shown or rendered)
-        warnings.warn(f"draw_graph: {len(kept):,} Values to draw, more than {_SLOW_LAYOUT:,}: Graphviz's dot lays "
-                      "out so many slowly (2,000 Values of a scalar network: half a minute or more, nearly all of it "
-                      "in dot); draw fewer with max_nodes= (the default 150: a second or two), one sample's cost, or "
-                      "a Network's layers with draw_network(model)", stacklevel=3)
+    _warn_of_slow_layout(len(kept), "draw_graph", "one sample's cost, or a Network's layers with draw_network(model)",
+                         stacklevel=4)  # (draw_graph is wrapped by checks.pytorch_keywords)
     return computation_graph(value, kept, total, names=given, rankdir=rankdir, show_data=show_data,
                              show_grad=show_grad, model=model, size=size, precision=precision)
 
@@ -323,6 +320,15 @@ def draw_graph(value: Value, *, rankdir: str = "TB", show_data: bool = True, sho
 #: 2,000 Values of a scalar network 12 wide (and 0.9 s our Python), 7-11 s for 80 passes of a small MLP; Graphviz's
 #: ``nslimit``, ``mclimit``, ``remincross``, ``searchsize``, ``newrank`` or ``splines`` saved a fifth at most.
 _SLOW_LAYOUT = 1000
+
+
+def _warn_of_slow_layout(count: int, function: str, fewer: str, stacklevel: int) -> None:
+    """Told before the wait (the layout runs when the drawing is shown or rendered, and dot says nothing while it
+    works), from the user's line ``stacklevel`` frames up."""
+    if count > _SLOW_LAYOUT:
+        warnings.warn(f"{function}: {count:,} Values to draw, more than {_SLOW_LAYOUT:,}: Graphviz's dot lays out so "
+                      "many slowly (2,000 Values of a scalar network: half a minute or more, nearly all of it in dot); "
+                      f"draw fewer with max_nodes= (the default 150: a second or two), {fewer}", stacklevel=stacklevel)
 
 
 def _check_model(model: Any, value: Value, function: str) -> None:
@@ -871,6 +877,7 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     except ValueError as error:
         raise ValueError(f"backprop_player: {str(error).removeprefix('backward_order: ')}") from None
     kept, total = nearest_values(value, max_nodes)  # (the graph's shape: a backward pass below does not change it)
+    _warn_of_slow_layout(len(kept), "backprop_player", "or one sample's cost", stacklevel=3)
     names_given = _user_names([*given.values(), *(n.label for n in kept)])
     tree_player = _tree_player(value, layout, max_nodes, precision, title, lang, names_given)
     if tree_player is not None:
