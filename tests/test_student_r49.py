@@ -3,8 +3,8 @@ clone, every block and command after them, the examples and the README's picture
 
 - The quickstart promised 3–6 s for the demo, "up to 9 s on a machine busy with other jobs"; on this project's
   2-core machine at a load average of 8 to 13 the fresh clone's demo took 10.7–15.2 s in five runs by its own goal
-  line (5–6 s of CPU time), and its last goal, "the whole demo runs in under 10 s", printed NOT met, which nothing
-  in the README prepared the student for.
+  line (5–7 s of CPU time; 6.4 s at a load of 2), and its last goal, "the whole demo runs in under 10 s", printed
+  NOT met, which nothing in the README prepared the student for.
 - The training block (Adam on mini-batches, then Armijo) prints a cost and the outputs at the seed's test inputs
   beside no number; the Results section says that recipe reached the demo's goal. No test read what it printed.
 """
