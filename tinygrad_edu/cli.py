@@ -972,6 +972,7 @@ def _train(args: argparse.Namespace) -> int:
                    "training without a progress bar")
     began = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # shown now, before the results; dropped on an error
+        warnings.filterwarnings("ignore", "fit: interrupted", UserWarning)  # (the results say "(interrupted)")
         try:
             history = fit(model, inputs, targets, cost=cost, optimizer=optimizer, episodes=episodes,
                           batch_size=batch_size, seed=args.seed, cost_goal=args.cost_goal, progress=args.progress)

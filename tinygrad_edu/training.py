@@ -1387,7 +1387,7 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
     and every ReLU of a layer of an nn.Network is 0 on every sample, a warning says these units are dead and this is
     no minimum).  Ctrl-C stops it cleanly after the update under way (a second Ctrl-C at once, but never halfway
     through an update), keeping the model and the history so far (``final_cost`` None if it came during fit's pass
-    after the last update).
+    after the last update); a warning says where it stopped and which update the parameters are from.
 
     Inputs.  ``inputs`` has one row per sample, ``(n, in_size)`` (integers or bools are converted to the parameters'
     float dtype, float32 after ``model.float()``); ``targets`` whatever ``cost`` takes: ``(n, out_size)`` for the
@@ -1471,6 +1471,8 @@ def fit(model: Callable[[Any], Value], inputs: Any, targets: Any, *,
             run.start = [p.data.copy() for p in run.params]
         episode, warned = _episodes(run, history, full_batch, start, since)
         history.final_cost = _final_cost(run, full_batch, episode, history)
+    if history.stopped == "interrupted":
+        _warn_interrupted(run, history, episode)
     if not warned and history.final_cost is not None:
         _warn_after_the_last_update(run, history, full_batch, history.final_cost, since)
     _warn_if_dead(model, run.inputs, history, history.final_cost)
@@ -1505,6 +1507,31 @@ def _episodes(run: _Run, history: History, full_batch: Callable[[], Value], star
         if run.bar is not None:
             _close_progress(run.bar, history)
     return episode, warned
+
+
+def _warn_interrupted(run: _Run, history: History, episode: int) -> None:
+    """Ctrl-C (Jupyter's stop button) ended training in ``episode``: one warning, as fit's other reports are, saying
+    so and what the model and the History keep (fit returns them; its bar, if any, only stops).  Full batch, an
+    episode is recorded once its update is made (the first Ctrl-C ends training there), or not at all (a second
+    one, in its forward or backward pass or Armijo's trials, which leave the parameters as they were); mini-batches
+    record the batches made.  One raised as an error (a filter's "error") carries ``history`` as its ``history``."""
+    kept, of, batches = history.episodes, f"of {run.episodes}", run.batch_size is not None
+    episodes = f"the History its {checks.counted(kept, 'episode')}" if kept else "the History no episodes"
+    if history.final_cost is None:  # (a second Ctrl-C, in the pass for the cost after the last update)
+        text = (f"in the pass for final_cost, after {checks.counted(kept, 'episode')} {of}: the model keeps the "
+                f"parameters {'of the last update' if kept else 'it started with'}, {episodes}, final_cost None")
+    elif kept == episode:
+        text = (f"in episode {episode} {of}, after {'a batch' if batches else 'its'} update: the model keeps the "
+                f"parameters of that update, {episodes}" + (", the last with the batches it made" if batches else ""))
+    else:
+        start = f"of episode {kept}'s {'last ' if batches else ''}update" if kept else "it started with"
+        text = (f"in episode {episode} {of}, before its {'first ' if batches else ''}update: the model keeps the "
+                f"parameters {start}, {episodes}")
+    try:
+        warnings.warn(f"fit: interrupted {text}", stacklevel=checks.outside_the_package())
+    except UserWarning as error:
+        error.history = history  # type: ignore[attr-defined]
+        raise
 
 
 def _warn_after_the_last_update(run: _Run, history: History, full_batch: Callable[[], Value], final_cost: float,

@@ -1,0 +1,141 @@
+"""A student in Jupyter around training (round 49, second pass): what a cell shows after fit and its History.
+
+Defects: a ``fit(..., progress=False)`` stopped by Ctrl-C (Jupyter's stop button) returned quietly, so the cell did
+not say it was interrupted; a call refused by the first pass's checks (targets of the wrong shape) left a progress
+bar "0/30" above its traceback; a History as a cell's last expression showed only its text repr; a Step of the
+backprop player showed its raw HTML as text.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import fit, losses, nn, optim
+from tinygrad_edu.training import History
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    return x, x**2
+
+
+def _fit(interrupt_at: int | None = None, how: str = "raise", **settings: Any) -> tuple[nn.MLP, History, list[str]]:
+    """fit a small MLP 30 episodes with a cost of one's own that, at its ``interrupt_at``-th call, raises
+    KeyboardInterrupt (``how="raise"``: a second Ctrl-C, at once) or sends SIGINT (``"press"``: a first Ctrl-C,
+    handled by fit after the update under way); returns the model, the History and the warnings' texts."""
+    x, y = _data()
+    net, calls = nn.MLP([1, 4, 1], rng=0), [0]
+
+    def cost(out: Any, t: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == interrupt_at:
+            if how == "raise":
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
+        return losses.squared_error(out, t)
+
+    settings.setdefault("progress", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(net, x, y, cost=cost, optimizer=optim.SGD(net, learning_rate=0.1), episodes=30, **settings)
+    return net, history, [str(w.message) for w in caught]
+
+
+def _same_parameters(a: nn.MLP, b: nn.MLP) -> bool:
+    return all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_an_interrupted_fit_says_so_once_and_what_it_keeps() -> None:
+    """Ctrl-C in episode 13's forward pass: the model keeps episode 12's update (the parameters of a run of 12
+    episodes, bit for bit), the History 12 episodes, and one warning says so."""
+    net, history, said = _fit(interrupt_at=13)
+    assert history.stopped == "interrupted" and history.episodes == 12
+    reference = nn.MLP([1, 4, 1], rng=0)
+    x, y = _data()
+    fit(reference, x, y, optimizer=optim.SGD(reference, learning_rate=0.1), episodes=12, progress=False)
+    assert _same_parameters(net, reference)
+    assert said == ["fit: interrupted in episode 13 of 30, before its update: the model keeps the parameters of "
+                    "episode 12's update, the History its 12 episodes"], said
+
+
+def test_a_first_ctrl_c_is_said_to_end_after_the_update() -> None:
+    """SIGINT during episode 13's pass: fit makes that update, records the episode, and says so."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("needs Python's own SIGINT handler (see tests/conftest.py)")
+    net, history, said = _fit(interrupt_at=13, how="press")
+    reference = nn.MLP([1, 4, 1], rng=0)
+    x, y = _data()
+    fit(reference, x, y, optimizer=optim.SGD(reference, learning_rate=0.1), episodes=13, progress=False)
+    assert history.episodes == 13 and _same_parameters(net, reference)
+    assert said == ["fit: interrupted in episode 13 of 30, after its update: the model keeps the parameters of that "
+                    "update, the History its 13 episodes"], said
+
+
+def test_interrupted_at_the_start_and_in_the_last_pass() -> None:
+    """Before any update, and in the pass for final_cost (call 31: after the 30 episodes' passes)."""
+    _, history, said = _fit(interrupt_at=1)
+    assert history.episodes == 0 and said == ["fit: interrupted in episode 1 of 30, before its update: the model "
+                                              "keeps the parameters it started with, the History no episodes"]
+    _, history, said = _fit(interrupt_at=31)
+    assert history.final_cost is None and history.episodes == 30
+    assert said == ["fit: interrupted in the pass for final_cost, after 30 episodes of 30: the model keeps the "
+                    "parameters of the last update, the History its 30 episodes, final_cost None"], said
+
+
+def test_interrupted_mini_batches_keep_the_batches_made() -> None:
+    """Batches of 5 (4 a episode): the 6th pass is episode 2's second batch; the episode is recorded with one."""
+    _, history, said = _fit(interrupt_at=6, batch_size=5, seed=0)
+    assert history.episodes == 2 and said == [
+        "fit: interrupted in episode 2 of 30, after a batch update: the model keeps the parameters of that update, "
+        "the History its 2 episodes, the last with the batches it made"], said
+
+
+def test_an_uninterrupted_fit_says_nothing() -> None:
+    assert _fit()[2] == []
+
+
+def test_the_warning_raised_as_an_error_carries_the_history() -> None:
+    x, y = _data()
+    net = nn.MLP([1, 4, 1], rng=0)
+
+    def cost(out: Any, t: Any) -> Any:  # (in every pass, the one for final_cost too)
+        raise KeyboardInterrupt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="after 0 episodes of 3: the model keeps the parameters it") as caught:
+            fit(net, x, y, cost=cost, optimizer=optim.SGD(net, learning_rate=0.1), episodes=3, progress=False)
+    assert caught.value.history.stopped == "interrupted"  # type: ignore[attr-defined]
+
+
+class _Terminal(io.StringIO):
+    """stderr on a terminal (a tty)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _screen(text: str) -> str:
+    """What a terminal line shows at the end: each carriage return starts the line again, overwriting it."""
+    shown: list[str] = []
+    for piece in text.split("\r"):
+        shown[: len(piece)] = piece
+    return "".join(shown).strip()
+
+
+def test_an_interrupted_bar_stays_and_the_warning_says_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a bar, Ctrl-C in episode 4: the bar stays at 3/30 and the warning alone says it was interrupted."""
+    pytest.importorskip("tqdm")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _, history, said = _fit(interrupt_at=4, progress=True)
+    assert "3/30" in terminal.getvalue() and "interrupt" not in terminal.getvalue().lower()
+    assert len(said) == 1 and "interrupted in episode 4 of 30" in said[0]
