@@ -131,6 +131,19 @@ def _screen(text: str) -> str:
     return "".join(shown).strip()
 
 
+def test_a_refused_call_leaves_no_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Targets of the wrong shape, refused by the first pass: the bar drawn meanwhile is taken away (the terminal's
+    line is blank), not left at 0/30 above the traceback."""
+    pytest.importorskip("tqdm")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    x, _ = _data()
+    net = nn.MLP([1, 4, 1], rng=0)
+    with pytest.raises(ValueError, match="shape"):
+        fit(net, x, np.zeros((20, 3)), optimizer=optim.SGD(net, learning_rate=0.1), episodes=30)
+    assert "0/30" not in _screen(terminal.getvalue()) and "\n" not in terminal.getvalue(), repr(terminal.getvalue())
+
+
 def test_an_interrupted_bar_stays_and_the_warning_says_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a bar, Ctrl-C in episode 4: the bar stays at 3/30 and the warning alone says it was interrupted."""
     pytest.importorskip("tqdm")

@@ -1316,7 +1316,10 @@ def _show_batch(bar: Any, batch: int, count: int, cost: float, last_shown: float
 def _close_progress(bar: Any, history: History) -> None:
     """Close the bar showing the cost training ended with (``_show_progress`` shows it at most every 0.2 s); full
     when training stopped because it was done (``tol``, a zero gradient), not left at a few percent with time to go
-    (and red in Jupyter, tqdm's colour for an error)."""
+    (and red in Jupyter, tqdm's colour for an error).  An error before any episode was recorded (a call refused by
+    the first pass's checks: targets of the wrong shape) takes the bar away: no "0/30" above the traceback."""
+    if not history.cost and history.stopped != "interrupted":
+        bar.leave = False
     if history.cost:
         bar.set_postfix(cost=f"{history.cost[-1]:.3g}", refresh=False)
     if history.stopped in _NO_UPDATE and bar.total and bar.n < bar.total:
