@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -152,3 +153,33 @@ def test_an_interrupted_bar_stays_and_the_warning_says_it_once(monkeypatch: pyte
     _, history, said = _fit(interrupt_at=4, progress=True)
     assert "3/30" in terminal.getvalue() and "interrupt" not in terminal.getvalue().lower()
     assert len(said) == 1 and "interrupted in episode 4 of 30" in said[0]
+
+
+def test_a_history_shows_in_jupyter_as_a_small_table() -> None:
+    """The cell's view: episodes, the first and final cost, why training stopped (glossed), and how to draw the
+    curve; the label escaped; the text repr as before."""
+    history = History([4.0, 2.0], [4.0, 2.0], [0.1, 0.1], [0.5, 1.0], "<SGD> & co", "interrupted", 1.5)
+    page = history._repr_html_()
+    assert "&lt;SGD&gt; &amp; co" in page and "<SGD>" not in page
+    for row, shown in (("episodes", "2"), ("cost in episode 1", "4"), ("cost after the last update", "1.5"),
+                       ("stopped", "interrupted (Ctrl-C or the stop button)")):
+        assert f"<th style='text-align:left'>{row}</th><td style='text-align:left'>{shown}</td>" in page, page
+    assert "<code>plots.plot_history(history)</code>" in page and len(page) < 1000
+    assert repr(history) == ("History(label='<SGD> & co', episodes=2, first_cost=4, final_cost=1.5, "
+                             "stopped='interrupted')")
+
+
+def test_a_history_filled_by_hand_still_shows() -> None:
+    """Fields that are no list of numbers show as the text repr shows them, rather than the view raising."""
+    assert "cost=None" in History(cost=None)._repr_html_()  # type: ignore[arg-type]
+    assert "<td style='text-align:left'>none</td>" in History()._repr_html_()
+
+
+def test_the_view_of_a_history_loads_no_matplotlib() -> None:
+    import subprocess
+
+    code = ("import sys; from tinygrad_edu import History; History([1.0], [1.0], [0.1], [0.1])._repr_html_(); "
+            "print('matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.stdout.strip() == "False", done.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import importlib
 import importlib.util
 import inspect
@@ -181,6 +182,29 @@ class History:
         return (f"History(label={self.label!r}, {episodes}, final_cost={_cost_text(self.final_cost)}, "
                 f"stopped={self.stopped!r})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a History as a cell's last expression: its episodes, first and final cost and why
+        training stopped, in a small table, and how to draw the cost per episode (matplotlib is not loaded here)."""
+        try:
+            first = _cost_text(self.cost[0]) if len(self.cost) else "none"
+            episodes: Any = len(self.cost)
+        except (TypeError, KeyError):  # (fields filled by hand: shown as the text repr shows them)
+            first, episodes = "", f"cost={self.cost!r:.60}"
+        why = _WHY_STOPPED.get(self.stopped, "") if isinstance(self.stopped, str) else ""
+        rows = [("run", self.label), ("episodes", episodes), ("cost in episode 1", first),
+                ("cost after the last update", _cost_text(self.final_cost)), ("stopped", f"{self.stopped}{why}")]
+        cells = "".join(f"<tr><th style='text-align:left'>{name}</th><td style='text-align:left'>"
+                        f"{html.escape(str(value))}</td></tr>" for name, value in rows if value != "")
+        return (f"<table><caption style='text-align:left'>History</caption>{cells}</table><p style='margin:0'>"
+                "The cost per episode: <code>plots.plot_history(history)</code> (or <code>history.plot()</code>)</p>")
+
+
+#: What History's ``stopped`` means, for its view in Jupyter (:meth:`History._repr_html_`).
+_WHY_STOPPED = {"episodes": " (all episodes made)", "cost goal": " (a cost at or below cost_goal)",
+                "tol": " (‖∇C‖ ≤ tol)", "interrupted": " (Ctrl-C or the stop button)",
+                "no descent step": " (Armijo found no step that decreases the cost)",
+                "zero gradient": " (‖∇C‖ = 0, the seed's STOP)", "not finite": " (a NaN or inf cost or gradient)",
+                "diverging": " (a DivergenceWarning raised as an error)"}
 
 #: Keras's names for what a History holds, and what to read here (class attributes that say it: checks.Absent).
 _KERAS_HISTORY = {
