@@ -183,3 +183,37 @@ def test_the_view_of_a_history_loads_no_matplotlib() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert done.stdout.strip() == "False", done.stderr
+
+
+def _steps() -> list[Any]:
+    from tinygrad_edu import Value, viz
+
+    w = Value(0.5, requires_grad=True, label="<b>w</b>")
+    x = Value(2.0, label="x&y")
+    return viz.backprop_player(((w * x - 1.5) ** 2).sum()).steps
+
+
+def test_a_step_prints_as_text_not_as_its_html() -> None:
+    """A step of the player as a cell's last expression (text/plain): its phase, Value and title, then the
+    explanation with the tags taken out and the names as the user wrote them."""
+    step = next(step for step in _steps() if step.title.endswith("∂C/∂<b>w</b>"))
+    text = repr(step)
+    assert text.startswith(f"Step(backward, Value {step.node}): Backward ") and "∂C/∂<b>w</b>\n" in text, text
+    assert "<p" not in text and "<td" not in text and "&lt;" not in text and "&amp;" not in text, text
+    assert "∂mul₁/∂<b>w</b> = x&y = 2 | -1 × 2 = -2" in text, text
+    assert text.endswith(f"highlights {', '.join(step.edges)}"), text
+
+
+def test_a_step_made_by_hand_of_other_types_prints_its_fields() -> None:
+    from tinygrad_edu.player import Step
+
+    assert repr(Step("forward", 0, 5, "<p>")) == ("Step(phase='forward', node=0, title=5, html='<p>', "  # type: ignore[arg-type]
+                                                  "edges=[])")
+
+
+def test_a_step_shows_in_jupyter_as_the_player_shows_it() -> None:
+    """The HTML view: the title escaped (the user's names in it are no tags), the step's own HTML below it."""
+    step = next(step for step in _steps() if step.title.endswith("∂C/∂<b>w</b>"))
+    page = step._repr_html_()
+    assert "<b>w</b>" not in page and "∂C/∂&lt;b&gt;w&lt;/b&gt;" in page
+    assert step.html in page and page.startswith("<div>") and page.endswith("</div>")

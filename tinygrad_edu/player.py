@@ -62,6 +62,36 @@ class Step:
     html: str
     edges: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """The step as text: its phase, Value and title, then the explanation without its tags (at most 30 lines)
+        and the edges it highlights; ``step.html`` is the HTML."""
+        if not (all(isinstance(text, str) for text in (self.phase, self.title, self.html)) and type(self.node) is int
+                and isinstance(self.edges, list | tuple)):  # (made by hand, of other types: each field as it is)
+            return (f"Step(phase={self.phase!r:.40}, node={self.node!r:.40}, title={self.title!r:.60}, "
+                    f"html={self.html!r:.60}, edges={self.edges!r:.60})")
+        about = f", Value {self.node}" if self.node != -1 else ""
+        lines = _as_text(self.html)
+        if len(lines) > 30:
+            lines[29:] = [f"… {len(lines) - 29} more lines (step.html holds them all)"]
+        edges = [f"highlights {', '.join(map(str, self.edges))}"] if self.edges else []
+        return "\n    ".join([f"Step({self.phase}{about}): {self.title}", *lines, *edges])
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a step as a cell's last expression: its phase and title (escaped: they hold the
+        user's names) above its explanation, which the player shows."""
+        body = self.html if isinstance(self.html, str) else f"<pre>{html.escape(repr(self.html))}</pre>"
+        return (f"<div><p style='margin:0'><b>{html.escape(str(self.phase))}</b> · "
+                f"<b>{html.escape(str(self.title))}</b></p>{body}</div>")
+
+
+def _as_text(markup: str) -> list[str]:
+    """A step's HTML as lines of text: a line per paragraph, item and table row, cells parted by " | "."""
+    text = re.sub(r"</t[dh]>\s*(?=<t[dh])", " | ", markup)
+    text = re.sub(r"<li\b[^>]*>", "• ", text)
+    text = re.sub(r"</(?:p|li|tr|ul|ol|table|div|h[1-6])>|<br\s*/?>", "\n", text)
+    lines = (" ".join(html.unescape(re.sub(r"<[^>]*>", "", line)).split()) for line in text.split("\n"))
+    return [line for line in lines if line]
+
 
 # --- argument checks ------------------------------------------------------------------------------------------
 def _check_names(names: Any, function: str) -> None:
