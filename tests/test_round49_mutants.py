@@ -71,3 +71,45 @@ def test_a_long_text_sample_is_cut_in_the_message() -> None:
         data.batches(inputs, Y, 2)
     message = str(raised.value)
     assert "holding str 'word word word word word word " in message and len(message) < 250
+
+
+# ------------------------------------------------------------------------------------ cross_entropy's labels
+
+def _label_error(labels: object) -> str:
+    from tinygrad_edu import Value
+    from tinygrad_edu.losses import cross_entropy
+
+    with pytest.raises(TypeError) as raised:
+        cross_entropy(Value(np.zeros((3, 4))), labels)
+    message = str(raised.value)
+    assert message.startswith("cross_entropy: the labels must be numbers (class indices or one-hot rows), got ")
+    return message
+
+
+def test_a_missing_label_is_named_before_a_class_name_that_comes_first() -> None:
+    """np.unique, the advice for class names, fails on a None: the None is what to fix first."""
+    assert "got a list holding None at index 1: a missing label? leave that sample out" in \
+        _label_error(["a", None, "b"])
+
+
+def test_objects_that_are_neither_numbers_nor_text_are_named_where_they_are() -> None:
+    assert "got a list holding bytes b'a' at index 1: class names?" in _label_error([0, b"a", 2])
+
+
+def test_numbers_of_a_type_numpy_keeps_as_objects_are_named_from_the_first() -> None:
+    from decimal import Decimal
+
+    labels = np.array([Decimal(1), Decimal(0), Decimal(2)], dtype=object)
+    assert "got an ndarray holding Decimal Decimal('1') at index 0: give class indices (ints in 0 … 3) or one-hot " \
+           "rows" in _label_error(labels)
+
+
+def test_an_ndarray_of_class_names_is_an_ndarray() -> None:
+    assert "got an ndarray of str ('a' first, at index 0): class names? give class indices 0 … 3 instead" in \
+        _label_error(np.array(["a", "b", "c"]))
+
+
+def test_numbers_read_as_text_with_spaces_around_them_are_numbers_written_as_text() -> None:
+    """A CSV column ' 1, 0, 2' read as text keeps its spaces: int() reads them, so they are numbers, not names."""
+    assert "(' 1' first, at index 0): numbers written as text? give them as ints: np.asarray(labels).astype(int)" in \
+        _label_error([" 1", "0 ", "2"])
