@@ -113,3 +113,9 @@ def test_numbers_read_as_text_with_spaces_around_them_are_numbers_written_as_tex
     """A CSV column ' 1, 0, 2' read as text keeps its spaces: int() reads them, so they are numbers, not names."""
     assert "(' 1' first, at index 0): numbers written as text? give them as ints: np.asarray(labels).astype(int)" in \
         _label_error([" 1", "0 ", "2"])
+
+
+def test_text_with_one_name_among_digits_is_class_names_not_numbers() -> None:
+    """['1', 'cat', '2'] cannot be made ints: the advice is the class names', not astype(int), which would fail."""
+    message = _label_error(["1", "cat", "2"])
+    assert "class names? give class indices 0 … 3 instead" in message and "astype(int)" not in message
