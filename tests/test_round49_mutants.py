@@ -119,3 +119,13 @@ def test_text_with_one_name_among_digits_is_class_names_not_numbers() -> None:
     """['1', 'cat', '2'] cannot be made ints: the advice is the class names', not astype(int), which would fail."""
     message = _label_error(["1", "cat", "2"])
     assert "class names? give class indices 0 … 3 instead" in message and "astype(int)" not in message
+
+
+def test_labels_from_1_beyond_the_classes_plus_one_need_more_outputs_not_labels_minus_1() -> None:
+    """[1, 9, 2] for 4 classes: labels − 1 would still reach 8; the model needs 10 outputs."""
+    from tinygrad_edu import Value
+    from tinygrad_edu.losses import cross_entropy
+
+    with pytest.raises(ValueError, match=r"got 9 at index 1 \(values from 1 to 9\); the logits have 4 columns, one per "
+                                         r"class: 10 classes need an output layer of 10 neurons$"):
+        cross_entropy(Value(np.zeros((3, 4))), [1, 9, 2])
