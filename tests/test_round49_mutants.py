@@ -129,3 +129,13 @@ def test_labels_from_1_beyond_the_classes_plus_one_need_more_outputs_not_labels_
     with pytest.raises(ValueError, match=r"got 9 at index 1 \(values from 1 to 9\); the logits have 4 columns, one per "
                                          r"class: 10 classes need an output layer of 10 neurons$"):
         cross_entropy(Value(np.zeros((3, 4))), [1, 9, 2])
+
+
+def test_a_label_far_beyond_any_output_layer_is_not_advised_a_layer_that_wide() -> None:
+    """A label of 100000 (an id, not a class) gets no advice of an output layer of 100001 neurons."""
+    from tinygrad_edu import Value
+    from tinygrad_edu.losses import cross_entropy
+
+    with pytest.raises(ValueError, match=r"got 100000 at index 1 \(values from 0 to 100000\); class indices count the "
+                                         r"classes: give ints in 0 … 3$"):
+        cross_entropy(Value(np.zeros((3, 4))), [0, 100000, 1])
