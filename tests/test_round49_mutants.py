@@ -139,3 +139,39 @@ def test_a_label_far_beyond_any_output_layer_is_not_advised_a_layer_that_wide() 
     with pytest.raises(ValueError, match=r"got 100000 at index 1 \(values from 0 to 100000\); class indices count the "
                                          r"classes: give ints in 0 … 3$"):
         cross_entropy(Value(np.zeros((3, 4))), [0, 100000, 1])
+
+
+# ----------------------------------------------------------------------------------------- the steps' updates
+
+@pytest.mark.parametrize("name", ["GradientDescent", "SGD"])
+def test_under_detect_anomaly_an_update_overflowing_is_the_engines_error_not_numpys_warning(name: str) -> None:
+    """η·∇C = 1e10·1e300 overflows: under detect_anomaly numpy's 'overflow encountered in multiply' is silenced (it
+    would point at optim.py) and the update's own error names it, leaving the parameters as they were."""
+    import warnings
+
+    from tinygrad_edu import Value, optim
+    from tinygrad_edu.engine import detect_anomaly
+
+    x = Value(np.array([1.0, 1.0]))
+    opt = getattr(optim, name)([x], learning_rate=1e10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with detect_anomaly(), pytest.raises(FloatingPointError, match=r"sub in place: the new numbers hold NaN or "
+                                                                       r"inf .*they are left as they were"):
+            opt.step(lambda: (x * 1e300).sum())
+    assert x.data.tolist() == [1.0, 1.0]
+
+
+def test_the_attributes_a_step_writes_unchecked_are_its_own_only() -> None:
+    """Setting params, a learning rate or momentum out of range is still checked (only the step's own writes skip
+    the checks)."""
+    from tinygrad_edu import Value
+    from tinygrad_edu.optim import SGD
+
+    opt = SGD([Value(np.ones(2))], learning_rate=0.1, momentum=0.9)
+    with pytest.raises(TypeError, match=r"SGD\.params: every parameter must be a Value, got int"):
+        opt.params = [1]
+    with pytest.raises(ValueError, match=r"SGD: learning_rate must be >= 0, got -1\.0"):
+        opt.learning_rate = -1.0
+    with pytest.raises(ValueError, match=r"SGD: momentum must lie in \[0, 1\), got 2\.0"):
+        opt.momentum = 2.0
