@@ -175,3 +175,28 @@ def test_the_attributes_a_step_writes_unchecked_are_its_own_only() -> None:
         opt.learning_rate = -1.0
     with pytest.raises(ValueError, match=r"SGD: momentum must lie in \[0, 1\), got 2\.0"):
         opt.momentum = 2.0
+
+
+def test_ctrl_c_during_an_update_is_raised_once_every_parameter_is_updated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C pressed while x − η·∇C is written (here: at the first of two parameters) is held until the whole
+    update is made, then raised: no parameter is left a step behind the others (x: 2 − 0.25·4, y: 4 − 0.25·8)."""
+    import signal
+
+    from tinygrad_edu import Value, optim
+
+    x, y = Value(np.array([2.0])), Value(np.array([4.0]))
+    original, calls = Value.__isub__, []
+
+    def pressed(self: Value, other: object) -> Value:
+        calls.append(self)
+        if len(calls) == 1:
+            signal.raise_signal(signal.SIGINT)
+        return original(self, other)
+
+    monkeypatch.setattr(Value, "__isub__", pressed)
+    opt = optim.GradientDescent([x, y], 0.25)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt):
+        opt.step(lambda: (x * x + y * y).sum())
+    assert x.data.tolist() == [1.0] and y.data.tolist() == [2.0] and len(calls) == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
