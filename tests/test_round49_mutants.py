@@ -49,8 +49,9 @@ def test_a_cost_goal_of_nan_or_inf_is_still_refused(capsys: pytest.CaptureFixtur
 def test_complex_numbers_among_objects_are_refused_with_the_first_one_named() -> None:
     inputs = np.array([[1.0, 2.0]] * 5, dtype=object)
     inputs[1, 1] = 1 + 2j
-    with pytest.raises(TypeError, match=r"^batches: the inputs must be real numbers \(bool, int or float\), got dtype "
-                                        r"object holding complex \(1\+2j\) at index \(1, 1\): give an array of numbers$"):
+    with pytest.raises(TypeError, match=r"^batches: the inputs must be real numbers \(bool, int or float\), got "
+                                        r"dtype object holding complex \(1\+2j\) at index \(1, 1\): give an array of "
+                                        r"numbers$"):
         data.batches(inputs, Y, 2)
 
 
