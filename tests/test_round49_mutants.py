@@ -201,3 +201,90 @@ def test_ctrl_c_during_an_update_is_raised_once_every_parameter_is_updated(monke
         opt.step(lambda: (x * x + y * y).sum())
     assert x.data.tolist() == [1.0] and y.data.tolist() == [2.0] and len(calls) == 2
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# ---------------------------------------------------------- the Jupyter helper's History, progress bar, CLI, demo
+
+def test_a_history_without_a_label_shows_no_empty_run_row() -> None:
+    from tinygrad_edu.training import History
+
+    page = History([1.0], [1.0], [0.1], [1.0], "", "episodes", 1.0)._repr_html_()
+    assert ">run</th>" not in page and "<td style='text-align:left'></td>" not in page
+    assert "<th style='text-align:left'>episodes</th><td style='text-align:left'>1</td>" in page
+
+
+def test_a_bar_interrupted_in_the_first_episode_stays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C before the first episode ends is no refused call: its 0/30 bar is left on the screen (only a call
+    refused by the first pass's checks takes the bar away)."""
+    pytest.importorskip("tqdm")
+    import sys
+
+    from test_jupyter2_r49 import _fit, _screen, _Terminal
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _, history, said = _fit(interrupt_at=1, progress=True)
+    assert history.stopped == "interrupted" and history.episodes == 0 and len(said) == 1
+    assert "0/30" in _screen(terminal.getvalue()) and terminal.getvalue().endswith("\n")
+
+
+def test_train_interrupted_on_the_command_line_prints_no_fit_warning(monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI's results say '(interrupted)' themselves: fit's warning of it is not printed as well."""
+    from tinygrad_edu import cli, training
+
+    def fit(*args: object, **kwargs: object) -> training.History:
+        cost, calls = kwargs["cost"], []
+
+        def pressed(*cost_args: object) -> object:
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return cost(*cost_args)  # type: ignore[operator]
+
+        return training.fit(*args, **{**kwargs, "cost": pressed})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "fit", fit)
+    assert cli.main(["train", "--episodes", "3", "--samples", "20", "--hidden", "3"]) == 130
+    captured = capsys.readouterr()
+    assert "(interrupted)" in captured.out
+    assert "fit: interrupted" not in captured.err and "fit: interrupted" not in captured.out
+
+
+def test_the_demos_processor_time_counts_its_dot_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The time dot's finished runs took is the demo's computing too (children's user and system time)."""
+    import types
+
+    from tinygrad_edu import demo
+
+    times = types.SimpleNamespace(user=1.0, system=2.0, children_user=4.0, children_system=8.0, elapsed=100.0)
+    monkeypatch.setattr(demo.os, "times", lambda: times)
+    assert demo._cpu_seconds() == 15.0
+
+
+def test_the_demo_counts_only_its_own_processor_time_from_its_start(tmp_path: object,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process had used 100 s before run_demo (a notebook's earlier cells): the demo computed 3.5 s of 30."""
+    import io
+
+    from tinygrad_edu import demo
+
+    clock, processor = iter([0.0, 30.0]), iter([100.0, 103.5])
+    monkeypatch.setattr(demo.time, "perf_counter", lambda: next(clock, 30.0))
+    monkeypatch.setattr(demo, "_cpu_seconds", lambda: next(processor, 103.5))
+    short = demo.compare_xsquared
+    monkeypatch.setattr(demo, "compare_xsquared", lambda **kwargs: short(quick=True, methods=["random search"]))
+    monkeypatch.setattr(demo, "write_artefacts", lambda runs, output: demo.Artefacts())
+    out = io.StringIO()
+    demo.run_demo(tmp_path / "out", stream=out)  # type: ignore[operator]
+    assert "[NOT met] the whole demo runs in under 10 s: 30.0 s, of which it computed 3.5 s: the rest it waited " \
+           "for a processor busy with other jobs" in out.getvalue()
+
+
+@pytest.mark.parametrize("cpu_seconds", [-1.0, float("nan"), "3"])
+def test_check_goals_refuses_a_processor_time_that_is_no_time(cpu_seconds: object) -> None:
+    from tinygrad_edu import demo
+
+    [run] = demo.compare_xsquared(quick=True, methods=["random search"])
+    with pytest.raises((TypeError, ValueError), match=r"check_goals.*cpu_seconds|cpu_seconds.*check_goals"):
+        demo.check_goals([run], 12.0, cpu_seconds=cpu_seconds)  # type: ignore[arg-type]
