@@ -288,3 +288,17 @@ def test_check_goals_refuses_a_processor_time_that_is_no_time(cpu_seconds: objec
     [run] = demo.compare_xsquared(quick=True, methods=["random search"])
     with pytest.raises((TypeError, ValueError), match=r"check_goals.*cpu_seconds|cpu_seconds.*check_goals"):
         demo.check_goals([run], 12.0, cpu_seconds=cpu_seconds)  # type: ignore[arg-type]
+
+
+# -------------------------------------------------------------------------------------------- the player's Step
+
+@pytest.mark.parametrize("count, shown", [(30, 30), (31, 30), (40, 30)])
+def test_a_long_step_prints_at_most_30_lines_of_its_explanation(count: int, shown: int) -> None:
+    """30 paragraphs print whole; 31 or more print 29 and a line saying how many more step.html holds."""
+    from tinygrad_edu.player import Step
+
+    text = repr(Step("forward", 3, "Forward", "".join(f"<p>line {i}</p>" for i in range(count))))
+    lines = text.split("\n    ")
+    assert lines[0] == "Step(forward, Value 3): Forward" and len(lines) == 1 + shown
+    assert lines[-1] == (f"line {count - 1}" if count <= 30 else
+                         f"… {count - 29} more lines (step.html holds them all)")
