@@ -302,3 +302,19 @@ def test_a_long_step_prints_at_most_30_lines_of_its_explanation(count: int, show
     assert lines[0] == "Step(forward, Value 3): Forward" and len(lines) == 1 + shown
     assert lines[-1] == (f"line {count - 1}" if count <= 30 else
                          f"… {count - 29} more lines (step.html holds them all)")
+
+
+def test_a_step_about_no_value_names_none_and_its_markup_reads_as_text() -> None:
+    """node -1 (the start, the result) names no Value; cells part by ' | ', items get a bullet, <br> breaks a line."""
+    from tinygrad_edu.player import Step
+
+    step = Step("start", -1, "Start", "<table><tr><td>a</td><td>b</td></tr></table><ul><li>x</li></ul><p>c<br>d</p>")
+    assert repr(step) == "Step(start): Start\n    a | b\n    • x\n    c\n    d"
+
+
+def test_a_step_made_by_hand_shows_its_fields_and_its_non_text_html_escaped() -> None:
+    from tinygrad_edu.player import Step
+
+    assert repr(Step("forward", "3", "t", "<p>")).startswith("Step(phase='forward', node='3', ")  # type: ignore[arg-type]
+    page = Step("forward", 0, "t", ["<b>"])._repr_html_()  # type: ignore[arg-type]
+    assert "<pre>[&#x27;&lt;b&gt;&#x27;]</pre>" in page and "<b>'" not in page
