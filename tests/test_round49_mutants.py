@@ -229,7 +229,8 @@ def test_a_bar_interrupted_in_the_first_episode_stays(monkeypatch: pytest.Monkey
 
 
 def test_train_interrupted_on_the_command_line_prints_no_fit_warning(monkeypatch: pytest.MonkeyPatch,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     tmp_path: object) -> None:
     """The CLI's results say '(interrupted)' themselves: fit's warning of it is not printed as well."""
     from tinygrad_edu import cli, training
 
@@ -245,7 +246,8 @@ def test_train_interrupted_on_the_command_line_prints_no_fit_warning(monkeypatch
         return training.fit(*args, **{**kwargs, "cost": pressed})  # type: ignore[arg-type]
 
     monkeypatch.setattr(cli, "fit", fit)
-    assert cli.main(["train", "--episodes", "3", "--samples", "20", "--hidden", "3"]) == 130
+    model = str(tmp_path / "m.npz")  # type: ignore[operator]
+    assert cli.main(["train", "--episodes", "3", "--samples", "20", "--hidden", "3", "-o", model]) == 130
     captured = capsys.readouterr()
     assert "(interrupted)" in captured.out
     assert "fit: interrupted" not in captured.err and "fit: interrupted" not in captured.out
