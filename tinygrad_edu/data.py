@@ -345,16 +345,19 @@ def _real(func: str, what: str, array: np.ndarray) -> None:
     if kind in "biuf" or (kind == "O" and all(isinstance(x, numbers.Real) for x in elements)):
         return
     at = next((i for i, x in enumerate(elements) if not isinstance(x, numbers.Real)), 0)
-    shown = "" if not elements or elements[at] is None else f"{type(elements[at]).__name__} "
-    first = (f" holding {shown}{elements[at]!r:.30} at index "
-             f"{tuple(int(i) for i in np.unravel_index(at, array.shape))}" if elements else "")
+    found = elements[at] if elements else None
+    missing = found is None or type(found).__name__ == "NAType"  # (None, or pandas' pd.NA of a nullable column)
+    shown = repr(found) if missing or repr(found).startswith(type(found).__name__) else \
+        f"{type(found).__name__} {found!r:.30}"  # (not "Decimal Decimal('1')")
+    first = f" holding {shown:.40} at index {tuple(int(i) for i in np.unravel_index(at, array.shape))}" \
+        if elements else ""
     if kind == "c":
         advice = "give the real and imaginary parts as two columns, np.stack([z.real, z.imag], axis=-1), or np.abs(z)"
     elif text:
         advice = "numbers read as text? np.asarray(x, dtype=float)" + (
             "" if what == "the inputs" else "; class names? number them, np.unique(names, return_inverse=True)[1]")
-    elif elements and elements[at] is None:
-        advice = "a missing value? fill it in, or leave that sample out"
+    elif elements and missing:
+        advice = "a missing value? fill it in, or leave that sample out (pandas: dropna(), fillna())"
     else:
         advice = "give an array of numbers"
     raise TypeError(f"{func}: {what} must be real numbers (bool, int or float), got dtype {array.dtype}{first}: "

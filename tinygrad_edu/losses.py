@@ -105,7 +105,8 @@ def _one_hot_width(prediction: tuple[int, ...], target: tuple[int, ...], numbers
         return ""
     k, largest = prediction[1], int(numbers.argmax(axis=1).max()) if len(numbers) else 0
     if largest < k:
-        return f" (one-hot rows of {target[1]} classes for {k} outputs: data.one_hot(labels, classes={k}))"
+        return (f" (one-hot rows of {target[1]} classes for {k} outputs: data.one_hot(np.argmax(labels, axis=-1), "
+                f"classes={k}))")
     return f" (one-hot rows of {target[1]} classes, with labels up to {largest}: a model of {largest + 1} outputs)"
 
 
@@ -326,16 +327,28 @@ def _not_numbers(labels: Any, data: np.ndarray, classes: int) -> TypeError:
             else f"{given} holding {kind} {shown}at index {where}")
     if first is None:
         advice = "a missing label? leave that sample out, or give its class index"
-    elif texts and all(x.strip().isdigit() for x in texts):
-        advice = "numbers written as text? give them as ints: np.asarray(labels).astype(int)"
+    elif texts and (read := _read_as_numbers(labels)):
+        advice = f"numbers written as text? give them as numbers: {read}"
     elif texts:
         advice = (f"class names? give class indices 0 … {classes - 1} instead: names, indices = np.unique(labels, "
                   "return_inverse=True) numbers them in sorted order (names[i] is class i's name); with the data "
-                  "set's own list of class names, [names.index(label) for label in labels]")
+                  "set's own list of class names, class_names, [class_names.index(label) for label in labels]")
     else:
         advice = f"give class indices (ints in 0 … {classes - 1}) or one-hot rows"
     return TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got {held}: "
                      f"{advice}")
+
+
+def _read_as_numbers(labels: Any) -> str:
+    """The call that reads ``labels`` written as text as numbers (``'3'``, ``' 1'``, ``'-1'`` as ints, ``'1.0'`` as
+    floats), if one does: the one the message gives, tried as given ("" where neither reads them: class names)."""
+    for kind in ("int", "float"):
+        try:
+            np.asarray(labels).astype(kind)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        return f"np.asarray(labels).astype({kind})"
+    return ""
 
 
 def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -382,7 +395,7 @@ def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:
     """Whole numbers in ``0 … classes − 1`` (ints, or floats holding whole numbers) as indices; checked before
     any conversion, so that 1e20 is reported as 1e20."""
     if data.dtype.kind not in "iuf":
-        two = ("; for the two classes False and True, labels.astype(int) (and logits of 2 columns)"
+        two = ("; for the two classes False and True, np.asarray(labels).astype(int) (and logits of 2 columns)"
                if data.dtype.kind == "b" else "")
         raise ValueError(f"cross_entropy: class indices must be integers, got dtype {data.dtype}{two}")
     if data.dtype.kind == "f" and not np.all(np.isfinite(data) & (data == np.round(data))):
@@ -392,10 +405,10 @@ def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:
         at = checks.first_index((data < 0) | (data >= classes))
         low, high = data.min(), data.max()
         if low >= 1 and high == classes:
-            advice = f"counted from 1? give labels - 1, for 0 … {classes - 1}"
+            advice = f"counted from 1? give np.asarray(labels) - 1, for 0 … {classes - 1}"
         elif low < 0:
             advice = ("a negative label is no class (PyTorch's ignore_index, -100?): leave those samples out, "
-                      "keep = labels >= 0, then cross_entropy(logits[keep], labels[keep])")
+                      "labels = np.asarray(labels); keep = labels >= 0; cross_entropy(logits[keep], labels[keep])")
         elif high < 1 << 16:
             advice = (f"the logits have {classes} columns, one per class: {int(high) + 1} classes need an output "
                       f"layer of {int(high) + 1} neurons")

@@ -1,0 +1,119 @@
+"""Review of round 49: advice in its new messages that must run when pasted, and the data functions' refusal of
+samples that are no numbers naming a pandas missing value as one."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, data
+from tinygrad_edu.losses import cross_entropy
+
+
+def _message(call) -> str:
+    with pytest.raises((TypeError, ValueError)) as raised:
+        call()
+    return str(raised.value)
+
+
+def _run(code: str, **names) -> dict:
+    """``code`` run as a user pasting it would, with the names of the message's advice at hand."""
+    namespace = {"np": np, "data": data, "cross_entropy": cross_entropy, **names}
+    exec(code, namespace)  # noqa: S102  (the message's own words, pasted)
+    return namespace
+
+
+# ------------------------------------------------------------------------- cross_entropy's advice, pasted
+
+def test_the_class_names_advice_runs_with_the_data_sets_own_list_too() -> None:
+    labels, logits = ["cat", "dog", "cow"], Value(np.zeros((3, 3)))
+    message = _message(lambda: cross_entropy(logits, labels))
+    unique = re.search(r"names, indices = np\.unique\(labels, return_inverse=True\)", message).group(0)
+    own = re.search(r"\[(\w+)\.index\(label\) for label in labels\]", message)
+    pasted = _run(unique, labels=labels)
+    assert pasted["indices"].tolist() == [0, 2, 1]
+    # the second, pasted after the first: its list is not np.unique's array ``names``, which has no .index
+    assert own.group(1) not in pasted
+    pasted[own.group(1)] = ["cat", "cow", "dog"]
+    indices = _run(f"indices = {own.group(0)}", **pasted)["indices"]
+    assert indices == [0, 2, 1] and float(cross_entropy(logits, indices)) == pytest.approx(np.log(3), abs=1e-15)
+
+
+@pytest.mark.parametrize("labels, pattern", [
+    ([1, 4, 2], r"counted from 1\? give (.+), for 0 … 3$"),
+    ((1, 4, 2), r"counted from 1\? give (.+), for 0 … 3$"),
+])
+def test_labels_counted_from_one_get_advice_that_runs_on_a_list(labels, pattern) -> None:
+    logits = Value(np.zeros((3, 4)))
+    code = re.search(pattern, _message(lambda: cross_entropy(logits, labels))).group(1)
+    fixed = _run(f"fixed = {code}", labels=labels)["fixed"]
+    assert list(fixed) == [0, 3, 1] and float(cross_entropy(logits, fixed)) == pytest.approx(np.log(4), abs=1e-15)
+
+
+def test_the_ignore_index_advice_runs_on_a_list_of_labels() -> None:
+    labels, logits = [0, -100, 2], Value(np.arange(12.0).reshape(3, 4))
+    message = _message(lambda: cross_entropy(logits, labels))
+    code = re.search(r"leave those samples out, (.+)$", message).group(1)
+    *first, last = code.split("; ")
+    names = _run("; ".join([*first, f"cost = {last}"]), labels=labels, logits=logits)
+    expected = cross_entropy(Value(np.arange(12.0).reshape(3, 4)[[0, 2]]), [0, 2])
+    assert float(names["cost"]) == float(expected)
+
+
+def test_the_boolean_labels_advice_runs_on_a_list() -> None:
+    labels, logits = [True, False, True], Value(np.zeros((3, 2)))
+    code = re.search(r"for the two classes False and True, (\S+)", _message(lambda: cross_entropy(logits, labels)))
+    fixed = _run(f"fixed = {code.group(1)}", labels=labels)["fixed"]
+    assert fixed.tolist() == [1, 0, 1] and float(cross_entropy(logits, fixed)) == pytest.approx(np.log(2), abs=1e-15)
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+def test_one_hot_rows_of_another_width_get_advice_that_runs_on_those_rows(as_list: bool) -> None:
+    rows = np.eye(3)[[2, 0, 1]]
+    labels, logits = (rows.tolist() if as_list else rows), Value(np.zeros((3, 4)))
+    code = re.search(r"outputs: (data\.one_hot\(.+\))\)$", _message(lambda: cross_entropy(logits, labels))).group(1)
+    fixed = _run(f"fixed = {code}", labels=labels)["fixed"]
+    np.testing.assert_array_equal(fixed, np.eye(4)[[2, 0, 1]])
+    assert float(cross_entropy(logits, fixed)) == pytest.approx(np.log(4), abs=1e-15)
+
+
+@pytest.mark.parametrize("labels, expected", [
+    (["1", "0", "2"], [1, 0, 2]),
+    ([" 2", "-0", "1 "], [2, 0, 1]),
+    (["1.0", "0.0", "2.0"], [1.0, 0.0, 2.0]),  # (not ints as text: astype(int) refuses '1.0')
+])
+def test_numbers_written_as_text_get_a_conversion_that_reads_them(labels, expected) -> None:
+    logits = Value(np.zeros((3, 3)))
+    message = _message(lambda: cross_entropy(logits, labels))
+    code = re.search(r"numbers written as text\? give them as numbers: (.+)$", message).group(1)
+    fixed = _run(f"fixed = {code}", labels=labels)["fixed"]
+    assert fixed.tolist() == expected and float(cross_entropy(logits, fixed)) == pytest.approx(np.log(3), abs=1e-15)
+
+
+def test_text_that_no_conversion_reads_is_taken_for_class_names() -> None:
+    """'²' is a digit to str.isdigit, which int() and numpy refuse: no advice to convert it that fails."""
+    message = _message(lambda: cross_entropy(Value(np.zeros((2, 3))), ["²", "1"]))
+    assert "class names?" in message and "astype" not in message
+
+
+# ------------------------------------------------------------------- the data functions' samples, said
+
+def test_a_pandas_missing_value_among_the_inputs_is_called_one() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": pd.array([1, 2, None, 4], dtype="Int64")})
+    with pytest.raises(TypeError, match=r"^train_test_split: the inputs must be real numbers \(bool, int or float\), "
+                                        r"got dtype object holding <NA> at index \(2, 1\): a missing value\? fill it "
+                                        r"in, or leave that sample out \(pandas: dropna\(\), fillna\(\)\)$"):
+        data.train_test_split(frame, np.arange(4.0))
+
+
+def test_an_object_whose_repr_names_its_type_is_not_named_twice() -> None:
+    from decimal import Decimal
+
+    inputs = np.array([[Decimal(1), Decimal(2)]] * 4, dtype=object)
+    message = _message(lambda: list(data.batches(inputs, np.arange(4.0), 2)))
+    assert "holding Decimal('1') at index (0, 0)" in message and "Decimal Decimal" not in message
+    message = _message(lambda: list(data.batches(np.array([[1.0, "x"]] * 4, dtype=object), np.arange(4.0), 2)))
+    assert "holding str 'x' at index (0, 1)" in message
