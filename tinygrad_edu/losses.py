@@ -97,16 +97,17 @@ def _transposed(prediction: tuple[int, ...], target: tuple[int, ...], name: str,
     return f" ({name} of shape {target} hold a column per sample, but the {outputs} a row per sample: {name}.T)"
 
 
-def _one_hot_width(prediction: tuple[int, ...], target: tuple[int, ...], numbers: np.ndarray | None) -> str:
+def _one_hot_width(prediction: tuple[int, ...], target: tuple[int, ...], numbers: np.ndarray | None,
+                   labels: str = "labels") -> str:
     """For one-hot rows (n, m) against a prediction (n, k) of k > 1 outputs, m ≠ k: ``data.one_hot`` of other
-    classes than the model's outputs (its default, 10, for 3 classes)."""
+    classes than the model's outputs (its default, 10, for 3 classes); ``labels``: the class labels, as the advice
+    writes them (cross_entropy, whose labels are these rows: their argmax)."""
     if (numbers is None or len(prediction) != 2 or prediction[1] < 2 or len(target) != 2 or target[0] != prediction[0]
             or not np.isin(numbers, (0, 1)).all() or not (numbers.sum(axis=1) == 1).all()):
         return ""
     k, largest = prediction[1], int(numbers.argmax(axis=1).max()) if len(numbers) else 0
     if largest < k:
-        return (f" (one-hot rows of {target[1]} classes for {k} outputs: data.one_hot(np.argmax(labels, axis=-1), "
-                f"classes={k}))")
+        return f" (one-hot rows of {target[1]} classes for {k} outputs: data.one_hot({labels}, classes={k}))"
     return f" (one-hot rows of {target[1]} classes, with labels up to {largest}: a model of {largest + 1} outputs)"
 
 
@@ -369,7 +370,8 @@ def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
                      f"class indices of shape {shape[:-1]} or one-hot rows of shape {shape}"
                      + (_one_hot_column(shape, data.shape) or _transposed(shape, data.shape, "labels", "logits hold")
                         or _flat_labels(shape, data.shape) or _one_sample(shape, data.shape)
-                        or _one_hot_width(shape, data.shape, data if data.dtype.kind in "biuf" else None)))
+                        or _one_hot_width(shape, data.shape, data if data.dtype.kind in "biuf" else None,
+                                          "np.argmax(labels, axis=-1)")))
 
 
 def _one_sample(shape: tuple[int, ...], given: tuple[int, ...], read_as: str = "") -> str:
