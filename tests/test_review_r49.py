@@ -117,3 +117,49 @@ def test_an_object_whose_repr_names_its_type_is_not_named_twice() -> None:
     assert "holding Decimal('1') at index (0, 0)" in message and "Decimal Decimal" not in message
     message = _message(lambda: list(data.batches(np.array([[1.0, "x"]] * 4, dtype=object), np.arange(4.0), 2)))
     assert "holding str 'x' at index (0, 1)" in message
+
+
+# ----------------------------------------------------------------------------------- the CLI's --cost-goal
+
+@pytest.mark.parametrize("given", ["-1e-400", "-1E-999"])
+def test_a_negative_cost_goal_that_rounds_to_minus_zero_gets_the_cost_goals_reason(capsys, given: str) -> None:
+    """-1e-400 is -0.0 as a float: below 0 as written, it gets --cost-goal's reason, as -1 does (the check of a
+    positive number's underflow, 1e-400, is one helper for both, and a minus sign is no underflow of a positive)."""
+    from tinygrad_edu.cli import main
+
+    assert main(["train", f"--cost-goal={given}"]) == 2
+    error = capsys.readouterr().err
+    assert f"--cost-goal: must be a positive number, got {given}: the costs here (squared_error, cross_entropy) " \
+           "are never below 0" in error and "as a float it is 0" not in error
+
+
+def test_a_positive_cost_goal_that_underflows_is_still_said_to_be_zero_as_a_float(capsys) -> None:
+    from tinygrad_edu.cli import main
+
+    assert main(["train", "--cost-goal=1e-400"]) == 2
+    assert "--cost-goal: must be a positive number, got 1e-400 (as a float it is 0: below 5e-324)" in \
+        capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------- comments next to code
+
+def test_the_learning_rate_words_keep_their_doc_comment() -> None:
+    """A ``#:`` comment documents the assignment right below it: the one saying what _LEARNING_RATE_WORDS are had
+    the new _WRITTEN_BY_STEPS put between them, and so documented that one."""
+    import inspect
+
+    from tinygrad_edu import optim
+
+    lines = inspect.getsource(optim).splitlines()
+
+    def comment_above(name: str) -> str:
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{name} = "))
+        above = []
+        while lines[at - 1].startswith("#:"):
+            at -= 1
+            above.insert(0, lines[at])
+        return " ".join(above)
+
+    assert comment_above("_LEARNING_RATE_WORDS").startswith("#: Other names for the learning rate")
+    assert "every step writes" not in comment_above("_LEARNING_RATE_WORDS")
+    assert comment_above("_WRITTEN_BY_STEPS").startswith("#: The attributes every step writes")

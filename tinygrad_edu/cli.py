@@ -303,12 +303,16 @@ def _python_only(text: str, reader: str = "numpy's") -> str:
     return f"numpy reads the digits 0-9 only: write {digits}"
 
 
+def _underflows(text: str, value: float) -> bool:
+    """Whether ``text``, a positive number with a digit other than 0 (1e-400), is 0 as a float (``value``)."""
+    mantissa = text.strip().lower().partition("e")[0]
+    return value == 0 and mantissa[:1] != "-" and any(digit in mantissa for digit in "123456789")
+
+
 def _positive_float(text: str) -> float:
     value = _number(text)
     if not 0 < value < float("inf"):
-        mantissa = text.strip().lower().partition("e")[0]
-        underflows = value == 0 and mantissa[:1] != "-" and any(digit in mantissa for digit in "123456789")
-        rounded = " (as a float it is 0: below 5e-324)" if underflows else ""
+        rounded = " (as a float it is 0: below 5e-324)" if _underflows(text, value) else ""
         raise argparse.ArgumentTypeError(f"must be a positive number, got {_echoed(text, quoted=False)}{rounded}")
     return value
 
@@ -318,7 +322,7 @@ def _cost_goal(text: str) -> float:
     floating point in practice never exactly 0, so a goal of 0 or less would run every episode, as no goal does
     (``fit(cost_goal=...)`` takes any finite number, for a cost of one's own that goes below 0)."""
     value = _number(text)
-    if value < 0 or (value == 0 and not any(digit in text.lower().partition("e")[0] for digit in "123456789")):
+    if value < 0 or (value == 0 and not _underflows(text, value)):  # (1e-400 gets _positive_float's message)
         raise argparse.ArgumentTypeError(
             f"must be a positive number, got {_echoed(text, quoted=False)}: the costs here (squared_error, "
             "cross_entropy) are never below 0 and in practice never exactly 0 in floating point, so every episode "

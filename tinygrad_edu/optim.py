@@ -856,10 +856,11 @@ def _takes(init: Callable[..., None], name: str) -> bool:
     return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-#: Other names for the learning rate (lower case, without "_"): the seed's η spelt out, PyTorch's lr in capitals,
-#: History's step_size; an optimizer has no attribute of these names, so setting one would change no step.
 #: The attributes every step writes, which Optimizer and Optimizer.__init__ define (see _checked_setattr).
 _WRITTEN_BY_STEPS = frozenset({"_stepped", "last_step_size"})
+
+#: Other names for the learning rate (lower case, without "_"): the seed's η spelt out, PyTorch's lr in capitals,
+#: History's step_size; an optimizer has no attribute of these names, so setting one would change no step.
 _LEARNING_RATE_WORDS = frozenset({"eta", "η", "lr", "learningrate", "stepsize", "rate"})
 
 #: The seed's Greek letters for settings spelt out here (Armijo's and Newton's σ and α), as keywords, and SGD's
