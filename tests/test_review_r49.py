@@ -163,3 +163,10 @@ def test_the_learning_rate_words_keep_their_doc_comment() -> None:
     assert comment_above("_LEARNING_RATE_WORDS").startswith("#: Other names for the learning rate")
     assert "every step writes" not in comment_above("_LEARNING_RATE_WORDS")
     assert comment_above("_WRITTEN_BY_STEPS").startswith("#: The attributes every step writes")
+
+
+def test_labels_of_a_type_spelt_with_a_capital_vowel_get_an() -> None:
+    pd = pytest.importorskip("pandas")
+    message = _message(lambda: cross_entropy(Value(np.zeros((3, 3))), pd.Index(["a", "b", "c"])))
+    assert "got an Index of str ('a' first, at index 0)" in message
+    assert "got a tuple of str" in _message(lambda: cross_entropy(Value(np.zeros((3, 3))), ("a", "b", "c")))

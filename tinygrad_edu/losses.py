@@ -323,7 +323,7 @@ def _not_numbers(labels: Any, data: np.ndarray, classes: int) -> TypeError:
     kind, where = "None" if first is None else type(first).__name__, index[0] if len(index) == 1 else index
     texts = [x for x in elements.flat if isinstance(x, str | bytes)]
     given, shown = type(labels).__name__, "" if first is None else f"{first!r:.30} "
-    given = f"a{'n' * (given.startswith(tuple('aeiou')) or given == 'ndarray')} {given}"
+    given = f"a{'n' * (given[:1].lower() in tuple('aeiou') or given == 'ndarray')} {given}"  # (an Index)
     held = (f"{given} of {kind} ({shown}first, at index {where})" if len(texts) == elements.size
             else f"{given} holding {kind} {shown}at index {where}")
     if first is None:
