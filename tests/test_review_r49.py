@@ -170,3 +170,35 @@ def test_labels_of_a_type_spelt_with_a_capital_vowel_get_an() -> None:
     message = _message(lambda: cross_entropy(Value(np.zeros((3, 3))), pd.Index(["a", "b", "c"])))
     assert "got an Index of str ('a' first, at index 0)" in message
     assert "got a tuple of str" in _message(lambda: cross_entropy(Value(np.zeros((3, 3))), ("a", "b", "c")))
+
+
+# --------------------------------------------------------------------------------- the demo's Ctrl-C, said once
+
+def test_the_demo_stopped_by_ctrl_c_says_so_once_not_with_fits_warning_too(monkeypatch, capsys, tmp_path) -> None:
+    """fit now warns "fit: interrupted ..." after Ctrl-C; the demo says "(interrupted)" and "interrupted during
+    random search: the demo stopped" itself, as train's CLI does, which drops fit's warning: so does the demo."""
+    import os
+    import signal
+
+    from tinygrad_edu import demo, training
+    from tinygrad_edu.cli import main
+    from tinygrad_edu.losses import squared_error
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("Ctrl-C is not Python's own KeyboardInterrupt here")
+    calls = []
+
+    def pressing(prediction, targets):  # (Ctrl-C pressed in the first run's third cost: a real, clean stop)
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return squared_error(prediction, targets)
+
+    monkeypatch.setattr(demo, "fit", lambda *args, **kwargs: training.fit(*args, **{**kwargs, "cost": pressing}))
+    assert main(["demo", "--quick", "-o", str(tmp_path / "out")]) == 130
+    captured = capsys.readouterr()
+    assert "(interrupted)" in captured.out and "interrupted during random search: the demo stopped" in captured.err
+    assert "fit: interrupted" not in captured.out + captured.err
+    with pytest.warns(UserWarning, match="^fit: interrupted in episode"):  # (fit's own warning, elsewhere)
+        calls.clear()
+        demo.compare_xsquared(quick=True, methods=["random search"])

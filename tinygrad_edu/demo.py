@@ -31,6 +31,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -530,9 +531,11 @@ def run_demo(output: str | Path = "tinygrad-edu-demo", *, seed: int = 0, quick: 
     say(f"Fitting f(x) = x² on [−1, 1] with a 1-12-12-1 network (193 weights and biases; Newton: 1-8-1, 25), "
         f"seed {seed}"
         f"{', quick run' if quick else ''}:")
-    runs = compare_xsquared(seed=seed, quick=quick, on_run=lambda run: say(
-        f"  {run.name:<17} {run.episodes:>4} episodes  cost {run.final_cost:.2e}  {run.seconds:5.2f} s"
-        + ("  (interrupted)" if run.history.stopped == "interrupted" else "")))
+    with warnings.catch_warnings():  # (a run stopped by Ctrl-C is said below, "(interrupted)", and raised: not fit's
+        warnings.filterwarnings("ignore", "fit: interrupted", UserWarning)  # warning too, as train's CLI drops it)
+        runs = compare_xsquared(seed=seed, quick=quick, on_run=lambda run: say(
+            f"  {run.name:<17} {run.episodes:>4} episodes  cost {run.final_cost:.2e}  {run.seconds:5.2f} s"
+            + ("  (interrupted)" if run.history.stopped == "interrupted" else "")))
     if runs[-1].history.stopped == "interrupted":
         raise KeyboardInterrupt(f"during {runs[-1].name}: the demo stopped; no table, goals or files were written")
     say()
