@@ -117,8 +117,8 @@ def test_the_help_says_why_the_cost_goal_is_positive_where_fit_takes_any_number(
 
     assert main(["train", "--help"]) == 0
     text = option_help(capsys.readouterr().out, "--cost-goal")
-    assert "C > 0: these costs are never below 0 and in practice never exactly 0 (fit's cost_goal takes any number, " \
-           "for costs of one's own)" in text
+    assert "C > 0: these costs are never below 0 and in practice never exactly 0 (fit's cost_goal takes any finite " \
+           "number, for costs of one's own)" in text
 
 
 # ----------------------------------------------------------------------- 4. complex and text samples refused

@@ -202,3 +202,24 @@ def test_the_demo_stopped_by_ctrl_c_says_so_once_not_with_fits_warning_too(monke
     with pytest.warns(UserWarning, match="^fit: interrupted in episode"):  # (fit's own warning, elsewhere)
         calls.clear()
         demo.compare_xsquared(quick=True, methods=["random search"])
+
+
+def test_the_help_says_fits_cost_goal_takes_finite_numbers_as_fit_does(capsys) -> None:
+    """--help said fit's cost_goal "takes any number"; fit refuses NaN and inf (a goal no cost can be at or below)."""
+    from helpers_cli import option_help
+
+    from tinygrad_edu import nn, optim
+    from tinygrad_edu.cli import main
+    from tinygrad_edu.losses import squared_error
+    from tinygrad_edu.training import fit
+
+    assert main(["train", "--help"]) == 0
+    assert "fit's cost_goal takes any finite number" in option_help(capsys.readouterr().out, "--cost-goal")
+    x = np.linspace(-1, 1, 4).reshape(-1, 1)
+    net = nn.MLP([1, 2, 1], rng=0)
+    with pytest.raises(ValueError, match="^fit: cost_goal must be finite, got nan"):
+        fit(net, x, x ** 2, cost=squared_error, optimizer=optim.GradientDescent(net, 0.1), episodes=1,
+            progress=False, cost_goal=float("nan"))
+    history = fit(net, x, x ** 2, cost=squared_error, optimizer=optim.GradientDescent(net, 0.1), episodes=2,
+                  progress=False, cost_goal=-1.0)
+    assert history.stopped == "episodes"

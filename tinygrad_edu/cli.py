@@ -408,7 +408,7 @@ def _add_train(commands: Any) -> None:
                        help="stop at the first episode whose cost is at or below C (the seed's 7.1: episodes "
                        "'related to the cost value'; with batches, the episode's average cost); C > 0: these costs "
                        "are never below 0 and in practice never exactly 0 (fit's cost_goal takes any "
-                       "number, for costs of one's own) (default: no goal, all --episodes run)")
+                       "finite number, for costs of one's own) (default: no goal, all --episodes run)")
     train.add_argument("--batch-size", type=_positive_int, metavar="N",
                        help="samples per update (default: all of them for xsquared, 32 for digits)")
     train.add_argument("--samples", type=_positive_int, metavar="N",
