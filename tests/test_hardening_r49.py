@@ -59,7 +59,7 @@ def test_the_first_element_that_is_no_number_is_named_as_the_user_gave_it() -> N
     with pytest.raises(TypeError, match=r"got a list holding None at index 1: a missing label\? leave that sample out"):
         cross_entropy(LOGITS, [0, None, 2])
     with pytest.raises(TypeError, match=r"got a list of str \('1' first, at index 0\): numbers written as text\? give "
-                                        r"them as numbers: np\.asarray\(labels\)\.astype\(int\)"):
+                                        r"them as ints: np\.asarray\(labels\)\.astype\(int\)"):
         cross_entropy(LOGITS, ["1", "0", "2"])
 
 

@@ -87,7 +87,7 @@ def test_one_hot_rows_of_another_width_get_advice_that_runs_on_those_rows(as_lis
 def test_numbers_written_as_text_get_a_conversion_that_reads_them(labels, expected) -> None:
     logits = Value(np.zeros((3, 3)))
     message = _message(lambda: cross_entropy(logits, labels))
-    code = re.search(r"numbers written as text\? give them as numbers: (.+)$", message).group(1)
+    code = re.search(r"numbers written as text\? give them as \w+s: (.+)$", message).group(1)
     fixed = _run(f"fixed = {code}", labels=labels)["fixed"]
     assert fixed.tolist() == expected and float(cross_entropy(logits, fixed)) == pytest.approx(np.log(3), abs=1e-15)
 

@@ -328,8 +328,8 @@ def _not_numbers(labels: Any, data: np.ndarray, classes: int) -> TypeError:
             else f"{given} holding {kind} {shown}at index {where}")
     if first is None:
         advice = "a missing label? leave that sample out, or give its class index"
-    elif texts and (read := _read_as_numbers(labels)):
-        advice = f"numbers written as text? give them as numbers: {read}"
+    elif texts and (read_as := _read_as(labels)):
+        advice = f"numbers written as text? give them as {read_as}s: np.asarray(labels).astype({read_as})"
     elif texts:
         advice = (f"class names? give class indices 0 … {classes - 1} instead: names, indices = np.unique(labels, "
                   "return_inverse=True) numbers them in sorted order (names[i] is class i's name); with the data "
@@ -340,15 +340,16 @@ def _not_numbers(labels: Any, data: np.ndarray, classes: int) -> TypeError:
                      f"{advice}")
 
 
-def _read_as_numbers(labels: Any) -> str:
-    """The call that reads ``labels`` written as text as numbers (``'3'``, ``' 1'``, ``'-1'`` as ints, ``'1.0'`` as
-    floats), if one does: the one the message gives, tried as given ("" where neither reads them: class names)."""
+def _read_as(labels: Any) -> str:
+    """The type that reads ``labels`` written as text as numbers, ``np.asarray(labels).astype(kind)`` (``'3'``,
+    ``' 1'``, ``'-1'`` as int, ``'1.0'`` as float), tried as the message gives it; "" where neither does (class
+    names, ``'²'``, which str.isdigit passes and int() refuses)."""
     for kind in ("int", "float"):
         try:
             np.asarray(labels).astype(kind)
         except (ValueError, TypeError, OverflowError):
             continue
-        return f"np.asarray(labels).astype({kind})"
+        return kind
     return ""
 
 
