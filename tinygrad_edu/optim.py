@@ -1411,7 +1411,8 @@ class GradientDescent(Optimizer):
         rate = self.learning_rate  # read once (a checked setting, see _Setting)
         with _update_blocks(self, gradients):
             # recording off as no_grad() turns it off, without its block's bookkeeping of blocks opened and closed
-            # out of order (2 µs, 1 % of the x² update): the body opens no block and runs no code of the user's
+            # out of order (2 µs, 1 % of the x² update): the body opens no block (a parameter's own -=, a Value
+            # subclass's, runs with recording off, as under no_grad, and the switch is put back whatever it does)
             recording = GRAD_ENABLED.set(False)
             try:
                 # every η·∇C first: one that underflows or overflows under a caller's np.errstate(all="raise")
