@@ -8,7 +8,6 @@ backprop player showed its raw HTML as text.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import sys
@@ -18,36 +17,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers_interrupts import Terminal, fit_interrupted_at, screen
 
-from tinygrad_edu import fit, losses, nn, optim
+from tinygrad_edu import fit, nn, optim
 from tinygrad_edu.training import History
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
     x = np.linspace(-1, 1, 20).reshape(-1, 1)
     return x, x**2
-
-
-def _fit(interrupt_at: int | None = None, how: str = "raise", **settings: Any) -> tuple[nn.MLP, History, list[str]]:
-    """fit a small MLP 30 episodes with a cost of one's own that, at its ``interrupt_at``-th call, raises
-    KeyboardInterrupt (``how="raise"``: a second Ctrl-C, at once) or sends SIGINT (``"press"``: a first Ctrl-C,
-    handled by fit after the update under way); returns the model, the History and the warnings' texts."""
-    x, y = _data()
-    net, calls = nn.MLP([1, 4, 1], rng=0), [0]
-
-    def cost(out: Any, t: Any) -> Any:
-        calls[0] += 1
-        if calls[0] == interrupt_at:
-            if how == "raise":
-                raise KeyboardInterrupt
-            os.kill(os.getpid(), signal.SIGINT)
-        return losses.squared_error(out, t)
-
-    settings.setdefault("progress", False)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        history = fit(net, x, y, cost=cost, optimizer=optim.SGD(net, learning_rate=0.1), episodes=30, **settings)
-    return net, history, [str(w.message) for w in caught]
 
 
 def _same_parameters(a: nn.MLP, b: nn.MLP) -> bool:
@@ -57,7 +35,7 @@ def _same_parameters(a: nn.MLP, b: nn.MLP) -> bool:
 def test_an_interrupted_fit_says_so_once_and_what_it_keeps() -> None:
     """Ctrl-C in episode 13's forward pass: the model keeps episode 12's update (the parameters of a run of 12
     episodes, bit for bit), the History 12 episodes, and one warning says so."""
-    net, history, said = _fit(interrupt_at=13)
+    net, history, said = fit_interrupted_at(interrupt_at=13)
     assert history.stopped == "interrupted" and history.episodes == 12
     reference = nn.MLP([1, 4, 1], rng=0)
     x, y = _data()
@@ -71,7 +49,7 @@ def test_a_first_ctrl_c_is_said_to_end_after_the_update() -> None:
     """SIGINT during episode 13's pass: fit makes that update, records the episode, and says so."""
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("needs Python's own SIGINT handler (see tests/conftest.py)")
-    net, history, said = _fit(interrupt_at=13, how="press")
+    net, history, said = fit_interrupted_at(interrupt_at=13, how="press")
     reference = nn.MLP([1, 4, 1], rng=0)
     x, y = _data()
     fit(reference, x, y, optimizer=optim.SGD(reference, learning_rate=0.1), episodes=13, progress=False)
@@ -82,10 +60,10 @@ def test_a_first_ctrl_c_is_said_to_end_after_the_update() -> None:
 
 def test_interrupted_at_the_start_and_in_the_last_pass() -> None:
     """Before any update, and in the pass for final_cost (call 31: after the 30 episodes' passes)."""
-    _, history, said = _fit(interrupt_at=1)
+    _, history, said = fit_interrupted_at(interrupt_at=1)
     assert history.episodes == 0 and said == ["fit: interrupted in episode 1 of 30, before its update: the model "
                                               "keeps the parameters it started with, the History no episodes"]
-    _, history, said = _fit(interrupt_at=31)
+    _, history, said = fit_interrupted_at(interrupt_at=31)
     assert history.final_cost is None and history.episodes == 30
     assert said == ["fit: interrupted in the pass for final_cost, after 30 episodes of 30: the model keeps the "
                     "parameters of the last update, the History its 30 episodes, final_cost None"], said
@@ -93,14 +71,14 @@ def test_interrupted_at_the_start_and_in_the_last_pass() -> None:
 
 def test_interrupted_mini_batches_keep_the_batches_made() -> None:
     """Batches of 5 (4 a episode): the 6th pass is episode 2's second batch; the episode is recorded with one."""
-    _, history, said = _fit(interrupt_at=6, batch_size=5, seed=0)
+    _, history, said = fit_interrupted_at(interrupt_at=6, batch_size=5, seed=0)
     assert history.episodes == 2 and said == [
         "fit: interrupted in episode 2 of 30, after a batch update: the model keeps the parameters of that update, "
         "the History its 2 episodes, the last with the batches it made"], said
 
 
 def test_an_uninterrupted_fit_says_nothing() -> None:
-    assert _fit()[2] == []
+    assert fit_interrupted_at()[2] == []
 
 
 def test_the_warning_raised_as_an_error_carries_the_history() -> None:
@@ -117,40 +95,25 @@ def test_the_warning_raised_as_an_error_carries_the_history() -> None:
     assert caught.value.history.stopped == "interrupted"  # type: ignore[attr-defined]
 
 
-class _Terminal(io.StringIO):
-    """stderr on a terminal (a tty)."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def _screen(text: str) -> str:
-    """What a terminal line shows at the end: each carriage return starts the line again, overwriting it."""
-    shown: list[str] = []
-    for piece in text.split("\r"):
-        shown[: len(piece)] = piece
-    return "".join(shown).strip()
-
-
 def test_a_refused_call_leaves_no_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
     """Targets of the wrong shape, refused by the first pass: the bar drawn meanwhile is taken away (the terminal's
     line is blank), not left at 0/30 above the traceback."""
     pytest.importorskip("tqdm")
-    terminal = _Terminal()
+    terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     x, _ = _data()
     net = nn.MLP([1, 4, 1], rng=0)
     with pytest.raises(ValueError, match="shape"):
         fit(net, x, np.zeros((20, 3)), optimizer=optim.SGD(net, learning_rate=0.1), episodes=30)
-    assert "0/30" not in _screen(terminal.getvalue()) and "\n" not in terminal.getvalue(), repr(terminal.getvalue())
+    assert "0/30" not in screen(terminal.getvalue()) and "\n" not in terminal.getvalue(), repr(terminal.getvalue())
 
 
 def test_an_interrupted_bar_stays_and_the_warning_says_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a bar, Ctrl-C in episode 4: the bar stays at 3/30 and the warning alone says it was interrupted."""
     pytest.importorskip("tqdm")
-    terminal = _Terminal()
+    terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    _, history, said = _fit(interrupt_at=4, progress=True)
+    _, history, said = fit_interrupted_at(interrupt_at=4, progress=True)
     assert "3/30" in terminal.getvalue() and "interrupt" not in terminal.getvalue().lower()
     assert len(said) == 1 and "interrupted in episode 4 of 30" in said[0]
 

@@ -219,13 +219,13 @@ def test_a_bar_interrupted_in_the_first_episode_stays(monkeypatch: pytest.Monkey
     pytest.importorskip("tqdm")
     import sys
 
-    from test_jupyter2_r49 import _fit, _screen, _Terminal
+    from helpers_interrupts import Terminal, fit_interrupted_at, screen
 
-    terminal = _Terminal()
+    terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    _, history, said = _fit(interrupt_at=1, progress=True)
+    _, history, said = fit_interrupted_at(interrupt_at=1, progress=True)
     assert history.stopped == "interrupted" and history.episodes == 0 and len(said) == 1
-    assert "0/30" in _screen(terminal.getvalue()) and terminal.getvalue().endswith("\n")
+    assert "0/30" in screen(terminal.getvalue()) and terminal.getvalue().endswith("\n")
 
 
 def test_train_interrupted_on_the_command_line_prints_no_fit_warning(monkeypatch: pytest.MonkeyPatch,
