@@ -592,19 +592,20 @@ def in_place(g: Graph, a: str) -> str | None:
 def _shares_numbers(g: Graph, a: str) -> bool:
     """Whether ``a`` is, under no_grad, the same Value as another node or a view of it (changed in place, both
     would change): +v and F.identity(v) are v itself, ops.broadcast_to(v) a read-only view of v's numbers, and so
-    is a reshape or other view of that broadcast (a stride of 0 stays a view: in place, PyTorch refuses it too)."""
+    is a reshape or other view of that broadcast (a stride of 0 stays a view: in place, PyTorch refuses it too), as
+    numpy's own read-only reference value says where the list of views misses one."""
     if any(a in _NODE_NAME.findall(line) for line in g.lines if _ALIASING.search(line)):
         return True
     broadcast = {_node_name(line) for line in g.lines if " = ops.broadcast_to(" in line}
     for line in g.lines:  # (in order: a view of a view of a broadcast is one too)
         if " = " in line and _VIEWING.search(line) and broadcast & set(_NODE_NAME.findall(line.split(" = ", 1)[1])):
             broadcast.add(_node_name(line))
-    return a in broadcast
+    return a in broadcast or (a in g.values and not g.values[a].flags.writeable)
 
 
 _ALIASING = re.compile(r"= (\+[xv]\d+$|F\.identity\(|ops\.broadcast_to\()")
 #: Operations whose result may be a view of their input's numbers.
-_VIEWING = re.compile(r"reshape|transpose|swapaxes|moveaxis|squeeze|expand_dims|ravel|\.T\b|\[|astype")
+_VIEWING = re.compile(r"reshape|transpose|swapaxes|moveaxis|squeeze|expand_dims|ravel|flip|\.T\b|\[|astype")
 
 
 def matmul(g: Graph, a: str) -> str | None:
