@@ -373,7 +373,8 @@ def gradient_norm(params: Any) -> float:
             continue
         if g.__class__ is not _ndarray or g.dtype is not _FLOAT64:  # a Value's numbers; float32 squares overflow
             g = _float64_gradient(g)
-        total += float(_vdot(g, g))  # Σ g², over every element whatever the shape
+        # Σ g², over every element whatever the shape (an ndarray's without np.vdot's dispatch, a subclass's with it)
+        total += float((_vdot_of_arrays if g.__class__ is _ndarray else _vdot)(g, g))
     if total == math.inf or total < 1e-290:  # ‖(1e200, 1e200)‖ ≈ 1.4e200; squares of 1e-170 underflow to 0
         return _scaled_norm([_float64_gradient(p.grad) for p in params if p.grad is not None])
     return math.sqrt(total)
@@ -403,6 +404,9 @@ _VALUE_CLASS = {Value}
 # numpy's names that every step (and fit's every ‖∇C‖) reads, as names of this module: numpy's module defines
 # __getattr__, and CPython 3.11 reads np.x the slow way (as the engine's _ndarray)
 _ndarray, _vdot, _concatenate = np.ndarray, np.vdot, np.concatenate
+# np.vdot without its __array_function__ dispatch (a Python call of its dispatcher: 1,200 instructions a call, six
+# in fit's every ‖∇C‖), for ndarrays themselves, whose vdot no override changes: the same product, bit for bit
+_vdot_of_arrays = getattr(np.vdot, "__wrapped__", np.vdot)
 
 
 def _numbers(grad: Any, where: str) -> np.ndarray:
@@ -1253,7 +1257,7 @@ class Optimizer:
         where the cost is finite (ln softmax(x)[a]): a smaller learning rate would not help there."""
         gradients = self._gradients()
         flat = _concatenate([g for _, g in gradients], axis=None) if gradients else np.zeros(0)  # (each raveled)
-        total = _vdot(flat, flat)  # Σ g²
+        total = (_vdot_of_arrays if flat.__class__ is _ndarray else _vdot)(flat, flat)  # Σ g² (see gradient_norm)
         if not math.isfinite(total) and not np.isfinite(flat).all():
             cause = _log_of_zero(cost, lead="; a logarithm in the cost gave −inf (ln 0)") if isinstance(cost, Value) \
                 else ""
