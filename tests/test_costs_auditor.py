@@ -210,5 +210,6 @@ def test_the_advised_replacements_for_torchs_keywords_give_torchs_numbers():
 @pytest.mark.parametrize("labels", [[0, 10 ** 30], [-(10 ** 30), 1], [10 ** 20]])
 def test_a_label_too_large_for_64_bits_is_named_as_out_of_range(labels):
     with pytest.raises(ValueError, match=rf"^cross_entropy: labels must lie in 0 … 2 for 3 classes, got "
-                                         rf"{max(labels, key=abs)}$"):
+                                         rf"{max(labels, key=abs)} at index {labels.index(max(labels, key=abs))} "
+                                         rf"\(labels of shape \({len(labels)},\)\)$"):
         losses.cross_entropy(np.zeros((len(labels), 3)), labels)

@@ -115,7 +115,8 @@ def test_one_hot_checks_classes_and_the_labels_dtype_even_for_no_labels():
 
 def test_one_hot_names_the_first_label_out_of_range():
     """Of several bad labels the message names the first, 12 (of 3, 12, -1, 10)."""
-    with pytest.raises(ValueError, match=r"^one_hot: label 12 is outside 0\.\.9 \(classes=10\)$"):
+    with pytest.raises(ValueError, match=r"^one_hot: label 12 is outside 0\.\.9 \(classes=10\), at index 1 of labels "
+                                         r"of shape \(4,\)$"):
         one_hot([3, 12, -1, 10])
 
 

@@ -98,10 +98,9 @@ def test_objects_that_are_neither_numbers_nor_text_are_named_where_they_are() ->
 
 
 def test_numbers_of_a_type_numpy_keeps_as_objects_are_named_from_the_first() -> None:
-    from decimal import Decimal
-
-    labels = np.array([Decimal(1), Decimal(0), Decimal(2)], dtype=object)
-    assert "got an ndarray holding Decimal Decimal('1') at index 0: give class indices (ints in 0 … 3) or one-hot " \
+    """(Whole Decimals are class labels since round 50, as ints are: tests/test_hardening_r50.py.)"""
+    labels = np.array([1 + 0j, 0, 2], dtype=object)
+    assert "got an ndarray holding complex (1+0j) at index 0: give class indices (ints in 0 … 3) or one-hot " \
            "rows" in _label_error(labels)
 
 

@@ -9,6 +9,7 @@ A bool is never taken for a number.  Numpy only; nothing here imports the rest o
 from __future__ import annotations
 
 import contextlib
+import decimal
 import difflib
 import dis
 import functools
@@ -21,6 +22,7 @@ import sys
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView, Sequence
 from collections.abc import Set as AbstractSet
+from numbers import Number, Rational
 from types import FrameType
 from typing import Any, NoReturn, TypeVar, cast
 
@@ -28,8 +30,8 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
-           "unmasked", "python_ints", "first_index", "not_a_dataset", "not_an_array", "reloaded", "reloaded_error",
-           "same_index",
+           "unmasked", "python_ints", "first_index", "label_numbers", "not_a_dataset", "not_an_array", "reloaded",
+           "reloaded_error", "same_index",
            "one_argument", "misspelt_keyword", "outside_the_package", "text", "language", "advice_on_import",
            "unpacked_in_two", "unpacked_into", "call_under_way", "looped_over_a_call",
            "naming_the_file", "saved_without_stars"]
@@ -214,6 +216,77 @@ def first_index(mask: np.ndarray) -> tuple[int, ...]:
     if not len(found):
         raise ValueError(f"first_index: no element of the mask of shape {np.shape(mask)} is true")
     return tuple(int(i) for i in found[0])
+
+
+def label_numbers(labels: Any, array: np.ndarray, func: str, classes: int) -> np.ndarray:
+    """``array``, the class labels ``labels`` as numpy read them, as numbers: objects that are all whole numbers
+    (Python ints, Decimal('1'), Fraction(2), as ints are) as int64; a ValueError naming ``func``, the first label
+    that is not whole or is past int64, and its index; a TypeError for labels that are no numbers (text, None)."""
+    if array.dtype.kind in "biufc":
+        return array
+    if array.dtype.kind == "O" and array.size and all(
+            isinstance(x, Rational | decimal.Decimal) and not isinstance(x, bool | np.bool_) for x in array.flat):
+        whole = np.array([x.is_finite() and x == int(x) if isinstance(x, decimal.Decimal) else x == int(x)
+                          for x in array.flat]).reshape(array.shape)
+        if not whole.all():
+            at = first_index(~whole)
+            raise ValueError(f"{func}: class labels must be whole numbers, got {array[at]!r:.40} at index "
+                             f"{at[0] if len(at) == 1 else at} (labels of shape {array.shape}): give class indices, "
+                             f"ints in 0 … {classes - 1}")
+        integers = np.array([int(x) for x in array.flat], dtype=object).reshape(array.shape)
+        beyond = np.array([not -2 ** 63 <= x < 2 ** 63 for x in integers.flat]).reshape(array.shape)
+        if beyond.any():
+            at = first_index(beyond)
+            where = f"at index {at[0] if len(at) == 1 else at}"
+            raise ValueError(f"one_hot: label {integers[at]} is outside 0..{classes - 1} (classes={classes}), {where} "
+                             f"of labels of shape {array.shape}" if func == "one_hot" else
+                             f"{func}: labels must lie in 0 … {classes - 1} for {classes} classes, got "
+                             f"{integers[at]} {where} (labels of shape {array.shape})")
+        return integers.astype(np.int64)
+    raise _not_numbers(labels, array, func, classes)
+
+
+def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> TypeError:
+    """The TypeError for labels that are not numbers, in the user's terms: what they gave (a list of str), its first
+    element that is no number and where, and what to give instead (class indices; class names numbered)."""
+    elements = np.asarray(labels, dtype=object) if isinstance(labels, list | tuple) else data.astype(object)
+    if elements.shape != data.shape:  # (numpy made ['a', 1] all text: the user's own elements say which is not)
+        elements = data.astype(object)
+    missing = np.array([x is None for x in elements.flat], dtype=bool).reshape(elements.shape)
+    other = np.array([not isinstance(x, Number) for x in elements.flat], dtype=bool).reshape(elements.shape)
+    at = first_index(missing if missing.any() else other) if other.any() else (0,) * elements.ndim
+    first = elements[at]  # (a missing label first: np.unique fails on it)
+    kind, where = "None" if first is None else type(first).__name__, at[0] if len(at) == 1 else at
+    texts = [x for x in elements.flat if isinstance(x, str | bytes)]
+    rows = " or one-hot rows" if func == "cross_entropy" else ""
+    given, shown = type(labels).__name__, "" if first is None else f"{first!r:.30} "
+    given = f"a{'n' * (given[:1].lower() in tuple('aeiou') or given == 'ndarray')} {given}"  # (an Index)
+    held = (f"{given} of {kind} ({shown}first, at index {where})" if len(texts) == elements.size
+            else f"{given} holding {kind} {shown}at index {where}")
+    if first is None:
+        advice = "a missing label? leave that sample out, or give its class index"
+    elif texts and (read_as := _read_as(labels)):
+        advice = f"numbers written as text? give them as {read_as}s: np.asarray(labels).astype({read_as})"
+    elif texts:
+        advice = (f"class names? give class indices 0 … {classes - 1} instead: names, indices = np.unique(labels, "
+                  "return_inverse=True) numbers them in sorted order (names[i] is class i's name); with the data "
+                  "set's own list of class names, class_names, [class_names.index(label) for label in labels]")
+    else:
+        advice = f"give class indices (ints in 0 … {classes - 1}){rows}"
+    return TypeError(f"{func}: the labels must be numbers (class indices{rows}), got {held}: {advice}")
+
+
+def _read_as(labels: Any) -> str:
+    """The type that reads ``labels`` written as text as numbers, ``np.asarray(labels).astype(kind)`` (``'3'``,
+    ``' 1'``, ``'-1'`` as int, ``'1.0'`` as float), tried as the message gives it; "" where neither does (class
+    names, ``'²'``, which str.isdigit passes and int() refuses)."""
+    for kind in ("int", "float"):
+        try:
+            np.asarray(labels).astype(kind)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        return kind
+    return ""
 
 
 def unmasked(value: Any, name: str, where: str, error: type[Exception] = TypeError) -> None:

@@ -616,12 +616,8 @@ def one_hot(labels: npt.ArrayLike, classes: int = 10) -> np.ndarray:
     """
     classes = checks.integer(classes, "classes", "one_hot", least=1)
     y = _array("one_hot", "the labels", labels)
-    if checks.python_ints(y):  # ints numpy keeps as objects: an object array (a pandas column), or beyond int64
-        try:
-            y = y.astype(np.int64)
-        except OverflowError:  # (labels beyond numpy's integers: out of range)
-            raise ValueError(f"one_hot: label {max(y.flat, key=abs)} is outside 0..{classes - 1} "
-                             f"(classes={classes})") from None
+    if y.dtype.kind in "OUS":  # objects (ints beyond int64, a pandas column, Decimal('1')), or text
+        y = checks.label_numbers(labels, y, "one_hot", classes)
     if y.size == 0 and y.dtype.kind == "f":  # an empty list
         y = y.astype(np.int64)
     if y.dtype.kind not in "iu":  # (not bool, and not timedelta64, which numpy counts among its integers)
@@ -630,9 +626,13 @@ def one_hot(labels: npt.ArrayLike, classes: int = 10) -> np.ndarray:
         raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}{hint}")
     _check_size("one_hot", y.size * classes,
                 f"{y.size:,} labels of {checks.readable_int(classes, grouped=True)} classes")
-    bad = y[(y < 0) | (y >= classes)]
-    if bad.size:
-        raise ValueError(f"one_hot: label {bad.flat[0]} is outside 0..{classes - 1} (classes={classes})")
+    if y.size and (y.min() < 0 or y.max() >= classes):
+        at = checks.first_index((y < 0) | (y >= classes))
+        raise ValueError(f"one_hot: label {y[at]} is outside 0..{classes - 1} (classes={classes}), at index "
+                         f"{at[0] if len(at) == 1 else at} of labels of shape {y.shape}")
+    if y.ndim >= 2 and 1 < y.shape[-1] == classes and np.isin(y, (0, 1)).all() and (y.sum(axis=-1) == 1).all():
+        raise ValueError(f"one_hot: the labels of shape {y.shape} are one-hot rows already (targets), whose labels "
+                         "are rows.argmax(axis=-1); give class indices, one per sample")
     targets = np.zeros((y.size, classes))
     targets[np.arange(y.size), y.ravel()] = 1.0
     return targets.reshape(y.shape + (classes,))
@@ -648,8 +648,11 @@ def _float_labels_hint(y: np.ndarray) -> str:
     if np.isnan(y).any():  # (pandas' Int64 labels with pd.NA become floats with NaN)
         where = checks.first_index(np.isnan(y))
         return f" of shape {y.shape}, holding NaN (missing labels?) at index {where}"
-    whole = np.isfinite(y).all() and (y == np.round(y)).all()
-    return f" of shape {y.shape}" + ("; whole numbers given as floats: labels.astype(int)" if whole else "")
+    whole = np.isfinite(y) & (y == np.round(y))
+    if not whole.all():
+        where = checks.first_index(~whole)
+        return f" of shape {y.shape}, holding {y[where]} at index {where}: give class indices"
+    return f" of shape {y.shape}; whole numbers given as floats: labels.astype(int)"
 
 
 _BATCHES_ADVICE = {

@@ -12,7 +12,6 @@ Each cost returns a :class:`~tinygrad_edu.Value` of size 1, so ``cost.backward()
 from __future__ import annotations
 
 import math
-import numbers
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -300,57 +299,7 @@ def _labels_array(labels: Any, classes: int) -> np.ndarray:
         data = np.asarray(labels)
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"cross_entropy: the labels are not an array of numbers: {error}") from None
-    if checks.python_ints(data):  # ints numpy keeps as objects: an object array (a pandas column), or beyond int64
-        try:
-            data = data.astype(np.int64)
-        except OverflowError:  # (labels beyond numpy's integers: out of range)
-            raise ValueError(f"cross_entropy: labels must lie in 0 … {classes - 1} for {classes} classes, got "
-                             f"{max(data.flat, key=abs)}") from None
-    if data.dtype.kind not in "biufc":  # (complex numbers: a ValueError naming their dtype, from _class_indices)
-        raise _not_numbers(labels, data, classes)
-    return data
-
-
-def _not_numbers(labels: Any, data: np.ndarray, classes: int) -> TypeError:
-    """The TypeError for labels that are not numbers, in the user's terms: what they gave (a list of str), its first
-    element that is no number and where, and what to give instead (class indices; class names numbered)."""
-    elements = np.asarray(labels, dtype=object) if isinstance(labels, list | tuple) else data.astype(object)
-    if elements.shape != data.shape:  # (numpy made ['a', 1] all text: the user's own elements say which is not)
-        elements = data.astype(object)
-    at = next((i for i, x in enumerate(elements.flat) if x is None),  # (a missing label first: np.unique fails on it)
-              next((i for i, x in enumerate(elements.flat) if not isinstance(x, numbers.Number)), 0))
-    first, index = elements.flat[at], tuple(int(i) for i in np.unravel_index(at, elements.shape))
-    kind, where = "None" if first is None else type(first).__name__, index[0] if len(index) == 1 else index
-    texts = [x for x in elements.flat if isinstance(x, str | bytes)]
-    given, shown = type(labels).__name__, "" if first is None else f"{first!r:.30} "
-    given = f"a{'n' * (given[:1].lower() in tuple('aeiou') or given == 'ndarray')} {given}"  # (an Index)
-    held = (f"{given} of {kind} ({shown}first, at index {where})" if len(texts) == elements.size
-            else f"{given} holding {kind} {shown}at index {where}")
-    if first is None:
-        advice = "a missing label? leave that sample out, or give its class index"
-    elif texts and (read_as := _read_as(labels)):
-        advice = f"numbers written as text? give them as {read_as}s: np.asarray(labels).astype({read_as})"
-    elif texts:
-        advice = (f"class names? give class indices 0 … {classes - 1} instead: names, indices = np.unique(labels, "
-                  "return_inverse=True) numbers them in sorted order (names[i] is class i's name); with the data "
-                  "set's own list of class names, class_names, [class_names.index(label) for label in labels]")
-    else:
-        advice = f"give class indices (ints in 0 … {classes - 1}) or one-hot rows"
-    return TypeError(f"cross_entropy: the labels must be numbers (class indices or one-hot rows), got {held}: "
-                     f"{advice}")
-
-
-def _read_as(labels: Any) -> str:
-    """The type that reads ``labels`` written as text as numbers, ``np.asarray(labels).astype(kind)`` (``'3'``,
-    ``' 1'``, ``'-1'`` as int, ``'1.0'`` as float), tried as the message gives it; "" where neither does (class
-    names, ``'²'``, which str.isdigit passes and int() refuses)."""
-    for kind in ("int", "float"):
-        try:
-            np.asarray(labels).astype(kind)
-        except (ValueError, TypeError, OverflowError):
-            continue
-        return kind
-    return ""
+    return checks.label_numbers(labels, data, "cross_entropy", classes)
 
 
 def _targets(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -401,9 +350,12 @@ def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:
         two = ("; for the two classes False and True, np.asarray(labels).astype(int) (and logits of 2 columns)"
                if data.dtype.kind == "b" else "")
         raise ValueError(f"cross_entropy: class indices must be integers, got dtype {data.dtype}{two}")
-    if data.dtype.kind == "f" and not np.all(np.isfinite(data) & (data == np.round(data))):
-        bad = data[~(np.isfinite(data) & (data == np.round(data)))].flat[0]
-        raise ValueError(f"cross_entropy: class indices must be integers, got {bad} (dtype {data.dtype})")
+    if data.dtype.kind == "f" and not np.all(whole := np.isfinite(data) & (data == np.round(data))):
+        at = checks.first_index(~whole)
+        missing = "; a missing label? leave that sample out" if np.isnan(data[at]) else ""
+        raise ValueError(f"cross_entropy: class indices must be integers, got {data[at]} at index "
+                         f"{at[0] if len(at) == 1 else at} (labels of shape {data.shape}, dtype {data.dtype}): give "
+                         f"whole numbers, ints in 0 … {classes - 1}{missing}")
     if data.size and (data.min() < 0 or data.max() >= classes):
         at = checks.first_index((data < 0) | (data >= classes))
         low, high = data.min(), data.max()

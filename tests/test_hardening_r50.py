@@ -1,0 +1,104 @@
+"""Round 50's hardening: class labels of every wrong kind are named with their first offending element and its index
+(cross_entropy, one_hot); whole Decimals and Fractions are class labels as ints are; train's odd --cost-goal values;
+a Value of many numbers prints a screen long; examples/xsquared.py says it was interrupted once."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import checks, losses
+from tinygrad_edu.data import one_hot
+
+LOGITS = np.array([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0], [2.0, 2.0, 2.0]])
+
+
+def _expected_cost(labels: list[int]) -> float:
+    """−(1/n) Σ ln softmax(logits_s)[label_s], in float64 by hand."""
+    rows = LOGITS - LOGITS.max(axis=1, keepdims=True)
+    log_softmax = rows - np.log(np.exp(rows).sum(axis=1, keepdims=True))
+    return float(-log_softmax[np.arange(3), labels].mean())
+
+
+@pytest.mark.parametrize("labels", [[Decimal("0"), Decimal("2"), Decimal("1.0")], [Fraction(0), Fraction(4, 2), 1],
+                                    np.array([Decimal(0), 2, Fraction(1)], dtype=object)])
+def test_whole_decimals_and_fractions_are_class_labels_as_ints_are(labels) -> None:
+    assert math.isclose(float(losses.cross_entropy(LOGITS, labels)), _expected_cost([0, 2, 1]), rel_tol=1e-12)
+    np.testing.assert_array_equal(one_hot(labels, classes=3), np.eye(3)[[0, 2, 1]])
+
+
+@pytest.mark.parametrize("call", [lambda labels: losses.cross_entropy(LOGITS, labels),
+                                  lambda labels: one_hot(labels, classes=3)], ids=["cross_entropy", "one_hot"])
+def test_a_decimal_that_is_not_whole_is_named_with_its_index(call) -> None:
+    with pytest.raises(ValueError, match=r"^(cross_entropy|one_hot): class labels must be whole numbers, got "
+                                         r"Decimal\('1\.5'\) at index 1 \(labels of shape \(3,\)\): "
+                                         r"give class indices, ints in 0 … 2$"):
+        call([Decimal(0), Decimal("1.5"), Decimal("NaN")])
+    with pytest.raises(ValueError, match=r"got Decimal\('NaN'\) at index \(1, 0\)"):
+        call(np.array([[Decimal(0)], [Decimal("NaN")], [Decimal(1)]], dtype=object))
+
+
+@pytest.mark.parametrize("labels, words", [
+    (["0", "1", "2"], "got a list of str ('0' first, at index 0): numbers written as text? give them as ints"),
+    (["cat", "dog", "cat"], "got a list of str ('cat' first, at index 0): class names? give class indices 0 … 2"),
+    ([0, None, 1], "got a list holding None at index 1: a missing label? leave that sample out"),
+    ([0, "1", 2], "got a list holding str '1' at index 1: numbers written as text?"),
+])
+def test_one_hot_names_labels_that_are_no_numbers_as_cross_entropy_does(labels, words) -> None:
+    """It said "labels must be integers, got dtype <U1" (or "dtype object"), in numpy's words."""
+    with pytest.raises(TypeError) as raised:
+        one_hot(labels, classes=3)
+    message = str(raised.value)
+    assert message.startswith("one_hot: the labels must be numbers (class indices), got "), message
+    assert words in message and "dtype" not in message and "one-hot rows" not in message, message
+
+
+@pytest.mark.parametrize("labels, shown", [([0, 1.5, 2], r"1\.5 at index 1"), ([0, 1, np.inf], "inf at index 2"),
+                                           ([np.nan, 1, 2], "nan at index 0")])
+def test_cross_entropy_names_the_first_label_that_is_not_whole_and_its_index(labels, shown) -> None:
+    with pytest.raises(ValueError, match=rf"^cross_entropy: class indices must be integers, got {shown} \(labels of "
+                                         r"shape \(3,\), dtype float64\): give whole numbers, ints in 0 … 2"):
+        losses.cross_entropy(LOGITS, labels)
+
+
+def test_one_hot_names_the_first_float_that_is_not_whole_and_its_index() -> None:
+    with pytest.raises(TypeError, match=r"^one_hot: labels must be integers, got dtype float64 of shape \(2, 2\), "
+                                        r"holding 1\.5 at index \(1, 0\): give class indices$"):
+        one_hot([[0.0, 1.0], [1.5, 2.0]], classes=3)
+    with pytest.raises(TypeError, match=r"holding inf at index \(0,\)"):
+        one_hot([np.inf, 1.0], classes=3)
+
+
+@pytest.mark.parametrize("call", [lambda labels: losses.cross_entropy(np.zeros((2, 3)), labels),
+                                  lambda labels: one_hot(labels, classes=3)], ids=["cross_entropy", "one_hot"])
+def test_a_label_out_of_range_is_named_with_its_index_and_the_labels_shape(call) -> None:
+    with pytest.raises(ValueError, match=r"(got 5 at index 1|label 5 is outside 0\.\.2 \(classes=3\), at index 1 of "
+                                         r"labels of shape \(2,\))"):
+        call([0, 5])
+    with pytest.raises(ValueError, match=rf"{10 ** 20}.* at index 1.* \(2,\)"):
+        call([0, 10 ** 20])
+    with pytest.raises(ValueError, match=rf"{10 ** 20}.* at index 1.* \(2,\)"):
+        call([Decimal(0), Decimal(10 ** 20)])
+
+
+def test_one_hot_refuses_integer_one_hot_rows_where_it_takes_class_indices() -> None:
+    """one_hot(np.eye(3, dtype=int), 3) made (3, 3, 3) targets of one-hot rows of one-hot rows, silently."""
+    with pytest.raises(ValueError, match=r"^one_hot: the labels of shape \(3, 3\) are one-hot rows already "
+                                         r"\(targets\), whose labels are rows\.argmax\(axis=-1\); give class indices"):
+        one_hot(np.eye(3, dtype=int), classes=3)
+    np.testing.assert_array_equal(one_hot(np.array([[0, 2], [1, 1]]), classes=3).argmax(axis=-1), [[0, 2], [1, 1]])
+    np.testing.assert_array_equal(one_hot(np.array([[0, 1], [1, 0]]), classes=3).argmax(axis=-1), [[0, 1], [1, 0]])
+
+
+def test_label_numbers_leaves_numbers_alone_and_makes_whole_objects_int64() -> None:
+    floats = np.array([1.0, 2.0])
+    assert checks.label_numbers(floats, floats, "f", 3) is floats
+    made = checks.label_numbers(None, np.array([Fraction(2), 1], dtype=object), "f", 3)
+    assert made.dtype == np.int64 and made.tolist() == [2, 1]
+    with pytest.raises(TypeError, match=r"^f: the labels must be numbers \(class indices\), got an ndarray holding "):
+        checks.label_numbers(np.array([1, True], dtype=object), np.array([1, True], dtype=object), "f", 3)
+
