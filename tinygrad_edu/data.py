@@ -344,13 +344,13 @@ def _real(func: str, what: str, array: np.ndarray) -> None:
     text = kind in "US" or bool(elements) and all(isinstance(x, str | bytes) for x in elements)
     if kind in "biuf" or (kind == "O" and all(isinstance(x, numbers.Real) for x in elements)):
         return
-    at = next((i for i, x in enumerate(elements) if not isinstance(x, numbers.Real)), 0)
-    found = elements[at] if elements else None
+    at = checks.first_index(np.array([not isinstance(x, numbers.Real) for x in elements]).reshape(array.shape)) \
+        if elements else ()
+    found = array[at] if elements else None
     missing = found is None or type(found).__name__ == "NAType"  # (None, or pandas' pd.NA of a nullable column)
     shown = repr(found) if missing or repr(found).startswith(type(found).__name__) else \
         f"{type(found).__name__} {found!r:.30}"  # (not "Decimal Decimal('1')")
-    first = f" holding {shown:.40} at index {tuple(int(i) for i in np.unravel_index(at, array.shape))}" \
-        if elements else ""
+    first = f" holding {shown:.40} at index {at}" if elements else ""
     if kind == "c":
         advice = "give the real and imaginary parts as two columns, np.stack([z.real, z.imag], axis=-1), or np.abs(z)"
     elif text:
