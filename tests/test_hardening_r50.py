@@ -102,3 +102,29 @@ def test_label_numbers_leaves_numbers_alone_and_makes_whole_objects_int64() -> N
     with pytest.raises(TypeError, match=r"^f: the labels must be numbers \(class indices\), got an ndarray holding "):
         checks.label_numbers(np.array([1, True], dtype=object), np.array([1, True], dtype=object), "f", 3)
 
+
+
+# ------------------------------------------------------------------------------------------- 3. --cost-goal
+
+@pytest.mark.parametrize("given, reason", [
+    ("1e400", "got 1e400 (as a float it is inf: above 1.8e308): every cost is below it, so the first episode would "
+              "end the run"),
+    ("inf", "got inf: every cost is below it, so the first episode would end the run"),
+    ("nan", "got nan: no cost is ever at or below NaN, so every episode would run"),
+])
+def test_a_cost_goal_that_is_no_finite_number_says_why(capsys, given: str, reason: str) -> None:
+    from tinygrad_edu.cli import main
+
+    assert main(["train", f"--cost-goal={given}"]) == 2
+    error = capsys.readouterr().err
+    assert f"--cost-goal: must be a positive number, {reason}; give a small goal such as 1e-4, or leave --cost-goal " \
+           "out to run all --episodes" in error, error
+
+
+@pytest.mark.parametrize("given, decimal", [("0x10", "16"), ("-0x1p3", "-8")])
+def test_a_number_written_in_hexadecimal_is_given_in_decimal(capsys, given: str, decimal: str) -> None:
+    from tinygrad_edu.cli import main
+
+    assert main(["train", f"--cost-goal={given}"]) == 2
+    assert f"--cost-goal: expected a number, got '{given}': numpy reads decimal numbers only, not hexadecimal: " \
+           f"write {decimal}" in capsys.readouterr().err

@@ -286,10 +286,20 @@ def _number(text: str) -> float:
         value = float(text)
     except ValueError:  # (a file's name in full: the message says to give it as --inputs-file)
         shown = repr(text) if _a_file_name(text) else _echoed(text)
-        raise argparse.ArgumentTypeError(f"expected a number, got {shown}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {shown}{_hexadecimal(text)}") from None
     if why := _python_only(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {_echoed(text)}: {why}")
     return value
+
+
+def _hexadecimal(text: str) -> str:
+    """For ``0x10``, a number written in hexadecimal, which float() and numpy refuse: its decimal; else ``""``."""
+    if "x" not in text.lower():
+        return ""
+    try:
+        return f": numpy reads decimal numbers only, not hexadecimal: write {float.fromhex(text):g}"
+    except (ValueError, OverflowError):
+        return ""
 
 
 def _python_only(text: str, reader: str = "numpy's") -> str:
@@ -327,6 +337,14 @@ def _cost_goal(text: str) -> float:
             f"must be a positive number, got {_echoed(text, quoted=False)}: the costs here (squared_error, "
             "cross_entropy) are never below 0 and in practice never exactly 0 in floating point, so every episode "
             "would run; give a small goal such as 1e-4, or leave --cost-goal out to run all --episodes")
+    if not math.isfinite(value):  # (NaN: no cost is at or below it; inf, or 1e400: every cost is)
+        written = text.strip().lower().lstrip("+") in ("inf", "infinity", "nan")
+        rounded = "" if written else " (as a float it is inf: above 1.8e308)"
+        why = ("no cost is ever at or below NaN, so every episode would run" if math.isnan(value) else
+               "every cost is below it, so the first episode would end the run")
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, got {_echoed(text, quoted=False)}{rounded}: {why}; give a small goal such "
+            "as 1e-4, or leave --cost-goal out to run all --episodes")
     return _positive_float(text)
 
 
