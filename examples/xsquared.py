@@ -20,6 +20,7 @@ Run:  python examples/xsquared.py [--output FOLDER] [--seed S]
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 from tinygrad_edu import demo
@@ -47,7 +48,9 @@ def main() -> None:
         print(f"{run.name}: {run.episodes} episodes, cost {run.history.cost[0]:.3g} in episode 1 → "
               f"{run.final_cost:.2e} after the last")
 
-    runs = demo.compare_xsquared(seed=args.seed, on_run=report)
+    with warnings.catch_warnings():  # (Ctrl-C: the message below says so, not fit's warning too, as the CLI does)
+        warnings.filterwarnings("ignore", "fit: interrupted", UserWarning)
+        runs = demo.compare_xsquared(seed=args.seed, on_run=report)
     print(EPISODE_ONE)
     if runs[-1].history.stopped == "interrupted":  # Ctrl-C: compare_xsquared stopped after this run
         raise SystemExit(f"interrupted during {runs[-1].name}; nothing written")

@@ -128,3 +128,27 @@ def test_a_number_written_in_hexadecimal_is_given_in_decimal(capsys, given: str,
     assert main(["train", f"--cost-goal={given}"]) == 2
     assert f"--cost-goal: expected a number, got '{given}': numpy reads decimal numbers only, not hexadecimal: " \
            f"write {decimal}" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- 5. examples/xsquared.py, Ctrl-C
+
+def test_ctrl_c_in_the_xsquared_example_is_said_once(monkeypatch, tmp_path, capsys) -> None:
+    """fit's "interrupted" warning came before the example's own "interrupted during random search" message."""
+    import runpy
+    import sys
+    import warnings
+    from pathlib import Path
+
+    from helpers_interrupts import press_ctrl_c_at_the_first_step
+
+    from tinygrad_edu import optim
+
+    main = runpy.run_path(str(Path(__file__).parent.parent / "examples" / "xsquared.py"))["main"]
+    monkeypatch.setattr(sys, "argv", ["xsquared.py", "--output", str(tmp_path / "out")])
+    press_ctrl_c_at_the_first_step(monkeypatch, (optim.RandomSearch,))
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(SystemExit) as stopped:
+        warnings.simplefilter("always")
+        main()
+    assert stopped.value.code == "interrupted during random search; nothing written"
+    assert [str(w.message) for w in caught if "interrupted" in str(w.message)] == []
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
