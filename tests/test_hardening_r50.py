@@ -152,3 +152,39 @@ def test_ctrl_c_in_the_xsquared_example_is_said_once(monkeypatch, tmp_path, caps
     assert stopped.value.code == "interrupted during random search; nothing written"
     assert [str(w.message) for w in caught if "interrupted" in str(w.message)] == []
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# ---------------------------------------------------------------------------- 4. a Value of many short axes
+
+@pytest.mark.parametrize("shape", [(2,) * 12, (3,) * 8, (2,) * 7])
+def test_a_value_of_many_short_axes_prints_its_numbers_flattened_a_line_long(shape) -> None:
+    """numpy elides nothing of an axis of 2: (2,)*12 printed all 4,096 numbers, 39,000 characters."""
+    from tinygrad_edu import Value
+
+    v = Value(np.arange(math.prod(shape), dtype=float).reshape(shape) / 8)
+    text = repr(v)
+    assert len(text) < 200 and "\n" not in str(v), text
+    assert text.endswith(f" (flattened), shape={shape}, grad=None)"), text
+    flat = np.arange(math.prod(shape)) / 8
+    first, last = (part.split() for part in text[len("Value(data=["):text.index("]")].split("..."))
+    np.testing.assert_allclose([float(x) for x in first + last], np.r_[flat[:2], flat[-2:]], rtol=1e-4)
+    assert len(v._repr_html_()) < 5000  # (the table's markup and at most 216 numbers, in lines)
+
+
+def test_small_and_long_values_print_as_before() -> None:
+    from tinygrad_edu import Value
+
+    assert repr(Value(np.arange(6.0).reshape(2, 3))) == "Value(data=[[0. 1. 2.] [3. 4. 5.]], grad=None)"
+    assert repr(Value(np.arange(1000.0))) == "Value(data=[  0.   1. ... 998. 999.], shape=(1000,), grad=None)"
+    assert "flattened" not in repr(Value(np.zeros((4, 4, 4, 4, 4)))) + repr(Value(np.zeros((2,) * 6)))
+
+
+def test_a_flattened_print_counts_the_nan_it_hides_and_keeps_different_numbers_apart() -> None:
+    from tinygrad_edu import Value
+
+    data = np.ones((2,) * 10)
+    data.flat[5] = np.nan
+    data.flat[0], data.flat[-1] = 1.00001, 1.00002
+    text = repr(Value(data))
+    assert text == ("Value(data=[1.00001 1.      ... 1.      1.00002] (flattened), shape=(2, 2, 2, 2, 2, 2, 2, 2, 2, "
+                    "2), grad=None)  # data holds 1 NaN"), text

@@ -46,6 +46,13 @@ def _fitted(array: np.ndarray, summary: tuple[int, int]) -> tuple[int, int]:
     return threshold, edgeitems
 
 
+def _flattened(array: np.ndarray, summary: tuple[int, int]) -> bool:
+    """Whether ``array`` prints flat, its axes in one (C order): where, past the threshold, even one number kept at each
+    end of every long axis shows more than a summarized 3-d array, ``(2 · edgeitems)³``; numpy elides nothing of an
+    axis of 2, so a (2,)*12 Value printed all its 4,096 numbers (39,000 characters), and a (3,)*8 one 5,000."""
+    return array.size > summary[0] and _shown_part(array, _fitted(array, summary)).size > (2 * summary[1]) ** 3
+
+
 def _distinguishing_precision(array: np.ndarray, summary: tuple[int, int]) -> int:
     """The fewest digits (at least 4) with which the different numbers shown print differently, and none as a whole
     number it is not (as a single number prints): at 4 digits, ``[1.00001, 1.00002]`` printed as ``[1. 1.]``, and
@@ -85,6 +92,8 @@ def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
     as a float (``3.0``, not ``3``, which reads as an integer), or all its digits where 6 would make it a whole
     number it is not (``1.0000001``, not ``1.0``; ``9.999995e+05``, not ``1e+06``); anything else (a gradient set
     by hand to text or to objects) as numpy prints it, so that a repr never raises on it."""
+    if _flattened(array, summary):
+        return f"{array_text(array.reshape(-1), summary)} (flattened)"
     threshold, edgeitems = summary = _fitted(array, summary)
     if array.dtype.kind not in "biufc":
         return repr(array.item()) if array.ndim == 0 else np.array2string(array, threshold=threshold,
@@ -112,7 +121,8 @@ def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[
     for name, array in (("data", data), ("grad", grad)):
         if array is None or array.dtype.kind not in "fc":
             continue  # (only floats hold NaN and inf)
-        if _shown_part(array, _fitted(array, summary)).size == array.size:
+        shown = array.reshape(-1) if _flattened(array, summary) else array
+        if _shown_part(shown, _fitted(shown, summary)).size == array.size:
             continue  # (all of it printed: nothing hidden)
         counts = [f"{count} {kind}" for count, kind in ((int(np.isnan(array).sum()), "NaN"),
                                                           (int(np.isinf(array).sum()), "inf")) if count]
