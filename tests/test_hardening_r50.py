@@ -188,3 +188,25 @@ def test_a_flattened_print_counts_the_nan_it_hides_and_keeps_different_numbers_a
     text = repr(Value(data))
     assert text == ("Value(data=[1.00001 1.      ... 1.      1.00002] (flattened), shape=(2, 2, 2, 2, 2, 2, 2, 2, 2, "
                     "2), grad=None)  # data holds 1 NaN"), text
+
+
+# ------------------------------------------------------------------------------------------ own: odd labels
+
+@pytest.mark.parametrize("labels", [np.array([0.0, 2.0, 1.0], dtype=object), np.array([0, 2.0, 1], dtype=object)])
+def test_labels_held_as_objects_with_floats_among_them_are_read_as_floats_are(labels) -> None:
+    """A pandas column of objects holding floats: "the labels must be numbers, got … float 0.0" said a number was
+    none; as floats, whole ones are class indices (cross_entropy) and one_hot says to make them ints."""
+    assert math.isclose(float(losses.cross_entropy(LOGITS, labels)), _expected_cost([0, 2, 1]), rel_tol=1e-12)
+    with pytest.raises(TypeError, match=r"^one_hot: labels must be integers, got dtype float64 of shape \(3,\); whole "
+                                        r"numbers given as floats: labels\.astype\(int\)$"):
+        one_hot(labels, classes=3)
+
+
+def test_float16_labels_out_of_range_leak_no_overflow_warning() -> None:
+    """1 << 16 compared with a float16 label was cast to float16, inf, with numpy's RuntimeWarning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"got 60000\.0 at index 1 .*: 60001 classes need an output layer"):
+            losses.cross_entropy(np.zeros((2, 3)), np.array([1, 60000], dtype=np.float16))

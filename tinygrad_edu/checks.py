@@ -22,7 +22,7 @@ import sys
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView, Sequence
 from collections.abc import Set as AbstractSet
-from numbers import Number, Rational
+from numbers import Number, Rational, Real
 from types import FrameType
 from typing import Any, NoReturn, TypeVar, cast
 
@@ -224,6 +224,10 @@ def label_numbers(labels: Any, array: np.ndarray, func: str, classes: int) -> np
     that is not whole or is past int64, and its index; a TypeError for labels that are no numbers (text, None)."""
     if array.dtype.kind in "biufc":
         return array
+    if array.dtype.kind == "O" and array.size and all(isinstance(x, Real) and not isinstance(x, bool | np.bool_)
+                                                      for x in array.flat) and not all(isinstance(x, Rational)
+                                                                                       for x in array.flat):
+        return array.astype(np.float64)  # (objects with floats among them, a pandas column: read as floats are)
     if array.dtype.kind == "O" and array.size and all(
             isinstance(x, Rational | decimal.Decimal) and not isinstance(x, bool | np.bool_) for x in array.flat):
         whole = np.array([x.is_finite() and x == int(x) if isinstance(x, decimal.Decimal) else x == int(x)

@@ -364,7 +364,7 @@ def _class_indices(data: np.ndarray, classes: int) -> np.ndarray:
         elif low < 0:
             advice = ("a negative label is no class (PyTorch's ignore_index, -100?): leave those samples out, "
                       "labels = np.asarray(labels); keep = labels >= 0; cross_entropy(logits[keep], labels[keep])")
-        elif high < 1 << 16:
+        elif float(high) < 1 << 16:  # (float: 1 << 16 is inf in float16, with numpy's warning)
             advice = (f"the logits have {classes} columns, one per class: {int(high) + 1} classes need an output "
                       f"layer of {int(high) + 1} neurons")
         else:
