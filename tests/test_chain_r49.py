@@ -34,7 +34,7 @@ def test_the_walk_makes_no_zip_per_node(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_a_float_products_gradient_is_handed_on_without_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     """The walk's 0-d float64 product gradient goes on as it is: made an array of a subclass here, which the checks
-    would send through ``_fit``, it reaches no ``_fit`` for a product (the additions' gradients still do)."""
+    would send through ``_fit``, it reaches no ``_fit`` for a product, nor (since round 50) for a sum."""
 
     class Marked(np.ndarray):
         pass
@@ -51,7 +51,7 @@ def test_a_float_products_gradient_is_handed_on_without_fit(monkeypatch: pytest.
     monkeypatch.setattr(engine, "_asarray", lambda number: np.asarray(number).view(Marked))
     monkeypatch.setattr(engine, "_fit", counting_fit)
     y.backward()
-    assert "mul" not in fitted and "add" in fitted
+    assert fitted == []  # (round 50: a 0-d float64 sum hands its g on unchecked too, as the product does)
     assert math.isclose(float(x.grad), 1.001 ** 20, rel_tol=1e-14)
 
 
