@@ -876,10 +876,11 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
         backward_order(value)
     except ValueError as error:
         raise ValueError(f"backprop_player: {str(error).removeprefix('backward_order: ')}") from None
-    kept, total = nearest_values(value, max_nodes)  # (the graph's shape: a backward pass below does not change it)
+    every, total = nearest_values(value)  # (the graph's shape: a backward pass below does not change it)
+    kept = every[:max_nodes]  # the max_nodes nearest the output; the tree counts the labelled Values of them all
     _warn_of_slow_layout(len(kept), "backprop_player", "or one sample's cost", stacklevel=3)
     names_given = _user_names([*given.values(), *(n.label for n in kept)])
-    tree_player = _tree_player(value, layout, max_nodes, precision, title, lang, names_given)
+    tree_player = _tree_player(value, every, layout, max_nodes, precision, title, lang, names_given)
     if tree_player is not None:
         return tree_player
     if value.grad is None:
@@ -896,10 +897,11 @@ def backprop_player(value: Value, *, layout: str = "auto", names: Mapping[str, A
     return _player(steps, graph, title, lang, names_given)
 
 
-def _tree_player(value: Value, layout: str, max_nodes: int, precision: int,
+def _tree_player(value: Value, every: list[Value], layout: str, max_nodes: int, precision: int,
                  title: str, lang: str, names: tuple[str, ...]) -> BackpropPlayer | None:
-    """backprop_player on the seed's dependency tree, where ``layout`` asks for it; None where the graph is drawn."""
-    labelled = sum(isinstance(n.label, str) and n.label != "" for n in nearest_values(value)[0])
+    """backprop_player on the seed's dependency tree, where ``layout`` asks for it; None where the graph is drawn.
+    ``every`` is every Value ``value`` depends on (the player's one walk of the graph)."""
+    labelled = sum(isinstance(n.label, str) and n.label != "" for n in every)
     if layout == "tree" and labelled > max_nodes:  # the tree's steps and layout grow as n²: 1,600 layers took a minute
         raise ValueError(f"backprop_player: the dependency tree would have {labelled} labelled Values, more than "
                          f"max_nodes={max_nodes}; raise max_nodes to play it whole (slow), or use layout='graph', "
