@@ -2,14 +2,20 @@
 
 - backprop_player walked the whole graph twice before drawing: once for the max_nodes Values nearest the output,
   once more in its tree player to count the labelled Values of them all (one walk gives both).
+- The dependency tree filled its nodes in five colours (cost, activation α, pre-activation z, weight or bias, constant)
+  and said nowhere what they meant, where draw_graph's drawing has a key: it has one, of the colours it uses.
 """
 
+import re
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
 
 from tinygrad_edu import Value, losses, nn, viz
+
+from helpers_drawings import dot_json
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -35,3 +41,60 @@ def test_the_player_walks_the_whole_graph_once(monkeypatch, layout) -> None:
     player = viz.backprop_player(_chain_cost(), layout=layout)
     assert len(walks) == 1
     assert len(player.steps) > 3  # (the page was made: its steps)
+
+
+# --- the dependency tree says what its colours mean --------------------------------------------------------------------
+def _seed_tree_cost() -> Value:
+    """Section 6.3 in the seed's own names: C = (α^L − 0.25)², α^L = σ(z^L), z^L = w_3·α^(L−1) + b_3."""
+    a = Value(0.6, requires_grad=False, label="α^(L-1)")
+    w3, b3 = Value(0.9, label="w_3"), Value(0.1, label="b_3")
+    z = w3 * a + b3
+    z.label = "z^L"
+    out = z.sigmoid()
+    out.label = "α^L"
+    cost = (out - 0.25) ** 2
+    cost.label = "C"
+    return cost
+
+
+@needs_dot
+@pytest.mark.parametrize("make", [_chain_cost, _seed_tree_cost])
+def test_the_tree_drawing_has_a_key_naming_each_colour_it_uses(make) -> None:
+    """Five colours (cost, α, z, parameters, constants) stood in the drawing with no word on them, as draw_graph's
+    has: the key names every fill colour drawn, in the seed's letters, and no colour that is not drawn."""
+    drawing = viz.draw_dependency_tree(make())
+    read = dot_json(drawing)
+    key, where = read["label"], read["labelloc"]
+    assert where == "b"
+    for words in ("gold: the cost C", "blue: an activation α", "lilac: a pre-activation z = w·α + b",
+                  "green: a weight or bias (trained)", "grey: an input or a constant (dashed edge: no gradient)"):
+        assert words in key, (words, key)
+    assert key.count("green:") == 1  # (weights and biases share one colour: said once)
+    fills = set(re.findall(r'fillcolor="(#[0-9a-f]{6})"', drawing.source))
+    named = {"gold": viz.COLORS["output"], "blue": viz.COLORS["intermediate"], "lilac": "#ede7f6",
+             "green": viz.COLORS["parameter"], "grey": viz.COLORS["constant"]}
+    assert fills == set(named.values())
+
+
+@needs_dot
+def test_the_tree_key_names_only_the_colours_drawn() -> None:
+    """A cost of one labelled parameter and an unlabelled constant: a cost, a weight and no α, z or input."""
+    w = Value(0.5, label="w")
+    cost = (w * 3.0) ** 2
+    cost.label = "C"
+    key = dot_json(viz.draw_dependency_tree(cost))["label"]
+    assert "gold: the cost C" in key and "green:" in key
+    assert "blue" not in key and "lilac" not in key and "grey" not in key
+
+
+@needs_dot
+def test_the_tree_key_stays_inside_the_picture(tmp_path) -> None:
+    """The key's lines end inside the SVG's width with room for a wider font (as draw_graph's key, round 48)."""
+    drawing = viz.draw_dependency_tree(_seed_tree_cost())
+    svg = subprocess.run(["dot", "-Tsvg"], input=drawing.source.encode(), capture_output=True, check=True).stdout
+    lines = re.findall(r"<text[^>]*>([^<]*(?:gold|grey)[^<]*)</text>", svg.decode())
+    assert len(lines) == 2, lines
+    width = float(re.search(rb'<svg width="([\d.]+)pt"', svg).group(1))
+    longest = max(len(line) for line in lines)
+    assert width > longest * 4.9 * 1.1  # Helvetica at 11 points: about 5.4 points a character, DejaVu 15 % wider
+

@@ -1141,6 +1141,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                     node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "box", "style": "rounded,filled"},
                     edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "dir": "back"})
     ids = {name: f"v{i}" for i, name in enumerate(tree.nodes)}
+    kinds: list[str] = []  # each node's colour, for the key
     for name, node in tree.nodes.items():
         lines = [f"<B>{_text(notation.indexed(pretty(name)))}</B>",
                  _text(f"= {notation.value_summary(node.data, precision)}")]
@@ -1159,6 +1160,7 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
             lines.append("<I>frozen (requires_grad = False):</I>")
             lines.append("<I>a constant, not trained</I>")
         graph.node(ids[name], _html(*lines), fillcolor=_TREE_COLORS[kind])
+        kinds.append(kind)
     for edge in tree.edges:
         symbol = notation.indexed(edge.symbol + (f" = {edge.formula}" if edge.formula else ""))
         lines = [_text(symbol), _text(f"= {format_number(edge.number, precision)}")]
@@ -1169,10 +1171,26 @@ def tree_drawing(tree: DependencyTree, *, precision: int = 4, rankdir: str = "TB
                        label=_edge_label(*lines, "<I>(a constant: needs no gradient)</I>"))
         else:
             graph.edge(ids[edge.child], ids[edge.parent], label=_edge_label(*lines))
-    if any(len(edge.ops) > 1 and not edge.formula for edge in tree.edges):
-        graph.attr(label=_html(*(_text(line, 120) for line in _FOLDED_NOTE)), labelloc="t", fontname="Helvetica",
-                   fontsize="11")
+    key = _tree_key(kinds, notation.indexed(pretty(tree.cost)))
+    folded = any(len(edge.ops) > 1 and not edge.formula for edge in tree.edges)  # the note read first, then the key
+    graph.attr(label=_html(*(_text(line, 120) for line in [*(_FOLDED_NOTE if folded else ()), *key])),
+               labelloc="t" if folded else "b", fontname="Helvetica", fontsize="11", pad=_pad("\n".join(key)))
     return graph
+
+
+#: What each colour of the dependency tree stands for, in the seed's words (a frozen W or b is drawn as a constant).
+_TREE_KEY = {"cost": "gold: the cost {cost}", "activation": "blue: an activation α", "other": "blue: a labelled result",
+             "pre-activation": "lilac: a pre-activation z = w·α + b", "weight": "green: a weight or bias (trained)",
+             "bias": "green: a weight or bias (trained)", "input": "grey: an input or a constant (dashed edge: no "
+             "gradient)"}
+
+
+def _tree_key(kinds: list[str], cost: str) -> list[str]:
+    """The tree's colour key, in lines: the colours of ``kinds`` (the drawn nodes'), each said once, in the order of
+    :data:`_TREE_KEY`, the cost written ``cost``."""
+    said = list(dict.fromkeys(_TREE_KEY[kind].format(cost=cost) for kind in _TREE_KEY if kind in kinds))
+    half = (len(said) + 1) // 2
+    return [" · ".join(said[:half]), " · ".join(said[half:])] if len(said) > 3 else [" · ".join(said)]
 
 
 def _underflow_note(dtype: np.dtype) -> str:
