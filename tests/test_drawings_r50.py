@@ -4,6 +4,8 @@
   once more in its tree player to count the labelled Values of them all (one walk gives both).
 - The dependency tree filled its nodes in five colours (cost, activation α, pre-activation z, weight or bias, constant)
   and said nowhere what they meant, where draw_graph's drawing has a key: it has one, of the colours it uses.
+- The player outlines the step's Value in thick red and those whose gradient is found in purple, and said so only to
+  a screen reader: a legend under its controls says it to everyone, hidden where there is no drawing.
 """
 
 import re
@@ -98,3 +100,60 @@ def test_the_tree_key_stays_inside_the_picture(tmp_path) -> None:
     longest = max(len(line) for line in lines)
     assert width > longest * 4.9 * 1.1  # Helvetica at 11 points: about 5.4 points a character, DejaVu 15 % wider
 
+
+# --- the player's page says what its red and purple outlines mean ------------------------------------------------------
+_OUTLINES = """var stroke = function (selector) {
+      var shape = document.querySelector(selector);
+      return shape ? getComputedStyle(shape).stroke : null; };
+    var border = function (selector) { return getComputedStyle(document.querySelector(selector)).borderTopColor; };
+    var legend = document.querySelector('.legend');
+    return {current: stroke('.drawing g.node.current > path, .drawing g.node.current > polygon'),
+            done: stroke('.drawing g.node.done > path, .drawing g.node.done > polygon'),
+            currentSwatch: border('.legend .swatch.current'), doneSwatch: border('.legend .swatch.done'),
+            shown: legend.getClientRects().length > 0 && !legend.hidden, text: legend.textContent.replace(/\\s+/g, ' '),
+            fits: legend.scrollWidth <= legend.clientWidth};"""
+
+
+def _open_at(browser, page, step: int) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get("about:blank")
+    browser.get(page.resolve().as_uri() + f"#step={step}")
+    WebDriverWait(browser, 5).until(lambda driver: driver.find_element("css selector", ".counter").text.startswith(
+        f"step {step} /"))
+
+
+@needs_dot
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("layout", ["tree", "graph"])
+def test_the_player_has_a_legend_of_its_outlines_in_their_colours(browser, tmp_path, layout, width) -> None:
+    """Thick red (the step's Value) and purple (∂C/∂· found) outlines said nothing on the page but to a screen reader:
+    a legend under the controls names them, each beside a swatch drawn in the colour the drawing uses, at a desk's
+    width and a phone's."""
+    player = viz.backprop_player(_chain_cost(), layout=layout)
+    page = player.save(tmp_path / "player.html")
+    browser.set_window_size(width, 900)
+    try:
+        backward = [k for k, step in enumerate(player.steps, start=1) if step.phase == "backward"]
+        _open_at(browser, page, backward[2])  # (two Values found, a third in hand)
+        seen = browser.execute_script(_OUTLINES)
+    finally:
+        browser.set_window_size(1200, 900)
+    assert seen["shown"] and seen["fits"], seen
+    for words in ("this step's Value", "gradient found", "faded: not computed yet", "?: not found yet"):
+        assert words in seen["text"], seen["text"]
+    assert seen["current"] == seen["currentSwatch"] == "rgb(208, 0, 0)"
+    assert seen["done"] == seen["doneSwatch"] == "rgb(112, 48, 160)"
+
+
+def test_a_page_without_a_drawing_hides_the_legend(browser, tmp_path, monkeypatch) -> None:
+    """Without Graphviz the page has the steps and no drawing: nothing is outlined, so no legend shows."""
+
+    def no_dot(*args, **kwargs):
+        raise FileNotFoundError("dot")
+
+    monkeypatch.setattr(viz, "_laid_out", no_dot)
+    page = viz.backprop_player(_chain_cost()).save(tmp_path / "player.html")
+    _open_at(browser, page, 1)
+    assert browser.execute_script("return document.querySelector('.drawing svg')") is None
+    assert browser.execute_script("return document.querySelector('.legend').getClientRects().length") == 0
