@@ -14,10 +14,9 @@ import subprocess
 
 import numpy as np
 import pytest
+from helpers_drawings import dot_json
 
 from tinygrad_edu import Value, losses, nn, viz
-
-from helpers_drawings import dot_json
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -45,7 +44,7 @@ def test_the_player_walks_the_whole_graph_once(monkeypatch, layout) -> None:
     assert len(player.steps) > 3  # (the page was made: its steps)
 
 
-# --- the dependency tree says what its colours mean --------------------------------------------------------------------
+# --- the dependency tree says what its colours mean -------------------------------------------------------------------
 def _seed_tree_cost() -> Value:
     """Section 6.3 in the seed's own names: C = (α^L − 0.25)², α^L = σ(z^L), z^L = w_3·α^(L−1) + b_3."""
     a = Value(0.6, requires_grad=False, label="α^(L-1)")
@@ -101,7 +100,7 @@ def test_the_tree_key_stays_inside_the_picture(tmp_path) -> None:
     assert width > longest * 4.9 * 1.1  # Helvetica at 11 points: about 5.4 points a character, DejaVu 15 % wider
 
 
-# --- the player's page says what its red and purple outlines mean ------------------------------------------------------
+# --- the player's page says what its red and purple outlines mean -----------------------------------------------------
 _OUTLINES = """var stroke = function (selector) {
       var shape = document.querySelector(selector);
       return shape ? getComputedStyle(shape).stroke : null; };
