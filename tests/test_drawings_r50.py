@@ -6,6 +6,8 @@
   and said nowhere what they meant, where draw_graph's drawing has a key: it has one, of the colours it uses.
 - The player outlines the step's Value in thick red and those whose gradient is found in purple, and said so only to
   a screen reader: a legend under its controls says it to everyone, hidden where there is no drawing.
+- The player's first step listed the leaves as the walk back from the cost met them (the target, b², W², b¹, α⁰, W¹):
+  it lists them in the order the forward pass, which it introduces, uses them (α⁰, W¹, b¹, W², b², the target).
 """
 
 import re
@@ -156,3 +158,14 @@ def test_a_page_without_a_drawing_hides_the_legend(browser, tmp_path, monkeypatc
     _open_at(browser, page, 1)
     assert browser.execute_script("return document.querySelector('.drawing svg')") is None
     assert browser.execute_script("return document.querySelector('.legend').getClientRects().length") == 0
+
+
+# --- the first step lists the leaves in the order the forward pass uses them -----------------------------------------
+@pytest.mark.parametrize("layout", ["tree", "graph"])
+def test_the_leaves_are_listed_in_the_order_the_forward_pass_uses_them(layout) -> None:
+    """The first step's table listed the leaves as the walk back from the cost met them (the target 1, b², W², b¹, α⁰,
+    W¹): the forward pass, which the step introduces, takes the input first, then layer 1's weight and bias, then
+    layer 2's, and the target last, at the cost."""
+    steps = viz.backprop_player(_chain_cost(), layout=layout).steps
+    rows = re.findall(r"<tr><td>(.*?)</td>", steps[0].html)
+    assert rows == ["α⁰", "W¹", "b¹", "W²", "b²", "1"]

@@ -465,7 +465,7 @@ def backprop_steps(output: Value, kept: list[Value], total: int, names: Mapping[
     operations = [n for n in _oldest_first(order) if n.op is not None]
     fmt = lambda array: summary(array, precision)  # noqa: E731
     data = lambda array: notation.value_summary(array, precision)  # noqa: E731 (σ(20) = 0.999999998, not 1)
-    steps = [_start_step(kept, total, names, data)]
+    steps = [_start_step(kept, total, names, data, operations)]
     for k, node in enumerate(operations, start=1):
         steps.append(_forward_step(node, k, len(operations), number, names, data))
     for k, node in enumerate(order, start=1):
@@ -506,8 +506,19 @@ def _is_number(node: Value, name: str, fmt: Any) -> bool:
     return node.op is None and not node.requires_grad and node.size == 1 and name == fmt(node.data)
 
 
-def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: Any) -> Step:
-    leaves = [n for n in kept if n.op is None]
+def _first_used_first(values: list[Value], operations: list[Value]) -> list[Value]:
+    """The leaves among ``values`` in the order the forward pass first uses them (``operations`` oldest first, each
+    one's inputs first to last: the input α⁰, W¹, b¹, W², ... where the walk from the cost met W² first), those no
+    operation takes (their users not drawn) last, as they came."""
+    first: dict[int, tuple[int, int]] = {}
+    for k, user in enumerate(operations):
+        for j, parent in enumerate(user.parents):
+            first.setdefault(id(parent), (k, j))
+    return sorted((n for n in values if n.op is None), key=lambda n: first.get(id(n), (len(operations), 0)))
+
+
+def _start_step(kept: list[Value], total: int, names: Mapping[int, str], fmt: Any, operations: list[Value]) -> Step:
+    leaves = _first_used_first(kept, operations)  # (operations oldest first)
     rows = "".join(f"<tr><td>{_esc(_name(n, names))}</td><td>{'parameter' if n.requires_grad else 'constant'}"
                    f"</td><td>{_esc(_shape(n))}{_esc(fmt(n.data))}</td></tr>" for n in leaves)
     cut = ""
@@ -726,13 +737,15 @@ def tree_steps(cost: Value, tree: DependencyTree, *, precision: int = 4) -> list
         inputs_of.setdefault(edge.child, []).append(edge)
         uses_of.setdefault(edge.parent, []).append(edge)
     grads, _ = _gradients(cost, set(), "tree_steps")
-    order = [n for n in reading_order(cost) if id(n) in index]
+    walked = reading_order(cost)
+    order = [n for n in walked if id(n) in index]
     fmt = lambda array: summary(array, precision)  # noqa: E731
     data = lambda array: notation.value_summary(array, precision)  # noqa: E731 (σ(20) = 0.999999998, not 1)
     leaves = [node.value for node in tree.nodes.values() if node.value.op is None]
     folded = _folded_constants(tree)
     names_and_constants = {**names, **_constant_names(folded, precision)}  # how the formulas write the constants
-    steps = [_start_step(leaves + folded, len(leaves) + len(folded), names_and_constants, data)]
+    steps = [_start_step(leaves + folded, len(leaves) + len(folded), names_and_constants, data,
+                         [n for n in _oldest_first(walked) if n.op is not None])]
     operations = [n for n in _oldest_first(order) if n.op is not None]
     for k, node in enumerate(operations, start=1):
         inputs = inputs_of.get(names[id(node)], [])
