@@ -169,3 +169,12 @@ def test_the_leaves_are_listed_in_the_order_the_forward_pass_uses_them(layout) -
     steps = viz.backprop_player(_chain_cost(), layout=layout).steps
     rows = re.findall(r"<tr><td>(.*?)</td>", steps[0].html)
     assert rows == ["α⁰", "W¹", "b¹", "W²", "b²", "1"]
+
+
+@needs_dot
+def test_the_tree_keys_lines_are_no_wider_than_the_seeds_small_tree() -> None:
+    """The key of five colours in two lines (98 letters) made the seed's three-parameter tree wider than its nodes and
+    a phone scroll sideways in the player: two colours a line, each line narrower than the tree's bottom row."""
+    drawing = viz.draw_dependency_tree(_seed_tree_cost())
+    lines = dot_json(drawing)["label"].split("<BR/>")
+    assert len(lines) == 3 and all(len(re.sub(r"<[^>]+>", "", line)) <= 75 for line in lines), lines

@@ -1187,10 +1187,9 @@ _TREE_KEY = {"cost": "gold: the cost {cost}", "activation": "blue: an activation
 
 def _tree_key(kinds: list[str], cost: str) -> list[str]:
     """The tree's colour key, in lines: the colours of ``kinds`` (the drawn nodes'), each said once, in the order of
-    :data:`_TREE_KEY`, the cost written ``cost``."""
+    :data:`_TREE_KEY`, the cost written ``cost``, two to a line."""
     said = list(dict.fromkeys(_TREE_KEY[kind].format(cost=cost) for kind in _TREE_KEY if kind in kinds))
-    half = (len(said) + 1) // 2
-    return [" · ".join(said[:half]), " · ".join(said[half:])] if len(said) > 3 else [" · ".join(said)]
+    return [" · ".join(said[k:k + 2]) for k in range(0, len(said), 2)]  # two a line: a small tree stays narrow
 
 
 def _underflow_note(dtype: np.dtype) -> str:
