@@ -86,6 +86,12 @@ class Op:
             raise TypeError(f"Op {name!r}: forward must be callable, got {type(forward).__name__}")
         if not (saving is None or callable(saving)):
             raise TypeError(f"Op {name!r}: saving must be callable, got {type(saving).__name__}")
+        rules = Op._checked_vjps(name, vjps, saving)
+        self.name, self.forward, self.vjps, self.saving = name, forward, rules, saving
+
+    @staticmethod
+    def _checked_vjps(name: str, vjps: Any, saving: Callable[..., Any] | None) -> tuple[Vjp, ...]:
+        """``vjps`` as a tuple, one callable per input, each taking ``g, out`` and every input (and ``saved=``)."""
         if not (callable(vjps) or isinstance(vjps, Sequence)):
             raise TypeError(f"Op {name!r}: vjps must be a vjp function or a sequence of them (one per input), "
                             f"got {type(vjps).__name__}")
@@ -98,11 +104,41 @@ class Op:
                 raise TypeError(f"Op {name!r}: every vjp must be callable, got {type(vjp).__name__}")
             if not _takes_inputs(vjp, len(rules)):
                 raise TypeError(f"Op {name!r}: a vjp is called as vjp(g, out, *inputs, **params), {len(rules) + 2} "
-                                f"arguments for this op's {len(rules)} input(s); {_described(vjp)} takes fewer")
+                                f"arguments for this op's {len(rules)} input(s); {_described(vjp)} takes fewer"
+                                + Op._own_input_hint(name, vjp, len(rules)))
             if saving is not None and not _takes_saved(vjp):
                 raise TypeError(f"Op {name!r}: with saving=, every vjp must take the keyword saved, with a default "
                                 "(it gets what the saving forward saved, and nothing in a recorded backward pass)")
-        self.name, self.forward, self.vjps, self.saving = name, forward, rules, saving
+        return rules
+
+    @staticmethod
+    def _own_input_hint(name: str, vjp: Vjp, count: int) -> str:
+        """Where ``vjp`` takes ``g, out`` and one input, for an op of more: each vjp is given them all."""
+        code = getattr(vjp, "__code__", None)
+        if code is None or count < 2 or code.co_argcount - inspect.ismethod(vjp) != 3:
+            return ""
+        inputs = ", ".join("abcdefgh"[i] if i < 8 else f"x{i}" for i in range(count))
+        return (f" (it takes g, out and one input: every vjp is given all {count} inputs, vjp(g, out, {inputs}), "
+                f"and the k-th returns the gradient of the k-th; an Op of one input takes its vjp alone, "
+                f"Op({name!r}, forward, vjp))")
+
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        """A rule changed after construction is checked as the constructor checks it; ``vjps`` keeps its count
+        (Values already recorded with the op have one parent per vjp)."""
+        if hasattr(self, "vjps"):  # (constructed; the constructor checked its own arguments)
+            if attribute == "vjps":
+                value = Op._checked_vjps(self.name, value, self.saving)
+                if len(value) != len(self.vjps):
+                    raise ValueError(f"Op {self.name!r}: vjps must stay one per input, {len(self.vjps)}, got "
+                                     f"{len(value)} (Values already recorded with it have {len(self.vjps)} "
+                                     f"parents): for another number of inputs make a new Op")
+            elif attribute == "saving" and value is not None:
+                Op._checked_vjps(self.name, self.vjps, value)
+            elif attribute in ("forward", "saving") and not callable(value) and value is not None:
+                raise TypeError(f"Op {self.name!r}: {attribute} must be callable, got {type(value).__name__}")
+            elif attribute == "name" and not (isinstance(value, str) and value.strip()):
+                raise TypeError(f"Op {self.name!r}: name must be a non-empty str, got {value!r:.40}")
+        object.__setattr__(self, attribute, value)
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """On Values: the recorded operation (a new Value).  On arrays and numbers: just ``forward``."""

@@ -1,0 +1,56 @@
+"""Round 50's engineer, property-testing the gradients of their own Ops: an Op's rules changed after it was made,
+a vjp given only its own input, which element a failed check's header names, and when expressions() calls a forward."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from tinygrad_edu import Op, Value
+from tinygrad_edu.testing import GradientCheckError, check_gradients
+from tinygrad_edu.testing.strategies import expressions
+
+
+def _mul() -> Op:
+    return Op("mul", lambda a, b: a * b, (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a))
+
+
+# --- item 2: op.vjps reassigned shorter -------------------------------------------------------------------------------
+def test_vjps_reassigned_shorter_is_refused_at_assignment_naming_the_op_and_counts() -> None:
+    """A Value recorded with two parents, then op.vjps = op.vjps[:1]: backward() was a bare IndexError."""
+    mul = _mul()
+    a, b = Value(2.0), Value(3.0)
+    y = mul(a, b)
+    with pytest.raises(ValueError, match=r"Op 'mul': vjps must stay one per input, 2, got 1"):
+        mul.vjps = mul.vjps[:1]
+    y.backward()  # the op is untouched: its gradients are b and a
+    assert (float(a.grad), float(b.grad)) == (3.0, 2.0)
+
+
+def test_vjps_reassigned_are_checked_as_the_constructor_checks_them() -> None:
+    mul = _mul()
+    with pytest.raises(TypeError, match="Op 'mul': every vjp must be callable, got int"):
+        mul.vjps = (mul.vjps[0], 3)
+    with pytest.raises(TypeError, match="Op 'mul': a vjp is called as vjp"):
+        mul.vjps = (mul.vjps[0], lambda g, out: g)
+    with pytest.raises(TypeError, match="Op 'mul': forward must be callable, got str"):
+        mul.forward = "a * b"
+    with pytest.raises(TypeError, match="with saving=, every vjp must take the keyword saved"):
+        mul.saving = lambda a, b: (a * b, None)
+    doubled = [lambda g, out, a, b: 2 * g * b, lambda g, out, a, b: 2 * g * a]
+    mul.vjps = doubled  # the same count: taken, as a tuple (a list changed later cannot shorten it)
+    assert mul.vjps == tuple(doubled)
+    a, b = Value(2.0), Value(3.0)
+    mul(a, b).backward()
+    assert (float(a.grad), float(b.grad)) == (6.0, 4.0)
+
+
+# --- item 3: two vjps of three arguments ------------------------------------------------------------------------------
+def test_a_vjp_given_only_its_own_input_is_told_every_vjp_gets_all_inputs() -> None:
+    with pytest.raises(TypeError) as caught:
+        Op("mul", lambda a, b: a * b, (lambda g, out, a: g, lambda g, out, b: g))
+    message = str(caught.value)
+    assert "takes fewer (it takes g, out and one input: every vjp is given all 2 inputs, vjp(g, out, a, b)" in message
+    assert "an Op of one input takes its vjp alone, Op('mul', forward, vjp)" in message
+    with pytest.raises(TypeError) as other:  # a vjp of two arguments (no input at all): no such hint
+        Op("mul", lambda a, b: a * b, (lambda g, out: g, lambda g, out: g))
+    assert "every vjp is given" not in str(other.value)
