@@ -54,3 +54,17 @@ def test_a_vjp_given_only_its_own_input_is_told_every_vjp_gets_all_inputs() -> N
     with pytest.raises(TypeError) as other:  # a vjp of two arguments (no input at all): no such hint
         Op("mul", lambda a, b: a * b, (lambda g, out: g, lambda g, out: g))
     assert "every vjp is given" not in str(other.value)
+
+
+# --- item 4: the header names the element of a single input ---------------------------------------------------------
+def test_the_header_of_a_single_array_input_names_the_elements_index() -> None:
+    wrong = Op("square", lambda x: x ** 2, lambda g, out, x: g * 3 * x)  # 3x, not 2x
+    x = np.array([[0.5, 1.0], [2.0, -0.25]])
+    with pytest.raises(GradientCheckError) as caught:
+        check_gradients(lambda v: wrong(v).sum(), x)
+    header = str(caught.value).splitlines()[0]
+    assert header.endswith("; x[1, 0] = 2.0 in the first row:")  # the worst: |3x - 2x| = |x| largest at x = 2
+    assert x[1, 0] == 2.0
+    with pytest.raises(GradientCheckError) as scalar:  # a 0-d input: no index to name
+        check_gradients(lambda v: wrong(v), np.array(2.0))
+    assert str(scalar.value).splitlines()[0].endswith("; x = 2.0 in the first row:")

@@ -1302,7 +1302,8 @@ def _report(task: _Task, analytic: list[np.ndarray], numeric: list[np.ndarray], 
                                                             in_place or _NOT_REPEATABLE), analytic, numeric)
         worst = _worst(errors, numeric, bad, task.atol, task.rtol)
         x = float(task.arrays[worst[0]][worst[1]])  # the first row's element, named by its input where there are more
-        at = f"input {task.names[worst[0]]} at {worst[1]}" if len(task.names) > 1 else "x"
+        at = (f"input {task.names[worst[0]]} at {worst[1]}" if len(task.names) > 1 else
+              f"x[{', '.join(map(str, worst[1]))}]" if worst[1] else "x")  # (x[1, 2], as it is written)
         about = f"; order {order}, in float64; f's Ops: {_ops_of(task)}; {at} = {x!r} in the first row"
         table = _failure_table(task.names, analytic, numeric, errors, bad, task.atol, task.rtol, eps, task.rows,
                                kink, what, finite_here(), about)
