@@ -17,14 +17,14 @@ def test_an_op_whose_forward_always_raises_is_refused_by_expressions_not_silentl
     # property test passed without ever calling it
     with pytest.raises(ValueError, match=r"forward of your Op 'softplus' raised TypeError \(.*logaddexp.*\) on "
                                          r"inputs of every shape tried") as caught:
-        expressions(extra_ops=[BROKEN_SOFTPLUS], only_extra=True)
+        expressions(extra_ops=[BROKEN_SOFTPLUS], only_extra=True).validate()  # (its first use: round 50)
     advice = str(caught.value).split("to see why, ")[-1]
     assert advice == "softplus(np.linspace(0.1, 0.5, 3))"
     with pytest.raises(TypeError, match="logaddexp"):  # the advice, pasted, shows the forward's own error
         eval(advice, {"softplus": BROKEN_SOFTPLUS, "np": np})
     with pytest.raises(ValueError, match="'softplus'"):  # as an OpSpec, among others, too
         expressions(extra_ops=[Op("cube", lambda x: x ** 3, lambda g, out, x: g * 3 * x ** 2),
-                               OpSpec(BROKEN_SOFTPLUS, kinks=(0.0,))])
+                               OpSpec(BROKEN_SOFTPLUS, kinks=(0.0,))]).validate()
 
 
 def test_an_op_that_takes_only_some_shapes_is_still_drawn():
@@ -119,7 +119,7 @@ def test_a_callable_object_or_partial_vjp_that_takes_too_few_arguments_is_refuse
 def test_the_advice_for_an_unusable_two_input_op_gives_it_two_inputs():
     joined = Op("joined", lambda a, b: np.concatenate(a, b), (lambda g, out, a, b: g, lambda g, out, a, b: g))
     with pytest.raises(ValueError, match="forward of your Op 'joined'") as caught:
-        expressions(extra_ops=[joined])
+        expressions(extra_ops=[joined]).validate()
     advice = str(caught.value).split("to see why, ")[-1]
     assert advice == "joined(np.linspace(0.1, 0.5, 3), np.linspace(0.1, 0.5, 3))"
     with pytest.raises(TypeError):  # pasted: the forward's own error (np.concatenate's axis given an array)

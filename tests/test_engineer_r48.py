@@ -24,7 +24,7 @@ def test_making_the_strategy_calls_an_op_that_takes_a_vector_once() -> None:
         return np.asarray(x @ x)
 
     dot_self = Op("dot_self", forward, lambda g, out, x: 2 * g * x)
-    expressions(extra_ops=[dot_self])
+    expressions(extra_ops=[dot_self]).validate()  # (round 50: at its first use, not when made)
     assert shapes == [(3,)]
 
 
@@ -33,7 +33,7 @@ def test_the_refusal_quotes_the_error_of_the_call_its_advice_names() -> None:
     """The message quoted the last shape's error ((2, 3, 3): "size 18") while its advice calls the op on (3,)."""
     seven = Op("seven", lambda x: x.reshape(7, 7), lambda g, out, x: g.reshape(x.shape))
     with pytest.raises(ValueError, match="on inputs of every shape tried") as caught:
-        expressions(extra_ops=[seven])
+        expressions(extra_ops=[seven]).validate()
     message = str(caught.value)
     advice = message.split("to see why, ")[-1]
     assert advice == "seven(np.linspace(0.1, 0.5, 3))"

@@ -68,3 +68,53 @@ def test_the_header_of_a_single_array_input_names_the_elements_index() -> None:
     with pytest.raises(GradientCheckError) as scalar:  # a 0-d input: no index to name
         check_gradients(lambda v: wrong(v), np.array(2.0))
     assert str(scalar.value).splitlines()[0].endswith("; x = 2.0 in the first row:")
+
+
+# --- item 5: making the strategy calls no forward ---------------------------------------------------------------------
+def test_making_the_strategy_calls_no_forward_and_its_first_use_probes_once() -> None:
+    """A matrix-only op was called on (3,), (), (2,), (2, 3) when expressions() was called (at a test module's
+    import, where a print or counter in it showed); now nothing runs until the strategy is used, and once."""
+    shapes: list[tuple[int, ...]] = []
+    probes = []  # the calls on the probe's numbers, 0.1 to 0.5
+
+    def forward(x: np.ndarray) -> np.ndarray:
+        shapes.append(x.shape)
+        probes.append(x.size > 0 and np.array_equal(x.ravel(), np.linspace(0.1, 0.5, x.size)))
+        if x.ndim != 2:
+            raise ValueError("matrices only")
+        return 2 * x
+
+    twice = Op("twice", forward, lambda g, out, x: 2 * g)
+    strategy = expressions(extra_ops=[twice], only_extra=True, max_nodes=4)
+    assert shapes == []
+    strategy.validate()
+    assert shapes == [(3,), (), (2,), (2, 3)]
+    strategy.validate()
+    assert sum(probes) == 4
+
+    @settings(max_examples=5, deadline=None, database=None, derandomize=True)
+    @given(strategy)
+    def property_test(expr) -> None:
+        pass
+
+    property_test()
+    assert len(shapes) > 4 and sum(probes) == 4  # the graphs' own calls only: no probe again
+
+
+def test_an_unusable_op_is_refused_at_the_strategys_first_use_every_time() -> None:
+    calls = []
+    broken = Op("broken", lambda x: calls.append(1) or x[9], lambda g, out, x: g)
+    strategy = expressions(extra_ops=[broken])
+    assert calls == []
+    for _ in range(2):
+        with pytest.raises(ValueError, match=r"forward of your Op 'broken' raised IndexError .* every shape tried"):
+            strategy.validate()
+    assert len(calls) == 6  # the six shapes, once
+
+    @settings(max_examples=3, deadline=None, database=None)
+    @given(strategy)
+    def property_test(expr) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="forward of your Op 'broken'"):
+        property_test()

@@ -96,7 +96,7 @@ def _domain_checked_log(x: np.ndarray) -> np.ndarray:
 def test_an_op_that_takes_one_of_the_tried_shapes_is_accepted(forward, vjp) -> None:
     """X6 (() no longer tried), X7 ((2, 3) and (3, 3) no longer tried), X9 (numbers from -0.5, outside a log's
     domain): the op works on one shape or domain the docstring promises, and expressions() must not refuse it."""
-    expressions(extra_ops=[Op("picky", forward, vjp)], only_extra=True)
+    expressions(extra_ops=[Op("picky", forward, vjp)], only_extra=True).validate()
 
 
 @pytest.mark.parametrize(("forward", "error"), [(lambda x: x[5], "IndexError"),
@@ -105,21 +105,21 @@ def test_an_op_whose_forward_always_raises_index_or_zero_division_is_refused(for
     """X8 (only ValueError and TypeError caught): Graph.add leaves these out too, so the op must be refused, not
     let numpy's or Python's bare error out of expressions()."""
     with pytest.raises(ValueError, match=rf"forward of your Op 'broken' raised {error} .* on inputs of every shape"):
-        expressions(extra_ops=[Op("broken", forward, lambda g, out, x: g)])
+        expressions(extra_ops=[Op("broken", forward, lambda g, out, x: g)]).validate()
 
 
 def test_an_op_with_params_is_not_tried_without_them() -> None:
     """X2 (an OpSpec with params tried as well, without its params): shift's forward needs by=, which its default
     None cannot stand in for, and the params given supply it."""
     shift = Op("shift", lambda x, by=None: x + by, lambda g, out, x, by=None: g)
-    expressions(extra_ops=[OpSpec(shift, params=st.just({"by": 1.0}))], only_extra=True)
+    expressions(extra_ops=[OpSpec(shift, params=st.just({"by": 1.0}))], only_extra=True).validate()
 
 
 def test_a_forward_without_a_signature_is_tried_too() -> None:
     """X10 (a forward inspect cannot read, such as operator.itemgetter, taken as one needing keywords and not tried):
     itemgetter(5) raises IndexError on every shape tried, and must be refused as a function would be."""
     with pytest.raises(ValueError, match=r"forward of your Op 'pick' raised IndexError \(index 5 is out of bounds"):
-        expressions(extra_ops=[Op("pick", operator.itemgetter(5), lambda g, out, x: g)])
+        expressions(extra_ops=[Op("pick", operator.itemgetter(5), lambda g, out, x: g)]).validate()
 
 
 # --- viz: a PNG whose dot failed says so ---------------------------------------------------------------------------

@@ -78,10 +78,12 @@ class OpSpec:
     numpy arrays print as source in the program.  ``broadcasts=False`` gives every input the same shape.  A bare Op
     in ``extra_ops`` means ``OpSpec(op)``.
     Where the forward raises (a shape it does not take), that node is left out and another one drawn.
-    What is called when: :func:`expressions` calls the forward (of an op without ``params``) when it makes the
-    strategy, on ``np.linspace(0.1, 0.5, 3)`` and, only where that raises, on shapes (), (2,), (2, 3), (3, 3) and
-    (2, 3, 3) in turn until one works: an op that raises on all of them is a ValueError there.  Each graph drawn
-    then calls the forward on its inputs as it is built, and the program (``expr(...)``) calls it again.
+    What is called when: making the strategy (``expressions(...)``, often at a test module's import) calls nothing
+    of yours.  Its first use (``@given`` validates it before the first example; ``strategy.validate()`` or a draw)
+    calls the forward of an op without ``params`` on ``np.linspace(0.1, 0.5, 3)`` and, only where that raises, on
+    shapes (), (2,), (2, 3), (3, 3) and (2, 3, 3) in turn until one works, once per strategy: an op that raises on
+    all of them is a ValueError there, at every use.  Each graph drawn then calls the forward on its inputs as it
+    is built, and the program (``expr(...)``) calls it again.
     """
 
     op: Op
@@ -1082,6 +1084,14 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
     >>> out = expr(*[Value(x) for x in expr.inputs])
     """
     specs = _checked_arguments(extra_ops, min_nodes, max_nodes, max_inputs, only_extra)
+    refusal: list[ValueError | None] = []  # (the probe's verdict, kept: the forwards are called once per strategy)
+
+    def probed() -> st.SearchStrategy[Expression]:
+        if not refusal:
+            refusal.append(next(filter(None, map(_unusable, specs.values())), None))
+        if refusal[0] is not None:
+            raise refusal[0].with_traceback(None)  # (not the traceback of every earlier use)
+        return draw_expression()
 
     @st.composite
     def draw_expression(draw: Callable[[st.SearchStrategy], Any]) -> Expression:
@@ -1100,7 +1110,7 @@ def expressions(*, extra_ops: Sequence[Op | OpSpec] = (), min_nodes: int = 3, ma
         g.finish()
         return g.expression()
 
-    return draw_expression()
+    return st.deferred(probed)  # (made when a test first uses it, validate() or a draw: no forward called before)
 
 
 def _needs_helpers(spec: OpSpec) -> bool:
@@ -1123,30 +1133,29 @@ def _checked_arguments(extra_ops: Any, min_nodes: Any, max_nodes: Any, max_input
     specs: dict[str, OpSpec] = {}
     for op in extra_ops:
         spec = op if isinstance(op, OpSpec) else OpSpec(op)
-        _refuse_unusable(spec)
         specs[_identifier(spec.op, set(specs))] = spec
     if only_extra and not specs:
         raise ValueError("expressions: only_extra=True needs extra_ops")
     return specs
 
 
-#: The shapes an extra op's forward is tried on when the strategy is made, in turn until one works: the vector the
-#: refusal's advice calls it on first, so an op taking one is called once (Graph.add leaves out a node whose forward
-#: raises; inputs are drawn up to 3-D)
+#: The shapes an extra op's forward is tried on when the strategy is first used, in turn until one works: the
+#: vector the refusal's advice calls it on first, so an op taking one is called once (Graph.add leaves out a node
+#: whose forward raises; inputs are drawn up to 3-D)
 _TRIED_SHAPES = ((3,), (), (2,), (2, 3), (3, 3), (2, 3, 3))
 
 
-def _refuse_unusable(spec: OpSpec) -> None:
+def _unusable(spec: OpSpec) -> ValueError | None:
     """A ValueError where ``spec``'s forward raises on every shape tried (numbers 0.1 to 0.5, inside every domain):
     no graph could use the op, and a property test of it would pass without calling it.  An op with ``params``, or
     whose forward needs keywords (said by :func:`_drawn_params` when drawn), is not tried.  The error quotes the
     forward's error on the vector its advice calls it on, ``np.linspace(0.1, 0.5, 3)``."""
     if spec.params is not None:
-        return
+        return None
     try:
         inspect.signature(spec.op.forward).bind(*range(spec.arity))
     except TypeError:
-        return
+        return None
     except ValueError:  # (a builtin without a signature: tried)
         pass
     failures = []
@@ -1156,15 +1165,17 @@ def _refuse_unusable(spec: OpSpec) -> None:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 spec.op.forward(*arrays)
-            return
+            return None
         except (ValueError, TypeError, IndexError, ZeroDivisionError) as error:  # (what Graph.add leaves out)
             failures.append(error)
     name, failure = spec.op.name, failures[0]  # (the vector's, (3,), which the advice below calls it on)
-    raise ValueError(f"expressions: the forward of your Op {name!r} raised {type(failure).__name__} "
-                     f"({failure}) on inputs of every shape tried ((3,), whose error this is, then "
-                     f"{', '.join(map(str, _TRIED_SHAPES[1:]))}), so no graph could use it and a test would pass "
-                     "without calling it; call it yourself to see why, "
-                     f"{name}({', '.join(['np.linspace(0.1, 0.5, 3)'] * spec.arity)})") from failure
+    refusal = ValueError(f"expressions: the forward of your Op {name!r} raised {type(failure).__name__} "
+                         f"({failure}) on inputs of every shape tried ((3,), whose error this is, then "
+                         f"{', '.join(map(str, _TRIED_SHAPES[1:]))}), so no graph could use it and a test would pass "
+                         "without calling it; call it yourself to see why, "
+                         f"{name}({', '.join(['np.linspace(0.1, 0.5, 3)'] * spec.arity)})")
+    refusal.__cause__ = failure
+    return refusal
 
 
 def _grow(g: Graph, extra: bool, most: int) -> None:
