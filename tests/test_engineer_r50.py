@@ -1,12 +1,15 @@
 """Round 50's engineer, property-testing the gradients of their own Ops: an Op's rules changed after it was made,
 a vjp given only its own input, which element a failed check's header names, and when expressions() calls a forward."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
 from tinygrad_edu import Op, Value
 from tinygrad_edu.testing import GradientCheckError, check_gradients
+from tinygrad_edu.testing.expressions import Expression
 from tinygrad_edu.testing.strategies import expressions
 
 
@@ -118,3 +121,53 @@ def test_an_unusable_op_is_refused_at_the_strategys_first_use_every_time() -> No
 
     with pytest.raises(ValueError, match="forward of your Op 'broken'"):
         property_test()
+
+
+# --- item 1: the printed program defines an Op of a function ----------------------------------------------------------
+def _program(op: Op, name: str) -> str:
+    return Expression((np.array([0.3, -0.7]),), {}, (f"v1 = {name}(x0)",), {name: op}).program()
+
+
+def test_the_program_defines_an_op_made_inside_a_function_so_that_it_runs_when_pasted() -> None:
+    """It printed '# cube = Op('cube', ...)  # your own Op', and the pasted program was a NameError."""
+    cube = Op("cube", lambda x: x ** 3,
+              lambda g, out, x: g * 3 * x ** 2)
+    program = _program(cube, "cube")
+    assert "\ncube = Op(\"cube\", lambda x: x ** 3,\n              lambda g, out, x: g * 3 * x ** 2)\n" in program
+    exec(program, {"__name__": "pasted"})  # a fresh namespace: the program alone; order 3 checked, right
+    wrong = Op("cube", lambda x: x ** 3, lambda g, out, x: g * 2 * x ** 2)
+    with pytest.raises(GradientCheckError):
+        exec(_program(wrong, "cube"), {"__name__": "pasted"})
+
+
+def test_the_program_copies_defs_the_numbers_and_modules_they_read() -> None:
+    alpha = 0.5
+
+    def forward(x):
+        return alpha * math.pi * np.tanh(x)
+
+    def vjp(g, out, x):
+        return g * alpha * math.pi * (1 - np.tanh(x) ** 2)
+
+    program = _program(Op("tanh_scaled", forward, vjp), "tanh_scaled")
+    assert "\nimport math\nalpha = 0.5\ndef forward(x):\n" in program
+    assert "\ntanh_scaled = Op('tanh_scaled', forward, (vjp,))\n" in program
+    exec(program, {"__name__": "pasted"})  # alone: checked to order 3 against finite differences
+    f = lambda x: x * scale  # noqa: E731 (a lambda bound to a name, as users write it)
+    v = lambda g, out, x: g * scale  # noqa: E731
+    scale = np.array([2.0, 3.0])  # an array: named, not written
+    program = _program(Op("scale", f, v), "scale_op")
+    assert "# it reads scale, defined where your Op is: define it here, before running\n" in program
+    assert "f = lambda x: x * scale  # noqa" not in program and "\nf = lambda x: x * scale\n" in program
+    exec(program.replace("# it reads scale", "scale = np.array([2.0, 3.0])  #"), {"__name__": "pasted"})
+
+
+def test_an_op_without_source_is_a_comment_saying_what_to_paste() -> None:
+    made: dict = {"Op": Op}
+    exec("double = Op('double', lambda x: 2 * x, lambda g, out, x: 2 * g)", made)
+    program = _program(made["double"], "double")
+    assert ("# double = Op('double', ...)  # your own Op, given in extra_ops: its source was not found, so paste its "
+            "definition here, as double = Op('double', forward, vjps), before running\n") in program
+    pasted = program.replace("# double = Op('double', ...)", "double = Op('double', lambda x: 2 * x, "
+                                                            "lambda g, out, x: 2 * g)\n#")
+    exec(pasted, {"__name__": "pasted"})

@@ -9,7 +9,7 @@ operation's domain and off its kinks, so that central finite differences are a v
 A drawn :class:`Expression` is a small program: ``expr(*values)`` evaluates it on Values, ``expr.inputs`` are
 its float64 inputs, and ``print(expr)`` shows a runnable Python program reproducing it and checking its derivatives
 to the third order, which is what hypothesis prints for a failing example (your own Ops are imported from the
-module that defines them, or named in a comment when they are not a module's global)::
+module that defines them, else defined as their source writes them, else named in a comment saying what to paste)::
 
     from hypothesis import given
     from tinygrad_edu.testing import check_gradients
@@ -27,10 +27,14 @@ evaluated with plain numpy (:data:`NUMPY`, an independent reference): a line who
 
 from __future__ import annotations
 
+import ast
+import builtins
 import inspect
 import keyword
+import linecache
 import re
 import sys
+import textwrap
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -278,14 +282,17 @@ class Expression:
 
     def program(self) -> str:
         """A runnable Python program that rebuilds this graph, prints its output and checks its derivatives to the
-        third order.  Your own Ops are imported from the module that defines them by name, if there is one (else a
-        comment names them: define them before running)."""
+        third order.  Your own Ops are imported from the module that defines them by name, if there is one, else
+        defined as their source file writes them (a comment names what that reads and the program lacks, and says
+        what to paste where no source is found)."""
         header = ["import numpy as np", "import tinygrad_edu.functional as F",
                   "from tinygrad_edu import Value, ops", "from tinygrad_edu import losses as L",
                   "from tinygrad_edu.testing import check_gradients"]
         if any(line.startswith("with no_grad") for line in self.lines):
             header[2] = "from tinygrad_edu import Value, no_grad, ops"
-        header += [_op_source(name, op) for name, op in self.custom.items()]
+        for line in "\n".join(_op_source(name, op) for name, op in self.custom.items()).splitlines():
+            if not (line.startswith(("import ", "from ")) and line in header):  # (from tinygrad_edu import Op, once)
+                header.append(line)
         if any(re.search(r"\b(inf|nan)\b", line) for line in self.lines):  # a param of inf or nan, as source
             header.append("from numpy import inf, nan")
         constants = [f"{name} = {_literal(array)}" for name, array in self.constants.items()]
@@ -304,7 +311,8 @@ class Expression:
 
 
 def _op_source(name: str, op: Op) -> str:
-    """The program's line for one of your Ops: an import from the module that holds it as a global, else a comment."""
+    """The program's lines for one of your Ops: an import from the module that holds it as a global, else its
+    definition as written (found by :mod:`inspect`), else a comment saying what to paste."""
     for function in (op.forward, *op.vjps):
         module = sys.modules.get(getattr(function, "__module__", None) or "")
         if module is None or module.__name__ == "__main__":  # a script's globals cannot be imported by name
@@ -312,7 +320,112 @@ def _op_source(name: str, op: Op) -> str:
         found = [global_name for global_name, value in list(vars(module).items()) if value is op]
         if found:
             return f"from {module.__name__} import {found[0]}" + ("" if found[0] == name else f" as {name}")
-    return f"# {name} = Op({op.name!r}, ...)  # your own Op, given in extra_ops"
+    return _op_definition(name, op) or (
+        "from tinygrad_edu import Op\n"
+        f"# {name} = Op({op.name!r}, ...)  # your own Op, given in extra_ops: its source was not found, so paste its "
+        f"definition here, as {name} = Op({op.name!r}, forward, vjps), before running")
+
+
+def _op_definition(name: str, op: Op) -> str | None:
+    """``name = Op(...)`` as its source file writes it (lambdas inside the call, or functions defined by ``def`` or
+    ``f = lambda …``, copied before it), with imports of the modules it names; None where a piece is not found."""
+    functions = [f for f in (op.forward, *op.vjps, op.saving) if f is not None]
+    if not all(inspect.isfunction(f) for f in functions):
+        return None
+    pieces: list[str] = []
+    call, names = None, []
+    for function in functions:
+        found = _written(function, op.name)
+        if found is None:
+            return None
+        kind, text, bound = found
+        names.append(bound)
+        if kind == "call":
+            call = call or text
+        elif text not in pieces:  # (one function may serve twice)
+            pieces.append(text)
+    if call is None:
+        if "" in names:  # (a lambda written inside another call than Op's)
+            return None
+        rules = f"({', '.join(names[1:1 + len(op.vjps)])},)"
+        call = f"Op({op.name!r}, {names[0]}, {rules}" + (f", saving={names[-1]})" if op.saving else ")")
+    text = "\n".join(pieces + [f"{name} = {call}"])
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    return "\n".join(["from tinygrad_edu import Op", *_imports_for(tree, functions), text])
+
+
+def _written(function: Callable[..., Any], op_name: str) -> tuple[str, str, str] | None:
+    """Where ``function`` is written: ("call", the ``Op(op_name, …)`` call holding a lambda, ""), or ("def", its
+    statement, a ``def`` or ``f = lambda …`` dedented, the name it binds); None where its source cannot be read."""
+    code = function.__code__
+    source = "".join(linecache.getlines(code.co_filename, function.__globals__))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    line = code.co_firstlineno
+    covering = [node for node in ast.walk(tree) if getattr(node, "lineno", 0) <= line <= getattr(node, "end_lineno", 0)]
+    if function.__name__ != "<lambda>":
+        found = [n for n in covering if isinstance(n, ast.FunctionDef) and n.name == function.__name__
+                 and min([n.lineno, *(d.lineno for d in n.decorator_list)]) <= line]
+        segment = ast.get_source_segment(source, found[-1], padded=True) if found else None
+        return ("def", textwrap.dedent(segment), function.__name__) if segment else None
+    calls = [n for n in covering if isinstance(n, ast.Call) and _names_op(n.func) and n.args
+             and isinstance(n.args[0], ast.Constant) and n.args[0].value == op_name]
+    if calls:
+        segment = ast.get_source_segment(source, calls[-1])
+        return ("call", segment, "") if segment else None
+    assigned = [n for n in covering if isinstance(n, ast.Assign) and isinstance(n.value, ast.Lambda)
+                and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.lineno == line]
+    segment = ast.get_source_segment(source, assigned[0]) if len(assigned) == 1 else None
+    return ("def", segment, cast(ast.Name, assigned[0].targets[0]).id) if segment else None
+
+
+def _names_op(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "Op" or isinstance(node, ast.Attribute) and node.attr == "Op"
+
+
+def _imports_for(tree: ast.Module, functions: list[Callable[..., Any]]) -> list[str]:
+    """Import lines for the names the definition reads that the program lacks: modules (``math``) and globals of an
+    importable module; a comment naming any other (a closure's variable, a script's global)."""
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in ast.walk(n)
+              if isinstance(a, ast.arg)}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    read = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    given = {"np", "F", "L", "ops", "Value", "Op", "check_gradients"}  # (the program's own imports)
+    lines, numbers, unknown = [], [], []
+    for name in dict.fromkeys(read):
+        if name in bound or name in given or hasattr(builtins, name):
+            continue
+        value = next((f.__globals__[name] for f in functions if name in f.__globals__), _MISSING)
+        closed = [c.cell_contents for f in functions for n, c in zip(f.__code__.co_freevars, f.__closure__ or ())
+                  if n == name]
+        module = getattr(value, "__module__", None)
+        if closed and _plain(closed[0]):  # (a number of yours: written as it is)
+            numbers.append(f"{name} = {closed[0]!r}")
+        elif inspect.ismodule(value):
+            lines.append(f"import {value.__name__}" + ("" if value.__name__ == name else f" as {name}"))
+        elif module not in (None, "__main__") and getattr(sys.modules.get(module), name, _MISSING) is value:
+            lines.append(f"from {module} import {name}")
+        else:
+            unknown.append(name)
+    lines += numbers
+    if unknown:
+        lines.append(f"# it reads {', '.join(unknown)}, defined where your Op is: define "
+                     f"{'them' if len(unknown) > 1 else 'it'} here, before running")
+    return lines
+
+
+_MISSING = object()
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value``'s repr is its source: an int, a finite float, a bool, a str or None."""
+    return type(value) in (int, bool, str, type(None)) or type(value) is float and np.isfinite(value)
 
 
 def _sequence_of(items: Any, kind: type | tuple[type, ...]) -> bool:
