@@ -746,7 +746,7 @@ def check_gradients(f: Callable[..., Value], *inputs: Any, eps: float | None = N
     ...     check_gradients(square, np.array([1.0, 2.0]))
     ... except GradientCheckError as error:
     ...     print(str(error).splitlines()[0].split("); ")[1])   # the header after the tolerances: where to look
-    order 1, in float64; f's Ops: square; x = 2.0 in the first row:
+    order 1, in float64; f's Ops: square; x[1] = 2.0 in the first row:
     >>> check_gradients(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), order=2)  # (3x²)' = 6x  # doctest: +ELLIPSIS
     GradientReport(ok, order 2, 1 input(s), 2 element(s) checked; ...)
     """
