@@ -150,8 +150,9 @@ def test_the_program_copies_defs_the_numbers_and_modules_they_read() -> None:
         return g * alpha * math.pi * (1 - np.tanh(x) ** 2)
 
     program = _program(Op("tanh_scaled", forward, vjp), "tanh_scaled")
-    assert "\nimport math\nalpha = 0.5\ndef forward(x):\n" in program
-    assert "\ntanh_scaled = Op('tanh_scaled', forward, (vjp,))\n" in program
+    assert "\nimport math\ndef _define_tanh_scaled():" in program
+    assert "\n    alpha = 0.5\n    def forward(x):\n" in program
+    assert "\n    return Op('tanh_scaled', forward, (vjp,))\ntanh_scaled = _define_tanh_scaled()\n" in program
     exec(program, {"__name__": "pasted"})  # alone: checked to order 3 against finite differences
     f = lambda x: x * scale  # noqa: E731 (a lambda bound to a name, as users write it)
     v = lambda g, out, x: g * scale  # noqa: E731
@@ -171,3 +172,18 @@ def test_an_op_without_source_is_a_comment_saying_what_to_paste() -> None:
     pasted = program.replace("# double = Op('double', ...)", "double = Op('double', lambda x: 2 * x, "
                                                             "lambda g, out, x: 2 * g)\n#")
     exec(pasted, {"__name__": "pasted"})
+
+
+def _power(p: float) -> Op:
+    return Op(f"pw{p:g}", lambda x: x ** p, lambda g, out, x: g * p * x ** (p - 1))
+
+
+def test_two_ops_of_one_factory_keep_their_own_numbers_in_the_program() -> None:
+    """Ops made by a factory close over its argument: each keeps its own p (not the last one written, for both)."""
+    squared, cubed = _power(2.0), _power(3.0)
+    program = Expression((np.array([0.3, 0.7]),), {}, ("v1 = pw2(x0)", "v2 = pw3(v1)"),
+                         {"pw2": squared, "pw3": cubed}).program()
+    assert "\n    p = 2.0\n" in program and "\n    p = 3.0\n" in program
+    pasted: dict = {"__name__": "pasted"}
+    exec(program, pasted)  # checked to order 3 against finite differences
+    assert np.allclose(pasted["f"](np.array([0.3, 0.7])), np.array([0.3, 0.7]) ** 6, rtol=1e-15, atol=0)

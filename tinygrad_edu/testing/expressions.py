@@ -354,7 +354,12 @@ def _op_definition(name: str, op: Op) -> str | None:
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    return "\n".join(["from tinygrad_edu import Op", *_imports_for(tree, functions), text])
+    imports, numbers = _imports_for(tree, functions)
+    if numbers:  # (a closure's numbers stay its own: another Op of the program may read p too, with another value)
+        body = textwrap.indent("\n".join([*numbers, *pieces, f"return {call}"]), "    ")
+        text = f"def _define_{name}():  # your Op as made where it was, with the numbers it reads\n{body}\n" \
+               f"{name} = _define_{name}()"
+    return "\n".join(["from tinygrad_edu import Op", *imports, text])
 
 
 def _written(function: Callable[..., Any], op_name: str) -> tuple[str, str, str] | None:
@@ -374,7 +379,7 @@ def _written(function: Callable[..., Any], op_name: str) -> tuple[str, str, str]
         segment = ast.get_source_segment(source, found[-1], padded=True) if found else None
         return ("def", textwrap.dedent(segment), function.__name__) if segment else None
     calls = [n for n in covering if isinstance(n, ast.Call) and _names_op(n.func) and n.args
-             and isinstance(n.args[0], ast.Constant) and n.args[0].value == op_name]
+             and (not isinstance(n.args[0], ast.Constant) or n.args[0].value == op_name)]  # (f"{name}" too)
     if calls:
         segment = ast.get_source_segment(source, calls[-1])
         return ("call", segment, "") if segment else None
@@ -388,9 +393,10 @@ def _names_op(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "Op" or isinstance(node, ast.Attribute) and node.attr == "Op"
 
 
-def _imports_for(tree: ast.Module, functions: list[Callable[..., Any]]) -> list[str]:
-    """Import lines for the names the definition reads that the program lacks: modules (``math``) and globals of an
-    importable module; a comment naming any other (a closure's variable, a script's global)."""
+def _imports_for(tree: ast.Module, functions: list[Callable[..., Any]]) -> tuple[list[str], list[str]]:
+    """Import lines for the names the definition reads that the program lacks, modules (``math``) and globals of an
+    importable module, and a comment naming any other (a closure's array, a script's global); and assignments of the
+    plain numbers its functions close over (``p = 3.0``)."""
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in ast.walk(n)
               if isinstance(a, ast.arg)}
@@ -413,11 +419,10 @@ def _imports_for(tree: ast.Module, functions: list[Callable[..., Any]]) -> list[
             lines.append(f"from {module} import {name}")
         else:
             unknown.append(name)
-    lines += numbers
     if unknown:
         lines.append(f"# it reads {', '.join(unknown)}, defined where your Op is: define "
                      f"{'them' if len(unknown) > 1 else 'it'} here, before running")
-    return lines
+    return lines, numbers
 
 
 _MISSING = object()
