@@ -187,3 +187,11 @@ def test_two_ops_of_one_factory_keep_their_own_numbers_in_the_program() -> None:
     pasted: dict = {"__name__": "pasted"}
     exec(program, pasted)  # checked to order 3 against finite differences
     assert np.allclose(pasted["f"](np.array([0.3, 0.7])), np.array([0.3, 0.7]) ** 6, rtol=1e-15, atol=0)
+
+
+def test_a_non_callable_saving_set_later_is_refused_as_the_constructor_refuses_it() -> None:
+    """The check for saving= read the vjps first and let saving = 3 through (reached only at the next forward)."""
+    op = Op("twice", lambda x: 2 * x, lambda g, out, x, saved=None: 2 * g)
+    with pytest.raises(TypeError, match="Op 'twice': saving must be callable, got int"):
+        op.saving = 3
+    assert op.saving is None

@@ -71,6 +71,10 @@ class Op:
     """
 
     __slots__ = ("name", "forward", "vjps", "saving")
+    name: str
+    forward: Callable[..., Any]
+    vjps: tuple[Vjp, ...]
+    saving: Callable[..., tuple[Any, Any]] | None
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Vjp | Sequence[Vjp], *more_vjps: Vjp,
                  saving: Callable[..., tuple[Any, Any]] | None = None) -> None:
@@ -87,7 +91,9 @@ class Op:
         if not (saving is None or callable(saving)):
             raise TypeError(f"Op {name!r}: saving must be callable, got {type(saving).__name__}")
         rules = Op._checked_vjps(name, vjps, saving)
-        self.name, self.forward, self.vjps, self.saving = name, forward, rules, saving
+        setting = object.__setattr__  # (checked above: not again in __setattr__)
+        setting(self, "name", name), setting(self, "forward", forward), setting(self, "vjps", rules)
+        setting(self, "saving", saving)
 
     @staticmethod
     def _checked_vjps(name: str, vjps: Any, saving: Callable[..., Any] | None) -> tuple[Vjp, ...]:
@@ -125,19 +131,18 @@ class Op:
     def __setattr__(self, attribute: str, value: Any) -> None:
         """A rule changed after construction is checked as the constructor checks it; ``vjps`` keeps its count
         (Values already recorded with the op have one parent per vjp)."""
-        if hasattr(self, "vjps"):  # (constructed; the constructor checked its own arguments)
-            if attribute == "vjps":
-                value = Op._checked_vjps(self.name, value, self.saving)
-                if len(value) != len(self.vjps):
-                    raise ValueError(f"Op {self.name!r}: vjps must stay one per input, {len(self.vjps)}, got "
-                                     f"{len(value)} (Values already recorded with it have {len(self.vjps)} "
-                                     f"parents): for another number of inputs make a new Op")
-            elif attribute == "saving" and value is not None:
-                Op._checked_vjps(self.name, self.vjps, value)
-            elif attribute in ("forward", "saving") and not callable(value) and value is not None:
-                raise TypeError(f"Op {self.name!r}: {attribute} must be callable, got {type(value).__name__}")
-            elif attribute == "name" and not (isinstance(value, str) and value.strip()):
-                raise TypeError(f"Op {self.name!r}: name must be a non-empty str, got {value!r:.40}")
+        if attribute in ("forward", "saving") and not callable(value) and value is not None:
+            raise TypeError(f"Op {self.name!r}: {attribute} must be callable, got {type(value).__name__}")
+        if attribute == "vjps":
+            value = Op._checked_vjps(self.name, value, self.saving)
+            if len(value) != len(self.vjps):
+                raise ValueError(f"Op {self.name!r}: vjps must stay one per input, {len(self.vjps)}, got {len(value)} "
+                                 f"(Values already recorded with it have {len(self.vjps)} parents): for another "
+                                 "number of inputs make a new Op")
+        elif attribute == "saving" and value is not None:
+            Op._checked_vjps(self.name, self.vjps, value)
+        elif attribute == "name" and not (isinstance(value, str) and value.strip()):
+            raise TypeError(f"Op {self.name!r}: name must be a non-empty str, got {value!r:.40}")
         object.__setattr__(self, attribute, value)
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
