@@ -195,3 +195,12 @@ def test_a_non_callable_saving_set_later_is_refused_as_the_constructor_refuses_i
     with pytest.raises(TypeError, match="Op 'twice': saving must be callable, got int"):
         op.saving = 3
     assert op.saving is None
+
+
+def test_an_op_whose_forward_is_a_numpy_function_is_defined_by_its_call() -> None:
+    """np.sin has no source of its own: the Op(...) call holding the vjp's lambda names it, and the program runs."""
+    mysin = Op("mysin", np.sin, lambda g, out, x: g * np.cos(x))
+    program = _program(mysin, "mysin")
+    assert '\nmysin = Op("mysin", np.sin, lambda g, out, x: g * np.cos(x))\n' in program
+    with pytest.raises(TypeError, match=r"mysin: its vjp cannot be differentiated.*np\.cos: not supported on Values"):
+        exec(program, {"__name__": "pasted"})  # orders 1 and 2 reached: its own limit, said by name

@@ -330,11 +330,10 @@ def _op_definition(name: str, op: Op) -> str | None:
     """``name = Op(...)`` as its source file writes it (lambdas inside the call, or functions defined by ``def`` or
     ``f = lambda …``, copied before it), with imports of the modules it names; None where a piece is not found."""
     functions = [f for f in (op.forward, *op.vjps, op.saving) if f is not None]
-    if not all(inspect.isfunction(f) for f in functions):
-        return None
+    written = [f for f in functions if inspect.isfunction(f)]  # (np.sin as the forward is named in the call)
     pieces: list[str] = []
     call, names = None, []
-    for function in functions:
+    for function in written:
         found = _written(function, op.name)
         if found is None:
             return None
@@ -345,7 +344,7 @@ def _op_definition(name: str, op: Op) -> str | None:
         elif text not in pieces:  # (one function may serve twice)
             pieces.append(text)
     if call is None:
-        if "" in names:  # (a lambda written inside another call than Op's)
+        if "" in names or len(written) < len(functions):  # (a lambda inside another call than Op's; a ufunc)
             return None
         rules = f"({', '.join(names[1:1 + len(op.vjps)])},)"
         call = f"Op({op.name!r}, {names[0]}, {rules}" + (f", saving={names[-1]})" if op.saving else ")")
@@ -354,7 +353,7 @@ def _op_definition(name: str, op: Op) -> str | None:
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    imports, numbers = _imports_for(tree, functions)
+    imports, numbers = _imports_for(tree, written)
     if numbers:  # (a closure's numbers stay its own: another Op of the program may read p too, with another value)
         body = textwrap.indent("\n".join([*numbers, *pieces, f"return {call}"]), "    ")
         text = f"def _define_{name}():  # your Op as made where it was, with the numbers it reads\n{body}\n" \
@@ -393,7 +392,7 @@ def _names_op(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "Op" or isinstance(node, ast.Attribute) and node.attr == "Op"
 
 
-def _imports_for(tree: ast.Module, functions: list[Callable[..., Any]]) -> tuple[list[str], list[str]]:
+def _imports_for(tree: ast.Module, functions: Sequence[Any]) -> tuple[list[str], list[str]]:
     """Import lines for the names the definition reads that the program lacks, modules (``math``) and globals of an
     importable module, and a comment naming any other (a closure's array, a script's global); and assignments of the
     plain numbers its functions close over (``p = 3.0``)."""
