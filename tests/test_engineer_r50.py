@@ -37,6 +37,8 @@ def test_vjps_reassigned_are_checked_as_the_constructor_checks_them() -> None:
         mul.vjps = (mul.vjps[0], lambda g, out: g)
     with pytest.raises(TypeError, match="Op 'mul': forward must be callable, got str"):
         mul.forward = "a * b"
+    with pytest.raises(TypeError, match="Op 'mul': forward must be callable, got NoneType"):
+        mul.forward = None
     with pytest.raises(TypeError, match="with saving=, every vjp must take the keyword saved"):
         mul.saving = lambda a, b: (a * b, None)
     doubled = [lambda g, out, a, b: 2 * g * b, lambda g, out, a, b: 2 * g * a]

@@ -68,6 +68,9 @@ class Op:
     Its ``out`` must be forward's own (a Value recorded holds it, the same call under ``no_grad`` forward's), and
     ``saved`` is handed to every ``backward()`` of the graph: like its other arguments, a vjp reads it and never
     writes into it (``saved * g``, not ``saved *= g``).  ``check_gradients`` checks both.
+
+    Its attributes set later (``op.vjps = (my_vjp,)``, a rule swapped in a test) are checked as the constructor
+    checks them, and ``vjps`` keeps its count: Values recorded with the op have one parent per vjp.
     """
 
     __slots__ = ("name", "forward", "vjps", "saving")
@@ -131,7 +134,7 @@ class Op:
     def __setattr__(self, attribute: str, value: Any) -> None:
         """A rule changed after construction is checked as the constructor checks it; ``vjps`` keeps its count
         (Values already recorded with the op have one parent per vjp)."""
-        if attribute in ("forward", "saving") and not callable(value) and value is not None:
+        if not callable(value) and (attribute == "forward" or attribute == "saving" and value is not None):
             raise TypeError(f"Op {self.name!r}: {attribute} must be callable, got {type(value).__name__}")
         if attribute == "vjps":
             value = Op._checked_vjps(self.name, value, self.saving)
