@@ -38,7 +38,7 @@ import textwrap
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -366,9 +366,8 @@ def _written(function: Callable[..., Any], op_name: str) -> tuple[str, str, str]
     statement, a ``def`` or ``f = lambda …`` dedented, the name it binds); None where its source cannot be read."""
     code = function.__code__
     source = "".join(linecache.getlines(code.co_filename, function.__globals__))
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _parsed(source)
+    if tree is None:
         return None
     line = code.co_firstlineno
     covering = [node for node in ast.walk(tree) if getattr(node, "lineno", 0) <= line <= getattr(node, "end_lineno", 0)]
@@ -386,6 +385,15 @@ def _written(function: Callable[..., Any], op_name: str) -> tuple[str, str, str]
                 and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.lineno == line]
     segment = ast.get_source_segment(source, assigned[0]) if len(assigned) == 1 else None
     return ("def", segment, cast(ast.Name, assigned[0].targets[0]).id) if segment else None
+
+
+@lru_cache(maxsize=8)
+def _parsed(source: str) -> ast.Module | None:
+    """``source`` parsed, once for the several functions of an Op, and the programs of many graphs, in one file."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None
 
 
 def _names_op(node: ast.expr) -> bool:
