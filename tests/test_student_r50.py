@@ -7,10 +7,13 @@ clone, every block and command after them, the examples and the README's picture
   (∂C/∂W³ = -0.1384 against 0.1371), and the picture's y′ was nowhere.  The block now draws the pictured tree.
 - The layout table's checks.py listed the argument checks it holds, but not the class labels that cross_entropy
   and one_hot have read through it since this round (checks.label_numbers).
+- The layout table said ops.py "imports nothing of the package"; it has imported checks (checks.Absent, the other
+  libraries' names an Op refuses) since commit ae845b6.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -53,3 +56,31 @@ def test_the_layout_table_says_checks_py_reads_the_class_labels_cross_entropy_an
     with pytest.raises(TypeError, match="one_hot"):
         data.one_hot(["a"], 2)
     assert "label_numbers" in checks.__all__
+
+
+def _package_imports(module: str) -> set[str]:
+    """The package's modules that tinygrad_edu/<module>.py imports, anywhere in it."""
+    tree = ast.parse((ROOT / "tinygrad_edu" / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "tinygrad_edu":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tinygrad_edu."):
+            found.add(node.module.split(".")[1])  # type: ignore[union-attr]
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("tinygrad_edu.")}
+    return found
+
+
+def test_what_the_layout_table_says_a_module_imports_of_the_package_is_what_it_imports() -> None:
+    """"imports nothing of the package" and "of the package it imports only `x.py`" in "How the code is laid out",
+    against the module's own import statements."""
+    section = README[README.index("## How the code is laid out"):].split("\n## ")[0]
+    claims = re.findall(r"`(\w+)\.py` \(([^`]*?(?:`[^`]*`[^`]*?)*?)(?:\)[,;|]|\), `)", section)
+    said = {module: text for module, text in claims if "imports" in text and "of the package" in text}
+    assert "ops" in said, sorted(said)
+    for module, text in said.items():
+        only = re.search(r"imports only ((?:`\w+\.py`(?:,| and)? ?)+)", text)
+        named = set(re.findall(r"`(\w+)\.py`", only.group(1))) if only else set()
+        assert only or "imports nothing of the package" in text, (module, text)
+        assert _package_imports(module) == named, (module, text, _package_imports(module))
