@@ -1,5 +1,6 @@
 """Argument checks shared by the whole package: flags, integers, numbers (one, or a sequence of them), significant
-digits, text (a title) and arrays of real numbers; and how an int reads in an error message.
+digits, text (a title), arrays of real numbers and class labels (``label_numbers``, for cross_entropy and one_hot);
+and how an int reads in an error message.
 
 One convention everywhere: a wrong type is a ``TypeError``, a wrong value a ``ValueError``, and the message reads
 ``"{where}: {name} must be …, got …"``, naming the function (``where``) and the argument (``name``) at fault.
