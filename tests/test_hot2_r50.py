@@ -1,0 +1,70 @@
+"""Round 50, the x² update's batches: the rows batches() takes by ndarray.take are the ones x[idx] took (same numbers,
+dtype, layout, order for a seed), fit's samples are read-only views as before, and text samples name their first
+element and its index."""
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, data, nn, optim, training
+from tinygrad_edu.losses import squared_error
+
+_R = np.random.default_rng(5)
+LAYOUTS = {
+    "1-D": _R.random(11),
+    "2-D": _R.random((11, 3)),
+    "2-D Fortran": np.asfortranarray(_R.random((11, 3))),
+    "3-D Fortran": np.asfortranarray(_R.random((11, 3, 2))),
+    "3-D strided": _R.random((11, 6, 2))[:, ::2],
+    "float32": _R.random((11, 2)).astype(np.float32),
+    "ints": np.arange(22).reshape(11, 2),
+    "no features": np.zeros((11, 0)),
+    "objects": np.array([1, 2.5, 3] * 3 + [4, 5], dtype=object),
+}
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_shuffled_batches_are_the_rows_fancy_indexing_took(name: str) -> None:
+    x = LAYOUTS[name]
+    y = np.arange(11.0)
+    order = np.random.default_rng(3).permutation(11)  # (what batches draws from seed 3, for its first pass)
+    got = list(data.batches(x, y, 4, seed=3))
+    assert [len(bx) for bx, _ in got] == [4, 4, 3]
+    for k, (bx, by) in enumerate(got):
+        want = x[order[4 * k:4 * k + 4]]
+        assert bx.dtype == want.dtype and bx.shape == want.shape and bx.strides == want.strides
+        assert np.array_equal(bx, want) and np.array_equal(by, y[order[4 * k:4 * k + 4]])
+        assert bx.flags.writeable and not np.shares_memory(bx, x)  # (a copy: changing it leaves x be)
+
+
+def test_later_passes_draw_from_the_same_generator_as_before() -> None:
+    x, rng, mine = np.arange(20.0).reshape(10, 2), np.random.default_rng(7), np.random.default_rng(7)
+    loader = data.batches(x, np.arange(10.0), 3, seed=rng)
+    for _ in range(3):
+        order = mine.permutation(10)
+        assert np.array_equal(np.concatenate([bx for bx, _ in loader]), x[order])
+
+
+def test_fit_gives_each_batch_as_a_read_only_value_of_its_own() -> None:
+    seen: list[Value] = []
+
+    class Keeper(nn.Module):
+        def __init__(self) -> None:
+            self.weight = Value(np.ones((1, 1), np.float32))
+
+        def __call__(self, inputs: Value) -> Value:
+            seen.append(inputs)
+            return inputs @ self.weight
+
+    inputs, targets = data.xsquared(20, seed=1)
+    model = Keeper()
+    training.fit(model, inputs.astype(np.float32), targets, cost=squared_error,
+                 optimizer=optim.GradientDescent(model, 0.1),
+                 episodes=1, batch_size=5, seed=0, progress=False)
+    batches = [v for v in seen if v.shape == (5, 1)]
+    assert len(batches) == 4 and len({id(v) for v in batches}) == 4
+    order = np.random.default_rng(0).permutation(20)
+    for k, v in enumerate(batches):
+        assert v.dtype == np.float32 and not v.requires_grad and not v.data.flags.writeable
+        assert np.array_equal(v.data, inputs[order[5 * k:5 * k + 5]].astype(np.float32))
+    assert all(a.size == 0 for a in training._NO_NUMBERS.values())  # (the empties Value copies stay empty)
+    assert not any(np.shares_memory(v.data, a) for v in seen for a in training._NO_NUMBERS.values())
