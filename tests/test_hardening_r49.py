@@ -130,7 +130,8 @@ Y = np.arange(5.0)
 @pytest.mark.parametrize("func", ["train_test_split", "batches"])
 @pytest.mark.parametrize("inputs, found", [
     (X + 1j, r"got dtype complex128: give the real and imaginary parts as two columns"),
-    (X.astype(str), r"got dtype <U32: numbers read as text\? np\.asarray\(x, dtype=float\)$"),
+    (X.astype(str), r"got dtype <U32 holding str '0\.0' at index \(0, 0\): numbers read as text\? "
+                    r"np\.asarray\(x, dtype=float\)$"),
     ([[1.0, None]] * 5, r"got dtype object holding None at index \(0, 1\): a missing value\?"),
 ])
 def test_inputs_that_are_no_real_numbers_are_refused_at_once(func: str, inputs: object, found: str) -> None:
@@ -142,7 +143,8 @@ def test_inputs_that_are_no_real_numbers_are_refused_at_once(func: str, inputs: 
 
 def test_batches_refuse_targets_of_text_and_train_test_split_keeps_class_names() -> None:
     names = np.array(list("abcde"))
-    with pytest.raises(TypeError, match=r"^batches: the targets must be real numbers .*got dtype <U1: .*class names\? "
+    with pytest.raises(TypeError, match=r"^batches: the targets must be real numbers .*got dtype <U1 holding str 'a' "
+                                        r"at index 0: .*class names\? "
                                         r"number them, np\.unique\(names, return_inverse=True\)\[1\]$"):
         data.batches(X, names, 2)
     train, test = data.train_test_split(X, names)

@@ -68,3 +68,43 @@ def test_fit_gives_each_batch_as_a_read_only_value_of_its_own() -> None:
         assert np.array_equal(v.data, inputs[order[5 * k:5 * k + 5]].astype(np.float32))
     assert all(a.size == 0 for a in training._NO_NUMBERS.values())  # (the empties Value copies stay empty)
     assert not any(np.shares_memory(v.data, a) for v in seen for a in training._NO_NUMBERS.values())
+
+
+@pytest.mark.parametrize("batch_size", [5, 2000])  # (a small batch's own copy, and a large batch's view)
+def test_a_model_writing_into_its_mini_batch_is_told_it_is_read_only(batch_size: int) -> None:
+    class Writer(nn.Module):
+        def __init__(self) -> None:
+            self.weight = Value(np.ones((1, 1)))
+
+        def __call__(self, inputs: Value) -> Value:
+            inputs.data[0] = 0.0
+            return inputs @ self.weight
+
+    inputs, targets = data.xsquared(2000, seed=1)
+    kept = inputs.copy()
+    model = Writer()
+    with pytest.raises(ValueError, match="^fit: the model wrote into a read-only array"):
+        training.fit(model, inputs, targets, cost=squared_error, optimizer=optim.GradientDescent(model, 0.1),
+                     episodes=1, batch_size=batch_size, seed=0, progress=False)
+    assert np.array_equal(inputs, kept)
+
+
+@pytest.mark.parametrize("func", ["train_test_split", "batches"])
+@pytest.mark.parametrize("inputs, found", [
+    (np.arange(10.0).reshape(5, 2).astype(str), r"<U32 holding str '0\.0' at index \(0, 0\)"),
+    ([[1.0, "2"]] * 5, r"<U32 holding str '2' at index \(0, 1\)"),  # (the user's own text, not numpy's '1.0')
+    ([1, 2, "three", 4, 5], r"<U21 holding str 'three' at index 2"),
+    (np.array([b"1", b"2", b"3", b"4", b"5"]), r"\|S1 holding bytes b'1' at index 0"),
+    ([[1.0, None]] * 5, r"object holding None at index \(0, 1\)"),
+])
+def test_text_samples_name_their_first_element_and_its_index(func: str, inputs: object, found: str) -> None:
+    call = (lambda: data.train_test_split(inputs, np.arange(5.0))) if func == "train_test_split" else \
+        (lambda: data.batches(inputs, np.arange(5.0), 2))
+    with pytest.raises(TypeError, match=rf"^{func}: the inputs must be real numbers \(bool, int or float\), got dtype "
+                                        rf"{found}: "):
+        call()
+
+
+def test_text_targets_of_batches_name_their_first_element() -> None:
+    with pytest.raises(TypeError, match=r"got dtype <U21 holding str 'b' at index \(1, 0\): numbers read as text"):
+        data.batches(np.zeros((3, 1)), [[1], ["b"], [3]], 2)

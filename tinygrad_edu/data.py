@@ -335,22 +335,25 @@ def _array(func: str, what: str, data: object) -> np.ndarray:
         raise ValueError(f"{func}: {what} are not an array: {error}") from None
 
 
-def _real(func: str, what: str, array: np.ndarray) -> None:
+def _real(func: str, what: str, array: np.ndarray, given: object = None) -> None:
     """Refuse samples a model cannot read: complex numbers, text, dates, or objects other than real numbers (None,
     a missing value).  A TypeError naming ``func``, ``what``, the dtype found and the first element at fault, saying
-    what is expected and what to write."""
+    what is expected and what to write; ``given``: what the user gave, whose own elements say which is text (numpy
+    made all of ``[['a', 1]]`` text)."""
     kind = array.dtype.kind
-    elements = array.ravel().tolist() if kind == "O" else []
+    own = np.asarray(given, dtype=object) if kind in "US" and isinstance(given, list | tuple) else None
+    elements = (own if own is not None and own.shape == array.shape else array).ravel().tolist() \
+        if kind in "OUS" else []
     text = kind in "US" or bool(elements) and all(isinstance(x, str | bytes) for x in elements)
     if kind in "biuf" or (kind == "O" and all(isinstance(x, numbers.Real) for x in elements)):
         return
     at = checks.first_index(np.array([not isinstance(x, numbers.Real) for x in elements]).reshape(array.shape)) \
         if elements else ()
-    found = array[at] if elements else None
+    found = elements[int(np.ravel_multi_index(at, array.shape))] if elements else None
     missing = found is None or type(found).__name__ == "NAType"  # (None, or pandas' pd.NA of a nullable column)
     shown = repr(found) if missing or repr(found).startswith(type(found).__name__) else \
         f"{type(found).__name__} {found!r:.30}"  # (not "Decimal Decimal('1')")
-    first = f" holding {shown:.40} at index {at}" if elements else ""
+    first = f" holding {shown:.40} at index {at[0] if len(at) == 1 else at}" if elements else ""
     if kind == "c":
         advice = "give the real and imaginary parts as two columns, np.stack([z.real, z.imag], axis=-1), or np.abs(z)"
     elif text:
@@ -368,9 +371,9 @@ def _paired(func: str, inputs: object, targets: object, name: str = "targets") -
     """Both as arrays with at least one dimension and the same number of samples (first axis); ``name``: what the
     second is called in messages."""
     x, y = _array(func, "the inputs", inputs), _array(func, f"the {name}", targets)
-    _real(func, "the inputs", x)
+    _real(func, "the inputs", x, inputs)
     if name != "labels":  # (train_test_split's labels are only carried along: class names, and stratify's own)
-        _real(func, f"the {name}", y)
+        _real(func, f"the {name}", y, targets)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"{func}: inputs and {name} need a first axis of samples, "
                          f"got shapes {x.shape} and {y.shape}")
