@@ -1137,10 +1137,6 @@ def _forward(model: Callable[[Any], Any], inputs: Value) -> Any:
                          "functional.where(mask, 0.0, x)), or copy the numbers first, Value(x.data.copy())") from error
 
 
-#: The empty arrays _samples makes its Values of, one per dtype of fit's inputs (made once, not at every batch).
-_NO_NUMBERS = {np.dtype(np.float32): np.zeros(0, np.float32), np.dtype(np.float64): np.zeros(0)}
-
-
 def _samples(inputs: np.ndarray, batch: bool = False) -> Value:
     """``inputs`` as the model gets them, a Value without gradient holding a read-only view of their numbers:
     ``Value(inputs)`` copies, which for the cost on all samples was a second copy of every sample (376 MB for 60,000
@@ -1152,7 +1148,7 @@ def _samples(inputs: np.ndarray, batch: bool = False) -> Value:
         return samples
     view = inputs.view()
     view.setflags(write=False)  # (the model may not write into the caller's samples; setflags: no flags object)
-    samples = Value(_NO_NUMBERS[inputs.dtype], requires_grad=False)  # (Value copies it: shared, never changed)
+    samples = Value(np.zeros(0, inputs.dtype), requires_grad=False)
     samples.data = view  # (a float array is kept as it is, not copied; fit's inputs are float32 or float64)
     return samples
 
