@@ -1132,9 +1132,10 @@ def _forward(model: Callable[[Any], Any], inputs: Value) -> Any:
         if str(error) not in _READ_ONLY:
             raise
         raise ValueError(f"fit: the model wrote into a read-only array (numpy: {error}): fit gives the model its "
-                         "samples as a Value whose .data is a read-only view of your inputs, not a copy (and a "
-                         "computed Value's numbers are its graph's own); compute a new Value instead (x = x * mask, "
-                         "functional.where(mask, 0.0, x)), or copy the numbers first, Value(x.data.copy())") from error
+                         "samples as a Value whose .data is read-only (a view of your inputs, or a copy of a small "
+                         "mini-batch; and a computed Value's numbers are its graph's own); compute a new Value "
+                         "instead (x = x * mask, functional.where(mask, 0.0, x)), or copy the numbers first, "
+                         "Value(x.data.copy())") from error
 
 
 def _samples(inputs: np.ndarray, batch: bool = False) -> Value:
