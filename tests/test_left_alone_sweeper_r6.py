@@ -175,8 +175,8 @@ def test_fit_names_the_read_only_samples_a_model_wrote_into(write) -> None:
     x = np.random.default_rng(0).random((8, 2))
     model = _Writer(write)
     before = x.copy()
-    with pytest.raises(ValueError, match=r"^fit: the model wrote into a read-only array .*read-only view of your "
-                                         r"inputs") as caught:
+    with pytest.raises(ValueError, match=r"^fit: the model wrote into a read-only array .*read-only \(a view of "
+                                         r"your inputs") as caught:
         fit(model, x, x.sum(1, keepdims=True), optimizer=optim.GradientDescent(model, learning_rate=0.1),
             episodes=2)
     assert "numpy:" in str(caught.value)
