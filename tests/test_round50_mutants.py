@@ -1,0 +1,133 @@
+"""Round 50's mutation pass: tests that kill the hand mutants of this round's changes (git diff 7c889c1 HEAD --
+tinygrad_edu) that the round's own tests let live, each asserting what a user would see: the labels' refusals
+(which function's words, the int64 bound, one-hot rows told from a grid of class indices, the missing-label advice),
+train's --cost-goal and hexadecimal numbers, the NaN count of a Value printed whole, and the step's g·g asking a
+subclass's override."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, losses, optim
+from tinygrad_edu.data import one_hot
+
+LOGITS = np.zeros((2, 3))
+
+
+# ------------------------------------------------------------------------------------------------ labels
+
+def test_a_label_beyond_int64_is_refused_in_each_functions_own_words() -> None:
+    """one_hot and cross_entropy word an out-of-range label each as they do for any other: checks.label_numbers
+    must not give one the other's sentence."""
+    with pytest.raises(ValueError) as raised:
+        one_hot([0, 10 ** 20], classes=3)
+    assert str(raised.value) == (f"one_hot: label {10 ** 20} is outside 0..2 (classes=3), at index 1 of labels of "
+                                 "shape (2,)")
+    with pytest.raises(ValueError) as raised:
+        losses.cross_entropy(LOGITS, [0, 10 ** 20])
+    assert str(raised.value) == (f"cross_entropy: labels must lie in 0 … 2 for 3 classes, got {10 ** 20} at index 1 "
+                                 "(labels of shape (2,))")
+
+
+@pytest.mark.parametrize("call", [lambda labels: one_hot(labels, classes=3),
+                                  lambda labels: losses.cross_entropy(LOGITS, labels)], ids=["one_hot", "ce"])
+def test_an_object_label_of_two_to_the_63_is_out_of_range_not_an_overflow(call: Any) -> None:
+    """2**63 is the first int past int64: named as out of range, not numpy's OverflowError of astype(int64)."""
+    with pytest.raises(ValueError, match=rf"{2 ** 63}\b.*at index 1"):
+        call(np.array([0, 2 ** 63], dtype=object))
+    with pytest.raises(ValueError, match=rf"{-2 ** 63}\b.*at index 1"):  # (the last int64: negative, refused too)
+        call(np.array([0, -2 ** 63], dtype=object))
+
+
+@pytest.mark.parametrize("labels", [[[0, 0], [1, 1]], [[0, 1], [0, 0]], [[1, 1], [0, 1]]])
+def test_a_grid_of_zeros_and_ones_whose_rows_are_not_one_hot_is_class_indices(labels: list[list[int]]) -> None:
+    """Only rows that each hold exactly one 1 are one-hot rows; a (2, 2) grid of labels 0 and 1 for 2 classes whose
+    rows do not (all of them) sum to 1 is class indices, one per sample, and one_hot makes its targets."""
+    targets = one_hot(np.array(labels), classes=2)
+    np.testing.assert_array_equal(targets, np.eye(2)[np.array(labels)])
+    assert targets.shape == (2, 2, 2)
+
+
+def test_a_nan_label_is_called_a_missing_label_and_a_fraction_is_not() -> None:
+    with pytest.raises(ValueError) as raised:
+        losses.cross_entropy(LOGITS, [1.0, np.nan])
+    assert str(raised.value).endswith("got nan at index 1 (labels of shape (2,), dtype float64): give whole numbers, "
+                                      "ints in 0 … 2; a missing label? leave that sample out")
+    with pytest.raises(ValueError) as raised:
+        losses.cross_entropy(LOGITS, [1.0, 1.5])
+    assert str(raised.value).endswith("got 1.5 at index 1 (labels of shape (2,), dtype float64): give whole numbers, "
+                                      "ints in 0 … 2")
+
+
+# ------------------------------------------------------------------------------- --cost-goal, hexadecimal
+
+def _cost_goal_error(capsys: pytest.CaptureFixture[str], given: str) -> str:
+    from tinygrad_edu.cli import main
+
+    assert main(["train", f"--cost-goal={given}"]) == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("given", ["+inf", "INF", "Infinity", "+Infinity"])
+def test_an_infinite_cost_goal_written_as_such_is_not_said_to_be_rounded(capsys: pytest.CaptureFixture[str],
+                                                                         given: str) -> None:
+    """'(as a float it is inf: above 1.8e308)' is for 1e400; inf written in any of float()'s spellings is inf."""
+    error = _cost_goal_error(capsys, given)
+    assert f"must be a positive number, got {given}: every cost is below it, so the first episode would end the " \
+           "run" in error, error
+
+
+@pytest.mark.parametrize("given", ["ff", "1e", "abc", "1,5"])
+def test_text_without_an_x_is_not_read_as_hexadecimal(capsys: pytest.CaptureFixture[str], given: str) -> None:
+    """float.fromhex reads 'ff' as 255 and '1e' (1e-4 mistyped) as 30: without an x nothing is hexadecimal."""
+    error = _cost_goal_error(capsys, given)
+    assert f"expected a number, got '{given}'" in error and "hexadecimal" not in error, error
+
+
+def test_a_hexadecimal_number_with_a_capital_x_or_beyond_float_is_answered(capsys: pytest.CaptureFixture[str]) \
+        -> None:
+    assert "got '0X10': numpy reads decimal numbers only, not hexadecimal: write 16" in _cost_goal_error(capsys,
+                                                                                                           "0X10")
+    error = _cost_goal_error(capsys, "0x1p99999")  # (fromhex: OverflowError; no decimal to give)
+    assert "expected a number, got '0x1p99999'" in error and "Traceback" not in error, error
+
+
+# ------------------------------------------------------------------------------------------------- printing
+
+def test_a_nan_printed_among_every_number_is_not_counted_as_hidden() -> None:
+    """(2, 2, 2) has more numbers than the threshold (6) but numpy elides nothing of an axis of 2: all eight print,
+    the NaN among them, so no '# data holds 1 NaN' (that is for a NaN the summary hides)."""
+    data = np.arange(8.0).reshape(2, 2, 2)
+    data[0, 0, 1] = np.nan
+    text = repr(Value(data))
+    assert text == "Value(data=[[[ 0. nan]  [ 2.  3.]] [[ 4.  5.]  [ 6.  7.]]], grad=None)", text
+    html = Value(data)._repr_html_()
+    assert "holds" not in html and "flattened" not in html
+
+
+# ---------------------------------------------------------------------------------------------------- optim
+
+class _KeepsItsClass(np.ndarray):
+    """A gradient type whose __array_function__ notes each numpy function and keeps its class in what it returns
+    (as a unit-carrying array would)."""
+
+    asked: list[str] = []
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        type(self).asked.append(func.__name__)
+        result = super().__array_function__(func, types, args, kwargs)
+        return result.view(type(self)) if isinstance(result, np.ndarray) else result
+
+
+def test_the_steps_finite_check_asks_a_subclasss_own_vdot() -> None:
+    """The step's Σ g² skips np.vdot's dispatch for ndarrays only: a gradient type that overrides numpy's functions
+    (and keeps its class through concatenate) is asked for vdot, and the step is the same."""
+    _KeepsItsClass.asked = []
+    p = Value(np.zeros(3))
+    p.grad = np.array([3.0, 4.0, 0.0]).view(_KeepsItsClass)
+    optim.GradientDescent([p], 0.5).step()
+    assert "vdot" in _KeepsItsClass.asked, _KeepsItsClass.asked
+    np.testing.assert_array_equal(p.data, [-1.5, -2.0, 0.0])
