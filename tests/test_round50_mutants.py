@@ -131,3 +131,27 @@ def test_the_steps_finite_check_asks_a_subclasss_own_vdot() -> None:
     optim.GradientDescent([p], 0.5).step()
     assert "vdot" in _KeepsItsClass.asked, _KeepsItsClass.asked
     np.testing.assert_array_equal(p.data, [-1.5, -2.0, 0.0])
+
+
+# ------------------------------------------------------------------------------------------ engine fast path
+
+def test_a_single_number_summed_or_multiplied_with_an_array_gets_its_gradient_summed() -> None:
+    """The fast paths are for a 0-d result: a 0-d input of a (3,) sum or product gets Σ g, or Σ g·v, of shape ()."""
+    a, v = Value(2.0), Value(np.array([1.0, -2.0, 4.0]))
+    ((a + v) * np.array([1.0, 10.0, 100.0])).sum().backward()
+    assert a.grad.shape == () and float(a.grad) == 111.0
+    np.testing.assert_array_equal(v.grad, [1.0, 10.0, 100.0])
+    b = Value(0.5)
+    (b * v).sum().backward()
+    assert b.grad.shape == () and float(b.grad) == 3.0
+
+
+def test_a_0d_difference_quotient_and_power_keep_their_own_rules() -> None:
+    """Only sums and products take the fast paths: a - b, a / b and a ** b of single numbers, against closed
+    forms ∂(a - b) = (1, -1), ∂(a / b) = (1/b, -a/b²), ∂(a ** b) = (b a^(b-1), a^b ln a)."""
+    for f, closed in [(lambda a, b: a - b, lambda a, b: (1.0, -1.0)),
+                      (lambda a, b: a / b, lambda a, b: (1 / b, -a / b ** 2)),
+                      (lambda a, b: a ** b, lambda a, b: (b * a ** (b - 1), a ** b * np.log(a)))]:
+        a, b = Value(1.5), Value(-0.75)
+        f(a, b).backward()
+        np.testing.assert_allclose([float(a.grad), float(b.grad)], closed(1.5, -0.75), rtol=1e-15)
