@@ -108,6 +108,19 @@ def test_a_nan_printed_among_every_number_is_not_counted_as_hidden() -> None:
     assert "holds" not in html and "flattened" not in html
 
 
+def test_an_array_within_the_threshold_prints_whole_whatever_its_summary() -> None:
+    """Flattening is for arrays past the summary's threshold: 27 numbers under a threshold of 100 print in their
+    three axes, every number shown (the NaN too, so none is counted as hidden), even where one kept at each end
+    ((2 · 1)³ = 8) is fewer."""
+    from tinygrad_edu.printing import array_text, hidden_non_finite
+
+    data = np.arange(27.0).reshape(3, 3, 3)
+    data[1, 1, 1] = np.nan
+    text = array_text(data, (100, 1))
+    assert "flattened" not in text and text.count("\n\n") == 2 and " nan " in text, text
+    assert hidden_non_finite(data, None, (100, 1)) == ""
+
+
 # ---------------------------------------------------------------------------------------------------- optim
 
 class _KeepsItsClass(np.ndarray):
