@@ -62,6 +62,27 @@ def test_a_nan_label_is_called_a_missing_label_and_a_fraction_is_not() -> None:
                                       "ints in 0 … 2")
 
 
+@pytest.mark.parametrize("labels", [np.array([1.0, True], dtype=object), np.array([2, True], dtype=object),
+                                    np.array([np.True_, 0.0], dtype=object)])
+def test_a_bool_among_object_labels_is_no_class_index(labels: np.ndarray) -> None:
+    """A bool is never taken for a number: objects of floats or ints with a bool among them are refused by both,
+    not read as 1.0 or 1."""
+    with pytest.raises(TypeError, match=r"^cross_entropy: the labels must be numbers \(class indices or one-hot "
+                                        r"rows\), got an ndarray holding "):
+        losses.cross_entropy(LOGITS, labels)
+    with pytest.raises(TypeError, match=r"^one_hot: the labels must be numbers \(class indices\), got an ndarray "):
+        one_hot(labels, classes=3)
+
+
+def test_complex_objects_are_named_as_labels_that_are_no_numbers() -> None:
+    """Complex numbers are numbers, but not real: held as objects, the first one is named with its index (no element
+    fails isinstance(x, Number), so the message names the first)."""
+    with pytest.raises(TypeError, match=r"^cross_entropy: the labels must be numbers \(class indices or one-hot "
+                                        r"rows\), got an ndarray holding complex 1j at index 0: give class indices "
+                                        r"\(ints in 0 … 2\) or one-hot rows$"):
+        losses.cross_entropy(LOGITS, np.array([1j, 2], dtype=object))
+
+
 # ------------------------------------------------------------------------------- --cost-goal, hexadecimal
 
 def _cost_goal_error(capsys: pytest.CaptureFixture[str], given: str) -> str:
