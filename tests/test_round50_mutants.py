@@ -199,3 +199,42 @@ def test_a_0d_difference_quotient_and_power_keep_their_own_rules() -> None:
         a, b = Value(1.5), Value(-0.75)
         f(a, b).backward()
         np.testing.assert_allclose([float(a.grad), float(b.grad)], closed(1.5, -0.75), rtol=1e-15)
+
+
+# ------------------------------------------------------------------- fit's samples (landed at 00:50, hot2)
+
+def _samples_seen(inputs: np.ndarray, batch_size: int | None) -> list[Value]:
+    from tinygrad_edu import data, nn, training
+    from tinygrad_edu.losses import squared_error
+
+    seen: list[Value] = []
+
+    class Keeper(nn.Module):
+        def __init__(self) -> None:
+            self.weight = Value(np.ones((1, 1)))
+
+        def __call__(self, samples: Value) -> Value:
+            seen.append(samples)
+            return samples @ self.weight
+
+    model = Keeper()
+    targets = data.xsquared(len(inputs), seed=1)[1]
+    training.fit(model, inputs, targets, cost=squared_error, optimizer=optim.GradientDescent(model, 0.01),
+                 episodes=1, batch_size=batch_size, seed=0, progress=False)
+    return seen
+
+
+def test_fit_gives_the_full_batch_as_a_view_of_the_callers_inputs_not_a_copy() -> None:
+    """The small mini-batch's copy is for mini-batches: the cost on all samples reads the caller's own numbers
+    (a copy of 60,000 × 784 inputs is 376 MB), read-only."""
+    inputs = np.linspace(-1.0, 1.0, 20).reshape(20, 1)
+    seen = _samples_seen(inputs, None)
+    assert seen and all(np.shares_memory(v.data, inputs) and not v.data.flags.writeable for v in seen)
+
+
+def test_fit_gives_a_large_mini_batch_as_a_view_of_its_batch_not_a_second_copy() -> None:
+    """A mini-batch of more than 1,024 numbers is the copy data.batches made, viewed read-only, not copied again."""
+    inputs = np.linspace(-1.0, 1.0, 3000).reshape(3000, 1)
+    batches = [v for v in _samples_seen(inputs, 1500) if v.shape == (1500, 1)]
+    assert len(batches) == 2 and all(v.data.base is not None and not v.data.flags.writeable for v in batches)
+    assert not any(np.shares_memory(v.data, inputs) for v in batches)  # (a shuffled batch: batches' own rows)
