@@ -238,3 +238,30 @@ def test_fit_gives_a_large_mini_batch_as_a_view_of_its_batch_not_a_second_copy()
     batches = [v for v in _samples_seen(inputs, 1500) if v.shape == (1500, 1)]
     assert len(batches) == 2 and all(v.data.base is not None and not v.data.flags.writeable for v in batches)
     assert not any(np.shares_memory(v.data, inputs) for v in batches)  # (a shuffled batch: batches' own rows)
+
+
+def test_shuffled_3d_targets_keep_fancy_indexings_layout_whatever_the_inputs_are() -> None:
+    """batches takes rows by ndarray.take for arrays of up to 2 axes, each array by its own number of axes: 3-D
+    targets (a sequence per sample) of 2-D inputs are still their rows as x[idx] takes them, strides and all."""
+    from tinygrad_edu import data
+
+    x = np.arange(22.0).reshape(11, 2)
+    y = np.asfortranarray(np.random.default_rng(5).random((11, 3, 2)))
+    order = np.random.default_rng(3).permutation(11)  # (what batches draws from seed 3, for its first pass)
+    for k, (bx, by) in enumerate(data.batches(x, y, 4, seed=3)):
+        want = y[order[4 * k:4 * k + 4]]
+        assert np.array_equal(by, want) and by.strides == want.strides
+        np.testing.assert_array_equal(bx, x[order[4 * k:4 * k + 4]])
+
+
+def test_an_ops_name_set_later_is_checked_as_the_constructors() -> None:
+    """Messages name the op by .name: set to "" or a number after construction, it is refused and left as it was."""
+    from tinygrad_edu.ops import Op
+
+    op = Op("twice", lambda a: 2 * a, lambda g, out, a: 2 * g)
+    for bad in ("", "  ", 3, None):
+        with pytest.raises(TypeError, match=r"^Op 'twice': name must be a non-empty str, got "):
+            op.name = bad  # type: ignore[assignment]
+    assert op.name == "twice"
+    op.name = "double"
+    assert op.name == "double"
