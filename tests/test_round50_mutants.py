@@ -265,3 +265,39 @@ def test_an_ops_name_set_later_is_checked_as_the_constructors() -> None:
     assert op.name == "twice"
     op.name = "double"
     assert op.name == "double"
+
+
+# ------------------------------------------------------------------ the player's first step (landed at 00:50)
+
+@pytest.mark.parametrize("layout", ["graph", "tree"])
+def test_a_leaf_used_twice_is_listed_at_its_first_use(layout: str) -> None:
+    """a is the first input of the first operation, a·b, and used again by the last, a·b + a: the first step lists
+    it first, where the forward pass first takes it, not after b at its last use."""
+    import re
+
+    from tinygrad_edu import viz
+
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    product = a * b
+    product.label = "p"
+    cost = product + a
+    cost.label = "C"
+    rows = re.findall(r"<tr><td>(.*?)</td>", viz.backprop_player(cost, layout=layout).steps[0].html)
+    assert rows == ["a", "b"], rows
+
+
+@pytest.mark.parametrize("layout", ["graph", "tree"])
+def test_leaves_are_listed_operation_by_operation(layout: str) -> None:
+    """a·b + c·d: the forward pass takes a and b for its first product, then c and d: listed a, b, c, d, not the
+    first inputs of every operation before the second ones (a, c, b, d)."""
+    import re
+
+    from tinygrad_edu import viz
+
+    a, b, c, d = (Value(x, label=name) for x, name in ((2.0, "a"), (3.0, "b"), (5.0, "c"), (7.0, "d")))
+    ab, cd = a * b, c * d
+    ab.label, cd.label = "p", "q"
+    cost = ab + cd
+    cost.label = "C"
+    rows = re.findall(r"<tr><td>(.*?)</td>", viz.backprop_player(cost, layout=layout).steps[0].html)
+    assert rows == ["a", "b", "c", "d"], rows
