@@ -46,3 +46,11 @@ def test_the_engine_refuses_the_drawn_change_unrecorded_and_makes_it_recorded() 
     assert f(Value(np.array([0.0]))).data.item() == pytest.approx(1.5)
     with no_grad(), pytest.raises(ValueError, match="add in place: .*read-only.*view of a broadcast"):
         f(Value(np.array([0.0])))
+
+
+def test_a_bool_among_object_labels_is_the_element_named() -> None:
+    """The mutation pass's find: [1.0, True] as objects was refused naming 'float 1.0 at index 0', a good label."""
+    from tinygrad_edu import losses
+
+    with pytest.raises(TypeError, match=r"got an ndarray holding bool True at index 1: give class indices"):
+        losses.cross_entropy(Value(np.zeros((2, 3))), np.array([1.0, True], dtype=object))

@@ -83,8 +83,6 @@ def test_complex_objects_are_named_as_labels_that_are_no_numbers() -> None:
         losses.cross_entropy(LOGITS, np.array([1j, 2], dtype=object))
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="checks.label_numbers: an empty object array reaches "
-                   "_not_numbers, which indexes its first element (one_hot said 'got dtype object' before round 50)")
 def test_empty_object_labels_are_taken_as_empty_integer_labels_are() -> None:
     """An empty pandas column of objects (every row filtered out): one_hot gives no targets, and cross_entropy says
     the labels do not fit the logits, as for np.array([], dtype=int); not numpy's IndexError."""

@@ -229,7 +229,7 @@ def label_numbers(labels: Any, array: np.ndarray, func: str, classes: int) -> np
                                                       for x in array.flat) and not all(isinstance(x, Rational)
                                                                                        for x in array.flat):
         return array.astype(np.float64)  # (objects with floats among them, a pandas column: read as floats are)
-    if array.dtype.kind == "O" and array.size and all(
+    if array.dtype.kind == "O" and all(  # (an empty column of objects too: no labels, as np.array([], int))
             isinstance(x, Rational | decimal.Decimal) and not isinstance(x, bool | np.bool_) for x in array.flat):
         whole = np.array([x.is_finite() and x == int(x) if isinstance(x, decimal.Decimal) else x == int(x)
                           for x in array.flat]).reshape(array.shape)
@@ -258,7 +258,8 @@ def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> Type
     if elements.shape != data.shape:  # (numpy made ['a', 1] all text: the user's own elements say which is not)
         elements = data.astype(object)
     missing = np.array([x is None for x in elements.flat], dtype=bool).reshape(elements.shape)
-    other = np.array([not isinstance(x, Number) for x in elements.flat], dtype=bool).reshape(elements.shape)
+    other = np.array([not isinstance(x, Number) or isinstance(x, bool | np.bool_) for x in elements.flat],
+                     dtype=bool).reshape(elements.shape)  # (a bool is no class index: [1.0, True] names the True)
     at = first_index(missing if missing.any() else other) if other.any() else (0,) * elements.ndim
     first = elements[at]  # (a missing label first: np.unique fails on it)
     kind, where = "None" if first is None else type(first).__name__, at[0] if len(at) == 1 else at
