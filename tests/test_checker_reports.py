@@ -68,7 +68,7 @@ def test_the_report_names_the_op_an_author_wrote():
 
 @pytest.mark.parametrize("order", [1, 2])
 def test_the_report_gives_the_input_value_order_and_dtype_at_the_worst_element(order):
-    """Element 1 of four is the one wrong (a vjp with the wrong sign there only): the header gives its x, 0.3."""
+    """Element 1 of four is the one wrong (a vjp with the wrong sign there only): the header gives it, x[1] = 0.3."""
     x = np.array([0.5, 0.3, 2.0, -1.5])
     flip = np.array([1.0, -1.0, 1.0, 1.0])
     if order == 1:
@@ -79,7 +79,7 @@ def test_the_report_gives_the_input_value_order_and_dtype_at_the_worst_element(o
     message = failure(lambda v: op(v).sum(), x, order=order)
     header, first = message.splitlines()[0], message.splitlines()[3].split()
     assert first[:2] == ["0", "(1,)"]
-    assert f"order {order}" in header and "float64" in header and "x = 0.3" in header
+    assert f"order {order}" in header and "float64" in header and "x[1] = 0.3" in header
 
 
 def test_the_report_of_a_float32_input_still_names_the_first_row_checked_in_float64():
