@@ -221,15 +221,18 @@ def first_index(mask: np.ndarray) -> tuple[int, ...]:
 
 def label_numbers(labels: Any, array: np.ndarray, func: str, classes: int) -> np.ndarray:
     """``array``, the class labels ``labels`` as numpy read them, as numbers: objects that are all whole numbers
-    (Python ints, Decimal('1'), Fraction(2), as ints are) as int64; a ValueError naming ``func``, the first label
-    that is not whole or is past int64, and its index; a TypeError for labels that are no numbers (text, None)."""
+    (Python ints, Decimal('1'), Fraction(2), as ints are), and no labels at all, as int64; objects with floats among
+    them as float64; a ValueError naming ``func``, the first label that is not whole or is past int64, and its
+    index; a TypeError for labels that are no numbers (text, None, pandas' NA)."""
     if array.dtype.kind in "biufc":
         return array
-    if array.dtype.kind == "O" and array.size and all(isinstance(x, Real) and not isinstance(x, bool | np.bool_)
-                                                      for x in array.flat) and not all(isinstance(x, Rational)
-                                                                                       for x in array.flat):
+    if not array.size:  # (no labels, none of them wrong: an empty pandas column of objects, or of text)
+        return array.astype(np.int64)
+    if array.dtype.kind == "O" and all(isinstance(x, Real | decimal.Decimal) and not isinstance(x, bool | np.bool_)
+                                       for x in array.flat) and not all(isinstance(x, Rational | decimal.Decimal)
+                                                                        for x in array.flat):
         return array.astype(np.float64)  # (objects with floats among them, a pandas column: read as floats are)
-    if array.dtype.kind == "O" and all(  # (an empty column of objects too: no labels, as np.array([], int))
+    if array.dtype.kind == "O" and all(
             isinstance(x, Rational | decimal.Decimal) and not isinstance(x, bool | np.bool_) for x in array.flat):
         whole = np.array([x.is_finite() and x == int(x) if isinstance(x, decimal.Decimal) else x == int(x)
                           for x in array.flat]).reshape(array.shape)
@@ -257,19 +260,20 @@ def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> Type
     elements = np.asarray(labels, dtype=object) if isinstance(labels, list | tuple) else data.astype(object)
     if elements.shape != data.shape:  # (numpy made ['a', 1] all text: the user's own elements say which is not)
         elements = data.astype(object)
-    missing = np.array([x is None for x in elements.flat], dtype=bool).reshape(elements.shape)
+    missing = np.array([_missing(x) for x in elements.flat], dtype=bool).reshape(elements.shape)
     other = np.array([not isinstance(x, Number) or isinstance(x, bool | np.bool_) for x in elements.flat],
                      dtype=bool).reshape(elements.shape)  # (a bool is no class index: [1.0, True] names the True)
     at = first_index(missing if missing.any() else other) if other.any() else (0,) * elements.ndim
     first = elements[at]  # (a missing label first: np.unique fails on it)
     kind, where = "None" if first is None else type(first).__name__, at[0] if len(at) == 1 else at
+    shown = "" if first is None else f"{first!r:.30} "
     texts = [x for x in elements.flat if isinstance(x, str | bytes)]
     rows = " or one-hot rows" if func == "cross_entropy" else ""
-    given, shown = type(labels).__name__, "" if first is None else f"{first!r:.30} "
+    given = type(labels).__name__
     given = f"a{'n' * (given[:1].lower() in tuple('aeiou') or given == 'ndarray')} {given}"  # (an Index)
     held = (f"{given} of {kind} ({shown}first, at index {where})" if len(texts) == elements.size
             else f"{given} holding {kind} {shown}at index {where}")
-    if first is None:
+    if _missing(first):
         advice = "a missing label? leave that sample out, or give its class index"
     elif texts and (read_as := _read_as(labels)):
         advice = f"numbers written as text? give them as {read_as}s: np.asarray(labels).astype({read_as})"
@@ -280,6 +284,11 @@ def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> Type
     else:
         advice = f"give class indices (ints in 0 … {classes - 1}){rows}"
     return TypeError(f"{func}: the labels must be numbers (class indices{rows}), got {held}: {advice}")
+
+
+def _missing(x: Any) -> bool:
+    """Whether ``x`` marks a missing label: None, or pandas' pd.NA (of a nullable column)."""
+    return x is None or type(x).__name__ == "NAType"
 
 
 def _read_as(labels: Any) -> str:

