@@ -46,3 +46,25 @@ def test_pandas_na_among_labels_is_called_a_missing_label() -> None:
             one_hot(labels, 3)
         with pytest.raises(TypeError, match=r"holding NAType <NA> at index 1: a missing label\? leave that sample"):
             losses.cross_entropy(Value(np.zeros((2, 3))), labels)
+
+
+# --- cli ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["-nan", "-NaN", "nan", "+nan"])
+def test_a_cost_goal_of_nan_written_with_a_sign_is_not_said_to_be_inf(text: str) -> None:
+    import argparse
+
+    from tinygrad_edu import cli
+    with pytest.raises(argparse.ArgumentTypeError) as caught:
+        cli._cost_goal(text)
+    assert "inf" not in str(caught.value) and "no cost is ever at or below NaN" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["0x123456789", "0x1p-30", "0x10", "-0x1.8p1", "0XFFFFFFFFFFFFF"])
+def test_the_hexadecimal_advice_pasted_gives_the_same_number(text: str) -> None:
+    import argparse
+
+    from tinygrad_edu import cli
+    with pytest.raises(argparse.ArgumentTypeError) as caught:
+        cli._number(text)
+    written = str(caught.value).rpartition("write ")[2]
+    assert cli._number(written) == float.fromhex(text)  # the advice, pasted where the number goes

@@ -297,9 +297,11 @@ def _hexadecimal(text: str) -> str:
     if "x" not in text.lower():
         return ""
     try:
-        return f": numpy reads decimal numbers only, not hexadecimal: write {float.fromhex(text):g}"
+        value = float.fromhex(text)
     except (ValueError, OverflowError):
         return ""
+    shown = f"{value:g}" if float(f"{value:g}") == value else repr(value)  # (all its digits: 0x123456789)
+    return f": numpy reads decimal numbers only, not hexadecimal: write {shown}"
 
 
 def _python_only(text: str, reader: str = "numpy's") -> str:
@@ -338,7 +340,7 @@ def _cost_goal(text: str) -> float:
             "cross_entropy) are never below 0 and in practice never exactly 0 in floating point, so every episode "
             "would run; give a small goal such as 1e-4, or leave --cost-goal out to run all --episodes")
     if not math.isfinite(value):  # (NaN: no cost is at or below it; inf, or 1e400: every cost is)
-        written = text.strip().lower().lstrip("+") in ("inf", "infinity", "nan")
+        written = math.isnan(value) or text.strip().lower().lstrip("+") in ("inf", "infinity")  # (-nan is NaN)
         rounded = "" if written else " (as a float it is inf: above 1.8e308)"
         why = ("no cost is ever at or below NaN, so every episode would run" if math.isnan(value) else
                "every cost is below it, so the first episode would end the run")
