@@ -12,7 +12,8 @@ from tinygrad_edu.data import one_hot
 
 
 # --- checks.label_numbers ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("labels", [np.array([], dtype=object), np.empty((0, 2), dtype=object), np.array([], dtype=str)])
+@pytest.mark.parametrize("labels", [np.array([], dtype=object), np.empty((0, 2), dtype=object),
+                                    np.array([], dtype=str)])
 def test_no_labels_of_objects_or_text_are_no_labels_as_of_ints(labels: np.ndarray) -> None:
     """An empty column of objects (pandas') holds no label that is wrong: one_hot gives no rows, as for an empty
     list (it raised numpy's IndexError from the message that names the first element that is no number)."""
@@ -68,3 +69,18 @@ def test_the_hexadecimal_advice_pasted_gives_the_same_number(text: str) -> None:
         cli._number(text)
     written = str(caught.value).rpartition("write ")[2]
     assert cli._number(written) == float.fromhex(text)  # the advice, pasted where the number goes
+
+
+# --- one_hot's refusal of one-hot rows -----------------------------------------------------------------------------
+def test_class_indices_that_look_like_one_hot_rows_get_advice_that_works_when_pasted() -> None:
+    """A (2, 2) grid of 0/1 class indices, one 1 a row, is refused as one-hot rows; the message says how to have them
+    as the class indices they may be, and that, pasted, gives each label's own one-hot row."""
+    labels = [[0, 1], [1, 0]]
+    with pytest.raises(ValueError, match="one-hot rows already") as caught:
+        one_hot(labels, 2)
+    code = str(caught.value).rpartition("a grid of 0s and 1s: ")[2][:-1]
+    got = eval(code, {"one_hot": one_hot, "np": np, "labels": labels})  # noqa: S307 (the message's own advice)
+    assert got.shape == (2, 2, 2)
+    for i in range(2):
+        for j in range(2):
+            assert got[i, j].tolist() == [1.0 * (k == labels[i][j]) for k in range(2)]

@@ -635,7 +635,9 @@ def one_hot(labels: npt.ArrayLike, classes: int = 10) -> np.ndarray:
                          f"{at[0] if len(at) == 1 else at} of labels of shape {y.shape}")
     if y.ndim >= 2 and 1 < y.shape[-1] == classes and np.isin(y, (0, 1)).all() and (y.sum(axis=-1) == 1).all():
         raise ValueError(f"one_hot: the labels of shape {y.shape} are one-hot rows already (targets), whose labels "
-                         "are rows.argmax(axis=-1); give class indices, one per sample")
+                         "are rows.argmax(axis=-1); give class indices, one per sample (class indices that only look "
+                         f"so, a grid of 0s and 1s: one_hot(np.ravel(labels), {classes}).reshape({y.shape} + "
+                         f"({classes},)))")
     targets = np.zeros((y.size, classes))
     targets[np.arange(y.size), y.ravel()] = 1.0
     return targets.reshape(y.shape + (classes,))
