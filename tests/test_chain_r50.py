@@ -4,6 +4,9 @@ product's.  The guards below keep what those checks are for."""
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -19,25 +22,29 @@ def _chain(n: int, x: Value) -> Value:
     return y
 
 
-def _counting_add_rules(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+@contextmanager
+def _counting_add_rules() -> Iterator[list[int]]:
+    """The calls of add's own two rules inside the block, by their code (sys.setprofile): replacing ops.add.vjps with
+    counting wrappers would make them rules of one's own, which the walk calls as they are."""
     calls: list[int] = []
-    first, second = ops.add.vjps
+    codes = {rule.__code__: i for i, rule in enumerate(ops.add.vjps)}
 
-    def counted(rule: Any, i: int) -> Any:
-        def vjp(*args: Any) -> Any:
-            calls.append(i)
-            return rule(*args)
-        return vjp
+    def watch(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in codes:
+            calls.append(codes[frame.f_code])
 
-    monkeypatch.setattr(ops.add, "vjps", (counted(first, 0), counted(second, 1)))
-    return calls
+    sys.setprofile(watch)
+    try:
+        yield calls
+    finally:
+        sys.setprofile(None)
 
 
-def test_a_0d_float64_sum_hands_g_on_without_its_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = _counting_add_rules(monkeypatch)
+def test_a_0d_float64_sum_hands_g_on_without_its_rule() -> None:
     x = Value(1.0)
     y = _chain(30, x)
-    y.backward()
+    with _counting_add_rules() as calls:
+        y.backward()
     assert calls == []
     assert float(x.grad) == math.prod([1.001] * 30)
 
@@ -51,17 +58,17 @@ def test_a_sum_of_two_values_gives_each_the_same_gradient() -> None:
     assert a.grad.dtype == np.float64 and a.grad.shape == () and z.grad.shape == ()
 
 
-def test_the_sums_rule_still_runs_where_it_must(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_sums_rule_still_runs_where_it_must() -> None:
     """Arrays and a recorded pass still go through add's rule; a float32 input of a float64 sum gets g cast back."""
-    calls = _counting_add_rules(monkeypatch)
     v = Value(np.ones(3))
-    (v + 0.5).sum().backward()
-    assert calls == [0]
     w = Value(np.asarray(1.5, dtype=np.float32))
-    (w + np.asarray(2.0)).backward()  # a float64 sum of a float32 input: its gradient cast back to float32
-    assert calls == [0] and w.grad.dtype == np.float32 and float(w.grad) == 1.0
     x = Value(2.0)
-    (x * x + 1.0).backward(create_graph=True)
+    with _counting_add_rules() as calls:
+        (v + 0.5).sum().backward()
+        assert calls == [0]
+        (w + np.asarray(2.0)).backward()  # a float64 sum of a float32 input: its gradient cast back to float32
+        assert calls == [0] and w.grad.dtype == np.float32 and float(w.grad) == 1.0
+        (x * x + 1.0).backward(create_graph=True)
     assert len(calls) == 2 and float(x.grad.data) == 4.0
 
 

@@ -84,3 +84,35 @@ def test_class_indices_that_look_like_one_hot_rows_get_advice_that_works_when_pa
     for i in range(2):
         for j in range(2):
             assert got[i, j].tolist() == [1.0 * (k == labels[i][j]) for k in range(2)]
+
+
+# --- the walk's fast paths and rules of one's own ------------------------------------------------------------------
+def test_a_sums_rules_set_by_hand_are_called_on_single_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """op.vjps may be set (ops.Op checks it); the walk handed a 0-d float64 sum's g on without the rules set."""
+    from tinygrad_edu import ops
+    monkeypatch.setattr(ops.add, "vjps", (lambda g, out, a, b: 2.0 * g, lambda g, out, a, b: -3.0 * g))
+    a, b = Value(0.5), Value(1.5)
+    (a + b).backward()
+    assert float(a.grad) == 2.0 and float(b.grad) == -3.0
+    v = Value(np.array([0.5, 1.0]))
+    (v + 1.0).sum().backward()  # the same rules on arrays, as they always were
+    assert v.grad.tolist() == [2.0, 2.0]
+
+
+def test_a_products_rules_set_by_hand_are_called_on_single_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The product's fast path computed g·b and g·a whatever op.vjps was set to (g·a for both, where the first rule
+    was not the built-in one)."""
+    from tinygrad_edu import ops
+    monkeypatch.setattr(ops.mul, "vjps", (lambda g, out, a, b: g * (b + 1.0), lambda g, out, a, b: g * (a + 1.0)))
+    a, b = Value(2.0), Value(5.0)
+    (a * b).backward()
+    assert float(a.grad) == 6.0 and float(b.grad) == 3.0
+
+
+def test_an_op_of_ones_own_with_the_products_rules_still_gets_the_products_gradient() -> None:
+    """An Op sharing mul's very rules (Op('times', f, ops.mul.vjps)) takes the fast path: ∂(ab)/∂a = b, exactly."""
+    from tinygrad_edu import ops
+    times = ops.Op("times", np.multiply, ops.mul.vjps)
+    a, b = Value(0.3), Value(-7.0)
+    times(a, b).backward()
+    assert float(a.grad) == -7.0 and float(b.grad) == 0.3

@@ -795,7 +795,10 @@ _FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: oper
 _FLOAT64 = np.dtype(np.float64)
 # The normal float64 numbers, np.finfo(np.float64).tiny to .max: the fast paths' results (forward and backward)
 _NORMAL_MIN, _NORMAL_MAX = 2.2250738585072014e-308, 1.7976931348623157e308
-_MUL, _MUL_BY_FIRST, _ADD = ops.mul, ops.mul.vjps[0], ops.add  # (for the fast path of the walk backwards)
+# The built-in rules of the product and the sum, for the fast path of the walk backwards: an op whose vjps are
+# these very ones (op.vjps set to rules of one's own, checked by ops.Op, are called as they are)
+_MUL, _MUL_RULES, _ADD_RULES = ops.mul, ops.mul.vjps, ops.add.vjps
+_MUL_BY_FIRST = _MUL_RULES[0]
 
 
 def _shared_operand(op: Op, x: Any, dtype: np.dtype | None) -> Any:
@@ -2373,9 +2376,9 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
         # same bits; a result that is not a normal number goes to numpy): the scalar chain by 7 %.
         # A sum's rule is g itself, which for a 0-d float64 sum is a 0-d float64 array: handed on as it is, with no
         # call of the rule and no checks (the scalar chain by 1.1 % of its instructions).
-        floats = ((op is _MUL or op is _ADD) and not graph and not out.ndim and out.dtype is _FLOAT64
-                  and g.dtype is _FLOAT64)
         vjps = op.vjps
+        floats = ((vjps is _MUL_RULES or vjps is _ADD_RULES) and not graph and not out.ndim and out.dtype is _FLOAT64
+                  and g.dtype is _FLOAT64)
         for i in range(len(parents)):  # (indices, not zip(), which makes five objects a node: the scalar chain −1.6 %)
             parent = parents[i]
             if parent.__class__ is ndarray:
@@ -2395,7 +2398,7 @@ def _backpropagate(output: Value, seed: Any, graph: bool, only: list[Value] | No
                     grad_in = _differentiable_vjp(op, vjp, g, node, params or _NO_PARAMS, parent, inputs)
                 elif params:
                     grad_in = vjp(g, out, *inputs, **params)
-                elif floats and op is _ADD:
+                elif floats and vjps is _ADD_RULES:
                     grad_in = g
                 elif floats:  # (the first input's rule is g·b, the second's g·a)
                     product = float(g) * float(inputs[1] if vjp is _MUL_BY_FIRST else inputs[0])
