@@ -116,3 +116,13 @@ def test_an_op_of_ones_own_with_the_products_rules_still_gets_the_products_gradi
     a, b = Value(0.3), Value(-7.0)
     times(a, b).backward()
     assert float(a.grad) == -7.0 and float(b.grad) == 0.3
+
+
+def test_a_forward_set_by_hand_is_called_on_single_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """op.forward may be set (ops.Op checks it); + of two float64 numbers computed a + b by Python floats whatever
+    ops.add.forward was, where arrays called it."""
+    from tinygrad_edu import ops
+    monkeypatch.setattr(ops.add, "forward", lambda a, b: np.add(a, b) + 100.0)
+    assert float((Value(1.0) + Value(2.0)).data) == 103.0
+    assert (Value(np.array([1.0])) + Value(np.array([2.0]))).data.tolist() == [103.0]
+    assert float((Value(1.0) * Value(2.0)).data) == 2.0  # the others as they were

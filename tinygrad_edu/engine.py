@@ -745,7 +745,8 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
     (or a division by 0) goes to ``_record``: numpy computes it, with its warnings, errors and errstate."""
     ndarray = _ndarray  # (a local name: this function is the hot path)
     x = a if a.__class__ is ndarray else a._data
-    function = None if x.ndim or x.dtype is not _FLOAT64 else _FLOAT_ARITHMETIC.get(op)  # (arrays: the first test)
+    # (arrays: the first test; by the op's forward: one set by hand, op.forward = f, is called as it is)
+    function = None if x.ndim or x.dtype is not _FLOAT64 else _FLOAT_ARITHMETIC.get(op.forward)
     if b.__class__ is float and function is not None:
         # a Python float (y * 1.001) is its own number: its shared float64 array (see _shared_operand), the node's
         # input, is not read back (its ndim, dtype and item(): the scalar chain by 6.7 % of its instructions)
@@ -791,7 +792,8 @@ def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
     return _binary(op, _shared_operand(op, a, b._data.dtype), b)
 
 
-_FLOAT_ARITHMETIC = {ops.add: operator.add, ops.sub: operator.sub, ops.mul: operator.mul, ops.div: operator.truediv}
+_FLOAT_ARITHMETIC = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+                     np.divide: operator.truediv}
 _FLOAT64 = np.dtype(np.float64)
 # The normal float64 numbers, np.finfo(np.float64).tiny to .max: the fast paths' results (forward and backward)
 _NORMAL_MIN, _NORMAL_MAX = 2.2250738585072014e-308, 1.7976931348623157e308
