@@ -792,8 +792,8 @@ def _binary_reflected(op: Op, b: Value, a: Any) -> Value:
     return _binary(op, _shared_operand(op, a, b._data.dtype), b)
 
 
-_FLOAT_ARITHMETIC = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
-                     np.divide: operator.truediv}
+_FLOAT_ARITHMETIC: dict[Any, Callable[[float, float], float]] = {
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul, np.divide: operator.truediv}
 _FLOAT64 = np.dtype(np.float64)
 # The normal float64 numbers, np.finfo(np.float64).tiny to .max: the fast paths' results (forward and backward)
 _NORMAL_MIN, _NORMAL_MAX = 2.2250738585072014e-308, 1.7976931348623157e308
