@@ -126,3 +126,17 @@ def test_a_forward_set_by_hand_is_called_on_single_numbers(monkeypatch: pytest.M
     assert float((Value(1.0) + Value(2.0)).data) == 103.0
     assert (Value(np.array([1.0])) + Value(np.array([2.0]))).data.tolist() == [103.0]
     assert float((Value(1.0) * Value(2.0)).data) == 2.0  # the others as they were
+
+
+# --- ops.Op's attributes set later ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, error", [("", ValueError), ("   ", ValueError), (3, TypeError)])
+def test_an_op_renamed_to_no_name_gets_the_constructors_error(name: object, error: type[Exception]) -> None:
+    """The docstring says attributes set later are checked as the constructor checks them: an empty name is its
+    ValueError (a str, of no name), not a TypeError."""
+    from tinygrad_edu import ops
+    op = ops.Op("twice", lambda x: 2 * x, lambda g, out, x: 2 * g)
+    with pytest.raises(error, match="name must be a non-empty str"):
+        op.name = name
+    with pytest.raises(error, match="name must be a"):
+        ops.Op(name, lambda x: 2 * x, lambda g, out, x: 2 * g)  # type: ignore[arg-type]
+    assert op.name == "twice"

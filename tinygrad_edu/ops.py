@@ -144,8 +144,9 @@ class Op:
                                  "number of inputs make a new Op")
         elif attribute == "saving" and value is not None:
             Op._checked_vjps(self.name, self.vjps, value)
-        elif attribute == "name" and not (isinstance(value, str) and value.strip()):
-            raise TypeError(f"Op {self.name!r}: name must be a non-empty str, got {value!r:.40}")
+        elif attribute == "name" and not (isinstance(value, str) and value.strip()):  # (the constructor's errors)
+            raise (ValueError if isinstance(value, str) else TypeError)(
+                f"Op {self.name!r}: name must be a non-empty str, got {value!r:.40}")
         object.__setattr__(self, attribute, value)
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
