@@ -140,3 +140,33 @@ def test_an_op_renamed_to_no_name_gets_the_constructors_error(name: object, erro
     with pytest.raises(error, match="name must be a"):
         ops.Op(name, lambda x: 2 * x, lambda g, out, x: 2 * g)  # type: ignore[arg-type]
     assert op.name == "twice"
+
+
+# --- printing's "(flattened)" ----------------------------------------------------------------------------------------
+def test_a_flattened_print_of_a_broadcast_copies_only_its_ends() -> None:
+    """A broadcast view of 2²⁴ numbers (one float64 in memory) printed flat was copied whole by reshape(-1), 128 MB
+    for a repr of four numbers; its ends are read instead.  The text is the flat array's own summary."""
+    import tracemalloc
+
+    from tinygrad_edu import ops
+    x = Value(np.zeros(()))
+    y = ops.broadcast_to(x, shape=(2,) * 24)
+    tracemalloc.start()
+    try:
+        text = repr(y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert text.startswith("Value(data=[0. 0. ... 0. 0.] (flattened), shape=(2, 2, 2,")
+    assert peak < 2 ** 24 * 8 // 2, peak  # (NaN and inf are counted over a bool array of 2²⁴ bytes, 16 MB)
+
+
+def test_a_flattened_print_is_the_flat_arrays_print_and_counts_what_it_hides() -> None:
+    from tinygrad_edu import printing
+    numbers = np.arange(4096.0)
+    numbers[7] = np.nan
+    for summary in (printing.TEXT_SUMMARY, printing.HTML_SUMMARY):
+        flat = printing.array_text(numbers, summary)
+        assert printing.array_text(numbers.reshape((2,) * 12), summary) == f"{flat} (flattened)"
+        assert printing.hidden_non_finite(numbers.reshape((2,) * 12), None, summary) == "data holds 1 NaN"
+    assert printing.array_text(np.arange(64.0).reshape((2,) * 6), printing.TEXT_SUMMARY).count("(flattened)") == 0

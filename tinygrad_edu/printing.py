@@ -92,8 +92,9 @@ def array_text(array: np.ndarray, summary: tuple[int, int]) -> str:
     as a float (``3.0``, not ``3``, which reads as an integer), or all its digits where 6 would make it a whole
     number it is not (``1.0000001``, not ``1.0``; ``9.999995e+05``, not ``1e+06``); anything else (a gradient set
     by hand to text or to objects) as numpy prints it, so that a repr never raises on it."""
-    if _flattened(array, summary):
-        return f"{array_text(array.reshape(-1), summary)} (flattened)"
+    if _flattened(array, summary):  # (its ends only: reshape(-1) copied a broadcast view of 10⁸ numbers whole)
+        ends = np.concatenate((array.flat[:summary[0]], array.flat[-summary[0]:]))  # (still summarized: as long)
+        return f"{array_text(ends, summary)} (flattened)"
     threshold, edgeitems = summary = _fitted(array, summary)
     if array.dtype.kind not in "biufc":
         return repr(array.item()) if array.ndim == 0 else np.array2string(array, threshold=threshold,
@@ -121,9 +122,8 @@ def hidden_non_finite(data: np.ndarray, grad: np.ndarray | None, summary: tuple[
     for name, array in (("data", data), ("grad", grad)):
         if array is None or array.dtype.kind not in "fc":
             continue  # (only floats hold NaN and inf)
-        shown = array.reshape(-1) if _flattened(array, summary) else array
-        if _shown_part(shown, _fitted(shown, summary)).size == array.size:
-            continue  # (all of it printed: nothing hidden)
+        if not _flattened(array, summary) and _shown_part(array, _fitted(array, summary)).size == array.size:
+            continue  # (all of it printed: nothing hidden; flattened, a few of its many numbers are)
         counts = [f"{count} {kind}" for count, kind in ((int(np.isnan(array).sum()), "NaN"),
                                                           (int(np.isinf(array).sum()), "inf")) if count]
         if counts:
