@@ -3,6 +3,7 @@ Decimals among floats, with pandas' NA; --cost-goal's NaN; the hexadecimal advic
 from __future__ import annotations
 
 import decimal
+import re
 
 import numpy as np
 import pytest
@@ -170,3 +171,22 @@ def test_a_flattened_print_is_the_flat_arrays_print_and_counts_what_it_hides() -
         assert printing.array_text(numbers.reshape((2,) * 12), summary) == f"{flat} (flattened)"
         assert printing.hidden_non_finite(numbers.reshape((2,) * 12), None, summary) == "data holds 1 NaN"
     assert printing.array_text(np.arange(64.0).reshape((2,) * 6), printing.TEXT_SUMMARY).count("(flattened)") == 0
+
+
+@pytest.mark.parametrize("labels, shown", [([10 ** 400, 1.5], f"{10 ** 400} at index 0"),
+                                           ([1.5, decimal.Decimal("-1e400")], "-1E+400 at index 1")])
+def test_a_label_no_float_holds_among_floats_is_out_of_range(labels: list, shown: str) -> None:
+    """Objects with floats among them were read by astype(float64): 10**400 raised a bare OverflowError."""
+    label, where = (re.escape(part) for part in shown.split(" at "))
+    with pytest.raises(ValueError, match=rf"cross_entropy: labels must lie in 0 … 2 for 3 classes, got {label} at "
+                                         rf"{where} "):
+        losses.cross_entropy(Value(np.zeros((2, 3))), labels)
+    with pytest.raises(ValueError, match=rf"one_hot: label {label} is outside 0\.\.2 \(classes=3\), at {where} "):
+        one_hot(labels, 3)
+
+
+def test_a_signalling_nan_decimal_among_floats_is_a_missing_label() -> None:
+    """float(Decimal('sNaN')) raises ValueError('cannot convert signaling NaN to float'), naming no operation."""
+    with pytest.raises(ValueError, match=r"^cross_entropy: class indices must be integers, got nan at index 0 .*"
+                                         r"a missing label\?"):
+        losses.cross_entropy(Value(np.zeros((2, 3))), [decimal.Decimal("sNaN"), 1.0])

@@ -228,30 +228,38 @@ def label_numbers(labels: Any, array: np.ndarray, func: str, classes: int) -> np
         return array
     if not array.size:  # (no labels, none of them wrong: an empty pandas column of objects, or of text)
         return array.astype(np.int64)
-    if array.dtype.kind == "O" and all(isinstance(x, Real | decimal.Decimal) and not isinstance(x, bool | np.bool_)
-                                       for x in array.flat) and not all(isinstance(x, Rational | decimal.Decimal)
-                                                                        for x in array.flat):
-        return array.astype(np.float64)  # (objects with floats among them, a pandas column: read as floats are)
-    if array.dtype.kind == "O" and all(
-            isinstance(x, Rational | decimal.Decimal) and not isinstance(x, bool | np.bool_) for x in array.flat):
-        whole = np.array([x.is_finite() and x == int(x) if isinstance(x, decimal.Decimal) else x == int(x)
-                          for x in array.flat]).reshape(array.shape)
-        if not whole.all():
-            at = first_index(~whole)
-            raise ValueError(f"{func}: class labels must be whole numbers, got {array[at]!r:.40} at index "
-                             f"{at[0] if len(at) == 1 else at} (labels of shape {array.shape}): give class indices, "
-                             f"ints in 0 … {classes - 1}")
-        integers = np.array([int(x) for x in array.flat], dtype=object).reshape(array.shape)
-        beyond = np.array([not -2 ** 63 <= x < 2 ** 63 for x in integers.flat]).reshape(array.shape)
-        if beyond.any():
-            at = first_index(beyond)
-            where = f"at index {at[0] if len(at) == 1 else at}"
-            raise ValueError(f"one_hot: label {integers[at]} is outside 0..{classes - 1} (classes={classes}), {where} "
-                             f"of labels of shape {array.shape}" if func == "one_hot" else
-                             f"{func}: labels must lie in 0 … {classes - 1} for {classes} classes, got "
-                             f"{integers[at]} {where} (labels of shape {array.shape})")
-        return integers.astype(np.int64)
-    raise _not_numbers(labels, array, func, classes)
+    if array.dtype.kind != "O" or not all(isinstance(x, Real | decimal.Decimal) and not isinstance(x, bool | np.bool_)
+                                          for x in array.flat):
+        raise _not_numbers(labels, array, func, classes)
+    beyond = np.array([_past_int64(x) for x in array.flat]).reshape(array.shape)  # (10**400 among floats too)
+    if beyond.any():
+        at = first_index(beyond)
+        where, label = f"at index {at[0] if len(at) == 1 else at}", array[at]  # (as given: 1E+400, 10**400/3)
+        raise ValueError(f"one_hot: label {label} is outside 0..{classes - 1} (classes={classes}), {where} "
+                         f"of labels of shape {array.shape}" if func == "one_hot" else
+                         f"{func}: labels must lie in 0 … {classes - 1} for {classes} classes, got "
+                         f"{label} {where} (labels of shape {array.shape})")
+    if not all(isinstance(x, Rational | decimal.Decimal) for x in array.flat):  # floats among them (a pandas column)
+        return np.array([math.nan if isinstance(x, decimal.Decimal) and x.is_nan() else float(x)  # (sNaN too)
+                         for x in array.flat], dtype=np.float64).reshape(array.shape)
+    whole = np.array([_finite(x) and x == int(x) for x in array.flat]).reshape(array.shape)
+    if not whole.all():
+        at = first_index(~whole)
+        raise ValueError(f"{func}: class labels must be whole numbers, got {array[at]!r:.40} at index "
+                         f"{at[0] if len(at) == 1 else at} (labels of shape {array.shape}): give class indices, "
+                         f"ints in 0 … {classes - 1}")
+    return np.array([int(x) for x in array.flat], dtype=np.int64).reshape(array.shape)
+
+
+def _past_int64(x: Any) -> bool:
+    """Whether ``x``, an int, Fraction or Decimal, is past int64 (and float64, at 10**400): no label of any class."""
+    return isinstance(x, Rational | decimal.Decimal) and _finite(x) and not -2 ** 63 <= int(cast(Any, x)) < 2 ** 63
+
+
+def _finite(x: Any) -> bool:
+    """Whether the number ``x`` is finite: ints and Fractions always (10**400 too, which no float holds); a Decimal
+    unless NaN, sNaN or Infinity, which int() refuses."""
+    return x.is_finite() if isinstance(x, decimal.Decimal) else isinstance(x, Rational) or math.isfinite(x)
 
 
 def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> TypeError:
