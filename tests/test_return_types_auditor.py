@@ -300,6 +300,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[], Any]]:
         "tinygrad_edu.checks.python_ints": call(checks.python_ints, np.array([10 ** 30], dtype=object)),
         "tinygrad_edu.checks.first_index": call(checks.first_index, np.array([False, True])),
         "tinygrad_edu.checks.label_numbers": call(checks.label_numbers, [1], np.array([1], dtype=object), "f", 2),
+        "tinygrad_edu.checks.missing_value": call(checks.missing_value, None),
         "tinygrad_edu.checks.reloaded": call(checks.reloaded, Value(1.0), Value),
         "tinygrad_edu.checks.reloaded_error": call(checks.reloaded_error, Value(1.0), Value, "f"),
         "tinygrad_edu.checks.same_index": call(checks.same_index, np.ones(2), np.ones(2), "f"),

@@ -190,3 +190,12 @@ def test_a_signalling_nan_decimal_among_floats_is_a_missing_label() -> None:
     with pytest.raises(ValueError, match=r"^cross_entropy: class indices must be integers, got nan at index 0 .*"
                                          r"a missing label\?"):
         losses.cross_entropy(Value(np.zeros((2, 3))), [decimal.Decimal("sNaN"), 1.0])
+
+
+def test_a_missing_value_is_told_alike_in_labels_and_in_samples() -> None:
+    """data._real and the labels' message had each their own test for None and pandas' NA: checks.missing_value."""
+    from tinygrad_edu import checks, data
+    pd = pytest.importorskip("pandas")
+    assert [checks.missing_value(x) for x in (None, pd.NA, np.nan, 0, "NA")] == [True, True, False, False, False]
+    with pytest.raises(TypeError, match=r"holding <NA> at index 1: a missing value\?"):
+        data.train_test_split(np.array([1.0, pd.NA], dtype=object), np.array([1.0, 2.0]))

@@ -31,8 +31,8 @@ import numpy as np
 
 __all__ = ["flag", "integer", "number", "numbers", "precision", "real_array", "pytorch_keywords", "readable_int",
            "Absent", "present", "no_attribute", "other_library_name", "minitorch_name", "counted", "listed", "masked",
-           "unmasked", "python_ints", "first_index", "label_numbers", "not_a_dataset", "not_an_array", "reloaded",
-           "reloaded_error", "same_index",
+           "unmasked", "python_ints", "first_index", "label_numbers", "missing_value", "not_a_dataset",
+           "not_an_array", "reloaded", "reloaded_error", "same_index",
            "one_argument", "misspelt_keyword", "outside_the_package", "text", "language", "advice_on_import",
            "unpacked_in_two", "unpacked_into", "call_under_way", "looped_over_a_call",
            "naming_the_file", "saved_without_stars"]
@@ -268,7 +268,7 @@ def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> Type
     elements = np.asarray(labels, dtype=object) if isinstance(labels, list | tuple) else data.astype(object)
     if elements.shape != data.shape:  # (numpy made ['a', 1] all text: the user's own elements say which is not)
         elements = data.astype(object)
-    missing = np.array([_missing(x) for x in elements.flat], dtype=bool).reshape(elements.shape)
+    missing = np.array([missing_value(x) for x in elements.flat], dtype=bool).reshape(elements.shape)
     other = np.array([not isinstance(x, Number) or isinstance(x, bool | np.bool_) for x in elements.flat],
                      dtype=bool).reshape(elements.shape)  # (a bool is no class index: [1.0, True] names the True)
     at = first_index(missing if missing.any() else other) if other.any() else (0,) * elements.ndim
@@ -281,7 +281,7 @@ def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> Type
     given = f"a{'n' * (given[:1].lower() in tuple('aeiou') or given == 'ndarray')} {given}"  # (an Index)
     held = (f"{given} of {kind} ({shown}first, at index {where})" if len(texts) == elements.size
             else f"{given} holding {kind} {shown}at index {where}")
-    if _missing(first):
+    if missing_value(first):
         advice = "a missing label? leave that sample out, or give its class index"
     elif texts and (read_as := _read_as(labels)):
         advice = f"numbers written as text? give them as {read_as}s: np.asarray(labels).astype({read_as})"
@@ -294,8 +294,9 @@ def _not_numbers(labels: Any, data: np.ndarray, func: str, classes: int) -> Type
     return TypeError(f"{func}: the labels must be numbers (class indices{rows}), got {held}: {advice}")
 
 
-def _missing(x: Any) -> bool:
-    """Whether ``x`` marks a missing label: None, or pandas' pd.NA (of a nullable column)."""
+def missing_value(x: Any) -> bool:
+    """Whether ``x`` marks a missing value (a label, a sample's number): None, or pandas' pd.NA (of a nullable
+    column)."""
     return x is None or type(x).__name__ == "NAType"
 
 

@@ -350,7 +350,7 @@ def _real(func: str, what: str, array: np.ndarray, given: object = None) -> None
     at = checks.first_index(np.array([not isinstance(x, numbers.Real) for x in elements]).reshape(array.shape)) \
         if elements else ()
     found = elements[int(np.ravel_multi_index(at, array.shape))] if elements else None
-    missing = found is None or type(found).__name__ == "NAType"  # (None, or pandas' pd.NA of a nullable column)
+    missing = checks.missing_value(found)  # (None, or pandas' pd.NA of a nullable column)
     shown = repr(found) if missing or repr(found).startswith(type(found).__name__) else \
         f"{type(found).__name__} {found!r:.30}"  # (not "Decimal Decimal('1')")
     first = f" holding {shown:.40} at index {at[0] if len(at) == 1 else at}" if elements else ""
