@@ -257,8 +257,8 @@ def test_an_ops_name_set_later_is_checked_as_the_constructors() -> None:
     from tinygrad_edu.ops import Op
 
     op = Op("twice", lambda a: 2 * a, lambda g, out, a: 2 * g)
-    for bad in ("", "  ", 3, None):
-        with pytest.raises(TypeError, match=r"^Op 'twice': name must be a non-empty str, got "):
+    for bad, error in (("", ValueError), ("  ", ValueError), (3, TypeError), (None, TypeError)):  # (the constructor's)
+        with pytest.raises(error, match=r"^Op 'twice': name must be a non-empty str, got "):
             op.name = bad  # type: ignore[assignment]
     assert op.name == "twice"
     op.name = "double"
